@@ -1,0 +1,195 @@
+package idp
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// adminAPI serves /admin/api/ (CONTRACT.md section 4) to admin users only:
+// HTTP Basic with an admin's username and password. 401 without valid
+// credentials, 403 for a valid user who is not an admin.
+func (s *Server) adminAPI() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/api/audit", s.adminAudit)
+	mux.HandleFunc("GET /admin/api/explain", s.adminExplain)
+	mux.HandleFunc("GET /admin/api/config", s.adminConfig)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.requireAdmin(w, r) != nil {
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// requireAdmin answers 401 or 403 itself and returns nil when the caller
+// is not an admin.
+func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
+	name, pw, ok := r.BasicAuth()
+	var u *policy.User
+	if ok {
+		u = s.Config().User(name)
+	}
+	if u == nil || u.Disabled || !u.CheckPassword(pw) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
+		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "sign in with an admin user's username and password (HTTP Basic)")
+		return nil
+	}
+	if !u.Admin {
+		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
+		return nil
+	}
+	return u
+}
+
+func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
+	writeAPI(w, status, map[string]string{"error": code, "error_description": msg})
+}
+
+func writeAPI(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := audit.Filter{
+		Type:    q.Get("type"),
+		User:    q.Get("user"),
+		Client:  q.Get("client"),
+		Server:  q.Get("server"),
+		Outcome: q.Get("outcome"),
+		Before:  q.Get("before"),
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := parseSince(v, s.now())
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time or a duration such as 15m: "+err.Error())
+			return
+		}
+		f.Since = t
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "limit must be a non-negative integer")
+			return
+		}
+		f.Limit = n
+	}
+	events := s.audit.Query(f)
+	if events == nil {
+		events = []audit.Event{}
+	}
+	writeAPI(w, http.StatusOK, events)
+}
+
+// parseSince accepts an absolute time or a duration back from now.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now.Add(-d), nil
+}
+
+// Explanation is the answer of /admin/api/explain and `xaa-idp explain`.
+type Explanation struct {
+	Allowed        bool     `json:"allowed"`
+	Error          string   `json:"error,omitempty"`
+	Description    string   `json:"error_description,omitempty"`
+	Reason         string   `json:"reason"`
+	Rule           string   `json:"rule,omitempty"`
+	Server         string   `json:"server,omitempty"`
+	Audience       string   `json:"audience,omitempty"`
+	Scopes         []string `json:"scopes,omitempty"`
+	ServerClientID string   `json:"client_id_at_server,omitempty"`
+	MaxAge         int64    `json:"max_age,omitempty"`
+}
+
+// Explain turns a decision into its reportable form.
+func Explain(d policy.Decision) Explanation {
+	e := Explanation{
+		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
+		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
+	}
+	if d.Server != nil {
+		e.Server, e.Audience = d.Server.ID, d.Server.Issuer
+	}
+	return e
+}
+
+// adminExplain answers what a token exchange would get now. auth_age
+// (a duration) stands for how long ago the user logged in; default: just now.
+func (s *Server) adminExplain(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	now := s.now()
+	authTime := now
+	if v := q.Get("auth_age"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "auth_age must be a duration such as 30m")
+			return
+		}
+		authTime = now.Add(-d)
+	}
+	d := s.Config().Decide(policy.Request{
+		Username: q.Get("user"),
+		ClientID: q.Get("client"),
+		Audience: q.Get("audience"),
+		Resource: q.Get("resource"),
+		Scopes:   strings.Fields(q.Get("scope")),
+		AuthTime: authTime,
+		Now:      now,
+	})
+	writeAPI(w, http.StatusOK, Explain(d))
+}
+
+// adminConfig returns the running configuration under its YAML key names,
+// with secrets and password hashes removed.
+func (s *Server) adminConfig(w http.ResponseWriter, _ *http.Request) {
+	m, err := RedactedConfig(s.Config())
+	if err != nil {
+		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+		return
+	}
+	writeAPI(w, http.StatusOK, m)
+}
+
+// RedactedConfig is the configuration as a generic document, keyed as in
+// the YAML file, without passwords, password hashes or client secrets.
+func RedactedConfig(c *policy.Config) (map[string]any, error) {
+	cp := *c
+	cp.Users = append([]policy.User(nil), c.Users...)
+	for i := range cp.Users {
+		cp.Users[i].Password, cp.Users[i].PasswordBcrypt = "", ""
+	}
+	cp.Clients = append([]policy.Client(nil), c.Clients...)
+	for i := range cp.Clients {
+		if cp.Clients[i].ClientSecret != "" {
+			cp.Clients[i].ClientSecret = "(redacted)"
+		}
+	}
+	raw, err := yaml.Marshal(&cp)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

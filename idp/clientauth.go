@@ -1,0 +1,158 @@
+package idp
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// clientAssertionAlgs are the signature algorithms accepted for
+// private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
+var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
+
+// authenticateClient implements RFC 6749 section 2.3 for the token
+// exchange: client_secret_basic (URL-decoded, section 2.3.1),
+// client_secret_post, private_key_jwt (RFC 7523 section 2.2), or none for
+// a public client. One method per request.
+func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.Client, *oauthError) {
+	cfg := s.Config()
+	basicID, basicSecret, hasBasic := r.BasicAuth()
+	postSecret := form.Get("client_secret")
+	assertion := form.Get("client_assertion")
+	methods := 0
+	for _, used := range []bool{hasBasic, postSecret != "", assertion != ""} {
+		if used {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return nil, invalidRequest("use one client authentication method per request (RFC 6749 section 2.3): Basic, client_secret in the body or client_assertion, not several")
+	}
+	switch {
+	case hasBasic:
+		id := decodeBasic(basicID)
+		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
+			return nil, invalidRequest("client_id %q in the body differs from the Basic credentials' client %q", bodyID, id)
+		}
+		c := cfg.Client(id)
+		if c == nil {
+			return nil, invalidClient("client_id %q is not registered at this IdP", id)
+		}
+		if !secretMatches(c, basicSecret) && !secretMatches(c, decodeBasic(basicSecret)) {
+			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
+		}
+		return c, nil
+	case postSecret != "":
+		id := form.Get("client_id")
+		if id == "" {
+			return nil, invalidClient("client_secret was sent without client_id")
+		}
+		c := cfg.Client(id)
+		if c == nil {
+			return nil, invalidClient("client_id %q is not registered at this IdP", id)
+		}
+		if !secretMatches(c, postSecret) {
+			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
+		}
+		return c, nil
+	case assertion != "":
+		return s.authenticateAssertion(cfg, form)
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		return nil, invalidClient("no client authentication: send client_id (and client_secret, for a confidential client) with Basic or in the body")
+	}
+	c := cfg.Client(id)
+	if c == nil {
+		return nil, invalidClient("client_id %q is not registered at this IdP", id)
+	}
+	if !c.Public() {
+		return nil, invalidClient("client %q is confidential: authenticate with client_secret_basic, client_secret_post or private_key_jwt", id)
+	}
+	return c, nil
+}
+
+func decodeBasic(v string) string {
+	if d, err := url.QueryUnescape(v); err == nil {
+		return d
+	}
+	return v
+}
+
+func secretMatches(c *policy.Client, secret string) bool {
+	return c.ClientSecret != "" && subtle.ConstantTimeCompare([]byte(c.ClientSecret), []byte(secret)) == 1
+}
+
+// authenticateAssertion verifies a private_key_jwt client assertion: iss
+// and sub are the client, aud names this IdP (issuer or token endpoint),
+// it is signed by one of the client's registered keys, it is live, and its
+// jti is not replayed.
+func (s *Server) authenticateAssertion(cfg *policy.Config, form url.Values) (*policy.Client, *oauthError) {
+	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
+		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
+	}
+	tok, err := jwt.ParseSigned(form.Get("client_assertion"), clientAssertionAlgs)
+	if err != nil {
+		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (RS256, PS256, ES256, EdDSA): %v", err)
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return nil, invalidClient("client_assertion claims are malformed: %v", err)
+	}
+	id := unverified.Issuer
+	if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
+		return nil, invalidClient("client_assertion iss %q differs from client_id %q", id, bodyID)
+	}
+	c := cfg.Client(id)
+	if c == nil {
+		return nil, invalidClient("client_assertion iss %q is not a registered client", id)
+	}
+	keys, err := clientKeys(c)
+	if err != nil || len(keys.Keys) == 0 {
+		return nil, invalidClient("client %q has no registered keys for private_key_jwt", id)
+	}
+	kid := tok.Headers[0].KeyID
+	var claims jwt.Claims
+	verified := false
+	for _, k := range keys.Keys {
+		if kid != "" && k.KeyID != kid {
+			continue
+		}
+		if err := tok.Claims(k.Key, &claims); err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, invalidClient("client_assertion signature does not verify with client %q's registered keys (kid %q)", id, kid)
+	}
+	now := s.now()
+	if claims.Subject != id {
+		return nil, invalidClient("client_assertion sub %q must equal iss %q (RFC 7523 section 3)", claims.Subject, id)
+	}
+	if !slices.Contains([]string(claims.Audience), s.issuer) && !slices.Contains([]string(claims.Audience), s.issuer+pathToken) {
+		return nil, invalidClient("client_assertion aud %v must contain the issuer %s or the token endpoint %s", []string(claims.Audience), s.issuer, s.issuer+pathToken)
+	}
+	if claims.Expiry == nil {
+		return nil, invalidClient("client_assertion has no exp")
+	}
+	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, subjectSkew); err != nil {
+		return nil, invalidClient("client_assertion is not valid now: %v", err)
+	}
+	if claims.ID == "" {
+		return nil, invalidClient("client_assertion has no jti")
+	}
+	key := id + "\x00" + claims.ID
+	if _, seen := s.usedJTIs.Get(key); seen {
+		return nil, invalidClient("client_assertion jti %q was already used", claims.ID)
+	}
+	s.usedJTIs.Put(key, struct{}{}, claims.Expiry.Time().Add(subjectSkew+time.Second))
+	return c, nil
+}

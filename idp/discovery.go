@@ -1,0 +1,67 @@
+package idp
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Token types and grant types of RFC 8693 and the ID-JAG draft.
+const (
+	grantTokenExchange   = "urn:ietf:params:oauth:grant-type:token-exchange"
+	grantJWTBearer       = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	tokenTypeIDJAG       = "urn:ietf:params:oauth:token-type:id-jag"
+	tokenTypeIDToken     = "urn:ietf:params:oauth:token-type:id_token"
+	tokenTypeRefresh     = "urn:ietf:params:oauth:token-type:refresh_token"
+	tokenTypeSAML2       = "urn:ietf:params:oauth:token-type:saml2"
+	idJAGType            = "oauth-id-jag+jwt"
+	clientAssertionJWT   = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	grantAuthorizationCd = "authorization_code"
+	grantRefreshToken    = "refresh_token"
+)
+
+// discovery serves one document at both well-known paths (OIDC Discovery
+// and RFC 8414), with every field clients.md's checklist names: the Go SDK
+// aborts without code_challenge_methods_supported, the TypeScript client
+// without the OIDC fields.
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	iss := s.issuer
+	doc := map[string]any{
+		"issuer":                                           iss,
+		"authorization_endpoint":                           iss + pathAuthorize,
+		"token_endpoint":                                   iss + pathToken,
+		"userinfo_endpoint":                                iss + pathUserinfo,
+		"jwks_uri":                                         iss + pathKeys,
+		"revocation_endpoint":                              iss + pathRevoke,
+		"introspection_endpoint":                           iss + pathIntrospect,
+		"end_session_endpoint":                             iss + pathEndSession,
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query"},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            []string{string(s.keys.idToken.alg)},
+		"scopes_supported":                                 []string{"openid", "profile", "email", "offline_access"},
+		"claims_supported":                                 []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username", "email", "email_verified", "groups"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"grant_types_supported":                            []string{grantAuthorizationCd, grantRefreshToken, grantTokenExchange},
+		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA"},
+		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
+		"prompt_values_supported":                          []string{"none", "login"},
+		"request_parameter_supported":                      false,
+		"authorization_response_iss_parameter_supported":   false,
+		// draft-ietf-oauth-identity-chaining: which token types the token
+		// exchange issues.
+		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},
+		// Non-standard (xaa.dev has it): which subject tokens it accepts.
+		"token_exchange_subject_token_types_supported": []string{tokenTypeIDToken, tokenTypeRefresh},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_ = json.NewEncoder(w).Encode(doc)
+}

@@ -1,0 +1,163 @@
+package idp
+
+import (
+	"encoding/json"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// authRequest is one /authorize request on its way through the login page.
+type authRequest struct {
+	ID            string
+	ClientID      string
+	RedirectURI   string
+	State         string
+	Nonce         string
+	Scopes        []string
+	ResponseType  oidc.ResponseType
+	ResponseMode  oidc.ResponseMode
+	CodeChallenge *oidc.CodeChallenge
+	Prompt        []string
+	MaxAge        *uint
+	LoginHint     string
+
+	Subject  string
+	Username string
+	AuthTime time.Time
+	done     bool
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func (a *authRequest) GetID() string                         { return a.ID }
+func (a *authRequest) GetACR() string                        { return "" }
+func (a *authRequest) GetAMR() []string                      { return []string{"pwd"} }
+func (a *authRequest) GetAudience() []string                 { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time                { return a.AuthTime }
+func (a *authRequest) GetClientID() string                   { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.CodeChallenge }
+func (a *authRequest) GetNonce() string                      { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string                { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.ResponseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.ResponseMode }
+func (a *authRequest) GetScopes() []string                   { return a.Scopes }
+func (a *authRequest) GetState() string                      { return a.State }
+func (a *authRequest) GetSubject() string                    { return a.Subject }
+func (a *authRequest) Done() bool                            { return a.done }
+
+// forcesLogin reports whether the client asked for a fresh login
+// (prompt=login, which op turns into max_age=0).
+func (a *authRequest) forcesLogin() bool {
+	return a.MaxAge != nil && *a.MaxAge == 0
+}
+
+// sessionFresh reports whether an SSO session satisfies this request's
+// max_age (OIDC Core 3.1.2.1).
+func (a *authRequest) sessionFresh(s *ssoSession, now time.Time) bool {
+	if a.MaxAge == nil {
+		return true
+	}
+	return now.Sub(s.AuthTime) <= time.Duration(*a.MaxAge)*time.Second && *a.MaxAge > 0
+}
+
+func (a *authRequest) complete(s *ssoSession) {
+	a.Subject, a.Username, a.AuthTime, a.done = s.Subject, s.Username, s.AuthTime, true
+}
+
+// accessToken is an opaque access token for userinfo and introspection.
+type accessToken struct {
+	ID       string
+	ClientID string
+	Subject  string
+	Scopes   []string
+	Expiry   time.Time
+}
+
+// refreshToken is the grant behind a refresh token; the token itself is
+// only kept as a hash.
+type refreshToken struct {
+	ID       string
+	ClientID string
+	Subject  string
+	Audience []string
+	Scopes   []string
+	AuthTime time.Time
+	AMR      []string
+	Expiry   time.Time
+}
+
+// refreshTokenRequest implements op.RefreshTokenRequest.
+type refreshTokenRequest struct{ refreshToken }
+
+func (r *refreshTokenRequest) GetAMR() []string                 { return r.AMR }
+func (r *refreshTokenRequest) GetAudience() []string            { return []string{r.ClientID} }
+func (r *refreshTokenRequest) GetAuthTime() time.Time           { return r.AuthTime }
+func (r *refreshTokenRequest) GetClientID() string              { return r.ClientID }
+func (r *refreshTokenRequest) GetScopes() []string              { return r.Scopes }
+func (r *refreshTokenRequest) GetSubject() string               { return r.Subject }
+func (r *refreshTokenRequest) SetCurrentScopes(scopes []string) { r.Scopes = scopes }
+
+// client is the op.Client view of a configured client.
+type client struct {
+	c   *policy.Client
+	cfg *policy.Config
+}
+
+var _ op.Client = (*client)(nil)
+
+func (c *client) GetID() string                    { return c.c.ClientID }
+func (c *client) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.c.RedirectURIs }
+
+// ApplicationType is native with DevMode on: op then matches loopback
+// redirect URIs on any port (RFC 8252 section 7.3) and every other
+// registered URI exactly, whatever its scheme.
+func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeNative }
+func (c *client) DevMode() bool                       { return true }
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	switch {
+	case c.c.ClientSecret != "":
+		return oidc.AuthMethodBasic // op accepts the secret in the body too
+	case len(c.c.JWKS) > 0:
+		return oidc.AuthMethodPrivateKeyJWT
+	}
+	return oidc.AuthMethodNone
+}
+
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c *client) LoginURL(id string) string           { return "/login?authRequestID=" + id }
+func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *client) IDTokenLifetime() time.Duration      { return c.cfg.Lifetimes.IDToken.D() }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(string) bool           { return false }
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+
+// clientKeys parses a client's configured JWK Set (for private_key_jwt).
+func clientKeys(c *policy.Client) (*jose.JSONWebKeySet, error) {
+	raw, err := json.Marshal(c.JWKS)
+	if err != nil {
+		return nil, err
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, err
+	}
+	return &set, nil
+}

@@ -1,0 +1,380 @@
+package idp
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Bounds of the in-memory stores. Each entry also expires.
+const (
+	maxAuthRequests = 10000
+	maxTokens       = 100000
+	authRequestTTL  = 10 * time.Minute
+)
+
+// storage is the zitadel op.Storage adapter: it answers the library's
+// questions from the running policy (users, clients) and keeps the
+// short-lived state of the code flow and of issued tokens in bounded maps.
+type storage struct {
+	srv *Server
+
+	authRequests  *ttlMap[string, *authRequest]
+	codes         *ttlMap[string, string] // code -> auth request id
+	accessTokens  *ttlMap[string, *accessToken]
+	refreshTokens *ttlMap[string, *refreshToken] // by tokenHash
+}
+
+var (
+	_ op.Storage                   = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
+)
+
+func newStorage(s *Server) *storage {
+	return &storage{
+		srv:           s,
+		authRequests:  newTTLMap[string, *authRequest](maxAuthRequests, s.now),
+		codes:         newTTLMap[string, string](maxAuthRequests, s.now),
+		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now),
+		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now),
+	}
+}
+
+// CreateAuthRequest implements op.AuthStorage. op calls it from /authorize
+// after it validated client, redirect URI, scopes and response type.
+// PKCE S256 is required of every client here (OAuth 2.1, and spec.md case
+// 51); prompt=none is answered from the SSO session in the context.
+func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	if req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required: use PKCE with code_challenge_method=S256 (RFC 7636)")
+	}
+	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	ar := &authRequest{
+		ID:            randomID(16),
+		ClientID:      req.ClientID,
+		RedirectURI:   req.RedirectURI,
+		State:         req.State,
+		Nonce:         req.Nonce,
+		Scopes:        req.Scopes,
+		ResponseType:  req.ResponseType,
+		ResponseMode:  req.ResponseMode,
+		CodeChallenge: &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
+		Prompt:        req.Prompt,
+		MaxAge:        req.MaxAge,
+		LoginHint:     req.LoginHint,
+	}
+	if slices.Contains(req.Prompt, oidc.PromptNone) {
+		sess := sessionFromContext(ctx)
+		if sess == nil || !ar.sessionFresh(sess, st.srv.now()) {
+			return nil, oidc.ErrLoginRequired().WithDescription("no signed-in session at the IdP; retry without prompt=none")
+		}
+		ar.complete(sess)
+	}
+	st.authRequests.Put(ar.ID, ar, st.srv.now().Add(authRequestTTL))
+	return ar, nil
+}
+
+// AuthRequestByID implements op.AuthStorage; op calls it at the callback.
+func (st *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
+	ar, ok := st.authRequests.Get(id)
+	if !ok {
+		return nil, errors.New("auth request not found or expired")
+	}
+	return ar, nil
+}
+
+// AuthRequestByCode implements op.AuthStorage; op calls it when a code is
+// redeemed. The code is taken, so a replayed code finds nothing.
+func (st *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
+	id, ok := st.codes.Take(code)
+	if !ok {
+		return nil, errors.New("code not found, expired or already used")
+	}
+	ar, ok := st.authRequests.Get(id)
+	if !ok {
+		return nil, errors.New("auth request expired")
+	}
+	return ar, nil
+}
+
+// SaveAuthCode implements op.AuthStorage; op calls it when it issues a code.
+func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
+	st.codes.Put(code, id, st.srv.now().Add(authRequestTTL))
+	return nil
+}
+
+// DeleteAuthRequest implements op.AuthStorage; op calls it once the code
+// has been exchanged.
+func (st *storage) DeleteAuthRequest(_ context.Context, id string) error {
+	st.authRequests.Delete(id)
+	return nil
+}
+
+// CreateAccessToken implements op.AuthStorage: an opaque access token for
+// userinfo, without a refresh token.
+func (st *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	at := st.newAccessToken(req)
+	noteTokenRequest(ctx, req)
+	return at.ID, at.Expiry, nil
+}
+
+// CreateAccessAndRefreshTokens implements op.AuthStorage. op calls it for a
+// code with offline_access and for the refresh grant; the presented refresh
+// token is rotated (OAuth 2.1 section 4.3.1): the old one stops working.
+func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	at := st.newAccessToken(req)
+	noteTokenRequest(ctx, req)
+	rt := &refreshToken{
+		ID:       randomID(12),
+		ClientID: clientIDOf(req),
+		Subject:  req.GetSubject(),
+		Audience: req.GetAudience(),
+		Scopes:   req.GetScopes(),
+		Expiry:   st.srv.now().Add(st.srv.Config().Lifetimes.RefreshToken.D()),
+	}
+	if r, ok := req.(interface {
+		GetAuthTime() time.Time
+		GetAMR() []string
+	}); ok {
+		rt.AuthTime, rt.AMR = r.GetAuthTime(), r.GetAMR()
+	}
+	if current != "" {
+		if old, ok := st.refreshTokens.Get(tokenHash(current)); ok {
+			rt.Expiry = old.Expiry // rotation must not extend the grant
+		}
+		st.refreshTokens.Delete(tokenHash(current))
+	}
+	token := "rt_" + randomID(32)
+	st.refreshTokens.Put(tokenHash(token), rt, rt.Expiry)
+	return at.ID, token, at.Expiry, nil
+}
+
+func (st *storage) newAccessToken(req op.TokenRequest) *accessToken {
+	at := &accessToken{
+		ID:       randomID(16),
+		ClientID: clientIDOf(req),
+		Subject:  req.GetSubject(),
+		Scopes:   req.GetScopes(),
+		Expiry:   st.srv.now().Add(st.srv.Config().Lifetimes.AccessToken.D()),
+	}
+	st.accessTokens.Put(at.ID, at, at.Expiry)
+	return at
+}
+
+func clientIDOf(req op.TokenRequest) string {
+	if r, ok := req.(interface{ GetClientID() string }); ok {
+		return r.GetClientID()
+	}
+	if aud := req.GetAudience(); len(aud) > 0 {
+		return aud[0]
+	}
+	return ""
+}
+
+// TokenRequestByRefreshToken implements op.AuthStorage; op calls it for the
+// refresh grant.
+func (st *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, ok := st.refreshTokens.Get(tokenHash(token))
+	if !ok {
+		return nil, errors.New("refresh token unknown, expired or revoked")
+	}
+	return &refreshTokenRequest{refreshToken: *rt}, nil
+}
+
+// lookupRefreshToken serves the token exchange, where a refresh token may be
+// the subject (draft -02): not consumed, only read.
+func (st *storage) lookupRefreshToken(token string) (*refreshToken, bool) {
+	return st.refreshTokens.Get(tokenHash(token))
+}
+
+// TerminateSession implements op.AuthStorage; op calls it from end_session.
+func (st *storage) TerminateSession(_ context.Context, userID, clientID string) error {
+	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.Subject == userID && t.ClientID == clientID })
+	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.Subject == userID && t.ClientID == clientID })
+	return nil
+}
+
+// RevokeToken implements op.AuthStorage (RFC 7009). A refresh token comes
+// as the token itself with an empty userID; an access token as its ID.
+func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if userID == "" {
+		h := tokenHash(tokenOrID)
+		rt, ok := st.refreshTokens.Get(h)
+		if !ok {
+			return nil // RFC 7009 2.2: unknown tokens are not an error
+		}
+		if rt.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+		}
+		st.refreshTokens.Delete(h)
+		return nil
+	}
+	if at, ok := st.accessTokens.Get(tokenOrID); ok {
+		if at.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+		}
+		st.accessTokens.Delete(tokenOrID)
+	}
+	return nil
+}
+
+// GetRefreshTokenInfo implements op.AuthStorage; op calls it from revocation
+// and introspection to tell refresh tokens from access tokens.
+func (st *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string) (string, string, error) {
+	rt, ok := st.refreshTokens.Get(tokenHash(token))
+	if !ok || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rt.Subject, rt.ID, nil
+}
+
+// SigningKey implements op.AuthStorage: the key ID tokens are signed with.
+func (st *storage) SigningKey(context.Context) (op.SigningKey, error) {
+	return st.srv.keys.idToken, nil
+}
+
+// SignatureAlgorithms implements op.AuthStorage; it feeds discovery.
+func (st *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{st.srv.keys.idToken.alg}, nil
+}
+
+// KeySet implements op.AuthStorage: every public key, served at jwks_uri
+// and used by op to verify id_token_hint.
+func (st *storage) KeySet(context.Context) ([]op.Key, error) {
+	var keys []op.Key
+	for _, k := range st.srv.keys.all {
+		keys = append(keys, publicKey{k})
+	}
+	return keys, nil
+}
+
+// GetClientByClientID implements op.OPStorage.
+func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+	cfg := st.srv.Config()
+	c := cfg.Client(id)
+	if c == nil {
+		return nil, fmt.Errorf("client %q is not registered", id)
+	}
+	return &client{c: c, cfg: cfg}, nil
+}
+
+// AuthorizeClientIDSecret implements op.OPStorage, in constant time.
+func (st *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
+	c := st.srv.Config().Client(id)
+	if c == nil || c.ClientSecret == "" || subtle.ConstantTimeCompare([]byte(c.ClientSecret), []byte(secret)) != 1 {
+		return errors.New("invalid client_id or client_secret")
+	}
+	return nil
+}
+
+// SetUserinfoFromScopes implements op.OPStorage; deprecated by the library,
+// SetUserinfoFromRequest does the work.
+func (st *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest implements op.CanSetUserinfoFromRequest: the
+// configured user claims go into the ID token.
+func (st *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	return st.setUserinfo(info, req.GetSubject(), scopes)
+}
+
+// SetUserinfoFromToken implements op.OPStorage; op calls it from /userinfo.
+func (st *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	at, ok := st.accessTokens.Get(tokenID)
+	if !ok || at.Subject != subject {
+		return errors.New("access token unknown, expired or revoked")
+	}
+	return st.setUserinfo(info, subject, at.Scopes)
+}
+
+// SetIntrospectionFromToken implements op.OPStorage (RFC 7662).
+func (st *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	if at, ok := st.accessTokens.Get(tokenID); ok && at.Subject == subject {
+		resp.Active = true
+		resp.Subject = subject
+		resp.ClientID = at.ClientID
+		resp.Scope = at.Scopes
+		resp.Expiration = oidc.FromTime(at.Expiry)
+		resp.TokenType = "Bearer"
+		if u := st.srv.Config().UserBySub(subject); u != nil {
+			resp.Username = u.Username
+		}
+		return nil
+	}
+	return errors.New("token is not active")
+}
+
+// GetPrivateClaimsFromScopes implements op.OPStorage: access tokens are
+// opaque here, so there are no private claims.
+func (st *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID implements op.OPStorage; op calls it to verify a
+// private_key_jwt client assertion at the code and refresh grants.
+func (st *storage) GetKeyByIDAndClientID(_ context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
+	c := st.srv.Config().Client(clientID)
+	if c == nil {
+		return nil, fmt.Errorf("client %q is not registered", clientID)
+	}
+	keys, err := clientKeys(c)
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys.Keys {
+		if keys.Keys[i].KeyID == kid || (kid == "" && len(keys.Keys) == 1) {
+			return &keys.Keys[i], nil
+		}
+	}
+	return nil, fmt.Errorf("client %q has no key %q", clientID, kid)
+}
+
+// ValidateJWTProfileScopes implements op.OPStorage. The RFC 7523 grant at
+// the IdP itself is not offered (an ID-JAG must never be redeemed at the
+// IdP that issued it, draft -04 section 7).
+func (st *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnauthorizedClient().WithDescription("the JWT bearer grant is not served by the IdP")
+}
+
+// Health implements op.Storage.
+func (st *storage) Health(context.Context) error { return nil }
+
+func (st *storage) setUserinfo(info *oidc.UserInfo, sub string, _ []string) error {
+	u := st.srv.Config().UserBySub(sub)
+	if u == nil {
+		return fmt.Errorf("user %q no longer exists", sub)
+	}
+	fillUserinfo(info, u)
+	return nil
+}
+
+// fillUserinfo writes the configured user claims. They are included
+// whatever the scopes: a mock IdP is used to test what clients do with
+// them, so they are always there to see.
+func fillUserinfo(info *oidc.UserInfo, u *policy.User) {
+	info.Subject = u.Sub
+	info.Name = u.Name
+	info.PreferredUsername = u.Username
+	if u.Email != "" {
+		info.Email = u.Email
+		info.EmailVerified = true
+	}
+	if len(u.Groups) > 0 {
+		info.AppendClaims("groups", u.Groups)
+	}
+	for k, v := range u.Claims {
+		info.AppendClaims(k, v)
+	}
+}

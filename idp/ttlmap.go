@@ -1,0 +1,122 @@
+package idp
+
+import (
+	"sync"
+	"time"
+)
+
+// ttlMap is a mutex-guarded map whose entries expire and whose size is
+// capped: every store the IdP keeps per request or per token (auth requests,
+// codes, refresh tokens, SSO sessions, verified subject tokens) grows with
+// traffic, so each one is bounded. When full, expired entries go first, then
+// the entry closest to expiry.
+type ttlMap[K comparable, V any] struct {
+	mu   sync.Mutex
+	max  int
+	now  func() time.Time
+	data map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v   V
+	exp time.Time
+}
+
+func newTTLMap[K comparable, V any](max int, now func() time.Time) *ttlMap[K, V] {
+	return &ttlMap[K, V]{max: max, now: now, data: make(map[K]ttlEntry[V])}
+}
+
+func (m *ttlMap[K, V]) Put(k K, v V, exp time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
+		m.evictLocked()
+	}
+	m.data[k] = ttlEntry[V]{v, exp}
+}
+
+// Get returns the live value for k; an expired entry is removed and reported absent.
+func (m *ttlMap[K, V]) Get(k K) (V, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.data[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	if !m.now().Before(e.exp) {
+		delete(m.data, k)
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// Take returns and removes the live value for k, so that two concurrent
+// callers can never both redeem it (authorization codes are single use).
+func (m *ttlMap[K, V]) Take(k K) (V, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.data[k]
+	delete(m.data, k)
+	if !ok || !m.now().Before(e.exp) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (m *ttlMap[K, V]) Delete(k K) {
+	m.mu.Lock()
+	delete(m.data, k)
+	m.mu.Unlock()
+}
+
+// Update applies f to the live value for k under the lock.
+func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.data[k]
+	if !ok || !m.now().Before(e.exp) {
+		return false
+	}
+	f(&e.v)
+	m.data[k] = e
+	return true
+}
+
+// DeleteFunc removes every entry for which f reports true.
+func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, e := range m.data {
+		if f(k, e.v) {
+			delete(m.data, k)
+		}
+	}
+}
+
+func (m *ttlMap[K, V]) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.data)
+}
+
+func (m *ttlMap[K, V]) evictLocked() {
+	now := m.now()
+	var victim K
+	var soonest time.Time
+	found := false
+	for k, e := range m.data {
+		if !now.Before(e.exp) {
+			delete(m.data, k)
+			continue
+		}
+		if !found || e.exp.Before(soonest) {
+			victim, soonest, found = k, e.exp, true
+		}
+	}
+	if len(m.data) >= m.max && found {
+		delete(m.data, victim)
+	}
+}

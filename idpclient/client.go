@@ -1,0 +1,307 @@
+// Package idpclient is a small OAuth client for xaa-idp: a browserless
+// code + PKCE login and an RFC 8693 token exchange for an ID-JAG. The CLI's
+// login, exchange and connect commands and the tests use it; it speaks only
+// the wire protocol, so it works against any IdP with a compatible login form.
+package idpclient
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+)
+
+// Metadata is the part of the IdP's discovery document the client uses.
+type Metadata struct {
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+}
+
+// Discover fetches the issuer's OpenID configuration and checks that it
+// names the same issuer (OIDC Discovery section 4.3).
+func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+	issuer = strings.TrimSuffix(issuer, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client(hc).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("discovery: %s answered %s", req.URL, resp.Status)
+	}
+	var m Metadata
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if m.Issuer != issuer {
+		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, issuer)
+	}
+	return &m, nil
+}
+
+func client(hc *http.Client) *http.Client {
+	if hc == nil {
+		return http.DefaultClient
+	}
+	return hc
+}
+
+// LoginOptions describe a login.
+type LoginOptions struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string // empty for a public client
+	Username     string
+	Password     string
+	Scopes       []string // default: openid profile email offline_access
+	RedirectURI  string   // default: http://127.0.0.1/callback
+	Nonce        string   // optional
+	HTTPClient   *http.Client
+}
+
+// Tokens is a token endpoint response.
+type Tokens map[string]any
+
+// IDToken returns the id_token member.
+func (t Tokens) IDToken() string { s, _ := t["id_token"].(string); return s }
+
+// RefreshToken returns the refresh_token member.
+func (t Tokens) RefreshToken() string { s, _ := t["refresh_token"].(string); return s }
+
+// Error is an OAuth error answer (RFC 6749 section 5.2) or a redirect
+// carrying one (section 4.1.2.1).
+type Error struct {
+	Status      int
+	Code        string `json:"error"`
+	Description string `json:"error_description"`
+	Body        map[string]any
+}
+
+func (e *Error) Error() string {
+	if e.Description != "" {
+		return e.Code + ": " + e.Description
+	}
+	return e.Code
+}
+
+// Login runs the authorization code flow with PKCE (S256) without a
+// browser: it follows the IdP's redirects, fills in the login form with
+// username and password, catches the redirect to RedirectURI and redeems
+// the code.
+func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
+	meta, err := Discover(ctx, o.HTTPClient, o.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	if o.RedirectURI == "" {
+		o.RedirectURI = "http://127.0.0.1/callback"
+	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = []string{"openid", "profile", "email", "offline_access"}
+	}
+	jar, _ := cookiejar.New(nil)
+	base := client(o.HTTPClient)
+	hc := &http.Client{
+		Transport:     base.Transport,
+		Jar:           jar,
+		Timeout:       base.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	verifier := randomString(48)
+	sum := sha256.Sum256([]byte(verifier))
+	state := randomString(16)
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {o.ClientID},
+		"redirect_uri":          {o.RedirectURI},
+		"scope":                 {strings.Join(o.Scopes, " ")},
+		"state":                 {state},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	if o.Nonce != "" {
+		q.Set("nonce", o.Nonce)
+	}
+	next := meta.AuthorizationEndpoint + "?" + q.Encode()
+	var req *http.Request
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+	if err != nil {
+		return nil, err
+	}
+	posted := false
+	for hop := 0; hop < 10; hop++ {
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		switch {
+		case resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "":
+			target, err := req.URL.Parse(loc)
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(target.String(), o.RedirectURI) {
+				return redeem(ctx, base, meta, o, target.Query(), state, verifier)
+			}
+			req, err = http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
+			if err != nil {
+				return nil, err
+			}
+		case resp.StatusCode == http.StatusOK && !posted && strings.Contains(string(body), `name="password"`):
+			// The login page: post the credentials back with the request id.
+			form := url.Values{
+				"authRequestID": {req.URL.Query().Get("authRequestID")},
+				"username":      {o.Username},
+				"password":      {o.Password},
+			}
+			req, err = http.NewRequestWithContext(ctx, http.MethodPost, req.URL.Scheme+"://"+req.URL.Host+req.URL.Path, strings.NewReader(form.Encode()))
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			posted = true
+		case resp.StatusCode == http.StatusUnauthorized && posted:
+			return nil, &Error{Status: resp.StatusCode, Code: "access_denied", Description: "login refused: " + loginMessage(string(body))}
+		default:
+			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, strings.TrimSpace(string(body)))
+		}
+	}
+	return nil, errors.New("login: too many redirects")
+}
+
+func loginMessage(page string) string {
+	if i := strings.Index(page, `role="alert">`); i >= 0 {
+		rest := page[i+len(`role="alert">`):]
+		if j := strings.Index(rest, "<"); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return "invalid credentials"
+}
+
+func redeem(ctx context.Context, hc *http.Client, meta *Metadata, o LoginOptions, q url.Values, state, verifier string) (Tokens, error) {
+	if e := q.Get("error"); e != "" {
+		return nil, &Error{Code: e, Description: q.Get("error_description")}
+	}
+	if q.Get("state") != state {
+		return nil, fmt.Errorf("login: state mismatch in the redirect")
+	}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {q.Get("code")},
+		"redirect_uri":  {o.RedirectURI},
+		"code_verifier": {verifier},
+		"client_id":     {o.ClientID},
+	}
+	if o.ClientSecret != "" {
+		form.Set("client_secret", o.ClientSecret)
+	}
+	return post(ctx, hc, meta.TokenEndpoint, form, nil)
+}
+
+// ExchangeOptions describe a token exchange for an ID-JAG.
+type ExchangeOptions struct {
+	Issuer           string // used to discover the token endpoint when TokenEndpoint is empty
+	TokenEndpoint    string
+	ClientID         string
+	ClientSecret     string // sent client_secret_post; empty for a public client
+	SubjectToken     string
+	SubjectTokenType string // default: ID token
+	Audience         string
+	Resource         string
+	Scopes           []string
+	HTTPClient       *http.Client
+}
+
+// Token types of RFC 8693 and the ID-JAG draft.
+const (
+	TokenTypeIDJAG   = "urn:ietf:params:oauth:token-type:id-jag"
+	TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
+	TokenTypeRefresh = "urn:ietf:params:oauth:token-type:refresh_token"
+)
+
+// Exchange asks the IdP for an ID-JAG. On success the result holds
+// access_token (the ID-JAG), issued_token_type, token_type, expires_in
+// and scope.
+func Exchange(ctx context.Context, o ExchangeOptions) (Tokens, error) {
+	endpoint := o.TokenEndpoint
+	if endpoint == "" {
+		meta, err := Discover(ctx, o.HTTPClient, o.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = meta.TokenEndpoint
+	}
+	if o.SubjectTokenType == "" {
+		o.SubjectTokenType = TokenTypeIDToken
+	}
+	form := url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"requested_token_type": {TokenTypeIDJAG},
+		"subject_token":        {o.SubjectToken},
+		"subject_token_type":   {o.SubjectTokenType},
+		"audience":             {o.Audience},
+		"client_id":            {o.ClientID},
+	}
+	if o.Resource != "" {
+		form.Set("resource", o.Resource)
+	}
+	if len(o.Scopes) > 0 {
+		form.Set("scope", strings.Join(o.Scopes, " "))
+	}
+	if o.ClientSecret != "" {
+		form.Set("client_secret", o.ClientSecret)
+	}
+	return post(ctx, client(o.HTTPClient), endpoint, form, nil)
+}
+
+func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values, header http.Header) (Tokens, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("%s answered %s without a JSON body", endpoint, resp.Status)
+	}
+	if resp.StatusCode != http.StatusOK {
+		e := &Error{Status: resp.StatusCode, Body: body}
+		e.Code, _ = body["error"].(string)
+		e.Description, _ = body["error_description"].(string)
+		return nil, e
+	}
+	return body, nil
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
