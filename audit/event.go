@@ -1,0 +1,111 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event types, the "type" field of CONTRACT.md §5.
+const (
+	TypeLogin         = "login"
+	TypeLogout        = "logout"
+	TypeToken         = "token" // authorization code or refresh token redeemed at the token endpoint
+	TypeTokenExchange = "token_exchange"
+	TypeAdminChange   = "admin_change"
+	TypeConfigReload  = "config_reload"
+	TypeKeyRotation   = "key_rotation"
+)
+
+// Outcomes, the "outcome" field of CONTRACT.md §5.
+const (
+	Allowed = "allowed"
+	Denied  = "denied"
+	Error   = "error"
+)
+
+// timeLayout is the contract's time format: UTC, always three fractional digits, so that lines
+// sort and diff the same way whatever the clock's precision.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// Event is one audited decision or change, written as one JSON object per line.
+//
+// Tokens (ID tokens, refresh tokens, ID-JAGs, access tokens, client secrets, passwords) must never
+// be put in any field, Details included: the log is readable by every console admin and is shipped
+// to other systems. Identify an issued token by its jti only.
+//
+// Time is written in UTC with millisecond precision; [Log.Append] truncates it accordingly, so the
+// event kept in memory equals the one read back from the file.
+type Event struct {
+	Time           time.Time      `json:"time"`
+	ID             string         `json:"id"`
+	Type           string         `json:"type"`
+	Outcome        string         `json:"outcome"`
+	Error          string         `json:"error,omitempty"` // OAuth error code when Outcome is Error or Denied
+	User           string         `json:"user,omitempty"`
+	Sub            string         `json:"sub,omitempty"`
+	ClientID       string         `json:"client_id,omitempty"`
+	Server         string         `json:"server,omitempty"`
+	Audience       string         `json:"audience,omitempty"`
+	Resource       string         `json:"resource,omitempty"`
+	ScopeRequested string         `json:"scope_requested,omitempty"`
+	ScopeGranted   string         `json:"scope_granted,omitempty"`
+	Rule           string         `json:"rule,omitempty"`
+	Reason         string         `json:"reason,omitempty"`
+	JTI            string         `json:"jti,omitempty"`
+	Admin          string         `json:"admin,omitempty"` // admin_change: who made the change
+	GrantType      string         `json:"grant_type,omitempty"`
+	Injected       bool           `json:"injected,omitempty"` // a fault injected on purpose, not a real failure
+	Details        map[string]any `json:"details,omitempty"`  // e.g. admin_change before/after
+}
+
+// plainEvent has Event's fields but not its methods, so that encoding it inside MarshalJSON and
+// UnmarshalJSON does not recurse.
+type plainEvent Event
+
+// MarshalJSON encodes the event in the contract's format. Unlike encoding/json's default, it does
+// not escape <, > and &: the log is read with grep and jq, and the console escapes for HTML itself.
+// (json.Marshal escapes a Marshaler's output again; the Log writes this output as it is.)
+func (e Event) MarshalJSON() ([]byte, error) {
+	t := e.Time.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("audit: event time %v: year outside [0,9999]", e.Time)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// The outer Time shadows plainEvent's (a shallower field wins), and being first it keeps
+	// "time" at the start of every line, as in CONTRACT.md §5.
+	err := enc.Encode(struct {
+		Time string `json:"time"`
+		plainEvent
+	}{t.Format(timeLayout), plainEvent(e)})
+	if err != nil {
+		return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON decodes an event. It accepts any RFC 3339 time, not only the layout it writes, so
+// that hand-written fixtures need not spell out milliseconds.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Time *string `json:"time"`
+		*plainEvent
+	}
+	var out Event
+	v.plainEvent = (*plainEvent)(&out)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	if v.Time != nil {
+		t, err := time.Parse(time.RFC3339Nano, *v.Time)
+		if err != nil {
+			return fmt.Errorf("audit: event time %q: %w", *v.Time, err)
+		}
+		out.Time = t.UTC()
+	}
+	*e = out
+	return nil
+}

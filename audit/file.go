@@ -1,0 +1,131 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// openAppend opens path for appending, creating it with mode 0600 (the log names users and
+// clients). It opens for reading too when the file is, or will be, a regular file, so that Open
+// can load and repair it; a pipe or device such as /dev/stdout is opened write-only.
+func openAppend(path string) (*os.File, fs.FileInfo, error) {
+	flag := os.O_WRONLY | os.O_APPEND | os.O_CREATE
+	fi, err := os.Stat(path)
+	created := errors.Is(err, fs.ErrNotExist)
+	if created || err == nil && fi.Mode().IsRegular() {
+		flag = os.O_RDWR | os.O_APPEND | os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flag, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: %w", err)
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("audit: %w", err)
+	}
+	if created {
+		// A new file's directory entry is durable only once its directory is synced; without
+		// this, a crash could lose the whole file along with events already acknowledged.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+	}
+	return f, fi, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("audit: syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// chunkSize is how much loadTail reads at a time, backwards from the end of the file.
+const chunkSize = 64 << 10
+
+// loadTail reads up to want events from the end of f, a file of size bytes, and returns them
+// oldest first, along with the length of the file without its torn tail.
+//
+// The torn tail is whatever follows the last newline. Every line is written whole by one write
+// call, and JSON encoding escapes newlines inside strings, so only a write cut short by a crash
+// (or a kill: Linux stops a large write between pages on SIGKILL) leaves bytes after the last
+// newline. Appending after them would glue the next event onto half of one, so the caller
+// truncates them away. The events they held were never acknowledged to anyone: Append returns
+// only after the fsync that follows a complete write.
+//
+// Reading backwards costs time in proportion to want, not to the size of a log that has been
+// growing for months; lines older than the last want events are not read, so not checked. A bad
+// complete line among the ones read is an error, not a torn tail: it is not what a crash leaves,
+// and deleting audit records to get past it is a decision for a person.
+func loadTail(f *os.File, size int64, want int) (events []Event, end int64, err error) {
+	if end, err = lastNewline(f, size); err != nil {
+		return nil, 0, err
+	}
+	var newestFirst []Event
+	pos := end         // pending holds bytes [pos, pos+len(pending)): whole lines, and part of one at its start
+	var pending []byte // ends with a newline when not empty
+	for len(newestFirst) < want {
+		if len(pending) > 0 {
+			j := bytes.LastIndexByte(pending[:len(pending)-1], '\n')
+			if j >= 0 || pos == 0 {
+				line := pending[j+1 : len(pending)-1]
+				start := pos + int64(j+1)
+				pending = pending[:j+1]
+				if len(bytes.TrimSpace(line)) == 0 {
+					continue
+				}
+				var e Event
+				if err := json.Unmarshal(line, &e); err != nil {
+					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: %w", f.Name(), start, err)
+				}
+				if e.ID == "" {
+					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: event has no id", f.Name(), start)
+				}
+				newestFirst = append(newestFirst, e)
+				continue
+			}
+		} else if pos == 0 {
+			break
+		}
+		n := min(chunkSize, pos)
+		pos -= n
+		buf := make([]byte, n+int64(len(pending)))
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return nil, 0, fmt.Errorf("audit: reading %s: %w", f.Name(), err)
+		}
+		copy(buf[n:], pending)
+		pending = buf
+	}
+	events = make([]Event, len(newestFirst))
+	for i, e := range newestFirst {
+		events[len(events)-1-i] = e
+	}
+	return events, end, nil
+}
+
+// lastNewline returns the offset just past the last newline in the first size bytes of f, or 0.
+func lastNewline(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, min(chunkSize, size))
+	for pos := size; pos > 0; {
+		n := min(chunkSize, pos)
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return 0, fmt.Errorf("audit: reading %s: %w", f.Name(), err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return pos + int64(i) + 1, nil
+		}
+	}
+	return 0, nil
+}

@@ -1,0 +1,331 @@
+package audit_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+func TestAppend_FillsIDAndTimeFromTheClock(t *testing.T) {
+	now := time.Date(2026, 11, 25, 18, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	l := openLog(t, audit.Options{Now: func() time.Time { return now }})
+	e := mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed})
+	if e.ID == "" {
+		t.Error("no ID")
+	}
+	if want := now.UTC().Truncate(time.Millisecond); e.Time != want {
+		t.Errorf("Time = %v, want %v", e.Time, want)
+	}
+	kept := mustAppend(t, l, audit.Event{ID: "mine", Time: t0, Type: audit.TypeLogin})
+	if kept.ID != "mine" || !kept.Time.Equal(t0) {
+		t.Errorf("caller's ID and Time replaced: %+v", kept)
+	}
+}
+
+func TestAppend_EventIsQueryableWhenAppendReturns(t *testing.T) {
+	l := openLog(t, audit.Options{Path: tempPath(t)})
+	e := mustAppend(t, l, audit.Event{Type: audit.TypeLogin, User: "alice"})
+	got := l.Query(audit.Filter{})
+	if len(got) != 1 || !reflect.DeepEqual(got[0], e) {
+		t.Errorf("Query = %+v, want [%+v]", got, e)
+	}
+}
+
+func TestAppend_IndexKeepsItsOwnCopyOfDetails(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	details := map[string]any{"before": "read", "after": "write"}
+	mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Admin: "carol", Details: details})
+	details["after"] = "admin"
+	if got := l.Query(audit.Filter{})[0].Details["after"]; got != "write" {
+		t.Errorf("details after = %v, want write", got)
+	}
+}
+
+func TestAppend_UnencodableEventFailsAlone(t *testing.T) {
+	l := openLog(t, audit.Options{Path: tempPath(t)})
+	if _, err := l.Append(audit.Event{Type: audit.TypeAdminChange, Details: map[string]any{"f": func() {}}}); err == nil {
+		t.Error("Append of an event with a func in Details succeeded")
+	}
+	mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+	if l.Len() != 1 {
+		t.Errorf("Len = %d, want 1", l.Len())
+	}
+}
+
+func TestOpen_NewFileIsPrivate(t *testing.T) {
+	path := tempPath(t)
+	openLog(t, audit.Options{Path: path})
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestOpen_ReopenedFileKeepsTheLastEventsAndAppendsAfterThem(t *testing.T) {
+	path := tempPath(t)
+	stopped := func() time.Time { return t0 } // IDs must still increase across the reopen
+	l := openLog(t, audit.Options{Path: path, Now: stopped})
+	var appended []audit.Event
+	for i := range 10 {
+		appended = append(appended, mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprintf("e%d", i)}))
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	l = openLog(t, audit.Options{Path: path, Capacity: 4, Now: stopped})
+	if l.Len() != 4 {
+		t.Errorf("Len after reopen = %d, want 4", l.Len())
+	}
+	got := l.Query(audit.Filter{})
+	if want := []audit.Event{appended[9], appended[8], appended[7], appended[6]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after reopen Query =\n%+v\nwant\n%+v", got, want)
+	}
+	last := mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: "e10"})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	evs := fileEvents(t, path)
+	if want := []string{"e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10"}; !slices.Equal(reasons(evs), want) {
+		t.Errorf("file holds %v, want %v", reasons(evs), want)
+	}
+	if !slices.IsSortedFunc(evs, func(a, b audit.Event) int { return strings.Compare(a.ID, b.ID) }) || last.ID <= appended[9].ID {
+		t.Errorf("IDs do not increase in file order across the reopen")
+	}
+}
+
+func TestOpen_RepairsATornLastLine(t *testing.T) {
+	for _, torn := range []string{
+		`{"time":"2026-11-25T18:00:00.000Z","id":"019abc`,
+		`{`,
+		`{"time":"2026-11-25T18:00:00.000Z","id":"x","type":"login","outcome":"allowed"}`, // whole but for its newline: never acknowledged
+	} {
+		path := tempPath(t)
+		l := openLog(t, audit.Options{Path: path})
+		for i := range 3 {
+			mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprint(i)})
+		}
+		l.Close()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(torn); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+
+		l = openLog(t, audit.Options{Path: path})
+		if l.Len() != 3 {
+			t.Errorf("torn %q: Len = %d, want 3", torn, l.Len())
+		}
+		mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: "3"})
+		l.Close()
+		if got, want := reasons(fileEvents(t, path)), []string{"0", "1", "2", "3"}; !slices.Equal(got, want) {
+			t.Errorf("torn %q: file holds %v, want %v", torn, got, want)
+		}
+	}
+}
+
+func TestOpen_TornLineOnlyFileBecomesEmpty(t *testing.T) {
+	path := tempPath(t)
+	if err := os.WriteFile(path, []byte(`{"time":"2026-`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := openLog(t, audit.Options{Path: path})
+	if l.Len() != 0 {
+		t.Errorf("Len = %d", l.Len())
+	}
+	l.Close()
+	if fi, _ := os.Stat(path); fi.Size() != 0 {
+		t.Errorf("size %d, want 0", fi.Size())
+	}
+}
+
+func TestOpen_CorruptWholeLineIsAnError(t *testing.T) {
+	path := tempPath(t)
+	first := `{"time":"2026-11-25T18:00:00.000Z","id":"a","type":"login","outcome":"allowed"}` + "\n"
+	content := first + "not json\n" +
+		`{"time":"2026-11-25T18:00:01.000Z","id":"b","type":"login","outcome":"allowed"}` + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := audit.Open(audit.Options{Path: path})
+	at := fmt.Sprintf("byte %d", len(first))
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), at) {
+		t.Errorf("Open = %v, want an error naming %s and %s", err, path, at)
+	}
+	if data, _ := os.ReadFile(path); string(data) != content {
+		t.Error("Open changed a file it refused")
+	}
+}
+
+func TestOpen_SkipsBlankLines(t *testing.T) {
+	path := tempPath(t)
+	content := "\n" + `{"time":"2026-11-25T18:00:00.000Z","id":"a","type":"login","outcome":"allowed"}` + "\n\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := openLog(t, audit.Options{Path: path})
+	if l.Len() != 1 {
+		t.Errorf("Len = %d, want 1", l.Len())
+	}
+}
+
+func TestOpen_LoadsLinesLongerThanAReadChunk(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	big := strings.Repeat("x", 200<<10)
+	for i := range 3 {
+		mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Reason: fmt.Sprint(i), Details: map[string]any{"before": big}})
+	}
+	l.Close()
+	l = openLog(t, audit.Options{Path: path})
+	if got, want := reasons(l.Query(audit.Filter{})), []string{"2", "1", "0"}; !slices.Equal(got, want) {
+		t.Errorf("Query = %v, want %v", got, want)
+	}
+}
+
+func TestOpen_NegativeCapacityIsAnError(t *testing.T) {
+	if _, err := audit.Open(audit.Options{Capacity: -1}); err == nil {
+		t.Error("no error")
+	}
+}
+
+func TestOpen_DeviceIsWrittenButNotRead(t *testing.T) {
+	if _, err := os.Stat("/dev/null"); err != nil {
+		t.Skip(err)
+	}
+	l := openLog(t, audit.Options{Path: "/dev/null"})
+	mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+	if l.Len() != 1 {
+		t.Errorf("Len = %d, want 1", l.Len())
+	}
+	if err := l.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAppend_FailedWriteIsReturnedAndNotIndexed(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip(err) // Linux's always-full device
+	}
+	l := openLog(t, audit.Options{Path: "/dev/full"})
+	events, cancel := l.Subscribe(1)
+	defer cancel()
+	if _, err := l.Append(audit.Event{Type: audit.TypeLogin}); err == nil {
+		t.Fatal("Append to a full device succeeded")
+	}
+	if l.Len() != 0 {
+		t.Errorf("Len = %d, want 0", l.Len())
+	}
+	select {
+	case e := <-events:
+		t.Errorf("subscriber got %+v", e)
+	default:
+	}
+}
+
+func TestAppend_64GoroutinesAllLandExactlyOnce(t *testing.T) {
+	const goroutines, each = 64, 50
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	var wg sync.WaitGroup
+	ids := make([][]string, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				e, err := l.Append(audit.Event{Type: audit.TypeLogin, User: fmt.Sprint(g), Reason: fmt.Sprint(i)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids[g] = append(ids[g], e.ID)
+			}
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	evs := fileEvents(t, path)
+	if len(evs) != goroutines*each {
+		t.Fatalf("%d lines, want %d", len(evs), goroutines*each)
+	}
+	seen := make(map[string]audit.Event)
+	next := make([]int, goroutines) // each goroutine's events appear in the order it appended them
+	for _, e := range evs {
+		if _, dup := seen[e.ID]; dup {
+			t.Fatalf("ID %s twice", e.ID)
+		}
+		seen[e.ID] = e
+		var g int
+		fmt.Sscan(e.User, &g)
+		if e.Reason != fmt.Sprint(next[g]) || e.ID != ids[g][next[g]] {
+			t.Fatalf("goroutine %d: line %+v, want its event %d (ID %s)", g, e, next[g], ids[g][next[g]])
+		}
+		next[g]++
+	}
+	if !slices.IsSortedFunc(evs, func(a, b audit.Event) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Error("IDs not increasing in file order")
+	}
+	t.Logf("%d events, %d fsyncs", len(evs), audit.Syncs(l))
+}
+
+func TestClose_AppendAfterCloseIsAnError(t *testing.T) {
+	for _, path := range []string{"", tempPath(t)} {
+		l, err := audit.Open(audit.Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Append(audit.Event{Type: audit.TypeLogin}); !errors.Is(err, audit.ErrClosed) {
+			t.Errorf("path %q: Append after Close = %v, want ErrClosed", path, err)
+		}
+		if err := l.Close(); !errors.Is(err, audit.ErrClosed) {
+			t.Errorf("path %q: second Close = %v, want ErrClosed", path, err)
+		}
+	}
+}
+
+func TestClose_WaitsForAppendsInFlight(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 200 {
+		wg.Go(func() {
+			if _, err := l.Append(audit.Event{Type: audit.TypeLogin}); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			} else if !errors.Is(err, audit.ErrClosed) {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(time.Millisecond)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if n := len(fileEvents(t, path)); n != ok {
+		t.Errorf("%d lines, %d successful appends", n, ok)
+	}
+}

@@ -1,0 +1,138 @@
+package audit_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+var t0 = time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+
+// queryFixture appends e0 (oldest) to e5, one minute apart.
+func queryFixture(t *testing.T) *audit.Log {
+	l := openLog(t, audit.Options{})
+	for i, e := range []audit.Event{
+		{Type: audit.TypeLogin, Outcome: audit.Allowed, User: "alice", ClientID: "web"},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Allowed, User: "alice", ClientID: "mcp-client", Server: "chat"},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Denied, Error: "access_denied", User: "bob", ClientID: "mcp-client", Server: "chat"},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Allowed, User: "bob", ClientID: "mcp-client", Server: "files"},
+		{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Admin: "carol"},
+		{Type: audit.TypeToken, Outcome: audit.Error, Error: "invalid_grant", User: "alice", ClientID: "web"},
+	} {
+		e.Time = t0.Add(time.Duration(i) * time.Minute)
+		e.Reason = fmt.Sprintf("e%d", i)
+		mustAppend(t, l, e)
+	}
+	return l
+}
+
+func TestQuery_Filters(t *testing.T) {
+	l := queryFixture(t)
+	tests := []struct {
+		name string
+		f    audit.Filter
+		want []string
+	}{
+		{"zero filter is everything newest first", audit.Filter{}, []string{"e5", "e4", "e3", "e2", "e1", "e0"}},
+		{"type", audit.Filter{Type: audit.TypeTokenExchange}, []string{"e3", "e2", "e1"}},
+		{"user", audit.Filter{User: "alice"}, []string{"e5", "e1", "e0"}},
+		{"client matches client_id", audit.Filter{Client: "mcp-client"}, []string{"e3", "e2", "e1"}},
+		{"server", audit.Filter{Server: "chat"}, []string{"e2", "e1"}},
+		{"outcome", audit.Filter{Outcome: audit.Denied}, []string{"e2"}},
+		{"fields combine", audit.Filter{User: "bob", Outcome: audit.Allowed}, []string{"e3"}},
+		{"since is inclusive", audit.Filter{Since: t0.Add(4 * time.Minute)}, []string{"e5", "e4"}},
+		{"until is exclusive", audit.Filter{Until: t0.Add(2 * time.Minute)}, []string{"e1", "e0"}},
+		{"since and until", audit.Filter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)}, []string{"e2", "e1"}},
+		{"limit keeps the newest", audit.Filter{Limit: 2}, []string{"e5", "e4"}},
+		{"limit counts matches only", audit.Filter{User: "alice", Limit: 2}, []string{"e5", "e1"}},
+		{"no match", audit.Filter{User: "mallory"}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := reasons(l.Query(tt.f)); !slices.Equal(got, tt.want) {
+				t.Errorf("Query(%+v) = %v, want %v", tt.f, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuery_BeforePagesThroughEverythingOnce(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	for i := range 25 {
+		mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed, Reason: fmt.Sprint(i), User: []string{"alice", "bob"}[i%2]})
+	}
+	for _, f := range []audit.Filter{{}, {User: "bob"}} {
+		all := l.Query(audit.Filter{User: f.User})
+		var paged []audit.Event
+		f.Limit = 4
+		for pages := 0; ; pages++ {
+			if pages > 25 {
+				t.Fatal("pagination does not end")
+			}
+			page := l.Query(f)
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, page...)
+			f.Before = page[len(page)-1].ID
+		}
+		if !slices.Equal(reasons(paged), reasons(all)) {
+			t.Errorf("user %q: pages gave %v, one query gave %v", f.User, reasons(paged), reasons(all))
+		}
+	}
+}
+
+func TestQuery_BeforeUnknownIDSelectsNothing(t *testing.T) {
+	l := queryFixture(t)
+	if got := l.Query(audit.Filter{Before: "no-such-id"}); len(got) != 0 {
+		t.Errorf("got %v", reasons(got))
+	}
+}
+
+func TestQuery_DefaultLimitIs100(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	for range 150 {
+		mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+	}
+	if got := len(l.Query(audit.Filter{})); got != audit.DefaultLimit {
+		t.Errorf("got %d events, want %d", got, audit.DefaultLimit)
+	}
+	if got := len(l.Query(audit.Filter{Limit: 1000})); got != 150 {
+		t.Errorf("Limit 1000: got %d events, want 150", got)
+	}
+}
+
+func TestRing_KeepsOnlyTheNewestCapacityEvents(t *testing.T) {
+	l := openLog(t, audit.Options{Capacity: 5})
+	var all []audit.Event
+	for i := range 12 {
+		all = append(all, mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprint(i)}))
+	}
+	if l.Len() != 5 {
+		t.Errorf("Len = %d, want 5", l.Len())
+	}
+	if got, want := reasons(l.Query(audit.Filter{Limit: 50})), []string{"11", "10", "9", "8", "7"}; !slices.Equal(got, want) {
+		t.Errorf("Query = %v, want %v (limit capped at capacity)", got, want)
+	}
+	if got := l.Query(audit.Filter{Before: all[3].ID}); len(got) != 0 {
+		t.Errorf("Before an evicted event: got %v, want nothing", reasons(got))
+	}
+	if got, want := reasons(l.Query(audit.Filter{Before: all[9].ID})), []string{"8", "7"}; !slices.Equal(got, want) {
+		t.Errorf("Before event 9: got %v, want %v", got, want)
+	}
+}
+
+func TestAppend_IDsIncreaseInAppendOrderEvenWithAStoppedClock(t *testing.T) {
+	l := openLog(t, audit.Options{Now: func() time.Time { return t0 }})
+	prev := ""
+	for range 70000 { // more than one millisecond's worth of sequence numbers
+		e := mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+		if e.ID <= prev {
+			t.Fatalf("ID %q after %q", e.ID, prev)
+		}
+		prev = e.ID
+	}
+}

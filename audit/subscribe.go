@@ -1,0 +1,72 @@
+package audit
+
+import "sync"
+
+// subscribers fans committed events out to live tails.
+type subscribers struct {
+	mu     sync.Mutex
+	next   int
+	chans  map[int]chan Event
+	closed bool
+}
+
+// Subscribe returns a channel that receives every event appended from now on, in append order,
+// and a function that stops the subscription and closes the channel. Events reach the channel
+// only after they are durable, so a tail never shows an event that a crash could take back.
+//
+// A subscriber that falls more than buffer events behind misses events rather than slowing
+// Append: the audit log must not let one stalled console tab hold up logins. With buffer 0 an
+// event is delivered only if the receiver is already waiting. cancel may be called any number of
+// times, from any goroutine. Close closes every subscription's channel; Subscribe after Close
+// returns a closed channel.
+func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
+	ch := make(chan Event, max(buffer, 0))
+	s := &l.subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	if s.chans == nil {
+		s.chans = make(map[int]chan Event)
+	}
+	id := s.next
+	s.next++
+	s.chans[id] = ch
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// Close may already have closed it; the map tells whether it is still ours to close.
+		if c, ok := s.chans[id]; ok {
+			delete(s.chans, id)
+			close(c)
+		}
+	}
+}
+
+// publish sends evs to every subscriber that has room. Holding mu while sending is what makes it
+// safe against a concurrent cancel closing the channel; the sends never block, so neither does
+// cancel for long.
+func (s *subscribers) publish(evs []Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.chans {
+		for _, e := range evs {
+			select {
+			case ch <- e:
+			default:
+			}
+		}
+	}
+}
+
+func (s *subscribers) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ch := range s.chans {
+		delete(s.chans, id)
+		close(ch)
+	}
+	s.closed = true
+}

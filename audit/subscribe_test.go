@@ -1,0 +1,82 @@
+package audit_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+func TestSubscribe_ReceivesEventsInAppendOrder(t *testing.T) {
+	l := openLog(t, audit.Options{Path: tempPath(t)})
+	events, cancel := l.Subscribe(10)
+	defer cancel()
+	var want []string
+	for i := range 5 {
+		want = append(want, mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprint(i)}).ID)
+	}
+	var got []string
+	for range want {
+		select {
+		case e := <-events:
+			got = append(got, e.ID)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("got %v, then nothing", got)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestSubscribe_SlowSubscriberMissesEventsInsteadOfBlockingAppend(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	events, cancel := l.Subscribe(2)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Append blocked on a subscriber that does not read")
+	}
+	if len(events) != 2 {
+		t.Errorf("%d events buffered, want 2", len(events))
+	}
+}
+
+func TestSubscribe_CancelClosesTheChannelAndIsIdempotent(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	events, cancel := l.Subscribe(1)
+	cancel()
+	cancel()
+	if _, ok := <-events; ok {
+		t.Error("channel open after cancel")
+	}
+	mustAppend(t, l, audit.Event{Type: audit.TypeLogin}) // must not send on the closed channel
+}
+
+func TestSubscribe_CloseEndsSubscriptions(t *testing.T) {
+	l, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := l.Subscribe(1)
+	l.Close()
+	if _, ok := <-events; ok {
+		t.Error("channel open after Close")
+	}
+	cancel()
+	late, cancel := l.Subscribe(1)
+	defer cancel()
+	if _, ok := <-late; ok {
+		t.Error("Subscribe after Close gave an open channel")
+	}
+}
