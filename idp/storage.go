@@ -264,7 +264,9 @@ func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client,
 	cfg := st.srv.Config()
 	c := cfg.Client(id)
 	if c == nil {
-		return nil, fmt.Errorf("client %q is not registered", id)
+		// An OAuth error, not a plain one: op answers plain errors from the
+		// refresh grant with a 500 (found by FuzzTokenEndpoint).
+		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", id)
 	}
 	return &client{c: c, cfg: cfg}, nil
 }

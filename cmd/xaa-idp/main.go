@@ -1,0 +1,127 @@
+// Command xaa-idp is a mock enterprise identity provider for MCP
+// Enterprise-Managed Authorization: it logs users in, issues ID-JAGs under
+// a YAML policy, and records every decision in an audit log.
+//
+// Usage: xaa-idp [command] [flags]; without a command it serves the
+// embedded demo configuration. `xaa-idp help` lists the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit codes (CONTRACT.md section 2).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the IdP (default command)", runServe},
+		{"login", "log a user in without a browser (code + PKCE) and print the tokens", runLogin},
+		{"exchange", "exchange an ID token for an ID-JAG and print it", runExchange},
+		{"check", "validate a configuration file", runCheck},
+		{"explain", "show the policy decision for a user, client and MCP server", runExplain},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "xaa-idp: unknown command %q\n\n", name)
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: xaa-idp <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every flag may also come from an XAA_IDP_* environment variable (--state-dir: XAA_IDP_STATE_DIR).")
+	fmt.Fprintln(w, "Run 'xaa-idp <command> -h' for a command's flags.")
+}
+
+// newFlagSet returns a flag set whose usage errors go to stderr and whose
+// defaults can come from XAA_IDP_* variables (applied by parse).
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("xaa-idp "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse applies environment defaults, then the command line. It returns
+// an exit code when the command should stop (help or a usage error).
+func parse(fs *flag.FlagSet, args []string) (int, bool) {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "XAA_IDP_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s: %w", env, err)
+			}
+		}
+	})
+	if envErr != nil {
+		fmt.Fprintln(fs.Output(), "xaa-idp:", envErr)
+		return exitUsage, true
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, true
+		}
+		return exitUsage, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage, true
+	}
+	return 0, false
+}
+
+// listFlag is a repeatable flag that also splits on spaces and commas, so
+// --scope "a b" and --scope a --scope b mean the same.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })...)
+	return nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", stderr)
+	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	name := *configFile
+	if name == "" {
+		name = fixtures.DemoFile
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d users, %d groups, %d clients, %d MCP servers)\n",
+		name, len(cfg.Users), len(cfg.Groups), len(cfg.Clients), len(cfg.MCPServers))
+	return exitOK
+}
+
+func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("explain", stderr)
+	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	user := fs.String("user", "", "username (required)")
+	client := fs.String("client", "", "IdP client_id (required)")
+	audience := fs.String("audience", "", "MCP server: its authorization server issuer, an alias, or its id (required)")
+	resource := fs.String("resource", "", "the MCP server's resource URL")
+	authAge := fs.Duration("auth-age", 0, "how long ago the user logged in (for max_auth_age step-up rules)")
+	var scopes listFlag
+	fs.Var(&scopes, "scope", "requested scopes (repeatable)")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	if *user == "" || *client == "" || *audience == "" {
+		fmt.Fprintln(stderr, "xaa-idp explain: --user, --client and --audience are required")
+		return exitUsage
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	aud := *audience
+	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
+		aud = s.Issuer // the id is accepted here for convenience
+	}
+	now := time.Now()
+	d := cfg.Decide(policy.Request{
+		Username: *user, ClientID: *client, Audience: aud, Resource: *resource,
+		Scopes: scopes, AuthTime: now.Add(-*authAge), Now: now,
+	})
+	printExplanation(stdout, idp.Explain(d))
+	return exitOK
+}
+
+func printExplanation(w io.Writer, e idp.Explanation) {
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-9s %s\n", k+":", v)
+		}
+	}
+	if e.Allowed {
+		row("decision", "allowed")
+	} else {
+		row("decision", "refused ("+e.Error+")")
+	}
+	if e.Server != "" {
+		row("server", e.Server+" ("+e.Audience+")")
+	}
+	row("scopes", strings.Join(e.Scopes, " "))
+	row("client", e.ServerClientID)
+	row("rule", e.Rule)
+	row("reason", e.Reason)
+	if !e.Allowed {
+		row("client sees", e.Description)
+	}
+	if e.MaxAge > 0 {
+		row("max_age", fmt.Sprint(e.MaxAge))
+	}
+}

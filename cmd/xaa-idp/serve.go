@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address; port 0 picks a free port")
+	issuer := fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)")
+	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log (audit.jsonl)")
+	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitFailure
+	}
+	iss := *issuer
+	if iss == "" {
+		iss = cfg.Issuer
+	}
+	if iss == "" {
+		iss = "http://" + ln.Addr().String()
+	}
+	srv, log, err := newIdP(cfg, iss, *stateDir, *auditLog)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitFailure
+	}
+	defer log.Close()
+	if *configFile == "" {
+		fmt.Fprintln(stderr, "xaa-idp: serving the embedded demo configuration (users alice, bob, carol, dave; password = username)")
+	}
+	// The issuer alone on stdout, once the listener accepts: scripts read
+	// this line to learn where the IdP is.
+	fmt.Fprintln(stdout, srv.Issuer())
+	if err := serveUntilDone(ctx, ln, srv); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// loadConfig reads --config, or the embedded demo configuration.
+func loadConfig(file string) (*policy.Config, error) {
+	if file == "" {
+		return policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	}
+	return policy.Load(file)
+}
+
+// newIdP opens the audit log (file when asked for) and builds the IdP.
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string) (*idp.Server, *audit.Log, error) {
+	if auditFile == "" && stateDir != "" {
+		if err := os.MkdirAll(stateDir, 0o700); err != nil {
+			return nil, nil, err
+		}
+		auditFile = filepath.Join(stateDir, "audit.jsonl")
+	}
+	log, err := audit.Open(audit.Options{Path: auditFile})
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, Audit: log})
+	if err != nil {
+		log.Close()
+		return nil, nil, err
+	}
+	return srv, log, nil
+}
+
+// serveUntilDone serves until ctx ends (SIGINT/SIGTERM), then drains
+// requests in flight for a few seconds.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		slog.Warn("shutdown", "err", err)
+	}
+	return nil
+}

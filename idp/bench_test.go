@@ -1,0 +1,84 @@
+package idp_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// BenchmarkExchange is one ID-JAG token exchange through the real HTTP
+// handler, in-process: form parsing, client authentication, subject ID
+// token check, policy decision, ES256 signature, audit event, JSON.
+// Compare it with BenchmarkCryptoFloor (scripts/bench-ratio.sh prints the
+// ratio); the goal is at most 1.3x.
+func BenchmarkExchange(b *testing.B) {
+	p := startConformanceIdP(b)
+	idToken := p.login(b, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	body := url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
+		"subject_token":        {idToken},
+		"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
+		"audience":             {"https://as.chat.example"},
+		"resource":             {"https://mcp.chat.example/mcp"},
+		"scope":                {"chat.read"},
+		"client_id":            {"mcp-client"},
+		"client_secret":        {"s1"},
+	}.Encode()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkCryptoFloor is the cryptography an exchange cannot avoid
+// without a cache, with the same libraries: one RS256 ID-token
+// verification plus one ES256 ID-JAG signature.
+func BenchmarkCryptoFloor(b *testing.B) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rsSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: rsaKey, KeyID: "rs"}}, (&jose.SignerOptions{}).WithType("JWT"))
+	esSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: ecKey, KeyID: "es"}}, (&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
+	now := time.Now()
+	idToken, _ := jwt.Signed(rsSigner).Claims(map[string]any{
+		"iss": "http://127.0.0.1:8080", "sub": "u-alice", "aud": []string{"mcp-client"},
+		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "auth_time": now.Unix(),
+	}).Serialize()
+	jag := map[string]any{
+		"iss": "http://127.0.0.1:8080", "sub": "u-alice", "aud": "https://as.chat.example",
+		"client_id": "mcp-client-at-chat", "jti": "x", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"resource": "https://mcp.chat.example/mcp", "scope": "chat.read",
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		tok, err := jwt.ParseSigned(idToken, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c jwt.Claims
+		if err := tok.Claims(&rsaKey.PublicKey, &c); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := jwt.Signed(esSigner).Claims(jag).Serialize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
