@@ -1,0 +1,139 @@
+package resource
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// ErrInvalidAccessToken is wrapped by every error of
+// [AuthServer.VerifyAccessToken].
+var ErrInvalidAccessToken = errors.New("invalid access token")
+
+// AccessToken is what a valid access token says (RFC 9068 §2.2).
+type AccessToken struct {
+	ID       string // jti
+	Issuer   string // the authorization server
+	Subject  string // the ID-JAG's sub
+	ClientID string // the client the token was issued to
+	Email    string // the ID-JAG's email, if it had one
+	Resource string // aud: the MCP server the token is for
+	Scopes   []string
+	IssuedAt time.Time
+	Expiry   time.Time
+}
+
+// HasScope reports whether the token grants scope.
+func (t *AccessToken) HasScope(scope string) bool {
+	return slices.Contains(t.Scopes, scope)
+}
+
+// accessTokenClaims is the RFC 9068 §2.2 claim set.
+type accessTokenClaims struct {
+	jwt.Claims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope,omitempty"`
+	Email    string `json:"email,omitempty"`
+}
+
+// issueAccessToken signs an RFC 9068 access token for the ID-JAG's subject,
+// audience-restricted to one MCP server as EMA requires.
+func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, now time.Time) (string, error) {
+	jti, err := randomID()
+	if err != nil {
+		return "", err
+	}
+	claims := accessTokenClaims{
+		Claims: jwt.Claims{
+			Issuer:   a.cfg.Issuer,
+			Subject:  jag.Subject,
+			Audience: jwt.Audience{resource}, // a single value marshals as a string
+			IssuedAt: jwt.NewNumericDate(now),
+			Expiry:   jwt.NewNumericDate(now.Add(a.cfg.AccessTokenLifetime)),
+			ID:       jti,
+		},
+		ClientID: clientID,
+		Scope:    strings.Join(scopes, " "),
+		Email:    jag.Email,
+	}
+	return jwt.Signed(a.signer).Claims(claims).Serialize()
+}
+
+// VerifyAccessToken checks an access token issued by this authorization
+// server for the MCP server identified by resource (RFC 9068 §4): typ
+// at+jwt, ES256 signature by this server's key, iss, aud containing
+// resource, and exp. Errors wrap [ErrInvalidAccessToken] and say which
+// check failed.
+func (a *AuthServer) VerifyAccessToken(token, resource string) (*AccessToken, error) {
+	fail := func(format string, args ...any) (*AccessToken, error) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidAccessToken, fmt.Sprintf(format, args...))
+	}
+	if resource == "" {
+		return fail("no resource to check the audience against")
+	}
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		return fail("not an ES256 JWT: %v", err)
+	}
+	h := tok.Headers[0]
+	// RFC 9068 §4: typ is at+jwt, or application/at+jwt, compared
+	// case-insensitively (RFC 7515 §4.1.9). It keeps ID tokens and
+	// ID-JAGs from passing as access tokens.
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
+		return fail("typ %q is not %q (RFC 9068 §4)", typ, AccessTokenType)
+	}
+	if h.KeyID != a.kid {
+		return fail("kid %q is not this authorization server's key", h.KeyID)
+	}
+	var c accessTokenClaims
+	if err := tok.Claims(&a.key.PublicKey, &c); err != nil {
+		return fail("signature or claims: %v", err)
+	}
+	if c.Issuer != a.cfg.Issuer {
+		return fail("iss %q is not %s", c.Issuer, a.cfg.Issuer)
+	}
+	if !c.Audience.Contains(resource) {
+		return fail("aud %q does not include this MCP server (%s)", []string(c.Audience), resource)
+	}
+	if c.Expiry == nil {
+		return fail("no exp")
+	}
+	now := a.cfg.Now()
+	if exp := c.Expiry.Time(); now.After(exp.Add(a.cfg.Skew)) {
+		return fail("expired at %s (now %s)", stamp(exp), stamp(now))
+	}
+	if c.Subject == "" {
+		return fail("no sub")
+	}
+	at := &AccessToken{
+		ID:       c.ID,
+		Issuer:   c.Issuer,
+		Subject:  c.Subject,
+		ClientID: c.ClientID,
+		Email:    c.Email,
+		Resource: resource,
+		Scopes:   strings.Fields(c.Scope),
+		Expiry:   c.Expiry.Time(),
+	}
+	if c.IssuedAt != nil {
+		at.IssuedAt = c.IssuedAt.Time()
+	}
+	return at, nil
+}
+
+// randomID returns 128 random bits, base64url: unguessable token ids.
+func randomID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,854 @@
+package resource_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/resource"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestTokenEndpoint_RefusesBadGrants is the negative table: each case breaks
+// one thing in an otherwise valid request.
+func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock.Now()
+	idpKey := e.idp.currentKey()
+	idpPub := idpKey.Public().Key
+
+	tests := []struct {
+		name string
+		// req builds the request from valid claims.
+		req        func(t *testing.T, c map[string]any) tokenRequest
+		wantStatus int
+		wantError  string
+		wantDesc   string // a substring of error_description
+	}{
+		{
+			name: "typ is JWT",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				k := e.idp.currentKey()
+				return grant(sign(t, c, "JWT", k.KeyID, jose.ES256, k.Key))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ "JWT" is not "oauth-id-jag+jwt"`,
+		},
+		{
+			name: "typ is missing",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				k := e.idp.currentKey()
+				return grant(sign(t, c, "", k.KeyID, jose.ES256, k.Key))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ ""`,
+		},
+		{
+			name: "unknown kid",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				return grant(sign(t, c, resource.IDJAGType, "rogue-kid", jose.ES256, newECKey(t)))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid "rogue-kid" is not in the IdP JWKS`,
+		},
+		{
+			name: "signed by another key under the IdP's kid",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				return grant(sign(t, c, resource.IDJAGType, e.idp.currentKey().KeyID, jose.ES256, newECKey(t)))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "signature does not verify",
+		},
+		{
+			name: "payload tampered after signing",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				parts := strings.Split(e.idp.mint(t, c), ".")
+				c["sub"] = "00u-mallory"
+				body, _ := json.Marshal(c)
+				parts[1] = base64.RawURLEncoding.EncodeToString(body)
+				return grant(strings.Join(parts, "."))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "signature does not verify",
+		},
+		{
+			name: "alg none",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				return grant(unsigned(t, c, e.idp.currentKey().KeyID))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg "none" is not allowed`,
+		},
+		{
+			name: "HS256 keyed with the IdP public key",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				der, err := x509.MarshalPKIXPublicKey(idpPub)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return grant(sign(t, c, resource.IDJAGType, e.idp.currentKey().KeyID, jose.HS256, der))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg "HS256" is not allowed`,
+		},
+		{
+			name:       "not a JWT",
+			req:        func(t *testing.T, c map[string]any) tokenRequest { return grant("not-a-jwt") },
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "not a JWT",
+		},
+		{
+			name:       "issuer is another IdP",
+			req:        e.withClaim("iss", "https://evil.example"),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `iss "https://evil.example" is not the trusted IdP`,
+		},
+		{
+			name:       "aud is another authorization server",
+			req:        e.withClaim("aud", "http://127.0.0.1:9/other-as"),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `aud "http://127.0.0.1:9/other-as" is not this authorization server (` + e.asURL + ")",
+		},
+		{
+			name:       "aud has a trailing slash",
+			req:        e.withClaim("aud", e.asURL+"/"),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "is not this authorization server",
+		},
+		{
+			name:       "aud is an array of two",
+			req:        e.withClaim("aud", []string{e.asURL, "http://127.0.0.1:9/other-as"}),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "aud has 2 values",
+		},
+		{
+			name:       "client_id is another client",
+			req:        e.withClaim("client_id", otherClient),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id "mcp-client-at-wiki" is not the authenticated client "mcp-client-at-tracker"`,
+		},
+		{
+			name:       "client_id is missing",
+			req:        e.withClaim("client_id", nil),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "no client_id",
+		},
+		{
+			name:       "sub is missing",
+			req:        e.withClaim("sub", nil),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "no sub",
+		},
+		{
+			name:       "expired beyond the skew",
+			req:        e.withClaims(map[string]any{"iat": now.Add(-10 * time.Minute).Unix(), "exp": now.Add(-31 * time.Second).Unix()}),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "expired at",
+		},
+		{
+			name:       "exp is missing",
+			req:        e.withClaim("exp", nil),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "no exp",
+		},
+		{
+			name:       "nbf in the future",
+			req:        e.withClaim("nbf", now.Add(2*time.Minute).Unix()),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "not valid before",
+		},
+		{
+			name:       "iat in the future",
+			req:        e.withClaim("iat", now.Add(2*time.Minute).Unix()),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "is in the future",
+		},
+		{
+			name:       "jti is missing",
+			req:        e.withClaim("jti", nil),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "no jti",
+		},
+		{
+			name:       "resource is not served here",
+			req:        e.withClaim("resource", "http://127.0.0.1:9/elsewhere/mcp"),
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
+		},
+		{
+			name: "resource parameter is not granted",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("resource", "http://127.0.0.1:9/elsewhere/mcp")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not granted`,
+		},
+		{
+			name:       "ID-JAG scope unknown here",
+			req:        e.withClaim("scope", "issues.read issues.admin"),
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `scope "issues.admin" is not a scope of this authorization server`,
+		},
+		{
+			name: "requested scope not in the ID-JAG",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				c["scope"] = "issues.read"
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("scope", "issues.write")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `none of the requested scopes "issues.write"`,
+		},
+		{
+			name: "no client authentication",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = nil
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "no client authentication",
+		},
+		{
+			name: "wrong secret in Basic",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = &[2]string{confidentialClient, "guess"}
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `wrong client secret for client "mcp-client-at-tracker"`,
+		},
+		{
+			name: "wrong secret in the body",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = nil
+				r.form.Set("client_id", confidentialClient)
+				r.form.Set("client_secret", "guess")
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "wrong client secret",
+		},
+		{
+			name: "confidential client without its secret",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = nil
+				r.form.Set("client_id", confidentialClient)
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "is confidential",
+		},
+		{
+			name: "unknown client",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = &[2]string{"stranger", "x"}
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "stranger"`,
+		},
+		{
+			name: "Bearer instead of Basic",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.rawBasic = "Bearer abc"
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `scheme "Bearer"`,
+		},
+		{
+			name: "Basic and client_secret_post at once",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("client_id", confidentialClient)
+				r.form.Set("client_secret", confidentialSecret)
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "both client_secret_basic",
+		},
+		{
+			name: "missing assertion",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant("")
+				r.form.Del("assertion")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "assertion is missing",
+		},
+		{
+			name: "empty assertion",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				return grant("")
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "assertion is missing",
+		},
+		{
+			name: "assertion repeated",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Add("assertion", e.idp.mint(t, c))
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: `"assertion" is repeated`,
+		},
+		{
+			name: "unsupported grant type",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("grant_type", "authorization_code")
+				return r
+			},
+			wantStatus: 400, wantError: "unsupported_grant_type", wantDesc: `grant_type "authorization_code" is not supported`,
+		},
+		{
+			name: "missing grant type",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("grant_type", "")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "grant_type is missing",
+		},
+		{
+			name: "JSON body",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.contentType = "application/json"
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: `Content-Type "application/json"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.post(t, tt.req(t, e.claims()))
+			if r.status != tt.wantStatus || r.str("error") != tt.wantError {
+				t.Fatalf("got HTTP %d %s, want %d %s", r.status, r.raw, tt.wantStatus, tt.wantError)
+			}
+			t.Log(r.str("error_description"))
+			if d := r.str("error_description"); !strings.Contains(d, tt.wantDesc) {
+				t.Errorf("error_description %q does not contain %q", d, tt.wantDesc)
+			}
+			if _, ok := r.body["access_token"]; ok {
+				t.Errorf("an error response carries an access_token: %s", r.raw)
+			}
+			if got := r.header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			if tt.wantStatus == http.StatusUnauthorized && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("401 without a Basic challenge: WWW-Authenticate = %q", r.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+// withClaim returns a request builder that sets one claim (nil deletes it).
+func (e *env) withClaim(name string, value any) func(*testing.T, map[string]any) tokenRequest {
+	return e.withClaims(map[string]any{name: value})
+}
+
+func (e *env) withClaims(set map[string]any) func(*testing.T, map[string]any) tokenRequest {
+	return func(t *testing.T, c map[string]any) tokenRequest {
+		for k, v := range set {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return grant(e.idp.mint(t, c))
+	}
+}
+
+// TestTokenEndpoint_IssuesAccessTokens covers the accepted request shapes.
+func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name       string
+		req        func(t *testing.T) tokenRequest
+		wantClient string
+		wantScope  string
+	}{
+		{
+			name:       "client_secret_basic with form-encoded credentials",
+			req:        func(t *testing.T) tokenRequest { return grant(e.jag(t, nil)) },
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "client_secret_basic without the form encoding",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte(confidentialClient+":"+confidentialSecret))
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "client_secret_post, with the Go SDK's empty code= and an unknown parameter",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.basic = nil
+				r.form.Set("client_id", confidentialClient)
+				r.form.Set("client_secret", confidentialSecret)
+				r.form.Set("code", "")
+				r.form.Set("x-unknown", "ignored")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "public client sends client_id alone",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, func(c map[string]any) { c["client_id"] = publicClient }))
+				r.basic = nil
+				r.form.Set("client_id", publicClient)
+				return r
+			},
+			wantClient: publicClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "client_id in the body alongside Basic for the same client",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Set("client_id", confidentialClient)
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "aud as an array of one, resource as an array",
+			req: func(t *testing.T) tokenRequest {
+				return grant(e.jag(t, func(c map[string]any) {
+					c["aud"] = []string{e.asURL}
+					c["resource"] = []string{e.mcpURL}
+				}))
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "no resource claim: the single resource, or the resource parameter",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, func(c map[string]any) { delete(c, "resource") }))
+				r.form.Set("resource", e.mcpURL)
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "scope parameter narrows the grant",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Set("scope", "issues.read openid")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read",
+		},
+		{
+			name: "expired within the skew",
+			req: func(t *testing.T) tokenRequest {
+				now := e.clock.Now()
+				return grant(e.jag(t, func(c map[string]any) {
+					c["iat"] = now.Add(-5 * time.Minute).Unix()
+					c["exp"] = now.Add(-20 * time.Second).Unix()
+				}))
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.post(t, tt.req(t))
+			if r.status != http.StatusOK {
+				t.Fatalf("HTTP %d %s", r.status, r.raw)
+			}
+			if r.str("token_type") != "Bearer" || r.body["expires_in"] != float64(3600) || r.str("scope") != tt.wantScope {
+				t.Errorf("response %s, want Bearer, expires_in 3600, scope %q", r.raw, tt.wantScope)
+			}
+			if _, ok := r.body["refresh_token"]; ok {
+				t.Errorf("a refresh token was issued: %s", r.raw)
+			}
+			if got := r.header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			at, err := e.as.VerifyAccessToken(r.str("access_token"), e.mcpURL)
+			if err != nil {
+				t.Fatalf("VerifyAccessToken: %v", err)
+			}
+			if at.Subject != alice || at.Email != aliceEmail || at.ClientID != tt.wantClient ||
+				strings.Join(at.Scopes, " ") != tt.wantScope || at.Resource != e.mcpURL || at.Issuer != e.asURL {
+				t.Errorf("access token %+v", at)
+			}
+			if want := e.clock.Now().Add(time.Hour); !at.Expiry.Equal(want) {
+				t.Errorf("expiry %s, want %s", at.Expiry, want)
+			}
+		})
+	}
+}
+
+// TestAccessToken_IsAnRFC9068JWT checks the token with nothing but the
+// published JWKS, as an independent resource server would.
+func TestAccessToken_IsAnRFC9068JWT(t *testing.T) {
+	e := newEnv(t)
+	token := e.accessToken(t, "issues.read")
+
+	var set jose.JSONWebKeySet
+	getJSON(t, e.asURL+"/jwks", &set)
+	if len(set.Keys) != 1 || set.Keys[0].Algorithm != "ES256" || set.Keys[0].Use != "sig" || !set.Keys[0].IsPublic() {
+		t.Fatalf("JWKS %+v", set)
+	}
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := tok.Headers[0].ExtraHeaders[jose.HeaderType]; typ != "at+jwt" {
+		t.Errorf("typ %v, want at+jwt", typ)
+	}
+	if kid := tok.Headers[0].KeyID; kid != set.Keys[0].KeyID {
+		t.Errorf("kid %q, JWKS has %q", kid, set.Keys[0].KeyID)
+	}
+	var claims map[string]any
+	if err := tok.Claims(set.Keys[0], &claims); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti", "email"} {
+		if _, ok := claims[k]; !ok {
+			t.Errorf("claim %s missing from %v", k, claims)
+		}
+	}
+	if claims["aud"] != e.mcpURL {
+		t.Errorf("aud %v, want the string %q", claims["aud"], e.mcpURL)
+	}
+}
+
+func TestVerifyAccessToken_RefusesOtherTokens(t *testing.T) {
+	e := newEnv(t, func(c *resource.AuthServerConfig) {
+		c.Resources = append(c.Resources, "http://127.0.0.1:9/wiki/mcp")
+	})
+	token := e.accessToken(t, "issues.read")
+	parts := strings.Split(token, ".")
+	tests := []struct {
+		name, token, resource, want string
+	}{
+		{"another resource", token, "http://127.0.0.1:9/wiki/mcp", "does not include this MCP server"},
+		{"an ID-JAG", e.jag(t, nil), e.mcpURL, `typ "oauth-id-jag+jwt" is not "at+jwt"`},
+		{"tampered", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"x"}`)) + "." + parts[2], e.mcpURL, "signature"},
+		{"garbage", "abc", e.mcpURL, "not an ES256 JWT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.as.VerifyAccessToken(tt.token, tt.resource)
+			if !errors.Is(err, resource.ErrInvalidAccessToken) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrInvalidAccessToken containing %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("expired", func(t *testing.T) {
+		e.clock.Advance(time.Hour + time.Minute)
+		if _, err := e.as.VerifyAccessToken(token, e.mcpURL); err == nil || !strings.Contains(err.Error(), "expired") {
+			t.Errorf("err = %v, want expired", err)
+		}
+	})
+}
+
+func TestTokenEndpoint_RefusesReplayedJTI(t *testing.T) {
+	e := newEnv(t)
+	jag := e.jag(t, nil)
+	if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+		t.Fatalf("first use: HTTP %d %s", r.status, r.raw)
+	}
+	r := e.post(t, grant(jag))
+	if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "already redeemed") {
+		t.Fatalf("replay: HTTP %d %s", r.status, r.raw)
+	}
+	if _, ok := r.body["access_token"]; ok {
+		t.Error("replay got an access token")
+	}
+}
+
+func TestTokenEndpoint_RefusedRequestDoesNotBurnTheJTI(t *testing.T) {
+	e := newEnv(t)
+	jag := e.jag(t, nil)
+	bad := grant(jag)
+	bad.form.Set("scope", "nothing.granted")
+	if r := e.post(t, bad); r.str("error") != "invalid_scope" {
+		t.Fatalf("HTTP %d %s, want invalid_scope", r.status, r.raw)
+	}
+	if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+		t.Fatalf("retry: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+func TestTokenEndpoint_AllowReplayAcceptsResubmission(t *testing.T) {
+	e := newEnv(t, func(c *resource.AuthServerConfig) { c.AllowReplay = true })
+	jag := e.jag(t, nil)
+	for i := range 3 {
+		if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+			t.Fatalf("use %d: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+}
+
+func TestTokenEndpoint_FullReplayCacheRefusesInsteadOfForgetting(t *testing.T) {
+	e := newEnv(t, func(c *resource.AuthServerConfig) { c.ReplayCacheSize = 2 })
+	for i := range 2 {
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+			t.Fatalf("grant %d: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	r := e.post(t, grant(e.jag(t, nil)))
+	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("cache full: HTTP %d %s (Retry-After %q)", r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	// Once the first ID-JAGs have expired (exp + skew), their slots free up.
+	e.clock.Advance(5*time.Minute + 31*time.Second)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("after expiry: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// TestJWKS_RefetchesOnceForANewKid rolls the IdP key: the new kid costs one
+// JWKS fetch, and unknown kids cannot make us fetch more than once per few
+// seconds.
+func TestJWKS_RefetchesOnceForANewKid(t *testing.T) {
+	e := newEnv(t)
+	ok := func(step string) {
+		t.Helper()
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+			t.Fatalf("%s: HTTP %d %s", step, r.status, r.raw)
+		}
+	}
+	hits := func(want int64, step string) {
+		t.Helper()
+		if got := e.idp.jwksHits.Load(); got != want {
+			t.Fatalf("%s: %d JWKS fetches, want %d", step, got, want)
+		}
+	}
+	rogue := func() {
+		t.Helper()
+		r := e.post(t, grant(sign(t, e.claims(), resource.IDJAGType, "rogue", jose.ES256, newECKey(t))))
+		if r.str("error") != "invalid_grant" {
+			t.Fatalf("rogue kid: HTTP %d %s", r.status, r.raw)
+		}
+	}
+
+	ok("first key")
+	hits(1, "first key")
+	ok("first key again")
+	hits(1, "cached key")
+
+	e.clock.Advance(10 * time.Second)
+	e.idp.rotate(t)
+	ok("rotated key")
+	hits(2, "rotated key")
+
+	rogue()
+	hits(2, "unknown kid right after a fetch")
+	e.clock.Advance(6 * time.Second)
+	rogue()
+	hits(3, "unknown kid after the minimum interval")
+	rogue()
+	rogue()
+	hits(3, "unknown kids in a burst")
+}
+
+func TestJWKS_UnreachableIdPIsTemporary(t *testing.T) {
+	e := newEnv(t)
+	e.idp.jwksDown.Store(true)
+	r := e.post(t, grant(e.jag(t, nil)))
+	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || !strings.Contains(r.str("error_description"), "HTTP 502") {
+		t.Fatalf("HTTP %d %s", r.status, r.raw)
+	}
+	e.idp.jwksDown.Store(false)
+	e.clock.Advance(6 * time.Second)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("after recovery: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+func TestTokenEndpoint_GETIsMethodNotAllowed(t *testing.T) {
+	e := newEnv(t)
+	resp, err := http.Get(e.asURL + "/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("HTTP %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+func TestAuthorize_ExplainsOnlyJWTBearerIsServed(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest(http.MethodGet, e.asURL+"/authorize?response_type=code&client_id=x", nil)
+	r := do(t, req)
+	if r.status != http.StatusBadRequest || r.str("error") != "unsupported_response_type" || !strings.Contains(r.str("error_description"), "JWT bearer grant") {
+		t.Fatalf("HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// TestMetadata_MatchesGolden serves the same RFC 8414 document at both
+// well-known paths; testdata/as-metadata.json is it with the issuer
+// replaced by ISSUER.
+func TestMetadata_MatchesGolden(t *testing.T) {
+	e := newEnv(t)
+	var first []byte
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		var doc map[string]any
+		raw := getJSON(t, e.asURL+path, &doc)
+		if first == nil {
+			first = raw
+		} else if !bytes.Equal(first, raw) {
+			t.Errorf("%s differs from the first document", path)
+		}
+		if doc["issuer"] != e.asURL {
+			t.Errorf("%s: issuer %v", path, doc["issuer"])
+		}
+	}
+	var pretty bytes.Buffer
+	_ = json.Indent(&pretty, bytes.ReplaceAll(first, []byte(e.asURL), []byte("ISSUER")), "", "  ")
+	golden(t, "as-metadata.json", pretty.Bytes())
+
+	// What the official clients insist on, checked on the live document.
+	var meta resource.AuthServerMetadata
+	getJSON(t, e.asURL+"/.well-known/oauth-authorization-server", &meta)
+	if meta.AuthorizationEndpoint == "" || len(meta.CodeChallengeMethodsSupported) == 0 ||
+		!slices.Contains(meta.GrantTypesSupported, resource.GrantTypeJWTBearer) ||
+		!slices.Contains(meta.AuthorizationGrantProfilesSupported, resource.GrantProfileIDJAG) {
+		t.Errorf("metadata %+v", meta)
+	}
+}
+
+func TestNewAuthServer_RejectsBadConfig(t *testing.T) {
+	valid := func() resource.AuthServerConfig {
+		return resource.AuthServerConfig{
+			Issuer: "http://127.0.0.1:8101", IdPIssuer: "http://127.0.0.1:8080", IdPJWKSURL: "http://127.0.0.1:8080/keys",
+			Resources: []string{"http://127.0.0.1:8201/mcp"}, Clients: map[string]string{"c": "s"},
+		}
+	}
+	if _, err := resource.NewAuthServer(valid()); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := map[string]func(*resource.AuthServerConfig){
+		"trailing slash":  func(c *resource.AuthServerConfig) { c.Issuer += "/" },
+		"relative issuer": func(c *resource.AuthServerConfig) { c.Issuer = "as.example" },
+		"no IdP issuer":   func(c *resource.AuthServerConfig) { c.IdPIssuer = "" },
+		"no JWKS URL":     func(c *resource.AuthServerConfig) { c.IdPJWKSURL = "" },
+		"no resources":    func(c *resource.AuthServerConfig) { c.Resources = nil },
+		"no clients":      func(c *resource.AuthServerConfig) { c.Clients = nil },
+		"negative skew":   func(c *resource.AuthServerConfig) { c.Skew = -time.Second },
+	}
+	for name, edit := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := valid()
+			edit(&c)
+			if _, err := resource.NewAuthServer(c); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+// getJSON fetches url, decodes it into v and returns the raw body.
+func getJSON(t *testing.T, url string, v any) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d %s", url, resp.StatusCode, buf.String())
+	}
+	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return buf.Bytes()
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	got = append(bytes.TrimSpace(got), '\n')
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
+	}
+}
+
+// TestAuthServer_IssuerWithPath serves the endpoints under the issuer's
+// path and the metadata at the RFC 8414 §3.1 path-inserted well-known URL.
+func TestAuthServer_IssuerWithPath(t *testing.T) {
+	srv, set := lateServer(t)
+	issuer := srv.URL + "/tenants/acme"
+	as, err := resource.NewAuthServer(resource.AuthServerConfig{
+		Issuer: issuer, IdPIssuer: "http://127.0.0.1:9", IdPJWKSURL: "http://127.0.0.1:9/jwks",
+		Resources: []string{"http://127.0.0.1:9/mcp"}, Clients: map[string]string{"c": "s"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(as)
+	for _, path := range []string{
+		"/.well-known/oauth-authorization-server/tenants/acme",
+		"/.well-known/openid-configuration/tenants/acme",
+		"/tenants/acme/.well-known/openid-configuration",
+	} {
+		var meta resource.AuthServerMetadata
+		getJSON(t, srv.URL+path, &meta)
+		if meta.Issuer != issuer || meta.TokenEndpoint != issuer+"/token" {
+			t.Errorf("%s: %+v", path, meta.AuthServerMeta)
+		}
+	}
+	var set2 jose.JSONWebKeySet
+	getJSON(t, issuer+"/jwks", &set2)
+	if len(set2.Keys) != 1 {
+		t.Errorf("JWKS %+v", set2)
+	}
+}
+
+// TestTokenEndpoint_ConcurrentGrants runs grants in parallel, new kids
+// included, for the race detector.
+func TestTokenEndpoint_ConcurrentGrants(t *testing.T) {
+	e := newEnv(t)
+	jags := make([]string, 16)
+	for i := range jags {
+		jags[i] = e.jag(t, nil)
+	}
+	e.idp.rotate(t)
+	e.clock.Advance(10 * time.Second)
+	for i := 0; i < len(jags); i += 2 {
+		jags[i] = e.jag(t, nil) // signed with the new key
+	}
+	tokens := make([]string, len(jags))
+	var wg sync.WaitGroup
+	for i, jag := range jags {
+		wg.Go(func() {
+			if r := e.post(t, grant(jag)); r.status == http.StatusOK {
+				tokens[i] = r.str("access_token")
+			} else {
+				t.Errorf("grant %d: HTTP %d %s", i, r.status, r.raw)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, tok := range tokens {
+		at, err := e.as.VerifyAccessToken(tok, e.mcpURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[at.ID] {
+			t.Errorf("jti %s issued twice", at.ID)
+		}
+		seen[at.ID] = true
+	}
+}

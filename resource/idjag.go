@@ -1,0 +1,311 @@
+package resource
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
+// asymmetric algorithms only, so "none" and HS* (which would let anyone who
+// knows the IdP's public key sign) are refused before any key is touched.
+var idJAGAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+// idJAG is a verified ID-JAG (claims per ID-JAG §3.1).
+type idJAG struct {
+	Issuer    string
+	Subject   string
+	ClientID  string
+	JTI       string
+	Email     string
+	Resources []string // the resource claim, string or array; nil if absent
+	Scopes    []string // the scope claim; nil if absent
+	IssuedAt  time.Time
+	Expiry    time.Time
+}
+
+// idJAGClaims is the wire form of the claims we read.
+type idJAGClaims struct {
+	jwt.Claims
+	ClientID string          `json:"client_id"`
+	Scope    *string         `json:"scope"`
+	Resource json.RawMessage `json:"resource"`
+	Email    string          `json:"email"`
+}
+
+// joseHeader is the part of the protected header checked before go-jose
+// parses the token, so that the refusal can name the offending value.
+type joseHeader struct {
+	Alg string `json:"alg"`
+	Typ string `json:"typ"`
+	Kid string `json:"kid"`
+}
+
+// validateIDJAG runs the RFC 7523 §3 and ID-JAG §4.4.1 checks on an
+// assertion presented by the authenticated client. Every failure is an
+// invalid_grant that names the check and the value, except an unreachable
+// IdP JWKS, which is temporarily_unavailable.
+func (a *AuthServer) validateIDJAG(ctx context.Context, raw, clientID string, now time.Time) (*idJAG, *oauthError) {
+	hdr, oerr := readJOSEHeader(raw)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if !slices.Contains(idJAGAlgorithms, jose.SignatureAlgorithm(hdr.Alg)) {
+		return nil, invalidGrant("ID-JAG alg %q is not allowed; accepted: RS256, ES256, EdDSA (RFC 8725 §3.1)", hdr.Alg)
+	}
+	// ID-JAG §3.1, §4.4.1: typ MUST be oauth-id-jag+jwt. It is what tells an ID-JAG
+	// from an ID token or access token signed by the same IdP key.
+	if hdr.Typ != IDJAGType {
+		return nil, invalidGrant("ID-JAG typ %q is not %q (ID-JAG §3.1)", hdr.Typ, IDJAGType)
+	}
+	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
+	if err != nil {
+		return nil, invalidGrant("the assertion is not a valid JWS: %v", err)
+	}
+
+	// The issuer is checked on the unverified claims first, so that tokens
+	// from an untrusted issuer never make us fetch keys. Every other
+	// decision waits for the signature.
+	var unverified idJAGClaims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
+	}
+	if unverified.Issuer != a.cfg.IdPIssuer {
+		return nil, invalidGrant("ID-JAG iss %q is not the trusted IdP (%s)", unverified.Issuer, a.cfg.IdPIssuer)
+	}
+
+	claims, oerr := a.verifyIDJAGSignature(ctx, tok, hdr)
+	if oerr != nil {
+		return nil, oerr
+	}
+	return a.checkIDJAGClaims(claims, clientID, now)
+}
+
+// readJOSEHeader decodes the protected header of a JWS compact
+// serialization (RFC 7515 §7.1).
+func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
+	parts := strings.Split(raw, ".")
+	switch len(parts) {
+	case 3:
+	case 5:
+		return nil, invalidGrant("the assertion is a JWE; encrypted ID-JAGs are not supported here")
+	default:
+		return nil, invalidGrant("the assertion is not a JWT: expected 3 dot-separated parts, got %d", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, invalidGrant("the assertion's JOSE header is not base64url: %v", err)
+	}
+	var h joseHeader
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+	}
+	return &h, nil
+}
+
+// verifyIDJAGSignature finds the IdP key named by kid and returns the
+// claims it signed.
+func (a *AuthServer) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
+	keys, err := a.idpKeys.lookup(ctx, hdr.Kid)
+	if errors.Is(err, errUnknownKID) {
+		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (%s)", hdr.Kid, a.cfg.IdPJWKSURL)
+	}
+	if err != nil {
+		return nil, temporarilyUnavailable(jwksMinRefetch, "cannot verify the ID-JAG: %v", err)
+	}
+	for _, k := range keys {
+		// A key that declares its algorithm is only good for that one
+		// (RFC 7517 §4.4); this stops an RS256 key verifying PS256 and such.
+		if k.Algorithm != "" && k.Algorithm != hdr.Alg {
+			continue
+		}
+		var payload json.RawMessage
+		if err := tok.Claims(k, &payload); err != nil {
+			continue
+		}
+		var c idJAGClaims
+		if err := json.Unmarshal(payload, &c); err != nil {
+			return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
+		}
+		return &c, nil
+	}
+	if hdr.Kid == "" {
+		return nil, invalidGrant("ID-JAG signature (alg %s, no kid) does not verify with any key of the IdP JWKS (%s)", hdr.Alg, a.cfg.IdPJWKSURL)
+	}
+	return nil, invalidGrant("ID-JAG signature does not verify with the IdP key kid %q (alg %s)", hdr.Kid, hdr.Alg)
+}
+
+// checkIDJAGClaims checks the signed claims (ID-JAG §4.4.1, RFC 7523 §3).
+func (a *AuthServer) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
+	skew := a.cfg.Skew
+	if c.Issuer != a.cfg.IdPIssuer {
+		return nil, invalidGrant("ID-JAG iss %q is not the trusted IdP (%s)", c.Issuer, a.cfg.IdPIssuer)
+	}
+	// ID-JAG §4.4.1: aud is this authorization server's issuer, as a
+	// string or an array of exactly that one element.
+	switch len(c.Audience) {
+	case 0:
+		return nil, invalidGrant("ID-JAG has no aud; it must be this authorization server (%s)", a.cfg.Issuer)
+	case 1:
+		if c.Audience[0] != a.cfg.Issuer {
+			return nil, invalidGrant("ID-JAG aud %q is not this authorization server (%s)", c.Audience[0], a.cfg.Issuer)
+		}
+	default:
+		return nil, invalidGrant("ID-JAG aud has %d values %q; it must be exactly this authorization server (%s)", len(c.Audience), []string(c.Audience), a.cfg.Issuer)
+	}
+	if c.Subject == "" {
+		return nil, invalidGrant("ID-JAG has no sub")
+	}
+	if c.ClientID == "" {
+		return nil, invalidGrant("ID-JAG has no client_id; it must name the client %q", clientID)
+	}
+	if c.ClientID != clientID {
+		return nil, invalidGrant("ID-JAG client_id %q is not the authenticated client %q (ID-JAG §4.4.1)", c.ClientID, clientID)
+	}
+	if c.Expiry == nil {
+		return nil, invalidGrant("ID-JAG has no exp")
+	}
+	if exp := c.Expiry.Time(); now.After(exp.Add(skew)) {
+		return nil, invalidGrant("ID-JAG expired at %s (now %s, skew %s)", stamp(exp), stamp(now), skew)
+	}
+	if c.IssuedAt == nil {
+		return nil, invalidGrant("ID-JAG has no iat")
+	}
+	if iat := c.IssuedAt.Time(); iat.After(now.Add(skew)) {
+		return nil, invalidGrant("ID-JAG iat %s is in the future (now %s, skew %s)", stamp(iat), stamp(now), skew)
+	}
+	if c.NotBefore != nil {
+		if nbf := c.NotBefore.Time(); nbf.After(now.Add(skew)) {
+			return nil, invalidGrant("ID-JAG is not valid before %s (now %s, skew %s)", stamp(nbf), stamp(now), skew)
+		}
+	}
+	if c.ID == "" {
+		return nil, invalidGrant("ID-JAG has no jti (required for replay detection, EMA §7.4)")
+	}
+	resources, err := stringOrStrings(c.Resource)
+	if err != nil {
+		return nil, invalidGrant("ID-JAG resource is malformed: %v", err)
+	}
+	for _, r := range resources {
+		if !slices.Contains(a.cfg.Resources, r) {
+			return nil, invalidGrant("ID-JAG resource %q is not a resource of this authorization server (%s) (EMA §7.6)", r, strings.Join(a.cfg.Resources, ", "))
+		}
+	}
+	jag := &idJAG{
+		Issuer:    c.Issuer,
+		Subject:   c.Subject,
+		ClientID:  c.ClientID,
+		JTI:       c.ID,
+		Email:     c.Email,
+		Resources: resources,
+		IssuedAt:  c.IssuedAt.Time(),
+		Expiry:    c.Expiry.Time(),
+	}
+	if c.Scope != nil {
+		jag.Scopes = strings.Fields(*c.Scope)
+		if jag.Scopes == nil {
+			jag.Scopes = []string{}
+		}
+	}
+	return jag, nil
+}
+
+// selectResource picks the audience of the access token: the request's
+// resource parameter (RFC 8707 §2), which the ID-JAG must allow when it
+// names resources; else the ID-JAG's single resource; else this server's
+// single resource.
+func (a *AuthServer) selectResource(jag *idJAG, requested string) (string, *oauthError) {
+	allowed := jag.Resources
+	if allowed == nil {
+		allowed = a.cfg.Resources
+	}
+	if requested != "" {
+		if !slices.Contains(allowed, requested) {
+			if jag.Resources != nil {
+				return "", invalidTarget("resource %q is not granted by the ID-JAG (resource %s)", requested, strings.Join(jag.Resources, ", "))
+			}
+			return "", invalidTarget("resource %q is not a resource of this authorization server (%s)", requested, strings.Join(a.cfg.Resources, ", "))
+		}
+		return requested, nil
+	}
+	if len(allowed) == 1 {
+		return allowed[0], nil
+	}
+	return "", invalidTarget("the access token needs one audience and %d resources are possible (%s): send the resource parameter (RFC 8707)", len(allowed), strings.Join(allowed, ", "))
+}
+
+// grantScopes returns the scopes of the access token: those of the ID-JAG,
+// narrowed to the request's scope parameter when one is sent. The IdP's
+// policy decided the ID-JAG's scopes; the client may only ask for less
+// (RFC 6749 §3.3). An ID-JAG without scope grants none.
+func (a *AuthServer) grantScopes(jag *idJAG, requested string) ([]string, *oauthError) {
+	for _, s := range jag.Scopes {
+		if !slices.Contains(a.cfg.Scopes, s) {
+			return nil, invalidScope("ID-JAG scope %q is not a scope of this authorization server (%s)", s, strings.Join(a.cfg.Scopes, " "))
+		}
+	}
+	if requested == "" {
+		return dedupe(jag.Scopes), nil
+	}
+	var granted []string
+	for _, s := range strings.Fields(requested) {
+		if slices.Contains(jag.Scopes, s) {
+			granted = append(granted, s)
+		}
+	}
+	if len(granted) == 0 {
+		return nil, invalidScope("none of the requested scopes %q is granted by the ID-JAG (scope %q)", requested, strings.Join(jag.Scopes, " "))
+	}
+	return dedupe(granted), nil
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// stringOrStrings decodes a claim that may be a string or an array of
+// strings, as resource is (ID-JAG §3.1).
+func stringOrStrings(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		if one == "" {
+			return nil, errors.New("empty string")
+		}
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, fmt.Errorf("want a string or an array of strings, got %s", truncate(string(raw), 80))
+	}
+	if len(many) == 0 {
+		return nil, errors.New("empty array")
+	}
+	return many, nil
+}
+
+// stamp formats a time for error descriptions.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

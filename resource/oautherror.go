@@ -1,0 +1,97 @@
+package resource
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// oauthError is an RFC 6749 §5.2 error response. Every refusal of the token
+// endpoint is one: clients only look at the status and the code, people read
+// the description, so the description names the check that failed and the
+// value that failed it.
+type oauthError struct {
+	status      int
+	code        string
+	description string
+	// retryAfter is sent as Retry-After with temporarily_unavailable.
+	retryAfter time.Duration
+}
+
+func (e *oauthError) Error() string { return e.code + ": " + e.description }
+
+func newOAuthError(status int, code, format string, args ...any) *oauthError {
+	return &oauthError{status: status, code: code, description: fmt.Sprintf(format, args...)}
+}
+
+// invalidRequest: a parameter is missing, repeated or malformed (RFC 6749 §5.2).
+func invalidRequest(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "invalid_request", format, args...)
+}
+
+// invalidClient: client authentication failed; RFC 6749 §5.2 makes it a 401.
+func invalidClient(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusUnauthorized, "invalid_client", format, args...)
+}
+
+// invalidGrant: the ID-JAG failed one of the RFC 7523 §3 / ID-JAG §4.4.1 checks.
+func invalidGrant(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "invalid_grant", format, args...)
+}
+
+// invalidScope: no grantable scope is left, or the ID-JAG carries a scope
+// this authorization server does not define.
+func invalidScope(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "invalid_scope", format, args...)
+}
+
+// invalidTarget: the request's resource parameter is unusable (RFC 8707 §2).
+func invalidTarget(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "invalid_target", format, args...)
+}
+
+func unsupportedGrantType(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "unsupported_grant_type", format, args...)
+}
+
+// temporarilyUnavailable: the request may succeed later (IdP JWKS unreachable,
+// replay cache full). It is a 503 so that no client mistakes it for a verdict
+// on its grant.
+func temporarilyUnavailable(retryAfter time.Duration, format string, args ...any) *oauthError {
+	e := newOAuthError(http.StatusServiceUnavailable, "temporarily_unavailable", format, args...)
+	e.retryAfter = retryAfter
+	return e
+}
+
+// writeOAuthError writes e as the RFC 6749 §5.2 JSON document. realm names
+// this authorization server in the Basic challenge of invalid_client.
+func writeOAuthError(w http.ResponseWriter, e *oauthError, realm string) {
+	h := w.Header()
+	if e.code == "invalid_client" {
+		// RFC 6749 §5.2: a 401 carries a challenge for the scheme the
+		// client should use; Basic is the one we accept in a header.
+		h.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", realm))
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
+	}
+	writeJSON(w, e.status, struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{e.code, e.description})
+}
+
+// writeJSON writes v with the no-store headers RFC 6749 §5.1 requires on
+// token responses; they are harmless on everything else this package serves
+// dynamically.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,183 @@
+package resource
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// maxTokenRequestBytes caps a token request body; an ID-JAG is under 2 KB.
+const maxTokenRequestBytes = 64 << 10
+
+// tokenParams are the form parameters of a token request with empty values
+// dropped: RFC 6749 §3.1 says parameters sent without a value are treated as
+// omitted, and the Go SDK sends "code=" with every grant.
+type tokenParams map[string][]string
+
+// single returns the parameter's value, "" when absent, or invalid_request
+// when it is repeated (RFC 6749 §3.2: parameters MUST NOT be included more
+// than once).
+func (p tokenParams) single(name string) (string, *oauthError) {
+	switch v := p[name]; len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	default:
+		return "", invalidRequest("parameter %q is repeated %d times; send it once (RFC 6749 §3.2)", name, len(v))
+	}
+}
+
+// tokenResponse is the RFC 6749 §5.1 success document. There is no refresh
+// token: the ID-JAG draft says the authorization server SHOULD NOT issue one,
+// the client gets a new ID-JAG instead.
+type tokenResponse struct {
+	TokenType   string `json:"token_type"`
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// serveToken is the token endpoint (RFC 6749 §3.2).
+func (a *AuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeOAuthError(w, newOAuthError(http.StatusMethodNotAllowed, "invalid_request",
+			"the token endpoint accepts only POST, not %s (RFC 6749 §3.2)", r.Method), a.cfg.Issuer)
+		return
+	}
+	params, oerr := readTokenParams(w, r)
+	if oerr == nil {
+		var resp *tokenResponse
+		resp, oerr = a.token(r, params)
+		if oerr == nil {
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+	}
+	writeOAuthError(w, oerr, a.cfg.Issuer)
+}
+
+// readTokenParams reads the application/x-www-form-urlencoded body. Query
+// parameters are ignored: RFC 6749 §3.2 puts token request parameters in
+// the body, and credentials in a URL end up in logs.
+func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oauthError) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, invalidRequest("Content-Type %q is not application/x-www-form-urlencoded (RFC 6749 §4.1.3)", ct)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenRequestBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, invalidRequest("the request body is larger than %d bytes", maxTokenRequestBytes)
+		}
+		return nil, invalidRequest("reading the request body: %v", err)
+	}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, invalidRequest("the request body is not valid form encoding: %v", err)
+	}
+	params := make(tokenParams, len(values))
+	for name, vs := range values {
+		vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" })
+		if len(vs) > 0 {
+			params[name] = vs
+		}
+	}
+	return params, nil
+}
+
+// token runs the JWT bearer grant: grant type, client authentication, the
+// ID-JAG checks, audience and scope selection, replay, and issuance, in that
+// order. The replay check comes last so that a request refused for any
+// other reason does not burn the ID-JAG.
+func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
+	grantType, oerr := p.single("grant_type")
+	if oerr != nil {
+		return nil, oerr
+	}
+	switch grantType {
+	case "":
+		return nil, invalidRequest("grant_type is missing; this authorization server serves %s", GrantTypeJWTBearer)
+	case GrantTypeJWTBearer:
+	default:
+		return nil, unsupportedGrantType("grant_type %q is not supported; this authorization server serves only %s (RFC 7523) with ID-JAG assertions", grantType, GrantTypeJWTBearer)
+	}
+
+	clientID, oerr := a.authenticateClient(r.Header.Get("Authorization"), p)
+	if oerr != nil {
+		return nil, oerr
+	}
+
+	assertion, oerr := p.single("assertion")
+	if oerr != nil {
+		return nil, oerr
+	}
+	if assertion == "" {
+		return nil, invalidRequest("assertion is missing: send the ID-JAG in the assertion parameter (RFC 7523 §2.1)")
+	}
+	now := a.cfg.Now()
+	jag, oerr := a.validateIDJAG(r.Context(), assertion, clientID, now)
+	if oerr != nil {
+		return nil, oerr
+	}
+
+	requestedResource, oerr := p.single("resource")
+	if oerr != nil {
+		return nil, oerr
+	}
+	audience, oerr := a.selectResource(jag, requestedResource)
+	if oerr != nil {
+		return nil, oerr
+	}
+	requestedScope, oerr := p.single("scope")
+	if oerr != nil {
+		return nil, oerr
+	}
+	scopes, oerr := a.grantScopes(jag, requestedScope)
+	if oerr != nil {
+		return nil, oerr
+	}
+
+	if !a.cfg.AllowReplay {
+		if oerr := a.checkReplay(jag, now); oerr != nil {
+			return nil, oerr
+		}
+	}
+
+	token, err := a.issueAccessToken(jag, clientID, audience, scopes, now)
+	if err != nil {
+		return nil, newOAuthError(http.StatusInternalServerError, "server_error", "signing the access token failed: %v", err)
+	}
+	return &tokenResponse{
+		TokenType:   "Bearer",
+		AccessToken: token,
+		ExpiresIn:   int64(a.cfg.AccessTokenLifetime / time.Second),
+		Scope:       strings.Join(scopes, " "),
+	}, nil
+}
+
+// checkReplay records the ID-JAG's jti until the ID-JAG would be refused as
+// expired anyway (EMA §7.4 requires replay detection).
+func (a *AuthServer) checkReplay(jag *idJAG, now time.Time) *oauthError {
+	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
+	err := a.replay.use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
+	var full *cacheFullError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errReplayed):
+		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)
+	case errors.As(err, &full):
+		return temporarilyUnavailable(full.retryAfter, "%v; retry in %s", err, full.retryAfter.Round(time.Second))
+	default:
+		return temporarilyUnavailable(time.Second, "replay check: %v", err)
+	}
+}
