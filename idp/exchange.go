@@ -136,16 +136,19 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 		if d.Error == "insufficient_user_authentication" {
 			e.Extra = map[string]any{"max_age": int64(d.MaxAge / time.Second)}
 		}
-		switch d.Error {
-		case "invalid_request", "invalid_target", "invalid_client", "unauthorized_client":
-			ev.Outcome = audit.Error
-		default:
+		// A refusal once the user is resolved (deny entries, assignments,
+		// scopes, step-up) is a policy denial, whatever code
+		// exchange.denied_error sends for it: strict mode sends
+		// invalid_request, and the audit must still say denied.
+		if d.User != nil || d.Error == policy.ErrAccessDenied {
 			ev.Outcome = audit.Denied
+		} else {
+			ev.Outcome = audit.Error
 		}
 		return nil, e
 	}
 
-	if cfg.Exchange.SingleUseSubject {
+	if cfg.Exchange.SingleUseSubject && subj.key != "" {
 		key := subj.key + "\x00" + d.Server.ID
 		if _, used := s.usedSubjID.Get(key); used {
 			return nil, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer)
@@ -162,7 +165,10 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 		JTI:      randomID(18),
 		IssuedAt: now.Unix(),
 		Expiry:   now.Add(lifetime).Unix(),
-		Resource: form.Get("resource"),
+		// The configured spelling: the request may differ by a trailing
+		// slash, and the authorization server compares resource exactly
+		// (EMA section 7.6).
+		Resource: d.Resource,
 		Scope:    strings.Join(d.Scopes, " "),
 	}
 	if !subj.AuthTime.IsZero() {
@@ -192,6 +198,11 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 // checkExchangeParams validates the RFC 8693 section 2.1 parameters for an
 // ID-JAG request (spec.md section 3).
 func checkExchangeParams(form url.Values) *oauthError {
+	// One audience per ID-JAG (spec.md section 3); resource repeats are
+	// legal in RFC 8707 and refused below with a better message.
+	if dup := duplicated(form, "resource"); dup != "" {
+		return duplicateParam(dup)
+	}
 	switch t := form.Get("requested_token_type"); t {
 	case tokenTypeIDJAG:
 	case "":

@@ -81,7 +81,6 @@ type accessToken struct {
 // refreshToken is the grant behind a refresh token; the token itself is
 // only kept as a hash.
 type refreshToken struct {
-	ID       string
 	ClientID string
 	Subject  string
 	Audience []string

@@ -136,7 +136,6 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	at := st.newAccessToken(req)
 	noteTokenRequest(ctx, req)
 	rt := &refreshToken{
-		ID:       randomID(12),
 		ClientID: clientIDOf(req),
 		Subject:  req.GetSubject(),
 		Audience: req.GetAudience(),
@@ -205,19 +204,21 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 	return nil
 }
 
-// RevokeToken implements op.AuthStorage (RFC 7009). A refresh token comes
-// as the token itself with an empty userID; an access token as its ID.
+// RevokeToken implements op.AuthStorage (RFC 7009). Whatever its doc
+// comment says, op (v3.52 op.Revoke) passes a refresh token that
+// GetRefreshTokenInfo recognised by the ID that method returned (the
+// token's hash) with the subject as userID; an access token by its ID, also
+// with the subject; and any other token as itself with an empty userID.
 func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	key := tokenOrID
 	if userID == "" {
-		h := tokenHash(tokenOrID)
-		rt, ok := st.refreshTokens.Get(h)
-		if !ok {
-			return nil // RFC 7009 2.2: unknown tokens are not an error
-		}
+		key = tokenHash(tokenOrID)
+	}
+	if rt, ok := st.refreshTokens.Get(key); ok {
 		if rt.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
-		st.refreshTokens.Delete(h)
+		st.refreshTokens.Delete(key)
 		return nil
 	}
 	if at, ok := st.accessTokens.Get(tokenOrID); ok {
@@ -226,17 +227,19 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		}
 		st.accessTokens.Delete(tokenOrID)
 	}
-	return nil
+	return nil // RFC 7009 section 2.2: unknown tokens are not an error
 }
 
 // GetRefreshTokenInfo implements op.AuthStorage; op calls it from revocation
-// and introspection to tell refresh tokens from access tokens.
+// to tell refresh tokens from access tokens. The token ID it returns is the
+// key of the refresh token store, which RevokeToken then receives.
 func (st *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string) (string, string, error) {
-	rt, ok := st.refreshTokens.Get(tokenHash(token))
+	h := tokenHash(token)
+	rt, ok := st.refreshTokens.Get(h)
 	if !ok || rt.ClientID != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	return rt.Subject, rt.ID, nil
+	return rt.Subject, h, nil
 }
 
 // SigningKey implements op.AuthStorage: the key ID tokens are signed with.

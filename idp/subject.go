@@ -33,7 +33,9 @@ type verifiedIDToken struct {
 type subject struct {
 	Sub      string
 	AuthTime time.Time
-	// key identifies the subject token for single_use_subject mode.
+	// key identifies a subject ID token for single_use_subject mode; ""
+	// for a refresh token, a long-lived grant that the exchange reads but
+	// never consumes (spec.md case 12).
 	key string
 }
 
@@ -129,5 +131,5 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (*subject, *oauthErr
 	if rt.ClientID != clientID {
 		return nil, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
 	}
-	return &subject{Sub: rt.Subject, AuthTime: rt.AuthTime, key: tokenHash(raw)}, nil
+	return &subject{Sub: rt.Subject, AuthTime: rt.AuthTime}, nil
 }

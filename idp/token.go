@@ -40,11 +40,14 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := presentParams(r.PostForm)
-	if dup := duplicated(form, "resource"); dup != "" {
-		writeOAuthError(w, r, invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section 3.2)", dup))
+	grant := form.Get("grant_type")
+	// The token exchange checks its own duplicates, so that such a refusal
+	// is audited like its other decisions (CONTRACT.md section 5).
+	if dup := duplicated(form, "resource"); dup != "" && (grant != grantTokenExchange || dup == "grant_type") {
+		writeOAuthError(w, r, duplicateParam(dup))
 		return
 	}
-	switch grant := form.Get("grant_type"); grant {
+	switch grant {
 	case "":
 		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
 	case grantTokenExchange:
@@ -89,6 +92,10 @@ func duplicated(form url.Values, repeatable ...string) string {
 	return ""
 }
 
+func duplicateParam(name string) *oauthError {
+	return invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section 3.2)", name)
+}
+
 // tokenNote collects, during a delegated grant, what the storage learnt
 // about the request, for the audit event.
 type tokenNote struct {
@@ -127,12 +134,8 @@ func (s *Server) delegateGrant(w http.ResponseWriter, r *http.Request, grant str
 		ev.User = u.Username
 	}
 	if rec.status >= 400 {
-		var e struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		_ = json.Unmarshal(rec.body.Bytes(), &e)
-		ev.Outcome, ev.Error, ev.Reason = audit.Error, e.Error, e.Description
+		code, desc := describeRefusal(rec)
+		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
 	}
 	if _, err := s.audit.Append(ev); err != nil && rec.status < 400 {
 		slog.Error("audit append failed; token withheld", "err", err)
@@ -149,6 +152,33 @@ func (s *Server) delegateGrant(w http.ResponseWriter, r *http.Request, grant str
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body.Bytes())
+}
+
+// describeRefusal returns the code and description of a held error answer.
+// zitadel keeps the reason of some refusals (an unknown refresh token) only
+// as the error's parent, which it logs but does not send; such an answer
+// gets a generic error_description, so that the client and the audit log
+// learn what went wrong.
+func describeRefusal(rec *heldResponse) (code, desc string) {
+	var body map[string]any
+	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
+		return "", ""
+	}
+	code, _ = body["error"].(string)
+	if desc, _ = body["error_description"].(string); desc != "" {
+		return code, desc
+	}
+	switch code {
+	case "invalid_grant":
+		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client"
+	default:
+		desc = "the token request was refused: " + code
+	}
+	body["error_description"] = desc
+	rec.body.Reset()
+	_ = json.NewEncoder(&rec.body).Encode(body)
+	rec.header.Del("Content-Length")
+	return code, desc
 }
 
 func clientIDFromRequest(r *http.Request) string {
