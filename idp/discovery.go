@@ -59,6 +59,8 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},
 		// Non-standard (xaa.dev has it): which subject tokens it accepts.
 		"token_exchange_subject_token_types_supported": []string{tokenTypeIDToken, tokenTypeRefresh},
+		// Our extension: the signed-in user's MCP servers (assigned.go).
+		"xaa_mcp_servers_endpoint": iss + pathAssigned,
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -75,6 +75,7 @@ type accessToken struct {
 	ClientID string
 	Subject  string
 	Scopes   []string
+	AuthTime time.Time
 	Expiry   time.Time
 }
 

@@ -118,6 +118,7 @@ const (
 	pathIntrospect = "/oauth/introspect"
 	pathEndSession = "/end_session"
 	pathLogin      = "/login"
+	pathAssigned   = "/me/mcp-servers"
 )
 
 func (s *Server) routes() {
@@ -133,6 +134,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
+	mux.HandleFunc("GET "+pathAssigned, s.assignedServers)
 	mux.Handle("/admin/api/", s.adminAPI())
 	mux.Handle("/", s.provider)
 	s.mux = mux

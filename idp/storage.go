@@ -167,6 +167,9 @@ func (st *storage) newAccessToken(req op.TokenRequest) *accessToken {
 		Scopes:   req.GetScopes(),
 		Expiry:   st.srv.now().Add(st.srv.Config().Lifetimes.AccessToken.D()),
 	}
+	if r, ok := req.(interface{ GetAuthTime() time.Time }); ok {
+		at.AuthTime = r.GetAuthTime()
+	}
 	st.accessTokens.Put(at.ID, at, at.Expiry)
 	return at
 }

@@ -305,3 +305,43 @@ func randomString(n int) string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// AssignedServer is one MCP server of the IdP's assigned-servers endpoint.
+type AssignedServer struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Issuer      string   `json:"issuer"`
+	Resource    string   `json:"resource"`
+	ClientID    string   `json:"client_id"`
+	Assigned    bool     `json:"assigned"`
+	Scopes      []string `json:"scopes"`
+	Error       string   `json:"error"`
+	Description string   `json:"error_description"`
+}
+
+// AssignedServers asks the IdP which MCP servers the signed-in user may
+// reach through this client (xaa-idp's xaa_mcp_servers_endpoint extension),
+// with the access token of a login.
+func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken string) ([]AssignedServer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/me/mcp-servers", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := client(hc).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, strings.TrimSpace(string(b)))
+	}
+	var body struct {
+		Servers []AssignedServer `json:"mcp_servers"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("assigned MCP servers: %w", err)
+	}
+	return body.Servers, nil
+}

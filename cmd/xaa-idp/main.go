@@ -34,6 +34,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the IdP (default command)", runServe},
+		{"demo", "run the IdP with the demo MCP authorization servers and MCP servers", runDemo},
+		{"connect", "log in once and connect to every assigned MCP server (zero-touch)", runConnect},
 		{"login", "log a user in without a browser (code + PKCE) and print the tokens", runLogin},
 		{"exchange", "exchange an ID token for an ID-JAG and print it", runExchange},
 		{"check", "validate a configuration file", runCheck},

@@ -1,0 +1,232 @@
+// Package connect is the zero-touch client: it logs a user in once at the
+// IdP, then connects to every MCP server the user is assigned to through
+// the real Enterprise-Managed Authorization flow (401, protected-resource
+// metadata, authorization-server metadata, token exchange at the IdP, JWT
+// bearer grant, MCP initialize, whoami), with the official Go SDK's
+// extauth handler doing the token work.
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// Options describe one zero-touch connection run.
+type Options struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string // the client's secret at the IdP; the demo registers it at the MCP authorization servers too
+	Username     string
+	Password     string
+	// MCPServers are MCP endpoint URLs. Empty: the servers the user is
+	// assigned to, from the IdP's assigned-servers endpoint.
+	MCPServers []string
+	// All tries every MCP server the client is connected to, assigned or
+	// not, so that refusals show too. Ignored when MCPServers is set.
+	All        bool
+	HTTPClient *http.Client
+	// Trace, when set, sees each step of each flow as it happens.
+	Trace func(Step)
+}
+
+// Step is one request of the flow, for a step-by-step view.
+type Step struct {
+	MCPServer string // the MCP endpoint this step belongs to; "" for the login
+	Name      string // e.g. "login", "token exchange"
+	Method    string
+	URL       string
+	Status    int
+	Detail    string // what came back, tokens shown only by their decoded claims
+}
+
+// Result is the outcome for one MCP server.
+type Result struct {
+	MCPServer string   // MCP endpoint URL
+	Name      string   // the server's name, when the IdP knows it
+	Connected bool     // initialize and whoami succeeded
+	Scopes    []string // scopes granted, as the MCP server sees them
+	WhoAmI    map[string]any
+	Err       error // why it was refused
+}
+
+// Run logs the user in, then connects to each MCP server in turn. Its error
+// is for what stops everything (the login); a refused server is a Result.
+func Run(ctx context.Context, o Options) ([]Result, error) {
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	loginClient := traced(hc, o.Trace, "")
+	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
+		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		Username: o.Username, Password: o.Password, HTTPClient: loginClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("login as %s: %w", o.Username, err)
+	}
+	at, _ := tokens["access_token"].(string)
+	known, err := idpclient.AssignedServers(ctx, loginClient, o.Issuer, at)
+	if err != nil {
+		return nil, err
+	}
+	targets := o.MCPServers
+	if len(targets) == 0 {
+		for _, s := range known {
+			if s.Assigned || o.All {
+				targets = append(targets, s.Resource)
+			}
+		}
+	}
+	var results []Result
+	for _, target := range targets {
+		results = append(results, connectOne(ctx, o, traced(hc, o.Trace, target), tokens, target, known))
+	}
+	return results, nil
+}
+
+func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclient.Tokens, target string, known []idpclient.AssignedServer) Result {
+	res := Result{MCPServer: target}
+	// The client_id at the MCP authorization server comes from the IdP's
+	// client mapping; for a server the IdP does not list, the IdP's own
+	// client_id is the best guess (and the exchange will say no anyway).
+	atServer := o.ClientID
+	for _, s := range known {
+		if s.Resource == target {
+			res.Name, atServer = s.Name, s.ClientID
+		}
+	}
+	prm, err := discoverResource(ctx, hc, target)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if len(prm.AuthorizationServers) == 0 {
+		res.Err = fmt.Errorf("%s names no authorization server in its protected-resource metadata", target)
+		return res
+	}
+	idpCreds := &oauthex.ClientCredentials{ClientID: o.ClientID}
+	mcpCreds := &oauthex.ClientCredentials{ClientID: atServer}
+	if o.ClientSecret != "" {
+		idpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
+		mcpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
+	}
+	idToken := tokens.IDToken()
+	handler, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
+		IdPIssuerURL:     o.Issuer,
+		IdPCredentials:   idpCreds,
+		MCPAuthServerURL: prm.AuthorizationServers[0],
+		MCPResourceURI:   prm.Resource,
+		MCPCredentials:   mcpCreds,
+		IDTokenFetcher: func(context.Context) (*oauth2.Token, error) {
+			return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": idToken}), nil
+		},
+		HTTPClient: hc,
+	})
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
+	if err != nil {
+		res.Err = cleanError(err)
+		return res
+	}
+	defer session.Close()
+	out, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		res.Err = cleanError(err)
+		return res
+	}
+	if out.IsError {
+		res.Err = fmt.Errorf("whoami failed: %s", toolText(out))
+		return res
+	}
+	res.Connected = true
+	if m, ok := out.StructuredContent.(map[string]any); ok {
+		res.WhoAmI = m
+	} else {
+		_ = json.Unmarshal([]byte(toolText(out)), &res.WhoAmI)
+	}
+	if sc, ok := res.WhoAmI["scopes"].([]any); ok {
+		for _, s := range sc {
+			res.Scopes = append(res.Scopes, fmt.Sprint(s))
+		}
+	}
+	return res
+}
+
+// discoverResource does what an MCP client does first: call the server
+// unauthenticated, read resource_metadata from the 401 challenge (RFC 9728
+// section 5.1), and fetch the protected-resource metadata.
+func discoverResource(ctx context.Context, hc *http.Client, target string) (*oauthex.ProtectedResourceMetadata, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"ping"}`))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("MCP server unreachable: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		return nil, fmt.Errorf("%s answered %s without a token; an EMA-protected MCP server answers 401", target, resp.Status)
+	}
+	challenges, err := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: malformed WWW-Authenticate: %w", target, err)
+	}
+	metaURL := ""
+	for _, c := range challenges {
+		if strings.EqualFold(c.Scheme, "bearer") && c.Params["resource_metadata"] != "" {
+			metaURL = c.Params["resource_metadata"]
+		}
+	}
+	if metaURL == "" {
+		return nil, fmt.Errorf("%s: the 401 has no resource_metadata in WWW-Authenticate", target)
+	}
+	return oauthex.GetProtectedResourceMetadata(ctx, metaURL, target, hc)
+}
+
+func toolText(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// cleanError keeps the part of an SDK error chain that says why: the
+// OAuth error the IdP or the authorization server answered.
+func cleanError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.ErrorDescription != "" {
+			return fmt.Errorf("%s: %s", re.ErrorCode, re.ErrorDescription)
+		}
+		return fmt.Errorf("%s", re.ErrorCode)
+	}
+	return err
+}
+
+// traced wraps hc so that each request becomes a Step.
+func traced(hc *http.Client, trace func(Step), mcpServer string) *http.Client {
+	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer}, Jar: hc.Jar, Timeout: hc.Timeout}
+}

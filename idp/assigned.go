@@ -1,0 +1,90 @@
+package idp
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// AssignedServer is one entry of the assigned-servers endpoint.
+type AssignedServer struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name,omitempty"`
+	Issuer   string   `json:"issuer"`    // the authorization server: the exchange's audience
+	Resource string   `json:"resource"`  // the MCP endpoint: the exchange's resource
+	ClientID string   `json:"client_id"` // this client's client_id at that authorization server
+	Assigned bool     `json:"assigned"`
+	Scopes   []string `json:"scopes,omitempty"` // what an exchange without scope would grant now
+	// Refusal is what the exchange would answer now, when it would refuse.
+	Refusal     string `json:"error,omitempty"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// assignedServers is an extension endpoint (discovery:
+// xaa_mcp_servers_endpoint): GET with the access token of a login, it lists
+// every MCP server connected to that client, and whether the user is
+// assigned to it now. It is how a zero-touch client learns where to
+// connect without being configured per server. Unassigned servers say so
+// with the same client-safe description an exchange would give, never
+// another user's assignments.
+func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
+		writeAPIError(w, http.StatusUnauthorized, "invalid_token", "send the access token of a login as Authorization: Bearer")
+		return
+	}
+	at := s.accessTokenFor(tok)
+	if at == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+		writeAPIError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown, expired or revoked; log in again")
+		return
+	}
+	cfg := s.Config()
+	username := ""
+	if u := cfg.UserBySub(at.Subject); u != nil {
+		username = u.Username
+	}
+	now := s.now()
+	list := []AssignedServer{}
+	for i := range cfg.MCPServers {
+		srv := &cfg.MCPServers[i]
+		atServer, connected := srv.Clients[at.ClientID]
+		if !connected || len(srv.Resources) == 0 {
+			continue
+		}
+		d := cfg.Decide(policy.Request{
+			Username: username, ClientID: at.ClientID, Audience: srv.Issuer,
+			Resource: srv.Resources[0], AuthTime: at.AuthTime, Now: now,
+		})
+		entry := AssignedServer{
+			ID: srv.ID, Name: srv.Name, Issuer: srv.Issuer, Resource: srv.Resources[0], ClientID: atServer,
+			Assigned: d.Allowed || d.Error == "insufficient_user_authentication",
+			Scopes:   d.Scopes,
+		}
+		if !d.Allowed {
+			entry.Refusal, entry.Description = d.Error, d.Description
+		}
+		list = append(list, entry)
+	}
+	writeAPI(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
+}
+
+// accessTokenFor resolves one of our opaque access tokens (op encrypts
+// "tokenID:subject" with the provider's key).
+func (s *Server) accessTokenFor(tok string) *accessToken {
+	plain, err := s.provider.Crypto().Decrypt(tok)
+	if err != nil {
+		return nil
+	}
+	id, sub, ok := strings.Cut(plain, ":")
+	if !ok {
+		return nil
+	}
+	at, found := s.store.accessTokens.Get(id)
+	if !found || at.Subject != sub {
+		return nil
+	}
+	return at
+}
