@@ -20,6 +20,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	addr := fs.String("addr", "127.0.0.1:8080", "the IdP's listen address")
+	issuerFlag := fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)")
+	bind := fs.String("bind", "", "listen on this host instead of the one in each MCP server URL (0.0.0.0 in a container)")
 	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log")
 	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
 	if code, stop := parse(fs, args); stop {
@@ -35,7 +37,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitFailure
 	}
-	issuer := cfg.Issuer
+	issuer := *issuerFlag
+	if issuer == "" {
+		issuer = cfg.Issuer
+	}
 	if issuer == "" {
 		issuer = "http://" + idpLn.Addr().String()
 	}
@@ -55,12 +60,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listeners := []net.Listener{idpLn}
 	handlers := []http.Handler{srv}
 	for _, svc := range stack {
-		ln, err := net.Listen("tcp", svc.Addr)
+		listenAddr := svc.Addr
+		if *bind != "" {
+			_, port, _ := net.SplitHostPort(svc.Addr)
+			listenAddr = net.JoinHostPort(*bind, port)
+		}
+		ln, err := net.Listen("tcp", listenAddr)
 		if err != nil {
 			for _, l := range listeners {
 				l.Close()
 			}
-			fmt.Fprintf(stderr, "xaa-idp demo: %s %s cannot listen on %s: %v\n", svc.Server, svc.Role, svc.Addr, err)
+			fmt.Fprintf(stderr, "xaa-idp demo: %s %s cannot listen on %s: %v\n", svc.Server, svc.Role, listenAddr, err)
 			return exitFailure
 		}
 		listeners = append(listeners, ln)

@@ -160,6 +160,16 @@ func TestCLI_Explain(t *testing.T) {
 	}
 }
 
+func TestCLI_Healthcheck(t *testing.T) {
+	issuer := startServe(t)
+	if code, _, stderr := runCLI(t, "healthcheck", "--url", issuer+"/healthz"); code != 0 {
+		t.Errorf("healthcheck of a running IdP: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "healthcheck", "--url", issuer+"/no-such-page"); code != exitFailure {
+		t.Errorf("healthcheck of a 404: exit %d, want %d", code, exitFailure)
+	}
+}
+
 func TestCLI_UnknownCommandIsUsageError(t *testing.T) {
 	if code, _, _ := runCLI(t, "frobnicate"); code != exitUsage {
 		t.Errorf("exit %d, want %d", code, exitUsage)

@@ -111,3 +111,30 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error 
 	}
 	return nil
 }
+
+// runHealthcheck lets a container image without curl check itself.
+func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := newFlagSet("healthcheck", stderr)
+	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		return exitUsage
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		return exitFailure
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", *url, "answered", resp.Status)
+		return exitFailure
+	}
+	return exitOK
+}
