@@ -1,0 +1,383 @@
+// Package policy is xaa-idp's configuration model: it loads and validates the
+// YAML configuration (every problem reported with file and line) and decides
+// token exchanges for ID-JAGs (who, through which client, may reach which MCP
+// server with which scopes).
+//
+// The decision engine is a pure function of the configuration and a Request;
+// it knows nothing of HTTP, tokens or signatures.
+package policy
+
+import (
+	"crypto/subtle"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Signing algorithms accepted for id_token_alg and id_jag_alg.
+const (
+	AlgRS256 = "RS256"
+	AlgES256 = "ES256"
+	AlgEdDSA = "EdDSA"
+)
+
+// Error codes for ExchangeOptions and Decision.Error, as sent to clients in
+// the token endpoint's "error" field (RFC 6749 section 5.2, RFC 8693 section
+// 2.2.2, RFC 8707 and the ID-JAG draft).
+const (
+	ErrInvalidRequest     = "invalid_request"
+	ErrInvalidClient      = "invalid_client"
+	ErrInvalidGrant       = "invalid_grant"
+	ErrUnauthorizedClient = "unauthorized_client"
+	ErrInvalidTarget      = "invalid_target"
+	ErrInvalidScope       = "invalid_scope"
+	ErrAccessDenied       = "access_denied"
+	// ErrInsufficientUserAuthentication asks for a more recent login (RFC 9470).
+	ErrInsufficientUserAuthentication = "insufficient_user_authentication"
+)
+
+// Config is one xaa-idp configuration file (CONTRACT.md section 3).
+//
+// A Config returned by Parse or Load is valid, has its defaults filled in and
+// carries indexes for the lookup methods. Treat it as read-only: build a new
+// one (for example by parsing edited YAML) rather than changing it in place,
+// because the indexes are not rebuilt. Read-only, it is safe for concurrent
+// use. A Config assembled in Go code without Parse also works, through
+// slower linear lookups.
+type Config struct {
+	File       string          `yaml:"-" json:"-"` // file name errors refer to
+	Issuer     string          `yaml:"issuer" json:"issuer,omitempty"`
+	Signing    Signing         `yaml:"signing" json:"signing"`
+	Lifetimes  Lifetimes       `yaml:"lifetimes" json:"lifetimes"`
+	Exchange   ExchangeOptions `yaml:"exchange" json:"exchange"`
+	Groups     []Group         `yaml:"groups" json:"groups"`
+	Users      []User          `yaml:"users" json:"users"`
+	Clients    []Client        `yaml:"clients" json:"clients"`
+	MCPServers []MCPServer     `yaml:"mcp_servers" json:"mcp_servers"`
+
+	// Indexes built by Parse; nil for a Config built in Go code.
+	groupsByName map[string]*Group
+	usersByName  map[string]*User
+	usersBySub   map[string]*User
+	clientsByID  map[string]*Client
+	serversByID  map[string]*MCPServer
+	serversByAud map[string]*MCPServer // every accepted audience spelling
+	indexed      bool
+}
+
+// Signing chooses the algorithms of the keys that sign ID tokens and ID-JAGs.
+// Each algorithm is RS256, ES256 or EdDSA; Parse fills in RS256 for ID tokens
+// and ES256 for ID-JAGs when they are omitted.
+type Signing struct {
+	IDTokenAlg string   `yaml:"id_token_alg" json:"id_token_alg"`
+	IDJAGAlg   string   `yaml:"id_jag_alg" json:"id_jag_alg"`
+	KeyFiles   []string `yaml:"key_files" json:"key_files,omitempty"` // PEM private keys; generated when empty
+}
+
+// Lifetimes are how long issued tokens live. Parse fills in the defaults
+// (1h, 1h, 24h, 5m) for those omitted.
+type Lifetimes struct {
+	IDToken      Duration `yaml:"id_token" json:"id_token"`
+	AccessToken  Duration `yaml:"access_token" json:"access_token"`
+	RefreshToken Duration `yaml:"refresh_token" json:"refresh_token"`
+	IDJAG        Duration `yaml:"id_jag" json:"id_jag"`
+}
+
+// Default values that Parse fills in.
+const (
+	DefaultIDTokenAlg        = AlgRS256
+	DefaultIDJAGAlg          = AlgES256
+	DefaultIDTokenLifetime   = time.Hour
+	DefaultAccessLifetime    = time.Hour
+	DefaultRefreshLifetime   = 24 * time.Hour
+	DefaultIDJAGLifetime     = 5 * time.Minute
+	DefaultSubjectTokenError = ErrInvalidRequest
+	DefaultDeniedError       = ErrAccessDenied
+)
+
+// ExchangeOptions is our addition to the contract: compatibility switches
+// for places where the specifications and the clients in the field disagree
+// (spec.md section 9). Parse fills in the default error codes.
+type ExchangeOptions struct {
+	// SubjectTokenError is the error for an invalid subject token:
+	// "invalid_request" (default, RFC 8693) or "invalid_grant" (the ID-JAG
+	// draft's example and the MCP conformance mock).
+	SubjectTokenError string `yaml:"subject_token_error" json:"subject_token_error"`
+	// DeniedError is the error when policy refuses a user: "access_denied"
+	// (default) or "invalid_request" (strict RFC 8693).
+	DeniedError string `yaml:"denied_error" json:"denied_error"`
+	// RequireResource makes a missing resource parameter invalid_request, as
+	// the EMA draft of October 2025 did; the stable EMA makes it optional.
+	RequireResource bool `yaml:"require_resource" json:"require_resource"`
+	// SingleUseSubject lets an ID token be exchanged only once per audience.
+	SingleUseSubject bool `yaml:"single_use_subject" json:"single_use_subject"`
+}
+
+// Group is a named set of users; access and deny entries name groups.
+type Group struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description,omitempty"`
+}
+
+// User is a person who logs in at the IdP.
+type User struct {
+	Username       string `yaml:"username" json:"username"`
+	Password       string `yaml:"password" json:"password,omitempty"`
+	PasswordBcrypt string `yaml:"password_bcrypt" json:"password_bcrypt,omitempty"`
+	// Sub is the stable subject identifier in tokens; Parse fills in
+	// "u-" + Username when it is omitted.
+	Sub      string         `yaml:"sub" json:"sub"`
+	Email    string         `yaml:"email" json:"email,omitempty"`
+	Name     string         `yaml:"name" json:"name,omitempty"`
+	Groups   []string       `yaml:"groups" json:"groups,omitempty"`
+	Admin    bool           `yaml:"admin" json:"admin,omitempty"`       // may use the console and the admin API
+	Disabled bool           `yaml:"disabled" json:"disabled,omitempty"` // every login and exchange is refused
+	Claims   map[string]any `yaml:"claims" json:"claims,omitempty"`     // extra claims for ID tokens and userinfo
+}
+
+// DefaultSub is the subject Parse gives a user whose sub is omitted.
+func DefaultSub(username string) string { return "u-" + username }
+
+// CheckPassword reports whether pw is the user's password. A plain password
+// is compared in constant time; a bcrypt hash is checked with bcrypt. A user
+// with neither never matches.
+func (u *User) CheckPassword(pw string) bool {
+	switch {
+	case u.PasswordBcrypt != "":
+		return bcrypt.CompareHashAndPassword([]byte(u.PasswordBcrypt), []byte(pw)) == nil
+	case u.Password != "":
+		return subtle.ConstantTimeCompare([]byte(u.Password), []byte(pw)) == 1
+	}
+	return false
+}
+
+// InGroup reports whether the user is a member of the named group.
+func (u *User) InGroup(name string) bool {
+	for _, g := range u.Groups {
+		if g == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Client is an application registered at the IdP: an MCP host or MCP client.
+type Client struct {
+	ClientID      string   `yaml:"client_id" json:"client_id"`
+	Name          string   `yaml:"name" json:"name,omitempty"`
+	ClientSecret  string   `yaml:"client_secret" json:"client_secret,omitempty"`
+	RedirectURIs  []string `yaml:"redirect_uris" json:"redirect_uris,omitempty"` // loopback URIs match on any port (RFC 8252)
+	TokenExchange bool     `yaml:"token_exchange" json:"token_exchange"`         // may request ID-JAGs
+	// JWKS is an optional public JWK Set ({keys: [...]}) for private_key_jwt
+	// client authentication (RFC 7523 section 2.2).
+	JWKS map[string]any `yaml:"jwks" json:"jwks,omitempty"`
+}
+
+// Public reports whether the client has no credentials (no client_secret and
+// no jwks), so that it authenticates at the token endpoint with "none".
+func (c *Client) Public() bool { return c.ClientSecret == "" && len(c.JWKS) == 0 }
+
+// MCPServer is a resource application: an MCP server and the authorization
+// server that accepts ID-JAGs for it.
+type MCPServer struct {
+	ID   string `yaml:"id" json:"id"`
+	Name string `yaml:"name" json:"name,omitempty"`
+	// Issuer is the authorization server's issuer: the ID-JAG "aud" and the
+	// audience clients send.
+	Issuer    string   `yaml:"issuer" json:"issuer"`
+	Aliases   []string `yaml:"aliases" json:"aliases,omitempty"`     // other accepted audience values
+	Resources []string `yaml:"resources" json:"resources,omitempty"` // accepted resource values
+	Scopes    []string `yaml:"scopes" json:"scopes,omitempty"`       // scopes this server knows
+	// Clients maps an IdP client_id to the client's client_id at this server
+	// (the ID-JAG "client_id"); an IdP client not listed has no connection.
+	Clients map[string]string `yaml:"clients" json:"clients,omitempty"`
+	Access  []Access          `yaml:"access" json:"access"`
+	Deny    []Deny            `yaml:"deny" json:"deny,omitempty"`
+	// IncludeEmail puts the user's email into the ID-JAG; off by default
+	// because EMA section 7.4.3 asks to avoid personal data the server does
+	// not need.
+	IncludeEmail bool `yaml:"include_email" json:"include_email,omitempty"`
+}
+
+// Label is how descriptions and reasons name the server: its name, or its id.
+func (s *MCPServer) Label() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}
+
+// Access is an assignment: the users and groups that may connect to a
+// server, with which scopes, optionally only through some clients and only
+// with a recent login.
+type Access struct {
+	Groups  []string `yaml:"groups" json:"groups,omitempty"`
+	Users   []string `yaml:"users" json:"users,omitempty"`
+	Scopes  []string `yaml:"scopes" json:"scopes,omitempty"`
+	Clients []string `yaml:"clients" json:"clients,omitempty"` // only through these clients; any when empty
+	// MaxAuthAge is step-up: the login must be at most this old.
+	MaxAuthAge Duration `yaml:"max_auth_age" json:"max_auth_age,omitempty"`
+}
+
+// Deny is an exception that wins over access. The fields that are given are
+// ANDed: the user must be one of Users or a member of one of Groups (when
+// either is given), and the client one of Clients (when given). An entry
+// with only clients therefore denies everyone through those clients.
+type Deny struct {
+	Groups  []string `yaml:"groups" json:"groups,omitempty"`
+	Users   []string `yaml:"users" json:"users,omitempty"`
+	Clients []string `yaml:"clients" json:"clients,omitempty"`
+}
+
+// Group returns the named group, or nil.
+func (c *Config) Group(name string) *Group {
+	if c.indexed {
+		return c.groupsByName[name]
+	}
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return &c.Groups[i]
+		}
+	}
+	return nil
+}
+
+// User returns the user with this login name, or nil.
+func (c *Config) User(username string) *User {
+	if c.indexed {
+		return c.usersByName[username]
+	}
+	for i := range c.Users {
+		if c.Users[i].Username == username {
+			return &c.Users[i]
+		}
+	}
+	return nil
+}
+
+// UserBySub returns the user with this subject identifier, or nil.
+func (c *Config) UserBySub(sub string) *User {
+	if c.indexed {
+		return c.usersBySub[sub]
+	}
+	for i := range c.Users {
+		if c.Users[i].Sub == sub {
+			return &c.Users[i]
+		}
+	}
+	return nil
+}
+
+// Client returns the client with this client_id, or nil.
+func (c *Config) Client(clientID string) *Client {
+	if c.indexed {
+		return c.clientsByID[clientID]
+	}
+	for i := range c.Clients {
+		if c.Clients[i].ClientID == clientID {
+			return &c.Clients[i]
+		}
+	}
+	return nil
+}
+
+// Server returns the MCP server with this id, or nil.
+func (c *Config) Server(id string) *MCPServer {
+	if c.indexed {
+		return c.serversByID[id]
+	}
+	for i := range c.MCPServers {
+		if c.MCPServers[i].ID == id {
+			return &c.MCPServers[i]
+		}
+	}
+	return nil
+}
+
+// ServerByAudience returns the MCP server that an audience value names, or
+// nil. The audience may be the server's issuer or any of its aliases, each
+// with or without one trailing "/" on either side: clients disagree on
+// whether to send the issuer with a trailing slash (spec.md section 9).
+func (c *Config) ServerByAudience(aud string) *MCPServer {
+	if aud == "" {
+		return nil
+	}
+	if c.indexed {
+		return c.serversByAud[aud]
+	}
+	for i := range c.MCPServers {
+		s := &c.MCPServers[i]
+		if slashMatch(s.Issuer, aud) {
+			return s
+		}
+		for _, a := range s.Aliases {
+			if slashMatch(a, aud) {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// resource returns the configured spelling of a resource the server accepts
+// (with the same one-slash tolerance as audiences), or "".
+func (s *MCPServer) resource(r string) string {
+	for _, have := range s.Resources {
+		if slashMatch(have, r) {
+			return have
+		}
+	}
+	return ""
+}
+
+// slashMatch reports whether a configured value and a presented value are
+// equal up to one trailing "/" on either side.
+func slashMatch(configured, presented string) bool {
+	if configured == "" {
+		return false
+	}
+	return configured == presented || configured+"/" == presented || configured == presented+"/"
+}
+
+// slashVariants are the presented values that slashMatch accepts for a
+// configured value: the keys under which the audience index stores it.
+func slashVariants(v string) []string {
+	out := []string{v, v + "/"}
+	if t, ok := strings.CutSuffix(v, "/"); ok && t != "" {
+		out = append(out, t)
+	}
+	return out
+}
+
+// buildIndexes fills the lookup maps. Parse calls it after validation, so
+// every key is unique.
+func (c *Config) buildIndexes() {
+	c.groupsByName = make(map[string]*Group, len(c.Groups))
+	for i := range c.Groups {
+		c.groupsByName[c.Groups[i].Name] = &c.Groups[i]
+	}
+	c.usersByName = make(map[string]*User, len(c.Users))
+	c.usersBySub = make(map[string]*User, len(c.Users))
+	for i := range c.Users {
+		u := &c.Users[i]
+		c.usersByName[u.Username] = u
+		c.usersBySub[u.Sub] = u
+	}
+	c.clientsByID = make(map[string]*Client, len(c.Clients))
+	for i := range c.Clients {
+		c.clientsByID[c.Clients[i].ClientID] = &c.Clients[i]
+	}
+	c.serversByID = make(map[string]*MCPServer, len(c.MCPServers))
+	c.serversByAud = make(map[string]*MCPServer)
+	for i := range c.MCPServers {
+		s := &c.MCPServers[i]
+		c.serversByID[s.ID] = s
+		for _, a := range append([]string{s.Issuer}, s.Aliases...) {
+			for _, v := range slashVariants(a) {
+				c.serversByAud[v] = s
+			}
+		}
+	}
+	c.indexed = true
+}

@@ -1,0 +1,477 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decoder turns a yaml.Node tree into Config values by walking it against
+// the struct types and their yaml tags. It exists instead of yaml.v3's own
+// decoding because that stops at the first unknown key, reports no line for
+// semantic problems and cannot say which keys would have been right.
+//
+// Every value node it visits is remembered under its path
+// ("mcp_servers[0].access[1].groups[2]"), so that the semantic checks in
+// validate.go can point at the line of whatever they complain about.
+type decoder struct {
+	file     string
+	problems Problems
+	nodes    map[string]*yaml.Node
+	failedAt map[string]bool // paths whose values could not be decoded
+	failedIn map[string]bool // those paths and every path containing one
+	budget   int             // nodes left to visit; bounds alias expansion
+}
+
+// maxNodes bounds the nodes visited, counting each alias expansion again,
+// so that a small file of nested aliases ("billion laughs") cannot make
+// loading take forever. Real configurations stay far below it.
+const maxNodes = 200_000
+
+var durationType = reflect.TypeOf(Duration(0))
+
+// fail records a problem with the value at path, at the node's line.
+func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	d.failedAt[path] = true
+	for p := path; !d.failedIn[p]; p = parent(p) {
+		d.failedIn[p] = true
+		if p == "" {
+			break
+		}
+	}
+	d.add(n, fmt.Sprintf(format, args...))
+}
+
+// failedNear reports whether decoding failed at path, inside it or at one
+// of the values that contain it.
+func (d *decoder) failedNear(path string) bool {
+	if d.failedIn[path] {
+		return true
+	}
+	for p := path; p != ""; {
+		p = parent(p)
+		if d.failedAt[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// node returns the node recorded for path or, when the value is absent, for
+// the nearest enclosing path that has one, so that "users[1].username is
+// missing" points at users[1].
+func (d *decoder) node(path string) *yaml.Node {
+	for {
+		if n, ok := d.nodes[path]; ok {
+			return n
+		}
+		if path == "" {
+			return nil
+		}
+		path = parent(path)
+	}
+}
+
+// parent returns the path of the value that contains path's value:
+// "users[1]" for "users[1].groups", "users" for "users[1]".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// add records a problem at the node's line.
+func (d *decoder) add(n *yaml.Node, msg string) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.problems = append(d.problems, Problem{File: d.file, Line: line, Msg: msg})
+}
+
+// resolve follows aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// decode stores the node's value into v, whose type drives the walk.
+func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
+	if d.budget--; d.budget == 0 {
+		d.fail(n, "", "the document is too large once its aliases (*name) are expanded; write the values out")
+	}
+	if d.budget <= 0 {
+		return
+	}
+	at := n
+	n = resolve(n)
+	if n == nil || n.Kind == yaml.AliasNode {
+		d.fail(at, path, "%s: alias refers to an alias chain that is too long", path)
+		return
+	}
+	d.nodes[path] = at
+	if at != n {
+		// Problems with an alias's value belong where the alias is used.
+		used := *n
+		used.Line, used.Column = at.Line, at.Column
+		n = &used
+	}
+	if isNull(n) {
+		return // an empty value keeps the zero value, as "key:" reads
+	}
+	switch {
+	case v.Type() == durationType:
+		d.duration(n, path, v)
+	case v.Kind() == reflect.String:
+		if s, ok := d.scalar(n, path, "a string"); ok {
+			v.SetString(s)
+		}
+	case v.Kind() == reflect.Bool:
+		d.bool(n, path, v)
+	case v.Kind() == reflect.Slice:
+		d.sequence(n, path, v)
+	case v.Kind() == reflect.Struct:
+		d.mapping(n, path, v)
+	case v.Kind() == reflect.Map && v.Type().Elem().Kind() == reflect.String:
+		d.stringMap(n, path, v)
+	case v.Kind() == reflect.Map:
+		d.anyMap(n, path, v)
+	default:
+		panic("policy: no decoder for " + v.Type().String())
+	}
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// kindName names a node kind the way messages talk about YAML.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping (key: value)"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an alias"
+}
+
+// scalar returns the literal text of a scalar node. Any scalar may be a
+// string: "client_secret: 12345" means the characters 12345.
+func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n, path, "%s: expected %s, got %s", path, want, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) bool(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+		if b, err := strconv.ParseBool(strings.ToLower(n.Value)); err == nil {
+			v.SetBool(b)
+			return
+		}
+	}
+	d.fail(n, path, "%s: expected true or false, got %s", path, kindName(n))
+}
+
+func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
+	s, ok := d.scalar(n, path, "a duration such as 15m")
+	if !ok {
+		return
+	}
+	dur, err := ParseDuration(s)
+	if err != nil {
+		d.fail(n, path, "%s: %v", path, err)
+		return
+	}
+	v.Set(reflect.ValueOf(dur))
+}
+
+func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		if n.Kind == yaml.ScalarNode && v.Type().Elem().Kind() == reflect.String {
+			d.fail(n, path, "%s: expected a list, got %s; write [%s]", path, kindName(n), n.Value)
+		} else {
+			d.fail(n, path, "%s: expected a list, got %s", path, kindName(n))
+		}
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, fmt.Sprintf("%s[%d]", path, i), s.Index(i))
+	}
+	v.Set(s)
+}
+
+// mapping decodes a struct from a mapping node, reporting unknown and
+// repeated keys.
+func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "%s: expected a mapping (key: value), got %s", pathName(path), kindName(n))
+		return
+	}
+	fields := yamlFields(v.Type())
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key, ok := d.key(k, path, seen)
+		if !ok {
+			continue
+		}
+		idx, known := fields.index[key]
+		if !known {
+			d.fail(k, join(path, key), "unknown key %q %s; known keys: %s%s",
+				key, where(path), strings.Join(fields.names, ", "), didYouMean(key, fields.names))
+			continue
+		}
+		d.decode(val, join(path, key), v.Field(idx))
+	}
+}
+
+// key checks a mapping key: a plain string, given once.
+func (d *decoder) key(k *yaml.Node, path string, seen map[string]*yaml.Node) (string, bool) {
+	k = resolve(k)
+	if k == nil || k.Kind != yaml.ScalarNode {
+		d.fail(k, path, "%s: a key must be a plain string", pathName(path))
+		return "", false
+	}
+	if k.ShortTag() == "!!merge" {
+		d.fail(k, path, "%s: merge keys (<<) are not supported; write the keys out", pathName(path))
+		return "", false
+	}
+	if first, dup := seen[k.Value]; dup {
+		d.fail(k, path, "duplicate key %q %s (first at line %d); keep one", k.Value, where(path), first.Line)
+		return "", false
+	}
+	seen[k.Value] = k
+	return k.Value, true
+}
+
+// stringMap decodes a map of strings, such as an MCP server's clients. The
+// key nodes are remembered under path.key, for messages about the keys.
+func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "%s: expected a mapping (key: value), got %s", path, kindName(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], resolve(n.Content[i+1])
+		key, ok := d.key(k, path, seen)
+		if !ok {
+			continue
+		}
+		p := join(path, key)
+		d.nodes[p] = k
+		if val == nil || val.Kind != yaml.ScalarNode || isNull(val) {
+			d.fail(k, p, "%s: expected a string value, got %s", p, valueName(val))
+			continue
+		}
+		m.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(val.Value))
+	}
+	v.Set(m)
+}
+
+func valueName(n *yaml.Node) string {
+	if n == nil || isNull(n) {
+		return "nothing"
+	}
+	return kindName(n)
+}
+
+// anyMap decodes free-form data (user claims, a JWK Set) with yaml.v3. The
+// data ends up in tokens and JSON documents, so it must be what JSON can
+// hold: string keys, finite numbers. Its nodes are remembered like the
+// others, for messages about a claim or a key.
+func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "%s: expected a mapping (key: value), got %s", path, kindName(n))
+		return
+	}
+	m := reflect.New(v.Type())
+	if err := n.Decode(m.Interface()); err != nil {
+		d.fail(n, path, "%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return
+	}
+	d.remember(n, path, 0)
+	if p, msg := notJSON(path, m.Elem().Interface()); msg != "" {
+		d.fail(d.node(p), path, "%s: %s", p, msg)
+		return
+	}
+	v.Set(m.Elem())
+}
+
+// remember records the nodes under n by path, as decode does.
+func (d *decoder) remember(n *yaml.Node, path string, depth int) {
+	if d.budget--; d.budget <= 0 || depth > maxDepth {
+		return
+	}
+	d.nodes[path] = n
+	n = resolve(n)
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := resolve(n.Content[i]); k != nil && k.Kind == yaml.ScalarNode {
+				d.remember(n.Content[i+1], join(path, k.Value), depth+1)
+			}
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			d.remember(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
+	}
+}
+
+// maxDepth bounds the nesting of free-form data: claims and keys are flat
+// in practice, and deeper data only costs time.
+const maxDepth = 32
+
+// notJSON finds the first value under v that JSON cannot represent, and
+// returns its path and what is wrong with it ("" when all is well).
+func notJSON(path string, v any) (string, string) {
+	if p, msg := notJSONAt(path, v, 0); msg != "" {
+		return p, msg
+	}
+	if _, err := json.Marshal(v); err != nil {
+		return path, fmt.Sprintf("cannot be written as JSON: %v", err)
+	}
+	return "", ""
+}
+
+func notJSONAt(path string, v any, depth int) (string, string) {
+	if depth > maxDepth {
+		return path, fmt.Sprintf("nested more than %d levels deep; flatten it", maxDepth)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			if p, msg := notJSONAt(join(path, k), x[k], depth+1); msg != "" {
+				return p, msg
+			}
+		}
+	case map[any]any:
+		for k := range x {
+			if _, ok := k.(string); !ok {
+				return path, fmt.Sprintf("key %v is not a string; quote it (\"%v\")", k, k)
+			}
+		}
+	case []any:
+		for i, item := range x {
+			if p, msg := notJSONAt(fmt.Sprintf("%s[%d]", path, i), item, depth+1); msg != "" {
+				return p, msg
+			}
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return path, fmt.Sprintf("%v is not a number JSON can hold; quote it if it is text", x)
+		}
+	}
+	return "", ""
+}
+
+// fieldSet lists a struct type's YAML keys in declaration order.
+type fieldSet struct {
+	names []string
+	index map[string]int
+}
+
+var fieldSets sync.Map // reflect.Type -> fieldSet
+
+func yamlFields(t reflect.Type) fieldSet {
+	if fs, ok := fieldSets.Load(t); ok {
+		return fs.(fieldSet)
+	}
+	fs := fieldSet{index: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		fs.names = append(fs.names, name)
+		fs.index[name] = i
+	}
+	fieldSets.Store(t, fs)
+	return fs
+}
+
+// join appends a key to a path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// pathName names a path at the start of a message; the root has no path.
+func pathName(path string) string {
+	if path == "" {
+		return "the configuration"
+	}
+	return path
+}
+
+// where says where a key is: "in users[0]" or "at the top level".
+func where(path string) string {
+	if path == "" {
+		return "at the top level"
+	}
+	return "in " + path
+}
+
+// didYouMean suggests the closest candidate for a misspelt name, or "".
+// Long lists and long names get no suggestion: the comparison is quadratic.
+func didYouMean(got string, candidates []string) string {
+	if len(candidates) > 500 || len(got) > 100 {
+		return ""
+	}
+	best, bestDist := "", 3 // farther than 2 edits is a different word, not a typo
+	for _, c := range candidates {
+		if dist := editDistance(got, c); dist < bestDist {
+			best, bestDist = c, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,170 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads a configuration file and parses it with Parse. A file that
+// cannot be read is reported as Problems with a single, line-less problem.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		msg := err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			msg = "cannot read the file: " + pe.Err.Error()
+		}
+		return nil, Problems{{File: file, Msg: msg}}
+	}
+	return Parse(data, file)
+}
+
+// Parse parses and validates a configuration; file is the name problems
+// refer to. On success the Config has its defaults filled in and is indexed
+// for lookups. Otherwise the error is Problems, listing every problem found
+// (not just the first), sorted by line.
+func Parse(data []byte, file string) (*Config, error) {
+	root, problems := parseYAML(data, file)
+	if problems != nil {
+		return nil, problems
+	}
+	d := &decoder{file: file, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
+	cfg := &Config{File: file}
+	d.decode(root, "", reflect.ValueOf(cfg).Elem())
+	if d.budget > 0 {
+		// Validation runs even after decoding problems, so that one run
+		// reports everything; it stays quiet about values that failed.
+		v := &validator{decoder: d, cfg: cfg}
+		v.validate()
+	}
+	if len(d.problems) > 0 {
+		return nil, d.problems.sorted()
+	}
+	cfg.fillDefaults()
+	cfg.buildIndexes()
+	return cfg, nil
+}
+
+// yamlLine matches yaml.v3's syntax errors, which carry the line in the text.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses the single YAML document of a configuration and returns
+// its root mapping node.
+func parseYAML(data []byte, file string) (root *yaml.Node, problems Problems) {
+	fail := func(line int, format string, args ...any) (*yaml.Node, Problems) {
+		return nil, Problems{{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}}
+	}
+	// yaml.v3 has panicked on hostile input before (CVE-2022-28948); a
+	// configuration file must never take the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			root, problems = fail(0, "the YAML parser failed on this file: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fail(0, "the file is empty; see fixtures/demo.yaml for a complete configuration")
+		}
+		return nil, syntaxError(data, file, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return fail(next.Line, "a second YAML document (after ---); a configuration is one document")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(data, file, err)
+	}
+	root = &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if isNull(root) {
+		return fail(root.Line, "the file holds no configuration; see fixtures/demo.yaml for a complete configuration")
+	}
+	return root, nil
+}
+
+// syntaxError turns a yaml.v3 error into a problem at the line it names.
+func syntaxError(data []byte, file string, err error) Problems {
+	p := Problem{File: file, Msg: "YAML syntax error: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Msg = "YAML syntax error: " + m[2]
+		p.Line = problemLine(data, p.Line, m[2])
+	}
+	return Problems{p}
+}
+
+// problemLine finds the line a YAML syntax error is on. For parser errors
+// yaml.v3 reports where the enclosing collection starts, not the offending
+// line, so an indentation mistake in the middle of a long user list would
+// point at "users:". The offending line is the first one at which the file,
+// cut after that line, fails with the same message; it is never before the
+// reported line. The search gives up after a few hundred lines and keeps
+// the reported one when the search would take long (on a huge file).
+func problemLine(data []byte, reported int, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	budget := 4 << 20 // bytes to re-parse: a few milliseconds
+	for n := max(reported, 1); n <= len(lines); n++ {
+		prefix := bytes.Join(lines[:n], nil)
+		if budget -= len(prefix); budget < 0 {
+			break
+		}
+		var node yaml.Node
+		err := yaml.Unmarshal(prefix, &node)
+		if err == nil {
+			continue
+		}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil && m[2] == msg {
+			return n
+		}
+	}
+	return reported
+}
+
+// fillDefaults sets the values the contract documents as defaults.
+func (c *Config) fillDefaults() {
+	setString := func(s *string, def string) {
+		if *s == "" {
+			*s = def
+		}
+	}
+	setString(&c.Signing.IDTokenAlg, DefaultIDTokenAlg)
+	setString(&c.Signing.IDJAGAlg, DefaultIDJAGAlg)
+	setString(&c.Exchange.SubjectTokenError, DefaultSubjectTokenError)
+	setString(&c.Exchange.DeniedError, DefaultDeniedError)
+	setDuration := func(d *Duration, def Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	setDuration(&c.Lifetimes.IDToken, Duration(DefaultIDTokenLifetime))
+	setDuration(&c.Lifetimes.AccessToken, Duration(DefaultAccessLifetime))
+	setDuration(&c.Lifetimes.RefreshToken, Duration(DefaultRefreshLifetime))
+	setDuration(&c.Lifetimes.IDJAG, Duration(DefaultIDJAGLifetime))
+	for i := range c.Users {
+		setString(&c.Users[i].Sub, DefaultSub(c.Users[i].Username))
+	}
+}
+
+// sortedKeys returns a map's keys in order, for deterministic messages.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

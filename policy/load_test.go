@@ -1,0 +1,255 @@
+package policy_test
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of TestLoad_InvalidConfigs")
+
+// TestLoad_InvalidConfigs loads every testdata/invalid/*.yaml and compares
+// the problems, one "file:line: message" per line, with the .golden file
+// beside it. Run with -update after changing a message, and read the diff.
+func TestLoad_InvalidConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/invalid/*.yaml: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			cfg, err := policy.Load(file)
+			if err == nil {
+				t.Fatalf("%s loads without problems", file)
+			}
+			if cfg != nil {
+				t.Error("a Config returned with problems")
+			}
+			var ps policy.Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error is %T, want policy.Problems: %v", err, err)
+			}
+			for i, p := range ps {
+				if p.File != file {
+					t.Errorf("problem %d names file %q, want %q", i, p.File, file)
+				}
+				if i > 0 && p.Line < ps[i-1].Line {
+					t.Errorf("problems not sorted by line: %d after %d", p.Line, ps[i-1].Line)
+				}
+			}
+			got := err.Error() + "\n"
+			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("problems differ from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+func TestLoad_DemoFixtureIsValid(t *testing.T) {
+	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	if err != nil {
+		t.Fatalf("the demo configuration has problems:\n%v", err)
+	}
+	if cfg.File != fixtures.DemoFile {
+		t.Errorf("File = %q", cfg.File)
+	}
+	// The walk-through in the README relies on these.
+	d := cfg.Decide(policy.Request{Username: "alice", ClientID: "mcp-client", Audience: "urn:acme:tracker", Now: now})
+	if !d.Allowed || strings.Join(d.Scopes, " ") != "issues.read issues.write" || d.ServerClientID != "mcp-client-at-tracker" {
+		t.Errorf("alice on tracker: %+v", d)
+	}
+	if d := cfg.Decide(policy.Request{Username: "mallory", ClientID: "mcp-client", Audience: "http://127.0.0.1:8104", Now: now}); d.Error != "access_denied" || d.Rule != "crm deny[0]" {
+		t.Errorf("mallory on crm: %s %s", d.Error, d.Rule)
+	}
+	if d := cfg.Decide(policy.Request{Username: "alice", ClientID: "mcp-client", Audience: "http://127.0.0.1:8104/", Now: now}); d.Error != "insufficient_user_authentication" || d.MaxAge != 15*time.Minute {
+		t.Errorf("alice on crm without a recent login: %s %v", d.Error, d.MaxAge)
+	}
+}
+
+func TestLoad_TestConfigsAreValid(t *testing.T) {
+	for _, file := range []string{"testdata/decide.yaml", "testdata/minimal.yaml"} {
+		if _, err := policy.Load(file); err != nil {
+			t.Errorf("%s:\n%v", file, err)
+		}
+	}
+}
+
+func TestLoad_UnreadableFile(t *testing.T) {
+	_, err := policy.Load("testdata/no-such-file.yaml")
+	var ps policy.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 {
+		t.Fatalf("got %v, want one problem", err)
+	}
+	if want := "testdata/no-such-file.yaml: cannot read the file: no such file or directory"; ps[0].String() != want {
+		t.Errorf("got %q, want %q", ps[0].String(), want)
+	}
+}
+
+func TestParse_DefaultsAreFilledIn(t *testing.T) {
+	cfg, err := policy.Load("testdata/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"id_token_alg", cfg.Signing.IDTokenAlg, "RS256"},
+		{"id_jag_alg", cfg.Signing.IDJAGAlg, "ES256"},
+		{"id_token lifetime", cfg.Lifetimes.IDToken.D(), time.Hour},
+		{"access_token lifetime", cfg.Lifetimes.AccessToken.D(), time.Hour},
+		{"refresh_token lifetime", cfg.Lifetimes.RefreshToken.D(), 24 * time.Hour},
+		{"id_jag lifetime", cfg.Lifetimes.IDJAG.D(), 5 * time.Minute},
+		{"subject_token_error", cfg.Exchange.SubjectTokenError, "invalid_request"},
+		{"denied_error", cfg.Exchange.DeniedError, "access_denied"},
+		{"default sub", cfg.User("alice").Sub, "u-alice"},
+		{"given sub", cfg.User("bob").Sub, "00u-bob"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestConfig_Lookups(t *testing.T) {
+	cfg := loadDecideConfig(t)
+	if u := cfg.User("alice"); u == nil || u.Username != "alice" {
+		t.Errorf("User(alice) = %v", u)
+	}
+	if u := cfg.UserBySub("u-bob"); u == nil || u.Username != "bob" {
+		t.Errorf("UserBySub(u-bob) = %v", u)
+	}
+	if c := cfg.Client("pub-client"); c == nil || !c.Public() {
+		t.Errorf("Client(pub-client) = %v, want a public client", c)
+	}
+	if c := cfg.Client("mcp-client"); c == nil || c.Public() {
+		t.Errorf("Client(mcp-client) = %v, want a confidential client", c)
+	}
+	if s := cfg.Server("files"); s == nil || s.ID != "files" {
+		t.Errorf("Server(files) = %v", s)
+	}
+	if g := cfg.Group("ops"); g == nil || g.Name != "ops" {
+		t.Errorf("Group(ops) = %v", g)
+	}
+	for _, missing := range []any{cfg.User("zed"), cfg.UserBySub("zed"), cfg.Client("zed"), cfg.Server("zed"), cfg.Group("zed")} {
+		if !isNil(missing) {
+			t.Errorf("lookup of an unknown name returned %v", missing)
+		}
+	}
+	for aud, want := range map[string]string{
+		"https://as.chat.example":     "chat",
+		"https://as.chat.example/":    "chat",
+		"urn:example:chat":            "chat",
+		"urn:example:chat/":           "chat",
+		"https://as.files.example":    "files",
+		"https://as.files.example/":   "files",
+		"https://as.chat.example//":   "",
+		"https://as.files.example//":  "files", // configured with one slash, sent with one more
+		"https://as.files.example///": "",
+		"":                            "",
+		"/":                           "",
+	} {
+		got := ""
+		if s := cfg.ServerByAudience(aud); s != nil {
+			got = s.ID
+		}
+		if got != want {
+			t.Errorf("ServerByAudience(%q) = %q, want %q", aud, got, want)
+		}
+	}
+}
+
+func isNil(v any) bool {
+	switch x := v.(type) {
+	case *policy.User:
+		return x == nil
+	case *policy.Client:
+		return x == nil
+	case *policy.MCPServer:
+		return x == nil
+	case *policy.Group:
+		return x == nil
+	}
+	return v == nil
+}
+
+func TestUser_CheckPassword(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		user policy.User
+		pw   string
+		want bool
+	}{
+		{policy.User{Password: "alice"}, "alice", true},
+		{policy.User{Password: "alice"}, "alice ", false},
+		{policy.User{Password: "alice"}, "", false},
+		{policy.User{PasswordBcrypt: string(hash)}, "s3cret", true},
+		{policy.User{PasswordBcrypt: string(hash)}, "s3cre", false},
+		{policy.User{PasswordBcrypt: string(hash)}, string(hash), false},
+		{policy.User{}, "", false},
+		{policy.User{}, "anything", false},
+	} {
+		if got := c.user.CheckPassword(c.pw); got != c.want {
+			t.Errorf("%+v.CheckPassword(%q) = %v, want %v", c.user, c.pw, got, c.want)
+		}
+	}
+}
+
+func TestDuration_TextRoundTrip(t *testing.T) {
+	for in, want := range map[string]string{"5m": "5m", "1h": "1h", "90m": "1h30m", "24h": "24h", "1h0m30s": "1h0m30s", "45s": "45s", "0s": "0s"} {
+		var d policy.Duration
+		if err := d.UnmarshalText([]byte(in)); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		out, _ := d.MarshalText()
+		if string(out) != want {
+			t.Errorf("%s -> %s, want %s", in, out, want)
+		}
+	}
+	var d policy.Duration
+	if err := d.UnmarshalText([]byte("-5m")); err == nil {
+		t.Error("a negative duration was accepted")
+	}
+}
+
+// TestParse_HostileInputs checks that inputs built to make loading slow are
+// refused with a problem rather than taking the process down.
+func TestParse_HostileInputs(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("users:\n  - &u {username: a, password: a, groups: [" + strings.Repeat("e, ", 1000) + "e]}\n")
+	bomb.WriteString(strings.Repeat("  - *u\n", 1000))
+	deep := "users:\n  - username: a\n    password: a\n    claims: " +
+		strings.Repeat("{a: ", 100) + "1" + strings.Repeat("}", 100) + "\n"
+	for name, c := range map[string]struct{ in, want string }{
+		"alias bomb":  {bomb.String(), "x.yaml:2: the document is too large once its aliases (*name) are expanded; write the values out"},
+		"deep claims": {deep, "x.yaml:4: users[0].claims" + strings.Repeat(".a", 33) + ": nested more than 32 levels deep; flatten it"},
+	} {
+		_, err := policy.Parse([]byte(c.in), "x.yaml")
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: got %v, want %s", name, err, c.want)
+		}
+	}
+}

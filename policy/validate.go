@@ -1,0 +1,508 @@
+package policy
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// validator checks what the types cannot: required values, formats,
+// uniqueness and that every name refers to something defined. It runs on a
+// decoded Config before defaults are filled in, so that "omitted" and
+// "given" can still be told apart.
+type validator struct {
+	*decoder
+	cfg *Config
+
+	groups  map[string]int // group name -> index
+	users   map[string]int // username -> index
+	clients map[string]int // client_id -> index
+}
+
+// serverIDPattern keeps server ids usable in URL paths
+// (/admin/api/servers/{id}) and in rule names ("chat access[1]").
+var serverIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// reservedClaims are set by the IdP from the login and the user's fields;
+// a "claims" entry must not override them.
+var reservedClaims = []string{
+	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce",
+	"azp", "at_hash", "c_hash", "sid", "acr", "amr", "email", "name",
+}
+
+func (v *validator) validate() {
+	v.top()
+	v.groupList()
+	v.userList()
+	v.clientList()
+	v.serverList()
+}
+
+// given reports whether the file sets path to a non-empty value.
+func (v *validator) given(path string) bool {
+	n, ok := v.nodes[path]
+	return ok && !isNull(resolve(n))
+}
+
+// at records a problem about the value at path; the message is prefixed
+// with the path. A value that could not be decoded, in whole or in part,
+// already has its problem: another about the zero value left in its place
+// ("missing", "names no users") would only repeat it.
+func (v *validator) at(path, format string, args ...any) {
+	if v.failedNear(path) {
+		return
+	}
+	v.add(v.node(path), path+": "+fmt.Sprintf(format, args...))
+}
+
+func (v *validator) top() {
+	c := v.cfg
+	if c.Issuer != "" {
+		v.httpURL("issuer", c.Issuer)
+	}
+	for _, a := range []struct{ path, alg string }{
+		{"signing.id_token_alg", c.Signing.IDTokenAlg},
+		{"signing.id_jag_alg", c.Signing.IDJAGAlg},
+	} {
+		switch a.alg {
+		case "", AlgRS256, AlgES256, AlgEdDSA:
+		default:
+			v.at(a.path, "unknown algorithm %q; use RS256, ES256 or EdDSA", a.alg)
+		}
+	}
+	for i, f := range c.Signing.KeyFiles {
+		if strings.TrimSpace(f) == "" {
+			v.at(fmt.Sprintf("signing.key_files[%d]", i), "empty file name; give the path of a PEM private key")
+		}
+	}
+	l := c.Lifetimes
+	for _, lt := range []struct {
+		path string
+		d    Duration
+	}{
+		{"lifetimes.id_token", l.IDToken}, {"lifetimes.access_token", l.AccessToken},
+		{"lifetimes.refresh_token", l.RefreshToken}, {"lifetimes.id_jag", l.IDJAG},
+	} {
+		// Zero is how an omitted lifetime reads; a written 0s is a mistake
+		// that would otherwise turn silently into the default.
+		if lt.d == 0 && v.given(lt.path) {
+			v.at(lt.path, "a lifetime of 0 would make every token expire at once; use a duration such as 5m")
+		}
+	}
+	switch c.Exchange.SubjectTokenError {
+	case "", ErrInvalidRequest, ErrInvalidGrant:
+	default:
+		v.at("exchange.subject_token_error", "unknown error code %q; use invalid_request (RFC 8693) or invalid_grant", c.Exchange.SubjectTokenError)
+	}
+	switch c.Exchange.DeniedError {
+	case "", ErrAccessDenied, ErrInvalidRequest:
+	default:
+		v.at("exchange.denied_error", "unknown error code %q; use access_denied or invalid_request", c.Exchange.DeniedError)
+	}
+}
+
+func (v *validator) groupList() {
+	v.groups = map[string]int{}
+	for i, g := range v.cfg.Groups {
+		path := fmt.Sprintf("groups[%d]", i)
+		if v.required(path+".name", g.Name, "a group name") {
+			v.unique(v.groups, i, path+".name", "groups[%d].name", "group", g.Name)
+		}
+	}
+}
+
+func (v *validator) userList() {
+	v.users = map[string]int{}
+	subs := map[string]string{} // sub -> path of the user that has it
+	for i := range v.cfg.Users {
+		u := &v.cfg.Users[i]
+		path := fmt.Sprintf("users[%d]", i)
+		if v.required(path+".username", u.Username, "a login name") {
+			v.unique(v.users, i, path+".username", "users[%d].username", "username", u.Username)
+		}
+		switch {
+		case u.Password != "" && u.PasswordBcrypt != "":
+			v.at(path, "both password and password_bcrypt are set; keep one")
+		case u.Password == "" && u.PasswordBcrypt == "":
+			v.at(path, "no password; set password (demo only) or password_bcrypt")
+		case u.PasswordBcrypt != "":
+			if _, err := bcrypt.Cost([]byte(u.PasswordBcrypt)); err != nil {
+				v.at(path+".password_bcrypt", "%q is not a bcrypt hash ($2a$, $2b$ or $2y$, cost, salt and hash); make one with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'", u.PasswordBcrypt)
+			}
+		}
+		v.uniqueSub(subs, path, u)
+		if u.Email != "" && !plausibleEmail(u.Email) {
+			v.at(path+".email", "%q is not an email address; write name@domain", u.Email)
+		}
+		v.refs(path+".groups", u.Groups, "group", v.groups, v.groupNames)
+		for _, claim := range reservedClaims {
+			if _, ok := u.Claims[claim]; ok {
+				v.at(path+".claims."+claim, "claim %q is set by the IdP and cannot be overridden here%s", claim, fieldHint(claim))
+			}
+		}
+	}
+}
+
+// uniqueSub checks that the user's sub, given or defaulted, is unique.
+// subs maps each sub seen so far to the path of its user.
+func (v *validator) uniqueSub(subs map[string]string, path string, u *User) {
+	sub := u.Sub
+	if sub == "" {
+		if u.Username == "" {
+			return
+		}
+		sub = DefaultSub(u.Username)
+	}
+	first, dup := subs[sub]
+	switch {
+	case !dup:
+		subs[sub] = path
+	case u.Sub == "":
+		v.at(path+".username", "the default sub %q (from username %s) is already the sub of %s (line %d); set a distinct sub", sub, u.Username, first, v.line(first))
+	default:
+		v.at(path+".sub", "duplicate sub %q (%s at line %d has it too); every user needs a distinct sub", sub, first, v.line(first))
+	}
+}
+
+// fieldHint points at the user field that sets a reserved claim, if any.
+func fieldHint(claim string) string {
+	switch claim {
+	case "email", "name", "sub":
+		return fmt.Sprintf("; use the user's %s: field", claim)
+	}
+	return ""
+}
+
+func (v *validator) line(path string) int {
+	if n := v.node(path); n != nil {
+		return n.Line
+	}
+	return 0
+}
+
+func plausibleEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t<>") && !strings.Contains(domain, "@")
+}
+
+func (v *validator) clientList() {
+	v.clients = map[string]int{}
+	for i, c := range v.cfg.Clients {
+		path := fmt.Sprintf("clients[%d]", i)
+		if v.required(path+".client_id", c.ClientID, "a client_id") {
+			v.unique(v.clients, i, path+".client_id", "clients[%d].client_id", "client_id", c.ClientID)
+		}
+		for j, uri := range c.RedirectURIs {
+			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)
+			if msg := absoluteURI(uri); msg != "" {
+				v.at(p, "%s; want an absolute URI such as http://127.0.0.1/callback", msg)
+			}
+		}
+		v.noRepeats(path+".redirect_uris", c.RedirectURIs)
+		if c.JWKS != nil {
+			v.jwks(path+".jwks", c.JWKS)
+		}
+	}
+}
+
+// privateJWKMembers are the members that make a JWK a private key (RFC 7518
+// section 6); a client registers only its public keys.
+var privateJWKMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+func (v *validator) jwks(path string, set map[string]any) {
+	keys, ok := set["keys"].([]any)
+	if !ok || len(keys) == 0 {
+		v.at(path, `expected a JWK Set with a non-empty "keys" list, such as {keys: [{kty: EC, crv: P-256, x: ..., y: ...}]}`)
+		return
+	}
+	for i, k := range keys {
+		p := fmt.Sprintf("%s.keys[%d]", path, i)
+		key, ok := k.(map[string]any)
+		if !ok {
+			v.at(p, "not a JWK; want a mapping such as {kty: EC, crv: P-256, x: ..., y: ...}")
+			continue
+		}
+		switch kty, _ := key["kty"].(string); kty {
+		case "RSA", "EC", "OKP":
+		default:
+			v.at(p, "unknown or missing kty %q; use RSA, EC or OKP", kty)
+		}
+		for _, m := range privateJWKMembers {
+			if _, private := key[m]; private {
+				v.at(join(p, m), "private key material in a client's jwks; register only the public key")
+			}
+		}
+	}
+}
+
+func (v *validator) serverList() {
+	servers := map[string]int{}
+	audiences := map[string]string{} // accepted audience spelling -> path that owns it
+	resources := map[string]string{} // accepted resource spelling -> path that owns it
+	for i := range v.cfg.MCPServers {
+		s := &v.cfg.MCPServers[i]
+		path := fmt.Sprintf("mcp_servers[%d]", i)
+		if v.required(path+".id", s.ID, "an id") {
+			if !serverIDPattern.MatchString(s.ID) {
+				v.at(path+".id", "%q is not a valid server id; use letters, digits, '.', '_' and '-', starting with a letter or digit", s.ID)
+			} else {
+				v.unique(servers, i, path+".id", "mcp_servers[%d].id", "server id", s.ID)
+			}
+		}
+		if v.required(path+".issuer", s.Issuer, "the issuer URL of the server's authorization server") {
+			if v.httpURL(path+".issuer", s.Issuer) {
+				v.claim(audiences, path, path+".issuer", s.Issuer, "audience")
+			}
+		}
+		for j, a := range s.Aliases {
+			p := fmt.Sprintf("%s.aliases[%d]", path, j)
+			if strings.TrimSpace(a) != a || a == "" {
+				v.at(p, "alias %q is empty or has surrounding spaces; write the audience value exactly", a)
+				continue
+			}
+			v.claim(audiences, path, p, a, "audience")
+		}
+		v.noRepeats(path+".aliases", s.Aliases)
+		for j, r := range s.Resources {
+			p := fmt.Sprintf("%s.resources[%d]", path, j)
+			if msg := absoluteURI(r); msg != "" {
+				v.at(p, "%s; want the MCP server's absolute URL such as https://mcp.example.com/mcp", msg)
+				continue
+			}
+			v.claim(resources, path, p, r, "resource")
+		}
+		v.noRepeats(path+".resources", s.Resources)
+		for j, sc := range s.Scopes {
+			if !validScope(sc) {
+				v.at(fmt.Sprintf("%s.scopes[%d]", path, j), "%q is not a valid scope; a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 3.3)", sc)
+			}
+		}
+		v.noRepeats(path+".scopes", s.Scopes)
+		for _, id := range sortedKeys(s.Clients) {
+			p := join(path+".clients", id)
+			if _, ok := v.clients[id]; !ok {
+				v.at(p, "unknown client %q%s", id, v.known("clients", v.clientIDs, id))
+			}
+			if strings.TrimSpace(s.Clients[id]) == "" {
+				v.at(p, "empty client_id at the server; give the client's client_id at %s", s.ID)
+			}
+		}
+		for j, a := range s.Access {
+			v.access(s, fmt.Sprintf("%s.access[%d]", path, j), a)
+		}
+		for j, d := range s.Deny {
+			v.deny(fmt.Sprintf("%s.deny[%d]", path, j), d)
+		}
+	}
+}
+
+func (v *validator) access(s *MCPServer, path string, a Access) {
+	if len(a.Users) == 0 && len(a.Groups) == 0 {
+		v.at(path, "names no users or groups, so it matches nobody; add users: [...] or groups: [...]")
+	}
+	v.refs(path+".groups", a.Groups, "group", v.groups, v.groupNames)
+	v.refs(path+".users", a.Users, "user", v.users, v.usernames)
+	v.refs(path+".clients", a.Clients, "client", v.clients, v.clientIDs)
+	for j, id := range a.Clients {
+		if _, known := v.clients[id]; known {
+			if _, connected := s.Clients[id]; !connected {
+				v.at(fmt.Sprintf("%s.clients[%d]", path, j), "client %q is not in the clients of server %s, so this entry never matches it; connect it there first", id, s.ID)
+			}
+		}
+	}
+	for j, sc := range a.Scopes {
+		if !contains(s.Scopes, sc) {
+			known := "; the server lists no scopes"
+			if len(s.Scopes) > 0 {
+				known = fmt.Sprintf("; it lists %s%s", strings.Join(s.Scopes, ", "), didYouMean(sc, s.Scopes))
+			}
+			v.at(fmt.Sprintf("%s.scopes[%d]", path, j), "scope %q is not a scope of server %s%s", sc, s.ID, known)
+		}
+	}
+	v.noRepeats(path+".scopes", a.Scopes)
+	if v.given(path+".max_auth_age") && a.MaxAuthAge == 0 {
+		v.at(path+".max_auth_age", "0 would require a login in this very instant; use a duration such as 15m, or remove the key")
+	}
+}
+
+func (v *validator) deny(path string, d Deny) {
+	if len(d.Users) == 0 && len(d.Groups) == 0 && len(d.Clients) == 0 {
+		v.at(path, "names no users, groups or clients, so it denies nothing; add users:, groups: or clients:")
+	}
+	v.refs(path+".groups", d.Groups, "group", v.groups, v.groupNames)
+	v.refs(path+".users", d.Users, "user", v.users, v.usernames)
+	v.refs(path+".clients", d.Clients, "client", v.clients, v.clientIDs)
+}
+
+// required reports whether a required value is set, recording a problem
+// when it is not.
+func (v *validator) required(path, value, what string) bool {
+	if strings.TrimSpace(value) == "" {
+		v.at(path, "missing; give %s", what)
+		return false
+	}
+	return true
+}
+
+// unique records name as defined by item i, or reports the earlier item that
+// already defines it. firstPath formats the earlier item's path.
+func (v *validator) unique(seen map[string]int, i int, path, firstPath, what, name string) {
+	if first, dup := seen[name]; dup {
+		v.at(path, "duplicate %s %q (first at line %d); each must be unique", what, name, v.line(fmt.Sprintf(firstPath, first)))
+		return
+	}
+	seen[name] = i
+}
+
+// claim records that the server at owner accepts value (as an audience or a
+// resource), or reports another server that already accepts it. Two values
+// conflict when one string sent by a client would match both, comparing as
+// ServerByAudience does: up to one trailing "/".
+func (v *validator) claim(taken map[string]string, owner, path, value, what string) {
+	variants := slashVariants(value)
+	for _, variant := range variants {
+		if other, ok := taken[variant]; ok && other != owner {
+			v.at(path, "%s %q is already accepted by %s (line %d); every %s must lead to one server", what, value, other, v.line(other), what)
+			return
+		}
+	}
+	for _, variant := range variants {
+		taken[variant] = owner
+	}
+}
+
+// refs checks that every name in a list refers to a defined thing and that
+// none is listed twice.
+func (v *validator) refs(path string, names []string, what string, defined map[string]int, all func() []string) {
+	for i, name := range names {
+		if _, ok := defined[name]; !ok {
+			v.at(fmt.Sprintf("%s[%d]", path, i), "unknown %s %q%s", what, name, v.known(what+"s", all, name))
+		}
+	}
+	v.noRepeats(path, names)
+}
+
+// noRepeats reports values listed twice in one list.
+func (v *validator) noRepeats(path string, list []string) {
+	seen := map[string]bool{}
+	for i, s := range list {
+		if seen[s] {
+			v.at(fmt.Sprintf("%s[%d]", path, i), "%q is listed twice; remove one", s)
+		}
+		seen[s] = true
+	}
+}
+
+// known lists the defined names for a message about an unknown one, and
+// suggests the closest.
+func (v *validator) known(what string, all func() []string, got string) string {
+	names := all()
+	if len(names) == 0 {
+		return fmt.Sprintf("; no %s are defined", what)
+	}
+	const most = 10
+	list := names
+	more := ""
+	if len(list) > most {
+		list, more = list[:most], fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return fmt.Sprintf("; known %s: %s%s%s", what, strings.Join(list, ", "), more, didYouMean(got, names))
+}
+
+func (v *validator) groupNames() []string {
+	out := make([]string, len(v.cfg.Groups))
+	for i, g := range v.cfg.Groups {
+		out[i] = g.Name
+	}
+	return out
+}
+
+func (v *validator) usernames() []string {
+	out := make([]string, len(v.cfg.Users))
+	for i, u := range v.cfg.Users {
+		out[i] = u.Username
+	}
+	return out
+}
+
+func (v *validator) clientIDs() []string {
+	out := make([]string, len(v.cfg.Clients))
+	for i, c := range v.cfg.Clients {
+		out[i] = c.ClientID
+	}
+	return out
+}
+
+// httpURL checks an issuer: an absolute http or https URL without query or
+// fragment (RFC 8414 section 2). Plain http is allowed because demos and CI
+// run on loopback.
+func (v *validator) httpURL(path, s string) bool {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		v.at(path, "%q is not a URL (%v); want an absolute http or https URL such as https://as.example.com", s, unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.at(path, "%q is not an http or https URL; want an absolute URL such as https://as.example.com", s)
+	case u.Host == "":
+		v.at(path, "%q has no host; want an absolute URL such as https://as.example.com", s)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		v.at(path, "%q has a query or fragment, which an issuer must not have (RFC 8414 section 2); remove it", s)
+	default:
+		return true
+	}
+	return false
+}
+
+// absoluteURI checks a resource or redirect URI: absolute and without
+// fragment (RFC 8707 section 2, RFC 6749 section 3.1.2). It returns what is
+// wrong, or "".
+func absoluteURI(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not a URI (%v)", s, unwrapURLError(err))
+	case !u.IsAbs():
+		return fmt.Sprintf("%q is not absolute", s)
+	case u.Opaque == "" && u.Host == "":
+		return fmt.Sprintf("%q has no host", s)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return fmt.Sprintf("%q has a fragment (#...), which is not allowed here", s)
+	case strings.TrimSpace(s) != s:
+		return fmt.Sprintf("%q has surrounding spaces", s)
+	}
+	return ""
+}
+
+// unwrapURLError drops url.Error's repetition of the URL.
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// validScope checks RFC 6749's scope-token: %x21 / %x23-5B / %x5D-7E.
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
