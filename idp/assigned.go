@@ -32,13 +32,13 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
-		writeAPIError(w, http.StatusUnauthorized, "invalid_token", "send the access token of a login as Authorization: Bearer")
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return
 	}
 	at := s.accessTokenFor(tok)
 	if at == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-		writeAPIError(w, http.StatusUnauthorized, "invalid_token", "the access token is unknown, expired or revoked; log in again")
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
 		return
 	}
 	cfg := s.Config()
@@ -68,7 +68,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, entry)
 	}
-	writeAPI(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
+	writeJSON(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
 }
 
 // accessTokenFor resolves one of our opaque access tokens (op encrypts

@@ -135,7 +135,6 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
 	mux.HandleFunc("GET "+pathAssigned, s.assignedServers)
-	mux.Handle("/admin/api/", s.adminAPI())
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }
@@ -152,6 +151,9 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 // SetConfig swaps the running policy atomically; requests in flight finish
 // with the policy they started with.
 func (s *Server) SetConfig(c *policy.Config) { s.cfg.Store(c) }
+
+// Now returns the IdP's clock reading.
+func (s *Server) Now() time.Time { return s.now() }
 
 // Audit returns the audit log.
 func (s *Server) Audit() *audit.Log { return s.audit }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/resource"
@@ -58,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	listeners := []net.Listener{idpLn}
-	handlers := []http.Handler{srv}
+	handlers := []http.Handler{app.Handler(srv)}
 	for _, svc := range stack {
 		listenAddr := svc.Addr
 		if *bind != "" {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/fixtures"
-	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -63,11 +63,11 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		Username: *user, ClientID: *client, Audience: aud, Resource: *resource,
 		Scopes: scopes, AuthTime: now.Add(-*authAge), Now: now,
 	})
-	printExplanation(stdout, idp.Explain(d))
+	printExplanation(stdout, admin.Explain(d))
 	return exitOK
 }
 
-func printExplanation(w io.Writer, e idp.Explanation) {
+func printExplanation(w io.Writer, e admin.Explanation) {
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%-9s %s\n", k+":", v)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -58,7 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// The issuer alone on stdout, once the listener accepts: scripts read
 	// this line to learn where the IdP is.
 	fmt.Fprintln(stdout, srv.Issuer())
-	if err := serveUntilDone(ctx, ln, srv); err != nil {
+	if err := serveUntilDone(ctx, ln, app.Handler(srv)); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitFailure
 	}

@@ -1,4 +1,8 @@
-package idp
+// Package admin is the admin JSON API (CONTRACT.md section 4) that scripts
+// and the web console share: audit queries, explain, the running
+// configuration. It reads and changes the IdP only through the IdP's
+// exported methods.
+package admin
 
 import (
 	"encoding/json"
@@ -10,31 +14,52 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// adminAPI serves /admin/api/ (CONTRACT.md section 4) to admin users only:
-// HTTP Basic with an admin's username and password. 401 without valid
-// credentials, 403 for a valid user who is not an admin.
-func (s *Server) adminAPI() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /admin/api/audit", s.adminAudit)
-	mux.HandleFunc("GET /admin/api/explain", s.adminExplain)
-	mux.HandleFunc("GET /admin/api/config", s.adminConfig)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.requireAdmin(w, r) != nil {
-			mux.ServeHTTP(w, r)
-		}
-	})
+// API serves /admin/api/ to admin users only.
+type API struct {
+	idp *idp.Server
+	now func() time.Time
+	mux *http.ServeMux
+}
+
+// Options configure the API.
+type Options struct {
+	IdP *idp.Server
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the admin API for an IdP.
+func New(o Options) *API {
+	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux()}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.mux.HandleFunc("GET /admin/api/audit", a.audit)
+	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
+	a.mux.HandleFunc("GET /admin/api/config", a.config)
+	return a
+}
+
+// ServeHTTP lets admins through: HTTP Basic with an admin's username and
+// password. 401 without valid credentials, 403 for a valid user who is not
+// an admin.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.requireAdmin(w, r) != nil {
+		a.mux.ServeHTTP(w, r)
+	}
 }
 
 // requireAdmin answers 401 or 403 itself and returns nil when the caller
 // is not an admin.
-func (s *Server) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
+func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
 	name, pw, ok := r.BasicAuth()
 	var u *policy.User
 	if ok {
-		u = s.Config().User(name)
+		u = a.idp.Config().User(name)
 	}
 	if u == nil || u.Disabled || !u.CheckPassword(pw) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
@@ -61,7 +86,7 @@ func writeAPI(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
+func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{
 		Type:    q.Get("type"),
@@ -72,7 +97,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		Before:  q.Get("before"),
 	}
 	if v := q.Get("since"); v != "" {
-		t, err := parseSince(v, s.now())
+		t, err := parseSince(v, a.now())
 		if err != nil {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time or a duration such as 15m: "+err.Error())
 			return
@@ -87,7 +112,7 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	events := s.audit.Query(f)
+	events := a.idp.Audit().Query(f)
 	if events == nil {
 		events = []audit.Event{}
 	}
@@ -132,11 +157,11 @@ func Explain(d policy.Decision) Explanation {
 	return e
 }
 
-// adminExplain answers what a token exchange would get now. auth_age
+// explain answers what a token exchange would get now. auth_age
 // (a duration) stands for how long ago the user logged in; default: just now.
-func (s *Server) adminExplain(w http.ResponseWriter, r *http.Request) {
+func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	now := s.now()
+	now := a.now()
 	authTime := now
 	if v := q.Get("auth_age"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -146,7 +171,7 @@ func (s *Server) adminExplain(w http.ResponseWriter, r *http.Request) {
 		}
 		authTime = now.Add(-d)
 	}
-	d := s.Config().Decide(policy.Request{
+	d := a.idp.Config().Decide(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),
 		Audience: q.Get("audience"),
@@ -158,10 +183,10 @@ func (s *Server) adminExplain(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, Explain(d))
 }
 
-// adminConfig returns the running configuration under its YAML key names,
+// config returns the running configuration under its YAML key names,
 // with secrets and password hashes removed.
-func (s *Server) adminConfig(w http.ResponseWriter, _ *http.Request) {
-	m, err := RedactedConfig(s.Config())
+func (a *API) config(w http.ResponseWriter, _ *http.Request) {
+	m, err := RedactedConfig(a.idp.Config())
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return

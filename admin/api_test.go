@@ -1,0 +1,145 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+const testConfig = `
+groups: [{name: eng}, {name: mkt}]
+users:
+  - {username: alice, password: alice-pw, groups: [eng], admin: true}
+  - {username: bob, password: bob-pw, groups: [mkt]}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [files.read]
+    clients: {mcp-client: mcp-client-at-files}
+    access: [{groups: [eng], scopes: [files.read]}]
+`
+
+// start serves the whole product (IdP and admin API) on a loopback port.
+func start(t *testing.T) string {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(testConfig), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	if _, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+		Issuer: issuer, ClientID: "mcp-client", ClientSecret: "s1", Username: "bob", Password: "bob-pw",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return issuer
+}
+
+func get(t *testing.T, base, path, user, password string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+func TestAdminAPI_AccessControl(t *testing.T) {
+	base := start(t)
+	cases := []struct {
+		name, user, password string
+		status               int
+	}{
+		{"admin", "alice", "alice-pw", http.StatusOK},
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", "alice", "bob-pw", http.StatusUnauthorized},
+		{"unknown user", "zed", "x", http.StatusUnauthorized},
+		{"not an admin", "bob", "bob-pw", http.StatusForbidden},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, path := range []string{"/admin/api/audit", "/admin/api/explain?user=bob", "/admin/api/config"} {
+				resp, body := get(t, base, path, c.user, c.password)
+				if resp.StatusCode != c.status {
+					t.Errorf("%s: status %d, want %d (%s)", path, resp.StatusCode, c.status, body)
+				}
+				if c.status == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+					t.Errorf("%s: 401 without a Basic challenge", path)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminAPI_AuditListsEventsNewestFirst(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/audit?type=login&user=bob&outcome=allowed&limit=5", "alice", "alice-pw")
+	var events []map[string]any
+	if err := json.Unmarshal(body, &events); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	if len(events) != 1 || events[0]["user"] != "bob" || events[0]["type"] != "login" {
+		t.Errorf("events = %s, want bob's one login", body)
+	}
+	if resp, _ := get(t, base, "/admin/api/audit?since=yesterday", "alice", "alice-pw"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad since: status %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestAdminAPI_ExplainsADenial(t *testing.T) {
+	base := start(t)
+	q := url.Values{"user": {"bob"}, "client": {"mcp-client"}, "audience": {"https://as.files.example/"}}
+	resp, body := get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw")
+	var e map[string]any
+	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	if e["allowed"] != false || e["error"] != "access_denied" || e["server"] != "files" || !strings.Contains(e["reason"].(string), "bob") {
+		t.Errorf("explain = %s", body)
+	}
+	q.Set("user", "alice")
+	_, body = get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw")
+	if !strings.Contains(string(body), `"allowed": true`) || !strings.Contains(string(body), `"rule": "files access[0]"`) {
+		t.Errorf("explain alice = %s", body)
+	}
+}
+
+func TestAdminAPI_ConfigHidesSecrets(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/config", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"mcp-client-at-files"`) {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	for _, secret := range []string{"alice-pw", "bob-pw", `"s1"`} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("the configuration shows the secret %s:\n%s", secret, body)
+		}
+	}
+}
