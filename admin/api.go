@@ -7,6 +7,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +21,11 @@ import (
 
 // API serves /admin/api/ to admin users only.
 type API struct {
-	idp *idp.Server
-	now func() time.Time
-	mux *http.ServeMux
+	idp     *idp.Server
+	now     func() time.Time
+	mux     *http.ServeMux
+	store   *policy.Store
+	session func(*http.Request) (string, bool)
 }
 
 // Options configure the API.
@@ -30,26 +33,50 @@ type Options struct {
 	IdP *idp.Server
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Store, when set, makes the configuration editable through the API
+	// (users, groups, clients, MCP servers and their access and deny
+	// lists). It must be the store the IdP's configuration comes from
+	// (app.New connects them). Without it those changes answer 501.
+	Store *policy.Store
+	// Session, when set, authenticates requests that carry no HTTP Basic
+	// credentials: the web console's hook. It returns the username of the
+	// console user signed in on the request ("" when none), and whether the
+	// request carries the session's CSRF token. The user must still be an
+	// enabled admin of the running configuration (else 401 or 403), and a
+	// state-changing request (not GET, HEAD or OPTIONS) authenticated by a
+	// session without the CSRF token is refused with 403 "csrf". HTTP Basic
+	// requests need no CSRF token (scripts send them); a browser that has
+	// remembered Basic credentials could be made to send a change from
+	// another site, so a change whose Sec-Fetch-Site or Origin header shows
+	// another site is refused with 403 "csrf" too.
+	Session func(r *http.Request) (user string, csrfOK bool)
 }
 
 // New returns the admin API for an IdP.
 func New(o Options) *API {
-	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux()}
+	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	a.mux.HandleFunc("GET /admin/api/audit", a.audit)
 	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
 	a.mux.HandleFunc("GET /admin/api/config", a.config)
+	a.configRoutes()
+	a.faultRoutes()
+	a.mux.HandleFunc("GET /admin/api/clock", a.getClock)
+	a.mux.HandleFunc("PUT /admin/api/clock", a.putClock)
+	a.mux.HandleFunc("GET /admin/api/keys", a.listKeys)
+	a.mux.HandleFunc("POST /admin/api/keys/rotate", a.rotateKeys)
 	return a
 }
 
 // ServeHTTP lets admins through: HTTP Basic with an admin's username and
-// password. 401 without valid credentials, 403 for a valid user who is not
-// an admin.
+// password, or the console's session (Options.Session). 401 without valid
+// credentials, 403 for a valid user who is not an admin, and 403 "csrf"
+// for a change by session without the CSRF token.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if a.requireAdmin(w, r) != nil {
-		a.mux.ServeHTTP(w, r)
+	if u := a.requireAdmin(w, r); u != nil {
+		a.mux.ServeHTTP(w, withAdmin(r, u.Username))
 	}
 }
 
@@ -57,6 +84,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // is not an admin.
 func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
 	name, pw, ok := r.BasicAuth()
+	if !ok && a.session != nil {
+		if user, csrfOK := a.session(r); user != "" {
+			return a.sessionAdmin(w, r, user, csrfOK)
+		}
+	}
 	var u *policy.User
 	if ok {
 		u = a.idp.Config().User(name)
@@ -68,6 +100,49 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	if !u.Admin {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
+		return nil
+	}
+	if changes(r) && crossSite(r) {
+		writeAPIError(w, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
+		return nil
+	}
+	return u
+}
+
+// changes reports whether a request may change state: not GET, HEAD or
+// OPTIONS.
+func changes(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+}
+
+// crossSite reports whether a browser says the request comes from another
+// site (Fetch Metadata, or the Origin of a form or fetch); scripts send
+// neither header.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err != nil || u.Host != r.Host
+	}
+	return false
+}
+
+// sessionAdmin admits a request authenticated by the console's session.
+func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, csrfOK bool) *policy.User {
+	u := a.idp.Config().User(user)
+	switch {
+	case u == nil || u.Disabled:
+		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
+		return nil
+	case !u.Admin:
+		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
+		return nil
+	case !csrfOK && changes(r):
+		writeAPIError(w, http.StatusForbidden, "csrf", "a change through the console session needs the session's CSRF token (X-CSRF-Token); reload the page and try again")
 		return nil
 	}
 	return u

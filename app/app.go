@@ -1,19 +1,59 @@
-// Package app puts the product together: the IdP at the root and the
-// admin API under /admin/api/, as one http.Handler. The CLI serves it, and
-// so do tests that want the whole product.
+// Package app puts the product together: the IdP at the root, the admin
+// API under /admin/api/ and the web console under /admin/, as one
+// http.Handler. The CLI serves it, and so do tests that want the whole
+// product.
 package app
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/web"
 )
 
-// Handler returns the product's HTTP surface for an IdP.
-func Handler(srv *idp.Server) http.Handler {
+// Handler returns the product's HTTP surface for an IdP whose
+// configuration cannot be changed through the admin API (no Store).
+func Handler(srv *idp.Server) http.Handler { return New(Options{IdP: srv}) }
+
+// Options configure the product.
+type Options struct {
+	// IdP is the identity provider. Required.
+	IdP *idp.Server
+	// Store, when set, is where the IdP's configuration comes from: the
+	// admin API and the console change it there, and New connects it to
+	// the IdP (see New). Without it the configuration is read-only.
+	Store *policy.Store
+}
+
+// New returns the product's HTTP surface. With a Store, New makes the IdP
+// follow it: every new version (an admin's change, or the file reloaded
+// after someone changed it on disk) becomes the IdP's running policy, and
+// every reload or refused reload of the file is audited as config_reload.
+// The store is the authority: the IdP is set to its configuration now.
+// Call New once per Store.
+func New(o Options) http.Handler {
+	srv := o.IdP
+	if o.Store != nil {
+		if srv.Config() != o.Store.Config() {
+			srv.SetConfig(o.Store.Config())
+		}
+		o.Store.OnChange(srv.SetConfig)
+		o.Store.OnReload(func(r policy.Reload) {
+			if _, err := srv.Audit().Append(admin.ReloadEvent(r)); err != nil {
+				slog.Error("audit log: config_reload event not written", "err", err)
+			}
+		})
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/api/", admin.New(admin.Options{IdP: srv, Now: srv.Now}))
+	// The console calls the product in-process through mux: the IdP's
+	// token endpoint for its own sign-in, and the admin API for every page,
+	// which authenticates the console's session through the hook.
+	console := web.New(web.Options{IdP: srv, Handler: mux})
+	mux.Handle("/admin/api/", admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Session: console.Session}))
+	mux.Handle("/admin/", console)
 	mux.Handle("/", srv)
 	return mux
 }

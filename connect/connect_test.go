@@ -3,62 +3,25 @@ package connect_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/connect"
-	"github.com/xaa-idp/xaa-idp/fixtures"
-	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/idptest"
 )
 
-// startDemo runs the demo company in-process: the IdP and, for every MCP
-// server, its authorization server and MCP server, on free loopback ports
-// substituted for the fixed ones of fixtures/demo.yaml.
+// startDemo runs the demo company in-process (idptest): the IdP and, for
+// every MCP server, its authorization server and MCP server, on free
+// loopback ports.
 func startDemo(t *testing.T) (issuer string, mcpURL map[string]string) {
 	t.Helper()
-	text := string(fixtures.Demo)
-	listeners := map[string]net.Listener{}
-	for _, port := range []string{"8101", "8102", "8103", "8104", "8201", "8202", "8203", "8204"} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		text = strings.ReplaceAll(text, "127.0.0.1:"+port, ln.Addr().String())
-		listeners[ln.Addr().String()] = ln
-	}
-	cfg, err := policy.Parse([]byte(text), "demo.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer = "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv
-	ts.Start()
-	t.Cleanup(ts.Close)
-	stack, err := resource.DemoStack(cfg, issuer, issuer+"/keys")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := idptest.New(t)
 	mcpURL = map[string]string{}
-	for _, svc := range stack {
-		hs := &http.Server{Handler: svc.Handler}
-		go hs.Serve(listeners[svc.Addr])
-		t.Cleanup(func() { hs.Close() })
-		if svc.Role == "MCP server" {
-			mcpURL[svc.Server] = svc.URL
-		}
+	for id, d := range srv.StartDemoServers() {
+		mcpURL[id] = d.URL
 	}
-	return issuer, mcpURL
+	return srv.Issuer(), mcpURL
 }
 
 func summary(results []connect.Result) []string {

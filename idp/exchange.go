@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -52,6 +50,7 @@ func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, form url.
 		Resource:       form.Get("resource"),
 		ScopeRequested: form.Get("scope"),
 	}
+	markInjected(r, &ev)
 	resp, err := s.issueIDJAG(r, form, &ev)
 	if err != nil {
 		if ev.Outcome == "" {
@@ -177,11 +176,11 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	if d.Server.IncludeEmail && user != nil {
 		claims.Email = user.Email
 	}
-	signer, serr := s.keys.idJAG.idJAGSigner()
+	signer, serr := s.keys.idJAGKey().idJAGSigner()
 	if serr != nil {
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing key unavailable")
 	}
-	jag, serr := jwt.Signed(signer).Claims(claims).Serialize()
+	jag, serr := s.signIDJAG(signer, claims, ev)
 	if serr != nil {
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -61,16 +63,74 @@ func (k *signingKey) idJAGSigner() (jose.Signer, error) {
 	return k.signer, k.err
 }
 
-// keyRing holds the IdP's signing keys: one per algorithm in use.
+// keyRing holds the IdP's signing keys: the current key of each algorithm
+// in use, and the keys a rotation replaced, which stay published until
+// they retire (rotation.go).
 type keyRing struct {
-	idToken *signingKey
-	idJAG   *signingKey
-	all     []*signingKey
+	idTokenAlg, idJAGAlg jose.SignatureAlgorithm
+	stateDir             string
+	now                  func() time.Time
+
+	// ready is closed once every key exists. Without --state-dir the keys
+	// are generated in the background (see loadKeys), so that a CI job's
+	// IdP answers /healthz before an RSA key is found; whatever signs or
+	// publishes waits here.
+	ready chan struct{}
+
+	rotateMu sync.Mutex // serialises rotations
+	mu       sync.RWMutex
+	idToken  *signingKey
+	idJAG    *signingKey
+	previous []previousKey
 }
 
-// lookup finds the key a token header names; both must agree.
+// previousKey is a key replaced by a rotation: it signs nothing any more,
+// and verifies until retireAt.
+type previousKey struct {
+	key      *signingKey
+	retireAt time.Time
+}
+
+func (r *keyRing) wait() { <-r.ready }
+
+// idTokenKey returns the key ID tokens are signed with now.
+func (r *keyRing) idTokenKey() *signingKey {
+	r.wait()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.idToken
+}
+
+// idJAGKey returns the key ID-JAGs are signed with now.
+func (r *keyRing) idJAGKey() *signingKey {
+	r.wait()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.idJAG
+}
+
+// published returns every key that verifies now: the current ones and the
+// previous ones not yet retired by the clock.
+func (r *keyRing) published() []*signingKey {
+	r.wait()
+	now := r.now()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	keys := []*signingKey{r.idToken}
+	if r.idJAG != r.idToken {
+		keys = append(keys, r.idJAG)
+	}
+	for _, p := range r.previous {
+		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
+			keys = append(keys, p.key)
+		}
+	}
+	return keys
+}
+
+// lookup finds the published key a token header names; both must agree.
 func (r *keyRing) lookup(kid, alg string) *signingKey {
-	for _, k := range r.all {
+	for _, k := range r.published() {
 		if k.matches(kid, alg) {
 			return k
 		}
@@ -78,18 +138,23 @@ func (r *keyRing) lookup(kid, alg string) *signingKey {
 	return nil
 }
 
-func (r *keyRing) algorithms() []jose.SignatureAlgorithm {
-	var algs []jose.SignatureAlgorithm
-	for _, k := range r.all {
-		algs = append(algs, k.alg)
-	}
-	return algs
-}
-
 // loadKeys returns keys for the two algorithms: from keyFiles when one of
 // them fits the algorithm, else from stateDir (generating and persisting
-// them on first start), else freshly generated.
-func loadKeys(idTokenAlg, idJAGAlg string, keyFiles []string, stateDir string) (*keyRing, error) {
+// them on first start, and reading the previous keys of a rotation), else
+// generated in the background.
+func loadKeys(idTokenAlg, idJAGAlg string, keyFiles []string, stateDir string, now func() time.Time) (*keyRing, error) {
+	ring := &keyRing{
+		idTokenAlg: jose.SignatureAlgorithm(idTokenAlg),
+		idJAGAlg:   jose.SignatureAlgorithm(idJAGAlg),
+		stateDir:   stateDir,
+		now:        now,
+		ready:      make(chan struct{}),
+	}
+	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+		if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, alg) {
+			return nil, fmt.Errorf("unsupported signing algorithm %q (use RS256, ES256 or EdDSA)", alg)
+		}
+	}
 	var given []crypto.Signer
 	for _, f := range keyFiles {
 		s, err := readPrivateKey(f)
@@ -98,60 +163,101 @@ func loadKeys(idTokenAlg, idJAGAlg string, keyFiles []string, stateDir string) (
 		}
 		given = append(given, s)
 	}
-	ring := &keyRing{}
 	byAlg := map[string]*signingKey{}
-	get := func(alg string) (*signingKey, error) {
-		if k, ok := byAlg[alg]; ok {
-			return k, nil
+	var missing []string // algorithms whose key is generated in the background
+	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+		if _, done := byAlg[alg]; done || slices.Contains(missing, alg) {
+			continue
 		}
 		k, err := keyFor(alg, given, stateDir)
 		if err != nil {
 			return nil, err
 		}
+		if k == nil {
+			missing = append(missing, alg)
+			continue
+		}
 		byAlg[alg] = k
-		ring.all = append(ring.all, k)
-		return k, nil
 	}
-	var err error
-	if ring.idToken, err = get(idTokenAlg); err != nil {
-		return nil, err
+	if stateDir != "" {
+		prev, err := readPreviousKeys(stateDir, now())
+		if err != nil {
+			return nil, err
+		}
+		ring.previous = prev
 	}
-	if ring.idJAG, err = get(idJAGAlg); err != nil {
-		return nil, err
+	finish := func() {
+		ring.mu.Lock()
+		ring.idToken, ring.idJAG = byAlg[idTokenAlg], byAlg[idJAGAlg]
+		ring.mu.Unlock()
+		close(ring.ready)
 	}
+	if len(missing) == 0 {
+		finish()
+		return ring, nil
+	}
+	go func() {
+		keys := make([]*signingKey, len(missing))
+		var wg sync.WaitGroup
+		for i, alg := range missing {
+			wg.Go(func() { keys[i] = mustGenerate(alg) })
+		}
+		wg.Wait()
+		for i, alg := range missing {
+			byAlg[alg] = keys[i]
+		}
+		finish()
+	}()
 	return ring, nil
 }
 
+// keyFor returns the key for alg from the given keys or the state
+// directory, generating and persisting one there on first start; nil when
+// there is neither, so the caller generates one in memory.
 func keyFor(alg string, given []crypto.Signer, stateDir string) (*signingKey, error) {
 	for _, s := range given {
 		if algFits(alg, s) {
 			return newSigningKey(alg, s)
 		}
 	}
-	if stateDir != "" {
-		path := filepath.Join(stateDir, "keys", strings.ToLower(alg)+".pem")
-		if s, err := readPrivateKey(path); err == nil {
-			if !algFits(alg, s) {
-				return nil, fmt.Errorf("%s: key does not fit %s", path, alg)
-			}
-			return newSigningKey(alg, s)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		s, err := generateKey(alg)
-		if err != nil {
-			return nil, err
-		}
-		if err := writePrivateKey(path, s); err != nil {
-			return nil, err
+	if stateDir == "" {
+		return nil, nil
+	}
+	path := currentKeyPath(stateDir, alg)
+	if s, err := readPrivateKey(path); err == nil {
+		if !algFits(alg, s) {
+			return nil, fmt.Errorf("%s: key does not fit %s", path, alg)
 		}
 		return newSigningKey(alg, s)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	s, err := generateKey(alg)
 	if err != nil {
 		return nil, err
 	}
+	if err := writePrivateKey(path, s); err != nil {
+		return nil, err
+	}
 	return newSigningKey(alg, s)
+}
+
+func currentKeyPath(stateDir, alg string) string {
+	return filepath.Join(stateDir, "keys", strings.ToLower(alg)+".pem")
+}
+
+// mustGenerate generates a key in the background. The algorithm was
+// checked by loadKeys, and crypto/rand does not fail (Go 1.24 and later
+// crash the program instead), so an error here is a bug.
+func mustGenerate(alg string) *signingKey {
+	s, err := generateKey(alg)
+	if err == nil {
+		var k *signingKey
+		if k, err = newSigningKey(alg, s); err == nil {
+			return k
+		}
+	}
+	panic(fmt.Sprintf("idp: generating the %s signing key: %v", alg, err))
 }
 
 func algFits(alg string, s crypto.Signer) bool {

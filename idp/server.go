@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,10 +31,19 @@ type Options struct {
 	Issuer string
 	// StateDir, when set, keeps the generated signing keys across restarts.
 	StateDir string
-	// Audit receives every event; nil keeps an in-memory log.
+	// Audit receives every event; nil keeps an in-memory log. The IdP
+	// stamps its events with Clock; open the log with Now: Clock.Now so
+	// that the events others append follow the clock too.
 	Audit *audit.Log
-	// Now is the clock; nil means time.Now.
+	// Clock is the IdP's time, which tests and the admin API control; nil
+	// means a new clock running from Now.
+	Clock *Clock
+	// Now is the time source of the clock made when Clock is nil; nil
+	// means time.Now.
 	Now func() time.Time
+	// Logger receives one record per audit event (never a token); nil
+	// logs nothing, which suits tests and embedders (idptest).
+	Logger *slog.Logger
 }
 
 // Server is the IdP as one http.Handler.
@@ -40,16 +51,23 @@ type Server struct {
 	issuer   string
 	cfg      atomic.Pointer[policy.Config]
 	keys     *keyRing
-	audit    *audit.Log
-	now      func() time.Time
+	audit    *auditRecorder
+	clock    *Clock
+	now      func() time.Time // clock.Now
+	metrics  *metrics
 	store    *storage
 	provider *op.Provider
 	mux      *http.ServeMux
+	// ownClients are clients the product registers for itself
+	// (RegisterClient): client_id → *policy.Client.
+	ownClients sync.Map
 
 	sessions   *ttlMap[string, *ssoSession]
 	subjects   *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
 	usedJTIs   *ttlMap[string, struct{}]         // client assertion jti replay
 	usedSubjID *ttlMap[string, struct{}]         // single_use_subject mode
+
+	faults faultSet // injected faults (faults.go)
 }
 
 // New builds the IdP from a validated configuration.
@@ -61,26 +79,30 @@ func New(opts Options) (*Server, error) {
 	if issuer == "" {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
-	s := &Server{issuer: issuer, audit: opts.Audit, now: opts.Now}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Server{issuer: issuer, clock: opts.Clock, metrics: newMetrics()}
+	if s.clock == nil {
+		s.clock = NewClock(opts.Now)
 	}
-	if s.audit == nil {
-		log, err := audit.Open(audit.Options{Now: s.now})
-		if err != nil {
+	s.now = s.clock.Now
+	log := opts.Audit
+	if log == nil {
+		var err error
+		if log, err = audit.Open(audit.Options{Now: s.now}); err != nil {
 			return nil, err
 		}
-		s.audit = log
 	}
+	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics, logger: opts.Logger}
 	s.cfg.Store(opts.Config)
-	keys, err := loadKeys(opts.Config.Signing.IDTokenAlg, opts.Config.Signing.IDJAGAlg, opts.Config.Signing.KeyFiles, opts.StateDir)
+	s.faults.loadConfig(opts.Config.Faults)
+	keys, err := loadKeys(opts.Config.Signing.IDTokenAlg, opts.Config.Signing.IDJAGAlg, opts.Config.Signing.KeyFiles, opts.StateDir, s.now)
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing keys: %w", err)
 	}
 	s.keys = keys
 	s.sessions = newTTLMap[string, *ssoSession](maxAuthRequests, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
-	s.usedJTIs = newTTLMap[string, struct{}](maxTokens, s.now)
+	// Client assertions are judged by the wall clock (clientauth.go).
+	s.usedJTIs = newTTLMap[string, struct{}](maxTokens, time.Now)
 	s.usedSubjID = newTTLMap[string, struct{}](maxTokens, s.now)
 	s.store = newStorage(s)
 
@@ -129,7 +151,9 @@ func (s *Server) routes() {
 	})
 	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", s.discovery)
-	mux.HandleFunc(pathToken, s.tokenEndpoint)
+	mux.Handle(pathToken, s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)))
+	mux.HandleFunc(pathKeys, s.jwks)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc(pathLogin, s.login)
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
@@ -150,13 +174,39 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 
 // SetConfig swaps the running policy atomically; requests in flight finish
 // with the policy they started with.
-func (s *Server) SetConfig(c *policy.Config) { s.cfg.Store(c) }
+func (s *Server) SetConfig(c *policy.Config) {
+	s.cfg.Store(c)
+	s.faults.loadConfig(c.Faults)
+}
+
+// RegisterClient registers a client that the product itself uses, such as
+// the web console, which signs its admins in through the login page like
+// any other OpenID client. Such a client is not part of the configuration:
+// it is never written back to the file nor shown by the admin API, it wins
+// over a configured client with the same client_id, and it may never use
+// token exchange.
+func (s *Server) RegisterClient(c policy.Client) {
+	c.TokenExchange = false
+	s.ownClients.Store(c.ClientID, &c)
+}
+
+// client returns the client with this client_id for logins and the code
+// and refresh grants: one the product registered, else the configuration's.
+func (s *Server) client(cfg *policy.Config, id string) *policy.Client {
+	if c, ok := s.ownClients.Load(id); ok {
+		return c.(*policy.Client)
+	}
+	return cfg.Client(id)
+}
 
 // Now returns the IdP's clock reading.
 func (s *Server) Now() time.Time { return s.now() }
 
+// Clock returns the IdP's clock, to set, advance or freeze.
+func (s *Server) Clock() *Clock { return s.clock }
+
 // Audit returns the audit log.
-func (s *Server) Audit() *audit.Log { return s.audit }
+func (s *Server) Audit() *audit.Log { return s.audit.Log }
 
 // authorize hands /authorize to op with the SSO session in the context, so
 // that prompt=none can be answered (zitadel-notes.md, gotcha 4).

@@ -245,21 +245,23 @@ func (st *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string
 	return rt.Subject, h, nil
 }
 
-// SigningKey implements op.AuthStorage: the key ID tokens are signed with.
+// SigningKey implements op.AuthStorage: the key ID tokens are signed with
+// now; op calls it for every ID token, so a rotation takes effect at once.
 func (st *storage) SigningKey(context.Context) (op.SigningKey, error) {
-	return st.srv.keys.idToken, nil
+	return st.srv.keys.idTokenKey(), nil
 }
 
 // SignatureAlgorithms implements op.AuthStorage; it feeds discovery.
 func (st *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{st.srv.keys.idToken.alg}, nil
+	return []jose.SignatureAlgorithm{st.srv.keys.idTokenAlg}, nil
 }
 
-// KeySet implements op.AuthStorage: every public key, served at jwks_uri
-// and used by op to verify id_token_hint.
+// KeySet implements op.AuthStorage: every published public key (current
+// and not yet retired), which op uses to verify id_token_hint. jwks_uri is
+// served by jwksHandler, from the same keys.
 func (st *storage) KeySet(context.Context) ([]op.Key, error) {
 	var keys []op.Key
-	for _, k := range st.srv.keys.all {
+	for _, k := range st.srv.keys.published() {
 		keys = append(keys, publicKey{k})
 	}
 	return keys, nil
@@ -268,7 +270,7 @@ func (st *storage) KeySet(context.Context) ([]op.Key, error) {
 // GetClientByClientID implements op.OPStorage.
 func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
 	cfg := st.srv.Config()
-	c := cfg.Client(id)
+	c := st.srv.client(cfg, id)
 	if c == nil {
 		// An OAuth error, not a plain one: op answers plain errors from the
 		// refresh grant with a 500 (found by FuzzTokenEndpoint).
@@ -279,7 +281,7 @@ func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client,
 
 // AuthorizeClientIDSecret implements op.OPStorage, in constant time.
 func (st *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
-	c := st.srv.Config().Client(id)
+	c := st.srv.client(st.srv.Config(), id)
 	if c == nil || c.ClientSecret == "" || subtle.ConstantTimeCompare([]byte(c.ClientSecret), []byte(secret)) != 1 {
 		return errors.New("invalid client_id or client_secret")
 	}

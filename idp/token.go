@@ -47,6 +47,10 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, duplicateParam(dup))
 		return
 	}
+	r, answered := s.injectFaults(w, r, form, grant)
+	if answered {
+		return
+	}
 	switch grant {
 	case "":
 		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
@@ -122,8 +126,16 @@ func (s *Server) delegateGrant(w http.ResponseWriter, r *http.Request, grant str
 	note := &tokenNote{}
 	rec := &heldResponse{header: http.Header{}, status: http.StatusOK}
 	s.provider.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), tokenNoteKey, note)))
+	if rec.status == http.StatusOK {
+		if err := s.restampTokenResponse(rec); err != nil {
+			slog.Error("cannot put the IdP clock into the token response; tokens withheld", "grant_type", grant, "err", err)
+			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the token response could not be completed"))
+			return
+		}
+	}
 
 	ev := audit.Event{Type: audit.TypeToken, GrantType: grant, Outcome: audit.Allowed}
+	markInjected(r, &ev)
 	note.mu.Lock()
 	ev.Sub, ev.ClientID, ev.ScopeGranted = note.subject, note.clientID, strings.Join(note.scopes, " ")
 	note.mu.Unlock()

@@ -55,6 +55,9 @@ type Config struct {
 	Users      []User          `yaml:"users" json:"users"`
 	Clients    []Client        `yaml:"clients" json:"clients"`
 	MCPServers []MCPServer     `yaml:"mcp_servers" json:"mcp_servers"`
+	// Faults are deliberate misbehaviours of the token endpoint, for
+	// testing clients (see Fault).
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group

@@ -138,6 +138,8 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		}
 	case v.Kind() == reflect.Bool:
 		d.bool(n, path, v)
+	case v.Kind() == reflect.Int:
+		d.int(n, path, v)
 	case v.Kind() == reflect.Slice:
 		d.sequence(n, path, v)
 	case v.Kind() == reflect.Struct:
@@ -186,6 +188,16 @@ func (d *decoder) bool(n *yaml.Node, path string, v reflect.Value) {
 		}
 	}
 	d.fail(n, path, "%s: expected true or false, got %s", path, kindName(n))
+}
+
+func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		if i, err := strconv.ParseInt(n.Value, 0, 32); err == nil {
+			v.SetInt(i)
+			return
+		}
+	}
+	d.fail(n, path, "%s: expected a whole number, got %s", path, kindName(n))
 }
 
 func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {

@@ -39,6 +39,7 @@ func (v *validator) validate() {
 	v.userList()
 	v.clientList()
 	v.serverList()
+	v.faultList()
 }
 
 // given reports whether the file sets path to a non-empty value.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/connect"
@@ -25,14 +26,22 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bind := fs.String("bind", "", "listen on this host instead of the one in each MCP server URL (0.0.0.0 in a container)")
 	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log")
 	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
+	logs := logFlags(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	cfg, err := loadConfig(*configFile)
+	restoreLog, err := logs.setup(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp demo:", err)
+		return exitUsage
+	}
+	defer restoreLog()
+	store, err := openStore(*configFile)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	cfg := store.Config()
 	idpLn, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
@@ -45,7 +54,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if issuer == "" {
 		issuer = "http://" + idpLn.Addr().String()
 	}
-	srv, log, err := newIdP(cfg, issuer, *stateDir, *auditLog)
+	srv, log, err := newIdP(cfg, issuer, *stateDir, *auditLog, nil)
 	if err != nil {
 		idpLn.Close()
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
@@ -59,7 +68,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	listeners := []net.Listener{idpLn}
-	handlers := []http.Handler{app.Handler(srv)}
+	handlers := []http.Handler{logRequests(app.New(app.Options{IdP: srv, Store: store}))}
+	defer store.Watch(time.Second)()
 	for _, svc := range stack {
 		listenAddr := svc.Addr
 		if *bind != "" {

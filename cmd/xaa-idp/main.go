@@ -41,6 +41,7 @@ func commands() []command {
 		{"check", "validate a configuration file", runCheck},
 		{"explain", "show the policy decision for a user, client and MCP server", runExplain},
 		{"healthcheck", "exit 0 when a running IdP answers /healthz (for container health checks)", runHealthcheck},
+		{"keys", "rotate or list a running IdP's signing keys (admin API)", runKeys},
 	}
 }
 

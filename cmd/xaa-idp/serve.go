@@ -26,14 +26,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	issuer := fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)")
 	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log (audit.jsonl)")
 	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
+	clockAt := fs.String("clock", "", "start the IdP's clock at this RFC 3339 time (it then runs on; see --clock-frozen and PUT /admin/api/clock)")
+	clockFrozen := fs.Bool("clock-frozen", false, "stop the IdP's clock (at --clock, or at the start time)")
+	logs := logFlags(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	cfg, err := loadConfig(*configFile)
+	restoreLog, err := logs.setup(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitUsage
+	}
+	defer restoreLog()
+	clock, err := newClock(*clockAt, *clockFrozen)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitUsage
+	}
+	store, err := openStore(*configFile)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	cfg := store.Config()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
@@ -46,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if iss == "" {
 		iss = "http://" + ln.Addr().String()
 	}
-	srv, log, err := newIdP(cfg, iss, *stateDir, *auditLog)
+	srv, log, err := newIdP(cfg, iss, *stateDir, *auditLog, clock)
 	if err != nil {
 		ln.Close()
 		fmt.Fprintln(stderr, "xaa-idp:", err)
@@ -54,12 +69,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer log.Close()
 	if *configFile == "" {
-		fmt.Fprintln(stderr, "xaa-idp: serving the embedded demo configuration (users alice, bob, carol, dave; password = username)")
+		slog.Info("serving the embedded demo configuration (users alice, bob, carol, dave; password = username); changes through the admin API live in memory")
 	}
+	handler := app.New(app.Options{IdP: srv, Store: store})
+	defer store.Watch(time.Second)()
 	// The issuer alone on stdout, once the listener accepts: scripts read
 	// this line to learn where the IdP is.
 	fmt.Fprintln(stdout, srv.Issuer())
-	if err := serveUntilDone(ctx, ln, app.Handler(srv)); err != nil {
+	slog.Info("serving", "issuer", srv.Issuer(), "addr", ln.Addr().String(), "clock", srv.Now().UTC().Format(time.RFC3339), "clock_frozen", srv.Clock().Frozen())
+	if err := serveUntilDone(ctx, ln, logRequests(handler)); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitFailure
 	}
@@ -74,24 +92,55 @@ func loadConfig(file string) (*policy.Config, error) {
 	return policy.Load(file)
 }
 
-// newIdP opens the audit log (file when asked for) and builds the IdP.
-func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string) (*idp.Server, *audit.Log, error) {
+// openStore opens --config as the configuration store, which writes the
+// admin API's changes back to the file and watches it for changes made by
+// others; without --config, the embedded demo configuration, whose changes
+// live in memory.
+func openStore(file string) (*policy.Store, error) {
+	if file == "" {
+		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
+	}
+	return policy.OpenStore(file)
+}
+
+// newIdP opens the audit log (file when asked for) and builds the IdP. A
+// nil clock means the wall clock.
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock) (*idp.Server, *audit.Log, error) {
+	if clock == nil {
+		clock = idp.NewClock(nil)
+	}
 	if auditFile == "" && stateDir != "" {
 		if err := os.MkdirAll(stateDir, 0o700); err != nil {
 			return nil, nil, err
 		}
 		auditFile = filepath.Join(stateDir, "audit.jsonl")
 	}
-	log, err := audit.Open(audit.Options{Path: auditFile})
+	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, Audit: log})
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, Audit: log, Clock: clock, Logger: slog.Default()})
 	if err != nil {
 		log.Close()
 		return nil, nil, err
 	}
 	return srv, log, nil
+}
+
+// newClock is the IdP's clock for --clock and --clock-frozen.
+func newClock(at string, frozen bool) (*idp.Clock, error) {
+	c := idp.NewClock(nil)
+	if frozen {
+		c.Freeze()
+	}
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return nil, fmt.Errorf("--clock %q: want an RFC 3339 time such as 2030-01-01T00:00:00Z", at)
+		}
+		c.Set(t)
+	}
+	return c, nil
 }
 
 // serveUntilDone serves until ctx ends (SIGINT/SIGTERM), then drains

@@ -1,0 +1,562 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// This file is the configuration half of the API: MCP servers, their
+// access and deny lists, users, groups and clients, read and changed at
+// runtime through the policy.Store, which validates, writes back and swaps
+// in every change (see policy.Store for the guarantees).
+//
+// Concurrency control is HTTP's: every GET answers an ETag, and every
+// change must send it back in If-Match (RFC 9110 section 13.1.1). The ETag
+// of GET /admin/api/servers/{id} covers that server only, so an admin
+// editing one server is not stopped by changes elsewhere; every other ETag
+// is the whole document's, and the server routes accept it too. "If-Match:
+// *" skips the check (last writer wins). Without If-Match a change is
+// refused with 428, with a stale ETag with 412.
+
+// maxConfigBody bounds a configuration change's body.
+const maxConfigBody = 1 << 20
+
+func (a *API) configRoutes() {
+	a.mux.HandleFunc("GET /admin/api/servers", a.listServers)
+	a.mux.HandleFunc("GET /admin/api/servers/{id}", a.getServer)
+	a.mux.HandleFunc("PUT /admin/api/servers/{id}", a.putServer)
+	a.mux.HandleFunc("DELETE /admin/api/servers/{id}", a.deleteServer)
+	a.mux.HandleFunc("PUT /admin/api/servers/{id}/access", a.putAccess)
+	a.mux.HandleFunc("PUT /admin/api/servers/{id}/deny", a.putDeny)
+	a.mux.HandleFunc("GET /admin/api/users", a.listUsers)
+	a.mux.HandleFunc("GET /admin/api/users/{username}", a.getUser)
+	a.mux.HandleFunc("PUT /admin/api/users/{username}", a.putUser)
+	a.mux.HandleFunc("DELETE /admin/api/users/{username}", a.deleteUser)
+	a.mux.HandleFunc("GET /admin/api/groups", a.listGroups)
+	a.mux.HandleFunc("PUT /admin/api/groups/{name}", a.putGroup)
+	a.mux.HandleFunc("DELETE /admin/api/groups/{name}", a.deleteGroup)
+	a.mux.HandleFunc("GET /admin/api/clients", a.listClients)
+	a.mux.HandleFunc("PUT /admin/api/clients/{client_id}", a.putClient)
+	a.mux.HandleFunc("DELETE /admin/api/clients/{client_id}", a.deleteClient)
+	a.mux.HandleFunc("GET /admin/api/config/yaml", a.configYAML)
+	a.mux.HandleFunc("GET /admin/api/status", a.status)
+}
+
+// cfg is the configuration the API shows: the store's, which is the
+// running one, or the IdP's when there is no store.
+func (a *API) cfg() *policy.Config {
+	if a.store != nil {
+		return a.store.Config()
+	}
+	return a.idp.Config()
+}
+
+// etag quotes a version as an entity tag.
+func etag(version string) string { return `"` + version + `"` }
+
+// docETag is the ETag of the whole configuration.
+func (a *API) docETag() string {
+	if a.store == nil {
+		return ""
+	}
+	return etag(a.store.Version())
+}
+
+// ifMatch returns the entity tags of the If-Match header without their
+// quotes; "*" stands for itself. A weak tag (W/"...") is kept with its
+// prefix, so that it never matches: If-Match compares strongly.
+func ifMatch(r *http.Request) []string {
+	var tags []string
+	for _, h := range r.Header.Values("If-Match") {
+		for _, t := range strings.Split(h, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				if !strings.HasPrefix(t, "W/") {
+					t = strings.Trim(t, `"`)
+				}
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags
+}
+
+// edit runs a change of the configuration under the request's If-Match
+// tags (the first that is current wins), answers its errors, audits it,
+// and returns it; nil when the answer has been written.
+func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch string) (*policy.Change, error)) *policy.Change {
+	if a.store == nil {
+		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store, so the configuration cannot be changed here")
+		return nil
+	}
+	tags := ifMatch(r)
+	if len(tags) == 0 {
+		tags = []string{""}
+	}
+	var ch *policy.Change
+	var err error
+	for _, tag := range tags {
+		ch, err = change(tag)
+		var stale *policy.StaleError
+		if !errors.As(err, &stale) {
+			break
+		}
+	}
+	if err != nil {
+		a.editError(w, err)
+		return nil
+	}
+	if !ch.Unchanged {
+		if _, err := a.idp.Audit().Append(changeEvent(r, ch, a.store)); err != nil {
+			writeAPIError(w, http.StatusInternalServerError, "server_error",
+				"the change was made (version "+ch.Version+") but its audit event could not be written: "+err.Error())
+			return nil
+		}
+	}
+	return ch
+}
+
+// editError answers a refused change.
+func (a *API) editError(w http.ResponseWriter, err error) {
+	var (
+		problems policy.Problems
+		stale    *policy.StaleError
+		missing  *policy.NotFoundError
+		conflict *policy.ConflictError
+	)
+	switch {
+	case errors.As(err, &conflict):
+		writeProblems(w, http.StatusConflict, "conflict",
+			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)
+	case errors.As(err, &problems):
+		writeProblems(w, http.StatusBadRequest, "invalid_config",
+			fmt.Sprintf("the change would make the configuration invalid (%d problem(s)); nothing was changed", len(problems)), problems)
+	case errors.Is(err, policy.ErrPreconditionRequired):
+		writeAPIError(w, http.StatusPreconditionRequired, "precondition_required",
+			"send If-Match with the ETag of the version you edited (from a GET), or If-Match: * to overwrite whatever is current")
+	case errors.As(err, &stale):
+		w.Header().Set("ETag", etag(stale.Version))
+		writeAPI(w, http.StatusPreconditionFailed, map[string]any{
+			"error":             "precondition_failed",
+			"error_description": "the configuration was changed since you read it (the If-Match ETag is not current); nothing was changed: read it again, check the other change, and redo yours",
+			"etag":              etag(stale.Version),
+		})
+	case errors.As(err, &missing):
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s %q", missing.Kind, missing.Name))
+	default:
+		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+	}
+}
+
+// problem is one validation problem in an error answer.
+type problem struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// writeProblems answers an error with the problems of err (policy.Problems,
+// or any error as one problem).
+func writeProblems(w http.ResponseWriter, status int, code, desc string, err error) {
+	writeAPI(w, status, map[string]any{"error": code, "error_description": desc, "problems": problemList(err)})
+}
+
+func problemList(err error) []problem {
+	var ps policy.Problems
+	if !errors.As(err, &ps) {
+		return []problem{{Message: err.Error()}}
+	}
+	out := make([]problem, len(ps))
+	for i, p := range ps {
+		out[i] = problem{File: p.File, Line: p.Line, Message: p.Msg}
+	}
+	return out
+}
+
+// readJSON decodes a change's body into v: JSON, the configuration's key
+// names, unknown keys refused (as in the file), except the read-only keys
+// of the API's own answers (ignore), so that what a GET answered can be
+// sent back. It answers 400 or 415 itself and reports false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (map[string]json.RawMessage, bool) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+			return nil, false
+		}
+	}
+	var raw json.RawMessage
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxConfigBody))
+	if err := dec.Decode(&raw); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body is not JSON: "+err.Error())
+		return nil, false
+	}
+	if dec.More() {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body holds more than one JSON value")
+		return nil, false
+	}
+	var fields map[string]json.RawMessage
+	if len(ignore) > 0 && json.Unmarshal(raw, &fields) == nil {
+		for _, k := range ignore {
+			delete(fields, k)
+		}
+		raw, _ = json.Marshal(fields)
+	}
+	strict := json.NewDecoder(strings.NewReader(string(raw)))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (CONTRACT.md section 3)")
+		return nil, false
+	}
+	return fields, true
+}
+
+// sameName checks that a body's own name, when given, is the path's.
+func sameName(w http.ResponseWriter, what, inPath string, inBody *string) bool {
+	if *inBody == "" {
+		*inBody = inPath
+	}
+	if *inBody != inPath {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("the body's %s %q is not the path's %q; to rename, create the new one and delete the old", what, *inBody, inPath))
+		return false
+	}
+	return true
+}
+
+// written answers a successful change: the new value (201 when created)
+// with its ETag, or 204 after a deletion.
+func written(w http.ResponseWriter, ch *policy.Change, tag string, v any) {
+	w.Header().Set("ETag", tag)
+	switch {
+	case ch.Op == "delete":
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	case ch.Op == "create" && !ch.Unchanged:
+		writeAPI(w, http.StatusCreated, v)
+	default:
+		writeAPI(w, http.StatusOK, v)
+	}
+}
+
+func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
+	var access []policy.Access
+	if _, ok := readJSON(w, r, &access); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.UpdateServerAccess(id, access, tag) })
+	if ch != nil {
+		s := ch.Config.Server(id)
+		written(w, ch, etag(policy.ServerVersion(s)), s)
+	}
+}
+
+func (a *API) putDeny(w http.ResponseWriter, r *http.Request) {
+	var deny []policy.Deny
+	if _, ok := readJSON(w, r, &deny); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.UpdateServerDeny(id, deny, tag) })
+	if ch != nil {
+		s := ch.Config.Server(id)
+		written(w, ch, etag(policy.ServerVersion(s)), s)
+	}
+}
+
+func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
+	var s policy.MCPServer
+	if _, ok := readJSON(w, r, &s, "etag"); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if !sameName(w, "id", id, &s.ID) {
+		return
+	}
+	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.PutServer(s, tag) })
+	if ch != nil {
+		now := ch.Config.Server(id)
+		written(w, ch, etag(policy.ServerVersion(now)), now)
+	}
+}
+
+func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteServer(id, tag) }); ch != nil {
+		written(w, ch, etag(ch.Version), nil)
+	}
+}
+
+// userFields are the keys of GET /admin/api/users that are not the
+// configuration's, ignored in a PUT.
+var userFields = []string{"access"}
+
+// putUser creates or replaces a user. A body without password and
+// password_bcrypt keeps the user's current password, so that what GET
+// answered (without passwords) can be sent back changed.
+func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
+	var u policy.User
+	fields, ok := readJSON(w, r, &u, userFields...)
+	if !ok {
+		return
+	}
+	name := r.PathValue("username")
+	if !sameName(w, "username", name, &u.Username) {
+		return
+	}
+	_, hasPw := fields["password"]
+	_, hasHash := fields["password_bcrypt"]
+	ch := a.edit(w, r, func(tag string) (*policy.Change, error) {
+		v := u
+		if cur := a.store.Config().User(name); cur != nil && !hasPw && !hasHash {
+			// A change after this read makes tag stale (412): the
+			// password kept is the one of the version the admin edited.
+			v.Password, v.PasswordBcrypt = cur.Password, cur.PasswordBcrypt
+		}
+		return a.store.PutUser(v, tag)
+	})
+	if ch != nil {
+		written(w, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
+	}
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("username")
+	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteUser(name, tag) }); ch != nil {
+		written(w, ch, etag(ch.Version), nil)
+	}
+}
+
+func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
+	var g policy.Group
+	if _, ok := readJSON(w, r, &g, "members"); !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !sameName(w, "name", name, &g.Name) {
+		return
+	}
+	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.PutGroup(g, tag) }); ch != nil {
+		written(w, ch, etag(ch.Version), groupView(ch.Config, ch.Config.Group(name)))
+	}
+}
+
+func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteGroup(name, tag) }); ch != nil {
+		written(w, ch, etag(ch.Version), nil)
+	}
+}
+
+// redacted is how /admin/api/config shows a secret; sent back, it means
+// "keep the current one".
+const redacted = "(redacted)"
+
+// putClient creates or replaces a client. A body without client_secret (or
+// with "(redacted)", as /admin/api/config shows it) keeps the current
+// secret; "client_secret": "" removes it, making the client public.
+func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
+	var c policy.Client
+	fields, ok := readJSON(w, r, &c, "confidential", "servers")
+	if !ok {
+		return
+	}
+	id := r.PathValue("client_id")
+	if !sameName(w, "client_id", id, &c.ClientID) {
+		return
+	}
+	_, hasSecret := fields["client_secret"]
+	keep := !hasSecret || c.ClientSecret == redacted
+	ch := a.edit(w, r, func(tag string) (*policy.Change, error) {
+		v := c
+		if keep {
+			v.ClientSecret = ""
+			if cur := a.store.Config().Client(id); cur != nil {
+				v.ClientSecret = cur.ClientSecret
+			}
+		}
+		return a.store.PutClient(v, tag)
+	})
+	if ch != nil {
+		written(w, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))
+	}
+}
+
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("client_id")
+	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteClient(id, tag) }); ch != nil {
+		written(w, ch, etag(ch.Version), nil)
+	}
+}
+
+type adminKey struct{}
+
+// withAdmin records the authenticated admin in the request's context.
+func withAdmin(r *http.Request, name string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), adminKey{}, name))
+}
+
+// adminName is the admin making the request, however authenticated (HTTP
+// Basic or the console's session), for admin_change events.
+func adminName(r *http.Request) string {
+	if name, ok := r.Context().Value(adminKey{}).(string); ok {
+		return name
+	}
+	name, _, _ := r.BasicAuth()
+	return name
+}
+
+// changeEvent is the admin_change event of a configuration change: who,
+// what, and the value before and after, without passwords or secrets.
+func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.Event {
+	before, after := redact(ch.Before), redact(ch.After)
+	details := map[string]any{
+		"object":           ch.Kind,
+		"action":           ch.Op,
+		"name":             ch.Name,
+		"previous_version": ch.PreviousVersion,
+		"version":          ch.Version,
+		"file":             store.File(),
+	}
+	if store.InMemory() {
+		details["file"] = "(in memory)"
+	}
+	if ch.Before != nil {
+		details["before"] = before
+	}
+	if ch.After != nil {
+		details["after"] = after
+	}
+	if changed := changedSecrets(ch.Before, ch.After); len(changed) > 0 {
+		details["secrets_changed"] = changed
+	}
+	ev := audit.Event{
+		Type:    audit.TypeAdminChange,
+		Outcome: audit.Allowed,
+		Admin:   adminName(r),
+		Reason:  describeChange(ch),
+		Details: details,
+	}
+	switch ch.Kind {
+	case "user":
+		ev.User = ch.Name
+	case "client":
+		ev.ClientID = ch.Name
+	case "server", "server access", "server deny":
+		ev.Server = ch.Name
+	}
+	return ev
+}
+
+// describeChange is an admin_change's reason: one line a reviewer reads.
+func describeChange(ch *policy.Change) string {
+	past := map[string]string{"create": "created", "replace": "changed", "delete": "deleted"}[ch.Op]
+	switch ch.Kind {
+	case "server access":
+		return fmt.Sprintf("replaced the access list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
+	case "server deny":
+		return fmt.Sprintf("replaced the deny list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
+	case "server":
+		return fmt.Sprintf("%s MCP server %s", past, ch.Name)
+	}
+	return fmt.Sprintf("%s %s %s", past, ch.Kind, ch.Name)
+}
+
+func length(v any) int {
+	switch l := v.(type) {
+	case []policy.Access:
+		return len(l)
+	case []policy.Deny:
+		return len(l)
+	}
+	return 0
+}
+
+// secretKeys are the keys redact removes.
+var secretKeys = []string{"password", "password_bcrypt", "client_secret"}
+
+// redact returns v as generic JSON data under the configuration's key
+// names, without passwords, password hashes or client secrets.
+func redact(v any) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil
+	}
+	if m, ok := out.(map[string]any); ok {
+		for _, k := range secretKeys {
+			delete(m, k)
+		}
+	}
+	return out
+}
+
+// changedSecrets names the secret keys whose values differ between
+// before and after (or that appear or disappear), without their values.
+func changedSecrets(before, after any) []string {
+	var out []string
+	for _, k := range secretKeys {
+		if secretOf(before, k) != secretOf(after, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func secretOf(v any, key string) string {
+	switch x := v.(type) {
+	case policy.User:
+		switch key {
+		case "password":
+			return x.Password
+		case "password_bcrypt":
+			return x.PasswordBcrypt
+		}
+	case policy.Client:
+		if key == "client_secret" {
+			return x.ClientSecret
+		}
+	}
+	return ""
+}
+
+// ReloadEvent is the config_reload event of a policy.Reload: allowed when
+// the file changed on disk became the running configuration, error (with
+// the problems) when it was refused and the running configuration kept.
+func ReloadEvent(r policy.Reload) audit.Event {
+	ev := audit.Event{
+		Type:    audit.TypeConfigReload,
+		Outcome: audit.Allowed,
+		Reason:  r.File + " changed on disk and was reloaded",
+		Details: map[string]any{"file": r.File, "version": r.Version, "previous_version": r.PreviousVersion},
+	}
+	if r.Version == r.PreviousVersion && r.Err == nil {
+		ev.Reason = r.File + " is back to the running configuration"
+	}
+	if r.Err != nil {
+		ps := problemList(r.Err)
+		ev.Outcome, ev.Error = audit.Error, "invalid_config"
+		ev.Reason = fmt.Sprintf("the file changed on disk but was not loaded (%d problem(s)); the running configuration is kept: %s", len(ps), firstLine(r.Err.Error()))
+		ev.Details["problems"] = ps
+	}
+	return ev
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,827 @@
+package admin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/admin"
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// editConfig is the configuration file the editing tests start from.
+const editConfig = `# The admin API's editing tests.
+groups:
+  - name: eng
+    description: Engineering
+  - name: mkt
+
+users:
+  - username: alice
+    password: alice-pw   # an admin
+    groups: [eng]
+    admin: true
+  - username: bob
+    password: bob-pw
+    groups: [mkt]
+
+clients:
+  - client_id: mcp-client
+    client_secret: s1
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [files.read, files.write]
+    clients:
+      mcp-client: mcp-client-at-files
+    access:
+      # engineers read
+      - groups: [eng]
+        scopes: [files.read]
+`
+
+// product is the whole product on a loopback port, its configuration in a
+// file (or in memory) behind a policy.Store.
+type product struct {
+	base      string
+	file      string // "" in memory
+	auditFile string
+	store     *policy.Store
+	srv       *idp.Server
+}
+
+// editable serves the product on a copy of editConfig in a temporary file,
+// with a file audit log.
+func editable(t *testing.T) *product {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, []byte(editConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveStore(t, store, filepath.Join(dir, "audit.jsonl"))
+	p.file = file
+	return p
+}
+
+func serveStore(t testing.TB, store *policy.Store, auditFile string) *product {
+	log, err := audit.Open(audit.Options{Path: auditFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer, Audit: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store})
+	ts.Start()
+	t.Cleanup(func() {
+		ts.Close()
+		log.Close()
+	})
+	return &product{base: issuer, auditFile: auditFile, store: store, srv: srv}
+}
+
+// send makes an admin API request as user (none when ""), with a JSON
+// body unless body is nil, and extra headers as name, value pairs.
+func (p *product) send(t testing.TB, method, path, user string, body any, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			r = strings.NewReader(s)
+		} else {
+			b, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequest(method, p.base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, user+"-pw")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// etagOf reads an ETag with a GET as alice.
+func (p *product) etagOf(t *testing.T, path string) string {
+	t.Helper()
+	resp, body := p.send(t, http.MethodGet, path, "alice", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" {
+		t.Fatalf("GET %s: %d, ETag %q: %s", path, resp.StatusCode, resp.Header.Get("ETag"), body)
+	}
+	return resp.Header.Get("ETag")
+}
+
+// exchange logs the user in and asks for an ID-JAG for the files server;
+// it returns "" when granted, else the error code.
+func (p *product) exchange(t *testing.T, user string) string {
+	t.Helper()
+	ctx := context.Background()
+	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", Username: user, Password: user + "-pw",
+	})
+	if err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", SubjectToken: tokens.IDToken(),
+		Audience: "https://as.files.example", Resource: "https://mcp.files.example/mcp",
+	})
+	var e *idpclient.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	t.Fatal(err)
+	return ""
+}
+
+// events returns the audit events of a type from the log file, oldest
+// first; it fails on a line that does not parse.
+func (p *product) events(t testing.TB, typ string) []audit.Event {
+	t.Helper()
+	data, err := os.ReadFile(p.auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Event
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var e audit.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit line does not parse: %v\n%s", err, line)
+		}
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func decode[T any](t *testing.T, body []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	return v
+}
+
+type apiError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	Problems    []struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+	} `json:"problems"`
+}
+
+func TestConfigAPI_AccessControl(t *testing.T) {
+	p := editable(t)
+	calls := []struct{ method, path, body string }{
+		{"GET", "/admin/api/servers", ""},
+		{"GET", "/admin/api/servers/files", ""},
+		{"PUT", "/admin/api/servers/files/access", "[]"},
+		{"PUT", "/admin/api/servers/files/deny", "[]"},
+		{"PUT", "/admin/api/servers/files", "{}"},
+		{"DELETE", "/admin/api/servers/files", ""},
+		{"GET", "/admin/api/users", ""},
+		{"GET", "/admin/api/users/bob", ""},
+		{"PUT", "/admin/api/users/bob", "{}"},
+		{"DELETE", "/admin/api/users/bob", ""},
+		{"GET", "/admin/api/groups", ""},
+		{"PUT", "/admin/api/groups/mkt", "{}"},
+		{"DELETE", "/admin/api/groups/mkt", ""},
+		{"GET", "/admin/api/clients", ""},
+		{"PUT", "/admin/api/clients/mcp-client", "{}"},
+		{"DELETE", "/admin/api/clients/mcp-client", ""},
+		{"GET", "/admin/api/config/yaml", ""},
+		{"GET", "/admin/api/status", ""},
+	}
+	for _, c := range calls {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		if resp, b := p.send(t, c.method, c.path, "", body, "If-Match", "*"); resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+			t.Errorf("%s %s without credentials: %d %s", c.method, c.path, resp.StatusCode, b)
+		}
+		if resp, b := p.send(t, c.method, c.path, "bob", body, "If-Match", "*"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s as bob: %d %s", c.method, c.path, resp.StatusCode, b)
+		}
+	}
+	if readFile(t, p.file) != editConfig || len(p.events(t, audit.TypeAdminChange)) != 0 {
+		t.Error("a refused caller changed something")
+	}
+}
+
+func readFile(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestConfigAPI_ServersWithETags(t *testing.T) {
+	p := editable(t)
+	resp, body := p.send(t, http.MethodGet, "/admin/api/servers", "alice", nil)
+	list := decode[[]map[string]any](t, body)
+	if resp.StatusCode != http.StatusOK || len(list) != 1 || list[0]["id"] != "files" || list[0]["etag"] == "" {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	resp, body = p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", nil)
+	s := decode[map[string]any](t, body)
+	if resp.Header.Get("ETag") != list[0]["etag"] || s["issuer"] != "https://as.files.example" {
+		t.Errorf("server: ETag %q, %s", resp.Header.Get("ETag"), body)
+	}
+	access, _ := json.Marshal(s["access"])
+	if string(access) != `[{"groups":["eng"],"scopes":["files.read"]}]` {
+		t.Errorf("access = %s", access)
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/servers/nope", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown server: %d", resp.StatusCode)
+	}
+}
+
+// TestConfigAPI_AccessEditGrantsAccess is the console's main path: an admin
+// assigns a group to a server, the file on disk shows it (its comments
+// intact), a token exchange that was refused now succeeds, and the change
+// is audited with before and after.
+func TestConfigAPI_AccessEditGrantsAccess(t *testing.T) {
+	p := editable(t)
+	if code := p.exchange(t, "bob"); code != "access_denied" {
+		t.Fatalf("before the edit, bob's exchange: %q", code)
+	}
+	tag := p.etagOf(t, "/admin/api/servers/files")
+	access := `[{"groups":["eng"],"scopes":["files.read"]},{"groups":["mkt"],"scopes":["files.read","files.write"],"clients":["mcp-client"],"max_auth_age":"15m"}]`
+	resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", access, "If-Match", tag)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT access: %d %s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("ETag"); got == "" || got == tag || got != p.etagOf(t, "/admin/api/servers/files") {
+		t.Errorf("new ETag %q", got)
+	}
+	want := strings.Replace(editConfig, "        scopes: [files.read]\n", `        scopes: [files.read]
+      - groups: [mkt]
+        scopes: [files.read, files.write]
+        clients: [mcp-client]
+        max_auth_age: 15m
+`, 1)
+	if got := readFile(t, p.file); got != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
+	}
+	if code := p.exchange(t, "bob"); code != "" {
+		t.Errorf("after the edit, bob's exchange: %q", code)
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 1 {
+		t.Fatalf("%d admin_change events", len(evs))
+	}
+	e := evs[0]
+	before, _ := json.Marshal(e.Details["before"])
+	after, _ := json.Marshal(e.Details["after"])
+	if e.Admin != "alice" || e.Server != "files" || e.Outcome != audit.Allowed || e.Details["object"] != "server access" ||
+		string(before) != `[{"groups":["eng"],"scopes":["files.read"]}]` || !strings.Contains(string(after), `"groups":["mkt"]`) {
+		t.Errorf("event = %+v", e)
+	}
+}
+
+func TestConfigAPI_InvalidEditChangesNothing(t *testing.T) {
+	p := editable(t)
+	tag := p.etagOf(t, "/admin/api/servers/files")
+	running := p.srv.Config()
+	resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice",
+		`[{"groups":["mkt","sales"],"scopes":["files.read","files.delete"]}]`, "If-Match", tag)
+	e := decode[apiError](t, body)
+	if resp.StatusCode != http.StatusBadRequest || e.Error != "invalid_config" || len(e.Problems) != 2 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	for _, pr := range e.Problems {
+		if pr.Line == 0 || pr.Message == "" {
+			t.Errorf("problem without line or message: %+v", pr)
+		}
+	}
+	if !strings.Contains(e.Problems[0].Message, `unknown group "sales"`) || !strings.Contains(e.Problems[1].Message, `scope "files.delete" is not a scope of server files`) {
+		t.Errorf("problems = %+v", e.Problems)
+	}
+	if readFile(t, p.file) != editConfig || p.srv.Config() != running || p.etagOf(t, "/admin/api/servers/files") != tag {
+		t.Error("the refused edit changed the file or the running policy")
+	}
+	if code := p.exchange(t, "bob"); code != "access_denied" {
+		t.Errorf("bob's exchange after the refused edit: %q", code)
+	}
+	if n := len(p.events(t, audit.TypeAdminChange)); n != 0 {
+		t.Errorf("%d admin_change events for a refused edit", n)
+	}
+}
+
+func TestConfigAPI_Preconditions(t *testing.T) {
+	p := editable(t)
+	access := `[{"groups":["eng"],"scopes":["files.read","files.write"]}]`
+	path := "/admin/api/servers/files/access"
+	resp, body := p.send(t, http.MethodPut, path, "alice", access)
+	if resp.StatusCode != http.StatusPreconditionRequired || decode[apiError](t, body).Error != "precondition_required" {
+		t.Errorf("without If-Match: %d %s", resp.StatusCode, body)
+	}
+	serverTag, docTag := p.etagOf(t, "/admin/api/servers/files"), p.etagOf(t, "/admin/api/status")
+	if resp, body := p.send(t, http.MethodPut, path, "alice", access, "If-Match", "W/"+serverTag); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("weak ETag: %d %s", resp.StatusCode, body)
+	}
+	// A change elsewhere leaves the server's ETag current, not the document's.
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", `{}`, "If-Match", docTag); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT group: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops2", "alice", `{}`, "If-Match", docTag); resp.StatusCode != http.StatusPreconditionFailed ||
+		resp.Header.Get("ETag") != p.etagOf(t, "/admin/api/status") || decode[apiError](t, body).Error != "precondition_failed" {
+		t.Errorf("stale document ETag: %d %s", resp.StatusCode, body)
+	}
+	resp, body = p.send(t, http.MethodPut, path, "alice", access, "If-Match", serverTag)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("server ETag after a change elsewhere: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodPut, path, "alice", `[]`, "If-Match", serverTag); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("stale server ETag: %d %s", resp.StatusCode, body)
+	}
+	// Any tag of a list may match; * matches whatever is current.
+	if resp, body := p.send(t, http.MethodPut, path, "alice", `[]`, "If-Match", serverTag+`, "nope", `+p.etagOf(t, "/admin/api/status")); resp.StatusCode != http.StatusOK {
+		t.Errorf("list with the current document ETag: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodPut, path, "alice", access, "If-Match", "*"); resp.StatusCode != http.StatusOK {
+		t.Errorf("If-Match *: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestConfigAPI_ConcurrentEditsOfOneVersionOneWins(t *testing.T) {
+	p := editable(t)
+	tag := p.etagOf(t, "/admin/api/servers/files")
+	const n = 8
+	status := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			group := []string{"eng", "mkt"}[i%2]
+			resp, _ := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice",
+				`[{"groups":["`+group+`"],"scopes":["files.write"]}]`, "If-Match", tag)
+			status[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range status {
+		switch s {
+		case http.StatusOK:
+			won++
+		case http.StatusPreconditionFailed:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	if won != 1 || len(p.events(t, audit.TypeAdminChange)) != 1 {
+		t.Errorf("statuses %v: want exactly one 200", status)
+	}
+	if _, err := policy.Load(p.file); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestConfigAPI_UsersShowEffectiveAccess(t *testing.T) {
+	p := editable(t)
+	resp, body := p.send(t, http.MethodGet, "/admin/api/users", "alice", nil)
+	users := decode[[]admin.UserView](t, body)
+	if resp.StatusCode != http.StatusOK || len(users) != 2 || resp.Header.Get("ETag") == "" {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "-pw") || strings.Contains(string(body), "password") {
+		t.Errorf("passwords shown: %s", body)
+	}
+	alice, bob := users[0], users[1]
+	if alice.Username != "alice" || len(alice.Access) != 1 {
+		t.Fatalf("alice = %+v", alice)
+	}
+	if a := alice.Access[0]; a.Server != "files" || !a.Allowed || a.Decision != "allowed" || strings.Join(a.Scopes, " ") != "files.read" ||
+		a.Rule != "files access[0]" || strings.Join(a.Clients, " ") != "mcp-client" || len(a.ByClient) != 1 {
+		t.Errorf("alice on files = %+v", a)
+	}
+	if b := bob.Access[0]; b.Allowed || b.Decision != "access_denied" || b.Error != "access_denied" || !strings.Contains(b.Reason, "not assigned") {
+		t.Errorf("bob on files = %+v", b)
+	}
+	resp, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	if one := decode[admin.UserView](t, body); resp.StatusCode != http.StatusOK || one.Username != "bob" || one.Groups[0] != "mkt" {
+		t.Errorf("one user: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/users/nobody", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown user: %d", resp.StatusCode)
+	}
+}
+
+// TestConfigAPI_RuntimeConfiguration changes users, groups, clients and
+// servers at runtime, as a script that cannot write files would.
+func TestConfigAPI_RuntimeConfiguration(t *testing.T) {
+	p := editable(t)
+	doc := func() string { return p.etagOf(t, "/admin/api/status") }
+	step := func(method, path, body string, want int) []byte {
+		t.Helper()
+		var b any
+		if body != "" {
+			b = body
+		}
+		resp, out := p.send(t, method, path, "alice", b, "If-Match", doc())
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, out)
+		}
+		return out
+	}
+	step("PUT", "/admin/api/groups/ops", `{"description":"Runs things"}`, http.StatusCreated)
+	out := step("PUT", "/admin/api/users/carol", `{"password":"carol-pw","email":"carol@acme.example","groups":["ops"]}`, http.StatusCreated)
+	if u := decode[admin.UserView](t, out); u.Username != "carol" || u.Sub != "u-carol" || u.Password != "" {
+		t.Errorf("created user = %s", out)
+	}
+	step("PUT", "/admin/api/clients/cli", `{"name":"CLI","client_secret":"cli-secret","redirect_uris":["http://127.0.0.1/cb"],"token_exchange":true}`, http.StatusCreated)
+	step("PUT", "/admin/api/servers/wiki", `{"issuer":"https://as.wiki.example","scopes":["wiki.read"],"clients":{"cli":"cli-at-wiki"},"access":[{"groups":["ops"],"scopes":["wiki.read"]}]}`, http.StatusCreated)
+	out = step("GET", "/admin/api/users/carol", "", http.StatusOK)
+	if u := decode[admin.UserView](t, out); len(u.Access) != 2 || !u.Access[1].Allowed || strings.Join(u.Access[1].Scopes, " ") != "wiki.read" {
+		t.Errorf("carol's access = %s", out)
+	}
+	// What GET answers can be sent back; omitted passwords and secrets are kept.
+	out = step("GET", "/admin/api/users/bob", "", http.StatusOK)
+	var bob map[string]any
+	json.Unmarshal(out, &bob)
+	bob["groups"] = []string{"mkt", "ops"}
+	b, _ := json.Marshal(bob)
+	step("PUT", "/admin/api/users/bob", string(b), http.StatusOK)
+	step("PUT", "/admin/api/clients/cli", `{"name":"The CLI","redirect_uris":["http://127.0.0.1/cb"],"token_exchange":true,"confidential":true,"servers":["wiki"]}`, http.StatusOK)
+	cfg := p.store.Config()
+	if u := cfg.User("bob"); u.Password != "bob-pw" || len(u.Groups) != 2 {
+		t.Errorf("bob = %+v", u)
+	}
+	if c := cfg.Client("cli"); c.ClientSecret != "cli-secret" || c.Name != "The CLI" {
+		t.Errorf("cli = %+v", c)
+	}
+	if p.srv.Config() != cfg {
+		t.Error("the IdP does not run the store's configuration")
+	}
+	step("PUT", "/admin/api/servers/wiki", `{"id":"wiki","name":"Wiki","issuer":"https://as.wiki.example","scopes":["wiki.read"],"clients":{"cli":"cli-at-wiki"}}`, http.StatusOK)
+	// A group still named somewhere cannot go.
+	out = step("DELETE", "/admin/api/groups/ops", "", http.StatusBadRequest)
+	if e := decode[apiError](t, out); len(e.Problems) != 2 {
+		t.Errorf("problems = %+v", e.Problems)
+	}
+	step("DELETE", "/admin/api/servers/wiki", "", http.StatusNoContent)
+	step("DELETE", "/admin/api/clients/cli", "", http.StatusNoContent)
+	step("DELETE", "/admin/api/users/carol", "", http.StatusNoContent)
+	step("PUT", "/admin/api/users/bob", `{"groups":["mkt"]}`, http.StatusOK)
+	step("DELETE", "/admin/api/groups/ops", "", http.StatusNoContent)
+	step("DELETE", "/admin/api/groups/ops", "", http.StatusNotFound)
+	step("DELETE", "/admin/api/users/nobody", "", http.StatusNotFound)
+	step("PUT", "/admin/api/servers/nope/access", `[]`, http.StatusNotFound)
+	// Back where it started, comments and all.
+	if got := readFile(t, p.file); got != editConfig {
+		t.Errorf("after undoing every change:\n%s", got)
+	}
+	if n := len(p.events(t, audit.TypeAdminChange)); n != 12 {
+		t.Errorf("%d admin_change events, want 12", n)
+	}
+}
+
+func TestConfigAPI_BadBodies(t *testing.T) {
+	p := editable(t)
+	cases := []struct {
+		path, body, contentType string
+		status                  int
+	}{
+		{"/admin/api/servers/files/access", `[{"grups":["eng"]}]`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `{"groups":["eng"]}`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `[{"groups":["eng"],"max_auth_age":"soon"}]`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `[] []`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `groups=eng`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"/admin/api/users/bob", `{"username":"robert"}`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files", `{"id":"other","issuer":"https://x.example"}`, "application/json", http.StatusBadRequest},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodPut, p.base+c.path, strings.NewReader(c.body))
+		req.SetBasicAuth("alice", "alice-pw")
+		req.Header.Set("Content-Type", c.contentType)
+		req.Header.Set("If-Match", "*")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || decode[apiError](t, b).Description == "" {
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, b)
+		}
+	}
+	if readFile(t, p.file) != editConfig {
+		t.Error("a bad body changed the file")
+	}
+}
+
+// TestConfigAPI_AuditHasNoSecrets changes passwords and secrets and checks
+// that the audit file shows that they changed, and never what they are.
+func TestConfigAPI_AuditHasNoSecrets(t *testing.T) {
+	p := editable(t)
+	steps := []struct{ path, body string }{
+		{"/admin/api/users/bob", `{"password":"n3w-s3cret","groups":["mkt"]}`},
+		{"/admin/api/users/dora", `{"password_bcrypt":"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"}`},
+		{"/admin/api/clients/mcp-client", `{"client_secret":"n3w-client-s3cret","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`},
+	}
+	for _, s := range steps {
+		if resp, b := p.send(t, http.MethodPut, s.path, "alice", s.body, "If-Match", "*"); resp.StatusCode >= 300 {
+			t.Fatalf("%s: %d %s", s.path, resp.StatusCode, b)
+		}
+	}
+	raw, err := os.ReadFile(p.auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"bob-pw", "n3w-s3cret", "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "s1\"", "n3w-client-s3cret", "alice-pw"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the audit log holds the secret %s", secret)
+		}
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	want := []string{`["password"]`, `["password_bcrypt"]`, `["client_secret"]`}
+	for i, e := range evs {
+		changed, _ := json.Marshal(e.Details["secrets_changed"])
+		if string(changed) != want[i] || e.Admin != "alice" {
+			t.Errorf("event %d: %+v", i, e)
+		}
+	}
+	if evs[0].User != "bob" || evs[0].Details["before"] == nil || evs[0].Details["after"] == nil || evs[1].Details["before"] != nil || evs[2].ClientID != "mcp-client" {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
+func TestConfigAPI_YAMLDownloadAndStatus(t *testing.T) {
+	p := editable(t)
+	resp, body := p.send(t, http.MethodGet, "/admin/api/config/yaml", "alice", nil)
+	if resp.StatusCode != http.StatusOK || string(body) != editConfig || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/yaml") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), `filename="idp.yaml"`) {
+		t.Errorf("yaml: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+	st := decode[admin.StatusView](t, body)
+	if st.File != p.file || st.InMemory || !st.Editable || st.ETag != `"`+policy.Version([]byte(editConfig))+`"` || st.ETag != resp.Header.Get("ETag") || st.LastReload != nil {
+		t.Errorf("status = %s", body)
+	}
+}
+
+func TestConfigAPI_InMemoryEditsCanBeDownloaded(t *testing.T) {
+	store, err := policy.NewStore([]byte(editConfig), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveStore(t, store, filepath.Join(t.TempDir(), "audit.jsonl"))
+	_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+	if st := decode[admin.StatusView](t, body); !st.InMemory || st.File != "" || st.Name != "demo.yaml" {
+		t.Errorf("status = %s", body)
+	}
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", `{}`, "If-Match", "*"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/config/yaml", "alice", nil)
+	if !strings.Contains(string(body), "  - name: mkt\n  - name: ops\n") || !strings.Contains(string(body), "alice-pw") {
+		t.Errorf("download:\n%s", body)
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 1 || evs[0].Details["file"] != "(in memory)" {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
+// waitFor polls until ok or fails after a few seconds.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestConfigAPI_FileChangedOnDiskIsReloadedAndAudited(t *testing.T) {
+	p := editable(t)
+	defer p.store.Watch(5 * time.Millisecond)()
+	old := p.etagOf(t, "/admin/api/status")
+	changed := strings.Replace(editConfig, "      - groups: [eng]\n", "      - groups: [eng, mkt]\n", 1)
+	if err := os.WriteFile(p.file, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
+	if code := p.exchange(t, "bob"); code != "" {
+		t.Errorf("bob's exchange after the reload: %q", code)
+	}
+	e := p.events(t, audit.TypeConfigReload)[0]
+	if e.Outcome != audit.Allowed || e.Details["file"] != p.file || `"`+e.Details["previous_version"].(string)+`"` != old {
+		t.Errorf("event = %+v", e)
+	}
+	_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+	if st := decode[admin.StatusView](t, body); st.LastReload == nil || st.LastReloadError != "" || !st.Watching || st.ETag == old {
+		t.Errorf("status = %s", body)
+	}
+}
+
+func TestConfigAPI_InvalidFileOnDiskKeepsThePolicy(t *testing.T) {
+	p := editable(t)
+	defer p.store.Watch(5 * time.Millisecond)()
+	running := p.srv.Config()
+	broken := strings.Replace(editConfig, "      - groups: [eng]\n", "      - groups: [eng, mkt, sales]\n", 1)
+	if err := os.WriteFile(p.file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
+	e := p.events(t, audit.TypeConfigReload)[0]
+	problems, _ := json.Marshal(e.Details["problems"])
+	if e.Outcome != audit.Error || e.Error != "invalid_config" || !strings.Contains(string(problems), `"line":31`) || !strings.Contains(e.Reason, `unknown group \"sales\"`) && !strings.Contains(e.Reason, `unknown group "sales"`) {
+		t.Errorf("event = %+v", e)
+	}
+	if p.srv.Config() != running || p.exchange(t, "bob") != "access_denied" {
+		t.Error("the invalid file changed the running policy")
+	}
+	_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+	st := decode[admin.StatusView](t, body)
+	if st.LastReload == nil || !strings.Contains(st.LastReloadError, `unknown group "sales"`) || len(st.LastReloadProblems) != 1 || st.LastReloadProblems[0].Line != 31 {
+		t.Errorf("status = %s", body)
+	}
+	// Changes here would overwrite the change on disk: refused until fixed.
+	resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", `{}`, "If-Match", "*")
+	if resp.StatusCode != http.StatusConflict || len(decode[apiError](t, body).Problems) != 1 {
+		t.Errorf("edit over an invalid file: %d %s", resp.StatusCode, body)
+	}
+	if readFile(t, p.file) != broken {
+		t.Error("the invalid file was overwritten")
+	}
+	if n := len(p.events(t, audit.TypeConfigReload)); n != 1 {
+		t.Errorf("%d config_reload events, want 1: a refused file is reported once", n)
+	}
+}
+
+// TestConfigAPI_ConsoleSession authenticates by the Session hook: changes
+// need the CSRF token, and are audited under the session's admin.
+func TestConfigAPI_ConsoleSession(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, []byte(editConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: "http://idp.example", Audit: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.OnChange(srv.SetConfig)
+	if _, err := store.PutUser(policy.User{Username: "carol", Password: "carol-pw", Admin: true}, "*"); err != nil {
+		t.Fatal(err)
+	}
+	api := admin.New(admin.Options{IdP: srv, Store: store, Session: func(r *http.Request) (string, bool) {
+		return r.Header.Get("X-Session-User"), r.Header.Get("X-CSRF-Token") == "good"
+	}})
+	do := func(method, path, user, csrf string, basic bool) int {
+		var body io.Reader
+		if method == http.MethodPut {
+			group := "mkt"
+			if basic {
+				group = "eng"
+			}
+			body = strings.NewReader(`[{"groups":["` + group + `"],"scopes":["files.read"]}]`)
+		}
+		req := httptest.NewRequest(method, path, body)
+		req.Header.Set("X-Session-User", user)
+		req.Header.Set("X-CSRF-Token", csrf)
+		req.Header.Set("If-Match", "*")
+		if basic {
+			req.SetBasicAuth("alice", "alice-pw")
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	const path = "/admin/api/servers/files/access"
+	cases := []struct {
+		name, method, user, csrf string
+		basic                    bool
+		want                     int
+	}{
+		{"read", http.MethodGet, "carol", "", false, http.StatusOK},
+		{"change without token", http.MethodPut, "carol", "", false, http.StatusForbidden},
+		{"change with a wrong token", http.MethodPut, "carol", "bad", false, http.StatusForbidden},
+		{"not an admin", http.MethodGet, "bob", "good", false, http.StatusForbidden},
+		{"unknown user", http.MethodGet, "zed", "good", false, http.StatusUnauthorized},
+		{"no session", http.MethodGet, "", "", false, http.StatusUnauthorized},
+		{"change with the token", http.MethodPut, "carol", "good", false, http.StatusOK},
+		{"basic needs no token", http.MethodPut, "", "", true, http.StatusOK},
+	}
+	for _, c := range cases {
+		if got := do(c.method, "/admin/api/servers/files", c.user, c.csrf, c.basic); c.method == http.MethodGet && got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+		if c.method == http.MethodPut {
+			if got := do(c.method, path, c.user, c.csrf, c.basic); got != c.want {
+				t.Errorf("%s: %d, want %d", c.name, got, c.want)
+			}
+		}
+	}
+	evs := log.Query(audit.Filter{Type: audit.TypeAdminChange}) // newest first
+	if len(evs) != 2 || evs[1].Admin != "carol" || evs[0].Admin != "alice" {
+		t.Errorf("events = %+v", evs)
+	}
+	if got := (func() string {
+		req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(`[]`))
+		req.Header.Set("X-Session-User", "carol")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return decode[apiError](t, rec.Body.Bytes()).Error
+	})(); got != "csrf" {
+		t.Errorf("error = %q, want csrf", got)
+	}
+}
+
+// TestConfigAPI_BasicChangeFromAnotherSiteIsRefused: a browser that
+// remembered an admin's Basic credentials cannot be made to change
+// anything from another site.
+func TestConfigAPI_BasicChangeFromAnotherSiteIsRefused(t *testing.T) {
+	p := editable(t)
+	host := strings.TrimPrefix(p.base, "http://")
+	cases := []struct {
+		header []string
+		status int
+	}{
+		{[]string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{[]string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{[]string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{[]string{"Sec-Fetch-Site", "same-origin", "Origin", "http://" + host}, http.StatusCreated},
+	}
+	for i, c := range cases {
+		header := append([]string{"If-Match", "*"}, c.header...)
+		resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", `{}`, header...)
+		if resp.StatusCode != c.status {
+			t.Errorf("case %d %v: %d %s", i, c.header, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/groups", "alice", nil, "Sec-Fetch-Site", "cross-site"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a read from another site: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// maxFaultBody bounds a POST /admin/api/faults body; a fault is a few
+// hundred bytes.
+const maxFaultBody = 64 << 10
+
+func (a *API) faultRoutes() {
+	a.mux.HandleFunc("GET /admin/api/faults", a.listFaults)
+	a.mux.HandleFunc("POST /admin/api/faults", a.addFaults)
+	a.mux.HandleFunc("DELETE /admin/api/faults", a.clearFaults)
+	a.mux.HandleFunc("DELETE /admin/api/faults/{id}", a.removeFault)
+}
+
+// listFaults answers the active faults, in the order they are tried, with
+// how often each has fired.
+func (a *API) listFaults(w http.ResponseWriter, _ *http.Request) {
+	writeAPI(w, http.StatusOK, a.faults())
+}
+
+func (a *API) faults() []idp.FaultStatus {
+	list := a.idp.Faults()
+	if list == nil {
+		list = []idp.FaultStatus{}
+	}
+	return list
+}
+
+// addFaults activates the fault in the body (JSON, or YAML, with the keys
+// of the configuration's faults: entries), or the list of faults, and
+// answers 201 with them as activated (ids assigned). A body with problems
+// is refused with 400 and every problem, each with its line in the body.
+func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
+		return
+	}
+	faults, err := policy.ParseFaults(body, "request body", a.idp.Config())
+	if err == nil {
+		var added []idp.FaultStatus
+		if added, err = a.idp.AddFaults(faults...); err == nil {
+			a.recordFaultChange(r, "added", added)
+			if trimmed := strings.TrimSpace(string(body)); strings.HasPrefix(trimmed, "[") || strings.HasPrefix(trimmed, "-") {
+				writeAPI(w, http.StatusCreated, added)
+			} else {
+				writeAPI(w, http.StatusCreated, added[0])
+			}
+			return
+		}
+	}
+	var ps policy.Problems
+	if !errors.As(err, &ps) {
+		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+		return
+	}
+	problems := make([]string, len(ps))
+	for i, p := range ps {
+		problems[i] = p.String()
+	}
+	writeAPI(w, http.StatusBadRequest, map[string]any{
+		"error":             "invalid_request",
+		"error_description": fmt.Sprintf("the fault has %d problem(s); nothing was added: %s", len(ps), strings.Join(problems, "; ")),
+		"problems":          problems,
+	})
+}
+
+// removeFault deactivates one fault: 204, or 404 for an unknown id.
+func (a *API) removeFault(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var gone []idp.FaultStatus
+	for _, f := range a.idp.Faults() {
+		if f.ID == id {
+			gone = append(gone, f)
+		}
+	}
+	if !a.idp.RemoveFault(id) {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no active fault has id %q; GET /admin/api/faults lists them", id))
+		return
+	}
+	a.recordFaultChange(r, "removed", gone)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// clearFaults deactivates every fault, the configuration's included, and
+// answers how many there were.
+func (a *API) clearFaults(w http.ResponseWriter, r *http.Request) {
+	before := a.idp.Faults()
+	n := a.idp.ClearFaults()
+	if n > 0 {
+		a.recordFaultChange(r, "cleared", before)
+	}
+	writeAPI(w, http.StatusOK, map[string]int{"cleared": n})
+}
+
+// recordFaultChange audits a change of the active faults as an
+// admin_change.
+func (a *API) recordFaultChange(r *http.Request, did string, faults []idp.FaultStatus) {
+	ids := make([]string, len(faults))
+	for i, f := range faults {
+		ids[i] = f.ID + " (" + f.Describe() + ")"
+	}
+	_, _ = a.idp.Audit().Append(audit.Event{
+		Type:    audit.TypeAdminChange,
+		Outcome: audit.Allowed,
+		Admin:   basicAdmin(r),
+		Reason:  fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", ")),
+		Details: map[string]any{"object": "faults", "action": did, "faults": faults},
+	})
+}

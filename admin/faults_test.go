@@ -1,0 +1,153 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/idptest"
+)
+
+// faultAPI sends an admin API request with HTTP Basic as user:password (none
+// when user is empty) and returns the status and body.
+func faultAPI(t *testing.T, method, url, user, password, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestAdminAPI_FaultsNeedAnAdmin(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	base := srv.Issuer() + "/admin/api/faults"
+	for _, c := range []struct{ method, url, body string }{
+		{http.MethodGet, base, ""},
+		{http.MethodPost, base, `{"http_status": 500}`},
+		{http.MethodDelete, base, ""},
+		{http.MethodDelete, base + "/f1", ""},
+	} {
+		if status, body := faultAPI(t, c.method, c.url, "", "", c.body); status != http.StatusUnauthorized {
+			t.Errorf("%s %s without credentials: %d %s, want 401", c.method, c.url, status, body)
+		}
+		if status, body := faultAPI(t, c.method, c.url, "bob", "bob-pw", c.body); status != http.StatusForbidden {
+			t.Errorf("%s %s as a non-admin: %d %s, want 403", c.method, c.url, status, body)
+		}
+	}
+	if fs := srv.Faults(); len(fs) != 0 {
+		t.Errorf("faults were added without an admin: %+v", fs)
+	}
+}
+
+func TestAdminAPI_FaultLifecycle(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	base := srv.Issuer() + "/admin/api/faults"
+
+	status, body := faultAPI(t, http.MethodPost, base, "alice", "alice-pw", `{
+  "match": {"user": "alice", "server": "files", "grant_type": "token-exchange"},
+  "error": {"code": "temporarily_unavailable", "description": "maintenance"},
+  "times": 1
+}`)
+	var added map[string]any
+	if status != http.StatusCreated || json.Unmarshal(body, &added) != nil {
+		t.Fatalf("POST: %d %s", status, body)
+	}
+	id, _ := added["id"].(string)
+	if id == "" || added["source"] != "admin" || added["remaining"] != float64(1) || added["fired"] != float64(0) {
+		t.Errorf("POST answered %s", body)
+	}
+
+	// The fault is live: the exchange meets it, once.
+	_, err := srv.TryIDJAG("alice", "files")
+	var refusal *idpclient.Error
+	if !errors.As(err, &refusal) || refusal.Code != "temporarily_unavailable" || refusal.Status != http.StatusServiceUnavailable || refusal.Description != "maintenance" {
+		t.Errorf("exchange: %v, want 503 temporarily_unavailable", err)
+	}
+	if _, err := srv.TryIDJAG("alice", "files"); err != nil {
+		t.Errorf("second exchange: %v", err)
+	}
+
+	// A list, in YAML this time, adds several at once.
+	status, body = faultAPI(t, http.MethodPost, base, "alice", "alice-pw", "- {id: slow, delay: 10ms}\n- {http_status: 500, match: {user: bob}}\n")
+	var list []map[string]any
+	if status != http.StatusCreated || json.Unmarshal(body, &list) != nil || len(list) != 2 || list[0]["id"] != "slow" {
+		t.Fatalf("POST list: %d %s", status, body)
+	}
+	status, body = faultAPI(t, http.MethodGet, base, "alice", "alice-pw", "")
+	if status != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 3 || list[0]["id"] != id || list[0]["fired"] != float64(1) {
+		t.Fatalf("GET: %d %s", status, body)
+	}
+
+	if status, body := faultAPI(t, http.MethodPost, base, "alice", "alice-pw", `{"id": "slow", "delay": "1s"}`); status != http.StatusBadRequest || !strings.Contains(string(body), `already active`) {
+		t.Errorf("POST a used id: %d %s, want 400", status, body)
+	}
+	if status, _ := faultAPI(t, http.MethodDelete, base+"/slow", "alice", "alice-pw", ""); status != http.StatusNoContent {
+		t.Errorf("DELETE slow: %d, want 204", status)
+	}
+	if status, body := faultAPI(t, http.MethodDelete, base+"/slow", "alice", "alice-pw", ""); status != http.StatusNotFound {
+		t.Errorf("DELETE slow again: %d %s, want 404", status, body)
+	}
+	status, body = faultAPI(t, http.MethodDelete, base, "alice", "alice-pw", "")
+	if status != http.StatusOK || string(body) != "{\n  \"cleared\": 2\n}\n" {
+		t.Errorf("DELETE all: %d %s", status, body)
+	}
+	if fs := srv.Faults(); len(fs) != 0 {
+		t.Errorf("faults after clearing: %+v", fs)
+	}
+
+	// Every change is an admin_change naming the admin.
+	var changes []string
+	for _, ev := range srv.Audit(audit.Filter{Type: audit.TypeAdminChange}) {
+		if ev.Details["object"] == "faults" && ev.Admin == "alice" {
+			changes = append(changes, ev.Details["action"].(string))
+		}
+	}
+	if got := strings.Join(changes, " "); got != "cleared removed added added" {
+		t.Errorf("admin changes, newest first: %q", got)
+	}
+}
+
+func TestAdminAPI_FaultProblemsAre400WithLines(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	status, body := faultAPI(t, http.MethodPost, srv.Issuer()+"/admin/api/faults", "alice", "alice-pw", `{
+  "match": {"user": "zed", "sever": "files"},
+  "error": {"code": "temporarily_unavailable"},
+  "delay": "2s",
+  "times": -1
+}`)
+	var answer struct {
+		Error    string   `json:"error"`
+		Problems []string `json:"problems"`
+	}
+	if status != http.StatusBadRequest || json.Unmarshal(body, &answer) != nil || answer.Error != "invalid_request" {
+		t.Fatalf("%d %s, want 400 invalid_request", status, body)
+	}
+	want := []string{
+		`request body:1: fault: gives error and delay; give exactly one of error, delay, http_status and id_jag per fault (list two faults to combine a delay with another)`,
+		`request body:2: unknown key "sever" in fault.match; known keys: client, user, server, grant_type; did you mean "server"?`,
+		`request body:2: fault.match.user: unknown user "zed"; known users: alice, bob`,
+		`request body:5: fault.times: -1 is negative; give how many times the fault fires, or 0 (or nothing) for every time`,
+	}
+	if strings.Join(answer.Problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(answer.Problems, "\n"), strings.Join(want, "\n"))
+	}
+	if fs := srv.Faults(); len(fs) != 0 {
+		t.Errorf("a fault with problems was added: %+v", fs)
+	}
+}

@@ -1,0 +1,274 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// ServerView is an MCP server as GET /admin/api/servers lists it: the
+// configuration's keys, and the server's ETag for a change.
+type ServerView struct {
+	policy.MCPServer
+	ETag string `json:"etag"`
+}
+
+func (a *API) listServers(w http.ResponseWriter, _ *http.Request) {
+	cfg := a.cfg()
+	out := make([]ServerView, len(cfg.MCPServers))
+	for i := range cfg.MCPServers {
+		s := &cfg.MCPServers[i]
+		out[i] = ServerView{MCPServer: *s, ETag: etag(policy.ServerVersion(s))}
+	}
+	w.Header().Set("ETag", a.docETag())
+	writeAPI(w, http.StatusOK, out)
+}
+
+// getServer answers one MCP server, with the ETag that PUT .../access,
+// .../deny and the server itself take in If-Match.
+func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s := a.cfg().Server(id)
+	if s == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no MCP server %q", id))
+		return
+	}
+	w.Header().Set("ETag", etag(policy.ServerVersion(s)))
+	writeAPI(w, http.StatusOK, s)
+}
+
+// UserView is a user as GET /admin/api/users shows it: the configuration's
+// keys without the password, and the user's effective access to every MCP
+// server.
+type UserView struct {
+	policy.User
+	Access []ServerAccess `json:"access"`
+}
+
+// ServerAccess is a user's effective access to one MCP server: what a token
+// exchange would get right after a login (so step-up rules are met),
+// through each client the server lists, computed by the policy engine.
+type ServerAccess struct {
+	Server  string `json:"server"`
+	Name    string `json:"name,omitempty"`
+	Allowed bool   `json:"allowed"`
+	// Decision is "allowed", or the error a token exchange would get
+	// (also in Error).
+	Decision string `json:"decision"`
+	Error    string `json:"error,omitempty"`
+	// Scopes are those granted through any client; Clients are the clients
+	// that get access.
+	Scopes  []string `json:"scopes,omitempty"`
+	Clients []string `json:"clients,omitempty"`
+	// Rule and Reason explain the decision: of the first client with
+	// access, or of the most telling refusal.
+	Rule     string           `json:"rule,omitempty"`
+	Reason   string           `json:"reason"`
+	ByClient []ClientDecision `json:"by_client"`
+}
+
+// ClientDecision is the decision for one user, server and client.
+type ClientDecision struct {
+	ClientID string   `json:"client_id"`
+	Allowed  bool     `json:"allowed"`
+	Error    string   `json:"error,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Rule     string   `json:"rule,omitempty"`
+	Reason   string   `json:"reason"`
+}
+
+// listUsers answers every user with their groups and effective access per
+// MCP server: the console's users x servers matrix.
+func (a *API) listUsers(w http.ResponseWriter, _ *http.Request) {
+	cfg := a.cfg()
+	out := make([]UserView, len(cfg.Users))
+	for i := range cfg.Users {
+		out[i] = a.userView(cfg, &cfg.Users[i])
+	}
+	w.Header().Set("ETag", a.docETag())
+	writeAPI(w, http.StatusOK, out)
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("username")
+	cfg := a.cfg()
+	u := cfg.User(name)
+	if u == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no user %q", name))
+		return
+	}
+	w.Header().Set("ETag", a.docETag())
+	writeAPI(w, http.StatusOK, a.userView(cfg, u))
+}
+
+func (a *API) userView(cfg *policy.Config, u *policy.User) UserView {
+	v := UserView{User: *u, Access: []ServerAccess{}}
+	v.Password, v.PasswordBcrypt = "", ""
+	now := a.now()
+	for i := range cfg.MCPServers {
+		v.Access = append(v.Access, EffectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
+	}
+	return v
+}
+
+// EffectiveAccess decides, for each client that the server lists, a token
+// exchange of the user right after a login at now.
+func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
+	sa := ServerAccess{Server: s.ID, Name: s.Name, ByClient: []ClientDecision{}}
+	ids := make([]string, 0, len(s.Clients))
+	for id := range s.Clients {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	granted := map[string]bool{}
+	var refusal *ClientDecision
+	for _, id := range ids {
+		d := cfg.Decide(policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now})
+		cd := ClientDecision{ClientID: id, Allowed: d.Allowed, Error: d.Error, Scopes: d.Scopes, Rule: d.Rule, Reason: d.Reason}
+		sa.ByClient = append(sa.ByClient, cd)
+		if d.Allowed {
+			if !sa.Allowed {
+				sa.Rule, sa.Reason = d.Rule, d.Reason
+			}
+			sa.Allowed = true
+			sa.Clients = append(sa.Clients, id)
+			for _, sc := range d.Scopes {
+				granted[sc] = true
+			}
+			continue
+		}
+		// A refusal about the user tells more than one about a client
+		// that may not use token exchange at all.
+		if refusal == nil || refusal.Error == policy.ErrUnauthorizedClient && d.Error != policy.ErrUnauthorizedClient {
+			refusal = &sa.ByClient[len(sa.ByClient)-1]
+		}
+	}
+	switch {
+	case sa.Allowed:
+		sa.Decision = "allowed"
+		for _, sc := range s.Scopes {
+			if granted[sc] {
+				sa.Scopes = append(sa.Scopes, sc)
+			}
+		}
+	case refusal != nil:
+		sa.Decision, sa.Error, sa.Rule, sa.Reason = refusal.Error, refusal.Error, refusal.Rule, refusal.Reason
+	default:
+		sa.Decision, sa.Error = policy.ErrInvalidTarget, policy.ErrInvalidTarget
+		sa.Reason = fmt.Sprintf("server %s lists no clients, so no one can connect to it", s.ID)
+	}
+	return sa
+}
+
+// GroupView is a group with its members.
+type GroupView struct {
+	policy.Group
+	Members []string `json:"members"`
+}
+
+func groupView(cfg *policy.Config, g *policy.Group) GroupView {
+	v := GroupView{Group: *g, Members: []string{}}
+	for _, u := range cfg.Users {
+		if u.InGroup(g.Name) {
+			v.Members = append(v.Members, u.Username)
+		}
+	}
+	return v
+}
+
+func (a *API) listGroups(w http.ResponseWriter, _ *http.Request) {
+	cfg := a.cfg()
+	out := make([]GroupView, len(cfg.Groups))
+	for i := range cfg.Groups {
+		out[i] = groupView(cfg, &cfg.Groups[i])
+	}
+	w.Header().Set("ETag", a.docETag())
+	writeAPI(w, http.StatusOK, out)
+}
+
+// ClientView is a client without its secret: Confidential says whether it
+// has one, Servers which MCP servers list it.
+type ClientView struct {
+	policy.Client
+	Confidential bool     `json:"confidential"`
+	Servers      []string `json:"servers"`
+}
+
+func clientView(cfg *policy.Config, c *policy.Client) ClientView {
+	v := ClientView{Client: *c, Confidential: c.ClientSecret != "", Servers: []string{}}
+	v.ClientSecret = ""
+	for _, s := range cfg.MCPServers {
+		if _, ok := s.Clients[c.ClientID]; ok {
+			v.Servers = append(v.Servers, s.ID)
+		}
+	}
+	return v
+}
+
+func (a *API) listClients(w http.ResponseWriter, _ *http.Request) {
+	cfg := a.cfg()
+	out := make([]ClientView, len(cfg.Clients))
+	for i := range cfg.Clients {
+		out[i] = clientView(cfg, &cfg.Clients[i])
+	}
+	w.Header().Set("ETag", a.docETag())
+	writeAPI(w, http.StatusOK, out)
+}
+
+// configYAML answers the running configuration's YAML document as the file
+// holds it, passwords and secrets included: the download an admin keeps
+// when the edits live in memory. The API is for admins only.
+func (a *API) configYAML(w http.ResponseWriter, _ *http.Request) {
+	if a.store == nil {
+		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store")
+		return
+	}
+	name := filepath.Base(a.store.Name())
+	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("ETag", a.docETag())
+	w.Write(a.store.YAML())
+}
+
+// StatusView is GET /admin/api/status: where the configuration lives, its
+// ETag, and how the last reload of the file went.
+type StatusView struct {
+	// File is the configuration file; "" when the configuration lives in
+	// memory (InMemory), where edits are lost at exit.
+	File     string `json:"file"`
+	InMemory bool   `json:"in_memory"`
+	Name     string `json:"name"` // what problems call the file
+	ETag     string `json:"etag"`
+	Editable bool   `json:"editable"`
+	Watching bool   `json:"watching"` // changes on disk are picked up
+	// LastReload is when the file, changed on disk, was last reloaded or
+	// refused; LastReloadError is why it was refused (the running
+	// configuration was kept), empty when it was loaded.
+	LastReload         *time.Time `json:"last_reload,omitempty"`
+	LastReloadError    string     `json:"last_reload_error,omitempty"`
+	LastReloadProblems []problem  `json:"last_reload_problems,omitempty"`
+}
+
+func (a *API) status(w http.ResponseWriter, _ *http.Request) {
+	if a.store == nil {
+		writeAPI(w, http.StatusOK, StatusView{InMemory: true})
+		return
+	}
+	st := a.store.Status()
+	v := StatusView{File: st.File, InMemory: st.InMemory, Name: st.Name, ETag: etag(st.Version), Editable: true, Watching: st.Watching}
+	if r := st.Reload; r != nil {
+		t := r.Time.UTC()
+		v.LastReload = &t
+		if r.Err != nil {
+			v.LastReloadError = r.Err.Error()
+			v.LastReloadProblems = problemList(r.Err)
+		}
+	}
+	w.Header().Set("ETag", v.ETag)
+	writeAPI(w, http.StatusOK, v)
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+)
+
+// adminCall makes an admin API request as alice (the demo's admin).
+func configCall(t *testing.T, method, url, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("alice", "alice")
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+type configStatus struct {
+	File       string `json:"file"`
+	InMemory   bool   `json:"in_memory"`
+	ETag       string `json:"etag"`
+	Watching   bool   `json:"watching"`
+	LastReload string `json:"last_reload"`
+}
+
+func configStatusOf(t *testing.T, issuer string) configStatus {
+	t.Helper()
+	_, body := configCall(t, http.MethodGet, issuer+"/admin/api/status", "")
+	var st configStatus
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	return st
+}
+
+// TestServe_ConfigFileIsEditedAndWatched: with --config, a change through
+// the admin API is written to the file, and a change to the file is
+// picked up by the running server.
+func TestServe_ConfigFileIsEditedAndWatched(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer := startServe(t, "--config", file)
+	st := configStatusOf(t, issuer)
+	if st.File != file || st.InMemory || !st.Watching {
+		t.Fatalf("status = %+v", st)
+	}
+	resp, body := configCall(t, http.MethodPut, issuer+"/admin/api/groups/legal", `{"description":"Reads contracts"}`, "If-Match", st.ETag)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT group: %d %s", resp.StatusCode, body)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(data), "  - name: legal\n    description: Reads contracts\n") {
+		t.Fatalf("file:\n%s", data)
+	}
+	edited := strings.Replace(string(data), "name: Wiki\n", "name: Team Wiki\n", 1)
+	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
+		if strings.Contains(string(body), `"name": "Team Wiki"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the change to the file was not picked up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := configStatusOf(t, issuer); st.LastReload == "" {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestServe_DemoConfigurationEditsLiveInMemory(t *testing.T) {
+	issuer := startServe(t)
+	st := configStatusOf(t, issuer)
+	if !st.InMemory || st.File != "" || st.Watching {
+		t.Fatalf("status = %+v", st)
+	}
+	if resp, body := configCall(t, http.MethodDelete, issuer+"/admin/api/users/erin", "", "If-Match", st.ETag); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE user: %d %s", resp.StatusCode, body)
+	}
+	_, yaml := configCall(t, http.MethodGet, issuer+"/admin/api/config/yaml", "")
+	if strings.Contains(string(yaml), "username: erin") || !strings.Contains(string(yaml), "username: mallory") {
+		t.Errorf("download:\n%s", yaml)
+	}
+}

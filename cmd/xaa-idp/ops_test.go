@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that the server and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveWithLogs runs `serve` with its stderr captured; stop ends it and
+// returns what it logged.
+func serveWithLogs(t *testing.T, args ...string) (issuer string, stop func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, logs)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve printed no issuer: %v\n%s", err, logs)
+	}
+	go io.Copy(io.Discard, pr)
+	stopped := false
+	stop = func() string {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("serve exited %d", code)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop")
+			}
+		}
+		return logs.String()
+	}
+	t.Cleanup(func() { stop() })
+	return strings.TrimSpace(line), stop
+}
+
+func TestServe_JSONLogsParseAndHoldNoTokens(t *testing.T) {
+	issuer, stop := serveWithLogs(t, "--log-format", "json", "--log-level", "debug")
+	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if code != 0 {
+		t.Fatalf("login exit %d: %s", code, stderr)
+	}
+	var tokens map[string]any
+	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
+		t.Fatal(err)
+	}
+	idToken, _ := tokens["id_token"].(string)
+	code, out, stderr = runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+		"--id-token", idToken, "--audience", "http://127.0.0.1:8101", "--resource", "http://127.0.0.1:8201/mcp", "--scope", "issues.read")
+	if code != 0 {
+		t.Fatalf("exchange exit %d: %s", code, stderr)
+	}
+	var exchanged map[string]any
+	if err := json.Unmarshal([]byte(out), &exchanged); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "wrong")
+
+	logs := stop()
+	secrets := []string{idToken, tokens["refresh_token"].(string), tokens["access_token"].(string), exchanged["access_token"].(string)}
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("log record lacks time, level or msg: %q", line)
+		}
+		msgs = append(msgs, rec["msg"].(string)+" "+stringOr(rec["type"])+" "+stringOr(rec["outcome"]))
+	}
+	for _, want := range []string{"serving  ", "audit login allowed", "audit login denied", "audit token allowed", "audit token_exchange allowed", "http request  "} {
+		found := false
+		for _, m := range msgs {
+			found = found || m == want
+		}
+		if !found {
+			t.Errorf("no %q record among %q", want, msgs)
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			t.Errorf("the logs contain a token")
+		}
+	}
+	if jwtLike := regexp.MustCompile(`eyJ[\w-]+\.eyJ[\w-]+`); jwtLike.MatchString(logs) {
+		t.Errorf("the logs contain something like a JWT: %s", jwtLike.FindString(logs))
+	}
+	if strings.Contains(logs, "authRequestID") || strings.Contains(logs, "code_challenge") {
+		t.Errorf("the logs contain a query string:\n%s", logs)
+	}
+}
+
+func stringOr(v any) string { s, _ := v.(string); return s }
+
+func TestServe_LogFlagsAreChecked(t *testing.T) {
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"--clock", "next tuesday"}} {
+		if code, _, _ := runCLI(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...); code != exitUsage {
+			t.Errorf("serve %v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestServe_ClockFlagStartsAtAFixedTime(t *testing.T) {
+	issuer, _ := serveWithLogs(t, "--clock", "2030-01-01T00:00:00Z", "--clock-frozen")
+	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if code != 0 {
+		t.Fatalf("login exit %d: %s", code, stderr)
+	}
+	var tokens map[string]any
+	_ = json.Unmarshal([]byte(out), &tokens)
+	_, claims, err := decodeJWT(tokens["id_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iat, _ := claims["iat"].(float64); int64(iat) != time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix() {
+		t.Errorf("iat = %v, want 2030-01-01T00:00:00Z", claims["iat"])
+	}
+
+	body, err := adminCall(context.Background(), http.MethodGet, issuer+"/admin/api/clock", "alice", "alice")
+	if err != nil || !strings.Contains(string(body), `"time": "2030-01-01T00:00:00Z"`) || !strings.Contains(string(body), `"frozen": true`) {
+		t.Errorf("GET /admin/api/clock: %v %s", err, body)
+	}
+	events, err := adminCall(context.Background(), http.MethodGet, issuer+"/admin/api/audit?type=login&limit=1", "alice", "alice")
+	if err != nil || !strings.Contains(string(events), `"time": "2030-01-01T00:00:00.000Z"`) {
+		t.Errorf("the login's audit event is not stamped with the IdP clock: %v %s", err, events)
+	}
+}
+
+func TestKeysRotate_PublishesANewKey(t *testing.T) {
+	state := t.TempDir()
+	issuer, _ := serveWithLogs(t, "--state-dir", state)
+	jwksKids := func() []string {
+		resp, err := http.Get(issuer + "/keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var set struct {
+			Keys []struct {
+				Kid string `json:"kid"`
+			} `json:"keys"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&set)
+		var kids []string
+		for _, k := range set.Keys {
+			kids = append(kids, k.Kid)
+		}
+		return kids
+	}
+	before := jwksKids()
+
+	code, out, stderr := runCLI(t, "keys", "rotate", "--issuer", issuer, "--admin-user", "alice", "--admin-password", "alice")
+	if code != 0 {
+		t.Fatalf("keys rotate exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Rotated []struct {
+			OldKID string `json:"old_kid"`
+			NewKID string `json:"new_kid"`
+		} `json:"rotated"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Rotated) != 2 {
+		t.Fatalf("keys rotate printed %s", out)
+	}
+	after := jwksKids()
+	if len(after) != len(before)+2 {
+		t.Errorf("JWKS after the rotation = %v, want %v and two new keys", after, before)
+	}
+
+	if code, _, stderr := runCLI(t, "keys", "rotate", "--issuer", issuer, "--admin-user", "bob", "--admin-password", "bob"); code != exitFailure || !strings.Contains(stderr, "forbidden") {
+		t.Errorf("keys rotate as a non-admin: exit %d %q, want 1 and forbidden", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "keys", "spin", "--issuer", issuer); code != exitUsage {
+		t.Errorf("keys spin: exit %d, want %d", code, exitUsage)
+	}
+	if code, out, _ := runCLI(t, "keys", "list", "--issuer", issuer, "--admin-user", "alice", "--admin-password", "alice"); code != 0 || !strings.Contains(out, `"previous"`) {
+		t.Errorf("keys list: exit %d\n%s", code, out)
+	}
+}

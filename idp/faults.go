@@ -1,0 +1,559 @@
+package idp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Fault sources, FaultStatus.Source.
+const (
+	FaultFromConfig = "config" // the configuration's faults: section
+	FaultFromAdmin  = "admin"  // added at runtime (admin API, idptest)
+)
+
+// FaultStatus is an active fault and how often it has fired.
+type FaultStatus struct {
+	policy.Fault
+	Source string `json:"source"` // FaultFromConfig or FaultFromAdmin
+	Fired  int64  `json:"fired"`  // times it has fired so far
+	// Remaining is how many more times a fault with times fires; nil for
+	// a fault without a limit.
+	Remaining *int64 `json:"remaining,omitempty"`
+}
+
+// activeFault is a fault with its counters. Requests read the list without
+// a lock; take decides, atomically, whether this request gets the fault.
+type activeFault struct {
+	policy.Fault
+	source string
+	left   atomic.Int64 // fires left; negative for no limit
+	fired  atomic.Int64
+}
+
+// take reports whether the fault fires for this request, and counts it.
+// Concurrent requests never fire a fault more than its times.
+func (f *activeFault) take() bool {
+	for {
+		n := f.left.Load()
+		if n == 0 {
+			return false
+		}
+		if n < 0 || f.left.CompareAndSwap(n, n-1) {
+			f.fired.Add(1)
+			return true
+		}
+	}
+}
+
+func (f *activeFault) status() FaultStatus {
+	st := FaultStatus{Fault: f.Fault, Source: f.source, Fired: f.fired.Load()}
+	if n := f.left.Load(); n >= 0 {
+		st.Remaining = &n
+	}
+	return st
+}
+
+// faultSet holds the active faults: the configuration's first, in file
+// order, then those added at runtime, in the order they were added. The
+// zero value holds none.
+type faultSet struct {
+	mu     sync.Mutex // serialises changes
+	active atomic.Pointer[[]*activeFault]
+	// fromConfig is the configuration's faults as last loaded, so that a
+	// configuration change that leaves them alone keeps their counters.
+	fromConfig []policy.Fault
+	seq        int
+}
+
+func (fs *faultSet) list() []*activeFault {
+	if p := fs.active.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func newActiveFault(f policy.Fault, source string) *activeFault {
+	a := &activeFault{Fault: f, source: source}
+	if f.Times > 0 {
+		a.left.Store(int64(f.Times))
+	} else {
+		a.left.Store(-1)
+	}
+	return a
+}
+
+// loadConfig replaces the faults that came from the configuration, unless
+// they are unchanged.
+func (fs *faultSet) loadConfig(faults []policy.Fault) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if reflect.DeepEqual(faults, fs.fromConfig) {
+		return
+	}
+	fs.fromConfig = append([]policy.Fault(nil), faults...)
+	var runtime []*activeFault
+	used := map[string]bool{}
+	for _, f := range fs.list() {
+		if f.source != FaultFromConfig {
+			runtime = append(runtime, f)
+			used[f.ID] = true
+		}
+	}
+	var next []*activeFault
+	for _, f := range faults {
+		// An id a runtime fault already has goes to that fault: ids must
+		// name one fault for DELETE /admin/api/faults/{id}.
+		if f.ID == "" || used[f.ID] {
+			f.ID = fs.newID(used)
+		}
+		used[f.ID] = true
+		next = append(next, newActiveFault(f, FaultFromConfig))
+	}
+	next = append(next, runtime...)
+	fs.active.Store(&next)
+}
+
+// newID returns an id no fault has: f1, f2, ...
+func (fs *faultSet) newID(used map[string]bool) string {
+	for {
+		fs.seq++
+		if id := fmt.Sprintf("f%d", fs.seq); !used[id] {
+			return id
+		}
+	}
+}
+
+// add appends faults, all or none: an id already in use refuses them all.
+func (fs *faultSet) add(faults []policy.Fault) ([]*activeFault, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	cur := fs.list()
+	used := map[string]bool{}
+	for _, f := range cur {
+		used[f.ID] = true
+	}
+	var problems policy.Problems
+	for i, f := range faults {
+		if f.ID != "" && used[f.ID] {
+			problems = append(problems, policy.Problem{File: "fault", Msg: fmt.Sprintf("faults[%d].id: a fault with id %q is already active; choose another id or delete that fault first", i, f.ID)})
+		}
+		used[f.ID] = true
+	}
+	if problems != nil {
+		return nil, problems
+	}
+	next := append([]*activeFault(nil), cur...)
+	var added []*activeFault
+	for _, f := range faults {
+		if f.ID == "" {
+			f.ID = fs.newID(used)
+			used[f.ID] = true
+		}
+		a := newActiveFault(f, FaultFromAdmin)
+		next = append(next, a)
+		added = append(added, a)
+	}
+	fs.active.Store(&next)
+	return added, nil
+}
+
+// remove deletes the fault with this id and reports whether there was one.
+func (fs *faultSet) remove(id string) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var next []*activeFault
+	found := false
+	for _, f := range fs.list() {
+		if f.ID == id {
+			found = true
+			continue
+		}
+		next = append(next, f)
+	}
+	fs.active.Store(&next)
+	return found
+}
+
+// clear deletes every fault, those of the configuration included (until
+// the configuration's faults change), and returns how many there were.
+func (fs *faultSet) clear() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	n := len(fs.list())
+	fs.active.Store(nil)
+	return n
+}
+
+// Faults returns the active faults, in the order they are tried.
+func (s *Server) Faults() []FaultStatus {
+	list := s.faults.list()
+	out := make([]FaultStatus, len(list))
+	for i, f := range list {
+		out[i] = f.status()
+	}
+	return out
+}
+
+// AddFaults activates faults after validating them against the running
+// configuration (policy.CheckFaults); a fault without an id gets one. They
+// are added all or none; the error is policy.Problems.
+func (s *Server) AddFaults(faults ...policy.Fault) ([]FaultStatus, error) {
+	if err := policy.CheckFaults(faults, "fault", s.Config()); err != nil {
+		return nil, err
+	}
+	added, err := s.faults.add(faults)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FaultStatus, len(added))
+	for i, f := range added {
+		out[i] = f.status()
+	}
+	return out, nil
+}
+
+// RemoveFault deactivates the fault with this id and reports whether there
+// was one.
+func (s *Server) RemoveFault(id string) bool { return s.faults.remove(id) }
+
+// ClearFaults deactivates every fault, the configuration's included, and
+// returns how many there were. The configuration's faults come back when a
+// configuration with different faults is set.
+func (s *Server) ClearFaults() int { return s.faults.clear() }
+
+// faultsKey carries, in a request's context, the faults that delayed it,
+// for its audit event.
+type faultsKey struct{}
+
+// injectFaults runs, for a token request, the faults that act before the
+// request is served: delays, then the first error or bare 5xx that matches.
+// It reports whether it answered the request; otherwise the request goes on,
+// carrying in its context the delays it served. ID-JAG faults act later,
+// when the ID-JAG is signed (signIDJAG).
+func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.Values, grant string) (*http.Request, bool) {
+	faults := s.faults.list()
+	if len(faults) == 0 {
+		return r, false
+	}
+	switch grant {
+	case grantTokenExchange, grantAuthorizationCd, grantRefreshToken:
+	default:
+		return r, false
+	}
+	// The product's own clients (the console) are never faulted: an
+	// administrator must be able to sign in to remove a fault.
+	if _, own := s.ownClients.Load(clientIDFromRequest(r)); own {
+		return r, false
+	}
+	req, sub := s.faultRequest(r, form, grant)
+	var fired []*activeFault
+	for _, f := range faults {
+		if f.IDJAG != "" || !f.Matches(req) || !f.take() {
+			continue
+		}
+		fired = append(fired, f)
+		if f.Delay != 0 {
+			t := time.NewTimer(f.Delay.D())
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+			}
+			continue
+		}
+		s.answerFault(w, r, form, req, sub, f, fired)
+		return r, true
+	}
+	if len(fired) == 0 {
+		return r, false
+	}
+	return r.WithContext(context.WithValue(r.Context(), faultsKey{}, fired)), false
+}
+
+// faultRequest establishes what a fault can match: the client, if it
+// authenticated; the user, if the subject token, code or refresh token is
+// valid for that client; the MCP server the audience names. Nothing here
+// has side effects (no code is taken, no assertion jti is recorded): the
+// request is served normally afterwards.
+func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (policy.FaultRequest, string) {
+	cfg := s.Config()
+	req := policy.FaultRequest{GrantType: grant}
+	c := faultClient(cfg, r, form)
+	if c != nil {
+		req.Client = c.ClientID
+	}
+	sub := ""
+	switch {
+	case grant == grantTokenExchange:
+		if srv := cfg.ServerByAudience(form.Get("audience")); srv != nil {
+			req.Server = srv.ID
+		}
+		if c == nil {
+			break
+		}
+		var subj *subject
+		var err *oauthError
+		switch form.Get("subject_token_type") {
+		case tokenTypeIDToken:
+			subj, err = s.verifyIDToken(form.Get("subject_token"), c.ClientID)
+		case tokenTypeRefresh:
+			subj, err = s.verifyRefreshSubject(form.Get("subject_token"), c.ClientID)
+		}
+		if err == nil && subj != nil {
+			sub = subj.Sub
+		}
+	case c == nil:
+	case grant == grantAuthorizationCd:
+		if id, ok := s.store.codes.Get(form.Get("code")); ok {
+			if ar, ok := s.store.authRequests.Get(id); ok && ar.ClientID == c.ClientID {
+				sub = ar.Subject
+			}
+		}
+	case grant == grantRefreshToken:
+		if rt, ok := s.store.lookupRefreshToken(form.Get("refresh_token")); ok && rt.ClientID == c.ClientID {
+			sub = rt.Subject
+		}
+	}
+	if u := cfg.UserBySub(sub); u != nil {
+		req.User = u.Username
+	}
+	return req, sub
+}
+
+// faultClient returns the client a token request authenticates as, or nil.
+// It checks the credentials as authenticateClient does but records nothing,
+// so that the request can be authenticated again when it is served.
+func faultClient(cfg *policy.Config, r *http.Request, form url.Values) *policy.Client {
+	if id, secret, ok := r.BasicAuth(); ok {
+		if c := cfg.Client(decodeBasic(id)); c != nil && (secretMatches(c, secret) || secretMatches(c, decodeBasic(secret))) {
+			return c
+		}
+		return nil
+	}
+	if secret := form.Get("client_secret"); secret != "" {
+		if c := cfg.Client(form.Get("client_id")); c != nil && secretMatches(c, secret) {
+			return c
+		}
+		return nil
+	}
+	if assertion := form.Get("client_assertion"); assertion != "" {
+		return assertionClient(cfg, assertion)
+	}
+	if c := cfg.Client(form.Get("client_id")); c != nil && c.Public() {
+		return c
+	}
+	return nil
+}
+
+// assertionClient returns the client whose registered key signed a
+// private_key_jwt assertion, or nil. Lifetime, audience and replay are
+// authenticateAssertion's business when the request is served.
+func assertionClient(cfg *policy.Config, assertion string) *policy.Client {
+	tok, err := jwt.ParseSigned(assertion, clientAssertionAlgs)
+	if err != nil {
+		return nil
+	}
+	var unverified jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&unverified) != nil {
+		return nil
+	}
+	c := cfg.Client(unverified.Issuer)
+	if c == nil {
+		return nil
+	}
+	keys, err := clientKeys(c)
+	if err != nil {
+		return nil
+	}
+	for _, k := range keys.Keys {
+		var claims jwt.Claims
+		if tok.Claims(k.Key, &claims) == nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// answerFault answers a token request with an error fault or a bare 5xx,
+// after auditing it as injected.
+func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, form url.Values, req policy.FaultRequest, sub string, f *activeFault, fired []*activeFault) {
+	ev := audit.Event{
+		Type:      audit.TypeToken,
+		Outcome:   audit.Error,
+		GrantType: req.GrantType,
+		ClientID:  req.Client,
+		User:      req.User,
+		Sub:       sub,
+		Reason:    "injected fault " + f.ID + ": " + f.Describe(),
+	}
+	if ev.ClientID == "" {
+		ev.ClientID = clientIDFromRequest(r)
+	}
+	if req.GrantType == grantTokenExchange {
+		ev.Type, ev.Server = audit.TypeTokenExchange, req.Server
+		ev.Audience, ev.Resource, ev.ScopeRequested = form.Get("audience"), form.Get("resource"), form.Get("scope")
+	}
+	if f.HTTPStatus == 0 {
+		ev.Error = f.Error.Code
+	}
+	addInjected(&ev, fired)
+	if _, err := s.audit.Append(ev); err != nil {
+		slog.Error("audit append failed", "err", err)
+	}
+	if f.HTTPStatus != 0 {
+		text := fmt.Sprintf("%d %s", f.HTTPStatus, http.StatusText(f.HTTPStatus))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(f.HTTPStatus)
+		fmt.Fprintf(w, "<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n", text, text)
+		return
+	}
+	desc := f.Error.Description
+	if desc == "" {
+		desc = "injected by xaa-idp (fault " + f.ID + ")"
+	}
+	writeOAuthError(w, r, &oauthError{Code: f.Error.Code, Status: f.ErrorStatus(), Description: desc})
+}
+
+// markInjected records in a request's audit event the delays it served.
+func markInjected(r *http.Request, ev *audit.Event) {
+	if fired, _ := r.Context().Value(faultsKey{}).([]*activeFault); len(fired) > 0 {
+		addInjected(ev, fired)
+	}
+}
+
+// addInjected marks an event as injected and lists, under details.faults,
+// the faults with what each injected.
+func addInjected(ev *audit.Event, fired []*activeFault) {
+	ev.Injected = true
+	if ev.Details == nil {
+		ev.Details = map[string]any{}
+	}
+	list, _ := ev.Details["faults"].([]any)
+	for _, f := range fired {
+		list = append(list, faultDoc(f.Fault))
+	}
+	ev.Details["faults"] = list
+}
+
+// faultDoc is a fault as a generic document, keyed as in the configuration.
+func faultDoc(f policy.Fault) map[string]any {
+	var m map[string]any
+	if b, err := json.Marshal(f); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// signIDJAG signs an ID-JAG, or, when an id_jag fault matches the exchange
+// (its client, user and server as ev records them), a deliberately broken
+// one in its place.
+func (s *Server) signIDJAG(signer jose.Signer, claims idJAGClaims, ev *audit.Event) (string, error) {
+	jag, err := jwt.Signed(signer).Claims(claims).Serialize()
+	faults := s.faults.list()
+	if err != nil || len(faults) == 0 {
+		return jag, err
+	}
+	req := policy.FaultRequest{GrantType: grantTokenExchange, Client: ev.ClientID, User: ev.User, Server: ev.Server}
+	for _, f := range faults {
+		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
+			continue
+		}
+		broken, err := s.breakIDJAG(jag, claims, f.IDJAG)
+		if err != nil {
+			return "", err
+		}
+		addInjected(ev, []*activeFault{f})
+		ev.Reason += "; injected fault " + f.ID + ": " + f.Describe()
+		return broken, nil
+	}
+	return jag, nil
+}
+
+// Values the broken ID-JAGs carry.
+const (
+	faultKID      = "xaa-idp-fault-unknown-kid"
+	faultResource = "https://wrong-resource.invalid/mcp"
+	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
+)
+
+// breakIDJAG returns a variant of the signed ID-JAG good that fails one
+// check of the authorization server (see policy.FaultIDJAGKinds).
+func (s *Server) breakIDJAG(good string, claims idJAGClaims, kind string) (string, error) {
+	if kind == policy.FaultBadSignature {
+		parts := strings.Split(good, ".")
+		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+		if err != nil || len(sig) == 0 {
+			return "", fmt.Errorf("idp: fault %s: %v", kind, err)
+		}
+		sig[0] ^= 0xff
+		parts[len(parts)-1] = base64.RawURLEncoding.EncodeToString(sig)
+		return strings.Join(parts, "."), nil
+	}
+	tok, err := jwt.ParseSigned(good, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+	if err != nil {
+		return "", err
+	}
+	hdr := tok.Headers[0]
+	key := s.keys.lookup(hdr.KeyID, hdr.Algorithm)
+	if key == nil {
+		return "", fmt.Errorf("idp: fault %s: no signing key %q", kind, hdr.KeyID)
+	}
+	var m map[string]any
+	if b, err := json.Marshal(claims); err != nil {
+		return "", err
+	} else if err := json.Unmarshal(b, &m); err != nil {
+		return "", err
+	}
+	kid, typ := hdr.KeyID, idJAGType
+	lifetime := claims.Expiry - claims.IssuedAt
+	offset := int64(faultOffset / time.Second)
+	switch kind {
+	case policy.FaultWrongTyp:
+		typ = "JWT"
+	case policy.FaultWrongAud:
+		// The classic mix-up: the MCP server's URL where its
+		// authorization server's issuer belongs.
+		m["aud"] = claims.Resource
+		if claims.Resource == "" {
+			m["aud"] = claims.Audience + "/wrong-audience"
+		}
+	case policy.FaultExpired:
+		m["exp"] = claims.IssuedAt - offset
+		m["iat"] = claims.IssuedAt - offset - lifetime
+	case policy.FaultNotYetValid:
+		m["nbf"] = claims.IssuedAt + offset
+		m["exp"] = claims.IssuedAt + offset + lifetime
+	case policy.FaultUnknownKID:
+		kid = faultKID
+	case policy.FaultMissingClientID:
+		delete(m, "client_id")
+	case policy.FaultWrongResource:
+		m["resource"] = faultResource
+	default:
+		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
+	}
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: key.alg, Key: jose.JSONWebKey{Key: key.priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		return "", err
+	}
+	return jwt.Signed(signer).Claims(m).Serialize()
+}

@@ -1,0 +1,111 @@
+package idp
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/crypto"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// restampThreshold is how far the IdP's clock may be from the wall clock
+// before a token response of zitadel's is re-stamped.
+const restampThreshold = time.Second
+
+// restampTokenResponse puts the IdP's clock into a code or refresh grant
+// answer that zitadel built: the ID token's iat and exp, and expires_in.
+//
+// zitadel reads time.Now itself for both (op.CreateIDToken,
+// oidc.NewIDTokenClaims, op.CreateAccessToken) and has no clock option, so
+// under a set or frozen Clock its ID token would carry the wall-clock time
+// while everything else follows the Clock. delegateGrant already holds the
+// answer back until its audit event is durable; this rewrites it in the
+// same place, and only when the clock is off the wall clock (the common
+// case costs nothing). The ID token is re-signed with the key zitadel
+// signed it with. Every other claim stays as zitadel made it: auth_time
+// already comes from our session, and at_hash and c_hash do not depend on
+// time. The alternatives were worse: a forked or patched zitadel, or
+// signing ID tokens ourselves and losing op's claim assembly.
+func (s *Server) restampTokenResponse(rec *heldResponse) error {
+	now := s.now()
+	if now.Sub(time.Now()).Abs() < restampThreshold {
+		return nil
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil {
+		return err
+	}
+	if raw, ok := body["id_token"]; ok {
+		var idToken string
+		if err := json.Unmarshal(raw, &idToken); err != nil {
+			return err
+		}
+		restamped, err := s.restampIDToken(idToken, now)
+		if err != nil {
+			return err
+		}
+		body["id_token"], _ = json.Marshal(restamped)
+	}
+	if raw, ok := body["access_token"]; ok {
+		var tok string
+		if err := json.Unmarshal(raw, &tok); err == nil {
+			if at := s.accessTokenFor(tok); at != nil {
+				body["expires_in"], _ = json.Marshal(max(int64(at.Expiry.Sub(now)/time.Second), 0))
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := json.NewEncoder(&out).Encode(body); err != nil {
+		return err
+	}
+	rec.body = out
+	rec.header.Del("Content-Length")
+	return nil
+}
+
+// restampIDToken sets iat to now and exp to now plus the ID token lifetime
+// and signs the token again with the key that signed it.
+func (s *Server) restampIDToken(raw string, now time.Time) (string, error) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", errors.New("the ID token is not a compact JWS")
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	if err := decodeSegment(parts[0], &hdr); err != nil {
+		return "", err
+	}
+	var claims map[string]any
+	if err := decodeSegment(parts[1], &claims); err != nil {
+		return "", err
+	}
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(s.Config().Lifetimes.IDToken.D()).Unix()
+	key := s.keys.lookup(hdr.Kid, hdr.Alg)
+	if key == nil {
+		return "", errors.New("the ID token's key is no longer published")
+	}
+	signer, err := op.SignerFromKey(key)
+	if err != nil {
+		return "", err
+	}
+	return crypto.Sign(claims, signer)
+}
+
+// decodeSegment decodes one base64url JSON segment of a JWS, keeping
+// numbers as written.
+func decodeSegment(seg string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}

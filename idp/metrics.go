@@ -1,0 +1,163 @@
+package idp
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// metrics are the IdP's Prometheus metrics, served at /metrics. Each
+// Server has its own registry, so that several IdPs in one test process
+// count apart and nothing is registered globally.
+//
+// The decision counters are driven by the audit events (auditRecorder):
+// every login, grant and exchange is audited exactly once, so the counts
+// match the audit log and no handler needs its own bookkeeping.
+type metrics struct {
+	registry     *prometheus.Registry
+	logins       *prometheus.CounterVec
+	grants       *prometheus.CounterVec
+	exchanges    *prometheus.CounterVec
+	keyRotations prometheus.Counter
+	tokenLatency *prometheus.HistogramVec
+	auditLatency prometheus.Histogram
+	auditErrors  prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xaa_idp_logins_total",
+			Help: "Password logins at the login page, by outcome (allowed, denied).",
+		}, []string{"outcome"}),
+		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xaa_idp_token_grants_total",
+			Help: "Audited token endpoint requests, by grant type and outcome (allowed, denied, error).",
+		}, []string{"grant_type", "outcome"}),
+		exchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xaa_idp_token_exchanges_total",
+			Help: "Token exchanges for ID-JAGs, by outcome, OAuth error code and MCP server id (empty when unknown).",
+		}, []string{"outcome", "error", "server"}),
+		keyRotations: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "xaa_idp_key_rotations_total",
+			Help: "Signing keys replaced by a rotation.",
+		}),
+		tokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "xaa_idp_token_request_duration_seconds",
+			Help:    "Time to answer a token endpoint request, audit write included, by grant type.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"grant_type"}),
+		auditLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "xaa_idp_audit_append_duration_seconds",
+			Help:    "Time for an audit event to become durable (fsync included when the log has a file).",
+			Buckets: []float64{.00001, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "xaa_idp_audit_append_errors_total",
+			Help: "Audit events that could not be written (their tokens were withheld).",
+		}),
+	}
+	m.registry.MustRegister(m.logins, m.grants, m.exchanges, m.keyRotations, m.tokenLatency,
+		m.auditLatency, m.auditErrors,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// count updates the decision counters from one durable audit event.
+func (m *metrics) count(ev audit.Event) {
+	switch ev.Type {
+	case audit.TypeLogin:
+		m.logins.WithLabelValues(ev.Outcome).Inc()
+	case audit.TypeToken:
+		m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
+	case audit.TypeTokenExchange:
+		m.grants.WithLabelValues(grantTokenExchange, ev.Outcome).Inc()
+		m.exchanges.WithLabelValues(ev.Outcome, ev.Error, ev.Server).Inc()
+	case audit.TypeKeyRotation:
+		m.keyRotations.Inc()
+	}
+}
+
+// timeTokenEndpoint observes the token endpoint's latency by grant type.
+// The label is read after the handler parsed the form; grant types that
+// are not served share "other", so a client cannot grow the label set.
+func (m *metrics) timeTokenEndpoint(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		next.ServeHTTP(w, r)
+		grant := "other"
+		if r.PostForm != nil {
+			switch g := r.PostForm.Get("grant_type"); g {
+			case grantAuthorizationCd, grantRefreshToken, grantTokenExchange:
+				grant = g
+			}
+		}
+		m.tokenLatency.WithLabelValues(grant).Observe(time.Since(start).Seconds())
+	})
+}
+
+// auditRecorder is the IdP's door to the audit log: it stamps events with
+// the IdP's clock, times the append, counts the decision, and logs it
+// (audit events never hold tokens, so neither do these log lines).
+type auditRecorder struct {
+	*audit.Log
+	now     func() time.Time
+	metrics *metrics
+	logger  *slog.Logger // nil: audit events are not logged
+}
+
+// Append records ev like audit.Log.Append does.
+func (a *auditRecorder) Append(ev audit.Event) (audit.Event, error) {
+	if ev.Time.IsZero() {
+		ev.Time = a.now()
+	}
+	start := time.Now()
+	out, err := a.Log.Append(ev)
+	a.metrics.auditLatency.Observe(time.Since(start).Seconds())
+	if err != nil {
+		a.metrics.auditErrors.Inc()
+		return out, err
+	}
+	a.metrics.count(out)
+	a.logEvent(out)
+	return out, nil
+}
+
+func (a *auditRecorder) logEvent(ev audit.Event) {
+	logger := a.logger
+	if logger == nil {
+		return
+	}
+	ctx := context.Background()
+	if !logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("type", ev.Type), slog.String("outcome", ev.Outcome)}
+	for _, f := range []struct{ k, v string }{
+		{"id", ev.ID}, {"error", ev.Error}, {"user", ev.User}, {"client_id", ev.ClientID},
+		{"server", ev.Server}, {"grant_type", ev.GrantType}, {"scope_granted", ev.ScopeGranted},
+		{"rule", ev.Rule}, {"reason", ev.Reason}, {"jti", ev.JTI}, {"admin", ev.Admin},
+	} {
+		if f.v != "" {
+			attrs = append(attrs, slog.String(f.k, f.v))
+		}
+	}
+	if ev.Injected {
+		attrs = append(attrs, slog.Bool("injected", true))
+	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}

@@ -1,0 +1,104 @@
+package idp_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// scrape reads /metrics as a Prometheus scraper would and returns each
+// sample by its series, e.g. `xaa_idp_logins_total{outcome="allowed"}`.
+func scrape(t *testing.T, issuer string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(issuer + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %s, Content-Type %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	samples := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample line %q", line)
+		}
+		samples[line[:i]] = v
+	}
+	return samples
+}
+
+func TestMetrics_CountLoginsGrantsAndExchanges(t *testing.T) {
+	f := startOpsFixture(t, idp.NewClock(nil))
+	alice := f.loginAlice(t)
+	f.loginAlice(t)
+	if _, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+		Issuer: f.URL, ClientID: "mcp-client", ClientSecret: "s1", Username: "alice", Password: "wrong",
+	}); err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+	bob := f.login(t, "mcp-client", "s1", "bob", "bob-pw")
+
+	f.idJAG(t, alice.IDToken())
+	f.idJAG(t, alice.IDToken())
+	f.idJAG(t, alice.IDToken())
+	if resp, body := f.exchangeIDToken(t, bob.IDToken()); resp.StatusCode != http.StatusBadRequest || body["error"] != "access_denied" {
+		t.Fatalf("bob's exchange: HTTP %d %v, want access_denied", resp.StatusCode, body)
+	}
+	if resp, _ := f.exchangeIDToken(t, "not-a-token"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("garbage subject token: HTTP %d, want 400", resp.StatusCode)
+	}
+	if _, err := f.RotateKeys("alice"); err != nil {
+		t.Fatal(err)
+	}
+
+	got := scrape(t, f.URL)
+	want := map[string]float64{
+		`xaa_idp_logins_total{outcome="allowed"}`:                                                                    3,
+		`xaa_idp_logins_total{outcome="denied"}`:                                                                     1,
+		`xaa_idp_token_grants_total{grant_type="authorization_code",outcome="allowed"}`:                              3,
+		`xaa_idp_token_grants_total{grant_type="urn:ietf:params:oauth:grant-type:token-exchange",outcome="allowed"}`: 3,
+		`xaa_idp_token_grants_total{grant_type="urn:ietf:params:oauth:grant-type:token-exchange",outcome="denied"}`:  1,
+		`xaa_idp_token_grants_total{grant_type="urn:ietf:params:oauth:grant-type:token-exchange",outcome="error"}`:   1,
+		`xaa_idp_token_exchanges_total{error="",outcome="allowed",server="tracker"}`:                                 3,
+		`xaa_idp_token_exchanges_total{error="access_denied",outcome="denied",server="tracker"}`:                     1,
+		`xaa_idp_token_exchanges_total{error="invalid_request",outcome="error",server=""}`:                           1,
+		`xaa_idp_token_request_duration_seconds_count{grant_type="authorization_code"}`:                              3,
+		`xaa_idp_token_request_duration_seconds_count{grant_type="urn:ietf:params:oauth:grant-type:token-exchange"}`: 5,
+		`xaa_idp_key_rotations_total`: 2,
+		// 4 logins, 3 code grants, 5 exchanges, 2 key rotations.
+		`xaa_idp_audit_append_duration_seconds_count`: 14,
+		`xaa_idp_audit_append_errors_total`:           0,
+	}
+	for series, n := range want {
+		if got[series] != n {
+			t.Errorf("%s = %v, want %v", series, got[series], n)
+		}
+	}
+	if got["go_goroutines"] == 0 {
+		t.Error("the Go runtime collector is missing")
+	}
+}
+
+func TestMetrics_EachServerCountsApart(t *testing.T) {
+	a := startOpsFixture(t, idp.NewClock(nil))
+	b := startOpsFixture(t, idp.NewClock(nil))
+	a.loginAlice(t)
+	if n := scrape(t, b.URL)[`xaa_idp_logins_total{outcome="allowed"}`]; n != 0 {
+		t.Errorf("a login at one IdP shows %v logins at another", n)
+	}
+}

@@ -1,0 +1,263 @@
+package idp
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// Key rotation (zitadel-notes.md section 1): a rotation makes a new key
+// current for each algorithm in use, so that new ID tokens and ID-JAGs are
+// signed with it at once, and keeps the old public key in JWKS for the
+// longest token lifetime, so that every token signed before the rotation
+// verifies until it expires. The old key then retires, by the IdP's clock.
+//
+// A verifier that caches JWKS learns the new key by refetching on an
+// unknown kid (OIDC Core section 10.1.1; rp.NewRemoteKeySet and
+// resource.AuthServer do) and at the latest when its copy is older than the
+// JWKS max-age (jwksMaxAge); it never loses a key it still needs, because
+// the old key stays published for longer than any token signed with it
+// lives.
+
+// KeyRotation reports one key that [Server.RotateKeys] replaced.
+type KeyRotation struct {
+	Alg    string   `json:"alg"`
+	Use    []string `json:"use"` // "id_token", "id_jag": what the key signed
+	OldKID string   `json:"old_kid"`
+	NewKID string   `json:"new_kid"`
+	// RetireAt is when the old key leaves JWKS, on the IdP's clock.
+	RetireAt time.Time `json:"retire_at"`
+}
+
+// KeyInfo describes one published signing key.
+type KeyInfo struct {
+	KID string `json:"kid"`
+	Alg string `json:"alg"`
+	// Status is "current" (it signs) or "previous" (it only verifies,
+	// until RetireAt).
+	Status   string     `json:"status"`
+	Use      []string   `json:"use,omitempty"` // what a current key signs
+	RetireAt *time.Time `json:"retire_at,omitempty"`
+}
+
+// KeyOverlap is how long a key replaced by a rotation stays in JWKS: the
+// longest lifetime of a token it may have signed (ID token, access token,
+// ID-JAG), plus the clock skew verifiers allow on exp.
+func (s *Server) KeyOverlap() time.Duration {
+	l := s.Config().Lifetimes
+	return max(l.IDToken.D(), l.AccessToken.D(), l.IDJAG.D()) + subjectSkew
+}
+
+// RotateKeys replaces the signing key of each algorithm in use with a new
+// one and records a key_rotation event per key, naming admin. With a state
+// directory the new keys, and the old ones until they retire, are written
+// there before they are used.
+func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
+	rotations, err := s.keys.rotate(s.KeyOverlap())
+	if err != nil {
+		return nil, fmt.Errorf("idp: key rotation: %w", err)
+	}
+	for _, rot := range rotations {
+		ev := audit.Event{
+			Type:    audit.TypeKeyRotation,
+			Outcome: audit.Allowed,
+			Admin:   admin,
+			Reason: fmt.Sprintf("%s key %s replaced by %s; the old key stays in JWKS until %s",
+				rot.Alg, rot.OldKID, rot.NewKID, rot.RetireAt.UTC().Format(time.RFC3339)),
+			Details: map[string]any{
+				"alg": rot.Alg, "use": rot.Use, "old_kid": rot.OldKID, "new_kid": rot.NewKID,
+				"retire_at": rot.RetireAt.UTC().Format(time.RFC3339),
+			},
+		}
+		if _, aerr := s.audit.Append(ev); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+	}
+	if err != nil {
+		return rotations, fmt.Errorf("idp: keys rotated, but the audit log could not be written: %w", err)
+	}
+	return rotations, nil
+}
+
+// Keys lists the published signing keys, current ones first.
+func (s *Server) Keys() []KeyInfo {
+	r := s.keys
+	r.wait()
+	now := r.now()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []KeyInfo
+	uses := func(k *signingKey) []string {
+		var u []string
+		if k == r.idToken {
+			u = append(u, "id_token")
+		}
+		if k == r.idJAG {
+			u = append(u, "id_jag")
+		}
+		return u
+	}
+	out = append(out, KeyInfo{KID: r.idToken.id, Alg: string(r.idToken.alg), Status: "current", Use: uses(r.idToken)})
+	if r.idJAG != r.idToken {
+		out = append(out, KeyInfo{KID: r.idJAG.id, Alg: string(r.idJAG.alg), Status: "current", Use: uses(r.idJAG)})
+	}
+	for _, p := range r.previous {
+		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
+			at := p.retireAt.UTC()
+			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", RetireAt: &at})
+		}
+	}
+	return out
+}
+
+// rotate generates the new keys outside the lock (an RSA key takes tens of
+// milliseconds), persists them, then swaps them in.
+func (r *keyRing) rotate(overlap time.Duration) ([]KeyRotation, error) {
+	r.wait()
+	r.rotateMu.Lock()
+	defer r.rotateMu.Unlock()
+
+	r.mu.RLock()
+	oldIDToken, oldIDJAG := r.idToken, r.idJAG
+	previous := slices.Clone(r.previous)
+	r.mu.RUnlock()
+
+	now := r.now()
+	retireAt := now.Add(overlap)
+	// Keys already retired are dropped; the ones just replaced join.
+	previous = slices.DeleteFunc(previous, func(p previousKey) bool {
+		return !now.Before(p.retireAt) || p.key.id == oldIDToken.id || p.key.id == oldIDJAG.id
+	})
+	var rotations []KeyRotation
+	replaced := map[*signingKey]*signingKey{}
+	for _, old := range []*signingKey{oldIDToken, oldIDJAG} {
+		if _, done := replaced[old]; done {
+			continue
+		}
+		s, err := generateKey(string(old.alg))
+		if err != nil {
+			return nil, err
+		}
+		k, err := newSigningKey(string(old.alg), s)
+		if err != nil {
+			return nil, err
+		}
+		replaced[old] = k
+		previous = append(previous, previousKey{key: old, retireAt: retireAt})
+		rot := KeyRotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
+		if old == oldIDToken {
+			rot.Use = append(rot.Use, "id_token")
+		}
+		if old == oldIDJAG {
+			rot.Use = append(rot.Use, "id_jag")
+		}
+		rotations = append(rotations, rot)
+	}
+	if r.stateDir != "" {
+		// The previous keys first: a crash before the new current keys are
+		// written leaves the old key current and also listed as previous,
+		// which published() tolerates; the other order could lose a key
+		// that live tokens need.
+		if err := writePreviousKeys(r.stateDir, previous); err != nil {
+			return nil, err
+		}
+		for _, k := range replaced {
+			if err := writePrivateKey(currentKeyPath(r.stateDir, string(k.alg)), k.priv); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.mu.Lock()
+	r.idToken, r.idJAG, r.previous = replaced[oldIDToken], replaced[oldIDJAG], previous
+	r.mu.Unlock()
+	return rotations, nil
+}
+
+// previousKeysFile holds, under the state directory, the keys a rotation
+// replaced, with their retirement times.
+const previousKeysFile = "previous.json"
+
+type previousKeyRecord struct {
+	KID      string    `json:"kid"`
+	Alg      string    `json:"alg"`
+	RetireAt time.Time `json:"retire_at"`
+	PEM      string    `json:"pem"` // PKCS #8 private key
+}
+
+func writePreviousKeys(stateDir string, keys []previousKey) error {
+	recs := []previousKeyRecord{}
+	for _, p := range keys {
+		der, err := x509.MarshalPKCS8PrivateKey(p.key.priv)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, previousKeyRecord{
+			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(),
+			PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		})
+	}
+	data, err := json.MarshalIndent(map[string]any{"keys": recs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(stateDir, "keys")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, previousKeysFile), append(data, '\n'), 0o600)
+}
+
+// readPreviousKeys loads the previous keys not yet retired at now.
+func readPreviousKeys(stateDir string, now time.Time) ([]previousKey, error) {
+	path := filepath.Join(stateDir, "keys", previousKeysFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Keys []previousKeyRecord `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	var out []previousKey
+	for _, rec := range doc.Keys {
+		if !now.Before(rec.RetireAt) {
+			continue
+		}
+		block, _ := pem.Decode([]byte(rec.PEM))
+		if block == nil {
+			return nil, fmt.Errorf("%s: key %s: no PEM block", path, rec.KID)
+		}
+		priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: key %s: %v", path, rec.KID, err)
+		}
+		k, err := signerKey(rec.Alg, priv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: key %s: %v", path, rec.KID, err)
+		}
+		out = append(out, previousKey{key: k, retireAt: rec.RetireAt})
+	}
+	return out, nil
+}
+
+func signerKey(alg string, priv any) (*signingKey, error) {
+	s, ok := priv.(crypto.Signer)
+	if !ok || !algFits(alg, s) {
+		return nil, fmt.Errorf("the key does not fit %s", alg)
+	}
+	return newSigningKey(alg, s)
+}

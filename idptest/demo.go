@@ -1,0 +1,130 @@
+package idptest
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/resource"
+)
+
+// DemoServer is one MCP server that StartDemoServers serves.
+type DemoServer struct {
+	ID   string // the MCP server's id in the configuration
+	Name string
+	// AuthServer is its authorization server's issuer: the audience of
+	// its ID-JAGs, where the JWT bearer grant is sent.
+	AuthServer string
+	// URL is its MCP endpoint (streamable HTTP): the resource of its
+	// ID-JAGs.
+	URL string
+}
+
+// StartDemoServers serves, for every MCP server of the configuration, its
+// authorization server (trusting this IdP, accepting ID-JAGs by the JWT
+// bearer grant) and the demo MCP server behind it (tools whoami, and a few
+// per theme), each on a free loopback port, and returns them by id. The
+// configuration's issuers and resources are moved to those ports (in a
+// SetConfig too), so that the IdP issues ID-JAGs they accept. Each client
+// the MCP server lists is registered at its authorization server under its
+// client_id there, with its secret at the IdP.
+func (s *Server) StartDemoServers() map[string]DemoServer {
+	s.t.Helper()
+	if s.origins != nil {
+		s.t.Fatalf("idptest: StartDemoServers was called twice")
+	}
+	cfg := s.Config()
+	origins := map[string]string{}
+	listeners := map[string]net.Listener{}
+	listen := func(raw string) {
+		o := origin(raw)
+		if _, done := origins[o]; done || o == "" {
+			return
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.t.Fatalf("idptest: StartDemoServers: %v", err)
+		}
+		origins[o] = "http://" + ln.Addr().String()
+		listeners[ln.Addr().String()] = ln
+	}
+	for _, srv := range cfg.MCPServers {
+		listen(srv.Issuer)
+		for _, r := range srv.Resources {
+			listen(r)
+		}
+	}
+	closeAll := func() {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+	}
+	s.origins = origins
+	moved, err := revalidate(moveServers(cfg, origins))
+	if err != nil {
+		closeAll()
+		s.t.Fatalf("idptest: StartDemoServers: the configuration has problems once its MCP servers are moved to loopback ports:\n%v", err)
+	}
+	s.idp.SetConfig(moved)
+	stack, err := resource.DemoStack(moved, s.Issuer(), s.Issuer()+"/keys")
+	if err != nil {
+		closeAll()
+		s.t.Fatalf("idptest: StartDemoServers: %v", err)
+	}
+	out := map[string]DemoServer{}
+	for _, svc := range stack {
+		ln := listeners[svc.Addr]
+		delete(listeners, svc.Addr)
+		hs := &http.Server{Handler: svc.Handler}
+		go func() { _ = hs.Serve(ln) }()
+		s.t.Cleanup(func() { hs.Close() })
+		d := out[svc.Server]
+		d.ID = svc.Server
+		if svc.Role == "MCP server" {
+			d.URL = svc.URL
+		} else {
+			d.AuthServer = svc.URL
+		}
+		if m := moved.Server(svc.Server); m != nil {
+			d.Name = m.Name
+		}
+		out[svc.Server] = d
+	}
+	closeAll() // those of resources no demo server serves
+	return out
+}
+
+// origin returns the scheme and host of a URL ("http://127.0.0.1:8101"),
+// or "" when it has none.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// moveServers returns a copy of cfg whose MCP servers' issuers and
+// resources have their origins replaced as origins maps them.
+func moveServers(cfg *policy.Config, origins map[string]string) *policy.Config {
+	move := func(raw string) string {
+		o := origin(raw)
+		if to, ok := origins[o]; ok && o != "" {
+			return to + strings.TrimPrefix(raw, o)
+		}
+		return raw
+	}
+	cp := *cfg
+	cp.MCPServers = make([]policy.MCPServer, len(cfg.MCPServers))
+	for i, srv := range cfg.MCPServers {
+		srv.Issuer = move(srv.Issuer)
+		srv.Resources = append([]string(nil), srv.Resources...)
+		for j := range srv.Resources {
+			srv.Resources[j] = move(srv.Resources[j])
+		}
+		cp.MCPServers[i] = srv
+	}
+	return &cp
+}

@@ -1,0 +1,171 @@
+package idptest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Tokens is the result of a login: the tokens the IdP issued to a client
+// for a user.
+type Tokens struct {
+	ClientID     string // the client the user logged in through
+	IDToken      string
+	AccessToken  string
+	RefreshToken string
+}
+
+// requestTimeout bounds each login and exchange, so that a hung IdP (or a
+// delay fault) fails the test instead of stalling it.
+const requestTimeout = 30 * time.Second
+
+// Login logs the user in (authorization code with PKCE, through the login
+// form, as a browser would) with the password from the configuration,
+// through the first client that may use token exchange, a confidential one
+// if there is one (mcp-client in the demo configuration). A refused login
+// fails the test.
+func (s *Server) Login(user string) Tokens {
+	s.t.Helper()
+	c := pickClient(s.Config(), nil)
+	if c == nil {
+		s.t.Fatalf("idptest: Login: no client in the configuration can log users in (one with redirect_uris and a client_secret, or a public one)")
+	}
+	return s.LoginVia(c.ClientID, user)
+}
+
+// LoginVia logs the user in through the named client. A refused login fails
+// the test.
+func (s *Server) LoginVia(clientID, user string) Tokens {
+	s.t.Helper()
+	tok, err := s.TryLogin(clientID, user)
+	if err != nil {
+		s.t.Fatalf("idptest: login as %s through %s: %v", user, clientID, err)
+	}
+	return tok
+}
+
+// TryLogin is LoginVia for tests that expect a refusal: it returns the
+// error (an *idpclient.Error for an OAuth error answer).
+func (s *Server) TryLogin(clientID, user string) (Tokens, error) {
+	cfg := s.Config()
+	c := cfg.Client(clientID)
+	if c == nil {
+		return Tokens{}, fmt.Errorf("unknown client %q", clientID)
+	}
+	u := cfg.User(user)
+	if u == nil {
+		return Tokens{}, fmt.Errorf("unknown user %q", user)
+	}
+	if u.Password == "" {
+		return Tokens{}, fmt.Errorf("user %s has only a password_bcrypt, so idptest cannot log them in; give them a password", user)
+	}
+	o := idpclient.LoginOptions{
+		Issuer: s.Issuer(), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		Username: u.Username, Password: u.Password,
+	}
+	if len(c.RedirectURIs) > 0 {
+		o.RedirectURI = c.RedirectURIs[0]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	tok, err := idpclient.Login(ctx, o)
+	if err != nil {
+		return Tokens{}, err
+	}
+	at, _ := tok["access_token"].(string)
+	return Tokens{ClientID: c.ClientID, IDToken: tok.IDToken(), AccessToken: at, RefreshToken: tok.RefreshToken()}, nil
+}
+
+// IDJAG logs the user in through a client that the MCP server (by its id
+// in the configuration) lists, a confidential one if there is one, and
+// exchanges the ID token for an ID-JAG for that server with the scopes
+// (none: every scope the policy allows). A refusal fails the test.
+func (s *Server) IDJAG(user, server string, scopes ...string) string {
+	s.t.Helper()
+	jag, err := s.TryIDJAG(user, server, scopes...)
+	if err != nil {
+		s.t.Fatalf("idptest: ID-JAG for %s at %s: %v", user, server, err)
+	}
+	return jag
+}
+
+// TryIDJAG is IDJAG for tests that expect a refusal: it returns the error,
+// an *idpclient.Error for an OAuth error answer.
+func (s *Server) TryIDJAG(user, server string, scopes ...string) (string, error) {
+	srv := s.Config().Server(server)
+	if srv == nil {
+		return "", fmt.Errorf("unknown MCP server %q", server)
+	}
+	c := pickClient(s.Config(), srv)
+	if c == nil {
+		return "", fmt.Errorf("MCP server %s lists no client that can log users in and use token exchange", server)
+	}
+	tok, err := s.TryLogin(c.ClientID, user)
+	if err != nil {
+		return "", err
+	}
+	return s.Exchange(tok, server, scopes...)
+}
+
+// Exchange exchanges the ID token of an earlier login for an ID-JAG for
+// the MCP server (by its id), through the client of the login: the way to
+// test what happens to a login as the clock moves or the configuration
+// changes. The error is an *idpclient.Error for an OAuth error answer.
+func (s *Server) Exchange(tok Tokens, server string, scopes ...string) (string, error) {
+	cfg := s.Config()
+	srv := cfg.Server(server)
+	if srv == nil {
+		return "", fmt.Errorf("unknown MCP server %q", server)
+	}
+	c := cfg.Client(tok.ClientID)
+	if c == nil {
+		return "", fmt.Errorf("unknown client %q", tok.ClientID)
+	}
+	o := idpclient.ExchangeOptions{
+		Issuer: s.Issuer(), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		SubjectToken: tok.IDToken, Audience: srv.Issuer, Scopes: scopes,
+	}
+	if len(srv.Resources) > 0 {
+		o.Resource = srv.Resources[0]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	res, err := idpclient.Exchange(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	jag, _ := res["access_token"].(string)
+	return jag, nil
+}
+
+// pickClient chooses the client idptest logs in through: one that can log
+// users in (redirect URIs; a secret or none, since idptest cannot sign
+// private_key_jwt assertions) and may use token exchange, listed by the
+// MCP server when one is given; the first confidential one in the
+// configuration, else the first public one.
+func pickClient(cfg *policy.Config, srv *policy.MCPServer) *policy.Client {
+	var candidates []*policy.Client
+	for i := range cfg.Clients {
+		c := &cfg.Clients[i]
+		if len(c.RedirectURIs) == 0 || !c.TokenExchange || (c.ClientSecret == "" && !c.Public()) {
+			continue
+		}
+		if srv != nil {
+			if _, listed := srv.Clients[c.ClientID]; !listed {
+				continue
+			}
+		}
+		candidates = append(candidates, c)
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		return candidates[i].ClientSecret != "" && candidates[j].ClientSecret == ""
+	})
+	if len(candidates) == 0 {
+		return nil
+	}
+	return candidates[0]
+}

@@ -1,0 +1,168 @@
+package policy_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+func demoConfig(t testing.TB) *policy.Config {
+	t.Helper()
+	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestFault_MatchesWhatItNames(t *testing.T) {
+	exchange := policy.FaultRequest{GrantType: "urn:ietf:params:oauth:grant-type:token-exchange", Client: "mcp-client", User: "alice", Server: "crm"}
+	code := policy.FaultRequest{GrantType: "authorization_code", Client: "mcp-client", User: "alice"}
+	anonymous := policy.FaultRequest{GrantType: "urn:ietf:params:oauth:grant-type:token-exchange", Server: "crm"}
+	cases := []struct {
+		name  string
+		match policy.FaultMatch
+		req   policy.FaultRequest
+		want  bool
+	}{
+		{"empty match: every request", policy.FaultMatch{}, code, true},
+		{"all four", policy.FaultMatch{Client: "mcp-client", User: "alice", Server: "crm", GrantType: "token-exchange"}, exchange, true},
+		{"the grant type's URN", policy.FaultMatch{GrantType: "urn:ietf:params:oauth:grant-type:token-exchange"}, exchange, true},
+		{"another grant type", policy.FaultMatch{GrantType: "refresh_token"}, code, false},
+		{"another user", policy.FaultMatch{User: "bob"}, exchange, false},
+		{"another server", policy.FaultMatch{Server: "wiki"}, exchange, false},
+		{"a server, for a code grant", policy.FaultMatch{Server: "crm"}, code, false},
+		{"a client, for an unauthenticated request", policy.FaultMatch{Client: "mcp-client"}, anonymous, false},
+		{"a user, for an unknown subject", policy.FaultMatch{User: "alice"}, anonymous, false},
+	}
+	for _, c := range cases {
+		f := policy.Fault{Match: c.match, HTTPStatus: 500}
+		if got := f.Matches(c.req); got != c.want {
+			t.Errorf("%s: Matches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestFault_ErrorStatusDefaults(t *testing.T) {
+	for code, want := range map[string]int{
+		"temporarily_unavailable": 503, "server_error": 500, "invalid_client": 401, "invalid_grant": 400, "custom_thing": 400,
+	} {
+		f := policy.Fault{Error: policy.FaultError{Code: code}}
+		if got := f.ErrorStatus(); got != want {
+			t.Errorf("%s: status %d, want %d", code, got, want)
+		}
+	}
+	f := policy.Fault{Error: policy.FaultError{Code: "server_error", Status: 502}}
+	if f.ErrorStatus() != 502 {
+		t.Errorf("a given status is not kept: %d", f.ErrorStatus())
+	}
+}
+
+func TestParseFaults_JSONAndYAML(t *testing.T) {
+	cfg := demoConfig(t)
+	faults, err := policy.ParseFaults([]byte(`[
+  {"match": {"client": "mcp-client", "user": "bob", "server": "crm", "grant_type": "token-exchange"},
+   "error": {"code": "temporarily_unavailable", "status": 503, "description": "maintenance"}},
+  {"delay": "300ms", "times": 2},
+  {"http_status": 502},
+  {"id": "jag", "id_jag": "wrong_aud"}
+]`), "body", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []policy.Fault{
+		{Match: policy.FaultMatch{Client: "mcp-client", User: "bob", Server: "crm", GrantType: "token-exchange"},
+			Error: policy.FaultError{Code: "temporarily_unavailable", Status: 503, Description: "maintenance"}},
+		{Delay: policy.Duration(300 * time.Millisecond), Times: 2},
+		{HTTPStatus: 502},
+		{ID: "jag", IDJAG: policy.FaultWrongAud},
+	}
+	if len(faults) != len(want) {
+		t.Fatalf("%d faults, want %d", len(faults), len(want))
+	}
+	for i := range want {
+		if faults[i] != want[i] {
+			t.Errorf("fault %d = %+v, want %+v", i, faults[i], want[i])
+		}
+	}
+	kinds := []string{}
+	for _, f := range faults {
+		kinds = append(kinds, f.Kind()+": "+f.Describe())
+	}
+	if got := strings.Join(kinds, "; "); got != "error: error temporarily_unavailable (HTTP 503); delay: a delay of 300ms; http_status: a bare HTTP 502 without a JSON body; id_jag: a broken ID-JAG (wrong_aud)" {
+		t.Errorf("kinds: %s", got)
+	}
+
+	one, err := policy.ParseFaults([]byte("match: {user: alice}\nid_jag: expired\ntimes: 1\n"), "body", cfg)
+	if err != nil || len(one) != 1 || one[0].IDJAG != "expired" || one[0].Times != 1 {
+		t.Errorf("one fault in YAML: %+v, %v", one, err)
+	}
+}
+
+func TestParseFaults_ProblemsHaveLines(t *testing.T) {
+	_, err := policy.ParseFaults([]byte("{\n\"http_status\": 404,\n\"times\": \"once\"\n}"), "body", demoConfig(t))
+	var ps policy.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	want := "body:2: fault.http_status: 404 is not a 5xx status; use 500 to 599, or error: {code: ..., status: 404} for an OAuth error answer\n" +
+		`body:3: fault.times: expected a whole number, got "once"`
+	if err.Error() != want {
+		t.Errorf("problems:\n%v\nwant:\n%s", err, want)
+	}
+	for _, body := range []string{"", "[]", "null", "42", "--- a\n--- b"} {
+		if _, err := policy.ParseFaults([]byte(body), "body", demoConfig(t)); err == nil {
+			t.Errorf("body %q parses", body)
+		}
+	}
+}
+
+func TestCheckFaults_GoBuilt(t *testing.T) {
+	cfg := demoConfig(t)
+	if err := policy.CheckFaults([]policy.Fault{{Match: policy.FaultMatch{Server: "crm"}, IDJAG: policy.FaultExpired}}, "fault", cfg); err != nil {
+		t.Errorf("a sound fault: %v", err)
+	}
+	err := policy.CheckFaults([]policy.Fault{
+		{Match: policy.FaultMatch{Server: "crn"}, Error: policy.FaultError{Code: "bad code"}},
+		{},
+	}, "fault", cfg)
+	want := `fault: faults[0].match.server: unknown MCP server "crn"; known MCP servers: tracker, wiki, design, crm; did you mean "crm"?` + "\n" +
+		`fault: faults[0].error.code: "bad code" is not an OAuth error code; an error code is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 5.2)` + "\n" +
+		`fault: faults[1]: injects nothing; give one of error: {code: ...}, delay: 2s, http_status: 500 or id_jag: wrong_aud`
+	if err == nil || err.Error() != want {
+		t.Errorf("problems:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// FuzzParseFaults: the admin API hands request bodies to ParseFaults. It
+// must not panic, and what it accepts must pass CheckFaults.
+func FuzzParseFaults(f *testing.F) {
+	for _, seed := range []string{
+		`{"error": {"code": "temporarily_unavailable"}}`,
+		`[{"delay": "1s"}, {"http_status": 500, "times": 3}]`,
+		"- {id_jag: wrong_typ, match: {server: crm}}\n",
+		`{"match": {"grant_type": "refresh_token"}, "error": {"code": "invalid_grant", "status": 400}}`,
+		`{"times": 99999999999999999999}`,
+		"&a [*a, *a]",
+	} {
+		f.Add([]byte(seed))
+	}
+	cfg := demoConfig(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		faults, err := policy.ParseFaults(data, "body", cfg)
+		if err != nil {
+			var ps policy.Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error %T %v, want Problems", err, err)
+			}
+			return
+		}
+		if err := policy.CheckFaults(faults, "fault", cfg); err != nil {
+			t.Fatalf("ParseFaults accepted what CheckFaults refuses: %v", err)
+		}
+	})
+}

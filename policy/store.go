@@ -1,0 +1,519 @@
+package policy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Store holds the running configuration and the YAML document it comes
+// from, and is the one way to change them while xaa-idp runs. An edit
+//
+//   - names the version it was based on (ifMatch), and is refused with a
+//     *StaleError when the configuration has changed since, so that two
+//     admins never silently overwrite each other;
+//   - is applied to a copy of the YAML document, keeping the comments and
+//     layout of everything it does not touch;
+//   - is validated as a whole with Parse, and refused with the Problems
+//     when it is invalid, changing nothing;
+//   - is written back to the file, when there is one, atomically (a
+//     temporary file in the same directory, fsync, rename, fsync of the
+//     directory), so that a crash leaves either the old or the new file;
+//   - and only then becomes the running configuration: the OnChange
+//     functions are called with it, in the order of the versions.
+//
+// Without a file (the embedded demo configuration), edits live in memory:
+// InMemory says so, and YAML returns the document for safekeeping.
+//
+// With a file, Watch picks up changes made by someone else (an editor, a
+// deployment): a valid file becomes the running configuration, an invalid
+// one is reported and the running configuration kept. Edits check the file
+// first, so an edit never overwrites a change on disk that was not loaded.
+//
+// A Store is safe for concurrent use; edits are serialized.
+type Store struct {
+	file string // "" when the configuration lives in memory
+	name string // the file name problems refer to
+
+	mu       sync.Mutex // held by every edit and file check, for its whole length
+	cur      atomic.Pointer[snapshot]
+	onChange []func(*Config)
+	onReload []func(Reload)
+	stamp    fileStamp // the file as last read
+	pending  string    // the file as last looked at, while it settles (see checkFileLocked)
+	bad      string    // what the last failed reload read, not reported again
+
+	statusMu   sync.Mutex
+	lastReload *Reload
+	watching   bool
+}
+
+// snapshot is one version of the configuration.
+type snapshot struct {
+	data    []byte
+	cfg     *Config
+	version string
+}
+
+func newSnapshot(data []byte, cfg *Config) *snapshot {
+	return &snapshot{data: data, cfg: cfg, version: Version(data)}
+}
+
+// Version is the version of a configuration document: a hash of its bytes,
+// used as the ETag of the admin API.
+func Version(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
+}
+
+// ServerVersion is the version of one MCP server's settings: edits of a
+// server accept it as well as the document's Version, so that an admin
+// editing one server is not stopped by changes to others.
+func ServerVersion(s *MCPServer) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "s" + hex.EncodeToString(sum[:15])
+}
+
+// OpenStore loads a configuration file into a Store that writes every edit
+// back to it. Problems in the file are returned as Problems. Temporary files
+// that an earlier process left behind when it was killed while writing are
+// removed.
+func OpenStore(file string) (*Store, error) {
+	data, fi, err := readFile(file)
+	if err != nil {
+		return nil, Problems{{File: file, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
+	}
+	cfg, err := Parse(data, file)
+	if err != nil {
+		return nil, err
+	}
+	removeTemporaries(file)
+	s := &Store{file: file, name: file, stamp: stampOf(fi)}
+	s.cur.Store(newSnapshot(data, cfg))
+	return s, nil
+}
+
+// NewStore returns a Store whose configuration, data, lives in memory only;
+// name is the file name problems refer to.
+func NewStore(data []byte, name string) (*Store, error) {
+	cfg, err := Parse(data, name)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{name: name}
+	s.cur.Store(newSnapshot(append([]byte(nil), data...), cfg))
+	return s, nil
+}
+
+// Config returns the running configuration.
+func (s *Store) Config() *Config { return s.cur.Load().cfg }
+
+// Version returns the running configuration's version.
+func (s *Store) Version() string { return s.cur.Load().version }
+
+// YAML returns the running configuration's document, as the file holds it
+// (passwords and secrets included).
+func (s *Store) YAML() []byte { return append([]byte(nil), s.cur.Load().data...) }
+
+// File returns the configuration file, or "" when the configuration lives in
+// memory.
+func (s *Store) File() string { return s.file }
+
+// Name returns the file name that problems refer to.
+func (s *Store) Name() string { return s.name }
+
+// InMemory reports whether edits live in memory only, lost at exit.
+func (s *Store) InMemory() bool { return s.file == "" }
+
+// OnChange registers f to be called with every new running configuration,
+// after an edit or a reload of the file. Calls are serialized and in the
+// order of the versions; f must not edit the Store.
+func (s *Store) OnChange(f func(*Config)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onChange = append(s.onChange, f)
+}
+
+// OnReload registers f to be called when the file, changed by someone else,
+// has been reloaded or refused. f must not edit the Store.
+func (s *Store) OnReload(f func(Reload)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onReload = append(s.onReload, f)
+}
+
+// Reload is what happened when the Store found the file changed by someone
+// else.
+type Reload struct {
+	Time time.Time
+	File string
+	// PreviousVersion was running before; Version is what the file holds,
+	// running when Err is nil.
+	PreviousVersion, Version string
+	// Err is nil when the file is the running configuration now. Otherwise
+	// the running configuration was kept, and Err says why: Problems, or
+	// why the file could not be read.
+	Err error
+}
+
+// Status is the Store's state, for the console's banner and the admin API.
+type Status struct {
+	File     string // "" when the configuration lives in memory
+	Name     string // the name problems refer to
+	InMemory bool
+	Version  string
+	Watching bool    // the file is being watched for changes
+	Reload   *Reload // the last reload or refused reload; nil before any
+}
+
+// Status returns the Store's state.
+func (s *Store) Status() Status {
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	st := Status{File: s.file, Name: s.name, InMemory: s.file == "", Version: s.Version(), Watching: s.watching}
+	if s.lastReload != nil {
+		r := *s.lastReload
+		st.Reload = &r
+	}
+	return st
+}
+
+// Change describes a successful edit, for the audit log.
+type Change struct {
+	Kind string // "user", "group", "client", "server", "server access" or "server deny"
+	Op   string // "create", "replace" or "delete"
+	Name string // the username, group name, client_id or server id
+	// Before and After are the value (User, Group, Client, MCPServer,
+	// []Access or []Deny) before and after the edit; nil when it did not
+	// exist. They include passwords and secrets.
+	Before, After any
+	// PreviousVersion and Version are the configuration's versions before
+	// and after.
+	PreviousVersion, Version string
+	// Unchanged is set when the edit made no difference: nothing was written.
+	Unchanged bool
+	// Config is the running configuration after the edit.
+	Config *Config
+}
+
+// ErrPreconditionRequired refuses an edit that does not say which version
+// it was based on.
+var ErrPreconditionRequired = errors.New("policy: an edit must name the version it is based on (If-Match)")
+
+// StaleError refuses an edit based on a version that is no longer running.
+type StaleError struct {
+	Version string // the running version
+}
+
+func (e *StaleError) Error() string {
+	return "policy: the configuration has changed since this edit's version was read; the running version is " + e.Version + ": reload, check the change, and edit again"
+}
+
+// NotFoundError refuses an edit of something that does not exist.
+type NotFoundError struct {
+	Kind, Name string // "user", "bob"
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("policy: no %s %q", e.Kind, e.Name) }
+
+// ConflictError refuses an edit while the file on disk, changed by someone
+// else, cannot be loaded: writing would overwrite their change.
+type ConflictError struct {
+	File string
+	Err  error // Problems, or why the file could not be read
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("policy: %s was changed on disk and cannot be loaded; fix it before editing here:\n%v", e.File, e.Err)
+}
+
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// UpdateServerAccess replaces the access list of the MCP server with this
+// id. ifMatch is the Version the edit is based on, the server's
+// ServerVersion, or "*" for any.
+func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string) (*Change, error) {
+	return s.updateServer(id, "server access", ifMatch, func(srv *MCPServer) (before any) {
+		before, srv.Access = srv.Access, access
+		return before
+	}, func(srv *MCPServer) any { return srv.Access })
+}
+
+// UpdateServerDeny replaces the deny list of the MCP server with this id,
+// with the same ifMatch as UpdateServerAccess.
+func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string) (*Change, error) {
+	return s.updateServer(id, "server deny", ifMatch, func(srv *MCPServer) (before any) {
+		before, srv.Deny = srv.Deny, deny
+		return before
+	}, func(srv *MCPServer) any { return srv.Deny })
+}
+
+// updateServer replaces one part of a server: change sets it on a copy and
+// returns the old value, result reads the new one.
+func (s *Store) updateServer(id, kind, ifMatch string, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
+	var before any
+	ch, err := s.commit(ifMatch, id, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+		i := serverIndex(cur, id)
+		if i < 0 {
+			return nil, &NotFoundError{Kind: "MCP server", Name: id}
+		}
+		srv := cloneServer(cur.MCPServers[i])
+		before = change(&srv)
+		if err := e.putItem(root, "mcp_servers", i, reflect.ValueOf(srv)); err != nil {
+			return nil, err
+		}
+		return &Change{Kind: kind, Op: "replace", Name: id}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ch.Before, ch.After = before, result(ch.Config.Server(id))
+	return ch, nil
+}
+
+// PutUser creates the user or replaces the user with the same username.
+// Its ifMatch is the Version the edit is based on, or "*".
+func (s *Store) PutUser(u User, ifMatch string) (*Change, error) {
+	return put(s, "user", "users", u.Username, ifMatch, "", u, usersOf, func(u *User, orig *yaml.Node) {
+		// The default sub is left implicit unless the file spelt it out.
+		if u.Sub == DefaultSub(u.Username) && (orig == nil || orig.Kind != yaml.MappingNode || pairIndex(orig, "sub") < 0) {
+			u.Sub = ""
+		}
+	})
+}
+
+// DeleteUser deletes the user; ifMatch as for PutUser.
+func (s *Store) DeleteUser(username, ifMatch string) (*Change, error) {
+	return del(s, "user", "users", username, ifMatch, "", usersOf)
+}
+
+// PutGroup creates the group or replaces the group with the same name;
+// ifMatch as for PutUser.
+func (s *Store) PutGroup(g Group, ifMatch string) (*Change, error) {
+	return put(s, "group", "groups", g.Name, ifMatch, "", g, groupsOf, nil)
+}
+
+// DeleteGroup deletes the group; ifMatch as for PutUser. A group that users
+// or servers still name cannot be deleted: the edit is refused with their
+// Problems.
+func (s *Store) DeleteGroup(name, ifMatch string) (*Change, error) {
+	return del(s, "group", "groups", name, ifMatch, "", groupsOf)
+}
+
+// PutClient creates the client or replaces the client with the same
+// client_id; ifMatch as for PutUser.
+func (s *Store) PutClient(c Client, ifMatch string) (*Change, error) {
+	return put(s, "client", "clients", c.ClientID, ifMatch, "", c, clientsOf, nil)
+}
+
+// DeleteClient deletes the client; ifMatch as for PutUser.
+func (s *Store) DeleteClient(clientID, ifMatch string) (*Change, error) {
+	return del(s, "client", "clients", clientID, ifMatch, "", clientsOf)
+}
+
+// PutServer creates the MCP server or replaces the one with the same id;
+// ifMatch as for UpdateServerAccess.
+func (s *Store) PutServer(srv MCPServer, ifMatch string) (*Change, error) {
+	return put(s, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, srv, serversOf, nil)
+}
+
+// DeleteServer deletes the MCP server; ifMatch as for UpdateServerAccess.
+func (s *Store) DeleteServer(id, ifMatch string) (*Change, error) {
+	return del(s, "server", "mcp_servers", id, ifMatch, id, serversOf)
+}
+
+// keyed is how put and del find an item in a configuration's lists.
+type keyed[T any] func(*Config) ([]T, func(*T) string)
+
+func usersOf(c *Config) ([]User, func(*User) string) {
+	return c.Users, func(u *User) string { return u.Username }
+}
+
+func groupsOf(c *Config) ([]Group, func(*Group) string) {
+	return c.Groups, func(g *Group) string { return g.Name }
+}
+
+func clientsOf(c *Config) ([]Client, func(*Client) string) {
+	return c.Clients, func(cl *Client) string { return cl.ClientID }
+}
+
+func serversOf(c *Config) ([]MCPServer, func(*MCPServer) string) {
+	return c.MCPServers, func(s *MCPServer) string { return s.ID }
+}
+
+func find[T any](c *Config, of keyed[T], name string) (int, *T) {
+	list, key := of(c)
+	for i := range list {
+		if key(&list[i]) == name {
+			return i, &list[i]
+		}
+	}
+	return -1, nil
+}
+
+func put[T any](s *Store, kind, key, name, ifMatch, server string, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
+	var before any
+	ch, err := s.commit(ifMatch, server, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+		i, old := find(cur, of, name)
+		ch := &Change{Kind: kind, Op: "create", Name: name}
+		if old != nil {
+			ch.Op, before = "replace", *old
+		}
+		if adjust != nil {
+			adjust(&v, e.item(root, key, i))
+		}
+		if err := e.putItem(root, key, i, reflect.ValueOf(v)); err != nil {
+			return nil, err
+		}
+		return ch, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, after := find(ch.Config, of, name)
+	ch.Before = before
+	if after != nil {
+		ch.After = *after
+	}
+	return ch, nil
+}
+
+func del[T any](s *Store, kind, key, name, ifMatch, server string, of keyed[T]) (*Change, error) {
+	return s.commit(ifMatch, server, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+		i, old := find(cur, of, name)
+		if old == nil {
+			return nil, &NotFoundError{Kind: kind, Name: name}
+		}
+		seq, err := e.list(root, key)
+		if err != nil {
+			return nil, err
+		}
+		seq.Content = append(seq.Content[:i:i], seq.Content[i+1:]...)
+		return &Change{Kind: kind, Op: "delete", Name: name, Before: *old}, nil
+	})
+}
+
+// item returns the node of entry i of a top-level list, or nil.
+func (e *editor) item(root *yaml.Node, key string, i int) *yaml.Node {
+	if j := pairIndex(root, key); j >= 0 && i >= 0 {
+		if seq := root.Content[j+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+			return seq.Content[i]
+		}
+	}
+	return nil
+}
+
+// putItem replaces entry i of a top-level list with v, merged into the
+// existing entry, or appends v, styled like the other entries, when i < 0.
+func (e *editor) putItem(root *yaml.Node, key string, i int, v reflect.Value) error {
+	seq, err := e.list(root, key)
+	if err != nil {
+		return err
+	}
+	if i >= 0 {
+		if i >= len(seq.Content) {
+			return fmt.Errorf("policy: %s[%d] is not in the document", key, i)
+		}
+		seq.Content[i] = e.merge(seq.Content[i], v, seq.Content)
+		return nil
+	}
+	seq.Content = append(seq.Content, e.build(v, seq.Content))
+	return nil
+}
+
+func serverIndex(c *Config, id string) int {
+	i, _ := find(c, serversOf, id)
+	return i
+}
+
+func cloneServer(s MCPServer) MCPServer {
+	s.Access = append([]Access(nil), s.Access...)
+	s.Deny = append([]Deny(nil), s.Deny...)
+	return s
+}
+
+// commit runs one edit: apply changes a copy of the document's root
+// mapping (made with e) and describes the change. The edit is based on
+// ifMatch (see UpdateServerAccess; server, when not "", is the MCP server
+// whose ServerVersion also matches).
+func (s *Store) commit(ifMatch, server string, apply func(cur *Config, e *editor, root *yaml.Node) (*Change, error)) (*Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file != "" {
+		if err := s.checkFileLocked(true); err != nil {
+			return nil, err
+		}
+	}
+	cur := s.cur.Load()
+	if err := cur.precondition(ifMatch, server); err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(cur.data, &doc); err != nil || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("policy: re-reading the running configuration: %v", err)
+	}
+	e := newEditor()
+	root := e.derive(doc.Content[0])
+	ch, err := apply(cur.cfg, e, root)
+	if err != nil {
+		return nil, err
+	}
+	data, err := reprint(cur.data, &doc, root, e)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := Parse(data, s.name)
+	if err != nil {
+		return nil, err
+	}
+	next := newSnapshot(data, cfg)
+	ch.PreviousVersion, ch.Version, ch.Config = cur.version, next.version, cfg
+	if bytes.Equal(data, cur.data) {
+		ch.Unchanged, ch.Config = true, cur.cfg
+		return ch, nil
+	}
+	if s.file != "" {
+		fi, err := writeFileAtomic(s.file, data)
+		if err != nil {
+			return nil, err
+		}
+		s.stamp = stampOf(fi)
+	}
+	s.swapLocked(next)
+	return ch, nil
+}
+
+func (sn *snapshot) precondition(ifMatch, server string) error {
+	switch {
+	case ifMatch == "":
+		return ErrPreconditionRequired
+	case ifMatch == "*" || ifMatch == sn.version:
+		return nil
+	case server != "":
+		if srv := sn.cfg.Server(server); srv != nil && ServerVersion(srv) == ifMatch {
+			return nil
+		}
+	}
+	return &StaleError{Version: sn.version}
+}
+
+// swapLocked makes next the running configuration.
+func (s *Store) swapLocked(next *snapshot) {
+	s.cur.Store(next)
+	for _, f := range s.onChange {
+		f(next.cfg)
+	}
+}

@@ -1,0 +1,191 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+)
+
+// fileStamp is what a stat says about the configuration file, to skip
+// reading it when it has not changed.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	seen time.Time // when the stamp was taken
+}
+
+func stampOf(fi fs.FileInfo) fileStamp {
+	return fileStamp{mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
+}
+
+// racyWindow: a file whose modification time was this close to when it was
+// last looked at may change again with the same size and modification time
+// (on file systems with coarse clocks), so its content is compared instead.
+// This is git's "racily clean" rule.
+const racyWindow = 2 * time.Second
+
+// unchanged reports whether fi shows the file as stamped, safely so.
+func (st fileStamp) unchanged(fi fs.FileInfo) bool {
+	return fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
+}
+
+// Watch checks the file for changes every interval (a second is plenty)
+// until stop is called; stop waits for a check in progress. A Store without
+// a file has nothing to watch.
+func (s *Store) Watch(interval time.Duration) (stop func()) {
+	if s.file == "" {
+		return func() {}
+	}
+	s.setWatching(true)
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s.CheckFile()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-exited
+			s.setWatching(false)
+		})
+	}
+}
+
+func (s *Store) setWatching(on bool) {
+	s.statusMu.Lock()
+	s.watching = on
+	s.statusMu.Unlock()
+}
+
+// CheckFile looks at the file once, as Watch does every interval: when
+// someone else changed it, and it has stayed the same since the last look,
+// a valid file becomes the running configuration and an invalid one is
+// reported (once) while the running one is kept.
+func (s *Store) CheckFile() {
+	if s.file == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.checkFileLocked(false)
+}
+
+// checkFileLocked loads the file if someone else changed it. It returns a
+// *ConflictError when the file differs from the running configuration but
+// cannot be loaded.
+//
+// A change found by the watcher (force false) is loaded once the file has
+// looked the same for two checks in a row, so that a file caught in the
+// middle of being written (editors that truncate and write, or that move
+// the old file away first) is not reported as invalid or missing. An edit
+// (force true) reads the file whatever a stat says, as it must before it
+// writes.
+func (s *Store) checkFileLocked(force bool) error {
+	fi, err := os.Stat(s.file)
+	if !force {
+		look := "error: " + fmt.Sprint(err)
+		if err == nil {
+			if s.stamp.unchanged(fi) {
+				s.pending = ""
+				return nil
+			}
+			look = fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
+		}
+		if look != s.pending {
+			s.pending = look
+			return nil
+		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && force:
+		return nil // the edit writes the running configuration back
+	case err != nil:
+		return s.refuseLocked("", err)
+	}
+	data, fi, err := readFile(s.file)
+	if err != nil {
+		return s.refuseLocked("", err)
+	}
+	s.stamp = stampOf(fi)
+	cur := s.cur.Load()
+	v := Version(data)
+	if v == cur.version {
+		if s.bad != "" {
+			// Back to what is running (an edit undone): the error is over.
+			s.bad = ""
+			s.reportLocked(Reload{PreviousVersion: v, Version: v})
+		}
+		return nil
+	}
+	cfg, err := Parse(data, s.name)
+	if err != nil {
+		return s.refuseLocked(v, err)
+	}
+	s.bad = ""
+	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
+	s.reportLocked(Reload{PreviousVersion: cur.version, Version: v})
+	return nil
+}
+
+// refuseLocked keeps the running configuration because the file (at
+// version v, "" when unreadable) cannot be loaded, reporting it the first
+// time.
+func (s *Store) refuseLocked(v string, err error) error {
+	key := v
+	if v == "" {
+		err = errors.New("cannot read the file: " + unwrapPathError(err).Error())
+		key = "error: " + err.Error()
+	}
+	if s.bad != key {
+		s.bad = key
+		s.reportLocked(Reload{PreviousVersion: s.Version(), Version: v, Err: err})
+	}
+	return &ConflictError{File: s.file, Err: err}
+}
+
+func (s *Store) reportLocked(r Reload) {
+	r.Time, r.File = time.Now(), s.file
+	s.statusMu.Lock()
+	s.lastReload = &r
+	s.statusMu.Unlock()
+	for _, f := range s.onReload {
+		f(r)
+	}
+}
+
+// readFile reads a file and the stat of what it read.
+func readFile(name string) ([]byte, fs.FileInfo, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(f)
+	return data, fi, err
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// auditPageSize is the default number of events per audit page.
+const auditPageSize = 50
+
+// auditQuery is the audit page's filter form.
+type auditQuery struct {
+	Type, User, Client, Server, Outcome string
+	Since, Until                        string // as typed: RFC 3339, a datetime-local value, or a duration back from now
+	Before                              string
+	Limit                               int
+}
+
+func parseAuditQuery(q url.Values) auditQuery {
+	a := auditQuery{
+		Type: strings.TrimSpace(q.Get("type")), User: strings.TrimSpace(q.Get("user")),
+		Client: strings.TrimSpace(q.Get("client")), Server: strings.TrimSpace(q.Get("server")),
+		Outcome: strings.TrimSpace(q.Get("outcome")), Since: strings.TrimSpace(q.Get("since")),
+		Until: strings.TrimSpace(q.Get("until")), Before: q.Get("before"), Limit: auditPageSize,
+	}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+		a.Limit = min(n, 1000)
+	}
+	return a
+}
+
+// filter turns the form into an audit.Filter; the error names the field.
+func (a auditQuery) filter(now time.Time) (audit.Filter, error) {
+	f := audit.Filter{Type: a.Type, User: a.User, Client: a.Client, Server: a.Server, Outcome: a.Outcome, Before: a.Before, Limit: a.Limit}
+	var err error
+	if f.Since, err = parseWhen(a.Since, now); err != nil {
+		return f, fmt.Errorf("from: %w", err)
+	}
+	if f.Until, err = parseWhen(a.Until, now); err != nil {
+		return f, fmt.Errorf("to: %w", err)
+	}
+	return f, nil
+}
+
+// values are the filters as a query string, without the page cursor.
+func (a auditQuery) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"type": a.Type, "user": a.User, "client": a.Client, "server": a.Server, "outcome": a.Outcome, "since": a.Since, "until": a.Until} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if a.Limit != auditPageSize {
+		v.Set("limit", strconv.Itoa(a.Limit))
+	}
+	return v
+}
+
+// parseWhen reads a time: RFC 3339, the browser's datetime-local value
+// (taken as UTC), or a duration back from now ("15m", "24h").
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h)", s)
+	}
+	return now.Add(-d), nil
+}
+
+// matches reports whether a live event passes the filter (audit.Filter's
+// own test is not exported; Before does not apply to new events).
+func matches(f audit.Filter, e audit.Event) bool {
+	eq := func(want, have string) bool { return want == "" || want == have }
+	return eq(f.Type, e.Type) && eq(f.User, e.User) && eq(f.Client, e.ClientID) && eq(f.Server, e.Server) &&
+		eq(f.Outcome, e.Outcome) && (f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
+}
+
+// eventTypes and outcomes are the filter form's choices (CONTRACT.md section 5).
+var (
+	eventTypes = []string{audit.TypeLogin, audit.TypeLogout, audit.TypeToken, audit.TypeTokenExchange, audit.TypeAdminChange, audit.TypeConfigReload, audit.TypeKeyRotation}
+	outcomes   = []string{audit.Allowed, audit.Denied, audit.Error}
+)
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := parseAuditQuery(r.URL.Query())
+	data := struct {
+		Q              auditQuery
+		Types, Results []string
+		Events         []audit.Event
+		Older, Newest  string
+		Filters        string // the query string of the filters, for export and the live tail
+	}{Q: q, Types: eventTypes, Results: outcomes}
+	f, err := q.filter(c.idp.Now())
+	if err != nil {
+		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
+		return
+	}
+	data.Events = c.idp.Audit().Query(f)
+	base := q.values()
+	data.Filters = base.Encode()
+	if len(data.Events) == q.Limit {
+		older := q.values()
+		older.Set("before", data.Events[len(data.Events)-1].ID)
+		data.Older = "/admin/audit?" + older.Encode()
+	}
+	if q.Before != "" {
+		data.Newest = "/admin/audit?" + base.Encode()
+	}
+	c.show(w, r, v, http.StatusOK, "audit.html", "Audit log", "audit", data, "", "")
+}
+
+// auditExport downloads the matching events as JSON Lines, the audit
+// file's own format.
+func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := parseAuditQuery(r.URL.Query())
+	f, err := q.filter(c.idp.Now())
+	if err != nil {
+		c.errorPage(w, r, v, http.StatusBadRequest, "Export failed", err.Error())
+		return
+	}
+	f.Limit = audit.DefaultCapacity
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
+		f.Limit = n
+	}
+	events := c.idp.Audit().Query(f)
+	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="xaa-idp-audit-%s.jsonl"`, c.idp.Now().UTC().Format("20060102T150405Z")))
+	bw := bufio.NewWriter(w)
+	// Oldest first, as in the file.
+	for i := len(events) - 1; i >= 0; i-- {
+		line, err := json.Marshal(events[i])
+		if err != nil {
+			continue
+		}
+		bw.Write(line)
+		bw.WriteByte('\n')
+	}
+	_ = bw.Flush()
+}
+
+// tailHeartbeat keeps proxies from closing an idle live tail.
+const tailHeartbeat = 25 * time.Second
+
+// auditStream is the live tail: server-sent events, one rendered table row
+// per new event that passes the filters (html/template escapes it like any
+// page).
+func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := parseAuditQuery(r.URL.Query())
+	f, err := q.filter(c.idp.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.Since = time.Time{} // the tail is about what happens from now on
+	rc := http.NewResponseController(w)
+	events, cancel := c.idp.Audit().Subscribe(256)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 3000\n: live tail\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	row := c.pages.byName["audit.html"]
+	tick := time.NewTicker(tailHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			fmt.Fprint(w, ": heartbeat\n\n")
+		case e, ok := <-events:
+			if !ok {
+				return // the audit log closed: the server is stopping
+			}
+			if !matches(f, e) {
+				continue
+			}
+			var buf bytes.Buffer
+			if err := row.ExecuteTemplate(&buf, "event-row", e); err != nil {
+				continue
+			}
+			fmt.Fprintf(w, "id: %s\nevent: audit\n", e.ID)
+			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+				fmt.Fprintf(w, "data: %s\n", line)
+			}
+			fmt.Fprint(w, "\n")
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// eventFields are an event's fields for the decoded view, in the
+// contract's order, without the empty ones.
+func eventFields(e audit.Event) [][2]string {
+	all := [][2]string{
+		{"time", e.Time.UTC().Format(time.RFC3339Nano)}, {"id", e.ID}, {"type", e.Type}, {"outcome", e.Outcome},
+		{"error", e.Error}, {"user", e.User}, {"sub", e.Sub}, {"client_id", e.ClientID}, {"server", e.Server},
+		{"audience", e.Audience}, {"resource", e.Resource}, {"scope_requested", e.ScopeRequested},
+		{"scope_granted", e.ScopeGranted}, {"rule", e.Rule}, {"reason", e.Reason}, {"jti", e.JTI},
+		{"admin", e.Admin}, {"grant_type", e.GrantType},
+	}
+	if e.Injected {
+		all = append(all, [2]string{"injected", "true"})
+	}
+	out := all[:0]
+	for _, kv := range all {
+		if kv[1] != "" {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

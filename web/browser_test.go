@@ -1,0 +1,239 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// chromiumPath is Debian's chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// chromium starts a headless chromium for one test, with a fresh profile.
+// Without chromium the test is skipped, unless CI is set: there it fails.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is missing at %s; .ci/run installs it (apt-get install -y chromium)", chromiumPath)
+		}
+		t.Skipf("skipping the real-browser test: no chromium at %s (apt-get install -y chromium); with CI set this fails", chromiumPath)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs browser steps, failing the test with what was being done.
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx, steps...); err != nil {
+		url, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("%s (at %s): %v", what, url, err)
+	}
+}
+
+// text is the visible text of the first element matching a CSS selector.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// screenshot saves the page as a PNG under $XAA_IDP_SCREENSHOTS, when set,
+// for a person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("XAA_IDP_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signInWithBrowser opens the console and signs in on the IdP's login page.
+func signInWithBrowser(t *testing.T, ctx context.Context, base, user string) {
+	t.Helper()
+	run(t, ctx, "signing in as "+user,
+		chromedp.Navigate(base+"/admin/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), user),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
+	)
+}
+
+func TestBrowser_SignInAndReadThePages(t *testing.T) {
+	p := start(t)
+	if err := exchange(t, p, "bob"); err == nil {
+		t.Fatal("bob's exchange for the tracker succeeded; the test expects a refusal to show")
+	}
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	if h := text(t, ctx, "main h1"); h != "Overview" {
+		t.Fatalf("after sign-in the page is %q", h)
+	}
+	if s := text(t, ctx, "main"); !strings.Contains(s, "not assigned") {
+		t.Errorf("the overview does not show bob's refusal with its reason:\n%s", s)
+	}
+	screenshot(t, ctx, "overview")
+
+	run(t, ctx, "opening the audit log", chromedp.Navigate(p.URL+"/admin/audit?type=token_exchange"), chromedp.WaitVisible(chromedp.CSS("#events")))
+	if s := text(t, ctx, "#events"); !strings.Contains(s, "bob") || !strings.Contains(s, "denied") {
+		t.Errorf("the audit log lacks bob's refused exchange:\n%s", s)
+	}
+
+	// The live tail shows a new event without a reload.
+	run(t, ctx, "turning on the live tail",
+		chromedp.Click(chromedp.ID("live")),
+		chromedp.WaitVisible(chromedp.CSS(`#live[aria-pressed="true"]`)),
+	)
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(waitCtx, chromedp.Poll[bool](`document.getElementById("live-status").textContent.startsWith("waiting")`)); err != nil {
+		t.Fatalf("the live tail did not connect: %v", err)
+	}
+	if err := exchange(t, p, "bob"); err == nil {
+		t.Fatal("bob's exchange succeeded")
+	}
+	run(t, ctx, "waiting for the tailed event", chromedp.WaitVisible(chromedp.CSS("#events tbody tr.new")))
+	screenshot(t, ctx, "audit")
+
+	run(t, ctx, "opening users", chromedp.Navigate(p.URL+"/admin/users"), chromedp.WaitVisible(chromedp.ID("matrix")))
+	if s := text(t, ctx, "#matrix"); !strings.Contains(s, "issues.read issues.write") {
+		t.Errorf("the matrix:\n%s", s)
+	}
+	screenshot(t, ctx, "users")
+}
+
+func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
+	p, file := startWithFile(t)
+	if err := exchange(t, p, "bob"); err == nil || !strings.Contains(err.Error(), "access_denied") {
+		t.Fatalf("before the change bob's exchange for the tracker: %v, want access_denied", err)
+	}
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+
+	// Open the server from the list, give group sales issues.read, save.
+	run(t, ctx, "opening the tracker",
+		chromedp.Navigate(p.URL+"/admin/servers"),
+		chromedp.Click(chromedp.CSS(`a[href="/admin/servers/tracker"]`)),
+		chromedp.WaitVisible(chromedp.ID("access-form")),
+	)
+	run(t, ctx, "assigning sales",
+		chromedp.SendKeys(chromedp.CSS(`input[name="a1.groups"]`), "sales"),
+		chromedp.Click(chromedp.CSS(`input[name="a1.scopes"][value="issues.read"]`)),
+	)
+	screenshot(t, ctx, "server-editing")
+	run(t, ctx, "saving",
+		chromedp.Click(chromedp.CSS(`#access-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+	)
+	if s := text(t, ctx, ".flash.ok"); !strings.Contains(s, "Assignments saved") {
+		t.Fatalf("after saving: %q", s)
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="a1.groups"]`))); err != nil || v != "sales" {
+		t.Errorf("the saved page shows a1.groups %q (%v), want sales", v, err)
+	}
+	screenshot(t, ctx, "server-saved")
+
+	// The explain page now allows bob, by the new rule.
+	run(t, ctx, "explaining",
+		chromedp.Navigate(p.URL+"/admin/explain"),
+		chromedp.SetValue(chromedp.CSS(`select[name="user"]`), "bob"),
+		chromedp.SetValue(chromedp.CSS(`select[name="client"]`), "mcp-client"),
+		chromedp.SetValue(chromedp.CSS(`select[name="server"]`), "tracker"),
+		chromedp.Click(chromedp.CSS(`form.explain button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("decision")),
+	)
+	if s := text(t, ctx, "#decision"); !strings.Contains(s, "Allowed") || !strings.Contains(s, "tracker access[1]") || !strings.Contains(s, "issues.read") {
+		t.Errorf("explain after the change:\n%s", s)
+	}
+	screenshot(t, ctx, "explain")
+
+	// The file on disk has the new entry, and kept its comments.
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse(data, file)
+	if err != nil {
+		t.Fatalf("the written file is invalid: %v\n%s", err, data)
+	}
+	if acc := cfg.Server("tracker").Access; len(acc) != 2 || !slices.Equal(acc[1].Groups, []string{"sales"}) || !slices.Equal(acc[1].Scopes, []string{"issues.read"}) {
+		t.Errorf("tracker access on disk: %+v", acc)
+	}
+	if !strings.Contains(string(data), "# engineering builds it") {
+		t.Errorf("the file lost its comments:\n%s", data)
+	}
+
+	// The exchange refused before now succeeds.
+	if err := exchange(t, p, "bob"); err != nil {
+		t.Errorf("after the change bob's exchange: %v", err)
+	}
+
+	// The change is in the audit log, by alice.
+	run(t, ctx, "reading the audit log",
+		chromedp.Navigate(p.URL+"/admin/audit?type=admin_change"),
+		chromedp.WaitVisible(chromedp.ID("events")),
+	)
+	if s := text(t, ctx, "#events tbody"); !strings.Contains(s, "admin_change") || !strings.Contains(s, "alice") || !strings.Contains(s, "tracker") {
+		t.Errorf("the audit log lacks the admin_change:\n%s", s)
+	}
+	screenshot(t, ctx, "audit-admin-change")
+
+	// "Add a row" (the page's script) adds a deny entry.
+	run(t, ctx, "denying eve",
+		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-add-row="deny-table"]`)),
+		chromedp.Click(chromedp.CSS(`[data-add-row="deny-table"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="d1.users"]`), "eve"),
+		chromedp.Click(chromedp.CSS(`#deny-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+	)
+	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
+		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
+	}
+}

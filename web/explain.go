@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/admin"
+)
+
+// explainPage is the what-if form: the decision a token exchange would get
+// now, from the admin API's explain (the same answer scripts get).
+func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	q := r.URL.Query()
+	form := struct {
+		User, Client, Server, Resource, Scope, AuthAge string
+	}{
+		User: strings.TrimSpace(q.Get("user")), Client: strings.TrimSpace(q.Get("client")),
+		Server: strings.TrimSpace(q.Get("server")), Resource: strings.TrimSpace(q.Get("resource")),
+		Scope: strings.TrimSpace(q.Get("scope")), AuthAge: strings.TrimSpace(q.Get("auth_age")),
+	}
+	cfg := c.idp.Config()
+	data := struct {
+		Form   any
+		Users  []string
+		Client []string
+		Server [][2]string // id, label
+		Result *admin.Explanation
+	}{Form: form}
+	for _, u := range cfg.Users {
+		data.Users = append(data.Users, u.Username)
+	}
+	for _, cl := range cfg.Clients {
+		data.Client = append(data.Client, cl.ClientID)
+	}
+	for _, s := range cfg.MCPServers {
+		data.Server = append(data.Server, [2]string{s.ID, s.Label() + " (" + s.ID + ")"})
+	}
+	errMsg := ""
+	if form.User != "" && form.Client != "" && form.Server != "" {
+		// The form names the server by id; the API takes the audience a
+		// client would send.
+		audience := form.Server
+		if s := cfg.Server(form.Server); s != nil {
+			audience = s.Issuer
+		}
+		p := url.Values{"user": {form.User}, "client": {form.Client}, "audience": {audience}}
+		for k, val := range map[string]string{"resource": form.Resource, "scope": form.Scope, "auth_age": form.AuthAge} {
+			if val != "" {
+				p.Set(k, val)
+			}
+		}
+		var e admin.Explanation
+		if _, err := c.apiGet(r, "/admin/api/explain?"+p.Encode(), &e); err != nil {
+			errMsg = err.Error()
+		} else {
+			data.Result = &e
+		}
+	}
+	c.show(w, r, v, http.StatusOK, "explain.html", "Explain a decision", "explain", data, "", errMsg)
+}

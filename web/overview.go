@@ -1,0 +1,73 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// configStatus is GET /admin/api/status: where the configuration lives and
+// how its last reload went.
+type configStatus struct {
+	File        string     `json:"file"`      // "" when in memory
+	InMemory    bool       `json:"in_memory"` // no --config: edits are lost on exit
+	Editable    bool       `json:"editable"`  // the admin API can change it
+	Watching    bool       `json:"watching"`  // changes on disk are picked up
+	ETag        string     `json:"etag"`
+	LastReload  *time.Time `json:"last_reload,omitempty"`
+	ReloadError string     `json:"last_reload_error,omitempty"`
+}
+
+// status asks the admin API where the configuration lives; nil when it
+// cannot say.
+func (c *Console) status(r *http.Request) *configStatus {
+	var s configStatus
+	if _, err := c.apiGet(r, "/admin/api/status", &s); err != nil {
+		return nil
+	}
+	return &s
+}
+
+type count struct {
+	Label string
+	N     int
+	Link  string
+}
+
+// recentRefusals is how many refusals the overview lists.
+const recentRefusals = 10
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
+	cfg := c.idp.Config()
+	admins, disabled, entries := 0, 0, 0
+	for _, u := range cfg.Users {
+		if u.Admin {
+			admins++
+		}
+		if u.Disabled {
+			disabled++
+		}
+	}
+	for _, s := range cfg.MCPServers {
+		entries += len(s.Access)
+	}
+	data := struct {
+		Counts   []count
+		Refusals []audit.Event
+		Issuer   string
+	}{
+		Counts: []count{
+			{"MCP servers", len(cfg.MCPServers), "/admin/servers"},
+			{"assignments", entries, "/admin/servers"},
+			{"users", len(cfg.Users), "/admin/users"},
+			{"groups", len(cfg.Groups), "/admin/users#groups"},
+			{"admins", admins, "/admin/users"},
+			{"disabled users", disabled, "/admin/users"},
+			{"clients", len(cfg.Clients), "/admin/servers#clients"},
+		},
+		Refusals: c.idp.Audit().Query(audit.Filter{Outcome: audit.Denied, Limit: recentRefusals}),
+		Issuer:   c.idp.Issuer(),
+	}
+	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, "", "")
+}

@@ -1,0 +1,186 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// signedIn is a product with alice signed in to the console.
+func signedIn(t *testing.T) (*product, *browser) {
+	t.Helper()
+	p := start(t)
+	b := p.browser(t)
+	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
+	}
+	return p, b
+}
+
+func TestPages_EachPageAnswers(t *testing.T) {
+	p, b := signedIn(t)
+	if err := exchange(t, p, "bob"); err == nil {
+		t.Fatal("bob's exchange succeeded")
+	}
+	cases := []struct {
+		path string
+		want []string
+	}{
+		{"/admin/", []string{"Overview", "MCP servers", "Recent refusals", "user bob is not assigned"}},
+		{"/admin/audit", []string{"Audit log", "token_exchange", "Export JSON Lines", "Live tail"}},
+		{"/admin/onboarding", []string{"Zero-touch onboarding", "xaa-idp demo", "Issue Tracker"}},
+		{"/admin/explain", []string{"Explain a decision", `name="user"`, "Issue Tracker (tracker)"}},
+	}
+	for _, tc := range cases {
+		resp, body := b.get(tc.path)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d\n%s", tc.path, resp.StatusCode, body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tc.path, w)
+			}
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+		}
+	}
+	resp, _ := b.get("/admin/no-such-page")
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown page: %d", resp.StatusCode)
+	}
+	resp, _ = b.get("/admin/static/console.css")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestAudit_FiltersAndPages(t *testing.T) {
+	p, b := signedIn(t)
+	log := p.IdP.Audit()
+	for i := range 7 {
+		if _, err := log.Append(audit.Event{Type: audit.TypeTokenExchange, Outcome: audit.Denied, User: "bob", ClientID: "mcp-client", Server: "tracker", Reason: "test refusal " + string(rune('a'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := b.get("/admin/audit?user=bob&outcome=denied&limit=5")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	if n := strings.Count(body, `<tr class="event`); n != 5 {
+		t.Errorf("page 1 has %d events, want 5", n)
+	}
+	if !strings.Contains(body, "test refusal g") || strings.Contains(body, "test refusal b") {
+		t.Errorf("page 1 is not the newest five")
+	}
+	if strings.Contains(body, "client_id=xaa-idp-console") {
+		t.Errorf("the filter let other users' events through")
+	}
+	i := strings.Index(body, `href="/admin/audit?before=`)
+	if i < 0 {
+		t.Fatalf("no link to older events")
+	}
+	older := body[i+len(`href="`):]
+	older = strings.ReplaceAll(older[:strings.Index(older, `"`)], "&amp;", "&")
+	_, body = b.get(older)
+	if n := strings.Count(body, `<tr class="event`); n != 2 || !strings.Contains(body, "test refusal a") {
+		t.Errorf("page 2 has %d events:\n%s", n, body)
+	}
+
+	resp, body = b.get("/admin/audit?since=yesterday")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "neither a time") {
+		t.Errorf("a bad time: %d", resp.StatusCode)
+	}
+	_, body = b.get("/admin/audit?since=" + url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)))
+	if !strings.Contains(body, "No events match") {
+		t.Errorf("a time range in the future still shows events")
+	}
+}
+
+func TestAudit_DetailsAreDecodedAndEscaped(t *testing.T) {
+	p, b := signedIn(t)
+	if _, err := p.IdP.Audit().Append(audit.Event{
+		Type: audit.TypeAdminChange, Outcome: audit.Allowed, Admin: "alice", Server: "tracker",
+		Reason: "<img src=x onerror=alert(1)>", Details: map[string]any{"before": []string{"engineering"}, "after": []string{"engineering", "sales"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.get("/admin/audit?type=admin_change")
+	if strings.Contains(body, "<img src=x") {
+		t.Fatal("an event's reason is rendered as HTML")
+	}
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "<dt>admin</dt><dd>alice</dd>", "&#34;after&#34;", "sales"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the decoded event lacks %q", want)
+		}
+	}
+}
+
+func TestAudit_ExportIsJSONLines(t *testing.T) {
+	_, b := signedIn(t)
+	resp, body := b.get("/admin/audit/export?type=login")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), ".jsonl") {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatal("no events exported")
+	}
+	for _, l := range lines {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Type != audit.TypeLogin {
+			t.Errorf("line %q: %v", l, err)
+		}
+	}
+}
+
+func TestAudit_LiveTailStreamsNewEvents(t *testing.T) {
+	p, b := signedIn(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/admin/audit/stream?user=bob", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	r := bufio.NewReader(resp.Body)
+	if _, err := r.ReadString('\n'); err != nil { // retry:
+		t.Fatal(err)
+	}
+	// An event of another user is filtered out; bob's arrives, escaped.
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed, User: "carol"})
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, User: "bob", Reason: "<b>wrong password</b>"})
+	var got strings.Builder
+	inEvent := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got.String())
+		}
+		if line == "event: audit\n" {
+			inEvent = true
+		}
+		if inEvent {
+			got.WriteString(line)
+			if line == "\n" {
+				break
+			}
+		}
+	}
+	s := got.String()
+	if strings.Contains(s, "carol") || !strings.Contains(s, "bob") || !strings.Contains(s, "&lt;b&gt;wrong password&lt;/b&gt;") {
+		t.Errorf("stream:\n%s", s)
+	}
+}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// page is what every template sees: the layout's fields and the page's Data.
+type page struct {
+	Title  string
+	Nav    string // the navigation item to highlight
+	Viewer *viewer
+	Status *configStatus // the configuration banner; nil when unknown
+	Flash  string
+	Error  string
+	Data   any
+}
+
+// pages are the parsed templates, one set per page file, each with the layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"join": func(s []string, sep string) string { return strings.Join(s, sep) },
+	"has":  func(s []string, v string) bool { return slices.Contains(s, v) },
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05Z")
+	},
+	"pretty": func(v any) string {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(b)
+	},
+	"add":    func(a, b int) int { return a + b },
+	"fields": eventFields,
+	// dict passes several values to a sub-template: dict "K1" v1 "K2" v2.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}
+
+func mustParsePages() *pages {
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "templates/")
+		if name == "layout.html" {
+			continue
+		}
+		p.byName[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, f))
+	}
+	return p
+}
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 rather than half a page.
+func (p *pages) render(w http.ResponseWriter, status int, name string, data page) {
+	t, ok := p.byName[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		slog.Error("console template", "page", name, "err", err)
+		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// show renders a page for a signed-in admin, with the configuration banner.
+func (c *Console) show(w http.ResponseWriter, r *http.Request, v *viewer, status int, name, title, nav string, data any, flash, errMsg string) {
+	p := page{Title: title, Nav: nav, Viewer: v, Data: data, Flash: flash, Error: errMsg}
+	if v != nil {
+		p.Status = c.status(r)
+	}
+	c.pages.render(w, status, name, p)
+}
+
+// errorPage explains what went wrong and what to do.
+func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, v *viewer, status int, title, msg string) {
+	c.show(w, r, v, status, "error.html", title, "", map[string]any{"Message": msg, "Status": status}, "", "")
+}

@@ -1,0 +1,272 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// server is an MCP server as the admin API shows it (policy.MCPServer's
+// JSON form).
+type server struct {
+	ID           string            `json:"id"`
+	Name         string            `json:"name,omitempty"`
+	Issuer       string            `json:"issuer"`
+	Aliases      []string          `json:"aliases,omitempty"`
+	Resources    []string          `json:"resources,omitempty"`
+	Scopes       []string          `json:"scopes,omitempty"`
+	Clients      map[string]string `json:"clients,omitempty"`
+	Access       []accessEntry     `json:"access"`
+	Deny         []denyEntry       `json:"deny,omitempty"`
+	IncludeEmail bool              `json:"include_email,omitempty"`
+}
+
+// Label is the server's name, or its id.
+func (s server) Label() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}
+
+// ClientIDs are the IdP clients connected to the server, sorted.
+func (s server) ClientIDs() []string {
+	ids := make([]string, 0, len(s.Clients))
+	for id := range s.Clients {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// accessEntry is one assignment: the body of PUT .../access is a list of them.
+type accessEntry struct {
+	Groups     []string `json:"groups,omitempty"`
+	Users      []string `json:"users,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Clients    []string `json:"clients,omitempty"`
+	MaxAuthAge string   `json:"max_auth_age,omitempty"`
+}
+
+// denyEntry is one exception: the body of PUT .../deny is a list of them.
+type denyEntry struct {
+	Groups  []string `json:"groups,omitempty"`
+	Users   []string `json:"users,omitempty"`
+	Clients []string `json:"clients,omitempty"`
+}
+
+// client is a client as GET /admin/api/clients lists it, without secrets.
+type client struct {
+	ClientID      string   `json:"client_id"`
+	Name          string   `json:"name,omitempty"`
+	RedirectURIs  []string `json:"redirect_uris,omitempty"`
+	TokenExchange bool     `json:"token_exchange"`
+	Confidential  bool     `json:"confidential"`
+	Servers       []string `json:"servers"`
+}
+
+func (c *Console) serverList(w http.ResponseWriter, r *http.Request, v *viewer) {
+	var data struct {
+		Servers []server
+		Clients []client
+	}
+	var errs []string
+	if _, err := c.apiGet(r, "/admin/api/servers", &data.Servers); err != nil {
+		errs = append(errs, "The MCP servers could not be read: "+err.Error())
+	}
+	if _, err := c.apiGet(r, "/admin/api/clients", &data.Clients); err != nil {
+		errs = append(errs, "The clients could not be read: "+err.Error())
+	}
+	c.show(w, r, v, http.StatusOK, "servers.html", "MCP servers", "servers", data, "", strings.Join(errs, " "))
+}
+
+// serverView is the server page: the server, its version, and the editors'
+// rows (the saved ones, or what the admin submitted when a save failed).
+type serverView struct {
+	Server   server
+	ETag     string
+	Access   []accessEntry
+	Deny     []denyEntry
+	Groups   []string // for the editors' suggestions
+	Users    []string
+	Problems []string // why the API refused the last save
+	Stale    bool     // the last save lost against someone else's
+	Editing  string   // "access" or "deny": the editor the messages are about
+}
+
+var savedMessages = map[string]string{
+	"access": "Assignments saved. They apply to the next token exchange.",
+	"deny":   "Deny list saved. It applies to the next token exchange.",
+}
+
+func (c *Console) serverPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	view, status, err := c.loadServer(r, r.PathValue("id"))
+	if err != nil {
+		c.errorPage(w, r, v, status, "MCP server not found", err.Error())
+		return
+	}
+	c.show(w, r, v, http.StatusOK, "server.html", view.Server.Label(), "servers", view, savedMessages[r.URL.Query().Get("saved")], "")
+}
+
+// loadServer reads a server and its ETag from the admin API.
+func (c *Console) loadServer(r *http.Request, id string) (*serverView, int, error) {
+	view := &serverView{}
+	a, err := c.apiGet(r, "/admin/api/servers/"+url.PathEscape(id), &view.Server)
+	if err != nil {
+		status := a.Status
+		if status == http.StatusOK {
+			status = http.StatusBadGateway
+		}
+		return nil, status, err
+	}
+	view.ETag = a.Header.Get("ETag")
+	view.Access, view.Deny = view.Server.Access, view.Server.Deny
+	c.suggestions(view)
+	return view, http.StatusOK, nil
+}
+
+func (c *Console) suggestions(view *serverView) {
+	cfg := c.idp.Config()
+	for _, g := range cfg.Groups {
+		view.Groups = append(view.Groups, g.Name)
+	}
+	for _, u := range cfg.Users {
+		view.Users = append(view.Users, u.Username)
+	}
+}
+
+// names splits a list typed into a field: commas and spaces separate.
+func names(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}
+
+// rows is how many editor rows the form holds.
+func rows(r *http.Request) int {
+	n, err := strconv.Atoi(r.PostFormValue("n"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, 1000)
+}
+
+// accessFromForm reads the assignment editor. A row marked for removal,
+// and a blank row (the one offered for a new assignment), are left out.
+func accessFromForm(r *http.Request) []accessEntry {
+	out := []accessEntry{}
+	for i := range rows(r) {
+		p := fmt.Sprintf("a%d.", i)
+		if r.PostFormValue(p+"remove") != "" {
+			continue
+		}
+		e := accessEntry{
+			Groups:     names(r.PostFormValue(p + "groups")),
+			Users:      names(r.PostFormValue(p + "users")),
+			Scopes:     r.PostForm[p+"scopes"],
+			Clients:    r.PostForm[p+"clients"],
+			MaxAuthAge: strings.TrimSpace(r.PostFormValue(p + "max_auth_age")),
+		}
+		if len(e.Groups) == 0 && len(e.Users) == 0 && len(e.Scopes) == 0 && len(e.Clients) == 0 && e.MaxAuthAge == "" {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func denyFromForm(r *http.Request) []denyEntry {
+	out := []denyEntry{}
+	for i := range rows(r) {
+		p := fmt.Sprintf("d%d.", i)
+		if r.PostFormValue(p+"remove") != "" {
+			continue
+		}
+		e := denyEntry{
+			Groups:  names(r.PostFormValue(p + "groups")),
+			Users:   names(r.PostFormValue(p + "users")),
+			Clients: r.PostForm[p+"clients"],
+		}
+		if len(e.Groups) == 0 && len(e.Users) == 0 && len(e.Clients) == 0 {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (c *Console) saveAccess(w http.ResponseWriter, r *http.Request, v *viewer) {
+	entries := accessFromForm(r)
+	c.save(w, r, v, "access", entries, func(view *serverView) { view.Access = entries })
+}
+
+func (c *Console) saveDeny(w http.ResponseWriter, r *http.Request, v *viewer) {
+	entries := denyFromForm(r)
+	c.save(w, r, v, "deny", entries, func(view *serverView) { view.Deny = entries })
+}
+
+// save replaces a server's access or deny list through the admin API, with
+// If-Match: the version the admin saw. A lost race (412) and an invalid
+// edit (400) show the page again with the admin's rows, so nothing typed
+// is lost, and say what happened.
+func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list string, entries any, keep func(*serverView)) {
+	id := r.PathValue("id")
+	body, err := json.Marshal(entries)
+	if err != nil {
+		c.errorPage(w, r, v, http.StatusInternalServerError, "Not saved", err.Error())
+		return
+	}
+	etag := r.PostFormValue("etag")
+	a := c.api(r, http.MethodPut, "/admin/api/servers/"+url.PathEscape(id)+"/"+list, http.Header{"If-Match": {etag}}, body, v.CSRF)
+	switch a.Status {
+	case http.StatusOK, http.StatusNoContent:
+		http.Redirect(w, r, "/admin/servers/"+url.PathEscape(id)+"?saved="+list, http.StatusSeeOther)
+		return
+	}
+	view, status, err := c.loadServer(r, id)
+	if err != nil {
+		c.errorPage(w, r, v, status, "Not saved", err.Error())
+		return
+	}
+	keep(view)
+	view.ETag, view.Editing = etag, list
+	msg := "Not saved: " + a.apiError()
+	switch a.Status {
+	case http.StatusPreconditionFailed:
+		view.Stale = true
+		msg = "Not saved: someone else changed this server since you opened it. Reload to see the current version, then make your change again."
+	case http.StatusConflict:
+		view.Problems = problems(a.Body)
+	case http.StatusPreconditionRequired:
+		msg = "Not saved: the page had no version of this server to check against. Reload and try again."
+	case http.StatusBadRequest:
+		if view.Problems = problems(a.Body); len(view.Problems) > 0 {
+			msg = "Not saved: the change would make the configuration invalid."
+		}
+	}
+	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", msg)
+}
+
+// problems reads the "problems" of a refused change (400, 409).
+func problems(body []byte) []string {
+	var e struct {
+		Problems []struct {
+			Line    int    `json:"line"`
+			Message string `json:"message"`
+		} `json:"problems"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range e.Problems {
+		if p.Line > 0 {
+			out = append(out, fmt.Sprintf("line %d: %s", p.Line, p.Message))
+		} else {
+			out = append(out, p.Message)
+		}
+	}
+	return out
+}

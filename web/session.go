@@ -1,0 +1,157 @@
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// sessionName is the console's cookie. It holds the signed-in admin and the
+// CSRF token, encrypted and authenticated with the process's random keys.
+const sessionName = "xaa_idp_console"
+
+// Session values.
+const (
+	keyUser     = "user"     // the admin's username
+	keySub      = "sub"      // the admin's subject, to notice a user replaced under the same name
+	keyCSRF     = "csrf"     // the synchronizer token for state-changing requests
+	keyState    = "state"    // sign-in in progress: OAuth state
+	keyVerifier = "verifier" // sign-in in progress: PKCE code_verifier
+	keyNonce    = "nonce"    // sign-in in progress: OpenID nonce
+	keyNext     = "next"     // sign-in in progress: the page to return to
+	csrfField   = "csrf"     // the form field carrying the CSRF token
+	csrfHeader  = "X-CSRF-Token"
+)
+
+// viewer is the signed-in admin a page is rendered for.
+type viewer struct {
+	User *policy.User
+	CSRF string
+}
+
+func (c *Console) session(r *http.Request) *sessions.Session {
+	// A cookie that does not decode (keys of an earlier process, tampering,
+	// expiry) yields a new, empty session: the admin signs in again.
+	s, _ := c.store.Get(r, sessionName)
+	return s
+}
+
+func sessionString(s *sessions.Session, key string) string {
+	v, _ := s.Values[key].(string)
+	return v
+}
+
+// signedIn returns the user of the request's session, checked against the
+// running configuration: a user removed, replaced or disabled since the
+// sign-in has no session any more. The user may not be an admin (any
+// longer); callers check.
+func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
+	s := c.session(r)
+	name := sessionString(s, keyUser)
+	if name == "" {
+		return s, nil
+	}
+	u := c.idp.Config().User(name)
+	if u == nil || u.Disabled || u.Sub != sessionString(s, keySub) {
+		return s, nil
+	}
+	return s, u
+}
+
+// Session authenticates an admin API request by the console's session:
+// the admin's username when the request carries the session cookie of a
+// signed-in admin, and whether its X-CSRF-Token header matches the
+// session's token (required for state-changing calls). It is the hook for
+// admin.Options.Session.
+func (c *Console) Session(r *http.Request) (user string, csrfOK bool) {
+	s, u := c.signedIn(r)
+	if u == nil || !u.Admin {
+		return "", false
+	}
+	return u.Username, tokenMatches(sessionString(s, keyCSRF), r.Header.Get(csrfHeader))
+}
+
+func tokenMatches(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// admin wraps a page for signed-in admins. A browser without a session is
+// sent to sign in (and brought back); a signed-in user who is not an admin
+// gets a refusal; a state-changing request must carry the session's CSRF
+// token, in the form or in the X-CSRF-Token header.
+func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, u := c.signedIn(r)
+		if u == nil {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/admin/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.errorPage(w, r, nil, http.StatusUnauthorized, "Sign in first",
+				"Your console session has ended (it expired, or the server restarted). Sign in again, then repeat the change.")
+			return
+		}
+		if !u.Admin {
+			c.refuse(w, u.Username)
+			return
+		}
+		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
+		if !safeMethod(r.Method) && !c.csrfOK(w, r, v.CSRF) {
+			c.errorPage(w, r, v, http.StatusForbidden, "Request refused",
+				"This change did not carry the console's security token (CSRF), so it was not made. Reload the page and try again.")
+			return
+		}
+		h(w, r, v)
+	})
+}
+
+// csrf guards a state-changing handler that is not a page (sign-out).
+func (c *Console) csrf(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := c.session(r)
+		if !c.csrfOK(w, r, sessionString(s, keyCSRF)) {
+			c.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
+				"This request did not carry the console's security token (CSRF). Reload the page and try again.")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *Console) csrfOK(w http.ResponseWriter, r *http.Request, want string) bool {
+	got := r.Header.Get(csrfHeader)
+	if got == "" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		got = r.PostFormValue(csrfField)
+	}
+	return tokenMatches(want, got)
+}
+
+// maxFormBytes bounds a console form: the largest is an access list.
+const maxFormBytes = 1 << 20
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// refuse answers a signed-in user who is not an admin.
+func (c *Console) refuse(w http.ResponseWriter, username string) {
+	c.pages.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": username}})
+}
+
+func randomString(n int) string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(n))
+}
+
+// localPath reports whether next is a console path to return to after
+// sign-in, and not a way to send the browser elsewhere ("//evil.example").
+func localPath(next string) bool {
+	return strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
+		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "/admin/signin")
+}

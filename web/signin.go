@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// metadata is the part of the IdP's discovery document the console uses.
+type metadata struct {
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	EndSessionEndpoint    string `json:"end_session_endpoint"`
+}
+
+func (c *Console) discover(ctx context.Context) (*metadata, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, "/.well-known/openid-configuration", nil)
+	if err != nil {
+		return nil, err
+	}
+	a := c.do(req)
+	var m metadata
+	if a.Status != http.StatusOK {
+		return nil, fmt.Errorf("discovery answered %d", a.Status)
+	}
+	if err := a.decode(&m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// signIn starts the code flow with PKCE at the IdP (RFC 6749 section 4.1,
+// RFC 7636): the admin signs in on the IdP's own login page, or not at
+// all with a live single sign-on. ?prompt=login asks for the password
+// again (to switch users).
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	next := q.Get("next")
+	if !localPath(next) {
+		next = "/admin/"
+	}
+	// The IdP sends the browser back to the issuer's host; the sign-in
+	// state must be in a cookie there, not on another name for the same
+	// server (localhost for 127.0.0.1). "moved" stops a loop behind a
+	// proxy that rewrites Host.
+	if r.Host != c.issuer.Host && q.Get("moved") == "" {
+		q.Set("moved", "1")
+		http.Redirect(w, r, c.idp.Issuer()+"/admin/signin?"+q.Encode(), http.StatusSeeOther)
+		return
+	}
+	meta, err := c.discover(r.Context())
+	if err != nil {
+		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in is unavailable", "The IdP's discovery document could not be read: "+err.Error())
+		return
+	}
+	s := c.session(r)
+	state, verifier, nonce := randomString(24), randomString(48), randomString(24)
+	s.Values[keyState], s.Values[keyVerifier], s.Values[keyNonce], s.Values[keyNext] = state, verifier, nonce, next
+	if err := s.Save(r, w); err != nil {
+		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in is unavailable", err.Error())
+		return
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	auth := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {ClientID},
+		"redirect_uri":          {c.redirect},
+		"scope":                 {"openid profile"},
+		"state":                 {state},
+		"nonce":                 {nonce},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	if q.Get("prompt") == "login" {
+		auth.Set("prompt", "login")
+	}
+	http.Redirect(w, r, meta.AuthorizationEndpoint+"?"+auth.Encode(), http.StatusSeeOther)
+}
+
+// callback completes the sign-in: it redeems the code at the IdP's token
+// endpoint, verifies the ID token, and signs the user in if, and only if,
+// the running configuration says admin: true.
+func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
+	s := c.session(r)
+	q := r.URL.Query()
+	state, verifier, nonce, next := sessionString(s, keyState), sessionString(s, keyVerifier), sessionString(s, keyNonce), sessionString(s, keyNext)
+	if state == "" || !tokenMatches(state, q.Get("state")) {
+		c.errorPage(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
+			"The sign-in expired, was already used, or was started at another address than "+c.idp.Issuer()+"/admin/. Sign in again.")
+		return
+	}
+	// One use: a replayed callback finds no state.
+	for _, k := range []string{keyState, keyVerifier, keyNonce, keyNext} {
+		delete(s.Values, k)
+	}
+	if err := s.Save(r, w); err != nil {
+		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		c.errorPage(w, r, nil, http.StatusForbidden, "The IdP did not sign you in", e+": "+q.Get("error_description"))
+		return
+	}
+	sub, err := c.redeem(r.Context(), q.Get("code"), verifier, nonce)
+	if err != nil {
+		c.errorPage(w, r, nil, http.StatusBadGateway, "Sign-in failed", err.Error())
+		return
+	}
+	u := c.idp.Config().UserBySub(sub)
+	if u == nil || u.Disabled {
+		c.errorPage(w, r, nil, http.StatusForbidden, "Sign-in refused", "The signed-in user is unknown or disabled.")
+		return
+	}
+	if !u.Admin {
+		c.refuse(w, u.Username)
+		return
+	}
+	// A fresh CSRF token with every sign-in: nothing planted before it
+	// counts afterwards.
+	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
+	if err := s.Save(r, w); err != nil {
+		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
+		return
+	}
+	if !localPath(next) {
+		next = "/admin/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// idTokenAlgs are the algorithms the IdP may sign ID tokens with.
+var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+// redeem exchanges the code for tokens and returns the verified ID
+// token's subject (OIDC Core section 3.1.3.7).
+func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (string, error) {
+	meta, err := c.discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	a, err := c.postForm(ctx, meta.TokenEndpoint, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {c.redirect},
+		"code_verifier": {verifier},
+	}, ClientID, c.secret)
+	if err != nil {
+		return "", err
+	}
+	var tokens struct {
+		IDToken     string `json:"id_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := a.decode(&tokens); err != nil {
+		return "", fmt.Errorf("token endpoint: %w", err)
+	}
+	if a.Status != http.StatusOK || tokens.IDToken == "" {
+		return "", fmt.Errorf("the token endpoint refused the code (%d %s: %s)", a.Status, tokens.Error, tokens.Description)
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, meta.JWKSURI, nil)
+	if err != nil {
+		return "", err
+	}
+	var keys jose.JSONWebKeySet
+	if err := c.do(req).decode(&keys); err != nil {
+		return "", fmt.Errorf("jwks: %w", err)
+	}
+	return verifyIDToken(tokens.IDToken, &keys, c.idp.Issuer(), nonce, c.idp.Now())
+}
+
+func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, now time.Time) (string, error) {
+	tok, err := jwt.ParseSigned(raw, idTokenAlgs)
+	if err != nil {
+		return "", fmt.Errorf("ID token: %w", err)
+	}
+	candidates := keys.Key(tok.Headers[0].KeyID)
+	if len(candidates) == 0 {
+		return "", fmt.Errorf("ID token: no key %q in the IdP's JWKS", tok.Headers[0].KeyID)
+	}
+	var claims struct {
+		jwt.Claims
+		Nonce string `json:"nonce"`
+	}
+	if err := tok.Claims(candidates[0], &claims); err != nil {
+		return "", fmt.Errorf("ID token: %w", err)
+	}
+	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: issuer, AnyAudience: jwt.Audience{ClientID}, Time: now}, time.Minute); err != nil {
+		return "", fmt.Errorf("ID token: %w", err)
+	}
+	if !tokenMatches(nonce, claims.Nonce) {
+		return "", errors.New("ID token: the nonce differs from the sign-in's")
+	}
+	if claims.Subject == "" {
+		return "", errors.New("ID token: no subject")
+	}
+	return claims.Subject, nil
+}
+
+// signOut ends the console session, then the IdP's single sign-on
+// (OpenID RP-Initiated Logout), so that the next sign-in asks for a
+// password and can be another user.
+func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
+	s := c.session(r)
+	s.Values = map[any]any{}
+	opts := *c.store.Options
+	opts.MaxAge = -1
+	s.Options = &opts
+	_ = s.Save(r, w)
+	target := "/admin/signed-out"
+	if meta, err := c.discover(r.Context()); err == nil && meta.EndSessionEndpoint != "" {
+		target = meta.EndSessionEndpoint + "?" + url.Values{
+			"client_id":                {ClientID},
+			"post_logout_redirect_uri": {c.signedOut},
+		}.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (c *Console) signedOutPage(w http.ResponseWriter, r *http.Request) {
+	c.pages.render(w, http.StatusOK, "signedout.html", page{Title: "Signed out"})
+}

@@ -1,0 +1,205 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+func TestConsole_NotSignedInIsSentToSignIn(t *testing.T) {
+	p := start(t)
+	b := p.browser(t).noRedirects()
+	for _, path := range []string{"/admin/", "/admin/servers", "/admin/audit?user=bob", "/admin/explain"} {
+		resp, _ := b.get(path)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("GET %s: %d, want 303", path, resp.StatusCode)
+		}
+		want := "/admin/signin?next=" + url.QueryEscape(path)
+		if loc := resp.Header.Get("Location"); loc != want {
+			t.Errorf("GET %s: Location %q, want %q", path, loc, want)
+		}
+	}
+	// The sign-in goes to the IdP's own authorization endpoint with PKCE.
+	resp, _ := b.get("/admin/signin?next=/admin/servers")
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	q := loc.Query()
+	if loc.Path != "/authorize" || q.Get("client_id") != "xaa-idp-console" || q.Get("code_challenge_method") != "S256" ||
+		q.Get("redirect_uri") != p.URL+"/admin/callback" || q.Get("state") == "" || q.Get("nonce") == "" {
+		t.Errorf("sign-in redirect %s", loc)
+	}
+}
+
+func TestConsole_AdminSignsInThroughTheLoginPage(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	resp, body := b.signIn("alice", "alice")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/" {
+		t.Fatalf("after sign-in: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	for _, want := range []string{"Overview", "Alice Anderson", "Sign out", "Recent refusals"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	// Signed in, the console does not send the browser away again.
+	resp, _ = b.noRedirects().get("/admin/servers")
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Errorf("a signed-in admin was sent to sign in again")
+	}
+}
+
+func TestConsole_ReturnsToThePageAskedFor(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	b.get("/admin/onboarding") // sends the browser to the login page, remembering the page
+	resp, body := b.signIn("alice", "alice")
+	if resp.Request.URL.Path != "/admin/" && !strings.Contains(body, "Zero-touch") {
+		// signIn opens /admin/ itself; the last page asked for wins.
+		t.Fatalf("after sign-in at %s", resp.Request.URL)
+	}
+}
+
+func TestConsole_SessionCookieIsHardened(t *testing.T) {
+	p := start(t)
+	b := p.browser(t).noRedirects()
+	resp, _ := b.get("/admin/signin")
+	var c *http.Cookie
+	for _, k := range resp.Cookies() {
+		if k.Name == "xaa_idp_console" {
+			c = k
+		}
+	}
+	if c == nil {
+		t.Fatal("no console cookie")
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0 || c.Path != "/admin/" || c.Secure {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, an explicit Max-Age, Path=/admin/, not Secure over http", c)
+	}
+
+	// Over https the cookie is Secure.
+	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "https://idp.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "https://idp.example/admin/signin", nil)
+	app.Handler(srv).ServeHTTP(rec, req)
+	if sc := rec.Header().Get("Set-Cookie"); !strings.Contains(sc, "Secure") || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") {
+		t.Errorf("https Set-Cookie %q", sc)
+	}
+}
+
+func TestConsole_NonAdminIsRefused(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	resp, body := b.signIn("bob", "bob")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("bob: %d, want 403\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, "not an administrator") || !strings.Contains(body, "bob") || !strings.Contains(body, "Sign in as another user") {
+		t.Errorf("refusal page:\n%s", body)
+	}
+	// Bob got no console session: every page still asks to sign in.
+	resp, _ = b.noRedirects().get("/admin/servers")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the refusal bob gets %d on /admin/servers, want 303 to sign in", resp.StatusCode)
+	}
+}
+
+func TestConsole_DemotedAdminIsRefused(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	b.signIn("alice", "alice")
+	data, err := os.ReadFile("testdata/console.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoted := strings.Replace(string(data), "    admin: true\n  - username: bob", "    admin: false\n  - username: bob", 1)
+	cfg, err := policy.Parse([]byte(demoted), "demoted.yaml")
+	if err != nil || cfg.User("alice").Admin {
+		t.Fatalf("demoting alice: %v", err)
+	}
+	p.IdP.SetConfig(cfg)
+	resp, body := b.get("/admin/")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "not an administrator") {
+		t.Errorf("demoted alice: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestConsole_SignOutNeedsCSRFAndEndsTheSession(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	_, page := b.signIn("alice", "alice")
+	resp, body := b.post("/admin/signout", url.Values{})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "security token") {
+		t.Fatalf("sign-out without CSRF token: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = b.post("/admin/signout", url.Values{"csrf": {csrf(t, page)}})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/signed-out" || !strings.Contains(body, "signed out") {
+		t.Fatalf("sign-out: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	// Both the console session and the IdP's single sign-on are gone: the
+	// console sends the browser to the login page again.
+	resp, _ = b.get("/admin/")
+	if resp.Request.URL.Path != "/login" {
+		t.Errorf("after sign-out /admin/ leads to %s, want the login page", resp.Request.URL)
+	}
+}
+
+func TestConsole_CallbackWithoutSignInStateIsRefused(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	resp, body := b.get("/admin/callback?code=x&state=y")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot be completed") {
+		t.Errorf("forged callback: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestConsole_HostileDisplayNameIsEscaped(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	_, body := b.signIn("eve", "eve")
+	if strings.Contains(body, "<script>alert(1)</script>") {
+		t.Fatalf("the display name is rendered as HTML:\n%s", body)
+	}
+	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("the display name is not shown as text:\n%s", body)
+	}
+}
+
+func TestConsole_OpenRedirectIsRefused(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	b.get("/admin/signin?next=//evil.example/x")
+	resp, _ := b.signIn("alice", "alice")
+	if resp.Request.URL.Host != strings.TrimPrefix(p.URL, "http://") {
+		t.Errorf("sign-in ended at %s", resp.Request.URL)
+	}
+}
+
+func TestConsole_SignInMovesToTheIssuersHost(t *testing.T) {
+	p := start(t)
+	b := p.browser(t).noRedirects()
+	// The same server under another name (localhost for 127.0.0.1): the
+	// IdP would send the browser back to the issuer's host, where the
+	// sign-in's cookie would be missing.
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/admin/signin?next=/admin/users", nil)
+	req.Host = "localhost:1"
+	resp, _ := b.do(req)
+	want := p.URL + "/admin/signin?moved=1&next=%2Fadmin%2Fusers"
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+		t.Errorf("%d Location %q, want %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+}

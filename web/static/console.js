@@ -1,0 +1,56 @@
+// xaa-idp console: small enhancements over plain HTML forms and links.
+// Every page works without this script.
+"use strict";
+
+// Assignment and deny editors: "Add a row" clones the blank template row.
+document.addEventListener("click", (ev) => {
+  const add = ev.target.closest("[data-add-row]");
+  if (add) {
+    const table = document.getElementById(add.dataset.addRow);
+    const tpl = table.querySelector("template");
+    const n = table.querySelectorAll("tbody tr").length;
+    const row = tpl.content.firstElementChild.cloneNode(true);
+    row.querySelectorAll("[name]").forEach((el) => { el.name = el.name.replace("__i__", n); });
+    table.querySelector("tbody").appendChild(row);
+    const first = row.querySelector("input[type=text]");
+    if (first) first.focus();
+    const count = table.closest("form").querySelector("input[name=n]");
+    if (count) count.value = n + 1;
+  }
+});
+
+// The "Add a row" buttons need this script, so they show only with it.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-add-row]").forEach((b) => { b.hidden = false; });
+});
+
+// Audit log live tail: server-sent events carry rendered, escaped rows.
+document.addEventListener("DOMContentLoaded", () => {
+  const btn = document.getElementById("live");
+  if (!btn) return;
+  const status = document.getElementById("live-status");
+  const tbody = document.querySelector("#events tbody");
+  let source = null;
+  btn.addEventListener("click", () => {
+    if (source) {
+      source.close();
+      source = null;
+      btn.setAttribute("aria-pressed", "false");
+      btn.textContent = "Live tail: off";
+      status.textContent = "";
+      return;
+    }
+    source = new EventSource(btn.dataset.stream);
+    btn.setAttribute("aria-pressed", "true");
+    btn.textContent = "Live tail: on";
+    source.onopen = () => { status.textContent = "waiting for new events…"; };
+    source.onerror = () => { status.textContent = "reconnecting…"; };
+    source.addEventListener("audit", (e) => {
+      tbody.insertAdjacentHTML("afterbegin", e.data);
+      tbody.firstElementChild.classList.add("new");
+      const none = document.getElementById("no-events");
+      if (none) none.remove();
+      status.textContent = "live";
+    });
+  });
+});
