@@ -97,7 +97,7 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		Time:    after.Time,
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
-		Admin:   basicAdmin(r),
+		Admin:   adminName(r),
 		Reason:  fmt.Sprintf("IdP clock %s; it now reads %s", strings.Join(did, ", "), after.Time.Format(time.RFC3339)),
 		Details: map[string]any{"object": "clock", "change": change, "before": before, "after": after},
 	}
@@ -106,10 +106,4 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAPI(w, http.StatusOK, after)
-}
-
-// basicAdmin names the admin of a request that ServeHTTP let through.
-func basicAdmin(r *http.Request) string {
-	name, _, _ := r.BasicAuth()
-	return name
 }

@@ -26,7 +26,7 @@ func (a *API) listKeys(w http.ResponseWriter, _ *http.Request) {
 // rotateKeys publishes a new signing key for each algorithm in use; the
 // IdP records the key_rotation events.
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request) {
-	rotated, err := a.idp.RotateKeys(basicAdmin(r))
+	rotated, err := a.idp.RotateKeys(adminName(r))
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return

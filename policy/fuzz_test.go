@@ -40,7 +40,9 @@ func checkProblems(t *testing.T, data []byte, err error) {
 	if !errors.As(err, &ps) || len(ps) == 0 {
 		t.Fatalf("error %T is not a non-empty policy.Problems: %v", err, err)
 	}
-	lines := strings.Count(string(data), "\n") + 1
+	// YAML breaks lines at \r\n, \n and a lone \r (YAML 1.2 section 5.4).
+	lines := strings.Count(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") +
+		strings.Count(strings.ReplaceAll(string(data), "\r\n", ""), "\r") + 1
 	for i, p := range ps {
 		if p.File != "fuzz.yaml" || p.Msg == "" || p.Line < 0 || p.Line > lines {
 			t.Fatalf("malformed problem %+v (file has %d lines)", p, lines)
