@@ -22,9 +22,11 @@ import (
 // change must send it back in If-Match (RFC 9110 section 13.1.1). The ETag
 // of GET /admin/api/servers/{id} covers that server only, so an admin
 // editing one server is not stopped by changes elsewhere; every other ETag
-// is the whole document's, and the server routes accept it too. "If-Match:
-// *" skips the check (last writer wins). Without If-Match a change is
-// refused with 428, with a stale ETag with 412.
+// is the whole document's, and the server routes accept it too. A stale
+// ETag is refused with 412 and nothing changes. If-Match is optional, as
+// CONTRACT.md section 4 has it ("honours If-Match"): a change without it,
+// like "If-Match: *", applies to whatever is current. The console always
+// sends it.
 
 // maxConfigBody bounds a configuration change's body.
 const maxConfigBody = 1 << 20
@@ -98,7 +100,7 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 	}
 	tags := ifMatch(r)
 	if len(tags) == 0 {
-		tags = []string{""}
+		tags = []string{"*"}
 	}
 	var ch *policy.Change
 	var err error

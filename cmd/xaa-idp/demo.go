@@ -10,9 +10,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
-	"time"
 
-	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/resource"
@@ -20,56 +18,25 @@ import (
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
-	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	addr := fs.String("addr", "127.0.0.1:8080", "the IdP's listen address")
-	issuerFlag := fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)")
+	flags := addIdPFlags(fs)
 	bind := fs.String("bind", "", "listen on this host instead of the one in each MCP server URL (0.0.0.0 in a container)")
-	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log")
-	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
-	logs := logFlags(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	restoreLog, err := logs.setup(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
-		return exitUsage
+	r, code := flags.start(stderr, nil)
+	if r == nil {
+		return code
 	}
-	defer restoreLog()
-	store, err := openStore(*configFile)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	cfg := store.Config()
-	idpLn, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
-		return exitFailure
-	}
-	issuer := *issuerFlag
-	if issuer == "" {
-		issuer = cfg.Issuer
-	}
-	if issuer == "" {
-		issuer = "http://" + idpLn.Addr().String()
-	}
-	srv, log, err := newIdP(cfg, issuer, *stateDir, *auditLog, nil)
-	if err != nil {
-		idpLn.Close()
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
-		return exitFailure
-	}
-	defer log.Close()
+	defer r.close()
+	srv, cfg := r.srv, r.store.Config()
 	stack, err := resource.DemoStack(cfg, srv.Issuer(), srv.Issuer()+"/keys")
 	if err != nil {
-		idpLn.Close()
+		r.ln.Close()
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitUsage
 	}
-	listeners := []net.Listener{idpLn}
-	handlers := []http.Handler{logRequests(app.New(app.Options{IdP: srv, Store: store}))}
-	defer store.Watch(time.Second)()
+	listeners := []net.Listener{r.ln}
+	handlers := []http.Handler{r.handler}
 	for _, svc := range stack {
 		listenAddr := svc.Addr
 		if *bind != "" {

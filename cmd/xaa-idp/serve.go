@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,65 +20,110 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
+// idpFlags are the flags that serve and demo share: where the
+// configuration comes from, where the IdP listens, its issuer, state and
+// logs.
+type idpFlags struct {
+	config, addr, issuer, stateDir, auditLog *string
+	logs                                     logOptions
+}
+
+func addIdPFlags(fs *flag.FlagSet) *idpFlags {
+	return &idpFlags{
+		config:   fs.String("config", "", "configuration file (default: the embedded demo configuration)"),
+		addr:     fs.String("addr", "127.0.0.1:8080", "the IdP's listen address; port 0 picks a free port"),
+		issuer:   fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)"),
+		stateDir: fs.String("state-dir", "", "directory for signing keys and the audit log (audit.jsonl)"),
+		auditLog: fs.String("audit-log", "", "append audit events to this JSON Lines file"),
+		logs:     logFlags(fs),
+	}
+}
+
+// runningIdP is an IdP ready to serve: its listener, handler and the
+// configuration store, with what must be undone at the end.
+type runningIdP struct {
+	srv     *idp.Server
+	store   *policy.Store
+	ln      net.Listener
+	handler http.Handler
+	closers []func()
+}
+
+func (r *runningIdP) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+// start sets up logging, opens the configuration store, listens, and
+// builds the IdP with its admin API and console. On failure it has printed
+// why and returns the exit code.
+func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) {
+	r := &runningIdP{}
+	fail := func(code int, err error) (*runningIdP, int) {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		r.close()
+		return nil, code
+	}
+	restoreLog, err := f.logs.setup(stderr)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	r.closers = append(r.closers, restoreLog)
+	if r.store, err = openStore(*f.config); err != nil {
+		fmt.Fprintln(stderr, err) // problems already name file and line
+		r.close()
+		return nil, exitUsage
+	}
+	cfg := r.store.Config()
+	if r.ln, err = net.Listen("tcp", *f.addr); err != nil {
+		return fail(exitFailure, err)
+	}
+	iss := *f.issuer
+	if iss == "" {
+		iss = cfg.Issuer
+	}
+	if iss == "" {
+		iss = "http://" + r.ln.Addr().String()
+	}
+	srv, log, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
+	if err != nil {
+		r.ln.Close()
+		return fail(exitFailure, err)
+	}
+	r.srv = srv
+	r.closers = append(r.closers, func() { log.Close() })
+	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store}))
+	r.closers = append(r.closers, r.store.Watch(time.Second))
+	if *f.config == "" {
+		slog.Info("serving the embedded demo configuration (users alice, bob, carol, dave; password = username); changes through the admin API live in memory")
+	}
+	return r, exitOK
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
-	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address; port 0 picks a free port")
-	issuer := fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)")
-	stateDir := fs.String("state-dir", "", "directory for signing keys and the audit log (audit.jsonl)")
-	auditLog := fs.String("audit-log", "", "append audit events to this JSON Lines file")
+	flags := addIdPFlags(fs)
 	clockAt := fs.String("clock", "", "start the IdP's clock at this RFC 3339 time (it then runs on; see --clock-frozen and PUT /admin/api/clock)")
 	clockFrozen := fs.Bool("clock-frozen", false, "stop the IdP's clock (at --clock, or at the start time)")
-	logs := logFlags(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	restoreLog, err := logs.setup(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
-		return exitUsage
-	}
-	defer restoreLog()
 	clock, err := newClock(*clockAt, *clockFrozen)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitUsage
 	}
-	store, err := openStore(*configFile)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+	r, code := flags.start(stderr, clock)
+	if r == nil {
+		return code
 	}
-	cfg := store.Config()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
-		return exitFailure
-	}
-	iss := *issuer
-	if iss == "" {
-		iss = cfg.Issuer
-	}
-	if iss == "" {
-		iss = "http://" + ln.Addr().String()
-	}
-	srv, log, err := newIdP(cfg, iss, *stateDir, *auditLog, clock)
-	if err != nil {
-		ln.Close()
-		fmt.Fprintln(stderr, "xaa-idp:", err)
-		return exitFailure
-	}
-	defer log.Close()
-	if *configFile == "" {
-		slog.Info("serving the embedded demo configuration (users alice, bob, carol, dave; password = username); changes through the admin API live in memory")
-	}
-	handler := app.New(app.Options{IdP: srv, Store: store})
-	defer store.Watch(time.Second)()
+	defer r.close()
 	// The issuer alone on stdout, once the listener accepts: scripts read
 	// this line to learn where the IdP is.
-	fmt.Fprintln(stdout, srv.Issuer())
-	slog.Info("serving", "issuer", srv.Issuer(), "addr", ln.Addr().String(), "clock", srv.Now().UTC().Format(time.RFC3339), "clock_frozen", srv.Clock().Frozen())
-	if err := serveUntilDone(ctx, ln, logRequests(handler)); err != nil {
+	fmt.Fprintln(stdout, r.srv.Issuer())
+	slog.Info("serving", "issuer", r.srv.Issuer(), "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
+	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitFailure
 	}
