@@ -5,15 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 const testConfig = `
@@ -32,22 +28,11 @@ mcp_servers:
     access: [{groups: [eng], scopes: [files.read]}]
 `
 
-// start serves the whole product (IdP and admin API) on a loopback port.
+// start serves the whole product (IdP and admin API) on a loopback port,
+// after one login by bob so that the audit log has something to show.
 func start(t *testing.T) string {
 	t.Helper()
-	cfg, err := policy.Parse([]byte(testConfig), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	t.Cleanup(ts.Close)
+	issuer, _ := startIdP(t)
 	if _, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
 		Issuer: issuer, ClientID: "mcp-client", ClientSecret: "s1", Username: "bob", Password: "bob-pw",
 	}); err != nil {

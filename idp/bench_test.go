@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,17 +23,10 @@ import (
 func BenchmarkExchange(b *testing.B) {
 	p := startConformanceIdP(b)
 	idToken := p.login(b, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
-	body := url.Values{
-		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
-		"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
-		"subject_token":        {idToken},
-		"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
-		"audience":             {"https://as.chat.example"},
-		"resource":             {"https://mcp.chat.example/mcp"},
-		"scope":                {"chat.read"},
-		"client_id":            {"mcp-client"},
-		"client_secret":        {"s1"},
-	}.Encode()
+	form := exchangeForm(idToken)
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	body := form.Encode()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -16,15 +15,7 @@ import (
 func FuzzTokenEndpoint(f *testing.F) {
 	p := startConformanceIdP(f)
 	idToken := p.login(f, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
-	valid := url.Values{
-		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
-		"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
-		"subject_token":        {idToken},
-		"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
-		"audience":             {"https://as.chat.example"},
-		"resource":             {"https://mcp.chat.example/mcp"},
-		"scope":                {"chat.read"},
-	}
+	valid := exchangeForm(idToken)
 	const form = "application/x-www-form-urlencoded"
 	f.Add(valid.Encode(), form, "mcp-client", "s1")
 	f.Add(valid.Encode()+"&code=&actor_token=&actor_token_type=", form, "mcp%2Dclient", "s1")

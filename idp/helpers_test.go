@@ -152,3 +152,17 @@ func mintIDToken(t testing.TB, key any, kid string, alg jose.SignatureAlgorithm,
 	}
 	return s
 }
+
+// exchangeForm is spec.md section 8's base request B for a subject ID
+// token, with client_secret_post credentials.
+func exchangeForm(idToken string) url.Values {
+	return url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
+		"subject_token":        {idToken},
+		"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
+		"audience":             {"https://as.chat.example"},
+		"resource":             {"https://mcp.chat.example/mcp"},
+		"scope":                {"chat.read"},
+	}
+}
