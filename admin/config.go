@@ -220,6 +220,32 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 	return fields, true
 }
 
+// readList reads a list body: the JSON array itself, or an object holding
+// it under key ({"access": [...]}, the shape of the server it belongs to),
+// so that a script may send either.
+func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
+	var raw json.RawMessage
+	if _, ok := readJSON(w, r, &raw); !ok {
+		return false
+	}
+	if trimmed := strings.TrimSpace(string(raw)); strings.HasPrefix(trimmed, "{") {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil || len(obj) != 1 || obj[key] == nil {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("send the %s list as a JSON array, or as an object with the one key %q", key, key))
+			return false
+		}
+		raw = obj[key]
+	}
+	strict := json.NewDecoder(strings.NewReader(string(raw)))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (CONTRACT.md section 3)")
+		return false
+	}
+	return true
+}
+
 // sameName checks that a body's own name, when given, is the path's.
 func sameName(w http.ResponseWriter, what, inPath string, inBody *string) bool {
 	if *inBody == "" {
@@ -250,7 +276,7 @@ func written(w http.ResponseWriter, ch *policy.Change, tag string, v any) {
 
 func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
 	var access []policy.Access
-	if _, ok := readJSON(w, r, &access); !ok {
+	if !readList(w, r, "access", &access) {
 		return
 	}
 	id := r.PathValue("id")
@@ -263,7 +289,7 @@ func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) putDeny(w http.ResponseWriter, r *http.Request) {
 	var deny []policy.Deny
-	if _, ok := readJSON(w, r, &deny); !ok {
+	if !readList(w, r, "deny", &deny) {
 		return
 	}
 	id := r.PathValue("id")

@@ -827,3 +827,25 @@ func TestConfigAPI_BasicChangeFromAnotherSiteIsRefused(t *testing.T) {
 		t.Errorf("a read from another site: %d", resp.StatusCode)
 	}
 }
+
+func TestConfigAPI_AccessBodyAsArrayOrObject(t *testing.T) {
+	p := editable(t)
+	wrapped := `{"access": [{"groups":["eng","mkt"],"scopes":["files.read"]}]}`
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", wrapped); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT access as an object: %d %s", resp.StatusCode, body)
+	}
+	if code := p.exchange(t, "bob"); code != "" {
+		t.Errorf("after the edit, bob's exchange: %q", code)
+	}
+	for _, bad := range []string{`{"acces": []}`, `{"access": [], "deny": []}`, `[{"group":["eng"]}]`} {
+		if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", bad); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("PUT %s: %d %s, want 400", bad, resp.StatusCode, body)
+		}
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/deny", "alice", `{"deny": [{"users":["bob"]}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT deny as an object: %d %s", resp.StatusCode, body)
+	}
+	if code := p.exchange(t, "bob"); code != "access_denied" {
+		t.Errorf("after the deny, bob's exchange: %q", code)
+	}
+}
