@@ -241,6 +241,7 @@ func TestConformance_Discovery(t *testing.T) {
 			{"response_types_supported", []string{"code"}, true},
 			{"code_challenge_methods_supported", []string{"S256"}, true},
 			{"identity_chaining_requested_token_types_supported", []string{typeIDJAG}, true},
+			{"dpop_signing_alg_values_supported", []string{"ES256", "RS256", "PS256", "EdDSA"}, true},
 			{"subject_types_supported", []string{"public"}, false},
 			{"id_token_signing_alg_values_supported", []string{"RS256"}, false},
 			{"scopes_supported", []string{"openid", "email", "profile", "offline_access"}, false},
@@ -371,6 +372,7 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 	pub := f.loginAs(t, "pub-client", "", "alice", "alice-pw")
 	alice := f.alice.IDToken()
 	aliceAuthTime := numClaim(t, unverifiedClaims(t, alice), "auth_time")
+	dpopKey := newP256(t)
 
 	cases := []grantCase{
 		{name: "case 05 basic auth", form: b(alice), header: basicS1,
@@ -405,7 +407,9 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 		{name: "case 14 empty actor_token= and actor_token_type= (zitadel client)",
 			form: b(alice, set("actor_token", ""), set("actor_token_type", "")), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
-		{name: "case 15 DPoP binds the ID-JAG", skip: "DPoP (RFC 9449) is not implemented"},
+		{name: "case 15 DPoP binds the ID-JAG", form: b(alice), header: f.dpopHeader(t, proof{key: dpopKey}),
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read",
+			check: wantJKT(jkt(t, dpopKey))},
 		{name: "case 16 email and auth_time when the server wants them", form: b(alice), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read",
 			check: func(t *testing.T, c map[string]any) {
@@ -503,6 +507,9 @@ func (f *fixture) expectIDJAG(t *testing.T, tc grantCase) string {
 	jti, _ := c["jti"].(string)
 	if jti == "" {
 		t.Error("ID-JAG has no jti")
+	}
+	if _, bound := c["cnf"]; bound != (tc.header.Get("DPoP") != "") {
+		t.Errorf("ID-JAG cnf = %v for a request with DPoP header %q", c["cnf"], tc.header.Get("DPoP"))
 	}
 	if tc.check != nil {
 		tc.check(t, c)

@@ -3,6 +3,8 @@ package idp
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
 )
 
 // Token types and grant types of RFC 8693 and the ID-JAG draft.
@@ -57,6 +59,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		// draft-ietf-oauth-identity-chaining: which token types the token
 		// exchange issues.
 		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},
+		// RFC 9449 section 5.1: the token exchange binds ID-JAGs to a
+		// DPoP proof's key (dpop.go).
+		"dpop_signing_alg_values_supported": dpop.AlgorithmNames(),
 		// Non-standard (xaa.dev has it): which subject tokens it accepts.
 		"token_exchange_subject_token_types_supported": []string{tokenTypeIDToken, tokenTypeRefresh},
 		// Our extension: the signed-in user's MCP servers (assigned.go).

@@ -26,6 +26,9 @@ type idJAGClaims struct {
 	Scope    string `json:"scope,omitempty"`
 	AuthTime int64  `json:"auth_time,omitempty"`
 	Email    string `json:"email,omitempty"`
+	// Confirmation binds the ID-JAG to the key of the exchange's DPoP
+	// proof; nil without one.
+	Confirmation *confirmation `json:"cnf,omitempty"`
 }
 
 // exchangeResponse is the RFC 8693 section 2.2.1 response carrying an
@@ -40,8 +43,9 @@ type exchangeResponse struct {
 
 // tokenExchange handles grant_type token-exchange (RFC 8693) for an ID-JAG,
 // in the order of the draft's section 4.3.3: authenticate the client,
-// validate the subject token, resolve audience and resource, ask the
-// policy, sign. Every outcome is audited before the client hears it.
+// check the parameters and the DPoP proof, validate the subject token,
+// resolve audience and resource, ask the policy, sign. Every outcome is
+// audited before the client hears it.
 func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, form url.Values) {
 	ev := audit.Event{
 		Type:           audit.TypeTokenExchange,
@@ -90,6 +94,10 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 		return nil, errorf("unauthorized_client", http.StatusBadRequest, "client %q is not allowed to use token exchange (token_exchange: false in its registration)", c.ClientID)
 	}
 	if err := checkExchangeParams(form); err != nil {
+		return nil, err
+	}
+	jkt, err := s.checkDPoP(r)
+	if err != nil {
 		return nil, err
 	}
 
@@ -176,6 +184,9 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	if d.Server.IncludeEmail && user != nil {
 		claims.Email = user.Email
 	}
+	if jkt != "" {
+		claims.Confirmation = &confirmation{JKT: jkt}
+	}
 	signer, serr := s.keys.idJAGKey().idJAGSigner()
 	if serr != nil {
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing key unavailable")
@@ -185,6 +196,14 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}
 	ev.JTI, ev.ScopeGranted = claims.JTI, claims.Scope
+	if jkt != "" {
+		// The key's thumbprint is no secret, and tells an admin which
+		// ID-JAGs only their client's key can redeem.
+		if ev.Details == nil {
+			ev.Details = map[string]any{}
+		}
+		ev.Details["cnf_jkt"] = jkt
+	}
 	return &exchangeResponse{
 		IssuedTokenType: tokenTypeIDJAG,
 		AccessToken:     jag,

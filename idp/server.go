@@ -66,6 +66,7 @@ type Server struct {
 	subjects   *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
 	usedJTIs   *ttlMap[string, struct{}]         // client assertion jti replay
 	usedSubjID *ttlMap[string, struct{}]         // single_use_subject mode
+	usedProofs *ttlMap[string, struct{}]         // DPoP proof jti replay (dpop.go)
 
 	faults faultSet // injected faults (faults.go)
 }
@@ -104,6 +105,7 @@ func New(opts Options) (*Server, error) {
 	// Client assertions are judged by the wall clock (clientauth.go).
 	s.usedJTIs = newTTLMap[string, struct{}](maxTokens, time.Now)
 	s.usedSubjID = newTTLMap[string, struct{}](maxTokens, s.now)
+	s.usedProofs = newTTLMap[string, struct{}](maxTokens, s.now)
 	s.store = newStorage(s)
 
 	opConfig := &op.Config{

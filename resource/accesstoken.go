@@ -26,6 +26,9 @@ type AccessToken struct {
 	Email    string // the ID-JAG's email, if it had one
 	Resource string // aud: the MCP server the token is for
 	Scopes   []string
+	// JKT is the cnf.jkt of a DPoP-bound token (RFC 9449 §6.1): it is only
+	// good with a DPoP proof signed by that key. "" for a bearer token.
+	JKT      string
 	IssuedAt time.Time
 	Expiry   time.Time
 }
@@ -35,17 +38,25 @@ func (t *AccessToken) HasScope(scope string) bool {
 	return slices.Contains(t.Scopes, scope)
 }
 
-// accessTokenClaims is the RFC 9068 §2.2 claim set.
+// accessTokenClaims is the RFC 9068 §2.2 claim set, with cnf (RFC 9449
+// §6.1) when the token is DPoP-bound.
 type accessTokenClaims struct {
 	jwt.Claims
-	ClientID string `json:"client_id"`
-	Scope    string `json:"scope,omitempty"`
-	Email    string `json:"email,omitempty"`
+	ClientID     string        `json:"client_id"`
+	Scope        string        `json:"scope,omitempty"`
+	Email        string        `json:"email,omitempty"`
+	Confirmation *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the cnf claim of a DPoP-bound access token.
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // issueAccessToken signs an RFC 9068 access token for the ID-JAG's subject,
-// audience-restricted to one MCP server as EMA requires.
-func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, now time.Time) (string, error) {
+// audience-restricted to one MCP server as EMA requires, and bound to the
+// key with thumbprint jkt unless jkt is "".
+func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
 	jti, err := randomID()
 	if err != nil {
 		return "", err
@@ -63,6 +74,9 @@ func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, sco
 		Scope:    strings.Join(scopes, " "),
 		Email:    jag.Email,
 	}
+	if jkt != "" {
+		claims.Confirmation = &confirmation{JKT: jkt}
+	}
 	return jwt.Signed(a.signer).Claims(claims).Serialize()
 }
 
@@ -70,7 +84,9 @@ func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, sco
 // server for the MCP server identified by resource (RFC 9068 §4): typ
 // at+jwt, ES256 signature by this server's key, iss, aud containing
 // resource, and exp. Errors wrap [ErrInvalidAccessToken] and say which
-// check failed.
+// check failed. A DPoP-bound token comes back with its JKT set: the caller
+// must then check the request's DPoP proof against it (RFC 9449 §7), as
+// the MCP servers of [NewMCPServer] do.
 func (a *AuthServer) VerifyAccessToken(token, resource string) (*AccessToken, error) {
 	fail := func(format string, args ...any) (*AccessToken, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidAccessToken, fmt.Sprintf(format, args...))
@@ -122,6 +138,12 @@ func (a *AuthServer) VerifyAccessToken(token, resource string) (*AccessToken, er
 		Resource: resource,
 		Scopes:   strings.Fields(c.Scope),
 		Expiry:   c.Expiry.Time(),
+	}
+	if c.Confirmation != nil {
+		if c.Confirmation.JKT == "" {
+			return fail("cnf has no jkt")
+		}
+		at.JKT = c.Confirmation.JKT
 	}
 	if c.IssuedAt != nil {
 		at.IssuedAt = c.IssuedAt.Time()

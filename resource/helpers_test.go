@@ -286,6 +286,7 @@ type tokenRequest struct {
 	basic       *[2]string // raw id and secret; form-encoded before base64
 	rawBasic    string     // Authorization header as is, overrides basic
 	contentType string
+	dpop        []string // one DPoP header each
 }
 
 // grant is the JWT bearer grant with Basic authentication, the TypeScript
@@ -322,6 +323,9 @@ func (e *env) post(t testing.TB, req tokenRequest) tokenReply {
 		hr.Header.Set("Authorization", req.rawBasic)
 	case req.basic != nil:
 		hr.SetBasicAuth(url.QueryEscape(req.basic[0]), url.QueryEscape(req.basic[1]))
+	}
+	for _, p := range req.dpop {
+		hr.Header.Add("DPoP", p)
 	}
 	return do(t, hr)
 }

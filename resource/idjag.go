@@ -28,8 +28,12 @@ type idJAG struct {
 	Email     string
 	Resources []string // the resource claim, string or array; nil if absent
 	Scopes    []string // the scope claim; nil if absent
-	IssuedAt  time.Time
-	Expiry    time.Time
+	// JKT is the cnf.jkt the IdP bound the ID-JAG to (RFC 9449 §6.1):
+	// only a DPoP proof signed by that key redeems it. "" for an unbound
+	// ID-JAG.
+	JKT      string
+	IssuedAt time.Time
+	Expiry   time.Time
 }
 
 // idJAGClaims is the wire form of the claims we read.
@@ -39,6 +43,7 @@ type idJAGClaims struct {
 	Scope    *string         `json:"scope"`
 	Resource json.RawMessage `json:"resource"`
 	Email    string          `json:"email"`
+	Cnf      json.RawMessage `json:"cnf"`
 }
 
 // joseHeader is the part of the protected header checked before go-jose
@@ -199,6 +204,10 @@ func (a *AuthServer) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.
 			return nil, invalidGrant("ID-JAG resource %q is not a resource of this authorization server (%s) (EMA §7.6)", r, strings.Join(a.cfg.Resources, ", "))
 		}
 	}
+	jkt, err := confirmationKey(c.Cnf)
+	if err != nil {
+		return nil, invalidGrant("ID-JAG cnf is unusable: %v", err)
+	}
 	jag := &idJAG{
 		Issuer:    c.Issuer,
 		Subject:   c.Subject,
@@ -206,6 +215,7 @@ func (a *AuthServer) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.
 		JTI:       c.ID,
 		Email:     c.Email,
 		Resources: resources,
+		JKT:       jkt,
 		IssuedAt:  c.IssuedAt.Time(),
 		Expiry:    c.Expiry.Time(),
 	}
@@ -275,6 +285,30 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// confirmationKey returns the jkt of a cnf claim (RFC 7800), "" when there
+// is none. A binding this server cannot check (another confirmation
+// method, RFC 7800 §3.1) is an error rather than no binding: the ID-JAG
+// must not pass as a bearer assertion.
+func confirmationKey(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var cnf map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cnf); err != nil {
+		return "", fmt.Errorf("want a JSON object, got %s", truncate(string(raw), 80))
+	}
+	var jkt string
+	if err := json.Unmarshal(cnf["jkt"], &jkt); err != nil || jkt == "" {
+		return "", fmt.Errorf("no jkt in %s; this authorization server checks DPoP key binding only (RFC 9449 §6)", truncate(string(raw), 80))
+	}
+	for m := range cnf {
+		if m != "jkt" {
+			return "", fmt.Errorf("it has the confirmation method %q, which this authorization server cannot check; it checks jkt only (RFC 9449 §6)", m)
+		}
+	}
+	return jkt, nil
 }
 
 // stringOrStrings decodes a claim that may be a string or an array of

@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
 )
 
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
@@ -52,7 +55,9 @@ type mcpServer struct {
 	prmPaths    []string // where the metadata is served
 	prmURL      string   // absolute URL of the metadata, for challenges
 	verify      func(token, resource string) (*AccessToken, error)
-	toolScopes  toolScopes // tool name -> scope it requires
+	now         func() time.Time // judges DPoP proofs' iat
+	proofs      *jtiCache        // DPoP proof jti, per key
+	toolScopes  toolScopes       // tool name -> scope it requires
 	prm         http.Handler
 	mcpEndpoint http.Handler // the SDK handler behind auth.RequireBearerToken
 }
@@ -62,7 +67,10 @@ type mcpServer struct {
 //
 //   - the MCP endpoint at the path of cfg.Resource, which requires an access
 //     token for cfg.Resource and answers 401 with an RFC 9728 §5.1
-//     challenge (WWW-Authenticate: Bearer resource_metadata="…") without one;
+//     challenge (WWW-Authenticate: Bearer resource_metadata="…") without one.
+//     A bearer token comes as Authorization: Bearer; a DPoP-bound one as
+//     Authorization: DPoP with a DPoP proof of its key for each request
+//     (RFC 9449 §7), whose htu is cfg.Resource;
 //   - the RFC 9728 metadata at /.well-known/oauth-protected-resource plus
 //     that path, and at /.well-known/oauth-protected-resource alone.
 //
@@ -76,8 +84,9 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("resource: Resource %q must not have a query or fragment (RFC 9728 §1.2)", cfg.Resource)
 	}
-	verify := cfg.Verifier
+	verify, now := cfg.Verifier, time.Now
 	if cfg.AuthServer != nil {
+		now = cfg.AuthServer.cfg.Now
 		if !slices.Contains(cfg.AuthServer.cfg.Resources, cfg.Resource) {
 			return nil, fmt.Errorf("resource: Resource %q is not among the AuthServer's Resources (%s), so no access token could ever be issued for it",
 				cfg.Resource, strings.Join(cfg.AuthServer.cfg.Resources, ", "))
@@ -108,6 +117,8 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 		resource: cfg.Resource,
 		mcpPath:  u.Path,
 		verify:   verify,
+		now:      now,
+		proofs:   newJTICache(0),
 		// RFC 9728 §3.1 inserts the well-known segment between host and
 		// path; the bare form serves clients that only try the origin.
 		prmPaths: []string{prmWellKnown + path, prmWellKnown},
@@ -118,6 +129,8 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 			ScopesSupported:        slices.Clone(cfg.Scopes),
 			BearerMethodsSupported: []string{"header"},
 			ResourceName:           cfg.Name,
+			// RFC 9728 §2: DPoP-bound access tokens are accepted too.
+			DPOPSigningAlgValuesSupported: dpop.AlgorithmNames(),
 		}),
 	}
 	if s.mcpPath == "" {
@@ -153,24 +166,41 @@ func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type accessTokenKey struct{}
 
-// serveMCP authenticates the request (RFC 6750), refuses tool calls the
-// token's scopes do not cover, and hands the rest to the SDK.
+// serveMCP authenticates the request (RFC 6750, or RFC 9449 §7 for a
+// DPoP-bound token), refuses tool calls the token's scopes do not cover,
+// and hands the rest to the SDK.
 func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
-	token, ok := bearerToken(r)
+	scheme, token, ok := accessToken(r)
 	if !ok {
 		// RFC 6750 §3.1: no error code when the request has no credentials.
-		s.challenge(w, http.StatusUnauthorized, "", "this MCP server requires an access token for "+s.resource)
+		s.challenge(w, http.StatusUnauthorized, schemeBearer, "", "this MCP server requires an access token for "+s.resource)
 		return
 	}
 	at, err := s.verify(token, s.resource)
 	if err != nil {
-		s.challenge(w, http.StatusUnauthorized, "invalid_token", err.Error())
+		s.challenge(w, http.StatusUnauthorized, scheme, "invalid_token", err.Error())
 		return
 	}
-	if !s.checkToolScopes(w, r, at) {
+	if oerr := s.checkSenderConstraint(r, scheme, token, at); oerr != nil {
+		if oerr.status == http.StatusUnauthorized {
+			s.challenge(w, oerr.status, dpop.Scheme, oerr.code, oerr.description)
+		} else {
+			writeOAuthError(w, oerr, "")
+		}
 		return
 	}
-	s.mcpEndpoint.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accessTokenKey{}, at)))
+	if !s.checkToolScopes(w, r, scheme, at) {
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), accessTokenKey{}, at))
+	if scheme == dpop.Scheme {
+		// RequireBearerToken reads Bearer credentials only. The token and
+		// its proof are checked above, so the SDK gets the token under the
+		// scheme it knows.
+		r.Header = r.Header.Clone()
+		r.Header.Set("Authorization", schemeBearer+" "+token)
+	}
+	s.mcpEndpoint.ServeHTTP(w, r)
 }
 
 // tokenInfoFromContext is the auth.TokenVerifier behind RequireBearerToken.
@@ -190,23 +220,80 @@ func tokenInfoFromContext(_ context.Context, _ string, r *http.Request) (*auth.T
 // tokenInfoAccessToken is the TokenInfo.Extra key of the *AccessToken.
 const tokenInfoAccessToken = "access_token"
 
-// bearerToken extracts an RFC 6750 §2.1 header token. The scheme is
-// case-insensitive (RFC 9110 §11.1). Query and body tokens (§2.2, §2.3) are
-// not accepted, as the metadata's bearer_methods_supported says.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+// schemeBearer is the RFC 6750 Authorization scheme.
+const schemeBearer = "Bearer"
+
+// accessToken extracts the access token of an Authorization header: an
+// RFC 6750 §2.1 bearer token or an RFC 9449 §7.1 DPoP-bound one. The
+// scheme is case-insensitive (RFC 9110 §11.1) and comes back as
+// schemeBearer or dpop.Scheme. Query and body tokens (RFC 6750 §2.2, §2.3)
+// are not accepted, as the metadata's bearer_methods_supported says.
+func accessToken(r *http.Request) (scheme, token string, ok bool) {
+	scheme, token, ok = strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
+	switch {
+	case !ok || token == "":
+		return "", "", false
+	case strings.EqualFold(scheme, schemeBearer):
+		return schemeBearer, token, true
+	case strings.EqualFold(scheme, dpop.Scheme):
+		return dpop.Scheme, token, true
 	}
-	return token, true
+	return "", "", false
 }
 
-// challenge writes an RFC 6750 §3 error with the RFC 9728 §5.1
-// resource_metadata parameter that lets MCP clients find the authorization
-// server.
-func (s *mcpServer) challenge(w http.ResponseWriter, status int, code, description string) {
-	s.setChallenge(w, code, "", description)
+// checkSenderConstraint enforces a DPoP-bound token's binding (RFC 9449
+// §7): it must come with the DPoP scheme and a fresh proof of its key for
+// this request, whose ath is the token's hash. A bearer token must come
+// with the Bearer scheme, since a DPoP proof cannot bind it after the fact.
+// A refusal is a 401 with a DPoP challenge, or a 503 when the replay cache
+// is full.
+func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string, at *AccessToken) *oauthError {
+	refuse := func(code, format string, args ...any) *oauthError {
+		return newOAuthError(http.StatusUnauthorized, code, format, args...)
+	}
+	switch {
+	case scheme == schemeBearer && at.JKT == "":
+		return nil
+	case scheme == schemeBearer:
+		return refuse("invalid_token", "the access token is DPoP-bound (cnf.jkt %q): send it as Authorization: DPoP, with a DPoP proof of that key (RFC 9449 §7.1)", at.JKT)
+	case at.JKT == "":
+		return refuse("invalid_token", "the access token is not DPoP-bound: send it as Authorization: Bearer")
+	}
+	raw, err := dpop.FromHeader(r.Header)
+	if err != nil {
+		return refuse("invalid_dpop_proof", "%v", err)
+	}
+	if raw == "" {
+		return refuse("invalid_dpop_proof", "the request has no DPoP proof: a DPoP-bound access token needs one, made for this request (RFC 9449 §7)")
+	}
+	now := s.now()
+	proof, err := dpop.Verify(raw, dpop.Want{Method: r.Method, URL: s.resource, Now: now, AccessToken: token})
+	if err != nil {
+		return refuse("invalid_dpop_proof", "%v", err)
+	}
+	if proof.JKT != at.JKT {
+		return refuse("invalid_token", "the DPoP proof is signed by the key %q, but the access token is bound to %q (RFC 9449 §4.3)", proof.JKT, at.JKT)
+	}
+	err = s.proofs.use(proof.ReplayKey(), proof.ReplayUntil, now)
+	var full *cacheFullError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errReplayed):
+		return refuse("invalid_dpop_proof", "the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", proof.JTI)
+	case errors.As(err, &full):
+		return temporarilyUnavailable(full.retryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.size, full.retryAfter.Round(time.Second))
+	default:
+		return temporarilyUnavailable(time.Second, "DPoP replay check: %v", err)
+	}
+}
+
+// challenge writes an RFC 6750 §3 (or RFC 9449 §7.1) error with the RFC
+// 9728 §5.1 resource_metadata parameter that lets MCP clients find the
+// authorization server.
+func (s *mcpServer) challenge(w http.ResponseWriter, status int, scheme, code, description string) {
+	s.setChallenge(w, scheme, code, "", description)
 	body := struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
@@ -217,8 +304,12 @@ func (s *mcpServer) challenge(w http.ResponseWriter, status int, code, descripti
 	writeJSON(w, status, body)
 }
 
-func (s *mcpServer) setChallenge(w http.ResponseWriter, code, scope, description string) {
+func (s *mcpServer) setChallenge(w http.ResponseWriter, scheme, code, scope, description string) {
 	params := []string{fmt.Sprintf(`resource_metadata="%s"`, quotable(s.prmURL))}
+	if scheme == dpop.Scheme {
+		// RFC 9449 §7.1: the algorithms a proof may use.
+		params = append(params, fmt.Sprintf(`algs="%s"`, strings.Join(dpop.AlgorithmNames(), " ")))
+	}
 	if code != "" {
 		params = append(params, fmt.Sprintf(`error="%s"`, code))
 	}
@@ -228,7 +319,7 @@ func (s *mcpServer) setChallenge(w http.ResponseWriter, code, scope, description
 	if description != "" {
 		params = append(params, fmt.Sprintf(`error_description="%s"`, quotable(description)))
 	}
-	w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join(params, ", "))
+	w.Header().Set("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
 }
 
 // quotable makes s safe inside an RFC 6750 §3 quoted string, whose
@@ -258,7 +349,7 @@ const codeInsufficientScope = -32003
 // where any other 403 body would close its session. The request body is
 // read and put back; anything unparsable is left for the SDK to refuse, and
 // the tool handlers check the scope again for any path around this one.
-func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, at *AccessToken) bool {
+func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, scheme string, at *AccessToken) bool {
 	if r.Method != http.MethodPost || r.Body == nil {
 		return true
 	}
@@ -275,7 +366,7 @@ func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, at *
 		// client re-authorizing with this list loses nothing.
 		scope := strings.Join(append(slices.Clone(at.Scopes), need), " ")
 		msg := fmt.Sprintf("insufficient_scope: tool %s needs scope %s; the access token has %q", call.Params.Name, need, strings.Join(at.Scopes, " "))
-		s.setChallenge(w, "insufficient_scope", scope, msg)
+		s.setChallenge(w, scheme, "insufficient_scope", scope, msg)
 		id := call.ID
 		if len(id) == 0 {
 			id = json.RawMessage("null")

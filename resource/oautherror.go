@@ -53,6 +53,12 @@ func invalidTarget(format string, args ...any) *oauthError {
 	return newOAuthError(http.StatusBadRequest, "invalid_target", format, args...)
 }
 
+// invalidDPoPProof: the request's DPoP proof failed a check of RFC 9449
+// §4.3 or was replayed (RFC 9449 §5).
+func invalidDPoPProof(format string, args ...any) *oauthError {
+	return newOAuthError(http.StatusBadRequest, "invalid_dpop_proof", format, args...)
+}
+
 func unsupportedGrantType(format string, args ...any) *oauthError {
 	return newOAuthError(http.StatusBadRequest, "unsupported_grant_type", format, args...)
 }

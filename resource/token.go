@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
 )
 
 // maxTokenRequestBytes caps a token request body; an ID-JAG is under 2 KB.
@@ -95,9 +97,9 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 }
 
 // token runs the JWT bearer grant: grant type, client authentication, the
-// ID-JAG checks, audience and scope selection, replay, and issuance, in that
-// order. The replay check comes last so that a request refused for any
-// other reason does not burn the ID-JAG.
+// ID-JAG checks, the DPoP proof, audience and scope selection, replay, and
+// issuance, in that order. The replay checks come last so that a request
+// refused for any other reason does not burn the ID-JAG.
 func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
 	grantType, oerr := p.single("grant_type")
 	if oerr != nil {
@@ -128,6 +130,10 @@ func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oau
 	if oerr != nil {
 		return nil, oerr
 	}
+	proof, oerr := a.checkDPoP(r, jag, now)
+	if oerr != nil {
+		return nil, oerr
+	}
 
 	requestedResource, oerr := p.single("resource")
 	if oerr != nil {
@@ -146,18 +152,25 @@ func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oau
 		return nil, oerr
 	}
 
+	tokenType, jkt := "Bearer", ""
+	if proof != nil {
+		if oerr := a.useProof(proof, now); oerr != nil {
+			return nil, oerr
+		}
+		tokenType, jkt = dpop.Scheme, proof.JKT
+	}
 	if !a.cfg.AllowReplay {
 		if oerr := a.checkReplay(jag, now); oerr != nil {
 			return nil, oerr
 		}
 	}
 
-	token, err := a.issueAccessToken(jag, clientID, audience, scopes, now)
+	token, err := a.issueAccessToken(jag, clientID, audience, scopes, jkt, now)
 	if err != nil {
 		return nil, newOAuthError(http.StatusInternalServerError, "server_error", "signing the access token failed: %v", err)
 	}
 	return &tokenResponse{
-		TokenType:   "Bearer",
+		TokenType:   tokenType,
 		AccessToken: token,
 		ExpiresIn:   int64(a.cfg.AccessTokenLifetime / time.Second),
 		Scope:       strings.Join(scopes, " "),

@@ -1,0 +1,320 @@
+// Package dpop checks RFC 9449 DPoP proofs: the JWTs a client sends in the
+// DPoP header to prove that it holds the private key a token is bound to.
+// The IdP checks them on the token exchange before it binds an ID-JAG to the
+// key (cnf.jkt), the demo authorization server on the JWT bearer grant, and
+// the demo MCP servers on every request with a DPoP-bound access token.
+//
+// Verify runs the checks of RFC 9449 section 4.3 that need neither state
+// nor the token. Two are the caller's: that the key of a bound token is
+// the proof's (step 12: compare cnf.jkt with [Proof.JKT]), and that the
+// proof is not replayed (section 11.1), which needs a store: [Proof.ReplayKey]
+// is what to remember, [Proof.ReplayUntil] for how long. Server-provided
+// nonces (section 8) are not supported.
+package dpop
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+const (
+	// Header is the request header that carries a proof (RFC 9449 section 4.1).
+	Header = "DPoP"
+	// Scheme is the Authorization scheme of a DPoP-bound access token
+	// (RFC 9449 section 7.1), and the token_type of a token response that
+	// carries one (section 5).
+	Scheme = "DPoP"
+	// ProofType is the typ header of every proof (RFC 9449 section 4.2).
+	ProofType = "dpop+jwt"
+	// DefaultWindow is how far a proof's iat may be from the server's clock,
+	// either way, when Want.Window is zero.
+	DefaultWindow = 60 * time.Second
+	// MaxProofBytes bounds a proof. An RSA-8192 proof is under 6 KB, and the
+	// replay stores hold every jti for a while.
+	MaxProofBytes = 8 << 10
+	// maxJTIBytes bounds the jti, which the replay stores keep.
+	maxJTIBytes = 256
+	minRSABits  = 2048 // RFC 7518 section 3.3
+)
+
+// Algorithms are the accepted proof algorithms: asymmetric only (RFC 9449
+// section 4.3 step 5), never none nor HS*, whose key anyone could supply.
+var Algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA}
+
+// AlgorithmNames returns Algorithms as strings, the value of
+// dpop_signing_alg_values_supported (RFC 9449 section 5.1, RFC 9728).
+func AlgorithmNames() []string {
+	names := make([]string, len(Algorithms))
+	for i, a := range Algorithms {
+		names[i] = string(a)
+	}
+	return names
+}
+
+// privateMembers are the JWK members that only a private or symmetric key
+// has (RFC 7518 section 6); a proof's jwk must have none of them.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// ErrInvalidProof is what every error of Verify and FromHeader is
+// (errors.Is); their text is the error_description of an
+// invalid_dpop_proof answer.
+var ErrInvalidProof = errors.New("invalid DPoP proof")
+
+// proofError is a refusal that says which check failed.
+type proofError string
+
+func (e proofError) Error() string        { return string(e) }
+func (e proofError) Is(target error) bool { return target == ErrInvalidProof }
+
+func refuse(format string, args ...any) error { return proofError(fmt.Sprintf(format, args...)) }
+
+// Want is what the request a proof arrived with says the proof must contain.
+type Want struct {
+	// Method is the request's method, the proof's htm.
+	Method string
+	// URL is the URL the server is reached at, the proof's htu; both are
+	// compared without query and fragment, after RFC 3986 section 6.2.2 and
+	// 6.2.3 normalisation (RFC 9449 section 4.3 step 9).
+	URL string
+	// Now is the server's clock.
+	Now time.Time
+	// Window is how far iat may be from Now, either way; 0 means
+	// DefaultWindow.
+	Window time.Duration
+	// AccessToken is the access token the request presents to a protected
+	// resource, whose hash ath must be (RFC 9449 section 4.3 step 12). It
+	// is "" at a token endpoint, where a proof must have no ath.
+	AccessToken string
+}
+
+// Proof is a proof that passed Verify.
+type Proof struct {
+	// JKT is the RFC 7638 SHA-256 thumbprint of the proof's key, base64url:
+	// the cnf.jkt of a token bound to it (RFC 9449 section 6.1).
+	JKT string
+	// JTI is the proof's jti.
+	JTI string
+	// IssuedAt is the proof's iat.
+	IssuedAt time.Time
+	// ReplayUntil is when the proof stops passing the iat check: until then
+	// its jti must be remembered, and the proof refused if seen again.
+	ReplayUntil time.Time
+}
+
+// ReplayKey is the key under which to remember the proof in a replay store:
+// its jti, which only has to be unique per key, with the key's thumbprint.
+func (p *Proof) ReplayKey() string { return p.JKT + "\x00" + p.JTI }
+
+// FromHeader returns the proof of a request: "" when it has none, an error
+// when it has several (RFC 9449 section 4.3 step 1).
+func FromHeader(h http.Header) (string, error) {
+	switch v := h.Values(Header); len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		if v[0] == "" {
+			return "", refuse("the DPoP header is empty")
+		}
+		return v[0], nil
+	default:
+		return "", refuse("the request has %d DPoP headers; send exactly one (RFC 9449 section 4.3)", len(v))
+	}
+}
+
+// proofHeader is the part of the JOSE header read before go-jose parses the
+// proof, so that a refusal can name the offending value.
+type proofHeader struct {
+	Typ string                     `json:"typ"`
+	Alg string                     `json:"alg"`
+	JWK map[string]json.RawMessage `json:"jwk"`
+}
+
+// proofClaims are the claims of RFC 9449 section 4.2.
+type proofClaims struct {
+	JTI string           `json:"jti"`
+	HTM string           `json:"htm"`
+	HTU string           `json:"htu"`
+	IAT *jwt.NumericDate `json:"iat"`
+	ATH *string          `json:"ath"`
+}
+
+// Verify checks proof against want: RFC 9449 section 4.3 steps 2 to 9, 11
+// and the ath of step 12. Every error is an ErrInvalidProof and says which
+// check failed, with the value that failed it.
+func Verify(proof string, want Want) (*Proof, error) {
+	fail := func(format string, args ...any) (*Proof, error) {
+		return nil, refuse(format, args...)
+	}
+	if len(proof) > MaxProofBytes {
+		return fail("the DPoP proof is %d bytes, more than the %d accepted", len(proof), MaxProofBytes)
+	}
+	parts := strings.Split(proof, ".")
+	if len(parts) != 3 {
+		return fail("the DPoP proof is not a JWT: expected 3 dot-separated parts, got %d", len(parts))
+	}
+	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return fail("the DPoP proof's JOSE header is not base64url: %v", err)
+	}
+	var h proofHeader
+	if err := json.Unmarshal(rawHeader, &h); err != nil {
+		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk: %v", err)
+	}
+	if h.Typ != ProofType {
+		return fail("the DPoP proof's typ %q is not %q (RFC 9449 section 4.2)", clip(h.Typ), ProofType)
+	}
+	if !slices.Contains(Algorithms, jose.SignatureAlgorithm(h.Alg)) {
+		return fail("the DPoP proof's alg %q is not accepted; use one of %s (asymmetric only, RFC 9449 section 4.2)", clip(h.Alg), strings.Join(AlgorithmNames(), ", "))
+	}
+	if h.JWK == nil {
+		return fail("the DPoP proof has no jwk header: it must carry the public key it is signed with (RFC 9449 section 4.2)")
+	}
+	for _, m := range privateMembers {
+		if _, ok := h.JWK[m]; ok {
+			return fail("the DPoP proof's jwk has the private member %q: send the public key only (RFC 9449 section 4.3)", m)
+		}
+	}
+
+	tok, err := jwt.ParseSigned(proof, Algorithms)
+	if err != nil {
+		return fail("the DPoP proof is not a valid JWS: %v", err)
+	}
+	hdr := tok.Headers[0]
+	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != ProofType || hdr.JSONWebKey == nil {
+		return fail("the DPoP proof's header is ambiguous")
+	}
+	jwk := hdr.JSONWebKey
+	if !jwk.IsPublic() {
+		return fail("the DPoP proof's jwk is not a public key")
+	}
+	if k, ok := jwk.Key.(*rsa.PublicKey); ok && k.N.BitLen() < minRSABits {
+		return fail("the DPoP proof's RSA key has %d bits; at least %d are required (RFC 7518 section 3.3)", k.N.BitLen(), minRSABits)
+	}
+	var payload json.RawMessage
+	if err := tok.Claims(jwk.Key, &payload); err != nil {
+		return fail("the DPoP proof's signature does not verify with its jwk (alg %s)", hdr.Algorithm)
+	}
+	var c proofClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return fail("the DPoP proof's claims are malformed: %v", err)
+	}
+	thumb, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return fail("the DPoP proof's jwk has no thumbprint: %v", err)
+	}
+
+	if c.HTM != want.Method {
+		return fail("the DPoP proof's htm %q is not the request's method %s", clip(c.HTM), want.Method)
+	}
+	if c.HTU == "" {
+		return fail("the DPoP proof has no htu")
+	}
+	if !SameURL(c.HTU, want.URL) {
+		return fail("the DPoP proof's htu %q is not %s (query and fragment are ignored, RFC 9449 section 4.3)", clip(c.HTU), want.URL)
+	}
+	window := want.Window
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	if c.IAT == nil {
+		return fail("the DPoP proof has no iat")
+	}
+	iat := c.IAT.Time()
+	if iat.Before(want.Now.Add(-window)) {
+		return fail("the DPoP proof was made at %s, more than %s before now (%s): make a new proof for every request", stamp(iat), window, stamp(want.Now))
+	}
+	if iat.After(want.Now.Add(window)) {
+		return fail("the DPoP proof's iat %s is more than %s in the future (now %s)", stamp(iat), window, stamp(want.Now))
+	}
+	if c.JTI == "" {
+		return fail("the DPoP proof has no jti")
+	}
+	if len(c.JTI) > maxJTIBytes {
+		return fail("the DPoP proof's jti is %d bytes, more than the %d accepted", len(c.JTI), maxJTIBytes)
+	}
+	switch {
+	case want.AccessToken == "" && c.ATH != nil:
+		return fail("the DPoP proof has an ath, which only a request with an access token may carry (RFC 9449 section 4.2)")
+	case want.AccessToken != "" && c.ATH == nil:
+		return fail("the DPoP proof has no ath: a request with an access token needs the token's hash (RFC 9449 section 4.2)")
+	case want.AccessToken != "" && *c.ATH != AccessTokenHash(want.AccessToken):
+		return fail("the DPoP proof's ath %q is not the hash of the access token sent with it", clip(*c.ATH))
+	}
+	return &Proof{
+		JKT:         base64.RawURLEncoding.EncodeToString(thumb),
+		JTI:         c.JTI,
+		IssuedAt:    iat,
+		ReplayUntil: iat.Add(window + time.Second),
+	}, nil
+}
+
+// AccessTokenHash is a proof's ath for an access token: the base64url
+// SHA-256 of its ASCII (RFC 9449 section 4.2).
+func AccessTokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// SameURL reports whether two absolute http(s) URLs name the same resource
+// once query and fragment are dropped and both are normalised (RFC 3986
+// section 6.2.2 and 6.2.3: scheme and host case, default port, empty path).
+func SameURL(a, b string) bool {
+	na, ok := normalURL(a)
+	if !ok {
+		return false
+	}
+	nb, ok := normalURL(b)
+	return ok && na == nb
+}
+
+func normalURL(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	switch {
+	case port != "":
+		host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"):
+		host = "[" + host + "]"
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	return scheme + "://" + host + path, true
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// clip shortens a value of the proof for an error description, which the
+// IdP also writes to its audit log.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}

@@ -1,0 +1,53 @@
+package resource
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
+)
+
+// checkDPoP verifies the grant's DPoP proof, if it has one (RFC 9449 §5),
+// for this server's token endpoint, and enforces the ID-JAG's key binding:
+// an ID-JAG with cnf.jkt is only redeemed with a proof signed by that key
+// (spec.md section 5). It returns nil for a request without a proof and an
+// unbound ID-JAG, which gets a bearer token as before.
+func (a *AuthServer) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Proof, *oauthError) {
+	raw, err := dpop.FromHeader(r.Header)
+	if err != nil {
+		return nil, invalidDPoPProof("%v", err)
+	}
+	var proof *dpop.Proof
+	if raw != "" {
+		proof, err = dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: a.cfg.Issuer + "/token", Now: now})
+		if err != nil {
+			return nil, invalidDPoPProof("%v", err)
+		}
+	}
+	switch {
+	case jag.JKT == "":
+	case proof == nil:
+		return nil, invalidGrant("the ID-JAG is DPoP-bound (cnf.jkt %q); send a DPoP proof with that key (RFC 9449 §4)", jag.JKT)
+	case proof.JKT != jag.JKT:
+		return nil, invalidGrant("the ID-JAG is DPoP-bound (cnf.jkt %q); send a DPoP proof with that key, not with the key %q", jag.JKT, proof.JKT)
+	}
+	return proof, nil
+}
+
+// useProof records the proof's jti, refusing it if already seen (RFC 9449
+// §11.1).
+func (a *AuthServer) useProof(p *dpop.Proof, now time.Time) *oauthError {
+	err := a.proofs.use(p.ReplayKey(), p.ReplayUntil, now)
+	var full *cacheFullError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errReplayed):
+		return invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", p.JTI)
+	case errors.As(err, &full):
+		return temporarilyUnavailable(full.retryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.size, full.retryAfter.Round(time.Second))
+	default:
+		return temporarilyUnavailable(time.Second, "DPoP replay check: %v", err)
+	}
+}
