@@ -122,7 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// The issuer alone on stdout, once the listener accepts: scripts read
 	// this line to learn where the IdP is.
 	fmt.Fprintln(stdout, r.srv.Issuer())
-	slog.Info("serving", "issuer", r.srv.Issuer(), "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
+	slog.Info("serving", "issuer", r.srv.Issuer(), "console", r.srv.Issuer()+"/admin/", "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
 	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitFailure
