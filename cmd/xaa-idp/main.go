@@ -40,6 +40,7 @@ func commands() []command {
 		{"exchange", "exchange an ID token for an ID-JAG and print it", runExchange},
 		{"check", "validate a configuration file", runCheck},
 		{"explain", "show the policy decision for a user, client and MCP server", runExplain},
+		{"load", "measure token exchanges per second against a running IdP, beside a floor measured in the same run", runLoad},
 		{"healthcheck", "exit 0 when a running IdP answers /healthz (for container health checks)", runHealthcheck},
 		{"keys", "rotate or list a running IdP's signing keys (admin API)", runKeys},
 	}

@@ -170,6 +170,25 @@ func TestCLI_Healthcheck(t *testing.T) {
 	}
 }
 
+func TestCLI_Load(t *testing.T) {
+	issuer := startServe(t, "--state-dir", t.TempDir())
+	code, out, stderr := runCLI(t, "load", "--issuer", issuer, "--requests", "40", "--concurrency", "4")
+	if code != 0 {
+		t.Fatalf("load: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"floor ", "exchange ", "exchange/floor: throughput"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("load output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "     40        0") {
+		t.Errorf("load did not complete 40 exchanges without errors:\n%s", out)
+	}
+	if code, _, stderr := runCLI(t, "load", "--issuer", "http://192.0.2.1:8080"); code != exitUsage || !strings.Contains(stderr, "loopback") {
+		t.Errorf("a non-loopback target: exit %d, %s", code, stderr)
+	}
+}
+
 func TestCLI_UnknownCommandIsUsageError(t *testing.T) {
 	if code, _, _ := runCLI(t, "frobnicate"); code != exitUsage {
 		t.Errorf("exit %d, want %d", code, exitUsage)
