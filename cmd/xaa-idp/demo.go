@@ -80,7 +80,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printDemo(w io.Writer, cfg *policy.Config, issuer string, stack []resource.DemoService) {
 	fmt.Fprintf(w, "xaa-idp demo: the IdP and %d MCP servers, all on loopback\n\n", len(cfg.MCPServers))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  IdP\t%s\t\n", issuer)
+	fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", issuer, issuer)
 	byServer := map[string][2]string{}
 	for _, s := range stack {
 		v := byServer[s.Server]
@@ -91,7 +91,6 @@ func printDemo(w io.Writer, cfg *policy.Config, issuer string, stack []resource.
 		}
 		byServer[s.Server] = v
 	}
-	fmt.Fprintln(tw, "\t\t")
 	fmt.Fprintln(tw, "  MCP server\tauthorization server\tMCP endpoint")
 	for _, s := range cfg.MCPServers {
 		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\n", s.ID, s.Name, byServer[s.ID][0], byServer[s.ID][1])
