@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -151,16 +152,18 @@ func (s *Server) routes() {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc("/.well-known/oauth-authorization-server", s.discovery)
-	mux.Handle(pathToken, s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)))
-	mux.HandleFunc(pathKeys, s.jwks)
+	// Browser-based clients reach these across origins (internal/cors).
+	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
+	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
+	mux.Handle("/.well-known/oauth-authorization-server", public(s.discovery))
+	mux.Handle(pathToken, cors.Public(s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)), []string{"DPoP"}, nil))
+	mux.Handle(pathKeys, public(s.jwks))
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc(pathLogin, s.login)
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
-	mux.HandleFunc("GET "+pathAssigned, s.assignedServers)
+	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }

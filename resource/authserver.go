@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/cors"
 )
 
 // Identifiers of the grant this authorization server serves.
@@ -103,6 +104,7 @@ type AuthServer struct {
 	kid      string
 	signer   jose.Signer
 	metadata []byte // the RFC 8414 document, rendered once
+	public   http.Handler
 }
 
 // NewAuthServer checks cfg, generates the access-token signing key and
@@ -190,6 +192,7 @@ func NewAuthServer(cfg AuthServerConfig) (*AuthServer, error) {
 	if a.metadata, err = json.Marshal(a.Metadata()); err != nil {
 		return nil, fmt.Errorf("resource: metadata: %w", err)
 	}
+	a.public = cors.Public(http.HandlerFunc(a.route), []string{"DPoP"}, nil)
 	return a, nil
 }
 
@@ -239,8 +242,13 @@ func (a *AuthServer) Metadata() AuthServerMetadata {
 	}
 }
 
-// ServeHTTP routes the endpoints listed on [AuthServer].
+// ServeHTTP routes the endpoints listed on [AuthServer], readable from
+// browser-based clients of any origin (internal/cors).
 func (a *AuthServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.public.ServeHTTP(w, r)
+}
+
+func (a *AuthServer) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; p {
 	case a.basePath + "/token":
 		a.serveToken(w, r)

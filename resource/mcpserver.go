@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/cors"
 )
 
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
@@ -150,7 +151,10 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 	// the challenges itself: the SDK's carry no error="invalid_token".
 	s.mcpEndpoint = auth.RequireBearerToken(tokenInfoFromContext,
 		&auth.RequireBearerTokenOptions{ResourceMetadataURL: s.prmURL})(sdk)
-	return s, nil
+	// Browser-based MCP clients reach the server across origins; the
+	// streamable HTTP transport's own headers must pass both ways.
+	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"},
+		[]string{"Mcp-Session-Id"}), nil
 }
 
 func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
