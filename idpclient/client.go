@@ -65,12 +65,15 @@ type LoginOptions struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string // empty for a public client
-	Username     string
-	Password     string
-	Scopes       []string // default: openid profile email offline_access
-	RedirectURI  string   // default: http://127.0.0.1/callback
-	Nonce        string   // optional
-	HTTPClient   *http.Client
+	// ClientAssertion, when set, authenticates the code redemption with
+	// private_key_jwt (RFC 7523 section 2.2) instead of a secret.
+	ClientAssertion string
+	Username        string
+	Password        string
+	Scopes          []string // default: openid profile email offline_access
+	RedirectURI     string   // default: http://127.0.0.1/callback
+	Nonce           string   // optional
+	HTTPClient      *http.Client
 }
 
 // Tokens is a token endpoint response.
@@ -212,6 +215,10 @@ func redeem(ctx context.Context, hc *http.Client, meta *Metadata, o LoginOptions
 	}
 	if o.ClientSecret != "" {
 		form.Set("client_secret", o.ClientSecret)
+	}
+	if o.ClientAssertion != "" {
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", o.ClientAssertion)
 	}
 	return post(ctx, hc, meta.TokenEndpoint, form, nil)
 }
