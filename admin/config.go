@@ -101,6 +101,12 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 	tags := ifMatch(r)
 	if len(tags) == 0 {
 		tags = []string{"*"}
+		// An If-Match header that names no version is not "*": the
+		// console sends its page's version this way, and a page without
+		// one must get 428, not overwrite whatever is current.
+		if _, sent := r.Header["If-Match"]; sent {
+			tags = []string{""}
+		}
 	}
 	var ch *policy.Change
 	var err error

@@ -153,10 +153,11 @@ func (s *Server) authenticateAssertion(cfg *policy.Config, form url.Values) (*po
 	if claims.ID == "" {
 		return nil, invalidClient("client_assertion has no jti")
 	}
+	// One step, check and record: with a Get then a Put, concurrent
+	// requests carrying the same assertion could all pass.
 	key := id + "\x00" + claims.ID
-	if _, seen := s.usedJTIs.Get(key); seen {
+	if !s.usedJTIs.PutNew(key, struct{}{}, claims.Expiry.Time().Add(subjectSkew+time.Second)) {
 		return nil, invalidClient("client_assertion jti %q was already used", claims.ID)
 	}
-	s.usedJTIs.Put(key, struct{}{}, claims.Expiry.Time().Add(subjectSkew+time.Second))
 	return c, nil
 }

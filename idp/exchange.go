@@ -156,11 +156,12 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	}
 
 	if cfg.Exchange.SingleUseSubject && subj.key != "" {
+		// PutNew checks and records in one step, so that concurrent
+		// exchanges of one ID token cannot both pass.
 		key := subj.key + "\x00" + d.Server.ID
-		if _, used := s.usedSubjID.Get(key); used {
+		if !s.usedSubjID.PutNew(key, struct{}{}, now.Add(cfg.Lifetimes.RefreshToken.D())) {
 			return nil, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer)
 		}
-		s.usedSubjID.Put(key, struct{}{}, now.Add(cfg.Lifetimes.RefreshToken.D()))
 	}
 
 	lifetime := cfg.Lifetimes.IDJAG.D()

@@ -105,7 +105,25 @@ func (st *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthReq
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
+	if err := st.activeUser(ar.Subject); err != nil {
+		return nil, err
+	}
 	return ar, nil
+}
+
+// activeUser refuses a grant whose user was removed or disabled since the
+// login: op answers an error here with invalid_grant, while a user missing
+// later, when the ID token's claims are filled, would be a 500, and a
+// disabled user must get no new tokens (CONTRACT.md section 3).
+func (st *storage) activeUser(sub string) error {
+	u := st.srv.Config().UserBySub(sub)
+	switch {
+	case u == nil:
+		return fmt.Errorf("user %q no longer exists", sub)
+	case u.Disabled:
+		return fmt.Errorf("user %q is disabled", u.Username)
+	}
+	return nil
 }
 
 // SaveAuthCode implements op.AuthStorage; op calls it when it issues a code.
@@ -190,6 +208,9 @@ func (st *storage) TokenRequestByRefreshToken(_ context.Context, token string) (
 	rt, ok := st.refreshTokens.Get(tokenHash(token))
 	if !ok {
 		return nil, errors.New("refresh token unknown, expired or revoked")
+	}
+	if err := st.activeUser(rt.Subject); err != nil {
+		return nil, err
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil
 }

@@ -182,7 +182,7 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	}
 	switch code {
 	case "invalid_grant":
-		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client"
+		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
 	default:
 		desc = "the token request was refused: " + code
 	}

@@ -199,7 +199,12 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 				continue
 			}
 			fmt.Fprintf(w, "id: %s\nevent: audit\n", e.ID)
-			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+			// An EventSource ends a line at CR too, and templates leave CR
+			// as it is: a CR in a username typed at the login page would
+			// start lines of its own (event:, a blank line) and hide or cut
+			// the row. Every line gets its data: prefix.
+			text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(buf.String())
+			for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 				fmt.Fprintf(w, "data: %s\n", line)
 			}
 			fmt.Fprint(w, "\n")

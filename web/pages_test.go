@@ -184,3 +184,43 @@ func TestAudit_LiveTailStreamsNewEvents(t *testing.T) {
 		t.Errorf("stream:\n%s", s)
 	}
 }
+
+// A CR in an event's text (a username typed at the login page) cannot end
+// a line of the live tail: the EventSource would read what follows as
+// fields of its own, such as event:, and drop or cut the row.
+func TestAudit_LiveTailKeepsCRInsideData(t *testing.T) {
+	p, b := signedIn(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/admin/audit/stream", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if _, err := r.ReadString('\n'); err != nil { // retry:
+		t.Fatal(err)
+	}
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, User: "mallory\revent: hidden\r\rdata: x", Reason: "unknown username"})
+	var got strings.Builder
+	inEvent := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got.String())
+		}
+		if line == "event: audit\n" {
+			inEvent = true
+		}
+		if inEvent {
+			got.WriteString(line)
+			if line == "\n" {
+				break
+			}
+		}
+	}
+	if s := got.String(); strings.Contains(s, "\r") || !strings.Contains(s, "unknown username") {
+		t.Errorf("the event's lines carry a CR, or the row was cut:\n%q", s)
+	}
+}

@@ -230,3 +230,17 @@ func TestServers_FileChangedOnDiskShowsBanner(t *testing.T) {
 		t.Errorf("an edit while the file is invalid: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// A save whose form lost the page's version is refused (428), not applied
+// over whatever is current: concurrent edits never silently overwrite.
+func TestServers_SaveWithoutVersionIsRefused(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, _ := openServer(t, b, "tracker")
+	resp, body := b.post("/admin/servers/tracker/access", assignSales(token, ""))
+	if resp.StatusCode != http.StatusPreconditionRequired || !strings.Contains(body, "had no version") {
+		t.Fatalf("save without etag: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	if err := exchange(t, p, "bob"); err == nil {
+		t.Error("the save without a version was applied: bob's exchange succeeds")
+	}
+}

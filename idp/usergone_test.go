@@ -1,0 +1,66 @@
+package idp_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// conformanceConfigWith is the conformance configuration with one edit of
+// its YAML, parsed afresh so that its indexes are right.
+func conformanceConfigWith(t *testing.T, old, new string) *policy.Config {
+	t.Helper()
+	data, err := os.ReadFile("testdata/conformance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("testdata/conformance.yaml has no %q", old)
+	}
+	cfg, err := policy.Parse([]byte(strings.Replace(string(data), old, new, 1)), "conformance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// A user disabled or removed after the login gets no new tokens from the
+// code or refresh grant: an invalid_grant, never fresh tokens for a
+// disabled user nor a 500 for a removed one.
+func TestGrantsRefusedForDisabledOrRemovedUser(t *testing.T) {
+	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
+	edits := map[string][2]string{
+		"disabled": {bob, bob + "    disabled: true\n"},
+		"removed":  {bob, ""},
+	}
+	for name, edit := range edits {
+		t.Run("refresh grant, user "+name, func(t *testing.T) {
+			f := newFixture(t, conformanceConfig(t))
+			f.SetConfig(conformanceConfigWith(t, edit[0], edit[1]))
+			resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {f.bob.RefreshToken()}}, basicS1)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+			evs := f.Audit.Query(audit.Filter{Type: audit.TypeToken, Limit: 1})
+			if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Error != "invalid_grant" {
+				t.Errorf("audit: %+v, want one token event with outcome error, invalid_grant", evs)
+			}
+		})
+		t.Run("code grant, user "+name, func(t *testing.T) {
+			f := &fixture{testIdP: startIdP(t, conformanceConfig(t))}
+			const callback = "http://127.0.0.1/callback"
+			verifier, challenge := pkce()
+			res := newBrowser(f.testIdP).authorize(t, authParams(callback, challenge), "bob", "bob-pw")
+			if res.location == nil || res.location.Query().Get("code") == "" {
+				t.Fatalf("no code: %+v", res)
+			}
+			f.SetConfig(conformanceConfigWith(t, edit[0], edit[1]))
+			resp, body := f.exchange(t, url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
+				"redirect_uri": {callback}, "code_verifier": {verifier}}, basicS1)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+		})
+	}
+}
