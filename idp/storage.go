@@ -332,7 +332,9 @@ func (st *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, 
 
 // SetIntrospectionFromToken implements op.OPStorage (RFC 7662).
 func (st *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	if at, ok := st.accessTokens.Get(tokenID); ok && at.Subject == subject {
+	// A token of a user disabled or removed since is no longer active
+	// (RFC 7662 section 2.2 leaves "active" to the server's policy).
+	if at, ok := st.accessTokens.Get(tokenID); ok && at.Subject == subject && st.activeUser(subject) == nil {
 		resp.Active = true
 		resp.Subject = subject
 		resp.ClientID = at.ClientID
@@ -383,11 +385,10 @@ func (st *storage) ValidateJWTProfileScopes(context.Context, string, []string) (
 func (st *storage) Health(context.Context) error { return nil }
 
 func (st *storage) setUserinfo(info *oidc.UserInfo, sub string, _ []string) error {
-	u := st.srv.Config().UserBySub(sub)
-	if u == nil {
-		return fmt.Errorf("user %q no longer exists", sub)
+	if err := st.activeUser(sub); err != nil {
+		return err
 	}
-	fillUserinfo(info, u)
+	fillUserinfo(info, st.srv.Config().UserBySub(sub))
 	return nil
 }
 

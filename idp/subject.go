@@ -22,6 +22,8 @@ var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 // signature and issuer have been checked. Expiry and audience depend on the
 // request (now, the client) and are checked on every use.
 type verifiedIDToken struct {
+	KeyID    string // with Alg, the key that signed it: a cached check holds only while it is published
+	Alg      string
 	Subject  string
 	Audience []string
 	Expiry   time.Time
@@ -59,6 +61,10 @@ func (s *Server) verifyIDToken(raw, clientID string) (*subject, *oauthError) {
 			return nil, err
 		}
 		s.subjects.Put(h, v, v.Expiry.Add(subjectSkew))
+	} else if s.keys.lookup(v.KeyID, v.Alg) == nil {
+		// The signing key retired since the token was first checked.
+		s.subjects.Delete(h)
+		return nil, s.subjectError("subject_token is not signed by this IdP: key %q (%s) is no longer published; see %s", v.KeyID, v.Alg, s.issuer+pathKeys)
 	}
 	now := s.now()
 	if now.After(v.Expiry.Add(subjectSkew)) {
@@ -99,7 +105,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	if c.Expiry == nil {
 		return nil, s.subjectError("subject_token has no exp")
 	}
-	v := &verifiedIDToken{Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time()}
+	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time()}
 	if c.IssuedAt != nil {
 		v.IssuedAt = c.IssuedAt.Time()
 	}

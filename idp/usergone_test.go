@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -62,5 +63,39 @@ func TestGrantsRefusedForDisabledOrRemovedUser(t *testing.T) {
 				"redirect_uri": {callback}, "code_verifier": {verifier}}, basicS1)
 			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 		})
+	}
+}
+
+// A disabled user's access token no longer answers at userinfo and is
+// reported inactive by introspection.
+func TestAccessTokenOfDisabledUserIsInactive(t *testing.T) {
+	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
+	f := newFixture(t, conformanceConfig(t))
+	at, _ := f.bob["access_token"].(string)
+	f.SetConfig(conformanceConfigWith(t, bob, bob+"    disabled: true\n"))
+
+	req, _ := http.NewRequest(http.MethodGet, f.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Errorf("userinfo for a disabled user: %d, want a 4xx refusal", resp.StatusCode)
+	}
+
+	req, _ = http.NewRequest(http.MethodPost, f.URL+"/oauth/introspect", strings.NewReader(url.Values{"token": {at}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("mcp-client", "s1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := map[string]any{}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if body["active"] != false {
+		t.Errorf("introspection for a disabled user: %v, want active false", body)
 	}
 }
