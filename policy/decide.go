@@ -147,7 +147,11 @@ func (c *Config) Decide(r Request) Decision {
 	d.User = user
 
 	requested := uniqueScopes(r.Scopes)
-	if unknown := minus(requested, s.Scopes); len(unknown) > 0 {
+	// Scopes the server does not know are simply not granted, like any
+	// scope no entry allows (CONTRACT.md section 3: granted scopes are the
+	// requested ones the entries allow); only a request of nothing but
+	// unknown scopes is refused outright, with the known ones listed.
+	if unknown := minus(requested, s.Scopes); len(unknown) > 0 && len(unknown) == len(requested) {
 		return refuse(ErrInvalidScope,
 			fmt.Sprintf("%s does not know %s %s; known scopes: %s", label, plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " "), orNone(s.Scopes)),
 			fmt.Sprintf("server %s does not list %s %s", s.ID, plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " ")))
@@ -268,7 +272,12 @@ func grant(d Decision, r Request, s *MCPServer, requested []string, matches []ma
 		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", what, s.ID, m.index, m.how, ageNote(m.entry, r))
 	}
 	d.Reason = fmt.Sprintf("user %s is assigned %s", user.Username, strings.Join(parts, ", "))
-	if notGranted := minus(requested, d.Scopes); len(notGranted) > 0 {
+	notGranted := minus(requested, d.Scopes)
+	if unknown := minus(notGranted, s.Scopes); len(unknown) > 0 {
+		d.Reason += fmt.Sprintf("; %s does not know %s", s.ID, strings.Join(unknown, " "))
+		notGranted = minus(notGranted, unknown)
+	}
+	if len(notGranted) > 0 {
 		d.Reason += "; not assigned: " + strings.Join(notGranted, " ")
 	}
 	if later := minus(inOrder(s.Scopes, staleScopes), d.Scopes); len(requested) == 0 && len(later) > 0 {
