@@ -197,3 +197,15 @@ func TestCLI_UnknownCommandIsUsageError(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestCLI_SampleConfigurationsAreValid(t *testing.T) {
+	samples, _ := filepath.Glob("../../fixtures/samples/*.yaml")
+	if len(samples) == 0 {
+		t.Fatal("no sample configurations found")
+	}
+	for _, f := range samples {
+		if code, out, stderr := runCLI(t, "check", "--config", f); code != 0 {
+			t.Errorf("check %s: exit %d\n%s%s", f, code, out, stderr)
+		}
+	}
+}
