@@ -1,61 +1,23 @@
 package idp_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/xaa-idp/xaa-idp/idpclient"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestExchange_PrivateKeyJWT authenticates the token exchange with a
 // client assertion (RFC 7523 section 2.2), the method the ID-JAG draft's
 // examples use, signed by a key registered in the client's jwks.
 func TestExchange_PrivateKeyJWT(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p := startJWTClientIdP(t)
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-
-	base, err := os.ReadFile("testdata/conformance.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(base), "clients:\n", "clients:\n  - client_id: jwt-client\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: true\n    jwks: "+string(pub)+"\n", 1)
-	text = strings.Replace(text, "      pub-client: pub-client-at-chat\n", "      pub-client: pub-client-at-chat\n      jwt-client: jwt-client-at-chat\n", 1)
-	cfg, err := policy.Parse([]byte(text), "conformance+jwt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
-	// The code redemption authenticates with an assertion too (zitadel's
-	// path), so the ID token is issued to jwt-client.
-	tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
-		Issuer: p.URL, ClientID: "jwt-client", Username: "alice", Password: "alice-pw", Scopes: []string{"openid"},
-		ClientAssertion: mintIDToken(t, key, "k1", jose.ES256, map[string]any{
-			"iss": "jwt-client", "sub": "jwt-client", "aud": p.URL, "jti": "login",
-			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
-		}),
-	})
-	if err != nil {
-		t.Fatalf("login with private_key_jwt: %v", err)
-	}
-	idToken := tok.IDToken()
-
-	assertion := func(k *ecdsa.PrivateKey, kid, aud, jti string, exp time.Time) string {
-		return mintIDToken(t, k, kid, jose.ES256, map[string]any{
-			"iss": "jwt-client", "sub": "jwt-client", "aud": aud, "jti": jti,
-			"iat": time.Now().Unix(), "exp": exp.Unix(),
-		})
+	idToken := p.loginAlice(t)
+	key, assertion := p.key, func(k *ecdsa.PrivateKey, aud, jti string, exp time.Time) string {
+		return p.assertion(t, k, aud, jti, exp)
 	}
 	in := time.Now().Add(time.Minute)
 	rows := []struct {
@@ -64,12 +26,12 @@ func TestExchange_PrivateKeyJWT(t *testing.T) {
 		status    int
 		code      string
 	}{
-		{"valid, aud = token endpoint", assertion(key, "k1", p.URL+"/oauth/token", "j1", in), http.StatusOK, ""},
-		{"valid, aud = issuer", assertion(key, "k1", p.URL, "j2", in), http.StatusOK, ""},
-		{"replayed jti", assertion(key, "k1", p.URL, "j2", in), http.StatusUnauthorized, "invalid_client"},
-		{"signed by another key", assertion(other, "k1", p.URL, "j3", in), http.StatusUnauthorized, "invalid_client"},
-		{"for another audience", assertion(key, "k1", "https://elsewhere.example", "j4", in), http.StatusUnauthorized, "invalid_client"},
-		{"expired", assertion(key, "k1", p.URL, "j5", time.Now().Add(-time.Hour)), http.StatusUnauthorized, "invalid_client"},
+		{"valid, aud = token endpoint", assertion(key, p.URL+"/oauth/token", "j1", in), http.StatusOK, ""},
+		{"valid, aud = issuer", assertion(key, p.URL, "j2", in), http.StatusOK, ""},
+		{"replayed jti", assertion(key, p.URL, "j2", in), http.StatusUnauthorized, "invalid_client"},
+		{"signed by another key", assertion(other, p.URL, "j3", in), http.StatusUnauthorized, "invalid_client"},
+		{"for another audience", assertion(key, "https://elsewhere.example", "j4", in), http.StatusUnauthorized, "invalid_client"},
+		{"expired", assertion(key, p.URL, "j5", time.Now().Add(-time.Hour)), http.StatusUnauthorized, "invalid_client"},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
