@@ -1,0 +1,98 @@
+// Package atomicfile replaces files so that a crash at any moment leaves
+// either the old content or the new: the one durable write path for the
+// configuration file and the signing keys.
+package atomicfile
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempSuffix ends the names of the temporary files Write leaves beside the
+// file while it works (".config.yaml.123456.xaa-idp-tmp").
+const TempSuffix = ".xaa-idp-tmp"
+
+// Write replaces name's content with data: the data goes to a temporary file
+// in the same directory, is synced, and renamed over the file, and the
+// directory is synced so that the rename itself is durable. An existing file
+// keeps its permissions; a new one gets perm. A symbolic link is followed,
+// and its target replaced. It returns the stat of the new file.
+func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
+	target := name
+	if t, err := filepath.EvalSymlinks(name); err == nil {
+		target = t
+	}
+	if fi, err := os.Stat(target); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*"+TempSuffix)
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (fs.FileInfo, error) {
+		f.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	return os.Stat(target)
+}
+
+// SyncDir makes the entries of dir (a rename, a new file) durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// RemoveTemporaries deletes the temporary files that Write left beside name
+// when its process was killed before the rename.
+func RemoveTemporaries(name string) {
+	target := name
+	if t, err := filepath.EvalSymlinks(name); err == nil {
+		target = t
+	}
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, "."+base+".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package atomicfile_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+func TestWrite_NewFileGetsPermAndContent(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "key.pem")
+	fi, err := atomicfile.Write(name, []byte("secret"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("perm = %v, want 0600", fi.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(name); string(b) != "secret" {
+		t.Errorf("content = %q", b)
+	}
+}
+
+func TestWrite_ExistingFileKeepsPermAndLeavesNoTemporary(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(name, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := atomicfile.Write(name, []byte("new"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("perm = %v, want 0640 kept", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the file", len(entries))
+	}
+}
+
+func TestWrite_FollowsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.yaml")
+	link := filepath.Join(dir, "link.yaml")
+	_ = os.WriteFile(target, []byte("old"), 0o600)
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if _, err := atomicfile.Write(link, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the link was replaced by a file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("target = %q, want new", b)
+	}
+}
+
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "config.yaml")
+	_ = os.WriteFile(name, []byte("x"), 0o600)
+	stale := filepath.Join(dir, ".config.yaml.123"+atomicfile.TempSuffix)
+	other := filepath.Join(dir, ".other.yaml.123"+atomicfile.TempSuffix)
+	_ = os.WriteFile(stale, nil, 0o600)
+	_ = os.WriteFile(other, nil, 0o600)
+	atomicfile.RemoveTemporaries(name)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary kept")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("another file's temporary removed")
+	}
+}

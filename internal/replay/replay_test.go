@@ -1,0 +1,80 @@
+package replay_test
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/replay"
+)
+
+var t0 = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
+func TestUse_SecondUseWhileLiveIsReplayed(t *testing.T) {
+	c := replay.New(10)
+	if err := c.Use("a", t0.Add(time.Minute), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Use("a", t0.Add(time.Minute), t0.Add(time.Second)); !errors.Is(err, replay.ErrReplayed) {
+		t.Fatalf("second use: %v, want ErrReplayed", err)
+	}
+	// After it expires the identifier is forgotten: the token it belongs
+	// to is refused on its own expiry by then.
+	if err := c.Use("a", t0.Add(3*time.Minute), t0.Add(2*time.Minute)); err != nil {
+		t.Fatalf("use after expiry: %v", err)
+	}
+}
+
+func TestUse_FullCacheRefusesInsteadOfEvicting(t *testing.T) {
+	c := replay.New(2)
+	_ = c.Use("a", t0.Add(time.Minute), t0)
+	_ = c.Use("b", t0.Add(2*time.Minute), t0)
+	err := c.Use("c", t0.Add(time.Minute), t0)
+	var full *replay.FullError
+	if !errors.As(err, &full) || full.Size != 2 || full.RetryAfter != time.Minute {
+		t.Fatalf("full cache: %v, want *FullError{2, 1m}", err)
+	}
+	// The live entries survived the refusal.
+	if err := c.Use("a", t0.Add(time.Minute), t0); !errors.Is(err, replay.ErrReplayed) {
+		t.Fatalf("a after refusal: %v, want ErrReplayed", err)
+	}
+	// Once one expires there is room again.
+	if err := c.Use("c", t0.Add(5*time.Minute), t0.Add(90*time.Second)); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+func TestPurge_ReturnsToEmpty(t *testing.T) {
+	c := replay.New(0)
+	for i := range 1000 {
+		_ = c.Use(string(rune('a'+i%26))+time.Duration(i).String(), t0.Add(time.Minute), t0)
+	}
+	if c.Len() != 1000 {
+		t.Fatalf("Len = %d", c.Len())
+	}
+	c.Purge(t0.Add(time.Minute))
+	if c.Len() != 0 {
+		t.Fatalf("Len after purge = %d, want 0", c.Len())
+	}
+}
+
+func TestUse_ConcurrentCallersClaimOnce(t *testing.T) {
+	c := replay.New(0)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c.Use("jti", t0.Add(time.Minute), t0) == nil {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d callers used the same jti, want 1", wins.Load())
+	}
+}
