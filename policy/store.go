@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -102,7 +104,7 @@ func OpenStore(file string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	removeTemporaries(file)
+	atomicfile.RemoveTemporaries(file)
 	s := &Store{file: file, name: file, stamp: stampOf(fi)}
 	s.cur.Store(newSnapshot(data, cfg))
 	return s, nil
@@ -457,15 +459,20 @@ func (s *Store) commit(ifMatch, server string, apply func(cur *Config, doc *yaml
 		return ch, nil
 	}
 	if s.file != "" {
-		fi, err := writeFileAtomic(s.file, data)
+		fi, err := atomicfile.Write(s.file, data, newFilePerm)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("policy: %w", err)
 		}
 		s.stamp = stampOf(fi)
 	}
 	s.swapLocked(next)
 	return ch, nil
 }
+
+// newFilePerm is the permission of a configuration file that an edit
+// creates (one removed while xaa-idp ran): owner only, since a
+// configuration holds passwords. A file that exists keeps its own.
+const newFilePerm fs.FileMode = 0o600
 
 // decodeLikeParse is the yamlpatch.Decoder of configurations: a node
 // decodes as Parse decodes it, so that an edit keeps the text of every
