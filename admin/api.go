@@ -186,6 +186,10 @@ func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
 	writeAPI(w, status, map[string]string{"error": code, "error_description": msg})
 }
 
+// writeAPI writes an answer of the API. It is not httpjson.Write because
+// the API's answers are indented: people read them as they come, from curl
+// and from `xaa-idp keys list`, which prints the body. The headers are the
+// same but for Pragma, which only HTTP/1.0 caches read.
 func writeAPI(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
