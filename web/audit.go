@@ -91,7 +91,7 @@ func matches(f audit.Filter, e audit.Event) bool {
 		eq(f.Outcome, e.Outcome) && (f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
 }
 
-// eventTypes and outcomes are the filter form's choices (CONTRACT.md section 5).
+// eventTypes and outcomes are the filter form's choices (docs/audit.md).
 var (
 	eventTypes = []string{audit.TypeLogin, audit.TypeLogout, audit.TypeToken, audit.TypeTokenExchange, audit.TypeAdminChange, audit.TypeConfigReload, audit.TypeKeyRotation}
 	outcomes   = []string{audit.Allowed, audit.Denied, audit.Error}

@@ -118,9 +118,9 @@ func New(o Options) *Console {
 	})
 
 	// Random keys per process: a restart signs every admin out, which is
-	// the right trade for a mock IdP that keeps no state of its own
-	// (zitadel-notes.md section 7, gotcha 3, for the unsafe defaults
-	// overridden here).
+	// the right trade for a mock IdP that keeps no state of its own. The
+	// cookie store's defaults (path "/", 30 days, readable by scripts, sent
+	// cross-site) are overridden.
 	c.store = sessions.NewCookieStore(randomBytes(64), randomBytes(32))
 	c.store.Options = &sessions.Options{
 		Path:     "/admin/",
