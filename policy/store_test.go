@@ -192,7 +192,7 @@ func TestStore_UnchangedEditWritesNothing(t *testing.T) {
 }
 
 func TestStore_WriteKeepsPermissionsAndFollowsSymlinks(t *testing.T) {
-	s, file := openCopy(t, "testdata/store/layout.yaml")
+	_, file := openCopy(t, "testdata/store/layout.yaml")
 	link := filepath.Join(t.TempDir(), "link.yaml")
 	if err := os.Symlink(file, link); err != nil {
 		t.Skip("no symlinks:", err)
