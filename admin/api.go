@@ -1,7 +1,7 @@
-// Package admin is the admin JSON API (CONTRACT.md section 4) that scripts
-// and the web console share: audit queries, explain, the running
-// configuration. It reads and changes the IdP only through the IdP's
-// exported methods.
+// Package admin is the admin JSON API (docs/http.md) that scripts and the
+// web console share: audit queries, explain, the running configuration,
+// faults, the clock and the signing keys. It reads and changes the IdP only
+// through the IdP interface it declares.
 package admin
 
 import (
@@ -19,9 +19,25 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
+// IdP is what the API needs of the identity provider it administers:
+// *idp.Server implements it. Faults, keys and the clock are the IdP's own,
+// so their types are too.
+type IdP interface {
+	Config() *policy.Config
+	Audit() *audit.Log
+	Clock() *idp.Clock
+	Faults() []idp.FaultStatus
+	AddFaults(faults ...policy.Fault) ([]idp.FaultStatus, error)
+	RemoveFault(id string) bool
+	ClearFaults() int
+	Keys() []idp.KeyInfo
+	KeyOverlap() time.Duration
+	RotateKeys(admin string) ([]idp.KeyRotation, error)
+}
+
 // API serves /admin/api/ to admin users only.
 type API struct {
-	idp     *idp.Server
+	idp     IdP
 	now     func() time.Time
 	mux     *http.ServeMux
 	store   *policy.Store
@@ -30,7 +46,7 @@ type API struct {
 
 // Options configure the API.
 type Options struct {
-	IdP *idp.Server
+	IdP IdP
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Store, when set, makes the configuration editable through the API
@@ -68,6 +84,24 @@ func New(o Options) *API {
 	a.mux.HandleFunc("GET /admin/api/keys", a.listKeys)
 	a.mux.HandleFunc("POST /admin/api/keys/rotate", a.rotateKeys)
 	return a
+}
+
+// Config returns the IdP's running configuration, by which the API admits
+// admins. (The configuration routes show the Store's, which the IdP follows.)
+func (a *API) Config() *policy.Config { return a.idp.Config() }
+
+// Now returns the time on the API's clock (Options.Now).
+func (a *API) Now() time.Time { return a.now() }
+
+// Audit returns the audit log's events that match f: what GET
+// /admin/api/audit answers.
+func (a *API) Audit(f audit.Filter) []audit.Event { return a.idp.Audit().Query(f) }
+
+// SubscribeAudit returns the audit log's events as they are appended, for
+// a live view, until cancel is called; buffer bounds the events held for a
+// slow reader (see audit.Log.Subscribe).
+func (a *API) SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func()) {
+	return a.idp.Audit().Subscribe(buffer)
 }
 
 // ServeHTTP lets admins through: HTTP Basic with an admin's username and
@@ -152,6 +186,10 @@ func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
 	writeAPI(w, status, map[string]string{"error": code, "error_description": msg})
 }
 
+// writeAPI writes an answer of the API. It is not httpjson.Write because
+// the API's answers are indented: people read them as they come, from curl
+// and from `xaa-idp keys list`, which prints the body. The headers are the
+// same but for Pragma, which only HTTP/1.0 caches read.
 func writeAPI(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -187,7 +225,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	events := a.idp.Audit().Query(f)
+	events := a.Audit(f)
 	if events == nil {
 		events = []audit.Event{}
 	}

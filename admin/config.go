@@ -23,10 +23,10 @@ import (
 // of GET /admin/api/servers/{id} covers that server only, so an admin
 // editing one server is not stopped by changes elsewhere; every other ETag
 // is the whole document's, and the server routes accept it too. A stale
-// ETag is refused with 412 and nothing changes. If-Match is optional, as
-// CONTRACT.md section 4 has it ("honours If-Match"): a change without it,
-// like "If-Match: *", applies to whatever is current. The console always
-// sends it.
+// ETag is refused with 412 and nothing changes. If-Match is optional
+// (docs/http.md: the API honours If-Match, it does not demand it): a change
+// without it, like "If-Match: *", applies to whatever is current. The
+// console always sends it.
 
 // maxConfigBody bounds a configuration change's body.
 const maxConfigBody = 1 << 20
@@ -220,7 +220,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 	strict := json.NewDecoder(strings.NewReader(string(raw)))
 	strict.DisallowUnknownFields()
 	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (CONTRACT.md section 3)")
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
 		return nil, false
 	}
 	return fields, true
@@ -246,7 +246,7 @@ func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
 	strict := json.NewDecoder(strings.NewReader(string(raw)))
 	strict.DisallowUnknownFields()
 	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (CONTRACT.md section 3)")
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
 		return false
 	}
 	return true

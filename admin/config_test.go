@@ -368,8 +368,8 @@ func TestConfigAPI_Preconditions(t *testing.T) {
 	p := editable(t)
 	access := `[{"groups":["eng"],"scopes":["files.read","files.write"]}]`
 	path := "/admin/api/servers/files/access"
-	// Without If-Match the change applies to the current version (CONTRACT.md
-	// section 4: the API honours If-Match; it does not demand it).
+	// Without If-Match the change applies to the current version
+	// (docs/http.md: the API honours If-Match; it does not demand it).
 	resp, body := p.send(t, http.MethodPut, path, "alice", `[{"groups":["eng"],"scopes":["files.read"]}]`)
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("without If-Match: %d %s", resp.StatusCode, body)

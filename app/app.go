@@ -51,8 +51,15 @@ func New(o Options) http.Handler {
 	// The console calls the product in-process through mux: the IdP's
 	// token endpoint for its own sign-in, and the admin API for every page,
 	// which authenticates the console's session through the hook.
-	console := web.New(web.Options{IdP: srv, Handler: mux})
-	mux.Handle("/admin/api/", admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Session: console.Session}))
+	// The API authenticates the console's sessions, and the console reads
+	// what it shows from the API: each needs the other, so the API's hook
+	// calls the console built next.
+	var console *web.Console
+	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Session: func(r *http.Request) (string, bool) {
+		return console.Session(r)
+	}})
+	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})
+	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
 	mux.Handle("/", srv)
 	return mux

@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
 // Store holds the running configuration and the YAML document it comes
@@ -100,7 +104,7 @@ func OpenStore(file string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	removeTemporaries(file)
+	atomicfile.RemoveTemporaries(file)
 	s := &Store{file: file, name: file, stamp: stampOf(fi)}
 	s.cur.Store(newSnapshot(data, cfg))
 	return s, nil
@@ -265,14 +269,14 @@ func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string) (*Chang
 // returns the old value, result reads the new one.
 func (s *Store) updateServer(id, kind, ifMatch string, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
 	var before any
-	ch, err := s.commit(ifMatch, id, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+	ch, err := s.commit(ifMatch, id, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i := serverIndex(cur, id)
 		if i < 0 {
 			return nil, &NotFoundError{Kind: "MCP server", Name: id}
 		}
 		srv := cloneServer(cur.MCPServers[i])
 		before = change(&srv)
-		if err := e.putItem(root, "mcp_servers", i, reflect.ValueOf(srv)); err != nil {
+		if err := doc.Put("mcp_servers", i, srv); err != nil {
 			return nil, err
 		}
 		return &Change{Kind: kind, Op: "replace", Name: id}, nil
@@ -289,7 +293,7 @@ func (s *Store) updateServer(id, kind, ifMatch string, change func(*MCPServer) a
 func (s *Store) PutUser(u User, ifMatch string) (*Change, error) {
 	return put(s, "user", "users", u.Username, ifMatch, "", u, usersOf, func(u *User, orig *yaml.Node) {
 		// The default sub is left implicit unless the file spelt it out.
-		if u.Sub == DefaultSub(u.Username) && (orig == nil || orig.Kind != yaml.MappingNode || pairIndex(orig, "sub") < 0) {
+		if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
 			u.Sub = ""
 		}
 	})
@@ -366,16 +370,16 @@ func find[T any](c *Config, of keyed[T], name string) (int, *T) {
 
 func put[T any](s *Store, kind, key, name, ifMatch, server string, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
 	var before any
-	ch, err := s.commit(ifMatch, server, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+	ch, err := s.commit(ifMatch, server, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
 		if old != nil {
 			ch.Op, before = "replace", *old
 		}
 		if adjust != nil {
-			adjust(&v, e.item(root, key, i))
+			adjust(&v, doc.Entry(key, i))
 		}
-		if err := e.putItem(root, key, i, reflect.ValueOf(v)); err != nil {
+		if err := doc.Put(key, i, v); err != nil {
 			return nil, err
 		}
 		return ch, nil
@@ -392,46 +396,16 @@ func put[T any](s *Store, kind, key, name, ifMatch, server string, v T, of keyed
 }
 
 func del[T any](s *Store, kind, key, name, ifMatch, server string, of keyed[T]) (*Change, error) {
-	return s.commit(ifMatch, server, func(cur *Config, e *editor, root *yaml.Node) (*Change, error) {
+	return s.commit(ifMatch, server, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		if old == nil {
 			return nil, &NotFoundError{Kind: kind, Name: name}
 		}
-		seq, err := e.list(root, key)
-		if err != nil {
+		if err := doc.Delete(key, i); err != nil {
 			return nil, err
 		}
-		seq.Content = append(seq.Content[:i:i], seq.Content[i+1:]...)
 		return &Change{Kind: kind, Op: "delete", Name: name, Before: *old}, nil
 	})
-}
-
-// item returns the node of entry i of a top-level list, or nil.
-func (e *editor) item(root *yaml.Node, key string, i int) *yaml.Node {
-	if j := pairIndex(root, key); j >= 0 && i >= 0 {
-		if seq := root.Content[j+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
-			return seq.Content[i]
-		}
-	}
-	return nil
-}
-
-// putItem replaces entry i of a top-level list with v, merged into the
-// existing entry, or appends v, styled like the other entries, when i < 0.
-func (e *editor) putItem(root *yaml.Node, key string, i int, v reflect.Value) error {
-	seq, err := e.list(root, key)
-	if err != nil {
-		return err
-	}
-	if i >= 0 {
-		if i >= len(seq.Content) {
-			return fmt.Errorf("policy: %s[%d] is not in the document", key, i)
-		}
-		seq.Content[i] = e.merge(seq.Content[i], v, seq.Content)
-		return nil
-	}
-	seq.Content = append(seq.Content, e.build(v, seq.Content))
-	return nil
 }
 
 func serverIndex(c *Config, id string) int {
@@ -445,11 +419,12 @@ func cloneServer(s MCPServer) MCPServer {
 	return s
 }
 
-// commit runs one edit: apply changes a copy of the document's root
-// mapping (made with e) and describes the change. The edit is based on
+// commit runs one edit: apply changes the running document (doc, which
+// keeps the comments and layout of what it does not touch) and describes
+// the change. The edit is based on
 // ifMatch (see UpdateServerAccess; server, when not "", is the MCP server
 // whose ServerVersion also matches).
-func (s *Store) commit(ifMatch, server string, apply func(cur *Config, e *editor, root *yaml.Node) (*Change, error)) (*Change, error) {
+func (s *Store) commit(ifMatch, server string, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error)) (*Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.file != "" {
@@ -461,17 +436,15 @@ func (s *Store) commit(ifMatch, server string, apply func(cur *Config, e *editor
 	if err := cur.precondition(ifMatch, server); err != nil {
 		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(cur.data, &doc); err != nil || len(doc.Content) != 1 {
-		return nil, fmt.Errorf("policy: re-reading the running configuration: %v", err)
+	doc, err := yamlpatch.Edit(cur.data, reflect.TypeFor[Config](), decodeLikeParse)
+	if err != nil {
+		return nil, fmt.Errorf("policy: re-reading the running configuration: %w", err)
 	}
-	e := newEditor()
-	root := e.derive(doc.Content[0])
-	ch, err := apply(cur.cfg, e, root)
+	ch, err := apply(cur.cfg, doc)
 	if err != nil {
 		return nil, err
 	}
-	data, err := reprint(cur.data, &doc, root, e)
+	data, err := doc.Bytes()
 	if err != nil {
 		return nil, err
 	}
@@ -486,14 +459,28 @@ func (s *Store) commit(ifMatch, server string, apply func(cur *Config, e *editor
 		return ch, nil
 	}
 	if s.file != "" {
-		fi, err := writeFileAtomic(s.file, data)
+		fi, err := atomicfile.Write(s.file, data, newFilePerm)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("policy: %w", err)
 		}
 		s.stamp = stampOf(fi)
 	}
 	s.swapLocked(next)
 	return ch, nil
+}
+
+// newFilePerm is the permission of a configuration file that an edit
+// creates (one removed while xaa-idp ran): owner only, since a
+// configuration holds passwords. A file that exists keeps its own.
+const newFilePerm fs.FileMode = 0o600
+
+// decodeLikeParse is the yamlpatch.Decoder of configurations: a node
+// decodes as Parse decodes it, so that an edit keeps the text of every
+// value it leaves as it was.
+func decodeLikeParse(n *yaml.Node, v reflect.Value) bool {
+	d := &decoder{nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
+	d.decode(n, "value", v)
+	return len(d.problems) == 0
 }
 
 func (sn *snapshot) precondition(ifMatch, server string) error {

@@ -91,7 +91,7 @@ func matches(f audit.Filter, e audit.Event) bool {
 		eq(f.Outcome, e.Outcome) && (f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
 }
 
-// eventTypes and outcomes are the filter form's choices (CONTRACT.md section 5).
+// eventTypes and outcomes are the filter form's choices (docs/audit.md).
 var (
 	eventTypes = []string{audit.TypeLogin, audit.TypeLogout, audit.TypeToken, audit.TypeTokenExchange, audit.TypeAdminChange, audit.TypeConfigReload, audit.TypeKeyRotation}
 	outcomes   = []string{audit.Allowed, audit.Denied, audit.Error}
@@ -106,12 +106,12 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Older, Newest  string
 		Filters        string // the query string of the filters, for export and the live tail
 	}{Q: q, Types: eventTypes, Results: outcomes}
-	f, err := q.filter(c.idp.Now())
+	f, err := q.filter(c.adminAPI.Now())
 	if err != nil {
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
 		return
 	}
-	data.Events = c.idp.Audit().Query(f)
+	data.Events = c.adminAPI.Audit(f)
 	base := q.values()
 	data.Filters = base.Encode()
 	if len(data.Events) == q.Limit {
@@ -129,7 +129,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 // file's own format.
 func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
-	f, err := q.filter(c.idp.Now())
+	f, err := q.filter(c.adminAPI.Now())
 	if err != nil {
 		c.errorPage(w, r, v, http.StatusBadRequest, "Export failed", err.Error())
 		return
@@ -138,9 +138,9 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer)
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
 		f.Limit = n
 	}
-	events := c.idp.Audit().Query(f)
+	events := c.adminAPI.Audit(f)
 	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="xaa-idp-audit-%s.jsonl"`, c.idp.Now().UTC().Format("20060102T150405Z")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="xaa-idp-audit-%s.jsonl"`, c.adminAPI.Now().UTC().Format("20060102T150405Z")))
 	bw := bufio.NewWriter(w)
 	// Oldest first, as in the file.
 	for i := len(events) - 1; i >= 0; i-- {
@@ -162,14 +162,14 @@ const tailHeartbeat = 25 * time.Second
 // page).
 func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
-	f, err := q.filter(c.idp.Now())
+	f, err := q.filter(c.adminAPI.Now())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	f.Since = time.Time{} // the tail is about what happens from now on
 	rc := http.NewResponseController(w)
-	events, cancel := c.idp.Audit().Subscribe(256)
+	events, cancel := c.adminAPI.SubscribeAudit(256)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")

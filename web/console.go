@@ -3,11 +3,12 @@
 //
 // The console is an OpenID client of its own IdP: admins sign in through the
 // IdP's login page (code + PKCE), and the console keeps them signed in with
-// an encrypted session cookie. Everything it shows or changes goes through
-// the product's public HTTP surface, called in-process: the admin JSON API
-// that scripts use (one code path for both) and the IdP's token endpoint. It
-// reads the running configuration and the audit log through the IdP's
-// exported methods, and never reaches into the IdP's internals.
+// an encrypted session cookie. Everything it changes goes through the
+// product's public HTTP surface, called in-process: the admin JSON API that
+// scripts use (one code path for both) and the IdP's token endpoint.
+// Everything it shows comes from the admin API too, read in-process through
+// the Admin interface: the running configuration, the audit log, the clock.
+// Of the IdP itself it knows only its issuer, and registers its own client.
 package web
 
 import (
@@ -21,7 +22,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -32,17 +33,37 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // ClientID is the client_id under which the console signs admins in at its
-// IdP. The console registers it with idp.Server.RegisterClient; it is not
-// part of the configuration.
+// IdP. The console registers it with IdP.RegisterClient; it is not part of
+// the configuration.
 const ClientID = "xaa-idp-console"
 
 // DefaultSessionMaxAge is how long a console sign-in lasts by default.
 const DefaultSessionMaxAge = 8 * time.Hour
 
+// IdP is what the console needs of the identity provider that signs its
+// admins in: *idp.Server implements it.
+type IdP interface {
+	Issuer() string
+	// RegisterClient registers the console's own OpenID client, which is
+	// not part of the configuration.
+	RegisterClient(c policy.Client)
+}
+
+// Admin is the admin API as the console reads it in-process: *admin.API
+// implements it. The console shows what the API shows.
+type Admin interface {
+	Config() *policy.Config // the running configuration
+	Now() time.Time         // the IdP's clock
+	Audit(f audit.Filter) []audit.Event
+	SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func())
+}
+
 // Options configure the console.
 type Options struct {
 	// IdP is the identity provider the console administers. Required.
-	IdP *idp.Server
+	IdP IdP
+	// Admin is the admin API the console reads from. Required.
+	Admin Admin
 	// Handler is the product's whole HTTP surface (the IdP and the admin API
 	// under /admin/api/). The console calls it in-process for its own
 	// sign-in (token endpoint, keys) and for every page's data. Required.
@@ -53,7 +74,8 @@ type Options struct {
 
 // Console is the admin console as one http.Handler, mounted at /admin/.
 type Console struct {
-	idp       *idp.Server
+	idp       IdP
+	adminAPI  Admin
 	handler   http.Handler
 	issuer    *url.URL
 	secret    string // the console client's secret at the IdP
@@ -67,20 +89,21 @@ type Console struct {
 
 // New builds the console and registers its client at the IdP.
 func New(o Options) *Console {
-	if o.IdP == nil || o.Handler == nil {
-		panic("web: Options.IdP and Options.Handler are required")
+	if o.IdP == nil || o.Admin == nil || o.Handler == nil {
+		panic("web: Options.IdP, Options.Admin and Options.Handler are required")
 	}
 	iss, err := url.Parse(o.IdP.Issuer())
 	if err != nil {
 		panic("web: the IdP's issuer is not a URL: " + err.Error())
 	}
 	c := &Console{
-		idp:     o.IdP,
-		handler: o.Handler,
-		issuer:  iss,
-		secret:  randomString(32),
-		maxAge:  o.SessionMaxAge,
-		pages:   mustParsePages(),
+		idp:      o.IdP,
+		adminAPI: o.Admin,
+		handler:  o.Handler,
+		issuer:   iss,
+		secret:   randomString(32),
+		maxAge:   o.SessionMaxAge,
+		pages:    mustParsePages(),
 	}
 	if c.maxAge <= 0 {
 		c.maxAge = DefaultSessionMaxAge
@@ -95,9 +118,9 @@ func New(o Options) *Console {
 	})
 
 	// Random keys per process: a restart signs every admin out, which is
-	// the right trade for a mock IdP that keeps no state of its own
-	// (zitadel-notes.md section 7, gotcha 3, for the unsafe defaults
-	// overridden here).
+	// the right trade for a mock IdP that keeps no state of its own. The
+	// cookie store's defaults (path "/", 30 days, readable by scripts, sent
+	// cross-site) are overridden.
 	c.store = sessions.NewCookieStore(randomBytes(64), randomBytes(32))
 	c.store.Options = &sessions.Options{
 		Path:     "/admin/",

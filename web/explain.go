@@ -19,7 +19,7 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		Server: strings.TrimSpace(q.Get("server")), Resource: strings.TrimSpace(q.Get("resource")),
 		Scope: strings.TrimSpace(q.Get("scope")), AuthAge: strings.TrimSpace(q.Get("auth_age")),
 	}
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	data := struct {
 		Form   any
 		Users  []string

@@ -39,7 +39,7 @@ type onboardingView struct {
 type onboardingServer struct{ ID, Name, Issuer, Resource string }
 
 func (c *Console) onboardingView(form onboardingForm) *onboardingView {
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	v := &onboardingView{Issuer: c.idp.Issuer(), Form: form}
 	for _, u := range cfg.Users {
 		if !u.Disabled {
@@ -80,7 +80,7 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 		Password: r.PostFormValue("password"), All: r.PostFormValue("all") != "",
 	}
 	view := c.onboardingView(form)
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	u, cl := cfg.User(form.User), cfg.Client(form.Client)
 	if u == nil || cl == nil || !cl.TokenExchange {
 		c.show(w, r, v, http.StatusBadRequest, "onboarding.html", "Zero-touch onboarding", "onboarding", view, "", "Pick a user and a client that may use token exchange.")

@@ -39,7 +39,7 @@ type count struct {
 const recentRefusals = 10
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	admins, disabled, entries := 0, 0, 0
 	for _, u := range cfg.Users {
 		if u.Admin {
@@ -66,7 +66,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 			{"disabled users", disabled, "/admin/users"},
 			{"clients", len(cfg.Clients), "/admin/servers#clients"},
 		},
-		Refusals: c.idp.Audit().Query(audit.Filter{Outcome: audit.Denied, Limit: recentRefusals}),
+		Refusals: c.adminAPI.Audit(audit.Filter{Outcome: audit.Denied, Limit: recentRefusals}),
 		Issuer:   c.idp.Issuer(),
 	}
 	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, "", "")

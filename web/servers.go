@@ -130,7 +130,7 @@ func (c *Console) loadServer(r *http.Request, id string) (*serverView, int, erro
 }
 
 func (c *Console) suggestions(view *serverView) {
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	for _, g := range cfg.Groups {
 		view.Groups = append(view.Groups, g.Name)
 	}

@@ -57,7 +57,7 @@ func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 	if name == "" {
 		return s, nil
 	}
-	u := c.idp.Config().User(name)
+	u := c.adminAPI.Config().User(name)
 	if u == nil || u.Disabled || u.Sub != sessionString(s, keySub) {
 		return s, nil
 	}

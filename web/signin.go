@@ -116,7 +116,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusBadGateway, "Sign-in failed", err.Error())
 		return
 	}
-	u := c.idp.Config().UserBySub(sub)
+	u := c.adminAPI.Config().UserBySub(sub)
 	if u == nil || u.Disabled {
 		c.errorPage(w, r, nil, http.StatusForbidden, "Sign-in refused", "The signed-in user is unknown or disabled.")
 		return
@@ -176,7 +176,7 @@ func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (str
 	if err := c.do(req).decode(&keys); err != nil {
 		return "", fmt.Errorf("jwks: %w", err)
 	}
-	return verifyIDToken(tokens.IDToken, &keys, c.idp.Issuer(), nonce, c.idp.Now())
+	return verifyIDToken(tokens.IDToken, &keys, c.idp.Issuer(), nonce, c.adminAPI.Now())
 }
 
 func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, now time.Time) (string, error) {

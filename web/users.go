@@ -49,7 +49,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if _, err := c.apiGet(r, "/admin/api/users", &users); err != nil {
 		errMsg = "Users could not be read: " + err.Error()
 	}
-	cfg := c.idp.Config()
+	cfg := c.adminAPI.Config()
 	data := struct {
 		Users   []userRow
 		Servers [][2]string // id, label

@@ -1,4 +1,4 @@
-package policy
+package yamlpatch
 
 import (
 	"bytes"
@@ -12,11 +12,9 @@ import (
 )
 
 // This file turns an edited node tree back into YAML text that keeps what
-// the edit did not touch byte for byte: comments, blank lines, quoting,
-// alignment. yaml.v3 can encode a node tree with its comments, but it
-// re-indents, drops blank lines and realigns comments, so a file written
-// back by the console would differ on every line. The printer splices
-// instead: in each block mapping or sequence that an edit changed, every
+// the edit did not touch byte for byte. yaml.v3 can encode a node tree with
+// its comments, but it re-indents, drops blank lines and realigns
+// comments. The printer splices instead: in each block mapping or sequence that an edit changed, every
 // element that is still the same node keeps its original text, and only new
 // or changed elements are rendered by yaml.v3, at their siblings' column.
 //
@@ -26,7 +24,7 @@ import (
 // it; those belong to the gap before the next element. A deleted element
 // takes the gap before it (its blank lines and the comments above it) along.
 //
-// The result is checked: reprint parses it and compares it with the edited
+// The result is checked: Bytes parses it and compares it with the edited
 // tree; if the layout was too unusual for splicing, the whole document is
 // encoded by yaml.v3 instead (comments kept, blank lines lost).
 
@@ -76,15 +74,15 @@ func (p *printer) gap(lay *layout, j int) string {
 	return string(p.src[from:p.lineAt[lay.line[j]-1]])
 }
 
-var errLayout = errors.New("policy: a layout the printer does not splice")
+var errLayout = errors.New("yamlpatch: a layout the printer does not splice")
 
-// reprint returns the text of doc (the original document node, parsed from
-// src) with its root mapping replaced by root, an edited copy made by e.
-func reprint(src []byte, doc, root *yaml.Node, e *editor) ([]byte, error) {
+// Bytes returns the text of the document as changed so far.
+func (d *Doc) Bytes() ([]byte, error) {
+	src, root := d.src, d.root
 	if len(src) > 0 && src[len(src)-1] != '\n' {
 		src = append(append([]byte(nil), src...), '\n')
 	}
-	p := &printer{src: src, origin: e.origin, newline: "\n", layouts: map[*yaml.Node]*layout{}}
+	p := &printer{src: src, origin: d.origin, newline: "\n", layouts: map[*yaml.Node]*layout{}}
 	if bytes.Contains(src, []byte("\r\n")) {
 		p.newline = "\r\n"
 	}
@@ -94,21 +92,21 @@ func reprint(src []byte, doc, root *yaml.Node, e *editor) ([]byte, error) {
 			p.lineAt = append(p.lineAt, i+1)
 		}
 	}
-	orig := doc.Content[0]
+	orig := d.doc.Content[0]
 	p.top, p.indent = orig, indentStep(orig)
 	if out, err := p.document(orig, root); err == nil && sameDocument(out, root) {
 		return out, nil
 	}
 	// The whole document through yaml.v3: correct, comments kept, but
 	// blank lines and alignment are lost.
-	whole := *doc
+	whole := d.doc
 	whole.Content = []*yaml.Node{root}
 	out, err := encodeNode(&whole, p.indent)
 	if err != nil {
 		return nil, err
 	}
 	if !sameDocument(out, root) {
-		return nil, errors.New("policy: the edited configuration cannot be written as YAML")
+		return nil, errors.New("yamlpatch: the changed document cannot be written as YAML")
 	}
 	return out, nil
 }
@@ -476,15 +474,15 @@ func (p *printer) layout(n *yaml.Node) (*layout, error) {
 		}
 	} else {
 		for i, item := range n.Content {
-			line, col := item.Line, item.Column
-			if i == 0 {
-				line, col = n.Line, n.Column
-			} else if line = p.dashLine(item.Line, n.Column-1, lay.line[i-1]); line == 0 {
-				return nil, errLayout
-			} else {
-				col = n.Column
+			// The first entry's "-" is where the sequence starts; the
+			// others' are found above the entries' values.
+			line := n.Line
+			if i > 0 {
+				if line = p.dashLine(item.Line, n.Column-1, lay.line[i-1]); line == 0 {
+					return nil, errLayout
+				}
 			}
-			off, ok := p.offset(line, col)
+			off, ok := p.offset(line, n.Column)
 			if !ok || p.src[off] != '-' {
 				return nil, errLayout
 			}

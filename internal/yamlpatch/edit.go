@@ -1,35 +1,129 @@
-package policy
+// Package yamlpatch changes a YAML document through its yaml.Node tree and
+// prints it back keeping the text of everything the change did not touch,
+// byte for byte: comments, blank lines, quoting, alignment. yaml.v3 alone
+// would re-indent the whole document, drop its blank lines and realign its
+// comments, so that a file written back by a program differs on every line.
+//
+// The document's top level is a mapping laid out like a Go struct type (its
+// schema: fields with yaml tags), and changes put or delete entries of its
+// lists, given as Go values of the schema's types. The package knows
+// nothing else of what the document means: how a node decodes into a value
+// is the caller's Decoder.
+package yamlpatch
 
 import (
+	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
 
-// editor changes a configuration's yaml.Node tree without touching it: every
-// node on the path to a change is copied (derive), and the copies remember
-// the node they came from, so that the printer (reprint.go) can keep the
-// original text of everything that is still the same node.
+// A Decoder stores the value of node n into v, a settable value of one of
+// the schema's types, as the document's reader decodes it, and reports
+// whether it could. The editor uses it to recognise the values that a
+// change left as they were, whose nodes (and text) it keeps.
+type Decoder func(n *yaml.Node, v reflect.Value) bool
+
+// Doc is a change of one document in progress. Its methods change a copy
+// of the node tree, never the original: every node on the path to a change
+// is copied (derive), and the copies remember the node they came from, so
+// that the printer (reprint.go) keeps the original text of everything that
+// is still the same node.
 //
 // Values are merged in rather than replaced: a key whose value is unchanged
-// keeps its node (and with it its text, comments included), an access entry
+// keeps its node (and with it its text, comments included), a list entry
 // equal to an existing one keeps that entry's node, and only what differs
 // gets a new node, styled like its siblings (flow or block, quoting).
-type editor struct {
+type Doc struct {
+	src    []byte
+	doc    yaml.Node  // the document as parsed
+	root   *yaml.Node // the derived root mapping that changes edit
+	schema reflect.Type
+	decode Decoder
 	origin map[*yaml.Node]*yaml.Node // derived copy -> the original node
 }
 
-func newEditor() *editor { return &editor{origin: map[*yaml.Node]*yaml.Node{}} }
+// Edit starts a change of src, one YAML document whose top level is a
+// mapping laid out like schema, a struct type.
+func Edit(src []byte, schema reflect.Type, decode Decoder) (*Doc, error) {
+	d := &Doc{src: src, schema: schema, decode: decode, origin: map[*yaml.Node]*yaml.Node{}}
+	if err := yaml.Unmarshal(src, &d.doc); err != nil {
+		return nil, fmt.Errorf("yamlpatch: %w", err)
+	}
+	if len(d.doc.Content) != 1 || d.doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("yamlpatch: the document is not a mapping")
+	}
+	d.root = d.derive(d.doc.Content[0])
+	return d, nil
+}
+
+// Entry returns the node of entry i of the list under the top-level key,
+// or nil when there is none.
+func (d *Doc) Entry(key string, i int) *yaml.Node {
+	if j := pairIndex(d.root, key); j >= 0 && i >= 0 {
+		if seq := d.root.Content[j+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+			return seq.Content[i]
+		}
+	}
+	return nil
+}
+
+// Put replaces entry i of the list under the top-level key with v, merged
+// into the existing entry, or appends v, styled like the other entries,
+// when i < 0. The key is added, at its place in the schema's field order,
+// when the document does not have it.
+func (d *Doc) Put(key string, i int, v any) error {
+	seq, err := d.list(key)
+	if err != nil {
+		return err
+	}
+	if i >= 0 {
+		if i >= len(seq.Content) {
+			return fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
+		}
+		seq.Content[i] = d.merge(seq.Content[i], reflect.ValueOf(v), seq.Content)
+		return nil
+	}
+	seq.Content = append(seq.Content, d.build(reflect.ValueOf(v), seq.Content))
+	return nil
+}
+
+// Delete removes entry i of the list under the top-level key, with the
+// comments above it.
+func (d *Doc) Delete(key string, i int) error {
+	seq, err := d.list(key)
+	if err != nil {
+		return err
+	}
+	if i < 0 || i >= len(seq.Content) {
+		return fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
+	}
+	seq.Content = append(seq.Content[:i:i], seq.Content[i+1:]...)
+	return nil
+}
+
+// HasKey reports whether the mapping node m has the key.
+func HasKey(m *yaml.Node, key string) bool {
+	m = resolve(m)
+	return m != nil && m.Kind == yaml.MappingNode && pairIndex(m, key) >= 0
+}
 
 // derive returns a shallow copy of n, with its own Content slice, that the
-// printer knows to be an edited version of n.
-func (e *editor) derive(n *yaml.Node) *yaml.Node {
+// printer knows to be an edited version of n, or of the node n was derived
+// from when an earlier change of the same Doc made n.
+func (d *Doc) derive(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.Content = append([]*yaml.Node(nil), n.Content...)
-	e.origin[&c] = n
+	if o, ok := d.origin[n]; ok {
+		n = o
+	}
+	d.origin[&c] = n
 	return &c
 }
 
@@ -43,27 +137,66 @@ func pairIndex(m *yaml.Node, key string) int {
 	return -1
 }
 
-// list returns the sequence under a top-level key of root (a derived root
-// mapping) as a derived node that the caller may change, creating the key,
-// at its place in the contract's order, when it is missing or empty.
-func (e *editor) list(root *yaml.Node, key string) (*yaml.Node, error) {
-	if i := pairIndex(root, key); i >= 0 {
-		v := root.Content[i+1]
+// resolve follows aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// list returns the sequence under a top-level key as a derived node that
+// the caller may change, creating the key, at its place in the schema's
+// field order, when it is missing or empty.
+func (d *Doc) list(key string) (*yaml.Node, error) {
+	if i := pairIndex(d.root, key); i >= 0 {
+		v := d.root.Content[i+1]
 		switch {
 		case v.Kind == yaml.SequenceNode:
-			d := e.derive(v)
-			root.Content[i+1] = d
-			return d, nil
+			c := d.derive(v)
+			d.root.Content[i+1] = c
+			return c, nil
 		case isNull(v):
-			d := &yaml.Node{Kind: yaml.SequenceNode}
-			root.Content[i+1] = d
-			return d, nil
+			c := &yaml.Node{Kind: yaml.SequenceNode}
+			d.root.Content[i+1] = c
+			return c, nil
 		}
 		return nil, fmt.Errorf("%s is written with an alias (*name); write the list out to edit it", key)
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
-	insertPair(root, yamlFields(reflect.TypeOf(Config{})), key, seq)
+	insertPair(d.root, yamlFields(d.schema), key, seq)
 	return seq, nil
+}
+
+// fieldSet lists a struct type's YAML keys in declaration order.
+type fieldSet struct {
+	names []string
+	index map[string]int
+}
+
+var fieldSets sync.Map // reflect.Type -> fieldSet
+
+// yamlFields reads a struct type's keys from its yaml tags, as yaml.v3 does.
+func yamlFields(t reflect.Type) fieldSet {
+	if fs, ok := fieldSets.Load(t); ok {
+		return fs.(fieldSet)
+	}
+	fs := fieldSet{index: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		fs.names = append(fs.names, name)
+		fs.index[name] = i
+	}
+	fieldSets.Store(t, fs)
+	return fs
 }
 
 // insertPair adds key: value to mapping m after the last key that comes
@@ -90,14 +223,14 @@ func keyNode(name string) *yaml.Node {
 // (lists of entries are merged entry by entry), keys whose new value is
 // empty are removed, and new keys are inserted in field order. like holds
 // nodes in the same role (siblings) whose style new nodes copy.
-func (e *editor) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.Node {
+func (d *Doc) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.Node {
 	if orig == nil || orig.Kind != yaml.MappingNode {
 		if orig != nil {
 			like = append([]*yaml.Node{orig}, like...)
 		}
-		return e.build(v, like)
+		return d.build(v, like)
 	}
-	n := e.derive(orig)
+	n := d.derive(orig)
 	fields := yamlFields(v.Type())
 	present := map[int]bool{}
 	var content []*yaml.Node
@@ -106,19 +239,19 @@ func (e *editor) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yam
 		name := resolve(k).Value
 		idx, known := fields.index[name]
 		if !known {
-			content = append(content, k, ov) // Parse refuses unknown keys; kept for safety
+			content = append(content, k, ov) // a key the schema does not know stays as it is
 			continue
 		}
 		present[idx] = true
 		fv := v.Field(idx)
 		switch {
-		case sameAs(ov, fv): // "disabled: false" stays, comment and all
+		case d.sameAs(ov, fv): // unchanged: its text stays, comments and all
 			content = append(content, k, ov)
 		case emptyValue(fv):
 		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct && ov.Kind == yaml.SequenceNode:
-			content = append(content, k, e.mergeList(ov, fv))
+			content = append(content, k, d.mergeList(ov, fv))
 		default:
-			content = append(content, k, e.build(fv, append([]*yaml.Node{ov}, children(like, name)...)))
+			content = append(content, k, d.build(fv, append([]*yaml.Node{ov}, children(like, name)...)))
 		}
 	}
 	n.Content = content
@@ -127,7 +260,7 @@ func (e *editor) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yam
 		if present[idx] || emptyValue(v.Field(idx)) {
 			continue
 		}
-		insertPair(n, fields, name, e.build(v.Field(idx), children(append([]*yaml.Node{orig}, like...), name)))
+		insertPair(n, fields, name, d.build(v.Field(idx), children(append([]*yaml.Node{orig}, like...), name)))
 	}
 	return n
 }
@@ -137,13 +270,13 @@ func (e *editor) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yam
 // the new order), and the others are merged into the entry at the same
 // position when it is not taken, so that a changed entry keeps the lines
 // (and comments) of the keys that did not change.
-func (e *editor) mergeList(orig *yaml.Node, v reflect.Value) *yaml.Node {
-	n := e.derive(orig)
+func (d *Doc) mergeList(orig *yaml.Node, v reflect.Value) *yaml.Node {
+	n := d.derive(orig)
 	used := make([]bool, len(orig.Content))
 	items := make([]*yaml.Node, v.Len())
 	for i := range items {
 		for j, o := range orig.Content {
-			if !used[j] && sameAs(o, v.Index(i)) {
+			if !used[j] && d.sameAs(o, v.Index(i)) {
 				items[i], used[j] = o, true
 				break
 			}
@@ -155,10 +288,10 @@ func (e *editor) mergeList(orig *yaml.Node, v reflect.Value) *yaml.Node {
 		}
 		if i < len(orig.Content) && !used[i] {
 			used[i] = true
-			items[i] = e.merge(orig.Content[i], v.Index(i), orig.Content)
+			items[i] = d.merge(orig.Content[i], v.Index(i), orig.Content)
 			continue
 		}
-		items[i] = e.build(v.Index(i), orig.Content)
+		items[i] = d.build(v.Index(i), orig.Content)
 	}
 	n.Content = items
 	return n
@@ -201,12 +334,16 @@ func flowLike(like []*yaml.Node, kind yaml.Kind, def bool) bool {
 }
 
 // build returns a new node for v, styled like the nodes in like: lists of
-// names default to flow style ([a, b]) as in the documentation, entries and
-// mappings of names to block style, free-form maps (claims, jwks) to flow.
-func (e *editor) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
+// strings default to flow style ([a, b]), lists of entries and mappings of
+// strings to block style, free-form maps to flow.
+func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 	switch {
-	case v.Type() == durationType:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.Interface().(Duration).String()}
+	case v.Type().Implements(textMarshaler) && v.Kind() != reflect.Struct:
+		// A type that writes itself as text (a duration, say), as
+		// yaml.v3 would write it.
+		if text, err := v.Interface().(encoding.TextMarshaler).MarshalText(); err == nil {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(text)}
+		}
 	case v.Kind() == reflect.String:
 		return stringNode(v.String(), like)
 	case v.Kind() == reflect.Bool:
@@ -220,7 +357,7 @@ func (e *editor) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 		}
 		siblings := items(like)
 		for i := 0; i < v.Len(); i++ {
-			n.Content = append(n.Content, e.build(v.Index(i), siblings))
+			n.Content = append(n.Content, d.build(v.Index(i), siblings))
 		}
 		return n
 	case v.Kind() == reflect.Slice:
@@ -244,7 +381,7 @@ func (e *editor) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 			if emptyValue(fv) {
 				continue
 			}
-			n.Content = append(n.Content, keyNode(name), e.build(fv, children(like, name)))
+			n.Content = append(n.Content, keyNode(name), d.build(fv, children(like, name)))
 		}
 		return n
 	case v.Kind() == reflect.Map && v.Type().Elem().Kind() == reflect.String:
@@ -262,12 +399,11 @@ func (e *editor) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 		}
 		return n
 	}
-	// Free-form maps (claims, jwks), and any type added to the
-	// configuration later: yaml.v3's encoding.
+	// Free-form maps, and any other type: yaml.v3's encoding.
 	var n yaml.Node
 	if err := n.Encode(v.Interface()); err != nil {
-		// Values come from JSON or from Parse, both of which yaml.v3
-		// encodes; should one fail, Parse refuses the edit with this.
+		// Values decoded from JSON or YAML encode; should one fail, the
+		// reader of the changed document refuses it with this.
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "cannot be written as YAML: " + err.Error()}
 	}
 	if n.Kind == yaml.MappingNode && flowLike(like, yaml.MappingNode, true) {
@@ -306,18 +442,18 @@ func emptyValue(v reflect.Value) bool {
 	return v.IsZero()
 }
 
-// sameAs reports whether node n, decoded as the configuration decodes it,
-// equals v.
-func sameAs(n *yaml.Node, v reflect.Value) bool {
-	d := &decoder{nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
+var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+
+// sameAs reports whether node n, decoded as the document's reader decodes
+// it, equals v.
+func (d *Doc) sameAs(n *yaml.Node, v reflect.Value) bool {
 	got := reflect.New(v.Type()).Elem()
-	d.decode(n, "value", got)
-	return len(d.problems) == 0 && sameValue(got, v)
+	return d.decode(n, got) && sameValue(got, v)
 }
 
-// sameValue compares two values of the configuration's types, treating an
-// empty list or map as equal to a missing one, and free-form data (claims,
-// jwks) by its JSON form, which is how it is used.
+// sameValue compares two values of the schema's types, treating an empty
+// list or map as equal to a missing one, and free-form data (map[string]any)
+// by its JSON form.
 func sameValue(a, b reflect.Value) bool {
 	switch a.Kind() {
 	case reflect.Slice:
