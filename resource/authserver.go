@@ -20,6 +20,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // Identifiers of the grant this authorization server serves.
@@ -68,7 +69,8 @@ type AuthServerConfig struct {
 	AllowReplay bool
 	// ReplayCacheSize bounds the number of live jti values remembered for
 	// replay detection, of ID-JAGs and, separately, of DPoP proofs; 0 means
-	// 100000. See jtiCache for what happens when it is full.
+	// 100000 (replay.DefaultSize). A full cache refuses new grants with
+	// temporarily_unavailable rather than forget a live jti (internal/replay).
 	ReplayCacheSize int
 	// AccessTokenLifetime is the lifetime of issued access tokens; 0 means 1h.
 	AccessTokenLifetime time.Duration
@@ -98,8 +100,8 @@ type AuthServer struct {
 	cfg      AuthServerConfig
 	basePath string // the issuer's path, "" for a bare origin
 	idpKeys  *remoteKeySet
-	replay   *jtiCache // ID-JAG jti
-	proofs   *jtiCache // DPoP proof jti, per key
+	replay   *replay.Cache // ID-JAG jti
+	proofs   *replay.Cache // DPoP proof jti, per key
 	key      *ecdsa.PrivateKey
 	kid      string
 	signer   jose.Signer
@@ -183,8 +185,8 @@ func NewAuthServer(cfg AuthServerConfig) (*AuthServer, error) {
 		cfg:      cfg,
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
 		idpKeys:  &remoteKeySet{url: cfg.IdPJWKSURL, client: cfg.HTTPClient, now: cfg.Now},
-		replay:   newJTICache(cfg.ReplayCacheSize),
-		proofs:   newJTICache(cfg.ReplayCacheSize),
+		replay:   replay.New(cfg.ReplayCacheSize),
+		proofs:   replay.New(cfg.ReplayCacheSize),
 		key:      key,
 		kid:      kid,
 		signer:   signer,

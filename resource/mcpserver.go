@@ -18,6 +18,8 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
@@ -57,7 +59,7 @@ type mcpServer struct {
 	prmURL      string   // absolute URL of the metadata, for challenges
 	verify      func(token, resource string) (*AccessToken, error)
 	now         func() time.Time // judges DPoP proofs' iat
-	proofs      *jtiCache        // DPoP proof jti, per key
+	proofs      *replay.Cache    // DPoP proof jti, per key
 	toolScopes  toolScopes       // tool name -> scope it requires
 	prm         http.Handler
 	mcpEndpoint http.Handler // the SDK handler behind auth.RequireBearerToken
@@ -119,7 +121,7 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 		mcpPath:  u.Path,
 		verify:   verify,
 		now:      now,
-		proofs:   newJTICache(0),
+		proofs:   replay.New(0),
 		// RFC 9728 §3.1 inserts the well-known segment between host and
 		// path; the bare form serves clients that only try the origin.
 		prmPaths: []string{prmWellKnown + path, prmWellKnown},
@@ -279,15 +281,15 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string,
 	if proof.JKT != at.JKT {
 		return refuse("invalid_token", "the DPoP proof is signed by the key %q, but the access token is bound to %q (RFC 9449 §4.3)", proof.JKT, at.JKT)
 	}
-	err = s.proofs.use(proof.ReplayKey(), proof.ReplayUntil, now)
-	var full *cacheFullError
+	err = s.proofs.Use(proof.ReplayKey(), proof.ReplayUntil, now)
+	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errReplayed):
+	case errors.Is(err, replay.ErrReplayed):
 		return refuse("invalid_dpop_proof", "the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", proof.JTI)
 	case errors.As(err, &full):
-		return temporarilyUnavailable(full.retryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.size, full.retryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
 		return temporarilyUnavailable(time.Second, "DPoP replay check: %v", err)
 	}
@@ -305,7 +307,7 @@ func (s *mcpServer) challenge(w http.ResponseWriter, status int, scheme, code, d
 	if body.Error == "" {
 		body.Error = "unauthorized"
 	}
-	writeJSON(w, status, body)
+	httpjson.Write(w, status, body)
 }
 
 func (s *mcpServer) setChallenge(w http.ResponseWriter, scheme, code, scope, description string) {
@@ -375,7 +377,7 @@ func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, sche
 		if len(id) == 0 {
 			id = json.RawMessage("null")
 		}
-		writeJSON(w, http.StatusForbidden, map[string]any{
+		httpjson.Write(w, http.StatusForbidden, map[string]any{
 			"jsonrpc": "2.0",
 			"id":      id,
 			"error": map[string]any{

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // maxTokenRequestBytes caps a token request body; an ID-JAG is under 2 KB.
@@ -58,7 +60,7 @@ func (a *AuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
 		var resp *tokenResponse
 		resp, oerr = a.token(r, params)
 		if oerr == nil {
-			writeJSON(w, http.StatusOK, resp)
+			httpjson.Write(w, http.StatusOK, resp)
 			return
 		}
 	}
@@ -181,15 +183,15 @@ func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oau
 // expired anyway (EMA §7.4 requires replay detection).
 func (a *AuthServer) checkReplay(jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
-	err := a.replay.use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
-	var full *cacheFullError
+	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
+	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errReplayed):
+	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)
 	case errors.As(err, &full):
-		return temporarilyUnavailable(full.retryAfter, "%v; retry in %s", err, full.retryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "replay cache holds %d unexpired ID-JAGs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
 		return temporarilyUnavailable(time.Second, "replay check: %v", err)
 	}
