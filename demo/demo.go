@@ -11,7 +11,8 @@ import (
 	"net/url"
 
 	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
 // Service is one listener of the demo stack: an authorization server
@@ -51,7 +52,7 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 			}
 			clients[atServer] = secret
 		}
-		as, err := resource.NewAuthServer(resource.AuthServerConfig{
+		as, err := authserver.New(authserver.Config{
 			Issuer:     s.Issuer,
 			IdPIssuer:  idpIssuer,
 			IdPJWKSURL: idpJWKSURL,
@@ -69,7 +70,10 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as}); err != nil {
 			return nil, err
 		}
-		mcp, err := resource.NewMCPServer(resource.MCPServerConfig{ID: s.ID, Name: s.Name, Resource: s.Resources[0], AuthServer: as})
+		mcp, err := mcpserver.New(mcpserver.Config{
+			ID: s.ID, Name: s.Name, Resource: s.Resources[0],
+			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: as.Scopes(),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
 		}

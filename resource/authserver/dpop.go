@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 // an ID-JAG with cnf.jkt (RFC 7800 §3.1, RFC 9449 §6.1) is only redeemed
 // with a proof signed by that key. It returns nil for a request without a
 // proof and an unbound ID-JAG, which gets a bearer token as before.
-func (a *AuthServer) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Proof, *oauthError) {
+func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Proof, *oauthError) {
 	raw, err := dpop.FromHeader(r.Header)
 	if err != nil {
 		return nil, invalidDPoPProof("%v", err)
@@ -38,7 +38,7 @@ func (a *AuthServer) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpo
 
 // useProof records the proof's jti, refusing it if already seen (RFC 9449
 // §11.1).
-func (a *AuthServer) useProof(p *dpop.Proof, now time.Time) *oauthError {
+func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
 	err := a.proofs.Use(p.ReplayKey(), p.ReplayUntil, now)
 	var full *replay.FullError
 	switch {

@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"errors"
@@ -48,7 +48,7 @@ type tokenResponse struct {
 }
 
 // serveToken is the token endpoint (RFC 6749 §3.2).
-func (a *AuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
+func (a *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeOAuthError(w, newOAuthError(http.StatusMethodNotAllowed, "invalid_request",
@@ -102,7 +102,7 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 // ID-JAG checks, the DPoP proof, audience and scope selection, replay, and
 // issuance, in that order. The replay checks come last so that a request
 // refused for any other reason does not burn the ID-JAG.
-func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
+func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
 	grantType, oerr := p.single("grant_type")
 	if oerr != nil {
 		return nil, oerr
@@ -181,7 +181,7 @@ func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oau
 
 // checkReplay records the ID-JAG's jti until the ID-JAG would be refused as
 // expired anyway (EMA §7.4 requires replay detection).
-func (a *AuthServer) checkReplay(jag *idJAG, now time.Time) *oauthError {
+func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
 	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
