@@ -15,7 +15,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 func TestClock_SetAdvanceFreeze(t *testing.T) {
@@ -88,13 +88,13 @@ func TestClock_ConcurrentUse(t *testing.T) {
 	wg.Wait()
 }
 
-// opsFixture is a real IdP whose clock the test holds, and a demo
-// authorization server (package resource) for its one MCP server, on the
-// same clock: the resource side of every expiry test.
+// opsFixture is a real IdP whose clock the test holds, and an
+// authorization server (resource/authserver) for its one MCP server, on
+// the same clock: the resource side of every expiry test.
 type opsFixture struct {
 	*testIdP
 	clock  *idp.Clock
-	as     *resource.AuthServer
+	as     *authserver.Server
 	asURL  string
 	mcpURL string
 }
@@ -129,7 +129,7 @@ mcp_servers:
 		t.Fatal(err)
 	}
 	f.testIdP = startIdP(t, cfg, append([]func(*idp.Options){func(o *idp.Options) { o.Clock = clock }}, tweak...)...)
-	f.as, err = resource.NewAuthServer(resource.AuthServerConfig{
+	f.as, err = authserver.New(authserver.Config{
 		Issuer: asURL, IdPIssuer: f.URL, IdPJWKSURL: f.URL + "/keys",
 		Resources: []string{f.mcpURL}, Scopes: []string{"issues.read"},
 		Clients: map[string]string{opsClientAtAS: opsASSecret},
@@ -176,7 +176,7 @@ func (f *opsFixture) exchangeIDToken(t *testing.T, idToken string) (*http.Respon
 // redeem presents an ID-JAG at the authorization server (RFC 7523).
 func (f *opsFixture) redeem(t *testing.T, jag string) (int, map[string]any) {
 	t.Helper()
-	form := url.Values{"grant_type": {resource.GrantTypeJWTBearer}, "assertion": {jag}}
+	form := url.Values{"grant_type": {authserver.GrantTypeJWTBearer}, "assertion": {jag}}
 	req, _ := http.NewRequest(http.MethodPost, f.asURL+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(opsClientAtAS, opsASSecret)

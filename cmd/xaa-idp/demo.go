@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/resource"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -29,7 +29,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer r.close()
 	srv, cfg := r.srv, r.store.Config()
-	stack, err := resource.DemoStack(cfg, srv.Issuer(), srv.Issuer()+"/keys")
+	stack, err := demo.Stack(cfg, srv.Issuer(), srv.Issuer()+"/keys")
 	if err != nil {
 		r.ln.Close()
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func printDemo(w io.Writer, cfg *policy.Config, issuer string, stack []resource.DemoService) {
+func printDemo(w io.Writer, cfg *policy.Config, issuer string, stack []demo.Service) {
 	fmt.Fprintf(w, "xaa-idp demo: the IdP and %d MCP servers, all on loopback\n\n", len(cfg.MCPServers))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", issuer, issuer)

@@ -1,4 +1,4 @@
-package resource
+package mcpserver
 
 import (
 	"bytes"
@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +21,29 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
 const prmWellKnown = "/.well-known/oauth-protected-resource"
 
-// MCPServerConfig configures a demo MCP server ([NewMCPServer]).
-type MCPServerConfig struct {
+// TokenVerifier checks the access tokens presented to an MCP server. An
+// *authserver.Server is one; a verifier for an authorization server in
+// another process would check the token against its JWKS (RFC 9068 §4) or
+// ask it (RFC 7662).
+type TokenVerifier interface {
+	// VerifyAccessToken returns what a valid access token for resource
+	// says. Any error refuses the request with 401 invalid_token and
+	// becomes the challenge's error_description, so it should name the
+	// check that failed. A DPoP-bound token comes back with its JKT set;
+	// the MCP server then checks the request's DPoP proof (RFC 9449 §7).
+	VerifyAccessToken(ctx context.Context, token, resource string) (*authserver.AccessToken, error)
+}
+
+// Config configures a demo MCP server ([New]).
+type Config struct {
 	// ID picks the theme of the tools: tracker, wiki, design or crm;
 	// anything else gets generic tools.
 	ID string
@@ -33,38 +52,38 @@ type MCPServerConfig struct {
 	// Resource is the MCP server's resource identifier (RFC 9728 §1), e.g.
 	// http://127.0.0.1:8201/mcp. The MCP endpoint is served at its path.
 	Resource string
-	// AuthServer verifies access tokens. Set it, or Verifier when the
-	// authorization server runs elsewhere.
-	AuthServer *AuthServer
-	// Verifier checks an access token for resource; used when AuthServer
-	// is nil. Its errors should wrap ErrInvalidAccessToken.
-	Verifier func(token, resource string) (*AccessToken, error)
-	// AuthServerIssuer is published as authorization_servers[0] in the
-	// protected-resource metadata; "" means AuthServer's issuer.
+	// Verifier checks access tokens. Required.
+	Verifier TokenVerifier
+	// AuthServerIssuer is the issuer of the authorization server that
+	// issues access tokens for Resource, published as
+	// authorization_servers[0] in the protected-resource metadata
+	// (RFC 9728 §2). Required.
 	AuthServerIssuer string
-	// Scopes are published as scopes_supported; nil means AuthServer's
-	// scopes. The scope ending in ".read" guards the read tool, the one
-	// ending in ".write" the write tool; without a ".write" scope the write
-	// tool is not offered at all, rather than offered unguarded.
+	// Scopes are published as scopes_supported. The scope ending in
+	// ".read" guards the read tool, the one ending in ".write" the write
+	// tool; without a ".write" scope the write tool is not offered at all,
+	// rather than offered unguarded.
 	Scopes []string
+	// Now is the clock DPoP proofs' iat is judged by; nil means time.Now.
+	Now func() time.Time
 }
 
-// mcpServer is the http.Handler NewMCPServer returns.
+// mcpServer is the http.Handler New returns.
 type mcpServer struct {
 	resource    string
 	mcpPath     string   // where the MCP endpoint is served
 	prmPaths    []string // where the metadata is served
 	prmURL      string   // absolute URL of the metadata, for challenges
-	verify      func(token, resource string) (*AccessToken, error)
+	verifier    TokenVerifier
 	now         func() time.Time // judges DPoP proofs' iat
-	proofs      *jtiCache        // DPoP proof jti, per key
+	proofs      *replay.Cache    // DPoP proof jti, per key
 	toolScopes  toolScopes       // tool name -> scope it requires
 	prm         http.Handler
 	mcpEndpoint http.Handler // the SDK handler behind auth.RequireBearerToken
 }
 
-// NewMCPServer returns a demo MCP server on the official Go SDK's streamable
-// HTTP transport. It serves:
+// New returns a demo MCP server on the official Go SDK's streamable HTTP
+// transport. It serves:
 //
 //   - the MCP endpoint at the path of cfg.Resource, which requires an access
 //     token for cfg.Resource and answers 401 with an RFC 9728 §5.1
@@ -77,34 +96,22 @@ type mcpServer struct {
 //
 // Its tools are whoami plus a read and a write tool of the theme named by
 // cfg.ID, all answering from deterministic per-user demo data.
-func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
-	u, err := checkAbsoluteURL("Resource", cfg.Resource)
-	if err != nil {
-		return nil, err
+func New(cfg Config) (http.Handler, error) {
+	u, err := url.Parse(cfg.Resource)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("mcpserver: Resource %q is not an absolute http(s) URL", cfg.Resource)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("resource: Resource %q must not have a query or fragment (RFC 9728 §1.2)", cfg.Resource)
+		return nil, fmt.Errorf("mcpserver: Resource %q must not have a query or fragment (RFC 9728 §1.2)", cfg.Resource)
 	}
-	verify, now := cfg.Verifier, time.Now
-	if cfg.AuthServer != nil {
-		now = cfg.AuthServer.cfg.Now
-		if !slices.Contains(cfg.AuthServer.cfg.Resources, cfg.Resource) {
-			return nil, fmt.Errorf("resource: Resource %q is not among the AuthServer's Resources (%s), so no access token could ever be issued for it",
-				cfg.Resource, strings.Join(cfg.AuthServer.cfg.Resources, ", "))
-		}
-		verify = cfg.AuthServer.VerifyAccessToken
-		if cfg.AuthServerIssuer == "" {
-			cfg.AuthServerIssuer = cfg.AuthServer.Issuer()
-		}
-		if cfg.Scopes == nil {
-			cfg.Scopes = cfg.AuthServer.Scopes()
-		}
-	}
-	if verify == nil {
-		return nil, errors.New("resource: MCPServerConfig needs AuthServer or Verifier")
+	if cfg.Verifier == nil {
+		return nil, errors.New("mcpserver: Config needs a Verifier")
 	}
 	if cfg.AuthServerIssuer == "" {
-		return nil, errors.New("resource: MCPServerConfig needs AuthServerIssuer when AuthServer is nil")
+		return nil, errors.New("mcpserver: Config needs AuthServerIssuer, for the protected-resource metadata")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.ID
@@ -117,9 +124,9 @@ func NewMCPServer(cfg MCPServerConfig) (http.Handler, error) {
 	s := &mcpServer{
 		resource: cfg.Resource,
 		mcpPath:  u.Path,
-		verify:   verify,
-		now:      now,
-		proofs:   newJTICache(0),
+		verifier: cfg.Verifier,
+		now:      cfg.Now,
+		proofs:   replay.New(0),
 		// RFC 9728 §3.1 inserts the well-known segment between host and
 		// path; the bare form serves clients that only try the origin.
 		prmPaths: []string{prmWellKnown + path, prmWellKnown},
@@ -180,16 +187,17 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.challenge(w, http.StatusUnauthorized, schemeBearer, "", "this MCP server requires an access token for "+s.resource)
 		return
 	}
-	at, err := s.verify(token, s.resource)
+	at, err := s.verifier.VerifyAccessToken(r.Context(), token, s.resource)
 	if err != nil {
 		s.challenge(w, http.StatusUnauthorized, scheme, "invalid_token", err.Error())
 		return
 	}
-	if oerr := s.checkSenderConstraint(r, scheme, token, at); oerr != nil {
-		if oerr.status == http.StatusUnauthorized {
-			s.challenge(w, oerr.status, dpop.Scheme, oerr.code, oerr.description)
+	if ref := s.checkSenderConstraint(r, scheme, token, at); ref != nil {
+		if ref.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ref.retryAfter.Seconds()))))
+			httpjson.Write(w, ref.status, errorBody{ref.code, ref.description})
 		} else {
-			writeOAuthError(w, oerr, "")
+			s.challenge(w, ref.status, dpop.Scheme, ref.code, ref.description)
 		}
 		return
 	}
@@ -209,7 +217,7 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 
 // tokenInfoFromContext is the auth.TokenVerifier behind RequireBearerToken.
 func tokenInfoFromContext(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
-	at, ok := r.Context().Value(accessTokenKey{}).(*AccessToken)
+	at, ok := r.Context().Value(accessTokenKey{}).(*authserver.AccessToken)
 	if !ok {
 		return nil, auth.ErrInvalidToken
 	}
@@ -221,7 +229,7 @@ func tokenInfoFromContext(_ context.Context, _ string, r *http.Request) (*auth.T
 	}, nil
 }
 
-// tokenInfoAccessToken is the TokenInfo.Extra key of the *AccessToken.
+// tokenInfoAccessToken is the TokenInfo.Extra key of the *authserver.AccessToken.
 const tokenInfoAccessToken = "access_token"
 
 // schemeBearer is the RFC 6750 Authorization scheme.
@@ -252,9 +260,9 @@ func accessToken(r *http.Request) (scheme, token string, ok bool) {
 // with the Bearer scheme, since a DPoP proof cannot bind it after the fact.
 // A refusal is a 401 with a DPoP challenge, or a 503 when the replay cache
 // is full.
-func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string, at *AccessToken) *oauthError {
-	refuse := func(code, format string, args ...any) *oauthError {
-		return newOAuthError(http.StatusUnauthorized, code, format, args...)
+func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string, at *authserver.AccessToken) *refusal {
+	refuse := func(code, format string, args ...any) *refusal {
+		return &refusal{status: http.StatusUnauthorized, code: code, description: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case scheme == schemeBearer && at.JKT == "":
@@ -279,15 +287,15 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string,
 	if proof.JKT != at.JKT {
 		return refuse("invalid_token", "the DPoP proof is signed by the key %q, but the access token is bound to %q (RFC 9449 §4.3)", proof.JKT, at.JKT)
 	}
-	err = s.proofs.use(proof.ReplayKey(), proof.ReplayUntil, now)
-	var full *cacheFullError
+	err = s.proofs.Use(proof.ReplayKey(), proof.ReplayUntil, now)
+	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errReplayed):
+	case errors.Is(err, replay.ErrReplayed):
 		return refuse("invalid_dpop_proof", "the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", proof.JTI)
 	case errors.As(err, &full):
-		return temporarilyUnavailable(full.retryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.size, full.retryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
 		return temporarilyUnavailable(time.Second, "DPoP replay check: %v", err)
 	}
@@ -298,14 +306,11 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string,
 // authorization server.
 func (s *mcpServer) challenge(w http.ResponseWriter, status int, scheme, code, description string) {
 	s.setChallenge(w, scheme, code, "", description)
-	body := struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{code, description}
+	body := errorBody{code, description}
 	if body.Error == "" {
 		body.Error = "unauthorized"
 	}
-	writeJSON(w, status, body)
+	httpjson.Write(w, status, body)
 }
 
 func (s *mcpServer) setChallenge(w http.ResponseWriter, scheme, code, scope, description string) {
@@ -353,7 +358,7 @@ const codeInsufficientScope = -32003
 // where any other 403 body would close its session. The request body is
 // read and put back; anything unparsable is left for the SDK to refuse, and
 // the tool handlers check the scope again for any path around this one.
-func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, scheme string, at *AccessToken) bool {
+func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, scheme string, at *authserver.AccessToken) bool {
 	if r.Method != http.MethodPost || r.Body == nil {
 		return true
 	}
@@ -375,7 +380,7 @@ func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, sche
 		if len(id) == 0 {
 			id = json.RawMessage("null")
 		}
-		writeJSON(w, http.StatusForbidden, map[string]any{
+		httpjson.Write(w, http.StatusForbidden, map[string]any{
 			"jsonrpc": "2.0",
 			"id":      id,
 			"error": map[string]any{
@@ -426,4 +431,28 @@ func readAndRestore(r *http.Request, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("body larger than %d bytes", limit)
 	}
 	return body, nil
+}
+
+// refusal is why checkSenderConstraint turned a request away: an RFC 6750
+// §3.1 or RFC 9449 §7.1 error for the challenge, or, with retryAfter set, a
+// 503 that asks the client to come back later.
+type refusal struct {
+	status      int
+	code        string
+	description string
+	retryAfter  time.Duration // sent as Retry-After
+}
+
+// temporarilyUnavailable: the request may succeed later (the DPoP replay
+// cache is full). It is a 503 so that no client mistakes it for a verdict
+// on its token.
+func temporarilyUnavailable(retryAfter time.Duration, format string, args ...any) *refusal {
+	return &refusal{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
+		description: fmt.Sprintf(format, args...), retryAfter: retryAfter}
+}
+
+// errorBody is the JSON body of a refusal (RFC 6750 §3, RFC 6749 §5.2).
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
 }

@@ -1,4 +1,4 @@
-package resource
+package mcpserver
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // toolScopes maps each tool to the scope it requires ("" for none).
@@ -59,7 +61,7 @@ func scopeWithSuffix(scopes []string, suffix string) string {
 
 // toolFunc is a tool body: it gets the verified access token and returns
 // the structured result plus a one-line text for people.
-type toolFunc[In, Out any] func(ctx context.Context, at *AccessToken, in In) (Out, string, error)
+type toolFunc[In, Out any] func(ctx context.Context, at *authserver.AccessToken, in In) (Out, string, error)
 
 // addTool registers t guarded by scope. The HTTP layer refuses calls
 // without the scope before they get here (checkToolScopes); the check here
@@ -87,9 +89,9 @@ func addTool[In, Out any](s *mcp.Server, ts toolScopes, scope string, t *mcp.Too
 }
 
 // callerToken returns the access token serveMCP verified for this request.
-func callerToken(req *mcp.CallToolRequest) (*AccessToken, error) {
+func callerToken(req *mcp.CallToolRequest) (*authserver.AccessToken, error) {
 	if req.Extra != nil && req.Extra.TokenInfo != nil {
-		if at, ok := req.Extra.TokenInfo.Extra[tokenInfoAccessToken].(*AccessToken); ok {
+		if at, ok := req.Extra.TokenInfo.Extra[tokenInfoAccessToken].(*authserver.AccessToken); ok {
 			return at, nil
 		}
 	}
@@ -107,7 +109,7 @@ type WhoAmI struct {
 	ExpiresAt string   `json:"expires_at" jsonschema:"when the access token expires (RFC 3339)"`
 }
 
-func whoami(_ context.Context, at *AccessToken, _ struct{}) (WhoAmI, string, error) {
+func whoami(_ context.Context, at *authserver.AccessToken, _ struct{}) (WhoAmI, string, error) {
 	w := WhoAmI{
 		Subject:   at.Subject,
 		Email:     at.Email,
@@ -154,7 +156,7 @@ func newUserData[T any](salt string, seed func(rng *rand.Rand, user string) []T)
 
 // update runs f on the user's records under the lock and keeps what it
 // returns; f may be a pure read.
-func (d *userData[T]) update(at *AccessToken, f func(items []T) ([]T, error)) error {
+func (d *userData[T]) update(at *authserver.AccessToken, f func(items []T) ([]T, error)) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	items, ok := d.byUser[at.Subject]
@@ -178,7 +180,7 @@ func userRand(salt, sub string) *rand.Rand {
 }
 
 // displayName is how demo records name the user: the email when known.
-func displayName(at *AccessToken) string {
+func displayName(at *authserver.AccessToken) string {
 	if at.Email != "" {
 		return at.Email
 	}
@@ -198,4 +200,12 @@ func pick[T any](rng *rand.Rand, from []T, n int) []T {
 
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// truncate shortens s to n bytes for a one-line excerpt.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

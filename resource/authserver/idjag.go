@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"context"
@@ -58,7 +58,7 @@ type joseHeader struct {
 // assertion presented by the authenticated client. Every failure is an
 // invalid_grant that names the check and the value, except an unreachable
 // IdP JWKS, which is temporarily_unavailable.
-func (a *AuthServer) validateIDJAG(ctx context.Context, raw, clientID string, now time.Time) (*idJAG, *oauthError) {
+func (a *Server) validateIDJAG(ctx context.Context, raw, clientID string, now time.Time) (*idJAG, *oauthError) {
 	hdr, oerr := readJOSEHeader(raw)
 	if oerr != nil {
 		return nil, oerr
@@ -118,7 +118,7 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 
 // verifyIDJAGSignature finds the IdP key named by kid and returns the
 // claims it signed.
-func (a *AuthServer) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
+func (a *Server) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
 	keys, err := a.idpKeys.lookup(ctx, hdr.Kid)
 	if errors.Is(err, errUnknownKID) {
 		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (%s)", hdr.Kid, a.cfg.IdPJWKSURL)
@@ -149,7 +149,7 @@ func (a *AuthServer) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebT
 }
 
 // checkIDJAGClaims checks the signed claims (ID-JAG §4.4.1, RFC 7523 §3).
-func (a *AuthServer) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
+func (a *Server) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
 	skew := a.cfg.Skew
 	if c.Issuer != a.cfg.IdPIssuer {
 		return nil, invalidGrant("ID-JAG iss %q is not the trusted IdP (%s)", c.Issuer, a.cfg.IdPIssuer)
@@ -232,7 +232,7 @@ func (a *AuthServer) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.
 // resource parameter (RFC 8707 §2), which the ID-JAG must allow when it
 // names resources; else the ID-JAG's single resource; else this server's
 // single resource.
-func (a *AuthServer) selectResource(jag *idJAG, requested string) (string, *oauthError) {
+func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthError) {
 	allowed := jag.Resources
 	if allowed == nil {
 		allowed = a.cfg.Resources
@@ -256,7 +256,7 @@ func (a *AuthServer) selectResource(jag *idJAG, requested string) (string, *oaut
 // narrowed to the request's scope parameter when one is sent. The IdP's
 // policy decided the ID-JAG's scopes; the client may only ask for less
 // (RFC 6749 §3.3). An ID-JAG without scope grants none.
-func (a *AuthServer) grantScopes(jag *idJAG, requested string) ([]string, *oauthError) {
+func (a *Server) grantScopes(jag *idJAG, requested string) ([]string, *oauthError) {
 	for _, s := range jag.Scopes {
 		if !slices.Contains(a.cfg.Scopes, s) {
 			return nil, invalidScope("ID-JAG scope %q is not a scope of this authorization server (%s)", s, strings.Join(a.cfg.Scopes, " "))

@@ -1,4 +1,9 @@
-package resource
+// Package demo is the zero-touch demo stack: one authorization server and
+// one MCP server per MCP server of the IdP's configuration. It is the only
+// place where the resource side meets the IdP's configuration; the servers
+// themselves know the IdP by its issuer and JWKS alone, as any MCP
+// authorization server would.
+package demo
 
 import (
 	"fmt"
@@ -6,11 +11,13 @@ import (
 	"net/url"
 
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
-// DemoService is one listener of the demo stack: an authorization server
+// Service is one listener of the demo stack: an authorization server
 // or an MCP server, at the address its URL in the configuration names.
-type DemoService struct {
+type Service struct {
 	Server  string // the MCP server's id in the configuration
 	Role    string // "authorization server" or "MCP server"
 	URL     string // its issuer, or its MCP endpoint
@@ -18,16 +25,16 @@ type DemoService struct {
 	Handler http.Handler
 }
 
-// DemoStack builds, for every MCP server of cfg, its authorization server
+// Stack builds, for every MCP server of cfg, its authorization server
 // (trusting the IdP at idpIssuer) and the MCP server behind it, each on the
 // loopback address its issuer and first resource name. Each IdP client that
 // the server maps is registered at the authorization server under its
 // mapped client_id with the secret it has at the IdP (public clients stay
 // public), so one set of demo credentials works on both sides.
-func DemoStack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]DemoService, error) {
-	var out []DemoService
+func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) {
+	var out []Service
 	seen := map[string]string{}
-	claim := func(svc DemoService) error {
+	claim := func(svc Service) error {
 		if other, dup := seen[svc.Addr]; dup {
 			return fmt.Errorf("demo: %s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)
 		}
@@ -45,7 +52,7 @@ func DemoStack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]DemoService,
 			}
 			clients[atServer] = secret
 		}
-		as, err := NewAuthServer(AuthServerConfig{
+		as, err := authserver.New(authserver.Config{
 			Issuer:     s.Issuer,
 			IdPIssuer:  idpIssuer,
 			IdPJWKSURL: idpJWKSURL,
@@ -60,10 +67,13 @@ func DemoStack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]DemoService,
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s issuer: %w", s.ID, err)
 		}
-		if err := claim(DemoService{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as}); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as}); err != nil {
 			return nil, err
 		}
-		mcp, err := NewMCPServer(MCPServerConfig{ID: s.ID, Name: s.Name, Resource: s.Resources[0], AuthServer: as})
+		mcp, err := mcpserver.New(mcpserver.Config{
+			ID: s.ID, Name: s.Name, Resource: s.Resources[0],
+			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: as.Scopes(),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
 		}
@@ -71,7 +81,7 @@ func DemoStack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]DemoService,
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s resource: %w", s.ID, err)
 		}
-		if err := claim(DemoService{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}); err != nil {
 			return nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package resource_test
+package authserver_test
 
 import (
 	"crypto/ecdsa"
@@ -20,7 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // The demo's tracker connection (fixtures/demo.yaml), as the authorization
@@ -159,7 +159,7 @@ func (p *fakeIdP) claims(asIssuer, resourceURL string) map[string]any {
 // mint signs claims as an ID-JAG with the IdP's current key.
 func (p *fakeIdP) mint(t testing.TB, claims map[string]any) string {
 	k := p.currentKey()
-	return sign(t, claims, resource.IDJAGType, k.KeyID, jose.ES256, k.Key)
+	return sign(t, claims, authserver.IDJAGType, k.KeyID, jose.ES256, k.Key)
 }
 
 // sign serializes claims as a compact JWS with the given header values.
@@ -180,7 +180,7 @@ func sign(t testing.TB, claims map[string]any, typ, kid string, alg jose.Signatu
 // unsigned builds an alg "none" JWT (RFC 7519 §6).
 func unsigned(t testing.TB, claims map[string]any, kid string) string {
 	t.Helper()
-	h, _ := json.Marshal(map[string]any{"alg": "none", "typ": resource.IDJAGType, "kid": kid})
+	h, _ := json.Marshal(map[string]any{"alg": "none", "typ": authserver.IDJAGType, "kid": kid})
 	c, err := json.Marshal(claims)
 	if err != nil {
 		t.Fatal(err)
@@ -218,17 +218,18 @@ func lateServer(t testing.TB) (*httptest.Server, func(http.Handler)) {
 	return srv, func(handler http.Handler) { h.Store(handler) }
 }
 
-// env is a fake IdP, an authorization server and the tracker MCP server.
+// env is a fake IdP and an authorization server for the tracker MCP
+// server, whose address is reserved for tests that serve it (setMCP).
 type env struct {
-	idp       *fakeIdP
-	as        *resource.AuthServer
-	asURL     string
-	mcpURL    string // the tracker's resource identifier
-	mcpOrigin string
-	clock     *clock
+	idp    *fakeIdP
+	as     *authserver.Server
+	asURL  string
+	mcpURL string // the tracker's resource identifier
+	setMCP func(http.Handler)
+	clock  *clock
 }
 
-type envOption func(*resource.AuthServerConfig)
+type envOption func(*authserver.Config)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -236,9 +237,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.idp = newFakeIdP(t, e.clock.Now)
 	asSrv, setAS := lateServer(t)
 	mcpSrv, setMCP := lateServer(t)
-	e.asURL, e.mcpOrigin = asSrv.URL, mcpSrv.URL
-	e.mcpURL = mcpSrv.URL + "/mcp"
-	cfg := resource.AuthServerConfig{
+	e.asURL, e.mcpURL, e.setMCP = asSrv.URL, mcpSrv.URL+"/mcp", setMCP
+	cfg := authserver.Config{
 		Issuer:     e.asURL,
 		IdPIssuer:  e.idp.issuer,
 		IdPJWKSURL: e.idp.jwksURL(),
@@ -254,17 +254,12 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	as, err := resource.NewAuthServer(cfg)
+	as, err := authserver.New(cfg)
 	if err != nil {
-		t.Fatalf("NewAuthServer: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	e.as = as
 	setAS(as)
-	mcp, err := resource.NewMCPServer(resource.MCPServerConfig{ID: "tracker", Name: "Issue Tracker", Resource: e.mcpURL, AuthServer: as})
-	if err != nil {
-		t.Fatalf("NewMCPServer: %v", err)
-	}
-	setMCP(mcp)
 	return e
 }
 
@@ -293,7 +288,7 @@ type tokenRequest struct {
 // client's shape.
 func grant(assertion string) tokenRequest {
 	return tokenRequest{
-		form:  url.Values{"grant_type": {resource.GrantTypeJWTBearer}, "assertion": {assertion}},
+		form:  url.Values{"grant_type": {authserver.GrantTypeJWTBearer}, "assertion": {assertion}},
 		basic: &[2]string{confidentialClient, confidentialSecret},
 	}
 }

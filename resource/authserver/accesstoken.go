@@ -1,6 +1,7 @@
-package resource
+package authserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -14,7 +15,7 @@ import (
 )
 
 // ErrInvalidAccessToken is wrapped by every error of
-// [AuthServer.VerifyAccessToken].
+// [Server.VerifyAccessToken].
 var ErrInvalidAccessToken = errors.New("invalid access token")
 
 // AccessToken is what a valid access token says (RFC 9068 §2.2).
@@ -56,7 +57,7 @@ type confirmation struct {
 // issueAccessToken signs an RFC 9068 access token for the ID-JAG's subject,
 // audience-restricted to one MCP server as EMA requires, and bound to the
 // key with thumbprint jkt unless jkt is "".
-func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
+func (a *Server) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
 	jti, err := randomID()
 	if err != nil {
 		return "", err
@@ -86,8 +87,10 @@ func (a *AuthServer) issueAccessToken(jag *idJAG, clientID, resource string, sco
 // resource, and exp. Errors wrap [ErrInvalidAccessToken] and say which
 // check failed. A DPoP-bound token comes back with its JKT set: the caller
 // must then check the request's DPoP proof against it (RFC 9449 §7), as
-// the MCP servers of [NewMCPServer] do.
-func (a *AuthServer) VerifyAccessToken(token, resource string) (*AccessToken, error) {
+// the MCP servers of resource/mcpserver do. The check is local and ctx is
+// unused; it is in the signature for mcpserver.TokenVerifier, whose other
+// implementations may have to ask the authorization server (RFC 7662).
+func (a *Server) VerifyAccessToken(_ context.Context, token, resource string) (*AccessToken, error) {
 	fail := func(format string, args ...any) (*AccessToken, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidAccessToken, fmt.Sprintf(format, args...))
 	}

@@ -1,4 +1,4 @@
-package resource
+package mcpserver
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // The four demo themes of fixtures/demo.yaml plus a generic one. Each has a
@@ -63,7 +65,7 @@ func trackerTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "list_issues", Title: "List issues",
 		Description: "Lists the issues assigned to you.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true},
-	}, func(_ context.Context, at *AccessToken, in listIssuesIn) (issuesOut, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in listIssuesIn) (issuesOut, string, error) {
 		var out issuesOut
 		err := data.update(at, func(items []Issue) ([]Issue, error) {
 			for _, it := range items {
@@ -82,7 +84,7 @@ func trackerTheme(s *mcp.Server, ts toolScopes, read, write string) {
 	addTool(s, ts, write, &mcp.Tool{
 		Name: "create_issue", Title: "Create an issue",
 		Description: "Creates an issue assigned to you.",
-	}, func(_ context.Context, at *AccessToken, in createIssueIn) (Issue, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in createIssueIn) (Issue, string, error) {
 		if strings.TrimSpace(in.Title) == "" {
 			return Issue{}, "", fmt.Errorf("title is empty")
 		}
@@ -144,7 +146,7 @@ func wikiTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "search_pages", Title: "Search pages",
 		Description: "Searches the wiki pages you can see.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true},
-	}, func(_ context.Context, at *AccessToken, in searchPagesIn) (pagesOut, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in searchPagesIn) (pagesOut, string, error) {
 		var out pagesOut
 		err := data.update(at, func(items []Page) ([]Page, error) {
 			for _, p := range items {
@@ -163,7 +165,7 @@ func wikiTheme(s *mcp.Server, ts toolScopes, read, write string) {
 	addTool(s, ts, write, &mcp.Tool{
 		Name: "edit_page", Title: "Edit a page",
 		Description: "Replaces the text of a wiki page.",
-	}, func(_ context.Context, at *AccessToken, in editPageIn) (Page, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in editPageIn) (Page, string, error) {
 		var edited Page
 		err := data.update(at, func(items []Page) ([]Page, error) {
 			for i := range items {
@@ -233,7 +235,7 @@ func designTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "list_files", Title: "List design files",
 		Description: "Lists your design files.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true},
-	}, func(_ context.Context, at *AccessToken, in listFilesIn) (filesOut, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in listFilesIn) (filesOut, string, error) {
 		var out filesOut
 		err := data.update(at, func(items []DesignFile) ([]DesignFile, error) {
 			for _, f := range items {
@@ -252,7 +254,7 @@ func designTheme(s *mcp.Server, ts toolScopes, read, write string) {
 	addTool(s, ts, write, &mcp.Tool{
 		Name: "add_comment", Title: "Comment on a design file",
 		Description: "Adds a comment to a design file.",
-	}, func(_ context.Context, at *AccessToken, in addCommentIn) (Comment, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in addCommentIn) (Comment, string, error) {
 		var c Comment
 		err := data.update(at, func(items []DesignFile) ([]DesignFile, error) {
 			for i := range items {
@@ -315,7 +317,7 @@ func crmTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "list_accounts", Title: "List accounts",
 		Description: "Lists the customer accounts you own.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true},
-	}, func(_ context.Context, at *AccessToken, in listAccountsIn) (accountsOut, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in listAccountsIn) (accountsOut, string, error) {
 		var out accountsOut
 		err := data.update(at, func(items []Account) ([]Account, error) {
 			for _, a := range items {
@@ -334,7 +336,7 @@ func crmTheme(s *mcp.Server, ts toolScopes, read, write string) {
 	addTool(s, ts, write, &mcp.Tool{
 		Name: "update_account", Title: "Update an account",
 		Description: "Changes the stage of an account or adds a note.",
-	}, func(_ context.Context, at *AccessToken, in updateAccountIn) (Account, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in updateAccountIn) (Account, string, error) {
 		if in.Stage != "" && !slices.Contains(accountStages, in.Stage) {
 			return Account{}, "", fmt.Errorf("stage %q is not one of %s", in.Stage, strings.Join(accountStages, ", "))
 		}
@@ -387,7 +389,7 @@ func genericTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "list_items", Title: "List items",
 		Description: "Lists your items.",
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true},
-	}, func(_ context.Context, at *AccessToken, _ struct{}) (itemsOut, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, _ struct{}) (itemsOut, string, error) {
 		var out itemsOut
 		err := data.update(at, func(items []Item) ([]Item, error) {
 			out.Items = append(out.Items, items...)
@@ -402,7 +404,7 @@ func genericTheme(s *mcp.Server, ts toolScopes, read, write string) {
 	addTool(s, ts, write, &mcp.Tool{
 		Name: "create_item", Title: "Create an item",
 		Description: "Creates an item.",
-	}, func(_ context.Context, at *AccessToken, in createItemIn) (Item, string, error) {
+	}, func(_ context.Context, at *authserver.AccessToken, in createItemIn) (Item, string, error) {
 		var created Item
 		err := data.update(at, func(items []Item) ([]Item, error) {
 			created = Item{ID: fmt.Sprintf("item-%d", len(items)+1), Title: in.Title, Owner: displayName(at)}

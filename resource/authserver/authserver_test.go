@@ -1,4 +1,4 @@
-package resource_test
+package authserver_test
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -59,14 +59,14 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 		{
 			name: "unknown kid",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
-				return grant(sign(t, c, resource.IDJAGType, "rogue-kid", jose.ES256, newECKey(t)))
+				return grant(sign(t, c, authserver.IDJAGType, "rogue-kid", jose.ES256, newECKey(t)))
 			},
 			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid "rogue-kid" is not in the IdP JWKS`,
 		},
 		{
 			name: "signed by another key under the IdP's kid",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
-				return grant(sign(t, c, resource.IDJAGType, e.idp.currentKey().KeyID, jose.ES256, newECKey(t)))
+				return grant(sign(t, c, authserver.IDJAGType, e.idp.currentKey().KeyID, jose.ES256, newECKey(t)))
 			},
 			wantStatus: 400, wantError: "invalid_grant", wantDesc: "signature does not verify",
 		},
@@ -95,7 +95,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return grant(sign(t, c, resource.IDJAGType, e.idp.currentKey().KeyID, jose.HS256, der))
+				return grant(sign(t, c, authserver.IDJAGType, e.idp.currentKey().KeyID, jose.HS256, der))
 			},
 			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg "HS256" is not allowed`,
 		},
@@ -464,7 +464,7 @@ func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
 			if got := r.header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
-			at, err := e.as.VerifyAccessToken(r.str("access_token"), e.mcpURL)
+			at, err := e.as.VerifyAccessToken(t.Context(), r.str("access_token"), e.mcpURL)
 			if err != nil {
 				t.Fatalf("VerifyAccessToken: %v", err)
 			}
@@ -515,7 +515,7 @@ func TestAccessToken_IsAnRFC9068JWT(t *testing.T) {
 }
 
 func TestVerifyAccessToken_RefusesOtherTokens(t *testing.T) {
-	e := newEnv(t, func(c *resource.AuthServerConfig) {
+	e := newEnv(t, func(c *authserver.Config) {
 		c.Resources = append(c.Resources, "http://127.0.0.1:9/wiki/mcp")
 	})
 	token := e.accessToken(t, "issues.read")
@@ -530,15 +530,15 @@ func TestVerifyAccessToken_RefusesOtherTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.as.VerifyAccessToken(tt.token, tt.resource)
-			if !errors.Is(err, resource.ErrInvalidAccessToken) || !strings.Contains(err.Error(), tt.want) {
+			_, err := e.as.VerifyAccessToken(t.Context(), tt.token, tt.resource)
+			if !errors.Is(err, authserver.ErrInvalidAccessToken) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want ErrInvalidAccessToken containing %q", err, tt.want)
 			}
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
 		e.clock.Advance(time.Hour + time.Minute)
-		if _, err := e.as.VerifyAccessToken(token, e.mcpURL); err == nil || !strings.Contains(err.Error(), "expired") {
+		if _, err := e.as.VerifyAccessToken(t.Context(), token, e.mcpURL); err == nil || !strings.Contains(err.Error(), "expired") {
 			t.Errorf("err = %v, want expired", err)
 		}
 	})
@@ -573,7 +573,7 @@ func TestTokenEndpoint_RefusedRequestDoesNotBurnTheJTI(t *testing.T) {
 }
 
 func TestTokenEndpoint_AllowReplayAcceptsResubmission(t *testing.T) {
-	e := newEnv(t, func(c *resource.AuthServerConfig) { c.AllowReplay = true })
+	e := newEnv(t, func(c *authserver.Config) { c.AllowReplay = true })
 	jag := e.jag(t, nil)
 	for i := range 3 {
 		if r := e.post(t, grant(jag)); r.status != http.StatusOK {
@@ -583,7 +583,7 @@ func TestTokenEndpoint_AllowReplayAcceptsResubmission(t *testing.T) {
 }
 
 func TestTokenEndpoint_FullReplayCacheRefusesInsteadOfForgetting(t *testing.T) {
-	e := newEnv(t, func(c *resource.AuthServerConfig) { c.ReplayCacheSize = 2 })
+	e := newEnv(t, func(c *authserver.Config) { c.ReplayCacheSize = 2 })
 	for i := range 2 {
 		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
 			t.Fatalf("grant %d: HTTP %d %s", i+1, r.status, r.raw)
@@ -619,7 +619,7 @@ func TestJWKS_RefetchesOnceForANewKid(t *testing.T) {
 	}
 	rogue := func() {
 		t.Helper()
-		r := e.post(t, grant(sign(t, e.claims(), resource.IDJAGType, "rogue", jose.ES256, newECKey(t))))
+		r := e.post(t, grant(sign(t, e.claims(), authserver.IDJAGType, "rogue", jose.ES256, newECKey(t))))
 		if r.str("error") != "invalid_grant" {
 			t.Fatalf("rogue kid: HTTP %d %s", r.status, r.raw)
 		}
@@ -703,39 +703,39 @@ func TestMetadata_MatchesGolden(t *testing.T) {
 	golden(t, "as-metadata.json", pretty.Bytes())
 
 	// What the official clients insist on, checked on the live document.
-	var meta resource.AuthServerMetadata
+	var meta authserver.Metadata
 	getJSON(t, e.asURL+"/.well-known/oauth-authorization-server", &meta)
 	if meta.AuthorizationEndpoint == "" || len(meta.CodeChallengeMethodsSupported) == 0 ||
-		!slices.Contains(meta.GrantTypesSupported, resource.GrantTypeJWTBearer) ||
-		!slices.Contains(meta.AuthorizationGrantProfilesSupported, resource.GrantProfileIDJAG) {
+		!slices.Contains(meta.GrantTypesSupported, authserver.GrantTypeJWTBearer) ||
+		!slices.Contains(meta.AuthorizationGrantProfilesSupported, authserver.GrantProfileIDJAG) {
 		t.Errorf("metadata %+v", meta)
 	}
 }
 
-func TestNewAuthServer_RejectsBadConfig(t *testing.T) {
-	valid := func() resource.AuthServerConfig {
-		return resource.AuthServerConfig{
+func TestNew_RejectsBadConfig(t *testing.T) {
+	valid := func() authserver.Config {
+		return authserver.Config{
 			Issuer: "http://127.0.0.1:8101", IdPIssuer: "http://127.0.0.1:8080", IdPJWKSURL: "http://127.0.0.1:8080/keys",
 			Resources: []string{"http://127.0.0.1:8201/mcp"}, Clients: map[string]string{"c": "s"},
 		}
 	}
-	if _, err := resource.NewAuthServer(valid()); err != nil {
+	if _, err := authserver.New(valid()); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
-	tests := map[string]func(*resource.AuthServerConfig){
-		"trailing slash":  func(c *resource.AuthServerConfig) { c.Issuer += "/" },
-		"relative issuer": func(c *resource.AuthServerConfig) { c.Issuer = "as.example" },
-		"no IdP issuer":   func(c *resource.AuthServerConfig) { c.IdPIssuer = "" },
-		"no JWKS URL":     func(c *resource.AuthServerConfig) { c.IdPJWKSURL = "" },
-		"no resources":    func(c *resource.AuthServerConfig) { c.Resources = nil },
-		"no clients":      func(c *resource.AuthServerConfig) { c.Clients = nil },
-		"negative skew":   func(c *resource.AuthServerConfig) { c.Skew = -time.Second },
+	tests := map[string]func(*authserver.Config){
+		"trailing slash":  func(c *authserver.Config) { c.Issuer += "/" },
+		"relative issuer": func(c *authserver.Config) { c.Issuer = "as.example" },
+		"no IdP issuer":   func(c *authserver.Config) { c.IdPIssuer = "" },
+		"no JWKS URL":     func(c *authserver.Config) { c.IdPJWKSURL = "" },
+		"no resources":    func(c *authserver.Config) { c.Resources = nil },
+		"no clients":      func(c *authserver.Config) { c.Clients = nil },
+		"negative skew":   func(c *authserver.Config) { c.Skew = -time.Second },
 	}
 	for name, edit := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := valid()
 			edit(&c)
-			if _, err := resource.NewAuthServer(c); err == nil {
+			if _, err := authserver.New(c); err == nil {
 				t.Error("no error")
 			}
 		})
@@ -784,12 +784,12 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// TestAuthServer_IssuerWithPath serves the endpoints under the issuer's
+// TestServer_IssuerWithPath serves the endpoints under the issuer's
 // path and the metadata at the RFC 8414 §3.1 path-inserted well-known URL.
-func TestAuthServer_IssuerWithPath(t *testing.T) {
+func TestServer_IssuerWithPath(t *testing.T) {
 	srv, set := lateServer(t)
 	issuer := srv.URL + "/tenants/acme"
-	as, err := resource.NewAuthServer(resource.AuthServerConfig{
+	as, err := authserver.New(authserver.Config{
 		Issuer: issuer, IdPIssuer: "http://127.0.0.1:9", IdPJWKSURL: "http://127.0.0.1:9/jwks",
 		Resources: []string{"http://127.0.0.1:9/mcp"}, Clients: map[string]string{"c": "s"},
 	})
@@ -802,7 +802,7 @@ func TestAuthServer_IssuerWithPath(t *testing.T) {
 		"/.well-known/openid-configuration/tenants/acme",
 		"/tenants/acme/.well-known/openid-configuration",
 	} {
-		var meta resource.AuthServerMetadata
+		var meta authserver.Metadata
 		getJSON(t, srv.URL+path, &meta)
 		if meta.Issuer != issuer || meta.TokenEndpoint != issuer+"/token" {
 			t.Errorf("%s: %+v", path, meta.AuthServerMeta)
@@ -842,7 +842,7 @@ func TestTokenEndpoint_ConcurrentGrants(t *testing.T) {
 	wg.Wait()
 	seen := map[string]bool{}
 	for _, tok := range tokens {
-		at, err := e.as.VerifyAccessToken(tok, e.mcpURL)
+		at, err := e.as.VerifyAccessToken(t.Context(), tok, e.mcpURL)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"crypto/sha256"
@@ -19,7 +19,7 @@ import (
 //
 // Using two methods at once is an invalid_request (RFC 6749 §2.3: "MUST NOT
 // use more than one authentication method in each request").
-func (a *AuthServer) authenticateClient(authorization string, p tokenParams) (string, *oauthError) {
+func (a *Server) authenticateClient(authorization string, p tokenParams) (string, *oauthError) {
 	postID, oerr := p.single("client_id")
 	if oerr != nil {
 		return "", oerr
@@ -75,7 +75,7 @@ func (a *AuthServer) authenticateClient(authorization string, p tokenParams) (st
 }
 
 // findClient returns the first registered client among the candidate ids.
-func (a *AuthServer) findClient(ids []string) (string, bool) {
+func (a *Server) findClient(ids []string) (string, bool) {
 	for _, id := range ids {
 		if _, ok := a.cfg.Clients[id]; ok {
 			return id, true
@@ -86,7 +86,7 @@ func (a *AuthServer) findClient(ids []string) (string, bool) {
 
 // secretMatches compares in constant time. Hashing first makes the time
 // independent of the secrets' lengths as well as their contents.
-func (a *AuthServer) secretMatches(id string, candidates []string) bool {
+func (a *Server) secretMatches(id string, candidates []string) bool {
 	want := sha256.Sum256([]byte(a.cfg.Clients[id]))
 	match := 0
 	for _, c := range candidates {

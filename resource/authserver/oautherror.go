@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package resource_test
+package mcpserver_test
 
 import (
 	"bytes"
@@ -11,7 +11,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
 func TestMCPServer_ChallengesWithoutToken(t *testing.T) {
@@ -23,8 +24,7 @@ func TestMCPServer_ChallengesWithoutToken(t *testing.T) {
 	}{
 		{"no Authorization header", "", ""},
 		{"Basic instead of Bearer", "Basic Zm9vOmJhcg==", ""},
-		{"garbage token", "Bearer not-a-token", "invalid_token"},
-		{"an ID-JAG instead of an access token", "Bearer " + e.jag(t, nil), "invalid_token"},
+		{"a token the verifier refuses", "Bearer not-a-token", "invalid_token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,15 +51,9 @@ func TestMCPServer_ChallengesWithoutToken(t *testing.T) {
 }
 
 func TestMCPServer_RefusesTokenForAnotherResource(t *testing.T) {
-	wiki := "http://127.0.0.1:9/wiki/mcp"
-	e := newEnv(t, func(c *resource.AuthServerConfig) { c.Resources = append(c.Resources, wiki) })
-	c := e.claims()
-	c["resource"] = wiki
-	r := e.post(t, grant(e.idp.mint(t, c)))
-	if r.status != http.StatusOK {
-		t.Fatalf("token: HTTP %d %s", r.status, r.raw)
-	}
-	if _, err := tryConnect(e.mcpURL, r.str("access_token")); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+	e := newEnv(t)
+	wikiToken := e.token("issues.read", func(at *authserver.AccessToken) { at.Resource = "http://127.0.0.1:9/wiki/mcp" })
+	if _, err := tryConnect(e.mcpURL, wikiToken); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
 		t.Fatalf("a token for the wiki was not refused by the tracker: %v", err)
 	}
 }
@@ -73,27 +67,27 @@ func TestMCPServer_PublishesProtectedResourceMetadata(t *testing.T) {
 			t.Errorf("%s: resource %v", path, prm["resource"])
 		}
 		var pretty bytes.Buffer
-		_ = json.Indent(&pretty, []byte(strings.NewReplacer(e.mcpURL, "RESOURCE", e.asURL, "ISSUER").Replace(string(raw))), "", "  ")
+		_ = json.Indent(&pretty, []byte(strings.NewReplacer(e.mcpURL, "RESOURCE", asIssuer, "ISSUER").Replace(string(raw))), "", "  ")
 		golden(t, "protected-resource-metadata.json", pretty.Bytes())
 	}
 }
 
 // TestMCPServer_WhoamiWithTheSDKClient runs the official client with a
-// bearer token from the authorization server.
+// bearer token.
 func TestMCPServer_WhoamiWithTheSDKClient(t *testing.T) {
 	e := newEnv(t)
-	cs := connect(t, e.mcpURL, e.accessToken(t, "issues.read"))
+	cs := connect(t, e.mcpURL, e.accessToken("issues.read"))
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var who resource.WhoAmI
+	var who mcpserver.WhoAmI
 	structured(t, res, &who)
-	if who.Subject != alice || who.Email != aliceEmail || who.ClientID != confidentialClient ||
-		!slices.Equal(who.Scopes, []string{"issues.read"}) || who.Resource != e.mcpURL || who.Issuer != e.asURL {
+	if who.Subject != alice || who.Email != aliceEmail || who.ClientID != clientID ||
+		!slices.Equal(who.Scopes, []string{"issues.read"}) || who.Resource != e.mcpURL || who.Issuer != asIssuer {
 		t.Errorf("whoami %+v", who)
 	}
-	if text := textOf(res); !strings.Contains(text, alice) || !strings.Contains(text, confidentialClient) {
+	if text := textOf(res); !strings.Contains(text, alice) || !strings.Contains(text, clientID) {
 		t.Errorf("whoami text %q", text)
 	}
 
@@ -113,19 +107,14 @@ func TestMCPServer_WhoamiWithTheSDKClient(t *testing.T) {
 
 func TestMCPServer_ReadToolIsDeterministicPerUser(t *testing.T) {
 	e := newEnv(t)
-	list := func(sub string) []resource.Issue {
+	list := func(sub string) []mcpserver.Issue {
 		t.Helper()
-		c := e.claims()
-		c["sub"], c["email"], c["scope"] = sub, "", "issues.read"
-		r := e.post(t, grant(e.idp.mint(t, c)))
-		if r.status != http.StatusOK {
-			t.Fatalf("token: HTTP %d %s", r.status, r.raw)
-		}
-		res, err := connect(t, e.mcpURL, r.str("access_token")).CallTool(context.Background(), &mcp.CallToolParams{Name: "list_issues"})
+		token := e.token("issues.read", func(at *authserver.AccessToken) { at.Subject, at.Email = sub, "" })
+		res, err := connect(t, e.mcpURL, token).CallTool(context.Background(), &mcp.CallToolParams{Name: "list_issues"})
 		if err != nil || res.IsError {
 			t.Fatalf("list_issues: %v %v", err, textOf(res))
 		}
-		var out struct{ Issues []resource.Issue }
+		var out struct{ Issues []mcpserver.Issue }
 		structured(t, res, &out)
 		return out.Issues
 	}
@@ -150,7 +139,7 @@ func TestMCPServer_WriteToolNeedsWriteScope(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, e.mcpURL, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Authorization", "Bearer "+e.accessToken(t, "issues.read"))
+		req.Header.Set("Authorization", "Bearer "+e.accessToken("issues.read"))
 		r := do(t, req)
 		challenge := r.header.Get("WWW-Authenticate")
 		if r.status != http.StatusForbidden || !strings.Contains(challenge, `error="insufficient_scope"`) ||
@@ -165,7 +154,7 @@ func TestMCPServer_WriteToolNeedsWriteScope(t *testing.T) {
 	})
 
 	t.Run("refused to the SDK client", func(t *testing.T) {
-		cs := connect(t, e.mcpURL, e.accessToken(t, "issues.read"))
+		cs := connect(t, e.mcpURL, e.accessToken("issues.read"))
 		_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "create_issue", Arguments: args})
 		if err == nil || !strings.Contains(err.Error(), "insufficient_scope") {
 			t.Fatalf("create_issue without issues.write: err = %v", err)
@@ -177,12 +166,12 @@ func TestMCPServer_WriteToolNeedsWriteScope(t *testing.T) {
 	})
 
 	t.Run("allowed with the write scope", func(t *testing.T) {
-		cs := connect(t, e.mcpURL, e.accessToken(t, "issues.read issues.write"))
+		cs := connect(t, e.mcpURL, e.accessToken("issues.read issues.write"))
 		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "create_issue", Arguments: args})
 		if err != nil || res.IsError {
 			t.Fatalf("create_issue: %v %s", err, textOf(res))
 		}
-		var created resource.Issue
+		var created mcpserver.Issue
 		structured(t, res, &created)
 		if created.Title != "Printer on fire" || created.Assignee != aliceEmail {
 			t.Errorf("created %+v", created)
@@ -191,7 +180,7 @@ func TestMCPServer_WriteToolNeedsWriteScope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out struct{ Issues []resource.Issue }
+		var out struct{ Issues []mcpserver.Issue }
 		structured(t, res, &out)
 		if !slices.Contains(out.Issues, created) {
 			t.Errorf("list_issues %v lacks the new issue", out.Issues)
@@ -227,24 +216,16 @@ func TestMCPServer_Themes(t *testing.T) {
 			scopes := []string{tt.prefix + ".read", tt.prefix + ".write"}
 			srv, set := lateServer(t)
 			resourceURL := srv.URL + "/" + tt.id + "/mcp"
-			e := newEnv(t, func(c *resource.AuthServerConfig) {
-				c.Scopes = scopes
-				c.Resources = append(c.Resources, resourceURL)
-			})
-			h, err := resource.NewMCPServer(resource.MCPServerConfig{ID: tt.id, Resource: resourceURL, AuthServer: e.as})
+			e := newEnv(t)
+			h, err := mcpserver.New(mcpserver.Config{ID: tt.id, Resource: resourceURL, Verifier: e.as, AuthServerIssuer: asIssuer, Scopes: scopes})
 			if err != nil {
 				t.Fatal(err)
 			}
 			set(h)
 			call := func(scope, tool string, args map[string]any) *mcp.CallToolResult {
 				t.Helper()
-				c := e.claims()
-				c["resource"], c["scope"] = resourceURL, scope
-				r := e.post(t, grant(e.idp.mint(t, c)))
-				if r.status != http.StatusOK {
-					t.Fatalf("token: HTTP %d %s", r.status, r.raw)
-				}
-				res, err := connect(t, resourceURL, r.str("access_token")).CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
+				token := e.token(scope, func(at *authserver.AccessToken) { at.Resource = resourceURL })
+				res, err := connect(t, resourceURL, token).CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
 				if err != nil {
 					return nil
 				}
@@ -340,54 +321,52 @@ func textOf(res *mcp.CallToolResult) string {
 	return strings.Join(parts, "\n")
 }
 
-func TestNewMCPServer_RejectsBadConfig(t *testing.T) {
+func TestNew_RejectsBadConfig(t *testing.T) {
 	e := newEnv(t)
-	tests := map[string]resource.MCPServerConfig{
-		"relative resource":        {ID: "tracker", Resource: "/mcp", AuthServer: e.as},
-		"resource with a fragment": {ID: "tracker", Resource: e.mcpURL + "#x", AuthServer: e.as},
-		"resource not at the AS":   {ID: "tracker", Resource: "http://127.0.0.1:9/other/mcp", AuthServer: e.as},
-		"no verifier":              {ID: "tracker", Resource: e.mcpURL, AuthServerIssuer: e.asURL},
-		"verifier without issuer":  {ID: "tracker", Resource: e.mcpURL, Verifier: e.as.VerifyAccessToken},
-		"not an http(s) resource":  {ID: "tracker", Resource: "ftp://x", Verifier: e.as.VerifyAccessToken, AuthServerIssuer: e.asURL},
+	tests := map[string]mcpserver.Config{
+		"relative resource":        {ID: "tracker", Resource: "/mcp", Verifier: e.as, AuthServerIssuer: asIssuer},
+		"resource with a fragment": {ID: "tracker", Resource: e.mcpURL + "#x", Verifier: e.as, AuthServerIssuer: asIssuer},
+		"no verifier":              {ID: "tracker", Resource: e.mcpURL, AuthServerIssuer: asIssuer},
+		"verifier without issuer":  {ID: "tracker", Resource: e.mcpURL, Verifier: e.as},
+		"not an http(s) resource":  {ID: "tracker", Resource: "ftp://x", Verifier: e.as, AuthServerIssuer: asIssuer},
 	}
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, err := resource.NewMCPServer(cfg); err == nil {
+			if _, err := mcpserver.New(cfg); err == nil {
 				t.Error("no error")
 			}
 		})
 	}
 }
 
-// TestMCPServer_WithVerifier runs an MCP server that only knows the
-// authorization server's issuer and a verification function, as when the
-// two run in different processes.
-func TestMCPServer_WithVerifier(t *testing.T) {
+// TestMCPServer_ChecksTheConfiguredResource serves an MCP server for the
+// tracker's resource from another origin: the verifier checks the token's
+// audience against the configured resource, not the request URL, and the
+// metadata names the configured authorization server.
+func TestMCPServer_ChecksTheConfiguredResource(t *testing.T) {
 	e := newEnv(t)
 	srv, set := lateServer(t)
-	h, err := resource.NewMCPServer(resource.MCPServerConfig{
-		ID: "wiki", Resource: e.mcpURL, AuthServerIssuer: e.asURL, Scopes: []string{"wiki.read", "wiki.write"},
-		Verifier: e.as.VerifyAccessToken,
+	h, err := mcpserver.New(mcpserver.Config{
+		ID: "wiki", Resource: e.mcpURL, AuthServerIssuer: asIssuer, Scopes: []string{"wiki.read", "wiki.write"},
+		Verifier: e.as,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	set(h)
-	// The verifier checks the audience against e.mcpURL; serve it from srv
-	// under the same path to show the token is what is checked.
-	cs := connect(t, srv.URL+"/mcp", e.accessToken(t, "issues.read"))
+	cs := connect(t, srv.URL+"/mcp", e.accessToken("issues.read"))
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var who resource.WhoAmI
+	var who mcpserver.WhoAmI
 	structured(t, res, &who)
 	if who.Subject != alice {
 		t.Errorf("whoami %+v", who)
 	}
 	var prm map[string]any
 	getJSON(t, srv.URL+"/.well-known/oauth-protected-resource/mcp", &prm)
-	if servers, _ := prm["authorization_servers"].([]any); len(servers) != 1 || servers[0] != e.asURL {
+	if servers, _ := prm["authorization_servers"].([]any); len(servers) != 1 || servers[0] != asIssuer {
 		t.Errorf("PRM %v", prm)
 	}
 }

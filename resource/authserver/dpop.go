@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"errors"
@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // checkDPoP verifies the grant's DPoP proof, if it has one (RFC 9449 §5),
 // for this server's token endpoint, and enforces the ID-JAG's key binding:
-// an ID-JAG with cnf.jkt is only redeemed with a proof signed by that key
-// (spec.md section 5). It returns nil for a request without a proof and an
-// unbound ID-JAG, which gets a bearer token as before.
-func (a *AuthServer) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Proof, *oauthError) {
+// an ID-JAG with cnf.jkt (RFC 7800 §3.1, RFC 9449 §6.1) is only redeemed
+// with a proof signed by that key. It returns nil for a request without a
+// proof and an unbound ID-JAG, which gets a bearer token as before.
+func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Proof, *oauthError) {
 	raw, err := dpop.FromHeader(r.Header)
 	if err != nil {
 		return nil, invalidDPoPProof("%v", err)
@@ -37,16 +38,16 @@ func (a *AuthServer) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpo
 
 // useProof records the proof's jti, refusing it if already seen (RFC 9449
 // §11.1).
-func (a *AuthServer) useProof(p *dpop.Proof, now time.Time) *oauthError {
-	err := a.proofs.use(p.ReplayKey(), p.ReplayUntil, now)
-	var full *cacheFullError
+func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
+	err := a.proofs.Use(p.ReplayKey(), p.ReplayUntil, now)
+	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errReplayed):
+	case errors.Is(err, replay.ErrReplayed):
 		return invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", p.JTI)
 	case errors.As(err, &full):
-		return temporarilyUnavailable(full.retryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.size, full.retryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
 		return temporarilyUnavailable(time.Second, "DPoP replay check: %v", err)
 	}

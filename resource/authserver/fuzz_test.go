@@ -1,4 +1,4 @@
-package resource_test
+package authserver_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // FuzzTokenEndpoint feeds arbitrary assertions, Authorization headers and
@@ -28,7 +28,7 @@ func FuzzTokenEndpoint(f *testing.F) {
 		if form == nil {
 			form = url.Values{}
 		}
-		form.Set("grant_type", resource.GrantTypeJWTBearer)
+		form.Set("grant_type", authserver.GrantTypeJWTBearer)
 		form.Add("assertion", assertion)
 		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

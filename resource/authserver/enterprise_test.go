@@ -1,4 +1,4 @@
-package resource_test
+package authserver_test
 
 import (
 	"context"
@@ -14,16 +14,25 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 
-	"github.com/xaa-idp/xaa-idp/resource"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
 // TestEnterpriseHandler_EndToEnd runs the Go SDK's own EMA client
 // (extauth.EnterpriseHandler) against the authorization server and the
-// tracker: 401 → token exchange at the (fake) IdP → JWT bearer grant here
-// → whoami. The IdP side is a stub that mints an ID-JAG for whatever it is
-// asked, after checking the request has the shape the SDK promises.
+// tracker MCP server, which has this server verify its access tokens:
+// 401 → token exchange at the (fake) IdP → JWT bearer grant here → whoami.
+// The IdP side is a stub that mints an ID-JAG for whatever it is asked,
+// after checking the request has the shape the SDK promises.
 func TestEnterpriseHandler_EndToEnd(t *testing.T) {
 	e := newEnv(t)
+	tracker, err := mcpserver.New(mcpserver.Config{
+		ID: "tracker", Resource: e.mcpURL, Verifier: e.as,
+		AuthServerIssuer: e.asURL, Scopes: e.as.Scopes(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setMCP(tracker)
 	const (
 		idpClient = "mcp-client"
 		idpSecret = "mcp-secret"
@@ -88,8 +97,10 @@ func TestEnterpriseHandler_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var who resource.WhoAmI
-	structured(t, res, &who)
+	var who mcpserver.WhoAmI
+	if raw, err := json.Marshal(res.StructuredContent); err != nil || json.Unmarshal(raw, &who) != nil {
+		t.Fatalf("whoami structured content %v: %v", res.StructuredContent, err)
+	}
 	if who.Subject != alice || who.ClientID != confidentialClient || !slices.Equal(who.Scopes, []string{"issues.read"}) {
 		t.Errorf("whoami %+v", who)
 	}

@@ -1,4 +1,4 @@
-package resource
+package authserver
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // maxTokenRequestBytes caps a token request body; an ID-JAG is under 2 KB.
@@ -46,7 +48,7 @@ type tokenResponse struct {
 }
 
 // serveToken is the token endpoint (RFC 6749 §3.2).
-func (a *AuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
+func (a *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeOAuthError(w, newOAuthError(http.StatusMethodNotAllowed, "invalid_request",
@@ -58,7 +60,7 @@ func (a *AuthServer) serveToken(w http.ResponseWriter, r *http.Request) {
 		var resp *tokenResponse
 		resp, oerr = a.token(r, params)
 		if oerr == nil {
-			writeJSON(w, http.StatusOK, resp)
+			httpjson.Write(w, http.StatusOK, resp)
 			return
 		}
 	}
@@ -100,7 +102,7 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 // ID-JAG checks, the DPoP proof, audience and scope selection, replay, and
 // issuance, in that order. The replay checks come last so that a request
 // refused for any other reason does not burn the ID-JAG.
-func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
+func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
 	grantType, oerr := p.single("grant_type")
 	if oerr != nil {
 		return nil, oerr
@@ -179,17 +181,17 @@ func (a *AuthServer) token(r *http.Request, p tokenParams) (*tokenResponse, *oau
 
 // checkReplay records the ID-JAG's jti until the ID-JAG would be refused as
 // expired anyway (EMA §7.4 requires replay detection).
-func (a *AuthServer) checkReplay(jag *idJAG, now time.Time) *oauthError {
+func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
-	err := a.replay.use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
-	var full *cacheFullError
+	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
+	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, errReplayed):
+	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)
 	case errors.As(err, &full):
-		return temporarilyUnavailable(full.retryAfter, "%v; retry in %s", err, full.retryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "replay cache holds %d unexpired ID-JAGs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
 		return temporarilyUnavailable(time.Second, "replay check: %v", err)
 	}
