@@ -1,4 +1,4 @@
-// Package admin is the admin JSON API (CONTRACT.md section 4) that scripts
+// Package admin is the admin JSON API (docs/http.md) that scripts
 // and the web console share: audit queries, explain, the running
 // configuration. It reads and changes the IdP only through the IdP's
 // exported methods.
@@ -93,12 +93,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if ok {
 		u = a.idp.Config().User(name)
 	}
-	if u == nil || u.Disabled || !u.CheckPassword(pw) {
+	if !u.Active() || !u.CheckPassword(pw) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
 		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
-	if !u.Admin {
+	if !u.MayAdminister() {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
@@ -135,10 +135,10 @@ func crossSite(r *http.Request) bool {
 func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, csrfOK bool) *policy.User {
 	u := a.idp.Config().User(user)
 	switch {
-	case u == nil || u.Disabled:
+	case !u.Active():
 		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
-	case !u.Admin:
+	case !u.MayAdminister():
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):

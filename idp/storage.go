@@ -120,7 +120,7 @@ func (st *storage) activeUser(sub string) error {
 	switch {
 	case u == nil:
 		return fmt.Errorf("user %q no longer exists", sub)
-	case u.Disabled:
+	case !u.Active():
 		return fmt.Errorf("user %q is disabled", u.Username)
 	}
 	return nil

@@ -139,7 +139,7 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("user %q is not known to this IdP", r.Username),
 			fmt.Sprintf("user %s is not in the configuration", r.Username))
 	}
-	if user.Disabled {
+	if !user.Active() {
 		return refuse(ErrAccessDenied,
 			fmt.Sprintf("user %q is disabled", user.Username),
 			fmt.Sprintf("user %s is disabled", user.Username))
@@ -148,8 +148,8 @@ func (c *Config) Decide(r Request) Decision {
 
 	requested := uniqueScopes(r.Scopes)
 	// Scopes the server does not know are simply not granted, like any
-	// scope no entry allows (CONTRACT.md section 3: granted scopes are the
-	// requested ones the entries allow); only a request of nothing but
+	// scope no entry allows (docs/configuration.md, "Decision rules":
+	// granted scopes are the requested ones the entries allow); only a request of nothing but
 	// unknown scopes is refused outright, with the known ones listed.
 	if unknown := minus(requested, s.Scopes); len(unknown) > 0 && len(unknown) == len(requested) {
 		return refuse(ErrInvalidScope,
