@@ -206,32 +206,6 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// Explanation is the answer of /admin/api/explain and `xaa-idp explain`.
-type Explanation struct {
-	Allowed        bool     `json:"allowed"`
-	Error          string   `json:"error,omitempty"`
-	Description    string   `json:"error_description,omitempty"`
-	Reason         string   `json:"reason"`
-	Rule           string   `json:"rule,omitempty"`
-	Server         string   `json:"server,omitempty"`
-	Audience       string   `json:"audience,omitempty"`
-	Scopes         []string `json:"scopes,omitempty"`
-	ServerClientID string   `json:"client_id_at_server,omitempty"`
-	MaxAge         int64    `json:"max_age,omitempty"`
-}
-
-// Explain turns a decision into its reportable form.
-func Explain(d policy.Decision) Explanation {
-	e := Explanation{
-		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
-		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
-	}
-	if d.Server != nil {
-		e.Server, e.Audience = d.Server.ID, d.Server.Issuer
-	}
-	return e
-}
-
 // explain answers what a token exchange would get now. auth_age
 // (a duration) stands for how long ago the user logged in; default: just now.
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
@@ -255,7 +229,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		AuthTime: authTime,
 		Now:      now,
 	})
-	writeAPI(w, http.StatusOK, Explain(d))
+	writeAPI(w, http.StatusOK, d.Explain())
 }
 
 // config returns the running configuration under its YAML key names,
