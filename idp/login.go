@@ -79,7 +79,7 @@ type loginView struct {
 // login is the login page of the code flow: GET shows the form (or, with a
 // live SSO session, completes the request at once), POST checks the
 // password. One plain form with username and password, so scripts,
-// password managers and browsers all work (CONTRACT.md section 4).
+// password managers and browsers all work (docs/http.md, /login).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
