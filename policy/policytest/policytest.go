@@ -80,7 +80,8 @@ func Config(t testing.TB) *policy.Config {
 	return cfg
 }
 
-const casesFile = "decision_cases.md"
+// casesFile is the table, as messages name it.
+const casesFile = "policy/testdata/decision_cases.md"
 
 // testdata is policy/testdata in the source tree, found beside this file:
 // the table stays where docs/configuration.md links it, and a test in any
@@ -109,7 +110,7 @@ type decisionCase struct {
 // empty.
 func readCases(t *testing.T) []decisionCase {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testdata(t), casesFile))
+	f, err := os.Open(filepath.Join(testdata(t), filepath.Base(casesFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
