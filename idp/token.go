@@ -42,11 +42,11 @@ type grantRequest struct {
 
 // grants are the grant types the token endpoint serves, by grant_type.
 func (s *Server) grants() map[string]grant {
-	return map[string]grant{
-		grantTokenExchange:   s.idJAGGrant(),
-		grantAuthorizationCd: s.opGrant(grantAuthorizationCd),
-		grantRefreshToken:    s.opGrant(grantRefreshToken),
+	m := map[string]grant{}
+	for _, g := range []grant{s.idJAGGrant(), s.opGrant(grantAuthorizationCd), s.opGrant(grantRefreshToken)} {
+		m[g.typ] = g
 	}
+	return m
 }
 
 // tokenEndpoint is the one entry for every grant. It owns the parts that
