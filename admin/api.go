@@ -127,12 +127,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if ok {
 		u = a.idp.Config().User(name)
 	}
-	if u == nil || u.Disabled || !u.CheckPassword(pw) {
+	if !u.Active() || !u.CheckPassword(pw) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
 		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
-	if !u.Admin {
+	if !u.MayAdminister() {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
@@ -169,10 +169,10 @@ func crossSite(r *http.Request) bool {
 func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, csrfOK bool) *policy.User {
 	u := a.idp.Config().User(user)
 	switch {
-	case u == nil || u.Disabled:
+	case !u.Active():
 		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
-	case !u.Admin:
+	case !u.MayAdminister():
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):
@@ -244,32 +244,6 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// Explanation is the answer of /admin/api/explain and `xaa-idp explain`.
-type Explanation struct {
-	Allowed        bool     `json:"allowed"`
-	Error          string   `json:"error,omitempty"`
-	Description    string   `json:"error_description,omitempty"`
-	Reason         string   `json:"reason"`
-	Rule           string   `json:"rule,omitempty"`
-	Server         string   `json:"server,omitempty"`
-	Audience       string   `json:"audience,omitempty"`
-	Scopes         []string `json:"scopes,omitempty"`
-	ServerClientID string   `json:"client_id_at_server,omitempty"`
-	MaxAge         int64    `json:"max_age,omitempty"`
-}
-
-// Explain turns a decision into its reportable form.
-func Explain(d policy.Decision) Explanation {
-	e := Explanation{
-		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
-		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
-	}
-	if d.Server != nil {
-		e.Server, e.Audience = d.Server.ID, d.Server.Issuer
-	}
-	return e
-}
-
 // explain answers what a token exchange would get now. auth_age
 // (a duration) stands for how long ago the user logged in; default: just now.
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +267,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		AuthTime: authTime,
 		Now:      now,
 	})
-	writeAPI(w, http.StatusOK, Explain(d))
+	writeAPI(w, http.StatusOK, d.Explain())
 }
 
 // config returns the running configuration under its YAML key names,

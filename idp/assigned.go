@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -31,19 +32,19 @@ type AssignedServer struct {
 func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET"})
+		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET"})
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return
 	}
 	at := s.accessTokenFor(tok)
 	if at == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
 		return
 	}
 	cfg := s.Config()
@@ -73,7 +74,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, entry)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
+	httpjson.Write(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
 }
 
 // accessTokenFor resolves one of our opaque access tokens (op encrypts

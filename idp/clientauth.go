@@ -154,10 +154,11 @@ func (s *Server) authenticateAssertion(cfg *policy.Config, form url.Values) (*po
 		return nil, invalidClient("client_assertion has no jti")
 	}
 	// One step, check and record: with a Get then a Put, concurrent
-	// requests carrying the same assertion could all pass.
+	// requests carrying the same assertion could all pass (RFC 7523
+	// section 3, item 7).
 	key := id + "\x00" + claims.ID
-	if !s.usedJTIs.PutNew(key, struct{}{}, claims.Expiry.Time().Add(subjectSkew+time.Second)) {
-		return nil, invalidClient("client_assertion jti %q was already used", claims.ID)
+	if err := s.usedJTIs.Use(key, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
+		return nil, replayRefusal(err, invalidClient("client_assertion jti %q was already used", claims.ID))
 	}
 	return c, nil
 }

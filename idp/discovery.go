@@ -15,16 +15,15 @@ const (
 	tokenTypeIDToken     = "urn:ietf:params:oauth:token-type:id_token"
 	tokenTypeRefresh     = "urn:ietf:params:oauth:token-type:refresh_token"
 	tokenTypeSAML2       = "urn:ietf:params:oauth:token-type:saml2"
-	idJAGType            = "oauth-id-jag+jwt"
 	clientAssertionJWT   = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	grantAuthorizationCd = "authorization_code"
 	grantRefreshToken    = "refresh_token"
 )
 
 // discovery serves one document at both well-known paths (OIDC Discovery
-// and RFC 8414), with every field clients.md's checklist names: the Go SDK
-// aborts without code_challenge_methods_supported, the TypeScript client
-// without the OIDC fields.
+// and RFC 8414), with every field the MCP SDKs read: the Go SDK aborts
+// without code_challenge_methods_supported, the TypeScript client without
+// the OIDC fields (docs/http.md).
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET")
@@ -44,7 +43,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
 		"subject_types_supported":                          []string{"public"},
-		"id_token_signing_alg_values_supported":            []string{string(s.keys.idTokenAlg)},
+		"id_token_signing_alg_values_supported":            []string{string(s.keys.IDTokenAlg())},
 		"scopes_supported":                                 []string{"openid", "profile", "email", "offline_access"},
 		"claims_supported":                                 []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username", "email", "email_verified", "groups"},
 		"code_challenge_methods_supported":                 []string{"S256"},

@@ -9,7 +9,7 @@ import (
 // confirmation is the cnf claim (RFC 7800) of a DPoP-bound ID-JAG: the
 // RFC 7638 thumbprint of the client's key (RFC 9449 section 6.1). The
 // authorization server then redeems the ID-JAG only with a proof signed by
-// that key (spec.md section 5).
+// that key (RFC 9449 section 10.1).
 type confirmation struct {
 	JKT string `json:"jkt"`
 }
@@ -20,8 +20,7 @@ type confirmation struct {
 // judged by the IdP's clock, and its jti is remembered, per key, for as
 // long as the proof would pass that check (about two minutes). It runs
 // after client authentication, so that only registered clients fill the
-// replay store, which is bounded like the IdP's other stores: when full,
-// the entry closest to expiry goes first.
+// replay store, which is bounded and refuses when full (replayRefusal).
 //
 // The code and refresh grants are zitadel's and ignore the header: their
 // tokens stay Bearer tokens, as their token_type says (RFC 9449 section 5
@@ -38,8 +37,8 @@ func (s *Server) checkDPoP(r *http.Request) (string, *oauthError) {
 	if err != nil {
 		return "", invalidDPoPProof("%v", err)
 	}
-	if !s.usedProofs.PutNew(p.ReplayKey(), struct{}{}, p.ReplayUntil) {
-		return "", invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 section 11.1)", p.JTI)
+	if err := s.usedProofs.Use(p.ReplayKey(), p.ReplayUntil, s.now()); err != nil {
+		return "", replayRefusal(err, invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 section 11.1)", p.JTI))
 	}
 	return p.JKT, nil
 }

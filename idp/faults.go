@@ -14,10 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -245,7 +245,7 @@ type faultsKey struct{}
 // request is served: delays, then the first error or bare 5xx that matches.
 // It reports whether it answered the request; otherwise the request goes on,
 // carrying in its context the delays it served. ID-JAG faults act later,
-// when the ID-JAG is signed (signIDJAG).
+// when the ID-JAG is signed (faultSigner).
 func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.Values, grant string) (*http.Request, bool) {
 	faults := s.faults.list()
 	if len(faults) == 0 {
@@ -461,13 +461,26 @@ func faultDoc(f policy.Fault) map[string]any {
 	return m
 }
 
-// signIDJAG signs an ID-JAG, or, when an id_jag fault matches the exchange
-// (its client, user and server as ev records them), a deliberately broken
-// one in its place.
-func (s *Server) signIDJAG(signer jose.Signer, claims idJAGClaims, ev *audit.Event) (string, error) {
-	jag, err := jwt.Signed(signer).Claims(claims).Serialize()
-	faults := s.faults.list()
-	if err != nil || len(faults) == 0 {
+// faultSigner is the fault hook around signing: it signs every ID-JAG
+// through the key ring and, when an id_jag fault matches the exchange (its
+// client, user and server, as the exchange's audit event records them),
+// hands back a deliberately broken one in its place and marks the event.
+// Everything else the Signer does passes through.
+type faultSigner struct {
+	signer.Signer
+	ring   *signer.Ring // makes the broken ID-JAGs
+	faults *faultSet
+}
+
+var _ signer.Signer = (*faultSigner)(nil)
+
+// SignIDJAG implements signer.Signer.
+func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error) {
+	jag, err := fs.Signer.SignIDJAG(ctx, claims)
+	faults := fs.faults.list()
+	ev := exchangeEvent(ctx)
+	c, isJAG := claims.(idJAGClaims)
+	if err != nil || len(faults) == 0 || ev == nil || !isJAG {
 		return jag, err
 	}
 	req := policy.FaultRequest{GrantType: grantTokenExchange, Client: ev.ClientID, User: ev.User, Server: ev.Server}
@@ -475,7 +488,7 @@ func (s *Server) signIDJAG(signer jose.Signer, claims idJAGClaims, ev *audit.Eve
 		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
 			continue
 		}
-		broken, err := s.breakIDJAG(jag, claims, f.IDJAG)
+		broken, err := fs.breakIDJAG(jag, c, f.IDJAG)
 		if err != nil {
 			return "", err
 		}
@@ -484,6 +497,19 @@ func (s *Server) signIDJAG(signer jose.Signer, claims idJAGClaims, ev *audit.Eve
 		return broken, nil
 	}
 	return jag, nil
+}
+
+// exchangeEventKey carries, in a token exchange's context, its audit event,
+// which the fault hook matches faults against and marks.
+type exchangeEventKey struct{}
+
+func withExchangeEvent(ctx context.Context, ev *audit.Event) context.Context {
+	return context.WithValue(ctx, exchangeEventKey{}, ev)
+}
+
+func exchangeEvent(ctx context.Context) *audit.Event {
+	ev, _ := ctx.Value(exchangeEventKey{}).(*audit.Event)
+	return ev
 }
 
 // Values the broken ID-JAGs carry.
@@ -495,7 +521,7 @@ const (
 
 // breakIDJAG returns a variant of the signed ID-JAG good that fails one
 // check of the authorization server (see policy.FaultIDJAGKinds).
-func (s *Server) breakIDJAG(good string, claims idJAGClaims, kind string) (string, error) {
+func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) (string, error) {
 	if kind == policy.FaultBadSignature {
 		parts := strings.Split(good, ".")
 		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
@@ -506,22 +532,13 @@ func (s *Server) breakIDJAG(good string, claims idJAGClaims, kind string) (strin
 		parts[len(parts)-1] = base64.RawURLEncoding.EncodeToString(sig)
 		return strings.Join(parts, "."), nil
 	}
-	tok, err := jwt.ParseSigned(good, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
-	if err != nil {
-		return "", err
-	}
-	hdr := tok.Headers[0]
-	key := s.keys.lookup(hdr.KeyID, hdr.Algorithm)
-	if key == nil {
-		return "", fmt.Errorf("idp: fault %s: no signing key %q", kind, hdr.KeyID)
-	}
 	var m map[string]any
 	if b, err := json.Marshal(claims); err != nil {
 		return "", err
 	} else if err := json.Unmarshal(b, &m); err != nil {
 		return "", err
 	}
-	kid, typ := hdr.KeyID, idJAGType
+	kid, typ := "", signer.IDJAGType
 	lifetime := claims.Expiry - claims.IssuedAt
 	offset := int64(faultOffset / time.Second)
 	switch kind {
@@ -549,11 +566,5 @@ func (s *Server) breakIDJAG(good string, claims idJAGClaims, kind string) (strin
 	default:
 		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: key.alg, Key: jose.JSONWebKey{Key: key.priv, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
-	if err != nil {
-		return "", err
-	}
-	return jwt.Signed(signer).Claims(m).Serialize()
+	return fs.ring.SignIDJAGAs(m, kid, typ)
 }

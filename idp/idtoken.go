@@ -2,14 +2,12 @@ package idp
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
 	"time"
-
-	"github.com/zitadel/oidc/v3/pkg/crypto"
-	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // restampThreshold is how far the IdP's clock may be from the wall clock
@@ -22,11 +20,11 @@ const restampThreshold = time.Second
 // zitadel reads time.Now itself for both (op.CreateIDToken,
 // oidc.NewIDTokenClaims, op.CreateAccessToken) and has no clock option, so
 // under a set or frozen Clock its ID token would carry the wall-clock time
-// while everything else follows the Clock. delegateGrant already holds the
-// answer back until its audit event is durable; this rewrites it in the
-// same place, and only when the clock is off the wall clock (the common
-// case costs nothing). The ID token is re-signed with the key zitadel
-// signed it with. Every other claim stays as zitadel made it: auth_time
+// while everything else follows the Clock. The token endpoint already
+// holds the answer back until its audit event is durable; this rewrites it
+// there (serveWithOP), and only when the clock is off the wall clock (the
+// common case costs nothing). The ID token is re-signed with the current
+// ID token key, the one zitadel just signed it with. Every other claim stays as zitadel made it: auth_time
 // already comes from our session, and at_hash and c_hash do not depend on
 // time. The alternatives were worse: a forked or patched zitadel, or
 // signing ID tokens ourselves and losing op's claim assembly.
@@ -68,18 +66,11 @@ func (s *Server) restampTokenResponse(rec *heldResponse) error {
 }
 
 // restampIDToken sets iat to now and exp to now plus the ID token lifetime
-// and signs the token again with the key that signed it.
+// and signs the token again with the current ID token key.
 func (s *Server) restampIDToken(raw string, now time.Time) (string, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
 		return "", errors.New("the ID token is not a compact JWS")
-	}
-	var hdr struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if err := decodeSegment(parts[0], &hdr); err != nil {
-		return "", err
 	}
 	var claims map[string]any
 	if err := decodeSegment(parts[1], &claims); err != nil {
@@ -87,15 +78,7 @@ func (s *Server) restampIDToken(raw string, now time.Time) (string, error) {
 	}
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(s.Config().Lifetimes.IDToken.D()).Unix()
-	key := s.keys.lookup(hdr.Kid, hdr.Alg)
-	if key == nil {
-		return "", errors.New("the ID token's key is no longer published")
-	}
-	signer, err := op.SignerFromKey(key)
-	if err != nil {
-		return "", err
-	}
-	return crypto.Sign(claims, signer)
+	return s.signer.SignIDToken(context.Background(), claims)
 }
 
 // decodeSegment decodes one base64url JSON segment of a JWS, keeping

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // jwksMaxAge is how long a verifier may cache the JWKS (Cache-Control
@@ -28,10 +26,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
-	for _, k := range s.keys.published() {
-		set.Keys = append(set.Keys, k.jwk())
-	}
+	set := s.signer.JWKS()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge/time.Second)))
 	_ = json.NewEncoder(w).Encode(set)

@@ -34,7 +34,7 @@ func (s *Server) session(r *http.Request) *ssoSession {
 		return nil
 	}
 	// A user disabled or removed since the login has no session any more.
-	if u := s.Config().User(sess.Username); u == nil || u.Disabled {
+	if !s.Config().User(sess.Username).Active() {
 		s.sessions.Delete(sess.ID)
 		return nil
 	}
@@ -79,7 +79,7 @@ type loginView struct {
 // login is the login page of the code flow: GET shows the form (or, with a
 // live SSO session, completes the request at once), POST checks the
 // password. One plain form with username and password, so scripts,
-// password managers and browsers all work (CONTRACT.md section 4).
+// password managers and browsers all work (docs/http.md, /login).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
@@ -123,14 +123,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		ev.Reason = "unknown username"
 	case !u.CheckPassword(r.PostForm.Get("password")):
 		ev.Reason = "wrong password"
-	case u.Disabled:
+	case !u.Active():
 		ev.Reason = "user is disabled"
 	}
 	if ev.Reason != "" {
 		ev.Outcome, ev.Error = audit.Denied, "access_denied"
 		_, _ = s.audit.Append(ev)
 		view.Error = "Invalid username or password."
-		if u != nil && u.Disabled && ev.Reason == "user is disabled" {
+		if ev.Reason == "user is disabled" {
 			view.Error = "This account is disabled. Ask your administrator."
 		}
 		w.WriteHeader(http.StatusUnauthorized)

@@ -1,9 +1,15 @@
 package idp
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // oauthError is an RFC 6749 section 5.2 error response. Extra members such as
@@ -18,6 +24,9 @@ type oauthError struct {
 	// details that the client must not see.
 	Reason string
 	Rule   string
+	// RetryAfter, when set, is sent as Retry-After (RFC 9110 section
+	// 10.2.3).
+	RetryAfter time.Duration
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
@@ -55,16 +64,26 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	if e.Code == "invalid_client" && r.Header.Get("Authorization") != "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
 	}
-	writeJSON(w, status, body)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	}
+	httpjson.Write(w, status, body)
 }
 
-// writeJSON writes v as a token-endpoint style response: JSON, never cached
-// (RFC 6749 section 5.1).
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// replayRefusal maps a replay.Cache refusal: replayed is the answer to a
+// replayed identifier. A cache full of live entries refuses too, rather
+// than forget one and reopen its replay window; the request itself is
+// sound, so the answer is not invalid_grant or invalid_client, which would
+// tell the client its credentials are bad, but temporarily_unavailable
+// with a 503 and Retry-After when the soonest entry frees a slot: the
+// same answer a client gets from an overloaded IdP, which it retries.
+func replayRefusal(err error, replayed *oauthError) *oauthError {
+	var full *replay.FullError
+	if !errors.As(err, &full) {
+		return replayed
+	}
+	e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
+		"the IdP's replay cache holds %d live entries and takes no more until one expires; retry later", full.Size)
+	e.RetryAfter = max(full.RetryAfter, time.Second)
+	return e
 }

@@ -1,7 +1,14 @@
-// Package idp is the OpenID provider: login, SSO sessions, keys, the
-// zitadel/oidc storage adapter, and the RFC 8693 token exchange that issues
-// ID-JAGs (draft-ietf-oauth-identity-assertion-authz-grant). zitadel types
-// stay inside this package.
+// Package idp is the OpenID provider: login, SSO sessions, the zitadel/oidc
+// storage adapter, and the RFC 8693 token exchange that issues ID-JAGs
+// (draft-ietf-oauth-identity-assertion-authz-grant). zitadel types stay
+// inside this package.
+//
+// A token exchange enters at the token endpoint (token.go), which runs
+// the steps every grant shares and dispatches to the ID-JAG grant
+// (grant_idjag.go, with the subject token check in
+// grant_idjag_subject.go); policy.Decide decides it; the keys in package
+// idp/signer sign it, through the fault hook (faults.go); audit.go records
+// it. The code and refresh grants are zitadel's (grant_code_refresh.go).
 package idp
 
 import (
@@ -19,7 +26,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -51,7 +60,8 @@ type Options struct {
 type Server struct {
 	issuer   string
 	cfg      atomic.Pointer[policy.Config]
-	keys     *keyRing
+	keys     *signer.Ring  // the keys, for zitadel, subject tokens and the admin API
+	signer   signer.Signer // keys wrapped in the fault hook: everything the IdP signs
 	audit    *auditRecorder
 	clock    *Clock
 	now      func() time.Time // clock.Now
@@ -59,15 +69,20 @@ type Server struct {
 	store    *storage
 	provider *op.Provider
 	mux      *http.ServeMux
+	// grantTypes are the grants the token endpoint serves (token.go).
+	grantTypes map[string]grant
 	// ownClients are clients the product registers for itself
 	// (RegisterClient): client_id → *policy.Client.
 	ownClients sync.Map
 
-	sessions   *ttlMap[string, *ssoSession]
-	subjects   *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
-	usedJTIs   *ttlMap[string, struct{}]         // client assertion jti replay
-	usedSubjID *ttlMap[string, struct{}]         // single_use_subject mode
-	usedProofs *ttlMap[string, struct{}]         // DPoP proof jti replay (dpop.go)
+	sessions *ttlMap[string, *ssoSession]
+	subjects *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
+
+	// Replay guards, which refuse rather than forget a live entry when
+	// full (replayRefusal).
+	usedJTIs     *replay.Cache // client assertion jti (clientauth.go)
+	usedSubjects *replay.Cache // single_use_subject (grant_idjag.go)
+	usedProofs   *replay.Cache // DPoP proof jti (dpop.go)
 
 	faults faultSet // injected faults (faults.go)
 }
@@ -96,18 +111,25 @@ func New(opts Options) (*Server, error) {
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics, logger: opts.Logger}
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
-	keys, err := loadKeys(opts.Config.Signing.IDTokenAlg, opts.Config.Signing.IDJAGAlg, opts.Config.Signing.KeyFiles, opts.StateDir, s.now)
+	keys, err := signer.Load(signer.Options{
+		IDTokenAlg: opts.Config.Signing.IDTokenAlg,
+		IDJAGAlg:   opts.Config.Signing.IDJAGAlg,
+		KeyFiles:   opts.Config.Signing.KeyFiles,
+		StateDir:   opts.StateDir,
+		Now:        s.now,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing keys: %w", err)
 	}
 	s.keys = keys
+	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
 	s.sessions = newTTLMap[string, *ssoSession](maxAuthRequests, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
-	// Client assertions are judged by the wall clock (clientauth.go).
-	s.usedJTIs = newTTLMap[string, struct{}](maxTokens, time.Now)
-	s.usedSubjID = newTTLMap[string, struct{}](maxTokens, s.now)
-	s.usedProofs = newTTLMap[string, struct{}](maxTokens, s.now)
+	s.usedJTIs = replay.New(maxTokens)
+	s.usedSubjects = replay.New(maxTokens)
+	s.usedProofs = replay.New(maxTokens)
 	s.store = newStorage(s)
+	s.grantTypes = s.grants()
 
 	opConfig := &op.Config{
 		CodeMethodS256:           true,
@@ -214,7 +236,8 @@ func (s *Server) Clock() *Clock { return s.clock }
 func (s *Server) Audit() *audit.Log { return s.audit.Log }
 
 // authorize hands /authorize to op with the SSO session in the context, so
-// that prompt=none can be answered (zitadel-notes.md, gotcha 4).
+// that prompt=none can be answered (OIDC Core section 3.1.2.1): op hands
+// the storage the request's context, not its cookies.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))

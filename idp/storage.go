@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -51,8 +52,8 @@ func newStorage(s *Server) *storage {
 
 // CreateAuthRequest implements op.AuthStorage. op calls it from /authorize
 // after it validated client, redirect URI, scopes and response type.
-// PKCE S256 is required of every client here (OAuth 2.1, and spec.md case
-// 51); prompt=none is answered from the SSO session in the context.
+// PKCE S256 is required of every client here (OAuth 2.1 section 4.1.1,
+// RFC 7636); prompt=none is answered from the SSO session in the context.
 func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	if req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required: use PKCE with code_challenge_method=S256 (RFC 7636)")
@@ -114,13 +115,13 @@ func (st *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthReq
 // activeUser refuses a grant whose user was removed or disabled since the
 // login: op answers an error here with invalid_grant, while a user missing
 // later, when the ID token's claims are filled, would be a 500, and a
-// disabled user must get no new tokens (CONTRACT.md section 3).
+// disabled user must get no new tokens (docs/configuration.md, users[]).
 func (st *storage) activeUser(sub string) error {
 	u := st.srv.Config().UserBySub(sub)
 	switch {
 	case u == nil:
 		return fmt.Errorf("user %q no longer exists", sub)
-	case u.Disabled:
+	case !u.Active():
 		return fmt.Errorf("user %q is disabled", u.Username)
 	}
 	return nil
@@ -269,24 +270,37 @@ func (st *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string
 // SigningKey implements op.AuthStorage: the key ID tokens are signed with
 // now; op calls it for every ID token, so a rotation takes effect at once.
 func (st *storage) SigningKey(context.Context) (op.SigningKey, error) {
-	return st.srv.keys.idTokenKey(), nil
+	return st.srv.keys.IDTokenKey(), nil
 }
 
 // SignatureAlgorithms implements op.AuthStorage; it feeds discovery.
 func (st *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{st.srv.keys.idTokenAlg}, nil
+	return []jose.SignatureAlgorithm{st.srv.keys.IDTokenAlg()}, nil
 }
 
 // KeySet implements op.AuthStorage: every published public key (current
 // and not yet retired), which op uses to verify id_token_hint. jwks_uri is
-// served by jwksHandler, from the same keys.
+// served by Server.jwks, from the same keys.
 func (st *storage) KeySet(context.Context) ([]op.Key, error) {
 	var keys []op.Key
-	for _, k := range st.srv.keys.published() {
+	for _, k := range st.srv.keys.Published() {
 		keys = append(keys, publicKey{k})
 	}
 	return keys, nil
 }
+
+// publicKey is the op.Key view of a signing key: its public half.
+type publicKey struct{ k *signer.Key }
+
+var (
+	_ op.Key        = publicKey{}
+	_ op.SigningKey = (*signer.Key)(nil)
+)
+
+func (p publicKey) ID() string                         { return p.k.ID() }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.SignatureAlgorithm() }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.k.Public() }
 
 // GetClientByClientID implements op.OPStorage.
 func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {

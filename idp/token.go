@@ -2,27 +2,57 @@ package idp
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
-
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // maxFormBytes bounds a token request body; real ones are a few KB.
 const maxFormBytes = 64 << 10
 
+// A grant is one grant_type the token endpoint serves (RFC 6749 section
+// 4). The endpoint runs the steps every grant shares, so that no grant can
+// forget one: request hygiene, the fault hooks, client authentication when
+// the grant asks for it, the audit event before any answer leaves, and
+// Cache-Control: no-store on every answer (RFC 6749 section 5.1).
+type grant struct {
+	// typ is the grant_type value.
+	typ string
+	// clientAuth is whether the endpoint authenticates the client (RFC
+	// 6749 section 3.2.1) before serve; false for the grants zitadel's op
+	// serves, which authenticates the client itself.
+	clientAuth bool
+	// event is the audit event a request of this grant starts from.
+	event func(form url.Values) audit.Event
+	// serve answers the request into w and fills in ev. The endpoint holds
+	// the answer back until ev is durable.
+	serve func(w *heldResponse, r *http.Request, req grantRequest)
+}
+
+// grantRequest is what a grant's serve gets besides the HTTP request.
+type grantRequest struct {
+	form   url.Values     // the parameters, empty values dropped
+	client *policy.Client // the authenticated client; nil unless grant.clientAuth
+	ev     *audit.Event   // the request's audit event, to fill in
+}
+
+// grants are the grant types the token endpoint serves, by grant_type.
+func (s *Server) grants() map[string]grant {
+	m := map[string]grant{}
+	for _, g := range []grant{s.idJAGGrant(), s.opGrant(grantAuthorizationCd), s.opGrant(grantRefreshToken)} {
+		m[g.typ] = g
+	}
+	return m
+}
+
 // tokenEndpoint is the one entry for every grant. It owns the parts that
 // are the same for all of them (method, content type, parameter hygiene,
-// Cache-Control) and dispatches by grant_type: the token exchange is ours,
-// the code and refresh grants are zitadel's.
+// fault hooks, client authentication, audit, Cache-Control) and dispatches
+// by grant_type to the grant's serve.
 func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -40,33 +70,84 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := presentParams(r.PostForm)
-	grant := form.Get("grant_type")
+	typ := form.Get("grant_type")
 	// The token exchange checks its own duplicates, so that such a refusal
-	// is audited like its other decisions (CONTRACT.md section 5).
-	if dup := duplicated(form, "resource"); dup != "" && (grant != grantTokenExchange || dup == "grant_type") {
+	// is audited like its other decisions (docs/audit.md).
+	if dup := duplicated(form, "resource"); dup != "" && (typ != grantTokenExchange || dup == "grant_type") {
 		writeOAuthError(w, r, duplicateParam(dup))
 		return
 	}
-	r, answered := s.injectFaults(w, r, form, grant)
+	g, ok := s.grantTypes[typ]
+	switch {
+	case typ == "":
+		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
+		return
+	case !ok:
+		writeOAuthError(w, r, errorf("unsupported_grant_type", http.StatusBadRequest,
+			"grant_type %q is not supported; use authorization_code, refresh_token or %s", typ, grantTokenExchange))
+		return
+	}
+	r, answered := s.injectFaults(w, r, form, typ)
 	if answered {
 		return
 	}
-	switch grant {
-	case "":
-		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
-	case grantTokenExchange:
-		s.tokenExchange(w, r, form)
-	case grantAuthorizationCd, grantRefreshToken:
-		s.delegateGrant(w, r, grant)
-	default:
-		writeOAuthError(w, r, errorf("unsupported_grant_type", http.StatusBadRequest,
-			"grant_type %q is not supported; use authorization_code, refresh_token or %s", grant, grantTokenExchange))
+
+	ev := g.event(form)
+	markInjected(r, &ev)
+	held := newHeldResponse()
+	req := grantRequest{form: form, ev: &ev}
+	if g.clientAuth {
+		req.client, ok = s.authenticate(held, r, form, &ev)
 	}
+	if !g.clientAuth || ok {
+		g.serve(held, r, req)
+	}
+	if _, err := s.audit.Append(ev); err != nil {
+		if held.status < 400 {
+			slog.Error("audit append failed; token withheld", "grant_type", typ, "err", err)
+			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the audit log could not be written"))
+			return
+		}
+		slog.Error("audit append failed", "grant_type", typ, "err", err)
+	}
+	held.release(w, r)
+}
+
+// authenticate authenticates the client for a grant that asks for it, and
+// answers a failure into w with ev filled in.
+func (s *Server) authenticate(w *heldResponse, r *http.Request, form url.Values, ev *audit.Event) (*policy.Client, bool) {
+	c, err := s.authenticateClient(r, form)
+	if err != nil {
+		ev.ClientID = clientIDFromRequest(r)
+		refuse(w, r, ev, err)
+		return nil, false
+	}
+	ev.ClientID = c.ClientID
+	return c, true
+}
+
+// refuse answers an OAuth error into w and records it in ev: an error
+// outcome unless the grant already said denied, and the reason for the
+// audit log, which may say more than the client hears.
+func refuse(w http.ResponseWriter, r *http.Request, ev *audit.Event, e *oauthError) {
+	if ev.Outcome == "" {
+		ev.Outcome = audit.Error
+	}
+	ev.Error = e.Code
+	ev.Reason = e.Reason
+	if ev.Reason == "" {
+		ev.Reason = e.Description
+	}
+	if ev.Rule == "" {
+		ev.Rule = e.Rule
+	}
+	writeOAuthError(w, r, e)
 }
 
 // presentParams drops empty values: the Go SDK sends code= on every grant
 // and zitadel's token exchange client sends empty actor_token=, and both
-// mean "absent" (spec.md section 2).
+// mean "absent" (RFC 6749 section 3.1: a parameter sent without a value
+// is treated as omitted).
 func presentParams(in url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range in {
@@ -100,116 +181,25 @@ func duplicateParam(name string) *oauthError {
 	return invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section 3.2)", name)
 }
 
-// tokenNote collects, during a delegated grant, what the storage learnt
-// about the request, for the audit event.
-type tokenNote struct {
-	mu       sync.Mutex
-	subject  string
-	clientID string
-	scopes   []string
-}
-
-func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
-	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
-}
-
-// delegateGrant runs the code or refresh grant through zitadel, holding its
-// answer back until the audit event is durable: no token leaves before its
-// event is on disk.
-func (s *Server) delegateGrant(w http.ResponseWriter, r *http.Request, grant string) {
-	note := &tokenNote{}
-	rec := &heldResponse{header: http.Header{}, status: http.StatusOK}
-	s.provider.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), tokenNoteKey, note)))
-	if rec.status == http.StatusOK {
-		if err := s.restampTokenResponse(rec); err != nil {
-			slog.Error("cannot put the IdP clock into the token response; tokens withheld", "grant_type", grant, "err", err)
-			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the token response could not be completed"))
-			return
-		}
-	}
-
-	ev := audit.Event{Type: audit.TypeToken, GrantType: grant, Outcome: audit.Allowed}
-	markInjected(r, &ev)
-	note.mu.Lock()
-	ev.Sub, ev.ClientID, ev.ScopeGranted = note.subject, note.clientID, strings.Join(note.scopes, " ")
-	note.mu.Unlock()
-	if ev.ClientID == "" {
-		ev.ClientID = clientIDFromRequest(r)
-	}
-	if u := s.Config().UserBySub(ev.Sub); u != nil {
-		ev.User = u.Username
-	}
-	if rec.status >= 400 {
-		code, desc := describeRefusal(rec)
-		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
-	}
-	if _, err := s.audit.Append(ev); err != nil && rec.status < 400 {
-		slog.Error("audit append failed; token withheld", "err", err)
-		writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the audit log could not be written"))
-		return
-	}
-	for k, v := range rec.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	if rec.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
-	}
-	w.WriteHeader(rec.status)
-	_, _ = w.Write(rec.body.Bytes())
-}
-
-// describeRefusal returns the code and description of a held error answer.
-// zitadel keeps the reason of some refusals (an unknown refresh token) only
-// as the error's parent, which it logs but does not send; such an answer
-// gets a generic error_description, so that the client and the audit log
-// learn what went wrong.
-func describeRefusal(rec *heldResponse) (code, desc string) {
-	var body map[string]any
-	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
-		return "", ""
-	}
-	code, _ = body["error"].(string)
-	if desc, _ = body["error_description"].(string); desc != "" {
-		return code, desc
-	}
-	switch code {
-	case "invalid_grant":
-		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
-	default:
-		desc = "the token request was refused: " + code
-	}
-	body["error_description"] = desc
-	rec.body.Reset()
-	_ = json.NewEncoder(&rec.body).Encode(body)
-	rec.header.Del("Content-Length")
-	return code, desc
-}
-
 func clientIDFromRequest(r *http.Request) string {
 	if id, _, ok := r.BasicAuth(); ok {
-		if dec, err := url.QueryUnescape(id); err == nil {
-			return dec
-		}
-		return id
+		return decodeBasic(id)
 	}
 	return r.PostForm.Get("client_id")
 }
 
-// heldResponse buffers a response so that it can be inspected and released
-// later.
+// heldResponse buffers a grant's answer, so that it can be inspected and
+// released once its audit event is durable: no token leaves before its
+// event is on disk.
 type heldResponse struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
 	wrote  bool
+}
+
+func newHeldResponse() *heldResponse {
+	return &heldResponse{header: http.Header{}, status: http.StatusOK}
 }
 
 func (h *heldResponse) Header() http.Header { return h.header }
@@ -221,4 +211,23 @@ func (h *heldResponse) WriteHeader(code int) {
 	if !h.wrote {
 		h.status, h.wrote = code, true
 	}
+}
+
+// reset discards what was written, to answer otherwise.
+func (h *heldResponse) reset() { *h = *newHeldResponse() }
+
+// release writes the held answer to w, never to be cached (RFC 6749
+// section 5.1). A 401 to a client that tried HTTP Basic carries the
+// challenge RFC 6749 section 5.2 asks for, whoever wrote it.
+func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
+	for k, v := range h.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	if h.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }

@@ -35,23 +35,6 @@ func (m *ttlMap[K, V]) Put(k K, v V, exp time.Time) {
 	m.data[k] = ttlEntry[V]{v, exp}
 }
 
-// PutNew stores v under k unless k holds a live value, and reports whether
-// it stored: one step, so that two concurrent callers can never both
-// claim k (a DPoP proof's jti).
-func (m *ttlMap[K, V]) PutNew(k K, v V, exp time.Time) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.data[k]
-	if ok && m.now().Before(e.exp) {
-		return false
-	}
-	if !ok && len(m.data) >= m.max {
-		m.evictLocked()
-	}
-	m.data[k] = ttlEntry[V]{v, exp}
-	return true
-}
-
 // Get returns the live value for k; an expired entry is removed and reported absent.
 func (m *ttlMap[K, V]) Get(k K) (V, bool) {
 	m.mu.Lock()

@@ -37,7 +37,7 @@ const (
 	ErrInsufficientUserAuthentication = "insufficient_user_authentication"
 )
 
-// Config is one xaa-idp configuration file (CONTRACT.md section 3).
+// Config is one xaa-idp configuration file (docs/configuration.md).
 //
 // A Config returned by Parse or Load is valid, has its defaults filled in and
 // carries indexes for the lookup methods. Treat it as read-only: build a new
@@ -101,7 +101,7 @@ const (
 
 // ExchangeOptions is our addition to the contract: compatibility switches
 // for places where the specifications and the clients in the field disagree
-// (spec.md section 9). Parse fills in the default error codes.
+// (docs/configuration.md, "exchange"). Parse fills in the default error codes.
 type ExchangeOptions struct {
 	// SubjectTokenError is the error for an invalid subject token:
 	// "invalid_request" (default, RFC 8693) or "invalid_grant" (the ID-JAG
@@ -154,6 +154,16 @@ func (u *User) CheckPassword(pw string) bool {
 	}
 	return false
 }
+
+// Active reports whether the user may log in, hold a session and get
+// tokens: a user that is known and not disabled. A nil user is not active,
+// so a lookup's result can be asked directly. Every check of Disabled goes
+// through here.
+func (u *User) Active() bool { return u != nil && !u.Disabled }
+
+// MayAdminister reports whether the user may use the console and the admin
+// API: an active user with admin: true. A disabled admin may not.
+func (u *User) MayAdminister() bool { return u.Active() && u.Admin }
 
 // InGroup reports whether the user is a member of the named group.
 func (u *User) InGroup(name string) bool {
@@ -301,7 +311,8 @@ func (c *Config) Server(id string) *MCPServer {
 // ServerByAudience returns the MCP server that an audience value names, or
 // nil. The audience may be the server's issuer or any of its aliases, each
 // with or without one trailing "/" on either side: clients disagree on
-// whether to send the issuer with a trailing slash (spec.md section 9).
+// whether to send the issuer with a trailing slash (docs/configuration.md,
+// "Decision rules").
 func (c *Config) ServerByAudience(aud string) *MCPServer {
 	if aud == "" {
 		return nil

@@ -19,7 +19,11 @@ type Request struct {
 	Now      time.Time // zero = time.Now()
 }
 
-// Decision is the outcome of Decide.
+// Decision is the outcome of Decide: everything the IdP needs to answer the
+// exchange, so that it decides nothing itself. It maps Error to the OAuth
+// error answer, MaxAge to the answer's max_age, Denied to the audit
+// outcome, and, on an allowed decision, signs the ID-JAG from Server,
+// ServerClientID, Resource and Scopes and enforces SingleUseFor.
 type Decision struct {
 	Allowed bool
 	// Error is the OAuth error code when refused.
@@ -44,15 +48,30 @@ type Decision struct {
 	// ServerClientID is the client's client_id at the server: the ID-JAG's
 	// "client_id" (ID-JAG draft -02 and later).
 	ServerClientID string
-	// MaxAge is the login age the server requires, for
-	// insufficient_user_authentication (the error's max_age).
+	// MaxAge is the login age the server requires, set only with
+	// insufficient_user_authentication: the error's max_age (ID-JAG draft
+	// section 9.2, RFC 9470 section 3).
 	MaxAge time.Duration
+	// SingleUseFor is set on an allowed decision when
+	// exchange.single_use_subject is on: a subject ID token may then be
+	// exchanged once per MCP server, and the IdP remembers it as used for
+	// this long (docs/configuration.md, "exchange"). Zero: reusable.
+	SingleUseFor time.Duration
 	// Resource is the requested resource as the configuration spells it
 	// (the request may differ by a trailing "/"), for the ID-JAG's
 	// "resource"; "" when none was requested.
 	Resource string
 	// User is the resolved user, nil when unknown.
 	User *User
+}
+
+// Denied reports whether a refusal is a policy denial, one about the user
+// (unknown or disabled, deny and access entries, scopes, step-up), rather
+// than an error in the request (client, audience, resource). The audit log
+// records the first as denied and the second as an error, whatever code
+// exchange.denied_error makes the client see (docs/audit.md).
+func (d Decision) Denied() bool {
+	return !d.Allowed && (d.User != nil || d.Error == ErrAccessDenied)
 }
 
 // match is an access entry that matches the user and the client.
@@ -139,7 +158,7 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("user %q is not known to this IdP", r.Username),
 			fmt.Sprintf("user %s is not in the configuration", r.Username))
 	}
-	if user.Disabled {
+	if !user.Active() {
 		return refuse(ErrAccessDenied,
 			fmt.Sprintf("user %q is disabled", user.Username),
 			fmt.Sprintf("user %s is disabled", user.Username))
@@ -148,8 +167,8 @@ func (c *Config) Decide(r Request) Decision {
 
 	requested := uniqueScopes(r.Scopes)
 	// Scopes the server does not know are simply not granted, like any
-	// scope no entry allows (CONTRACT.md section 3: granted scopes are the
-	// requested ones the entries allow); only a request of nothing but
+	// scope no entry allows (docs/configuration.md, "Decision rules":
+	// granted scopes are the requested ones the entries allow); only a request of nothing but
 	// unknown scopes is refused outright, with the known ones listed.
 	if unknown := minus(requested, s.Scopes); len(unknown) > 0 && len(unknown) == len(requested) {
 		return refuse(ErrInvalidScope,
@@ -180,7 +199,13 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("user %s is not assigned to server %s (no access entry names the user or %s)", user.Username, s.ID, groupsPhrase(user)))
 	}
 
-	return grant(d, r, s, requested, matches)
+	d = grant(d, r, s, requested, matches)
+	if d.Allowed && c.Exchange.SingleUseSubject {
+		// Remembered for the refresh token lifetime, the longest grant one
+		// login yields: far longer than an ID token lives.
+		d.SingleUseFor = c.Lifetimes.RefreshToken.D()
+	}
+	return d
 }
 
 // matchAccess returns the access entries that match the user (directly or

@@ -1,151 +1,26 @@
 package policy_test
 
 import (
-	"bufio"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/policy/policytest"
 )
 
-// decisionCase is one row of testdata/decision_cases.md.
-type decisionCase struct {
-	line                                   int
-	name, user, client, audience, resource string
-	scopes                                 []string
-	login                                  time.Duration // 0: unknown
-	options                                []string
-	outcome, granted, rule                 string
-	maxAge                                 time.Duration
-}
-
-const casesFile = "testdata/decision_cases.md"
-
-// readCases parses the Markdown table of decision cases. A "-" cell is empty.
-func readCases(t *testing.T) []decisionCase {
-	t.Helper()
-	f, err := os.Open(casesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []decisionCase
-	header := true
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if !strings.HasPrefix(text, "|") {
-			continue
-		}
-		cells := strings.Split(strings.Trim(text, "|"), "|")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-			if cells[i] == "-" {
-				cells[i] = ""
-			}
-		}
-		if len(cells) != 12 {
-			t.Fatalf("%s:%d: %d cells, want 12", casesFile, line, len(cells))
-		}
-		if header || strings.HasPrefix(cells[0], "---") {
-			header = false
-			continue
-		}
-		c := decisionCase{
-			line: line, name: cells[0], user: cells[1], client: cells[2],
-			audience: cells[3], resource: cells[4], scopes: strings.Fields(cells[5]),
-			login:   duration(t, line, cells[6]),
-			options: strings.Fields(cells[7]), outcome: cells[8], granted: cells[9],
-			rule: cells[10], maxAge: duration(t, line, cells[11]),
-		}
-		cases = append(cases, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatalf("%s: no cases", casesFile)
-	}
-	return cases
-}
-
-func duration(t *testing.T, line int, s string) time.Duration {
-	t.Helper()
-	if s == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		t.Fatalf("%s:%d: %v", casesFile, line, err)
-	}
-	return d
-}
-
-// withOptions returns a copy of cfg with a case's exchange options set.
-func withOptions(t *testing.T, cfg *policy.Config, c decisionCase) *policy.Config {
-	t.Helper()
-	out := *cfg
-	for _, o := range c.options {
-		switch {
-		case o == "require_resource":
-			out.Exchange.RequireResource = true
-		case strings.HasPrefix(o, "denied_error="):
-			out.Exchange.DeniedError = strings.TrimPrefix(o, "denied_error=")
-		default:
-			t.Fatalf("%s:%d: unknown option %q", casesFile, c.line, o)
-		}
-	}
-	return &out
-}
-
-func loadDecideConfig(t *testing.T) *policy.Config {
-	t.Helper()
-	cfg, err := policy.Load("testdata/decide.yaml")
-	if err != nil {
-		t.Fatalf("testdata/decide.yaml does not load:\n%v", err)
-	}
-	return cfg
-}
-
-var now = time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
-
+// TestDecide_Cases runs the decision table on Decide itself, and checks
+// the shape every decision must have.
 func TestDecide_Cases(t *testing.T) {
-	cfg := loadDecideConfig(t)
-	for _, c := range readCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			req := policy.Request{
-				Username: c.user, ClientID: c.client, Audience: c.audience,
-				Resource: c.resource, Scopes: c.scopes, Now: now,
-			}
-			if c.login > 0 {
-				req.AuthTime = now.Add(-c.login)
-			}
-			d := withOptions(t, cfg, c).Decide(req)
-
-			outcome := d.Error
-			if d.Allowed {
-				outcome = "allowed"
-			}
-			got := []string{outcome, strings.Join(d.Scopes, " "), d.Rule, fmtAge(d.MaxAge)}
-			want := []string{c.outcome, c.granted, c.rule, fmtAge(c.maxAge)}
-			if strings.Join(got, " | ") != strings.Join(want, " | ") {
-				t.Errorf("%s:%d\n got: %s\nwant: %s\nreason: %s\ndescription: %s",
-					casesFile, c.line, strings.Join(got, " | "), strings.Join(want, " | "), d.Reason, d.Description)
-			}
-			checkDecisionShape(t, cfg, req, d)
-		})
-	}
+	policytest.Run(t, func(t *testing.T, cfg *policy.Config, req policy.Request) policytest.Outcome {
+		d := cfg.Decide(req)
+		checkDecisionShape(t, cfg, req, d)
+		return policytest.Outcome{Error: d.Error, Granted: d.Scopes, Rule: d.Rule, MaxAge: d.MaxAge}
+	})
 }
 
-func fmtAge(d time.Duration) string {
-	if d == 0 {
-		return "-"
-	}
-	return policy.Duration(d).String()
-}
+var now = policytest.Now
 
 // checkDecisionShape checks what must hold for every decision: a reason
 // always, a description on refusals that reveals no access lists and no
@@ -188,7 +63,7 @@ func checkDecisionShape(t *testing.T, cfg *policy.Config, req policy.Request, d 
 }
 
 func TestDecide_ResourceIsCanonical(t *testing.T) {
-	cfg := loadDecideConfig(t)
+	cfg := policytest.Config(t)
 	d := cfg.Decide(policy.Request{
 		Username: "alice", ClientID: "mcp-client", Audience: "urn:example:chat",
 		Resource: "https://mcp.chat.example/mcp/", Now: now,
@@ -205,7 +80,7 @@ func TestDecide_ResourceIsCanonical(t *testing.T) {
 }
 
 func TestDecide_ReasonsExplain(t *testing.T) {
-	cfg := loadDecideConfig(t)
+	cfg := policytest.Config(t)
 	for _, tc := range []struct {
 		req  policy.Request
 		want string
@@ -233,7 +108,7 @@ func TestDecide_ReasonsExplain(t *testing.T) {
 }
 
 func TestDecide_StepUpDescriptionSaysWhatToDo(t *testing.T) {
-	cfg := loadDecideConfig(t)
+	cfg := policytest.Config(t)
 	d := cfg.Decide(policy.Request{Username: "dave", ClientID: "mcp-client", Audience: "https://as.chat.example", Now: now})
 	want := `MCP server "Chat" requires a login within the last 10m: log in again and retry`
 	if d.Description != want {
@@ -242,7 +117,7 @@ func TestDecide_StepUpDescriptionSaysWhatToDo(t *testing.T) {
 }
 
 func TestDecide_ZeroNowMeansTimeNow(t *testing.T) {
-	cfg := loadDecideConfig(t)
+	cfg := policytest.Config(t)
 	d := cfg.Decide(policy.Request{
 		Username: "dave", ClientID: "mcp-client", Audience: "https://as.chat.example",
 		AuthTime: time.Now().Add(-time.Minute),
@@ -275,5 +150,40 @@ func TestDecide_ConfigBuiltInGo(t *testing.T) {
 	}
 	if d := cfg.Decide(policy.Request{Username: "alice", ClientID: "c", Audience: "urn:chat", Resource: "https://x"}); d.Error != policy.ErrInvalidTarget {
 		t.Errorf("resource on a server without resources: %q, want invalid_target", d.Error)
+	}
+}
+
+// TestDecide_CarriesWhatTheIdPEnforces checks the parts of a decision the
+// IdP acts on without deciding: the audit outcome and single-use subjects.
+func TestDecide_CarriesWhatTheIdPEnforces(t *testing.T) {
+	cfg := policytest.Config(t)
+	single := *cfg
+	single.Exchange.SingleUseSubject = true
+	chat := "https://as.chat.example"
+	for _, tc := range []struct {
+		name      string
+		cfg       *policy.Config
+		req       policy.Request
+		denied    bool
+		singleUse bool
+	}{
+		{"allowed", cfg, policy.Request{Username: "alice", ClientID: "mcp-client", Audience: chat}, false, false},
+		{"allowed, single-use subjects", &single, policy.Request{Username: "alice", ClientID: "mcp-client", Audience: chat}, false, true},
+		{"refused, single-use subjects", &single, policy.Request{Username: "bob", ClientID: "mcp-client", Audience: "https://as.files.example"}, true, false},
+		{"unknown audience is a request error", cfg, policy.Request{Username: "alice", ClientID: "mcp-client", Audience: "https://unknown.example"}, false, false},
+		{"client without token exchange is a request error", cfg, policy.Request{Username: "alice", ClientID: "other-client", Audience: chat}, false, false},
+		{"unknown user is a denial", cfg, policy.Request{Username: "zed", ClientID: "mcp-client", Audience: chat}, true, false},
+		{"step-up is a denial", cfg, policy.Request{Username: "dave", ClientID: "mcp-client", Audience: chat}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.Now = now
+			d := tc.cfg.Decide(tc.req)
+			if d.Denied() != tc.denied {
+				t.Errorf("Denied() = %v, want %v (%s: %s)", d.Denied(), tc.denied, d.Error, d.Reason)
+			}
+			if got := d.SingleUseFor != 0; got != tc.singleUse {
+				t.Errorf("SingleUseFor = %v, want it set: %v", d.SingleUseFor, tc.singleUse)
+			}
+		})
 	}
 }

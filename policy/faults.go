@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -145,16 +144,21 @@ func (f *Fault) ErrorStatus() int {
 	return defaultErrorStatus(f.Error.Code)
 }
 
+// defaultErrorStatus is the HTTP status a code gets: 401 for invalid_client
+// and 400 for the others (RFC 6749 section 5.2), 500 and 503 for
+// server_error and temporarily_unavailable, whose meaning (RFC 6749 section
+// 4.1.2.1) those statuses carry. It is plain data, an int the IdP writes as
+// it is: policy decides and does not speak HTTP.
 func defaultErrorStatus(code string) int {
 	switch code {
 	case "temporarily_unavailable":
-		return http.StatusServiceUnavailable
+		return 503
 	case "server_error":
-		return http.StatusInternalServerError
+		return 500
 	case ErrInvalidClient:
-		return http.StatusUnauthorized
+		return 401
 	}
-	return http.StatusBadRequest
+	return 400
 }
 
 // Describe says in a few words what the fault injects, for audit reasons

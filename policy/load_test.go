@@ -13,6 +13,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/policy/policytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of TestLoad_InvalidConfigs")
@@ -132,7 +133,7 @@ func TestParse_DefaultsAreFilledIn(t *testing.T) {
 }
 
 func TestConfig_Lookups(t *testing.T) {
-	cfg := loadDecideConfig(t)
+	cfg := policytest.Config(t)
 	if u := cfg.User("alice"); u == nil || u.Username != "alice" {
 		t.Errorf("User(alice) = %v", u)
 	}

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/xaa-idp/xaa-idp/admin"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // explainPage is the what-if form: the decision a token exchange would get
@@ -25,7 +25,7 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		Users  []string
 		Client []string
 		Server [][2]string // id, label
-		Result *admin.Explanation
+		Result *policy.Explanation
 	}{Form: form}
 	for _, u := range cfg.Users {
 		data.Users = append(data.Users, u.Username)
@@ -50,7 +50,7 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 				p.Set(k, val)
 			}
 		}
-		var e admin.Explanation
+		var e policy.Explanation
 		if _, err := c.apiGet(r, "/admin/api/explain?"+p.Encode(), &e); err != nil {
 			errMsg = err.Error()
 		} else {

@@ -42,7 +42,7 @@ func (c *Console) onboardingView(form onboardingForm) *onboardingView {
 	cfg := c.adminAPI.Config()
 	v := &onboardingView{Issuer: c.idp.Issuer(), Form: form}
 	for _, u := range cfg.Users {
-		if !u.Disabled {
+		if u.Active() {
 			v.Users = append(v.Users, u.Username)
 		}
 	}

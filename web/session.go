@@ -58,7 +58,7 @@ func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 		return s, nil
 	}
 	u := c.adminAPI.Config().User(name)
-	if u == nil || u.Disabled || u.Sub != sessionString(s, keySub) {
+	if !u.Active() || u.Sub != sessionString(s, keySub) {
 		return s, nil
 	}
 	return s, u
@@ -71,7 +71,7 @@ func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 // admin.Options.Session.
 func (c *Console) Session(r *http.Request) (user string, csrfOK bool) {
 	s, u := c.signedIn(r)
-	if u == nil || !u.Admin {
+	if !u.MayAdminister() {
 		return "", false
 	}
 	return u.Username, tokenMatches(sessionString(s, keyCSRF), r.Header.Get(csrfHeader))
@@ -97,7 +97,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 				"Your console session has ended (it expired, or the server restarted). Sign in again, then repeat the change.")
 			return
 		}
-		if !u.Admin {
+		if !u.MayAdminister() {
 			c.refuse(w, u.Username)
 			return
 		}

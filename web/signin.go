@@ -117,11 +117,11 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := c.adminAPI.Config().UserBySub(sub)
-	if u == nil || u.Disabled {
+	if !u.Active() {
 		c.errorPage(w, r, nil, http.StatusForbidden, "Sign-in refused", "The signed-in user is unknown or disabled.")
 		return
 	}
-	if !u.Admin {
+	if !u.MayAdminister() {
 		c.refuse(w, u.Username)
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -63,11 +62,11 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		Username: *user, ClientID: *client, Audience: aud, Resource: *resource,
 		Scopes: scopes, AuthTime: now.Add(-*authAge), Now: now,
 	})
-	printExplanation(stdout, admin.Explain(d))
+	printExplanation(stdout, d.Explain())
 	return exitOK
 }
 
-func printExplanation(w io.Writer, e admin.Explanation) {
+func printExplanation(w io.Writer, e policy.Explanation) {
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%-9s %s\n", k+":", v)

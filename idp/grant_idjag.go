@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // idJAGClaims are the claims of an ID-JAG (draft-ietf-oauth-identity-
-// assertion-authz-grant section 3; spec.md section 4). aud is a string:
-// the Python SDK expects one.
+// assertion-authz-grant section 3). aud is a single string, as the draft
+// requires and the Python SDK expects.
 type idJAGClaims struct {
 	Issuer   string `json:"iss"`
 	Subject  string `json:"sub"`
@@ -41,58 +42,42 @@ type exchangeResponse struct {
 	Scope           string `json:"scope,omitempty"`
 }
 
-// tokenExchange handles grant_type token-exchange (RFC 8693) for an ID-JAG,
-// in the order of the draft's section 4.3.3: authenticate the client,
-// check the parameters and the DPoP proof, validate the subject token,
-// resolve audience and resource, ask the policy, sign. Every outcome is
-// audited before the client hears it.
-func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, form url.Values) {
-	ev := audit.Event{
-		Type:           audit.TypeTokenExchange,
-		GrantType:      grantTokenExchange,
-		Audience:       form.Get("audience"),
-		Resource:       form.Get("resource"),
-		ScopeRequested: form.Get("scope"),
+// idJAGGrant is the token exchange for an ID-JAG (RFC 8693; ID-JAG draft
+// section 4.3). The token endpoint authenticates the client first.
+func (s *Server) idJAGGrant() grant {
+	return grant{
+		typ:        grantTokenExchange,
+		clientAuth: true,
+		event: func(form url.Values) audit.Event {
+			return audit.Event{
+				Type:           audit.TypeTokenExchange,
+				GrantType:      grantTokenExchange,
+				Audience:       form.Get("audience"),
+				Resource:       form.Get("resource"),
+				ScopeRequested: form.Get("scope"),
+			}
+		},
+		serve: s.serveIDJAG,
 	}
-	markInjected(r, &ev)
-	resp, err := s.issueIDJAG(r, form, &ev)
-	if err != nil {
-		if ev.Outcome == "" {
-			ev.Outcome = audit.Error
-		}
-		ev.Error = err.Code
-		ev.Reason = err.Reason
-		if ev.Reason == "" {
-			ev.Reason = err.Description
-		}
-		if ev.Rule == "" {
-			ev.Rule = err.Rule
-		}
-		if _, aerr := s.audit.Append(ev); aerr != nil {
-			slog.Error("audit append failed", "err", aerr)
-		}
-		writeOAuthError(w, r, err)
-		return
-	}
-	ev.Outcome = audit.Allowed
-	if _, aerr := s.audit.Append(ev); aerr != nil {
-		slog.Error("audit append failed; ID-JAG withheld", "err", aerr)
-		writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the audit log could not be written"))
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (*exchangeResponse, *oauthError) {
-	c, err := s.authenticateClient(r, form)
+// serveIDJAG answers an authenticated client's token exchange with an
+// ID-JAG or the refusal, and fills in the audit event.
+func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) {
+	resp, err := s.issueIDJAG(r, req.form, req.client, req.ev)
 	if err != nil {
-		ev.ClientID = clientIDFromRequest(r)
-		return nil, err
+		refuse(w, r, req.ev, err)
+		return
 	}
-	ev.ClientID = c.ClientID
-	if !c.TokenExchange {
-		return nil, errorf("unauthorized_client", http.StatusBadRequest, "client %q is not allowed to use token exchange (token_exchange: false in its registration)", c.ClientID)
-	}
+	req.ev.Outcome = audit.Allowed
+	httpjson.Write(w, http.StatusOK, resp)
+}
+
+// issueIDJAG runs the exchange in the order of the ID-JAG draft's section
+// 4.3.3, once the client is authenticated: check the parameters and the
+// DPoP proof, validate the subject token, ask the policy (which resolves
+// audience and resource and decides everything else), sign.
+func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, ev *audit.Event) (*exchangeResponse, *oauthError) {
 	if err := checkExchangeParams(form); err != nil {
 		return nil, err
 	}
@@ -120,16 +105,12 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	}
 
 	now := s.now()
-	var scopes []string
-	if sc := form.Get("scope"); sc != "" {
-		scopes = strings.Fields(sc)
-	}
 	d := cfg.Decide(policy.Request{
 		Username: username,
 		ClientID: c.ClientID,
 		Audience: form.Get("audience"),
 		Resource: form.Get("resource"),
-		Scopes:   scopes,
+		Scopes:   strings.Fields(form.Get("scope")),
 		AuthTime: subj.AuthTime,
 		Now:      now,
 	})
@@ -138,29 +119,14 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 		ev.Server = d.Server.ID
 	}
 	if !d.Allowed {
-		e := errorf(d.Error, http.StatusBadRequest, "%s", d.Description)
-		e.Reason, e.Rule = d.Reason, d.Rule
-		if d.Error == "insufficient_user_authentication" {
-			e.Extra = map[string]any{"max_age": int64(d.MaxAge / time.Second)}
-		}
-		// A refusal once the user is resolved (deny entries, assignments,
-		// scopes, step-up) is a policy denial, whatever code
-		// exchange.denied_error sends for it: strict mode sends
-		// invalid_request, and the audit must still say denied.
-		if d.User != nil || d.Error == policy.ErrAccessDenied {
-			ev.Outcome = audit.Denied
-		} else {
-			ev.Outcome = audit.Error
-		}
-		return nil, e
+		return nil, decisionError(d, ev)
 	}
 
-	if cfg.Exchange.SingleUseSubject && subj.key != "" {
-		// PutNew checks and records in one step, so that concurrent
+	if d.SingleUseFor > 0 && subj.key != "" {
+		// Use checks and records in one step, so that concurrent
 		// exchanges of one ID token cannot both pass.
-		key := subj.key + "\x00" + d.Server.ID
-		if !s.usedSubjID.PutNew(key, struct{}{}, now.Add(cfg.Lifetimes.RefreshToken.D())) {
-			return nil, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer)
+		if err := s.usedSubjects.Use(subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor), now); err != nil {
+			return nil, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}
 	}
 
@@ -188,12 +154,9 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
 	}
-	signer, serr := s.keys.idJAGKey().idJAGSigner()
+	jag, serr := s.signer.SignIDJAG(withExchangeEvent(r.Context(), ev), claims)
 	if serr != nil {
-		return nil, errorf("server_error", http.StatusInternalServerError, "signing key unavailable")
-	}
-	jag, serr := s.signIDJAG(signer, claims, ev)
-	if serr != nil {
+		slog.Error("cannot sign the ID-JAG", "err", serr)
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}
 	ev.JTI, ev.ScopeGranted = claims.JTI, claims.Scope
@@ -214,11 +177,30 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, ev *audit.Event) (
 	}, nil
 }
 
-// checkExchangeParams validates the RFC 8693 section 2.1 parameters for an
-// ID-JAG request (spec.md section 3).
+// decisionError maps a refusal of the policy to the OAuth error answer,
+// and records in ev whether it was a denial (Decision.Denied). Every policy
+// refusal is a 400 (RFC 6749 section 5.2); step-up carries max_age (ID-JAG
+// draft section 9.2, RFC 9470 section 3).
+func decisionError(d policy.Decision, ev *audit.Event) *oauthError {
+	e := errorf(d.Error, http.StatusBadRequest, "%s", d.Description)
+	e.Reason, e.Rule = d.Reason, d.Rule
+	if d.MaxAge > 0 {
+		e.Extra = map[string]any{"max_age": int64(d.MaxAge / time.Second)}
+	}
+	if d.Denied() {
+		ev.Outcome = audit.Denied
+	}
+	return e
+}
+
+// checkExchangeParams checks the form of the RFC 8693 section 2.1
+// parameters for an ID-JAG request (ID-JAG draft section 4.3.1). Whether
+// audience and resource are given and name a server is the policy's
+// decision.
 func checkExchangeParams(form url.Values) *oauthError {
-	// One audience per ID-JAG (spec.md section 3); resource repeats are
-	// legal in RFC 8707 and refused below with a better message.
+	// One audience per ID-JAG (ID-JAG draft section 4.3.1); resource
+	// repeats are legal in RFC 8707 and refused below with a better
+	// message.
 	if dup := duplicated(form, "resource"); dup != "" {
 		return duplicateParam(dup)
 	}
@@ -246,9 +228,6 @@ func checkExchangeParams(form url.Values) *oauthError {
 	}
 	if form.Get("actor_token") == "" && form.Get("actor_token_type") != "" {
 		return invalidRequest("actor_token_type must not be sent without actor_token (RFC 8693 section 2.1)")
-	}
-	if form.Get("audience") == "" {
-		return invalidRequest("audience is missing: send the issuer of the MCP server's authorization server")
 	}
 	if len(form["resource"]) > 1 {
 		return invalidRequest("one resource per ID-JAG: request a separate ID-JAG for each MCP server")

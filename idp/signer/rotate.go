@@ -1,4 +1,4 @@
-package idp
+package signer
 
 import (
 	"crypto"
@@ -12,29 +12,29 @@ import (
 	"slices"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 )
 
-// Key rotation (zitadel-notes.md section 1): a rotation makes a new key
-// current for each algorithm in use, so that new ID tokens and ID-JAGs are
-// signed with it at once, and keeps the old public key in JWKS for the
-// longest token lifetime, so that every token signed before the rotation
-// verifies until it expires. The old key then retires, by the IdP's clock.
+// Key rotation: a rotation makes a new key current for each algorithm in
+// use, so that new ID tokens and ID-JAGs are signed with it at once, and
+// keeps the old public key in JWKS for the overlap the caller gives (the
+// longest token lifetime), so that every token signed before the rotation
+// verifies until it expires. The old key then retires, by the ring's clock.
 //
 // A verifier that caches JWKS learns the new key by refetching on an
-// unknown kid (OIDC Core section 10.1.1; rp.NewRemoteKeySet and
-// resource.AuthServer do) and at the latest when its copy is older than the
-// JWKS max-age (jwksMaxAge); it never loses a key it still needs, because
-// the old key stays published for longer than any token signed with it
-// lives.
+// unknown kid (OIDC Core section 10.1.1) and at the latest when its copy
+// expires (the IdP's jwks_uri says for how long with Cache-Control
+// max-age); it never loses a key it still needs,
+// because the old key stays published for longer than any token signed
+// with it lives.
 
-// KeyRotation reports one key that [Server.RotateKeys] replaced.
-type KeyRotation struct {
+// Rotation reports one key that Rotate replaced.
+type Rotation struct {
 	Alg    string   `json:"alg"`
 	Use    []string `json:"use"` // "id_token", "id_jag": what the key signed
 	OldKID string   `json:"old_kid"`
 	NewKID string   `json:"new_kid"`
-	// RetireAt is when the old key leaves JWKS, on the IdP's clock.
+	// RetireAt is when the old key leaves JWKS, on the ring's clock.
 	RetireAt time.Time `json:"retire_at"`
 }
 
@@ -49,54 +49,14 @@ type KeyInfo struct {
 	RetireAt *time.Time `json:"retire_at,omitempty"`
 }
 
-// KeyOverlap is how long a key replaced by a rotation stays in JWKS: the
-// longest lifetime of a token it may have signed (ID token, access token,
-// ID-JAG), plus the clock skew verifiers allow on exp.
-func (s *Server) KeyOverlap() time.Duration {
-	l := s.Config().Lifetimes
-	return max(l.IDToken.D(), l.AccessToken.D(), l.IDJAG.D()) + subjectSkew
-}
-
-// RotateKeys replaces the signing key of each algorithm in use with a new
-// one and records a key_rotation event per key, naming admin. With a state
-// directory the new keys, and the old ones until they retire, are written
-// there before they are used.
-func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
-	rotations, err := s.keys.rotate(s.KeyOverlap())
-	if err != nil {
-		return nil, fmt.Errorf("idp: key rotation: %w", err)
-	}
-	for _, rot := range rotations {
-		ev := audit.Event{
-			Type:    audit.TypeKeyRotation,
-			Outcome: audit.Allowed,
-			Admin:   admin,
-			Reason: fmt.Sprintf("%s key %s replaced by %s; the old key stays in JWKS until %s",
-				rot.Alg, rot.OldKID, rot.NewKID, rot.RetireAt.UTC().Format(time.RFC3339)),
-			Details: map[string]any{
-				"alg": rot.Alg, "use": rot.Use, "old_kid": rot.OldKID, "new_kid": rot.NewKID,
-				"retire_at": rot.RetireAt.UTC().Format(time.RFC3339),
-			},
-		}
-		if _, aerr := s.audit.Append(ev); aerr != nil {
-			err = errors.Join(err, aerr)
-		}
-	}
-	if err != nil {
-		return rotations, fmt.Errorf("idp: keys rotated, but the audit log could not be written: %w", err)
-	}
-	return rotations, nil
-}
-
 // Keys lists the published signing keys, current ones first.
-func (s *Server) Keys() []KeyInfo {
-	r := s.keys
+func (r *Ring) Keys() []KeyInfo {
 	r.wait()
 	now := r.now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []KeyInfo
-	uses := func(k *signingKey) []string {
+	uses := func(k *Key) []string {
 		var u []string
 		if k == r.idToken {
 			u = append(u, "id_token")
@@ -119,9 +79,10 @@ func (s *Server) Keys() []KeyInfo {
 	return out
 }
 
-// rotate generates the new keys outside the lock (an RSA key takes tens of
-// milliseconds), persists them, then swaps them in.
-func (r *keyRing) rotate(overlap time.Duration) ([]KeyRotation, error) {
+// Rotate implements Signer. It generates the new keys outside the lock (an
+// RSA key takes tens of milliseconds), persists them when the ring has a
+// state directory, then swaps them in.
+func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 	r.wait()
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
@@ -137,9 +98,9 @@ func (r *keyRing) rotate(overlap time.Duration) ([]KeyRotation, error) {
 	previous = slices.DeleteFunc(previous, func(p previousKey) bool {
 		return !now.Before(p.retireAt) || p.key.id == oldIDToken.id || p.key.id == oldIDJAG.id
 	})
-	var rotations []KeyRotation
-	replaced := map[*signingKey]*signingKey{}
-	for _, old := range []*signingKey{oldIDToken, oldIDJAG} {
+	var rotations []Rotation
+	replaced := map[*Key]*Key{}
+	for _, old := range []*Key{oldIDToken, oldIDJAG} {
 		if _, done := replaced[old]; done {
 			continue
 		}
@@ -153,7 +114,7 @@ func (r *keyRing) rotate(overlap time.Duration) ([]KeyRotation, error) {
 		}
 		replaced[old] = k
 		previous = append(previous, previousKey{key: old, retireAt: retireAt})
-		rot := KeyRotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
+		rot := Rotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
 		if old == oldIDToken {
 			rot.Use = append(rot.Use, "id_token")
 		}
@@ -165,7 +126,7 @@ func (r *keyRing) rotate(overlap time.Duration) ([]KeyRotation, error) {
 	if r.stateDir != "" {
 		// The previous keys first: a crash before the new current keys are
 		// written leaves the old key current and also listed as previous,
-		// which published() tolerates; the other order could lose a key
+		// which Published tolerates; the other order could lose a key
 		// that live tokens need.
 		if err := writePreviousKeys(r.stateDir, previous); err != nil {
 			return nil, err
@@ -213,7 +174,8 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, previousKeysFile), append(data, '\n'), 0o600)
+	_, err = atomicfile.Write(filepath.Join(dir, previousKeysFile), append(data, '\n'), 0o600)
+	return err
 }
 
 // readPreviousKeys loads the previous keys not yet retired at now.
@@ -254,7 +216,7 @@ func readPreviousKeys(stateDir string, now time.Time) ([]previousKey, error) {
 	return out, nil
 }
 
-func signerKey(alg string, priv any) (*signingKey, error) {
+func signerKey(alg string, priv any) (*Key, error) {
 	s, ok := priv.(crypto.Signer)
 	if !ok || !algFits(alg, s) {
 		return nil, fmt.Errorf("the key does not fit %s", alg)

@@ -6,11 +6,14 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 )
 
 const (
 	// subjectSkew is the clock skew allowed on subject tokens: small, so that
-	// a token expired a minute ago is refused (spec.md case 28).
+	// a token expired a minute ago is refused (RFC 7519 section 4.1.4
+	// allows "a small leeway").
 	subjectSkew = 30 * time.Second
 	// maxVerifiedSubjects bounds the cache of verified ID tokens.
 	maxVerifiedSubjects = 10000
@@ -37,7 +40,7 @@ type subject struct {
 	AuthTime time.Time
 	// key identifies a subject ID token for single_use_subject mode; ""
 	// for a refresh token, a long-lived grant that the exchange reads but
-	// never consumes (spec.md case 12).
+	// never consumes (docs/configuration.md, "exchange").
 	key string
 }
 
@@ -61,7 +64,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (*subject, *oauthError) {
 			return nil, err
 		}
 		s.subjects.Put(h, v, v.Expiry.Add(subjectSkew))
-	} else if s.keys.lookup(v.KeyID, v.Alg) == nil {
+	} else if s.keys.Lookup(v.KeyID, v.Alg) == nil {
 		// The signing key retired since the token was first checked.
 		s.subjects.Delete(h)
 		return nil, s.subjectError("subject_token is not signed by this IdP: key %q (%s) is no longer published; see %s", v.KeyID, v.Alg, s.issuer+pathKeys)
@@ -85,15 +88,15 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]
-	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ == idJAGType {
-		return nil, s.subjectError("subject_token is an ID-JAG (typ %s), not an ID token", idJAGType)
+	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ == signer.IDJAGType {
+		return nil, s.subjectError("subject_token is an ID-JAG (typ %s), not an ID token", signer.IDJAGType)
 	}
-	key := s.keys.lookup(hdr.KeyID, hdr.Algorithm)
+	key := s.keys.Lookup(hdr.KeyID, hdr.Algorithm)
 	if key == nil {
 		return nil, s.subjectError("subject_token is not signed by this IdP: unknown key %q (%s); see %s", hdr.KeyID, hdr.Algorithm, s.issuer+pathKeys)
 	}
 	var c idTokenClaims
-	if err := tok.Claims(key.verifyKey(), &c); err != nil {
+	if err := tok.Claims(key.Public(), &c); err != nil {
 		return nil, s.subjectError("subject_token signature does not verify: %v", err)
 	}
 	if c.Issuer != s.issuer {
@@ -116,8 +119,9 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 }
 
 // subjectError uses the configured code for a bad subject token: RFC 8693
-// says invalid_request; the draft's example and the conformance mock say
-// invalid_grant (spec.md section 9).
+// section 2.2.2 says invalid_request; the ID-JAG draft's example and the
+// MCP conformance mock say invalid_grant (docs/configuration.md,
+// "exchange": subject_token_error).
 func (s *Server) subjectError(format string, args ...any) *oauthError {
 	e := invalidRequest(format, args...)
 	if code := s.Config().Exchange.SubjectTokenError; code != "" {

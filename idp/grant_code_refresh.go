@@ -1,0 +1,107 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// opGrant is the authorization_code or the refresh_token grant (RFC 6749
+// sections 4.1.3 and 6), which zitadel's op serves: it authenticates the
+// client, redeems the code or refresh token through the storage adapter
+// (storage.go) and builds the answer. The token endpoint holds that answer
+// until its audit event is durable.
+func (s *Server) opGrant(typ string) grant {
+	return grant{
+		typ:        typ,
+		clientAuth: false, // op authenticates the client itself
+		event: func(url.Values) audit.Event {
+			return audit.Event{Type: audit.TypeToken, GrantType: typ, Outcome: audit.Allowed}
+		},
+		serve: s.serveWithOP,
+	}
+}
+
+// serveWithOP runs the grant through zitadel, puts the IdP's clock into a
+// successful answer, and fills in the audit event from what the storage
+// learnt and what op answered.
+func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest) {
+	note := &tokenNote{}
+	s.provider.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNoteKey, note)))
+	if w.status == http.StatusOK {
+		if err := s.restampTokenResponse(w); err != nil {
+			slog.Error("cannot put the IdP clock into the token response; tokens withheld", "grant_type", req.ev.GrantType, "err", err)
+			w.reset()
+			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the token response could not be completed"))
+		}
+	}
+
+	ev := req.ev
+	note.mu.Lock()
+	ev.Sub, ev.ClientID, ev.ScopeGranted = note.subject, note.clientID, strings.Join(note.scopes, " ")
+	note.mu.Unlock()
+	if ev.ClientID == "" {
+		ev.ClientID = clientIDFromRequest(r)
+	}
+	if u := s.Config().UserBySub(ev.Sub); u != nil {
+		ev.User = u.Username
+	}
+	if w.status >= 400 {
+		code, desc := describeRefusal(w)
+		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
+	}
+}
+
+// tokenNote collects, during a grant op serves, what the storage learnt
+// about the request, for the audit event.
+type tokenNote struct {
+	mu       sync.Mutex
+	subject  string
+	clientID string
+	scopes   []string
+}
+
+func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
+	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
+}
+
+// describeRefusal returns the code and description of a held error answer.
+// zitadel keeps the reason of some refusals (an unknown refresh token) only
+// as the error's parent, which it logs but does not send; such an answer
+// gets a generic error_description, so that the client and the audit log
+// learn what went wrong.
+func describeRefusal(rec *heldResponse) (code, desc string) {
+	var body map[string]any
+	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
+		return "", ""
+	}
+	code, _ = body["error"].(string)
+	if desc, _ = body["error_description"].(string); desc != "" {
+		return code, desc
+	}
+	switch code {
+	case "invalid_grant":
+		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
+	default:
+		desc = "the token request was refused: " + code
+	}
+	body["error_description"] = desc
+	rec.body.Reset()
+	_ = json.NewEncoder(&rec.body).Encode(body)
+	rec.header.Del("Content-Length")
+	return code, desc
+}

@@ -1,0 +1,455 @@
+// Package signer holds the IdP's signing keys: it signs ID tokens and
+// ID-JAGs with the current key of each configured algorithm, publishes the
+// public keys as a JWK Set, and rotates them, keeping a replaced key
+// published until every token it signed has expired. Keys come from
+// signing.key_files, from the state directory, or are generated
+// (docs/configuration.md, "signing").
+package signer
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// IDJAGType is the typ header of an ID-JAG (ID-JAG draft section 3).
+const IDJAGType = "oauth-id-jag+jwt"
+
+// Signer is what the IdP asks of its keys: sign an ID-JAG, sign an ID
+// token, publish the verification keys, rotate. Ring implements it; the
+// IdP's fault hook wraps it to issue deliberately broken ID-JAGs.
+type Signer interface {
+	// SignIDJAG signs claims as an ID-JAG (typ oauth-id-jag+jwt) with the
+	// current ID-JAG key.
+	SignIDJAG(ctx context.Context, claims any) (string, error)
+	// SignIDToken signs claims as an ID token (typ JWT) with the current
+	// ID token key.
+	SignIDToken(ctx context.Context, claims any) (string, error)
+	// JWKS is every key that verifies now, for jwks_uri (RFC 7517
+	// section 5).
+	JWKS() jose.JSONWebKeySet
+	// Rotate makes a new key current for each algorithm in use and keeps
+	// each replaced key published for overlap.
+	Rotate(overlap time.Duration) ([]Rotation, error)
+}
+
+var _ Signer = (*Ring)(nil)
+
+// Key is one private key the IdP signs with. Its ID, SignatureAlgorithm
+// and Key methods are those of zitadel's op.SigningKey, so that zitadel
+// signs ID tokens with the ring's current ID token key.
+type Key struct {
+	id   string
+	alg  jose.SignatureAlgorithm
+	priv crypto.Signer
+
+	once   sync.Once
+	signer jose.Signer // ID-JAG signer, typ oauth-id-jag+jwt; built once
+	err    error
+}
+
+// ID is the key's kid.
+func (k *Key) ID() string { return k.id }
+
+// SignatureAlgorithm is the key's alg.
+func (k *Key) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+
+// Key is the private key.
+func (k *Key) Key() any { return k.priv }
+
+// Public is the public key, which verifies what the key signed.
+func (k *Key) Public() crypto.PublicKey { return k.priv.Public() }
+
+// JWK is the public key as published in the JWK Set.
+func (k *Key) JWK() jose.JSONWebKey {
+	return jose.JSONWebKey{Key: k.priv.Public(), KeyID: k.id, Algorithm: string(k.alg), Use: "sig"}
+}
+
+func (k *Key) matches(kid, alg string) bool { return k.id == kid && string(k.alg) == alg }
+
+// idJAGSigner returns the key's signer for ID-JAGs, which writes kid and
+// typ oauth-id-jag+jwt into the JOSE header. zitadel pins typ to "JWT", so
+// ID-JAGs are signed here.
+func (k *Key) idJAGSigner() (jose.Signer, error) {
+	k.once.Do(func() {
+		k.signer, k.err = k.newSigner(k.id, IDJAGType)
+	})
+	return k.signer, k.err
+}
+
+func (k *Key) newSigner(kid, typ string) (jose.Signer, error) {
+	return jose.NewSigner(
+		jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+}
+
+// Ring holds the IdP's signing keys: the current key of each algorithm
+// in use, and the keys a rotation replaced, which stay published until
+// they retire (rotate.go). Its methods are safe for concurrent use.
+type Ring struct {
+	idTokenAlg, idJAGAlg jose.SignatureAlgorithm
+	stateDir             string
+	now                  func() time.Time
+
+	// ready is closed once every key exists. Without --state-dir the keys
+	// are generated in the background (see Load), so that a CI job's
+	// IdP answers /healthz before an RSA key is found; whatever signs or
+	// publishes waits here.
+	ready chan struct{}
+
+	rotateMu sync.Mutex // serialises rotations
+	mu       sync.RWMutex
+	idToken  *Key
+	idJAG    *Key
+	previous []previousKey
+}
+
+// previousKey is a key replaced by a rotation: it signs nothing any more,
+// and verifies until retireAt.
+type previousKey struct {
+	key      *Key
+	retireAt time.Time
+}
+
+func (r *Ring) wait() { <-r.ready }
+
+// IDTokenKey returns the key ID tokens are signed with now; zitadel asks
+// for it (op.Storage's SigningKey) for every ID token, so a rotation takes
+// effect at once.
+func (r *Ring) IDTokenKey() *Key {
+	r.wait()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.idToken
+}
+
+// IDTokenAlg is the algorithm ID tokens are signed with, for discovery.
+func (r *Ring) IDTokenAlg() jose.SignatureAlgorithm { return r.idTokenAlg }
+
+func (r *Ring) idJAGKey() *Key {
+	r.wait()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.idJAG
+}
+
+// SignIDJAG implements Signer.
+func (r *Ring) SignIDJAG(_ context.Context, claims any) (string, error) {
+	sig, err := r.idJAGKey().idJAGSigner()
+	if err != nil {
+		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
+	}
+	return jwt.Signed(sig).Claims(claims).Serialize()
+}
+
+// SignIDJAGAs signs claims with the current ID-JAG key but writes typ, and
+// kid unless it is "", into the header as given, whether or not they are
+// true: the fault hook's broken ID-JAGs (an unknown kid, a wrong typ) are
+// made with it.
+func (r *Ring) SignIDJAGAs(claims any, kid, typ string) (string, error) {
+	k := r.idJAGKey()
+	if kid == "" {
+		kid = k.id
+	}
+	sig, err := k.newSigner(kid, typ)
+	if err != nil {
+		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
+	}
+	return jwt.Signed(sig).Claims(claims).Serialize()
+}
+
+// SignIDToken implements Signer, as zitadel signs ID tokens: the header
+// has kid and typ JWT, and the claims are encoded with encoding/json, so
+// that json.Number values keep the digits they were read with.
+func (r *Ring) SignIDToken(_ context.Context, claims any) (string, error) {
+	k := r.IDTokenKey()
+	sig, err := k.newSigner(k.id, "JWT")
+	if err != nil {
+		return "", fmt.Errorf("signer: the %s ID token key: %w", r.idTokenAlg, err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	jws, err := sig.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+// JWKS implements Signer.
+func (r *Ring) JWKS() jose.JSONWebKeySet {
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, k := range r.Published() {
+		set.Keys = append(set.Keys, k.JWK())
+	}
+	return set
+}
+
+// Published returns every key that verifies now: the current ones and the
+// previous ones not yet retired by the clock.
+func (r *Ring) Published() []*Key {
+	r.wait()
+	now := r.now()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	keys := []*Key{r.idToken}
+	if r.idJAG != r.idToken {
+		keys = append(keys, r.idJAG)
+	}
+	for _, p := range r.previous {
+		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
+			keys = append(keys, p.key)
+		}
+	}
+	return keys
+}
+
+// Lookup finds the published key a token header names; kid and alg must
+// both agree. It returns nil for a key that is unknown or retired.
+func (r *Ring) Lookup(kid, alg string) *Key {
+	for _, k := range r.Published() {
+		if k.matches(kid, alg) {
+			return k
+		}
+	}
+	return nil
+}
+
+// Options configure Load.
+type Options struct {
+	// IDTokenAlg and IDJAGAlg are RS256, ES256 or EdDSA.
+	IDTokenAlg, IDJAGAlg string
+	// KeyFiles are PEM private keys; one that fits an algorithm is used
+	// for it.
+	KeyFiles []string
+	// StateDir, when set, keeps generated keys, and the keys a rotation
+	// replaced, across restarts.
+	StateDir string
+	// Now is the clock that retires replaced keys. Required.
+	Now func() time.Time
+}
+
+// Load returns keys for the two algorithms: from KeyFiles when one of them
+// fits the algorithm, else from StateDir (generating and persisting them on
+// first start, and reading the previous keys of a rotation), else generated
+// in the background.
+func Load(o Options) (*Ring, error) {
+	idTokenAlg, idJAGAlg, keyFiles, stateDir, now := o.IDTokenAlg, o.IDJAGAlg, o.KeyFiles, o.StateDir, o.Now
+	ring := &Ring{
+		idTokenAlg: jose.SignatureAlgorithm(idTokenAlg),
+		idJAGAlg:   jose.SignatureAlgorithm(idJAGAlg),
+		stateDir:   stateDir,
+		now:        now,
+		ready:      make(chan struct{}),
+	}
+	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+		if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, alg) {
+			return nil, fmt.Errorf("unsupported signing algorithm %q (use RS256, ES256 or EdDSA)", alg)
+		}
+	}
+	var given []crypto.Signer
+	for _, f := range keyFiles {
+		s, err := readPrivateKey(f)
+		if err != nil {
+			return nil, err
+		}
+		given = append(given, s)
+	}
+	byAlg := map[string]*Key{}
+	var missing []string // algorithms whose key is generated in the background
+	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+		if _, done := byAlg[alg]; done || slices.Contains(missing, alg) {
+			continue
+		}
+		k, err := keyFor(alg, given, stateDir)
+		if err != nil {
+			return nil, err
+		}
+		if k == nil {
+			missing = append(missing, alg)
+			continue
+		}
+		byAlg[alg] = k
+	}
+	if stateDir != "" {
+		prev, err := readPreviousKeys(stateDir, now())
+		if err != nil {
+			return nil, err
+		}
+		ring.previous = prev
+	}
+	finish := func() {
+		ring.mu.Lock()
+		ring.idToken, ring.idJAG = byAlg[idTokenAlg], byAlg[idJAGAlg]
+		ring.mu.Unlock()
+		close(ring.ready)
+	}
+	if len(missing) == 0 {
+		finish()
+		return ring, nil
+	}
+	go func() {
+		keys := make([]*Key, len(missing))
+		var wg sync.WaitGroup
+		for i, alg := range missing {
+			wg.Go(func() { keys[i] = mustGenerate(alg) })
+		}
+		wg.Wait()
+		for i, alg := range missing {
+			byAlg[alg] = keys[i]
+		}
+		finish()
+	}()
+	return ring, nil
+}
+
+// keyFor returns the key for alg from the given keys or the state
+// directory, generating and persisting one there on first start; nil when
+// there is neither, so the caller generates one in memory.
+func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
+	for _, s := range given {
+		if algFits(alg, s) {
+			return newSigningKey(alg, s)
+		}
+	}
+	if stateDir == "" {
+		return nil, nil
+	}
+	path := currentKeyPath(stateDir, alg)
+	if s, err := readPrivateKey(path); err == nil {
+		if !algFits(alg, s) {
+			return nil, fmt.Errorf("%s: key does not fit %s", path, alg)
+		}
+		return newSigningKey(alg, s)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s, err := generateKey(alg)
+	if err != nil {
+		return nil, err
+	}
+	if err := writePrivateKey(path, s); err != nil {
+		return nil, err
+	}
+	return newSigningKey(alg, s)
+}
+
+func currentKeyPath(stateDir, alg string) string {
+	return filepath.Join(stateDir, "keys", strings.ToLower(alg)+".pem")
+}
+
+// mustGenerate generates a key in the background. The algorithm was
+// checked by Load, and crypto/rand does not fail (Go 1.24 and later
+// crash the program instead), so an error here is a bug.
+func mustGenerate(alg string) *Key {
+	s, err := generateKey(alg)
+	if err == nil {
+		var k *Key
+		if k, err = newSigningKey(alg, s); err == nil {
+			return k
+		}
+	}
+	panic(fmt.Sprintf("signer: generating the %s signing key: %v", alg, err))
+}
+
+func algFits(alg string, s crypto.Signer) bool {
+	switch s.(type) {
+	case *rsa.PrivateKey:
+		return alg == "RS256"
+	case *ecdsa.PrivateKey:
+		return alg == "ES256" && s.(*ecdsa.PrivateKey).Curve == elliptic.P256()
+	case ed25519.PrivateKey:
+		return alg == "EdDSA"
+	}
+	return false
+}
+
+func generateKey(alg string) (crypto.Signer, error) {
+	switch alg {
+	case "RS256":
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case "ES256":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EdDSA":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, fmt.Errorf("unsupported signing algorithm %q (use RS256, ES256 or EdDSA)", alg)
+}
+
+// newSigningKey names the key by its RFC 7638 thumbprint, so a key persisted
+// under --state-dir keeps its kid across restarts.
+func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
+	jwk := jose.JSONWebKey{Key: s.Public()}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	kid := strings.ToLower(alg) + "-" + base64.RawURLEncoding.EncodeToString(tp)[:16]
+	return &Key{id: kid, alg: jose.SignatureAlgorithm(alg), priv: s}, nil
+}
+
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM block found", path)
+	}
+	var k any
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: unsupported private key type %T", path, k)
+	}
+	return s, nil
+}
+
+// writePrivateKey persists a generated key crash-safely (atomicfile), so
+// that a restart never finds half a key.
+func writePrivateKey(path string, s crypto.Signer) error {
+	der, err := x509.MarshalPKCS8PrivateKey(s)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	_, err = atomicfile.Write(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	return err
+}
