@@ -1,9 +1,9 @@
 package idp_test
 
-// The conformance cases of spec.md section 8, each through real HTTP against
+// The conformance cases of docs/http.md ("Conformance cases"), each through real HTTP against
 // the real handler, with every issued token verified against the published
 // JWKS as a relying party or an MCP authorization server would. Subtests are
-// named "case NN ..." after the spec's numbering.
+// named "case NN ..." after the numbering there.
 
 import (
 	"crypto/rand"
@@ -29,7 +29,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// Wire values of RFC 8693 and the ID-JAG draft (spec.md section 3).
+// Wire values of RFC 8693 and the ID-JAG draft (RFC 8693 section 2.1; draft-ietf-oauth-identity-assertion-authz-grant section 4.3).
 const (
 	grantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 	typeIDJAG          = "urn:ietf:params:oauth:token-type:id-jag"
@@ -50,7 +50,7 @@ const (
 
 // fixture is a conformance IdP with the logins the cases start from. Every
 // token it sees is remembered, and when the test ends no audit event may
-// contain any of them (CONTRACT.md section 5: tokens are never written).
+// contain any of them (docs/audit.md: tokens are never written).
 type fixture struct {
 	*testIdP
 	alice idpclient.Tokens // alice via mcp-client, scope openid email offline_access
@@ -129,7 +129,7 @@ func (f *fixture) exchangeEvents() []audit.Event {
 	return f.Audit.Query(audit.Filter{Type: audit.TypeTokenExchange, Limit: audit.DefaultCapacity})
 }
 
-// b is request B of spec.md section 8 without its client authentication
+// b is request B of docs/http.md, "Conformance cases", without its client authentication
 // (basicS1 supplies that), for the given subject ID token, with mods applied.
 func b(idToken string, mods ...func(url.Values)) url.Values {
 	form := url.Values{
@@ -190,7 +190,7 @@ func numClaim(t testing.TB, claims map[string]any, name string) int64 {
 	return int64(n)
 }
 
-// TestConformance_Discovery covers cases 1-3 and clients.md's metadata
+// TestConformance_Discovery covers cases 1-3 and the metadata fields docs/interop.md says clients require
 // checklist.
 func TestConformance_Discovery(t *testing.T) {
 	p := startIdP(t, conformanceConfig(t))

@@ -153,7 +153,7 @@ func mintIDToken(t testing.TB, key any, kid string, alg jose.SignatureAlgorithm,
 	return s
 }
 
-// exchangeForm is spec.md section 8's base request B for a subject ID
+// exchangeForm is the base request B of docs/http.md, "Conformance cases", for a subject ID
 // token, with client_secret_post credentials.
 func exchangeForm(idToken string) url.Values {
 	return url.Values{

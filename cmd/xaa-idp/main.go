@@ -18,7 +18,7 @@ import (
 	"syscall"
 )
 
-// Exit codes (CONTRACT.md section 2).
+// Exit codes (README.md, "Commands").
 const (
 	exitOK      = 0
 	exitFailure = 1
