@@ -79,11 +79,7 @@ func isHelpFlag(arg string) bool {
 
 // runHelp lists the commands, or with a command name shows its flags.
 func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stdout)
-		return exitOK
-	}
-	if args[0] == "help" {
+	if len(args) == 0 || args[0] == "help" || isHelpFlag(args[0]) {
 		usage(stdout)
 		return exitOK
 	}

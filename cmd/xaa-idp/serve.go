@@ -88,12 +88,12 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return nil, exitUsage
 	}
 	cfg := r.store.Config()
-	iss := *f.issuer
+	iss, from := *f.issuer, "--issuer"
 	if iss == "" {
-		iss = cfg.Issuer
+		iss, from = cfg.Issuer, "the configuration's issuer"
 	}
 	if *f.tls && strings.HasPrefix(iss, "http:") {
-		return fail(exitUsage, fmt.Errorf("--tls serves https, but the issuer is %s: make it https:// or leave --issuer out", iss))
+		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
 	}
 	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)

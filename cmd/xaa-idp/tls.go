@@ -59,12 +59,8 @@ var trustOnce sync.Once
 // and neither takes an HTTP client from here. One process serves one CA.
 func trustForOwnRequests(ca *localca.CA) {
 	trustOnce.Do(func() {
-		pool, err := localca.TrustFile(ca.CertPath())
-		if err != nil {
-			pool = ca.Pool()
-		}
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
-			t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+			t.TLSClientConfig = &tls.Config{RootCAs: ca.WithSystemRoots(), MinVersion: tls.VersionTLS12}
 		}
 	})
 }

@@ -191,6 +191,17 @@ func (ca *CA) ServerCertificate(hosts ...string) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
+// WithSystemRoots is the system's roots plus the CA: what a process that
+// serves with the CA trusts for its own requests.
+func (ca *CA) WithSystemRoots() *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AddCert(ca.cert)
+	return pool
+}
+
 // TrustFile returns the system's roots plus the certificates of caFile
 // (PEM), for a client that must trust a local CA; an empty caFile gives
 // the system's roots alone.

@@ -86,6 +86,12 @@ func TestServerCertificate_TrustedByAClientOfTheCA(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	withSystem := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.WithSystemRoots()}}}
+	if resp, err := withSystem.Get(srv.URL); err != nil {
+		t.Errorf("a client trusting WithSystemRoots: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 	foreign, _, _ := Open(t.TempDir())
 	other := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: foreign.Pool()}}}
 	if _, err := other.Get(srv.URL); err == nil {
