@@ -77,7 +77,7 @@ func TestServe_PortInUseSaysWhichAndWhatToDo(t *testing.T) {
 	defer busy.Close()
 	addr := busy.Addr().String()
 	code, _, stderr := runBinary(t, "serve", "--addr", addr)
-	if code != exitFailure || !strings.Contains(stderr, addr+" is already in use") || !strings.Contains(stderr, "--addr") || !strings.Contains(stderr, "another xaa-idp") {
+	if code != exitFailure || !strings.Contains(stderr, "cannot listen on "+addr+": address already in use") || !strings.Contains(stderr, "--addr") || !strings.Contains(stderr, "another xaa-idp") {
 		t.Errorf("serve on a busy port: exit %d, %s", code, stderr)
 	}
 
@@ -85,7 +85,7 @@ func TestServe_PortInUseSaysWhichAndWhatToDo(t *testing.T) {
 	port := busy.Addr().(*net.TCPAddr).Port
 	cfg := minimalConfig(t, "http", freePort(t), port)
 	code, _, stderr = runBinary(t, "demo", "--addr", "127.0.0.1:0", "--config", cfg)
-	if code != exitFailure || !strings.Contains(stderr, addr+" is already in use") || !strings.Contains(stderr, "notes MCP server") {
+	if code != exitFailure || !strings.Contains(stderr, "cannot listen on "+addr+": address already in use") || !strings.Contains(stderr, "notes MCP server") {
 		t.Errorf("demo with a busy MCP server port: exit %d, %s", code, stderr)
 	}
 }

@@ -128,7 +128,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 func listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%s is already in use (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, setting)
+		return nil, fmt.Errorf("cannot listen on %s: %v (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
 	}
 	return ln, err
 }
