@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -20,23 +22,45 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	username := fs.String("username", "", "user to log in (required)")
 	password := fs.String("password", "", "the user's password")
 	redirect := fs.String("redirect-uri", "http://127.0.0.1/callback", "a redirect URI registered for the client")
+	printOnly := fs.String("print", "", "print only this member of the token response: id_token, access_token or refresh_token")
+	caFile := addCAFileFlag(fs)
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "scopes (repeatable; default: openid profile email offline_access)")
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if *clientID == "" || *username == "" {
-		fmt.Fprintln(stderr, "xaa-idp login: --client-id and --username are required")
+	if *clientID == "" || *username == "" || *password == "" {
+		fmt.Fprintln(stderr, "xaa-idp login: --client-id, --username and --password are required")
+		return exitUsage
+	}
+	switch *printOnly {
+	case "", "id_token", "access_token", "refresh_token":
+	default:
+		fmt.Fprintf(stderr, "xaa-idp login: --print %q: use id_token, access_token or refresh_token\n", *printOnly)
+		return exitUsage
+	}
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp login:", err)
 		return exitUsage
 	}
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username,
-		Password: *password, Scopes: scopes, RedirectURI: *redirect,
+		Password: *password, Scopes: scopes, RedirectURI: *redirect, HTTPClient: hc,
 	})
 	if err != nil {
 		return reportError(stdout, stderr, "login", err)
 	}
-	printJSON(stdout, tok)
+	if *printOnly == "" {
+		printJSON(stdout, tok)
+		return exitOK
+	}
+	v, _ := tok[*printOnly].(string)
+	if v == "" {
+		fmt.Fprintf(stderr, "xaa-idp login: the token response has no %s (refresh_token needs the offline_access scope)\n", *printOnly)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, v)
 	return exitOK
 }
 
@@ -47,9 +71,11 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
 	idToken := fs.String("id-token", "", "the user's ID token (the subject token)")
 	refresh := fs.String("refresh-token", "", "a refresh token of the IdP as the subject, instead of --id-token")
-	audience := fs.String("audience", "", "issuer of the MCP server's authorization server (required)")
-	resource := fs.String("resource", "", "the MCP server's resource URL")
+	audience := fs.String("audience", "", "issuer of the MCP server's authorization server, or with --config the MCP server's id (required)")
+	resource := fs.String("resource", "", "the MCP server's resource URL (with --config and a server id: its first resource)")
+	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
 	decode := fs.Bool("decode", false, "also print the decoded ID-JAG header and claims")
+	caFile := addCAFileFlag(fs)
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "scopes at the MCP server (repeatable)")
 	if code, stop := parse(fs, args); stop {
@@ -59,16 +85,42 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "xaa-idp exchange: --client-id, --audience and one of --id-token or --refresh-token are required")
 		return exitUsage
 	}
+	aud, res := *audience, *resource
+	if *configFile != "" {
+		cfg, err := policy.Load(*configFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		// As explain does: an id that is not also an audience names the
+		// server, whose issuer is the audience.
+		if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
+			aud = s.Issuer
+			if res == "" && len(s.Resources) > 0 {
+				res = s.Resources[0]
+			}
+		}
+	}
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
+		return exitUsage
+	}
 	o := idpclient.ExchangeOptions{
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, SubjectToken: *idToken,
-		Audience: *audience, Resource: *resource, Scopes: scopes,
+		Audience: aud, Resource: res, Scopes: scopes, HTTPClient: hc,
 	}
 	if *refresh != "" {
 		o.SubjectToken, o.SubjectTokenType = *refresh, idpclient.TokenTypeRefresh
 	}
 	resp, err := idpclient.Exchange(ctx, o)
 	if err != nil {
-		return reportError(stdout, stderr, "exchange", err)
+		code := reportError(stdout, stderr, "exchange", err)
+		var oe *idpclient.Error
+		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
+			fmt.Fprintf(stderr, "xaa-idp exchange: --audience %q is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", aud)
+		}
+		return code
 	}
 	printJSON(stdout, resp)
 	if *decode {
@@ -95,7 +147,17 @@ func reportError(stdout, stderr io.Writer, cmd string, err error) int {
 		printJSON(stdout, body)
 	}
 	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
+	hintUntrusted(stderr, cmd, err)
 	return exitFailure
+}
+
+// hintUntrusted says how to trust the CA of `serve --tls` when a
+// certificate did not verify.
+func hintUntrusted(stderr io.Writer, cmd string, err error) {
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		fmt.Fprintf(stderr, "xaa-idp %s: for an IdP started with --tls, trust its local CA with --ca-file DIR/tls/ca.pem ('xaa-idp ca --state-dir DIR' prints it)\n", cmd)
+	}
 }
 
 func printJSON(w io.Writer, v any) {

@@ -13,8 +13,13 @@ import (
 // runKeys calls a running IdP's admin API: `keys rotate` publishes new
 // signing keys, `keys list` shows the published ones.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const keysUsage = "Usage: xaa-idp keys rotate|list --issuer URL --admin-user U --admin-password P [--ca-file FILE]"
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, keysUsage)
+		return exitOK
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "Usage: xaa-idp keys rotate|list --issuer URL --admin-user U --admin-password P")
+		fmt.Fprintln(stderr, keysUsage)
 		return exitUsage
 	}
 	action, args := args[0], args[1:]
@@ -32,6 +37,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the running IdP's issuer URL")
 	user := fs.String("admin-user", "", "an admin user's username (required)")
 	password := fs.String("admin-password", "", "the admin user's password")
+	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -39,7 +45,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user is required")
 		return exitUsage
 	}
-	body, err := adminCall(ctx, method, strings.TrimSuffix(*issuer, "/")+path, *user, *password)
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp keys:", err)
+		return exitUsage
+	}
+	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/")+path, *user, *password)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
 		return exitFailure
@@ -51,7 +62,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // adminCall sends one admin API request with HTTP Basic and returns the
 // body of a 2xx answer; any other answer is an error that carries the
 // API's error_description.
-func adminCall(ctx context.Context, method, url, user, password string) ([]byte, error) {
+func adminCall(ctx context.Context, hc *http.Client, method, url, user, password string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, nil)
@@ -59,7 +70,7 @@ func adminCall(ctx context.Context, method, url, user, password string) ([]byte,
 		return nil, err
 	}
 	req.SetBasicAuth(user, password)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}

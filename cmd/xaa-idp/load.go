@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/internal/localca"
 )
 
 // runLoad drives token exchanges against a running IdP and, in the same
@@ -32,6 +34,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 8, "requests in flight")
 	maxTime := fs.Duration("max-time", 60*time.Second, "stop after this long whatever the count")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback issuer")
+	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -50,7 +53,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}, Timeout: 10 * time.Second}
+	pool, err := localca.TrustFile(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp load: --ca-file:", err)
+		return exitUsage
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency, TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username, Password: *password, Scopes: []string{"openid"}, HTTPClient: hc})
 	if err != nil {

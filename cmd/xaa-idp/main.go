@@ -43,6 +43,9 @@ func commands() []command {
 		{"load", "measure token exchanges per second against a running IdP, beside a floor measured in the same run", runLoad},
 		{"healthcheck", "exit 0 when a running IdP answers /healthz (for container health checks)", runHealthcheck},
 		{"keys", "rotate or list a running IdP's signing keys (admin API)", runKeys},
+		{"ca", "print the local CA certificate that serve --tls and demo --tls use, to trust it in a client", runCA},
+		{"version", "print the module version, VCS revision and Go version", runVersion},
+		{"help", "list the commands; 'help <command>' shows a command's flags", runHelp},
 	}
 }
 
@@ -55,12 +58,10 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		name, args = "help", args[1:]
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
-	}
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(stdout)
-		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -72,12 +73,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help"
+}
+
+// runHelp lists the commands, or with a command name shows its flags.
+func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || isHelpFlag(args[0]) {
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "xaa-idp help: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: xaa-idp <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every flag may also come from an XAA_IDP_* environment variable (--state-dir: XAA_IDP_STATE_DIR).")

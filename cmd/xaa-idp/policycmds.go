@@ -26,8 +26,8 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = fixtures.DemoFile
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d users, %d groups, %d clients, %d MCP servers)\n",
-		name, len(cfg.Users), len(cfg.Groups), len(cfg.Clients), len(cfg.MCPServers))
+	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s, %s)\n", name, plural(len(cfg.Users), "user"),
+		plural(len(cfg.Groups), "group"), plural(len(cfg.Clients), "client"), plural(len(cfg.MCPServers), "MCP server"))
 	return exitOK
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,14 +10,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -25,7 +31,11 @@ import (
 // logs.
 type idpFlags struct {
 	config, addr, issuer, stateDir, auditLog *string
+	tls                                      *bool
 	logs                                     logOptions
+	// httpsDemoURLs (demo --tls) serves the embedded demo configuration
+	// with its loopback URLs made https, since the demo serves them.
+	httpsDemoURLs bool
 }
 
 func addIdPFlags(fs *flag.FlagSet) *idpFlags {
@@ -35,6 +45,7 @@ func addIdPFlags(fs *flag.FlagSet) *idpFlags {
 		issuer:   fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)"),
 		stateDir: fs.String("state-dir", "", "directory for signing keys and the audit log (audit.jsonl)"),
 		auditLog: fs.String("audit-log", "", "append audit events to this JSON Lines file"),
+		tls:      fs.Bool("tls", false, "serve https with a certificate of a local CA kept in --state-dir/tls (generated on first use; 'xaa-idp ca' prints it)"),
 		logs:     logFlags(fs),
 	}
 }
@@ -46,6 +57,7 @@ type runningIdP struct {
 	store   *policy.Store
 	ln      net.Listener
 	handler http.Handler
+	ca      *localca.CA // with --tls
 	closers []func()
 }
 
@@ -70,25 +82,33 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitUsage, err)
 	}
 	r.closers = append(r.closers, restoreLog)
-	if r.store, err = openStore(*f.config); err != nil {
+	if r.store, err = openStore(*f.config, f.httpsDemoURLs); err != nil {
 		fmt.Fprintln(stderr, err) // problems already name file and line
 		r.close()
 		return nil, exitUsage
 	}
 	cfg := r.store.Config()
-	if r.ln, err = net.Listen("tcp", *f.addr); err != nil {
+	iss, from := *f.issuer, "--issuer"
+	if iss == "" {
+		iss, from = cfg.Issuer, "the configuration's issuer"
+	}
+	if *f.tls && strings.HasPrefix(iss, "http:") {
+		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
+	}
+	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)
 	}
-	iss := *f.issuer
+	r.closers = append(r.closers, func() { r.ln.Close() })
 	if iss == "" {
-		iss = cfg.Issuer
+		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls)
 	}
-	if iss == "" {
-		iss = "http://" + r.ln.Addr().String()
+	if *f.tls {
+		if err := r.startTLS(iss, *f.stateDir); err != nil {
+			return fail(exitFailure, err)
+		}
 	}
 	srv, log, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
 	if err != nil {
-		r.ln.Close()
 		return fail(exitFailure, err)
 	}
 	r.srv = srv
@@ -96,9 +116,72 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store}))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	if *f.config == "" {
-		slog.Info("serving the embedded demo configuration (users alice, bob, carol, dave; password = username); changes through the admin API live in memory")
+		slog.Info("serving the embedded demo configuration (password = username); changes through the admin API live in memory", "users", userList(cfg))
+	} else {
+		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// listen listens on addr; a port in use is reported with the flag or
+// setting that chose it and the likely cause.
+func listen(addr, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("cannot listen on %s: %v (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
+	}
+	return ln, err
+}
+
+// defaultIssuer is the issuer for the address actually bound. An
+// unspecified address (0.0.0.0, ::) is no address a client can use, so
+// the issuer names loopback, and says how to choose another.
+func defaultIssuer(a *net.TCPAddr, https bool) string {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "127.0.0.1"
+		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need --issuer %s://HOST:%d with a name they reach this machine by", a, scheme, a.Port))
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
+
+// startTLS serves the IdP's listener over TLS with a certificate of the
+// local CA in stateDir (a temporary directory, removed at exit, without
+// one) for the issuer's host and the loopback names.
+func (r *runningIdP) startTLS(issuer, stateDir string) error {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return fmt.Errorf("issuer %q: %w", issuer, err)
+	}
+	if stateDir == "" {
+		tmp, err := os.MkdirTemp("", "xaa-idp-tls-")
+		if err != nil {
+			return err
+		}
+		r.closers = append(r.closers, func() { os.RemoveAll(tmp) })
+		stateDir = tmp
+		slog.Warn("no --state-dir: the local CA is in a temporary directory, new on every start and removed at exit; give --state-dir to keep one CA to trust", "dir", tmp)
+	}
+	ca, created, err := localca.Open(stateDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		slog.Info("created a local CA for --tls", "ca_file", ca.CertPath())
+	}
+	cert, err := ca.ServerCertificate(u.Hostname())
+	if err != nil {
+		return err
+	}
+	r.ca = ca
+	r.ln = tls.NewListener(r.ln, serverTLS(cert))
+	trustForOwnRequests(ca)
+	slog.Info("serving https; clients trust the CA with --ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS", "ca_file", ca.CertPath())
+	return nil
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -141,8 +224,11 @@ func loadConfig(file string) (*policy.Config, error) {
 // openStore opens --config as the configuration store, which writes the
 // admin API's changes back to the file and watches it for changes made by
 // others; without --config, the embedded demo configuration, whose changes
-// live in memory.
-func openStore(file string) (*policy.Store, error) {
+// live in memory, with its loopback URLs made https when httpsLoopback.
+func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
+	if file == "" && httpsLoopback {
+		return policy.NewStore(httpsLoopbackURLs(fixtures.Demo), fixtures.DemoFile)
+	}
 	if file == "" {
 		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
 	}
@@ -212,8 +298,14 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error 
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
 	fs := newFlagSet("healthcheck", stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe")
+	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -222,7 +314,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitFailure

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// demoBanner is what printDemo needs besides the configuration and the
+// services: the issuer, how the user started this program, and the CA file
+// to trust when serving https.
+type demoBanner struct {
+	issuer, program, caFile string
+}
+
+func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBanner) {
+	issuer := b.issuer
+	fmt.Fprintf(w, "xaa-idp demo: the IdP and %s\n\n", plural(len(cfg.MCPServers), "MCP server"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", issuer, issuer)
+	byServer := map[string][2]string{}
+	for _, s := range stack {
+		v := byServer[s.Server]
+		if s.Role == "authorization server" {
+			v[0] = s.URL
+		} else {
+			v[1] = s.URL
+		}
+		byServer[s.Server] = v
+	}
+	fmt.Fprintln(tw, "  MCP server\tauthorization server\tMCP endpoint")
+	for _, s := range cfg.MCPServers {
+		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\n", s.ID, s.Name, byServer[s.ID][0], byServer[s.ID][1])
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nUsers:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, u := range cfg.Users {
+		pw := u.Password
+		if pw == "" {
+			pw = "(bcrypt hash)"
+		}
+		var notes []string
+		if u.Admin {
+			notes = append(notes, "admin")
+		}
+		if u.Disabled {
+			notes = append(notes, "disabled")
+		}
+		fmt.Fprintf(tw, "  %s\tpassword %s\tgroups %s\t%s\n", u.Username, pw, strings.Join(u.Groups, ", "), strings.Join(notes, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nClients:")
+	for _, c := range cfg.Clients {
+		kind := "public"
+		if c.ClientSecret != "" {
+			kind = "secret " + c.ClientSecret
+		}
+		fmt.Fprintf(w, "  %s (%s)\n", c.ClientID, kind)
+	}
+	if b.caFile != "" {
+		fmt.Fprintf(w, "\nhttps with a local CA: trust %s (--ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)\n", b.caFile)
+	}
+	if try := tryConnect(cfg, b); try != "" {
+		fmt.Fprintf(w, "\nTry: %s\n", try)
+	} else {
+		fmt.Fprintf(w, "\nNo user is assigned to an MCP server through a client that may use token exchange: assign one at %s/admin/\n", issuer)
+	}
+	fmt.Fprintln(w, "Ctrl-C stops everything.")
+}
+
+// tryConnect is a connect command that works against this configuration:
+// the first client that may use token exchange and the first enabled user
+// that it would get an ID-JAG for, for some MCP server; "" when there is
+// none.
+func tryConnect(cfg *policy.Config, b demoBanner) string {
+	now := time.Now()
+	for _, c := range cfg.Clients {
+		if !c.TokenExchange {
+			continue
+		}
+		for _, u := range cfg.Users {
+			if u.Disabled {
+				continue
+			}
+			for _, s := range cfg.MCPServers {
+				if !cfg.Decide(policy.Request{Username: u.Username, ClientID: c.ClientID, Audience: s.Issuer, AuthTime: now, Now: now}).Allowed {
+					continue
+				}
+				cmd := b.program + " connect --issuer " + b.issuer
+				if b.caFile != "" {
+					cmd += " --ca-file " + b.caFile
+				}
+				cmd += " --client-id " + c.ClientID
+				if c.ClientSecret != "" {
+					cmd += " --client-secret " + c.ClientSecret
+				}
+				password := u.Password
+				if password == "" {
+					password = "<" + u.Username + "'s password>"
+				}
+				return cmd + " --username " + u.Username + " --password " + shellQuote(password)
+			}
+		}
+	}
+	return ""
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// programName is how the user started this program, to repeat in the
+// commands it suggests: `go run ./cmd/xaa-idp` when arg0 is a binary that
+// go run built in its temporary directory, else arg0 as typed.
+func programName(arg0 string) string {
+	p := filepath.ToSlash(arg0)
+	if strings.Contains(p, "/go-build") && strings.Contains(p, "/exe/") {
+		return "go run ./cmd/xaa-idp"
+	}
+	return arg0
+}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+func TestVersion_NamesModuleRevisionAndGo(t *testing.T) {
+	code, out, stderr := runBinary(t, "version")
+	if code != 0 {
+		t.Fatalf("version: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"module    github.com/xaa-idp/xaa-idp\n", "go        " + runtime.Version() + " ", "revision  "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version lacks %q:\n%s", want, out)
+		}
+	}
+	// A build stamped with VCS information names the commit. (The go
+	// command may not stamp, e.g. in a linked git worktree; the version
+	// then says so.)
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil && !strings.Contains(out, "revision  unknown (built without VCS information)") {
+		if rev := strings.TrimSpace(string(head)); !strings.Contains(out, "revision  "+rev) {
+			t.Errorf("version does not name HEAD %s:\n%s", rev, out)
+		}
+	}
+}
+
+func TestHelp_ListsEveryCommand(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		code, out, stderr := runBinary(t, args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, c := range commands() {
+			if !strings.Contains(out, "\n  "+c.name+" ") {
+				t.Errorf("%v does not list %s:\n%s", args, c.name, out)
+			}
+		}
+	}
+	if code, _, stderr := runBinary(t, "help", "login"); code != 0 || !strings.Contains(stderr, "-print") {
+		t.Errorf("help login: exit %d, want login's flags:\n%s", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, "frobnicate"); code != exitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %s", code, stderr)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestServe_PortInUseSaysWhichAndWhatToDo(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	code, _, stderr := runBinary(t, "serve", "--addr", addr)
+	if code != exitFailure || !strings.Contains(stderr, "cannot listen on "+addr+": address already in use") || !strings.Contains(stderr, "--addr") || !strings.Contains(stderr, "another xaa-idp") {
+		t.Errorf("serve on a busy port: exit %d, %s", code, stderr)
+	}
+
+	// demo: each of its ports, here the MCP server's.
+	port := busy.Addr().(*net.TCPAddr).Port
+	cfg := minimalConfig(t, "http", freePort(t), port)
+	code, _, stderr = runBinary(t, "demo", "--addr", "127.0.0.1:0", "--config", cfg)
+	if code != exitFailure || !strings.Contains(stderr, "cannot listen on "+addr+": address already in use") || !strings.Contains(stderr, "notes MCP server") {
+		t.Errorf("demo with a busy MCP server port: exit %d, %s", code, stderr)
+	}
+}
+
+func TestServe_UnspecifiedAddressGivesALoopbackIssuer(t *testing.T) {
+	issuer, stop := serveWithLogs(t, "--addr", "0.0.0.0:0")
+	if !strings.HasPrefix(issuer, "http://127.0.0.1:") {
+		t.Errorf("issuer %q, want http://127.0.0.1:PORT", issuer)
+	}
+	if resp, err := http.Get(issuer + "/.well-known/openid-configuration"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("discovery at %s: %v", issuer, err)
+	}
+	if logs := stop(); !strings.Contains(logs, "the issuer uses loopback") || !strings.Contains(logs, "--issuer") {
+		t.Errorf("the log does not say why the issuer is loopback and how to change it:\n%s", logs)
+	}
+}
+
+func TestServe_StartupLogListsTheUsers(t *testing.T) {
+	_, stop := serveWithLogs(t)
+	if logs := stop(); !strings.Contains(logs, `users="alice, bob, carol, dave, erin, mallory"`) {
+		t.Errorf("the startup log does not list the users:\n%s", logs)
+	}
+	if code, out, _ := runCLI(t, "check", "--config", "../../fixtures/samples/minimal.yaml"); code != 0 || !strings.Contains(out, "(1 user, 1 group, 1 client, 1 MCP server)") {
+		t.Errorf("check counts: %s", out)
+	}
+}
+
+func TestLogin_PrintAndRequiredPassword(t *testing.T) {
+	issuer := startServe(t)
+	base := []string{"login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice"}
+	code, out, stderr := runCLI(t, append(base, "--password", "alice", "--print", "id_token")...)
+	if code != 0 {
+		t.Fatalf("login --print id_token: exit %d: %s", code, stderr)
+	}
+	idToken := strings.TrimSpace(out)
+	if _, claims, err := decodeJWT(idToken); err != nil || claims["sub"] != "00u-alice" || out != idToken+"\n" {
+		t.Errorf("login --print id_token printed %q (%v), want the ID token alone", out, err)
+	}
+	for _, member := range []string{"access_token", "refresh_token"} {
+		if code, out, _ := runCLI(t, append(base, "--password", "alice", "--print", member)...); code != 0 || strings.ContainsAny(strings.TrimSpace(out), "{\" \n") {
+			t.Errorf("login --print %s: exit %d, %q", member, code, out)
+		}
+	}
+	if code, _, _ := runCLI(t, append(base, "--password", "alice", "--print", "id-token")...); code != exitUsage {
+		t.Errorf("login --print id-token: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, stderr := runCLI(t, base...); code != exitUsage || !strings.Contains(stderr, "--password") {
+		t.Errorf("login without --password: exit %d, %s", code, stderr)
+	}
+}
+
+func TestExchange_AudienceByServerIDWithConfig(t *testing.T) {
+	issuer := startServe(t)
+	_, idToken, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice", "--print", "id_token")
+	args := []string{"exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--id-token", strings.TrimSpace(idToken), "--audience", "tracker", "--decode"}
+	code, out, stderr := runCLI(t, append(args, "--config", "../../fixtures/demo.yaml")...)
+	if code != 0 {
+		t.Fatalf("exchange --audience tracker --config: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, `"aud": "http://127.0.0.1:8101"`) || !strings.Contains(out, `"resource": "http://127.0.0.1:8201/mcp"`) {
+		t.Errorf("the ID-JAG is not for the tracker's authorization server and resource:\n%s", out)
+	}
+	code, _, stderr = runCLI(t, args...)
+	if code != exitFailure || !strings.Contains(stderr, "add --config") {
+		t.Errorf("exchange --audience tracker without --config: exit %d, want a hint to add --config: %s", code, stderr)
+	}
+}
+
+// minimalConfig writes fixtures/samples/minimal.yaml with its MCP server's
+// authorization server and MCP server on the given ports and scheme.
+func minimalConfig(t *testing.T, scheme string, asPort, mcpPort int) string {
+	t.Helper()
+	data, err := os.ReadFile("../../fixtures/samples/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.NewReplacer(
+		"http://127.0.0.1:9101", fmt.Sprintf("%s://127.0.0.1:%d", scheme, asPort),
+		"http://127.0.0.1:9201", fmt.Sprintf("%s://127.0.0.1:%d", scheme, mcpPort),
+	).Replace(string(data))
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestDemo_BannerAndConnectJSONFollowTheConfiguration: the banner suggests
+// a connect command that works for the configuration served, and connect
+// --json prints one object per server.
+func TestDemo_BannerAndConnectJSONFollowTheConfiguration(t *testing.T) {
+	cfg := minimalConfig(t, "http", freePort(t), freePort(t))
+	first, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--config", cfg)
+	if first != "xaa-idp demo: the IdP and 1 MCP server" {
+		t.Errorf("banner starts %q", first)
+	}
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	issuer := strings.Fields(banner[strings.Index(banner, "  IdP"):])[1]
+	want := "Try: " + xaaIDPBinary(t) + " connect --issuer " + issuer + " --client-id my-mcp-client --client-secret change-me --username dev --password dev\n"
+	if !strings.Contains(banner, want) {
+		t.Errorf("banner lacks %q:\n%s", want, banner)
+	}
+
+	code, out, stderr := runCLI(t, "connect", "--issuer", issuer, "--client-id", "my-mcp-client", "--client-secret", "change-me", "--username", "dev", "--password", "dev", "--json")
+	var results []connectResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil || code != 0 {
+		t.Fatalf("connect --json: exit %d, %v\n%s%s", code, err, out, stderr)
+	}
+	if len(results) != 1 || !results[0].Connected || results[0].Name != "Notes" || strings.Join(results[0].Scopes, " ") != "notes.read notes.write" {
+		t.Errorf("connect --json = %+v", results)
+	}
+	if code, _, _ := runCLI(t, "connect", "--issuer", issuer, "--client-id", "my-mcp-client", "--username", "dev"); code != exitUsage {
+		t.Errorf("connect without --password: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestProgramName(t *testing.T) {
+	for arg0, want := range map[string]string{
+		"/tmp/go-build123/b001/exe/xaa-idp": "go run ./cmd/xaa-idp",
+		"./xaa-idp":                         "./xaa-idp",
+		"xaa-idp":                           "xaa-idp",
+	} {
+		if got := programName(arg0); got != want {
+			t.Errorf("programName(%q) = %q, want %q", arg0, got, want)
+		}
+	}
+}
+
+// trustOnly is an HTTP client that trusts the CA that `ca` prints, and no
+// other.
+func trustOnly(t *testing.T, stateDir string) *http.Client {
+	t.Helper()
+	code, pem, stderr := runBinary(t, "ca", "--state-dir", stateDir)
+	if code != 0 || strings.TrimSpace(stderr) == "" || strings.Contains(pem, "PRIVATE") {
+		t.Fatalf("ca: exit %d, stderr %q, stdout %q", code, stderr, pem)
+	}
+	if path := strings.TrimSpace(stderr[strings.LastIndex(strings.TrimSpace(stderr), "\n")+1:]); path != filepath.Join(stateDir, "tls", "ca.pem") {
+		t.Errorf("ca printed the path %q", path)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(pem)) {
+		t.Fatalf("ca printed no certificate: %q", pem)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+func TestServeTLS_AClientTrustingOnlyTheCALogsInAndExchanges(t *testing.T) {
+	state := t.TempDir()
+	issuer, _ := startBinary(t, &syncBuffer{}, "serve", "--addr", "127.0.0.1:0", "--tls", "--state-dir", state)
+	if !strings.HasPrefix(issuer, "https://127.0.0.1:") {
+		t.Fatalf("serve --tls printed %q, want an https issuer", issuer)
+	}
+	if fi, err := os.Stat(filepath.Join(state, "tls", "ca-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("CA key: %v, mode %v", err, fi.Mode().Perm())
+	}
+	hc := trustOnly(t, state)
+	ctx := context.Background()
+	meta, err := idpclient.Discover(ctx, hc, issuer)
+	if err != nil || !strings.HasPrefix(meta.TokenEndpoint, "https://") {
+		t.Fatalf("discovery: %v %+v", err, meta)
+	}
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice", HTTPClient: hc})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	resp, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.IDToken(),
+		Audience: "http://127.0.0.1:8101", Resource: "http://127.0.0.1:8201/mcp", HTTPClient: hc})
+	if err != nil || resp["issued_token_type"] != "urn:ietf:params:oauth:token-type:id-jag" {
+		t.Fatalf("exchange: %v %v", err, resp)
+	}
+
+	// The CLI trusts it with --ca-file, and says how when it does not.
+	caFile := filepath.Join(state, "tls", "ca.pem")
+	if code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--ca-file", caFile, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice", "--print", "id_token"); code != 0 || !strings.HasPrefix(out, "eyJ") {
+		t.Errorf("login --ca-file: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code != exitFailure || !strings.Contains(stderr, "--ca-file") {
+		t.Errorf("login without --ca-file: exit %d, want a hint: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "healthcheck", "--url", issuer+"/healthz", "--ca-file", caFile); code != 0 {
+		t.Errorf("healthcheck --ca-file: exit %d %s", code, stderr)
+	}
+}
+
+func TestServeTLS_WithoutStateDirUsesATemporaryCA(t *testing.T) {
+	logs := &syncBuffer{}
+	issuer, _ := startBinary(t, logs, "serve", "--addr", "127.0.0.1:0", "--tls")
+	if !strings.HasPrefix(issuer, "https://") || !strings.Contains(logs.String(), "temporary directory") {
+		t.Errorf("serve --tls without --state-dir: issuer %s, logs:\n%s", issuer, logs)
+	}
+	if code, _, stderr := runBinary(t, "serve", "--tls", "--issuer", "http://127.0.0.1:8080", "--addr", "127.0.0.1:0"); code != exitUsage || !strings.Contains(stderr, "https://") {
+		t.Errorf("serve --tls with an http issuer: exit %d, %s", code, stderr)
+	}
+}
+
+func TestDemoTLS_ConnectTrustingTheCA(t *testing.T) {
+	state := t.TempDir()
+	cfg := minimalConfig(t, "https", freePort(t), freePort(t))
+	_, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", state, "--config", cfg)
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	caFile := filepath.Join(state, "tls", "ca.pem")
+	issuer := strings.Fields(banner[strings.Index(banner, "  IdP"):])[1]
+	if !strings.HasPrefix(issuer, "https://") || !strings.Contains(banner, "--ca-file "+caFile) {
+		t.Fatalf("demo --tls banner:\n%s", banner)
+	}
+	code, out, stderr := runCLI(t, "connect", "--issuer", issuer, "--ca-file", caFile, "--client-id", "my-mcp-client", "--client-secret", "change-me", "--username", "dev", "--password", "dev", "--json")
+	var results []connectResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil || code != 0 || len(results) != 1 || !results[0].Connected || !strings.HasPrefix(results[0].MCPServer, "https://") {
+		t.Fatalf("connect to demo --tls: exit %d %v\n%s%s", code, err, out, stderr)
+	}
+
+	// A configuration whose served URLs are http cannot be served with --tls.
+	plain := minimalConfig(t, "http", freePort(t), freePort(t))
+	if code, _, stderr := runBinary(t, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", state, "--config", plain); code != exitUsage || !strings.Contains(stderr, "write https://127.0.0.1:") {
+		t.Errorf("demo --tls of http URLs: exit %d, %s", code, stderr)
+	}
+}
+
+// demo --tls without --config serves the embedded configuration with the
+// URLs it serves made https, and the rest (redirect URIs) as they are.
+func TestHTTPSLoopbackURLs_EmbeddedDemo(t *testing.T) {
+	store, err := openStore("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.Config()
+	for _, s := range cfg.MCPServers {
+		for _, u := range append([]string{s.Issuer}, s.Resources...) {
+			if !strings.HasPrefix(u, "https://127.0.0.1:") {
+				t.Errorf("server %s: %s is not https", s.ID, u)
+			}
+		}
+	}
+	if got := cfg.Client("mcp-client").RedirectURIs[0]; got != "http://127.0.0.1/callback" {
+		t.Errorf("redirect URI rewritten to %s", got)
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/xaa-idp/xaa-idp/connect"
+)
+
+func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("connect", stderr)
+	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
+	clientID := fs.String("client-id", "", "client_id at the IdP (required)")
+	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
+	username := fs.String("username", "", "user to log in (required)")
+	password := fs.String("password", "", "the user's password")
+	all := fs.Bool("all", false, "try every MCP server connected to the client, assigned or not")
+	verbose := fs.Bool("verbose", false, "print every request of the flow")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table")
+	caFile := addCAFileFlag(fs)
+	var servers listFlag
+	fs.Var(&servers, "mcp", "MCP endpoint URL (repeatable; default: the servers the user is assigned to)")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	if *clientID == "" || *username == "" || *password == "" {
+		fmt.Fprintln(stderr, "xaa-idp connect: --client-id, --username and --password are required")
+		return exitUsage
+	}
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		return exitUsage
+	}
+	o := connect.Options{
+		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret,
+		Username: *username, Password: *password, MCPServers: servers, All: *all, HTTPClient: hc,
+	}
+	if *verbose {
+		o.Trace = func(s connect.Step) {
+			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, s.Detail)
+		}
+	}
+	results, err := connect.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		hintUntrusted(stderr, "connect", err)
+		return exitFailure
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
+	refused := 0
+	for _, r := range results {
+		if !r.Connected {
+			refused++
+		}
+	}
+	code := exitOK
+	if refused > 0 && !*all {
+		code = exitFailure
+	}
+	if *asJSON {
+		printJSON(stdout, connectJSON(results))
+		return code
+	}
+	if len(results) == 0 {
+		fmt.Fprintf(stdout, "%s is assigned to no MCP server through %s\n", *username, *clientID)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, r := range results {
+		name := r.Name
+		if name == "" {
+			name = "-"
+		}
+		if r.Connected {
+			fmt.Fprintf(tw, "connected\t%s\t%s\tas %v, scopes %s\n", name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+		} else {
+			fmt.Fprintf(tw, "refused\t%s\t%s\t%v\n", name, r.MCPServer, r.Err)
+		}
+	}
+	tw.Flush()
+	return code
+}
+
+// connectResult is one MCP server in `connect --json`.
+type connectResult struct {
+	MCPServer string         `json:"mcp_server"`
+	Name      string         `json:"name,omitempty"`
+	Connected bool           `json:"connected"`
+	Scopes    []string       `json:"scopes,omitempty"`
+	WhoAmI    map[string]any `json:"whoami,omitempty"`
+	Error     string         `json:"error,omitempty"`
+}
+
+func connectJSON(results []connect.Result) []connectResult {
+	out := make([]connectResult, len(results))
+	for i, r := range results {
+		out[i] = connectResult{MCPServer: r.MCPServer, Name: r.Name, Connected: r.Connected, Scopes: r.Scopes, WhoAmI: r.WhoAmI}
+		if r.Err != nil {
+			out[i].Error = r.Err.Error()
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sync"
+
+	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/internal/localca"
+)
+
+// loopbackHTTP is an http URL of a loopback host with an explicit port:
+// what the demo serves (redirect URIs, which have no port, are left alone).
+var loopbackHTTP = regexp.MustCompile(`http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]+)`)
+
+// httpsLoopbackURLs makes the demo configuration's served URLs https.
+func httpsLoopbackURLs(yaml []byte) []byte {
+	return loopbackHTTP.ReplaceAll(yaml, []byte("https://$1:$2"))
+}
+
+// demoTLS is the TLS configuration of the demo's authorization and MCP
+// servers: one certificate of the local CA for every host they serve. Each
+// URL must be https: with --config the file says so itself.
+func demoTLS(ca *localca.CA, stack []demo.Service) (*tls.Config, error) {
+	var hosts []string
+	for _, svc := range stack {
+		u, err := url.Parse(svc.URL)
+		if err != nil {
+			return nil, err
+		}
+		if u.Scheme != "https" {
+			return nil, fmt.Errorf("--tls serves https, but the %s %s URL is %s: write https://%s%s in the configuration", svc.Server, svc.Role, svc.URL, u.Host, u.RequestURI())
+		}
+		hosts = append(hosts, u.Hostname())
+	}
+	cert, err := ca.ServerCertificate(hosts...)
+	if err != nil {
+		return nil, err
+	}
+	return serverTLS(cert), nil
+}
+
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+}
+
+var trustOnce sync.Once
+
+// trustForOwnRequests makes the process's default HTTP transport trust the
+// local CA besides the system roots, once, before anything is served: the
+// demo authorization servers fetch the IdP's JWKS, and the console's
+// onboarding page connects to the IdP and the demo servers, through it,
+// and neither takes an HTTP client from here. One process serves one CA.
+func trustForOwnRequests(ca *localca.CA) {
+	trustOnce.Do(func() {
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			t.TLSClientConfig = &tls.Config{RootCAs: ca.WithSystemRoots(), MinVersion: tls.VersionTLS12}
+		}
+	})
+}
+
+// addCAFileFlag is --ca-file of the client commands.
+func addCAFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("ca-file", "", "also trust the CA certificates in this PEM file (for serve --tls: 'xaa-idp ca --state-dir DIR' prints it)")
+}
+
+// httpClient is the client commands' HTTP client: the system's roots,
+// plus caFile's certificates when given.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
+	}
+	pool, err := localca.TrustFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
+}
+
+// runCA prints the local CA's certificate: its path on stderr, the PEM on
+// stdout (so that `xaa-idp ca --state-dir DIR > ca.pem` is the file to
+// trust). It creates the CA when the state directory has none yet, so a
+// client can be set up before the first `serve --tls`.
+func runCA(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ca", stderr)
+	stateDir := fs.String("state-dir", "", "the state directory of serve --tls or demo --tls (required)")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	if *stateDir == "" {
+		fmt.Fprintln(stderr, "xaa-idp ca: --state-dir is required: the CA is kept in DIR/tls (a --tls server without --state-dir logs its temporary CA file)")
+		return exitUsage
+	}
+	ca, created, err := localca.Open(*stateDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp ca:", err)
+		return exitFailure
+	}
+	if created {
+		fmt.Fprintln(stderr, "xaa-idp ca: created a new local CA")
+	}
+	fmt.Fprintln(stderr, ca.CertPath())
+	_, _ = stdout.Write(ca.CertPEM())
+	return exitOK
+}

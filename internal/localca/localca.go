@@ -1,0 +1,232 @@
+// Package localca is the small certificate authority behind `serve --tls`
+// and `demo --tls`: an ECDSA P-256 CA kept in the state directory
+// (generated on first use, its key readable by the owner only) that issues
+// the servers' certificates, so that a client trusts one file, the CA
+// certificate, and every https URL of a local IdP and its demo servers.
+package localca
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// The CA's files, under a state directory.
+const (
+	Subdir   = "tls"
+	CertName = "ca.pem"     // the CA certificate: what clients trust
+	KeyName  = "ca-key.pem" // its private key, mode 0600: never print or share it
+)
+
+// LoopbackNames are in every server certificate, so that a server is
+// reachable by any loopback name whatever its issuer's host.
+var LoopbackNames = []string{"localhost", "127.0.0.1", "::1"}
+
+const (
+	caValidity     = 10 * 365 * 24 * time.Hour
+	serverValidity = 397 * 24 * time.Hour // the longest that browsers accept
+)
+
+// CA is a loaded certificate authority.
+type CA struct {
+	cert     *x509.Certificate
+	key      *ecdsa.PrivateKey
+	certPEM  []byte
+	certPath string
+}
+
+// Open loads the CA kept in stateDir/tls, or creates it there when it does
+// not exist yet; created says which.
+func Open(stateDir string) (ca *CA, created bool, err error) {
+	dir := filepath.Join(stateDir, Subdir)
+	certPath, keyPath := filepath.Join(dir, CertName), filepath.Join(dir, KeyName)
+	certPEM, certErr := os.ReadFile(certPath)
+	keyPEM, keyErr := os.ReadFile(keyPath)
+	switch {
+	case errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist):
+		ca, err := create(dir, certPath, keyPath)
+		return ca, err == nil, err
+	case certErr != nil:
+		return nil, false, fmt.Errorf("local CA: %w (remove %s to make a new CA)", certErr, dir)
+	case keyErr != nil:
+		return nil, false, fmt.Errorf("local CA: %w (remove %s to make a new CA)", keyErr, dir)
+	}
+	ca, err = parse(certPEM, keyPEM)
+	if err != nil {
+		return nil, false, fmt.Errorf("local CA in %s: %w (remove %s to make a new CA)", dir, err, dir)
+	}
+	ca.certPath = certPath
+	return ca, false, nil
+}
+
+func create(dir, certPath, keyPath string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{Organization: []string{"xaa-idp local CA"}, CommonName: fmt.Sprintf("xaa-idp local CA %s %s", host, now.UTC().Format("2006-01-02T15:04:05Z"))},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("local CA: %w", err)
+	}
+	// The key first: a certificate on disk always has its key beside it.
+	if _, err := atomicfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, fmt.Errorf("local CA: %w", err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if _, err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
+		return nil, fmt.Errorf("local CA: %w", err)
+	}
+	ca, err := parse(certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	if err != nil {
+		return nil, err
+	}
+	ca.certPath = certPath
+	return ca, nil
+}
+
+func parse(certPEM, keyPEM []byte) (*CA, error) {
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := pair.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("the CA key is a %T, want an ECDSA key", pair.PrivateKey)
+	}
+	if !pair.Leaf.IsCA {
+		return nil, fmt.Errorf("%s is not a CA certificate", CertName)
+	}
+	return &CA{cert: pair.Leaf, key: key, certPEM: certPEM}, nil
+}
+
+// CertPath is the CA certificate's file.
+func (ca *CA) CertPath() string { return ca.certPath }
+
+// CertPEM is the CA certificate in PEM: what a client trusts.
+func (ca *CA) CertPEM() []byte { return append([]byte(nil), ca.certPEM...) }
+
+// Pool is a pool holding the CA certificate alone.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
+
+// ServerCertificate issues a new server certificate, with a new key, for
+// hosts (DNS names or IP addresses; duplicates are fine) and the loopback
+// names.
+func (ca *CA) ServerCertificate(hosts ...string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{Organization: []string{"xaa-idp"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(serverValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if tmpl.NotAfter.After(ca.cert.NotAfter) {
+		tmpl.NotAfter = ca.cert.NotAfter
+	}
+	seen := map[string]bool{}
+	for _, h := range append(append([]string(nil), hosts...), LoopbackNames...) {
+		if h == "" || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	if len(tmpl.DNSNames) > 0 {
+		tmpl.Subject.CommonName = tmpl.DNSNames[0]
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// WithSystemRoots is the system's roots plus the CA: what a process that
+// serves with the CA trusts for its own requests.
+func (ca *CA) WithSystemRoots() *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AddCert(ca.cert)
+	return pool
+}
+
+// TrustFile returns the system's roots plus the certificates of caFile
+// (PEM), for a client that must trust a local CA; an empty caFile gives
+// the system's roots alone.
+func TrustFile(caFile string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if caFile == "" {
+		return pool, nil
+	}
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	return pool, nil
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // since Go 1.24 crypto/rand never returns an error
+	}
+	return n
+}

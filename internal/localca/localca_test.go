@@ -1,0 +1,113 @@
+package localca
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpen_CreatesOnceThenLoads(t *testing.T) {
+	dir := t.TempDir()
+	ca, created, err := Open(dir)
+	if err != nil || !created {
+		t.Fatalf("first Open: created %v, err %v", created, err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, Subdir, KeyName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("CA key: %v, mode %v, want 0600", err, fi.Mode().Perm())
+	}
+	if ca.CertPath() != filepath.Join(dir, Subdir, CertName) {
+		t.Errorf("CertPath = %s", ca.CertPath())
+	}
+	if strings.Contains(string(ca.CertPEM()), "PRIVATE KEY") {
+		t.Error("CertPEM holds a private key")
+	}
+	again, created, err := Open(dir)
+	if err != nil || created {
+		t.Fatalf("second Open: created %v, err %v", created, err)
+	}
+	if string(again.CertPEM()) != string(ca.CertPEM()) {
+		t.Error("second Open made a new CA instead of loading the first")
+	}
+	block, _ := pem.Decode(ca.CertPEM())
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || !cert.IsCA || cert.PublicKeyAlgorithm != x509.ECDSA {
+		t.Errorf("CA certificate: %v, IsCA %v, key %v", err, cert.IsCA, cert.PublicKeyAlgorithm)
+	}
+}
+
+func TestOpen_HalfACAIsAnErrorWithTheFix(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, Subdir, KeyName))
+	_, _, err := Open(dir)
+	if err == nil || !strings.Contains(err.Error(), "remove "+filepath.Join(dir, Subdir)) {
+		t.Errorf("Open without the key: %v, want an error naming the directory to remove", err)
+	}
+}
+
+// A client that trusts only the CA reaches a server by every name the
+// certificate was issued for, and by no other.
+func TestServerCertificate_TrustedByAClientOfTheCA(t *testing.T) {
+	ca, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.ServerCertificate("idp.example", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cert.Leaf.DNSNames, ","); got != "idp.example,localhost" {
+		t.Errorf("DNS names %s", got)
+	}
+	if len(cert.Leaf.IPAddresses) != 2 {
+		t.Errorf("IP addresses %v, want 127.0.0.1 and ::1", cert.Leaf.IPAddresses)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	defer srv.Close()
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	for _, url := range []string{srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)} {
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Errorf("GET %s: %v", url, err)
+			continue
+		}
+		resp.Body.Close()
+	}
+	withSystem := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.WithSystemRoots()}}}
+	if resp, err := withSystem.Get(srv.URL); err != nil {
+		t.Errorf("a client trusting WithSystemRoots: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	foreign, _, _ := Open(t.TempDir())
+	other := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: foreign.Pool()}}}
+	if _, err := other.Get(srv.URL); err == nil {
+		t.Error("a client trusting another CA accepted the certificate")
+	}
+}
+
+func TestTrustFile(t *testing.T) {
+	ca, _, _ := Open(t.TempDir())
+	pool, err := TrustFile(ca.CertPath())
+	if err != nil || pool == nil {
+		t.Fatalf("TrustFile: %v", err)
+	}
+	notPEM := filepath.Join(t.TempDir(), "x.pem")
+	os.WriteFile(notPEM, []byte("hello"), 0o600)
+	if _, err := TrustFile(notPEM); err == nil || !strings.Contains(err.Error(), notPEM) {
+		t.Errorf("TrustFile of a non-PEM file: %v", err)
+	}
+}
