@@ -30,7 +30,7 @@ const restampThreshold = time.Second
 // signing ID tokens ourselves and losing op's claim assembly.
 func (s *Server) restampTokenResponse(rec *heldResponse) error {
 	now := s.now()
-	if now.Sub(time.Now()).Abs() < restampThreshold {
+	if time.Until(now).Abs() < restampThreshold {
 		return nil
 	}
 	var body map[string]json.RawMessage

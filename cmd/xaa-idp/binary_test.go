@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +40,7 @@ func xaaIDPBinary(t *testing.T) string {
 			return
 		}
 		path := filepath.Join(builtBinary.dir, "xaa-idp")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-buildvcs=auto", "-o", path, ".")
+		cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", path, ".")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			builtBinary.err = &buildError{err, out}
 			return

@@ -376,11 +376,11 @@ func mustGenerate(alg string) *Key {
 }
 
 func algFits(alg string, s crypto.Signer) bool {
-	switch s.(type) {
+	switch k := s.(type) {
 	case *rsa.PrivateKey:
 		return alg == "RS256"
 	case *ecdsa.PrivateKey:
-		return alg == "ES256" && s.(*ecdsa.PrivateKey).Curve == elliptic.P256()
+		return alg == "ES256" && k.Curve == elliptic.P256()
 	case ed25519.PrivateKey:
 		return alg == "EdDSA"
 	}
