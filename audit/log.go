@@ -122,8 +122,9 @@ func (l *Log) load(path string, capacity int) error {
 	return nil
 }
 
-// Append records ev and returns it as recorded: with an ID if it had none, and with its Time
-// (the clock's, if it had none) in UTC truncated to the millisecond. When the log has a file,
+// Append records ev and returns it as recorded: with an ID if it had none, with its Time (the
+// clock's, if it had none) in UTC truncated to the millisecond, and with every string, Details'
+// included, cut to MaxTextBytes by [Truncate] and Details to MaxDetailsKeys keys. When the log has a file,
 // Append returns only after the event's line has been written and synced to stable storage; if
 // the disk falls behind by more than a few thousand events, Append waits rather than drop any.
 // An event whose Append fails is neither in the file nor in the index.
@@ -132,6 +133,16 @@ func (l *Log) Append(ev Event) (Event, error) {
 		ev.Time = l.now()
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
+	// Bounded here, once for every caller, so that none can forget; and before the writer
+	// goroutine, which every event has to go through, sees it.
+	ev.bound()
+	if ev.Details != nil {
+		d, err := boundDetails(ev.Details)
+		if err != nil {
+			return ev, fmt.Errorf("audit: encoding %s event details: %w", ev.Type, err)
+		}
+		ev.Details = d
+	}
 	r := &request{ev: ev, done: make(chan result, 1)}
 	l.closeMu.RLock()
 	if l.closed {
@@ -223,10 +234,12 @@ func (l *Log) commit(batch []*request) {
 		r.ev = e
 		line, err := e.MarshalJSON()
 		if err == nil && e.Details != nil {
-			// The caller keeps its map and may go on changing it; the index gets its own copy,
-			// decoded from the line so that it is exactly what a reopened log would hold.
+			// The index gets its own copy of the details, decoded from the line so that it is
+			// exactly what a reopened log would hold: numbers as float64, not json.Number.
 			e = Event{}
 			err = json.Unmarshal(line, &e)
+		} else {
+			e.own()
 		}
 		if err != nil {
 			r.done <- result{r.ev, err}
