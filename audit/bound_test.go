@@ -220,6 +220,10 @@ func TestAppend_HugeRequestFieldsStaySmall(t *testing.T) {
 	if fi.Size() > 10<<20 {
 		t.Errorf("file is %d bytes after %d events", fi.Size(), n)
 	}
+	events, bytes := l.IndexStats()
+	if bytes > 10<<20 || bytes > audit.DefaultMaxBytes {
+		t.Errorf("index counts %d bytes for %d events", bytes, events)
+	}
 	evs := l.Query(audit.Filter{Limit: 1000})
 	if len(evs) == 0 {
 		t.Fatal("no events")
@@ -227,5 +231,5 @@ func TestAppend_HugeRequestFieldsStaySmall(t *testing.T) {
 	for _, e := range evs {
 		checkTruncated(t, e.User, user)
 	}
-	t.Logf("file %d bytes", fi.Size())
+	t.Logf("file %d bytes; index %d events, %d bytes", fi.Size(), events, bytes)
 }

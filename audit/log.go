@@ -21,6 +21,7 @@ const maxPending = 4096
 type Options struct {
 	Path     string           // JSON Lines file to append to; "" keeps events in memory only
 	Capacity int              // events kept in memory for queries; 0 means DefaultCapacity
+	MaxBytes int64            // bytes of events kept in memory, counted as their JSON lines; 0 means DefaultMaxBytes
 	Now      func() time.Time // clock for IDs and for events with a zero Time, safe for concurrent use; nil means time.Now
 }
 
@@ -60,21 +61,27 @@ type result struct {
 	err error
 }
 
-// Open opens the log. With a Path, it creates the file if needed, loads its newest Capacity
-// events into memory and removes a torn last line (see loadTail) so that later appends stay valid
+// Open opens the log. With a Path, it creates the file if needed, loads its newest events into
+// memory (Capacity of them, or fewer if they add up to more than MaxBytes) and removes a torn last line (see loadTail) so that later appends stay valid
 // JSON Lines. A Path naming a pipe or device (such as /dev/stdout) is written to but not read,
 // synced or repaired.
 func Open(opts Options) (*Log, error) {
-	capacity := opts.Capacity
+	capacity, maxBytes := opts.Capacity, opts.MaxBytes
 	switch {
 	case capacity < 0:
 		return nil, fmt.Errorf("audit: negative capacity %d", capacity)
 	case capacity == 0:
 		capacity = DefaultCapacity
 	}
+	switch {
+	case maxBytes < 0:
+		return nil, fmt.Errorf("audit: negative MaxBytes %d", maxBytes)
+	case maxBytes == 0:
+		maxBytes = DefaultMaxBytes
+	}
 	l := &Log{
 		now:   opts.Now,
-		index: newRing(capacity),
+		index: newRing(capacity, maxBytes),
 		reqs:  make(chan *request, maxPending),
 		done:  make(chan struct{}),
 	}
@@ -82,7 +89,7 @@ func Open(opts Options) (*Log, error) {
 		l.now = time.Now
 	}
 	if opts.Path != "" {
-		if err := l.load(opts.Path, capacity); err != nil {
+		if err := l.load(opts.Path, capacity, maxBytes); err != nil {
 			return nil, err
 		}
 	}
@@ -90,7 +97,7 @@ func Open(opts Options) (*Log, error) {
 	return l, nil
 }
 
-func (l *Log) load(path string, capacity int) error {
+func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	f, fi, err := openAppend(path)
 	if err != nil {
 		return err
@@ -99,7 +106,7 @@ func (l *Log) load(path string, capacity int) error {
 	if !l.regular {
 		return nil
 	}
-	evs, end, err := loadTail(f, fi.Size(), capacity)
+	evs, end, err := loadTail(f, fi.Size(), capacity, maxBytes)
 	if err != nil {
 		f.Close()
 		return err
@@ -116,8 +123,8 @@ func (l *Log) load(path string, capacity int) error {
 	}
 	l.size = end
 	l.index.insert(evs...)
-	for _, e := range evs {
-		l.ids.observe(e.ID)
+	for _, s := range evs {
+		l.ids.observe(s.ev.ID)
 	}
 	return nil
 }
@@ -165,7 +172,15 @@ func (l *Log) Query(f Filter) []Event {
 
 // Len reports how many events are held in memory: at most the capacity, not the file's length.
 func (l *Log) Len() int {
-	return l.index.len()
+	events, _ := l.index.stats()
+	return events
+}
+
+// IndexStats reports how many events are held in memory and how many bytes they count for
+// against Options.MaxBytes: the length of their JSON lines, an approximation of the memory they
+// hold that leaves out a fixed cost of a few hundred bytes per event, bounded by Capacity.
+func (l *Log) IndexStats() (events int, bytes int64) {
+	return l.index.stats()
 }
 
 // Close waits for pending appends, syncs and closes the file, and closes every subscription.
@@ -224,7 +239,7 @@ func (l *Log) run() {
 func (l *Log) commit(batch []*request) {
 	buf := l.buf[:0]
 	encoded := make([]*request, 0, len(batch))
-	stored := make([]Event, 0, len(batch))
+	stored := make([]slot, 0, len(batch))
 	for _, r := range batch {
 		e := r.ev
 		if e.ID == "" {
@@ -247,7 +262,7 @@ func (l *Log) commit(batch []*request) {
 		}
 		buf = append(append(buf, line...), '\n')
 		encoded = append(encoded, r)
-		stored = append(stored, e)
+		stored = append(stored, slot{e, int64(len(line)) + 1})
 	}
 	l.buf = buf
 

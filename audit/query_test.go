@@ -3,6 +3,7 @@ package audit_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,73 @@ func TestAppend_IDsIncreaseInAppendOrderEvenWithAStoppedClock(t *testing.T) {
 			t.Fatalf("ID %q after %q", e.ID, prev)
 		}
 		prev = e.ID
+	}
+}
+
+// lineBytes is what an event counts for against Options.MaxBytes: its JSON line with the newline.
+func lineBytes(t *testing.T, e audit.Event) int64 {
+	b, err := e.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(b)) + 1
+}
+
+func TestIndex_EvictsTheOldestOverEitherBound(t *testing.T) {
+	event := func(i int, size int) audit.Event {
+		return audit.Event{Time: t0, ID: fmt.Sprintf("id%03d", i), Type: audit.TypeLogin, Reason: fmt.Sprint(i), User: strings.Repeat("u", size)}
+	}
+	one := lineBytes(t, event(0, 100)) // every event below has the same size
+	tests := []struct {
+		name     string
+		opts     audit.Options
+		sizes    []int // user lengths, oldest first
+		want     []string
+		wantSize int64
+	}{
+		{"within both", audit.Options{Capacity: 10, MaxBytes: 10 * one}, []int{100, 100, 100}, []string{"2", "1", "0"}, 3 * one},
+		{"count bound", audit.Options{Capacity: 2, MaxBytes: 10 * one}, []int{100, 100, 100}, []string{"2", "1"}, 2 * one},
+		{"byte bound", audit.Options{Capacity: 10, MaxBytes: 2*one + 1}, []int{100, 100, 100, 100}, []string{"3", "2"}, 2 * one},
+		{"a big event evicts several", audit.Options{Capacity: 10, MaxBytes: 4 * one},
+			[]int{100, 100, 100, 100, 300}, []string{"4", "3", "2"}, 2*one + lineBytes(t, event(4, 300))},
+		{"the newest stays even if too big", audit.Options{Capacity: 10, MaxBytes: one / 2},
+			[]int{100, 100}, []string{"1"}, one},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := openLog(t, tt.opts)
+			for i, size := range tt.sizes {
+				mustAppend(t, l, event(i, size))
+			}
+			if got := reasons(l.Query(audit.Filter{})); !slices.Equal(got, tt.want) {
+				t.Errorf("Query = %v, want %v", got, tt.want)
+			}
+			if events, bytes := l.IndexStats(); events != len(tt.want) || bytes != tt.wantSize {
+				t.Errorf("IndexStats = %d events, %d bytes; want %d, %d", events, bytes, len(tt.want), tt.wantSize)
+			}
+		})
+	}
+}
+
+func TestOpen_LoadsNoMoreThanMaxBytes(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	var size int64
+	for i := range 10 {
+		size = lineBytes(t, mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprint(i)}))
+	}
+	l.Close()
+	l = openLog(t, audit.Options{Path: path, MaxBytes: 3 * size})
+	if got, want := reasons(l.Query(audit.Filter{})), []string{"9", "8", "7"}; !slices.Equal(got, want) {
+		t.Errorf("Query = %v, want %v", got, want)
+	}
+	if _, bytes := l.IndexStats(); bytes != 3*size {
+		t.Errorf("IndexStats bytes = %d, want %d", bytes, 3*size)
+	}
+}
+
+func TestOpen_NegativeMaxBytesIsAnError(t *testing.T) {
+	if _, err := audit.Open(audit.Options{MaxBytes: -1}); err == nil {
+		t.Error("no error")
 	}
 }
