@@ -12,21 +12,32 @@ const DefaultCapacity = 10000
 // for DefaultCapacity events of about 1.7 KB, several times the size of a typical one.
 const DefaultMaxBytes = 16 << 20
 
-// DefaultLimit is the number of events Query returns when Filter.Limit is zero.
-const DefaultLimit = 100
+// DefaultQueryLimit is the number of events Query returns when Filter.Limit is zero.
+const DefaultQueryLimit = 100
 
-// Filter selects events for [Log.Query]. The zero Filter selects the newest DefaultLimit events.
+// MaxQueryLimit is the most events one Query returns, whatever Filter.Limit asks: a page, not a
+// copy of the whole index per request. Page through more with Filter.Before and
+// [Log.QueryPage]'s more.
+const MaxQueryLimit = 1000
+
+// DefaultLimit is the former name of DefaultQueryLimit.
+//
+// Deprecated: use DefaultQueryLimit.
+const DefaultLimit = DefaultQueryLimit
+
+// Filter selects events for [Log.Query]. The zero Filter selects the newest DefaultQueryLimit
+// events.
 type Filter struct {
 	Type, User, Client, Server, Outcome string // exact match when non-empty (Client matches ClientID)
 
 	Since, Until time.Time // Since inclusive, Until exclusive; zero means unbounded
 
-	// Before, when set, selects only events appended before the event with this ID: pass the ID
-	// of the last event of one page to get the next. An ID no longer in memory selects nothing,
-	// since every older event has been evicted too.
+	// Before, when set, selects only events appended before the event with this ID, strictly:
+	// pass the ID of the last event of one page to get the next. An ID no longer in memory
+	// selects nothing, since every older event has been evicted too.
 	Before string
 
-	Limit int // at most this many events; 0 (or less) means DefaultLimit; capped at Capacity
+	Limit int // at most this many events; 0 (or less) means DefaultQueryLimit; capped at MaxQueryLimit
 }
 
 func (f *Filter) match(e *Event) bool {
@@ -125,12 +136,14 @@ func (r *ring) at(i int) *Event {
 	return &r.buf[(r.head+i)%len(r.buf)].ev
 }
 
-func (r *ring) query(f Filter) []Event {
+// query returns the newest events that match f, newest first, and whether an older one matches
+// too.
+func (r *ring) query(f Filter) (events []Event, more bool) {
 	limit := f.Limit
 	if limit <= 0 {
-		limit = DefaultLimit
+		limit = DefaultQueryLimit
 	}
-	limit = min(limit, r.capacity)
+	limit = min(limit, MaxQueryLimit)
 
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -139,15 +152,18 @@ func (r *ring) query(f Filter) []Event {
 	if f.Before != "" {
 		s, ok := r.seq[f.Before]
 		if !ok {
-			return []Event{}
+			return []Event{}, false
 		}
 		end = int(s - (r.total - uint64(n)))
 	}
 	out := make([]Event, 0, min(limit, end))
-	for i := end - 1; i >= 0 && len(out) < limit; i-- {
+	for i := end - 1; i >= 0; i-- {
 		if e := r.at(i); f.match(e) {
+			if len(out) == limit {
+				return out, true
+			}
 			out = append(out, *e)
 		}
 	}
-	return out
+	return out, false
 }

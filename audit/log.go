@@ -162,11 +162,20 @@ func (l *Log) Append(ev Event) (Event, error) {
 	return res.ev, res.err
 }
 
-// Query returns the events held in memory that match f, newest first.
+// Query returns the events held in memory that match f, newest first: at most f.Limit of them,
+// DefaultQueryLimit if it is zero, MaxQueryLimit if it is larger.
 //
 // Details maps in the returned events are shared with the log and other callers: read them,
 // don't modify them.
 func (l *Log) Query(f Filter) []Event {
+	events, _ := l.index.query(f)
+	return events
+}
+
+// QueryPage is Query that also reports whether more events held in memory match f beyond those
+// returned: then the next page is f with Before set to the ID of the last event returned, the
+// link an HTTP API gives as rel="next" (RFC 8288).
+func (l *Log) QueryPage(f Filter) (events []Event, more bool) {
 	return l.index.query(f)
 }
 
