@@ -24,9 +24,13 @@ const (
 	maxBatchBytes  = 1 << 20
 )
 
-// maxKeptBuffer is the largest write buffer kept for the next batch: after a burst, a buffer
-// grown for it is dropped rather than held for the life of the log.
-const maxKeptBuffer = 64 << 10
+// maxKeptBuffer and maxKeptEvents are the largest write buffer, and the most slots of the
+// index's copies, kept for the next batch: after a burst, buffers grown for it are dropped
+// rather than held for the life of the log.
+const (
+	maxKeptBuffer = 64 << 10
+	maxKeptEvents = 256
+)
 
 // batch is the appends committed together.
 type batch struct {
@@ -138,7 +142,10 @@ func (l *Log) commit(reqs []*request) {
 
 	clear(stored) // the index has its copies; these would keep evicted events alive
 	if cap(buf) > maxKeptBuffer {
-		buf, stored = nil, nil
+		buf = nil
+	}
+	if cap(stored) > maxKeptEvents {
+		stored = nil
 	}
 	l.buf, l.stored = buf[:0], stored[:0]
 }
