@@ -28,7 +28,7 @@ type Log struct {
 	index *ring
 	subs  subscribers
 
-	// mu guards the group commit's queue (see Append).
+	// mu guards the group commit's queue (see commit.go).
 	mu     sync.Mutex
 	closed bool
 	open   *batch // the batch new appends join, until its leader takes it; nil if none
@@ -48,9 +48,9 @@ type Log struct {
 }
 
 // Open opens the log. With a Path, it creates the file if needed, loads its newest events into
-// memory (Capacity of them, or fewer if they add up to more than MaxBytes) and removes a torn last line (see loadTail) so that later appends stay valid
-// JSON Lines. A Path naming a pipe or device (such as /dev/stdout) is written to but not read,
-// synced or repaired.
+// memory (Capacity of them, fewer if they add up to more than MaxBytes) and removes a torn last
+// line (see loadTail) so that later appends stay valid JSON Lines. A Path naming a pipe or device
+// (such as /dev/stdout) is written to but not read, synced or repaired.
 func Open(opts Options) (*Log, error) {
 	capacity, maxBytes := opts.Capacity, opts.MaxBytes
 	switch {
