@@ -27,21 +27,25 @@ func TestMain(m *testing.M) {
 
 // crashChild appends from several goroutines until it is killed, printing each event's ID on
 // stdout once its Append has returned: a printed ID is an acknowledged event. Every seventh event
-// is large, so that a kill sometimes lands in the middle of a write.
+// is large (about 100 KB: the most keys Details may hold, each with a long value), so that a kill
+// sometimes lands in the middle of a write.
 func crashChild(path string) {
 	l, err := audit.Open(audit.Options{Path: path})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	big := strings.Repeat("x", 64<<10)
+	big := make(map[string]any, audit.MaxDetailsKeys)
+	for i := range audit.MaxDetailsKeys {
+		big[fmt.Sprint(i)] = strings.Repeat("x", audit.MaxTextBytes)
+	}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				e := audit.Event{Type: audit.TypeTokenExchange, Outcome: audit.Allowed, User: fmt.Sprint(g)}
 				if i%7 == 0 {
-					e.Details = map[string]any{"padding": big}
+					e.Details = big
 				}
 				e, err := l.Append(e)
 				if err != nil {

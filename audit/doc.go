@@ -6,6 +6,10 @@
 // storage, so an event the caller was told about survives a crash; concurrent appends share one
 // write and one fsync (group commit), so durability costs one disk flush per batch, not per event.
 //
+// Every string an event holds is cut to [MaxTextBytes] when it is appended (see [Truncate]), and
+// the index is bounded in bytes as well as in events, so that clients sending huge usernames or
+// scopes cost the log no more than anyone else.
+//
 // The package knows nothing of HTTP or tokens: callers describe what happened, never the
 // credentials involved.
 package audit

@@ -54,8 +54,9 @@ func syncDir(dir string) error {
 // chunkSize is how much loadTail reads at a time, backwards from the end of the file.
 const chunkSize = 64 << 10
 
-// loadTail reads up to want events from the end of f, a file of size bytes, and returns them
-// oldest first, along with the length of the file without its torn tail.
+// loadTail reads up to want events, or as many as fill maxBytes, from the end of f, a file of
+// size bytes, and returns them oldest first, bounded like appended events (lines written before
+// the bounds existed may hold more), along with the length of the file without its torn tail.
 //
 // The torn tail is whatever follows the last newline. Every line is written whole by one write
 // call, and JSON encoding escapes newlines inside strings, so only a write cut short by a crash
@@ -68,14 +69,15 @@ const chunkSize = 64 << 10
 // growing for months; lines older than the last want events are not read, so not checked. A bad
 // complete line among the ones read is an error, not a torn tail: it is not what a crash leaves,
 // and deleting audit records to get past it is a decision for a person.
-func loadTail(f *os.File, size int64, want int) (events []Event, end int64, err error) {
+func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, end int64, err error) {
 	if end, err = lastNewline(f, size); err != nil {
 		return nil, 0, err
 	}
-	var newestFirst []Event
+	var newestFirst []slot
+	var loaded int64   // bytes of the lines in newestFirst
 	pos := end         // pending holds bytes [pos, pos+len(pending)): whole lines, and part of one at its start
 	var pending []byte // ends with a newline when not empty
-	for len(newestFirst) < want {
+	for len(newestFirst) < want && loaded < maxBytes {
 		if len(pending) > 0 {
 			j := bytes.LastIndexByte(pending[:len(pending)-1], '\n')
 			if j >= 0 || pos == 0 {
@@ -92,7 +94,10 @@ func loadTail(f *os.File, size int64, want int) (events []Event, end int64, err 
 				if e.ID == "" {
 					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: event has no id", f.Name(), start)
 				}
-				newestFirst = append(newestFirst, e)
+				e.bound()
+				e.Details = boundGeneric(e.Details)
+				newestFirst = append(newestFirst, slot{e, int64(len(line)) + 1})
+				loaded += int64(len(line)) + 1
 				continue
 			}
 		} else if pos == 0 {
@@ -107,7 +112,7 @@ func loadTail(f *os.File, size int64, want int) (events []Event, end int64, err 
 		copy(buf[n:], pending)
 		pending = buf
 	}
-	events = make([]Event, len(newestFirst))
+	events = make([]slot, len(newestFirst))
 	for i, e := range newestFirst {
 		events[len(events)-1-i] = e
 	}

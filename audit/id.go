@@ -15,7 +15,7 @@ import (
 // IDs never go backwards: if the clock does (NTP step, VM resume) or a millisecond's sequence is
 // exhausted, the generator keeps counting from the last ID it issued. Open seeds it from the IDs
 // already in the file so this holds across restarts. idGen is not safe for concurrent use; only
-// the writer goroutine calls next.
+// the leader committing a batch calls next.
 type idGen struct {
 	ms  int64
 	seq int64

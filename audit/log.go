@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,14 +12,11 @@ import (
 // ErrClosed is returned by Append, and by Close, once the Log has been closed.
 var ErrClosed = errors.New("audit: log closed")
 
-// maxPending bounds the events waiting for the writer. When it is full, Append blocks until the
-// disk catches up: back-pressure instead of unbounded memory, and never a dropped audit event.
-const maxPending = 4096
-
 // Options configure [Open]. The zero Options give a memory-only log.
 type Options struct {
 	Path     string           // JSON Lines file to append to; "" keeps events in memory only
 	Capacity int              // events kept in memory for queries; 0 means DefaultCapacity
+	MaxBytes int64            // bytes of events kept in memory, counted as their JSON lines; 0 means DefaultMaxBytes
 	Now      func() time.Time // clock for IDs and for events with a zero Time, safe for concurrent use; nil means time.Now
 }
 
@@ -32,65 +28,59 @@ type Log struct {
 	index *ring
 	subs  subscribers
 
-	// closeMu is held for reading while sending on reqs, so that Close, holding it for
-	// writing, never closes the channel under a sender.
-	closeMu sync.RWMutex
-	closed  bool
-	reqs    chan *request
-	done    chan struct{} // closed when the writer goroutine has drained reqs and exited
+	// mu guards the group commit's queue (see commit.go).
+	mu     sync.Mutex
+	closed bool
+	open   *batch // the batch new appends join, until its leader takes it; nil if none
+	last   *batch // the newest batch: once it is done, so is every earlier one; nil if none
 
-	// The writer goroutine alone uses these once Open has returned.
+	// The leader of the batch being committed alone uses these once Open has returned: leaders
+	// take turns, each starting only once the previous batch is done.
 	file    *os.File // nil when memory only
 	regular bool     // false for pipes and devices, which can be neither synced nor truncated
 	size    int64    // bytes of the file known to be whole lines
 	failed  error    // set when the file can no longer be trusted; fails every later Append
 	ids     idGen
-	buf     []byte
+	buf     []byte // the batch's lines, reused while small
+	stored  []slot // the batch's events for the index, reused while small
 
-	syncs atomic.Int64 // fsyncs done by the writer, for the benchmarks' events-per-fsync figure
+	syncs atomic.Int64 // fsyncs done, for the benchmarks' events-per-fsync figure
 }
 
-type request struct {
-	ev   Event
-	done chan result // buffered, so the writer never waits on a caller
-}
-
-type result struct {
-	ev  Event
-	err error
-}
-
-// Open opens the log. With a Path, it creates the file if needed, loads its newest Capacity
-// events into memory and removes a torn last line (see loadTail) so that later appends stay valid
-// JSON Lines. A Path naming a pipe or device (such as /dev/stdout) is written to but not read,
-// synced or repaired.
+// Open opens the log. With a Path, it creates the file if needed, loads its newest events into
+// memory (Capacity of them, fewer if they add up to more than MaxBytes) and removes a torn last
+// line (see loadTail) so that later appends stay valid JSON Lines. A Path naming a pipe or device
+// (such as /dev/stdout) is written to but not read, synced or repaired.
 func Open(opts Options) (*Log, error) {
-	capacity := opts.Capacity
+	capacity, maxBytes := opts.Capacity, opts.MaxBytes
 	switch {
 	case capacity < 0:
 		return nil, fmt.Errorf("audit: negative capacity %d", capacity)
 	case capacity == 0:
 		capacity = DefaultCapacity
 	}
+	switch {
+	case maxBytes < 0:
+		return nil, fmt.Errorf("audit: negative MaxBytes %d", maxBytes)
+	case maxBytes == 0:
+		maxBytes = DefaultMaxBytes
+	}
 	l := &Log{
 		now:   opts.Now,
-		index: newRing(capacity),
-		reqs:  make(chan *request, maxPending),
-		done:  make(chan struct{}),
+		index: newRing(capacity, maxBytes),
 	}
 	if l.now == nil {
 		l.now = time.Now
 	}
 	if opts.Path != "" {
-		if err := l.load(opts.Path, capacity); err != nil {
+		if err := l.load(opts.Path, capacity, maxBytes); err != nil {
 			return nil, err
 		}
 	}
-	go l.run()
 	return l, nil
 }
 
-func (l *Log) load(path string, capacity int) error {
+func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	f, fi, err := openAppend(path)
 	if err != nil {
 		return err
@@ -99,7 +89,7 @@ func (l *Log) load(path string, capacity int) error {
 	if !l.regular {
 		return nil
 	}
-	evs, end, err := loadTail(f, fi.Size(), capacity)
+	evs, end, err := loadTail(f, fi.Size(), capacity, maxBytes)
 	if err != nil {
 		f.Close()
 		return err
@@ -116,60 +106,91 @@ func (l *Log) load(path string, capacity int) error {
 	}
 	l.size = end
 	l.index.insert(evs...)
-	for _, e := range evs {
-		l.ids.observe(e.ID)
+	for _, s := range evs {
+		l.ids.observe(s.ev.ID)
 	}
 	return nil
 }
 
-// Append records ev and returns it as recorded: with an ID if it had none, and with its Time
-// (the clock's, if it had none) in UTC truncated to the millisecond. When the log has a file,
-// Append returns only after the event's line has been written and synced to stable storage; if
-// the disk falls behind by more than a few thousand events, Append waits rather than drop any.
-// An event whose Append fails is neither in the file nor in the index.
+// Append records ev and returns it as recorded: with an ID if it had none, with its Time (the
+// clock's, if it had none) in UTC truncated to the millisecond, and with every string, Details'
+// included, cut to MaxTextBytes by [Truncate] and Details to MaxDetailsKeys keys. The returned
+// Details are a copy, in JSON's generic form with numbers as json.Number.
+//
+// When the log has a file, Append returns only after the event's line has been written and
+// synced to stable storage; concurrent appends share the write and the sync (group commit). An event
+// whose Append fails is neither in the file nor in the index.
 func (l *Log) Append(ev Event) (Event, error) {
 	if ev.Time.IsZero() {
 		ev.Time = l.now()
 	}
 	ev.Time = ev.Time.UTC().Truncate(time.Millisecond)
-	r := &request{ev: ev, done: make(chan result, 1)}
-	l.closeMu.RLock()
-	if l.closed {
-		l.closeMu.RUnlock()
-		return ev, ErrClosed
+	// Bounded here, once for every caller, so that none can forget.
+	ev.bound()
+	if ev.Details != nil {
+		d, err := boundDetails(ev.Details)
+		if err != nil {
+			return ev, fmt.Errorf("audit: encoding %s event details: %w", ev.Type, err)
+		}
+		ev.Details = d
 	}
-	l.reqs <- r
-	l.closeMu.RUnlock()
-	res := <-r.done
-	return res.ev, res.err
+	r := &request{ev: ev}
+	// Encoded by the caller, in parallel with the others, rather than by the leader, whose work
+	// everyone in its batch waits for.
+	if err := r.encode(); err != nil {
+		return ev, err
+	}
+	if err := l.groupCommit(r); err != nil {
+		return ev, err
+	}
+	return r.ev, r.err
 }
 
-// Query returns the events held in memory that match f, newest first.
+// Query returns the events held in memory that match f, newest first: at most f.Limit of them,
+// DefaultQueryLimit if it is zero, MaxQueryLimit if it is larger.
 //
 // Details maps in the returned events are shared with the log and other callers: read them,
 // don't modify them.
 func (l *Log) Query(f Filter) []Event {
+	events, _ := l.index.query(f)
+	return events
+}
+
+// QueryPage is Query that also reports whether more events held in memory match f beyond those
+// returned: then the next page is f with Before set to the ID of the last event returned, the
+// link an HTTP API gives as rel="next" (RFC 8288).
+func (l *Log) QueryPage(f Filter) (events []Event, more bool) {
 	return l.index.query(f)
 }
 
 // Len reports how many events are held in memory: at most the capacity, not the file's length.
 func (l *Log) Len() int {
-	return l.index.len()
+	events, _ := l.index.stats()
+	return events
+}
+
+// IndexStats reports how many events are held in memory and how many bytes they count for
+// against Options.MaxBytes: the length of their JSON lines, an approximation of the memory they
+// hold that leaves out a fixed cost of a few hundred bytes per event, bounded by Capacity.
+func (l *Log) IndexStats() (events int, bytes int64) {
+	return l.index.stats()
 }
 
 // Close waits for pending appends, syncs and closes the file, and closes every subscription.
 // Append after Close returns ErrClosed; so does a second Close.
 func (l *Log) Close() error {
-	l.closeMu.Lock()
+	l.mu.Lock()
 	if l.closed {
-		l.closeMu.Unlock()
+		l.mu.Unlock()
 		return ErrClosed
 	}
 	l.closed = true
-	close(l.reqs)
-	l.closeMu.Unlock()
+	last := l.last
+	l.mu.Unlock()
 
-	<-l.done
+	if last != nil {
+		<-last.done
+	}
 	l.subs.closeAll()
 	if l.file == nil {
 		return nil
@@ -182,105 +203,5 @@ func (l *Log) Close() error {
 	if err != nil {
 		return fmt.Errorf("audit: closing %s: %w", l.file.Name(), err)
 	}
-	return nil
-}
-
-// run is the writer goroutine. Each round takes every request already waiting and commits them
-// with one write and one fsync: while one fsync runs, the next batch gathers in reqs, so under
-// load a single flush covers many events, and a lone event is not held back waiting for company.
-func (l *Log) run() {
-	defer close(l.done)
-	batch := make([]*request, 0, maxPending)
-	for r := range l.reqs {
-		batch = append(batch[:0], r)
-	gather:
-		for len(batch) < cap(batch) {
-			select {
-			case r, ok := <-l.reqs:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		l.commit(batch)
-	}
-}
-
-// commit writes a batch, in order, and answers every request in it.
-func (l *Log) commit(batch []*request) {
-	buf := l.buf[:0]
-	encoded := make([]*request, 0, len(batch))
-	stored := make([]Event, 0, len(batch))
-	for _, r := range batch {
-		e := r.ev
-		if e.ID == "" {
-			// Assigned here, in file order, so that IDs sort the way the file reads.
-			e.ID = l.ids.next(l.now())
-		}
-		r.ev = e
-		line, err := e.MarshalJSON()
-		if err == nil && e.Details != nil {
-			// The caller keeps its map and may go on changing it; the index gets its own copy,
-			// decoded from the line so that it is exactly what a reopened log would hold.
-			e = Event{}
-			err = json.Unmarshal(line, &e)
-		}
-		if err != nil {
-			r.done <- result{r.ev, err}
-			continue
-		}
-		buf = append(append(buf, line...), '\n')
-		encoded = append(encoded, r)
-		stored = append(stored, e)
-	}
-	l.buf = buf
-
-	var err error
-	if l.file != nil && len(buf) > 0 {
-		err = l.persist(buf)
-	}
-	if err == nil {
-		// Index and subscribers before answering, so that an event is visible to Query by the
-		// time its Append returns.
-		l.index.insert(stored...)
-		l.subs.publish(stored)
-	}
-	for _, r := range encoded {
-		r.done <- result{r.ev, err}
-	}
-}
-
-// persist writes buf, whole lines, to the file and syncs it.
-func (l *Log) persist(buf []byte) error {
-	if l.failed != nil {
-		return l.failed
-	}
-	if _, err := l.file.Write(buf); err != nil {
-		err = fmt.Errorf("audit: writing %s: %w", l.file.Name(), err)
-		if l.regular {
-			// A short write (disk full) leaves part of a line; cut it off, or the next batch
-			// would be glued to it and the file would hold a line that can never be parsed.
-			if terr := l.file.Truncate(l.size); terr != nil {
-				l.failed = fmt.Errorf("%w; removing the partial write: %w", err, terr)
-				return l.failed
-			}
-		}
-		return err
-	}
-	if !l.regular {
-		return nil
-	}
-	if err := l.file.Sync(); err != nil {
-		// After a failed fsync Linux may drop the dirty pages and clear the error, so a retry
-		// could report success for lines that never reached the disk (the PostgreSQL "fsyncgate"
-		// of 2018). Refuse every later append rather than acknowledge what may be lost.
-		l.failed = fmt.Errorf("audit: syncing %s: %w", l.file.Name(), err)
-		return l.failed
-	}
-	l.syncs.Add(1)
-	l.size += int64(len(buf))
 	return nil
 }

@@ -329,3 +329,40 @@ func TestClose_WaitsForAppendsInFlight(t *testing.T) {
 		t.Errorf("%d lines, %d successful appends", n, ok)
 	}
 }
+
+func TestAppend_BuffersShrinkAfterABurst(t *testing.T) {
+	const maxKeptBytes, maxKeptEvents = 64 << 10, 256 // what the log may keep between batches
+	// Control characters take six bytes each in JSON, so this event's line is about 1.5 MB
+	// however the strings are cut.
+	huge := make(map[string]any, audit.MaxDetailsKeys)
+	for i := range audit.MaxDetailsKeys {
+		huge[fmt.Sprintf("%03d%s", i, strings.Repeat("\x01", 600))] = strings.Repeat("\x01", 600)
+	}
+	tests := []struct {
+		name  string
+		burst func(l *audit.Log)
+	}{
+		{"one huge event", func(l *audit.Log) { mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Details: huge}) }},
+		{"many concurrent appends", func(l *audit.Log) {
+			var wg sync.WaitGroup
+			for range 64 {
+				wg.Go(func() {
+					for range 20 {
+						mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: strings.Repeat("\x01", 600)})
+					}
+				})
+			}
+			wg.Wait()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := openLog(t, audit.Options{Path: tempPath(t)})
+			tt.burst(l)
+			mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+			if lines, events := audit.BufferCaps(l); lines > maxKeptBytes || events > maxKeptEvents {
+				t.Errorf("after the burst the log keeps buffers of %d bytes of lines and %d events", lines, events)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,11 +73,11 @@ func TestQuery_BeforePagesThroughEverythingOnce(t *testing.T) {
 			if pages > 25 {
 				t.Fatal("pagination does not end")
 			}
-			page := l.Query(f)
-			if len(page) == 0 {
+			page, more := l.QueryPage(f)
+			paged = append(paged, page...)
+			if !more {
 				break
 			}
-			paged = append(paged, page...)
 			f.Before = page[len(page)-1].ID
 		}
 		if !slices.Equal(reasons(paged), reasons(all)) {
@@ -92,16 +93,63 @@ func TestQuery_BeforeUnknownIDSelectsNothing(t *testing.T) {
 	}
 }
 
-func TestQuery_DefaultLimitIs100(t *testing.T) {
+func TestQuery_LimitDefaultsTo100AndIsCappedAt1000(t *testing.T) {
 	l := openLog(t, audit.Options{})
-	for range 150 {
+	for range 1200 {
 		mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
 	}
-	if got := len(l.Query(audit.Filter{})); got != audit.DefaultLimit {
-		t.Errorf("got %d events, want %d", got, audit.DefaultLimit)
+	tests := []struct {
+		limit, want int
+	}{
+		{0, audit.DefaultQueryLimit},
+		{-1, audit.DefaultQueryLimit},
+		{1, 1},
+		{audit.MaxQueryLimit, audit.MaxQueryLimit},
+		{audit.MaxQueryLimit + 1, audit.MaxQueryLimit},
+		{audit.DefaultCapacity, audit.MaxQueryLimit},
 	}
-	if got := len(l.Query(audit.Filter{Limit: 1000})); got != 150 {
-		t.Errorf("Limit 1000: got %d events, want 150", got)
+	for _, tt := range tests {
+		if got := len(l.Query(audit.Filter{Limit: tt.limit})); got != tt.want {
+			t.Errorf("Limit %d: got %d events, want %d", tt.limit, got, tt.want)
+		}
+	}
+	if audit.DefaultQueryLimit != 100 || audit.MaxQueryLimit != 1000 {
+		t.Errorf("DefaultQueryLimit %d, MaxQueryLimit %d; the admin API documents 100 and 1000", audit.DefaultQueryLimit, audit.MaxQueryLimit)
+	}
+}
+
+func TestQueryPage_ReportsWhetherMoreMatch(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	var ids []string // oldest first: e0 bob, e1 alice, e2 bob, ...
+	for i := range 10 {
+		e := mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprintf("e%d", i), User: []string{"bob", "alice"}[i%2]})
+		ids = append(ids, e.ID)
+	}
+	tests := []struct {
+		name string
+		f    audit.Filter
+		want []string
+		more bool
+	}{
+		{"first page", audit.Filter{Limit: 3}, []string{"e9", "e8", "e7"}, true},
+		{"middle page", audit.Filter{Limit: 3, Before: ids[4]}, []string{"e3", "e2", "e1"}, true},
+		{"last page, exactly full", audit.Filter{Limit: 3, Before: ids[3]}, []string{"e2", "e1", "e0"}, false},
+		{"last page, short", audit.Filter{Limit: 3, Before: ids[2]}, []string{"e1", "e0"}, false},
+		{"before the oldest", audit.Filter{Before: ids[0]}, []string{}, false},
+		{"all in one", audit.Filter{Limit: 10}, []string{"e9", "e8", "e7", "e6", "e5", "e4", "e3", "e2", "e1", "e0"}, false},
+		{"more counts matches only", audit.Filter{User: "alice", Limit: 2, Before: ids[6]}, []string{"e5", "e3"}, true},
+		{"older non-matches are not more", audit.Filter{User: "alice", Limit: 2, Before: ids[4]}, []string{"e3", "e1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, more := l.QueryPage(tt.f)
+			if !slices.Equal(reasons(got), tt.want) || more != tt.more {
+				t.Errorf("QueryPage = %v, %v; want %v, %v", reasons(got), more, tt.want, tt.more)
+			}
+			if q := l.Query(tt.f); !slices.Equal(reasons(q), tt.want) {
+				t.Errorf("Query = %v, want %v", reasons(q), tt.want)
+			}
+		})
 	}
 }
 
@@ -134,5 +182,73 @@ func TestAppend_IDsIncreaseInAppendOrderEvenWithAStoppedClock(t *testing.T) {
 			t.Fatalf("ID %q after %q", e.ID, prev)
 		}
 		prev = e.ID
+	}
+}
+
+// lineBytes is what an event counts for against Options.MaxBytes: its JSON line with the newline.
+func lineBytes(t *testing.T, e audit.Event) int64 {
+	b, err := e.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(b)) + 1
+}
+
+func TestIndex_EvictsTheOldestOverEitherBound(t *testing.T) {
+	event := func(i int, size int) audit.Event {
+		return audit.Event{Time: t0, ID: fmt.Sprintf("id%03d", i), Type: audit.TypeLogin, Reason: fmt.Sprint(i), User: strings.Repeat("u", size)}
+	}
+	one := lineBytes(t, event(0, 100)) // every event below has the same size
+	tests := []struct {
+		name     string
+		opts     audit.Options
+		sizes    []int // user lengths, oldest first
+		want     []string
+		wantSize int64
+	}{
+		{"within both", audit.Options{Capacity: 10, MaxBytes: 10 * one}, []int{100, 100, 100}, []string{"2", "1", "0"}, 3 * one},
+		{"count bound", audit.Options{Capacity: 2, MaxBytes: 10 * one}, []int{100, 100, 100}, []string{"2", "1"}, 2 * one},
+		{"byte bound", audit.Options{Capacity: 10, MaxBytes: 2*one + 1}, []int{100, 100, 100, 100}, []string{"3", "2"}, 2 * one},
+		{"a big event evicts several", audit.Options{Capacity: 10, MaxBytes: 4 * one},
+			[]int{100, 100, 100, 100, 300}, []string{"4", "3", "2"}, 2*one + lineBytes(t, event(4, 300))},
+		{"the newest stays even if too big", audit.Options{Capacity: 10, MaxBytes: one / 2},
+			[]int{100, 100}, []string{"1"}, one},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := openLog(t, tt.opts)
+			for i, size := range tt.sizes {
+				mustAppend(t, l, event(i, size))
+			}
+			if got := reasons(l.Query(audit.Filter{})); !slices.Equal(got, tt.want) {
+				t.Errorf("Query = %v, want %v", got, tt.want)
+			}
+			if events, bytes := l.IndexStats(); events != len(tt.want) || bytes != tt.wantSize {
+				t.Errorf("IndexStats = %d events, %d bytes; want %d, %d", events, bytes, len(tt.want), tt.wantSize)
+			}
+		})
+	}
+}
+
+func TestOpen_LoadsNoMoreThanMaxBytes(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	var size int64
+	for i := range 10 {
+		size = lineBytes(t, mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: fmt.Sprint(i)}))
+	}
+	l.Close()
+	l = openLog(t, audit.Options{Path: path, MaxBytes: 3 * size})
+	if got, want := reasons(l.Query(audit.Filter{})), []string{"9", "8", "7"}; !slices.Equal(got, want) {
+		t.Errorf("Query = %v, want %v", got, want)
+	}
+	if _, bytes := l.IndexStats(); bytes != 3*size {
+		t.Errorf("IndexStats bytes = %d, want %d", bytes, 3*size)
+	}
+}
+
+func TestOpen_NegativeMaxBytesIsAnError(t *testing.T) {
+	if _, err := audit.Open(audit.Options{MaxBytes: -1}); err == nil {
+		t.Error("no error")
 	}
 }

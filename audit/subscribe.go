@@ -48,13 +48,13 @@ func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
 // publish sends evs to every subscriber that has room. Holding mu while sending is what makes it
 // safe against a concurrent cancel closing the channel; the sends never block, so neither does
 // cancel for long.
-func (s *subscribers) publish(evs []Event) {
+func (s *subscribers) publish(evs []slot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ch := range s.chans {
 		for _, e := range evs {
 			select {
-			case ch <- e:
+			case ch <- e.ev:
 			default:
 			}
 		}

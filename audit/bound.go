@@ -1,0 +1,177 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxTextBytes is the most bytes any string in a recorded event may hold: every string field,
+// and every key and string value in Details at any depth. Much of an event comes from the
+// request (a username, a client_id, a resource URI, a scope string), and a client can send
+// megabytes; without a bound, each refused request would cost that much disk and memory, and
+// the console would render it. [Truncate] applies the bound.
+const MaxTextBytes = 512
+
+// MaxDetailsKeys is the most keys and array elements an event's Details may hold, counted over
+// every level of nesting. Beyond it, the rest are dropped and Details gets one more key,
+// [TruncatedKey], saying how many.
+const MaxDetailsKeys = 256
+
+// TruncatedKey is the Details key that says how many keys and elements were dropped to keep
+// Details within MaxDetailsKeys.
+const TruncatedKey = "_truncated"
+
+// Truncate returns s as valid UTF-8 of at most MaxTextBytes bytes. A longer s is cut at a rune
+// boundary and ends with a marker saying how many bytes were cut, such as
+// "…[truncated 59488 bytes]", the marker included in the MaxTextBytes. Invalid UTF-8 is
+// replaced with U+FFFD first, as encoding/json would replace it on the way to the file, so the
+// event held in memory is the one a reopened log reads back.
+//
+// Append applies it to every string of an event; it is exported so that other records of the
+// same request (the IdP's log lines) can apply the same rule.
+func Truncate(s string) string {
+	if len(s) <= MaxTextBytes && utf8.ValidString(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxTextBytes {
+		return s
+	}
+	// The marker counts the bytes cut, fewer than len(s), so sizing it for len(s) leaves room
+	// for the actual count.
+	keep := MaxTextBytes - len(truncatedMarker(len(s)))
+	for !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + truncatedMarker(len(s)-keep)
+}
+
+func truncatedMarker(cut int) string {
+	return "…[truncated " + strconv.Itoa(cut) + " bytes]"
+}
+
+// bound applies Truncate to every string field of e. Its Details are bounded separately, by
+// boundDetails, because they first have to be brought to JSON's generic form.
+func (e *Event) bound() {
+	for _, p := range e.texts() {
+		*p = Truncate(*p)
+	}
+}
+
+// texts lists pointers to every string field of e, for bound and own.
+func (e *Event) texts() [17]*string {
+	return [...]*string{&e.ID, &e.Type, &e.Outcome, &e.Error, &e.User, &e.Sub, &e.ClientID,
+		&e.Server, &e.Audience, &e.Resource, &e.ScopeRequested, &e.ScopeGranted, &e.Rule,
+		&e.Reason, &e.JTI, &e.Admin, &e.GrantType}
+}
+
+// own gives e's string fields one new backing array of their own. A caller's string may be a
+// slice of something much larger (net/url's ParseQuery returns substrings of the whole request
+// body when nothing needs unescaping), and the index keeps events for a long time: without the
+// copy, a five-byte client_id could keep a 10 MB form body alive, unseen by the index's byte
+// accounting. One allocation covers all the fields.
+func (e *Event) own() {
+	ps := e.texts()
+	n := 0
+	for _, p := range ps {
+		n += len(*p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range ps {
+		b.WriteString(*p)
+	}
+	all := b.String()
+	for _, p := range ps {
+		n := len(*p)
+		*p, all = all[:n], all[n:]
+	}
+}
+
+// boundDetails returns d in JSON's generic form (maps, slices, strings, json.Number, bools and
+// nils, as encoding/json decodes them with UseNumber, so that no number loses precision), with
+// every string cut by Truncate and at most MaxDetailsKeys keys and elements in all. Going
+// through JSON is what lets it bound values of any type, structs included, the way they will be
+// written.
+func boundDetails(d map[string]any) (map[string]any, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic map[string]any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, err
+	}
+	return boundGeneric(generic), nil
+}
+
+// boundGeneric bounds details already in JSON's generic form, such as those decoded from the
+// file, in place, and returns them.
+func boundGeneric(d map[string]any) map[string]any {
+	if d == nil {
+		return nil
+	}
+	budget := MaxDetailsKeys
+	d = boundValue(d, &budget).(map[string]any)
+	if budget < 0 {
+		d[TruncatedKey] = fmt.Sprintf("[truncated %d keys and elements]", -budget)
+	}
+	return d
+}
+
+// boundValue truncates strings and spends one unit of *budget on each map key and array
+// element; once the budget is spent, it drops the rest and counts them, as a negative budget.
+// Keys are visited in sorted order, as encoding/json writes them, so that which are kept does
+// not depend on map iteration order.
+func boundValue(v any, budget *int) any {
+	switch v := v.(type) {
+	case string:
+		return Truncate(v)
+	case map[string]any:
+		out := make(map[string]any, min(len(v), max(*budget, 0)))
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if *budget--; *budget < 0 {
+				*budget -= count(v[k])
+				continue
+			}
+			out[Truncate(k)] = boundValue(v[k], budget)
+		}
+		return out
+	case []any:
+		out := make([]any, 0, min(len(v), max(*budget, 0)))
+		for _, e := range v {
+			if *budget--; *budget < 0 {
+				*budget -= count(e)
+				continue
+			}
+			out = append(out, boundValue(e, budget))
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// count is how many keys and elements v holds at every depth, which is what dropping it drops.
+func count(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			n += 1 + count(e)
+		}
+	case []any:
+		for _, e := range v {
+			n += 1 + count(e)
+		}
+	}
+	return n
+}

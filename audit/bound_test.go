@@ -1,0 +1,235 @@
+package audit_test
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// marker matches the end of a truncated string and captures how many bytes were cut.
+var marker = regexp.MustCompile(`…\[truncated (\d+) bytes\]$`)
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // "" means: cut, checked by checkTruncated
+	}{
+		{"empty", "", ""},
+		{"short", "alice", "alice"},
+		{"exactly the limit", strings.Repeat("a", audit.MaxTextBytes), strings.Repeat("a", audit.MaxTextBytes)},
+		{"one byte over", strings.Repeat("a", audit.MaxTextBytes+1), ""},
+		{"60,000 bytes", strings.Repeat("a", 60000), ""},
+		{"two-byte runes", strings.Repeat("é", 1000), ""},
+		{"three-byte runes", strings.Repeat("€", 1000), ""},
+		{"four-byte runes, offset", "a" + strings.Repeat("🔑", 1000), ""},
+		{"invalid UTF-8, short", "al\xffice", "al\uFFFDice"},
+		{"invalid UTF-8, long", strings.Repeat("\xffa", 1000), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := audit.Truncate(tt.in)
+			if tt.want != "" || tt.in == "" {
+				if got != tt.want {
+					t.Errorf("Truncate = %q, want %q", got, tt.want)
+				}
+				return
+			}
+			checkTruncated(t, got, strings.ToValidUTF8(tt.in, "\uFFFD"))
+		})
+	}
+}
+
+// checkTruncated fails unless got is orig cut to MaxTextBytes: valid UTF-8, a prefix of orig
+// ending on a rune boundary, then a marker counting the bytes cut.
+func checkTruncated(t *testing.T, got, orig string) {
+	t.Helper()
+	if len(got) > audit.MaxTextBytes || !utf8.ValidString(got) {
+		t.Fatalf("%d bytes, valid UTF-8 %v: %q", len(got), utf8.ValidString(got), got)
+	}
+	m := marker.FindStringSubmatchIndex(got)
+	if m == nil {
+		t.Fatalf("no marker at the end of %q", got)
+	}
+	kept := got[:m[0]]
+	cut, _ := strconv.Atoi(got[m[2]:m[3]])
+	if !strings.HasPrefix(orig, kept) || len(kept)+cut != len(orig) {
+		t.Errorf("kept %d bytes and says %d were cut, of %d: %q", len(kept), cut, len(orig), got)
+	}
+	if len(got) < audit.MaxTextBytes-utf8.UTFMax {
+		t.Errorf("%d bytes: cut more than needed", len(got))
+	}
+}
+
+// eachString calls f with the name and value of every string field of e.
+func eachString(e *audit.Event, f func(name string, v reflect.Value)) {
+	v := reflect.ValueOf(e).Elem()
+	for i := range v.NumField() {
+		if v.Field(i).Kind() == reflect.String {
+			f(v.Type().Field(i).Name, v.Field(i))
+		}
+	}
+}
+
+// checkDetails fails unless every key and string in v, at any depth, is at most MaxTextBytes.
+func checkDetails(t *testing.T, path string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		if len(v) > audit.MaxTextBytes || !utf8.ValidString(v) {
+			t.Errorf("%s: %d bytes", path, len(v))
+		}
+	case map[string]any:
+		for k, e := range v {
+			if len(k) > audit.MaxTextBytes {
+				t.Errorf("%s: key of %d bytes", path, len(k))
+			}
+			checkDetails(t, path+"."+k[:min(len(k), 10)], e)
+		}
+	case []any:
+		for i, e := range v {
+			checkDetails(t, fmt.Sprintf("%s[%d]", path, i), e)
+		}
+	}
+}
+
+func TestAppend_BoundsEveryStringFieldAndDetails(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	long := strings.Repeat("x", 600)
+	var ev audit.Event
+	eachString(&ev, func(_ string, v reflect.Value) { v.SetString(long) })
+	type nested struct {
+		Name string   `json:"name"`
+		List []string `json:"list"`
+	}
+	ev.Details = map[string]any{
+		"before": long,
+		long:     "a long key",
+		"after":  map[string]any{"server": nested{Name: long, List: []string{"ok", long}}},
+	}
+	appended := mustAppend(t, l, ev)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	reopened := openLog(t, audit.Options{Path: path}).Query(audit.Filter{})
+	if len(reopened) != 1 {
+		t.Fatalf("%d events after reopening, want 1", len(reopened))
+	}
+	for _, c := range []struct {
+		name string
+		e    audit.Event
+	}{{"returned", appended}, {"in the file", fileEvents(t, path)[0]}, {"reopened", reopened[0]}} {
+		t.Run(c.name, func(t *testing.T) {
+			eachString(&c.e, func(name string, v reflect.Value) {
+				t.Run(name, func(t *testing.T) { checkTruncated(t, v.String(), long) })
+			})
+			checkDetails(t, "details", c.e.Details)
+			if got := c.e.Details["after"].(map[string]any)["server"].(map[string]any)["list"].([]any)[0]; got != "ok" {
+				t.Errorf("short string in details changed to %q", got)
+			}
+		})
+	}
+}
+
+func TestAppend_BoundsTheNumberOfDetailsKeys(t *testing.T) {
+	many := func(n int) map[string]any {
+		m := make(map[string]any, n)
+		for i := range n {
+			m[fmt.Sprintf("k%04d", i)] = i
+		}
+		return m
+	}
+	tests := []struct {
+		name      string
+		details   map[string]any
+		truncated string // TruncatedKey's value, "" for none
+	}{
+		{"within the bound", many(audit.MaxDetailsKeys), ""},
+		{"flat", many(1000), fmt.Sprintf("[truncated %d keys and elements]", 1000-audit.MaxDetailsKeys)},
+		{"nested maps count too", map[string]any{"a": many(200), "b": many(200)}, "[truncated 146 keys and elements]"},
+		{"so do array elements", map[string]any{"list": make([]any, 300)}, "[truncated 45 keys and elements]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := openLog(t, audit.Options{})
+			e := mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Details: tt.details})
+			stored := l.Query(audit.Filter{})[0]
+			for _, d := range []map[string]any{e.Details, stored.Details} {
+				if got := count(d); got > audit.MaxDetailsKeys+1 {
+					t.Errorf("%d keys and elements kept", got)
+				}
+				if got, _ := d[audit.TruncatedKey].(string); got != tt.truncated {
+					t.Errorf("%s = %q, want %q", audit.TruncatedKey, got, tt.truncated)
+				}
+			}
+		})
+	}
+}
+
+// count is how many keys and elements v holds at every depth.
+func count(v any) int {
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			n += 1 + count(e)
+		}
+	case []any:
+		for _, e := range v {
+			n += 1 + count(e)
+		}
+	}
+	return n
+}
+
+// TestAppend_HugeRequestFieldsStaySmall is the regression test for a client that sends a
+// 60,000-byte username on every request: ten thousand of them must not cost 600 MB of disk.
+func TestAppend_HugeRequestFieldsStaySmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 10,000 events to a file")
+	}
+	const n, goroutines = 10000, 16
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	user := strings.Repeat("u", 60000)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range n / goroutines {
+				if _, err := l.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, User: user, Reason: "unknown username"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > 10<<20 {
+		t.Errorf("file is %d bytes after %d events", fi.Size(), n)
+	}
+	events, bytes := l.IndexStats()
+	if bytes > 10<<20 || bytes > audit.DefaultMaxBytes {
+		t.Errorf("index counts %d bytes for %d events", bytes, events)
+	}
+	evs := l.Query(audit.Filter{Limit: 1000})
+	if len(evs) == 0 {
+		t.Fatal("no events")
+	}
+	for _, e := range evs {
+		checkTruncated(t, e.User, user)
+	}
+	t.Logf("file %d bytes; index %d events, %d bytes", fi.Size(), events, bytes)
+}
