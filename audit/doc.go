@@ -1,5 +1,5 @@
 // Package audit records what the IdP decided: logins, token issuance, ID-JAG exchanges, admin
-// changes, configuration reloads and key rotations (CONTRACT.md §5).
+// changes, configuration reloads and key rotations (docs/audit.md).
 //
 // A [Log] appends each [Event] as one JSON line to a file and keeps the most recent events in
 // memory for the console's queries and live tail. Append returns only once the line is on stable

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Event types, the "type" field of CONTRACT.md §5.
+// Event types, the "type" field (docs/audit.md).
 const (
 	TypeLogin         = "login"
 	TypeLogout        = "logout"
@@ -18,7 +18,7 @@ const (
 	TypeKeyRotation   = "key_rotation"
 )
 
-// Outcomes, the "outcome" field of CONTRACT.md §5.
+// Outcomes, the "outcome" field (docs/audit.md).
 const (
 	Allowed = "allowed"
 	Denied  = "denied"
@@ -76,7 +76,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	// The outer Time shadows plainEvent's (a shallower field wins), and being first it keeps
-	// "time" at the start of every line, as in CONTRACT.md §5.
+	// "time" at the start of every line, as in docs/audit.md.
 	err := enc.Encode(struct {
 		Time string `json:"time"`
 		plainEvent

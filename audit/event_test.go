@@ -10,7 +10,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 )
 
-// contractEvent is the example of CONTRACT.md §5, with its elided IDs filled in.
+// contractEvent is the first example of docs/audit.md, with its elided IDs filled in.
 const contractEvent = `{"time":"2026-11-25T18:00:00.000Z","id":"019abc0000000000deadbeef","type":"token_exchange","outcome":"allowed",` +
 	`"user":"alice","sub":"00u-alice","client_id":"mcp-client","server":"chat",` +
 	`"audience":"https://as.chat.example","resource":"https://mcp.chat.example/mcp",` +
