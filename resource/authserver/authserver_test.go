@@ -61,7 +61,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				return grant(sign(t, c, authserver.IDJAGType, "rogue-kid", jose.ES256, newECKey(t)))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid "rogue-kid" is not in the JWKS of the IdP`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid "rogue-kid" is not in the IdP JWKS`,
 		},
 		{
 			name: "signed by another key under the IdP's kid",

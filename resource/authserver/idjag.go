@@ -131,7 +131,7 @@ func (a *Server) trustedIssuers() string {
 func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
 	keys, err := set.lookup(ctx, hdr.Kid)
 	if errors.Is(err, errUnknownKID) {
-		return nil, invalidGrant("ID-JAG kid %q is not in the JWKS of the IdP %s", hdr.Kid, set.issuer)
+		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (of %s)", hdr.Kid, set.issuer)
 	}
 	if err != nil {
 		return nil, temporarilyUnavailable(jwksMinRefetch, "cannot verify the ID-JAG: %v", err)
