@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
@@ -26,11 +27,17 @@ type Service struct {
 }
 
 // Stack builds, for every MCP server of cfg, its authorization server
-// (trusting the IdP at idpIssuer) and the MCP server behind it, each on the
-// loopback address its issuer and first resource name. Each IdP client that
-// the server maps is registered at the authorization server under its
-// mapped client_id with the secret it has at the IdP (public clients stay
-// public), so one set of demo credentials works on both sides.
+// (trusting the IdP at idpIssuer, the one whose configuration lists the
+// server) and the MCP server behind it, each on the loopback address its
+// issuer and first resource name. Each IdP client that the server maps is
+// registered at the authorization server under its mapped client_id with
+// the secret and redirect URIs it has at the IdP (public clients stay
+// public), so one set of demo credentials works on both sides. Each MCP
+// server gets introspection credentials at its authorization server:
+// client_id "mcp-server-" + its id, secret that plus "-secret"
+// (IntrospectionCredentials). Clients with metadata documents are resolved
+// with the default cimd settings; the server's subject key picks the
+// subject mapping among cfg's users.
 func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) {
 	var out []Service
 	seen := map[string]string{}
@@ -42,23 +49,35 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 		out = append(out, svc)
 		return nil
 	}
+	users := make([]authserver.User, len(cfg.Users))
+	for i, u := range cfg.Users {
+		users[i] = authserver.User{Username: u.Username, Sub: u.Sub, Email: u.Email}
+	}
+	resolver := cimd.New(cimd.DefaultConfig(), nil)
 	for i := range cfg.MCPServers {
 		s := &cfg.MCPServers[i]
 		clients := map[string]string{}
+		redirects := map[string][]string{}
 		for idpClient, atServer := range s.Clients {
 			secret := ""
 			if c := cfg.Client(idpClient); c != nil {
 				secret = c.ClientSecret
+				redirects[atServer] = c.RedirectURIs
 			}
 			clients[atServer] = secret
 		}
+		rsID, rsSecret := IntrospectionCredentials(s.ID)
 		as, err := authserver.New(authserver.Config{
-			Issuer:     s.Issuer,
-			IdPIssuer:  idpIssuer,
-			IdPJWKSURL: idpJWKSURL,
-			Resources:  s.Resources,
-			Scopes:     s.Scopes,
-			Clients:    clients,
+			Issuer:          s.Issuer,
+			TrustedIssuers:  []authserver.TrustedIssuer{{Issuer: idpIssuer, JWKSURL: idpJWKSURL}},
+			Resources:       s.Resources,
+			Scopes:          s.Scopes,
+			Clients:         clients,
+			RedirectURIs:    redirects,
+			ResourceServers: map[string]string{rsID: rsSecret},
+			CIMD:            resolver,
+			Subject:         s.Subject,
+			Users:           users,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -102,4 +121,12 @@ func hostPort(raw string) (string, error) {
 		return u.Host + ":443", nil
 	}
 	return u.Host + ":80", nil
+}
+
+// IntrospectionCredentials are the client_id and secret the MCP server
+// with the given id has at its demo authorization server, for RFC 7662
+// introspection. They are fixed so that they can be documented
+// (docs/http.md); this is a demo.
+func IntrospectionCredentials(serverID string) (clientID, secret string) {
+	return "mcp-server-" + serverID, "mcp-server-" + serverID + "-secret"
 }

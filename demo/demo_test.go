@@ -1,8 +1,19 @@
 package demo_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/fixtures"
@@ -67,5 +78,79 @@ func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 	_, err := demo.Stack(cfg, idpIssuer, idpJWKS)
 	if err == nil || !strings.Contains(err.Error(), "give each its own port") {
 		t.Fatalf("err = %v, want a port conflict", err)
+	}
+}
+
+// TestStack_AuthorizationServerIsWiredFromTheConfiguration redeems an
+// ID-JAG at the crm authorization server of the demo stack, switched to
+// subject: email, then introspects the token with the MCP server's
+// credentials and sends /authorize back to a redirect URI the client has
+// at the IdP.
+func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
+	}))
+	defer idp.Close()
+	cfg := demoConfig(t)
+	crm := cfg.Server("crm")
+	crm.Subject = policy.SubjectEmail
+	stack, err := demo.Stack(cfg, idp.URL, idp.URL+"/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var as http.Handler
+	for _, svc := range stack {
+		if svc.Server == "crm" && svc.Role == "authorization server" {
+			as = svc.Handler
+		}
+	}
+	srv := httptest.NewServer(as)
+	defer srv.Close()
+
+	now := time.Now()
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
+		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
+	jag, _ := jwt.Signed(signer).Claims(map[string]any{
+		"iss": idp.URL, "sub": "idp-subject-of-alice", "email": "alice@acme.example", "aud": crm.Issuer,
+		"client_id": "mcp-client-at-crm", "resource": crm.Resources[0], "scope": "crm.read",
+		"jti": "jti-1", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+	}).Serialize()
+	post := func(path string, user, pass string, form url.Values) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: HTTP %d %v", path, resp.StatusCode, body)
+		}
+		return body
+	}
+	tok := post("/token", "mcp-client-at-crm", "mcp-secret", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}})
+	id, secret := demo.IntrospectionCredentials("crm")
+	info := post("/introspect", id, secret, url.Values{"token": {tok["access_token"].(string)}})
+	if info["active"] != true || info["username"] != "alice" || info["sub"] != cfg.User("alice").Sub || info["client_id"] != "mcp-client-at-crm" {
+		t.Errorf("introspection %v, want alice mapped by email", info)
+	}
+
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(srv.URL + "/authorize?client_id=mcp-client-at-crm&redirect_uri=http://localhost:3000/callback&state=s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:3000/callback?") {
+		t.Errorf("/authorize: HTTP %d to %q", resp.StatusCode, loc)
 	}
 }

@@ -196,15 +196,17 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 	cases := []struct {
 		kind  string
 		check string // what the authorization server's error_description names
+		code  string // its error; "" for invalid_grant
 	}{
-		{policy.FaultWrongTyp, `typ "JWT" is not "oauth-id-jag+jwt"`},
-		{policy.FaultWrongAud, `aud "` + tracker.URL + `" is not this authorization server`},
-		{policy.FaultExpired, "ID-JAG expired at"},
-		{policy.FaultNotYetValid, "ID-JAG is not valid before"},
-		{policy.FaultBadSignature, "signature does not verify"},
-		{policy.FaultUnknownKID, `kid "xaa-idp-fault-unknown-kid" is not in the IdP JWKS`},
-		{policy.FaultMissingClientID, "ID-JAG has no client_id"},
-		{policy.FaultWrongResource, `resource "https://wrong-resource.invalid/mcp" is not a resource of this authorization server`},
+		{policy.FaultWrongTyp, `typ "JWT" is not "oauth-id-jag+jwt"`, ""},
+		{policy.FaultWrongAud, `aud "` + tracker.URL + `" is not this authorization server`, ""},
+		{policy.FaultExpired, "ID-JAG expired at", ""},
+		{policy.FaultNotYetValid, "ID-JAG is not valid before", ""},
+		{policy.FaultBadSignature, "signature does not verify", ""},
+		{policy.FaultUnknownKID, `kid "xaa-idp-fault-unknown-kid" is not in the IdP JWKS`, ""},
+		{policy.FaultMissingClientID, "ID-JAG has no client_id", ""},
+		// RFC 8707 §2: a resource the server does not serve is invalid_target.
+		{policy.FaultWrongResource, `resource "https://wrong-resource.invalid/mcp" is not a resource of this authorization server`, "invalid_target"},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
@@ -215,8 +217,12 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 				t.Fatalf("connected with a %s ID-JAG", c.kind)
 			}
 			re := oauthError(t, err)
-			if re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, c.check) {
-				t.Errorf("authorization server answered %q %q; want invalid_grant naming %q", re.ErrorCode, re.ErrorDescription, c.check)
+			code := c.code
+			if code == "" {
+				code = "invalid_grant"
+			}
+			if re.ErrorCode != code || !strings.Contains(re.ErrorDescription, c.check) {
+				t.Errorf("authorization server answered %q %q; want %s naming %q", re.ErrorCode, re.ErrorDescription, code, c.check)
 			}
 			if !strings.Contains(err.Error(), "JWT bearer grant failed") {
 				t.Errorf("the SDK does not place the failure at the JWT bearer grant: %v", err)

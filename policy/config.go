@@ -211,7 +211,17 @@ type MCPServer struct {
 	// because EMA section 7.4.3 asks to avoid personal data the server does
 	// not need.
 	IncludeEmail bool `yaml:"include_email" json:"include_email,omitempty"`
+	// Subject is how the server's authorization server finds the local
+	// user of an ID-JAG: SubjectSub (also "") by its sub, SubjectEmail by
+	// its email, which then needs include_email.
+	Subject string `yaml:"subject" json:"subject,omitempty"`
 }
+
+// Values of MCPServer.Subject.
+const (
+	SubjectSub   = "sub"
+	SubjectEmail = "email"
+)
 
 // Label is how descriptions and reasons name the server: its name, or its id.
 func (s *MCPServer) Label() string {

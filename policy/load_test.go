@@ -254,3 +254,23 @@ func TestParse_HostileInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_SubjectMapping reads each accepted value of an MCP server's
+// subject key; other values are in testdata/invalid/settings.yaml.
+func TestParse_SubjectMapping(t *testing.T) {
+	for _, subject := range []string{"", policy.SubjectSub, policy.SubjectEmail} {
+		t.Run(subject, func(t *testing.T) {
+			src := "mcp_servers:\n  - id: chat\n    issuer: https://as.chat.example\n"
+			if subject != "" {
+				src += "    subject: " + subject + "\n"
+			}
+			cfg, err := policy.Parse([]byte(src), "subject.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.MCPServers[0].Subject; got != subject {
+				t.Errorf("subject = %q, want %q", got, subject)
+			}
+		})
+	}
+}

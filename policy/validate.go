@@ -291,6 +291,11 @@ func (v *validator) serverList() {
 				v.at(p, "empty client_id at the server; give the client's client_id at %s", s.ID)
 			}
 		}
+		switch s.Subject {
+		case "", SubjectSub, SubjectEmail:
+		default:
+			v.at(path+".subject", "unknown subject mapping %q; use sub (the ID-JAG's sub) or email (the local user with the ID-JAG's email)", s.Subject)
+		}
 		for j, a := range s.Access {
 			v.access(s, fmt.Sprintf("%s.access[%d]", path, j), a)
 		}

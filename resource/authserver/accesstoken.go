@@ -22,9 +22,10 @@ var ErrInvalidAccessToken = errors.New("invalid access token")
 type AccessToken struct {
 	ID       string // jti
 	Issuer   string // the authorization server
-	Subject  string // the ID-JAG's sub
+	Subject  string // the local user's sub: the ID-JAG's, or that of the user its email maps to
+	Username string // the local user's username, "" when no local user has Subject
 	ClientID string // the client the token was issued to
-	Email    string // the ID-JAG's email, if it had one
+	Email    string // the user's email, if known
 	Resource string // aud: the MCP server the token is for
 	Scopes   []string
 	// JKT is the cnf.jkt of a DPoP-bound token (RFC 9449 §6.1): it is only
@@ -45,6 +46,7 @@ type accessTokenClaims struct {
 	jwt.Claims
 	ClientID     string        `json:"client_id"`
 	Scope        string        `json:"scope,omitempty"`
+	Username     string        `json:"username,omitempty"` // as RFC 7662 §2.2 names it
 	Email        string        `json:"email,omitempty"`
 	Confirmation *confirmation `json:"cnf,omitempty"`
 }
@@ -54,10 +56,14 @@ type confirmation struct {
 	JKT string `json:"jkt"`
 }
 
-// issueAccessToken signs an RFC 9068 access token for the ID-JAG's subject,
-// audience-restricted to one MCP server as EMA requires, and bound to the
-// key with thumbprint jkt unless jkt is "".
-func (a *Server) issueAccessToken(jag *idJAG, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
+// issueAccessToken signs an RFC 9068 access token for the user the
+// ID-JAG's subject maps to, audience-restricted to one MCP server as EMA
+// requires, and bound to the key with thumbprint jkt unless jkt is "".
+func (a *Server) issueAccessToken(jag *idJAG, user User, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
+	email := user.Email
+	if email == "" {
+		email = jag.Email
+	}
 	jti, err := randomID()
 	if err != nil {
 		return "", err
@@ -65,7 +71,7 @@ func (a *Server) issueAccessToken(jag *idJAG, clientID, resource string, scopes 
 	claims := accessTokenClaims{
 		Claims: jwt.Claims{
 			Issuer:   a.cfg.Issuer,
-			Subject:  jag.Subject,
+			Subject:  user.Sub,
 			Audience: jwt.Audience{resource}, // a single value marshals as a string
 			IssuedAt: jwt.NewNumericDate(now),
 			Expiry:   jwt.NewNumericDate(now.Add(a.cfg.AccessTokenLifetime)),
@@ -73,7 +79,8 @@ func (a *Server) issueAccessToken(jag *idJAG, clientID, resource string, scopes 
 		},
 		ClientID: clientID,
 		Scope:    strings.Join(scopes, " "),
-		Email:    jag.Email,
+		Username: user.Username,
+		Email:    email,
 	}
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
@@ -91,11 +98,25 @@ func (a *Server) issueAccessToken(jag *idJAG, clientID, resource string, scopes 
 // unused; it is in the signature for mcpserver.TokenVerifier, whose other
 // implementations may have to ask the authorization server (RFC 7662).
 func (a *Server) VerifyAccessToken(_ context.Context, token, resource string) (*AccessToken, error) {
-	fail := func(format string, args ...any) (*AccessToken, error) {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidAccessToken, fmt.Sprintf(format, args...))
-	}
 	if resource == "" {
-		return fail("no resource to check the audience against")
+		return nil, fmt.Errorf("%w: no resource to check the audience against", ErrInvalidAccessToken)
+	}
+	at, aud, err := a.parseAccessToken(token)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(aud, resource) {
+		return nil, fmt.Errorf("%w: aud %q does not include this MCP server (%s)", ErrInvalidAccessToken, aud, resource)
+	}
+	at.Resource = resource
+	return at, nil
+}
+
+// parseAccessToken checks everything of an access token but its audience,
+// which it returns.
+func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) {
+	fail := func(format string, args ...any) (*AccessToken, []string, error) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInvalidAccessToken, fmt.Sprintf(format, args...))
 	}
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
@@ -119,9 +140,6 @@ func (a *Server) VerifyAccessToken(_ context.Context, token, resource string) (*
 	if c.Issuer != a.cfg.Issuer {
 		return fail("iss %q is not %s", c.Issuer, a.cfg.Issuer)
 	}
-	if !c.Audience.Contains(resource) {
-		return fail("aud %q does not include this MCP server (%s)", []string(c.Audience), resource)
-	}
 	if c.Expiry == nil {
 		return fail("no exp")
 	}
@@ -136,9 +154,9 @@ func (a *Server) VerifyAccessToken(_ context.Context, token, resource string) (*
 		ID:       c.ID,
 		Issuer:   c.Issuer,
 		Subject:  c.Subject,
+		Username: c.Username,
 		ClientID: c.ClientID,
 		Email:    c.Email,
-		Resource: resource,
 		Scopes:   strings.Fields(c.Scope),
 		Expiry:   c.Expiry.Time(),
 	}
@@ -151,7 +169,7 @@ func (a *Server) VerifyAccessToken(_ context.Context, token, resource string) (*
 	if c.IssuedAt != nil {
 		at.IssuedAt = c.IssuedAt.Time()
 	}
-	return at, nil
+	return at, c.Audience, nil
 }
 
 // randomID returns 128 random bits, base64url: unguessable token ids.

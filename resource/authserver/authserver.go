@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -43,16 +45,19 @@ const (
 )
 
 // Config configures a [Server]: the MCP server's authorization server that
-// accepts ID-JAGs from one trusted IdP.
+// accepts ID-JAGs from the IdPs it trusts.
 type Config struct {
 	// Issuer is this authorization server's issuer identifier (RFC 8414 §2),
 	// e.g. http://127.0.0.1:8101, without a trailing slash. It is the aud
 	// every ID-JAG must carry and the iss of every access token. It may
 	// have a path, in which case the endpoints live under it.
 	Issuer string
-	// IdPIssuer is the trusted IdP's issuer: the only accepted ID-JAG iss.
-	IdPIssuer string
-	// IdPJWKSURL is where the IdP publishes its signing keys.
+	// TrustedIssuers are the IdPs whose ID-JAGs are accepted; an ID-JAG
+	// from any other iss is refused before any key is fetched.
+	TrustedIssuers []TrustedIssuer
+	// IdPIssuer and IdPJWKSURL name one more trusted IdP, as an entry of
+	// TrustedIssuers would: the short form for a server with one IdP.
+	IdPIssuer  string
 	IdPJWKSURL string
 	// Resources are the resource identifiers (RFC 8707) of the MCP servers
 	// behind this authorization server; access tokens are audience-restricted
@@ -63,14 +68,35 @@ type Config struct {
 	// Clients maps each client_id registered here to its secret; an empty
 	// secret registers a public client (token_endpoint_auth_method "none").
 	Clients map[string]string
+	// RedirectURIs are the redirection URIs of registered clients, by
+	// client_id. /authorize sends its error back to them (RFC 6749
+	// §4.1.2.1); clients without any get the error directly.
+	RedirectURIs map[string][]string
+	// ResourceServers maps the client_id of each MCP server behind this
+	// authorization server to its secret: credentials good only at the
+	// introspection endpoint, for any token this server issued (RFC 7662
+	// §2.1).
+	ResourceServers map[string]string
+	// CIMD resolves client_ids that are URLs (Client ID Metadata
+	// Documents): such a client authenticates with private_key_jwt or none,
+	// as its document says. Nil treats URL client_ids as unknown.
+	CIMD *cimd.Resolver
+	// Subject is how an ID-JAG's user becomes the access token's subject:
+	// SubjectSub ("" too) keeps the ID-JAG's sub; SubjectEmail maps the
+	// ID-JAG's email to the user of Users with that email.
+	Subject string
+	// Users are the local accounts: the targets of SubjectEmail, and the
+	// source of the username reported with a sub that one of them has.
+	Users []User
 	// AllowReplay accepts an ID-JAG more than once. The ID-JAG draft lets
 	// clients re-submit one and some SDKs (Python) do; EMA §7.4 requires
 	// jti replay detection, which is the default.
 	AllowReplay bool
 	// ReplayCacheSize bounds the number of live jti values remembered for
-	// replay detection, of ID-JAGs and, separately, of DPoP proofs; 0 means
-	// 100000 (replay.DefaultSize). A full cache refuses new grants with
-	// temporarily_unavailable rather than forget a live jti (internal/replay).
+	// replay detection, of ID-JAGs and client assertions and, separately,
+	// of DPoP proofs; 0 means 100000 (replay.DefaultSize). A full cache
+	// refuses new grants with temporarily_unavailable rather than forget a
+	// live jti (internal/replay).
 	ReplayCacheSize int
 	// AccessTokenLifetime is the lifetime of issued access tokens; 0 means 1h.
 	AccessTokenLifetime time.Duration
@@ -79,8 +105,34 @@ type Config struct {
 	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
 	// means time.Now.
 	Now func() time.Time
-	// HTTPClient fetches the IdP JWKS; nil means a client with a 10s timeout.
+	// HTTPClient fetches the IdPs' discovery documents and JWKS; nil means
+	// a client with a 10s timeout.
 	HTTPClient *http.Client
+}
+
+// TrustedIssuer is an IdP whose ID-JAGs a [Server] accepts.
+type TrustedIssuer struct {
+	// Issuer is the IdP's issuer identifier, compared byte for byte with
+	// the ID-JAG's iss.
+	Issuer string
+	// JWKSURL is where the IdP publishes its signing keys; "" means the
+	// jwks_uri of its discovery document (OpenID Connect Discovery §4, or
+	// RFC 8414 §3), fetched when its first ID-JAG arrives.
+	JWKSURL string
+}
+
+// Ways of mapping an ID-JAG's user to the access token's subject
+// ([Config.Subject]).
+const (
+	SubjectSub   = "sub"
+	SubjectEmail = "email"
+)
+
+// User is a local account of the resource side.
+type User struct {
+	Username string
+	Sub      string
+	Email    string
 }
 
 // Server is an MCP server's authorization server for Enterprise-Managed
@@ -89,7 +141,8 @@ type Config struct {
 //	/.well-known/oauth-authorization-server  RFC 8414 metadata (also at /.well-known/openid-configuration)
 //	/token      the RFC 7523 JWT bearer grant with ID-JAG assertions
 //	/jwks       the public key access tokens are signed with
-//	/authorize  a stub that explains that only the JWT bearer grant is served
+//	/introspect RFC 7662 token introspection
+//	/authorize  a stub that sends every request back with unsupported_response_type
 //
 // Access tokens are RFC 9068 JWTs signed with an ES256 key generated by
 // [New]; MCP servers check them with [Server.VerifyAccessToken].
@@ -98,10 +151,10 @@ type Config struct {
 // with a proof signed by that key.
 type Server struct {
 	cfg      Config
-	basePath string // the issuer's path, "" for a bare origin
-	idpKeys  *remoteKeySet
-	replay   *replay.Cache // ID-JAG jti
-	proofs   *replay.Cache // DPoP proof jti, per key
+	basePath string                   // the issuer's path, "" for a bare origin
+	idpKeys  map[string]*remoteKeySet // by issuer
+	replay   *replay.Cache            // ID-JAG jti
+	proofs   *replay.Cache            // DPoP proof jti, per key
 	key      *ecdsa.PrivateKey
 	kid      string
 	signer   jose.Signer
@@ -117,11 +170,32 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.IdPIssuer == "" {
-		return nil, errors.New("authserver: IdPIssuer is required")
+	cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
+	if cfg.IdPIssuer != "" {
+		cfg.TrustedIssuers = append(cfg.TrustedIssuers, TrustedIssuer{Issuer: cfg.IdPIssuer, JWKSURL: cfg.IdPJWKSURL})
 	}
-	if _, err := checkAbsoluteURL("IdPJWKSURL", cfg.IdPJWKSURL); err != nil {
-		return nil, err
+	if len(cfg.TrustedIssuers) == 0 {
+		return nil, errors.New("authserver: at least one entry in TrustedIssuers is required")
+	}
+	idpKeys := make(map[string]*remoteKeySet, len(cfg.TrustedIssuers))
+	for _, ti := range cfg.TrustedIssuers {
+		if _, err := checkAbsoluteURL("TrustedIssuers issuer", ti.Issuer); err != nil {
+			return nil, err
+		}
+		if ti.JWKSURL != "" {
+			if _, err := checkAbsoluteURL("TrustedIssuers JWKSURL", ti.JWKSURL); err != nil {
+				return nil, err
+			}
+		}
+		if _, dup := idpKeys[ti.Issuer]; dup {
+			return nil, fmt.Errorf("authserver: TrustedIssuers lists %q twice", ti.Issuer)
+		}
+		idpKeys[ti.Issuer] = &remoteKeySet{issuer: ti.Issuer, url: ti.JWKSURL}
+	}
+	switch cfg.Subject {
+	case "", SubjectSub, SubjectEmail:
+	default:
+		return nil, fmt.Errorf("authserver: Subject %q is not %q or %q", cfg.Subject, SubjectSub, SubjectEmail)
 	}
 	if len(cfg.Resources) == 0 {
 		return nil, errors.New("authserver: at least one entry in Resources is required")
@@ -163,6 +237,17 @@ func New(cfg Config) (*Server, error) {
 		clients[id] = secret
 	}
 	cfg.Clients = clients
+	cfg.RedirectURIs = maps.Clone(cfg.RedirectURIs)
+	cfg.ResourceServers = maps.Clone(cfg.ResourceServers)
+	cfg.Users = slices.Clone(cfg.Users)
+	for id := range cfg.ResourceServers {
+		if _, ok := cfg.Clients[id]; ok || id == "" || cfg.ResourceServers[id] == "" {
+			return nil, fmt.Errorf("authserver: ResourceServers entry %q must have a secret and a client_id no client has", id)
+		}
+	}
+	for _, ks := range idpKeys {
+		ks.client, ks.now = cfg.HTTPClient, cfg.Now
+	}
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -184,7 +269,7 @@ func New(cfg Config) (*Server, error) {
 	a := &Server{
 		cfg:      cfg,
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
-		idpKeys:  &remoteKeySet{url: cfg.IdPJWKSURL, client: cfg.HTTPClient, now: cfg.Now},
+		idpKeys:  idpKeys,
 		replay:   replay.New(cfg.ReplayCacheSize),
 		proofs:   replay.New(cfg.ReplayCacheSize),
 		key:      key,
@@ -222,6 +307,14 @@ type Metadata struct {
 
 // Metadata returns the RFC 8414 authorization server metadata.
 func (a *Server) Metadata() Metadata {
+	authMethods := []string{authBasic, authPost, authNone}
+	var assertionAlgs []string
+	if a.cfg.CIMD != nil {
+		authMethods = append(authMethods, authPrivateKeyJWT)
+		for _, alg := range idJAGAlgorithms {
+			assertionAlgs = append(assertionAlgs, string(alg))
+		}
+	}
 	return Metadata{
 		AuthServerMeta: oauthex.AuthServerMeta{
 			Issuer: a.cfg.Issuer,
@@ -234,10 +327,14 @@ func (a *Server) Metadata() Metadata {
 			ScopesSupported:                   slices.Clone(a.cfg.Scopes),
 			ResponseTypesSupported:            []string{"code"},
 			GrantTypesSupported:               []string{GrantTypeJWTBearer},
-			TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+			TokenEndpointAuthMethodsSupported: authMethods,
 			// The Go SDK aborts discovery when this list is empty
 			// (oauthex.GetAuthServerMeta), though no code grant is served.
-			CodeChallengeMethodsSupported: []string{"S256"},
+			CodeChallengeMethodsSupported:              []string{"S256"},
+			TokenEndpointAuthSigningAlgValuesSupported: assertionAlgs,
+			IntrospectionEndpoint:                      a.cfg.Issuer + "/introspect",
+			IntrospectionEndpointAuthMethodsSupported:  slices.DeleteFunc(slices.Clone(authMethods), func(m string) bool { return m == authNone }),
+			ClientIDMetadataDocumentSupported:          a.cfg.CIMD != nil,
 		},
 		AuthorizationGrantProfilesSupported: []string{GrantProfileIDJAG},
 		DPoPSigningAlgValuesSupported:       dpop.AlgorithmNames(),
@@ -256,6 +353,8 @@ func (a *Server) route(w http.ResponseWriter, r *http.Request) {
 		a.serveToken(w, r)
 	case a.basePath + "/jwks":
 		a.serveJWKS(w, r)
+	case a.basePath + "/introspect":
+		a.serveIntrospect(w, r)
 	case a.basePath + "/authorize":
 		a.serveAuthorize(w, r)
 	case
@@ -294,12 +393,89 @@ func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 
 // serveAuthorize answers every authorization request with an error: the
 // endpoint exists only because clients insist on seeing it in the metadata.
-// RFC 6749 §4.1.2.1 forbids redirecting to an unverified redirect_uri, and
-// there are none registered here, so the error is shown directly.
-func (a *Server) serveAuthorize(w http.ResponseWriter, _ *http.Request) {
-	writeOAuthError(w, newOAuthError(http.StatusBadRequest, "unsupported_response_type",
-		"this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
-			"get an ID-JAG from your enterprise IdP and POST it to %s/token", GrantTypeJWTBearer, a.cfg.Issuer), a.cfg.Issuer)
+// A request from a known client with one of its redirection URIs gets the
+// error at that URI, with its state (RFC 6749 §4.1.2.1), so that a client
+// waiting for the redirect learns at once; anything else gets a 400, since
+// an unverified redirection URI must not be followed.
+func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, invalidRequest("the authorization request is malformed: %v", err), a.cfg.Issuer)
+		return
+	}
+	explain := fmt.Sprintf("this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
+		"get an ID-JAG from your enterprise IdP and POST it to %s/token", GrantTypeJWTBearer, a.cfg.Issuer)
+	redirect, oerr := a.authorizeRedirect(r, r.Form.Get("client_id"), r.Form.Get("redirect_uri"))
+	if oerr != nil {
+		oerr.description += "; and " + explain
+		writeOAuthError(w, oerr, a.cfg.Issuer)
+		return
+	}
+	q := redirect.Query()
+	q.Set("error", "unsupported_response_type")
+	q.Set("error_description", explain)
+	if state := r.Form.Get("state"); state != "" {
+		q.Set("state", state)
+	}
+	redirect.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// authorizeRedirect returns where an authorization request's error may be
+// sent: the redirect_uri if it is one of the client's (RFC 6749 §3.1.2.3),
+// or the client's only one when it is omitted.
+func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string) (*url.URL, *oauthError) {
+	if clientID == "" {
+		return nil, invalidRequest("client_id is missing")
+	}
+	var registered []string
+	switch {
+	case cimd.IsURL(clientID) && a.cfg.CIMD != nil:
+		c, err := a.cfg.CIMD.Resolve(r.Context(), clientID)
+		if err != nil {
+			return nil, invalidRequest("%v", err)
+		}
+		registered = c.RedirectURIs
+	default:
+		if _, ok := a.cfg.Clients[clientID]; !ok {
+			return nil, invalidRequest("unknown client %q", clientID)
+		}
+		registered = a.cfg.RedirectURIs[clientID]
+	}
+	if redirectURI == "" {
+		if len(registered) != 1 {
+			return nil, invalidRequest("redirect_uri is missing and client %q has %d registered redirection URIs (RFC 6749 §3.1.2.3)", clientID, len(registered))
+		}
+		redirectURI = registered[0]
+	}
+	if !slices.ContainsFunc(registered, func(reg string) bool { return redirectMatches(reg, redirectURI) }) {
+		return nil, invalidRequest("redirect_uri %q is not registered for client %q", redirectURI, clientID)
+	}
+	u, err := url.Parse(redirectURI)
+	if err != nil || !u.IsAbs() {
+		return nil, invalidRequest("redirect_uri %q is not an absolute URI", redirectURI)
+	}
+	return u, nil
+}
+
+// redirectMatches compares a presented redirection URI with a registered
+// one: exactly, except that a loopback URI matches on any port (RFC 8252
+// §7.3).
+func redirectMatches(registered, presented string) bool {
+	if registered == presented {
+		return true
+	}
+	ru, err1 := url.Parse(registered)
+	pu, err2 := url.Parse(presented)
+	if err1 != nil || err2 != nil || ru.Scheme != "http" || pu.Scheme != "http" {
+		return false
+	}
+	switch ru.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+	default:
+		return false
+	}
+	return ru.Hostname() == pu.Hostname() && ru.Path == pu.Path && ru.RawQuery == pu.RawQuery && ru.User == nil && pu.User == nil
 }
 
 // allowGET lets GET and HEAD through, with CORS for browser-based clients:

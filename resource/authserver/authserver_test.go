@@ -107,7 +107,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 		{
 			name:       "issuer is another IdP",
 			req:        e.withClaim("iss", "https://evil.example"),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `iss "https://evil.example" is not the trusted IdP`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer "https://evil.example"`,
 		},
 		{
 			name:       "aud is another authorization server",
@@ -165,18 +165,37 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_grant", wantDesc: "no jti",
 		},
 		{
-			name:       "resource is not served here",
+			name:       "resource claim is not served here",
 			req:        e.withClaim("resource", "http://127.0.0.1:9/elsewhere/mcp"),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
+			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
 		},
 		{
-			name: "resource parameter is not granted",
+			name: "resource parameter is not served here",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))
 				r.form.Set("resource", "http://127.0.0.1:9/elsewhere/mcp")
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not granted`,
+			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
+		},
+		{
+			name: "replayed jti",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				jag := e.idp.mint(t, c)
+				if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+					t.Fatalf("first use: HTTP %d %s", r.status, r.raw)
+				}
+				return grant(jag)
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: "already redeemed",
+		},
+		{
+			name: "signed by an untrusted IdP under its own name",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				c["iss"] = "http://127.0.0.1:9/rogue-idp"
+				return grant(sign(t, c, authserver.IDJAGType, "rogue", jose.ES256, newECKey(t)))
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer "http://127.0.0.1:9/rogue-idp": this authorization server accepts ID-JAGs from ` + e.idp.issuer + " only",
 		},
 		{
 			name:       "ID-JAG scope unknown here",
@@ -671,15 +690,6 @@ func TestTokenEndpoint_GETIsMethodNotAllowed(t *testing.T) {
 	}
 }
 
-func TestAuthorize_ExplainsOnlyJWTBearerIsServed(t *testing.T) {
-	e := newEnv(t)
-	req, _ := http.NewRequest(http.MethodGet, e.asURL+"/authorize?response_type=code&client_id=x", nil)
-	r := do(t, req)
-	if r.status != http.StatusBadRequest || r.str("error") != "unsupported_response_type" || !strings.Contains(r.str("error_description"), "JWT bearer grant") {
-		t.Fatalf("HTTP %d %s", r.status, r.raw)
-	}
-}
-
 // TestMetadata_MatchesGolden serves the same RFC 8414 document at both
 // well-known paths; testdata/as-metadata.json is it with the issuer
 // replaced by ISSUER.
@@ -723,13 +733,18 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		t.Fatalf("valid config: %v", err)
 	}
 	tests := map[string]func(*authserver.Config){
-		"trailing slash":  func(c *authserver.Config) { c.Issuer += "/" },
-		"relative issuer": func(c *authserver.Config) { c.Issuer = "as.example" },
-		"no IdP issuer":   func(c *authserver.Config) { c.IdPIssuer = "" },
-		"no JWKS URL":     func(c *authserver.Config) { c.IdPJWKSURL = "" },
-		"no resources":    func(c *authserver.Config) { c.Resources = nil },
-		"no clients":      func(c *authserver.Config) { c.Clients = nil },
-		"negative skew":   func(c *authserver.Config) { c.Skew = -time.Second },
+		"trailing slash":    func(c *authserver.Config) { c.Issuer += "/" },
+		"relative issuer":   func(c *authserver.Config) { c.Issuer = "as.example" },
+		"no IdP issuer":     func(c *authserver.Config) { c.IdPIssuer = "" },
+		"relative JWKS URL": func(c *authserver.Config) { c.IdPJWKSURL = "/keys" },
+		"bad Subject":       func(c *authserver.Config) { c.Subject = "username" },
+		"issuer trusted twice": func(c *authserver.Config) {
+			c.TrustedIssuers = []authserver.TrustedIssuer{{Issuer: c.IdPIssuer}}
+		},
+		"resource server shares a client_id": func(c *authserver.Config) { c.ResourceServers = map[string]string{"c": "x"} },
+		"no resources":                       func(c *authserver.Config) { c.Resources = nil },
+		"no clients":                         func(c *authserver.Config) { c.Clients = nil },
+		"negative skew":                      func(c *authserver.Config) { c.Skew = -time.Second },
 	}
 	for name, edit := range tests {
 		t.Run(name, func(t *testing.T) {

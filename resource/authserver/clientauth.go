@@ -1,83 +1,225 @@
 package authserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
-// authenticateClient identifies and authenticates the client of a token
-// request (RFC 6749 §2.3) and returns its client_id. Accepted methods:
+// Client authentication methods (RFC 7591 §2), as authenticateClient
+// reports them.
+const (
+	authBasic         = "client_secret_basic"
+	authPost          = "client_secret_post"
+	authNone          = "none"
+	authPrivateKeyJWT = "private_key_jwt"
+)
+
+// clientAssertionType is the RFC 7523 §2.2 client_assertion_type.
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// authenticateClient identifies and authenticates the client of a request
+// to endpoint (RFC 6749 §2.3) among clients (client_id → secret) and the
+// clients with metadata documents, and returns its client_id and method.
+// Accepted methods:
 //
 //   - client_secret_basic: the Authorization header, whose id and secret are
 //     form-urlencoded before base64 (RFC 6749 §2.3.1); some clients skip the
 //     encoding, so the raw values are tried too;
 //   - client_secret_post: client_id and client_secret in the body;
-//   - none: client_id alone, for clients registered without a secret.
+//   - private_key_jwt: a client assertion (RFC 7523 §2.2) signed with a key
+//     of the client's metadata document;
+//   - none: client_id alone, for clients registered without a secret and
+//     metadata-document clients whose document says none.
 //
 // Using two methods at once is an invalid_request (RFC 6749 §2.3: "MUST NOT
 // use more than one authentication method in each request").
-func (a *Server) authenticateClient(authorization string, p tokenParams) (string, *oauthError) {
+func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[string]string, endpoint string) (string, string, *oauthError) {
+	authorization := r.Header.Get("Authorization")
 	postID, oerr := p.single("client_id")
 	if oerr != nil {
-		return "", oerr
+		return "", "", oerr
 	}
 	postSecret, oerr := p.single("client_secret")
 	if oerr != nil {
-		return "", oerr
+		return "", "", oerr
+	}
+	assertionType, oerr := p.single("client_assertion_type")
+	if oerr != nil {
+		return "", "", oerr
+	}
+	assertion, oerr := p.single("client_assertion")
+	if oerr != nil {
+		return "", "", oerr
+	}
+
+	if assertionType != "" || assertion != "" {
+		if authorization != "" || postSecret != "" {
+			return "", "", invalidRequest("the request uses both a client assertion and a client secret; use one (RFC 6749 §2.3)")
+		}
+		id, oerr := a.verifyClientAssertion(r.Context(), assertionType, assertion, postID, endpoint)
+		return id, authPrivateKeyJWT, oerr
 	}
 
 	if authorization != "" {
 		basicIDs, basicSecrets, oerr := parseBasic(authorization)
 		if oerr != nil {
-			return "", oerr
+			return "", "", oerr
 		}
 		if postSecret != "" {
-			return "", invalidRequest("the request uses both client_secret_basic (Authorization header) and client_secret_post (client_secret in the body); use one (RFC 6749 §2.3)")
+			return "", "", invalidRequest("the request uses both client_secret_basic (Authorization header) and client_secret_post (client_secret in the body); use one (RFC 6749 §2.3)")
 		}
-		id, ok := a.findClient(basicIDs)
+		id, ok := findClient(clients, basicIDs)
 		if !ok {
-			return "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
+			return "", "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
 		}
 		if postID != "" && postID != id {
-			return "", invalidRequest("client_id %q in the body is not the client %q of the Authorization header", postID, id)
+			return "", "", invalidRequest("client_id %q in the body is not the client %q of the Authorization header", postID, id)
 		}
-		if !a.secretMatches(id, basicSecrets) {
-			return "", invalidClient("wrong client secret for client %q (client_secret_basic)", id)
+		if !secretMatches(clients[id], basicSecrets) {
+			return "", "", invalidClient("wrong client secret for client %q (client_secret_basic)", id)
 		}
-		return id, nil
+		return id, authBasic, nil
 	}
 
 	if postID == "" {
 		if postSecret != "" {
-			return "", invalidRequest("client_secret is sent without client_id")
+			return "", "", invalidRequest("client_secret is sent without client_id")
 		}
-		return "", invalidClient("no client authentication: send client_id and client_secret (client_secret_basic or client_secret_post), or client_id alone for a public client (RFC 6749 §2.3)")
+		return "", "", invalidClient("no client authentication: send client_id and client_secret (client_secret_basic or client_secret_post), a client assertion (private_key_jwt), or client_id alone for a public client (RFC 6749 §2.3)")
 	}
-	if _, ok := a.cfg.Clients[postID]; !ok {
-		return "", invalidClient("unknown client %q", postID)
+	if cimd.IsURL(postID) && a.cfg.CIMD != nil {
+		return a.publicMetadataClient(r.Context(), postID, postSecret)
+	}
+	if _, ok := clients[postID]; !ok {
+		return "", "", invalidClient("unknown client %q", postID)
 	}
 	if postSecret == "" {
-		if a.cfg.Clients[postID] != "" {
-			return "", invalidClient("client %q is confidential: authenticate with client_secret_basic or client_secret_post", postID)
+		if clients[postID] != "" {
+			return "", "", invalidClient("client %q is confidential: authenticate with client_secret_basic or client_secret_post", postID)
 		}
-		return postID, nil
+		return postID, authNone, nil
 	}
-	if !a.secretMatches(postID, []string{postSecret}) {
-		if a.cfg.Clients[postID] == "" {
-			return "", invalidClient("client %q is a public client and has no secret, but a client_secret was sent", postID)
+	if !secretMatches(clients[postID], []string{postSecret}) {
+		if clients[postID] == "" {
+			return "", "", invalidClient("client %q is a public client and has no secret, but a client_secret was sent", postID)
 		}
-		return "", invalidClient("wrong client secret for client %q (client_secret_post)", postID)
+		return "", "", invalidClient("wrong client secret for client %q (client_secret_post)", postID)
 	}
-	return postID, nil
+	return postID, authPost, nil
 }
 
-// findClient returns the first registered client among the candidate ids.
-func (a *Server) findClient(ids []string) (string, bool) {
+// publicMetadataClient authenticates a client_id URL sent alone: its
+// metadata document must declare token_endpoint_auth_method none.
+func (a *Server) publicMetadataClient(ctx context.Context, clientID, secret string) (string, string, *oauthError) {
+	c, err := a.cfg.CIMD.Resolve(ctx, clientID)
+	if err != nil {
+		return "", "", invalidClient("%v", err)
+	}
+	switch {
+	case secret != "":
+		return "", "", invalidClient("client %s has a metadata document and so no secret, but a client_secret was sent", clientID)
+	case c.TokenEndpointAuthMethod != cimd.AuthNone:
+		return "", "", invalidClient("client %s authenticates with %s, as its metadata document says: send a client assertion (RFC 7523 §2.2)", clientID, c.TokenEndpointAuthMethod)
+	}
+	return clientID, authNone, nil
+}
+
+// verifyClientAssertion checks a private_key_jwt client assertion (RFC 7523
+// §3) of a client with a metadata document, and returns its client_id.
+// The aud may be this server's issuer or the URL of the endpoint called.
+func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, postID, endpoint string) (string, *oauthError) {
+	if assertionType != clientAssertionType {
+		return "", invalidClient("client_assertion_type %q is not %s (RFC 7523 §2.2)", assertionType, clientAssertionType)
+	}
+	if raw == "" {
+		return "", invalidClient("client_assertion is missing (RFC 7523 §2.2)")
+	}
+	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
+	if err != nil {
+		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %v", err)
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
+		return "", invalidClient("the client assertion's claims are malformed: %v", err)
+	}
+	id := unverified.Issuer
+	switch {
+	case id == "" || unverified.Subject != id:
+		return "", invalidClient("the client assertion's iss %q and sub %q must both be the client_id (RFC 7523 §3)", id, unverified.Subject)
+	case postID != "" && postID != id:
+		return "", invalidClient("client_id %q is not the client assertion's iss %q", postID, id)
+	case !cimd.IsURL(id) || a.cfg.CIMD == nil:
+		return "", invalidClient("client %q cannot use private_key_jwt here: only clients with a Client ID Metadata Document can", id)
+	}
+	c, err := a.cfg.CIMD.Resolve(ctx, id)
+	if err != nil {
+		return "", invalidClient("%v", err)
+	}
+	if c.TokenEndpointAuthMethod != cimd.AuthPrivateKeyJWT {
+		return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
+	}
+	hdr := tok.Headers[0]
+	var claims jwt.Claims
+	verified := false
+	for _, k := range c.Keys {
+		if (hdr.KeyID != "" && k.KeyID != hdr.KeyID) || (k.Algorithm != "" && k.Algorithm != hdr.Algorithm) {
+			continue
+		}
+		if tok.Claims(k, &claims) == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return "", invalidClient("the client assertion (alg %s, kid %q) does not verify with any key of the metadata document of %s", hdr.Algorithm, hdr.KeyID, id)
+	}
+	now := a.cfg.Now()
+	if !claims.Audience.Contains(a.cfg.Issuer) && !claims.Audience.Contains(endpoint) {
+		return "", invalidClient("the client assertion's aud %q is neither this authorization server (%s) nor %s (RFC 7523 §3)", []string(claims.Audience), a.cfg.Issuer, endpoint)
+	}
+	if claims.Expiry == nil {
+		return "", invalidClient("the client assertion has no exp (RFC 7523 §3)")
+	}
+	exp := claims.Expiry.Time()
+	if now.After(exp.Add(a.cfg.Skew)) {
+		return "", invalidClient("the client assertion expired at %s (now %s)", stamp(exp), stamp(now))
+	}
+	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(a.cfg.Skew)) {
+		return "", invalidClient("the client assertion is not valid before %s (now %s)", stamp(claims.NotBefore.Time()), stamp(now))
+	}
+	if claims.ID == "" {
+		return "", invalidClient("the client assertion has no jti; it is needed for replay detection (RFC 7523 §3)")
+	}
+	err = a.replay.Use("client_assertion\x00"+id+"\x00"+claims.ID, exp.Add(a.cfg.Skew), now)
+	var full *replay.FullError
+	switch {
+	case err == nil:
+		return id, nil
+	case errors.Is(err, replay.ErrReplayed):
+		return "", invalidClient("the client assertion's jti %q was already used; make a new assertion for every request (RFC 7523 §3)", claims.ID)
+	case errors.As(err, &full):
+		return "", temporarilyUnavailable(full.RetryAfter, "replay cache holds %d unexpired assertions; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
+	default:
+		return "", temporarilyUnavailable(time.Second, "replay check: %v", err)
+	}
+}
+
+// findClient returns the first of the candidate ids that clients has.
+func findClient(clients map[string]string, ids []string) (string, bool) {
 	for _, id := range ids {
-		if _, ok := a.cfg.Clients[id]; ok {
+		if _, ok := clients[id]; ok {
 			return id, true
 		}
 	}
@@ -86,8 +228,8 @@ func (a *Server) findClient(ids []string) (string, bool) {
 
 // secretMatches compares in constant time. Hashing first makes the time
 // independent of the secrets' lengths as well as their contents.
-func (a *Server) secretMatches(id string, candidates []string) bool {
-	want := sha256.Sum256([]byte(a.cfg.Clients[id]))
+func secretMatches(secret string, candidates []string) bool {
+	want := sha256.Sum256([]byte(secret))
 	match := 0
 	for _, c := range candidates {
 		got := sha256.Sum256([]byte(c))

@@ -83,11 +83,12 @@ func (a *Server) validateIDJAG(ctx context.Context, raw, clientID string, now ti
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
 		return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
 	}
-	if unverified.Issuer != a.cfg.IdPIssuer {
-		return nil, invalidGrant("ID-JAG iss %q is not the trusted IdP (%s)", unverified.Issuer, a.cfg.IdPIssuer)
+	keys, ok := a.idpKeys[unverified.Issuer]
+	if !ok {
+		return nil, invalidGrant("untrusted issuer %q: this authorization server accepts ID-JAGs from %s only", unverified.Issuer, a.trustedIssuers())
 	}
 
-	claims, oerr := a.verifyIDJAGSignature(ctx, tok, hdr)
+	claims, oerr := verifyIDJAGSignature(ctx, keys, tok, hdr)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -116,12 +117,21 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	return &h, nil
 }
 
-// verifyIDJAGSignature finds the IdP key named by kid and returns the
-// claims it signed.
-func (a *Server) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
-	keys, err := a.idpKeys.lookup(ctx, hdr.Kid)
+// trustedIssuers lists the trusted IdPs for error descriptions.
+func (a *Server) trustedIssuers() string {
+	var out []string
+	for _, ti := range a.cfg.TrustedIssuers {
+		out = append(out, ti.Issuer)
+	}
+	return strings.Join(out, ", ")
+}
+
+// verifyIDJAGSignature finds the IdP key named by kid in the set of the
+// ID-JAG's issuer and returns the claims it signed.
+func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
+	keys, err := set.lookup(ctx, hdr.Kid)
 	if errors.Is(err, errUnknownKID) {
-		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (%s)", hdr.Kid, a.cfg.IdPJWKSURL)
+		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (of %s)", hdr.Kid, set.issuer)
 	}
 	if err != nil {
 		return nil, temporarilyUnavailable(jwksMinRefetch, "cannot verify the ID-JAG: %v", err)
@@ -143,7 +153,7 @@ func (a *Server) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken
 		return &c, nil
 	}
 	if hdr.Kid == "" {
-		return nil, invalidGrant("ID-JAG signature (alg %s, no kid) does not verify with any key of the IdP JWKS (%s)", hdr.Alg, a.cfg.IdPJWKSURL)
+		return nil, invalidGrant("ID-JAG signature (alg %s, no kid) does not verify with any key of the JWKS of the IdP %s", hdr.Alg, set.issuer)
 	}
 	return nil, invalidGrant("ID-JAG signature does not verify with the IdP key kid %q (alg %s)", hdr.Kid, hdr.Alg)
 }
@@ -151,8 +161,8 @@ func (a *Server) verifyIDJAGSignature(ctx context.Context, tok *jwt.JSONWebToken
 // checkIDJAGClaims checks the signed claims (ID-JAG §4.4.1, RFC 7523 §3).
 func (a *Server) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
 	skew := a.cfg.Skew
-	if c.Issuer != a.cfg.IdPIssuer {
-		return nil, invalidGrant("ID-JAG iss %q is not the trusted IdP (%s)", c.Issuer, a.cfg.IdPIssuer)
+	if _, ok := a.idpKeys[c.Issuer]; !ok {
+		return nil, invalidGrant("untrusted issuer %q: this authorization server accepts ID-JAGs from %s only", c.Issuer, a.trustedIssuers())
 	}
 	// ID-JAG §4.4.1: aud is this authorization server's issuer, as a
 	// string or an array of exactly that one element.
@@ -199,9 +209,11 @@ func (a *Server) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time
 	if err != nil {
 		return nil, invalidGrant("ID-JAG resource is malformed: %v", err)
 	}
+	// RFC 8707 §2: a resource the server does not serve is invalid_target,
+	// whether the request or the ID-JAG names it.
 	for _, r := range resources {
 		if !slices.Contains(a.cfg.Resources, r) {
-			return nil, invalidGrant("ID-JAG resource %q is not a resource of this authorization server (%s) (EMA §7.6)", r, strings.Join(a.cfg.Resources, ", "))
+			return nil, invalidTarget("ID-JAG resource %q is not a resource of this authorization server (%s) (EMA §7.6)", r, strings.Join(a.cfg.Resources, ", "))
 		}
 	}
 	jkt, err := confirmationKey(c.Cnf)
@@ -238,11 +250,11 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 		allowed = a.cfg.Resources
 	}
 	if requested != "" {
-		if !slices.Contains(allowed, requested) {
-			if jag.Resources != nil {
-				return "", invalidTarget("resource %q is not granted by the ID-JAG (resource %s)", requested, strings.Join(jag.Resources, ", "))
-			}
+		switch {
+		case !slices.Contains(a.cfg.Resources, requested):
 			return "", invalidTarget("resource %q is not a resource of this authorization server (%s)", requested, strings.Join(a.cfg.Resources, ", "))
+		case !slices.Contains(allowed, requested):
+			return "", invalidTarget("resource %q is not granted by the ID-JAG (resource %s)", requested, strings.Join(jag.Resources, ", "))
 		}
 		return requested, nil
 	}

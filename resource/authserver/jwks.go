@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,17 +33,18 @@ const (
 // has no key with the assertion's kid.
 var errUnknownKID = errors.New("kid not in the IdP JWKS")
 
-// remoteKeySet caches the IdP's JSON Web Key Set (RFC 7517) and refetches it
+// remoteKeySet caches a trusted IdP's JSON Web Key Set (RFC 7517) and refetches it
 // when an assertion names a kid it does not hold, which is how IdPs roll keys
 // (OIDC Core §10.1.1), at most once per jwksMinRefetch.
 type remoteKeySet struct {
-	url    string
+	issuer string
 	client *http.Client
 	now    func() time.Time
 
 	// mu guards the fields below and serialises fetches, so concurrent
 	// verifications of a new kid cause one fetch, not one each.
 	mu          sync.Mutex
+	url         string // the JWKS URL, given or discovered
 	keys        []jose.JSONWebKey
 	fetchedAt   time.Time // last successful fetch
 	attemptedAt time.Time // last fetch, successful or not
@@ -87,30 +90,22 @@ func matchKID(keys []jose.JSONWebKey, kid string) []jose.JSONWebKey {
 	return found
 }
 
-// fetch replaces the cached keys with the IdP's current set. Called with mu held.
+// fetch replaces the cached keys with the IdP's current set, discovering
+// the JWKS URL first when it was not given. Called with mu held.
 func (s *remoteKeySet) fetch(ctx context.Context, now time.Time) error {
 	s.attemptedAt = now
 	ctx, cancel := context.WithTimeout(ctx, jwksFetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if s.url == "" {
+		u, err := s.discover(ctx)
+		if err != nil {
+			return err
+		}
+		s.url = u
+	}
+	body, err := s.get(ctx, s.url, "IdP JWKS")
 	if err != nil {
-		return fmt.Errorf("IdP JWKS URL %q: %v", s.url, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetching IdP JWKS: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetching IdP JWKS %s: HTTP %d", s.url, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes+1))
-	if err != nil {
-		return fmt.Errorf("reading IdP JWKS %s: %v", s.url, err)
-	}
-	if len(body) > jwksMaxBytes {
-		return fmt.Errorf("IdP JWKS %s is larger than %d bytes", s.url, jwksMaxBytes)
+		return err
 	}
 	keys, err := parsePublicJWKS(body)
 	if err != nil {
@@ -119,6 +114,69 @@ func (s *remoteKeySet) fetch(ctx context.Context, now time.Time) error {
 	s.keys = keys
 	s.fetchedAt = now
 	return nil
+}
+
+// discover returns the jwks_uri of the IdP's discovery document: OpenID
+// Connect Discovery §4 first, then RFC 8414 §3.1, whose issuer must be the
+// IdP's (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
+func (s *remoteKeySet) discover(ctx context.Context) (string, error) {
+	var errs []error
+	for _, u := range discoveryURLs(s.issuer) {
+		body, err := s.get(ctx, u, "IdP discovery document")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var meta struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := json.Unmarshal(body, &meta); err != nil {
+			return "", fmt.Errorf("IdP discovery document %s: %v", u, err)
+		}
+		if meta.Issuer != s.issuer {
+			return "", fmt.Errorf("IdP discovery document %s: issuer %q is not %q", u, meta.Issuer, s.issuer)
+		}
+		if meta.JWKSURI == "" {
+			return "", fmt.Errorf("IdP discovery document %s has no jwks_uri", u)
+		}
+		return meta.JWKSURI, nil
+	}
+	return "", errors.Join(errs...)
+}
+
+// discoveryURLs are the well-known URLs of an issuer's metadata.
+func discoveryURLs(issuer string) []string {
+	out := []string{strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"}
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		out = append(out, u.Scheme+"://"+u.Host+"/.well-known/oauth-authorization-server"+strings.TrimSuffix(u.Path, "/"))
+	}
+	return out
+}
+
+// get fetches a JSON document of at most jwksMaxBytes.
+func (s *remoteKeySet) get(ctx context.Context, u, what string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s URL %q: %v", what, u, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %v", what, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetching %s %s: HTTP %d", what, u, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %s: %v", what, u, err)
+	}
+	if len(body) > jwksMaxBytes {
+		return nil, fmt.Errorf("%s %s is larger than %d bytes", what, u, jwksMaxBytes)
+	}
+	return body, nil
 }
 
 // parsePublicJWKS returns the signature keys of a JWK Set. Keys this package

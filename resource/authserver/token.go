@@ -99,7 +99,7 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 }
 
 // token runs the JWT bearer grant: grant type, client authentication, the
-// ID-JAG checks, the DPoP proof, audience and scope selection, replay, and
+// ID-JAG checks, subject mapping, the DPoP proof, audience and scope selection, replay, and
 // issuance, in that order. The replay checks come last so that a request
 // refused for any other reason does not burn the ID-JAG.
 func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthError) {
@@ -115,7 +115,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		return nil, unsupportedGrantType("grant_type %q is not supported; this authorization server serves only %s (RFC 7523) with ID-JAG assertions", grantType, GrantTypeJWTBearer)
 	}
 
-	clientID, oerr := a.authenticateClient(r.Header.Get("Authorization"), p)
+	clientID, _, oerr := a.authenticateClient(r, p, a.cfg.Clients, a.cfg.Issuer+"/token")
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -129,6 +129,10 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 	}
 	now := a.cfg.Now()
 	jag, oerr := a.validateIDJAG(r.Context(), assertion, clientID, now)
+	if oerr != nil {
+		return nil, oerr
+	}
+	user, oerr := a.mapSubject(jag)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -167,7 +171,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		}
 	}
 
-	token, err := a.issueAccessToken(jag, clientID, audience, scopes, jkt, now)
+	token, err := a.issueAccessToken(jag, user, clientID, audience, scopes, jkt, now)
 	if err != nil {
 		return nil, newOAuthError(http.StatusInternalServerError, "server_error", "signing the access token failed: %v", err)
 	}
@@ -195,4 +199,28 @@ func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
 	default:
 		return temporarilyUnavailable(time.Second, "replay check: %v", err)
 	}
+}
+
+// mapSubject returns the local user the access token is for: with
+// SubjectEmail the user whose email is the ID-JAG's (compared without
+// regard to case), else the ID-JAG's sub, with the username of the user
+// that has it, if any.
+func (a *Server) mapSubject(jag *idJAG) (User, *oauthError) {
+	if a.cfg.Subject != SubjectEmail {
+		for _, u := range a.cfg.Users {
+			if u.Sub == jag.Subject {
+				return u, nil
+			}
+		}
+		return User{Sub: jag.Subject, Email: jag.Email}, nil
+	}
+	if jag.Email == "" {
+		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
+	}
+	for _, u := range a.cfg.Users {
+		if strings.EqualFold(u.Email, jag.Email) {
+			return u, nil
+		}
+	}
+	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email", jag.Email)
 }

@@ -72,6 +72,25 @@ func TestMCPServer_PublishesProtectedResourceMetadata(t *testing.T) {
 	}
 }
 
+// TestMCPServer_WhoamiReportsTheMappedUser: a token for a local user
+// (subject mapping) shows its username and sub.
+func TestMCPServer_WhoamiReportsTheMappedUser(t *testing.T) {
+	e := newEnv(t)
+	token := e.token("issues.read", func(at *authserver.AccessToken) { at.Subject, at.Username = "u-alice", "alice" })
+	res, err := connect(t, e.mcpURL, token).CallTool(context.Background(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who mcpserver.WhoAmI
+	structured(t, res, &who)
+	if who.Username != "alice" || who.Subject != "u-alice" {
+		t.Errorf("whoami %+v", who)
+	}
+	if text := textOf(res); !strings.Contains(text, "You are alice (sub u-alice)") {
+		t.Errorf("whoami text %q", text)
+	}
+}
+
 // TestMCPServer_WhoamiWithTheSDKClient runs the official client with a
 // bearer token.
 func TestMCPServer_WhoamiWithTheSDKClient(t *testing.T) {

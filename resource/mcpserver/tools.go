@@ -100,7 +100,8 @@ func callerToken(req *mcp.CallToolRequest) (*authserver.AccessToken, error) {
 
 // WhoAmI is the structured result of the whoami tool.
 type WhoAmI struct {
-	Subject   string   `json:"sub" jsonschema:"the user, as the ID-JAG's sub"`
+	Subject   string   `json:"sub" jsonschema:"the user's subject at this server: the ID-JAG's sub, or that of the local user it maps to"`
+	Username  string   `json:"username,omitempty" jsonschema:"the local user's username, when the authorization server knows the user"`
 	Email     string   `json:"email,omitempty" jsonschema:"the user's email, when the IdP shared it"`
 	ClientID  string   `json:"client_id" jsonschema:"the client the access token was issued to"`
 	Scopes    []string `json:"scopes" jsonschema:"the scopes of the access token"`
@@ -112,6 +113,7 @@ type WhoAmI struct {
 func whoami(_ context.Context, at *authserver.AccessToken, _ struct{}) (WhoAmI, string, error) {
 	w := WhoAmI{
 		Subject:   at.Subject,
+		Username:  at.Username,
 		Email:     at.Email,
 		ClientID:  at.ClientID,
 		Scopes:    nonNil(at.Scopes),
@@ -120,6 +122,9 @@ func whoami(_ context.Context, at *authserver.AccessToken, _ struct{}) (WhoAmI, 
 		ExpiresAt: at.Expiry.UTC().Format(time.RFC3339),
 	}
 	user := w.Subject
+	if w.Username != "" {
+		user = w.Username + " (sub " + w.Subject + ")"
+	}
 	if w.Email != "" {
 		user += " (" + w.Email + ")"
 	}

@@ -1,0 +1,150 @@
+// Package cimd resolves OAuth Client ID Metadata Documents
+// (draft-ietf-oauth-client-id-metadata-document): a client whose client_id
+// is an https URL publishes its metadata at that URL, and the authorization
+// server fetches it instead of keeping a registration.
+//
+// A [Resolver] fetches only URLs its allow list matches, and fetches them
+// defensively, since the URL comes from whoever sends the request: JSON
+// only, at most 5 KiB, within 5 s, no redirects, no proxy, and no private,
+// link-local or loopback addresses unless a pattern names the host (checked
+// on the dialled address, so DNS cannot smuggle one in). Good documents are
+// cached as their Cache-Control says, between 1 minute and 24 hours, in a
+// bounded cache; concurrent first resolutions of one URL share one fetch.
+package cimd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultAllow is the allow list of a [Config] without one: any https URL,
+// and http on the loopback interface, where test clients live.
+var DefaultAllow = []string{"https://*", "http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"}
+
+// Limits of a fetch and of the cache (draft-ietf-oauth-client-id-metadata-document
+// §6 leaves them to the authorization server).
+const (
+	MaxDocumentBytes = 5 << 10
+	DefaultTimeout   = 5 * time.Second
+	MinCacheTTL      = time.Minute
+	MaxCacheTTL      = 24 * time.Hour
+	DefaultCacheSize = 1000
+)
+
+// Config is the cimd section of the configuration (docs/configuration.md).
+type Config struct {
+	// Enabled turns resolution on; a disabled Resolver refuses every URL
+	// client_id with ErrDisabled.
+	Enabled bool
+	// Allow are the URL patterns that may be fetched, client_id and
+	// jwks_uri alike; "*" matches any run of characters. Nil means
+	// DefaultAllow; an empty, non-nil list allows nothing.
+	Allow []string
+	// TokenExchange lets resolved clients request ID-JAGs. The Resolver
+	// does not read it; it travels with the rest of the section for the
+	// IdP's token endpoint.
+	TokenExchange bool
+}
+
+// DefaultConfig is the section's value when the configuration omits it:
+// enabled, DefaultAllow, token exchange allowed.
+func DefaultConfig() Config {
+	return Config{Enabled: true, Allow: DefaultAllow, TokenExchange: true}
+}
+
+// Kinds of resolution failure; every error of Resolve wraps one of them
+// in an *Error.
+var (
+	// ErrDisabled: the resolver is disabled and fetches nothing.
+	ErrDisabled = errors.New("client ID metadata documents are disabled")
+	// ErrNotAllowed: the URL is malformed or matches no allow pattern; it
+	// was not fetched.
+	ErrNotAllowed = errors.New("client_id URL not allowed")
+	// ErrFetch: the document or its jwks_uri could not be fetched
+	// (network, status, redirect, size, content type, timeout, address).
+	ErrFetch = errors.New("fetching the client metadata document failed")
+	// ErrInvalidDocument: the document was fetched but breaks a rule.
+	ErrInvalidDocument = errors.New("invalid client metadata document")
+)
+
+// Error is why a client_id URL did not resolve. Callers answer it with
+// invalid_client and Error() as the description (it names the URL and the
+// problem); errors.Is tells the Kind.
+type Error struct {
+	ClientID string
+	Kind     error // ErrDisabled, ErrNotAllowed, ErrFetch or ErrInvalidDocument
+	Detail   string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return fmt.Sprintf("client_id %s: %v", e.ClientID, e.Kind)
+	}
+	return fmt.Sprintf("client_id %s: %v: %s", e.ClientID, e.Kind, e.Detail)
+}
+
+func (e *Error) Unwrap() error { return e.Kind }
+
+// IsURL reports whether a client_id is a URL, and so names a metadata
+// document rather than a registered client.
+func IsURL(clientID string) bool {
+	return strings.HasPrefix(clientID, "https://") || strings.HasPrefix(clientID, "http://")
+}
+
+// match reports whether s matches pattern, where "*" matches any run of
+// characters (none included) and everything else matches itself.
+func match(pattern, s string) bool {
+	// Greedy matching with backtracking to the last star: linear in
+	// practice, O(len(pattern)·len(s)) at worst.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && pattern[p] == s[i]:
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// patternHost returns the host a pattern names ("127.0.0.1" of
+// "http://127.0.0.1:*", "::1" of "http://[::1]:*"), or "" when its host
+// part has a wildcard and so names no host.
+func patternHost(pattern string) string {
+	_, rest, ok := strings.Cut(pattern, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	host := rest
+	if strings.HasPrefix(rest, "[") {
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return ""
+		}
+		host = rest[1:end]
+	} else if i := strings.LastIndex(rest, ":"); i >= 0 {
+		host = rest[:i]
+	}
+	if host == "" || strings.Contains(host, "*") || strings.Contains(host, "@") {
+		return ""
+	}
+	return strings.ToLower(host)
+}

@@ -1,0 +1,187 @@
+package cimd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Token endpoint authentication methods a metadata document may declare
+// (RFC 7591 §2). A document is public, so it cannot carry a shared secret:
+// the client is either public ("none") or proves itself with a key it
+// publishes (RFC 7523 §2.2).
+const (
+	AuthNone          = "none"
+	AuthPrivateKeyJWT = "private_key_jwt"
+)
+
+// Client is a client described by its Client ID Metadata Document
+// (draft-ietf-oauth-client-id-metadata-document §4): the subset of RFC 7591
+// client metadata an authorization server acts on.
+type Client struct {
+	// ClientID is the URL the document was fetched from; it equals the
+	// document's client_id byte for byte.
+	ClientID   string
+	ClientName string
+	// RedirectURIs are the registered redirection URIs; never empty.
+	RedirectURIs []string
+	// TokenEndpointAuthMethod is AuthNone or AuthPrivateKeyJWT.
+	TokenEndpointAuthMethod string
+	// GrantTypes are the document's grant_types, as given.
+	GrantTypes []string
+	// JWKSURI is the document's jwks_uri, "" when the keys are inline.
+	JWKSURI string
+	// Keys are the public signature keys for private_key_jwt client
+	// assertions, from jwks or jwks_uri; empty for a public client.
+	Keys []jose.JSONWebKey
+}
+
+// document is the wire form of the members ParseDocument reads.
+type document struct {
+	ClientID                string          `json:"client_id"`
+	ClientName              string          `json:"client_name"`
+	RedirectURIs            []string        `json:"redirect_uris"`
+	TokenEndpointAuthMethod *string         `json:"token_endpoint_auth_method"`
+	GrantTypes              []string        `json:"grant_types"`
+	JWKS                    json.RawMessage `json:"jwks"`
+	JWKSURI                 string          `json:"jwks_uri"`
+}
+
+// ParseDocument checks the metadata document doc fetched from clientID and
+// returns the client it describes. Its keys are those of jwks; a document
+// with jwks_uri comes back with JWKSURI set and no keys, for the caller to
+// fetch (Resolver.Resolve does). The error, always an *Error of kind
+// ErrInvalidDocument, names the member at fault and what to write instead.
+func ParseDocument(clientID string, doc []byte) (*Client, error) {
+	invalid := func(format string, args ...any) (*Client, error) {
+		return nil, &Error{ClientID: clientID, Kind: ErrInvalidDocument, Detail: fmt.Sprintf(format, args...)}
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &members); err != nil || members == nil {
+		return invalid("not a JSON object: %v", errOrNull(err))
+	}
+	// A document is public: a secret in it is no secret (§4.1 forbids
+	// client_secret and symmetric authentication methods).
+	if _, ok := members["client_secret"]; ok {
+		return invalid("it contains a client_secret, which anyone can read; remove it and use private_key_jwt or none")
+	}
+	var d document
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return invalid("%v", err)
+	}
+	if d.ClientID != clientID {
+		return invalid("its client_id %q is not the URL it was fetched from; they must be equal byte for byte (§3)", d.ClientID)
+	}
+	if len(d.RedirectURIs) == 0 {
+		return invalid("redirect_uris is missing or empty; list the client's redirection URIs (RFC 7591 §2)")
+	}
+	for _, r := range d.RedirectURIs {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || u.Fragment != "" {
+			return invalid("redirect_uris has %q, which is not an absolute URI without a fragment (RFC 6749 §3.1.2)", r)
+		}
+	}
+	c := &Client{
+		ClientID:     clientID,
+		ClientName:   d.ClientName,
+		RedirectURIs: slices.Clone(d.RedirectURIs),
+		GrantTypes:   slices.Clone(d.GrantTypes),
+	}
+	switch {
+	case d.TokenEndpointAuthMethod == nil:
+		return invalid("token_endpoint_auth_method is missing, and its RFC 7591 default client_secret_basic needs a secret a public document cannot hold; set none or private_key_jwt")
+	case *d.TokenEndpointAuthMethod == AuthNone:
+		c.TokenEndpointAuthMethod = AuthNone
+		return c, nil
+	case *d.TokenEndpointAuthMethod == AuthPrivateKeyJWT:
+		c.TokenEndpointAuthMethod = AuthPrivateKeyJWT
+	default:
+		return invalid("token_endpoint_auth_method %q is not supported; a metadata document client uses none or private_key_jwt", *d.TokenEndpointAuthMethod)
+	}
+	hasJWKS := len(d.JWKS) > 0 && !bytes.Equal(d.JWKS, []byte("null"))
+	switch {
+	case hasJWKS && d.JWKSURI != "":
+		return invalid("it has both jwks and jwks_uri; RFC 7591 §2 allows one")
+	case d.JWKSURI != "":
+		c.JWKSURI = d.JWKSURI
+		return c, nil
+	case !hasJWKS:
+		return invalid("private_key_jwt needs the client's public keys: add jwks or jwks_uri (RFC 7591 §2)")
+	}
+	keys, err := ParseKeys(d.JWKS)
+	if err != nil {
+		return invalid("jwks: %v", err)
+	}
+	c.Keys = keys
+	return c, nil
+}
+
+// ParseKeys returns the public signature keys of a JWK Set (RFC 7517 §5).
+// Keys it cannot use (unknown kty, "use" other than "sig", symmetric keys,
+// malformed members) are skipped; a set with none left is an error.
+func ParseKeys(set []byte) ([]jose.JSONWebKey, error) {
+	var s struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(set, &s); err != nil {
+		return nil, fmt.Errorf("not a JWK Set: %v", err)
+	}
+	var keys []jose.JSONWebKey
+	for _, raw := range s.Keys {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err != nil || !k.Valid() {
+			continue
+		}
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		// A symmetric key has no public half: whoever reads the document
+		// could sign with it.
+		if pub := k.Public(); pub.IsPublic() {
+			keys = append(keys, pub)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("no usable public signature key among %d keys (want EC, RSA or OKP keys with use sig or no use)", len(s.Keys))
+	}
+	return keys, nil
+}
+
+// checkURL checks the form of a client_id or jwks_uri URL: absolute http(s),
+// with a path, and none of what §3 forbids (userinfo, fragment, dot
+// segments).
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL: %v", err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("scheme %q is not https", u.Scheme)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("no host")
+	case u.User != nil:
+		return fmt.Errorf("it has a user name or password, which §3 forbids")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("it has a fragment, which §3 forbids")
+	case u.Path == "":
+		return fmt.Errorf("it has no path; §3 requires one, such as /client.json")
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("its path has a %q segment, which §3 forbids", seg)
+		}
+	}
+	return nil
+}
+
+func errOrNull(err error) error {
+	if err == nil {
+		return fmt.Errorf("got null")
+	}
+	return err
+}

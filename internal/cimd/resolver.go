@@ -1,0 +1,386 @@
+package cimd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options tune a Resolver beyond its Config; the zero value is the
+// production setting.
+type Options struct {
+	// Timeout bounds one fetch, connection to last byte; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// CacheSize bounds the number of cached clients; 0 means
+	// DefaultCacheSize.
+	CacheSize int
+	// Now is the clock of cache expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// Resolver resolves client_id URLs to clients. It is safe for concurrent
+// use.
+type Resolver struct {
+	cfg     Config
+	timeout time.Duration
+	size    int
+	now     func() time.Time
+	client  *http.Client
+
+	mu       sync.Mutex
+	cache    map[string]entry
+	inflight map[string]*call
+}
+
+// entry is a cached client and when it goes stale.
+type entry struct {
+	client  *Client
+	expires time.Time
+}
+
+// call is one fetch in progress, shared by everyone resolving its URL.
+type call struct {
+	done   chan struct{}
+	client *Client
+	err    error
+}
+
+// New returns a Resolver for cfg; opts may be nil.
+func New(cfg Config, opts *Options) *Resolver {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if cfg.Allow == nil {
+		cfg.Allow = DefaultAllow
+	}
+	cfg.Allow = slices.Clone(cfg.Allow)
+	r := &Resolver{
+		cfg:      cfg,
+		timeout:  opts.Timeout,
+		size:     opts.CacheSize,
+		now:      opts.Now,
+		cache:    map[string]entry{},
+		inflight: map[string]*call{},
+	}
+	if r.timeout <= 0 {
+		r.timeout = DefaultTimeout
+	}
+	if r.size <= 0 {
+		r.size = DefaultCacheSize
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	dialer := &net.Dialer{Timeout: r.timeout, ControlContext: checkDialledAddress}
+	r.client = &http.Client{
+		Transport: &http.Transport{
+			// No proxy: the address check must see the server's address,
+			// not the proxy's.
+			Proxy:                  nil,
+			DialContext:            dialer.DialContext,
+			TLSHandshakeTimeout:    r.timeout,
+			ResponseHeaderTimeout:  r.timeout,
+			MaxResponseHeaderBytes: 16 << 10,
+			// Fetches are rare (cached) and to arbitrary hosts: keep no
+			// idle connections behind.
+			DisableKeepAlives: true,
+		},
+		// §6: redirects are not followed; the response is refused.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       r.timeout,
+	}
+	return r
+}
+
+// Resolve returns the client whose metadata document is at clientID, from
+// the cache or fetched now. The error is an *Error that says what was wrong
+// with which URL.
+func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error) {
+	if !r.cfg.Enabled {
+		return nil, &Error{ClientID: clientID, Kind: ErrDisabled, Detail: "use a registered client_id"}
+	}
+	// Only permitted URLs are ever cached, so a hit needs no other check.
+	r.mu.Lock()
+	if e, ok := r.cache[clientID]; ok {
+		if r.now().Before(e.expires) {
+			r.mu.Unlock()
+			return e.client, nil
+		}
+		delete(r.cache, clientID)
+	}
+	r.mu.Unlock()
+	if _, err := r.permit(clientID); err != nil {
+		return nil, &Error{ClientID: clientID, Kind: ErrNotAllowed, Detail: err.Error()}
+	}
+
+	r.mu.Lock()
+	c, waiting := r.inflight[clientID]
+	if !waiting {
+		c = &call{done: make(chan struct{})}
+		r.inflight[clientID] = c
+	}
+	r.mu.Unlock()
+
+	if waiting {
+		// Someone else is fetching this URL: wait for their answer, or
+		// give up when our own request does.
+		select {
+		case <-c.done:
+			return c.client, c.err
+		case <-ctx.Done():
+			return nil, &Error{ClientID: clientID, Kind: ErrFetch, Detail: ctx.Err().Error()}
+		}
+	}
+
+	// The fetch outlives a cancelled first caller, for the sake of the
+	// others waiting on it; the timeout still bounds it.
+	client, ttl, err := r.fetchClient(context.WithoutCancel(ctx), clientID)
+	r.mu.Lock()
+	delete(r.inflight, clientID)
+	if err == nil {
+		r.store(clientID, entry{client: client, expires: r.now().Add(ttl)})
+	}
+	r.mu.Unlock()
+	c.client, c.err = client, err
+	close(c.done)
+	return client, err
+}
+
+// store caches e, making room when the cache is full: expired entries
+// first, then the one closest to expiry. Called with mu held.
+func (r *Resolver) store(clientID string, e entry) {
+	if len(r.cache) >= r.size {
+		now := r.now()
+		for id, old := range r.cache {
+			if !now.Before(old.expires) {
+				delete(r.cache, id)
+			}
+		}
+	}
+	for len(r.cache) >= r.size {
+		var victim string
+		var soonest time.Time
+		for id, old := range r.cache {
+			if victim == "" || old.expires.Before(soonest) {
+				victim, soonest = id, old.expires
+			}
+		}
+		delete(r.cache, victim)
+	}
+	r.cache[clientID] = e
+}
+
+// fetchClient fetches and checks the document at clientID and, for
+// private_key_jwt with jwks_uri, its keys. It returns how long the client
+// may be cached.
+func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, time.Duration, error) {
+	fail := func(kind error, format string, args ...any) (*Client, time.Duration, error) {
+		return nil, 0, &Error{ClientID: clientID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+	}
+	body, ttl, err := r.get(ctx, clientID)
+	if err != nil {
+		return fail(ErrFetch, "%v", err)
+	}
+	client, err := ParseDocument(clientID, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if client.JWKSURI == "" {
+		return client, ttl, nil
+	}
+	if _, err := r.permit(client.JWKSURI); err != nil {
+		return fail(ErrInvalidDocument, "jwks_uri %s: %v", client.JWKSURI, err)
+	}
+	set, jwksTTL, err := r.get(ctx, client.JWKSURI)
+	if err != nil {
+		return fail(ErrFetch, "jwks_uri: %v", err)
+	}
+	if client.Keys, err = ParseKeys(set); err != nil {
+		return fail(ErrInvalidDocument, "jwks_uri %s: %v", client.JWKSURI, err)
+	}
+	return client, min(ttl, jwksTTL), nil
+}
+
+// get fetches one JSON document under the rules of §6 and returns it with
+// its cache lifetime.
+func (r *Resolver) get(ctx context.Context, rawURL string) ([]byte, time.Duration, error) {
+	policy, err := r.permit(rawURL)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, policyKey{}, policy), r.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("GET %s: %v", rawURL, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		var refused *addressError
+		if errors.As(err, &refused) {
+			return nil, 0, fmt.Errorf("GET %s: %v", rawURL, refused)
+		}
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			return nil, 0, fmt.Errorf("GET %s: no answer within %s", rawURL, r.timeout)
+		}
+		return nil, 0, fmt.Errorf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return nil, 0, fmt.Errorf("GET %s: HTTP %d redirect to %q; redirects are not followed, publish the document at the client_id URL itself", rawURL, resp.StatusCode, resp.Header.Get("Location"))
+	case resp.StatusCode != http.StatusOK:
+		return nil, 0, fmt.Errorf("GET %s: HTTP %d", rawURL, resp.StatusCode)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil, 0, fmt.Errorf("GET %s: Content-Type %q is not application/json", rawURL, ct)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocumentBytes+1))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			return nil, 0, fmt.Errorf("GET %s: the body did not arrive within %s", rawURL, r.timeout)
+		}
+		return nil, 0, fmt.Errorf("GET %s: reading the body: %v", rawURL, err)
+	}
+	if len(body) > MaxDocumentBytes {
+		return nil, 0, fmt.Errorf("GET %s: the document is larger than %d bytes", rawURL, MaxDocumentBytes)
+	}
+	return body, cacheTTL(resp.Header), nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// cacheTTL is the response's Cache-Control max-age (RFC 9111 §5.2.2.1)
+// clamped to [MinCacheTTL, MaxCacheTTL]; no-store, no-cache and an absent
+// max-age count as zero, so the minimum.
+func cacheTTL(h http.Header) time.Duration {
+	ttl := time.Duration(0)
+	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+		switch strings.ToLower(name) {
+		case "no-store", "no-cache":
+			return MinCacheTTL
+		case "max-age":
+			if n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && n > 0 {
+				ttl = time.Duration(min(n, int64(MaxCacheTTL/time.Second))) * time.Second
+			}
+		}
+	}
+	return min(max(ttl, MinCacheTTL), MaxCacheTTL)
+}
+
+// addressPolicy is which non-public addresses a fetch may dial.
+type addressPolicy struct {
+	loopback bool // a pattern names 127.0.0.1, localhost or ::1
+	private  bool // a pattern names the host itself
+}
+
+// policyKey carries a fetch's addressPolicy to the dialer.
+type policyKey struct{}
+
+// permit checks that rawURL is a well-formed client_id URL matching an
+// allow pattern, and returns the addresses it may be fetched from.
+func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
+	var p addressPolicy
+	if err := checkURL(rawURL); err != nil {
+		return p, err
+	}
+	u, _ := url.Parse(rawURL)
+	host := strings.ToLower(u.Hostname())
+	matched := false
+	for _, pat := range r.cfg.Allow {
+		if !match(pat, rawURL) {
+			continue
+		}
+		matched = true
+		if named := patternHost(pat); named == host {
+			switch host {
+			case "127.0.0.1", "localhost", "::1":
+				p.loopback = true
+			default:
+				p.private = true
+			}
+		}
+	}
+	if !matched {
+		return p, fmt.Errorf("%s matches no allowed pattern (%s)", rawURL, strings.Join(r.cfg.Allow, ", "))
+	}
+	return p, nil
+}
+
+// addressError is a dial refused because of the address it would reach.
+type addressError struct {
+	addr   netip.Addr
+	reason string
+}
+
+func (e *addressError) Error() string {
+	return fmt.Sprintf("address %s is %s; allow the host by name in an allow pattern to fetch from it", e.addr, e.reason)
+}
+
+// checkDialledAddress is the dialer's Control hook: it sees the address
+// actually dialled, after name resolution, so a name that resolves to a
+// private address (DNS rebinding included) is refused like the address
+// itself.
+func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawConn) error {
+	policy, ok := ctx.Value(policyKey{}).(addressPolicy)
+	if !ok {
+		return errors.New("cimd: dial without an address policy")
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("cimd: dialled address %q: %v", address, err)
+	}
+	a := ap.Addr().Unmap()
+	refuse := func(reason string) error { return &addressError{addr: a, reason: reason} }
+	switch {
+	case a.IsUnspecified() || a.IsMulticast():
+		return refuse("not a unicast address")
+	case a.IsLoopback():
+		if !policy.loopback {
+			return refuse("a loopback address")
+		}
+	case a.IsPrivate() || a.IsLinkLocalUnicast() || nonPublic(a):
+		if !policy.private {
+			return refuse("a private or link-local address")
+		}
+	}
+	return nil
+}
+
+// nonPublicPrefixes are special-purpose IPv4 ranges (RFC 6890) that
+// netip.Addr has no predicate for.
+var nonPublicPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), // RFC 6598 shared address space
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+func nonPublic(a netip.Addr) bool {
+	for _, p := range nonPublicPrefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,294 @@
+package authserver_test
+
+import (
+	"crypto/ecdsa"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
+)
+
+// metadataClients publishes Client ID Metadata Documents on loopback.
+type metadataClients struct {
+	srv  *httptest.Server
+	mux  *http.ServeMux
+	key  *ecdsa.PrivateKey // the private_key_jwt client's key
+	jwt  string            // client_id of a private_key_jwt client
+	none string            // client_id of a public client
+}
+
+func newMetadataClients(t *testing.T) *metadataClients {
+	t.Helper()
+	m := &metadataClients{mux: http.NewServeMux(), key: newECKey(t)}
+	m.srv = httptest.NewServer(m.mux)
+	t.Cleanup(m.srv.Close)
+	m.jwt = m.publish("/jwt-client.json", map[string]any{
+		"token_endpoint_auth_method": "private_key_jwt",
+		"jwks":                       jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &m.key.PublicKey, KeyID: "client-key", Algorithm: "ES256", Use: "sig"}}},
+	})
+	m.none = m.publish("/public-client.json", map[string]any{"token_endpoint_auth_method": "none"})
+	return m
+}
+
+// publish serves a document with client_id and redirect_uris filled in,
+// then the given members.
+func (m *metadataClients) publish(path string, members map[string]any) string {
+	id := m.srv.URL + path
+	doc := map[string]any{"client_id": id, "client_name": path, "redirect_uris": []string{"http://127.0.0.1/callback"}}
+	for k, v := range members {
+		doc[k] = v
+	}
+	m.mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	})
+	return id
+}
+
+// assertion signs an RFC 7523 §2.2 client assertion of the private_key_jwt
+// client, changed by edit.
+func (m *metadataClients) assertion(t *testing.T, aud string, now time.Time, edit func(map[string]any)) string {
+	c := map[string]any{
+		"iss": m.jwt, "sub": m.jwt, "aud": aud, "jti": randomString(),
+		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+	}
+	if edit != nil {
+		edit(c)
+	}
+	return sign(t, c, "JWT", "client-key", jose.ES256, m.key)
+}
+
+// metadataGrant is the JWT bearer grant of a metadata-document client:
+// client_id alone, or a client assertion.
+func metadataGrant(jag, clientID, assertion string) tokenRequest {
+	form := url.Values{"grant_type": {authserver.GrantTypeJWTBearer}, "assertion": {jag}}
+	if clientID != "" {
+		form.Set("client_id", clientID)
+	}
+	if assertion != "" {
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	}
+	return tokenRequest{form: form}
+}
+
+func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
+	m := newMetadataClients(t)
+	secretDoc := m.publish("/secret.json", map[string]any{"token_endpoint_auth_method": "none", "client_secret": "s"})
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+	})
+	now := e.clock.Now()
+	jagFor := func(clientID string) string {
+		return e.jag(t, func(c map[string]any) { c["client_id"] = clientID })
+	}
+	otherKey := newECKey(t)
+	usedAssertion := m.assertion(t, e.asURL, now, nil)
+	tests := []struct {
+		name       string
+		req        func(t *testing.T) tokenRequest
+		wantStatus int
+		wantError  string
+		wantDesc   string
+	}{
+		{
+			name:       "public client, client_id alone",
+			req:        func(t *testing.T) tokenRequest { return metadataGrant(jagFor(m.none), m.none, "") },
+			wantStatus: 200,
+		},
+		{
+			name: "private_key_jwt, aud the issuer",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, nil))
+			},
+			wantStatus: 200,
+		},
+		{
+			name: "private_key_jwt, aud the token endpoint, client_id sent too",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), m.jwt, m.assertion(t, e.asURL+"/token", now, nil))
+			},
+			wantStatus: 200,
+		},
+		{
+			name:       "ID-JAG client_id is not the URL",
+			req:        func(t *testing.T) tokenRequest { return metadataGrant(jagFor(confidentialClient), m.none, "") },
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id "mcp-client-at-tracker" is not the authenticated client "` + m.none + `"`,
+		},
+		{
+			name: "assertion signed by another key",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", signAs(t, m, otherKey, e.asURL, now))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "does not verify with any key of the metadata document",
+		},
+		{
+			name: "assertion for another audience",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, "https://other.example", now, nil))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `aud ["https://other.example"] is neither`,
+		},
+		{
+			name: "assertion expired",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix() }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "the client assertion expired",
+		},
+		{
+			name: "assertion without jti",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, func(c map[string]any) { delete(c, "jti") }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "has no jti",
+		},
+		{
+			name: "assertion replayed",
+			req: func(t *testing.T) tokenRequest {
+				if r := e.post(t, metadataGrant(jagFor(m.jwt), "", usedAssertion)); r.status != 200 {
+					t.Fatalf("first use: HTTP %d %s", r.status, r.raw)
+				}
+				return metadataGrant(jagFor(m.jwt), "", usedAssertion)
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "was already used",
+		},
+		{
+			name: "assertion sub is not iss",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["sub"] = "someone" }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "must both be the client_id",
+		},
+		{
+			name: "wrong client_assertion_type",
+			req: func(t *testing.T) tokenRequest {
+				r := metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, nil))
+				r.form.Set("client_assertion_type", "urn:example:saml")
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `client_assertion_type "urn:example:saml"`,
+		},
+		{
+			name: "client_id of another client than the assertion",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), m.none, m.assertion(t, e.asURL, now, nil))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "is not the client assertion's iss",
+		},
+		{
+			name:       "private_key_jwt client sends client_id alone",
+			req:        func(t *testing.T) tokenRequest { return metadataGrant(jagFor(m.jwt), m.jwt, "") },
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "authenticates with private_key_jwt",
+		},
+		{
+			name: "public client sends an assertion",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.none), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["iss"], c["sub"] = m.none, m.none }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "authenticates with none",
+		},
+		{
+			name: "public client sends a secret",
+			req: func(t *testing.T) tokenRequest {
+				r := metadataGrant(jagFor(m.none), m.none, "")
+				r.form.Set("client_secret", "x")
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "no secret",
+		},
+		{
+			name:       "document with a client_secret",
+			req:        func(t *testing.T) tokenRequest { return metadataGrant(jagFor(secretDoc), secretDoc, "") },
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "contains a client_secret",
+		},
+		{
+			name: "document missing",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.srv.URL+"/gone.json"), m.srv.URL+"/gone.json", "")
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "HTTP 404",
+		},
+		{
+			name: "registered client tries private_key_jwt",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(confidentialClient), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["iss"], c["sub"] = confidentialClient, confidentialClient }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "only clients with a Client ID Metadata Document",
+		},
+		{
+			name: "assertion and client secret at once",
+			req: func(t *testing.T) tokenRequest {
+				r := metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, nil))
+				r.basic = &[2]string{confidentialClient, confidentialSecret}
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "both a client assertion and a client secret",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.post(t, tt.req(t))
+			if r.status != tt.wantStatus || r.str("error") != tt.wantError || !strings.Contains(r.str("error_description"), tt.wantDesc) {
+				t.Fatalf("HTTP %d %s, want %d %q with %q", r.status, r.raw, tt.wantStatus, tt.wantError, tt.wantDesc)
+			}
+			if r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("Cache-Control %q", r.header.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+// TestTokenEndpoint_MetadataDocumentClientsNeedCIMD: without a resolver,
+// and for URLs outside its allow list, a URL client_id is refused unfetched.
+func TestTokenEndpoint_MetadataDocumentClientsNeedCIMD(t *testing.T) {
+	m := newMetadataClients(t)
+	tests := []struct {
+		name     string
+		resolver *cimd.Resolver
+		wantDesc string
+	}{
+		{"no resolver", nil, `unknown client "` + m.none + `"`},
+		{"disabled", cimd.New(cimd.Config{Enabled: false}, nil), "client ID metadata documents are disabled"},
+		{"not allowed", cimd.New(cimd.Config{Enabled: true, Allow: []string{"https://*"}}, nil), "matches no allowed pattern"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *authserver.Config) { c.CIMD = tt.resolver })
+			r := e.post(t, metadataGrant(e.jag(t, func(c map[string]any) { c["client_id"] = m.none }), m.none, ""))
+			if r.status != 401 || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), tt.wantDesc) {
+				t.Fatalf("HTTP %d %s, want invalid_client with %q", r.status, r.raw, tt.wantDesc)
+			}
+		})
+	}
+}
+
+// TestAuthorize_MetadataDocumentClient redirects to a URI of the document.
+func TestAuthorize_MetadataDocumentClient(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) { c.CIMD = cimd.New(cimd.DefaultConfig(), nil) })
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(e.asURL + "/authorize?" + url.Values{"client_id": {m.none}, "redirect_uri": {"http://127.0.0.1:4000/callback"}, "state": {"st"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://127.0.0.1:4000/callback?") || !strings.Contains(loc, "state=st") {
+		t.Fatalf("HTTP %d Location %q", resp.StatusCode, loc)
+	}
+}
+
+// signAs signs the private_key_jwt client's assertion with another key.
+func signAs(t *testing.T, m *metadataClients, key *ecdsa.PrivateKey, aud string, now time.Time) string {
+	c := map[string]any{"iss": m.jwt, "sub": m.jwt, "aud": aud, "jti": randomString(), "exp": now.Add(time.Minute).Unix()}
+	return sign(t, c, "JWT", "client-key", jose.ES256, key)
+}
