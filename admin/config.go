@@ -455,7 +455,7 @@ func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.
 	details := map[string]any{
 		"object":           ch.Kind,
 		"action":           ch.Op,
-		"name":             ch.Name,
+		"name":             truncate(ch.Name),
 		"previous_version": ch.PreviousVersion,
 		"version":          ch.Version,
 		"file":             store.File(),
@@ -475,17 +475,18 @@ func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.
 	ev := audit.Event{
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
-		Admin:   adminName(r),
-		Reason:  describeChange(ch),
+		Admin:   truncate(adminName(r)),
+		Reason:  truncate(describeChange(ch)),
 		Details: details,
 	}
-	switch ch.Kind {
+	// The name comes from the request's path.
+	switch name := truncate(ch.Name); ch.Kind {
 	case "user":
-		ev.User = ch.Name
+		ev.User = name
 	case "client":
-		ev.ClientID = ch.Name
+		ev.ClientID = name
 	case "server", "server access", "server deny":
-		ev.Server = ch.Name
+		ev.Server = name
 	}
 	return ev
 }

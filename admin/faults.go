@@ -115,8 +115,8 @@ func (a *API) recordFaultChange(r *http.Request, did string, faults []idp.FaultS
 	_, _ = a.idp.Audit().Append(audit.Event{
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
-		Admin:   adminName(r),
-		Reason:  fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", ")),
+		Admin:   truncate(adminName(r)),
+		Reason:  truncate(fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", "))),
 		Details: map[string]any{"object": "faults", "action": did, "faults": faults},
 	})
 }
