@@ -1,11 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -27,9 +27,6 @@ import (
 // (docs/http.md: the API honours If-Match, it does not demand it): a change
 // without it, like "If-Match: *", applies to whatever is current. The
 // console always sends it.
-
-// maxConfigBody bounds a configuration change's body.
-const maxConfigBody = 1 << 20
 
 func (a *API) configRoutes() {
 	a.mux.HandleFunc("GET /admin/api/servers", a.listServers)
@@ -188,39 +185,29 @@ func problemList(err error) []problem {
 	return out
 }
 
-// readJSON decodes a change's body into v: JSON, the configuration's key
-// names, unknown keys refused (as in the file), except the read-only keys
-// of the API's own answers (ignore), so that what a GET answered can be
-// sent back. It answers 400 or 415 itself and reports false.
+// readJSON decodes a change's body into v: one JSON object (readBody's
+// checks), the configuration's key names, unknown keys refused (as in the
+// file), except the read-only keys of the API's own answers (ignore), so
+// that what a GET answered can be sent back. It answers 400, 413 or 415
+// itself and reports false.
 func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (map[string]json.RawMessage, bool) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
-			return nil, false
-		}
-	}
-	var raw json.RawMessage
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxConfigBody))
-	if err := dec.Decode(&raw); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body is not JSON: "+err.Error())
-		return nil, false
-	}
-	if dec.More() {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body holds more than one JSON value")
+	raw, ok := readBody(w, r, maxBody)
+	if !ok {
 		return nil, false
 	}
 	var fields map[string]json.RawMessage
-	if len(ignore) > 0 && json.Unmarshal(raw, &fields) == nil {
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with the configuration's key names (docs/configuration.md)")
+		return nil, false
+	}
+	if len(ignore) > 0 {
 		for _, k := range ignore {
 			delete(fields, k)
 		}
 		raw, _ = json.Marshal(fields)
 	}
-	strict := json.NewDecoder(strings.NewReader(string(raw)))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
+	if err := decodeStrict(raw, v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+err.Error()+"; use the configuration's key names (docs/configuration.md)")
 		return nil, false
 	}
 	return fields, true
@@ -230,11 +217,11 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 // it under key ({"access": [...]}, the shape of the server it belongs to),
 // so that a script may send either.
 func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
-	var raw json.RawMessage
-	if _, ok := readJSON(w, r, &raw); !ok {
+	raw, ok := readBody(w, r, maxBody)
+	if !ok {
 		return false
 	}
-	if trimmed := strings.TrimSpace(string(raw)); strings.HasPrefix(trimmed, "{") {
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || len(obj) != 1 || obj[key] == nil {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request",
@@ -243,10 +230,13 @@ func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
 		}
 		raw = obj[key]
 	}
-	strict := json.NewDecoder(strings.NewReader(string(raw)))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("the %s list is not a JSON array; send [] for an empty list", key))
+		return false
+	}
+	if err := decodeStrict(raw, v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+err.Error()+"; use the configuration's key names (docs/configuration.md)")
 		return false
 	}
 	return true

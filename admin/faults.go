@@ -43,6 +43,12 @@ func (a *API) faults() []idp.FaultStatus {
 // is refused with 400 and every problem, each with its line in the body.
 func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeAPIError(w, http.StatusRequestEntityTooLarge, "request_too_large",
+			fmt.Sprintf("the body is larger than %d bytes; send fewer faults at a time", maxFaultBody))
+		return
+	}
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
 		return
