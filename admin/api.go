@@ -267,6 +267,16 @@ func writeAPI(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// The page sizes of GET /admin/api/audit: a page is large enough to read
+// at once and small enough to answer quickly; more is paged with before=
+// and the Link header.
+const (
+	DefaultAuditLimit = 100
+	MaxAuditLimit     = 1000
+)
+
+// audit answers a page of the audit log, newest first, and a Link to the
+// next (older) page when there is one (RFC 8288).
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{
@@ -285,15 +295,31 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Since = t
 	}
+	limit := DefaultAuditLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", "limit must be a non-negative integer")
 			return
 		}
-		f.Limit = n
+		if n > 0 {
+			limit = min(n, MaxAuditLimit)
+		}
 	}
+	// One more than asked says whether there is a next page.
+	f.Limit = limit + 1
 	events := a.Audit(f)
+	if len(events) > limit {
+		events = events[:limit]
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("before", events[limit-1].ID)
+		next.Set("limit", strconv.Itoa(limit))
+		// RFC 8288: a relative reference, resolved against the request's.
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
+	}
 	if events == nil {
 		events = []audit.Event{}
 	}
