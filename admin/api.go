@@ -90,7 +90,9 @@ type Options struct {
 	Throttle Throttle
 }
 
-// New returns the admin API for an IdP.
+// New returns the admin API for an IdP. With a Store that has a file, it
+// first settles a change that the audit log recorded but that a process
+// which died did not write: the admin_change with outcome error follows.
 func New(o Options) *API {
 	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session, throttle: o.Throttle}
 	if a.now == nil {
@@ -99,6 +101,7 @@ func New(o Options) *API {
 	if a.throttle == nil {
 		a.throttle = throttle.New(throttle.Options{})
 	}
+	a.reconcile()
 	a.mux.HandleFunc("GET /admin/api/audit", a.audit)
 	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
 	a.mux.HandleFunc("GET /admin/api/config", a.config)
