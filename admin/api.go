@@ -6,6 +6,7 @@ package admin
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -35,13 +37,27 @@ type IdP interface {
 	RotateKeys(admin string) ([]idp.KeyRotation, error)
 }
 
+// AuditClientID is the client_id of the audit events of the admin API's
+// own logins (HTTP Basic).
+const AuditClientID = "admin-api"
+
+// Throttle slows down password guessing per username: *throttle.Throttle
+// implements it. Allow comes before the password is checked; a refused
+// attempt reports neither Failure nor Success.
+type Throttle interface {
+	Allow(username string) (wait time.Duration, ok bool)
+	Failure(username string)
+	Success(username string)
+}
+
 // API serves /admin/api/ to admin users only.
 type API struct {
-	idp     IdP
-	now     func() time.Time
-	mux     *http.ServeMux
-	store   *policy.Store
-	session func(*http.Request) (string, bool)
+	idp      IdP
+	now      func() time.Time
+	mux      *http.ServeMux
+	store    *policy.Store
+	session  func(*http.Request) (string, bool)
+	throttle Throttle
 }
 
 // Options configure the API.
@@ -66,14 +82,26 @@ type Options struct {
 	// another site, so a change whose Sec-Fetch-Site or Origin header shows
 	// another site is refused with 403 "csrf" too.
 	Session func(r *http.Request) (user string, csrfOK bool)
+	// Throttle counts the failed HTTP Basic logins per username and
+	// refuses a username's attempts with 429 and Retry-After while it
+	// backs off. It should be the one the IdP's login page uses (app.New
+	// shares one), so that a password is not guessed faster by trying
+	// both. nil means one of the API's own, with the default rules.
+	Throttle Throttle
 }
 
-// New returns the admin API for an IdP.
+// New returns the admin API for an IdP. With a Store that has a file, it
+// first settles a change that the audit log recorded but that a process
+// which died did not write: the admin_change with outcome error follows.
 func New(o Options) *API {
-	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session}
+	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session, throttle: o.Throttle}
 	if a.now == nil {
 		a.now = time.Now
 	}
+	if a.throttle == nil {
+		a.throttle = throttle.New(throttle.Options{})
+	}
+	a.reconcile()
 	a.mux.HandleFunc("GET /admin/api/audit", a.audit)
 	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
 	a.mux.HandleFunc("GET /admin/api/config", a.config)
@@ -123,15 +151,36 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 			return a.sessionAdmin(w, r, user, csrfOK)
 		}
 	}
-	var u *policy.User
-	if ok {
-		u = a.idp.Config().User(name)
-	}
-	if !u.Active() || !u.CheckPassword(pw) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
-		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "sign in with an admin user's username and password (HTTP Basic)")
+	if !ok {
+		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
+	// The password is not even checked during a back-off: guessing
+	// cannot go on, and refused attempts do not count (throttle.Allow).
+	if wait, ok := a.throttle.Allow(name); !ok {
+		a.loginDenied(r, name, "too many failed logins for this username; refused without checking the password")
+		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
+		writeAPIError(w, http.StatusTooManyRequests, "too_many_requests",
+			"too many failed logins for this username: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
+		return nil
+	}
+	u := a.idp.Config().User(name)
+	var denied string
+	switch {
+	case u == nil:
+		denied = "unknown username"
+	case !u.CheckPassword(pw):
+		denied = "wrong password"
+	case !u.Active():
+		denied = "user is disabled"
+	}
+	if denied != "" {
+		a.throttle.Failure(name)
+		a.loginDenied(r, name, denied)
+		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
+		return nil
+	}
+	a.throttle.Success(name)
 	if !u.MayAdminister() {
 		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
@@ -141,6 +190,28 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		return nil
 	}
 	return u
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
+	writeAPIError(w, http.StatusUnauthorized, "unauthorized", msg)
+}
+
+// loginDenied audits a refused HTTP Basic authentication: the username
+// (cut, since the request chose it), never the password.
+func (a *API) loginDenied(r *http.Request, name, reason string) {
+	ev := audit.Event{
+		Type:     audit.TypeLogin,
+		Outcome:  audit.Denied,
+		Error:    "access_denied",
+		ClientID: AuditClientID,
+		User:     audit.Truncate(name),
+		Reason:   reason,
+		Details:  map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)},
+	}
+	if _, err := a.idp.Audit().Append(ev); err != nil {
+		slog.Error("audit log: a refused admin API login was not recorded", "err", err)
+	}
 }
 
 // changes reports whether a request may change state: not GET, HEAD or
@@ -199,6 +270,16 @@ func writeAPI(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// The page sizes of GET /admin/api/audit: a page is large enough to read
+// at once and small enough to answer quickly; more is paged with before=
+// and the Link header.
+const (
+	DefaultAuditLimit = 100
+	MaxAuditLimit     = 1000
+)
+
+// audit answers a page of the audit log, newest first, and a Link to the
+// next (older) page when there is one (RFC 8288).
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := audit.Filter{
@@ -217,15 +298,31 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Since = t
 	}
+	limit := DefaultAuditLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", "limit must be a non-negative integer")
 			return
 		}
-		f.Limit = n
+		if n > 0 {
+			limit = min(n, MaxAuditLimit)
+		}
 	}
+	// One more than asked says whether there is a next page.
+	f.Limit = limit + 1
 	events := a.Audit(f)
+	if len(events) > limit {
+		events = events[:limit]
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("before", events[limit-1].ID)
+		next.Set("limit", strconv.Itoa(limit))
+		// RFC 8288: a relative reference, resolved against the request's.
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
+	}
 	if events == nil {
 		events = []audit.Event{}
 	}

@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
@@ -126,5 +128,70 @@ func TestAdminAPI_ConfigHidesSecrets(t *testing.T) {
 		if strings.Contains(string(body), secret) {
 			t.Errorf("the configuration shows the secret %s:\n%s", secret, body)
 		}
+	}
+}
+
+func TestAdminAPI_AuditPagesWithLink(t *testing.T) {
+	base, srv := startIdP(t)
+	for i := range 1250 {
+		if _, err := srv.Audit().Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Reason: "event " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(path string) ([]audit.Event, string) {
+		t.Helper()
+		resp, body := get(t, base, path, "alice", "alice-pw")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		var evs []audit.Event
+		if err := json.Unmarshal(body, &evs); err != nil {
+			t.Fatal(err)
+		}
+		link := resp.Header.Get("Link")
+		if link == "" {
+			return evs, ""
+		}
+		next, ok := strings.CutSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		if !ok || !strings.HasPrefix(next, "/admin/api/audit?") {
+			t.Fatalf("Link %q", link)
+		}
+		return evs, next
+	}
+
+	if evs, next := page("/admin/api/audit?type=admin_change"); len(evs) != 100 || next == "" {
+		t.Fatalf("default page: %d events, next %q; want 100 and a Link", len(evs), next)
+	}
+	if evs, _ := page("/admin/api/audit?type=admin_change&limit=5000"); len(evs) != 1000 {
+		t.Fatalf("limit=5000 answered %d events; want the cap, 1000", len(evs))
+	}
+
+	// Paging 300 at a time walks every event once, newest first, each
+	// page strictly older than the one before; the filter is kept.
+	seen := map[string]bool{}
+	var all []audit.Event
+	path, pages := "/admin/api/audit?type=admin_change&limit=300", 0
+	for path != "" {
+		var evs []audit.Event
+		evs, path = page(path)
+		pages++
+		for _, e := range evs {
+			if seen[e.ID] || e.Type != audit.TypeAdminChange {
+				t.Fatalf("page %d: event %s again, or of another type (%s)", pages, e.ID, e.Type)
+			}
+			seen[e.ID] = true
+		}
+		all = append(all, evs...)
+	}
+	if pages != 5 || len(all) != 1250 {
+		t.Fatalf("%d pages, %d events; want 5 pages (the last without Link), 1250 events", pages, len(all))
+	}
+	for i, e := range all {
+		if want := "event " + strconv.Itoa(1249-i); e.Reason != want {
+			t.Fatalf("event %d is %q, want %q: not newest first", i, e.Reason, want)
+		}
+	}
+	if evs, next := page("/admin/api/audit?type=admin_change&before=" + all[1247].ID); len(evs) != 2 || next != "" {
+		t.Fatalf("before the third oldest: %d events, next %q; want the two oldest and no Link", len(evs), next)
 	}
 }

@@ -38,13 +38,18 @@ func (a *API) getClock(w http.ResponseWriter, _ *http.Request) {
 	writeAPI(w, http.StatusOK, a.clockState())
 }
 
+// maxClockBody bounds a PUT /admin/api/clock body, a few short members.
+const maxClockBody = 4096
+
 // putClock sets, advances, freezes or unfreezes the IdP's clock and
 // records the change as an admin_change.
 func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 	var ch ClockChange
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ch); err != nil {
+	raw, ok := readBody(w, r, maxClockBody)
+	if !ok {
+		return
+	}
+	if err := decodeStrict(raw, &ch); err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", `send a JSON object with "time" (RFC 3339), "advance" (a duration such as 5m) and/or "frozen" (true or false): `+err.Error())
 		return
 	}

@@ -1,13 +1,15 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -27,9 +29,6 @@ import (
 // (docs/http.md: the API honours If-Match, it does not demand it): a change
 // without it, like "If-Match: *", applies to whatever is current. The
 // console always sends it.
-
-// maxConfigBody bounds a configuration change's body.
-const maxConfigBody = 1 << 20
 
 func (a *API) configRoutes() {
 	a.mux.HandleFunc("GET /admin/api/servers", a.listServers)
@@ -93,7 +92,13 @@ func ifMatch(r *http.Request) []string {
 // edit runs a change of the configuration under the request's If-Match
 // tags (the first that is current wins), answers its errors, audits it,
 // and returns it; nil when the answer has been written.
-func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch string) (*policy.Change, error)) *policy.Change {
+//
+// The admin_change event is appended, durably, before the file is
+// replaced (policy.Journal): a change on disk is always in the audit log,
+// even if the process dies right after writing it. If the file is then not
+// replaced, an admin_change with outcome error follows; if the process
+// dies before, the next start appends it (see reconcile).
+func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
 	if a.store == nil {
 		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store, so the configuration cannot be changed here")
 		return nil
@@ -108,27 +113,68 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 			tags = []string{""}
 		}
 	}
+	var recorded *audit.Event
+	journal := policy.Journal(func(ch *policy.Change) error {
+		ev, err := a.idp.Audit().Append(changeEvent(r, ch, a.store))
+		if err == nil {
+			recorded = &ev
+		}
+		return err
+	})
 	var ch *policy.Change
 	var err error
 	for _, tag := range tags {
-		ch, err = change(tag)
+		ch, err = change(tag, journal)
 		var stale *policy.StaleError
 		if !errors.As(err, &stale) {
 			break
 		}
 	}
 	if err != nil {
+		if recorded != nil {
+			a.notWritten(*recorded, "the change was recorded but the file could not be replaced, so it was not made: "+err.Error())
+		}
 		a.editError(w, err)
 		return nil
 	}
-	if !ch.Unchanged {
-		if _, err := a.idp.Audit().Append(changeEvent(r, ch, a.store)); err != nil {
-			writeAPIError(w, http.StatusInternalServerError, "server_error",
-				"the change was made (version "+ch.Version+") but its audit event could not be written: "+err.Error())
-			return nil
+	return ch
+}
+
+// notWritten appends the admin_change with outcome error that follows the
+// recorded change ev when its file was not replaced.
+func (a *API) notWritten(ev audit.Event, reason string) {
+	details := map[string]any{"changed": ev.ID}
+	for _, k := range []string{"object", "action", "name", "version", "previous_version", "file"} {
+		if v, ok := ev.Details[k]; ok {
+			details[k] = v
 		}
 	}
-	return ch
+	ev.ID, ev.Time = "", time.Time{}
+	ev.Outcome, ev.Error, ev.Details = audit.Error, "not_written", details
+	ev.Reason = audit.Truncate(reason)
+	if _, err := a.idp.Audit().Append(ev); err != nil {
+		slog.Error("audit log: the failure of a recorded configuration change was not recorded", "change", details["changed"], "err", err)
+	}
+}
+
+// reconcile runs at start: when the newest configuration change in the
+// audit log is not what the file holds (the process died after recording
+// it and before replacing the file), it appends the admin_change with
+// outcome error that the dead process could not.
+func (a *API) reconcile() {
+	if a.store == nil || a.store.InMemory() {
+		return
+	}
+	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeAdminChange, Limit: MaxAuditLimit}) {
+		version, ok := ev.Details["version"].(string)
+		if !ok || ev.Details["file"] != a.store.File() {
+			continue // faults or the clock, or another file
+		}
+		if ev.Outcome == audit.Allowed && version != a.store.Version() {
+			a.notWritten(ev, fmt.Sprintf("the change to version %s was recorded, but the process stopped before the file was replaced: %s holds version %s", version, a.store.File(), a.store.Version()))
+		}
+		return
+	}
 }
 
 // editError answers a refused change.
@@ -138,8 +184,12 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 		stale    *policy.StaleError
 		missing  *policy.NotFoundError
 		conflict *policy.ConflictError
+		journal  *policy.JournalError
 	)
 	switch {
+	case errors.As(err, &journal):
+		writeAPIError(w, http.StatusInternalServerError, "server_error",
+			"the change was not made: its audit event could not be written ("+journal.Err.Error()+"); check the audit log's disk")
 	case errors.As(err, &conflict):
 		writeProblems(w, http.StatusConflict, "conflict",
 			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)
@@ -188,39 +238,29 @@ func problemList(err error) []problem {
 	return out
 }
 
-// readJSON decodes a change's body into v: JSON, the configuration's key
-// names, unknown keys refused (as in the file), except the read-only keys
-// of the API's own answers (ignore), so that what a GET answered can be
-// sent back. It answers 400 or 415 itself and reports false.
+// readJSON decodes a change's body into v: one JSON object (readBody's
+// checks), the configuration's key names, unknown keys refused (as in the
+// file), except the read-only keys of the API's own answers (ignore), so
+// that what a GET answered can be sent back. It answers 400, 413 or 415
+// itself and reports false.
 func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (map[string]json.RawMessage, bool) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
-			return nil, false
-		}
-	}
-	var raw json.RawMessage
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxConfigBody))
-	if err := dec.Decode(&raw); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body is not JSON: "+err.Error())
-		return nil, false
-	}
-	if dec.More() {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body holds more than one JSON value")
+	raw, ok := readBody(w, r, maxBody)
+	if !ok {
 		return nil, false
 	}
 	var fields map[string]json.RawMessage
-	if len(ignore) > 0 && json.Unmarshal(raw, &fields) == nil {
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with the configuration's key names (docs/configuration.md)")
+		return nil, false
+	}
+	if len(ignore) > 0 {
 		for _, k := range ignore {
 			delete(fields, k)
 		}
 		raw, _ = json.Marshal(fields)
 	}
-	strict := json.NewDecoder(strings.NewReader(string(raw)))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
+	if err := decodeStrict(raw, v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+err.Error()+"; use the configuration's key names (docs/configuration.md)")
 		return nil, false
 	}
 	return fields, true
@@ -230,11 +270,11 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 // it under key ({"access": [...]}, the shape of the server it belongs to),
 // so that a script may send either.
 func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
-	var raw json.RawMessage
-	if _, ok := readJSON(w, r, &raw); !ok {
+	raw, ok := readBody(w, r, maxBody)
+	if !ok {
 		return false
 	}
-	if trimmed := strings.TrimSpace(string(raw)); strings.HasPrefix(trimmed, "{") {
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || len(obj) != 1 || obj[key] == nil {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request",
@@ -243,10 +283,13 @@ func readList(w http.ResponseWriter, r *http.Request, key string, v any) bool {
 		}
 		raw = obj[key]
 	}
-	strict := json.NewDecoder(strings.NewReader(string(raw)))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+strings.TrimPrefix(err.Error(), "json: ")+"; use the configuration's key names (docs/configuration.md)")
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("the %s list is not a JSON array; send [] for an empty list", key))
+		return false
+	}
+	if err := decodeStrict(raw, v); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body does not fit: "+err.Error()+"; use the configuration's key names (docs/configuration.md)")
 		return false
 	}
 	return true
@@ -286,7 +329,9 @@ func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.UpdateServerAccess(id, access, tag) })
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.UpdateServerAccess(id, access, tag, j)
+	})
 	if ch != nil {
 		s := ch.Config.Server(id)
 		written(w, ch, etag(policy.ServerVersion(s)), s)
@@ -299,7 +344,9 @@ func (a *API) putDeny(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.UpdateServerDeny(id, deny, tag) })
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.UpdateServerDeny(id, deny, tag, j)
+	})
 	if ch != nil {
 		s := ch.Config.Server(id)
 		written(w, ch, etag(policy.ServerVersion(s)), s)
@@ -315,7 +362,7 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 	if !sameName(w, "id", id, &s.ID) {
 		return
 	}
-	ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.PutServer(s, tag) })
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutServer(s, tag, j) })
 	if ch != nil {
 		now := ch.Config.Server(id)
 		written(w, ch, etag(policy.ServerVersion(now)), now)
@@ -324,7 +371,7 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteServer(id, tag) }); ch != nil {
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteServer(id, tag, j) }); ch != nil {
 		written(w, ch, etag(ch.Version), nil)
 	}
 }
@@ -348,14 +395,14 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 	}
 	_, hasPw := fields["password"]
 	_, hasHash := fields["password_bcrypt"]
-	ch := a.edit(w, r, func(tag string) (*policy.Change, error) {
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		v := u
 		if cur := a.store.Config().User(name); cur != nil && !hasPw && !hasHash {
 			// A change after this read makes tag stale (412): the
 			// password kept is the one of the version the admin edited.
 			v.Password, v.PasswordBcrypt = cur.Password, cur.PasswordBcrypt
 		}
-		return a.store.PutUser(v, tag)
+		return a.store.PutUser(v, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
@@ -364,7 +411,7 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
-	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteUser(name, tag) }); ch != nil {
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteUser(name, tag, j) }); ch != nil {
 		written(w, ch, etag(ch.Version), nil)
 	}
 }
@@ -378,14 +425,16 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 	if !sameName(w, "name", name, &g.Name) {
 		return
 	}
-	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.PutGroup(g, tag) }); ch != nil {
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutGroup(g, tag, j) }); ch != nil {
 		written(w, ch, etag(ch.Version), groupView(ch.Config, ch.Config.Group(name)))
 	}
 }
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteGroup(name, tag) }); ch != nil {
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.DeleteGroup(name, tag, j)
+	}); ch != nil {
 		written(w, ch, etag(ch.Version), nil)
 	}
 }
@@ -409,7 +458,7 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 	}
 	_, hasSecret := fields["client_secret"]
 	keep := !hasSecret || c.ClientSecret == redacted
-	ch := a.edit(w, r, func(tag string) (*policy.Change, error) {
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		v := c
 		if keep {
 			v.ClientSecret = ""
@@ -417,7 +466,7 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 				v.ClientSecret = cur.ClientSecret
 			}
 		}
-		return a.store.PutClient(v, tag)
+		return a.store.PutClient(v, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))
@@ -426,7 +475,7 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("client_id")
-	if ch := a.edit(w, r, func(tag string) (*policy.Change, error) { return a.store.DeleteClient(id, tag) }); ch != nil {
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteClient(id, tag, j) }); ch != nil {
 		written(w, ch, etag(ch.Version), nil)
 	}
 }
@@ -455,7 +504,7 @@ func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.
 	details := map[string]any{
 		"object":           ch.Kind,
 		"action":           ch.Op,
-		"name":             ch.Name,
+		"name":             audit.Truncate(ch.Name),
 		"previous_version": ch.PreviousVersion,
 		"version":          ch.Version,
 		"file":             store.File(),
@@ -475,17 +524,18 @@ func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.
 	ev := audit.Event{
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
-		Admin:   adminName(r),
-		Reason:  describeChange(ch),
+		Admin:   audit.Truncate(adminName(r)),
+		Reason:  audit.Truncate(describeChange(ch)),
 		Details: details,
 	}
-	switch ch.Kind {
+	// The name comes from the request's path.
+	switch name := audit.Truncate(ch.Name); ch.Kind {
 	case "user":
-		ev.User = ch.Name
+		ev.User = name
 	case "client":
-		ev.ClientID = ch.Name
+		ev.ClientID = name
 	case "server", "server access", "server deny":
-		ev.Server = ch.Name
+		ev.Server = name
 	}
 	return ev
 }

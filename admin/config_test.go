@@ -70,7 +70,7 @@ type product struct {
 
 // editable serves the product on a copy of editConfig in a temporary file,
 // with a file audit log.
-func editable(t *testing.T) *product {
+func editable(t testing.TB) *product {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "idp.yaml")

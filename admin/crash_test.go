@@ -76,11 +76,15 @@ func (childTB) Fatalf(f string, args ...any) {
 }
 
 // TestConfigAPI_KilledMidEditLeavesOldOrNewFile kills a process in the
-// middle of a burst of edits through the admin API, three times over on
+// middle of a burst of edits through the admin API, twenty times over on
 // the same files, and checks that the configuration file is always whole:
 // exactly the last acknowledged version or the one being written, never a
-// mix; that every line of the audit file parses; and that every
-// acknowledged edit was audited.
+// mix; that what it holds is always the original or the "after" of an
+// allowed admin_change (the event is durable before the file is
+// replaced); that every line of the audit file parses; that every
+// acknowledged edit was audited; and that an edit recorded but not
+// written is followed by its admin_change with outcome error, which the
+// next start appends.
 func TestConfigAPI_KilledMidEditLeavesOldOrNewFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -104,9 +108,9 @@ func TestConfigAPI_KilledMidEditLeavesOldOrNewFile(t *testing.T) {
 		return string(s.YAML())
 	}
 	acked := map[int]bool{}
-	for run := range 3 {
+	for run := range 20 {
 		first := (run + 1) * 1_000_000
-		last := editUntilKilled(t, dir, first, 20+rand.IntN(30))
+		last := editUntilKilled(t, dir, first, 5+rand.IntN(15))
 		for k := first; k <= last; k++ {
 			acked[k] = true
 		}
@@ -124,7 +128,18 @@ func TestConfigAPI_KilledMidEditLeavesOldOrNewFile(t *testing.T) {
 		default:
 			t.Fatalf("run %d: the file is neither edit %d nor %d:\n%s", run, last, last+1, got)
 		}
+		if !recorded(t, dir, policy.Version(got)) {
+			t.Fatalf("run %d: the file holds a version that no allowed admin_change recorded", run)
+		}
 	}
+	// One more start settles the last run's edit, if it was recorded and
+	// not written.
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveStore(t, store, filepath.Join(dir, "audit.jsonl"))
+	checkChain(t, dir, store.Version())
 	audited := map[int]bool{}
 	raw, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
 	if err != nil {
@@ -135,7 +150,7 @@ func TestConfigAPI_KilledMidEditLeavesOldOrNewFile(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("audit line %d does not parse: %v\n%q", i+1, err, line)
 		}
-		if e.Type != audit.TypeAdminChange {
+		if e.Type != audit.TypeAdminChange || e.Outcome != audit.Allowed {
 			continue
 		}
 		after, _ := e.Details["after"].(map[string]any)
@@ -152,6 +167,62 @@ func TestConfigAPI_KilledMidEditLeavesOldOrNewFile(t *testing.T) {
 		}
 	}
 	t.Logf("%d edits acknowledged, %d audited", len(acked), len(audited))
+}
+
+// adminChanges returns the configuration's admin_change events in dir's
+// audit file, oldest first.
+func adminChanges(t *testing.T, dir string) []audit.Event {
+	t.Helper()
+	p := &product{auditFile: filepath.Join(dir, "audit.jsonl")}
+	var out []audit.Event
+	for _, e := range p.events(t, audit.TypeAdminChange) {
+		if _, ok := e.Details["version"]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// recorded reports whether version is the original file's (the first
+// change's previous_version) or an allowed admin_change's.
+func recorded(t *testing.T, dir, version string) bool {
+	t.Helper()
+	evs := adminChanges(t, dir)
+	if len(evs) == 0 || evs[0].Details["previous_version"] == version {
+		return true // the original
+	}
+	for _, e := range evs {
+		if e.Outcome == audit.Allowed && e.Details["version"] == version {
+			return true
+		}
+	}
+	return false
+}
+
+// checkChain checks that each allowed change was either the base of the
+// next one (so it was on disk), followed by its error event, or is the
+// last one and on disk.
+func checkChain(t *testing.T, dir, onDisk string) {
+	t.Helper()
+	evs := adminChanges(t, dir)
+	settled := 0
+	for i, e := range evs {
+		if e.Outcome != audit.Allowed {
+			continue
+		}
+		switch {
+		case i+1 == len(evs):
+			if e.Details["version"] != onDisk {
+				t.Errorf("the last change %s is not on disk and has no error event", e.ID)
+			}
+		case evs[i+1].Outcome == audit.Error && evs[i+1].Details["changed"] == e.ID:
+			settled++
+		case evs[i+1].Outcome == audit.Allowed && evs[i+1].Details["previous_version"] == e.Details["version"]:
+		default:
+			t.Errorf("change %s (version %v) is followed by %+v, neither its error nor a change based on it", e.ID, e.Details["version"], evs[i+1])
+		}
+	}
+	t.Logf("%d admin_change events, %d recorded but not written and settled at the next start", len(evs), settled)
 }
 
 // crashConfig is editConfig with enough users to make each write take a

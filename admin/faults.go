@@ -43,6 +43,12 @@ func (a *API) faults() []idp.FaultStatus {
 // is refused with 400 and every problem, each with its line in the body.
 func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeAPIError(w, http.StatusRequestEntityTooLarge, "request_too_large",
+			fmt.Sprintf("the body is larger than %d bytes; send fewer faults at a time", maxFaultBody))
+		return
+	}
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
 		return
@@ -115,8 +121,8 @@ func (a *API) recordFaultChange(r *http.Request, did string, faults []idp.FaultS
 	_, _ = a.idp.Audit().Append(audit.Event{
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
-		Admin:   adminName(r),
-		Reason:  fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", ")),
+		Admin:   audit.Truncate(adminName(r)),
+		Reason:  audit.Truncate(fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", "))),
 		Details: map[string]any{"object": "faults", "action": did, "faults": faults},
 	})
 }

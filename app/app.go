@@ -10,6 +10,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/web"
 )
@@ -26,6 +27,11 @@ type Options struct {
 	// admin API and the console change it there, and New connects it to
 	// the IdP (see New). Without it the configuration is read-only.
 	Store *policy.Store
+	// Throttle is the tenant's login throttle, which the admin API's HTTP
+	// Basic counts toward (and the IdP's login page is to share, so that a
+	// username's password is not guessed faster by trying both). nil
+	// means a new one with the default rules.
+	Throttle *throttle.Throttle
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -55,7 +61,12 @@ func New(o Options) http.Handler {
 	// what it shows from the API: each needs the other, so the API's hook
 	// calls the console built next.
 	var console *web.Console
-	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Session: func(r *http.Request) (string, bool) {
+	if o.Throttle == nil {
+		// The wall clock, not the IdP's: a clock frozen by a test would
+		// never end a back-off.
+		o.Throttle = throttle.New(throttle.Options{})
+	}
+	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Throttle: o.Throttle, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})

@@ -29,6 +29,8 @@ import (
 //     layout of everything it does not touch;
 //   - is validated as a whole with Parse, and refused with the Problems
 //     when it is invalid, changing nothing;
+//   - is recorded by its Journal, when it has one, before anything
+//     changes, so that no change reaches the file unrecorded;
 //   - is written back to the file, when there is one, atomically (a
 //     temporary file in the same directory, fsync, rename, fsync of the
 //     directory), so that a crash leaves either the old or the new file;
@@ -246,11 +248,41 @@ func (e *ConflictError) Error() string {
 
 func (e *ConflictError) Unwrap() error { return e.Err }
 
+// An EditOption changes how one edit is made.
+type EditOption func(*editOptions)
+
+type editOptions struct {
+	journal func(*Change) error
+}
+
+// Journal has the edit call j with its Change, complete (Version and
+// After included), once it is validated and before the file is replaced
+// or the running configuration changes; an edit that changes nothing
+// calls no j. j records the change durably (the audit log's admin_change
+// event): a crash then never leaves a change on disk that was not
+// recorded. If j fails, the edit is refused with a *JournalError and
+// nothing changes. If j succeeds and the file is then not replaced, the
+// edit returns the error, and the record must be followed by one that says
+// so; a process that dies in between leaves the file at the
+// PreviousVersion, which the next start can tell.
+func Journal(j func(*Change) error) EditOption {
+	return func(o *editOptions) { o.journal = j }
+}
+
+// JournalError refuses an edit whose Journal failed: nothing changed.
+type JournalError struct{ Err error }
+
+func (e *JournalError) Error() string {
+	return "policy: the change was not recorded, so it was not made: " + e.Err.Error()
+}
+
+func (e *JournalError) Unwrap() error { return e.Err }
+
 // UpdateServerAccess replaces the access list of the MCP server with this
 // id. ifMatch is the Version the edit is based on, the server's
 // ServerVersion, or "*" for any.
-func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string) (*Change, error) {
-	return s.updateServer(id, "server access", ifMatch, func(srv *MCPServer) (before any) {
+func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string, opts ...EditOption) (*Change, error) {
+	return s.updateServer(id, "server access", ifMatch, opts, func(srv *MCPServer) (before any) {
 		before, srv.Access = srv.Access, access
 		return before
 	}, func(srv *MCPServer) any { return srv.Access })
@@ -258,8 +290,8 @@ func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string) (
 
 // UpdateServerDeny replaces the deny list of the MCP server with this id,
 // with the same ifMatch as UpdateServerAccess.
-func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string) (*Change, error) {
-	return s.updateServer(id, "server deny", ifMatch, func(srv *MCPServer) (before any) {
+func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ...EditOption) (*Change, error) {
+	return s.updateServer(id, "server deny", ifMatch, opts, func(srv *MCPServer) (before any) {
 		before, srv.Deny = srv.Deny, deny
 		return before
 	}, func(srv *MCPServer) any { return srv.Deny })
@@ -267,31 +299,25 @@ func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string) (*Chang
 
 // updateServer replaces one part of a server: change sets it on a copy and
 // returns the old value, result reads the new one.
-func (s *Store) updateServer(id, kind, ifMatch string, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
-	var before any
-	ch, err := s.commit(ifMatch, id, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func (s *Store) updateServer(id, kind, ifMatch string, opts []EditOption, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
+	return s.commit(ifMatch, id, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i := serverIndex(cur, id)
 		if i < 0 {
 			return nil, &NotFoundError{Kind: "MCP server", Name: id}
 		}
 		srv := cloneServer(cur.MCPServers[i])
-		before = change(&srv)
+		before := change(&srv)
 		if err := doc.Put("mcp_servers", i, srv); err != nil {
 			return nil, err
 		}
-		return &Change{Kind: kind, Op: "replace", Name: id}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	ch.Before, ch.After = before, result(ch.Config.Server(id))
-	return ch, nil
+		return &Change{Kind: kind, Op: "replace", Name: id, Before: before}, nil
+	}, func(next *Config) any { return result(next.Server(id)) })
 }
 
 // PutUser creates the user or replaces the user with the same username.
 // Its ifMatch is the Version the edit is based on, or "*".
-func (s *Store) PutUser(u User, ifMatch string) (*Change, error) {
-	return put(s, "user", "users", u.Username, ifMatch, "", u, usersOf, func(u *User, orig *yaml.Node) {
+func (s *Store) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(s, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, orig *yaml.Node) {
 		// The default sub is left implicit unless the file spelt it out.
 		if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
 			u.Sub = ""
@@ -300,43 +326,43 @@ func (s *Store) PutUser(u User, ifMatch string) (*Change, error) {
 }
 
 // DeleteUser deletes the user; ifMatch as for PutUser.
-func (s *Store) DeleteUser(username, ifMatch string) (*Change, error) {
-	return del(s, "user", "users", username, ifMatch, "", usersOf)
+func (s *Store) DeleteUser(username, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(s, "user", "users", username, ifMatch, "", opts, usersOf)
 }
 
 // PutGroup creates the group or replaces the group with the same name;
 // ifMatch as for PutUser.
-func (s *Store) PutGroup(g Group, ifMatch string) (*Change, error) {
-	return put(s, "group", "groups", g.Name, ifMatch, "", g, groupsOf, nil)
+func (s *Store) PutGroup(g Group, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(s, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, nil)
 }
 
 // DeleteGroup deletes the group; ifMatch as for PutUser. A group that users
 // or servers still name cannot be deleted: the edit is refused with their
 // Problems.
-func (s *Store) DeleteGroup(name, ifMatch string) (*Change, error) {
-	return del(s, "group", "groups", name, ifMatch, "", groupsOf)
+func (s *Store) DeleteGroup(name, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(s, "group", "groups", name, ifMatch, "", opts, groupsOf)
 }
 
 // PutClient creates the client or replaces the client with the same
 // client_id; ifMatch as for PutUser.
-func (s *Store) PutClient(c Client, ifMatch string) (*Change, error) {
-	return put(s, "client", "clients", c.ClientID, ifMatch, "", c, clientsOf, nil)
+func (s *Store) PutClient(c Client, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(s, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, nil)
 }
 
 // DeleteClient deletes the client; ifMatch as for PutUser.
-func (s *Store) DeleteClient(clientID, ifMatch string) (*Change, error) {
-	return del(s, "client", "clients", clientID, ifMatch, "", clientsOf)
+func (s *Store) DeleteClient(clientID, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(s, "client", "clients", clientID, ifMatch, "", opts, clientsOf)
 }
 
 // PutServer creates the MCP server or replaces the one with the same id;
 // ifMatch as for UpdateServerAccess.
-func (s *Store) PutServer(srv MCPServer, ifMatch string) (*Change, error) {
-	return put(s, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, srv, serversOf, nil)
+func (s *Store) PutServer(srv MCPServer, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(s, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, nil)
 }
 
 // DeleteServer deletes the MCP server; ifMatch as for UpdateServerAccess.
-func (s *Store) DeleteServer(id, ifMatch string) (*Change, error) {
-	return del(s, "server", "mcp_servers", id, ifMatch, id, serversOf)
+func (s *Store) DeleteServer(id, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(s, "server", "mcp_servers", id, ifMatch, id, opts, serversOf)
 }
 
 // keyed is how put and del find an item in a configuration's lists.
@@ -368,13 +394,12 @@ func find[T any](c *Config, of keyed[T], name string) (int, *T) {
 	return -1, nil
 }
 
-func put[T any](s *Store, kind, key, name, ifMatch, server string, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
-	var before any
-	ch, err := s.commit(ifMatch, server, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func put[T any](s *Store, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
+	return s.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
 		if old != nil {
-			ch.Op, before = "replace", *old
+			ch.Op, ch.Before = "replace", *old
 		}
 		if adjust != nil {
 			adjust(&v, doc.Entry(key, i))
@@ -383,20 +408,16 @@ func put[T any](s *Store, kind, key, name, ifMatch, server string, v T, of keyed
 			return nil, err
 		}
 		return ch, nil
+	}, func(next *Config) any {
+		if _, after := find(next, of, name); after != nil {
+			return *after
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	_, after := find(ch.Config, of, name)
-	ch.Before = before
-	if after != nil {
-		ch.After = *after
-	}
-	return ch, nil
 }
 
-func del[T any](s *Store, kind, key, name, ifMatch, server string, of keyed[T]) (*Change, error) {
-	return s.commit(ifMatch, server, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func del[T any](s *Store, kind, key, name, ifMatch, server string, opts []EditOption, of keyed[T]) (*Change, error) {
+	return s.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		if old == nil {
 			return nil, &NotFoundError{Kind: kind, Name: name}
@@ -405,7 +426,7 @@ func del[T any](s *Store, kind, key, name, ifMatch, server string, of keyed[T]) 
 			return nil, err
 		}
 		return &Change{Kind: kind, Op: "delete", Name: name, Before: *old}, nil
-	})
+	}, nil)
 }
 
 func serverIndex(c *Config, id string) int {
@@ -421,10 +442,11 @@ func cloneServer(s MCPServer) MCPServer {
 
 // commit runs one edit: apply changes the running document (doc, which
 // keeps the comments and layout of what it does not touch) and describes
-// the change. The edit is based on
+// the change, with its Before; after, when not nil, reads the After from
+// the new configuration. The edit is based on
 // ifMatch (see UpdateServerAccess; server, when not "", is the MCP server
 // whose ServerVersion also matches).
-func (s *Store) commit(ifMatch, server string, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error)) (*Change, error) {
+func (s *Store) commit(ifMatch, server string, opts []EditOption, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error), after func(*Config) any) (*Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.file != "" {
@@ -454,9 +476,21 @@ func (s *Store) commit(ifMatch, server string, apply func(cur *Config, doc *yaml
 	}
 	next := newSnapshot(data, cfg)
 	ch.PreviousVersion, ch.Version, ch.Config = cur.version, next.version, cfg
+	if after != nil {
+		ch.After = after(cfg)
+	}
 	if bytes.Equal(data, cur.data) {
 		ch.Unchanged, ch.Config = true, cur.cfg
 		return ch, nil
+	}
+	var o editOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.journal != nil {
+		if err := o.journal(ch); err != nil {
+			return nil, &JournalError{Err: err}
+		}
 	}
 	if s.file != "" {
 		fi, err := atomicfile.Write(s.file, data, newFilePerm)

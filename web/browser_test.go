@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -235,5 +238,42 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	)
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
 		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
+	}
+}
+
+// TestBrowser_SignOutEndsTheSessionOnTheServer copies the console cookie
+// out of a real browser, signs out there, and sends the copy: refused.
+func TestBrowser_SignOutEndsTheSessionOnTheServer(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	cookies, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) ([]*network.Cookie, error) {
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{p.URL + "/admin/"}})
+		return res.Cookies, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(cookies, func(c *network.Cookie) bool { return c.Name == "xaa_idp_console" })
+	if i < 0 {
+		t.Fatalf("no console cookie in the browser: %v", cookies)
+	}
+	copied := &http.Cookie{Name: cookies[i].Name, Value: cookies[i].Value}
+	if resp := getWithCookie(t, p.URL+"/admin/api/config", copied); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before sign-out, the copied cookie: %d", resp.StatusCode)
+	}
+
+	run(t, ctx, "signing out",
+		chromedp.Click(chromedp.CSS(`form[action="/admin/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+	)
+	if s := text(t, ctx, "main"); !strings.Contains(s, "signed out") {
+		t.Fatalf("after sign-out the page says:\n%s", s)
+	}
+	if resp := getWithCookie(t, p.URL+"/admin/api/config", copied); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after sign-out, the copied cookie reads the admin API: %d", resp.StatusCode)
+	}
+	if resp := getWithCookie(t, p.URL+"/admin/", copied); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after sign-out, the copied cookie opens the console: %d", resp.StatusCode)
 	}
 }

@@ -80,6 +80,7 @@ type Console struct {
 	issuer    *url.URL
 	secret    string // the console client's secret at the IdP
 	store     *sessions.CookieStore
+	sessions  *registry // the sessions signed in
 	maxAge    time.Duration
 	pages     *pages
 	mux       *http.ServeMux
@@ -130,6 +131,7 @@ func New(o Options) *Console {
 		SameSite: http.SameSiteLaxMode,
 	}
 	c.store.MaxAge(c.store.Options.MaxAge)
+	c.sessions = newRegistry(c.maxAge, maxSessions)
 	c.routes()
 	return c
 }

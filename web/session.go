@@ -18,6 +18,7 @@ const sessionName = "xaa_idp_console"
 
 // Session values.
 const (
+	keyID       = "id"       // the session's id in the console's registry
 	keyUser     = "user"     // the admin's username
 	keySub      = "sub"      // the admin's subject, to notice a user replaced under the same name
 	keyCSRF     = "csrf"     // the synchronizer token for state-changing requests
@@ -48,13 +49,14 @@ func sessionString(s *sessions.Session, key string) string {
 }
 
 // signedIn returns the user of the request's session, checked against the
-// running configuration: a user removed, replaced or disabled since the
+// registry (a session signed out has ended, whatever its cookie says) and
+// the running configuration: a user removed, replaced or disabled since the
 // sign-in has no session any more. The user may not be an admin (any
 // longer); callers check.
 func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 	s := c.session(r)
 	name := sessionString(s, keyUser)
-	if name == "" {
+	if name == "" || !c.sessions.valid(sessionString(s, keyID)) {
 		return s, nil
 	}
 	u := c.adminAPI.Config().User(name)

@@ -127,6 +127,10 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	// A fresh CSRF token with every sign-in: nothing planted before it
 	// counts afterwards.
+	// A new session id with every sign-in, and the one before it ended:
+	// switching users leaves no second session behind.
+	c.sessions.end(sessionString(s, keyID))
+	s.Values[keyID] = c.sessions.start()
 	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
 	if err := s.Save(r, w); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
@@ -212,6 +216,8 @@ func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, n
 // password and can be another user.
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	s := c.session(r)
+	// Ended on the server: a copy of the cookie is refused from now on.
+	c.sessions.end(sessionString(s, keyID))
 	s.Values = map[any]any{}
 	opts := *c.store.Options
 	opts.MaxAge = -1

@@ -203,3 +203,66 @@ func TestConsole_SignInMovesToTheIssuersHost(t *testing.T) {
 		t.Errorf("%d Location %q, want %q", resp.StatusCode, resp.Header.Get("Location"), want)
 	}
 }
+
+// copyOfSession is a request with a copy of b's console cookie and
+// nothing else: what someone who copied the cookie would send.
+func copyOfSession(t *testing.T, b *browser, path string) *http.Response {
+	t.Helper()
+	base, _ := url.Parse(b.base + "/admin/")
+	var cookie *http.Cookie
+	for _, c := range b.hc.Jar.Cookies(base) {
+		if c.Name == "xaa_idp_console" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("the browser has no console cookie")
+	}
+	return getWithCookie(t, b.base+path, cookie)
+}
+
+func getWithCookie(t *testing.T, target string, cookie *http.Cookie) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	req.AddCookie(cookie)
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestConsole_SignOutEndsTheSessionOnTheServer(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	_, page := b.signIn("alice", "alice")
+	base, _ := url.Parse(p.URL + "/admin/")
+	copied := b.hc.Jar.Cookies(base)
+	for _, path := range []string{"/admin/", "/admin/api/config"} {
+		if resp := copyOfSession(t, b, path); resp.StatusCode != http.StatusOK {
+			t.Fatalf("before sign-out, a copy of the cookie: %s answered %d", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := b.post("/admin/signout", url.Values{"csrf": {csrf(t, page)}}); resp.Request.URL.Path != "/admin/signed-out" {
+		t.Fatalf("sign-out ended at %s", resp.Request.URL)
+	}
+	for _, c := range copied {
+		if c.Name != "xaa_idp_console" {
+			continue
+		}
+		if resp := getWithCookie(t, p.URL+"/admin/", c); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/signin") {
+			t.Errorf("after sign-out, the copied cookie opens a page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp := getWithCookie(t, p.URL+"/admin/api/config", c); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("after sign-out, the copied cookie reads the admin API: %d", resp.StatusCode)
+		}
+	}
+	// Signing in again makes a new session that works.
+	b2 := p.browser(t)
+	b2.signIn("alice", "alice")
+	if resp := copyOfSession(t, b2, "/admin/api/config"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a new sign-in: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,153 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/admin"
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// throttled serves the admin API alone, over HTTP, with a throttle on a
+// clock the test moves, and a file audit log.
+func throttled(t *testing.T) (base string, advance func(time.Duration), auditFile string) {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(testConfig), "idp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditFile = t.TempDir() + "/audit.jsonl"
+	log, err := audit.Open(audit.Options{Path: auditFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://idp.example", Audit: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := throttle.New(throttle.Options{Now: func() time.Time { return now }})
+	ts := httptest.NewServer(admin.New(admin.Options{IdP: srv, Throttle: th}))
+	t.Cleanup(func() {
+		ts.Close()
+		log.Close()
+	})
+	return ts.URL, func(d time.Duration) { now = now.Add(d) }, auditFile
+}
+
+func TestAdminAPI_BasicIsThrottledPerUsername(t *testing.T) {
+	base, advance, _ := throttled(t)
+	steps := []struct {
+		what           string
+		user, password string
+		status         int
+		retryAfter     string
+	}{
+		{"failure 1", "alice", "guess1", 401, ""},
+		{"failure 2", "alice", "guess2", 401, ""},
+		{"failure 3", "alice", "guess3", 401, ""},
+		{"failure 4", "alice", "guess4", 401, ""},
+		{"failure 5", "alice", "guess5", 401, ""},
+		{"right password during the back-off", "alice", "alice-pw", 429, "1"},
+		{"another username is unaffected", "bob", "bob-pw", 403, ""},
+		{"an unknown username counts too", "mallory", "x", 401, ""},
+	}
+	for _, s := range steps {
+		resp, body := get(t, base, "/admin/api/config", s.user, s.password)
+		if resp.StatusCode != s.status || resp.Header.Get("Retry-After") != s.retryAfter {
+			t.Fatalf("%s: %d Retry-After %q: %s", s.what, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		if s.status == 429 {
+			var e struct{ Error, Error_description string }
+			if json.Unmarshal(body, &e) != nil || e.Error != "too_many_requests" || e.Error_description == "" {
+				t.Fatalf("%s: not a JSON error: %s", s.what, body)
+			}
+		}
+	}
+	advance(time.Second)
+	if resp, body := get(t, base, "/admin/api/config", "alice", "guess6"); resp.StatusCode != 401 {
+		t.Fatalf("after the back-off, a wrong password: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, base, "/admin/api/config", "alice", "alice-pw"); resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("failure 6 doubles the back-off: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	advance(2 * time.Second)
+	if resp, body := get(t, base, "/admin/api/config", "alice", "alice-pw"); resp.StatusCode != 200 {
+		t.Fatalf("after the back-off, the right password: %d %s", resp.StatusCode, body)
+	}
+	for i := range 4 {
+		if resp, _ := get(t, base, "/admin/api/config", "alice", "guess"); resp.StatusCode != 401 {
+			t.Fatalf("a success resets the count, yet failure %d answered %d", i+1, resp.StatusCode)
+		}
+	}
+}
+
+func TestAdminAPI_FailedBasicIsAuditedWithoutThePassword(t *testing.T) {
+	base, _, auditFile := throttled(t)
+	long := strings.Repeat("é", 400) // 800 bytes
+	for _, c := range [][2]string{{"alice", "secret-guess-1"}, {"nobody", "secret-guess-2"}, {long, "secret-guess-3"}} {
+		if resp, _ := get(t, base, "/admin/api/config", c[0], c[1]); resp.StatusCode != 401 {
+			t.Fatalf("%.20s: %d", c[0], resp.StatusCode)
+		}
+	}
+	raw, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "secret-guess") {
+		t.Fatalf("a password is in the audit log:\n%s", raw)
+	}
+	var users []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type != audit.TypeLogin || e.Outcome != audit.Denied || e.ClientID != "admin-api" || e.Reason == "" {
+			t.Errorf("not a denied admin-api login: %+v", e)
+		}
+		users = append(users, e.User)
+	}
+	if len(users) != 3 || users[0] != "alice" || users[1] != "nobody" {
+		t.Fatalf("audited users %q", users)
+	}
+	if cut := users[2]; len(cut) > 512 || !strings.Contains(cut, "…[truncated ") || !strings.HasPrefix(long, cut[:strings.Index(cut, "…[truncated ")]) {
+		t.Errorf("a long username is not cut to 512 bytes with a marker: %d bytes, %q", len(cut), cut[len(cut)-20:])
+	}
+}
+
+// TestApp_SharesItsThrottle checks that app.New gives the admin API the
+// tenant's throttle, the one the IdP's login page is to share.
+func TestApp_SharesItsThrottle(t *testing.T) {
+	cfg, err := policy.Parse([]byte(testConfig), "idp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := audit.Open(audit.Options{})
+	defer log.Close()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://idp.example", Audit: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := throttle.New(throttle.Options{})
+	ts := httptest.NewServer(app.New(app.Options{IdP: srv, Throttle: th}))
+	defer ts.Close()
+	for range throttle.FreeFailures {
+		get(t, ts.URL, "/admin/api/config", "alice", "wrong")
+	}
+	if _, ok := th.Allow("alice"); ok {
+		t.Fatal("the admin API's failures did not count in the shared throttle")
+	}
+	if resp, _ := get(t, ts.URL, "/admin/api/config", "alice", "alice-pw"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("got %d, want 429", resp.StatusCode)
+	}
+}

@@ -1,0 +1,185 @@
+// Package throttle slows down password guessing: after a few consecutive
+// failed logins for one username, further attempts for that username are
+// refused for a back-off that doubles with each further failure. One
+// Throttle serves one tenant: the IdP's login page and the admin API's
+// HTTP Basic share it, so that a username is throttled wherever its
+// password is tried (docs/http.md, "Limits and throttles" in the README).
+//
+// Memory is bounded: at most Options.Max usernames are tracked, an entry is
+// forgotten Forget after its last failure or the end of its back-off, and
+// a sweep drops forgotten entries.
+package throttle
+
+import (
+	"strconv"
+	"sync"
+	"time"
+)
+
+// The rules.
+const (
+	// FreeFailures is the number of consecutive failures a username may
+	// have before its attempts are refused.
+	FreeFailures = 5
+	// FirstBackoff is the back-off after the FreeFailures-th failure; each
+	// further failure doubles it, up to MaxBackoff.
+	FirstBackoff = time.Second
+	// MaxBackoff bounds the back-off.
+	MaxBackoff = 5 * time.Minute
+	// Forget is how long an entry is kept after its last failure or, when
+	// later, the end of its back-off: idle longer, its failures are
+	// forgotten.
+	Forget = 15 * time.Minute
+	// DefaultMax is the number of usernames tracked when Options.Max is 0.
+	DefaultMax = 10_000
+	// sweepEvery is how often Failure drops forgotten entries, at most.
+	sweepEvery = time.Minute
+)
+
+// Options configure a Throttle.
+type Options struct {
+	// Now is the clock; nil means time.Now. It should be the wall clock,
+	// not a clock that tests freeze: a frozen clock never ends a back-off.
+	Now func() time.Time
+	// Max bounds the usernames tracked; 0 means DefaultMax. When it is
+	// reached and nothing can be forgotten, an arbitrary entry is dropped:
+	// memory stays bounded, at the price that an attacker who fails for
+	// Max other usernames may reset one username's count.
+	Max int
+	// Disabled lets every attempt through and tracks nothing (for load
+	// tests: security.login_throttle: false).
+	Disabled bool
+}
+
+// Throttle counts consecutive failed logins per username. It is safe for
+// concurrent use; the zero value is not usable, call New.
+type Throttle struct {
+	now      func() time.Time
+	max      int
+	disabled bool
+
+	mu        sync.Mutex
+	entries   map[string]*entry
+	lastSweep time.Time
+}
+
+type entry struct {
+	failures int       // consecutive failures
+	until    time.Time // attempts are refused before this
+	expires  time.Time // forgotten after this
+}
+
+// New returns a Throttle with the options o.
+func New(o Options) *Throttle {
+	t := &Throttle{now: o.Now, max: o.Max, disabled: o.Disabled, entries: map[string]*entry{}}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.max <= 0 {
+		t.max = DefaultMax
+	}
+	return t
+}
+
+// Allow reports whether an attempt for username may be checked now. When
+// it may not, wait is how long the username's back-off still lasts: answer
+// HTTP 429 with Retry-After (RFC 6585 section 4; RetryAfter formats it)
+// without checking the password, and report neither Failure nor Success,
+// so that refused attempts do not count.
+func (t *Throttle) Allow(username string) (wait time.Duration, ok bool) {
+	if t.disabled {
+		return 0, true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[username]
+	if e == nil {
+		return 0, true
+	}
+	if wait = e.until.Sub(t.now()); wait > 0 {
+		return wait, false
+	}
+	return 0, true
+}
+
+// Failure records a failed attempt for username (an unknown username
+// included, so that throttling does not tell which usernames exist). From
+// the FreeFailures-th consecutive failure on, it starts a back-off:
+// FirstBackoff, doubled by every further failure, up to MaxBackoff.
+func (t *Throttle) Failure(username string) {
+	if t.disabled {
+		return
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now.Sub(t.lastSweep) >= sweepEvery {
+		t.sweepLocked(now)
+	}
+	e := t.entries[username]
+	if e == nil {
+		if len(t.entries) >= t.max {
+			t.sweepLocked(now)
+			for name := range t.entries {
+				if len(t.entries) < t.max {
+					break
+				}
+				delete(t.entries, name) // map order is random: an arbitrary entry
+			}
+		}
+		e = &entry{}
+		t.entries[username] = e
+	}
+	e.failures++
+	if n := e.failures - FreeFailures; n >= 0 {
+		e.until = now.Add(backoff(n))
+	}
+	e.expires = now.Add(Forget)
+	if e.until.After(now) {
+		e.expires = e.until.Add(Forget)
+	}
+}
+
+// backoff is the back-off after n failures beyond FreeFailures-1.
+func backoff(n int) time.Duration {
+	d := FirstBackoff
+	for ; n > 0 && d < MaxBackoff; n-- {
+		d *= 2
+	}
+	return min(d, MaxBackoff)
+}
+
+// Success records a successful attempt for username: its failures are
+// forgotten.
+func (t *Throttle) Success(username string) {
+	if t.disabled {
+		return
+	}
+	t.mu.Lock()
+	delete(t.entries, username)
+	t.mu.Unlock()
+}
+
+// Len returns the number of usernames tracked.
+func (t *Throttle) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+// sweepLocked drops the entries whose time to be forgotten has come.
+func (t *Throttle) sweepLocked(now time.Time) {
+	t.lastSweep = now
+	for name, e := range t.entries {
+		if now.After(e.expires) {
+			delete(t.entries, name)
+		}
+	}
+}
+
+// RetryAfter formats a wait from Allow as the value of a Retry-After
+// header: whole seconds, rounded up, at least 1 (RFC 9110 section 10.2.3).
+func RetryAfter(wait time.Duration) string {
+	s := int64((wait + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
+}

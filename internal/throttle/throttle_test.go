@@ -1,0 +1,190 @@
+package throttle_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
+)
+
+// clock is a test clock that moves only when told.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newThrottle(o throttle.Options) (*throttle.Throttle, *clock) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	o.Now = c.now
+	return throttle.New(o), c
+}
+
+func fail(t *throttle.Throttle, user string, n int) {
+	for range n {
+		t.Failure(user)
+	}
+}
+
+func TestThrottle_FiveFailuresAreFree(t *testing.T) {
+	th, _ := newThrottle(throttle.Options{})
+	for i := range throttle.FreeFailures - 1 {
+		th.Failure("bob")
+		if wait, ok := th.Allow("bob"); !ok {
+			t.Fatalf("after %d failures: refused for %v", i+1, wait)
+		}
+	}
+	th.Failure("bob")
+	wait, ok := th.Allow("bob")
+	if ok || wait != time.Second {
+		t.Fatalf("after 5 failures: Allow = %v, %v; want 1s, false", wait, ok)
+	}
+}
+
+func TestThrottle_BackoffDoublesUpToFiveMinutes(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	fail(th, "bob", throttle.FreeFailures)
+	want := []time.Duration{2, 4, 8, 16, 32, 64, 128, 256, 300, 300}
+	for i, w := range want {
+		wait, _ := th.Allow("bob")
+		c.advance(wait) // the back-off ends
+		if _, ok := th.Allow("bob"); !ok {
+			t.Fatalf("step %d: still refused after the back-off", i)
+		}
+		th.Failure("bob")
+		if wait, ok := th.Allow("bob"); ok || wait != w*time.Second {
+			t.Fatalf("failure %d: Allow = %v, %v; want %v, false", throttle.FreeFailures+i+1, wait, ok, w*time.Second)
+		}
+	}
+}
+
+func TestThrottle_RefusedAttemptsDoNotCount(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	fail(th, "bob", throttle.FreeFailures)
+	for range 100 { // refused attempts: the caller reports nothing
+		if _, ok := th.Allow("bob"); ok {
+			t.Fatal("allowed during the back-off")
+		}
+		c.advance(time.Millisecond)
+	}
+	c.advance(time.Second)
+	if _, ok := th.Allow("bob"); !ok {
+		t.Fatal("refused after the first back-off: refused attempts were counted")
+	}
+}
+
+func TestThrottle_RightPasswordIsRefusedDuringBackoff(t *testing.T) {
+	// Allow comes before the password check: during a back-off even the
+	// right password is not tried, so guessing cannot go on.
+	th, _ := newThrottle(throttle.Options{})
+	fail(th, "bob", throttle.FreeFailures)
+	if _, ok := th.Allow("bob"); ok {
+		t.Fatal("allowed during the back-off")
+	}
+}
+
+func TestThrottle_SuccessResets(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	fail(th, "bob", throttle.FreeFailures+3)
+	wait, _ := th.Allow("bob")
+	c.advance(wait)
+	th.Success("bob")
+	fail(th, "bob", throttle.FreeFailures-1)
+	if _, ok := th.Allow("bob"); !ok {
+		t.Fatal("the failures before the success still count")
+	}
+	if th.Len() != 1 {
+		t.Fatalf("tracking %d usernames, want 1", th.Len())
+	}
+	th.Success("bob")
+	if th.Len() != 0 {
+		t.Fatalf("a success left %d entries", th.Len())
+	}
+}
+
+func TestThrottle_OtherUsernamesAreUnaffected(t *testing.T) {
+	th, _ := newThrottle(throttle.Options{})
+	fail(th, "bob", 20)
+	if _, ok := th.Allow("alice"); !ok {
+		t.Fatal("alice refused for bob's failures")
+	}
+	if _, ok := th.Allow("Bob"); !ok {
+		t.Fatal("usernames are compared exactly, as the configuration does")
+	}
+}
+
+func TestThrottle_Disabled(t *testing.T) {
+	th, _ := newThrottle(throttle.Options{Disabled: true})
+	fail(th, "bob", 100)
+	if wait, ok := th.Allow("bob"); !ok || wait != 0 {
+		t.Fatalf("disabled: Allow = %v, %v", wait, ok)
+	}
+	if th.Len() != 0 {
+		t.Fatalf("disabled: tracking %d usernames", th.Len())
+	}
+}
+
+func TestThrottle_IdleEntriesAreForgotten(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	fail(th, "bob", throttle.FreeFailures-1)
+	fail(th, "carol", throttle.FreeFailures+10) // 5 min back-off
+	c.advance(throttle.Forget + time.Second)
+	th.Failure("dave") // sweeps
+	if th.Len() != 2 {
+		t.Fatalf("tracking %d usernames; want carol (still backing off, then Forget) and dave", th.Len())
+	}
+	c.advance(throttle.MaxBackoff)
+	th.Failure("dave")
+	if th.Len() != 1 {
+		t.Fatalf("tracking %d usernames after carol's time; want dave only", th.Len())
+	}
+	fail(th, "bob", 1)
+	if _, ok := th.Allow("bob"); !ok {
+		t.Fatal("bob's forgotten failures still count")
+	}
+}
+
+func TestThrottle_MemoryIsBounded(t *testing.T) {
+	th, c := newThrottle(throttle.Options{Max: 100})
+	for i := range 1000 {
+		th.Failure("user" + strconv.Itoa(i))
+		c.advance(time.Millisecond)
+	}
+	if th.Len() > 100 {
+		t.Fatalf("tracking %d usernames, Max is 100", th.Len())
+	}
+	// A username that just failed is tracked, even at the bound.
+	fail(th, "bob", throttle.FreeFailures)
+	if _, ok := th.Allow("bob"); ok {
+		t.Fatal("bob not throttled at the bound")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for _, c := range []struct {
+		wait time.Duration
+		want string
+	}{
+		{time.Second, "1"},
+		{time.Millisecond, "1"},
+		{1500 * time.Millisecond, "2"},
+		{5 * time.Minute, "300"},
+		{0, "1"},
+	} {
+		if got := throttle.RetryAfter(c.wait); got != c.want {
+			t.Errorf("RetryAfter(%v) = %s, want %s", c.wait, got, c.want)
+		}
+	}
+}
+
+// BenchmarkAllowSuccess is the cost the throttle adds to a good login.
+func BenchmarkAllowSuccess(b *testing.B) {
+	th := throttle.New(throttle.Options{})
+	fail(th, "someone-else", 3)
+	for b.Loop() {
+		if _, ok := th.Allow("alice"); !ok {
+			b.Fatal("refused")
+		}
+		th.Success("alice")
+	}
+}
