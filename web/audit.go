@@ -134,11 +134,11 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer)
 		c.errorPage(w, r, v, http.StatusBadRequest, "Export failed", err.Error())
 		return
 	}
-	f.Limit = audit.DefaultCapacity
+	want := audit.DefaultCapacity
 	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
-		f.Limit = n
+		want = n
 	}
-	events := c.adminAPI.Audit(f)
+	events := c.exportEvents(f, want)
 	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="xaa-idp-audit-%s.jsonl"`, c.adminAPI.Now().UTC().Format("20060102T150405Z")))
 	bw := bufio.NewWriter(w)
@@ -235,4 +235,20 @@ func eventFields(e audit.Event) [][2]string {
 		}
 	}
 	return out
+}
+
+// exportEvents pages through the audit log (a query answers at most
+// audit.MaxQueryLimit events) until it has want events or no more match.
+func (c *Console) exportEvents(f audit.Filter, want int) []audit.Event {
+	var events []audit.Event
+	for len(events) < want {
+		f.Limit = min(want-len(events), audit.MaxQueryLimit)
+		page := c.adminAPI.Audit(f)
+		events = append(events, page...)
+		if len(page) < f.Limit {
+			break
+		}
+		f.Before = page[len(page)-1].ID
+	}
+	return events
 }

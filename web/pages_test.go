@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,6 +140,34 @@ func TestAudit_ExportIsJSONLines(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Type != audit.TypeLogin {
 			t.Errorf("line %q: %v", l, err)
 		}
+	}
+}
+
+// TestAudit_ExportPagesPastTheQueryCap checks that the export holds every
+// event asked for, although one audit query answers at most
+// audit.MaxQueryLimit of them.
+func TestAudit_ExportPagesPastTheQueryCap(t *testing.T) {
+	p, b := signedIn(t)
+	for i := range audit.MaxQueryLimit + 200 {
+		if _, err := p.IdP.Audit().Append(audit.Event{Type: audit.TypeConfigReload, Outcome: audit.Allowed, Reason: fmt.Sprint("reload ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := b.get("/admin/audit/export?type=config_reload")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != audit.MaxQueryLimit+200 {
+		t.Fatalf("exported %d events, want %d", len(lines), audit.MaxQueryLimit+200)
+	}
+	seen := make(map[string]bool)
+	for _, l := range lines {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil || seen[e.ID] {
+			t.Fatalf("line %q: %v (or a duplicate)", l, err)
+		}
+		seen[e.ID] = true
 	}
 }
 
