@@ -37,7 +37,10 @@ func TestMain(m *testing.M) {
 // crashDescription is the description edit k gives the group eng: a
 // different length every time, so that a torn write would show.
 func crashDescription(k int) string {
-	return fmt.Sprintf("edit %d %s", k, strings.Repeat("x", k%251))
+	// Never a trailing space: YAML would quote that value, and the next edit
+	// keeps the quoting style of the value it replaces, which version(k),
+	// applied to the initial file, cannot know.
+	return fmt.Sprintf("edit %d x%s", k, strings.Repeat("x", k%251))
 }
 
 // crashChild serves the product on dir/idp.yaml and changes the group
