@@ -113,7 +113,7 @@ type Security struct {
 	LoginThrottle *bool `yaml:"login_throttle" json:"login_throttle,omitempty"`
 	// MaxPendingLogins is how many authorization requests may wait for
 	// their login at once; /authorize refuses new ones beyond it.
-	MaxPendingLogins int `yaml:"max_pending_logins" json:"max_pending_logins"`
+	MaxPendingLogins int `yaml:"max_pending_logins" json:"max_pending_logins,omitempty"`
 }
 
 // Throttled reports whether the login throttle is on: unless
