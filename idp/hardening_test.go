@@ -462,28 +462,35 @@ func TestEndpoints_MalformedRequestsAre4xx(t *testing.T) {
 	}
 }
 
-// FuzzLoginForm posts arbitrary forms to the login page: never a 5xx, and
+// FuzzLoginForm posts arbitrary forms to the login page, each for a fresh
+// sign-in request ({id} in the body stands for its ID): never a 5xx, and
 // an oversized username is never shown back or audited.
 func FuzzLoginForm(f *testing.F) {
-	p := startConformanceIdP(f)
+	cfg := loadConfig(f, "testdata/conformance.yaml")
+	cfg.Security.MaxPendingLogins = 1_000_000
+	p := startIdP(f, cfg)
 	br := newBrowser(p)
 	_, challenge := pkce()
-	resp, err := br.hc.Get(p.URL + "/authorize?" + authParams(callback, challenge).Encode())
-	if err != nil {
-		f.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	id := loc.Query().Get("authRequestID")
-	f.Add(loginForm(id, "alice", "wrong").Encode(), "application/x-www-form-urlencoded")
-	f.Add("authRequestID="+id+"&username=%zz", "application/x-www-form-urlencoded")
-	f.Add("authRequestID="+id+";username=a", "application/x-www-form-urlencoded")
-	f.Add(loginForm(id, strings.Repeat("Q", 300), "x").Encode(), "application/x-www-form-urlencoded")
+	authorize := p.URL + "/authorize?" + authParams(callback, challenge).Encode()
+	const form = "application/x-www-form-urlencoded"
+	f.Add(loginForm("{id}", "alice", "wrong").Encode(), form)
+	f.Add(loginForm("{id}", "alice", "alice-pw").Encode(), form)
+	f.Add("authRequestID={id}&username=%zz", form)
+	f.Add("authRequestID={id};username=a", form)
+	f.Add(loginForm("{id}", strings.Repeat("Q", 300), "x").Encode(), form)
+	f.Add(loginForm("{id}", "alice", strings.Repeat("Q", 2000)).Encode(), form)
 	f.Add("--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--", "multipart/form-data; boundary=x")
 	f.Fuzz(func(t *testing.T, body, contentType string) {
+		resp, err := br.hc.Get(authorize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		body = strings.ReplaceAll(body, "{id}", loc.Query().Get("authRequestID"))
 		req, _ := http.NewRequest(http.MethodPost, p.URL+"/login", strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
-		resp, err := br.hc.Do(req)
+		resp, err = br.hc.Do(req)
 		if err != nil {
 			t.Skip("not sendable:", err) // a Content-Type net/http refuses to send
 		}
