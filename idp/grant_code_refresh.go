@@ -57,6 +57,11 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	if w.status >= 400 {
 		code, desc := describeRefusal(w)
 		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
+		note.mu.Lock()
+		if note.refusal != "" {
+			ev.Reason = note.refusal
+		}
+		note.mu.Unlock()
 	}
 }
 
@@ -67,6 +72,9 @@ type tokenNote struct {
 	subject  string
 	clientID string
 	scopes   []string
+	// refusal is the storage's reason for a refusal that op answers with
+	// a bare invalid_grant, for the audit log.
+	refusal string
 }
 
 func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
@@ -77,6 +85,17 @@ func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
+}
+
+// noteRefusal records why the storage refused a grant, for the audit event.
+func noteRefusal(ctx context.Context, reason string) {
+	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.refusal = reason
 }
 
 // describeRefusal returns the code and description of a held error answer.

@@ -32,6 +32,9 @@ type verifiedIDToken struct {
 	Expiry   time.Time
 	IssuedAt time.Time
 	AuthTime time.Time
+	// SessionID is the sid claim: the SSO session the token was issued
+	// under, checked against the ended sessions on every use.
+	SessionID string
 }
 
 // subject is the user an exchange is for, however the subject token came.
@@ -46,7 +49,8 @@ type subject struct {
 
 type idTokenClaims struct {
 	jwt.Claims
-	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
+	SessionID string           `json:"sid,omitempty"`
 }
 
 // verifyIDToken checks a subject ID token (draft section 4.3.3, step 2):
@@ -75,6 +79,12 @@ func (s *Server) verifyIDToken(raw, clientID string) (*subject, *oauthError) {
 	}
 	if v.IssuedAt.After(now.Add(subjectSkew)) {
 		return nil, s.subjectError("the subject ID token was issued in the future (iat %s)", v.IssuedAt.UTC().Format(time.RFC3339))
+	}
+	if v.SessionID != "" && s.sessionEnded(v.SessionID) {
+		// invalid_grant whatever exchange.subject_token_error says: the
+		// token is sound, the grant behind it was withdrawn (RFC 6749
+		// section 5.2).
+		return nil, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
 	}
 	if !slices.Contains(v.Audience, clientID) {
 		return nil, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
@@ -108,7 +118,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	if c.Expiry == nil {
 		return nil, s.subjectError("subject_token has no exp")
 	}
-	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time()}
+	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time(), SessionID: c.SessionID}
 	if c.IssuedAt != nil {
 		v.IssuedAt = c.IssuedAt.Time()
 	}
@@ -136,7 +146,7 @@ func (s *Server) subjectError(format string, args ...any) *oauthError {
 func (s *Server) verifyRefreshSubject(raw, clientID string) (*subject, *oauthError) {
 	rt, ok := s.store.lookupRefreshToken(raw)
 	if !ok {
-		return nil, invalidGrant("the subject refresh token is unknown, expired or revoked")
+		return nil, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code)")
 	}
 	if rt.ClientID != clientID {
 		return nil, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)

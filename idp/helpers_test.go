@@ -61,7 +61,10 @@ func startIdP(t testing.TB, cfg *policy.Config, tweak ...func(*idp.Options)) *te
 	}
 	ts.Config.Handler = srv
 	ts.Start()
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close()
+	})
 	return &testIdP{Server: srv, URL: issuer, Audit: log, clock: clock}
 }
 

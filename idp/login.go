@@ -1,8 +1,12 @@
 package idp
 
 import (
+	"errors"
+	"fmt"
 	"html/template"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,12 +17,34 @@ const (
 	sessionCookie = "xaa_idp_sso"
 	// sessionTTL is how long a single sign-on lasts without a new login.
 	sessionTTL = 12 * time.Hour
+
+	// Bounds of the login form (docs/http.md, /login): no real username or
+	// password comes near them, and a value beyond them is refused before
+	// it is checked, logged or audited.
+	maxLoginFormBytes = 8 << 10
+	maxUsernameBytes  = 256
+	maxPasswordBytes  = 1024
 )
+
+// LoginThrottle slows down password guessing for one username at a time
+// (docs/configuration.md, security.login_throttle). The login page asks
+// Allow before it checks a password, and reports the outcome with Failure
+// or Success; an attempt Allow refused is not reported.
+type LoginThrottle interface {
+	// Allow reports whether username may try a password now, and if not,
+	// how long until it may.
+	Allow(username string) (retryAfter time.Duration, ok bool)
+	Failure(username string)
+	Success(username string)
+}
 
 // ssoSession is a signed-in browser: one login serves every later
 // /authorize of any client until it expires or the user logs out.
 type ssoSession struct {
-	ID       string
+	ID string // the cookie's value, a bearer secret
+	// SID names the session in ID tokens (the sid claim); unlike ID, a
+	// client that sees it cannot act as the browser.
+	SID      string
 	Username string
 	Subject  string
 	AuthTime time.Time
@@ -76,6 +102,28 @@ type loginView struct {
 	ID, Client, Username, Error string
 }
 
+// pageHeaders are the headers of the IdP's HTML pages: never framed, so
+// that no other site can overlay the login form (clickjacking, RFC 6819
+// section 4.4.1.9), and nothing loaded but the page itself with its inline
+// style. form-action is left out: browsers apply it to the redirects after
+// the form, which lead to each client's redirect_uri.
+func pageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+// loginError answers with the login page showing msg.
+func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
+	view.Error = msg
+	w.WriteHeader(status)
+	_ = loginPage.Execute(w, view)
+}
+
 // login is the login page of the code flow: GET shows the form (or, with a
 // live SSO session, completes the request at once), POST checks the
 // password. One plain form with username and password, so scripts,
@@ -86,13 +134,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	_ = r.ParseForm()
+	pageHeaders(w)
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginFormBytes)
+	if err := r.ParseForm(); err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			loginError(w, http.StatusRequestEntityTooLarge, loginView{}, "The sign-in form is too large. Start again from your application.")
+			return
+		}
+		loginError(w, http.StatusBadRequest, loginView{}, "The sign-in form cannot be read. Start again from your application.")
+		return
+	}
 	id := r.Form.Get("authRequestID")
 	ar, ok := s.store.authRequests.Get(id)
 	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		_ = loginPage.Execute(w, loginView{Error: "This sign-in request is unknown or has expired. Start again from your application."})
+		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
 		return
 	}
 	view := loginView{ID: id, Client: ar.ClientID, Username: ar.LoginHint}
@@ -114,30 +169,59 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	username := strings.TrimSpace(r.PostForm.Get("username"))
+	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
+	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
+		// Neither value goes anywhere: not into the page, the audit log or
+		// the throttle, whose memory it would fill.
+		view.Username = ""
+		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "invalid_request", ClientID: ar.ClientID,
+			Reason: fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", maxUsernameBytes, maxPasswordBytes)})
+		s.loginRefused(w, id, http.StatusBadRequest, view, "The username or password is too long.")
+		return
+	}
 	view.Username = username
 	ev := audit.Event{Type: audit.TypeLogin, User: username, ClientID: ar.ClientID}
+	throttle := s.throttle
+	if !s.Config().Security.Throttled() {
+		throttle = nil
+	}
+	if throttle != nil {
+		if wait, ok := throttle.Allow(username); !ok {
+			secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
+			ev.Outcome, ev.Error = audit.Denied, "access_denied"
+			ev.Reason = "too many failed logins for this username: throttled for " + secs + " s (security.login_throttle)"
+			_, _ = s.audit.Append(ev)
+			w.Header().Set("Retry-After", secs)
+			s.loginRefused(w, id, http.StatusTooManyRequests, view, "Too many failed sign-ins for this username. Try again in "+secs+" seconds.")
+			return
+		}
+	}
 	u := s.Config().User(username)
 	switch {
 	case u == nil:
 		ev.Reason = "unknown username"
-	case !u.CheckPassword(r.PostForm.Get("password")):
+	case !u.CheckPassword(password):
 		ev.Reason = "wrong password"
 	case !u.Active():
 		ev.Reason = "user is disabled"
 	}
 	if ev.Reason != "" {
+		if throttle != nil {
+			throttle.Failure(username)
+		}
 		ev.Outcome, ev.Error = audit.Denied, "access_denied"
 		_, _ = s.audit.Append(ev)
-		view.Error = "Invalid username or password."
+		msg := "Invalid username or password."
 		if ev.Reason == "user is disabled" {
-			view.Error = "This account is disabled. Ask your administrator."
+			msg = "This account is disabled. Ask your administrator."
 		}
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = loginPage.Execute(w, view)
+		s.loginRefused(w, id, http.StatusUnauthorized, view, msg)
 		return
 	}
-	sess := &ssoSession{ID: randomID(24), Username: u.Username, Subject: u.Sub, AuthTime: now}
+	if throttle != nil {
+		throttle.Success(username)
+	}
+	sess := &ssoSession{ID: randomID(24), SID: randomID(16), Username: u.Username, Subject: u.Sub, AuthTime: now}
 	ev.Outcome, ev.Sub, ev.Reason = audit.Allowed, u.Sub, "password"
 	if _, err := s.audit.Append(ev); err != nil {
 		http.Error(w, "the audit log could not be written", http.StatusInternalServerError)
@@ -152,23 +236,69 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.toCallback(w, r, id)
 }
 
+// loginRefused answers a refused login attempt, and counts it against the
+// auth request: after maxLoginAttempts the request is gone, so that one
+// sign-in cannot serve for unlimited guesses, throttled or not.
+func (s *Server) loginRefused(w http.ResponseWriter, id string, status int, view loginView, msg string) {
+	failures := 0
+	s.store.authRequests.Update(id, func(a **authRequest) {
+		(*a).failures++
+		failures = (*a).failures
+	})
+	if failures >= maxLoginAttempts {
+		s.store.authRequests.Delete(id)
+		view.ID = ""
+		msg += fmt.Sprintf(" This sign-in request had %d failed attempts and is closed. Start again from your application.", failures)
+	}
+	loginError(w, status, view, msg)
+}
+
 func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 	http.Redirect(w, r, s.issuer+pathAuthorize+"/callback?id="+id, http.StatusFound)
 }
 
-// endSession ends the SSO session (cookie and server side), records the
-// logout, then lets op validate id_token_hint and redirect (OIDC RP-Initiated
-// Logout).
+// endSession ends the browser's SSO session, then lets op validate
+// id_token_hint, end the session the hint names (storage.go,
+// TerminateSessionFromRequest) and redirect (OIDC RP-Initiated Logout).
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
-		s.sessions.Delete(sess.ID)
-		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, User: sess.Username, Sub: sess.Subject})
+		s.endSSO(sess.SID, "session cookie")
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
 }
 
+// endSSO ends the SSO session sid, once: the browser's session, the access
+// and refresh tokens issued under it, and, until the longest an ID token
+// of it may live, its ID tokens at the token exchange. It records the
+// logout; how says how the session was named.
+func (s *Server) endSSO(sid, how string) {
+	if s.sessionEnded(sid) {
+		return
+	}
+	var ended *ssoSession
+	s.sessions.DeleteFunc(func(_ string, sess *ssoSession) bool {
+		if sess.SID == sid {
+			ended = sess
+		}
+		return sess.SID == sid
+	})
+	s.endedSIDs.Put(sid, struct{}{}, s.now().Add(s.Config().Lifetimes.IDToken.D()+subjectSkew))
+	s.store.endSession(sid)
+	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
+	if ended != nil {
+		ev.User, ev.Sub = ended.Username, ended.Subject
+	}
+	_, _ = s.audit.Append(ev)
+}
+
+// sessionEnded reports whether the SSO session sid was ended.
+func (s *Server) sessionEnded(sid string) bool {
+	_, ended := s.endedSIDs.Get(sid)
+	return ended
+}
+
 func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pageHeaders(w)
 	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p></body></html>`))
 }

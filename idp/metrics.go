@@ -71,6 +71,17 @@ func newMetrics() *metrics {
 	return m
 }
 
+// storeSize publishes the number of entries in one in-memory store, so
+// that an operator sees them grow under load and shrink back
+// (Server.startSweeper).
+func (m *metrics) storeSize(name string, size func() int) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "xaa_idp_store_entries",
+		Help:        "Entries in an in-memory store of the IdP, expired ones not yet swept included.",
+		ConstLabels: prometheus.Labels{"store": name},
+	}, func() float64 { return float64(size()) }))
+}
+
 // handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

@@ -29,7 +29,16 @@ type authRequest struct {
 	Subject  string
 	Username string
 	AuthTime time.Time
-	done     bool
+	// SessionID is the sid of the SSO session that completed the request,
+	// which its tokens carry (OIDC Front-Channel Logout section 3 defines
+	// the claim), so that ending the session ends them.
+	SessionID string
+	done      bool
+	// code is the authorization code issued last: a new one replaces it,
+	// so that a request holds one code at a time.
+	code string
+	// failures counts the refused login attempts (maxLoginAttempts).
+	failures int
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -66,17 +75,29 @@ func (a *authRequest) sessionFresh(s *ssoSession, now time.Time) bool {
 }
 
 func (a *authRequest) complete(s *ssoSession) {
-	a.Subject, a.Username, a.AuthTime, a.done = s.Subject, s.Username, s.AuthTime, true
+	a.Subject, a.Username, a.AuthTime, a.SessionID, a.done = s.Subject, s.Username, s.AuthTime, s.SID, true
+}
+
+func (a *authRequest) lineage() (sid, grant string) { return a.SessionID, a.ID }
+
+// lineage tells the storage which SSO session (sid) and which code
+// redemption (grant: the auth request's ID) the tokens op asks for belong
+// to: ending the session ends them (end_session), and a replayed code
+// revokes its grant's tokens (RFC 6749 section 4.1.2).
+type lineage interface {
+	lineage() (sid, grant string)
 }
 
 // accessToken is an opaque access token for userinfo and introspection.
 type accessToken struct {
-	ID       string
-	ClientID string
-	Subject  string
-	Scopes   []string
-	AuthTime time.Time
-	Expiry   time.Time
+	ID        string
+	ClientID  string
+	Subject   string
+	Scopes    []string
+	AuthTime  time.Time
+	Expiry    time.Time
+	SessionID string // see lineage
+	GrantID   string
 }
 
 // refreshToken is the grant behind a refresh token; the token itself is
@@ -89,6 +110,10 @@ type refreshToken struct {
 	AuthTime time.Time
 	AMR      []string
 	Expiry   time.Time
+	// SessionID and GrantID are the lineage of the code redemption the
+	// token descends from; rotation keeps them.
+	SessionID string
+	GrantID   string
 }
 
 // refreshTokenRequest implements op.RefreshTokenRequest.
@@ -101,6 +126,7 @@ func (r *refreshTokenRequest) GetClientID() string              { return r.Clien
 func (r *refreshTokenRequest) GetScopes() []string              { return r.Scopes }
 func (r *refreshTokenRequest) GetSubject() string               { return r.Subject }
 func (r *refreshTokenRequest) SetCurrentScopes(scopes []string) { r.Scopes = scopes }
+func (r *refreshTokenRequest) lineage() (sid, grant string)     { return r.SessionID, r.GrantID }
 
 // client is the op.Client view of a configured client.
 type client struct {

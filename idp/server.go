@@ -54,6 +54,16 @@ type Options struct {
 	// Logger receives one record per audit event (never a token); nil
 	// logs nothing, which suits tests and embedders (idptest).
 	Logger *slog.Logger
+	// LoginThrottle slows down password guessing at the login page while
+	// the configuration's security.login_throttle is on; nil means no
+	// throttling. The product passes the throttle it shares with the admin
+	// API's Basic authentication, so that both count one username's
+	// failures together.
+	LoginThrottle LoginThrottle
+	// SweepInterval is how often expired entries leave the in-memory
+	// stores (auth requests, codes, sessions, tokens, ended sessions,
+	// verified subject tokens); 0 means every minute. Close stops it.
+	SweepInterval time.Duration
 }
 
 // Server is the IdP as one http.Handler.
@@ -77,6 +87,13 @@ type Server struct {
 
 	sessions *ttlMap[string, *ssoSession]
 	subjects *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
+	// endedSIDs are the sids of SSO sessions ended by end_session, kept as
+	// long as an ID token of theirs may live (endSSO).
+	endedSIDs *ttlMap[string, struct{}]
+	throttle  LoginThrottle
+
+	stopSweep chan struct{}
+	closeOnce sync.Once
 
 	// Replay guards, which refuse rather than forget a live entry when
 	// full (replayRefusal).
@@ -123,8 +140,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.keys = keys
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
-	s.sessions = newTTLMap[string, *ssoSession](maxAuthRequests, s.now)
+	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
+	s.endedSIDs = newTTLMap[string, struct{}](maxTokens, s.now)
+	s.throttle = opts.LoginThrottle
 	s.usedJTIs = replay.New(maxTokens)
 	s.usedSubjects = replay.New(maxTokens)
 	s.usedProofs = replay.New(maxTokens)
@@ -152,7 +171,57 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
 	s.routes()
+	s.startSweeper(opts.SweepInterval)
 	return s, nil
+}
+
+// startSweeper removes expired entries from every store periodically:
+// expired entries are otherwise only dropped when looked up or when a store
+// is full, so a long-running IdP would keep the memory of its busiest hour.
+// The sizes are published on /metrics (xaa_idp_store_entries).
+func (s *Server) startSweeper(every time.Duration) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	stores := []struct {
+		name  string
+		sweep func()
+		size  func() int
+	}{
+		{"auth_requests", s.store.authRequests.Sweep, s.store.authRequests.Len},
+		{"codes", s.store.codes.Sweep, s.store.codes.Len},
+		{"used_codes", s.store.usedCodes.Sweep, s.store.usedCodes.Len},
+		{"access_tokens", s.store.accessTokens.Sweep, s.store.accessTokens.Len},
+		{"refresh_tokens", s.store.refreshTokens.Sweep, s.store.refreshTokens.Len},
+		{"sessions", s.sessions.Sweep, s.sessions.Len},
+		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
+		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
+	}
+	for _, st := range stores {
+		s.metrics.storeSize(st.name, st.size)
+	}
+	s.stopSweep = make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stopSweep:
+				return
+			case <-t.C:
+				for _, st := range stores {
+					st.sweep()
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the IdP's background work (the store sweeper). The handler
+// keeps answering; the audit log is the caller's to close.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.stopSweep) })
+	return nil
 }
 
 // Endpoint paths, as discovery publishes them (zitadel's defaults).
@@ -185,13 +254,36 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
+	mux.HandleFunc(pathIntrospect, s.introspect)
 	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. The query and a form body are parsed
+// here, bounded, for every endpoint but the login page (which bounds its
+// own form tighter): zitadel answers a request it cannot parse with a 500,
+// and nothing a client sends may yield one (docs/http.md, "Error codes").
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != pathLogin {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(w, r, formError(err))
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// formError is the answer to a query or form that cannot be parsed: 413
+// for a body over the limit, else 400 (RFC 6749 section 5.2,
+// invalid_request).
+func formError(err error) *oauthError {
+	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return errorf("invalid_request", http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", tooLarge.Limit)
+	}
+	return invalidRequest("the query or form cannot be parsed: %v; encode it as application/x-www-form-urlencoded (percent-encoding, & between parameters)", err)
+}
 
 // Issuer returns the issuer URL.
 func (s *Server) Issuer() string { return s.issuer }
@@ -237,8 +329,22 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 
 // authorize hands /authorize to op with the SSO session in the context, so
 // that prompt=none can be answered (OIDC Core section 3.1.2.1): op hands
-// the storage the request's context, not its cookies.
+// the storage the request's context, not its cookies. Before op, it
+// refuses a request when the pending logins are at
+// security.max_pending_logins (a flood must not evict a login in progress),
+// and a redirect_uri that is not registered exactly (redirect.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
+		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
+			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")
+		e.RetryAfter = max(retryAt.Sub(s.now()), time.Second)
+		writeOAuthError(w, r, e)
+		return
+	}
+	if e := s.checkRedirectURI(r.Form); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}

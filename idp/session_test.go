@@ -37,7 +37,9 @@ func TestEndSession_EndsSingleSignOn(t *testing.T) {
 	params := authParams(callback, challenge)
 	params.Set("prompt", "none")
 	wantRedirectError(t, br.authorize(t, params, "", ""), "login_required")
-	if evs := p.Audit.Query(audit.Filter{Type: audit.TypeLogout}); len(evs) != 1 || evs[0].User != "alice" {
+	// Two sessions end: the browser's, by its cookie, and the other
+	// login's, which id_token_hint names by its sid.
+	if evs := p.Audit.Query(audit.Filter{Type: audit.TypeLogout}); len(evs) != 2 || evs[0].User != "alice" || evs[1].User != "alice" {
 		t.Errorf("logout events: %+v", evs)
 	}
 }

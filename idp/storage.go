@@ -18,9 +18,12 @@ import (
 
 // Bounds of the in-memory stores. Each entry also expires.
 const (
-	maxAuthRequests = 10000
-	maxTokens       = 100000
-	authRequestTTL  = 10 * time.Minute
+	maxSessions = 10000
+	// maxLoginAttempts is how many refused login attempts an auth request
+	// survives: more, and its login must start again from the client.
+	maxLoginAttempts = 10
+	maxTokens        = 100000
+	authRequestTTL   = 10 * time.Minute
 )
 
 // storage is the zitadel op.Storage adapter: it answers the library's
@@ -29,22 +32,27 @@ const (
 type storage struct {
 	srv *Server
 
+	// authRequests are bounded by security.max_pending_logins through
+	// PutIfRoom, which never evicts a pending login.
 	authRequests  *ttlMap[string, *authRequest]
 	codes         *ttlMap[string, string] // code -> auth request id
+	usedCodes     *ttlMap[string, string] // tokenHash(code) -> grant (auth request id), to catch a replay
 	accessTokens  *ttlMap[string, *accessToken]
 	refreshTokens *ttlMap[string, *refreshToken] // by tokenHash
 }
 
 var (
-	_ op.Storage                   = (*storage)(nil)
-	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
 )
 
 func newStorage(s *Server) *storage {
 	return &storage{
 		srv:           s,
-		authRequests:  newTTLMap[string, *authRequest](maxAuthRequests, s.now),
-		codes:         newTTLMap[string, string](maxAuthRequests, s.now),
+		authRequests:  newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now),
+		codes:         newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		usedCodes:     newTTLMap[string, string](maxTokens, s.now),
 		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now),
 		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now),
 	}
@@ -60,6 +68,9 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	}
 	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if !validCodeChallenge(req.CodeChallenge) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 section 4.2): BASE64URL(SHA256(code_verifier)) without padding")
 	}
 	ar := &authRequest{
 		ID:            randomID(16),
@@ -82,8 +93,28 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		}
 		ar.complete(sess)
 	}
-	st.authRequests.Put(ar.ID, ar, st.srv.now().Add(authRequestTTL))
+	// Server.authorize refused the request if the store was full; this
+	// catches the requests that raced it to the last free slot.
+	if _, ok := st.authRequests.PutIfRoom(ar.ID, ar, st.srv.now().Add(authRequestTTL), st.srv.Config().Security.MaxPendingLogins); !ok {
+		return nil, &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the IdP has too many sign-ins in progress (security.max_pending_logins); retry in a minute"}
+	}
 	return ar, nil
+}
+
+// validCodeChallenge reports whether c is 43 to 128 characters of the
+// unreserved set (RFC 7636 section 4.2).
+func validCodeChallenge(c string) bool {
+	if len(c) < 43 || len(c) > 128 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		switch b := c[i]; {
+		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '.', b == '_', b == '~':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // AuthRequestByID implements op.AuthStorage; op calls it at the callback.
@@ -96,12 +127,22 @@ func (st *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest
 }
 
 // AuthRequestByCode implements op.AuthStorage; op calls it when a code is
-// redeemed. The code is taken, so a replayed code finds nothing.
-func (st *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
+// redeemed. The code is taken, so a replayed code finds nothing but its
+// record in usedCodes: then the tokens of its first redemption are revoked
+// (RFC 6749 section 4.1.2), since either that redemption or this one is an
+// attacker's.
+func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	id, ok := st.codes.Take(code)
 	if !ok {
+		if grant, replayed := st.usedCodes.Get(tokenHash(code)); replayed {
+			n := st.revokeGrant(grant)
+			err := fmt.Errorf("authorization code replayed: it was already redeemed, and the %d tokens issued for it are revoked (RFC 6749 section 4.1.2)", n)
+			noteRefusal(ctx, err.Error())
+			return nil, err
+		}
 		return nil, errors.New("code not found, expired or already used")
 	}
+	st.usedCodes.Put(tokenHash(code), id, st.srv.now().Add(authRequestTTL))
 	ar, ok := st.authRequests.Get(id)
 	if !ok {
 		return nil, errors.New("auth request expired")
@@ -127,10 +168,33 @@ func (st *storage) activeUser(sub string) error {
 	return nil
 }
 
-// SaveAuthCode implements op.AuthStorage; op calls it when it issues a code.
+// SaveAuthCode implements op.AuthStorage; op calls it when it issues a
+// code, at every visit of the callback. The new code replaces the auth
+// request's previous one, so that codes stay as many as auth requests.
 func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
+	var old string
+	if !st.authRequests.Update(id, func(a **authRequest) { old, (*a).code = (*a).code, code }) {
+		return errors.New("auth request not found or expired")
+	}
+	if old != "" {
+		st.codes.Delete(old)
+	}
 	st.codes.Put(code, id, st.srv.now().Add(authRequestTTL))
 	return nil
+}
+
+// revokeGrant revokes the access and refresh tokens of one code
+// redemption and reports how many there were.
+func (st *storage) revokeGrant(grant string) int {
+	n := st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.GrantID == grant })
+	return n + st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.GrantID == grant })
+}
+
+// endSession revokes the access and refresh tokens issued under the SSO
+// session sid.
+func (st *storage) endSession(sid string) {
+	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.SessionID == sid })
+	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.SessionID == sid })
 }
 
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
@@ -167,6 +231,9 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	}); ok {
 		rt.AuthTime, rt.AMR = r.GetAuthTime(), r.GetAMR()
 	}
+	if l, ok := req.(lineage); ok {
+		rt.SessionID, rt.GrantID = l.lineage()
+	}
 	if current != "" {
 		if old, ok := st.refreshTokens.Get(tokenHash(current)); ok {
 			rt.Expiry = old.Expiry // rotation must not extend the grant
@@ -188,6 +255,9 @@ func (st *storage) newAccessToken(req op.TokenRequest) *accessToken {
 	}
 	if r, ok := req.(interface{ GetAuthTime() time.Time }); ok {
 		at.AuthTime = r.GetAuthTime()
+	}
+	if l, ok := req.(lineage); ok {
+		at.SessionID, at.GrantID = l.lineage()
 	}
 	st.accessTokens.Put(at.ID, at, at.Expiry)
 	return at
@@ -227,6 +297,23 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.Subject == userID && t.ClientID == clientID })
 	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.Subject == userID && t.ClientID == clientID })
 	return nil
+}
+
+// TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest;
+// op calls it from end_session once id_token_hint and
+// post_logout_redirect_uri are validated. The session the hint's sid names
+// ends, as the cookie's did in Server.endSession (OIDC RP-Initiated Logout
+// section 2: the hint identifies the session to end).
+func (st *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if c := req.IDTokenHintClaims; c != nil && c.SessionID != "" {
+		st.srv.endSSO(c.SessionID, "id_token_hint")
+	}
+	if req.UserID != "" {
+		if err := st.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
+			return "", err
+		}
+	}
+	return req.RedirectURI, nil
 }
 
 // RevokeToken implements op.AuthStorage (RFC 7009). Whatever its doc
@@ -332,7 +419,17 @@ func (st *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string
 // SetUserinfoFromRequest implements op.CanSetUserinfoFromRequest: the
 // configured user claims go into the ID token.
 func (st *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	return st.setUserinfo(info, req.GetSubject(), scopes)
+	if err := st.setUserinfo(info, req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	// sid names the SSO session, so that the token exchange refuses the ID
+	// token once the session ended (OIDC Front-Channel Logout section 3).
+	if l, ok := req.(lineage); ok {
+		if sid, _ := l.lineage(); sid != "" {
+			info.AppendClaims("sid", sid)
+		}
+	}
+	return nil
 }
 
 // SetUserinfoFromToken implements op.OPStorage; op calls it from /userinfo.
@@ -344,23 +441,12 @@ func (st *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, 
 	return st.setUserinfo(info, subject, at.Scopes)
 }
 
-// SetIntrospectionFromToken implements op.OPStorage (RFC 7662).
-func (st *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	// A token of a user disabled or removed since is no longer active
-	// (RFC 7662 section 2.2 leaves "active" to the server's policy).
-	if at, ok := st.accessTokens.Get(tokenID); ok && at.Subject == subject && st.activeUser(subject) == nil {
-		resp.Active = true
-		resp.Subject = subject
-		resp.ClientID = at.ClientID
-		resp.Scope = at.Scopes
-		resp.Expiration = oidc.FromTime(at.Expiry)
-		resp.TokenType = "Bearer"
-		if u := st.srv.Config().UserBySub(subject); u != nil {
-			resp.Username = u.Username
-		}
-		return nil
-	}
-	return errors.New("token is not active")
+// SetIntrospectionFromToken implements op.OPStorage. op calls it only from
+// its own introspection endpoint, which Server.introspect replaces (it
+// accepts client_secret_post and shows a client only its own tokens), so
+// it reports every token inactive.
+func (st *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errors.New("introspection is served by Server.introspect")
 }
 
 // GetPrivateClaimsFromScopes implements op.OPStorage: access tokens are

@@ -8,13 +8,18 @@ import (
 // ttlMap is a mutex-guarded map whose entries expire and whose size is
 // capped: every store the IdP keeps per request or per token (auth requests,
 // codes, refresh tokens, SSO sessions, verified subject tokens) grows with
-// traffic, so each one is bounded. When full, expired entries go first, then
-// the entry closest to expiry.
+// traffic, so each one is bounded. When full, Put drops expired entries
+// first, then the entry closest to expiry; PutIfRoom refuses instead. The
+// Server's sweeper calls Sweep, so that a store that stops growing shrinks
+// back as its entries expire.
 type ttlMap[K comparable, V any] struct {
 	mu   sync.Mutex
 	max  int
 	now  func() time.Time
 	data map[K]ttlEntry[V]
+	// swept is when a full PutIfRoom last swept, and soonest the earliest
+	// expiry it left: a flood against a full map costs one sweep a second.
+	swept, soonest time.Time
 }
 
 type ttlEntry[V any] struct {
@@ -33,6 +38,59 @@ func (m *ttlMap[K, V]) Put(k K, v V, exp time.Time) {
 		m.evictLocked()
 	}
 	m.data[k] = ttlEntry[V]{v, exp}
+}
+
+// PutIfRoom stores v under k unless the map holds max live entries; then
+// it reports when the soonest one expires. It never evicts: it is for a
+// store whose entries someone waits on (a login shown its form).
+func (m *ttlMap[K, V]) PutIfRoom(k K, v V, exp time.Time, max int) (retryAt time.Time, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if retryAt, ok := m.roomLocked(max); !ok {
+		return retryAt, false
+	}
+	m.data[k] = ttlEntry[V]{v, exp}
+	return time.Time{}, true
+}
+
+// Room reports whether PutIfRoom with max would store an entry now, and
+// if not, when the soonest entry expires.
+func (m *ttlMap[K, V]) Room(max int) (retryAt time.Time, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.roomLocked(max)
+}
+
+func (m *ttlMap[K, V]) roomLocked(max int) (time.Time, bool) {
+	if len(m.data) < max {
+		return time.Time{}, true
+	}
+	if now := m.now(); now.Sub(m.swept) >= time.Second || now.Before(m.swept) {
+		m.sweepLocked(now)
+		m.swept = now
+	}
+	return m.soonest, len(m.data) < max
+}
+
+// Sweep removes every expired entry.
+func (m *ttlMap[K, V]) Sweep() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweepLocked(m.now())
+}
+
+// sweepLocked removes the expired entries and notes the soonest expiry
+// among those left.
+func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
+	m.soonest = time.Time{}
+	for k, e := range m.data {
+		switch {
+		case !now.Before(e.exp):
+			delete(m.data, k)
+		case m.soonest.IsZero() || e.exp.Before(m.soonest):
+			m.soonest = e.exp
+		}
+	}
 }
 
 // Get returns the live value for k; an expired entry is removed and reported absent.
@@ -85,15 +143,19 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 	return true
 }
 
-// DeleteFunc removes every entry for which f reports true.
-func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) {
+// DeleteFunc removes every entry for which f reports true and reports how
+// many it removed.
+func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	n := 0
 	for k, e := range m.data {
 		if f(k, e.v) {
 			delete(m.data, k)
+			n++
 		}
 	}
+	return n
 }
 
 func (m *ttlMap[K, V]) Len() int {

@@ -120,6 +120,7 @@ func New(t TB, opts ...Option) *Server {
 	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
+		srv.Close()
 		log.Close()
 	})
 	return &Server{t: t, idp: srv, http: ts, log: log}

@@ -51,6 +51,7 @@ type Config struct {
 	Signing    Signing         `yaml:"signing" json:"signing"`
 	Lifetimes  Lifetimes       `yaml:"lifetimes" json:"lifetimes"`
 	Exchange   ExchangeOptions `yaml:"exchange" json:"exchange"`
+	Security   Security        `yaml:"security" json:"security"`
 	Groups     []Group         `yaml:"groups" json:"groups"`
 	Users      []User          `yaml:"users" json:"users"`
 	Clients    []Client        `yaml:"clients" json:"clients"`
@@ -97,7 +98,27 @@ const (
 	DefaultIDJAGLifetime     = 5 * time.Minute
 	DefaultSubjectTokenError = ErrInvalidRequest
 	DefaultDeniedError       = ErrAccessDenied
+	DefaultMaxPendingLogins  = 10000
+	// MaxPendingLoginsLimit bounds security.max_pending_logins: each pending
+	// login holds an authorization request in memory.
+	MaxPendingLoginsLimit = 1_000_000
 )
+
+// Security holds the IdP's limits against abuse of the login
+// (docs/configuration.md, "security"). Parse fills in MaxPendingLogins.
+type Security struct {
+	// LoginThrottle slows down password guessing at the login page and the
+	// admin API's Basic authentication; nil means on. Load tests switch it
+	// off.
+	LoginThrottle *bool `yaml:"login_throttle" json:"login_throttle,omitempty"`
+	// MaxPendingLogins is how many authorization requests may wait for
+	// their login at once; /authorize refuses new ones beyond it.
+	MaxPendingLogins int `yaml:"max_pending_logins" json:"max_pending_logins,omitempty"`
+}
+
+// Throttled reports whether the login throttle is on: unless
+// login_throttle is false.
+func (s Security) Throttled() bool { return s.LoginThrottle == nil || *s.LoginThrottle }
 
 // ExchangeOptions is our addition to the contract: compatibility switches
 // for places where the specifications and the clients in the field disagree

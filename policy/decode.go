@@ -138,6 +138,14 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		}
 	case v.Kind() == reflect.Bool:
 		d.bool(n, path, v)
+	case v.Kind() == reflect.Pointer:
+		// An optional value whose absence means something else than its
+		// zero value (security.login_throttle defaults to true).
+		p := reflect.New(v.Type().Elem())
+		d.decode(n, path, p.Elem())
+		if !d.failedAt[path] {
+			v.Set(p)
+		}
 	case v.Kind() == reflect.Int:
 		d.int(n, path, v)
 	case v.Kind() == reflect.Slice:

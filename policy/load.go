@@ -154,6 +154,9 @@ func (c *Config) fillDefaults() {
 	setDuration(&c.Lifetimes.AccessToken, Duration(DefaultAccessLifetime))
 	setDuration(&c.Lifetimes.RefreshToken, Duration(DefaultRefreshLifetime))
 	setDuration(&c.Lifetimes.IDJAG, Duration(DefaultIDJAGLifetime))
+	if c.Security.MaxPendingLogins == 0 {
+		c.Security.MaxPendingLogins = DefaultMaxPendingLogins
+	}
 	for i := range c.Users {
 		setString(&c.Users[i].Sub, DefaultSub(c.Users[i].Username))
 	}

@@ -122,12 +122,36 @@ func TestParse_DefaultsAreFilledIn(t *testing.T) {
 		{"id_jag lifetime", cfg.Lifetimes.IDJAG.D(), 5 * time.Minute},
 		{"subject_token_error", cfg.Exchange.SubjectTokenError, "invalid_request"},
 		{"denied_error", cfg.Exchange.DeniedError, "access_denied"},
+		{"login_throttle", cfg.Security.Throttled(), true},
+		{"max_pending_logins", cfg.Security.MaxPendingLogins, 10000},
 		{"default sub", cfg.User("alice").Sub, "u-alice"},
 		{"given sub", cfg.User("bob").Sub, "00u-bob"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestParse_Security reads the security switches as written.
+func TestParse_Security(t *testing.T) {
+	for _, c := range []struct {
+		yaml      string
+		throttled bool
+		pending   int
+	}{
+		{"security: {login_throttle: false}", false, 10000},
+		{"security: {login_throttle: true, max_pending_logins: 5}", true, 5},
+		{"security: {login_throttle: }", true, 10000},
+		{"security:", true, 10000},
+	} {
+		cfg, err := policy.Parse([]byte(c.yaml+"\nusers: []\n"), "security.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", c.yaml, err)
+		}
+		if got := cfg.Security; got.Throttled() != c.throttled || got.MaxPendingLogins != c.pending {
+			t.Errorf("%s: throttled %v, max_pending_logins %d; want %v, %d", c.yaml, got.Throttled(), got.MaxPendingLogins, c.throttled, c.pending)
 		}
 	}
 }

@@ -103,6 +103,11 @@ func (v *validator) top() {
 	default:
 		v.at("exchange.denied_error", "unknown error code %q; use access_denied or invalid_request", c.Exchange.DeniedError)
 	}
+	// Zero is how an omitted value reads; a written 0 would refuse every
+	// login.
+	if n := c.Security.MaxPendingLogins; (n == 0 && v.given("security.max_pending_logins")) || n < 0 || n > MaxPendingLoginsLimit {
+		v.at("security.max_pending_logins", "%d is out of range; use a number of pending logins from 1 to %d (default %d)", n, MaxPendingLoginsLimit, DefaultMaxPendingLogins)
+	}
 }
 
 func (v *validator) groupList() {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // logOptions are the --log-format and --log-level flags.
@@ -32,7 +33,7 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", *o.level)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: cutLongValues}
 	var h slog.Handler
 	switch strings.ToLower(*o.format) {
 	case "text":
@@ -45,6 +46,45 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(h))
 	return func() { slog.SetDefault(prev) }, nil
+}
+
+// maxLogValue bounds each value of a log record: zitadel logs what a
+// client sent (a redirect_uri, a client_id, an error quoting a parameter)
+// as it came, and a log line must not grow with a request (README, "Limits
+// and throttles").
+const maxLogValue = 512
+
+// cutLongValues cuts a string value, or the text of an error or Stringer,
+// to maxLogValue bytes with a visible marker.
+//
+// Package audit is to offer the one truncation helper (audit.Truncate);
+// until then the CLI and the IdP each cut their own.
+func cutLongValues(_ []string, a slog.Attr) slog.Attr {
+	var text string
+	switch v := a.Value.Resolve(); {
+	case v.Kind() == slog.KindString:
+		text = v.String()
+	case v.Kind() == slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			text = x.Error()
+		case fmt.Stringer:
+			text = x.String()
+		default:
+			return a
+		}
+	default:
+		return a
+	}
+	if len(text) <= maxLogValue {
+		return a
+	}
+	const marker = "…[truncated]"
+	end := maxLogValue - len(marker)
+	for end > 0 && !utf8.RuneStart(text[end]) {
+		end--
+	}
+	return slog.String(a.Key, text[:end]+marker)
 }
 
 // logRequests logs each request at debug level: method, path, status and

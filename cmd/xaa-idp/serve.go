@@ -112,7 +112,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitFailure, err)
 	}
 	r.srv = srv
-	r.closers = append(r.closers, func() { log.Close() })
+	r.closers = append(r.closers, func() { log.Close() }, func() { srv.Close() })
 	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store}))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	if *f.config == "" {
@@ -275,10 +275,83 @@ func newClock(at string, frozen bool) (*idp.Clock, error) {
 	return c, nil
 }
 
+// serverLimits bound what one connection may hold of the server: a client
+// that sends its headers or body a byte at a time (slowloris) is cut off,
+// and an idle keep-alive connection is closed.
+type serverLimits struct {
+	// readHeader is the time to send the request line and headers.
+	readHeader time.Duration
+	// readBody is the time to send a request body, from the end of the
+	// headers. It is a per-request read deadline rather than
+	// http.Server.ReadTimeout: that deadline would stay on the connection
+	// while the handler runs, and net/http cancels the request's context
+	// when its background read hits it, which would end the audit live
+	// tail (a long-lived response) after 30 s.
+	readBody time.Duration
+	idle     time.Duration
+	// maxHeader bounds the request line and headers, in bytes.
+	maxHeader int
+}
+
+// defaultLimits are the limits of serve and demo (README, "Limits and
+// throttles"). No write timeout: the audit live tail streams for as long
+// as its reader stays.
+var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * time.Second, idle: 120 * time.Second, maxHeader: 64 << 10}
+
+// newHTTPServer is the http.Server for h with the limits l.
+func newHTTPServer(h http.Handler, l serverLimits) *http.Server {
+	return &http.Server{
+		Handler:           bodyDeadline(h, l.readBody),
+		ReadHeaderTimeout: l.readHeader,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeader,
+	}
+}
+
+// bodyDeadline gives a request with a body d to send it: the connection's
+// read deadline is set when the handler starts and lifted once the body
+// is read to its end or closed, so that it cannot cut a long response
+// (see serverLimits.readBody). A request without a body needs none.
+func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+			h.ServeHTTP(w, r) // a writer without deadlines (a test recorder)
+			return
+		}
+		r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline once the body is read to its end.
+type deadlineBody struct {
+	io.ReadCloser
+	lift   func()
+	lifted bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.lifted {
+		b.lifted = true
+		b.lift()
+	}
+	return n, err
+}
+
 // serveUntilDone serves until ctx ends (SIGINT/SIGTERM), then drains
 // requests in flight for a few seconds.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return serveWithLimits(ctx, ln, h, defaultLimits)
+}
+
+func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l serverLimits) error {
+	hs := newHTTPServer(h, l)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,0 +1,53 @@
+package idp
+
+import (
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+)
+
+// introspect is the token introspection endpoint (RFC 7662). It
+// authenticates the client like the token endpoint does (client_secret_basic,
+// client_secret_post, private_key_jwt: the methods discovery advertises;
+// a public client may not introspect, RFC 7662 section 2.1), and shows a
+// client only the access tokens issued to it: any other token is
+// {"active": false}, so that one client cannot learn another's users
+// (RFC 7662 section 4).
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the introspection endpoint accepts POST only (RFC 7662 section 2.1)"))
+		return
+	}
+	form := presentParams(r.PostForm)
+	c, err := s.authenticateClient(r, form)
+	if err == nil && c.Public() {
+		err = invalidClient("client %q has no credentials; introspection needs client authentication (RFC 7662 section 2.1)", c.ClientID)
+	}
+	if err != nil {
+		writeOAuthError(w, r, err)
+		return
+	}
+	tok := form.Get("token")
+	if tok == "" {
+		writeOAuthError(w, r, invalidRequest("token is missing (RFC 7662 section 2.1)"))
+		return
+	}
+	resp := &oidc.IntrospectionResponse{}
+	// A token of a user disabled or removed since is no longer active
+	// (RFC 7662 section 2.2 leaves "active" to the server's policy).
+	if at := s.accessTokenFor(tok); at != nil && at.ClientID == c.ClientID && s.store.activeUser(at.Subject) == nil {
+		resp.Active = true
+		resp.Subject = at.Subject
+		resp.ClientID = at.ClientID
+		resp.Scope = at.Scopes
+		resp.Expiration = oidc.FromTime(at.Expiry)
+		resp.TokenType = "Bearer"
+		if u := s.Config().UserBySub(at.Subject); u != nil {
+			resp.Username = u.Username
+		}
+	}
+	httpjson.Write(w, http.StatusOK, resp)
+}
