@@ -64,9 +64,10 @@ type Key struct {
 	alg  jose.SignatureAlgorithm
 	priv crypto.Signer
 
-	once   sync.Once
-	signer jose.Signer // ID-JAG signer, typ oauth-id-jag+jwt; built once
-	err    error
+	// idJAGHeader and idTokenHeader are the encoded protected headers
+	// (jws.go) of the ID-JAGs and ID tokens this key signs: alg, kid and
+	// typ never change for a key, so they are encoded once.
+	idJAGHeader, idTokenHeader string
 }
 
 // ID is the key's kid.
@@ -88,20 +89,14 @@ func (k *Key) JWK() jose.JSONWebKey {
 
 func (k *Key) matches(kid, alg string) bool { return k.id == kid && string(k.alg) == alg }
 
-// idJAGSigner returns the key's signer for ID-JAGs, which writes kid and
-// typ oauth-id-jag+jwt into the JOSE header. zitadel pins typ to "JWT", so
-// ID-JAGs are signed here.
-func (k *Key) idJAGSigner() (jose.Signer, error) {
-	k.once.Do(func() {
-		k.signer, k.err = k.newSigner(k.id, IDJAGType)
-	})
-	return k.signer, k.err
-}
-
-func (k *Key) newSigner(kid, typ string) (jose.Signer, error) {
-	return jose.NewSigner(
-		jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+// sign marshals claims once with encoding/json and signs them under the
+// encoded header h (jws.go).
+func (k *Key) sign(h string, claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return signCompact(string(k.alg), k.priv, h, payload)
 }
 
 // Ring holds the IdP's signing keys: the current key of each algorithm
@@ -154,25 +149,31 @@ func (r *Ring) idJAGKey() *Key {
 	return r.idJAG
 }
 
-// SignIDJAG implements Signer.
+// SignIDJAG implements Signer. claims should be a struct whose optional
+// members are omitempty: they are marshalled as they are, with
+// encoding/json, and the header is the key's typ oauth-id-jag+jwt
+// (zitadel pins typ to "JWT", so ID-JAGs are signed here).
 func (r *Ring) SignIDJAG(_ context.Context, claims any) (string, error) {
-	sig, err := r.idJAGKey().idJAGSigner()
+	k := r.idJAGKey()
+	jag, err := k.sign(k.idJAGHeader, claims)
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
 	}
-	return jwt.Signed(sig).Claims(claims).Serialize()
+	return jag, nil
 }
 
 // SignIDJAGAs signs claims with the current ID-JAG key but writes typ, and
 // kid unless it is "", into the header as given, whether or not they are
 // true: the fault hook's broken ID-JAGs (an unknown kid, a wrong typ) are
-// made with it.
+// made with it. They are rare, so go-jose signs them.
 func (r *Ring) SignIDJAGAs(claims any, kid, typ string) (string, error) {
 	k := r.idJAGKey()
 	if kid == "" {
 		kid = k.id
 	}
-	sig, err := k.newSigner(kid, typ)
+	sig, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
 	}
@@ -184,19 +185,11 @@ func (r *Ring) SignIDJAGAs(claims any, kid, typ string) (string, error) {
 // that json.Number values keep the digits they were read with.
 func (r *Ring) SignIDToken(_ context.Context, claims any) (string, error) {
 	k := r.IDTokenKey()
-	sig, err := k.newSigner(k.id, "JWT")
+	tok, err := k.sign(k.idTokenHeader, claims)
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID token key: %w", r.idTokenAlg, err)
 	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	jws, err := sig.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return tok, nil
 }
 
 // JWKS implements Signer.
@@ -409,7 +402,11 @@ func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
 		return nil, err
 	}
 	kid := strings.ToLower(alg) + "-" + base64.RawURLEncoding.EncodeToString(tp)[:16]
-	return &Key{id: kid, alg: jose.SignatureAlgorithm(alg), priv: s}, nil
+	return &Key{
+		id: kid, alg: jose.SignatureAlgorithm(alg), priv: s,
+		idJAGHeader:   encodedHeader(alg, kid, IDJAGType),
+		idTokenHeader: encodedHeader(alg, kid, "JWT"),
+	}, nil
 }
 
 func readPrivateKey(path string) (crypto.Signer, error) {
