@@ -204,31 +204,43 @@ func (r *Ring) JWKS() jose.JSONWebKeySet {
 // Published returns every key that verifies now: the current ones and the
 // previous ones not yet retired by the clock.
 func (r *Ring) Published() []*Key {
+	var keys []*Key
+	r.published(func(k *Key) bool {
+		keys = append(keys, k)
+		return true
+	})
+	return keys
+}
+
+// published calls yield with every published key, current ones first,
+// until it returns false.
+func (r *Ring) published(yield func(*Key) bool) {
 	r.wait()
 	now := r.now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	keys := []*Key{r.idToken}
-	if r.idJAG != r.idToken {
-		keys = append(keys, r.idJAG)
+	if !yield(r.idToken) || (r.idJAG != r.idToken && !yield(r.idJAG)) {
+		return
 	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
-			keys = append(keys, p.key)
+		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id && !yield(p.key) {
+			return
 		}
 	}
-	return keys
 }
 
 // Lookup finds the published key a token header names; kid and alg must
-// both agree. It returns nil for a key that is unknown or retired.
+// both agree. It returns nil for a key that is unknown or retired. It
+// runs for every subject token, so it builds no list.
 func (r *Ring) Lookup(kid, alg string) *Key {
-	for _, k := range r.Published() {
+	var found *Key
+	r.published(func(k *Key) bool {
 		if k.matches(kid, alg) {
-			return k
+			found = k
 		}
-	}
-	return nil
+		return found == nil
+	})
+	return found
 }
 
 // Options configure Load.
