@@ -20,6 +20,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,12 +256,18 @@ type Options struct {
 	StateDir string
 	// Now is the clock that retires replaced keys. Required.
 	Now func() time.Time
+	// CacheDir, when set and StateDir is not, keeps a generated RS256 key
+	// across runs, in CacheDir/rs256.pem (mode 0600): generating one takes
+	// 30 to 130 ms, several times the rest of a start, and a mock IdP's
+	// CI jobs start it often. Keys of the other algorithms are generated
+	// in microseconds and are new on every run.
+	CacheDir string
 }
 
 // Load returns keys for the two algorithms: from KeyFiles when one of them
 // fits the algorithm, else from StateDir (generating and persisting them on
-// first start, and reading the previous keys of a rotation), else generated
-// in the background.
+// first start, and reading the previous keys of a rotation), else from
+// CacheDir (RS256 only), else generated in the background.
 func Load(o Options) (*Ring, error) {
 	idTokenAlg, idJAGAlg, keyFiles, stateDir, now := o.IDTokenAlg, o.IDJAGAlg, o.KeyFiles, o.StateDir, o.Now
 	ring := &Ring{
@@ -292,6 +299,9 @@ func Load(o Options) (*Ring, error) {
 		k, err := keyFor(alg, given, stateDir)
 		if err != nil {
 			return nil, err
+		}
+		if k == nil && cachesKey(o, alg) {
+			k = cachedKey(o.CacheDir, alg)
 		}
 		if k == nil {
 			missing = append(missing, alg)
@@ -325,6 +335,13 @@ func Load(o Options) (*Ring, error) {
 		wg.Wait()
 		for i, alg := range missing {
 			byAlg[alg] = keys[i]
+			// Kept before the ring is ready, so that a start that
+			// signed anything leaves the key for the next one.
+			if cachesKey(o, alg) {
+				if err := writePrivateKey(cachedKeyPath(o.CacheDir, alg), keys[i].priv); err != nil {
+					slog.Warn("cannot keep the generated signing key for the next start", "alg", alg, "err", err)
+				}
+			}
 		}
 		finish()
 	}()
@@ -360,6 +377,31 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 		return nil, err
 	}
 	return newSigningKey(alg, s)
+}
+
+// cachesKey reports whether Load keeps the generated key of alg in
+// o.CacheDir: only the RS256 key, which is slow to generate, and only
+// without a state directory, which keeps every key anyway.
+func cachesKey(o Options, alg string) bool {
+	return alg == "RS256" && o.CacheDir != "" && o.StateDir == ""
+}
+
+func cachedKeyPath(cacheDir, alg string) string {
+	return filepath.Join(cacheDir, strings.ToLower(alg)+".pem")
+}
+
+// cachedKey returns the key for alg kept in cacheDir by an earlier run, or
+// nil when there is none that fits: then a new one is generated and kept.
+func cachedKey(cacheDir, alg string) *Key {
+	s, err := readPrivateKey(cachedKeyPath(cacheDir, alg))
+	if err != nil || !algFits(alg, s) {
+		return nil
+	}
+	k, err := newSigningKey(alg, s)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func currentKeyPath(stateDir, alg string) string {
