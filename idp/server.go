@@ -41,6 +41,10 @@ type Options struct {
 	Issuer string
 	// StateDir, when set, keeps the generated signing keys across restarts.
 	StateDir string
+	// KeyCacheDir, when set and StateDir is not, keeps a generated RS256
+	// key across restarts (signer.Options.CacheDir), so that the JWKS
+	// answers within milliseconds of a start.
+	KeyCacheDir string
 	// Audit receives every event; nil keeps an in-memory log. The IdP
 	// stamps its events with Clock; open the log with Now: Clock.Now so
 	// that the events others append follow the clock too.
@@ -133,6 +137,7 @@ func New(opts Options) (*Server, error) {
 		IDJAGAlg:   opts.Config.Signing.IDJAGAlg,
 		KeyFiles:   opts.Config.Signing.KeyFiles,
 		StateDir:   opts.StateDir,
+		CacheDir:   opts.KeyCacheDir,
 		Now:        s.now,
 	})
 	if err != nil {

@@ -148,7 +148,12 @@ func refuse(w http.ResponseWriter, r *http.Request, ev *audit.Event, e *oauthErr
 // and zitadel's token exchange client sends empty actor_token=, and both
 // mean "absent" (RFC 6749 section 3.1: a parameter sent without a value
 // is treated as omitted).
+// A request without empty values, the usual case, is returned as it is:
+// nothing changes the parameters afterwards.
 func presentParams(in url.Values) url.Values {
+	if !hasEmptyValue(in) {
+		return in
+	}
 	out := url.Values{}
 	for k, vs := range in {
 		for _, v := range vs {
@@ -158,6 +163,17 @@ func presentParams(in url.Values) url.Values {
 		}
 	}
 	return out
+}
+
+func hasEmptyValue(in url.Values) bool {
+	for _, vs := range in {
+		for _, v := range vs {
+			if v == "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // duplicated names the first parameter sent twice, except those allowed to

@@ -20,12 +20,20 @@ var builtBinary struct {
 	err  error
 }
 
-// TestMain removes the binary that the tests of the real binary share.
+// TestMain removes the binary that the tests of the real binary share. The
+// tests keep the IdP's generated RS256 key (keyCacheDir) in a cache
+// directory of their own, not the user's.
 func TestMain(m *testing.M) {
+	cache, err := os.MkdirTemp("", "xaa-idp-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
 	if builtBinary.dir != "" {
 		os.RemoveAll(builtBinary.dir)
 	}
+	os.RemoveAll(cache)
 	os.Exit(code)
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,9 +13,15 @@ import (
 
 // BenchmarkColdStart measures what a CI job waits for: from exec of the
 // real binary (`xaa-idp serve --addr 127.0.0.1:0`, the embedded demo
-// configuration) to a 200 from /healthz. It also reports when /keys first
-// answers: without a state directory that waits for the RS256 key, which
-// is generated in the background; with one, the keys are read from disk.
+// configuration) to a 200 from /healthz, and to the first answer of /keys,
+// which needs every signing key. Three starts:
+//
+//   - first-start: no --state-dir and an empty cache directory, so the
+//     RS256 key is generated (in the background: /healthz does not wait,
+//     /keys does) and kept in the cache;
+//   - key-cache: no --state-dir, the RS256 key from the cache;
+//   - state-dir: every key read from --state-dir.
+//
 // Run with:
 //
 //	go test ./cmd/xaa-idp -run '^$' -bench ColdStart -benchtime 20x
@@ -24,19 +31,22 @@ func BenchmarkColdStart(b *testing.B) {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	state := b.TempDir()
-	coldStart(b, bin, "--state-dir", state) // generates and persists the keys
+	state, cache := b.TempDir(), b.TempDir()
+	coldStart(b, bin, cache, "--state-dir", state) // generates and persists the keys
+	coldStart(b, bin, cache)                       // fills the cache
 	for _, bc := range []struct {
-		name string
-		args []string
+		name  string
+		cache func() string
+		args  []string
 	}{
-		{"generated-keys", nil},
-		{"state-dir", []string{"--state-dir", state}},
+		{"first-start", func() string { return b.TempDir() }, nil},
+		{"key-cache", func() string { return cache }, nil},
+		{"state-dir", func() string { return cache }, []string{"--state-dir", state}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var healthz, keys time.Duration
 			for range b.N {
-				h, k := coldStart(b, bin, bc.args...)
+				h, k := coldStart(b, bin, bc.cache(), bc.args...)
 				healthz += h
 				keys += k
 			}
@@ -46,9 +56,11 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 }
 
-func coldStart(b *testing.B, bin string, args ...string) (healthz, keys time.Duration) {
-	start := time.Now()
+// coldStart starts bin with cacheDir as its user cache directory.
+func coldStart(b *testing.B, bin, cacheDir string, args ...string) (healthz, keys time.Duration) {
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+	start := time.Now()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

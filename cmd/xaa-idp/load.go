@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +26,11 @@ import (
 
 // runLoad drives token exchanges against a running IdP and, in the same
 // run, the cheapest request it serves (/healthz) as the floor, so that the
-// result is a ratio that means the same on any machine.
+// result is a ratio that means the same on any machine. When it can read
+// the server's CPU time (a local server: --server-pid, or the owner of the
+// listening socket), it also prints the server's CPU per request, which
+// other load on the machine does not inflate as it does latency, against
+// the floor of an exchange: the /healthz CPU plus one P-256 signature.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("load", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL (loopback only unless --allow-remote)")
@@ -34,6 +44,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 8, "requests in flight")
 	maxTime := fs.Duration("max-time", 60*time.Second, "stop after this long whatever the count")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback issuer")
+	serverPID := fs.Int("server-pid", 0, "the server's process id, to read its CPU time (default: the local process listening on the issuer's port)")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
@@ -47,7 +58,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp load: --issuer must be a URL")
 		return exitUsage
 	}
-	if ip := net.ParseIP(u.Hostname()); !*allowRemote && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	ip := net.ParseIP(u.Hostname())
+	loopback := u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+	if !*allowRemote && !loopback {
 		fmt.Fprintf(stderr, "xaa-idp load: %s is not a loopback address; a load test targets your own machine (--allow-remote to override)\n", u.Host)
 		return exitUsage
 	}
@@ -95,8 +108,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	}
+	cpu := serverCPUMeter(*serverPID, loopback, u, stderr)
 	fl := drive(ctx, floor, *requests, *concurrency)
+	flCPU := cpu.lap()
 	ex := drive(ctx, exchange, *requests, *concurrency)
+	exCPU := cpu.lap()
 	fmt.Fprintf(stdout, "%-10s %8s %8s %10s %10s %10s %10s\n", "", "done", "errors", "req/s", "p50", "p90", "p99")
 	for _, r := range []struct {
 		name string
@@ -109,11 +125,97 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "exchange/floor: throughput %.2fx, p50 latency %.2fx\n", ex.rate()/fl.rate(),
 			float64(ex.pct(50))/float64(max(fl.pct(50), time.Microsecond)))
 	}
+	if cpu != nil && fl.done > 0 && ex.done > 0 {
+		// Counted per request sent, errors included: they cost the
+		// server CPU too (and fail the run below).
+		flPer := flCPU / time.Duration(fl.done+fl.errors)
+		exPer := exCPU / time.Duration(ex.done+ex.errors)
+		sign := rawSignCost()
+		fmt.Fprintf(stdout, "server CPU (pid %d, in %d ms ticks): floor %s/request, exchange %s/request\n",
+			cpu.pid, 1000/userHZ, flPer.Round(100*time.Nanosecond), exPer.Round(100*time.Nanosecond))
+		fmt.Fprintf(stdout, "one raw P-256 signature in this process: %s\n", sign.Round(100*time.Nanosecond))
+		fmt.Fprintf(stdout, "server CPU per exchange / (healthz CPU + one raw P-256 sign) = %.2fx\n", float64(exPer)/float64(flPer+sign))
+	}
 	if ex.errors > 0 || fl.errors > 0 {
 		fmt.Fprintf(stderr, "xaa-idp load: first error: %v\n", firstErr(ex.err, fl.err))
 		return exitFailure
 	}
 	return exitOK
+}
+
+// cpuMeter reads a local server's CPU time between the phases of a load
+// run; a nil meter measures nothing.
+type cpuMeter struct {
+	pid  int
+	last time.Duration
+}
+
+// serverCPUMeter finds the server to measure: pid when given, else the
+// local process listening on the issuer's port. Without one it says why
+// on stderr and returns nil: the run goes on without CPU figures.
+func serverCPUMeter(pid int, loopback bool, issuer *url.URL, stderr io.Writer) *cpuMeter {
+	if pid == 0 {
+		if !loopback {
+			return nil
+		}
+		port := issuer.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[issuer.Scheme]
+		}
+		n, err := strconv.Atoi(port)
+		if err == nil {
+			pid, err = listenerPID(n)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "xaa-idp load: not measuring the server's CPU (give --server-pid): %v\n", err)
+			return nil
+		}
+	}
+	used, err := processCPU(pid)
+	if err != nil {
+		fmt.Fprintf(stderr, "xaa-idp load: not measuring the server's CPU: %v\n", err)
+		return nil
+	}
+	return &cpuMeter{pid: pid, last: used}
+}
+
+// lap returns the CPU time the server used since the previous lap.
+func (m *cpuMeter) lap() time.Duration {
+	if m == nil {
+		return 0
+	}
+	used, err := processCPU(m.pid)
+	if err != nil {
+		return 0
+	}
+	d := used - m.last
+	m.last = used
+	return d
+}
+
+// rawSignCost is the CPU cost of one ES256 signature with crypto/ecdsa
+// alone (SHA-256 of a signing input of an ID-JAG's size, P-256 sign):
+// what an exchange cannot avoid. It is the fastest of several batches, so
+// that time the machine gave to other processes does not count.
+func rawSignCost() time.Duration {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err) // crypto/rand does not fail
+	}
+	input := make([]byte, 600)
+	best := time.Duration(math.MaxInt64)
+	const batches, perBatch = 10, 50
+	for range batches {
+		start := time.Now()
+		for range perBatch {
+			digest := sha256.Sum256(input)
+			if _, err := ecdsa.SignASN1(rand.Reader, key, digest[:]); err != nil {
+				panic(err)
+			}
+		}
+		best = min(best, time.Since(start)/perBatch)
+	}
+	return best
 }
 
 type loadResult struct {

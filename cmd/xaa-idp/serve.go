@@ -251,12 +251,24 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, Audit: log, Clock: clock, Logger: slog.Default()})
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock, Logger: slog.Default()})
 	if err != nil {
 		log.Close()
 		return nil, nil, err
 	}
 	return srv, log, nil
+}
+
+// keyCacheDir is where, without --state-dir, the IdP keeps its generated
+// RS256 key for the next start: the user's cache directory
+// ($XDG_CACHE_HOME or ~/.cache on Linux), xaa-idp/. "" when there is none:
+// then every start generates the key.
+func keyCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "xaa-idp")
 }
 
 // newClock is the IdP's clock for --clock and --clock-frozen.

@@ -20,6 +20,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,9 +65,10 @@ type Key struct {
 	alg  jose.SignatureAlgorithm
 	priv crypto.Signer
 
-	once   sync.Once
-	signer jose.Signer // ID-JAG signer, typ oauth-id-jag+jwt; built once
-	err    error
+	// idJAGHeader and idTokenHeader are the encoded protected headers
+	// (jws.go) of the ID-JAGs and ID tokens this key signs: alg, kid and
+	// typ never change for a key, so they are encoded once.
+	idJAGHeader, idTokenHeader string
 }
 
 // ID is the key's kid.
@@ -88,20 +90,14 @@ func (k *Key) JWK() jose.JSONWebKey {
 
 func (k *Key) matches(kid, alg string) bool { return k.id == kid && string(k.alg) == alg }
 
-// idJAGSigner returns the key's signer for ID-JAGs, which writes kid and
-// typ oauth-id-jag+jwt into the JOSE header. zitadel pins typ to "JWT", so
-// ID-JAGs are signed here.
-func (k *Key) idJAGSigner() (jose.Signer, error) {
-	k.once.Do(func() {
-		k.signer, k.err = k.newSigner(k.id, IDJAGType)
-	})
-	return k.signer, k.err
-}
-
-func (k *Key) newSigner(kid, typ string) (jose.Signer, error) {
-	return jose.NewSigner(
-		jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+// sign marshals claims once with encoding/json and signs them under the
+// encoded header h (jws.go).
+func (k *Key) sign(h string, claims any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return signCompact(string(k.alg), k.priv, h, payload)
 }
 
 // Ring holds the IdP's signing keys: the current key of each algorithm
@@ -154,25 +150,31 @@ func (r *Ring) idJAGKey() *Key {
 	return r.idJAG
 }
 
-// SignIDJAG implements Signer.
+// SignIDJAG implements Signer. claims should be a struct whose optional
+// members are omitempty: they are marshalled as they are, with
+// encoding/json, and the header is the key's typ oauth-id-jag+jwt
+// (zitadel pins typ to "JWT", so ID-JAGs are signed here).
 func (r *Ring) SignIDJAG(_ context.Context, claims any) (string, error) {
-	sig, err := r.idJAGKey().idJAGSigner()
+	k := r.idJAGKey()
+	jag, err := k.sign(k.idJAGHeader, claims)
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
 	}
-	return jwt.Signed(sig).Claims(claims).Serialize()
+	return jag, nil
 }
 
 // SignIDJAGAs signs claims with the current ID-JAG key but writes typ, and
 // kid unless it is "", into the header as given, whether or not they are
 // true: the fault hook's broken ID-JAGs (an unknown kid, a wrong typ) are
-// made with it.
+// made with it. They are rare, so go-jose signs them.
 func (r *Ring) SignIDJAGAs(claims any, kid, typ string) (string, error) {
 	k := r.idJAGKey()
 	if kid == "" {
 		kid = k.id
 	}
-	sig, err := k.newSigner(kid, typ)
+	sig, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.priv, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
 	}
@@ -184,19 +186,11 @@ func (r *Ring) SignIDJAGAs(claims any, kid, typ string) (string, error) {
 // that json.Number values keep the digits they were read with.
 func (r *Ring) SignIDToken(_ context.Context, claims any) (string, error) {
 	k := r.IDTokenKey()
-	sig, err := k.newSigner(k.id, "JWT")
+	tok, err := k.sign(k.idTokenHeader, claims)
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID token key: %w", r.idTokenAlg, err)
 	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	jws, err := sig.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return tok, nil
 }
 
 // JWKS implements Signer.
@@ -211,31 +205,43 @@ func (r *Ring) JWKS() jose.JSONWebKeySet {
 // Published returns every key that verifies now: the current ones and the
 // previous ones not yet retired by the clock.
 func (r *Ring) Published() []*Key {
+	var keys []*Key
+	r.published(func(k *Key) bool {
+		keys = append(keys, k)
+		return true
+	})
+	return keys
+}
+
+// published calls yield with every published key, current ones first,
+// until it returns false.
+func (r *Ring) published(yield func(*Key) bool) {
 	r.wait()
 	now := r.now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	keys := []*Key{r.idToken}
-	if r.idJAG != r.idToken {
-		keys = append(keys, r.idJAG)
+	if !yield(r.idToken) || (r.idJAG != r.idToken && !yield(r.idJAG)) {
+		return
 	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
-			keys = append(keys, p.key)
+		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id && !yield(p.key) {
+			return
 		}
 	}
-	return keys
 }
 
 // Lookup finds the published key a token header names; kid and alg must
-// both agree. It returns nil for a key that is unknown or retired.
+// both agree. It returns nil for a key that is unknown or retired. It
+// runs for every subject token, so it builds no list.
 func (r *Ring) Lookup(kid, alg string) *Key {
-	for _, k := range r.Published() {
+	var found *Key
+	r.published(func(k *Key) bool {
 		if k.matches(kid, alg) {
-			return k
+			found = k
 		}
-	}
-	return nil
+		return found == nil
+	})
+	return found
 }
 
 // Options configure Load.
@@ -250,12 +256,18 @@ type Options struct {
 	StateDir string
 	// Now is the clock that retires replaced keys. Required.
 	Now func() time.Time
+	// CacheDir, when set and StateDir is not, keeps a generated RS256 key
+	// across runs, in CacheDir/rs256.pem (mode 0600): generating one takes
+	// 30 to 130 ms, several times the rest of a start, and a mock IdP's
+	// CI jobs start it often. Keys of the other algorithms are generated
+	// in microseconds and are new on every run.
+	CacheDir string
 }
 
 // Load returns keys for the two algorithms: from KeyFiles when one of them
 // fits the algorithm, else from StateDir (generating and persisting them on
-// first start, and reading the previous keys of a rotation), else generated
-// in the background.
+// first start, and reading the previous keys of a rotation), else from
+// CacheDir (RS256 only), else generated in the background.
 func Load(o Options) (*Ring, error) {
 	idTokenAlg, idJAGAlg, keyFiles, stateDir, now := o.IDTokenAlg, o.IDJAGAlg, o.KeyFiles, o.StateDir, o.Now
 	ring := &Ring{
@@ -287,6 +299,9 @@ func Load(o Options) (*Ring, error) {
 		k, err := keyFor(alg, given, stateDir)
 		if err != nil {
 			return nil, err
+		}
+		if k == nil && cachesKey(o, alg) {
+			k = cachedKey(o.CacheDir, alg)
 		}
 		if k == nil {
 			missing = append(missing, alg)
@@ -320,6 +335,13 @@ func Load(o Options) (*Ring, error) {
 		wg.Wait()
 		for i, alg := range missing {
 			byAlg[alg] = keys[i]
+			// Kept before the ring is ready, so that a start that
+			// signed anything leaves the key for the next one.
+			if cachesKey(o, alg) {
+				if err := writePrivateKey(cachedKeyPath(o.CacheDir, alg), keys[i].priv); err != nil {
+					slog.Warn("cannot keep the generated signing key for the next start", "alg", alg, "err", err)
+				}
+			}
 		}
 		finish()
 	}()
@@ -355,6 +377,31 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 		return nil, err
 	}
 	return newSigningKey(alg, s)
+}
+
+// cachesKey reports whether Load keeps the generated key of alg in
+// o.CacheDir: only the RS256 key, which is slow to generate, and only
+// without a state directory, which keeps every key anyway.
+func cachesKey(o Options, alg string) bool {
+	return alg == "RS256" && o.CacheDir != "" && o.StateDir == ""
+}
+
+func cachedKeyPath(cacheDir, alg string) string {
+	return filepath.Join(cacheDir, strings.ToLower(alg)+".pem")
+}
+
+// cachedKey returns the key for alg kept in cacheDir by an earlier run, or
+// nil when there is none that fits: then a new one is generated and kept.
+func cachedKey(cacheDir, alg string) *Key {
+	s, err := readPrivateKey(cachedKeyPath(cacheDir, alg))
+	if err != nil || !algFits(alg, s) {
+		return nil
+	}
+	k, err := newSigningKey(alg, s)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func currentKeyPath(stateDir, alg string) string {
@@ -409,7 +456,11 @@ func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
 		return nil, err
 	}
 	kid := strings.ToLower(alg) + "-" + base64.RawURLEncoding.EncodeToString(tp)[:16]
-	return &Key{id: kid, alg: jose.SignatureAlgorithm(alg), priv: s}, nil
+	return &Key{
+		id: kid, alg: jose.SignatureAlgorithm(alg), priv: s,
+		idJAGHeader:   encodedHeader(alg, kid, IDJAGType),
+		idTokenHeader: encodedHeader(alg, kid, "JWT"),
+	}, nil
 }
 
 func readPrivateKey(path string) (crypto.Signer, error) {
