@@ -126,7 +126,8 @@ func TestAdminAPI_FailedBasicIsAuditedWithoutThePassword(t *testing.T) {
 }
 
 // TestApp_SharesItsThrottle checks that app.New gives the admin API the
-// tenant's throttle, the one the IdP's login page is to share.
+// IdP's login throttle, and that security.login_throttle: false switches
+// it off for both.
 func TestApp_SharesItsThrottle(t *testing.T) {
 	cfg, err := policy.Parse([]byte(testConfig), "idp.yaml")
 	if err != nil {
@@ -134,12 +135,12 @@ func TestApp_SharesItsThrottle(t *testing.T) {
 	}
 	log, _ := audit.Open(audit.Options{})
 	defer log.Close()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://idp.example", Audit: log})
+	th := throttle.New(throttle.Options{})
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://idp.example", Audit: log, LoginThrottle: th})
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := throttle.New(throttle.Options{})
-	ts := httptest.NewServer(app.New(app.Options{IdP: srv, Throttle: th}))
+	ts := httptest.NewServer(app.New(app.Options{IdP: srv}))
 	defer ts.Close()
 	for range throttle.FreeFailures {
 		get(t, ts.URL, "/admin/api/config", "alice", "wrong")
@@ -149,5 +150,11 @@ func TestApp_SharesItsThrottle(t *testing.T) {
 	}
 	if resp, _ := get(t, ts.URL, "/admin/api/config", "alice", "alice-pw"); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("got %d, want 429", resp.StatusCode)
+	}
+	off := *cfg
+	off.Security.LoginThrottle = new(bool)
+	srv.SetConfig(&off)
+	if resp, _ := get(t, ts.URL, "/admin/api/config", "alice", "alice-pw"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("with security.login_throttle: false got %d, want 200", resp.StatusCode)
 	}
 }

@@ -7,10 +7,10 @@ package app
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/web"
 )
@@ -27,11 +27,6 @@ type Options struct {
 	// admin API and the console change it there, and New connects it to
 	// the IdP (see New). Without it the configuration is read-only.
 	Store *policy.Store
-	// Throttle is the tenant's login throttle, which the admin API's HTTP
-	// Basic counts toward (and the IdP's login page is to share, so that a
-	// username's password is not guessed faster by trying both). nil
-	// means a new one with the default rules.
-	Throttle *throttle.Throttle
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -61,12 +56,7 @@ func New(o Options) http.Handler {
 	// what it shows from the API: each needs the other, so the API's hook
 	// calls the console built next.
 	var console *web.Console
-	if o.Throttle == nil {
-		// The wall clock, not the IdP's: a clock frozen by a test would
-		// never end a back-off.
-		o.Throttle = throttle.New(throttle.Options{})
-	}
-	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Throttle: o.Throttle, Session: func(r *http.Request) (string, bool) {
+	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})
@@ -74,4 +64,28 @@ func New(o Options) http.Handler {
 	mux.Handle("/admin/", console)
 	mux.Handle("/", srv)
 	return mux
+}
+
+// loginThrottle is the IdP's login throttle, for the admin API's HTTP Basic
+// to count toward, so that a username's password is not guessed faster by
+// trying both; while security.login_throttle is off it allows everything.
+type loginThrottle struct{ idp *idp.Server }
+
+func (t loginThrottle) Allow(user string) (time.Duration, bool) {
+	if th := t.idp.LoginThrottle(); th != nil {
+		return th.Allow(user)
+	}
+	return 0, true
+}
+
+func (t loginThrottle) Failure(user string) {
+	if th := t.idp.LoginThrottle(); th != nil {
+		th.Failure(user)
+	}
+}
+
+func (t loginThrottle) Success(user string) {
+	if th := t.idp.LoginThrottle(); th != nil {
+		th.Success(user)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 )
@@ -19,15 +18,10 @@ type auditRecorder struct {
 	logger  *slog.Logger // nil: audit events are not logged
 }
 
-// Append records ev like audit.Log.Append does, with every text field cut
-// to maxAuditText bytes: most of them can carry what a client sent (a
-// client_id, a scope, a reason quoting a parameter), and neither the log
-// file, the in-memory index nor the log lines may grow with it.
+// Append records ev like audit.Log.Append does (which cuts every text
+// field to audit.MaxTextBytes: most of them can carry what a client sent),
+// then counts and logs the event as recorded.
 func (a *auditRecorder) Append(ev audit.Event) (audit.Event, error) {
-	for _, f := range []*string{&ev.Error, &ev.User, &ev.Sub, &ev.ClientID, &ev.Server, &ev.Audience,
-		&ev.Resource, &ev.ScopeRequested, &ev.ScopeGranted, &ev.Rule, &ev.Reason, &ev.JTI, &ev.GrantType} {
-		*f = cut(*f, maxAuditText)
-	}
 	if ev.Time.IsZero() {
 		ev.Time = a.now()
 	}
@@ -66,27 +60,4 @@ func (a *auditRecorder) logEvent(ev audit.Event) {
 		attrs = append(attrs, slog.Bool("injected", true))
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
-}
-
-// maxAuditText bounds each text field of the IdP's audit events and log
-// lines (docs/audit.md).
-const maxAuditText = 512
-
-// truncated marks text that cut shortened.
-const truncated = "…[truncated]"
-
-// cut returns s if it has at most n bytes, else its first bytes, cut at a
-// character boundary, and the truncated marker, n bytes at most in all.
-//
-// Package audit is to cut events centrally (audit.Truncate); until then
-// the IdP cuts what it records and logs itself.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	end := n - len(truncated)
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
-	}
-	return s[:end] + truncated
 }

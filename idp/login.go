@@ -181,10 +181,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	view.Username = username
 	ev := audit.Event{Type: audit.TypeLogin, User: username, ClientID: ar.ClientID}
-	throttle := s.throttle
-	if !s.Config().Security.Throttled() {
-		throttle = nil
-	}
+	throttle := s.LoginThrottle()
 	if throttle != nil {
 		if wait, ok := throttle.Allow(username); !ok {
 			secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
@@ -301,4 +298,14 @@ func (s *Server) sessionEnded(sid string) bool {
 func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {
 	pageHeaders(w)
 	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p></body></html>`))
+}
+
+// LoginThrottle returns the throttle the login page asks, to be shared by
+// every other password check of this IdP (the admin API's HTTP Basic), or
+// nil while the configuration's security.login_throttle is off.
+func (s *Server) LoginThrottle() LoginThrottle {
+	if !s.Config().Security.Throttled() {
+		return nil
+	}
+	return s.throttle
 }

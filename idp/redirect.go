@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/xaa-idp/xaa-idp/audit"
 )
 
 // checkRedirectURI refuses an authorization request whose redirect_uri is
@@ -26,7 +28,7 @@ func (s *Server) checkRedirectURI(form url.Values) *oauthError {
 		return nil
 	}
 	if !redirectAllowed(c.RedirectURIs, got) {
-		return invalidRequest("redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", cut(got, 200), c.ClientID)
+		return invalidRequest("redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", audit.Truncate(got), c.ClientID)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -59,9 +60,9 @@ type Options struct {
 	// logs nothing, which suits tests and embedders (idptest).
 	Logger *slog.Logger
 	// LoginThrottle slows down password guessing at the login page while
-	// the configuration's security.login_throttle is on; nil means no
-	// throttling. The product passes the throttle it shares with the admin
-	// API's Basic authentication, so that both count one username's
+	// the configuration's security.login_throttle is on; nil means a new
+	// throttle with the default rules (internal/throttle). The admin API
+	// shares it (Server.LoginThrottle), so that both count one username's
 	// failures together.
 	LoginThrottle LoginThrottle
 	// SweepInterval is how often expired entries leave the in-memory
@@ -149,6 +150,11 @@ func New(opts Options) (*Server, error) {
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
 	s.endedSIDs = newTTLMap[string, struct{}](maxTokens, s.now)
 	s.throttle = opts.LoginThrottle
+	if s.throttle == nil {
+		// The wall clock, not the IdP's: a clock frozen by a test would
+		// never end a back-off.
+		s.throttle = throttle.New(throttle.Options{})
+	}
 	s.usedJTIs = replay.New(maxTokens)
 	s.usedSubjects = replay.New(maxTokens)
 	s.usedProofs = replay.New(maxTokens)

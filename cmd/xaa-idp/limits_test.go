@@ -166,7 +166,7 @@ func TestLogs_LongValuesAreCut(t *testing.T) {
 			slog.Warn("auth request", "redirect_uri", long, slog.Group("oidc_error", "parent", errors.New(long)), "n", 7)
 			restore()
 			line := out.String()
-			if strings.Count(line, "…[truncated]") != 2 || len(line) > 1400 || !strings.Contains(line, "7") {
+			if strings.Count(line, "…[truncated ") != 2 || len(line) > 1400 || !strings.Contains(line, "7") {
 				t.Errorf("log line of %d bytes: %.200s", len(line), line)
 			}
 		})

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/audit"
 )
 
 // logOptions are the --log-format and --log-level flags.
@@ -52,13 +53,10 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 // client sent (a redirect_uri, a client_id, an error quoting a parameter)
 // as it came, and a log line must not grow with a request (README, "Limits
 // and throttles").
-const maxLogValue = 512
+const maxLogValue = audit.MaxTextBytes
 
 // cutLongValues cuts a string value, or the text of an error or Stringer,
-// to maxLogValue bytes with a visible marker.
-//
-// Package audit is to offer the one truncation helper (audit.Truncate);
-// until then the CLI and the IdP each cut their own.
+// to maxLogValue bytes with a visible marker, the audit log's rule.
 func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	var text string
 	switch v := a.Value.Resolve(); {
@@ -79,12 +77,7 @@ func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	if len(text) <= maxLogValue {
 		return a
 	}
-	const marker = "…[truncated]"
-	end := maxLogValue - len(marker)
-	for end > 0 && !utf8.RuneStart(text[end]) {
-		end--
-	}
-	return slog.String(a.Key, text[:end]+marker)
+	return slog.String(a.Key, audit.Truncate(text))
 }
 
 // logRequests logs each request at debug level: method, path, status and
