@@ -163,6 +163,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
 		s.sessions.Delete(sess.ID)
 		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, User: sess.Username, Sub: sess.Subject})
+		s.sessionEnded(sess.Subject)
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
