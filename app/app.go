@@ -12,6 +12,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
 )
 
@@ -27,6 +28,10 @@ type Options struct {
 	// admin API and the console change it there, and New connects it to
 	// the IdP (see New). Without it the configuration is read-only.
 	Store *policy.Store
+	// Push, when set, tells MCP servers that a user lost access
+	// (docs/configuration.md, "Revocation push"): New hands it every new
+	// configuration of the Store and every end of an SSO session.
+	Push *push.Pusher
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -47,6 +52,14 @@ func New(o Options) http.Handler {
 				slog.Error("audit log: config_reload event not written", "err", err)
 			}
 		})
+	}
+	if o.Push != nil {
+		// Errors (a full queue) are logged and audited by the Pusher; an
+		// edit or a logout goes ahead regardless.
+		if o.Store != nil {
+			o.Store.OnChange(func(c *policy.Config) { _ = o.Push.ConfigChanged(c) })
+		}
+		srv.OnSessionEnd(func(sub string) { _ = o.Push.SessionEnded(sub) })
 	}
 	mux := http.NewServeMux()
 	// The console calls the product in-process through mux: the IdP's

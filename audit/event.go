@@ -16,6 +16,12 @@ const (
 	TypeAdminChange   = "admin_change"
 	TypeConfigReload  = "config_reload"
 	TypeKeyRotation   = "key_rotation"
+	// TypeAccessRequest is a request for access to an MCP server, its
+	// approval or denial, or the expiry of time-bound access.
+	TypeAccessRequest = "access_request"
+	// TypeEventPush is one attempt to push a Security Event Token (RFC
+	// 8935) to an MCP server.
+	TypeEventPush = "event_push"
 )
 
 // Outcomes, the "outcome" field (docs/audit.md).
@@ -23,6 +29,9 @@ const (
 	Allowed = "allowed"
 	Denied  = "denied"
 	Error   = "error"
+	// Expired is the outcome of an access_request event whose time-bound
+	// access ended.
+	Expired = "expired"
 )
 
 // timeLayout is the contract's time format: UTC, always three fractional digits, so that lines

@@ -107,6 +107,26 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 	return out, nil
 }
 
+// EventsEndpoints returns where the IdP pushes each server's Security
+// Event Tokens in the demo (package push, Options.Endpoint): the server's
+// events_endpoint when it has one, else the /events endpoint of the demo
+// authorization server that Stack builds for it from cfg, else nowhere.
+func EventsEndpoints(cfg *policy.Config) func(*policy.MCPServer) string {
+	served := map[string]string{} // server id -> issuer of its demo authorization server
+	for _, s := range cfg.MCPServers {
+		served[s.ID] = s.Issuer
+	}
+	return func(s *policy.MCPServer) string {
+		if s.EventsEndpoint != "" {
+			return s.EventsEndpoint
+		}
+		if iss, ok := served[s.ID]; ok && iss == s.Issuer {
+			return iss + "/events"
+		}
+		return ""
+	}
+}
+
 // hostPort is the address a URL's server listens on, with the scheme's
 // default port when the URL has none.
 func hostPort(raw string) (string, error) {

@@ -287,6 +287,9 @@ func (s *Server) endSSO(sid, how string) {
 		ev.User, ev.Sub = ended.Username, ended.Subject
 	}
 	_, _ = s.audit.Append(ev)
+	if ended != nil {
+		s.notifySessionEnd(ended.Subject)
+	}
 }
 
 // sessionEnded reports whether the SSO session sid was ended.

@@ -107,6 +107,8 @@ type Server struct {
 	usedProofs   *replay.Cache // DPoP proof jti (dpop.go)
 
 	faults faultSet // injected faults (faults.go)
+
+	sessionEnd sessionEndHooks // OnSessionEnd (secevent.go)
 }
 
 // New builds the IdP from a validated configuration.

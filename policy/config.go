@@ -236,6 +236,10 @@ type MCPServer struct {
 	// user of an ID-JAG: SubjectSub (also "") by its sub, SubjectEmail by
 	// its email, which then needs include_email.
 	Subject string `yaml:"subject" json:"subject,omitempty"`
+	// EventsEndpoint is where the IdP pushes Security Event Tokens (RFC
+	// 8417, by RFC 8935 push) when a user loses access to this server
+	// (docs/configuration.md, "Revocation push"); "" pushes nothing.
+	EventsEndpoint string `yaml:"events_endpoint" json:"events_endpoint,omitempty"`
 }
 
 // Values of MCPServer.Subject.
@@ -262,6 +266,14 @@ type Access struct {
 	Clients []string `yaml:"clients" json:"clients,omitempty"` // only through these clients; any when empty
 	// MaxAuthAge is step-up: the login must be at most this old.
 	MaxAuthAge Duration `yaml:"max_auth_age" json:"max_auth_age,omitempty"`
+	// Expires ends the entry: from this instant on (the IdP's clock) it
+	// matches nobody. Zero: it never expires.
+	Expires Timestamp `yaml:"expires" json:"expires,omitempty"`
+}
+
+// Expired reports whether the entry has expired at now.
+func (e *Access) Expired(now time.Time) bool {
+	return !e.Expires.IsZero() && !now.Before(e.Expires.T())
 }
 
 // Deny is an exception that wins over access. The fields that are given are

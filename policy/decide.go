@@ -63,6 +63,19 @@ type Decision struct {
 	Resource string
 	// User is the resolved user, nil when unknown.
 	User *User
+	// Expired lists the access entries that match the user and the client
+	// but have expired (their expires is not after Request.Now): refused
+	// because of them, or allowed by others. The IdP audits each as an
+	// access_request event with outcome expired (docs/audit.md).
+	Expired []Expiry
+}
+
+// Expiry is an access entry that has expired.
+type Expiry struct {
+	// Rule names the entry: "<server id> access[i]".
+	Rule string `json:"rule"`
+	// At is the entry's expires.
+	At time.Time `json:"expired_at"`
 }
 
 // Denied reports whether a refusal is a policy denial, one about the user
@@ -187,8 +200,15 @@ func (c *Config) Decide(r Request) Decision {
 		}
 	}
 
-	matches, otherClients := matchAccess(s, user, client.ClientID)
+	matches, otherClients, expired := matchAccess(s, user, client.ClientID, r.Now)
+	d.Expired = expired
 	if len(matches) == 0 {
+		if len(expired) > 0 {
+			d.Rule = expiredRules(expired)
+			return refuse(denied,
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, label, expired[len(expired)-1].At.Format(time.RFC3339)),
+				expiredReason(user, s, expired))
+		}
 		if len(otherClients) > 0 {
 			return refuse(denied,
 				fmt.Sprintf("user %q is not assigned to %s through client %q", user.Username, label, client.ClientID),
@@ -200,6 +220,9 @@ func (c *Config) Decide(r Request) Decision {
 	}
 
 	d = grant(d, r, s, requested, matches)
+	if len(expired) > 0 {
+		d.Reason += "; " + expiredReason(user, s, expired)
+	}
 	if d.Allowed && c.Exchange.SingleUseSubject {
 		// Remembered for the refresh token lifetime, the longest grant one
 		// login yields: far longer than an ID token lives.
@@ -208,14 +231,21 @@ func (c *Config) Decide(r Request) Decision {
 	return d
 }
 
-// matchAccess returns the access entries that match the user (directly or
-// by group) and the client (when the entry names clients), and describes
-// the entries that match the user only through other clients.
-func matchAccess(s *MCPServer, user *User, clientID string) (matches []match, otherClients []string) {
+// matchAccess returns the unexpired access entries that match the user
+// (directly or by group) and the client (when the entry names clients),
+// describes the entries that match the user only through other clients,
+// and lists those that would match but have expired at now.
+func matchAccess(s *MCPServer, user *User, clientID string, now time.Time) (matches []match, otherClients []string, expired []Expiry) {
 	for i := range s.Access {
 		e := &s.Access[i]
 		how, ok := userMatches(e.Users, e.Groups, user)
 		if !ok {
+			continue
+		}
+		if e.Expired(now) {
+			if len(e.Clients) == 0 || contains(e.Clients, clientID) {
+				expired = append(expired, Expiry{Rule: fmt.Sprintf("%s access[%d]", s.ID, i), At: e.Expires.T()})
+			}
 			continue
 		}
 		if len(e.Clients) > 0 {
@@ -227,7 +257,24 @@ func matchAccess(s *MCPServer, user *User, clientID string) (matches []match, ot
 		}
 		matches = append(matches, match{index: i, entry: e, how: how})
 	}
-	return matches, otherClients
+	return matches, otherClients, expired
+}
+
+// expiredReason says which of the user's entries expired, and when.
+func expiredReason(u *User, s *MCPServer, expired []Expiry) string {
+	parts := make([]string, len(expired))
+	for i, x := range expired {
+		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func expiredRules(expired []Expiry) string {
+	names := make([]string, len(expired))
+	for i, x := range expired {
+		names[i] = x.Rule
+	}
+	return strings.Join(names, ", ")
 }
 
 // grant finishes a decision for a user that access entries match: it

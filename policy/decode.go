@@ -34,7 +34,10 @@ type decoder struct {
 // loading take forever. Real configurations stay far below it.
 const maxNodes = 200_000
 
-var durationType = reflect.TypeOf(Duration(0))
+var (
+	durationType  = reflect.TypeOf(Duration(0))
+	timestampType = reflect.TypeOf(Timestamp(0))
+)
 
 // fail records a problem with the value at path, at the node's line.
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
@@ -132,6 +135,8 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	switch {
 	case v.Type() == durationType:
 		d.duration(n, path, v)
+	case v.Type() == timestampType:
+		d.timestamp(n, path, v)
 	case v.Kind() == reflect.String:
 		if s, ok := d.scalar(n, path, "a string"); ok {
 			v.SetString(s)
@@ -219,6 +224,19 @@ func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	v.Set(reflect.ValueOf(dur))
+}
+
+func (d *decoder) timestamp(n *yaml.Node, path string, v reflect.Value) {
+	s, ok := d.scalar(n, path, "an RFC 3339 time such as 2026-12-04T18:00:00Z")
+	if !ok {
+		return
+	}
+	ts, err := ParseTimestamp(s)
+	if err != nil {
+		d.fail(n, path, "%s: %v", path, err)
+		return
+	}
+	v.Set(reflect.ValueOf(ts))
 }
 
 func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {

@@ -19,6 +19,8 @@ type Explanation struct {
 	// MaxAge is the step-up max_age in seconds, as the token endpoint
 	// sends it with insufficient_user_authentication (RFC 9470 section 3).
 	MaxAge int64 `json:"max_age,omitempty"`
+	// Expired lists the access entries that would match but have expired.
+	Expired []Expiry `json:"expired,omitempty"`
 }
 
 // Explain returns the decision's reportable form.
@@ -26,6 +28,7 @@ func (d Decision) Explain() Explanation {
 	e := Explanation{
 		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
 		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
+		Expired: d.Expired,
 	}
 	if d.Server != nil {
 		e.Server, e.Audience = d.Server.ID, d.Server.Issuer

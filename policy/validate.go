@@ -301,6 +301,9 @@ func (v *validator) serverList() {
 		default:
 			v.at(path+".subject", "unknown subject mapping %q; use sub (the ID-JAG's sub) or email (the local user with the ID-JAG's email)", s.Subject)
 		}
+		if s.EventsEndpoint != "" {
+			v.eventsEndpoint(path+".events_endpoint", s.EventsEndpoint)
+		}
 		for j, a := range s.Access {
 			v.access(s, fmt.Sprintf("%s.access[%d]", path, j), a)
 		}
@@ -337,6 +340,38 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 	if v.given(path+".max_auth_age") && a.MaxAuthAge == 0 {
 		v.at(path+".max_auth_age", "0 would require a login in this very instant; use a duration such as 15m, or remove the key")
 	}
+}
+
+// eventsEndpoint checks an RFC 8935 push endpoint: an absolute http or
+// https URL without fragment, and an ES256 key to sign the Security Event
+// Tokens with (docs/configuration.md, "Revocation push").
+func (v *validator) eventsEndpoint(path, s string) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		v.at(path, "%q is not a URL (%v); want an http or https URL such as https://as.example.com/events", s, unwrapURLError(err))
+		return
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.at(path, "%q is not an http or https URL; want one such as https://as.example.com/events", s)
+		return
+	case u.Host == "":
+		v.at(path, "%q has no host; want an absolute URL such as https://as.example.com/events", s)
+		return
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		v.at(path, "%q has a fragment (#...), which an endpoint cannot have; remove it", s)
+		return
+	}
+	sig := v.cfg.Signing
+	if sig.IDJAGAlg != "" && sig.IDJAGAlg != AlgES256 && sig.IDTokenAlg != AlgES256 {
+		v.at(path, "Security Event Tokens are signed with the IdP's ES256 key, and neither signing.id_jag_alg (%s) nor signing.id_token_alg (%s) is ES256; set one of them to ES256", sig.IDJAGAlg, orDefault(sig.IDTokenAlg, DefaultIDTokenAlg))
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func (v *validator) deny(path string, d Deny) {

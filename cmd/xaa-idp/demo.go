@@ -21,6 +21,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	flags.httpsDemoURLs = *flags.tls
+	flags.demoEvents = true
 	r, code := flags.start(stderr, nil)
 	if r == nil {
 		return code

@@ -20,10 +20,12 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
 )
 
 // idpFlags are the flags that serve and demo share: where the
@@ -36,6 +38,9 @@ type idpFlags struct {
 	// httpsDemoURLs (demo --tls) serves the embedded demo configuration
 	// with its loopback URLs made https, since the demo serves them.
 	httpsDemoURLs bool
+	// demoEvents (demo) pushes revocations of servers without an
+	// events_endpoint to their demo authorization server's /events.
+	demoEvents bool
 }
 
 func addIdPFlags(fs *flag.FlagSet) *idpFlags {
@@ -113,7 +118,16 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	}
 	r.srv = srv
 	r.closers = append(r.closers, func() { log.Close() }, func() { srv.Close() })
-	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store}))
+	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
+	if f.demoEvents {
+		endpoint = demo.EventsEndpoints(cfg)
+	}
+	pusher, err := push.New(push.Options{Issuer: iss, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, Endpoint: endpoint, Dir: *f.stateDir})
+	if err != nil {
+		return fail(exitFailure, err)
+	}
+	r.closers = append(r.closers, pusher.Close)
+	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store, Push: pusher}))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	if *f.config == "" {
 		slog.Info("serving the embedded demo configuration (password = username); changes through the admin API live in memory", "users", userList(cfg))

@@ -50,7 +50,7 @@ func TestLayering(t *testing.T) {
 	if len(pkgs) < 10 {
 		t.Fatalf("go list found %d packages; is the test run from the module?", len(pkgs))
 	}
-	idpSide := []string{"idp", "policy", "audit", "admin", "web", "app", "demo", "fixtures", "idptest"}
+	idpSide := []string{"idp", "policy", "audit", "admin", "web", "app", "demo", "fixtures", "idptest", "push"}
 	rules := []struct {
 		name   string
 		direct bool // only the package's own imports, not what they import

@@ -49,6 +49,16 @@ type accessTokenClaims struct {
 	Username     string        `json:"username,omitempty"` // as RFC 7662 §2.2 names it
 	Email        string        `json:"email,omitempty"`
 	Confirmation *confirmation `json:"cnf,omitempty"`
+	// SubID is the user at the IdP that issued the ID-JAG (RFC 9493
+	// section 4, iss_sub): what a pushed SET revokes (events.go).
+	SubID *subjectID `json:"sub_id,omitempty"`
+}
+
+// subjectID is an RFC 9493 section 3.2.4 iss_sub subject identifier.
+type subjectID struct {
+	Format string `json:"format"`
+	Iss    string `json:"iss"`
+	Sub    string `json:"sub"`
 }
 
 // confirmation is the cnf claim of a DPoP-bound access token.
@@ -81,6 +91,7 @@ func (a *Server) issueAccessToken(jag *idJAG, user User, clientID, resource stri
 		Scope:    strings.Join(scopes, " "),
 		Username: user.Username,
 		Email:    email,
+		SubID:    &subjectID{Format: "iss_sub", Iss: jag.Issuer, Sub: jag.Subject},
 	}
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
@@ -168,6 +179,11 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 	}
 	if c.IssuedAt != nil {
 		at.IssuedAt = c.IssuedAt.Time()
+	}
+	if c.SubID != nil {
+		if when, revoked := a.revoked.revokedBefore(subjectKey{c.SubID.Iss, c.SubID.Sub}, at.IssuedAt); revoked {
+			return fail("revoked: %s ended the access of %s at %s (a pushed Security Event Token, RFC 8935)", c.SubID.Iss, c.SubID.Sub, stamp(when))
+		}
 	}
 	return at, c.Audience, nil
 }

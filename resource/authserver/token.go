@@ -132,6 +132,9 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 	if oerr != nil {
 		return nil, oerr
 	}
+	if when, revoked := a.revoked.revokedBefore(subjectKey{jag.Issuer, jag.Subject}, jag.IssuedAt); revoked {
+		return nil, invalidGrant("the ID-JAG was issued before %s revoked the access of %s at %s (a pushed Security Event Token); get a new one", jag.Issuer, jag.Subject, stamp(when))
+	}
 	user, oerr := a.mapSubject(jag)
 	if oerr != nil {
 		return nil, oerr

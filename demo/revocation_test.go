@@ -1,0 +1,164 @@
+package demo_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
+)
+
+const loopConfig = `
+signing: {id_token_alg: ES256}
+users:
+  - {username: bob, password: bob, sub: 00u-bob, admin: true}
+clients:
+  - client_id: mcp-client
+    client_secret: mcp-secret
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: AS
+    resources: [MCP/mcp]
+    scopes: [crm.read]
+    clients: {mcp-client: mcp-client-at-crm}
+    access:
+      - users: [bob]
+        scopes: [crm.read]
+`
+
+// serve serves h on ln until the test ends.
+func serve(t *testing.T, ln net.Listener, h http.Handler) {
+	t.Helper()
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { hs.Close() })
+}
+
+func listen(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+// TestRevocationPush_TheWholeLoop: bob connects to the CRM's demo MCP
+// server; an admin removes his access through the Store; the IdP pushes a
+// SET to the demo authorization server, which verifies it and revokes his
+// token, so the MCP server answers his next call with 401 invalid_token.
+func TestRevocationPush_TheWholeLoop(t *testing.T) {
+	idpLn, idpURL := listen(t)
+	asLn, asURL := listen(t)
+	mcpLn, mcpURL := listen(t)
+	y := strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(loopConfig)
+	store, err := policy.NewStore([]byte(y), "loop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.Config()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: idpURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, Endpoint: demo.EventsEndpoints(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pusher.Close)
+	serve(t, idpLn, app.New(app.Options{IdP: srv, Store: store, Push: pusher}))
+	stack, err := demo.Stack(cfg, idpURL, idpURL+"/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range stack {
+		if svc.Role == "authorization server" {
+			serve(t, asLn, svc.Handler)
+		} else {
+			serve(t, mcpLn, svc.Handler)
+		}
+	}
+
+	ctx := context.Background()
+	login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret",
+		SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL + "/mcp", Scopes: []string{"crm.read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag["access_token"].(string)}}
+	req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("mcp-client-at-crm", "mcp-secret")
+	tok, err := postToken(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() *http.Response {
+		t.Helper()
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+		req, _ := http.NewRequest(http.MethodPost, mcpURL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := call(); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before the revocation: HTTP %d", resp.StatusCode)
+	}
+
+	if _, err := store.UpdateServerAccess("crm", nil, "*"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pusher.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp := call()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("after the revocation: HTTP %d %q, want 401 invalid_token", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	evs := srv.Audit().Query(audit.Filter{Type: audit.TypeEventPush})
+	if len(evs) != 1 || evs[0].Outcome != audit.Allowed || evs[0].Details["endpoint"] != asURL+"/events" {
+		t.Errorf("event_push audit: %+v", evs)
+	}
+}
+
+// postToken posts a token request and returns the access token.
+func postToken(req *http.Request) (string, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		return "", fmt.Errorf("token endpoint: HTTP %d: %v", resp.StatusCode, err)
+	}
+	return body.AccessToken, nil
+}

@@ -1,0 +1,36 @@
+package idp
+
+import "sync"
+
+// SignSecEvent signs claims as a Security Event Token (RFC 8417) with the
+// IdP's current ES256 key, which its JWKS publishes: what the revocation
+// push (package push) sends to MCP servers.
+func (s *Server) SignSecEvent(claims any) (string, error) {
+	return s.keys.SignSecEvent(claims)
+}
+
+// sessionEndHooks are the functions OnSessionEnd registered.
+type sessionEndHooks struct {
+	mu sync.Mutex
+	fs []func(sub string)
+}
+
+// OnSessionEnd registers f to be called with the user's sub whenever
+// end_session ends an SSO session (OpenID RP-Initiated Logout), after the
+// logout is audited. f runs in the request and must not block on the
+// network.
+func (s *Server) OnSessionEnd(f func(sub string)) {
+	s.sessionEnd.mu.Lock()
+	defer s.sessionEnd.mu.Unlock()
+	s.sessionEnd.fs = append(s.sessionEnd.fs, f)
+}
+
+// notifySessionEnd calls the OnSessionEnd functions with sub.
+func (s *Server) notifySessionEnd(sub string) {
+	s.sessionEnd.mu.Lock()
+	fs := s.sessionEnd.fs
+	s.sessionEnd.mu.Unlock()
+	for _, f := range fs {
+		f(sub)
+	}
+}

@@ -1,0 +1,136 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Revocation is one user's loss of one MCP server, found by Revocations:
+// what the IdP tells the server's authorization server by a Security Event
+// Token (docs/configuration.md, "Revocation push").
+type Revocation struct {
+	// User is the user as the configuration before the change knew them:
+	// a deleted user still has the sub the server knows.
+	User *User
+	// Server is the MCP server: from the newer configuration when it
+	// still has it, else from the older one.
+	Server *MCPServer
+	// Disabled is set when the user was disabled (RISC account-disabled);
+	// otherwise the user lost access (CAEP session-revoked).
+	Disabled bool
+	// Reason says what happened, for the audit log.
+	Reason string
+}
+
+// Reachable reports whether the user may reach the server at now: the user
+// is enabled, and some client connected to the server (listed under its
+// clients and allowed token exchange) would get an ID-JAG for the user
+// through an unexpired access entry that no deny entry overrides. Scopes
+// and max_auth_age do not matter: they change what is granted, not whether
+// the server is reachable.
+func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
+	if !u.Active() {
+		return false
+	}
+	for clientID := range s.Clients {
+		if cl := c.Client(clientID); cl == nil || !cl.TokenExchange {
+			continue
+		}
+		denied := false
+		for i := range s.Deny {
+			if _, ok := denyMatches(&s.Deny[i], u, clientID); ok {
+				denied = true
+				break
+			}
+		}
+		if denied {
+			continue
+		}
+		if matches, _, _ := matchAccess(s, u, clientID, now); len(matches) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Revocations compares the configuration old, as it stood at oldAt, with
+// cfg at at, and returns every user who could reach a server then and
+// cannot now: each user who was enabled and is now disabled, for every
+// server the user could reach (Disabled set); and each user who lost the
+// last entry that gave access to a server, by an edit, a new deny entry,
+// the user's or the server's removal, or expiry. Comparing a configuration
+// with itself at two instants finds the expiries between them. The result
+// is ordered by username, then server id.
+func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revocation {
+	var out []Revocation
+	for i := range old.Users {
+		u := &old.Users[i]
+		if !u.Active() {
+			continue
+		}
+		now := cfg.User(u.Username)
+		disabled := now != nil && !now.Active()
+		for j := range old.MCPServers {
+			was := &old.MCPServers[j]
+			if !old.Reachable(u, was, oldAt) {
+				continue
+			}
+			s := cfg.Server(was.ID)
+			switch {
+			case disabled:
+				out = append(out, Revocation{User: u, Server: orServer(s, was), Disabled: true,
+					Reason: fmt.Sprintf("user %s was disabled", u.Username)})
+			case now == nil:
+				out = append(out, Revocation{User: u, Server: orServer(s, was),
+					Reason: fmt.Sprintf("user %s was removed", u.Username)})
+			case s == nil:
+				out = append(out, Revocation{User: u, Server: was,
+					Reason: fmt.Sprintf("MCP server %s was removed", was.ID)})
+			case !cfg.Reachable(now, s, at):
+				out = append(out, Revocation{User: u, Server: s, Reason: lostReason(u, s, cfg, at)})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].User.Username != out[j].User.Username {
+			return out[i].User.Username < out[j].User.Username
+		}
+		return out[i].Server.ID < out[j].Server.ID
+	})
+	return out
+}
+
+func orServer(s, fallback *MCPServer) *MCPServer {
+	if s != nil {
+		return s
+	}
+	return fallback
+}
+
+// lostReason explains why a user can no longer reach a server.
+func lostReason(u *User, s *MCPServer, cfg *Config, at time.Time) string {
+	var expired []Expiry
+	for clientID := range s.Clients {
+		_, _, x := matchAccess(s, u, clientID, at)
+		for _, e := range x {
+			if !containsExpiry(expired, e) {
+				expired = append(expired, e)
+			}
+		}
+	}
+	if len(expired) > 0 {
+		sort.Slice(expired, func(i, j int) bool { return expired[i].Rule < expired[j].Rule })
+		return expiredReason(u, s, expired)
+	}
+	return fmt.Sprintf("user %s lost the last entry that gave access to %s", u.Username, s.ID)
+}
+
+func containsExpiry(list []Expiry, e Expiry) bool {
+	for _, x := range list {
+		if x.Rule == e.Rule {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,142 @@
+package push
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// JournalFile is the name of the file in the state directory that holds
+// the SETs not yet delivered (docs/configuration.md, "Revocation push").
+const JournalFile = "push-pending.jsonl"
+
+// journal keeps the pending SETs on disk: each enqueued SET is appended
+// and fsynced before Enqueue returns, each delivered or abandoned one is
+// marked done, and the file is rewritten with the pending ones alone when
+// the done marks outnumber them. A torn last line, left by a crash in the
+// middle of a write, is ignored: its SET was never acknowledged.
+type journal struct {
+	path string
+	f    *os.File
+	done int // done marks in the file
+}
+
+// journalLine is one line: an enqueued SET, or the jti of one finished.
+type journalLine struct {
+	Add  *pending `json:"add,omitempty"`
+	Done string   `json:"done,omitempty"`
+}
+
+// openJournal reads the pending SETs of dir's journal, rewrites it with
+// them alone, and opens it for appending.
+func openJournal(dir string) (*journal, []*pending, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("push: state directory: %w", err)
+	}
+	j := &journal{path: filepath.Join(dir, JournalFile)}
+	data, err := os.ReadFile(j.path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("push: reading %s: %w", j.path, err)
+	}
+	var order []*pending
+	byID := map[string]*pending{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l journalLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			continue // a torn last line
+		}
+		switch {
+		case l.Add != nil && l.Add.ID != "":
+			byID[l.Add.ID] = l.Add
+			order = append(order, l.Add)
+		case l.Done != "":
+			delete(byID, l.Done)
+		}
+	}
+	var live []*pending
+	for _, p := range order {
+		if byID[p.ID] == p {
+			live = append(live, p)
+		}
+	}
+	if err := j.rewrite(live); err != nil {
+		return nil, nil, err
+	}
+	return j, live, nil
+}
+
+// rewrite replaces the file with the pending SETs alone, durably, and
+// reopens it for appending.
+func (j *journal) rewrite(live []*pending) error {
+	var buf bytes.Buffer
+	for _, p := range live {
+		line, err := json.Marshal(journalLine{Add: p})
+		if err != nil {
+			return err
+		}
+		buf.Write(append(line, '\n'))
+	}
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+	if _, err := atomicfile.Write(j.path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("push: rewriting %s: %w", j.path, err)
+	}
+	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("push: opening %s: %w", j.path, err)
+	}
+	j.f, j.done = f, 0
+	return nil
+}
+
+// add appends SETs and fsyncs: once it returns, they survive a crash.
+func (j *journal) add(ps []*pending) error {
+	var buf bytes.Buffer
+	for _, p := range ps {
+		line, err := json.Marshal(journalLine{Add: p})
+		if err != nil {
+			return err
+		}
+		buf.Write(append(line, '\n'))
+	}
+	if _, err := j.f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("push: writing %s: %w", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("push: syncing %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// finish marks a SET done, and compacts the file once the marks outnumber
+// the live SETs. The mark is not synced: losing it in a crash only means
+// one more delivery attempt, which the receiver refuses as a replay.
+func (j *journal) finish(id string, live []*pending) error {
+	line, _ := json.Marshal(journalLine{Done: id})
+	if _, err := j.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("push: writing %s: %w", j.path, err)
+	}
+	if j.done++; j.done > len(live) && (len(live) == 0 || j.done > 100) {
+		return j.rewrite(live)
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}

@@ -1,0 +1,422 @@
+// Package push tells MCP servers that a user's access ended: it finds the
+// users who lost a server (a configuration change, expiry on the IdP's
+// clock, the end of an SSO session), and delivers a Security Event Token
+// (RFC 8417) to each server's events_endpoint by RFC 8935 push, with
+// retries, a bounded queue that survives restarts in the state directory,
+// and an audit event for every attempt (docs/configuration.md, "Revocation
+// push"; docs/audit.md, event_push).
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/secevent"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Signer signs a SET's claims as a compact JWS with typ secevent+jwt and
+// a key the IdP's JWKS publishes; idp.Server implements it.
+type Signer interface {
+	SignSecEvent(claims any) (string, error)
+}
+
+// Auditor records the push's audit events; audit.Log implements it.
+type Auditor interface {
+	Append(audit.Event) (audit.Event, error)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxPending     = 10_000
+	DefaultAttemptTimeout = 5 * time.Second
+	DefaultFirstRetry     = time.Second
+	DefaultMaxBackoff     = 15 * time.Second
+	DefaultGiveUpAfter    = 24 * time.Hour
+	DefaultCheckEvery     = time.Second
+	workers               = 4
+)
+
+// ErrFull means the queue holds MaxPending SETs: the SETs that did not fit
+// were not queued, and were logged and audited.
+var ErrFull = errors.New("push: the queue of pending Security Event Tokens is full")
+
+// Options configure a Pusher.
+type Options struct {
+	// Issuer is the IdP's issuer: the SETs' iss and the subjects' iss.
+	Issuer string
+	// Signer signs the SETs. Audit records every attempt. Both required.
+	Signer Signer
+	Audit  Auditor
+	// Config is the running configuration at start. Required.
+	Config *policy.Config
+	// Now is the IdP's clock, for expiry and the SETs' iat and
+	// event_timestamp; nil means time.Now. Retries follow the wall clock.
+	Now func() time.Time
+	// Endpoint returns where a server's SETs go, "" for nowhere; nil
+	// means its events_endpoint.
+	Endpoint func(*policy.MCPServer) string
+	// Dir, when set, keeps the pending SETs there (JournalFile), so that
+	// a restart delivers them; "" keeps them in memory.
+	Dir string
+	// Client posts the SETs; nil means http.DefaultClient (each attempt
+	// has its own timeout).
+	Client *http.Client
+	// MaxPending bounds the queue (default 10,000). AttemptTimeout bounds
+	// one POST (default 5s). A failed attempt is retried after FirstRetry
+	// (default 1s), doubling up to MaxBackoff (default 15s), for up to
+	// GiveUpAfter (default 24h). CheckEvery is how often expiry is looked
+	// for (default 1s).
+	MaxPending                          int
+	AttemptTimeout, FirstRetry          time.Duration
+	MaxBackoff, GiveUpAfter, CheckEvery time.Duration
+	// Logger receives a record when the queue refuses SETs or the journal
+	// fails; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// pending is one SET waiting for delivery: what it says, where it goes,
+// and (in memory only) how its delivery goes.
+type pending struct {
+	ID       string    `json:"jti"`
+	Server   string    `json:"server"`
+	Endpoint string    `json:"endpoint"`
+	Audience string    `json:"aud"`
+	User     string    `json:"user"`
+	Sub      string    `json:"sub"`
+	Event    string    `json:"event"`
+	At       int64     `json:"event_timestamp"`
+	Reason   string    `json:"reason"`
+	Created  time.Time `json:"created"`
+
+	attempts int
+	next     time.Time
+	inflight bool
+}
+
+// Pusher finds revocations and delivers their SETs. Its methods are safe
+// for concurrent use.
+type Pusher struct {
+	o        Options
+	endpoint func(*policy.MCPServer) string
+
+	mu      sync.Mutex
+	queue   map[string]*pending
+	order   []*pending // queue in enqueue order, for the journal
+	journal *journal   // nil without Dir
+	busy    int        // attempts in flight
+
+	watchMu sync.Mutex
+	cfg     *policy.Config // the configuration last compared
+	cfgAt   time.Time      // and the instant it was compared at
+	seen    expirySet      // expired entries already audited
+
+	wake   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Pusher that delivers the SETs left pending in Dir, and
+// starts it. Close stops it.
+func New(o Options) (*Pusher, error) {
+	if o.Signer == nil || o.Audit == nil || o.Config == nil || o.Issuer == "" {
+		return nil, errors.New("push: Options.Issuer, Signer, Audit and Config are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Client == nil {
+		o.Client = http.DefaultClient
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	setDefault(&o.AttemptTimeout, DefaultAttemptTimeout)
+	setDefault(&o.FirstRetry, DefaultFirstRetry)
+	setDefault(&o.MaxBackoff, DefaultMaxBackoff)
+	setDefault(&o.GiveUpAfter, DefaultGiveUpAfter)
+	setDefault(&o.CheckEvery, DefaultCheckEvery)
+	if o.MaxPending <= 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	p := &Pusher{o: o, endpoint: o.Endpoint, queue: map[string]*pending{}, cfg: o.Config, cfgAt: o.Now(), wake: make(chan struct{}, 1)}
+	if p.endpoint == nil {
+		p.endpoint = func(s *policy.MCPServer) string { return s.EventsEndpoint }
+	}
+	if o.Dir != "" {
+		j, live, err := openJournal(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		p.journal = j
+		for _, it := range live {
+			p.queue[it.ID] = it
+			p.order = append(p.order, it)
+		}
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.wg.Add(1)
+	go p.run()
+	return p, nil
+}
+
+func setDefault(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// Close stops delivery, waits for the attempts in flight (each bounded by
+// AttemptTimeout) and closes the journal. Pending SETs stay in it.
+func (p *Pusher) Close() {
+	p.cancel()
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.journal != nil {
+		_ = p.journal.close()
+	}
+}
+
+// Pending returns the number of SETs not yet delivered.
+func (p *Pusher) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
+}
+
+// enqueue queues SETs, durably when there is a journal, and refuses those
+// that do not fit. It never waits for a receiver.
+func (p *Pusher) enqueue(items []*pending) error {
+	if len(items) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	free := p.o.MaxPending - len(p.queue)
+	var refused []*pending
+	if len(items) > free {
+		items, refused = items[:max(free, 0)], items[max(free, 0):]
+	}
+	var err error
+	if p.journal != nil && len(items) > 0 {
+		if err = p.journal.add(items); err != nil {
+			refused, items = append(items, refused...), nil
+		}
+	}
+	for _, it := range items {
+		p.queue[it.ID] = it
+		p.order = append(p.order, it)
+	}
+	p.mu.Unlock()
+	p.signal()
+	for _, it := range refused {
+		p.o.Logger.Error("push: Security Event Token NOT queued; its receiver will not learn of this revocation",
+			"server", it.Server, "user", it.User, "event", it.Event, "pending", p.o.MaxPending, "err", err)
+		p.audit(it, audit.Error, "not queued", "", fmt.Sprintf("not queued: %s", orFull(err)), 0)
+	}
+	if len(refused) > 0 {
+		return errors.Join(ErrFull, err)
+	}
+	return nil
+}
+
+func orFull(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return ErrFull.Error()
+}
+
+func (p *Pusher) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run starts the attempts that are due, at most workers at a time, and
+// looks for expiry every CheckEvery.
+func (p *Pusher) run() {
+	defer p.wg.Done()
+	tick := time.NewTicker(p.o.CheckEvery)
+	defer tick.Stop()
+	for {
+		wait := p.startDue()
+		timer := time.NewTimer(wait)
+		select {
+		case <-p.ctx.Done():
+			timer.Stop()
+			return
+		case <-p.wake:
+		case <-timer.C:
+		case <-tick.C:
+			p.CheckExpiry()
+		}
+		timer.Stop()
+	}
+}
+
+// startDue starts the attempts due now and returns how long until the next
+// one is.
+func (p *Pusher) startDue() time.Duration {
+	now := time.Now()
+	wait := time.Hour
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, it := range p.order {
+		if it.inflight {
+			continue
+		}
+		if d := it.next.Sub(now); d > 0 {
+			wait = min(wait, d)
+			continue
+		}
+		if p.busy >= workers {
+			break
+		}
+		it.inflight = true
+		p.busy++
+		p.wg.Add(1)
+		go p.attempt(it)
+	}
+	return wait
+}
+
+// attempt posts one SET and records the outcome.
+func (p *Pusher) attempt(it *pending) {
+	defer p.wg.Done()
+	it.attempts++
+	status, code, result := p.post(it)
+	switch {
+	case status == http.StatusAccepted:
+		p.audit(it, audit.Allowed, "", result, "delivered", it.attempts)
+		p.finish(it)
+	case status == http.StatusBadRequest:
+		p.audit(it, audit.Denied, code, result, "refused by the receiver; not retried (RFC 8935 section 2.3)", it.attempts)
+		p.finish(it)
+	case status == -1: // cannot be signed: no retry helps
+		p.audit(it, audit.Error, "", result, "not signed; not retried", it.attempts)
+		p.finish(it)
+	case time.Since(it.Created) > p.o.GiveUpAfter:
+		p.audit(it, audit.Error, "", result, fmt.Sprintf("failed for %s; given up", p.o.GiveUpAfter), it.attempts)
+		p.finish(it)
+	default:
+		backoff := p.o.FirstRetry << min(it.attempts-1, 20)
+		if backoff > p.o.MaxBackoff || backoff <= 0 {
+			backoff = p.o.MaxBackoff
+		}
+		p.audit(it, audit.Error, "", result, fmt.Sprintf("failed; retry in %s", backoff), it.attempts)
+		p.mu.Lock()
+		it.next, it.inflight = time.Now().Add(backoff), false
+		p.busy--
+		p.mu.Unlock()
+	}
+	p.signal()
+}
+
+// post signs the SET anew (a fresh iat, the same jti) and sends it. It
+// returns the HTTP status (-1 when it could not be signed, 0 when no
+// answer came), the RFC 8935 error code of a 400, and the result as the
+// audit shows it.
+func (p *Pusher) post(it *pending) (int, string, string) {
+	claims := secevent.New(p.o.Issuer, it.Audience, it.ID, it.Event, it.Sub, time.Unix(it.At, 0), p.o.Now())
+	set, err := p.o.Signer.SignSecEvent(claims)
+	if err != nil {
+		return -1, "", err.Error()
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.o.AttemptTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.Endpoint, bytes.NewReader([]byte(set)))
+	if err != nil {
+		return -1, "", err.Error()
+	}
+	req.Header.Set("Content-Type", secevent.MediaType)
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.o.Client.Do(req)
+	if err != nil {
+		return 0, "", err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	result := strconv.Itoa(resp.StatusCode)
+	var e secevent.Error
+	if resp.StatusCode == http.StatusBadRequest && json.Unmarshal(body, &e) == nil && e.Code != "" {
+		result += " " + e.Code + ": " + cut(e.Description, 200)
+	}
+	return resp.StatusCode, e.Code, result
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// finish drops a delivered or abandoned SET from the queue and the journal.
+func (p *Pusher) finish(it *pending) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.queue, it.ID)
+	for i, o := range p.order {
+		if o == it {
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			break
+		}
+	}
+	p.busy--
+	if p.journal != nil {
+		if err := p.journal.finish(it.ID, p.order); err != nil {
+			p.o.Logger.Error("push: journal", "err", err)
+		}
+	}
+}
+
+// audit records one event_push event. The SET itself is never written.
+func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
+	details := map[string]any{"endpoint": it.Endpoint, "event": it.Event}
+	if result != "" {
+		details["result"] = result
+	}
+	if attempt > 0 {
+		details["attempt"] = attempt
+	}
+	ev := audit.Event{
+		Type: audit.TypeEventPush, Outcome: outcome, Error: code, User: it.User, Sub: it.Sub,
+		Server: it.Server, Audience: it.Audience, JTI: it.ID, Details: details,
+		Reason: fmt.Sprintf("%s to %s (%s): %s", eventName(it.Event), it.Server, it.Reason, what),
+	}
+	if _, err := p.o.Audit.Append(ev); err != nil {
+		p.o.Logger.Error("push: audit event not written", "err", err)
+	}
+}
+
+func eventName(typ string) string {
+	switch typ {
+	case secevent.AccountDisabled:
+		return "account-disabled"
+	case secevent.SessionRevoked:
+		return "session-revoked"
+	}
+	return typ
+}
+
+// newJTI returns 128 random bits, base64url.
+func newJTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

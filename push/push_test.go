@@ -1,0 +1,333 @@
+package push_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/secevent"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
+)
+
+// config is a configuration whose two servers push to receiverURL/crm and
+// receiverURL/wiki; bob reaches crm until 18:00, alice both.
+const config = `
+signing: {id_token_alg: ES256}
+users:
+  - {username: alice, password: a, sub: 00u-alice}
+  - {username: bob, password: b, sub: 00u-bob}
+clients:
+  - {client_id: c, client_secret: s, token_exchange: true}
+mcp_servers:
+  - id: crm
+    issuer: https://as.crm.example
+    events_endpoint: RECEIVER/crm
+    clients: {c: c-at-crm}
+    access:
+      - {users: [alice]}
+      - {users: [bob], expires: 2026-12-04T18:00:00Z}
+  - id: wiki
+    issuer: https://as.wiki.example
+    events_endpoint: RECEIVER/wiki
+    clients: {c: c-at-wiki}
+    access:
+      - {users: [alice]}
+`
+
+var start = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+
+// receiver is an RFC 8935 receiver that records every SET and answers
+// with the statuses given, then 202.
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	statuses []int
+	got      []received
+	arrived  chan struct{}
+}
+
+type received struct {
+	path, contentType, body string
+}
+
+func newReceiver(t *testing.T, statuses ...int) *receiver {
+	r := &receiver{statuses: statuses, arrived: make(chan struct{}, 100)}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{req.URL.Path, req.Header.Get("Content-Type"), string(body)})
+		status := http.StatusAccepted
+		if len(r.statuses) > 0 {
+			status, r.statuses = r.statuses[0], r.statuses[1:]
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		r.arrived <- struct{}{}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) wait(t *testing.T, n int) []received {
+	t.Helper()
+	for range n {
+		select {
+		case <-r.arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("fewer than %d SETs arrived", n)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+type env struct {
+	idp   *idp.Server
+	url   string // the IdP's issuer
+	clock *idp.Clock
+	cfg   *policy.Config
+	yaml  string
+}
+
+func newEnv(t *testing.T, receiverURL string) *env {
+	t.Helper()
+	y := strings.ReplaceAll(config, "RECEIVER", receiverURL)
+	cfg, err := policy.Parse([]byte(y), "push.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := idp.NewClock(nil)
+	clock.Freeze()
+	clock.Set(start)
+	var srv *idp.Server
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
+	t.Cleanup(hs.Close)
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: hs.URL, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{idp: srv, url: hs.URL, clock: clock, cfg: cfg, yaml: y}
+}
+
+func (e *env) pusher(t *testing.T, edit func(*push.Options)) *push.Pusher {
+	t.Helper()
+	o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, FirstRetry: 10 * time.Millisecond}
+	if edit != nil {
+		edit(&o)
+	}
+	p, err := push.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// edited parses the environment's configuration after replacing old with new.
+func (e *env) edited(t *testing.T, old, new string) *policy.Config {
+	t.Helper()
+	if !strings.Contains(e.yaml, old) {
+		t.Fatalf("configuration has no %q", old)
+	}
+	cfg, err := policy.Parse([]byte(strings.Replace(e.yaml, old, new, 1)), "push.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func (e *env) jwks(t *testing.T) secevent.Keys {
+	resp, err := http.Get(e.url + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	return func(_ context.Context, iss, kid string) ([]jose.JSONWebKey, error) {
+		if iss != e.url {
+			return nil, secevent.ErrUntrusted
+		}
+		return set.Key(kid), nil
+	}
+}
+
+func pushEvents(e *env) []audit.Event {
+	evs := e.idp.Audit().Query(audit.Filter{Type: audit.TypeEventPush})
+	slices.Reverse(evs) // oldest first
+	return evs
+}
+
+// TestPush_SETIsSignedByTheIdPWithExactlyTheseClaims removes alice's
+// access to crm and checks the SET the receiver gets, against the IdP's
+// JWKS, claim by claim.
+func TestPush_SETIsSignedByTheIdPWithExactlyTheseClaims(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	p := e.pusher(t, nil)
+	if err := p.ConfigChanged(e.edited(t, "      - {users: [alice]}\n      - {users: [bob]", "      - {users: [bob]")); err != nil {
+		t.Fatal(err)
+	}
+	got := r.wait(t, 1)[0]
+	if got.path != "/crm" || got.contentType != "application/secevent+jwt" {
+		t.Fatalf("POST %s with Content-Type %q", got.path, got.contentType)
+	}
+	v, verr := secevent.Verify(context.Background(), got.body, e.jwks(t),
+		secevent.Want{Audience: "https://as.crm.example", Now: start, MaxAge: time.Minute, Skew: time.Second})
+	if verr != nil {
+		t.Fatalf("the SET does not verify against the IdP's JWKS: %v", verr)
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(got.body, ".")[0])
+	var h map[string]any
+	_ = json.Unmarshal(header, &h)
+	if h["typ"] != "secevent+jwt" || h["alg"] != "ES256" || h["kid"] == "" {
+		t.Errorf("header %v", h)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(got.body, ".")[1])
+	var claims map[string]any
+	_ = json.Unmarshal(payload, &claims)
+	subID := map[string]any{"format": "iss_sub", "iss": e.url, "sub": "00u-alice"}
+	want := map[string]any{
+		"iss": e.url, "iat": float64(start.Unix()), "jti": v.ID, "aud": "https://as.crm.example", "sub_id": subID,
+		"events": map[string]any{secevent.SessionRevoked: map[string]any{"subject": subID, "event_timestamp": float64(start.Unix())}},
+	}
+	gotJSON, _ := json.Marshal(claims)
+	wantJSON, _ := json.Marshal(want)
+	if string(gotJSON) != string(wantJSON) || v.ID == "" {
+		t.Errorf("claims\n got %s\nwant %s", gotJSON, wantJSON)
+	}
+	evs := pushEvents(e)
+	if len(evs) != 1 || evs[0].Outcome != audit.Allowed || evs[0].Server != "crm" || evs[0].User != "alice" ||
+		evs[0].Details["result"] != "202" || fmt.Sprint(evs[0].Details["attempt"]) != "1" {
+		t.Errorf("audit %+v", evs)
+	}
+	for _, ev := range evs {
+		if b, _ := json.Marshal(ev); strings.Contains(string(b), got.body) || strings.Contains(string(b), strings.Split(got.body, ".")[2]) {
+			t.Errorf("the SET is in the audit log: %s", b)
+		}
+	}
+}
+
+// TestPush_DisabledUserIsAccountDisabledEverywhereReachable disables alice:
+// both servers she could reach get RISC account-disabled.
+func TestPush_DisabledUserIsAccountDisabledEverywhereReachable(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	p := e.pusher(t, nil)
+	if err := p.ConfigChanged(e.edited(t, "sub: 00u-alice}", "sub: 00u-alice, disabled: true}")); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, got := range r.wait(t, 2) {
+		v, verr := secevent.Verify(context.Background(), got.body, e.jwks(t),
+			secevent.Want{Audience: "https://as" + strings.ReplaceAll(got.path, "/", ".") + ".example", Now: start, MaxAge: time.Minute})
+		if verr != nil || v.Type != secevent.AccountDisabled || v.Subject.Sub != "00u-alice" {
+			t.Errorf("%s: %+v %v", got.path, v, verr)
+		}
+		paths = append(paths, got.path)
+	}
+	slices.Sort(paths)
+	if strings.Join(paths, " ") != "/crm /wiki" {
+		t.Errorf("pushed to %v", paths)
+	}
+}
+
+// TestPush_ExpiryOnTheIdPClock advances the IdP's clock past bob's
+// expires: crm gets session-revoked and the expiry is audited once.
+func TestPush_ExpiryOnTheIdPClock(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	p := e.pusher(t, func(o *push.Options) { o.CheckEvery = 10 * time.Millisecond })
+	e.clock.Advance(6 * time.Hour)
+	got := r.wait(t, 1)[0]
+	v, verr := secevent.Verify(context.Background(), got.body, e.jwks(t),
+		secevent.Want{Audience: "https://as.crm.example", Now: e.clock.Now(), MaxAge: time.Minute})
+	if verr != nil || v.Type != secevent.SessionRevoked || v.Subject.Sub != "00u-bob" {
+		t.Fatalf("%+v %v", v, verr)
+	}
+	_ = p.CheckExpiry()
+	expired := e.idp.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})
+	if len(expired) != 1 || expired[0].User != "bob" || expired[0].Rule != "crm access[1]" {
+		t.Errorf("access_request expired events: %+v", expired)
+	}
+}
+
+// TestPush_RetriesUntilAccepted: the receiver answers 500 twice, then 202;
+// the SET is delivered and each of the three attempts audited.
+func TestPush_RetriesUntilAccepted(t *testing.T) {
+	r := newReceiver(t, 500, 500)
+	e := newEnv(t, r.URL)
+	p := e.pusher(t, nil)
+	_ = p.SessionEnded("00u-bob")
+	r.wait(t, 3)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	var got []string
+	for _, ev := range pushEvents(e) {
+		got = append(got, ev.Outcome+" "+ev.Details["result"].(string))
+	}
+	if strings.Join(got, ", ") != "error 500, error 500, allowed 202" || p.Pending() != 0 {
+		t.Errorf("attempts %v, pending %d", got, p.Pending())
+	}
+}
+
+// TestPush_PendingSETSurvivesARestart: a SET queued while the receiver is
+// down is delivered by the next Pusher on the same state directory.
+func TestPush_PendingSETSurvivesARestart(t *testing.T) {
+	r := newReceiver(t, 503)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	first := e.pusher(t, func(o *push.Options) { o.Dir, o.FirstRetry = dir, time.Hour })
+	_ = first.SessionEnded("00u-bob")
+	r.wait(t, 1)
+	first.Close()
+
+	second := e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	got := r.wait(t, 1)
+	if len(got) != 2 || got[1].path != "/crm" {
+		t.Fatalf("received %+v", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for second.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if second.Pending() != 0 {
+		t.Errorf("%d still pending", second.Pending())
+	}
+}
+
+// TestPush_FullQueueRefusesWithoutBlocking: with room for one SET and a
+// receiver that never answers, a second revocation is refused at once.
+func TestPush_FullQueueRefusesWithoutBlocking(t *testing.T) {
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer slow.Close()
+	defer close(hang)
+	e := newEnv(t, slow.URL)
+	p := e.pusher(t, func(o *push.Options) { o.MaxPending = 1; o.AttemptTimeout = 200 * time.Millisecond })
+	began := time.Now()
+	err := p.ConfigChanged(e.edited(t, "sub: 00u-alice}", "sub: 00u-alice, disabled: true}"))
+	if !errors.Is(err, push.ErrFull) || time.Since(began) > time.Second || p.Pending() != 1 {
+		t.Fatalf("err %v after %s, %d pending; want ErrFull at once with 1 pending", err, time.Since(began), p.Pending())
+	}
+}

@@ -1,0 +1,150 @@
+package push
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/secevent"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// ConfigChanged compares cfg, the new running configuration, with the one
+// before and queues a SET for every user who can no longer reach a server
+// with an events endpoint (policy.Revocations). It returns once they are
+// queued (durably, with a journal), so a policy.Store's OnChange may call
+// it: no acknowledged change goes without its push. It returns ErrFull
+// when some did not fit.
+func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	now := p.o.Now()
+	revs := policy.Revocations(p.cfg, p.cfgAt, cfg, now)
+	p.cfg, p.cfgAt = cfg, now
+	p.auditExpired(cfg, now)
+	return p.enqueue(p.sets(revs, now))
+}
+
+// CheckExpiry queues the SETs of access entries that expired since the
+// last look, and audits each newly expired entry as an access_request
+// event with outcome expired. The Pusher calls it every CheckEvery.
+func (p *Pusher) CheckExpiry() error {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	now := p.o.Now()
+	revs := policy.Revocations(p.cfg, p.cfgAt, p.cfg, now)
+	p.cfgAt = now
+	p.auditExpired(p.cfg, now)
+	return p.enqueue(p.sets(revs, now))
+}
+
+// SessionEnded queues a CAEP session-revoked SET for every server with an
+// events endpoint that the user with this sub can reach: an
+// idp.Server's OnSessionEnd calls it when end_session ends an SSO session.
+func (p *Pusher) SessionEnded(sub string) error {
+	p.watchMu.Lock()
+	cfg := p.cfg
+	p.watchMu.Unlock()
+	now := p.o.Now()
+	u := cfg.UserBySub(sub)
+	if u == nil {
+		return nil
+	}
+	var revs []policy.Revocation
+	for i := range cfg.MCPServers {
+		if s := &cfg.MCPServers[i]; cfg.Reachable(u, s, now) {
+			revs = append(revs, policy.Revocation{User: u, Server: s, Reason: fmt.Sprintf("user %s's SSO session ended", u.Username)})
+		}
+	}
+	return p.enqueue(p.sets(revs, now))
+}
+
+// sets turns revocations into pending SETs for the servers that have an
+// events endpoint.
+func (p *Pusher) sets(revs []policy.Revocation, now time.Time) []*pending {
+	var out []*pending
+	for _, r := range revs {
+		endpoint := p.endpoint(r.Server)
+		if endpoint == "" {
+			continue
+		}
+		event := secevent.SessionRevoked
+		if r.Disabled {
+			event = secevent.AccountDisabled
+		}
+		out = append(out, &pending{
+			ID: newJTI(), Server: r.Server.ID, Endpoint: endpoint, Audience: r.Server.Issuer,
+			User: r.User.Username, Sub: r.User.Sub, Event: event, At: now.Unix(), Reason: r.Reason,
+			Created: time.Now(),
+		})
+	}
+	return out
+}
+
+// auditExpired writes an access_request event with outcome expired for
+// every access entry that has expired at now and was not audited before.
+func (p *Pusher) auditExpired(cfg *policy.Config, now time.Time) {
+	for i := range cfg.MCPServers {
+		s := &cfg.MCPServers[i]
+		for j := range s.Access {
+			e := &s.Access[j]
+			if !e.Expired(now) {
+				continue
+			}
+			who := strings.Join(append(prefixed("users: ", e.Users), prefixed("groups: ", e.Groups)...), "; ")
+			if !p.seen.add(s.ID + "\x00" + e.Expires.String() + "\x00" + who) {
+				continue
+			}
+			ev := audit.Event{
+				Type: audit.TypeAccessRequest, Outcome: audit.Expired, Server: s.ID,
+				Rule:   fmt.Sprintf("%s access[%d]", s.ID, j),
+				Reason: fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339)),
+			}
+			if len(e.Users) == 1 && len(e.Groups) == 0 {
+				ev.User = e.Users[0]
+				if u := cfg.User(e.Users[0]); u != nil {
+					ev.Sub = u.Sub
+				}
+			}
+			if _, err := p.o.Audit.Append(ev); err != nil {
+				p.o.Logger.Error("push: audit event not written", "err", err)
+			}
+		}
+	}
+}
+
+func prefixed(prefix string, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	return []string{prefix + strings.Join(names, ", ")}
+}
+
+// maxSeen bounds the expired entries remembered as audited; beyond it the
+// oldest are forgotten (and audited again should they still be there).
+const maxSeen = 10_000
+
+// expirySet is a bounded set of expired entries already audited, keyed by
+// server, expiry and who the entry names (its index may change).
+type expirySet struct {
+	keys  map[string]bool
+	order []string
+}
+
+// add reports whether key is new, remembering it.
+func (s *expirySet) add(key string) bool {
+	if s.keys[key] {
+		return false
+	}
+	if s.keys == nil {
+		s.keys = map[string]bool{}
+	}
+	if len(s.order) >= maxSeen {
+		delete(s.keys, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.keys[key] = true
+	s.order = append(s.order, key)
+	return true
+}

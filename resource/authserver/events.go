@@ -1,0 +1,129 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
+	"github.com/xaa-idp/xaa-idp/internal/secevent"
+)
+
+const (
+	// maxSETBytes caps a pushed SET; ours are under 1 KB.
+	maxSETBytes = 64 << 10
+	// setMaxAge is how old a SET's iat may be; the IdP signs each
+	// delivery attempt anew, so only a replayed SET is older.
+	setMaxAge = 10 * time.Minute
+	// maxRevocations bounds the users whose tokens are revoked at once.
+	maxRevocations = 100_000
+)
+
+// subjectKey is a user at an IdP: the RFC 9493 iss_sub of a SET, and the
+// sub_id of the access tokens issued for that user's ID-JAGs.
+type subjectKey struct{ iss, sub string }
+
+// revocations remembers, for each user whose access a trusted IdP
+// revoked, when it was revoked: access tokens and ID-JAGs issued before
+// then (or in its second) are refused. An entry lasts until every token issued before it has
+// expired; the set is bounded and refuses new entries when full of live
+// ones, rather than forget one.
+type revocations struct {
+	mu    sync.Mutex
+	at    map[subjectKey]time.Time
+	until map[subjectKey]time.Time
+}
+
+func (r *revocations) revoke(k subjectKey, at, until time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at == nil {
+		r.at, r.until = map[subjectKey]time.Time{}, map[subjectKey]time.Time{}
+	}
+	if _, ok := r.at[k]; !ok && len(r.at) >= maxRevocations {
+		for key, u := range r.until {
+			if !u.After(at) {
+				delete(r.at, key)
+				delete(r.until, key)
+			}
+		}
+		if len(r.at) >= maxRevocations {
+			return false
+		}
+	}
+	r.at[k], r.until[k] = at, until
+	return true
+}
+
+// revokedBefore reports whether a token issued at iat for k was revoked:
+// issued before the revocation or, since iat has whole seconds, in its
+// second.
+func (r *revocations) revokedBefore(k subjectKey, iat time.Time) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.at[k]
+	return at, ok && !iat.After(at)
+}
+
+// serveEvents is the RFC 8935 push endpoint: it verifies a SET of a
+// trusted IdP (internal/secevent) and, for a CAEP session-revoked or RISC
+// account-disabled event, revokes the user's access tokens at once. It
+// answers 202, or 400 with the RFC 8935 section 2.3 error.
+func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httpjson.Write(w, http.StatusMethodNotAllowed, &secevent.Error{Code: secevent.ErrInvalidRequest,
+			Description: "the events endpoint accepts only POST (RFC 8935 section 2)"})
+		return
+	}
+	refuse := func(e *secevent.Error) { httpjson.Write(w, http.StatusBadRequest, e) }
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != secevent.MediaType {
+		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "Content-Type must be " + secevent.MediaType + " (RFC 8935 section 2.1)"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSETBytes))
+	if err != nil {
+		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "the body could not be read or is larger than 64 KiB"})
+		return
+	}
+	now := a.cfg.Now()
+	set, serr := secevent.Verify(r.Context(), string(body), a.setKeys, secevent.Want{
+		Audience: a.cfg.Issuer, Now: now, MaxAge: setMaxAge, Skew: a.cfg.Skew,
+	})
+	if serr != nil {
+		refuse(serr)
+		return
+	}
+	var full *replay.FullError
+	switch err := a.replay.Use("secevent\x00"+set.Issuer+"\x00"+set.ID, now.Add(setMaxAge+a.cfg.Skew), now); {
+	case errors.Is(err, replay.ErrReplayed):
+		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + set.ID + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
+		return
+	case errors.As(err, &full):
+		writeOAuthError(w, temporarilyUnavailable(full.RetryAfter, "too many recent SETs to detect replays"), a.cfg.Issuer)
+		return
+	}
+	// Every token issued before now, and living at most the longer of
+	// an access token and an ID-JAG lifetime, is refused until it expires.
+	if !a.revoked.revoke(subjectKey{set.Subject.Iss, set.Subject.Sub}, now, now.Add(a.cfg.AccessTokenLifetime+setMaxAge+a.cfg.Skew)) {
+		writeOAuthError(w, temporarilyUnavailable(time.Minute, "too many revoked users to remember another"), a.cfg.Issuer)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// setKeys finds the keys of a trusted issuer for secevent.Verify.
+func (a *Server) setKeys(ctx context.Context, iss, kid string) ([]jose.JSONWebKey, error) {
+	ks, ok := a.idpKeys[iss]
+	if !ok {
+		return nil, secevent.ErrUntrusted
+	}
+	return ks.lookup(ctx, kid)
+}

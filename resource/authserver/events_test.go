@@ -1,0 +1,143 @@
+package authserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// setClaims are the claims of a valid CAEP session-revoked SET for alice
+// from the environment's IdP.
+func (e *env) setClaims() map[string]any {
+	subID := map[string]any{"format": "iss_sub", "iss": e.idp.issuer, "sub": alice}
+	now := e.clock.Now()
+	return map[string]any{
+		"iss": e.idp.issuer, "iat": now.Unix(), "jti": randomString(), "aud": e.asURL, "sub_id": subID,
+		"events": map[string]any{"https://schemas.openid.net/secevent/caep/event-type/session-revoked": map[string]any{
+			"subject": subID, "event_timestamp": now.Unix()}},
+	}
+}
+
+func (e *env) pushSET(t testing.TB, set, contentType string) tokenReply {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.asURL+"/events", strings.NewReader(set))
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := tokenReply{status: resp.StatusCode, header: resp.Header}
+	_ = json.NewDecoder(resp.Body).Decode(&r.body)
+	return r
+}
+
+// TestEvents_SessionRevokedRevokesTheUsersTokens pushes a valid SET: 202,
+// and alice's access token issued before it is refused from then on, as
+// is a replay of the SET.
+func TestEvents_SessionRevokedRevokesTheUsersTokens(t *testing.T) {
+	e := newEnv(t)
+	token := e.accessToken(t, "issues.read")
+	if _, err := e.as.VerifyAccessToken(context.Background(), token, e.mcpURL); err != nil {
+		t.Fatalf("before the SET: %v", err)
+	}
+	k := e.idp.currentKey()
+	set := sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key)
+	if r := e.pushSET(t, set, "application/secevent+jwt"); r.status != http.StatusAccepted {
+		t.Fatalf("push: HTTP %d %v", r.status, r.body)
+	}
+	_, err := e.as.VerifyAccessToken(context.Background(), token, e.mcpURL)
+	if err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("after the SET: %v, want revoked", err)
+	}
+	if r := e.pushSET(t, set, "application/secevent+jwt"); r.status != http.StatusBadRequest || r.str("err") != "invalid_request" {
+		t.Errorf("replayed SET: HTTP %d %v", r.status, r.body)
+	}
+	e.clock.Advance(time.Second)
+	if fresh := e.accessToken(t, "issues.read"); fresh == "" {
+		t.Error("a token issued after the revocation is refused")
+	}
+}
+
+// TestEvents_Refusals checks the RFC 8935 section 2.3 error of each kind
+// of bad SET, and that none of them revokes anything.
+func TestEvents_Refusals(t *testing.T) {
+	e := newEnv(t)
+	token := e.accessToken(t, "issues.read")
+	k := e.idp.currentKey()
+	stranger := newECKey(t)
+	tests := []struct {
+		name, contentType, typ, kid string
+		key                         any
+		edit                        func(map[string]any)
+		want                        string
+	}{
+		{name: "wrong content type", contentType: "application/jwt", want: "invalid_request"},
+		{name: "wrong typ", typ: "JWT", want: "invalid_request"},
+		{name: "untrusted issuer", edit: func(c map[string]any) { c["iss"] = "https://evil.example" }, want: "invalid_issuer"},
+		{name: "unknown key", kid: "nope", key: stranger, want: "invalid_key"},
+		{name: "forged signature", key: stranger, want: "authentication_failed"},
+		{name: "another audience", edit: func(c map[string]any) { c["aud"] = "https://as.other.example" }, want: "invalid_audience"},
+		{name: "stale", edit: func(c map[string]any) { c["iat"] = e.clock.Now().Add(-time.Hour).Unix() }, want: "invalid_request"},
+		{name: "no jti", edit: func(c map[string]any) { delete(c, "jti") }, want: "invalid_request"},
+		{name: "no known event", edit: func(c map[string]any) { c["events"] = map[string]any{"urn:other": map[string]any{}} }, want: "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.setClaims()
+			if tt.edit != nil {
+				tt.edit(c)
+			}
+			typ, kid, key, ct := "secevent+jwt", k.KeyID, any(k.Key), "application/secevent+jwt"
+			if tt.typ != "" {
+				typ = tt.typ
+			}
+			if tt.kid != "" {
+				kid = tt.kid
+			}
+			if tt.key != nil {
+				key = tt.key
+			}
+			if tt.contentType != "" {
+				ct = tt.contentType
+			}
+			r := e.pushSET(t, sign(t, c, typ, kid, jose.ES256, key), ct)
+			if r.status != http.StatusBadRequest || r.str("err") != tt.want || r.str("description") == "" {
+				t.Errorf("HTTP %d %v, want 400 %s", r.status, r.body, tt.want)
+			}
+		})
+	}
+	if _, err := e.as.VerifyAccessToken(context.Background(), token, e.mcpURL); err != nil {
+		t.Errorf("a refused SET revoked the token: %v", err)
+	}
+}
+
+// FuzzEventsEndpoint posts arbitrary bodies: never a 5xx, never a
+// revocation.
+func FuzzEventsEndpoint(f *testing.F) {
+	e := newEnv(f)
+	token := e.accessToken(f, "issues.read")
+	f.Add(sign(f, e.setClaims(), "secevent+jwt", "wrong-kid", jose.ES256, newECKey(f)), "application/secevent+jwt")
+	f.Add("a.b.c", "application/secevent+jwt")
+	f.Add("", "")
+	f.Add("eyJhbGciOiJub25lIn0.e30.", "application/secevent+jwt; charset=utf-8")
+	f.Add(strings.Repeat("A", 70<<10), "application/secevent+jwt")
+	f.Fuzz(func(t *testing.T, body, contentType string) {
+		req := httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		e.as.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("HTTP %d %s", rec.Code, rec.Body)
+		}
+		if _, err := e.as.VerifyAccessToken(context.Background(), token, e.mcpURL); err != nil {
+			t.Fatalf("HTTP %d revoked the token: %v", rec.Code, err)
+		}
+	})
+}
