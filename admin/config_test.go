@@ -18,6 +18,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -661,7 +662,9 @@ func TestConfigAPI_FileChangedOnDiskIsReloadedAndAudited(t *testing.T) {
 	defer p.store.Watch(5 * time.Millisecond)()
 	old := p.etagOf(t, "/admin/api/status")
 	changed := strings.Replace(editConfig, "      - groups: [eng]\n", "      - groups: [eng, mkt]\n", 1)
-	if err := os.WriteFile(p.file, []byte(changed), 0o600); err != nil {
+	// Replaced whole, as editors that save by rename do: a file caught
+	// half-written on a loaded machine would be a reload of its own.
+	if _, err := atomicfile.Write(p.file, []byte(changed), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
@@ -683,7 +686,9 @@ func TestConfigAPI_InvalidFileOnDiskKeepsThePolicy(t *testing.T) {
 	defer p.store.Watch(5 * time.Millisecond)()
 	running := p.srv.Config()
 	broken := strings.Replace(editConfig, "      - groups: [eng]\n", "      - groups: [eng, mkt, sales]\n", 1)
-	if err := os.WriteFile(p.file, []byte(broken), 0o600); err != nil {
+	// Replaced whole, as editors that save by rename do: a file caught
+	// half-written on a loaded machine would be a reload of its own.
+	if _, err := atomicfile.Write(p.file, []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the refused reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
