@@ -237,8 +237,12 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 
 // authorize hands /authorize to op with the SSO session in the context, so
 // that prompt=none can be answered (OIDC Core section 3.1.2.1): op hands
-// the storage the request's context, not its cookies.
+// the storage the request's context, not its cookies. A request without
+// scope gets openid (scopes.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if !defaultOpenIDScope(w, r) {
+		return
+	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
