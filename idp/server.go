@@ -16,7 +16,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,9 +50,6 @@ type Options struct {
 	// Now is the time source of the clock made when Clock is nil; nil
 	// means time.Now.
 	Now func() time.Time
-	// Logger receives one record per audit event (never a token); nil
-	// logs nothing, which suits tests and embedders (idptest).
-	Logger *slog.Logger
 }
 
 // Server is the IdP as one http.Handler.
@@ -108,7 +104,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics, logger: opts.Logger}
+	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
 	keys, err := signer.Load(signer.Options{
