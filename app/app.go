@@ -75,6 +75,7 @@ func New(o Options) http.Handler {
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})
 	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
+	mux.Handle("GET /{$}", landing(srv))
 	mux.Handle("/", srv)
 	return mux
 }

@@ -44,7 +44,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_modes_supported":                         []string{"query"},
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            []string{string(s.keys.IDTokenAlg())},
-		"scopes_supported":                                 []string{"openid", "profile", "email", "offline_access"},
+		"scopes_supported":                                 []string{"openid", "profile", "email", scopeGroups, "offline_access"},
 		"claims_supported":                                 []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username", "email", "email_verified", "groups"},
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"grant_types_supported":                            []string{grantAuthorizationCd, grantRefreshToken, grantTokenExchange},

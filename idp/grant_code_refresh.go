@@ -37,7 +37,11 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	note := &tokenNote{}
 	s.provider.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNoteKey, note)))
 	if w.status == http.StatusOK {
-		if err := s.restampTokenResponse(w); err != nil {
+		if err := dropIDTokenWithoutOpenID(w); err != nil {
+			slog.Error("cannot read the token response; tokens withheld", "grant_type", req.ev.GrantType, "err", err)
+			w.reset()
+			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the token response could not be completed"))
+		} else if err := s.restampTokenResponse(w); err != nil {
 			slog.Error("cannot put the IdP clock into the token response; tokens withheld", "grant_type", req.ev.GrantType, "err", err)
 			w.reset()
 			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the token response could not be completed"))

@@ -71,7 +71,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (*subject, *oauthError) {
 	} else if s.keys.Lookup(v.KeyID, v.Alg) == nil {
 		// The signing key retired since the token was first checked.
 		s.subjects.Delete(h)
-		return nil, s.subjectError("subject_token is not signed by this IdP: key %q (%s) is no longer published; see %s", v.KeyID, v.Alg, s.issuer+pathKeys)
+		return nil, s.unknownKey(v.KeyID, v.Alg)
 	}
 	now := s.now()
 	if now.After(v.Expiry.Add(subjectSkew)) {
@@ -103,7 +103,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	}
 	key := s.keys.Lookup(hdr.KeyID, hdr.Algorithm)
 	if key == nil {
-		return nil, s.subjectError("subject_token is not signed by this IdP: unknown key %q (%s); see %s", hdr.KeyID, hdr.Algorithm, s.issuer+pathKeys)
+		return nil, s.unknownKey(hdr.KeyID, hdr.Algorithm)
 	}
 	var c idTokenClaims
 	if err := tok.Claims(key.Public(), &c); err != nil {
@@ -126,6 +126,18 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		v.AuthTime = c.AuthTime.Time()
 	}
 	return v, nil
+}
+
+// unknownKey refuses a subject token signed by a key that JWKS does not
+// publish, saying whether a key rotation retired it (docs/http.md, /keys):
+// then the token is ours but older than the rotation's overlap, and
+// logging the user in again fixes it.
+func (s *Server) unknownKey(kid, alg string) *oauthError {
+	if at, ok := s.keys.RetiredAt(kid, alg); ok {
+		return s.subjectError("subject_token is signed by key %q (%s), which a key rotation retired at %s; log the user in again for an ID token signed by the current key (see %s)",
+			kid, alg, at.UTC().Format(time.RFC3339), s.issuer+pathKeys)
+	}
+	return s.subjectError("subject_token is not signed by this IdP: unknown key %q (%s); see %s", kid, alg, s.issuer+pathKeys)
 }
 
 // subjectError uses the configured code for a bad subject token: RFC 8693

@@ -1,11 +1,9 @@
 package idp_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,31 +84,15 @@ func auditJSON(t *testing.T, p *testIdP) string {
 	return string(b)
 }
 
-// syncBuffer is a log destination the handlers may write concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLogin_FormLimits: an oversized username or password is refused with
 // 400 and goes into neither the audit log nor the log lines; an oversized
 // or malformed form is a 4xx; request-derived text in audit events is cut
 // to 512 bytes with a marker.
 func TestLogin_FormLimits(t *testing.T) {
-	logs := &syncBuffer{}
-	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	// The log lines are the audit events (cmd/xaa-idp logs them), so what
+	// the audit log holds is what they hold; cmd/xaa-idp/limits_test.go
+	// checks the lines themselves.
+	p := startConformanceIdP(t)
 	long := strings.Repeat("Z", 60000)
 	br := newBrowser(p)
 	id, _ := br.pendingLogin(t)
@@ -142,8 +124,8 @@ func TestLogin_FormLimits(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(auditJSON(t, p), "ZZZZZZZZ") || strings.Contains(logs.String(), "ZZZZZZZZ") {
-		t.Error("a part of an oversized value reached the audit log or the log lines")
+	if strings.Contains(auditJSON(t, p), "ZZZZZZZZ") {
+		t.Error("a part of an oversized value reached the audit log")
 	}
 	// The login still works after the refusals.
 	if resp, _ := br.postLogin(t, loginForm(id, "alice", "alice-pw")); resp.StatusCode != http.StatusFound {
@@ -161,11 +143,6 @@ func TestLogin_FormLimits(t *testing.T) {
 		for name, v := range map[string]string{"client_id": ev.ClientID, "scope_requested": ev.ScopeRequested, "reason": ev.Reason} {
 			if len(v) > 512 || !strings.Contains(v, "…[truncated ") {
 				t.Errorf("%s: %d bytes ending %q, want at most 512 ending with the marker", name, len(v), v[max(0, len(v)-20):])
-			}
-		}
-		for line := range strings.SplitSeq(logs.String(), "\n") {
-			if len(line) > 4096 {
-				t.Errorf("a log line of %d bytes", len(line))
 			}
 		}
 	})

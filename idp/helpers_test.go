@@ -3,7 +3,6 @@ package idp_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -50,8 +49,7 @@ func startIdP(t testing.TB, cfg *policy.Config, tweak ...func(*idp.Options)) *te
 		t.Fatal(err)
 	}
 	clock := &fakeClock{}
-	// The tests read the audit log; its copy in the logs would only be noise.
-	opts := idp.Options{Config: cfg, Issuer: issuer, Audit: log, Now: clock.now, Logger: slog.New(slog.DiscardHandler)}
+	opts := idp.Options{Config: cfg, Issuer: issuer, Audit: log, Now: clock.now}
 	for _, f := range tweak {
 		f(&opts)
 	}

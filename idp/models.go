@@ -171,7 +171,10 @@ func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
-func (c *client) IsScopeAllowed(string) bool           { return false }
+
+// IsScopeAllowed keeps the groups scope, which op.ValidateAuthReqScopes
+// would drop as not one of OIDC's.
+func (c *client) IsScopeAllowed(scope string) bool     { return scope == scopeGroups }
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 

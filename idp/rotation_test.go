@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -111,8 +112,8 @@ func TestRotation_OldTokensVerifyDuringTheOverlapAndFailAfterRetirement(t *testi
 		t.Errorf("JWKS after retirement = %v, want only the new keys %v", kids, newKids)
 	}
 	resp2, body := f.exchangeIDToken(t, idToken)
-	if resp2.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), "unknown key") {
-		t.Errorf("ID token of a retired key: HTTP %d %v, want 400 naming the unknown key", resp2.StatusCode, body)
+	if resp2.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), fmt.Sprintf("key %q (RS256), which a key rotation retired at", oldIDKid)) {
+		t.Errorf("ID token of a retired key: HTTP %d %v, want 400 saying that a rotation retired its key", resp2.StatusCode, body)
 	}
 	if got := f.Keys(); len(got) != 2 || got[0].Status != "current" {
 		t.Errorf("Keys() after retirement = %+v", got)

@@ -16,7 +16,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -56,9 +55,6 @@ type Options struct {
 	// Now is the time source of the clock made when Clock is nil; nil
 	// means time.Now.
 	Now func() time.Time
-	// Logger receives one record per audit event (never a token); nil
-	// logs nothing, which suits tests and embedders (idptest).
-	Logger *slog.Logger
 	// LoginThrottle slows down password guessing at the login page while
 	// the configuration's security.login_throttle is on; nil means a new
 	// throttle with the default rules (internal/throttle). The admin API
@@ -132,7 +128,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics, logger: opts.Logger}
+	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
 	keys, err := signer.Load(signer.Options{
@@ -342,11 +338,14 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 
 // authorize hands /authorize to op with the SSO session in the context, so
 // that prompt=none can be answered (OIDC Core section 3.1.2.1): op hands
-// the storage the request's context, not its cookies. Before op, it
-// refuses a request when the pending logins are at
+// the storage the request's context, not its cookies. A request without
+// scope gets openid (scopes.go). Before op, it refuses a request when the pending logins are at
 // security.max_pending_logins (a flood must not evict a login in progress),
 // and a redirect_uri that is not registered exactly (redirect.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if !defaultOpenIDScope(w, r) {
+		return
+	}
 	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
 		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
 			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")

@@ -417,7 +417,7 @@ func (st *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string
 }
 
 // SetUserinfoFromRequest implements op.CanSetUserinfoFromRequest: the
-// configured user claims go into the ID token.
+// claims the scopes ask for go into the ID token (scopes.go).
 func (st *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	if err := st.setUserinfo(info, req.GetSubject(), scopes); err != nil {
 		return err
@@ -484,29 +484,10 @@ func (st *storage) ValidateJWTProfileScopes(context.Context, string, []string) (
 // Health implements op.Storage.
 func (st *storage) Health(context.Context) error { return nil }
 
-func (st *storage) setUserinfo(info *oidc.UserInfo, sub string, _ []string) error {
+func (st *storage) setUserinfo(info *oidc.UserInfo, sub string, scopes []string) error {
 	if err := st.activeUser(sub); err != nil {
 		return err
 	}
-	fillUserinfo(info, st.srv.Config().UserBySub(sub))
+	fillUserinfo(info, st.srv.Config().UserBySub(sub), scopes)
 	return nil
-}
-
-// fillUserinfo writes the configured user claims. They are included
-// whatever the scopes: a mock IdP is used to test what clients do with
-// them, so they are always there to see.
-func fillUserinfo(info *oidc.UserInfo, u *policy.User) {
-	info.Subject = u.Sub
-	info.Name = u.Name
-	info.PreferredUsername = u.Username
-	if u.Email != "" {
-		info.Email = u.Email
-		info.EmailVerified = true
-	}
-	if len(u.Groups) > 0 {
-		info.AppendClaims("groups", u.Groups)
-	}
-	for k, v := range u.Claims {
-		info.AppendClaims(k, v)
-	}
 }

@@ -70,10 +70,14 @@ type LoginOptions struct {
 	ClientAssertion string
 	Username        string
 	Password        string
-	Scopes          []string // default: openid profile email offline_access
-	RedirectURI     string   // default: http://127.0.0.1/callback
-	Nonce           string   // optional
-	HTTPClient      *http.Client
+	// Scopes are the scopes to request. Nil asks for every claim and a
+	// refresh token: openid profile email groups offline_access. An empty,
+	// non-nil slice sends no scope parameter, which the IdP takes as
+	// openid (RFC 6749 section 3.3).
+	Scopes      []string
+	RedirectURI string // default: http://127.0.0.1/callback
+	Nonce       string // optional
+	HTTPClient  *http.Client
 }
 
 // Tokens is a token endpoint response.
@@ -113,8 +117,8 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 	if o.RedirectURI == "" {
 		o.RedirectURI = "http://127.0.0.1/callback"
 	}
-	if len(o.Scopes) == 0 {
-		o.Scopes = []string{"openid", "profile", "email", "offline_access"}
+	if o.Scopes == nil {
+		o.Scopes = []string{"openid", "profile", "email", "groups", "offline_access"}
 	}
 	jar, _ := cookiejar.New(nil)
 	base := client(o.HTTPClient)
@@ -131,10 +135,12 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		"response_type":         {"code"},
 		"client_id":             {o.ClientID},
 		"redirect_uri":          {o.RedirectURI},
-		"scope":                 {strings.Join(o.Scopes, " ")},
 		"state":                 {state},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
+	}
+	if len(o.Scopes) > 0 {
+		q.Set("scope", strings.Join(o.Scopes, " "))
 	}
 	if o.Nonce != "" {
 		q.Set("nonce", o.Nonce)

@@ -65,73 +65,14 @@ func startIdP(t *testing.T) string {
 }
 
 // headlessFetcher is an auth.AuthorizationCodeFetcher that plays the user's
-// browser: it opens the authorization URL with a cookie jar, follows the
-// redirects to the login page, submits the login form with the given
-// username and password, and stops at the redirect to redirectURI, from
-// which it takes code, state and iss.
+// browser through headlessLogin and takes code, state and iss from the
+// redirect to redirectURI.
 func headlessFetcher(redirectURI, username, password string) auth.AuthorizationCodeFetcher {
 	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		cb, err := url.Parse(redirectURI)
+		callback, err := headlessLogin(ctx, args.URL, redirectURI, username, password)
 		if err != nil {
 			return nil, err
 		}
-		jar, err := cookiejar.New(nil)
-		if err != nil {
-			return nil, err
-		}
-		var callback *url.URL // the redirect to redirectURI, once seen
-		browser := &http.Client{
-			Jar:     jar,
-			Timeout: 15 * time.Second,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				u := req.URL
-				if u.Scheme == cb.Scheme && u.Host == cb.Host && u.Path == cb.Path {
-					callback = u
-					return http.ErrUseLastResponse
-				}
-				if len(via) >= 10 {
-					return errors.New("too many redirects")
-				}
-				return nil
-			},
-		}
-
-		// 1. Open the authorization URL; expect the login page.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, args.URL, nil)
-		if err != nil {
-			return nil, err
-		}
-		page, pageURL, err := fetchPage(browser, req)
-		if err != nil {
-			return nil, fmt.Errorf("authorization request: %w", err)
-		}
-		if callback == nil {
-			// 2. Fill in and submit the login form.
-			action, fields, err := parseLoginForm(page)
-			if err != nil {
-				return nil, fmt.Errorf("login page %s: %w", pageURL, err)
-			}
-			target, err := pageURL.Parse(action)
-			if err != nil {
-				return nil, fmt.Errorf("login form action %q: %w", action, err)
-			}
-			fields.Set("username", username)
-			fields.Set("password", password)
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(fields.Encode()))
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			page, pageURL, err = fetchPage(browser, req)
-			if err != nil {
-				return nil, fmt.Errorf("login form: %w", err)
-			}
-		}
-		if callback == nil {
-			return nil, fmt.Errorf("no redirect to %s after login; last page %s: %.300s", redirectURI, pageURL, page)
-		}
-
-		// 3. The authorization response.
 		q := callback.Query()
 		if e := q.Get("error"); e != "" {
 			return nil, fmt.Errorf("authorization error %s: %s", e, q.Get("error_description"))
@@ -141,6 +82,74 @@ func headlessFetcher(redirectURI, username, password string) auth.AuthorizationC
 		}
 		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
 	}
+}
+
+// headlessLogin plays the user's browser: it opens the authorization URL
+// with a cookie jar, follows the redirects to the login page, submits the
+// login form with the given username and password, and stops at the
+// redirect to redirectURI (any port of a loopback one), which it returns
+// without following it.
+func headlessLogin(ctx context.Context, authURL, redirectURI, username, password string) (*url.URL, error) {
+	cb, err := url.Parse(redirectURI)
+	if err != nil {
+		return nil, err
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	var callback *url.URL // the redirect to redirectURI, once seen
+	browser := &http.Client{
+		Jar:     jar,
+		Timeout: 15 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			u := req.URL
+			if u.Scheme == cb.Scheme && u.Host == cb.Host && u.Path == cb.Path {
+				callback = u
+				return http.ErrUseLastResponse
+			}
+			if len(via) >= 10 {
+				return errors.New("too many redirects")
+			}
+			return nil
+		},
+	}
+
+	// 1. Open the authorization URL; expect the login page.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	page, pageURL, err := fetchPage(browser, req)
+	if err != nil {
+		return nil, fmt.Errorf("authorization request: %w", err)
+	}
+	if callback == nil {
+		// 2. Fill in and submit the login form.
+		action, fields, err := parseLoginForm(page)
+		if err != nil {
+			return nil, fmt.Errorf("login page %s: %w", pageURL, err)
+		}
+		target, err := pageURL.Parse(action)
+		if err != nil {
+			return nil, fmt.Errorf("login form action %q: %w", action, err)
+		}
+		fields.Set("username", username)
+		fields.Set("password", password)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(fields.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		page, pageURL, err = fetchPage(browser, req)
+		if err != nil {
+			return nil, fmt.Errorf("login form: %w", err)
+		}
+	}
+	if callback == nil {
+		return nil, fmt.Errorf("no redirect to %s after login; last page %s: %.300s", redirectURI, pageURL, page)
+	}
+	return callback, nil
 }
 
 // fetchPage sends req through the browser and returns the final body and URL.

@@ -377,6 +377,17 @@ func (c *Config) ServerByAudience(aud string) *MCPServer {
 	return nil
 }
 
+// serverByResource returns the MCP server that accepts this resource, or
+// nil.
+func (c *Config) serverByResource(res string) *MCPServer {
+	for i := range c.MCPServers {
+		if c.MCPServers[i].resource(res) != "" {
+			return &c.MCPServers[i]
+		}
+	}
+	return nil
+}
+
 // resource returns the configured spelling of a resource the server accepts
 // (with the same one-slash tolerance as audiences), or "".
 func (s *MCPServer) resource(r string) string {

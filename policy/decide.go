@@ -136,6 +136,14 @@ func (c *Config) Decide(r Request) Decision {
 			"no audience given")
 	}
 	if s == nil {
+		// The classic mix-up: the MCP server's URL instead of its
+		// authorization server's issuer (EMA: the audience is the
+		// authorization server).
+		if m := c.serverByResource(r.Audience); m != nil {
+			return refuse(ErrInvalidTarget,
+				fmt.Sprintf("unknown audience %q: that is the MCP server's URL (the resource); did you mean %s, the issuer of its authorization server?", r.Audience, m.Issuer),
+				fmt.Sprintf("audience %s is a resource of server %s, not its issuer %s", r.Audience, m.ID, m.Issuer))
+		}
 		return refuse(ErrInvalidTarget,
 			fmt.Sprintf("unknown audience %q: use the issuer URL of an MCP server's authorization server registered at this IdP", r.Audience),
 			fmt.Sprintf("audience %s is not the issuer or an alias of any MCP server", r.Audience))

@@ -107,6 +107,21 @@ func TestDecide_ReasonsExplain(t *testing.T) {
 	}
 }
 
+// TestDecide_MCPURLAsAudienceSuggestsTheIssuer: a client that sends the MCP
+// server's URL as the audience is told which issuer it meant.
+func TestDecide_MCPURLAsAudienceSuggestsTheIssuer(t *testing.T) {
+	cfg := policytest.Config(t)
+	for _, aud := range []string{"https://mcp.chat.example/mcp", "https://mcp.chat.example/mcp/"} {
+		d := cfg.Decide(policy.Request{Username: "alice", ClientID: "mcp-client", Audience: aud, Now: now})
+		if d.Error != policy.ErrInvalidTarget || !strings.Contains(d.Description, "did you mean https://as.chat.example,") {
+			t.Errorf("audience %s: %s %q, want invalid_target with \"did you mean https://as.chat.example\"", aud, d.Error, d.Description)
+		}
+		if !strings.Contains(d.Reason, "is a resource of server chat") {
+			t.Errorf("audience %s: reason %q does not name the server", aud, d.Reason)
+		}
+	}
+}
+
 func TestDecide_StepUpDescriptionSaysWhatToDo(t *testing.T) {
 	cfg := policytest.Config(t)
 	d := cfg.Decide(policy.Request{Username: "dave", ClientID: "mcp-client", Audience: "https://as.chat.example", Now: now})

@@ -163,7 +163,11 @@ func (c *Console) routes() {
 	page("POST /admin/onboarding", c.runOnboarding)
 	page("GET /admin/config.yaml", c.downloadYAML)
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		c.errorPage(w, r, nil, http.StatusNotFound, "Not found", "There is no console page at "+r.URL.Path+".")
+		var v *viewer // a signed-in admin gets the navigation bar to go on from
+		if s, u := c.signedIn(r); u.MayAdminister() {
+			v = &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
+		}
+		c.errorPage(w, r, v, http.StatusNotFound, "Not found", "There is no console page at "+r.URL.Path+".")
 	})
 	c.mux = mux
 }

@@ -54,9 +54,9 @@ func TestPages_EachPageAnswers(t *testing.T) {
 			t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
 		}
 	}
-	resp, _ := b.get("/admin/no-such-page")
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown page: %d", resp.StatusCode)
+	resp, body := b.get("/admin/no-such-page")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `href="/admin/servers"`) {
+		t.Errorf("unknown page: %d, want 404 with the navigation bar\n%s", resp.StatusCode, body)
 	}
 	resp, _ = b.get("/admin/static/console.css")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {

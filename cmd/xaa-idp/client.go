@@ -25,9 +25,12 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	printOnly := fs.String("print", "", "print only this member of the token response: id_token, access_token or refresh_token")
 	caFile := addCAFileFlag(fs)
 	var scopes listFlag
-	fs.Var(&scopes, "scope", "scopes (repeatable; default: openid profile email offline_access)")
+	fs.Var(&scopes, "scope", "scopes (repeatable; default: openid profile email groups offline_access; --scope '' sends none, which the IdP takes as openid)")
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	if scopes == nil && flagGiven(fs, "scope") {
+		scopes = listFlag{} // --scope '': no scope parameter at all
 	}
 	if *clientID == "" || *username == "" || *password == "" {
 		fmt.Fprintln(stderr, "xaa-idp login: --client-id, --username and --password are required")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -26,9 +27,9 @@ func logFlags(fs *flag.FlagSet) logOptions {
 
 // setup makes the process logger, which the IdP and zitadel log through
 // (slog's default), and returns a function that puts the previous one
-// back. Logs never carry tokens: the IdP logs audit events, which hold
-// none, and requests are logged by method and path, without query string
-// or headers.
+// back. Logs never carry tokens: audit events hold none (logAudit), and
+// requests are logged by method and path, without query string or
+// headers.
 func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
@@ -118,3 +119,51 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// auditLogBuffer is how far the log records may fall behind the audit log
+// before events are left out of the log (never out of the audit log).
+const auditLogBuffer = 4096
+
+// logAudit makes every event of the audit log a log record, whoever
+// appends it: the IdP (logins, tokens, exchanges, key rotations), the
+// admin API (admin_change) and the configuration watcher (config_reload),
+// until the log is closed; the channel it returns is closed once the
+// last event is logged. Token exchanges are logged at debug, since an IdP
+// under load makes thousands a second; everything else at info. Audit
+// events hold no tokens (docs/audit.md), so neither do the records.
+func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
+	events, _ := log.Subscribe(auditLogBuffer) // Close ends it
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for ev := range events {
+			logAuditEvent(logger, ev)
+		}
+	}()
+	return finished
+}
+
+func logAuditEvent(logger *slog.Logger, ev audit.Event) {
+	level := slog.LevelInfo
+	if ev.Type == audit.TypeTokenExchange {
+		level = slog.LevelDebug
+	}
+	ctx := context.Background()
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("type", ev.Type), slog.String("outcome", ev.Outcome)}
+	for _, f := range []struct{ k, v string }{
+		{"id", ev.ID}, {"error", ev.Error}, {"user", ev.User}, {"client_id", ev.ClientID},
+		{"server", ev.Server}, {"grant_type", ev.GrantType}, {"scope_granted", ev.ScopeGranted},
+		{"rule", ev.Rule}, {"reason", ev.Reason}, {"jti", ev.JTI}, {"admin", ev.Admin},
+	} {
+		if f.v != "" {
+			attrs = append(attrs, slog.String(f.k, f.v))
+		}
+	}
+	if ev.Injected {
+		attrs = append(attrs, slog.Bool("injected", true))
+	}
+	logger.LogAttrs(ctx, level, "audit", attrs...)
+}

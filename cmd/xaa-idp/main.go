@@ -151,3 +151,11 @@ func (l *listFlag) Set(v string) error {
 	*l = append(*l, strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })...)
 	return nil
 }
+
+// flagGiven reports whether a flag was set, on the command line or from
+// its environment variable, even to a value that leaves it empty.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
 )
 
 // syncBuffer is a bytes.Buffer that the server and the test may share.
@@ -213,5 +217,26 @@ func TestKeysRotate_PublishesANewKey(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "keys", "list", "--issuer", issuer, "--admin-user", "alice", "--admin-password", "alice"); code != 0 || !strings.Contains(out, `"previous"`) {
 		t.Errorf("keys list: exit %d\n%s", code, out)
+	}
+}
+
+// TestServe_LogsConfigReloadErrors edits the watched configuration file of
+// the real binary with a typo and expects the refused reload on stderr: an
+// audit event appended by the configuration watcher, not by the IdP, is a
+// log record like every other.
+func TestServe_LogsConfigReloadErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	startBinary(t, stderr, "serve", "--addr", "127.0.0.1:0", "--config", file)
+	typo := bytes.Replace(fixtures.Demo, []byte("token_exchange: true"), []byte("token_exchang: true"), 1)
+	if err := os.WriteFile(file, typo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := waitFor(t, stderr, "type=config_reload outcome=error")
+	if !strings.Contains(logs, "token_exchang") {
+		t.Errorf("the config_reload record does not name the problem:\n%s", logs)
 	}
 }

@@ -112,12 +112,12 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 	}
-	srv, log, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
+	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
 	if err != nil {
 		return fail(exitFailure, err)
 	}
 	r.srv = srv
-	r.closers = append(r.closers, func() { log.Close() }, func() { srv.Close() })
+	r.closers = append(r.closers, closeAudit, func() { srv.Close() })
 	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
 	if f.demoEvents {
 		endpoint = demo.EventsEndpoints(cfg)
@@ -249,9 +249,10 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 	return policy.OpenStore(file)
 }
 
-// newIdP opens the audit log (file when asked for) and builds the IdP. A
+// newIdP opens the audit log (file when asked for), logs its events, and
+// builds the IdP. closeAudit closes the log once every event is logged. A
 // nil clock means the wall clock.
-func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock) (*idp.Server, *audit.Log, error) {
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock) (srv *idp.Server, closeAudit func(), err error) {
 	if clock == nil {
 		clock = idp.NewClock(nil)
 	}
@@ -265,12 +266,13 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock, Logger: slog.Default()})
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
 	if err != nil {
 		log.Close()
 		return nil, nil, err
 	}
-	return srv, log, nil
+	logged := logAudit(log, slog.Default())
+	return srv, func() { log.Close(); <-logged }, nil
 }
 
 // keyCacheDir is where, without --state-dir, the IdP keeps its generated

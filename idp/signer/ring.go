@@ -244,6 +244,23 @@ func (r *Ring) Lookup(kid, alg string) *Key {
 	return found
 }
 
+// RetiredAt reports when the key a token header names retired, if it is a
+// key a rotation replaced and its overlap has passed: a verifier can then
+// say why the token no longer verifies. Keys retired before the last
+// rotation are forgotten.
+func (r *Ring) RetiredAt(kid, alg string) (time.Time, bool) {
+	r.wait()
+	now := r.now()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, p := range r.previous {
+		if p.key.matches(kid, alg) && !now.Before(p.retireAt) {
+			return p.retireAt, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // Options configure Load.
 type Options struct {
 	// IDTokenAlg and IDJAGAlg are RS256, ES256 or EdDSA.

@@ -101,6 +101,23 @@ test('requestJwtAuthorizationGrant: alice, public client (no secret)', async () 
     checkIdJag(result, { rasClientId: 'mcp-public-at-tracker' });
 });
 
+test('requestJwtAuthorizationGrant: alice, public client, logged in without a scope parameter', async () => {
+    const tokens = await login(PUBLIC, 'alice', 'alice', { scope: null });
+    assert.equal(tokens.scope, 'openid', 'a request without scope is taken as openid');
+    const claims = verifyJwt(tokens.id_token).payload;
+    assert.equal(claims.sub, '00u-alice');
+    assert.equal(claims.email, undefined, 'no email claim without the email scope');
+    const result = await requestJwtAuthorizationGrant({
+        tokenEndpoint: metadata.token_endpoint,
+        audience: TRACKER_AUDIENCE,
+        resource: TRACKER_RESOURCE,
+        idToken: tokens.id_token,
+        clientId: PUBLIC.clientId,
+        scope: TRACKER_SCOPES
+    });
+    checkIdJag(result, { rasClientId: 'mcp-public-at-tracker' });
+});
+
 test('refused: bob is not assigned to tracker, the error names access_denied', async () => {
     const { id_token } = await login(CONFIDENTIAL, 'bob', 'bob');
     await assert.rejects(

@@ -111,24 +111,29 @@ async function browse(jar, url, init = {}) {
     throw new Error('too many redirects');
 }
 
-/** OIDC authorization code flow with PKCE; returns the token response. */
-export async function login(client, username, password) {
+/**
+ * OIDC authorization code flow with PKCE; returns the token response.
+ * scope null sends no scope parameter, as OAuth 2.1 and MCP clients do when
+ * they know no scopes; the IdP then takes openid (RFC 6749 §3.3).
+ */
+export async function login(client, username, password, { scope = 'openid profile email' } = {}) {
     const { metadata } = await idp();
     const verifier = b64url(randomBytes(32));
     const challenge = b64url(createHash('sha256').update(verifier).digest());
     const state = b64url(randomBytes(16));
     const nonce = b64url(randomBytes(16));
     const authorize = new URL(metadata.authorization_endpoint);
-    authorize.search = new URLSearchParams({
+    const params = new URLSearchParams({
         response_type: 'code',
         client_id: client.clientId,
         redirect_uri: REDIRECT_URI,
-        scope: 'openid profile email',
         state,
         nonce,
         code_challenge: challenge,
         code_challenge_method: 'S256'
-    }).toString();
+    });
+    if (scope !== null) params.set('scope', scope);
+    authorize.search = params.toString();
 
     const jar = new Jar();
     let step = await browse(jar, authorize);

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"bytes"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// landingPage is what a browser pointed at the issuer finds: what this is,
+// where to go next, and a command to try.
+var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xaa-idp · {{.Issuer}}</title>
+<style>
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
+code, pre { font: 14px/1.4 ui-monospace, monospace; background: #f2f4f7; border-radius: 4px; }
+pre { padding: .75rem; overflow-x: auto; white-space: pre-wrap; }
+dt { font-weight: 600; margin-top: .5rem; }
+</style>
+</head>
+<body>
+<h1>xaa-idp</h1>
+<p>A mock identity provider for MCP Enterprise-Managed Authorization: an OpenID provider that
+logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
+YAML policy and recorded in an audit log.</p>
+<dl>
+<dt>Issuer</dt><dd><code>{{.Issuer}}</code></dd>
+<dt>Discovery</dt><dd><a href="{{.Issuer}}/.well-known/openid-configuration">{{.Issuer}}/.well-known/openid-configuration</a>
+ (also at <a href="{{.Issuer}}/.well-known/oauth-authorization-server">/.well-known/oauth-authorization-server</a>)</dd>
+<dt>Console</dt><dd><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a>: MCP servers, users, the audit log and why a request was refused (sign in as an admin user)</dd>
+</dl>
+<h2>Try it</h2>
+{{- if .Client}}
+<p>Log a user in without a browser and print the ID token:</p>
+<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}} --username USER --password PASSWORD --print id_token</pre>
+<p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
+<code>--print</code>) connects the user to every MCP server they are assigned to.</p>
+{{- else}}
+<p>No client of this configuration may use token exchange yet: add one with <code>token_exchange: true</code>.</p>
+{{- end}}
+</body>
+</html>
+`))
+
+// landing serves the landing page at /. The command names a client that
+// may use token exchange, public if there is one (it needs no secret);
+// secrets and passwords stay placeholders.
+func landing(srv *idp.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data := struct {
+			Issuer string
+			Client *policy.Client
+		}{Issuer: srv.Issuer()}
+		clients := srv.Config().Clients
+		for i := range clients {
+			c := &clients[i]
+			if !c.TokenExchange || c.ClientSecret == "" && len(c.JWKS) > 0 {
+				continue // the CLI has no private_key_jwt
+			}
+			if c.ClientSecret == "" {
+				data.Client = c
+				break
+			}
+			if data.Client == nil {
+				data.Client = c
+			}
+		}
+		var buf bytes.Buffer
+		if err := landingPage.Execute(&buf, data); err != nil {
+			slog.Error("landing page", "err", err)
+			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+		_, _ = buf.WriteTo(w)
+	})
+}

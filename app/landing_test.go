@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// TestLandingPage opens the issuer in a browser: an HTML page that says
+// what this is and where to go next, with a command that works for the
+// running configuration.
+func TestLandingPage(t *testing.T) {
+	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	defer ts.Close()
+
+	resp, err := http.Get(issuer + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"Enterprise-Managed Authorization",
+		"<code>" + issuer + "</code>",
+		`href="` + issuer + `/admin/"`,
+		`href="` + issuer + `/.well-known/openid-configuration"`,
+		"xaa-idp login --issuer " + issuer + " --client-id mcp-public --username USER",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the landing page lacks %q:\n%s", want, body)
+		}
+	}
+	other, err := http.Get(issuer + "/no-such-page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Body.Close()
+	if other.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %s, want 404: only / is the landing page", other.Status)
+	}
+}
