@@ -151,11 +151,10 @@ func TestLogin_FormLimits(t *testing.T) {
 // fakeThrottle is a LoginThrottle that refuses the usernames in locked and
 // records what the login page reports.
 type fakeThrottle struct {
-	mu       sync.Mutex
-	locked   map[string]time.Duration
-	calls    []string
-	asked    int
-	failures map[string]int
+	mu     sync.Mutex
+	locked map[string]time.Duration
+	calls  []string
+	asked  int
 }
 
 func (f *fakeThrottle) Allow(u string) (time.Duration, bool) {
