@@ -21,14 +21,14 @@ type idJAGClaims struct {
 	Issuer   string   `json:"iss"`
 	Subject  string   `json:"sub"`
 	Audience audience `json:"aud"`
-	ClientID string `json:"client_id"`
-	JTI      string `json:"jti"`
-	IssuedAt int64  `json:"iat"`
-	Expiry   int64  `json:"exp"`
-	Resource string `json:"resource,omitempty"`
-	Scope    string `json:"scope,omitempty"`
-	AuthTime int64  `json:"auth_time,omitempty"`
-	Email    string `json:"email,omitempty"`
+	ClientID string   `json:"client_id"`
+	JTI      string   `json:"jti"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	Resource string   `json:"resource,omitempty"`
+	Scope    string   `json:"scope,omitempty"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+	Email    string   `json:"email,omitempty"`
 	// EmailVerified is sent with Email by the id_jag.email knob.
 	EmailVerified bool `json:"email_verified,omitempty"`
 	// Tenant is the issuer's tenant (ID-JAG draft section 3, "tenant"),
