@@ -55,7 +55,7 @@ type API struct {
 	idp      IdP
 	now      func() time.Time
 	mux      *http.ServeMux
-	store    *policy.Store
+	store    Store
 	session  func(*http.Request) (string, bool)
 	throttle Throttle
 }
@@ -69,7 +69,7 @@ type Options struct {
 	// (users, groups, clients, MCP servers and their access and deny
 	// lists). It must be the store the IdP's configuration comes from
 	// (app.New connects them). Without it those changes answer 501.
-	Store *policy.Store
+	Store Store
 	// Session, when set, authenticates requests that carry no HTTP Basic
 	// credentials: the web console's hook. It returns the username of the
 	// console user signed in on the request ("" when none), and whether the

@@ -499,7 +499,7 @@ func adminName(r *http.Request) string {
 
 // changeEvent is the admin_change event of a configuration change: who,
 // what, and the value before and after, without passwords or secrets.
-func changeEvent(r *http.Request, ch *policy.Change, store *policy.Store) audit.Event {
+func changeEvent(r *http.Request, ch *policy.Change, store Store) audit.Event {
 	before, after := redact(ch.Before), redact(ch.After)
 	details := map[string]any{
 		"object":           ch.Kind,

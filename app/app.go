@@ -27,7 +27,7 @@ type Options struct {
 	// Store, when set, is where the IdP's configuration comes from: the
 	// admin API and the console change it there, and New connects it to
 	// the IdP (see New). Without it the configuration is read-only.
-	Store *policy.Store
+	Store Store
 	// Push, when set, tells MCP servers that a user lost access
 	// (docs/configuration.md, "Revocation push"): New hands it every new
 	// configuration of the Store and every end of an SSO session.
@@ -69,7 +69,11 @@ func New(o Options) http.Handler {
 	// what it shows from the API: each needs the other, so the API's hook
 	// calls the console built next.
 	var console *web.Console
-	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: o.Store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
+	var store admin.Store
+	if o.Store != nil {
+		store = o.Store
+	}
+	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})
@@ -78,6 +82,14 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /{$}", landing(srv))
 	mux.Handle("/", srv)
 	return mux
+}
+
+// Store is the configuration store New connects the IdP to: a
+// *policy.Store, or a tenant's *policy.TenantStore.
+type Store interface {
+	admin.Store
+	OnChange(func(*policy.Config))
+	OnReload(func(policy.Reload))
 }
 
 // loginThrottle is the IdP's login throttle, for the admin API's HTTP Basic

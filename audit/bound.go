@@ -65,10 +65,10 @@ func (e *Event) bound() {
 }
 
 // texts lists pointers to every string field of e, for bound and own.
-func (e *Event) texts() [17]*string {
+func (e *Event) texts() [18]*string {
 	return [...]*string{&e.ID, &e.Type, &e.Outcome, &e.Error, &e.User, &e.Sub, &e.ClientID,
 		&e.Server, &e.Audience, &e.Resource, &e.ScopeRequested, &e.ScopeGranted, &e.Rule,
-		&e.Reason, &e.JTI, &e.Admin, &e.GrantType}
+		&e.Reason, &e.JTI, &e.Admin, &e.GrantType, &e.Tenant}
 }
 
 // own gives e's string fields one new backing array of their own. A caller's string may be a

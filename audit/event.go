@@ -47,9 +47,12 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 // Time is written in UTC with millisecond precision; [Log.Append] truncates it accordingly, so the
 // event kept in memory equals the one read back from the file.
 type Event struct {
-	Time           time.Time      `json:"time"`
-	ID             string         `json:"id"`
-	Type           string         `json:"type"`
+	Time time.Time `json:"time"`
+	ID   string    `json:"id"`
+	Type string    `json:"type"`
+	// Tenant is the tenant the event happened in, in a file with more than
+	// one tenant; "" otherwise (docs/audit.md).
+	Tenant         string         `json:"tenant,omitempty"`
 	Outcome        string         `json:"outcome"`
 	Error          string         `json:"error,omitempty"` // OAuth error code when Outcome is Error or Denied
 	User           string         `json:"user,omitempty"`

@@ -29,6 +29,7 @@ const DefaultLimit = DefaultQueryLimit
 // events.
 type Filter struct {
 	Type, User, Client, Server, Outcome string // exact match when non-empty (Client matches ClientID)
+	Tenant                              string // exact match when non-empty
 
 	Since, Until time.Time // Since inclusive, Until exclusive; zero means unbounded
 
@@ -42,6 +43,7 @@ type Filter struct {
 
 func (f *Filter) match(e *Event) bool {
 	return (f.Type == "" || e.Type == f.Type) &&
+		(f.Tenant == "" || e.Tenant == f.Tenant) &&
 		(f.User == "" || e.User == f.User) &&
 		(f.Client == "" || e.ClientID == f.Client) &&
 		(f.Server == "" || e.Server == f.Server) &&

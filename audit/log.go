@@ -24,6 +24,11 @@ type Options struct {
 // its newest events for [Log.Query] and [Log.Subscribe]. Make one with [Open]. Its methods are
 // safe for concurrent use.
 type Log struct {
+	// shared and tenant are set in a tenant's view (Tenant): it
+	// delegates to the shared log.
+	shared *Log
+	tenant string
+
 	now   func() time.Time
 	index *ring
 	subs  subscribers
@@ -121,6 +126,10 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 // synced to stable storage; concurrent appends share the write and the sync (group commit). An event
 // whose Append fails is neither in the file nor in the index.
 func (l *Log) Append(ev Event) (Event, error) {
+	if l.shared != nil {
+		ev.Tenant = l.tenant
+		return l.shared.Append(ev)
+	}
 	if ev.Time.IsZero() {
 		ev.Time = l.now()
 	}
@@ -152,7 +161,7 @@ func (l *Log) Append(ev Event) (Event, error) {
 // Details maps in the returned events are shared with the log and other callers: read them,
 // don't modify them.
 func (l *Log) Query(f Filter) []Event {
-	events, _ := l.index.query(f)
+	events, _ := l.QueryPage(f)
 	return events
 }
 
@@ -160,12 +169,16 @@ func (l *Log) Query(f Filter) []Event {
 // returned: then the next page is f with Before set to the ID of the last event returned, the
 // link an HTTP API gives as rel="next" (RFC 8288).
 func (l *Log) QueryPage(f Filter) (events []Event, more bool) {
+	if l.shared != nil {
+		f.Tenant = l.tenant
+		return l.shared.QueryPage(f)
+	}
 	return l.index.query(f)
 }
 
 // Len reports how many events are held in memory: at most the capacity, not the file's length.
 func (l *Log) Len() int {
-	events, _ := l.index.stats()
+	events, _ := l.IndexStats()
 	return events
 }
 
@@ -173,12 +186,18 @@ func (l *Log) Len() int {
 // against Options.MaxBytes: the length of their JSON lines, an approximation of the memory they
 // hold that leaves out a fixed cost of a few hundred bytes per event, bounded by Capacity.
 func (l *Log) IndexStats() (events int, bytes int64) {
+	if l.shared != nil {
+		return l.shared.IndexStats()
+	}
 	return l.index.stats()
 }
 
 // Close waits for pending appends, syncs and closes the file, and closes every subscription.
 // Append after Close returns ErrClosed; so does a second Close.
 func (l *Log) Close() error {
+	if l.shared != nil {
+		return nil // the shared log is its owner's to close
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

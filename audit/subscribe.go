@@ -20,6 +20,9 @@ type subscribers struct {
 // times, from any goroutine. Close closes every subscription's channel; Subscribe after Close
 // returns a closed channel.
 func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
+	if l.shared != nil {
+		return l.subscribeTenant(buffer)
+	}
 	ch := make(chan Event, max(buffer, 0))
 	s := &l.subs
 	s.mu.Lock()

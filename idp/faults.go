@@ -549,7 +549,7 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) 
 		// authorization server's issuer belongs.
 		m["aud"] = claims.Resource
 		if claims.Resource == "" {
-			m["aud"] = claims.Audience + "/wrong-audience"
+			m["aud"] = claims.Audience.value + "/wrong-audience"
 		}
 	case policy.FaultExpired:
 		m["exp"] = claims.IssuedAt - offset

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -8,28 +9,52 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // idJAGClaims are the claims of an ID-JAG (draft-ietf-oauth-identity-
-// assertion-authz-grant section 3). aud is a single string, as the draft
-// requires and the Python SDK expects.
+// assertion-authz-grant section 3). aud is a single string unless the
+// id_jag.aud knob asks for a one-element array.
 type idJAGClaims struct {
-	Issuer   string `json:"iss"`
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	ClientID string `json:"client_id"`
-	JTI      string `json:"jti"`
-	IssuedAt int64  `json:"iat"`
-	Expiry   int64  `json:"exp"`
-	Resource string `json:"resource,omitempty"`
-	Scope    string `json:"scope,omitempty"`
-	AuthTime int64  `json:"auth_time,omitempty"`
-	Email    string `json:"email,omitempty"`
+	Issuer   string   `json:"iss"`
+	Subject  string   `json:"sub"`
+	Audience audience `json:"aud"`
+	ClientID string   `json:"client_id"`
+	JTI      string   `json:"jti"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	Resource string   `json:"resource,omitempty"`
+	Scope    string   `json:"scope,omitempty"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	// EmailVerified is sent with Email by the id_jag.email knob.
+	EmailVerified bool `json:"email_verified,omitempty"`
+	// Tenant is the issuer's tenant (ID-JAG draft section 3, "tenant"),
+	// by the id_jag.tenant_claim knob.
+	Tenant string `json:"tenant,omitempty"`
+	// AudTenant is the resource's tenant at the authorization server
+	// (the draft's "aud_tenant"): the server's aud_tenant.
+	AudTenant string `json:"aud_tenant,omitempty"`
 	// Confirmation binds the ID-JAG to the key of the exchange's DPoP
 	// proof; nil without one.
 	Confirmation *confirmation `json:"cnf,omitempty"`
+}
+
+// audience is an ID-JAG's "aud": one value, written as a string or, when
+// array is set, as a one-element array (ID-JAG draft section 3).
+type audience struct {
+	value string
+	array bool
+}
+
+// MarshalJSON implements json.Marshaler.
+func (a audience) MarshalJSON() ([]byte, error) {
+	if a.array {
+		return json.Marshal([]string{a.value})
+	}
+	return json.Marshal(a.value)
 }
 
 // exchangeResponse is the RFC 8693 section 2.2.1 response carrying an
@@ -131,10 +156,11 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 	}
 
 	lifetime := cfg.Lifetimes.IDJAG.D()
+	knobs := cfg.Knobs()
 	claims := idJAGClaims{
 		Issuer:   s.issuer,
 		Subject:  subj.Sub,
-		Audience: d.Server.Issuer,
+		Audience: audience{value: d.Server.Issuer, array: knobs.Aud == policy.AudArray},
 		ClientID: d.ServerClientID,
 		JTI:      randomID(18),
 		IssuedAt: now.Unix(),
@@ -148,13 +174,25 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 	if !subj.AuthTime.IsZero() {
 		claims.AuthTime = subj.AuthTime.Unix()
 	}
-	if d.Server.IncludeEmail && user != nil {
+	if !knobs.ResourceClaim {
+		claims.Resource = ""
+	}
+	if (d.Server.IncludeEmail || knobs.Email) && user != nil {
 		claims.Email = user.Email
+		claims.EmailVerified = knobs.Email && user.Email != ""
+	}
+	if knobs.TenantClaim {
+		claims.Tenant = s.tenant
+	}
+	claims.AudTenant = d.Server.AudTenant
+	ctx := withExchangeEvent(r.Context(), ev)
+	if alg := d.Server.IDJAGAlg(cfg); alg != cfg.Signing.IDJAGAlg {
+		ctx = signer.WithIDJAGAlg(ctx, alg)
 	}
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
 	}
-	jag, serr := s.signer.SignIDJAG(withExchangeEvent(r.Context(), ev), claims)
+	jag, serr := s.signer.SignIDJAG(ctx, claims)
 	if serr != nil {
 		slog.Error("cannot sign the ID-JAG", "err", serr)
 		return nil, errorf("server_error", http.StatusInternalServerError, "signing failed")

@@ -23,7 +23,7 @@ import (
 // header's encoding is the same byte for byte.
 func TestIDJAGMatchesGoJose(t *testing.T) {
 	base := idJAGClaims{
-		Issuer: "http://127.0.0.1:8080", Subject: "00u-alice", Audience: "https://as.chat.example",
+		Issuer: "http://127.0.0.1:8080", Subject: "00u-alice", Audience: audience{value: "https://as.chat.example"},
 		ClientID: "mcp-client-at-chat", JTI: "aGVsbG8td29ybGQtanRp", IssuedAt: 1795635078, Expiry: 1795635378,
 	}
 	knobs := map[string]func(*idJAGClaims){
@@ -85,7 +85,7 @@ func TestIDJAGMatchesGoJose(t *testing.T) {
 				if err := tok.Claims(key.Public(), &std); err != nil {
 					t.Fatal(err)
 				}
-				if err := std.ValidateWithLeeway(jwt.Expected{Issuer: c.Issuer, AnyAudience: jwt.Audience{c.Audience}, Time: time.Unix(c.IssuedAt, 0)}, 0); err != nil {
+				if err := std.ValidateWithLeeway(jwt.Expected{Issuer: c.Issuer, AnyAudience: jwt.Audience{c.Audience.value}, Time: time.Unix(c.IssuedAt, 0)}, 0); err != nil {
 					t.Errorf("registered claims: %v", err)
 				}
 			})

@@ -91,7 +91,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <h1>Sign in to xaa-idp</h1>
 {{if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
+<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
 <label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>

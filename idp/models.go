@@ -130,8 +130,9 @@ func (r *refreshTokenRequest) lineage() (sid, grant string)     { return r.Sessi
 
 // client is the op.Client view of a configured client.
 type client struct {
-	c   *policy.Client
-	cfg *policy.Config
+	c    *policy.Client
+	cfg  *policy.Config
+	path string // the Server's Path, which the login page is under
 }
 
 var _ op.Client = (*client)(nil)
@@ -162,7 +163,7 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
-func (c *client) LoginURL(id string) string           { return "/login?authRequestID=" + id }
+func (c *client) LoginURL(id string) string           { return c.path + pathLogin + "?authRequestID=" + id }
 func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
 func (c *client) IDTokenLifetime() time.Duration      { return c.cfg.Lifetimes.IDToken.D() }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,8 +35,18 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	// Config is the validated policy. Required.
+	// Config is the validated policy. Required. In a file with tenants it
+	// is one tenant's Config (policy.Config.IdPs).
 	Config *policy.Config
+	// Tenant is the tenant's id when the file has tenants: the Server is
+	// then mounted under Config.Path (its issuer must end with it), stamps
+	// its audit events with Tenant when Audit serves several tenants, and
+	// adds the "tenant" claim its knobs ask for (docs/configuration.md,
+	// "Tenants"). "" for a file without tenants.
+	Tenant string
+	// SharedAudit tells that Audit is shared by several tenants, whose
+	// events then carry the tenant.
+	SharedAudit bool
 	// Issuer is the issuer URL, byte for byte what discovery and every token
 	// carry. A trailing slash is removed. Required.
 	Issuer string
@@ -70,6 +81,8 @@ type Options struct {
 // Server is the IdP as one http.Handler.
 type Server struct {
 	issuer   string
+	tenant   string // Options.Tenant
+	path     string // the path the Server is mounted under: "" or a tenant's path
 	cfg      atomic.Pointer[policy.Config]
 	keys     *signer.Ring  // the keys, for zitadel, subject tokens and the admin API
 	signer   signer.Signer // keys wrapped in the fault hook: everything the IdP signs
@@ -116,7 +129,13 @@ func New(opts Options) (*Server, error) {
 	if issuer == "" {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
-	s := &Server{issuer: issuer, clock: opts.Clock, metrics: newMetrics()}
+	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics()}
+	if opts.Tenant != "" {
+		s.path = opts.Config.Path
+		if !strings.HasSuffix(issuer, s.path) {
+			return nil, fmt.Errorf("idp: the issuer %s of tenant %s does not end with its path %s", issuer, opts.Tenant, s.path)
+		}
+	}
 	if s.clock == nil {
 		s.clock = NewClock(opts.Now)
 	}
@@ -127,6 +146,9 @@ func New(opts Options) (*Server, error) {
 		if log, err = audit.Open(audit.Options{Now: s.now}); err != nil {
 			return nil, err
 		}
+	}
+	if opts.SharedAudit {
+		log = log.Tenant(opts.Tenant)
 	}
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.cfg.Store(opts.Config)
@@ -143,6 +165,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("idp: signing keys: %w", err)
 	}
 	s.keys = keys
+	s.ensureServerKeys(opts.Config)
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
 	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
@@ -164,7 +187,7 @@ func New(opts Options) (*Server, error) {
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
 		GrantTypeRefreshToken:    true,
-		DefaultLogoutRedirectURI: "/logged-out",
+		DefaultLogoutRedirectURI: s.path + "/logged-out",
 	}
 	// The key that encrypts codes and opaque access tokens; both live only
 	// in memory, so a fresh key per process is right.
@@ -297,14 +320,38 @@ func formError(err error) *oauthError {
 // Issuer returns the issuer URL.
 func (s *Server) Issuer() string { return s.issuer }
 
+// Tenant returns the tenant's id, "" for a file without tenants.
+func (s *Server) Tenant() string { return s.tenant }
+
+// Path returns the path the Server is mounted under: the tenant's path,
+// "" at the root. Its links and redirects start with it.
+func (s *Server) Path() string { return s.path }
+
 // Config returns the running policy.
 func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 
 // SetConfig swaps the running policy atomically; requests in flight finish
 // with the policy they started with.
 func (s *Server) SetConfig(c *policy.Config) {
+	s.ensureServerKeys(c)
 	s.cfg.Store(c)
 	s.faults.loadConfig(c.Faults)
+}
+
+// ensureServerKeys makes the keys of the MCP servers' own signing_alg
+// current and published before the first ID-JAG signed with them, so that
+// an authorization server that fetches the JWKS once finds them. Without
+// --state-dir they are generated in the background.
+func (s *Server) ensureServerKeys(c *policy.Config) {
+	for i := range c.MCPServers {
+		if alg := c.MCPServers[i].SigningAlg; alg != "" {
+			go func() {
+				if _, err := s.keys.Ensure(alg); err != nil {
+					slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
+				}
+			}()
+		}
+	}
 }
 
 // RegisterClient registers a client that the product itself uses, such as

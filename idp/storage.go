@@ -398,7 +398,7 @@ func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client,
 		// refresh grant with a 500 (found by FuzzTokenEndpoint).
 		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", id)
 	}
-	return &client{c: c, cfg: cfg}, nil
+	return &client{c: c, cfg: cfg, path: st.srv.path}, nil
 }
 
 // AuthorizeClientIDSecret implements op.OPStorage, in constant time.

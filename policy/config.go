@@ -60,6 +60,22 @@ type Config struct {
 	// testing clients (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 
+	// Persona names the issuer this IdP imitates (PersonaGeneric,
+	// PersonaOkta, PersonaClaude): the presets of IDJAG and of the
+	// defaults (docs/personas.md); "" is generic.
+	Persona string `yaml:"persona" json:"persona,omitempty"`
+	// IDJAG shapes the ID-JAGs; Knobs reads them, with the persona's
+	// preset for those not set.
+	IDJAG IDJAGOptions `yaml:"id_jag" json:"id_jag,omitzero"`
+	// ID and Path are set only in a tenant (an entry of Tenants): its id,
+	// and the path of its issuer under the base URL (default /t/<id>).
+	ID   string `yaml:"id" json:"id,omitempty"`
+	Path string `yaml:"path" json:"path,omitempty"`
+	// Tenants, when given, are the complete, isolated IdPs this file
+	// configures, each a Config of its own; the top level then holds
+	// nothing else (docs/configuration.md, "Tenants").
+	Tenants []*Config `yaml:"tenants" json:"tenants,omitempty"`
+
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group
 	usersByName  map[string]*User
@@ -240,6 +256,21 @@ type MCPServer struct {
 	// 8417, by RFC 8935 push) when a user loses access to this server
 	// (docs/configuration.md, "Revocation push"); "" pushes nothing.
 	EventsEndpoint string `yaml:"events_endpoint" json:"events_endpoint,omitempty"`
+	// SigningAlg, when set, is the algorithm of this server's ID-JAGs
+	// (RS256, ES256 or EdDSA) instead of signing.id_jag_alg.
+	SigningAlg string `yaml:"signing_alg" json:"signing_alg,omitempty"`
+	// AudTenant, when set, is the server's tenant identifier, sent as the
+	// ID-JAG's "aud_tenant" (ID-JAG draft section 3).
+	AudTenant string `yaml:"aud_tenant" json:"aud_tenant,omitempty"`
+}
+
+// IDJAGAlg is the algorithm this server's ID-JAGs are signed with under
+// cfg: its signing_alg, else the configuration's signing.id_jag_alg.
+func (s *MCPServer) IDJAGAlg(cfg *Config) string {
+	if s.SigningAlg != "" {
+		return s.SigningAlg
+	}
+	return cfg.Signing.IDJAGAlg
 }
 
 // Values of MCPServer.Subject.

@@ -51,8 +51,11 @@ func Parse(data []byte, file string) (*Config, error) {
 	if len(d.problems) > 0 {
 		return nil, d.problems.sorted()
 	}
-	cfg.fillDefaults()
-	cfg.buildIndexes()
+	for _, c := range cfg.IdPs() {
+		c.File = file
+		c.fillDefaults()
+		c.buildIndexes()
+	}
 	return cfg, nil
 }
 
@@ -141,8 +144,9 @@ func (c *Config) fillDefaults() {
 			*s = def
 		}
 	}
+	p := presetOf(c.Persona)
 	setString(&c.Signing.IDTokenAlg, DefaultIDTokenAlg)
-	setString(&c.Signing.IDJAGAlg, DefaultIDJAGAlg)
+	setString(&c.Signing.IDJAGAlg, p.idJAGAlg)
 	setString(&c.Exchange.SubjectTokenError, DefaultSubjectTokenError)
 	setString(&c.Exchange.DeniedError, DefaultDeniedError)
 	setDuration := func(d *Duration, def Duration) {
@@ -150,10 +154,13 @@ func (c *Config) fillDefaults() {
 			*d = def
 		}
 	}
-	setDuration(&c.Lifetimes.IDToken, Duration(DefaultIDTokenLifetime))
-	setDuration(&c.Lifetimes.AccessToken, Duration(DefaultAccessLifetime))
-	setDuration(&c.Lifetimes.RefreshToken, Duration(DefaultRefreshLifetime))
-	setDuration(&c.Lifetimes.IDJAG, Duration(DefaultIDJAGLifetime))
+	setDuration(&c.Lifetimes.IDToken, p.lifetimes.IDToken)
+	setDuration(&c.Lifetimes.AccessToken, p.lifetimes.AccessToken)
+	setDuration(&c.Lifetimes.RefreshToken, p.lifetimes.RefreshToken)
+	setDuration(&c.Lifetimes.IDJAG, p.lifetimes.IDJAG)
+	if c.ID != "" {
+		setString(&c.Path, DefaultTenantPath(c.ID))
+	}
 	if c.Security.MaxPendingLogins == 0 {
 		c.Security.MaxPendingLogins = DefaultMaxPendingLogins
 	}

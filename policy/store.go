@@ -47,6 +47,8 @@ import (
 //
 // A Store is safe for concurrent use; edits are serialized.
 type Store struct {
+	edits // the edit methods, of the whole file
+
 	file string // "" when the configuration lives in memory
 	name string // the file name problems refer to
 
@@ -108,6 +110,7 @@ func OpenStore(file string) (*Store, error) {
 	}
 	atomicfile.RemoveTemporaries(file)
 	s := &Store{file: file, name: file, stamp: stampOf(fi)}
+	s.edits = edits{s: s}
 	s.cur.Store(newSnapshot(data, cfg))
 	return s, nil
 }
@@ -120,6 +123,7 @@ func NewStore(data []byte, name string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{name: name}
+	s.edits = edits{s: s}
 	s.cur.Store(newSnapshot(append([]byte(nil), data...), cfg))
 	return s, nil
 }
@@ -281,8 +285,8 @@ func (e *JournalError) Unwrap() error { return e.Err }
 // UpdateServerAccess replaces the access list of the MCP server with this
 // id. ifMatch is the Version the edit is based on, the server's
 // ServerVersion, or "*" for any.
-func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string, opts ...EditOption) (*Change, error) {
-	return s.updateServer(id, "server access", ifMatch, opts, func(srv *MCPServer) (before any) {
+func (e edits) UpdateServerAccess(id string, access []Access, ifMatch string, opts ...EditOption) (*Change, error) {
+	return e.updateServer(id, "server access", ifMatch, opts, func(srv *MCPServer) (before any) {
 		before, srv.Access = srv.Access, access
 		return before
 	}, func(srv *MCPServer) any { return srv.Access })
@@ -290,8 +294,8 @@ func (s *Store) UpdateServerAccess(id string, access []Access, ifMatch string, o
 
 // UpdateServerDeny replaces the deny list of the MCP server with this id,
 // with the same ifMatch as UpdateServerAccess.
-func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ...EditOption) (*Change, error) {
-	return s.updateServer(id, "server deny", ifMatch, opts, func(srv *MCPServer) (before any) {
+func (e edits) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ...EditOption) (*Change, error) {
+	return e.updateServer(id, "server deny", ifMatch, opts, func(srv *MCPServer) (before any) {
 		before, srv.Deny = srv.Deny, deny
 		return before
 	}, func(srv *MCPServer) any { return srv.Deny })
@@ -299,8 +303,8 @@ func (s *Store) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ..
 
 // updateServer replaces one part of a server: change sets it on a copy and
 // returns the old value, result reads the new one.
-func (s *Store) updateServer(id, kind, ifMatch string, opts []EditOption, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
-	return s.commit(ifMatch, id, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func (e edits) updateServer(id, kind, ifMatch string, opts []EditOption, change func(*MCPServer) any, result func(*MCPServer) any) (*Change, error) {
+	return e.commit(ifMatch, id, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i := serverIndex(cur, id)
 		if i < 0 {
 			return nil, &NotFoundError{Kind: "MCP server", Name: id}
@@ -316,8 +320,8 @@ func (s *Store) updateServer(id, kind, ifMatch string, opts []EditOption, change
 
 // PutUser creates the user or replaces the user with the same username.
 // Its ifMatch is the Version the edit is based on, or "*".
-func (s *Store) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(s, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, orig *yaml.Node) {
+func (e edits) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(e, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, orig *yaml.Node) {
 		// The default sub is left implicit unless the file spelt it out.
 		if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
 			u.Sub = ""
@@ -326,43 +330,43 @@ func (s *Store) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, er
 }
 
 // DeleteUser deletes the user; ifMatch as for PutUser.
-func (s *Store) DeleteUser(username, ifMatch string, opts ...EditOption) (*Change, error) {
-	return del(s, "user", "users", username, ifMatch, "", opts, usersOf)
+func (e edits) DeleteUser(username, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(e, "user", "users", username, ifMatch, "", opts, usersOf)
 }
 
 // PutGroup creates the group or replaces the group with the same name;
 // ifMatch as for PutUser.
-func (s *Store) PutGroup(g Group, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(s, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, nil)
+func (e edits) PutGroup(g Group, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(e, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, nil)
 }
 
 // DeleteGroup deletes the group; ifMatch as for PutUser. A group that users
 // or servers still name cannot be deleted: the edit is refused with their
 // Problems.
-func (s *Store) DeleteGroup(name, ifMatch string, opts ...EditOption) (*Change, error) {
-	return del(s, "group", "groups", name, ifMatch, "", opts, groupsOf)
+func (e edits) DeleteGroup(name, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(e, "group", "groups", name, ifMatch, "", opts, groupsOf)
 }
 
 // PutClient creates the client or replaces the client with the same
 // client_id; ifMatch as for PutUser.
-func (s *Store) PutClient(c Client, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(s, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, nil)
+func (e edits) PutClient(c Client, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(e, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, nil)
 }
 
 // DeleteClient deletes the client; ifMatch as for PutUser.
-func (s *Store) DeleteClient(clientID, ifMatch string, opts ...EditOption) (*Change, error) {
-	return del(s, "client", "clients", clientID, ifMatch, "", opts, clientsOf)
+func (e edits) DeleteClient(clientID, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(e, "client", "clients", clientID, ifMatch, "", opts, clientsOf)
 }
 
 // PutServer creates the MCP server or replaces the one with the same id;
 // ifMatch as for UpdateServerAccess.
-func (s *Store) PutServer(srv MCPServer, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(s, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, nil)
+func (e edits) PutServer(srv MCPServer, ifMatch string, opts ...EditOption) (*Change, error) {
+	return put(e, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, nil)
 }
 
 // DeleteServer deletes the MCP server; ifMatch as for UpdateServerAccess.
-func (s *Store) DeleteServer(id, ifMatch string, opts ...EditOption) (*Change, error) {
-	return del(s, "server", "mcp_servers", id, ifMatch, id, opts, serversOf)
+func (e edits) DeleteServer(id, ifMatch string, opts ...EditOption) (*Change, error) {
+	return del(e, "server", "mcp_servers", id, ifMatch, id, opts, serversOf)
 }
 
 // keyed is how put and del find an item in a configuration's lists.
@@ -394,8 +398,8 @@ func find[T any](c *Config, of keyed[T], name string) (int, *T) {
 	return -1, nil
 }
 
-func put[T any](s *Store, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
-	return s.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
+	return e.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
 		if old != nil {
@@ -416,8 +420,8 @@ func put[T any](s *Store, kind, key, name, ifMatch, server string, opts []EditOp
 	})
 }
 
-func del[T any](s *Store, kind, key, name, ifMatch, server string, opts []EditOption, of keyed[T]) (*Change, error) {
-	return s.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+func del[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, of keyed[T]) (*Change, error) {
+	return e.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		if old == nil {
 			return nil, &NotFoundError{Kind: kind, Name: name}
@@ -446,7 +450,7 @@ func cloneServer(s MCPServer) MCPServer {
 // the new configuration. The edit is based on
 // ifMatch (see UpdateServerAccess; server, when not "", is the MCP server
 // whose ServerVersion also matches).
-func (s *Store) commit(ifMatch, server string, opts []EditOption, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error), after func(*Config) any) (*Change, error) {
+func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error), after func(*Config) any) (*Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.file != "" {
@@ -455,7 +459,7 @@ func (s *Store) commit(ifMatch, server string, opts []EditOption, apply func(cur
 		}
 	}
 	cur := s.cur.Load()
-	if err := cur.precondition(ifMatch, server); err != nil {
+	if err := cur.precondition(tenant, ifMatch, server); err != nil {
 		return nil, err
 	}
 	doc, err := yamlpatch.Edit(cur.data, reflect.TypeFor[Config](), decodeLikeParse)
@@ -517,14 +521,20 @@ func decodeLikeParse(n *yaml.Node, v reflect.Value) bool {
 	return len(d.problems) == 0
 }
 
-func (sn *snapshot) precondition(ifMatch, server string) error {
+func (sn *snapshot) precondition(tenant, ifMatch, server string) error {
+	cfg := sn.cfg
+	if tenant != "" {
+		if cfg = cfg.Tenant(tenant); cfg == nil {
+			return &NotFoundError{Kind: "tenant", Name: tenant}
+		}
+	}
 	switch {
 	case ifMatch == "":
 		return ErrPreconditionRequired
 	case ifMatch == "*" || ifMatch == sn.version:
 		return nil
 	case server != "":
-		if srv := sn.cfg.Server(server); srv != nil && ServerVersion(srv) == ifMatch {
+		if srv := cfg.Server(server); srv != nil && ServerVersion(srv) == ifMatch {
 			return nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+	"gopkg.in/yaml.v3"
 )
 
 // validator checks what the types cannot: required values, formats,
@@ -16,6 +17,9 @@ import (
 type validator struct {
 	*decoder
 	cfg *Config
+	// prefix is the path of the tenant being checked ("tenants[1]."),
+	// "" at the top level.
+	prefix string
 
 	groups  map[string]int // group name -> index
 	users   map[string]int // username -> index
@@ -34,6 +38,11 @@ var reservedClaims = []string{
 }
 
 func (v *validator) validate() {
+	if v.prefix == "" && v.given("tenants") {
+		v.tenants()
+		return
+	}
+	v.tenantOnly()
 	v.top()
 	v.groupList()
 	v.userList()
@@ -44,7 +53,7 @@ func (v *validator) validate() {
 
 // given reports whether the file sets path to a non-empty value.
 func (v *validator) given(path string) bool {
-	n, ok := v.nodes[path]
+	n, ok := v.nodes[v.prefix+path]
 	return ok && !isNull(resolve(n))
 }
 
@@ -56,8 +65,15 @@ func (v *validator) at(path, format string, args ...any) {
 	if v.failedNear(path) {
 		return
 	}
-	v.add(v.node(path), path+": "+fmt.Sprintf(format, args...))
+	v.add(v.node(path), v.prefix+path+": "+fmt.Sprintf(format, args...))
 }
+
+// node returns the node of path in the tenant being checked.
+func (v *validator) node(path string) *yaml.Node { return v.decoder.node(v.prefix + path) }
+
+// failedNear is the decoder's failedNear for path in the tenant being
+// checked.
+func (v *validator) failedNear(path string) bool { return v.decoder.failedNear(v.prefix + path) }
 
 func (v *validator) top() {
 	c := v.cfg
@@ -92,6 +108,14 @@ func (v *validator) top() {
 		if lt.d == 0 && v.given(lt.path) {
 			v.at(lt.path, "a lifetime of 0 would make every token expire at once; use a duration such as 5m")
 		}
+	}
+	if _, ok := presets[c.Persona]; !ok && c.Persona != "" {
+		v.at("persona", "unknown persona %q; use generic, okta or claude (docs/personas.md)", c.Persona)
+	}
+	switch c.IDJAG.Aud {
+	case "", AudString, AudArray:
+	default:
+		v.at("id_jag.aud", "unknown aud form %q; use string or array", c.IDJAG.Aud)
 	}
 	switch c.Exchange.SubjectTokenError {
 	case "", ErrInvalidRequest, ErrInvalidGrant:
@@ -295,6 +319,11 @@ func (v *validator) serverList() {
 			if strings.TrimSpace(s.Clients[id]) == "" {
 				v.at(p, "empty client_id at the server; give the client's client_id at %s", s.ID)
 			}
+		}
+		switch s.SigningAlg {
+		case "", AlgRS256, AlgES256, AlgEdDSA:
+		default:
+			v.at(path+".signing_alg", "unknown algorithm %q; use RS256, ES256 or EdDSA, or remove the key for signing.id_jag_alg", s.SigningAlg)
 		}
 		switch s.Subject {
 		case "", SubjectSub, SubjectEmail:

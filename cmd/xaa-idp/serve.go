@@ -112,6 +112,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 	}
+	if len(cfg.Tenants) > 0 {
+		return r.startTenants(cfg, iss, *f.stateDir, *f.auditLog, clock)
+	}
 	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
 	if err != nil {
 		return fail(exitFailure, err)
@@ -247,6 +250,63 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
 	}
 	return policy.OpenStore(file)
+}
+
+// startTenants builds one IdP per tenant, each with the issuer iss
+// followed by the tenant's path and its keys under
+// <stateDir>/tenants/<id>/, sharing one audit log, and serves them
+// together (app.Tenants). Revocation push is not wired for tenants.
+func (r *runningIdP) startTenants(cfg *policy.Config, iss, stateDir, auditFile string, clock *idp.Clock) (*runningIdP, int) {
+	fail := func(code int, err error) (*runningIdP, int) {
+		slog.Error(err.Error())
+		r.close()
+		return nil, code
+	}
+	if clock == nil {
+		clock = idp.NewClock(nil)
+	}
+	log, closeAudit, err := openAudit(stateDir, auditFile, clock)
+	if err != nil {
+		return fail(exitFailure, err)
+	}
+	r.closers = append(r.closers, closeAudit)
+	var tenants []app.Tenant
+	for _, t := range cfg.Tenants {
+		dir := ""
+		if stateDir != "" {
+			dir = filepath.Join(stateDir, "tenants", t.ID)
+		}
+		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1,
+			Issuer: strings.TrimSuffix(iss, "/") + t.Path, StateDir: dir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
+		if err != nil {
+			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
+		}
+		r.closers = append(r.closers, func() { srv.Close() })
+		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID)})
+		slog.Info("tenant", "id", t.ID, "persona", srv.Config().Knobs().Persona, "issuer", srv.Issuer(), "console", srv.Issuer()+"/admin/")
+	}
+	r.srv = tenants[0].IdP
+	r.handler = logRequests(app.Tenants(tenants))
+	r.closers = append(r.closers, r.store.Watch(time.Second))
+	return r, exitOK
+}
+
+// openAudit opens the audit log (the file when asked for, else
+// <stateDir>/audit.jsonl when there is a state directory) and logs its
+// events; closeAudit closes it once every event is logged.
+func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func(), error) {
+	if auditFile == "" && stateDir != "" {
+		if err := os.MkdirAll(stateDir, 0o700); err != nil {
+			return nil, nil, err
+		}
+		auditFile = filepath.Join(stateDir, "audit.jsonl")
+	}
+	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	logged := logAudit(log, slog.Default())
+	return log, func() { log.Close(); <-logged }, nil
 }
 
 // newIdP opens the audit log (file when asked for), logs its events, and

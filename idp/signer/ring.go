@@ -119,6 +119,10 @@ type Ring struct {
 	idToken  *Key
 	idJAG    *Key
 	previous []previousKey
+	// others are the current keys of the algorithms that only some MCP
+	// servers' ID-JAGs use (their signing_alg), made by Ensure.
+	others map[jose.SignatureAlgorithm]*Key
+	given  []crypto.Signer // Options.KeyFiles, read
 }
 
 // previousKey is a key replaced by a rotation: it signs nothing any more,
@@ -150,12 +154,79 @@ func (r *Ring) idJAGKey() *Key {
 	return r.idJAG
 }
 
+type idJAGAlgKey struct{}
+
+// WithIDJAGAlg returns a context in which SignIDJAG signs with the
+// current key of alg (RS256, ES256 or EdDSA) rather than the ID-JAG
+// algorithm: for an MCP server with its own signing_alg.
+func WithIDJAGAlg(ctx context.Context, alg string) context.Context {
+	return context.WithValue(ctx, idJAGAlgKey{}, alg)
+}
+
+// Ensure makes sure the ring has a current key of alg, published from now
+// on: the ID token or ID-JAG key when it is theirs, else one from the key
+// files or the state directory, or a new one (kept there when the ring has
+// one).
+func (r *Ring) Ensure(alg string) (*Key, error) {
+	r.wait()
+	a := jose.SignatureAlgorithm(alg)
+	r.mu.RLock()
+	k := r.current(a)
+	r.mu.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, alg) {
+		return nil, fmt.Errorf("signer: unsupported signing algorithm %q (use RS256, ES256 or EdDSA)", alg)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k := r.current(a); k != nil {
+		return k, nil
+	}
+	k, err := keyFor(alg, r.given, r.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		s, err := generateKey(alg)
+		if err != nil {
+			return nil, err
+		}
+		if k, err = newSigningKey(alg, s); err != nil {
+			return nil, err
+		}
+	}
+	if r.others == nil {
+		r.others = map[jose.SignatureAlgorithm]*Key{}
+	}
+	r.others[a] = k
+	return k, nil
+}
+
+// current returns the current key of alg, or nil; r.mu is held.
+func (r *Ring) current(alg jose.SignatureAlgorithm) *Key {
+	switch {
+	case r.idJAG.alg == alg:
+		return r.idJAG
+	case r.idToken.alg == alg:
+		return r.idToken
+	}
+	return r.others[alg]
+}
+
 // SignIDJAG implements Signer. claims should be a struct whose optional
 // members are omitempty: they are marshalled as they are, with
 // encoding/json, and the header is the key's typ oauth-id-jag+jwt
 // (zitadel pins typ to "JWT", so ID-JAGs are signed here).
-func (r *Ring) SignIDJAG(_ context.Context, claims any) (string, error) {
+func (r *Ring) SignIDJAG(ctx context.Context, claims any) (string, error) {
 	k := r.idJAGKey()
+	if alg, ok := ctx.Value(idJAGAlgKey{}).(string); ok && alg != string(k.alg) {
+		var err error
+		if k, err = r.Ensure(alg); err != nil {
+			return "", err
+		}
+	}
 	jag, err := k.sign(k.idJAGHeader, claims)
 	if err != nil {
 		return "", fmt.Errorf("signer: the %s ID-JAG key: %w", r.idJAGAlg, err)
@@ -222,6 +293,11 @@ func (r *Ring) published(yield func(*Key) bool) {
 	defer r.mu.RUnlock()
 	if !yield(r.idToken) || (r.idJAG != r.idToken && !yield(r.idJAG)) {
 		return
+	}
+	for _, k := range r.others {
+		if !yield(k) {
+			return
+		}
 	}
 	for _, p := range r.previous {
 		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id && !yield(p.key) {
@@ -307,6 +383,7 @@ func Load(o Options) (*Ring, error) {
 		}
 		given = append(given, s)
 	}
+	ring.given = given
 	byAlg := map[string]*Key{}
 	var missing []string // algorithms whose key is generated in the background
 	for _, alg := range []string{idTokenAlg, idJAGAlg} {

@@ -492,3 +492,24 @@ func sameValue(a, b reflect.Value) bool {
 	}
 	return a.Interface() == b.Interface()
 }
+
+// Within returns the change of the mapping in entry i of the list under
+// the top-level key (such as tenants[2]), laid out like the schema too:
+// its Entry, Put and Delete address that mapping's lists, and what they
+// change is part of d, printed by d's Bytes. Call Bytes on d, not on the
+// returned Doc.
+func (d *Doc) Within(key string, i int) (*Doc, error) {
+	seq, err := d.list(key)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= len(seq.Content) {
+		return nil, fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
+	}
+	if seq.Content[i].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("yamlpatch: %s[%d] is not a mapping written out (an alias cannot be edited)", key, i)
+	}
+	m := d.derive(seq.Content[i])
+	seq.Content[i] = m
+	return &Doc{src: d.src, root: m, schema: d.schema, decode: d.decode, origin: d.origin}, nil
+}

@@ -1,0 +1,30 @@
+package admin
+
+import "github.com/xaa-idp/xaa-idp/policy"
+
+// Store is where an editable configuration lives: a *policy.Store for a
+// file without tenants, a tenant's *policy.TenantStore otherwise.
+type Store interface {
+	Config() *policy.Config
+	Version() string
+	YAML() []byte
+	File() string
+	Name() string
+	InMemory() bool
+	Status() policy.Status
+	UpdateServerAccess(id string, access []policy.Access, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	UpdateServerDeny(id string, deny []policy.Deny, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	PutUser(u policy.User, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	DeleteUser(username, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	PutGroup(g policy.Group, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	DeleteGroup(name, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	PutClient(c policy.Client, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	DeleteClient(clientID, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	PutServer(srv policy.MCPServer, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	DeleteServer(id, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+}
+
+var (
+	_ Store = (*policy.Store)(nil)
+	_ Store = (*policy.TenantStore)(nil)
+)

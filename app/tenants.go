@@ -1,0 +1,84 @@
+package app
+
+import (
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Tenant is one IdP of a file with tenants, and its view of the Store.
+type Tenant struct {
+	IdP   *idp.Server
+	Store *policy.TenantStore // nil: the configuration is read-only
+}
+
+// Tenants returns the HTTP surface of a file with tenants
+// (docs/configuration.md, "Tenants"). Each tenant's product (New: the
+// IdP, its admin API and its console) is mounted under the tenant's path,
+// and RFC 8414 section 3.1's path-insertion form of its metadata,
+// /.well-known/oauth-authorization-server<path>, is served at the root.
+// The root itself serves only / (the tenants and their issuers), /admin/
+// (their consoles), /healthz and /metrics (those of the first tenant's
+// process); everything else there is 404.
+func Tenants(tenants []Tenant) http.Handler {
+	mux := http.NewServeMux()
+	type row struct{ ID, Persona, Issuer string }
+	var rows []row
+	for _, t := range tenants {
+		srv, path := t.IdP, t.IdP.Path()
+		o := Options{IdP: srv}
+		if t.Store != nil {
+			o.Store = t.Store
+		}
+		h := http.StripPrefix(path, New(o))
+		mux.Handle(path+"/", h)
+		mux.Handle("/.well-known/oauth-authorization-server"+path, rewritePath(path+"/.well-known/oauth-authorization-server", h))
+		rows = append(rows, row{ID: srv.Tenant(), Persona: srv.Config().Knobs().Persona, Issuer: srv.Issuer()})
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	if len(tenants) > 0 {
+		// Every tenant's IdP has the same process metrics; the decision
+		// counters are per tenant, at <issuer>/metrics.
+		first := tenants[0].IdP
+		mux.Handle("GET /metrics", rewritePath("/metrics", first))
+	}
+	page := func(title string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if err := tenantsPage.Execute(w, map[string]any{"Title": title, "Tenants": rows}); err != nil {
+				slog.Error("root page", "err", err)
+			}
+		})
+	}
+	mux.Handle("GET /{$}", page("tenants"))
+	mux.Handle("GET /admin/{$}", page("consoles"))
+	mux.Handle("/", http.NotFoundHandler())
+	return mux
+}
+
+// rewritePath serves every request as one for path.
+func rewritePath(path string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = path, ""
+		h.ServeHTTP(w, r2)
+	})
+}
+
+var tenantsPage = template.Must(template.New("tenants").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>xaa-idp · {{.Title}}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}code{font:14px ui-monospace,monospace}td{padding:.2rem .8rem .2rem 0}</style>
+</head><body>
+<h1>xaa-idp: {{len .Tenants}} tenants</h1>
+<p>Each tenant is a complete, isolated IdP with its own issuer, keys, users, clients and console.</p>
+<table><thead><tr><th>Tenant</th><th>Persona</th><th>Issuer</th><th>Console</th></tr></thead><tbody>
+{{range .Tenants}}<tr><td>{{.ID}}</td><td>{{.Persona}}</td><td><code>{{.Issuer}}</code></td><td><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a></td></tr>
+{{end}}</tbody></table>
+</body></html>
+`))

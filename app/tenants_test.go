@@ -1,0 +1,189 @@
+package app_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// startTenants serves fixtures/samples/tenants.yaml as `xaa-idp serve`
+// does and returns the tenants' IdPs by id.
+func startTenants(t *testing.T) (*httptest.Server, map[string]*idp.Server, *audit.Log) {
+	t.Helper()
+	store, err := policy.OpenStore("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := map[string]*idp.Server{}
+	var tenants []app.Tenant
+	for _, c := range store.Config().Tenants {
+		srv, err := idp.New(idp.Options{Config: c, Tenant: c.ID, SharedAudit: true, Issuer: base + c.Path, Audit: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		servers[c.ID] = srv
+		tenants = append(tenants, app.Tenant{IdP: srv, Store: store.Tenant(c.ID)})
+	}
+	ts.Config.Handler = app.Tenants(tenants)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts, servers, log
+}
+
+func claimsOf(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTenants_DiscoveryAtBothWellKnownForms(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	for id, srv := range servers {
+		for _, u := range []string{
+			srv.Issuer() + "/.well-known/openid-configuration",
+			ts.URL + "/.well-known/oauth-authorization-server" + srv.Path(),
+		} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var meta map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&meta)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || meta["issuer"] != srv.Issuer() || !strings.HasPrefix(meta["token_endpoint"].(string), srv.Issuer()+"/") {
+				t.Errorf("%s: %s: %d %v", id, u, resp.StatusCode, meta)
+			}
+		}
+	}
+	for _, p := range []string{"/admin/api/status", "/oauth/token", "/keys"} {
+		resp, err := http.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("root %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+// TestTenants_PersonaClaimsAndIsolation logs alice in at two tenants (the
+// same username, two people), exchanges each ID token at its own tenant
+// for the one MCP server they share, and presents each token type of one
+// tenant at the other.
+func TestTenants_PersonaClaimsAndIsolation(t *testing.T) {
+	_, servers, log := startTenants(t)
+	ctx := context.Background()
+	type login struct {
+		tenant, client, secret, user string
+		want                         map[string]any // claims that must be present (nil value: absent)
+	}
+	logins := []login{
+		{"acme", "desktop", "acme-desktop-secret", "alice", map[string]any{"tenant": "acme", "resource": "http://127.0.0.1:9201/mcp", "email": nil, "client_id": "acme-desktop"}},
+		{"okta", "0oa-desktop", "okta-desktop-secret", "alice", map[string]any{"tenant": nil, "resource": nil, "email": "alice@okta-like.example", "email_verified": true, "client_id": "okta-desktop"}},
+		{"anthropic-acme", "claude", "claude-secret", "bob", map[string]any{"tenant": "anthropic-acme", "email": "bob@acme.example"}},
+	}
+	tokens := map[string]idpclient.Tokens{}
+	for _, l := range logins {
+		iss := servers[l.tenant].Issuer()
+		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: iss, ClientID: l.client, ClientSecret: l.secret, Username: l.user, Password: l.user})
+		if err != nil {
+			t.Fatalf("%s: login: %v", l.tenant, err)
+		}
+		tokens[l.tenant] = tok
+		jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: iss, ClientID: l.client, ClientSecret: l.secret,
+			SubjectToken: tok.IDToken(), Audience: "http://127.0.0.1:9101", Resource: "http://127.0.0.1:9201/mcp"})
+		if err != nil {
+			t.Fatalf("%s: exchange: %v", l.tenant, err)
+		}
+		c := claimsOf(t, jag["access_token"].(string))
+		if c["iss"] != iss || c["aud"] != "http://127.0.0.1:9101" {
+			t.Errorf("%s: iss %v aud %v", l.tenant, c["iss"], c["aud"])
+		}
+		for k, want := range l.want {
+			if got, ok := c[k]; (want == nil && ok) || (want != nil && got != want) {
+				t.Errorf("%s: claim %s = %v, want %v", l.tenant, k, got, want)
+			}
+		}
+	}
+
+	okta := servers["okta"]
+	cases := []struct {
+		name    string
+		opts    idpclient.ExchangeOptions
+		refresh bool // a refresh grant with acme's refresh token instead
+		want    string
+	}{
+		{name: "ID token of acme at okta", want: "invalid_request", opts: idpclient.ExchangeOptions{Issuer: okta.Issuer(), ClientID: "0oa-desktop", ClientSecret: "okta-desktop-secret", SubjectToken: tokens["acme"].IDToken(), Audience: "http://127.0.0.1:9101"}},
+		{name: "client of acme at okta", want: "invalid_client", opts: idpclient.ExchangeOptions{Issuer: okta.Issuer(), ClientID: "desktop", ClientSecret: "acme-desktop-secret", SubjectToken: tokens["okta"].IDToken(), Audience: "http://127.0.0.1:9101"}},
+		{name: "refresh token of acme at okta", want: "invalid_grant", refresh: true},
+	}
+	for _, tc := range cases {
+		var err error
+		if tc.refresh {
+			err = refresh(okta.Issuer(), "0oa-desktop", "okta-desktop-secret", tokens["acme"].RefreshToken())
+		} else {
+			_, err = idpclient.Exchange(ctx, tc.opts)
+		}
+		var oe *idpclient.Error
+		if !errors.As(err, &oe) || oe.Code != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	// Audited where they arrived, and only there.
+	for _, ev := range log.Query(audit.Filter{}) {
+		if ev.Tenant == "" {
+			t.Errorf("event without tenant: %+v", ev)
+		}
+	}
+	for _, ev := range okta.Audit().Query(audit.Filter{}) {
+		if ev.Tenant != "okta" {
+			t.Errorf("okta's audit shows an event of %s", ev.Tenant)
+		}
+	}
+	if n := len(okta.Audit().Query(audit.Filter{Outcome: audit.Denied})) + len(okta.Audit().Query(audit.Filter{Outcome: audit.Error})); n < 3 {
+		t.Errorf("okta audited %d refusals, want the 3 cross-tenant attempts", n)
+	}
+}
+
+func refresh(issuer, client, secret, rt string) error {
+	resp, err := http.PostForm(issuer+"/oauth/token", map[string][]string{
+		"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {client}, "client_secret": {secret},
+	})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	e := &idpclient.Error{Status: resp.StatusCode}
+	_ = json.NewDecoder(resp.Body).Decode(e)
+	if resp.StatusCode == 200 {
+		return nil
+	}
+	return e
+}

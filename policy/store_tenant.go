@@ -1,0 +1,122 @@
+package policy
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
+)
+
+// edits are the Store's edit methods (PutUser, UpdateServerAccess, ...),
+// applied to the whole file or, in a TenantStore, to one tenant's entry of
+// tenants:.
+type edits struct {
+	s      *Store
+	tenant string // "" for the whole file
+}
+
+// commit runs one edit of the file or of the tenant: apply and after see
+// the tenant's Config and a Doc of its mapping, and the Change carries the
+// tenant's Config.
+func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur *Config, doc *yamlpatch.Doc) (*Change, error), after func(*Config) any) (*Change, error) {
+	if e.tenant == "" {
+		return e.s.commit("", ifMatch, server, opts, apply, after)
+	}
+	ch, err := e.s.commit(e.tenant, ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+		i := tenantIndex(cur, e.tenant)
+		if i < 0 {
+			return nil, &NotFoundError{Kind: "tenant", Name: e.tenant}
+		}
+		sub, err := doc.Within("tenants", i)
+		if err != nil {
+			return nil, err
+		}
+		return apply(cur.Tenants[i], sub)
+	}, func(next *Config) any {
+		if after == nil {
+			return nil
+		}
+		return after(next.Tenant(e.tenant))
+	})
+	if ch != nil && ch.Config != nil {
+		ch.Config = ch.Config.Tenant(e.tenant)
+	}
+	return ch, err
+}
+
+func tenantIndex(c *Config, id string) int {
+	for i, t := range c.Tenants {
+		if t.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// TenantStore is one tenant's view of a Store whose file has tenants: its
+// Config is the tenant's, its edits change the tenant's entry of tenants:
+// (keeping the rest of the file as it was), and its YAML is the tenant's
+// alone, so that a tenant's admin sees and edits only that tenant. Version
+// and the ETags are the whole file's.
+type TenantStore struct {
+	edits
+}
+
+// Tenant returns the view of the tenant with this id. The tenant must be
+// in the file; a view whose tenant an edit of the file removed answers
+// its edits with a NotFoundError and its Config with nil.
+func (s *Store) Tenant(id string) *TenantStore {
+	return &TenantStore{edits{s: s, tenant: id}}
+}
+
+// ID returns the tenant's id.
+func (t *TenantStore) ID() string { return t.tenant }
+
+// Config returns the tenant's running configuration.
+func (t *TenantStore) Config() *Config { return t.s.Config().Tenant(t.tenant) }
+
+// Version returns the running file's version.
+func (t *TenantStore) Version() string { return t.s.Version() }
+
+// YAML returns the tenant's entry of the running file as a document of its
+// own (comments inside it kept).
+func (t *TenantStore) YAML() []byte {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(t.s.YAML(), &doc); err != nil || len(doc.Content) != 1 {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "tenants" {
+			continue
+		}
+		seq := root.Content[i+1]
+		if j := tenantIndex(t.s.Config(), t.tenant); j >= 0 && j < len(seq.Content) {
+			out, err := yaml.Marshal(seq.Content[j])
+			if err == nil {
+				return out
+			}
+		}
+	}
+	return nil
+}
+
+// File, Name, InMemory and Status are the Store's.
+func (t *TenantStore) File() string   { return t.s.File() }
+func (t *TenantStore) Name() string   { return fmt.Sprintf("%s (tenant %s)", t.s.Name(), t.tenant) }
+func (t *TenantStore) InMemory() bool { return t.s.InMemory() }
+func (t *TenantStore) Status() Status { return t.s.Status() }
+
+// OnChange registers f to be called with the tenant's new configuration
+// after every change of the file, as Store.OnChange.
+func (t *TenantStore) OnChange(f func(*Config)) {
+	t.s.OnChange(func(c *Config) {
+		if tc := c.Tenant(t.tenant); tc != nil {
+			f(tc)
+		}
+	})
+}
+
+// OnReload is the Store's OnReload.
+func (t *TenantStore) OnReload(f func(Reload)) { t.s.OnReload(f) }

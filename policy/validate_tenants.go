@@ -1,0 +1,152 @@
+package policy
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// tenants checks a file with tenants: the top level holds nothing but
+// the list, and each tenant is checked like a file of its own, plus its
+// id and path (docs/configuration.md, "Tenants").
+func (v *validator) tenants() {
+	for _, key := range yamlFields(reflect.TypeFor[Config]()).names {
+		switch {
+		case key == "tenants" || !v.given(key):
+		case key == "issuer":
+			v.at(key, "with tenants:, each tenant's issuer is the base URL (--issuer) followed by the tenant's path; remove it and set the base URL with --issuer")
+		default:
+			v.at(key, "with tenants:, each tenant holds its own %s; move it into the tenants that need it", key)
+		}
+	}
+	if len(v.cfg.Tenants) == 0 && !v.failedNear("tenants") {
+		v.at("tenants", "an empty list; give at least one tenant, or remove tenants: for a single IdP")
+	}
+	ids := map[string]int{}
+	paths := map[string]string{} // path -> the tenant path key that has it
+	for i, t := range v.cfg.Tenants {
+		if t == nil {
+			continue // not a mapping: reported by the decoder
+		}
+		tv := &validator{decoder: v.decoder, cfg: t, prefix: fmt.Sprintf("tenants[%d].", i)}
+		tv.tenant(ids, paths, i)
+		tv.validate()
+	}
+	v.sharedServers()
+}
+
+// tenant checks the id and path of the tenant at index i; ids and paths
+// collect those of the tenants before it.
+func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
+	t := v.cfg
+	if v.required("id", t.ID, "the tenant's id, such as acme") {
+		if !tenantIDPattern.MatchString(t.ID) {
+			v.at("id", "%q is not a valid tenant id; use 1 to 63 lowercase letters, digits and '-', starting with a letter or digit", t.ID)
+		} else if first, dup := ids[t.ID]; dup {
+			v.at("id", "duplicate tenant id %q (first at line %d); each must be unique", t.ID, v.decoder.node(fmt.Sprintf("tenants[%d].id", first)).Line)
+			return
+		} else {
+			ids[t.ID] = i
+		}
+	}
+	for _, key := range []string{"issuer", "tenants"} {
+		if v.given(key) {
+			hint := map[string]string{
+				"issuer":  "a tenant's issuer is the base URL followed by its path; set path: instead",
+				"tenants": "tenants do not nest; list every tenant at the top level",
+			}[key]
+			v.at(key, "not allowed in a tenant: %s", hint)
+		}
+	}
+	path := t.Path
+	if !v.given("path") {
+		if !tenantIDPattern.MatchString(t.ID) {
+			return
+		}
+		path = DefaultTenantPath(t.ID)
+	} else if msg := badTenantPath(path); msg != "" {
+		v.at("path", "%q %s", path, msg)
+		return
+	}
+	if first, dup := paths[path]; dup {
+		v.at(pathKey(v, "path"), "path %q is already the issuer path of %s (line %d); give each tenant its own", path, first, v.decoder.node(first).Line)
+		return
+	}
+	paths[path] = v.prefix + pathKey(v, "path")
+}
+
+// pathKey is the key whose line names the tenant's path: path when given,
+// else id (the default path comes from it).
+func pathKey(v *validator, key string) string {
+	if v.given(key) {
+		return key
+	}
+	return "id"
+}
+
+// badTenantPath says what is wrong with a tenant's path, or "".
+func badTenantPath(p string) string {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return "does not start with /; write it as /t/acme"
+	case p == "/":
+		return "is the root, which lists the tenants; give a path such as /t/acme"
+	case strings.HasSuffix(p, "/"):
+		return "ends with /; remove the trailing slash (the issuer must not end with one)"
+	case strings.ContainsAny(p, "?#%\\ \t") || strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/.."):
+		return "is not a clean URL path; use letters, digits, '-', '.', '_' and single slashes"
+	}
+	for _, r := range reservedPaths {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return fmt.Sprintf("is under %s, one of the root's own routes (%s); choose another path", r, strings.Join(reservedPaths, ", "))
+		}
+	}
+	return ""
+}
+
+// tenantOnly reports the keys that only a tenant may have, given at the
+// top level of a file without tenants.
+func (v *validator) tenantOnly() {
+	if v.prefix != "" {
+		return
+	}
+	for _, key := range []string{"id", "path"} {
+		if v.given(key) {
+			v.at(key, "only a tenant has %s:; list the IdP under tenants: to give it one, or remove the key", key)
+		}
+	}
+}
+
+// sharedServers checks MCP servers that several tenants list (the same
+// issuer): a client_id at such a server must belong to one client, so
+// that the demo's authorization server (`xaa-idp demo`) can register it
+// with one secret.
+func (v *validator) sharedServers() {
+	type owner struct {
+		secret string
+		path   string
+	}
+	seen := map[string]owner{} // server issuer + "\x00" + client_id there -> first mapping
+	for i, t := range v.cfg.Tenants {
+		if t == nil {
+			continue
+		}
+		for j, s := range t.MCPServers {
+			for _, id := range sortedKeys(s.Clients) {
+				c := t.Client(id)
+				if c == nil || s.Issuer == "" {
+					continue
+				}
+				key := strings.TrimSuffix(s.Issuer, "/") + "\x00" + s.Clients[id]
+				path := fmt.Sprintf("tenants[%d].mcp_servers[%d].clients.%s", i, j, id)
+				first, dup := seen[key]
+				switch {
+				case !dup:
+					seen[key] = owner{secret: c.ClientSecret, path: path}
+				case first.secret != c.ClientSecret:
+					v.at(path, "maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
+				}
+			}
+		}
+	}
+}
