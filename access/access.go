@@ -271,3 +271,27 @@ func clone(r Request) Request {
 	}
 	return r
 }
+
+// TimeLeft says how long access lasts from now until until, as the pages
+// show it: "expires in 7h 59m", "expires in 2d 3h", "expired"; "" for a zero
+// until (access that does not expire).
+func TimeLeft(until, now time.Time) string {
+	if until.IsZero() {
+		return ""
+	}
+	d := until.Sub(now)
+	if d <= 0 {
+		return "expired"
+	}
+	d = d.Truncate(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("expires in %dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("expires in %dh %dm", hours, mins)
+	case mins > 0:
+		return fmt.Sprintf("expires in %dm", mins)
+	}
+	return "expires in less than a minute"
+}
