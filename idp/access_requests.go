@@ -115,13 +115,13 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	case len(body.Reason) > access.MaxReasonBytes:
 		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d bytes; at most %d are kept", len(body.Reason), access.MaxReasonBytes)
 	}
+	if srv.StandingOf(u, s.now()).Denied {
+		return refuse(http.StatusForbidden, "access_denied", "a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())
+	}
 	scopes := slices.Compact(slices.Sorted(slices.Values(body.Scopes)))
 	if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
 		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
 			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))
-	}
-	if srv.StandingOf(u, s.now()).Denied {
-		return refuse(http.StatusForbidden, "access_denied", "a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())
 	}
 	req, err := s.requests.Create(access.Request{User: u.Username, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
 	var (
