@@ -34,8 +34,8 @@ type appRow struct {
 
 type appsView struct {
 	User, Action, CSRF, SignOut string
-	Assigned, Requestable      []appRow
-	Flash, Error               string
+	Assigned, Requestable       []appRow
+	Flash, Error                string
 }
 
 // appsPage is GET <issuer>/apps, "My MCP servers" (docs/http.md): the
