@@ -47,7 +47,7 @@ var funcs = template.FuncMap{
 		}
 		return string(b)
 	},
-	"add":    func(a, b int) int { return a + b },
+	"add":       func(a, b int) int { return a + b },
 	"durations": func() any { return approvalDurations },
 	// timeLeft is how long an access entry's expires is away:
 	// "expires in 7h 59m", "expired", "" when it has none.

@@ -95,9 +95,9 @@ type serverView struct {
 	Deny     []denyEntry
 	Groups   []string // for the editors' suggestions
 	Users    []string
-	Problems []string // why the API refused the last save
-	Stale    bool     // the last save lost against someone else's
-	Editing  string   // "access" or "deny": the editor the messages are about
+	Problems []string        // why the API refused the last save
+	Stale    bool            // the last save lost against someone else's
+	Editing  string          // "access" or "deny": the editor the messages are about
 	Requests []accessRequest // the server's pending access requests
 	Now      time.Time       // the IdP's clock, for the time left of expiring entries
 }
