@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
@@ -35,6 +37,9 @@ type IdP interface {
 	Keys() []idp.KeyInfo
 	KeyOverlap() time.Duration
 	RotateKeys(admin string) ([]idp.KeyRotation, error)
+	// AccessRequests are the users' requests for access, which the API
+	// lists, approves and denies (access_requests.go).
+	AccessRequests() *access.Store
 }
 
 // AuditClientID is the client_id of the audit events of the admin API's
@@ -58,6 +63,8 @@ type API struct {
 	store    Store
 	session  func(*http.Request) (string, bool)
 	throttle Throttle
+	// decisions serializes the decisions of access requests.
+	decisions sync.Mutex
 }
 
 // Options configure the API.
@@ -106,6 +113,7 @@ func New(o Options) *API {
 	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
 	a.mux.HandleFunc("GET /admin/api/config", a.config)
 	a.configRoutes()
+	a.accessRequestRoutes()
 	a.faultRoutes()
 	a.mux.HandleFunc("GET /admin/api/clock", a.getClock)
 	a.mux.HandleFunc("PUT /admin/api/clock", a.putClock)

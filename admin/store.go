@@ -14,6 +14,7 @@ type Store interface {
 	Status() policy.Status
 	UpdateServerAccess(id string, access []policy.Access, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	UpdateServerDeny(id string, deny []policy.Deny, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	AddServerAccess(id string, entry policy.Access, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	PutUser(u policy.User, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	DeleteUser(username, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	PutGroup(g policy.Group, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)

@@ -32,6 +32,11 @@ const (
 	// Expired is the outcome of an access_request event whose time-bound
 	// access ended.
 	Expired = "expired"
+	// Requested, Approved: the outcomes of an access_request event when a
+	// user asks for access and when an admin grants it (a denial is
+	// Denied).
+	Requested = "requested"
+	Approved  = "approved"
 )
 
 // timeLayout is the contract's time format: UTC, always three fractional digits, so that lines

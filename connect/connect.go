@@ -64,30 +64,9 @@ type Result struct {
 // Run logs the user in, then connects to each MCP server in turn. Its error
 // is for what stops everything (the login); a refused server is a Result.
 func Run(ctx context.Context, o Options) ([]Result, error) {
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	loginClient := traced(hc, o.Trace, "")
-	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
-		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
-		Username: o.Username, Password: o.Password, HTTPClient: loginClient,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("login as %s: %w", o.Username, err)
-	}
-	at, _ := tokens["access_token"].(string)
-	known, err := idpclient.AssignedServers(ctx, loginClient, o.Issuer, at)
+	hc, targets, tokens, known, err := start(ctx, o)
 	if err != nil {
 		return nil, err
-	}
-	targets := o.MCPServers
-	if len(targets) == 0 {
-		for _, s := range known {
-			if s.Assigned || o.All {
-				targets = append(targets, s.Resource)
-			}
-		}
 	}
 	var results []Result
 	for _, target := range targets {
@@ -97,7 +76,17 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 }
 
 func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclient.Tokens, target string, known []idpclient.AssignedServer) Result {
-	res := Result{MCPServer: target}
+	res, session := openSession(ctx, o, hc, tokens, target, known)
+	if session != nil {
+		session.Close()
+	}
+	return res
+}
+
+// openSession connects to one MCP server and calls whoami; the session is
+// open (the caller's to close) when the Result is Connected, else nil.
+func openSession(ctx context.Context, o Options, hc *http.Client, tokens idpclient.Tokens, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
+	res = Result{MCPServer: target}
 	// The client_id at the MCP authorization server comes from the IdP's
 	// client mapping; for a server the IdP does not list, the IdP's own
 	// client_id is the best guess (and the exchange will say no anyway).
@@ -110,11 +99,11 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclien
 	prm, err := discoverResource(ctx, hc, target)
 	if err != nil {
 		res.Err = err
-		return res
+		return res, nil
 	}
 	if len(prm.AuthorizationServers) == 0 {
 		res.Err = fmt.Errorf("%s names no authorization server in its protected-resource metadata", target)
-		return res
+		return res, nil
 	}
 	idpCreds := &oauthex.ClientCredentials{ClientID: o.ClientID}
 	mcpCreds := &oauthex.ClientCredentials{ClientID: atServer}
@@ -136,23 +125,34 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclien
 	})
 	if err != nil {
 		res.Err = err
-		return res
+		return res, nil
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
 	if err != nil {
 		res.Err = cleanError(err)
-		return res
+		return res, nil
 	}
-	defer session.Close()
+	whoami(ctx, session, &res)
+	if !res.Connected {
+		session.Close()
+		return res, nil
+	}
+	return res, session
+}
+
+// whoami calls the whoami tool on an open session and records the answer
+// in res: Connected with the caller's identity and scopes, or Err.
+func whoami(ctx context.Context, session *mcp.ClientSession, res *Result) {
+	res.Connected, res.WhoAmI, res.Scopes, res.Err = false, nil, nil, nil
 	out, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
 		res.Err = cleanError(err)
-		return res
+		return
 	}
 	if out.IsError {
 		res.Err = fmt.Errorf("whoami failed: %s", toolText(out))
-		return res
+		return
 	}
 	res.Connected = true
 	if m, ok := out.StructuredContent.(map[string]any); ok {
@@ -165,7 +165,6 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclien
 			res.Scopes = append(res.Scopes, fmt.Sprint(s))
 		}
 	}
-	return res
 }
 
 // discoverResource does what an MCP client does first: call the server

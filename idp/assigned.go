@@ -35,16 +35,8 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET"})
 		return
 	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
-		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
-		return
-	}
-	at := s.accessTokenFor(tok)
+	at := s.bearer(w, r)
 	if at == nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
 		return
 	}
 	cfg := s.Config()
@@ -75,6 +67,24 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 		list = append(list, entry)
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"sub": at.Subject, "client_id": at.ClientID, "mcp_servers": list})
+}
+
+// bearer returns the access token of a login that the request carries
+// (RFC 6750 section 2.1), or answers 401 itself and returns nil.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
+		return nil
+	}
+	at := s.accessTokenFor(tok)
+	if at == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
+		return nil
+	}
+	return at
 }
 
 // accessTokenFor resolves one of our opaque access tokens (op encrypts

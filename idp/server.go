@@ -25,6 +25,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
@@ -50,7 +51,8 @@ type Options struct {
 	// Issuer is the issuer URL, byte for byte what discovery and every token
 	// carry. A trailing slash is removed. Required.
 	Issuer string
-	// StateDir, when set, keeps the generated signing keys across restarts.
+	// StateDir, when set, keeps the generated signing keys and the access
+	// requests (access-requests.json) across restarts.
 	StateDir string
 	// KeyCacheDir, when set and StateDir is not, keeps a generated RS256
 	// key across restarts (signer.Options.CacheDir), so that the JWKS
@@ -118,6 +120,8 @@ type Server struct {
 	faults faultSet // injected faults (faults.go)
 
 	sessionEnd sessionEndHooks // OnSessionEnd (secevent.go)
+
+	requests *access.Store // access requests (access_requests.go)
 }
 
 // New builds the IdP from a validated configuration.
@@ -181,6 +185,9 @@ func New(opts Options) (*Server, error) {
 	s.usedProofs = replay.New(maxTokens)
 	s.store = newStorage(s)
 	s.grantTypes = s.grants()
+	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
+		return nil, err
+	}
 
 	opConfig := &op.Config{
 		CodeMethodS256:           true,
@@ -202,6 +209,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
+	s.registerAppsClient()
 	s.routes()
 	s.startSweeper(opts.SweepInterval)
 	return s, nil
@@ -267,6 +275,8 @@ const (
 	pathEndSession = "/end_session"
 	pathLogin      = "/login"
 	pathAssigned   = "/me/mcp-servers"
+	pathRequests   = "/me/access-requests"
+	pathApps       = "/apps"
 )
 
 func (s *Server) routes() {
@@ -288,6 +298,9 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathAuthorize, s.authorize)
 	mux.HandleFunc(pathIntrospect, s.introspect)
 	mux.Handle(pathAssigned, public(s.assignedServers))
+	mux.Handle(pathRequests, public(s.accessRequests))
+	mux.HandleFunc("GET "+pathApps, s.appsPage)
+	mux.HandleFunc("POST "+pathApps, s.appsRequest)
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -299,6 +300,17 @@ func (e edits) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ...
 		before, srv.Deny = srv.Deny, deny
 		return before
 	}, func(srv *MCPServer) any { return srv.Deny })
+}
+
+// AddServerAccess appends one entry to the access list of the MCP server
+// with this id, with the same ifMatch as UpdateServerAccess. Unlike a
+// read followed by UpdateServerAccess, no edit between the two can be
+// lost: the entry joins the list as it is when the edit commits.
+func (e edits) AddServerAccess(id string, entry Access, ifMatch string, opts ...EditOption) (*Change, error) {
+	return e.updateServer(id, "server access", ifMatch, opts, func(srv *MCPServer) (before any) {
+		before, srv.Access = srv.Access, append(slices.Clip(srv.Access), entry)
+		return before
+	}, func(srv *MCPServer) any { return srv.Access })
 }
 
 // updateServer replaces one part of a server: change sets it on a copy and

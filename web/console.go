@@ -154,6 +154,8 @@ func (c *Console) routes() {
 	page("GET /admin/servers/{id}", c.serverPage)
 	page("POST /admin/servers/{id}/access", c.saveAccess)
 	page("POST /admin/servers/{id}/deny", c.saveDeny)
+	page("POST /admin/access-requests/{id}/approve", c.approveRequest)
+	page("POST /admin/access-requests/{id}/deny", c.denyRequest)
 	page("GET /admin/users", c.usersPage)
 	page("GET /admin/audit", c.auditPage)
 	page("GET /admin/audit/export", c.auditExport)

@@ -56,6 +56,8 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Counts   []count
 		Refusals []audit.Event
 		Issuer   string
+		Requests []accessRequest
+		ETag     string // the configuration's version, for an approval's If-Match
 	}{
 		Counts: []count{
 			{"MCP servers", len(cfg.MCPServers), "/admin/servers"},
@@ -68,6 +70,10 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		},
 		Refusals: c.adminAPI.Audit(audit.Filter{Outcome: audit.Denied, Limit: recentRefusals}),
 		Issuer:   c.idp.Issuer(),
+		Requests: c.pendingRequests(r, ""),
 	}
-	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, "", "")
+	if st := c.status(r); st != nil {
+		data.ETag = st.ETag
+	}
+	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, decidedMessages[r.URL.Query().Get("decided")], "")
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/access"
 )
 
 // page is what every template sees: the layout's fields and the page's Data.
@@ -45,7 +47,17 @@ var funcs = template.FuncMap{
 		}
 		return string(b)
 	},
-	"add":    func(a, b int) int { return a + b },
+	"add":       func(a, b int) int { return a + b },
+	"durations": func() any { return approvalDurations },
+	// timeLeft is how long an access entry's expires is away:
+	// "expires in 7h 59m", "expired", "" when it has none.
+	"timeLeft": func(expires string, now time.Time) string {
+		t, err := time.Parse(time.RFC3339Nano, expires)
+		if err != nil {
+			return ""
+		}
+		return access.TimeLeft(t, now)
+	},
 	"fields": eventFields,
 	// dict passes several values to a sub-template: dict "K1" v1 "K2" v2.
 	"dict": func(kv ...any) (map[string]any, error) {
@@ -65,7 +77,8 @@ var funcs = template.FuncMap{
 }
 
 func mustParsePages() *pages {
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	// Files named _*.html are partials that every page may use.
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -73,7 +86,7 @@ func mustParsePages() *pages {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, f := range files {
 		name := strings.TrimPrefix(f, "templates/")
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		p.byName[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, f))

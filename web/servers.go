@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // server is an MCP server as the admin API shows it (policy.MCPServer's
@@ -50,6 +51,7 @@ type accessEntry struct {
 	Scopes     []string `json:"scopes,omitempty"`
 	Clients    []string `json:"clients,omitempty"`
 	MaxAuthAge string   `json:"max_auth_age,omitempty"`
+	Expires    string   `json:"expires,omitempty"` // RFC 3339; docs/configuration.md, "Time-bound access"
 }
 
 // denyEntry is one exception: the body of PUT .../deny is a list of them.
@@ -93,9 +95,11 @@ type serverView struct {
 	Deny     []denyEntry
 	Groups   []string // for the editors' suggestions
 	Users    []string
-	Problems []string // why the API refused the last save
-	Stale    bool     // the last save lost against someone else's
-	Editing  string   // "access" or "deny": the editor the messages are about
+	Problems []string        // why the API refused the last save
+	Stale    bool            // the last save lost against someone else's
+	Editing  string          // "access" or "deny": the editor the messages are about
+	Requests []accessRequest // the server's pending access requests
+	Now      time.Time       // the IdP's clock, for the time left of expiring entries
 }
 
 var savedMessages = map[string]string{
@@ -109,7 +113,8 @@ func (c *Console) serverPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		c.errorPage(w, r, v, status, "MCP server not found", err.Error())
 		return
 	}
-	c.show(w, r, v, http.StatusOK, "server.html", view.Server.Label(), "servers", view, savedMessages[r.URL.Query().Get("saved")], "")
+	q := r.URL.Query()
+	c.show(w, r, v, http.StatusOK, "server.html", view.Server.Label(), "servers", view, savedMessages[q.Get("saved")]+decidedMessages[q.Get("decided")], "")
 }
 
 // loadServer reads a server and its ETag from the admin API.
@@ -125,6 +130,8 @@ func (c *Console) loadServer(r *http.Request, id string) (*serverView, int, erro
 	}
 	view.ETag = a.Header.Get("ETag")
 	view.Access, view.Deny = view.Server.Access, view.Server.Deny
+	view.Now = c.adminAPI.Now()
+	view.Requests = c.pendingRequests(r, id)
 	c.suggestions(view)
 	return view, http.StatusOK, nil
 }
@@ -168,8 +175,9 @@ func accessFromForm(r *http.Request) []accessEntry {
 			Scopes:     r.PostForm[p+"scopes"],
 			Clients:    r.PostForm[p+"clients"],
 			MaxAuthAge: strings.TrimSpace(r.PostFormValue(p + "max_auth_age")),
+			Expires:    strings.TrimSpace(r.PostFormValue(p + "expires")),
 		}
-		if len(e.Groups) == 0 && len(e.Users) == 0 && len(e.Scopes) == 0 && len(e.Clients) == 0 && e.MaxAuthAge == "" {
+		if len(e.Groups) == 0 && len(e.Users) == 0 && len(e.Scopes) == 0 && len(e.Clients) == 0 && e.MaxAuthAge == "" && e.Expires == "" {
 			continue
 		}
 		out = append(out, e)

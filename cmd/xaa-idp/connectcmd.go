@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
 )
@@ -21,6 +22,8 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	all := fs.Bool("all", false, "try every MCP server connected to the client, assigned or not")
 	verbose := fs.Bool("verbose", false, "print every request of the flow")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table")
+	watch := fs.Bool("watch", false, "after connecting, keep the MCP sessions open and call whoami every --interval, printing a line whenever a server connects or disconnects (until Ctrl-C)")
+	interval := fs.Duration("interval", connect.DefaultInterval, "with --watch, how often to call whoami")
 	caFile := addCAFileFlag(fs)
 	var servers listFlag
 	fs.Var(&servers, "mcp", "MCP endpoint URL (repeatable; default: the servers the user is assigned to)")
@@ -44,6 +47,9 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		o.Trace = func(s connect.Step) {
 			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, s.Detail)
 		}
+	}
+	if *watch {
+		return watchConnections(ctx, o, *interval, stdout, stderr)
 	}
 	results, err := connect.Run(ctx, o)
 	if err != nil {
@@ -105,4 +111,31 @@ func connectJSON(results []connect.Result) []connectResult {
 		}
 	}
 	return out
+}
+
+// watchConnections is connect --watch: one line per server, then one per
+// change, as it happens, until ctx ends (Ctrl-C).
+func watchConnections(ctx context.Context, o connect.Options, interval time.Duration, stdout, stderr io.Writer) int {
+	if interval <= 0 {
+		fmt.Fprintln(stderr, "xaa-idp connect: --interval must be positive, such as 2s")
+		return exitUsage
+	}
+	err := connect.Watch(ctx, o, interval, func(r connect.Result) {
+		name := r.Name
+		if name == "" {
+			name = "-"
+		}
+		at := time.Now().Format(time.TimeOnly)
+		if r.Connected {
+			fmt.Fprintf(stdout, "%s  connected     %s  %s  as %v, scopes %s\n", at, name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+		} else {
+			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %v\n", at, name, r.MCPServer, r.Err)
+		}
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		hintUntrusted(stderr, "connect", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -1,0 +1,297 @@
+// Package access keeps the requests users make for access to MCP servers
+// (docs/http.md, "Access requests"): a user asks at the IdP, an admin
+// approves or denies through the admin API. The store is bounded and, with
+// a file, survives restarts; it knows nothing of HTTP or of the policy, so
+// that the IdP (the requester's side) and the admin API (the approver's)
+// share it without depending on each other.
+package access
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// Statuses of a request.
+const (
+	Pending  = "pending"
+	Approved = "approved"
+	Denied   = "denied"
+)
+
+// Bounds of the store and of a request's text (docs/http.md, "Access
+// requests").
+const (
+	// DefaultMaxRequests is how many requests the store keeps by default:
+	// beyond it the oldest decided request is forgotten.
+	DefaultMaxRequests = 10000
+	// DefaultMaxPendingPerUser is how many pending requests one user may
+	// have by default.
+	DefaultMaxPendingPerUser = 20
+	// MaxReasonBytes bounds a request's reason and a denial's reason.
+	MaxReasonBytes = 1024
+)
+
+// Request is one request for access to an MCP server.
+type Request struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	Server  string    `json:"server"`
+	Scopes  []string  `json:"scopes"`
+	Reason  string    `json:"reason,omitempty"`
+	Status  string    `json:"status"`
+	Created time.Time `json:"created"`
+	// Decided, DecidedBy: when and by which admin it was approved or
+	// denied.
+	Decided   *time.Time `json:"decided,omitempty"`
+	DecidedBy string     `json:"decided_by,omitempty"`
+	// Granted are the scopes an approval granted (a subset of Scopes).
+	Granted []string `json:"granted_scopes,omitempty"`
+	// Expires is when the access an approval granted ends; nil: never.
+	Expires *time.Time `json:"expires,omitempty"`
+	// DenyReason is the admin's reason for a denial.
+	DenyReason string `json:"deny_reason,omitempty"`
+}
+
+// Decision decides a pending request.
+type Decision struct {
+	Status  string // Approved or Denied
+	Admin   string
+	Granted []string   // Approved: the scopes granted
+	Expires *time.Time // Approved: when the access ends; nil: never
+	Reason  string     // Denied: why
+}
+
+// Errors of Create and Decide.
+var (
+	ErrNotFound = errors.New("access: no such request")
+	ErrFull     = errors.New("access: the store is full of pending requests; decide some first")
+)
+
+// DuplicateError is Create's answer to a request while the same user's
+// request for the same server is pending.
+type DuplicateError struct{ Pending Request }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("access: %s already has pending request %s for %s", e.Pending.User, e.Pending.ID, e.Pending.Server)
+}
+
+// TooManyError is Create's answer to a user with too many pending requests.
+type TooManyError struct{ Max int }
+
+func (e *TooManyError) Error() string {
+	return fmt.Sprintf("access: the user has %d pending requests, the most allowed; wait for an admin to decide them", e.Max)
+}
+
+// NotPendingError is Decide's answer for a request already decided.
+type NotPendingError struct{ Request Request }
+
+func (e *NotPendingError) Error() string {
+	return fmt.Sprintf("access: request %s is already %s", e.Request.ID, e.Request.Status)
+}
+
+// Options configure a Store.
+type Options struct {
+	// File, when set, keeps the requests across restarts: it is read at
+	// Open and rewritten atomically after every change. "" keeps them in
+	// memory.
+	File string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxRequests and MaxPendingPerUser bound the store; 0 means
+	// DefaultMaxRequests and DefaultMaxPendingPerUser.
+	MaxRequests, MaxPendingPerUser int
+}
+
+// Store holds the requests, oldest first. It is safe for concurrent use.
+type Store struct {
+	mu       sync.Mutex
+	o        Options
+	requests []Request
+}
+
+// Open returns the store, with the requests of Options.File when it exists.
+func Open(o Options) (*Store, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxRequests <= 0 {
+		o.MaxRequests = DefaultMaxRequests
+	}
+	if o.MaxPendingPerUser <= 0 {
+		o.MaxPendingPerUser = DefaultMaxPendingPerUser
+	}
+	s := &Store{o: o}
+	if o.File == "" {
+		return s, nil
+	}
+	data, err := os.ReadFile(o.File)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("access requests: %w", err)
+	}
+	if err := json.Unmarshal(data, &s.requests); err != nil {
+		return nil, fmt.Errorf("access requests: %s is not the JSON array this program writes (%v); fix or remove it (its pending requests are then lost)", o.File, err)
+	}
+	return s, nil
+}
+
+// Create adds a pending request for r's User, Server, Scopes and Reason,
+// and returns it with its id, status and creation time.
+func (s *Store) Create(r Request) (Request, error) {
+	if len(r.Reason) > MaxReasonBytes {
+		return Request{}, fmt.Errorf("access: the reason is longer than %d bytes", MaxReasonBytes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pending := 0
+	for _, q := range s.requests {
+		if q.Status != Pending || q.User != r.User {
+			continue
+		}
+		if q.Server == r.Server {
+			return Request{}, &DuplicateError{Pending: clone(q)}
+		}
+		pending++
+	}
+	if pending >= s.o.MaxPendingPerUser {
+		return Request{}, &TooManyError{Max: s.o.MaxPendingPerUser}
+	}
+	if len(s.requests) >= s.o.MaxRequests {
+		i := slices.IndexFunc(s.requests, func(q Request) bool { return q.Status != Pending })
+		if i < 0 {
+			return Request{}, ErrFull
+		}
+		s.requests = slices.Delete(s.requests, i, i+1)
+	}
+	r = Request{ID: "ar_" + rand.Text(), User: r.User, Server: r.Server, Scopes: slices.Clone(r.Scopes),
+		Reason: r.Reason, Status: Pending, Created: s.o.Now().UTC()}
+	if r.Scopes == nil {
+		r.Scopes = []string{}
+	}
+	s.requests = append(s.requests, r)
+	if err := s.saveLocked(); err != nil {
+		s.requests = s.requests[:len(s.requests)-1]
+		return Request{}, err
+	}
+	return clone(r), nil
+}
+
+// Get returns the request with this id.
+func (s *Store) Get(id string) (Request, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i := s.index(id); i >= 0 {
+		return clone(s.requests[i]), true
+	}
+	return Request{}, false
+}
+
+// List returns the requests with this status ("" for all), oldest first.
+func (s *Store) List(status string) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []Request{}
+	for _, r := range s.requests {
+		if status == "" || r.Status == status {
+			out = append(out, clone(r))
+		}
+	}
+	return out
+}
+
+// Decide approves or denies the pending request id: ErrNotFound for an
+// unknown id, *NotPendingError for one already decided.
+func (s *Store) Decide(id string, d Decision) (Request, error) {
+	if d.Status != Approved && d.Status != Denied {
+		return Request{}, fmt.Errorf("access: a decision is %s or %s, not %q", Approved, Denied, d.Status)
+	}
+	if len(d.Reason) > MaxReasonBytes {
+		return Request{}, fmt.Errorf("access: the reason is longer than %d bytes", MaxReasonBytes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.index(id)
+	if i < 0 {
+		return Request{}, ErrNotFound
+	}
+	if s.requests[i].Status != Pending {
+		return Request{}, &NotPendingError{Request: clone(s.requests[i])}
+	}
+	before := s.requests[i]
+	now := s.o.Now().UTC()
+	r := clone(before)
+	r.Status, r.Decided, r.DecidedBy = d.Status, &now, d.Admin
+	if d.Status == Approved {
+		r.Granted, r.Expires = slices.Clone(d.Granted), d.Expires
+	} else {
+		r.DenyReason = d.Reason
+	}
+	s.requests[i] = r
+	if err := s.saveLocked(); err != nil {
+		s.requests[i] = before
+		return Request{}, err
+	}
+	return clone(r), nil
+}
+
+func (s *Store) index(id string) int {
+	return slices.IndexFunc(s.requests, func(r Request) bool { return r.ID == id })
+}
+
+// saveLocked rewrites the file, when there is one, atomically: a crash
+// leaves the old requests or the new, never half of them.
+func (s *Store) saveLocked() error {
+	if s.o.File == "" {
+		return nil
+	}
+	data, err := json.Marshal(s.requests)
+	if err != nil {
+		return fmt.Errorf("access requests: %w", err)
+	}
+	if _, err := atomicfile.Write(s.o.File, data, 0o600); err != nil {
+		return fmt.Errorf("access requests: writing %s: %w; check the state directory's disk and permissions", s.o.File, err)
+	}
+	return nil
+}
+
+func clone(r Request) Request {
+	r.Scopes, r.Granted = slices.Clone(r.Scopes), slices.Clone(r.Granted)
+	if r.Scopes == nil {
+		r.Scopes = []string{}
+	}
+	return r
+}
+
+// TimeLeft says how long access lasts from now until until, as the pages
+// show it: "expires in 7h 59m", "expires in 2d 3h", "expired"; "" for a zero
+// until (access that does not expire).
+func TimeLeft(until, now time.Time) string {
+	if until.IsZero() {
+		return ""
+	}
+	d := until.Sub(now)
+	if d <= 0 {
+		return "expired"
+	}
+	d = d.Truncate(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("expires in %dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("expires in %dh %dm", hours, mins)
+	case mins > 0:
+		return fmt.Sprintf("expires in %dm", mins)
+	}
+	return "expires in less than a minute"
+}

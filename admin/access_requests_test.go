@@ -1,0 +1,240 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// login signs user in as mcp-client and returns its tokens.
+func (p *product) login(t *testing.T, user string) idpclient.Tokens {
+	t.Helper()
+	tokens, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", Username: user, Password: user + "-pw",
+	})
+	if err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	return tokens
+}
+
+// request posts body to <issuer>/me/access-requests with the access token.
+func (p *product) request(t *testing.T, accessToken, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/me/access-requests", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if accessToken != "" {
+		req.Header.Set("Authorization", "Bearer "+accessToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// exchangeFiles asks for an ID-JAG for the files server with a new login:
+// "" when granted, else the error code and description.
+func (p *product) exchangeFiles(t *testing.T, user string) string {
+	t.Helper()
+	_, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", SubjectToken: p.login(t, user).IDToken(),
+		Audience: "https://as.files.example", Resource: "https://mcp.files.example/mcp", Scopes: []string{"files.read"},
+	})
+	var e *idpclient.Error
+	if errors.As(err, &e) {
+		return e.Code + ": " + e.Description
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ""
+}
+
+func (p *product) pending(t *testing.T) []access.Request {
+	t.Helper()
+	resp, body := p.send(t, http.MethodGet, "/admin/api/access-requests?status=pending", "alice", nil)
+	var list []access.Request
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &list) != nil {
+		t.Fatalf("GET access-requests: %d %s", resp.StatusCode, body)
+	}
+	return list
+}
+
+// TestAccessRequest_RequestApproveExpire is the whole loop through real
+// HTTP: bob asks, alice approves for 8h on the IdP's clock, bob's exchange
+// is granted, and once the clock passes the expiry it is refused as
+// expired.
+func TestAccessRequest_RequestApproveExpire(t *testing.T) {
+	p := editable(t)
+	if got := p.exchangeFiles(t, "bob"); !strings.HasPrefix(got, "access_denied") {
+		t.Fatalf("bob before any request: %q, want access_denied", got)
+	}
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	status, req := p.request(t, at, `{"server": "files", "scopes": ["files.read", "files.write"], "reason": "Q3 report"}`)
+	id, _ := req["id"].(string)
+	if status != http.StatusCreated || id == "" || req["status"] != "pending" || req["user"] != "bob" {
+		t.Fatalf("request: %d %v", status, req)
+	}
+	if status, body := p.request(t, at, `{"server": "files"}`); status != http.StatusConflict || body["id"] != id {
+		t.Errorf("a duplicate of a pending request: %d %v, want 409 naming %s", status, body, id)
+	}
+	if list := p.pending(t); len(list) != 1 || list[0].ID != id || list[0].Reason != "Q3 report" {
+		t.Fatalf("pending: %+v", list)
+	}
+
+	approve := "/admin/api/access-requests/" + id + "/approve"
+	version := p.store.Version()
+	refused := []struct {
+		name   string
+		user   string
+		body   any
+		header []string
+		status int
+	}{
+		{"by a non-admin", "bob", nil, nil, http.StatusForbidden},
+		{"with a stale ETag", "alice", nil, []string{"If-Match", `"stale"`}, http.StatusPreconditionFailed},
+		{"with a scope not requested", "alice", `{"scopes": ["files.admin"]}`, nil, http.StatusBadRequest},
+		{"with a bad duration", "alice", `{"expires_in": "soon"}`, nil, http.StatusBadRequest},
+		{"with a negative duration", "alice", `{"expires_in": "-1h"}`, nil, http.StatusBadRequest},
+		{"with an unknown key", "alice", `{"expires": "8h"}`, nil, http.StatusBadRequest},
+		{"with a key twice", "alice", `{"expires_in": "8h", "expires_in": "1h"}`, nil, http.StatusBadRequest},
+		{"with a null body", "alice", `null`, nil, http.StatusBadRequest},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := p.send(t, http.MethodPost, approve, tt.user, tt.body, tt.header...)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), "error_description") {
+				t.Errorf("%d %s, want %d with a description", resp.StatusCode, body, tt.status)
+			}
+			if p.store.Version() != version || len(p.pending(t)) != 1 {
+				t.Error("a refused approval changed something")
+			}
+		})
+	}
+
+	p.srv.Clock().Freeze()
+	now := p.srv.Now()
+	resp, body := p.send(t, http.MethodPost, approve, "alice", `{"expires_in": "8h", "scopes": ["files.read"]}`, "If-Match", `"`+version+`"`)
+	var decided access.Request
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil {
+		t.Fatalf("approve: %d %s", resp.StatusCode, body)
+	}
+	wantExpiry := now.Add(8 * time.Hour).UTC().Truncate(time.Second)
+	if decided.Status != access.Approved || decided.DecidedBy != "alice" || decided.Expires == nil || !decided.Expires.Equal(wantExpiry) {
+		t.Errorf("approved: %+v, want expires %v", decided, wantExpiry)
+	}
+	entries := p.store.Config().Server("files").Access
+	if last := entries[len(entries)-1]; len(entries) != 2 || !last.Expires.T().Equal(wantExpiry) || strings.Join(last.Users, ",") != "bob" || strings.Join(last.Scopes, ",") != "files.read" {
+		t.Errorf("access entries: %+v", entries)
+	}
+	if resp, _ := p.send(t, http.MethodPost, approve, "alice", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("approving twice: %d, want 409", resp.StatusCode)
+	}
+	if got := p.exchangeFiles(t, "bob"); got != "" {
+		t.Fatalf("bob after the approval: %q", got)
+	}
+
+	p.srv.Clock().Advance(8*time.Hour + time.Minute)
+	if got := p.exchangeFiles(t, "bob"); !strings.HasPrefix(got, "access_denied") || !strings.Contains(got, "expired") {
+		t.Errorf("bob after the expiry: %q, want access_denied saying it expired", got)
+	}
+
+	changes := p.events(t, audit.TypeAdminChange)
+	if len(changes) != 1 || changes[0].Admin != "alice" || changes[0].Server != "files" {
+		t.Errorf("admin_change events: %+v", changes)
+	}
+	var outcomes []string
+	for _, ev := range p.events(t, audit.TypeAccessRequest) {
+		outcomes = append(outcomes, ev.Outcome)
+		if ev.Details["request"] != id {
+			t.Errorf("%s event without the request id: %+v", ev.Outcome, ev)
+		}
+	}
+	// (The expired event comes from the revocation push's expiry watch,
+	// which this product runs without.)
+	if got := strings.Join(outcomes, " "); got != "requested approved" {
+		t.Errorf("access_request outcomes: %q", got)
+	}
+}
+
+func TestAccessRequest_Deny(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
+	id, _ := req["id"].(string)
+	version := p.store.Version()
+	deny := "/admin/api/access-requests/" + id + "/deny"
+	resp, body := p.send(t, http.MethodPost, deny, "alice", `{"reason": "use the shared drive"}`)
+	var decided access.Request
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil || decided.Status != access.Denied || decided.DenyReason != "use the shared drive" {
+		t.Fatalf("deny: %d %s", resp.StatusCode, body)
+	}
+	if p.store.Version() != version {
+		t.Error("a denial changed the configuration")
+	}
+	for _, path := range []string{deny, "/admin/api/access-requests/" + id + "/approve"} {
+		if resp, _ := p.send(t, http.MethodPost, path, "alice", nil); resp.StatusCode != http.StatusConflict {
+			t.Errorf("POST %s after the denial: %d, want 409", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := p.send(t, http.MethodPost, "/admin/api/access-requests/ar_nope/deny", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown id: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/access-requests?status=maybe", "alice", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown status: %d, want 400", resp.StatusCode)
+	}
+	evs := p.events(t, audit.TypeAccessRequest)
+	if last := evs[len(evs)-1]; last.Outcome != audit.Denied || last.Admin != "alice" || !strings.Contains(last.Reason, "use the shared drive") {
+		t.Errorf("the denial's event: %+v", last)
+	}
+}
+
+func TestAccessRequest_RefusesBadRequests(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	tests := []struct {
+		name, token, body string
+		status            int
+		code              string
+	}{
+		{"no token", "", `{"server": "files"}`, http.StatusUnauthorized, "invalid_token"},
+		{"a token that is not ours", "forged", `{"server": "files"}`, http.StatusUnauthorized, "invalid_token"},
+		{"an unknown server", at, `{"server": "payroll"}`, http.StatusBadRequest, "invalid_request"},
+		{"no server", at, `{"scopes": ["files.read"]}`, http.StatusBadRequest, "invalid_request"},
+		{"an unknown scope", at, `{"server": "files", "scopes": ["files.admin"]}`, http.StatusBadRequest, "invalid_scope"},
+		{"an unknown key", at, `{"server": "files", "why": "x"}`, http.StatusBadRequest, "invalid_request"},
+		{"a key twice", at, `{"server": "files", "server": "other"}`, http.StatusBadRequest, "invalid_request"},
+		{"a null value", at, `{"server": "files", "scopes": null}`, http.StatusBadRequest, "invalid_request"},
+		{"a null scope", at, `{"server": "files", "scopes": [null]}`, http.StatusBadRequest, "invalid_request"},
+		{"a null body", at, `null`, http.StatusBadRequest, "invalid_request"},
+		{"not JSON", at, `server=files`, http.StatusBadRequest, "invalid_request"},
+		{"two values", at, `{"server": "files"} {}`, http.StatusBadRequest, "invalid_request"},
+		{"a reason over 1024 bytes", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := p.request(t, tt.token, tt.body)
+			if status != tt.status || body["error"] != tt.code || body["error_description"] == "" {
+				t.Errorf("%d %v, want %d %s with a description", status, body, tt.status, tt.code)
+			}
+		})
+	}
+	if n := len(p.pending(t)); n != 0 {
+		t.Errorf("%d requests recorded from bad input", n)
+	}
+	if evs := p.events(t, audit.TypeAccessRequest); len(evs) != 0 {
+		t.Errorf("audited bad input: %+v", evs)
+	}
+}

@@ -1,0 +1,126 @@
+package connect_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
+)
+
+const watchConfig = `
+signing: {id_token_alg: ES256}
+users:
+  - {username: bob, password: bob, sub: 00u-bob}
+clients:
+  - {client_id: mcp-client, client_secret: mcp-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: AS
+    resources: [MCP/mcp]
+    scopes: [crm.read]
+    clients: {mcp-client: mcp-client-at-crm}
+    access:
+      - {users: [bob], scopes: [crm.read]}
+`
+
+func listenLoopback(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, "http://" + ln.Addr().String()
+}
+
+func serveOn(t *testing.T, ln net.Listener, h http.Handler) {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { hs.Close() })
+}
+
+// TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved: bob is connected to
+// the CRM; an admin removes his access; the revocation push makes the demo
+// MCP server answer 401, the SDK asks the IdP for a new ID-JAG, which is
+// refused, and Watch reports the disconnection with the IdP's reason.
+func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
+	idpLn, idpURL := listenLoopback(t)
+	asLn, asURL := listenLoopback(t)
+	mcpLn, mcpURL := listenLoopback(t)
+	store, err := policy.NewStore([]byte(strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(watchConfig)), "watch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.Config()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: idpURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, Endpoint: demo.EventsEndpoints(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pusher.Close)
+	serveOn(t, idpLn, app.New(app.Options{IdP: srv, Store: store, Push: pusher}))
+	stack, err := demo.Stack(cfg, idpURL, idpURL+"/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range stack {
+		if svc.Role == "authorization server" {
+			serveOn(t, asLn, svc.Handler)
+		} else {
+			serveOn(t, mcpLn, svc.Handler)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var lines []string
+	reported := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- connect.Watch(ctx, connect.Options{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"},
+			50*time.Millisecond, func(r connect.Result) {
+				mu.Lock()
+				lines = append(lines, fmt.Sprintf("%v %s %v", r.Connected, r.Name, r.Err))
+				mu.Unlock()
+				reported <- struct{}{}
+			})
+	}()
+	select {
+	case <-reported:
+	case err := <-done:
+		t.Fatalf("Watch ended before connecting: %v", err)
+	}
+	if _, err := store.UpdateServerAccess("crm", nil, "*"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reported:
+	case <-ctx.Done():
+		t.Fatal("no disconnection reported")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 2 || lines[0] != "true CRM <nil>" || !strings.HasPrefix(lines[1], "false CRM ") || !strings.Contains(lines[1], "access_denied") {
+		t.Errorf("reported:\n%s", strings.Join(lines, "\n"))
+	}
+}

@@ -1,0 +1,210 @@
+package idp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// accessRequestsFile is the access requests' file in the state directory.
+const accessRequestsFile = "access-requests.json"
+
+// maxAccessRequestBody bounds the body of POST /me/access-requests: the
+// reason's bound (access.MaxReasonBytes) and a server's scopes fit many
+// times over.
+const maxAccessRequestBody = 16 << 10
+
+func openAccessRequests(stateDir string, now func() time.Time) (*access.Store, error) {
+	o := access.Options{Now: now}
+	if stateDir != "" {
+		o.File = filepath.Join(stateDir, accessRequestsFile)
+	}
+	st, err := access.Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
+	return st, nil
+}
+
+// AccessRequests returns the store of the users' access requests, which the
+// admin API decides.
+func (s *Server) AccessRequests() *access.Store { return s.requests }
+
+// newAccessRequest is the body of POST /me/access-requests.
+type newAccessRequest struct {
+	Server string   `json:"server"`
+	Scopes []string `json:"scopes"`
+	Reason string   `json:"reason"`
+}
+
+// accessRequests is POST <issuer>/me/access-requests, a user's request for
+// access to an MCP server, and GET, the user's own requests
+// (docs/http.md, "Access requests"). Both take the access token of a
+// login, as /me/mcp-servers does.
+func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use POST to request access, GET to list your requests"})
+		return
+	}
+	at := s.bearer(w, r)
+	if at == nil {
+		return
+	}
+	u := s.Config().UserBySub(at.Subject)
+	if !u.Active() {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the token's user no longer exists or is disabled"})
+		return
+	}
+	if r.Method == http.MethodGet {
+		mine := []access.Request{}
+		for _, q := range s.requests.List("") {
+			if q.User == u.Username {
+				mine = append(mine, q)
+			}
+		}
+		httpjson.Write(w, http.StatusOK, mine)
+		return
+	}
+	var body newAccessRequest
+	if err := readStrictJSON(w, r, &body); err != nil {
+		status := http.StatusBadRequest
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			status = http.StatusRequestEntityTooLarge
+		} else if errors.Is(err, errNotJSON) {
+			status = http.StatusUnsupportedMediaType
+		}
+		httpjson.Write(w, status, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	req, status, e := s.requestAccess(u, at.ClientID, body)
+	if e != nil {
+		httpjson.Write(w, status, e)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, req)
+}
+
+// requestAccess checks and records u's request: the answer, or the status
+// and OAuth-style error body of its refusal. The page at /apps and the API
+// share it.
+func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRequest) (access.Request, int, map[string]any) {
+	refuse := func(status int, code, format string, args ...any) (access.Request, int, map[string]any) {
+		return access.Request{}, status, map[string]any{"error": code, "error_description": fmt.Sprintf(format, args...)}
+	}
+	srv := s.Config().Server(body.Server)
+	switch {
+	case body.Server == "":
+		return refuse(http.StatusBadRequest, "invalid_request", `name the MCP server by its id: {"server": "<id>", "scopes": [...], "reason": "..."}`)
+	case srv == nil:
+		return refuse(http.StatusBadRequest, "invalid_request", "there is no MCP server %q; %s lists the servers you may request", audit.Truncate(body.Server), s.issuer+pathApps)
+	case len(body.Reason) > access.MaxReasonBytes:
+		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d bytes; at most %d are kept", len(body.Reason), access.MaxReasonBytes)
+	}
+	if srv.StandingOf(u, s.now()).Denied {
+		return refuse(http.StatusForbidden, "access_denied", "a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())
+	}
+	scopes := slices.Compact(slices.Sorted(slices.Values(body.Scopes)))
+	if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
+		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
+			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))
+	}
+	req, err := s.requests.Create(access.Request{User: u.Username, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
+	var (
+		dup     *access.DuplicateError
+		tooMany *access.TooManyError
+	)
+	switch {
+	case errors.As(err, &dup):
+		_, status, e := refuse(http.StatusConflict, "conflict", "your request %s for %s is still pending; wait for an admin to decide it", dup.Pending.ID, srv.Label())
+		e["id"] = dup.Pending.ID
+		return access.Request{}, status, e
+	case errors.As(err, &tooMany):
+		return refuse(http.StatusTooManyRequests, "too_many_requests", "you have %d pending requests, the most allowed; wait for an admin to decide them", tooMany.Max)
+	case errors.Is(err, access.ErrFull):
+		return refuse(http.StatusServiceUnavailable, "temporarily_unavailable", "the IdP holds as many pending requests as it keeps; an admin must decide some first")
+	case err != nil:
+		return refuse(http.StatusInternalServerError, "server_error", "the request was not recorded: %v", err)
+	}
+	_, _ = s.audit.Append(audit.Event{
+		Type: audit.TypeAccessRequest, Outcome: audit.Requested, User: u.Username, Sub: u.Sub, ClientID: clientID,
+		Server: srv.ID, ScopeRequested: strings.Join(req.Scopes, " "), Reason: req.Reason,
+		Details: map[string]any{"request": req.ID},
+	})
+	return req, 0, nil
+}
+
+var errNotJSON = errors.New("send the body as application/json")
+
+// readStrictJSON decodes a JSON object into v: at most
+// maxAccessRequestBody bytes, one object, no key twice, no null, no key v
+// lacks. A request must say exactly what it means: encoding/json alone
+// would let the last of two equal keys win and take null as absent.
+func readStrictJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return errNotJSON
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAccessRequestBody))
+	if err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		return errors.New(`the body must be one JSON object, such as {"server": "crm", "scopes": ["crm.read"], "reason": "..."}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	seen := map[string]bool{}
+	_, _ = dec.Token() // {
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("the body is not JSON: %v", err)
+		}
+		key := strings.ToLower(k.(string))
+		if seen[key] {
+			return fmt.Errorf("the body has the key %q twice; send each key once", k)
+		}
+		seen[key] = true
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return fmt.Errorf("the body is not JSON: %v", err)
+		}
+		if bytes.Equal(bytes.TrimSpace(val), []byte("null")) || nullInArray(val) {
+			return fmt.Errorf("%q is null; leave the key out, or send [] or \"\"", k)
+		}
+	}
+	strict := json.NewDecoder(bytes.NewReader(data))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		return fmt.Errorf("the body does not fit: %s; the keys are server, scopes and reason", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+// nullInArray reports whether a JSON array holds a null element.
+func nullInArray(val json.RawMessage) bool {
+	var elems []json.RawMessage
+	if json.Unmarshal(val, &elems) != nil {
+		return false
+	}
+	for _, e := range elems {
+		if bytes.Equal(bytes.TrimSpace(e), []byte("null")) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,166 @@
+package idp_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+const appsConfig = `
+users:
+  - {username: bob, password: bob-pw, sub: u-bob}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: https://as.crm.example
+    resources: [https://mcp.crm.example/mcp]
+    scopes: [crm.read, crm.write]
+    access:
+      - {users: [bob], scopes: [crm.read], expires: "2030-01-01T08:00:00Z"}
+  - id: wiki
+    name: Wiki
+    issuer: https://as.wiki.example
+    resources: [https://mcp.wiki.example/mcp]
+    scopes: [wiki.read, wiki.write]
+  - id: hr
+    name: HR
+    issuer: https://as.hr.example
+    resources: [https://mcp.hr.example/mcp]
+    deny:
+      - users: [bob]
+`
+
+// cookieClient is an HTTP client with cookies, as a browser signs in.
+func cookieClient(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar}
+}
+
+func fetch(t *testing.T, hc *http.Client, method, target string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func hidden(t *testing.T, page, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no %s in the page:\n%s", name, page)
+	}
+	return m[1]
+}
+
+func TestApps_SignInListRequest(t *testing.T) {
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	p.Clock().Freeze()
+	p.Clock().Set(time.Date(2030, 1, 1, 0, 1, 0, 0, time.UTC))
+	hc := cookieClient(t)
+
+	// Signed out: the page starts a sign-in at the IdP's own login.
+	resp, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="password"`) {
+		t.Fatalf("GET /apps signed out: %d, want the login form:\n%s", resp.StatusCode, page)
+	}
+	resp, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
+	})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != p.URL+"/apps" {
+		t.Fatalf("after the login: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	for _, want := range []string{`id="user">bob<`, `<td>CRM</td>`, `<span class="tag">crm.read</span>`, "expires in 7h 59m",
+		`id="request-wiki"`, `value="wiki.write"`, `<label for="reason-wiki">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "HR") || strings.Contains(page, `id="request-crm"`) {
+		t.Errorf("the page offers a server bob is denied or assigned to:\n%s", page)
+	}
+
+	csrf := hidden(t, page, "csrf")
+	request := url.Values{"server": {"wiki"}, "scopes": {"wiki.read"}, "reason": {"team docs"}}
+	resp, refused := fetch(t, hc, http.MethodPost, p.URL+"/apps", request)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(refused, "security token") {
+		t.Errorf("POST without the CSRF token: %d\n%s", resp.StatusCode, refused)
+	}
+	if n := len(p.AccessRequests().List("")); n != 0 {
+		t.Fatalf("a request without the CSRF token was recorded")
+	}
+	request.Set("csrf", csrf)
+	resp, page = fetch(t, hc, http.MethodPost, p.URL+"/apps", request)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Request pending since") || !strings.Contains(page, "was sent to the administrators") {
+		t.Fatalf("after the request: %d\n%s", resp.StatusCode, page)
+	}
+	list := p.AccessRequests().List(access.Pending)
+	if len(list) != 1 || list[0].User != "bob" || list[0].Server != "wiki" || list[0].Reason != "team docs" || strings.Join(list[0].Scopes, " ") != "wiki.read" {
+		t.Errorf("recorded: %+v", list)
+	}
+	request.Set("server", "hr")
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", request); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "deny entry") {
+		t.Errorf("a request for a server that denies bob: %d\n%s", resp.StatusCode, page)
+	}
+
+	// Without the SSO session, nothing is requested.
+	resp, page = fetch(t, &http.Client{}, http.MethodPost, p.URL+"/apps", url.Values{"server": {"wiki"}, "csrf": {csrf}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Sign in again") {
+		t.Errorf("POST without a session: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+func TestAccessRequests_KeptAcrossARestartWithAStateDir(t *testing.T) {
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := startIdP(t, cfg, func(o *idp.Options) { o.StateDir = dir })
+	tok, _ := p.login(t, "mcp-client", "s1", "bob", "bob-pw")["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/me/access-requests", strings.NewReader(`{"server": "wiki", "reason": "docs"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("request: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	again := startIdP(t, cfg, func(o *idp.Options) { o.StateDir = dir })
+	if list := again.AccessRequests().List(access.Pending); len(list) != 1 || list[0].Server != "wiki" || list[0].Reason != "docs" {
+		t.Errorf("after the restart: %+v", list)
+	}
+	if list := startIdP(t, cfg).AccessRequests().List(""); len(list) != 0 {
+		t.Errorf("without a state dir: %+v, want none", list)
+	}
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// accessRequest is a pending access request as GET
+// /admin/api/access-requests shows it.
+type accessRequest struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	Server  string    `json:"server"`
+	Scopes  []string  `json:"scopes"`
+	Reason  string    `json:"reason"`
+	Created time.Time `json:"created"`
+}
+
+// approvalDurations are the choices of the approve form: how long the
+// access lasts, as the API's expires_in; "" never ends.
+var approvalDurations = []struct{ Label, Value string }{
+	{"1 hour", "1h"}, {"8 hours", "8h"}, {"24 hours", "24h"}, {"7 days", "168h"}, {"never expires", ""},
+}
+
+// pendingRequests reads the pending requests from the admin API, only
+// those for server unless it is "". A failed read shows none: the page
+// around them still helps.
+func (c *Console) pendingRequests(r *http.Request, server string) []accessRequest {
+	var all []accessRequest
+	if _, err := c.apiGet(r, "/admin/api/access-requests?status=pending", &all); err != nil {
+		return nil
+	}
+	if server == "" {
+		return all
+	}
+	var out []accessRequest
+	for _, q := range all {
+		if q.Server == server {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// backTo is where a decision returns: the page it was made on, which must
+// be the overview or a server's page, never another site.
+func backTo(r *http.Request) string {
+	b := r.PostFormValue("back")
+	if b == "/admin/" || strings.HasPrefix(b, "/admin/servers/") && !strings.ContainsAny(b, "?#\\") && !strings.Contains(b, "//") {
+		return b
+	}
+	return "/admin/"
+}
+
+// approveRequest approves through the admin API, with the form's duration,
+// its narrowed scopes and the page's version as If-Match.
+func (c *Console) approveRequest(w http.ResponseWriter, r *http.Request, v *viewer) {
+	body := map[string]any{"scopes": append([]string{}, r.PostForm["scopes"]...)}
+	if d := r.PostFormValue("expires_in"); d != "" {
+		body["expires_in"] = d
+	}
+	c.decide(w, r, v, "approve", body)
+}
+
+func (c *Console) denyRequest(w http.ResponseWriter, r *http.Request, v *viewer) {
+	body := map[string]any{}
+	if reason := strings.TrimSpace(r.PostFormValue("reason")); reason != "" {
+		body["reason"] = reason
+	}
+	c.decide(w, r, v, "deny", body)
+}
+
+// decidedMessages are the flashes of the page a decision returns to.
+var decidedMessages = map[string]string{
+	"approve": "Access request approved: the access entry was added. It applies to the next token exchange.",
+	"deny":    "Access request denied.",
+}
+
+// decide posts a decision to the admin API and returns to the page it was
+// made on, which says what happened; a refusal gets an error page saying
+// why.
+func (c *Console) decide(w http.ResponseWriter, r *http.Request, v *viewer, action string, body map[string]any) {
+	b, _ := json.Marshal(body)
+	header := http.Header{}
+	if etag := r.PostFormValue("etag"); etag != "" && action == "approve" {
+		header.Set("If-Match", etag)
+	}
+	a := c.api(r, http.MethodPost, "/admin/api/access-requests/"+url.PathEscape(r.PathValue("id"))+"/"+action, header, b, v.CSRF)
+	back := backTo(r)
+	if a.Status == http.StatusOK {
+		http.Redirect(w, r, back+"?decided="+action, http.StatusSeeOther)
+		return
+	}
+	msg := a.apiError()
+	if a.Status == http.StatusPreconditionFailed {
+		msg = "Someone else changed the configuration since you opened the page, so nothing was approved. Go back, reload, and decide again."
+	}
+	c.errorPage(w, r, v, a.Status, "Not decided", msg)
+}

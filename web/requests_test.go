@@ -1,0 +1,83 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// requestAccess has bob ask for the tracker at the IdP, as /apps or a
+// script does, and returns the request's id.
+func requestAccess(t *testing.T, p *product) string {
+	t.Helper()
+	tokens, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+		Issuer: p.URL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/me/access-requests",
+		strings.NewReader(`{"server": "tracker", "scopes": ["issues.read", "issues.write"], "reason": "triage rota"}`))
+	req.Header.Set("Authorization", "Bearer "+tokens["access_token"].(string))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("bob's request: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	list := p.IdP.AccessRequests().List("pending")
+	if len(list) != 1 {
+		t.Fatalf("pending: %+v", list)
+	}
+	return list[0].ID
+}
+
+// TestBrowser_ApproveAnAccessRequest: alice sees bob's request on the
+// overview, approves it for 8 hours with one of the two scopes, and the
+// tracker's page shows the new entry with its time left.
+func TestBrowser_ApproveAnAccessRequest(t *testing.T) {
+	p := start(t)
+	p.IdP.Clock().Freeze()
+	id := requestAccess(t, p)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	row := "#request-" + id
+	if s := text(t, ctx, row); !strings.Contains(s, "bob") || !strings.Contains(s, "triage rota") {
+		t.Fatalf("the overview's pending request:\n%s", s)
+	}
+	screenshot(t, ctx, "access-requests")
+	run(t, ctx, "approving for 8 hours with issues.read only",
+		chromedp.SetValue(chromedp.CSS(row+` select[name="expires_in"]`), "8h"),
+		chromedp.Click(chromedp.CSS(row+` form.approve input[value="issues.write"]`)),
+		chromedp.Click(chromedp.CSS(row+` form.approve button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+	)
+	if s := text(t, ctx, ".flash.ok"); !strings.Contains(s, "approved") {
+		t.Errorf("after approving: %q", s)
+	}
+	if s := text(t, ctx, "#access-requests"); !strings.Contains(s, "No pending access requests") {
+		t.Errorf("the request is still listed:\n%s", s)
+	}
+
+	run(t, ctx, "opening the tracker", chromedp.Navigate(p.URL+"/admin/servers/tracker"), chromedp.WaitVisible(chromedp.ID("access-form")))
+	n := len(p.Store.Config().Server("tracker").Access) - 1
+	sel := `input[name="a` + strconv.Itoa(n) + `.expires"]`
+	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	if want := p.IdP.Now().Add(8 * time.Hour).UTC().Format("2006-01-02T15:04:05Z"); err != nil || v != want {
+		t.Errorf("the new entry's expires: %q (%v), want %s", v, err, want)
+	}
+	if s := text(t, ctx, "#access-table .expiry"); s != "expires in 7h 59m" && s != "expires in 8h 0m" {
+		t.Errorf("the time left: %q", s)
+	}
+	screenshot(t, ctx, "access-request-approved")
+	if err := exchange(t, p, "bob"); err != nil {
+		t.Errorf("bob's exchange after the approval: %v", err)
+	}
+}
