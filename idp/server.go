@@ -26,6 +26,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
@@ -104,6 +105,8 @@ type Server struct {
 
 	faults faultSet // injected faults (faults.go)
 
+	cimd cimdClients // metadata document clients (cimd.go)
+
 	sessionEnd sessionEndHooks // OnSessionEnd (secevent.go)
 }
 
@@ -131,6 +134,7 @@ func New(opts Options) (*Server, error) {
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
+	s.cimd.load(opts.Config.CIMD)
 	keys, err := signer.Load(signer.Options{
 		IDTokenAlg: opts.Config.Signing.IDTokenAlg,
 		IDJAGAlg:   opts.Config.Signing.IDJAGAlg,
@@ -305,6 +309,7 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 func (s *Server) SetConfig(c *policy.Config) {
 	s.cfg.Store(c)
 	s.faults.loadConfig(c.Faults)
+	s.cimd.load(c.CIMD)
 }
 
 // RegisterClient registers a client that the product itself uses, such as
@@ -353,7 +358,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e)
 		return
 	}
-	if e := s.checkRedirectURI(r.Form); e != nil {
+	if e := s.checkRedirectURI(r.Context(), r.Form); e != nil {
+		if cimd.IsURL(r.Form.Get("client_id")) {
+			s.auditAuthorizeRefusal(r, e)
+		}
 		writeOAuthError(w, r, e)
 		return
 	}
