@@ -32,7 +32,6 @@ type cimdClients struct {
 	enabled  bool
 	allow    []string
 	resolver atomic.Pointer[cimd.Resolver]
-	opts     *cimd.Options
 }
 
 // load makes the resolver follow section.
@@ -44,7 +43,7 @@ func (c *cimdClients) load(section policy.CIMD) {
 		return
 	}
 	c.enabled, c.allow = section.On(), slices.Clone(allow)
-	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, c.opts))
+	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, nil))
 }
 
 // resolveCIMD returns the client the metadata document at id describes.
