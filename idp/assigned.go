@@ -44,6 +44,9 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 	if u := cfg.UserBySub(at.Subject); u != nil {
 		username = u.Username
 	}
+	// A metadata document client is decided as the exchange would: by its
+	// document (cached since the login).
+	client, _ := s.tokenClient(r.Context(), cfg, at.ClientID)
 	now := s.now()
 	list := []AssignedServer{}
 	for i := range cfg.MCPServers {
@@ -53,7 +56,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d := cfg.Decide(policy.Request{
-			Username: username, ClientID: at.ClientID, Audience: srv.Issuer,
+			Username: username, ClientID: at.ClientID, Client: client, Audience: srv.Issuer,
 			Resource: srv.Resources[0], AuthTime: at.AuthTime, Now: now,
 		})
 		entry := AssignedServer{

@@ -41,6 +41,29 @@ func BenchmarkExchange(b *testing.B) {
 	}
 }
 
+// BenchmarkExchange_CIMDClient is BenchmarkExchange for a public client
+// identified by its metadata document URL, cached after the first
+// request: it should cost about what the configured client's exchange
+// does.
+func BenchmarkExchange_CIMDClient(b *testing.B) {
+	f := startCIMD(b)
+	idToken := f.login(b, f.public, "", "alice", "alice-pw", "openid").IDToken()
+	form := exchangeForm(idToken)
+	form.Set("client_id", f.public)
+	body := form.Encode()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		f.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
 // BenchmarkCryptoFloor is the cryptography an exchange cannot avoid, in
 // two measures:
 //

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -23,6 +24,7 @@ var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose
 // a public client. One method per request.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.Client, *oauthError) {
 	cfg := s.Config()
+	ctx := r.Context()
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	postSecret := form.Get("client_secret")
 	assertion := form.Get("client_assertion")
@@ -41,7 +43,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.C
 		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
 			return nil, invalidRequest("client_id %q in the body differs from the Basic credentials' client %q", bodyID, id)
 		}
-		c := cfg.Client(id)
+		c, err := s.tokenClient(ctx, cfg, id)
+		if err != nil {
+			return nil, cimdRefusal(err)
+		}
 		if c == nil {
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
 		}
@@ -54,7 +59,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.C
 		if id == "" {
 			return nil, invalidClient("client_secret was sent without client_id")
 		}
-		c := cfg.Client(id)
+		c, err := s.tokenClient(ctx, cfg, id)
+		if err != nil {
+			return nil, cimdRefusal(err)
+		}
 		if c == nil {
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
 		}
@@ -63,13 +71,16 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.C
 		}
 		return c, nil
 	case assertion != "":
-		return s.authenticateAssertion(cfg, form)
+		return s.authenticateAssertion(ctx, cfg, form)
 	}
 	id := form.Get("client_id")
 	if id == "" {
 		return nil, invalidClient("no client authentication: send client_id (and client_secret, for a confidential client) with Basic or in the body")
 	}
-	c := cfg.Client(id)
+	c, err := s.tokenClient(ctx, cfg, id)
+	if err != nil {
+		return nil, cimdRefusal(err)
+	}
 	if c == nil {
 		return nil, invalidClient("client_id %q is not registered at this IdP", id)
 	}
@@ -94,7 +105,7 @@ func secretMatches(c *policy.Client, secret string) bool {
 // and sub are the client, aud names this IdP (issuer or token endpoint),
 // it is signed by one of the client's registered keys, it is live, and its
 // jti is not replayed.
-func (s *Server) authenticateAssertion(cfg *policy.Config, form url.Values) (*policy.Client, *oauthError) {
+func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, form url.Values) (*policy.Client, *oauthError) {
 	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
 		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
 	}
@@ -110,7 +121,10 @@ func (s *Server) authenticateAssertion(cfg *policy.Config, form url.Values) (*po
 	if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
 		return nil, invalidClient("client_assertion iss %q differs from client_id %q", id, bodyID)
 	}
-	c := cfg.Client(id)
+	c, err := s.tokenClient(ctx, cfg, id)
+	if err != nil {
+		return nil, cimdRefusal(err)
+	}
 	if c == nil {
 		return nil, invalidClient("client_assertion iss %q is not a registered client", id)
 	}

@@ -66,6 +66,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		// Our extension: the signed-in user's MCP servers (assigned.go).
 		"xaa_mcp_servers_endpoint": iss + pathAssigned,
 	}
+	if s.Config().CIMD.On() {
+		// draft-ietf-oauth-client-id-metadata-document §5: a client_id
+		// may be the URL of its metadata document (cimd.go).
+		doc["client_id_metadata_document_supported"] = true
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_ = json.NewEncoder(w).Encode(doc)

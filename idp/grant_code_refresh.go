@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -34,8 +35,21 @@ func (s *Server) opGrant(typ string) grant {
 // successful answer, and fills in the audit event from what the storage
 // learnt and what op answered.
 func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest) {
+	aud, e := s.checkOPClient(r, req.form, req.ev)
+	if e != nil {
+		refuse(w, r, req.ev, e)
+		return
+	}
 	note := &tokenNote{}
-	s.provider.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNoteKey, note)))
+	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
+	if aud == "" {
+		s.provider.ServeHTTP(w, r.WithContext(ctx))
+	} else {
+		// A verified client assertion: op checks it again, against the
+		// audience it names (cimd.go, assertionExchanger).
+		ex := assertionExchanger{Provider: s.provider, verifier: op.NewJWTProfileVerifier(s.store, aud, time.Hour, time.Second)}
+		op.Exchange(w, r.WithContext(op.ContextWithIssuer(ctx, s.issuer)), ex)
+	}
 	if w.status == http.StatusOK {
 		if err := dropIDTokenWithoutOpenID(w); err != nil {
 			slog.Error("cannot read the token response; tokens withheld", "grant_type", req.ev.GrantType, "err", err)

@@ -133,6 +133,7 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 	d := cfg.Decide(policy.Request{
 		Username: username,
 		ClientID: c.ClientID,
+		Client:   c,
 		Audience: form.Get("audience"),
 		Resource: form.Get("resource"),
 		Scopes:   strings.Fields(form.Get("scope")),

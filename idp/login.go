@@ -151,7 +151,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := loginView{ID: id, Client: ar.ClientID, Username: ar.LoginHint}
-	if c := s.client(s.Config(), ar.ClientID); c != nil && c.Name != "" {
+	if c, _ := s.lookupClient(r.Context(), s.Config(), ar.ClientID); c != nil && c.Name != "" {
 		view.Client = c.Name
 	}
 	now := s.now()

@@ -24,6 +24,9 @@ type oauthError struct {
 	// details that the client must not see.
 	Reason string
 	Rule   string
+	// Denied audits the refusal as denied (a policy refusal) rather than
+	// error.
+	Denied bool
 	// RetryAfter, when set, is sent as Retry-After (RFC 9110 section
 	// 10.2.3).
 	RetryAfter time.Duration

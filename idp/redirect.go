@@ -1,7 +1,9 @@
 package idp
 
 import (
+	"context"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -16,14 +18,21 @@ import (
 // exactly (RFC 8252 section 8.3). The answer is an error page, never a
 // redirect to the unchecked URI (RFC 6749 section 4.1.2.1). A request
 // without client_id or redirect_uri, or for an unknown client, is left to
-// op, which refuses it the same way.
+// op, which refuses it the same way. A client_id URL whose metadata
+// document does not resolve is refused invalid_client with the reason
+// (cimd.go).
 //
 // op's own check is weaker here: for native clients it accepts any
 // loopback host for a registered loopback URI, either scheme, and
 // userinfo.
-func (s *Server) checkRedirectURI(form url.Values) *oauthError {
+func (s *Server) checkRedirectURI(ctx context.Context, form url.Values) *oauthError {
 	got := form.Get("redirect_uri")
-	c := s.client(s.Config(), form.Get("client_id"))
+	c, err := s.lookupClient(ctx, s.Config(), form.Get("client_id"))
+	if err != nil {
+		e := cimdRefusal(err)
+		e.Status = http.StatusBadRequest // no client authentication was attempted
+		return e
+	}
 	if got == "" || c == nil {
 		return nil
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
@@ -119,6 +120,8 @@ type Server struct {
 
 	faults faultSet // injected faults (faults.go)
 
+	cimd cimdClients // metadata document clients (cimd.go)
+
 	sessionEnd sessionEndHooks // OnSessionEnd (secevent.go)
 
 	requests *access.Store // access requests (access_requests.go)
@@ -157,6 +160,7 @@ func New(opts Options) (*Server, error) {
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
+	s.cimd.load(opts.Config.CIMD)
 	keys, err := signer.Load(signer.Options{
 		IDTokenAlg: opts.Config.Signing.IDTokenAlg,
 		IDJAGAlg:   opts.Config.Signing.IDJAGAlg,
@@ -349,6 +353,7 @@ func (s *Server) SetConfig(c *policy.Config) {
 	s.ensureServerKeys(c)
 	s.cfg.Store(c)
 	s.faults.loadConfig(c.Faults)
+	s.cimd.load(c.CIMD)
 }
 
 // ensureServerKeys makes the keys of the MCP servers' own signing_alg
@@ -413,7 +418,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e)
 		return
 	}
-	if e := s.checkRedirectURI(r.Form); e != nil {
+	if e := s.checkRedirectURI(r.Context(), r.Form); e != nil {
+		if cimd.IsURL(r.Form.Get("client_id")) {
+			s.auditAuthorizeRefusal(r, e)
+		}
 		writeOAuthError(w, r, e)
 		return
 	}

@@ -390,9 +390,12 @@ func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return p.k.Public() }
 
 // GetClientByClientID implements op.OPStorage.
-func (st *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+func (st *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	cfg := st.srv.Config()
-	c := st.srv.client(cfg, id)
+	c, err := st.srv.lookupClient(ctx, cfg, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("%s", err.Error())
+	}
 	if c == nil {
 		// An OAuth error, not a plain one: op answers plain errors from the
 		// refresh grant with a 500 (found by FuzzTokenEndpoint).
@@ -457,8 +460,11 @@ func (st *storage) GetPrivateClaimsFromScopes(context.Context, string, string, [
 
 // GetKeyByIDAndClientID implements op.OPStorage; op calls it to verify a
 // private_key_jwt client assertion at the code and refresh grants.
-func (st *storage) GetKeyByIDAndClientID(_ context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
-	c := st.srv.Config().Client(clientID)
+func (st *storage) GetKeyByIDAndClientID(ctx context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
+	c, err := st.srv.tokenClient(ctx, st.srv.Config(), clientID)
+	if err != nil {
+		return nil, err
+	}
 	if c == nil {
 		return nil, fmt.Errorf("client %q is not registered", clientID)
 	}

@@ -131,7 +131,7 @@ func (s *Server) authenticate(w *heldResponse, r *http.Request, form url.Values,
 // audit log, which may say more than the client hears.
 func refuse(w http.ResponseWriter, r *http.Request, ev *audit.Event, e *oauthError) {
 	if ev.Outcome == "" {
-		ev.Outcome = audit.Error
+		ev.Outcome = outcomeOf(e)
 	}
 	ev.Error = e.Code
 	ev.Reason = e.Reason

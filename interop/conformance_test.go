@@ -23,11 +23,6 @@ import (
 // installs (npm @modelcontextprotocol/conformance; .ci/run runs npm ci).
 const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
-// knownWarnings are checks the conformance tool warns about that are
-// planned work, not defects: Client ID Metadata Documents are not served
-// yet (docs/http.md, "Planned").
-var knownWarnings = map[string]bool{"authorization-server-metadata-cimd": true}
-
 // TestMCPConformanceAuthorization runs the MCP conformance tool's
 // authorization command against the IdP (scenarios
 // authorization-server-metadata-endpoint and authorization-code-grant) and
@@ -98,8 +93,9 @@ func conformanceNode(t *testing.T) string {
 
 // runConformance runs `conformance authorization` with args and an output
 // directory, hands the authorization URL it prints to browse (when given),
-// and checks the results it writes: no failure, no warning beyond
-// knownWarnings, and scenarios checks.json files.
+// and checks the results it writes: no failure, no warning (the IdP
+// announces client_id_metadata_document_supported, which the tool checks),
+// and scenarios checks.json files.
 func runConformance(t *testing.T, node string, args []string, browse func(context.Context, string) error, scenarios int) {
 	t.Helper()
 	outDir := t.TempDir()
@@ -171,8 +167,6 @@ func runConformance(t *testing.T, node string, args []string, browse func(contex
 			switch {
 			case c.Status == "SUCCESS":
 				passed++
-			case c.Status == "WARNING" && knownWarnings[c.ID]:
-				t.Logf("known warning %s: %s", c.ID, c.Description)
 			default:
 				t.Errorf("%s %s: %s %s", c.Status, c.ID, c.Description, c.ErrorMessage)
 			}

@@ -56,6 +56,9 @@ type Config struct {
 	Users      []User          `yaml:"users" json:"users"`
 	Clients    []Client        `yaml:"clients" json:"clients"`
 	MCPServers []MCPServer     `yaml:"mcp_servers" json:"mcp_servers"`
+	// CIMD admits clients identified by the URL of their Client ID
+	// Metadata Document (see CIMD).
+	CIMD CIMD `yaml:"cimd" json:"cimd"`
 	// Faults are deliberate misbehaviours of the token endpoint, for
 	// testing clients (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`

@@ -10,8 +10,12 @@ import (
 // The caller has already authenticated the client and validated the
 // subject token.
 type Request struct {
-	Username string    // the user (login name)
-	ClientID string    // the IdP client asking
+	Username string // the user (login name)
+	ClientID string // the IdP client asking
+	// Client is the client asking when the configuration does not define
+	// it: one resolved from its metadata document (the cimd section); nil
+	// means ClientID is looked up in the configuration.
+	Client   *Client
 	Audience string    // as the client sent it (aliases, trailing slash allowed)
 	Resource string    // "" when absent
 	Scopes   []string  // empty = not given
@@ -118,7 +122,10 @@ func (c *Config) Decide(r Request) Decision {
 		return d
 	}
 
-	client := c.Client(r.ClientID)
+	client := r.Client
+	if client == nil {
+		client = c.Client(r.ClientID)
+	}
 	if client == nil {
 		return refuse(ErrInvalidClient,
 			fmt.Sprintf("client %q is not registered at this IdP", r.ClientID),

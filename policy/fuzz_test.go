@@ -100,8 +100,11 @@ func recheck(t *testing.T, cfg *policy.Config) {
 				t.Fatalf("audience %q does not lead to server %q", aud, s.ID)
 			}
 		}
+		// A client is a configured one or a metadata document URL the
+		// cimd section admits.
+		known := func(n string) bool { return cfg.Client(n) != nil || cfg.CIMD.Allows(n) }
 		for id := range s.Clients {
-			mustResolve(t, "client", []string{id}, func(n string) bool { return cfg.Client(n) != nil })
+			mustResolve(t, "client", []string{id}, known)
 		}
 		for _, a := range s.Access {
 			if len(a.Users)+len(a.Groups) == 0 {
@@ -109,13 +112,13 @@ func recheck(t *testing.T, cfg *policy.Config) {
 			}
 			mustResolve(t, "group", a.Groups, func(n string) bool { return cfg.Group(n) != nil })
 			mustResolve(t, "user", a.Users, func(n string) bool { return cfg.User(n) != nil })
-			mustResolve(t, "connected client", a.Clients, func(n string) bool { _, ok := s.Clients[n]; return cfg.Client(n) != nil && ok })
+			mustResolve(t, "connected client", a.Clients, func(n string) bool { _, ok := s.Clients[n]; return known(n) && ok })
 			mustResolve(t, "scope", a.Scopes, func(n string) bool { return contains(s.Scopes, n) })
 		}
 		for _, d := range s.Deny {
 			mustResolve(t, "group", d.Groups, func(n string) bool { return cfg.Group(n) != nil })
 			mustResolve(t, "user", d.Users, func(n string) bool { return cfg.User(n) != nil })
-			mustResolve(t, "client", d.Clients, func(n string) bool { return cfg.Client(n) != nil })
+			mustResolve(t, "client", d.Clients, known)
 		}
 	}
 	decideEverything(t, cfg)

@@ -298,3 +298,32 @@ func TestParse_SubjectMapping(t *testing.T) {
 		})
 	}
 }
+
+func TestParse_CIMD(t *testing.T) {
+	for _, c := range []struct {
+		yaml              string
+		on, exchange      bool
+		allows, disallows string
+	}{
+		{"", true, true, "http://127.0.0.1:8390/client-metadata.json", "http://client.example/c.json"},
+		{"cimd: {enabled: false}", false, true, "", "https://client.example/c.json"},
+		{"cimd: {token_exchange: false}", true, false, "https://client.example/c.json", ""},
+		{"cimd: {allow: [\"https://*.example.com/*\"]}", true, true, "https://a.example.com/c.json", "https://a.example.org/c.json"},
+		{"cimd: {allow: []}", true, true, "", "https://client.example/c.json"},
+	} {
+		cfg, err := policy.Parse([]byte(c.yaml+"\nusers: []\n"), "cimd.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", c.yaml, err)
+		}
+		got := cfg.CIMD
+		if got.On() != c.on || got.Exchange() != c.exchange {
+			t.Errorf("%q: on %v, exchange %v; want %v, %v", c.yaml, got.On(), got.Exchange(), c.on, c.exchange)
+		}
+		if c.allows != "" && !got.Allows(c.allows) {
+			t.Errorf("%q does not allow %s", c.yaml, c.allows)
+		}
+		if c.disallows != "" && got.Allows(c.disallows) {
+			t.Errorf("%q allows %s", c.yaml, c.disallows)
+		}
+	}
+}

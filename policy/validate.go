@@ -47,6 +47,7 @@ func (v *validator) validate() {
 	v.groupList()
 	v.userList()
 	v.clientList()
+	v.cimdSection()
 	v.serverList()
 	v.faultList()
 }
@@ -313,7 +314,7 @@ func (v *validator) serverList() {
 		v.noRepeats(path+".scopes", s.Scopes)
 		for _, id := range sortedKeys(s.Clients) {
 			p := join(path+".clients", id)
-			if _, ok := v.clients[id]; !ok {
+			if _, ok := v.clients[id]; !ok && !v.cimdClient(p, id) {
 				v.at(p, "unknown client %q%s", id, v.known("clients", v.clientIDs, id))
 			}
 			if strings.TrimSpace(s.Clients[id]) == "" {
@@ -348,9 +349,9 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 	}
 	v.refs(path+".groups", a.Groups, "group", v.groups, v.groupNames)
 	v.refs(path+".users", a.Users, "user", v.users, v.usernames)
-	v.refs(path+".clients", a.Clients, "client", v.clients, v.clientIDs)
+	v.clientRefs(path+".clients", a.Clients)
 	for j, id := range a.Clients {
-		if _, known := v.clients[id]; known {
+		if _, known := v.clients[id]; known || v.cfg.CIMD.Allows(id) {
 			if _, connected := s.Clients[id]; !connected {
 				v.at(fmt.Sprintf("%s.clients[%d]", path, j), "client %q is not in the clients of server %s, so this entry never matches it; connect it there first", id, s.ID)
 			}
@@ -409,7 +410,19 @@ func (v *validator) deny(path string, d Deny) {
 	}
 	v.refs(path+".groups", d.Groups, "group", v.groups, v.groupNames)
 	v.refs(path+".users", d.Users, "user", v.users, v.usernames)
-	v.refs(path+".clients", d.Clients, "client", v.clients, v.clientIDs)
+	v.clientRefs(path+".clients", d.Clients)
+}
+
+// clientRefs is refs for client_ids, which may also be metadata document
+// URLs the cimd section admits.
+func (v *validator) clientRefs(path string, ids []string) {
+	for i, id := range ids {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if _, ok := v.clients[id]; !ok && !v.cimdClient(p, id) {
+			v.at(p, "unknown client %q%s", id, v.known("clients", v.clientIDs, id))
+		}
+	}
+	v.noRepeats(path, ids)
 }
 
 // required reports whether a required value is set, recording a problem

@@ -24,14 +24,30 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table")
 	watch := fs.Bool("watch", false, "after connecting, keep the MCP sessions open and call whoami every --interval, printing a line whenever a server connects or disconnects (until Ctrl-C)")
 	interval := fs.Duration("interval", connect.DefaultInterval, "with --watch, how often to call whoami")
+	useCIMD := fs.Bool("cimd", false, "be a Client ID Metadata Document client: serve the document on loopback and use its URL as client_id (instead of --client-id)")
+	cimdPort := fs.Int("cimd-port", connect.DefaultMetadataPort, "loopback port of the metadata document with --cimd (0: any free port)")
 	caFile := addCAFileFlag(fs)
 	var servers listFlag
 	fs.Var(&servers, "mcp", "MCP endpoint URL (repeatable; default: the servers the user is assigned to)")
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	if *useCIMD {
+		if *clientID != "" || *secret != "" {
+			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
+			return exitUsage
+		}
+		doc, err := connect.ServeMetadata(*cimdPort)
+		if err != nil {
+			fmt.Fprintln(stderr, "xaa-idp connect:", err)
+			return exitFailure
+		}
+		defer doc.Close()
+		*clientID = doc.ClientID
+		fmt.Fprintln(stderr, "client_id", doc.ClientID)
+	}
 	if *clientID == "" || *username == "" || *password == "" {
-		fmt.Fprintln(stderr, "xaa-idp connect: --client-id, --username and --password are required")
+		fmt.Fprintln(stderr, "xaa-idp connect: --client-id (or --cimd), --username and --password are required")
 		return exitUsage
 	}
 	hc, err := httpClient(*caFile)

@@ -17,11 +17,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 )
 
 // DefaultAllow is the allow list of a [Config] without one: any https URL,
 // and http on the loopback interface, where test clients live.
-var DefaultAllow = []string{"https://*", "http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"}
+var DefaultAllow = urlpattern.DefaultAllow
 
 // Limits of a fetch and of the cache (draft-ietf-oauth-client-id-metadata-document
 // §6 leaves them to the authorization server).
@@ -89,38 +91,7 @@ func (e *Error) Unwrap() error { return e.Kind }
 
 // IsURL reports whether a client_id is a URL, and so names a metadata
 // document rather than a registered client.
-func IsURL(clientID string) bool {
-	return strings.HasPrefix(clientID, "https://") || strings.HasPrefix(clientID, "http://")
-}
-
-// match reports whether s matches pattern, where "*" matches any run of
-// characters (none included) and everything else matches itself.
-func match(pattern, s string) bool {
-	// Greedy matching with backtracking to the last star: linear in
-	// practice, O(len(pattern)·len(s)) at worst.
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && pattern[p] == s[i]:
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+func IsURL(clientID string) bool { return urlpattern.IsURL(clientID) }
 
 // patternHost returns the host a pattern names ("127.0.0.1" of
 // "http://127.0.0.1:*", "::1" of "http://[::1]:*"), or "" when its host

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 )
 
 // Options tune a Resolver beyond its Config; the zero value is the
@@ -307,7 +309,7 @@ func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
 	host := strings.ToLower(u.Hostname())
 	matched := false
 	for _, pat := range r.cfg.Allow {
-		if !match(pat, rawURL) {
+		if !urlpattern.Match(pat, rawURL) {
 			continue
 		}
 		matched = true

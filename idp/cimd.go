@@ -1,0 +1,188 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// Clients identified by the URL of their Client ID Metadata Document
+// (draft-ietf-oauth-client-id-metadata-document; docs/configuration.md,
+// "cimd"): wherever the IdP looks a client up, a client_id that is a URL
+// and no configured client is resolved by internal/cimd, and the document
+// becomes a policy.Client for the rest of the request.
+
+// cimdClients holds the resolver of the running configuration's cimd
+// section. It is rebuilt, with an empty cache, when the section's enabled
+// or allow changes; token_exchange is read from the configuration of each
+// request.
+type cimdClients struct {
+	mu       sync.Mutex // serialises load
+	enabled  bool
+	allow    []string
+	resolver atomic.Pointer[cimd.Resolver]
+}
+
+// load makes the resolver follow section.
+func (c *cimdClients) load(section policy.CIMD) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	allow := section.Patterns()
+	if c.resolver.Load() != nil && c.enabled == section.On() && slices.Equal(c.allow, allow) {
+		return
+	}
+	c.enabled, c.allow = section.On(), slices.Clone(allow)
+	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, nil))
+}
+
+// resolveCIMD returns the client the metadata document at id describes.
+// The error is a *cimd.Error.
+func (s *Server) resolveCIMD(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, error) {
+	dc, err := s.cimd.resolver.Load().Resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return cimdPolicyClient(dc, cfg.CIMD.Exchange()), nil
+}
+
+// cimdPolicyClient is the policy view of a metadata document client: its
+// keys become the JWK Set of private_key_jwt, and without keys it is a
+// public client (token_endpoint_auth_method none).
+func cimdPolicyClient(dc *cimd.Client, exchange bool) *policy.Client {
+	c := &policy.Client{
+		ClientID:      dc.ClientID,
+		Name:          dc.ClientName,
+		RedirectURIs:  dc.RedirectURIs,
+		TokenExchange: exchange,
+	}
+	if len(dc.Keys) > 0 {
+		keys := make([]any, len(dc.Keys))
+		for i, k := range dc.Keys {
+			keys[i] = k
+		}
+		c.JWKS = map[string]any{"keys": keys}
+	}
+	return c
+}
+
+// lookupClient is Server.client for a request: one the product
+// registered, a configured one, or the metadata document client of a URL
+// client_id. nil and no error: no such client.
+func (s *Server) lookupClient(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, error) {
+	if c := s.client(cfg, id); c != nil || !cimd.IsURL(id) {
+		return c, nil
+	}
+	return s.resolveCIMD(ctx, cfg, id)
+}
+
+// tokenClient is the configuration's client for the token exchange and
+// introspection (the product's own clients never use them), or the
+// metadata document client of a URL client_id.
+func (s *Server) tokenClient(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, error) {
+	if c := cfg.Client(id); c != nil || !cimd.IsURL(id) {
+		return c, nil
+	}
+	return s.resolveCIMD(ctx, cfg, id)
+}
+
+// cimdRefusal is the answer to a client_id URL that did not resolve:
+// invalid_client, described by the *cimd.Error, which names the URL and
+// the problem. A URL the configuration does not allow (or any, with cimd
+// off) is audited as denied; a document that could not be fetched or is
+// broken as an error.
+func cimdRefusal(err error) *oauthError {
+	e := invalidClient("%v", err)
+	e.Denied = errors.Is(err, cimd.ErrDisabled) || errors.Is(err, cimd.ErrNotAllowed)
+	return e
+}
+
+// auditAuthorizeRefusal records an authorization request of a metadata
+// document client that was refused before the login page: the document
+// did not resolve, or the redirect_uri is not one of its redirect_uris.
+func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
+	_, _ = s.audit.Append(audit.Event{
+		Type:     audit.TypeLogin,
+		Outcome:  outcomeOf(e),
+		Error:    e.Code,
+		ClientID: r.Form.Get("client_id"),
+		Reason:   e.Description,
+	})
+}
+
+// checkOPClient runs before op serves a code or refresh grant. A client
+// assertion is verified here, as for the token exchange (aud the issuer or
+// the token endpoint URL, keys from the configuration or the metadata
+// document, jti not replayed); the audience it names comes back, for op's
+// second check. A URL client_id that is no configured client is resolved
+// here, so that a document that does not resolve is refused with its
+// reason. ev learns the client and, on a refusal, the outcome.
+func (s *Server) checkOPClient(r *http.Request, form url.Values, ev *audit.Event) (aud string, e *oauthError) {
+	cfg := s.Config()
+	if form.Get("client_assertion") != "" {
+		c, e := s.authenticateAssertion(r.Context(), cfg, form)
+		if e != nil {
+			ev.ClientID = clientIDFromRequest(r)
+			ev.Outcome = outcomeOf(e)
+			return "", e
+		}
+		ev.ClientID = c.ClientID
+		return s.assertionAudience(form.Get("client_assertion")), nil
+	}
+	id := clientIDFromRequest(r)
+	if !cimd.IsURL(id) {
+		return "", nil
+	}
+	if _, err := s.lookupClient(r.Context(), cfg, id); err != nil {
+		e := cimdRefusal(err)
+		ev.ClientID, ev.Outcome = id, outcomeOf(e)
+		return "", e
+	}
+	return "", nil
+}
+
+func outcomeOf(e *oauthError) string {
+	if e.Denied {
+		return audit.Denied
+	}
+	return audit.Error
+}
+
+// assertionExchanger is op's token endpoint with a client assertion
+// already verified by authenticateAssertion, which accepts as aud the
+// issuer or the token endpoint URL (RFC 7523 §3, item 3): op's own check
+// accepts only the issuer, so op verifies the assertion again against the
+// audience it names.
+type assertionExchanger struct {
+	*op.Provider
+	verifier *op.JWTProfileVerifier
+}
+
+func (e assertionExchanger) JWTProfileVerifier(context.Context) *op.JWTProfileVerifier {
+	return e.verifier
+}
+
+// assertionAudience returns the audience of this IdP a verified client
+// assertion names: the token endpoint URL when it names that and not the
+// issuer.
+func (s *Server) assertionAudience(assertion string) string {
+	tok, err := jwt.ParseSigned(assertion, clientAssertionAlgs)
+	if err != nil {
+		return s.issuer
+	}
+	var c jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&c) == nil && !slices.Contains([]string(c.Audience), s.issuer) && slices.Contains([]string(c.Audience), s.issuer+pathToken) {
+		return s.issuer + pathToken
+	}
+	return s.issuer
+}

@@ -1,0 +1,438 @@
+package idp_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// docServer serves Client ID Metadata Documents
+// (draft-ietf-oauth-client-id-metadata-document) and counts the requests
+// each path gets.
+type docServer struct {
+	*httptest.Server
+	key *ecdsa.PrivateKey
+
+	mu   sync.Mutex
+	docs map[string]http.HandlerFunc
+	hits map[string]int
+}
+
+func startDocServer(t testing.TB) *docServer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &docServer{key: key, docs: map[string]http.HandlerFunc{}, hits: map[string]int{}}
+	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		d.hits[r.URL.Path]++
+		h := d.docs[r.URL.Path]
+		d.mu.Unlock()
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(d.Close)
+	return d
+}
+
+// handle serves h at path and returns the path's URL.
+func (d *docServer) handle(path string, h http.HandlerFunc) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.docs[path] = h
+	return d.URL + path
+}
+
+// json serves v as JSON at path, with a Cache-Control max-age of an hour.
+func (d *docServer) json(path string, v any) string {
+	return d.handle(path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		_ = json.NewEncoder(w).Encode(v)
+	})
+}
+
+// doc serves a metadata document at path whose client_id is its URL,
+// with the members given and edit applied.
+func (d *docServer) doc(path string, members map[string]any, edit func(map[string]any)) string {
+	m := map[string]any{"client_id": d.URL + path, "client_name": "Doc " + path, "redirect_uris": []string{"http://127.0.0.1/callback"}}
+	for k, v := range members {
+		m[k] = v
+	}
+	if edit != nil {
+		edit(m)
+	}
+	return d.json(path, m)
+}
+
+func (d *docServer) hitsOf(path string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hits[path]
+}
+
+// jwks is the public JWK Set of the server's client key.
+func (d *docServer) jwks() map[string]any {
+	return map[string]any{"keys": []any{jose.JSONWebKey{Key: &d.key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}
+}
+
+// assertion is a private_key_jwt client assertion (RFC 7523 §2.2) of the
+// client id, signed with the server's client key.
+func (d *docServer) assertion(t testing.TB, id, aud string) string {
+	t.Helper()
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: d.key, KeyID: "k1"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s, err := jwt.Signed(sig).Claims(jwt.Claims{
+		Issuer: id, Subject: id, Audience: jwt.Audience{aud}, ID: randomJTI(),
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute)),
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// cimdFixture is an IdP whose chat server lists three metadata document
+// clients (public; private_key_jwt with jwks; with jwks_uri) served by
+// docs, beside the configured client mcp-client. Only docs' own URLs
+// (127.0.0.1 and its port) are allowed.
+type cimdFixture struct {
+	*testIdP
+	docs                     *docServer
+	public, inline, indirect string
+}
+
+func startCIMD(t testing.TB) *cimdFixture {
+	t.Helper()
+	d := startDocServer(t)
+	f := &cimdFixture{docs: d}
+	f.public = d.doc("/public.json", map[string]any{"token_endpoint_auth_method": "none"}, nil)
+	f.inline = d.doc("/inline.json", map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks": d.jwks()}, nil)
+	f.indirect = d.doc("/indirect.json", map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": d.URL + "/keys.json"}, nil)
+	d.json("/keys.json", d.jwks())
+	cfg, err := policy.Parse([]byte(fmt.Sprintf(`
+cimd:
+  allow: ["%[1]s/*"]
+users:
+  - {username: alice, password: alice-pw}
+clients:
+  - {client_id: mcp-client, client_secret: s1, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}
+mcp_servers:
+  - id: chat
+    issuer: https://as.chat.example
+    resources: [https://mcp.chat.example/mcp]
+    scopes: [chat.read]
+    clients:
+      mcp-client: mcp-client-at-chat
+      %[2]s: %[2]s
+      %[3]s: %[3]s
+      %[4]s: %[4]s
+    access:
+      - users: [alice]
+        scopes: [chat.read]
+  - id: wiki
+    issuer: https://as.wiki.example
+    resources: [https://mcp.wiki.example/mcp]
+    scopes: [wiki.read]
+    clients: {mcp-client: mcp-client}
+    access:
+      - users: [alice]
+        scopes: [wiki.read]
+`, d.URL, f.public, f.inline, f.indirect)), "cimd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.testIdP = startIdP(t, cfg)
+	return f
+}
+
+// exchange asks for an ID-JAG for chat as client id, authenticated by
+// auth (client_assertion or nothing).
+func (f *cimdFixture) exchange(t testing.TB, idToken, id string, auth url.Values) (*http.Response, map[string]any) {
+	t.Helper()
+	form := exchangeForm(idToken)
+	form.Set("client_id", id)
+	for k, v := range auth {
+		form[k] = v
+	}
+	return f.postToken(t, form, nil)
+}
+
+func assertionForm(assertion string) url.Values {
+	return url.Values{
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+		"client_assertion":      {assertion},
+	}
+}
+
+// TestCIMD_LoginAndExchange runs the code flow with PKCE and the token
+// exchange for each kind of metadata document client, as any client
+// would: the ID-JAG names the URL as client_id, the IdP fetched each
+// document once.
+func TestCIMD_LoginAndExchange(t *testing.T) {
+	f := startCIMD(t)
+	rows := []struct {
+		name, id, path string
+		// aud is the client assertion's aud at the code grant (the
+		// exchange uses the token endpoint); "" for a public client.
+		aud string
+	}{
+		{"public, none", f.public, "/public.json", ""},
+		{"private_key_jwt, jwks, aud the issuer", f.inline, "/inline.json", f.URL},
+		{"private_key_jwt, jwks_uri, aud the token endpoint", f.indirect, "/indirect.json", f.URL + "/oauth/token"},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			opts := idpclient.LoginOptions{Issuer: f.URL, ClientID: r.id, Username: "alice", Password: "alice-pw", Scopes: []string{"openid", "offline_access"}}
+			var auth url.Values
+			if r.aud != "" {
+				opts.ClientAssertion = f.docs.assertion(t, r.id, r.aud)
+			}
+			tok, err := idpclient.Login(context.Background(), opts)
+			if err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			_, claims := f.verifyJWT(t, tok.IDToken())
+			if claims["aud"] != r.id && !strings.Contains(fmt.Sprint(claims["aud"]), r.id) {
+				t.Errorf("ID token aud %v, want %s", claims["aud"], r.id)
+			}
+			if r.aud != "" {
+				auth = assertionForm(f.docs.assertion(t, r.id, f.URL+"/oauth/token"))
+			}
+			resp, body := f.exchange(t, tok.IDToken(), r.id, auth)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("exchange: %d %v", resp.StatusCode, body)
+			}
+			_, jag := f.verifyJWT(t, body["access_token"].(string))
+			if jag["client_id"] != r.id || jag["sub"] != "u-alice" || jag["aud"] != "https://as.chat.example" {
+				t.Errorf("ID-JAG claims %v", jag)
+			}
+
+			// The refresh grant authenticates the client the same way.
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken()}, "client_id": {r.id}}
+			if r.aud != "" {
+				for k, v := range assertionForm(f.docs.assertion(t, r.id, r.aud)) {
+					form[k] = v
+				}
+			}
+			if resp, body := f.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
+				t.Fatalf("refresh: %d %v", resp.StatusCode, body)
+			}
+
+			// A server whose clients do not list the URL refuses it like
+			// any unlisted client.
+			wiki := exchangeForm(tok.IDToken())
+			wiki.Set("client_id", r.id)
+			wiki.Set("audience", "https://as.wiki.example")
+			wiki.Set("resource", "https://mcp.wiki.example/mcp")
+			wiki.Set("scope", "wiki.read")
+			if r.aud != "" {
+				for k, v := range assertionForm(f.docs.assertion(t, r.id, f.URL)) {
+					wiki[k] = v
+				}
+			}
+			if resp, body := f.postToken(t, wiki, nil); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_target" {
+				t.Errorf("exchange for a server without the client: %d %v, want invalid_target", resp.StatusCode, body)
+			}
+			if n := f.docs.hitsOf(r.path); n != 1 {
+				t.Errorf("the document was fetched %d times, want once (cached)", n)
+			}
+		})
+	}
+}
+
+// TestCIMD_Discovery: the IdP says it accepts metadata document client_ids
+// while cimd is enabled.
+func TestCIMD_Discovery(t *testing.T) {
+	f := startCIMD(t)
+	for _, enabled := range []bool{true, false} {
+		cfg := *f.Config()
+		cfg.CIMD.Enabled = &enabled
+		f.SetConfig(&cfg)
+		resp, err := http.Get(f.URL + "/.well-known/oauth-authorization-server")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&meta)
+		resp.Body.Close()
+		if got := meta["client_id_metadata_document_supported"] == true; got != enabled {
+			t.Errorf("enabled %v: client_id_metadata_document_supported %v", enabled, meta["client_id_metadata_document_supported"])
+		}
+	}
+}
+
+// TestCIMD_Refusals throws bad documents and URLs at the token exchange:
+// each is refused invalid_client with a description naming the problem,
+// audited with the URL as client_id, and nothing is cached (a second
+// request fetches again).
+func TestCIMD_Refusals(t *testing.T) {
+	f := startCIMD(t)
+	d := f.docs
+	raw := func(path, contentType, body string) string {
+		return d.handle(path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			_, _ = w.Write([]byte(body))
+		})
+	}
+	none := map[string]any{"token_endpoint_auth_method": "none"}
+	outside := strings.Replace(f.public, "127.0.0.1", "localhost", 1)
+	rows := []struct {
+		name, id, path string
+		want           string // in error_description
+		outcome        string
+		fetches        int // requests a refused attempt makes to path
+	}{
+		{"not JSON", raw("/notjson.json", "application/json", "<html>"), "/notjson.json", "not a JSON object", audit.Error, 1},
+		{"too big", raw("/big.json", "application/json", `{"client_id":"`+strings.Repeat("x", 6<<10)+`"}`), "/big.json", "larger than 5120 bytes", audit.Error, 1},
+		{"redirecting", d.handle("/moved.json", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, f.public, http.StatusFound)
+		}), "/moved.json", "redirects are not followed", audit.Error, 1},
+		{"client_id mismatch", d.doc("/mismatch.json", none, func(m map[string]any) { m["client_id"] = f.public }), "/mismatch.json", "is not the URL it was fetched from", audit.Error, 1},
+		{"missing redirect_uris", d.doc("/noredirect.json", none, func(m map[string]any) { delete(m, "redirect_uris") }), "/noredirect.json", "redirect_uris is missing", audit.Error, 1},
+		{"a client_secret inside", d.doc("/secret.json", none, func(m map[string]any) { m["client_secret"] = "s" }), "/secret.json", "contains a client_secret", audit.Error, 1},
+		{"unsupported auth method", d.doc("/basic.json", map[string]any{"token_endpoint_auth_method": "client_secret_basic"}, nil), "/basic.json", `token_endpoint_auth_method "client_secret_basic" is not supported`, audit.Error, 1},
+		{"jwks_uri 404", d.doc("/nokeys.json", map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": d.URL + "/missing-keys.json"}, nil), "/missing-keys.json", "HTTP 404", audit.Error, 1},
+		{"outside the allow list", outside, "/public.json", "matches no allowed pattern", audit.Denied, 0},
+	}
+	idToken := f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			before := d.hitsOf(r.path)
+			for attempt := 1; attempt <= 2; attempt++ {
+				resp, body := f.exchange(t, idToken, r.id, nil)
+				desc, _ := body["error_description"].(string)
+				if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, r.want) || !strings.Contains(desc, r.id) {
+					t.Fatalf("attempt %d: %d %v; want 401 invalid_client naming the URL and %q", attempt, resp.StatusCode, body, r.want)
+				}
+			}
+			if got := d.hitsOf(r.path) - before; got != 2*r.fetches {
+				t.Errorf("%s fetched %d times in two attempts, want %d (a refused document is not cached)", r.path, got, 2*r.fetches)
+			}
+			evs := f.Audit.Query(audit.Filter{Type: audit.TypeTokenExchange, Client: r.id})
+			if len(evs) != 2 || evs[0].Outcome != r.outcome || evs[0].Error != "invalid_client" || !strings.Contains(evs[0].Reason, r.want) {
+				t.Errorf("audit events %+v; want 2 with outcome %s and the reason", evs, r.outcome)
+			}
+		})
+	}
+}
+
+// TestCIMD_AuthorizeRefusals: at the authorization endpoint, a redirect_uri
+// that is not in the document, and a document that does not resolve, get
+// an error page, never a redirect, and a login event.
+func TestCIMD_AuthorizeRefusals(t *testing.T) {
+	f := startCIMD(t)
+	broken := f.docs.doc("/broken.json", map[string]any{"token_endpoint_auth_method": "none"}, func(m map[string]any) { delete(m, "redirect_uris") })
+	rows := []struct {
+		name, id, redirect, code, want string
+	}{
+		{"redirect_uri not in the document", f.public, "http://evil.example/callback", "invalid_request", "is not registered for client"},
+		{"document without redirect_uris", broken, "http://127.0.0.1/callback", "invalid_client", "redirect_uris is missing"},
+	}
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			q := url.Values{"client_id": {r.id}, "redirect_uri": {r.redirect}, "response_type": {"code"}, "scope": {"openid"},
+				"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}, "state": {"st"}}
+			resp, err := hc.Get(f.URL + "/authorize?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			desc, _ := body["error_description"].(string)
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != r.code || !strings.Contains(desc, r.want) {
+				t.Fatalf("%d %v; want 400 %s with %q", resp.StatusCode, body, r.code, r.want)
+			}
+			evs := f.Audit.Query(audit.Filter{Type: audit.TypeLogin, Client: r.id})
+			if len(evs) != 1 || evs[0].Outcome != audit.Error || !strings.Contains(evs[0].Reason, r.want) {
+				t.Errorf("audit events %+v; want one login error with the reason", evs)
+			}
+		})
+	}
+}
+
+// TestCIMD_SlowDocumentHoldsNoOneElse: a document server that does not
+// answer costs its own request the 5 s limit and nobody else anything.
+func TestCIMD_SlowDocumentHoldsNoOneElse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 5 s fetch limit")
+	}
+	f := startCIMD(t)
+	release := make(chan struct{})
+	slow := f.docs.handle("/slow.json", func(http.ResponseWriter, *http.Request) { <-release })
+	t.Cleanup(func() { close(release) }) // before the server closes
+	idToken := f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+
+	type answer struct {
+		status int
+		body   map[string]any
+		took   time.Duration
+	}
+	done := make(chan answer, 1)
+	start := time.Now()
+	go func() {
+		form := exchangeForm(idToken)
+		form.Set("client_id", slow)
+		req, _ := http.NewRequest(http.MethodPost, f.URL+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{}
+			return
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		done <- answer{resp.StatusCode, body, time.Since(start)}
+	}()
+	for f.docs.hitsOf("/slow.json") == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	began := time.Now()
+	form := exchangeForm(idToken)
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	if resp, body := f.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("configured client's exchange: %d %v", resp.StatusCode, body)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("the configured client's exchange took %s while a document fetch hung", took)
+	}
+
+	a := <-done
+	desc, _ := a.body["error_description"].(string)
+	if a.status != http.StatusUnauthorized || !strings.Contains(desc, "no answer within 5s") {
+		t.Errorf("slow document: %d %v, want invalid_client saying no answer within 5s", a.status, a.body)
+	}
+	if a.took < 4*time.Second || a.took > 7*time.Second {
+		t.Errorf("slow document refused after %s, want about 5s", a.took)
+	}
+}

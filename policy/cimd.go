@@ -1,0 +1,73 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+)
+
+// CIMD is the cimd section (docs/configuration.md, "cimd"): clients that
+// identify themselves by the URL of their Client ID Metadata Document
+// (draft-ietf-oauth-client-id-metadata-document) instead of a
+// registration. Such a client_id may be named wherever a configured one
+// may: as a key of an MCP server's clients and in access and deny entries.
+type CIMD struct {
+	// Enabled turns metadata document clients on; nil means on.
+	Enabled *bool `yaml:"enabled" json:"enabled,omitempty"`
+	// Allow are the client_id (and jwks_uri) URL patterns that may be
+	// fetched, "*" matching any run of characters; nil means
+	// urlpattern.DefaultAllow, an empty list allows nothing.
+	Allow []string `yaml:"allow" json:"allow"`
+	// TokenExchange lets such clients request ID-JAGs; nil means yes.
+	TokenExchange *bool `yaml:"token_exchange" json:"token_exchange,omitempty"`
+}
+
+// On reports whether metadata document clients are accepted.
+func (c CIMD) On() bool { return c.Enabled == nil || *c.Enabled }
+
+// Exchange reports whether metadata document clients may request ID-JAGs.
+func (c CIMD) Exchange() bool { return c.TokenExchange == nil || *c.TokenExchange }
+
+// Patterns returns the allow list in force: Allow, or the default.
+func (c CIMD) Patterns() []string {
+	if c.Allow == nil {
+		return urlpattern.DefaultAllow
+	}
+	return c.Allow
+}
+
+// Allows reports whether clientID is a URL the section lets the IdP
+// resolve: CIMD on and an allow pattern matching.
+func (c CIMD) Allows(clientID string) bool {
+	return c.On() && urlpattern.IsURL(clientID) && urlpattern.Allowed(c.Patterns(), clientID)
+}
+
+// cimdSection checks the cimd section: every pattern an http(s) URL
+// pattern.
+func (v *validator) cimdSection() {
+	for i, p := range v.cfg.CIMD.Allow {
+		if !urlpattern.IsPattern(p) || strings.TrimSpace(p) != p {
+			v.at(fmt.Sprintf("cimd.allow[%d]", i), "%q is not a URL pattern; write an http or https URL where * matches any run of characters, such as https://* or http://127.0.0.1:*", p)
+		}
+	}
+	v.noRepeats("cimd.allow", v.cfg.CIMD.Allow)
+}
+
+// cimdClient checks a client_id named in a server's clients or an access
+// or deny entry that is not a configured client: a metadata document URL
+// the cimd section admits is fine; anything else is reported at path.
+// It reports whether id is such a URL.
+func (v *validator) cimdClient(path, id string) bool {
+	if !urlpattern.IsURL(id) {
+		return false
+	}
+	c := v.cfg.CIMD
+	switch {
+	case !c.On():
+		v.at(path, "client %q is a metadata document URL, but cimd.enabled is false; set cimd.enabled: true or name a configured client", id)
+	case !urlpattern.Allowed(c.Patterns(), id):
+		v.at(path, "client %q is a metadata document URL that matches no cimd.allow pattern (%s); add a pattern that matches it", id, strings.Join(c.Patterns(), ", "))
+	}
+	return true
+}
