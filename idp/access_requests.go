@@ -2,7 +2,6 @@ package idp
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -162,49 +162,14 @@ func readStrictJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+	if err := strictjson.Check(data, strictjson.Options{}); err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		return errors.New(`the body must be one JSON object, such as {"server": "crm", "scopes": ["crm.read"], "reason": "..."}`)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	seen := map[string]bool{}
-	_, _ = dec.Token() // {
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("the body is not JSON: %v", err)
-		}
-		key := strings.ToLower(k.(string))
-		if seen[key] {
-			return fmt.Errorf("the body has the key %q twice; send each key once", k)
-		}
-		seen[key] = true
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return fmt.Errorf("the body is not JSON: %v", err)
-		}
-		if bytes.Equal(bytes.TrimSpace(val), []byte("null")) || nullInArray(val) {
-			return fmt.Errorf("%q is null; leave the key out, or send [] or \"\"", k)
-		}
-	}
-	strict := json.NewDecoder(bytes.NewReader(data))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		return fmt.Errorf("the body does not fit: %s; the keys are server, scopes and reason", strings.TrimPrefix(err.Error(), "json: "))
+	if err := strictjson.Decode(data, v, strictjson.Options{}); err != nil {
+		return fmt.Errorf("the body does not fit: %v; the keys are server, scopes and reason", err)
 	}
 	return nil
-}
-
-// nullInArray reports whether a JSON array holds a null element.
-func nullInArray(val json.RawMessage) bool {
-	var elems []json.RawMessage
-	if json.Unmarshal(val, &elems) != nil {
-		return false
-	}
-	for _, e := range elems {
-		if bytes.Equal(bytes.TrimSpace(e), []byte("null")) {
-			return true
-		}
-	}
-	return false
 }

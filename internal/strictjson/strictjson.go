@@ -1,0 +1,119 @@
+// Package strictjson reads request bodies that must say exactly what they
+// mean. encoding/json alone takes a null body as "empty" (and a change
+// built from it wipes what it replaces), lets the last of two equal keys
+// win silently, and ignores keys the target lacks; the admin API and the
+// IdP's JSON endpoints refuse all three, with a message naming the place.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxDepth bounds how deeply a body's JSON may nest: the product's deepest
+// values (a user's claims in a configuration change) are a few levels down.
+const MaxDepth = 64
+
+// Options say what Check accepts beyond its fixed rules.
+type Options struct {
+	// NullMembers accepts null as an object member's value, where it
+	// means "absent" (as the admin API's own answers write it). null is
+	// never accepted as the body itself or as a list element.
+	NullMembers bool
+}
+
+// Check reports whether data is exactly one JSON value, nested at most
+// MaxDepth levels, not null, with no null list element, no key twice in
+// any object (keys that differ only in case count as the same key, since
+// encoding/json matches fields without regard to case), and null members
+// only when o.NullMembers.
+func Check(data []byte, o Options) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := o.walk(dec, "", 0); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// Decode checks data as Check does, then decodes it into v, refusing keys
+// v does not have.
+func Decode(data []byte, v any, o Options) error {
+	if err := Check(data, o); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+// walk reads one value from dec; path names it in errors ("" is the body).
+func (o Options) walk(dec *json.Decoder, path string, depth int) error {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("the body is not JSON: %w", err)
+	}
+	if depth > MaxDepth {
+		return fmt.Errorf("%s nests deeper than %d levels", where(path), MaxDepth)
+	}
+	switch tok {
+	case nil:
+		if path == "" || strings.HasSuffix(path, "]") || !o.NullMembers {
+			return fmt.Errorf("%s is null; send the value itself (an empty list is [], an absent key is left out)", where(path))
+		}
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("the body is not JSON: %w", err)
+			}
+			key, _ := k.(string)
+			folded := strings.ToLower(key)
+			if seen[folded] {
+				return fmt.Errorf("%s has the key %q twice; send each key once", where(path), key)
+			}
+			seen[folded] = true
+			if err := o.walk(dec, path+"."+key, depth+1); err != nil {
+				return err
+			}
+		}
+		return closing(dec)
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := o.walk(dec, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+				return err
+			}
+		}
+		return closing(dec)
+	}
+	return nil
+}
+
+func closing(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("the body is not JSON: %w", err)
+	}
+	return nil
+}
+
+// where names a place in the body for an error.
+func where(path string) string {
+	if path == "" {
+		return "the body"
+	}
+	return strings.TrimPrefix(path, ".")
+}
