@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwkset"
 )
 
 // Token endpoint authentication methods a metadata document may declare
@@ -125,29 +127,12 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 // Keys it cannot use (unknown kty, "use" other than "sig", symmetric keys,
 // malformed members) are skipped; a set with none left is an error.
 func ParseKeys(set []byte) ([]jose.JSONWebKey, error) {
-	var s struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(set, &s); err != nil {
-		return nil, fmt.Errorf("not a JWK Set: %v", err)
-	}
-	var keys []jose.JSONWebKey
-	for _, raw := range s.Keys {
-		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil || !k.Valid() {
-			continue
-		}
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		// A symmetric key has no public half: whoever reads the document
-		// could sign with it.
-		if pub := k.Public(); pub.IsPublic() {
-			keys = append(keys, pub)
-		}
+	keys, listed, err := jwkset.Public(set)
+	if err != nil {
+		return nil, err
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("no usable public signature key among %d keys (want EC, RSA or OKP keys with use sig or no use)", len(s.Keys))
+		return nil, fmt.Errorf("no usable public signature key among %d keys (want EC, RSA or OKP keys with use sig or no use)", listed)
 	}
 	return keys, nil
 }

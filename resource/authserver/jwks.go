@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwkset"
 )
 
 const (
@@ -107,7 +109,7 @@ func (s *remoteKeySet) fetch(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	keys, err := parsePublicJWKS(body)
+	keys, _, err := jwkset.Public(body)
 	if err != nil {
 		return fmt.Errorf("IdP JWKS %s: %v", s.url, err)
 	}
@@ -177,33 +179,4 @@ func (s *remoteKeySet) get(ctx context.Context, u, what string) ([]byte, error) 
 		return nil, fmt.Errorf("%s %s is larger than %d bytes", what, u, jwksMaxBytes)
 	}
 	return body, nil
-}
-
-// parsePublicJWKS returns the signature keys of a JWK Set. Keys this package
-// cannot use are skipped rather than failing the set, as RFC 7517 §5 asks:
-// unknown kty, "use" other than "sig", or malformed members. Private members,
-// should an IdP publish them, are dropped.
-func parsePublicJWKS(body []byte) ([]jose.JSONWebKey, error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, fmt.Errorf("not a JWK Set: %v", err)
-	}
-	var keys []jose.JSONWebKey
-	for _, raw := range set.Keys {
-		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil || !k.Valid() {
-			continue
-		}
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		// Symmetric ("oct") keys have no public half and are never usable:
-		// HMAC with a key the IdP publishes would let anyone sign.
-		if pub := k.Public(); pub.IsPublic() {
-			keys = append(keys, pub)
-		}
-	}
-	return keys, nil
 }
