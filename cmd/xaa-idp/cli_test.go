@@ -323,3 +323,25 @@ func TestHTTPSLoopbackURLs_EmbeddedDemo(t *testing.T) {
 		t.Errorf("redirect URI rewritten to %s", got)
 	}
 }
+
+// A tenants file holds nothing at its top level; check used to report it
+// as "0 users, 0 groups, 0 clients, 0 MCP servers", as if it were empty.
+func TestCheck_CountsEachTenant(t *testing.T) {
+	code, out, stderr := runCLI(t, "check", "--config", "../../fixtures/samples/tenants.yaml")
+	if code != 0 {
+		t.Fatalf("check: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{
+		"tenants.yaml: ok (3 tenants)\n",
+		"  acme (/t/acme): 1 user, 0 groups, 1 client, 1 MCP server\n",
+		"  okta (/t/okta): ",
+		"  anthropic-acme (/issuers/acme): ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "0 users, 0 groups, 0 clients, 0 MCP servers") {
+		t.Errorf("check counts the empty top level:\n%s", out)
+	}
+}

@@ -26,9 +26,27 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = fixtures.DemoFile
 	}
-	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s, %s)\n", name, plural(len(cfg.Users), "user"),
-		plural(len(cfg.Groups), "group"), plural(len(cfg.Clients), "client"), plural(len(cfg.MCPServers), "MCP server"))
+	if len(cfg.Tenants) == 0 {
+		fmt.Fprintf(stdout, "%s: ok (%s)\n", name, configCounts(cfg))
+		return exitOK
+	}
+	// A file with tenants holds nothing at its top level: count each
+	// tenant's own users, groups, clients and MCP servers.
+	fmt.Fprintf(stdout, "%s: ok (%s)\n", name, plural(len(cfg.Tenants), "tenant"))
+	for _, t := range cfg.Tenants {
+		path := t.Path
+		if path == "" {
+			path = "/t/" + t.ID
+		}
+		fmt.Fprintf(stdout, "  %s (%s): %s\n", t.ID, path, configCounts(t))
+	}
 	return exitOK
+}
+
+// configCounts is check's summary of one IdP's configuration.
+func configCounts(cfg *policy.Config) string {
+	return fmt.Sprintf("%s, %s, %s, %s", plural(len(cfg.Users), "user"), plural(len(cfg.Groups), "group"),
+		plural(len(cfg.Clients), "client"), plural(len(cfg.MCPServers), "MCP server"))
 }
 
 func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
