@@ -35,17 +35,22 @@ const TruncatedKey = "_truncated"
 //
 // Append applies it to every string of an event; it is exported so that other records of the
 // same request (the IdP's log lines) can apply the same rule.
-func Truncate(s string) string {
-	if len(s) <= MaxTextBytes && utf8.ValidString(s) {
+func Truncate(s string) string { return TruncateTo(s, MaxTextBytes) }
+
+// TruncateTo is Truncate with a bound of limit bytes (at least 64) instead of MaxTextBytes: for
+// text that is not an audit field, such as an error description that quotes what a client sent.
+func TruncateTo(s string, limit int) string {
+	limit = max(limit, 64)
+	if len(s) <= limit && utf8.ValidString(s) {
 		return s
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= MaxTextBytes {
+	if len(s) <= limit {
 		return s
 	}
 	// The marker counts the bytes cut, fewer than len(s), so sizing it for len(s) leaves room
 	// for the actual count.
-	keep := MaxTextBytes - len(truncatedMarker(len(s)))
+	keep := limit - len(truncatedMarker(len(s)))
 	for !utf8.RuneStart(s[keep]) {
 		keep--
 	}

@@ -17,6 +17,19 @@ import (
 // marker matches the end of a truncated string and captures how many bytes were cut.
 var marker = regexp.MustCompile(`…\[truncated (\d+) bytes\]$`)
 
+func TestTruncateTo(t *testing.T) {
+	long := strings.Repeat("é", 1000) // two bytes each
+	for _, limit := range []int{0, 64, 100, 1024} {
+		got := audit.TruncateTo(long, limit)
+		if len(got) > max(limit, 64) || !utf8.ValidString(got) || !strings.Contains(got, "…[truncated ") {
+			t.Errorf("TruncateTo(2000 bytes, %d) = %d bytes %q", limit, len(got), got[max(0, len(got)-30):])
+		}
+	}
+	if got := audit.TruncateTo("short", 64); got != "short" {
+		t.Errorf("short text changed: %q", got)
+	}
+}
+
 func TestTruncate(t *testing.T) {
 	tests := []struct {
 		name string

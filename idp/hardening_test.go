@@ -134,7 +134,10 @@ func TestLogin_FormLimits(t *testing.T) {
 
 	t.Run("audit text is cut at 512 bytes", func(t *testing.T) {
 		clientID := strings.Repeat("c", 4000)
-		p.postToken(t, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "client_id": {clientID}, "scope": {long}}, nil)
+		_, answer := p.postToken(t, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "client_id": {clientID}, "scope": {long}}, nil)
+		if d, _ := answer["error_description"].(string); d == "" || len(d) > 1024 {
+			t.Errorf("error_description of %d bytes, want at most 1024: the answer must not grow with the request", len(d))
+		}
 		evs := p.Audit.Query(audit.Filter{Type: audit.TypeTokenExchange})
 		if len(evs) == 0 {
 			t.Fatal("no token_exchange event")

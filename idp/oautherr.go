@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -50,12 +51,18 @@ func invalidGrant(format string, args ...any) *oauthError {
 	return errorf("invalid_grant", http.StatusBadRequest, format, args...)
 }
 
+// maxDescription bounds an error_description: room for a sentence and the
+// values it quotes.
+const maxDescription = 1024
+
 // writeOAuthError answers with the JSON error. invalid_client carries a
 // WWW-Authenticate challenge when the client tried HTTP Basic (RFC 6749 5.2).
 func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	body := map[string]any{"error": e.Code}
 	if e.Description != "" {
-		body["error_description"] = e.Description
+		// Descriptions quote what the client sent (an audience, a
+		// client_id): the answer must not grow with the request.
+		body["error_description"] = audit.TruncateTo(e.Description, maxDescription)
 	}
 	for k, v := range e.Extra {
 		body[k] = v
