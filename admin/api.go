@@ -353,6 +353,17 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 // (a duration) stands for how long ago the user logged in; default: just now.
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	var missing []string
+	for _, p := range []string{"user", "client", "audience"} {
+		if q.Get(p) == "" {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request",
+			"explain needs "+strings.Join(missing, ", ")+": ?user=alice&client=mcp-client&audience=<MCP server id or issuer>[&resource=&scope=&auth_age=]")
+		return
+	}
 	now := a.now()
 	authTime := now
 	if v := q.Get("auth_age"); v != "" {

@@ -72,7 +72,7 @@ func TestAdminAPI_AccessControl(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, path := range []string{"/admin/api/audit", "/admin/api/explain?user=bob", "/admin/api/config"} {
+			for _, path := range []string{"/admin/api/audit", "/admin/api/explain?user=bob&client=mcp-client&audience=files", "/admin/api/config"} {
 				resp, body := get(t, base, path, c.user, c.password)
 				if resp.StatusCode != c.status {
 					t.Errorf("%s: status %d, want %d (%s)", path, resp.StatusCode, c.status, body)
@@ -115,6 +115,10 @@ func TestAdminAPI_ExplainsADenial(t *testing.T) {
 	_, body = get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw")
 	if !strings.Contains(string(body), `"allowed": true`) || !strings.Contains(string(body), `"rule": "files access[0]"`) {
 		t.Errorf("explain alice = %s", body)
+	}
+	resp, body = get(t, base, "/admin/api/explain?user=alice", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "client, audience") {
+		t.Errorf("explain without client and audience: %d %s, want 400 naming them", resp.StatusCode, body)
 	}
 }
 
