@@ -230,7 +230,7 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	a := c.api(r, http.MethodPut, "/admin/api/servers/"+url.PathEscape(id)+"/"+list, http.Header{"If-Match": {etag}}, body, v.CSRF)
 	switch a.Status {
 	case http.StatusOK, http.StatusNoContent:
-		http.Redirect(w, r, "/admin/servers/"+url.PathEscape(id)+"?saved="+list, http.StatusSeeOther)
+		http.Redirect(w, r, c.url("/admin/servers/"+url.PathEscape(id)+"?saved="+list), http.StatusSeeOther)
 		return
 	}
 	view, status, err := c.loadServer(r, id)
