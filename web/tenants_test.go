@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -280,4 +282,69 @@ func setCookie(resp *http.Response, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// TestBrowser_SwitchTenants: alice administers acme and okta. She signs in
+// to acme's console, switches to okta's through the navigation bar, signs
+// in there too (sign-in is per tenant), sees okta's servers and how okta's
+// ID-JAGs look, and signs out of okta: acme's console keeps her signed in.
+func TestBrowser_SwitchTenants(t *testing.T) {
+	tenants := startTenants(t)
+	acme, okta := tenants["acme"], tenants["okta"]
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, acme.URL, "alice")
+	if id := text(t, ctx, "#tenant-id"); id != "acme" {
+		t.Fatalf("acme's console names the tenant %q", id)
+	}
+	screenshot(t, ctx, "tenant-acme")
+
+	run(t, ctx, "switching to okta",
+		chromedp.Click(chromedp.CSS(`#tenant summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
+		chromedp.Click(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+	)
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, okta.URL+"/login") {
+		t.Fatalf("the switch led to %s (%v), want okta's own login page", loc, err)
+	}
+	run(t, ctx, "signing in at okta",
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
+	)
+	if id := text(t, ctx, "#tenant-id"); id != "okta" {
+		t.Fatalf("after the switch the console names the tenant %q", id)
+	}
+	run(t, ctx, "opening okta's servers",
+		chromedp.Click(chromedp.CSS(`header nav a[href="/t/okta/admin/servers"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
+	)
+	if s := text(t, ctx, "main"); !strings.Contains(s, "0oa-desktop") {
+		t.Errorf("okta's servers page lacks okta's client:\n%s", s)
+	}
+	run(t, ctx, "opening okta's notes",
+		chromedp.Click(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
+		chromedp.WaitVisible(chromedp.ID("id-jag-knobs")),
+	)
+	if s := text(t, ctx, "#id-jag-knobs"); !strings.Contains(s, "okta") || !strings.Contains(s, "RS256") {
+		t.Errorf("okta's notes page shows the ID-JAGs as:\n%s", s)
+	}
+	screenshot(t, ctx, "tenant-okta-server")
+
+	run(t, ctx, "signing out of okta",
+		chromedp.Click(chromedp.CSS(`form[action="/t/okta/admin/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/signin"]`)),
+	)
+	run(t, ctx, "going back to acme",
+		chromedp.Navigate(acme.URL+"/admin/servers"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/acme/admin/servers/notes"]`)),
+	)
+	if id := text(t, ctx, "#tenant-id"); id != "acme" {
+		t.Errorf("acme's console after signing out of okta names %q", id)
+	}
+	run(t, ctx, "opening okta again",
+		chromedp.Navigate(okta.URL+"/admin/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+	)
 }
