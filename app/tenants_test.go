@@ -192,12 +192,17 @@ func refresh(issuer, client, secret, rt string) error {
 	return e
 }
 
-// TestTenants_LandingPages: each tenant's issuer has the landing page,
-// with the tenant's own URLs, and RFC 8414's form of its metadata, which
-// the root serves.
+// TestTenants_LandingPages: the root's /admin/ links to every tenant's
+// console, and each tenant's issuer has the landing page, with the
+// tenant's own URLs, and RFC 8414's form of its metadata, which the root
+// serves.
 func TestTenants_LandingPages(t *testing.T) {
 	ts, servers, _ := startTenants(t)
+	consoles := getBody(t, http.DefaultClient, ts.URL+"/admin/")
 	for id, srv := range servers {
+		if !strings.Contains(consoles, `<a href="`+srv.Issuer()+`/admin/">`) {
+			t.Errorf("the root's /admin/ does not link to %s's console:\n%s", id, consoles)
+		}
 		body := getBody(t, http.DefaultClient, srv.Issuer()+"/")
 		metadata := ts.URL + "/.well-known/oauth-authorization-server" + srv.Path()
 		for _, want := range []string{
