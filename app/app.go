@@ -32,6 +32,10 @@ type Options struct {
 	// (docs/configuration.md, "Revocation push"): New hands it every new
 	// configuration of the Store and every end of an SSO session.
 	Push *push.Pusher
+
+	// tenants are every tenant's console, for the console's tenant
+	// switcher (set by Tenants).
+	tenants []web.Tenant
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -76,7 +80,7 @@ func New(o Options) http.Handler {
 	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
-	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux})
+	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux, Tenants: o.tenants})
 	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -31,9 +32,12 @@ dt { font-weight: 600; margin-top: .5rem; }
 logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
 YAML policy and recorded in an audit log.</p>
 <dl>
+{{- with .Tenant}}
+<dt>Tenant</dt><dd><code>{{.}}</code>, persona <code>{{$.Persona}}</code> (<a href="{{$.Root}}/">every tenant</a>)</dd>
+{{- end}}
 <dt>Issuer</dt><dd><code>{{.Issuer}}</code></dd>
 <dt>Discovery</dt><dd><a href="{{.Issuer}}/.well-known/openid-configuration">{{.Issuer}}/.well-known/openid-configuration</a>
- (also at <a href="{{.Issuer}}/.well-known/oauth-authorization-server">/.well-known/oauth-authorization-server</a>)</dd>
+ (also at <a href="{{.Metadata}}">{{.Metadata}}</a>)</dd>
 <dt>Console</dt><dd><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a>: MCP servers, users, the audit log and why a request was refused (sign in as an admin user)</dd>
 </dl>
 <h2>Try it</h2>
@@ -55,9 +59,18 @@ YAML policy and recorded in an audit log.</p>
 func landing(srv *idp.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data := struct {
-			Issuer string
-			Client *policy.Client
-		}{Issuer: srv.Issuer()}
+			Issuer, Metadata string
+			Tenant, Persona  string
+			Root             string // the base URL, where a tenant's issuer lists every tenant
+			Client           *policy.Client
+		}{Issuer: srv.Issuer(), Metadata: srv.Issuer() + "/.well-known/oauth-authorization-server", Tenant: srv.Tenant()}
+		if data.Tenant != "" {
+			// RFC 8414 section 3.1: a path issuer's metadata is at the
+			// root, with the path after the well-known name.
+			data.Root = strings.TrimSuffix(srv.Issuer(), srv.Path())
+			data.Metadata = data.Root + "/.well-known/oauth-authorization-server" + srv.Path()
+			data.Persona = srv.Config().Knobs().Persona
+		}
 		clients := srv.Config().Clients
 		for i := range clients {
 			c := &clients[i]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/web"
 )
 
 // Tenant is one IdP of a file with tenants, and its view of the Store.
@@ -27,9 +28,15 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux := http.NewServeMux()
 	type row struct{ ID, Persona, Issuer string }
 	var rows []row
+	// Each console links to the others: an admin of several tenants
+	// switches between them, and signs in at each (sign-in is per tenant).
+	consoles := make([]web.Tenant, len(tenants))
+	for i, t := range tenants {
+		consoles[i] = web.Tenant{ID: t.IdP.Tenant(), Persona: t.IdP.Config().Knobs().Persona, Console: t.IdP.Issuer() + "/admin/"}
+	}
 	for _, t := range tenants {
 		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv}
+		o := Options{IdP: srv, tenants: consoles}
 		if t.Store != nil {
 			o.Store = t.Store
 		}

@@ -5,8 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -186,4 +190,122 @@ func refresh(issuer, client, secret, rt string) error {
 		return nil
 	}
 	return e
+}
+
+// TestTenants_LandingPages: the root's /admin/ links to every tenant's
+// console, and each tenant's issuer has the landing page, with the
+// tenant's own URLs, and RFC 8414's form of its metadata, which the root
+// serves.
+func TestTenants_LandingPages(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	consoles := getBody(t, http.DefaultClient, ts.URL+"/admin/")
+	for id, srv := range servers {
+		if !strings.Contains(consoles, `<a href="`+srv.Issuer()+`/admin/">`) {
+			t.Errorf("the root's /admin/ does not link to %s's console:\n%s", id, consoles)
+		}
+		body := getBody(t, http.DefaultClient, srv.Issuer()+"/")
+		metadata := ts.URL + "/.well-known/oauth-authorization-server" + srv.Path()
+		for _, want := range []string{
+			"<dt>Tenant</dt><dd><code>" + id + "</code>, persona <code>" + srv.Config().Knobs().Persona + "</code>",
+			`href="` + srv.Issuer() + `/admin/"`,
+			`href="` + metadata + `"`,
+			"xaa-idp login --issuer " + srv.Issuer() + " ",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the landing page lacks %q:\n%s", id, want, body)
+			}
+		}
+		if !strings.Contains(getBody(t, http.DefaultClient, metadata), `"issuer":"`+srv.Issuer()+`"`) {
+			t.Errorf("%s: the landing page's %s is not the tenant's metadata", id, metadata)
+		}
+	}
+}
+
+// TestTenants_AppsPageUnderTheTenantPath signs alice in to acme's "My MCP
+// servers" in a browser-like client: every step stays under acme's issuer,
+// the SSO cookie is acme's only (okta's page still asks to sign in), and
+// the sign-out link ends acme's session.
+func TestTenants_AppsPageUnderTheTenantPath(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	acme, okta := servers["acme"], servers["okta"]
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	stop := *hc
+	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	resp, body := get(t, hc, acme.Issuer()+"/apps")
+	if resp.Request.URL.Path != "/t/acme/login" {
+		t.Fatalf("/apps without a session led to %s, want acme's login page", resp.Request.URL)
+	}
+	action := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindStringSubmatch(body)
+	id := regexp.MustCompile(`name="authRequestID" value="([^"]+)"`).FindStringSubmatch(body)
+	if action == nil || id == nil {
+		t.Fatalf("the login page has no form:\n%s", body)
+	}
+	target, _ := resp.Request.URL.Parse(action[1])
+	if target.String() != acme.Issuer()+"/login" {
+		t.Errorf("the login form posts to %s, want %s/login", target, acme.Issuer())
+	}
+	resp, err := stop.PostForm(target.String(), url.Values{"authRequestID": {id[1]}, "username": {"alice"}, "password": {"alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if c := cookieNamed(resp.Cookies(), "xaa_idp_sso"); c == nil || c.Path != "/t/acme/" {
+		t.Errorf("the SSO cookie: %+v, want path /t/acme/", c)
+	}
+	next, _ := resp.Request.URL.Parse(resp.Header.Get("Location"))
+	resp, body = get(t, hc, next.String())
+	if resp.Request.URL.String() != acme.Issuer()+"/apps" || !strings.Contains(body, `id="user">alice<`) {
+		t.Fatalf("after the login: %s\n%s", resp.Request.URL, body)
+	}
+	if !strings.Contains(body, `href="`+acme.Issuer()+`/end_session"`) {
+		t.Errorf("the page's sign-out link is not acme's end_session:\n%s", body)
+	}
+
+	if resp, _ := get(t, hc, okta.Issuer()+"/apps"); resp.Request.URL.Path != "/t/okta/login" {
+		t.Errorf("okta's /apps with acme's session led to %s, want okta's login page", resp.Request.URL)
+	}
+	resp, err = http.PostForm(acme.Issuer()+"/apps", url.Values{"server": {"notes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), `href="`+acme.Issuer()+`/apps"`) {
+		t.Errorf("a request without a session: %d, want 401 with a sign-in link to acme's /apps:\n%s", resp.StatusCode, b)
+	}
+
+	if resp, _ := get(t, hc, acme.Issuer()+"/end_session"); resp.Request.URL.Path != "/t/acme/logged-out" {
+		t.Errorf("signing out led to %s, want /t/acme/logged-out", resp.Request.URL)
+	}
+	if resp, _ := get(t, hc, acme.Issuer()+"/apps"); resp.Request.URL.Path != "/t/acme/login" {
+		t.Errorf("after signing out, acme's /apps led to %s, want the login page", resp.Request.URL)
+	}
+}
+
+func get(t *testing.T, hc *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := hc.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func getBody(t *testing.T, hc *http.Client, u string) string {
+	t.Helper()
+	_, body := get(t, hc, u)
+	return body
+}
+
+func cookieNamed(cookies []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }

@@ -67,11 +67,15 @@ func (s *Server) session(r *http.Request) *ssoSession {
 	return sess
 }
 
+// sessionCookie is the SSO cookie, scoped to the IdP's path: each tenant
+// has its own single sign-on (docs/configuration.md, "Tenants"), so a
+// login or logout at one leaves the others' cookies alone. Without
+// tenants the path is "/", as it always was.
 func (s *Server) sessionCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     sessionCookie,
 		Value:    value,
-		Path:     "/",
+		Path:     s.path + "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   strings.HasPrefix(s.issuer, "https://"),

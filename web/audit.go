@@ -117,10 +117,10 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if len(data.Events) == q.Limit {
 		older := q.values()
 		older.Set("before", data.Events[len(data.Events)-1].ID)
-		data.Older = "/admin/audit?" + older.Encode()
+		data.Older = c.url("/admin/audit?" + older.Encode())
 	}
 	if q.Before != "" {
-		data.Newest = "/admin/audit?" + base.Encode()
+		data.Newest = c.url("/admin/audit?" + base.Encode())
 	}
 	c.show(w, r, v, http.StatusOK, "audit.html", "Audit log", "audit", data, "", "")
 }

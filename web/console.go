@@ -44,6 +44,11 @@ const DefaultSessionMaxAge = 8 * time.Hour
 // admins in: *idp.Server implements it.
 type IdP interface {
 	Issuer() string
+	// Path is the path the IdP, and with it the product, is mounted
+	// under: "" at the root, a tenant's path (docs/configuration.md,
+	// "Tenants"). The console is at Path()+"/admin/", and every link,
+	// redirect and cookie of it starts there.
+	Path() string
 	// RegisterClient registers the console's own OpenID client, which is
 	// not part of the configuration.
 	RegisterClient(c policy.Client)
@@ -70,9 +75,21 @@ type Options struct {
 	Handler http.Handler
 	// SessionMaxAge is how long a sign-in lasts; 0 means DefaultSessionMaxAge.
 	SessionMaxAge time.Duration
+	// Tenants are every tenant of the process, this one included, for the
+	// tenant switcher of an admin of several (docs/configuration.md,
+	// "Tenants"; sign-in is per tenant). With fewer than two there is no
+	// switcher.
+	Tenants []Tenant
 }
 
-// Console is the admin console as one http.Handler, mounted at /admin/.
+// Tenant is a tenant's console, as the tenant switcher links to it.
+type Tenant struct {
+	ID, Persona string
+	Console     string // the console's URL: <issuer>/admin/
+}
+
+// Console is the admin console as one http.Handler, mounted at /admin/ of
+// the product (which a tenant's path may precede).
 type Console struct {
 	idp       IdP
 	adminAPI  Admin
@@ -86,6 +103,8 @@ type Console struct {
 	mux       *http.ServeMux
 	redirect  string // the console's redirect_uri at the IdP
 	signedOut string
+	base      string   // IdP.Path(): the prefix of every URL of the console
+	tenants   []Tenant // Options.Tenants
 }
 
 // New builds the console and registers its client at the IdP.
@@ -104,8 +123,10 @@ func New(o Options) *Console {
 		issuer:   iss,
 		secret:   randomString(32),
 		maxAge:   o.SessionMaxAge,
-		pages:    mustParsePages(),
+		base:     o.IdP.Path(),
+		tenants:  o.Tenants,
 	}
+	c.pages = mustParsePages(c.base)
 	if c.maxAge <= 0 {
 		c.maxAge = DefaultSessionMaxAge
 	}
@@ -121,10 +142,12 @@ func New(o Options) *Console {
 	// Random keys per process: a restart signs every admin out, which is
 	// the right trade for a mock IdP that keeps no state of its own. The
 	// cookie store's defaults (path "/", 30 days, readable by scripts, sent
-	// cross-site) are overridden.
+	// cross-site) are overridden. The path is the tenant's console: two
+	// tenants' sessions (each with its CSRF token) live side by side in one
+	// browser, and neither console's keys decode the other's cookie.
 	c.store = sessions.NewCookieStore(randomBytes(64), randomBytes(32))
 	c.store.Options = &sessions.Options{
-		Path:     "/admin/",
+		Path:     c.url("/admin/"),
 		MaxAge:   int(c.maxAge / time.Second),
 		HttpOnly: true,
 		Secure:   iss.Scheme == "https",
@@ -169,10 +192,16 @@ func (c *Console) routes() {
 		if s, u := c.signedIn(r); u.MayAdminister() {
 			v = &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
 		}
-		c.errorPage(w, r, v, http.StatusNotFound, "Not found", "There is no console page at "+r.URL.Path+".")
+		c.errorPage(w, r, v, http.StatusNotFound, "Not found", "There is no console page at "+c.url(r.URL.Path)+".")
 	})
 	c.mux = mux
 }
+
+// url is the address of a console path ("/admin/servers") as the browser
+// reaches it: under the tenant's path. The console's own routes, and the
+// next and back values of its forms, are without it, as the console sees
+// requests (app.Tenants strips the tenant's path).
+func (c *Console) url(path string) string { return c.base + path }
 
 // ServeHTTP implements http.Handler.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {

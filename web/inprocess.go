@@ -75,12 +75,22 @@ func (c *Console) do(req *http.Request) *answer {
 	return &answer{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
 }
 
-// newRequest builds an in-process request for a path or an absolute URL
-// of the issuer (discovery answers with absolute URLs).
+// newRequest builds an in-process request for a path of the product as
+// the Handler sees it ("/admin/api/status"), or for an absolute URL of the
+// issuer (discovery answers with those). The Handler is mounted under the
+// tenant's path, which app.Tenants strips from every request before it:
+// an absolute URL loses it here likewise.
 func (c *Console) newRequest(ctx context.Context, method, target string, body io.Reader) (*http.Request, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, err
+	}
+	if u.IsAbs() {
+		rest, ok := strings.CutPrefix(u.Path, c.base)
+		if !ok || !strings.HasPrefix(rest, "/") {
+			return nil, fmt.Errorf("the IdP named %s, which is not under its issuer %s: check the issuer and the tenant's path", target, c.idp.Issuer())
+		}
+		u = &url.URL{Path: rest, RawQuery: u.RawQuery}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.issuer.ResolveReference(u).String(), body)
 	if err != nil {

@@ -60,13 +60,13 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		ETag     string // the configuration's version, for an approval's If-Match
 	}{
 		Counts: []count{
-			{"MCP servers", len(cfg.MCPServers), "/admin/servers"},
-			{"assignments", entries, "/admin/servers"},
-			{"users", len(cfg.Users), "/admin/users"},
-			{"groups", len(cfg.Groups), "/admin/users#groups"},
-			{"admins", admins, "/admin/users"},
-			{"disabled users", disabled, "/admin/users"},
-			{"clients", len(cfg.Clients), "/admin/servers#clients"},
+			{"MCP servers", len(cfg.MCPServers), c.url("/admin/servers")},
+			{"assignments", entries, c.url("/admin/servers")},
+			{"users", len(cfg.Users), c.url("/admin/users")},
+			{"groups", len(cfg.Groups), c.url("/admin/users#groups")},
+			{"admins", admins, c.url("/admin/users")},
+			{"disabled users", disabled, c.url("/admin/users")},
+			{"clients", len(cfg.Clients), c.url("/admin/servers#clients")},
 		},
 		Refusals: c.adminAPI.Audit(audit.Filter{Outcome: audit.Denied, Limit: recentRefusals}),
 		Issuer:   c.idp.Issuer(),

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ type page struct {
 	Nav    string // the navigation item to highlight
 	Viewer *viewer
 	Status *configStatus // the configuration banner; nil when unknown
+	Tenant *tenantNav    // the tenant and its switcher; nil without tenants
 	Flash  string
 	Error  string
 	Data   any
@@ -76,9 +78,13 @@ var funcs = template.FuncMap{
 	},
 }
 
-func mustParsePages() *pages {
+// mustParsePages parses the templates for a console under the path prefix:
+// {{base}} is it, and starts every console URL in them.
+func mustParsePages(prefix string) *pages {
+	fm := template.FuncMap{"base": func() string { return prefix }}
+	maps.Copy(fm, funcs)
 	// Files named _*.html are partials that every page may use.
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
+	base := template.Must(template.New("layout.html").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -116,7 +122,7 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data page
 func (c *Console) show(w http.ResponseWriter, r *http.Request, v *viewer, status int, name, title, nav string, data any, flash, errMsg string) {
 	p := page{Title: title, Nav: nav, Viewer: v, Data: data, Flash: flash, Error: errMsg}
 	if v != nil {
-		p.Status = c.status(r)
+		p.Status, p.Tenant = c.status(r), c.tenantNav()
 	}
 	c.pages.render(w, status, name, p)
 }

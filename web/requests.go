@@ -46,7 +46,8 @@ func (c *Console) pendingRequests(r *http.Request, server string) []accessReques
 }
 
 // backTo is where a decision returns: the page it was made on, which must
-// be the overview or a server's page, never another site.
+// be the overview or a server's page, never another site. The form's value
+// is a console path without the tenant's path (Console.url adds it).
 func backTo(r *http.Request) string {
 	b := r.PostFormValue("back")
 	if b == "/admin/" || strings.HasPrefix(b, "/admin/servers/") && !strings.ContainsAny(b, "?#\\") && !strings.Contains(b, "//") {
@@ -91,7 +92,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, v *viewer, acti
 	a := c.api(r, http.MethodPost, "/admin/api/access-requests/"+url.PathEscape(r.PathValue("id"))+"/"+action, header, b, v.CSRF)
 	back := backTo(r)
 	if a.Status == http.StatusOK {
-		http.Redirect(w, r, back+"?decided="+action, http.StatusSeeOther)
+		http.Redirect(w, r, c.url(back+"?decided="+action), http.StatusSeeOther)
 		return
 	}
 	msg := a.apiError()

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // server is an MCP server as the admin API shows it (policy.MCPServer's
@@ -100,6 +102,30 @@ type serverView struct {
 	Editing  string          // "access" or "deny": the editor the messages are about
 	Requests []accessRequest // the server's pending access requests
 	Now      time.Time       // the IdP's clock, for the time left of expiring entries
+	IDJAG    *idJAGShape     // nil when the running configuration no longer has the server
+}
+
+// idJAGShape is how the IdP writes this server's ID-JAGs: the tenant's
+// effective knobs (its persona's presets and its id_jag overrides,
+// docs/personas.md) with the server's own keys, as idp/grant_idjag.go
+// applies them.
+type idJAGShape struct {
+	policy.Knobs
+	Tenant    string // the "tenant" claim's value, when TenantClaim
+	Alg       string // the server's signing_alg, else signing.id_jag_alg
+	AudTenant string
+	Email     bool   // the knob, or the server's include_email
+	Lifetime  string // lifetimes.id_jag
+}
+
+func idJAGShapeOf(cfg *policy.Config, id string) *idJAGShape {
+	s := cfg.Server(id)
+	if s == nil {
+		return nil
+	}
+	k := cfg.Knobs()
+	return &idJAGShape{Knobs: k, Tenant: cfg.ID, Alg: s.IDJAGAlg(cfg), AudTenant: s.AudTenant,
+		Email: k.Email || s.IncludeEmail, Lifetime: cfg.Lifetimes.IDJAG.String()}
 }
 
 var savedMessages = map[string]string{
@@ -131,6 +157,7 @@ func (c *Console) loadServer(r *http.Request, id string) (*serverView, int, erro
 	view.ETag = a.Header.Get("ETag")
 	view.Access, view.Deny = view.Server.Access, view.Server.Deny
 	view.Now = c.adminAPI.Now()
+	view.IDJAG = idJAGShapeOf(c.adminAPI.Config(), id)
 	view.Requests = c.pendingRequests(r, id)
 	c.suggestions(view)
 	return view, http.StatusOK, nil
@@ -230,7 +257,7 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	a := c.api(r, http.MethodPut, "/admin/api/servers/"+url.PathEscape(id)+"/"+list, http.Header{"If-Match": {etag}}, body, v.CSRF)
 	switch a.Status {
 	case http.StatusOK, http.StatusNoContent:
-		http.Redirect(w, r, "/admin/servers/"+url.PathEscape(id)+"?saved="+list, http.StatusSeeOther)
+		http.Redirect(w, r, c.url("/admin/servers/"+url.PathEscape(id)+"?saved="+list), http.StatusSeeOther)
 		return
 	}
 	view, status, err := c.loadServer(r, id)

@@ -92,7 +92,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 		s, u := c.signedIn(r)
 		if u == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/admin/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, c.url("/admin/signin?next="+url.QueryEscape(r.URL.RequestURI())), http.StatusSeeOther)
 				return
 			}
 			c.errorPage(w, r, nil, http.StatusUnauthorized, "Sign in first",
@@ -153,6 +153,8 @@ func randomString(n int) string {
 
 // localPath reports whether next is a console path to return to after
 // sign-in, and not a way to send the browser elsewhere ("//evil.example").
+// It is without the tenant's path, as the console sees requests: the
+// redirect adds it (Console.url), so next cannot lead to another tenant.
 func localPath(next string) bool {
 	return strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
 		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "/admin/signin")

@@ -139,7 +139,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	if !localPath(next) {
 		next = "/admin/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, c.url(next), http.StatusSeeOther)
 }
 
 // idTokenAlgs are the algorithms the IdP may sign ID tokens with.
@@ -223,7 +223,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	opts.MaxAge = -1
 	s.Options = &opts
 	_ = s.Save(r, w)
-	target := "/admin/signed-out"
+	target := c.url("/admin/signed-out")
 	if meta, err := c.discover(r.Context()); err == nil && meta.EndSessionEndpoint != "" {
 		target = meta.EndSessionEndpoint + "?" + url.Values{
 			"client_id":                {ClientID},
