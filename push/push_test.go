@@ -214,7 +214,12 @@ func TestPush_SETIsSignedByTheIdPWithExactlyTheseClaims(t *testing.T) {
 	if string(gotJSON) != string(wantJSON) || v.ID == "" {
 		t.Errorf("claims\n got %s\nwant %s", gotJSON, wantJSON)
 	}
-	evs := pushEvents(e)
+	// The attempt is audited once the receiver has answered, which may be
+	// a moment after it got the SET.
+	var evs []audit.Event
+	for deadline := time.Now().Add(5 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		evs = pushEvents(e)
+	}
 	if len(evs) != 1 || evs[0].Outcome != audit.Allowed || evs[0].Server != "crm" || evs[0].User != "alice" ||
 		evs[0].Details["result"] != "202" || fmt.Sprint(evs[0].Details["attempt"]) != "1" {
 		t.Errorf("audit %+v", evs)
