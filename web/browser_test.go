@@ -71,11 +71,20 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 // text is the visible text of the first element matching a CSS selector.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("reading %s: %v", sel, err)
+	for try := 0; ; try++ {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		// A node found by the query can be replaced before its text is
+		// read while the page is still settling after a redirect; the
+		// next query finds the new one.
+		if err != nil && try < 5 && strings.Contains(err.Error(), "No node with given id") {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
 	}
-	return s
 }
 
 // screenshot saves the page as a PNG under $XAA_IDP_SCREENSHOTS, when set,
