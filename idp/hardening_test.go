@@ -639,3 +639,23 @@ func TestStores_ReturnToIdle(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestHealthz_OnlyGET: /healthz answers GET and HEAD; any other method is
+// 405, not a 200 from the library's own health handler behind it.
+func TestHealthz_OnlyGET(t *testing.T) {
+	p := startConformanceIdP(t)
+	for method, want := range map[string]int{
+		http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK,
+		http.MethodPost: http.StatusMethodNotAllowed, http.MethodPut: http.StatusMethodNotAllowed, http.MethodDelete: http.StatusMethodNotAllowed,
+	} {
+		req, _ := http.NewRequest(method, p.URL+"/healthz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s /healthz: %d, want %d", method, resp.StatusCode, want)
+		}
+	}
+}
