@@ -105,7 +105,7 @@ func TestServe_UnspecifiedAddressGivesALoopbackIssuer(t *testing.T) {
 
 func TestServe_StartupLogListsTheUsers(t *testing.T) {
 	_, stop := serveWithLogs(t)
-	if logs := stop(); !strings.Contains(logs, `users="alice, bob, carol, dave, erin, mallory"`) {
+	if logs := stop(); !strings.Contains(logs, `users="alice, bob, carol, dave, erin (disabled), mallory"`) {
 		t.Errorf("the startup log does not list the users:\n%s", logs)
 	}
 	if code, out, _ := runCLI(t, "check", "--config", "../../fixtures/samples/minimal.yaml"); code != 0 || !strings.Contains(out, "(1 user, 1 group, 1 client, 1 MCP server)") {

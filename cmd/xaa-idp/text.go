@@ -28,6 +28,9 @@ func userList(cfg *policy.Config) string {
 	names := make([]string, len(cfg.Users))
 	for i, u := range cfg.Users {
 		names[i] = u.Username
+		if !u.Active() {
+			names[i] += " (disabled)"
+		}
 	}
 	return strings.Join(names, ", ")
 }
