@@ -7,12 +7,15 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
 )
 
 // Tenant is one IdP of a file with tenants, and its view of the Store.
 type Tenant struct {
 	IdP   *idp.Server
 	Store *policy.TenantStore // nil: the configuration is read-only
+	// Push, when set, is the tenant's revocation push (Options.Push).
+	Push *push.Pusher
 }
 
 // Tenants returns the HTTP surface of a file with tenants
@@ -29,7 +32,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	var rows []row
 	for _, t := range tenants {
 		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv}
+		o := Options{IdP: srv, Push: t.Push}
 		if t.Store != nil {
 			o.Store = t.Store
 		}

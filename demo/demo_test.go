@@ -22,7 +22,6 @@ import (
 
 const (
 	idpIssuer = "http://127.0.0.1:8080"
-	idpJWKS   = idpIssuer + "/keys"
 )
 
 func demoConfig(t *testing.T) *policy.Config {
@@ -39,7 +38,7 @@ func demoConfig(t *testing.T) *policy.Config {
 // issuer and its MCP server at its first resource.
 func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 	cfg := demoConfig(t)
-	stack, err := demo.Stack(cfg, idpIssuer, idpJWKS)
+	stack, err := demo.Stack(cfg, idpIssuer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.MCPServers[1].Issuer = cfg.MCPServers[0].Issuer
-	_, err := demo.Stack(cfg, idpIssuer, idpJWKS)
+	_, err := demo.Stack(cfg, idpIssuer)
 	if err == nil || !strings.Contains(err.Error(), "give each its own port") {
 		t.Fatalf("err = %v, want a port conflict", err)
 	}
@@ -99,7 +98,7 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	cfg := demoConfig(t)
 	crm := cfg.Server("crm")
 	crm.Subject = policy.SubjectEmail
-	stack, err := demo.Stack(cfg, idp.URL, idp.URL+"/keys")
+	stack, err := demo.Stack(cfg, idp.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 		s.t.Fatalf("idptest: StartDemoServers: the configuration has problems once its MCP servers are moved to loopback ports:\n%v", err)
 	}
 	s.idp.SetConfig(moved)
-	stack, err := demo.Stack(moved, s.Issuer(), s.Issuer()+"/keys")
+	stack, err := demo.Stack(moved, s.Issuer())
 	if err != nil {
 		closeAll()
 		s.t.Fatalf("idptest: StartDemoServers: %v", err)
