@@ -56,7 +56,9 @@ func Stack(cfg *policy.Config, base string) ([]Service, error) {
 			s := &t.MCPServers[i]
 			key := strings.TrimSuffix(s.Issuer, "/")
 			ss := byIssuer[key]
-			if ss == nil {
+			// Two servers of one tenant on one issuer are two services
+			// on one address, which claim refuses below.
+			if ss == nil || ss.last == t {
 				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]bool{}}
 				byIssuer[key] = ss
 				shared = append(shared, ss)
@@ -125,6 +127,7 @@ func Stack(cfg *policy.Config, base string) ([]Service, error) {
 type sharedServer struct {
 	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject
 	owner     string            // the tenant of first, for errors
+	last      *policy.Config    // the tenant added last
 	trusted   []authserver.TrustedIssuer
 	scopes    []string
 	clients   map[string]string   // client_id at the server -> secret at the IdP
@@ -141,6 +144,7 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 	} else if s.Subject != ss.first.Subject {
 		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)
 	}
+	ss.last = t
 	ss.trusted = append(ss.trusted, authserver.TrustedIssuer{Issuer: issuer, JWKSURL: issuer + "/keys"})
 	for _, sc := range s.Scopes {
 		if !slices.Contains(ss.scopes, sc) {
