@@ -80,3 +80,37 @@ func TestDemo_TenantsShareOneMCPServer(t *testing.T) {
 		})
 	}
 }
+
+// TestExplain_Tenant: with tenants, explain needs --tenant and shows that
+// tenant's policy and ID-JAG knobs; without, --tenant is refused.
+func TestExplain_Tenant(t *testing.T) {
+	const sample = "../../fixtures/samples/tenants.yaml"
+	base := []string{"explain", "--user", "alice", "--audience", "notes"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string // in stdout, or stderr for a usage error
+	}{
+		{"okta", []string{"--config", sample, "--client", "0oa-desktop", "--tenant", "okta"}, exitOK,
+			"persona:  okta\nid_jag:   resource_claim=false aud=string email=true tenant_claim=false signing_alg=RS256\n"},
+		{"acme", []string{"--config", sample, "--client", "desktop", "--tenant", "acme"}, exitOK,
+			"scopes:   notes.read notes.write\n"},
+		{"a client of another tenant", []string{"--config", sample, "--client", "desktop", "--tenant", "okta"}, exitOK,
+			"decision: refused (invalid_client)"},
+		{"no --tenant", []string{"--config", sample, "--client", "desktop"}, exitUsage,
+			"add --tenant with one of acme, okta, anthropic-acme"},
+		{"unknown tenant", []string{"--config", sample, "--client", "desktop", "--tenant", "nope"}, exitUsage,
+			"no such tenant; the tenants are acme, okta, anthropic-acme"},
+		{"no tenants", []string{"--client", "mcp-client", "--tenant", "acme"}, exitUsage,
+			"the configuration has no tenants:; leave --tenant out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCLI(t, append(base, tt.args...)...)
+			if code != tt.wantCode || !strings.Contains(out+stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q in:\n%s%s", code, tt.wantCode, tt.want, out, stderr)
+			}
+		})
+	}
+}
