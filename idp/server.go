@@ -136,7 +136,7 @@ func New(opts Options) (*Server, error) {
 	if issuer == "" {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
-	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics()}
+	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
 	if opts.Tenant != "" {
 		s.path = opts.Config.Path
 		if !strings.HasSuffix(issuer, s.path) {
