@@ -1,14 +1,22 @@
 package idptest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	mcpconnect "github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/idptest"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func tenantsSample(t *testing.T) string {
 	t.Helper()
@@ -88,5 +96,57 @@ func TestTenants_StartDemoServersServesTheSharedServer(t *testing.T) {
 		if who := res[0].WhoAmI; who["idp_issuer"] != srv.TenantIssuer(tt.tenant) || who["username"] != tt.user {
 			t.Errorf("%s: whoami %v", tt.tenant, who)
 		}
+	}
+}
+
+// TestTenants_PersonaIDJAGGolden pins the header and claims of the ID-JAG
+// each persona issues for the tenants sample (docs/personas.md), in
+// testdata/idjag-<persona>.json; times, ids and kids are masked and the
+// test server's URL is written <base>. go test -update rewrites them.
+func TestTenants_PersonaIDJAGGolden(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
+	users := map[string]string{"acme": "alice", "okta": "alice", "anthropic-acme": "bob"}
+	for _, id := range srv.TenantIDs() {
+		ten := srv.Tenant(id)
+		persona := ten.Config().Knobs().Persona
+		t.Run(persona, func(t *testing.T) {
+			raw := ten.IDJAG(users[id], "notes")
+			parts := strings.Split(raw, ".")
+			doc := map[string]map[string]any{}
+			for i, name := range []string{"header", "claims"} {
+				b, err := base64.RawURLEncoding.DecodeString(parts[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]any{}
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []string{"kid", "iat", "exp", "nbf", "jti", "auth_time"} {
+					if _, ok := m[k]; ok {
+						m[k] = "MASKED"
+					}
+				}
+				doc[name] = m
+			}
+			got, err := json.MarshalIndent(doc, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(bytes.ReplaceAll(got, []byte(srv.URL()), []byte("<base>")), '\n')
+			golden := filepath.Join("testdata", "idjag-"+persona+".json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("the %s ID-JAG differs from %s:\n%s", persona, golden, got)
+			}
+		})
 	}
 }
