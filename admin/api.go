@@ -374,7 +374,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		}
 		authTime = now.Add(-d)
 	}
-	d := a.idp.Config().Decide(policy.Request{
+	e := a.idp.Config().Explain(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),
 		Audience: q.Get("audience"),
@@ -383,7 +383,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		AuthTime: authTime,
 		Now:      now,
 	})
-	writeAPI(w, http.StatusOK, d.Explain())
+	writeAPI(w, http.StatusOK, e)
 }
 
 // config returns the running configuration under its YAML key names,

@@ -5,8 +5,13 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
 )
 
@@ -14,6 +19,8 @@ import (
 type Tenant struct {
 	IdP   *idp.Server
 	Store *policy.TenantStore // nil: the configuration is read-only
+	// Push, when set, is the tenant's revocation push (Options.Push).
+	Push *push.Pusher
 }
 
 // Tenants returns the HTTP surface of a file with tenants
@@ -22,8 +29,9 @@ type Tenant struct {
 // and RFC 8414 section 3.1's path-insertion form of its metadata,
 // /.well-known/oauth-authorization-server<path>, is served at the root.
 // The root itself serves only / (the tenants and their issuers), /admin/
-// (their consoles), /healthz and /metrics (those of the first tenant's
-// process); everything else there is 404.
+// (their consoles), /healthz and /metrics (every tenant's series, each
+// labelled tenant="<id>", and the process's once); everything else there
+// is 404.
 func Tenants(tenants []Tenant) http.Handler {
 	mux := http.NewServeMux()
 	type row struct{ ID, Persona, Issuer string }
@@ -36,7 +44,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	}
 	for _, t := range tenants {
 		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv, tenants: consoles}
+		o := Options{IdP: srv, tenants: consoles, Push: t.Push}
 		if t.Store != nil {
 			o.Store = t.Store
 		}
@@ -49,12 +57,13 @@ func Tenants(tenants []Tenant) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	if len(tenants) > 0 {
-		// Every tenant's IdP has the same process metrics; the decision
-		// counters are per tenant, at <issuer>/metrics.
-		first := tenants[0].IdP
-		mux.Handle("GET /metrics", rewritePath("/metrics", first))
+	// The tenants' series differ by their tenant label, so they gather
+	// side by side; <issuer>/metrics serves one tenant's alone.
+	gatherers := prometheus.Gatherers{processMetrics()}
+	for _, t := range tenants {
+		gatherers = append(gatherers, t.IdP.Metrics())
 	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -67,6 +76,14 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /admin/{$}", page("consoles"))
 	mux.Handle("/", http.NotFoundHandler())
 	return mux
+}
+
+// processMetrics is a registry of the Go runtime's and the process's
+// metrics, which the tenants share.
+func processMetrics() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
 }
 
 // rewritePath serves every request as one for path.

@@ -309,3 +309,64 @@ func cookieNamed(cookies []*http.Cookie, name string) *http.Cookie {
 	}
 	return nil
 }
+
+// TestTenants_MetricsCarryTheTenant: the root /metrics serves every
+// tenant's series, each labelled with its tenant, and the process's once;
+// a tenant's <issuer>/metrics has its own series only.
+func TestTenants_MetricsCarryTheTenant(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	ctx := context.Background()
+	okta := servers["okta"].Issuer()
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: okta, ClientID: "0oa-desktop", ClientSecret: "okta-desktop-secret", Username: "alice", Password: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: okta, ClientID: "0oa-desktop", ClientSecret: "okta-desktop-secret",
+		SubjectToken: tok.IDToken(), Audience: "http://127.0.0.1:9101"}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(url string) string {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
+		}
+		return string(b)
+	}
+	exchanged := `xaa_idp_token_exchanges_total{error="",outcome="allowed",server="notes",tenant="okta"} 1`
+	tests := []struct {
+		url           string
+		want, notWant []string
+	}{
+		{ts.URL + "/metrics",
+			[]string{exchanged, `xaa_idp_logins_total{outcome="allowed",tenant="okta"} 1`, `xaa_idp_store_entries{store="sessions",tenant="acme"} 0`, "go_goroutines "},
+			nil},
+		{okta + "/metrics",
+			[]string{exchanged, "go_goroutines "},
+			[]string{`tenant="acme"`, `tenant="anthropic-acme"`}},
+		{servers["acme"].Issuer() + "/metrics",
+			[]string{`xaa_idp_store_entries{store="sessions",tenant="acme"} 0`},
+			[]string{`tenant="okta"`, `tenant="anthropic-acme"`}},
+	}
+	for _, tt := range tests {
+		body := get(tt.url)
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %s", tt.url, w)
+			}
+		}
+		for _, w := range tt.notWant {
+			if strings.Contains(body, w) {
+				t.Errorf("%s has %s", tt.url, w)
+			}
+		}
+		if n := strings.Count(body, "\ngo_goroutines "); n != 1 {
+			t.Errorf("%s has go_goroutines %d times", tt.url, n)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -26,19 +28,46 @@ type Service struct {
 	Handler http.Handler
 }
 
-// Stack builds, for every MCP server of cfg, its authorization server
-// (trusting the IdP at idpIssuer, the one whose configuration lists the
-// server) and the MCP server behind it, each on the loopback address its
-// issuer and first resource name. Each IdP client that the server maps is
-// registered at the authorization server under its mapped client_id with
-// the secret and redirect URIs it has at the IdP (public clients stay
-// public), so one set of demo credentials works on both sides. Each MCP
-// server gets introspection credentials at its authorization server:
-// client_id "mcp-server-" + its id, secret that plus "-secret"
-// (IntrospectionCredentials). Clients with metadata documents are resolved
-// with the default cimd settings; the server's subject key picks the
-// subject mapping among cfg's users.
-func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) {
+// Stack builds, for every MCP server of cfg, its authorization server and
+// the MCP server behind it, each on the loopback address its issuer and
+// first resource name. The IdP is at base: the issuer of a file without
+// tenants, or the base URL that each tenant's path follows (so a tenant's
+// issuer is base + path, and its JWKS is at <issuer>/keys).
+//
+// Tenants that list the same MCP server (the same issuer) share one
+// authorization server, which trusts the issuers of those tenants and no
+// other (CONTRACT section 8, trusted_issuers). Each IdP client that the
+// server maps is registered there under its mapped client_id with the
+// secret and redirect URIs it has at its IdP (public clients stay public),
+// so one set of demo credentials works on both sides; policy validation
+// makes sure that two tenants mapping one client_id at one server agree
+// on its secret. Each MCP server gets introspection credentials at its
+// authorization server: client_id "mcp-server-" + its id, secret that plus
+// "-secret" (IntrospectionCredentials). Clients with metadata documents
+// are resolved with the default cimd settings; the server's subject key
+// picks the subject mapping among the users of the tenants that list it.
+func Stack(cfg *policy.Config, base string) ([]Service, error) {
+	base = strings.TrimSuffix(base, "/")
+	var shared []*sharedServer
+	byIssuer := map[string]*sharedServer{}
+	for _, t := range cfg.IdPs() {
+		issuer := base + t.Path
+		for i := range t.MCPServers {
+			s := &t.MCPServers[i]
+			key := strings.TrimSuffix(s.Issuer, "/")
+			ss := byIssuer[key]
+			// Two servers of one tenant on one issuer are two services
+			// on one address, which claim refuses below.
+			if ss == nil || ss.last == t {
+				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]bool{}}
+				byIssuer[key] = ss
+				shared = append(shared, ss)
+			}
+			if err := ss.add(t, s, issuer); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out []Service
 	seen := map[string]string{}
 	claim := func(svc Service) error {
@@ -49,35 +78,21 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 		out = append(out, svc)
 		return nil
 	}
-	users := make([]authserver.User, len(cfg.Users))
-	for i, u := range cfg.Users {
-		users[i] = authserver.User{Username: u.Username, Sub: u.Sub, Email: u.Email}
-	}
 	resolver := cimd.New(cimd.DefaultConfig(), nil)
-	for i := range cfg.MCPServers {
-		s := &cfg.MCPServers[i]
-		clients := map[string]string{}
-		redirects := map[string][]string{}
-		for idpClient, atServer := range s.Clients {
-			secret := ""
-			if c := cfg.Client(idpClient); c != nil {
-				secret = c.ClientSecret
-				redirects[atServer] = c.RedirectURIs
-			}
-			clients[atServer] = secret
-		}
+	for _, ss := range shared {
+		s := ss.first
 		rsID, rsSecret := IntrospectionCredentials(s.ID)
 		as, err := authserver.New(authserver.Config{
 			Issuer:          s.Issuer,
-			TrustedIssuers:  []authserver.TrustedIssuer{{Issuer: idpIssuer, JWKSURL: idpJWKSURL}},
+			TrustedIssuers:  ss.trusted,
 			Resources:       s.Resources,
-			Scopes:          s.Scopes,
-			Clients:         clients,
-			RedirectURIs:    redirects,
+			Scopes:          ss.scopes,
+			Clients:         ss.clients,
+			RedirectURIs:    ss.redirects,
 			ResourceServers: map[string]string{rsID: rsSecret},
 			CIMD:            resolver,
 			Subject:         s.Subject,
-			Users:           users,
+			Users:           ss.users,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -105,6 +120,56 @@ func Stack(cfg *policy.Config, idpIssuer, idpJWKSURL string) ([]Service, error) 
 		}
 	}
 	return out, nil
+}
+
+// sharedServer is one demo authorization server: an MCP server as every
+// tenant that lists it (by its issuer) configures it.
+type sharedServer struct {
+	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject
+	owner     string            // the tenant of first, for errors
+	last      *policy.Config    // the tenant added last
+	trusted   []authserver.TrustedIssuer
+	scopes    []string
+	clients   map[string]string   // client_id at the server -> secret at the IdP
+	redirects map[string][]string // client_id at the server -> redirect URIs
+	users     []authserver.User
+	subs      map[string]bool // subs of users, so that none is listed twice
+}
+
+// add merges the entry s of the server in tenant t, whose issuer is
+// issuer.
+func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string) error {
+	if len(ss.trusted) == 0 {
+		ss.owner = t.ID
+	} else if s.Subject != ss.first.Subject {
+		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)
+	}
+	ss.last = t
+	ss.trusted = append(ss.trusted, authserver.TrustedIssuer{Issuer: issuer, JWKSURL: issuer + "/keys"})
+	for _, sc := range s.Scopes {
+		if !slices.Contains(ss.scopes, sc) {
+			ss.scopes = append(ss.scopes, sc)
+		}
+	}
+	for idpClient, atServer := range s.Clients {
+		secret := ""
+		if c := t.Client(idpClient); c != nil {
+			secret = c.ClientSecret
+			for _, u := range c.RedirectURIs {
+				if !slices.Contains(ss.redirects[atServer], u) {
+					ss.redirects[atServer] = append(ss.redirects[atServer], u)
+				}
+			}
+		}
+		ss.clients[atServer] = secret
+	}
+	for _, u := range t.Users {
+		if !ss.subs[u.Sub] {
+			ss.subs[u.Sub] = true
+			ss.users = append(ss.users, authserver.User{Username: u.Username, Sub: u.Sub, Email: u.Email})
+		}
+	}
+	return nil
 }
 
 // EventsEndpoints returns where the IdP pushes each server's Security

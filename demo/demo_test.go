@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,7 +23,6 @@ import (
 
 const (
 	idpIssuer = "http://127.0.0.1:8080"
-	idpJWKS   = idpIssuer + "/keys"
 )
 
 func demoConfig(t *testing.T) *policy.Config {
@@ -39,7 +39,7 @@ func demoConfig(t *testing.T) *policy.Config {
 // issuer and its MCP server at its first resource.
 func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 	cfg := demoConfig(t)
-	stack, err := demo.Stack(cfg, idpIssuer, idpJWKS)
+	stack, err := demo.Stack(cfg, idpIssuer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.MCPServers[1].Issuer = cfg.MCPServers[0].Issuer
-	_, err := demo.Stack(cfg, idpIssuer, idpJWKS)
+	_, err := demo.Stack(cfg, idpIssuer)
 	if err == nil || !strings.Contains(err.Error(), "give each its own port") {
 		t.Fatalf("err = %v, want a port conflict", err)
 	}
@@ -99,7 +99,7 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	cfg := demoConfig(t)
 	crm := cfg.Server("crm")
 	crm.Subject = policy.SubjectEmail
-	stack, err := demo.Stack(cfg, idp.URL, idp.URL+"/keys")
+	stack, err := demo.Stack(cfg, idp.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,5 +152,90 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	resp.Body.Close()
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:3000/callback?") {
 		t.Errorf("/authorize: HTTP %d to %q", resp.StatusCode, loc)
+	}
+}
+
+// TestStack_SharedServerTrustsTheTenantsThatListIt: with tenants, the
+// authorization server of an MCP server that two tenants list trusts
+// exactly their issuers and knows each one's client under the client_id
+// it maps to, with that client's secret at its tenant (CONTRACT
+// section 6); a third tenant that lists another server is untrusted.
+func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
+	}))
+	defer idp.Close()
+	tenant := func(id, client, atServer, issuer string) string {
+		return `
+  - id: ` + id + `
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: ` + client + `, client_secret: ` + client + `-secret, token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: ` + issuer + `
+        resources: [` + strings.Replace(issuer, ":91", ":92", 1) + `/mcp]
+        scopes: [notes.read]
+        clients: {` + client + `: ` + atServer + `}
+        access: [{users: [alice], scopes: [notes.read]}]`
+	}
+	cfg, err := policy.Parse([]byte("tenants:"+
+		tenant("a", "desk-a", "a-at-notes", "http://127.0.0.1:9101")+
+		tenant("b", "desk-b", "b-at-notes", "http://127.0.0.1:9101")+
+		tenant("c", "desk-c", "c-at-other", "http://127.0.0.1:9102")), "tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := demo.Stack(cfg, idp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var as http.Handler
+	for _, svc := range stack {
+		if svc.URL == "http://127.0.0.1:9101" {
+			as = svc.Handler
+		}
+	}
+	if len(stack) != 4 || as == nil {
+		t.Fatalf("%d services, want an authorization server and an MCP server for each of the 2 issuers", len(stack))
+	}
+	srv := httptest.NewServer(as)
+	defer srv.Close()
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
+		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
+	tests := []struct {
+		tenant, clientID, secret string
+		wantErr                  string // "" for an access token
+	}{
+		{"a", "a-at-notes", "desk-a-secret", ""},
+		{"b", "b-at-notes", "desk-b-secret", ""},
+		{"b", "b-at-notes", "desk-a-secret", "invalid_client"},
+		{"c", "a-at-notes", "desk-a-secret", "invalid_grant"},
+	}
+	for i, tt := range tests {
+		now := time.Now()
+		jag, _ := jwt.Signed(signer).Claims(map[string]any{
+			"iss": idp.URL + "/t/" + tt.tenant, "sub": "u-alice", "aud": "http://127.0.0.1:9101",
+			"client_id": tt.clientID, "resource": "http://127.0.0.1:9201/mcp", "scope": "notes.read",
+			"jti": fmt.Sprint("jti-", i), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+		}).Serialize()
+		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(tt.clientID, tt.secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if got, _ := body["error"].(string); got != tt.wantErr || (tt.wantErr == "" && body["access_token"] == nil) {
+			t.Errorf("tenant %s as %s: HTTP %d %v, want error %q", tt.tenant, tt.clientID, resp.StatusCode, body, tt.wantErr)
+		}
 	}
 }

@@ -13,14 +13,21 @@ import (
 
 // metrics are the IdP's Prometheus metrics, served at /metrics. Each
 // Server has its own registry, so that several IdPs in one test process
-// count apart and nothing is registered globally.
+// count apart and nothing is registered globally. A tenant's series carry
+// the label tenant="<id>" (a const label: it costs nothing per count),
+// so that the root /metrics of a file with tenants can serve every
+// tenant's series side by side (Server.Metrics); a file without tenants
+// keeps its series unlabelled. The Go and process collectors are in a
+// registry of their own, since they describe the process, not a tenant.
 //
 // The decision counters are driven by the audit events (auditRecorder,
 // audit.go):
 // every login, grant and exchange is audited exactly once, so the counts
 // match the audit log and no handler needs its own bookkeeping.
 type metrics struct {
-	registry     *prometheus.Registry
+	registry     *prometheus.Registry  // the IdP's own series
+	register     prometheus.Registerer // registry, with the tenant label
+	process      *prometheus.Registry  // Go and process collectors
 	logins       *prometheus.CounterVec
 	grants       *prometheus.CounterVec
 	exchanges    *prometheus.CounterVec
@@ -30,9 +37,10 @@ type metrics struct {
 	auditErrors  prometheus.Counter
 }
 
-func newMetrics() *metrics {
+func newMetrics(tenant string) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
+		process:  prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
 			Help: "Password logins at the login page, by outcome (allowed, denied).",
@@ -64,9 +72,13 @@ func newMetrics() *metrics {
 			Help: "Audit events that could not be written (their tokens were withheld).",
 		}),
 	}
-	m.registry.MustRegister(m.logins, m.grants, m.exchanges, m.keyRotations, m.tokenLatency,
-		m.auditLatency, m.auditErrors,
-		collectors.NewGoCollector(),
+	m.register = m.registry
+	if tenant != "" {
+		m.register = prometheus.WrapRegistererWith(prometheus.Labels{"tenant": tenant}, m.registry)
+	}
+	m.register.MustRegister(m.logins, m.grants, m.exchanges, m.keyRotations, m.tokenLatency,
+		m.auditLatency, m.auditErrors)
+	m.process.MustRegister(collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,17 +87,23 @@ func newMetrics() *metrics {
 // that an operator sees them grow under load and shrink back
 // (Server.startSweeper).
 func (m *metrics) storeSize(name string, size func() int) {
-	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	m.register.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "xaa_idp_store_entries",
 		Help:        "Entries in an in-memory store of the IdP, expired ones not yet swept included.",
 		ConstLabels: prometheus.Labels{"store": name},
 	}, func() float64 { return float64(size()) }))
 }
 
-// handler serves the registry in the Prometheus text format.
+// handler serves the IdP's series and the process's in the Prometheus
+// text format.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(prometheus.Gatherers{m.registry, m.process}, promhttp.HandlerOpts{})
 }
+
+// Metrics returns the IdP's own series, without those of the process: in
+// a file with tenants, each labelled with the tenant, for the root
+// /metrics to gather every tenant's (app.Tenants).
+func (s *Server) Metrics() prometheus.Gatherer { return s.metrics.registry }
 
 // count updates the decision counters from one durable audit event.
 func (m *metrics) count(ev audit.Event) {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,7 +137,7 @@ func New(opts Options) (*Server, error) {
 	if issuer == "" {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
-	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics()}
+	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
 	if opts.Tenant != "" {
 		s.path = opts.Config.Path
 		if !strings.HasSuffix(issuer, s.path) {
@@ -168,12 +169,12 @@ func New(opts Options) (*Server, error) {
 		StateDir:   opts.StateDir,
 		CacheDir:   opts.KeyCacheDir,
 		Now:        s.now,
+		ServerAlgs: serverAlgs(opts.Config),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing keys: %w", err)
 	}
 	s.keys = keys
-	s.ensureServerKeys(opts.Config)
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
 	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
@@ -362,18 +363,26 @@ func (s *Server) SetConfig(c *policy.Config) {
 	s.cimd.load(c.CIMD)
 }
 
-// ensureServerKeys makes the keys of the MCP servers' own signing_alg
-// current and published before the first ID-JAG signed with them, so that
-// an authorization server that fetches the JWKS once finds them. Without
-// --state-dir they are generated in the background.
-func (s *Server) ensureServerKeys(c *policy.Config) {
+// serverAlgs are the algorithms of the MCP servers' own signing_alg.
+func serverAlgs(c *policy.Config) []string {
+	var algs []string
 	for i := range c.MCPServers {
-		if alg := c.MCPServers[i].SigningAlg; alg != "" {
-			go func() {
-				if _, err := s.keys.Ensure(alg); err != nil {
-					slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
-				}
-			}()
+		if alg := c.MCPServers[i].SigningAlg; alg != "" && !slices.Contains(algs, alg) {
+			algs = append(algs, alg)
+		}
+	}
+	return algs
+}
+
+// ensureServerKeys makes the keys of a new configuration's signing_alg
+// current and published before it is used, so that no ID-JAG signed with
+// one precedes it in the JWKS (an authorization server that fetched the
+// JWKS once would refuse it). New has the ring make those of the first
+// configuration with the others (signer.Options.ServerAlgs).
+func (s *Server) ensureServerKeys(c *policy.Config) {
+	for _, alg := range serverAlgs(c) {
+		if _, err := s.keys.Ensure(alg); err != nil {
+			slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
 		}
 	}
 }

@@ -30,12 +30,22 @@ type DemoServer struct {
 // SetConfig too), so that the IdP issues ID-JAGs they accept. Each client
 // the MCP server lists is registered at its authorization server under its
 // client_id there, with its secret at the IdP.
+//
+// With tenants, it serves the MCP servers of every tenant: one
+// authorization server per MCP server, trusting each tenant that lists it
+// (package demo); call it on the Server New returned, not on a Tenant.
 func (s *Server) StartDemoServers() map[string]DemoServer {
 	s.t.Helper()
+	if s.tenant != "" {
+		s.t.Fatalf("idptest: StartDemoServers on Tenant(%q): call it on the Server New returned, which serves every tenant's MCP servers", s.tenant)
+	}
 	if s.origins != nil {
 		s.t.Fatalf("idptest: StartDemoServers was called twice")
 	}
-	cfg := s.Config()
+	views := s.tenants
+	if views == nil {
+		views = []*Server{s}
+	}
 	origins := map[string]string{}
 	listeners := map[string]net.Listener{}
 	listen := func(raw string) {
@@ -50,10 +60,12 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 		origins[o] = "http://" + ln.Addr().String()
 		listeners[ln.Addr().String()] = ln
 	}
-	for _, srv := range cfg.MCPServers {
-		listen(srv.Issuer)
-		for _, r := range srv.Resources {
-			listen(r)
+	for _, v := range views {
+		for _, srv := range v.Config().MCPServers {
+			listen(srv.Issuer)
+			for _, r := range srv.Resources {
+				listen(r)
+			}
 		}
 	}
 	closeAll := func() {
@@ -61,14 +73,23 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 			ln.Close()
 		}
 	}
-	s.origins = origins
-	moved, err := revalidate(moveServers(cfg, origins))
-	if err != nil {
-		closeAll()
-		s.t.Fatalf("idptest: StartDemoServers: the configuration has problems once its MCP servers are moved to loopback ports:\n%v", err)
+	var moved []*policy.Config
+	for _, v := range views {
+		m, err := revalidate(moveServers(v.Config(), origins))
+		if err != nil {
+			closeAll()
+			s.t.Fatalf("idptest: StartDemoServers: the configuration has problems once its MCP servers are moved to loopback ports:\n%v", err)
+		}
+		v.idp.SetConfig(m)
+		v.origins = origins
+		moved = append(moved, m)
 	}
-	s.idp.SetConfig(moved)
-	stack, err := demo.Stack(moved, s.Issuer(), s.Issuer()+"/keys")
+	s.origins = origins
+	whole := moved[0]
+	if s.tenants != nil {
+		whole = &policy.Config{Tenants: moved}
+	}
+	stack, err := demo.Stack(whole, s.http.URL)
 	if err != nil {
 		closeAll()
 		s.t.Fatalf("idptest: StartDemoServers: %v", err)
@@ -87,8 +108,10 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 		} else {
 			d.AuthServer = svc.URL
 		}
-		if m := moved.Server(svc.Server); m != nil {
-			d.Name = m.Name
+		for _, m := range moved {
+			if ms := m.Server(svc.Server); ms != nil && d.Name == "" {
+				d.Name = ms.Name
+			}
 		}
 		out[svc.Server] = d
 	}

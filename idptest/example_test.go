@@ -215,3 +215,36 @@ func ExampleServer_StartDemoServers() {
 	// Output:
 	// 00u-alice mcp-client-at-tracker [issues.read]
 }
+
+// A configuration with tenants starts every tenant, each an IdP of its
+// own at its issuer; Tenant's helpers act on one.
+func ExampleServer_Tenant() {
+	t := &exampleT{}
+	defer t.done()
+
+	srv := idptest.New(t, idptest.WithConfigYAML(`
+tenants:
+  - id: acme
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: desktop, client_secret: s1, redirect_uris: [http://127.0.0.1/cb], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: "http://127.0.0.1:9101", resources: ["http://127.0.0.1:9201/mcp"], scopes: [notes.read],
+         clients: {desktop: acme-desktop}, access: [{users: [alice], scopes: [notes.read]}]}
+  - id: okta
+    persona: okta
+    path: /oauth2/default
+    users: [{username: alice, password: alice, email: alice@okta.example}]
+    clients: [{client_id: 0oa-desktop, client_secret: s2, redirect_uris: [http://127.0.0.1/cb], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: "http://127.0.0.1:9101", resources: ["http://127.0.0.1:9201/mcp"], scopes: [notes.read],
+         clients: {0oa-desktop: okta-desktop}, access: [{users: [alice], scopes: [notes.read]}]}
+`))
+	for _, id := range srv.TenantIDs() {
+		c := claims(srv.Tenant(id).IDJAG("alice", "notes"))
+		iss := srv.TenantIssuer(id)
+		fmt.Println(id, strings.TrimPrefix(iss, srv.URL()), c["iss"] == iss, c["client_id"], c["tenant"], c["email"], c["resource"])
+	}
+	// Output:
+	// acme /t/acme true acme-desktop acme <nil> http://127.0.0.1:9201/mcp
+	// okta /oauth2/default true okta-desktop <nil> alice@okta.example <nil>
+}

@@ -18,12 +18,21 @@
 // (InjectFault), and the audit log to assert on (Audit). StartDemoServers
 // adds the demo MCP servers and their authorization servers, so that an MCP
 // client can be tested end to end.
+//
+// A configuration with tenants: (docs/configuration.md, "Tenants") starts
+// every tenant, each an IdP of its own under its path on the one test
+// server. Tenant returns a tenant's view, with the same helpers (Login,
+// IDJAG, Audit, SetConfig, ...) acting on that tenant alone;
+// TenantIssuer is its issuer. The helpers of the Server New returns act
+// on the first tenant, except Audit, which sees every tenant's events,
+// and StartDemoServers, which serves every tenant's MCP servers.
 package idptest
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/app"
@@ -79,6 +88,11 @@ type Server struct {
 	// origins maps the MCP servers' URLs of the configuration (scheme and
 	// host) to where StartDemoServers serves them; nil before.
 	origins map[string]string
+	// tenants are the views of a configuration with tenants, in file
+	// order (Tenant); nil without tenants and in a view.
+	tenants []*Server
+	// tenant is the view's tenant id; "" for the Server New returns.
+	tenant string
 }
 
 // New starts an IdP on a free loopback port and stops it when the test
@@ -109,27 +123,95 @@ func New(t TB, opts ...Option) *Server {
 		t.Fatalf("idptest.New: audit log: %v", err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer, Audit: log, Clock: clock})
-	if err != nil {
+	base := "http://" + ts.Listener.Addr().String()
+	fail := func(err error) {
 		ts.Close()
 		log.Close()
 		t.Fatalf("idptest.New: %v", err)
 	}
-	ts.Config.Handler = app.Handler(srv)
+	if len(cfg.Tenants) == 0 {
+		srv, err := idp.New(idp.Options{Config: cfg, Issuer: base, Audit: log, Clock: clock})
+		if err != nil {
+			fail(err)
+		}
+		ts.Config.Handler = app.Handler(srv)
+		ts.Start()
+		t.Cleanup(func() {
+			ts.Close()
+			srv.Close()
+			log.Close()
+		})
+		return &Server{t: t, idp: srv, http: ts, log: log}
+	}
+	root := &Server{t: t, http: ts, log: log}
+	var handlers []app.Tenant
+	for _, tc := range cfg.Tenants {
+		srv, err := idp.New(idp.Options{Config: tc, Tenant: tc.ID, SharedAudit: len(cfg.Tenants) > 1,
+			Issuer: base + tc.Path, Audit: log, Clock: clock})
+		if err != nil {
+			fail(fmt.Errorf("tenant %s: %w", tc.ID, err))
+		}
+		t.Cleanup(func() { srv.Close() })
+		view := &Server{t: t, idp: srv, http: ts, log: log, tenant: tc.ID}
+		if len(cfg.Tenants) > 1 {
+			view.log = log.Tenant(tc.ID)
+		}
+		root.tenants = append(root.tenants, view)
+		handlers = append(handlers, app.Tenant{IdP: srv})
+	}
+	root.idp = root.tenants[0].idp
+	ts.Config.Handler = app.Tenants(handlers)
 	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close()
-		log.Close()
-	})
-	return &Server{t: t, idp: srv, http: ts, log: log}
+	// Registered last, run first: the listener closes before the tenants'
+	// IdPs stop and the log closes.
+	t.Cleanup(func() { log.Close() })
+	t.Cleanup(ts.Close)
+	return root
+}
+
+// Tenant returns the view of the tenant with this id, for a configuration
+// with tenants: its helpers act on that tenant alone (its issuer, users,
+// clients, configuration and audit events). An unknown id, or a
+// configuration without tenants, fails the test.
+func (s *Server) Tenant(id string) *Server {
+	s.t.Helper()
+	for _, v := range s.tenants {
+		if v.tenant == id {
+			return v
+		}
+	}
+	if len(s.tenants) == 0 {
+		s.t.Fatalf("idptest: Tenant(%q): the configuration has no tenants", id)
+	} else {
+		s.t.Fatalf("idptest: Tenant(%q): no such tenant; the tenants are %s", id, strings.Join(s.TenantIDs(), ", "))
+	}
+	return nil
+}
+
+// TenantIssuer returns the issuer of the tenant with this id: the test
+// server's URL followed by the tenant's path.
+func (s *Server) TenantIssuer(id string) string {
+	s.t.Helper()
+	return s.Tenant(id).Issuer()
+}
+
+// TenantIDs lists the tenants' ids in file order; nil without tenants.
+func (s *Server) TenantIDs() []string {
+	var ids []string
+	for _, v := range s.tenants {
+		ids = append(ids, v.tenant)
+	}
+	return ids
 }
 
 // Issuer returns the IdP's issuer URL, which is also its base URL:
 // discovery is at Issuer()+"/.well-known/openid-configuration" and the
 // admin API under Issuer()+"/admin/api/".
 func (s *Server) Issuer() string { return s.idp.Issuer() }
+
+// URL returns the test server's base URL: the issuer of a configuration
+// without tenants, the URL each tenant's path follows in one with them.
+func (s *Server) URL() string { return s.http.URL }
 
 // IdP returns the IdP itself, for what this package does not wrap (key
 // rotation, for one).
@@ -176,6 +258,16 @@ func (s *Server) SetConfig(config any) {
 // if they run, and swaps it in.
 func (s *Server) setConfig(cfg *policy.Config) {
 	s.t.Helper()
+	if len(cfg.Tenants) > 0 {
+		s.t.Fatalf("idptest: SetConfig: the configuration has tenants; replace one tenant's with Tenant(id).SetConfig")
+	}
+	if id := s.idp.Tenant(); id != "" {
+		// A tenant's own configuration, as under tenants: (its id and
+		// path are the running tenant's).
+		cp := *cfg
+		cp.ID, cp.Path = id, s.idp.Path()
+		cfg = &cp
+	}
 	if s.origins != nil {
 		var err error
 		if cfg, err = revalidate(moveServers(cfg, s.origins)); err != nil {
@@ -218,6 +310,10 @@ func (s *Server) ClearFaults() { s.idp.ClearFaults() }
 // (JSON is YAML, and the JSON form omits what was left empty).
 func revalidate(c *policy.Config) (*policy.Config, error) {
 	cp := *c
+	// A tenant's id and path are only valid under tenants:, so the
+	// tenant is checked as a file of its own and given them back.
+	id, path := cp.ID, cp.Path
+	cp.ID, cp.Path = "", ""
 	for _, d := range []struct {
 		v   *policy.Duration
 		def time.Duration
@@ -235,5 +331,9 @@ func revalidate(c *policy.Config) (*policy.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the configuration cannot be encoded: %w", err)
 	}
-	return policy.Parse(data, "(*policy.Config as JSON)")
+	out, err := policy.Parse(data, "(*policy.Config as JSON)")
+	if err == nil && id != "" {
+		out.ID, out.Path = id, path
+	}
+	return out, err
 }

@@ -21,6 +21,31 @@ type Explanation struct {
 	MaxAge int64 `json:"max_age,omitempty"`
 	// Expired lists the access entries that would match but have expired.
 	Expired []Expiry `json:"expired,omitempty"`
+	// IDJAG is the shape of the ID-JAG the IdP issues (Config.Explain):
+	// the effective knobs and persona, and for a known server the
+	// algorithm that signs its ID-JAGs and its aud_tenant.
+	IDJAG *IDJAGShape `json:"id_jag,omitempty"`
+}
+
+// IDJAGShape is how the IdP writes an ID-JAG for one server: the knobs of
+// docs/configuration.md ("Tenants") with the persona's presets applied.
+type IDJAGShape struct {
+	Knobs
+	SigningAlg string `json:"signing_alg,omitempty"`
+	AudTenant  string `json:"aud_tenant,omitempty"`
+}
+
+// Explain decides r and reports the decision together with the shape of
+// the ID-JAG it would issue, as `xaa-idp explain` and the admin API's
+// explain show it.
+func (c *Config) Explain(r Request) Explanation {
+	d := c.Decide(r)
+	e := d.Explain()
+	e.IDJAG = &IDJAGShape{Knobs: c.Knobs()}
+	if d.Server != nil {
+		e.IDJAG.SigningAlg, e.IDJAG.AudTenant = d.Server.IDJAGAlg(c), d.Server.AudTenant
+	}
+	return e
 }
 
 // Explain returns the decision's reportable form.

@@ -13,34 +13,87 @@ import (
 )
 
 // demoBanner is what printDemo needs besides the configuration and the
-// services: the issuer, how the user started this program, and the CA file
-// to trust when serving https.
+// services: the base URL (the issuer of a file without tenants), how the
+// user started this program, and the CA file to trust when serving https.
 type demoBanner struct {
-	issuer, program, caFile string
+	base, program, caFile string
 }
 
+// printDemo prints where everything is and how to try it: for a file with
+// tenants, every tenant's issuer, console, users, clients and connect
+// command, since each is an IdP of its own.
 func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBanner) {
-	issuer := b.issuer
-	fmt.Fprintf(w, "xaa-idp demo: the IdP and %s\n\n", plural(len(cfg.MCPServers), "MCP server"))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", issuer, issuer)
-	byServer := map[string][2]string{}
+	servers := map[string][2]string{} // id -> authorization server, MCP endpoint
+	var order []string
 	for _, s := range stack {
-		v := byServer[s.Server]
+		v, ok := servers[s.Server]
+		if !ok {
+			order = append(order, s.Server)
+		}
 		if s.Role == "authorization server" {
 			v[0] = s.URL
 		} else {
 			v[1] = s.URL
 		}
-		byServer[s.Server] = v
+		servers[s.Server] = v
 	}
+	idps := cfg.IdPs()
+	if len(cfg.Tenants) == 0 {
+		fmt.Fprintf(w, "xaa-idp demo: the IdP and %s\n\n", plural(len(order), "MCP server"))
+		fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", b.base, b.base)
+	} else {
+		fmt.Fprintf(w, "xaa-idp demo: %s and %s\n\n", plural(len(idps), "tenant"), plural(len(order), "MCP server"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  tenant\tpersona\tissuer\tconsole")
+		for _, t := range idps {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s/admin/\n", t.ID, t.Knobs().Persona, b.base+t.Path, b.base+t.Path)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	names := map[string]string{}
+	for _, t := range idps {
+		for _, s := range t.MCPServers {
+			if names[s.ID] == "" {
+				names[s.ID] = s.Name
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  MCP server\tauthorization server\tMCP endpoint")
-	for _, s := range cfg.MCPServers {
-		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\n", s.ID, s.Name, byServer[s.ID][0], byServer[s.ID][1])
+	for _, id := range order {
+		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\n", id, names[id], servers[id][0], servers[id][1])
 	}
 	tw.Flush()
+	caNote := ""
+	if b.caFile != "" {
+		caNote = fmt.Sprintf("\nhttps with a local CA: trust %s (--ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)\n", b.caFile)
+	}
+	if len(cfg.Tenants) > 0 {
+		fmt.Fprint(w, caNote)
+	}
+	for _, t := range idps {
+		issuer := b.base + t.Path
+		if len(cfg.Tenants) > 0 {
+			fmt.Fprintf(w, "\nTenant %s (%s):\n", t.ID, issuer)
+		}
+		printPeople(w, t)
+		if len(cfg.Tenants) == 0 {
+			fmt.Fprint(w, caNote)
+		}
+		if try := tryConnect(t, issuer, b); try != "" {
+			fmt.Fprintf(w, "\nTry: %s\n", try)
+		} else {
+			fmt.Fprintf(w, "\nNo user is assigned to an MCP server through a client that may use token exchange: assign one at %s/admin/\n", issuer)
+		}
+	}
+	fmt.Fprintln(w, "Ctrl-C stops everything.")
+}
+
+// printPeople lists the users and clients of one IdP.
+func printPeople(w io.Writer, cfg *policy.Config) {
 	fmt.Fprintln(w, "\nUsers:")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, u := range cfg.Users {
 		pw := u.Password
 		if pw == "" {
@@ -64,22 +117,13 @@ func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBann
 		}
 		fmt.Fprintf(w, "  %s (%s)\n", c.ClientID, kind)
 	}
-	if b.caFile != "" {
-		fmt.Fprintf(w, "\nhttps with a local CA: trust %s (--ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)\n", b.caFile)
-	}
-	if try := tryConnect(cfg, b); try != "" {
-		fmt.Fprintf(w, "\nTry: %s\n", try)
-	} else {
-		fmt.Fprintf(w, "\nNo user is assigned to an MCP server through a client that may use token exchange: assign one at %s/admin/\n", issuer)
-	}
-	fmt.Fprintln(w, "Ctrl-C stops everything.")
 }
 
-// tryConnect is a connect command that works against this configuration:
-// the first client that may use token exchange and the first enabled user
-// that it would get an ID-JAG for, for some MCP server; "" when there is
-// none.
-func tryConnect(cfg *policy.Config, b demoBanner) string {
+// tryConnect is a connect command that works against the IdP cfg at
+// issuer: the first client that may use token exchange and the first
+// enabled user that it would get an ID-JAG for, for some MCP server; ""
+// when there is none.
+func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 	now := time.Now()
 	for _, c := range cfg.Clients {
 		if !c.TokenExchange {
@@ -93,7 +137,7 @@ func tryConnect(cfg *policy.Config, b demoBanner) string {
 				if !cfg.Decide(policy.Request{Username: u.Username, ClientID: c.ClientID, Audience: s.Issuer, AuthTime: now, Now: now}).Allowed {
 					continue
 				}
-				cmd := b.program + " connect --issuer " + b.issuer
+				cmd := b.program + " connect --issuer " + issuer
 				if b.caFile != "" {
 					cmd += " --ca-file " + b.caFile
 				}

@@ -27,8 +27,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer r.close()
-	srv, cfg := r.srv, r.store.Config()
-	stack, err := demo.Stack(cfg, srv.Issuer(), srv.Issuer()+"/keys")
+	cfg := r.store.Config()
+	stack, err := demo.Stack(cfg, r.base)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitUsage
@@ -62,7 +62,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		listeners = append(listeners, ln)
 		handlers = append(handlers, svc.Handler)
 	}
-	banner := demoBanner{issuer: srv.Issuer(), program: programName(os.Args[0])}
+	banner := demoBanner{base: r.base, program: programName(os.Args[0])}
 	if r.ca != nil {
 		banner.caFile = r.ca.CertPath()
 	}

@@ -57,6 +57,7 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	audience := fs.String("audience", "", "MCP server: its authorization server issuer, an alias, or its id (required)")
 	resource := fs.String("resource", "", "the MCP server's resource URL")
 	authAge := fs.Duration("auth-age", 0, "how long ago the user logged in (for max_auth_age step-up rules)")
+	tenant := fs.String("tenant", "", "the tenant whose policy decides (required when the file has tenants:)")
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "requested scopes (repeatable)")
 	if code, stop := parse(fs, args); stop {
@@ -71,17 +72,40 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	if cfg, err = pickTenant(cfg, *tenant); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp explain:", err)
+		return exitUsage
+	}
 	aud := *audience
 	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
 		aud = s.Issuer // the id is accepted here for convenience
 	}
 	now := time.Now()
-	d := cfg.Decide(policy.Request{
+	e := cfg.Explain(policy.Request{
 		Username: *user, ClientID: *client, Audience: aud, Resource: *resource,
 		Scopes: scopes, AuthTime: now.Add(-*authAge), Now: now,
 	})
-	printExplanation(stdout, d.Explain())
+	printExplanation(stdout, e)
 	return exitOK
+}
+
+// pickTenant returns the configuration --tenant names: a tenant of a
+// file with tenants, where it is required (each tenant is its own IdP
+// with its own policy), or the file itself, where it must be empty.
+func pickTenant(cfg *policy.Config, id string) (*policy.Config, error) {
+	ids := strings.Join(cfg.TenantIDs(), ", ")
+	switch {
+	case len(cfg.Tenants) == 0 && id != "":
+		return nil, fmt.Errorf("--tenant %s: the configuration has no tenants:; leave --tenant out", id)
+	case len(cfg.Tenants) == 0:
+		return cfg, nil
+	case id == "":
+		return nil, fmt.Errorf("the configuration has tenants, each with its own policy: add --tenant with one of %s", ids)
+	}
+	if t := cfg.Tenant(id); t != nil {
+		return t, nil
+	}
+	return nil, fmt.Errorf("--tenant %s: no such tenant; the tenants are %s", id, ids)
 }
 
 func printExplanation(w io.Writer, e policy.Explanation) {
@@ -107,5 +131,16 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	}
 	if e.MaxAge > 0 {
 		row("max_age", fmt.Sprint(e.MaxAge))
+	}
+	if j := e.IDJAG; j != nil {
+		row("persona", j.Persona)
+		shape := fmt.Sprintf("resource_claim=%t aud=%s email=%t tenant_claim=%t", j.ResourceClaim, j.Aud, j.Email, j.TenantClaim)
+		if j.SigningAlg != "" {
+			shape += " signing_alg=" + j.SigningAlg
+		}
+		if j.AudTenant != "" {
+			shape += " aud_tenant=" + j.AudTenant
+		}
+		row("id_jag", shape)
 	}
 }

@@ -58,7 +58,13 @@ func addIdPFlags(fs *flag.FlagSet) *idpFlags {
 // runningIdP is an IdP ready to serve: its listener, handler and the
 // configuration store, with what must be undone at the end.
 type runningIdP struct {
-	srv     *idp.Server
+	srv *idp.Server // the IdP, or the first tenant's
+	// tenants are the IdPs of a file with tenants, in file order; nil
+	// for a file without.
+	tenants []*idp.Server
+	// base is the base URL: the issuer of a file without tenants, which
+	// each tenant's path follows in a file with them.
+	base    string
 	store   *policy.Store
 	ln      net.Listener
 	handler http.Handler
@@ -112,8 +118,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 	}
+	r.base = strings.TrimSuffix(iss, "/")
 	if len(cfg.Tenants) > 0 {
-		return r.startTenants(cfg, iss, *f.stateDir, *f.auditLog, clock)
+		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
 	}
 	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
 	if err != nil {
@@ -252,11 +259,14 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 	return policy.OpenStore(file)
 }
 
-// startTenants builds one IdP per tenant, each with the issuer iss
-// followed by the tenant's path and its keys under
-// <stateDir>/tenants/<id>/, sharing one audit log, and serves them
-// together (app.Tenants). Revocation push is not wired for tenants.
-func (r *runningIdP) startTenants(cfg *policy.Config, iss, stateDir, auditFile string, clock *idp.Clock) (*runningIdP, int) {
+// startTenants builds one IdP per tenant, each with the base URL
+// followed by the tenant's path as its issuer and its keys and pending
+// Security Event Tokens under <stateDir>/tenants/<id>/, sharing one audit
+// log, and serves them together (app.Tenants). Each tenant pushes its
+// revocations (push.New) signed with its own keys, to its servers'
+// events_endpoint or, with demoEvents, to their demo authorization
+// servers.
+func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
 	fail := func(code int, err error) (*runningIdP, int) {
 		slog.Error(err.Error())
 		r.close()
@@ -277,12 +287,22 @@ func (r *runningIdP) startTenants(cfg *policy.Config, iss, stateDir, auditFile s
 			dir = filepath.Join(stateDir, "tenants", t.ID)
 		}
 		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1,
-			Issuer: strings.TrimSuffix(iss, "/") + t.Path, StateDir: dir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
+			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
 		if err != nil {
 			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
 		}
 		r.closers = append(r.closers, func() { srv.Close() })
-		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID)})
+		endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
+		if demoEvents {
+			endpoint = demo.EventsEndpoints(t)
+		}
+		pusher, err := push.New(push.Options{Issuer: srv.Issuer(), Signer: srv, Audit: srv.Audit(), Config: t, Now: srv.Now, Endpoint: endpoint, Dir: dir})
+		if err != nil {
+			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
+		}
+		r.closers = append(r.closers, pusher.Close)
+		r.tenants = append(r.tenants, srv)
+		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID), Push: pusher})
 		slog.Info("tenant", "id", t.ID, "persona", srv.Config().Knobs().Persona, "issuer", srv.Issuer(), "console", srv.Issuer()+"/admin/")
 	}
 	r.srv = tenants[0].IdP

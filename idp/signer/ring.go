@@ -300,7 +300,7 @@ func (r *Ring) published(yield func(*Key) bool) {
 		}
 	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id && !yield(p.key) {
+		if now.Before(p.retireAt) && !r.isCurrent(p.key) && !yield(p.key) {
 			return
 		}
 	}
@@ -355,6 +355,11 @@ type Options struct {
 	// CI jobs start it often. Keys of the other algorithms are generated
 	// in microseconds and are new on every run.
 	CacheDir string
+	// ServerAlgs are the algorithms that only some MCP servers' ID-JAGs
+	// use (their signing_alg): their keys are made with the others, before
+	// the ring is ready, so that JWKS publishes them before the first
+	// ID-JAG they sign (Ensure adds those of a later configuration).
+	ServerAlgs []string
 }
 
 // Load returns keys for the two algorithms: from KeyFiles when one of them
@@ -370,7 +375,8 @@ func Load(o Options) (*Ring, error) {
 		now:        now,
 		ready:      make(chan struct{}),
 	}
-	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+	algs := append([]string{idTokenAlg, idJAGAlg}, o.ServerAlgs...)
+	for _, alg := range algs {
 		if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, alg) {
 			return nil, fmt.Errorf("unsupported signing algorithm %q (use RS256, ES256 or EdDSA)", alg)
 		}
@@ -386,7 +392,7 @@ func Load(o Options) (*Ring, error) {
 	ring.given = given
 	byAlg := map[string]*Key{}
 	var missing []string // algorithms whose key is generated in the background
-	for _, alg := range []string{idTokenAlg, idJAGAlg} {
+	for _, alg := range algs {
 		if _, done := byAlg[alg]; done || slices.Contains(missing, alg) {
 			continue
 		}
@@ -413,6 +419,14 @@ func Load(o Options) (*Ring, error) {
 	finish := func() {
 		ring.mu.Lock()
 		ring.idToken, ring.idJAG = byAlg[idTokenAlg], byAlg[idJAGAlg]
+		for alg, k := range byAlg {
+			if k != ring.idToken && k != ring.idJAG {
+				if ring.others == nil {
+					ring.others = map[jose.SignatureAlgorithm]*Key{}
+				}
+				ring.others[jose.SignatureAlgorithm(alg)] = k
+			}
+		}
 		ring.mu.Unlock()
 		close(ring.ready)
 	}

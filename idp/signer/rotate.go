@@ -7,9 +7,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
@@ -70,8 +72,12 @@ func (r *Ring) Keys() []KeyInfo {
 	if r.idJAG != r.idToken {
 		out = append(out, KeyInfo{KID: r.idJAG.id, Alg: string(r.idJAG.alg), Status: "current", Use: uses(r.idJAG)})
 	}
+	for _, k := range r.sortedOthers() {
+		// It signs the ID-JAGs of the servers whose signing_alg it is.
+		out = append(out, KeyInfo{KID: k.id, Alg: string(k.alg), Status: "current", Use: []string{"id_jag"}})
+	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && p.key.id != r.idToken.id && p.key.id != r.idJAG.id {
+		if now.Before(p.retireAt) && !r.isCurrent(p.key) {
 			at := p.retireAt.UTC()
 			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", RetireAt: &at})
 		}
@@ -79,9 +85,27 @@ func (r *Ring) Keys() []KeyInfo {
 	return out
 }
 
-// Rotate implements Signer. It generates the new keys outside the lock (an
-// RSA key takes tens of milliseconds), persists them when the ring has a
-// state directory, then swaps them in.
+// sortedOthers returns the keys of the servers' own algorithms, by
+// algorithm; r.mu is held.
+func (r *Ring) sortedOthers() []*Key {
+	keys := slices.Collect(maps.Values(r.others))
+	slices.SortFunc(keys, func(a, b *Key) int { return strings.Compare(string(a.alg), string(b.alg)) })
+	return keys
+}
+
+// isCurrent reports whether k is one of the current keys; r.mu is held.
+func (r *Ring) isCurrent(k *Key) bool {
+	if k.id == r.idToken.id || k.id == r.idJAG.id {
+		return true
+	}
+	o := r.others[k.alg]
+	return o != nil && o.id == k.id
+}
+
+// Rotate implements Signer. It replaces every current key, those of the
+// servers' own signing_alg included, generates the new keys outside the
+// lock (an RSA key takes tens of milliseconds), persists them when the
+// ring has a state directory, then swaps them in.
 func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 	r.wait()
 	r.rotateMu.Lock()
@@ -89,18 +113,22 @@ func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 
 	r.mu.RLock()
 	oldIDToken, oldIDJAG := r.idToken, r.idJAG
+	oldOthers := r.sortedOthers()
 	previous := slices.Clone(r.previous)
 	r.mu.RUnlock()
+	isOld := func(k *Key) bool {
+		return k.id == oldIDToken.id || k.id == oldIDJAG.id || slices.ContainsFunc(oldOthers, func(o *Key) bool { return o.id == k.id })
+	}
 
 	now := r.now()
 	retireAt := now.Add(overlap)
 	// Keys already retired are dropped; the ones just replaced join.
 	previous = slices.DeleteFunc(previous, func(p previousKey) bool {
-		return !now.Before(p.retireAt) || p.key.id == oldIDToken.id || p.key.id == oldIDJAG.id
+		return !now.Before(p.retireAt) || isOld(p.key)
 	})
 	var rotations []Rotation
 	replaced := map[*Key]*Key{}
-	for _, old := range []*Key{oldIDToken, oldIDJAG} {
+	for _, old := range append([]*Key{oldIDToken, oldIDJAG}, oldOthers...) {
 		if _, done := replaced[old]; done {
 			continue
 		}
@@ -118,7 +146,7 @@ func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 		if old == oldIDToken {
 			rot.Use = append(rot.Use, "id_token")
 		}
-		if old == oldIDJAG {
+		if old == oldIDJAG || slices.Contains(oldOthers, old) {
 			rot.Use = append(rot.Use, "id_jag")
 		}
 		rotations = append(rotations, rot)
@@ -139,6 +167,9 @@ func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 	}
 	r.mu.Lock()
 	r.idToken, r.idJAG, r.previous = replaced[oldIDToken], replaced[oldIDJAG], previous
+	for _, old := range oldOthers {
+		r.others[old.alg] = replaced[old]
+	}
 	r.mu.Unlock()
 	return rotations, nil
 }

@@ -26,8 +26,12 @@ type AccessToken struct {
 	Username string // the local user's username, "" when no local user has Subject
 	ClientID string // the client the token was issued to
 	Email    string // the user's email, if known
-	Resource string // aud: the MCP server the token is for
-	Scopes   []string
+	// IdPIssuer is the IdP that issued the ID-JAG the token was granted
+	// for (the iss of its RFC 9493 sub_id): which tenant, when several
+	// are trusted. "" for a token without sub_id.
+	IdPIssuer string
+	Resource  string // aud: the MCP server the token is for
+	Scopes    []string
 	// JKT is the cnf.jkt of a DPoP-bound token (RFC 9449 §6.1): it is only
 	// good with a DPoP proof signed by that key. "" for a bearer token.
 	JKT      string
@@ -181,6 +185,7 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 		at.IssuedAt = c.IssuedAt.Time()
 	}
 	if c.SubID != nil {
+		at.IdPIssuer = c.SubID.Iss
 		if when, revoked := a.revoked.revokedBefore(subjectKey{c.SubID.Iss, c.SubID.Sub}, at.IssuedAt); revoked {
 			return fail("revoked: %s ended the access of %s at %s (a pushed Security Event Token, RFC 8935)", c.SubID.Iss, c.SubID.Sub, stamp(when))
 		}

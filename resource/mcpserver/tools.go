@@ -107,6 +107,7 @@ type WhoAmI struct {
 	Scopes    []string `json:"scopes" jsonschema:"the scopes of the access token"`
 	Resource  string   `json:"resource" jsonschema:"this MCP server's resource identifier"`
 	Issuer    string   `json:"issuer" jsonschema:"the authorization server that issued the access token"`
+	IdPIssuer string   `json:"idp_issuer,omitempty" jsonschema:"the IdP (tenant) that issued the ID-JAG the access token was granted for"`
 	ExpiresAt string   `json:"expires_at" jsonschema:"when the access token expires (RFC 3339)"`
 }
 
@@ -119,6 +120,7 @@ func whoami(_ context.Context, at *authserver.AccessToken, _ struct{}) (WhoAmI, 
 		Scopes:    nonNil(at.Scopes),
 		Resource:  at.Resource,
 		Issuer:    at.Issuer,
+		IdPIssuer: at.IdPIssuer,
 		ExpiresAt: at.Expiry.UTC().Format(time.RFC3339),
 	}
 	user := w.Subject
