@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -81,27 +80,12 @@ type Event struct {
 // UnmarshalJSON does not recurse.
 type plainEvent Event
 
-// MarshalJSON encodes the event in the contract's format. Unlike encoding/json's default, it does
-// not escape <, > and &: the log is read with grep and jq, and the console escapes for HTML itself.
-// (json.Marshal escapes a Marshaler's output again; the Log writes this output as it is.)
+// MarshalJSON encodes the event in the contract's format, as one line without its newline
+// (encode.go). Unlike encoding/json's default, it does not escape <, > and &: the log is read with
+// grep and jq, and the console escapes for HTML itself. (json.Marshal escapes a Marshaler's
+// output again; the Log writes this output as it is.)
 func (e Event) MarshalJSON() ([]byte, error) {
-	t := e.Time.UTC()
-	if y := t.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("audit: event time %v: year outside [0,9999]", e.Time)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	// The outer Time shadows plainEvent's (a shallower field wins), and being first it keeps
-	// "time" at the start of every line, as in docs/audit.md.
-	err := enc.Encode(struct {
-		Time string `json:"time"`
-		plainEvent
-	}{t.Format(timeLayout), plainEvent(e)})
-	if err != nil {
-		return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return e.appendJSON(make([]byte, 0, e.lineSize()))
 }
 
 // UnmarshalJSON decodes an event. It accepts any RFC 3339 time, not only the layout it writes, so

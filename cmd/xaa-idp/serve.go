@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -213,8 +214,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	flags := addIdPFlags(fs)
 	clockAt := fs.String("clock", "", "start the IdP's clock at this RFC 3339 time (it then runs on; see --clock-frozen and PUT /admin/api/clock)")
 	clockFrozen := fs.Bool("clock-frozen", false, "stop the IdP's clock (at --clock, or at the start time)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until exit, for performance work (README, \"Performance\")")
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "xaa-idp: --cpuprofile:", err)
+			return exitUsage
+		}
+		defer stop()
 	}
 	clock, err := newClock(*clockAt, *clockFrozen)
 	if err != nil {
@@ -506,4 +516,21 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 		return exitFailure
 	}
 	return exitOK
+}
+
+// startCPUProfile profiles the process's CPU into path until the returned
+// function is called (at exit: serve stops on SIGINT and SIGTERM).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -1,0 +1,131 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// The line encoder. Every append encodes one event, and encoding/json's reflection over Event
+// (with the wrapper that puts "time" first) cost more CPU than the rest of Append in memory; this
+// writes the same bytes by hand. encode_test.go checks it byte for byte against encoding/json,
+// Details (arbitrary values, rare) still go through encoding/json.
+
+// appendJSON appends e's line (without the newline) to b: the fields in Event's order with
+// Event's JSON names and omitempty rules, "time" first in timeLayout, strings escaped as
+// encoding/json does with SetEscapeHTML(false).
+func (e *Event) appendJSON(b []byte) ([]byte, error) {
+	t := e.Time.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("audit: event time %v: year outside [0,9999]", e.Time)
+	}
+	b = append(b, `{"time":"`...)
+	b = t.AppendFormat(b, timeLayout)
+	b = append(b, `","id":`...)
+	b = appendString(b, e.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Type)
+	b = appendField(b, `,"tenant":`, e.Tenant)
+	b = append(b, `,"outcome":`...)
+	b = appendString(b, e.Outcome)
+	b = appendField(b, `,"error":`, e.Error)
+	b = appendField(b, `,"user":`, e.User)
+	b = appendField(b, `,"sub":`, e.Sub)
+	b = appendField(b, `,"client_id":`, e.ClientID)
+	b = appendField(b, `,"server":`, e.Server)
+	b = appendField(b, `,"audience":`, e.Audience)
+	b = appendField(b, `,"resource":`, e.Resource)
+	b = appendField(b, `,"scope_requested":`, e.ScopeRequested)
+	b = appendField(b, `,"scope_granted":`, e.ScopeGranted)
+	b = appendField(b, `,"rule":`, e.Rule)
+	b = appendField(b, `,"reason":`, e.Reason)
+	b = appendField(b, `,"jti":`, e.JTI)
+	b = appendField(b, `,"admin":`, e.Admin)
+	b = appendField(b, `,"grant_type":`, e.GrantType)
+	if e.Injected {
+		b = append(b, `,"injected":true`...)
+	}
+	if len(e.Details) > 0 {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(e.Details); err != nil {
+			return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
+		}
+		b = append(b, `,"details":`...)
+		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	}
+	return append(b, '}'), nil
+}
+
+// lineSize is a capacity that holds e's line unless its strings need escaping or it has Details.
+func (e *Event) lineSize() int {
+	n := 320 // names, punctuation and the time
+	for _, p := range e.texts() {
+		n += len(*p)
+	}
+	return n
+}
+
+// appendField appends name and s, unless s is empty (omitempty).
+func appendField(b []byte, name, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendString(append(b, name...), s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string the way encoding/json does without HTML escaping:
+// quote, backslash and control characters escaped (\b \f \n \r \t by name), invalid UTF-8 as
+// U+FFFD, and U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
