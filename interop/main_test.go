@@ -20,6 +20,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// The binaries these tests start keep a generated RS256 key in the
+	// user's cache directory when they have no --state-dir: keep it in
+	// the test's own.
+	cache := filepath.Join(dir, "cache")
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
