@@ -659,3 +659,34 @@ func TestHealthz_OnlyGET(t *testing.T) {
 		}
 	}
 }
+
+// TestLogin_LongUsernameFloodStaysSmall replays the attack that once took
+// the server from 60 MB to over 1 GB: failed logins with huge usernames.
+// 10,000 of them now leave the audit log's in-memory index, measured by its
+// own accounting, within a few MB, and no part of a username in it.
+func TestLogin_LongUsernameFloodStaysSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 logins")
+	}
+	p := startConformanceIdP(t)
+	br := newBrowser(p)
+	_, before := p.Audit.IndexStats()
+	long := strings.Repeat("U", 4000)
+	var id string
+	for i := range 10_000 {
+		if i%9 == 0 { // a sign-in request survives ten refused attempts
+			id, _ = br.pendingLogin(t)
+		}
+		resp, _ := br.postLogin(t, loginForm(id, long, "x"))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("attempt %d: %d, want 400", i, resp.StatusCode)
+		}
+	}
+	_, after := p.Audit.IndexStats()
+	if grown := after - before; grown > 8<<20 {
+		t.Errorf("the audit index grew by %d bytes for 10,000 refused logins, want a few MB", grown)
+	}
+	if strings.Contains(auditJSON(t, p), "UUUUUUUU") {
+		t.Error("a part of a refused username is in the audit log")
+	}
+}
