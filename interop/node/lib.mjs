@@ -23,7 +23,9 @@ let discovered; // { metadata, jwks }, once fetched
 /** The IdP's OIDC metadata and JWKS (fetched once). */
 export async function idp() {
     if (!discovered) {
-        const res = await fetch(new URL('/.well-known/openid-configuration', ISSUER));
+        // OIDC Discovery §4: the issuer, path included, then the well-known suffix
+        // (new URL('/.well-known/...', ISSUER) would drop a tenant's path).
+        const res = await fetch(ISSUER.replace(/\/$/, '') + '/.well-known/openid-configuration');
         assert.equal(res.status, 200, 'OIDC discovery');
         const metadata = await res.json();
         assert.equal(metadata.issuer, ISSUER);
