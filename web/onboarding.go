@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // onboardingTimeout bounds one watched zero-touch run.
@@ -16,6 +18,10 @@ const onboardingTimeout = 30 * time.Second
 type onboardingForm struct {
 	User, Client, Password string
 	All                    bool
+	// CIMD runs the client as a Client ID Metadata Document client: it
+	// serves its own document on loopback (connect.DefaultMetadataPort,
+	// which the demo configuration names) and uses its URL as client_id.
+	CIMD bool
 }
 
 // onboardingResult is one MCP server of a run, with the requests made for it.
@@ -31,6 +37,7 @@ type onboardingView struct {
 	Clients [][2]string // client_id, label
 	Servers []onboardingServer
 	Form    onboardingForm
+	Try     string // the same run from a terminal, for this configuration
 	Ran     bool
 	Login   []connect.Step // the login's requests
 	Results []onboardingResult
@@ -62,7 +69,44 @@ func (c *Console) onboardingView(form onboardingForm) *onboardingView {
 		}
 		v.Servers = append(v.Servers, onboardingServer{s.ID, s.Label(), s.Issuer, res})
 	}
+	v.Try = tryConnect(v.Issuer, cfg, v.Clients, v.Users)
 	return v
+}
+
+// metadataPort is the loopback port of the metadata document the
+// configuration names as a client of its MCP servers
+// (http://127.0.0.1:PORT/client-metadata.json), so that the console's CIMD
+// client is the one the policy lets in; connect.DefaultMetadataPort, which
+// the demo configuration names, when it names none.
+func metadataPort(cfg *policy.Config) int {
+	prefix := "http://127.0.0.1:"
+	for _, s := range cfg.MCPServers {
+		for id := range s.Clients {
+			rest, ok := strings.CutPrefix(id, prefix)
+			if !ok {
+				continue
+			}
+			port, path, ok := strings.Cut(rest, "/")
+			if n, err := strconv.Atoi(port); ok && err == nil && "/"+path == connect.MetadataPath && n > 0 && n < 65536 {
+				return n
+			}
+		}
+	}
+	return connect.DefaultMetadataPort
+}
+
+// tryConnect is the terminal command of a run for this configuration: its
+// first client allowed to exchange tokens and its first active user. A
+// secret or password is a placeholder: the page does not show them.
+func tryConnect(issuer string, cfg *policy.Config, clients [][2]string, users []string) string {
+	if len(clients) == 0 || len(users) == 0 {
+		return ""
+	}
+	cmd := "xaa-idp connect --issuer " + issuer + " --client-id " + clients[0][0]
+	if cl := cfg.Client(clients[0][0]); cl != nil && cl.ClientSecret != "" {
+		cmd += " --client-secret <secret>"
+	}
+	return cmd + " --username " + users[0] + " --password <password> --all --verbose"
 }
 
 // onboardingPage explains zero-touch onboarding and offers to watch it.
@@ -78,10 +122,15 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	form := onboardingForm{
 		User: strings.TrimSpace(r.PostFormValue("user")), Client: r.PostFormValue("client"),
 		Password: r.PostFormValue("password"), All: r.PostFormValue("all") != "",
+		CIMD: r.PostFormValue("cimd") != "",
 	}
 	view := c.onboardingView(form)
 	cfg := c.adminAPI.Config()
 	u, cl := cfg.User(form.User), cfg.Client(form.Client)
+	if form.CIMD && u != nil {
+		// The client is the metadata document, not a configured one.
+		cl = &policy.Client{TokenExchange: true}
+	}
 	if u == nil || cl == nil || !cl.TokenExchange {
 		c.show(w, r, v, http.StatusBadRequest, "onboarding.html", "Zero-touch onboarding", "onboarding", view, "", "Pick a user and a client that may use token exchange.")
 		return
@@ -98,8 +147,18 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	steps := map[string][]connect.Step{}
 	ctx, cancel := context.WithTimeout(r.Context(), onboardingTimeout)
 	defer cancel()
+	clientID, secret := cl.ClientID, cl.ClientSecret
+	if form.CIMD {
+		doc, err := connect.ServeMetadata(metadataPort(cfg))
+		if err != nil {
+			c.show(w, r, v, http.StatusConflict, "onboarding.html", "Zero-touch onboarding", "onboarding", view, "", err.Error())
+			return
+		}
+		defer doc.Close()
+		clientID, secret = doc.ClientID, ""
+	}
 	results, err := connect.Run(ctx, connect.Options{
-		Issuer: c.idp.Issuer(), ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
+		Issuer: c.idp.Issuer(), ClientID: clientID, ClientSecret: secret,
 		Username: u.Username, Password: password, All: form.All,
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		Trace: func(s connect.Step) {

@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idptest"
 )
 
@@ -42,5 +45,38 @@ func TestOnboarding_WatchAZeroTouchRun(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the run lacks %q", want)
 		}
+	}
+}
+
+// TestOnboarding_AsACIMDClient runs the same flow as a Client ID Metadata
+// Document client: the console serves the document at the loopback URL the
+// configuration names (here a free port, put in place of the demo's 8390)
+// and connects with that URL as client_id, registered nowhere.
+func TestOnboarding_AsACIMDClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url8390 := "http://127.0.0.1:8390" + connect.MetadataPath
+	free := "http://" + ln.Addr().String() + connect.MetadataPath
+	ln.Close()
+	srv := idptest.New(t, idptest.WithConfigYAML(strings.ReplaceAll(string(fixtures.Demo), url8390, free)))
+	srv.StartDemoServers()
+	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
+	b := p.browser(t)
+	b.signIn("alice", "alice")
+	_, page := b.get("/admin/onboarding")
+	if !strings.Contains(page, "xaa-idp connect --issuer "+srv.Issuer()+" --client-id ") || strings.Contains(page, "mcp-secret") {
+		t.Errorf("the page's terminal command is not derived from the configuration, or shows a secret")
+	}
+	resp, body := b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"alice"}, "cimd": {"1"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d\n%s", resp.StatusCode, body)
+	}
+	if !regexp.MustCompile(`(?s)<h3>Wiki: connected</h3>`).MatchString(body) || !strings.Contains(body, "through the CIMD client") {
+		t.Errorf("the CIMD run did not connect to the wiki:\n%s", body)
+	}
+	if !strings.Contains(body, free) {
+		t.Errorf("the steps do not show the document's URL %s as the client_id", free)
 	}
 }
