@@ -60,6 +60,31 @@ type Request struct {
 	DenyReason string `json:"deny_reason,omitempty"`
 }
 
+// timeLayout is how a request's times are written: RFC 3339 in UTC with
+// milliseconds, as the audit log writes its events' times, so that a
+// request and the events about it read alike.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// MarshalJSON writes the request with its times in timeLayout. (Reading
+// takes any RFC 3339 time, so files of earlier versions, with
+// nanoseconds, still load.)
+func (r Request) MarshalJSON() ([]byte, error) {
+	type plain Request // without this method
+	stamp := func(t *time.Time) *string {
+		if t == nil {
+			return nil
+		}
+		s := t.UTC().Format(timeLayout)
+		return &s
+	}
+	return json.Marshal(struct {
+		plain
+		Created *string `json:"created"`
+		Decided *string `json:"decided,omitempty"`
+		Expires *string `json:"expires,omitempty"`
+	}{plain(r), stamp(&r.Created), stamp(r.Decided), stamp(r.Expires)})
+}
+
 // Decision decides a pending request.
 type Decision struct {
 	Status  string // Approved or Denied
@@ -174,7 +199,7 @@ func (s *Store) Create(r Request) (Request, error) {
 		s.requests = slices.Delete(s.requests, i, i+1)
 	}
 	r = Request{ID: "ar_" + rand.Text(), User: r.User, Server: r.Server, Scopes: slices.Clone(r.Scopes),
-		Reason: r.Reason, Status: Pending, Created: s.o.Now().UTC()}
+		Reason: r.Reason, Status: Pending, Created: s.o.Now().UTC().Truncate(time.Millisecond)}
 	if r.Scopes == nil {
 		r.Scopes = []string{}
 	}
@@ -228,7 +253,7 @@ func (s *Store) Decide(id string, d Decision) (Request, error) {
 		return Request{}, &NotPendingError{Request: clone(s.requests[i])}
 	}
 	before := s.requests[i]
-	now := s.o.Now().UTC()
+	now := s.o.Now().UTC().Truncate(time.Millisecond)
 	r := clone(before)
 	r.Status, r.Decided, r.DecidedBy = d.Status, &now, d.Admin
 	if d.Status == Approved {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,10 +41,39 @@ func (a *API) listAccessRequests(w http.ResponseWriter, r *http.Request) {
 // approval is the optional body of .../approve.
 type approval struct {
 	// ExpiresIn ends the access this long after now on the IdP's clock
-	// (a Go duration: 8h, 90m); "" never.
+	// (a Go duration, 8h or 90m, or days first, 7d or 1d12h:
+	// parseExpiresIn); "" never.
 	ExpiresIn string `json:"expires_in"`
 	// Scopes narrow what was requested; nil grants all of it.
 	Scopes *[]string `json:"scopes"`
+}
+
+// maxExpiresInDays bounds the days of an expires_in, so that the
+// duration cannot overflow (about 292 years fit in a time.Duration).
+const maxExpiresInDays = 100 * 366
+
+// parseExpiresIn parses an approval's expires_in: a Go duration (8h,
+// 90m), or a whole number of days followed by d, then optionally a Go
+// duration for the rest (7d, 1d12h), since access is often granted for
+// days and the console offers 7 days.
+func parseExpiresIn(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > maxExpiresInDays || days == "" || days[0] < '0' || days[0] > '9' {
+		return 0, fmt.Errorf("%q: the days before d must be a whole number up to %d", s, maxExpiresInDays)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest == "" {
+		return d, nil
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil || r < 0 {
+		return 0, fmt.Errorf("%q: after the days, a duration such as 12h: %v", s, err)
+	}
+	return d + r, nil
 }
 
 // denial is the optional body of .../deny.
@@ -116,9 +146,9 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	entry := policy.Access{Users: []string{req.User}, Scopes: scopes}
 	var expires *time.Time
 	if body.ExpiresIn != "" {
-		d, err := time.ParseDuration(body.ExpiresIn)
+		d, err := parseExpiresIn(body.ExpiresIn)
 		if err != nil || d <= 0 {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q is not a positive duration such as 8h or 90m; leave it out for access that does not expire", audit.Truncate(body.ExpiresIn)))
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q is not a positive duration such as 8h, 90m, 7d or 1d12h; leave it out for access that does not expire", audit.Truncate(body.ExpiresIn)))
 			return
 		}
 		t := a.idp.Clock().Now().Add(d).UTC().Truncate(time.Second)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,11 @@ func TestAccessRequest_RequestApproveExpire(t *testing.T) {
 		{"with a scope not requested", "alice", `{"scopes": ["files.admin"]}`, nil, http.StatusBadRequest},
 		{"with a bad duration", "alice", `{"expires_in": "soon"}`, nil, http.StatusBadRequest},
 		{"with a negative duration", "alice", `{"expires_in": "-1h"}`, nil, http.StatusBadRequest},
+		{"with days but no number", "alice", `{"expires_in": "d"}`, nil, http.StatusBadRequest},
+		{"with negative days", "alice", `{"expires_in": "-1d"}`, nil, http.StatusBadRequest},
+		{"with a fraction of days", "alice", `{"expires_in": "1.5d"}`, nil, http.StatusBadRequest},
+		{"with days then a negative rest", "alice", `{"expires_in": "1d-1h"}`, nil, http.StatusBadRequest},
+		{"with too many days", "alice", `{"expires_in": "9999999d"}`, nil, http.StatusBadRequest},
 		{"with an unknown key", "alice", `{"expires": "8h"}`, nil, http.StatusBadRequest},
 		{"with a key twice", "alice", `{"expires_in": "8h", "expires_in": "1h"}`, nil, http.StatusBadRequest},
 		{"with a null body", "alice", `null`, nil, http.StatusBadRequest},
@@ -166,6 +172,60 @@ func TestAccessRequest_RequestApproveExpire(t *testing.T) {
 	// which this product runs without.)
 	if got := strings.Join(outcomes, " "); got != "requested approved" {
 		t.Errorf("access_request outcomes: %q", got)
+	}
+}
+
+// msStamp is an RFC 3339 time in UTC with milliseconds, as the audit log
+// writes its events' times.
+var msStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
+
+// TestAccessRequest_ApproveForDays: expires_in takes days ("1d12h", as
+// well as "7d"), and the request's times are written with milliseconds,
+// like the audit log's, in the approval's answer and in the list.
+func TestAccessRequest_ApproveForDays(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	id, _ := req["id"].(string)
+	if created, _ := req["created"].(string); !msStamp.MatchString(created) {
+		t.Errorf("created %q in the request's answer, want milliseconds", created)
+	}
+	p.srv.Clock().Freeze()
+	now := p.srv.Now()
+	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+id+"/approve", "alice", `{"expires_in": "1d12h"}`)
+	var raw map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &raw) != nil {
+		t.Fatalf("approve for 1d12h: %d %s", resp.StatusCode, body)
+	}
+	for _, k := range []string{"created", "decided", "expires"} {
+		if s, _ := raw[k].(string); !msStamp.MatchString(s) {
+			t.Errorf("%s %q in the approval's answer, want milliseconds", k, s)
+		}
+	}
+	want := now.Add(36 * time.Hour).UTC().Truncate(time.Second)
+	if got, _ := time.Parse(time.RFC3339, raw["expires"].(string)); !got.Equal(want) {
+		t.Errorf("expires %v, want %v", raw["expires"], want)
+	}
+	entries := p.store.Config().Server("files").Access
+	if last := entries[len(entries)-1]; !last.Expires.T().Equal(want) {
+		t.Errorf("the access entry expires at %v, want %v", last.Expires.T(), want)
+	}
+	resp, body = p.send(t, http.MethodGet, "/admin/api/access-requests", "alice", nil)
+	var list []map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 1 {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	if s, _ := list[0]["decided"].(string); !msStamp.MatchString(s) {
+		t.Errorf("decided %q in the list, want milliseconds", s)
+	}
+
+	_, req = p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
+	resp, body = p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", `{"expires_in": "7d"}`)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &raw) != nil {
+		t.Fatalf("approve for 7d: %d %s", resp.StatusCode, body)
+	}
+	if got, _ := time.Parse(time.RFC3339, raw["expires"].(string)); !got.Equal(now.Add(7 * 24 * time.Hour).UTC().Truncate(time.Second)) {
+		t.Errorf("7d: expires %v", raw["expires"])
 	}
 }
 

@@ -74,7 +74,7 @@ func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 	}
 	t.Cleanup(pusher.Close)
 	serveOn(t, idpLn, app.New(app.Options{IdP: srv, Store: store, Push: pusher}))
-	stack, err := demo.Stack(cfg, idpURL)
+	stack, err := demo.Stack(cfg, idpURL, srv.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

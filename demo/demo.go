@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -46,7 +47,16 @@ type Service struct {
 // "-secret" (IntrospectionCredentials). Clients with metadata documents
 // are resolved with the default cimd settings; the server's subject key
 // picks the subject mapping among the users of the tenants that list it.
-func Stack(cfg *policy.Config, base string) ([]Service, error) {
+//
+// now is the IdP's clock (idp.Server.Now; nil means time.Now), which the
+// authorization servers and MCP servers follow too: the demo runs on one
+// clock, so that when an admin moves the IdP's clock (serve --clock, PUT
+// /admin/api/clock) the SETs and ID-JAGs it then signs are neither in the
+// future nor expired for the servers that judge them.
+func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, error) {
+	if now == nil {
+		now = time.Now
+	}
 	base = strings.TrimSuffix(base, "/")
 	var shared []*sharedServer
 	byIssuer := map[string]*sharedServer{}
@@ -93,6 +103,7 @@ func Stack(cfg *policy.Config, base string) ([]Service, error) {
 			CIMD:            resolver,
 			Subject:         s.Subject,
 			Users:           ss.users,
+			Now:             now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -106,7 +117,7 @@ func Stack(cfg *policy.Config, base string) ([]Service, error) {
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
 			ID: s.ID, Name: s.Name, Resource: s.Resources[0],
-			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: as.Scopes(),
+			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: as.Scopes(), Now: now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)

@@ -39,7 +39,7 @@ func demoConfig(t *testing.T) *policy.Config {
 // issuer and its MCP server at its first resource.
 func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 	cfg := demoConfig(t)
-	stack, err := demo.Stack(cfg, idpIssuer)
+	stack, err := demo.Stack(cfg, idpIssuer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestStack_OneAuthServerAndOneMCPServerPerServer(t *testing.T) {
 func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.MCPServers[1].Issuer = cfg.MCPServers[0].Issuer
-	_, err := demo.Stack(cfg, idpIssuer)
+	_, err := demo.Stack(cfg, idpIssuer, nil)
 	if err == nil || !strings.Contains(err.Error(), "give each its own port") {
 		t.Fatalf("err = %v, want a port conflict", err)
 	}
@@ -99,7 +99,7 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	cfg := demoConfig(t)
 	crm := cfg.Server("crm")
 	crm.Subject = policy.SubjectEmail
-	stack, err := demo.Stack(cfg, idp.URL)
+	stack, err := demo.Stack(cfg, idp.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack, err := demo.Stack(cfg, idp.URL)
+	stack, err := demo.Stack(cfg, idp.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

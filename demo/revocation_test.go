@@ -82,7 +82,7 @@ func TestRevocationPush_TheWholeLoop(t *testing.T) {
 	}
 	t.Cleanup(pusher.Close)
 	serve(t, idpLn, app.New(app.Options{IdP: srv, Store: store, Push: pusher}))
-	stack, err := demo.Stack(cfg, idpURL)
+	stack, err := demo.Stack(cfg, idpURL, srv.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

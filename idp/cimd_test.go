@@ -436,3 +436,58 @@ func TestCIMD_SlowDocumentHoldsNoOneElse(t *testing.T) {
 		t.Errorf("slow document refused after %s, want about 5s", a.took)
 	}
 }
+
+// TestCIMD_FaultMatchesADocumentClient: a fault's client may be the URL
+// of a metadata document client. It fires for that client, public or
+// authenticated by private_key_jwt, and for no other; a URL that cimd
+// does not allow is refused with the reason.
+func TestCIMD_FaultMatchesADocumentClient(t *testing.T) {
+	f := startCIMD(t)
+	for _, id := range []string{f.public, f.inline} {
+		if _, err := f.AddFaults(policy.Fault{Match: policy.FaultMatch{Client: id}, Error: policy.FaultError{Code: "temporarily_unavailable", Description: "fault for " + id}}); err != nil {
+			t.Fatalf("a fault for %s: %v", id, err)
+		}
+	}
+	idToken := func(id string, opts idpclient.LoginOptions) string {
+		t.Helper()
+		opts.Issuer, opts.ClientID, opts.Username, opts.Password = f.URL, id, "alice", "alice-pw"
+		tok, err := idpclient.Login(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("login as %s: %v", id, err)
+		}
+		return tok.IDToken()
+	}
+	// The login's code grant is a token request too: the fault answers
+	// it, for the public client and for the one with private_key_jwt.
+	for _, r := range []struct{ id, assertion string }{{f.public, ""}, {f.inline, f.docs.assertion(t, f.inline, f.URL)}} {
+		_, err := idpclient.Login(context.Background(), idpclient.LoginOptions{Issuer: f.URL, ClientID: r.id, Username: "alice", Password: "alice-pw", ClientAssertion: r.assertion})
+		if err == nil || !strings.Contains(err.Error(), "fault for "+r.id) {
+			t.Errorf("%s's code grant: %v, want the fault", r.id, err)
+		}
+	}
+	// The fault does not fire for the configured client, nor for the
+	// document client it does not name.
+	if resp, body := f.exchange(t, f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken(), "mcp-client", url.Values{"client_secret": {"s1"}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("mcp-client's exchange: %d %v", resp.StatusCode, body)
+	}
+	tok := idToken(f.indirect, idpclient.LoginOptions{ClientAssertion: f.docs.assertion(t, f.indirect, f.URL)})
+	if resp, body := f.exchange(t, tok, f.indirect, assertionForm(f.docs.assertion(t, f.indirect, f.URL+"/oauth/token"))); resp.StatusCode != http.StatusOK {
+		t.Errorf("%s's exchange: %d %v", f.indirect, resp.StatusCode, body)
+	}
+
+	// Removing the faults lets the document clients through; putting one
+	// back on the exchange only shows it fires there too.
+	f.ClearFaults()
+	pub := idToken(f.public, idpclient.LoginOptions{})
+	if _, err := f.AddFaults(policy.Fault{Match: policy.FaultMatch{Client: f.public, GrantType: policy.FaultGrantTokenExchange}, Error: policy.FaultError{Code: "temporarily_unavailable", Description: "exchange fault"}}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := f.exchange(t, pub, f.public, nil); resp.StatusCode != http.StatusServiceUnavailable || body["error_description"] != "exchange fault" {
+		t.Errorf("the public document client's exchange: %d %v, want the fault", resp.StatusCode, body)
+	}
+
+	outside := strings.Replace(f.public, "127.0.0.1", "localhost", 1)
+	if _, err := f.AddFaults(policy.Fault{Match: policy.FaultMatch{Client: outside}, HTTPStatus: http.StatusBadGateway}); err == nil || !strings.Contains(err.Error(), "matches no cimd.allow pattern") {
+		t.Errorf("a fault for a URL outside cimd.allow: %v", err)
+	}
+}

@@ -294,7 +294,17 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.V
 func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (policy.FaultRequest, string) {
 	cfg := s.Config()
 	req := policy.FaultRequest{GrantType: grant}
-	c := faultClient(cfg, r, form)
+	// A URL client_id that is no configured client is resolved as the
+	// request will be (the resolver caches the document), so that a
+	// fault can name a metadata document client.
+	lookup := func(id string) *policy.Client {
+		c, err := s.tokenClient(r.Context(), cfg, id)
+		if err != nil {
+			return nil
+		}
+		return c
+	}
+	c := faultClient(cfg, lookup, r, form)
 	if c != nil {
 		req.Client = c.ClientID
 	}
@@ -339,7 +349,11 @@ func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (p
 // faultClient returns the client a token request authenticates as, or nil.
 // It checks the credentials as authenticateClient does but records nothing,
 // so that the request can be authenticated again when it is served.
-func faultClient(cfg *policy.Config, r *http.Request, form url.Values) *policy.Client {
+// lookup finds the public clients and the clients of assertions: a
+// configured one, or the metadata document client of a URL client_id
+// (which has no secret, so the secret methods look at configured clients
+// only).
+func faultClient(cfg *policy.Config, lookup func(id string) *policy.Client, r *http.Request, form url.Values) *policy.Client {
 	if id, secret, ok := r.BasicAuth(); ok {
 		if c := cfg.Client(decodeBasic(id)); c != nil && (secretMatches(c, secret) || secretMatches(c, decodeBasic(secret))) {
 			return c
@@ -353,10 +367,12 @@ func faultClient(cfg *policy.Config, r *http.Request, form url.Values) *policy.C
 		return nil
 	}
 	if assertion := form.Get("client_assertion"); assertion != "" {
-		return assertionClient(cfg, assertion)
+		return assertionClient(lookup, assertion)
 	}
-	if c := cfg.Client(form.Get("client_id")); c != nil && c.Public() {
-		return c
+	if id := form.Get("client_id"); id != "" {
+		if c := lookup(id); c != nil && c.Public() {
+			return c
+		}
 	}
 	return nil
 }
@@ -364,7 +380,7 @@ func faultClient(cfg *policy.Config, r *http.Request, form url.Values) *policy.C
 // assertionClient returns the client whose registered key signed a
 // private_key_jwt assertion, or nil. Lifetime, audience and replay are
 // authenticateAssertion's business when the request is served.
-func assertionClient(cfg *policy.Config, assertion string) *policy.Client {
+func assertionClient(lookup func(id string) *policy.Client, assertion string) *policy.Client {
 	tok, err := jwt.ParseSigned(assertion, clientAssertionAlgs)
 	if err != nil {
 		return nil
@@ -373,7 +389,7 @@ func assertionClient(cfg *policy.Config, assertion string) *policy.Client {
 	if tok.UnsafeClaimsWithoutVerification(&unverified) != nil {
 		return nil
 	}
-	c := cfg.Client(unverified.Issuer)
+	c := lookup(unverified.Issuer)
 	if c == nil {
 		return nil
 	}

@@ -29,7 +29,8 @@ type DemoServer struct {
 // configuration's issuers and resources are moved to those ports (in a
 // SetConfig too), so that the IdP issues ID-JAGs they accept. Each client
 // the MCP server lists is registered at its authorization server under its
-// client_id there, with its secret at the IdP.
+// client_id there, with its secret at the IdP. The demo servers run on
+// the IdP's clock (Clock): advancing it moves theirs too.
 //
 // With tenants, it serves the MCP servers of every tenant: one
 // authorization server per MCP server, trusting each tenant that lists it
@@ -89,7 +90,7 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 	if s.tenants != nil {
 		whole = &policy.Config{Tenants: moved}
 	}
-	stack, err := demo.Stack(whole, s.http.URL)
+	stack, err := demo.Stack(whole, s.http.URL, s.idp.Now)
 	if err != nil {
 		closeAll()
 		s.t.Fatalf("idptest: StartDemoServers: %v", err)

@@ -41,7 +41,9 @@ type Fault struct {
 // FaultMatch selects the requests a fault applies to. The fields that are
 // given are ANDed; a fault without any applies to every token request.
 type FaultMatch struct {
-	Client string `yaml:"client,omitempty" json:"client,omitempty"` // an authenticated client's client_id
+	// Client is an authenticated client's client_id: a configured
+	// client, or the URL of a metadata document client (cimd).
+	Client string `yaml:"client,omitempty" json:"client,omitempty"`
 	User   string `yaml:"user,omitempty" json:"user,omitempty"`     // a username
 	Server string `yaml:"server,omitempty" json:"server,omitempty"` // an MCP server's id: token exchanges for it
 	// GrantType is one of FaultGrantAuthorizationCode,
@@ -270,7 +272,7 @@ func (v *validator) faults(faults []Fault, pathOf func(int) string) {
 func (v *validator) faultMatch(path string, f *Fault) {
 	m := f.Match
 	if m.Client != "" {
-		if _, ok := v.clients[m.Client]; !ok {
+		if _, ok := v.clients[m.Client]; !ok && !v.cimdClient(path+".client", m.Client) {
 			v.at(path+".client", "unknown client %q%s", m.Client, v.known("clients", v.clientIDs, m.Client))
 		}
 	}

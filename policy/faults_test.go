@@ -166,3 +166,28 @@ func FuzzParseFaults(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckFaults_ClientMayBeADocumentURL: a fault's client may be the
+// URL of a metadata document client that cimd allows; with cimd off, or
+// outside cimd.allow, the problem is named.
+func TestCheckFaults_ClientMayBeADocumentURL(t *testing.T) {
+	const doc = "http://127.0.0.1:9000/client.json"
+	for _, tt := range []struct {
+		name, cimd, want string
+	}{
+		{"allowed", `cimd: {allow: ["http://127.0.0.1:*/*"]}`, ""},
+		{"cimd off", `cimd: {enabled: false}`, "cimd.enabled is false"},
+		{"not allowed", `cimd: {allow: ["https://clients.example/*"]}`, "matches no cimd.allow pattern"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := policy.Parse([]byte(tt.cimd+"\nusers: [{username: alice, password: a}]\n"), "c.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = policy.CheckFaults([]policy.Fault{{Match: policy.FaultMatch{Client: doc}, HTTPStatus: 503}}, "fault", cfg)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("CheckFaults: %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

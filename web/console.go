@@ -126,7 +126,7 @@ func New(o Options) *Console {
 		base:     o.IdP.Path(),
 		tenants:  o.Tenants,
 	}
-	c.pages = mustParsePages(c.base)
+	c.pages = parsedPages()
 	if c.maxAge <= 0 {
 		c.maxAge = DefaultSessionMaxAge
 	}

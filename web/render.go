@@ -7,10 +7,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/access"
@@ -18,6 +18,9 @@ import (
 
 // page is what every template sees: the layout's fields and the page's Data.
 type page struct {
+	// Base is the console's path prefix (IdP.Path(): "" or a tenant's
+	// path), which starts every console URL: {{$.Base}}/admin/...
+	Base   string
 	Title  string
 	Nav    string // the navigation item to highlight
 	Viewer *viewer
@@ -29,6 +32,8 @@ type page struct {
 }
 
 // pages are the parsed templates, one set per page file, each with the layout.
+// They are parsed once per process (parsedPages) and shared by every
+// console: what differs between consoles (Base) comes in the data.
 type pages struct {
 	byName map[string]*template.Template
 }
@@ -78,13 +83,14 @@ var funcs = template.FuncMap{
 	},
 }
 
-// mustParsePages parses the templates for a console under the path prefix:
-// {{base}} is it, and starts every console URL in them.
-func mustParsePages(prefix string) *pages {
-	fm := template.FuncMap{"base": func() string { return prefix }}
-	maps.Copy(fm, funcs)
+// parsedPages returns the console templates, parsed on first use. With
+// many tenants, parsing them per console was most of a start's cost.
+var parsedPages = sync.OnceValue(mustParsePages)
+
+// mustParsePages parses the console templates.
+func mustParsePages() *pages {
 	// Files named _*.html are partials that every page may use.
-	base := template.Must(template.New("layout.html").Funcs(fm).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -102,8 +108,9 @@ func mustParsePages(prefix string) *pages {
 
 // render executes a page into a buffer first, so that a template error
 // becomes a clean 500 rather than half a page.
-func (p *pages) render(w http.ResponseWriter, status int, name string, data page) {
-	t, ok := p.byName[name]
+func (c *Console) render(w http.ResponseWriter, status int, name string, data page) {
+	data.Base = c.base
+	t, ok := c.pages.byName[name]
 	if !ok {
 		panic("web: no template " + name)
 	}
@@ -124,7 +131,7 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request, v *viewer, status
 	if v != nil {
 		p.Status, p.Tenant = c.status(r), c.tenantNav()
 	}
-	c.pages.render(w, status, name, p)
+	c.render(w, status, name, p)
 }
 
 // errorPage explains what went wrong and what to do.

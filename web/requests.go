@@ -22,7 +22,7 @@ type accessRequest struct {
 // approvalDurations are the choices of the approve form: how long the
 // access lasts, as the API's expires_in; "" never ends.
 var approvalDurations = []struct{ Label, Value string }{
-	{"1 hour", "1h"}, {"8 hours", "8h"}, {"24 hours", "24h"}, {"7 days", "168h"}, {"never expires", ""},
+	{"1 hour", "1h"}, {"8 hours", "8h"}, {"24 hours", "24h"}, {"7 days", "7d"}, {"never expires", ""},
 }
 
 // pendingRequests reads the pending requests from the admin API, only

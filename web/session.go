@@ -144,7 +144,7 @@ func safeMethod(m string) bool {
 
 // refuse answers a signed-in user who is not an admin.
 func (c *Console) refuse(w http.ResponseWriter, username string) {
-	c.pages.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": username}})
+	c.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": username}})
 }
 
 func randomString(n int) string {

@@ -234,5 +234,5 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) signedOutPage(w http.ResponseWriter, r *http.Request) {
-	c.pages.render(w, http.StatusOK, "signedout.html", page{Title: "Signed out"})
+	c.render(w, http.StatusOK, "signedout.html", page{Title: "Signed out"})
 }

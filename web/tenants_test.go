@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -84,6 +85,14 @@ func TestTenants_ConsoleURLsCarryTheTenantPath(t *testing.T) {
 		}
 		if !strings.Contains(body, `id="tenant-id">`+id+`<`) {
 			t.Errorf("%s: the navigation bar does not name the tenant:\n%s", id, body)
+		}
+		// A pending request, so that the overview and the server's page
+		// show the requests partial with its links and forms.
+		if _, err := p.IdP.AccessRequests().Create(access.Request{User: "alice", Server: "notes", Scopes: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := b.get("/admin/"); !strings.Contains(body, `action="`+path+`/admin/access-requests/ar_`) {
+			t.Errorf("%s: the overview has no approve form under %s/admin/:\n%s", id, path, body)
 		}
 		for _, page := range []string{"/admin/", "/admin/servers", "/admin/servers/notes", "/admin/users", "/admin/audit", "/admin/explain", "/admin/onboarding", "/admin/no-such-page"} {
 			_, body := b.get(page)

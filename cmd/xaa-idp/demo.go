@@ -28,7 +28,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer r.close()
 	cfg := r.store.Config()
-	stack, err := demo.Stack(cfg, r.base)
+	stack, err := demo.Stack(cfg, r.base, r.srv.Now)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitUsage
