@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -111,17 +112,15 @@ func openSession(ctx context.Context, o Options, hc *http.Client, tokens idpclie
 		idpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
 		mcpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
 	}
-	idToken := tokens.IDToken()
+	login := &loginSession{o: o, hc: hc, tokens: tokens}
 	handler, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
 		IdPIssuerURL:     o.Issuer,
 		IdPCredentials:   idpCreds,
 		MCPAuthServerURL: prm.AuthorizationServers[0],
 		MCPResourceURI:   prm.Resource,
 		MCPCredentials:   mcpCreds,
-		IDTokenFetcher: func(context.Context) (*oauth2.Token, error) {
-			return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": idToken}), nil
-		},
-		HTTPClient: hc,
+		IDTokenFetcher:   login.idToken,
+		HTTPClient:       hc,
 	})
 	if err != nil {
 		res.Err = err
@@ -228,4 +227,39 @@ func cleanError(err error) error {
 // traced wraps hc so that each request becomes a Step.
 func traced(hc *http.Client, trace func(Step), mcpServer string) *http.Client {
 	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer}, Jar: hc.Jar, Timeout: hc.Timeout}
+}
+
+// loginSession hands the enterprise handler the login's ID token. The
+// handler asks again only when it needs a new ID-JAG (a 401 from the MCP
+// server: the access token expired or was revoked); by then the ID token
+// may have expired as well, which a long `connect --watch` sees after an
+// hour, so every later ask redeems the refresh token for a new one (OIDC
+// Core section 12), as a real client keeps its login alive. A refresh the
+// IdP refuses (the session ended, the user was disabled) is the answer.
+type loginSession struct {
+	o  Options
+	hc *http.Client
+
+	mu     sync.Mutex
+	tokens idpclient.Tokens
+	asked  bool
+}
+
+func (l *loginSession) idToken(ctx context.Context) (*oauth2.Token, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.asked && l.tokens.RefreshToken() != "" {
+		fresh, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{
+			Issuer: l.o.Issuer, ClientID: l.o.ClientID, ClientSecret: l.o.ClientSecret,
+			RefreshToken: l.tokens.RefreshToken(), HTTPClient: l.hc,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("renewing the login: %w", err)
+		}
+		if fresh.IDToken() != "" {
+			l.tokens = fresh
+		}
+	}
+	l.asked = true
+	return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": l.tokens.IDToken()}), nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -51,20 +52,21 @@ func serveOn(t *testing.T, ln net.Listener, h http.Handler) {
 	t.Cleanup(func() { hs.Close() })
 }
 
-// TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved: bob is connected to
-// the CRM; an admin removes his access; the revocation push makes the demo
-// MCP server answer 401, the SDK asks the IdP for a new ID-JAG, which is
-// refused, and Watch reports the disconnection with the IdP's reason.
-func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
-	idpLn, idpURL := listenLoopback(t)
+// watchStack serves the IdP of watchConfig with the revocation push, and
+// the CRM's demo authorization server and MCP server, all on the IdP's
+// clock.
+func watchStack(t *testing.T) (srv *idp.Server, store *policy.Store, idpURL string) {
+	idpLn, u := listenLoopback(t)
+	idpURL = u
 	asLn, asURL := listenLoopback(t)
 	mcpLn, mcpURL := listenLoopback(t)
-	store, err := policy.NewStore([]byte(strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(watchConfig)), "watch.yaml")
+	var err error
+	store, err = policy.NewStore([]byte(strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(watchConfig)), "watch.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := store.Config()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: idpURL})
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: idpURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +88,15 @@ func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 		}
 	}
 
+	return srv, store, idpURL
+}
+
+// TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved: bob is connected to
+// the CRM; an admin removes his access; the revocation push makes the demo
+// MCP server answer 401, the SDK asks the IdP for a new ID-JAG, which is
+// refused, and Watch reports the disconnection with the IdP's reason.
+func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
+	_, store, idpURL := watchStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -122,5 +133,59 @@ func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 	defer mu.Unlock()
 	if len(lines) != 2 || lines[0] != "true CRM <nil>" || !strings.HasPrefix(lines[1], "false CRM ") || !strings.Contains(lines[1], "access_denied") {
 		t.Errorf("reported:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestWatch_OutlivesTheLogin: two hours pass on the IdP's clock, so the
+// access token and the login's ID token (1h) have both expired. The MCP
+// server answers 401, the SDK asks for a new ID-JAG, and connect renews
+// the login with its refresh token instead of presenting the expired ID
+// token: bob stays connected, and the audit shows the refresh.
+func TestWatch_OutlivesTheLogin(t *testing.T) {
+	srv, _, idpURL := watchStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var lines []string
+	reported := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- connect.Watch(ctx, connect.Options{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"},
+			50*time.Millisecond, func(r connect.Result) {
+				mu.Lock()
+				lines = append(lines, fmt.Sprintf("%v %s %v", r.Connected, r.Name, r.Err))
+				mu.Unlock()
+				reported <- struct{}{}
+			})
+	}()
+	select {
+	case <-reported:
+	case err := <-done:
+		t.Fatalf("Watch ended before connecting: %v", err)
+	}
+	srv.Clock().Advance(2 * time.Hour)
+	refreshed := func() bool {
+		for _, e := range srv.Audit().Query(audit.Filter{Type: audit.TypeToken}) {
+			if e.GrantType == "refresh_token" && e.Outcome == audit.Allowed {
+				return true
+			}
+		}
+		return false
+	}
+	for !refreshed() && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a few more calls after the renewal
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !refreshed() {
+		t.Error("the login was not renewed with the refresh token")
+	}
+	if len(lines) != 1 || lines[0] != "true CRM <nil>" {
+		t.Errorf("reported (want only the connection):\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -285,6 +285,35 @@ func Exchange(ctx context.Context, o ExchangeOptions) (Tokens, error) {
 	return post(ctx, client(o.HTTPClient), endpoint, form, nil)
 }
 
+// RefreshOptions describe a refresh token grant (RFC 6749 section 6).
+type RefreshOptions struct {
+	Issuer        string
+	TokenEndpoint string // optional: skips discovery
+	ClientID      string
+	ClientSecret  string // empty for a public client
+	RefreshToken  string
+	HTTPClient    *http.Client
+}
+
+// Refresh redeems a refresh token for new tokens: with the openid scope
+// granted, a new ID token (OIDC Core section 12.2) and, as this IdP rotates
+// them, a new refresh token.
+func Refresh(ctx context.Context, o RefreshOptions) (Tokens, error) {
+	endpoint := o.TokenEndpoint
+	if endpoint == "" {
+		meta, err := Discover(ctx, o.HTTPClient, o.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = meta.TokenEndpoint
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {o.RefreshToken}, "client_id": {o.ClientID}}
+	if o.ClientSecret != "" {
+		form.Set("client_secret", o.ClientSecret)
+	}
+	return post(ctx, client(o.HTTPClient), endpoint, form, nil)
+}
+
 func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values, header http.Header) (Tokens, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
