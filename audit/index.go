@@ -2,7 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"encoding/json"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -107,11 +106,11 @@ func field(line []byte, sp span) []byte {
 // decodes them: numbers as float64.
 func (s *slot) decode() Event {
 	var e Event
-	// The line is the encoder's output, so it decodes; if it ever did not, the event would
-	// still have its time and ID.
-	if err := e.UnmarshalJSON(s.line); err != nil {
+	// The line is the encoder's output, so it decodes; were it ever not, encoding/json would
+	// have its say.
+	if err := decodeLine(s.line, &e); err != nil {
 		e = Event{}
-		_ = json.Unmarshal(field(s.line, s.rec.id), &e.ID)
+		_ = e.UnmarshalJSON(s.line)
 	}
 	e.Time = time.Unix(s.rec.sec, int64(s.rec.nsec)).UTC()
 	return e
