@@ -69,34 +69,11 @@ func (e *Event) bound() {
 	}
 }
 
-// texts lists pointers to every string field of e, for bound and own.
+// texts lists pointers to every string field of e, for bound and lineSize.
 func (e *Event) texts() [18]*string {
 	return [...]*string{&e.ID, &e.Type, &e.Outcome, &e.Error, &e.User, &e.Sub, &e.ClientID,
 		&e.Server, &e.Audience, &e.Resource, &e.ScopeRequested, &e.ScopeGranted, &e.Rule,
 		&e.Reason, &e.JTI, &e.Admin, &e.GrantType, &e.Tenant}
-}
-
-// own gives e's string fields one new backing array of their own. A caller's string may be a
-// slice of something much larger (net/url's ParseQuery returns substrings of the whole request
-// body when nothing needs unescaping), and the index keeps events for a long time: without the
-// copy, a five-byte client_id could keep a 10 MB form body alive, unseen by the index's byte
-// accounting. One allocation covers all the fields.
-func (e *Event) own() {
-	ps := e.texts()
-	n := 0
-	for _, p := range ps {
-		n += len(*p)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, p := range ps {
-		b.WriteString(*p)
-	}
-	all := b.String()
-	for _, p := range ps {
-		n := len(*p)
-		*p, all = all[:n], all[n:]
-	}
 }
 
 // boundDetails returns d in JSON's generic form (maps, slices, strings, json.Number, bools and

@@ -2,8 +2,8 @@ package audit
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // Group commit. Appends that arrive while a batch is being written and synced queue up in the
@@ -41,35 +41,43 @@ type batch struct {
 
 // request is one Append on its way through a batch.
 type request struct {
-	ev     Event  // bounded; its ID is filled in by commit if it had none
-	line   []byte // ev encoded
-	idAt   int    // offset in line of the empty ID that commit fills in, or -1
-	stored Event  // the index's copy of ev
-	err    error  // set by commit
+	ev   Event  // bounded; its ID is filled in by commit if it had none
+	line []byte // ev encoded, in a buffer of its own: the file's line and the index's copy
+	rec  record // the index's record of line
+	err  error  // set by commit
 }
 
-// encode prepares r.ev for commit: its line, and the index's copy.
+// scratch holds the buffers lines are encoded into before they are copied out at their size.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// encode prepares r.ev for commit: its line and record.
 func (r *request) encode() error {
-	line, err := r.ev.MarshalJSON()
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	e := r.ev
+	if e.ID == "" {
+		// Assigned by commit, in file order, so that IDs sort the way the file reads; written
+		// over this placeholder of the same width.
+		e.ID = idPlaceholder
+	}
+	var sp spans
+	line, err := e.appendJSON((*bp)[:0], &sp)
 	if err != nil {
 		return err
 	}
-	r.line, r.idAt = line, -1
-	if r.ev.ID == "" {
-		// Assigned by commit, in file order, so that IDs sort the way the file reads. An empty
-		// ID is written as "id":"", which the fixed-width time before it keeps from appearing
-		// earlier in the line.
-		r.idAt = bytes.Index(line, []byte(`"id":""`)) + len(`"id":"`)
+	if cap(line) <= maxKeptScratch {
+		*bp = line
 	}
-	if r.ev.Details == nil {
-		r.stored = r.ev
-		r.stored.own()
-		return nil
-	}
-	// The index gets its own copy of the details, decoded from the line so that it is exactly
-	// what a reopened log would hold: numbers as float64, not json.Number.
-	return json.Unmarshal(line, &r.stored)
+	r.line = bytes.Clone(line)
+	r.rec = newRecord(e.Time, int64(len(line))+1, sp)
+	return nil
 }
+
+// idPlaceholder stands in a line for the ID commit assigns: as wide as the IDs it makes.
+const idPlaceholder = "000000000000000000000000"
+
+// maxKeptScratch is the largest encoding buffer kept for the next event.
+const maxKeptScratch = 16 << 10
 
 // groupCommit puts r in a batch and returns once the batch has been committed, r.err set; or
 // returns ErrClosed.
@@ -112,18 +120,15 @@ func (l *Log) commit(reqs []*request) {
 	now := l.now()
 	buf, stored := l.buf[:0], l.stored[:0]
 	for _, r := range reqs {
-		start := len(buf)
-		if r.idAt >= 0 {
+		if r.ev.ID == "" {
 			r.ev.ID = l.ids.next(now)
-			r.stored.ID = r.ev.ID
-			buf = append(buf, r.line[:r.idAt]...)
-			buf = append(buf, r.ev.ID...)
-			buf = append(buf, r.line[r.idAt:]...)
-		} else {
-			buf = append(buf, r.line...)
+			r.setID()
 		}
-		buf = append(buf, '\n')
-		stored = append(stored, slot{r.stored, int64(len(buf) - start)})
+		if l.file != nil {
+			buf = append(buf, r.line...)
+			buf = append(buf, '\n')
+		}
+		stored = append(stored, slot{r.line, r.rec})
 	}
 
 	var err error
@@ -148,6 +153,32 @@ func (l *Log) commit(reqs []*request) {
 		stored = nil
 	}
 	l.buf, l.stored = buf[:0], stored[:0]
+}
+
+// setID writes r.ev.ID, just assigned, into r.line in place of the placeholder; in a new line if
+// it is not as wide (a clock beyond the year 10889).
+func (r *request) setID() {
+	sp := r.rec.id
+	if len(r.ev.ID)+2 == int(sp.n) { // idGen's IDs are hex digits: nothing to escape
+		copy(r.line[sp.off+1:], r.ev.ID)
+		return
+	}
+	id := appendString(nil, r.ev.ID)
+	line := make([]byte, 0, len(r.line)-int(sp.n)+len(id))
+	line = append(line, r.line[:sp.off]...)
+	line = append(line, id...)
+	line = append(line, r.line[sp.off+sp.n:]...)
+	shift := func(s *span) {
+		if s.n != 0 && s.off > sp.off {
+			s.off = uint32(int(s.off) + len(id) - int(sp.n))
+		}
+	}
+	for _, s := range []*span{&r.rec.typ, &r.rec.tenant, &r.rec.outcome, &r.rec.user, &r.rec.client, &r.rec.server} {
+		shift(s)
+	}
+	r.rec.id.n = uint32(len(id))
+	r.rec.size = uint32(len(line) + 1)
+	r.line = line
 }
 
 // persist writes buf, whole lines, to the file and syncs it.

@@ -14,26 +14,41 @@ import (
 
 // appendJSON appends e's line (without the newline) to b: the fields in Event's order with
 // Event's JSON names and omitempty rules, "time" first in timeLayout, strings escaped as
-// encoding/json does with SetEscapeHTML(false).
-func (e *Event) appendJSON(b []byte) ([]byte, error) {
+// encoding/json does with SetEscapeHTML(false). If sp is not nil, it records where in the line
+// (offsets from len(b) on entry) the fields the index filters on were written.
+func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	t := e.Time.UTC()
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, fmt.Errorf("audit: event time %v: year outside [0,9999]", e.Time)
 	}
+	base := len(b)
+	var s spans
 	b = append(b, `{"time":"`...)
 	b = t.AppendFormat(b, timeLayout)
 	b = append(b, `","id":`...)
-	b = appendString(b, e.ID)
+	b, s.id = appendSpan(b, base, e.ID)
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.Type)
-	b = appendField(b, `,"tenant":`, e.Tenant)
+	b, s.typ = appendSpan(b, base, e.Type)
+	if e.Tenant != "" {
+		b = append(b, `,"tenant":`...)
+		b, s.tenant = appendSpan(b, base, e.Tenant)
+	}
 	b = append(b, `,"outcome":`...)
-	b = appendString(b, e.Outcome)
+	b, s.outcome = appendSpan(b, base, e.Outcome)
 	b = appendField(b, `,"error":`, e.Error)
-	b = appendField(b, `,"user":`, e.User)
+	if e.User != "" {
+		b = append(b, `,"user":`...)
+		b, s.user = appendSpan(b, base, e.User)
+	}
 	b = appendField(b, `,"sub":`, e.Sub)
-	b = appendField(b, `,"client_id":`, e.ClientID)
-	b = appendField(b, `,"server":`, e.Server)
+	if e.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		b, s.client = appendSpan(b, base, e.ClientID)
+	}
+	if e.Server != "" {
+		b = append(b, `,"server":`...)
+		b, s.server = appendSpan(b, base, e.Server)
+	}
 	b = appendField(b, `,"audience":`, e.Audience)
 	b = appendField(b, `,"resource":`, e.Resource)
 	b = appendField(b, `,"scope_requested":`, e.ScopeRequested)
@@ -56,7 +71,17 @@ func (e *Event) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"details":`...)
 		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 	}
+	if sp != nil {
+		*sp = s
+	}
 	return append(b, '}'), nil
+}
+
+// appendSpan appends s as a JSON string and returns where it went, relative to base.
+func appendSpan(b []byte, base int, s string) ([]byte, span) {
+	start := len(b)
+	b = appendString(b, s)
+	return b, span{uint32(start - base), uint32(len(b) - start)}
 }
 
 // lineSize is a capacity that holds e's line unless its strings need escaping or it has Details.

@@ -85,7 +85,7 @@ type plainEvent Event
 // grep and jq, and the console escapes for HTML itself. (json.Marshal escapes a Marshaler's
 // output again; the Log writes this output as it is.)
 func (e Event) MarshalJSON() ([]byte, error) {
-	return e.appendJSON(make([]byte, 0, e.lineSize()))
+	return e.appendJSON(make([]byte, 0, e.lineSize()), nil)
 }
 
 // UnmarshalJSON decodes an event. It accepts any RFC 3339 time, not only the layout it writes, so

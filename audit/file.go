@@ -74,6 +74,7 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 		return nil, 0, err
 	}
 	var newestFirst []slot
+	var scratch []byte
 	var loaded int64   // bytes of the lines in newestFirst
 	pos := end         // pending holds bytes [pos, pos+len(pending)): whole lines, and part of one at its start
 	var pending []byte // ends with a newline when not empty
@@ -96,7 +97,13 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 				}
 				e.bound()
 				e.Details = boundGeneric(e.Details)
-				newestFirst = append(newestFirst, slot{e, int64(len(line)) + 1})
+				// Encoded again, bounded, for the index; it counts for the line it was in the
+				// file.
+				var s slot
+				if s, scratch, err = newSlot(&e, scratch, int64(len(line))+1); err != nil {
+					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: %w", f.Name(), start, err)
+				}
+				newestFirst = append(newestFirst, s)
 				loaded += int64(len(line)) + 1
 				continue
 			}

@@ -1,6 +1,9 @@
 package audit
 
 import (
+	"bytes"
+	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 )
@@ -41,15 +44,122 @@ type Filter struct {
 	Limit int // at most this many events; 0 (or less) means DefaultQueryLimit; capped at MaxQueryLimit
 }
 
-func (f *Filter) match(e *Event) bool {
-	return (f.Type == "" || e.Type == f.Type) &&
-		(f.Tenant == "" || e.Tenant == f.Tenant) &&
-		(f.User == "" || e.User == f.User) &&
-		(f.Client == "" || e.ClientID == f.Client) &&
-		(f.Server == "" || e.Server == f.Server) &&
-		(f.Outcome == "" || e.Outcome == f.Outcome) &&
-		(f.Since.IsZero() || !e.Time.Before(f.Since)) &&
-		(f.Until.IsZero() || e.Time.Before(f.Until))
+// The index keeps each event as its JSON line, one allocation that holds no pointers, and a
+// record of the fields queries filter on, with no pointers at all. An index of Events (dozens of
+// strings and a Details map each, and a map keyed by their IDs) held hundreds of thousands of
+// pointers that every garbage collection cycle had to trace, a large share of an exchange's CPU
+// under load; this holds one per event. Query and Subscribe decode the lines of the events they
+// return, and only those.
+
+// span is where a JSON string (quotes included) is in a line; n is 0 for an omitted field.
+type span struct{ off, n uint32 }
+
+// spans locate the strings the index filters on in an event's line.
+type spans struct{ id, typ, tenant, outcome, user, client, server span }
+
+// record is what the index knows of an event without decoding its line.
+type record struct {
+	sec  int64  // Time, Unix seconds; Time is kept here exactly, whatever the line's precision
+	nsec int32  // and nanoseconds
+	size uint32 // the bytes it counts for against maxBytes: its line in the file, newline included
+	spans
+}
+
+// slot is one event for the index: its line (not decoded, without the newline) and its record.
+type slot struct {
+	line []byte
+	rec  record
+}
+
+// newSlot makes the index's copy of a bounded event: its line, encoded into a buffer of its exact
+// size, and its record; size is the length of its line in the file, newline included.
+func newSlot(e *Event, scratch []byte, size int64) (slot, []byte, error) {
+	var sp spans
+	enc := e
+	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+		// A time read from a file in another offset can land outside the years the line format
+		// writes; the record keeps the time, so the line's own does not matter.
+		c := *e
+		c.Time = time.Time{}
+		enc = &c
+	}
+	line, err := enc.appendJSON(scratch[:0], &sp)
+	if err != nil {
+		return slot{}, scratch, err
+	}
+	return slot{line: bytes.Clone(line), rec: newRecord(e.Time, size, sp)}, line, nil
+}
+
+func newRecord(t time.Time, size int64, sp spans) record {
+	return record{sec: t.Unix(), nsec: int32(t.Nanosecond()), size: uint32(min(size, math.MaxUint32)), spans: sp}
+}
+
+// field returns the JSON string at sp in line, quotes included, or nil if it was omitted.
+func field(line []byte, sp span) []byte {
+	if sp.n == 0 {
+		return nil
+	}
+	return line[sp.off : sp.off+sp.n]
+}
+
+// decode returns the event of a slot. Its Details are decoded from the line, as a reopened log
+// decodes them: numbers as float64.
+func (s *slot) decode() Event {
+	var e Event
+	// The line is the encoder's output, so it decodes; were it ever not, encoding/json would
+	// have its say.
+	if err := decodeLine(s.line, &e); err != nil {
+		e = Event{}
+		_ = e.UnmarshalJSON(s.line)
+	}
+	e.Time = time.Unix(s.rec.sec, int64(s.rec.nsec)).UTC()
+	return e
+}
+
+// matcher is a Filter prepared for records: its strings as they appear in lines.
+type matcher struct {
+	typ, tenant, user, client, server, outcome []byte // nil matches any
+
+	since, until         bool
+	sinceSec, untilSec   int64
+	sinceNsec, untilNsec int32
+}
+
+func newMatcher(f *Filter) *matcher {
+	quoted := func(s string) []byte {
+		if s == "" {
+			return nil
+		}
+		// The encoder is deterministic, so equal strings have equal encodings. A filter string
+		// that is not valid UTF-8 encodes with a \ufffd escape, which no bounded (valid)
+		// string's encoding holds, so it matches nothing, as before.
+		return appendString(nil, s)
+	}
+	m := &matcher{
+		typ: quoted(f.Type), tenant: quoted(f.Tenant), user: quoted(f.User),
+		client: quoted(f.Client), server: quoted(f.Server), outcome: quoted(f.Outcome),
+	}
+	if !f.Since.IsZero() {
+		m.since, m.sinceSec, m.sinceNsec = true, f.Since.Unix(), int32(f.Since.Nanosecond())
+	}
+	if !f.Until.IsZero() {
+		m.until, m.untilSec, m.untilNsec = true, f.Until.Unix(), int32(f.Until.Nanosecond())
+	}
+	return m
+}
+
+func (m *matcher) match(line []byte, r *record) bool {
+	eq := func(want []byte, sp span) bool {
+		return want == nil || bytes.Equal(field(line, sp), want)
+	}
+	return eq(m.typ, r.typ) && eq(m.tenant, r.tenant) && eq(m.user, r.user) &&
+		eq(m.client, r.client) && eq(m.server, r.server) && eq(m.outcome, r.outcome) &&
+		(!m.since || !timeBefore(r.sec, r.nsec, m.sinceSec, m.sinceNsec)) &&
+		(!m.until || timeBefore(r.sec, r.nsec, m.untilSec, m.untilNsec))
+}
+
+func timeBefore(sec int64, nsec int32, sec2 int64, nsec2 int32) bool {
+	return sec < sec2 || sec == sec2 && nsec < nsec2
 }
 
 // ring holds the newest events in append order, oldest evicted first once there are more than
@@ -60,22 +170,21 @@ type ring struct {
 	mu       sync.RWMutex
 	capacity int
 	maxBytes int64
-	buf      []slot // circular, grown up to capacity; the oldest event is at head
+	lines    [][]byte // circular, grown up to capacity; the oldest event is at head
+	recs     []record // the records of lines, at the same positions
 	head     int
 	n        int    // events held
 	bytes    int64  // sum of their sizes
 	total    uint64 // events ever inserted; the newest has sequence total-1
-	seq      map[string]uint64
-}
-
-// slot is one event held, with the size it counts for against maxBytes.
-type slot struct {
-	ev   Event
-	size int64
+	// seq maps the hash of an event's ID (as written in its line) to its sequence number: keys
+	// without pointers, for the GC's sake. A lookup checks the ID it finds, and scans if it is
+	// not the one wanted (a collision).
+	seq  map[uint64]uint64
+	seed maphash.Seed
 }
 
 func newRing(capacity int, maxBytes int64) *ring {
-	return &ring{capacity: capacity, maxBytes: maxBytes, seq: make(map[string]uint64)}
+	return &ring{capacity: capacity, maxBytes: maxBytes, seq: make(map[uint64]uint64), seed: maphash.MakeSeed()}
 }
 
 // insert adds events, oldest first.
@@ -83,17 +192,18 @@ func (r *ring) insert(evs ...slot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range evs {
-		if r.n == len(r.buf) {
+		if r.n == len(r.lines) {
 			if r.n == r.capacity {
 				r.evict()
 			} else {
 				r.grow()
 			}
 		}
-		r.buf[(r.head+r.n)%len(r.buf)] = s
+		i := (r.head + r.n) % len(r.lines)
+		r.lines[i], r.recs[i] = s.line, s.rec
 		r.n++
-		r.bytes += s.size
-		r.seq[s.ev.ID] = r.total
+		r.bytes += int64(s.rec.size)
+		r.seq[maphash.Bytes(r.seed, field(s.line, s.rec.id))] = r.total
 		r.total++
 		// The newest event stays whatever its size, or Append could return an event that
 		// Query does not show.
@@ -106,24 +216,28 @@ func (r *ring) insert(evs ...slot) {
 // grow makes room for more events, up to capacity, keeping them in order. Growing by doubling
 // rather than allocating capacity slots up front keeps a small log small.
 func (r *ring) grow() {
-	buf := make([]slot, min(max(2*len(r.buf), 64), r.capacity))
+	size := min(max(2*len(r.lines), 64), r.capacity)
+	lines, recs := make([][]byte, size), make([]record, size)
 	for i := range r.n {
-		buf[i] = r.buf[(r.head+i)%len(r.buf)]
+		j := (r.head + i) % len(r.lines)
+		lines[i], recs[i] = r.lines[j], r.recs[j]
 	}
-	r.buf, r.head = buf, 0
+	r.lines, r.recs, r.head = lines, recs, 0
 }
 
 // evict removes the oldest event.
 func (r *ring) evict() {
-	old := &r.buf[r.head]
+	line, rec := r.lines[r.head], &r.recs[r.head]
 	// IDs are unique unless a caller supplied a duplicate; then the map points at the newer
 	// one and must keep doing so.
-	if s, ok := r.seq[old.ev.ID]; ok && s == r.total-uint64(r.n) {
-		delete(r.seq, old.ev.ID)
+	h := maphash.Bytes(r.seed, field(line, rec.id))
+	if s, ok := r.seq[h]; ok && s == r.total-uint64(r.n) {
+		delete(r.seq, h)
 	}
-	r.bytes -= old.size
-	*old = slot{} // a slot emptied by the byte bound may not be reused for a long time
-	r.head = (r.head + 1) % len(r.buf)
+	r.bytes -= int64(rec.size)
+	r.lines[r.head] = nil // a slot emptied by the byte bound may not be reused for a long time
+	*rec = record{}
+	r.head = (r.head + 1) % len(r.lines)
 	r.n--
 }
 
@@ -133,9 +247,26 @@ func (r *ring) stats() (events int, bytes int64) {
 	return r.n, r.bytes
 }
 
-// at returns the i-th oldest event held.
-func (r *ring) at(i int) *Event {
-	return &r.buf[(r.head+i)%len(r.buf)].ev
+// pos returns the position in lines and recs of the i-th oldest event held.
+func (r *ring) pos(i int) int { return (r.head + i) % len(r.lines) }
+
+// find returns the age (0 for the oldest) of the newest event held with the given ID.
+func (r *ring) find(id string) (int, bool) {
+	want := appendString(nil, id)
+	s, ok := r.seq[maphash.Bytes(r.seed, want)]
+	if !ok {
+		return 0, false
+	}
+	i := int(s - (r.total - uint64(r.n)))
+	if p := r.pos(i); bytes.Equal(field(r.lines[p], r.recs[p].id), want) {
+		return i, true
+	}
+	for i := r.n - 1; i >= 0; i-- { // a hash collision: another ID holds the key
+		if p := r.pos(i); bytes.Equal(field(r.lines[p], r.recs[p].id), want) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // query returns the newest events that match f, newest first, and whether an older one matches
@@ -146,26 +277,34 @@ func (r *ring) query(f Filter) (events []Event, more bool) {
 		limit = DefaultQueryLimit
 	}
 	limit = min(limit, MaxQueryLimit)
+	m := newMatcher(&f)
 
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	n := r.n
-	end := n // scan positions [0, end), newest first
+	end := r.n // scan positions [0, end), newest first
 	if f.Before != "" {
-		s, ok := r.seq[f.Before]
+		i, ok := r.find(f.Before)
 		if !ok {
+			r.mu.RUnlock()
 			return []Event{}, false
 		}
-		end = int(s - (r.total - uint64(n)))
+		end = i
 	}
-	out := make([]Event, 0, min(limit, end))
+	// Collect the matching slots under the lock, decode them after it: lines are never
+	// modified once inserted, so they stay valid when evicted.
+	found := make([]slot, 0, min(limit, end))
 	for i := end - 1; i >= 0; i-- {
-		if e := r.at(i); f.match(e) {
-			if len(out) == limit {
-				return out, true
+		if p := r.pos(i); m.match(r.lines[p], &r.recs[p]) {
+			if len(found) == limit {
+				more = true
+				break
 			}
-			out = append(out, *e)
+			found = append(found, slot{r.lines[p], r.recs[p]})
 		}
 	}
-	return out, false
+	r.mu.RUnlock()
+	events = make([]Event, len(found))
+	for i := range found {
+		events[i] = found[i].decode()
+	}
+	return events, more
 }

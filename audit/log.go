@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -112,7 +113,10 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	l.size = end
 	l.index.insert(evs...)
 	for _, s := range evs {
-		l.ids.observe(s.ev.ID)
+		var id string
+		if json.Unmarshal(field(s.line, s.rec.id), &id) == nil {
+			l.ids.observe(id)
+		}
 	}
 	return nil
 }
@@ -158,8 +162,8 @@ func (l *Log) Append(ev Event) (Event, error) {
 // Query returns the events held in memory that match f, newest first: at most f.Limit of them,
 // DefaultQueryLimit if it is zero, MaxQueryLimit if it is larger.
 //
-// Details maps in the returned events are shared with the log and other callers: read them,
-// don't modify them.
+// The index holds events as their JSON lines; Query decodes those it returns, so each call's
+// events, Details included, are its own.
 func (l *Log) Query(f Filter) []Event {
 	events, _ := l.QueryPage(f)
 	return events

@@ -51,13 +51,21 @@ func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
 // publish sends evs to every subscriber that has room. Holding mu while sending is what makes it
 // safe against a concurrent cancel closing the channel; the sends never block, so neither does
 // cancel for long.
+// The events are decoded from their lines only if someone subscribes.
 func (s *subscribers) publish(evs []slot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.chans) == 0 {
+		return
+	}
+	decoded := make([]Event, len(evs))
+	for i := range evs {
+		decoded[i] = evs[i].decode()
+	}
 	for _, ch := range s.chans {
-		for _, e := range evs {
+		for _, e := range decoded {
 			select {
-			case ch <- e.ev:
+			case ch <- e:
 			default:
 			}
 		}

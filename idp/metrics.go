@@ -1,7 +1,11 @@
 package idp
 
 import (
+	"maps"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +39,64 @@ type metrics struct {
 	tokenLatency *prometheus.HistogramVec
 	auditLatency prometheus.Histogram
 	auditErrors  prometheus.Counter
+
+	// The children of the vectors for fixed label values, looked up once rather than per
+	// request (WithLabelValues hashes the values, takes a lock and allocates).
+	latency   [4]lazyObserver // tokenLatency by grant label, in grantLabels' order
+	exchanged exchangeCounters
+}
+
+// exchangeCounters are the two counters an exchange's event adds to, by its outcome, error code
+// and server: a copy-on-write map, so that counting takes no lock once a combination has been
+// seen. Its keys are as many as the vectors' children, which are kept for good anyway.
+type exchangeCounters struct {
+	m  atomic.Pointer[map[exchangeKey]exchangeCounter]
+	mu sync.Mutex // held to add a key
+}
+
+// lazyObserver is a histogram's child made at its first observation, as WithLabelValues would
+// make it: a series appears in /metrics once it has been observed, as before the cache.
+type lazyObserver struct {
+	once sync.Once
+	o    prometheus.Observer
+}
+
+func (l *lazyObserver) get(v *prometheus.HistogramVec, label string) prometheus.Observer {
+	l.once.Do(func() { l.o = v.WithLabelValues(label) })
+	return l.o
+}
+
+type exchangeKey struct{ outcome, error, server string }
+
+type exchangeCounter struct{ grants, exchanges prometheus.Counter }
+
+func (c *exchangeCounters) get(m *metrics, k exchangeKey) exchangeCounter {
+	if p := c.m.Load(); p != nil {
+		if v, ok := (*p)[k]; ok {
+			return v
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if v, ok := (*old)[k]; ok {
+			return v
+		}
+	}
+	// The key's strings may be substrings of a request; keep copies, not the request.
+	k = exchangeKey{strings.Clone(k.outcome), strings.Clone(k.error), strings.Clone(k.server)}
+	v := exchangeCounter{
+		grants:    m.grants.WithLabelValues(grantTokenExchange, k.outcome),
+		exchanges: m.exchanges.WithLabelValues(k.outcome, k.error, k.server),
+	}
+	next := make(map[exchangeKey]exchangeCounter, 1)
+	if old != nil {
+		next = maps.Clone(*old)
+	}
+	next[k] = v
+	c.m.Store(&next)
+	return v
 }
 
 func newMetrics(tenant string) *metrics {
@@ -113,12 +175,16 @@ func (m *metrics) count(ev audit.Event) {
 	case audit.TypeToken:
 		m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
 	case audit.TypeTokenExchange:
-		m.grants.WithLabelValues(grantTokenExchange, ev.Outcome).Inc()
-		m.exchanges.WithLabelValues(ev.Outcome, ev.Error, ev.Server).Inc()
+		c := m.exchanged.get(m, exchangeKey{ev.Outcome, ev.Error, ev.Server})
+		c.grants.Inc()
+		c.exchanges.Inc()
 	case audit.TypeKeyRotation:
 		m.keyRotations.Inc()
 	}
 }
+
+// grantLabels are the grant_type label values of the token endpoint's latency.
+var grantLabels = [...]string{grantAuthorizationCd, grantRefreshToken, grantTokenExchange, "other"}
 
 // timeTokenEndpoint observes the token endpoint's latency by grant type.
 // The label is read after the handler parsed the form; grant types that
@@ -127,13 +193,17 @@ func (m *metrics) timeTokenEndpoint(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		next.ServeHTTP(w, r)
-		grant := "other"
+		i := 3 // other
 		if r.PostForm != nil {
-			switch g := r.PostForm.Get("grant_type"); g {
-			case grantAuthorizationCd, grantRefreshToken, grantTokenExchange:
-				grant = g
+			switch r.PostForm.Get("grant_type") {
+			case grantAuthorizationCd:
+				i = 0
+			case grantRefreshToken:
+				i = 1
+			case grantTokenExchange:
+				i = 2
 			}
 		}
-		m.tokenLatency.WithLabelValues(grant).Observe(time.Since(start).Seconds())
+		m.latency[i].get(m.tokenLatency, grantLabels[i]).Observe(time.Since(start).Seconds())
 	})
 }

@@ -253,20 +253,27 @@ func (h *heldResponse) WriteHeader(code int) {
 	}
 }
 
+var noStore, noCache = []string{"no-store"}, []string{"no-cache"}
+
 // reset discards what was written, to answer otherwise.
 func (h *heldResponse) reset() { *h = *newHeldResponse() }
 
 // release writes the held answer to w, never to be cached (RFC 6749
 // section 5.1). A 401 to a client that tried HTTP Basic carries the
 // challenge RFC 6749 section 5.2 asks for, whoever wrote it.
+//
+// The held header's values move to w's header as they are (slices, not
+// copies), and the fixed ones are shared slices of capacity one: Header.Set
+// allocated a new one per response.
 func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
+	out := w.Header()
 	for k, v := range h.header {
-		w.Header()[k] = v
+		out[k] = v
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	if h.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+	out["Cache-Control"] = noStore[:1:1]
+	out["Pragma"] = noCache[:1:1]
+	if h.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && out.Get("WWW-Authenticate") == "" {
+		out.Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
 	}
 	w.WriteHeader(h.status)
 	_, _ = w.Write(h.body.Bytes())
