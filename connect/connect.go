@@ -8,6 +8,7 @@ package connect
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -65,19 +67,19 @@ type Result struct {
 // Run logs the user in, then connects to each MCP server in turn. Its error
 // is for what stops everything (the login); a refused server is a Result.
 func Run(ctx context.Context, o Options) ([]Result, error) {
-	hc, targets, tokens, known, err := start(ctx, o)
+	hc, targets, login, known, err := start(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	var results []Result
 	for _, target := range targets {
-		results = append(results, connectOne(ctx, o, traced(hc, o.Trace, target), tokens, target, known))
+		results = append(results, connectOne(ctx, o, traced(hc, o.Trace, target), login, target, known))
 	}
 	return results, nil
 }
 
-func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclient.Tokens, target string, known []idpclient.AssignedServer) Result {
-	res, session := openSession(ctx, o, hc, tokens, target, known)
+func connectOne(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) Result {
+	res, session := openSession(ctx, o, hc, login, target, known)
 	if session != nil {
 		session.Close()
 	}
@@ -86,7 +88,7 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, tokens idpclien
 
 // openSession connects to one MCP server and calls whoami; the session is
 // open (the caller's to close) when the Result is Connected, else nil.
-func openSession(ctx context.Context, o Options, hc *http.Client, tokens idpclient.Tokens, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
+func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
 	res = Result{MCPServer: target}
 	// The client_id at the MCP authorization server comes from the IdP's
 	// client mapping; for a server the IdP does not list, the IdP's own
@@ -112,7 +114,6 @@ func openSession(ctx context.Context, o Options, hc *http.Client, tokens idpclie
 		idpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
 		mcpCreds.ClientSecretAuth = &oauthex.ClientSecretAuth{ClientSecret: o.ClientSecret}
 	}
-	login := &loginSession{o: o, hc: hc, tokens: tokens}
 	handler, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
 		IdPIssuerURL:     o.Issuer,
 		IdPCredentials:   idpCreds,
@@ -229,26 +230,31 @@ func traced(hc *http.Client, trace func(Step), mcpServer string) *http.Client {
 	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer}, Jar: hc.Jar, Timeout: hc.Timeout}
 }
 
-// loginSession hands the enterprise handler the login's ID token. The
-// handler asks again only when it needs a new ID-JAG (a 401 from the MCP
-// server: the access token expired or was revoked); by then the ID token
-// may have expired as well, which a long `connect --watch` sees after an
-// hour, so every later ask redeems the refresh token for a new one (OIDC
-// Core section 12), as a real client keeps its login alive. A refresh the
-// IdP refuses (the session ended, the user was disabled) is the answer.
+// loginSession is the one login of a run, shared by every MCP server's
+// enterprise handler, which asks it for the ID token whenever it needs a
+// new ID-JAG. An ID token that has expired (or is about to) is renewed
+// with the refresh token (OIDC Core section 12), as a real client keeps
+// its login alive, so that a long `connect --watch` outlives the ID
+// token's hour; a refresh the IdP refuses (the session ended, the user was
+// disabled) is the answer. Refresh tokens rotate, which is why the
+// session is one for all servers.
 type loginSession struct {
-	o  Options
-	hc *http.Client
+	o   Options
+	hc  *http.Client
+	now func() time.Time
 
 	mu     sync.Mutex
 	tokens idpclient.Tokens
-	asked  bool
 }
+
+// renewBefore is how long before its exp an ID token is renewed: room for
+// the exchange that follows.
+const renewBefore = 30 * time.Second
 
 func (l *loginSession) idToken(ctx context.Context) (*oauth2.Token, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.asked && l.tokens.RefreshToken() != "" {
+	if exp, ok := expiry(l.tokens.IDToken()); ok && l.now().Add(renewBefore).After(exp) && l.tokens.RefreshToken() != "" {
 		fresh, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{
 			Issuer: l.o.Issuer, ClientID: l.o.ClientID, ClientSecret: l.o.ClientSecret,
 			RefreshToken: l.tokens.RefreshToken(), HTTPClient: l.hc,
@@ -260,6 +266,25 @@ func (l *loginSession) idToken(ctx context.Context) (*oauth2.Token, error) {
 			l.tokens = fresh
 		}
 	}
-	l.asked = true
 	return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": l.tokens.IDToken()}), nil
+}
+
+// expiry reads a JWT's exp without verifying it: the client only decides
+// when to renew its own token; the IdP verifies.
+func expiry(jwt string) (time.Time, bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Exp == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(c.Exp, 0), true
 }

@@ -29,7 +29,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	hc, targets, tokens, known, err := start(ctx, o)
+	hc, targets, login, known, err := start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		}
 	}()
 	for _, target := range targets {
-		res, session := openSession(ctx, o, traced(hc, o.Trace, target), tokens, target, known)
+		res, session := openSession(ctx, o, traced(hc, o.Trace, target), login, target, known)
 		all = append(all, &watched{res, session})
 		report(res)
 	}
@@ -89,7 +89,7 @@ func changed(before, after Result) bool {
 
 // start logs the user in and picks the MCP servers to connect to, as Run
 // does.
-func start(ctx context.Context, o Options) (*http.Client, []string, idpclient.Tokens, []idpclient.AssignedServer, error) {
+func start(ctx context.Context, o Options) (*http.Client, []string, *loginSession, []idpclient.AssignedServer, error) {
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
@@ -115,5 +115,5 @@ func start(ctx context.Context, o Options) (*http.Client, []string, idpclient.To
 			}
 		}
 	}
-	return hc, targets, tokens, known, nil
+	return hc, targets, &loginSession{o: o, hc: loginClient, now: time.Now, tokens: tokens}, known, nil
 }

@@ -55,13 +55,13 @@ func serveOn(t *testing.T, ln net.Listener, h http.Handler) {
 // watchStack serves the IdP of watchConfig with the revocation push, and
 // the CRM's demo authorization server and MCP server, all on the IdP's
 // clock.
-func watchStack(t *testing.T) (srv *idp.Server, store *policy.Store, idpURL string) {
+func watchStack(t *testing.T, extra string) (srv *idp.Server, store *policy.Store, idpURL string) {
 	idpLn, u := listenLoopback(t)
 	idpURL = u
 	asLn, asURL := listenLoopback(t)
 	mcpLn, mcpURL := listenLoopback(t)
 	var err error
-	store, err = policy.NewStore([]byte(strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(watchConfig)), "watch.yaml")
+	store, err = policy.NewStore([]byte(extra+strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(watchConfig)), "watch.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func watchStack(t *testing.T) (srv *idp.Server, store *policy.Store, idpURL stri
 // MCP server answer 401, the SDK asks the IdP for a new ID-JAG, which is
 // refused, and Watch reports the disconnection with the IdP's reason.
 func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
-	_, store, idpURL := watchStack(t)
+	_, store, idpURL := watchStack(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -136,13 +136,14 @@ func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 	}
 }
 
-// TestWatch_OutlivesTheLogin: two hours pass on the IdP's clock, so the
-// access token and the login's ID token (1h) have both expired. The MCP
-// server answers 401, the SDK asks for a new ID-JAG, and connect renews
-// the login with its refresh token instead of presenting the expired ID
-// token: bob stays connected, and the audit shows the refresh.
+// TestWatch_OutlivesTheLogin: the login's ID token lives 2 s; once it has
+// expired, two hours pass on the IdP's clock, so the access token has
+// expired too. The MCP server answers 401, the SDK asks for a new ID-JAG,
+// and connect renews the login with its refresh token instead of
+// presenting the expired ID token: bob stays connected, and the audit
+// shows the refresh.
 func TestWatch_OutlivesTheLogin(t *testing.T) {
-	srv, _, idpURL := watchStack(t)
+	srv, _, idpURL := watchStack(t, "lifetimes: {id_token: 2s}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -163,6 +164,7 @@ func TestWatch_OutlivesTheLogin(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Watch ended before connecting: %v", err)
 	}
+	time.Sleep(2 * time.Second)
 	srv.Clock().Advance(2 * time.Hour)
 	refreshed := func() bool {
 		for _, e := range srv.Audit().Query(audit.Filter{Type: audit.TypeToken}) {
