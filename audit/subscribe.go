@@ -1,12 +1,16 @@
 package audit
 
-import "sync"
+import (
+	"bytes"
+	"sync"
+)
 
 // subscribers fans committed events out to live tails.
 type subscribers struct {
 	mu     sync.Mutex
 	next   int
 	chans  map[int]chan Event
+	skip   map[int][][]byte // per subscriber, the types it does not want, as lines hold them
 	closed bool
 }
 
@@ -20,8 +24,15 @@ type subscribers struct {
 // times, from any goroutine. Close closes every subscription's channel; Subscribe after Close
 // returns a closed channel.
 func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
+	return l.SubscribeExcept(buffer)
+}
+
+// SubscribeExcept is Subscribe without the events of the given types, which are then not even
+// decoded for it: the server's log of audit events skips token exchanges below debug level, the
+// one event of every exchange.
+func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan Event, cancel func()) {
 	if l.shared != nil {
-		return l.subscribeTenant(buffer)
+		return l.subscribeTenant(buffer, types...)
 	}
 	ch := make(chan Event, max(buffer, 0))
 	s := &l.subs
@@ -37,12 +48,21 @@ func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
 	id := s.next
 	s.next++
 	s.chans[id] = ch
+	if len(types) > 0 {
+		if s.skip == nil {
+			s.skip = make(map[int][][]byte)
+		}
+		for _, t := range types {
+			s.skip[id] = append(s.skip[id], appendString(nil, t))
+		}
+	}
 	return ch, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		// Close may already have closed it; the map tells whether it is still ours to close.
 		if c, ok := s.chans[id]; ok {
 			delete(s.chans, id)
+			delete(s.skip, id)
 			close(c)
 		}
 	}
@@ -51,25 +71,39 @@ func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
 // publish sends evs to every subscriber that has room. Holding mu while sending is what makes it
 // safe against a concurrent cancel closing the channel; the sends never block, so neither does
 // cancel for long.
-// The events are decoded from their lines only if someone subscribes.
+// The events are decoded from their lines only if some subscriber wants them.
 func (s *subscribers) publish(evs []slot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.chans) == 0 {
 		return
 	}
-	decoded := make([]Event, len(evs))
 	for i := range evs {
-		decoded[i] = evs[i].decode()
-	}
-	for _, ch := range s.chans {
-		for _, e := range decoded {
+		var e Event
+		decoded := false
+		typ := field(evs[i].line, evs[i].rec.typ)
+		for id, ch := range s.chans {
+			if skips(s.skip[id], typ) {
+				continue
+			}
+			if !decoded {
+				e, decoded = evs[i].decode(), true
+			}
 			select {
 			case ch <- e:
 			default:
 			}
 		}
 	}
+}
+
+func skips(types [][]byte, typ []byte) bool {
+	for _, t := range types {
+		if bytes.Equal(t, typ) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *subscribers) closeAll() {

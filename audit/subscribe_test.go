@@ -80,3 +80,48 @@ func TestSubscribe_CloseEndsSubscriptions(t *testing.T) {
 		t.Error("Subscribe after Close gave an open channel")
 	}
 }
+
+// TestSubscribeExcept_SkipsTheGivenTypesOnly: a subscriber that does not
+// want token exchanges gets every other event, in order, while another
+// subscriber of the same log still gets all of them; a tenant's view
+// skips the same way.
+func TestSubscribeExcept_SkipsTheGivenTypesOnly(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	some, cancelSome := l.SubscribeExcept(10, audit.TypeTokenExchange)
+	defer cancelSome()
+	all, cancelAll := l.Subscribe(10)
+	defer cancelAll()
+	acme, cancelAcme := l.Tenant("acme").SubscribeExcept(10, audit.TypeTokenExchange)
+	defer cancelAcme()
+	types := []string{audit.TypeLogin, audit.TypeTokenExchange, audit.TypeToken, audit.TypeTokenExchange, audit.TypeLogout}
+	for _, typ := range types {
+		mustAppend(t, l.Tenant("acme"), audit.Event{Type: typ, Outcome: audit.Allowed})
+	}
+	receive := func(ch <-chan audit.Event, n int) []string {
+		var got []string
+		for range n {
+			select {
+			case e := <-ch:
+				got = append(got, e.Type)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("got %v, then nothing", got)
+			}
+		}
+		return got
+	}
+	want := []string{audit.TypeLogin, audit.TypeToken, audit.TypeLogout}
+	if got := receive(some, 3); !slices.Equal(got, want) {
+		t.Errorf("SubscribeExcept got %v, want %v", got, want)
+	}
+	if got := receive(all, 5); !slices.Equal(got, types) {
+		t.Errorf("Subscribe got %v, want %v", got, types)
+	}
+	if got := receive(acme, 3); !slices.Equal(got, want) {
+		t.Errorf("a tenant's SubscribeExcept got %v, want %v", got, want)
+	}
+	select {
+	case e := <-some:
+		t.Errorf("SubscribeExcept also got %s", e.Type)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

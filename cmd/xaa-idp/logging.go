@@ -132,7 +132,11 @@ const auditLogBuffer = 4096
 // under load makes thousands a second; everything else at info. Audit
 // events hold no tokens (docs/audit.md), so neither do the records.
 func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
-	events, _ := log.Subscribe(auditLogBuffer) // Close ends it
+	var skip []string
+	if !logger.Enabled(context.Background(), slog.LevelDebug) {
+		skip = append(skip, audit.TypeTokenExchange) // logged at debug only: not even decoded
+	}
+	events, _ := log.SubscribeExcept(auditLogBuffer, skip...) // Close ends it
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
