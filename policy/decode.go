@@ -7,9 +7,10 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
 // decoder turns a yaml.Node tree into Config values by walking it against
@@ -262,7 +263,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		d.fail(n, path, "%s: expected a mapping (key: value), got %s", pathName(path), kindName(n))
 		return
 	}
-	fields := yamlFields(v.Type())
+	fields := yamlpatch.Fields(v.Type())
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -270,10 +271,10 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		if !ok {
 			continue
 		}
-		idx, known := fields.index[key]
+		idx, known := fields.Index[key]
 		if !known {
 			d.fail(k, join(path, key), "unknown key %q %s; known keys: %s%s",
-				key, where(path), strings.Join(fields.names, ", "), didYouMean(key, fields.names))
+				key, where(path), strings.Join(fields.Names, ", "), didYouMean(key, fields.Names))
 			continue
 		}
 		d.decode(val, join(path, key), v.Field(idx))
@@ -423,32 +424,6 @@ func notJSONAt(path string, v any, depth int) (string, string) {
 		}
 	}
 	return "", ""
-}
-
-// fieldSet lists a struct type's YAML keys in declaration order.
-type fieldSet struct {
-	names []string
-	index map[string]int
-}
-
-var fieldSets sync.Map // reflect.Type -> fieldSet
-
-func yamlFields(t reflect.Type) fieldSet {
-	if fs, ok := fieldSets.Load(t); ok {
-		return fs.(fieldSet)
-	}
-	fs := fieldSet{index: map[string]int{}}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if !f.IsExported() || name == "" || name == "-" {
-			continue
-		}
-		fs.names = append(fs.names, name)
-		fs.index[name] = i
-	}
-	fieldSets.Store(t, fs)
-	return fs
 }
 
 // join appends a key to a path.

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
 // tenants checks a file with tenants: the top level holds nothing but
 // the list, and each tenant is checked like a file of its own, plus its
 // id and path (docs/configuration.md, "Tenants").
 func (v *validator) tenants() {
-	for _, key := range yamlFields(reflect.TypeFor[Config]()).names {
+	for _, key := range yamlpatch.Fields(reflect.TypeFor[Config]()).Names {
 		switch {
 		case key == "tenants" || !v.given(key):
 		case key == "issuer":

@@ -168,32 +168,35 @@ func (d *Doc) list(key string) (*yaml.Node, error) {
 		return nil, fmt.Errorf("%s is written with an alias (*name); write the list out to edit it", key)
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
-	insertPair(d.root, yamlFields(d.schema), key, seq)
+	insertPair(d.root, Fields(d.schema), key, seq)
 	return seq, nil
 }
 
-// fieldSet lists a struct type's YAML keys in declaration order.
-type fieldSet struct {
-	names []string
-	index map[string]int
+// FieldSet lists a struct type's YAML keys in declaration order, and
+// the field index of each.
+type FieldSet struct {
+	Names []string
+	Index map[string]int
 }
 
-var fieldSets sync.Map // reflect.Type -> fieldSet
+var fieldSets sync.Map // reflect.Type -> FieldSet
 
-// yamlFields reads a struct type's keys from its yaml tags, as yaml.v3 does.
-func yamlFields(t reflect.Type) fieldSet {
+// Fields reads a struct type's keys from its yaml tags, as yaml.v3 does
+// (computed once per type): what the editor and the policy's strict
+// decoder both go by.
+func Fields(t reflect.Type) FieldSet {
 	if fs, ok := fieldSets.Load(t); ok {
-		return fs.(fieldSet)
+		return fs.(FieldSet)
 	}
-	fs := fieldSet{index: map[string]int{}}
+	fs := FieldSet{Index: map[string]int{}}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
 		}
-		fs.names = append(fs.names, name)
-		fs.index[name] = i
+		fs.Names = append(fs.Names, name)
+		fs.Index[name] = i
 	}
 	fieldSets.Store(t, fs)
 	return fs
@@ -202,11 +205,11 @@ func yamlFields(t reflect.Type) fieldSet {
 // insertPair adds key: value to mapping m after the last key that comes
 // before it in the struct's field order, so that a new key lands where the
 // documentation would put it.
-func insertPair(m *yaml.Node, fields fieldSet, key string, value *yaml.Node) {
-	want := fields.index[key]
+func insertPair(m *yaml.Node, fields FieldSet, key string, value *yaml.Node) {
+	want := fields.Index[key]
 	at := 0
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if idx, ok := fields.index[resolve(m.Content[i]).Value]; ok && idx < want {
+		if idx, ok := fields.Index[resolve(m.Content[i]).Value]; ok && idx < want {
 			at = i + 2
 		}
 	}
@@ -231,13 +234,13 @@ func (d *Doc) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.N
 		return d.build(v, like)
 	}
 	n := d.derive(orig)
-	fields := yamlFields(v.Type())
+	fields := Fields(v.Type())
 	present := map[int]bool{}
 	var content []*yaml.Node
 	for i := 0; i+1 < len(orig.Content); i += 2 {
 		k, ov := orig.Content[i], orig.Content[i+1]
 		name := resolve(k).Value
-		idx, known := fields.index[name]
+		idx, known := fields.Index[name]
 		if !known {
 			content = append(content, k, ov) // a key the schema does not know stays as it is
 			continue
@@ -255,8 +258,8 @@ func (d *Doc) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.N
 		}
 	}
 	n.Content = content
-	for _, name := range fields.names {
-		idx := fields.index[name]
+	for _, name := range fields.Names {
+		idx := fields.Index[name]
 		if present[idx] || emptyValue(v.Field(idx)) {
 			continue
 		}
@@ -375,9 +378,9 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 		if flowLike(like, yaml.MappingNode, false) {
 			n.Style = yaml.FlowStyle
 		}
-		fields := yamlFields(v.Type())
-		for _, name := range fields.names {
-			fv := v.Field(fields.index[name])
+		fields := Fields(v.Type())
+		for _, name := range fields.Names {
+			fv := v.Field(fields.Index[name])
 			if emptyValue(fv) {
 				continue
 			}
