@@ -91,46 +91,68 @@ func watchStack(t *testing.T, extra string) (srv *idp.Server, store *policy.Stor
 	return srv, store, idpURL
 }
 
+// watching is connect.Watch running for bob, with every line it reports.
+type watching struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan error
+	reported chan struct{}
+	mu       sync.Mutex
+	lines    []string
+}
+
+// watchBob starts connect.Watch as bob and waits for its first report,
+// the connection.
+func watchBob(t *testing.T, idpURL string) *watching {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	w := &watching{ctx: ctx, cancel: cancel, done: make(chan error, 1), reported: make(chan struct{}, 10)}
+	go func() {
+		w.done <- connect.Watch(ctx, connect.Options{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"},
+			50*time.Millisecond, func(r connect.Result) {
+				w.mu.Lock()
+				w.lines = append(w.lines, fmt.Sprintf("%v %s %v", r.Connected, r.Name, r.Err))
+				w.mu.Unlock()
+				w.reported <- struct{}{}
+			})
+	}()
+	select {
+	case <-w.reported:
+	case err := <-w.done:
+		t.Fatalf("Watch ended before connecting: %v", err)
+	}
+	return w
+}
+
+// stop ends the watch and returns what it reported.
+func (w *watching) stop(t *testing.T) []string {
+	t.Helper()
+	w.cancel()
+	if err := <-w.done; err != nil {
+		t.Errorf("Watch: %v", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lines
+}
+
 // TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved: bob is connected to
 // the CRM; an admin removes his access; the revocation push makes the demo
 // MCP server answer 401, the SDK asks the IdP for a new ID-JAG, which is
 // refused, and Watch reports the disconnection with the IdP's reason.
 func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 	_, store, idpURL := watchStack(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var mu sync.Mutex
-	var lines []string
-	reported := make(chan struct{}, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- connect.Watch(ctx, connect.Options{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"},
-			50*time.Millisecond, func(r connect.Result) {
-				mu.Lock()
-				lines = append(lines, fmt.Sprintf("%v %s %v", r.Connected, r.Name, r.Err))
-				mu.Unlock()
-				reported <- struct{}{}
-			})
-	}()
-	select {
-	case <-reported:
-	case err := <-done:
-		t.Fatalf("Watch ended before connecting: %v", err)
-	}
+	w := watchBob(t, idpURL)
 	if _, err := store.UpdateServerAccess("crm", nil, "*"); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-reported:
-	case <-ctx.Done():
+	case <-w.reported:
+	case <-w.ctx.Done():
 		t.Fatal("no disconnection reported")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Watch: %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
+	lines := w.stop(t)
 	if len(lines) != 2 || lines[0] != "true CRM <nil>" || !strings.HasPrefix(lines[1], "false CRM ") || !strings.Contains(lines[1], "access_denied") {
 		t.Errorf("reported:\n%s", strings.Join(lines, "\n"))
 	}
@@ -144,26 +166,7 @@ func TestWatch_ReportsTheDisconnectionWhenAccessIsRemoved(t *testing.T) {
 // shows the refresh.
 func TestWatch_OutlivesTheLogin(t *testing.T) {
 	srv, _, idpURL := watchStack(t, "lifetimes: {id_token: 2s}\n")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var mu sync.Mutex
-	var lines []string
-	reported := make(chan struct{}, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- connect.Watch(ctx, connect.Options{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"},
-			50*time.Millisecond, func(r connect.Result) {
-				mu.Lock()
-				lines = append(lines, fmt.Sprintf("%v %s %v", r.Connected, r.Name, r.Err))
-				mu.Unlock()
-				reported <- struct{}{}
-			})
-	}()
-	select {
-	case <-reported:
-	case err := <-done:
-		t.Fatalf("Watch ended before connecting: %v", err)
-	}
+	w := watchBob(t, idpURL)
 	time.Sleep(2 * time.Second)
 	srv.Clock().Advance(2 * time.Hour)
 	refreshed := func() bool {
@@ -174,16 +177,11 @@ func TestWatch_OutlivesTheLogin(t *testing.T) {
 		}
 		return false
 	}
-	for !refreshed() && ctx.Err() == nil {
+	for !refreshed() && w.ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond) // a few more calls after the renewal
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Watch: %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
+	lines := w.stop(t)
 	if !refreshed() {
 		t.Error("the login was not renewed with the refresh token")
 	}

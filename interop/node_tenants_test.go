@@ -1,7 +1,6 @@
 package interop_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -17,44 +16,15 @@ import (
 // resource; okta: email, no resource), and the client's discovery must
 // find each one.
 func TestTypeScriptClient_Tenants(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs Node: skipped with -short")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node is not installed, but CI must run the TypeScript interop test")
-		}
-		t.Skip("node is not installed: the TypeScript interop test needs Node >= 20 and npm")
-	}
-	if _, err := os.Stat("node/node_modules/@modelcontextprotocol/client"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("interop/node has no node_modules: .ci/run runs npm ci there")
-		}
-		t.Skip("interop/node has no node_modules: run npm ci in interop/node")
-	}
+	requireTypeScriptClient(t)
 	bin := xaaIDPBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	serve := exec.CommandContext(ctx, bin, "serve", "--config", "../fixtures/samples/tenants.yaml", "--addr", "127.0.0.1:0")
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
 	// serve prints the first tenant's issuer: the base URL is what precedes
 	// its path.
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	first := strings.TrimSpace(line)
-	if err != nil || !strings.HasSuffix(first, "/t/acme") {
-		t.Fatalf("serve printed %q (%v), want acme's issuer; stderr:\n%s", line, err, stderr.String())
+	first := startServe(t, ctx, bin, "serve", "--config", "../fixtures/samples/tenants.yaml", "--addr", "127.0.0.1:0")
+	if !strings.HasSuffix(first, "/t/acme") {
+		t.Fatalf("serve printed %q, want acme's issuer", first)
 	}
 	base := strings.TrimSuffix(first, "/t/acme")
 

@@ -18,44 +18,15 @@ import (
 // the README tells a Node client to do. The TypeScript client refuses plain
 // http off loopback, so https is how a compose demo reaches it.
 func TestTypeScriptClient_TLS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs Node: skipped with -short")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node is not installed, but CI must run the TypeScript interop test")
-		}
-		t.Skip("node is not installed: the TypeScript interop test needs Node >= 20 and npm")
-	}
-	if _, err := os.Stat("node/node_modules/@modelcontextprotocol/client"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("interop/node has no node_modules: .ci/run runs npm ci there")
-		}
-		t.Skip("interop/node has no node_modules: run npm ci in interop/node")
-	}
+	requireTypeScriptClient(t)
 	bin := xaaIDPBinary(t)
 	state := t.TempDir()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	serve := exec.CommandContext(ctx, bin, "serve", "--tls", "--state-dir", state, "--addr", "127.0.0.1:0")
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	issuer := strings.TrimSpace(line)
-	if err != nil || !strings.HasPrefix(issuer, "https://127.0.0.1:") {
-		t.Fatalf("serve --tls printed %q (%v), want its https issuer; stderr:\n%s", line, err, stderr.String())
+	issuer := startServe(t, ctx, bin, "serve", "--tls", "--state-dir", state, "--addr", "127.0.0.1:0")
+	if !strings.HasPrefix(issuer, "https://127.0.0.1:") {
+		t.Fatalf("serve --tls printed %q, want its https issuer", issuer)
 	}
 
 	// The CA's path, as a user learns it.
@@ -87,4 +58,51 @@ func TestTypeScriptClient_TLS(t *testing.T) {
 	if out, err := node.CombinedOutput(); err == nil {
 		t.Fatalf("the client trusted the IdP without the CA:\n%s", out)
 	}
+}
+
+// requireTypeScriptClient skips the test without Node or the TypeScript
+// client's packages, except in CI, where .ci/run installs both and the
+// test must run.
+func requireTypeScriptClient(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and runs Node: skipped with -short")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is not installed, but CI must run the TypeScript interop test")
+		}
+		t.Skip("node is not installed: the TypeScript interop test needs Node >= 20 and npm")
+	}
+	if _, err := os.Stat("node/node_modules/@modelcontextprotocol/client"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("interop/node has no node_modules: .ci/run runs npm ci there")
+		}
+		t.Skip("interop/node has no node_modules: run npm ci in interop/node")
+	}
+}
+
+// startServe runs the binary with args until the test ends and returns
+// the issuer it prints on stdout once it listens.
+func startServe(t *testing.T, ctx context.Context, bin string, args ...string) string {
+	t.Helper()
+	serve := exec.CommandContext(ctx, bin, args...)
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	serve.Stderr = &stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("%s printed %q (%v); stderr:\n%s", strings.Join(args, " "), line, err, stderr.String())
+	}
+	return strings.TrimSpace(line)
 }
