@@ -11,13 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/demo"
-	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
-	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/push"
 )
 
 const clockConfig = `
@@ -51,37 +46,8 @@ mcp_servers:
 // for alice must not be refused as not yet valid. Before Stack took the
 // IdP's clock, both were refused.
 func TestStack_FollowsTheIdPClock(t *testing.T) {
-	idpLn, idpURL := listen(t)
-	asLn, asURL := listen(t)
-	mcpLn, mcpURL := listen(t)
-	y := strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(clockConfig)
-	store, err := policy.NewStore([]byte(y), "clock.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := store.Config()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: idpURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now,
-		Endpoint: demo.EventsEndpoints(cfg), CheckEvery: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pusher.Close)
-	serve(t, idpLn, app.New(app.Options{IdP: srv, Store: store, Push: pusher}))
-	stack, err := demo.Stack(cfg, idpURL, srv.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, svc := range stack {
-		if svc.Role == "authorization server" {
-			serve(t, asLn, svc.Handler)
-		} else {
-			serve(t, mcpLn, svc.Handler)
-		}
-	}
+	l := startLoop(t, clockConfig, 20*time.Millisecond)
+	srv, idpURL, asURL, mcpURL := l.srv, l.idpURL, l.asURL, l.mcpURL
 
 	do := func(method, u, user, bearer, body string) map[string]any {
 		t.Helper()

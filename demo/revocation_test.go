@@ -58,16 +58,25 @@ func listen(t *testing.T) (net.Listener, string) {
 	return ln, "http://" + ln.Addr().String()
 }
 
-// TestRevocationPush_TheWholeLoop: bob connects to the CRM's demo MCP
-// server; an admin removes his access through the Store; the IdP pushes a
-// SET to the demo authorization server, which verifies it and revokes his
-// token, so the MCP server answers his next call with 401 invalid_token.
-func TestRevocationPush_TheWholeLoop(t *testing.T) {
+// startLoop serves, on loopback, the IdP of config (its AS and MCP
+// placeholders replaced by the servers' URLs) with the revocation push
+// (checking expiries every checkEvery; 0 for the default), and its one MCP
+// server's demo authorization server and MCP server, all on the IdP's
+// clock.
+// loop is what startLoop serves.
+type loop struct {
+	srv                   *idp.Server
+	store                 *policy.Store
+	pusher                *push.Pusher
+	idpURL, asURL, mcpURL string
+}
+
+func startLoop(t *testing.T, config string, checkEvery time.Duration) *loop {
+	t.Helper()
 	idpLn, idpURL := listen(t)
 	asLn, asURL := listen(t)
 	mcpLn, mcpURL := listen(t)
-	y := strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(loopConfig)
-	store, err := policy.NewStore([]byte(y), "loop.yaml")
+	store, err := policy.NewStore([]byte(strings.NewReplacer("AS", asURL, "MCP", mcpURL).Replace(config)), "demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +85,8 @@ func TestRevocationPush_TheWholeLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, Endpoint: demo.EventsEndpoints(cfg)})
+	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now,
+		Endpoint: demo.EventsEndpoints(cfg), CheckEvery: checkEvery})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +103,16 @@ func TestRevocationPush_TheWholeLoop(t *testing.T) {
 			serve(t, mcpLn, svc.Handler)
 		}
 	}
+	return &loop{srv: srv, store: store, pusher: pusher, idpURL: idpURL, asURL: asURL, mcpURL: mcpURL}
+}
+
+// TestRevocationPush_TheWholeLoop: bob connects to the CRM's demo MCP
+// server; an admin removes his access through the Store; the IdP pushes a
+// SET to the demo authorization server, which verifies it and revokes his
+// token, so the MCP server answers his next call with 401 invalid_token.
+func TestRevocationPush_TheWholeLoop(t *testing.T) {
+	l := startLoop(t, loopConfig, 0)
+	srv, store, pusher, idpURL, asURL, mcpURL := l.srv, l.store, l.pusher, l.idpURL, l.asURL, l.mcpURL
 
 	ctx := context.Background()
 	login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob"})
