@@ -254,13 +254,9 @@ const (
 // access_token (the ID-JAG), issued_token_type, token_type, expires_in
 // and scope.
 func Exchange(ctx context.Context, o ExchangeOptions) (Tokens, error) {
-	endpoint := o.TokenEndpoint
-	if endpoint == "" {
-		meta, err := Discover(ctx, o.HTTPClient, o.Issuer)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = meta.TokenEndpoint
+	endpoint, err := tokenEndpoint(ctx, o.HTTPClient, o.Issuer, o.TokenEndpoint)
+	if err != nil {
+		return nil, err
 	}
 	if o.SubjectTokenType == "" {
 		o.SubjectTokenType = TokenTypeIDToken
@@ -299,19 +295,27 @@ type RefreshOptions struct {
 // granted, a new ID token (OIDC Core section 12.2) and, as this IdP rotates
 // them, a new refresh token.
 func Refresh(ctx context.Context, o RefreshOptions) (Tokens, error) {
-	endpoint := o.TokenEndpoint
-	if endpoint == "" {
-		meta, err := Discover(ctx, o.HTTPClient, o.Issuer)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = meta.TokenEndpoint
+	endpoint, err := tokenEndpoint(ctx, o.HTTPClient, o.Issuer, o.TokenEndpoint)
+	if err != nil {
+		return nil, err
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {o.RefreshToken}, "client_id": {o.ClientID}}
 	if o.ClientSecret != "" {
 		form.Set("client_secret", o.ClientSecret)
 	}
 	return post(ctx, client(o.HTTPClient), endpoint, form, nil)
+}
+
+// tokenEndpoint is given, or else found by discovery at the issuer.
+func tokenEndpoint(ctx context.Context, hc *http.Client, issuer, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	meta, err := Discover(ctx, hc, issuer)
+	if err != nil {
+		return "", err
+	}
+	return meta.TokenEndpoint, nil
 }
 
 func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values, header http.Header) (Tokens, error) {

@@ -346,23 +346,16 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if clock == nil {
 		clock = idp.NewClock(nil)
 	}
-	if auditFile == "" && stateDir != "" {
-		if err := os.MkdirAll(stateDir, 0o700); err != nil {
-			return nil, nil, err
-		}
-		auditFile = filepath.Join(stateDir, "audit.jsonl")
-	}
-	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
+	log, closeAudit, err := openAudit(stateDir, auditFile, clock)
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit log: %w", err)
+		return nil, nil, err
 	}
 	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
 	if err != nil {
-		log.Close()
+		closeAudit()
 		return nil, nil, err
 	}
-	logged := logAudit(log, slog.Default())
-	return srv, func() { log.Close(); <-logged }, nil
+	return srv, closeAudit, nil
 }
 
 // keyCacheDir is where, without --state-dir, the IdP keeps its generated

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
 // introspection is the RFC 7662 §2.2 response for an active token; an
@@ -70,7 +71,7 @@ func (a *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	at, aud, err := a.parseAccessToken(token)
 	_, resourceServer := a.cfg.ResourceServers[caller]
 	if err != nil || (!resourceServer && at.ClientID != caller) {
-		writeJSON(w, http.StatusOK, introspection{Active: false})
+		httpjson.Write(w, http.StatusOK, introspection{Active: false})
 		return
 	}
 	resp := introspection{
@@ -96,5 +97,5 @@ func (a *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		resp.TokenType = dpop.Scheme
 		resp.Cnf = &confirmation{JKT: at.JKT}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpjson.Write(w, http.StatusOK, resp)
 }

@@ -1,12 +1,13 @@
 package authserver
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
 // oauthError is an RFC 6749 §5.2 error response. Every refusal of the token
@@ -84,20 +85,8 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError, realm string) {
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	}
-	writeJSON(w, e.status, struct {
+	httpjson.Write(w, e.status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
 	}{e.code, e.description})
-}
-
-// writeJSON writes v with the no-store headers RFC 6749 §5.1 requires on
-// token responses; they are harmless on everything else this package serves
-// dynamically.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
