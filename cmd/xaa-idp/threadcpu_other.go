@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+// threadCPU is unavailable here: the load command times signatures by the
+// wall clock instead.
+func threadCPU() (time.Duration, bool) { return 0, false }
