@@ -206,7 +206,7 @@ func (c *Config) Decide(r Request) Decision {
 	// granted scopes are the requested ones the entries allow); only a request of nothing but
 	// unknown scopes is refused outright, with the known ones listed.
 	if len(requested) > 0 && !containsAny(s.Scopes, requested) {
-		unknown := requested
+		unknown := requested // every one of them
 		return refuse(ErrInvalidScope,
 			fmt.Sprintf("%s does not know %s %s; known scopes: %s", serverLabel(s), plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " "), orNone(s.Scopes)),
 			fmt.Sprintf("server %s does not list %s %s", s.ID, plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " ")))
@@ -263,7 +263,7 @@ func (c *Config) Decide(r Request) Decision {
 func matchAccess(matches []match, s *MCPServer, user *User, clientID string, now time.Time) (_, otherClients, expired []match) {
 	for i := range s.Access {
 		e := &s.Access[i]
-		if !names(e.Users, e.Groups, user) {
+		if !namesUser(e.Users, e.Groups, user) {
 			continue
 		}
 		m := match{index: i, entry: e}
@@ -483,9 +483,9 @@ func loginAge(r Request) Duration {
 	return Duration(max(r.Now.Sub(r.AuthTime), 0).Round(time.Second))
 }
 
-// names reports whether the user is one of users or a member of one of
+// namesUser reports whether the user is one of users or a member of one of
 // groups.
-func names(users, groups []string, u *User) bool {
+func namesUser(users, groups []string, u *User) bool {
 	if contains(users, u.Username) {
 		return true
 	}
@@ -497,8 +497,9 @@ func names(users, groups []string, u *User) bool {
 	return false
 }
 
-// appendWho says why a user that names matches does: "users: bob", or
-// the groups of the list the user is in, "groups: engineering, ops".
+// appendWho says how users or groups name a user that namesUser accepts:
+// "users: bob", or the groups of the list the user is in, "groups:
+// engineering, ops".
 func appendWho(b []byte, users, groups []string, u *User) []byte {
 	if contains(users, u.Username) {
 		return cat(b, "users: ", u.Username)
@@ -533,7 +534,7 @@ func how(e *Access, u *User, clientID string) string {
 // matches everyone; an entry without any field denies nobody.
 func denies(e *Deny, u *User, clientID string) bool {
 	who := len(e.Users) > 0 || len(e.Groups) > 0
-	if who && !names(e.Users, e.Groups, u) {
+	if who && !namesUser(e.Users, e.Groups, u) {
 		return false
 	}
 	if len(e.Clients) > 0 && !contains(e.Clients, clientID) {
@@ -559,9 +560,10 @@ func denyHow(e *Deny, u *User, clientID string) string {
 }
 
 // contributions appends to dst, in configuration order, the entries that
-// add at least one granted scope not added by an earlier entry
-// (appendAdded says which). When nothing is granted (a server without
-// scopes) the first entry decides.
+// give at least one granted scope that no earlier entry gives (appendAdded
+// says which). Comparing with the earlier contributors is enough: an
+// earlier entry that contributes nothing gives only scopes they give. When
+// nothing is granted (a server without scopes) the first entry decides.
 func contributions(dst, entries []match, granted []string) []match {
 	n := len(dst)
 	for _, m := range entries {
