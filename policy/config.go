@@ -9,6 +9,8 @@ package policy
 
 import (
 	"crypto/subtle"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,7 +88,32 @@ type Config struct {
 	clientsByID  map[string]*Client
 	serversByID  map[string]*MCPServer
 	serversByAud map[string]*MCPServer // every accepted audience spelling
+	rules        map[*MCPServer]*ruleNames
 	indexed      bool
+}
+
+// ruleNames are the names decisions give one MCP server's entries
+// (Decision.Rule), made once so that deciding does not format them.
+type ruleNames struct {
+	id     string   // the server's id when they were made
+	access []string // "<server id> access[i]"
+	deny   []string // "<server id> deny[i]"
+}
+
+// accessRule names access entry i of the server: "<server id> access[i]".
+func (c *Config) accessRule(s *MCPServer, i int) string {
+	if n := c.rules[s]; n != nil && n.id == s.ID && i < len(n.access) {
+		return n.access[i]
+	}
+	return s.ID + " access[" + strconv.Itoa(i) + "]"
+}
+
+// denyRule names deny entry i of the server: "<server id> deny[i]".
+func (c *Config) denyRule(s *MCPServer, i int) string {
+	if n := c.rules[s]; n != nil && n.id == s.ID && i < len(n.deny) {
+		return n.deny[i]
+	}
+	return s.ID + " deny[" + strconv.Itoa(i) + "]"
 }
 
 // Signing chooses the algorithms of the keys that sign ID tokens and ID-JAGs.
@@ -434,12 +461,23 @@ func (s *MCPServer) resource(r string) string {
 }
 
 // slashMatch reports whether a configured value and a presented value are
-// equal up to one trailing "/" on either side.
+// equal up to one trailing "/" on either side. (It compares in place:
+// concatenating the "/" would allocate for long URLs.)
 func slashMatch(configured, presented string) bool {
 	if configured == "" {
 		return false
 	}
-	return configured == presented || configured+"/" == presented || configured == presented+"/"
+	longer, shorter := presented, configured
+	if len(configured) > len(presented) {
+		longer, shorter = configured, presented
+	}
+	switch len(longer) - len(shorter) {
+	case 0:
+		return configured == presented
+	case 1:
+		return longer[len(shorter)] == '/' && longer[:len(shorter)] == shorter
+	}
+	return false
 }
 
 // slashVariants are the presented values that slashMatch accepts for a
@@ -472,9 +510,18 @@ func (c *Config) buildIndexes() {
 	}
 	c.serversByID = make(map[string]*MCPServer, len(c.MCPServers))
 	c.serversByAud = make(map[string]*MCPServer)
+	c.rules = make(map[*MCPServer]*ruleNames, len(c.MCPServers))
 	for i := range c.MCPServers {
 		s := &c.MCPServers[i]
 		c.serversByID[s.ID] = s
+		n := &ruleNames{id: s.ID, access: make([]string, len(s.Access)), deny: make([]string, len(s.Deny))}
+		for j := range n.access {
+			n.access[j] = fmt.Sprintf("%s access[%d]", s.ID, j)
+		}
+		for j := range n.deny {
+			n.deny[j] = fmt.Sprintf("%s deny[%d]", s.ID, j)
+		}
+		c.rules[s] = n
 		for _, a := range append([]string{s.Issuer}, s.Aliases...) {
 			for _, v := range slashVariants(a) {
 				c.serversByAud[v] = s

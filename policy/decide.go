@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -91,11 +92,12 @@ func (d Decision) Denied() bool {
 	return !d.Allowed && (d.User != nil || d.Error == ErrAccessDenied)
 }
 
-// match is an access entry that matches the user and the client.
+// match is an access entry that matches the user and the client. Why it
+// matches ("groups: engineering; clients: mcp-client") is written only
+// into the reasons that name the entry (appendHow).
 type match struct {
 	index int
 	entry *Access
-	how   string // why it matches, e.g. "groups: engineering"
 }
 
 // Decide evaluates the policy for a token exchange. It checks, in order:
@@ -108,6 +110,11 @@ type match struct {
 // and finally the granted scopes (invalid_scope when nothing requested is
 // granted). Without requested scopes, everything the matching entries allow
 // is granted.
+//
+// Decide runs on every token exchange, so its allowed path keeps off the
+// heap: it allocates the granted Scopes and the Reason (and the Rule when
+// several entries contribute), and formats nothing else. Refusals spend
+// what their explanations need.
 func (c *Config) Decide(r Request) Decision {
 	if r.Now.IsZero() {
 		r.Now = time.Now()
@@ -155,7 +162,6 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("unknown audience %q: use the issuer URL of an MCP server's authorization server registered at this IdP", r.Audience),
 			fmt.Sprintf("audience %s is not the issuer or an alias of any MCP server", r.Audience))
 	}
-	label := fmt.Sprintf("MCP server %q (%s)", s.Label(), s.Issuer)
 
 	// The IdP checks that audience and resource belong together (EMA
 	// section 7.6.1): an ID-JAG must not name another server's resource.
@@ -163,19 +169,19 @@ func (c *Config) Decide(r Request) Decision {
 		d.Resource = s.resource(r.Resource)
 		if d.Resource == "" {
 			return refuse(ErrInvalidTarget,
-				fmt.Sprintf("resource %q does not belong to %s; %s", r.Resource, label, acceptedResources(s)),
+				fmt.Sprintf("resource %q does not belong to %s; %s", r.Resource, serverLabel(s), acceptedResources(s)),
 				fmt.Sprintf("resource %s is not one of server %s's resources", r.Resource, s.ID))
 		}
 	} else if c.Exchange.RequireResource {
 		return refuse(ErrInvalidRequest,
-			fmt.Sprintf("resource is required for %s; %s", label, acceptedResources(s)),
+			fmt.Sprintf("resource is required for %s; %s", serverLabel(s), acceptedResources(s)),
 			fmt.Sprintf("no resource given and exchange.require_resource is on (server %s)", s.ID))
 	}
 
 	serverClientID, connected := s.Clients[client.ClientID]
 	if !connected {
 		return refuse(ErrInvalidTarget,
-			fmt.Sprintf("client %q has no connection to %s", client.ClientID, label),
+			fmt.Sprintf("client %q has no connection to %s", client.ClientID, serverLabel(s)),
 			fmt.Sprintf("server %s does not list client %s under clients", s.ID, client.ClientID))
 	}
 	d.ServerClientID = serverClientID
@@ -193,50 +199,53 @@ func (c *Config) Decide(r Request) Decision {
 	}
 	d.User = user
 
-	requested := uniqueScopes(r.Scopes)
+	var requestedBuf [8]string // the buffers here and in grant keep small requests off the heap
+	requested := appendUnique(requestedBuf[:0], r.Scopes)
 	// Scopes the server does not know are simply not granted, like any
 	// scope no entry allows (docs/configuration.md, "Decision rules":
 	// granted scopes are the requested ones the entries allow); only a request of nothing but
 	// unknown scopes is refused outright, with the known ones listed.
-	if unknown := minus(requested, s.Scopes); len(unknown) > 0 && len(unknown) == len(requested) {
+	if len(requested) > 0 && !containsAny(s.Scopes, requested) {
+		unknown := requested // every one of them
 		return refuse(ErrInvalidScope,
-			fmt.Sprintf("%s does not know %s %s; known scopes: %s", label, plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " "), orNone(s.Scopes)),
+			fmt.Sprintf("%s does not know %s %s; known scopes: %s", serverLabel(s), plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " "), orNone(s.Scopes)),
 			fmt.Sprintf("server %s does not list %s %s", s.ID, plural(len(unknown), "scope", "scopes"), strings.Join(unknown, " ")))
 	}
 
 	denied := c.denyError()
 	for i := range s.Deny {
 		e := &s.Deny[i]
-		if how, ok := denyMatches(e, user, client.ClientID); ok {
-			d.Rule = fmt.Sprintf("%s deny[%d]", s.ID, i)
+		if denies(e, user, client.ClientID) {
+			d.Rule = c.denyRule(s, i)
 			return refuse(denied,
-				fmt.Sprintf("user %q may not use %s: an administrator denied it", user.Username, label),
-				fmt.Sprintf("user %s is denied on %s by %s (%s)", user.Username, s.ID, d.Rule, how))
+				fmt.Sprintf("user %q may not use %s: an administrator denied it", user.Username, serverLabel(s)),
+				fmt.Sprintf("user %s is denied on %s by %s (%s)", user.Username, s.ID, d.Rule, denyHow(e, user, client.ClientID)))
 		}
 	}
 
-	matches, otherClients, expired := matchAccess(s, user, client.ClientID, r.Now)
-	d.Expired = expired
+	var matchBuf [8]match
+	matches, otherClients, expired := matchAccess(matchBuf[:0], s, user, client.ClientID, r.Now)
+	d.Expired = c.expiries(s, expired)
 	if len(matches) == 0 {
 		if len(expired) > 0 {
-			d.Rule = expiredRules(expired)
+			d.Rule = expiredRules(d.Expired)
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, label, expired[len(expired)-1].At.Format(time.RFC3339)),
-				expiredReason(user, s, expired))
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), d.Expired[len(d.Expired)-1].At.Format(time.RFC3339)),
+				expiredReason(user, s, d.Expired))
 		}
 		if len(otherClients) > 0 {
 			return refuse(denied,
-				fmt.Sprintf("user %q is not assigned to %s through client %q", user.Username, label, client.ClientID),
-				fmt.Sprintf("user %s is assigned to %s only through other clients: %s", user.Username, s.ID, strings.Join(otherClients, "; ")))
+				fmt.Sprintf("user %q is not assigned to %s through client %q", user.Username, serverLabel(s), client.ClientID),
+				fmt.Sprintf("user %s is assigned to %s only through other clients: %s", user.Username, s.ID, c.describeClients(s, otherClients)))
 		}
 		return refuse(denied,
-			fmt.Sprintf("user %q is not assigned to %s; ask an administrator for access", user.Username, label),
+			fmt.Sprintf("user %q is not assigned to %s; ask an administrator for access", user.Username, serverLabel(s)),
 			fmt.Sprintf("user %s is not assigned to server %s (no access entry names the user or %s)", user.Username, s.ID, groupsPhrase(user)))
 	}
 
-	d = grant(d, r, s, requested, matches)
+	d = c.grant(d, r, s, client.ClientID, requested, matches)
 	if len(expired) > 0 {
-		d.Reason += "; " + expiredReason(user, s, expired)
+		d.Reason += "; " + expiredReason(user, s, d.Expired)
 	}
 	if d.Allowed && c.Exchange.SingleUseSubject {
 		// Remembered for the refresh token lifetime, the longest grant one
@@ -246,33 +255,42 @@ func (c *Config) Decide(r Request) Decision {
 	return d
 }
 
-// matchAccess returns the unexpired access entries that match the user
-// (directly or by group) and the client (when the entry names clients),
-// describes the entries that match the user only through other clients,
-// and lists those that would match but have expired at now.
-func matchAccess(s *MCPServer, user *User, clientID string, now time.Time) (matches []match, otherClients []string, expired []Expiry) {
+// matchAccess appends to matches the unexpired access entries that match
+// the user (directly or by group) and the client (when the entry names
+// clients), and returns them with the entries that match the user only
+// through other clients and those that would match but have expired at
+// now.
+func matchAccess(matches []match, s *MCPServer, user *User, clientID string, now time.Time) (_, otherClients, expired []match) {
 	for i := range s.Access {
 		e := &s.Access[i]
-		how, ok := userMatches(e.Users, e.Groups, user)
-		if !ok {
+		if !namesUser(e.Users, e.Groups, user) {
 			continue
 		}
-		if e.Expired(now) {
+		m := match{index: i, entry: e}
+		switch {
+		case e.Expired(now):
 			if len(e.Clients) == 0 || contains(e.Clients, clientID) {
-				expired = append(expired, Expiry{Rule: fmt.Sprintf("%s access[%d]", s.ID, i), At: e.Expires.T()})
+				expired = append(expired, m)
 			}
-			continue
+		case len(e.Clients) > 0 && !contains(e.Clients, clientID):
+			otherClients = append(otherClients, m)
+		default:
+			matches = append(matches, m)
 		}
-		if len(e.Clients) > 0 {
-			if !contains(e.Clients, clientID) {
-				otherClients = append(otherClients, fmt.Sprintf("%s access[%d] (clients: %s)", s.ID, i, strings.Join(e.Clients, ", ")))
-				continue
-			}
-			how += "; clients: " + clientID
-		}
-		matches = append(matches, match{index: i, entry: e, how: how})
 	}
 	return matches, otherClients, expired
+}
+
+// expiries are expired entries as a Decision lists them; nil when none.
+func (c *Config) expiries(s *MCPServer, expired []match) []Expiry {
+	if len(expired) == 0 {
+		return nil
+	}
+	out := make([]Expiry, len(expired))
+	for i, m := range expired {
+		out[i] = Expiry{Rule: c.accessRule(s, m.index), At: m.entry.Expires.T()}
+	}
+	return out
 }
 
 // expiredReason says which of the user's entries expired, and when.
@@ -292,11 +310,22 @@ func expiredRules(expired []Expiry) string {
 	return strings.Join(names, ", ")
 }
 
+// describeClients lists entries that match the user only through other
+// clients, with those clients.
+func (c *Config) describeClients(s *MCPServer, entries []match) string {
+	parts := make([]string, len(entries))
+	for i, m := range entries {
+		parts[i] = fmt.Sprintf("%s (clients: %s)", c.accessRule(s, m.index), strings.Join(m.entry.Clients, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // grant finishes a decision for a user that access entries match: it
 // applies step-up (max_auth_age) and computes the granted scopes.
-func grant(d Decision, r Request, s *MCPServer, requested []string, matches []match) Decision {
+func (c *Config) grant(d Decision, r Request, s *MCPServer, clientID string, requested []string, matches []match) Decision {
 	user := d.User
-	var fresh, stale []match
+	var freshBuf, staleBuf [8]match
+	fresh, stale := freshBuf[:0], staleBuf[:0]
 	for _, m := range matches {
 		if loginRecentEnough(m.entry.MaxAuthAge.D(), r.AuthTime, r.Now) {
 			fresh = append(fresh, m)
@@ -304,8 +333,9 @@ func grant(d Decision, r Request, s *MCPServer, requested []string, matches []ma
 			stale = append(stale, m)
 		}
 	}
-	freshScopes := scopesOf(fresh)
-	staleScopes := scopesOf(stale)
+	var freshScopesBuf, staleScopesBuf [16]string
+	freshScopes := appendScopesOf(freshScopesBuf[:0], fresh)
+	staleScopes := appendScopesOf(staleScopesBuf[:0], stale)
 
 	// Step-up (ID-JAG draft section 9.2, RFC 9470): ask for a new login only
 	// when one would change the answer.
@@ -313,9 +343,13 @@ func grant(d Decision, r Request, s *MCPServer, requested []string, matches []ma
 	var helpers []match    // stale entries that would grant them
 	switch {
 	case len(requested) > 0:
-		needLogin = intersect(minus(requested, freshScopes), staleScopes)
+		for _, sc := range requested {
+			if !contains(freshScopes, sc) && contains(staleScopes, sc) {
+				needLogin = append(needLogin, sc)
+			}
+		}
 		for _, m := range stale {
-			if len(intersect(m.entry.Scopes, needLogin)) > 0 {
+			if containsAny(m.entry.Scopes, needLogin) {
 				helpers = append(helpers, m)
 			}
 		}
@@ -330,52 +364,70 @@ func grant(d Decision, r Request, s *MCPServer, requested []string, matches []ma
 		needLogin = staleScopes
 	}
 	if len(helpers) > 0 {
-		return stepUp(d, r, s, needLogin, helpers)
+		return c.stepUp(d, r, s, clientID, needLogin, helpers)
 	}
 
-	if len(requested) > 0 {
-		d.Scopes = inOrder(s.Scopes, intersect(requested, freshScopes))
-	} else {
-		d.Scopes = inOrder(s.Scopes, freshScopes)
-	}
+	d.Scopes = grantedScopes(s.Scopes, freshScopes, requested)
 	if len(requested) > 0 && len(d.Scopes) == 0 {
-		d.Rule = ruleList(s, fresh)
+		d.Rule = c.ruleList(s, fresh)
 		d.Error = ErrInvalidScope
 		d.Description = fmt.Sprintf("none of the requested scopes (%s) is granted to user %q for MCP server %q", strings.Join(requested, " "), user.Username, s.Label())
 		d.Reason = fmt.Sprintf("user %s requested %s on %s, which no matching entry allows; assigned: %s",
-			user.Username, strings.Join(requested, " "), s.ID, describe(s, matches, r))
+			user.Username, strings.Join(requested, " "), s.ID, describe(s, matches, r, user, clientID))
 		return d
 	}
 
-	contributors, contributed := contributions(fresh, d.Scopes)
+	var contributorsBuf [8]match
+	contributors := contributions(contributorsBuf[:0], fresh, d.Scopes)
 	d.Allowed = true
-	d.Rule = ruleList(s, contributors)
-	parts := make([]string, len(contributors))
-	for i, m := range contributors {
-		what := "no scopes"
-		if len(contributed[i]) > 0 {
-			what = strings.Join(contributed[i], " ")
-		}
-		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", what, s.ID, m.index, m.how, ageNote(m.entry, r))
-	}
-	d.Reason = fmt.Sprintf("user %s is assigned %s", user.Username, strings.Join(parts, ", "))
-	notGranted := minus(requested, d.Scopes)
-	if unknown := minus(notGranted, s.Scopes); len(unknown) > 0 {
-		d.Reason += fmt.Sprintf("; %s does not know %s", s.ID, strings.Join(unknown, " "))
-		notGranted = minus(notGranted, unknown)
-	}
-	if len(notGranted) > 0 {
-		d.Reason += "; not assigned: " + strings.Join(notGranted, " ")
-	}
-	if later := minus(inOrder(s.Scopes, staleScopes), d.Scopes); len(requested) == 0 && len(later) > 0 {
-		d.Reason += "; a more recent login would also grant " + strings.Join(later, " ")
-	}
+	d.Rule = c.ruleList(s, contributors)
+	d.Reason = c.allowedReason(r, s, user, clientID, requested, staleScopes, contributors, d.Scopes)
 	return d
+}
+
+// allowedReason explains an allowed decision: what each contributing entry
+// adds to the granted scopes and why it matches, then what was requested
+// and not granted, or, when nothing was requested, what a more recent
+// login would add. For example:
+//
+//	user carol is assigned chat.read chat.write by chat access[0] (groups: engineering),
+//	chat.admin by chat access[2] (groups: ops; login 5m ago, within max_auth_age 15m)
+//
+// It is built in one buffer, the one allocation being the string.
+func (c *Config) allowedReason(r Request, s *MCPServer, user *User, clientID string, requested, staleScopes []string, contributors []match, granted []string) string {
+	b := make([]byte, 0, 256)
+	b = cat(b, "user ", user.Username, " is assigned ")
+	for k, m := range contributors {
+		if k > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendAdded(b, contributors[:k], m, granted)
+		b = cat(b, " by ", c.accessRule(s, m.index), " (")
+		b = appendHow(b, m.entry, user, clientID)
+		b = appendAgeNote(b, m.entry, r)
+		b = append(b, ')')
+	}
+	unknown := func(sc string) bool { return !contains(s.Scopes, sc) }
+	if slices.ContainsFunc(requested, unknown) {
+		b = cat(b, "; ", s.ID, " does not know ")
+		b = appendScopes(b, requested, unknown)
+	}
+	notAssigned := func(sc string) bool { return contains(s.Scopes, sc) && !contains(granted, sc) }
+	if slices.ContainsFunc(requested, notAssigned) {
+		b = append(b, "; not assigned: "...)
+		b = appendScopes(b, requested, notAssigned)
+	}
+	later := func(sc string) bool { return contains(staleScopes, sc) && !contains(granted, sc) }
+	if len(requested) == 0 && slices.ContainsFunc(s.Scopes, later) {
+		b = append(b, "; a more recent login would also grant "...)
+		b = appendScopes(b, s.Scopes, later)
+	}
+	return string(b)
 }
 
 // stepUp refuses with insufficient_user_authentication, asking for the
 // smallest max_auth_age among the entries that would help.
-func stepUp(d Decision, r Request, s *MCPServer, scopes []string, helpers []match) Decision {
+func (c *Config) stepUp(d Decision, r Request, s *MCPServer, clientID string, scopes []string, helpers []match) Decision {
 	best := helpers[0]
 	for _, m := range helpers[1:] {
 		if m.entry.MaxAuthAge < best.entry.MaxAuthAge {
@@ -384,7 +436,7 @@ func stepUp(d Decision, r Request, s *MCPServer, scopes []string, helpers []matc
 	}
 	d.Error = ErrInsufficientUserAuthentication
 	d.MaxAge = best.entry.MaxAuthAge.D()
-	d.Rule = fmt.Sprintf("%s access[%d]", s.ID, best.index)
+	d.Rule = c.accessRule(s, best.index)
 	d.Description = fmt.Sprintf("MCP server %q requires a login within the last %s: log in again and retry", s.Label(), best.entry.MaxAuthAge)
 	last := "the login time is unknown"
 	if !r.AuthTime.IsZero() {
@@ -395,7 +447,7 @@ func stepUp(d Decision, r Request, s *MCPServer, scopes []string, helpers []matc
 		what = strings.Join(inOrder(s.Scopes, scopes), " ")
 	}
 	d.Reason = fmt.Sprintf("user %s needs a login within %s for %s by %s (%s); %s",
-		d.User.Username, best.entry.MaxAuthAge, what, d.Rule, best.how, last)
+		d.User.Username, best.entry.MaxAuthAge, what, d.Rule, how(best.entry, d.User, clientID), last)
 	return d
 }
 
@@ -416,12 +468,13 @@ func loginRecentEnough(maxAge time.Duration, authTime, now time.Time) bool {
 	return !authTime.IsZero() && now.Sub(authTime) <= maxAge
 }
 
-// ageNote explains a satisfied max_auth_age in a reason.
-func ageNote(e *Access, r Request) string {
+// appendAgeNote explains a satisfied max_auth_age in a reason.
+func appendAgeNote(b []byte, e *Access, r Request) []byte {
 	if e.MaxAuthAge == 0 {
-		return ""
+		return b
 	}
-	return fmt.Sprintf("; login %s ago, within max_auth_age %s", loginAge(r), e.MaxAuthAge)
+	b = appendDuration(append(b, "; login "...), loginAge(r))
+	return appendDuration(append(b, " ago, within max_auth_age "...), e.MaxAuthAge)
 }
 
 // loginAge is how long ago the user logged in, to the second; a login time
@@ -430,88 +483,172 @@ func loginAge(r Request) Duration {
 	return Duration(max(r.Now.Sub(r.AuthTime), 0).Round(time.Second))
 }
 
-// userMatches reports whether the user is one of users or a member of one
-// of groups, and says which.
-func userMatches(users, groups []string, u *User) (string, bool) {
+// namesUser reports whether the user is one of users or a member of one of
+// groups.
+func namesUser(users, groups []string, u *User) bool {
 	if contains(users, u.Username) {
-		return "users: " + u.Username, true
+		return true
 	}
-	var via []string
 	for _, g := range groups {
 		if u.InGroup(g) {
-			via = append(via, g)
+			return true
 		}
 	}
-	if len(via) > 0 {
-		return "groups: " + strings.Join(via, ", "), true
-	}
-	return "", false
+	return false
 }
 
-// denyMatches applies a deny entry: its fields are ANDed, and an omitted
-// field matches everyone.
-func denyMatches(e *Deny, u *User, clientID string) (string, bool) {
-	var how []string
-	if len(e.Users) > 0 || len(e.Groups) > 0 {
-		who, ok := userMatches(e.Users, e.Groups, u)
-		if !ok {
-			return "", false
+// appendWho says how users or groups name a user that namesUser accepts:
+// "users: bob", or the groups of the list the user is in, "groups:
+// engineering, ops".
+func appendWho(b []byte, users, groups []string, u *User) []byte {
+	if contains(users, u.Username) {
+		return cat(b, "users: ", u.Username)
+	}
+	b = append(b, "groups: "...)
+	sep := ""
+	for _, g := range groups {
+		if u.InGroup(g) {
+			b = cat(b, sep, g)
+			sep = ", "
 		}
-		how = append(how, who)
+	}
+	return b
+}
+
+// appendHow says why a matching access entry matches: the user or the
+// groups, and the client when the entry names clients.
+func appendHow(b []byte, e *Access, u *User, clientID string) []byte {
+	b = appendWho(b, e.Users, e.Groups, u)
+	if len(e.Clients) > 0 {
+		b = cat(b, "; clients: ", clientID)
+	}
+	return b
+}
+
+// how is appendHow as a string.
+func how(e *Access, u *User, clientID string) string {
+	return string(appendHow(nil, e, u, clientID))
+}
+
+// denies applies a deny entry: its fields are ANDed, and an omitted field
+// matches everyone; an entry without any field denies nobody.
+func denies(e *Deny, u *User, clientID string) bool {
+	who := len(e.Users) > 0 || len(e.Groups) > 0
+	if who && !namesUser(e.Users, e.Groups, u) {
+		return false
+	}
+	if len(e.Clients) > 0 && !contains(e.Clients, clientID) {
+		return false
+	}
+	return who || len(e.Clients) > 0
+}
+
+// denyHow says why a deny entry that denies matches: the user or the
+// groups, and the client, for those of its fields that are given.
+func denyHow(e *Deny, u *User, clientID string) string {
+	var b []byte
+	if len(e.Users) > 0 || len(e.Groups) > 0 {
+		b = appendWho(b, e.Users, e.Groups, u)
 	}
 	if len(e.Clients) > 0 {
-		if !contains(e.Clients, clientID) {
-			return "", false
+		if len(b) > 0 {
+			b = append(b, "; "...)
 		}
-		how = append(how, "clients: "+clientID)
+		b = cat(b, "clients: ", clientID)
 	}
-	return strings.Join(how, "; "), len(how) > 0
+	return string(b)
 }
 
-// contributions picks, in configuration order, the entries that add at
-// least one granted scope not added by an earlier entry, with what each
-// adds. When nothing is granted (a server without scopes) the first entry
-// decides.
-func contributions(entries []match, granted []string) ([]match, [][]string) {
-	var who []match
-	var what [][]string
-	var covered []string
+// contributions appends to dst, in configuration order, the entries that
+// give at least one granted scope that no earlier entry gives (appendAdded
+// says which). Comparing with the earlier contributors is enough: an
+// earlier entry that contributes nothing gives only scopes they give. When
+// nothing is granted (a server without scopes) the first entry decides.
+func contributions(dst, entries []match, granted []string) []match {
+	n := len(dst)
 	for _, m := range entries {
-		add := minus(intersect(granted, m.entry.Scopes), covered)
-		if len(add) == 0 {
-			continue
+		if hasAdded(dst[n:], m, granted) {
+			dst = append(dst, m)
 		}
-		who = append(who, m)
-		what = append(what, add)
-		covered = append(covered, add...)
 	}
-	if len(who) == 0 && len(entries) > 0 {
-		return entries[:1], [][]string{nil}
+	if len(dst) == n && len(entries) > 0 {
+		dst = append(dst, entries[0])
 	}
-	return who, what
+	return dst
+}
+
+// hasAdded reports whether entry m grants a scope that none of the earlier
+// contributors does.
+func hasAdded(earlier []match, m match, granted []string) bool {
+	for _, sc := range granted {
+		if adds(earlier, m, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendAdded writes what a contributor adds to the granted scopes, after
+// the earlier contributors: "chat.read chat.write", or "no scopes".
+func appendAdded(b []byte, earlier []match, m match, granted []string) []byte {
+	n := len(b)
+	for _, sc := range granted {
+		if adds(earlier, m, sc) {
+			if len(b) > n {
+				b = append(b, ' ')
+			}
+			b = append(b, sc...)
+		}
+	}
+	if len(b) == n {
+		b = append(b, "no scopes"...)
+	}
+	return b
+}
+
+// adds reports whether entry m gives the granted scope sc, and no earlier
+// contributor does.
+func adds(earlier []match, m match, sc string) bool {
+	if !contains(m.entry.Scopes, sc) {
+		return false
+	}
+	for _, e := range earlier {
+		if contains(e.entry.Scopes, sc) {
+			return false
+		}
+	}
+	return true
 }
 
 // describe lists entries with why they match and what they allow, for
 // reasons.
-func describe(s *MCPServer, entries []match, r Request) string {
+func describe(s *MCPServer, entries []match, r Request, user *User, clientID string) string {
 	parts := make([]string, len(entries))
 	for i, m := range entries {
 		note := ""
 		if !loginRecentEnough(m.entry.MaxAuthAge.D(), r.AuthTime, r.Now) {
 			note = fmt.Sprintf("; needs a login within %s", m.entry.MaxAuthAge)
 		}
-		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", orNone(m.entry.Scopes), s.ID, m.index, m.how, note)
+		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", orNone(m.entry.Scopes), s.ID, m.index, how(m.entry, user, clientID), note)
 	}
 	return strings.Join(parts, ", ")
 }
 
 // ruleList names entries as a Rule.
-func ruleList(s *MCPServer, entries []match) string {
+func (c *Config) ruleList(s *MCPServer, entries []match) string {
+	if len(entries) == 1 {
+		return c.accessRule(s, entries[0].index)
+	}
 	names := make([]string, len(entries))
 	for i, m := range entries {
-		names[i] = fmt.Sprintf("%s access[%d]", s.ID, m.index)
+		names[i] = c.accessRule(s, m.index)
 	}
 	return strings.Join(names, ", ")
+}
+
+// serverLabel is how descriptions name a server.
+func serverLabel(s *MCPServer) string {
+	return fmt.Sprintf("MCP server %q (%s)", s.Label(), s.Issuer)
 }
 
 func acceptedResources(s *MCPServer) string {
@@ -528,55 +665,93 @@ func groupsPhrase(u *User) string {
 	return "the user's groups: " + strings.Join(u.Groups, ", ")
 }
 
-// scopesOf is the union of the entries' scopes.
-func scopesOf(entries []match) []string {
-	var out []string
+// appendScopesOf appends the union of the entries' scopes to dst.
+func appendScopesOf(dst []string, entries []match) []string {
+	n := len(dst)
 	for _, m := range entries {
 		for _, sc := range m.entry.Scopes {
-			if !contains(out, sc) {
-				out = append(out, sc)
+			if !contains(dst[n:], sc) {
+				dst = append(dst, sc)
 			}
 		}
 	}
-	return out
+	return dst
+}
+
+// grantedScopes returns the scopes of order (the server's) that allowed
+// holds and, unless nothing was requested, that were requested; nil when
+// none.
+func grantedScopes(order, allowed, requested []string) []string {
+	var buf [16]string
+	granted := buf[:0]
+	for _, sc := range order {
+		if contains(allowed, sc) && (len(requested) == 0 || contains(requested, sc)) {
+			granted = append(granted, sc)
+		}
+	}
+	if len(granted) == 0 {
+		return nil
+	}
+	return append([]string(nil), granted...)
 }
 
 // uniqueScopes drops empty and repeated scopes, keeping the first order.
-func uniqueScopes(scopes []string) []string {
-	var out []string
+func uniqueScopes(scopes []string) []string { return appendUnique(nil, scopes) }
+
+// appendUnique appends to dst the scopes that are not empty and not
+// repeated, keeping the first order.
+func appendUnique(dst, scopes []string) []string {
+	n := len(dst)
 	for _, sc := range scopes {
-		if sc != "" && !contains(out, sc) {
-			out = append(out, sc)
+		if sc != "" && !contains(dst[n:], sc) {
+			dst = append(dst, sc)
 		}
 	}
-	return out
+	return dst
 }
 
-// minus returns the elements of a that are not in b, in a's order.
-func minus(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !contains(b, x) {
-			out = append(out, x)
+// appendScopes writes the scopes of list that keep accepts, separated by
+// spaces.
+func appendScopes(b []byte, list []string, keep func(string) bool) []byte {
+	sep := ""
+	for _, sc := range list {
+		if keep(sc) {
+			b = cat(b, sep, sc)
+			sep = " "
 		}
 	}
-	return out
+	return b
 }
 
-// intersect returns the elements of a that are in b, in a's order.
-func intersect(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if contains(b, x) {
-			out = append(out, x)
+// containsAny reports whether list holds any of xs.
+func containsAny(list, xs []string) bool {
+	for _, x := range xs {
+		if contains(list, x) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // inOrder returns the elements of set, ordered as in order (elements of
 // order only).
-func inOrder(order, set []string) []string { return intersect(order, set) }
+func inOrder(order, set []string) []string {
+	var out []string
+	for _, x := range order {
+		if contains(set, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// cat appends strings to a text being built.
+func cat(b []byte, parts ...string) []byte {
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
 
 func orNone(list []string) string {
 	if len(list) == 0 {

@@ -202,3 +202,38 @@ func TestDecide_CarriesWhatTheIdPEnforces(t *testing.T) {
 		})
 	}
 }
+
+// TestDecide_AllowedAllocations: an allowed exchange allocates its Scopes
+// and its Reason, and its Rule when several entries contribute; nothing
+// else (Decide runs on every token exchange).
+func TestDecide_AllowedAllocations(t *testing.T) {
+	cfg := policytest.Config(t)
+	client := cfg.Client("mcp-client")
+	req := func(user string, login time.Duration, scopes ...string) policy.Request {
+		return policy.Request{
+			Username: user, ClientID: client.ClientID, Client: client, Audience: "https://as.chat.example",
+			Resource: "https://mcp.chat.example/mcp", Scopes: scopes, AuthTime: now.Add(-login), Now: now,
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		req    policy.Request
+		allocs float64
+	}{
+		{"group", req("alice", time.Hour, "chat.read", "chat.write"), 2},
+		{"all scopes, not requested", req("alice", time.Hour), 2},
+		{"user through a client, a scope not assigned", req("bob", time.Hour, "chat.read", "chat.write"), 2},
+		{"time-bound", req("ivy", time.Hour, "chat.read"), 2},
+		{"step-up satisfied", req("dave", time.Minute), 2},
+		{"two entries contribute", req("carol", time.Minute), 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cfg.Decide(tc.req); !d.Allowed {
+				t.Fatalf("refused: %s", d.Reason)
+			}
+			if got := testing.AllocsPerRun(100, func() { cfg.Decide(tc.req) }); got > tc.allocs {
+				t.Errorf("%v allocations per decision, want at most %v", got, tc.allocs)
+			}
+		})
+	}
+}

@@ -19,8 +19,15 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // String formats d like time.Duration.String without the zero units it
 // appends ("1h" rather than "1h0m0s").
-func (d Duration) String() string {
-	s := time.Duration(d).String()
+func (d Duration) String() string { return trimZeroUnits(time.Duration(d).String()) }
+
+// appendDuration appends d as String writes it. Reasons are built with
+// it: the text it appends is not allocated on its own.
+func appendDuration(b []byte, d Duration) []byte {
+	return append(b, trimZeroUnits(time.Duration(d).String())...)
+}
+
+func trimZeroUnits(s string) string {
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
 	}

@@ -39,7 +39,7 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 		}
 		denied := false
 		for i := range s.Deny {
-			if _, ok := denyMatches(&s.Deny[i], u, clientID); ok {
+			if denies(&s.Deny[i], u, clientID) {
 				denied = true
 				break
 			}
@@ -47,7 +47,7 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 		if denied {
 			continue
 		}
-		if matches, _, _ := matchAccess(s, u, clientID, now); len(matches) > 0 {
+		if matches, _, _ := matchAccess(nil, s, u, clientID, now); len(matches) > 0 {
 			return true
 		}
 	}
@@ -112,8 +112,8 @@ func orServer(s, fallback *MCPServer) *MCPServer {
 func lostReason(u *User, s *MCPServer, cfg *Config, at time.Time) string {
 	var expired []Expiry
 	for clientID := range s.Clients {
-		_, _, x := matchAccess(s, u, clientID, at)
-		for _, e := range x {
+		_, _, x := matchAccess(nil, s, u, clientID, at)
+		for _, e := range cfg.expiries(s, x) {
 			if !containsExpiry(expired, e) {
 				expired = append(expired, e)
 			}

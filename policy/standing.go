@@ -29,7 +29,7 @@ func (s *MCPServer) StandingOf(u *User, now time.Time) Standing {
 	}
 	for i := range s.Deny {
 		e := &s.Deny[i]
-		if _, ok := userMatches(e.Users, e.Groups, u); ok && len(e.Clients) == 0 {
+		if namesUser(e.Users, e.Groups, u) && len(e.Clients) == 0 {
 			st.Denied = true
 		}
 	}
@@ -37,7 +37,7 @@ func (s *MCPServer) StandingOf(u *User, now time.Time) Standing {
 	var granted []string
 	for i := range s.Access {
 		e := &s.Access[i]
-		if _, ok := userMatches(e.Users, e.Groups, u); !ok || e.Expired(now) {
+		if !namesUser(e.Users, e.Groups, u) || e.Expired(now) {
 			continue
 		}
 		st.Assigned = true
