@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 	"unicode/utf8"
 )
 
@@ -24,7 +25,7 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	base := len(b)
 	var s spans
 	b = append(b, `{"time":"`...)
-	b = t.AppendFormat(b, timeLayout)
+	b = appendTime(b, t)
 	b = append(b, `","id":`...)
 	b, s.id = appendSpan(b, base, e.ID)
 	b = append(b, `,"type":`...)
@@ -75,6 +76,20 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 		*sp = s
 	}
 	return append(b, '}'), nil
+}
+
+// appendTime appends t, in UTC with a year in [0,9999], in timeLayout: what t.AppendFormat(b,
+// timeLayout) appends, without parsing the layout for every event.
+func appendTime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
 // appendSpan appends s as a JSON string and returns where it went, relative to base.
