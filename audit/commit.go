@@ -118,7 +118,8 @@ func (l *Log) groupCommit(r *request, t *ticket) error {
 	return nil
 }
 
-// commit writes a batch, in order, and sets the result of every request in it.
+// commit writes a batch, in order, and sets the result of every request in it. It is called by
+// the batch's leader, or under mu for a log without a file (appendMemory).
 func (l *Log) commit(reqs []*request) {
 	now := l.now()
 	buf, stored := l.buf[:0], l.stored[:0]

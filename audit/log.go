@@ -167,6 +167,9 @@ func (l *Log) append(ev Event, t *ticket) (Event, error) {
 		}
 		ev.Details = d
 	}
+	if l.file == nil {
+		return l.appendMemory(ev, t)
+	}
 	r := &request{ev: ev}
 	// Encoded by the caller, in parallel with the others, rather than by the leader, whose work
 	// everyone in its batch waits for.
@@ -177,6 +180,26 @@ func (l *Log) append(ev Event, t *ticket) (Event, error) {
 	if err := l.groupCommit(r, t); err != nil {
 		return ev, err
 	}
+	return r.ev, r.err
+}
+
+// appendMemory is append's end for a log without a file: with no write to share, the event is
+// committed at once, under mu, without a batch to allocate and hand over.
+func (l *Log) appendMemory(ev Event, t *ticket) (Event, error) {
+	var r request // on the stack: commit keeps none of it but its line
+	r.ev = ev
+	err := r.encode()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.end(t, true) // nil: a log without a file expects nothing
+	switch {
+	case err != nil:
+		return ev, err
+	case l.closed:
+		return ev, ErrClosed
+	}
+	reqs := [1]*request{&r}
+	l.commit(reqs[:])
 	return r.ev, r.err
 }
 
