@@ -118,6 +118,16 @@ func appendField(b []byte, name, s string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII tells the ASCII bytes a JSON string holds as they are: all but control characters,
+// quote and backslash. One load per byte rather than three comparisons, in the loop every byte of
+// every line goes through.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string the way encoding/json does without HTML escaping:
 // quote, backslash and control characters escaped (\b \f \n \r \t by name), invalid UTF-8 as
 // U+FFFD, and U+2028 and U+2029 escaped.
@@ -126,7 +136,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
