@@ -80,9 +80,11 @@ const idPlaceholder = "000000000000000000000000"
 const maxKeptScratch = 16 << 10
 
 // groupCommit puts r in a batch and returns once the batch has been committed, r.err set; or
-// returns ErrClosed.
-func (l *Log) groupCommit(r *request) error {
+// returns ErrClosed. The expectation t, if any, ends as r joins or opens a batch: a leader waiting
+// for expected appends (delayCommit) stops counting r as on its way.
+func (l *Log) groupCommit(r *request, t *ticket) error {
 	l.mu.Lock()
+	l.end(t, true)
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
@@ -103,6 +105,7 @@ func (l *Log) groupCommit(r *request) error {
 		<-prev.done // meanwhile b gathers the appends that arrive
 	}
 	l.mu.Lock()
+	l.delayCommit() // and those known to be on their way
 	if l.open == b {
 		l.open = nil
 	}
@@ -115,7 +118,8 @@ func (l *Log) groupCommit(r *request) error {
 	return nil
 }
 
-// commit writes a batch, in order, and sets the result of every request in it.
+// commit writes a batch, in order, and sets the result of every request in it. It is called by
+// the batch's leader, or under mu for a log without a file (appendMemory).
 func (l *Log) commit(reqs []*request) {
 	now := l.now()
 	buf, stored := l.buf[:0], l.stored[:0]

@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 // crashChild appends from several goroutines until it is killed, printing each event's ID on
 // stdout once its Append has returned: a printed ID is an acknowledged event. Every seventh event
 // is large (about 100 KB: the most keys Details may hold, each with a long value), so that a kill
-// sometimes lands in the middle of a write.
+// sometimes lands in the middle of a write. Half the goroutines announce their appends (Expect),
+// so that a kill also finds leaders waiting for them.
 func crashChild(path string) {
 	l, err := audit.Open(audit.Options{Path: path})
 	if err != nil {
@@ -43,11 +44,21 @@ func crashChild(path string) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
+				expected := g%2 == 0
+				var x audit.Expectation
+				if expected {
+					x = l.Expect() // ended by its Append
+				}
 				e := audit.Event{Type: audit.TypeTokenExchange, Outcome: audit.Allowed, User: fmt.Sprint(g)}
 				if i%7 == 0 {
 					e.Details = big
 				}
-				e, err := l.Append(e)
+				var err error
+				if expected {
+					e, err = x.Append(e)
+				} else {
+					e, err = l.Append(e)
+				}
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(2)

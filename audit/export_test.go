@@ -1,9 +1,25 @@
 package audit
 
+import "time"
+
 // Syncs reports how many fsyncs l's writer has done, so that benchmarks can report how many
 // events each one carried.
-func Syncs(l *Log) int64 { return l.syncs.Load() }
+func Syncs(l *Log) int64 { return l.Syncs() }
 
 // BufferCaps reports the capacities of the buffers l keeps between batches, so that a test can
 // check that a burst does not leave them large. Call it only when no Append is in flight.
 func BufferCaps(l *Log) (lines, events int) { return cap(l.buf), cap(l.stored) }
+
+// Delays reports how many commits waited for expected appends.
+func Delays(l *Log) int64 { return l.delays.Load() }
+
+// Expected reports how many expected appends have neither joined a batch nor ended.
+func Expected(l *Log) int64 { return l.root().expected.Load() }
+
+// SetDelayTimer makes a leader that waits for expected appends call newDelay with the bound
+// instead of starting a timer, and stop waiting when the returned channel fires. Call it before
+// any Append.
+func SetDelayTimer(l *Log, newDelay func(d time.Duration) <-chan time.Time) { l.newDelay = newDelay }
+
+// MaxCommitDelay is the bound of a leader's wait for expected appends.
+const MaxCommitDelay = maxCommitDelay

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -34,7 +33,28 @@ func (g *idGen) next(now time.Time) string {
 		g.seq = 0
 	}
 	g.ms = ms
-	return fmt.Sprintf("%012x%04x%08x", ms, g.seq, rand.Uint32())
+	var b [idLen + 4]byte // wider only beyond the year 10889
+	return string(formatID(b[:0], ms, g.seq, rand.Uint32()))
+}
+
+// formatID appends the ID of ms, seq and the random tail r: fmt's "%012x%04x%08x", by hand, for
+// an ID is made on every append.
+func formatID(b []byte, ms, seq int64, r uint32) []byte {
+	b = appendHex(b, uint64(ms), 12)
+	b = appendHex(b, uint64(seq), 4)
+	return appendHex(b, uint64(r), 8)
+}
+
+// appendHex appends v in lower-case hex, zero-padded to at least width digits.
+func appendHex(b []byte, v uint64, width int) []byte {
+	var buf [16]byte
+	i := len(buf)
+	for v != 0 || len(buf)-i < width {
+		i--
+		buf[i] = hexDigits[v&0xf]
+		v >>= 4
+	}
+	return append(b, buf[i:]...)
 }
 
 // observe makes the generator issue only IDs greater than id, if id is one of its own.

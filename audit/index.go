@@ -172,6 +172,7 @@ type ring struct {
 	maxBytes int64
 	lines    [][]byte // circular, grown up to capacity; the oldest event is at head
 	recs     []record // the records of lines, at the same positions
+	hashes   []uint64 // the seq keys of their IDs, at the same positions: evict need not read the line
 	head     int
 	n        int    // events held
 	bytes    int64  // sum of their sizes
@@ -200,10 +201,11 @@ func (r *ring) insert(evs ...slot) {
 			}
 		}
 		i := (r.head + r.n) % len(r.lines)
-		r.lines[i], r.recs[i] = s.line, s.rec
+		h := maphash.Bytes(r.seed, field(s.line, s.rec.id))
+		r.lines[i], r.recs[i], r.hashes[i] = s.line, s.rec, h
 		r.n++
 		r.bytes += int64(s.rec.size)
-		r.seq[maphash.Bytes(r.seed, field(s.line, s.rec.id))] = r.total
+		r.seq[h] = r.total
 		r.total++
 		// The newest event stays whatever its size, or Append could return an event that
 		// Query does not show.
@@ -217,20 +219,20 @@ func (r *ring) insert(evs ...slot) {
 // rather than allocating capacity slots up front keeps a small log small.
 func (r *ring) grow() {
 	size := min(max(2*len(r.lines), 64), r.capacity)
-	lines, recs := make([][]byte, size), make([]record, size)
+	lines, recs, hashes := make([][]byte, size), make([]record, size), make([]uint64, size)
 	for i := range r.n {
 		j := (r.head + i) % len(r.lines)
-		lines[i], recs[i] = r.lines[j], r.recs[j]
+		lines[i], recs[i], hashes[i] = r.lines[j], r.recs[j], r.hashes[j]
 	}
-	r.lines, r.recs, r.head = lines, recs, 0
+	r.lines, r.recs, r.hashes, r.head = lines, recs, hashes, 0
 }
 
 // evict removes the oldest event.
 func (r *ring) evict() {
-	line, rec := r.lines[r.head], &r.recs[r.head]
+	rec := &r.recs[r.head]
 	// IDs are unique unless a caller supplied a duplicate; then the map points at the newer
 	// one and must keep doing so.
-	h := maphash.Bytes(r.seed, field(line, rec.id))
+	h := r.hashes[r.head]
 	if s, ok := r.seq[h]; ok && s == r.total-uint64(r.n) {
 		delete(r.seq, h)
 	}

@@ -50,7 +50,19 @@ type Log struct {
 	buf     []byte // the batch's lines, reused while small
 	stored  []slot // the batch's events for the index, reused while small
 
-	syncs atomic.Int64 // fsyncs done, for the benchmarks' events-per-fsync figure
+	syncs atomic.Int64 // fsyncs done, for the events-per-fsync figure (Syncs)
+
+	// The commit delay (expect.go): appends announced by Expect and not yet in a batch, and the
+	// channel the last of them wakes a waiting leader with. wake is nil, and nothing is waited
+	// for, unless the log has a regular file.
+	expected atomic.Int64
+	wake     chan struct{} // buffered, one wake-up
+	waiting  bool          // guarded by mu: a leader waits in delayCommit
+	timer    *time.Timer   // the waiting leader's
+	delays   atomic.Int64  // commits that waited, for tests and benchmarks
+	// newDelay, when set by a test, replaces the leader's timer: it returns a channel that
+	// fires when the bound d is reached.
+	newDelay func(d time.Duration) <-chan time.Time
 }
 
 // Open opens the log. With a Path, it creates the file if needed, loads its newest events into
@@ -95,6 +107,7 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	if !l.regular {
 		return nil
 	}
+	l.wake = make(chan struct{}, 1)
 	evs, end, err := loadTail(f, fi.Size(), capacity, maxBytes)
 	if err != nil {
 		f.Close()
@@ -130,9 +143,15 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 // synced to stable storage; concurrent appends share the write and the sync (group commit). An event
 // whose Append fails is neither in the file nor in the index.
 func (l *Log) Append(ev Event) (Event, error) {
+	return l.append(ev, nil)
+}
+
+// append is Append; t, if not nil, is the Expectation the event was announced by, ended as the
+// event joins a batch or fails before.
+func (l *Log) append(ev Event, t *ticket) (Event, error) {
 	if l.shared != nil {
 		ev.Tenant = l.tenant
-		return l.shared.Append(ev)
+		return l.shared.append(ev, t)
 	}
 	if ev.Time.IsZero() {
 		ev.Time = l.now()
@@ -143,19 +162,44 @@ func (l *Log) Append(ev Event) (Event, error) {
 	if ev.Details != nil {
 		d, err := boundDetails(ev.Details)
 		if err != nil {
+			l.end(t, false)
 			return ev, fmt.Errorf("audit: encoding %s event details: %w", ev.Type, err)
 		}
 		ev.Details = d
+	}
+	if l.file == nil {
+		return l.appendMemory(ev, t)
 	}
 	r := &request{ev: ev}
 	// Encoded by the caller, in parallel with the others, rather than by the leader, whose work
 	// everyone in its batch waits for.
 	if err := r.encode(); err != nil {
+		l.end(t, false)
 		return ev, err
 	}
-	if err := l.groupCommit(r); err != nil {
+	if err := l.groupCommit(r, t); err != nil {
 		return ev, err
 	}
+	return r.ev, r.err
+}
+
+// appendMemory is append's end for a log without a file: with no write to share, the event is
+// committed at once, under mu, without a batch to allocate and hand over.
+func (l *Log) appendMemory(ev Event, t *ticket) (Event, error) {
+	var r request // on the stack: commit keeps none of it but its line
+	r.ev = ev
+	err := r.encode()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.end(t, true) // nil: a log without a file expects nothing
+	switch {
+	case err != nil:
+		return ev, err
+	case l.closed:
+		return ev, ErrClosed
+	}
+	reqs := [1]*request{&r}
+	l.commit(reqs[:])
 	return r.ev, r.err
 }
 
@@ -178,6 +222,13 @@ func (l *Log) QueryPage(f Filter) (events []Event, more bool) {
 		return l.shared.QueryPage(f)
 	}
 	return l.index.query(f)
+}
+
+// Syncs reports how many fsyncs of its file the log has done: each covers a batch of appends, so
+// the events appended divided by Syncs is the average batch. A tenant's view reports the shared
+// log's.
+func (l *Log) Syncs() int64 {
+	return l.root().syncs.Load()
 }
 
 // Len reports how many events are held in memory: at most the capacity, not the file's length.
@@ -208,6 +259,7 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
+	l.wakeLeader() // a leader waiting for expected appends commits now
 	last := l.last
 	l.mu.Unlock()
 

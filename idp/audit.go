@@ -20,11 +20,15 @@ type auditRecorder struct {
 // field to audit.MaxTextBytes: most of them can carry what a client sent),
 // then counts and logs the event as recorded.
 func (a *auditRecorder) Append(ev audit.Event) (audit.Event, error) {
+	return a.record(a.Log.Append, ev)
+}
+
+func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error), ev audit.Event) (audit.Event, error) {
 	if ev.Time.IsZero() {
 		ev.Time = a.now()
 	}
 	start := time.Now()
-	out, err := a.Log.Append(ev)
+	out, err := appendEvent(ev)
 	a.metrics.auditLatency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.metrics.auditErrors.Inc()
@@ -33,3 +37,25 @@ func (a *auditRecorder) Append(ev audit.Event) (audit.Event, error) {
 	a.metrics.count(out)
 	return out, nil
 }
+
+// expectedEvent is the audit event of a request being handled, announced
+// to the log when the work that ends in it starts (audit.Log.Expect), so
+// that the log's commit waits for it rather than syncing without it.
+type expectedEvent struct {
+	a *auditRecorder
+	x audit.Expectation
+}
+
+// expect announces an event that Append of the result will record; end
+// it, deferred, in case the request returns without.
+func (a *auditRecorder) expect() expectedEvent {
+	return expectedEvent{a, a.Log.Expect()}
+}
+
+// Append is auditRecorder.Append of the expected event.
+func (e expectedEvent) Append(ev audit.Event) (audit.Event, error) {
+	return e.a.record(e.x.Append, ev)
+}
+
+// end ends the expectation if Append has not.
+func (e expectedEvent) end() { e.x.End() }

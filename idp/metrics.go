@@ -145,6 +145,17 @@ func newMetrics(tenant string) *metrics {
 	return m
 }
 
+// auditSyncs publishes the fsyncs of the audit log's file: the events
+// appended (xaa_idp_audit_append_duration_seconds_count) over them is the
+// average group commit. A tenant's log is the shared one, so each tenant
+// reports the same fsyncs.
+func (m *metrics) auditSyncs(log *audit.Log) {
+	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "xaa_idp_audit_syncs_total",
+		Help: "Fsyncs of the audit log file, each making a batch of events durable (0 without a file).",
+	}, func() float64 { return float64(log.Syncs()) }))
+}
+
 // storeSize publishes the number of entries in one in-memory store, so
 // that an operator sees them grow under load and shrink back
 // (Server.startSweeper).

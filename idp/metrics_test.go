@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
@@ -83,6 +85,7 @@ func TestMetrics_CountLoginsGrantsAndExchanges(t *testing.T) {
 		// 4 logins, 3 code grants, 5 exchanges, 2 key rotations.
 		`xaa_idp_audit_append_duration_seconds_count`: 14,
 		`xaa_idp_audit_append_errors_total`:           0,
+		`xaa_idp_audit_syncs_total`:                   0, // no file
 	}
 	for series, n := range want {
 		if got[series] != n {
@@ -91,6 +94,31 @@ func TestMetrics_CountLoginsGrantsAndExchanges(t *testing.T) {
 	}
 	if got["go_goroutines"] == 0 {
 		t.Error("the Go runtime collector is missing")
+	}
+}
+
+// TestMetrics_AuditSyncs: with an audit file, each fsync is counted; one
+// request at a time, each event has its own, the token endpoint's
+// announced ones included (no commit waits for an event already appended).
+func TestMetrics_AuditSyncs(t *testing.T) {
+	log, err := audit.Open(audit.Options{Path: filepath.Join(t.TempDir(), "audit.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	f := startOpsFixture(t, idp.NewClock(nil), func(o *idp.Options) { o.Audit = log })
+	alice := f.loginAlice(t)
+	f.idJAG(t, alice.IDToken())
+	f.idJAG(t, alice.IDToken())
+
+	got := scrape(t, f.URL)
+	// A login and its code grant, two exchanges.
+	const events = 4
+	if n := got[`xaa_idp_audit_append_duration_seconds_count`]; n != events {
+		t.Fatalf("%v events appended, want %d", n, events)
+	}
+	if n := got[`xaa_idp_audit_syncs_total`]; n != events {
+		t.Errorf("xaa_idp_audit_syncs_total = %v, want %d", n, events)
 	}
 }
 

@@ -159,6 +159,7 @@ func New(opts Options) (*Server, error) {
 		log = log.Tenant(opts.Tenant)
 	}
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
+	s.metrics.auditSyncs(log)
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults)
 	s.cimd.load(opts.Config.CIMD)

@@ -116,6 +116,9 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The audit log's commit waits for this request's event (audit.Log.Expect).
+	expected := s.audit.expect()
+	defer expected.end()
 	ev := g.event(form)
 	markInjected(r, &ev)
 	held := newHeldResponse()
@@ -126,7 +129,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !g.clientAuth || ok {
 		g.serve(held, r, req)
 	}
-	if _, err := s.audit.Append(ev); err != nil {
+	if _, err := expected.Append(ev); err != nil {
 		if held.status < 400 {
 			slog.Error("audit append failed; token withheld", "grant_type", typ, "err", err)
 			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the audit log could not be written"))
