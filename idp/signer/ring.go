@@ -90,12 +90,24 @@ func (k *Key) JWK() jose.JSONWebKey {
 
 func (k *Key) matches(kid, alg string) bool { return k.id == kid && string(k.alg) == alg }
 
-// sign marshals claims once with encoding/json and signs them under the
-// encoded header h (jws.go).
+// A JSONAppender appends itself to b as a JSON document. Claims that are
+// one (the ID-JAG's) are signed as they append themselves, without
+// encoding/json's reflection; they must write what json.Marshal would.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
+// sign marshals claims once, with their AppendJSON or else encoding/json,
+// and signs them under the encoded header h (jws.go).
 func (k *Key) sign(h string, claims any) (string, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
+	var payload []byte
+	if a, ok := claims.(JSONAppender); ok {
+		payload = a.AppendJSON(make([]byte, 0, 512))
+	} else {
+		var err error
+		if payload, err = json.Marshal(claims); err != nil {
+			return "", err
+		}
 	}
 	return signCompact(string(k.alg), k.priv, h, payload)
 }
