@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -237,5 +238,23 @@ func TestIDJAGClaims_AppendJSONIsMarshal(t *testing.T) {
 	}
 	if signed == 0 {
 		t.Fatal("nothing signed")
+	}
+}
+
+// TestExchangeResponse_AppendJSONIsEncoder holds the hand-written token
+// exchange response (exchangeResponse.AppendJSON) to what httpjson.Write,
+// encoding/json's Encoder, wrote before, byte for byte.
+func TestExchangeResponse_AppendJSONIsEncoder(t *testing.T) {
+	for _, scope := range []string{"", "chat.read chat.write", `<&"\>` + "\u2028\xff"} {
+		for _, token := range []string{"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "<&>"} {
+			r := exchangeResponse{IssuedTokenType: tokenTypeIDJAG, AccessToken: token, TokenType: "N_A", ExpiresIn: 300, Scope: scope}
+			var want bytes.Buffer
+			if err := json.NewEncoder(&want).Encode(r); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.AppendJSON(nil); string(got) != want.String() {
+				t.Errorf("AppendJSON %q\nEncoder    %q", got, want.String())
+			}
+		}
 	}
 }

@@ -322,8 +322,8 @@ func (s *Server) routes() {
 // and nothing a client sends may yield one (docs/http.md, "Error codes").
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != pathLogin {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := parseForm(r); err != nil {
+		var err error
+		if r, err = parseForm(w, r); err != nil {
 			writeOAuthError(w, r, formError(err))
 			return
 		}
