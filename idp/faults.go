@@ -316,7 +316,7 @@ func (s *Server) faultRequest(r *http.Request, form *tokenForm, grant string) (p
 		if c == nil {
 			break
 		}
-		var subj *subject
+		var subj subject
 		var err *oauthError
 		switch form.Get("subject_token_type") {
 		case tokenTypeIDToken:
@@ -324,7 +324,7 @@ func (s *Server) faultRequest(r *http.Request, form *tokenForm, grant string) (p
 		case tokenTypeRefresh:
 			subj, err = s.verifyRefreshSubject(form.Get("subject_token"), c.ClientID)
 		}
-		if err == nil && subj != nil {
+		if err == nil {
 			sub = subj.Sub
 		}
 	case c == nil:

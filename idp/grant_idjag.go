@@ -183,7 +183,7 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		return exchangeResponse{}, err
 	}
 
-	var subj *subject
+	var subj subject
 	switch form.Get("subject_token_type") {
 	case tokenTypeIDToken:
 		subj, err = s.verifyIDToken(form.Get("subject_token"), c.ClientID)
@@ -258,7 +258,12 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		claims.Tenant = s.tenant
 	}
 	claims.AudTenant = d.Server.AudTenant
-	ctx := withExchangeEvent(r.Context(), ev)
+	ctx := r.Context()
+	if len(s.faults.list()) > 0 {
+		// The fault hook matches ID-JAG faults against the event
+		// (faultSigner); without faults, no context to make.
+		ctx = withExchangeEvent(ctx, ev)
+	}
 	if alg := d.Server.IDJAGAlg(cfg); alg != cfg.Signing.IDJAGAlg {
 		ctx = signer.WithIDJAGAlg(ctx, alg)
 	}

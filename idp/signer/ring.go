@@ -100,17 +100,32 @@ type JSONAppender interface {
 // sign marshals claims once, with their AppendJSON or else encoding/json,
 // and signs them under the encoded header h (jws.go).
 func (k *Key) sign(h string, claims any) (string, error) {
-	var payload []byte
-	if a, ok := claims.(JSONAppender); ok {
-		payload = a.AppendJSON(make([]byte, 0, 512))
-	} else {
-		var err error
-		if payload, err = json.Marshal(claims); err != nil {
+	a, ok := claims.(JSONAppender)
+	if !ok {
+		payload, err := json.Marshal(claims)
+		if err != nil {
 			return "", err
 		}
+		return signCompact(string(k.alg), k.priv, h, payload)
 	}
-	return signCompact(string(k.alg), k.priv, h, payload)
+	// The payload is only read, into the token's base64: its buffer
+	// serves the next token.
+	buf := payloadBufs.Get().(*[]byte)
+	payload := a.AppendJSON((*buf)[:0])
+	tok, err := signCompact(string(k.alg), k.priv, h, payload)
+	if cap(payload) <= maxPooledPayload {
+		*buf = payload[:0]
+		payloadBufs.Put(buf)
+	}
+	return tok, err
 }
+
+// payloadBufs are the buffers JSONAppender claims are marshalled into, of
+// at most maxPooledPayload bytes (claims of an odd size are left to the
+// garbage collector).
+var payloadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledPayload = 16 << 10
 
 // Ring holds the IdP's signing keys: the current key of each algorithm
 // in use, and the keys a rotation replaced, which stay published until
