@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
@@ -93,4 +94,15 @@ func FuzzAppendString(f *testing.F) {
 			t.Errorf("AppendString(%q) = %s, encoding/json writes %s", s, got, want)
 		}
 	})
+}
+
+// BenchmarkAppendString appends an ID-JAG, as the token endpoint's answer
+// does.
+func BenchmarkAppendString(b *testing.B) {
+	jag := strings.Repeat("eyJhbGciOiJFUzI1NiIsImtpZCI6ImVzMjU2LWFiY2RlZmdoaWprbG1ub3AiLCJ0eXAiOiJvYXV0aC1pZC1qYWcrand0In0.", 8)
+	buf := make([]byte, 0, 2*len(jag))
+	b.SetBytes(int64(len(jag)))
+	for b.Loop() {
+		buf = httpjson.AppendString(buf[:0], jag)
+	}
 }
