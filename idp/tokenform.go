@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"mime"
@@ -109,42 +110,82 @@ func formFromValues(vs url.Values) *tokenForm {
 
 // parse parses body, an application/x-www-form-urlencoded form, as
 // url.ParseQuery would, and reports whether it could: a form of more
-// than maxFastParams parameters, a semicolon in a parameter or a bad
-// percent-escape is left to url.ParseQuery, which says what is wrong. The
-// names and values that need no unescaping are substrings of body.
-func (f *tokenForm) parse(body string) bool {
-	if strings.Count(body, "&") >= maxFastParams {
+// than maxFastParams parameters, with a semicolon or a bad percent-escape
+// is left to url.ParseQuery, which says what is wrong, and body is then
+// as it was. Otherwise names and values are unescaped in place (never
+// longer than sent) and share body's bytes, which are the form's from
+// then on: no copy per parameter.
+func (f *tokenForm) parse(body []byte) bool {
+	if bytes.Count(body, []byte{'&'}) >= maxFastParams || bytes.IndexByte(body, ';') >= 0 || !validEscapes(body) {
 		return false
 	}
 	f.params = f.array[:0]
-	for body != "" {
-		var param string
-		param, body, _ = strings.Cut(body, "&")
-		if param == "" {
+	for len(body) > 0 {
+		var param []byte
+		param, body, _ = bytes.Cut(body, []byte{'&'})
+		if len(param) == 0 {
 			continue
 		}
-		if strings.IndexByte(param, ';') >= 0 {
-			return false
-		}
-		name, value, _ := strings.Cut(param, "=")
-		name, ok1 := queryUnescape(name)
-		value, ok2 := queryUnescape(value)
-		if !ok1 || !ok2 {
-			return false
-		}
-		f.params = append(f.params, formParam{name, value})
+		name, value, _ := bytes.Cut(param, []byte{'='})
+		f.params = append(f.params, formParam{sharedString(unescapeInPlace(name)), sharedString(unescapeInPlace(value))})
 	}
 	return true
 }
 
-// queryUnescape is url.QueryUnescape, without a call when s has nothing
-// to unescape (url.ParseQuery scans for that byte by byte).
-func queryUnescape(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, true
+// validEscapes reports whether every '%' in b starts an escape, two hex
+// digits, as url.QueryUnescape requires. An escape cannot span two
+// parameters or a name and its value: '&' and '=' are no hex digits.
+func validEscapes(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '%')
+		if i < 0 {
+			return true
+		}
+		if i+2 >= len(b) || unhex(b[i+1]) < 0 || unhex(b[i+2]) < 0 {
+			return false
+		}
+		b = b[i+3:]
 	}
-	u, err := url.QueryUnescape(s)
-	return u, err == nil
+}
+
+// unescapeInPlace is url.QueryUnescape ('+' is a space, %XX a byte) of b,
+// whose escapes are valid, written over b.
+func unescapeInPlace(b []byte) []byte {
+	if bytes.IndexByte(b, '%') < 0 && bytes.IndexByte(b, '+') < 0 {
+		return b
+	}
+	n := 0
+	for i := 0; i < len(b); i, n = i+1, n+1 {
+		switch c := b[i]; c {
+		case '+':
+			b[n] = ' '
+		case '%':
+			b[n] = byte(unhex(b[i+1])<<4 | unhex(b[i+2]))
+			i += 2
+		default:
+			b[n] = c
+		}
+	}
+	return b[:n]
+}
+
+// unhex is the value of the hex digit c, -1 for another byte.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
+}
+
+// sharedString is b as a string sharing its bytes, which nothing writes
+// again (parse writes each parameter's once, before this).
+func sharedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // isFormType reports whether the Content-Type ct is
@@ -179,16 +220,13 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		return r, r.ParseForm()
 	}
-	buf := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, buf); err != nil {
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
 		return r, err
 	}
-	// buf is never written again: its string shares its bytes, and so
-	// do the parameters that need no unescaping.
-	body := unsafe.String(unsafe.SliceData(buf), len(buf))
 	f := &tokenForm{}
 	if !f.parse(body) {
-		vs, err := url.ParseQuery(body)
+		vs, err := url.ParseQuery(string(body))
 		if err != nil {
 			return r, err
 		}
