@@ -193,6 +193,9 @@ func sharedString(b []byte) string {
 // type is, without its map of parameters in the usual cases, no
 // parameter or charset=UTF-8 alone (fetch's URLSearchParams body).
 func isFormType(ct string) bool {
+	if ct == formType {
+		return true
+	}
 	mt, params, ok := strings.Cut(ct, ";")
 	if !strings.EqualFold(strings.TrimSpace(mt), formType) {
 		return false
