@@ -143,7 +143,7 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	}
 	body["error_description"] = desc
 	rec.body.Reset()
-	_ = json.NewEncoder(&rec.body).Encode(body)
+	_ = json.NewEncoder(rec.body).Encode(body)
 	rec.header.Del("Content-Length")
 	return code, desc
 }

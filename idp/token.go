@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"sync"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
@@ -162,7 +163,7 @@ func clientIDFromRequest(r *http.Request, form *tokenForm) string {
 type heldResponse struct {
 	header http.Header // made by the first Header()
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer // from heldBodies, back there once released
 	wrote  bool
 	// json is set by holdJSON: the answer is JSON, and its Content-Type
 	// is written by release.
@@ -170,8 +171,14 @@ type heldResponse struct {
 }
 
 func newHeldResponse() *heldResponse {
-	return &heldResponse{status: http.StatusOK}
+	return &heldResponse{status: http.StatusOK, body: heldBodies.Get().(*bytes.Buffer)}
 }
+
+// heldBodies are the buffers of held answers: release copies an answer
+// out (w.Write) and puts its buffer back, up to maxPooledBody bytes.
+var heldBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 16 << 10
 
 func (h *heldResponse) Header() http.Header {
 	if h.header == nil {
@@ -229,4 +236,9 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(h.status)
 	_, _ = w.Write(h.body.Bytes())
+	if h.body.Cap() <= maxPooledBody {
+		h.body.Reset()
+		heldBodies.Put(h.body)
+	}
+	h.body = nil
 }
