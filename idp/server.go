@@ -320,6 +320,8 @@ func (s *Server) routes() {
 // here, bounded, for every endpoint but the login page (which bounds its
 // own form tighter): zitadel answers a request it cannot parse with a 500,
 // and nothing a client sends may yield one (docs/http.md, "Error codes").
+// The usual token request's form is parsed into a tokenForm, which the
+// request returned carries (parseForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != pathLogin {
 		var err error

@@ -165,9 +165,9 @@ type heldResponse struct {
 	status int
 	body   *bytes.Buffer // from heldBodies, back there once released
 	wrote  bool
-	// json is set by holdJSON: the answer is JSON, and its Content-Type
-	// is written by release.
-	json bool
+	// isJSON is set by holdJSON: the answer is JSON, and release writes
+	// its Content-Type.
+	isJSON bool
 }
 
 func newHeldResponse() *heldResponse {
@@ -207,7 +207,7 @@ func (h *heldResponse) reset() { *h = *newHeldResponse() }
 // header map (release writes the Content-Type).
 func (h *heldResponse) holdJSON(status, size int, appendJSON func([]byte) []byte) {
 	h.WriteHeader(status)
-	h.json = true
+	h.isJSON = true
 	h.body.Grow(size)
 	// The AvailableBuffer idiom: appended in place, Write copies nothing
 	// unless appendJSON outgrew size.
@@ -226,7 +226,7 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	for k, v := range h.header {
 		out[k] = v
 	}
-	if h.json {
+	if h.isJSON {
 		out["Content-Type"] = httpjson.ContentType()
 	}
 	out["Cache-Control"] = noStore[:1:1]

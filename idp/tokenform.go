@@ -19,9 +19,12 @@ const formType = "application/x-www-form-urlencoded"
 // the token endpoint (token.go), whose usual request is parsed into it
 // without url.Values' map and slice per parameter (parseForm).
 //
-// Get reads a parameter as the grants read it, an empty value being no
-// value (RFC 6749 section 3.1; presentParams, for url.Values); first
-// reads it as sent.
+// Get, count and duplicated read the parameters as the grants do: an
+// empty value is no value (RFC 6749 section 3.1: a parameter sent without
+// a value is treated as omitted), since the Go SDK sends code= on every
+// grant and zitadel's token exchange client an empty actor_token=. first
+// reads a parameter as sent, for what is only reported (the audit event's
+// client, the latency metric's grant type).
 type tokenForm struct {
 	params []formParam
 	// array holds params for a usual request, in the form's allocation.
