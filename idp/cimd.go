@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -127,19 +126,19 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
 // reason. ev learns the client and, on a refusal, the outcome.
-func (s *Server) checkOPClient(r *http.Request, form url.Values, ev *audit.Event) (aud string, e *oauthError) {
+func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
 	if form.Get("client_assertion") != "" {
 		c, e := s.authenticateAssertion(r.Context(), cfg, form)
 		if e != nil {
-			ev.ClientID = clientIDFromRequest(r)
+			ev.ClientID = clientIDFromRequest(r, form)
 			ev.Outcome = outcomeOf(e)
 			return "", e
 		}
 		ev.ClientID = c.ClientID
 		return s.assertionAudience(form.Get("client_assertion")), nil
 	}
-	id := clientIDFromRequest(r)
+	id := clientIDFromRequest(r, form)
 	if !cimd.IsURL(id) {
 		return "", nil
 	}

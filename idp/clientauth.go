@@ -22,7 +22,7 @@ var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose
 // exchange: client_secret_basic (URL-decoded, section 2.3.1),
 // client_secret_post, private_key_jwt (RFC 7523 section 2.2), or none for
 // a public client. One method per request.
-func (s *Server) authenticateClient(r *http.Request, form url.Values) (*policy.Client, *oauthError) {
+func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.Client, *oauthError) {
 	cfg := s.Config()
 	ctx := r.Context()
 	basicID, basicSecret, hasBasic := r.BasicAuth()
@@ -105,7 +105,7 @@ func secretMatches(c *policy.Client, secret string) bool {
 // and sub are the client, aud names this IdP (issuer or token endpoint),
 // it is signed by one of the client's registered keys, it is live, and its
 // jti is not replayed.
-func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, form url.Values) (*policy.Client, *oauthError) {
+func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, form *tokenForm) (*policy.Client, *oauthError) {
 	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
 		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
 	}

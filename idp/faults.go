@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -246,7 +245,7 @@ type faultsKey struct{}
 // It reports whether it answered the request; otherwise the request goes on,
 // carrying in its context the delays it served. ID-JAG faults act later,
 // when the ID-JAG is signed (faultSigner).
-func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.Values, grant string) (*http.Request, bool) {
+func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form *tokenForm, grant string) (*http.Request, bool) {
 	faults := s.faults.list()
 	if len(faults) == 0 {
 		return r, false
@@ -258,7 +257,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.V
 	}
 	// The product's own clients (the console) are never faulted: an
 	// administrator must be able to sign in to remove a fault.
-	if _, own := s.ownClients.Load(clientIDFromRequest(r)); own {
+	if _, own := s.ownClients.Load(clientIDFromRequest(r, form)); own {
 		return r, false
 	}
 	req, sub := s.faultRequest(r, form, grant)
@@ -291,7 +290,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form url.V
 // valid for that client; the MCP server the audience names. Nothing here
 // has side effects (no code is taken, no assertion jti is recorded): the
 // request is served normally afterwards.
-func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (policy.FaultRequest, string) {
+func (s *Server) faultRequest(r *http.Request, form *tokenForm, grant string) (policy.FaultRequest, string) {
 	cfg := s.Config()
 	req := policy.FaultRequest{GrantType: grant}
 	// A URL client_id that is no configured client is resolved as the
@@ -317,7 +316,7 @@ func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (p
 		if c == nil {
 			break
 		}
-		var subj *subject
+		var subj subject
 		var err *oauthError
 		switch form.Get("subject_token_type") {
 		case tokenTypeIDToken:
@@ -325,7 +324,7 @@ func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (p
 		case tokenTypeRefresh:
 			subj, err = s.verifyRefreshSubject(form.Get("subject_token"), c.ClientID)
 		}
-		if err == nil && subj != nil {
+		if err == nil {
 			sub = subj.Sub
 		}
 	case c == nil:
@@ -353,7 +352,7 @@ func (s *Server) faultRequest(r *http.Request, form url.Values, grant string) (p
 // configured one, or the metadata document client of a URL client_id
 // (which has no secret, so the secret methods look at configured clients
 // only).
-func faultClient(cfg *policy.Config, lookup func(id string) *policy.Client, r *http.Request, form url.Values) *policy.Client {
+func faultClient(cfg *policy.Config, lookup func(id string) *policy.Client, r *http.Request, form *tokenForm) *policy.Client {
 	if id, secret, ok := r.BasicAuth(); ok {
 		if c := cfg.Client(decodeBasic(id)); c != nil && (secretMatches(c, secret) || secretMatches(c, decodeBasic(secret))) {
 			return c
@@ -408,7 +407,7 @@ func assertionClient(lookup func(id string) *policy.Client, assertion string) *p
 
 // answerFault answers a token request with an error fault or a bare 5xx,
 // after auditing it as injected.
-func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, form url.Values, req policy.FaultRequest, sub string, f *activeFault, fired []*activeFault) {
+func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, form *tokenForm, req policy.FaultRequest, sub string, f *activeFault, fired []*activeFault) {
 	ev := audit.Event{
 		Type:      audit.TypeToken,
 		Outcome:   audit.Error,
@@ -419,7 +418,7 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, form url.Va
 		Reason:    "injected fault " + f.ID + ": " + f.Describe(),
 	}
 	if ev.ClientID == "" {
-		ev.ClientID = clientIDFromRequest(r)
+		ev.ClientID = clientIDFromRequest(r, form)
 	}
 	if req.GrantType == grantTokenExchange {
 		ev.Type, ev.Server = audit.TypeTokenExchange, req.Server

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +23,7 @@ func (s *Server) opGrant(typ string) grant {
 	return grant{
 		typ:        typ,
 		clientAuth: false, // op authenticates the client itself
-		event: func(url.Values) audit.Event {
+		event: func(*tokenForm) audit.Event {
 			return audit.Event{Type: audit.TypeToken, GrantType: typ, Outcome: audit.Allowed}
 		},
 		serve: s.serveWithOP,
@@ -39,6 +38,12 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	if e != nil {
 		refuse(w, r, req.ev, e)
 		return
+	}
+	if r.PostForm == nil {
+		// A usual request's form was parsed into req.form alone
+		// (parseForm); op reads r.Form and r.PostForm.
+		r.PostForm = req.form.values()
+		r.Form = r.PostForm
 	}
 	note := &tokenNote{}
 	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
@@ -67,7 +72,7 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	ev.Sub, ev.ClientID, ev.ScopeGranted = note.subject, note.clientID, strings.Join(note.scopes, " ")
 	note.mu.Unlock()
 	if ev.ClientID == "" {
-		ev.ClientID = clientIDFromRequest(r)
+		ev.ClientID = clientIDFromRequest(r, req.form)
 	}
 	if u := s.Config().UserBySub(ev.Sub); u != nil {
 		ev.User = u.Username
@@ -138,7 +143,7 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	}
 	body["error_description"] = desc
 	rec.body.Reset()
-	_ = json.NewEncoder(&rec.body).Encode(body)
+	_ = json.NewEncoder(rec.body).Encode(body)
 	rec.header.Del("Content-Length")
 	return code, desc
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +57,61 @@ func (a audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal(a.value)
 }
 
+// AppendJSON implements signer.JSONAppender: the claims as json.Marshal
+// writes them (the struct tags' names and order, omitempty, aud as
+// audience.MarshalJSON writes it), without reflection. The ring signs
+// what it appends; TestIDJAGClaims_AppendJSONIsMarshal holds the two to
+// the same bytes for every combination of claims.
+func (c idJAGClaims) AppendJSON(b []byte) []byte {
+	b = append(b, `{"iss":`...)
+	b = httpjson.AppendString(b, c.Issuer)
+	b = append(b, `,"sub":`...)
+	b = httpjson.AppendString(b, c.Subject)
+	b = append(b, `,"aud":`...)
+	if c.Audience.array {
+		b = append(b, '[')
+		b = httpjson.AppendString(b, c.Audience.value)
+		b = append(b, ']')
+	} else {
+		b = httpjson.AppendString(b, c.Audience.value)
+	}
+	b = append(b, `,"client_id":`...)
+	b = httpjson.AppendString(b, c.ClientID)
+	b = append(b, `,"jti":`...)
+	b = httpjson.AppendString(b, c.JTI)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, c.IssuedAt, 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, c.Expiry, 10)
+	b = appendOptional(b, `,"resource":`, c.Resource)
+	b = appendOptional(b, `,"scope":`, c.Scope)
+	if c.AuthTime != 0 {
+		b = append(b, `,"auth_time":`...)
+		b = strconv.AppendInt(b, c.AuthTime, 10)
+	}
+	b = appendOptional(b, `,"email":`, c.Email)
+	if c.EmailVerified {
+		b = append(b, `,"email_verified":true`...)
+	}
+	b = appendOptional(b, `,"tenant":`, c.Tenant)
+	b = appendOptional(b, `,"aud_tenant":`, c.AudTenant)
+	if c.Confirmation != nil {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = httpjson.AppendString(b, c.Confirmation.JKT)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendOptional appends the member name (with its leading comma) and
+// value v, unless v is empty (omitempty).
+func appendOptional(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return httpjson.AppendString(append(b, name...), v)
+}
+
 // exchangeResponse is the RFC 8693 section 2.2.1 response carrying an
 // ID-JAG; token_type N_A because it is not an access token.
 type exchangeResponse struct {
@@ -67,13 +122,30 @@ type exchangeResponse struct {
 	Scope           string `json:"scope,omitempty"`
 }
 
+// AppendJSON appends the response as httpjson.Write writes it (encoding/json's
+// Encoder: the struct tags' names and order, omitempty, a newline at the
+// end), without reflection; TestExchangeResponse_AppendJSONIsEncoder holds
+// the two to the same bytes.
+func (e exchangeResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"issued_token_type":`...)
+	b = httpjson.AppendString(b, e.IssuedTokenType)
+	b = append(b, `,"access_token":`...)
+	b = httpjson.AppendString(b, e.AccessToken)
+	b = append(b, `,"token_type":`...)
+	b = httpjson.AppendString(b, e.TokenType)
+	b = append(b, `,"expires_in":`...)
+	b = strconv.AppendInt(b, e.ExpiresIn, 10)
+	b = appendOptional(b, `,"scope":`, e.Scope)
+	return append(b, '}', '\n')
+}
+
 // idJAGGrant is the token exchange for an ID-JAG (RFC 8693; ID-JAG draft
 // section 4.3). The token endpoint authenticates the client first.
 func (s *Server) idJAGGrant() grant {
 	return grant{
 		typ:        grantTokenExchange,
 		clientAuth: true,
-		event: func(form url.Values) audit.Event {
+		event: func(form *tokenForm) audit.Event {
 			return audit.Event{
 				Type:           audit.TypeTokenExchange,
 				GrantType:      grantTokenExchange,
@@ -95,23 +167,23 @@ func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) 
 		return
 	}
 	req.ev.Outcome = audit.Allowed
-	httpjson.Write(w, http.StatusOK, resp)
+	w.holdJSON(http.StatusOK, len(resp.AccessToken)+len(resp.Scope)+160, resp.AppendJSON)
 }
 
 // issueIDJAG runs the exchange in the order of the ID-JAG draft's section
 // 4.3.3, once the client is authenticated: check the parameters and the
 // DPoP proof, validate the subject token, ask the policy (which resolves
 // audience and resource and decides everything else), sign.
-func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, ev *audit.Event) (*exchangeResponse, *oauthError) {
+func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, ev *audit.Event) (exchangeResponse, *oauthError) {
 	if err := checkExchangeParams(form); err != nil {
-		return nil, err
+		return exchangeResponse{}, err
 	}
 	jkt, err := s.checkDPoP(r)
 	if err != nil {
-		return nil, err
+		return exchangeResponse{}, err
 	}
 
-	var subj *subject
+	var subj subject
 	switch form.Get("subject_token_type") {
 	case tokenTypeIDToken:
 		subj, err = s.verifyIDToken(form.Get("subject_token"), c.ClientID)
@@ -119,7 +191,7 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 		subj, err = s.verifyRefreshSubject(form.Get("subject_token"), c.ClientID)
 	}
 	if err != nil {
-		return nil, err
+		return exchangeResponse{}, err
 	}
 	cfg := s.Config()
 	ev.Sub = subj.Sub
@@ -145,14 +217,14 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 		ev.Server = d.Server.ID
 	}
 	if !d.Allowed {
-		return nil, decisionError(d, ev)
+		return exchangeResponse{}, decisionError(d, ev)
 	}
 
 	if d.SingleUseFor > 0 && subj.key != "" {
 		// Use checks and records in one step, so that concurrent
 		// exchanges of one ID token cannot both pass.
 		if err := s.usedSubjects.Use(subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor), now); err != nil {
-			return nil, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
+			return exchangeResponse{}, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}
 	}
 
@@ -186,7 +258,12 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 		claims.Tenant = s.tenant
 	}
 	claims.AudTenant = d.Server.AudTenant
-	ctx := withExchangeEvent(r.Context(), ev)
+	ctx := r.Context()
+	if len(s.faults.list()) > 0 {
+		// The fault hook matches ID-JAG faults against the event
+		// (faultSigner); without faults, no context to make.
+		ctx = withExchangeEvent(ctx, ev)
+	}
 	if alg := d.Server.IDJAGAlg(cfg); alg != cfg.Signing.IDJAGAlg {
 		ctx = signer.WithIDJAGAlg(ctx, alg)
 	}
@@ -196,7 +273,7 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 	jag, serr := s.signer.SignIDJAG(ctx, claims)
 	if serr != nil {
 		slog.Error("cannot sign the ID-JAG", "err", serr)
-		return nil, errorf("server_error", http.StatusInternalServerError, "signing failed")
+		return exchangeResponse{}, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}
 	ev.JTI, ev.ScopeGranted = claims.JTI, claims.Scope
 	if jkt != "" {
@@ -207,7 +284,7 @@ func (s *Server) issueIDJAG(r *http.Request, form url.Values, c *policy.Client, 
 		}
 		ev.Details["cnf_jkt"] = jkt
 	}
-	return &exchangeResponse{
+	return exchangeResponse{
 		IssuedTokenType: tokenTypeIDJAG,
 		AccessToken:     jag,
 		TokenType:       "N_A",
@@ -236,11 +313,11 @@ func decisionError(d policy.Decision, ev *audit.Event) *oauthError {
 // parameters for an ID-JAG request (ID-JAG draft section 4.3.1). Whether
 // audience and resource are given and name a server is the policy's
 // decision.
-func checkExchangeParams(form url.Values) *oauthError {
+func checkExchangeParams(form *tokenForm) *oauthError {
 	// One audience per ID-JAG (ID-JAG draft section 4.3.1); resource
 	// repeats are legal in RFC 8707 and refused below with a better
 	// message.
-	if dup := duplicated(form, "resource"); dup != "" {
+	if dup := form.duplicated("resource"); dup != "" {
 		return duplicateParam(dup)
 	}
 	switch t := form.Get("requested_token_type"); t {
@@ -268,7 +345,7 @@ func checkExchangeParams(form url.Values) *oauthError {
 	if form.Get("actor_token") == "" && form.Get("actor_token_type") != "" {
 		return invalidRequest("actor_token_type must not be sent without actor_token (RFC 8693 section 2.1)")
 	}
-	if len(form["resource"]) > 1 {
+	if form.count("resource") > 1 {
 		return invalidRequest("one resource per ID-JAG: request a separate ID-JAG for each MCP server")
 	}
 	return nil

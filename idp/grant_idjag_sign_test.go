@@ -1,7 +1,9 @@
 package idp
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -163,4 +165,96 @@ func verifyJWT(t *testing.T, tok, alg string, key *signer.Key) (joseHeader, map[
 	}
 	h := parsed.Headers[0]
 	return joseHeader{h.Algorithm, h.KeyID, fmt.Sprint(h.ExtraHeaders[jose.HeaderType])}, claims
+}
+
+// TestIDJAGClaims_AppendJSONIsMarshal holds the hand-written encoder of
+// the ID-JAG's claims (idJAGClaims.AppendJSON) to what encoding/json made
+// of them before, byte for byte: for every combination of the optional
+// claims and of aud's two forms (the knobs: id_jag.aud, resource_claim,
+// email, tenant_claim; a server's include_email and aud_tenant; DPoP's
+// cnf; auth_time), with plain values and with values that need escaping.
+// The ring signs exactly those bytes.
+func TestIDJAGClaims_AppendJSONIsMarshal(t *testing.T) {
+	ring, err := signer.Load(signer.Options{IDTokenAlg: "RS256", IDJAGAlg: "ES256", Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []string{"http://127.0.0.1:8080/t/acme", "00u-alice", "https://as.chat.example", "mcp-client-at-chat",
+		"aGVsbG8td29ybGQtanRp", "https://mcp.chat.example/mcp", "chat.read chat.write", "alice@acme.example",
+		"acme", "tenant-at-chat", "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}
+	tricky := []string{`http://h/<"&">`, "u-\"ali\\ce\"\n\t\x01", "https://as.example/?a=1&b=<2>", "client\u2028\u2029",
+		"jti-\xff-bad-utf8", "https://mcp.example/é/日本", "a b\x7f", "ali+ce@\u00e9.example", "ten&ant", "", "jkt/\x00"}
+	const optional = 9 // aud array, resource, scope, auth_time, email, email_verified, tenant, aud_tenant, cnf
+	signed := 0
+	for _, v := range [][]string{plain, tricky} {
+		for mask := range 1 << optional {
+			on := func(i int) bool { return mask&(1<<i) != 0 }
+			c := idJAGClaims{
+				Issuer: v[0], Subject: v[1], Audience: audience{value: v[2], array: on(0)}, ClientID: v[3], JTI: v[4],
+				IssuedAt: 1795635078, Expiry: 1795635378,
+			}
+			if on(1) {
+				c.Resource = v[5]
+			}
+			if on(2) {
+				c.Scope = v[6]
+			}
+			if on(3) {
+				c.AuthTime = 1795634000
+			}
+			if on(4) {
+				c.Email = v[7]
+			}
+			c.EmailVerified = on(5)
+			if on(6) {
+				c.Tenant = v[8]
+			}
+			if on(7) {
+				c.AudTenant = v[9]
+			}
+			if on(8) {
+				c.Confirmation = &confirmation{JKT: v[10]}
+			}
+			want, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.AppendJSON([]byte("x")); string(got) != "x"+string(want) {
+				t.Fatalf("claims %+v:\nAppendJSON %s\njson       %s", c, got[1:], want)
+			}
+			if mask%7 != 0 { // the ring signs the same bytes: a sample of the combinations
+				continue
+			}
+			jag, err := ring.SignIDJAG(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, err := base64.RawURLEncoding.DecodeString(strings.Split(jag, ".")[1])
+			if err != nil || string(payload) != string(want) {
+				t.Fatalf("signed payload %s (%v), want %s", payload, err, want)
+			}
+			signed++
+		}
+	}
+	if signed == 0 {
+		t.Fatal("nothing signed")
+	}
+}
+
+// TestExchangeResponse_AppendJSONIsEncoder holds the hand-written token
+// exchange response (exchangeResponse.AppendJSON) to what httpjson.Write,
+// encoding/json's Encoder, wrote before, byte for byte.
+func TestExchangeResponse_AppendJSONIsEncoder(t *testing.T) {
+	for _, scope := range []string{"", "chat.read chat.write", `<&"\>` + "\u2028\xff"} {
+		for _, token := range []string{"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln", "<&>"} {
+			r := exchangeResponse{IssuedTokenType: tokenTypeIDJAG, AccessToken: token, TokenType: "N_A", ExpiresIn: 300, Scope: scope}
+			var want bytes.Buffer
+			if err := json.NewEncoder(&want).Encode(r); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.AppendJSON(nil); string(got) != want.String() {
+				t.Errorf("AppendJSON %q\nEncoder    %q", got, want.String())
+			}
+		}
+	}
 }

@@ -59,37 +59,37 @@ type idTokenClaims struct {
 // ID token is exchanged once per MCP server, so the signature check is
 // cached until the token expires; the cache never decides expiry or
 // audience.
-func (s *Server) verifyIDToken(raw, clientID string) (*subject, *oauthError) {
+func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	h := tokenHash(raw)
 	v, ok := s.subjects.Get(h)
 	if !ok {
 		var err *oauthError
 		if v, err = s.verifyIDTokenSignature(raw); err != nil {
-			return nil, err
+			return subject{}, err
 		}
 		s.subjects.Put(h, v, v.Expiry.Add(subjectSkew))
 	} else if s.keys.Lookup(v.KeyID, v.Alg) == nil {
 		// The signing key retired since the token was first checked.
 		s.subjects.Delete(h)
-		return nil, s.unknownKey(v.KeyID, v.Alg)
+		return subject{}, s.unknownKey(v.KeyID, v.Alg)
 	}
 	now := s.now()
 	if now.After(v.Expiry.Add(subjectSkew)) {
-		return nil, s.subjectError("the subject ID token expired at %s; log the user in again", v.Expiry.UTC().Format(time.RFC3339))
+		return subject{}, s.subjectError("the subject ID token expired at %s; log the user in again", v.Expiry.UTC().Format(time.RFC3339))
 	}
 	if v.IssuedAt.After(now.Add(subjectSkew)) {
-		return nil, s.subjectError("the subject ID token was issued in the future (iat %s)", v.IssuedAt.UTC().Format(time.RFC3339))
+		return subject{}, s.subjectError("the subject ID token was issued in the future (iat %s)", v.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	if v.SessionID != "" && s.sessionEnded(v.SessionID) {
 		// invalid_grant whatever exchange.subject_token_error says: the
 		// token is sound, the grant behind it was withdrawn (RFC 6749
 		// section 5.2).
-		return nil, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
+		return subject{}, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
 	}
 	if !slices.Contains(v.Audience, clientID) {
-		return nil, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
+		return subject{}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
 	}
-	return &subject{Sub: v.Subject, AuthTime: v.AuthTime, key: h}, nil
+	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: h}, nil
 }
 
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {
@@ -155,13 +155,13 @@ func (s *Server) subjectError(format string, args ...any) *oauthError {
 // verifyRefreshSubject accepts one of our refresh tokens as the subject
 // (draft -02): live, not revoked, issued to this client. It is read, not
 // consumed.
-func (s *Server) verifyRefreshSubject(raw, clientID string) (*subject, *oauthError) {
+func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthError) {
 	rt, ok := s.store.lookupRefreshToken(raw)
 	if !ok {
-		return nil, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code)")
+		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code)")
 	}
 	if rt.ClientID != clientID {
-		return nil, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
+		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
 	}
-	return &subject{Sub: rt.Subject, AuthTime: rt.AuthTime}, nil
+	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime}, nil
 }

@@ -21,7 +21,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the introspection endpoint accepts POST only (RFC 7662 section 2.1)"))
 		return
 	}
-	form := presentParams(r.PostForm)
+	form := formFromValues(r.PostForm)
 	c, err := s.authenticateClient(r, form)
 	if err == nil && c.Public() {
 		err = invalidClient("client %q has no credentials; introspection needs client authentication (RFC 7662 section 2.1)", c.ClientID)

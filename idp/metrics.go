@@ -205,15 +205,13 @@ func (m *metrics) timeTokenEndpoint(next http.Handler) http.Handler {
 		start := time.Now()
 		next.ServeHTTP(w, r)
 		i := 3 // other
-		if r.PostForm != nil {
-			switch r.PostForm.Get("grant_type") {
-			case grantAuthorizationCd:
-				i = 0
-			case grantRefreshToken:
-				i = 1
-			case grantTokenExchange:
-				i = 2
-			}
+		switch grantTypeOf(r) {
+		case grantAuthorizationCd:
+			i = 0
+		case grantRefreshToken:
+			i = 1
+		case grantTokenExchange:
+			i = 2
 		}
 		m.latency[i].get(m.tokenLatency, grantLabels[i]).Observe(time.Since(start).Seconds())
 	})

@@ -85,7 +85,7 @@ func dropIDTokenWithoutOpenID(rec *heldResponse) error {
 	if err := json.NewEncoder(&out).Encode(body); err != nil {
 		return err
 	}
-	rec.body = out
+	rec.body = &out
 	rec.header.Del("Content-Length")
 	return nil
 }

@@ -321,10 +321,12 @@ func (s *Server) routes() {
 // here, bounded, for every endpoint but the login page (which bounds its
 // own form tighter): zitadel answers a request it cannot parse with a 500,
 // and nothing a client sends may yield one (docs/http.md, "Error codes").
+// The usual token request's form is parsed into a tokenForm, which the
+// request returned carries (parseForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != pathLogin {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := parseForm(r); err != nil {
+		var err error
+		if r, err = parseForm(w, r); err != nil {
 			writeOAuthError(w, r, formError(err))
 			return
 		}

@@ -2,41 +2,18 @@ package idp
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
+	"sync"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // maxFormBytes bounds a token request body; real ones are a few KB.
 const maxFormBytes = 64 << 10
-
-// parseForm is r.ParseForm, with a shorter way for the usual token
-// request: a POST of a form of known length and no query. Its body is read
-// into one buffer of that length and parsed once, and r.Form is r.PostForm
-// (ParseForm would read through a growing buffer and copy the body's
-// values into a second map); nothing changes the token endpoint's
-// parameters once parsed. Anything else goes to ParseForm.
-func parseForm(r *http.Request) error {
-	if r.Method != http.MethodPost || r.URL.Path != pathToken || r.URL.RawQuery != "" || r.PostForm != nil ||
-		r.ContentLength < 0 || r.ContentLength > maxFormBytes {
-		return r.ParseForm()
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		return r.ParseForm()
-	}
-	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, body); err != nil {
-		return err
-	}
-	vs, err := url.ParseQuery(string(body))
-	r.PostForm, r.Form = vs, vs
-	return err
-}
 
 // A grant is one grant_type the token endpoint serves (RFC 6749 section
 // 4). The endpoint runs the steps every grant shares, so that no grant can
@@ -51,7 +28,7 @@ type grant struct {
 	// serves, which authenticates the client itself.
 	clientAuth bool
 	// event is the audit event a request of this grant starts from.
-	event func(form url.Values) audit.Event
+	event func(form *tokenForm) audit.Event
 	// serve answers the request into w and fills in ev. The endpoint holds
 	// the answer back until ev is durable.
 	serve func(w *heldResponse, r *http.Request, req grantRequest)
@@ -59,7 +36,7 @@ type grant struct {
 
 // grantRequest is what a grant's serve gets besides the HTTP request.
 type grantRequest struct {
-	form   url.Values     // the parameters, empty values dropped
+	form   *tokenForm     // the parameters (Get: empty values are no values)
 	client *policy.Client // the authenticated client; nil unless grant.clientAuth
 	ev     *audit.Event   // the request's audit event, to fill in
 }
@@ -83,21 +60,20 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the token endpoint accepts POST only (RFC 6749 section 3.2)"))
 		return
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
+	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
+		mt, _, _ := mime.ParseMediaType(ct)
 		writeOAuthError(w, r, invalidRequest("send the parameters as application/x-www-form-urlencoded (RFC 6749 section 4.1.3), not %q", mt))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
+	form, err := tokenFormOf(w, r)
+	if err != nil {
 		writeOAuthError(w, r, invalidRequest("the request body is not a valid form: %v", err))
 		return
 	}
-	form := presentParams(r.PostForm)
 	typ := form.Get("grant_type")
 	// The token exchange checks its own duplicates, so that such a refusal
 	// is audited like its other decisions (docs/audit.md).
-	if dup := duplicated(form, "resource"); dup != "" && (typ != grantTokenExchange || dup == "grant_type") {
+	if dup := form.duplicated("resource"); dup != "" && (typ != grantTokenExchange || dup == "grant_type") {
 		writeOAuthError(w, r, duplicateParam(dup))
 		return
 	}
@@ -142,10 +118,10 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 
 // authenticate authenticates the client for a grant that asks for it, and
 // answers a failure into w with ev filled in.
-func (s *Server) authenticate(w *heldResponse, r *http.Request, form url.Values, ev *audit.Event) (*policy.Client, bool) {
+func (s *Server) authenticate(w *heldResponse, r *http.Request, form *tokenForm, ev *audit.Event) (*policy.Client, bool) {
 	c, err := s.authenticateClient(r, form)
 	if err != nil {
-		ev.ClientID = clientIDFromRequest(r)
+		ev.ClientID = clientIDFromRequest(r, form)
 		refuse(w, r, ev, err)
 		return nil, false
 	}
@@ -171,81 +147,48 @@ func refuse(w http.ResponseWriter, r *http.Request, ev *audit.Event, e *oauthErr
 	writeOAuthError(w, r, e)
 }
 
-// presentParams drops empty values: the Go SDK sends code= on every grant
-// and zitadel's token exchange client sends empty actor_token=, and both
-// mean "absent" (RFC 6749 section 3.1: a parameter sent without a value
-// is treated as omitted).
-// A request without empty values, the usual case, is returned as it is:
-// nothing changes the parameters afterwards.
-func presentParams(in url.Values) url.Values {
-	if !hasEmptyValue(in) {
-		return in
-	}
-	out := url.Values{}
-	for k, vs := range in {
-		for _, v := range vs {
-			if v != "" {
-				out[k] = append(out[k], v)
-			}
-		}
-	}
-	return out
-}
-
-func hasEmptyValue(in url.Values) bool {
-	for _, vs := range in {
-		for _, v := range vs {
-			if v == "" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// duplicated names the first parameter sent twice, except those allowed to
-// repeat.
-func duplicated(form url.Values, repeatable ...string) string {
-	for k, vs := range form {
-		if len(vs) > 1 {
-			ok := false
-			for _, r := range repeatable {
-				ok = ok || k == r
-			}
-			if !ok {
-				return k
-			}
-		}
-	}
-	return ""
-}
-
 func duplicateParam(name string) *oauthError {
 	return invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section 3.2)", name)
 }
 
-func clientIDFromRequest(r *http.Request) string {
+// clientIDFromRequest is the client a request names, authenticated or
+// not: the Basic user, else the client_id parameter as sent.
+func clientIDFromRequest(r *http.Request, form *tokenForm) string {
 	if id, _, ok := r.BasicAuth(); ok {
 		return decodeBasic(id)
 	}
-	return r.PostForm.Get("client_id")
+	return form.first("client_id")
 }
 
 // heldResponse buffers a grant's answer, so that it can be inspected and
 // released once its audit event is durable: no token leaves before its
 // event is on disk.
 type heldResponse struct {
-	header http.Header
+	header http.Header // made by the first Header()
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer // from heldBodies, back there once released
 	wrote  bool
+	// isJSON is set by holdJSON: the answer is JSON, and release writes
+	// its Content-Type.
+	isJSON bool
 }
 
 func newHeldResponse() *heldResponse {
-	return &heldResponse{header: http.Header{}, status: http.StatusOK}
+	return &heldResponse{status: http.StatusOK, body: heldBodies.Get().(*bytes.Buffer)}
 }
 
-func (h *heldResponse) Header() http.Header { return h.header }
+// heldBodies are the buffers of held answers: release copies an answer
+// out (w.Write) and puts its buffer back, up to maxPooledBody bytes.
+var heldBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 16 << 10
+
+func (h *heldResponse) Header() http.Header {
+	if h.header == nil {
+		h.header = http.Header{}
+	}
+	return h.header
+}
 func (h *heldResponse) Write(b []byte) (int, error) {
 	h.wrote = true
 	return h.body.Write(b)
@@ -261,6 +204,19 @@ var noStore, noCache = []string{"no-store"}, []string{"no-cache"}
 // reset discards what was written, to answer otherwise.
 func (h *heldResponse) reset() { *h = *newHeldResponse() }
 
+// holdJSON holds, with status, the JSON document appendJSON appends (to a
+// buffer of size bytes, grown if that is short): the answer
+// httpjson.Write holds for a value, without reflection and without a
+// header map (release writes the Content-Type).
+func (h *heldResponse) holdJSON(status, size int, appendJSON func([]byte) []byte) {
+	h.WriteHeader(status)
+	h.isJSON = true
+	h.body.Grow(size)
+	// The AvailableBuffer idiom: appended in place, Write copies nothing
+	// unless appendJSON outgrew size.
+	_, _ = h.Write(appendJSON(h.body.AvailableBuffer()))
+}
+
 // release writes the held answer to w, never to be cached (RFC 6749
 // section 5.1). A 401 to a client that tried HTTP Basic carries the
 // challenge RFC 6749 section 5.2 asks for, whoever wrote it.
@@ -273,6 +229,9 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	for k, v := range h.header {
 		out[k] = v
 	}
+	if h.isJSON {
+		out["Content-Type"] = httpjson.ContentType()
+	}
 	out["Cache-Control"] = noStore[:1:1]
 	out["Pragma"] = noCache[:1:1]
 	if h.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && out.Get("WWW-Authenticate") == "" {
@@ -280,4 +239,9 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(h.status)
 	_, _ = w.Write(h.body.Bytes())
+	if h.body.Cap() <= maxPooledBody {
+		h.body.Reset()
+		heldBodies.Put(h.body)
+	}
+	h.body = nil
 }

@@ -429,20 +429,22 @@ func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		rc := http.NewResponseController(w)
-		if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)); err != nil {
 			h.ServeHTTP(w, r) // a writer without deadlines (a test recorder)
 			return
 		}
-		r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		r.Body = &deadlineBody{ReadCloser: r.Body, w: w}
 		h.ServeHTTP(w, r)
 	})
 }
 
-// deadlineBody lifts the read deadline once the body is read to its end.
+// deadlineBody lifts the read deadline of w's connection once the body is
+// read to its end. It is the one allocation bodyDeadline makes per
+// request: the ResponseControllers are made where they are used, on the
+// stack.
 type deadlineBody struct {
 	io.ReadCloser
-	lift   func()
+	w      http.ResponseWriter
 	lifted bool
 }
 
@@ -450,7 +452,7 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err == io.EOF && !b.lifted {
 		b.lifted = true
-		b.lift()
+		_ = http.NewResponseController(b.w).SetReadDeadline(time.Time{})
 	}
 	return n, err
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -52,7 +53,7 @@ func encodedHeader(alg, kid, typ string) string {
 }
 
 // signCompact returns the compact JWS of payload under the encoded header
-// h, signed with priv according to alg.
+// h, signed with priv according to alg. It does not keep payload.
 func signCompact(alg string, priv crypto.Signer, h string, payload []byte) (string, error) {
 	plen := b64.EncodedLen(len(payload))
 	buf := make([]byte, 0, len(h)+1+plen+1+b64.EncodedLen(maxSignatureLen(priv)))
@@ -61,17 +62,21 @@ func signCompact(alg string, priv crypto.Signer, h string, payload []byte) (stri
 	buf = b64.AppendEncode(buf, payload)
 	// The JWS Signing Input is ASCII(BASE64URL(header) '.'
 	// BASE64URL(payload)) (RFC 7515 section 5.1, step 5).
-	sig, err := sign(alg, priv, buf)
+	var es256 [64]byte
+	sig, err := sign(alg, priv, buf, &es256)
 	if err != nil {
 		return "", err
 	}
 	buf = append(buf, '.')
 	buf = b64.AppendEncode(buf, sig)
-	return string(buf), nil
+	// buf is sized for the whole token and never written again: the
+	// token shares its bytes rather than copying them.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
-// sign signs the JWS Signing Input with the algorithm alg names.
-func sign(alg string, priv crypto.Signer, input []byte) ([]byte, error) {
+// sign signs the JWS Signing Input with the algorithm alg names. An
+// ES256 signature is written to es256, the caller's, and returned.
+func sign(alg string, priv crypto.Signer, input []byte, es256 *[64]byte) ([]byte, error) {
 	switch k := priv.(type) {
 	case *ecdsa.PrivateKey:
 		if alg != "ES256" {
@@ -85,7 +90,10 @@ func sign(alg string, priv crypto.Signer, input []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return derToRaw(der, 32)
+		if err := derToRaw(der, es256[:]); err != nil {
+			return nil, err
+		}
+		return es256[:], nil
 	case *rsa.PrivateKey:
 		if alg != "RS256" {
 			break
@@ -117,15 +125,17 @@ func maxSignatureLen(priv crypto.Signer) int {
 }
 
 // derToRaw turns an ASN.1 ECDSA-Sig-Value (SEQUENCE of INTEGER r, INTEGER
-// s; RFC 3279 section 2.2.3) into r||s, each left-padded to size bytes.
-func derToRaw(der []byte, size int) ([]byte, error) {
+// s; RFC 3279 section 2.2.3) into r||s in out, each left-padded to half
+// of out's length.
+func derToRaw(der, out []byte) error {
+	size := len(out) / 2
 	var seq, r, s cryptobyte.String
 	in := cryptobyte.String(der)
 	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
 		!seq.ReadASN1(&r, asn1.INTEGER) || !seq.ReadASN1(&s, asn1.INTEGER) || !seq.Empty() {
-		return nil, errors.New("signer: malformed ECDSA signature")
+		return errors.New("signer: malformed ECDSA signature")
 	}
-	out := make([]byte, 2*size)
+	clear(out)
 	for i, n := range []cryptobyte.String{r, s} {
 		// DER integers are minimal and positive: a leading zero byte
 		// only keeps the sign bit clear.
@@ -133,9 +143,9 @@ func derToRaw(der []byte, size int) ([]byte, error) {
 			n = n[1:]
 		}
 		if len(n) > size {
-			return nil, errors.New("signer: malformed ECDSA signature")
+			return errors.New("signer: malformed ECDSA signature")
 		}
 		copy(out[(i+1)*size-len(n):(i+1)*size], n)
 	}
-	return out, nil
+	return nil
 }

@@ -48,8 +48,8 @@ func TestDERToRawPads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := derToRaw(der, 32)
-	if err != nil {
+	raw := bytes.Repeat([]byte{0xee}, 64) // derToRaw writes every byte
+	if err := derToRaw(der, raw); err != nil {
 		t.Fatal(err)
 	}
 	want := make([]byte, 64)
@@ -59,7 +59,7 @@ func TestDERToRawPads(t *testing.T) {
 		t.Fatalf("raw %x, want %x", raw, want)
 	}
 	for _, bad := range [][]byte{nil, der[:len(der)-1], append(der, 0)} {
-		if _, err := derToRaw(bad, 32); err == nil {
+		if err := derToRaw(bad, make([]byte, 64)); err == nil {
 			t.Errorf("derToRaw(%x) accepted", bad)
 		}
 	}

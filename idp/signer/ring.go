@@ -90,15 +90,42 @@ func (k *Key) JWK() jose.JSONWebKey {
 
 func (k *Key) matches(kid, alg string) bool { return k.id == kid && string(k.alg) == alg }
 
-// sign marshals claims once with encoding/json and signs them under the
-// encoded header h (jws.go).
-func (k *Key) sign(h string, claims any) (string, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	return signCompact(string(k.alg), k.priv, h, payload)
+// A JSONAppender appends itself to b as a JSON document. Claims that are
+// one (the ID-JAG's) are signed as they append themselves, without
+// encoding/json's reflection; they must write what json.Marshal would.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
 }
+
+// sign marshals claims once, with their AppendJSON or else encoding/json,
+// and signs them under the encoded header h (jws.go).
+func (k *Key) sign(h string, claims any) (string, error) {
+	a, ok := claims.(JSONAppender)
+	if !ok {
+		payload, err := json.Marshal(claims)
+		if err != nil {
+			return "", err
+		}
+		return signCompact(string(k.alg), k.priv, h, payload)
+	}
+	// The payload is only read, into the token's base64: its buffer
+	// serves the next token.
+	buf := payloadBufs.Get().(*[]byte)
+	payload := a.AppendJSON((*buf)[:0])
+	tok, err := signCompact(string(k.alg), k.priv, h, payload)
+	if cap(payload) <= maxPooledPayload {
+		*buf = payload[:0]
+		payloadBufs.Put(buf)
+	}
+	return tok, err
+}
+
+// payloadBufs are the buffers JSONAppender claims are marshalled into, of
+// at most maxPooledPayload bytes (claims of an odd size are left to the
+// garbage collector).
+var payloadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledPayload = 16 << 10
 
 // Ring holds the IdP's signing keys: the current key of each algorithm
 // in use, and the keys a rotation replaced, which stay published until
