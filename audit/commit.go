@@ -205,7 +205,7 @@ func (l *Log) persist(buf []byte) error {
 	if !l.regular {
 		return nil
 	}
-	if err := l.file.Sync(); err != nil {
+	if err := l.syncStats.syncFile(l.file); err != nil {
 		// After a failed fsync Linux may drop the dirty pages and clear the error, so a retry
 		// could report success for lines that never reached the disk (the PostgreSQL "fsyncgate"
 		// of 2018). Refuse every later append rather than acknowledge what may be lost.

@@ -42,13 +42,14 @@ type Log struct {
 
 	// The leader of the batch being committed alone uses these once Open has returned: leaders
 	// take turns, each starting only once the previous batch is done.
-	file    *os.File // nil when memory only
-	regular bool     // false for pipes and devices, which can be neither synced nor truncated
-	size    int64    // bytes of the file known to be whole lines
-	failed  error    // set when the file can no longer be trusted; fails every later Append
-	ids     idGen
-	buf     []byte // the batch's lines, reused while small
-	stored  []slot // the batch's events for the index, reused while small
+	file      *os.File // nil when memory only
+	regular   bool     // false for pipes and devices, which can be neither synced nor truncated
+	size      int64    // bytes of the file known to be whole lines
+	failed    error    // set when the file can no longer be trusted; fails every later Append
+	ids       idGen
+	buf       []byte // the batch's lines, reused while small
+	stored    []slot // the batch's events for the index, reused while small
+	syncStats        // how the batch is synced (fsync.go)
 
 	syncs atomic.Int64 // fsyncs done, for the events-per-fsync figure (Syncs)
 
