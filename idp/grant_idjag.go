@@ -10,7 +10,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
-	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -64,21 +64,21 @@ func (a audience) MarshalJSON() ([]byte, error) {
 // the same bytes for every combination of claims.
 func (c idJAGClaims) AppendJSON(b []byte) []byte {
 	b = append(b, `{"iss":`...)
-	b = httpjson.AppendString(b, c.Issuer)
+	b = jsonstr.Append(b, c.Issuer)
 	b = append(b, `,"sub":`...)
-	b = httpjson.AppendString(b, c.Subject)
+	b = jsonstr.Append(b, c.Subject)
 	b = append(b, `,"aud":`...)
 	if c.Audience.array {
 		b = append(b, '[')
-		b = httpjson.AppendString(b, c.Audience.value)
+		b = jsonstr.Append(b, c.Audience.value)
 		b = append(b, ']')
 	} else {
-		b = httpjson.AppendString(b, c.Audience.value)
+		b = jsonstr.Append(b, c.Audience.value)
 	}
 	b = append(b, `,"client_id":`...)
-	b = httpjson.AppendString(b, c.ClientID)
+	b = jsonstr.Append(b, c.ClientID)
 	b = append(b, `,"jti":`...)
-	b = httpjson.AppendString(b, c.JTI)
+	b = jsonstr.Append(b, c.JTI)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt, 10)
 	b = append(b, `,"exp":`...)
@@ -97,7 +97,7 @@ func (c idJAGClaims) AppendJSON(b []byte) []byte {
 	b = appendOptional(b, `,"aud_tenant":`, c.AudTenant)
 	if c.Confirmation != nil {
 		b = append(b, `,"cnf":{"jkt":`...)
-		b = httpjson.AppendString(b, c.Confirmation.JKT)
+		b = jsonstr.Append(b, c.Confirmation.JKT)
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -109,7 +109,7 @@ func appendOptional(b []byte, name, v string) []byte {
 	if v == "" {
 		return b
 	}
-	return httpjson.AppendString(append(b, name...), v)
+	return jsonstr.Append(append(b, name...), v)
 }
 
 // exchangeResponse is the RFC 8693 section 2.2.1 response carrying an
@@ -128,11 +128,11 @@ type exchangeResponse struct {
 // the two to the same bytes.
 func (e exchangeResponse) AppendJSON(b []byte) []byte {
 	b = append(b, `{"issued_token_type":`...)
-	b = httpjson.AppendString(b, e.IssuedTokenType)
+	b = jsonstr.Append(b, e.IssuedTokenType)
 	b = append(b, `,"access_token":`...)
-	b = httpjson.AppendString(b, e.AccessToken)
+	b = jsonstr.Append(b, e.AccessToken)
 	b = append(b, `,"token_type":`...)
-	b = httpjson.AppendString(b, e.TokenType)
+	b = jsonstr.Append(b, e.TokenType)
 	b = append(b, `,"expires_in":`...)
 	b = strconv.AppendInt(b, e.ExpiresIn, 10)
 	b = appendOptional(b, `,"scope":`, e.Scope)

@@ -1,10 +1,8 @@
 package httpjson_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
@@ -53,56 +51,3 @@ type headerOnly struct{ h http.Header }
 func (w *headerOnly) Header() http.Header         { return w.h }
 func (w *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (w *headerOnly) WriteHeader(int)             {}
-
-// jsonStrings are strings whose encoding has a special case: every ASCII
-// control character, the characters escaped by name, the HTML characters,
-// U+2028 and U+2029, invalid and truncated UTF-8, multi-byte runes.
-var jsonStrings = []string{
-	"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "\b\f\n\r\t", "\x00\x01\x1f\x7f",
-	"line\u2028para\u2029end", "bad \xff utf-8", "truncated \xe2\x80", "é ü 日本 😀", "\xed\xa0\x80 surrogate",
-	"https://mcp.example/mcp?a=1&b=2", "/ slash stays",
-}
-
-// TestAppendString_IsEncodingJSON checks AppendString against json.Marshal,
-// byte for byte, and that it appends.
-func TestAppendString_IsEncodingJSON(t *testing.T) {
-	var all string
-	for c := range 0x80 {
-		all += string(rune(c))
-	}
-	for _, s := range append(jsonStrings, all) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := httpjson.AppendString([]byte("x:"), s); string(got) != "x:"+string(want) {
-			t.Errorf("AppendString(%q) = %s, encoding/json writes %s", s, got[2:], want)
-		}
-	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range jsonStrings {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := httpjson.AppendString(nil, s); string(got) != string(want) {
-			t.Errorf("AppendString(%q) = %s, encoding/json writes %s", s, got, want)
-		}
-	})
-}
-
-// BenchmarkAppendString appends an ID-JAG, as the token endpoint's answer
-// does.
-func BenchmarkAppendString(b *testing.B) {
-	jag := strings.Repeat("eyJhbGciOiJFUzI1NiIsImtpZCI6ImVzMjU2LWFiY2RlZmdoaWprbG1ub3AiLCJ0eXAiOiJvYXV0aC1pZC1qYWcrand0In0.", 8)
-	buf := make([]byte, 0, 2*len(jag))
-	b.SetBytes(int64(len(jag)))
-	for b.Loop() {
-		buf = httpjson.AppendString(buf[:0], jag)
-	}
-}
