@@ -20,6 +20,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	setGCTarget()
 	flags.httpsDemoURLs = *flags.tls
 	flags.demoEvents = true
 	r, code := flags.start(stderr, nil)

@@ -240,3 +240,24 @@ func TestServe_LogsConfigReloadErrors(t *testing.T) {
 		t.Errorf("the config_reload record does not name the problem:\n%s", logs)
 	}
 }
+
+// TestServe_GCTarget: serve runs the GC at gcTarget, which keeps its
+// resident memory down, unless GOGC says otherwise; read from the real
+// binary's /metrics, as an operator would.
+func TestServe_GCTarget(t *testing.T) {
+	for _, c := range []struct{ env, want string }{{"", "50"}, {"200", "200"}} {
+		t.Run("GOGC="+c.env, func(t *testing.T) {
+			t.Setenv("GOGC", c.env)
+			issuer, _ := startBinary(t, &syncBuffer{}, "serve", "--addr", "127.0.0.1:0")
+			resp, err := http.Get(issuer + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if want := "\ngo_gc_gogc_percent " + c.want + "\n"; !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+			}
+		})
+	}
+}
