@@ -80,7 +80,7 @@ func wantDone(t *testing.T, done <-chan error) {
 
 func wantCounts(t *testing.T, l *audit.Log, syncs, delays, expected int64) {
 	t.Helper()
-	if got := audit.Syncs(l); got != syncs {
+	if got := l.Syncs(); got != syncs {
 		t.Errorf("%d fsyncs, want %d", got, syncs)
 	}
 	if got := audit.Delays(l); got != delays {

@@ -282,7 +282,7 @@ func TestAppend_64GoroutinesAllLandExactlyOnce(t *testing.T) {
 	if !slices.IsSortedFunc(evs, func(a, b audit.Event) int { return strings.Compare(a.ID, b.ID) }) {
 		t.Error("IDs not increasing in file order")
 	}
-	t.Logf("%d events, %d fsyncs", len(evs), audit.Syncs(l))
+	t.Logf("%d events, %d fsyncs", len(evs), l.Syncs())
 }
 
 func TestClose_AppendAfterCloseIsAnError(t *testing.T) {
