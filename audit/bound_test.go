@@ -177,7 +177,7 @@ func TestAppend_BoundsTheNumberOfDetailsKeys(t *testing.T) {
 			e := mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Details: tt.details})
 			stored := l.Query(audit.Filter{})[0]
 			for _, d := range []map[string]any{e.Details, stored.Details} {
-				if got := count(d); got > audit.MaxDetailsKeys+1 {
+				if got := audit.Count(d); got > audit.MaxDetailsKeys+1 {
 					t.Errorf("%d keys and elements kept", got)
 				}
 				if got, _ := d[audit.TruncatedKey].(string); got != tt.truncated {
@@ -186,22 +186,6 @@ func TestAppend_BoundsTheNumberOfDetailsKeys(t *testing.T) {
 			}
 		})
 	}
-}
-
-// count is how many keys and elements v holds at every depth.
-func count(v any) int {
-	n := 0
-	switch v := v.(type) {
-	case map[string]any:
-		for _, e := range v {
-			n += 1 + count(e)
-		}
-	case []any:
-		for _, e := range v {
-			n += 1 + count(e)
-		}
-	}
-	return n
 }
 
 // TestAppend_HugeRequestFieldsStaySmall is the regression test for a client that sends a

@@ -19,3 +19,6 @@ func SetDelayTimer(l *Log, newDelay func(d time.Duration) <-chan time.Time) { l.
 
 // MaxCommitDelay is the bound of a leader's wait for expected appends.
 const MaxCommitDelay = maxCommitDelay
+
+// Count is how many keys and elements a Details value holds at every depth (bound.go's count).
+func Count(v any) int { return count(v) }
