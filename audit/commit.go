@@ -92,6 +92,7 @@ func (l *Log) groupCommit(r *request, t *ticket) error {
 	if b := l.open; b != nil && len(b.reqs) < maxBatchEvents && b.bytes < maxBatchBytes {
 		b.reqs = append(b.reqs, r)
 		b.bytes += len(r.line)
+		l.wakeIfSatisfied()
 		l.mu.Unlock()
 		<-b.done
 		return nil
@@ -105,7 +106,7 @@ func (l *Log) groupCommit(r *request, t *ticket) error {
 		<-prev.done // meanwhile b gathers the appends that arrive
 	}
 	l.mu.Lock()
-	l.delayCommit() // and those known to be on their way
+	l.delayCommit(b) // and those known, or likely, to be on their way
 	if l.open == b {
 		l.open = nil
 	}
@@ -114,6 +115,7 @@ func (l *Log) groupCommit(r *request, t *ticket) error {
 	l.mu.Unlock()
 
 	l.commit(reqs)
+	l.lastCommit = l.clock()
 	close(b.done)
 	return nil
 }

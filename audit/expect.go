@@ -8,15 +8,28 @@ import (
 // Commit delay, after PostgreSQL's commit_delay and commit_siblings. Group commit alone batches
 // only the appends that arrive while the previous batch is being synced; when requests each take
 // about as much CPU as an fsync and the cores are busy with them, few arrive in that window and
-// most fsyncs carry one or two events. Yet the caller often knows that more are on their way: a
-// token request being handled appends its event within a fraction of a millisecond. [Log.Expect]
-// announces such an append; a leader that finds appends announced but not yet in a batch waits
-// for them, so that one write and one fsync cover every request in flight. Nothing announced,
-// nothing waited for: a lone Append commits at once, as without this.
+// most fsyncs carry one or two events. A leader therefore waits, before it takes its batch, for
+// appends that are on their way:
 //
-// The wait ends when the last announced append joins a batch or gives up (Expectation.End), or
-// when the log closes, all of which wake the leader with one send on Log.wake, or at
-// maxCommitDelay. Only a log with a regular file waits: memory and pipes have no fsync to share.
+//   - Appends announced by [Log.Expect]: a token request being handled appends its event within a
+//     fraction of a millisecond.
+//   - Appends not yet announced, by the batch target. Clients that keep a number of requests in
+//     flight send each next one soon after the previous one is answered, so a batch of n events
+//     is followed by n more within the time the server takes to handle them. After a batch that
+//     waited only for announced appends, or not at all, the next leader finds half of them at
+//     most: the others are in the client, or in a socket, where no one can announce them. So a
+//     leader waits until its batch is as large as the batch target, which learnTarget keeps at
+//     the size batches have recently reached, and so one fsync covers every request in flight.
+//
+// Neither holds a lone request back. Nothing announced, nothing waited for; the target counts
+// only while the log has committed within the last recentCommit, so the first request after a
+// pause commits at once, and a batch that falls short of the target at the bound sets it to its
+// own size.
+//
+// The wait ends when the batch has what it waits for (the last announced append joins it or gives
+// up with Expectation.End, and the batch reaches the target), or when the log closes, all of which
+// wake the leader with one send on Log.wake, or at maxCommitDelay. Only a log with a regular file
+// waits: memory and pipes have no fsync to share.
 
 // maxCommitDelay bounds a leader's wait for expected appends. An expected request normally
 // arrives in less: its remaining CPU, shared with the others in flight (8 requests of 100 µs on
@@ -26,6 +39,11 @@ import (
 // disk, 20 µs on a fast NVMe one), what PostgreSQL suggests as the upper end of commit_delay, and
 // small next to the tens of milliseconds a token request takes over a network.
 const maxCommitDelay = time.Millisecond
+
+// recentCommit is how recently the log must have committed for a leader to wait for the batch
+// target: clients in a loop are back within a fraction of a millisecond. After a longer pause a
+// batch commits with what it has, and sets the target to its size.
+const recentCommit = maxCommitDelay
 
 // An Expectation announces an [Log.Append] on its way: see [Log.Expect]. Its zero value expects
 // nothing and must not Append.
@@ -93,10 +111,11 @@ func (l *Log) end(t *ticket, locked bool) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 	}
-	l.wakeLeader()
+	l.wakeIfSatisfied()
 }
 
-// wakeLeader ends the wait of a leader in delayCommit, if one waits. l.mu must be held.
+// wakeLeader ends the wait of a leader in delayCommit, if one waits, whether or not it has what
+// it waits for (Close). l.mu must be held.
 func (l *Log) wakeLeader() {
 	if l.waiting {
 		select {
@@ -106,30 +125,70 @@ func (l *Log) wakeLeader() {
 	}
 }
 
-// delayCommit is called by a batch's leader with l.mu held, once the previous batch is done and
-// before it takes its batch: while appends are expected it waits, up to maxCommitDelay, with
-// l.mu released, so that they join the batch. It returns with l.mu held.
+// delayCommit is called by b's leader with l.mu held, once the previous batch is done and before
+// it takes b. It waits, with l.mu released and at most maxCommitDelay, while appends are expected
+// or, if the log has committed within recentCommit, while b is smaller than the batch target
+// (see learnTarget). It returns with l.mu held.
 //
-// expected is read under l.mu and the last end takes l.mu to see waiting: an end either comes
-// before the read (then nothing is waited for) or finds waiting set, and wakes the leader.
-func (l *Log) delayCommit() {
-	if l.wake == nil || l.expected.Load() <= 0 || l.closed || l.failed != nil {
+// What the leader waits for is read under l.mu, and whatever could satisfy it (an append joining
+// b, the last expectation ending, Close) takes l.mu to see waiting: it either comes before the
+// leader looks, and nothing is waited for, or finds waiting set and wakes the leader.
+func (l *Log) delayCommit(b *batch) {
+	if l.wake == nil {
 		return
 	}
-	l.waiting = true
-	l.mu.Unlock()
-	timeout, stop := l.startDelay(maxCommitDelay)
-	select {
-	case <-l.wake:
-	case <-timeout:
+	recent := !l.lastCommit.IsZero() && l.clock().Sub(l.lastCommit) < recentCommit
+	l.want = 0
+	if recent {
+		l.want = l.target
 	}
-	stop()
-	l.delays.Add(1)
-	l.mu.Lock()
-	l.waiting = false
-	select {
-	case <-l.wake: // sent after the timeout, before waiting was cleared: not for the next leader
-	default:
+	timedOut := false
+	if !l.closed && l.failed == nil && !l.satisfied() {
+		l.waiting = true
+		l.mu.Unlock()
+		timeout, stop := l.startDelay(maxCommitDelay)
+		select {
+		case <-l.wake:
+		case <-timeout:
+			timedOut = true
+		}
+		stop()
+		l.delays.Add(1)
+		l.mu.Lock()
+		l.waiting = false
+		select {
+		case <-l.wake: // sent after the timeout, before waiting was cleared: not for the next leader
+		default:
+		}
+	}
+	l.learnTarget(len(b.reqs), recent, timedOut)
+}
+
+// learnTarget sets the batch target from the size n of the batch just taken: a batch larger than
+// the target raises it; one that waited for nothing (the log had not committed recently) or that
+// waited the whole bound sets it, so that the target falls as soon as fewer requests are in flight.
+func (l *Log) learnTarget(n int, recent, timedOut bool) {
+	if n > l.target || !recent || timedOut {
+		l.target = n
+	}
+}
+
+// satisfied reports whether a leader in delayCommit has what it waits for: no expected append
+// still on its way, and its batch (the open one) at the size it wants or as full as a batch may
+// be. l.mu must be held.
+func (l *Log) satisfied() bool {
+	if l.expected.Load() > 0 {
+		return false
+	}
+	b := l.open
+	return b == nil || len(b.reqs) >= l.want || len(b.reqs) >= maxBatchEvents || b.bytes >= maxBatchBytes
+}
+
+// wakeIfSatisfied wakes a leader waiting in delayCommit once it has what it waits for. l.mu must
+// be held.
+func (l *Log) wakeIfSatisfied() {
+	if l.waiting && l.satisfied() {
+		l.wakeLeader()
 	}
 }
 

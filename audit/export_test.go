@@ -22,3 +22,13 @@ const MaxCommitDelay = maxCommitDelay
 
 // Count is how many keys and elements a Details value holds at every depth (bound.go's count).
 func Count(v any) int { return count(v) }
+
+// SetClock replaces the clock that tells a leader whether the log has committed recently (the
+// batch target counts only then). Call it before any Append.
+func SetClock(l *Log, now func() time.Time) { l.clock = now }
+
+// Target reports the batch target. Call it only when no Append is in flight.
+func Target(l *Log) int { return l.target }
+
+// RecentCommit is how recently the log must have committed for a leader to wait for the target.
+const RecentCommit = recentCommit

@@ -59,8 +59,14 @@ type Log struct {
 	expected atomic.Int64
 	wake     chan struct{} // buffered, one wake-up
 	waiting  bool          // guarded by mu: a leader waits in delayCommit
-	timer    *time.Timer   // the waiting leader's
-	delays   atomic.Int64  // commits that waited, for tests and benchmarks
+	want     int           // guarded by mu: the batch size the waiting leader waits for, 0 for none
+	// The batch target (learnTarget), and when the last batch was committed: used by leaders in
+	// turn, like the commit state above.
+	target     int
+	lastCommit time.Time
+	clock      func() time.Time // time.Now; tests replace it
+	timer      *time.Timer      // the waiting leader's
+	delays     atomic.Int64     // commits that waited, for tests and benchmarks
 	// newDelay, when set by a test, replaces the leader's timer: it returns a channel that
 	// fires when the bound d is reached.
 	newDelay func(d time.Duration) <-chan time.Time
@@ -91,6 +97,7 @@ func Open(opts Options) (*Log, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
+	l.clock = time.Now
 	if opts.Path != "" {
 		if err := l.load(opts.Path, capacity, maxBytes); err != nil {
 			return nil, err
