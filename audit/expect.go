@@ -117,7 +117,7 @@ func (l *Log) end(t *ticket, locked bool) {
 // wakeLeader ends the wait of a leader in delayCommit, if one waits, whether or not it has what
 // it waits for (Close). l.mu must be held.
 func (l *Log) wakeLeader() {
-	if l.waiting {
+	if l.leading != nil {
 		select {
 		case l.wake <- struct{}{}:
 		default: // already woken
@@ -131,8 +131,8 @@ func (l *Log) wakeLeader() {
 // (see learnTarget). It returns with l.mu held.
 //
 // What the leader waits for is read under l.mu, and whatever could satisfy it (an append joining
-// b, the last expectation ending, Close) takes l.mu to see waiting: it either comes before the
-// leader looks, and nothing is waited for, or finds waiting set and wakes the leader.
+// b, the last expectation ending, Close) takes l.mu to see l.leading: it either comes before the
+// leader looks, and nothing is waited for, or finds l.leading set and wakes the leader.
 func (l *Log) delayCommit(b *batch) {
 	if l.wake == nil {
 		return
@@ -143,8 +143,8 @@ func (l *Log) delayCommit(b *batch) {
 		l.want = l.target
 	}
 	timedOut := false
-	if !l.closed && l.failed == nil && !l.satisfied() {
-		l.waiting = true
+	if !l.closed && l.failed == nil && !l.satisfied(b) {
+		l.leading = b
 		l.mu.Unlock()
 		timeout, stop := l.startDelay(maxCommitDelay)
 		select {
@@ -155,9 +155,9 @@ func (l *Log) delayCommit(b *batch) {
 		stop()
 		l.delays.Add(1)
 		l.mu.Lock()
-		l.waiting = false
+		l.leading = nil
 		select {
-		case <-l.wake: // sent after the timeout, before waiting was cleared: not for the next leader
+		case <-l.wake: // sent after the timeout, before leading was cleared: not for the next leader
 		default:
 		}
 	}
@@ -173,21 +173,20 @@ func (l *Log) learnTarget(n int, recent, timedOut bool) {
 	}
 }
 
-// satisfied reports whether a leader in delayCommit has what it waits for: no expected append
-// still on its way, and its batch (the open one) at the size it wants or as full as a batch may
-// be. l.mu must be held.
-func (l *Log) satisfied() bool {
-	if l.expected.Load() > 0 {
-		return false
+// satisfied reports whether the leader of b, in delayCommit, has what it waits for: b as full as
+// a batch may be (later appends go to the next batch), or else no expected append still on its
+// way and b at the size the leader wants. l.mu must be held.
+func (l *Log) satisfied(b *batch) bool {
+	if len(b.reqs) >= maxBatchEvents || b.bytes >= maxBatchBytes {
+		return true
 	}
-	b := l.open
-	return b == nil || len(b.reqs) >= l.want || len(b.reqs) >= maxBatchEvents || b.bytes >= maxBatchBytes
+	return l.expected.Load() <= 0 && len(b.reqs) >= l.want
 }
 
 // wakeIfSatisfied wakes a leader waiting in delayCommit once it has what it waits for. l.mu must
 // be held.
 func (l *Log) wakeIfSatisfied() {
-	if l.waiting && l.satisfied() {
+	if l.leading != nil && l.satisfied(l.leading) {
 		l.wakeLeader()
 	}
 }

@@ -58,8 +58,8 @@ type Log struct {
 	// for, unless the log has a regular file.
 	expected atomic.Int64
 	wake     chan struct{} // buffered, one wake-up
-	waiting  bool          // guarded by mu: a leader waits in delayCommit
-	want     int           // guarded by mu: the batch size the waiting leader waits for, 0 for none
+	leading  *batch        // guarded by mu: the batch whose leader waits in delayCommit, if any
+	want     int           // guarded by mu: the batch size that leader waits for, 0 for none
 	// The batch target (learnTarget), and when the last batch was committed: used by leaders in
 	// turn, like the commit state above.
 	target     int
