@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,29 +278,18 @@ func TestExpect_MemoryLogNeverWaits(t *testing.T) {
 	zero.End() // expects nothing
 }
 
-// fakeClock is the clock a leader reads to tell whether the log committed recently.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the clock a leader reads to tell whether the log committed recently: it moves only
+// when advanced.
+type fakeClock struct{ ns atomic.Int64 }
 
 func newFakeClock(l *audit.Log) *fakeClock {
-	c := &fakeClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
-	audit.SetClock(l, c.Now)
+	c := new(fakeClock)
+	c.ns.Store(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC).UnixNano())
+	audit.SetClock(l, func() time.Time { return time.Unix(0, c.ns.Load()) })
 	return c
 }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // expectedBatch commits n announced appends in one batch, as n requests in flight do, and
 // checks that this sets the batch target to n.
