@@ -117,6 +117,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cpu != nil {
 		signs = startSignSampler(signSampleEvery)
 	}
+	metrics := strings.TrimSuffix(*issuer, "/") + "/metrics"
+	auditBefore, auditErr := readAuditCounts(ctx, hc, metrics)
 	var fl, ex loadResult
 	var rounds []roundCPU
 	for i := range *nRounds {
@@ -148,6 +150,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	signs.stop()
+	// Read after the last CPU lap, so that the server's CPU for /metrics
+	// counts in no phase; the floor appends no audit event.
+	auditAfter, err := readAuditCounts(ctx, hc, metrics)
+	auditErr = firstErr(auditErr, err)
 	fmt.Fprintf(stdout, "%-10s %8s %8s %10s %10s %10s %10s\n", "", "done", "errors", "req/s", "p50", "p90", "p99")
 	for _, r := range []struct {
 		name string
@@ -163,11 +169,88 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(rounds) > 0 {
 		printCPURounds(stdout, cpu.pid, rounds, signs.best())
 	}
+	if auditErr == nil {
+		printAuditCounts(stdout, auditAfter.sub(auditBefore))
+	}
 	if ex.errors > 0 || fl.errors > 0 {
 		fmt.Fprintf(stderr, "xaa-idp load: first error: %v\n", firstErr(ex.err, fl.err))
 		return exitFailure
 	}
 	return exitOK
+}
+
+// auditCounts are the audit log's counters from a server's /metrics: the
+// events appended and the fsyncs of its file.
+type auditCounts struct{ events, syncs float64 }
+
+func (a auditCounts) sub(b auditCounts) auditCounts {
+	return auditCounts{a.events - b.events, a.syncs - b.syncs}
+}
+
+// readAuditCounts reads the audit counters from the issuer's /metrics,
+// summed over their series (one per tenant at most, at a tenant's issuer).
+func readAuditCounts(ctx context.Context, hc *http.Client, metrics string) (auditCounts, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metrics, nil)
+	if err != nil {
+		return auditCounts{}, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return auditCounts{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return auditCounts{}, fmt.Errorf("%s answered %s", metrics, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return auditCounts{}, err
+	}
+	var c auditCounts
+	found := false
+	for line := range strings.Lines(string(body)) {
+		name, rest, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			// A label value may hold a space: the value is the last field.
+			name = name[:i]
+			rest = line[strings.LastIndexByte(strings.TrimSpace(line), ' ')+1:]
+		}
+		var into *float64
+		switch name {
+		case "xaa_idp_audit_append_duration_seconds_count":
+			into = &c.events
+		case "xaa_idp_audit_syncs_total":
+			into = &c.syncs
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			return auditCounts{}, fmt.Errorf("%s: %q: %w", metrics, strings.TrimSpace(line), err)
+		}
+		*into += v
+		found = true
+	}
+	if !found {
+		return auditCounts{}, fmt.Errorf("%s has no audit counters", metrics)
+	}
+	return c, nil
+}
+
+// printAuditCounts says how the run's audit events were made durable:
+// how many each fsync covered (group commit), or that there was no file.
+func printAuditCounts(w io.Writer, d auditCounts) {
+	switch {
+	case d.events <= 0:
+		return
+	case d.syncs <= 0:
+		fmt.Fprintf(w, "audit log: %.0f events, no fsync (the log is in memory, or not a regular file)\n", d.events)
+	default:
+		fmt.Fprintf(w, "audit log: %.0f events in %.0f fsyncs, %.1f events per fsync (/metrics)\n", d.events, d.syncs, d.events/d.syncs)
+	}
 }
 
 // cpuMeter reads a local server's CPU time between the phases of a load

@@ -186,6 +186,10 @@ func TestCLI_Load(t *testing.T) {
 	if !strings.Contains(out, "     40        0") {
 		t.Errorf("load did not complete 40 exchanges without errors:\n%s", out)
 	}
+	// Each exchange's event is made durable: read from the server's /metrics.
+	if !strings.Contains(out, "audit log: 40 events in ") || !strings.Contains(out, " events per fsync (/metrics)") {
+		t.Errorf("load output lacks the audit log's events per fsync:\n%s", out)
+	}
 	if code, _, stderr := runCLI(t, "load", "--issuer", "http://192.0.2.1:8080"); code != exitUsage || !strings.Contains(stderr, "loopback") {
 		t.Errorf("a non-loopback target: exit %d, %s", code, stderr)
 	}
