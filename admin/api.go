@@ -361,7 +361,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(missing) > 0 {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request",
-			"explain needs "+strings.Join(missing, ", ")+": ?user=alice&client=mcp-client&audience=<MCP server id or issuer>[&resource=&scope=&auth_age=]")
+			"explain needs "+strings.Join(missing, ", ")+": ?user=alice&client=mcp-client&audience=<authorization server issuer or alias>[&resource=&scope=&auth_age=]")
 		return
 	}
 	now := a.now()

@@ -120,6 +120,15 @@ func TestAdminAPI_ExplainsADenial(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "client, audience") {
 		t.Errorf("explain without client and audience: %d %s, want 400 naming them", resp.StatusCode, body)
 	}
+	// The hint offers what the audience parameter takes: a server id is
+	// refused here (unlike `xaa-idp explain --audience`), as at the token endpoint.
+	if !strings.Contains(string(body), "issuer or alias") {
+		t.Errorf("explain hint = %s, want the audience as an issuer or alias", body)
+	}
+	q.Set("audience", "files")
+	if _, body = get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw"); !strings.Contains(string(body), `"error": "invalid_target"`) {
+		t.Errorf("explain with a server id as audience = %s, want invalid_target", body)
+	}
 }
 
 func TestAdminAPI_ConfigHidesSecrets(t *testing.T) {

@@ -262,8 +262,15 @@ func TestServeTLS_AClientTrustingOnlyTheCALogsInAndExchanges(t *testing.T) {
 	if code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--ca-file", caFile, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice", "--print", "id_token"); code != 0 || !strings.HasPrefix(out, "eyJ") {
 		t.Errorf("login --ca-file: exit %d %s", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code != exitFailure || !strings.Contains(stderr, "--ca-file") {
-		t.Errorf("login without --ca-file: exit %d, want a hint: %s", code, stderr)
+	for _, args := range [][]string{
+		{"login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"},
+		{"keys", "list", "--issuer", issuer, "--admin-user", "alice", "--admin-password", "alice"},
+		{"load", "--issuer", issuer, "--requests", "1"},
+		{"healthcheck", "--url", issuer + "/healthz"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != exitFailure || !strings.Contains(stderr, "--ca-file") {
+			t.Errorf("%s without --ca-file: exit %d, want a hint: %s", args[0], code, stderr)
+		}
 	}
 	if code, _, stderr := runCLI(t, "healthcheck", "--url", issuer+"/healthz", "--ca-file", caFile); code != 0 {
 		t.Errorf("healthcheck --ca-file: exit %d %s", code, stderr)

@@ -53,6 +53,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/")+path, *user, *password)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
+		hintUntrusted(stderr, "keys "+action, err)
 		return exitFailure
 	}
 	_, _ = stdout.Write(body)

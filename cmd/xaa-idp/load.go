@@ -80,6 +80,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username, Password: *password, Scopes: []string{"openid"}, HTTPClient: hc})
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp load: login:", err)
+		hintUntrusted(stderr, "load", err)
 		return exitFailure
 	}
 	meta, err := idpclient.Discover(ctx, hc, *issuer)

@@ -505,6 +505,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	resp, err := hc.Do(req)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		hintUntrusted(stderr, "healthcheck", err)
 		return exitFailure
 	}
 	resp.Body.Close()
