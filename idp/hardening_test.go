@@ -690,3 +690,74 @@ func TestLogin_LongUsernameFloodStaysSmall(t *testing.T) {
 		t.Error("a part of a refused username is in the audit log")
 	}
 }
+
+// TestAuthorizeCallback_OnlyTheBrowserThatSignedIn: the code of a sign-in
+// goes only to the browser that completed it. Whoever started the
+// authorization request knows its ID (the login page's authRequestID);
+// if a victim with an SSO session opens that login link, the request
+// completes at once, and the starter must not be able to fetch the code
+// from /authorize/callback?id= with its own (or no) cookies and redeem it
+// with its own PKCE verifier.
+func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
+	p := startConformanceIdP(t)
+	victim := newBrowser(p)
+	victim.codeTokens(t) // alice signs in: the victim's browser has an SSO session
+
+	attacker := newBrowser(p)
+	verifier, challenge := pkce()
+	params := authParams(callback, challenge)
+	params.Set("client_id", "pub-client")
+	resp, err := attacker.hc.Get(p.URL + "/authorize?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	id := loc.Query().Get("authRequestID")
+	if id == "" {
+		t.Fatalf("/authorize: %d %q, want the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The victim opens the login link: the SSO session completes the request.
+	resp, err = victim.hc.Get(p.URL + "/login?authRequestID=" + url.QueryEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/authorize/callback?id=") {
+		t.Fatalf("victim at /login: %d %q, want the redirect to the callback", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	for name, br := range map[string]*browser{"without cookies": attacker, "with its own session": newBrowser(p)} {
+		t.Run(name, func(t *testing.T) {
+			if name == "with its own session" {
+				br.codeTokens(t)
+			}
+			resp, err := br.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			back, _ := url.Parse(resp.Header.Get("Location"))
+			if code := back.Query().Get("code"); code != "" {
+				tokenResp, body := p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"redirect_uri": {callback}, "code_verifier": {verifier}, "client_id": {"pub-client"}}, noAuth)
+				t.Fatalf("another browser got the victim's code (%d), and redeemed it: %d %v", resp.StatusCode, tokenResp.StatusCode, body)
+			}
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+				t.Errorf("status %d, want a 4xx", resp.StatusCode)
+			}
+		})
+	}
+
+	// The victim's own browser still gets its code.
+	resp, err = victim.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, _ := url.Parse(resp.Header.Get("Location"))
+	if back == nil || back.Query().Get("code") == "" {
+		t.Fatalf("the browser that signed in: %d %q, want the redirect with a code", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -308,6 +308,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
+	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
 	mux.HandleFunc(pathIntrospect, s.introspect)
 	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle(pathRequests, public(s.accessRequests))
@@ -445,6 +446,26 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
+	}
+	s.provider.ServeHTTP(w, r)
+}
+
+// authorizeCallback hands the login page's redirect to op only for the
+// browser that completed the sign-in: the one whose SSO session did
+// (authRequest.SessionID). The callback answers with the code, and the
+// request's ID is no secret from whoever started the request; without
+// this, someone who started a sign-in and had a signed-in victim open its
+// login link (which completes at once with the victim's SSO session) could
+// fetch the victim's code here and redeem it with its own PKCE verifier.
+// A request not completed yet is op's to refuse.
+func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
+	if ar, ok := s.store.authRequests.Get(r.Form.Get("id")); ok && ar.Done() {
+		if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
+			pageHeaders(w)
+			loginError(w, http.StatusForbidden, loginView{},
+				"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")
+			return
+		}
 	}
 	s.provider.ServeHTTP(w, r)
 }
