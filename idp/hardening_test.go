@@ -761,3 +761,37 @@ func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
 		t.Fatalf("the browser that signed in: %d %q, want the redirect with a code", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestAuthorize_RepeatedParameters: a parameter sent twice at /authorize
+// is 400 invalid_request with no redirect (RFC 6749 section 3.1), since
+// the IdP's redirect_uri check and op would otherwise read different
+// copies: op reads the last, so an unregistered redirect_uri after a
+// registered one would get the code.
+func TestAuthorize_RepeatedParameters(t *testing.T) {
+	p := startConformanceIdP(t)
+	_, challenge := pkce()
+	base := p.URL + "/authorize?" + authParams(callback, challenge).Encode()
+	for name, extra := range map[string]string{
+		"redirect_uri on another loopback host": "redirect_uri=" + url.QueryEscape("http://localhost/callback"),
+		"redirect_uri with userinfo":            "redirect_uri=" + url.QueryEscape("http://evil.example@127.0.0.1/callback"),
+		"redirect_uri over https":               "redirect_uri=" + url.QueryEscape("https://127.0.0.1/callback"),
+		"empty redirect_uri":                    "redirect_uri=",
+		"client_id":                             "client_id=other-client",
+		"state":                                 "state=x",
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, u := range []string{base + "&" + extra, strings.Replace(base, "?", "?"+extra+"&", 1)} {
+				resp, err := newBrowser(p).hc.Get(u + "&prompt=none")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
+					t.Errorf("%s: %d %v Location %q, want 400 invalid_request and no redirect", u, resp.StatusCode, body, resp.Header.Get("Location"))
+				}
+			}
+		})
+	}
+}

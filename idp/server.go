@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -430,6 +431,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if !defaultOpenIDScope(w, r) {
 		return
 	}
+	if dup := repeatedParam(r.Form); dup != "" {
+		writeOAuthError(w, r, duplicateParam(dup))
+		return
+	}
 	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
 		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
 			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")
@@ -448,6 +453,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
 	s.provider.ServeHTTP(w, r)
+}
+
+// repeatedParam names a parameter of an authorization request sent more
+// than once, empty or not, "" if none (RFC 6749 section 3.1: parameters
+// MUST NOT be included more than once). resource may repeat (RFC 8707).
+// checkRedirectURI reads the first redirect_uri and client_id, op the
+// last: with two, op would use one the check never saw.
+func repeatedParam(form url.Values) string {
+	for name, values := range form {
+		if len(values) > 1 && name != "resource" {
+			return name
+		}
+	}
+	return ""
 }
 
 // authorizeCallback hands the login page's redirect to op only for the
