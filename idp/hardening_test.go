@@ -586,8 +586,8 @@ func TestCodeReplay_RevokesFirstRedemption(t *testing.T) {
 	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+first["access_token"].(string))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
-		t.Errorf("userinfo with the first access token: %v %v, want 403 (zitadel's answer to a revoked token)", resp.Status, err)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo with the first access token: %v %v, want 401 (RFC 6750 section 3.1, invalid_token)", resp.Status, err)
 	}
 	evs := p.Audit.Query(audit.Filter{Type: audit.TypeToken, Outcome: audit.Error})
 	if len(evs) < 2 || !strings.Contains(evs[1].Reason, "replayed") {
@@ -791,6 +791,58 @@ func TestAuthorize_RepeatedParameters(t *testing.T) {
 				if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
 					t.Errorf("%s: %d %v Location %q, want 400 invalid_request and no redirect", u, resp.StatusCode, body, resp.Header.Get("Location"))
 				}
+			}
+		})
+	}
+}
+
+// TestUserinfo_Errors: userinfo refuses as RFC 6750 section 3.1 says (OIDC
+// Core section 5.3.3): 401 with WWW-Authenticate, invalid_token in JSON
+// for a token that is not live; 405 for a method other than GET and POST.
+func TestUserinfo_Errors(t *testing.T) {
+	p := startConformanceIdP(t)
+	tokens := newBrowser(p).codeTokens(t)
+	at := tokens["access_token"].(string)
+	revoked := newBrowser(p).codeTokens(t)["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/revoke", strings.NewReader(url.Values{"token": {revoked}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("mcp-client", "s1")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %v %v", resp, err)
+	}
+	for _, c := range []struct {
+		name, method, auth string
+		status             int
+		wantError          string
+	}{
+		{"a live token", http.MethodGet, "Bearer " + at, http.StatusOK, ""},
+		{"a live token, lower-case scheme", http.MethodGet, "bearer " + at, http.StatusOK, ""},
+		{"no token", http.MethodGet, "", http.StatusUnauthorized, "invalid_token"},
+		{"Basic", http.MethodGet, "Basic YTpi", http.StatusUnauthorized, "invalid_token"},
+		{"garbage", http.MethodGet, "Bearer abc", http.StatusUnauthorized, "invalid_token"},
+		{"a revoked token", http.MethodGet, "Bearer " + revoked, http.StatusUnauthorized, "invalid_token"},
+		{"DELETE", http.MethodDelete, "Bearer " + at, http.StatusMethodNotAllowed, "invalid_request"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, p.URL+"/userinfo", nil)
+			if c.auth != "" {
+				req.Header.Set("Authorization", c.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || (c.wantError != "" && body["error"] != c.wantError) {
+				t.Fatalf("%d %v, want %d %s", resp.StatusCode, body, c.status, c.wantError)
+			}
+			if c.status == http.StatusOK && body["sub"] != "u-alice" {
+				t.Errorf("claims %v, want alice's", body)
+			}
+			if c.status == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q, want a Bearer challenge", resp.Header.Get("WWW-Authenticate"))
 			}
 		})
 	}
