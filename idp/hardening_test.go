@@ -847,3 +847,54 @@ func TestUserinfo_Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestRevocation_Errors: revocation answers RFC 7009 section 2.2.1's
+// errors: 401 invalid_client when the client does not authenticate (a bad
+// client_assertion included), 400 invalid_request without a token, 405
+// for another method than POST; an unknown token is 200.
+func TestRevocation_Errors(t *testing.T) {
+	p := startConformanceIdP(t)
+	at := newBrowser(p).codeTokens(t)["access_token"].(string)
+	const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	for _, c := range []struct {
+		name, method string
+		form         url.Values
+		header       http.Header
+		status       int
+		wantError    string
+	}{
+		{"GET", http.MethodGet, url.Values{"token": {"x"}}, basicS1, http.StatusMethodNotAllowed, "invalid_request"},
+		{"no client", http.MethodPost, url.Values{"token": {"x"}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"a wrong secret", http.MethodPost, url.Values{"token": {"x"}}, basic("mcp-client", "s2"), http.StatusUnauthorized, "invalid_client"},
+		{"a client_assertion that is no JWT", http.MethodPost,
+			url.Values{"token": {"x"}, "client_assertion_type": {assertionType}, "client_assertion": {"garbage"}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"an unsigned client_assertion", http.MethodPost,
+			url.Values{"token": {"x"}, "client_assertion_type": {assertionType}, "client_assertion": {"eyJhbGciOiJub25lIn0.eyJpc3MiOiJtY3AtY2xpZW50In0."}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"no token", http.MethodPost, url.Values{}, basicS1, http.StatusBadRequest, "invalid_request"},
+		{"an unknown token", http.MethodPost, url.Values{"token": {"x"}}, basicS1, http.StatusOK, ""},
+		{"its access token", http.MethodPost, url.Values{"token": {at}}, basicS1, http.StatusOK, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, p.URL+"/revoke", strings.NewReader(c.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range c.header {
+				req.Header[k] = v
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || (c.wantError != "" && body["error"] != c.wantError) {
+				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, c.status, c.wantError)
+			}
+		})
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo with the revoked access token: %v %v, want 401", resp, err)
+	}
+}

@@ -312,6 +312,7 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
 	mux.HandleFunc(pathIntrospect, s.introspect)
 	mux.HandleFunc(pathUserinfo, s.userinfo)
+	mux.HandleFunc(pathRevoke, s.revoke)
 	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle(pathRequests, public(s.accessRequests))
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
