@@ -898,3 +898,22 @@ func TestRevocation_Errors(t *testing.T) {
 		t.Errorf("userinfo with the revoked access token: %v %v, want 401", resp, err)
 	}
 }
+
+// TestExchange_UnauthorizedClientFirst: a client with token_exchange: false
+// is refused unauthorized_client right after its authentication, whatever
+// else the request holds (docs/http.md: "Processing, in order: client
+// authentication, token_exchange permission, the parameters above, ...").
+func TestExchange_UnauthorizedClientFirst(t *testing.T) {
+	p := startConformanceIdP(t)
+	alice := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid")["id_token"].(string)
+	for name, form := range map[string]url.Values{
+		"another client's ID token": exchangeForm(alice),
+		"no JWT as subject":         exchangeForm("abc"),
+		"no subject":                {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := p.postToken(t, form, basic("other-client", "s2"))
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "unauthorized_client")
+		})
+	}
+}
