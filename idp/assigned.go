@@ -90,6 +90,35 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 	return at
 }
 
+// userinfo is OIDC Core section 5.3, which op serves once the request
+// carries a live access token of an active user. Otherwise it answers as
+// RFC 6750 section 3.1 says (OIDC Core section 5.3.3): 401 with
+// WWW-Authenticate, and invalid_token for a token that is unknown,
+// expired, revoked or of a user since disabled or removed; op would answer
+// a text/plain 401 without WWW-Authenticate, or a 403 with "{}".
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET or POST"})
+		return
+	}
+	tok := r.Form.Get("access_token")
+	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		tok = strings.TrimSpace(t)
+	}
+	if tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
+		return
+	}
+	if at := s.accessTokenFor(tok); at == nil || s.store.activeUser(at.Subject) != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
+		return
+	}
+	s.provider.ServeHTTP(w, r)
+}
+
 // accessTokenFor resolves one of our opaque access tokens (op encrypts
 // "tokenID:subject" with the provider's key).
 func (s *Server) accessTokenFor(tok string) *accessToken {

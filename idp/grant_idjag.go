@@ -175,6 +175,12 @@ func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) 
 // DPoP proof, validate the subject token, ask the policy (which resolves
 // audience and resource and decides everything else), sign.
 func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, ev *audit.Event) (exchangeResponse, *oauthError) {
+	if !c.TokenExchange {
+		// Before anything else it sends (docs/http.md, "Processing"): a
+		// client that may not exchange learns nothing about its subject
+		// token or parameters. The policy says it the same way.
+		return exchangeResponse{}, decisionError(s.Config().Decide(policy.Request{ClientID: c.ClientID, Client: c}), ev)
+	}
 	if err := checkExchangeParams(form); err != nil {
 		return exchangeResponse{}, err
 	}

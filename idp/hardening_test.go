@@ -586,8 +586,8 @@ func TestCodeReplay_RevokesFirstRedemption(t *testing.T) {
 	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+first["access_token"].(string))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
-		t.Errorf("userinfo with the first access token: %v %v, want 403 (zitadel's answer to a revoked token)", resp.Status, err)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo with the first access token: %v %v, want 401 (RFC 6750 section 3.1, invalid_token)", resp.Status, err)
 	}
 	evs := p.Audit.Query(audit.Filter{Type: audit.TypeToken, Outcome: audit.Error})
 	if len(evs) < 2 || !strings.Contains(evs[1].Reason, "replayed") {
@@ -688,5 +688,232 @@ func TestLogin_LongUsernameFloodStaysSmall(t *testing.T) {
 	}
 	if strings.Contains(auditJSON(t, p), "UUUUUUUU") {
 		t.Error("a part of a refused username is in the audit log")
+	}
+}
+
+// TestAuthorizeCallback_OnlyTheBrowserThatSignedIn: the code of a sign-in
+// goes only to the browser that completed it. Whoever started the
+// authorization request knows its ID (the login page's authRequestID);
+// if a victim with an SSO session opens that login link, the request
+// completes at once, and the starter must not be able to fetch the code
+// from /authorize/callback?id= with its own (or no) cookies and redeem it
+// with its own PKCE verifier.
+func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
+	p := startConformanceIdP(t)
+	victim := newBrowser(p)
+	victim.codeTokens(t) // alice signs in: the victim's browser has an SSO session
+
+	attacker := newBrowser(p)
+	verifier, challenge := pkce()
+	params := authParams(callback, challenge)
+	params.Set("client_id", "pub-client")
+	resp, err := attacker.hc.Get(p.URL + "/authorize?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	id := loc.Query().Get("authRequestID")
+	if id == "" {
+		t.Fatalf("/authorize: %d %q, want the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The victim opens the login link: the SSO session completes the request.
+	resp, err = victim.hc.Get(p.URL + "/login?authRequestID=" + url.QueryEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/authorize/callback?id=") {
+		t.Fatalf("victim at /login: %d %q, want the redirect to the callback", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	for name, br := range map[string]*browser{"without cookies": attacker, "with its own session": newBrowser(p)} {
+		t.Run(name, func(t *testing.T) {
+			if name == "with its own session" {
+				br.codeTokens(t)
+			}
+			resp, err := br.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			back, _ := url.Parse(resp.Header.Get("Location"))
+			if code := back.Query().Get("code"); code != "" {
+				tokenResp, body := p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+					"redirect_uri": {callback}, "code_verifier": {verifier}, "client_id": {"pub-client"}}, noAuth)
+				t.Fatalf("another browser got the victim's code (%d), and redeemed it: %d %v", resp.StatusCode, tokenResp.StatusCode, body)
+			}
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+				t.Errorf("status %d, want a 4xx", resp.StatusCode)
+			}
+		})
+	}
+
+	// The victim's own browser still gets its code.
+	resp, err = victim.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, _ := url.Parse(resp.Header.Get("Location"))
+	if back == nil || back.Query().Get("code") == "" {
+		t.Fatalf("the browser that signed in: %d %q, want the redirect with a code", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestAuthorize_RepeatedParameters: a parameter sent twice at /authorize
+// is 400 invalid_request with no redirect (RFC 6749 section 3.1), since
+// the IdP's redirect_uri check and op would otherwise read different
+// copies: op reads the last, so an unregistered redirect_uri after a
+// registered one would get the code.
+func TestAuthorize_RepeatedParameters(t *testing.T) {
+	p := startConformanceIdP(t)
+	_, challenge := pkce()
+	base := p.URL + "/authorize?" + authParams(callback, challenge).Encode()
+	for name, extra := range map[string]string{
+		"redirect_uri on another loopback host": "redirect_uri=" + url.QueryEscape("http://localhost/callback"),
+		"redirect_uri with userinfo":            "redirect_uri=" + url.QueryEscape("http://evil.example@127.0.0.1/callback"),
+		"redirect_uri over https":               "redirect_uri=" + url.QueryEscape("https://127.0.0.1/callback"),
+		"empty redirect_uri":                    "redirect_uri=",
+		"client_id":                             "client_id=other-client",
+		"state":                                 "state=x",
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, u := range []string{base + "&" + extra, strings.Replace(base, "?", "?"+extra+"&", 1)} {
+				resp, err := newBrowser(p).hc.Get(u + "&prompt=none")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
+					t.Errorf("%s: %d %v Location %q, want 400 invalid_request and no redirect", u, resp.StatusCode, body, resp.Header.Get("Location"))
+				}
+			}
+		})
+	}
+}
+
+// TestUserinfo_Errors: userinfo refuses as RFC 6750 section 3.1 says (OIDC
+// Core section 5.3.3): 401 with WWW-Authenticate, invalid_token in JSON
+// for a token that is not live; 405 for a method other than GET and POST.
+func TestUserinfo_Errors(t *testing.T) {
+	p := startConformanceIdP(t)
+	tokens := newBrowser(p).codeTokens(t)
+	at := tokens["access_token"].(string)
+	revoked := newBrowser(p).codeTokens(t)["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/revoke", strings.NewReader(url.Values{"token": {revoked}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("mcp-client", "s1")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %v %v", resp, err)
+	}
+	for _, c := range []struct {
+		name, method, auth string
+		status             int
+		wantError          string
+	}{
+		{"a live token", http.MethodGet, "Bearer " + at, http.StatusOK, ""},
+		{"a live token, lower-case scheme", http.MethodGet, "bearer " + at, http.StatusOK, ""},
+		{"no token", http.MethodGet, "", http.StatusUnauthorized, "invalid_token"},
+		{"Basic", http.MethodGet, "Basic YTpi", http.StatusUnauthorized, "invalid_token"},
+		{"garbage", http.MethodGet, "Bearer abc", http.StatusUnauthorized, "invalid_token"},
+		{"a revoked token", http.MethodGet, "Bearer " + revoked, http.StatusUnauthorized, "invalid_token"},
+		{"DELETE", http.MethodDelete, "Bearer " + at, http.StatusMethodNotAllowed, "invalid_request"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, p.URL+"/userinfo", nil)
+			if c.auth != "" {
+				req.Header.Set("Authorization", c.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || (c.wantError != "" && body["error"] != c.wantError) {
+				t.Fatalf("%d %v, want %d %s", resp.StatusCode, body, c.status, c.wantError)
+			}
+			if c.status == http.StatusOK && body["sub"] != "u-alice" {
+				t.Errorf("claims %v, want alice's", body)
+			}
+			if c.status == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q, want a Bearer challenge", resp.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+// TestRevocation_Errors: revocation answers RFC 7009 section 2.2.1's
+// errors: 401 invalid_client when the client does not authenticate (a bad
+// client_assertion included), 400 invalid_request without a token, 405
+// for another method than POST; an unknown token is 200.
+func TestRevocation_Errors(t *testing.T) {
+	p := startConformanceIdP(t)
+	at := newBrowser(p).codeTokens(t)["access_token"].(string)
+	const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	for _, c := range []struct {
+		name, method string
+		form         url.Values
+		header       http.Header
+		status       int
+		wantError    string
+	}{
+		{"GET", http.MethodGet, url.Values{"token": {"x"}}, basicS1, http.StatusMethodNotAllowed, "invalid_request"},
+		{"no client", http.MethodPost, url.Values{"token": {"x"}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"a wrong secret", http.MethodPost, url.Values{"token": {"x"}}, basic("mcp-client", "s2"), http.StatusUnauthorized, "invalid_client"},
+		{"a client_assertion that is no JWT", http.MethodPost,
+			url.Values{"token": {"x"}, "client_assertion_type": {assertionType}, "client_assertion": {"garbage"}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"an unsigned client_assertion", http.MethodPost,
+			url.Values{"token": {"x"}, "client_assertion_type": {assertionType}, "client_assertion": {"eyJhbGciOiJub25lIn0.eyJpc3MiOiJtY3AtY2xpZW50In0."}}, noAuth, http.StatusUnauthorized, "invalid_client"},
+		{"no token", http.MethodPost, url.Values{}, basicS1, http.StatusBadRequest, "invalid_request"},
+		{"an unknown token", http.MethodPost, url.Values{"token": {"x"}}, basicS1, http.StatusOK, ""},
+		{"its access token", http.MethodPost, url.Values{"token": {at}}, basicS1, http.StatusOK, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, p.URL+"/revoke", strings.NewReader(c.form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range c.header {
+				req.Header[k] = v
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || (c.wantError != "" && body["error"] != c.wantError) {
+				t.Errorf("%d %v, want %d %s", resp.StatusCode, body, c.status, c.wantError)
+			}
+		})
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("userinfo with the revoked access token: %v %v, want 401", resp, err)
+	}
+}
+
+// TestExchange_UnauthorizedClientFirst: a client with token_exchange: false
+// is refused unauthorized_client right after its authentication, whatever
+// else the request holds (docs/http.md: "Processing, in order: client
+// authentication, token_exchange permission, the parameters above, ...").
+func TestExchange_UnauthorizedClientFirst(t *testing.T) {
+	p := startConformanceIdP(t)
+	alice := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid")["id_token"].(string)
+	for name, form := range map[string]url.Values{
+		"another client's ID token": exchangeForm(alice),
+		"no JWT as subject":         exchangeForm("abc"),
+		"no subject":                {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := p.postToken(t, form, basic("other-client", "s2"))
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "unauthorized_client")
+		})
 	}
 }

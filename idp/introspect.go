@@ -51,3 +51,27 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	httpjson.Write(w, http.StatusOK, resp)
 }
+
+// revoke is token revocation (RFC 7009), which op serves once the request
+// is one: a POST whose client authenticates as at the token endpoint, with
+// a token. op answered a missing token with 200, a GET like a POST, and a
+// bad client_assertion with 400 invalid_request or invalid_grant; RFC 7009
+// section 2.2.1 refers to RFC 6749 section 5.2: invalid_client (401) for a
+// failed client authentication, invalid_request for a missing parameter.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the revocation endpoint accepts POST only (RFC 7009 section 2.1)"))
+		return
+	}
+	form := formFromValues(r.PostForm)
+	if _, err := s.authenticateClient(r, form); err != nil {
+		writeOAuthError(w, r, err)
+		return
+	}
+	if form.Get("token") == "" {
+		writeOAuthError(w, r, invalidRequest("token is missing (RFC 7009 section 2.1)"))
+		return
+	}
+	s.provider.ServeHTTP(w, r)
+}

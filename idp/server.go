@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -308,7 +309,10 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
+	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
 	mux.HandleFunc(pathIntrospect, s.introspect)
+	mux.HandleFunc(pathUserinfo, s.userinfo)
+	mux.HandleFunc(pathRevoke, s.revoke)
 	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle(pathRequests, public(s.accessRequests))
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
@@ -429,6 +433,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if !defaultOpenIDScope(w, r) {
 		return
 	}
+	if dup := repeatedParam(r.Form); dup != "" {
+		writeOAuthError(w, r, duplicateParam(dup))
+		return
+	}
 	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
 		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
 			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")
@@ -445,6 +453,40 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
+	}
+	s.provider.ServeHTTP(w, r)
+}
+
+// repeatedParam names a parameter of an authorization request sent more
+// than once, empty or not, "" if none (RFC 6749 section 3.1: parameters
+// MUST NOT be included more than once). resource may repeat (RFC 8707).
+// checkRedirectURI reads the first redirect_uri and client_id, op the
+// last: with two, op would use one the check never saw.
+func repeatedParam(form url.Values) string {
+	for name, values := range form {
+		if len(values) > 1 && name != "resource" {
+			return name
+		}
+	}
+	return ""
+}
+
+// authorizeCallback hands the login page's redirect to op only for the
+// browser that completed the sign-in: the one whose SSO session did
+// (authRequest.SessionID). The callback answers with the code, and the
+// request's ID is no secret from whoever started the request; without
+// this, someone who started a sign-in and had a signed-in victim open its
+// login link (which completes at once with the victim's SSO session) could
+// fetch the victim's code here and redeem it with its own PKCE verifier.
+// A request not completed yet is op's to refuse.
+func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
+	if ar, ok := s.store.authRequests.Get(r.Form.Get("id")); ok && ar.Done() {
+		if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
+			pageHeaders(w)
+			loginError(w, http.StatusForbidden, loginView{},
+				"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")
+			return
+		}
 	}
 	s.provider.ServeHTTP(w, r)
 }
