@@ -119,7 +119,8 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 	})
 }
 
-// checkOPClient runs before op serves a code or refresh grant. A client
+// checkOPClient runs before op serves a code or refresh grant. A request
+// ambiguous about its client (ambiguousClientAuth) is refused; a client
 // assertion is verified here, as for the token exchange (aud the issuer or
 // the token endpoint URL, keys from the configuration or the metadata
 // document, jti not replayed); the audience it names comes back, for op's
@@ -128,6 +129,10 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // reason. ev learns the client and, on a refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
+	if e := ambiguousClientAuth(r, form); e != nil {
+		ev.ClientID, ev.Outcome = clientIDFromRequest(r, form), outcomeOf(e)
+		return "", e
+	}
 	if form.Get("client_assertion") != "" {
 		c, e := s.authenticateAssertion(r.Context(), cfg, form)
 		if e != nil {

@@ -18,6 +18,31 @@ import (
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
 var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
 
+// ambiguousClientAuth refuses a token request that says two things about its client: more than one
+// authentication method (RFC 6749 section 2.3: Basic, client_secret in the body, client_assertion),
+// or Basic credentials of one client with another's client_id in the body. Every grant checks it
+// before it authenticates: the code and refresh grants too, which zitadel authenticates by one of
+// the two.
+func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
+	basicID, _, hasBasic := r.BasicAuth()
+	methods := 0
+	for _, used := range []bool{hasBasic, form.Get("client_secret") != "", form.Get("client_assertion") != ""} {
+		if used {
+			methods++
+		}
+	}
+	if methods > 1 {
+		return invalidRequest("use one client authentication method per request (RFC 6749 section 2.3): Basic, client_secret in the body or client_assertion, not several")
+	}
+	if hasBasic {
+		id := decodeBasic(basicID)
+		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
+			return invalidRequest("client_id %q in the body differs from the Basic credentials' client %q", bodyID, id)
+		}
+	}
+	return nil
+}
+
 // authenticateClient implements RFC 6749 section 2.3 for the token
 // exchange: client_secret_basic (URL-decoded, section 2.3.1),
 // client_secret_post, private_key_jwt (RFC 7523 section 2.2), or none for
@@ -25,24 +50,15 @@ var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose
 func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.Client, *oauthError) {
 	cfg := s.Config()
 	ctx := r.Context()
+	if e := ambiguousClientAuth(r, form); e != nil {
+		return nil, e
+	}
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	postSecret := form.Get("client_secret")
 	assertion := form.Get("client_assertion")
-	methods := 0
-	for _, used := range []bool{hasBasic, postSecret != "", assertion != ""} {
-		if used {
-			methods++
-		}
-	}
-	if methods > 1 {
-		return nil, invalidRequest("use one client authentication method per request (RFC 6749 section 2.3): Basic, client_secret in the body or client_assertion, not several")
-	}
 	switch {
 	case hasBasic:
 		id := decodeBasic(basicID)
-		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
-			return nil, invalidRequest("client_id %q in the body differs from the Basic credentials' client %q", bodyID, id)
-		}
 		c, err := s.tokenClient(ctx, cfg, id)
 		if err != nil {
 			return nil, cimdRefusal(err)

@@ -917,3 +917,40 @@ func TestExchange_UnauthorizedClientFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestOPGrants_AmbiguousClientIsRefused: the code and refresh grants refuse a request that names
+// two clients (Basic of one, client_id of another in the body) or authenticates twice, as the
+// token exchange does, before the code or refresh token is looked at: zitadel would take one of
+// the two and answer for it.
+func TestOPGrants_AmbiguousClientIsRefused(t *testing.T) {
+	p := startConformanceIdP(t)
+	tok := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid", "offline_access")
+	refresh, _ := tok["refresh_token"].(string)
+	if refresh == "" {
+		t.Fatalf("no refresh token: %v", tok)
+	}
+	for name, c := range map[string]struct {
+		form   url.Values
+		header http.Header
+	}{
+		"refresh, Basic of one client and client_id of another": {
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {"pub-client"}}, basicS1},
+		"refresh, Basic and client_secret": {
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_secret": {"s1"}}, basicS1},
+		"code, Basic of one client and client_id of another": {
+			url.Values{"grant_type": {"authorization_code"}, "code": {"any"}, "redirect_uri": {callback}, "client_id": {"pub-client"}}, basicS1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := p.postToken(t, c.form, c.header)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_request")
+			if d, _ := body["error_description"].(string); !strings.Contains(d, "client") {
+				t.Errorf("error_description %q does not say what is wrong with the client", d)
+			}
+		})
+	}
+	// The refresh token was not spent by the refusals: the unambiguous request still works.
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, basicS1)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("refresh after the refusals: %d %v", resp.StatusCode, body)
+	}
+}
