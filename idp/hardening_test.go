@@ -954,3 +954,64 @@ func TestOPGrants_AmbiguousClientIsRefused(t *testing.T) {
 		t.Errorf("refresh after the refusals: %d %v", resp.StatusCode, body)
 	}
 }
+
+// TestAuthorize_RefusalsThatCannotRedirectAreJSON: an authorization request that cannot go back to
+// its client is answered 400 invalid_request in JSON, without a redirect, whatever is wrong with
+// it (zitadel answers those it refuses itself in plain text); another method than GET and POST
+// is 405.
+func TestAuthorize_RefusalsThatCannotRedirectAreJSON(t *testing.T) {
+	p := startConformanceIdP(t)
+	_, challenge := pkce()
+	for name, c := range map[string]struct {
+		edit func(url.Values)
+		says string
+	}{
+		"no client_id":             {del("client_id"), "client_id is missing"},
+		"an unknown client_id":     {set("client_id", "no-such-client"), `"no-such-client" is not registered`},
+		"no redirect_uri":          {del("redirect_uri"), "redirect_uri is missing"},
+		"max_age not a number":     {set("max_age", "abc"), "max_age"},
+		"max_age negative":         {set("max_age", "-1"), "max_age"},
+		"max_age beyond an uint64": {set("max_age", "99999999999999999999"), "max_age"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			params := authParams(callback, challenge)
+			c.edit(params)
+			resp, err := newBrowser(p).hc.Get(p.URL + "/authorize?" + params.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]string
+			decodeErr := json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || decodeErr != nil || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
+				t.Fatalf("%d %s %v (%v) Location %q, want 400 invalid_request in JSON and no redirect",
+					resp.StatusCode, resp.Header.Get("Content-Type"), body, decodeErr, resp.Header.Get("Location"))
+			}
+			if !strings.Contains(body["error_description"], c.says) {
+				t.Errorf("error_description %q, want it to say %q", body["error_description"], c.says)
+			}
+		})
+	}
+	t.Run("PUT", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPut, p.URL+"/authorize?"+authParams(callback, challenge).Encode(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
+			t.Errorf("PUT /authorize: %d, Allow %q, want 405 and GET, POST", resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	})
+	// A good max_age still goes to the login page.
+	params := authParams(callback, challenge)
+	params.Set("max_age", "300")
+	resp, err := newBrowser(p).hc.Get(p.URL + "/authorize?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/login?authRequestID=") {
+		t.Errorf("max_age=300: %d %q, want the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

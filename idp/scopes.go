@@ -26,7 +26,7 @@ const scopeGroups = "groups"
 // form cannot be parsed: op would parse it again without seeing the error.
 func defaultOpenIDScope(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "the authorization request cannot be parsed: "+err.Error(), http.StatusBadRequest)
+		writeOAuthError(w, r, formError(err))
 		return false
 	}
 	if strings.TrimSpace(r.Form.Get("scope")) == "" {

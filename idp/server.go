@@ -430,6 +430,11 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 // security.max_pending_logins (a flood must not evict a login in progress),
 // and a redirect_uri that is not registered exactly (redirect.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST (OpenID Connect Core section 3.1.2.1)"))
+		return
+	}
 	if !defaultOpenIDScope(w, r) {
 		return
 	}
