@@ -145,9 +145,53 @@ func (a *API) SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func
 // credentials, 403 for a valid user who is not an admin, and 403 "csrf"
 // for a change by session without the CSRF token.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if u := a.requireAdmin(w, r); u != nil {
-		a.mux.ServeHTTP(w, withAdmin(r, u.Username))
+	u := a.requireAdmin(w, r)
+	if u == nil {
+		return
 	}
+	r = withAdmin(r, u.Username)
+	if h, pattern := a.mux.Handler(r); pattern == "" {
+		noRoute(w, r, h)
+		return
+	}
+	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
+}
+
+// noRoute answers a request that no route of the API takes as the API answers, in JSON: 404
+// not_found, or 405 method_not_allowed with the Allow header the mux computed (h is the mux's
+// own plain-text answer, run only for its status and headers).
+func noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			r.Method+" is not allowed on "+r.URL.Path+"; it allows "+allow)
+		return
+	}
+	writeAPIError(w, http.StatusNotFound, "not_found",
+		"no admin API endpoint at "+r.Method+" "+r.URL.Path+" (docs/http.md, \"Admin API\")")
+}
+
+// headerProbe is a ResponseWriter that keeps the status and headers written to it and drops the
+// body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+
+func (p *headerProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+
+func (p *headerProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // requireAdmin answers 401 or 403 itself and returns nil when the caller

@@ -208,3 +208,32 @@ func TestAdminAPI_AuditPagesWithLink(t *testing.T) {
 		t.Fatalf("before the third oldest: %d events, next %q; want the two oldest and no Link", len(evs), next)
 	}
 }
+
+// TestAdminAPI_UnknownRoutesAnswerJSON: a path that is no endpoint, or a method an endpoint does not
+// take, is answered like every other refusal of the API, in JSON, and only to an admin.
+func TestAdminAPI_UnknownRoutesAnswerJSON(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/no-such-thing", "alice", "alice-pw")
+	var e map[string]string
+	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != http.StatusNotFound || e["error"] != "not_found" {
+		t.Errorf("GET of no endpoint: %d %s, want 404 not_found in JSON", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, base, "/admin/api/no-such-thing", "", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no endpoint, no credentials: %d, want 401 before anything is said about the path", resp.StatusCode)
+	}
+
+	req, _ := http.NewRequest(http.MethodDelete, base+"/admin/api/audit", nil)
+	req.SetBasicAuth("alice", "alice-pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	e = nil
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusMethodNotAllowed || e["error"] != "method_not_allowed" {
+		t.Errorf("DELETE /admin/api/audit: %d %v (%v), want 405 method_not_allowed in JSON", resp.StatusCode, e, err)
+	}
+	if allow := resp.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(e["error_description"], allow) {
+		t.Errorf("Allow %q, description %q: want GET allowed, and said", allow, e["error_description"])
+	}
+}
