@@ -6,6 +6,7 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -207,6 +208,14 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
+	// Credentials beyond the login form's bounds are nobody's: refused
+	// unchecked and kept out of the throttle, whose entries are keyed by
+	// the username and would otherwise hold whatever a header can carry.
+	if len(name) > maxBasicUsernameBytes || len(pw) > maxBasicPasswordBytes {
+		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", maxBasicUsernameBytes, maxBasicPasswordBytes))
+		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
+		return nil
+	}
 	// The password is not even checked during a back-off: guessing
 	// cannot go on, and refused attempts do not count (throttle.Allow).
 	if wait, ok := a.throttle.Allow(name); !ok {
@@ -243,6 +252,13 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	return u
 }
+
+// Bounds of HTTP Basic credentials: those of the login form
+// (docs/http.md, /login), which no real username or password comes near.
+const (
+	maxBasicUsernameBytes = 256
+	maxBasicPasswordBytes = 1024
+)
 
 func unauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)

@@ -158,3 +158,42 @@ func TestApp_SharesItsThrottle(t *testing.T) {
 		t.Fatalf("with security.login_throttle: false got %d, want 200", resp.StatusCode)
 	}
 }
+
+// recordingThrottle allows everything and records the usernames of the
+// failures reported to it.
+type recordingThrottle struct{ failed []string }
+
+func (r *recordingThrottle) Allow(string) (time.Duration, bool) { return 0, true }
+func (r *recordingThrottle) Failure(u string)                   { r.failed = append(r.failed, u) }
+func (r *recordingThrottle) Success(string)                     {}
+
+// TestAdminAPI_OverlongBasicCredentialsStayOutOfTheThrottle: HTTP Basic
+// credentials beyond the login form's bounds (256-byte username, 1024-byte
+// password) are refused without being checked or tracked. The throttle
+// keeps one entry per username, so without the bound every failed request
+// could park up to a header's worth (64 KiB) of attacker text in it, for
+// each of its 10,000 entries, as the login form already prevents.
+func TestAdminAPI_OverlongBasicCredentialsStayOutOfTheThrottle(t *testing.T) {
+	cfg, err := policy.Parse([]byte(testConfig), "idp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://idp.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := &recordingThrottle{}
+	ts := httptest.NewServer(admin.New(admin.Options{IdP: srv, Throttle: th}))
+	defer ts.Close()
+	for _, c := range [][2]string{{strings.Repeat("u", 20_000), "x"}, {"alice", strings.Repeat("p", 2000)}} {
+		if resp, body := get(t, ts.URL, "/admin/api/config", c[0], c[1]); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%.20s…: %d %s", c[0], resp.StatusCode, body)
+		}
+	}
+	if len(th.failed) != 0 {
+		t.Errorf("the throttle tracked %d over-long attempts (first username %d bytes)", len(th.failed), len(th.failed[0]))
+	}
+	if resp, _ := get(t, ts.URL, "/admin/api/config", "alice", "wrong"); resp.StatusCode != http.StatusUnauthorized || len(th.failed) != 1 {
+		t.Errorf("an ordinary failure: %d, %d tracked", resp.StatusCode, len(th.failed))
+	}
+}

@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
@@ -73,6 +75,16 @@ func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
 	if first, dup := paths[path]; dup {
 		v.at(pathKey(v, "path"), "path %q is already the issuer path of %s (line %d); give each tenant its own", path, first, v.decoder.node(first).Line)
 		return
+	}
+	// Routes are matched by the longest path: a tenant inside another's
+	// path would answer part of the other's URLs (/t/acme/oauth would take
+	// /t/acme/oauth/token).
+	for _, other := range slices.Sorted(maps.Keys(paths)) {
+		if strings.HasPrefix(path, other+"/") || strings.HasPrefix(other, path+"/") {
+			first := paths[other]
+			v.at(pathKey(v, "path"), "path %q nests with %q, the issuer path of %s (line %d): the inner tenant would answer part of the outer one's URLs; give paths where neither is inside the other", path, other, first, v.decoder.node(first).Line)
+			return
+		}
 	}
 	paths[path] = v.prefix + pathKey(v, "path")
 }

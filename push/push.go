@@ -72,7 +72,8 @@ type Options struct {
 	// a restart delivers them; "" keeps them in memory.
 	Dir string
 	// Client posts the SETs; nil means http.DefaultClient (each attempt
-	// has its own timeout).
+	// has its own timeout). Redirects are never followed, whatever the
+	// client's CheckRedirect.
 	Client *http.Client
 	// MaxPending bounds the queue (default 10,000). AttemptTimeout bounds
 	// one POST (default 5s). A failed attempt is retried after FirstRetry
@@ -138,9 +139,17 @@ func New(o Options) (*Pusher, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Client == nil {
-		o.Client = http.DefaultClient
+	// A redirect is not followed: RFC 8935 delivery is to the configured
+	// endpoint, and only its own 202 counts (a 3xx is retried like any
+	// other failure). Following it would post the SET wherever the
+	// receiver points, internal addresses included.
+	client := http.DefaultClient
+	if o.Client != nil {
+		client = o.Client
 	}
+	noRedirects := *client
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	o.Client = &noRedirects
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

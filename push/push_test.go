@@ -336,3 +336,37 @@ func TestPush_FullQueueRefusesWithoutBlocking(t *testing.T) {
 		t.Fatalf("err %v after %s, %d pending; want ErrFull at once with 1 pending", err, time.Since(began), p.Pending())
 	}
 }
+
+// TestPush_RedirectIsNotFollowed: a receiver that answers 307 to another
+// URL has not accepted the SET (docs/configuration.md: only 202 is
+// delivered, anything else is retried). Following the redirect would post
+// the SET wherever the receiver points, internal addresses included, and
+// count the other host's 202 as delivery.
+func TestPush_RedirectIsNotFollowed(t *testing.T) {
+	elsewhere := newReceiver(t)
+	redirects := 0
+	var mu sync.Mutex
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		redirects++
+		mu.Unlock()
+		http.Redirect(w, r, elsewhere.URL+"/internal", http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	e := newEnv(t, redirector.URL)
+	p := e.pusher(t, func(o *push.Options) { o.FirstRetry, o.MaxBackoff = time.Hour, time.Hour })
+	_ = p.SessionEnded("00u-bob")
+	var evs []audit.Event
+	for deadline := time.Now().Add(5 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		evs = pushEvents(e)
+	}
+	elsewhere.mu.Lock()
+	reached := len(elsewhere.got)
+	elsewhere.mu.Unlock()
+	if reached != 0 {
+		t.Errorf("the redirect target received %d SETs", reached)
+	}
+	if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Details["result"] != "307" || p.Pending() != 1 {
+		t.Errorf("audit %+v, %d pending; want one failed attempt with result 307, the SET still pending", evs, p.Pending())
+	}
+}

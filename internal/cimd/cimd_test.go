@@ -371,6 +371,13 @@ func TestResolve_FetchesNothingOutsideTheAllowList(t *testing.T) {
 		{"shared address space", []string{"http://*"}, "http://100.64.0.1/client.json", cimd.ErrFetch, "private or link-local"},
 		{"IPv6 unique local", []string{"http://*"}, "http://[fd00::1]:8080/client.json", cimd.ErrFetch, "private or link-local"},
 		{"unspecified", []string{"http://*"}, "http://0.0.0.0:8080/client.json", cimd.ErrFetch, "not a unicast address"},
+		// IPv6 forms that carry an IPv4 address to a translator (NAT64,
+		// RFC 6052; 6to4, RFC 3056) reach that IPv4 address.
+		{"link-local address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"private address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::10.1.2.3]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"loopback in NAT64 form", []string{"http://*"}, "http://[64:ff9b::7f00:1]/client.json", cimd.ErrFetch, "loopback"},
+		{"local-use NAT64 prefix", []string{"http://*"}, "http://[64:ff9b:1::a00:1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"link-local address in 6to4 form", []string{"http://*"}, "http://[2002:a9fe:a9fe::1]/client.json", cimd.ErrFetch, "private or link-local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

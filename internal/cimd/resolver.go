@@ -352,15 +352,21 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 		return fmt.Errorf("cimd: dialled address %q: %v", address, err)
 	}
 	a := ap.Addr().Unmap()
-	refuse := func(reason string) error { return &addressError{addr: a, reason: reason} }
+	// An IPv6 address that a translator turns into an IPv4 one (NAT64,
+	// 6to4) reaches that address, so it is judged by it.
+	target, via := a, ""
+	if v4, ok := embeddedIPv4(a); ok {
+		target, via = v4, fmt.Sprintf(" (it reaches %s)", v4)
+	}
+	refuse := func(reason string) error { return &addressError{addr: a, reason: reason + via} }
 	switch {
-	case a.IsUnspecified() || a.IsMulticast():
+	case target.IsUnspecified() || target.IsMulticast():
 		return refuse("not a unicast address")
-	case a.IsLoopback():
+	case target.IsLoopback():
 		if !policy.loopback {
 			return refuse("a loopback address")
 		}
-	case a.IsPrivate() || a.IsLinkLocalUnicast() || nonPublic(a):
+	case target.IsPrivate() || target.IsLinkLocalUnicast() || nonPublic(target):
 		if !policy.private {
 			return refuse("a private or link-local address")
 		}
@@ -376,6 +382,29 @@ var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b:1::/48"), // RFC 8215 local-use NAT64: a translator of the local network
+}
+
+// Prefixes of IPv6 addresses that carry an IPv4 address to a translator:
+// the NAT64 well-known prefix (RFC 6052, the IPv4 address in the last 32
+// bits) and 6to4 (RFC 3056, the IPv4 address in bits 16 to 47).
+var (
+	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour   = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 returns the IPv4 address a NAT64 or 6to4 address reaches.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	b := a.As16()
+	switch {
+	case !a.Is6():
+		return netip.Addr{}, false
+	case nat64Prefix.Contains(a):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
 }
 
 func nonPublic(a netip.Addr) bool {
