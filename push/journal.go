@@ -18,8 +18,10 @@ const JournalFile = "push-pending.jsonl"
 
 // journal keeps the pending SETs on disk: each enqueued SET is appended
 // and fsynced before Enqueue returns, each delivered or abandoned one is
-// marked done, and the file is rewritten with the pending ones alone when
-// the done marks outnumber them. A torn last line, left by a crash in the
+// marked done, a SET merged into (enqueue) is appended anew under its jti,
+// the last line of a jti being the one that counts, and the file is
+// rewritten with the pending ones alone when the lines that no longer count
+// outnumber them. A torn last line, left by a crash in the
 // middle of a write, is ignored: its SET was never acknowledged.
 type journal struct {
 	path string
@@ -126,7 +128,15 @@ func (j *journal) finish(id string, live []*pending) error {
 	if _, err := j.f.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("push: writing %s: %w", j.path, err)
 	}
-	if j.done++; j.done > len(live) && (len(live) == 0 || j.done > 100) {
+	return j.superseded(1, live)
+}
+
+// superseded counts n lines of the file that no longer say anything (done
+// marks, and the lines of SETs that a merge wrote anew), and compacts the
+// file once they outnumber the live SETs: merges, like deliveries, do not
+// grow it without bound.
+func (j *journal) superseded(n int, live []*pending) error {
+	if j.done += n; j.done > len(live) && (len(live) == 0 || j.done > 100) {
 		return j.rewrite(live)
 	}
 	return nil

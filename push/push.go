@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -209,25 +210,73 @@ func (p *Pusher) Pending() int {
 
 // enqueue queues SETs, durably when there is a journal, and refuses those
 // that do not fit. It never waits for a receiver.
+//
+// A SET that says what one already waiting says (the same receiver, user
+// and event) is merged into it rather than queued: the waiting one takes
+// the newer event's time and reason, and keeps its jti, its place and its
+// retry schedule. A receiver that is down thus holds one SET per user and
+// event however often the revocation is repeated (a user who logs in and
+// out in a loop), not one per repetition, which would fill the queue and
+// refuse every later revocation, to every receiver. A SET being posted is
+// not merged into: the new one is queued after it.
 func (p *Pusher) enqueue(items []*pending) error {
 	if len(items) == 0 {
 		return nil
 	}
 	p.mu.Lock()
-	free := p.o.MaxPending - len(p.queue)
-	var refused []*pending
-	if len(items) > free {
-		items, refused = items[:max(free, 0)], items[max(free, 0):]
-	}
-	var err error
-	if p.journal != nil && len(items) > 0 {
-		if err = p.journal.add(items); err != nil {
-			refused, items = append(items, refused...), nil
+	waiting := make(map[string]*pending, len(p.order))
+	for _, it := range p.order {
+		if !it.inflight {
+			waiting[it.mergeKey()] = it
 		}
 	}
+	var fresh, merged, into []*pending
+	updates := map[*pending]*pending{} // a waiting SET: its update
+	batch := map[string]*pending{}     // the fresh SETs of this call
 	for _, it := range items {
+		k := it.mergeKey()
+		switch old := waiting[k]; {
+		case old != nil:
+			m := updates[old]
+			if m == nil {
+				// Journaled as a new line of old's jti, which replaces the
+				// old line on reading; applied to old once durable.
+				c := *old
+				m = &c
+				updates[old] = m
+				merged, into = append(merged, m), append(into, old)
+			}
+			m.At, m.Reason, m.Created = it.At, it.Reason, it.Created
+		case batch[k] != nil: // twice in this call
+			*batch[k] = *it
+		default:
+			batch[k] = it
+			fresh = append(fresh, it)
+		}
+	}
+	free := p.o.MaxPending - len(p.queue)
+	var refused []*pending
+	if len(fresh) > free {
+		fresh, refused = fresh[:max(free, 0)], fresh[max(free, 0):]
+	}
+	var err error
+	if p.journal != nil && len(fresh)+len(merged) > 0 {
+		if err = p.journal.add(append(slices.Clip(fresh), merged...)); err != nil {
+			refused, fresh, merged = append(fresh, refused...), nil, nil
+		}
+	}
+	for i, m := range merged {
+		// Not in flight: attempts start under mu, which enqueue holds.
+		into[i].At, into[i].Reason, into[i].Created = m.At, m.Reason, m.Created
+	}
+	for _, it := range fresh {
 		p.queue[it.ID] = it
 		p.order = append(p.order, it)
+	}
+	if p.journal != nil && len(merged) > 0 {
+		if jerr := p.journal.superseded(len(merged), p.order); jerr != nil {
+			p.o.Logger.Error("push: journal", "err", jerr)
+		}
 	}
 	p.mu.Unlock()
 	p.signal()
@@ -240,6 +289,12 @@ func (p *Pusher) enqueue(items []*pending) error {
 		return errors.Join(ErrFull, err)
 	}
 	return nil
+}
+
+// mergeKey is what two SETs must share for one to be merged into the
+// other (enqueue): receiver, user and event.
+func (it *pending) mergeKey() string {
+	return it.Server + "\x00" + it.Endpoint + "\x00" + it.Sub + "\x00" + it.Event
 }
 
 func orFull(err error) string {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -368,5 +370,76 @@ func TestPush_RedirectIsNotFollowed(t *testing.T) {
 	}
 	if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Details["result"] != "307" || p.Pending() != 1 {
 		t.Errorf("audit %+v, %d pending; want one failed attempt with result 307, the SET still pending", evs, p.Pending())
+	}
+}
+
+// TestPush_RepeatedRevocationsMergeWhileTheReceiverIsDown: a user who logs in and out in a loop
+// while a receiver is down leaves one SET waiting for it, not one per logout, which would fill the
+// queue and refuse every later revocation to every receiver; the journal does not grow with the
+// repetitions either. The SET keeps its jti and takes the newest event time, which a restart
+// delivers.
+func TestPush_RepeatedRevocationsMergeWhileTheReceiverIsDown(t *testing.T) {
+	r := newReceiver(t, http.StatusServiceUnavailable) // then 202
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	first := e.pusher(t, func(o *push.Options) { o.Dir, o.FirstRetry, o.MaxPending = dir, time.Hour, 5 })
+	if err := first.SessionEnded("00u-bob"); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 1)
+	for deadline := time.Now().Add(5 * time.Second); len(pushEvents(e)) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the failed attempt was not audited")
+		}
+	}
+	// The attempt failed: the SET waits an hour for its retry.
+	const n = 300 // 60 times the queue's room
+	for i := 1; i <= n; i++ {
+		e.clock.Set(start.Add(time.Duration(i) * time.Second))
+		if err := first.SessionEnded("00u-bob"); err != nil {
+			t.Fatalf("logout %d: %v", i, err)
+		}
+	}
+	if got := first.Pending(); got != 1 {
+		t.Errorf("%d SETs pending after %d repeated revocations, want 1", got, n)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, push.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(data), "\n"); lines > 102 {
+		t.Errorf("the journal has %d lines after %d merges into one SET", lines, n)
+	}
+	first.Close()
+
+	second := e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	got := r.wait(t, 1)
+	if len(got) != 2 {
+		t.Fatalf("received %d SETs, want the failed one and its retry", len(got))
+	}
+	claims := func(raw string) (jti string, at float64) {
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+		var c struct {
+			JTI    string `json:"jti"`
+			Events map[string]struct {
+				At float64 `json:"event_timestamp"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(payload, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c.JTI, c.Events[secevent.SessionRevoked].At
+	}
+	jti0, at0 := claims(got[0].body)
+	jti1, at1 := claims(got[1].body)
+	if jti1 != jti0 || at0 != float64(start.Unix()) || at1 != float64(start.Add(n*time.Second).Unix()) {
+		t.Errorf("first SET jti %s at %v, retry jti %s at %v; want the same jti, the retry at the last logout (%v)",
+			jti0, at0, jti1, at1, start.Add(n*time.Second).Unix())
+	}
+	for deadline := time.Now().Add(5 * time.Second); second.Pending() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if second.Pending() != 0 {
+		t.Errorf("%d still pending", second.Pending())
 	}
 }
