@@ -292,3 +292,33 @@ func signAs(t *testing.T, m *metadataClients, key *ecdsa.PrivateKey, aud string,
 	c := map[string]any{"iss": m.jwt, "sub": m.jwt, "aud": aud, "jti": randomString(), "exp": now.Add(time.Minute).Unix()}
 	return sign(t, c, "JWT", "client-key", jose.ES256, key)
 }
+
+// TestTokenEndpoint_MetadataDocumentClientInBasic: a client_id that is a
+// metadata document URL authenticates as its document says, also when the
+// static client list names it (as demo.Stack registers the metadata
+// clients an MCP server maps, with no secret): client_secret_basic with an
+// empty secret must not stand in for the document's private_key_jwt.
+func TestTokenEndpoint_MetadataDocumentClientInBasic(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.Clients[m.jwt] = ""
+		c.Clients[m.none] = ""
+	})
+	for _, id := range []string{m.jwt, m.none} {
+		t.Run(id, func(t *testing.T) {
+			r := grant(e.jag(t, func(c map[string]any) { c["client_id"] = id }))
+			r.basic = &[2]string{id, ""}
+			got := e.post(t, r)
+			if got.status != http.StatusUnauthorized || got.str("error") != "invalid_client" || !strings.Contains(got.str("error_description"), "has a Client ID Metadata Document") {
+				t.Fatalf("HTTP %d %s, want 401 invalid_client naming the metadata document", got.status, got.raw)
+			}
+		})
+	}
+	t.Run("the document's own method still works", func(t *testing.T) {
+		r := e.post(t, metadataGrant(e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt }), "", m.assertion(t, e.asURL, e.clock.Now(), nil)))
+		if r.status != http.StatusOK {
+			t.Fatalf("HTTP %d %s", r.status, r.raw)
+		}
+	})
+}

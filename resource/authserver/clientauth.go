@@ -80,6 +80,15 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		if postSecret != "" {
 			return "", "", invalidRequest("the request uses both client_secret_basic (Authorization header) and client_secret_post (client_secret in the body); use one (RFC 6749 §2.3)")
 		}
+		// A metadata-document client has no secret (its document may not
+		// hold one): it authenticates as its document says, even when
+		// clients lists its URL, as demo.Stack registers the ones an MCP
+		// server maps. An empty Basic secret must not stand in for its key.
+		for _, id := range basicIDs {
+			if cimd.IsURL(id) && a.cfg.CIMD != nil {
+				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
+			}
+		}
 		id, ok := findClient(clients, basicIDs)
 		if !ok {
 			return "", "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
@@ -89,6 +98,12 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		if !secretMatches(clients[id], basicSecrets) {
 			return "", "", invalidClient("wrong client secret for client %q (client_secret_basic)", id)
+		}
+		if clients[id] == "" {
+			// A public client's id with an empty password proves nothing:
+			// it is client_id alone, method none, which the introspection
+			// endpoint refuses.
+			return id, authNone, nil
 		}
 		return id, authBasic, nil
 	}

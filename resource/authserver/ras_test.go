@@ -94,6 +94,8 @@ func TestIntrospection(t *testing.T) {
 		{"no credentials", nil, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"wrong secret", &[2]string{resourceServer, "guess"}, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"a public client", nil, url.Values{"token": {token}, "client_id": {publicClient}}, 401, false, "invalid_client"},
+		// Basic with an empty secret is client_id alone: it proves nothing.
+		{"a public client in Basic with an empty secret", &[2]string{publicClient, ""}, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"no token", rs, url.Values{}, 400, false, "invalid_request"},
 	}
 	for _, tt := range tests {
