@@ -322,3 +322,43 @@ func TestTokenEndpoint_MetadataDocumentClientInBasic(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenEndpoint_ClientAssertionsCannotCrowdOutIDJAGs: anyone can
+// publish a metadata document and authenticate with it, and a client
+// assertion's jti is remembered until its exp. Assertions meant to live
+// for a year, or with huge jtis, are refused (RFC 7523 §3 lets the server
+// reject an exp unreasonably far in the future), and the assertions
+// remembered never fill the cache the ID-JAGs' jtis need: a full cache
+// would answer every grant temporarily_unavailable.
+func TestTokenEndpoint_ClientAssertionsCannotCrowdOutIDJAGs(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.ReplayCacheSize = 2
+	})
+	now := e.clock.Now()
+	flood := func(t *testing.T, edit func(map[string]any)) tokenReply {
+		// The assertion authenticates; the ID-JAG is junk.
+		return e.post(t, metadataGrant("junk", "", m.assertion(t, e.asURL, now, edit)))
+	}
+	t.Run("an assertion for a year", func(t *testing.T) {
+		r := flood(t, func(c map[string]any) { c["exp"] = now.Add(365 * 24 * time.Hour).Unix() })
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), "too far in the future") {
+			t.Fatalf("HTTP %d %s, want 401 invalid_client: exp too far in the future", r.status, r.raw)
+		}
+	})
+	t.Run("a 10 KB jti", func(t *testing.T) {
+		r := flood(t, func(c map[string]any) { c["jti"] = strings.Repeat("j", 10<<10) })
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), "jti") {
+			t.Fatalf("HTTP %d %s, want 401 invalid_client about the jti", r.status, r.raw)
+		}
+	})
+	t.Run("a full assertion cache leaves the grants alone", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			flood(t, nil)
+		}
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+			t.Fatalf("an ID-JAG grant after the assertion flood: HTTP %d %s", r.status, r.raw)
+		}
+	})
+}
