@@ -239,3 +239,66 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 		}
 	}
 }
+
+// TestStack_MetadataDocumentClientCannotUseBasic: the demo registers the
+// metadata document clients an MCP server maps (the demo's `connect --cimd`
+// client at the tracker); client_secret_basic with that URL and an empty
+// secret must not redeem the client's ID-JAG without its document ever
+// being read (it could say private_key_jwt).
+func TestStack_MetadataDocumentClientCannotUseBasic(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
+	}))
+	defer idp.Close()
+	cfg := demoConfig(t)
+	tracker := cfg.Server("tracker")
+	var metadataClient string
+	for id := range tracker.Clients {
+		if strings.HasPrefix(id, "http") {
+			metadataClient = tracker.Clients[id]
+		}
+	}
+	if metadataClient == "" {
+		t.Fatal("the demo's tracker maps no metadata document client")
+	}
+	stack, err := demo.Stack(cfg, idp.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var as http.Handler
+	for _, svc := range stack {
+		if svc.Server == "tracker" && svc.Role == "authorization server" {
+			as = svc.Handler
+		}
+	}
+	srv := httptest.NewServer(as)
+	defer srv.Close()
+
+	now := time.Now()
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
+		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
+	jag, _ := jwt.Signed(signer).Claims(map[string]any{
+		"iss": idp.URL, "sub": "00u-alice", "aud": tracker.Issuer,
+		"client_id": metadataClient, "resource": tracker.Resources[0], "scope": "issues.read",
+		"jti": "jti-basic", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+	}).Serialize()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(metadataClient), "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Fatalf("Basic %s with an empty secret: HTTP %d %v, want 401 invalid_client", metadataClient, resp.StatusCode, body)
+	}
+}

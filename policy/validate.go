@@ -50,6 +50,9 @@ func (v *validator) validate() {
 	v.cimdSection()
 	v.serverList()
 	v.faultList()
+	if v.prefix == "" {
+		v.sharedServers() // a file with tenants checks them in tenants()
+	}
 }
 
 // given reports whether the file sets path to a non-empty value.

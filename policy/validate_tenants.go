@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -131,33 +132,45 @@ func (v *validator) tenantOnly() {
 	}
 }
 
-// sharedServers checks MCP servers that several tenants list (the same
-// issuer): a client_id at such a server must belong to one client, so
-// that the demo's authorization server (`xaa-idp demo`) can register it
-// with one secret.
+// sharedServers checks the client_ids at each MCP server (by issuer),
+// whether one tenant maps them or several list the server: a client_id
+// at a server must belong to clients with one secret, so that the demo's
+// authorization server (`xaa-idp demo`) can register it with one secret.
+// A metadata document client has none there. Without this check the demo
+// registered whichever mapping came last in map order, which could leave
+// a confidential client's client_id public.
 func (v *validator) sharedServers() {
 	type owner struct {
 		secret string
 		path   string
 	}
 	seen := map[string]owner{} // server issuer + "\x00" + client_id there -> first mapping
-	for i, t := range v.cfg.Tenants {
+	for i, t := range v.cfg.IdPs() {
 		if t == nil {
 			continue
 		}
+		prefix := ""
+		if len(v.cfg.Tenants) > 0 {
+			prefix = fmt.Sprintf("tenants[%d].", i)
+		}
 		for j, s := range t.MCPServers {
 			for _, id := range sortedKeys(s.Clients) {
-				c := t.Client(id)
-				if c == nil || s.Issuer == "" {
+				secret := ""
+				if c := t.Client(id); c != nil {
+					secret = c.ClientSecret
+				} else if !urlpattern.IsURL(id) {
+					continue // an unknown client, reported where it is named
+				}
+				if s.Issuer == "" {
 					continue
 				}
 				key := strings.TrimSuffix(s.Issuer, "/") + "\x00" + s.Clients[id]
-				path := fmt.Sprintf("tenants[%d].mcp_servers[%d].clients.%s", i, j, id)
+				path := fmt.Sprintf("%smcp_servers[%d].clients.%s", prefix, j, id)
 				first, dup := seen[key]
 				switch {
 				case !dup:
-					seen[key] = owner{secret: c.ClientSecret, path: path}
-				case first.secret != c.ClientSecret:
+					seen[key] = owner{secret: secret, path: path}
+				case first.secret != secret:
 					v.at(path, "maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
 				}
 			}

@@ -93,10 +93,13 @@ type Config struct {
 	// jti replay detection, which is the default.
 	AllowReplay bool
 	// ReplayCacheSize bounds the number of live jti values remembered for
-	// replay detection, of ID-JAGs and client assertions and, separately,
-	// of DPoP proofs; 0 means 100000 (replay.DefaultSize). A full cache
-	// refuses new grants with temporarily_unavailable rather than forget a
-	// live jti (internal/replay).
+	// replay detection, of ID-JAGs and, each in a cache of its own, of
+	// client assertions and of DPoP proofs; 0 means 100000
+	// (replay.DefaultSize). A full cache refuses new grants with
+	// temporarily_unavailable rather than forget a live jti
+	// (internal/replay). Client assertions have their own cache because
+	// anyone with a metadata document can make them: they must not fill
+	// the one ID-JAGs need.
 	ReplayCacheSize int
 	// AccessTokenLifetime is the lifetime of issued access tokens; 0 means 1h.
 	AccessTokenLifetime time.Duration
@@ -154,7 +157,8 @@ type Server struct {
 	cfg      Config
 	basePath string                   // the issuer's path, "" for a bare origin
 	idpKeys  map[string]*remoteKeySet // by issuer
-	replay   *replay.Cache            // ID-JAG jti
+	replay   *replay.Cache            // ID-JAG jti, and SET jti
+	clientAs *replay.Cache            // client assertion jti, per client
 	proofs   *replay.Cache            // DPoP proof jti, per key
 	key      *ecdsa.PrivateKey
 	kid      string
@@ -273,6 +277,7 @@ func New(cfg Config) (*Server, error) {
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
 		idpKeys:  idpKeys,
 		replay:   replay.New(cfg.ReplayCacheSize),
+		clientAs: replay.New(cfg.ReplayCacheSize),
 		proofs:   replay.New(cfg.ReplayCacheSize),
 		key:      key,
 		kid:      kid,

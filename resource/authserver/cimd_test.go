@@ -292,3 +292,73 @@ func signAs(t *testing.T, m *metadataClients, key *ecdsa.PrivateKey, aud string,
 	c := map[string]any{"iss": m.jwt, "sub": m.jwt, "aud": aud, "jti": randomString(), "exp": now.Add(time.Minute).Unix()}
 	return sign(t, c, "JWT", "client-key", jose.ES256, key)
 }
+
+// TestTokenEndpoint_MetadataDocumentClientInBasic: a client_id that is a
+// metadata document URL authenticates as its document says, also when the
+// static client list names it (as demo.Stack registers the metadata
+// clients an MCP server maps, with no secret): client_secret_basic with an
+// empty secret must not stand in for the document's private_key_jwt.
+func TestTokenEndpoint_MetadataDocumentClientInBasic(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.Clients[m.jwt] = ""
+		c.Clients[m.none] = ""
+	})
+	for _, id := range []string{m.jwt, m.none} {
+		t.Run(id, func(t *testing.T) {
+			r := grant(e.jag(t, func(c map[string]any) { c["client_id"] = id }))
+			r.basic = &[2]string{id, ""}
+			got := e.post(t, r)
+			if got.status != http.StatusUnauthorized || got.str("error") != "invalid_client" || !strings.Contains(got.str("error_description"), "has a Client ID Metadata Document") {
+				t.Fatalf("HTTP %d %s, want 401 invalid_client naming the metadata document", got.status, got.raw)
+			}
+		})
+	}
+	t.Run("the document's own method still works", func(t *testing.T) {
+		r := e.post(t, metadataGrant(e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt }), "", m.assertion(t, e.asURL, e.clock.Now(), nil)))
+		if r.status != http.StatusOK {
+			t.Fatalf("HTTP %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestTokenEndpoint_ClientAssertionsCannotCrowdOutIDJAGs: anyone can
+// publish a metadata document and authenticate with it, and a client
+// assertion's jti is remembered until its exp. Assertions meant to live
+// for a year, or with huge jtis, are refused (RFC 7523 §3 lets the server
+// reject an exp unreasonably far in the future), and the assertions
+// remembered never fill the cache the ID-JAGs' jtis need: a full cache
+// would answer every grant temporarily_unavailable.
+func TestTokenEndpoint_ClientAssertionsCannotCrowdOutIDJAGs(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.ReplayCacheSize = 2
+	})
+	now := e.clock.Now()
+	flood := func(t *testing.T, edit func(map[string]any)) tokenReply {
+		// The assertion authenticates; the ID-JAG is junk.
+		return e.post(t, metadataGrant("junk", "", m.assertion(t, e.asURL, now, edit)))
+	}
+	t.Run("an assertion for a year", func(t *testing.T) {
+		r := flood(t, func(c map[string]any) { c["exp"] = now.Add(365 * 24 * time.Hour).Unix() })
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), "too far in the future") {
+			t.Fatalf("HTTP %d %s, want 401 invalid_client: exp too far in the future", r.status, r.raw)
+		}
+	})
+	t.Run("a 10 KB jti", func(t *testing.T) {
+		r := flood(t, func(c map[string]any) { c["jti"] = strings.Repeat("j", 10<<10) })
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), "jti") {
+			t.Fatalf("HTTP %d %s, want 401 invalid_client about the jti", r.status, r.raw)
+		}
+	})
+	t.Run("a full assertion cache leaves the grants alone", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			flood(t, nil)
+		}
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+			t.Fatalf("an ID-JAG grant after the assertion flood: HTTP %d %s", r.status, r.raw)
+		}
+	})
+}

@@ -29,6 +29,15 @@ const (
 // clientAssertionType is the RFC 7523 §2.2 client_assertion_type.
 const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+// Bounds on what a client assertion makes us remember: its jti is kept
+// until its exp, and anyone with a metadata document can send one. RFC
+// 7523 §3 lets a server reject an exp unreasonably far in the future; an
+// hour is what Okta allows, and clients use a minute or so.
+const (
+	maxAssertionLifetime = time.Hour
+	maxAssertionJTIBytes = 256
+)
+
 // authenticateClient identifies and authenticates the client of a request
 // to endpoint (RFC 6749 §2.3) among clients (client_id → secret) and the
 // clients with metadata documents, and returns its client_id and method.
@@ -80,6 +89,15 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		if postSecret != "" {
 			return "", "", invalidRequest("the request uses both client_secret_basic (Authorization header) and client_secret_post (client_secret in the body); use one (RFC 6749 §2.3)")
 		}
+		// A metadata-document client has no secret (its document may not
+		// hold one): it authenticates as its document says, even when
+		// clients lists its URL, as demo.Stack registers the ones an MCP
+		// server maps. An empty Basic secret must not stand in for its key.
+		for _, id := range basicIDs {
+			if cimd.IsURL(id) && a.cfg.CIMD != nil {
+				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
+			}
+		}
 		id, ok := findClient(clients, basicIDs)
 		if !ok {
 			return "", "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
@@ -89,6 +107,12 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		if !secretMatches(clients[id], basicSecrets) {
 			return "", "", invalidClient("wrong client secret for client %q (client_secret_basic)", id)
+		}
+		if clients[id] == "" {
+			// A public client's id with an empty password proves nothing:
+			// it is client_id alone, method none, which the introspection
+			// endpoint refuses.
+			return id, authNone, nil
 		}
 		return id, authBasic, nil
 	}
@@ -199,10 +223,16 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion is not valid before %s (now %s)", stamp(claims.NotBefore.Time()), stamp(now))
 	}
+	if exp.After(now.Add(maxAssertionLifetime + a.cfg.Skew)) {
+		return "", invalidClient("the client assertion's exp %s is too far in the future (now %s): make it expire within %s (RFC 7523 §3)", stamp(exp), stamp(now), maxAssertionLifetime)
+	}
 	if claims.ID == "" {
 		return "", invalidClient("the client assertion has no jti; it is needed for replay detection (RFC 7523 §3)")
 	}
-	err = a.replay.Use("client_assertion\x00"+id+"\x00"+claims.ID, exp.Add(a.cfg.Skew), now)
+	if len(claims.ID) > maxAssertionJTIBytes {
+		return "", invalidClient("the client assertion's jti is %d bytes, more than the %d accepted", len(claims.ID), maxAssertionJTIBytes)
+	}
+	err = a.clientAs.Use("client_assertion\x00"+id+"\x00"+claims.ID, exp.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
 	case err == nil:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -96,7 +97,12 @@ func (a *Server) validateIDJAG(ctx context.Context, raw, clientID string, now ti
 }
 
 // readJOSEHeader decodes the protected header of a JWS compact
-// serialization (RFC 7515 §7.1).
+// serialization (RFC 7515 §7.1). Header and claims are decoded with
+// go-jose's JSON package, as go-jose decodes them: member names are
+// case-sensitive (RFC 7515 §4, RFC 7519 §4), where encoding/json would
+// take "Typ" or "Iss" for typ or iss, so that an extra member in another
+// case could override the real one after the issuer's keys were chosen by
+// it.
 func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	parts := strings.Split(raw, ".")
 	switch len(parts) {
@@ -111,7 +117,7 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 		return nil, invalidGrant("the assertion's JOSE header is not base64url: %v", err)
 	}
 	var h joseHeader
-	if err := json.Unmarshal(b, &h); err != nil {
+	if err := gojson.Unmarshal(b, &h); err != nil {
 		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
 	}
 	return &h, nil
@@ -147,7 +153,7 @@ func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONW
 			continue
 		}
 		var c idJAGClaims
-		if err := json.Unmarshal(payload, &c); err != nil {
+		if err := gojson.Unmarshal(payload, &c); err != nil {
 			return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
 		}
 		return &c, nil

@@ -1,7 +1,12 @@
 package authserver_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,6 +99,8 @@ func TestIntrospection(t *testing.T) {
 		{"no credentials", nil, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"wrong secret", &[2]string{resourceServer, "guess"}, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"a public client", nil, url.Values{"token": {token}, "client_id": {publicClient}}, 401, false, "invalid_client"},
+		// Basic with an empty secret is client_id alone: it proves nothing.
+		{"a public client in Basic with an empty secret", &[2]string{publicClient, ""}, url.Values{"token": {token}}, 401, false, "invalid_client"},
 		{"no token", rs, url.Values{}, 400, false, "invalid_request"},
 	}
 	for _, tt := range tests {
@@ -259,4 +266,82 @@ func TestAuthorize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signRaw signs header and payload, both JSON exactly as given, as a
+// compact ES256 JWS: member order and spelling are the test's, not the
+// encoder's.
+func signRaw(t *testing.T, key *ecdsa.PrivateKey, header, payload string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding.EncodeToString
+	input := enc([]byte(header)) + "." + enc([]byte(payload))
+	sum := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, key, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return input + "." + enc(sig)
+}
+
+// TestIDJAG_MemberNamesAreCaseSensitive: JOSE header parameter and claim
+// names are case-sensitive (RFC 7515 §4, RFC 7519 §4). A member spelled in
+// another case is an unknown one, never a second value of the real one:
+// otherwise an ID-JAG signed by one trusted IdP could name another trusted
+// IdP as its issuer, and a token whose typ is JWT pass as an ID-JAG.
+func TestIDJAG_MemberNamesAreCaseSensitive(t *testing.T) {
+	var second *fakeIdP
+	e := newEnv(t, func(c *authserver.Config) {
+		second = newFakeIdP(t, time.Now)
+		c.TrustedIssuers = []authserver.TrustedIssuer{{Issuer: second.issuer, JWKSURL: second.jwksURL()}}
+	})
+	second.now = e.clock.Now
+	k := e.idp.currentKey()
+	key := k.Key.(*ecdsa.PrivateKey)
+	header := func(typ string) string {
+		return fmt.Sprintf(`{"alg":"ES256","kid":%q,%s}`, k.KeyID, typ)
+	}
+	payload := func(edit func(map[string]any), extra string) string {
+		c := e.claims()
+		if edit != nil {
+			edit(c)
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSuffix(string(b), "}") + extra + "}"
+	}
+
+	t.Run("iss of another trusted IdP in another case", func(t *testing.T) {
+		jag := signRaw(t, key, header(`"typ":"oauth-id-jag+jwt"`), payload(nil, fmt.Sprintf(`,"Iss":%q,"Sub":"00u-bob-of-the-second-idp"`, second.issuer)))
+		r := e.post(t, grant(jag))
+		if r.status != http.StatusOK {
+			t.Logf("refused: %s", r.raw)
+			return // refusing it is safe too
+		}
+		at, err := e.as.VerifyAccessToken(t.Context(), r.str("access_token"), e.mcpURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.IdPIssuer != e.idp.issuer || at.Subject != alice {
+			t.Fatalf("an ID-JAG signed by %s was redeemed as %s of %s", e.idp.issuer, at.Subject, at.IdPIssuer)
+		}
+	})
+	t.Run("client_id only in another case", func(t *testing.T) {
+		jag := signRaw(t, key, header(`"typ":"oauth-id-jag+jwt"`), payload(func(c map[string]any) { delete(c, "client_id") }, fmt.Sprintf(`,"Client_ID":%q`, confidentialClient)))
+		r := e.post(t, grant(jag))
+		if r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "no client_id") {
+			t.Fatalf("HTTP %d %s, want invalid_grant: no client_id", r.status, r.raw)
+		}
+	})
+	t.Run("typ JWT with an ID-JAG typ in another case", func(t *testing.T) {
+		jag := signRaw(t, key, header(`"typ":"JWT","Typ":"oauth-id-jag+jwt"`), payload(nil, ""))
+		r := e.post(t, grant(jag))
+		if r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), `typ "JWT"`) {
+			t.Fatalf("HTTP %d %s, want invalid_grant for typ JWT", r.status, r.raw)
+		}
+	})
 }
