@@ -18,6 +18,14 @@ import (
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
 var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
 
+// Bounds on what a client assertion makes the IdP remember: its jti is kept until its exp, and
+// a metadata-document client's assertion can come from anyone who hosts a document. RFC 7523
+// section 3 lets a server refuse an exp unreasonably far ahead; clients use a minute or so.
+const (
+	maxAssertionLifetime = time.Hour
+	maxAssertionJTIBytes = 256
+)
+
 // ambiguousClientAuth refuses a token request that says two things about its client: more than one
 // authentication method (RFC 6749 section 2.3: Basic, client_secret in the body, client_assertion),
 // or Basic credentials of one client with another's client_id in the body. Every grant checks it
@@ -180,8 +188,14 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, subjectSkew); err != nil {
 		return nil, invalidClient("client_assertion is not valid now: %v", err)
 	}
+	if limit := now.Add(maxAssertionLifetime + subjectSkew); claims.Expiry.Time().After(limit) {
+		return nil, invalidClient("client_assertion exp %s is too far ahead: make it expire within %s (RFC 7523 section 3)", claims.Expiry.Time().UTC().Format(time.RFC3339), maxAssertionLifetime)
+	}
 	if claims.ID == "" {
 		return nil, invalidClient("client_assertion has no jti")
+	}
+	if len(claims.ID) > maxAssertionJTIBytes {
+		return nil, invalidClient("client_assertion jti is %d bytes, more than the %d accepted", len(claims.ID), maxAssertionJTIBytes)
 	}
 	// One step, check and record: with a Get then a Put, concurrent
 	// requests carrying the same assertion could all pass (RFC 7523

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,6 +33,11 @@ func TestExchange_PrivateKeyJWT(t *testing.T) {
 		{"signed by another key", assertion(other, p.URL, "j3", in), http.StatusUnauthorized, "invalid_client"},
 		{"for another audience", assertion(key, "https://elsewhere.example", "j4", in), http.StatusUnauthorized, "invalid_client"},
 		{"expired", assertion(key, p.URL, "j5", time.Now().Add(-time.Hour)), http.StatusUnauthorized, "invalid_client"},
+		// Its jti would be remembered until exp: bounded in time and size.
+		{"expiring in a year", assertion(key, p.URL, "j6", time.Now().Add(365*24*time.Hour)), http.StatusUnauthorized, "invalid_client"},
+		{"expiring within the hour", assertion(key, p.URL, "j7", time.Now().Add(59*time.Minute)), http.StatusOK, ""},
+		{"a jti of 257 bytes", assertion(key, p.URL, strings.Repeat("j", 257), in), http.StatusUnauthorized, "invalid_client"},
+		{"a jti of 256 bytes", assertion(key, p.URL, strings.Repeat("j", 256), in), http.StatusOK, ""},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
