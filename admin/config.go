@@ -396,13 +396,13 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 	_, hasPw := fields["password"]
 	_, hasHash := fields["password_bcrypt"]
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		v := u
-		if cur := a.store.Config().User(name); cur != nil && !hasPw && !hasHash {
-			// A change after this read makes tag stale (412): the
-			// password kept is the one of the version the admin edited.
-			v.Password, v.PasswordBcrypt = cur.Password, cur.PasswordBcrypt
+		if !hasPw && !hasHash {
+			// The password kept is the one of the version the change is
+			// made on, read by the store under its lock: one set by a
+			// change in between is not put back.
+			return a.store.PutUser(u, tag, j, policy.KeepSecrets())
 		}
-		return a.store.PutUser(v, tag, j)
+		return a.store.PutUser(u, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
@@ -459,14 +459,11 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 	_, hasSecret := fields["client_secret"]
 	keep := !hasSecret || c.ClientSecret == redacted
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		v := c
 		if keep {
-			v.ClientSecret = ""
-			if cur := a.store.Config().Client(id); cur != nil {
-				v.ClientSecret = cur.ClientSecret
-			}
+			// As for a user's password (putUser).
+			return a.store.PutClient(c, tag, j, policy.KeepSecrets())
 		}
-		return a.store.PutClient(v, tag, j)
+		return a.store.PutClient(c, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))

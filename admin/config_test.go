@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -852,5 +853,45 @@ func TestConfigAPI_AccessBodyAsArrayOrObject(t *testing.T) {
 	}
 	if code := p.exchange(t, "bob"); code != "access_denied" {
 		t.Errorf("after the deny, bob's exchange: %q", code)
+	}
+}
+
+// A change that does not send a password (or a client secret) keeps the
+// current one: the one current when the change is made, not one read
+// before. An admin who changes bob's groups while another sets bob's
+// password must not put the old password back.
+func TestConfigAPI_KeptSecretIsTheOneCurrentAtTheChange(t *testing.T) {
+	p := editable(t)
+	for i := range 40 {
+		pw, secret := fmt.Sprintf("bob-pw-%d", i), fmt.Sprintf("s-%d", i)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"password":"`+pw+`","groups":["mkt"]}`); resp.StatusCode != http.StatusOK {
+				t.Errorf("setting the password: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", fmt.Sprintf(`{"name":"Bob %d","groups":["mkt"]}`, i)); resp.StatusCode != http.StatusOK {
+				t.Errorf("renaming: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/clients/mcp-client", "alice", `{"client_secret":"`+secret+`","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`); resp.StatusCode != http.StatusOK {
+				t.Errorf("setting the secret: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/clients/mcp-client", "alice", fmt.Sprintf(`{"name":"Client %d","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`, i)); resp.StatusCode != http.StatusOK {
+				t.Errorf("renaming the client: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Wait()
+		cfg := p.store.Config()
+		if got := cfg.User("bob").Password; got != pw {
+			t.Fatalf("round %d: bob's password is %q, want %q: a change without a password put an old one back", i, got, pw)
+		}
+		if got := cfg.Client("mcp-client").ClientSecret; got != secret {
+			t.Fatalf("round %d: the client secret is %q, want %q: a change without a secret put an old one back", i, got, secret)
+		}
 	}
 }
