@@ -388,12 +388,16 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 }
 
 // config returns the running configuration under its YAML key names,
-// with secrets and password hashes removed.
+// with secrets and password hashes removed, and its ETag.
 func (a *API) config(w http.ResponseWriter, _ *http.Request) {
-	m, err := RedactedConfig(a.idp.Config())
+	cfg, tag := a.view()
+	m, err := RedactedConfig(cfg)
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
 	}
 	writeAPI(w, http.StatusOK, m)
 }

@@ -63,12 +63,16 @@ func (a *API) cfg() *policy.Config {
 // etag quotes a version as an entity tag.
 func etag(version string) string { return `"` + version + `"` }
 
-// docETag is the ETag of the whole configuration.
-func (a *API) docETag() string {
+// view is the configuration a GET shows, as cfg, with the ETag of that
+// version of the document ("" without a store). They are of one version:
+// an ETag newer than the body would let a change based on the body
+// overwrite, unseen, the change in between.
+func (a *API) view() (*policy.Config, string) {
 	if a.store == nil {
-		return ""
+		return a.idp.Config(), ""
 	}
-	return etag(a.store.Version())
+	sn := a.store.Snapshot()
+	return sn.Config, etag(sn.Version)
 }
 
 // ifMatch returns the entity tags of the If-Match header without their

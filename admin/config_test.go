@@ -895,3 +895,89 @@ func TestConfigAPI_KeptSecretIsTheOneCurrentAtTheChange(t *testing.T) {
 		}
 	}
 }
+
+// A GET's ETag is the version of the body it answers: an ETag newer than
+// the body would let a change based on that body overwrite, unseen, the
+// change in between.
+func TestConfigAPI_ETagIsTheBodysVersion(t *testing.T) {
+	store, err := policy.NewStore([]byte(editConfig), "etag.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveStore(t, store, filepath.Join(t.TempDir(), "audit.jsonl"))
+	type seen struct{ etag, name string }
+	var (
+		mu      sync.Mutex
+		written = map[string]string{} // ETag -> bob's name in that version
+		read    []seen
+	)
+	written[p.etagOf(t, "/admin/api/users")] = ""
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, path := range []string{"/admin/api/users", "/admin/api/users/bob", "/admin/api/config/yaml", "/admin/api/config"} {
+					resp, body := p.send(t, http.MethodGet, path, "alice", nil)
+					name := ""
+					switch path {
+					case "/admin/api/users":
+						for _, u := range decode[[]admin.UserView](t, body) {
+							if u.Username == "bob" {
+								name = u.Name
+							}
+						}
+					case "/admin/api/users/bob":
+						name = decode[admin.UserView](t, body).Name
+					case "/admin/api/config":
+						var cfg struct {
+							Users []policy.User `json:"users"`
+						}
+						if err := json.Unmarshal(body, &cfg); err == nil {
+							for _, u := range cfg.Users {
+								if u.Username == "bob" {
+									name = u.Name
+								}
+							}
+						}
+					default:
+						var cfg policy.Config
+						if c, err := policy.Parse(body, "download"); err == nil {
+							cfg = *c
+						}
+						name = cfg.User("bob").Name
+					}
+					mu.Lock()
+					read = append(read, seen{resp.Header.Get("ETag"), name})
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range 300 {
+		name := fmt.Sprintf("Bob %d", i)
+		resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"name":"`+name+`","groups":["mkt"]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		mu.Lock()
+		written[resp.Header.Get("ETag")] = name
+		mu.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+	bad := 0
+	for _, r := range read {
+		if want, ok := written[r.etag]; !ok || want != r.name {
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d reads answered an ETag that is not their body's version", bad, len(read))
+	}
+}

@@ -137,7 +137,33 @@ func (s *Store) Version() string { return s.cur.Load().version }
 
 // YAML returns the running configuration's document, as the file holds it
 // (passwords and secrets included).
-func (s *Store) YAML() []byte { return append([]byte(nil), s.cur.Load().data...) }
+func (s *Store) YAML() []byte { return s.Snapshot().YAML() }
+
+// Snapshot is one version of the running configuration. Config, Version
+// and YAML called one after the other may each see another version while
+// edits run; a Snapshot's are all of the same one, so that what an admin
+// reads and the version (ETag) an edit of it names agree.
+type Snapshot struct {
+	Config  *Config // the configuration (a TenantStore's: the tenant's)
+	Version string  // the file's version
+	sn      *snapshot
+	tenant  string
+}
+
+// YAML returns the Snapshot's document as Store.YAML (or TenantStore.YAML)
+// does.
+func (v Snapshot) YAML() []byte {
+	if v.tenant != "" {
+		return tenantYAML(v.sn, v.tenant)
+	}
+	return append([]byte(nil), v.sn.data...)
+}
+
+// Snapshot returns the running configuration, its version and document.
+func (s *Store) Snapshot() Snapshot {
+	sn := s.cur.Load()
+	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn}
+}
 
 // File returns the configuration file, or "" when the configuration lives in
 // memory.
