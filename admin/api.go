@@ -377,16 +377,17 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 			limit = min(n, MaxAuditLimit)
 		}
 	}
-	// One more than asked says whether there is a next page.
-	f.Limit = limit + 1
-	events := a.Audit(f)
-	if len(events) > limit {
-		events = events[:limit]
+	// The log says whether older events match too (asking for one more
+	// than the limit would not: a query answers at most
+	// audit.MaxQueryLimit, the API's own cap).
+	f.Limit = limit
+	events, more := a.idp.Audit().QueryPage(f)
+	if more && len(events) > 0 {
 		next := url.Values{}
 		for k, v := range q {
 			next[k] = v
 		}
-		next.Set("before", events[limit-1].ID)
+		next.Set("before", events[len(events)-1].ID)
 		next.Set("limit", strconv.Itoa(limit))
 		// RFC 8288: a relative reference, resolved against the request's.
 		w.Header().Set("Link", "<"+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
@@ -447,12 +448,16 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 }
 
 // config returns the running configuration under its YAML key names,
-// with secrets and password hashes removed.
+// with secrets and password hashes removed, and its ETag.
 func (a *API) config(w http.ResponseWriter, _ *http.Request) {
-	m, err := RedactedConfig(a.idp.Config())
+	cfg, tag := a.view()
+	m, err := RedactedConfig(cfg)
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
 	}
 	writeAPI(w, http.StatusOK, m)
 }

@@ -237,3 +237,25 @@ func TestAdminAPI_UnknownRoutesAnswerJSON(t *testing.T) {
 		t.Errorf("Allow %q, description %q: want GET allowed, and said", allow, e["error_description"])
 	}
 }
+
+// A page of the largest size (limit=1000, or any limit above the cap) must
+// still say that older events exist: a script paging with the largest page
+// would otherwise stop after the first and miss every older event.
+func TestAdminAPI_AuditFullPageAtTheCapHasLink(t *testing.T) {
+	base, srv := startIdP(t)
+	for i := range 1500 {
+		if _, err := srv.Audit().Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Reason: "event " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, limit := range []string{"1000", "5000"} {
+		resp, body := get(t, base, "/admin/api/audit?type=admin_change&limit="+limit, "alice", "alice-pw")
+		var evs []audit.Event
+		if err := json.Unmarshal(body, &evs); err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1000 || resp.Header.Get("Link") == "" {
+			t.Errorf("limit=%s: %d events, Link %q; want 1000 and a Link to the 500 older ones", limit, len(evs), resp.Header.Get("Link"))
+		}
+	}
+}

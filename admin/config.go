@@ -63,12 +63,16 @@ func (a *API) cfg() *policy.Config {
 // etag quotes a version as an entity tag.
 func etag(version string) string { return `"` + version + `"` }
 
-// docETag is the ETag of the whole configuration.
-func (a *API) docETag() string {
+// view is the configuration a GET shows, as cfg, with the ETag of that
+// version of the document ("" without a store). They are of one version:
+// an ETag newer than the body would let a change based on the body
+// overwrite, unseen, the change in between.
+func (a *API) view() (*policy.Config, string) {
 	if a.store == nil {
-		return ""
+		return a.idp.Config(), ""
 	}
-	return etag(a.store.Version())
+	sn := a.store.Snapshot()
+	return sn.Config, etag(sn.Version)
 }
 
 // ifMatch returns the entity tags of the If-Match header without their
@@ -396,13 +400,13 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 	_, hasPw := fields["password"]
 	_, hasHash := fields["password_bcrypt"]
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		v := u
-		if cur := a.store.Config().User(name); cur != nil && !hasPw && !hasHash {
-			// A change after this read makes tag stale (412): the
-			// password kept is the one of the version the admin edited.
-			v.Password, v.PasswordBcrypt = cur.Password, cur.PasswordBcrypt
+		if !hasPw && !hasHash {
+			// The password kept is the one of the version the change is
+			// made on, read by the store under its lock: one set by a
+			// change in between is not put back.
+			return a.store.PutUser(u, tag, j, policy.KeepSecrets())
 		}
-		return a.store.PutUser(v, tag, j)
+		return a.store.PutUser(u, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
@@ -459,14 +463,11 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 	_, hasSecret := fields["client_secret"]
 	keep := !hasSecret || c.ClientSecret == redacted
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		v := c
 		if keep {
-			v.ClientSecret = ""
-			if cur := a.store.Config().Client(id); cur != nil {
-				v.ClientSecret = cur.ClientSecret
-			}
+			// As for a user's password (putUser).
+			return a.store.PutClient(c, tag, j, policy.KeepSecrets())
 		}
-		return a.store.PutClient(v, tag, j)
+		return a.store.PutClient(c, tag, j)
 	})
 	if ch != nil {
 		written(w, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))

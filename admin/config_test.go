@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -852,5 +853,131 @@ func TestConfigAPI_AccessBodyAsArrayOrObject(t *testing.T) {
 	}
 	if code := p.exchange(t, "bob"); code != "access_denied" {
 		t.Errorf("after the deny, bob's exchange: %q", code)
+	}
+}
+
+// A change that does not send a password (or a client secret) keeps the
+// current one: the one current when the change is made, not one read
+// before. An admin who changes bob's groups while another sets bob's
+// password must not put the old password back.
+func TestConfigAPI_KeptSecretIsTheOneCurrentAtTheChange(t *testing.T) {
+	p := editable(t)
+	for i := range 40 {
+		pw, secret := fmt.Sprintf("bob-pw-%d", i), fmt.Sprintf("s-%d", i)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"password":"`+pw+`","groups":["mkt"]}`); resp.StatusCode != http.StatusOK {
+				t.Errorf("setting the password: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", fmt.Sprintf(`{"name":"Bob %d","groups":["mkt"]}`, i)); resp.StatusCode != http.StatusOK {
+				t.Errorf("renaming: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/clients/mcp-client", "alice", `{"client_secret":"`+secret+`","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`); resp.StatusCode != http.StatusOK {
+				t.Errorf("setting the secret: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Go(func() {
+			if resp, b := p.send(t, http.MethodPut, "/admin/api/clients/mcp-client", "alice", fmt.Sprintf(`{"name":"Client %d","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`, i)); resp.StatusCode != http.StatusOK {
+				t.Errorf("renaming the client: %d %s", resp.StatusCode, b)
+			}
+		})
+		wg.Wait()
+		cfg := p.store.Config()
+		if got := cfg.User("bob").Password; got != pw {
+			t.Fatalf("round %d: bob's password is %q, want %q: a change without a password put an old one back", i, got, pw)
+		}
+		if got := cfg.Client("mcp-client").ClientSecret; got != secret {
+			t.Fatalf("round %d: the client secret is %q, want %q: a change without a secret put an old one back", i, got, secret)
+		}
+	}
+}
+
+// A GET's ETag is the version of the body it answers: an ETag newer than
+// the body would let a change based on that body overwrite, unseen, the
+// change in between.
+func TestConfigAPI_ETagIsTheBodysVersion(t *testing.T) {
+	store, err := policy.NewStore([]byte(editConfig), "etag.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveStore(t, store, filepath.Join(t.TempDir(), "audit.jsonl"))
+	type seen struct{ etag, name string }
+	var (
+		mu      sync.Mutex
+		written = map[string]string{} // ETag -> bob's name in that version
+		read    []seen
+	)
+	written[p.etagOf(t, "/admin/api/users")] = ""
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, path := range []string{"/admin/api/users", "/admin/api/users/bob", "/admin/api/config/yaml", "/admin/api/config"} {
+					resp, body := p.send(t, http.MethodGet, path, "alice", nil)
+					name := ""
+					switch path {
+					case "/admin/api/users":
+						for _, u := range decode[[]admin.UserView](t, body) {
+							if u.Username == "bob" {
+								name = u.Name
+							}
+						}
+					case "/admin/api/users/bob":
+						name = decode[admin.UserView](t, body).Name
+					case "/admin/api/config":
+						var cfg struct {
+							Users []policy.User `json:"users"`
+						}
+						if err := json.Unmarshal(body, &cfg); err == nil {
+							for _, u := range cfg.Users {
+								if u.Username == "bob" {
+									name = u.Name
+								}
+							}
+						}
+					default:
+						var cfg policy.Config
+						if c, err := policy.Parse(body, "download"); err == nil {
+							cfg = *c
+						}
+						name = cfg.User("bob").Name
+					}
+					mu.Lock()
+					read = append(read, seen{resp.Header.Get("ETag"), name})
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range 300 {
+		name := fmt.Sprintf("Bob %d", i)
+		resp, b := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"name":"`+name+`","groups":["mkt"]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		mu.Lock()
+		written[resp.Header.Get("ETag")] = name
+		mu.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+	bad := 0
+	for _, r := range read {
+		if want, ok := written[r.etag]; !ok || want != r.name {
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d reads answered an ETag that is not their body's version", bad, len(read))
 	}
 }

@@ -7,6 +7,9 @@ import "github.com/xaa-idp/xaa-idp/policy"
 type Store interface {
 	Config() *policy.Config
 	Version() string
+	// Snapshot is Config, Version and YAML of one version: what a GET
+	// answers with its ETag.
+	Snapshot() policy.Snapshot
 	YAML() []byte
 	File() string
 	Name() string

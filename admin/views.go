@@ -18,13 +18,13 @@ type ServerView struct {
 }
 
 func (a *API) listServers(w http.ResponseWriter, _ *http.Request) {
-	cfg := a.cfg()
+	cfg, tag := a.view()
 	out := make([]ServerView, len(cfg.MCPServers))
 	for i := range cfg.MCPServers {
 		s := &cfg.MCPServers[i]
 		out[i] = ServerView{MCPServer: *s, ETag: etag(policy.ServerVersion(s))}
 	}
-	w.Header().Set("ETag", a.docETag())
+	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
 }
 
@@ -84,24 +84,24 @@ type ClientDecision struct {
 // listUsers answers every user with their groups and effective access per
 // MCP server: the console's users x servers matrix.
 func (a *API) listUsers(w http.ResponseWriter, _ *http.Request) {
-	cfg := a.cfg()
+	cfg, tag := a.view()
 	out := make([]UserView, len(cfg.Users))
 	for i := range cfg.Users {
 		out[i] = a.userView(cfg, &cfg.Users[i])
 	}
-	w.Header().Set("ETag", a.docETag())
+	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
-	cfg := a.cfg()
+	cfg, tag := a.view()
 	u := cfg.User(name)
 	if u == nil {
 		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no user %q", name))
 		return
 	}
-	w.Header().Set("ETag", a.docETag())
+	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, a.userView(cfg, u))
 }
 
@@ -181,12 +181,12 @@ func groupView(cfg *policy.Config, g *policy.Group) GroupView {
 }
 
 func (a *API) listGroups(w http.ResponseWriter, _ *http.Request) {
-	cfg := a.cfg()
+	cfg, tag := a.view()
 	out := make([]GroupView, len(cfg.Groups))
 	for i := range cfg.Groups {
 		out[i] = groupView(cfg, &cfg.Groups[i])
 	}
-	w.Header().Set("ETag", a.docETag())
+	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
 }
 
@@ -210,12 +210,12 @@ func clientView(cfg *policy.Config, c *policy.Client) ClientView {
 }
 
 func (a *API) listClients(w http.ResponseWriter, _ *http.Request) {
-	cfg := a.cfg()
+	cfg, tag := a.view()
 	out := make([]ClientView, len(cfg.Clients))
 	for i := range cfg.Clients {
 		out[i] = clientView(cfg, &cfg.Clients[i])
 	}
-	w.Header().Set("ETag", a.docETag())
+	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
 }
 
@@ -231,8 +231,9 @@ func (a *API) configYAML(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("ETag", a.docETag())
-	w.Write(a.store.YAML())
+	sn := a.store.Snapshot()
+	w.Header().Set("ETag", etag(sn.Version))
+	w.Write(sn.YAML())
 }
 
 // StatusView is GET /admin/api/status: where the configuration lives, its

@@ -137,7 +137,33 @@ func (s *Store) Version() string { return s.cur.Load().version }
 
 // YAML returns the running configuration's document, as the file holds it
 // (passwords and secrets included).
-func (s *Store) YAML() []byte { return append([]byte(nil), s.cur.Load().data...) }
+func (s *Store) YAML() []byte { return s.Snapshot().YAML() }
+
+// Snapshot is one version of the running configuration. Config, Version
+// and YAML called one after the other may each see another version while
+// edits run; a Snapshot's are all of the same one, so that what an admin
+// reads and the version (ETag) an edit of it names agree.
+type Snapshot struct {
+	Config  *Config // the configuration (a TenantStore's: the tenant's)
+	Version string  // the file's version
+	sn      *snapshot
+	tenant  string
+}
+
+// YAML returns the Snapshot's document as Store.YAML (or TenantStore.YAML)
+// does.
+func (v Snapshot) YAML() []byte {
+	if v.tenant != "" {
+		return tenantYAML(v.sn, v.tenant)
+	}
+	return append([]byte(nil), v.sn.data...)
+}
+
+// Snapshot returns the running configuration, its version and document.
+func (s *Store) Snapshot() Snapshot {
+	sn := s.cur.Load()
+	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn}
+}
 
 // File returns the configuration file, or "" when the configuration lives in
 // memory.
@@ -257,7 +283,16 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 type EditOption func(*editOptions)
 
 type editOptions struct {
-	journal func(*Change) error
+	journal     func(*Change) error
+	keepSecrets bool
+}
+
+func optionsOf(opts []EditOption) editOptions {
+	var o editOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // Journal has the edit call j with its Change, complete (Version and
@@ -272,6 +307,18 @@ type editOptions struct {
 // PreviousVersion, which the next start can tell.
 func Journal(j func(*Change) error) EditOption {
 	return func(o *editOptions) { o.journal = j }
+}
+
+// KeepSecrets has PutUser keep the user's current password (or password
+// hash) instead of the value's, and PutClient the client's current secret:
+// for a change whose sender does not know them (the admin API shows
+// neither). The current ones are those of the version the edit is made
+// on, read under the same lock, so that a password or secret changed
+// meanwhile is not put back to what it was. An edit that creates the user
+// or client has nothing to keep: the user gets no password (an invalid
+// configuration), the client no secret.
+func KeepSecrets() EditOption {
+	return func(o *editOptions) { o.keepSecrets = true }
 }
 
 // JournalError refuses an edit whose Journal failed: nothing changed.
@@ -333,7 +380,14 @@ func (e edits) updateServer(id, kind, ifMatch string, opts []EditOption, change 
 // PutUser creates the user or replaces the user with the same username.
 // Its ifMatch is the Version the edit is based on, or "*".
 func (e edits) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, orig *yaml.Node) {
+	keep := optionsOf(opts).keepSecrets
+	return put(e, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, old *User, orig *yaml.Node) {
+		if keep {
+			u.Password, u.PasswordBcrypt = "", ""
+			if old != nil {
+				u.Password, u.PasswordBcrypt = old.Password, old.PasswordBcrypt
+			}
+		}
 		// The default sub is left implicit unless the file spelt it out.
 		if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
 			u.Sub = ""
@@ -362,7 +416,15 @@ func (e edits) DeleteGroup(name, ifMatch string, opts ...EditOption) (*Change, e
 // PutClient creates the client or replaces the client with the same
 // client_id; ifMatch as for PutUser.
 func (e edits) PutClient(c Client, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, nil)
+	keep := optionsOf(opts).keepSecrets
+	return put(e, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, func(c *Client, old *Client, _ *yaml.Node) {
+		if keep {
+			c.ClientSecret = ""
+			if old != nil {
+				c.ClientSecret = old.ClientSecret
+			}
+		}
+	})
 }
 
 // DeleteClient deletes the client; ifMatch as for PutUser.
@@ -410,7 +472,7 @@ func find[T any](c *Config, of keyed[T], name string) (int, *T) {
 	return -1, nil
 }
 
-func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(*T, *yaml.Node)) (*Change, error) {
+func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(v, old *T, orig *yaml.Node)) (*Change, error) {
 	return e.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
@@ -418,7 +480,7 @@ func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOpt
 			ch.Op, ch.Before = "replace", *old
 		}
 		if adjust != nil {
-			adjust(&v, doc.Entry(key, i))
+			adjust(&v, old, doc.Entry(key, i))
 		}
 		if err := doc.Put(key, i, v); err != nil {
 			return nil, err
@@ -499,10 +561,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		ch.Unchanged, ch.Config = true, cur.cfg
 		return ch, nil
 	}
-	var o editOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := optionsOf(opts)
 	if o.journal != nil {
 		if err := o.journal(ch); err != nil {
 			return nil, &JournalError{Err: err}

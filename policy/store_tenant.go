@@ -81,9 +81,19 @@ func (t *TenantStore) Version() string { return t.s.Version() }
 
 // YAML returns the tenant's entry of the running file as a document of its
 // own (comments inside it kept).
-func (t *TenantStore) YAML() []byte {
+func (t *TenantStore) YAML() []byte { return t.Snapshot().YAML() }
+
+// Snapshot returns the tenant's running configuration, the file's version
+// and the tenant's YAML, all of one version (see Store.Snapshot).
+func (t *TenantStore) Snapshot() Snapshot {
+	sn := t.s.cur.Load()
+	return Snapshot{Config: sn.cfg.Tenant(t.tenant), Version: sn.version, sn: sn, tenant: t.tenant}
+}
+
+// tenantYAML is the entry of tenant in the file of sn.
+func tenantYAML(sn *snapshot, tenant string) []byte {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(t.s.YAML(), &doc); err != nil || len(doc.Content) != 1 {
+	if err := yaml.Unmarshal(sn.data, &doc); err != nil || len(doc.Content) != 1 {
 		return nil
 	}
 	root := doc.Content[0]
@@ -92,7 +102,7 @@ func (t *TenantStore) YAML() []byte {
 			continue
 		}
 		seq := root.Content[i+1]
-		if j := tenantIndex(t.s.Config(), t.tenant); j >= 0 && j < len(seq.Content) {
+		if j := tenantIndex(sn.cfg, tenant); j >= 0 && j < len(seq.Content) {
 			out, err := yaml.Marshal(seq.Content[j])
 			if err == nil {
 				return out

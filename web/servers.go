@@ -173,9 +173,18 @@ func (c *Console) suggestions(view *serverView) {
 	}
 }
 
-// names splits a list typed into a field: commas and spaces separate.
+// names splits a list typed into a field: commas (or line breaks)
+// separate, as the page says and as it shows a list. Spaces do not: a
+// group or user name may hold them ("Platform Team"); around a name they
+// are trimmed.
 func names(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+	var out []string
+	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // rows is how many editor rows the form holds.

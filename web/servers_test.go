@@ -5,8 +5,11 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 var etagInput = regexp.MustCompile(`id="access-form">\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`)
@@ -242,5 +245,44 @@ func TestServers_SaveWithoutVersionIsRefused(t *testing.T) {
 	}
 	if err := exchange(t, p, "bob"); err == nil {
 		t.Error("the save without a version was applied: bob's exchange succeeds")
+	}
+}
+
+// Group and user names may hold spaces ("Platform Team"); the editor
+// separates names by commas, as the page says. Saving a server whose
+// assignments name such a group keeps the group, rather than splitting it
+// into "Platform" and "Team" (unknown groups: nothing could be saved; or,
+// were there groups of those names, silently other groups).
+func TestServers_NamesWithSpacesSurviveASave(t *testing.T) {
+	data, err := os.ReadFile("testdata/console.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer("name: sales", "name: Platform Team", "groups: [sales]", "groups: [Platform Team]").Replace(string(data))
+	store, err := policy.NewStore([]byte(cfg), "spaces.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serve(t, store)
+	b := p.browser(t)
+	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
+	}
+	_, token, etag := openServer(t, b, "tracker")
+	form := url.Values{
+		"csrf": {token}, "etag": {etag}, "n": {"2"},
+		"a0.groups": {"engineering"}, "a0.scopes": {"issues.read", "issues.write"},
+		"a1.groups": {"Platform Team"}, "a1.users": {"alice, bob"}, "a1.scopes": {"issues.read"},
+	}
+	resp, body := b.post("/admin/servers/tracker/access", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Assignments saved") {
+		t.Fatalf("save: %d\n%s", resp.StatusCode, body)
+	}
+	got := p.Store.Config().Server("tracker").Access
+	if len(got) != 2 || !slices.Equal(got[1].Groups, []string{"Platform Team"}) || !slices.Equal(got[1].Users, []string{"alice", "bob"}) {
+		t.Fatalf("access after the save: %+v; want the group Platform Team and the users alice and bob", got)
+	}
+	if !strings.Contains(body, `name="a1.groups" value="Platform Team"`) {
+		t.Error("the page does not show the group Platform Team in the saved row")
 	}
 }

@@ -18,15 +18,17 @@ const TempSuffix = ".xaa-idp-tmp"
 // Write replaces name's content with data: the data goes to a temporary file
 // in the same directory, is synced, and renamed over the file, and the
 // directory is synced so that the rename itself is durable. An existing file
-// keeps its permissions; a new one gets perm. A symbolic link is followed,
+// keeps its permissions, and its owner and group as far as the process may
+// give them (see keepOwner); a new one gets perm. A symbolic link is followed,
 // and its target replaced. It returns the stat of the new file.
 func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
 	}
-	if fi, err := os.Stat(target); err == nil {
-		perm = fi.Mode().Perm()
+	old, err := os.Stat(target)
+	if err == nil {
+		perm = old.Mode().Perm()
 	}
 	dir, base := filepath.Split(target)
 	if dir == "" {
@@ -41,6 +43,9 @@ func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
 		f.Close()
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if old != nil {
+		keepOwner(f, old)
 	}
 	if err := f.Chmod(perm); err != nil {
 		return fail(err)

@@ -422,8 +422,13 @@ func stringNode(s string, like []*yaml.Node) *yaml.Node {
 	// Encoding marks the strings that YAML 1.1 readers would take for
 	// something else ("yes", "on", "0755") to be quoted.
 	n := &yaml.Node{}
-	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode {
-		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	// yaml.v3 writes some multi-line strings as blocks that do not read
+	// back as written: one that starts with a line break loses it (the
+	// node's Value already has), one with a tab before a line break
+	// cannot be written at all. Double quotes hold any string.
+	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s ||
+		strings.ContainsAny(s, "\n\r") && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && !readsBack(n, s) {
+		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
 	}
 	for _, l := range like {
 		if l = resolve(l); l != nil && l.Kind == yaml.ScalarNode {
@@ -434,6 +439,17 @@ func stringNode(s string, like []*yaml.Node) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// readsBack reports whether the scalar n, written as YAML, reads back as s.
+func readsBack(n *yaml.Node, s string) bool {
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "k"}, n}}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return false
+	}
+	var back map[string]string
+	return yaml.Unmarshal(b, &back) == nil && back["k"] == s
 }
 
 // emptyValue reports whether v is written as nothing: a zero value, or an

@@ -351,3 +351,30 @@ func TestHasKey(t *testing.T) {
 		}
 	}
 }
+
+// Every string an edit writes reads back as it was. yaml.v3 writes a
+// multi-line string as a literal block, and one that starts with a line
+// break loses it when read back ("\nx" reads as "x").
+func TestEdit_StringsReadBackAsWritten(t *testing.T) {
+	src := read(t, "testdata/layout.yaml")
+	for _, s := range []string{"\nx", "\n  - name: evil\n", "\n\nx\n", "a\nb", "a\n\nb\n\n", " a\n b", "a \nb", "\t\nx", "x\n ", "\r\nx", "a\rb"} {
+		d, err := yamlpatch.Edit(src, schema, decode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Put("groups", -1, group{Name: "g", Description: s}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := d.Bytes()
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var doc document
+		if err := yaml.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("%q: %v\n%s", s, err, out)
+		}
+		if got := doc.Groups[len(doc.Groups)-1].Description; got != s {
+			t.Errorf("description %q reads back as %q", s, got)
+		}
+	}
+}
