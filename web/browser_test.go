@@ -71,20 +71,41 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 // text is the visible text of the first element matching a CSS selector.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	for try := 0; ; try++ {
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		// A node found by the query can be replaced before its text is
-		// read while the page is still settling after a redirect; the
-		// next query finds the new one.
-		if err != nil && try < 5 && strings.Contains(err.Error(), "No node with given id") {
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return s
+	s, err := chromedp.Run(ctx, retried(chromedp.Text(chromedp.CSS(sel))))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
 	}
+	return s
+}
+
+// click is chromedp.Click, retried like text.
+func click[S chromedp.Selectable](sel S, opts ...chromedp.QueryOption) chromedp.Action[chromedp.Void] {
+	return retried(chromedp.Click(sel, opts...))
+}
+
+// retried runs a, and again, up to five times, when the node its query found was replaced before
+// it acted on it: while the page is still settling after a redirect, the next query finds the
+// new one. The error comes before a click is dispatched, so nothing happens twice.
+func retried[T any](a chromedp.Action[T]) chromedp.Action[T] {
+	return func(ctx context.Context, tg *chromedp.Target) (T, error) {
+		for try := 0; ; try++ {
+			v, err := a(ctx, tg)
+			if err == nil || try >= 5 || !staleNode(err) {
+				return v, err
+			}
+			select {
+			case <-ctx.Done():
+				return v, err
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// staleNode reports whether err is Chromium's answer about a node that left the document.
+func staleNode(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "No node with given id") || strings.Contains(s, "Could not find node with given id")
 }
 
 // screenshot saves the page as a PNG under $XAA_IDP_SCREENSHOTS, when set,
@@ -112,7 +133,7 @@ func signInWithBrowser(t *testing.T, ctx context.Context, base, user string) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), user),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
 	)
 }
@@ -139,7 +160,7 @@ func TestBrowser_SignInAndReadThePages(t *testing.T) {
 
 	// The live tail shows a new event without a reload.
 	run(t, ctx, "turning on the live tail",
-		chromedp.Click(chromedp.ID("live")),
+		click(chromedp.ID("live")),
 		chromedp.WaitVisible(chromedp.CSS(`#live[aria-pressed="true"]`)),
 	)
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -171,16 +192,16 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	// Open the server from the list, give group sales issues.read, save.
 	run(t, ctx, "opening the tracker",
 		chromedp.Navigate(p.URL+"/admin/servers"),
-		chromedp.Click(chromedp.CSS(`a[href="/admin/servers/tracker"]`)),
+		click(chromedp.CSS(`a[href="/admin/servers/tracker"]`)),
 		chromedp.WaitVisible(chromedp.ID("access-form")),
 	)
 	run(t, ctx, "assigning sales",
 		chromedp.SendKeys(chromedp.CSS(`input[name="a1.groups"]`), "sales"),
-		chromedp.Click(chromedp.CSS(`input[name="a1.scopes"][value="issues.read"]`)),
+		click(chromedp.CSS(`input[name="a1.scopes"][value="issues.read"]`)),
 	)
 	screenshot(t, ctx, "server-editing")
 	run(t, ctx, "saving",
-		chromedp.Click(chromedp.CSS(`#access-form button[type="submit"]`)),
+		click(chromedp.CSS(`#access-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
 	)
 	if s := text(t, ctx, ".flash.ok"); !strings.Contains(s, "Assignments saved") {
@@ -197,7 +218,7 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`select[name="user"]`), "bob"),
 		chromedp.SetValue(chromedp.CSS(`select[name="client"]`), "mcp-client"),
 		chromedp.SetValue(chromedp.CSS(`select[name="server"]`), "tracker"),
-		chromedp.Click(chromedp.CSS(`form.explain button[type="submit"]`)),
+		click(chromedp.CSS(`form.explain button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.ID("decision")),
 	)
 	if s := text(t, ctx, "#decision"); !strings.Contains(s, "Allowed") || !strings.Contains(s, "tracker access[1]") || !strings.Contains(s, "issues.read") {
@@ -240,9 +261,9 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	run(t, ctx, "denying eve",
 		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-add-row="deny-table"]`)),
-		chromedp.Click(chromedp.CSS(`[data-add-row="deny-table"]`)),
+		click(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="d1.users"]`), "eve"),
-		chromedp.Click(chromedp.CSS(`#deny-form button[type="submit"]`)),
+		click(chromedp.CSS(`#deny-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
 	)
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
@@ -273,7 +294,7 @@ func TestBrowser_SignOutEndsTheSessionOnTheServer(t *testing.T) {
 	}
 
 	run(t, ctx, "signing out",
-		chromedp.Click(chromedp.CSS(`form[action="/admin/signout"] button`)),
+		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
 	)
 	if s := text(t, ctx, "main"); !strings.Contains(s, "signed out") {

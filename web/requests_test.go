@@ -55,8 +55,8 @@ func TestBrowser_ApproveAnAccessRequest(t *testing.T) {
 	screenshot(t, ctx, "access-requests")
 	run(t, ctx, "approving for 8 hours with issues.read only",
 		chromedp.SetValue(chromedp.CSS(row+` select[name="expires_in"]`), "8h"),
-		chromedp.Click(chromedp.CSS(row+` form.approve input[value="issues.write"]`)),
-		chromedp.Click(chromedp.CSS(row+` form.approve button[type="submit"]`)),
+		click(chromedp.CSS(row+` form.approve input[value="issues.write"]`)),
+		click(chromedp.CSS(row+` form.approve button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
 	)
 	if s := text(t, ctx, ".flash.ok"); !strings.Contains(s, "approved") {

@@ -308,9 +308,9 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	screenshot(t, ctx, "tenant-acme")
 
 	run(t, ctx, "switching to okta",
-		chromedp.Click(chromedp.CSS(`#tenant summary`)),
+		click(chromedp.CSS(`#tenant summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
-		chromedp.Click(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
+		click(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, okta.URL+"/login") {
@@ -319,21 +319,21 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	run(t, ctx, "signing in at okta",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice"),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
 	)
 	if id := text(t, ctx, "#tenant-id"); id != "okta" {
 		t.Fatalf("after the switch the console names the tenant %q", id)
 	}
 	run(t, ctx, "opening okta's servers",
-		chromedp.Click(chromedp.CSS(`header nav a[href="/t/okta/admin/servers"]`)),
+		click(chromedp.CSS(`header nav a[href="/t/okta/admin/servers"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
 	)
 	if s := text(t, ctx, "main"); !strings.Contains(s, "0oa-desktop") {
 		t.Errorf("okta's servers page lacks okta's client:\n%s", s)
 	}
 	run(t, ctx, "opening okta's notes",
-		chromedp.Click(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
+		click(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
 		chromedp.WaitVisible(chromedp.ID("id-jag-knobs")),
 	)
 	if s := text(t, ctx, "#id-jag-knobs"); !strings.Contains(s, "okta") || !strings.Contains(s, "RS256") {
@@ -342,7 +342,7 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	screenshot(t, ctx, "tenant-okta-server")
 
 	run(t, ctx, "signing out of okta",
-		chromedp.Click(chromedp.CSS(`form[action="/t/okta/admin/signout"] button`)),
+		click(chromedp.CSS(`form[action="/t/okta/admin/signout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/signin"]`)),
 	)
 	run(t, ctx, "going back to acme",
