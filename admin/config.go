@@ -76,15 +76,16 @@ func (a *API) view() (*policy.Config, string) {
 }
 
 // ifMatch returns the entity tags of the If-Match header without their
-// quotes; "*" stands for itself. A weak tag (W/"...") is kept with its
-// prefix, so that it never matches: If-Match compares strongly.
+// quotes; an unquoted * stands for itself. A weak tag (W/"...") is kept
+// with its prefix, so that it never matches: If-Match compares strongly.
+// So is a quoted "*", an entity tag that no version has, not the wildcard.
 func ifMatch(r *http.Request) []string {
 	var tags []string
 	for _, h := range r.Header.Values("If-Match") {
 		for _, t := range strings.Split(h, ",") {
 			if t = strings.TrimSpace(t); t != "" {
-				if !strings.HasPrefix(t, "W/") {
-					t = strings.Trim(t, `"`)
+				if u := strings.Trim(t, `"`); !strings.HasPrefix(t, "W/") && (u != "*" || t == "*") {
+					t = u
 				}
 				tags = append(tags, t)
 			}

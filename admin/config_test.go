@@ -399,6 +399,10 @@ func TestConfigAPI_Preconditions(t *testing.T) {
 	if resp, body := p.send(t, http.MethodPut, path, "alice", `[]`, "If-Match", serverTag+`, "nope", `+p.etagOf(t, "/admin/api/status")); resp.StatusCode != http.StatusOK {
 		t.Errorf("list with the current document ETag: %d %s", resp.StatusCode, body)
 	}
+	// A quoted "*" is an entity tag like any other (RFC 9110 section 13.1.1), which no version has.
+	if resp, body := p.send(t, http.MethodPut, path, "alice", access, "If-Match", `"*"`); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf(`If-Match "*": %d %s, want 412`, resp.StatusCode, body)
+	}
 	if resp, body := p.send(t, http.MethodPut, path, "alice", access, "If-Match", "*"); resp.StatusCode != http.StatusOK {
 		t.Errorf("If-Match *: %d %s", resp.StatusCode, body)
 	}
