@@ -134,6 +134,10 @@ func (a *API) Now() time.Time { return a.now() }
 // /admin/api/audit answers.
 func (a *API) Audit(f audit.Filter) []audit.Event { return a.idp.Audit().Query(f) }
 
+// AuditPage is Audit that also reports whether more events match beyond those returned: then the
+// next page is f with Before set to the ID of the last event returned (audit.Log.QueryPage).
+func (a *API) AuditPage(f audit.Filter) ([]audit.Event, bool) { return a.idp.Audit().QueryPage(f) }
+
 // SubscribeAudit returns the audit log's events as they are appended, for
 // a live view, until cancel is called; buffer bounds the events held for a
 // slow reader (see audit.Log.Subscribe).

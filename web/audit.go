@@ -111,10 +111,11 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
 		return
 	}
-	data.Events = c.adminAPI.Audit(f)
+	var more bool
+	data.Events, more = c.adminAPI.AuditPage(f)
 	base := q.values()
 	data.Filters = base.Encode()
-	if len(data.Events) == q.Limit {
+	if more && len(data.Events) > 0 {
 		older := q.values()
 		older.Set("before", data.Events[len(data.Events)-1].ID)
 		data.Older = c.url("/admin/audit?" + older.Encode())

@@ -60,6 +60,7 @@ type Admin interface {
 	Config() *policy.Config // the running configuration
 	Now() time.Time         // the IdP's clock
 	Audit(f audit.Filter) []audit.Event
+	AuditPage(f audit.Filter) (events []audit.Event, more bool)
 	SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func())
 }
 

@@ -95,6 +95,14 @@ func TestAudit_FiltersAndPages(t *testing.T) {
 	if n := strings.Count(body, `<tr class="event`); n != 2 || !strings.Contains(body, "test refusal a") {
 		t.Errorf("page 2 has %d events:\n%s", n, body)
 	}
+	if strings.Contains(body, `href="/admin/audit?before=`) {
+		t.Errorf("the last page links to older events, and there are none")
+	}
+	// A page that holds exactly the last events has no link to older ones either.
+	_, body = b.get("/admin/audit?user=bob&outcome=denied&limit=7")
+	if n := strings.Count(body, `<tr class="event`); n != 7 || strings.Contains(body, `href="/admin/audit?before=`) {
+		t.Errorf("all 7 events on one page: %d shown, link to older: %v", n, strings.Contains(body, `href="/admin/audit?before=`))
+	}
 
 	resp, body = b.get("/admin/audit?since=yesterday")
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "neither a time") {
