@@ -161,6 +161,8 @@ func TestSubjectMapping(t *testing.T) {
 	users := []authserver.User{
 		{Username: "alice", Sub: "00u-alice-local", Email: aliceEmail},
 		{Username: "bob", Sub: "00u-bob", Email: "bob@acme.example"},
+		{Username: "sam", Sub: "00u-sam", Email: "sam@acme.example"},
+		{Username: "kim", Sub: "00u-kim", Email: "kim@acme.example"},
 	}
 	tests := []struct {
 		name         string
@@ -177,6 +179,11 @@ func TestSubjectMapping(t *testing.T) {
 		{"email in another case", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "Alice@ACME.example" }, "", "", "00u-alice-local", "alice"},
 		{"email missing", authserver.SubjectEmail, func(c map[string]any) { delete(c, "email") }, "invalid_grant", "the ID-JAG has no email claim", "", ""},
 		{"email unknown", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "eve@evil.example" }, "invalid_grant", `no local user has the ID-JAG's email "eve@evil.example"`, "", ""},
+		// Unicode case folding would take the long s for s, and the Kelvin sign for k: another
+		// address, which someone could register at the IdP.
+		{"email with a long s for an s", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "\u017fam@acme.example" }, "invalid_grant", "no local user has the ID-JAG's email", "", ""},
+		{"email with a Kelvin sign for a k", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "\u212aim@acme.example" }, "invalid_grant", "no local user has the ID-JAG's email", "", ""},
+		{"email of sam in another case", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "SAM@acme.example" }, "", "", "00u-sam", "sam"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
