@@ -1,7 +1,11 @@
 package idp
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -35,6 +39,9 @@ type verifiedIDToken struct {
 	// SessionID is the sid claim: the SSO session the token was issued
 	// under, checked against the ended sessions on every use.
 	SessionID string
+	// UseKey identifies the token for single_use_subject: what was
+	// signed, not how the JWS spells it (signedContentKey).
+	UseKey string
 }
 
 // subject is the user an exchange is for, however the subject token came.
@@ -89,7 +96,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if !slices.Contains(v.Audience, clientID) {
 		return subject{}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
 	}
-	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: h}, nil
+	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey}, nil
 }
 
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {
@@ -118,7 +125,8 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	if c.Expiry == nil {
 		return nil, s.subjectError("subject_token has no exp")
 	}
-	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time(), SessionID: c.SessionID}
+	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time(),
+		SessionID: c.SessionID, UseKey: signedContentKey(raw)}
 	if c.IssuedAt != nil {
 		v.IssuedAt = c.IssuedAt.Time()
 	}
@@ -126,6 +134,25 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		v.AuthTime = c.AuthTime.Time()
 	}
 	return v, nil
+}
+
+// signedContentKey identifies a verified compact JWS by the header and
+// payload it signs, decoded. The string itself is no identity: a decoder
+// (go-jose's too) accepts base64url with other unused trailing bits or
+// line breaks for the same bytes, and verifies the signature over their
+// canonical encoding; an ECDSA signature (r, s) has the valid twin
+// (r, n-s). Each would otherwise pass single_use_subject as a new token.
+func signedContentKey(raw string) string {
+	header, rest, _ := strings.Cut(raw, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	// Decoded as jose.ParseSigned did before the signature verified.
+	h, _ := base64.RawURLEncoding.DecodeString(header)
+	p, _ := base64.RawURLEncoding.DecodeString(payload)
+	sum := sha256.New()
+	sum.Write(binary.BigEndian.AppendUint64(nil, uint64(len(h))))
+	sum.Write(h)
+	sum.Write(p)
+	return base64.RawURLEncoding.EncodeToString(sum.Sum(nil))
 }
 
 // unknownKey refuses a subject token signed by a key that JWKS does not
