@@ -680,6 +680,12 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 		{name: "case 26 subject_token_type jwt", form: b(alice, set("subject_token_type", "urn:ietf:params:oauth:token-type:jwt")), code: "invalid_request", outcome: errored},
 		{name: "case 26 subject_token_type saml1", form: b(alice, set("subject_token_type", "urn:ietf:params:oauth:token-type:saml1")), code: "invalid_request", outcome: errored},
 		{name: "case 34 without audience", form: b(alice, del("audience")), code: "invalid_request", outcome: errored},
+		// A missing parameter is refused before the DPoP proof and the
+		// subject token are looked at (docs/http.md, "Processing, in order").
+		{name: "case 34 without audience, with a bad DPoP proof", form: b(alice, del("audience")),
+			header: http.Header{"Authorization": basicS1["Authorization"], "Dpop": {"not-a-proof"}}, code: "invalid_request", outcome: errored},
+		{name: "case 34 without audience, with an unknown refresh token", form: b("rt_unknown", set("subject_token_type", typeRefreshToken), del("audience")),
+			code: "invalid_request", outcome: errored},
 		{name: "case 35 unknown audience", form: b(alice, set("audience", "https://unknown.example")), code: "invalid_target", outcome: errored},
 		{name: "case 36 audience and resource of different servers", form: b(alice, set("resource", filesMCP)), code: "invalid_target", outcome: errored},
 		{name: "case 37 unknown resource", form: b(alice, set("resource", "https://mcp.chat.example/other")), code: "invalid_target", outcome: errored},

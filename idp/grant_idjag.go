@@ -316,9 +316,11 @@ func decisionError(d policy.Decision, ev *audit.Event) *oauthError {
 }
 
 // checkExchangeParams checks the form of the RFC 8693 section 2.1
-// parameters for an ID-JAG request (ID-JAG draft section 4.3.1). Whether
-// audience and resource are given and name a server is the policy's
-// decision.
+// parameters for an ID-JAG request (ID-JAG draft section 4.3.1), before
+// the DPoP proof and the subject token (docs/http.md, "Processing"): a
+// missing audience too, which the policy also refuses (for explain).
+// Whether audience and resource name a server, and whether a missing
+// resource is allowed, is the policy's decision.
 func checkExchangeParams(form *tokenForm) *oauthError {
 	// One audience per ID-JAG (ID-JAG draft section 4.3.1); resource
 	// repeats are legal in RFC 8707 and refused below with a better
@@ -344,6 +346,9 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 		return invalidRequest("SAML 2.0 subject tokens are not supported by this IdP; use %s", tokenTypeIDToken)
 	default:
 		return invalidRequest("subject_token_type %q is not supported; use %s or %s", t, tokenTypeIDToken, tokenTypeRefresh)
+	}
+	if form.Get("audience") == "" {
+		return invalidRequest("audience is required: the issuer URL of the MCP server's authorization server")
 	}
 	if form.Get("actor_token") != "" && form.Get("actor_token_type") == "" {
 		return invalidRequest("actor_token requires actor_token_type (RFC 8693 section 2.1)")
