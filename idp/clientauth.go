@@ -26,12 +26,20 @@ const (
 	maxAssertionJTIBytes = 256
 )
 
+// clientAuthParams are the body parameters of client authentication.
+var clientAuthParams = []string{"client_id", "client_secret", "client_assertion_type", "client_assertion"}
+
 // ambiguousClientAuth refuses a token request that says two things about its client: more than one
 // authentication method (RFC 6749 section 2.3: Basic, client_secret in the body, client_assertion),
-// or Basic credentials of one client with another's client_id in the body. Every grant checks it
-// before it authenticates: the code and refresh grants too, which zitadel authenticates by one of
-// the two.
+// one of their parameters twice (RFC 6749 section 3.2), or Basic credentials of one client with
+// another's client_id in the body. Every grant checks it before it authenticates: the code and
+// refresh grants too, which zitadel authenticates by one of the two.
 func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
+	for _, name := range clientAuthParams {
+		if form.count(name) > 1 {
+			return duplicateParam(name)
+		}
+	}
 	basicID, _, hasBasic := r.BasicAuth()
 	methods := 0
 	for _, used := range []bool{hasBasic, form.Get("client_secret") != "", form.Get("client_assertion") != ""} {

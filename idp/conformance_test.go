@@ -701,6 +701,12 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored},
 		{name: "case 42 Basic and client_secret in the body", form: b(alice, set("client_secret", "s1")),
 			code: "invalid_request", outcome: errored},
+		// A client authentication parameter sent twice is a request error
+		// (RFC 6749 section 3.2), whichever value comes first.
+		{name: "client_secret twice, the wrong one first", form: b(alice, set("client_id", "mcp-client"), set("client_secret", "wrong"), add("client_secret", "s1")),
+			header: noAuth, code: "invalid_request", outcome: errored},
+		{name: "client_id twice", form: b(alice, set("client_id", "nobody"), add("client_id", "mcp-client"), set("client_secret", "s1")),
+			header: noAuth, code: "invalid_request", outcome: errored},
 		{name: "case 43 client not enabled for token exchange", form: b(other.IDToken()), header: basic("other-client", "s2"),
 			code: "unauthorized_client", outcome: errored},
 		{name: "case 44 bob is not assigned to files",
