@@ -210,6 +210,7 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	now := s.now()
 	d := cfg.Decide(policy.Request{
 		Username: username,
+		Subject:  subj.Sub,
 		ClientID: c.ClientID,
 		Client:   c,
 		Audience: form.Get("audience"),

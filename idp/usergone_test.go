@@ -99,3 +99,23 @@ func TestAccessTokenOfDisabledUserIsInactive(t *testing.T) {
 		t.Errorf("introspection for a disabled user: %v, want active false", body)
 	}
 }
+
+// A subject token of a user removed since the login is refused with
+// access_denied, and the answer and the audit event say whom they mean:
+// the token's sub, since no username is left.
+func TestExchange_RemovedUserIsNamedBySub(t *testing.T) {
+	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
+	f := newFixture(t, conformanceConfig(t))
+	f.SetConfig(conformanceConfigWith(t, bob, ""))
+	for _, subject := range []url.Values{b(f.bob.IDToken()), b(f.bob.RefreshToken(), set("subject_token_type", typeRefreshToken))} {
+		resp, body := f.exchange(t, subject, basicS1)
+		checkOAuthError(t, resp, body, http.StatusBadRequest, "access_denied")
+		if d, _ := body["error_description"].(string); !strings.Contains(d, `"u-bob"`) {
+			t.Errorf("error_description %q does not name the sub u-bob", d)
+		}
+		ev := f.exchangeEvents()[0]
+		if ev.Outcome != audit.Denied || ev.Sub != "u-bob" || !strings.Contains(ev.Reason, "u-bob") {
+			t.Errorf("audit event outcome %q sub %q reason %q, want denied, naming u-bob", ev.Outcome, ev.Sub, ev.Reason)
+		}
+	}
+}

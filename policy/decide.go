@@ -12,6 +12,9 @@ import (
 // subject token.
 type Request struct {
 	Username string // the user (login name)
+	// Subject is the subject token's sub, which names the user in a
+	// refusal when no user has it (Username is then empty).
+	Subject  string
 	ClientID string // the IdP client asking
 	// Client is the client asking when the configuration does not define
 	// it: one resolved from its metadata document (the cimd section); nil
@@ -187,6 +190,11 @@ func (c *Config) Decide(r Request) Decision {
 	d.ServerClientID = serverClientID
 
 	user := c.User(r.Username)
+	if user == nil && r.Username == "" && r.Subject != "" {
+		return refuse(ErrAccessDenied,
+			fmt.Sprintf("no user of this IdP has the sub %q (removed since the login?)", r.Subject),
+			fmt.Sprintf("no user in the configuration has sub %s", r.Subject))
+	}
 	if user == nil {
 		return refuse(ErrAccessDenied,
 			fmt.Sprintf("user %q is not known to this IdP", r.Username),
