@@ -293,7 +293,9 @@ func (d *decoder) key(k *yaml.Node, path string, seen map[string]*yaml.Node) (st
 		return "", false
 	}
 	if first, dup := seen[k.Value]; dup {
-		d.fail(k, path, "duplicate key %q %s (first at line %d); keep one", k.Value, where(path), first.Line)
+		// The first value was decoded: only it is in doubt, not the
+		// mapping (at the top level that would silence every other check).
+		d.fail(k, join(path, k.Value), "duplicate key %q %s (first at line %d); keep one", k.Value, where(path), first.Line)
 		return "", false
 	}
 	seen[k.Value] = k
