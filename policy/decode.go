@@ -130,6 +130,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		used.Line, used.Column = at.Line, at.Column
 		n = &used
 	}
+	if d.tagged(n, path) {
+		return
+	}
 	if isNull(n) {
 		return // an empty value keeps the zero value, as "key:" reads
 	}
@@ -165,6 +168,21 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	default:
 		panic("policy: no decoder for " + v.Type().String())
 	}
+}
+
+// coreTags are the explicit tags a value may carry: they only say what the
+// value already reads as (!!str 123 is the text 123).
+var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true, "!!seq": true, "!!map": true}
+
+// tagged refuses a value with any other explicit tag: !!binary (base64),
+// !!timestamp, or another program's (!vault, !!python/object). Taking its
+// text as written would silently mean something else than the file says.
+func (d *decoder) tagged(n *yaml.Node, path string) bool {
+	if n.Style&yaml.TaggedStyle == 0 || coreTags[n.ShortTag()] {
+		return false
+	}
+	d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+	return true
 }
 
 func isNull(n *yaml.Node) bool {
@@ -364,7 +382,7 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 	}
 	d.nodes[path] = n
 	n = resolve(n)
-	if n == nil {
+	if n == nil || d.tagged(n, path) {
 		return
 	}
 	switch n.Kind {
