@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -224,8 +225,13 @@ func (d *decoder) bool(n *yaml.Node, path string, v reflect.Value) {
 
 func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
-		if i, err := strconv.ParseInt(n.Value, 0, 32); err == nil {
+		i, err := strconv.ParseInt(n.Value, 0, 32)
+		if err == nil {
 			v.SetInt(i)
+			return
+		}
+		if errors.Is(err, strconv.ErrRange) {
+			d.fail(n, path, "%s: %s is out of range; use a whole number from %d to %d", path, n.Value, math.MinInt32, math.MaxInt32)
 			return
 		}
 	}
