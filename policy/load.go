@@ -19,7 +19,7 @@ import (
 // Load reads a configuration file and parses it with Parse. A file that
 // cannot be read is reported as Problems with a single, line-less problem.
 func Load(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
+	data, _, err := readFile(file)
 	if err != nil {
 		msg := err.Error()
 		var pe *os.PathError
@@ -31,11 +31,19 @@ func Load(file string) (*Config, error) {
 	return Parse(data, file)
 }
 
+// MaxFileSize bounds a configuration file. The largest one maxNodes lets
+// through is a few MiB; a bigger file is something else saved there by
+// mistake, and parsing it could take gigabytes, on a running server too.
+const MaxFileSize = 16 << 20
+
 // Parse parses and validates a configuration; file is the name problems
 // refer to. On success the Config has its defaults filled in and is indexed
 // for lookups. Otherwise the error is Problems, listing every problem found
 // (not just the first), sorted by line.
 func Parse(data []byte, file string) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, Problems{{File: file, Msg: fmt.Sprintf("the file is larger than %d MiB, far more than a configuration needs; is it the right file?", MaxFileSize>>20)}}
+	}
 	root, problems := parseYAML(data, file)
 	if problems != nil {
 		return nil, problems

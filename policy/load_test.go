@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"os"
@@ -324,6 +325,28 @@ func TestParse_CIMD(t *testing.T) {
 		}
 		if c.disallows != "" && got.Allows(c.disallows) {
 			t.Errorf("%q allows %s", c.yaml, c.disallows)
+		}
+	}
+}
+
+// TestLoad_TooLarge: a file far larger than any configuration (a log saved
+// over it by mistake) is refused before it is parsed, by check and by the
+// watcher of a running server alike, so that it cannot take gigabytes.
+func TestLoad_TooLarge(t *testing.T) {
+	data := append([]byte("# "), bytes.Repeat([]byte("x"), policy.MaxFileSize)...)
+	data = append(data, "\nusers: []\n"...)
+	file := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := file + ": the file is larger than 16 MiB, far more than a configuration needs; is it the right file?"
+	for name, load := range map[string]func() error{
+		"Parse":     func() error { _, err := policy.Parse(data, file); return err },
+		"Load":      func() error { _, err := policy.Load(file); return err },
+		"OpenStore": func() error { _, err := policy.OpenStore(file); return err },
+	} {
+		if err := load(); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", name, err, want)
 		}
 	}
 }
