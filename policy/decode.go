@@ -29,6 +29,7 @@ type decoder struct {
 	failedAt map[string]bool // paths whose values could not be decoded
 	failedIn map[string]bool // those paths and every path containing one
 	budget   int             // nodes left to visit; bounds alias expansion
+	aliased  bool            // an alias has been expanded
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -110,12 +111,23 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// spend counts a node against the budget and reports whether it may be
+// visited; the node that exhausts it gets the problem (whoever visits it:
+// a budget spent in claims without a problem would skip every check).
+func (d *decoder) spend(n *yaml.Node) bool {
+	if d.budget--; d.budget == 0 {
+		if d.aliased {
+			d.fail(n, "", "the document is too large once its aliases (*name) are expanded; write the values out")
+		} else {
+			d.fail(n, "", "the file has more than %d values, far more than a configuration needs", maxNodes)
+		}
+	}
+	return d.budget > 0
+}
+
 // decode stores the node's value into v, whose type drives the walk.
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
-	if d.budget--; d.budget == 0 {
-		d.fail(n, "", "the document is too large once its aliases (*name) are expanded; write the values out")
-	}
-	if d.budget <= 0 {
+	if !d.spend(n) {
 		return
 	}
 	at := n
@@ -126,6 +138,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	d.nodes[path] = at
 	if at != n {
+		d.aliased = true
 		// Problems with an alias's value belong where the alias is used.
 		used := *n
 		used.Line, used.Column = at.Line, at.Column
@@ -383,10 +396,13 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 
 // remember records the nodes under n by path, as decode does.
 func (d *decoder) remember(n *yaml.Node, path string, depth int) {
-	if d.budget--; d.budget <= 0 || depth > maxDepth {
+	if !d.spend(n) || depth > maxDepth {
 		return
 	}
 	d.nodes[path] = n
+	if n.Kind == yaml.AliasNode {
+		d.aliased = true
+	}
 	n = resolve(n)
 	if n == nil || d.tagged(n, path) {
 		return
