@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -28,6 +29,7 @@ type decoder struct {
 	failedAt map[string]bool // paths whose values could not be decoded
 	failedIn map[string]bool // those paths and every path containing one
 	budget   int             // nodes left to visit; bounds alias expansion
+	aliased  bool            // an alias has been expanded
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -109,12 +111,23 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// spend counts a node against the budget and reports whether it may be
+// visited; the node that exhausts it gets the problem (whoever visits it:
+// a budget spent in claims without a problem would skip every check).
+func (d *decoder) spend(n *yaml.Node) bool {
+	if d.budget--; d.budget == 0 {
+		if d.aliased {
+			d.fail(n, "", "the document is too large once its aliases (*name) are expanded; write the values out")
+		} else {
+			d.fail(n, "", "the file has more than %d values, far more than a configuration needs", maxNodes)
+		}
+	}
+	return d.budget > 0
+}
+
 // decode stores the node's value into v, whose type drives the walk.
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
-	if d.budget--; d.budget == 0 {
-		d.fail(n, "", "the document is too large once its aliases (*name) are expanded; write the values out")
-	}
-	if d.budget <= 0 {
+	if !d.spend(n) {
 		return
 	}
 	at := n
@@ -125,10 +138,14 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	d.nodes[path] = at
 	if at != n {
+		d.aliased = true
 		// Problems with an alias's value belong where the alias is used.
 		used := *n
 		used.Line, used.Column = at.Line, at.Column
 		n = &used
+	}
+	if d.tagged(n, path) {
+		return
 	}
 	if isNull(n) {
 		return // an empty value keeps the zero value, as "key:" reads
@@ -165,6 +182,21 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	default:
 		panic("policy: no decoder for " + v.Type().String())
 	}
+}
+
+// coreTags are the explicit tags a value may carry: they only say what the
+// value already reads as (!!str 123 is the text 123).
+var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true, "!!seq": true, "!!map": true}
+
+// tagged refuses a value with any other explicit tag: !!binary (base64),
+// !!timestamp, or another program's (!vault, !!python/object). Taking its
+// text as written would silently mean something else than the file says.
+func (d *decoder) tagged(n *yaml.Node, path string) bool {
+	if n.Style&yaml.TaggedStyle == 0 || coreTags[n.ShortTag()] {
+		return false
+	}
+	d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+	return true
 }
 
 func isNull(n *yaml.Node) bool {
@@ -206,8 +238,13 @@ func (d *decoder) bool(n *yaml.Node, path string, v reflect.Value) {
 
 func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
-		if i, err := strconv.ParseInt(n.Value, 0, 32); err == nil {
+		i, err := strconv.ParseInt(n.Value, 0, 32)
+		if err == nil {
 			v.SetInt(i)
+			return
+		}
+		if errors.Is(err, strconv.ErrRange) {
+			d.fail(n, path, "%s: %s is out of range; use a whole number from %d to %d", path, n.Value, math.MinInt32, math.MaxInt32)
 			return
 		}
 	}
@@ -293,7 +330,9 @@ func (d *decoder) key(k *yaml.Node, path string, seen map[string]*yaml.Node) (st
 		return "", false
 	}
 	if first, dup := seen[k.Value]; dup {
-		d.fail(k, path, "duplicate key %q %s (first at line %d); keep one", k.Value, where(path), first.Line)
+		// The first value was decoded: only it is in doubt, not the
+		// mapping (at the top level that would silence every other check).
+		d.fail(k, join(path, k.Value), "duplicate key %q %s (first at line %d); keep one", k.Value, where(path), first.Line)
 		return "", false
 	}
 	seen[k.Value] = k
@@ -357,12 +396,15 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 
 // remember records the nodes under n by path, as decode does.
 func (d *decoder) remember(n *yaml.Node, path string, depth int) {
-	if d.budget--; d.budget <= 0 || depth > maxDepth {
+	if !d.spend(n) || depth > maxDepth {
 		return
 	}
 	d.nodes[path] = n
+	if n.Kind == yaml.AliasNode {
+		d.aliased = true
+	}
 	n = resolve(n)
-	if n == nil {
+	if n == nil || d.tagged(n, path) {
 		return
 	}
 	switch n.Kind {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,7 +19,7 @@ import (
 // Load reads a configuration file and parses it with Parse. A file that
 // cannot be read is reported as Problems with a single, line-less problem.
 func Load(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
+	data, _, err := readFile(file)
 	if err != nil {
 		msg := err.Error()
 		var pe *os.PathError
@@ -30,11 +31,19 @@ func Load(file string) (*Config, error) {
 	return Parse(data, file)
 }
 
+// MaxFileSize bounds a configuration file. The largest one maxNodes lets
+// through is a few MiB; a bigger file is something else saved there by
+// mistake, and parsing it could take gigabytes, on a running server too.
+const MaxFileSize = 16 << 20
+
 // Parse parses and validates a configuration; file is the name problems
 // refer to. On success the Config has its defaults filled in and is indexed
 // for lookups. Otherwise the error is Problems, listing every problem found
 // (not just the first), sorted by line.
 func Parse(data []byte, file string) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, Problems{{File: file, Msg: fmt.Sprintf("the file is larger than %d MiB, far more than a configuration needs; is it the right file?", MaxFileSize>>20)}}
+	}
 	root, problems := parseYAML(data, file)
 	if problems != nil {
 		return nil, problems
@@ -100,23 +109,78 @@ func parseYAML(data []byte, file string) (root *yaml.Node, problems Problems) {
 }
 
 // syntaxError turns a yaml.v3 error into a problem at the line it names.
+// yaml.v3 names no line for an error on the first line, for characters its
+// reader refuses (bytes that are not UTF-8, control characters) and for an
+// alias to an unknown anchor; the line is then found here.
 func syntaxError(data []byte, file string, err error) Problems {
-	p := Problem{File: file, Msg: "YAML syntax error: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	p := Problem{File: file, Msg: "YAML syntax error: " + msg}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Msg = "YAML syntax error: " + m[2]
 		p.Line = problemLine(data, p.Line, m[2])
+		return Problems{p}
+	}
+	if readerError[msg] {
+		if line, what := badCharacter(data); line > 0 {
+			p.Line = line
+			p.Msg += " (" + what + ")"
+			return Problems{p}
+		}
+	}
+	if line := problemLine(data, 0, msg); line > 0 {
+		p.Line = line
 	}
 	return Problems{p}
+}
+
+// readerError holds the messages of yaml.v3's reader, which refuses
+// characters before the parser sees them.
+var readerError = map[string]bool{
+	"invalid leading UTF-8 octet":        true,
+	"incomplete UTF-8 octet sequence":    true,
+	"invalid trailing UTF-8 octet":       true,
+	"invalid length of a UTF-8 sequence": true,
+	"invalid Unicode character":          true,
+	"control characters are not allowed": true,
+}
+
+// badCharacter finds the first character of a UTF-8 file that YAML does not
+// allow (YAML 1.2 section 5.1, as yaml.v3's reader checks it): its line and
+// what it is. It returns 0 when there is none, or when the file is UTF-16.
+func badCharacter(data []byte) (int, string) {
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return 0, ""
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line, fmt.Sprintf("byte 0x%02x", data[i])
+		case r == 0x09 || r == 0x0A || r == 0x0D || r == 0x85,
+			r >= 0x20 && r <= 0x7E, r >= 0xA0 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+		default:
+			return line, fmt.Sprintf("U+%04X", r)
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0, ""
 }
 
 // problemLine finds the line a YAML syntax error is on. For parser errors
 // yaml.v3 reports where the enclosing collection starts, not the offending
 // line, so an indentation mistake in the middle of a long user list would
-// point at "users:". The offending line is the first one at which the file,
-// cut after that line, fails with the same message; it is never before the
-// reported line. The search gives up after a few hundred lines and keeps
-// the reported one when the search would take long (on a huge file).
+// point at "users:"; for some errors it reports no line (0). The offending
+// line is the first one at which the file, cut after that line, fails with
+// the same message; it is never before the reported line. The search gives
+// up after a few hundred lines and keeps the reported one when the search
+// would take long (on a huge file).
 func problemLine(data []byte, reported int, msg string) int {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	budget := 4 << 20 // bytes to re-parse: a few milliseconds
@@ -130,7 +194,11 @@ func problemLine(data []byte, reported int, msg string) int {
 		if err == nil {
 			continue
 		}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil && m[2] == msg {
+		got := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			got = m[2]
+		}
+		if got == msg {
 			return n
 		}
 	}

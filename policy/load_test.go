@@ -1,8 +1,10 @@
 package policy_test
 
 import (
+	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -325,5 +327,62 @@ func TestParse_CIMD(t *testing.T) {
 		if c.disallows != "" && got.Allows(c.disallows) {
 			t.Errorf("%q allows %s", c.yaml, c.disallows)
 		}
+	}
+}
+
+// TestLoad_TooLarge: a file far larger than any configuration (a log saved
+// over it by mistake) is refused before it is parsed, by check and by the
+// watcher of a running server alike, so that it cannot take gigabytes.
+func TestLoad_TooLarge(t *testing.T) {
+	data := append([]byte("# "), bytes.Repeat([]byte("x"), policy.MaxFileSize)...)
+	data = append(data, "\nusers: []\n"...)
+	file := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := file + ": the file is larger than 16 MiB, far more than a configuration needs; is it the right file?"
+	for name, load := range map[string]func() error{
+		"Parse":     func() error { _, err := policy.Parse(data, file); return err },
+		"Load":      func() error { _, err := policy.Load(file); return err },
+		"OpenStore": func() error { _, err := policy.OpenStore(file); return err },
+	} {
+		if err := load(); err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", name, err, want)
+		}
+	}
+}
+
+// TestParse_TooManyValuesWithoutAliases: the node budget that stops alias
+// bombs also stops a huge plain file; the problem then does not blame
+// aliases it does not have.
+func TestParse_TooManyValuesWithoutAliases(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("groups:\n")
+	for i := range 250_000 {
+		fmt.Fprintf(&b, "  - name: g%d\n", i)
+	}
+	_, err := policy.Parse([]byte(b.String()), "huge.yaml")
+	var ps policy.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 {
+		t.Fatalf("got %v, want one problem", err)
+	}
+	if want := "the file has more than 200000 values, far more than a configuration needs"; !strings.Contains(ps[0].Msg, want) || ps[0].Line == 0 {
+		t.Errorf("got %s, want a line and %q", ps[0], want)
+	}
+}
+
+// TestParse_TooManyValuesInClaims: free-form data (claims, jwks) counts
+// toward the same budget, and running out of it there is a problem too:
+// it used to skip every check and load the file.
+func TestParse_TooManyValuesInClaims(t *testing.T) {
+	data := "users:\n  - username: a\n    password: a\n    email: not-an-email\n    claims:\n      x: [" +
+		strings.Repeat("1,", 250_000) + "1]\n  - username: a\n    password: b\n"
+	cfg, err := policy.Parse([]byte(data), "claims.yaml")
+	var ps policy.Problems
+	if cfg != nil || !errors.As(err, &ps) || len(ps) != 1 {
+		t.Fatalf("got %v, want one problem", err)
+	}
+	if want := "claims.yaml:6: the file has more than 200000 values, far more than a configuration needs"; ps[0].String() != want {
+		t.Errorf("got %s, want %s", ps[0], want)
 	}
 }

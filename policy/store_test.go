@@ -502,3 +502,22 @@ func TestStore_FileCaughtMidWriteIsNotReported(t *testing.T) {
 		t.Fatalf("reloads = %+v", got)
 	}
 }
+
+// TestStore_KeepsRunningConfigWhenTheFileTurnsHuge: a huge file saved over
+// the configuration of a running server is refused like any invalid one,
+// without reading it all.
+func TestStore_KeepsRunningConfigWhenTheFileTurnsHuge(t *testing.T) {
+	s, file := openCopy(t, "testdata/store/layout.yaml")
+	var seen reloads
+	s.OnReload(seen.add)
+	cfg := s.Config()
+	huge := readString(t, file) + "#" + strings.Repeat("x", policy.MaxFileSize) + "\n"
+	if err := os.WriteFile(file, []byte(huge), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	settle(s)
+	got := seen.get()
+	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "larger than 16 MiB") || s.Config() != cfg {
+		t.Fatalf("reloads = %+v", got)
+	}
+}

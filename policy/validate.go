@@ -233,6 +233,9 @@ func (v *validator) clientList() {
 			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)
 			if msg := absoluteURI(uri); msg != "" {
 				v.at(p, "%s; want an absolute URI such as http://127.0.0.1/callback", msg)
+			} else if u, _ := url.Parse(uri); u.User != nil {
+				// idp/redirect.go refuses every redirect_uri with userinfo.
+				v.at(p, "%q has userinfo (user@), which no redirect_uri of a request may have; remove it", uri)
 			}
 		}
 		v.noRepeats(path+".redirect_uris", c.RedirectURIs)
@@ -381,6 +384,9 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 func (v *validator) eventsEndpoint(path, s string) {
 	u, err := url.Parse(s)
 	switch {
+	case strings.TrimSpace(s) != s:
+		v.at(path, "%q has surrounding spaces; remove them", s)
+		return
 	case err != nil:
 		v.at(path, "%q is not a URL (%v); want an http or https URL such as https://as.example.com/events", s, unwrapURLError(err))
 		return
@@ -533,6 +539,9 @@ func (v *validator) clientIDs() []string {
 func (v *validator) httpURL(path, s string) bool {
 	u, err := url.Parse(s)
 	switch {
+	case strings.TrimSpace(s) != s:
+		// Parsed, they would be part of every iss and aud.
+		v.at(path, "%q has surrounding spaces; remove them", s)
 	case err != nil:
 		v.at(path, "%q is not a URL (%v); want an absolute http or https URL such as https://as.example.com", s, unwrapURLError(err))
 	case u.Scheme != "http" && u.Scheme != "https":

@@ -167,7 +167,8 @@ func (s *Store) reportLocked(r Reload) {
 	}
 }
 
-// readFile reads a file and the stat of what it read.
+// readFile reads a file and the stat of what it read: at most one byte
+// more than MaxFileSize, enough for Parse to refuse a larger one.
 func readFile(name string) ([]byte, fs.FileInfo, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -178,7 +179,7 @@ func readFile(name string) ([]byte, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	return data, fi, err
 }
 

@@ -136,10 +136,25 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		return exitUsage, true
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q\n", fs.Arg(0))
+		hint := ""
+		if c := fs.Lookup("config"); c != nil && c.Value.String() == "" && looksLikeFile(fs.Arg(0)) {
+			// "xaa-idp check FILE": the file is a flag's value here.
+			hint = "; to name the configuration file, write --config " + fs.Arg(0)
+		}
+		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q%s\n", fs.Arg(0), hint)
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// looksLikeFile reports whether a stray argument is probably a
+// configuration file.
+func looksLikeFile(arg string) bool {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return true
+	}
+	fi, err := os.Stat(arg)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // listFlag is a repeatable flag that also splits on spaces and commas, so

@@ -215,3 +215,12 @@ func TestCLI_SampleConfigurationsAreValid(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_CheckFileWithoutConfigFlag: "xaa-idp check FILE" is the first
+// thing a stranger types; the refusal says how to name the file.
+func TestCLI_CheckFileWithoutConfigFlag(t *testing.T) {
+	code, _, stderr := runCLI(t, "check", "testdata/broken.yaml")
+	if want := `xaa-idp: unexpected argument "testdata/broken.yaml"; to name the configuration file, write --config testdata/broken.yaml`; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
+	}
+}
