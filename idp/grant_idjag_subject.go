@@ -87,7 +87,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if v.IssuedAt.After(now.Add(subjectSkew)) {
 		return subject{}, s.subjectError("the subject ID token was issued in the future (iat %s)", v.IssuedAt.UTC().Format(time.RFC3339))
 	}
-	if v.SessionID != "" && s.sessionEnded(v.SessionID) {
+	if v.SessionID != "" && s.idTokenOfEndedSession(v.SessionID, v.IssuedAt) {
 		// invalid_grant whatever exchange.subject_token_error says: the
 		// token is sound, the grant behind it was withdrawn (RFC 6749
 		// section 5.2).

@@ -1015,3 +1015,38 @@ func TestAuthorize_RefusalsThatCannotRedirectAreJSON(t *testing.T) {
 		t.Errorf("max_age=300: %d %q, want the login page", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestEndSession_ForgottenSessionsFailClosed: when more sessions end within an ID token's lifetime
+// than the IdP remembers (a flood of logouts from one account, to push a victim's logged-out
+// session out), the exchange refuses every ID token of a session issued before the last one was
+// forgotten, the victim's stolen one included, rather than take it for live again; a token of a
+// session that starts afterwards still works.
+func TestEndSession_ForgottenSessionsFailClosed(t *testing.T) {
+	defer idp.SetMaxEndedSessions(3)()
+	f := &fixture{testIdP: startConformanceIdP(t)}
+	endSession := func(br *browser) {
+		t.Helper()
+		resp, err := br.hc.Get(f.URL + "/end_session")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	victim := newBrowser(f.testIdP)
+	stolen := victim.codeTokens(t)["id_token"].(string)
+	live := newBrowser(f.testIdP).codeTokens(t)["id_token"].(string) // a session that does not end
+	endSession(victim)
+	f.expectRefusal(t, refusal{form: b(stolen), code: "invalid_grant", outcome: audit.Error})
+
+	for range 3 { // the attacker's logouts: one more than the victim's leaves room for
+		br := newBrowser(f.testIdP)
+		br.codeTokens(t)
+		endSession(br)
+	}
+	f.expectRefusal(t, refusal{form: b(stolen), code: "invalid_grant", outcome: audit.Error})
+	// Failing closed costs the live session's older token too; a new login works.
+	f.expectRefusal(t, refusal{form: b(live), code: "invalid_grant", outcome: audit.Error})
+	time.Sleep(time.Second) // iat has whole seconds: the new token's must be after the floor
+	fresh := newBrowser(f.testIdP).codeTokens(t)["id_token"].(string)
+	f.expectIDJAG(t, grantCase{form: b(fresh), header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
+}

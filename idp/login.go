@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -284,7 +285,10 @@ func (s *Server) endSSO(sid, how string) {
 		}
 		return sess.SID == sid
 	})
-	s.endedSIDs.Put(sid, struct{}{}, s.now().Add(s.Config().Lifetimes.IDToken.D()+subjectSkew))
+	now := s.now()
+	if s.endedSIDs.PutEvicting(sid, struct{}{}, now.Add(s.Config().Lifetimes.IDToken.D()+subjectSkew)) {
+		s.raiseEndedFloor(now)
+	}
 	s.store.endSession(sid)
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
 	if ended != nil {
@@ -300,6 +304,33 @@ func (s *Server) endSSO(sid, how string) {
 func (s *Server) sessionEnded(sid string) bool {
 	_, ended := s.endedSIDs.Get(sid)
 	return ended
+}
+
+// idTokenOfEndedSession reports whether an ID token of the SSO session sid,
+// issued at iat, may belong to an ended session: sid was ended, or the
+// ended sessions overflowed (more than maxEndedSessions ended within an ID
+// token's lifetime, a flood of logouts) after the token was issued, so
+// that its session may have been one of those forgotten. Failing closed,
+// the exchange then refuses the token, and the client logs the user in
+// again (or refreshes) for a newer one.
+func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
+	if s.sessionEnded(sid) {
+		return true
+	}
+	floor := s.endedFloor.Load()
+	return floor != nil && !iat.After(*floor)
+}
+
+// raiseEndedFloor records that an ended session was forgotten at now, to
+// make room for another: every ID token with a session issued until now is
+// refused at the exchange (idTokenOfEndedSession). Said once a minute at
+// most, as a warning.
+func (s *Server) raiseEndedFloor(now time.Time) {
+	prev := s.endedFloor.Swap(&now)
+	if prev == nil || now.Sub(*prev) >= time.Minute {
+		slog.Warn("more SSO sessions ended within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
+			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
+	}
 }
 
 func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {

@@ -107,9 +107,11 @@ type Server struct {
 	sessions *ttlMap[string, *ssoSession]
 	subjects *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
 	// endedSIDs are the sids of SSO sessions ended by end_session, kept as
-	// long as an ID token of theirs may live (endSSO).
-	endedSIDs *ttlMap[string, struct{}]
-	throttle  LoginThrottle
+	// long as an ID token of theirs may live (endSSO); endedFloor, once
+	// they overflowed, when one was last forgotten (idTokenOfEndedSession).
+	endedSIDs  *ttlMap[string, struct{}]
+	endedFloor atomic.Pointer[time.Time]
+	throttle   LoginThrottle
 
 	stopSweep chan struct{}
 	closeOnce sync.Once
@@ -180,7 +182,7 @@ func New(opts Options) (*Server, error) {
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
 	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now)
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
-	s.endedSIDs = newTTLMap[string, struct{}](maxTokens, s.now)
+	s.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
 	s.throttle = opts.LoginThrottle
 	if s.throttle == nil {
 		// The wall clock, not the IdP's: a clock frozen by a test would

@@ -26,6 +26,10 @@ const (
 	authRequestTTL   = 10 * time.Minute
 )
 
+// maxEndedSessions bounds the ended SSO sessions the IdP remembers (endSSO):
+// a variable, so that a test can overflow it.
+var maxEndedSessions = maxTokens
+
 // storage is the zitadel op.Storage adapter: it answers the library's
 // questions from the running policy (users, clients) and keeps the
 // short-lived state of the code flow and of issued tokens in bounded maps.

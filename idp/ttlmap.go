@@ -32,12 +32,20 @@ func newTTLMap[K comparable, V any](max int, now func() time.Time) *ttlMap[K, V]
 }
 
 func (m *ttlMap[K, V]) Put(k K, v V, exp time.Time) {
+	m.PutEvicting(k, v, exp)
+}
+
+// PutEvicting is Put that reports whether it dropped an entry that had not
+// expired to make room: a store whose entries must not be forgotten early
+// (the ended sessions) then knows that it forgot one.
+func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
-		m.evictLocked()
+		evicted = m.evictLocked()
 	}
 	m.data[k] = ttlEntry[V]{v, exp}
+	return evicted
 }
 
 // PutIfRoom stores v under k unless the map holds max live entries; then
@@ -164,7 +172,7 @@ func (m *ttlMap[K, V]) Len() int {
 	return len(m.data)
 }
 
-func (m *ttlMap[K, V]) evictLocked() {
+func (m *ttlMap[K, V]) evictLocked() (evicted bool) {
 	now := m.now()
 	var victim K
 	var soonest time.Time
@@ -180,5 +188,7 @@ func (m *ttlMap[K, V]) evictLocked() {
 	}
 	if len(m.data) >= m.max && found {
 		delete(m.data, victim)
+		return true
 	}
+	return false
 }
