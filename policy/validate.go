@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"net/url"
 	"regexp"
 	"strings"
@@ -236,6 +237,8 @@ func (v *validator) clientList() {
 			} else if u, _ := url.Parse(uri); u.User != nil {
 				// idp/redirect.go refuses every redirect_uri with userinfo.
 				v.at(p, "%q has userinfo (user@), which no redirect_uri of a request may have; remove it", uri)
+			} else if urlpattern.ScriptScheme(u.Scheme) {
+				v.at(p, "%q has the scheme %s:, which runs or shows content in the browser instead of returning to the client (RFC 9700 section 4.1.3); use the client's http(s) callback", uri, strings.ToLower(u.Scheme))
 			}
 		}
 		v.noRepeats(path+".redirect_uris", c.RedirectURIs)

@@ -246,6 +246,13 @@ func TestResolve_RefusesBadDocuments(t *testing.T) {
 			kind:     cimd.ErrInvalidDocument, detail: `redirect_uris has "/callback"`,
 		},
 		{
+			name: "javascript: redirect_uri",
+			clientID: doc("/script-redirect", func(d map[string]any) {
+				d["redirect_uris"] = []string{"http://127.0.0.1/callback", "javascript:alert(1)"}
+			}),
+			kind: cimd.ErrInvalidDocument, detail: `redirect_uris has "javascript:alert(1)", whose scheme runs`,
+		},
+		{
 			name:     "client_secret inside",
 			clientID: doc("/secret", func(d map[string]any) { d["client_secret"] = "hunter2" }),
 			kind:     cimd.ErrInvalidDocument, detail: "contains a client_secret",

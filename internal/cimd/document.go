@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"net/url"
 	"slices"
 	"strings"
@@ -86,6 +87,9 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 		u, err := url.Parse(r)
 		if err != nil || !u.IsAbs() || u.Fragment != "" {
 			return invalid("redirect_uris has %q, which is not an absolute URI without a fragment (RFC 6749 §3.1.2)", r)
+		}
+		if urlpattern.ScriptScheme(u.Scheme) {
+			return invalid("redirect_uris has %q, whose scheme runs or shows content in the browser instead of returning to the client (RFC 9700 §4.1.3)", r)
 		}
 	}
 	c := &Client{

@@ -61,3 +61,14 @@ func Match(pattern, s string) bool {
 	}
 	return p == len(pattern)
 }
+
+// ScriptScheme reports whether a URI scheme makes a browser run or show the URI's own content
+// (javascript:, data: and the like; OAuth 2.0 Security BCP, RFC 9700 section 4.1.3): no
+// redirect_uri, of the configuration or of a metadata document, may have one.
+func ScriptScheme(scheme string) bool {
+	switch strings.ToLower(scheme) {
+	case "javascript", "data", "vbscript", "file", "blob", "about":
+		return true
+	}
+	return false
+}
