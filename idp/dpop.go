@@ -15,27 +15,37 @@ type confirmation struct {
 }
 
 // checkDPoP verifies the token exchange's DPoP proof, when it has one
-// (RFC 9449 sections 4.3 and 5), and returns the thumbprint of its key, to
-// bind the ID-JAG to; "" for a request without a proof. The proof's iat is
-// judged by the IdP's clock, and its jti is remembered, per key, for as
-// long as the proof would pass that check (about two minutes). It runs
-// after client authentication, so that only registered clients fill the
-// replay store, which is bounded and refuses when full (replayRefusal).
+// (RFC 9449 sections 4.3 and 5); nil for a request without a proof. The
+// proof's iat is judged by the IdP's clock. Its jti is not recorded here
+// but by useDPoP, once the subject token is valid and the policy allows
+// the exchange: a public client needs no credentials, so recording it
+// any earlier would let anyone fill the replay store, which is bounded
+// and refuses when full (replayRefusal), with proofs of fresh keys.
 //
 // The code and refresh grants are zitadel's and ignore the header: their
 // tokens stay Bearer tokens, as their token_type says (RFC 9449 section 5
 // lets a client check that).
-func (s *Server) checkDPoP(r *http.Request) (string, *oauthError) {
+func (s *Server) checkDPoP(r *http.Request) (*dpop.Proof, *oauthError) {
 	raw, err := dpop.FromHeader(r.Header)
 	if err != nil {
-		return "", invalidDPoPProof("%v", err)
+		return nil, invalidDPoPProof("%v", err)
 	}
 	if raw == "" {
-		return "", nil
+		return nil, nil
 	}
 	p, err := dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: s.issuer + pathToken, Now: s.now()})
 	if err != nil {
-		return "", invalidDPoPProof("%v", err)
+		return nil, invalidDPoPProof("%v", err)
+	}
+	return p, nil
+}
+
+// useDPoP remembers the jti of a proof checkDPoP accepted, per key, for as
+// long as the proof would pass that check (about two minutes), and returns
+// the thumbprint of its key, to bind the ID-JAG to; "" without a proof.
+func (s *Server) useDPoP(p *dpop.Proof) (string, *oauthError) {
+	if p == nil {
+		return "", nil
 	}
 	if err := s.usedProofs.Use(p.ReplayKey(), p.ReplayUntil, s.now()); err != nil {
 		return "", replayRefusal(err, invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 section 11.1)", p.JTI))

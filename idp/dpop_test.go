@@ -291,3 +291,24 @@ func TestDPoP_ProofIsCheckedAfterClientAuthentication(t *testing.T) {
 		t.Fatalf("the proof after a refused client: %d %v", resp.StatusCode, body)
 	}
 }
+
+// TestDPoP_ProofIsSpentOnlyByAnExchangeThePolicyAllows: a request refused
+// for its subject token or by the policy does not record its proof's jti.
+// Otherwise anyone could fill the bounded replay store (then every DPoP
+// exchange is 503 for minutes) with fresh proofs of fresh keys and no valid
+// subject token at all, as a public client needs no credentials.
+func TestDPoP_ProofIsSpentOnlyByAnExchangeThePolicyAllows(t *testing.T) {
+	f := newFixture(t, conformanceConfig(t))
+	raw := mintProof(t, f.tokenEndpoint(), proof{})
+	f.remember(raw)
+	f.expectRefusal(t, refusal{form: b("not-an-id-token"), header: withDPoP(basicS1, raw),
+		code: "invalid_request", outcome: audit.Error})
+	f.expectRefusal(t, refusal{form: b(f.alice.IDToken(), set("audience", "https://unknown.example")), header: withDPoP(basicS1, raw),
+		code: "invalid_target", outcome: audit.Error, user: "alice"})
+	if resp, body := f.exchange(t, b(f.alice.IDToken()), withDPoP(basicS1, raw)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the proof after refused exchanges: %d %v", resp.StatusCode, body)
+	}
+	if resp, body := f.exchange(t, b(f.alice.IDToken()), withDPoP(basicS1, raw)); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Fatalf("the proof replayed after an ID-JAG: %d %v, want invalid_dpop_proof", resp.StatusCode, body)
+	}
+}

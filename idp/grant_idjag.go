@@ -173,7 +173,8 @@ func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) 
 // issueIDJAG runs the exchange in the order of the ID-JAG draft's section
 // 4.3.3, once the client is authenticated: check the parameters and the
 // DPoP proof, validate the subject token, ask the policy (which resolves
-// audience and resource and decides everything else), sign.
+// audience and resource and decides everything else), record the proof's
+// jti, sign.
 func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, ev *audit.Event) (exchangeResponse, *oauthError) {
 	if !c.TokenExchange {
 		// Before anything else it sends (docs/http.md, "Processing"): a
@@ -184,7 +185,7 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if err := checkExchangeParams(form); err != nil {
 		return exchangeResponse{}, err
 	}
-	jkt, err := s.checkDPoP(r)
+	proof, err := s.checkDPoP(r)
 	if err != nil {
 		return exchangeResponse{}, err
 	}
@@ -225,6 +226,10 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	}
 	if !d.Allowed {
 		return exchangeResponse{}, decisionError(d, ev)
+	}
+	jkt, err := s.useDPoP(proof)
+	if err != nil {
+		return exchangeResponse{}, err
 	}
 
 	if d.SingleUseFor > 0 && subj.key != "" {

@@ -158,9 +158,17 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer)
 // tailHeartbeat keeps proxies from closing an idle live tail.
 const tailHeartbeat = 25 * time.Second
 
+// tailWriteTimeout is how long one write of the live tail may wait for
+// its reader: one that stops reading is cut off, rather than holding its
+// connection, goroutine and subscription for as long as it stays
+// connected (the server has no write deadline, so that the tail may last).
+const tailWriteTimeout = 30 * time.Second
+
 // auditStream is the live tail: server-sent events, one rendered table row
 // per new event that passes the filters (html/template escapes it like any
-// page).
+// page). It ends with the console session: at sign-out, expiry, or when
+// the admin is removed, replaced, disabled or no longer an admin, checked
+// before every event and heartbeat, as every page checks it.
 func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
 	f, err := q.filter(c.adminAPI.Now())
@@ -169,12 +177,23 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	f.Since = time.Time{} // the tail is about what happens from now on
+	sessionID := sessionString(c.session(r), keyID)
+	stillSignedIn := func() bool {
+		u := c.adminAPI.Config().User(v.User.Username)
+		return c.sessions.valid(sessionID) && u.Active() && u.Sub == v.User.Sub && u.MayAdminister()
+	}
 	rc := http.NewResponseController(w)
 	events, cancel := c.adminAPI.SubscribeAudit(256)
 	defer cancel()
+	// The end of the stream gets its own time to be written.
+	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout)) }()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
+	// The write deadlines below stay on the connection (the server sets
+	// none of its own for the next request): it serves no other.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
+	_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
 	fmt.Fprint(w, "retry: 3000\n: live tail\n\n")
 	if err := rc.Flush(); err != nil {
 		return
@@ -187,6 +206,10 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
+			if !stillSignedIn() {
+				return
+			}
+			_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
 			fmt.Fprint(w, ": heartbeat\n\n")
 		case e, ok := <-events:
 			if !ok {
@@ -195,6 +218,10 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 			if !matches(f, e) {
 				continue
 			}
+			if !stillSignedIn() {
+				return
+			}
+			_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
 			var buf bytes.Buffer
 			if err := row.ExecuteTemplate(&buf, "event-row", e); err != nil {
 				continue

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -259,5 +260,36 @@ func TestAudit_LiveTailKeepsCRInsideData(t *testing.T) {
 	}
 	if s := got.String(); strings.Contains(s, "\r") || !strings.Contains(s, "unknown username") {
 		t.Errorf("the event's lines carry a CR, or the row was cut:\n%q", s)
+	}
+}
+
+// A live tail opened before sign-out ends with the session: it streams no
+// event appended after it (a copy of the cookie is refused from sign-out
+// on, and an open stream is no exception), and the server lets it go.
+func TestAudit_LiveTailEndsWithTheSession(t *testing.T) {
+	p, b := signedIn(t)
+	_, page := b.get("/admin/")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/admin/audit/stream?user=bob", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if _, err := r.ReadString('\n'); err != nil { // retry:
+		t.Fatal(err)
+	}
+	if resp, _ := b.post("/admin/signout", url.Values{"csrf": {csrf(t, page)}}); resp.Request.URL.Path != "/admin/signed-out" {
+		t.Fatalf("sign-out led to %s", resp.Request.URL)
+	}
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, User: "bob", Reason: "after sign-out"})
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("the tail did not end after sign-out: %v after %q", err, rest)
+	}
+	if strings.Contains(string(rest), "after sign-out") {
+		t.Errorf("the tail streamed an event after sign-out:\n%s", rest)
 	}
 }

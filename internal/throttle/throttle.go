@@ -42,9 +42,10 @@ type Options struct {
 	// not a clock that tests freeze: a frozen clock never ends a back-off.
 	Now func() time.Time
 	// Max bounds the usernames tracked; 0 means DefaultMax. When it is
-	// reached and nothing can be forgotten, an arbitrary entry is dropped:
-	// memory stays bounded, at the price that an attacker who fails for
-	// Max other usernames may reset one username's count.
+	// reached and nothing can be forgotten, the entry with the fewest
+	// failures is dropped: memory stays bounded, and an attacker who fails
+	// once each for other usernames evicts those, not the count of the
+	// username being guessed (that takes Max usernames with more failures).
 	Max int
 	// Disabled lets every attempt through and tracks nothing (for load
 	// tests: security.login_throttle: false).
@@ -120,11 +121,8 @@ func (t *Throttle) Failure(username string) {
 	if e == nil {
 		if len(t.entries) >= t.max {
 			t.sweepLocked(now)
-			for name := range t.entries {
-				if len(t.entries) < t.max {
-					break
-				}
-				delete(t.entries, name) // map order is random: an arbitrary entry
+			if len(t.entries) >= t.max {
+				delete(t.entries, t.leastFailedLocked())
 			}
 		}
 		e = &entry{}
@@ -141,6 +139,23 @@ func (t *Throttle) Failure(username string) {
 }
 
 // backoff is the back-off after n failures beyond FreeFailures-1.
+// leastFailedLocked is the username with the fewest failures, the one
+// whose count matters least: a flood of failures for other usernames then
+// evicts its own entries before that of a username being guessed. The
+// scan costs what the sweep before it does.
+func (t *Throttle) leastFailedLocked() string {
+	least, fewest := "", 0
+	for name, e := range t.entries {
+		if least == "" || e.failures < fewest {
+			least, fewest = name, e.failures
+			if fewest <= 1 {
+				break
+			}
+		}
+	}
+	return least
+}
+
 func backoff(n int) time.Duration {
 	d := FirstBackoff
 	for ; n > 0 && d < MaxBackoff; n-- {

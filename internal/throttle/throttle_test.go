@@ -188,3 +188,18 @@ func BenchmarkAllowSuccess(b *testing.B) {
 		th.Success("alice")
 	}
 }
+
+// At the bound, the entries dropped are those with the fewest failures: a
+// flood of failures for other usernames, one each, does not reset the
+// count of a username being guessed (and lift its back-off).
+func TestThrottle_FloodOfOtherUsernamesKeepsTheBackoff(t *testing.T) {
+	th, c := newThrottle(throttle.Options{Max: 100})
+	fail(th, "bob", throttle.FreeFailures+3)
+	for i := range 1000 {
+		th.Failure("user" + strconv.Itoa(i))
+		c.advance(time.Millisecond)
+	}
+	if _, ok := th.Allow("bob"); ok {
+		t.Fatal("bob's back-off was dropped to make room for a flood of other usernames")
+	}
+}

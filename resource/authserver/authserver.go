@@ -411,7 +411,14 @@ func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // waiting for the redirect learns at once; anything else gets a 400, since
 // an unverified redirection URI must not be followed.
 func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	// A form body is bounded like the token endpoint's: ParseForm alone
+	// reads up to 10 MiB of it, and the answer quotes client_id.
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBytes)
 	if err := r.ParseForm(); err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			writeOAuthError(w, invalidRequest("the request body is larger than %d bytes", maxTokenRequestBytes), a.cfg.Issuer)
+			return
+		}
 		writeOAuthError(w, invalidRequest("the authorization request is malformed: %v", err), a.cfg.Issuer)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -351,4 +352,27 @@ func TestIDJAG_MemberNamesAreCaseSensitive(t *testing.T) {
 			t.Fatalf("HTTP %d %s, want invalid_grant for typ JWT", r.status, r.raw)
 		}
 	})
+}
+
+// TestAuthorize_BodyIsBounded: /authorize reads a form body no larger than
+// the token endpoint's (64 KiB), as every other endpoint of the server
+// does; net/http's ParseForm alone would read 10 MiB of it into memory for
+// anyone, and the description quotes the client_id back.
+func TestAuthorize_BodyIsBounded(t *testing.T) {
+	e := newEnv(t)
+	form := url.Values{"client_id": {strings.Repeat("c", 1<<20)}}.Encode()
+	resp, err := http.Post(e.asURL+"/authorize", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var body map[string]string
+	_ = json.Unmarshal(raw, &body)
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || !strings.Contains(body["error_description"], "larger than 65536 bytes") {
+		t.Fatalf("HTTP %d %.300s, want 400 invalid_request: the body is larger than 65536 bytes", resp.StatusCode, raw)
+	}
+	if len(raw) > 4<<10 {
+		t.Errorf("the answer is %d bytes: it quotes the body", len(raw))
+	}
 }
