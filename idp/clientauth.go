@@ -11,6 +11,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -209,7 +210,14 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	// requests carrying the same assertion could all pass (RFC 7523
 	// section 3, item 7).
 	key := id + "\x00" + claims.ID
-	if err := s.usedJTIs.Use(key, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
+	used := s.usedJTIs
+	if cimd.IsURL(id) {
+		// Anyone who hosts a metadata document with keys can mint valid
+		// assertions, as many as they like: theirs fill a cache of their
+		// own, never the one the configured clients need.
+		used = s.cimdJTIs
+	}
+	if err := used.Use(key, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
 		return nil, replayRefusal(err, invalidClient("client_assertion jti %q was already used", claims.ID))
 	}
 	return c, nil

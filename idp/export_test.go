@@ -1,9 +1,22 @@
 package idp
 
+import (
+	"strconv"
+	"time"
+)
+
 // SetMaxEndedSessions bounds the ended SSO sessions the IdP remembers, for a test that overflows
 // them; it returns a function that restores the bound. Servers made meanwhile keep it.
 func SetMaxEndedSessions(n int) (restore func()) {
 	old := maxEndedSessions
 	maxEndedSessions = n
 	return func() { maxEndedSessions = old }
+}
+
+// FillCIMDAssertionCache fills the replay cache of metadata-document clients' assertions, as a
+// flood of assertions minted by whoever hosts a document would.
+func FillCIMDAssertionCache(s *Server) {
+	now := time.Now()
+	for i := 0; s.cimdJTIs.Use("https://flood.example/client.json\x00"+strconv.Itoa(i), now.Add(time.Hour), now) == nil; i++ {
+	}
 }

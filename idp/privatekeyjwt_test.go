@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"github.com/xaa-idp/xaa-idp/idp"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,5 +58,20 @@ func TestExchange_PrivateKeyJWT(t *testing.T) {
 				t.Errorf("a refusal carries a token: %v", body)
 			}
 		})
+	}
+}
+
+// TestPrivateKeyJWT_MetadataDocumentFloodLeavesConfiguredClientsAlone: anyone who hosts a client
+// metadata document with keys can mint valid assertions without end. Theirs fill a replay cache of
+// their own: a configured client's private_key_jwt still works when that one is full.
+func TestPrivateKeyJWT_MetadataDocumentFloodLeavesConfiguredClientsAlone(t *testing.T) {
+	p := startJWTClientIdP(t)
+	idToken := p.loginAlice(t)
+	idp.FillCIMDAssertionCache(p.Server)
+	form := exchangeForm(idToken)
+	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	form.Set("client_assertion", p.assertion(t, p.key, p.URL, "after-the-flood", time.Now().Add(time.Minute)))
+	if resp, body := p.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("a configured client's assertion after a flood of metadata-document ones: %d %v", resp.StatusCode, body)
 	}
 }

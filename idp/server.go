@@ -118,7 +118,8 @@ type Server struct {
 
 	// Replay guards, which refuse rather than forget a live entry when
 	// full (replayRefusal).
-	usedJTIs     *replay.Cache // client assertion jti (clientauth.go)
+	usedJTIs     *replay.Cache // client assertion jti of configured clients (clientauth.go)
+	cimdJTIs     *replay.Cache // and of metadata-document clients, whom anyone can be
 	usedSubjects *replay.Cache // single_use_subject (grant_idjag.go)
 	usedProofs   *replay.Cache // DPoP proof jti (dpop.go)
 
@@ -190,6 +191,7 @@ func New(opts Options) (*Server, error) {
 		s.throttle = throttle.New(throttle.Options{})
 	}
 	s.usedJTIs = replay.New(maxTokens)
+	s.cimdJTIs = replay.New(maxTokens)
 	s.usedSubjects = replay.New(maxTokens)
 	s.usedProofs = replay.New(maxTokens)
 	s.store = newStorage(s)
