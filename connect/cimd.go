@@ -59,7 +59,10 @@ func ServeMetadata(port int) (*MetadataServer, error) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		_, _ = w.Write(doc)
 	})
-	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	// It serves one small document to the IdP: a request that needs more
+	// than a few KiB of headers or seconds is no fetch of it.
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = ln.Close()

@@ -2,9 +2,13 @@ package connect_test
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/fixtures"
@@ -46,5 +50,41 @@ func TestRun_CIMDClient(t *testing.T) {
 		if r.WhoAmI["client_id"] != doc.ClientID {
 			t.Errorf("%s: whoami client_id %v, want the document URL %s", r.Name, r.WhoAmI["client_id"], doc.ClientID)
 		}
+	}
+}
+
+// TestServeMetadata_IsBounded: the document server answers the IdP's fetch of one small document;
+// a request with more than a few KiB of headers is refused before it reaches memory, and a
+// connection that says nothing is closed.
+func TestServeMetadata_IsBounded(t *testing.T) {
+	doc, err := connect.ServeMetadata(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer doc.Close()
+	resp, err := http.Get(doc.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the document: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, doc.ClientID, nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 64<<10))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("64 KiB of headers: %v %v, want 431", resp, err)
+	}
+
+	u, _ := url.Parse(doc.ClientID)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	start := time.Now()
+	if _, err := conn.Read(make([]byte, 1)); err == nil || time.Since(start) > 20*time.Second {
+		t.Errorf("a silent connection: read %v after %v, want it closed by the server within the header timeout", err, time.Since(start))
 	}
 }
