@@ -403,9 +403,16 @@ func (v *validator) eventsEndpoint(path, s string) {
 		v.at(path, "%q has a fragment (#...), which an endpoint cannot have; remove it", s)
 		return
 	}
+	// Validation runs before fillDefaults: an unset id_jag_alg is the
+	// persona's preset (RS256 for okta), not always ES256.
 	sig := v.cfg.Signing
-	if sig.IDJAGAlg != "" && sig.IDJAGAlg != AlgES256 && sig.IDTokenAlg != AlgES256 {
-		v.at(path, "Security Event Tokens are signed with the IdP's ES256 key, and neither signing.id_jag_alg (%s) nor signing.id_token_alg (%s) is ES256; set one of them to ES256", sig.IDJAGAlg, orDefault(sig.IDTokenAlg, DefaultIDTokenAlg))
+	jagAlg, jagWhy := sig.IDJAGAlg, ""
+	if jagAlg == "" {
+		p := presetOf(v.cfg.Persona)
+		jagAlg, jagWhy = p.idJAGAlg, fmt.Sprintf(", the %s persona's default", p.name)
+	}
+	if jagAlg != AlgES256 && sig.IDTokenAlg != AlgES256 {
+		v.at(path, "Security Event Tokens are signed with the IdP's ES256 key, and neither signing.id_jag_alg (%s%s) nor signing.id_token_alg (%s) is ES256; set one of them to ES256", jagAlg, jagWhy, orDefault(sig.IDTokenAlg, DefaultIDTokenAlg))
 	}
 }
 
