@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +175,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if crossSitePost(r, s.issuer) {
+		// Login CSRF: another site posting its own sign-in request with
+		// its own password would sign this browser in as that user. No
+		// password is checked and the attempt does not count against
+		// either the request or the throttle.
+		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", ClientID: ar.ClientID,
+			Reason: "the login form was posted from another site (Sec-Fetch-Site " + audit.Truncate(r.Header.Get("Sec-Fetch-Site")) + ", Origin " + audit.Truncate(r.Header.Get("Origin")) + ")"})
+		view.Username = ""
+		loginError(w, http.StatusForbidden, view, "This sign-in form was sent from another site. Start again from your application.")
+		return
+	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
 		// Neither value goes anywhere: not into the page, the audit log or
@@ -236,6 +248,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, s.sessionCookie(sess.ID, int(sessionTTL/time.Second)))
 	s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })
 	s.toCallback(w, r, id)
+}
+
+// crossSitePost reports whether a browser says the login form comes from
+// another site (RFC 6749 section 10.12, RFC 6819 section 4.4.1.8): Fetch
+// Metadata other than same-origin (or none, typed by the user), or an
+// Origin of a host other than the request's or the issuer's. An Origin of "null" is let through: the login
+// page's Referrer-Policy no-referrer makes the browser send it with the
+// page's own form. Scripts send neither header.
+func crossSitePost(r *http.Request, issuer string) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return true
+	}
+	iss, _ := url.Parse(issuer)
+	return u.Host != r.Host && (iss == nil || u.Host != iss.Host)
 }
 
 // loginRefused answers a refused login attempt, and counts it against the
