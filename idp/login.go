@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
 	"github.com/xaa-idp/xaa-idp/audit"
 )
 
@@ -298,12 +301,61 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 // endSession ends the browser's SSO session, then lets op validate
 // id_token_hint, end the session the hint names (storage.go,
 // TerminateSessionFromRequest) and redirect (OIDC RP-Initiated Logout).
+//
+// A request that the browser marks as coming from another site, for a
+// signed-in browser, without an id_token_hint of that browser's session,
+// ends nothing: the user is asked first (RP-Initiated Logout 1.0 section
+// 2, the OP MUST ask then), so that no other site can log the user out and
+// revoke the session's tokens. The question's form posts the same
+// parameters back from the IdP's own page.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
+		if crossSitePost(r, s.issuer) && !s.hintNamesSession(r, sess) {
+			s.confirmLogout(w, r)
+			return
+		}
 		s.endSSO(sess.SID, "session cookie")
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
+}
+
+// hintNamesSession reports whether the request's id_token_hint is an ID
+// token of this IdP (expired or not) of the session sess.
+func (s *Server) hintNamesSession(r *http.Request, sess *ssoSession) bool {
+	hint := r.Form.Get("id_token_hint")
+	if hint == "" {
+		return false
+	}
+	ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return false
+	}
+	return claims != nil && claims.SessionID == sess.SID
+}
+
+var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out · xaa-idp</title></head><body>
+<p>Another site asks to sign you out of xaa-idp. Your applications' sessions of this sign-in end too.</p>
+<form method="post" action="end_session">
+{{range .}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}<button type="submit">Sign out</button>
+</form></body></html>`))
+
+type logoutParam struct{ Name, Value string }
+
+// confirmLogout asks the user whether to end the SSO session, with the
+// logout request's parameters in the form that confirms it.
+func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request) {
+	pageHeaders(w)
+	var params []logoutParam
+	for _, name := range []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales"} {
+		if v := r.Form.Get(name); v != "" {
+			params = append(params, logoutParam{name, v})
+		}
+	}
+	_ = logoutPage.Execute(w, params)
 }
 
 // endSSO ends the SSO session sid, once: the browser's session, the access
