@@ -308,9 +308,18 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 // 2, the OP MUST ask then), so that no other site can log the user out and
 // revoke the session's tokens. The question's form posts the same
 // parameters back from the IdP's own page.
+//
+// post_logout_redirect_uri is matched as redirect_uri is at /authorize
+// (redirect.go), before anything ends: op's own check lets loopback URIs
+// through with another host name, scheme, userinfo or fragment.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	hint := s.idTokenHint(r)
+	if e := s.checkPostLogoutRedirectURI(r, hint); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if sess := s.session(r); sess != nil {
-		if crossSitePost(r, s.issuer) && !s.hintNamesSession(r, sess) {
+		if crossSitePost(r, s.issuer) && (hint == nil || hint.SessionID != sess.SID) {
 			s.confirmLogout(w, r)
 			return
 		}
@@ -320,19 +329,41 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	s.provider.ServeHTTP(w, r)
 }
 
-// hintNamesSession reports whether the request's id_token_hint is an ID
-// token of this IdP (expired or not) of the session sess.
-func (s *Server) hintNamesSession(r *http.Request, sess *ssoSession) bool {
+// idTokenHint returns the claims of the request's id_token_hint if it is
+// an ID token of this IdP, expired or not; else nil.
+func (s *Server) idTokenHint(r *http.Request) *oidc.IDTokenClaims {
 	hint := r.Form.Get("id_token_hint")
 	if hint == "" {
-		return false
+		return nil
 	}
 	ctx := op.ContextWithIssuer(r.Context(), s.issuer)
 	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
 	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
-		return false
+		return nil
 	}
-	return claims != nil && claims.SessionID == sess.SID
+	return claims
+}
+
+// checkPostLogoutRedirectURI refuses a post_logout_redirect_uri that is
+// not one of the client's redirect URIs under the rules of
+// checkRedirectURI. The client is client_id, else the hint's azp; without
+// either, op ignores the URI and lands on /logged-out.
+func (s *Server) checkPostLogoutRedirectURI(r *http.Request, hint *oidc.IDTokenClaims) *oauthError {
+	uri, id := r.Form.Get("post_logout_redirect_uri"), r.Form.Get("client_id")
+	if id == "" && hint != nil {
+		id = hint.GetAuthorizedParty()
+	}
+	if uri == "" || id == "" {
+		return nil
+	}
+	c, err := s.lookupClient(r.Context(), s.Config(), id)
+	if err != nil || c == nil {
+		return nil // op refuses the client
+	}
+	if !redirectAllowed(c.RedirectURIs, uri) {
+		return invalidRequest("post_logout_redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", audit.Truncate(uri), c.ClientID)
+	}
+	return nil
 }
 
 var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
