@@ -112,7 +112,8 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 }
 
 // validCodeChallenge reports whether c is 43 to 128 characters of the
-// unreserved set (RFC 7636 section 4.2).
+// unreserved set (RFC 7636 section 4.2), the syntax of code_verifier too
+// (section 4.1).
 func validCodeChallenge(c string) bool {
 	if len(c) < 43 || len(c) > 128 {
 		return false
