@@ -1146,11 +1146,13 @@ func TestConformance_Tokens(t *testing.T) {
 		if rotated == "" || rotated == old {
 			t.Fatalf("refresh_token = %q, want a new one", rotated)
 		}
+		f.expectIDJAG(t, grantCase{form: b(rotated, set("subject_token_type", typeRefreshToken)), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
+		// The old one again is a reuse, which also revokes the rotated one
+		// (TestRefreshReuse_RevokesTheFamily).
 		resp, body = f.exchange(t, refresh, basicS1)
 		checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 		f.expectRefusal(t, refusal{form: b(old, set("subject_token_type", typeRefreshToken)), code: "invalid_grant", outcome: audit.Error})
-		f.expectIDJAG(t, grantCase{form: b(rotated, set("subject_token_type", typeRefreshToken)), header: basicS1,
-			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
 	})
 
 	t.Run("case 47 revoked refresh token", func(t *testing.T) {

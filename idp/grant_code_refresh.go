@@ -35,6 +35,9 @@ func (s *Server) opGrant(typ string) grant {
 // learnt and what op answered.
 func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest) {
 	aud, e := s.checkOPClient(r, req.form, req.ev)
+	if e == nil && req.ev.GrantType == grantAuthorizationCd {
+		e = checkCodeVerifier(req.form.Get("code_verifier"))
+	}
 	if e != nil {
 		refuse(w, r, req.ev, e)
 		return
@@ -86,6 +89,17 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		}
 		note.mu.Unlock()
 	}
+}
+
+// checkCodeVerifier refuses a code_verifier that is not 43 to 128
+// characters of the unreserved set (RFC 7636 section 4.1), before op
+// compares its hash with the challenge: a shorter one is guessable. The
+// code is left for the right verifier. op refuses a missing one.
+func checkCodeVerifier(v string) *oauthError {
+	if v == "" || validCodeChallenge(v) {
+		return nil
+	}
+	return invalidRequest("code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 section 4.1); this one has %d bytes or another character", len(v))
 }
 
 // tokenNote collects, during a grant op serves, what the storage learnt

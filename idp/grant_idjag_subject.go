@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -185,6 +186,10 @@ func (s *Server) subjectError(format string, args ...any) *oauthError {
 func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthError) {
 	rt, ok := s.store.lookupRefreshToken(raw)
 	if !ok {
+		// A token rotated away is a reuse here too.
+		if err := s.store.refreshReused(context.Background(), raw); err != nil {
+			return subject{}, invalidGrant("the subject %v", err)
+		}
 		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code)")
 	}
 	if rt.ClientID != clientID {

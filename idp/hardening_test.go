@@ -1,6 +1,8 @@
 package idp_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -1049,4 +1051,41 @@ func TestEndSession_ForgottenSessionsFailClosed(t *testing.T) {
 	time.Sleep(time.Second) // iat has whole seconds: the new token's must be after the floor
 	fresh := newBrowser(f.testIdP).codeTokens(t)["id_token"].(string)
 	f.expectIDJAG(t, grantCase{form: b(fresh), header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
+}
+
+// TestCodeGrant_CodeVerifierForm: code_verifier must be 43 to 128
+// characters of the unreserved set (RFC 7636 section 4.1), even when its
+// S256 hash matches the challenge: a shorter one is guessable, and a client
+// sending it is broken. A malformed verifier is invalid_request, and the
+// code is left for the right one.
+func TestCodeGrant_CodeVerifierForm(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, c := range []struct {
+		name, verifier string
+		ok             bool
+	}{
+		{"43 characters", strings.Repeat("a", 43), true},
+		{"128 unreserved characters", strings.Repeat("aZ9-._~", 18) + "ab", true},
+		{"1 character", "a", false},
+		{"42 characters", strings.Repeat("a", 42), false},
+		{"129 characters", strings.Repeat("a", 129), false},
+		{"a space", strings.Repeat("a", 42) + " ", false},
+		{"a reserved character", strings.Repeat("a", 42) + "+", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sum := sha256.Sum256([]byte(c.verifier))
+			br := newBrowser(p)
+			res := br.authorize(t, authParams(callback, base64.RawURLEncoding.EncodeToString(sum[:])), "alice", "alice-pw")
+			code := res.location.Query().Get("code")
+			resp, body := p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+				"redirect_uri": {callback}, "code_verifier": {c.verifier}}, basicS1)
+			if c.ok {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%d %v, want 200", resp.StatusCode, body)
+				}
+				return
+			}
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_request")
+		})
+	}
 }

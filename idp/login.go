@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 )
@@ -174,6 +178,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if crossSitePost(r, s.issuer) {
+		// Login CSRF: another site posting its own sign-in request with
+		// its own password would sign this browser in as that user. No
+		// password is checked and the attempt does not count against
+		// either the request or the throttle.
+		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", ClientID: ar.ClientID,
+			Reason: "the login form was posted from another site (Sec-Fetch-Site " + audit.Truncate(r.Header.Get("Sec-Fetch-Site")) + ", Origin " + audit.Truncate(r.Header.Get("Origin")) + ")"})
+		view.Username = ""
+		loginError(w, http.StatusForbidden, view, "This sign-in form was sent from another site. Start again from your application.")
+		return
+	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
 		// Neither value goes anywhere: not into the page, the audit log or
@@ -238,6 +253,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.toCallback(w, r, id)
 }
 
+// crossSitePost reports whether a browser says the login form comes from
+// another site (RFC 6749 section 10.12, RFC 6819 section 4.4.1.8): Fetch
+// Metadata other than same-origin (or none, typed by the user), or an
+// Origin of a host other than the request's or the issuer's. An Origin of "null" is let through: the login
+// page's Referrer-Policy no-referrer makes the browser send it with the
+// page's own form. Scripts send neither header.
+func crossSitePost(r *http.Request, issuer string) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return true
+	}
+	iss, _ := url.Parse(issuer)
+	return u.Host != r.Host && (iss == nil || u.Host != iss.Host)
+}
+
 // loginRefused answers a refused login attempt, and counts it against the
 // auth request: after maxLoginAttempts the request is gone, so that one
 // sign-in cannot serve for unlimited guesses, throttled or not.
@@ -262,12 +301,92 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 // endSession ends the browser's SSO session, then lets op validate
 // id_token_hint, end the session the hint names (storage.go,
 // TerminateSessionFromRequest) and redirect (OIDC RP-Initiated Logout).
+//
+// A request that the browser marks as coming from another site, for a
+// signed-in browser, without an id_token_hint of that browser's session,
+// ends nothing: the user is asked first (RP-Initiated Logout 1.0 section
+// 2, the OP MUST ask then), so that no other site can log the user out and
+// revoke the session's tokens. The question's form posts the same
+// parameters back from the IdP's own page.
+//
+// post_logout_redirect_uri is matched as redirect_uri is at /authorize
+// (redirect.go), before anything ends: op's own check lets loopback URIs
+// through with another host name, scheme, userinfo or fragment.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	hint := s.idTokenHint(r)
+	if e := s.checkPostLogoutRedirectURI(r, hint); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if sess := s.session(r); sess != nil {
+		if crossSitePost(r, s.issuer) && (hint == nil || hint.SessionID != sess.SID) {
+			s.confirmLogout(w, r)
+			return
+		}
 		s.endSSO(sess.SID, "session cookie")
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
+}
+
+// idTokenHint returns the claims of the request's id_token_hint if it is
+// an ID token of this IdP, expired or not; else nil.
+func (s *Server) idTokenHint(r *http.Request) *oidc.IDTokenClaims {
+	hint := r.Form.Get("id_token_hint")
+	if hint == "" {
+		return nil
+	}
+	ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return nil
+	}
+	return claims
+}
+
+// checkPostLogoutRedirectURI refuses a post_logout_redirect_uri that is
+// not one of the client's redirect URIs under the rules of
+// checkRedirectURI. The client is client_id, else the hint's azp; without
+// either, op ignores the URI and lands on /logged-out.
+func (s *Server) checkPostLogoutRedirectURI(r *http.Request, hint *oidc.IDTokenClaims) *oauthError {
+	uri, id := r.Form.Get("post_logout_redirect_uri"), r.Form.Get("client_id")
+	if id == "" && hint != nil {
+		id = hint.GetAuthorizedParty()
+	}
+	if uri == "" || id == "" {
+		return nil
+	}
+	c, err := s.lookupClient(r.Context(), s.Config(), id)
+	if err != nil || c == nil {
+		return nil // op refuses the client
+	}
+	if !redirectAllowed(c.RedirectURIs, uri) {
+		return invalidRequest("post_logout_redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", audit.Truncate(uri), c.ClientID)
+	}
+	return nil
+}
+
+var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out · xaa-idp</title></head><body>
+<p>Another site asks to sign you out of xaa-idp. Your applications' sessions of this sign-in end too.</p>
+<form method="post" action="end_session">
+{{range .}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}<button type="submit">Sign out</button>
+</form></body></html>`))
+
+type logoutParam struct{ Name, Value string }
+
+// confirmLogout asks the user whether to end the SSO session, with the
+// logout request's parameters in the form that confirms it.
+func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request) {
+	pageHeaders(w)
+	var params []logoutParam
+	for _, name := range []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales"} {
+		if v := r.Form.Get(name); v != "" {
+			params = append(params, logoutParam{name, v})
+		}
+	}
+	_ = logoutPage.Execute(w, params)
 }
 
 // endSSO ends the SSO session sid, once: the browser's session, the access

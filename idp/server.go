@@ -244,6 +244,7 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"used_codes", s.store.usedCodes.Sweep, s.store.usedCodes.Len},
 		{"access_tokens", s.store.accessTokens.Sweep, s.store.accessTokens.Len},
 		{"refresh_tokens", s.store.refreshTokens.Sweep, s.store.refreshTokens.Len},
+		{"rotated_refresh_tokens", s.store.rotatedRefresh.Sweep, s.store.rotatedRefresh.Len},
 		{"sessions", s.sessions.Sweep, s.sessions.Len},
 		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},

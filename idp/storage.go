@@ -43,6 +43,10 @@ type storage struct {
 	usedCodes     *ttlMap[string, string] // tokenHash(code) -> grant (auth request id), to catch a replay
 	accessTokens  *ttlMap[string, *accessToken]
 	refreshTokens *ttlMap[string, *refreshToken] // by tokenHash
+	// rotatedRefresh are the refresh tokens rotated away, tokenHash ->
+	// grant, until they would have expired: one presented again was
+	// leaked (RefreshTokenReused).
+	rotatedRefresh *ttlMap[string, string]
 }
 
 var (
@@ -59,6 +63,8 @@ func newStorage(s *Server) *storage {
 		usedCodes:     newTTLMap[string, string](maxTokens, s.now),
 		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now),
 		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now),
+
+		rotatedRefresh: newTTLMap[string, string](maxTokens, s.now),
 	}
 }
 
@@ -106,7 +112,8 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 }
 
 // validCodeChallenge reports whether c is 43 to 128 characters of the
-// unreserved set (RFC 7636 section 4.2).
+// unreserved set (RFC 7636 section 4.2), the syntax of code_verifier too
+// (section 4.1).
 func validCodeChallenge(c string) bool {
 	if len(c) < 43 || len(c) > 128 {
 		return false
@@ -220,6 +227,20 @@ func (st *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (
 // code with offline_access and for the refresh grant; the presented refresh
 // token is rotated (OAuth 2.1 section 4.3.1): the old one stops working.
 func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	var old *refreshToken
+	if current != "" {
+		// Taken, not read: of two requests that present the token at
+		// once, one rotates it and the other is a reuse.
+		var ok bool
+		if old, ok = st.refreshTokens.Take(tokenHash(current)); !ok {
+			err := st.refreshReused(ctx, current)
+			if err == nil {
+				err = errors.New("refresh token unknown, expired or revoked")
+			}
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
+		}
+		st.rotatedRefresh.Put(tokenHash(current), old.GrantID, old.Expiry)
+	}
 	at := st.newAccessToken(req)
 	noteTokenRequest(ctx, req)
 	rt := &refreshToken{
@@ -238,11 +259,8 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	if l, ok := req.(lineage); ok {
 		rt.SessionID, rt.GrantID = l.lineage()
 	}
-	if current != "" {
-		if old, ok := st.refreshTokens.Get(tokenHash(current)); ok {
-			rt.Expiry = old.Expiry // rotation must not extend the grant
-		}
-		st.refreshTokens.Delete(tokenHash(current))
+	if old != nil {
+		rt.Expiry = old.Expiry // rotation must not extend the grant
 	}
 	token := "rt_" + randomID(32)
 	st.refreshTokens.Put(tokenHash(token), rt, rt.Expiry)
@@ -279,15 +297,38 @@ func clientIDOf(req op.TokenRequest) string {
 
 // TokenRequestByRefreshToken implements op.AuthStorage; op calls it for the
 // refresh grant.
-func (st *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rt, ok := st.refreshTokens.Get(tokenHash(token))
 	if !ok {
+		if err := st.refreshReused(ctx, token); err != nil {
+			return nil, err
+		}
 		return nil, errors.New("refresh token unknown, expired or revoked")
 	}
 	if err := st.activeUser(rt.Subject); err != nil {
 		return nil, err
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil
+}
+
+// refreshReused answers a refresh token that is no longer live: if it was
+// rotated away, both the client and whoever else holds it have used it,
+// and the IdP cannot tell which one presents it now, so the tokens of its
+// grant, the live refresh token among them, are revoked (RFC 9700 section
+// 4.14.2, OAuth 2.1 section 4.3.1). The error says so; nil if the token
+// was never rotated (unknown, expired or revoked otherwise).
+func (st *storage) refreshReused(ctx context.Context, token string) error {
+	grant, rotated := st.rotatedRefresh.Get(tokenHash(token))
+	if !rotated {
+		return nil
+	}
+	n := 0
+	if grant != "" {
+		n = st.revokeGrant(grant)
+	}
+	err := fmt.Errorf("refresh token reused: it was already rotated, so it leaked, and the %d tokens of its grant are revoked (RFC 9700 section 4.14.2)", n)
+	noteRefusal(ctx, err.Error())
+	return err
 }
 
 // lookupRefreshToken serves the token exchange, where a refresh token may be

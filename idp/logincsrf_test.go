@@ -1,0 +1,66 @@
+package idp_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// TestLogin_CrossSitePostIsRefused: another site cannot sign a visitor's
+// browser in as someone else (login CSRF, RFC 6749 section 10.12, RFC 6819
+// section 4.4.1.8) by making it post the login form with the attacker's
+// own sign-in request and password: the browser says where the post comes
+// from (Sec-Fetch-Site, or an Origin of another host), and such a post is
+// refused before any password is checked, without a session cookie. The
+// login page's own form (same-origin; with its no-referrer policy the
+// browser's Origin is "null") and scripts (neither header) still sign in.
+func TestLogin_CrossSitePostIsRefused(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, c := range []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"cross-site", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"same-site", http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {"https://sub.example"}}, http.StatusForbidden},
+		{"origin of another host", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"the login page's form", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}}, http.StatusFound},
+		{"the same origin", http.Header{"Origin": {p.URL}}, http.StatusFound},
+		{"a script", nil, http.StatusFound},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			attacker := newBrowser(p)
+			id, _ := attacker.pendingLogin(t)
+			victim := newBrowser(p)
+			req, _ := http.NewRequest(http.MethodPost, p.URL+"/login", strings.NewReader(loginForm(id, "bob", "bob-pw").Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range c.header {
+				req.Header[k] = v
+			}
+			resp, err := victim.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.want)
+			}
+			if c.want != http.StatusForbidden {
+				return
+			}
+			if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
+				t.Errorf("a refused login set cookies %v", sc)
+			}
+			_, ch := pkce()
+			params := authParams(callback, ch)
+			params.Set("prompt", "none")
+			wantRedirectError(t, victim.authorize(t, params, "", ""), "login_required")
+			evs := p.Audit.Query(audit.Filter{Type: audit.TypeLogin, Limit: 1})
+			if len(evs) != 1 || evs[0].Outcome != audit.Denied || !strings.Contains(evs[0].Reason, "another site") {
+				t.Errorf("audit %+v, want the refusal", evs)
+			}
+		})
+	}
+}

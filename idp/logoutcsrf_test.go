@@ -1,0 +1,102 @@
+package idp_test
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestEndSession_CrossSiteAsksFirst: a page of another site that sends a
+// signed-in browser to end_session, without an id_token_hint of that
+// browser's session, does not end it (which would also revoke its refresh
+// tokens): the IdP asks the user first (OIDC RP-Initiated Logout 1.0
+// section 2: the OP MUST ask when no id_token_hint is given or it does not
+// belong to the current session). The user's confirmation, posted from the
+// IdP's own page, ends it. With the session's own id_token_hint, the
+// relying party logs the user out at once, as before.
+func TestEndSession_CrossSiteAsksFirst(t *testing.T) {
+	p := startConformanceIdP(t)
+	crossSite := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	get := func(br *browser, q url.Values, h http.Header) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/end_session?"+q.Encode(), nil)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := br.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	live := func(br *browser, tok map[string]any) bool {
+		t.Helper()
+		_, ch := pkce()
+		params := authParams(callback, ch)
+		params.Set("prompt", "none")
+		if res := br.authorize(t, params, "", ""); res.location == nil || res.location.Query().Get("code") == "" {
+			return false
+		}
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, basicS1)
+		if resp.StatusCode == http.StatusOK {
+			tok["refresh_token"] = body["refresh_token"]
+			return true
+		}
+		return false
+	}
+
+	victim := newBrowser(p)
+	tok := victim.codeTokens(t)
+	attackerToken := newBrowser(p).codeTokens(t)["id_token"].(string)
+	q := url.Values{"client_id": {"mcp-client"}, "post_logout_redirect_uri": {callback}, "state": {"s1"}}
+	for name, q := range map[string]url.Values{
+		"without id_token_hint":           q,
+		"with another session's ID token": {"id_token_hint": {attackerToken}},
+	} {
+		resp, page := get(victim, q, crossSite)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<form method="post"`) {
+			t.Fatalf("cross-site end_session %s: %d %q, want the confirmation page", name, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if !live(victim, tok) {
+			t.Fatalf("cross-site end_session %s ended the session without asking", name)
+		}
+	}
+
+	// The confirmation, as the page's form posts it.
+	_, page := get(victim, q, crossSite)
+	form := url.Values{}
+	for _, name := range []string{"client_id", "post_logout_redirect_uri", "state"} {
+		form.Set(name, html.UnescapeString(hidden(t, page, name)))
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/end_session", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", "null")
+	resp, err := victim.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != callback+"?state=s1" {
+		t.Fatalf("confirmed end_session: %d %q, want a redirect to %s with state", resp.StatusCode, loc, callback)
+	}
+	if live(victim, tok) {
+		t.Fatal("the confirmed end_session left the session live")
+	}
+
+	// The session's own ID token: the relying party's logout needs no question.
+	other := newBrowser(p)
+	tok = other.codeTokens(t)
+	resp, _ = get(other, url.Values{"id_token_hint": {tok["id_token"].(string)}}, crossSite)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("cross-site end_session with the session's id_token_hint: %d, want 302", resp.StatusCode)
+	}
+	if live(other, tok) {
+		t.Fatal("end_session with the session's id_token_hint left the session live")
+	}
+}
