@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrLocked is what TryLock returns when another open file holds the lock.
@@ -76,4 +77,20 @@ func LockDir(dir string) (release func(), err error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return func() { f.Close() }, nil
+}
+
+// Wait is how long LockWait waits for another holder before it gives up.
+const Wait = 5 * time.Second
+
+// LockWait takes an exclusive lock on f like TryLock, but waits, at most
+// Wait, while another process holds it: ErrLocked once the wait is over.
+func LockWait(f *os.File) error {
+	deadline := time.Now().Add(Wait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
+		err := tryLock(f)
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pause)
+	}
 }

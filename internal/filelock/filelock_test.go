@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
@@ -108,5 +109,28 @@ func TestTryLock_SecondOpenOfTheFileIsRefused(t *testing.T) {
 	f1.Close()
 	if err := filelock.TryLock(f2); err != nil {
 		t.Fatalf("TryLock once the first is closed: %v", err)
+	}
+}
+
+func TestLockWait_WaitsForTheHolder(t *testing.T) {
+	dir := t.TempDir()
+	f1, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := filelock.TryLock(f1); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f1.Close()
+	}()
+	if err := filelock.LockWait(f2); err != nil {
+		t.Fatalf("LockWait once the holder closes: %v", err)
 	}
 }
