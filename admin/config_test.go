@@ -68,6 +68,9 @@ type product struct {
 	auditFile string
 	store     *policy.Store
 	srv       *idp.Server
+	// stop ends the server and closes its audit log, as a process that
+	// exits does (it also runs when the test ends).
+	stop func()
 }
 
 // editable serves the product on a copy of editConfig in a temporary file,
@@ -101,11 +104,12 @@ func serveStore(t testing.TB, store *policy.Store, auditFile string) *product {
 	}
 	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store})
 	ts.Start()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		ts.Close()
 		log.Close()
 	})
-	return &product{base: issuer, auditFile: auditFile, store: store, srv: srv}
+	t.Cleanup(stop)
+	return &product{base: issuer, auditFile: auditFile, store: store, srv: srv, stop: stop}
 }
 
 // send makes an admin API request as user (none when ""), with a JSON

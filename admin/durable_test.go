@@ -23,13 +23,15 @@ func TestConfigAPI_ChangeRecordedButNotWrittenIsSettledAtStart(t *testing.T) {
 	if err := os.WriteFile(p.file, []byte(editConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	running := p
 	restart := func() []audit.Event {
+		running.stop() // the process that died; a live one holds the audit file
 		store, err := policy.OpenStore(p.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := serveStore(t, store, p.auditFile)
-		return q.events(t, audit.TypeAdminChange)
+		running = serveStore(t, store, p.auditFile)
+		return running.events(t, audit.TypeAdminChange)
 	}
 	evs := restart()
 	if len(evs) != 2 {

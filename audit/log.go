@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
 
 // ErrClosed is returned by Append, and by Close, once the Log has been closed.
@@ -114,6 +116,15 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	l.file, l.regular = f, fi.Mode().IsRegular()
 	if !l.regular {
 		return nil
+	}
+	// One log per file: a second (another process given the same file) would interleave its
+	// events with ids out of order, and its repair below could cut off a line being written.
+	if err := filelock.TryLock(f); err != nil {
+		f.Close()
+		if errors.Is(err, filelock.ErrLocked) {
+			return fmt.Errorf("audit: %s is in use by another process (another xaa-idp appending to it?): stop it first, or give this one another file", path)
+		}
+		return fmt.Errorf("audit: locking %s: %w", path, err)
 	}
 	l.wake = make(chan struct{}, 1)
 	evs, end, err := loadTail(f, fi.Size(), capacity, maxBytes)

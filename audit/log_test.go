@@ -72,6 +72,24 @@ func TestOpen_NewFileIsPrivate(t *testing.T) {
 	}
 }
 
+// Two logs on one file (two processes given the same --audit-log) would interleave their events
+// with ids out of order, and the second's repair could cut off a line the first is writing: the
+// second Open is refused, naming the file, until the first is closed.
+func TestOpen_FileInUseByAnotherLogIsRefused(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	if second, err := audit.Open(audit.Options{Path: path}); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "in use") {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open of %s: %v, want an error saying it is in use", path, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	openLog(t, audit.Options{Path: path})
+}
+
 func TestOpen_ReopenedFileKeepsTheLastEventsAndAppendsAfterThem(t *testing.T) {
 	path := tempPath(t)
 	stopped := func() time.Time { return t0 } // IDs must still increase across the reopen

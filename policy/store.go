@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -528,6 +531,11 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.file != "" {
+		unlock, err := lockFileDir(s.file)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		if err := s.checkFileLocked(true); err != nil {
 			return nil, err
 		}
@@ -576,6 +584,31 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	s.swapLocked(next)
 	return ch, nil
+}
+
+// lockFileDir locks the directory that file is written in (its symbolic
+// link followed, as atomicfile.Write does) against the edits of other
+// processes serving the same file, until unlock: an edit reads the file
+// and writes it back, and without the lock another process's edit could
+// write in between and be overwritten. The directory rather than the file,
+// which every edit replaces with a new one.
+func lockFileDir(file string) (unlock func(), err error) {
+	target := file
+	if t, err := filepath.EvalSymlinks(file); err == nil {
+		target = t
+	}
+	d, err := os.Open(filepath.Dir(target))
+	if err != nil {
+		return nil, fmt.Errorf("policy: locking %s against other writers: %w", file, err)
+	}
+	if err := filelock.LockWait(d); err != nil {
+		d.Close()
+		if errors.Is(err, filelock.ErrLocked) {
+			return nil, fmt.Errorf("policy: %s: another process has been writing it for %s; the edit was not made", file, filelock.Wait)
+		}
+		return nil, fmt.Errorf("policy: locking %s against other writers: %w", file, err)
+	}
+	return func() { d.Close() }, nil
 }
 
 // newFilePerm is the permission of a configuration file that an edit

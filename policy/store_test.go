@@ -3,6 +3,7 @@ package policy_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -365,6 +366,50 @@ func TestStore_EditNeverOverwritesAChangeOnDisk(t *testing.T) {
 	}
 	if got := readString(t, file); !strings.HasSuffix(got, "# their note\n") || !strings.Contains(got, "name: legal") {
 		t.Errorf("file:\n%s", got)
+	}
+}
+
+// TestStore_TwoStoresOnOneFileLoseNoEdit: two processes serving the same
+// --config (a restart that overlaps the old process, or two IdPs on one
+// file) each have a Store. Each edit reads the file, then writes it back:
+// without a lock across the two, one edit could read the file just before
+// the other wrote it and write over it. Every edit acknowledged by either
+// must be in the file.
+func TestStore_TwoStoresOnOneFileLoseNoEdit(t *testing.T) {
+	a, file := openCopy(t, "testdata/store/layout.yaml")
+	b, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var acked sync.Map
+	var wg sync.WaitGroup
+	for si, s := range []*policy.Store{a, b} {
+		wg.Go(func() {
+			for i := range n {
+				name := fmt.Sprintf("s%d-g%d", si, i)
+				if _, err := s.PutGroup(policy.Group{Name: name}, "*"); err != nil {
+					t.Errorf("store %d: %v", si, err)
+					continue
+				}
+				acked.Store(name, true)
+			}
+		})
+	}
+	wg.Wait()
+	cfg, err := policy.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	acked.Range(func(name, _ any) bool {
+		if cfg.Group(name.(string)) == nil {
+			lost++
+		}
+		return true
+	})
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged edits are not in the file", lost, 2*n)
 	}
 }
 

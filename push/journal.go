@@ -1,7 +1,6 @@
 package push
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,8 @@ const JournalFile = "push-pending.jsonl"
 // the last line of a jti being the one that counts, and the file is
 // rewritten with the pending ones alone when the lines that no longer count
 // outnumber them. A torn last line, left by a crash in the
-// middle of a write, is ignored: its SET was never acknowledged.
+// middle of a write, is ignored: its SET was never acknowledged. Any
+// other bad line is an error naming the file and line.
 type journal struct {
 	path string
 	f    *os.File
@@ -48,18 +48,31 @@ func openJournal(dir string) (*journal, []*pending, error) {
 	}
 	var order []*pending
 	byID := map[string]*pending{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	for n := 1; len(data) > 0; n++ {
+		line, rest, complete := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
 		var l journalLine
-		if json.Unmarshal(sc.Bytes(), &l) != nil {
-			continue // a torn last line
+		err := json.Unmarshal(line, &l)
+		if err == nil && (l.Add == nil || l.Add.ID == "") && l.Done == "" {
+			err = errors.New("neither a SET with a jti nor a done mark")
+		}
+		if err != nil {
+			if !complete {
+				continue // a torn last line: its SET was never acknowledged
+			}
+			// Not what a crash leaves: every line is written whole. Dropping
+			// it could drop a revocation never delivered; that is for a
+			// person to decide.
+			return nil, nil, fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
 		}
 		switch {
-		case l.Add != nil && l.Add.ID != "":
+		case l.Add != nil:
 			byID[l.Add.ID] = l.Add
 			order = append(order, l.Add)
-		case l.Done != "":
+		default:
 			delete(byID, l.Done)
 		}
 	}

@@ -443,3 +443,51 @@ func TestPush_RepeatedRevocationsMergeWhileTheReceiverIsDown(t *testing.T) {
 		t.Errorf("%d still pending", second.Pending())
 	}
 }
+
+// TestPush_CorruptJournalLineIsAnErrorNotDropped: a crash can leave only
+// a torn last line (every line is written whole, then fsynced), which is
+// ignored. A bad complete line is corruption: dropping it, as a rewrite
+// would, could drop a revocation never delivered, so New refuses with the
+// file and line and leaves the file as it is, for a person to fix.
+func TestPush_CorruptJournalLineIsAnErrorNotDropped(t *testing.T) {
+	r := newReceiver(t, 503)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	first := e.pusher(t, func(o *push.Options) { o.Dir, o.FirstRetry = dir, time.Hour })
+	_ = first.SessionEnded("00u-bob")
+	r.wait(t, 1)
+	first.Close()
+	path := filepath.Join(dir, push.JournalFile)
+	good, err := os.ReadFile(path)
+	if err != nil || strings.Count(string(good), "\n") != 1 {
+		t.Fatalf("journal %q (%v), want one pending SET", good, err)
+	}
+
+	for _, bad := range []string{"garbage", `{"add": 5}`, `{"add": {"jti": ""}}`, "{}", strings.Repeat("x", 2<<20)} {
+		corrupt := bad + "\n" + string(good)
+		if err := os.WriteFile(path, []byte(corrupt), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir}
+		p, err := push.New(o)
+		if err == nil {
+			p.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), path+":1:") {
+			t.Errorf("New with the journal line %.20q: %v, want an error naming %s:1", bad, err, path)
+		}
+		if data, _ := os.ReadFile(path); string(data) != corrupt {
+			t.Errorf("New with the journal line %.20q rewrote the journal: %.100q", bad, data)
+		}
+	}
+
+	// A torn last line is what a crash leaves: ignored, and the SET before
+	// it is delivered.
+	if err := os.WriteFile(path, append(good, `{"add":{"jti":"x`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	if got := r.wait(t, 1); len(got) != 2 {
+		t.Fatalf("received %d SETs after the restart, want the pending one again", len(got))
+	}
+}

@@ -306,7 +306,7 @@ func TestDemoTLS_ConnectTrustingTheCA(t *testing.T) {
 
 	// A configuration whose served URLs are http cannot be served with --tls.
 	plain := minimalConfig(t, "http", freePort(t), freePort(t))
-	if code, _, stderr := runBinary(t, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", state, "--config", plain); code != exitUsage || !strings.Contains(stderr, "write https://127.0.0.1:") {
+	if code, _, stderr := runBinary(t, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", t.TempDir(), "--config", plain); code != exitUsage || !strings.Contains(stderr, "write https://127.0.0.1:") {
 		t.Errorf("demo --tls of http URLs: exit %d, %s", code, stderr)
 	}
 }

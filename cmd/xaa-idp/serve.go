@@ -25,6 +25,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
@@ -107,6 +108,19 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	}
 	if *f.tls && strings.HasPrefix(iss, "http:") {
 		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
+	}
+	if *f.stateDir != "" {
+		// One process per state directory: a second one would append to
+		// the same audit log, rotate the same keys and replace the push
+		// journal and the access requests under the first.
+		release, err := filelock.LockDir(*f.stateDir)
+		if err != nil {
+			if _, ok := errors.AsType[*filelock.InUseError](err); ok {
+				err = fmt.Errorf("%w: stop that process first, or give this one another --state-dir", err)
+			}
+			return fail(exitFailure, err)
+		}
+		r.closers = append(r.closers, release)
 	}
 	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A second serve on a state directory in use refuses to start, naming the
+// directory and the process that holds it, instead of appending to the
+// same audit log, rotating the same keys and replacing the push journal
+// under the first. A holder killed with SIGKILL blocks nothing.
+func TestServe_SecondProcessOnAStateDirRefusesToStart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", "127.0.0.1:0", "--state-dir", state)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatalf("serve printed no issuer: %v", err)
+	}
+
+	for _, command := range []string{"serve", "demo"} {
+		code, stdout, stderr := runBriefly(t, command, "--addr", "127.0.0.1:0", "--state-dir", state)
+		if code != exitFailure || stdout != "" || !strings.Contains(stderr, "state directory "+state+" is in use") ||
+			!strings.Contains(stderr, "pid "+strconv.Itoa(cmd.Process.Pid)) || !strings.Contains(stderr, "--state-dir") {
+			t.Errorf("second %s on the same --state-dir: exit %d, stdout %q, stderr:\n%s", command, code, stdout, stderr)
+		}
+	}
+
+	cmd.Process.Kill()
+	cmd.Wait()
+	issuer, _ := startBinary(t, &syncBuffer{}, "serve", "--addr", "127.0.0.1:0", "--state-dir", state)
+	if !strings.HasPrefix(issuer, "http://") {
+		t.Fatalf("serve after the holder was killed: %q", issuer)
+	}
+	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state directory mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+}
+
+// runBriefly runs the real binary like runBinary, but a command still
+// running after 10 s (one that should have refused to start) is killed and
+// reported as exit -1.
+func runBriefly(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, xaaIDPBinary(t), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return -1, out.String(), errb.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), errb.String()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
