@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -55,6 +56,13 @@ func Tenants(tenants []Tenant) http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		for _, t := range tenants {
+			if err := t.IdP.Audit().Err(); err != nil { // one log, shared
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = fmt.Fprintln(w, "audit log failed, restart needed:", err)
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	// The tenants' series differ by their tenant label, so they gather

@@ -187,6 +187,13 @@ func (r *request) setID() {
 	r.line = line
 }
 
+// fail makes the log refuse every later append with err, and returns it.
+func (l *Log) fail(err error) error {
+	l.failed = err
+	l.broken.Store(&err)
+	return err
+}
+
 // persist writes buf, whole lines, to the file and syncs it.
 func (l *Log) persist(buf []byte) error {
 	if l.failed != nil {
@@ -198,8 +205,7 @@ func (l *Log) persist(buf []byte) error {
 			// A short write (disk full) leaves part of a line; cut it off, or the next batch
 			// would be glued to it and the file would hold a line that can never be parsed.
 			if terr := l.file.Truncate(l.size); terr != nil {
-				l.failed = fmt.Errorf("%w; removing the partial write: %w", err, terr)
-				return l.failed
+				return l.fail(fmt.Errorf("%w; removing the partial write: %w", err, terr))
 			}
 		}
 		return err
@@ -207,12 +213,15 @@ func (l *Log) persist(buf []byte) error {
 	if !l.regular {
 		return nil
 	}
-	if err := l.syncStats.syncFile(l.file); err != nil {
+	sync := l.syncStats.syncFile
+	if l.syncHook != nil {
+		sync = l.syncHook
+	}
+	if err := sync(l.file); err != nil {
 		// After a failed fsync Linux may drop the dirty pages and clear the error, so a retry
 		// could report success for lines that never reached the disk (the PostgreSQL "fsyncgate"
 		// of 2018). Refuse every later append rather than acknowledge what may be lost.
-		l.failed = fmt.Errorf("audit: syncing %s: %w", l.file.Name(), err)
-		return l.failed
+		return l.fail(fmt.Errorf("audit: syncing %s: %w", l.file.Name(), err))
 	}
 	l.syncs.Add(1)
 	l.size += int64(len(buf))

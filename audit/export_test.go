@@ -1,6 +1,9 @@
 package audit
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // BufferCaps reports the capacities of the buffers l keeps between batches, so that a test can
 // check that a burst does not leave them large. Call it only when no Append is in flight.
@@ -32,3 +35,7 @@ func Target(l *Log) int { return l.target }
 
 // RecentCommit is how recently the log must have committed for a leader to wait for the target.
 const RecentCommit = recentCommit
+
+// SetSyncFailure makes every later fsync of l's file fail with err, as a failing disk would. Call
+// it before any Append.
+func SetSyncFailure(l *Log, err error) { l.syncHook = func(*os.File) error { return err } }

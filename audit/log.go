@@ -44,10 +44,13 @@ type Log struct {
 
 	// The leader of the batch being committed alone uses these once Open has returned: leaders
 	// take turns, each starting only once the previous batch is done.
-	file      *os.File // nil when memory only
-	regular   bool     // false for pipes and devices, which can be neither synced nor truncated
-	size      int64    // bytes of the file known to be whole lines
-	failed    error    // set when the file can no longer be trusted; fails every later Append
+	file      *os.File              // nil when memory only
+	regular   bool                  // false for pipes and devices, which can be neither synced nor truncated
+	size      int64                 // bytes of the file known to be whole lines
+	failed    error                 // set when the file can no longer be trusted; fails every later Append
+	broken    atomic.Pointer[error] // failed, for Err, which any goroutine may call
+	shut      atomic.Bool           // closed, for Err
+	syncHook  func(*os.File) error  // replaces the fsync in tests (export_test.go)
 	ids       idGen
 	buf       []byte // the batch's lines, reused while small
 	stored    []slot // the batch's events for the index, reused while small
@@ -243,6 +246,20 @@ func (l *Log) QueryPage(f Filter) (events []Event, more bool) {
 	return l.index.query(f)
 }
 
+// Err returns why the log takes no more appends: the write or fsync failure after which it
+// refuses every later Append, or ErrClosed; nil while it takes them. A health check reports it:
+// until the process restarts, every request whose event must be durable fails.
+func (l *Log) Err() error {
+	root := l.root()
+	if p := root.broken.Load(); p != nil {
+		return *p
+	}
+	if root.shut.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Syncs reports how many fsyncs of its file the log has done: each covers a batch of appends, so
 // the events appended divided by Syncs is the average batch. A tenant's view reports the shared
 // log's.
@@ -278,6 +295,7 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
+	l.shut.Store(true)
 	l.wakeLeader() // a leader waiting for expected appends commits now
 	last := l.last
 	l.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -382,5 +383,40 @@ func TestAppend_BuffersShrinkAfterABurst(t *testing.T) {
 				t.Errorf("after the burst the log keeps buffers of %d bytes of lines and %d events", lines, events)
 			}
 		})
+	}
+}
+
+// TestErr_SaysWhyTheLogTakesNoMoreAppends: after a failed fsync the log refuses every later append
+// (what the lines were is unknown), and Err says so, as it says a closed log takes none; a healthy
+// log's, and a tenant view's of it, is nil.
+func TestErr_SaysWhyTheLogTakesNoMoreAppends(t *testing.T) {
+	l := openLog(t, audit.Options{Path: tempPath(t)})
+	view := l.Tenant("acme")
+	mustAppend(t, l, audit.Event{Type: audit.TypeLogin})
+	if err := l.Err(); err != nil || view.Err() != nil {
+		t.Fatalf("a healthy log: Err = %v, the view's %v", err, view.Err())
+	}
+
+	broken := openLog(t, audit.Options{Path: tempPath(t)})
+	audit.SetSyncFailure(broken, syscall.EIO)
+	if _, err := broken.Append(audit.Event{Type: audit.TypeLogin}); err == nil {
+		t.Fatal("an append whose fsync failed succeeded")
+	}
+	err := broken.Err()
+	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), "syncing") {
+		t.Errorf("Err after a failed fsync = %v, want the fsync's error", err)
+	}
+	if _, err := broken.Append(audit.Event{Type: audit.TypeLogin}); !errors.Is(err, syscall.EIO) {
+		t.Errorf("the next append: %v, want it refused with the same error", err)
+	}
+	if err := broken.Tenant("acme").Err(); !errors.Is(err, syscall.EIO) {
+		t.Errorf("a tenant view's Err = %v, want the shared log's", err)
+	}
+
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Err(); err != audit.ErrClosed {
+		t.Errorf("Err after Close = %v, want ErrClosed", err)
 	}
 }

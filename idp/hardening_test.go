@@ -1089,3 +1089,28 @@ func TestCodeGrant_CodeVerifierForm(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthz_SaysWhenTheAuditLogTakesNoMore: with its audit log unable to take events (here
+// closed; a failed fsync does the same, see audit.Log.Err), every login and token would fail, and
+// /healthz says so with 503, so that a container's health check restarts the IdP.
+func TestHealthz_SaysWhenTheAuditLogTakesNoMore(t *testing.T) {
+	p := startConformanceIdP(t)
+	get := func() (int, string) {
+		resp, err := http.Get(p.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("a healthy IdP: %d %q", code, body)
+	}
+	if err := p.Audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(); code != http.StatusServiceUnavailable || !strings.Contains(body, "audit log") {
+		t.Errorf("with its audit log closed: %d %q, want 503 naming the audit log", code, body)
+	}
+}

@@ -295,6 +295,12 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		if err := s.audit.Log.Err(); err != nil {
+			// Every login and token would fail with server_error: a health check must see it.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "audit log failed, restart needed:", err)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	// Without this, other methods would fall through to op's own health
