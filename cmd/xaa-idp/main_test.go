@@ -224,3 +224,25 @@ func TestCLI_CheckFileWithoutConfigFlag(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
 	}
 }
+
+// TestServe_WarnsOfAStateDirectoryOthersCanWrite: another user who can write the state directory
+// could swap its signing keys or audit log; serve says so when it starts, and not for its own 0700.
+func TestServe_WarnsOfAStateDirectoryOthersCanWrite(t *testing.T) {
+	for _, c := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o777, true}, {0o700, false}} {
+		state := filepath.Join(t.TempDir(), "state")
+		if err := os.Mkdir(state, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(state, c.mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		_, stop := serveWithLogs(t, "--state-dir", state)
+		logs := stop()
+		if got := strings.Contains(logs, "writable by other users"); got != c.warn {
+			t.Errorf("state directory %v: warned %v, want %v:\n%s", c.mode, got, c.warn, logs)
+		}
+	}
+}

@@ -121,6 +121,10 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 		r.closers = append(r.closers, release)
+		if fi, err := os.Stat(*f.stateDir); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
+				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
+		}
 	}
 	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)
