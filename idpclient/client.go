@@ -328,11 +328,14 @@ func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := noRedirects(hc).Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("%s answered %s to %s: a token request, which carries the client's credentials, is not sent on", endpoint, resp.Status, loc)
+	}
 	var body map[string]any
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
 		return nil, fmt.Errorf("%s answered %s without a JSON body", endpoint, resp.Status)
@@ -344,6 +347,17 @@ func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values
 		return nil, e
 	}
 	return body, nil
+}
+
+// noRedirects is hc, but it returns a redirect instead of following it:
+// a client following a 307 or 308 would post the same form (client
+// secret, code and verifier, subject or refresh token) to wherever the
+// Location says, another host or plain http. Token endpoints do not
+// redirect (RFC 6749 section 3.2 names one URL).
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 func randomString(n int) string {

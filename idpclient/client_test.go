@@ -1,0 +1,145 @@
+package idpclient_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// fakeIdP is a minimal IdP that a test bends into a hostile or broken
+// one: discovery, an authorization endpoint that redirects to a login
+// form, the form's POST that redirects to the client with a code, and a
+// token endpoint. Each handler can be replaced.
+type fakeIdP struct {
+	srv *httptest.Server
+	// meta edits the discovery document before it is served.
+	meta func(m map[string]any)
+	// token answers the token endpoint; nil: a fixed token response.
+	token http.HandlerFunc
+
+	mu    sync.Mutex
+	forms []url.Values // every form posted to the token endpoint
+}
+
+func newFakeIdP(t *testing.T, tls bool) *fakeIdP {
+	t.Helper()
+	f := &fakeIdP{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		m := map[string]any{
+			"issuer":                 f.srv.URL,
+			"authorization_endpoint": f.srv.URL + "/authorize",
+			"token_endpoint":         f.srv.URL + "/token",
+		}
+		if f.meta != nil {
+			f.meta(m)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(m)
+	})
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/login?authRequestID="+url.QueryEscape(r.URL.Query().Get("redirect_uri")+"|"+r.URL.Query().Get("state")), http.StatusFound)
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`<form method="post"><input name="username"><input name="password" type="password"></form>`))
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		redirect, state, _ := strings.Cut(r.FormValue("authRequestID"), "|")
+		http.Redirect(w, r, redirect+"?code=the-code&state="+url.QueryEscape(state), http.StatusFound)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f.mu.Lock()
+		f.forms = append(f.forms, r.PostForm)
+		f.mu.Unlock()
+		if f.token != nil {
+			f.token(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"at","token_type":"Bearer","id_token":"a.b.c"}`))
+	})
+	if tls {
+		f.srv = httptest.NewTLSServer(mux)
+	} else {
+		f.srv = httptest.NewServer(mux)
+	}
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeIdP) posted() []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.forms...)
+}
+
+func (f *fakeIdP) login(ctx context.Context) (idpclient.Tokens, error) {
+	return idpclient.Login(ctx, idpclient.LoginOptions{
+		Issuer: f.srv.URL, ClientID: "c", ClientSecret: "the-client-secret",
+		Username: "alice", Password: "the-password", HTTPClient: f.srv.Client(),
+	})
+}
+
+func TestLogin_AgainstTheFake(t *testing.T) {
+	f := newFakeIdP(t, false)
+	tok, err := f.login(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.IDToken() != "a.b.c" {
+		t.Errorf("tokens %v", tok)
+	}
+	if p := f.posted(); len(p) != 1 || p[0].Get("code") != "the-code" || p[0].Get("client_secret") != "the-client-secret" {
+		t.Errorf("token endpoint saw %v", p)
+	}
+}
+
+// recorder is a server that records what reaches it.
+func recorder(t *testing.T) (*httptest.Server, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" "+r.PostForm.Encode())
+		mu.Unlock()
+		if r.URL.Path == "/login" {
+			_, _ = w.Write([]byte(`<input name="password">`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"at"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), seen...) }
+}
+
+func TestTokenEndpoint_RedirectIsNotFollowedWithTheCredentials(t *testing.T) {
+	other, seen := recorder(t)
+	f := newFakeIdP(t, false)
+	f.token = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+	}
+	_, err := f.login(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "307") {
+		t.Errorf("a token endpoint that redirects: %v, want an error naming the 307", err)
+	}
+	if s := seen(); len(s) > 0 {
+		t.Errorf("the token endpoint's 307 was followed to another origin, credentials and all: %q", s)
+	}
+	_, err = idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+		Issuer: f.srv.URL, ClientID: "c", ClientSecret: "the-client-secret", SubjectToken: "x.y.z", Audience: "a", HTTPClient: f.srv.Client(),
+	})
+	if err == nil || len(seen()) > 0 {
+		t.Errorf("exchange: %v; the other origin saw %q", err, seen())
+	}
+}
