@@ -35,7 +35,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	if err != nil {
 		return nil, err
 	}
-	resp, err := client(hc).Do(req)
+	resp, err := noDowngrade(client(hc)).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
@@ -50,7 +50,42 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	if m.Issuer != issuer {
 		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, issuer)
 	}
+	// The login posts the password to the authorization endpoint's form and
+	// the client secret to the token endpoint: an https issuer's must be
+	// https too.
+	for name, u := range map[string]string{"authorization_endpoint": m.AuthorizationEndpoint, "token_endpoint": m.TokenEndpoint} {
+		if u != "" && downgrade(req.URL, u) {
+			return nil, fmt.Errorf("discovery: %s %q of the https issuer %s is not https", name, u, issuer)
+		}
+	}
 	return &m, nil
+}
+
+// downgrade reports whether going from an https URL to target leaves
+// https.
+func downgrade(from *url.URL, target string) bool {
+	u, err := url.Parse(target)
+	return from.Scheme == "https" && (err != nil || !strings.EqualFold(u.Scheme, "https"))
+}
+
+// noDowngrade is hc, but it refuses a redirect from https to anything else:
+// a discovery document fetched over plain http could name the https issuer
+// with endpoints of whoever answered.
+func noDowngrade(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if downgrade(via[len(via)-1].URL, req.URL.String()) {
+			return fmt.Errorf("redirect from https to %s refused", req.URL.Redacted())
+		}
+		if hc.CheckRedirect != nil {
+			return hc.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
 }
 
 func client(hc *http.Client) *http.Client {
@@ -168,6 +203,10 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 			}
 			if strings.HasPrefix(target.String(), o.RedirectURI) {
 				return redeem(ctx, base, meta, o, target.Query(), state, verifier)
+			}
+			if downgrade(req.URL, target.String()) {
+				// The next page may be the login form, which gets the password.
+				return nil, fmt.Errorf("login: %s redirected from https to %s", req.URL.Redacted(), target.Redacted())
 			}
 			req, err = http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 			if err != nil {
@@ -388,7 +427,7 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := client(hc).Do(req)
+	resp, err := noDowngrade(client(hc)).Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -143,3 +143,68 @@ func TestTokenEndpoint_RedirectIsNotFollowedWithTheCredentials(t *testing.T) {
 		t.Errorf("exchange: %v; the other origin saw %q", err, seen())
 	}
 }
+
+func TestHTTPSIssuer_CredentialsNeverGoOverPlainHTTP(t *testing.T) {
+	t.Run("token endpoint", func(t *testing.T) {
+		plain, seen := recorder(t)
+		f := newFakeIdP(t, true)
+		f.meta = func(m map[string]any) { m["token_endpoint"] = plain.URL + "/token" }
+		if _, err := f.login(context.Background()); err == nil || !strings.Contains(err.Error(), "https") {
+			t.Errorf("login: %v, want an error saying the endpoint is not https", err)
+		}
+		_, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+			Issuer: f.srv.URL, ClientID: "c", ClientSecret: "the-client-secret", SubjectToken: "x.y.z", Audience: "a", HTTPClient: f.srv.Client(),
+		})
+		if err == nil {
+			t.Error("exchange through an http token endpoint of an https issuer succeeded")
+		}
+		if s := seen(); len(s) > 0 {
+			t.Errorf("the client secret went over plain http: %q", s)
+		}
+	})
+	t.Run("authorization endpoint", func(t *testing.T) {
+		plain, seen := recorder(t)
+		f := newFakeIdP(t, true)
+		f.meta = func(m map[string]any) { m["authorization_endpoint"] = plain.URL + "/login" }
+		if _, err := f.login(context.Background()); err == nil {
+			t.Error("login through an http authorization endpoint of an https issuer succeeded")
+		}
+		if s := seen(); len(s) > 0 {
+			t.Errorf("the login went over plain http: %q", s)
+		}
+	})
+	t.Run("login redirect", func(t *testing.T) {
+		plain, seen := recorder(t)
+		f := newFakeIdP(t, true)
+		f.meta = func(m map[string]any) { m["authorization_endpoint"] = f.srv.URL + "/go-plain" }
+		f.srv.Config.Handler.(*http.ServeMux).HandleFunc("/go-plain", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, plain.URL+"/login", http.StatusFound)
+		})
+		if _, err := f.login(context.Background()); err == nil || !strings.Contains(err.Error(), "http:") {
+			t.Errorf("login: %v, want an error naming the redirect to http", err)
+		}
+		for _, s := range seen() {
+			if strings.Contains(s, "the-password") {
+				t.Errorf("the password went over plain http: %q", s)
+			}
+		}
+	})
+	t.Run("discovery redirect", func(t *testing.T) {
+		// A network attacker answers the plain request with a document that
+		// names the https issuer and endpoints of its own.
+		var issuer string
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": issuer, "token_endpoint": issuer + "/token"})
+		}))
+		t.Cleanup(evil.Close)
+		tlsIssuer := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusMovedPermanently)
+		}))
+		t.Cleanup(tlsIssuer.Close)
+		issuer = tlsIssuer.URL
+		if m, err := idpclient.Discover(context.Background(), tlsIssuer.Client(), issuer); err == nil {
+			t.Errorf("discovery through a redirect to http gave %+v", m)
+		}
+	})
+}
