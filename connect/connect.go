@@ -40,8 +40,22 @@ type Options struct {
 	// not, so that refusals show too. Ignored when MCPServers is set.
 	All        bool
 	HTTPClient *http.Client
+	// Timeout bounds the login, and each MCP server's connection and
+	// first whoami, so that a server that never answers is an error
+	// rather than a hang. 0: DefaultTimeout.
+	Timeout time.Duration
 	// Trace, when set, sees each step of each flow as it happens.
 	Trace func(Step)
+}
+
+// DefaultTimeout is Options.Timeout's default.
+const DefaultTimeout = 30 * time.Second
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Step is one request of the flow, for a step-by-step view.
@@ -90,6 +104,9 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, login *loginSes
 // open (the caller's to close) when the Result is Connected, else nil.
 func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
 	res = Result{MCPServer: target}
+	// The session outlives ctx: the SDK detaches it from Connect's.
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
 	// The client_id at the MCP authorization server comes from the IdP's
 	// client mapping; for a server the IdP does not list, the IdP's own
 	// client_id is the best guess (and the exchange will say no anyway).
