@@ -198,7 +198,9 @@ func discoverResource(ctx context.Context, hc *http.Client, target string) (*oau
 	if err != nil {
 		return nil, fmt.Errorf("MCP server unreachable: %w", err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	// Only the status and the challenge count; a little of the body is
+	// read so that the connection can be reused, not an endless one.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		return nil, fmt.Errorf("%s answered %s without a token; an EMA-protected MCP server answers 401", target, resp.Status)

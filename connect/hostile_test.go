@@ -43,8 +43,24 @@ func TestRun_AnMCPServerThatNeverAnswersTimesOut(t *testing.T) {
 		}
 	}))
 	t.Cleanup(hang.Close)
-	res := runAgainst(t, hang.URL+"/mcp", 300*time.Millisecond, 5*time.Second)
+	res := runAgainst(t, hang.URL+"/mcp", 2*time.Second, 8*time.Second)
 	if !strings.Contains(res.Err.Error(), "deadline") {
 		t.Errorf("err %v, want a timeout", res.Err)
 	}
+}
+
+func TestRun_AnEndless401BodyIsNotReadToTheEnd(t *testing.T) {
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="http://`+r.Host+`/.well-known/oauth-protected-resource/mcp"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(endless.Close)
+	runAgainst(t, endless.URL+"/mcp", 0, 5*time.Second)
 }
