@@ -18,6 +18,7 @@ import (
 )
 
 func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("login", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
@@ -78,6 +79,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("exchange", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")

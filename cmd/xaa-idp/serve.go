@@ -484,6 +484,7 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l ser
 
 // runHealthcheck lets a container image without curl check itself.
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
+	stderr = terminalSafe(stderr) // it prints what the server said
 	fs := newFlagSet("healthcheck", stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe")
 	caFile := addCAFileFlag(fs)
