@@ -17,6 +17,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Metadata is the part of the IdP's discovery document the client uses.
@@ -228,17 +229,34 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		case resp.StatusCode == http.StatusUnauthorized && posted:
 			return nil, &Error{Status: resp.StatusCode, Code: "access_denied", Description: "login refused: " + loginMessage(string(body))}
 		default:
-			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, strings.TrimSpace(string(body)))
+			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, excerpt(body))
 		}
 	}
 	return nil, errors.New("login: too many redirects")
+}
+
+// maxExcerpt is how much of an unexpected page an error quotes: enough to
+// recognize it, not a screenful of HTML that hides the status line.
+const maxExcerpt = 300
+
+// excerpt is the start of a page for an error message.
+func excerpt(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) <= maxExcerpt {
+		return s
+	}
+	cut := maxExcerpt
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(body))
 }
 
 func loginMessage(page string) string {
 	if i := strings.Index(page, `role="alert">`); i >= 0 {
 		rest := page[i+len(`role="alert">`):]
 		if j := strings.Index(rest, "<"); j >= 0 {
-			return rest[:j]
+			return excerpt([]byte(rest[:j]))
 		}
 	}
 	return "invalid credentials"
@@ -434,7 +452,7 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, excerpt(b))
 	}
 	var body struct {
 		Servers []AssignedServer `json:"mcp_servers"`

@@ -208,3 +208,54 @@ func TestHTTPSIssuer_CredentialsNeverGoOverPlainHTTP(t *testing.T) {
 		}
 	})
 }
+
+func TestLogin_AnUnexpectedPageIsQuotedBriefly(t *testing.T) {
+	f := newFakeIdP(t, false)
+	f.meta = func(m map[string]any) { m["authorization_endpoint"] = f.srv.URL + "/big" }
+	f.srv.Config.Handler.(*http.ServeMux).HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte("<html>" + strings.Repeat("<div>proxy error</div>", 40000)))
+	})
+	_, err := f.login(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "proxy error") {
+		t.Fatalf("err %v, want the 502 and the start of the page", err)
+	}
+	if n := len(err.Error()); n > 1024 {
+		t.Errorf("the error quotes %d bytes of the page: a screenful of HTML hides the status", n)
+	}
+}
+
+func TestAssignedServers_AnErrorPageIsQuotedBriefly(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(strings.Repeat("stack trace line\n", 1000)))
+	}))
+	t.Cleanup(srv.Close)
+	_, err := idpclient.AssignedServers(context.Background(), srv.Client(), srv.URL, "at")
+	if err == nil || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("err %v, want the 500", err)
+	}
+	if n := len(err.Error()); n > 1024 {
+		t.Errorf("the error quotes %d bytes of the page", n)
+	}
+}
+
+func TestLogin_ALongRefusalIsQuotedBriefly(t *testing.T) {
+	f := newFakeIdP(t, false)
+	f.meta = func(m map[string]any) { m["authorization_endpoint"] = f.srv.URL + "/refuse" }
+	f.srv.Config.Handler.(*http.ServeMux).HandleFunc("/refuse", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = w.Write([]byte(`<input name="password">`))
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`<p role="alert">` + strings.Repeat("no. ", 100000) + `</p>`))
+	})
+	_, err := f.login(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "login refused: no. no.") {
+		t.Fatalf("err %.200v, want the refusal", err)
+	}
+	if n := len(err.Error()); n > 1024 {
+		t.Errorf("the error quotes %d bytes of the alert", n)
+	}
+}
