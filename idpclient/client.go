@@ -31,6 +31,9 @@ type Metadata struct {
 // Discover fetches the issuer's OpenID configuration and checks that it
 // names the same issuer (OIDC Discovery section 4.3).
 func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+	// The issuer as given may end in a slash (Auth0's do); the discovery
+	// URL drops it (OIDC Discovery section 4.1).
+	given := issuer
 	issuer = strings.TrimSuffix(issuer, "/")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
@@ -48,8 +51,11 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
-	if m.Issuer != issuer {
-		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, issuer)
+	if m.Issuer != given && m.Issuer != issuer {
+		if m.Issuer == issuer+"/" {
+			return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q: give the issuer with its trailing slash", m.Issuer, given)
+		}
+		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, given)
 	}
 	// The login posts the password to the authorization endpoint's form and
 	// the client secret to the token endpoint: an https issuer's must be

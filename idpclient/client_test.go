@@ -259,3 +259,20 @@ func TestLogin_ALongRefusalIsQuotedBriefly(t *testing.T) {
 		t.Errorf("the error quotes %d bytes of the alert", n)
 	}
 }
+
+func TestDiscover_IssuerWithATrailingSlash(t *testing.T) {
+	// Auth0's issuer is "https://TENANT.auth0.com/": the discovery URL drops
+	// the slash (OIDC Discovery section 4.1), the comparison keeps it.
+	f := newFakeIdP(t, false)
+	f.meta = func(m map[string]any) { m["issuer"] = f.srv.URL + "/" }
+	if _, err := idpclient.Discover(context.Background(), f.srv.Client(), f.srv.URL+"/"); err != nil {
+		t.Errorf("issuer %s/ as given: %v", f.srv.URL, err)
+	}
+	if _, err := idpclient.Discover(context.Background(), f.srv.Client(), f.srv.URL); err == nil || !strings.Contains(err.Error(), "trailing slash") {
+		t.Errorf("issuer given without its slash: %v, want a refusal that says to add it", err)
+	}
+	f.meta = func(m map[string]any) { m["issuer"] = "https://other.example" }
+	if _, err := idpclient.Discover(context.Background(), f.srv.Client(), f.srv.URL); err == nil {
+		t.Error("another issuer's metadata was accepted")
+	}
+}
