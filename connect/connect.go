@@ -236,7 +236,14 @@ func toolText(r *mcp.CallToolResult) string {
 func cleanError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		if re.ErrorDescription != "" {
+		switch {
+		case re.ErrorCode == "" && re.Response != nil && re.Response.Request != nil:
+			// No OAuth error, a bare status (a proxy's 502): say who answered
+			// what, without the page.
+			return fmt.Errorf("%s answered %s", re.Response.Request.URL.Redacted(), re.Response.Status)
+		case re.ErrorCode == "" && re.Response != nil:
+			return fmt.Errorf("a token endpoint answered %s", re.Response.Status)
+		case re.ErrorDescription != "":
 			return fmt.Errorf("%s: %s", re.ErrorCode, re.ErrorDescription)
 		}
 		return fmt.Errorf("%s", re.ErrorCode)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/idptest"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // runAgainst connects alice to one MCP server, the hostile one, and
@@ -63,4 +65,20 @@ func TestRun_AnEndless401BodyIsNotReadToTheEnd(t *testing.T) {
 	}))
 	t.Cleanup(endless.Close)
 	runAgainst(t, endless.URL+"/mcp", 0, 5*time.Second)
+}
+
+func TestRun_ABareHTTPErrorIsNamedInTheRefusal(t *testing.T) {
+	srv := idptest.New(t)
+	mcp := srv.StartDemoServers()["tracker"].URL
+	srv.InjectFault(policy.Fault{Match: policy.FaultMatch{GrantType: policy.FaultGrantTokenExchange}, HTTPStatus: http.StatusBadGateway})
+	results, err := connect.Run(context.Background(), connect.Options{
+		Issuer: srv.Issuer(), ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice",
+		MCPServers: []string{mcp},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Err == nil || !strings.Contains(results[0].Err.Error(), "502") {
+		t.Errorf("results %+v, want a refusal that names the IdP's 502", results)
+	}
 }
