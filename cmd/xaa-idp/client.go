@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -39,6 +40,10 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *clientID == "" || *username == "" || *password == "" {
 		fmt.Fprintln(stderr, "xaa-idp login: --client-id, --username and --password are required")
+		return exitUsage
+	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp login:", err)
 		return exitUsage
 	}
 	switch *printOnly {
@@ -103,6 +108,10 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *timeout <= 0 {
 		fmt.Fprintln(stderr, "xaa-idp exchange: --timeout must be positive, such as 30s")
+		return exitUsage
+	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage
 	}
 	aud, res := *audience, *resource
@@ -172,6 +181,17 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 	hintUntrusted(stderr, cmd, err)
 	hintTimeout(stderr, cmd, err, timeout)
 	return exitFailure
+}
+
+// checkHTTPURL refuses a URL flag that is not an http or https URL with a
+// host, as bad usage before any request (Go's client would say
+// "unsupported protocol scheme" and the command exit 1).
+func checkHTTPURL(flagName, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--%s %q is not an http or https URL", flagName, v)
+	}
+	return nil
 }
 
 // addTimeoutFlag is --timeout of the client commands.

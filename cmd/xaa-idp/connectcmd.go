@@ -56,6 +56,14 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "xaa-idp connect: --timeout must be positive, such as 30s")
 		return exitUsage
 	}
+	for name, values := range map[string][]string{"issuer": {*issuer}, "mcp": servers} {
+		for _, v := range values {
+			if err := checkHTTPURL(name, v); err != nil {
+				fmt.Fprintln(stderr, "xaa-idp connect:", err)
+				return exitUsage
+			}
+		}
+	}
 	hc, err := httpClient(*caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)

@@ -159,3 +159,22 @@ func TestTerminalSafe_KeepsTextAndJSON(t *testing.T) {
 		t.Errorf("JSON through terminalSafe: %q, %v, %v", b.String(), back, err)
 	}
 }
+
+func TestClientCommands_AURLFlagThatIsNoHTTPURLIsBadUsage(t *testing.T) {
+	for _, bad := range []string{"notaurl", "ftp://idp.example", "file:///etc/passwd", "http://"} {
+		for _, args := range [][]string{
+			{"login", "--issuer", bad, "--client-id", "c", "--username", "u", "--password", "p"},
+			{"exchange", "--issuer", bad, "--client-id", "c", "--id-token", "x.y.z", "--audience", "https://as.example"},
+			{"connect", "--issuer", bad, "--client-id", "c", "--username", "u", "--password", "p"},
+			{"connect", "--client-id", "c", "--username", "u", "--password", "p", "--mcp", "https://mcp.example/mcp", "--mcp", bad},
+			{"keys", "list", "--issuer", bad, "--admin-user", "a"},
+			{"healthcheck", "--url", bad},
+			{"load", "--issuer", bad},
+		} {
+			code, _, stderr := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, bad) {
+				t.Errorf("%s with %q: exit %d, %q; want %d naming the value", args[0], bad, code, stderr, exitUsage)
+			}
+		}
+	}
+}

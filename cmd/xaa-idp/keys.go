@@ -46,6 +46,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user is required")
 		return exitUsage
 	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp keys:", err)
+		return exitUsage
+	}
 	hc, err := httpClient(*caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys:", err)

@@ -58,11 +58,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp load: --requests, --concurrency and --rounds must be at least 1")
 		return exitUsage
 	}
-	u, err := url.Parse(*issuer)
-	if err != nil || u.Host == "" {
-		fmt.Fprintln(stderr, "xaa-idp load: --issuer must be a URL")
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp load:", err)
 		return exitUsage
 	}
+	u, _ := url.Parse(*issuer)
 	ip := net.ParseIP(u.Hostname())
 	loopback := u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
 	if !*allowRemote && !loopback {

@@ -491,6 +491,10 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	if err := checkHTTPURL("url", *url); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		return exitUsage
+	}
 	hc, err := httpClient(*caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
