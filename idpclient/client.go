@@ -141,6 +141,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Code == "" {
+		// A JSON answer that is no OAuth error (a gateway's {"message": ...}).
+		return fmt.Sprintf("HTTP %d %s without an OAuth error code", e.Status, http.StatusText(e.Status))
+	}
 	if e.Description != "" {
 		return e.Code + ": " + e.Description
 	}
@@ -403,11 +407,16 @@ func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
 		return nil, fmt.Errorf("%s answered %s without a JSON body", endpoint, resp.Status)
 	}
-	if resp.StatusCode != http.StatusOK {
-		e := &Error{Status: resp.StatusCode, Body: body}
-		e.Code, _ = body["error"].(string)
+	code, isError := body["error"].(string)
+	if resp.StatusCode != http.StatusOK || isError {
+		e := &Error{Status: resp.StatusCode, Body: body, Code: code}
 		e.Description, _ = body["error_description"].(string)
 		return nil, e
+	}
+	// access_token is required in every success (RFC 6749 section 5.1,
+	// RFC 8693 section 2.2.1): without it the answer is no success.
+	if at, _ := body["access_token"].(string); at == "" {
+		return nil, fmt.Errorf("%s answered %s without an access_token", endpoint, resp.Status)
 	}
 	return body, nil
 }

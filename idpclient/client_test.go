@@ -276,3 +276,36 @@ func TestDiscover_IssuerWithATrailingSlash(t *testing.T) {
 		t.Error("another issuer's metadata was accepted")
 	}
 }
+
+func TestTokenEndpoint_ASuccessWithoutAnAccessTokenIsAnError(t *testing.T) {
+	for _, body := range []string{`{}`, `null`, `{"access_token":""}`, `{"access_token":42}`, `{"error":"server_error"}`} {
+		f := newFakeIdP(t, false)
+		f.token = func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}
+		if tok, err := f.login(context.Background()); err == nil {
+			t.Errorf("login, token endpoint 200 %s: tokens %v, want an error (RFC 6749 section 5.1: access_token is required)", body, tok)
+		}
+		if tok, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+			Issuer: f.srv.URL, ClientID: "c", SubjectToken: "x.y.z", Audience: "a", HTTPClient: f.srv.Client(),
+		}); err == nil {
+			t.Errorf("exchange, token endpoint 200 %s: %v, want an error (RFC 8693 section 2.2.1)", body, tok)
+		}
+	}
+}
+
+func TestTokenEndpoint_AnErrorWithoutAnOAuthCodeSaysTheStatus(t *testing.T) {
+	f := newFakeIdP(t, false)
+	f.token = func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(`{"message":"upstream down"}`))
+	}
+	_, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+		Issuer: f.srv.URL, ClientID: "c", SubjectToken: "x.y.z", Audience: "a", HTTPClient: f.srv.Client(),
+	})
+	if err == nil || !strings.Contains(err.Error(), "502") {
+		t.Errorf("err %q, want one that names the 502", err)
+	}
+}
