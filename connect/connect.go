@@ -40,8 +40,22 @@ type Options struct {
 	// not, so that refusals show too. Ignored when MCPServers is set.
 	All        bool
 	HTTPClient *http.Client
+	// Timeout bounds the login, and each MCP server's connection and
+	// first whoami, so that a server that never answers is an error
+	// rather than a hang. 0: DefaultTimeout.
+	Timeout time.Duration
 	// Trace, when set, sees each step of each flow as it happens.
 	Trace func(Step)
+}
+
+// DefaultTimeout is Options.Timeout's default.
+const DefaultTimeout = 30 * time.Second
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Step is one request of the flow, for a step-by-step view.
@@ -90,6 +104,9 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, login *loginSes
 // open (the caller's to close) when the Result is Connected, else nil.
 func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
 	res = Result{MCPServer: target}
+	// The session outlives ctx: the SDK detaches it from Connect's.
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
 	// The client_id at the MCP authorization server comes from the IdP's
 	// client mapping; for a server the IdP does not list, the IdP's own
 	// client_id is the best guess (and the exchange will say no anyway).
@@ -181,7 +198,9 @@ func discoverResource(ctx context.Context, hc *http.Client, target string) (*oau
 	if err != nil {
 		return nil, fmt.Errorf("MCP server unreachable: %w", err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	// Only the status and the challenge count; a little of the body is
+	// read so that the connection can be reused, not an endless one.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		return nil, fmt.Errorf("%s answered %s without a token; an EMA-protected MCP server answers 401", target, resp.Status)
@@ -217,7 +236,14 @@ func toolText(r *mcp.CallToolResult) string {
 func cleanError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		if re.ErrorDescription != "" {
+		switch {
+		case re.ErrorCode == "" && re.Response != nil && re.Response.Request != nil:
+			// No OAuth error, a bare status (a proxy's 502): say who answered
+			// what, without the page.
+			return fmt.Errorf("%s answered %s", re.Response.Request.URL.Redacted(), re.Response.Status)
+		case re.ErrorCode == "" && re.Response != nil:
+			return fmt.Errorf("a token endpoint answered %s", re.Response.Status)
+		case re.ErrorDescription != "":
 			return fmt.Errorf("%s: %s", re.ErrorCode, re.ErrorDescription)
 		}
 		return fmt.Errorf("%s", re.ErrorCode)

@@ -97,9 +97,14 @@ func (t *tracer) detail(resp *http.Response) string {
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		return ""
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	// The first MiB is read for the trace; the caller reads it again and
+	// then the rest, unread, so that the trace never cuts an answer.
+	orig := resp.Body
+	b, _ := io.ReadAll(io.LimitReader(orig, 1<<20))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), orig), orig}
 	var m map[string]any
 	if json.Unmarshal(b, &m) != nil {
 		return ""

@@ -95,6 +95,8 @@ func start(ctx context.Context, o Options) (*http.Client, []string, *loginSessio
 		hc = http.DefaultClient
 	}
 	loginClient := traced(hc, o.Trace, "")
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 		Username: o.Username, Password: o.Password, HTTPClient: loginClient,

@@ -17,6 +17,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Metadata is the part of the IdP's discovery document the client uses.
@@ -30,12 +31,15 @@ type Metadata struct {
 // Discover fetches the issuer's OpenID configuration and checks that it
 // names the same issuer (OIDC Discovery section 4.3).
 func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+	// The issuer as given may end in a slash (Auth0's do); the discovery
+	// URL drops it (OIDC Discovery section 4.1).
+	given := issuer
 	issuer = strings.TrimSuffix(issuer, "/")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := client(hc).Do(req)
+	resp, err := noDowngrade(client(hc)).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
@@ -47,10 +51,48 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
-	if m.Issuer != issuer {
-		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, issuer)
+	if m.Issuer != given && m.Issuer != issuer {
+		if m.Issuer == issuer+"/" {
+			return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q: give the issuer with its trailing slash", m.Issuer, given)
+		}
+		return nil, fmt.Errorf("discovery: metadata issuer %q differs from %q", m.Issuer, given)
+	}
+	// The login posts the password to the authorization endpoint's form and
+	// the client secret to the token endpoint: an https issuer's must be
+	// https too.
+	for name, u := range map[string]string{"authorization_endpoint": m.AuthorizationEndpoint, "token_endpoint": m.TokenEndpoint} {
+		if u != "" && downgrade(req.URL, u) {
+			return nil, fmt.Errorf("discovery: %s %q of the https issuer %s is not https", name, u, issuer)
+		}
 	}
 	return &m, nil
+}
+
+// downgrade reports whether going from an https URL to target leaves
+// https.
+func downgrade(from *url.URL, target string) bool {
+	u, err := url.Parse(target)
+	return from.Scheme == "https" && (err != nil || !strings.EqualFold(u.Scheme, "https"))
+}
+
+// noDowngrade is hc, but it refuses a redirect from https to anything else:
+// a discovery document fetched over plain http could name the https issuer
+// with endpoints of whoever answered.
+func noDowngrade(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if downgrade(via[len(via)-1].URL, req.URL.String()) {
+			return fmt.Errorf("redirect from https to %s refused", req.URL.Redacted())
+		}
+		if hc.CheckRedirect != nil {
+			return hc.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
 }
 
 func client(hc *http.Client) *http.Client {
@@ -99,6 +141,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Code == "" {
+		// A JSON answer that is no OAuth error (a gateway's {"message": ...}).
+		return fmt.Sprintf("HTTP %d %s without an OAuth error code", e.Status, http.StatusText(e.Status))
+	}
 	if e.Description != "" {
 		return e.Code + ": " + e.Description
 	}
@@ -169,6 +215,10 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 			if strings.HasPrefix(target.String(), o.RedirectURI) {
 				return redeem(ctx, base, meta, o, target.Query(), state, verifier)
 			}
+			if downgrade(req.URL, target.String()) {
+				// The next page may be the login form, which gets the password.
+				return nil, fmt.Errorf("login: %s redirected from https to %s", req.URL.Redacted(), target.Redacted())
+			}
 			req, err = http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 			if err != nil {
 				return nil, err
@@ -189,17 +239,34 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		case resp.StatusCode == http.StatusUnauthorized && posted:
 			return nil, &Error{Status: resp.StatusCode, Code: "access_denied", Description: "login refused: " + loginMessage(string(body))}
 		default:
-			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, strings.TrimSpace(string(body)))
+			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, excerpt(body))
 		}
 	}
 	return nil, errors.New("login: too many redirects")
+}
+
+// maxExcerpt is how much of an unexpected page an error quotes: enough to
+// recognize it, not a screenful of HTML that hides the status line.
+const maxExcerpt = 300
+
+// excerpt is the start of a page for an error message.
+func excerpt(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) <= maxExcerpt {
+		return s
+	}
+	cut := maxExcerpt
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(body))
 }
 
 func loginMessage(page string) string {
 	if i := strings.Index(page, `role="alert">`); i >= 0 {
 		rest := page[i+len(`role="alert">`):]
 		if j := strings.Index(rest, "<"); j >= 0 {
-			return rest[:j]
+			return excerpt([]byte(rest[:j]))
 		}
 	}
 	return "invalid credentials"
@@ -328,22 +395,41 @@ func post(ctx context.Context, hc *http.Client, endpoint string, form url.Values
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := noRedirects(hc).Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("%s answered %s to %s: a token request, which carries the client's credentials, is not sent on", endpoint, resp.Status, loc)
+	}
 	var body map[string]any
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
 		return nil, fmt.Errorf("%s answered %s without a JSON body", endpoint, resp.Status)
 	}
-	if resp.StatusCode != http.StatusOK {
-		e := &Error{Status: resp.StatusCode, Body: body}
-		e.Code, _ = body["error"].(string)
+	code, isError := body["error"].(string)
+	if resp.StatusCode != http.StatusOK || isError {
+		e := &Error{Status: resp.StatusCode, Body: body, Code: code}
 		e.Description, _ = body["error_description"].(string)
 		return nil, e
 	}
+	// access_token is required in every success (RFC 6749 section 5.1,
+	// RFC 8693 section 2.2.1): without it the answer is no success.
+	if at, _ := body["access_token"].(string); at == "" {
+		return nil, fmt.Errorf("%s answered %s without an access_token", endpoint, resp.Status)
+	}
 	return body, nil
+}
+
+// noRedirects is hc, but it returns a redirect instead of following it:
+// a client following a 307 or 308 would post the same form (client
+// secret, code and verifier, subject or refresh token) to wherever the
+// Location says, another host or plain http. Token endpoints do not
+// redirect (RFC 6749 section 3.2 names one URL).
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 func randomString(n int) string {
@@ -374,14 +460,14 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := client(hc).Do(req)
+	resp, err := noDowngrade(client(hc)).Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, excerpt(b))
 	}
 	var body struct {
 		Servers []AssignedServer `json:"mcp_servers"`

@@ -6,15 +6,20 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+	"time"
 
+	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("login", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
@@ -24,6 +29,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	redirect := fs.String("redirect-uri", "http://127.0.0.1/callback", "a redirect URI registered for the client")
 	printOnly := fs.String("print", "", "print only this member of the token response: id_token, access_token or refresh_token")
 	caFile := addCAFileFlag(fs)
+	timeout := addTimeoutFlag(fs)
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "scopes (repeatable; default: openid profile email groups offline_access; --scope '' sends none, which the IdP takes as openid)")
 	if code, stop := parse(fs, args); stop {
@@ -36,10 +42,18 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "xaa-idp login: --client-id, --username and --password are required")
 		return exitUsage
 	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp login:", err)
+		return exitUsage
+	}
 	switch *printOnly {
 	case "", "id_token", "access_token", "refresh_token":
 	default:
 		fmt.Fprintf(stderr, "xaa-idp login: --print %q: use id_token, access_token or refresh_token\n", *printOnly)
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "xaa-idp login: --timeout must be positive, such as 30s")
 		return exitUsage
 	}
 	hc, err := httpClient(*caFile)
@@ -47,12 +61,14 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "xaa-idp login:", err)
 		return exitUsage
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username,
 		Password: *password, Scopes: scopes, RedirectURI: *redirect, HTTPClient: hc,
 	})
 	if err != nil {
-		return reportError(stdout, stderr, "login", err)
+		return reportError(stdout, stderr, "login", err, *timeout)
 	}
 	if *printOnly == "" {
 		printJSON(stdout, tok)
@@ -68,6 +84,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("exchange", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
@@ -79,6 +96,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
 	decode := fs.Bool("decode", false, "also print the decoded ID-JAG header and claims")
 	caFile := addCAFileFlag(fs)
+	timeout := addTimeoutFlag(fs)
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "scopes at the MCP server (repeatable)")
 	if code, stop := parse(fs, args); stop {
@@ -86,6 +104,14 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *clientID == "" || *audience == "" || (*idToken == "") == (*refresh == "") {
 		fmt.Fprintln(stderr, "xaa-idp exchange: --client-id, --audience and one of --id-token or --refresh-token are required")
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "xaa-idp exchange: --timeout must be positive, such as 30s")
+		return exitUsage
+	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage
 	}
 	aud, res := *audience, *resource
@@ -116,9 +142,11 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *refresh != "" {
 		o.SubjectToken, o.SubjectTokenType = *refresh, idpclient.TokenTypeRefresh
 	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	resp, err := idpclient.Exchange(ctx, o)
 	if err != nil {
-		code := reportError(stdout, stderr, "exchange", err)
+		code := reportError(stdout, stderr, "exchange", err, *timeout)
 		var oe *idpclient.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: --audience %q is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", aud)
@@ -140,7 +168,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // reportError prints an OAuth error answer as JSON on stdout (scripts parse
 // it) and a readable line on stderr.
-func reportError(stdout, stderr io.Writer, cmd string, err error) int {
+func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.Duration) int {
 	var oe *idpclient.Error
 	if errors.As(err, &oe) {
 		body := oe.Body
@@ -151,7 +179,36 @@ func reportError(stdout, stderr io.Writer, cmd string, err error) int {
 	}
 	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
 	hintUntrusted(stderr, cmd, err)
+	hintTimeout(stderr, cmd, err, timeout)
 	return exitFailure
+}
+
+// checkHTTPURL refuses a URL flag that is not an http or https URL with a
+// host, as bad usage before any request (Go's client would say
+// "unsupported protocol scheme" and the command exit 1).
+func checkHTTPURL(flagName, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--%s %q is not an http or https URL", flagName, v)
+	}
+	return nil
+}
+
+// addTimeoutFlag is --timeout of the client commands.
+func addTimeoutFlag(fs *flag.FlagSet) *time.Duration {
+	return fs.Duration("timeout", defaultClientTimeout, "give up when the servers have not answered within this long")
+}
+
+// defaultClientTimeout bounds login and exchange, and connect's login and
+// each of its MCP servers: a server that accepts a connection and never
+// answers is a failure, not a hang.
+const defaultClientTimeout = connect.DefaultTimeout
+
+// hintTimeout says which flag bounded a request that timed out.
+func hintTimeout(stderr io.Writer, cmd string, err error, timeout time.Duration) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "xaa-idp %s: no answer within --timeout %s\n", cmd, timeout)
+	}
 }
 
 // hintUntrusted says how to trust the CA of `serve --tls` when a

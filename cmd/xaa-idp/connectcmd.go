@@ -13,6 +13,7 @@ import (
 )
 
 func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("connect", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id at the IdP (required)")
@@ -27,6 +28,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	useCIMD := fs.Bool("cimd", false, "be a Client ID Metadata Document client: serve the document on loopback and use its URL as client_id (instead of --client-id)")
 	cimdPort := fs.Int("cimd-port", connect.DefaultMetadataPort, "loopback port of the metadata document with --cimd (0: any free port)")
 	caFile := addCAFileFlag(fs)
+	timeout := addTimeoutFlag(fs)
 	var servers listFlag
 	fs.Var(&servers, "mcp", "MCP endpoint URL (repeatable; default: the servers the user is assigned to)")
 	if code, stop := parse(fs, args); stop {
@@ -50,6 +52,18 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "xaa-idp connect: --client-id (or --cimd), --username and --password are required")
 		return exitUsage
 	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "xaa-idp connect: --timeout must be positive, such as 30s")
+		return exitUsage
+	}
+	for name, values := range map[string][]string{"issuer": {*issuer}, "mcp": servers} {
+		for _, v := range values {
+			if err := checkHTTPURL(name, v); err != nil {
+				fmt.Fprintln(stderr, "xaa-idp connect:", err)
+				return exitUsage
+			}
+		}
+	}
 	hc, err := httpClient(*caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
@@ -58,6 +72,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	o := connect.Options{
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret,
 		Username: *username, Password: *password, MCPServers: servers, All: *all, HTTPClient: hc,
+		Timeout: *timeout,
 	}
 	if *verbose {
 		o.Trace = func(s connect.Step) {
@@ -71,6 +86,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
@@ -151,6 +167,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}
 	return exitOK

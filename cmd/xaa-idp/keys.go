@@ -13,6 +13,7 @@ import (
 // runKeys calls a running IdP's admin API: `keys rotate` publishes new
 // signing keys, `keys list` shows the published ones.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	const keysUsage = "Usage: xaa-idp keys rotate|list --issuer URL --admin-user U --admin-password P [--ca-file FILE]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintln(stdout, keysUsage)
@@ -43,6 +44,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *user == "" {
 		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user is required")
+		return exitUsage
+	}
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp keys:", err)
 		return exitUsage
 	}
 	hc, err := httpClient(*caFile)

@@ -35,6 +35,7 @@ import (
 // timed while the load runs. The requests are split over --rounds rounds
 // of both phases; the ratio is the median of the rounds'.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("load", stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL (loopback only unless --allow-remote)")
 	clientID := fs.String("client-id", "mcp-client", "client_id at the IdP")
@@ -57,11 +58,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp load: --requests, --concurrency and --rounds must be at least 1")
 		return exitUsage
 	}
-	u, err := url.Parse(*issuer)
-	if err != nil || u.Host == "" {
-		fmt.Fprintln(stderr, "xaa-idp load: --issuer must be a URL")
+	if err := checkHTTPURL("issuer", *issuer); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp load:", err)
 		return exitUsage
 	}
+	u, _ := url.Parse(*issuer)
 	ip := net.ParseIP(u.Hostname())
 	loopback := u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
 	if !*allowRemote && !loopback {

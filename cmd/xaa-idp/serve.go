@@ -502,11 +502,16 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l ser
 
 // runHealthcheck lets a container image without curl check itself.
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
+	stderr = terminalSafe(stderr) // it prints what the server said
 	fs := newFlagSet("healthcheck", stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	if err := checkHTTPURL("url", *url); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+		return exitUsage
 	}
 	hc, err := httpClient(*caFile)
 	if err != nil {

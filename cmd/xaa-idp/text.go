@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -33,4 +37,50 @@ func userList(cfg *policy.Config) string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// terminalSafe wraps the output of a command that prints what servers
+// said (error descriptions, login pages, MCP server names, whoami answers):
+// a control character would reach the terminal as a command, an escape
+// sequence that retitles the window, clears the screen, rewrites the line
+// or, in some terminals, writes to the clipboard. Control characters other
+// than newline and tab (C0, DEL and C1), Unicode bidi controls and bytes
+// that are not UTF-8 are written escaped instead, as \u001b or \x9b; in a
+// JSON string \u001b is the same character, so JSON output stays valid.
+func terminalSafe(w io.Writer) io.Writer {
+	return &safeWriter{w: w}
+}
+
+type safeWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	pending []byte // the start of a rune that the next write completes
+}
+
+func (s *safeWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := append(s.pending, p...)
+	s.pending = nil
+	var out []byte
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n <= 1 && !utf8.FullRune(b):
+			s.pending = append([]byte(nil), b...)
+			b = nil
+			continue
+		case r == utf8.RuneError && n == 1:
+			out = fmt.Appendf(out, `\x%02x`, b[0])
+		case r != '\n' && r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)):
+			out = fmt.Appendf(out, `\u%04x`, r)
+		default:
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	if _, err := s.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
