@@ -146,6 +146,30 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// Bounds of what the write tools keep: they keep it for as long as the
+// process runs, so without them one user with a write scope could grow
+// the server's memory without end.
+const (
+	maxRecords = 100  // records of one user in one theme
+	maxText    = 1000 // bytes of a kept title or note
+)
+
+// checkText refuses a text to keep that is longer than maxText.
+func checkText(field, s string) error {
+	if len(s) > maxText {
+		return fmt.Errorf("%s is %d bytes; this demo server keeps at most %d", field, len(s), maxText)
+	}
+	return nil
+}
+
+// checkRoom refuses a new record when the user has maxRecords already.
+func checkRoom[T any](items []T, what string) error {
+	if len(items) >= maxRecords {
+		return fmt.Errorf("you have %d %s, the most this demo server keeps for one user", len(items), what)
+	}
+	return nil
+}
+
 // userData holds each user's demo records: seeded deterministically from
 // the subject on first use, then changed by the write tools for as long as
 // the process runs.

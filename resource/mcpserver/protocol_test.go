@@ -1,0 +1,127 @@
+package mcpserver_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
+)
+
+// themeServer serves the MCP server of theme id, with scopes prefix.read
+// and prefix.write, and returns its resource and a token maker for it.
+func themeServer(t *testing.T, id, prefix string) (resource string, token func(scope string, edit func(*authserver.AccessToken)) string) {
+	t.Helper()
+	e := newEnv(t)
+	srv, set := lateServer(t)
+	resource = srv.URL + "/" + id + "/mcp"
+	h, err := mcpserver.New(mcpserver.Config{ID: id, Resource: resource, Verifier: e.as, AuthServerIssuer: asIssuer,
+		Scopes: []string{prefix + ".read", prefix + ".write"}, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(h)
+	return resource, func(scope string, edit func(*authserver.AccessToken)) string {
+		return e.token(scope, func(at *authserver.AccessToken) {
+			at.Resource = resource
+			if edit != nil {
+				edit(at)
+			}
+		})
+	}
+}
+
+// rawPost sends body to the MCP endpoint as a client would and returns
+// the status and the whole response body.
+func rawPost(t *testing.T, endpoint, token, body string, header map[string]string) (int, string) {
+	t.Helper()
+	return rawPostContext(t, context.Background(), endpoint, token, body, header)
+}
+
+func rawPostContext(t *testing.T, ctx context.Context, endpoint, token, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, string(raw) + " " + err.Error()
+	}
+	return resp.StatusCode, string(raw)
+}
+
+// TestMCPServer_WriteToolsKeepBoundedData: the write tools keep what they
+// are given for as long as the process runs, so one user with a write
+// scope must not be able to grow the server's memory without end, neither
+// by one huge record nor by many records.
+func TestMCPServer_WriteToolsKeepBoundedData(t *testing.T) {
+	huge := strings.Repeat("x", 1<<20)
+	tests := []struct {
+		id, prefix, tool string
+		args             func(i int, text string) map[string]any
+		firstID          func(cs *mcp.ClientSession) string // "" when args need no id
+	}{
+		{"tracker", "issues", "create_issue", func(i int, text string) map[string]any { return map[string]any{"title": text} }, nil},
+		{"generic", "things", "create_item", func(i int, text string) map[string]any { return map[string]any{"title": text} }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			resource, token := themeServer(t, tt.id, tt.prefix)
+			cs := connect(t, resource, token(tt.prefix+".read "+tt.prefix+".write", nil))
+			call := func(args map[string]any) *mcp.CallToolResult {
+				t.Helper()
+				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tt.tool, Arguments: args})
+				if err != nil {
+					t.Fatalf("%s: %v", tt.tool, err)
+				}
+				return res
+			}
+			if res := call(tt.args(0, huge)); !res.IsError {
+				t.Errorf("%s kept a title of %d bytes", tt.tool, len(huge))
+			}
+			refused := 0
+			for i := range 1000 {
+				if res := call(tt.args(i, "record")); res.IsError {
+					refused = i
+					break
+				}
+			}
+			if refused == 0 {
+				t.Errorf("%s kept 1000 more records for one user", tt.tool)
+			}
+		})
+	}
+
+	t.Run("crm note", func(t *testing.T) {
+		resource, token := themeServer(t, "crm", "crm")
+		cs := connect(t, resource, token("crm.read crm.write", nil))
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_accounts"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		structured(t, res, &out)
+		res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "update_account",
+			Arguments: map[string]any{"account_id": firstID(out, "accounts"), "note": huge}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.IsError {
+			t.Errorf("update_account kept a note of %d bytes", len(huge))
+		}
+	})
+}
