@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -124,4 +125,28 @@ func TestMCPServer_WriteToolsKeepBoundedData(t *testing.T) {
 			t.Errorf("update_account kept a note of %d bytes", len(huge))
 		}
 	})
+}
+
+// TestMCPServer_EditPageKeepsValidUTF8: the excerpt edit_page keeps is cut
+// at a character boundary, not inside a multi-byte character.
+func TestMCPServer_EditPageKeepsValidUTF8(t *testing.T) {
+	resource, token := themeServer(t, "wiki", "wiki")
+	cs := connect(t, resource, token("wiki.read wiki.write", nil))
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "search_pages"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	structured(t, res, &out)
+	content := strings.Repeat("a", 119) + strings.Repeat("é", 10) // é is 2 bytes: byte 120 is inside one
+	res, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "edit_page",
+		Arguments: map[string]any{"page_id": firstID(out, "pages"), "content": content}})
+	if err != nil || res.IsError {
+		t.Fatalf("edit_page: %v %s", err, textOf(res))
+	}
+	var page mcpserver.Page
+	structured(t, res, &page)
+	if !utf8.ValidString(page.Excerpt) || strings.ContainsRune(page.Excerpt, utf8.RuneError) {
+		t.Errorf("excerpt %q is not the valid start of %q", page.Excerpt, content)
+	}
 }

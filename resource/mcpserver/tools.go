@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -233,10 +234,15 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-// truncate shortens s to n bytes for a one-line excerpt.
+// truncate shortens s to at most n bytes for a one-line excerpt, cutting
+// between characters: a cut inside a multi-byte character would leave
+// invalid UTF-8, which JSON turns into U+FFFD.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
