@@ -150,3 +150,25 @@ func TestMCPServer_EditPageKeepsValidUTF8(t *testing.T) {
 		t.Errorf("excerpt %q is not the valid start of %q", page.Excerpt, content)
 	}
 }
+
+// TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes: the HTTP-level scope
+// check must see the tool a call names as the SDK will dispatch it: the
+// SDK matches JSON keys exactly and ignores what follows the message, so
+// "Name" beside "name", or trailing bytes, must not turn the 403 with
+// the step-up challenge into a tool error.
+func TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes(t *testing.T) {
+	e := newEnv(t)
+	token := e.accessToken("issues.read")
+	for name, body := range map[string]string{
+		"Name beside name":     `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_issue","Name":"whoami","arguments":{"title":"x"}}}`,
+		"trailing bytes":       `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_issue","arguments":{"title":"x"}}} trailing`,
+		"Method beside method": `{"jsonrpc":"2.0","id":1,"method":"tools/call","Method":"tools/list","params":{"name":"create_issue","arguments":{"title":"x"}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, raw := rawPost(t, e.mcpURL, token, body, nil)
+			if status != http.StatusForbidden || !strings.Contains(raw, "insufficient_scope") {
+				t.Errorf("HTTP %d %s, want 403 insufficient_scope", status, raw)
+			}
+		})
+	}
+}
