@@ -177,6 +177,10 @@ func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type accessTokenKey struct{}
 
+// minRequestTime is how long a request may last at least, even with a
+// token that expires sooner.
+const minRequestTime = 5 * time.Second
+
 // serveMCP authenticates the request (RFC 6750, or RFC 9449 §7 for a
 // DPoP-bound token), refuses tool calls the token's scopes do not cover,
 // and hands the rest to the SDK.
@@ -204,7 +208,18 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 	if !s.checkToolScopes(w, r, scheme, at) {
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), accessTokenKey{}, at))
+	ctx := context.WithValue(r.Context(), accessTokenKey{}, at)
+	if !at.Expiry.IsZero() {
+		// No request outlives its token: a subscriptions/listen stream
+		// would otherwise stay open for as long as the client keeps it,
+		// past the token's expiry (and any revocation). A token accepted
+		// within the authorization server's clock skew still gets
+		// minRequestTime.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, max(at.Expiry.Sub(s.now()), minRequestTime))
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	if scheme == dpop.Scheme {
 		// RequireBearerToken reads Bearer credentials only. The token and
 		// its proof are checked above, so the SDK gets the token under the

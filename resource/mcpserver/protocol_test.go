@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -170,5 +171,27 @@ func TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes(t *testing.T) {
 				t.Errorf("HTTP %d %s, want 403 insufficient_scope", status, raw)
 			}
 		})
+	}
+}
+
+// TestMCPServer_StreamEndsWhenTheTokenExpires: a subscriptions/listen
+// stream (protocol 2026-07-28) lasts until the client leaves; it must not
+// outlive the access token it was opened with (by more than the 5 s any
+// request gets).
+func TestMCPServer_StreamEndsWhenTheTokenExpires(t *testing.T) {
+	e := newEnv(t)
+	token := e.token("issues.read", func(at *authserver.AccessToken) { at.Expiry = e.clock.Now().Add(time.Second) })
+	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"x","version":"1"}}`
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	status, raw := rawPostContext(t, ctx, e.mcpURL, token,
+		`{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true},`+meta+`}}`,
+		map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "subscriptions/listen"})
+	if ctx.Err() != nil {
+		t.Fatalf("the listen stream was still open %s after its access token expired", time.Since(start)-time.Second)
+	}
+	if status != http.StatusOK || !strings.Contains(raw, "subscriptions/acknowledged") {
+		t.Errorf("listen: HTTP %d %s", status, raw)
 	}
 }
