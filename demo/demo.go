@@ -69,7 +69,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			// Two servers of one tenant on one issuer are two services
 			// on one address, which claim refuses below.
 			if ss == nil || ss.last == t {
-				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]bool{}}
+				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]subOwner{}}
 				byIssuer[key] = ss
 				shared = append(shared, ss)
 			}
@@ -144,8 +144,11 @@ type sharedServer struct {
 	clients   map[string]string   // client_id at the server -> secret at the IdP
 	redirects map[string][]string // client_id at the server -> redirect URIs
 	users     []authserver.User
-	subs      map[string]bool // subs of users, so that none is listed twice
+	subs      map[string]subOwner // sub of each user -> its tenant and email, so that none is listed twice
 }
+
+// subOwner is the tenant whose user has a sub, and that user's email.
+type subOwner struct{ tenant, email string }
 
 // add merges the entry s of the server in tenant t, whose issuer is
 // issuer.
@@ -175,12 +178,52 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		ss.clients[atServer] = secret
 	}
 	for _, u := range t.Users {
-		if !ss.subs[u.Sub] {
-			ss.subs[u.Sub] = true
+		owner, seen := ss.subs[u.Sub]
+		if !seen {
+			ss.subs[u.Sub] = subOwner{t.ID, u.Email}
 			ss.users = append(ss.users, authserver.User{Username: u.Username, Sub: u.Sub, Email: u.Email})
+			continue
 		}
+		// The authorization server knows one local user per sub, and the
+		// MCP server keeps its demo data per sub: two people with one sub
+		// would be one user there, each seeing the other's email and
+		// records. Only a server that maps users by email may have them,
+		// when their emails say they are the same person.
+		if s.Subject == policy.SubjectEmail && sameEmail(owner.email, u.Email) {
+			continue
+		}
+		return fmt.Errorf("demo: tenants %s and %s both have a user with sub %q and list the MCP server at %s, whose one authorization server would make them one user (it finds users by %s); give one of them a distinct sub", owner.tenant, t.ID, u.Sub, s.Issuer, subjectKey(s.Subject))
 	}
 	return nil
+}
+
+// subjectKey names what a server's authorization server finds users by.
+func subjectKey(subject string) string {
+	if subject == policy.SubjectEmail {
+		return "email, and their emails differ"
+	}
+	return "sub"
+}
+
+// sameEmail is how the authorization server matches emails (without regard
+// to ASCII case); two empty emails are not the same person's.
+func sameEmail(a, b string) bool {
+	if a == "" || len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // EventsEndpoints returns where the IdP pushes each server's Security

@@ -173,7 +173,7 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 	tenant := func(id, client, atServer, issuer string) string {
 		return `
   - id: ` + id + `
-    users: [{username: alice, password: alice}]
+    users: [{username: alice, password: alice, sub: u-alice-` + id + `}]
     clients: [{client_id: ` + client + `, client_secret: ` + client + `-secret, token_exchange: true}]
     mcp_servers:
       - id: notes
@@ -219,7 +219,7 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 	for i, tt := range tests {
 		now := time.Now()
 		jag, _ := jwt.Signed(signer).Claims(map[string]any{
-			"iss": idp.URL + "/t/" + tt.tenant, "sub": "u-alice", "aud": "http://127.0.0.1:9101",
+			"iss": idp.URL + "/t/" + tt.tenant, "sub": "u-alice-" + tt.tenant, "aud": "http://127.0.0.1:9101",
 			"client_id": tt.clientID, "resource": "http://127.0.0.1:9201/mcp", "scope": "notes.read",
 			"jti": fmt.Sprint("jti-", i), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
 		}).Serialize()
@@ -300,5 +300,60 @@ func TestStack_MetadataDocumentClientCannotUseBasic(t *testing.T) {
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Fatalf("Basic %s with an empty secret: HTTP %d %v, want 401 invalid_client", metadataClient, resp.StatusCode, body)
+	}
+}
+
+// TestStack_RefusesOneSubForTwoPeople: two tenants that list one MCP
+// server and each have a user with the same sub would make two people one
+// user at its authorization server (which finds the local user by sub)
+// and at its MCP server (whose demo data is per sub): the second tenant's
+// alice would see the first one's email and records. Stack refuses that,
+// unless the server maps users by email and both have the same email
+// (then they are the same local user on purpose).
+func TestStack_RefusesOneSubForTwoPeople(t *testing.T) {
+	tenant := func(id, user, subject string) string {
+		return `
+  - id: ` + id + `
+    users: [` + user + `]
+    clients: [{client_id: desk-` + id + `, client_secret: s-` + id + `, token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:9101
+        resources: [http://127.0.0.1:9201/mcp]
+        scopes: [notes.read]
+        subject: ` + subject + `
+        include_email: true
+        clients: {desk-` + id + `: ` + id + `-at-notes}
+        access: [{users: [alice], scopes: [notes.read]}]`
+	}
+	tests := []struct {
+		name, userA, userB, subject string
+		wantErr                     string // "" for no error
+	}{
+		{"default subs, by sub", `{username: alice, password: alice, email: alice@a.example}`,
+			`{username: alice, password: alice, email: alice@b.example}`, "sub", `both have a user with sub "u-alice"`},
+		{"same sub and email, by sub", `{username: alice, password: alice, email: alice@a.example}`,
+			`{username: alice, password: alice, email: alice@a.example}`, "sub", `both have a user with sub "u-alice"`},
+		{"same sub, other emails, by email", `{username: alice, password: alice, email: alice@a.example}`,
+			`{username: alice, password: alice, email: alice@b.example}`, "email", `both have a user with sub "u-alice"`},
+		{"same sub and email, by email", `{username: alice, password: alice, email: alice@a.example}`,
+			`{username: alice, password: alice, email: alice@a.example}`, "email", ""},
+		{"distinct subs, by sub", `{username: alice, password: alice, email: alice@a.example}`,
+			`{username: alice, password: alice, sub: 00u-b-alice, email: alice@b.example}`, "sub", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := policy.Parse([]byte("tenants:"+tenant("a", tt.userA, tt.subject)+tenant("b", tt.userB, tt.subject)), "tenants.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = demo.Stack(cfg, idpIssuer, nil)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Stack: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Stack: %v, want an error with %q", err, tt.wantErr)
+			}
+		})
 	}
 }

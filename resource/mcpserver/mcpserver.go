@@ -177,6 +177,10 @@ func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type accessTokenKey struct{}
 
+// minRequestTime is how long a request may last at least, even with a
+// token that expires sooner.
+const minRequestTime = 5 * time.Second
+
 // serveMCP authenticates the request (RFC 6750, or RFC 9449 §7 for a
 // DPoP-bound token), refuses tool calls the token's scopes do not cover,
 // and hands the rest to the SDK.
@@ -204,7 +208,18 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 	if !s.checkToolScopes(w, r, scheme, at) {
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), accessTokenKey{}, at))
+	ctx := context.WithValue(r.Context(), accessTokenKey{}, at)
+	if !at.Expiry.IsZero() {
+		// No request outlives its token: a subscriptions/listen stream
+		// would otherwise stay open for as long as the client keeps it,
+		// past the token's expiry (and any revocation). A token accepted
+		// within the authorization server's clock skew still gets
+		// minRequestTime.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, max(at.Expiry.Sub(s.now()), minRequestTime))
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	if scheme == dpop.Scheme {
 		// RequireBearerToken reads Bearer credentials only. The token and
 		// its proof are checked above, so the SDK gets the token under the
@@ -396,24 +411,57 @@ func (s *mcpServer) checkToolScopes(w http.ResponseWriter, r *http.Request, sche
 
 // toolCall is the part of a JSON-RPC tools/call request checkToolScopes reads.
 type toolCall struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Params struct {
-		Name string `json:"name"`
-	} `json:"params"`
+	ID     json.RawMessage
+	Params struct{ Name string }
 }
 
-// toolCalls returns the tools/call requests of a JSON-RPC message or batch.
+// toolCalls returns the tools/call requests of a JSON-RPC message or batch,
+// read as the SDK reads them, so that the check sees the tool the SDK
+// will call: the first JSON value of the body (the SDK ignores what
+// follows it), keys matched exactly (the SDK's decoder does not fold
+// case, where encoding/json's struct decoding does), the last of
+// duplicate keys winning.
 func toolCalls(body []byte) []toolCall {
-	var msgs []toolCall
-	if err := json.Unmarshal(body, &msgs); err != nil {
-		var one toolCall
-		if err := json.Unmarshal(body, &one); err != nil {
-			return nil
-		}
-		msgs = []toolCall{one}
+	var first json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&first); err != nil {
+		return nil
 	}
-	return slices.DeleteFunc(msgs, func(m toolCall) bool { return m.Method != "tools/call" })
+	msgs := []json.RawMessage{first}
+	var batch []json.RawMessage
+	if json.Unmarshal(first, &batch) == nil {
+		msgs = batch
+	}
+	var calls []toolCall
+	for _, raw := range msgs {
+		var m struct{ id, method, params json.RawMessage }
+		if !fields(raw, map[string]*json.RawMessage{"id": &m.id, "method": &m.method, "params": &m.params}) {
+			continue
+		}
+		var method string
+		if json.Unmarshal(m.method, &method) != nil || method != "tools/call" {
+			continue
+		}
+		var name json.RawMessage
+		call := toolCall{ID: m.id}
+		if !fields(m.params, map[string]*json.RawMessage{"name": &name}) || json.Unmarshal(name, &call.Params.Name) != nil {
+			continue
+		}
+		calls = append(calls, call)
+	}
+	return calls
+}
+
+// fields sets each of want to the value of its key in the JSON object
+// raw, matched exactly; it reports whether raw is an object.
+func fields(raw json.RawMessage, want map[string]*json.RawMessage) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return false
+	}
+	for k, v := range want {
+		*v = obj[k]
+	}
+	return true
 }
 
 // readAndRestore reads up to limit bytes of the body and puts them back in

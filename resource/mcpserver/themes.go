@@ -88,8 +88,14 @@ func trackerTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		if strings.TrimSpace(in.Title) == "" {
 			return Issue{}, "", fmt.Errorf("title is empty")
 		}
+		if err := checkText("title", in.Title); err != nil {
+			return Issue{}, "", err
+		}
 		var created Issue
 		err := data.update(at, func(items []Issue) ([]Issue, error) {
+			if err := checkRoom(items, "issues"); err != nil {
+				return nil, err
+			}
 			created = Issue{ID: fmt.Sprintf("TRK-%d", 1000+len(items)), Title: in.Title, Status: "open", Priority: "P3", Assignee: displayName(at)}
 			return append(items, created), nil
 		})
@@ -340,6 +346,9 @@ func crmTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		if in.Stage != "" && !slices.Contains(accountStages, in.Stage) {
 			return Account{}, "", fmt.Errorf("stage %q is not one of %s", in.Stage, strings.Join(accountStages, ", "))
 		}
+		if err := checkText("note", in.Note); err != nil {
+			return Account{}, "", err
+		}
 		var updated Account
 		err := data.update(at, func(items []Account) ([]Account, error) {
 			for i := range items {
@@ -405,8 +414,14 @@ func genericTheme(s *mcp.Server, ts toolScopes, read, write string) {
 		Name: "create_item", Title: "Create an item",
 		Description: "Creates an item.",
 	}, func(_ context.Context, at *authserver.AccessToken, in createItemIn) (Item, string, error) {
+		if err := checkText("title", in.Title); err != nil {
+			return Item{}, "", err
+		}
 		var created Item
 		err := data.update(at, func(items []Item) ([]Item, error) {
+			if err := checkRoom(items, "items"); err != nil {
+				return nil, err
+			}
 			created = Item{ID: fmt.Sprintf("item-%d", len(items)+1), Title: in.Title, Owner: displayName(at)}
 			return append(items, created), nil
 		})

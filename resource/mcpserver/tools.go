@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -146,6 +147,30 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// Bounds of what the write tools keep: they keep it for as long as the
+// process runs, so without them one user with a write scope could grow
+// the server's memory without end.
+const (
+	maxRecords = 100  // records of one user in one theme
+	maxText    = 1000 // bytes of a kept title or note
+)
+
+// checkText refuses a text to keep that is longer than maxText.
+func checkText(field, s string) error {
+	if len(s) > maxText {
+		return fmt.Errorf("%s is %d bytes; this demo server keeps at most %d", field, len(s), maxText)
+	}
+	return nil
+}
+
+// checkRoom refuses a new record when the user has maxRecords already.
+func checkRoom[T any](items []T, what string) error {
+	if len(items) >= maxRecords {
+		return fmt.Errorf("you have %d %s, the most this demo server keeps for one user", len(items), what)
+	}
+	return nil
+}
+
 // userData holds each user's demo records: seeded deterministically from
 // the subject on first use, then changed by the write tools for as long as
 // the process runs.
@@ -209,10 +234,15 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-// truncate shortens s to n bytes for a one-line excerpt.
+// truncate shortens s to at most n bytes for a one-line excerpt, cutting
+// between characters: a cut inside a multi-byte character would leave
+// invalid UTF-8, which JSON turns into U+FFFD.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
