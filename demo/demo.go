@@ -189,7 +189,8 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		// would be one user there, each seeing the other's email and
 		// records. Only a server that maps users by email may have them,
 		// when their emails say they are the same person.
-		if s.Subject == policy.SubjectEmail && sameEmail(owner.email, u.Email) {
+		// The authorization server's own match; two empty emails are not the same person's.
+		if s.Subject == policy.SubjectEmail && owner.email != "" && authserver.SameEmail(owner.email, u.Email) {
 			continue
 		}
 		return fmt.Errorf("demo: tenants %s and %s both have a user with sub %q and list the MCP server at %s, whose one authorization server would make them one user (it finds users by %s); give one of them a distinct sub", owner.tenant, t.ID, u.Sub, s.Issuer, subjectKey(s.Subject))
@@ -203,27 +204,6 @@ func subjectKey(subject string) string {
 		return "email, and their emails differ"
 	}
 	return "sub"
-}
-
-// sameEmail is how the authorization server matches emails (without regard
-// to ASCII case); two empty emails are not the same person's.
-func sameEmail(a, b string) bool {
-	if a == "" || len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // EventsEndpoints returns where the IdP pushes each server's Security

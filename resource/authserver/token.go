@@ -206,7 +206,7 @@ func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
 
 // mapSubject returns the local user the access token is for: with
 // SubjectEmail the user whose email is the ID-JAG's (compared without
-// regard to ASCII case: see sameEmail), else the ID-JAG's sub, with the
+// regard to ASCII case: see SameEmail), else the ID-JAG's sub, with the
 // username of the user that has it, if any.
 func (a *Server) mapSubject(jag *idJAG) (User, *oauthError) {
 	if a.cfg.Subject != SubjectEmail {
@@ -221,19 +221,19 @@ func (a *Server) mapSubject(jag *idJAG) (User, *oauthError) {
 		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
 	}
 	for _, u := range a.cfg.Users {
-		if sameEmail(u.Email, jag.Email) {
+		if SameEmail(u.Email, jag.Email) {
 			return u, nil
 		}
 	}
 	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email", jag.Email)
 }
 
-// sameEmail compares two email addresses as mail systems match them for
-// an account: equal but for the case of ASCII letters. strings.EqualFold
+// SameEmail compares two email addresses as mail systems match them for
+// an account, and as an authorization server with SubjectEmail maps users: equal but for the case of ASCII letters. strings.EqualFold
 // folds Unicode too, so that "\u017fam@" (a long s, U+017F) or "\u212aim@" (the Kelvin sign, U+212A)
 // would be taken for "sam@" or "kim@": someone able to register such an
 // address at the IdP would be mapped to another user here.
-func sameEmail(a, b string) bool {
+func SameEmail(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
