@@ -34,6 +34,40 @@ func demoConfig(t *testing.T) *policy.Config {
 	return cfg
 }
 
+// fakeIdP serves a JWKS of one ES256 key, kid "k", as an IdP's; the signer signs ID-JAGs with it.
+func fakeIdP(t *testing.T) (*httptest.Server, jose.Signer) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
+	}))
+	t.Cleanup(idp.Close)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
+		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idp, signer
+}
+
+// serveAuthorizationServer serves the stack's authorization server of an MCP server.
+func serveAuthorizationServer(t *testing.T, stack []demo.Service, server string) *httptest.Server {
+	t.Helper()
+	for _, svc := range stack {
+		if svc.Server == server && svc.Role == "authorization server" {
+			srv := httptest.NewServer(svc.Handler)
+			t.Cleanup(srv.Close)
+			return srv
+		}
+	}
+	t.Fatalf("the stack has no authorization server for %s", server)
+	return nil
+}
+
 // TestStack_OneAuthServerAndOneMCPServerPerServer checks that every MCP
 // server of the demo configuration gets its authorization server at its
 // issuer and its MCP server at its first resource.
@@ -87,15 +121,7 @@ func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 // credentials and sends /authorize back to a redirect URI the client has
 // at the IdP.
 func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
-	}))
-	defer idp.Close()
+	idp, signer := fakeIdP(t)
 	cfg := demoConfig(t)
 	crm := cfg.Server("crm")
 	crm.Subject = policy.SubjectEmail
@@ -103,18 +129,9 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var as http.Handler
-	for _, svc := range stack {
-		if svc.Server == "crm" && svc.Role == "authorization server" {
-			as = svc.Handler
-		}
-	}
-	srv := httptest.NewServer(as)
-	defer srv.Close()
+	srv := serveAuthorizationServer(t, stack, "crm")
 
 	now := time.Now()
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
-		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
 	jag, _ := jwt.Signed(signer).Claims(map[string]any{
 		"iss": idp.URL, "sub": "idp-subject-of-alice", "email": "alice@acme.example", "aud": crm.Issuer,
 		"client_id": "mcp-client-at-crm", "resource": crm.Resources[0], "scope": "crm.read",
@@ -161,15 +178,7 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 // it maps to, with that client's secret at its tenant (CONTRACT
 // section 6); a third tenant that lists another server is untrusted.
 func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
-	}))
-	defer idp.Close()
+	idp, signer := fakeIdP(t)
 	tenant := func(id, client, atServer, issuer string) string {
 		return `
   - id: ` + id + `
@@ -205,8 +214,6 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 	}
 	srv := httptest.NewServer(as)
 	defer srv.Close()
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
-		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
 	tests := []struct {
 		tenant, clientID, secret string
 		wantErr                  string // "" for an access token
@@ -246,15 +253,7 @@ func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 // secret must not redeem the client's ID-JAG without its document ever
 // being read (it could say private_key_jwt).
 func TestStack_MetadataDocumentClientCannotUseBasic(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k", Algorithm: "ES256"}}})
-	}))
-	defer idp.Close()
+	idp, signer := fakeIdP(t)
 	cfg := demoConfig(t)
 	tracker := cfg.Server("tracker")
 	var metadataClient string
@@ -270,18 +269,9 @@ func TestStack_MetadataDocumentClientCannotUseBasic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var as http.Handler
-	for _, svc := range stack {
-		if svc.Server == "tracker" && svc.Role == "authorization server" {
-			as = svc.Handler
-		}
-	}
-	srv := httptest.NewServer(as)
-	defer srv.Close()
+	srv := serveAuthorizationServer(t, stack, "tracker")
 
 	now := time.Now()
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k"}},
-		(&jose.SignerOptions{}).WithType("oauth-id-jag+jwt"))
 	jag, _ := jwt.Signed(signer).Claims(map[string]any{
 		"iss": idp.URL, "sub": "00u-alice", "aud": tracker.Issuer,
 		"client_id": metadataClient, "resource": tracker.Resources[0], "scope": "issues.read",
