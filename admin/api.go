@@ -215,8 +215,8 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	// Credentials beyond the login form's bounds are nobody's: refused
 	// unchecked and kept out of the throttle, whose entries are keyed by
 	// the username and would otherwise hold whatever a header can carry.
-	if len(name) > maxBasicUsernameBytes || len(pw) > maxBasicPasswordBytes {
-		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", maxBasicUsernameBytes, maxBasicPasswordBytes))
+	if len(name) > idp.MaxUsernameBytes || len(pw) > idp.MaxPasswordBytes {
+		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", idp.MaxUsernameBytes, idp.MaxPasswordBytes))
 		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
@@ -256,13 +256,6 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	return u
 }
-
-// Bounds of HTTP Basic credentials: those of the login form
-// (docs/http.md, /login), which no real username or password comes near.
-const (
-	maxBasicUsernameBytes = 256
-	maxBasicPasswordBytes = 1024
-)
 
 func unauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,9 +47,7 @@ const (
 	// MaxProofBytes bounds a proof. An RSA-8192 proof is under 6 KB, and the
 	// replay stores hold every jti for a while.
 	MaxProofBytes = 8 << 10
-	// maxJTIBytes bounds the jti, which the replay stores keep.
-	maxJTIBytes = 256
-	minRSABits  = 2048 // RFC 7518 section 3.3
+	minRSABits    = 2048 // RFC 7518 section 3.3
 )
 
 // Algorithms are the accepted proof algorithms: asymmetric only (RFC 9449
@@ -243,8 +242,8 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if c.JTI == "" {
 		return fail("the DPoP proof has no jti")
 	}
-	if len(c.JTI) > maxJTIBytes {
-		return fail("the DPoP proof's jti is %d bytes, more than the %d accepted", len(c.JTI), maxJTIBytes)
+	if len(c.JTI) > replay.MaxJTIBytes {
+		return fail("the DPoP proof's jti is %d bytes, more than the %d accepted", len(c.JTI), replay.MaxJTIBytes)
 	}
 	switch {
 	case want.AccessToken == "" && c.ATH != nil:

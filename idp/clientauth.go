@@ -12,20 +12,13 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // clientAssertionAlgs are the signature algorithms accepted for
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
 var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
-
-// Bounds on what a client assertion makes the IdP remember: its jti is kept until its exp, and
-// a metadata-document client's assertion can come from anyone who hosts a document. RFC 7523
-// section 3 lets a server refuse an exp unreasonably far ahead; clients use a minute or so.
-const (
-	maxAssertionLifetime = time.Hour
-	maxAssertionJTIBytes = 256
-)
 
 // clientAuthParams are the body parameters of client authentication.
 var clientAuthParams = []string{"client_id", "client_secret", "client_assertion_type", "client_assertion"}
@@ -197,14 +190,14 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, subjectSkew); err != nil {
 		return nil, invalidClient("client_assertion is not valid now: %v", err)
 	}
-	if limit := now.Add(maxAssertionLifetime + subjectSkew); claims.Expiry.Time().After(limit) {
-		return nil, invalidClient("client_assertion exp %s is too far ahead: make it expire within %s (RFC 7523 section 3)", claims.Expiry.Time().UTC().Format(time.RFC3339), maxAssertionLifetime)
+	if limit := now.Add(replay.MaxAssertionLifetime + subjectSkew); claims.Expiry.Time().After(limit) {
+		return nil, invalidClient("client_assertion exp %s is too far ahead: make it expire within %s (RFC 7523 section 3)", claims.Expiry.Time().UTC().Format(time.RFC3339), replay.MaxAssertionLifetime)
 	}
 	if claims.ID == "" {
 		return nil, invalidClient("client_assertion has no jti")
 	}
-	if len(claims.ID) > maxAssertionJTIBytes {
-		return nil, invalidClient("client_assertion jti is %d bytes, more than the %d accepted", len(claims.ID), maxAssertionJTIBytes)
+	if len(claims.ID) > replay.MaxJTIBytes {
+		return nil, invalidClient("client_assertion jti is %d bytes, more than the %d accepted", len(claims.ID), replay.MaxJTIBytes)
 	}
 	// One step, check and record: with a Get then a Put, concurrent
 	// requests carrying the same assertion could all pass (RFC 7523

@@ -23,12 +23,17 @@ const (
 	// sessionTTL is how long a single sign-on lasts without a new login.
 	sessionTTL = 12 * time.Hour
 
-	// Bounds of the login form (docs/http.md, /login): no real username or
-	// password comes near them, and a value beyond them is refused before
-	// it is checked, logged or audited.
+	// maxLoginFormBytes bounds the login form's body (docs/http.md, /login).
 	maxLoginFormBytes = 8 << 10
-	maxUsernameBytes  = 256
-	maxPasswordBytes  = 1024
+)
+
+// MaxUsernameBytes and MaxPasswordBytes bound the credentials of the login
+// form, and of the admin API's HTTP Basic (docs/http.md): no real username
+// or password comes near them, and a value beyond them is refused before it
+// is checked, logged or audited.
+const (
+	MaxUsernameBytes = 256
+	MaxPasswordBytes = 1024
 )
 
 // LoginThrottle slows down password guessing for one username at a time
@@ -190,12 +195,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
-	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
+	if len(username) > MaxUsernameBytes || len(password) > MaxPasswordBytes {
 		// Neither value goes anywhere: not into the page, the audit log or
 		// the throttle, whose memory it would fill.
 		view.Username = ""
 		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "invalid_request", ClientID: ar.ClientID,
-			Reason: fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", maxUsernameBytes, maxPasswordBytes)})
+			Reason: fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", MaxUsernameBytes, MaxPasswordBytes)})
 		s.loginRefused(w, id, http.StatusBadRequest, view, "The username or password is too long.")
 		return
 	}

@@ -18,6 +18,16 @@ import (
 // beyond any test or demo.
 const DefaultSize = 100_000
 
+// Bounds of what callers record, since every identifier is kept until it expires: a jti of more
+// than MaxJTIBytes is refused, and so is a client assertion (RFC 7523) that expires more than
+// MaxAssertionLifetime ahead, which RFC 7523 section 3 lets a server refuse. No real client comes
+// near either: jtis are a few dozen bytes, assertions live a minute or so (an hour is what Okta
+// allows), while anyone who hosts a client metadata document with keys can mint assertions.
+const (
+	MaxJTIBytes          = 256
+	MaxAssertionLifetime = time.Hour
+)
+
 // ErrReplayed means the identifier was already used and is still live.
 var ErrReplayed = errors.New("already used")
 

@@ -29,15 +29,6 @@ const (
 // clientAssertionType is the RFC 7523 §2.2 client_assertion_type.
 const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// Bounds on what a client assertion makes us remember: its jti is kept
-// until its exp, and anyone with a metadata document can send one. RFC
-// 7523 §3 lets a server reject an exp unreasonably far in the future; an
-// hour is what Okta allows, and clients use a minute or so.
-const (
-	maxAssertionLifetime = time.Hour
-	maxAssertionJTIBytes = 256
-)
-
 // authenticateClient identifies and authenticates the client of a request
 // to endpoint (RFC 6749 §2.3) among clients (client_id → secret) and the
 // clients with metadata documents, and returns its client_id and method.
@@ -223,14 +214,14 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion is not valid before %s (now %s)", stamp(claims.NotBefore.Time()), stamp(now))
 	}
-	if exp.After(now.Add(maxAssertionLifetime + a.cfg.Skew)) {
-		return "", invalidClient("the client assertion's exp %s is too far in the future (now %s): make it expire within %s (RFC 7523 §3)", stamp(exp), stamp(now), maxAssertionLifetime)
+	if exp.After(now.Add(replay.MaxAssertionLifetime + a.cfg.Skew)) {
+		return "", invalidClient("the client assertion's exp %s is too far in the future (now %s): make it expire within %s (RFC 7523 §3)", stamp(exp), stamp(now), replay.MaxAssertionLifetime)
 	}
 	if claims.ID == "" {
 		return "", invalidClient("the client assertion has no jti; it is needed for replay detection (RFC 7523 §3)")
 	}
-	if len(claims.ID) > maxAssertionJTIBytes {
-		return "", invalidClient("the client assertion's jti is %d bytes, more than the %d accepted", len(claims.ID), maxAssertionJTIBytes)
+	if len(claims.ID) > replay.MaxJTIBytes {
+		return "", invalidClient("the client assertion's jti is %d bytes, more than the %d accepted", len(claims.ID), replay.MaxJTIBytes)
 	}
 	err = a.clientAs.Use("client_assertion\x00"+id+"\x00"+claims.ID, exp.Add(a.cfg.Skew), now)
 	var full *replay.FullError
