@@ -907,6 +907,7 @@ func newBrowser(p *testIdP) *browser {
 // authResult is where an /authorize request ended.
 type authResult struct {
 	status     int      // of the last IdP response
+	issuer     string   // of the IdP asked
 	location   *url.URL // the redirect back to the client; nil if none
 	loginShown bool     // the login form was shown on the way
 }
@@ -921,7 +922,7 @@ func (br *browser) authorize(t *testing.T, params url.Values, username, password
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodGet, br.p.URL+"/authorize?"+params.Encode(), nil)
-	var res authResult
+	res := authResult{issuer: br.p.URL}
 	for range 10 {
 		resp, err := br.hc.Do(req)
 		if err != nil {
@@ -1059,6 +1060,9 @@ func wantRedirectError(t *testing.T, res authResult, code string) {
 	}
 	if q.Get("state") != "st:1%2Fx" {
 		t.Errorf("state = %q, want it echoed", q.Get("state"))
+	}
+	if got := q["iss"]; len(got) != 1 || got[0] != res.issuer {
+		t.Errorf("iss = %q, want the issuer %q once (RFC 9207: error responses too)", got, res.issuer)
 	}
 }
 

@@ -54,7 +54,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
 		"prompt_values_supported":                          []string{"none", "login"},
 		"request_parameter_supported":                      false,
-		"authorization_response_iss_parameter_supported":   false,
+		"authorization_response_iss_parameter_supported":   true, // RFC 9207 (issparam.go)
 		// draft-ietf-oauth-identity-chaining: which token types the token
 		// exchange issues.
 		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},

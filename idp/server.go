@@ -470,7 +470,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
-	s.provider.ServeHTTP(w, r)
+	s.provider.ServeHTTP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
 }
 
 // repeatedParam names a parameter of an authorization request sent more
@@ -496,13 +496,17 @@ func repeatedParam(form url.Values) string {
 // fetch the victim's code here and redeem it with its own PKCE verifier.
 // A request not completed yet is op's to refuse.
 func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
-	if ar, ok := s.store.authRequests.Get(r.Form.Get("id")); ok && ar.Done() {
+	ar, ok := s.store.authRequests.Get(r.Form.Get("id"))
+	if ok && ar.Done() {
 		if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
 			pageHeaders(w)
 			loginError(w, http.StatusForbidden, loginView{},
 				"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")
 			return
 		}
+	}
+	if ok {
+		w = s.withIssParam(w, ar.RedirectURI)
 	}
 	s.provider.ServeHTTP(w, r)
 }

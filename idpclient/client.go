@@ -26,6 +26,9 @@ type Metadata struct {
 	AuthorizationEndpoint string `json:"authorization_endpoint"`
 	TokenEndpoint         string `json:"token_endpoint"`
 	JWKSURI               string `json:"jwks_uri"`
+	// IssParameter is authorization_response_iss_parameter_supported: the
+	// authorization response names its issuer (RFC 9207).
+	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // Discover fetches the issuer's OpenID configuration and checks that it
@@ -273,6 +276,14 @@ func loginMessage(page string) string {
 }
 
 func redeem(ctx context.Context, hc *http.Client, meta *Metadata, o LoginOptions, q url.Values, state, verifier string) (Tokens, error) {
+	// RFC 9207 section 2.4, before anything in the response is believed: an
+	// iss must be the issuer discovered, and one that announces the
+	// parameter must send it.
+	if iss, sent := q["iss"]; sent && (len(iss) != 1 || iss[0] != meta.Issuer) {
+		return nil, fmt.Errorf("login: the authorization response comes from issuer %q, not %q (RFC 9207)", strings.Join(iss, " "), meta.Issuer)
+	} else if !sent && meta.IssParameter {
+		return nil, fmt.Errorf("login: the authorization response has no iss, which %s announces (RFC 9207)", meta.Issuer)
+	}
 	if e := q.Get("error"); e != "" {
 		return nil, &Error{Code: e, Description: q.Get("error_description")}
 	}

@@ -23,6 +23,8 @@ type fakeIdP struct {
 	meta func(m map[string]any)
 	// token answers the token endpoint; nil: a fixed token response.
 	token http.HandlerFunc
+	// iss, when set, is added to the authorization response (RFC 9207).
+	iss func() string
 
 	mu    sync.Mutex
 	forms []url.Values // every form posted to the token endpoint
@@ -52,7 +54,11 @@ func newFakeIdP(t *testing.T, tls bool) *fakeIdP {
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		redirect, state, _ := strings.Cut(r.FormValue("authRequestID"), "|")
-		http.Redirect(w, r, redirect+"?code=the-code&state="+url.QueryEscape(state), http.StatusFound)
+		back := redirect + "?code=the-code&state=" + url.QueryEscape(state)
+		if f.iss != nil {
+			back += "&iss=" + url.QueryEscape(f.iss())
+		}
+		http.Redirect(w, r, back, http.StatusFound)
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -99,6 +105,50 @@ func TestLogin_AgainstTheFake(t *testing.T) {
 	}
 	if p := f.posted(); len(p) != 1 || p[0].Get("code") != "the-code" || p[0].Get("client_secret") != "the-client-secret" {
 		t.Errorf("token endpoint saw %v", p)
+	}
+}
+
+// TestLogin_IssParameter: the authorization response's iss is checked
+// before its code is redeemed (RFC 9207 section 2.4): it must be the
+// issuer discovered, and must be there when discovery announces it.
+func TestLogin_IssParameter(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		announced bool
+		iss       string // "issuer": the fake's own
+		wantErr   string
+	}{
+		{"announced and sent", true, "issuer", ""},
+		{"announced, missing", true, "", "has no iss"},
+		{"another issuer", true, "https://attacker.example", `comes from issuer "https://attacker.example"`},
+		{"not announced, another issuer", false, "https://attacker.example", "comes from issuer"},
+		{"not announced, sent", false, "issuer", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeIdP(t, false)
+			f.meta = func(m map[string]any) { m["authorization_response_iss_parameter_supported"] = c.announced }
+			if c.iss != "" {
+				f.iss = func() string {
+					if c.iss == "issuer" {
+						return f.srv.URL
+					}
+					return c.iss
+				}
+			}
+			_, err := f.login(context.Background())
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("error %v, want one saying %q", err, c.wantErr)
+			}
+			if p := f.posted(); len(p) != 0 {
+				t.Errorf("the code went to the token endpoint: %v", p)
+			}
+		})
 	}
 }
 
