@@ -164,3 +164,51 @@ func TestAccessRequests_KeptAcrossARestartWithAStateDir(t *testing.T) {
 		t.Errorf("without a state dir: %+v, want none", list)
 	}
 }
+
+// TestApps_ADenyWinsOverAnAssignment: a user whom a group assigns to a
+// server and a deny entry names cannot use it, as every token exchange
+// says; the page lists it neither as assigned nor as requestable.
+func TestApps_ADenyWinsOverAnAssignment(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+groups:
+  - name: sales
+users:
+  - {username: mallory, password: mallory-pw, groups: [sales]}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: https://as.crm.example
+    resources: [https://mcp.crm.example/mcp]
+    scopes: [crm.read]
+    clients: {mcp-client: mcp-client}
+    access:
+      - {groups: [sales], scopes: [crm.read]}
+    deny:
+      - users: [mallory]
+  - id: wiki
+    name: Wiki
+    issuer: https://as.wiki.example
+    resources: [https://mcp.wiki.example/mcp]
+    scopes: [wiki.read]
+`), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	hc := cookieClient(t)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	resp, page := fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"mallory"}, "password": {"mallory-pw"},
+	})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != p.URL+"/apps" {
+		t.Fatalf("after the login: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if strings.Contains(page, "CRM") || strings.Contains(page, "crm.read") {
+		t.Errorf("the page shows CRM, which denies mallory:\n%s", page)
+	}
+	if !strings.Contains(page, "You are assigned to no MCP server yet.") || !strings.Contains(page, `id="request-wiki"`) {
+		t.Errorf("the page should list no assignment and offer the wiki:\n%s", page)
+	}
+}
