@@ -133,15 +133,20 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := req.Scopes
 	if body.Scopes != nil {
-		scopes = *body.Scopes
+		// A scope named twice is granted once: the access entry may list
+		// each scope only once, as the request itself does.
+		scopes = slices.Compact(slices.Sorted(slices.Values(*body.Scopes)))
 		if extra := minus(scopes, req.Scopes); len(extra) > 0 {
 			writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s asked for %s; an approval may narrow that, not add %s", req.User, orNothing(req.Scopes), strings.Join(extra, " ")))
 			return
 		}
-		if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
-			writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s no longer knows %s; its scopes are %s", srv.Label(), strings.Join(unknown, " "), orNothing(srv.Scopes)))
-			return
-		}
+	}
+	// The server's scopes may have changed since the request: say so,
+	// rather than answer with the invalid configuration the entry would
+	// make.
+	if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
+		writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s no longer knows %s; its scopes are %s; approve with \"scopes\" narrowed to those it knows, or deny the request", srv.Label(), strings.Join(unknown, " "), orNothing(srv.Scopes)))
+		return
 	}
 	entry := policy.Access{Users: []string{req.User}, Scopes: scopes}
 	var expires *time.Time

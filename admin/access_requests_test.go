@@ -298,3 +298,42 @@ func TestAccessRequest_RefusesBadRequests(t *testing.T) {
 		t.Errorf("audited bad input: %+v", evs)
 	}
 }
+
+// TestAccessRequest_ApprovalScopesAreChecked: an approval that names a
+// scope twice grants it once, and one of a request for a scope the server
+// has dropped since is refused as invalid_scope naming it, not as an
+// invalid configuration pointing at a line the file does not have.
+func TestAccessRequest_ApprovalScopesAreChecked(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read", "files.write"]}`)
+	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", `{"scopes": ["files.read", "files.read"]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approve with files.read twice: %d %s", resp.StatusCode, body)
+	}
+	entries := p.store.Config().Server("files").Access
+	if last := entries[len(entries)-1]; strings.Join(last.Users, ",") != "bob" || strings.Join(last.Scopes, ",") != "files.read" {
+		t.Errorf("the new entry: %+v, want bob with files.read once", last)
+	}
+
+	_, req = p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
+	resp, body = p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", nil)
+	var files map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &files) != nil {
+		t.Fatalf("GET the server: %d %s", resp.StatusCode, body)
+	}
+	files["scopes"] = []string{"files.read"}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", files); resp.StatusCode != http.StatusOK {
+		t.Fatalf("dropping files.write: %d %s", resp.StatusCode, body)
+	}
+	version := p.store.Version()
+	resp, body = p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", nil)
+	var e map[string]any
+	_ = json.Unmarshal(body, &e)
+	if desc, _ := e["error_description"].(string); resp.StatusCode != http.StatusBadRequest || e["error"] != "invalid_scope" || !strings.Contains(desc, "files.write") {
+		t.Errorf("approving files.write, which the server dropped: %d %s, want 400 invalid_scope naming it", resp.StatusCode, body)
+	}
+	if p.store.Version() != version || len(p.pending(t)) != 1 {
+		t.Error("the refused approval changed something")
+	}
+}
