@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -186,8 +187,8 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if !readOptional(w, r, &body) {
 		return
 	}
-	if len(body.Reason) > access.MaxReasonBytes {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the reason is %d bytes; at most %d are kept", len(body.Reason), access.MaxReasonBytes))
+	if access.ReasonTooLong(body.Reason) {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars))
 		return
 	}
 	a.decisions.Lock()

@@ -281,7 +281,7 @@ func TestAccessRequest_RefusesBadRequests(t *testing.T) {
 		{"a null body", at, `null`, http.StatusBadRequest, "invalid_request"},
 		{"not JSON", at, `server=files`, http.StatusBadRequest, "invalid_request"},
 		{"two values", at, `{"server": "files"} {}`, http.StatusBadRequest, "invalid_request"},
-		{"a reason over 1024 bytes", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
+		{"a reason over 1024 characters", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,5 +335,27 @@ func TestAccessRequest_ApprovalScopesAreChecked(t *testing.T) {
 	}
 	if p.store.Version() != version || len(p.pending(t)) != 1 {
 		t.Error("the refused approval changed something")
+	}
+}
+
+// TestAccessRequest_ReasonsAreCountedInCharacters: a reason may have 1024
+// characters in any script, as the pages' fields (maxlength="1024") let a
+// user type, whatever their bytes; one more is refused.
+func TestAccessRequest_ReasonsAreCountedInCharacters(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	long := strings.Repeat("ü", 1024) // 2048 bytes
+	status, req := p.request(t, at, `{"server": "files", "reason": "`+long+`"}`)
+	if status != http.StatusCreated || req["reason"] != long {
+		t.Fatalf("a request's reason of 1024 characters: %d %v", status, req)
+	}
+	deny := "/admin/api/access-requests/" + req["id"].(string) + "/deny"
+	if resp, body := p.send(t, http.MethodPost, deny, "alice", map[string]string{"reason": long + "ü"}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "1025 characters") {
+		t.Errorf("a denial's reason of 1025 characters: %d %s, want 400 saying so", resp.StatusCode, body)
+	}
+	resp, body := p.send(t, http.MethodPost, deny, "alice", map[string]string{"reason": long})
+	var decided access.Request
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil || decided.DenyReason != long {
+		t.Errorf("a denial's reason of 1024 characters: %d %s", resp.StatusCode, body)
 	}
 }

@@ -212,3 +212,34 @@ mcp_servers:
 		t.Errorf("the page should list no assignment and offer the wiki:\n%s", page)
 	}
 }
+
+// TestApps_AReasonTheFormAcceptsIsKept: the form's reason field takes 1024
+// characters (maxlength counts characters), in any script; the request is
+// recorded with all of them, and one character more is refused.
+func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	hc := cookieClient(t)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
+	})
+	if !strings.Contains(page, `maxlength="1024"`) {
+		t.Fatalf("the form's reason field is not 1024 characters long:\n%s", page)
+	}
+	form := url.Values{"csrf": {hidden(t, page, "csrf")}, "server": {"wiki"}, "reason": {strings.Repeat("é", 1025)}}
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "1025 characters") {
+		t.Errorf("a reason of 1025 characters: %d, want 400 saying so\n%s", resp.StatusCode, page)
+	}
+	reason := strings.Repeat("é", 1024) // 2048 bytes
+	form.Set("reason", reason)
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Request pending since") {
+		t.Fatalf("a reason of 1024 characters: %d\n%s", resp.StatusCode, page)
+	}
+	if list := p.AccessRequests().List(access.Pending); len(list) != 1 || list[0].Reason != reason {
+		t.Errorf("recorded: %+v", list)
+	}
+}
