@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 )
@@ -35,8 +36,12 @@ const (
 	// DefaultMaxPendingPerUser is how many pending requests one user may
 	// have by default.
 	DefaultMaxPendingPerUser = 20
-	// MaxReasonBytes bounds a request's reason and a denial's reason.
-	MaxReasonBytes = 1024
+	// MaxReasonChars bounds a request's reason and a denial's reason, in
+	// characters (Unicode code points): the pages' reason fields have
+	// maxlength="1024", which counts characters (UTF-16 code units, so
+	// never fewer than code points), and the server must take whatever
+	// text they let a user type, in any script.
+	MaxReasonChars = 1024
 )
 
 // Request is one request for access to an MCP server.
@@ -83,6 +88,12 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		Decided *string `json:"decided,omitempty"`
 		Expires *string `json:"expires,omitempty"`
 	}{plain(r), stamp(&r.Created), stamp(r.Decided), stamp(r.Expires)})
+}
+
+// ReasonTooLong reports whether a reason has more than MaxReasonChars
+// characters.
+func ReasonTooLong(reason string) bool {
+	return len(reason) > MaxReasonChars && utf8.RuneCountInString(reason) > MaxReasonChars
 }
 
 // Decision decides a pending request.
@@ -173,8 +184,8 @@ func Open(o Options) (*Store, error) {
 // Create adds a pending request for r's User, Server, Scopes and Reason,
 // and returns it with its id, status and creation time.
 func (s *Store) Create(r Request) (Request, error) {
-	if len(r.Reason) > MaxReasonBytes {
-		return Request{}, fmt.Errorf("access: the reason is longer than %d bytes", MaxReasonBytes)
+	if ReasonTooLong(r.Reason) {
+		return Request{}, fmt.Errorf("access: the reason is longer than %d characters", MaxReasonChars)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,8 +251,8 @@ func (s *Store) Decide(id string, d Decision) (Request, error) {
 	if d.Status != Approved && d.Status != Denied {
 		return Request{}, fmt.Errorf("access: a decision is %s or %s, not %q", Approved, Denied, d.Status)
 	}
-	if len(d.Reason) > MaxReasonBytes {
-		return Request{}, fmt.Errorf("access: the reason is longer than %d bytes", MaxReasonBytes)
+	if ReasonTooLong(d.Reason) {
+		return Request{}, fmt.Errorf("access: the reason is longer than %d characters", MaxReasonChars)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

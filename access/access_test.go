@@ -66,7 +66,7 @@ func TestStore_RefusesWhatItCannotKeep(t *testing.T) {
 			var dup *access.DuplicateError
 			return errors.As(err, &dup) && dup.Pending.ID == first.ID
 		}},
-		{"a reason over the bound", access.Request{User: "carol", Server: "crm", Reason: strings.Repeat("x", access.MaxReasonBytes+1)}, func(err error) bool {
+		{"a reason over the bound", access.Request{User: "carol", Server: "crm", Reason: strings.Repeat("x", access.MaxReasonChars+1)}, func(err error) bool {
 			return err != nil && strings.Contains(err.Error(), "reason is longer")
 		}},
 	}

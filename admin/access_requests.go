@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -133,15 +134,20 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := req.Scopes
 	if body.Scopes != nil {
-		scopes = *body.Scopes
+		// A scope named twice is granted once: the access entry may list
+		// each scope only once, as the request itself does.
+		scopes = slices.Compact(slices.Sorted(slices.Values(*body.Scopes)))
 		if extra := minus(scopes, req.Scopes); len(extra) > 0 {
 			writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s asked for %s; an approval may narrow that, not add %s", req.User, orNothing(req.Scopes), strings.Join(extra, " ")))
 			return
 		}
-		if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
-			writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s no longer knows %s; its scopes are %s", srv.Label(), strings.Join(unknown, " "), orNothing(srv.Scopes)))
-			return
-		}
+	}
+	// The server's scopes may have changed since the request: say so,
+	// rather than answer with the invalid configuration the entry would
+	// make.
+	if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
+		writeAPIError(w, http.StatusBadRequest, "invalid_scope", fmt.Sprintf("%s no longer knows %s; its scopes are %s; approve with \"scopes\" narrowed to those it knows, or deny the request", srv.Label(), strings.Join(unknown, " "), orNothing(srv.Scopes)))
+		return
 	}
 	entry := policy.Access{Users: []string{req.User}, Scopes: scopes}
 	var expires *time.Time
@@ -181,8 +187,8 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if !readOptional(w, r, &body) {
 		return
 	}
-	if len(body.Reason) > access.MaxReasonBytes {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the reason is %d bytes; at most %d are kept", len(body.Reason), access.MaxReasonBytes))
+	if access.ReasonTooLong(body.Reason) {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars))
 		return
 	}
 	a.decisions.Lock()

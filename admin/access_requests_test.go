@@ -281,7 +281,7 @@ func TestAccessRequest_RefusesBadRequests(t *testing.T) {
 		{"a null body", at, `null`, http.StatusBadRequest, "invalid_request"},
 		{"not JSON", at, `server=files`, http.StatusBadRequest, "invalid_request"},
 		{"two values", at, `{"server": "files"} {}`, http.StatusBadRequest, "invalid_request"},
-		{"a reason over 1024 bytes", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
+		{"a reason over 1024 characters", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,5 +296,66 @@ func TestAccessRequest_RefusesBadRequests(t *testing.T) {
 	}
 	if evs := p.events(t, audit.TypeAccessRequest); len(evs) != 0 {
 		t.Errorf("audited bad input: %+v", evs)
+	}
+}
+
+// TestAccessRequest_ApprovalScopesAreChecked: an approval that names a
+// scope twice grants it once, and one of a request for a scope the server
+// has dropped since is refused as invalid_scope naming it, not as an
+// invalid configuration pointing at a line the file does not have.
+func TestAccessRequest_ApprovalScopesAreChecked(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read", "files.write"]}`)
+	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", `{"scopes": ["files.read", "files.read"]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approve with files.read twice: %d %s", resp.StatusCode, body)
+	}
+	entries := p.store.Config().Server("files").Access
+	if last := entries[len(entries)-1]; strings.Join(last.Users, ",") != "bob" || strings.Join(last.Scopes, ",") != "files.read" {
+		t.Errorf("the new entry: %+v, want bob with files.read once", last)
+	}
+
+	_, req = p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
+	resp, body = p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", nil)
+	var files map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &files) != nil {
+		t.Fatalf("GET the server: %d %s", resp.StatusCode, body)
+	}
+	files["scopes"] = []string{"files.read"}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", files); resp.StatusCode != http.StatusOK {
+		t.Fatalf("dropping files.write: %d %s", resp.StatusCode, body)
+	}
+	version := p.store.Version()
+	resp, body = p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", nil)
+	var e map[string]any
+	_ = json.Unmarshal(body, &e)
+	if desc, _ := e["error_description"].(string); resp.StatusCode != http.StatusBadRequest || e["error"] != "invalid_scope" || !strings.Contains(desc, "files.write") {
+		t.Errorf("approving files.write, which the server dropped: %d %s, want 400 invalid_scope naming it", resp.StatusCode, body)
+	}
+	if p.store.Version() != version || len(p.pending(t)) != 1 {
+		t.Error("the refused approval changed something")
+	}
+}
+
+// TestAccessRequest_ReasonsAreCountedInCharacters: a reason may have 1024
+// characters in any script, as the pages' fields (maxlength="1024") let a
+// user type, whatever their bytes; one more is refused.
+func TestAccessRequest_ReasonsAreCountedInCharacters(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	long := strings.Repeat("ü", 1024) // 2048 bytes
+	status, req := p.request(t, at, `{"server": "files", "reason": "`+long+`"}`)
+	if status != http.StatusCreated || req["reason"] != long {
+		t.Fatalf("a request's reason of 1024 characters: %d %v", status, req)
+	}
+	deny := "/admin/api/access-requests/" + req["id"].(string) + "/deny"
+	if resp, body := p.send(t, http.MethodPost, deny, "alice", map[string]string{"reason": long + "ü"}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "1025 characters") {
+		t.Errorf("a denial's reason of 1025 characters: %d %s, want 400 saying so", resp.StatusCode, body)
+	}
+	resp, body := p.send(t, http.MethodPost, deny, "alice", map[string]string{"reason": long})
+	var decided access.Request
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil || decided.DenyReason != long {
+		t.Errorf("a denial's reason of 1024 characters: %d %s", resp.StatusCode, body)
 	}
 }

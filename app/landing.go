@@ -71,29 +71,42 @@ func landing(srv *idp.Server) http.Handler {
 			data.Metadata = data.Root + "/.well-known/oauth-authorization-server" + srv.Path()
 			data.Persona = srv.Config().Knobs().Persona
 		}
-		clients := srv.Config().Clients
-		for i := range clients {
-			c := &clients[i]
-			if !c.TokenExchange || c.ClientSecret == "" && len(c.JWKS) > 0 {
-				continue // the CLI has no private_key_jwt
-			}
-			if c.ClientSecret == "" {
-				data.Client = c
-				break
-			}
-			if data.Client == nil {
-				data.Client = c
-			}
-		}
+		data.Client = tryClient(srv.Config())
 		var buf bytes.Buffer
 		if err := landingPage.Execute(&buf, data); err != nil {
 			slog.Error("landing page", "err", err)
 			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+		pageHeaders(w)
 		_, _ = buf.WriteTo(w)
 	})
+}
+
+// pageHeaders are the headers of the pages at / : HTML that loads nothing
+// but its inline style, and is never framed.
+func pageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+}
+
+// tryClient is the client a page's command names: one that may use token
+// exchange, public if there is one (it needs no secret); nil when none
+// may.
+func tryClient(cfg *policy.Config) *policy.Client {
+	var pick *policy.Client
+	for i := range cfg.Clients {
+		c := &cfg.Clients[i]
+		if !c.TokenExchange || c.ClientSecret == "" && len(c.JWKS) > 0 {
+			continue // the CLI has no private_key_jwt
+		}
+		if c.ClientSecret == "" {
+			return c
+		}
+		if pick == nil {
+			pick = c
+		}
+	}
+	return pick
 }

@@ -35,8 +35,6 @@ type Tenant struct {
 // is 404.
 func Tenants(tenants []Tenant) http.Handler {
 	mux := http.NewServeMux()
-	type row struct{ ID, Persona, Issuer string }
-	var rows []row
 	// Each console links to the others: an admin of several tenants
 	// switches between them, and signs in at each (sign-in is per tenant).
 	consoles := make([]web.Tenant, len(tenants))
@@ -52,7 +50,6 @@ func Tenants(tenants []Tenant) http.Handler {
 		h := http.StripPrefix(path, New(o))
 		mux.Handle(path+"/", h)
 		mux.Handle("/.well-known/oauth-authorization-server"+path, rewritePath(path+"/.well-known/oauth-authorization-server", h))
-		rows = append(rows, row{ID: srv.Tenant(), Persona: srv.Config().Knobs().Persona, Issuer: srv.Issuer()})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -74,8 +71,8 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			if err := tenantsPage.Execute(w, map[string]any{"Title": title, "Tenants": rows}); err != nil {
+			pageHeaders(w)
+			if err := tenantsPage.Execute(w, tenantRows(title, tenants)); err != nil {
 				slog.Error("root page", "err", err)
 			}
 		})
@@ -84,6 +81,35 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /admin/{$}", page("consoles"))
 	mux.Handle("/", http.NotFoundHandler())
 	return mux
+}
+
+// tenantsView is the root page: every tenant, and a command to try with
+// the first tenant that has a client that may use token exchange.
+type tenantsView struct {
+	Title   string
+	Tenants []tenantRow
+	Try     *tenantRow
+}
+
+type tenantRow struct {
+	ID, Persona, Issuer, Discovery string
+	Client                         *policy.Client
+}
+
+func tenantRows(title string, tenants []Tenant) tenantsView {
+	v := tenantsView{Title: title}
+	for _, t := range tenants {
+		cfg := t.IdP.Config()
+		v.Tenants = append(v.Tenants, tenantRow{ID: t.IdP.Tenant(), Persona: cfg.Knobs().Persona, Issuer: t.IdP.Issuer(),
+			Discovery: t.IdP.Issuer() + "/.well-known/openid-configuration", Client: tryClient(cfg)})
+	}
+	for i := range v.Tenants {
+		if v.Tenants[i].Client != nil {
+			v.Try = &v.Tenants[i]
+			break
+		}
+	}
+	return v
 }
 
 // processMetrics is a registry of the Go runtime's and the process's
@@ -105,12 +131,25 @@ func rewritePath(path string, h http.Handler) http.Handler {
 
 var tenantsPage = template.Must(template.New("tenants").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xaa-idp · {{.Title}}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}code{font:14px ui-monospace,monospace}td{padding:.2rem .8rem .2rem 0}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
 </head><body>
 <h1>xaa-idp: {{len .Tenants}} tenants</h1>
+<p>A mock identity provider for MCP Enterprise-Managed Authorization: an OpenID provider that
+logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
+YAML policy and recorded in an audit log.</p>
 <p>Each tenant is a complete, isolated IdP with its own issuer, keys, users, clients and console.</p>
-<table><thead><tr><th>Tenant</th><th>Persona</th><th>Issuer</th><th>Console</th></tr></thead><tbody>
-{{range .Tenants}}<tr><td>{{.ID}}</td><td>{{.Persona}}</td><td><code>{{.Issuer}}</code></td><td><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a></td></tr>
+<table><thead><tr><th>Tenant</th><th>Persona</th><th>Issuer</th><th>Discovery</th><th>Console</th></tr></thead><tbody>
+{{range .Tenants}}<tr><td><a href="{{.Issuer}}/">{{.ID}}</a></td><td>{{.Persona}}</td><td><code>{{.Issuer}}</code></td><td><a href="{{.Discovery}}">{{.Discovery}}</a></td><td><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a></td></tr>
 {{end}}</tbody></table>
+<h2>Try it</h2>
+{{- with .Try}}
+<p>Log a user of tenant <code>{{.ID}}</code> in without a browser and print the ID token (each tenant's page, linked above, has its own command):</p>
+<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}} --username USER --password PASSWORD --print id_token</pre>
+<p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
+<code>--print</code>) connects the user to every MCP server they are assigned to.</p>
+{{- else}}
+<p>No client of any tenant may use token exchange yet: add one with <code>token_exchange: true</code>.</p>
+{{- end}}
 </body></html>
 `))

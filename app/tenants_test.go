@@ -221,6 +221,33 @@ func TestTenants_LandingPages(t *testing.T) {
 	}
 }
 
+// TestTenants_RootPageSaysWhatAndWhereToGo: with tenants, / is the page a
+// browser pointed at the base URL finds (CONTRACT section 11): what this
+// is, every tenant's issuer, discovery document and console, and a command
+// to try, with the landing page's headers.
+func TestTenants_RootPageSaysWhatAndWhereToGo(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("GET /: %s, CSP %q", resp.Status, resp.Header.Get("Content-Security-Policy"))
+	}
+	wants := []string{"Enterprise-Managed Authorization", "xaa-idp login --issuer " + servers["acme"].Issuer() + " --client-id desktop --client-secret SECRET"}
+	for _, srv := range servers {
+		wants = append(wants, `<code>`+srv.Issuer()+`</code>`, `href="`+srv.Issuer()+`/"`,
+			`href="`+srv.Issuer()+`/.well-known/openid-configuration"`, `href="`+srv.Issuer()+`/admin/"`)
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the root page lacks %q:\n%s", want, body)
+		}
+	}
+}
+
 // TestTenants_AppsPageUnderTheTenantPath signs alice in to acme's "My MCP
 // servers" in a browser-like client: every step stays under acme's issuer,
 // the SSO cookie is acme's only (okta's page still asks to sign in), and

@@ -7,6 +7,7 @@ package demo
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -232,6 +233,15 @@ func hostPort(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", err
+	}
+	// The demo serves its servers itself, on this machine: a URL of
+	// another host (an authorization server of your own, say) cannot be
+	// listened on, and would fail with a DNS or bind error that says
+	// nothing of why.
+	if h := u.Hostname(); h != "localhost" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+			return "", fmt.Errorf("%s is not a loopback URL (127.0.0.1, localhost or [::1]); the demo serves each MCP server's authorization server and MCP endpoint itself, on loopback: give it a loopback URL, or leave the server out of the file given to demo", raw)
+		}
 	}
 	if u.Port() != "" {
 		return u.Host, nil

@@ -115,6 +115,18 @@ func TestStack_RefusesTwoServicesOnOneAddress(t *testing.T) {
 	}
 }
 
+// TestStack_RefusesAServerThatIsNotOnLoopback: the demo listens on the
+// host each URL names; an authorization server elsewhere is refused with
+// the reason, not with the error of a DNS lookup or a bind.
+func TestStack_RefusesAServerThatIsNotOnLoopback(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.MCPServers[1].Issuer = "https://as.mine.example"
+	_, err := demo.Stack(cfg, idpIssuer, nil)
+	if err == nil || !strings.Contains(err.Error(), "https://as.mine.example is not a loopback URL") || !strings.Contains(err.Error(), cfg.MCPServers[1].ID) {
+		t.Fatalf("err = %v, want the server and its URL named as not on loopback", err)
+	}
+}
+
 // TestStack_AuthorizationServerIsWiredFromTheConfiguration redeems an
 // ID-JAG at the crm authorization server of the demo stack, switched to
 // subject: email, then introspects the token with the MCP server's

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -22,9 +23,10 @@ import (
 // accessRequestsFile is the access requests' file in the state directory.
 const accessRequestsFile = "access-requests.json"
 
-// maxAccessRequestBody bounds the body of POST /me/access-requests: the
-// reason's bound (access.MaxReasonBytes) and a server's scopes fit many
-// times over.
+// maxAccessRequestBody bounds the body of POST /me/access-requests: a
+// reason at its bound (access.MaxReasonChars characters, 12 KiB even if
+// each is written as an escaped surrogate pair) and a server's scopes
+// fit.
 const maxAccessRequestBody = 16 << 10
 
 func openAccessRequests(stateDir string, now func() time.Time) (*access.Store, error) {
@@ -112,8 +114,8 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusBadRequest, "invalid_request", `name the MCP server by its id: {"server": "<id>", "scopes": [...], "reason": "..."}`)
 	case srv == nil:
 		return refuse(http.StatusBadRequest, "invalid_request", "there is no MCP server %q; %s lists the servers you may request", audit.Truncate(body.Server), s.issuer+pathApps)
-	case len(body.Reason) > access.MaxReasonBytes:
-		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d bytes; at most %d are kept", len(body.Reason), access.MaxReasonBytes)
+	case access.ReasonTooLong(body.Reason):
+		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars)
 	}
 	if srv.StandingOf(u, s.now()).Denied {
 		return refuse(http.StatusForbidden, "access_denied", "a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())

@@ -164,3 +164,82 @@ func TestAccessRequests_KeptAcrossARestartWithAStateDir(t *testing.T) {
 		t.Errorf("without a state dir: %+v, want none", list)
 	}
 }
+
+// TestApps_ADenyWinsOverAnAssignment: a user whom a group assigns to a
+// server and a deny entry names cannot use it, as every token exchange
+// says; the page lists it neither as assigned nor as requestable.
+func TestApps_ADenyWinsOverAnAssignment(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+groups:
+  - name: sales
+users:
+  - {username: mallory, password: mallory-pw, groups: [sales]}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: https://as.crm.example
+    resources: [https://mcp.crm.example/mcp]
+    scopes: [crm.read]
+    clients: {mcp-client: mcp-client}
+    access:
+      - {groups: [sales], scopes: [crm.read]}
+    deny:
+      - users: [mallory]
+  - id: wiki
+    name: Wiki
+    issuer: https://as.wiki.example
+    resources: [https://mcp.wiki.example/mcp]
+    scopes: [wiki.read]
+`), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	hc := cookieClient(t)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	resp, page := fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"mallory"}, "password": {"mallory-pw"},
+	})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != p.URL+"/apps" {
+		t.Fatalf("after the login: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if strings.Contains(page, "CRM") || strings.Contains(page, "crm.read") {
+		t.Errorf("the page shows CRM, which denies mallory:\n%s", page)
+	}
+	if !strings.Contains(page, "You are assigned to no MCP server yet.") || !strings.Contains(page, `id="request-wiki"`) {
+		t.Errorf("the page should list no assignment and offer the wiki:\n%s", page)
+	}
+}
+
+// TestApps_AReasonTheFormAcceptsIsKept: the form's reason field takes 1024
+// characters (maxlength counts characters), in any script; the request is
+// recorded with all of them, and one character more is refused.
+func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	hc := cookieClient(t)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
+	})
+	if !strings.Contains(page, `maxlength="1024"`) {
+		t.Fatalf("the form's reason field is not 1024 characters long:\n%s", page)
+	}
+	form := url.Values{"csrf": {hidden(t, page, "csrf")}, "server": {"wiki"}, "reason": {strings.Repeat("é", 1025)}}
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "1025 characters") {
+		t.Errorf("a reason of 1025 characters: %d, want 400 saying so\n%s", resp.StatusCode, page)
+	}
+	reason := strings.Repeat("é", 1024) // 2048 bytes
+	form.Set("reason", reason)
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Request pending since") {
+		t.Fatalf("a reason of 1024 characters: %d\n%s", resp.StatusCode, page)
+	}
+	if list := p.AccessRequests().List(access.Pending); len(list) != 1 || list[0].Reason != reason {
+		t.Errorf("recorded: %+v", list)
+	}
+}

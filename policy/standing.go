@@ -13,7 +13,9 @@ type Standing struct {
 	// every client.
 	Denied bool
 	// Assigned: an unexpired access entry names the user or a group of the
-	// user; Scopes are what those entries give, in the server's order.
+	// user, and the user is not Denied (a deny entry wins over access, as
+	// in every decision); Scopes are what those entries give, in the
+	// server's order.
 	Assigned bool
 	Scopes   []string
 	// Until is when the last of those entries expires; zero when one of
@@ -32,6 +34,9 @@ func (s *MCPServer) StandingOf(u *User, now time.Time) Standing {
 		if namesUser(e.Users, e.Groups, u) && len(e.Clients) == 0 {
 			st.Denied = true
 		}
+	}
+	if st.Denied {
+		return st
 	}
 	forever := false
 	var granted []string

@@ -59,6 +59,8 @@ type Options struct {
 	// Issuer is the IdP's issuer: the SETs' iss and the subjects' iss.
 	Issuer string
 	// Signer signs the SETs. Audit records every attempt. Both required.
+	// When Audit is also a Querier (audit.Log is), the access_request
+	// expired events it holds are not written again for the same entries.
 	Signer Signer
 	Audit  Auditor
 	// Config is the running configuration at start. Required.
@@ -165,6 +167,9 @@ func New(o Options) (*Pusher, error) {
 	p := &Pusher{o: o, endpoint: o.Endpoint, queue: map[string]*pending{}, cfg: o.Config, cfgAt: o.Now(), wake: make(chan struct{}, 1)}
 	if p.endpoint == nil {
 		p.endpoint = func(s *policy.MCPServer) string { return s.EventsEndpoint }
+	}
+	if q, ok := o.Audit.(Querier); ok {
+		p.seen.seedExpired(q)
 	}
 	if o.Dir != "" {
 		j, live, err := openJournal(o.Dir)

@@ -277,6 +277,30 @@ func TestPush_ExpiryOnTheIdPClock(t *testing.T) {
 	}
 }
 
+// TestPush_ExpiryIsAuditedOnceAcrossRestarts: an expired entry's
+// access_request expired event is in the audit file; a restart (a new
+// Pusher on the reopened file) does not write it again.
+func TestPush_ExpiryIsAuditedOnceAcrossRestarts(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	e.clock.Advance(6 * time.Hour)
+	file := filepath.Join(t.TempDir(), "audit.jsonl")
+	for run := 1; run <= 2; run++ {
+		log, err := audit.Open(audit.Options{Path: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := e.pusher(t, func(o *push.Options) { o.Audit = log })
+		_ = p.CheckExpiry()
+		p.Close()
+		expired := log.Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})
+		if len(expired) != 1 || expired[0].User != "bob" {
+			t.Errorf("run %d: access_request expired events: %+v, want bob's one", run, expired)
+		}
+		log.Close()
+	}
+}
+
 // TestPush_RetriesUntilAccepted: the receiver answers 500 twice, then 202;
 // the SET is delivered and each of the three attempts audited.
 func TestPush_RetriesUntilAccepted(t *testing.T) {

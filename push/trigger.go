@@ -93,13 +93,15 @@ func (p *Pusher) auditExpired(cfg *policy.Config, now time.Time) {
 				continue
 			}
 			who := strings.Join(append(prefixed("users: ", e.Users), prefixed("groups: ", e.Groups)...), "; ")
-			if !p.seen.add(s.ID + "\x00" + e.Expires.String() + "\x00" + who) {
+			expires := e.Expires.T().UTC().Format(time.RFC3339Nano)
+			if !p.seen.add(expiryKey(s.ID, expires, who)) {
 				continue
 			}
 			ev := audit.Event{
 				Type: audit.TypeAccessRequest, Outcome: audit.Expired, Server: s.ID,
-				Rule:   fmt.Sprintf("%s access[%d]", s.ID, j),
-				Reason: fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339)),
+				Rule:    fmt.Sprintf("%s access[%d]", s.ID, j),
+				Reason:  fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339)),
+				Details: map[string]any{"expires": expires, "names": who},
 			}
 			if len(e.Users) == 1 && len(e.Groups) == 0 {
 				ev.User = e.Users[0]
@@ -119,6 +121,42 @@ func prefixed(prefix string, names []string) []string {
 		return nil
 	}
 	return []string{prefix + strings.Join(names, ", ")}
+}
+
+// expiryKey identifies an expired entry by its server, its expiry and
+// whom it names (its index may change).
+func expiryKey(server, expires, who string) string {
+	return server + "\x00" + expires + "\x00" + who
+}
+
+// Querier reads the audit log; audit.Log implements it.
+type Querier interface {
+	QueryPage(audit.Filter) ([]audit.Event, bool)
+}
+
+// seedExpired remembers the expired entries the audit log already has an
+// access_request expired event for (the newest maxSeen), so that a
+// restart does not audit them again.
+func (s *expirySet) seedExpired(q Querier) {
+	f := audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired, Limit: audit.MaxQueryLimit}
+	var keys []string // newest first
+	for len(keys) < maxSeen {
+		evs, more := q.QueryPage(f)
+		for _, ev := range evs {
+			expires, _ := ev.Details["expires"].(string)
+			who, _ := ev.Details["names"].(string)
+			if expires != "" && who != "" {
+				keys = append(keys, expiryKey(ev.Server, expires, who))
+			}
+		}
+		if !more || len(evs) == 0 {
+			break
+		}
+		f.Before = evs[len(evs)-1].ID
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		s.add(keys[i])
+	}
 }
 
 // maxSeen bounds the expired entries remembered as audited; beyond it the
