@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
@@ -719,6 +721,22 @@ func TestMetadata_MatchesGolden(t *testing.T) {
 		!slices.Contains(meta.GrantTypesSupported, authserver.GrantTypeJWTBearer) ||
 		!slices.Contains(meta.AuthorizationGrantProfilesSupported, authserver.GrantProfileIDJAG) {
 		t.Errorf("metadata %+v", meta)
+	}
+}
+
+// TestMetadata_GoSDKFindsIssuerWithTrailingSlash: the Go SDK, configured
+// with the authorization server's issuer and a trailing "/" (how the
+// TypeScript examples write it), asks for /.well-known/oauth-authorization-server/
+// and /.well-known/openid-configuration/ and finds nothing at the other
+// URLs it tries.
+func TestMetadata_GoSDKFindsIssuerWithTrailingSlash(t *testing.T) {
+	e := newEnv(t)
+	meta, err := auth.GetAuthServerMetadata(context.Background(), e.asURL+"/", nil)
+	if err != nil || meta == nil {
+		t.Fatalf("GetAuthServerMetadata(%s/) = %v, %v; want the metadata", e.asURL, meta, err)
+	}
+	if meta.Issuer != e.asURL || meta.TokenEndpoint != e.asURL+"/token" {
+		t.Errorf("issuer %q, token_endpoint %q", meta.Issuer, meta.TokenEndpoint)
 	}
 }
 
