@@ -76,7 +76,17 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		if c == nil {
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
 		}
+		if c.Public() && basicSecret == "" {
+			// client_id alone, in the header: golang.org/x/oauth2 sends
+			// a public client so (Basic with an empty password), and
+			// zitadel's code and refresh grants and the demo
+			// authorization servers take it as none.
+			return c, nil
+		}
 		if !secretMatches(c, basicSecret) && !secretMatches(c, decodeBasic(basicSecret)) {
+			if c.Public() {
+				return nil, invalidClient("client %q is a public client and has no secret, but Basic credentials with a password were sent: send an empty password or client_id alone in the body", id)
+			}
 			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
 		}
 		return c, nil
