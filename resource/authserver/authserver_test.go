@@ -450,6 +450,15 @@ func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
 			wantClient: confidentialClient, wantScope: "issues.read issues.write",
 		},
 		{
+			name: "resource parameter with a trailing slash, as the IdP accepts it",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Set("resource", e.mcpURL+"/")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
 			name: "scope parameter narrows the grant",
 			req: func(t *testing.T) tokenRequest {
 				r := grant(e.jag(t, nil))
