@@ -696,6 +696,13 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 		{name: "two resources", form: b(alice, add("resource", chatMCP+"/")), code: "invalid_request", outcome: errored},
 		{name: "case 39 Basic with a wrong secret", form: b(alice), header: basic("mcp-client", "wrong"),
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true},
+		{name: "a client_id URL not form-encoded in Basic", form: b(alice), header: basicRaw("https://app.example/client.json", ""),
+			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true,
+			after: func(t *testing.T, body map[string]any) {
+				if d, _ := body["error_description"].(string); !strings.Contains(d, `client_id "https" is not registered at this IdP; the Basic credentials hold more than one ':'`) {
+					t.Errorf("error_description %q does not say why", d)
+				}
+			}},
 		{name: "public client with a Basic password", form: b(alice), header: basic("pub-client", "x"),
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true},
 		{name: "case 40 unknown client_id", form: b(alice, set("client_id", "nobody"), set("client_secret", "x")), header: noAuth,

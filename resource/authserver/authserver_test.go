@@ -263,6 +263,15 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "stranger"`,
 		},
 		{
+			name: "a client_id with ':' not form-encoded in Basic",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte("https://app.example/client.json:"))
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "https" (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded`,
+		},
+		{
 			name: "Bearer instead of Basic",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))
