@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -74,9 +75,22 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 			return nil, cimdRefusal(err)
 		}
 		if c == nil {
+			if strings.Contains(basicSecret, ":") {
+				return nil, invalidClient("client_id %q is not registered at this IdP; the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded before base64 (RFC 6749 section 2.3.1)", id)
+			}
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
 		}
+		if c.Public() && basicSecret == "" {
+			// client_id alone, in the header: golang.org/x/oauth2 sends
+			// a public client so (Basic with an empty password), and
+			// zitadel's code and refresh grants and the demo
+			// authorization servers take it as none.
+			return c, nil
+		}
 		if !secretMatches(c, basicSecret) && !secretMatches(c, decodeBasic(basicSecret)) {
+			if c.Public() {
+				return nil, invalidClient("client %q is a public client and has no secret, but Basic credentials with a password were sent: send an empty password or client_id alone in the body", id)
+			}
 			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
 		}
 		return c, nil

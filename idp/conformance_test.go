@@ -385,6 +385,9 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 		{name: "case 07 public client sends only client_id",
 			form: b(pub.IDToken(), set("client_id", "pub-client")), header: noAuth,
 			sub: "u-alice", aud: chatAS, clientID: "pub-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "case 07 public client sends client_id as Basic with an empty password (golang.org/x/oauth2)",
+			form: b(pub.IDToken()), header: basic("pub-client", ""),
+			sub: "u-alice", aud: chatAS, clientID: "pub-client-at-chat", resource: chatMCP, scope: "chat.read"},
 		{name: "case 08 without resource (stable EMA)", form: b(alice, del("resource")), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", scope: "chat.read"},
 		{name: "case 09 audience with trailing slash", form: b(alice, set("audience", chatAS+"/")), header: basicS1,
@@ -692,6 +695,15 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 		{name: "case 38 two audiences", form: b(alice, add("audience", filesAS)), code: "invalid_request", outcome: errored},
 		{name: "two resources", form: b(alice, add("resource", chatMCP+"/")), code: "invalid_request", outcome: errored},
 		{name: "case 39 Basic with a wrong secret", form: b(alice), header: basic("mcp-client", "wrong"),
+			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true},
+		{name: "a client_id URL not form-encoded in Basic", form: b(alice), header: basicRaw("https://app.example/client.json", ""),
+			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true,
+			after: func(t *testing.T, body map[string]any) {
+				if d, _ := body["error_description"].(string); !strings.Contains(d, `client_id "https" is not registered at this IdP; the Basic credentials hold more than one ':'`) {
+					t.Errorf("error_description %q does not say why", d)
+				}
+			}},
+		{name: "public client with a Basic password", form: b(alice), header: basic("pub-client", "x"),
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true},
 		{name: "case 40 unknown client_id", form: b(alice, set("client_id", "nobody"), set("client_secret", "x")), header: noAuth,
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored},

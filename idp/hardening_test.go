@@ -875,6 +875,8 @@ func TestRevocation_Errors(t *testing.T) {
 		{"no token", http.MethodPost, url.Values{}, basicS1, http.StatusBadRequest, "invalid_request"},
 		{"an unknown token", http.MethodPost, url.Values{"token": {"x"}}, basicS1, http.StatusOK, ""},
 		{"its access token", http.MethodPost, url.Values{"token": {at}}, basicS1, http.StatusOK, ""},
+		{"a public client as Basic with an empty password", http.MethodPost, url.Values{"token": {"x"}}, basic("pub-client", ""), http.StatusOK, ""},
+		{"a public client as Basic with a password", http.MethodPost, url.Values{"token": {"x"}}, basic("pub-client", "x"), http.StatusUnauthorized, "invalid_client"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest(c.method, p.URL+"/revoke", strings.NewReader(c.form.Encode()))

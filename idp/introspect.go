@@ -65,13 +65,23 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := formFromValues(r.PostForm)
-	if _, err := s.authenticateClient(r, form); err != nil {
+	c, err := s.authenticateClient(r, form)
+	if err != nil {
 		writeOAuthError(w, r, err)
 		return
 	}
 	if form.Get("token") == "" {
 		writeOAuthError(w, r, invalidRequest("token is missing (RFC 7009 section 2.1)"))
 		return
+	}
+	if _, _, basic := r.BasicAuth(); basic && c.Public() {
+		// A public client sent as Basic with an empty password
+		// (golang.org/x/oauth2's way), which op's revocation takes for
+		// a confidential client's: op gets client_id alone, as it
+		// accepts it.
+		r.Header.Del("Authorization")
+		r.PostForm.Set("client_id", c.ClientID)
+		r.Form.Set("client_id", c.ClientID)
 	}
 	s.provider.ServeHTTP(w, r)
 }

@@ -313,6 +313,12 @@ func (s *Server) routes() {
 	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
 	mux.Handle("/.well-known/oauth-authorization-server", public(s.discovery))
+	// The Go SDK, given the issuer with a trailing "/", inserts the
+	// well-known segment before the path "/" without removing it first, as
+	// RFC 8414 section 3.1 asks, and asks for these spellings
+	// (auth.GetAuthServerMetadata); its issuer comparison ignores the "/".
+	mux.Handle("/.well-known/openid-configuration/{$}", public(s.discovery))
+	mux.Handle("/.well-known/oauth-authorization-server/{$}", public(s.discovery))
 	mux.Handle(pathToken, cors.Public(s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)), []string{"DPoP"}, nil))
 	mux.Handle(pathKeys, public(s.jwks))
 	mux.Handle("GET /metrics", s.metrics.handler())

@@ -378,6 +378,16 @@ func (a *Server) route(w http.ResponseWriter, r *http.Request) {
 		"/.well-known/openid-configuration" + a.basePath,
 		a.basePath + "/.well-known/openid-configuration":
 		a.serveMetadata(w, r)
+	case "/.well-known/oauth-authorization-server/", "/.well-known/openid-configuration/":
+		// The Go SDK, given an issuer without a path but with a trailing
+		// "/", inserts the well-known segment before that "/" without
+		// removing it (RFC 8414 §3.1 says to), and its issuer comparison
+		// ignores the "/" (auth.GetAuthServerMetadata).
+		if a.basePath != "" {
+			http.NotFound(w, r)
+			return
+		}
+		a.serveMetadata(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
@@ -261,6 +263,15 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "stranger"`,
 		},
 		{
+			name: "a client_id with ':' not form-encoded in Basic",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte("https://app.example/client.json:"))
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "https" (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded`,
+		},
+		{
 			name: "Bearer instead of Basic",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))
@@ -443,6 +454,15 @@ func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
 			req: func(t *testing.T) tokenRequest {
 				r := grant(e.jag(t, func(c map[string]any) { delete(c, "resource") }))
 				r.form.Set("resource", e.mcpURL)
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "resource parameter with a trailing slash, as the IdP accepts it",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Set("resource", e.mcpURL+"/")
 				return r
 			},
 			wantClient: confidentialClient, wantScope: "issues.read issues.write",
@@ -719,6 +739,22 @@ func TestMetadata_MatchesGolden(t *testing.T) {
 		!slices.Contains(meta.GrantTypesSupported, authserver.GrantTypeJWTBearer) ||
 		!slices.Contains(meta.AuthorizationGrantProfilesSupported, authserver.GrantProfileIDJAG) {
 		t.Errorf("metadata %+v", meta)
+	}
+}
+
+// TestMetadata_GoSDKFindsIssuerWithTrailingSlash: the Go SDK, configured
+// with the authorization server's issuer and a trailing "/" (how the
+// TypeScript examples write it), asks for /.well-known/oauth-authorization-server/
+// and /.well-known/openid-configuration/ and finds nothing at the other
+// URLs it tries.
+func TestMetadata_GoSDKFindsIssuerWithTrailingSlash(t *testing.T) {
+	e := newEnv(t)
+	meta, err := auth.GetAuthServerMetadata(context.Background(), e.asURL+"/", nil)
+	if err != nil || meta == nil {
+		t.Fatalf("GetAuthServerMetadata(%s/) = %v, %v; want the metadata", e.asURL, meta, err)
+	}
+	if meta.Issuer != e.asURL || meta.TokenEndpoint != e.asURL+"/token" {
+		t.Errorf("issuer %q, token_endpoint %q", meta.Issuer, meta.TokenEndpoint)
 	}
 }
 

@@ -91,6 +91,9 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		id, ok := findClient(clients, basicIDs)
 		if !ok {
+			if strings.Contains(basicSecrets[len(basicSecrets)-1], ":") {
+				return "", "", invalidClient("unknown client %q (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded before base64 (RFC 6749 §2.3.1)", basicIDs[0])
+			}
 			return "", "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
 		}
 		if postID != "" && postID != id {

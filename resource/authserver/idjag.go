@@ -256,13 +256,19 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 		allowed = a.cfg.Resources
 	}
 	if requested != "" {
+		// The configured spelling, which the IdP puts in the ID-JAG
+		// whichever spelling its client sent: the request may differ from
+		// it by a trailing "/", as at the IdP (a client that parses the
+		// protected-resource metadata's resource as a URL adds one to a
+		// URL without a path).
+		resource := oneSlashMatch(a.cfg.Resources, requested)
 		switch {
-		case !slices.Contains(a.cfg.Resources, requested):
+		case resource == "":
 			return "", invalidTarget("resource %q is not a resource of this authorization server (%s)", requested, strings.Join(a.cfg.Resources, ", "))
-		case !slices.Contains(allowed, requested):
+		case !slices.Contains(allowed, resource):
 			return "", invalidTarget("resource %q is not granted by the ID-JAG (resource %s)", requested, strings.Join(jag.Resources, ", "))
 		}
-		return requested, nil
+		return resource, nil
 	}
 	if len(allowed) == 1 {
 		return allowed[0], nil
@@ -360,4 +366,18 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// oneSlashMatch returns the value of list equal to v up to one trailing
+// "/" on either side (an exact match first), or "".
+func oneSlashMatch(list []string, v string) string {
+	if slices.Contains(list, v) {
+		return v
+	}
+	for _, have := range list {
+		if have+"/" == v || have == v+"/" {
+			return have
+		}
+	}
+	return ""
 }
