@@ -137,19 +137,21 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 				if !cfg.Decide(policy.Request{Username: u.Username, ClientID: c.ClientID, Audience: s.Issuer, AuthTime: now, Now: now}).Allowed {
 					continue
 				}
-				cmd := b.program + " connect --issuer " + issuer
+				// Every value quoted as a shell needs it: a secret with "&"
+				// or a path with a space must survive a copy and paste.
+				cmd := b.program + " connect --issuer " + shellQuote(issuer)
 				if b.caFile != "" {
-					cmd += " --ca-file " + b.caFile
+					cmd += " --ca-file " + shellQuote(b.caFile)
 				}
-				cmd += " --client-id " + c.ClientID
+				cmd += " --client-id " + shellQuote(c.ClientID)
 				if c.ClientSecret != "" {
-					cmd += " --client-secret " + c.ClientSecret
+					cmd += " --client-secret " + shellQuote(c.ClientSecret)
 				}
 				password := u.Password
 				if password == "" {
 					password = "<" + u.Username + "'s password>"
 				}
-				return cmd + " --username " + u.Username + " --password " + shellQuote(password)
+				return cmd + " --username " + shellQuote(u.Username) + " --password " + shellQuote(password)
 			}
 		}
 	}

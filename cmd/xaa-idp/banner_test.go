@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// TestTryConnect_SurvivesAShell: the banner's command is pasted into a
+// shell, so every value in it reaches connect as one argument, as
+// configured, whatever characters a secret or a path holds.
+func TestTryConnect_SurvivesAShell(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: dev, password: "it's a p&ss"}
+clients:
+  - {client_id: my-client, client_secret: "s3cr&t;$(touch x) y", redirect_uris: ["http://127.0.0.1/cb"], token_exchange: true}
+mcp_servers:
+  - id: chat
+    issuer: http://127.0.0.1:9101
+    resources: [http://127.0.0.1:9201/mcp]
+    scopes: [chat.read]
+    clients: {my-client: my-client}
+    access: [{users: [dev], scopes: [chat.read]}]
+`), "try.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := tryConnect(cfg, "http://127.0.0.1:8080", demoBanner{program: "xaa-idp", caFile: "/tmp/my state/ca.pem"})
+	if cmd == "" {
+		t.Fatal("no command")
+	}
+	// The shell splits the command as a user's would, and prints each argument on a line.
+	sh := exec.Command("sh", "-c", `set -- `+strings.TrimPrefix(cmd, "xaa-idp ")+`; printf '%s\n' "$@"`)
+	sh.Dir = t.TempDir() // where an unquoted $(touch x) would run
+	out, err := sh.Output()
+	if err != nil {
+		t.Fatalf("sh: %v", err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	want := []string{"connect", "--issuer", "http://127.0.0.1:8080", "--ca-file", "/tmp/my state/ca.pem",
+		"--client-id", "my-client", "--client-secret", "s3cr&t;$(touch x) y", "--username", "dev", "--password", "it's a p&ss"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the shell reads %q\nfrom %s\nwant %q", got, cmd, want)
+	}
+}
