@@ -181,7 +181,11 @@ func Follow(stack []Service, cfg *policy.Config) []string {
 			warn("demo: no MCP server of the configuration has the issuer %s any more, so its authorization server (started for %s) now refuses every grant; its listeners stay until the demo restarts", st.issuer, st.id)
 			continue
 		case len(found) > 1:
-			warn("demo: MCP servers %s and %s of tenant %s both have the issuer %s, and one authorization server cannot be both; it keeps the configuration it had", found[0].first.ID, found[1].first.ID, found[1].owner, st.issuer)
+			of := ""
+			if found[1].owner != "" {
+				of = " of tenant " + found[1].owner
+			}
+			warn("demo: MCP servers %s and %s%s both have the issuer %s, and one authorization server cannot be both; it keeps the configuration it had", found[0].first.ID, found[1].first.ID, of, st.issuer)
 			continue
 		case found[0].err != nil:
 			warn("%v; the authorization server at %s keeps the configuration it had", found[0].err, st.issuer)

@@ -305,3 +305,24 @@ func TestFollow_KeepsAServerItCannotMerge(t *testing.T) {
 	status, body = as.redeem(t, as.idp+"/t/b", "u-alice-b", "", "b2-at-notes", "b2-secret", "notes.read")
 	wantGrant(t, "the client of the refused edit", status, body, "invalid_client")
 }
+
+// TestFollow_KeepsAServerTwoEntriesClaim: two MCP servers of one tenant
+// with one issuer (which policy validation refuses, and Stack too) cannot
+// share its authorization server; it keeps what it had.
+func TestFollow_KeepsAServerTwoEntriesClaim(t *testing.T) {
+	as, stack := startNotes(t, followV1)
+	cfg := parse(t, followV2+`  - id: notes2
+    issuer: http://127.0.0.1:9102
+    resources: [http://127.0.0.1:9202/mcp]
+    scopes: [notes.read]
+    clients: {app2: app2-at-notes2}
+    access: [{users: [alice], scopes: [notes.read]}]
+`)
+	cfg.MCPServers[1].Issuer = cfg.MCPServers[0].Issuer
+	w := demo.Follow(stack, cfg)
+	if len(w) != 1 || !strings.Contains(w[0], "MCP servers notes and notes2 both have the issuer http://127.0.0.1:9101") {
+		t.Errorf("warnings %q", w)
+	}
+	status, body := as.redeem(t, as.idp, "idp-newbie", "newbie@acme.example", "app2-at-notes", "app2-secret", "notes.read")
+	wantGrant(t, "the client of the refused configuration", status, body, "invalid_client")
+}
