@@ -28,6 +28,8 @@ type Service struct {
 	URL     string // its issuer, or its MCP endpoint
 	Addr    string // host:port to listen on
 	Handler http.Handler
+
+	follow *started // an authorization server's, for Follow; nil for an MCP server
 }
 
 // Stack builds, for every MCP server of cfg, its authorization server and
@@ -54,29 +56,17 @@ type Service struct {
 // clock, so that when an admin moves the IdP's clock (serve --clock, PUT
 // /admin/api/clock) the SETs and ID-JAGs it then signs are neither in the
 // future nor expired for the servers that judge them.
+//
+// [Follow] makes the authorization servers follow a later configuration.
 func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, error) {
 	if now == nil {
 		now = time.Now
 	}
 	base = strings.TrimSuffix(base, "/")
-	var shared []*sharedServer
-	byIssuer := map[string]*sharedServer{}
-	for _, t := range cfg.IdPs() {
-		issuer := base + t.Path
-		for i := range t.MCPServers {
-			s := &t.MCPServers[i]
-			key := strings.TrimSuffix(s.Issuer, "/")
-			ss := byIssuer[key]
-			// Two servers of one tenant on one issuer are two services
-			// on one address, which claim refuses below.
-			if ss == nil || ss.last == t {
-				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]subOwner{}}
-				byIssuer[key] = ss
-				shared = append(shared, ss)
-			}
-			if err := ss.add(t, s, issuer); err != nil {
-				return nil, err
-			}
+	shared := merge(cfg, base)
+	for _, ss := range shared {
+		if ss.err != nil {
+			return nil, ss.err
 		}
 	}
 	var out []Service
@@ -93,17 +83,18 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 	for _, ss := range shared {
 		s := ss.first
 		rsID, rsSecret := IntrospectionCredentials(s.ID)
+		reg := ss.registration()
 		as, err := authserver.New(authserver.Config{
 			Issuer:          s.Issuer,
-			TrustedIssuers:  ss.trusted,
+			TrustedIssuers:  reg.TrustedIssuers,
 			Resources:       s.Resources,
-			Scopes:          ss.scopes,
-			Clients:         ss.clients,
-			RedirectURIs:    ss.redirects,
+			Scopes:          reg.Scopes,
+			Clients:         reg.Clients,
+			RedirectURIs:    reg.RedirectURIs,
 			ResourceServers: map[string]string{rsID: rsSecret},
 			CIMD:            resolver,
 			Subject:         s.Subject,
-			Users:           ss.users,
+			Users:           reg.Users,
 			Now:             now,
 		})
 		if err != nil {
@@ -113,12 +104,14 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s issuer: %w", s.ID, err)
 		}
-		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as}); err != nil {
+		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
+			subject: s.Subject, mcpScopes: as.Scopes(), base: base}
+		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as, follow: st}); err != nil {
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
 			ID: s.ID, Name: s.Name, Resource: s.Resources[0],
-			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: as.Scopes(), Now: now,
+			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: st.mcpScopes, Now: now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -134,18 +127,155 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 	return out, nil
 }
 
+// started is a demo authorization server as Stack built it: what Follow
+// replaces, and what it compares a new configuration with to say what
+// only a restart changes.
+type started struct {
+	as        *authserver.Server
+	id        string   // the MCP server's id
+	issuer    string   // as issuerKey has it
+	resources []string // fixed in the authorization server and the MCP server
+	subject   string   // fixed in the authorization server
+	mcpScopes []string // the MCP server's scopes_supported and tool scopes, fixed
+	base      string   // the IdP's base URL, as Stack had it
+}
+
+// Follow makes the demo authorization servers of stack, as Stack returned
+// it, follow cfg, the configuration running now: each trusts the tenants
+// that list its MCP server now, with the scopes, clients (their secrets
+// and redirect URIs) and users they have now, merged as Stack merges them.
+// An authorization server that no tenant lists any more refuses every
+// grant. Access tokens issued before stay valid until they expire
+// (authserver.Server.Update); the revocation push ends a user's access
+// at once.
+//
+// It returns, one sentence each, what it could not follow, which takes a
+// restart of the demo: an MCP server new to cfg (it needs listeners of its
+// own), an issuer, resources, subject mapping or, for the MCP server, scopes
+// changed. An authorization server whose new registration the demo cannot
+// accept (say two tenants' users with one sub, which Stack refuses) is left
+// as it was, and that is returned too. Calls must not overlap.
+func Follow(stack []Service, cfg *policy.Config) []string {
+	var running []*started
+	for _, svc := range stack {
+		if svc.follow != nil {
+			running = append(running, svc.follow)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	shared := merge(cfg, running[0].base)
+	byIssuer := map[string][]*sharedServer{}
+	for _, ss := range shared {
+		byIssuer[issuerKey(ss.first.Issuer)] = append(byIssuer[issuerKey(ss.first.Issuer)], ss)
+	}
+	var warnings []string
+	warn := func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) }
+	for _, st := range running {
+		found := byIssuer[st.issuer]
+		switch {
+		case len(found) == 0:
+			// Update checks only the entries of a registration, and this
+			// one has none.
+			_ = st.as.Update(authserver.Registration{})
+			warn("demo: no MCP server of the configuration has the issuer %s any more, so its authorization server (started for %s) now refuses every grant; its listeners stay until the demo restarts", st.issuer, st.id)
+			continue
+		case len(found) > 1:
+			of := ""
+			if found[1].owner != "" {
+				of = " of tenant " + found[1].owner
+			}
+			warn("demo: MCP servers %s and %s%s both have the issuer %s, and one authorization server cannot be both; it keeps the configuration it had", found[0].first.ID, found[1].first.ID, of, st.issuer)
+			continue
+		case found[0].err != nil:
+			warn("%v; the authorization server at %s keeps the configuration it had", found[0].err, st.issuer)
+			continue
+		}
+		ss := found[0]
+		if err := st.as.Update(ss.registration()); err != nil {
+			warn("demo: server %s: %v; the authorization server at %s keeps the configuration it had", ss.first.ID, err, st.issuer)
+			continue
+		}
+		if !slices.Equal(ss.first.Resources, st.resources) {
+			warn("demo: server %s: its resources are now %s, but the demo serves %s until it restarts", ss.first.ID, strings.Join(ss.first.Resources, ", "), strings.Join(st.resources, ", "))
+		}
+		if findsUsersBy(ss.first.Subject) != findsUsersBy(st.subject) {
+			warn("demo: server %s: its subject is now %q, but its authorization server finds users by %s until the demo restarts", ss.first.ID, ss.first.Subject, findsUsersBy(st.subject))
+		}
+		if !slices.Equal(ss.scopes, st.mcpScopes) {
+			warn("demo: server %s: its authorization server grants the scopes %s now, but its MCP server keeps the scopes_supported and tool scopes %s until the demo restarts", ss.first.ID, strings.Join(ss.scopes, " "), strings.Join(st.mcpScopes, " "))
+		}
+	}
+	served := map[string]bool{}
+	for _, st := range running {
+		served[st.issuer] = true
+	}
+	for _, ss := range shared {
+		if served[issuerKey(ss.first.Issuer)] {
+			continue
+		}
+		moved := slices.IndexFunc(running, func(st *started) bool { return st.id == ss.first.ID })
+		if moved >= 0 {
+			warn("demo: server %s: its issuer is now %s, but the demo serves its authorization server at %s until it restarts", ss.first.ID, ss.first.Issuer, running[moved].issuer)
+		} else {
+			warn("demo: server %s (%s) is new; the demo serves it once it restarts", ss.first.ID, ss.first.Issuer)
+		}
+	}
+	return warnings
+}
+
+// issuerKey is the issuer that an MCP server's entries share, so that
+// they share one authorization server.
+func issuerKey(issuer string) string { return strings.TrimSuffix(issuer, "/") }
+
+// merge groups the MCP servers of every tenant of cfg by issuer into the
+// demo authorization servers, in the order of first appearance. A server
+// whose entries cannot be merged has err set, and no more entries merged.
+func merge(cfg *policy.Config, base string) []*sharedServer {
+	var shared []*sharedServer
+	byIssuer := map[string]*sharedServer{}
+	for _, t := range cfg.IdPs() {
+		issuer := base + t.Path
+		for i := range t.MCPServers {
+			s := &t.MCPServers[i]
+			key := issuerKey(s.Issuer)
+			ss := byIssuer[key]
+			// Two servers of one tenant on one issuer are two services
+			// on one address, which Stack refuses and Follow reports.
+			if ss == nil || ss.last == t {
+				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]subOwner{}}
+				byIssuer[key] = ss
+				shared = append(shared, ss)
+			}
+			if ss.err == nil {
+				ss.err = ss.add(t, s, issuer)
+			}
+		}
+	}
+	return shared
+}
+
 // sharedServer is one demo authorization server: an MCP server as every
 // tenant that lists it (by its issuer) configures it.
 type sharedServer struct {
 	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject
 	owner     string            // the tenant of first, for errors
 	last      *policy.Config    // the tenant added last
+	err       error             // why the entries cannot be merged
 	trusted   []authserver.TrustedIssuer
 	scopes    []string
 	clients   map[string]string   // client_id at the server -> secret at the IdP
 	redirects map[string][]string // client_id at the server -> redirect URIs
 	users     []authserver.User
 	subs      map[string]subOwner // sub of each user -> its tenant and email, so that none is listed twice
+}
+
+// registration is what the authorization server of ss registers.
+func (ss *sharedServer) registration() authserver.Registration {
+	return authserver.Registration{
+		TrustedIssuers: ss.trusted, Scopes: ss.scopes, Clients: ss.clients, RedirectURIs: ss.redirects, Users: ss.users,
+	}
 }
 
 // subOwner is the tenant whose user has a sub, and that user's email.
@@ -197,6 +327,15 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		return fmt.Errorf("demo: tenants %s and %s both have a user with sub %q and list the MCP server at %s, whose one authorization server would make them one user (it finds users by %s); give one of them a distinct sub", owner.tenant, t.ID, u.Sub, s.Issuer, subjectKey(s.Subject))
 	}
 	return nil
+}
+
+// findsUsersBy is what an authorization server with the subject key
+// subject finds users by: "sub" or "email".
+func findsUsersBy(subject string) string {
+	if subject == policy.SubjectEmail {
+		return "email"
+	}
+	return "sub"
 }
 
 // subjectKey names what a server's authorization server finds users by.

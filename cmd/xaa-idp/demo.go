@@ -5,12 +5,14 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 
 	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -34,6 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitUsage
 	}
+	followEdits(r.store, stack, cfg)
 	var tlsConfig *tls.Config
 	if r.ca != nil {
 		if tlsConfig, err = demoTLS(r.ca, stack); err != nil {
@@ -88,4 +91,34 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "xaa-idp demo: stopped")
 	return exitOK
+}
+
+// followEdits makes the demo authorization servers of stack, built from
+// cfg, follow every later configuration of store (demo.Follow): the
+// admin API's and the console's edits, and the file's. What they cannot
+// follow until a restart is logged as a warning, once, when it first
+// shows up.
+func followEdits(store *policy.Store, stack []demo.Service, cfg *policy.Config) {
+	var mu sync.Mutex
+	var logged map[string]bool
+	follow := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		// The store's configuration is the one OnChange passes or a newer
+		// one: the catch-up below may run beside an OnChange, and the
+		// newest must be followed last.
+		now := map[string]bool{}
+		for _, w := range demo.Follow(stack, store.Config()) {
+			if !logged[w] {
+				slog.Warn(w)
+			}
+			now[w] = true
+		}
+		logged = now
+	}
+	store.OnChange(func(*policy.Config) { follow() })
+	// An edit of the file made while the stack was being built.
+	if store.Config() != cfg {
+		follow()
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -153,19 +155,50 @@ type User struct {
 // A grant with a DPoP proof (RFC 9449) gets an access token bound to the
 // proof's key, and an ID-JAG bound to a key (cnf.jkt) is only redeemed
 // with a proof signed by that key.
+//
+// What an administrator's edit can change (the [Registration]) is
+// replaced at run time by [Server.Update]; the rest of [Config] is fixed
+// at New.
 type Server struct {
+	// cfg is the fixed part; its Registration fields are left empty, so
+	// that nothing reads a registration but through reg.
 	cfg      Config
-	basePath string                   // the issuer's path, "" for a bare origin
-	idpKeys  map[string]*remoteKeySet // by issuer
-	replay   *replay.Cache            // ID-JAG jti, and SET jti
-	clientAs *replay.Cache            // client assertion jti, per client
-	proofs   *replay.Cache            // DPoP proof jti, per key
+	basePath string        // the issuer's path, "" for a bare origin
+	replay   *replay.Cache // ID-JAG jti, and SET jti
+	clientAs *replay.Cache // client assertion jti, per client
+	proofs   *replay.Cache // DPoP proof jti, per key
 	key      *ecdsa.PrivateKey
 	kid      string
 	signer   jose.Signer
-	metadata []byte // the RFC 8414 document, rendered once
 	public   http.Handler
 	revoked  revocations // users whose tokens a pushed SET revoked (events.go)
+
+	updateMu sync.Mutex // serializes Update
+	reg      atomic.Pointer[registration]
+}
+
+// Registration is the part of a [Server]'s configuration that an
+// administrator's edit can change while it runs ([Server.Update]): whom
+// it trusts, what it grants, and whom it knows. The fields mean what the
+// ones of [Config] with the same names do.
+type Registration struct {
+	TrustedIssuers []TrustedIssuer
+	Scopes         []string
+	Clients        map[string]string
+	RedirectURIs   map[string][]string
+	Users          []User
+}
+
+// registration is one version of a Server's Registration, never changed
+// once stored: a request loads it once and is decided by it throughout.
+type registration struct {
+	trusted   []TrustedIssuer
+	idpKeys   map[string]*remoteKeySet // by issuer
+	scopes    []string
+	clients   map[string]string
+	redirects map[string][]string
+	users     []User
+	metadata  []byte // the RFC 8414 document, which lists the scopes
 }
 
 // New checks cfg, generates the access-token signing key and
@@ -176,27 +209,15 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
+	reg := Registration{
+		TrustedIssuers: cfg.TrustedIssuers, Scopes: cfg.Scopes, Clients: cfg.Clients,
+		RedirectURIs: cfg.RedirectURIs, Users: cfg.Users,
+	}
 	if cfg.IdPIssuer != "" {
-		cfg.TrustedIssuers = append(cfg.TrustedIssuers, TrustedIssuer{Issuer: cfg.IdPIssuer, JWKSURL: cfg.IdPJWKSURL})
+		reg.TrustedIssuers = append(slices.Clone(reg.TrustedIssuers), TrustedIssuer{Issuer: cfg.IdPIssuer, JWKSURL: cfg.IdPJWKSURL})
 	}
-	if len(cfg.TrustedIssuers) == 0 {
+	if len(reg.TrustedIssuers) == 0 {
 		return nil, errors.New("authserver: at least one entry in TrustedIssuers is required")
-	}
-	idpKeys := make(map[string]*remoteKeySet, len(cfg.TrustedIssuers))
-	for _, ti := range cfg.TrustedIssuers {
-		if _, err := checkAbsoluteURL("TrustedIssuers issuer", ti.Issuer); err != nil {
-			return nil, err
-		}
-		if ti.JWKSURL != "" {
-			if _, err := checkAbsoluteURL("TrustedIssuers JWKSURL", ti.JWKSURL); err != nil {
-				return nil, err
-			}
-		}
-		if _, dup := idpKeys[ti.Issuer]; dup {
-			return nil, fmt.Errorf("authserver: TrustedIssuers lists %q twice", ti.Issuer)
-		}
-		idpKeys[ti.Issuer] = &remoteKeySet{issuer: ti.Issuer, url: ti.JWKSURL}
 	}
 	switch cfg.Subject {
 	case "", SubjectSub, SubjectEmail:
@@ -211,13 +232,8 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if len(cfg.Clients) == 0 {
+	if len(reg.Clients) == 0 {
 		return nil, errors.New("authserver: at least one entry in Clients is required")
-	}
-	for id := range cfg.Clients {
-		if id == "" {
-			return nil, errors.New("authserver: Clients has an empty client_id")
-		}
 	}
 	if cfg.AccessTokenLifetime < 0 || cfg.Skew < 0 {
 		return nil, errors.New("authserver: AccessTokenLifetime and Skew must not be negative")
@@ -237,23 +253,14 @@ func New(cfg Config) (*Server, error) {
 	// Our own copies, so a caller mutating its slices or map cannot change
 	// what a running server accepts.
 	cfg.Resources = slices.Clone(cfg.Resources)
-	cfg.Scopes = slices.Clone(cfg.Scopes)
-	clients := make(map[string]string, len(cfg.Clients))
-	for id, secret := range cfg.Clients {
-		clients[id] = secret
-	}
-	cfg.Clients = clients
-	cfg.RedirectURIs = maps.Clone(cfg.RedirectURIs)
 	cfg.ResourceServers = maps.Clone(cfg.ResourceServers)
-	cfg.Users = slices.Clone(cfg.Users)
 	for id := range cfg.ResourceServers {
-		if _, ok := cfg.Clients[id]; ok || id == "" || cfg.ResourceServers[id] == "" {
+		if id == "" || cfg.ResourceServers[id] == "" {
 			return nil, fmt.Errorf("authserver: ResourceServers entry %q must have a secret and a client_id no client has", id)
 		}
 	}
-	for _, ks := range idpKeys {
-		ks.client, ks.now = cfg.HTTPClient, cfg.Now
-	}
+	cfg.TrustedIssuers, cfg.IdPIssuer, cfg.IdPJWKSURL = nil, "", ""
+	cfg.Scopes, cfg.Clients, cfg.RedirectURIs, cfg.Users = nil, nil, nil, nil
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -275,7 +282,6 @@ func New(cfg Config) (*Server, error) {
 	a := &Server{
 		cfg:      cfg,
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
-		idpKeys:  idpKeys,
 		replay:   replay.New(cfg.ReplayCacheSize),
 		clientAs: replay.New(cfg.ReplayCacheSize),
 		proofs:   replay.New(cfg.ReplayCacheSize),
@@ -283,18 +289,90 @@ func New(cfg Config) (*Server, error) {
 		kid:      kid,
 		signer:   signer,
 	}
-	if a.metadata, err = json.Marshal(a.Metadata()); err != nil {
-		return nil, fmt.Errorf("authserver: metadata: %w", err)
+	if err := a.Update(reg); err != nil {
+		return nil, err
 	}
 	a.public = cors.Public(http.HandlerFunc(a.route), []string{"DPoP"}, nil)
 	return a, nil
 }
 
+// Update replaces the server's registration, as an edit of the
+// configuration changes it, and checks it as New does, except that it may
+// leave the server trusting no IdP or knowing no client: a server nobody
+// may use any more refuses every grant. On error nothing changes.
+//
+// Requests already under way finish with the registration they started
+// with. The keys of an IdP that stays trusted with the same JWKS URL are
+// kept, not fetched again. Access tokens issued before stay valid until
+// they expire, as at any authorization server whose configuration
+// changes: ending a user's access at once is the pushed Security Event
+// Tokens' job (/events).
+func (a *Server) Update(r Registration) error {
+	a.updateMu.Lock()
+	defer a.updateMu.Unlock()
+	reg, err := a.newRegistration(r, a.reg.Load())
+	if err != nil {
+		return err
+	}
+	a.reg.Store(reg)
+	return nil
+}
+
+// newRegistration checks r and makes our own copy of it, with the key
+// sets of old (nil at New) for the issuers it keeps.
+func (a *Server) newRegistration(r Registration, old *registration) (*registration, error) {
+	reg := &registration{
+		trusted:   slices.Clone(r.TrustedIssuers),
+		idpKeys:   make(map[string]*remoteKeySet, len(r.TrustedIssuers)),
+		scopes:    slices.Clone(r.Scopes),
+		clients:   maps.Clone(r.Clients),
+		redirects: make(map[string][]string, len(r.RedirectURIs)),
+		users:     slices.Clone(r.Users),
+	}
+	for _, ti := range reg.trusted {
+		if _, err := checkAbsoluteURL("TrustedIssuers issuer", ti.Issuer); err != nil {
+			return nil, err
+		}
+		if ti.JWKSURL != "" {
+			if _, err := checkAbsoluteURL("TrustedIssuers JWKSURL", ti.JWKSURL); err != nil {
+				return nil, err
+			}
+		}
+		if _, dup := reg.idpKeys[ti.Issuer]; dup {
+			return nil, fmt.Errorf("authserver: TrustedIssuers lists %q twice", ti.Issuer)
+		}
+		reg.idpKeys[ti.Issuer] = &remoteKeySet{issuer: ti.Issuer, url: ti.JWKSURL, client: a.cfg.HTTPClient, now: a.cfg.Now}
+		if old != nil && slices.Contains(old.trusted, ti) {
+			reg.idpKeys[ti.Issuer] = old.idpKeys[ti.Issuer]
+		}
+	}
+	if reg.clients == nil {
+		reg.clients = map[string]string{}
+	}
+	for id := range reg.clients {
+		if id == "" {
+			return nil, errors.New("authserver: Clients has an empty client_id")
+		}
+		if _, ok := a.cfg.ResourceServers[id]; ok {
+			return nil, fmt.Errorf("authserver: ResourceServers entry %q must have a secret and a client_id no client has", id)
+		}
+	}
+	for id, uris := range r.RedirectURIs {
+		reg.redirects[id] = slices.Clone(uris)
+	}
+	meta, err := json.Marshal(a.metadata(reg))
+	if err != nil {
+		return nil, fmt.Errorf("authserver: metadata: %w", err)
+	}
+	reg.metadata = meta
+	return reg, nil
+}
+
 // Issuer returns the issuer identifier, as configured.
 func (a *Server) Issuer() string { return a.cfg.Issuer }
 
-// Scopes returns the scopes this authorization server defines.
-func (a *Server) Scopes() []string { return slices.Clone(a.cfg.Scopes) }
+// Scopes returns the scopes this authorization server defines now.
+func (a *Server) Scopes() []string { return slices.Clone(a.reg.Load().scopes) }
 
 // Resources returns the resource identifiers this authorization server issues
 // access tokens for.
@@ -316,7 +394,10 @@ type Metadata struct {
 }
 
 // Metadata returns the RFC 8414 authorization server metadata.
-func (a *Server) Metadata() Metadata {
+func (a *Server) Metadata() Metadata { return a.metadata(a.reg.Load()) }
+
+// metadata is the RFC 8414 metadata with the registration reg.
+func (a *Server) metadata(reg *registration) Metadata {
 	authMethods := []string{authBasic, authPost, authNone}
 	var assertionAlgs []string
 	if a.cfg.CIMD != nil {
@@ -334,7 +415,7 @@ func (a *Server) Metadata() Metadata {
 			AuthorizationEndpoint:             a.cfg.Issuer + "/authorize",
 			TokenEndpoint:                     a.cfg.Issuer + "/token",
 			JWKSURI:                           a.cfg.Issuer + "/jwks",
-			ScopesSupported:                   slices.Clone(a.cfg.Scopes),
+			ScopesSupported:                   slices.Clone(reg.scopes),
 			ResponseTypesSupported:            []string{"code"},
 			GrantTypesSupported:               []string{GrantTypeJWTBearer},
 			TokenEndpointAuthMethodsSupported: authMethods,
@@ -399,7 +480,7 @@ func (a *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(a.metadata)
+	_, _ = w.Write(a.reg.Load().metadata)
 }
 
 func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
@@ -467,10 +548,11 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		}
 		registered = c.RedirectURIs
 	default:
-		if _, ok := a.cfg.Clients[clientID]; !ok {
+		reg := a.reg.Load()
+		if _, ok := reg.clients[clientID]; !ok {
 			return nil, invalidRequest("unknown client %q", clientID)
 		}
-		registered = a.cfg.RedirectURIs[clientID]
+		registered = reg.redirects[clientID]
 	}
 	if redirectURI == "" {
 		if len(registered) != 1 {

@@ -121,7 +121,7 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 // setKeys finds the keys of a trusted issuer for secevent.Verify.
 func (a *Server) setKeys(ctx context.Context, iss, kid string) ([]jose.JSONWebKey, error) {
-	ks, ok := a.idpKeys[iss]
+	ks, ok := a.reg.Load().idpKeys[iss]
 	if !ok {
 		return nil, secevent.ErrUntrusted
 	}

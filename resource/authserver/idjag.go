@@ -59,7 +59,7 @@ type joseHeader struct {
 // assertion presented by the authenticated client. Every failure is an
 // invalid_grant that names the check and the value, except an unreachable
 // IdP JWKS, which is temporarily_unavailable.
-func (a *Server) validateIDJAG(ctx context.Context, raw, clientID string, now time.Time) (*idJAG, *oauthError) {
+func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clientID string, now time.Time) (*idJAG, *oauthError) {
 	hdr, oerr := readJOSEHeader(raw)
 	if oerr != nil {
 		return nil, oerr
@@ -84,16 +84,16 @@ func (a *Server) validateIDJAG(ctx context.Context, raw, clientID string, now ti
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
 		return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
 	}
-	keys, ok := a.idpKeys[unverified.Issuer]
+	keys, ok := reg.idpKeys[unverified.Issuer]
 	if !ok {
-		return nil, invalidGrant("untrusted issuer %q: this authorization server accepts ID-JAGs from %s only", unverified.Issuer, a.trustedIssuers())
+		return nil, reg.untrusted(unverified.Issuer)
 	}
 
 	claims, oerr := verifyIDJAGSignature(ctx, keys, tok, hdr)
 	if oerr != nil {
 		return nil, oerr
 	}
-	return a.checkIDJAGClaims(claims, clientID, now)
+	return a.checkIDJAGClaims(reg, claims, clientID, now)
 }
 
 // readJOSEHeader decodes the protected header of a JWS compact
@@ -123,13 +123,17 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	return &h, nil
 }
 
-// trustedIssuers lists the trusted IdPs for error descriptions.
-func (a *Server) trustedIssuers() string {
+// untrusted refuses an ID-JAG of an issuer the registration does not
+// trust, naming those it does.
+func (reg *registration) untrusted(iss string) *oauthError {
+	if len(reg.trusted) == 0 {
+		return invalidGrant("untrusted issuer %q: this authorization server trusts no IdP at the moment", iss)
+	}
 	var out []string
-	for _, ti := range a.cfg.TrustedIssuers {
+	for _, ti := range reg.trusted {
 		out = append(out, ti.Issuer)
 	}
-	return strings.Join(out, ", ")
+	return invalidGrant("untrusted issuer %q: this authorization server accepts ID-JAGs from %s only", iss, strings.Join(out, ", "))
 }
 
 // verifyIDJAGSignature finds the IdP key named by kid in the set of the
@@ -165,10 +169,10 @@ func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONW
 }
 
 // checkIDJAGClaims checks the signed claims (ID-JAG §4.4.1, RFC 7523 §3).
-func (a *Server) checkIDJAGClaims(c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
+func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID string, now time.Time) (*idJAG, *oauthError) {
 	skew := a.cfg.Skew
-	if _, ok := a.idpKeys[c.Issuer]; !ok {
-		return nil, invalidGrant("untrusted issuer %q: this authorization server accepts ID-JAGs from %s only", c.Issuer, a.trustedIssuers())
+	if _, ok := reg.idpKeys[c.Issuer]; !ok {
+		return nil, reg.untrusted(c.Issuer)
 	}
 	// ID-JAG §4.4.1: aud is this authorization server's issuer, as a
 	// string or an array of exactly that one element.
@@ -280,10 +284,10 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 // narrowed to the request's scope parameter when one is sent. The IdP's
 // policy decided the ID-JAG's scopes; the client may only ask for less
 // (RFC 6749 §3.3). An ID-JAG without scope grants none.
-func (a *Server) grantScopes(jag *idJAG, requested string) ([]string, *oauthError) {
+func (a *Server) grantScopes(reg *registration, jag *idJAG, requested string) ([]string, *oauthError) {
 	for _, s := range jag.Scopes {
-		if !slices.Contains(a.cfg.Scopes, s) {
-			return nil, invalidScope("ID-JAG scope %q is not a scope of this authorization server (%s)", s, strings.Join(a.cfg.Scopes, " "))
+		if !slices.Contains(reg.scopes, s) {
+			return nil, invalidScope("ID-JAG scope %q is not a scope of this authorization server (%s)", s, strings.Join(reg.scopes, " "))
 		}
 	}
 	if requested == "" {

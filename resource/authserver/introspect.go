@@ -30,7 +30,7 @@ type introspection struct {
 // every registered client, for its own tokens, and the MCP servers behind
 // this authorization server, for all.
 func (a *Server) introspectors() map[string]string {
-	m := maps.Clone(a.cfg.Clients)
+	m := maps.Clone(a.reg.Load().clients)
 	maps.Copy(m, a.cfg.ResourceServers)
 	return m
 }

@@ -115,7 +115,10 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		return nil, unsupportedGrantType("grant_type %q is not supported; this authorization server serves only %s (RFC 7523) with ID-JAG assertions", grantType, GrantTypeJWTBearer)
 	}
 
-	clientID, _, oerr := a.authenticateClient(r, p, a.cfg.Clients, a.cfg.Issuer+"/token")
+	// One registration decides the whole request, however an Update
+	// replaces it meanwhile.
+	reg := a.reg.Load()
+	clientID, _, oerr := a.authenticateClient(r, p, reg.clients, a.cfg.Issuer+"/token")
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -128,14 +131,14 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		return nil, invalidRequest("assertion is missing: send the ID-JAG in the assertion parameter (RFC 7523 §2.1)")
 	}
 	now := a.cfg.Now()
-	jag, oerr := a.validateIDJAG(r.Context(), assertion, clientID, now)
+	jag, oerr := a.validateIDJAG(r.Context(), reg, assertion, clientID, now)
 	if oerr != nil {
 		return nil, oerr
 	}
 	if when, revoked := a.revoked.revokedBefore(subjectKey{jag.Issuer, jag.Subject}, jag.IssuedAt); revoked {
 		return nil, invalidGrant("the ID-JAG was issued before %s revoked the access of %s at %s (a pushed Security Event Token); get a new one", jag.Issuer, jag.Subject, stamp(when))
 	}
-	user, oerr := a.mapSubject(jag)
+	user, oerr := a.mapSubject(reg, jag)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -156,7 +159,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 	if oerr != nil {
 		return nil, oerr
 	}
-	scopes, oerr := a.grantScopes(jag, requestedScope)
+	scopes, oerr := a.grantScopes(reg, jag, requestedScope)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -208,9 +211,9 @@ func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
 // SubjectEmail the user whose email is the ID-JAG's (compared without
 // regard to ASCII case: see SameEmail), else the ID-JAG's sub, with the
 // username of the user that has it, if any.
-func (a *Server) mapSubject(jag *idJAG) (User, *oauthError) {
+func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 	if a.cfg.Subject != SubjectEmail {
-		for _, u := range a.cfg.Users {
+		for _, u := range reg.users {
 			if u.Sub == jag.Subject {
 				return u, nil
 			}
@@ -220,7 +223,7 @@ func (a *Server) mapSubject(jag *idJAG) (User, *oauthError) {
 	if jag.Email == "" {
 		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
 	}
-	for _, u := range a.cfg.Users {
+	for _, u := range reg.users {
 		if SameEmail(u.Email, jag.Email) {
 			return u, nil
 		}
