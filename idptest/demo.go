@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -31,6 +32,13 @@ type DemoServer struct {
 // the MCP server lists is registered at its authorization server under its
 // client_id there, with its secret at the IdP. The demo servers run on
 // the IdP's clock (Clock): advancing it moves theirs too.
+//
+// A later SetConfig (of the Server or of a Tenant) reaches the
+// authorization servers as an admin's edit reaches those of xaa-idp demo:
+// the clients each server maps, their secrets and redirect URIs, the
+// users, the scopes and the tenants it trusts follow. A new MCP server,
+// or a server whose URLs or subject mapping changed, is not served
+// differently (the test's log says so).
 //
 // With tenants, it serves the MCP servers of every tenant: one
 // authorization server per MCP server, trusting each tenant that lists it
@@ -95,6 +103,11 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 		closeAll()
 		s.t.Fatalf("idptest: StartDemoServers: %v", err)
 	}
+	ds := &demoStack{stack: stack, views: views}
+	for _, v := range views {
+		v.demo = ds
+	}
+	s.demo = ds
 	out := map[string]DemoServer{}
 	for _, svc := range stack {
 		ln := listeners[svc.Addr]
@@ -118,6 +131,36 @@ func (s *Server) StartDemoServers() map[string]DemoServer {
 	}
 	closeAll() // those of resources no demo server serves
 	return out
+}
+
+// demoStack is what StartDemoServers started.
+type demoStack struct {
+	mu    sync.Mutex // serializes follow
+	stack []demo.Service
+	views []*Server // the IdP, or its tenants in file order
+}
+
+// follow makes the demo authorization servers follow the configuration
+// running now (demo.Follow): the clients, users, scopes and trusted
+// tenants of a SetConfig. What they cannot follow (a new MCP server, a
+// server's URLs or subject changed) goes to the test's log when t has
+// one.
+func (d *demoStack) follow(t TB) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	whole := d.views[0].Config()
+	if d.views[0].tenant != "" {
+		whole = &policy.Config{}
+		for _, v := range d.views {
+			whole.Tenants = append(whole.Tenants, v.Config())
+		}
+	}
+	warnings := demo.Follow(d.stack, whole)
+	if l, ok := t.(interface{ Logf(string, ...any) }); ok {
+		for _, w := range warnings {
+			l.Logf("idptest: %s", w)
+		}
+	}
 }
 
 // origin returns the scheme and host of a URL ("http://127.0.0.1:8101"),

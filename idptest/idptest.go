@@ -93,6 +93,9 @@ type Server struct {
 	tenants []*Server
 	// tenant is the view's tenant id; "" for the Server New returns.
 	tenant string
+	// demo is what StartDemoServers started, shared by the Server New
+	// returned and its tenant views; nil before.
+	demo *demoStack
 }
 
 // New starts an IdP on a free loopback port and stops it when the test
@@ -275,6 +278,9 @@ func (s *Server) setConfig(cfg *policy.Config) {
 		}
 	}
 	s.idp.SetConfig(cfg)
+	if s.demo != nil {
+		s.demo.follow(s.t)
+	}
 }
 
 // Audit returns the audit events the filter selects, newest first (at most
