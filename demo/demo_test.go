@@ -151,18 +151,9 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	}).Serialize()
 	post := func(path string, user, pass string, form url.Values) map[string]any {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(user, pass)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("POST %s: HTTP %d %v", path, resp.StatusCode, body)
+		status, body := postForm(t, srv.URL+path, user, pass, form)
+		if status != http.StatusOK {
+			t.Fatalf("POST %s: HTTP %d %v", path, status, body)
 		}
 		return body
 	}

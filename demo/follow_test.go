@@ -58,7 +58,13 @@ func (n notesAS) redeem(t *testing.T, iss, sub, email, clientID, secret, scope s
 
 func (n notesAS) post(t *testing.T, path, user, pass string, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, n.url+path, strings.NewReader(form.Encode()))
+	return postForm(t, n.url+path, user, pass, form)
+}
+
+// postForm posts form to target with HTTP Basic and decodes the JSON answer.
+func postForm(t *testing.T, target, user, pass string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(user, pass)
 	resp, err := http.DefaultClient.Do(req)
@@ -68,7 +74,7 @@ func (n notesAS) post(t *testing.T, path, user, pass string, form url.Values) (i
 	defer resp.Body.Close()
 	var body map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatalf("POST %s: HTTP %d, not JSON: %v", path, resp.StatusCode, err)
+		t.Fatalf("POST %s: HTTP %d, not JSON: %v", target, resp.StatusCode, err)
 	}
 	return resp.StatusCode, body
 }

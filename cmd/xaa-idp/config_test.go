@@ -13,8 +13,15 @@ import (
 	"github.com/xaa-idp/xaa-idp/fixtures"
 )
 
-// adminCall makes an admin API request as alice (the demo's admin).
+// configCall makes an admin API request as alice (the demo's admin).
 func configCall(t *testing.T, method, url, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	return basicCall(t, "alice", "alice", method, url, body, header...)
+}
+
+// basicCall makes an admin API request with HTTP Basic as user, with a
+// JSON body ("": none) and headers given as name, value pairs.
+func basicCall(t *testing.T, user, password, method, url, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -24,7 +31,7 @@ func configCall(t *testing.T, method, url, body string, header ...string) (*http
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth("alice", "alice")
+	req.SetBasicAuth(user, password)
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,29 +17,14 @@ import (
 // decodes the JSON answer into out (nil: ignored).
 func devCall(t *testing.T, method, url string, body any, out any, header ...string) *http.Response {
 	t.Helper()
-	var r io.Reader
+	var text []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if text, err = json.Marshal(body); err != nil {
 			t.Fatal(err)
 		}
-		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth("dev", "dev")
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := basicCall(t, "dev", "dev", method, url, string(text), header...)
 	if resp.StatusCode >= 300 {
 		t.Fatalf("%s %s: HTTP %d %s", method, url, resp.StatusCode, raw)
 	}
