@@ -553,6 +553,10 @@ func TestConfigAPI_BadBodies(t *testing.T) {
 		{"/admin/api/servers/files/access", `[{"grups":["eng"]}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `{"groups":["eng"]}`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[{"groups":["eng"],"max_auth_age":"soon"}]`, "application/json", http.StatusBadRequest},
+		// The file refuses max_auth_age: 0; written back it would vanish
+		// and the entry would ask for no step-up at all.
+		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"max_auth_age":"0s"}]`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `{"access":[{"groups":["eng"],"max_auth_age":"0"}]}`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[] []`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `groups=eng`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 		{"/admin/api/users/bob", `{"username":"robert"}`, "application/json", http.StatusBadRequest},
