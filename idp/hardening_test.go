@@ -572,6 +572,26 @@ func TestAuthorize_CodeChallengeForm(t *testing.T) {
 	}
 }
 
+// TestAuthorize_UnsupportedResponseType: a response_type other than code
+// goes back to the client as unsupported_response_type (RFC 6749 section
+// 4.1.2.1), with state and iss, not as unauthorized_client, which would
+// send the developer to the client's registration.
+func TestAuthorize_UnsupportedResponseType(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, rt := range []string{"token", "id_token", "code id_token", "none"} {
+		t.Run(rt, func(t *testing.T) {
+			_, challenge := pkce()
+			params := authParams(callback, challenge)
+			params.Set("response_type", rt)
+			res := newBrowser(p).authorize(t, params, "", "")
+			wantRedirectError(t, res, "unsupported_response_type")
+			if d := res.location.Query().Get("error_description"); !strings.Contains(d, "response_type=code") {
+				t.Errorf("error_description %q does not say what to send", d)
+			}
+		})
+	}
+}
+
 // TestCodeReplay_RevokesFirstRedemption: a replayed code is refused and
 // revokes the access and refresh tokens of its first redemption (RFC 6749
 // section 4.1.2), audited.
