@@ -868,6 +868,27 @@ func TestConfigAPI_AccessBodyAsArrayOrObject(t *testing.T) {
 	}
 }
 
+// An emptied access list reads back as the [] that was sent, in the PUT's
+// answer and at GET, not as null.
+func TestConfigAPI_EmptyAccessListReadsBackAsEmptyList(t *testing.T) {
+	p := editable(t)
+	put, putBody := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", "[]")
+	get, getBody := p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", "")
+	for _, c := range []struct {
+		call string
+		resp *http.Response
+		body []byte
+	}{{"PUT access []", put, putBody}, {"GET the server", get, getBody}} {
+		var server map[string]json.RawMessage
+		if err := json.Unmarshal(c.body, &server); err != nil || c.resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.call, c.resp.StatusCode, c.body)
+		}
+		if a := string(server["access"]); a != "[]" {
+			t.Errorf("%s: access %s, want []", c.call, a)
+		}
+	}
+}
+
 // A change that does not send a password (or a client secret) keeps the
 // current one: the one current when the change is made, not one read
 // before. An admin who changes bob's groups while another sets bob's
