@@ -387,7 +387,9 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		next.Set("before", events[len(events)-1].ID)
 		next.Set("limit", strconv.Itoa(limit))
 		// RFC 8288: a relative reference, resolved against the request's.
-		w.Header().Set("Link", "<"+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
+		// Its path is the request's as sent: under a tenant's path,
+		// r.URL.Path has lost that prefix (app strips it).
+		w.Header().Set("Link", "<"+requestPath(r)+"?"+next.Encode()+`>; rel="next"`)
 	}
 	if events == nil {
 		events = []audit.Event{}
@@ -482,4 +484,13 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// requestPath is the path of the request as the client sent it, before
+// any http.StripPrefix: the one a link back to this resource must name.
+func requestPath(r *http.Request) string {
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
+		return u.EscapedPath()
+	}
+	return r.URL.EscapedPath()
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/internal/strictjson"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // maxBody bounds an admin API body: 1 MiB holds a configuration of
@@ -54,5 +56,43 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 // decodeStrict decodes a body that readBody accepted into v, refusing keys
 // v does not have.
 func decodeStrict(data []byte, v any) error {
-	return strictjson.Decode(data, v, strictjson.Options{NullMembers: true})
+	if err := strictjson.Decode(data, v, strictjson.Options{NullMembers: true}); err != nil {
+		return err
+	}
+	return zeroStepUp(data)
+}
+
+// zeroStepUp refuses a max_auth_age of 0 anywhere in a body, as the
+// configuration file does (docs/configuration.md, "access[]"). Decoded, it
+// is the zero Duration, which the file leaves out as "no step-up": the
+// change would otherwise be made as the opposite of what was asked.
+func zeroStepUp(data []byte) error {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil // strictjson.Decode has accepted it; nothing to add
+	}
+	return findZeroStepUp(v, "")
+}
+
+func findZeroStepUp(v any, path string) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if s, ok := e.(string); ok && k == "max_auth_age" {
+				if d, err := policy.ParseDuration(s); err == nil && d == 0 {
+					return fmt.Errorf("%s: 0 would require a login in this very instant; use a duration such as 15m, or leave the key out", strings.TrimPrefix(path+".max_auth_age", "."))
+				}
+			}
+			if err := findZeroStepUp(e, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if err := findZeroStepUp(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -339,7 +339,7 @@ func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
 	})
 	if ch != nil {
 		s := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(s)), s)
+		written(w, ch, etag(policy.ServerVersion(s)), serverJSON(s))
 	}
 }
 
@@ -354,7 +354,7 @@ func (a *API) putDeny(w http.ResponseWriter, r *http.Request) {
 	})
 	if ch != nil {
 		s := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(s)), s)
+		written(w, ch, etag(policy.ServerVersion(s)), serverJSON(s))
 	}
 }
 
@@ -370,7 +370,7 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutServer(s, tag, j) })
 	if ch != nil {
 		now := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(now)), now)
+		written(w, ch, etag(policy.ServerVersion(now)), serverJSON(now))
 	}
 }
 

@@ -553,6 +553,10 @@ func TestConfigAPI_BadBodies(t *testing.T) {
 		{"/admin/api/servers/files/access", `[{"grups":["eng"]}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `{"groups":["eng"]}`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[{"groups":["eng"],"max_auth_age":"soon"}]`, "application/json", http.StatusBadRequest},
+		// The file refuses max_auth_age: 0; written back it would vanish
+		// and the entry would ask for no step-up at all.
+		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"max_auth_age":"0s"}]`, "application/json", http.StatusBadRequest},
+		{"/admin/api/servers/files/access", `{"access":[{"groups":["eng"],"max_auth_age":"0"}]}`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[] []`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `groups=eng`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 		{"/admin/api/users/bob", `{"username":"robert"}`, "application/json", http.StatusBadRequest},
@@ -861,6 +865,27 @@ func TestConfigAPI_AccessBodyAsArrayOrObject(t *testing.T) {
 	}
 	if code := p.exchange(t, "bob"); code != "access_denied" {
 		t.Errorf("after the deny, bob's exchange: %q", code)
+	}
+}
+
+// An emptied access list reads back as the [] that was sent, in the PUT's
+// answer and at GET, not as null.
+func TestConfigAPI_EmptyAccessListReadsBackAsEmptyList(t *testing.T) {
+	p := editable(t)
+	put, putBody := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", "[]")
+	get, getBody := p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", "")
+	for _, c := range []struct {
+		call string
+		resp *http.Response
+		body []byte
+	}{{"PUT access []", put, putBody}, {"GET the server", get, getBody}} {
+		var server map[string]json.RawMessage
+		if err := json.Unmarshal(c.body, &server); err != nil || c.resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.call, c.resp.StatusCode, c.body)
+		}
+		if a := string(server["access"]); a != "[]" {
+			t.Errorf("%s: access %s, want []", c.call, a)
+		}
 	}
 }
 

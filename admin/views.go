@@ -22,7 +22,7 @@ func (a *API) listServers(w http.ResponseWriter, _ *http.Request) {
 	out := make([]ServerView, len(cfg.MCPServers))
 	for i := range cfg.MCPServers {
 		s := &cfg.MCPServers[i]
-		out[i] = ServerView{MCPServer: *s, ETag: etag(policy.ServerVersion(s))}
+		out[i] = ServerView{MCPServer: *serverJSON(s), ETag: etag(policy.ServerVersion(s))}
 	}
 	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
@@ -38,7 +38,18 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(policy.ServerVersion(s)))
-	writeAPI(w, http.StatusOK, s)
+	writeAPI(w, http.StatusOK, serverJSON(s))
+}
+
+// serverJSON is s as the API answers it: an access list emptied by a PUT
+// of [] reads back as [], not as null (the configuration holds no list).
+func serverJSON(s *policy.MCPServer) *policy.MCPServer {
+	if s == nil || s.Access != nil {
+		return s
+	}
+	c := *s
+	c.Access = []policy.Access{}
+	return &c
 }
 
 // UserView is a user as GET /admin/api/users shows it: the configuration's

@@ -397,3 +397,50 @@ func TestTenants_MetricsCarryTheTenant(t *testing.T) {
 		}
 	}
 }
+
+// TestTenants_AuditLinkStaysUnderTheTenant pages a tenant's audit API by
+// following its Link headers as RFC 8288 says (resolved against the
+// request's URL): every page must come from the same tenant's API, which
+// the root does not serve.
+func TestTenants_AuditLinkStaysUnderTheTenant(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	srv := servers["anthropic-acme"]
+	for range 3 { // audited as failed admin logins of this tenant
+		req, _ := http.NewRequest(http.MethodGet, srv.Issuer()+"/admin/api/config", nil)
+		req.SetBasicAuth("bob", "wrong")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	next, pages := srv.Issuer()+"/admin/api/audit?limit=1", 0
+	for next != "" && pages < 10 {
+		req, _ := http.NewRequest(http.MethodGet, next, nil)
+		req.SetBasicAuth("bob", "bob")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("page %d at %s: %d", pages+1, next, resp.StatusCode)
+		}
+		pages++
+		next = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			ref := strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+			u, err := resp.Request.URL.Parse(ref)
+			if err != nil {
+				t.Fatalf("Link %q: %v", link, err)
+			}
+			if !strings.HasPrefix(u.String(), srv.Issuer()+"/admin/api/audit?") {
+				t.Fatalf("Link %q leads to %s, not to the tenant's audit API under %s", link, u, srv.Issuer())
+			}
+			next = u.String()
+		}
+	}
+	if pages < 3 {
+		t.Errorf("%d pages of limit=1 for at least 3 events (%s)", pages, ts.URL)
+	}
+}

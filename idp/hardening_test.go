@@ -371,6 +371,40 @@ func TestEndSession_EndsTheSessionsTokens(t *testing.T) {
 	f.expectIDJAG(t, chat)
 }
 
+// TestEndSession_EndsTheSessionOfEveryLoginInTheBrowser: signing in again
+// in the same browser (prompt=login, as a step-up does) continues the SSO
+// session, so the browser's sign-out ends the tokens of both logins; with a
+// fresh sid the first login's tokens outlived the sign-out.
+func TestEndSession_EndsTheSessionOfEveryLoginInTheBrowser(t *testing.T) {
+	f := &fixture{testIdP: startConformanceIdP(t)}
+	br := newBrowser(f.testIdP)
+	first := br.codeTokens(t)
+	verifier, challenge := pkce()
+	params := authParams(callback, challenge)
+	params.Set("prompt", "login")
+	res := br.authorize(t, params, "alice", "alice-pw")
+	if !res.loginShown || res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("prompt=login: %+v, want the form and a code", res)
+	}
+	second := br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
+	sid := unverifiedClaims(t, first["id_token"].(string))["sid"]
+	if again := unverifiedClaims(t, second["id_token"].(string))["sid"]; sid == nil || again != sid {
+		t.Errorf("sid %v after signing in again, %v before; want the session to go on", again, sid)
+	}
+	resp, err := br.hc.Get(f.URL + "/end_session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for i, tok := range []map[string]any{first, second} {
+		f.expectRefusal(t, refusal{form: b(tok["id_token"].(string)), code: "invalid_grant", outcome: audit.Error})
+		resp, body := f.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, basicS1)
+		if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("login %d: refresh after the sign-out: %d %v, want invalid_grant", i+1, resp.StatusCode, body)
+		}
+	}
+}
+
 // TestEndpoints_MalformedRequestsAre4xx: no query string, form or body a
 // client sends makes an IdP endpoint answer 5xx.
 func TestEndpoints_MalformedRequestsAre4xx(t *testing.T) {
@@ -567,6 +601,26 @@ func TestAuthorize_CodeChallengeForm(t *testing.T) {
 			}
 			if !c.ok {
 				wantRedirectError(t, res, "invalid_request")
+			}
+		})
+	}
+}
+
+// TestAuthorize_UnsupportedResponseType: a response_type other than code
+// goes back to the client as unsupported_response_type (RFC 6749 section
+// 4.1.2.1), with state and iss, not as unauthorized_client, which would
+// send the developer to the client's registration.
+func TestAuthorize_UnsupportedResponseType(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, rt := range []string{"token", "id_token", "code id_token", "none"} {
+		t.Run(rt, func(t *testing.T) {
+			_, challenge := pkce()
+			params := authParams(callback, challenge)
+			params.Set("response_type", rt)
+			res := newBrowser(p).authorize(t, params, "", "")
+			wantRedirectError(t, res, "unsupported_response_type")
+			if d := res.location.Query().Get("error_description"); !strings.Contains(d, "response_type=code") {
+				t.Errorf("error_description %q does not say what to send", d)
 			}
 		})
 	}

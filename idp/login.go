@@ -244,6 +244,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		throttle.Success(username)
 	}
 	sess := &ssoSession{ID: randomID(24), SID: randomID(16), Username: u.Username, Subject: u.Sub, AuthTime: now}
+	// The same user signing in again in this browser (prompt=login, a
+	// step-up) continues the session: a new cookie value, the new login
+	// time, the same sid. With a new sid the old one would outlive the
+	// browser's sign-out, its ID tokens and refresh tokens still
+	// exchangeable, since end_session ends the session the cookie names.
+	if old := s.session(r); old != nil && old.Username == u.Username {
+		sess.SID = old.SID
+	}
 	ev.Outcome, ev.Sub, ev.Reason = audit.Allowed, u.Sub, "password"
 	if _, err := s.audit.Append(ev); err != nil {
 		http.Error(w, "the audit log could not be written", http.StatusInternalServerError)

@@ -473,10 +473,36 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e)
 		return
 	}
+	if rt := r.Form.Get("response_type"); rt != "" && rt != "code" {
+		// RFC 6749 section 4.1.2.1: the server does not support this
+		// response type at all (discovery: response_types_supported
+		// ["code"]); op would answer unauthorized_client, which blames the
+		// client's registration.
+		s.redirectError(w, r, "unsupported_response_type",
+			fmt.Sprintf("response_type %q is not supported: this IdP issues authorization codes only (response_type=code)", audit.Truncate(rt)))
+		return
+	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
 	s.provider.ServeHTTP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
+}
+
+// redirectError sends an authorization error back to the request's
+// redirect_uri, which checkRedirectURI has accepted: error,
+// error_description and state (RFC 6749 section 4.1.2.1), then iss (RFC
+// 9207), as op sends its own.
+func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, code, description string) {
+	params := url.Values{"error": {code}, "error_description": {description}}
+	if state := r.Form.Get("state"); state != "" {
+		params.Set("state", state)
+	}
+	target := r.Form.Get("redirect_uri")
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	http.Redirect(s.withIssParam(w, target), r, target+sep+params.Encode(), http.StatusFound)
 }
 
 // repeatedParam names a parameter of an authorization request sent more

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"net/url"
@@ -547,23 +548,40 @@ func (v *validator) clientIDs() []string {
 // fragment (RFC 8414 section 2). Plain http is allowed because demos and CI
 // run on loopback.
 func (v *validator) httpURL(path, s string) bool {
+	if problem := issuerProblem(s); problem != "" {
+		v.at(path, "%s", problem)
+		return false
+	}
+	return true
+}
+
+// CheckIssuer reports what makes s unusable as an issuer identifier (an
+// absolute http or https URL without query or fragment, RFC 8414 section
+// 2), in the words the configuration's issuer: gets; nil when it is fine.
+// serve --issuer uses it, so that the flag and the file agree.
+func CheckIssuer(s string) error {
+	if problem := issuerProblem(s); problem != "" {
+		return errors.New(problem)
+	}
+	return nil
+}
+
+func issuerProblem(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case strings.TrimSpace(s) != s:
 		// Parsed, they would be part of every iss and aud.
-		v.at(path, "%q has surrounding spaces; remove them", s)
+		return fmt.Sprintf("%q has surrounding spaces; remove them", s)
 	case err != nil:
-		v.at(path, "%q is not a URL (%v); want an absolute http or https URL such as https://as.example.com", s, unwrapURLError(err))
+		return fmt.Sprintf("%q is not a URL (%v); want an absolute http or https URL such as https://as.example.com", s, unwrapURLError(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.at(path, "%q is not an http or https URL; want an absolute URL such as https://as.example.com", s)
+		return fmt.Sprintf("%q is not an http or https URL; want an absolute URL such as https://as.example.com", s)
 	case u.Host == "":
-		v.at(path, "%q has no host; want an absolute URL such as https://as.example.com", s)
+		return fmt.Sprintf("%q has no host; want an absolute URL such as https://as.example.com", s)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
-		v.at(path, "%q has a query or fragment, which an issuer must not have (RFC 8414 section 2); remove it", s)
-	default:
-		return true
+		return fmt.Sprintf("%q has a query or fragment, which an issuer must not have (RFC 8414 section 2); remove it", s)
 	}
-	return false
+	return ""
 }
 
 // absoluteURI checks a resource or redirect URI: absolute and without

@@ -90,6 +90,33 @@ func TestServe_PortInUseSaysWhichAndWhatToDo(t *testing.T) {
 	}
 }
 
+// A malformed --addr or --issuer is bad usage (exit 2, as the contract's
+// exit codes say), refused before anything starts and saying what to write;
+// only an address that is well formed but cannot be listened on is a
+// runtime failure (exit 1, TestServe_PortInUseSaysWhichAndWhatToDo).
+func TestServe_MalformedAddrOrIssuerIsBadUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", "nonsense"}, `--addr "nonsense": missing port in address`},
+		{[]string{"--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999": invalid port`},
+		{[]string{"--addr", "127.0.0.1:0", "--issuer", "notaurl"}, `--issuer: "notaurl" is not an http or https URL`},
+		{[]string{"--addr", "127.0.0.1:0", "--issuer", "http://idp.example/?tenant=a"}, "has a query or fragment"},
+	} {
+		for _, cmd := range []string{"serve", "demo"} {
+			code, stdout, stderr := runCLI(t, append([]string{cmd}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) || stdout != "" {
+				t.Errorf("%s %v: exit %d, stdout %q, stderr %q; want exit 2 and %q", cmd, tc.args, code, stdout, stderr, tc.want)
+			}
+		}
+	}
+	t.Setenv("XAA_IDP_ISSUER", "ftp://idp.example")
+	if code, _, stderr := runCLI(t, "serve", "--addr", "127.0.0.1:0"); code != exitUsage || !strings.Contains(stderr, "--issuer") {
+		t.Errorf("XAA_IDP_ISSUER=ftp://idp.example: exit %d, %s", code, stderr)
+	}
+}
+
 func TestServe_UnspecifiedAddressGivesALoopbackIssuer(t *testing.T) {
 	issuer, stop := serveWithLogs(t, "--addr", "0.0.0.0:0")
 	if !strings.HasPrefix(issuer, "http://127.0.0.1:") {

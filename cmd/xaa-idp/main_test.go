@@ -155,6 +155,13 @@ func TestCLI_Explain(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "refused (access_denied)") || !strings.Contains(out, "crm deny[0]") {
 		t.Errorf("explain mallory → crm: exit %d\n%s", code, out)
 	}
+	// Every decision names its rule, also when no entry decided.
+	for _, user := range []string{"erin", "dave"} { // disabled; assigned nowhere on crm
+		code, out, _ = runCLI(t, "explain", "--user", user, "--client", "mcp-client", "--audience", "crm")
+		if code != 0 || !strings.Contains(out, "refused (access_denied)") || !strings.Contains(out, "rule:     none (no access or deny entry") || !strings.Contains(out, "reason:") {
+			t.Errorf("explain %s → crm: exit %d\n%s", user, code, out)
+		}
+	}
 	if code, _, _ := runCLI(t, "explain", "--user", "bob"); code != exitUsage {
 		t.Errorf("explain without --client: exit %d, want %d", code, exitUsage)
 	}

@@ -124,7 +124,14 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	}
 	row("scopes", strings.Join(e.Scopes, " "))
 	row("client", e.ServerClientID)
-	row("rule", e.Rule)
+	rule := e.Rule
+	if rule == "" {
+		// explain names the rule that decided (CONTRACT section 2); when
+		// no access or deny entry did (default deny, a disabled user, an
+		// unknown audience), the line says so instead of going missing.
+		rule = "none (no access or deny entry; the reason says what decided)"
+	}
+	row("rule", rule)
 	row("reason", e.Reason)
 	if !e.Allowed {
 		row("client sees", e.Description)

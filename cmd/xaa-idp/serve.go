@@ -96,6 +96,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitUsage, err)
 	}
 	r.closers = append(r.closers, restoreLog)
+	if err := f.check(); err != nil {
+		return fail(exitUsage, err)
+	}
 	if r.store, err = openStore(*f.config, f.httpsDemoURLs); err != nil {
 		fmt.Fprintln(stderr, err) // problems already name file and line
 		r.close()
@@ -165,6 +168,36 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// check refuses a malformed --addr or --issuer as the bad usage it is
+// (exit 2), before anything starts; a well-formed address that cannot be
+// listened on is a runtime failure, found by listen.
+func (f *idpFlags) check() error {
+	host, port, err := net.SplitHostPort(*f.addr)
+	if err == nil {
+		_, err = net.LookupPort("tcp", port)
+	}
+	if err != nil {
+		return fmt.Errorf("--addr %q: %v; want HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", *f.addr, unwrapAddrError(err))
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("--addr %q: %q is not a host name or IP address; want HOST:PORT such as 127.0.0.1:8080", *f.addr, host)
+	}
+	if *f.issuer != "" {
+		if err := policy.CheckIssuer(*f.issuer); err != nil {
+			return fmt.Errorf("--issuer: %v", err)
+		}
+	}
+	return nil
+}
+
+// unwrapAddrError drops net.AddrError's repetition of the address.
+func unwrapAddrError(err error) error {
+	if ae, ok := errors.AsType[*net.AddrError](err); ok {
+		return errors.New(ae.Err)
+	}
+	return err
 }
 
 // listen listens on addr; a port in use is reported with the flag or

@@ -414,6 +414,9 @@ func Load(o Options) (*Ring, error) {
 		if err != nil {
 			return nil, err
 		}
+		if why := fitsNoAlgorithm(s); why != "" {
+			return nil, fmt.Errorf("%s: %s", f, why)
+		}
 		given = append(given, s)
 	}
 	ring.given = given
@@ -598,32 +601,65 @@ func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
 	}, nil
 }
 
+// readPrivateKey reads the first private key of a PEM file: PKCS #8
+// ("PRIVATE KEY", what openssl genpkey writes), PKCS #1 ("RSA PRIVATE
+// KEY", openssl genrsa -traditional) or SEC 1 ("EC PRIVATE KEY"). Other
+// blocks before it are skipped: `openssl ecparam -genkey` writes an "EC
+// PARAMETERS" block first. What cannot be a key says so, with the fix.
 func readPrivateKey(path string) (crypto.Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block found", path)
+	var seen []string
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		var k any
+		switch block.Type {
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(block.Bytes)
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, fmt.Errorf("%s: the private key is encrypted; give an unencrypted copy (openssl pkey -in %s -out KEY.pem)", path, path)
+		default:
+			seen = append(seen, block.Type)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s block: %v", path, block.Type, err)
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%s: unsupported private key type %T; use an RSA, EC P-256 or Ed25519 key", path, k)
+		}
+		return s, nil
 	}
-	var k any
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	if len(seen) > 0 {
+		return nil, fmt.Errorf("%s: no private key, only %s; give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", path, strings.Join(seen, ", "))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+	return nil, fmt.Errorf("%s: no PEM block found", path)
+}
+
+// fitsNoAlgorithm says why a key of key_files can sign with none of
+// RS256, ES256 and EdDSA, or "" when one of them takes it. Such a key
+// would be passed over for a generated one without a word.
+func fitsNoAlgorithm(s crypto.Signer) string {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		if algFits(alg, s) {
+			return ""
+		}
 	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("%s: unsupported private key type %T", path, k)
+	if k, ok := s.(*ecdsa.PrivateKey); ok {
+		return fmt.Sprintf("an EC key on curve %s, which no algorithm here takes: ES256 needs P-256 (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", k.Curve.Params().Name)
 	}
-	return s, nil
+	return fmt.Sprintf("a %T, which no algorithm here takes; use an RSA (RS256), EC P-256 (ES256) or Ed25519 (EdDSA) key", s)
 }
 
 // writePrivateKey persists a generated key crash-safely (atomicfile), so
