@@ -405,6 +405,41 @@ func TestEndSession_EndsTheSessionOfEveryLoginInTheBrowser(t *testing.T) {
 	}
 }
 
+// TestLogin_AnotherUserEndsTheSessionItReplaces: when another user signs
+// in in a browser, the first user's session ends as at a sign-out (its
+// cookie is gone, so no sign-out in that browser could end it any more):
+// its ID tokens and refresh tokens are refused, the logout is audited, and
+// the new user's session is unaffected.
+func TestLogin_AnotherUserEndsTheSessionItReplaces(t *testing.T) {
+	f := &fixture{testIdP: startConformanceIdP(t)}
+	br := newBrowser(f.testIdP)
+	alice := br.codeTokens(t)
+	verifier, challenge := pkce()
+	params := authParams(callback, challenge)
+	params.Set("prompt", "login")
+	res := br.authorize(t, params, "bob", "bob-pw")
+	if res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("bob's sign-in: %+v, want a code", res)
+	}
+	bob := br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
+
+	f.expectRefusal(t, refusal{form: b(alice["id_token"].(string)), code: "invalid_grant", outcome: audit.Error})
+	refresh := func(tok map[string]any) (int, map[string]any) {
+		resp, body := f.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, basicS1)
+		return resp.StatusCode, body
+	}
+	if status, body := refresh(alice); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("alice's refresh token after bob signed in: %d %v, want invalid_grant", status, body)
+	}
+	if status, body := refresh(bob); status != http.StatusOK {
+		t.Errorf("bob's refresh token: %d %v, want new tokens", status, body)
+	}
+	evs := f.Audit.Query(audit.Filter{Type: audit.TypeLogout})
+	if len(evs) != 1 || evs[0].User != "alice" || !strings.Contains(evs[0].Reason, "another user's sign-in") {
+		t.Errorf("logout events %+v, want alice's, saying why", evs)
+	}
+}
+
 // TestEndpoints_MalformedRequestsAre4xx: no query string, form or body a
 // client sends makes an IdP endpoint answer 5xx.
 func TestEndpoints_MalformedRequestsAre4xx(t *testing.T) {

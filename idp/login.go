@@ -249,13 +249,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// time, the same sid. With a new sid the old one would outlive the
 	// browser's sign-out, its ID tokens and refresh tokens still
 	// exchangeable, since end_session ends the session the cookie names.
-	if old := s.session(r); old != nil && old.Username == u.Username {
+	//
+	// Another user signing in in this browser ends the first one's
+	// session, as a sign-out would: its cookie is replaced, so no sign-out
+	// in this browser could end it any more, and its tokens would live on.
+	old := s.session(r)
+	if old != nil && old.Username == u.Username {
 		sess.SID = old.SID
 	}
 	ev.Outcome, ev.Sub, ev.Reason = audit.Allowed, u.Sub, "password"
 	if _, err := s.audit.Append(ev); err != nil {
 		http.Error(w, "the audit log could not be written", http.StatusInternalServerError)
 		return
+	}
+	if old != nil && old.SID != sess.SID {
+		s.endSSO(old.SID, "another user's sign-in in the same browser ("+u.Username+")")
 	}
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.Delete(old.Value) // a new login replaces the old session
