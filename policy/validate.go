@@ -507,7 +507,16 @@ func (v *validator) noRepeats(path string, list []string) {
 // known lists the defined names for a message about an unknown one, and
 // suggests the closest.
 func (v *validator) known(what string, all func() []string, got string) string {
-	names := all()
+	// Each name once, in file order: a name defined twice is its own
+	// problem, reported where it is.
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range all() {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
 	if len(names) == 0 {
 		return fmt.Sprintf("; no %s are defined", what)
 	}
