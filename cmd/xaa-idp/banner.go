@@ -62,7 +62,11 @@ func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBann
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  MCP server\tauthorization server\tMCP endpoint")
 	for _, id := range order {
-		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\n", id, names[id], servers[id][0], servers[id][1])
+		label := id
+		if names[id] != "" {
+			label += " (" + names[id] + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, servers[id][0], servers[id][1])
 	}
 	tw.Flush()
 	caNote := ""

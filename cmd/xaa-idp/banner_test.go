@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -45,5 +46,34 @@ mcp_servers:
 		"--client-id", "my-client", "--client-secret", "s3cr&t;$(touch x) y", "--username", "dev", "--password", "it's a p&ss"}
 	if !slices.Equal(got, want) {
 		t.Errorf("the shell reads %q\nfrom %s\nwant %q", got, cmd, want)
+	}
+}
+
+// TestPrintDemo_AServerWithoutAName: the banner names a server by its id
+// alone when it has no name, not "files ()".
+func TestPrintDemo_AServerWithoutAName(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+mcp_servers:
+  - id: files
+    issuer: http://127.0.0.1:9101
+    resources: [http://127.0.0.1:9201/mcp]
+  - id: chat
+    name: Chat
+    issuer: http://127.0.0.1:9102
+    resources: [http://127.0.0.1:9202/mcp]
+`), "names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := []demo.Service{
+		{Server: "files", Role: "authorization server", URL: "http://127.0.0.1:9101"},
+		{Server: "files", Role: "MCP server", URL: "http://127.0.0.1:9201/mcp"},
+		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
+		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
+	}
+	var out strings.Builder
+	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	if strings.Contains(out.String(), "()") || !strings.Contains(out.String(), "  files  ") || !strings.Contains(out.String(), "  chat (Chat)  ") {
+		t.Errorf("banner:\n%s\nwant files alone and chat (Chat)", out.String())
 	}
 }
