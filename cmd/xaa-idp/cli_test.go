@@ -205,8 +205,12 @@ func TestDemo_BannerAndConnectJSONFollowTheConfiguration(t *testing.T) {
 func TestProgramName(t *testing.T) {
 	for arg0, want := range map[string]string{
 		"/tmp/go-build123/b001/exe/xaa-idp": "go run ./cmd/xaa-idp",
-		"./xaa-idp":                         "./xaa-idp",
-		"xaa-idp":                           "xaa-idp",
+		// go run's second start of an unchanged program (Go 1.24 and later)
+		"/root/.cache/go-build/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/xaa-idp": "go run ./cmd/xaa-idp",
+		"/home/u/bin/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/../xaa-idp":        "/home/u/bin/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/../xaa-idp",
+		"/opt/ab/abc-d/xaa-idp": "/opt/ab/abc-d/xaa-idp",
+		"./xaa-idp":             "./xaa-idp",
+		"xaa-idp":               "xaa-idp",
 	} {
 		if got := programName(arg0); got != want {
 			t.Errorf("programName(%q) = %q, want %q", arg0, got, want)
