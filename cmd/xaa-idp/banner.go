@@ -106,7 +106,11 @@ func printPeople(w io.Writer, cfg *policy.Config) {
 		if u.Disabled {
 			notes = append(notes, "disabled")
 		}
-		fmt.Fprintf(tw, "  %s\tpassword %s\tgroups %s\t%s\n", u.Username, pw, strings.Join(u.Groups, ", "), strings.Join(notes, ", "))
+		groups := "no groups" // not "groups" and a blank, which reads as a group named by the notes
+		if len(u.Groups) > 0 {
+			groups = "groups " + strings.Join(u.Groups, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\tpassword %s\t%s\t%s\n", u.Username, pw, groups, strings.Join(notes, ", "))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nClients:")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os/exec"
 	"slices"
 	"strings"
@@ -45,5 +46,27 @@ mcp_servers:
 		"--client-id", "my-client", "--client-secret", "s3cr&t;$(touch x) y", "--username", "dev", "--password", "it's a p&ss"}
 	if !slices.Equal(got, want) {
 		t.Errorf("the shell reads %q\nfrom %s\nwant %q", got, cmd, want)
+	}
+}
+
+// TestPrintPeople_UserWithoutGroups: the tenants demo's users have no
+// groups; the banner printed "groups" and a blank before "admin", which
+// reads as a group named admin.
+func TestPrintPeople_UserWithoutGroups(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+groups: [{name: eng}]
+users:
+  - {username: alice, password: alice, admin: true}
+  - {username: bob, password: bob, groups: [eng]}
+`), "people.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	printPeople(&out, cfg)
+	for _, want := range []string{"  alice  password alice  no groups   admin\n", "  bob    password bob    groups eng  "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
 	}
 }
