@@ -110,7 +110,11 @@ func printPeople(w io.Writer, cfg *policy.Config) {
 		if u.Disabled {
 			notes = append(notes, "disabled")
 		}
-		fmt.Fprintf(tw, "  %s\tpassword %s\tgroups %s\t%s\n", u.Username, pw, strings.Join(u.Groups, ", "), strings.Join(notes, ", "))
+		groups := "no groups" // not "groups" and a blank, which reads as a group named by the notes
+		if len(u.Groups) > 0 {
+			groups = "groups " + strings.Join(u.Groups, ", ")
+		}
+		fmt.Fprintf(tw, "  %s\tpassword %s\t%s\t%s\n", u.Username, pw, groups, strings.Join(notes, ", "))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nClients:")
@@ -174,11 +178,29 @@ func shellQuote(s string) string {
 
 // programName is how the user started this program, to repeat in the
 // commands it suggests: `go run ./cmd/xaa-idp` when arg0 is a binary that
-// go run built in its temporary directory, else arg0 as typed.
+// go run built, else arg0 as typed. go run links into its temporary
+// directory (.../go-build.../exe/NAME) and, since Go 1.24, keeps the binary
+// in the build cache and runs it from there on later runs:
+// $GOCACHE/<first byte in hex>/<64 hex digits>-d/NAME (cmd/go's
+// DiskCache.OutputFile).
 func programName(arg0 string) string {
 	p := filepath.ToSlash(arg0)
-	if strings.Contains(p, "/go-build") && strings.Contains(p, "/exe/") {
+	if strings.Contains(p, "/go-build") && strings.Contains(p, "/exe/") || inBuildCache(p) {
 		return "go run ./cmd/xaa-idp"
 	}
 	return arg0
+}
+
+// inBuildCache reports whether the slash-separated path p names an
+// executable in the Go build cache.
+func inBuildCache(p string) bool {
+	parts := strings.Split(p, "/")
+	if len(parts) < 3 {
+		return false
+	}
+	hash, ok := strings.CutSuffix(parts[len(parts)-2], "-d")
+	if !ok || len(hash) != 64 || parts[len(parts)-3] != hash[:2] {
+		return false
+	}
+	return strings.Trim(hash, "0123456789abcdef") == ""
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os/exec"
 	"slices"
 	"strings"
@@ -75,5 +76,27 @@ mcp_servers:
 	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
 	if strings.Contains(out.String(), "()") || !strings.Contains(out.String(), "  files  ") || !strings.Contains(out.String(), "  chat (Chat)  ") {
 		t.Errorf("banner:\n%s\nwant files alone and chat (Chat)", out.String())
+	}
+}
+
+// TestPrintPeople_UserWithoutGroups: the tenants demo's users have no
+// groups; the banner printed "groups" and a blank before "admin", which
+// reads as a group named admin.
+func TestPrintPeople_UserWithoutGroups(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+groups: [{name: eng}]
+users:
+  - {username: alice, password: alice, admin: true}
+  - {username: bob, password: bob, groups: [eng]}
+`), "people.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	printPeople(&out, cfg)
+	for _, want := range []string{"  alice  password alice  no groups   admin\n", "  bob    password bob    groups eng  "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
@@ -232,8 +233,12 @@ func TestDemo_BannerAndConnectJSONFollowTheConfiguration(t *testing.T) {
 func TestProgramName(t *testing.T) {
 	for arg0, want := range map[string]string{
 		"/tmp/go-build123/b001/exe/xaa-idp": "go run ./cmd/xaa-idp",
-		"./xaa-idp":                         "./xaa-idp",
-		"xaa-idp":                           "xaa-idp",
+		// go run's second start of an unchanged program (Go 1.24 and later)
+		"/root/.cache/go-build/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/xaa-idp": "go run ./cmd/xaa-idp",
+		"/home/u/bin/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/../xaa-idp":        "/home/u/bin/ba/ba5344397964c042f5685d424842793ade3bb53b42729a913cbd26b1b08e6306-d/../xaa-idp",
+		"/opt/ab/abc-d/xaa-idp": "/opt/ab/abc-d/xaa-idp",
+		"./xaa-idp":             "./xaa-idp",
+		"xaa-idp":               "xaa-idp",
 	} {
 		if got := programName(arg0); got != want {
 			t.Errorf("programName(%q) = %q, want %q", arg0, got, want)
@@ -339,18 +344,23 @@ func TestDemoTLS_ConnectTrustingTheCA(t *testing.T) {
 }
 
 // demo --tls without --config serves the embedded configuration with the
-// URLs it serves made https, and the rest (redirect URIs) as they are.
+// URLs it serves made https, and the rest (redirect URIs, the document
+// `connect --cimd` serves over http) as they are.
 func TestHTTPSLoopbackURLs_EmbeddedDemo(t *testing.T) {
 	store, err := openStore("", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := store.Config()
+	cimdClient := fmt.Sprintf("http://127.0.0.1:%d%s", connect.DefaultMetadataPort, connect.MetadataPath)
 	for _, s := range cfg.MCPServers {
 		for _, u := range append([]string{s.Issuer}, s.Resources...) {
 			if !strings.HasPrefix(u, "https://127.0.0.1:") {
 				t.Errorf("server %s: %s is not https", s.ID, u)
 			}
+		}
+		if _, ok := s.Clients[cimdClient]; !ok {
+			t.Errorf("server %s does not list %s, the client_id of connect --cimd; its clients: %v", s.ID, cimdClient, s.Clients)
 		}
 	}
 	if got := cfg.Client("mcp-client").RedirectURIs[0]; got != "http://127.0.0.1/callback" {

@@ -9,19 +9,42 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// loopbackHTTP is an http URL of a loopback host with an explicit port:
-// what the demo serves (redirect URIs, which have no port, are left alone).
-var loopbackHTTP = regexp.MustCompile(`http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]+)`)
+// loopbackHTTP is the origin of an http URL of a loopback host with an
+// explicit port (redirect URIs, which have no port, never match).
+var loopbackHTTP = regexp.MustCompile(`http://(?:127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
 
-// httpsLoopbackURLs makes the demo configuration's served URLs https.
+// httpsLoopbackURLs makes the URLs that the demo serves https in the demo
+// configuration: its MCP servers' authorization servers and MCP endpoints.
+// Other loopback URLs stay as they are: the client metadata document that
+// `connect --cimd` serves over http on its own port is not the demo's.
 func httpsLoopbackURLs(yaml []byte) []byte {
-	return loopbackHTTP.ReplaceAll(yaml, []byte("https://$1:$2"))
+	cfg, err := policy.Parse(yaml, fixtures.DemoFile)
+	if err != nil {
+		return yaml // the store reports the problem
+	}
+	served := map[string]bool{}
+	for _, s := range cfg.MCPServers {
+		for _, u := range append([]string{s.Issuer}, s.Resources...) {
+			if m := loopbackHTTP.FindString(u); m != "" && strings.HasPrefix(u, m) {
+				served[m] = true
+			}
+		}
+	}
+	return loopbackHTTP.ReplaceAllFunc(yaml, func(origin []byte) []byte {
+		if !served[string(origin)] {
+			return origin
+		}
+		return append([]byte("https"), origin[len("http"):]...)
+	})
 }
 
 // demoTLS is the TLS configuration of the demo's authorization and MCP
