@@ -66,7 +66,7 @@ type Config struct {
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 
 	// Persona names the issuer this IdP imitates (PersonaGeneric,
-	// PersonaOkta, PersonaClaude): the presets of IDJAG and of the
+	// PersonaOkta, PersonaClaude, PersonaConductorOne): the presets of IDJAG and of the
 	// defaults (docs/personas.md); "" is generic.
 	Persona string `yaml:"persona" json:"persona,omitempty"`
 	// IDJAG shapes the ID-JAGs; Knobs reads them, with the persona's

@@ -7,9 +7,10 @@ import (
 
 // Personas: the issuers a tenant can imitate (docs/personas.md).
 const (
-	PersonaGeneric = "generic"
-	PersonaOkta    = "okta"
-	PersonaClaude  = "claude"
+	PersonaGeneric      = "generic"
+	PersonaOkta         = "okta"
+	PersonaClaude       = "claude"
+	PersonaConductorOne = "conductorone"
 )
 
 // Values of IDJAGOptions.Aud.
@@ -100,6 +101,16 @@ var (
 		// else is public, so the rest is generic.
 		PersonaClaude: {name: PersonaClaude, resourceClaim: true, aud: AudString, email: true, tenantClaim: true,
 			idJAGAlg: DefaultIDJAGAlg, lifetimes: genericLifetimes},
+		// A ConductorOne tenant's issuer, as C1's "Support enterprise-
+		// managed authorization in your MCP server" page shows its ID-JAG:
+		// email by default, no resource, no tenant (the tenant is the
+		// issuer's host), a string aud, ES256 and 300-second ID-JAGs.
+		// C1 documents no other lifetime, so those are generic.
+		PersonaConductorOne: {name: PersonaConductorOne, resourceClaim: false, aud: AudString, email: true, tenantClaim: false,
+			idJAGAlg: AlgES256, lifetimes: Lifetimes{
+				IDToken: Duration(DefaultIDTokenLifetime), AccessToken: Duration(DefaultAccessLifetime),
+				RefreshToken: Duration(DefaultRefreshLifetime), IDJAG: Duration(300 * time.Second),
+			}},
 	}
 )
 

@@ -116,7 +116,7 @@ func (v *validator) top() {
 		}
 	}
 	if _, ok := presets[c.Persona]; !ok && c.Persona != "" {
-		v.at("persona", "unknown persona %q; use generic, okta or claude (docs/personas.md)", c.Persona)
+		v.at("persona", "unknown persona %q; use generic, okta, claude or conductorone (docs/personas.md)", c.Persona)
 	}
 	switch c.IDJAG.Aud {
 	case "", AudString, AudArray:
