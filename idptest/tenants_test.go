@@ -32,7 +32,7 @@ func tenantsSample(t *testing.T) string {
 // events; the Server New returns sees them all.
 func TestTenants_EachTenantIsItsOwnIdP(t *testing.T) {
 	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
-	if got := srv.TenantIDs(); len(got) != 3 || got[0] != "acme" || got[2] != "anthropic-acme" {
+	if got := srv.TenantIDs(); len(got) != 4 || got[0] != "acme" || got[3] != "c1" {
 		t.Fatalf("TenantIDs() = %v", got)
 	}
 	tests := []struct {
@@ -41,6 +41,7 @@ func TestTenants_EachTenantIsItsOwnIdP(t *testing.T) {
 		{"acme", "alice", "/t/acme", "u-alice"},
 		{"okta", "alice", "/t/okta", "00u-okta-alice"},
 		{"anthropic-acme", "bob", "/issuers/acme", "u-bob"},
+		{"c1", "dana", "/t/c1", "2kQ7XbV9mRzT1eLc0wHnY4sPdJa"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tenant, func(t *testing.T) {
@@ -63,8 +64,8 @@ func TestTenants_EachTenantIsItsOwnIdP(t *testing.T) {
 	for _, ev := range srv.Audit(audit.Filter{Type: audit.TypeTokenExchange}) {
 		seen[ev.Tenant] = true
 	}
-	if len(seen) != 3 {
-		t.Errorf("the whole log has exchanges of %v, want the 3 tenants", seen)
+	if len(seen) != 4 {
+		t.Errorf("the whole log has exchanges of %v, want the 4 tenants", seen)
 	}
 	if _, err := srv.Tenant("okta").TryLogin("0oa-desktop", "bob"); err == nil {
 		t.Error("bob of anthropic-acme logged in at okta")
@@ -72,7 +73,7 @@ func TestTenants_EachTenantIsItsOwnIdP(t *testing.T) {
 }
 
 // TestTenants_StartDemoServersServesTheSharedServer: the MCP server that
-// the three tenants list is served once, and each tenant's user reaches
+// the tenants list is served once, and each tenant's user reaches
 // it through their own issuer.
 func TestTenants_StartDemoServersServesTheSharedServer(t *testing.T) {
 	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
@@ -84,6 +85,7 @@ func TestTenants_StartDemoServersServesTheSharedServer(t *testing.T) {
 		{"acme", "desktop", "acme-desktop-secret", "alice"},
 		{"okta", "0oa-desktop", "okta-desktop-secret", "alice"},
 		{"anthropic-acme", "claude", "claude-secret", "bob"},
+		{"c1", "agent", "c1-agent-secret", "dana"},
 	}
 	for _, tt := range tests {
 		res, err := mcpconnect.Run(context.Background(), mcpconnect.Options{
@@ -105,7 +107,7 @@ func TestTenants_StartDemoServersServesTheSharedServer(t *testing.T) {
 // test server's URL is written <base>. go test -update rewrites them.
 func TestTenants_PersonaIDJAGGolden(t *testing.T) {
 	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
-	users := map[string]string{"acme": "alice", "okta": "alice", "anthropic-acme": "bob"}
+	users := map[string]string{"acme": "alice", "okta": "alice", "anthropic-acme": "bob", "c1": "dana"}
 	for _, id := range srv.TenantIDs() {
 		ten := srv.Tenant(id)
 		persona := ten.Config().Knobs().Persona

@@ -376,10 +376,11 @@ func TestCheck_CountsEachTenant(t *testing.T) {
 		t.Fatalf("check: exit %d\n%s%s", code, out, stderr)
 	}
 	for _, want := range []string{
-		"tenants.yaml: ok (3 tenants)\n",
+		"tenants.yaml: ok (4 tenants)\n",
 		"  acme (/t/acme): 1 user, 0 groups, 1 client, 1 MCP server\n",
 		"  okta (/t/okta): ",
 		"  anthropic-acme (/issuers/acme): ",
+		"  c1 (/t/c1): ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)

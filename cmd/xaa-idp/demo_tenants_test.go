@@ -29,12 +29,12 @@ func tenantsConfig(t *testing.T) string {
 }
 
 // TestDemo_TenantsShareOneMCPServer: `xaa-idp demo` with the tenants
-// sample serves one authorization server for the MCP server the three
+// sample serves one authorization server for the MCP server the four
 // tenants list, trusting each of them; connect through each tenant's
 // issuer reaches it as that tenant's user (CONTRACT section 6).
 func TestDemo_TenantsShareOneMCPServer(t *testing.T) {
 	first, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--config", tenantsConfig(t))
-	if first != "xaa-idp demo: 3 tenants and 1 MCP server" {
+	if first != "xaa-idp demo: 4 tenants and 1 MCP server" {
 		t.Errorf("banner starts %q", first)
 	}
 	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
@@ -51,6 +51,7 @@ func TestDemo_TenantsShareOneMCPServer(t *testing.T) {
 		{"acme", "desktop", "acme-desktop-secret", "alice", "u-alice", "notes.read notes.write"},
 		{"okta", "0oa-desktop", "okta-desktop-secret", "alice", "00u-okta-alice", "notes.read"},
 		{"anthropic-acme", "claude", "claude-secret", "bob", "u-bob", "notes.read notes.write"},
+		{"c1", "agent", "c1-agent-secret", "dana", "2kQ7XbV9mRzT1eLc0wHnY4sPdJa", "notes.read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tenant, func(t *testing.T) {
@@ -94,14 +95,16 @@ func TestExplain_Tenant(t *testing.T) {
 	}{
 		{"okta", []string{"--config", sample, "--client", "0oa-desktop", "--tenant", "okta"}, exitOK,
 			"persona:  okta\nid_jag:   resource_claim=false aud=string email=true tenant_claim=false signing_alg=RS256\n"},
+		{"c1", []string{"--config", sample, "--user", "dana", "--client", "agent", "--tenant", "c1"}, exitOK,
+			"persona:  conductorone\nid_jag:   resource_claim=false aud=string email=true tenant_claim=false signing_alg=ES256\n"},
 		{"acme", []string{"--config", sample, "--client", "desktop", "--tenant", "acme"}, exitOK,
 			"scopes:   notes.read notes.write\n"},
 		{"a client of another tenant", []string{"--config", sample, "--client", "desktop", "--tenant", "okta"}, exitOK,
 			"decision: refused (invalid_client)"},
 		{"no --tenant", []string{"--config", sample, "--client", "desktop"}, exitUsage,
-			"add --tenant with one of acme, okta, anthropic-acme"},
+			"add --tenant with one of acme, okta, anthropic-acme, c1"},
 		{"unknown tenant", []string{"--config", sample, "--client", "desktop", "--tenant", "nope"}, exitUsage,
-			"no such tenant; the tenants are acme, okta, anthropic-acme"},
+			"no such tenant; the tenants are acme, okta, anthropic-acme, c1"},
 		{"no tenants", []string{"--client", "mcp-client", "--tenant", "acme"}, exitUsage,
 			"the configuration has no tenants:; leave --tenant out"},
 	}
