@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/access"
@@ -473,10 +474,19 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e)
 		return
 	}
+	w = s.withIssParam(w, r.Form.Get("redirect_uri"))
+	if mode := r.Form.Get("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) {
+		// op would answer in the fragment or with a form post, where
+		// issResponse cannot add iss (RFC 9207), and discovery announces
+		// the query alone (response_modes_supported).
+		op.AuthRequestError(w, r, &oidc.AuthRequest{RedirectURI: r.Form.Get("redirect_uri"), State: r.Form.Get("state")},
+			oidc.ErrInvalidRequest().WithDescription("response_mode %q is not supported; this IdP answers in the query (response_modes_supported: [\"query\"]): omit response_mode or send query", audit.TruncateTo(mode, 64)), s.provider)
+		return
+	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
-	s.provider.ServeHTTP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
+	s.provider.ServeHTTP(w, r)
 }
 
 // repeatedParam names a parameter of an authorization request sent more
