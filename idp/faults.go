@@ -354,8 +354,16 @@ func (s *Server) faultRequest(r *http.Request, form *tokenForm, grant string) (p
 // only).
 func faultClient(cfg *policy.Config, lookup func(id string) *policy.Client, r *http.Request, form *tokenForm) *policy.Client {
 	if id, secret, ok := r.BasicAuth(); ok {
-		if c := cfg.Client(decodeBasic(id)); c != nil && (secretMatches(c, secret) || secretMatches(c, decodeBasic(secret))) {
+		id = decodeBasic(id)
+		if c := cfg.Client(id); c != nil && (secretMatches(c, secret) || secretMatches(c, decodeBasic(secret))) {
 			return c
+		}
+		if secret == "" {
+			// A public client as Basic with an empty password, which
+			// authenticateClient takes as none.
+			if c := lookup(id); c != nil && c.Public() {
+				return c
+			}
 		}
 		return nil
 	}

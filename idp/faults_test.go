@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -243,4 +245,66 @@ func TestFaults_ProductClientsAreExempt(t *testing.T) {
 	if _, err := srv.TryLogin("mcp-client", "alice"); err == nil {
 		t.Error("mcp-client's login did not meet the fault")
 	}
+}
+
+// TestFaults_PublicClientAsBasicMeetsItsFaults: a public client sent as
+// Basic with an empty password (golang.org/x/oauth2's way), which every
+// grant authenticates as none, meets the faults for that client as it
+// does with client_id in the body; with a password it is not
+// authenticated and does not.
+func TestFaults_PublicClientAsBasicMeetsItsFaults(t *testing.T) {
+	srv := idptest.New(t)
+	tok := srv.LoginVia("mcp-public", "alice")
+	srv.InjectFault(policy.Fault{Match: policy.FaultMatch{Client: "mcp-public"}, Error: policy.FaultError{Code: "temporarily_unavailable"}})
+	tracker := srv.Config().Server("tracker")
+	exchange := func(t *testing.T, clientID string, basic *[2]string) (int, map[string]any) {
+		t.Helper()
+		form := url.Values{
+			"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
+			"subject_token":        {tok.IDToken},
+			"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
+			"audience":             {tracker.Issuer},
+			"resource":             {tracker.Resources[0]},
+		}
+		if clientID != "" {
+			form.Set("client_id", clientID)
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.Issuer()+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic != nil {
+			req.SetBasicAuth(basic[0], basic[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("HTTP %d, not JSON: %v", resp.StatusCode, err)
+		}
+		return resp.StatusCode, body
+	}
+	for name, c := range map[string]struct {
+		clientID string
+		basic    *[2]string
+	}{
+		"client_id in the body":           {"mcp-public", nil},
+		"Basic with an empty password":    {"", &[2]string{"mcp-public", ""}},
+		"Basic, form-encoded, empty pass": {"", &[2]string{"mcp%2Dpublic", ""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, body := exchange(t, c.clientID, c.basic)
+			if status != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" {
+				t.Errorf("HTTP %d %v, want the fault's 503 temporarily_unavailable", status, body)
+			}
+		})
+	}
+	t.Run("Basic with a password", func(t *testing.T) {
+		status, body := exchange(t, "", &[2]string{"mcp-public", "x"})
+		if status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Errorf("HTTP %d %v, want 401 invalid_client (not the fault)", status, body)
+		}
+	})
 }

@@ -46,8 +46,10 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		// A usual request's form was parsed into req.form alone
 		// (parseForm); op reads r.Form and r.PostForm.
 		r.PostForm = req.form.values()
-		r.Form = r.PostForm
 	}
+	// op reads r.Form, the query too, and takes the query's value of a
+	// parameter in both: it must act on the body, which was checked.
+	r.Form = r.PostForm
 	note := &tokenNote{}
 	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
 	if aud == "" {

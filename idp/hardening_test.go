@@ -1205,3 +1205,78 @@ func TestHealthz_SaysWhenTheAuditLogTakesNoMore(t *testing.T) {
 		t.Errorf("with its audit log closed: %d %q, want 503 naming the audit log", code, body)
 	}
 }
+
+// TestOPEndpoints_QueryOfAPostIsNotActedOn: the revocation endpoint and
+// the code and refresh grants check the body's parameters (RFC 6749
+// section 3.2, RFC 7009 section 2.1: the parameters are in the body) and
+// hand the request to zitadel, which reads the query too, and takes its
+// value when a parameter is in both. A token in the query of a POST must
+// not be what is revoked or redeemed.
+func TestOPEndpoints_QueryOfAPostIsNotActedOn(t *testing.T) {
+	p := startConformanceIdP(t)
+	refreshToken := func(t *testing.T) string {
+		t.Helper()
+		tok := p.login(t, "pub-client", "", "alice", "alice-pw", "openid", "offline_access")
+		refresh, _ := tok["refresh_token"].(string)
+		if refresh == "" {
+			t.Fatalf("no refresh token: %v", tok)
+		}
+		return refresh
+	}
+	post := func(t *testing.T, path string, query, form url.Values) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, p.URL+path+"?"+query.Encode(), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil && resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d with a non-JSON body: %v", path, resp.StatusCode, err)
+		}
+		return resp.StatusCode, body
+	}
+	// stillWorks: the request neither spent nor revoked refresh.
+	stillWorks := func(t *testing.T, refresh string) {
+		t.Helper()
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "client_id": {"pub-client"}, "refresh_token": {refresh}}, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("refresh after the request with a query: %d %v", resp.StatusCode, body)
+		}
+	}
+
+	t.Run("refresh_token in the query", func(t *testing.T) {
+		refresh := refreshToken(t)
+		status, body := post(t, "/oauth/token", url.Values{"refresh_token": {refresh}},
+			url.Values{"grant_type": {"refresh_token"}, "client_id": {"pub-client"}, "refresh_token": {"not-a-refresh-token"}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" || body["access_token"] != nil {
+			t.Errorf("%d %v, want 400 invalid_grant for the body's refresh token", status, body)
+		}
+		stillWorks(t, refresh)
+	})
+	t.Run("token in the query of /revoke", func(t *testing.T) {
+		for _, header := range []http.Header{noAuth, basic("pub-client", "")} {
+			refresh := refreshToken(t)
+			form := url.Values{"token": {"not-a-token"}}
+			if len(header) == 0 {
+				form.Set("client_id", "pub-client")
+			}
+			req, _ := http.NewRequest(http.MethodPost, p.URL+"/revoke?"+url.Values{"token": {refresh}}.Encode(), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range header {
+				req.Header[k] = v
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("Basic %v: %d, want 200 for the body's unknown token", len(header) > 0, resp.StatusCode)
+			}
+			stillWorks(t, refresh)
+		}
+	})
+}

@@ -74,6 +74,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, invalidRequest("token is missing (RFC 7009 section 2.1)"))
 		return
 	}
+	// op reads r.Form, the query too, and takes the query's value of a
+	// parameter in both (the token, the client): it must act on the
+	// body, which was checked.
+	r.Form = r.PostForm
 	if _, _, basic := r.BasicAuth(); basic && c.Public() {
 		// A public client sent as Basic with an empty password
 		// (golang.org/x/oauth2's way), which op's revocation takes for
@@ -81,7 +85,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		// accepts it.
 		r.Header.Del("Authorization")
 		r.PostForm.Set("client_id", c.ClientID)
-		r.Form.Set("client_id", c.ClientID)
 	}
 	s.provider.ServeHTTP(w, r)
 }

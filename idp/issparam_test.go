@@ -80,3 +80,44 @@ func TestAuthorize_IssParameter(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthorize_ResponseModeOtherThanQuery: discovery announces the
+// query response mode alone, and RFC 9207's iss only in the query. A
+// request for another mode (the fragment, a form post) would have op
+// answer there without iss, which an MCP client refuses, or worse, a
+// client that does not check it takes: it is refused in the query, with
+// iss, and no code is issued in any mode.
+func TestAuthorize_ResponseModeOtherThanQuery(t *testing.T) {
+	p := startConformanceIdP(t)
+	_, challenge := pkce()
+	for _, mode := range []string{"fragment", "form_post", "query.jwt", "bogus"} {
+		for _, flow := range []struct {
+			name             string
+			prompt, username string
+		}{{"sign-in", "", "alice"}, {"prompt=none", "none", ""}} {
+			t.Run(mode+" "+flow.name, func(t *testing.T) {
+				params := authParams(callback, challenge)
+				params.Set("response_mode", mode)
+				if flow.prompt != "" {
+					params.Set("prompt", flow.prompt)
+				}
+				res := newBrowser(p).authorize(t, params, flow.username, "alice-pw")
+				wantRedirectError(t, res, "invalid_request")
+				if res.location != nil && (res.location.Fragment != "" || !strings.Contains(res.location.Query().Get("error_description"), "response_mode")) {
+					t.Errorf("redirect %s, want the error in the query, naming response_mode", res.location)
+				}
+				if res.loginShown {
+					t.Error("the login form was shown for a request that is refused")
+				}
+			})
+		}
+	}
+	t.Run("query", func(t *testing.T) {
+		params := authParams(callback, challenge)
+		params.Set("response_mode", "query")
+		res := newBrowser(p).authorize(t, params, "alice", "alice-pw")
+		if res.location == nil || res.location.Query().Get("code") == "" || res.location.Query().Get("iss") != p.URL {
+			t.Fatalf("response_mode=query: redirect %v, want a code and iss", res.location)
+		}
+	})
+}

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/access"
@@ -480,6 +481,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// client's registration.
 		s.redirectError(w, r, "unsupported_response_type",
 			fmt.Sprintf("response_type %q is not supported: this IdP issues authorization codes only (response_type=code)", audit.Truncate(rt)))
+		return
+	}
+	if mode := r.Form.Get("response_mode"); mode != "" && mode != string(oidc.ResponseModeQuery) {
+		// op would answer in the fragment or with a form post, where
+		// issResponse cannot add iss (RFC 9207), and discovery announces
+		// the query alone (response_modes_supported).
+		s.redirectError(w, r, "invalid_request",
+			fmt.Sprintf("response_mode %q is not supported; this IdP answers in the query (response_modes_supported: [\"query\"]): omit response_mode or send query", audit.TruncateTo(mode, 64)))
 		return
 	}
 	if sess := s.session(r); sess != nil {

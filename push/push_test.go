@@ -301,6 +301,42 @@ func TestPush_ExpiryIsAuditedOnceAcrossRestarts(t *testing.T) {
 	}
 }
 
+// TestPush_ExpiryNamingManyIsAuditedOnceAcrossRestarts: an expired entry
+// that names so many users that whom it names is cut in the audit event
+// (audit.MaxTextBytes) is not audited again at a restart either.
+func TestPush_ExpiryNamingManyIsAuditedOnceAcrossRestarts(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	var users, names []string
+	for i := range 40 {
+		name := fmt.Sprintf("contractor-with-a-long-username-%02d", i)
+		names = append(names, name)
+		users = append(users, fmt.Sprintf("  - {username: %s, password: p, sub: 00u-%02d}\n", name, i))
+	}
+	y := strings.Replace(e.yaml, "clients:\n", strings.Join(users, "")+"clients:\n", 1)
+	y = strings.Replace(y, "{users: [bob], expires:", "{users: ["+strings.Join(names, ", ")+"], expires:", 1)
+	cfg, err := policy.Parse([]byte(y), "push.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(6 * time.Hour)
+	file := filepath.Join(t.TempDir(), "audit.jsonl")
+	for run := 1; run <= 2; run++ {
+		log, err := audit.Open(audit.Options{Path: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := e.pusher(t, func(o *push.Options) { o.Audit, o.Config = log, cfg })
+		_ = p.CheckExpiry()
+		p.Close()
+		expired := log.Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})
+		if len(expired) != 1 {
+			t.Errorf("run %d: %d access_request expired events, want 1", run, len(expired))
+		}
+		log.Close()
+	}
+}
+
 // TestPush_RetriesUntilAccepted: the receiver answers 500 twice, then 202;
 // the SET is delivered and each of the three attempts audited.
 func TestPush_RetriesUntilAccepted(t *testing.T) {

@@ -124,9 +124,11 @@ func prefixed(prefix string, names []string) []string {
 }
 
 // expiryKey identifies an expired entry by its server, its expiry and
-// whom it names (its index may change).
+// whom it names (its index may change), as its audit event records them:
+// cut at audit.MaxTextBytes, so that an entry naming many is known again
+// from its event after a restart (seedExpired).
 func expiryKey(server, expires, who string) string {
-	return server + "\x00" + expires + "\x00" + who
+	return audit.Truncate(server) + "\x00" + expires + "\x00" + audit.Truncate(who)
 }
 
 // Querier reads the audit log; audit.Log implements it.
