@@ -1280,3 +1280,20 @@ func TestOPEndpoints_QueryOfAPostIsNotActedOn(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthorizeCallback_UnknownRequest: a callback for a sign-in request
+// the IdP does not know (expired, or made up) gets the login page's
+// answer, not op's, which logged an error for each request.
+func TestAuthorizeCallback_UnknownRequest(t *testing.T) {
+	p := startConformanceIdP(t)
+	resp, err := newBrowser(p).hc.Get(p.URL + "/authorize/callback?id=no-such-request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(body), "unknown or has expired") || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("%d %s %q, want the login page's 400", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+}

@@ -538,7 +538,14 @@ func repeatedParam(form url.Values) string {
 // A request not completed yet is op's to refuse.
 func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 	ar, ok := s.store.authRequests.Get(r.Form.Get("id"))
-	if ok && ar.Done() {
+	if !ok {
+		// Answered here, as the login page answers it: op would log an
+		// error for each, which anyone could flood the log with.
+		pageHeaders(w)
+		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
+		return
+	}
+	if ar.Done() {
 		if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
 			pageHeaders(w)
 			loginError(w, http.StatusForbidden, loginView{},
@@ -546,10 +553,7 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if ok {
-		w = s.withIssParam(w, ar.RedirectURI)
-	}
-	s.provider.ServeHTTP(w, r)
+	s.provider.ServeHTTP(s.withIssParam(w, ar.RedirectURI), r)
 }
 
 type ctxKey int
