@@ -104,8 +104,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Types, Results []string
 		Events         []audit.Event
 		Older, Newest  string
-		Filters        string // the query string of the filters, for export and the live tail
+		// Export and Stream are the export's and the live tail's URLs,
+		// with the page's filters. Whole URLs, not a query string for the
+		// template to append: html/template escapes a value after "?" as
+		// one parameter, "=" and "&" included, which would drop them all.
+		Export, Stream string
 	}{Q: q, Types: eventTypes, Results: outcomes}
+	base := q.values()
+	data.Export, data.Stream = c.url("/admin/audit/export?"+base.Encode()), c.url("/admin/audit/stream?"+base.Encode())
 	f, err := q.filter(c.adminAPI.Now())
 	if err != nil {
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
@@ -113,8 +119,6 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	var more bool
 	data.Events, more = c.adminAPI.AuditPage(f)
-	base := q.values()
-	data.Filters = base.Encode()
 	if more && len(data.Events) > 0 {
 		older := q.values()
 		older.Set("before", data.Events[len(data.Events)-1].ID)

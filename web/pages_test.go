@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +293,37 @@ func TestAudit_LiveTailEndsWithTheSession(t *testing.T) {
 	}
 	if strings.Contains(string(rest), "after sign-out") {
 		t.Errorf("the tail streamed an event after sign-out:\n%s", rest)
+	}
+}
+
+var exportLink = regexp.MustCompile(`href="([^"]*)" download>Export JSON Lines`)
+
+// TestAudit_ExportLinkKeepsTheFilters follows the audit page's "Export JSON
+// Lines" link of a filtered view: the file holds the events the page
+// shows, not the whole log.
+func TestAudit_ExportLinkKeepsTheFilters(t *testing.T) {
+	p, b := signedIn(t)
+	if err := exchange(t, p, "bob"); err == nil {
+		t.Fatal("bob's exchange succeeded")
+	}
+	_, page := b.get("/admin/audit?type=login&user=alice")
+	m := exportLink.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no export link on the page:\n%s", page)
+	}
+	link := html.UnescapeString(m[1])
+	resp, body := b.get(link)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, resp.StatusCode)
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if lines[0] == "" {
+		t.Fatalf("GET %s exported nothing; alice's login should be in it", link)
+	}
+	for _, l := range lines {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Type != audit.TypeLogin || e.User != "alice" {
+			t.Errorf("GET %s exported %q (%v); the page shows only alice's logins", link, l, err)
+		}
 	}
 }
