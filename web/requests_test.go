@@ -81,3 +81,34 @@ func TestBrowser_ApproveAnAccessRequest(t *testing.T) {
 		t.Errorf("bob's exchange after the approval: %v", err)
 	}
 }
+
+// TestBrowser_FilterTheAuditLogByAccessRequests: the audit page's filter
+// offers the access_request type and its outcomes (docs/audit.md), so an
+// admin finds bob's request by choosing them, and the form keeps them.
+func TestBrowser_FilterTheAuditLogByAccessRequests(t *testing.T) {
+	p := start(t)
+	requestAccess(t, p)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	run(t, ctx, "filtering the audit log by requested access requests",
+		chromedp.Navigate(p.URL+"/admin/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`form.filters`)),
+		chromedp.SetValue(chromedp.CSS(`select[name="type"]`), "access_request"),
+		chromedp.SetValue(chromedp.CSS(`select[name="outcome"]`), "requested"),
+		click(chromedp.CSS(`form.filters button[type="submit"]`)),
+		// The filtered page, not the one the form was on: it has a choice selected.
+		chromedp.WaitReady(chromedp.CSS(`select[name="type"] option[selected]`)),
+	)
+	for sel, want := range map[string]string{`select[name="type"]`: "access_request", `select[name="outcome"]`: "requested"} {
+		if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel))); err != nil || v != want {
+			t.Errorf("after filtering, %s shows %q (%v), want %s", sel, v, err, want)
+		}
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#events tbody tr")].map(r => r.cells[1].textContent + " " + r.cells[2].textContent + " " + r.cells[3].textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0], "access_request") || !strings.Contains(rows[0], "requested") || !strings.Contains(rows[0], "bob") {
+		t.Errorf("the filtered audit log shows %q, want bob's one requested access_request", rows)
+	}
+}
