@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -489,5 +490,51 @@ func TestCIMD_FaultMatchesADocumentClient(t *testing.T) {
 	outside := strings.Replace(f.public, "127.0.0.1", "localhost", 1)
 	if _, err := f.AddFaults(policy.Fault{Match: policy.FaultMatch{Client: outside}, HTTPStatus: http.StatusBadGateway}); err == nil || !strings.Contains(err.Error(), "matches no cimd.allow pattern") {
 		t.Errorf("a fault for a URL outside cimd.allow: %v", err)
+	}
+}
+
+// TestCIMD_LoginPageNamesTheDocumentsHost: a metadata document client
+// names itself, so its client_name may be anything, another client's
+// name or the console's included. The login page leads with the host
+// its client_id URL is on, which the client cannot choose, and says
+// whose claim the name is (draft-ietf-oauth-client-id-metadata-document,
+// Security Considerations). A configured client's name stays as it is.
+func TestCIMD_LoginPageNamesTheDocumentsHost(t *testing.T) {
+	f := startCIMD(t)
+	impostor := f.docs.doc("/impostor.json", map[string]any{"token_endpoint_auth_method": "none", "client_name": "xaa-idp admin console"}, nil)
+	host := strings.TrimPrefix(f.docs.URL, "http://")
+	loginPage := func(clientID string) string {
+		t.Helper()
+		q := url.Values{"client_id": {clientID}, "redirect_uri": {"http://127.0.0.1/callback"}, "response_type": {"code"}, "scope": {"openid"},
+			"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}, "state": {"st"}}
+		resp, err := http.Get(f.URL + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" {
+			t.Fatalf("authorize as %s led to %s: %d\n%s", clientID, resp.Request.URL, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+
+	page := loginPage(impostor)
+	for _, want := range []string{
+		`to continue to <strong id="client-host">` + host + `</strong>`,
+		`which calls itself <q><bdi>xaa-idp admin console</bdi></q>`,
+		"not registered with this IdP",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the login page for %s lacks %q:\n%s", impostor, want, page)
+		}
+	}
+	if strings.Contains(page, "to continue to <strong>xaa-idp admin console</strong>") {
+		t.Errorf("the login page presents the document's client_name as the client:\n%s", page)
+	}
+
+	page = loginPage("mcp-client")
+	if !strings.Contains(page, "to continue to <strong>mcp-client</strong>") || strings.Contains(page, "not registered") {
+		t.Errorf("the login page for a configured client:\n%s", page)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 )
 
 const (
@@ -100,10 +101,12 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
 main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem}
 h1{font-size:1.3rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
-button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem}
+button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem;overflow-wrap:anywhere}
 </style></head><body><main>
 <h1>Sign in to xaa-idp</h1>
-{{if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
+{{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
+<p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
+{{else if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
@@ -114,6 +117,12 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 
 type loginView struct {
 	ID, Client, Username, Error string
+	// ClientHost is the host of a metadata document client's client_id
+	// URL, which the page leads with: its Client (client_name) is its own
+	// claim, and may be any name, another client's included
+	// (draft-ietf-oauth-client-id-metadata-document, Security
+	// Considerations). "" for a client of the configuration or the product.
+	ClientHost string
 }
 
 // pageHeaders are the headers of the IdP's HTML pages: never framed, so
@@ -165,8 +174,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := loginView{ID: id, Client: ar.ClientID, Username: ar.LoginHint}
-	if c, _ := s.lookupClient(r.Context(), s.Config(), ar.ClientID); c != nil && c.Name != "" {
-		view.Client = c.Name
+	cfg := s.Config()
+	if c := s.client(cfg, ar.ClientID); c != nil {
+		if c.Name != "" {
+			view.Client = c.Name
+		}
+	} else if u, err := url.Parse(ar.ClientID); err == nil && cimd.IsURL(ar.ClientID) {
+		view.ClientHost, view.Client = u.Host, ""
+		if c, _ := s.lookupClient(r.Context(), cfg, ar.ClientID); c != nil {
+			view.Client = c.Name
+		}
 	}
 	now := s.now()
 	if r.Method == http.MethodGet {
