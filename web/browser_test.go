@@ -307,3 +307,44 @@ func TestBrowser_SignOutEndsTheSessionOnTheServer(t *testing.T) {
 		t.Errorf("after sign-out, the copied cookie opens the console: %d", resp.StatusCode)
 	}
 }
+
+// TestBrowser_LiveTailSaysWhenItStops: when the console session ends (here
+// a sign-out in another tab), the server ends the live tail, and the
+// browser's reconnection is sent to sign in: the EventSource gives up.
+// The page says so and what to do, rather than "reconnecting…" forever,
+// and the button is off again.
+func TestBrowser_LiveTailSaysWhenItStops(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	run(t, ctx, "turning on the live tail",
+		chromedp.Navigate(p.URL+"/admin/audit"),
+		click(chromedp.ID("live")),
+		chromedp.WaitVisible(chromedp.CSS(`#live[aria-pressed="true"]`)),
+	)
+	poll := func(what, cond string) {
+		t.Helper()
+		waitCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(waitCtx, chromedp.Poll[bool](cond)); err != nil {
+			s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("live-status")))
+			t.Fatalf("%s: %v; the status says %q", what, err, s)
+		}
+	}
+	poll("the live tail did not connect", `document.getElementById("live-status").textContent.startsWith("waiting")`)
+
+	other, cancel := chromedp.NewContext(ctx) // another tab of the same browser
+	defer cancel()
+	run(t, other, "signing out in another tab",
+		chromedp.Navigate(p.URL+"/admin/"),
+		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+	)
+	poll("the live tail did not say it stopped", `document.getElementById("live-status").textContent.includes("stopped")`)
+	if s := text(t, ctx, "#live-status"); !strings.Contains(s, "Reload the page") {
+		t.Errorf("the stopped live tail says %q; it should say what to do", s)
+	}
+	if s := text(t, ctx, "#live"); s != "Live tail: off" {
+		t.Errorf("the button says %q after the tail stopped", s)
+	}
+}

@@ -31,20 +31,32 @@ document.addEventListener("DOMContentLoaded", () => {
   const status = document.getElementById("live-status");
   const tbody = document.querySelector("#events tbody");
   let source = null;
+  const stop = (why) => {
+    source.close();
+    source = null;
+    btn.setAttribute("aria-pressed", "false");
+    btn.textContent = "Live tail: off";
+    status.textContent = why;
+  };
   btn.addEventListener("click", () => {
     if (source) {
-      source.close();
-      source = null;
-      btn.setAttribute("aria-pressed", "false");
-      btn.textContent = "Live tail: off";
-      status.textContent = "";
+      stop("");
       return;
     }
     source = new EventSource(btn.dataset.stream);
     btn.setAttribute("aria-pressed", "true");
     btn.textContent = "Live tail: on";
     source.onopen = () => { status.textContent = "waiting for new events…"; };
-    source.onerror = () => { status.textContent = "reconnecting…"; };
+    // The browser reconnects by itself after a dropped connection; it
+    // gives up (CLOSED) when the answer is no stream: the console session
+    // ended and the request was sent to sign in, or the filters were refused.
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        stop("stopped: the server ended the live tail (the console session may have ended). Reload the page to sign in again or to see the error.");
+      } else {
+        status.textContent = "reconnecting…";
+      }
+    };
     source.addEventListener("audit", (e) => {
       tbody.insertAdjacentHTML("afterbegin", e.data);
       tbody.firstElementChild.classList.add("new");
