@@ -358,7 +358,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess := s.session(r); sess != nil {
 		if crossSitePost(r, s.issuer) && (hint == nil || hint.SessionID != sess.SID) {
-			s.confirmLogout(w, r)
+			s.confirmLogout(w, r, sess)
 			return
 		}
 		s.endSSO(sess.SID, "session cookie")
@@ -405,26 +405,44 @@ func (s *Server) checkPostLogoutRedirectURI(r *http.Request, hint *oidc.IDTokenC
 }
 
 var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign out · xaa-idp</title></head><body>
-<p>Another site asks to sign you out of xaa-idp. Your applications' sessions of this sign-in end too.</p>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out? · xaa-idp</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:28rem}
+h1{font-size:1.3rem;margin-top:0}button{padding:.5rem 1rem;width:100%}.stay{text-align:center;margin-top:1rem}
+</style></head><body><main>
+<h1>Sign out of xaa-idp?</h1>
+<p>Another site asks to sign <strong id="user">{{.User}}</strong> out of xaa-idp. Signing out also ends the sessions of the applications you signed in to through it.</p>
 <form method="post" action="end_session">
-{{range .}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{range .Params}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
 {{end}}<button type="submit">Sign out</button>
-</form></body></html>`))
+</form>
+<p class="stay">Did not expect this? <a href="{{.Home}}" id="stay">Stay signed in</a>: nothing changes.</p>
+</main></body></html>`))
 
 type logoutParam struct{ Name, Value string }
 
-// confirmLogout asks the user whether to end the SSO session, with the
-// logout request's parameters in the form that confirms it.
-func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request) {
+// logoutView is the question of confirmLogout: who is signed in, the
+// logout request's parameters, and where "Stay signed in" leads (the
+// IdP's landing page: the site that asked is unknown, Referrer-Policy
+// no-referrer).
+type logoutView struct {
+	User, Home string
+	Params     []logoutParam
+}
+
+// confirmLogout asks the user of sess whether to end the SSO session, with
+// the logout request's parameters in the form that confirms it.
+func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request, sess *ssoSession) {
 	pageHeaders(w)
-	var params []logoutParam
+	view := logoutView{User: sess.Username, Home: s.issuer + "/"}
 	for _, name := range []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales"} {
 		if v := r.Form.Get(name); v != "" {
-			params = append(params, logoutParam{name, v})
+			view.Params = append(view.Params, logoutParam{name, v})
 		}
 	}
-	_ = logoutPage.Execute(w, params)
+	_ = logoutPage.Execute(w, view)
 }
 
 // endSSO ends the SSO session sid, once: the browser's session, the access

@@ -100,3 +100,38 @@ func TestEndSession_CrossSiteAsksFirst(t *testing.T) {
 		t.Fatal("end_session with the session's id_token_hint left the session live")
 	}
 }
+
+// TestEndSession_TheQuestionSaysWhoAndHowToStay: the confirmation page
+// names the user it would sign out and offers to stay signed in, a link
+// to the IdP's own landing page that ends nothing.
+func TestEndSession_TheQuestionSaysWhoAndHowToStay(t *testing.T) {
+	p := startConformanceIdP(t)
+	victim := newBrowser(p)
+	victim.codeTokens(t)
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/end_session?client_id=mcp-client", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := victim.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<strong id="user">alice</strong>`) {
+		t.Fatalf("the confirmation page does not name alice: %d\n%s", resp.StatusCode, page)
+	}
+	if !strings.Contains(page, `<a href="`+p.URL+`/" id="stay">Stay signed in</a>`) {
+		t.Fatalf("the confirmation page offers no way to stay signed in:\n%s", page)
+	}
+	resp, err = victim.hc.Get(p.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, ch := pkce()
+	params := authParams(callback, ch)
+	params.Set("prompt", "none")
+	if res := victim.authorize(t, params, "", ""); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("after 'Stay signed in' the session is gone: %+v", res)
+	}
+}
