@@ -348,3 +348,27 @@ func TestBrowser_LiveTailSaysWhenItStops(t *testing.T) {
 		t.Errorf("the button says %q after the tail stopped", s)
 	}
 }
+
+// TestBrowser_SignOutInASecondTab: signed out in one tab, the admin presses
+// Sign out in another, still showing the console. That is signed out too,
+// not refused for a missing security token: the ended session has no
+// token any more, and nothing of the console's is left to protect.
+func TestBrowser_SignOutInASecondTab(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	other, cancel := chromedp.NewContext(ctx) // another tab of the same browser
+	defer cancel()
+	run(t, other, "signing out in the other tab",
+		chromedp.Navigate(p.URL+"/admin/servers"),
+		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+	)
+	run(t, ctx, "signing out in the first tab",
+		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.lead`)),
+	)
+	if s := text(t, ctx, "main"); !strings.Contains(s, "signed out") {
+		t.Errorf("the second sign-out says:\n%s", s)
+	}
+}

@@ -113,11 +113,15 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 	})
 }
 
-// csrf guards a state-changing handler that is not a page (sign-out).
+// csrf guards sign-out, which is not a page: a signed-in session's
+// sign-out must carry its CSRF token. A request without one (signed out in
+// another tab, expired) goes ahead without: it ends nothing of the
+// console's, and the IdP's end_session, where sign-out continues, asks the
+// user first when the request came from another site.
 func (c *Console) csrf(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := c.session(r)
-		if !c.csrfOK(w, r, sessionString(s, keyCSRF)) {
+		s, u := c.signedIn(r)
+		if u != nil && !c.csrfOK(w, r, sessionString(s, keyCSRF)) {
 			c.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
 				"This request did not carry the console's security token (CSRF). Reload the page and try again.")
 			return
