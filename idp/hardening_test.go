@@ -1297,3 +1297,20 @@ func TestAuthorizeCallback_UnknownRequest(t *testing.T) {
 		t.Errorf("%d %s %q, want the login page's 400", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }
+
+// TestLoggedOut_IsNoDeadEnd: the page a sign-out lands on leads back: to
+// signing in again (My MCP servers) and to the IdP's landing page.
+func TestLoggedOut_IsNoDeadEnd(t *testing.T) {
+	p := startConformanceIdP(t)
+	resp, err := http.Get(p.URL + "/logged-out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, link := range []string{`href="` + p.URL + `/apps"`, `href="` + p.URL + `/"`} {
+		if !strings.Contains(string(body), link) {
+			t.Errorf("/logged-out lacks %s:\n%s", link, body)
+		}
+	}
+}

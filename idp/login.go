@@ -3,6 +3,7 @@ package idp
 import (
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"log/slog"
 	"math"
@@ -510,7 +511,11 @@ func (s *Server) raiseEndedFloor(now time.Time) {
 
 func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {
 	pageHeaders(w)
-	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p></body></html>`))
+	// Not a dead end: a way to sign in again (My MCP servers asks for it)
+	// and to what this IdP is.
+	iss := html.EscapeString(s.issuer)
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p>` +
+		`<p><a href="` + iss + pathApps + `">Sign in again</a> (your MCP servers) · <a href="` + iss + `/">About this IdP</a></p></body></html>`))
 }
 
 // LoginThrottle returns the throttle the login page asks, to be shared by
