@@ -40,6 +40,10 @@ func TestLandingPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
+	if resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("GET /: headers %v, want it never framed nor sniffed", resp.Header)
+	}
 	for _, want := range []string{
 		"Enterprise-Managed Authorization",
 		"<code>" + issuer + "</code>",

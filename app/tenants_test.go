@@ -233,8 +233,9 @@ func TestTenants_RootPageSaysWhatAndWhereToGo(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
-		t.Errorf("GET /: %s, CSP %q", resp.Status, resp.Header.Get("Content-Security-Policy"))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+		resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("GET /: %s, headers %v", resp.Status, resp.Header)
 	}
 	wants := []string{"Enterprise-Managed Authorization", "xaa-idp login --issuer " + servers["acme"].Issuer() + " --client-id desktop --client-secret SECRET"}
 	for _, srv := range servers {
