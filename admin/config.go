@@ -211,11 +211,15 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 		missing  *policy.NotFoundError
 		conflict *policy.ConflictError
 		journal  *policy.JournalError
+		changed  *policy.ChangedOnDiskError
 	)
 	switch {
 	case errors.As(err, &journal):
 		writeAPIError(w, http.StatusInternalServerError, "server_error",
 			"the change was not made: its audit event could not be written ("+journal.Err.Error()+"); check the audit log's disk")
+	case errors.As(err, &changed):
+		writeAPIError(w, http.StatusConflict, "conflict",
+			fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File))
 	case errors.As(err, &conflict):
 		writeProblems(w, http.StatusConflict, "conflict",
 			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)

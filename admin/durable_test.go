@@ -1,12 +1,16 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -103,5 +107,35 @@ func TestConfigAPI_ChangeEditedOverByHandIsNotReportedUnwritten(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// handEditedStore is a Store whose file an editor saves during every
+// group edit, after the edit read it (policy's tests make that happen for
+// real; here the Store reports it as policy.Store does).
+type handEditedStore struct{ *policy.Store }
+
+func (s handEditedStore) PutGroup(policy.Group, string, ...policy.EditOption) (*policy.Change, error) {
+	return nil, &policy.ChangedOnDiskError{File: s.File()}
+}
+
+// An edit refused because the file was saved by hand meanwhile is a 409
+// conflict that says so and asks for the edit again, not a 500.
+func TestConfigAPI_HandEditDuringAChangeIsAConflict(t *testing.T) {
+	p := editable(t)
+	srv, err := idp.New(idp.Options{Config: p.store.Config(), Issuer: "http://idp.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(admin.New(admin.Options{IdP: srv, Store: handEditedStore{p.store}}))
+	defer ts.Close()
+	p = &product{base: ts.URL}
+	resp, body := p.send(t, http.MethodPut, "/admin/api/groups/eng", "alice", map[string]string{"description": "Builders"})
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	if resp.StatusCode != http.StatusConflict || e.Error != "conflict" || !strings.Contains(string(body), "changed on disk") {
+		t.Fatalf("%d %s, want 409 conflict saying the file changed on disk", resp.StatusCode, body)
 	}
 }

@@ -22,6 +22,15 @@ const TempSuffix = ".xaa-idp-tmp"
 // give them (see keepOwner); a new one gets perm. A symbolic link is followed,
 // and its target replaced. It returns the stat of the new file.
 func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
+	return WriteIf(name, data, perm, nil)
+}
+
+// WriteIf is Write, but calls ready, when not nil, once the new content is
+// synced and just before the rename: an error from it leaves the file as
+// it is and is returned as it is. A writer that read the file checks here
+// that no one else has replaced it since, as late as it can without a
+// lock that others would have to take too.
+func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs.FileInfo, error) {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
@@ -59,6 +68,12 @@ func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			os.Remove(tmp)
+			return nil, err
+		}
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
