@@ -96,8 +96,9 @@ func SyncDir(dir string) error {
 }
 
 // RemoveTemporaries deletes the temporary files that Write left beside name
-// when its process was killed before the rename.
-func RemoveTemporaries(name string) {
+// when its process was killed before the rename, and returns their paths.
+// The file itself is whole: the old content or the new.
+func RemoveTemporaries(name string) []string {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
@@ -108,11 +109,31 @@ func RemoveTemporaries(name string) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return
+		return nil
 	}
+	var removed []string
 	for _, e := range entries {
 		if n := e.Name(); strings.HasPrefix(n, "."+base+".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular() {
-			os.Remove(filepath.Join(dir, n))
+			if os.Remove(filepath.Join(dir, n)) == nil {
+				removed = append(removed, filepath.Join(dir, n))
+			}
 		}
 	}
+	return removed
+}
+
+// RemoveTemporariesUnder deletes the temporary files of Write anywhere
+// under dir, a directory that only this process writes (a locked state
+// directory), and returns their paths.
+func RemoveTemporariesUnder(dir string) []string {
+	var removed []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.HasPrefix(d.Name(), ".") && strings.HasSuffix(d.Name(), TempSuffix) {
+			if os.Remove(path) == nil {
+				removed = append(removed, path)
+			}
+		}
+		return nil
+	})
+	return removed
 }
