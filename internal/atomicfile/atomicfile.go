@@ -22,7 +22,14 @@ const TempSuffix = ".xaa-idp-tmp"
 // give them (see keepOwner); a new one gets perm. A symbolic link is followed,
 // and its target replaced. It returns the stat of the new file.
 func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
-	return WriteIf(name, data, perm, nil)
+	return write(name, data, perm, false, nil)
+}
+
+// WritePrivate is Write for a secret (a private key): the file is 0600
+// whatever mode the file it replaces had, so that a key copied with a
+// looser mode is not rewritten readable by others.
+func WritePrivate(name string, data []byte) (fs.FileInfo, error) {
+	return write(name, data, 0o600, true, nil)
 }
 
 // WriteIf is Write, but calls ready, when not nil, once the new content is
@@ -31,12 +38,18 @@ func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
 // that no one else has replaced it since, as late as it can without a
 // lock that others would have to take too.
 func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs.FileInfo, error) {
+	return write(name, data, perm, false, ready)
+}
+
+// write is Write, WritePrivate (exact: perm whatever the old file's) and
+// WriteIf.
+func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() error) (fs.FileInfo, error) {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
 	}
 	old, err := os.Stat(target)
-	if err == nil {
+	if err == nil && !exact {
 		perm = old.Mode().Perm()
 	}
 	dir, base := filepath.Split(target)

@@ -108,3 +108,17 @@ func TestRemoveTemporariesUnder(t *testing.T) {
 		t.Error("a file that is no temporary was removed")
 	}
 }
+
+func TestWritePrivate_ReplacesALooserModeWith0600(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(name, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := atomicfile.WritePrivate(name, []byte("new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("perm = %v, want 0600", fi.Mode().Perm())
+	}
+}
