@@ -163,23 +163,44 @@ func (a *API) notWritten(ev audit.Event, reason string) {
 }
 
 // reconcile runs at start: when the newest configuration change in the
-// audit log is not what the file holds (the process died after recording
-// it and before replacing the file), it appends the admin_change with
-// outcome error that the dead process could not.
+// audit log was recorded but the file still holds the version it was made
+// on (the process died after recording it and before replacing the file),
+// it appends the admin_change with outcome error that the dead process
+// could not.
+//
+// A file that holds neither the change nor its base was written and then
+// changed by someone else: by hand, by a reload the log records after the
+// change, or, with tenants, by another tenant's edit, whose events this
+// tenant's view of the log does not show. The change was made, so nothing
+// is appended.
 func (a *API) reconcile() {
 	if a.store == nil || a.store.InMemory() {
 		return
 	}
+	file := a.store.File()
 	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeAdminChange, Limit: MaxAuditLimit}) {
 		version, ok := ev.Details["version"].(string)
-		if !ok || ev.Details["file"] != a.store.File() {
+		if !ok || ev.Details["file"] != file {
 			continue // faults or the clock, or another file
 		}
-		if ev.Outcome == audit.Allowed && version != a.store.Version() {
-			a.notWritten(ev, fmt.Sprintf("the change to version %s was recorded, but the process stopped before the file was replaced: %s holds version %s", version, a.store.File(), a.store.Version()))
+		if ev.Outcome != audit.Allowed || version == a.store.Version() || ev.Details["previous_version"] != a.store.Version() || a.reloadedSince(ev) {
+			return
 		}
+		a.notWritten(ev, fmt.Sprintf("the change to version %s was recorded, but the process stopped before the file was replaced: %s holds version %s, the one the change was made on", version, file, a.store.Version()))
 		return
 	}
+}
+
+// reloadedSince reports whether the log records a reload of the change's
+// file after the change: the file was changed on disk since, so what it
+// holds says nothing of whether the change was written.
+func (a *API) reloadedSince(change audit.Event) bool {
+	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeConfigReload, Limit: MaxAuditLimit}) {
+		if ev.Details["file"] == change.Details["file"] {
+			return ev.Time.After(change.Time) || ev.Time.Equal(change.Time) && ev.ID > change.ID
+		}
+	}
+	return false
 }
 
 // editError answers a refused change.
@@ -190,11 +211,15 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 		missing  *policy.NotFoundError
 		conflict *policy.ConflictError
 		journal  *policy.JournalError
+		changed  *policy.ChangedOnDiskError
 	)
 	switch {
 	case errors.As(err, &journal):
 		writeAPIError(w, http.StatusInternalServerError, "server_error",
 			"the change was not made: its audit event could not be written ("+journal.Err.Error()+"); check the audit log's disk")
+	case errors.As(err, &changed):
+		writeAPIError(w, http.StatusConflict, "conflict",
+			fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File))
 	case errors.As(err, &conflict):
 		writeProblems(w, http.StatusConflict, "conflict",
 			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)

@@ -47,6 +47,7 @@ type Log struct {
 	file      *os.File              // nil when memory only
 	regular   bool                  // false for pipes and devices, which can be neither synced nor truncated
 	size      int64                 // bytes of the file known to be whole lines
+	torn      int64                 // bytes of a torn last line that Open removed
 	failed    error                 // set when the file can no longer be trusted; fails every later Append
 	broken    atomic.Pointer[error] // failed, for Err, which any goroutine may call
 	shut      atomic.Bool           // closed, for Err
@@ -145,7 +146,7 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 			return fmt.Errorf("audit: removing torn last line of %s: %w", path, err)
 		}
 	}
-	l.size = end
+	l.size, l.torn = end, fi.Size()-end
 	l.index.insert(evs...)
 	for _, s := range evs {
 		var id string
@@ -155,6 +156,12 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	}
 	return nil
 }
+
+// TornBytes reports how many bytes of a torn last line Open removed from
+// the file: a write that a crash cut short, of events never acknowledged
+// (see loadTail). 0 when there was none. A start reports it, so that the
+// repair is not silent.
+func (l *Log) TornBytes() int64 { return l.root().torn }
 
 // Append records ev and returns it as recorded: with an ID if it had none, with its Time (the
 // clock's, if it had none) in UTC truncated to the millisecond, and with every string, Details'

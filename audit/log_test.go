@@ -150,6 +150,9 @@ func TestOpen_RepairsATornLastLine(t *testing.T) {
 		if l.Len() != 3 {
 			t.Errorf("torn %q: Len = %d, want 3", torn, l.Len())
 		}
+		if got := l.TornBytes(); got != int64(len(torn)) {
+			t.Errorf("torn %q: TornBytes = %d, want %d, for the start to report", torn, got, len(torn))
+		}
 		mustAppend(t, l, audit.Event{Type: audit.TypeLogin, Reason: "3"})
 		l.Close()
 		if got, want := reasons(fileEvents(t, path)), []string{"0", "1", "2", "3"}; !slices.Equal(got, want) {

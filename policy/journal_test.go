@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -63,5 +64,34 @@ func TestStore_FileNotReplacedAfterTheJournal(t *testing.T) {
 	}
 	if s.Version() != version || s.Config().Group("unused") == nil {
 		t.Fatal("the running configuration changed although the file was not replaced")
+	}
+}
+
+// A hand edit saved while an edit is being made (after the edit read the
+// file, here while its record is written) is not overwritten: the edit is
+// refused with a *ChangedOnDiskError, the file keeps the hand edit, and
+// the next look at the file loads it. One wins visibly, the other is
+// refused; neither is dropped in silence.
+func TestStore_HandEditDuringAnEditIsNotOverwritten(t *testing.T) {
+	s, file := openCopy(t, "testdata/store/layout.yaml")
+	theirs := readString(t, file) + "# their note\n"
+	_, err := s.PutGroup(policy.Group{Name: "ops"}, "*", policy.Journal(func(*policy.Change) error {
+		return os.WriteFile(file, []byte(theirs), 0o640)
+	}))
+	var changed *policy.ChangedOnDiskError
+	if !errors.As(err, &changed) || changed.File != file {
+		t.Fatalf("err = %v, want a ChangedOnDiskError naming %s", err, file)
+	}
+	if got := readString(t, file); got != theirs {
+		t.Fatalf("the hand edit was overwritten:\n%s", got)
+	}
+	if s.Config().Group("ops") != nil {
+		t.Fatal("the refused edit is running")
+	}
+	if _, err := s.PutGroup(policy.Group{Name: "ops"}, "*"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, file); !strings.HasSuffix(got, "# their note\n") || !strings.Contains(got, "name: ops") {
+		t.Errorf("the next edit did not apply on top of the hand edit:\n%s", got)
 	}
 }

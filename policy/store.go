@@ -282,6 +282,18 @@ func (e *ConflictError) Error() string {
 
 func (e *ConflictError) Unwrap() error { return e.Err }
 
+// ChangedOnDiskError refuses an edit because someone else saved the file
+// (an editor, which takes no lock) while the edit was being made: writing
+// would overwrite their change. The file keeps it, and the Store loads it
+// at its next look (Watch, or the next edit).
+type ChangedOnDiskError struct {
+	File string
+}
+
+func (e *ChangedOnDiskError) Error() string {
+	return fmt.Sprintf("policy: %s was changed on disk while this edit was being made; the edit was not made, so as not to overwrite that change: look at it and edit again", e.File)
+}
+
 // An EditOption changes how one edit is made.
 type EditOption func(*editOptions)
 
@@ -576,7 +588,11 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		}
 	}
 	if s.file != "" {
-		fi, err := atomicfile.Write(s.file, data, newFilePerm)
+		fi, err := atomicfile.WriteIf(s.file, data, newFilePerm, func() error { return s.unchangedOnDisk(cur) })
+		var changed *ChangedOnDiskError
+		if errors.As(err, &changed) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
@@ -584,6 +600,23 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	s.swapLocked(next)
 	return ch, nil
+}
+
+// unchangedOnDisk checks, just before an edit made on cur replaces the
+// file, that the file still holds cur (or is gone, as the edit found it):
+// an editor that saved the file since the edit read it, which takes no
+// lock, would else be overwritten unseen.
+func (s *Store) unchangedOnDisk(cur *snapshot) error {
+	data, _, err := readFile(s.file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("policy: re-reading %s before replacing it: %w", s.file, err)
+	case Version(data) != cur.version:
+		return &ChangedOnDiskError{File: s.file}
+	}
+	return nil
 }
 
 // lockFileDir locks the directory that file is written in (its symbolic

@@ -36,15 +36,16 @@ type journalLine struct {
 }
 
 // openJournal reads the pending SETs of dir's journal, rewrites it with
-// them alone, and opens it for appending.
-func openJournal(dir string) (*journal, []*pending, error) {
+// them alone, and opens it for appending. torn is the length of a torn
+// last line it dropped, 0 when none.
+func openJournal(dir string) (j *journal, live []*pending, torn int, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("push: state directory: %w", err)
+		return nil, nil, 0, fmt.Errorf("push: state directory: %w", err)
 	}
-	j := &journal{path: filepath.Join(dir, JournalFile)}
+	j = &journal{path: filepath.Join(dir, JournalFile)}
 	data, err := os.ReadFile(j.path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("push: reading %s: %w", j.path, err)
+		return nil, nil, 0, fmt.Errorf("push: reading %s: %w", j.path, err)
 	}
 	var order []*pending
 	byID := map[string]*pending{}
@@ -61,12 +62,13 @@ func openJournal(dir string) (*journal, []*pending, error) {
 		}
 		if err != nil {
 			if !complete {
-				continue // a torn last line: its SET was never acknowledged
+				torn = len(line) // a torn last line: its SET was never acknowledged
+				continue
 			}
 			// Not what a crash leaves: every line is written whole. Dropping
 			// it could drop a revocation never delivered; that is for a
 			// person to decide.
-			return nil, nil, fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
+			return nil, nil, 0, fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
 		}
 		switch {
 		case l.Add != nil:
@@ -76,16 +78,15 @@ func openJournal(dir string) (*journal, []*pending, error) {
 			delete(byID, l.Done)
 		}
 	}
-	var live []*pending
 	for _, p := range order {
 		if byID[p.ID] == p {
 			live = append(live, p)
 		}
 	}
 	if err := j.rewrite(live); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	return j, live, nil
+	return j, live, torn, nil
 }
 
 // rewrite replaces the file with the pending SETs alone, durably, and

@@ -172,9 +172,12 @@ func New(o Options) (*Pusher, error) {
 		p.seen.seedExpired(q)
 	}
 	if o.Dir != "" {
-		j, live, err := openJournal(o.Dir)
+		j, live, torn, err := openJournal(o.Dir)
 		if err != nil {
 			return nil, err
+		}
+		if torn > 0 {
+			o.Logger.Warn("push: dropped the torn last line of the journal: the write of a SET that a crash cut short, which was never acknowledged", "file", j.path, "bytes", torn)
 		}
 		p.journal = j
 		for _, it := range live {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -541,13 +542,36 @@ func TestPush_CorruptJournalLineIsAnErrorNotDropped(t *testing.T) {
 		}
 	}
 
-	// A torn last line is what a crash leaves: ignored, and the SET before
-	// it is delivered.
+	// A torn last line is what a crash leaves: ignored, said in the log,
+	// and the SET before it is delivered.
 	if err := os.WriteFile(path, append(good, `{"add":{"jti":"x`...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	var logged lockedBuffer
+	e.pusher(t, func(o *push.Options) { o.Dir, o.Logger = dir, slog.New(slog.NewTextHandler(&logged, nil)) })
+	if s := logged.String(); !strings.Contains(s, "torn") || !strings.Contains(s, path) {
+		t.Errorf("the torn line was dropped without a word; logged:\n%s", s)
+	}
 	if got := r.wait(t, 1); len(got) != 2 {
 		t.Fatalf("received %d SETs after the restart, want the pending one again", len(got))
 	}
+}
+
+// lockedBuffer collects a Logger's output, which the Pusher's goroutines
+// may write while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

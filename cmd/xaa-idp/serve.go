@@ -25,6 +25,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -99,6 +100,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	if err := f.check(); err != nil {
 		return fail(exitUsage, err)
 	}
+	if *f.config != "" {
+		reportRemoved(atomicfile.RemoveTemporaries(*f.config))
+	}
 	if r.store, err = openStore(*f.config, f.httpsDemoURLs); err != nil {
 		fmt.Fprintln(stderr, err) // problems already name file and line
 		r.close()
@@ -124,6 +128,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 		r.closers = append(r.closers, release)
+		reportRemoved(atomicfile.RemoveTemporariesUnder(*f.stateDir))
 		if fi, err := os.Stat(*f.stateDir); err == nil && fi.Mode().Perm()&0o022 != 0 {
 			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
 				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
@@ -168,6 +173,15 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// reportRemoved says which temporary files a process killed while it
+// replaced a file had left, now removed: the start's repairs are said, not
+// silent.
+func reportRemoved(paths []string) {
+	for _, p := range paths {
+		slog.Warn("removed a temporary file left by an xaa-idp process that was killed while replacing a file; the file itself is whole (the old or the new version)", "temporary", p)
+	}
 }
 
 // check refuses a malformed --addr or --issuer as the bad usage it is
@@ -387,6 +401,9 @@ func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func()
 	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	if n := log.TornBytes(); n > 0 {
+		slog.Warn("removed the torn last line of the audit log: the write of events that a crash cut short, which were never acknowledged", "file", auditFile, "bytes", n)
 	}
 	logged := logAudit(log, slog.Default())
 	return log, func() { log.Close(); <-logged }, nil

@@ -205,7 +205,7 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	_, err = atomicfile.Write(filepath.Join(dir, previousKeysFile), append(data, '\n'), 0o600)
+	_, err = atomicfile.WritePrivate(filepath.Join(dir, previousKeysFile), append(data, '\n'))
 	return err
 }
 

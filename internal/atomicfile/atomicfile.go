@@ -22,12 +22,34 @@ const TempSuffix = ".xaa-idp-tmp"
 // give them (see keepOwner); a new one gets perm. A symbolic link is followed,
 // and its target replaced. It returns the stat of the new file.
 func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
+	return write(name, data, perm, false, nil)
+}
+
+// WritePrivate is Write for a secret (a private key): the file is 0600
+// whatever mode the file it replaces had, so that a key copied with a
+// looser mode is not rewritten readable by others.
+func WritePrivate(name string, data []byte) (fs.FileInfo, error) {
+	return write(name, data, 0o600, true, nil)
+}
+
+// WriteIf is Write, but calls ready, when not nil, once the new content is
+// synced and just before the rename: an error from it leaves the file as
+// it is and is returned as it is. A writer that read the file checks here
+// that no one else has replaced it since, as late as it can without a
+// lock that others would have to take too.
+func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs.FileInfo, error) {
+	return write(name, data, perm, false, ready)
+}
+
+// write is Write, WritePrivate (exact: perm whatever the old file's) and
+// WriteIf.
+func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() error) (fs.FileInfo, error) {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
 	}
 	old, err := os.Stat(target)
-	if err == nil {
+	if err == nil && !exact {
 		perm = old.Mode().Perm()
 	}
 	dir, base := filepath.Split(target)
@@ -60,6 +82,12 @@ func Write(name string, data []byte, perm fs.FileMode) (fs.FileInfo, error) {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			os.Remove(tmp)
+			return nil, err
+		}
+	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
@@ -81,8 +109,9 @@ func SyncDir(dir string) error {
 }
 
 // RemoveTemporaries deletes the temporary files that Write left beside name
-// when its process was killed before the rename.
-func RemoveTemporaries(name string) {
+// when its process was killed before the rename, and returns their paths.
+// The file itself is whole: the old content or the new.
+func RemoveTemporaries(name string) []string {
 	target := name
 	if t, err := filepath.EvalSymlinks(name); err == nil {
 		target = t
@@ -93,11 +122,31 @@ func RemoveTemporaries(name string) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return
+		return nil
 	}
+	var removed []string
 	for _, e := range entries {
 		if n := e.Name(); strings.HasPrefix(n, "."+base+".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular() {
-			os.Remove(filepath.Join(dir, n))
+			if os.Remove(filepath.Join(dir, n)) == nil {
+				removed = append(removed, filepath.Join(dir, n))
+			}
 		}
 	}
+	return removed
+}
+
+// RemoveTemporariesUnder deletes the temporary files of Write anywhere
+// under dir, a directory that only this process writes (a locked state
+// directory), and returns their paths.
+func RemoveTemporariesUnder(dir string) []string {
+	var removed []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.HasPrefix(d.Name(), ".") && strings.HasSuffix(d.Name(), TempSuffix) {
+			if os.Remove(path) == nil {
+				removed = append(removed, path)
+			}
+		}
+		return nil
+	})
+	return removed
 }

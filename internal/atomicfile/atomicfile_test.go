@@ -68,11 +68,57 @@ func TestRemoveTemporaries(t *testing.T) {
 	other := filepath.Join(dir, ".other.yaml.123"+atomicfile.TempSuffix)
 	_ = os.WriteFile(stale, nil, 0o600)
 	_ = os.WriteFile(other, nil, 0o600)
-	atomicfile.RemoveTemporaries(name)
+	if removed := atomicfile.RemoveTemporaries(name); len(removed) != 1 || removed[0] != stale {
+		t.Errorf("removed %v, want [%s]", removed, stale)
+	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Error("stale temporary kept")
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Error("another file's temporary removed")
+	}
+}
+
+func TestRemoveTemporariesUnder(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys")
+	if err := os.Mkdir(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{
+		filepath.Join(dir, ".access-requests.json.1"+atomicfile.TempSuffix),
+		filepath.Join(keys, ".rs256.pem.2"+atomicfile.TempSuffix),
+	}
+	kept := filepath.Join(keys, "rs256.pem")
+	for _, f := range append(stale, kept) {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed := atomicfile.RemoveTemporariesUnder(dir)
+	if len(removed) != 2 {
+		t.Errorf("removed %v, want %v", removed, stale)
+	}
+	for _, f := range stale {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s kept", f)
+		}
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Error("a file that is no temporary was removed")
+	}
+}
+
+func TestWritePrivate_ReplacesALooserModeWith0600(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(name, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := atomicfile.WritePrivate(name, []byte("new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("perm = %v, want 0600", fi.Mode().Perm())
 	}
 }

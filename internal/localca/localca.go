@@ -102,7 +102,7 @@ func create(dir, certPath, keyPath string) (*CA, error) {
 		return nil, fmt.Errorf("local CA: %w", err)
 	}
 	// The key first: a certificate on disk always has its key beside it.
-	if _, err := atomicfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if _, err := atomicfile.WritePrivate(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})); err != nil {
 		return nil, fmt.Errorf("local CA: %w", err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
