@@ -78,21 +78,9 @@ func landing(srv *idp.Server) http.Handler {
 			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 			return
 		}
-		pageHeaders(w)
+		idp.PageHeaders(w)
 		_, _ = buf.WriteTo(w)
 	})
-}
-
-// pageHeaders are the headers of the pages at / : HTML that loads nothing
-// but its inline style, and is never framed.
-func pageHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
-	// As on the IdP's other pages, for browsers that predate
-	// frame-ancestors, and so that nothing is sniffed into another type.
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // tryClient is the client a page's command names: one that may use token

@@ -71,7 +71,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pageHeaders(w)
+			idp.PageHeaders(w)
 			if err := tenantsPage.Execute(w, tenantRows(title, tenants)); err != nil {
 				slog.Error("root page", "err", err)
 			}

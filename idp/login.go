@@ -141,6 +141,10 @@ func pageHeaders(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// PageHeaders sets the headers of the IdP's HTML pages (pageHeaders) on
+// another page that a browser shows beside them: the landing pages.
+func PageHeaders(w http.ResponseWriter) { pageHeaders(w) }
+
 // loginError answers with the login page showing msg.
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
 	view.Error = msg
