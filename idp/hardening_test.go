@@ -66,6 +66,21 @@ func (br *browser) codeTokens(t *testing.T) map[string]any {
 	return br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
 }
 
+// signInAgain signs username in with prompt=login in a browser that may
+// have a session already (the form is shown whatever it has), and redeems
+// the code.
+func (br *browser) signInAgain(t *testing.T, username, password string) map[string]any {
+	t.Helper()
+	verifier, challenge := pkce()
+	params := authParams(callback, challenge)
+	params.Set("prompt", "login")
+	res := br.authorize(t, params, username, password)
+	if !res.loginShown || res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("%s signing in with prompt=login: %+v, want the form and a code", username, res)
+	}
+	return br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
+}
+
 func (br *browser) redeem(t *testing.T, code, verifier string, want int) map[string]any {
 	t.Helper()
 	resp, body := br.p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
@@ -379,14 +394,7 @@ func TestEndSession_EndsTheSessionOfEveryLoginInTheBrowser(t *testing.T) {
 	f := &fixture{testIdP: startConformanceIdP(t)}
 	br := newBrowser(f.testIdP)
 	first := br.codeTokens(t)
-	verifier, challenge := pkce()
-	params := authParams(callback, challenge)
-	params.Set("prompt", "login")
-	res := br.authorize(t, params, "alice", "alice-pw")
-	if !res.loginShown || res.location == nil || res.location.Query().Get("code") == "" {
-		t.Fatalf("prompt=login: %+v, want the form and a code", res)
-	}
-	second := br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
+	second := br.signInAgain(t, "alice", "alice-pw")
 	sid := unverifiedClaims(t, first["id_token"].(string))["sid"]
 	if again := unverifiedClaims(t, second["id_token"].(string))["sid"]; sid == nil || again != sid {
 		t.Errorf("sid %v after signing in again, %v before; want the session to go on", again, sid)
@@ -414,14 +422,7 @@ func TestLogin_AnotherUserEndsTheSessionItReplaces(t *testing.T) {
 	f := &fixture{testIdP: startConformanceIdP(t)}
 	br := newBrowser(f.testIdP)
 	alice := br.codeTokens(t)
-	verifier, challenge := pkce()
-	params := authParams(callback, challenge)
-	params.Set("prompt", "login")
-	res := br.authorize(t, params, "bob", "bob-pw")
-	if res.location == nil || res.location.Query().Get("code") == "" {
-		t.Fatalf("bob's sign-in: %+v, want a code", res)
-	}
-	bob := br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
+	bob := br.signInAgain(t, "bob", "bob-pw")
 
 	f.expectRefusal(t, refusal{form: b(alice["id_token"].(string)), code: "invalid_grant", outcome: audit.Error})
 	refresh := func(tok map[string]any) (int, map[string]any) {
