@@ -103,6 +103,10 @@ type Decision struct {
 	Granted []string   // Approved: the scopes granted
 	Expires *time.Time // Approved: when the access ends; nil: never
 	Reason  string     // Denied: why
+	// At is when it was decided; zero means now. An approval settled
+	// after a restart is dated when the admin made it, not when the
+	// restart noticed it.
+	At time.Time
 }
 
 // Errors of Create and Decide.
@@ -264,7 +268,11 @@ func (s *Store) Decide(id string, d Decision) (Request, error) {
 		return Request{}, &NotPendingError{Request: clone(s.requests[i])}
 	}
 	before := s.requests[i]
-	now := s.o.Now().UTC().Truncate(time.Millisecond)
+	now := d.At
+	if now.IsZero() {
+		now = s.o.Now()
+	}
+	now = now.UTC().Truncate(time.Millisecond)
 	r := clone(before)
 	r.Status, r.Decided, r.DecidedBy = d.Status, &now, d.Admin
 	if d.Status == Approved {

@@ -127,6 +127,19 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// An earlier approval added the entry but could not mark the request
+	// approved (its answer was a 500): this one marks it, and adds no
+	// second entry.
+	if change, ok := a.recordedApproval(req); ok {
+		decided, err := a.settleApproval(req, change, "the access entry was added by an earlier approval (admin_change "+change.ID+"), which could not mark the request approved; "+adminName(r)+" approved it again")
+		if err != nil {
+			writeAPIError(w, http.StatusInternalServerError, "server_error", "the access entry was added earlier, but the request could not be marked approved: "+err.Error())
+			return
+		}
+		w.Header().Set("ETag", etag(a.store.Version()))
+		writeAPI(w, http.StatusOK, decided)
+		return
+	}
 	srv := a.cfg().Server(req.Server)
 	if srv == nil {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("MCP server %s no longer exists; deny the request", req.Server))
@@ -160,26 +173,114 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		t := a.idp.Clock().Now().Add(d).UTC().Truncate(time.Second)
 		expires, entry.Expires = &t, policy.At(t)
 	}
-	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	// The admin_change names the request and what the approval grants,
+	// so that the next start can mark the request approved if the process
+	// stops between adding the entry and marking it (settleApprovals).
+	details := map[string]any{"request": req.ID, "granted_scopes": scopes}
+	if expires != nil {
+		details["expires"] = expires.Format(time.RFC3339)
+	}
+	ch := a.editWith(w, r, details, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		return a.store.AddServerAccess(req.Server, entry, tag, j)
 	})
 	if ch == nil {
 		return
 	}
-	decided, err := a.idp.AccessRequests().Decide(req.ID, access.Decision{Status: access.Approved, Admin: adminName(r), Granted: scopes, Expires: expires})
+	decided, err := a.decideApproval(req, adminName(r), scopes, expires, time.Time{}, "")
 	if err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", "the access entry was added, but the request could not be marked approved: "+err.Error())
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the access entry was added, but the request could not be marked approved: "+err.Error()+"; approve it again once the disk is fixed (no second entry is added)")
 		return
 	}
-	ev := a.requestEvent(r, decided, audit.Approved)
+	w.Header().Set("ETag", etag(ch.Version))
+	writeAPI(w, http.StatusOK, decided)
+}
+
+// decideApproval marks req approved (at, or now when zero) and appends
+// its access_request event; note, when set, ends the event's reason.
+func (a *API) decideApproval(req access.Request, admin string, scopes []string, expires *time.Time, at time.Time, note string) (access.Request, error) {
+	decided, err := a.idp.AccessRequests().Decide(req.ID, access.Decision{Status: access.Approved, Admin: admin, Granted: scopes, Expires: expires, At: at})
+	if err != nil {
+		return access.Request{}, err
+	}
+	ev := a.requestEvent(admin, decided, audit.Approved)
 	ev.ScopeGranted = strings.Join(scopes, " ")
-	ev.Reason = fmt.Sprintf("approved by %s: %s", adminName(r), lasting(expires))
+	ev.Reason = fmt.Sprintf("approved by %s: %s", admin, lasting(expires))
+	if note != "" {
+		ev.Reason = audit.Truncate(ev.Reason + "; " + note)
+	}
 	if expires != nil {
 		ev.Details["expires"] = expires.Format(time.RFC3339)
 	}
 	a.appendEvent(ev)
-	w.Header().Set("ETag", etag(ch.Version))
-	writeAPI(w, http.StatusOK, decided)
+	return decided, nil
+}
+
+// recordedApproval returns the admin_change of an approval of req whose
+// access entry was written: outcome allowed, and no not_written error
+// after it (reconcile, which runs first at start, appends that error for
+// a change the process died before writing). Such a request was approved,
+// whether or not it was then marked so.
+func (a *API) recordedApproval(req access.Request) (audit.Event, bool) {
+	if a.store == nil {
+		return audit.Event{}, false
+	}
+	notWritten := map[string]bool{}
+	// Newest first: a change's not_written error comes before it.
+	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeAdminChange, Server: req.Server, Limit: MaxAuditLimit}) {
+		switch {
+		case ev.Outcome == audit.Error:
+			if id, ok := ev.Details["changed"].(string); ok {
+				notWritten[id] = true
+			}
+		case ev.Outcome == audit.Allowed && ev.Details["request"] == req.ID && !notWritten[ev.ID]:
+			return ev, true
+		}
+	}
+	return audit.Event{}, false
+}
+
+// settleApproval marks req approved as the approval recorded in change
+// did, dated then, and audits it as that approval would have been, with
+// why it is settled now.
+func (a *API) settleApproval(req access.Request, change audit.Event, why string) (access.Request, error) {
+	var scopes []string
+	if list, ok := change.Details["granted_scopes"].([]any); ok {
+		for _, s := range list {
+			if s, ok := s.(string); ok {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	var expires *time.Time
+	if s, ok := change.Details["expires"].(string); ok {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			expires = &t
+		}
+	}
+	return a.decideApproval(req, change.Admin, scopes, expires, change.Time, why)
+}
+
+// settleApprovals runs at start, after reconcile: a pending request whose
+// approval's access entry was written (recordedApproval) is one the
+// process stopped before marking approved. It is marked approved now, and
+// audited as the approval would have been; approving it again would add
+// a second entry.
+func (a *API) settleApprovals() {
+	if a.store == nil || a.store.InMemory() {
+		return
+	}
+	for _, req := range a.idp.AccessRequests().List(access.Pending) {
+		change, ok := a.recordedApproval(req)
+		if !ok {
+			continue
+		}
+		why := "settled at start: the access entry was written (admin_change " + change.ID + "), but the process stopped before the request was marked approved"
+		if _, err := a.settleApproval(req, change, why); err != nil {
+			slog.Error("access requests: an approval whose access entry was written could not be marked approved", "request", req.ID, "err", err)
+			continue
+		}
+		slog.Info("access requests: marked approved a request whose approval was written before the process stopped", "request", req.ID, "change", change.ID)
+	}
 }
 
 func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
@@ -207,7 +308,7 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", "the request was not marked denied: "+err.Error())
 		return
 	}
-	ev := a.requestEvent(r, decided, audit.Denied)
+	ev := a.requestEvent(adminName(r), decided, audit.Denied)
 	ev.Error = "access_denied"
 	ev.Reason = "denied by " + adminName(r)
 	if body.Reason != "" {
@@ -218,9 +319,9 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestEvent is the access_request event of a decision.
-func (a *API) requestEvent(r *http.Request, req access.Request, outcome string) audit.Event {
+func (a *API) requestEvent(admin string, req access.Request, outcome string) audit.Event {
 	ev := audit.Event{
-		Type: audit.TypeAccessRequest, Outcome: outcome, Admin: adminName(r), User: req.User, Server: req.Server,
+		Type: audit.TypeAccessRequest, Outcome: outcome, Admin: admin, User: req.User, Server: req.Server,
 		ScopeRequested: strings.Join(req.Scopes, " "), Details: map[string]any{"request": req.ID},
 	}
 	if u := a.cfg().User(req.User); u != nil {

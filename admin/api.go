@@ -99,8 +99,10 @@ type Options struct {
 }
 
 // New returns the admin API for an IdP. With a Store that has a file, it
-// first settles a change that the audit log recorded but that a process
-// which died did not write: the admin_change with outcome error follows.
+// first settles what a process which died left half done: a change that
+// the audit log recorded but the process did not write (the admin_change
+// with outcome error follows), and an access request whose approval's
+// entry was written but which was not marked approved (it is marked now).
 func New(o Options) *API {
 	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session, throttle: o.Throttle}
 	if a.now == nil {
@@ -110,6 +112,7 @@ func New(o Options) *API {
 		a.throttle = throttle.New(throttle.Options{})
 	}
 	a.reconcile()
+	a.settleApprovals()
 	a.mux.HandleFunc("GET /admin/api/audit", a.audit)
 	a.mux.HandleFunc("GET /admin/api/explain", a.explain)
 	a.mux.HandleFunc("GET /admin/api/config", a.config)

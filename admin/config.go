@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -104,6 +105,13 @@ func ifMatch(r *http.Request) []string {
 // replaced, an admin_change with outcome error follows; if the process
 // dies before, the next start appends it (see reconcile).
 func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
+	return a.editWith(w, r, nil, change)
+}
+
+// editWith is edit with details added to the admin_change event: what
+// the next start needs to settle what the change was made for (an
+// approval's request, approveAccessRequest).
+func (a *API) editWith(w http.ResponseWriter, r *http.Request, details map[string]any, change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
 	if a.store == nil {
 		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store, so the configuration cannot be changed here")
 		return nil
@@ -120,7 +128,9 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 	}
 	var recorded *audit.Event
 	journal := policy.Journal(func(ch *policy.Change) error {
-		ev, err := a.idp.Audit().Append(changeEvent(r, ch, a.store))
+		ev := changeEvent(r, ch, a.store)
+		maps.Copy(ev.Details, details)
+		ev, err := a.idp.Audit().Append(ev)
 		if err == nil {
 			recorded = &ev
 		}
@@ -149,7 +159,7 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 // recorded change ev when its file was not replaced.
 func (a *API) notWritten(ev audit.Event, reason string) {
 	details := map[string]any{"changed": ev.ID}
-	for _, k := range []string{"object", "action", "name", "version", "previous_version", "file"} {
+	for _, k := range []string{"object", "action", "name", "version", "previous_version", "file", "request"} {
 		if v, ok := ev.Details[k]; ok {
 			details[k] = v
 		}

@@ -92,13 +92,19 @@ func editable(t testing.TB) *product {
 }
 
 func serveStore(t testing.TB, store *policy.Store, auditFile string) *product {
+	return serveStoreIn(t, store, auditFile, "")
+}
+
+// serveStoreIn is serveStore with a state directory ("" for none), which
+// keeps the access requests and the signing keys across restarts.
+func serveStoreIn(t testing.TB, store *policy.Store, auditFile, stateDir string) *product {
 	log, err := audit.Open(audit.Options{Path: auditFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer, Audit: log})
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer, Audit: log, StateDir: stateDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package idp
 
 import (
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -24,14 +24,32 @@ func (s *Server) KeyOverlap() time.Duration {
 }
 
 // RotateKeys replaces the signing key of each algorithm in use with a new
-// one and records a key_rotation event per key, naming admin. With a state
-// directory the new keys, and the old ones until they retire, are written
-// there before they are used.
+// one and records a key_rotation event per key, naming admin. The events
+// are appended, durably, before the new keys are written (with a state
+// directory) or used: a key on disk or in use always has its event, even
+// if the process dies right after writing it. If the events cannot be
+// appended, nothing is rotated; if the keys cannot then be written, a
+// key_rotation with outcome error follows each event, and if the process
+// dies first, the next start appends it (reconcileKeys).
 func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
-	rotations, err := s.signer.Rotate(s.KeyOverlap())
+	rotations, err := s.signer.Rotate(s.KeyOverlap(), func(rotations []KeyRotation) error {
+		return s.recordRotations(admin, rotations)
+	})
+	if err != nil && rotations != nil {
+		for _, rot := range rotations {
+			s.rotationNotWritten(admin, rot, "the rotation was recorded, but its keys could not be written, so it was not made: "+err.Error())
+		}
+		return nil, fmt.Errorf("idp: key rotation recorded but not made: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("idp: key rotation: %w", err)
 	}
+	return rotations, nil
+}
+
+// recordRotations appends the key_rotation events of a rotation about to
+// be made; an error stops it.
+func (s *Server) recordRotations(admin string, rotations []KeyRotation) error {
 	for _, rot := range rotations {
 		ev := audit.Event{
 			Type:    audit.TypeKeyRotation,
@@ -39,19 +57,71 @@ func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
 			Admin:   admin,
 			Reason: fmt.Sprintf("%s key %s replaced by %s; the old key stays in JWKS until %s",
 				rot.Alg, rot.OldKID, rot.NewKID, rot.RetireAt.UTC().Format(time.RFC3339)),
-			Details: map[string]any{
-				"alg": rot.Alg, "use": rot.Use, "old_kid": rot.OldKID, "new_kid": rot.NewKID,
-				"retire_at": rot.RetireAt.UTC().Format(time.RFC3339),
-			},
+			Details: rotationDetails(rot),
 		}
-		if _, aerr := s.audit.Append(ev); aerr != nil {
-			err = errors.Join(err, aerr)
+		if _, err := s.audit.Append(ev); err != nil {
+			return fmt.Errorf("the audit log could not be written, so no key was rotated: %w", err)
 		}
 	}
-	if err != nil {
-		return rotations, fmt.Errorf("idp: keys rotated, but the audit log could not be written: %w", err)
+	return nil
+}
+
+func rotationDetails(rot KeyRotation) map[string]any {
+	return map[string]any{
+		"alg": rot.Alg, "use": rot.Use, "old_kid": rot.OldKID, "new_kid": rot.NewKID,
+		"retire_at": rot.RetireAt.UTC().Format(time.RFC3339),
 	}
-	return rotations, nil
+}
+
+// rotationNotWritten appends the key_rotation with outcome error that
+// follows a recorded rotation whose key was not written.
+func (s *Server) rotationNotWritten(admin string, rot KeyRotation, reason string) {
+	ev := audit.Event{
+		Type: audit.TypeKeyRotation, Outcome: audit.Error, Error: "not_written", Admin: admin,
+		Reason: audit.Truncate(reason), Details: rotationDetails(rot),
+	}
+	if _, err := s.audit.Append(ev); err != nil {
+		slog.Error("audit log: the failure of a recorded key rotation was not recorded", "new_kid", rot.NewKID, "err", err)
+	}
+}
+
+// reconcileKeys runs at start, with a state directory: a key_rotation the
+// audit log recorded (the newest of its algorithm) whose new key is not
+// published while its old key is still current is one the process died
+// before writing; the key_rotation with outcome error that it could not
+// append follows now.
+func (s *Server) reconcileKeys() {
+	published := map[string]string{} // kid → status
+	for _, k := range s.keys.Keys() {
+		published[k.KID] = k.Status
+	}
+	seen := map[string]bool{} // algorithms whose newest rotation was looked at
+	// Newest first. A rotation's events come one per algorithm, so the
+	// newest of each is the newest rotation's.
+	for _, ev := range s.audit.Query(audit.Filter{Type: audit.TypeKeyRotation, Limit: audit.MaxQueryLimit}) {
+		alg, _ := ev.Details["alg"].(string)
+		if alg == "" || seen[alg] {
+			continue
+		}
+		seen[alg] = true
+		newKID, _ := ev.Details["new_kid"].(string)
+		oldKID, _ := ev.Details["old_kid"].(string)
+		if ev.Outcome != audit.Allowed || published[newKID] != "" || published[oldKID] != "current" {
+			continue
+		}
+		rot := KeyRotation{Alg: alg, OldKID: oldKID, NewKID: newKID}
+		if use, ok := ev.Details["use"].([]any); ok {
+			for _, u := range use {
+				if u, ok := u.(string); ok {
+					rot.Use = append(rot.Use, u)
+				}
+			}
+		}
+		if t, ok := ev.Details["retire_at"].(string); ok {
+			rot.RetireAt, _ = time.Parse(time.RFC3339, t)
+		}
+		s.rotationNotWritten(ev.Admin, rot, fmt.Sprintf("found at start: the rotation of %s key %s to %s was recorded, but the process stopped before the new key was written; %s is still current", alg, oldKID, newKID, oldKID))
+	}
 }
 
 // Keys lists the published signing keys, current ones first.

@@ -200,6 +200,12 @@ func New(opts Options) (*Server, error) {
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err
 	}
+	// Keys of signing.key_files win over the state directory's at every
+	// start, so a rotation on top of them lasts until a restart: their
+	// current key says nothing of whether a rotation was written.
+	if opts.StateDir != "" && len(opts.Config.Signing.KeyFiles) == 0 {
+		s.reconcileKeys()
+	}
 
 	opConfig := &op.Config{
 		CodeMethodS256:           true,

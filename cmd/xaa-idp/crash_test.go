@@ -80,6 +80,7 @@ type acks struct {
 	approved    []string         // access requests approved
 	revokedAt   time.Time        // when the newest acknowledged removal of bob's access was sent
 	kids        []string         // keys a rotation made current
+	initialKids []string         // keys of the first start, which no rotation made
 	idTokens    []string         // ID tokens issued
 	statusCodes map[string][]int // answers that were no acknowledgement, by request
 }
@@ -135,6 +136,13 @@ func TestServe_KilledMidWritesLosesNothing(t *testing.T) {
 		var issuer string
 		var cmd *exec.Cmd
 		issuer, cmd, stderr = startKillable(t, file, state)
+		if round == 0 {
+			var jwks jose.JSONWebKeySet
+			getJSON(t, issuer+"/keys", &jwks)
+			for _, k := range jwks.Keys {
+				all.initialKids = append(all.initialKids, k.KeyID)
+			}
+		}
 		if round > 0 {
 			checkAfterCrash(t, round, issuer, file, state, stderr, all)
 		}
@@ -276,6 +284,17 @@ func checkAfterCrash(t *testing.T, round int, issuer, file, state string, stderr
 			t.Errorf("round %d: acknowledged approval of %s: the request is %q", round, id, status[id])
 		}
 	}
+	// An approval cut short by the kill is settled at start, not approved
+	// again into a second entry.
+	bobs := 0
+	for _, e := range cfg.Server("files").Access {
+		if slices.Contains(e.Users, "bob") {
+			bobs++
+		}
+	}
+	if bobs > 1 {
+		t.Errorf("round %d: %d access entries for bob: an approval added its entry twice", round, bobs)
+	}
 
 	// The revocation of the newest acknowledged removal waits in the
 	// journal: its receiver has been down all along.
@@ -326,7 +345,7 @@ func checkAfterCrash(t *testing.T, round int, issuer, file, state string, stderr
 		}
 	}
 
-	checkAudit(t, round, filepath.Join(state, "audit.jsonl"), file, policy.Version(data), all)
+	checkAudit(t, round, filepath.Join(state, "audit.jsonl"), file, policy.Version(data), all, jwks, status)
 	checkModes(t, round, file, state)
 }
 
@@ -334,7 +353,7 @@ func checkAfterCrash(t *testing.T, round int, issuer, file, state string, stderr
 // each acknowledged write was audited, that the version on disk was
 // recorded, and that each recorded change is on disk, the base of the
 // next change, or followed by its not_written error.
-func checkAudit(t *testing.T, round int, auditFile, file, onDisk string, all *acks) {
+func checkAudit(t *testing.T, round int, auditFile, file, onDisk string, all *acks, jwks jose.JSONWebKeySet, status map[string]string) {
 	t.Helper()
 	raw, err := os.ReadFile(auditFile)
 	if err != nil {
@@ -342,6 +361,7 @@ func checkAudit(t *testing.T, round int, auditFile, file, onDisk string, all *ac
 	}
 	var changes []audit.Event
 	groups, approved, kids := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	approvedBy := map[string]bool{} // requests whose approval's admin_change names them
 	for i, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
 		var e audit.Event
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -353,10 +373,28 @@ func checkAudit(t *testing.T, round int, auditFile, file, onDisk string, all *ac
 			if e.Outcome == audit.Allowed && e.Details["object"] == "group" {
 				groups[fmt.Sprint(e.Details["name"])] = true
 			}
+			if id, ok := e.Details["request"].(string); ok && e.Outcome == audit.Allowed {
+				approvedBy[id] = true
+			}
 		case e.Type == audit.TypeAccessRequest && e.Outcome == audit.Approved:
 			approved[fmt.Sprint(e.Details["request"])] = true
-		case e.Type == audit.TypeKeyRotation:
+		case e.Type == audit.TypeKeyRotation && e.Outcome == audit.Allowed:
 			kids[fmt.Sprint(e.Details["new_kid"])] = true
+		}
+	}
+	// Whatever was made, acknowledged or not, is audited: every key
+	// published came with the first start or has its key_rotation, and
+	// every request approved has its access_request event or, when the
+	// kill came between marking it and appending that, the admin_change
+	// of its entry, which names it.
+	for _, k := range jwks.Keys {
+		if !kids[k.KeyID] && !slices.Contains(all.initialKids, k.KeyID) {
+			t.Errorf("round %d: published key %s has no key_rotation event", round, k.KeyID)
+		}
+	}
+	for id, s := range status {
+		if s == "approved" && !approved[id] && !approvedBy[id] {
+			t.Errorf("round %d: request %s is approved without an access_request event", round, id)
 		}
 	}
 	for _, g := range all.groups {

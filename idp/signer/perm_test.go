@@ -19,7 +19,7 @@ func TestRotate_KeyFilesAreOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := filepath.Join(state, "keys")
-	if _, err := r.Rotate(time.Hour); err != nil {
+	if _, err := r.Rotate(time.Hour, nil); err != nil {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(keys, "*"))
@@ -31,7 +31,7 @@ func TestRotate_KeyFilesAreOwnerOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.Rotate(time.Hour); err != nil {
+	if _, err := r.Rotate(time.Hour, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {

@@ -51,8 +51,10 @@ type Signer interface {
 	// section 5).
 	JWKS() jose.JSONWebKeySet
 	// Rotate makes a new key current for each algorithm in use and keeps
-	// each replaced key published for overlap.
-	Rotate(overlap time.Duration) ([]Rotation, error)
+	// each replaced key published for overlap. record, when not nil, is
+	// called with the rotations once the new keys exist and before they
+	// are written or used; its error stops the rotation, changing nothing.
+	Rotate(overlap time.Duration, record func([]Rotation) error) ([]Rotation, error)
 }
 
 var _ Signer = (*Ring)(nil)

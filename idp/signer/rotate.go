@@ -104,9 +104,13 @@ func (r *Ring) isCurrent(k *Key) bool {
 
 // Rotate implements Signer. It replaces every current key, those of the
 // servers' own signing_alg included, generates the new keys outside the
-// lock (an RSA key takes tens of milliseconds), persists them when the
-// ring has a state directory, then swaps them in.
-func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
+// lock (an RSA key takes tens of milliseconds), has record record the
+// rotations, persists the keys when the ring has a state directory, then
+// swaps them in. Recording first means a key on disk or in use always
+// has its record, even if the process dies right after writing it. An
+// error after record returns the rotations with it: they were recorded
+// and not (all) made.
+func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]Rotation, error) {
 	r.wait()
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
@@ -151,17 +155,22 @@ func (r *Ring) Rotate(overlap time.Duration) ([]Rotation, error) {
 		}
 		rotations = append(rotations, rot)
 	}
+	if record != nil {
+		if err := record(rotations); err != nil {
+			return nil, err
+		}
+	}
 	if r.stateDir != "" {
 		// The previous keys first: a crash before the new current keys are
 		// written leaves the old key current and also listed as previous,
 		// which Published tolerates; the other order could lose a key
 		// that live tokens need.
 		if err := writePreviousKeys(r.stateDir, previous); err != nil {
-			return nil, err
+			return rotations, err
 		}
 		for _, k := range replaced {
 			if err := writePrivateKey(currentKeyPath(r.stateDir, string(k.alg)), k.priv); err != nil {
-				return nil, err
+				return rotations, err
 			}
 		}
 	}
