@@ -108,6 +108,13 @@ func orServer(s, fallback *MCPServer) *MCPServer {
 	return fallback
 }
 
+// LostReason says why the user can no longer reach the server under c at
+// at, as a Revocation's Reason does: which entries expired, or that the
+// last entry that gave access is gone.
+func (c *Config) LostReason(u *User, s *MCPServer, at time.Time) string {
+	return lostReason(u, s, c, at)
+}
+
 // lostReason explains why a user can no longer reach a server.
 func lostReason(u *User, s *MCPServer, cfg *Config, at time.Time) string {
 	var expired []Expiry

@@ -72,7 +72,11 @@ type Options struct {
 	// means its events_endpoint.
 	Endpoint func(*policy.MCPServer) string
 	// Dir, when set, keeps the pending SETs there (JournalFile), so that
-	// a restart delivers them; "" keeps them in memory.
+	// a restart delivers them, and who could reach each server when the
+	// Pusher last acted on a configuration (StandingFile), so that New
+	// queues the revocations of a configuration that changed without
+	// them (a crash before they were queued, an edit while stopped); ""
+	// keeps them in memory.
 	Dir string
 	// Client posts the SETs; nil means http.DefaultClient (each attempt
 	// has its own timeout). Redirects are never followed, whatever the
@@ -126,6 +130,10 @@ type Pusher struct {
 	cfg     *policy.Config // the configuration last compared
 	cfgAt   time.Time      // and the instant it was compared at
 	seen    expirySet      // expired entries already audited
+	// standingPath is the StandingFile, "" without Dir; standingSaved is
+	// what it holds.
+	standingPath  string
+	standingSaved []byte
 
 	wake   chan struct{}
 	ctx    context.Context
@@ -183,6 +191,11 @@ func New(o Options) (*Pusher, error) {
 		for _, it := range live {
 			p.queue[it.ID] = it
 			p.order = append(p.order, it)
+		}
+		// After the journal: the revocations found merge into its SETs.
+		if err := p.catchUp(o.Dir); err != nil {
+			_ = j.close()
+			return nil, err
 		}
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())

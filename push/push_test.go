@@ -575,3 +575,196 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// down is a client for a receiver that is down: every attempt fails, and
+// with an hour before the retry the SETs stay pending, to be counted.
+func down(o *push.Options) {
+	o.Client = &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("connection refused")
+	})}
+	o.FirstRetry = time.Hour
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPush_RevocationMissedByACrashIsSentAtTheNextStart: the configuration
+// loses alice's entry for wiki while no Pusher compares it, as when the
+// process dies after the new file was renamed into place and before
+// ConfigChanged queued the SET, or when the file is edited while the IdP
+// is stopped. The next start finds the revocation against the standing
+// the last run saved, and it is delivered exactly once: a crash between
+// its journal line and the new standing finds it again but merges it into
+// the pending SET, and later restarts queue nothing.
+func TestPush_RevocationMissedByACrashIsSentAtTheNextStart(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	standing := filepath.Join(dir, push.StandingFile)
+	e.pusher(t, func(o *push.Options) { o.Dir = dir }).Close()
+	before, err := os.ReadFile(standing)
+	if err != nil {
+		t.Fatalf("the first start saved no standing: %v", err)
+	}
+
+	lost := e.edited(t, "    clients: {c: c-at-wiki}\n    access:\n      - {users: [alice]}\n", "    clients: {c: c-at-wiki}\n    access: []\n")
+	restart := func(edit func(*push.Options)) *push.Pusher {
+		return e.pusher(t, func(o *push.Options) { o.Dir, o.Config = dir, lost; edit(o) })
+	}
+	p := restart(down)
+	if n := p.Pending(); n != 1 {
+		t.Fatalf("%d SETs queued at the start after alice lost wiki, want 1", n)
+	}
+	p.Close()
+	// As a crash between the journal line and the standing leaves it.
+	if err := os.WriteFile(standing, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = restart(down)
+	if n := p.Pending(); n != 1 {
+		t.Fatalf("%d SETs pending after the revocation was found again, want 1 (merged)", n)
+	}
+	p.Close()
+
+	p = restart(func(*push.Options) {})
+	got := r.wait(t, 1)[0]
+	v, verr := secevent.Verify(context.Background(), got.body, e.jwks(t),
+		secevent.Want{Audience: "https://as.wiki.example", Now: start, MaxAge: time.Minute})
+	if got.path != "/wiki" || verr != nil || v.Type != secevent.SessionRevoked || v.Subject.Sub != "00u-alice" {
+		t.Fatalf("POST %s: %+v %v", got.path, v, verr)
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	p.Close()
+
+	for run := range 2 {
+		p = restart(down)
+		if n := p.Pending(); n != 0 {
+			t.Errorf("restart %d with nothing changed: %d SETs queued", run, n)
+		}
+		p.Close()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.got) != 1 {
+		t.Errorf("the receiver got %d SETs, want 1", len(r.got))
+	}
+}
+
+// TestPush_NormalRestartQueuesNothing: a restart on the configuration the
+// last run acted on, changes delivered included, queues no SET.
+func TestPush_NormalRestartQueuesNothing(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	e.pusher(t, func(o *push.Options) { o.Dir = dir }).Close()
+	p := e.pusher(t, func(o *push.Options) { o.Dir = dir; down(o) })
+	if n := p.Pending(); n != 0 {
+		t.Fatalf("restart with nothing changed: %d SETs queued", n)
+	}
+	p.Close()
+
+	edited := e.edited(t, "sub: 00u-bob}", "sub: 00u-bob, disabled: true}")
+	p = e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	if err := p.ConfigChanged(edited); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 1)
+	for deadline := time.Now().Add(5 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	p.Close()
+	p = e.pusher(t, func(o *push.Options) { o.Dir, o.Config = dir, edited; down(o) })
+	if n := p.Pending(); n != 0 {
+		t.Errorf("restart on the configuration whose change was pushed: %d SETs queued", n)
+	}
+}
+
+// TestPush_ChangesWhileStoppedAreSentAtStart: each way of losing access,
+// made while the IdP is stopped, gets its SET at the next start: a user
+// disabled (account-disabled to every server the user reached), a user
+// removed (the SET names the sub the server knew) and a server removed
+// (sent to the endpoint it had).
+func TestPush_ChangesWhileStoppedAreSentAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edits []string // old, new, ...
+		want  []string // path event sub, sorted
+	}{
+		{"disabled", []string{"sub: 00u-alice}", "sub: 00u-alice, disabled: true}"},
+			[]string{"/crm account-disabled 00u-alice", "/wiki account-disabled 00u-alice"}},
+		{"user removed", []string{"  - {username: bob, password: b, sub: 00u-bob}\n", "", "      - {users: [bob], expires: 2026-12-04T18:00:00Z}\n", ""},
+			[]string{"/crm session-revoked 00u-bob"}},
+		{"server removed", []string{"  - id: wiki\n    issuer: https://as.wiki.example\n    events_endpoint: RECEIVER/wiki\n    clients: {c: c-at-wiki}\n    access:\n      - {users: [alice]}\n", ""},
+			[]string{"/wiki session-revoked 00u-alice"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReceiver(t)
+			e := newEnv(t, r.URL)
+			dir := t.TempDir()
+			e.pusher(t, func(o *push.Options) { o.Dir = dir }).Close()
+			y := e.yaml
+			for i := 0; i < len(tc.edits); i += 2 {
+				old := strings.ReplaceAll(tc.edits[i], "RECEIVER", r.URL)
+				if !strings.Contains(y, old) {
+					t.Fatalf("configuration has no %q", old)
+				}
+				y = strings.Replace(y, old, tc.edits[i+1], 1)
+			}
+			cfg, err := policy.Parse([]byte(y), "push.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.pusher(t, func(o *push.Options) { o.Dir, o.Config = dir, cfg })
+			var got []string
+			for _, s := range r.wait(t, len(tc.want)) {
+				v, verr := secevent.Verify(context.Background(), s.body, e.jwks(t),
+					secevent.Want{Audience: "https://as" + strings.ReplaceAll(s.path, "/", ".") + ".example", Now: start, MaxAge: time.Minute})
+				if verr != nil {
+					t.Fatalf("%s: %v", s.path, verr)
+				}
+				event := map[string]string{secevent.AccountDisabled: "account-disabled", secevent.SessionRevoked: "session-revoked"}[v.Type]
+				got = append(got, s.path+" "+event+" "+v.Subject.Sub)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPush_ExpiryAcrossARestart: bob's entry expiring while the IdP is
+// stopped is sent at the next start; one that expired, and was pushed,
+// while it ran is not sent again by a restart.
+func TestPush_ExpiryAcrossARestart(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	e.pusher(t, func(o *push.Options) { o.Dir = dir }).Close()
+	e.clock.Advance(6 * time.Hour)
+	p := e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	got := r.wait(t, 1)[0]
+	v, verr := secevent.Verify(context.Background(), got.body, e.jwks(t),
+		secevent.Want{Audience: "https://as.crm.example", Now: e.clock.Now(), MaxAge: time.Minute})
+	if verr != nil || v.Type != secevent.SessionRevoked || v.Subject.Sub != "00u-bob" {
+		t.Fatalf("%+v %v", v, verr)
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	p.Close()
+
+	// Expired while running: the standing saved after the push lacks bob.
+	e.clock.Set(start)
+	e.pusher(t, func(o *push.Options) { o.Dir = dir }).Close() // bob again, as the clock says
+	p = e.pusher(t, func(o *push.Options) { o.Dir = dir; o.CheckEvery = 10 * time.Millisecond })
+	e.clock.Advance(6 * time.Hour)
+	r.wait(t, 1)
+	for deadline := time.Now().Add(5 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+	p.Close()
+	p = e.pusher(t, func(o *push.Options) { o.Dir = dir; down(o) })
+	if n := p.Pending(); n != 0 {
+		t.Errorf("restart after an expiry that was pushed: %d SETs queued", n)
+	}
+}

@@ -14,8 +14,10 @@ import (
 // before and queues a SET for every user who can no longer reach a server
 // with an events endpoint (policy.Revocations). It returns once they are
 // queued (durably, with a journal), so a policy.Store's OnChange may call
-// it: no acknowledged change goes without its push. It returns ErrFull
-// when some did not fit.
+// it: no acknowledged change goes without its push. Then, with a state
+// directory, it saves who can reach each server (StandingFile), against
+// which the next start compares the configuration it loads. It returns
+// ErrFull when some did not fit.
 func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
 	p.watchMu.Lock()
 	defer p.watchMu.Unlock()
@@ -23,7 +25,13 @@ func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
 	revs := policy.Revocations(p.cfg, p.cfgAt, cfg, now)
 	p.cfg, p.cfgAt = cfg, now
 	p.auditExpired(cfg, now)
-	return p.enqueue(p.sets(revs, now))
+	err := p.enqueue(p.sets(revs, now))
+	if err == nil {
+		// Only once the SETs are journaled: a crash before leaves the old
+		// standing, against which the next start finds them again.
+		p.saveStanding(cfg, now)
+	}
+	return err
 }
 
 // CheckExpiry queues the SETs of access entries that expired since the
@@ -36,7 +44,11 @@ func (p *Pusher) CheckExpiry() error {
 	revs := policy.Revocations(p.cfg, p.cfgAt, p.cfg, now)
 	p.cfgAt = now
 	p.auditExpired(p.cfg, now)
-	return p.enqueue(p.sets(revs, now))
+	err := p.enqueue(p.sets(revs, now))
+	if err == nil && len(revs) > 0 {
+		p.saveStanding(p.cfg, now)
+	}
+	return err
 }
 
 // SessionEnded queues a CAEP session-revoked SET for every server with an
