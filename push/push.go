@@ -4,7 +4,9 @@
 // (RFC 8417) to each server's events_endpoint by RFC 8935 push, with
 // retries, a bounded queue that survives restarts in the state directory,
 // and an audit event for every attempt (docs/configuration.md, "Revocation
-// push"; docs/audit.md, event_push).
+// push"; docs/audit.md, event_push). With a state directory it also finds,
+// at start, what the configuration loaded took away since it last acted on
+// one (StandingFile): nothing is lost to a crash or an edit while stopped.
 package push
 
 import (
