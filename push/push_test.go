@@ -768,3 +768,44 @@ func TestPush_ExpiryAcrossARestart(t *testing.T) {
 		t.Errorf("restart after an expiry that was pushed: %d SETs queued", n)
 	}
 }
+
+// TestPush_StandingNotWrittenByThisProgramIsRefused: push-standing.json
+// that is not the file this program writes (another program's JSON, as a
+// symbolic link to it leaves, or one naming a user without its sub) stops
+// the start with a message naming it, and is left as it was: taking any
+// JSON object for an empty standing replaced the file, through the link,
+// outside the state directory.
+func TestPush_StandingNotWrittenByThisProgramIsRefused(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	for name, content := range map[string]string{
+		"another program's": `{"name":"pkg","version":"1.0.0"}` + "\n",
+		"null":              "null\n",
+		"no servers":        `{"subs":{}}` + "\n",
+		"user without sub":  `{"servers":[{"id":"s","issuer":"http://x","endpoint":"http://x/e","users":["bob"]}],"subs":{}}` + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "package.json")
+			if err := os.WriteFile(outside, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			standing := filepath.Join(dir, push.StandingFile)
+			if err := os.Symlink(outside, standing); err != nil {
+				t.Fatal(err)
+			}
+			o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir}
+			down(&o)
+			p, err := push.New(o)
+			if err == nil {
+				p.Close()
+				t.Fatal("started on a standing this program does not write")
+			}
+			if !strings.Contains(err.Error(), standing) || !strings.Contains(err.Error(), "fix or remove it") {
+				t.Errorf("error %q does not name %s and what to do", err, standing)
+			}
+			if got, _ := os.ReadFile(outside); string(got) != content {
+				t.Errorf("the file the link points to was changed to %q", got)
+			}
+		})
+	}
+}

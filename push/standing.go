@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -116,13 +117,35 @@ func readStanding(path string) (st standing, ok bool, err error) {
 	if err != nil {
 		return st, false, fmt.Errorf("push: reading %s: %w", path, err)
 	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		// Written whole or not at all (atomicfile): a bad file is not what
-		// a crash leaves. Going on without it could drop revocations; that
-		// is for a person to decide.
-		return st, false, fmt.Errorf("push: %s: %v: not a file this program writes; fix or remove it (the revocations made while the IdP was stopped are then not sent)", path, err)
+	// Written whole or not at all (atomicfile): a bad file is not what a
+	// crash leaves. Going on without it could drop revocations; that is
+	// for a person to decide. Strictly: taking another program's JSON
+	// (through a symbolic link, say) for an empty standing would replace
+	// it with this one's.
+	err = strictjson.Decode(data, &st, strictjson.Options{})
+	if err == nil {
+		err = st.check()
+	}
+	if err != nil {
+		return standing{}, false, fmt.Errorf("push: %s: %v: not a file this program writes; fix or remove it (the revocations made while the IdP was stopped are then not sent)", path, err)
 	}
 	return st, true, nil
+}
+
+// check refuses what saveStanding never writes: no servers or subs, or a
+// user listed without the sub a SET would name.
+func (st standing) check() error {
+	if st.Servers == nil || st.Subs == nil {
+		return errors.New(`want an object with "servers" and "subs"`)
+	}
+	for _, s := range st.Servers {
+		for _, u := range s.Users {
+			if _, ok := st.Subs[u]; !ok {
+				return fmt.Errorf("server %q lists user %q, who has no sub in \"subs\"", s.ID, u)
+			}
+		}
+	}
+	return nil
 }
 
 // saveStanding writes who can reach each server of cfg at at, durably,
