@@ -157,3 +157,9 @@ func count(v any) int {
 	}
 	return n
 }
+
+// MaxLineBytes bounds the length of one event's line in the file, with room to spare: at most
+// MaxDetailsKeys keys and elements, each key and string at most MaxTextBytes that JSON escapes
+// to at most six bytes each, and a few dozen fields. Open takes more bytes than this after the
+// last newline for no torn line (see loadTail), and reads no further back to find one.
+const MaxLineBytes = 4 << 20

@@ -73,6 +73,9 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 	if end, err = lastNewline(f, size); err != nil {
 		return nil, 0, err
 	}
+	if err := checkTorn(f, end, size); err != nil {
+		return nil, 0, err
+	}
 	var newestFirst []slot
 	var scratch []byte
 	var loaded int64   // bytes of the lines in newestFirst
@@ -126,10 +129,33 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 	return events, end, nil
 }
 
+// checkTorn refuses bytes [end, size) of f as a torn line unless a crash can have left them:
+// the start of an event's line ('{'), shorter than any line. Anything else means the file is
+// not (only) an audit log this program wrote: another file linked or named in its place, or one
+// edited by hand. Truncating it would destroy what it holds; that is for a person to decide.
+func checkTorn(f *os.File, end, size int64) error {
+	if end == size {
+		return nil
+	}
+	first := make([]byte, 1)
+	if _, err := f.ReadAt(first, end); err != nil {
+		return fmt.Errorf("audit: reading %s: %w", f.Name(), err)
+	}
+	tail := fmt.Sprintf("ends with %d bytes after its last newline", size-end)
+	if size-end > MaxLineBytes {
+		tail = fmt.Sprintf("has no newline in its last %d bytes", MaxLineBytes)
+	} else if first[0] == '{' {
+		return nil
+	}
+	return fmt.Errorf("audit: %s %s, which are no event's line cut short by a crash (is it an audit log of this program?); fix or remove them, or use another file", f.Name(), tail)
+}
+
 // lastNewline returns the offset just past the last newline in the first size bytes of f, or 0.
+// It reads back no further than MaxLineBytes and one chunk: a tail longer than that holds no torn
+// line (checkTorn), and a huge file without newlines is not read through.
 func lastNewline(f *os.File, size int64) (int64, error) {
 	buf := make([]byte, min(chunkSize, size))
-	for pos := size; pos > 0; {
+	for pos := size; pos > 0 && size-pos <= MaxLineBytes; {
 		n := min(chunkSize, pos)
 		pos -= n
 		if _, err := f.ReadAt(buf[:n], pos); err != nil {

@@ -423,3 +423,35 @@ func TestErr_SaysWhyTheLogTakesNoMoreAppends(t *testing.T) {
 		t.Errorf("Err after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestOpen_KeepsATailNoCrashLeaves: bytes after the last newline that do
+// not begin an event ('{'), or more of them than one event's line can
+// hold, are not what a crash cut short; Open refuses, naming the file, and
+// leaves them. Taking them for a torn line truncated a file that is no
+// audit log (a state directory's audit.jsonl linked to another file, a
+// mistyped --audit-log) and read all of a huge one.
+func TestOpen_KeepsATailNoCrashLeaves(t *testing.T) {
+	for name, content := range map[string]string{
+		"text without a newline":      "precious notes, no newline",
+		"an event, then text":         `{"time":"2026-11-25T18:00:00.000Z","id":"x","type":"login","outcome":"allowed"}` + "\nnotes",
+		"longer than an event can be": "{" + strings.Repeat("a", audit.MaxLineBytes),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := tempPath(t)
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			l, err := audit.Open(audit.Options{Path: path})
+			if err == nil {
+				l.Close()
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name %s", err, path)
+			}
+			if got, _ := os.ReadFile(path); string(got) != content {
+				t.Errorf("the file was changed: %d bytes left of %d", len(got), len(content))
+			}
+		})
+	}
+}
