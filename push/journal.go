@@ -61,13 +61,15 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 			err = errors.New("neither a SET with a jti nor a done mark")
 		}
 		if err != nil {
-			if !complete {
+			if !complete && line[0] == '{' {
 				torn = len(line) // a torn last line: its SET was never acknowledged
 				continue
 			}
-			// Not what a crash leaves: every line is written whole. Dropping
-			// it could drop a revocation never delivered; that is for a
-			// person to decide.
+			// Not what a crash leaves: every line is written whole, and a
+			// write cut short leaves the start of one ('{'). Dropping it
+			// could drop a revocation never delivered, or, with the
+			// rewrite below, another file linked in the journal's place;
+			// that is for a person to decide.
 			return nil, nil, 0, fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
 		}
 		switch {

@@ -809,3 +809,35 @@ func TestPush_StandingNotWrittenByThisProgramIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestPush_JournalTailNoCrashLeavesIsRefused: a last line without its
+// newline that does not begin a journal line ('{') is not a write a crash
+// cut short; the start refuses, naming the file, and leaves it. Dropping
+// it as torn rewrote the journal, through a symbolic link, emptying
+// another file outside the state directory.
+func TestPush_JournalTailNoCrashLeavesIsRefused(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "notes.txt")
+	const content = "precious notes, no newline"
+	if err := os.WriteFile(outside, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, push.JournalFile)
+	if err := os.Symlink(outside, journal); err != nil {
+		t.Fatal(err)
+	}
+	o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir}
+	down(&o)
+	p, err := push.New(o)
+	if err == nil {
+		p.Close()
+		t.Fatal("started on a journal whose last line no crash leaves")
+	}
+	if !strings.Contains(err.Error(), journal) || !strings.Contains(err.Error(), "fix or remove") {
+		t.Errorf("error %q does not name %s and what to do", err, journal)
+	}
+	if got, _ := os.ReadFile(outside); string(got) != content {
+		t.Errorf("the file the link points to was changed to %q", got)
+	}
+}
