@@ -128,7 +128,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			return fail(exitFailure, err)
 		}
 		r.closers = append(r.closers, release)
-		reportRemoved(atomicfile.RemoveTemporariesUnder(*f.stateDir))
+		reportRemoved(atomicfile.RemoveTemporariesIn(stateDirs(*f.stateDir)...))
 		if fi, err := os.Stat(*f.stateDir); err == nil && fi.Mode().Perm()&0o022 != 0 {
 			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
 				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
@@ -173,6 +173,22 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// stateDirs are the directories of stateDir that an IdP writes with
+// atomicfile: the state directory, its keys and local CA, and each tenant's
+// directory and keys (of every tenant that had one, configured or not).
+// Nothing else under it is the IdP's to clean or to read at start.
+func stateDirs(stateDir string) []string {
+	dirs := []string{stateDir, filepath.Join(stateDir, "keys"), filepath.Join(stateDir, localca.Subdir)}
+	tenants := filepath.Join(stateDir, "tenants")
+	entries, _ := os.ReadDir(tenants)
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(tenants, e.Name()), filepath.Join(tenants, e.Name(), "keys"))
+		}
+	}
+	return dirs
 }
 
 // reportRemoved says which temporary files a process killed while it

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,4 +75,48 @@ func runBriefly(t *testing.T, args ...string) (code int, stdout, stderr string) 
 		t.Fatal(err)
 	}
 	return 0, out.String(), errb.String()
+}
+
+// The start removes the temporaries that a killed process left in the
+// directories it writes (the state directory, its keys and tls, each
+// tenant's directory and keys), and nothing elsewhere under it: a
+// directory put there by someone else (another state directory, a backup)
+// is neither read through nor cleaned, so that the start costs no more than
+// the state it owns, and another process's temporary is not taken from it.
+func TestServe_StartRemovesTemporariesOnlyWhereItWrites(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	tmp := func(dir, name string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(state, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(state, dir, "."+name+".123"+atomicfile.TempSuffix)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := []string{
+		tmp(".", "access-requests.json"), tmp("keys", "es256.pem"), tmp("tls", "ca.pem"),
+		tmp("tenants/acme", "push-standing.json"), tmp("tenants/acme/keys", "rs256.pem"),
+	}
+	kept := []string{
+		tmp("other-state", "access-requests.json"), tmp("backup/keys", "es256.pem"),
+		tmp("tenants/acme/keys/old", "rs256.pem"),
+	}
+	var stderr syncBuffer
+	startBinary(t, &stderr, "serve", "--addr", "127.0.0.1:0", "--state-dir", state)
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s kept", p)
+		}
+		if !strings.Contains(stderr.String(), p) {
+			t.Errorf("removing %s not reported", p)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s, not in a directory the IdP writes, was removed", p)
+		}
+	}
 }

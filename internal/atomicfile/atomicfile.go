@@ -135,18 +135,25 @@ func RemoveTemporaries(name string) []string {
 	return removed
 }
 
-// RemoveTemporariesUnder deletes the temporary files of Write anywhere
-// under dir, a directory that only this process writes (a locked state
-// directory), and returns their paths.
-func RemoveTemporariesUnder(dir string) []string {
+// RemoveTemporariesIn deletes the temporary files of Write directly in
+// each of dirs, directories that only this process writes (those of a
+// locked state directory), and returns their paths. It does not descend:
+// what else lies under them is not this process's, and reading it all
+// would make a start cost as much as whatever was put there.
+func RemoveTemporariesIn(dirs ...string) []string {
 	var removed []string
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && strings.HasPrefix(d.Name(), ".") && strings.HasSuffix(d.Name(), TempSuffix) {
-			if os.Remove(path) == nil {
-				removed = append(removed, path)
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.HasSuffix(n, TempSuffix) {
+				if p := filepath.Join(dir, n); os.Remove(p) == nil {
+					removed = append(removed, p)
+				}
 			}
 		}
-		return nil
-	})
+	}
 	return removed
 }

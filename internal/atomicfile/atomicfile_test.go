@@ -79,7 +79,7 @@ func TestRemoveTemporaries(t *testing.T) {
 	}
 }
 
-func TestRemoveTemporariesUnder(t *testing.T) {
+func TestRemoveTemporariesIn(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
 	if err := os.Mkdir(keys, 0o700); err != nil {
@@ -90,12 +90,16 @@ func TestRemoveTemporariesUnder(t *testing.T) {
 		filepath.Join(keys, ".rs256.pem.2"+atomicfile.TempSuffix),
 	}
 	kept := filepath.Join(keys, "rs256.pem")
-	for _, f := range append(stale, kept) {
+	below := filepath.Join(keys, "old", ".rs256.pem.3"+atomicfile.TempSuffix)
+	if err := os.Mkdir(filepath.Dir(below), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(stale, kept, below) {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	removed := atomicfile.RemoveTemporariesUnder(dir)
+	removed := atomicfile.RemoveTemporariesIn(dir, keys)
 	if len(removed) != 2 {
 		t.Errorf("removed %v, want %v", removed, stale)
 	}
@@ -106,6 +110,9 @@ func TestRemoveTemporariesUnder(t *testing.T) {
 	}
 	if _, err := os.Stat(kept); err != nil {
 		t.Error("a file that is no temporary was removed")
+	}
+	if _, err := os.Stat(below); err != nil {
+		t.Error("a temporary in a directory not given was removed")
 	}
 }
 
