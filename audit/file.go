@@ -129,6 +129,20 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 	return events, end, nil
 }
 
+// allZero reports whether bytes [from, to) of f, at most MaxLineBytes, are all zero.
+func allZero(f *os.File, from, to int64) bool {
+	buf := make([]byte, to-from)
+	if _, err := f.ReadAt(buf, from); err != nil {
+		return false
+	}
+	for _, b := range buf {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // checkTorn refuses bytes [end, size) of f as a torn line unless a crash can have left them:
 // the start of an event's line ('{'), shorter than any line. Anything else means the file is
 // not (only) an audit log this program wrote: another file linked or named in its place, or one
@@ -142,9 +156,14 @@ func checkTorn(f *os.File, end, size int64) error {
 		return fmt.Errorf("audit: reading %s: %w", f.Name(), err)
 	}
 	tail := fmt.Sprintf("ends with %d bytes after its last newline", size-end)
-	if size-end > MaxLineBytes {
+	switch {
+	case size-end > MaxLineBytes:
 		tail = fmt.Sprintf("has no newline in its last %d bytes", MaxLineBytes)
-	} else if first[0] == '{' {
+	case first[0] == '{':
+		return nil
+	case first[0] == 0 && allZero(f, end, size):
+		// A power loss can leave the file's new size on disk before the
+		// data of an unacknowledged write: zeros where it was to go.
 		return nil
 	}
 	return fmt.Errorf("audit: %s %s, which are no event's line cut short by a crash (is it an audit log of this program?); fix or remove them, or use another file", f.Name(), tail)

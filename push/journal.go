@@ -61,8 +61,10 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 			err = errors.New("neither a SET with a jti nor a done mark")
 		}
 		if err != nil {
-			if !complete && line[0] == '{' {
-				torn = len(line) // a torn last line: its SET was never acknowledged
+			// A torn last line: its SET was never acknowledged. A power loss
+			// can also leave zeros where its data was to go.
+			if !complete && (line[0] == '{' || len(bytes.Trim(line, "\x00")) == 0) {
+				torn = len(line)
 				continue
 			}
 			// Not what a crash leaves: every line is written whole, and a

@@ -555,6 +555,17 @@ func TestPush_CorruptJournalLineIsAnErrorNotDropped(t *testing.T) {
 	if got := r.wait(t, 1); len(got) != 2 {
 		t.Fatalf("received %d SETs after the restart, want the pending one again", len(got))
 	}
+
+	// Zeros where the last line was to go are what a power loss leaves
+	// when the new size reached the disk before the data: torn too.
+	if err := os.WriteFile(path, append(good, make([]byte, 24)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logged = lockedBuffer{}
+	e.pusher(t, func(o *push.Options) { o.Dir, o.Logger = dir, slog.New(slog.NewTextHandler(&logged, nil)) })
+	if s := logged.String(); !strings.Contains(s, "torn") {
+		t.Errorf("a zero-filled tail was not taken for a torn line; logged:\n%s", s)
+	}
 }
 
 // lockedBuffer collects a Logger's output, which the Pusher's goroutines
