@@ -342,7 +342,7 @@ func checkAfterCrash(t *testing.T, round int, issuer, file, state string, stderr
 		}
 	}
 	for _, tok := range all.idTokens {
-		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+		jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 		if err != nil {
 			t.Fatal(err)
 		}

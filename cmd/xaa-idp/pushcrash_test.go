@@ -129,7 +129,7 @@ func TestServe_RevocationsSurviveAKillAndEditsWhileStopped(t *testing.T) {
 	}
 
 	// Killed right after the 200 of bob's removal, the receiver down.
-	issuer, cmd, stderr := startKillable(t, file, state)
+	issuer, cmd, _ := startKillable(t, file, state)
 	var srv struct{ Access []policy.Access }
 	getJSON(t, issuer+"/admin/api/servers/files", &srv)
 	code, body := adminDo(context.Background(), http.MethodPut, issuer+"/admin/api/servers/files/access", srv.Access[:1])
@@ -142,7 +142,7 @@ func TestServe_RevocationsSurviveAKillAndEditsWhileStopped(t *testing.T) {
 	cmd.Wait()
 
 	r.up.Store(true)
-	issuer, cmd, stderr = startKillable(t, file, state)
+	issuer, cmd, stderr := startKillable(t, file, state)
 	r.next(t, issuer, "u-bob")
 	stop(t, cmd, stderr)
 
