@@ -130,7 +130,7 @@ func TestOpen_RepairsATornLastLine(t *testing.T) {
 		`{"time":"2026-11-25T18:00:00.000Z","id":"019abc`,
 		`{`,
 		`{"time":"2026-11-25T18:00:00.000Z","id":"x","type":"login","outcome":"allowed"}`, // whole but for its newline: never acknowledged
-		"\x00\x00\x00\x00\x00\x00\x00\x00", // the new size reached the disk, the data did not (power loss)
+		"\x00\x00\x00\x00\x00\x00\x00\x00",                                                // the new size reached the disk, the data did not (power loss)
 	} {
 		path := tempPath(t)
 		l := openLog(t, audit.Options{Path: path})
