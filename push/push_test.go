@@ -796,27 +796,7 @@ func TestPush_StandingNotWrittenByThisProgramIsRefused(t *testing.T) {
 		"user without sub":  `{"servers":[{"id":"s","issuer":"http://x","endpoint":"http://x/e","users":["bob"]}],"subs":{}}` + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "package.json")
-			if err := os.WriteFile(outside, []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			standing := filepath.Join(dir, push.StandingFile)
-			if err := os.Symlink(outside, standing); err != nil {
-				t.Fatal(err)
-			}
-			o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir}
-			down(&o)
-			p, err := push.New(o)
-			if err == nil {
-				p.Close()
-				t.Fatal("started on a standing this program does not write")
-			}
-			if !strings.Contains(err.Error(), standing) || !strings.Contains(err.Error(), "fix or remove it") {
-				t.Errorf("error %q does not name %s and what to do", err, standing)
-			}
-			if got, _ := os.ReadFile(outside); string(got) != content {
-				t.Errorf("the file the link points to was changed to %q", got)
-			}
+			wantStartRefusedOnALink(t, e, push.StandingFile, "package.json", content, "fix or remove it")
 		})
 	}
 }
@@ -829,13 +809,21 @@ func TestPush_StandingNotWrittenByThisProgramIsRefused(t *testing.T) {
 func TestPush_JournalTailNoCrashLeavesIsRefused(t *testing.T) {
 	r := newReceiver(t)
 	e := newEnv(t, r.URL)
-	dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "notes.txt")
-	const content = "precious notes, no newline"
+	wantStartRefusedOnALink(t, e, push.JournalFile, "notes.txt", "precious notes, no newline", "fix or remove")
+}
+
+// wantStartRefusedOnALink puts the state file name in a fresh state
+// directory as a symbolic link to a file outside it holding content, and
+// wants New to refuse to start, naming the file and saying what to do
+// (want), and to leave the linked file as it was.
+func wantStartRefusedOnALink(t *testing.T, e *env, name, outsideName, content, want string) {
+	t.Helper()
+	dir, outside := t.TempDir(), filepath.Join(t.TempDir(), outsideName)
 	if err := os.WriteFile(outside, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	journal := filepath.Join(dir, push.JournalFile)
-	if err := os.Symlink(outside, journal); err != nil {
+	link := filepath.Join(dir, name)
+	if err := os.Symlink(outside, link); err != nil {
 		t.Fatal(err)
 	}
 	o := push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir}
@@ -843,10 +831,10 @@ func TestPush_JournalTailNoCrashLeavesIsRefused(t *testing.T) {
 	p, err := push.New(o)
 	if err == nil {
 		p.Close()
-		t.Fatal("started on a journal whose last line no crash leaves")
+		t.Fatalf("started on a %s this program did not write", name)
 	}
-	if !strings.Contains(err.Error(), journal) || !strings.Contains(err.Error(), "fix or remove") {
-		t.Errorf("error %q does not name %s and what to do", err, journal)
+	if !strings.Contains(err.Error(), link) || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name %s and what to do", err, link)
 	}
 	if got, _ := os.ReadFile(outside); string(got) != content {
 		t.Errorf("the file the link points to was changed to %q", got)
