@@ -221,22 +221,35 @@ func (a *API) decideApproval(req access.Request, admin string, scopes []string, 
 // a change the process died before writing). Such a request was approved,
 // whether or not it was then marked so.
 func (a *API) recordedApproval(req access.Request) (audit.Event, bool) {
+	ev, ok := a.recordedApprovals(req.Server)[req.ID]
+	return ev, ok
+}
+
+// recordedApprovals reads the newest admin_change events (of server, or
+// of every server when it is "") once, and returns, by request id, each
+// approval's change that was written: not followed by its not_written
+// error.
+func (a *API) recordedApprovals(server string) map[string]audit.Event {
 	if a.store == nil {
-		return audit.Event{}, false
+		return nil
 	}
+	found := map[string]audit.Event{}
 	notWritten := map[string]bool{}
 	// Newest first: a change's not_written error comes before it.
-	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeAdminChange, Server: req.Server, Limit: MaxAuditLimit}) {
+	for _, ev := range a.idp.Audit().Query(audit.Filter{Type: audit.TypeAdminChange, Server: server, Limit: MaxAuditLimit}) {
+		id, _ := ev.Details["request"].(string)
 		switch {
 		case ev.Outcome == audit.Error:
-			if id, ok := ev.Details["changed"].(string); ok {
-				notWritten[id] = true
+			if changed, ok := ev.Details["changed"].(string); ok {
+				notWritten[changed] = true
 			}
-		case ev.Outcome == audit.Allowed && ev.Details["request"] == req.ID && !notWritten[ev.ID]:
-			return ev, true
+		case ev.Outcome == audit.Allowed && id != "" && !notWritten[ev.ID]:
+			if _, newer := found[id]; !newer {
+				found[id] = ev
+			}
 		}
 	}
-	return audit.Event{}, false
+	return found
 }
 
 // settleApproval marks req approved as the approval recorded in change
@@ -269,8 +282,9 @@ func (a *API) settleApprovals() {
 	if a.store == nil || a.store.InMemory() {
 		return
 	}
+	approvals := a.recordedApprovals("") // once, not per pending request
 	for _, req := range a.idp.AccessRequests().List(access.Pending) {
-		change, ok := a.recordedApproval(req)
+		change, ok := approvals[req.ID]
 		if !ok {
 			continue
 		}
