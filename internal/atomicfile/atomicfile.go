@@ -120,19 +120,7 @@ func RemoveTemporaries(name string) []string {
 	if dir == "" {
 		dir = "."
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var removed []string
-	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, "."+base+".") && strings.HasSuffix(n, TempSuffix) && e.Type().IsRegular() {
-			if os.Remove(filepath.Join(dir, n)) == nil {
-				removed = append(removed, filepath.Join(dir, n))
-			}
-		}
-	}
-	return removed
+	return removeTemporaries(dir, "."+base+".")
 }
 
 // RemoveTemporariesIn deletes the temporary files of Write directly in
@@ -143,15 +131,23 @@ func RemoveTemporaries(name string) []string {
 func RemoveTemporariesIn(dirs ...string) []string {
 	var removed []string
 	for _, dir := range dirs {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.HasSuffix(n, TempSuffix) {
-				if p := filepath.Join(dir, n); os.Remove(p) == nil {
-					removed = append(removed, p)
-				}
+		removed = append(removed, removeTemporaries(dir, ".")...)
+	}
+	return removed
+}
+
+// removeTemporaries deletes the regular files of dir (not below it) whose
+// names start with prefix and end with TempSuffix, and returns their paths.
+func removeTemporaries(dir, prefix string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, prefix) && strings.HasSuffix(n, TempSuffix) {
+			if p := filepath.Join(dir, n); os.Remove(p) == nil {
+				removed = append(removed, p)
 			}
 		}
 	}
