@@ -169,7 +169,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			float64(ex.pct(50))/float64(max(fl.pct(50), time.Microsecond)))
 	}
 	if len(rounds) > 0 {
-		printCPURounds(stdout, cpu.pid, rounds, signs.best())
+		printCPURounds(stdout, cpu, rounds, signs.best())
 	}
 	if auditErr == nil {
 		printAuditCounts(stdout, auditAfter.sub(auditBefore))
@@ -258,8 +258,9 @@ func printAuditCounts(w io.Writer, d auditCounts) {
 // cpuMeter reads a local server's CPU time between the phases of a load
 // run; a nil meter measures nothing.
 type cpuMeter struct {
-	pid  int
-	last time.Duration
+	pid        int
+	last       time.Duration
+	resolution time.Duration // of processCPU's reading: 1 ns, or a 10 ms tick
 }
 
 // serverCPUMeter finds the server to measure: pid when given, else the
@@ -283,12 +284,12 @@ func serverCPUMeter(pid int, loopback bool, issuer *url.URL, stderr io.Writer) *
 			return nil
 		}
 	}
-	used, err := processCPU(pid)
+	used, res, err := processCPU(pid)
 	if err != nil {
 		fmt.Fprintf(stderr, "xaa-idp load: not measuring the server's CPU: %v\n", err)
 		return nil
 	}
-	return &cpuMeter{pid: pid, last: used}
+	return &cpuMeter{pid: pid, last: used, resolution: res}
 }
 
 // lap returns the CPU time the server used since the previous lap.
@@ -296,7 +297,7 @@ func (m *cpuMeter) lap() time.Duration {
 	if m == nil {
 		return 0
 	}
-	used, err := processCPU(m.pid)
+	used, _, err := processCPU(m.pid)
 	if err != nil {
 		return 0
 	}
@@ -320,8 +321,12 @@ func (r roundCPU) ratio() float64 {
 // printCPURounds prints each round's server CPU and the median ratio, the
 // result of the run; beside it the ratio against the fastest signature
 // batch seen, the most flattering floor, so that neither is hidden.
-func printCPURounds(w io.Writer, pid int, rounds []roundCPU, best time.Duration) {
-	fmt.Fprintf(w, "server CPU (pid %d, /proc, in %d ms ticks) per request, and one raw P-256 signature in this process (median during the round):\n", pid, 1000/userHZ)
+func printCPURounds(w io.Writer, m *cpuMeter, rounds []roundCPU, best time.Duration) {
+	source := "its CPU-time clock"
+	if m.resolution > time.Nanosecond {
+		source = fmt.Sprintf("/proc, in %v ticks", m.resolution)
+	}
+	fmt.Fprintf(w, "server CPU (pid %d, %s) per request, and one raw P-256 signature in this process (median during the round):\n", m.pid, source)
 	fmt.Fprintf(w, "%-6s %10s %10s %10s %8s\n", "round", "healthz", "exchange", "sign", "ratio")
 	ratios := make([]float64, len(rounds))
 	for i, r := range rounds {

@@ -20,7 +20,7 @@ func TestLoad_CPURatioIsTheMedianOfTheRounds(t *testing.T) {
 		{floor: 20 * us, exchange: 72 * us, sign: 40 * us},  // 1.20x
 	}
 	var out strings.Builder
-	printCPURounds(&out, 42, rounds, 30*us)
+	printCPURounds(&out, &cpuMeter{pid: 42, resolution: time.Nanosecond}, rounds, 30*us)
 	// Against the fastest batch (30 µs): 1.80x, 2.36x, 1.44x.
 	var rows []string
 	for line := range strings.Lines(out.String()) {

@@ -22,9 +22,20 @@ import (
 const userHZ = 100
 
 // processCPU returns the CPU time pid has used so far, user plus system,
-// all its threads included (fields 14 and 15 of /proc/<pid>/stat; proc(5)).
-// Its resolution is one tick, 10 ms.
-func processCPU(pid int) (time.Duration, error) {
+// all its threads included: to the nanosecond from the process's CPU-time
+// clock where it can be read (processClock), else from fields 14 and 15 of
+// /proc/<pid>/stat (proc(5)), whose resolution is one tick, 10 ms. The
+// second return says which: the resolution.
+func processCPU(pid int) (time.Duration, time.Duration, error) {
+	if d, ok := processClock(pid); ok {
+		return d, time.Nanosecond, nil
+	}
+	d, err := procStatCPU(pid)
+	return d, time.Second / userHZ, err
+}
+
+// procStatCPU is processCPU from /proc/<pid>/stat, in ticks.
+func procStatCPU(pid int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err

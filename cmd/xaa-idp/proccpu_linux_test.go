@@ -3,15 +3,20 @@ package main
 import (
 	"net"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestProcessCPU reads the test process's own CPU time from /proc and
 // compares it with what getrusage(2) says, within a tick either side.
 func TestProcessCPU(t *testing.T) {
-	before, err := processCPU(os.Getpid())
+	before, err := procStatCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +27,7 @@ func TestProcessCPU(t *testing.T) {
 		for i := range 1_000_000 {
 			x ^= i * i
 		}
-		if after, err = processCPU(os.Getpid()); err != nil {
+		if after, err = procStatCPU(os.Getpid()); err != nil {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
@@ -34,7 +39,7 @@ func TestProcessCPU(t *testing.T) {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		t.Fatal(err)
 	}
-	got, err := processCPU(os.Getpid())
+	got, err := procStatCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +47,56 @@ func TestProcessCPU(t *testing.T) {
 	if tick := time.Second / userHZ; got < want-2*tick || got > want+2*tick {
 		t.Errorf("/proc says %v, getrusage %v", got, want)
 	}
-	if _, err := processCPU(-1); err == nil {
+	if _, _, err := processCPU(-1); err == nil {
 		t.Error("processCPU(-1) did not fail")
 	}
 }
+
+// TestProcessCPU_Nanoseconds: the CPU-time clock of a process, read by pid as
+// the load command reads the server's, agrees with the process's own
+// CLOCK_PROCESS_CPUTIME_ID, all its threads' work included, to well under a
+// tick.
+func TestProcessCPU_Nanoseconds(t *testing.T) {
+	var own unix.Timespec
+	read := func() (byPID, self time.Duration) {
+		d, res, err := processCPU(os.Getpid())
+		if err != nil || res != time.Nanosecond {
+			t.Fatalf("processCPU = %v, resolution %v, %v; want the nanosecond clock", d, res, err)
+		}
+		if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &own); err != nil {
+			t.Fatal(err)
+		}
+		return d, time.Duration(own.Nano())
+	}
+	b0, s0 := read()
+	// Work on two threads for about 20 ms of CPU: a tick's worth would be lost in /proc.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			x := 0
+			for i := range 20_000_000 {
+				x ^= i * i
+			}
+			sink.Add(int64(x))
+		})
+	}
+	wg.Wait()
+	b1, s1 := read()
+	byPID, self := b1-b0, s1-s0
+	if byPID < time.Millisecond {
+		t.Fatalf("the clock moved %v over the work", byPID)
+	}
+	// The two readings are taken a few microseconds apart.
+	if diff := (byPID - self).Abs(); diff > time.Millisecond {
+		t.Errorf("by pid %v, own clock %v", byPID, self)
+	}
+	if _, ok := processClock(-1); ok {
+		t.Error("processClock(-1) read a clock")
+	}
+}
+
+var sink atomic.Int64
 
 // TestListenerPID finds the test process itself as the owner of its
 // listening sockets, IPv4 and IPv6.
