@@ -320,7 +320,13 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string,
 // 9728 §5.1 resource_metadata parameter that lets MCP clients find the
 // authorization server.
 func (s *mcpServer) challenge(w http.ResponseWriter, status int, scheme, code, description string) {
-	s.setChallenge(w, scheme, code, "", description)
+	if code == "" {
+		// No authentication information: RFC 6750 §3 says the challenge SHOULD NOT carry
+		// error information. The body still tells a person what is missing.
+		s.setChallenge(w, scheme, "", "", "")
+	} else {
+		s.setChallenge(w, scheme, code, "", description)
+	}
 	body := errorBody{code, description}
 	if body.Error == "" {
 		body.Error = "unauthorized"

@@ -46,6 +46,15 @@ func TestMCPServer_ChallengesWithoutToken(t *testing.T) {
 			if hasError != (tt.wantError != "") {
 				t.Errorf("WWW-Authenticate %q: want error %q", challenge, tt.wantError)
 			}
+			// RFC 6750 §3: a request without authentication information gets no error
+			// information in the challenge (the body still says what to do).
+			if tt.wantError == "" && (strings.Contains(challenge, "error=") || strings.Contains(challenge, "error_description=")) {
+				t.Errorf("WWW-Authenticate %q carries error information for a request without a token", challenge)
+			}
+			var body map[string]string
+			if err := json.Unmarshal([]byte(r.raw), &body); err != nil || body["error_description"] == "" {
+				t.Errorf("body %s: want a JSON error_description", r.raw)
+			}
 		})
 	}
 }
