@@ -65,6 +65,10 @@ func TestBrowser_ApproveAnAccessRequest(t *testing.T) {
 	if s := text(t, ctx, "#access-requests"); !strings.Contains(s, "No pending access requests") {
 		t.Errorf("the request is still listed:\n%s", s)
 	}
+	apps, err := chromedp.Run(ctx, chromedp.JavascriptAttribute[string](chromedp.CSS(`#access-requests a.apps`), "href"))
+	if err != nil || apps != p.URL+"/apps" {
+		t.Errorf("the users' page is linked as %q (%v), want %s", apps, err, p.URL+"/apps")
+	}
 
 	run(t, ctx, "opening the tracker", chromedp.Navigate(p.URL+"/admin/servers/tracker"), chromedp.WaitVisible(chromedp.ID("access-form")))
 	n := len(p.Store.Config().Server("tracker").Access) - 1
