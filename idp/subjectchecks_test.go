@@ -87,6 +87,8 @@ func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
 		{"case 30 iss of another IdP, signed with our key", mint("JWT", with(map[string]any{"iss": "https://other-idp.example"})), "is not this IdP"},
 		{"case 30 iss with a trailing slash", mint("JWT", with(map[string]any{"iss": p.URL + "/"})), "is not this IdP"},
 		{"case 33 typed as an ID-JAG, otherwise a valid ID token", mint("oauth-id-jag+jwt", valid), "ID-JAG"},
+		{"typed as an access token (RFC 9068), otherwise a valid ID token", mint("at+jwt", valid), "not an ID token"},
+		{"typed as a security event token (RFC 8417)", mint("secevent+jwt", valid), "not an ID token"},
 		{"without sub", mint("JWT", with(map[string]any{"sub": nil})), "no sub"},
 		{"without exp", mint("JWT", with(map[string]any{"exp": nil})), "no exp"},
 		{"issued in the future", mint("JWT", with(map[string]any{"iat": now.Add(time.Hour).Unix()})), "in the future"},
