@@ -42,11 +42,10 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		refuse(w, r, req.ev, e)
 		return
 	}
-	if r.PostForm == nil {
-		// A usual request's form was parsed into req.form alone
-		// (parseForm); op reads r.Form and r.PostForm.
-		r.PostForm = req.form.values()
-	}
+	// A usual request's form was parsed into req.form alone (parseForm);
+	// op reads r.Form and r.PostForm, and must not see empty parameters,
+	// which are absent ones (docs/http.md, "Token endpoint").
+	r.PostForm = req.form.presentValues()
 	// op reads r.Form, the query too, and takes the query's value of a
 	// parameter in both: it must act on the body, which was checked.
 	r.Form = r.PostForm

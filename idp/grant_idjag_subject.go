@@ -106,8 +106,14 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]
-	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ == signer.IDJAGType {
+	switch typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); {
+	case typ == signer.IDJAGType:
 		return nil, s.subjectError("subject_token is an ID-JAG (typ %s), not an ID token", signer.IDJAGType)
+	case !idTokenType(typ):
+		// Explicit typing (RFC 8725 section 3.11): a JWT typed as
+		// something else (at+jwt, secevent+jwt, ...) is never an ID
+		// token, whoever signed it.
+		return nil, s.subjectError("subject_token is typed %q, not an ID token (typ JWT or none)", typ)
 	}
 	key := s.keys.Lookup(hdr.KeyID, hdr.Algorithm)
 	if key == nil {
@@ -196,4 +202,12 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
 	}
 	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime}, nil
+}
+
+// idTokenType reports whether a JWS typ header fits an ID token: absent or
+// JWT (OpenID Connect Core section 2), compared as media types are, with
+// the optional "application/" prefix (RFC 7515 section 4.1.9).
+func idTokenType(typ string) bool {
+	t := strings.ToLower(typ)
+	return t == "" || t == "jwt" || t == "application/jwt"
 }

@@ -87,12 +87,16 @@ func (f *tokenForm) duplicated(repeatable string) string {
 	return ""
 }
 
-// values returns the form as url.Values, empty values included: what
-// r.PostForm would hold, for zitadel's op.
-func (f *tokenForm) values() url.Values {
+// presentValues returns the form as url.Values without its empty values:
+// what op must read, since an empty parameter is an absent one (the Go
+// SDK sends code= on every grant; a refresh request's scope= would
+// otherwise ask for a scope named "").
+func (f *tokenForm) presentValues() url.Values {
 	vs := make(url.Values, len(f.params))
 	for _, p := range f.params {
-		vs[p.name] = append(vs[p.name], p.value)
+		if p.value != "" {
+			vs[p.name] = append(vs[p.name], p.value)
+		}
 	}
 	return vs
 }

@@ -131,3 +131,13 @@ func FuzzIsFormType(f *testing.F) {
 	}
 	f.Fuzz(checkFormType)
 }
+
+// values returns the form as url.Values, empty values included: what
+// url.ParseQuery returns, to compare parse with it.
+func (f *tokenForm) values() url.Values {
+	vs := make(url.Values, len(f.params))
+	for _, p := range f.params {
+		vs[p.name] = append(vs[p.name], p.value)
+	}
+	return vs
+}

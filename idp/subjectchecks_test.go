@@ -1,0 +1,112 @@
+package idp_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn mints subject ID
+// tokens with the IdP's own signing key (key_files), each valid but for
+// one thing, so that every check of conformance cases 27-33 is shown to
+// refuse by itself. The tokens of TestConformance_ExchangeRefused fail
+// several checks at once (another IdP's token has a foreign key as well
+// as a foreign iss; the ID-JAG of case 33 is also for another audience),
+// so dropping one check there would go unnoticed.
+func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "es256.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := conformanceConfig(t)
+	cfg.Signing.IDTokenAlg, cfg.Signing.IDJAGAlg, cfg.Signing.KeyFiles = "ES256", "ES256", []string{keyFile}
+	p := startIdP(t, cfg)
+	kid := p.Keys()[0].KID
+
+	now := time.Now()
+	valid := map[string]any{
+		"iss": p.URL, "sub": "u-alice", "aud": "mcp-client",
+		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "auth_time": now.Unix(),
+	}
+	with := func(change map[string]any) map[string]any {
+		c := maps.Clone(valid)
+		for k, v := range change {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	mint := func(typ string, claims map[string]any) string {
+		t.Helper()
+		opts := &jose.SignerOptions{}
+		if typ != "" {
+			opts = opts.WithType(jose.ContentType(typ))
+		}
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jwt.Signed(s).Claims(claims).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+
+	for _, c := range []struct {
+		name  string
+		token string
+		want  string // error_description must contain it; "" for 200
+	}{
+		{"control: typ JWT", mint("JWT", valid), ""},
+		{"control: no typ (OIDC Core does not require one)", mint("", valid), ""},
+		{"control: typ application/jwt (RFC 7515 section 4.1.9)", mint("application/jwt", valid), ""},
+		{"case 30 iss of another IdP, signed with our key", mint("JWT", with(map[string]any{"iss": "https://other-idp.example"})), "is not this IdP"},
+		{"case 30 iss with a trailing slash", mint("JWT", with(map[string]any{"iss": p.URL + "/"})), "is not this IdP"},
+		{"case 33 typed as an ID-JAG, otherwise a valid ID token", mint("oauth-id-jag+jwt", valid), "ID-JAG"},
+		{"typed as an access token (RFC 9068), otherwise a valid ID token", mint("at+jwt", valid), "not an ID token"},
+		{"typed as a security event token (RFC 8417)", mint("secevent+jwt", valid), "not an ID token"},
+		{"without sub", mint("JWT", with(map[string]any{"sub": nil})), "no sub"},
+		{"without exp", mint("JWT", with(map[string]any{"exp": nil})), "no exp"},
+		{"issued in the future", mint("JWT", with(map[string]any{"iat": now.Add(time.Hour).Unix()})), "in the future"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := p.postToken(t, exchangeForm(c.token), basicS1)
+			if c.want == "" {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d %v, want 200", resp.StatusCode, body)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" {
+				t.Fatalf("status %d %v, want 400 invalid_request", resp.StatusCode, body)
+			}
+			if d, _ := body["error_description"].(string); !strings.Contains(d, c.want) {
+				t.Errorf("error_description %q, want it to contain %q", d, c.want)
+			}
+		})
+	}
+}
