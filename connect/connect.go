@@ -33,6 +33,9 @@ type Options struct {
 	ClientSecret string // the client's secret at the IdP; the demo registers it at the MCP authorization servers too
 	Username     string
 	Password     string
+	// RedirectURI is a redirect URI registered for the client, where the
+	// browserless login catches the code. "": http://127.0.0.1/callback.
+	RedirectURI string
 	// MCPServers are MCP endpoint URLs. Empty: the servers the user is
 	// assigned to, from the IdP's assigned-servers endpoint.
 	MCPServers []string

@@ -99,7 +99,7 @@ func start(ctx context.Context, o Options) (*http.Client, []string, *loginSessio
 	defer cancel()
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
-		Username: o.Username, Password: o.Password, HTTPClient: loginClient,
+		Username: o.Username, Password: o.Password, RedirectURI: o.RedirectURI, HTTPClient: loginClient,
 	})
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("login as %s: %w", o.Username, err)

@@ -48,7 +48,9 @@ type Service struct {
 // on its secret. Each MCP server gets introspection credentials at its
 // authorization server: client_id "mcp-server-" + its id, secret that plus
 // "-secret" (IntrospectionCredentials). Clients with metadata documents
-// are resolved with the default cimd settings; the server's subject key
+// are resolved with the cimd sections of the tenants that list the server
+// (cimdConfig), so the server fetches the documents those IdPs may fetch;
+// the server's subject key
 // picks the subject mapping among the users of the tenants that list it.
 //
 // now is the IdP's clock (idp.Server.Now; nil means time.Now), which the
@@ -79,9 +81,12 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		out = append(out, svc)
 		return nil
 	}
-	resolver := cimd.New(cimd.DefaultConfig(), nil)
 	for _, ss := range shared {
 		s := ss.first
+		var resolver *cimd.Resolver
+		if cc, on := ss.cimdConfig(); on {
+			resolver = cimd.New(cc, nil)
+		}
 		rsID, rsSecret := IntrospectionCredentials(s.ID)
 		reg := ss.registration()
 		as, err := authserver.New(authserver.Config{
@@ -105,7 +110,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			return nil, fmt.Errorf("demo: server %s issuer: %w", s.ID, err)
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
-			subject: s.Subject, mcpScopes: as.Scopes(), base: base}
+			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
 		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as, follow: st}); err != nil {
 			return nil, err
 		}
@@ -137,6 +142,8 @@ type started struct {
 	resources []string // fixed in the authorization server and the MCP server
 	subject   string   // fixed in the authorization server
 	mcpScopes []string // the MCP server's scopes_supported and tool scopes, fixed
+	cimdOn    bool     // the authorization server resolves metadata documents, fixed
+	cimdAllow []string // with these allow patterns, fixed
 	base      string   // the IdP's base URL, as Stack had it
 }
 
@@ -202,6 +209,9 @@ func Follow(stack []Service, cfg *policy.Config) []string {
 		}
 		if findsUsersBy(ss.first.Subject) != findsUsersBy(st.subject) {
 			warn("demo: server %s: its subject is now %q, but its authorization server finds users by %s until the demo restarts", ss.first.ID, ss.first.Subject, findsUsersBy(st.subject))
+		}
+		if ss.cimdOn != st.cimdOn || !slices.Equal(ss.cimdAllow, st.cimdAllow) {
+			warn("demo: server %s: the cimd sections of the tenants that list it changed, but its authorization server resolves metadata documents as before until the demo restarts", ss.first.ID)
 		}
 		if !slices.Equal(ss.scopes, st.mcpScopes) {
 			warn("demo: server %s: its authorization server grants the scopes %s now, but its MCP server keeps the scopes_supported and tool scopes %s until the demo restarts", ss.first.ID, strings.Join(ss.scopes, " "), strings.Join(st.mcpScopes, " "))
@@ -269,6 +279,16 @@ type sharedServer struct {
 	redirects map[string][]string // client_id at the server -> redirect URIs
 	users     []authserver.User
 	subs      map[string]subOwner // sub of each user -> its tenant and email, so that none is listed twice
+	cimdOn    bool                // some tenant that lists the server has metadata documents on
+	cimdAllow []string            // the allow patterns of those tenants, each once
+}
+
+// cimdConfig is how the authorization server of ss resolves metadata
+// document clients: as the IdPs that list its MCP server do (CONTRACT
+// section 7), any document one of them may fetch. on is false when none
+// of them accepts such clients: then neither does the server.
+func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
+	return cimd.Config{Enabled: true, Allow: ss.cimdAllow, TokenExchange: true}, ss.cimdOn
 }
 
 // registration is what the authorization server of ss registers.
@@ -290,6 +310,18 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)
 	}
 	ss.last = t
+	if t.CIMD.On() {
+		ss.cimdOn = true
+		if ss.cimdAllow == nil {
+			// Not nil: an empty list allows nothing, nil the defaults.
+			ss.cimdAllow = []string{}
+		}
+		for _, p := range t.CIMD.Patterns() {
+			if !slices.Contains(ss.cimdAllow, p) {
+				ss.cimdAllow = append(ss.cimdAllow, p)
+			}
+		}
+	}
 	ss.trusted = append(ss.trusted, authserver.TrustedIssuer{Issuer: issuer, JWKSURL: issuer + "/keys"})
 	for _, sc := range s.Scopes {
 		if !slices.Contains(ss.scopes, sc) {

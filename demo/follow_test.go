@@ -260,6 +260,8 @@ func TestFollow_ReportsWhatNeedsARestart(t *testing.T) {
 			[]string{"server notes: its resources are now http://127.0.0.1:9209/mcp, but the demo serves http://127.0.0.1:9201/mcp until it restarts"}, true},
 		{"another subject", func(y string) string { return strings.Replace(y, "subject: email", "subject: sub", 1) },
 			[]string{`server notes: its subject is now "sub", but its authorization server finds users by email until the demo restarts`}, true},
+		{"another cimd allow list", func(y string) string { return "cimd: {allow: [\"https://clients.example/*\"]}\n" + y },
+			[]string{"server notes: the cimd sections of the tenants that list it changed"}, true},
 	}
 	addApp2 := strings.NewReplacer(
 		"  - {client_id: desk, client_secret: desk-secret, token_exchange: true}\n",

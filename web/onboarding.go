@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,10 +104,25 @@ func tryConnect(issuer string, cfg *policy.Config, clients [][2]string, users []
 		return ""
 	}
 	cmd := "xaa-idp connect --issuer " + issuer + " --client-id " + clients[0][0]
-	if cl := cfg.Client(clients[0][0]); cl != nil && cl.ClientSecret != "" {
-		cmd += " --client-secret <secret>"
+	if cl := cfg.Client(clients[0][0]); cl != nil {
+		if cl.ClientSecret != "" {
+			cmd += " --client-secret <secret>"
+		}
+		if uri := loginRedirect(cl); uri != "" {
+			cmd += " --redirect-uri " + uri
+		}
 	}
 	return cmd + " --username " + users[0] + " --password <password> --all --verbose"
+}
+
+// loginRedirect is the redirect URI a browserless login of cl uses: ""
+// (connect's default, http://127.0.0.1/callback) when cl has it or has
+// none, else its first, since the IdP takes only a registered one.
+func loginRedirect(cl *policy.Client) string {
+	if len(cl.RedirectURIs) == 0 || slices.Contains(cl.RedirectURIs, "http://127.0.0.1/callback") {
+		return ""
+	}
+	return cl.RedirectURIs[0]
 }
 
 // onboardingPage explains zero-touch onboarding and offers to watch it.
@@ -147,7 +163,7 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	steps := map[string][]connect.Step{}
 	ctx, cancel := context.WithTimeout(r.Context(), onboardingTimeout)
 	defer cancel()
-	clientID, secret := cl.ClientID, cl.ClientSecret
+	clientID, secret, redirect := cl.ClientID, cl.ClientSecret, loginRedirect(cl)
 	if form.CIMD {
 		doc, err := connect.ServeMetadata(metadataPort(cfg))
 		if err != nil {
@@ -155,10 +171,10 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 			return
 		}
 		defer doc.Close()
-		clientID, secret = doc.ClientID, ""
+		clientID, secret, redirect = doc.ClientID, "", ""
 	}
 	results, err := connect.Run(ctx, connect.Options{
-		Issuer: c.idp.Issuer(), ClientID: clientID, ClientSecret: secret,
+		Issuer: c.idp.Issuer(), ClientID: clientID, ClientSecret: secret, RedirectURI: redirect,
 		Username: u.Username, Password: password, All: form.All,
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		Trace: func(s connect.Step) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -128,13 +129,14 @@ func printPeople(w io.Writer, cfg *policy.Config) {
 }
 
 // tryConnect is a connect command that works against the IdP cfg at
-// issuer: the first client that may use token exchange and the first
-// enabled user that it would get an ID-JAG for, for some MCP server; ""
-// when there is none.
+// issuer: the first client that may use token exchange and has a redirect
+// URI, and the first enabled user that it would get an ID-JAG for, for
+// some MCP server; "" when there is none. The command names the client's
+// first redirect URI unless the client has connect's default.
 func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 	now := time.Now()
 	for _, c := range cfg.Clients {
-		if !c.TokenExchange {
+		if !c.TokenExchange || len(c.RedirectURIs) == 0 {
 			continue
 		}
 		for _, u := range cfg.Users {
@@ -154,6 +156,9 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 				cmd += " --client-id " + shellQuote(c.ClientID)
 				if c.ClientSecret != "" {
 					cmd += " --client-secret " + shellQuote(c.ClientSecret)
+				}
+				if !slices.Contains(c.RedirectURIs, "http://127.0.0.1/callback") {
+					cmd += " --redirect-uri " + shellQuote(c.RedirectURIs[0])
 				}
 				password := u.Password
 				if password == "" {

@@ -44,7 +44,8 @@ mcp_servers:
 	}
 	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
 	want := []string{"connect", "--issuer", "http://127.0.0.1:8080", "--ca-file", "/tmp/my state/ca.pem",
-		"--client-id", "my-client", "--client-secret", "s3cr&t;$(touch x) y", "--username", "dev", "--password", "it's a p&ss"}
+		"--client-id", "my-client", "--client-secret", "s3cr&t;$(touch x) y", "--redirect-uri", "http://127.0.0.1/cb",
+		"--username", "dev", "--password", "it's a p&ss"}
 	if !slices.Equal(got, want) {
 		t.Errorf("the shell reads %q\nfrom %s\nwant %q", got, cmd, want)
 	}

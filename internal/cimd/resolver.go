@@ -291,8 +291,8 @@ func cacheTTL(h http.Header) time.Duration {
 
 // addressPolicy is which non-public addresses a fetch may dial.
 type addressPolicy struct {
-	loopback bool // a pattern names 127.0.0.1, localhost or ::1
-	private  bool // a pattern names the host itself
+	loopback bool // a pattern names the host (127.0.0.1, localhost, ::1 or another)
+	private  bool // a pattern names the host, and it is not one of those three
 }
 
 // policyKey carries a fetch's addressPolicy to the dialer.
@@ -314,12 +314,12 @@ func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
 		}
 		matched = true
 		if named := patternHost(pat); named == host {
-			switch host {
-			case "127.0.0.1", "localhost", "::1":
-				p.loopback = true
-			default:
-				p.private = true
-			}
+			// A host named by an allow pattern may be fetched at any
+			// non-public address it has: a name in /etc/hosts or an
+			// address such as 127.0.0.2 is as much the admin's choice as
+			// 10.0.0.5. The default loopback names stay on loopback.
+			p.loopback = true
+			p.private = p.private || (host != "127.0.0.1" && host != "localhost" && host != "::1")
 		}
 	}
 	if !matched {
