@@ -205,6 +205,15 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_scope", wantDesc: `scope "issues.admin" is not a scope of this authorization server`,
 		},
 		{
+			name: "requested scope unknown here, beside a known one",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("scope", "issues.read openid")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `requested scope "openid" is not a scope of this authorization server`,
+		},
+		{
 			name: "requested scope not in the ID-JAG",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				c["scope"] = "issues.read"
@@ -471,7 +480,16 @@ func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
 			name: "scope parameter narrows the grant",
 			req: func(t *testing.T) tokenRequest {
 				r := grant(e.jag(t, nil))
-				r.form.Set("scope", "issues.read openid")
+				r.form.Set("scope", "issues.read")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read",
+		},
+		{
+			name: "a requested scope of this server that the ID-JAG lacks is dropped",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, func(c map[string]any) { c["scope"] = "issues.read" }))
+				r.form.Set("scope", "issues.read issues.write")
 				return r
 			},
 			wantClient: confidentialClient, wantScope: "issues.read",

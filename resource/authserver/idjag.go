@@ -283,7 +283,9 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 // grantScopes returns the scopes of the access token: those of the ID-JAG,
 // narrowed to the request's scope parameter when one is sent. The IdP's
 // policy decided the ID-JAG's scopes; the client may only ask for less
-// (RFC 6749 §3.3). An ID-JAG without scope grants none.
+// (RFC 6749 §3.3): a scope of this server that the ID-JAG lacks is dropped,
+// one this server does not know is refused, as a strict server does. An
+// ID-JAG without scope grants none.
 func (a *Server) grantScopes(reg *registration, jag *idJAG, requested string) ([]string, *oauthError) {
 	for _, s := range jag.Scopes {
 		if !slices.Contains(reg.scopes, s) {
@@ -295,6 +297,9 @@ func (a *Server) grantScopes(reg *registration, jag *idJAG, requested string) ([
 	}
 	var granted []string
 	for _, s := range strings.Fields(requested) {
+		if !slices.Contains(reg.scopes, s) {
+			return nil, invalidScope("requested scope %q is not a scope of this authorization server (%s)", s, strings.Join(reg.scopes, " "))
+		}
 		if slices.Contains(jag.Scopes, s) {
 			granted = append(granted, s)
 		}
