@@ -540,15 +540,15 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		return nil, invalidRequest("client_id is missing")
 	}
 	var registered []string
+	reg := a.reg.Load()
 	switch {
-	case cimd.IsURL(clientID) && a.cfg.CIMD != nil:
+	case a.isMetadataClient(reg.clients, clientID):
 		c, err := a.cfg.CIMD.Resolve(r.Context(), clientID)
 		if err != nil {
 			return nil, invalidRequest("%v", err)
 		}
 		registered = c.RedirectURIs
 	default:
-		reg := a.reg.Load()
 		if _, ok := reg.clients[clientID]; !ok {
 			return nil, invalidRequest("unknown client %q", clientID)
 		}

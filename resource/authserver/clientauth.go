@@ -85,7 +85,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		// clients lists its URL, as demo.Stack registers the ones an MCP
 		// server maps. An empty Basic secret must not stand in for its key.
 		for _, id := range basicIDs {
-			if cimd.IsURL(id) && a.cfg.CIMD != nil {
+			if a.isMetadataClient(clients, id) {
 				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
 			}
 		}
@@ -117,7 +117,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		return "", "", invalidClient("no client authentication: send client_id and client_secret (client_secret_basic or client_secret_post), a client assertion (private_key_jwt), or client_id alone for a public client (RFC 6749 §2.3)")
 	}
-	if cimd.IsURL(postID) && a.cfg.CIMD != nil {
+	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
 	}
 	if _, ok := clients[postID]; !ok {
@@ -136,6 +136,17 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		return "", "", invalidClient("wrong client secret for client %q (client_secret_post)", postID)
 	}
 	return postID, authPost, nil
+}
+
+// isMetadataClient reports whether the client_id id is resolved by its
+// Client ID Metadata Document. A URL registered with a secret is not: the
+// configuration mapped a confidential IdP client to it, as Claude's
+// client_id at every MCP server is its document's URL
+// (https://claude.ai/oauth/mcp-oauth-client-metadata), and demo.Stack
+// registers such a client with its secret at the IdP (CONTRACT section 6),
+// which authenticates it here without fetching the URL.
+func (a *Server) isMetadataClient(clients map[string]string, id string) bool {
+	return cimd.IsURL(id) && a.cfg.CIMD != nil && clients[id] == ""
 }
 
 // publicMetadataClient authenticates a client_id URL sent alone: its
