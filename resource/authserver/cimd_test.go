@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -382,6 +383,12 @@ func TestTokenEndpoint_URLClientRegisteredWithASecret(t *testing.T) {
 		r.basic = &[2]string{id, s}
 		return r
 	}
+	rawBasic := func(credentials string) tokenRequest {
+		r := grant(jag())
+		r.basic = nil
+		r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
+		return r
+	}
 	post := func(s string) tokenRequest {
 		r := grant(jag())
 		r.basic = nil
@@ -396,7 +403,9 @@ func TestTokenEndpoint_URLClientRegisteredWithASecret(t *testing.T) {
 		wantDesc   string
 	}{
 		{"client_secret_basic", basic(secret), http.StatusOK, ""},
+		{"client_secret_basic, not form-encoded (the TypeScript client)", rawBasic(id + ":" + secret), http.StatusOK, ""},
 		{"client_secret_post", post(secret), http.StatusOK, ""},
+		{"wrong secret, Basic not form-encoded", rawBasic(id + ":nope"), http.StatusUnauthorized, "wrong client secret"},
 		{"wrong secret, Basic", basic("nope"), http.StatusUnauthorized, "wrong client secret"},
 		{"wrong secret, body", post("nope"), http.StatusUnauthorized, "wrong client secret"},
 		{"no secret", post(""), http.StatusUnauthorized, "is confidential"},

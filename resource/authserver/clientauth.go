@@ -73,7 +73,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 	}
 
 	if authorization != "" {
-		basicIDs, basicSecrets, oerr := parseBasic(authorization)
+		basicIDs, basicSecrets, oerr := parseBasic(authorization, clients)
 		if oerr != nil {
 			return "", "", oerr
 		}
@@ -275,8 +275,14 @@ func secretMatches(secret string, candidates []string) bool {
 
 // parseBasic decodes an RFC 7617 Basic header into candidate ids and
 // secrets: the RFC 6749 §2.3.1 form-urldecoded values first, then the raw
-// ones when they differ, for clients that do not encode.
-func parseBasic(authorization string) (ids, secrets []string, _ *oauthError) {
+// ones when they differ, for clients that do not encode. A client that
+// does not encode a client_id holding ':' (the TypeScript SDK's
+// client_secret_basic, btoa(id + ":" + secret)) sends a URL registered
+// with a secret as "https://...:secret": when the text before the first
+// ':' is no client of clients, the longest prefix before a later ':'
+// that is a client registered with a secret is the id, and the rest the
+// secret.
+func parseBasic(authorization string, clients map[string]string) (ids, secrets []string, _ *oauthError) {
 	scheme, cred, _ := strings.Cut(authorization, " ")
 	if !strings.EqualFold(scheme, "Basic") {
 		return nil, nil, invalidClient("Authorization scheme %q is not accepted at the token endpoint; use Basic (client_secret_basic) or client_secret_post", scheme)
@@ -289,7 +295,15 @@ func parseBasic(authorization string) (ids, secrets []string, _ *oauthError) {
 	if !ok {
 		return nil, nil, invalidClient("the Basic credentials have no ':' between client id and secret")
 	}
-	return decodedAndRaw(id), decodedAndRaw(secret), nil
+	ids = decodedAndRaw(id)
+	if _, found := findClient(clients, ids); !found {
+		for i := strings.LastIndexByte(string(raw), ':'); i > len(id); i = strings.LastIndexByte(string(raw[:i]), ':') {
+			if clients[string(raw[:i])] != "" {
+				return []string{string(raw[:i])}, []string{string(raw[i+1:])}, nil
+			}
+		}
+	}
+	return ids, decodedAndRaw(secret), nil
 }
 
 func decodedAndRaw(s string) []string {
