@@ -586,8 +586,38 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) 
 		delete(m, "client_id")
 	case policy.FaultWrongResource:
 		m["resource"] = faultResource
+	case policy.FaultAlgNone:
+		return unsecuredIDJAG(good, m)
 	default:
 		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
 	}
 	return fs.ring.SignIDJAGAs(m, kid, typ)
+}
+
+// unsecuredIDJAG is the alg_none fault: the claims of the signed ID-JAG
+// good as an unsecured JWT (RFC 7519 section 6.1: alg "none", an empty
+// signature) under good's kid and typ, so that only an authorization
+// server that takes the algorithm from the header accepts it (RFC 8725
+// section 3.1; EMA section 7.4.1 allow-lists the algorithms).
+func unsecuredIDJAG(good string, claims map[string]any) (string, error) {
+	encoded, _, _ := strings.Cut(good, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", fmt.Errorf("idp: fault %s: the header: %v", policy.FaultAlgNone, err)
+	}
+	var header struct {
+		KID string `json:"kid"`
+	}
+	if err := json.Unmarshal(raw, &header); err != nil {
+		return "", fmt.Errorf("idp: fault %s: the header: %v", policy.FaultAlgNone, err)
+	}
+	h, err := json.Marshal(map[string]string{"alg": "none", "kid": header.KID, "typ": signer.IDJAGType})
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(payload) + ".", nil
 }

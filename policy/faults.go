@@ -81,6 +81,7 @@ const (
 	FaultUnknownKID      = "unknown_kid"       // signed by the right key under a kid the JWKS does not have
 	FaultMissingClientID = "missing_client_id" // no client_id claim
 	FaultWrongResource   = "wrong_resource"    // resource names an MCP server not behind that authorization server
+	FaultAlgNone         = "alg_none"          // unsecured: alg "none" and no signature, under the signing key's kid
 )
 
 // maxFaultDelay bounds a delay fault: a longer one is a typo, not a test.
@@ -89,7 +90,7 @@ const maxFaultDelay = 5 * time.Minute
 // FaultIDJAGKinds lists the id_jag fault values.
 var FaultIDJAGKinds = []string{
 	FaultWrongTyp, FaultWrongAud, FaultExpired, FaultNotYetValid,
-	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource,
+	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource, FaultAlgNone,
 }
 
 // FaultRequest is what a fault is matched against: a token request as far
