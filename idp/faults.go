@@ -511,7 +511,7 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
 			continue
 		}
-		broken, err := fs.breakIDJAG(jag, c, f.IDJAG)
+		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, f.IDJAG)
 		if err != nil {
 			return "", err
 		}
@@ -542,9 +542,10 @@ const (
 	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
 )
 
-// breakIDJAG returns a variant of the signed ID-JAG good that fails one
-// check of the authorization server (see policy.FaultIDJAGKinds).
-func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) (string, error) {
+// breakIDJAG returns a variant of the signed ID-JAG good, issued to the
+// IdP client idpClient, that fails one check of the authorization server
+// (see policy.FaultIDJAGKinds).
+func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, kind string) (string, error) {
 	if kind == policy.FaultBadSignature {
 		parts := strings.Split(good, ".")
 		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
@@ -588,6 +589,15 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) 
 		m["resource"] = faultResource
 	case policy.FaultAlgNone:
 		return unsecuredIDJAG(good, m)
+	case policy.FaultUnmappedClient:
+		// The mapping skipped (ID-JAG draft section 3.1: client_id is
+		// the client's id at the authorization server), the mistake
+		// behind most client_id mismatches in the field. A client mapped
+		// to its own id still gets a client_id that is not that.
+		m["client_id"] = idpClient
+		if idpClient == claims.ClientID {
+			m["client_id"] = idpClient + "-unmapped"
+		}
 	default:
 		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
 	}

@@ -196,6 +196,14 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			}
 			sound(t, jose.Header{ExtraHeaders: map[jose.HeaderKey]any{jose.HeaderType: h["typ"]}}, c)
 		}},
+		{policy.FaultUnmappedClient, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if c["client_id"] != "mcp-client" {
+				t.Errorf("client_id %v, want mcp-client, the client's id at the IdP", c["client_id"])
+			}
+			c["client_id"] = "mcp-client-at-tracker"
+			sound(t, h, c)
+		}},
 		{policy.FaultWrongResource, func(t *testing.T, raw string) {
 			h, c := verifyAgainst(t, raw, keys)
 			if c["resource"] == tracker.Resources[0] {
