@@ -511,7 +511,7 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
 			continue
 		}
-		broken, err := fs.breakIDJAG(jag, c, f.IDJAG)
+		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, f.IDJAG)
 		if err != nil {
 			return "", err
 		}
@@ -542,9 +542,10 @@ const (
 	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
 )
 
-// breakIDJAG returns a variant of the signed ID-JAG good that fails one
-// check of the authorization server (see policy.FaultIDJAGKinds).
-func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) (string, error) {
+// breakIDJAG returns a variant of the signed ID-JAG good, issued to the
+// IdP client idpClient, that fails one check of the authorization server
+// (see policy.FaultIDJAGKinds).
+func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, kind string) (string, error) {
 	if kind == policy.FaultBadSignature {
 		parts := strings.Split(good, ".")
 		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
@@ -586,8 +587,47 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, kind string) 
 		delete(m, "client_id")
 	case policy.FaultWrongResource:
 		m["resource"] = faultResource
+	case policy.FaultAlgNone:
+		return unsecuredIDJAG(good, m)
+	case policy.FaultUnmappedClient:
+		// The mapping skipped (ID-JAG draft section 3.1: client_id is
+		// the client's id at the authorization server), the mistake
+		// behind most client_id mismatches in the field. A client mapped
+		// to its own id still gets a client_id that is not that.
+		m["client_id"] = idpClient
+		if idpClient == claims.ClientID {
+			m["client_id"] = idpClient + "-unmapped"
+		}
 	default:
 		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
 	}
 	return fs.ring.SignIDJAGAs(m, kid, typ)
+}
+
+// unsecuredIDJAG is the alg_none fault: the claims of the signed ID-JAG
+// good as an unsecured JWT (RFC 7519 section 6.1: alg "none", an empty
+// signature) under good's kid and typ, so that only an authorization
+// server that takes the algorithm from the header accepts it (RFC 8725
+// section 3.1; EMA section 7.4.1 allow-lists the algorithms).
+func unsecuredIDJAG(good string, claims map[string]any) (string, error) {
+	encoded, _, _ := strings.Cut(good, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", fmt.Errorf("idp: fault %s: the header: %v", policy.FaultAlgNone, err)
+	}
+	var header struct {
+		KID string `json:"kid"`
+	}
+	if err := json.Unmarshal(raw, &header); err != nil {
+		return "", fmt.Errorf("idp: fault %s: the header: %v", policy.FaultAlgNone, err)
+	}
+	h, err := json.Marshal(map[string]string{"alg": "none", "kid": header.KID, "typ": signer.IDJAGType})
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(payload) + ".", nil
 }

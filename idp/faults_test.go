@@ -1,8 +1,10 @@
 package idp_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,6 +171,35 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			h, c := verifyAgainst(t, raw, keys)
 			if _, ok := c["client_id"]; ok {
 				t.Errorf("client_id %v present", c["client_id"])
+			}
+			c["client_id"] = "mcp-client-at-tracker"
+			sound(t, h, c)
+		}},
+		{policy.FaultAlgNone, func(t *testing.T, raw string) {
+			// RFC 7519 section 6.1: an unsecured JWT has alg "none" and an
+			// empty signature; a strict authorization server allow-lists
+			// algorithms (RFC 8725 section 3.1, EMA section 7.4.1).
+			parts := strings.Split(raw, ".")
+			if len(parts) != 3 || parts[2] != "" {
+				t.Fatalf("%d parts, signature %q; want three with an empty signature", len(parts), parts[len(parts)-1])
+			}
+			var h map[string]any
+			var c map[string]any
+			for i, v := range []*map[string]any{&h, &c} {
+				b, err := base64.RawURLEncoding.DecodeString(parts[i])
+				if err != nil || json.Unmarshal(b, v) != nil {
+					t.Fatalf("part %d is not base64url JSON: %v", i, err)
+				}
+			}
+			if h["alg"] != "none" || h["typ"] != "oauth-id-jag+jwt" || len(keys.Key(fmt.Sprint(h["kid"]))) != 1 {
+				t.Errorf("header %v, want alg none, typ oauth-id-jag+jwt and the kid of a published key", h)
+			}
+			sound(t, jose.Header{ExtraHeaders: map[jose.HeaderKey]any{jose.HeaderType: h["typ"]}}, c)
+		}},
+		{policy.FaultUnmappedClient, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if c["client_id"] != "mcp-client" {
+				t.Errorf("client_id %v, want mcp-client, the client's id at the IdP", c["client_id"])
 			}
 			c["client_id"] = "mcp-client-at-tracker"
 			sound(t, h, c)

@@ -288,12 +288,19 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		return exchangeResponse{}, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}
 	ev.JTI, ev.ScopeGranted = claims.JTI, claims.Scope
+	if ev.Details == nil {
+		ev.Details = make(map[string]any, 3)
+	}
+	// The identity chain, for an admin following a login to an access
+	// token: the subject token the ID-JAG came from, and the client_id it
+	// carries at the MCP server's authorization server (ID-JAG draft
+	// section 3.1), which that server compares with the client it
+	// authenticates.
+	ev.Details["client_id_at_server"] = claims.ClientID
+	ev.Details["subject_token_type"] = form.Get("subject_token_type")
 	if jkt != "" {
 		// The key's thumbprint is no secret, and tells an admin which
 		// ID-JAGs only their client's key can redeem.
-		if ev.Details == nil {
-			ev.Details = map[string]any{}
-		}
 		ev.Details["cnf_jkt"] = jkt
 	}
 	return exchangeResponse{

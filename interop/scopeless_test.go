@@ -22,6 +22,9 @@ import (
 // (conformance_test.go), the TypeScript login in interop/node too.
 func TestScopelessLogin(t *testing.T) {
 	issuer := startIdP(t)
+	// Built before the minute starts: on a loaded machine the build alone
+	// can take longer (with -short no earlier test has built it).
+	bin := xaaIDPBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -73,7 +76,7 @@ func TestScopelessLogin(t *testing.T) {
 	})
 
 	t.Run("CLI login --scope ''", func(t *testing.T) {
-		out, err := exec.CommandContext(ctx, xaaIDPBinary(t), "login", "--issuer", issuer,
+		out, err := exec.CommandContext(ctx, bin, "login", "--issuer", issuer,
 			"--client-id", "mcp-public", "--username", "alice", "--password", "alice", "--scope", "").Output()
 		if err != nil {
 			t.Fatalf("xaa-idp login --scope '': %v\n%s", err, stderrOf(err))

@@ -73,14 +73,16 @@ const (
 // checks an authorization server makes (ID-JAG draft section 4.4.1, RFC
 // 7523 section 3), so a resource-side test can assert on the check.
 const (
-	FaultWrongTyp        = "wrong_typ"         // typ "JWT" instead of oauth-id-jag+jwt
-	FaultWrongAud        = "wrong_aud"         // aud is the MCP server's URL, not its authorization server
-	FaultExpired         = "expired"           // exp ten minutes ago
-	FaultNotYetValid     = "not_yet_valid"     // nbf ten minutes ahead
-	FaultBadSignature    = "bad_signature"     // a signature that does not verify with the named key
-	FaultUnknownKID      = "unknown_kid"       // signed by the right key under a kid the JWKS does not have
-	FaultMissingClientID = "missing_client_id" // no client_id claim
-	FaultWrongResource   = "wrong_resource"    // resource names an MCP server not behind that authorization server
+	FaultWrongTyp        = "wrong_typ"          // typ "JWT" instead of oauth-id-jag+jwt
+	FaultWrongAud        = "wrong_aud"          // aud is the MCP server's URL, not its authorization server
+	FaultExpired         = "expired"            // exp ten minutes ago
+	FaultNotYetValid     = "not_yet_valid"      // nbf ten minutes ahead
+	FaultBadSignature    = "bad_signature"      // a signature that does not verify with the named key
+	FaultUnknownKID      = "unknown_kid"        // signed by the right key under a kid the JWKS does not have
+	FaultMissingClientID = "missing_client_id"  // no client_id claim
+	FaultWrongResource   = "wrong_resource"     // resource names an MCP server not behind that authorization server
+	FaultAlgNone         = "alg_none"           // unsecured: alg "none" and no signature, under the signing key's kid
+	FaultUnmappedClient  = "unmapped_client_id" // client_id is the client's id at the IdP, not at the server
 )
 
 // maxFaultDelay bounds a delay fault: a longer one is a typo, not a test.
@@ -89,7 +91,8 @@ const maxFaultDelay = 5 * time.Minute
 // FaultIDJAGKinds lists the id_jag fault values.
 var FaultIDJAGKinds = []string{
 	FaultWrongTyp, FaultWrongAud, FaultExpired, FaultNotYetValid,
-	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource,
+	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource, FaultAlgNone,
+	FaultUnmappedClient,
 }
 
 // FaultRequest is what a fault is matched against: a token request as far

@@ -117,3 +117,55 @@ func TestExplain_Tenant(t *testing.T) {
 		})
 	}
 }
+
+// TestDemo_ClaudeClientIDIsItsMetadataDocumentURL: Claude's ID-JAGs carry
+// as client_id its Client ID Metadata Document URL
+// (https://claude.ai/oauth/mcp-oauth-client-metadata). A claude tenant
+// that maps its confidential client to that URL at an MCP server gets the
+// client registered there under the URL with its secret at the IdP
+// (CONTRACT section 6), and connect works offline: the demo authorization
+// server authenticates it by that secret instead of fetching the URL.
+func TestDemo_ClaudeClientIDIsItsMetadataDocumentURL(t *testing.T) {
+	const claudeClientID = "https://claude.ai/oauth/mcp-oauth-client-metadata"
+	as, mcp := fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	file := filepath.Join(t.TempDir(), "claude.yaml")
+	yaml := `tenants:
+  - id: anthropic-acme
+    persona: claude
+    path: /issuers/acme
+    users: [{username: bob, password: bob, email: bob@acme.example}]
+    clients:
+      - {client_id: claude, client_secret: claude-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+    mcp_servers:
+      - id: notes
+        issuer: ` + as + `
+        resources: [` + mcp + `/mcp]
+        scopes: [notes.read]
+        subject: email
+        clients: {claude: "` + claudeClientID + `"}
+        access: [{users: [bob], scopes: [notes.read]}]
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--config", file)
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	issuer := ""
+	for _, line := range strings.Split(banner, "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "anthropic-acme" {
+			issuer = f[2]
+		}
+	}
+	if issuer == "" {
+		t.Fatalf("the banner lists no issuer for the tenant:\n%s", banner)
+	}
+	code, out, stderr := runCLI(t, "connect", "--issuer", issuer, "--client-id", "claude", "--client-secret", "claude-secret",
+		"--username", "bob", "--password", "bob", "--json")
+	var results []connectResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil || code != 0 || len(results) != 1 || !results[0].Connected {
+		t.Fatalf("connect --json: exit %d, %v, %+v\n%s%s", code, err, results, out, stderr)
+	}
+	if who := results[0].WhoAmI; who["username"] != "bob" || who["client_id"] != claudeClientID {
+		t.Errorf("whoami = %v, want bob through client %s", who, claudeClientID)
+	}
+}

@@ -426,6 +426,7 @@ func (a *Server) metadata(reg *registration) Metadata {
 			IntrospectionEndpoint:                      a.cfg.Issuer + "/introspect",
 			IntrospectionEndpointAuthMethodsSupported:  slices.DeleteFunc(slices.Clone(authMethods), func(m string) bool { return m == authNone }),
 			ClientIDMetadataDocumentSupported:          a.cfg.CIMD != nil,
+			AuthorizationResponseIssParameterSupported: true, // RFC 9207, on /authorize's error redirects
 		},
 		AuthorizationGrantProfilesSupported: []string{GrantProfileIDJAG},
 		DPoPSigningAlgValuesSupported:       dpop.AlgorithmNames(),
@@ -527,6 +528,10 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if state := r.Form.Get("state"); state != "" {
 		q.Set("state", state)
 	}
+	// RFC 9207 §2, error responses included: the MCP specification of
+	// 2026-07-28 (SEP-2468) recommends it and has clients compare it with
+	// the issuer of the metadata they used.
+	q.Set("iss", a.cfg.Issuer)
 	redirect.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
@@ -540,15 +545,15 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		return nil, invalidRequest("client_id is missing")
 	}
 	var registered []string
+	reg := a.reg.Load()
 	switch {
-	case cimd.IsURL(clientID) && a.cfg.CIMD != nil:
+	case a.isMetadataClient(reg.clients, clientID):
 		c, err := a.cfg.CIMD.Resolve(r.Context(), clientID)
 		if err != nil {
 			return nil, invalidRequest("%v", err)
 		}
 		registered = c.RedirectURIs
 	default:
-		reg := a.reg.Load()
 		if _, ok := reg.clients[clientID]; !ok {
 			return nil, invalidRequest("unknown client %q", clientID)
 		}

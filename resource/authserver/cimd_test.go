@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -359,6 +360,73 @@ func TestTokenEndpoint_ClientAssertionsCannotCrowdOutIDJAGs(t *testing.T) {
 		}
 		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
 			t.Fatalf("an ID-JAG grant after the assertion flood: HTTP %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// TestTokenEndpoint_URLClientRegisteredWithASecret: a client_id URL that
+// the static client list registers with a secret (demo.Stack does so for a
+// confidential IdP client mapped to a URL, as Claude's client_id at every
+// MCP server is https://claude.ai/oauth/mcp-oauth-client-metadata)
+// authenticates with that secret, Basic or in the body, and its document
+// is never fetched: the URL below has no server.
+func TestTokenEndpoint_URLClientRegisteredWithASecret(t *testing.T) {
+	const id, secret = "https://claude.invalid/oauth/mcp-oauth-client-metadata", "claude-secret"
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.Clients[id] = secret
+		c.RedirectURIs = map[string][]string{id: {"http://127.0.0.1/callback"}}
+	})
+	jag := func() string { return e.jag(t, func(c map[string]any) { c["client_id"] = id }) }
+	basic := func(s string) tokenRequest {
+		r := grant(jag())
+		r.basic = &[2]string{id, s}
+		return r
+	}
+	rawBasic := func(credentials string) tokenRequest {
+		r := grant(jag())
+		r.basic = nil
+		r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte(credentials))
+		return r
+	}
+	post := func(s string) tokenRequest {
+		r := grant(jag())
+		r.basic = nil
+		r.form.Set("client_id", id)
+		r.form.Set("client_secret", s)
+		return r
+	}
+	tests := []struct {
+		name       string
+		req        tokenRequest
+		wantStatus int
+		wantDesc   string
+	}{
+		{"client_secret_basic", basic(secret), http.StatusOK, ""},
+		{"client_secret_basic, not form-encoded (the TypeScript client)", rawBasic(id + ":" + secret), http.StatusOK, ""},
+		{"client_secret_post", post(secret), http.StatusOK, ""},
+		{"wrong secret, Basic not form-encoded", rawBasic(id + ":nope"), http.StatusUnauthorized, "wrong client secret"},
+		{"wrong secret, Basic", basic("nope"), http.StatusUnauthorized, "wrong client secret"},
+		{"wrong secret, body", post("nope"), http.StatusUnauthorized, "wrong client secret"},
+		{"no secret", post(""), http.StatusUnauthorized, "is confidential"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.post(t, tt.req)
+			if got.status != tt.wantStatus || !strings.Contains(got.str("error_description"), tt.wantDesc) {
+				t.Fatalf("HTTP %d %s, want %d with %q", got.status, got.raw, tt.wantStatus, tt.wantDesc)
+			}
+		})
+	}
+	t.Run("authorize", func(t *testing.T) {
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Get(e.asURL + "/authorize?" + url.Values{"client_id": {id}, "redirect_uri": {"http://127.0.0.1:4000/callback"}, "state": {"st"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://127.0.0.1:4000/callback?") {
+			t.Fatalf("HTTP %d Location %q, want the registered loopback redirect URI", resp.StatusCode, loc)
 		}
 	})
 }

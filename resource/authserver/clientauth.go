@@ -73,7 +73,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 	}
 
 	if authorization != "" {
-		basicIDs, basicSecrets, oerr := parseBasic(authorization)
+		basicIDs, basicSecrets, oerr := parseBasic(authorization, clients)
 		if oerr != nil {
 			return "", "", oerr
 		}
@@ -85,7 +85,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		// clients lists its URL, as demo.Stack registers the ones an MCP
 		// server maps. An empty Basic secret must not stand in for its key.
 		for _, id := range basicIDs {
-			if cimd.IsURL(id) && a.cfg.CIMD != nil {
+			if a.isMetadataClient(clients, id) {
 				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
 			}
 		}
@@ -117,7 +117,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		return "", "", invalidClient("no client authentication: send client_id and client_secret (client_secret_basic or client_secret_post), a client assertion (private_key_jwt), or client_id alone for a public client (RFC 6749 §2.3)")
 	}
-	if cimd.IsURL(postID) && a.cfg.CIMD != nil {
+	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
 	}
 	if _, ok := clients[postID]; !ok {
@@ -136,6 +136,17 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		return "", "", invalidClient("wrong client secret for client %q (client_secret_post)", postID)
 	}
 	return postID, authPost, nil
+}
+
+// isMetadataClient reports whether the client_id id is resolved by its
+// Client ID Metadata Document. A URL registered with a secret is not: the
+// configuration mapped a confidential IdP client to it, as Claude's
+// client_id at every MCP server is its document's URL
+// (https://claude.ai/oauth/mcp-oauth-client-metadata), and demo.Stack
+// registers such a client with its secret at the IdP (CONTRACT section 6),
+// which authenticates it here without fetching the URL.
+func (a *Server) isMetadataClient(clients map[string]string, id string) bool {
+	return cimd.IsURL(id) && a.cfg.CIMD != nil && clients[id] == ""
 }
 
 // publicMetadataClient authenticates a client_id URL sent alone: its
@@ -264,8 +275,14 @@ func secretMatches(secret string, candidates []string) bool {
 
 // parseBasic decodes an RFC 7617 Basic header into candidate ids and
 // secrets: the RFC 6749 §2.3.1 form-urldecoded values first, then the raw
-// ones when they differ, for clients that do not encode.
-func parseBasic(authorization string) (ids, secrets []string, _ *oauthError) {
+// ones when they differ, for clients that do not encode. A client that
+// does not encode a client_id holding ':' (the TypeScript SDK's
+// client_secret_basic, btoa(id + ":" + secret)) sends a URL registered
+// with a secret as "https://...:secret": when the text before the first
+// ':' is no client of clients, the longest prefix before a later ':'
+// that is a client registered with a secret is the id, and the rest the
+// secret.
+func parseBasic(authorization string, clients map[string]string) (ids, secrets []string, _ *oauthError) {
 	scheme, cred, _ := strings.Cut(authorization, " ")
 	if !strings.EqualFold(scheme, "Basic") {
 		return nil, nil, invalidClient("Authorization scheme %q is not accepted at the token endpoint; use Basic (client_secret_basic) or client_secret_post", scheme)
@@ -278,7 +295,15 @@ func parseBasic(authorization string) (ids, secrets []string, _ *oauthError) {
 	if !ok {
 		return nil, nil, invalidClient("the Basic credentials have no ':' between client id and secret")
 	}
-	return decodedAndRaw(id), decodedAndRaw(secret), nil
+	ids = decodedAndRaw(id)
+	if _, found := findClient(clients, ids); !found {
+		for i := strings.LastIndexByte(string(raw), ':'); i > len(id); i = strings.LastIndexByte(string(raw[:i]), ':') {
+			if clients[string(raw[:i])] != "" {
+				return []string{string(raw[:i])}, []string{string(raw[i+1:])}, nil
+			}
+		}
+	}
+	return ids, decodedAndRaw(secret), nil
 }
 
 func decodedAndRaw(s string) []string {

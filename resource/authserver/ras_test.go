@@ -207,6 +207,10 @@ func TestSubjectMapping(t *testing.T) {
 	}
 }
 
+// TestAuthorize: /authorize serves no grant but answers at once, with the
+// error response of RFC 6749 §4.1.2.1 carrying iss (RFC 9207 §2, which
+// SEP-2468 of the MCP specification of 2026-07-28 recommends to
+// authorization servers and has clients check).
 func TestAuthorize(t *testing.T) {
 	e := newEnv(t, func(c *authserver.Config) {
 		c.RedirectURIs = map[string][]string{
@@ -225,17 +229,17 @@ func TestAuthorize(t *testing.T) {
 		{
 			name:   "registered URI, state carried back",
 			query:  url.Values{"response_type": {"code"}, "client_id": {confidentialClient}, "redirect_uri": {"https://app.example/cb?x=1"}, "state": {"xyz"}},
-			wantTo: "https://app.example/cb", wantQuery: url.Values{"x": {"1"}, "error": {"unsupported_response_type"}, "state": {"xyz"}},
+			wantTo: "https://app.example/cb", wantQuery: url.Values{"x": {"1"}, "error": {"unsupported_response_type"}, "state": {"xyz"}, "iss": {e.asURL}},
 		},
 		{
 			name:   "loopback URI on another port (RFC 8252 §7.3)",
 			query:  url.Values{"client_id": {confidentialClient}, "redirect_uri": {"http://127.0.0.1:53682/callback"}, "state": {"s"}},
-			wantTo: "http://127.0.0.1:53682/callback", wantQuery: url.Values{"error": {"unsupported_response_type"}, "state": {"s"}},
+			wantTo: "http://127.0.0.1:53682/callback", wantQuery: url.Values{"error": {"unsupported_response_type"}, "state": {"s"}, "iss": {e.asURL}},
 		},
 		{
 			name:   "redirect_uri omitted, the only one registered",
 			query:  url.Values{"client_id": {publicClient}},
-			wantTo: "https://public.example/cb", wantQuery: url.Values{"error": {"unsupported_response_type"}},
+			wantTo: "https://public.example/cb", wantQuery: url.Values{"error": {"unsupported_response_type"}, "iss": {e.asURL}},
 		},
 		{name: "unknown client", query: url.Values{"client_id": {"stranger"}, "redirect_uri": {"https://app.example/cb?x=1"}}, wantDesc: `unknown client "stranger"`},
 		{name: "unregistered redirect URI", query: url.Values{"client_id": {confidentialClient}, "redirect_uri": {"https://evil.example/cb"}}, wantDesc: `redirect_uri "https://evil.example/cb" is not registered`},
