@@ -498,8 +498,9 @@ type serverLimits struct {
 }
 
 // defaultLimits are the limits of serve and demo (README, "Limits and
-// throttles"). No write timeout: the audit live tail streams for as long
-// as its reader stays.
+// throttles"). No http.Server.WriteTimeout: the audit live tail streams
+// for as long as its reader stays, extending the write deadline that
+// deadlines sets at each write.
 var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * time.Second, idle: 120 * time.Second, write: 60 * time.Second, maxHeader: 64 << 10}
 
 // newHTTPServer is the http.Server for h with the limits l.
