@@ -195,8 +195,8 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout)) }()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
-	// The write deadlines below stay on the connection (the server sets
-	// none of its own for the next request): it serves no other.
+	// The write deadlines below stay on the connection, which therefore
+	// serves no other request.
 	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
