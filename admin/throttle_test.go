@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +16,19 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // throttled serves the admin API alone, over HTTP, with a throttle on a
 // clock the test moves, and a file audit log.
 func throttled(t *testing.T) (base string, advance func(time.Duration), auditFile string) {
 	t.Helper()
-	cfg, err := policy.Parse([]byte(testConfig), "idp.yaml")
+	return throttledConfig(t, testConfig)
+}
+
+func throttledConfig(t *testing.T, yaml string) (base string, advance func(time.Duration), auditFile string) {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(yaml), "idp.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,5 +202,46 @@ func TestAdminAPI_OverlongBasicCredentialsStayOutOfTheThrottle(t *testing.T) {
 	}
 	if resp, _ := get(t, ts.URL, "/admin/api/config", "alice", "wrong"); resp.StatusCode != http.StatusUnauthorized || len(th.failed) != 1 {
 		t.Errorf("an ordinary failure: %d, %d tracked", resp.StatusCode, len(th.failed))
+	}
+}
+
+// TestAdminAPI_BasicAttemptsAtOnceAreBounded: guesses sent at once for one
+// username are not all checked before the first failure counts (each is
+// a password_bcrypt check, some 50 ms of CPU): at most the five free
+// failures are, and the others get 429 with Retry-After, unchecked.
+func TestAdminAPI_BasicAttemptsAtOnceAreBounded(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := throttledConfig(t, strings.Replace(testConfig, "password: alice-pw", "password_bcrypt: '"+string(hash)+"'", 1))
+	const n = 40
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/status", nil)
+			req.SetBasicAuth("alice", "guess-"+strconv.Itoa(i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+				statuses <- -1
+				return
+			}
+			statuses <- resp.StatusCode
+		}()
+	}
+	close(start)
+	count := map[int]int{}
+	for range n {
+		count[<-statuses]++
+	}
+	if count[http.StatusUnauthorized] > throttle.FreeFailures || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Errorf("%d guesses at once: %v by status, want at most %d checked (401), the others 429 with Retry-After", n, count, throttle.FreeFailures)
 	}
 }

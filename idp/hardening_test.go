@@ -1315,3 +1315,55 @@ func TestLoggedOut_IsNoDeadEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorize_ParametersBounded: an authorization request's parameters
+// are kept while it waits for its login (up to security.max_pending_logins
+// of them, 10 minutes each), so their size is bounded before they are
+// stored: over idp.MaxAuthorizeParamBytes is 400 invalid_request JSON
+// with no redirect (the oversized state is not sent back) and takes no
+// pending slot; a request at the bound is served as usual.
+func TestAuthorize_ParametersBounded(t *testing.T) {
+	cfg := conformanceConfig(t)
+	cfg.Security.MaxPendingLogins = 2
+	p := startIdP(t, cfg)
+	_, challenge := pkce()
+	sized := func(total int) url.Values {
+		q := authParams(callback, challenge)
+		q.Del("state")
+		n := len("state")
+		for k, vs := range q {
+			for _, v := range vs {
+				n += len(k) + len(v)
+			}
+		}
+		q.Set("state", strings.Repeat("s", total-n))
+		return q
+	}
+	get := func(q url.Values) (*http.Response, map[string]any) {
+		t.Helper()
+		resp, err := newBrowser(p).hc.Get(p.URL + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp, body
+	}
+	for _, total := range []int{idp.MaxAuthorizeParamBytes + 1, 60 << 10} {
+		for range 3 {
+			resp, body := get(sized(total))
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
+				t.Fatalf("parameters of %d bytes: %d %v Location %q, want 400 invalid_request and no redirect", total, resp.StatusCode, body, resp.Header.Get("Location"))
+			}
+			if desc, _ := body["error_description"].(string); strings.Contains(desc, "sss") {
+				t.Errorf("the description echoes the parameters: %q", desc)
+			}
+		}
+	}
+	for i, q := range []url.Values{sized(idp.MaxAuthorizeParamBytes), authParams(callback, challenge)} {
+		if resp, body := get(q); resp.StatusCode != http.StatusFound {
+			t.Errorf("request %d within the bound: %d %v, want 302 (the refused ones took no pending slot)", i+1, resp.StatusCode, body)
+		}
+	}
+}

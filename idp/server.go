@@ -466,6 +466,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, duplicateParam(dup))
 		return
 	}
+	if n := paramBytes(r.Form); n > MaxAuthorizeParamBytes {
+		writeOAuthError(w, r, errorf("invalid_request", http.StatusBadRequest,
+			"the authorization request's parameters are %d bytes; at most %d are accepted (state, nonce and login_hint included)", n, MaxAuthorizeParamBytes))
+		return
+	}
 	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
 		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
 			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")
@@ -518,6 +523,25 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, code, des
 		sep = "&"
 	}
 	http.Redirect(s.withIssParam(w, target), r, target+sep+params.Encode(), http.StatusFound)
+}
+
+// MaxAuthorizeParamBytes bounds an authorization request's parameters,
+// names and values together: the request is kept while it waits for its
+// login (security.max_pending_logins of them, 10 minutes each), and
+// without a bound each could hold a 64 KiB query (the header limit), a
+// gigabyte for a full store. Real requests are far smaller; the bound
+// leaves room for a long state and several resource values.
+const MaxAuthorizeParamBytes = 8 << 10
+
+// paramBytes is the size of a form's names and values, decoded.
+func paramBytes(form url.Values) int {
+	n := 0
+	for name, values := range form {
+		for _, v := range values {
+			n += len(name) + len(v)
+		}
+	}
+	return n
 }
 
 // repeatedParam names a parameter of an authorization request sent more

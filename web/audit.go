@@ -166,7 +166,8 @@ const tailHeartbeat = 25 * time.Second
 // tailWriteTimeout is how long one write of the live tail may wait for
 // its reader: one that stops reading is cut off, rather than holding its
 // connection, goroutine and subscription for as long as it stays
-// connected (the server has no write deadline, so that the tail may last).
+// connected. Each write sets it anew, which also lifts the deadline that
+// serve gives every response (60 s), so that the tail may last.
 const tailWriteTimeout = 30 * time.Second
 
 // auditStream is the live tail: server-sent events, one rendered table row
@@ -194,8 +195,8 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 	defer func() { _ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout)) }()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
-	// The write deadlines below stay on the connection (the server sets
-	// none of its own for the next request): it serves no other.
+	// The write deadlines below stay on the connection, which therefore
+	// serves no other request.
 	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))

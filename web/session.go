@@ -155,11 +155,18 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(randomBytes(n))
 }
 
+// maxNextBytes bounds the page to return to after sign-in: it travels in
+// the session cookie, which securecookie refuses beyond 4 KiB encoded
+// (about 2 KiB of values), and a longer one is dropped for /admin/ rather
+// than failing the sign-in.
+const maxNextBytes = 1 << 10
+
 // localPath reports whether next is a console path to return to after
-// sign-in, and not a way to send the browser elsewhere ("//evil.example").
+// sign-in, not longer than maxNextBytes, and not a way to send the browser
+// elsewhere ("//evil.example").
 // It is without the tenant's path, as the console sees requests: the
 // redirect adds it (Console.url), so next cannot lead to another tenant.
 func localPath(next string) bool {
-	return strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
+	return len(next) <= maxNextBytes && strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
 		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "/admin/signin")
 }

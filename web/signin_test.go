@@ -266,3 +266,40 @@ func TestConsole_SignOutEndsTheSessionOnTheServer(t *testing.T) {
 		t.Fatalf("a new sign-in: %d", resp.StatusCode)
 	}
 }
+
+// TestConsole_LongPageAskedForIsNotA500: the page to return to after
+// sign-in travels in the session cookie, which holds at most 4 KiB; a
+// longer one (a console link with a long query, or anyone's crafted
+// link) starts the sign-in all the same and returns to /admin/, rather
+// than failing with a 500.
+func TestConsole_LongPageAskedForIsNotA500(t *testing.T) {
+	p := start(t)
+	long := "/admin/audit?user=" + strings.Repeat("a", 5000)
+	for _, path := range []string{long, "/admin/signin?next=" + url.QueryEscape(long)} {
+		b := p.browser(t).noRedirects()
+		resp, body := b.get(path)
+		if resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/admin/signin") {
+			resp, body = b.get(resp.Header.Get("Location"))
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/authorize" {
+			t.Fatalf("GET %.60s...: %d Location %q, want 303 to the IdP's /authorize\n%.500s", path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	b := p.browser(t)
+	resp, body := b.get("/admin/signin?next=" + url.QueryEscape(long))
+	m := authRequestID.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the sign-in led to %s (%d), not the IdP's login page", resp.Request.URL, resp.StatusCode)
+	}
+	resp, _ = b.post("/login", url.Values{"authRequestID": {m[1]}, "username": {"alice"}, "password": {"alice"}})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/" {
+		t.Errorf("after sign-in: %d at %s, want 200 at /admin/", resp.StatusCode, resp.Request.URL)
+	}
+	// The longest page kept fits beside a signed-in session's values (a switch of users).
+	atBound := "/admin/audit?user=" + strings.Repeat("a", 1024-len("/admin/audit?user="))
+	resp, body = b.noRedirects().get("/admin/signin?prompt=login&next=" + url.QueryEscape(atBound))
+	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/authorize" {
+		t.Errorf("a switch of users with a page of 1 KiB: %d Location %q\n%.500s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+}

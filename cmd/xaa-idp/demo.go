@@ -46,6 +46,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	listeners := []net.Listener{r.ln}
 	handlers := []http.Handler{r.handler}
+	limits := []serverLimits{defaultLimits}
 	for _, svc := range stack {
 		listenAddr := svc.Addr
 		if *bind != "" {
@@ -65,6 +66,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		listeners = append(listeners, ln)
 		handlers = append(handlers, svc.Handler)
+		l := defaultLimits
+		if svc.Role == "MCP server" {
+			// Its subscriptions/listen stream lasts as long as the
+			// token, and the SDK sets no deadline of its own.
+			l.write = 0
+		}
+		limits = append(limits, l)
 	}
 	banner := demoBanner{base: r.base, program: programName(os.Args[0])}
 	if r.ca != nil {
@@ -76,12 +84,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	errc := make(chan error, len(listeners))
 	for i := range listeners {
 		wg.Add(1)
-		go func(ln net.Listener, h http.Handler) {
+		go func(ln net.Listener, h http.Handler, l serverLimits) {
 			defer wg.Done()
-			if err := serveUntilDone(ctx, ln, h); err != nil {
+			if err := serveWithLimits(ctx, ln, h, l); err != nil {
 				errc <- err
 			}
-		}(listeners[i], handlers[i])
+		}(listeners[i], handlers[i], limits[i])
 	}
 	wg.Wait()
 	close(errc)

@@ -21,7 +21,20 @@ import (
 // shortened; serve uses defaultLimits.
 func TestServe_SlowClientsAreCut(t *testing.T) {
 	limits := serverLimits{readHeader: 300 * time.Millisecond, readBody: 500 * time.Millisecond, idle: 400 * time.Millisecond, maxHeader: 4 << 10}
+	limits.write = 2 * time.Second
 	mux := http.NewServeMux()
+	bigWrote := make(chan error, 1)
+	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
+		// More than the loopback socket buffers hold, for a client that reads nothing.
+		chunk := make([]byte, 32<<10)
+		for range 8 << 10 {
+			if _, err := w.Write(chunk); err != nil {
+				bigWrote <- err
+				return
+			}
+		}
+		bigWrote <- nil
+	})
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -135,6 +148,24 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a client that reads no response", func(t *testing.T) {
+		// Without a write deadline the handler would wait on this client
+		// for ever, holding its connection past every other limit.
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+		select {
+		case err := <-bigWrote:
+			if err == nil {
+				t.Fatal("the server wrote 256 MiB to a client that reads nothing")
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the server still waits on a client that reads nothing")
+		}
+	})
 	t.Run("headers over the limit", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/echo", nil)
 		req.Header.Set("X-Big", strings.Repeat("a", 16<<10)) // net/http allows 4 KiB over MaxHeaderBytes
@@ -153,8 +184,8 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 func TestDefaultLimits(t *testing.T) {
 	hs := newHTTPServer(http.NotFoundHandler(), defaultLimits)
 	if hs.ReadHeaderTimeout != 10*time.Second || hs.IdleTimeout != 120*time.Second || hs.WriteTimeout != 0 || hs.ReadTimeout != 0 ||
-		hs.MaxHeaderBytes != 64<<10 || defaultLimits.readBody != 30*time.Second {
-		t.Errorf("server limits %+v, body deadline %v", hs, defaultLimits.readBody)
+		hs.MaxHeaderBytes != 64<<10 || defaultLimits.readBody != 30*time.Second || defaultLimits.write != 60*time.Second {
+		t.Errorf("server limits %+v, body deadline %v, response deadline %v", hs, defaultLimits.readBody, defaultLimits.write)
 	}
 }
 

@@ -486,37 +486,54 @@ type serverLimits struct {
 	// tail (a long-lived response) after 30 s.
 	readBody time.Duration
 	idle     time.Duration
+	// write is the time to deliver a response, from the start of its
+	// handler (0: none). Without it a client that reads nothing (or
+	// pipelines requests and reads none of the answers) holds its
+	// connection and handler for ever, past every read limit. A handler
+	// that streams sets its own deadline before each write (the audit live
+	// tail), which overrides this one.
+	write time.Duration
 	// maxHeader bounds the request line and headers, in bytes.
 	maxHeader int
 }
 
 // defaultLimits are the limits of serve and demo (README, "Limits and
-// throttles"). No write timeout: the audit live tail streams for as long
-// as its reader stays.
-var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * time.Second, idle: 120 * time.Second, maxHeader: 64 << 10}
+// throttles"). No http.Server.WriteTimeout: the audit live tail streams
+// for as long as its reader stays, extending the write deadline that
+// deadlines sets at each write.
+var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * time.Second, idle: 120 * time.Second, write: 60 * time.Second, maxHeader: 64 << 10}
 
 // newHTTPServer is the http.Server for h with the limits l.
 func newHTTPServer(h http.Handler, l serverLimits) *http.Server {
 	return &http.Server{
-		Handler:           bodyDeadline(h, l.readBody),
+		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
 	}
 }
 
-// bodyDeadline gives a request with a body d to send it: the connection's
-// read deadline is set when the handler starts and lifted once the body
-// is read to its end or closed, so that it cannot cut a long response
-// (see serverLimits.readBody). A request without a body needs none.
-func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
+// deadlines gives a request with a body l.readBody to send it, and every
+// response l.write to be delivered. The connection's read deadline is set
+// when the handler starts and lifted once the body is read to its end or
+// closed, so that it cannot cut a long response (see serverLimits.readBody).
+// A request without a body needs none. The write deadline also covers the
+// flush of the response after the handler returns.
+func deadlines(h http.Handler, l serverLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if l.write > 0 {
+			if err := rc.SetWriteDeadline(time.Now().Add(l.write)); err != nil {
+				h.ServeHTTP(w, r) // a writer without deadlines (a test recorder)
+				return
+			}
+		}
 		if r.Body == nil || r.Body == http.NoBody {
 			h.ServeHTTP(w, r)
 			return
 		}
-		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)); err != nil {
-			h.ServeHTTP(w, r) // a writer without deadlines (a test recorder)
+		if err := rc.SetReadDeadline(time.Now().Add(l.readBody)); err != nil {
+			h.ServeHTTP(w, r)
 			return
 		}
 		r.Body = &deadlineBody{ReadCloser: r.Body, w: w}
@@ -525,7 +542,7 @@ func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 }
 
 // deadlineBody lifts the read deadline of w's connection once the body is
-// read to its end. It is the one allocation bodyDeadline makes per
+// read to its end. It is the one allocation deadlines makes per
 // request: the ResponseControllers are made where they are used, on the
 // stack.
 type deadlineBody struct {

@@ -34,6 +34,9 @@ const (
 	DefaultMax = 10_000
 	// sweepEvery is how often Failure drops forgotten entries, at most.
 	sweepEvery = time.Minute
+	// CheckTime is how long an attempt Allow let through counts as being
+	// checked, unless Failure or Success says so sooner.
+	CheckTime = 10 * time.Second
 )
 
 // Options configure a Throttle.
@@ -68,6 +71,11 @@ type entry struct {
 	failures int       // consecutive failures
 	until    time.Time // attempts are refused before this
 	expires  time.Time // forgotten after this
+	// checking counts the attempts let through and not yet reported,
+	// until checkingUntil: attempts sent at once would otherwise all be
+	// checked before the first failure is counted.
+	checking      int
+	checkingUntil time.Time
 }
 
 // New returns a Throttle with the options o.
@@ -82,38 +90,44 @@ func New(o Options) *Throttle {
 	return t
 }
 
-// Allow reports whether an attempt for username may be checked now. When
-// it may not, wait is how long the username's back-off still lasts: answer
-// HTTP 429 with Retry-After (RFC 6585 section 4; RetryAfter formats it)
-// without checking the password, and report neither Failure nor Success,
-// so that refused attempts do not count.
+// Allow reports whether an attempt for username may be checked now; if
+// so, report its outcome with Failure or Success. When it may not, wait is
+// how long the username's back-off still lasts, or a second while as many
+// attempts are being checked as failures are left before the back-off
+// (at least one): answer HTTP 429 with Retry-After (RFC 6585 section 4;
+// RetryAfter formats it) without checking the password, and report
+// neither Failure nor Success, so that refused attempts do not count.
+// Without that bound, attempts sent at once (a slow password_bcrypt check
+// each) would all be checked before the first failure counts.
 func (t *Throttle) Allow(username string) (wait time.Duration, ok bool) {
 	if t.disabled {
 		return 0, true
 	}
+	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e := t.entries[username]
-	if e == nil {
-		return 0, true
-	}
-	if wait = e.until.Sub(t.now()); wait > 0 {
+	e := t.entryLocked(username, now)
+	if wait = e.until.Sub(now); wait > 0 {
 		return wait, false
+	}
+	if now.After(e.checkingUntil) {
+		e.checking = 0
+	}
+	if e.checking >= max(FreeFailures-e.failures, 1) {
+		return time.Second, false
+	}
+	e.checking++
+	e.checkingUntil = now.Add(CheckTime)
+	if e.expires.Before(e.checkingUntil) {
+		e.expires = e.checkingUntil
 	}
 	return 0, true
 }
 
-// Failure records a failed attempt for username (an unknown username
-// included, so that throttling does not tell which usernames exist). From
-// the FreeFailures-th consecutive failure on, it starts a back-off:
-// FirstBackoff, doubled by every further failure, up to MaxBackoff.
-func (t *Throttle) Failure(username string) {
-	if t.disabled {
-		return
-	}
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// entryLocked is username's entry, made if need be: first making room,
+// when Max are tracked, by forgetting what can be, else the entry with
+// the fewest failures.
+func (t *Throttle) entryLocked(username string, now time.Time) *entry {
 	if now.Sub(t.lastSweep) >= sweepEvery {
 		t.sweepLocked(now)
 	}
@@ -127,6 +141,24 @@ func (t *Throttle) Failure(username string) {
 		}
 		e = &entry{}
 		t.entries[username] = e
+	}
+	return e
+}
+
+// Failure records a failed attempt for username (an unknown username
+// included, so that throttling does not tell which usernames exist). From
+// the FreeFailures-th consecutive failure on, it starts a back-off:
+// FirstBackoff, doubled by every further failure, up to MaxBackoff.
+func (t *Throttle) Failure(username string) {
+	if t.disabled {
+		return
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entryLocked(username, now)
+	if e.checking > 0 {
+		e.checking--
 	}
 	e.failures++
 	if n := e.failures - FreeFailures; n >= 0 {

@@ -203,3 +203,45 @@ func TestThrottle_FloodOfOtherUsernamesKeepsTheBackoff(t *testing.T) {
 		t.Fatal("bob's back-off was dropped to make room for a flood of other usernames")
 	}
 }
+
+// TestThrottle_AttemptsAtOnceAreBounded: attempts let through count until
+// their outcome is reported, so that attempts sent at once (each a slow
+// password_bcrypt check) cannot all be checked before the first failure
+// counts: at most as many as failures are left before the back-off, and
+// one at a time once a back-off has ended. An attempt whose outcome is
+// never reported stops counting after CheckTime.
+func TestThrottle_AttemptsAtOnceAreBounded(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	allowed := func(n int) int {
+		got := 0
+		for range n {
+			if _, ok := th.Allow("bob"); ok {
+				got++
+			}
+		}
+		return got
+	}
+	if got := allowed(100); got != throttle.FreeFailures {
+		t.Fatalf("100 attempts at once: %d let through, want %d", got, throttle.FreeFailures)
+	}
+	if wait, ok := th.Allow("carol"); !ok {
+		t.Fatalf("another username: refused for %v", wait)
+	}
+	fail(th, "bob", 2)
+	if got := allowed(100); got != 0 {
+		t.Errorf("3 still being checked, 2 failures: %d more let through, want 0", got)
+	}
+	fail(th, "bob", 3) // the back-off starts
+	c.advance(time.Second)
+	if got := allowed(100); got != 1 {
+		t.Errorf("after the back-off: %d let through at once, want 1", got)
+	}
+	c.advance(throttle.CheckTime + time.Second) // its outcome never came
+	if got := allowed(100); got != 1 {
+		t.Errorf("after an unreported check: %d let through, want 1", got)
+	}
+	th.Success("bob")
+	if got := allowed(100); got != throttle.FreeFailures {
+		t.Errorf("after a success: %d let through, want %d", got, throttle.FreeFailures)
+	}
+}
