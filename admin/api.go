@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -48,10 +49,10 @@ type IdP interface {
 const AuditClientID = "admin-api"
 
 // Throttle slows down password guessing per username: *throttle.Throttle
-// implements it. Allow comes before the password is checked; a refused
+// implements it. Wait comes before the password is checked; a refused
 // attempt reports neither Failure nor Success.
 type Throttle interface {
-	Allow(username string) (wait time.Duration, ok bool)
+	Wait(ctx context.Context, username string) (wait time.Duration, ok bool)
 	Failure(username string)
 	Success(username string)
 }
@@ -225,7 +226,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	// The password is not even checked during a back-off: guessing
 	// cannot go on, and refused attempts do not count (throttle.Allow).
-	if wait, ok := a.throttle.Allow(name); !ok {
+	if wait, ok := a.throttle.Wait(r.Context(), name); !ok {
 		a.loginDenied(r, name, "too many failed logins for this username; refused without checking the password")
 		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 		writeAPIError(w, http.StatusTooManyRequests, "too_many_requests",

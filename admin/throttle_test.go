@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -170,9 +171,9 @@ func TestApp_SharesItsThrottle(t *testing.T) {
 // failures reported to it.
 type recordingThrottle struct{ failed []string }
 
-func (r *recordingThrottle) Allow(string) (time.Duration, bool) { return 0, true }
-func (r *recordingThrottle) Failure(u string)                   { r.failed = append(r.failed, u) }
-func (r *recordingThrottle) Success(string)                     {}
+func (r *recordingThrottle) Wait(context.Context, string) (time.Duration, bool) { return 0, true }
+func (r *recordingThrottle) Failure(u string)                                   { r.failed = append(r.failed, u) }
+func (r *recordingThrottle) Success(string)                                     {}
 
 // TestAdminAPI_OverlongBasicCredentialsStayOutOfTheThrottle: HTTP Basic
 // credentials beyond the login form's bounds (256-byte username, 1024-byte
@@ -243,5 +244,41 @@ func TestAdminAPI_BasicAttemptsAtOnceAreBounded(t *testing.T) {
 	}
 	if count[http.StatusUnauthorized] > throttle.FreeFailures || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
 		t.Errorf("%d guesses at once: %v by status, want at most %d checked (401), the others 429 with Retry-After", n, count, throttle.FreeFailures)
+	}
+}
+
+// TestAdminAPI_BasicRightPasswordsAtOnceAllPass: the bound on attempts
+// checked at once makes the ones beyond it wait, not fail: a script's
+// parallel admin API calls as one bcrypt admin all get their answer.
+func TestAdminAPI_BasicRightPasswordsAtOnceAllPass(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := throttledConfig(t, strings.Replace(testConfig, "password: alice-pw", "password_bcrypt: '"+string(hash)+"'", 1))
+	const n = 4 * throttle.FreeFailures
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/status", nil)
+			req.SetBasicAuth("alice", "alice-pw")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	close(start)
+	count := map[int]int{}
+	for range n {
+		count[<-statuses]++
+	}
+	if count[http.StatusOK] != n {
+		t.Errorf("%d requests at once with the right password: %v by status, want all 200", n, count)
 	}
 }

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -101,9 +102,9 @@ type Store interface {
 // trying both; while security.login_throttle is off it allows everything.
 type loginThrottle struct{ idp *idp.Server }
 
-func (t loginThrottle) Allow(user string) (time.Duration, bool) {
+func (t loginThrottle) Wait(ctx context.Context, user string) (time.Duration, bool) {
 	if th := t.idp.LoginThrottle(); th != nil {
-		return th.Allow(user)
+		return th.Wait(ctx, user)
 	}
 	return 0, true
 }

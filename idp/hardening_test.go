@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -177,7 +178,7 @@ type fakeThrottle struct {
 	asked  int
 }
 
-func (f *fakeThrottle) Allow(u string) (time.Duration, bool) {
+func (f *fakeThrottle) Wait(_ context.Context, u string) (time.Duration, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked++

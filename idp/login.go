@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -43,9 +44,10 @@ const (
 // Allow before it checks a password, and reports the outcome with Failure
 // or Success; an attempt Allow refused is not reported.
 type LoginThrottle interface {
-	// Allow reports whether username may try a password now, and if not,
-	// how long until it may.
-	Allow(username string) (retryAfter time.Duration, ok bool)
+	// Wait reports whether username may try a password now, and if not,
+	// how long until it may; it may wait, while ctx lasts, for attempts
+	// being checked to end (throttle.Throttle.Wait).
+	Wait(ctx context.Context, username string) (retryAfter time.Duration, ok bool)
 	Failure(username string)
 	Success(username string)
 }
@@ -230,7 +232,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ev := audit.Event{Type: audit.TypeLogin, User: username, ClientID: ar.ClientID}
 	throttle := s.LoginThrottle()
 	if throttle != nil {
-		if wait, ok := throttle.Allow(username); !ok {
+		if wait, ok := throttle.Wait(r.Context(), username); !ok {
 			secs := strconv.Itoa(int(math.Ceil(max(wait, time.Second).Seconds())))
 			ev.Outcome, ev.Error = audit.Denied, "access_denied"
 			ev.Reason = "too many failed logins for this username: throttled for " + secs + " s (security.login_throttle)"

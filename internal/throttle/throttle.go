@@ -11,6 +11,7 @@
 package throttle
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"time"
@@ -76,6 +77,17 @@ type entry struct {
 	// checked before the first failure is counted.
 	checking      int
 	checkingUntil time.Time
+	// settled, when not nil, is closed when an attempt being checked is
+	// reported: Wait's callers then try again.
+	settled chan struct{}
+}
+
+// settle wakes the attempts waiting for one being checked to end.
+func (e *entry) settle() {
+	if e.settled != nil {
+		close(e.settled)
+		e.settled = nil
+	}
 }
 
 // New returns a Throttle with the options o.
@@ -98,30 +110,68 @@ func New(o Options) *Throttle {
 // RetryAfter formats it) without checking the password, and report
 // neither Failure nor Success, so that refused attempts do not count.
 // Without that bound, attempts sent at once (a slow password_bcrypt check
-// each) would all be checked before the first failure counts.
+// each) would all be checked before the first failure counts. Wait is
+// Allow for a request, which waits for such a slot rather than refuse.
 func (t *Throttle) Allow(username string) (wait time.Duration, ok bool) {
+	wait, ok, _ = t.try(username)
+	return wait, ok
+}
+
+// Wait is Allow, except that an attempt refused only because others for
+// username are being checked waits until one of them is reported, for at
+// most CheckTime and while ctx lasts: parallel logins with the right
+// password (a CI job's, a script's admin API calls) are not refused, and
+// guesses sent at once are still checked no faster than they can fail.
+func (t *Throttle) Wait(ctx context.Context, username string) (wait time.Duration, ok bool) {
+	var timeout <-chan time.Time
+	for {
+		wait, ok, settled := t.try(username)
+		if ok || settled == nil {
+			return wait, ok
+		}
+		if timeout == nil {
+			timer := time.NewTimer(CheckTime)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return wait, false
+		case <-timeout:
+			return wait, false
+		}
+	}
+}
+
+// try is Allow; when the attempt is refused only because others are
+// being checked, settled is closed once one of them is reported.
+func (t *Throttle) try(username string) (wait time.Duration, ok bool, settled <-chan struct{}) {
 	if t.disabled {
-		return 0, true
+		return 0, true, nil
 	}
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.entryLocked(username, now)
 	if wait = e.until.Sub(now); wait > 0 {
-		return wait, false
+		return wait, false, nil
 	}
 	if now.After(e.checkingUntil) {
 		e.checking = 0
 	}
 	if e.checking >= max(FreeFailures-e.failures, 1) {
-		return time.Second, false
+		if e.settled == nil {
+			e.settled = make(chan struct{})
+		}
+		return time.Second, false, e.settled
 	}
 	e.checking++
 	e.checkingUntil = now.Add(CheckTime)
 	if e.expires.Before(e.checkingUntil) {
 		e.expires = e.checkingUntil
 	}
-	return 0, true
+	return 0, true, nil
 }
 
 // entryLocked is username's entry, made if need be: first making room,
@@ -136,7 +186,9 @@ func (t *Throttle) entryLocked(username string, now time.Time) *entry {
 		if len(t.entries) >= t.max {
 			t.sweepLocked(now)
 			if len(t.entries) >= t.max {
-				delete(t.entries, t.leastFailedLocked())
+				least := t.leastFailedLocked()
+				t.entries[least].settle()
+				delete(t.entries, least)
 			}
 		}
 		e = &entry{}
@@ -160,6 +212,7 @@ func (t *Throttle) Failure(username string) {
 	if e.checking > 0 {
 		e.checking--
 	}
+	defer e.settle()
 	e.failures++
 	if n := e.failures - FreeFailures; n >= 0 {
 		e.until = now.Add(backoff(n))
@@ -203,7 +256,10 @@ func (t *Throttle) Success(username string) {
 		return
 	}
 	t.mu.Lock()
-	delete(t.entries, username)
+	if e := t.entries[username]; e != nil {
+		e.settle()
+		delete(t.entries, username)
+	}
 	t.mu.Unlock()
 }
 
@@ -219,6 +275,7 @@ func (t *Throttle) sweepLocked(now time.Time) {
 	t.lastSweep = now
 	for name, e := range t.entries {
 		if now.After(e.expires) {
+			e.settle()
 			delete(t.entries, name)
 		}
 	}

@@ -1,6 +1,7 @@
 package throttle_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -244,4 +245,66 @@ func TestThrottle_AttemptsAtOnceAreBounded(t *testing.T) {
 	if got := allowed(100); got != throttle.FreeFailures {
 		t.Errorf("after a success: %d let through, want %d", got, throttle.FreeFailures)
 	}
+}
+
+// TestThrottle_WaitQueuesAttemptsBeyondTheBound: an attempt beyond the ones
+// being checked waits for one of them to be reported instead of being
+// refused, so that parallel logins with the right password all go through;
+// once failures start a back-off, the waiting attempts get it without
+// their passwords being checked; a request that goes away stops waiting.
+func TestThrottle_WaitQueuesAttemptsBeyondTheBound(t *testing.T) {
+	th, _ := newThrottle(throttle.Options{})
+	ctx := context.Background()
+	for range throttle.FreeFailures {
+		if _, ok := th.Wait(ctx, "alice"); !ok {
+			t.Fatal("refused below the bound")
+		}
+	}
+	done := waiting(th, ctx, "alice")
+	select {
+	case r := <-done:
+		t.Fatalf("an attempt beyond the %d being checked did not wait (ok %v)", throttle.FreeFailures, r.ok)
+	case <-time.After(50 * time.Millisecond):
+	}
+	th.Success("alice") // one of the five: the right password
+	if r := <-done; !r.ok {
+		t.Fatal("the waiting attempt was refused after a success")
+	}
+
+	// Five guesses being checked, one more waiting: the guesses fail.
+	for range throttle.FreeFailures {
+		if _, ok := th.Wait(ctx, "bob"); !ok {
+			t.Fatal("refused below the bound")
+		}
+	}
+	done = waiting(th, ctx, "bob")
+	fail(th, "bob", throttle.FreeFailures)
+	if r := <-done; r.ok || r.wait < time.Second {
+		t.Fatalf("the waiting guess after %d failures: ok %v, wait %v; want the back-off", throttle.FreeFailures, r.ok, r.wait)
+	}
+
+	// A request that goes away stops waiting.
+	for range throttle.FreeFailures {
+		th.Wait(ctx, "carol")
+	}
+	gone, cancel := context.WithCancel(ctx)
+	done = waiting(th, gone, "carol")
+	cancel()
+	if r := <-done; r.ok {
+		t.Fatal("a cancelled attempt was let through")
+	}
+}
+
+type waitResult struct {
+	wait time.Duration
+	ok   bool
+}
+
+func waiting(th *throttle.Throttle, ctx context.Context, user string) chan waitResult {
+	done := make(chan waitResult, 1)
+	go func() {
+		wait, ok := th.Wait(ctx, user)
+		done <- waitResult{wait, ok}
+	}()
+	return done
 }
