@@ -1,9 +1,16 @@
 // Interop test: the official MCP Python SDK's Enterprise-Managed
 // Authorization client, IdentityAssertionOAuthProvider
 // (src/mcp/client/auth/extensions/identity_assertion.py in
-// github.com/modelcontextprotocol/python-sdk, v2.0.0; read at commit
-// 57394b0548d1e2dc2dce8d67d84985769df3b8bb, unchanged since v2.0.0). The
-// SDK cannot be installed here, so pyProvider below replays, request by
+// github.com/modelcontextprotocol/python-sdk). Read at tag v2.0.0 (commit
+// 6f69a3758ebf2ee55ce050f58b470ce11af71133; unchanged at
+// 57394b0548d1e2dc2dce8d67d84985769df3b8bb, 2026-08-20), plus the redirect
+// rule of the later releases (PR #3397, merged 2026-09-04:
+// RedirectAwareAuth and next_request_within_origin in
+// src/mcp/shared/_httpx_utils.py, handle_auth_metadata_response in
+// src/mcp/client/auth/utils.py), read from the copies in the code index,
+// whose commit is not known; the stored repository snapshot has no tag
+// after v2.0.0, so mcp 2.3.0 itself could not be pinned (docs/interop.md).
+// The SDK cannot be installed here, so pyProvider below replays, request by
 // request, what the provider sends and every check it makes on the
 // answers; docs/interop.md lists them. The SDK does not make the token
 // exchange at the IdP (its docs leave it to the application's
@@ -21,6 +28,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -56,7 +64,7 @@ type pyProvider struct {
 	assertion func(audience, resource string) (string, error)
 	now       func() time.Time // time.time()
 
-	http          *http.Client // follow_redirects=True (create_mcp_http_client)
+	http          *http.Client // follows no redirect itself (httpx2's default); see sendFollowing
 	tokenEndpoint string
 	token         *pyToken
 	expiry        time.Time // zero: no expires_in, never expires
@@ -77,9 +85,26 @@ func newPyProvider(t *testing.T, serverURL, clientID, clientSecret, issuer strin
 	return &pyProvider{
 		t: t, serverURL: serverURL, clientID: clientID, clientSecret: clientSecret, issuer: issuer,
 		assertion: assertion, now: time.Now,
-		http: &http.Client{Timeout: 30 * time.Second},
+		http: pyHTTPClient(),
 	}
 }
+
+// pyHTTPClient is httpx2.AsyncClient as create_mcp_http_client and the
+// conformance client make it: redirect following off.
+func pyHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Redirect budgets: _AUTH_REDIRECT_LIMIT for each request the auth flow
+// makes itself (RedirectAwareAuth), and httpx2.AsyncClient's max_redirects
+// for the MCP request (stream_within_origin).
+const (
+	pyAuthRedirectLimit = 5
+	pyMaxRedirects      = 20
+)
 
 // resource is resource_url_from_server_url(server_url): scheme and host
 // lowercased, the fragment dropped (mcp/shared/auth_utils.py).
@@ -101,6 +126,93 @@ func (p *pyProvider) send(req *http.Request) (*http.Response, []byte, error) {
 	body, err := io.ReadAll(resp.Body)
 	p.sent = append(p.sent, fmt.Sprintf("%s %s %d", req.Method, req.URL, resp.StatusCode))
 	return resp, body, err
+}
+
+// sendFollowing sends a request the auth flow makes itself (metadata, token)
+// the way RedirectAwareAuth does in the releases after v2.0.0: a redirect
+// that pyNextWithinOrigin accepts is followed, at most pyAuthRedirectLimit
+// times; any other redirect is the answer the flow sees.
+func (p *pyProvider) sendFollowing(method, target string, header http.Header, body []byte) (*http.Response, []byte, error) {
+	for hop := 0; ; hop++ {
+		req, err := http.NewRequest(method, target, bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header = header.Clone()
+		resp, respBody, err := p.send(req)
+		if err != nil || hop == pyAuthRedirectLimit {
+			return resp, respBody, err
+		}
+		next, ok := pyNextWithinOrigin(req, resp)
+		if !ok {
+			return resp, respBody, nil
+		}
+		target = next.String()
+	}
+}
+
+// pyNextWithinOrigin is next_request_within_origin
+// (mcp/shared/_httpx_utils.py): the URL a redirect leads to, if httpx2 builds
+// a next request for it (a 301, 302, 303, 307 or 308 with a Location), the
+// method stays (307 and 308, or any redirect of a GET: httpx2 turns a POST
+// into a GET on 301, 302 and 303), the URL is on the origin of the request
+// sent (or its https upgrade on default ports), and the Location brings no
+// userinfo of its own.
+func pyNextWithinOrigin(req *http.Request, resp *http.Response) (*url.URL, bool) {
+	next := pyRedirectTarget(req, resp)
+	if next == nil {
+		return nil, false
+	}
+	switch resp.StatusCode {
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		if req.Method != http.MethodGet {
+			return nil, false
+		}
+	}
+	if next.User != nil && next.User.String() != req.URL.User.String() {
+		return nil, false
+	}
+	from, to := pyOrigin(req.URL.String()), pyOrigin(next.String())
+	upgrade := req.URL.Scheme == "http" && next.Scheme == "https" && strings.EqualFold(req.URL.Hostname(), next.Hostname()) &&
+		req.URL.Port() == "" && next.Port() == ""
+	if from != to && !upgrade {
+		return nil, false
+	}
+	return next, true
+}
+
+// pyRedirectTarget is response.next_request's URL: the Location of a
+// redirect status resolved against the request's URL; nil for any other
+// answer.
+func pyRedirectTarget(req *http.Request, resp *http.Response) *url.URL {
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil
+	}
+	u, err := req.URL.Parse(loc)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// pyRedirectNote is redirect_note: " (redirected to LOCATION; not
+// followed)" for a redirect answer, the location without userinfo, query
+// or fragment; "" otherwise.
+func pyRedirectNote(req *http.Request, resp *http.Response) string {
+	u := pyRedirectTarget(req, resp)
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return " (redirected to " + c.String() + "; not followed)"
 }
 
 // do is async_auth_flow: the request with the stored token while it has
@@ -165,23 +277,19 @@ func (p *pyProvider) do(method, target string, header http.Header, body []byte) 
 
 // discover fetches the metadata from the configured issuer's well-known
 // URLs in order (build_oauth_authorization_server_metadata_discovery_urls
-// with the issuer for both arguments): the first valid document wins; a
-// 4xx or a document that is not valid OAuthMetadata moves on; any other
-// status stops. Then the issuer must equal the configured one, and the
+// with the issuer for both arguments), each through sendFollowing: the
+// first valid document wins; a 3xx not followed, a 4xx, or a document that
+// is not valid OAuthMetadata moves on (handle_auth_metadata_response; up
+// to v2.0.0 a 3xx stopped); any other status stops. Then the issuer must equal the configured one, and the
 // token endpoint must be on its origin.
 func (p *pyProvider) discover() error {
 	for _, u := range pyASMetadataURLs(p.issuer) {
-		req, err := http.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("MCP-Protocol-Version", pyLatestProtocolVersion)
-		resp, body, err := p.send(req)
+		resp, body, err := p.sendFollowing(http.MethodGet, u, http.Header{"MCP-Protocol-Version": {pyLatestProtocolVersion}}, nil)
 		if err != nil {
 			return err
 		}
 		if resp.StatusCode != http.StatusOK {
-			if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			if resp.StatusCode < 300 || resp.StatusCode >= 500 {
 				break
 			}
 			continue
@@ -228,17 +336,12 @@ func (p *pyProvider) exchange(scope, assertion string) (*pyToken, error) {
 	} else {
 		form = append(form, [2]string{"client_secret", p.clientSecret})
 	}
-	req, err := http.NewRequest(http.MethodPost, p.tokenEndpoint, strings.NewReader(pyURLEncode(form)))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = header
-	resp, body, err := p.send(req)
+	resp, body, err := p.sendFollowing(http.MethodPost, p.tokenEndpoint, header, []byte(pyURLEncode(form)))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("OAuthTokenError: Token exchange failed (%d): %s", resp.StatusCode, body)
+		return nil, fmt.Errorf("OAuthTokenError: Token exchange failed (%d)%s: %s", resp.StatusCode, pyRedirectNote(resp.Request, resp), body)
 	}
 	return pyValidateOAuthToken(body)
 }
@@ -505,7 +608,9 @@ func pyFetchIDJAG(tokenEndpoint, clientID, clientSecret string, idToken func() s
 		if clientSecret != "" {
 			form = append(form, [2]string{"client_secret", clientSecret})
 		}
-		resp, err := http.Post(tokenEndpoint, "application/x-www-form-urlencoded", strings.NewReader(pyURLEncode(form)))
+		// httpx2.AsyncClient(timeout=30.0): no redirect is followed, and
+		// raise_for_status refuses a 3xx like any answer outside 2xx.
+		resp, err := pyHTTPClient().Post(tokenEndpoint, "application/x-www-form-urlencoded", strings.NewReader(pyURLEncode(form)))
 		if err != nil {
 			return "", err
 		}
@@ -558,20 +663,39 @@ func (c *pyMCP) call(method string, params any, extra http.Header) (int, map[str
 
 func (c *pyMCP) post(msg map[string]any, extra http.Header) (int, []byte, string) {
 	c.t.Helper()
+	status, body, ct, err := c.send(msg, extra)
+	if err != nil {
+		c.t.Fatalf("%s: %v", msg["method"], err)
+	}
+	return status, body, ct
+}
+
+// send is post returning the exception the provider raised, if any.
+func (c *pyMCP) send(msg map[string]any, extra http.Header) (int, []byte, string, error) {
 	body, err := json.Marshal(msg)
 	if err != nil {
-		c.t.Fatal(err)
+		return 0, nil, "", err
 	}
 	h := http.Header{"Accept": {"application/json, text/event-stream"}, "Content-Type": {"application/json"}}
 	for k, v := range extra {
 		h[k] = v
 	}
-	resp, respBody, err := c.p.do(http.MethodPost, c.url, h, body)
-	if err != nil {
-		c.t.Fatalf("%s: %v", msg["method"], err)
+	// stream_within_origin: each hop goes through the provider; a redirect
+	// pyNextWithinOrigin accepts is followed, at most pyMaxRedirects times;
+	// any other is the answer, a failure to the transport.
+	target := c.url
+	for hop := 0; ; hop++ {
+		resp, respBody, err := c.p.do(http.MethodPost, target, h, body)
+		if err != nil {
+			return 0, nil, "", err
+		}
+		if next, ok := pyNextWithinOrigin(resp.Request, resp); ok && hop < pyMaxRedirects {
+			target = next.String()
+			continue
+		}
+		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		return resp.StatusCode, respBody, ct, nil
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return resp.StatusCode, respBody, ct
 }
 
 // response finds the JSON-RPC response with the id in a JSON body or an
@@ -673,12 +797,12 @@ func pyConformanceIssuer(t *testing.T, serverURL string) string {
 	if u.Path != "" && u.Path != "/" {
 		prmURL += u.Path
 	}
-	resp, err := http.Get(prmURL)
+	resp, err := pyHTTPClient().Get(prmURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK { // raise_for_status
+	if resp.StatusCode < 200 || resp.StatusCode > 299 { // raise_for_status, redirects not followed
 		t.Fatalf("GET %s: %d", prmURL, resp.StatusCode)
 	}
 	var prm struct {
@@ -942,5 +1066,168 @@ func TestPythonSDKIdentityAssertion_SecretQuoting(t *testing.T) {
 		if status, who := c.tool("whoami", nil); status != http.StatusOK || who == nil || who["client_id"] != "mcp-client-at-tracker" {
 			t.Errorf("basic %t: whoami %d %v\n%s", basic, status, who, strings.Join(p.sent, "\n"))
 		}
+	}
+}
+
+// TestPythonSDKRedirectRule holds the replay's redirect handling to the
+// SDK's (RedirectAwareAuth and next_request_within_origin, after v2.0.0):
+// the provider's own requests follow a redirect that keeps the method and
+// the origin, and nothing else; a token answer that is a redirect not
+// followed is an OAuthTokenError naming where it led, without its query.
+// Against xaa-idp no request of the flow is redirected (the other tests
+// compare every request with its status), so this test is what makes the
+// rule fail when it should.
+func TestPythonSDKRedirectRule(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"elsewhere","token_type":"Bearer"}`)
+	}))
+	defer other.Close()
+	var tokenRedirect func(w http.ResponseWriter, r *http.Request)
+	crossOriginMetadata := false
+	var as *httptest.Server
+	as = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/oauth-authorization-server":
+			if crossOriginMetadata { // not followed: the next URL is tried
+				http.Redirect(w, r, other.URL+"/metadata", http.StatusFound)
+				return
+			}
+			http.Redirect(w, r, "/metadata", http.StatusMovedPermanently) // a GET follows any same-origin redirect
+		case "/.well-known/openid-configuration":
+			http.Redirect(w, r, "/metadata", http.StatusSeeOther)
+		case "/metadata":
+			fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%s/authorize","token_endpoint":"%s/old-token"}`, as.URL, as.URL, as.URL)
+		case "/old-token":
+			tokenRedirect(w, r)
+		case "/token":
+			if r.Method != http.MethodPost || r.PostFormValue("assertion") != "jag" {
+				http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+				return
+			}
+			io.WriteString(w, `{"access_token":"at","token_type":"Bearer","expires_in":60}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer as.Close()
+
+	for _, tc := range []struct {
+		name     string
+		redirect func(w http.ResponseWriter, r *http.Request)
+		wantErr  string // "" for a token
+	}{
+		{"307 within the origin", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/token", http.StatusTemporaryRedirect)
+		}, ""},
+		{"308 within the origin", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, as.URL+"/token", http.StatusPermanentRedirect)
+		}, ""},
+		{"302 turns the POST into a GET", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/token?x=1", http.StatusFound)
+		}, "Token exchange failed (302) (redirected to " + as.URL + "/token; not followed): "},
+		{"307 to another origin", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+		}, "Token exchange failed (307) (redirected to " + other.URL + "/token; not followed): "},
+		{"more than five", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/old-token", http.StatusTemporaryRedirect)
+		}, "Token exchange failed (307) (redirected to " + as.URL + "/old-token; not followed): "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tokenRedirect = tc.redirect
+			p := newPyProvider(t, "http://mcp.example/mcp", "c", "s", as.URL, nil)
+			if err := p.discover(); err != nil {
+				t.Fatalf("discovery through a same-origin 301 of a GET: %v\n%s", err, strings.Join(p.sent, "\n"))
+			}
+			if p.tokenEndpoint != as.URL+"/old-token" {
+				t.Fatalf("token endpoint %q", p.tokenEndpoint)
+			}
+			if want := []string{"GET " + as.URL + "/.well-known/oauth-authorization-server 301", "GET " + as.URL + "/metadata 200"}; !slices.Equal(p.sent, want) {
+				t.Errorf("discovery sent\n%s\nwant\n%s", strings.Join(p.sent, "\n"), strings.Join(want, "\n"))
+			}
+			tok, err := p.exchange("", "jag")
+			switch {
+			case tc.wantErr == "" && (err != nil || tok.AccessToken != "at"):
+				t.Errorf("got %v, %v; want the token through the redirect\n%s", tok, err, strings.Join(p.sent, "\n"))
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("got %v, %v; want OAuthTokenError %q\n%s", tok, err, tc.wantErr, strings.Join(p.sent, "\n"))
+			}
+		})
+	}
+
+	t.Run("metadata redirect to another origin", func(t *testing.T) {
+		crossOriginMetadata = true
+		p := newPyProvider(t, "http://mcp.example/mcp", "c", "s", as.URL, nil)
+		if err := p.discover(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"GET " + as.URL + "/.well-known/oauth-authorization-server 302",
+			"GET " + as.URL + "/.well-known/openid-configuration 303",
+			"GET " + as.URL + "/metadata 200",
+		}
+		if !slices.Equal(p.sent, want) {
+			t.Errorf("discovery sent\n%s\nwant\n%s", strings.Join(p.sent, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestPythonSDKIdentityAssertion_ResubmittedIDJAG: the provider itself
+// keeps no ID-JAG; it calls assertion_provider for every grant (step-up,
+// expiry). An application whose callback hands back a cached ID-JAG
+// re-submits it; the demo authorization server refuses the replayed jti
+// with 400 invalid_grant, and the provider raises OAuthTokenError with the
+// status and body at once: no retry, no second call to the callback, the
+// MCP call fails. Its earlier token stays stored and is used for the next
+// request.
+func TestPythonSDKIdentityAssertion_ResubmittedIDJAG(t *testing.T) {
+	srv := idptest.New(t)
+	tracker := srv.StartDemoServers()["tracker"]
+	idpMeta := discover(t, srv.Issuer())
+	idToken := srv.LoginVia("mcp-client", "alice").IDToken
+	var jags []string
+	fetch := pyFetchIDJAG(idpMeta.TokenEndpoint, "mcp-client", "mcp-secret", func() string { return idToken }, &jags)
+	calls := 0
+	cached := func(audience, resource string) (string, error) { // the application's cache
+		calls++
+		if len(jags) > 0 {
+			return jags[0], nil
+		}
+		return fetch(audience, resource)
+	}
+	p := newPyProvider(t, tracker.URL, "mcp-client-at-tracker", "mcp-secret", tracker.AuthServer, cached)
+	p.scope = "issues.read"
+	c := &pyMCP{t: t, p: p, url: tracker.URL}
+	c.connect()
+	first := p.token.AccessToken
+	before := len(p.sent)
+
+	c.nextID++
+	msg := map[string]any{"jsonrpc": "2.0", "id": c.nextID, "method": "tools/call",
+		"params": map[string]any{"name": "create_issue", "arguments": map[string]any{"title": "t"}, "_meta": pyMeta()}}
+	_, _, _, err := c.send(msg, http.Header{"MCP-Protocol-Version": {pyLatestProtocolVersion}, "Mcp-Method": {"tools/call"}, "Mcp-Name": {"create_issue"}})
+	if err == nil || !strings.Contains(err.Error(), "OAuthTokenError: Token exchange failed (400): ") ||
+		!strings.Contains(err.Error(), `"invalid_grant"`) || !strings.Contains(err.Error(), "already redeemed") {
+		t.Fatalf("step-up with the re-submitted ID-JAG: %v; want OAuthTokenError 400 invalid_grant (jti replay)\n%s", err, strings.Join(p.sent[before:], "\n"))
+	}
+	want := []string{
+		"POST " + tracker.URL + " 403",
+		"POST " + tracker.AuthServer + "/token 400",
+	}
+	if got := p.sent[before:]; !slices.Equal(got, want) {
+		t.Errorf("the step-up sent\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if calls != 2 || len(jags) != 1 {
+		t.Errorf("assertion_provider called %d times, the IdP %d times; want 2 and 1", calls, len(jags))
+	}
+	if p.token.AccessToken != first {
+		t.Errorf("the refused grant replaced the stored token")
+	}
+	before = len(p.sent)
+	if status, who := c.tool("whoami", nil); status != http.StatusOK || who == nil {
+		t.Errorf("whoami with the earlier token: %d %v", status, who)
+	}
+	if got := p.sent[before:]; len(got) != 1 {
+		t.Errorf("whoami sent\n%s\nwant one request with the stored token", strings.Join(got, "\n"))
 	}
 }
