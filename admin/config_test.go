@@ -1020,3 +1020,38 @@ func TestConfigAPI_ETagIsTheBodysVersion(t *testing.T) {
 		t.Errorf("%d of %d reads answered an ETag that is not their body's version", bad, len(read))
 	}
 }
+
+// TestConfigAPI_AllowIDJAGReuseRoundTrips: allow_id_jag_reuse, set by a
+// PUT of the server, is in the answer, in GET and in the file; a value
+// that is not a boolean is a 400 that changes nothing.
+func TestConfigAPI_AllowIDJAGReuseRoundTrips(t *testing.T) {
+	p := editable(t)
+	_, body := p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", nil)
+	s := decode[map[string]any](t, body)
+	if _, has := s["allow_id_jag_reuse"]; has {
+		t.Fatalf("by default: %s, want the key left out", body)
+	}
+	delete(s, "etag")
+	s["allow_id_jag_reuse"] = "yes"
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", s, "If-Match", "*"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a string: %d %s, want 400", resp.StatusCode, body)
+	}
+	if readFile(t, p.file) != editConfig {
+		t.Fatal("a bad value changed the file")
+	}
+	s["allow_id_jag_reuse"] = true
+	resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", s, "If-Match", "*")
+	if resp.StatusCode != http.StatusOK || decode[map[string]any](t, body)["allow_id_jag_reuse"] != true {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, body)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", nil)
+	if decode[map[string]any](t, body)["allow_id_jag_reuse"] != true {
+		t.Errorf("GET after the PUT: %s", body)
+	}
+	if !strings.Contains(readFile(t, p.file), "allow_id_jag_reuse: true") {
+		t.Errorf("the file lacks the key:\n%s", readFile(t, p.file))
+	}
+	if !p.store.Config().Server("files").AllowIDJAGReuse {
+		t.Error("the running configuration lacks the key")
+	}
+}

@@ -51,7 +51,9 @@ type Service struct {
 // are resolved with the cimd sections of the tenants that list the server
 // (cimdConfig), so the server fetches the documents those IdPs may fetch;
 // the server's subject key
-// picks the subject mapping among the users of the tenants that list it.
+// picks the subject mapping among the users of the tenants that list it,
+// and its allow_id_jag_reuse key whether an ID-JAG it redeemed is
+// redeemed again (tenants that list it must agree on both).
 //
 // now is the IdP's clock (idp.Server.Now; nil means time.Now), which the
 // authorization servers and MCP servers follow too: the demo runs on one
@@ -100,6 +102,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			CIMD:            resolver,
 			Subject:         s.Subject,
 			Users:           reg.Users,
+			AllowReplay:     reg.AllowReplay,
 			Now:             now,
 		})
 		if err != nil {
@@ -150,7 +153,8 @@ type started struct {
 // Follow makes the demo authorization servers of stack, as Stack returned
 // it, follow cfg, the configuration running now: each trusts the tenants
 // that list its MCP server now, with the scopes, clients (their secrets
-// and redirect URIs) and users they have now, merged as Stack merges them.
+// and redirect URIs) and users they have now, merged as Stack merges them,
+// and accepts a redeemed ID-JAG again as allow_id_jag_reuse says now.
 // An authorization server that no tenant lists any more refuses every
 // grant. Access tokens issued before stay valid until they expire
 // (authserver.Server.Update); the revocation push ends a user's access
@@ -269,7 +273,7 @@ func merge(cfg *policy.Config, base string) []*sharedServer {
 // sharedServer is one demo authorization server: an MCP server as every
 // tenant that lists it (by its issuer) configures it.
 type sharedServer struct {
-	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject
+	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject, allow_id_jag_reuse
 	owner     string            // the tenant of first, for errors
 	last      *policy.Config    // the tenant added last
 	err       error             // why the entries cannot be merged
@@ -295,6 +299,7 @@ func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
 func (ss *sharedServer) registration() authserver.Registration {
 	return authserver.Registration{
 		TrustedIssuers: ss.trusted, Scopes: ss.scopes, Clients: ss.clients, RedirectURIs: ss.redirects, Users: ss.users,
+		AllowReplay: ss.first.AllowIDJAGReuse,
 	}
 }
 
@@ -308,6 +313,8 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		ss.owner = t.ID
 	} else if s.Subject != ss.first.Subject {
 		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)
+	} else if s.AllowIDJAGReuse != ss.first.AllowIDJAGReuse {
+		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)
 	}
 	ss.last = t
 	if t.CIMD.On() {

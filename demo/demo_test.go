@@ -350,3 +350,50 @@ func TestStack_RefusesOneSubForTwoPeople(t *testing.T) {
 		})
 	}
 }
+
+// TestStack_RefusesTwoReuseSettingsForOneServer: the one authorization
+// server of an MCP server that two tenants list either accepts a redeemed
+// ID-JAG again or not, so the tenants must agree on allow_id_jag_reuse.
+// When they do, both tenants' ID-JAGs may be reused there.
+func TestStack_RefusesTwoReuseSettingsForOneServer(t *testing.T) {
+	tenant := func(id, reuse string) string {
+		return `
+  - id: ` + id + `
+    users: [{username: alice, password: alice, sub: u-alice-` + id + `}]
+    clients: [{client_id: desk-` + id + `, client_secret: s-` + id + `, token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:9101
+        resources: [http://127.0.0.1:9201/mcp]
+        scopes: [notes.read]` + reuse + `
+        clients: {desk-` + id + `: ` + id + `-at-notes}
+        access: [{users: [alice], scopes: [notes.read]}]`
+	}
+	on := "\n        allow_id_jag_reuse: true"
+	for _, tt := range []struct {
+		name, a, b string
+		wantErr    bool
+	}{
+		{"neither", "", "", false},
+		{"both", on, on, false},
+		{"only the second", "", on, true},
+		{"only the first", on, "\n        allow_id_jag_reuse: false", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := policy.Parse([]byte("tenants:"+tenant("a", tt.a)+tenant("b", tt.b)), "tenants.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = demo.Stack(cfg, idpIssuer, nil)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Stack: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "tenants a and b list the MCP server at http://127.0.0.1:9101 with allow_id_jag_reuse") {
+				t.Fatalf("Stack: %v, want an error naming both tenants and allow_id_jag_reuse", err)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,6 +41,20 @@ type notesAS struct {
 // sub (and email) and the client clientID, authenticated with secret.
 func (n notesAS) redeem(t *testing.T, iss, sub, email, clientID, secret, scope string) (int, map[string]any) {
 	t.Helper()
+	return n.redeemJAG(t, n.jag(t, iss, sub, email, clientID, scope), clientID, secret)
+}
+
+// redeemJAG runs the JWT bearer grant with the ID-JAG jag for the client
+// clientID, authenticated with secret.
+func (n notesAS) redeemJAG(t *testing.T, jag, clientID, secret string) (int, map[string]any) {
+	t.Helper()
+	return n.post(t, "/token", clientID, secret, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}})
+}
+
+// jag signs an ID-JAG of iss for the user sub (and email) and the client
+// clientID at notes, good for a minute.
+func (n notesAS) jag(t *testing.T, iss, sub, email, clientID, scope string) string {
+	t.Helper()
 	now := time.Now()
 	claims := map[string]any{
 		"iss": iss, "sub": sub, "aud": "http://127.0.0.1:9101",
@@ -53,7 +68,7 @@ func (n notesAS) redeem(t *testing.T, iss, sub, email, clientID, secret, scope s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n.post(t, "/token", clientID, secret, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}})
+	return jag
 }
 
 func (n notesAS) post(t *testing.T, path, user, pass string, form url.Values) (int, map[string]any) {
@@ -333,4 +348,57 @@ func TestFollow_KeepsAServerTwoEntriesClaim(t *testing.T) {
 	}
 	status, body := as.redeem(t, as.idp, "idp-newbie", "newbie@acme.example", "app2-at-notes", "app2-secret", "notes.read")
 	wantGrant(t, "the client of the refused configuration", status, body, "invalid_client")
+}
+
+// TestFollow_IDJAGReuseAppliesAtOnce: allow_id_jag_reuse, turned on by an
+// edit, makes the demo authorization server redeem an ID-JAG it already
+// redeemed, each time for a new access token, with no restart; turned off
+// again, it refuses that ID-JAG again.
+func TestFollow_IDJAGReuseAppliesAtOnce(t *testing.T) {
+	as, stack := startNotes(t, followV1)
+	jag := as.jag(t, as.idp, "idp-alice", "alice@acme.example", "desk-at-notes", "notes.read")
+	status, body := as.redeemJAG(t, jag, "desk-at-notes", "desk-secret")
+	wantGrant(t, "first use", status, body, "")
+	status, body = as.redeemJAG(t, jag, "desk-at-notes", "desk-secret")
+	wantGrant(t, "reuse by default", status, body, "invalid_grant")
+	if desc, _ := body["error_description"].(string); !strings.Contains(desc, "already redeemed") {
+		t.Errorf("description %q", desc)
+	}
+
+	reuse := strings.Replace(followV1, "    subject: email\n", "    subject: email\n    allow_id_jag_reuse: true\n", 1)
+	if w := demo.Follow(stack, parse(t, reuse)); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+	tokens := map[any]bool{}
+	for i := range 2 {
+		status, body = as.redeemJAG(t, jag, "desk-at-notes", "desk-secret")
+		wantGrant(t, fmt.Sprintf("reuse %d with allow_id_jag_reuse", i+1), status, body, "")
+		if body["access_token"] != nil && tokens[body["access_token"]] {
+			t.Errorf("reuse %d: the same access token again", i+1)
+		}
+		tokens[body["access_token"]] = true
+	}
+
+	if w := demo.Follow(stack, parse(t, followV1)); len(w) != 0 {
+		t.Errorf("warnings %q", w)
+	}
+	status, body = as.redeemJAG(t, jag, "desk-at-notes", "desk-secret")
+	wantGrant(t, "reuse once the key is gone", status, body, "invalid_grant")
+}
+
+// TestFollow_KeepsAServerWithTwoReuseSettings: tenants that list one MCP
+// server with different allow_id_jag_reuse values, which Stack refuses,
+// leave its authorization server as it was, with a warning.
+func TestFollow_KeepsAServerWithTwoReuseSettings(t *testing.T) {
+	as, stack := startNotes(t, tenantsYAML("a", "b"))
+	split := strings.Replace(tenantsYAML("a", "b"), "        clients: {desk-b: b-at-notes}", "        allow_id_jag_reuse: true\n        clients: {desk-b: b-at-notes}", 1)
+	w := demo.Follow(stack, parse(t, split))
+	if len(w) != 1 || !strings.Contains(w[0], "allow_id_jag_reuse") || !strings.Contains(w[0], "keeps the configuration it had") {
+		t.Errorf("warnings %q", w)
+	}
+	jag := as.jag(t, as.idp+"/t/b", "u-alice-b", "", "b-at-notes", "notes.read")
+	status, body := as.redeemJAG(t, jag, "b-at-notes", "desk-b-secret")
+	wantGrant(t, "first use", status, body, "")
+	status, body = as.redeemJAG(t, jag, "b-at-notes", "desk-b-secret")
+	wantGrant(t, "reuse", status, body, "invalid_grant")
 }

@@ -36,7 +36,9 @@ type DemoServer struct {
 // A later SetConfig (of the Server or of a Tenant) reaches the
 // authorization servers as an admin's edit reaches those of xaa-idp demo:
 // the clients each server maps, their secrets and redirect URIs, the
-// users, the scopes and the tenants it trusts follow. A new MCP server,
+// users, the scopes, the tenants it trusts and allow_id_jag_reuse (an
+// ID-JAG redeemed again, for a new access token, instead of refused as a
+// replay) follow. A new MCP server,
 // or a server whose URLs or subject mapping changed, is not served
 // differently (the test's log says so).
 //

@@ -1231,3 +1231,42 @@ func TestPythonSDKIdentityAssertion_ResubmittedIDJAG(t *testing.T) {
 		t.Errorf("whoami sent\n%s\nwant one request with the stored token", strings.Join(got, "\n"))
 	}
 }
+
+// TestPythonSDKIdentityAssertion_ResubmittedIDJAGAllowed: with
+// allow_id_jag_reuse on the tracker, the ID-JAG an application caches is
+// redeemed again when a second provider (a new session of the
+// application) re-submits it: the provider gets a new access token and its
+// MCP calls work, with one token exchange at the IdP for both sessions.
+func TestPythonSDKIdentityAssertion_ResubmittedIDJAGAllowed(t *testing.T) {
+	const at = "    scopes: [issues.read, issues.write]\n    clients:\n      mcp-client: mcp-client-at-tracker\n"
+	reuse := strings.Replace(string(fixtures.Demo), at, "    scopes: [issues.read, issues.write]\n    allow_id_jag_reuse: true\n    clients:\n      mcp-client: mcp-client-at-tracker\n", 1)
+	if reuse == string(fixtures.Demo) {
+		t.Fatal("the fixture's tracker entry changed; update the test")
+	}
+	srv := idptest.New(t, idptest.WithConfigYAML(reuse))
+	tracker := srv.StartDemoServers()["tracker"]
+	idpMeta := discover(t, srv.Issuer())
+	idToken := srv.LoginVia("mcp-client", "alice").IDToken
+	var jags []string
+	fetch := pyFetchIDJAG(idpMeta.TokenEndpoint, "mcp-client", "mcp-secret", func() string { return idToken }, &jags)
+	cached := func(audience, resource string) (string, error) { // the application's cache
+		if len(jags) > 0 {
+			return jags[0], nil
+		}
+		return fetch(audience, resource)
+	}
+	var tokens []string
+	for session := range 2 {
+		p := newPyProvider(t, tracker.URL, "mcp-client-at-tracker", "mcp-secret", tracker.AuthServer, cached)
+		p.scope = "issues.read"
+		c := &pyMCP{t: t, p: p, url: tracker.URL}
+		c.connect()
+		if status, who := c.tool("whoami", nil); status != http.StatusOK || who == nil {
+			t.Fatalf("session %d: whoami: %d %v", session+1, status, who)
+		}
+		tokens = append(tokens, p.token.AccessToken)
+	}
+	if len(jags) != 1 || tokens[0] == tokens[1] {
+		t.Errorf("%d token exchanges at the IdP, access tokens equal: %v; want 1 exchange and two access tokens", len(jags), tokens[0] == tokens[1])
+	}
+}

@@ -292,6 +292,11 @@ type MCPServer struct {
 	// AudTenant, when set, is the server's tenant identifier, sent as the
 	// ID-JAG's "aud_tenant" (ID-JAG draft section 3).
 	AudTenant string `yaml:"aud_tenant" json:"aud_tenant,omitempty"`
+	// AllowIDJAGReuse makes the server's demo authorization server accept
+	// an unexpired ID-JAG it has redeemed before, for a new access token
+	// each time (ID-JAG draft §4.4.3; some SDKs re-submit one); by default
+	// it refuses a replayed jti (EMA §7.4). The IdP itself ignores it.
+	AllowIDJAGReuse bool `yaml:"allow_id_jag_reuse" json:"allow_id_jag_reuse,omitempty"`
 }
 
 // IDJAGAlg is the algorithm this server's ID-JAGs are signed with under

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -296,6 +297,41 @@ func TestParse_SubjectMapping(t *testing.T) {
 			}
 			if got := cfg.MCPServers[0].Subject; got != subject {
 				t.Errorf("subject = %q, want %q", got, subject)
+			}
+		})
+	}
+}
+
+// TestParse_AllowIDJAGReuse: the key is false unless the file says true,
+// in a file with tenants too, and survives the admin API's JSON.
+func TestParse_AllowIDJAGReuse(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{{"", false}, {"    allow_id_jag_reuse: false\n", false}, {"    allow_id_jag_reuse: true\n", true}} {
+		t.Run(strings.TrimSpace(tt.line), func(t *testing.T) {
+			src := "mcp_servers:\n  - id: chat\n    issuer: https://as.chat.example\n" + tt.line
+			cfg, err := policy.Parse([]byte(src), "reuse.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.MCPServers[0].AllowIDJAGReuse; got != tt.want {
+				t.Errorf("AllowIDJAGReuse = %v, want %v", got, tt.want)
+			}
+			indented := strings.ReplaceAll(strings.ReplaceAll(src, "mcp_servers:", "    mcp_servers:"), "\n  ", "\n      ")
+			cfg, err = policy.Parse([]byte("tenants:\n  - id: acme\n"+indented), "reuse-tenants.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Tenants[0].MCPServers[0].AllowIDJAGReuse; got != tt.want {
+				t.Errorf("with tenants: AllowIDJAGReuse = %v, want %v", got, tt.want)
+			}
+			b, err := json.Marshal(cfg.Tenants[0].MCPServers[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if has := strings.Contains(string(b), `"allow_id_jag_reuse":true`); has != tt.want {
+				t.Errorf("JSON %s", b)
 			}
 		})
 	}

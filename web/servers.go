@@ -26,6 +26,8 @@ type server struct {
 	Access       []accessEntry     `json:"access"`
 	Deny         []denyEntry       `json:"deny,omitempty"`
 	IncludeEmail bool              `json:"include_email,omitempty"`
+	// AllowIDJAGReuse: the demo authorization server redeems an ID-JAG again.
+	AllowIDJAGReuse bool `json:"allow_id_jag_reuse,omitempty"`
 }
 
 // Label is the server's name, or its id.

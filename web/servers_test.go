@@ -286,3 +286,24 @@ func TestServers_NamesWithSpacesSurviveASave(t *testing.T) {
 		t.Error("the page does not show the group Platform Team in the saved row")
 	}
 }
+
+// TestServers_PageShowsIDJAGReuse: the server page says whether the
+// server's demo authorization server redeems an ID-JAG again
+// (allow_id_jag_reuse), as the admin API reports it.
+func TestServers_PageShowsIDJAGReuse(t *testing.T) {
+	p, b := signedIn(t)
+	fact := regexp.MustCompile(`<dt>ID-JAG reuse</dt><dd id="id-jag-reuse">([^<]*)`)
+	m := fact.FindStringSubmatch(func() string { page, _, _ := openServer(t, b, "tracker"); return page }())
+	if m == nil || !strings.Contains(m[1], "refused") {
+		t.Fatalf("by default: %q, want refused", m)
+	}
+	s := *p.Store.Config().Server("tracker")
+	s.AllowIDJAGReuse = true
+	if _, err := p.Store.PutServer(s, "*"); err != nil {
+		t.Fatal(err)
+	}
+	m = fact.FindStringSubmatch(func() string { page, _, _ := openServer(t, b, "tracker"); return page }())
+	if m == nil || !strings.Contains(m[1], "accepted again") {
+		t.Fatalf("with allow_id_jag_reuse: %q, want accepted again", m)
+	}
+}

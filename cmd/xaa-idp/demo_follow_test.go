@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -118,4 +119,91 @@ func TestDemo_FollowsAdminEdits(t *testing.T) {
 		"scopes": []string{"wiki.read"}, "clients": map[string]string{"my-mcp-client": "my-mcp-client-at-wiki"}, "access": []any{},
 	}, nil)
 	waitFor(t, stderr, "demo: server wiki ("+wikiAS+") is new; the demo serves it once it restarts")
+}
+
+// TestDemo_AllowIDJAGReuse: with allow_id_jag_reuse: true in the file,
+// the demo authorization server redeems one ID-JAG twice, for two access
+// tokens; the admin API shows the key, and an admin turning it off makes
+// the running server refuse that ID-JAG at once.
+func TestDemo_AllowIDJAGReuse(t *testing.T) {
+	asPort, mcpPort := freePort(t), freePort(t)
+	asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
+	file := minimalConfig(t, "http", asPort, mcpPort)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withKey := strings.Replace(string(data), "    scopes: [notes.read, notes.write]\n", "    scopes: [notes.read, notes.write]\n    allow_id_jag_reuse: true\n", 1)
+	if withKey == string(data) {
+		t.Fatal("minimal.yaml changed: no place for the key")
+	}
+	if err := os.WriteFile(file, []byte(withKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	_, stdout := startBinary(t, stderr, "demo", "--addr", "127.0.0.1:0", "--config", file)
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	issuer := strings.Fields(banner[strings.Index(banner, "  IdP"):])[1]
+	api := issuer + "/admin/api"
+
+	ctx := context.Background()
+	login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", Username: "dev", Password: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me",
+		SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redeem := func() (int, map[string]any) {
+		t.Helper()
+		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag["access_token"].(string)}}
+		req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("my-mcp-client-at-notes", "change-me")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("token response: HTTP %d, %v", resp.StatusCode, err)
+		}
+		return resp.StatusCode, body
+	}
+	var tokens []any
+	for i := range 2 {
+		status, body := redeem()
+		if status != http.StatusOK || body["access_token"] == nil {
+			t.Fatalf("use %d of one ID-JAG with allow_id_jag_reuse: HTTP %d %v\ndemo log:\n%s", i+1, status, body, stderr)
+		}
+		tokens = append(tokens, body["access_token"])
+	}
+	if tokens[0] == tokens[1] {
+		t.Error("both uses gave the same access token")
+	}
+
+	var notes map[string]any
+	resp := devCall(t, http.MethodGet, api+"/servers/notes", nil, &notes)
+	if notes["allow_id_jag_reuse"] != true {
+		t.Fatalf("GET /admin/api/servers/notes: %v, want allow_id_jag_reuse true", notes)
+	}
+	notes["allow_id_jag_reuse"] = false
+	var put map[string]any
+	devCall(t, http.MethodPut, api+"/servers/notes", notes, &put, "If-Match", resp.Header.Get("ETag"))
+	if _, has := put["allow_id_jag_reuse"]; has {
+		t.Errorf("PUT answered %v, want allow_id_jag_reuse left out (false)", put)
+	}
+	if saved, _ := os.ReadFile(file); strings.Contains(string(saved), "allow_id_jag_reuse") {
+		t.Errorf("the file still has the key:\n%s", saved)
+	}
+	status, body := redeem()
+	if status != http.StatusBadRequest || body["error"] != "invalid_grant" || !strings.Contains(fmt.Sprint(body["error_description"]), "already redeemed") {
+		t.Errorf("after the admin turned reuse off: HTTP %d %v, want 400 invalid_grant", status, body)
+	}
+	if strings.Contains(stderr.String(), "restart") {
+		t.Errorf("the demo asks for a restart:\n%s", stderr)
+	}
 }

@@ -90,9 +90,12 @@ type Config struct {
 	// Users are the local accounts: the targets of SubjectEmail, and the
 	// source of the username reported with a sub that one of them has.
 	Users []User
-	// AllowReplay accepts an ID-JAG more than once. The ID-JAG draft lets
-	// clients re-submit one and some SDKs (Python) do; EMA §7.4 requires
-	// jti replay detection, which is the default.
+	// AllowReplay accepts an unexpired ID-JAG more than once, each time
+	// for a new access token, every other check still made. The ID-JAG
+	// draft (§4.4.3) lets clients re-submit one and some SDKs (Python) do;
+	// EMA §7.4 requires jti replay detection, which is the default. The
+	// jti is recorded either way, so that an Update turning AllowReplay
+	// off refuses the ID-JAGs already redeemed.
 	AllowReplay bool
 	// ReplayCacheSize bounds the number of live jti values remembered for
 	// replay detection, of ID-JAGs and, each in a cache of its own, of
@@ -187,6 +190,7 @@ type Registration struct {
 	Clients        map[string]string
 	RedirectURIs   map[string][]string
 	Users          []User
+	AllowReplay    bool
 }
 
 // registration is one version of a Server's Registration, never changed
@@ -198,6 +202,7 @@ type registration struct {
 	clients   map[string]string
 	redirects map[string][]string
 	users     []User
+	replayOK  bool   // Config.AllowReplay
 	metadata  []byte // the RFC 8414 document, which lists the scopes
 }
 
@@ -211,7 +216,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	reg := Registration{
 		TrustedIssuers: cfg.TrustedIssuers, Scopes: cfg.Scopes, Clients: cfg.Clients,
-		RedirectURIs: cfg.RedirectURIs, Users: cfg.Users,
+		RedirectURIs: cfg.RedirectURIs, Users: cfg.Users, AllowReplay: cfg.AllowReplay,
 	}
 	if cfg.IdPIssuer != "" {
 		reg.TrustedIssuers = append(slices.Clone(reg.TrustedIssuers), TrustedIssuer{Issuer: cfg.IdPIssuer, JWKSURL: cfg.IdPJWKSURL})
@@ -260,7 +265,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	cfg.TrustedIssuers, cfg.IdPIssuer, cfg.IdPJWKSURL = nil, "", ""
-	cfg.Scopes, cfg.Clients, cfg.RedirectURIs, cfg.Users = nil, nil, nil, nil
+	cfg.Scopes, cfg.Clients, cfg.RedirectURIs, cfg.Users, cfg.AllowReplay = nil, nil, nil, nil, false
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -328,6 +333,7 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		clients:   maps.Clone(r.Clients),
 		redirects: make(map[string][]string, len(r.RedirectURIs)),
 		users:     slices.Clone(r.Users),
+		replayOK:  r.AllowReplay,
 	}
 	for _, ti := range reg.trusted {
 		if _, err := checkAbsoluteURL("TrustedIssuers issuer", ti.Issuer); err != nil {

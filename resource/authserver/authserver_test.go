@@ -632,10 +632,39 @@ func TestTokenEndpoint_RefusedRequestDoesNotBurnTheJTI(t *testing.T) {
 func TestTokenEndpoint_AllowReplayAcceptsResubmission(t *testing.T) {
 	e := newEnv(t, func(c *authserver.Config) { c.AllowReplay = true })
 	jag := e.jag(t, nil)
+	seen := map[string]bool{}
 	for i := range 3 {
-		if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+		r := e.post(t, grant(jag))
+		if r.status != http.StatusOK {
 			t.Fatalf("use %d: HTTP %d %s", i+1, r.status, r.raw)
 		}
+		at, err := e.as.VerifyAccessToken(t.Context(), r.str("access_token"), e.mcpURL)
+		if err != nil {
+			t.Fatalf("use %d: %v", i+1, err)
+		}
+		if seen[at.ID] {
+			t.Fatalf("use %d: access token jti %q issued before; each use gets a new access token", i+1, at.ID)
+		}
+		seen[at.ID] = true
+	}
+}
+
+// TestTokenEndpoint_AllowReplayKeepsEveryOtherCheck: accepting an ID-JAG
+// again does not accept it once expired, nor from another client.
+func TestTokenEndpoint_AllowReplayKeepsEveryOtherCheck(t *testing.T) {
+	e := newEnv(t, func(c *authserver.Config) { c.AllowReplay = true })
+	jag := e.jag(t, nil)
+	if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+		t.Fatalf("first use: HTTP %d %s", r.status, r.raw)
+	}
+	other := grant(jag)
+	other.basic = &[2]string{otherClient, otherSecret}
+	wantRefused(t, e.post(t, other), http.StatusBadRequest, "invalid_grant", "client_id")
+	e.clock.Advance(5*time.Minute + 31*time.Second) // exp + skew
+	r := e.post(t, grant(jag))
+	wantRefused(t, r, http.StatusBadRequest, "invalid_grant", "expired")
+	if _, ok := r.body["access_token"]; ok {
+		t.Error("an expired ID-JAG got an access token")
 	}
 }
 

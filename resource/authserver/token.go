@@ -171,10 +171,8 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		}
 		tokenType, jkt = dpop.Scheme, proof.JKT
 	}
-	if !a.cfg.AllowReplay {
-		if oerr := a.checkReplay(jag, now); oerr != nil {
-			return nil, oerr
-		}
+	if oerr := a.checkReplay(reg, jag, now); oerr != nil {
+		return nil, oerr
 	}
 
 	token, err := a.issueAccessToken(jag, user, clientID, audience, scopes, jkt, now)
@@ -190,13 +188,16 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 }
 
 // checkReplay records the ID-JAG's jti until the ID-JAG would be refused as
-// expired anyway (EMA §7.4 requires replay detection).
-func (a *Server) checkReplay(jag *idJAG, now time.Time) *oauthError {
+// expired anyway (EMA §7.4 requires replay detection). With AllowReplay a
+// jti already recorded is accepted again, and one the full cache cannot
+// record too: reuse is allowed, and the record only serves a later
+// Update that disallows it.
+func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
 	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
-	case err == nil:
+	case err == nil, reg.replayOK:
 		return nil
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)

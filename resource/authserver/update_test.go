@@ -269,3 +269,30 @@ func TestUpdate_ConcurrentWithGrants(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestUpdate_AllowReplay: an Update turns the acceptance of a redeemed
+// ID-JAG on and off at once. One redeemed while it was on is refused
+// once it is off: the jti is recorded either way.
+func TestUpdate_AllowReplay(t *testing.T) {
+	e := newEnv(t)
+	jag := e.jag(t, nil)
+	if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+		t.Fatalf("first use: HTTP %d %s", r.status, r.raw)
+	}
+	wantRefused(t, e.post(t, grant(jag)), http.StatusBadRequest, "invalid_grant", "already redeemed")
+
+	e.update(t, func(r *authserver.Registration) { r.AllowReplay = true })
+	for i := range 2 {
+		if r := e.post(t, grant(jag)); r.status != http.StatusOK {
+			t.Fatalf("reuse %d with AllowReplay: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	fresh := e.jag(t, nil)
+	if r := e.post(t, grant(fresh)); r.status != http.StatusOK {
+		t.Fatalf("a fresh ID-JAG with AllowReplay: HTTP %d %s", r.status, r.raw)
+	}
+
+	e.update(t, func(r *authserver.Registration) { r.AllowReplay = false })
+	wantRefused(t, e.post(t, grant(jag)), http.StatusBadRequest, "invalid_grant", "already redeemed")
+	wantRefused(t, e.post(t, grant(fresh)), http.StatusBadRequest, "invalid_grant", "already redeemed")
+}
