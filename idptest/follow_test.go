@@ -33,18 +33,7 @@ func TestStartDemoServers_FollowSetConfig(t *testing.T) {
 	// redeem posts an ID-JAG of new-app to the tracker's authorization server.
 	redeem := func(jag string) (int, map[string]any) {
 		t.Helper()
-		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
-		req, _ := http.NewRequest(http.MethodPost, tracker.AuthServer+"/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("new-app-at-tracker", "new-secret")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, body
+		return redeemIDJAG(t, tracker.AuthServer, "new-app-at-tracker", "new-secret", jag)
 	}
 	idjag := func() string {
 		t.Helper()
@@ -66,4 +55,23 @@ func TestStartDemoServers_FollowSetConfig(t *testing.T) {
 	if status, body := redeem(jag); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
 		t.Errorf("the unmapped client: %d %v, want 401 invalid_client", status, body)
 	}
+}
+
+// redeemIDJAG posts the ID-JAG jag to the token endpoint of the demo
+// authorization server asURL (RFC 7523 JWT bearer grant) as the client
+// id (client_secret_basic) and returns the status and the JSON answer.
+func redeemIDJAG(t *testing.T, asURL, id, secret, jag string) (int, map[string]any) {
+	t.Helper()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+	req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
 }

@@ -1,9 +1,7 @@
 package idptest_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -26,18 +24,7 @@ func TestStartDemoServers_AllowIDJAGReuse(t *testing.T) {
 	tracker := srv.StartDemoServers()["tracker"]
 	redeem := func(jag string) (int, map[string]any) {
 		t.Helper()
-		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
-		req, _ := http.NewRequest(http.MethodPost, tracker.AuthServer+"/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("mcp-client-at-tracker", "mcp-secret")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, body
+		return redeemIDJAG(t, tracker.AuthServer, "mcp-client-at-tracker", "mcp-secret", jag)
 	}
 
 	jag := srv.IDJAG("alice", "tracker", "issues.read")

@@ -97,20 +97,10 @@ func TestDemo_FollowsAdminEdits(t *testing.T) {
 	notes["clients"] = original
 	devCall(t, http.MethodPut, api+"/servers/notes", notes, nil, "If-Match", resp.Header.Get("ETag"))
 
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag["access_token"].(string)}}
-	req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("new-app-at-notes", "new-app-secret")
-	tokenResp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tokenResp.Body.Close()
-	var refusal map[string]any
-	_ = json.NewDecoder(tokenResp.Body).Decode(&refusal)
-	if tokenResp.StatusCode != http.StatusUnauthorized || refusal["error"] != "invalid_client" ||
+	status, refusal := redeemIDJAG(t, asURL, "new-app-at-notes", "new-app-secret", jag["access_token"].(string))
+	if status != http.StatusUnauthorized || refusal["error"] != "invalid_client" ||
 		!strings.Contains(fmt.Sprint(refusal["error_description"]), `unknown client "new-app-at-notes"`) {
-		t.Errorf("the disconnected client's ID-JAG: HTTP %d %v, want 401 invalid_client", tokenResp.StatusCode, refusal)
+		t.Errorf("the disconnected client's ID-JAG: HTTP %d %v, want 401 invalid_client", status, refusal)
 	}
 
 	wikiAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
@@ -158,20 +148,7 @@ func TestDemo_AllowIDJAGReuse(t *testing.T) {
 	}
 	redeem := func() (int, map[string]any) {
 		t.Helper()
-		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag["access_token"].(string)}}
-		req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("my-mcp-client-at-notes", "change-me")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			t.Fatalf("token response: HTTP %d, %v", resp.StatusCode, err)
-		}
-		return resp.StatusCode, body
+		return redeemIDJAG(t, asURL, "my-mcp-client-at-notes", "change-me", jag["access_token"].(string))
 	}
 	var tokens []any
 	for i := range 2 {
@@ -206,4 +183,25 @@ func TestDemo_AllowIDJAGReuse(t *testing.T) {
 	if strings.Contains(stderr.String(), "restart") {
 		t.Errorf("the demo asks for a restart:\n%s", stderr)
 	}
+}
+
+// redeemIDJAG posts the ID-JAG jag to the token endpoint of the demo
+// authorization server asURL (RFC 7523 JWT bearer grant) as the client
+// id (client_secret_basic) and returns the status and the JSON answer.
+func redeemIDJAG(t *testing.T, asURL, id, secret, jag string) (int, map[string]any) {
+	t.Helper()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+	req, _ := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("token response: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, body
 }
