@@ -1,15 +1,8 @@
 package idp_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,18 +22,7 @@ import (
 // configuration does not have, for a disabled user, and without auth_time
 // when the login time is unknown, none of which a login could produce.
 func TestTokenEndpoint_DecisionCases(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "es256.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key, keyFile := ownedES256Key(t)
 
 	policytest.Run(t, func(t *testing.T, cfg *policy.Config, req policy.Request) policytest.Outcome {
 		c := *cfg

@@ -2,10 +2,17 @@ package idp_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +173,24 @@ func exchangeForm(idToken string) url.Values {
 		"resource":             {"https://mcp.chat.example/mcp"},
 		"scope":                {"chat.read"},
 	}
+}
+
+// ownedES256Key makes a P-256 key and writes it to a PEM file for
+// signing.key_files: a test that owns the IdP's signing key can mint
+// tokens the IdP takes for its own.
+func ownedES256Key(t *testing.T) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "es256.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return key, keyFile
 }
