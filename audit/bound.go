@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +28,8 @@ const MaxDetailsKeys = 256
 // Details within MaxDetailsKeys.
 const TruncatedKey = "_truncated"
 
-// Truncate returns s as valid UTF-8 of at most MaxTextBytes bytes. A longer s is cut at a rune
+// Truncate returns s as valid UTF-8 of at most MaxTextBytes bytes, with every token in it
+// redacted (RedactTokens). A longer s is cut at a rune
 // boundary and ends with a marker saying how many bytes were cut, such as
 // "…[truncated 59488 bytes]", the marker included in the MaxTextBytes. Invalid UTF-8 is
 // replaced with U+FFFD first, as encoding/json would replace it on the way to the file, so the
@@ -41,6 +43,7 @@ func Truncate(s string) string { return TruncateTo(s, MaxTextBytes) }
 // text that is not an audit field, such as an error description that quotes what a client sent.
 func TruncateTo(s string, limit int) string {
 	limit = max(limit, 64)
+	s = RedactTokens(s)
 	if len(s) <= limit && utf8.ValidString(s) {
 		return s
 	}
@@ -163,3 +166,20 @@ func count(v any) int {
 // to at most six bytes each, and a few dozen fields. Open takes more bytes than this after the
 // last newline for no torn line (see loadTail), and reads no further back to find one.
 const MaxLineBytes = 4 << 20
+
+// compactJWT matches a JWS (three segments) or JWE (five) in compact serialization: an ID token,
+// an ID-JAG, a client assertion, or one of the IdP's opaque access tokens and codes (JWEs). Its
+// first group is the protected header, which says only what kind of token it is.
+var compactJWT = regexp.MustCompile(`(eyJ[A-Za-z0-9_-]+)(?:\.[A-Za-z0-9_-]*){2,4}`)
+
+// RedactTokens replaces every JWT or JWE in s with its header and the marker
+// "…[token redacted]": a client that sends a token in the wrong parameter (as its client_id, a
+// resource or a token type) must not have it recorded, and the byte bound alone lets a short one
+// (an access token or a code, some 250 bytes) through whole. Applied again it changes nothing.
+// Truncate and TruncateTo apply it.
+func RedactTokens(s string) string {
+	if !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return compactJWT.ReplaceAllString(s, "${1}…[token redacted]")
+}

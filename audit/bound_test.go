@@ -230,3 +230,45 @@ func TestAppend_HugeRequestFieldsStaySmall(t *testing.T) {
 	}
 	t.Logf("file %d bytes; index %d events, %d bytes", fi.Size(), events, bytes)
 }
+
+// TestTruncate_RedactsTokens: a JWT or JWE (a token, a code) inside an
+// audit string, an error description or a log value keeps only its
+// header, whatever its length: a short one would pass the byte bound whole.
+func TestTruncate_RedactsTokens(t *testing.T) {
+	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	jwe := "eyJhbGciOiJBMjU2R0NNS1ciLCJlbmMiOiJBMjU2R0NNIn0.a2V5.aXY.Y2lwaGVy.dGFn"
+	for _, in := range []string{jws, jwe, `resource "` + jws + `" does not belong`, jws + " and " + jwe} {
+		got := audit.Truncate(in)
+		if strings.Contains(got, "c2lnbmF0dXJl") || strings.Contains(got, "Y2lwaGVy") || strings.Contains(got, "eyJzdWIiOiJhbGljZSJ9") {
+			t.Errorf("Truncate(%q) = %q: the token is still there", in, got)
+		}
+		if !strings.Contains(got, "[token redacted]") || !strings.HasPrefix(got, in[:5]) {
+			t.Errorf("Truncate(%q) = %q, want the header and a marker", in, got)
+		}
+		if again := audit.Truncate(got); again != got {
+			t.Errorf("Truncate is not idempotent: %q, then %q", got, again)
+		}
+		if got := audit.TruncateTo(in, 1024); strings.Contains(got, "c2lnbmF0dXJl") || strings.Contains(got, "Y2lwaGVy") {
+			t.Errorf("TruncateTo(%q) = %q: the token is still there", in, got)
+		}
+	}
+	for _, keep := range []string{"eyJ", "eyJhbGc", "http://127.0.0.1:8201/mcp", "a.b.c", "01a2443293a700003270d724"} {
+		if got := audit.Truncate(keep); got != keep {
+			t.Errorf("Truncate(%q) = %q, want it unchanged", keep, got)
+		}
+	}
+
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	ev, err := log.Append(audit.Event{Type: audit.TypeToken, Outcome: audit.Error, ClientID: jwe, Reason: "client_id " + jwe,
+		Details: map[string]any{"sent": jws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := fmt.Sprint(ev); strings.Contains(line, "Y2lwaGVy") || strings.Contains(line, "c2lnbmF0dXJl") {
+		t.Errorf("the recorded event holds a token: %s", line)
+	}
+}

@@ -918,10 +918,11 @@ func newBrowser(p *testIdP) *browser {
 
 // authResult is where an /authorize request ended.
 type authResult struct {
-	status     int      // of the last IdP response
-	issuer     string   // of the IdP asked
-	location   *url.URL // the redirect back to the client; nil if none
-	loginShown bool     // the login form was shown on the way
+	status     int         // of the last IdP response
+	issuer     string      // of the IdP asked
+	location   *url.URL    // the redirect back to the client; nil if none
+	header     http.Header // of the last IdP response
+	loginShown bool        // the login form was shown on the way
 }
 
 // authorize starts a code flow and follows the IdP's redirects until the
@@ -942,7 +943,7 @@ func (br *browser) authorize(t *testing.T, params url.Values, username, password
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		res.status = resp.StatusCode
+		res.status, res.header = resp.StatusCode, resp.Header
 		loc := resp.Header.Get("Location")
 		switch {
 		case resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "":

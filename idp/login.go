@@ -358,6 +358,13 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 // (redirect.go), before anything ends: op's own check lets loopback URIs
 // through with another host name, scheme, userinfo or fragment.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		// op would end the session for any method, a preflight's
+		// OPTIONS included.
+		w.Header().Set("Allow", "GET, POST")
+		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the end_session endpoint accepts GET and POST (OpenID Connect RP-Initiated Logout 1.0 section 2)"))
+		return
+	}
 	hint := s.idTokenHint(r)
 	if e := s.checkPostLogoutRedirectURI(r, hint); e != nil {
 		writeOAuthError(w, r, e)

@@ -135,3 +135,32 @@ func TestEndSession_TheQuestionSaysWhoAndHowToStay(t *testing.T) {
 		t.Fatalf("after 'Stay signed in' the session is gone: %+v", res)
 	}
 }
+
+// TestEndSession_OtherMethodsEndNothing: RP-Initiated Logout is GET or
+// POST. Any other method (a CORS preflight's OPTIONS, a PUT or DELETE) is
+// 405 invalid_request with Allow, and the browser's session lives on.
+func TestEndSession_OtherMethodsEndNothing(t *testing.T) {
+	p := startConformanceIdP(t)
+	br := newBrowser(p)
+	br.codeTokens(t)
+	for _, m := range []string{http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		req, _ := http.NewRequest(m, p.URL+"/end_session", nil)
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := br.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" || !strings.Contains(string(body), `"invalid_request"`) {
+			t.Errorf("%s /end_session: %d, Allow %q, %s; want 405 invalid_request with Allow: GET, POST", m, resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+	}
+	_, ch := pkce()
+	params := authParams(callback, ch)
+	params.Set("prompt", "none")
+	if res := br.authorize(t, params, "", ""); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Errorf("the session ended: prompt=none gets %+v", res)
+	}
+}

@@ -219,7 +219,12 @@ func New(opts Options) (*Server, error) {
 	if _, err := rand.Read(opConfig.CryptoKey[:]); err != nil {
 		return nil, err
 	}
-	var popts []op.Option
+	// No CORS from zitadel: its default echoes any Origin with
+	// Access-Control-Allow-Credentials, which would let any site read
+	// /authorize, /end_session and the token endpoint's answers made with
+	// the browser's cookies. The endpoints browser clients call answer the
+	// wildcard without credentials (routes, internal/cors).
+	popts := []op.Option{op.WithCORSOptions(nil)}
 	if strings.HasPrefix(issuer, "http://") {
 		popts = append(popts, op.WithAllowInsecure())
 	}
@@ -335,8 +340,8 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathAuthorize, s.authorize)
 	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
 	mux.HandleFunc(pathIntrospect, s.introspect)
-	mux.HandleFunc(pathUserinfo, s.userinfo)
-	mux.HandleFunc(pathRevoke, s.revoke)
+	mux.Handle(pathUserinfo, public(s.userinfo))
+	mux.Handle(pathRevoke, public(s.revoke))
 	mux.Handle(pathAssigned, public(s.assignedServers))
 	mux.Handle(pathRequests, public(s.accessRequests))
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
@@ -583,6 +588,8 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The redirect carries the code (RFC 6749 section 10.3: a credential).
+	w.Header().Set("Cache-Control", "no-store")
 	s.provider.ServeHTTP(s.withIssParam(w, ar.RedirectURI), r)
 }
 

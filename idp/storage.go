@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -444,7 +445,7 @@ func (st *storage) GetClientByClientID(ctx context.Context, id string) (op.Clien
 	if c == nil {
 		// An OAuth error, not a plain one: op answers plain errors from the
 		// refresh grant with a 500 (found by FuzzTokenEndpoint).
-		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", id)
+		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", audit.Truncate(id))
 	}
 	return &client{c: c, cfg: cfg, path: st.srv.path}, nil
 }

@@ -57,7 +57,8 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 const maxLogValue = audit.MaxTextBytes
 
 // cutLongValues cuts a string value, or the text of an error or Stringer,
-// to maxLogValue bytes with a visible marker, the audit log's rule.
+// to maxLogValue bytes with a visible marker, and redacts the tokens in it:
+// the audit log's rule (audit.Truncate).
 func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	var text string
 	switch v := a.Value.Resolve(); {
@@ -75,10 +76,10 @@ func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	default:
 		return a
 	}
-	if len(text) <= maxLogValue {
-		return a
+	if cut := audit.Truncate(text); cut != text {
+		return slog.String(a.Key, cut)
 	}
-	return slog.String(a.Key, audit.Truncate(text))
+	return a
 }
 
 // logRequests logs each request at debug level: method, path, status and

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -259,5 +260,68 @@ func TestServe_GCTarget(t *testing.T) {
 				t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
 			}
 		})
+	}
+}
+
+// TestServe_MisplacedTokensStayOutOfLogsAndAudit: a client that sends a
+// token in the wrong parameter (its access token as the client_id of HTTP
+// Basic, or as an exchange's resource or requested_token_type) gets a
+// refusal, and neither the log on stderr, the audit log nor the error
+// description holds the token: a short token (an opaque access token, a
+// code) is not cut by the 512-byte bound of audit strings.
+func TestServe_MisplacedTokensStayOutOfLogsAndAudit(t *testing.T) {
+	dir := t.TempDir()
+	issuer, stop := serveWithLogs(t, "--log-level", "debug", "--state-dir", dir)
+	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if code != 0 {
+		t.Fatalf("login exit %d: %s", code, stderr)
+	}
+	var tokens map[string]any
+	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
+		t.Fatal(err)
+	}
+	at, _ := tokens["access_token"].(string)
+	idToken, _ := tokens["id_token"].(string)
+	if !strings.HasPrefix(at, "eyJ") || len(at) > 400 {
+		t.Fatalf("access token %q: the test needs a short JWT-shaped one", at)
+	}
+	post := func(user, pass string, form url.Values) string {
+		req, _ := http.NewRequest(http.MethodPost, issuer+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode < 400 {
+			t.Errorf("misplaced token: %d %s, want a refusal", resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	exchange := func(k, v string) url.Values {
+		f := url.Values{
+			"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
+			"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
+			"subject_token":        {idToken},
+			"audience":             {"http://127.0.0.1:8101"},
+		}
+		f.Set(k, v)
+		return f
+	}
+	bodies := post(at, "x", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}) +
+		post("mcp-client", "mcp-secret", exchange("resource", at)) +
+		post("mcp-client", "mcp-secret", exchange("requested_token_type", at))
+	logs := stop()
+	file, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"the log": logs, "the audit log": string(file), "the error descriptions": bodies} {
+		if strings.Contains(text, at) {
+			t.Errorf("%s holds the access token", name)
+		}
 	}
 }

@@ -950,3 +950,25 @@ func TestTokenEndpoint_ConcurrentGrants(t *testing.T) {
 		seen[at.ID] = true
 	}
 }
+
+// TestTokenEndpoint_MisplacedTokenIsNotEchoed: a client that sends its
+// ID-JAG as its client_id, a resource or the grant_type gets a refusal
+// whose description names the token by its header alone, as the IdP's
+// do: clients log error descriptions.
+func TestTokenEndpoint_MisplacedTokenIsNotEchoed(t *testing.T) {
+	e := newEnv(t)
+	jag := e.jag(t, nil)
+	sig := jag[strings.LastIndex(jag, ".")+1:]
+	asClient := grant(jag)
+	asClient.basic = &[2]string{jag, "x"}
+	asResource := grant(jag)
+	asResource.form.Set("resource", jag)
+	asGrantType := grant(jag)
+	asGrantType.form.Set("grant_type", jag)
+	for name, req := range map[string]tokenRequest{"client_id": asClient, "resource": asResource, "grant_type": asGrantType} {
+		r := e.post(t, req)
+		if r.status < 400 || strings.Contains(r.raw, sig) {
+			t.Errorf("the ID-JAG as %s: HTTP %d %s", name, r.status, r.raw)
+		}
+	}
+}

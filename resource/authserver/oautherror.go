@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
@@ -24,8 +25,11 @@ type oauthError struct {
 
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
 
+// newOAuthError makes the error. A token the description quotes (a client
+// that sent its ID-JAG as its client_id, say) keeps only its header, as in
+// the IdP's descriptions (audit.RedactTokens): clients log descriptions.
 func newOAuthError(status int, code, format string, args ...any) *oauthError {
-	return &oauthError{status: status, code: code, description: fmt.Sprintf(format, args...)}
+	return &oauthError{status: status, code: code, description: audit.RedactTokens(fmt.Sprintf(format, args...))}
 }
 
 // invalidRequest: a parameter is missing, repeated or malformed (RFC 6749 §5.2).
