@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
 // MaxTextBytes is the most bytes any string in a recorded event may hold: every string field,
@@ -167,19 +168,9 @@ func count(v any) int {
 // last newline for no torn line (see loadTail), and reads no further back to find one.
 const MaxLineBytes = 4 << 20
 
-// compactJWT matches a JWS (three segments) or JWE (five) in compact serialization: an ID token,
-// an ID-JAG, a client assertion, or one of the IdP's opaque access tokens and codes (JWEs). Its
-// first group is the protected header, which says only what kind of token it is.
-var compactJWT = regexp.MustCompile(`(eyJ[A-Za-z0-9_-]+)(?:\.[A-Za-z0-9_-]*){2,4}`)
-
 // RedactTokens replaces every JWT or JWE in s with its header and the marker
-// "…[token redacted]": a client that sends a token in the wrong parameter (as its client_id, a
-// resource or a token type) must not have it recorded, and the byte bound alone lets a short one
-// (an access token or a code, some 250 bytes) through whole. Applied again it changes nothing.
-// Truncate and TruncateTo apply it.
-func RedactTokens(s string) string {
-	if !strings.Contains(s, "eyJ") {
-		return s
-	}
-	return compactJWT.ReplaceAllString(s, "${1}…[token redacted]")
-}
+// "…[token redacted]" (internal/redact): a client that sends a token in the wrong parameter (as
+// its client_id, a resource or a token type) must not have it recorded, and the byte bound alone
+// lets a short one (an access token or a code, some 250 bytes) through whole. Applied again it
+// changes nothing. Truncate and TruncateTo apply it.
+func RedactTokens(s string) string { return redact.Tokens(s) }

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
 // oauthError is an RFC 6749 §5.2 error response. Every refusal of the token
@@ -27,9 +27,9 @@ func (e *oauthError) Error() string { return e.code + ": " + e.description }
 
 // newOAuthError makes the error. A token the description quotes (a client
 // that sent its ID-JAG as its client_id, say) keeps only its header, as in
-// the IdP's descriptions (audit.RedactTokens): clients log descriptions.
+// the IdP's descriptions (redact.Tokens): clients log descriptions.
 func newOAuthError(status int, code, format string, args ...any) *oauthError {
-	return &oauthError{status: status, code: code, description: audit.RedactTokens(fmt.Sprintf(format, args...))}
+	return &oauthError{status: status, code: code, description: redact.Tokens(fmt.Sprintf(format, args...))}
 }
 
 // invalidRequest: a parameter is missing, repeated or malformed (RFC 6749 §5.2).

@@ -1,0 +1,32 @@
+package redact_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/redact"
+)
+
+// TestTokens: a JWS or JWE keeps only its header, wherever it stands in
+// the text; text without one, and text already redacted, stay as they are.
+func TestTokens(t *testing.T) {
+	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	jwe := "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn"
+	for _, tt := range []struct{ in, want string }{
+		{"client_id " + jws + " is unknown", "client_id eyJhbGciOiJFUzI1NiJ9…[token redacted] is unknown"},
+		{jwe, "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0…[token redacted]"},
+		{"a.b.c and eyJ alone", "a.b.c and eyJ alone"},
+		{"mcp-client", "mcp-client"},
+	} {
+		got := redact.Tokens(tt.in)
+		if got != tt.want {
+			t.Errorf("Tokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := redact.Tokens(got); again != got {
+			t.Errorf("applied twice: %q, then %q", got, again)
+		}
+		if strings.Contains(got, "c2lnbmF0dXJl") || strings.Contains(got, "Y2lwaGVy") {
+			t.Errorf("%q keeps a signature or ciphertext", got)
+		}
+	}
+}
