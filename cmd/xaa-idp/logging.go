@@ -50,15 +50,12 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	return func() { slog.SetDefault(prev) }, nil
 }
 
-// maxLogValue bounds each value of a log record: zitadel logs what a
-// client sent (a redirect_uri, a client_id, an error quoting a parameter)
-// as it came, and a log line must not grow with a request (README, "Limits
-// and throttles").
-const maxLogValue = audit.MaxTextBytes
-
 // cutLongValues cuts a string value, or the text of an error or Stringer,
-// to maxLogValue bytes with a visible marker, and redacts the tokens in it:
-// the audit log's rule (audit.Truncate).
+// to audit.MaxTextBytes with a visible marker, and redacts the tokens in
+// it: the audit log's rule (audit.Truncate). zitadel logs what a client
+// sent (a redirect_uri, a client_id, an error quoting a parameter) as it
+// came, and a log line must not grow with a request (README, "Limits and
+// throttles").
 func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	var text string
 	switch v := a.Value.Resolve(); {
