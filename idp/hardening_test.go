@@ -582,6 +582,12 @@ func TestAuthorize_RedirectURIExactMatch(t *testing.T) {
 	}{
 		{"http://127.0.0.1/callback", true},
 		{"http://127.0.0.1:53123/callback", true},
+		{"http://127.0.0.1:65535/callback", true},
+		{"http://127.0.0.1:65536/callback", false},
+		{"http://127.0.0.1:99999999999/callback", false},
+		{"http://127.0.0.1:0/callback", false},
+		{"http://127.0.0.1:/callback", false},
+		{"http://127.0.0.1:053123/callback", false},
 		{"https://app.example/cb", true},
 		{"http://evil.example@127.0.0.1/callback", false},
 		{"http://user:pw@127.0.0.1/callback", false},

@@ -68,13 +68,25 @@ func redirectAllowed(registered []string, got string) bool {
 			return true
 		}
 		r, err := url.Parse(reg)
-		if err == nil && loopbackIP(u) && loopbackIP(r) && r.User == nil &&
+		if err == nil && loopbackIP(u) && loopbackIP(r) && r.User == nil && portOrNone(u) &&
 			u.Scheme == r.Scheme && u.Hostname() == r.Hostname() &&
 			u.EscapedPath() == r.EscapedPath() && u.RawQuery == r.RawQuery && !u.ForceQuery && !r.ForceQuery {
 			return true
 		}
 	}
 	return false
+}
+
+// portOrNone reports whether u names no port, or one a listener can have
+// (1 to 65535, without a sign or leading zeros): a client's loopback
+// redirect may take any port, but not one that is no port at all.
+func portOrNone(u *url.URL) bool {
+	p := u.Port()
+	if p == "" {
+		return !strings.HasSuffix(u.Host, ":")
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == p
 }
 
 // loopbackIP reports whether u's host is a loopback IP literal (127.0.0.1,
