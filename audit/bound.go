@@ -86,6 +86,11 @@ func (e *Event) texts() [18]*string {
 // through JSON is what lets it bound values of any type, structs included, the way they will be
 // written.
 func boundDetails(d map[string]any) (map[string]any, error) {
+	if flat, ok := boundStrings(d); ok {
+		// The usual case (a token exchange's identity chain): strings are their own generic
+		// form, and the round trip through JSON would cost more than the event's encoding.
+		return flat, nil
+	}
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return nil, err
@@ -97,6 +102,28 @@ func boundDetails(d map[string]any) (map[string]any, error) {
 		return nil, err
 	}
 	return boundGeneric(generic), nil
+}
+
+// boundStrings returns d bounded, as boundGeneric would, when every value in it is a string and
+// it needs no key cut or dropped; ok is false otherwise. The copy keeps d's values that need no
+// cut as they are, which spares converting them to interfaces again.
+func boundStrings(d map[string]any) (map[string]any, bool) {
+	if len(d) > MaxDetailsKeys {
+		return nil, false
+	}
+	for k, v := range d {
+		if _, ok := v.(string); !ok || Truncate(k) != k {
+			return nil, false
+		}
+	}
+	out := make(map[string]any, len(d))
+	for k, v := range d {
+		if s := v.(string); Truncate(s) != s {
+			v = Truncate(s)
+		}
+		out[k] = v
+	}
+	return out, true
 }
 
 // boundGeneric bounds details already in JSON's generic form, such as those decoded from the

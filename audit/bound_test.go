@@ -272,3 +272,44 @@ func TestTruncate_RedactsTokens(t *testing.T) {
 		t.Errorf("the recorded event holds a token: %s", line)
 	}
 }
+
+// TestAppend_BoundsDetailsOfStringsOnly: details whose values are all strings (a token
+// exchange's) are bounded as any others, in the event returned, the file and the index: long
+// values and keys cut, keys beyond MaxDetailsKeys dropped and counted, short ones kept as sent.
+func TestAppend_BoundsDetailsOfStringsOnly(t *testing.T) {
+	long := strings.Repeat("y", 700)
+	many := make(map[string]any, 300)
+	for i := range 300 {
+		many[fmt.Sprintf("k%04d", i)] = "v"
+	}
+	for _, tt := range []struct {
+		name      string
+		details   map[string]any
+		truncated string
+	}{
+		{"a long value", map[string]any{"client_id_at_server": "mcp-client", "sent": long}, ""},
+		{"a long key", map[string]any{long: "x", "short": "ok"}, ""},
+		{"too many keys", many, fmt.Sprintf("[truncated %d keys and elements]", 300-audit.MaxDetailsKeys)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tempPath(t)
+			l := openLog(t, audit.Options{Path: path})
+			e := mustAppend(t, l, audit.Event{Type: audit.TypeTokenExchange, Details: tt.details})
+			stored := l.Query(audit.Filter{})[0]
+			for _, d := range []map[string]any{e.Details, stored.Details, fileEvents(t, path)[0].Details} {
+				checkDetails(t, "details", d)
+				if got, _ := d[audit.TruncatedKey].(string); got != tt.truncated {
+					t.Errorf("%s = %q, want %q", audit.TruncatedKey, got, tt.truncated)
+				}
+				for k, v := range tt.details {
+					if len(k) < 100 && len(v.(string)) < 100 && d[k] != nil && d[k] != v {
+						t.Errorf("details[%q] = %v, want %v as sent", k, d[k], v)
+					}
+				}
+				if tt.truncated == "" && len(d) != len(tt.details) {
+					t.Errorf("%d keys kept of %d", len(d), len(tt.details))
+				}
+			}
+		})
+	}
+}

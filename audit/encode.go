@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
@@ -12,7 +13,8 @@ import (
 // The line encoder. Every append encodes one event, and encoding/json's reflection over Event
 // (with the wrapper that puts "time" first) cost more CPU than the rest of Append in memory; this
 // writes the same bytes by hand. encode_test.go checks it byte for byte against encoding/json,
-// Details (arbitrary values, rare) still go through encoding/json.
+// Details of strings only are written by hand too; others (arbitrary values, rare) still go
+// through encoding/json.
 
 // appendJSON appends e's line (without the newline) to b: the fields in Event's order with
 // Event's JSON names and omitempty rules, "time" first in timeLayout, strings escaped as
@@ -63,7 +65,9 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	if e.Injected {
 		b = append(b, `,"injected":true`...)
 	}
-	if len(e.Details) > 0 {
+	if len(e.Details) > 0 && appendStringDetails(&b, e.Details) {
+		// written
+	} else if len(e.Details) > 0 {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -115,6 +119,32 @@ func appendField(b []byte, name, s string) []byte {
 		return b
 	}
 	return appendString(append(b, name...), s)
+}
+
+// appendStringDetails appends d as the details field, keys sorted as encoding/json sorts them,
+// when every value in d is a string, and reports whether it did: the usual details, written
+// without encoding/json's reflection.
+func appendStringDetails(b *[]byte, d map[string]any) bool {
+	var few [8]string
+	keys := few[:0]
+	for k, v := range d {
+		if _, ok := v.(string); !ok {
+			return false
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := append(*b, `,"details":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, k)
+		out = append(out, ':')
+		out = appendString(out, d[k].(string))
+	}
+	*b = append(out, '}')
+	return true
 }
 
 const hexDigits = "0123456789abcdef"

@@ -47,6 +47,14 @@ func TestAppendJSON_MatchesEncodingJSON(t *testing.T) {
 	full.Injected = true
 	full.Details = map[string]any{"b": []any{1.5, "<&>", nil, true}, "a": map[string]any{"\n": json.Number("12")}}
 	events = append(events, full, Event{Time: base.Time, Details: map[string]any{}})
+	// Details of strings only, written by hand: tricky keys and values, in encoding/json's key
+	// order.
+	stringsOnly := base
+	stringsOnly.Details = map[string]any{}
+	for i, s := range tricky {
+		stringsOnly.Details[s] = tricky[(i+3)%len(tricky)]
+	}
+	events = append(events, stringsOnly, Event{Time: base.Time, Details: map[string]any{"client_id_at_server": "a", "b": "c"}})
 	for _, e := range events {
 		checkLine(t, e)
 	}
