@@ -253,6 +253,14 @@ func TestResolve_RefusesBadDocuments(t *testing.T) {
 			kind: cimd.ErrInvalidDocument, detail: `redirect_uris has "javascript:alert(1)", whose scheme runs`,
 		},
 		{
+			name: "client_id twice",
+			clientID: s.handle("/twice", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"client_id": "https://other.example/client.json", "client_id": %q, "redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"}`, s.URL+"/twice")
+			}),
+			kind: cimd.ErrInvalidDocument, detail: `has the key "client_id" twice`,
+		},
+		{
 			name:     "client_secret inside",
 			clientID: doc("/secret", func(d map[string]any) { d["client_secret"] = "hunter2" }),
 			kind:     cimd.ErrInvalidDocument, detail: "contains a client_secret",

@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"github.com/xaa-idp/xaa-idp/internal/jwkset"
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 )
 
 // Token endpoint authentication methods a metadata document may declare
@@ -67,6 +68,12 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &members); err != nil || members == nil {
 		return invalid("not a JSON object: %v", errOrNull(err))
+	}
+	// A key twice (the last one wins in encoding/json, the first in other
+	// parsers) would let a document say one client_id or redirect URI to
+	// the IdP and another to a reader of it.
+	if err := strictjson.Check(doc, strictjson.Options{NullMembers: true}); err != nil {
+		return invalid("%s", strings.Replace(err.Error(), "the body", "the document", 1))
 	}
 	// A document is public: a secret in it is no secret (§4.1 forbids
 	// client_secret and symmetric authentication methods).
