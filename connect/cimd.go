@@ -32,8 +32,13 @@ type MetadataServer struct {
 // until Close. The client is public (token_endpoint_auth_method none):
 // the Go SDK's enterprise handler authenticates with a client secret or
 // with client_id alone, and a document can hold no secret. Its redirect
-// URI is a loopback one, on any port (RFC 8252 §7.3).
-func ServeMetadata(port int) (*MetadataServer, error) {
+// URIs are redirectURIs (those connect logs in with, as `connect --cimd
+// --redirect-uri`), else http://127.0.0.1/callback, a loopback one that
+// matches on any port (RFC 8252 §7.3).
+func ServeMetadata(port int, redirectURIs ...string) (*MetadataServer, error) {
+	if len(redirectURIs) == 0 {
+		redirectURIs = []string{"http://127.0.0.1/callback"}
+	}
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, fmt.Errorf("serving the client metadata document: %w; choose another --cimd-port (and name its URL in the configuration)", err)
@@ -42,7 +47,7 @@ func ServeMetadata(port int) (*MetadataServer, error) {
 	doc, err := json.Marshal(map[string]any{
 		"client_id":                  m.ClientID,
 		"client_name":                "xaa-idp connect",
-		"redirect_uris":              []string{"http://127.0.0.1/callback"},
+		"redirect_uris":              redirectURIs,
 		"token_endpoint_auth_method": "none",
 		"grant_types": []string{
 			"authorization_code", "refresh_token",

@@ -40,7 +40,11 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
 			return exitUsage
 		}
-		doc, err := connect.ServeMetadata(*cimdPort)
+		var redirects []string // the document lists the redirect URI this login uses
+		if *redirect != "" {
+			redirects = []string{*redirect}
+		}
+		doc, err := connect.ServeMetadata(*cimdPort, redirects...)
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp connect:", err)
 			return exitFailure
