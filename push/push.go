@@ -424,7 +424,11 @@ func (p *Pusher) post(it *pending) (int, string, string) {
 	if err != nil {
 		return -1, "", err.Error()
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, p.o.AttemptTimeout)
+	// Not p.ctx: Close waits for a post in flight rather than cancel it.
+	// A receiver may have taken the SET already; cancelled, its answer
+	// would be lost and the SET, still journaled, sent again by the next
+	// start. AttemptTimeout bounds the wait.
+	ctx, cancel := context.WithTimeout(context.Background(), p.o.AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.Endpoint, bytes.NewReader([]byte(set)))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -841,5 +842,46 @@ func wantStartRefusedOnALink(t *testing.T, e *env, name, outsideName, content, w
 	}
 	if got, _ := os.ReadFile(outside); string(got) != content {
 		t.Errorf("the file the link points to was changed to %q", got)
+	}
+}
+
+// TestPush_CloseLetsAnAttemptInFlightFinish: Close waits for a post in
+// flight instead of cancelling it. A receiver that has taken the SET but
+// not yet answered would otherwise have it, while the journal keeps it as
+// undelivered: the next start would send it again.
+func TestPush_CloseLetsAnAttemptInFlightFinish(t *testing.T) {
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	var accepted atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		io.Copy(io.Discard, req.Body)
+		arrived <- struct{}{}
+		<-release
+		accepted.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer recv.Close()
+	e := newEnv(t, recv.URL)
+	dir := t.TempDir()
+	p := e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	_ = p.SessionEnded("00u-bob")
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no SET arrived")
+	}
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	time.Sleep(50 * time.Millisecond) // Close has begun; with a cancelled post the answer below comes too late
+	close(release)
+	<-closed
+	if accepted.Load() != 1 {
+		t.Errorf("Close returned before the receiver's answer (%d accepted)", accepted.Load())
+	}
+	journal, err := os.ReadFile(filepath.Join(dir, push.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(journal)) != "" {
+		t.Errorf("the SET the receiver accepted is still pending after Close:\n%s", journal)
 	}
 }
