@@ -17,6 +17,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,10 +27,13 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
 
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idptest"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -414,4 +418,124 @@ func TestGoSDKIDJAG(t *testing.T) {
 		}
 		t.Logf("SDK error: %v", err)
 	})
+}
+
+// TestGoSDK_Personas runs the Go SDK against each persona of the tenants
+// sample (docs/personas.md), each a tenant whose issuer has a path:
+// extauth.PerformOIDCLogin at the tenant's issuer, oauthex.ExchangeToken
+// for an ID-JAG whose header and claims must have the persona's shape,
+// and extauth.EnterpriseHandler, given that ID token, connecting to the
+// shared notes MCP server and calling whoami.
+func TestGoSDK_Personas(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := idptest.New(t, idptest.WithConfigYAML(string(data)))
+	notes := srv.StartDemoServers()["notes"]
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+
+	tests := []struct {
+		tenant, persona, path      string
+		client, secret, user       string
+		atNotes, sub, scope, email string
+		alg                        string
+		resource, tenantClaim      bool
+	}{
+		{"acme", "generic", "/t/acme", "desktop", "acme-desktop-secret", "alice",
+			"acme-desktop", "u-alice", "notes.read notes.write", "", "ES256", true, true},
+		{"okta", "okta", "/t/okta", "0oa-desktop", "okta-desktop-secret", "alice",
+			"okta-desktop", "00u-okta-alice", "notes.read", "alice@okta-like.example", "RS256", false, false},
+		{"anthropic-acme", "claude", "/issuers/acme", "claude", "claude-secret", "bob",
+			"claude-at-notes", "u-bob", "notes.read notes.write", "bob@acme.example", "ES256", true, true},
+		{"c1", "conductorone", "/t/c1", "agent", "c1-agent-secret", "dana",
+			"agent-client-at-notes", "2kQ7XbV9mRzT1eLc0wHnY4sPdJa", "notes.read", "dana@acme.example", "ES256", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.persona, func(t *testing.T) {
+			issuer := srv.TenantIssuer(tt.tenant)
+			if want := srv.URL() + tt.path; issuer != want {
+				t.Fatalf("tenant %s's issuer is %s, want %s", tt.tenant, issuer, want)
+			}
+			creds := &oauthex.ClientCredentials{ClientID: tt.client, ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: tt.secret}}
+			meta := discover(t, issuer)
+			jwks := fetchJWKS(t, meta.JWKSURI)
+			idToken := sdkLogin(t, issuer, creds, tt.user, tt.user)
+			_, idc := verifyJWT(t, idToken, jwks)
+			wantString(t, idc, "iss", issuer)
+			wantString(t, idc, "sub", tt.sub)
+
+			tok, err := oauthex.ExchangeToken(context.Background(), meta.TokenEndpoint, &oauthex.TokenExchangeRequest{
+				RequestedTokenType: oauthex.TokenTypeIDJAG,
+				Audience:           notes.AuthServer,
+				Resource:           notes.URL,
+				SubjectToken:       idToken,
+				SubjectTokenType:   oauthex.TokenTypeIDToken,
+			}, creds, httpClient)
+			if err != nil {
+				t.Fatalf("ExchangeToken: %v", err)
+			}
+			if got := tok.Extra("issued_token_type"); got != oauthex.TokenTypeIDJAG {
+				t.Errorf("issued_token_type = %v", got)
+			}
+			if got := tok.Extra("expires_in"); got != float64(300) {
+				t.Errorf("expires_in = %v, want 300", got)
+			}
+			h, c := verifyJWT(t, tok.AccessToken, jwks)
+			if h.Algorithm != tt.alg || h.ExtraHeaders[jose.HeaderType] != idJAGType {
+				t.Errorf("ID-JAG header alg %s typ %v, want %s %s", h.Algorithm, h.ExtraHeaders[jose.HeaderType], tt.alg, idJAGType)
+			}
+			wantString(t, c, "iss", issuer)
+			wantString(t, c, "sub", tt.sub)
+			wantString(t, c, "aud", notes.AuthServer)
+			wantString(t, c, "client_id", tt.atNotes)
+			wantString(t, c, "scope", tt.scope)
+			if _, ok := c["resource"]; ok != tt.resource {
+				t.Errorf("resource claim %v, want present=%v", c["resource"], tt.resource)
+			}
+			if _, ok := c["tenant"]; ok != tt.tenantClaim {
+				t.Errorf("tenant claim %v, want present=%v", c["tenant"], tt.tenantClaim)
+			}
+			if got, _ := c["email"].(string); got != tt.email {
+				t.Errorf("email claim %v, want %q", c["email"], tt.email)
+			}
+			if d := num(t, c, "exp") - num(t, c, "iat"); d != 300 {
+				t.Errorf("exp - iat = %d, want 300", d)
+			}
+
+			handler, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
+				IdPIssuerURL:     issuer,
+				IdPCredentials:   creds,
+				MCPAuthServerURL: notes.AuthServer,
+				MCPResourceURI:   notes.URL,
+				MCPCredentials:   &oauthex.ClientCredentials{ClientID: tt.atNotes, ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: tt.secret}},
+				IDTokenFetcher: func(context.Context) (*oauth2.Token, error) {
+					return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": idToken}), nil
+				},
+				HTTPClient: httpClient,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-interop-go", Version: "0"}, nil)
+			session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: notes.URL, OAuthHandler: handler, HTTPClient: httpClient}, nil)
+			if err != nil {
+				t.Fatalf("Connect to notes through %s: %v", issuer, err)
+			}
+			defer session.Close()
+			res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
+			if err != nil || res.IsError {
+				t.Fatalf("whoami: %v %+v", err, res)
+			}
+			who, _ := res.StructuredContent.(map[string]any)
+			if who["sub"] != tt.sub || who["client_id"] != tt.atNotes || who["idp_issuer"] != issuer {
+				t.Errorf("whoami = %v, want sub %s, client_id %s, idp_issuer %s", who, tt.sub, tt.atNotes, issuer)
+			}
+			if got := fmt.Sprint(who["scopes"]); got != "["+tt.scope+"]" {
+				t.Errorf("whoami scopes %s, want [%s]", got, tt.scope)
+			}
+		})
+	}
 }

@@ -379,8 +379,14 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		if stateDir != "" {
 			dir = filepath.Join(stateDir, "tenants", t.ID)
 		}
+		// Each tenant has keys of its own (CONTRACT section 6), the cached
+		// RS256 key too.
+		cache := keyCacheDir()
+		if cache != "" {
+			cache = filepath.Join(cache, "tenants", t.ID)
+		}
 		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1,
-			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
+			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: cache, Audit: log, Clock: clock})
 		if err != nil {
 			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
 		}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,6 +56,53 @@ func TestServe_TenantsPrintOneIssuerLogEachAndAnswerHealthz(t *testing.T) {
 	for _, path := range []string{"/t/acme", "/t/okta", "/issuers/acme"} {
 		if !strings.Contains(logs.String(), "issuer="+root+path+" ") {
 			t.Errorf("the log names no tenant with issuer %s:\n%s", root+path, logs)
+		}
+	}
+}
+
+// TestServe_TenantsWithoutStateDirHaveTheirOwnKeys: without --state-dir,
+// the RS256 key kept in the user's cache directory is kept per tenant, so
+// that no key of one tenant is in another's JWKS (CONTRACT section 6: own
+// keys, own kids, own JWKS; an okta tenant's RS256 ID-JAGs were signed with
+// the key of every tenant's ID tokens), and each tenant finds its own key
+// again at the next start.
+func TestServe_TenantsWithoutStateDirHaveTheirOwnKeys(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	paths := []string{"/t/acme", "/t/okta", "/issuers/acme", "/t/c1"}
+	jwks := func() map[string]string { // key material -> tenant path
+		first, _ := startBinary(t, &syncBuffer{}, "serve", "--addr", "127.0.0.1:0", "--config", "../../fixtures/samples/tenants.yaml")
+		base := strings.TrimSuffix(first, "/t/acme")
+		owner := map[string]string{}
+		for _, path := range paths {
+			resp, err := http.Get(base + path + "/keys")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var set struct {
+				Keys []map[string]any `json:"keys"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&set)
+			resp.Body.Close()
+			if err != nil || len(set.Keys) == 0 {
+				t.Fatalf("%s/keys: %v, %d keys", path, err, len(set.Keys))
+			}
+			for _, k := range set.Keys {
+				material := fmt.Sprint(k["kty"], k["n"], k["x"], k["y"])
+				if other, dup := owner[material]; dup {
+					t.Errorf("tenants %s and %s publish the same %v key (kid %v)", other, path, k["alg"], k["kid"])
+				}
+				owner[material] = path
+				if k["kty"] == "RSA" {
+					owner["rsa "+path] = material
+				}
+			}
+		}
+		return owner
+	}
+	before, after := jwks(), jwks()
+	for _, path := range paths {
+		if rsa := before["rsa "+path]; rsa == "" || after["rsa "+path] != rsa {
+			t.Errorf("tenant %s's RS256 key changed across starts without --state-dir", path)
 		}
 	}
 }
