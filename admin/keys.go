@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -24,8 +26,15 @@ func (a *API) listKeys(w http.ResponseWriter, _ *http.Request) {
 }
 
 // rotateKeys publishes a new signing key for each algorithm in use; the
-// IdP records the key_rotation events.
+// IdP records the key_rotation events. The call takes no body: one that
+// holds anything but white space is refused and nothing rotates, as every
+// admin body that is not the documented shape is (docs/http.md).
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err != nil || len(bytes.TrimSpace(body)) > 0 {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "POST /admin/api/keys/rotate takes no body; send none (nothing was rotated)")
+		return
+	}
 	rotated, err := a.idp.RotateKeys(adminName(r))
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())

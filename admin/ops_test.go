@@ -136,3 +136,27 @@ func TestAdminAPI_KeysRotate(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAPI_KeysRotateRefusesABody: the rotation takes no body
+// (docs/http.md), so a body, whatever it holds, is a request this call does
+// not understand: 400, and no key is replaced (CONTRACT section 9, "Admin
+// API bodies").
+func TestAdminAPI_KeysRotateRefusesABody(t *testing.T) {
+	base, srv := startIdP(t)
+	_, b := call(t, http.MethodGet, base+"/admin/api/keys", "alice", "alice-pw", "")
+	for _, body := range []string{"null", `{"alg": "ES256"}`, `{"a":`, "[]"} {
+		resp, rb := call(t, http.MethodPost, base+"/admin/api/keys/rotate", "alice", "alice-pw", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(rb), `"invalid_request"`) {
+			t.Errorf("rotate with body %s: %d %s, want 400 invalid_request", body, resp.StatusCode, rb)
+		}
+	}
+	if evs := srv.Audit().Query(audit.Filter{Type: audit.TypeKeyRotation}); len(evs) != 0 {
+		t.Errorf("key_rotation events after refused rotations: %+v", evs)
+	}
+	if _, after := call(t, http.MethodGet, base+"/admin/api/keys", "alice", "alice-pw", ""); string(after) != string(b) {
+		t.Errorf("keys changed by refused rotations:\nbefore %s\nafter  %s", b, after)
+	}
+	if resp, rb := call(t, http.MethodPost, base+"/admin/api/keys/rotate", "alice", "alice-pw", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("rotate without a body: %d %s", resp.StatusCode, rb)
+	}
+}

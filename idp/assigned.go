@@ -73,10 +73,12 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 }
 
 // bearer returns the access token of a login that the request carries
-// (RFC 6750 section 2.1), or answers 401 itself and returns nil.
+// (RFC 6750 section 2.1; the scheme in any case, RFC 7235 section 2.1, as
+// at /userinfo), or answers 401 itself and returns nil.
 func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp"`)
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return nil
