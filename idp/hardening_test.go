@@ -194,6 +194,18 @@ func (f *fakeThrottle) record(c string) {
 	f.calls = append(f.calls, c)
 }
 
+// TestLogin_ThrottledForASecondSaysSo: the page's wait reads as English.
+func TestLogin_ThrottledForASecondSaysSo(t *testing.T) {
+	th := &fakeThrottle{locked: map[string]time.Duration{"bob": 300 * time.Millisecond}}
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.LoginThrottle = th })
+	br := newBrowser(p)
+	id, _ := br.pendingLogin(t)
+	resp, body := br.postLogin(t, loginForm(id, "bob", "bob-pw"))
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Try again in 1 second.") {
+		t.Errorf("throttled for under a second: %d, the page does not say %q:\n%s", resp.StatusCode, "Try again in 1 second.", body)
+	}
+}
+
 // TestLogin_AsksTheThrottle: the login page asks the throttle before a
 // password is checked, answers 429 with Retry-After while it refuses (even
 // for the right password), reports failures and successes, not the

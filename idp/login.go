@@ -238,7 +238,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			ev.Reason = "too many failed logins for this username: throttled for " + secs + " s (security.login_throttle)"
 			_, _ = s.audit.Append(ev)
 			w.Header().Set("Retry-After", secs)
-			s.loginRefused(w, id, http.StatusTooManyRequests, view, "Too many failed sign-ins for this username. Try again in "+secs+" seconds.")
+			s.loginRefused(w, id, http.StatusTooManyRequests, view, "Too many failed sign-ins for this username. Try again in "+secs+" "+plural(secs, "second")+".")
 			return
 		}
 	}
@@ -539,4 +539,12 @@ func (s *Server) LoginThrottle() LoginThrottle {
 		return nil
 	}
 	return s.throttle
+}
+
+// plural is unit, with an s unless n is "1".
+func plural(n, unit string) string {
+	if n == "1" {
+		return unit
+	}
+	return unit + "s"
 }
