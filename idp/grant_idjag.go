@@ -197,15 +197,19 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	case tokenTypeRefresh:
 		subj, err = s.verifyRefreshSubject(form.Get("subject_token"), c.ClientID)
 	}
-	if err != nil {
-		return exchangeResponse{}, err
-	}
 	cfg := s.Config()
-	ev.Sub = subj.Sub
-	user := cfg.UserBySub(subj.Sub)
+	var user *policy.User
+	if subj.Sub != "" {
+		ev.Sub, user = subj.Sub, cfg.UserBySub(subj.Sub)
+	}
 	username := ""
 	if user != nil {
 		username, ev.User = user.Username, user.Username
+	}
+	if err != nil {
+		// A refused subject token names its user only when it is ours and
+		// sound (verifyIDToken), as for an ended session.
+		return exchangeResponse{}, err
 	}
 
 	now := s.now()

@@ -92,10 +92,12 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 		// invalid_grant whatever exchange.subject_token_error says: the
 		// token is sound, the grant behind it was withdrawn (RFC 6749
 		// section 5.2).
-		return subject{}, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
+		// The token is ours and sound: its subject goes to the audit with
+		// the refusal, so that filtering by user finds it.
+		return subject{Sub: v.Subject}, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
 	}
 	if !slices.Contains(v.Audience, clientID) {
-		return subject{}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
+		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
 	}
 	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey}, nil
 }

@@ -394,6 +394,8 @@ func TestEndSession_EndsTheSessionsTokens(t *testing.T) {
 	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 	if evs := f.exchangeEvents(); !strings.Contains(evs[1].Reason, "end_session") {
 		t.Errorf("audit reason %q, want it to name end_session", evs[1].Reason)
+	} else if evs[1].User != "alice" || evs[1].Sub != "u-alice" {
+		t.Errorf("the refusal is audited for user %q sub %q, want alice's: filtering by user must find it", evs[1].User, evs[1].Sub)
 	}
 	chat.form = b(other["id_token"].(string))
 	f.expectIDJAG(t, chat)
