@@ -118,27 +118,31 @@ func (t *Throttle) Allow(username string) (wait time.Duration, ok bool) {
 }
 
 // Wait is Allow, except that an attempt refused only because others for
-// username are being checked waits until one of them is reported, for at
-// most CheckTime and while ctx lasts: parallel logins with the right
-// password (a CI job's, a script's admin API calls) are not refused, and
-// guesses sent at once are still checked no faster than they can fail.
+// username are being checked waits until one of them is reported, then
+// tries again, while ctx lasts: parallel logins with the right password
+// (a CI job's, a script's admin API calls) are not refused, and guesses
+// sent at once are still checked no faster than they can fail. It gives
+// up only when none is reported for CheckTime (a check that is stuck),
+// not after CheckTime in all: attempts sent at once wait behind several
+// rounds of checks, which on a busy machine add up to more.
 func (t *Throttle) Wait(ctx context.Context, username string) (wait time.Duration, ok bool) {
-	var timeout <-chan time.Time
+	var timer *time.Timer
 	for {
 		wait, ok, settled := t.try(username)
 		if ok || settled == nil {
 			return wait, ok
 		}
-		if timeout == nil {
-			timer := time.NewTimer(CheckTime)
+		if timer == nil {
+			timer = time.NewTimer(CheckTime)
 			defer timer.Stop()
-			timeout = timer.C
+		} else {
+			timer.Reset(CheckTime)
 		}
 		select {
 		case <-settled:
 		case <-ctx.Done():
 			return wait, false
-		case <-timeout:
+		case <-timer.C:
 			return wait, false
 		}
 	}

@@ -308,3 +308,38 @@ func waiting(th *throttle.Throttle, ctx context.Context, user string) chan waitR
 	}()
 	return done
 }
+
+// TestThrottle_WaitLastsWhileChecksKeepEnding: CheckTime bounds how long
+// an attempt waits for one being checked to end, not how long it waits in
+// all: attempts sent at once wait behind several rounds of checks (a
+// script's 20 admin API calls as one password_bcrypt admin are four
+// rounds of five), and a slow machine makes the rounds add up to more
+// than CheckTime. While checks keep ending, the attempt waits on; only a
+// check that none ends for CheckTime (a stuck one) makes it give up.
+func TestThrottle_WaitLastsWhileChecksKeepEnding(t *testing.T) {
+	t.Parallel()
+	th, _ := newThrottle(throttle.Options{})
+	ctx := context.Background()
+	for range throttle.FreeFailures {
+		if _, ok := th.Wait(ctx, "alice"); !ok {
+			t.Fatal("refused below the bound")
+		}
+	}
+	done := waiting(th, ctx, "alice")
+	// Each failure ends one check and lowers the bound by one: the
+	// attempt still waits, each time less than CheckTime, in all more.
+	step := throttle.CheckTime * 3 / 10
+	for i := range throttle.FreeFailures - 1 {
+		time.Sleep(step)
+		select {
+		case r := <-done:
+			t.Fatalf("after %v, with a check ending every %v, the waiting attempt gave up (ok %v, wait %v)", time.Duration(i+1)*step, step, r.ok, r.wait)
+		default:
+		}
+		th.Failure("alice")
+	}
+	th.Success("alice")
+	if r := <-done; !r.ok {
+		t.Fatalf("the waiting attempt was refused after a success (wait %v)", r.wait)
+	}
+}
