@@ -21,7 +21,7 @@ import (
 // shortened; serve uses defaultLimits.
 func TestServe_SlowClientsAreCut(t *testing.T) {
 	limits := serverLimits{readHeader: 300 * time.Millisecond, readBody: 500 * time.Millisecond, idle: 400 * time.Millisecond, maxHeader: 4 << 10}
-	limits.write = 2 * time.Second
+	limits.write = 4 * time.Second
 	mux := http.NewServeMux()
 	bigWrote := make(chan error, 1)
 	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
@@ -51,8 +51,10 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 		} else {
 			_, _ = io.ReadAll(r.Body)
 		}
+		// Ticks for a second, twice the body deadline, however slowly the
+		// machine runs them, and well within the write deadline.
 		rc := http.NewResponseController(w)
-		for i := range 8 {
+		for i, start := 0, time.Now(); time.Since(start) < time.Second; i++ {
 			if r.Context().Err() != nil {
 				return
 			}
@@ -60,6 +62,7 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 			_ = rc.Flush()
 			time.Sleep(150 * time.Millisecond)
 		}
+		fmt.Fprintln(w, "done")
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +146,7 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, err := io.ReadAll(resp.Body)
-			if err != nil || !strings.Contains(string(b), "tick 7") {
+			if err != nil || !strings.Contains(string(b), "tick 1\n") || !strings.HasSuffix(string(b), "done\n") {
 				t.Errorf("stream cut after %q: %v", b, err)
 			}
 		})
