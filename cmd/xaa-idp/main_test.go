@@ -58,20 +58,13 @@ func TestCLI_RoundTrip(t *testing.T) {
 		t.Fatalf("serve printed %q, want the issuer URL alone", issuer)
 	}
 
-	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
-	if code != 0 {
-		t.Fatalf("login exit %d: %s", code, stderr)
-	}
-	var tokens map[string]any
-	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
-		t.Fatalf("login output is not JSON: %v\n%s", err, out)
-	}
+	tokens := loginAlice(t, issuer)
 	idToken, _ := tokens["id_token"].(string)
 	if idToken == "" || tokens["refresh_token"] == nil {
 		t.Fatalf("login output lacks id_token or refresh_token: %v", tokens)
 	}
 
-	code, out, stderr = runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+	code, out, stderr := runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
 		"--id-token", idToken, "--audience", "http://127.0.0.1:8101", "--resource", "http://127.0.0.1:8201/mcp", "--scope", "issues.read", "--decode")
 	if code != 0 {
 		t.Fatalf("exchange exit %d: %s", code, stderr)
@@ -252,4 +245,19 @@ func TestServe_WarnsOfAStateDirectoryOthersCanWrite(t *testing.T) {
 			t.Errorf("state directory %v: warned %v, want %v:\n%s", c.mode, got, c.warn, logs)
 		}
 	}
+}
+
+// loginAlice logs alice in to the demo configuration at issuer with the
+// login command, as mcp-client, and returns its JSON output.
+func loginAlice(t *testing.T, issuer string) map[string]any {
+	t.Helper()
+	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if code != 0 {
+		t.Fatalf("login exit %d: %s", code, stderr)
+	}
+	var tokens map[string]any
+	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
+		t.Fatalf("login output is not JSON: %v\n%s", err, out)
+	}
+	return tokens
 }

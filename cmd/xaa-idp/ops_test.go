@@ -77,16 +77,9 @@ func serveWithLogs(t *testing.T, args ...string) (issuer string, stop func() str
 
 func TestServe_JSONLogsParseAndHoldNoTokens(t *testing.T) {
 	issuer, stop := serveWithLogs(t, "--log-format", "json", "--log-level", "debug")
-	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
-	if code != 0 {
-		t.Fatalf("login exit %d: %s", code, stderr)
-	}
-	var tokens map[string]any
-	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := loginAlice(t, issuer)
 	idToken, _ := tokens["id_token"].(string)
-	code, out, stderr = runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+	code, out, stderr := runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
 		"--id-token", idToken, "--audience", "http://127.0.0.1:8101", "--resource", "http://127.0.0.1:8201/mcp", "--scope", "issues.read")
 	if code != 0 {
 		t.Fatalf("exchange exit %d: %s", code, stderr)
@@ -145,12 +138,7 @@ func TestServe_LogFlagsAreChecked(t *testing.T) {
 
 func TestServe_ClockFlagStartsAtAFixedTime(t *testing.T) {
 	issuer, _ := serveWithLogs(t, "--clock", "2030-01-01T00:00:00Z", "--clock-frozen")
-	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
-	if code != 0 {
-		t.Fatalf("login exit %d: %s", code, stderr)
-	}
-	var tokens map[string]any
-	_ = json.Unmarshal([]byte(out), &tokens)
+	tokens := loginAlice(t, issuer)
 	_, claims, err := decodeJWT(tokens["id_token"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -272,14 +260,7 @@ func TestServe_GCTarget(t *testing.T) {
 func TestServe_MisplacedTokensStayOutOfLogsAndAudit(t *testing.T) {
 	dir := t.TempDir()
 	issuer, stop := serveWithLogs(t, "--log-level", "debug", "--state-dir", dir)
-	code, out, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
-	if code != 0 {
-		t.Fatalf("login exit %d: %s", code, stderr)
-	}
-	var tokens map[string]any
-	if err := json.Unmarshal([]byte(out), &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := loginAlice(t, issuer)
 	at, _ := tokens["access_token"].(string)
 	idToken, _ := tokens["id_token"].(string)
 	if !strings.HasPrefix(at, "eyJ") || len(at) > 400 {

@@ -255,11 +255,7 @@ func TestThrottle_AttemptsAtOnceAreBounded(t *testing.T) {
 func TestThrottle_WaitQueuesAttemptsBeyondTheBound(t *testing.T) {
 	th, _ := newThrottle(throttle.Options{})
 	ctx := context.Background()
-	for range throttle.FreeFailures {
-		if _, ok := th.Wait(ctx, "alice"); !ok {
-			t.Fatal("refused below the bound")
-		}
-	}
+	checking(t, th, "alice")
 	done := waiting(th, ctx, "alice")
 	select {
 	case r := <-done:
@@ -272,11 +268,7 @@ func TestThrottle_WaitQueuesAttemptsBeyondTheBound(t *testing.T) {
 	}
 
 	// Five guesses being checked, one more waiting: the guesses fail.
-	for range throttle.FreeFailures {
-		if _, ok := th.Wait(ctx, "bob"); !ok {
-			t.Fatal("refused below the bound")
-		}
-	}
+	checking(t, th, "bob")
 	done = waiting(th, ctx, "bob")
 	fail(th, "bob", throttle.FreeFailures)
 	if r := <-done; r.ok || r.wait < time.Second {
@@ -320,11 +312,7 @@ func TestThrottle_WaitLastsWhileChecksKeepEnding(t *testing.T) {
 	t.Parallel()
 	th, _ := newThrottle(throttle.Options{})
 	ctx := context.Background()
-	for range throttle.FreeFailures {
-		if _, ok := th.Wait(ctx, "alice"); !ok {
-			t.Fatal("refused below the bound")
-		}
-	}
+	checking(t, th, "alice")
 	done := waiting(th, ctx, "alice")
 	// Each failure ends one check and lowers the bound by one: the
 	// attempt still waits, each time less than CheckTime, in all more.
@@ -341,5 +329,16 @@ func TestThrottle_WaitLastsWhileChecksKeepEnding(t *testing.T) {
 	th.Success("alice")
 	if r := <-done; !r.ok {
 		t.Fatalf("the waiting attempt was refused after a success (wait %v)", r.wait)
+	}
+}
+
+// checking lets through as many attempts for user as may be checked at
+// once, none of them reported yet.
+func checking(t *testing.T, th *throttle.Throttle, user string) {
+	t.Helper()
+	for range throttle.FreeFailures {
+		if _, ok := th.Wait(context.Background(), user); !ok {
+			t.Fatal("refused below the bound")
+		}
 	}
 }
