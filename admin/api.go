@@ -5,9 +5,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -163,7 +165,23 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		noRoute(w, r, h)
 		return
 	}
+	if r.Method == http.MethodDelete && !noBody(w, r, "nothing was removed") {
+		return
+	}
 	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
+}
+
+// noBody reports whether r, a call that takes no body, came without one
+// (white space aside); otherwise it answers 400 saying so, and that done
+// says what did not happen. A body where none is defined is not the
+// documented shape, and like every other is refused (docs/http.md).
+func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err != nil || len(bytes.TrimSpace(body)) > 0 {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
+		return false
+	}
+	return true
 }
 
 // noRoute answers a request that no route of the API takes as the API answers, in JSON: 404

@@ -1055,3 +1055,21 @@ func TestConfigAPI_AllowIDJAGReuseRoundTrips(t *testing.T) {
 		t.Error("the running configuration lacks the key")
 	}
 }
+
+// TestConfigAPI_DeleteRefusesABody: a DELETE takes no body; one that holds
+// anything is not the documented shape, is refused, and removes nothing.
+func TestConfigAPI_DeleteRefusesABody(t *testing.T) {
+	p := editable(t)
+	for _, body := range []string{"null", `{"username": "carol"}`, `{"a":`} {
+		resp, rb := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(rb), `"invalid_request"`) {
+			t.Errorf("DELETE with body %s: %d %s, want 400 invalid_request", body, resp.StatusCode, rb)
+		}
+		if p.store.Config().User("bob") == nil {
+			t.Fatalf("DELETE with body %s removed bob", body)
+		}
+	}
+	if resp, rb := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil); resp.StatusCode >= 300 || p.store.Config().User("bob") != nil {
+		t.Errorf("DELETE without a body: %d %s; bob removed: %v", resp.StatusCode, rb, p.store.Config().User("bob") == nil)
+	}
+}

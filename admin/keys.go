@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 
 	"github.com/xaa-idp/xaa-idp/idp"
@@ -30,9 +28,7 @@ func (a *API) listKeys(w http.ResponseWriter, _ *http.Request) {
 // holds anything but white space is refused and nothing rotates, as every
 // admin body that is not the documented shape is (docs/http.md).
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
-	if err != nil || len(bytes.TrimSpace(body)) > 0 {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "POST /admin/api/keys/rotate takes no body; send none (nothing was rotated)")
+	if !noBody(w, r, "nothing was rotated") {
 		return
 	}
 	rotated, err := a.idp.RotateKeys(adminName(r))
