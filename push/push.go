@@ -133,9 +133,13 @@ type Pusher struct {
 	cfgAt   time.Time      // and the instant it was compared at
 	seen    expirySet      // expired entries already audited
 	// standingPath is the StandingFile, "" without Dir; standingSaved is
-	// what it holds.
+	// what it holds. standingHeld is set once a SET was refused (the queue
+	// full): from then on the standing is not saved, so that the next
+	// start compares with the last one whose SETs were all queued and
+	// finds the refused revocations again.
 	standingPath  string
 	standingSaved []byte
+	standingHeld  bool
 
 	wake   chan struct{}
 	ctx    context.Context

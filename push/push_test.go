@@ -885,3 +885,35 @@ func TestPush_CloseLetsAnAttemptInFlightFinish(t *testing.T) {
 		t.Errorf("the SET the receiver accepted is still pending after Close:\n%s", journal)
 	}
 }
+
+// TestPush_RefusedSETsAreFoundAgainAtTheNextStart: a SET refused because the
+// queue was full is not forgotten when a later change saves the standing:
+// the standing stays at the last configuration whose SETs were all queued,
+// so the next start finds the refused revocation again and queues it.
+func TestPush_RefusedSETsAreFoundAgainAtTheNextStart(t *testing.T) {
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer slow.Close()
+	defer close(hang)
+	e := newEnv(t, slow.URL)
+	dir := t.TempDir()
+	first := e.pusher(t, func(o *push.Options) {
+		o.Dir, o.MaxPending, o.AttemptTimeout, o.FirstRetry = dir, 1, 100*time.Millisecond, time.Hour
+	})
+	disabled := e.edited(t, "sub: 00u-alice}", "sub: 00u-alice, disabled: true}")
+	if err := first.ConfigChanged(disabled); !errors.Is(err, push.ErrFull) {
+		t.Fatalf("alice disabled, room for one of her two SETs: %v, want ErrFull", err)
+	}
+	// A later change that takes nothing away.
+	if err := first.ConfigChanged(disabled); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	second := e.pusher(t, func(o *push.Options) {
+		o.Dir, o.Config, o.AttemptTimeout, o.FirstRetry = dir, disabled, 100*time.Millisecond, time.Hour
+	})
+	if got := second.Pending(); got != 2 {
+		t.Errorf("%d SETs pending after the restart, want alice's two: the journaled one and the refused one", got)
+	}
+}

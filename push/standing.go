@@ -151,7 +151,7 @@ func (st standing) check() error {
 // saveStanding writes who can reach each server of cfg at at, durably,
 // unless the file already says so. The caller holds watchMu.
 func (p *Pusher) saveStanding(cfg *policy.Config, at time.Time) {
-	if p.standingPath == "" {
+	if p.standingPath == "" || p.standingHeld {
 		return
 	}
 	data, err := json.Marshal(p.standingOf(cfg, at))
@@ -191,9 +191,21 @@ func (p *Pusher) catchUp(dir string) error {
 		if err := p.enqueue(p.sets(revs, p.cfgAt)); err != nil {
 			// The SETs refused are logged and audited; the standing stays,
 			// for the next start to try again.
+			p.holdStanding()
 			return nil
 		}
 	}
 	p.saveStanding(p.cfg, p.cfgAt)
 	return nil
+}
+
+// holdStanding stops saving the standing after SETs were refused, until
+// the next start (see Pusher.standingHeld). The caller holds watchMu, or
+// is New.
+func (p *Pusher) holdStanding() {
+	if p.standingPath == "" || p.standingHeld {
+		return
+	}
+	p.standingHeld = true
+	p.o.Logger.Warn("push: SETs were refused (the queue is full); the standing of the servers' users is kept as it was until the next start, which finds those revocations again", "file", p.standingPath)
 }

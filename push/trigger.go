@@ -30,6 +30,8 @@ func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
 		// Only once the SETs are journaled: a crash before leaves the old
 		// standing, against which the next start finds them again.
 		p.saveStanding(cfg, now)
+	} else {
+		p.holdStanding()
 	}
 	return err
 }
@@ -45,7 +47,9 @@ func (p *Pusher) CheckExpiry() error {
 	p.cfgAt = now
 	p.auditExpired(p.cfg, now)
 	err := p.enqueue(p.sets(revs, now))
-	if err == nil && len(revs) > 0 {
+	if err != nil {
+		p.holdStanding()
+	} else if len(revs) > 0 {
 		p.saveStanding(p.cfg, now)
 	}
 	return err
