@@ -118,8 +118,8 @@ func boundStrings(d map[string]any) (map[string]any, bool) {
 	}
 	out := make(map[string]any, len(d))
 	for k, v := range d {
-		if s := v.(string); Truncate(s) != s {
-			v = Truncate(s)
+		if s, cut := v.(string), Truncate(v.(string)); cut != s {
+			v = cut
 		}
 		out[k] = v
 	}

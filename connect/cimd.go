@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
 // MetadataPath is where ServeMetadata publishes the client's metadata
@@ -33,11 +35,11 @@ type MetadataServer struct {
 // the Go SDK's enterprise handler authenticates with a client secret or
 // with client_id alone, and a document can hold no secret. Its redirect
 // URIs are redirectURIs (those connect logs in with, as `connect --cimd
-// --redirect-uri`), else http://127.0.0.1/callback, a loopback one that
+// --redirect-uri`), else idpclient.DefaultRedirectURI, a loopback one that
 // matches on any port (RFC 8252 §7.3).
 func ServeMetadata(port int, redirectURIs ...string) (*MetadataServer, error) {
 	if len(redirectURIs) == 0 {
-		redirectURIs = []string{"http://127.0.0.1/callback"}
+		redirectURIs = []string{idpclient.DefaultRedirectURI}
 	}
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -164,7 +165,7 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		return nil, err
 	}
 	if o.RedirectURI == "" {
-		o.RedirectURI = "http://127.0.0.1/callback"
+		o.RedirectURI = DefaultRedirectURI
 	}
 	if o.Scopes == nil {
 		o.Scopes = []string{"openid", "profile", "email", "groups", "offline_access"}
@@ -487,4 +488,19 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 		return nil, fmt.Errorf("assigned MCP servers: %w", err)
 	}
 	return body.Servers, nil
+}
+
+// DefaultRedirectURI is the redirect URI a login uses unless told another:
+// a loopback one, which the IdP matches on any port (RFC 8252 section 7.3).
+const DefaultRedirectURI = "http://127.0.0.1/callback"
+
+// RedirectFor is the redirect URI a browserless login of a client with the
+// registered redirect URIs should ask for: "" (DefaultRedirectURI) when it
+// has that one or none, else its first, since the IdP takes only a
+// registered one.
+func RedirectFor(registered []string) string {
+	if len(registered) == 0 || slices.Contains(registered, DefaultRedirectURI) {
+		return ""
+	}
+	return registered[0]
 }

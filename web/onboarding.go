@@ -3,13 +3,13 @@ package web
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -108,21 +108,11 @@ func tryConnect(issuer string, cfg *policy.Config, clients [][2]string, users []
 		if cl.ClientSecret != "" {
 			cmd += " --client-secret <secret>"
 		}
-		if uri := loginRedirect(cl); uri != "" {
+		if uri := idpclient.RedirectFor(cl.RedirectURIs); uri != "" {
 			cmd += " --redirect-uri " + uri
 		}
 	}
 	return cmd + " --username " + users[0] + " --password <password> --all --verbose"
-}
-
-// loginRedirect is the redirect URI a browserless login of cl uses: ""
-// (connect's default, http://127.0.0.1/callback) when cl has it or has
-// none, else its first, since the IdP takes only a registered one.
-func loginRedirect(cl *policy.Client) string {
-	if len(cl.RedirectURIs) == 0 || slices.Contains(cl.RedirectURIs, "http://127.0.0.1/callback") {
-		return ""
-	}
-	return cl.RedirectURIs[0]
 }
 
 // onboardingPage explains zero-touch onboarding and offers to watch it.
@@ -163,7 +153,7 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	steps := map[string][]connect.Step{}
 	ctx, cancel := context.WithTimeout(r.Context(), onboardingTimeout)
 	defer cancel()
-	clientID, secret, redirect := cl.ClientID, cl.ClientSecret, loginRedirect(cl)
+	clientID, secret, redirect := cl.ClientID, cl.ClientSecret, idpclient.RedirectFor(cl.RedirectURIs)
 	if form.CIMD {
 		doc, err := connect.ServeMetadata(metadataPort(cfg))
 		if err != nil {

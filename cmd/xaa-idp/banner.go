@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -157,8 +157,8 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 				if c.ClientSecret != "" {
 					cmd += " --client-secret " + shellQuote(c.ClientSecret)
 				}
-				if !slices.Contains(c.RedirectURIs, "http://127.0.0.1/callback") {
-					cmd += " --redirect-uri " + shellQuote(c.RedirectURIs[0])
+				if uri := idpclient.RedirectFor(c.RedirectURIs); uri != "" {
+					cmd += " --redirect-uri " + shellQuote(uri)
 				}
 				password := u.Password
 				if password == "" {

@@ -26,7 +26,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
 	username := fs.String("username", "", "user to log in (required)")
 	password := fs.String("password", "", "the user's password")
-	redirect := fs.String("redirect-uri", "http://127.0.0.1/callback", "a redirect URI registered for the client")
+	redirect := fs.String("redirect-uri", idpclient.DefaultRedirectURI, "a redirect URI registered for the client")
 	printOnly := fs.String("print", "", "print only this member of the token response: id_token, access_token or refresh_token")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
 func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -20,7 +21,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
 	username := fs.String("username", "", "user to log in (required)")
 	password := fs.String("password", "", "the user's password")
-	redirect := fs.String("redirect-uri", "http://127.0.0.1/callback", "a redirect URI registered for the client")
+	redirect := fs.String("redirect-uri", idpclient.DefaultRedirectURI, "a redirect URI registered for the client")
 	all := fs.Bool("all", false, "try every MCP server connected to the client, assigned or not")
 	verbose := fs.Bool("verbose", false, "print every request of the flow")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table")
