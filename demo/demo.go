@@ -100,10 +100,13 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			RedirectURIs:    reg.RedirectURIs,
 			ResourceServers: map[string]string{rsID: rsSecret},
 			CIMD:            resolver,
-			Subject:         s.Subject,
-			Users:           reg.Users,
-			AllowReplay:     reg.AllowReplay,
-			Now:             now,
+			// The clients maps decide, now as at every edit (Follow),
+			// which metadata-document clients the server knows.
+			CIMDRegisteredOnly: true,
+			Subject:            s.Subject,
+			Users:              reg.Users,
+			AllowReplay:        reg.AllowReplay,
+			Now:                now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
