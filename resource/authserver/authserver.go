@@ -145,6 +145,10 @@ const (
 
 // User is a local account of the resource side.
 type User struct {
+	// Issuer is the IdP whose user this is: only ID-JAGs that issuer
+	// signed map to the user, so that two IdPs' users with one sub (or
+	// one email) stay two users. "" maps ID-JAGs of any trusted IdP.
+	Issuer   string
 	Username string
 	Sub      string
 	Email    string
