@@ -49,11 +49,13 @@ type Service struct {
 // authorization server: client_id "mcp-server-" + its id, secret that plus
 // "-secret" (IntrospectionCredentials). Clients with metadata documents
 // are resolved with the cimd sections of the tenants that list the server
-// (cimdConfig), so the server fetches the documents those IdPs may fetch;
-// the server's subject key
-// picks the subject mapping among the users of the tenants that list it,
-// and its allow_id_jag_reuse key whether an ID-JAG it redeemed is
-// redeemed again (tenants that list it must agree on both).
+// (cimdConfig), so the server fetches the documents those IdPs may fetch,
+// and it knows them only while a clients map names them. The server's
+// subject key picks the subject mapping, each ID-JAG's user looked up
+// among the users of the tenant whose issuer signed it (a user is its
+// tenant's issuer and its sub, so two tenants' users with one sub are two
+// users there), and its allow_id_jag_reuse key whether an ID-JAG it
+// redeemed is redeemed again (tenants that list it must agree on both).
 //
 // now is the IdP's clock (idp.Server.Now; nil means time.Now), which the
 // authorization servers and MCP servers follow too: the demo runs on one
@@ -100,10 +102,13 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			RedirectURIs:    reg.RedirectURIs,
 			ResourceServers: map[string]string{rsID: rsSecret},
 			CIMD:            resolver,
-			Subject:         s.Subject,
-			Users:           reg.Users,
-			AllowReplay:     reg.AllowReplay,
-			Now:             now,
+			// The clients maps decide, now as at every edit (Follow),
+			// which metadata-document clients the server knows.
+			CIMDRegisteredOnly: true,
+			Subject:            s.Subject,
+			Users:              reg.Users,
+			AllowReplay:        reg.AllowReplay,
+			Now:                now,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -164,8 +169,8 @@ type started struct {
 // restart of the demo: an MCP server new to cfg (it needs listeners of its
 // own), an issuer, resources, subject mapping or, for the MCP server, scopes
 // changed. An authorization server whose new registration the demo cannot
-// accept (say two tenants' users with one sub, which Stack refuses) is left
-// as it was, and that is returned too. Calls must not overlap.
+// accept (say two tenants with two subject mappings for it, which Stack
+// refuses) is left as it was, and that is returned too. Calls must not overlap.
 func Follow(stack []Service, cfg *policy.Config) []string {
 	var running []*started
 	for _, svc := range stack {
@@ -258,7 +263,7 @@ func merge(cfg *policy.Config, base string) []*sharedServer {
 			// Two servers of one tenant on one issuer are two services
 			// on one address, which Stack refuses and Follow reports.
 			if ss == nil || ss.last == t {
-				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}, subs: map[string]subOwner{}}
+				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}}
 				byIssuer[key] = ss
 				shared = append(shared, ss)
 			}
@@ -282,9 +287,8 @@ type sharedServer struct {
 	clients   map[string]string   // client_id at the server -> secret at the IdP
 	redirects map[string][]string // client_id at the server -> redirect URIs
 	users     []authserver.User
-	subs      map[string]subOwner // sub of each user -> its tenant and email, so that none is listed twice
-	cimdOn    bool                // some tenant that lists the server has metadata documents on
-	cimdAllow []string            // the allow patterns of those tenants, each once
+	cimdOn    bool     // some tenant that lists the server has metadata documents on
+	cimdAllow []string // the allow patterns of those tenants, each once
 }
 
 // cimdConfig is how the authorization server of ss resolves metadata
@@ -302,9 +306,6 @@ func (ss *sharedServer) registration() authserver.Registration {
 		AllowReplay: ss.first.AllowIDJAGReuse,
 	}
 }
-
-// subOwner is the tenant whose user has a sub, and that user's email.
-type subOwner struct{ tenant, email string }
 
 // add merges the entry s of the server in tenant t, whose issuer is
 // issuer.
@@ -348,22 +349,7 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 		ss.clients[atServer] = secret
 	}
 	for _, u := range t.Users {
-		owner, seen := ss.subs[u.Sub]
-		if !seen {
-			ss.subs[u.Sub] = subOwner{t.ID, u.Email}
-			ss.users = append(ss.users, authserver.User{Username: u.Username, Sub: u.Sub, Email: u.Email})
-			continue
-		}
-		// The authorization server knows one local user per sub, and the
-		// MCP server keeps its demo data per sub: two people with one sub
-		// would be one user there, each seeing the other's email and
-		// records. Only a server that maps users by email may have them,
-		// when their emails say they are the same person.
-		// The authorization server's own match; two empty emails are not the same person's.
-		if s.Subject == policy.SubjectEmail && owner.email != "" && authserver.SameEmail(owner.email, u.Email) {
-			continue
-		}
-		return fmt.Errorf("demo: tenants %s and %s both have a user with sub %q and list the MCP server at %s, whose one authorization server would make them one user (it finds users by %s); give one of them a distinct sub", owner.tenant, t.ID, u.Sub, s.Issuer, subjectKey(s.Subject))
+		ss.users = append(ss.users, authserver.User{Issuer: issuer, Username: u.Username, Sub: u.Sub, Email: u.Email})
 	}
 	return nil
 }
@@ -373,14 +359,6 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string
 func findsUsersBy(subject string) string {
 	if subject == policy.SubjectEmail {
 		return "email"
-	}
-	return "sub"
-}
-
-// subjectKey names what a server's authorization server finds users by.
-func subjectKey(subject string) string {
-	if subject == policy.SubjectEmail {
-		return "email, and their emails differ"
 	}
 	return "sub"
 }

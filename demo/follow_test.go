@@ -305,20 +305,19 @@ func TestFollow_ReportsWhatNeedsARestart(t *testing.T) {
 	}
 }
 
-// TestFollow_KeepsAServerItCannotMerge: a configuration that would make
-// two tenants' users one user at a shared server, which Stack refuses, is
-// reported, and the server keeps what it had: the client added in the
-// same edit stays unknown, the clients it had still work.
+// TestFollow_KeepsAServerItCannotMerge: a configuration that gives a
+// shared server two subject mappings, which Stack refuses, is reported,
+// and the server keeps what it had: the client added in the same edit
+// stays unknown, the clients it had still work.
 func TestFollow_KeepsAServerItCannotMerge(t *testing.T) {
 	as, stack := startNotes(t, tenantsYAML("a", "b"))
 	bad := strings.NewReplacer(
-		"sub: u-alice-b", "sub: u-alice-a",
-		"clients: {desk-b: b-at-notes}", "clients: {desk-b: b-at-notes, desk-b2: b2-at-notes}",
+		"clients: {desk-b: b-at-notes}", "subject: email\n        clients: {desk-b: b-at-notes, desk-b2: b2-at-notes}",
 		"[{client_id: desk-b, client_secret: desk-b-secret, token_exchange: true}]",
 		"[{client_id: desk-b, client_secret: desk-b-secret, token_exchange: true}, {client_id: desk-b2, client_secret: b2-secret, token_exchange: true}]",
 	).Replace(tenantsYAML("a", "b"))
 	w := demo.Follow(stack, parse(t, bad))
-	if len(w) != 1 || !strings.Contains(w[0], `tenants a and b both have a user with sub "u-alice-a"`) || !strings.Contains(w[0], "keeps the configuration it had") {
+	if len(w) != 1 || !strings.Contains(w[0], `tenants a and b list the MCP server at http://127.0.0.1:9101 with subject "" and "email"`) || !strings.Contains(w[0], "keeps the configuration it had") {
 		t.Errorf("warnings %q", w)
 	}
 	status, body := as.redeem(t, as.idp+"/t/a", "u-alice-a", "", "a-at-notes", "desk-a-secret", "notes.read")

@@ -132,6 +132,12 @@ test('CrossAppAccessProvider: alice connects to the tracker MCP server and calls
     try {
         const me = await whoami(client);
         console.log(`# whoami: ${JSON.stringify(me)}`);
+        // The server declares the MCP extension it is reached through.
+        assert.deepEqual(
+            client.getServerCapabilities()?.extensions?.['io.modelcontextprotocol/enterprise-managed-authorization'],
+            {},
+            `server capabilities ${JSON.stringify(client.getServerCapabilities())}`
+        );
         assert.equal(me.sub, '00u-alice');
         assert.equal(me.client_id, 'mcp-client-at-tracker');
         assert.deepEqual([...me.scopes].sort(), ['issues.read', 'issues.write']);

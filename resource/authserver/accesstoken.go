@@ -30,8 +30,12 @@ type AccessToken struct {
 	// for (the iss of its RFC 9493 sub_id): which tenant, when several
 	// are trusted. "" for a token without sub_id.
 	IdPIssuer string
-	Resource  string // aud: the MCP server the token is for
-	Scopes    []string
+	// IdPSubject is the user's sub at IdPIssuer (the ID-JAG's sub),
+	// which Subject is too unless the user was mapped by email. A user
+	// is (IdPIssuer, Subject): two IdPs may each have a user with one sub.
+	IdPSubject string
+	Resource   string // aud: the MCP server the token is for
+	Scopes     []string
 	// JKT is the cnf.jkt of a DPoP-bound token (RFC 9449 §6.1): it is only
 	// good with a DPoP proof signed by that key. "" for a bearer token.
 	JKT      string
@@ -185,7 +189,7 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 		at.IssuedAt = c.IssuedAt.Time()
 	}
 	if c.SubID != nil {
-		at.IdPIssuer = c.SubID.Iss
+		at.IdPIssuer, at.IdPSubject = c.SubID.Iss, c.SubID.Sub
 		if when, revoked := a.revoked.revokedBefore(subjectKey{c.SubID.Iss, c.SubID.Sub}, at.IssuedAt); revoked {
 			return fail("revoked: %s ended the access of %s at %s (a pushed Security Event Token, RFC 8935)", c.SubID.Iss, c.SubID.Sub, stamp(when))
 		}

@@ -83,6 +83,13 @@ type Config struct {
 	// Documents): such a client authenticates with private_key_jwt or none,
 	// as its document says. Nil treats URL client_ids as unknown.
 	CIMD *cimd.Resolver
+	// CIMDRegisteredOnly resolves only the URL client_ids that the
+	// registration has as Clients (with an empty secret), each request
+	// deciding by the registration of its time: a client that an Update
+	// takes off is unknown from its next request, as any other client is.
+	// False accepts every URL that CIMD may fetch, registered or not, as
+	// an authorization server open to clients it has never met does.
+	CIMDRegisteredOnly bool
 	// Subject is how an ID-JAG's user becomes the access token's subject:
 	// SubjectSub ("" too) keeps the ID-JAG's sub; SubjectEmail maps the
 	// ID-JAG's email to the user of Users with that email.
@@ -138,6 +145,10 @@ const (
 
 // User is a local account of the resource side.
 type User struct {
+	// Issuer is the IdP whose user this is: only ID-JAGs that issuer
+	// signed map to the user, so that two IdPs' users with one sub (or
+	// one email) stay two users. "" maps ID-JAGs of any trusted IdP.
+	Issuer   string
 	Username string
 	Sub      string
 	Email    string

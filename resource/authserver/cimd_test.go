@@ -430,3 +430,65 @@ func TestTokenEndpoint_URLClientRegisteredWithASecret(t *testing.T) {
 		}
 	})
 }
+
+// TestCIMDRegisteredOnly: with Config.CIMDRegisteredOnly a URL client_id
+// is a client only while Clients has it: an unregistered one is unknown
+// at the token endpoint (client_id alone or a client assertion), at
+// introspection and at /authorize, however well its document resolves;
+// registered (with no secret), it authenticates as its document says.
+func TestCIMDRegisteredOnly(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.CIMDRegisteredOnly = true
+		c.Clients[m.jwt] = ""
+	})
+	now := e.clock.Now()
+	jagFor := func(clientID string) string {
+		return e.jag(t, func(c map[string]any) { c["client_id"] = clientID })
+	}
+	wantUnknown := func(what string, r tokenReply, status int) {
+		t.Helper()
+		if r.status != status || !strings.Contains(r.str("error_description"), "unknown client") {
+			t.Errorf("%s: HTTP %d %s, want %d naming an unknown client", what, r.status, r.raw, status)
+		}
+	}
+	wantUnknown("unregistered, client_id alone", e.post(t, metadataGrant(jagFor(m.none), m.none, "")), http.StatusUnauthorized)
+	if r := e.post(t, metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, nil))); r.status != http.StatusOK {
+		t.Errorf("registered, private_key_jwt: HTTP %d %s", r.status, r.raw)
+	}
+
+	token := e.accessToken(t, "issues.read")
+	introspect := func(clientID, assertion string) tokenReply {
+		form := url.Values{"token": {token}, "client_id": {clientID}}
+		if assertion != "" {
+			form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+			form.Set("client_assertion", assertion)
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.asURL+"/introspect", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return do(t, req)
+	}
+	if r := introspect(m.jwt, m.assertion(t, e.asURL+"/introspect", now, nil)); r.status != http.StatusOK {
+		t.Errorf("registered, introspection: HTTP %d %s", r.status, r.raw)
+	}
+
+	// The private_key_jwt client taken off the registration.
+	if err := e.as.Update(authserver.Registration{
+		TrustedIssuers: []authserver.TrustedIssuer{{Issuer: e.idp.issuer, JWKSURL: e.idp.jwksURL()}},
+		Scopes:         trackerScopes,
+		Clients:        map[string]string{confidentialClient: confidentialSecret},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantUnknown("unregistered, private_key_jwt", e.post(t, metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, nil))), http.StatusUnauthorized)
+	wantUnknown("unregistered, introspection", introspect(m.jwt, m.assertion(t, e.asURL+"/introspect", now, nil)), http.StatusUnauthorized)
+	resp, err := http.Get(e.asURL + "/authorize?" + url.Values{"client_id": {m.jwt}, "redirect_uri": {"http://127.0.0.1:4000/callback"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unregistered, /authorize: HTTP %d, want 400", resp.StatusCode)
+	}
+}

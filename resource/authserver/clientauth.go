@@ -68,7 +68,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		if authorization != "" || postSecret != "" {
 			return "", "", invalidRequest("the request uses both a client assertion and a client secret; use one (RFC 6749 §2.3)")
 		}
-		id, oerr := a.verifyClientAssertion(r.Context(), assertionType, assertion, postID, endpoint)
+		id, oerr := a.verifyClientAssertion(r.Context(), assertionType, assertion, postID, endpoint, clients)
 		return id, authPrivateKeyJWT, oerr
 	}
 
@@ -120,6 +120,9 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
 	}
+	if oerr := a.unregisteredMetadataClient(clients, postID); oerr != nil {
+		return "", "", oerr
+	}
 	if _, ok := clients[postID]; !ok {
 		return "", "", invalidClient("unknown client %q", postID)
 	}
@@ -145,8 +148,21 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 // (https://claude.ai/oauth/mcp-oauth-client-metadata), and demo.Stack
 // registers such a client with its secret at the IdP (CONTRACT section 6),
 // which authenticates it here without fetching the URL.
+//
+// With CIMDRegisteredOnly, a URL that clients lacks is no client at all
+// (unregisteredMetadataClient).
 func (a *Server) isMetadataClient(clients map[string]string, id string) bool {
-	return cimd.IsURL(id) && a.cfg.CIMD != nil && clients[id] == ""
+	secret, registered := clients[id]
+	return cimd.IsURL(id) && a.cfg.CIMD != nil && secret == "" && (registered || !a.cfg.CIMDRegisteredOnly)
+}
+
+// unregisteredMetadataClient refuses a URL client_id that clients lacks
+// at a server with CIMDRegisteredOnly, or returns nil.
+func (a *Server) unregisteredMetadataClient(clients map[string]string, id string) *oauthError {
+	if _, registered := clients[id]; registered || !a.cfg.CIMDRegisteredOnly || !cimd.IsURL(id) {
+		return nil
+	}
+	return invalidClient("unknown client %s: its metadata document is not enough here, the client must be registered at this authorization server (an MCP server's clients map names it), and it is not (or no longer)", id)
 }
 
 // publicMetadataClient authenticates a client_id URL sent alone: its
@@ -166,9 +182,10 @@ func (a *Server) publicMetadataClient(ctx context.Context, clientID, secret stri
 }
 
 // verifyClientAssertion checks a private_key_jwt client assertion (RFC 7523
-// §3) of a client with a metadata document, and returns its client_id.
+// §3) of a client with a metadata document, which clients must have with
+// CIMDRegisteredOnly, and returns its client_id.
 // The aud may be this server's issuer or the URL of the endpoint called.
-func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, postID, endpoint string) (string, *oauthError) {
+func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, postID, endpoint string, clients map[string]string) (string, *oauthError) {
 	if assertionType != clientAssertionType {
 		return "", invalidClient("client_assertion_type %q is not %s (RFC 7523 §2.2)", assertionType, clientAssertionType)
 	}
@@ -191,6 +208,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return "", invalidClient("client_id %q is not the client assertion's iss %q", postID, id)
 	case !cimd.IsURL(id) || a.cfg.CIMD == nil:
 		return "", invalidClient("client %q cannot use private_key_jwt here: only clients with a Client ID Metadata Document can", id)
+	}
+	if oerr := a.unregisteredMetadataClient(clients, id); oerr != nil {
+		return "", oerr
 	}
 	c, err := a.cfg.CIMD.Resolve(ctx, id)
 	if err != nil {

@@ -24,6 +24,10 @@ type introspection struct {
 	Iss       string        `json:"iss,omitempty"`
 	JTI       string        `json:"jti,omitempty"`
 	Cnf       *confirmation `json:"cnf,omitempty"` // RFC 9449 §6.2
+	// SubID is the user at the IdP that issued the ID-JAG (RFC 9493
+	// iss_sub), as the token carries it: what tells apart two IdPs'
+	// users with one sub.
+	SubID *subjectID `json:"sub_id,omitempty"`
 }
 
 // introspectors are the clients that may call the introspection endpoint:
@@ -84,6 +88,9 @@ func (a *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		Sub:       at.Subject,
 		Iss:       at.Issuer,
 		JTI:       at.ID,
+	}
+	if at.IdPIssuer != "" {
+		resp.SubID = &subjectID{Format: "iss_sub", Iss: at.IdPIssuer, Sub: at.IdPSubject}
 	}
 	if len(aud) == 1 {
 		resp.Aud = aud[0]

@@ -208,28 +208,30 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 	}
 }
 
-// mapSubject returns the local user the access token is for: with
-// SubjectEmail the user whose email is the ID-JAG's (compared without
-// regard to ASCII case: see SameEmail), else the ID-JAG's sub, with the
-// username of the user that has it, if any.
+// mapSubject returns the local user the access token is for, among the
+// users of the ID-JAG's issuer (User.Issuer): with SubjectEmail the user
+// whose email is the ID-JAG's (compared without regard to ASCII case: see
+// SameEmail), else the ID-JAG's sub, with the username of the user that
+// has it, if any.
 func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
+	ofIssuer := func(u User) bool { return u.Issuer == "" || u.Issuer == jag.Issuer }
 	if a.cfg.Subject != SubjectEmail {
 		for _, u := range reg.users {
-			if u.Sub == jag.Subject {
+			if u.Sub == jag.Subject && ofIssuer(u) {
 				return u, nil
 			}
 		}
-		return User{Sub: jag.Subject, Email: jag.Email}, nil
+		return User{Issuer: jag.Issuer, Sub: jag.Subject, Email: jag.Email}, nil
 	}
 	if jag.Email == "" {
 		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
 	}
 	for _, u := range reg.users {
-		if SameEmail(u.Email, jag.Email) {
+		if SameEmail(u.Email, jag.Email) && ofIssuer(u) {
 			return u, nil
 		}
 	}
-	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email", jag.Email)
+	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email, among the users of the IdP that signed the ID-JAG (%s)", jag.Email, jag.Issuer)
 }
 
 // SameEmail compares two email addresses as mail systems match them for

@@ -29,6 +29,11 @@ import (
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
 const prmWellKnown = "/.well-known/oauth-protected-resource"
 
+// ExtensionEMA is the identifier of the MCP extension Enterprise-Managed
+// Authorization (modelcontextprotocol/ext-auth), which the demo MCP
+// servers declare in their capabilities' extensions.
+const ExtensionEMA = "io.modelcontextprotocol/enterprise-managed-authorization"
+
 // TokenVerifier checks the access tokens presented to an MCP server. An
 // *authserver.Server is one; a verifier for an authorization server in
 // another process would check the token against its JWKS (RFC 9068 §4) or
@@ -95,7 +100,8 @@ type mcpServer struct {
 //     that path, and at /.well-known/oauth-protected-resource alone.
 //
 // Its tools are whoami plus a read and a write tool of the theme named by
-// cfg.ID, all answering from deterministic per-user demo data.
+// cfg.ID, all answering from deterministic per-user demo data. Its
+// capabilities declare the extension [ExtensionEMA].
 func New(cfg Config) (http.Handler, error) {
 	u, err := url.Parse(cfg.Resource)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -145,7 +151,13 @@ func New(cfg Config) (http.Handler, error) {
 		s.mcpPath = "/"
 	}
 
-	server := mcp.NewServer(&mcp.Implementation{Name: cfg.Name, Title: cfg.Name, Version: "0.1.0"}, nil)
+	// Capabilities set here replace the SDK's default, which declares
+	// logging: these servers send no log messages (and logging is
+	// deprecated as of protocol 2026-07-28). The SDK adds tools.
+	caps := &mcp.ServerCapabilities{}
+	caps.AddExtension(ExtensionEMA, nil)
+	server := mcp.NewServer(&mcp.Implementation{Name: cfg.Name, Title: cfg.Name, Version: "0.1.0"},
+		&mcp.ServerOptions{Capabilities: caps})
 	s.toolScopes = addTools(server, cfg.ID, cfg.Scopes)
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
 		// Stateless: every request carries its own token, so there is no

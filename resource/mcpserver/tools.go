@@ -179,11 +179,16 @@ type userData[T any] struct {
 	salt string
 
 	mu     sync.Mutex
-	byUser map[string][]T
+	byUser map[userKey][]T
 }
 
+// userKey is a user: the IdP that issued the ID-JAG and the subject,
+// since an authorization server that trusts several IdPs may see one sub
+// from two of them for two people.
+type userKey struct{ idp, sub string }
+
 func newUserData[T any](salt string, seed func(rng *rand.Rand, user string) []T) *userData[T] {
-	return &userData[T]{seed: seed, salt: salt, byUser: map[string][]T{}}
+	return &userData[T]{seed: seed, salt: salt, byUser: map[userKey][]T{}}
 }
 
 // update runs f on the user's records under the lock and keeps what it
@@ -191,7 +196,8 @@ func newUserData[T any](salt string, seed func(rng *rand.Rand, user string) []T)
 func (d *userData[T]) update(at *authserver.AccessToken, f func(items []T) ([]T, error)) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	items, ok := d.byUser[at.Subject]
+	key := userKey{at.IdPIssuer, at.Subject}
+	items, ok := d.byUser[key]
 	if !ok {
 		items = d.seed(userRand(d.salt, at.Subject), displayName(at))
 	}
@@ -199,7 +205,7 @@ func (d *userData[T]) update(at *authserver.AccessToken, f func(items []T) ([]T,
 	if err != nil {
 		return err
 	}
-	d.byUser[at.Subject] = items
+	d.byUser[key] = items
 	return nil
 }
 
