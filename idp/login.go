@@ -111,7 +111,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
 {{else if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-{{if .Continue}}<form method="post" action="login">
+{{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1">
 <button type="submit" id="continue" autofocus>Continue as <strong>{{.Continue}}</strong></button>
 </form>
@@ -121,9 +121,12 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Continue}} autofocus{{end}}>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
-</form></main></body></html>`))
+</form>{{end}}</main></body></html>`))
 
 type loginView struct {
+	// ID is the sign-in request the form posts back; "" on a page saying
+	// it is unknown, expired or closed, which shows no form: one would
+	// post nowhere useful.
 	ID, Client, Username, Error string
 	// ClientHost is the host of a metadata document client's client_id
 	// URL, which the page leads with: its Client (client_name) is its own
