@@ -80,7 +80,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /{$}", page("tenants"))
 	mux.Handle("GET /admin/{$}", page("consoles"))
 	mux.Handle("/", http.NotFoundHandler())
-	return mux
+	return noSniff(mux)
 }
 
 // tenantsView is the root page: every tenant, and a command to try with
