@@ -86,7 +86,24 @@ func New(o Options) http.Handler {
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))
 	mux.Handle("/", srv)
-	return mux
+	return noSniff(mux)
+}
+
+// nosniffValue is the header value noSniff sets, shared by every answer
+// (capacity one, as internal/httpjson's).
+var nosniffValue = []string{"nosniff"}
+
+// noSniff marks every answer X-Content-Type-Options: nosniff, not only
+// the HTML pages that set it themselves: JSON that quotes what a request
+// sent (a client_id, a redirect_uri), the admin API's YAML and the plain
+// text of /healthz and /metrics are never to be taken by a browser for a
+// page or a script. The console calls the inner mux in-process, without
+// it.
+func noSniff(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Content-Type-Options"] = nosniffValue[:1:1]
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Store is the configuration store New connects the IdP to: a

@@ -49,6 +49,10 @@ func Tenants(tenants []Tenant) http.Handler {
 		}
 		h := http.StripPrefix(path, New(o))
 		mux.Handle(path+"/", h)
+		// The console typed without its slash: the product's mux sees
+		// /admin and would redirect to /admin/, the root's list of every
+		// tenant's console.
+		mux.Handle(path+"/admin", http.RedirectHandler(path+"/admin/", http.StatusMovedPermanently))
 		mux.Handle("/.well-known/oauth-authorization-server"+path, rewritePath(path+"/.well-known/oauth-authorization-server", h))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +84,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /{$}", page("tenants"))
 	mux.Handle("GET /admin/{$}", page("consoles"))
 	mux.Handle("/", http.NotFoundHandler())
-	return mux
+	return noSniff(mux)
 }
 
 // tenantsView is the root page: every tenant, and a command to try with

@@ -445,3 +445,23 @@ func TestTenants_AuditLinkStaysUnderTheTenant(t *testing.T) {
 		t.Errorf("%d pages of limit=1 for at least 3 events (%s)", pages, ts.URL)
 	}
 }
+
+// TestTenants_ConsoleWithoutTheSlashStaysUnderTheTenant: a tenant's console
+// typed without its trailing slash (<issuer>/admin) is the tenant's
+// console, not the root's list of every tenant's: the product's mux, which
+// sees the path without the tenant's, would redirect to /admin/.
+func TestTenants_ConsoleWithoutTheSlashStaysUnderTheTenant(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, srv := range servers {
+		resp, err := hc.Get(srv.Issuer() + "/admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode/100 != 3 || err != nil || loc.String() != srv.Issuer()+"/admin/" {
+			t.Errorf("%s/admin: %d Location %q, want a redirect to %s/admin/", srv.Issuer(), resp.StatusCode, resp.Header.Get("Location"), srv.Issuer())
+		}
+	}
+}

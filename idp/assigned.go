@@ -118,6 +118,9 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
 		return
 	}
+	// The user's claims: kept by no cache, as every other answer about
+	// the user (op sets none).
+	w.Header().Set("Cache-Control", "no-store")
 	s.provider.ServeHTTP(w, r)
 }
 

@@ -1146,6 +1146,11 @@ func TestConformance_Tokens(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || info["sub"] != "u-alice" || info["email"] != "alice@example.com" {
 			t.Errorf("userinfo: %d %v", resp.StatusCode, info)
 		}
+		// The user's personal data, as /me/mcp-servers and introspection
+		// answer theirs: no cache keeps it.
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("userinfo Cache-Control = %q, want no-store", cc)
+		}
 	})
 
 	t.Run("refresh grant rotates the refresh token", func(t *testing.T) {

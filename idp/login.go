@@ -111,14 +111,22 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
 {{else if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
+{{if .ID}}{{if .Continue}}<form method="post" action="login">
+<input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1">
+<button type="submit" id="continue" autofocus>Continue as <strong>{{.Continue}}</strong></button>
+</form>
+<p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Continue}} autofocus{{end}}>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
-</form></main></body></html>`))
+</form>{{end}}</main></body></html>`))
 
 type loginView struct {
+	// ID is the sign-in request the form posts back; "" on a page saying
+	// it is unknown, expired or closed, which shows no form: one would
+	// post nowhere useful.
 	ID, Client, Username, Error string
 	// ClientHost is the host of a metadata document client's client_id
 	// URL, which the page leads with: its Client (client_name) is its own
@@ -126,6 +134,11 @@ type loginView struct {
 	// (draft-ietf-oauth-client-id-metadata-document, Security
 	// Considerations). "" for a client of the configuration or the product.
 	ClientHost string
+	// Continue is the user of the browser's live SSO session, offered as a
+	// button when the client is such a document client: registered
+	// nowhere, any site can be one, so the session does not sign the user
+	// in to it unasked (docs/http.md, /login).
+	Continue string
 }
 
 // pageHeaders are the headers of the IdP's HTML pages: never framed, so
@@ -199,6 +212,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if sess := s.session(r); sess != nil && !ar.forcesLogin() && ar.sessionFresh(sess, now) {
+			if view.ClientHost != "" {
+				// A metadata document client: its document and its
+				// redirect_uri may be any site's, which would learn who
+				// the visitor is without the visitor seeing anything.
+				// The page names the document's host and asks.
+				view.Continue = sess.Username
+				_ = loginPage.Execute(w, view)
+				return
+			}
 			s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })
 			s.toCallback(w, r, id)
 			return
@@ -216,6 +238,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Reason: "the login form was posted from another site (Sec-Fetch-Site " + audit.Truncate(r.Header.Get("Sec-Fetch-Site")) + ", Origin " + audit.Truncate(r.Header.Get("Origin")) + ")"})
 		view.Username = ""
 		loginError(w, http.StatusForbidden, view, "This sign-in form was sent from another site. Start again from your application.")
+		return
+	}
+	if r.PostForm.Get("continue") != "" {
+		// The page's "Continue as" button: the live SSO session signs the
+		// user in, as a GET would for a configured client.
+		sess := s.session(r)
+		if sess == nil || ar.forcesLogin() || !ar.sessionFresh(sess, now) {
+			loginError(w, http.StatusUnauthorized, view, "You are no longer signed in at this IdP. Sign in with your password.")
+			return
+		}
+		s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })
+		s.toCallback(w, r, id)
 		return
 	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -101,6 +102,11 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		sess := sessionFromContext(ctx)
 		if sess == nil || !ar.sessionFresh(sess, st.srv.now()) {
 			return nil, oidc.ErrLoginRequired().WithDescription("no signed-in session at the IdP; retry without prompt=none")
+		}
+		if st.srv.client(st.srv.Config(), req.ClientID) == nil && cimd.IsURL(req.ClientID) {
+			// The login page asks the user before a session signs in to
+			// a metadata document client (login.go).
+			return nil, oidc.ErrInteractionRequired().WithDescription("a client identified by a metadata document URL is signed in only after the user confirms it on the login page; retry without prompt=none")
 		}
 		ar.complete(sess)
 	}

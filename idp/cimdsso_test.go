@@ -1,0 +1,145 @@
+package idp_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestCIMD_SingleSignOnAsksFirst: a metadata document client is registered
+// nowhere, so any web site can be one (its own document, its own
+// redirect_uri). With a live SSO session the IdP would hand such a client
+// a code for the signed-in user without showing anything: the site would
+// learn who the visitor is (ID token, userinfo) and act as them at
+// /me/access-requests. The login page, which names the document's host
+// ("Trust the address, not the name"), is shown instead, with a button to
+// continue as the signed-in user; prompt=none gets interaction_required.
+// A configured client still signs in at once.
+func TestCIMD_SingleSignOnAsksFirst(t *testing.T) {
+	f := startCIMD(t)
+	br := newBrowser(f.testIdP)
+	_, challenge := pkce()
+	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("signing alice in through mcp-client: %+v", res)
+	}
+
+	params := authParams(callback, challenge)
+	params.Set("client_id", f.public)
+	// A cross-site navigation, as another site's link or script makes it.
+	resp, body, at := follow(t, br, f.URL+"/authorize?"+params.Encode(), http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	if resp.StatusCode != http.StatusOK || at.Path != "/login" {
+		t.Fatalf("the document client with a live session ended at %s: %d, want the login page with a question\n%s", at, resp.StatusCode, body)
+	}
+	host := strings.TrimPrefix(f.docs.URL, "http://")
+	for _, want := range []string{`<strong id="client-host">` + host + `</strong>`, `Continue as <strong>alice</strong>`, `name="continue"`, `name="password"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" || resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("Cache-Control %q, X-Frame-Options %q", cc, resp.Header.Get("X-Frame-Options"))
+	}
+	id := at.Query().Get("authRequestID")
+
+	// Another site cannot press the button for the user.
+	cont := url.Values{"authRequestID": {id}, "continue": {"1"}}
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(cont.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := br.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-site continue: %d, want 403", resp.StatusCode)
+	}
+
+	// The user presses it on the page.
+	req, _ = http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(cont.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", "null")
+	resp, err = br.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("continue as alice: %d, want 302 to the callback", resp.StatusCode)
+	}
+	next, _ := url.Parse(f.URL + "/login")
+	next, _ = next.Parse(resp.Header.Get("Location"))
+	resp, body, at = follow(t, br, next.String(), nil)
+	if at.Host != "127.0.0.1" || at.Path != "/callback" || at.Query().Get("code") == "" {
+		t.Fatalf("continue as alice ended at %s (%d), want the client's callback with a code\n%s", at, resp.StatusCode, body)
+	}
+
+	// Without a session the button is not offered, and pressing it signs no one in.
+	stranger := newBrowser(f.testIdP)
+	resp, body, at = follow(t, stranger, f.URL+"/authorize?"+params.Encode(), nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `name="continue"`) {
+		t.Fatalf("without a session: %d\n%s", resp.StatusCode, body)
+	}
+	cont.Set("authRequestID", at.Query().Get("authRequestID"))
+	req, _ = http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(cont.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = stranger.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Location") != "" || !strings.Contains(string(b), `name="password"`) {
+		t.Fatalf("continue without a session: %d Location %q, want 401 with the form\n%s", resp.StatusCode, resp.Header.Get("Location"), b)
+	}
+
+	// prompt=none cannot ask.
+	params.Set("prompt", "none")
+	wantRedirectError(t, br.authorize(t, params, "", ""), "interaction_required")
+
+	// A configured client is still signed in at once.
+	res := br.authorize(t, authParams(callback, challenge), "", "")
+	if res.loginShown || res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("mcp-client with a live session: %+v, want a code at once", res)
+	}
+}
+
+// follow requests target in br and follows the IdP's redirects (with
+// header on each) until an answer that is not one, or one that leaves
+// the IdP; it returns that answer, its body and its URL.
+func follow(t *testing.T, br *browser, target string, header http.Header) (*http.Response, string, *url.URL) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodGet, u.String(), nil)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := br.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode >= 400 || loc == "" {
+			return resp, string(b), u
+		}
+		next, err := u.Parse(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.Host != u.Host {
+			return resp, string(b), next
+		}
+		u = next
+	}
+	t.Fatal("too many redirects")
+	return nil, "", nil
+}
