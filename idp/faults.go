@@ -250,7 +250,7 @@ type faultsKey struct{}
 // when the ID-JAG is signed (faultSigner).
 func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form *tokenForm, grant string) (*http.Request, bool) {
 	faults := s.faults.list()
-	if len(faults) == 0 {
+	if !anyTokenFault(faults) {
 		return r, false
 	}
 	switch grant {
@@ -370,6 +370,28 @@ func writeBareStatus(w http.ResponseWriter, status int) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n", text, text)
+}
+
+// anyTokenFault reports whether a fault acts at the token endpoint before
+// the request is served, so that one that does not (a fault of the JWKS,
+// say) costs a token request nothing.
+func anyTokenFault(faults []*activeFault) bool {
+	for _, f := range faults {
+		if f.on == policy.FaultEndpointToken && f.IDJAG == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// anyIDJAGFault reports whether a fault breaks ID-JAGs.
+func anyIDJAGFault(faults []*activeFault) bool {
+	for _, f := range faults {
+		if f.IDJAG != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // faultRequest establishes what a fault can match: the client, if it
