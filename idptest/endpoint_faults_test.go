@@ -165,6 +165,7 @@ func TestEndpointFault_DemoServerThroughAJWKSOutage(t *testing.T) {
 			re.Response.StatusCode, re.ErrorCode, re.ErrorDescription, re.Response.Header)
 	}
 	srv.RemoveFault(jwks)
+	srv.Clock().Advance(6 * time.Second) // the server tries the IdP again at most every 5 seconds
 	if err := connect(t, srv, tracker, "alice", nil); err != nil {
 		t.Fatalf("after the outage: %v", err)
 	}
@@ -224,5 +225,40 @@ func TestEndpointFault_UserinfoAndTheTokenEndpointApart(t *testing.T) {
 	}
 	if ev := injected(t, srv, audit.TypeFault); ev.Details["endpoint"] != "userinfo" || ev.User != "" || ev.ClientID != "" {
 		t.Errorf("audit event %+v", ev)
+	}
+}
+
+// TestEndpointFault_DemoServerPacesItsFetchesInAnOutage: during a JWKS
+// outage the demo authorization server asks the IdP again at most every 5
+// seconds, whether it holds no keys (every ID-JAG is then refused
+// temporarily_unavailable) or keys older than its 10 minutes (it goes on
+// with them): an outage must not turn its token endpoint into a JWKS
+// request per ID-JAG, each waiting for the IdP.
+func TestEndpointFault_DemoServerPacesItsFetchesInAnOutage(t *testing.T) {
+	srv, tracker := startDemo(t)
+	jwks := srv.InjectFault(policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable})
+	for range 3 {
+		if err := connect(t, srv, tracker, "alice", nil); err == nil {
+			t.Fatal("connected without keys")
+		}
+	}
+	if fs := srv.Faults(); fs[0].Fired != 1 {
+		t.Errorf("without keys, the JWKS was asked for %d times in 3 connections within 5 seconds, want 1", fs[0].Fired)
+	}
+	srv.RemoveFault(jwks)
+	srv.Clock().Advance(6 * time.Second)
+	if err := connect(t, srv, tracker, "alice", nil); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+
+	srv.Clock().Advance(11 * time.Minute) // the keys it holds are stale
+	srv.InjectFault(policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable})
+	for i := range 3 {
+		if err := connect(t, srv, tracker, "alice", nil); err != nil {
+			t.Fatalf("connection %d with stale keys in the outage: %v", i+1, err)
+		}
+	}
+	if fs := srv.Faults(); fs[0].Fired != 1 {
+		t.Errorf("with stale keys, the JWKS was asked for %d times in 3 connections within 5 seconds, want 1", fs[0].Fired)
 	}
 }
