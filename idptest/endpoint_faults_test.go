@@ -262,3 +262,47 @@ func TestEndpointFault_DemoServerPacesItsFetchesInAnOutage(t *testing.T) {
 		t.Errorf("with stale keys, the JWKS was asked for %d times in 3 connections within 5 seconds, want 1", fs[0].Fired)
 	}
 }
+
+// TestEndpointFault_ThroughATenantsAdminAPI: a JWKS fault posted to a
+// tenant's admin API acts on that tenant's JWKS alone and is listed by
+// that tenant only.
+func TestEndpointFault_ThroughATenantsAdminAPI(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
+	acme, okta := srv.Tenant("acme"), srv.Tenant("okta")
+	api := func(method, url, body string) (int, string) {
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("alice", "alice")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := api(http.MethodPost, acme.Issuer()+"/admin/api/faults", `{"endpoint": "jwks", "http_status": 503}`); status != http.StatusCreated {
+		t.Fatalf("POST: %d %s", status, body)
+	}
+	if status, _, _ := get(t, acme.Issuer()+"/keys"); status != http.StatusServiceUnavailable {
+		t.Errorf("acme's JWKS: %d, want 503", status)
+	}
+	if status, _, _ := get(t, okta.Issuer()+"/keys"); status != http.StatusOK {
+		t.Errorf("okta's JWKS: %d, want 200", status)
+	}
+	if status, body := api(http.MethodGet, acme.Issuer()+"/admin/api/faults", ""); status != http.StatusOK || !strings.Contains(body, `"endpoint": "jwks"`) || !strings.Contains(body, `"fired": 1`) {
+		t.Errorf("acme's GET: %d %s", status, body)
+	}
+	if status, body := api(http.MethodGet, okta.Issuer()+"/admin/api/faults", ""); status != http.StatusOK || strings.TrimSpace(body) != "[]" {
+		t.Errorf("okta's GET: %d %s", status, body)
+	}
+	if status, body := api(http.MethodDelete, acme.Issuer()+"/admin/api/faults", ""); status != http.StatusOK || !strings.Contains(body, `"cleared": 1`) {
+		t.Errorf("acme's DELETE: %d %s", status, body)
+	}
+	if status, _, _ := get(t, acme.Issuer()+"/keys"); status != http.StatusOK {
+		t.Errorf("acme's JWKS after DELETE: %d, want 200", status)
+	}
+}
