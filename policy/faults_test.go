@@ -148,6 +148,8 @@ func FuzzParseFaults(f *testing.F) {
 		`{"match": {"grant_type": "refresh_token"}, "error": {"code": "invalid_grant", "status": 400}}`,
 		`{"times": 99999999999999999999}`,
 		"&a [*a, *a]",
+		`[{"endpoint": "jwks", "jwks": "empty"}, {"endpoint": "discovery", "delay": "1s", "match": {}}]`,
+		"endpoint: userinfo\nerror: {code: x}\n",
 	} {
 		f.Add([]byte(seed))
 	}
