@@ -151,3 +151,45 @@ func TestAdminAPI_FaultProblemsAre400WithLines(t *testing.T) {
 		t.Errorf("a fault with problems was added: %+v", fs)
 	}
 }
+
+// TestAdminAPI_JWKSFault: a JWKS fault added through the API acts on the
+// JWKS only, shows in GET with its endpoint and count, and goes with
+// DELETE; one with match or error is refused with its lines.
+func TestAdminAPI_JWKSFault(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	base := srv.Issuer() + "/admin/api/faults"
+	status, body := faultAPI(t, http.MethodPost, base, "alice", "alice-pw", `{"id": "jwks-down", "endpoint": "jwks", "http_status": 503, "times": 1}`)
+	if status != http.StatusCreated {
+		t.Fatalf("POST: %d %s", status, body)
+	}
+	if status, body := faultAPI(t, http.MethodGet, srv.Issuer()+"/keys", "", "", ""); status != http.StatusServiceUnavailable {
+		t.Errorf("JWKS: %d %s, want the fault's 503", status, body)
+	}
+	if status, body := faultAPI(t, http.MethodGet, srv.Issuer()+"/keys", "", "", ""); status != http.StatusOK {
+		t.Errorf("JWKS after the fault: %d %s", status, body)
+	}
+	var list []map[string]any
+	status, body = faultAPI(t, http.MethodGet, base, "alice", "alice-pw", "")
+	if status != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 1 ||
+		list[0]["endpoint"] != "jwks" || list[0]["fired"] != float64(1) || list[0]["remaining"] != float64(0) {
+		t.Fatalf("GET: %d %s", status, body)
+	}
+	if status, _ := faultAPI(t, http.MethodDelete, base+"/jwks-down", "alice", "alice-pw", ""); status != http.StatusNoContent {
+		t.Errorf("DELETE: %d, want 204", status)
+	}
+
+	status, body = faultAPI(t, http.MethodPost, base, "alice", "alice-pw", "endpoint: jwks\nmatch: {user: alice}\nid_jag: wrong_aud\n")
+	var answer struct {
+		Problems []string `json:"problems"`
+	}
+	want := []string{
+		"request body:2: fault.match: a fault of the jwks endpoint matches every request to it: no client or user is known on that request; remove match",
+		"request body:3: fault.id_jag: only the token endpoint answers with an ID-JAG; a fault of the jwks endpoint gives delay, http_status or jwks: empty",
+	}
+	if status != http.StatusBadRequest || json.Unmarshal(body, &answer) != nil || strings.Join(answer.Problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("POST a JWKS fault with match and id_jag: %d %s", status, body)
+	}
+	if fs := srv.Faults(); len(fs) != 0 {
+		t.Errorf("faults after a refused POST: %+v", fs)
+	}
+}

@@ -21,6 +21,9 @@ const (
 	// TypeEventPush is one attempt to push a Security Event Token (RFC
 	// 8935) to an MCP server.
 	TypeEventPush = "event_push"
+	// TypeFault is a fault injected into a request that has no event of
+	// its own: a GET of the JWKS, a discovery document or userinfo.
+	TypeFault = "fault"
 )
 
 // Outcomes, the "outcome" field (docs/audit.md).

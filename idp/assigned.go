@@ -104,6 +104,9 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET or POST"})
 		return
 	}
+	if s.endpointFaults(w, r, policy.FaultEndpointUserinfo) {
+		return
+	}
 	tok := r.Form.Get("access_token")
 	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		tok = strings.TrimSpace(t)

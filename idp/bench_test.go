@@ -14,6 +14,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // BenchmarkExchange is one ID-JAG token exchange through the real HTTP
@@ -24,6 +26,24 @@ import (
 func BenchmarkExchange(b *testing.B) {
 	p := startConformanceIdP(b)
 	idToken := p.login(b, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	form := exchangeForm(idToken)
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	benchExchanges(b, p, form.Encode())
+}
+
+// BenchmarkExchange_EndpointFaults is BenchmarkExchange while faults of
+// the JWKS and discovery are active: the token endpoint passes them by at
+// no cost, allocations included (compare allocs/op with BenchmarkExchange).
+func BenchmarkExchange_EndpointFaults(b *testing.B) {
+	p := startConformanceIdP(b)
+	idToken := p.login(b, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	if _, err := p.AddFaults(
+		policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable},
+		policy.Fault{Endpoint: policy.FaultEndpointDiscovery, Delay: policy.Duration(time.Second)},
+	); err != nil {
+		b.Fatal(err)
+	}
 	form := exchangeForm(idToken)
 	form.Set("client_id", "mcp-client")
 	form.Set("client_secret", "s1")
@@ -109,4 +129,37 @@ func BenchmarkCryptoFloor(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestExchange_EndpointFaultsCostNothing: faults of the JWKS and discovery
+// add no allocation to a token exchange (the token endpoint's fault path
+// must pass them by without establishing the request's client and user).
+func TestExchange_EndpointFaultsCostNothing(t *testing.T) {
+	p := startConformanceIdP(t)
+	idToken := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	form := exchangeForm(idToken)
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	body := form.Encode()
+	exchange := func() {
+		req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+		}
+	}
+	const runs = 200
+	without := testing.AllocsPerRun(runs, exchange)
+	if _, err := p.AddFaults(
+		policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable},
+		policy.Fault{Endpoint: policy.FaultEndpointDiscovery, Delay: policy.Duration(time.Second)},
+	); err != nil {
+		t.Fatal(err)
+	}
+	with := testing.AllocsPerRun(runs, exchange)
+	if with > without+0.5 {
+		t.Errorf("an exchange allocates %.1f times with endpoint faults active, %.1f without", with, without)
+	}
 }

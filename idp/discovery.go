@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // Token types and grant types of RFC 8693 and the ID-JAG draft.
@@ -28,6 +29,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.endpointFaults(w, r, policy.FaultEndpointDiscovery) {
 		return
 	}
 	iss := s.issuer

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +42,7 @@ type FaultStatus struct {
 // a lock; take decides, atomically, whether this request gets the fault.
 type activeFault struct {
 	policy.Fault
+	on     string // Fault.On(), the endpoint it acts on
 	source string
 	left   atomic.Int64 // fires left; negative for no limit
 	fired  atomic.Int64
@@ -88,7 +91,7 @@ func (fs *faultSet) list() []*activeFault {
 }
 
 func newActiveFault(f policy.Fault, source string) *activeFault {
-	a := &activeFault{Fault: f, source: source}
+	a := &activeFault{Fault: f, on: f.On(), source: source}
 	if f.Times > 0 {
 		a.left.Store(int64(f.Times))
 	} else {
@@ -247,7 +250,7 @@ type faultsKey struct{}
 // when the ID-JAG is signed (faultSigner).
 func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form *tokenForm, grant string) (*http.Request, bool) {
 	faults := s.faults.list()
-	if len(faults) == 0 {
+	if !anyTokenFault(faults) {
 		return r, false
 	}
 	switch grant {
@@ -263,7 +266,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form *toke
 	req, sub := s.faultRequest(r, form, grant)
 	var fired []*activeFault
 	for _, f := range faults {
-		if f.IDJAG != "" || !f.Matches(req) || !f.take() {
+		if f.on != policy.FaultEndpointToken || f.IDJAG != "" || !f.Matches(req) || !f.take() {
 			continue
 		}
 		fired = append(fired, f)
@@ -283,6 +286,112 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, form *toke
 		return r, false
 	}
 	return r.WithContext(context.WithValue(r.Context(), faultsKey{}, fired)), false
+}
+
+// ownRequestKey marks, in a request's context, a request the product
+// makes of itself (the console's in-process discovery and JWKS), which
+// faults never meet: an administrator must be able to sign in to remove a
+// fault.
+type ownRequestKey struct{}
+
+// OwnRequest returns ctx marked as the context of a request the product
+// makes of its own IdP in-process, such as the console's sign-in fetching
+// discovery and the JWKS. Faults of those endpoints pass such requests by,
+// as token faults pass the product's own clients by.
+func OwnRequest(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownRequestKey{}, true)
+}
+
+// endpointFaults runs, for a request to the JWKS, a discovery document or
+// userinfo (endpoint, a policy.FaultEndpoint value), the faults of that
+// endpoint: delays, then the first bare 5xx or empty JWKS. Each firing
+// request is audited as a fault event. It reports whether it answered the
+// request; otherwise the request is served normally.
+func (s *Server) endpointFaults(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	faults := s.faults.list()
+	if len(faults) == 0 {
+		return false
+	}
+	if own, _ := r.Context().Value(ownRequestKey{}).(bool); own {
+		return false
+	}
+	var fired []*activeFault
+	var answer *activeFault
+	for _, f := range faults {
+		if f.on != endpoint || !f.take() {
+			continue
+		}
+		fired = append(fired, f)
+		if f.Delay == 0 {
+			answer = f
+			break
+		}
+		t := time.NewTimer(f.Delay.D())
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	if len(fired) == 0 {
+		return false
+	}
+	ev := audit.Event{Type: audit.TypeFault, Outcome: audit.Allowed, Details: map[string]any{"endpoint": endpoint, "path": r.URL.Path}}
+	var reasons []string
+	for _, f := range fired {
+		reasons = append(reasons, "injected fault "+f.ID+": "+f.Describe())
+	}
+	ev.Reason = strings.Join(reasons, "; ")
+	if answer != nil && answer.HTTPStatus != 0 {
+		ev.Outcome = audit.Error
+	}
+	addInjected(&ev, fired)
+	if _, err := s.audit.Append(ev); err != nil {
+		slog.Error("audit append failed", "err", err)
+	}
+	switch {
+	case answer == nil:
+		return false
+	case answer.HTTPStatus != 0:
+		writeBareStatus(w, answer.HTTPStatus)
+	case answer.JWKS == policy.FaultJWKSEmpty:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge/time.Second)))
+		_, _ = io.WriteString(w, `{"keys":[]}`+"\n")
+	}
+	return true
+}
+
+// writeBareStatus answers with a 5xx and an HTML body, as a crashed IdP
+// or the proxy in front of it would.
+func writeBareStatus(w http.ResponseWriter, status int) {
+	text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n", text, text)
+}
+
+// anyTokenFault reports whether a fault acts at the token endpoint before
+// the request is served, so that one that does not (a fault of the JWKS,
+// say) costs a token request nothing.
+func anyTokenFault(faults []*activeFault) bool {
+	for _, f := range faults {
+		if f.on == policy.FaultEndpointToken && f.IDJAG == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// anyIDJAGFault reports whether a fault breaks ID-JAGs.
+func anyIDJAGFault(faults []*activeFault) bool {
+	for _, f := range faults {
+		if f.IDJAG != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // faultRequest establishes what a fault can match: the client, if it
@@ -440,11 +549,7 @@ func (s *Server) answerFault(w http.ResponseWriter, r *http.Request, form *token
 		slog.Error("audit append failed", "err", err)
 	}
 	if f.HTTPStatus != 0 {
-		text := fmt.Sprintf("%d %s", f.HTTPStatus, http.StatusText(f.HTTPStatus))
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(f.HTTPStatus)
-		fmt.Fprintf(w, "<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n", text, text)
+		writeBareStatus(w, f.HTTPStatus)
 		return
 	}
 	desc := f.Error.Description

@@ -275,9 +275,9 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	}
 	claims.AudTenant = d.Server.AudTenant
 	ctx := r.Context()
-	if len(s.faults.list()) > 0 {
+	if anyIDJAGFault(s.faults.list()) {
 		// The fault hook matches ID-JAG faults against the event
-		// (faultSigner); without faults, no context to make.
+		// (faultSigner); without them, no context to make.
 		ctx = withExchangeEvent(ctx, ev)
 	}
 	if alg := d.Server.IDJAGAlg(cfg); alg != cfg.Signing.IDJAGAlg {

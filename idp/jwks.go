@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // jwksMaxAge is how long a verifier may cache the JWKS (Cache-Control
@@ -24,6 +26,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.endpointFaults(w, r, policy.FaultEndpointJWKS) {
 		return
 	}
 	set := s.signer.JWKS()

@@ -289,9 +289,9 @@ func (s *Server) Audit(f audit.Filter) []audit.Event {
 	return s.log.Query(f)
 }
 
-// InjectFault makes the token endpoint misbehave as the fault says, until
-// it has fired Times times (forever for 0) or is removed; it returns the
-// fault's id. The fault is validated against the running configuration;
+// InjectFault makes the token endpoint (or, with Endpoint, the JWKS,
+// discovery or userinfo) misbehave as the fault says, until it has fired
+// Times times (forever for 0) or is removed; it returns the fault's id. The fault is validated against the running configuration;
 // one with problems fails the test.
 func (s *Server) InjectFault(f policy.Fault) string {
 	s.t.Helper()

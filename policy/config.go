@@ -61,8 +61,9 @@ type Config struct {
 	// CIMD admits clients identified by the URL of their Client ID
 	// Metadata Document (see CIMD).
 	CIMD CIMD `yaml:"cimd" json:"cimd"`
-	// Faults are deliberate misbehaviours of the token endpoint, for
-	// testing clients (see Fault).
+	// Faults are deliberate misbehaviours of the token endpoint (or of
+	// the JWKS, discovery or userinfo), for testing clients and
+	// authorization servers (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 
 	// Persona names the issuer this IdP imitates (PersonaGeneric,

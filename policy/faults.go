@@ -9,19 +9,27 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Fault is a deliberate misbehaviour of the IdP's token endpoint, so that a
-// client's developers can test what their code does when the IdP says no,
-// is slow, falls over or issues a broken ID-JAG. Faults come from the
-// configuration's faults: section or, at runtime, from the admin API.
+// Fault is a deliberate misbehaviour of the IdP, so that a client's
+// developers can test what their code does when the IdP says no, is slow,
+// falls over or issues a broken ID-JAG, and a resource-side authorization
+// server's developers what theirs does when the IdP's JWKS or discovery
+// document is slow, gone or empty. Faults come from the configuration's
+// faults: section or, at runtime, from the admin API.
 //
-// Exactly one of Error, Delay, HTTPStatus and IDJAG is set. A delay is
-// served and the request then continues, so a delay listed before another
-// fault that matches the same request delays that fault's answer.
+// Exactly one of Error, Delay, HTTPStatus, IDJAG and JWKS is set. A delay
+// is served and the request then continues, so a delay listed before
+// another fault that matches the same request delays that fault's answer.
 type Fault struct {
 	// ID names the fault in the admin API and the audit log; the IdP
 	// assigns one when it is empty.
-	ID    string     `yaml:"id,omitempty" json:"id,omitempty"`
-	Match FaultMatch `yaml:"match,omitempty" json:"match,omitzero"`
+	ID string `yaml:"id,omitempty" json:"id,omitempty"`
+	// Endpoint is the endpoint the fault acts on: one of the
+	// FaultEndpoint values; "" is FaultEndpointToken. A fault of another
+	// endpoint than the token endpoint gives Delay, HTTPStatus or (for
+	// the JWKS) JWKS, and no Match: nothing on those GETs says who is
+	// asking.
+	Endpoint string     `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	Match    FaultMatch `yaml:"match,omitempty" json:"match,omitzero"`
 	// Error answers with this OAuth error (RFC 6749 section 5.2).
 	Error FaultError `yaml:"error,omitempty" json:"error,omitzero"`
 	// Delay holds the request this long, then serves it normally.
@@ -33,9 +41,35 @@ type Fault struct {
 	// values) with a normal 200 answer, for a token exchange that policy
 	// allows.
 	IDJAG string `yaml:"id_jag,omitempty" json:"id_jag,omitempty"`
+	// JWKS, on the JWKS endpoint, answers a 200 with a key set that is
+	// not the real one: FaultJWKSEmpty, {"keys":[]}, as a key rotation
+	// gone wrong publishes it.
+	JWKS string `yaml:"jwks,omitempty" json:"jwks,omitempty"`
 	// Times makes the fault fire this many times, then stop; 0 means
 	// every time.
 	Times int `yaml:"times,omitempty" json:"times,omitempty"`
+}
+
+// The endpoints a fault acts on, Fault.Endpoint.
+const (
+	FaultEndpointToken     = "token"     // the token endpoint (the default)
+	FaultEndpointJWKS      = "jwks"      // jwks_uri
+	FaultEndpointDiscovery = "discovery" // both discovery documents, at every path they are served
+	FaultEndpointUserinfo  = "userinfo"  // userinfo_endpoint
+)
+
+// FaultEndpoints lists the Endpoint values.
+var FaultEndpoints = []string{FaultEndpointToken, FaultEndpointJWKS, FaultEndpointDiscovery, FaultEndpointUserinfo}
+
+// FaultJWKSEmpty is the jwks fault that publishes no keys.
+const FaultJWKSEmpty = "empty"
+
+// On returns the endpoint the fault acts on, FaultEndpointToken for "".
+func (f *Fault) On() string {
+	if f.Endpoint == "" {
+		return FaultEndpointToken
+	}
+	return f.Endpoint
 }
 
 // FaultMatch selects the requests a fault applies to. The fields that are
@@ -123,8 +157,8 @@ func normalGrant(g string) string {
 	return g
 }
 
-// Kind names what the fault injects: "error", "delay", "http_status" or
-// "id_jag".
+// Kind names what the fault injects: "error", "delay", "http_status",
+// "id_jag" or "jwks".
 func (f *Fault) Kind() string {
 	switch {
 	case f.Error != (FaultError{}):
@@ -135,6 +169,8 @@ func (f *Fault) Kind() string {
 		return "http_status"
 	case f.IDJAG != "":
 		return "id_jag"
+	case f.JWKS != "":
+		return "jwks"
 	}
 	return ""
 }
@@ -166,9 +202,16 @@ func defaultErrorStatus(code string) int {
 	return 400
 }
 
-// Describe says in a few words what the fault injects, for audit reasons
-// and logs.
+// Describe says in a few words what the fault injects, and where when that
+// is not the token endpoint, for audit reasons and logs.
 func (f *Fault) Describe() string {
+	if on := f.On(); on != FaultEndpointToken && f.Kind() != "jwks" {
+		return f.describe() + " at the " + on + " endpoint"
+	}
+	return f.describe()
+}
+
+func (f *Fault) describe() string {
 	switch f.Kind() {
 	case "error":
 		return fmt.Sprintf("error %s (HTTP %d)", f.Error.Code, f.ErrorStatus())
@@ -178,6 +221,8 @@ func (f *Fault) Describe() string {
 		return fmt.Sprintf("a bare HTTP %d without a JSON body", f.HTTPStatus)
 	case "id_jag":
 		return "a broken ID-JAG (" + f.IDJAG + ")"
+	case "jwks":
+		return `an empty JWKS ({"keys":[]})`
 	}
 	return "nothing"
 }
@@ -264,8 +309,10 @@ func (v *validator) faults(faults []Fault, pathOf func(int) string) {
 				v.unique(ids, i, path+".id", "faults[%d].id", "fault id", f.ID)
 			}
 		}
-		v.faultMatch(path+".match", f)
-		v.faultAction(path, f)
+		if v.faultEndpoint(path, f) {
+			v.faultMatch(path+".match", f)
+			v.faultAction(path, f)
+		}
 		if f.Times < 0 {
 			v.at(path+".times", "%d is negative; give how many times the fault fires, or 0 (or nothing) for every time", f.Times)
 		}
@@ -311,6 +358,7 @@ func (v *validator) faultAction(path string, f *Fault) {
 		{"delay", f.Delay != 0},
 		{"http_status", f.HTTPStatus != 0},
 		{"id_jag", f.IDJAG != ""},
+		{"jwks", f.JWKS != ""},
 	} {
 		if k.set || v.given(path+"."+k.key) {
 			kinds = append(kinds, k.key)
@@ -319,18 +367,48 @@ func (v *validator) faultAction(path string, f *Fault) {
 	// The fault's own path is not checked with failedNear: a typo under
 	// match must not hide that the fault injects two things. A kind that
 	// failed to decode has its problem already.
-	for _, k := range []string{"error", "delay", "http_status", "id_jag"} {
+	for _, k := range []string{"error", "delay", "http_status", "id_jag", "jwks"} {
 		if v.failedNear(path + "." + k) {
 			return
 		}
 	}
+	on := f.On()
 	switch len(kinds) {
 	case 0:
-		v.add(v.node(path), fmt.Sprintf("%s: injects nothing; give one of error: {code: ...}, delay: 2s, http_status: 500 or id_jag: %s", path, FaultWrongAud))
+		switch on {
+		case FaultEndpointToken:
+			v.add(v.node(path), fmt.Sprintf("%s: injects nothing; give one of error: {code: ...}, delay: 2s, http_status: 500 or id_jag: %s", path, FaultWrongAud))
+		case FaultEndpointJWKS:
+			v.add(v.node(path), fmt.Sprintf("%s: injects nothing; give one of delay: 2s, http_status: 503 or jwks: %s", path, FaultJWKSEmpty))
+		default:
+			v.add(v.node(path), fmt.Sprintf("%s: injects nothing; give one of delay: 2s or http_status: 503", path))
+		}
 		return
 	case 1:
 	default:
-		v.add(v.node(path), fmt.Sprintf("%s: gives %s; give exactly one of error, delay, http_status and id_jag per fault (list two faults to combine a delay with another)", path, strings.Join(kinds, " and ")))
+		one := "error, delay, http_status and id_jag"
+		switch on {
+		case FaultEndpointJWKS:
+			one = "delay, http_status and jwks"
+		case FaultEndpointDiscovery, FaultEndpointUserinfo:
+			one = "delay and http_status"
+		}
+		v.add(v.node(path), fmt.Sprintf("%s: gives %s; give exactly one of %s per fault (list two faults to combine a delay with another)", path, strings.Join(kinds, " and "), one))
+		return
+	}
+	switch k := kinds[0]; {
+	case on != FaultEndpointToken && (k == "error" || k == "id_jag"):
+		what, instead := "an OAuth error", "delay or http_status"
+		if k == "id_jag" {
+			what = "an ID-JAG"
+		}
+		if on == FaultEndpointJWKS {
+			instead = "delay, http_status or jwks: " + FaultJWKSEmpty
+		}
+		v.at(path+"."+k, "only the token endpoint answers with %s; a fault of the %s endpoint gives %s", what, on, instead)
+		return
+	case k == "jwks" && on != FaultEndpointJWKS:
+		v.at(path+".jwks", "only the JWKS endpoint publishes keys; give endpoint: jwks")
 		return
 	}
 	switch kinds[0] {
@@ -359,8 +437,12 @@ func (v *validator) faultAction(path string, f *Fault) {
 			v.at(path+".delay", "%s is longer than any client waits; use at most %s", f.Delay, Duration(maxFaultDelay))
 		}
 	case "http_status":
-		if f.HTTPStatus < 500 || f.HTTPStatus > 599 {
+		switch {
+		case f.HTTPStatus >= 500 && f.HTTPStatus <= 599:
+		case on == FaultEndpointToken:
 			v.at(path+".http_status", "%d is not a 5xx status; use 500 to 599, or error: {code: ..., status: %d} for an OAuth error answer", f.HTTPStatus, f.HTTPStatus)
+		default:
+			v.at(path+".http_status", "%d is not a 5xx status; use 500 to 599", f.HTTPStatus)
 		}
 	case "id_jag":
 		if !contains(FaultIDJAGKinds, f.IDJAG) {
@@ -368,7 +450,30 @@ func (v *validator) faultAction(path string, f *Fault) {
 		} else if g := normalGrant(f.Match.GrantType); g != "" && g != FaultGrantTokenExchange {
 			v.at(path+".match.grant_type", "an ID-JAG is only issued by the token exchange, so this fault never fires for grant_type %s; use token-exchange", f.Match.GrantType)
 		}
+	case "jwks":
+		if f.JWKS != FaultJWKSEmpty {
+			v.at(path+".jwks", "unknown JWKS fault %q; use %s, which publishes {\"keys\":[]}", f.JWKS, FaultJWKSEmpty)
+		}
 	}
+}
+
+// faultEndpoint checks the fault's endpoint, and that a fault of an
+// endpoint other than the token endpoint matches nothing: no client, user
+// or grant is known on a GET of the JWKS or the discovery document. It
+// reports whether the rest of the fault is worth checking.
+func (v *validator) faultEndpoint(path string, f *Fault) bool {
+	switch f.Endpoint {
+	case "", FaultEndpointToken:
+		return true
+	case FaultEndpointJWKS, FaultEndpointDiscovery, FaultEndpointUserinfo:
+	default:
+		v.at(path+".endpoint", "unknown endpoint %q; use one of %s%s", f.Endpoint, strings.Join(FaultEndpoints, ", "), didYouMean(f.Endpoint, FaultEndpoints))
+		return false
+	}
+	if f.Match != (FaultMatch{}) || v.given(path+".match") {
+		v.at(path+".match", "a fault of the %s endpoint matches every request to it: no client or user is known on that request; remove match", f.Endpoint)
+	}
+	return true
 }
 
 // validDescription checks RFC 6749's error_description characters:

@@ -148,6 +148,8 @@ func FuzzParseFaults(f *testing.F) {
 		`{"match": {"grant_type": "refresh_token"}, "error": {"code": "invalid_grant", "status": 400}}`,
 		`{"times": 99999999999999999999}`,
 		"&a [*a, *a]",
+		`[{"endpoint": "jwks", "jwks": "empty"}, {"endpoint": "discovery", "delay": "1s", "match": {}}]`,
+		"endpoint: userinfo\nerror: {code: x}\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -189,5 +191,51 @@ func TestCheckFaults_ClientMayBeADocumentURL(t *testing.T) {
 				t.Errorf("CheckFaults: %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseFaults_Endpoints: faults of the JWKS, discovery and userinfo
+// endpoints parse, and say where they act; what those endpoints cannot
+// do is refused at the API as in the file (testdata/invalid/faults_endpoint).
+func TestParseFaults_Endpoints(t *testing.T) {
+	cfg := demoConfig(t)
+	faults, err := policy.ParseFaults([]byte(`[
+  {"endpoint": "jwks", "http_status": 503, "times": 1},
+  {"endpoint": "jwks", "delay": "2s"},
+  {"endpoint": "jwks", "jwks": "empty"},
+  {"endpoint": "discovery", "http_status": 502},
+  {"endpoint": "userinfo", "delay": "1s"},
+  {"endpoint": "token", "http_status": 500}
+]`), "body", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range faults {
+		got = append(got, f.On()+": "+f.Describe())
+	}
+	want := []string{
+		"jwks: a bare HTTP 503 without a JSON body at the jwks endpoint",
+		"jwks: a delay of 2s at the jwks endpoint",
+		`jwks: an empty JWKS ({"keys":[]})`,
+		"discovery: a bare HTTP 502 without a JSON body at the discovery endpoint",
+		"userinfo: a delay of 1s at the userinfo endpoint",
+		"token: a bare HTTP 500 without a JSON body",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("faults:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if f := (policy.Fault{HTTPStatus: 500}); f.On() != policy.FaultEndpointToken {
+		t.Errorf("a fault without endpoint acts on %q", f.On())
+	}
+
+	_, err = policy.ParseFaults([]byte("endpoint: jwks\nmatch: {user: alice}\nerror: {code: temporarily_unavailable}\n"), "body", cfg)
+	want2 := "body:2: fault.match: a fault of the jwks endpoint matches every request to it: no client or user is known on that request; remove match\n" +
+		"body:3: fault.error: only the token endpoint answers with an OAuth error; a fault of the jwks endpoint gives delay, http_status or jwks: empty"
+	if err == nil || err.Error() != want2 {
+		t.Errorf("problems:\n%v\nwant:\n%s", err, want2)
+	}
+	if err := policy.CheckFaults([]policy.Fault{{Endpoint: policy.FaultEndpointDiscovery, Match: policy.FaultMatch{Client: "mcp-client"}, Delay: policy.Duration(time.Second)}}, "fault", cfg); err == nil {
+		t.Error("a Go-built discovery fault with a match is accepted")
 	}
 }

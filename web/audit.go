@@ -94,7 +94,7 @@ func matches(f audit.Filter, e audit.Event) bool {
 // eventTypes and outcomes are the filter form's choices (docs/audit.md).
 var (
 	eventTypes = []string{audit.TypeLogin, audit.TypeLogout, audit.TypeToken, audit.TypeTokenExchange, audit.TypeAdminChange,
-		audit.TypeConfigReload, audit.TypeKeyRotation, audit.TypeAccessRequest, audit.TypeEventPush}
+		audit.TypeConfigReload, audit.TypeKeyRotation, audit.TypeAccessRequest, audit.TypeEventPush, audit.TypeFault}
 	outcomes = []string{audit.Allowed, audit.Denied, audit.Error, audit.Requested, audit.Approved, audit.Expired}
 )
 

@@ -303,3 +303,30 @@ func TestConsole_LongPageAskedForIsNotA500(t *testing.T) {
 		t.Errorf("a switch of users with a page of 1 KiB: %d Location %q\n%.500s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 }
+
+// TestConsole_SignInPassesEndpointFaultsBy: faults of the IdP's discovery
+// and JWKS, which the console's sign-in reads in-process, do not keep an
+// admin from signing in to remove them; a client over HTTP meets them.
+func TestConsole_SignInPassesEndpointFaultsBy(t *testing.T) {
+	p := start(t)
+	if _, err := p.IdP.AddFaults(
+		policy.Fault{Endpoint: policy.FaultEndpointDiscovery, HTTPStatus: http.StatusServiceUnavailable},
+		policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable},
+	); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := p.browser(t).signIn("alice", "alice")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/" {
+		t.Fatalf("sign-in during the faults: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		resp, err := http.Get(p.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("GET %s over HTTP: %d, want the fault's 503", path, resp.StatusCode)
+		}
+	}
+}

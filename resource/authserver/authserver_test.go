@@ -745,6 +745,57 @@ func TestJWKS_UnreachableIdPIsTemporary(t *testing.T) {
 	}
 }
 
+// TestJWKS_StaleKeysAreRefreshedAtAPace: in an IdP outage, keys older
+// than their 10 minutes keep verifying ID-JAGs, and the JWKS is asked for
+// once per few seconds, not once per token request.
+func TestJWKS_StaleKeysAreRefreshedAtAPace(t *testing.T) {
+	e := newEnv(t)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("HTTP %d %s", r.status, r.raw)
+	}
+	e.clock.Advance(11 * time.Minute)
+	e.idp.jwksDown.Store(true)
+	for i := range 3 {
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+			t.Fatalf("request %d with stale keys in the outage: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	if got := e.idp.jwksHits.Load(); got != 2 {
+		t.Errorf("%d JWKS fetches, want 2: the first, and one refresh for three requests", got)
+	}
+}
+
+// TestJWKS_AFetchForARequestThatWentAwayIsNotAnAttempt: a client that gives
+// up while its ID-JAG waits for the IdP's JWKS does not make the next
+// request wait out the refetch interval: its fetch said nothing of the IdP.
+func TestJWKS_AFetchForARequestThatWentAwayIsNotAnAttempt(t *testing.T) {
+	e := newEnv(t)
+	hold := make(chan struct{})
+	e.idp.jwksHold.Store(&hold)
+	hr, err := http.NewRequest(http.MethodPost, e.asURL+"/token", strings.NewReader(grant(e.jag(t, nil)).form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	hr.SetBasicAuth(confidentialClient, confidentialSecret)
+	impatient := &http.Client{Timeout: 200 * time.Millisecond}
+	if resp, err := impatient.Do(hr); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the held JWKS was answered: HTTP %d", resp.StatusCode)
+	}
+	// The authorization server sees the client go, and its fetch end.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.idp.jwksHits.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	e.idp.jwksHold.Store(nil)
+	close(hold)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("the next request: HTTP %d %s", r.status, r.raw)
+	}
+}
+
 func TestTokenEndpoint_GETIsMethodNotAllowed(t *testing.T) {
 	e := newEnv(t)
 	resp, err := http.Get(e.asURL + "/token")

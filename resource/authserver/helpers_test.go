@@ -68,6 +68,8 @@ type fakeIdP struct {
 	now      func() time.Time
 	jwksHits atomic.Int64
 	jwksDown atomic.Bool
+	// jwksHold, when set, holds each JWKS request until it is closed.
+	jwksHold atomic.Pointer[chan struct{}]
 
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey // published
@@ -83,6 +85,13 @@ func newFakeIdP(t testing.TB, now func() time.Time) *fakeIdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		p.jwksHits.Add(1)
+		if hold := p.jwksHold.Load(); hold != nil {
+			select {
+			case <-*hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if p.jwksDown.Load() {
 			http.Error(w, "down for maintenance", http.StatusBadGateway)
 			return

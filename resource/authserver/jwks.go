@@ -37,7 +37,10 @@ var errUnknownKID = errors.New("kid not in the IdP JWKS")
 
 // remoteKeySet caches a trusted IdP's JSON Web Key Set (RFC 7517) and refetches it
 // when an assertion names a kid it does not hold, which is how IdPs roll keys
-// (OIDC Core §10.1.1), at most once per jwksMinRefetch.
+// (OIDC Core §10.1.1), or when it is older than jwksMaxAge; at most once per
+// jwksMinRefetch either way, so that an IdP outage costs one fetch per
+// jwksMinRefetch, and the Retry-After of the temporarily_unavailable it
+// answers meanwhile (jwksMinRefetch) is when a retry can succeed.
 type remoteKeySet struct {
 	issuer string
 	client *http.Client
@@ -50,6 +53,7 @@ type remoteKeySet struct {
 	keys        []jose.JSONWebKey
 	fetchedAt   time.Time // last successful fetch
 	attemptedAt time.Time // last fetch, successful or not
+	lastErr     error     // how the last fetch failed; nil after a success
 }
 
 // lookup returns the public keys that may have signed a JWS with the given
@@ -61,8 +65,14 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 
 	now := s.now()
 	if s.fetchedAt.IsZero() || now.Sub(s.fetchedAt) > jwksMaxAge {
-		if err := s.fetch(ctx, now); err != nil && s.fetchedAt.IsZero() {
-			return nil, err
+		// Paced as the refetch on an unknown kid is: in an IdP outage,
+		// one fetch per jwksMinRefetch, not one per token request, each
+		// waiting for the IdP.
+		if s.attemptedAt.IsZero() || now.Sub(s.attemptedAt) >= jwksMinRefetch {
+			s.lastErr = s.fetch(ctx, now)
+		}
+		if s.fetchedAt.IsZero() {
+			return nil, s.lastErr
 		}
 		// A failed refresh of a stale set keeps the old keys: an IdP
 		// outage should not fail tokens it signed before the outage.
@@ -73,8 +83,8 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 	if now.Sub(s.attemptedAt) < jwksMinRefetch {
 		return nil, errUnknownKID
 	}
-	if err := s.fetch(ctx, now); err != nil {
-		return nil, err
+	if s.lastErr = s.fetch(ctx, now); s.lastErr != nil {
+		return nil, s.lastErr
 	}
 	if found := matchKID(s.keys, kid); len(found) > 0 {
 		return found, nil
@@ -93,10 +103,18 @@ func matchKID(keys []jose.JSONWebKey, kid string) []jose.JSONWebKey {
 }
 
 // fetch replaces the cached keys with the IdP's current set, discovering
-// the JWKS URL first when it was not given. Called with mu held.
-func (s *remoteKeySet) fetch(ctx context.Context, now time.Time) error {
+// the JWKS URL first when it was not given. Called with mu held. A fetch
+// cut short because the request that made it went away does not count as
+// an attempt: it says nothing about the IdP.
+func (s *remoteKeySet) fetch(parent context.Context, now time.Time) (err error) {
+	before := s.attemptedAt
 	s.attemptedAt = now
-	ctx, cancel := context.WithTimeout(ctx, jwksFetchTimeout)
+	defer func() {
+		if err != nil && parent.Err() != nil {
+			s.attemptedAt = before
+		}
+	}()
+	ctx, cancel := context.WithTimeout(parent, jwksFetchTimeout)
 	defer cancel()
 	if s.url == "" {
 		u, err := s.discover(ctx)
