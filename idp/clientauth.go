@@ -130,6 +130,32 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 	return c, nil
 }
 
+// canonicalBasic rewrites the request's HTTP Basic credentials into the
+// form RFC 6749 section 2.3.1 asks for (client_id and secret
+// form-URL-encoded before base64) when the client sent them as they are,
+// so that every reader of the header (ours and op's, which decodes them)
+// names the client the client meant. The decoded client_id comes first;
+// only when no client has it, the value as sent does if a client has that
+// (a client_id holding '+' or '%', unencoded), so that it never makes
+// another client authenticate than the one the decoded id names. The
+// secret likewise: decoded, or as sent when that is the client's secret.
+func (s *Server) canonicalBasic(r *http.Request) {
+	rawID, rawSecret, ok := r.BasicAuth()
+	if !ok {
+		return
+	}
+	cfg := s.Config()
+	id := decodeBasic(rawID)
+	if id != rawID && s.client(cfg, id) == nil && !cimd.IsURL(id) && s.client(cfg, rawID) != nil {
+		id = rawID
+	}
+	secret := decodeBasic(rawSecret)
+	if c := s.client(cfg, id); c != nil && !secretMatches(c, secret) && secretMatches(c, rawSecret) {
+		secret = rawSecret
+	}
+	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+}
+
 func decodeBasic(v string) string {
 	if d, err := url.QueryUnescape(v); err == nil {
 		return d
