@@ -29,6 +29,9 @@ type Options struct {
 	// CacheSize bounds the number of cached clients; 0 means
 	// DefaultCacheSize.
 	CacheSize int
+	// FailureCacheSize bounds the number of URLs whose failure is
+	// remembered (FailureCacheTTL); 0 means DefaultFailureCacheSize.
+	FailureCacheSize int
 	// Now is the clock of cache expiry; nil means time.Now.
 	Now func() time.Time
 }
@@ -36,20 +39,24 @@ type Options struct {
 // Resolver resolves client_id URLs to clients. It is safe for concurrent
 // use.
 type Resolver struct {
-	cfg     Config
-	timeout time.Duration
-	size    int
-	now     func() time.Time
-	client  *http.Client
+	cfg      Config
+	timeout  time.Duration
+	size     int
+	failSize int
+	now      func() time.Time
+	client   *http.Client
 
 	mu       sync.Mutex
 	cache    map[string]entry
+	failures map[string]entry
 	inflight map[string]*call
 }
 
-// entry is a cached client and when it goes stale.
+// entry is a cached client, or the error of a URL that did not resolve,
+// and when it goes stale.
 type entry struct {
 	client  *Client
+	err     error
 	expires time.Time
 }
 
@@ -73,8 +80,10 @@ func New(cfg Config, opts *Options) *Resolver {
 		cfg:      cfg,
 		timeout:  opts.Timeout,
 		size:     opts.CacheSize,
+		failSize: opts.FailureCacheSize,
 		now:      opts.Now,
 		cache:    map[string]entry{},
+		failures: map[string]entry{},
 		inflight: map[string]*call{},
 	}
 	if r.timeout <= 0 {
@@ -82,6 +91,9 @@ func New(cfg Config, opts *Options) *Resolver {
 	}
 	if r.size <= 0 {
 		r.size = DefaultCacheSize
+	}
+	if r.failSize <= 0 {
+		r.failSize = DefaultFailureCacheSize
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -109,7 +121,8 @@ func New(cfg Config, opts *Options) *Resolver {
 
 // Resolve returns the client whose metadata document is at clientID, from
 // the cache or fetched now. The error is an *Error that says what was wrong
-// with which URL.
+// with which URL; a URL fetched in vain gets the same error, unfetched, for
+// FailureCacheTTL.
 func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error) {
 	if !r.cfg.Enabled {
 		return nil, &Error{ClientID: clientID, Kind: ErrDisabled, Detail: "use a registered client_id"}
@@ -129,6 +142,13 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	}
 
 	r.mu.Lock()
+	if e, ok := r.failures[clientID]; ok {
+		if r.now().Before(e.expires) {
+			r.mu.Unlock()
+			return nil, e.err
+		}
+		delete(r.failures, clientID)
+	}
 	c, waiting := r.inflight[clientID]
 	if !waiting {
 		c = &call{done: make(chan struct{})}
@@ -150,10 +170,17 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	// The fetch outlives a cancelled first caller, for the sake of the
 	// others waiting on it; the timeout still bounds it.
 	client, ttl, err := r.fetchClient(context.WithoutCancel(ctx), clientID)
+	if e, ok := err.(*Error); ok {
+		// Said, so that whoever fixes the document knows why it still
+		// fails for a while.
+		e.Detail += fmt.Sprintf(" (this answer stands for %s, then the URL is fetched again)", FailureCacheTTL)
+	}
 	r.mu.Lock()
 	delete(r.inflight, clientID)
 	if err == nil {
-		r.store(clientID, entry{client: client, expires: r.now().Add(ttl)})
+		store(r.cache, r.size, r.now(), clientID, entry{client: client, expires: r.now().Add(ttl)})
+	} else {
+		store(r.failures, r.failSize, r.now(), clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)})
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err
@@ -161,28 +188,28 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	return client, err
 }
 
-// store caches e, making room when the cache is full: expired entries
-// first, then the one closest to expiry. Called with mu held.
-func (r *Resolver) store(clientID string, e entry) {
-	if len(r.cache) >= r.size {
-		now := r.now()
-		for id, old := range r.cache {
+// store puts e into cache, of at most size entries, making room when it
+// is full: expired entries first, then the one closest to expiry. Called
+// with mu held.
+func store(cache map[string]entry, size int, now time.Time, clientID string, e entry) {
+	if len(cache) >= size {
+		for id, old := range cache {
 			if !now.Before(old.expires) {
-				delete(r.cache, id)
+				delete(cache, id)
 			}
 		}
 	}
-	for len(r.cache) >= r.size {
+	for len(cache) >= size {
 		var victim string
 		var soonest time.Time
-		for id, old := range r.cache {
+		for id, old := range cache {
 			if victim == "" || old.expires.Before(soonest) {
 				victim, soonest = id, old.expires
 			}
 		}
-		delete(r.cache, victim)
+		delete(cache, victim)
 	}
-	r.cache[clientID] = e
+	cache[clientID] = e
 }
 
 // fetchClient fetches and checks the document at clientID and, for
