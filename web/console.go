@@ -106,6 +106,7 @@ type Console struct {
 	signedOut string
 	base      string   // IdP.Path(): the prefix of every URL of the console
 	tenants   []Tenant // Options.Tenants
+	tails     *tailSlots
 }
 
 // New builds the console and registers its client at the IdP.
@@ -126,6 +127,7 @@ func New(o Options) *Console {
 		maxAge:   o.SessionMaxAge,
 		base:     o.IdP.Path(),
 		tenants:  o.Tenants,
+		tails:    newTailSlots(),
 	}
 	c.pages = parsedPages()
 	if c.maxAge <= 0 {
