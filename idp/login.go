@@ -399,9 +399,10 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the end_session endpoint accepts GET and POST (OpenID Connect RP-Initiated Logout 1.0 section 2)"))
 		return
 	}
-	hint, e := s.validateEndSession(r)
+	hint := s.idTokenHint(r)
+	e := s.checkPostLogoutRedirectURI(r, hint)
 	if e == nil {
-		e = s.checkPostLogoutRedirectURI(r, hint)
+		e = s.validateEndSession(r)
 	}
 	if e != nil {
 		writeOAuthError(w, r, e)
@@ -418,20 +419,33 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	s.provider.ServeHTTP(w, r)
 }
 
+// idTokenHint returns the claims of the request's id_token_hint if it is
+// an ID token of this IdP, expired or not; else nil.
+func (s *Server) idTokenHint(r *http.Request) *oidc.IDTokenClaims {
+	hint := r.Form.Get("id_token_hint")
+	if hint == "" {
+		return nil
+	}
+	ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+	claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
+	if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+		return nil
+	}
+	return claims
+}
+
 // validateEndSession validates the request as op will once the browser's
 // session has ended (an id_token_hint of this IdP, expired or not; a
 // client_id that is the hint's azp and registered; a registered
 // post_logout_redirect_uri), so that a request op would refuse ends
 // nothing: RP-Initiated Logout 1.0 section 2 has the OP validate the
-// request before acting on it, and an invalid hint names no session. It
-// returns the hint's claims, nil without a hint.
-func (s *Server) validateEndSession(r *http.Request) (*oidc.IDTokenClaims, *oauthError) {
+// request before acting on it, and an invalid hint names no session.
+func (s *Server) validateEndSession(r *http.Request) *oauthError {
 	req, err := op.ParseEndSessionRequest(r, s.provider.Decoder())
 	if err == nil {
-		var valid *op.EndSessionRequest
 		ctx := op.ContextWithIssuer(r.Context(), s.issuer)
-		if valid, err = op.ValidateEndSessionRequest(ctx, req, s.provider); err == nil {
-			return valid.IDTokenHintClaims, nil
+		if _, err = op.ValidateEndSessionRequest(ctx, req, s.provider); err == nil {
+			return nil
 		}
 	}
 	// op.RequestError's statuses, for the answer op would give.
@@ -447,7 +461,7 @@ func (s *Server) validateEndSession(r *http.Request) (*oidc.IDTokenClaims, *oaut
 	if e.Parent != nil {
 		desc += ": " + e.Parent.Error() // what is wrong with the hint: its issuer, signature or form
 	}
-	return nil, errorf(string(e.ErrorType), status, "%s", desc)
+	return errorf(string(e.ErrorType), status, "%s", desc)
 }
 
 // checkPostLogoutRedirectURI refuses a post_logout_redirect_uri that is

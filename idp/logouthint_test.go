@@ -13,7 +13,8 @@ import (
 // TestEndSession_InvalidRequestEndsNothing: an end_session request that
 // is refused (an id_token_hint that is malformed, badly signed or of
 // another issuer; a client_id other than the hint's azp) is a 400
-// invalid_request that ends nothing, even from the signed-in browser
+// invalid_request, an unregistered client_id a 401 invalid_client, that
+// ends nothing, even from the signed-in browser
 // itself: the session's ID token is still exchanged, its refresh token
 // still refreshes, and no logout is audited (OIDC RP-Initiated Logout 1.0
 // section 2: the OP validates the request before acting on it).
@@ -39,8 +40,13 @@ func TestEndSession_InvalidRequestEndsNothing(t *testing.T) {
 		"hint of another issuer":           {"id_token_hint": {foreign}},
 		"client_id other than hint's azp":  {"id_token_hint": {idToken}, "client_id": {"other-client"}},
 		"malformed hint, POST same-origin": {"id_token_hint": {"a.b.c"}, "method": {"POST"}},
+		"unregistered client_id":           {"client_id": {"nobody"}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			status, code := http.StatusBadRequest, "invalid_request"
+			if q.Get("client_id") == "nobody" {
+				status, code = http.StatusUnauthorized, "invalid_client"
+			}
 			var req *http.Request
 			if q.Get("method") == "POST" {
 				q.Del("method")
@@ -60,7 +66,7 @@ func TestEndSession_InvalidRequestEndsNothing(t *testing.T) {
 			if err != nil {
 				t.Fatalf("end_session answered %s with a non-JSON body: %v", resp.Status, err)
 			}
-			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_request")
+			checkOAuthError(t, resp, body, status, code)
 			for _, c := range resp.Cookies() {
 				if c.Name != "" && c.MaxAge < 0 {
 					t.Errorf("the refusal clears cookie %s", c.Name)
