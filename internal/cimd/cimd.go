@@ -41,6 +41,10 @@ const (
 	// DefaultTimeout), one outbound request per inbound one.
 	FailureCacheTTL         = 30 * time.Second
 	DefaultFailureCacheSize = 1000
+	// MaxFailureCacheBytes bounds the URLs and error texts of the
+	// remembered failures together: a client_id URL is as long as the
+	// request allows.
+	MaxFailureCacheBytes = 4 << 20
 )
 
 // Config is the cimd section of the configuration (docs/configuration.md).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,4 +115,30 @@ func TestResolve_SharesConcurrentFailingFetches(t *testing.T) {
 		t.Errorf("%d requests for one failing URL resolved %d times at once, want 1", got, n)
 	}
 	s.waitClosed(t)
+}
+
+// TestResolve_FailureMemoryIsBoundedInBytes: failing URLs as long as a
+// request allows are remembered up to MaxFailureCacheBytes in all, the
+// soonest to expire forgotten first.
+func TestResolve_FailureMemoryIsBoundedInBytes(t *testing.T) {
+	s := newSite(t)
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	r := cimd.New(cimd.DefaultConfig(), &cimd.Options{Now: clock.Now})
+	long := strings.Repeat("x", 150<<10)
+	path := func(i int) string { return fmt.Sprintf("/%d/%s", i, long) }
+	const n = 20 // about 300 KiB each: more than MaxFailureCacheBytes
+	for i := range n {
+		clock.Advance(time.Second)
+		if _, err := r.Resolve(t.Context(), s.URL+path(i)); !errors.Is(err, cimd.ErrFetch) {
+			t.Fatal(err)
+		}
+	}
+	for _, i := range []int{n - 1, 0} {
+		if _, err := r.Resolve(t.Context(), s.URL+path(i)); !errors.Is(err, cimd.ErrFetch) {
+			t.Fatal(err)
+		}
+	}
+	if got := [2]int{s.requests(path(0)), s.requests(path(n - 1))}; got != [2]int{2, 1} {
+		t.Errorf("fetches of the first and the last URL = %v, want [2 1]: the first is forgotten to stay within %d bytes", got, cimd.MaxFailureCacheBytes)
+	}
 }

@@ -47,8 +47,8 @@ type Resolver struct {
 	client   *http.Client
 
 	mu       sync.Mutex
-	cache    map[string]entry
-	failures map[string]entry
+	cache    *boundedCache
+	failures *boundedCache
 	inflight map[string]*call
 }
 
@@ -82,8 +82,6 @@ func New(cfg Config, opts *Options) *Resolver {
 		size:     opts.CacheSize,
 		failSize: opts.FailureCacheSize,
 		now:      opts.Now,
-		cache:    map[string]entry{},
-		failures: map[string]entry{},
 		inflight: map[string]*call{},
 	}
 	if r.timeout <= 0 {
@@ -95,6 +93,8 @@ func New(cfg Config, opts *Options) *Resolver {
 	if r.failSize <= 0 {
 		r.failSize = DefaultFailureCacheSize
 	}
+	r.cache = newBoundedCache(r.size, 0)
+	r.failures = newBoundedCache(r.failSize, MaxFailureCacheBytes)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -129,12 +129,9 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	}
 	// Only permitted URLs are ever cached, so a hit needs no other check.
 	r.mu.Lock()
-	if e, ok := r.cache[clientID]; ok {
-		if r.now().Before(e.expires) {
-			r.mu.Unlock()
-			return e.client, nil
-		}
-		delete(r.cache, clientID)
+	if e, ok := r.cache.get(clientID, r.now()); ok {
+		r.mu.Unlock()
+		return e.client, nil
 	}
 	r.mu.Unlock()
 	if _, err := r.permit(clientID); err != nil {
@@ -142,12 +139,9 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	}
 
 	r.mu.Lock()
-	if e, ok := r.failures[clientID]; ok {
-		if r.now().Before(e.expires) {
-			r.mu.Unlock()
-			return nil, e.err
-		}
-		delete(r.failures, clientID)
+	if e, ok := r.failures.get(clientID, r.now()); ok {
+		r.mu.Unlock()
+		return nil, e.err
 	}
 	c, waiting := r.inflight[clientID]
 	if !waiting {
@@ -178,9 +172,9 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	r.mu.Lock()
 	delete(r.inflight, clientID)
 	if err == nil {
-		store(r.cache, r.size, r.now(), clientID, entry{client: client, expires: r.now().Add(ttl)})
+		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl)}, r.now())
 	} else {
-		store(r.failures, r.failSize, r.now(), clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)})
+		r.failures.put(clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)}, r.now())
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err
@@ -188,28 +182,76 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	return client, err
 }
 
-// store puts e into cache, of at most size entries, making room when it
-// is full: expired entries first, then the one closest to expiry. Called
-// with mu held.
-func store(cache map[string]entry, size int, now time.Time, clientID string, e entry) {
-	if len(cache) >= size {
-		for id, old := range cache {
+// boundedCache holds entries by URL, at most size of them and, when
+// maxBytes is set, at most maxBytes of URLs and error texts in all (a
+// failing URL is the attacker's choice, as long as a form allows). Called
+// with the Resolver's mu held.
+type boundedCache struct {
+	entries        map[string]entry
+	size, maxBytes int
+	bytes          int
+}
+
+func newBoundedCache(size, maxBytes int) *boundedCache {
+	return &boundedCache{entries: map[string]entry{}, size: size, maxBytes: maxBytes}
+}
+
+// cost is what an entry counts against maxBytes.
+func cost(clientID string, e entry) int {
+	if e.err == nil {
+		return len(clientID)
+	}
+	return len(clientID) + len(e.err.Error())
+}
+
+// get returns the live entry of clientID, dropping a stale one.
+func (c *boundedCache) get(clientID string, now time.Time) (entry, bool) {
+	e, ok := c.entries[clientID]
+	if ok && !now.Before(e.expires) {
+		c.remove(clientID)
+		ok = false
+	}
+	return e, ok
+}
+
+func (c *boundedCache) remove(clientID string) {
+	if e, ok := c.entries[clientID]; ok {
+		c.bytes -= cost(clientID, e)
+		delete(c.entries, clientID)
+	}
+}
+
+// put stores e, making room when the cache is full: expired entries
+// first, then the ones closest to expiry. An entry larger than maxBytes
+// alone is not stored.
+func (c *boundedCache) put(clientID string, e entry, now time.Time) {
+	c.remove(clientID)
+	n := cost(clientID, e)
+	if c.maxBytes > 0 && n > c.maxBytes {
+		return
+	}
+	full := func() bool {
+		return len(c.entries) >= c.size || (c.maxBytes > 0 && c.bytes+n > c.maxBytes)
+	}
+	if full() {
+		for id, old := range c.entries {
 			if !now.Before(old.expires) {
-				delete(cache, id)
+				c.remove(id)
 			}
 		}
 	}
-	for len(cache) >= size {
+	for full() {
 		var victim string
 		var soonest time.Time
-		for id, old := range cache {
+		for id, old := range c.entries {
 			if victim == "" || old.expires.Before(soonest) {
 				victim, soonest = id, old.expires
 			}
 		}
-		delete(cache, victim)
+		c.remove(victim)
 	}
-	cache[clientID] = e
+	c.entries[clientID] = e
+	c.bytes += n
 }
 
 // fetchClient fetches and checks the document at clientID and, for
