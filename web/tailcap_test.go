@@ -114,3 +114,33 @@ func TestAudit_LiveTailsAreCappedInAll(t *testing.T) {
 	closers[0]()
 	waitTail(t, p, last)
 }
+
+// TestTenants_LiveTailsAreCappedInAllTenants: the cap of 64 live tails is
+// the process's, not each tenant's: with 64 open at acme's console, one
+// more at okta's is 503 too, until one ends.
+func TestTenants_LiveTailsAreCappedInAllTenants(t *testing.T) {
+	tenants := startTenants(t)
+	acme, okta := tenants["acme"], tenants["okta"]
+	var closers []func()
+	for range 16 {
+		b := acme.browser(t)
+		if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("sign-in at acme: %d\n%s", resp.StatusCode, body)
+		}
+		for range 4 {
+			resp, closeTail := openTail(t, acme, b)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("live tail %d: %d", len(closers)+1, resp.StatusCode)
+			}
+			closers = append(closers, closeTail)
+		}
+	}
+	b := okta.browser(t)
+	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in at okta: %d\n%s", resp.StatusCode, body)
+	}
+	resp, _ := openTail(t, okta, b)
+	wantRefused(t, resp, http.StatusServiceUnavailable)
+	closers[0]()
+	waitTail(t, okta, b)
+}

@@ -18,19 +18,23 @@ const (
 	tailRetryAfter = 30
 )
 
-// tailSlots counts the live tails open, per console session and in all.
-type tailSlots struct {
+// TailSlots counts the live tails open, per console session and in all.
+// The consoles of one process (every tenant's) share one, so that maxTails
+// bounds the process, not each tenant (Options.TailSlots).
+type TailSlots struct {
 	mu        sync.Mutex
 	bySession map[string]int
 	total     int
 }
 
-func newTailSlots() *tailSlots { return &tailSlots{bySession: map[string]int{}} }
+// NewTailSlots returns the count of a process's live tails, none open.
+func NewTailSlots() *TailSlots { return &TailSlots{bySession: map[string]int{}} }
 
-// take takes a slot for a tail of session, or answers the refusal into w
+// take takes a slot for a tail of session (a console session's ID,
+// random, so unique across the consoles sharing s), or answers the refusal into w
 // (429 at the session's cap, 503 at the total's, both with Retry-After)
 // and reports false. The caller gives a slot it took back with give.
-func (s *tailSlots) take(w http.ResponseWriter, session string) bool {
+func (s *TailSlots) take(w http.ResponseWriter, session string) bool {
 	s.mu.Lock()
 	perSession, total := s.bySession[session] >= maxTailsPerSession, s.total >= maxTails
 	if !perSession && !total {
@@ -52,7 +56,7 @@ func (s *tailSlots) take(w http.ResponseWriter, session string) bool {
 }
 
 // give gives back a slot of session that take took.
-func (s *tailSlots) give(session string) {
+func (s *TailSlots) give(session string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bySession[session]--; s.bySession[session] <= 0 {
