@@ -31,9 +31,10 @@ type TailSlots struct {
 func NewTailSlots() *TailSlots { return &TailSlots{bySession: map[string]int{}} }
 
 // take takes a slot for a tail of session (a console session's ID,
-// random, so unique across the consoles sharing s), or answers the refusal into w
-// (429 at the session's cap, 503 at the total's, both with Retry-After)
-// and reports false. The caller gives a slot it took back with give.
+// random, so unique across the consoles sharing s), or answers the
+// refusal into w (429 at the session's cap, 503 at the total's, both with
+// Retry-After) and reports false. The caller gives a slot it took back
+// with give.
 func (s *TailSlots) take(w http.ResponseWriter, session string) bool {
 	s.mu.Lock()
 	perSession, total := s.bySession[session] >= maxTailsPerSession, s.total >= maxTails
