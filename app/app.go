@@ -37,6 +37,9 @@ type Options struct {
 	// tenants are every tenant's console, for the console's tenant
 	// switcher (set by Tenants).
 	tenants []web.Tenant
+	// tails are the live tails of every tenant's console (set by
+	// Tenants), capped together.
+	tails *web.TailSlots
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -81,7 +84,7 @@ func New(o Options) http.Handler {
 	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
-	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux, Tenants: o.tenants})
+	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux, Tenants: o.tenants, TailSlots: o.tails})
 	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))

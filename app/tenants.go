@@ -41,9 +41,10 @@ func Tenants(tenants []Tenant) http.Handler {
 	for i, t := range tenants {
 		consoles[i] = web.Tenant{ID: t.IdP.Tenant(), Persona: t.IdP.Config().Knobs().Persona, Console: t.IdP.Issuer() + "/admin/"}
 	}
+	tails := web.NewTailSlots()
 	for _, t := range tenants {
 		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv, tenants: consoles, Push: t.Push}
+		o := Options{IdP: srv, tenants: consoles, Push: t.Push, tails: tails}
 		if t.Store != nil {
 			o.Store = t.Store
 		}

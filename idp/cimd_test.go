@@ -290,8 +290,10 @@ func TestCIMD_Discovery(t *testing.T) {
 
 // TestCIMD_Refusals throws bad documents and URLs at the token exchange:
 // each is refused invalid_client with a description naming the problem,
-// audited with the URL as client_id, and nothing is cached (a second
-// request fetches again).
+// audited with the URL as client_id. The refusal is remembered for a while
+// (cimd.FailureCacheTTL): a second request gets the same answer without a
+// fetch, so that requests cannot make the IdP fetch a bad URL again and
+// again.
 func TestCIMD_Refusals(t *testing.T) {
 	f := startCIMD(t)
 	d := f.docs
@@ -325,15 +327,21 @@ func TestCIMD_Refusals(t *testing.T) {
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			before := d.hitsOf(r.path)
+			var first string
 			for attempt := 1; attempt <= 2; attempt++ {
 				resp, body := f.exchange(t, idToken, r.id, nil)
 				desc, _ := body["error_description"].(string)
 				if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, r.want) || !strings.Contains(desc, r.id) {
 					t.Fatalf("attempt %d: %d %v; want 401 invalid_client naming the URL and %q", attempt, resp.StatusCode, body, r.want)
 				}
+				if attempt == 1 {
+					first = desc
+				} else if desc != first {
+					t.Errorf("second answer %q, want the first again: %q", desc, first)
+				}
 			}
-			if got := d.hitsOf(r.path) - before; got != 2*r.fetches {
-				t.Errorf("%s fetched %d times in two attempts, want %d (a refused document is not cached)", r.path, got, 2*r.fetches)
+			if got := d.hitsOf(r.path) - before; got != r.fetches {
+				t.Errorf("%s fetched %d times in two attempts, want %d (a refusal is remembered for a while)", r.path, got, r.fetches)
 			}
 			evs := f.Audit.Query(audit.Filter{Type: audit.TypeTokenExchange, Client: r.id})
 			if len(evs) != 2 || evs[0].Outcome != r.outcome || evs[0].Error != "invalid_client" || !strings.Contains(evs[0].Reason, r.want) {

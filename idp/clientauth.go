@@ -75,7 +75,7 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 			return nil, cimdRefusal(err)
 		}
 		if c == nil {
-			if strings.Contains(basicSecret, ":") {
+			if strings.Contains(decodeBasic(basicSecret), ":") {
 				return nil, invalidClient("client_id %q is not registered at this IdP; the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded before base64 (RFC 6749 section 2.3.1)", id)
 			}
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
@@ -128,6 +128,32 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		return nil, invalidClient("client %q is confidential: authenticate with client_secret_basic, client_secret_post or private_key_jwt", id)
 	}
 	return c, nil
+}
+
+// canonicalBasic rewrites the request's HTTP Basic credentials into the
+// form RFC 6749 section 2.3.1 asks for (client_id and secret
+// form-URL-encoded before base64) when the client sent them as they are,
+// so that every reader of the header (ours and op's, which decodes them)
+// names the client the client meant. The decoded client_id comes first;
+// only when no client has it, the value as sent does if a client has that
+// (a client_id holding '+' or '%', unencoded), so that it never makes
+// another client authenticate than the one the decoded id names. The
+// secret likewise: decoded, or as sent when that is the client's secret.
+func (s *Server) canonicalBasic(r *http.Request) {
+	rawID, rawSecret, ok := r.BasicAuth()
+	if !ok {
+		return
+	}
+	cfg := s.Config()
+	id := decodeBasic(rawID)
+	if id != rawID && s.client(cfg, id) == nil && !cimd.IsURL(id) && s.client(cfg, rawID) != nil {
+		id = rawID
+	}
+	secret := decodeBasic(rawSecret)
+	if c := s.client(cfg, id); c != nil && !secretMatches(c, secret) && secretMatches(c, rawSecret) {
+		secret = rawSecret
+	}
+	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 }
 
 func decodeBasic(v string) string {

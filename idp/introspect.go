@@ -21,6 +21,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the introspection endpoint accepts POST only (RFC 7662 section 2.1)"))
 		return
 	}
+	s.canonicalBasic(r)
 	form := formFromValues(r.PostForm)
 	c, err := s.authenticateClient(r, form)
 	if err == nil && c.Public() {
@@ -64,6 +65,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the revocation endpoint accepts POST only (RFC 7009 section 2.1)"))
 		return
 	}
+	s.canonicalBasic(r)
 	form := formFromValues(r.PostForm)
 	c, err := s.authenticateClient(r, form)
 	if err != nil {

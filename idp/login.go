@@ -400,7 +400,11 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hint := s.idTokenHint(r)
-	if e := s.checkPostLogoutRedirectURI(r, hint); e != nil {
+	e := s.checkPostLogoutRedirectURI(r, hint)
+	if e == nil {
+		e = s.validateEndSession(r)
+	}
+	if e != nil {
 		writeOAuthError(w, r, e)
 		return
 	}
@@ -428,6 +432,36 @@ func (s *Server) idTokenHint(r *http.Request) *oidc.IDTokenClaims {
 		return nil
 	}
 	return claims
+}
+
+// validateEndSession validates the request as op will once the browser's
+// session has ended (an id_token_hint of this IdP, expired or not; a
+// client_id that is the hint's azp and registered; a registered
+// post_logout_redirect_uri), so that a request op would refuse ends
+// nothing: RP-Initiated Logout 1.0 section 2 has the OP validate the
+// request before acting on it, and an invalid hint names no session.
+func (s *Server) validateEndSession(r *http.Request) *oauthError {
+	req, err := op.ParseEndSessionRequest(r, s.provider.Decoder())
+	if err == nil {
+		ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+		if _, err = op.ValidateEndSessionRequest(ctx, req, s.provider); err == nil {
+			return nil
+		}
+	}
+	// op.RequestError's statuses, for the answer op would give.
+	e := oidc.DefaultToServerError(err, err.Error())
+	status := http.StatusBadRequest
+	switch e.ErrorType {
+	case oidc.InvalidClient:
+		status = http.StatusUnauthorized
+	case oidc.ServerError:
+		status = http.StatusInternalServerError
+	}
+	desc := e.Description
+	if e.Parent != nil {
+		desc += ": " + e.Parent.Error() // what is wrong with the hint: its issuer, signature or form
+	}
+	return errorf(string(e.ErrorType), status, "%s", desc)
 }
 
 // checkPostLogoutRedirectURI refuses a post_logout_redirect_uri that is

@@ -60,6 +60,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the token endpoint accepts POST only (RFC 6749 section 3.2)"))
 		return
 	}
+	s.canonicalBasic(r)
 	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
 		mt, _, _ := mime.ParseMediaType(ct)
 		writeOAuthError(w, r, invalidRequest("send the parameters as application/x-www-form-urlencoded (RFC 6749 section 4.1.3), not %q", mt))

@@ -174,7 +174,9 @@ const tailWriteTimeout = 30 * time.Second
 // per new event that passes the filters (html/template escapes it like any
 // page). It ends with the console session: at sign-out, expiry, or when
 // the admin is removed, replaced, disabled or no longer an admin, checked
-// before every event and heartbeat, as every page checks it.
+// before every event and heartbeat, as every page checks it. A session
+// holds at most maxTailsPerSession tails at once, the console maxTails
+// (tails.go).
 func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
 	f, err := q.filter(c.adminAPI.Now())
@@ -184,6 +186,10 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	f.Since = time.Time{} // the tail is about what happens from now on
 	sessionID := sessionString(c.session(r), keyID)
+	if !c.tails.take(w, sessionID) {
+		return
+	}
+	defer c.tails.give(sessionID)
 	stillSignedIn := func() bool {
 		u := c.adminAPI.Config().User(v.User.Username)
 		return c.sessions.valid(sessionID) && u.Active() && u.Sub == v.User.Sub && u.MayAdminister()

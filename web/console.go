@@ -81,6 +81,10 @@ type Options struct {
 	// "Tenants"; sign-in is per tenant). With fewer than two there is no
 	// switcher.
 	Tenants []Tenant
+	// TailSlots, shared by the consoles of one process (every tenant's),
+	// counts their audit live tails against the caps; nil means one of
+	// this console's own.
+	TailSlots *TailSlots
 }
 
 // Tenant is a tenant's console, as the tenant switcher links to it.
@@ -106,6 +110,7 @@ type Console struct {
 	signedOut string
 	base      string   // IdP.Path(): the prefix of every URL of the console
 	tenants   []Tenant // Options.Tenants
+	tails     *TailSlots
 }
 
 // New builds the console and registers its client at the IdP.
@@ -126,6 +131,10 @@ func New(o Options) *Console {
 		maxAge:   o.SessionMaxAge,
 		base:     o.IdP.Path(),
 		tenants:  o.Tenants,
+		tails:    o.TailSlots,
+	}
+	if c.tails == nil {
+		c.tails = NewTailSlots()
 	}
 	c.pages = parsedPages()
 	if c.maxAge <= 0 {

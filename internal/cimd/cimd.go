@@ -9,7 +9,9 @@
 // link-local or loopback addresses unless a pattern names the host (checked
 // on the dialled address, so DNS cannot smuggle one in). Good documents are
 // cached as their Cache-Control says, between 1 minute and 24 hours, in a
-// bounded cache; concurrent first resolutions of one URL share one fetch.
+// bounded cache; a URL that failed is answered with its error, unfetched,
+// for FailureCacheTTL, in another bounded cache; concurrent first
+// resolutions of one URL share one fetch.
 package cimd
 
 import (
@@ -33,6 +35,16 @@ const (
 	MinCacheTTL      = time.Minute
 	MaxCacheTTL      = 24 * time.Hour
 	DefaultCacheSize = 1000
+	// FailureCacheTTL is how long a URL whose document could not be
+	// fetched or was refused is answered with that error again, unfetched:
+	// without it every request naming the URL would cost a fetch (up to
+	// DefaultTimeout), one outbound request per inbound one.
+	FailureCacheTTL         = 30 * time.Second
+	DefaultFailureCacheSize = 1000
+	// MaxFailureCacheBytes bounds the URLs and error texts of the
+	// remembered failures together: a client_id URL is as long as the
+	// request allows.
+	MaxFailureCacheBytes = 4 << 20
 )
 
 // Config is the cimd section of the configuration (docs/configuration.md).

@@ -29,6 +29,9 @@ type Options struct {
 	// CacheSize bounds the number of cached clients; 0 means
 	// DefaultCacheSize.
 	CacheSize int
+	// FailureCacheSize bounds the number of URLs whose failure is
+	// remembered (FailureCacheTTL); 0 means DefaultFailureCacheSize.
+	FailureCacheSize int
 	// Now is the clock of cache expiry; nil means time.Now.
 	Now func() time.Time
 }
@@ -36,20 +39,24 @@ type Options struct {
 // Resolver resolves client_id URLs to clients. It is safe for concurrent
 // use.
 type Resolver struct {
-	cfg     Config
-	timeout time.Duration
-	size    int
-	now     func() time.Time
-	client  *http.Client
+	cfg      Config
+	timeout  time.Duration
+	size     int
+	failSize int
+	now      func() time.Time
+	client   *http.Client
 
 	mu       sync.Mutex
-	cache    map[string]entry
+	cache    *boundedCache
+	failures *boundedCache
 	inflight map[string]*call
 }
 
-// entry is a cached client and when it goes stale.
+// entry is a cached client, or the error of a URL that did not resolve,
+// and when it goes stale.
 type entry struct {
 	client  *Client
+	err     error
 	expires time.Time
 }
 
@@ -73,8 +80,8 @@ func New(cfg Config, opts *Options) *Resolver {
 		cfg:      cfg,
 		timeout:  opts.Timeout,
 		size:     opts.CacheSize,
+		failSize: opts.FailureCacheSize,
 		now:      opts.Now,
-		cache:    map[string]entry{},
 		inflight: map[string]*call{},
 	}
 	if r.timeout <= 0 {
@@ -83,6 +90,11 @@ func New(cfg Config, opts *Options) *Resolver {
 	if r.size <= 0 {
 		r.size = DefaultCacheSize
 	}
+	if r.failSize <= 0 {
+		r.failSize = DefaultFailureCacheSize
+	}
+	r.cache = newBoundedCache(r.size, 0)
+	r.failures = newBoundedCache(r.failSize, MaxFailureCacheBytes)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -109,19 +121,17 @@ func New(cfg Config, opts *Options) *Resolver {
 
 // Resolve returns the client whose metadata document is at clientID, from
 // the cache or fetched now. The error is an *Error that says what was wrong
-// with which URL.
+// with which URL; a URL fetched in vain gets the same error, unfetched, for
+// FailureCacheTTL.
 func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error) {
 	if !r.cfg.Enabled {
 		return nil, &Error{ClientID: clientID, Kind: ErrDisabled, Detail: "use a registered client_id"}
 	}
 	// Only permitted URLs are ever cached, so a hit needs no other check.
 	r.mu.Lock()
-	if e, ok := r.cache[clientID]; ok {
-		if r.now().Before(e.expires) {
-			r.mu.Unlock()
-			return e.client, nil
-		}
-		delete(r.cache, clientID)
+	if e, ok := r.cache.get(clientID, r.now()); ok {
+		r.mu.Unlock()
+		return e.client, nil
 	}
 	r.mu.Unlock()
 	if _, err := r.permit(clientID); err != nil {
@@ -129,6 +139,10 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	}
 
 	r.mu.Lock()
+	if e, ok := r.failures.get(clientID, r.now()); ok {
+		r.mu.Unlock()
+		return nil, e.err
+	}
 	c, waiting := r.inflight[clientID]
 	if !waiting {
 		c = &call{done: make(chan struct{})}
@@ -150,10 +164,17 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	// The fetch outlives a cancelled first caller, for the sake of the
 	// others waiting on it; the timeout still bounds it.
 	client, ttl, err := r.fetchClient(context.WithoutCancel(ctx), clientID)
+	if e, ok := err.(*Error); ok {
+		// Said, so that whoever fixes the document knows why it still
+		// fails for a while.
+		e.Detail += fmt.Sprintf(" (this answer stands for %s, then the URL is fetched again)", FailureCacheTTL)
+	}
 	r.mu.Lock()
 	delete(r.inflight, clientID)
 	if err == nil {
-		r.store(clientID, entry{client: client, expires: r.now().Add(ttl)})
+		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl)}, r.now())
+	} else {
+		r.failures.put(clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)}, r.now())
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err
@@ -161,28 +182,76 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	return client, err
 }
 
-// store caches e, making room when the cache is full: expired entries
-// first, then the one closest to expiry. Called with mu held.
-func (r *Resolver) store(clientID string, e entry) {
-	if len(r.cache) >= r.size {
-		now := r.now()
-		for id, old := range r.cache {
+// boundedCache holds entries by URL, at most size of them and, when
+// maxBytes is set, at most maxBytes of URLs and error texts in all (a
+// failing URL is the attacker's choice, as long as a form allows). Called
+// with the Resolver's mu held.
+type boundedCache struct {
+	entries        map[string]entry
+	size, maxBytes int
+	bytes          int
+}
+
+func newBoundedCache(size, maxBytes int) *boundedCache {
+	return &boundedCache{entries: map[string]entry{}, size: size, maxBytes: maxBytes}
+}
+
+// cost is what an entry counts against maxBytes.
+func cost(clientID string, e entry) int {
+	if e.err == nil {
+		return len(clientID)
+	}
+	return len(clientID) + len(e.err.Error())
+}
+
+// get returns the live entry of clientID, dropping a stale one.
+func (c *boundedCache) get(clientID string, now time.Time) (entry, bool) {
+	e, ok := c.entries[clientID]
+	if ok && !now.Before(e.expires) {
+		c.remove(clientID)
+		ok = false
+	}
+	return e, ok
+}
+
+func (c *boundedCache) remove(clientID string) {
+	if e, ok := c.entries[clientID]; ok {
+		c.bytes -= cost(clientID, e)
+		delete(c.entries, clientID)
+	}
+}
+
+// put stores e, making room when the cache is full: expired entries
+// first, then the ones closest to expiry. An entry larger than maxBytes
+// alone is not stored.
+func (c *boundedCache) put(clientID string, e entry, now time.Time) {
+	c.remove(clientID)
+	n := cost(clientID, e)
+	if c.maxBytes > 0 && n > c.maxBytes {
+		return
+	}
+	full := func() bool {
+		return len(c.entries) >= c.size || (c.maxBytes > 0 && c.bytes+n > c.maxBytes)
+	}
+	if full() {
+		for id, old := range c.entries {
 			if !now.Before(old.expires) {
-				delete(r.cache, id)
+				c.remove(id)
 			}
 		}
 	}
-	for len(r.cache) >= r.size {
+	for full() {
 		var victim string
 		var soonest time.Time
-		for id, old := range r.cache {
+		for id, old := range c.entries {
 			if victim == "" || old.expires.Before(soonest) {
 				victim, soonest = id, old.expires
 			}
 		}
-		delete(r.cache, victim)
+		c.remove(victim)
 	}
-	r.cache[clientID] = e
+	c.entries[clientID] = e
+	c.bytes += n
 }
 
 // fetchClient fetches and checks the document at clientID and, for

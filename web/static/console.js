@@ -49,10 +49,11 @@ document.addEventListener("DOMContentLoaded", () => {
     source.onopen = () => { status.textContent = "waiting for new events…"; };
     // The browser reconnects by itself after a dropped connection; it
     // gives up (CLOSED) when the answer is no stream: the console session
-    // ended and the request was sent to sign in, or the filters were refused.
+    // ended and the request was sent to sign in, the filters were refused,
+    // or too many live tails are open (429/503).
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
-        stop("stopped: the server ended the live tail (the console session may have ended). Reload the page to sign in again or to see the error.");
+        stop("stopped: the server ended or refused the live tail (the console session may have ended, or too many live tails are open: close one in another tab). Reload the page to sign in again or to see the error.");
       } else {
         status.textContent = "reconnecting…";
       }
