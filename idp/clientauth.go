@@ -139,6 +139,8 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 // (a client_id holding '+' or '%', unencoded), so that it never makes
 // another client authenticate than the one the decoded id names. The
 // secret likewise: decoded, or as sent when that is the client's secret.
+// A header that already decodes to what it names is left alone (the
+// token exchange's usual case, which should not pay for a rewrite).
 func (s *Server) canonicalBasic(r *http.Request) {
 	rawID, rawSecret, ok := r.BasicAuth()
 	if !ok {
@@ -153,7 +155,16 @@ func (s *Server) canonicalBasic(r *http.Request) {
 	if c := s.client(cfg, id); c != nil && !secretMatches(c, secret) && secretMatches(c, rawSecret) {
 		secret = rawSecret
 	}
+	if decodes(rawID, id) && decodes(rawSecret, secret) {
+		return // every reader already decodes the header to these
+	}
 	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+}
+
+// decodes reports whether raw form-URL-decodes, without error, to v.
+func decodes(raw, v string) bool {
+	d, err := url.QueryUnescape(raw)
+	return err == nil && d == v
 }
 
 func decodeBasic(v string) string {
