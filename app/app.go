@@ -33,6 +33,12 @@ type Options struct {
 	// (docs/configuration.md, "Revocation push"): New hands it every new
 	// configuration of the Store and every end of an SSO session.
 	Push *push.Pusher
+	// Hosts are further host names the IdP answers to by design, besides
+	// its issuer's host, localhost and IP literals: the host of --addr.
+	// Port numbers are ignored. A browser's request (Origin or Sec-Fetch-*)
+	// for the admin API, the console or the login form's post under any
+	// other name is refused with 403, against DNS rebinding (hostGuard).
+	Hosts []string
 
 	// tenants are every tenant's console, for the console's tenant
 	// switcher (set by Tenants).
@@ -89,7 +95,7 @@ func New(o Options) http.Handler {
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))
 	mux.Handle("/", srv)
-	return noSniff(mux)
+	return noSniff(guardHosts(mux, srv.Issuer(), o.Hosts))
 }
 
 // nosniffValue is the header value noSniff sets, shared by every answer

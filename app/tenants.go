@@ -32,8 +32,8 @@ type Tenant struct {
 // The root itself serves only / (the tenants and their issuers), /admin/
 // (their consoles), /healthz and /metrics (every tenant's series, each
 // labelled tenant="<id>", and the process's once); everything else there
-// is 404.
-func Tenants(tenants []Tenant) http.Handler {
+// is 404. hosts are further host names the IdP answers to (Options.Hosts).
+func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	mux := http.NewServeMux()
 	// Each console links to the others: an admin of several tenants
 	// switches between them, and signs in at each (sign-in is per tenant).
@@ -44,7 +44,7 @@ func Tenants(tenants []Tenant) http.Handler {
 	tails := web.NewTailSlots()
 	for _, t := range tenants {
 		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv, tenants: consoles, Push: t.Push, tails: tails}
+		o := Options{IdP: srv, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts}
 		if t.Store != nil {
 			o.Store = t.Store
 		}
@@ -85,7 +85,13 @@ func Tenants(tenants []Tenant) http.Handler {
 	mux.Handle("GET /{$}", page("tenants"))
 	mux.Handle("GET /admin/{$}", page("consoles"))
 	mux.Handle("/", http.NotFoundHandler())
-	return noSniff(mux)
+	// The root's /admin/ (the list of consoles) is guarded here; each
+	// tenant's product guards its own. Every issuer shares the base's host.
+	issuer := ""
+	if len(tenants) > 0 {
+		issuer = tenants[0].IdP.Issuer()
+	}
+	return noSniff(guardHosts(mux, issuer, hosts))
 }
 
 // tenantsView is the root page: every tenant, and a command to try with

@@ -56,8 +56,13 @@ func (s *Server) appsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	view := s.appsView(sess)
 	if id := r.URL.Query().Get("requested"); id != "" {
-		if srv := s.Config().Server(id); srv != nil {
-			view.Flash = "Your request for " + srv.Label() + " was sent to the administrators."
+		// The address the request form redirects to: it says so only
+		// while the user's request for that server waits, so a typed or
+		// linked address cannot claim a request nobody made.
+		for _, row := range view.Requestable {
+			if row.ID == id && row.Pending != nil {
+				view.Flash = "Your request for " + row.Name + " was sent to the administrators."
+			}
 		}
 	}
 	s.renderApps(w, http.StatusOK, view)

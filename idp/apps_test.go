@@ -109,6 +109,14 @@ func TestApps_SignInListRequest(t *testing.T) {
 		t.Errorf("the page offers a server bob is denied or assigned to:\n%s", page)
 	}
 
+	// The address of the page shown after a request, typed or linked
+	// with no request made, does not say one was sent.
+	for _, id := range []string{"wiki", "crm"} {
+		if _, page := fetch(t, hc, http.MethodGet, p.URL+"/apps?requested="+id, nil); strings.Contains(page, "was sent to the administrators") {
+			t.Errorf("GET /apps?requested=%s with no request made says one was sent:\n%s", id, page)
+		}
+	}
+
 	csrf := hidden(t, page, "csrf")
 	request := url.Values{"server": {"wiki"}, "scopes": {"wiki.read"}, "reason": {"team docs"}}
 	resp, refused := fetch(t, hc, http.MethodPost, p.URL+"/apps", request)

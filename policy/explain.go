@@ -37,8 +37,15 @@ type IDJAGShape struct {
 
 // Explain decides r and reports the decision together with the shape of
 // the ID-JAG it would issue, as `xaa-idp explain` and the admin API's
-// explain show it.
+// explain show it. A ClientID that no clients: entry defines but the cimd
+// section allows is taken for the metadata document client it names, as
+// the IdP sees it once its document resolves (Explain fetches nothing):
+// the decision needs only its client_id and whether such clients may
+// request ID-JAGs.
 func (c *Config) Explain(r Request) Explanation {
+	if r.Client == nil && c.Client(r.ClientID) == nil && c.CIMD.Allows(r.ClientID) {
+		r.Client = &Client{ClientID: r.ClientID, TokenExchange: c.CIMD.Exchange()}
+	}
 	d := c.Decide(r)
 	e := d.Explain()
 	e.IDJAG = &IDJAGShape{Knobs: c.Knobs()}

@@ -22,7 +22,8 @@ const chromiumPath = "/usr/bin/chromium"
 
 // chromium starts a headless chromium for one test, with a fresh profile.
 // Without chromium the test is skipped, unless CI is set: there it fails.
-func chromium(t *testing.T) context.Context {
+// extra are further options (flags) for it.
+func chromium(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -30,7 +31,7 @@ func chromium(t *testing.T) context.Context {
 		}
 		t.Skipf("skipping the real-browser test: no chromium at %s (apt-get install -y chromium); with CI set this fails", chromiumPath)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -43,7 +44,8 @@ func chromium(t *testing.T) context.Context {
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
-	)
+	}, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() {

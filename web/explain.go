@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -33,6 +34,7 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	for _, cl := range cfg.Clients {
 		data.Client = append(data.Client, cl.ClientID)
 	}
+	data.Client = append(data.Client, documentClients(cfg, form.Client)...)
 	for _, s := range cfg.MCPServers {
 		data.Server = append(data.Server, [2]string{s.ID, s.Label() + " (" + s.ID + ")"})
 	}
@@ -58,4 +60,38 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		}
 	}
 	c.show(w, r, v, http.StatusOK, "explain.html", "Explain a decision", "explain", data, "", errMsg)
+}
+
+// documentClients are the metadata document clients (their client_id is
+// the document's URL, defined in no clients: entry) that the
+// configuration names in an MCP server's clients, access or deny, sorted,
+// and also, when it is no defined client, the client the form names (one
+// typed into the address): the Explain page offers them as it offers the
+// defined clients.
+func documentClients(cfg *policy.Config, named string) []string {
+	var urls []string
+	add := func(id string) {
+		if id != "" && cfg.Client(id) == nil && !slices.Contains(urls, id) {
+			urls = append(urls, id)
+		}
+	}
+	for i := range cfg.MCPServers {
+		s := &cfg.MCPServers[i]
+		for id := range s.Clients {
+			add(id)
+		}
+		for _, a := range s.Access {
+			for _, id := range a.Clients {
+				add(id)
+			}
+		}
+		for _, d := range s.Deny {
+			for _, id := range d.Clients {
+				add(id)
+			}
+		}
+	}
+	add(named)
+	slices.Sort(urls)
+	return urls
 }

@@ -155,6 +155,12 @@ func TestCLI_Explain(t *testing.T) {
 			t.Errorf("explain %s → crm: exit %d\n%s", user, code, out)
 		}
 	}
+	// The demo's metadata document client, as `connect --cimd` uses it:
+	// explained as the token exchange decides it, not "not registered".
+	code, out, _ = runCLI(t, "explain", "--user", "alice", "--client", "http://127.0.0.1:8390/client-metadata.json", "--audience", "tracker")
+	if code != 0 || !strings.Contains(out, "decision: allowed") || !strings.Contains(out, "rule:     tracker access[0]") {
+		t.Errorf("explain alice → tracker through the metadata document client: exit %d\n%s", code, out)
+	}
 	if code, _, _ := runCLI(t, "explain", "--user", "bob"); code != exitUsage {
 		t.Errorf("explain without --client: exit %d, want %d", code, exitUsage)
 	}

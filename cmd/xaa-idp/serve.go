@@ -68,12 +68,15 @@ type runningIdP struct {
 	tenants []*idp.Server
 	// base is the base URL: the issuer of a file without tenants, which
 	// each tenant's path follows in a file with them.
-	base    string
-	store   *policy.Store
-	ln      net.Listener
-	handler http.Handler
-	ca      *localca.CA // with --tls
-	closers []func()
+	base  string
+	store *policy.Store
+	ln    net.Listener
+	// addrHost is the host of --addr, a name the IdP answers to
+	// (app.Options.Hosts).
+	addrHost string
+	handler  http.Handler
+	ca       *localca.CA // with --tls
+	closers  []func()
 }
 
 func (r *runningIdP) close() {
@@ -138,6 +141,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitFailure, err)
 	}
 	r.closers = append(r.closers, func() { r.ln.Close() })
+	r.addrHost, _, _ = net.SplitHostPort(*f.addr)
 	if iss == "" {
 		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls)
 	}
@@ -165,7 +169,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitFailure, err)
 	}
 	r.closers = append(r.closers, pusher.Close)
-	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store, Push: pusher}))
+	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store, Push: pusher, Hosts: []string{r.addrHost}}))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	if *f.config == "" {
 		slog.Info("serving the embedded demo configuration (password = username); changes through the admin API live in memory", "users", userList(cfg))
@@ -405,7 +409,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		slog.Info("tenant", "id", t.ID, "persona", srv.Config().Knobs().Persona, "issuer", srv.Issuer(), "console", srv.Issuer()+"/admin/")
 	}
 	r.srv = tenants[0].IdP
-	r.handler = logRequests(app.Tenants(tenants))
+	r.handler = logRequests(app.Tenants(tenants, r.addrHost))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	return r, exitOK
 }

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+)
+
+// hostGuard refuses, against DNS rebinding, a browser's request for the
+// admin API, the console or the login form's post under a host name the
+// IdP does not answer to by design.
+//
+// A web page at http://evil.example:8080 whose name its owner rebinds to
+// 127.0.0.1 reaches a local IdP as its own origin: its Origin and Host
+// agree, so no cross-site check sees it, and with the demo's known
+// passwords it could read and change the configuration (HTTP Basic), or
+// sign in at the login form as a demo user and act as them. Its requests
+// name the attacker's host in Host. Browsers mark their requests (Origin,
+// Sec-Fetch-*) and scripts (curl, Go, Node, Python) send neither: only a
+// marked request is checked, so a script, a CI job or a container
+// reaching the IdP by a service name is never refused.
+//
+// The names allowed are the issuer's host (every tenant's issuer shares
+// it), localhost, IP literals (no name, nothing to rebind) and hosts (the
+// host of --addr); ports are ignored. A request whose Origin names one of
+// them is let through whatever its Host: a proxy that passes its
+// upstream's name on as Host. /me/* (bearer tokens) and /apps (the SSO
+// cookie, which a rebound name never holds) need no guard once the login
+// form refuses: a rebound page cannot sign in to get either.
+type hostGuard struct {
+	next  http.Handler
+	names map[string]bool
+	// issuer is named in the refusal.
+	issuer string
+}
+
+// guardHosts wraps h with a hostGuard for the names of issuer and hosts.
+func guardHosts(h http.Handler, issuer string, hosts []string) http.Handler {
+	g := &hostGuard{next: h, names: map[string]bool{"localhost": true}, issuer: issuer}
+	if u, err := url.Parse(issuer); err == nil {
+		g.names[hostName(u.Host)] = true
+	}
+	for _, h := range hosts {
+		g.names[hostName(h)] = true
+	}
+	return g
+}
+
+func (g *hostGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !guarded(r) || !fromBrowser(r) || g.allowed(r.Host) {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err == nil && u.Host != "" && g.allowed(u.Host) {
+			g.next.ServeHTTP(w, r)
+			return
+		}
+	}
+	host := audit.TruncateTo(r.Host, 256)
+	slog.Warn("refused a browser's request under a host name the IdP does not answer to (DNS rebinding?)",
+		"host", host, "origin", audit.TruncateTo(r.Header.Get("Origin"), 256), "method", r.Method, "path", audit.TruncateTo(r.URL.Path, 256))
+	msg := "this request comes from a browser at host " + host + ", a name this IdP does not answer to (its issuer's host, localhost, an IP address or the host of --addr): refused as a possible DNS rebinding attack. Open the IdP at its issuer, " + g.issuer + "; behind a proxy, pass the browser's Host header on."
+	if strings.HasPrefix(r.URL.Path, "/admin/api/") {
+		httpjson.Write(w, http.StatusForbidden, map[string]string{"error": "forbidden", "error_description": msg})
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// guarded reports whether the guard checks r: the admin API and the
+// console (/admin/...), and the login form's post.
+func guarded(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/admin/") || r.URL.Path == "/admin" ||
+		(r.URL.Path == "/login" && r.Method == http.MethodPost)
+}
+
+// fromBrowser reports whether r carries a header that only browsers send
+// (Origin, or Fetch Metadata); scripts send neither.
+func fromBrowser(r *http.Request) bool {
+	if _, ok := r.Header["Origin"]; ok {
+		return true
+	}
+	for k := range r.Header {
+		if strings.HasPrefix(k, "Sec-Fetch-") {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed reports whether hostport's host is an IP literal or a name the
+// IdP answers to.
+func (g *hostGuard) allowed(hostport string) bool {
+	name := hostName(hostport)
+	if name == "" {
+		return false
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return true
+	}
+	return g.names[name]
+}
+
+// hostName is the host of a Host header or URL host (port and IPv6
+// brackets removed), lower case, without a final dot.
+func hostName(hostport string) string {
+	h := hostport
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		h = host
+	} else {
+		h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	}
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
