@@ -144,6 +144,29 @@ func TestAdminAPI_ConfigHidesSecrets(t *testing.T) {
 	}
 }
 
+// TestAdminAPI_ConfigShowsNoExpiryForAnEntryWithout: an access entry
+// without expires never expires, so the running configuration shows none
+// for it, not 1970-01-01 (the zero Timestamp), which read back as YAML
+// would be an entry that expired long ago.
+func TestAdminAPI_ConfigShowsNoExpiryForAnEntryWithout(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/config", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	var cfg struct {
+		MCPServers []struct {
+			Access []map[string]any `json:"access"`
+		} `json:"mcp_servers"`
+	}
+	if err := json.Unmarshal(body, &cfg); err != nil || len(cfg.MCPServers) != 1 || len(cfg.MCPServers[0].Access) != 1 {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if exp, ok := cfg.MCPServers[0].Access[0]["expires"]; ok {
+		t.Errorf("an entry without expires shows expires %v", exp)
+	}
+}
+
 func TestAdminAPI_AuditPagesWithLink(t *testing.T) {
 	base, srv := startIdP(t)
 	for i := range 1250 {

@@ -77,9 +77,9 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 	}
 	var out []Service
 	seen := map[string]string{}
-	claim := func(svc Service) error {
+	claim := func(svc Service, path string) error {
 		if other, dup := seen[svc.Addr]; dup {
-			return fmt.Errorf("demo: %s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)
+			return &ConfigError{path, fmt.Errorf("%s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)}
 		}
 		seen[svc.Addr] = svc.Server + " " + svc.Role
 		out = append(out, svc)
@@ -111,15 +111,15 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Now:                now,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
+			return nil, &ConfigError{ss.firstPath, fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		asAddr, err := hostPort(s.Issuer)
 		if err != nil {
-			return nil, fmt.Errorf("demo: server %s issuer: %w", s.ID, err)
+			return nil, &ConfigError{ss.firstPath + ".issuer", fmt.Errorf("server %s issuer: %w", s.ID, err)}
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
-		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as, follow: st}); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as, follow: st}, ss.firstPath+".issuer"); err != nil {
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
@@ -127,13 +127,13 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: st.mcpScopes, Now: now,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
+			return nil, &ConfigError{ss.firstPath, fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		mcpAddr, err := hostPort(s.Resources[0])
 		if err != nil {
-			return nil, fmt.Errorf("demo: server %s resource: %w", s.ID, err)
+			return nil, &ConfigError{ss.firstPath + ".resources[0]", fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
-		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}, ss.firstPath+".resources[0]"); err != nil {
 			return nil, err
 		}
 	}
@@ -254,21 +254,26 @@ func issuerKey(issuer string) string { return strings.TrimSuffix(issuer, "/") }
 func merge(cfg *policy.Config, base string) []*sharedServer {
 	var shared []*sharedServer
 	byIssuer := map[string]*sharedServer{}
-	for _, t := range cfg.IdPs() {
+	for ti, t := range cfg.IdPs() {
 		issuer := base + t.Path
+		prefix := ""
+		if len(cfg.Tenants) > 0 {
+			prefix = fmt.Sprintf("tenants[%d].", ti)
+		}
 		for i := range t.MCPServers {
 			s := &t.MCPServers[i]
+			path := fmt.Sprintf("%smcp_servers[%d]", prefix, i)
 			key := issuerKey(s.Issuer)
 			ss := byIssuer[key]
 			// Two servers of one tenant on one issuer are two services
 			// on one address, which Stack refuses and Follow reports.
 			if ss == nil || ss.last == t {
-				ss = &sharedServer{first: s, clients: map[string]string{}, redirects: map[string][]string{}}
+				ss = &sharedServer{first: s, firstPath: path, clients: map[string]string{}, redirects: map[string][]string{}}
 				byIssuer[key] = ss
 				shared = append(shared, ss)
 			}
 			if ss.err == nil {
-				ss.err = ss.add(t, s, issuer)
+				ss.err = ss.add(t, s, issuer, path)
 			}
 		}
 	}
@@ -279,6 +284,7 @@ func merge(cfg *policy.Config, base string) []*sharedServer {
 // tenant that lists it (by its issuer) configures it.
 type sharedServer struct {
 	first     *policy.MCPServer // the first tenant's entry: id, name, resources, subject, allow_id_jag_reuse
+	firstPath string            // where first is in the file: mcp_servers[i], tenants[t].mcp_servers[i]
 	owner     string            // the tenant of first, for errors
 	last      *policy.Config    // the tenant added last
 	err       error             // why the entries cannot be merged
@@ -307,15 +313,27 @@ func (ss *sharedServer) registration() authserver.Registration {
 	}
 }
 
+// ConfigError is a configuration the demo cannot serve although it is
+// valid (xaa-idp check accepts it): Path says where in the file, as
+// policy.Line takes it, so that the message can name the line to change.
+type ConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *ConfigError) Error() string { return "demo: " + e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // add merges the entry s of the server in tenant t, whose issuer is
-// issuer.
-func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer string) error {
+// issuer; path is where s is in the file.
+func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path string) error {
 	if len(ss.trusted) == 0 {
 		ss.owner = t.ID
 	} else if s.Subject != ss.first.Subject {
-		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)
+		return &ConfigError{path + ".subject", fmt.Errorf("tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)}
 	} else if s.AllowIDJAGReuse != ss.first.AllowIDJAGReuse {
-		return fmt.Errorf("demo: tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)
+		return &ConfigError{path + ".allow_id_jag_reuse", fmt.Errorf("tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)}
 	}
 	ss.last = t
 	if t.CIMD.On() {

@@ -9,6 +9,16 @@ func (s *Server) SignSecEvent(claims any) (string, error) {
 	return s.keys.SignSecEvent(claims)
 }
 
+// EnsureSecEventKey makes sure the IdP has a current ES256 key, published
+// in its JWKS from now on, to sign Security Event Tokens with: for a
+// configuration whose ID tokens and ID-JAGs use other algorithms (the okta
+// persona's RS256) but whose pushes are wired by the demo rather than by
+// an events_endpoint that check would have asked an ES256 key for.
+func (s *Server) EnsureSecEventKey() error {
+	_, err := s.keys.Ensure("ES256")
+	return err
+}
+
 // sessionEndHooks are the functions OnSessionEnd registered.
 type sessionEndHooks struct {
 	mu sync.Mutex

@@ -335,7 +335,7 @@ type Access struct {
 	MaxAuthAge Duration `yaml:"max_auth_age" json:"max_auth_age,omitempty"`
 	// Expires ends the entry: from this instant on (the IdP's clock) it
 	// matches nobody. Zero: it never expires.
-	Expires Timestamp `yaml:"expires" json:"expires,omitempty"`
+	Expires Timestamp `yaml:"expires,omitempty" json:"expires,omitempty"`
 }
 
 // Expired reports whether the entry has expired at now.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,7 +34,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := r.store.Config()
 	stack, err := demo.Stack(cfg, r.base, r.srv.Now)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
+		fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
 		return exitUsage
 	}
 	followEdits(r.store, stack, cfg)
@@ -129,4 +130,22 @@ func followEdits(store *policy.Store, stack []demo.Service, cfg *policy.Config) 
 	if store.Config() != cfg {
 		follow()
 	}
+}
+
+// demoConfigError is err of demo.Stack as "file:line: problem" when it is
+// about a place in the configuration file (CONTRACT section 3: errors name
+// the file and line), else as it is.
+func demoConfigError(err error, file string) string {
+	var ce *demo.ConfigError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	if file == "" {
+		return ce.Err.Error()
+	}
+	data, rerr := os.ReadFile(file)
+	if rerr != nil {
+		return file + ": " + ce.Err.Error()
+	}
+	return fmt.Sprintf("%s:%d: %s", file, policy.Line(data, ce.Path), ce.Err)
 }

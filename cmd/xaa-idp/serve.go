@@ -163,6 +163,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
 	if f.demoEvents {
 		endpoint = demo.EventsEndpoints(cfg)
+		if err := ensureDemoSETKey(srv, cfg, endpoint); err != nil {
+			return fail(exitFailure, err)
+		}
 	}
 	pusher, err := push.New(push.Options{Issuer: iss, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, Endpoint: endpoint, Dir: *f.stateDir})
 	if err != nil {
@@ -398,6 +401,9 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
 		if demoEvents {
 			endpoint = demo.EventsEndpoints(t)
+			if err := ensureDemoSETKey(srv, t, endpoint); err != nil {
+				return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
+			}
 		}
 		pusher, err := push.New(push.Options{Issuer: srv.Issuer(), Signer: srv, Audit: srv.Audit(), Config: t, Now: srv.Now, Endpoint: endpoint, Dir: dir})
 		if err != nil {
@@ -665,4 +671,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// ensureDemoSETKey gives srv an ES256 key when the demo pushes Security
+// Event Tokens of cfg to some MCP server (endpoint names where): they are
+// ES256 (CONTRACT section 10), and a configuration whose ID tokens and
+// ID-JAGs are RS256 has none, so every push would fail. check asks for one
+// only of an explicit events_endpoint; the demo wires the others itself.
+func ensureDemoSETKey(srv *idp.Server, cfg *policy.Config, endpoint func(*policy.MCPServer) string) error {
+	for i := range cfg.MCPServers {
+		if endpoint(&cfg.MCPServers[i]) != "" {
+			if err := srv.EnsureSecEventKey(); err != nil {
+				return fmt.Errorf("the ES256 key for Security Event Tokens: %w", err)
+			}
+			return nil
+		}
+	}
+	return nil
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemo_ConfigurationErrorsNameFileAndLine: what demo alone refuses in a
+// configuration that check accepts (a server it cannot serve on loopback,
+// two tenants mapping one authorization server's subjects two ways) names the
+// file and line to change, as every configuration error does (CONTRACT
+// section 3), and exits 2.
+func TestDemo_ConfigurationErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, config, wantLine string
+	}{
+		{"not loopback", `users: [{username: alice, password: alice}]
+clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+mcp_servers:
+  - id: notes
+    issuer: https://as.notes.example
+    resources: [https://mcp.notes.example/mcp]
+    scopes: [notes.read]
+    clients: {c: c-at-notes}
+`, ":5: "},
+		{"two subject mappings for one server", `tenants:
+  - id: a
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: http://127.0.0.1:1, resources: [http://127.0.0.1:2/mcp], scopes: [n], clients: {c: c-at-notes}}
+  - id: b
+    users: [{username: bob, password: bob, email: bob@b.example}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:1
+        resources: [http://127.0.0.1:2/mcp]
+        scopes: [n]
+        clients: {c: c-at-notes}
+        subject: email
+`, ":16: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "demo.yaml")
+			if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, stderr := runCLI(t, "check", "--config", file); code != 0 {
+				t.Fatalf("check: exit %d: %s", code, stderr)
+			}
+			code, _, stderr := runCLI(t, "demo", "--addr", "127.0.0.1:0", "--config", file)
+			if code != 2 || !strings.Contains(stderr, file+tt.wantLine) {
+				t.Errorf("demo: exit %d, stderr %q; want 2 and %q", code, stderr, file+tt.wantLine)
+			}
+			if strings.Contains(stderr, "demo: demo:") {
+				t.Errorf("the prefix is doubled: %q", stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,59 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Line returns the line of data, a configuration file, that holds the
+// value at path ("tenants[1].users[0].sub", "mcp_servers[2].issuer"), or
+// of the nearest enclosing value when that one is not written (a default
+// sub, say); 0 when data is not YAML. It lets a check made outside
+// Parse, such as the demo's, name the line to change as Parse does.
+func Line(data []byte, path string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	n := resolve(doc.Content[0])
+	line := n.Line
+	for _, seg := range splitPath(path) {
+		var next *yaml.Node
+		switch i, err := strconv.Atoi(seg); {
+		case err == nil && n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content):
+			next = n.Content[i]
+		case err != nil && n.Kind == yaml.MappingNode:
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				if n.Content[k].Value == seg {
+					next = n.Content[k+1]
+					break
+				}
+			}
+		}
+		if next = resolve(next); next == nil {
+			break
+		}
+		n, line = next, next.Line
+	}
+	return line
+}
+
+// splitPath splits "a.b[1].c" into "a", "b", "1", "c".
+func splitPath(path string) []string {
+	var out []string
+	for _, part := range strings.Split(path, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		if name != "" {
+			out = append(out, name)
+		}
+		for rest != "" {
+			var idx string
+			idx, rest, _ = strings.Cut(rest, "]")
+			out = append(out, idx)
+			rest = strings.TrimPrefix(rest, "[")
+		}
+	}
+	return out
+}
