@@ -205,7 +205,7 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 		{policy.FaultBadSignature, "signature does not verify", ""},
 		{policy.FaultUnknownKID, `kid "xaa-idp-fault-unknown-kid" is not in the IdP JWKS`, ""},
 		{policy.FaultMissingClientID, "ID-JAG has no client_id", ""},
-		{policy.FaultAlgNone, `"none"`, ""},
+		{policy.FaultAlgNone, `ID-JAG alg "none" is not allowed`, ""},
 		{policy.FaultUnmappedClient, `client_id "mcp-client" is not the authenticated client "mcp-client-at-tracker"`, ""},
 		// RFC 8707 §2: a resource the server does not serve is invalid_target.
 		{policy.FaultWrongResource, `resource "https://wrong-resource.invalid/mcp" is not a resource of this authorization server`, "invalid_target"},

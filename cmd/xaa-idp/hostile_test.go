@@ -167,7 +167,7 @@ func TestClientCommands_AURLFlagThatIsNoHTTPURLIsBadUsage(t *testing.T) {
 			{"exchange", "--issuer", bad, "--client-id", "c", "--id-token", "x.y.z", "--audience", "https://as.example"},
 			{"connect", "--issuer", bad, "--client-id", "c", "--username", "u", "--password", "p"},
 			{"connect", "--client-id", "c", "--username", "u", "--password", "p", "--mcp", "https://mcp.example/mcp", "--mcp", bad},
-			{"keys", "list", "--issuer", bad, "--admin-user", "a"},
+			{"keys", "list", "--issuer", bad, "--admin-user", "a", "--admin-password", "p"},
 			{"healthcheck", "--url", bad},
 			{"load", "--issuer", bad},
 		} {

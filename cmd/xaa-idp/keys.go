@@ -37,13 +37,15 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("keys "+action, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the running IdP's issuer URL")
 	user := fs.String("admin-user", "", "an admin user's username (required)")
-	password := fs.String("admin-password", "", "the admin user's password")
+	password := fs.String("admin-password", "", "the admin user's password (required)")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if *user == "" {
-		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user is required")
+	if *user == "" || *password == "" {
+		// No user has an empty password: without one the call could only
+		// be a failed admin login, counted by the user's login throttle.
+		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user and --admin-password are required")
 		return exitUsage
 	}
 	if err := checkHTTPURL("issuer", *issuer); err != nil {

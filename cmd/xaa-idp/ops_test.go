@@ -209,6 +209,37 @@ func TestKeysRotate_PublishesANewKey(t *testing.T) {
 	}
 }
 
+// TestKeys_WithoutAdminPasswordIsAUsageError: no user has an empty
+// password, so `keys` without --admin-password is bad usage (exit 2, as
+// for a missing --password elsewhere), and asks the IdP nothing: a call
+// with an empty password would only be a failed admin login, audited and
+// counted towards the user's login throttle.
+func TestKeys_WithoutAdminPasswordIsAUsageError(t *testing.T) {
+	issuer := startServe(t)
+	for _, action := range []string{"list", "rotate"} {
+		code, out, stderr := runCLI(t, "keys", action, "--issuer", issuer, "--admin-user", "alice")
+		if code != exitUsage || !strings.Contains(stderr, "--admin-password") || out != "" {
+			t.Errorf("keys %s without --admin-password: exit %d, stdout %q, stderr %q; want %d naming the flag", action, code, out, stderr, exitUsage)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, issuer+"/admin/api/audit?type=login&outcome=denied", nil)
+	req.SetBasicAuth("alice", "alice")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var events []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev["client_id"] == "admin-api" && ev["user"] == "alice" {
+			t.Errorf("keys without --admin-password tried to sign in: %v", ev)
+		}
+	}
+}
+
 // TestServe_LogsConfigReloadErrors edits the watched configuration file of
 // the real binary with a typo and expects the refused reload on stderr: an
 // audit event appended by the configuration watcher, not by the IdP, is a
