@@ -170,7 +170,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q is not a positive duration such as 8h, 90m, 7d or 1d12h; leave it out for access that does not expire", audit.Truncate(body.ExpiresIn)))
 			return
 		}
-		t := a.idp.Clock().Now().Add(d).UTC().Truncate(time.Second)
+		t := ceilSecond(a.idp.Clock().Now().Add(d).UTC())
 		expires, entry.Expires = &t, policy.At(t)
 	}
 	// The admin_change names the request and what the approval grants,
@@ -376,4 +376,15 @@ func orNothing(scopes []string) string {
 		return "no scopes"
 	}
 	return strings.Join(scopes, " ")
+}
+
+// ceilSecond is t rounded up to the whole second, as an approval's
+// expires is written (RFC 3339 without fractions): rounded down, access
+// approved for expires_in would end up to a second early, and an
+// expires_in under a second could be over at once.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); r.Before(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }

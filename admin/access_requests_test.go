@@ -137,7 +137,7 @@ func TestAccessRequest_RequestApproveExpire(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil {
 		t.Fatalf("approve: %d %s", resp.StatusCode, body)
 	}
-	wantExpiry := now.Add(8 * time.Hour).UTC().Truncate(time.Second)
+	wantExpiry := ceilSecond(now.Add(8 * time.Hour).UTC())
 	if decided.Status != access.Approved || decided.DecidedBy != "alice" || decided.Expires == nil || !decided.Expires.Equal(wantExpiry) {
 		t.Errorf("approved: %+v, want expires %v", decided, wantExpiry)
 	}
@@ -202,7 +202,7 @@ func TestAccessRequest_ApproveForDays(t *testing.T) {
 			t.Errorf("%s %q in the approval's answer, want milliseconds", k, s)
 		}
 	}
-	want := now.Add(36 * time.Hour).UTC().Truncate(time.Second)
+	want := ceilSecond(now.Add(36 * time.Hour).UTC())
 	if got, _ := time.Parse(time.RFC3339, raw["expires"].(string)); !got.Equal(want) {
 		t.Errorf("expires %v, want %v", raw["expires"], want)
 	}
@@ -224,7 +224,7 @@ func TestAccessRequest_ApproveForDays(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &raw) != nil {
 		t.Fatalf("approve for 7d: %d %s", resp.StatusCode, body)
 	}
-	if got, _ := time.Parse(time.RFC3339, raw["expires"].(string)); !got.Equal(now.Add(7 * 24 * time.Hour).UTC().Truncate(time.Second)) {
+	if got, _ := time.Parse(time.RFC3339, raw["expires"].(string)); !got.Equal(ceilSecond(now.Add(7 * 24 * time.Hour).UTC())) {
 		t.Errorf("7d: expires %v", raw["expires"])
 	}
 }
@@ -357,5 +357,37 @@ func TestAccessRequest_ReasonsAreCountedInCharacters(t *testing.T) {
 	var decided access.Request
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decided) != nil || decided.DenyReason != long {
 		t.Errorf("a denial's reason of 1024 characters: %d %s", resp.StatusCode, body)
+	}
+}
+
+// ceilSecond is t rounded up to the whole second.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); r.Before(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}
+
+// TestAccessRequest_ApprovedAccessNeverEndsEarly: expires is written to
+// the second, rounded up, so that access approved for expires_in lasts at
+// least that long, a fraction of a second included.
+func TestAccessRequest_ApprovedAccessNeverEndsEarly(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	p.srv.Clock().Set(time.Date(2026, 12, 5, 10, 0, 0, 600_000_000, time.UTC))
+	p.srv.Clock().Freeze()
+	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", `{"expires_in": "1500ms"}`)
+	var raw map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &raw) != nil {
+		t.Fatalf("approve for 1500ms: %d %s", resp.StatusCode, body)
+	}
+	if got, _ := raw["expires"].(string); !strings.HasPrefix(got, "2026-12-05T10:00:03") {
+		t.Errorf("expires %q, want 10:00:03 (10:00:00.6 plus 1.5 s, rounded up)", got)
+	}
+	p.srv.Clock().Advance(1500 * time.Millisecond)
+	resp, body = p.send(t, http.MethodGet, "/admin/api/explain?user=bob&client=mcp-client&scope=files.read&audience="+p.store.Config().Server("files").Issuer, "alice", nil)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &raw) != nil || raw["allowed"] != true {
+		t.Errorf("1.5 s after an approval for 1500ms: %d %s, want the access still allowed", resp.StatusCode, body)
 	}
 }
