@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -63,5 +67,44 @@ func TestEnv_CommandLineListReplacesTheVariable(t *testing.T) {
 	}
 	if got := login("--scope", "openid", "--scope", "profile"); got != "openid profile" {
 		t.Errorf("XAA_IDP_SCOPE and --scope openid --scope profile: scope %q, want %q (the command line's)", got, "openid profile")
+	}
+}
+
+// With --log-format json, stderr is JSON lines from start to a clean stop
+// (SIGTERM, as a CI job or a container runtime stops it), so that a job
+// can parse the whole log: serve's and demo's.
+func TestLogFormatJSON_EveryStderrLineIsJSONThroughSIGTERM(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0"},
+		{"demo", "--addr", "127.0.0.1:0", "--config", minimalConfig(t, "http", freePort(t), freePort(t))},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			var stderr syncBuffer
+			cmd := exec.Command(xaaIDPBinary(t), append(args, "--log-format", "json")...)
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+				_ = cmd.Process.Kill()
+				t.Fatalf("%v printed nothing: %v\n%s", args, err, &stderr)
+			}
+			go io.Copy(io.Discard, stdout)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("%v after SIGTERM: %v\n%s", args, err, &stderr)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+				if !json.Valid([]byte(line)) {
+					t.Errorf("%v --log-format json: a stderr line is not JSON: %q", args, line)
+				}
+			}
+		})
 	}
 }
