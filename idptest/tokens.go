@@ -3,6 +3,7 @@ package idptest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"time"
 
@@ -37,8 +38,11 @@ func (s *Server) Login(user string) Tokens {
 	return s.LoginVia(c.ClientID, user)
 }
 
-// LoginVia logs the user in through the named client. A refused login fails
-// the test.
+// LoginVia logs the user in through the named client. The client may also
+// be the URL of a Client ID Metadata Document that no configured client
+// has (README, "CIMD clients"): a public client whose document, served by
+// the test, lists the redirect URI http://127.0.0.1/callback; Exchange
+// takes its Tokens too. A refused login fails the test.
 func (s *Server) LoginVia(clientID, user string) Tokens {
 	s.t.Helper()
 	tok, err := s.TryLogin(clientID, user)
@@ -52,9 +56,9 @@ func (s *Server) LoginVia(clientID, user string) Tokens {
 // error (an *idpclient.Error for an OAuth error answer).
 func (s *Server) TryLogin(clientID, user string) (Tokens, error) {
 	cfg := s.Config()
-	c := cfg.Client(clientID)
-	if c == nil {
-		return Tokens{}, fmt.Errorf("unknown client %q", clientID)
+	c, err := loginClient(cfg, clientID)
+	if err != nil {
+		return Tokens{}, err
 	}
 	u := cfg.User(user)
 	if u == nil {
@@ -121,9 +125,9 @@ func (s *Server) Exchange(tok Tokens, server string, scopes ...string) (string, 
 	if srv == nil {
 		return "", fmt.Errorf("unknown MCP server %q", server)
 	}
-	c := cfg.Client(tok.ClientID)
-	if c == nil {
-		return "", fmt.Errorf("unknown client %q", tok.ClientID)
+	c, err := loginClient(cfg, tok.ClientID)
+	if err != nil {
+		return "", err
 	}
 	o := idpclient.ExchangeOptions{
 		Issuer: s.Issuer(), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
@@ -140,6 +144,21 @@ func (s *Server) Exchange(tok Tokens, server string, scopes ...string) (string, 
 	}
 	jag, _ := res["access_token"].(string)
 	return jag, nil
+}
+
+// loginClient is the configured client with this id or, for an http or
+// https URL that no configured client has, a client identified by its
+// metadata document (README, "CIMD clients"): public, with the default
+// redirect URI, which its document must list. The IdP fetches the
+// document and decides.
+func loginClient(cfg *policy.Config, clientID string) (*policy.Client, error) {
+	if c := cfg.Client(clientID); c != nil {
+		return c, nil
+	}
+	if u, err := url.Parse(clientID); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return &policy.Client{ClientID: clientID, RedirectURIs: []string{idpclient.DefaultRedirectURI}}, nil
+	}
+	return nil, fmt.Errorf("unknown client %q", clientID)
 }
 
 // pickClient chooses the client idptest logs in through: one that can log
