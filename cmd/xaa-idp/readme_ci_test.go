@@ -48,7 +48,7 @@ func TestREADME_CIShellSnippet(t *testing.T) {
 	if !strings.Contains(string(out), `"issued_token_type": "urn:ietf:params:oauth:token-type:id-jag"`) {
 		t.Errorf("the snippet's exchange printed no ID-JAG:\n%s", out)
 	}
-	for _, f := range []string{"idp-state/audit.jsonl", "idp.log"} {
+	for _, f := range []string{"state/audit.jsonl", "state/idp.log"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func TestREADME_CIShellSnippet(t *testing.T) {
 				t.Errorf("%s: a line is not JSON: %q", f, line)
 			}
 		}
-		if f == "idp-state/audit.jsonl" && len(lines) < 3 {
+		if f == "state/audit.jsonl" && len(lines) < 3 {
 			t.Errorf("%s: %d events, want the login's and the exchange's", f, len(lines))
 		}
 	}
