@@ -54,6 +54,11 @@ mcp_servers:
 		t.Errorf("ID-JAG claims %v", c)
 	}
 
+	// IDJAG picks the document client, the one client the server lists.
+	if c := claims(srv.IDJAG("ann", "files")); c["client_id"] != "files-cimd" {
+		t.Errorf("IDJAG through the server's document client: claims %v", c)
+	}
+
 	// The IdP's refusal, not idptest's: a document for another client_id.
 	wrong.Store(true)
 	_, err = srv.TryLogin(doc.URL+"/other.json", "ann")

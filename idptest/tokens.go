@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"time"
 
@@ -85,7 +86,8 @@ func (s *Server) TryLogin(clientID, user string) (Tokens, error) {
 }
 
 // IDJAG logs the user in through a client that the MCP server (by its id
-// in the configuration) lists, a confidential one if there is one, and
+// in the configuration) lists, a confidential one if there is one (else a
+// metadata document URL it lists, whose document the test serves), and
 // exchanges the ID token for an ID-JAG for that server with the scopes
 // (none: every scope the policy allows). A refusal fails the test.
 func (s *Server) IDJAG(user, server string, scopes ...string) string {
@@ -155,17 +157,25 @@ func loginClient(cfg *policy.Config, clientID string) (*policy.Client, error) {
 	if c := cfg.Client(clientID); c != nil {
 		return c, nil
 	}
-	if u, err := url.Parse(clientID); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+	if isDocumentURL(clientID) {
 		return &policy.Client{ClientID: clientID, RedirectURIs: []string{idpclient.DefaultRedirectURI}}, nil
 	}
 	return nil, fmt.Errorf("unknown client %q", clientID)
+}
+
+// isDocumentURL reports whether a client_id is an http or https URL, as a
+// metadata document client's is.
+func isDocumentURL(clientID string) bool {
+	u, err := url.Parse(clientID)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // pickClient chooses the client idptest logs in through: one that can log
 // users in (redirect URIs; a secret or none, since idptest cannot sign
 // private_key_jwt assertions) and may use token exchange, listed by the
 // MCP server when one is given; the first confidential one in the
-// configuration, else the first public one.
+// configuration, else the first public one, else the first (in byte
+// order) metadata document URL the server lists.
 func pickClient(cfg *policy.Config, srv *policy.MCPServer) *policy.Client {
 	var candidates []*policy.Client
 	for i := range cfg.Clients {
@@ -183,6 +193,20 @@ func pickClient(cfg *policy.Config, srv *policy.MCPServer) *policy.Client {
 	sort.SliceStable(candidates, func(i, j int) bool {
 		return candidates[i].ClientSecret != "" && candidates[j].ClientSecret == ""
 	})
+	if len(candidates) == 0 && srv != nil {
+		// A server that lists only metadata document clients: the
+		// first of their URLs (the test serves its document).
+		var urls []string
+		for id := range srv.Clients {
+			if cfg.Client(id) == nil && isDocumentURL(id) {
+				urls = append(urls, id)
+			}
+		}
+		if len(urls) > 0 {
+			c, _ := loginClient(cfg, slices.Min(urls))
+			return c
+		}
+	}
 	if len(candidates) == 0 {
 		return nil
 	}
