@@ -243,10 +243,34 @@ func Login(ctx context.Context, o LoginOptions) (Tokens, error) {
 		case resp.StatusCode == http.StatusUnauthorized && posted:
 			return nil, &Error{Status: resp.StatusCode, Code: "access_denied", Description: "login refused: " + loginMessage(string(body))}
 		default:
+			if e := oauthErrorPage(resp.StatusCode, body); e != nil {
+				// A refusal that cannot be redirected (an unknown
+				// client_id or redirect_uri, RFC 6749 section 4.1.2.1).
+				return nil, e
+			}
 			return nil, fmt.Errorf("login: unexpected %s from %s: %s", resp.Status, req.URL, excerpt(body))
 		}
 	}
 	return nil, errors.New("login: too many redirects")
+}
+
+// oauthErrorPage is an error answer whose body is a JSON OAuth error
+// (an "error" code), else nil.
+func oauthErrorPage(status int, body []byte) *Error {
+	if status < 400 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	code, _ := m["error"].(string)
+	if code == "" {
+		return nil
+	}
+	e := &Error{Status: status, Code: code, Body: m}
+	e.Description, _ = m["error_description"].(string)
+	return e
 }
 
 // maxExcerpt is how much of an unexpected page an error quotes: enough to

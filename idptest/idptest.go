@@ -10,8 +10,9 @@
 //
 // The server starts from YAML text (WithConfigYAML), a *policy.Config built
 // in Go (WithConfig) or, by default, the embedded demo configuration
-// (fixtures/demo.yaml: users alice, bob, carol, dave and mallory, whose
-// passwords are their usernames). It closes itself when the test ends.
+// (fixtures/demo.yaml: users alice, bob, carol, dave, mallory and the
+// disabled erin, whose passwords are their usernames). It closes itself
+// when the test ends.
 //
 // Everything a test wants to vary is at hand: the configuration
 // (SetConfig), the clock (Clock), faults the token endpoint injects

@@ -3,6 +3,8 @@ package idptest
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"slices"
 	"sort"
 	"time"
 
@@ -37,8 +39,11 @@ func (s *Server) Login(user string) Tokens {
 	return s.LoginVia(c.ClientID, user)
 }
 
-// LoginVia logs the user in through the named client. A refused login fails
-// the test.
+// LoginVia logs the user in through the named client. The client may also
+// be the URL of a Client ID Metadata Document that no configured client
+// has (README, "CIMD clients"): a public client whose document, served by
+// the test, lists the redirect URI http://127.0.0.1/callback; Exchange
+// takes its Tokens too. A refused login fails the test.
 func (s *Server) LoginVia(clientID, user string) Tokens {
 	s.t.Helper()
 	tok, err := s.TryLogin(clientID, user)
@@ -52,9 +57,9 @@ func (s *Server) LoginVia(clientID, user string) Tokens {
 // error (an *idpclient.Error for an OAuth error answer).
 func (s *Server) TryLogin(clientID, user string) (Tokens, error) {
 	cfg := s.Config()
-	c := cfg.Client(clientID)
-	if c == nil {
-		return Tokens{}, fmt.Errorf("unknown client %q", clientID)
+	c, err := loginClient(cfg, clientID)
+	if err != nil {
+		return Tokens{}, err
 	}
 	u := cfg.User(user)
 	if u == nil {
@@ -81,7 +86,8 @@ func (s *Server) TryLogin(clientID, user string) (Tokens, error) {
 }
 
 // IDJAG logs the user in through a client that the MCP server (by its id
-// in the configuration) lists, a confidential one if there is one, and
+// in the configuration) lists, a confidential one if there is one (else a
+// metadata document URL it lists, whose document the test serves), and
 // exchanges the ID token for an ID-JAG for that server with the scopes
 // (none: every scope the policy allows). A refusal fails the test.
 func (s *Server) IDJAG(user, server string, scopes ...string) string {
@@ -121,9 +127,9 @@ func (s *Server) Exchange(tok Tokens, server string, scopes ...string) (string, 
 	if srv == nil {
 		return "", fmt.Errorf("unknown MCP server %q", server)
 	}
-	c := cfg.Client(tok.ClientID)
-	if c == nil {
-		return "", fmt.Errorf("unknown client %q", tok.ClientID)
+	c, err := loginClient(cfg, tok.ClientID)
+	if err != nil {
+		return "", err
 	}
 	o := idpclient.ExchangeOptions{
 		Issuer: s.Issuer(), ClientID: c.ClientID, ClientSecret: c.ClientSecret,
@@ -142,11 +148,34 @@ func (s *Server) Exchange(tok Tokens, server string, scopes ...string) (string, 
 	return jag, nil
 }
 
+// loginClient is the configured client with this id or, for an http or
+// https URL that no configured client has, a client identified by its
+// metadata document (README, "CIMD clients"): public, with the default
+// redirect URI, which its document must list. The IdP fetches the
+// document and decides.
+func loginClient(cfg *policy.Config, clientID string) (*policy.Client, error) {
+	if c := cfg.Client(clientID); c != nil {
+		return c, nil
+	}
+	if isDocumentURL(clientID) {
+		return &policy.Client{ClientID: clientID, RedirectURIs: []string{idpclient.DefaultRedirectURI}}, nil
+	}
+	return nil, fmt.Errorf("unknown client %q", clientID)
+}
+
+// isDocumentURL reports whether a client_id is an http or https URL, as a
+// metadata document client's is.
+func isDocumentURL(clientID string) bool {
+	u, err := url.Parse(clientID)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 // pickClient chooses the client idptest logs in through: one that can log
 // users in (redirect URIs; a secret or none, since idptest cannot sign
 // private_key_jwt assertions) and may use token exchange, listed by the
 // MCP server when one is given; the first confidential one in the
-// configuration, else the first public one.
+// configuration, else the first public one, else the first (in byte
+// order) metadata document URL the server lists.
 func pickClient(cfg *policy.Config, srv *policy.MCPServer) *policy.Client {
 	var candidates []*policy.Client
 	for i := range cfg.Clients {
@@ -164,6 +193,20 @@ func pickClient(cfg *policy.Config, srv *policy.MCPServer) *policy.Client {
 	sort.SliceStable(candidates, func(i, j int) bool {
 		return candidates[i].ClientSecret != "" && candidates[j].ClientSecret == ""
 	})
+	if len(candidates) == 0 && srv != nil {
+		// A server that lists only metadata document clients: the
+		// first of their URLs (the test serves its document).
+		var urls []string
+		for id := range srv.Clients {
+			if cfg.Client(id) == nil && isDocumentURL(id) {
+				urls = append(urls, id)
+			}
+		}
+		if len(urls) > 0 {
+			c, _ := loginClient(cfg, slices.Min(urls))
+			return c
+		}
+	}
 	if len(candidates) == 0 {
 		return nil
 	}

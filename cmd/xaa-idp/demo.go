@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp demo:", err)
 		return exitFailure
 	}
-	fmt.Fprintln(stderr, "xaa-idp demo: stopped")
+	slog.Info("stopped") // a log record: with --log-format json, stderr stays JSON lines
 	return exitOK
 }
 

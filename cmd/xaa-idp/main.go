@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes (README.md, "Commands").
@@ -121,7 +122,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		env := "XAA_IDP_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok && envErr == nil {
 			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s: %w", env, err)
+				envErr = envValueError(env, v, f, err)
+			}
+			if l, ok := f.Value.(*listFlag); ok {
+				f.Value = &envList{l: l}
 			}
 		}
 	})
@@ -145,6 +149,46 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// envValueError says which variable has a value its flag cannot take, and
+// what the flag takes: the flag package's own error for a bool, duration or
+// number is a bare "parse error".
+func envValueError(env, value string, f *flag.Flag, err error) error {
+	want := err.Error()
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case bool:
+			want = "want true or false"
+		case time.Duration:
+			want = "want a duration such as 30s"
+		case int, int64, uint, uint64:
+			want = "want a whole number"
+		}
+	}
+	return fmt.Errorf("%s=%q: invalid value for --%s: %s", env, value, f.Name, want)
+}
+
+// envList is a repeatable flag whose value came from its XAA_IDP_*
+// variable: the command line's first occurrence replaces that value, as
+// it does for every other flag, and later ones add to it.
+type envList struct {
+	l        *listFlag
+	replaced bool
+}
+
+func (e *envList) String() string {
+	if e == nil || e.l == nil {
+		return ""
+	}
+	return e.l.String()
+}
+
+func (e *envList) Set(v string) error {
+	if !e.replaced {
+		*e.l, e.replaced = nil, true
+	}
+	return e.l.Set(v)
 }
 
 // looksLikeFile reports whether a stray argument is probably a

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// An XAA_IDP_* variable whose value its flag cannot take is bad usage
+// (exit 2) with a message that names the variable, the value, the flag
+// and what it takes, as a CI job's log must say what to fix.
+func TestEnv_BadValueSaysVariableValueFlagAndForm(t *testing.T) {
+	for _, tc := range []struct {
+		env, value string
+		args       []string
+		want       []string
+	}{
+		{"XAA_IDP_TIMEOUT", "xyz", []string{"login", "--client-id", "c", "--username", "u", "--password", "p"},
+			[]string{`XAA_IDP_TIMEOUT="xyz"`, "--timeout", "a duration such as 30s"}},
+		{"XAA_IDP_CLOCK_FROZEN", "maybe", []string{"serve", "--addr", "127.0.0.1:0"},
+			[]string{`XAA_IDP_CLOCK_FROZEN="maybe"`, "--clock-frozen", "true or false"}},
+		{"XAA_IDP_ALL", "2", []string{"connect", "--client-id", "c", "--username", "u", "--password", "p"},
+			[]string{`XAA_IDP_ALL="2"`, "--all", "true or false"}},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv(tc.env, tc.value)
+			code, stdout, stderr := runBinary(t, tc.args...)
+			if code != exitUsage || stdout != "" {
+				t.Errorf("%s=%s: exit %d, stdout %q; want exit 2", tc.env, tc.value, code, stdout)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("%s=%s: stderr %q lacks %q", tc.env, tc.value, stderr, w)
+				}
+			}
+		})
+	}
+}
+
+// A flag given on the command line overrides its XAA_IDP_* variable, the
+// repeatable ones (--scope, --mcp) too: a job that sets XAA_IDP_SCOPE for
+// every step and --scope for one gets that step's scopes, not both.
+func TestEnv_CommandLineListReplacesTheVariable(t *testing.T) {
+	issuer := startServe(t)
+	t.Setenv("XAA_IDP_ISSUER", issuer)
+	t.Setenv("XAA_IDP_SCOPE", "openid email groups")
+	login := func(args ...string) string {
+		t.Helper()
+		code, out, stderr := runBinary(t, append([]string{"login", "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"}, args...)...)
+		if code != 0 {
+			t.Fatalf("login %v: exit %d: %s", args, code, stderr)
+		}
+		var resp struct {
+			Scope string `json:"scope"`
+		}
+		if err := json.Unmarshal([]byte(out), &resp); err != nil {
+			t.Fatalf("login %v: %v: %s", args, err, out)
+		}
+		return resp.Scope
+	}
+	if got := login(); got != "openid email groups" {
+		t.Errorf("XAA_IDP_SCOPE alone: scope %q, want %q", got, "openid email groups")
+	}
+	if got := login("--scope", "openid", "--scope", "profile"); got != "openid profile" {
+		t.Errorf("XAA_IDP_SCOPE and --scope openid --scope profile: scope %q, want %q (the command line's)", got, "openid profile")
+	}
+}
+
+// With --log-format json, stderr is JSON lines from start to a clean stop
+// (SIGTERM, as a CI job or a container runtime stops it), so that a job
+// can parse the whole log: serve's and demo's.
+func TestLogFormatJSON_EveryStderrLineIsJSONThroughSIGTERM(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0"},
+		{"demo", "--addr", "127.0.0.1:0", "--config", minimalConfig(t, "http", freePort(t), freePort(t))},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			var stderr syncBuffer
+			cmd := exec.Command(xaaIDPBinary(t), append(args, "--log-format", "json")...)
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+				_ = cmd.Process.Kill()
+				t.Fatalf("%v printed nothing: %v\n%s", args, err, &stderr)
+			}
+			go io.Copy(io.Discard, stdout)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("%v after SIGTERM: %v\n%s", args, err, &stderr)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+				if !json.Valid([]byte(line)) {
+					t.Errorf("%v --log-format json: a stderr line is not JSON: %q", args, line)
+				}
+			}
+		})
+	}
+}
