@@ -38,6 +38,16 @@ func TestCIMD_SingleSignOnAsksFirst(t *testing.T) {
 			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
 	}
+	// The button is not focused when the page opens: a site that opens
+	// the page in a window of its own and has the user press Enter or
+	// Space (a game, a "press Enter to continue") would press it for them.
+	// The username field has the focus, where a key press signs no one in.
+	if i := strings.Index(body, `id="continue"`); i < 0 || strings.Contains(body[strings.LastIndex(body[:i], "<"):i+strings.Index(body[i:], ">")], "autofocus") {
+		t.Errorf("the Continue button is missing or autofocused:\n%s", body)
+	}
+	if !strings.Contains(body, `autocomplete="username" value="" required autofocus>`) {
+		t.Errorf("the username field is not focused:\n%s", body)
+	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("Cache-Control %q, X-Frame-Options %q", cc, resp.Header.Get("X-Frame-Options"))
 	}

@@ -113,12 +113,12 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1">
-<button type="submit" id="continue" autofocus>Continue as <strong>{{.Continue}}</strong></button>
+<button type="submit" id="continue">Continue as <strong>{{.Continue}}</strong></button>
 </form>
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Continue}} autofocus{{end}}>
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
@@ -137,7 +137,9 @@ type loginView struct {
 	// Continue is the user of the browser's live SSO session, offered as a
 	// button when the client is such a document client: registered
 	// nowhere, any site can be one, so the session does not sign the user
-	// in to it unasked (docs/http.md, /login).
+	// in to it unasked (docs/http.md, /login). The button is never
+	// focused: a site that opens the page and has the user press Enter or
+	// Space would press it for them.
 	Continue string
 }
 
