@@ -22,8 +22,8 @@ import (
 // passwords it could read and change the configuration (HTTP Basic), or
 // sign in at the login form as a demo user and act as them. Its requests
 // name the attacker's host in Host. Browsers mark their requests (Origin,
-// Sec-Fetch-*) and scripts (curl, Go, Node, Python) send neither: only a
-// marked request is checked, so a script, a CI job or a container
+// Sec-Fetch-Site) and scripts (curl, Go, Node, Python) send neither: only
+// a marked request is checked, so a script, a CI job or a container
 // reaching the IdP by a service name is never refused.
 //
 // The names allowed are the issuer's host (every tenant's issuer shares
@@ -84,18 +84,15 @@ func guarded(r *http.Request) bool {
 		(r.URL.Path == "/login" && r.Method == http.MethodPost)
 }
 
-// fromBrowser reports whether r carries a header that only browsers send
-// (Origin, or Fetch Metadata); scripts send neither.
+// fromBrowser reports whether r carries a header that only browsers send:
+// Origin, or Sec-Fetch-Site, which a browser that sends Fetch Metadata
+// sends on every request. Not the other Sec-Fetch-* headers alone: Node's
+// fetch (undici) marks every request Sec-Fetch-Mode: cors, and a Node
+// script is a script.
 func fromBrowser(r *http.Request) bool {
-	if _, ok := r.Header["Origin"]; ok {
-		return true
-	}
-	for k := range r.Header {
-		if strings.HasPrefix(k, "Sec-Fetch-") {
-			return true
-		}
-	}
-	return false
+	_, origin := r.Header["Origin"]
+	_, site := r.Header["Sec-Fetch-Site"]
+	return origin || site
 }
 
 // allowed reports whether hostport's host is an IP literal or a name the

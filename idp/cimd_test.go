@@ -141,6 +141,7 @@ cimd:
   allow: ["%[1]s/*"]
 users:
   - {username: alice, password: alice-pw}
+  - {username: bob, password: bob-pw}
 clients:
   - {client_id: mcp-client, client_secret: s1, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}
 mcp_servers:

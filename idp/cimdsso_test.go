@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,16 @@ func TestCIMD_SingleSignOnAsksFirst(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
+	}
+	// The button is not focused when the page opens: a site that opens
+	// the page in a window of its own and has the user press Enter or
+	// Space (a game, a "press Enter to continue") would press it for them.
+	// The username field has the focus, where a key press signs no one in.
+	if i := strings.Index(body, `id="continue"`); i < 0 || strings.Contains(body[strings.LastIndex(body[:i], "<"):i+strings.Index(body[i:], ">")], "autofocus") {
+		t.Errorf("the Continue button is missing or autofocused:\n%s", body)
+	}
+	if !strings.Contains(body, `autocomplete="username" value="" required autofocus>`) {
+		t.Errorf("the username field is not focused:\n%s", body)
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("Cache-Control %q, X-Frame-Options %q", cc, resp.Header.Get("X-Frame-Options"))
@@ -142,4 +153,62 @@ func follow(t *testing.T, br *browser, target string, header http.Header) (*http
 	}
 	t.Fatal("too many redirects")
 	return nil, "", nil
+}
+
+// TestCIMD_ContinueIsForTheUserItNamed: the "Continue as alice" button
+// signs in alice, the user it named, or no one. When the browser's
+// session has become bob's meanwhile (bob signed in in another tab),
+// pressing it does not hand the document client bob's identity, which bob
+// never agreed to: the page asks again, naming bob.
+func TestCIMD_ContinueIsForTheUserItNamed(t *testing.T) {
+	f := startCIMD(t)
+	br := newBrowser(f.testIdP)
+	_, challenge := pkce()
+	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("signing alice in through mcp-client: %+v", res)
+	}
+	params := authParams(callback, challenge)
+	params.Set("client_id", f.public)
+	resp, body, at := follow(t, br, f.URL+"/authorize?"+params.Encode(), nil)
+	if resp.StatusCode != http.StatusOK || at.Path != "/login" || !strings.Contains(body, "Continue as <strong>alice</strong>") {
+		t.Fatalf("the document client with alice's session: %d at %s\n%s", resp.StatusCode, at, body)
+	}
+	// The form the button posts, as the page has it.
+	end := strings.Index(body, "</form>")
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`name="([a-zA-Z_]+)" value="([^"]*)"`).FindAllStringSubmatch(body[:end], -1) {
+		form.Set(m[1], m[2])
+	}
+	if form.Get("continue") == "" || form.Get("authRequestID") == "" {
+		t.Fatalf("no continue form on the page:\n%s", body)
+	}
+
+	// Another tab: bob signs in, and the session is his.
+	relogin := authParams(callback, challenge)
+	relogin.Set("prompt", "login")
+	if res := br.authorize(t, relogin, "bob", "bob-pw"); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("signing bob in through mcp-client: %+v", res)
+	}
+
+	press := func() (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := br.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(b)
+	}
+	resp, b := press()
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get("Location") != "" || !strings.Contains(b, "Continue as <strong>bob</strong>") {
+		t.Fatalf("alice's button pressed with bob's session: %d Location %q, want 409 and the page asking for bob\n%s", resp.StatusCode, resp.Header.Get("Location"), b)
+	}
+	// The page now offers bob, and its button signs bob in.
+	form.Set("continue_as", "bob")
+	if resp, b := press(); resp.StatusCode != http.StatusFound {
+		t.Fatalf("bob's button: %d, want 302 to the callback\n%s", resp.StatusCode, b)
+	}
 }

@@ -112,13 +112,13 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{else if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
-<input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1">
-<button type="submit" id="continue" autofocus>Continue as <strong>{{.Continue}}</strong></button>
+<input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
+<button type="submit" id="continue">Continue as <strong>{{.Continue}}</strong></button>
 </form>
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Continue}} autofocus{{end}}>
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
@@ -137,7 +137,9 @@ type loginView struct {
 	// Continue is the user of the browser's live SSO session, offered as a
 	// button when the client is such a document client: registered
 	// nowhere, any site can be one, so the session does not sign the user
-	// in to it unasked (docs/http.md, /login).
+	// in to it unasked (docs/http.md, /login). The button is never
+	// focused: a site that opens the page and has the user press Enter or
+	// Space would press it for them.
 	Continue string
 }
 
@@ -246,6 +248,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		sess := s.session(r)
 		if sess == nil || ar.forcesLogin() || !ar.sessionFresh(sess, now) {
 			loginError(w, http.StatusUnauthorized, view, "You are no longer signed in at this IdP. Sign in with your password.")
+			return
+		}
+		if as := r.PostForm.Get("continue_as"); as != "" && as != sess.Username {
+			// The button named another user than the session's now
+			// (someone signed in in another tab): the client gets the
+			// user who was asked about, or no one.
+			view.Continue = sess.Username
+			loginError(w, http.StatusConflict, view, "You are now signed in as "+sess.Username+", not "+as+". Continue as "+sess.Username+", or sign in as someone else.")
 			return
 		}
 		s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })

@@ -38,3 +38,55 @@ func TestServe_RefusesARebindingBrowser(t *testing.T) {
 		t.Errorf("script with Host %s: %d %s, want 200", evil, code, body)
 	}
 }
+
+// TestServe_NodeFetchUnderAServiceNameIsAScript: Node's fetch (undici)
+// marks every request Sec-Fetch-Mode: cors, though no browser sent it and
+// it carries neither Origin nor Sec-Fetch-Site, which every browser that
+// sends Fetch Metadata does. A Node script (a CI job, a container reaching
+// the IdP by its service name) is a script: its admin API calls and its
+// sign-in are served whatever its Host.
+func TestServe_NodeFetchUnderAServiceNameIsAScript(t *testing.T) {
+	issuer := startServe(t)
+	u, _ := url.Parse(issuer)
+	service := "xaa-idp:" + u.Port()
+	nodeFetch := func(req *http.Request) *http.Response {
+		t.Helper()
+		req.Host = service
+		// The headers undici's fetch adds (Node 22).
+		req.Header.Set("Accept", "*/*")
+		req.Header.Set("Accept-Language", "*")
+		req.Header.Set("Sec-Fetch-Mode", "cors")
+		req.Header.Set("User-Agent", "node")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	req, _ := http.NewRequest("GET", issuer+"/admin/api/config", nil)
+	req.SetBasicAuth("alice", "alice")
+	resp := nodeFetch(req)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("Node's GET /admin/api/config with Host %s: %d %s, want 200", service, resp.StatusCode, b)
+	}
+	req, _ = http.NewRequest("POST", issuer+"/admin/api/faults", strings.NewReader(`{"endpoint": "jwks", "http_status": 503, "times": 1}`))
+	req.SetBasicAuth("alice", "alice")
+	req.Header.Set("Content-Type", "application/json")
+	resp = nodeFetch(req)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("Node's POST /admin/api/faults with Host %s: %d %s, want 201", service, resp.StatusCode, b)
+	}
+	// A browser's request is still refused under that name.
+	req, _ = http.NewRequest("GET", issuer+"/admin/api/config", nil)
+	req.SetBasicAuth("alice", "alice")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp = nodeFetch(req)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a browser's GET (Sec-Fetch-Site) with Host %s: %d, want 403", service, resp.StatusCode)
+	}
+}

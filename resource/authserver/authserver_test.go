@@ -745,6 +745,37 @@ func TestJWKS_UnreachableIdPIsTemporary(t *testing.T) {
 	}
 }
 
+// TestJWKS_ASlowFailingIdPIsAskedAtAPace: an IdP whose JWKS takes longer
+// than the refetch interval to fail (a hung IdP, a delay fault at its
+// jwks endpoint) is asked once, and the ID-JAGs that arrive right after
+// the failed fetch are refused at once, not each made to wait for a fetch
+// of its own: the interval counts from the end of the last attempt.
+func TestJWKS_ASlowFailingIdPIsAskedAtAPace(t *testing.T) {
+	e := newEnv(t)
+	e.idp.jwksDown.Store(true)
+	slow := func() { e.clock.Advance(jwksFetchTook) }
+	e.idp.jwksSlow.Store(&slow)
+	for i := range 3 {
+		if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" {
+			t.Fatalf("request %d while the IdP is down: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	if got := e.idp.jwksHits.Load(); got != 1 {
+		t.Errorf("%d JWKS fetches for three ID-JAGs arriving as the first fetch failed, want 1", got)
+	}
+	e.idp.jwksSlow.Store(nil)
+	e.idp.jwksDown.Store(false)
+	e.clock.Advance(6 * time.Second)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("after recovery: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// jwksFetchTook is how long the slow IdP of
+// TestJWKS_ASlowFailingIdPIsAskedAtAPace takes to fail: longer than the
+// refetch interval (5 s), within the fetch timeout (10 s).
+const jwksFetchTook = 8 * time.Second
+
 // TestJWKS_StaleKeysAreRefreshedAtAPace: in an IdP outage, keys older
 // than their 10 minutes keep verifying ID-JAGs, and the JWKS is asked for
 // once per few seconds, not once per token request.

@@ -70,6 +70,9 @@ type fakeIdP struct {
 	jwksDown atomic.Bool
 	// jwksHold, when set, holds each JWKS request until it is closed.
 	jwksHold atomic.Pointer[chan struct{}]
+	// jwksSlow, when set, runs on each JWKS request before it is
+	// answered: a test advances its clock there, for an IdP slow to answer.
+	jwksSlow atomic.Pointer[func()]
 
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey // published
@@ -85,6 +88,9 @@ func newFakeIdP(t testing.TB, now func() time.Time) *fakeIdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		p.jwksHits.Add(1)
+		if slow := p.jwksSlow.Load(); slow != nil {
+			(*slow)()
+		}
 		if hold := p.jwksHold.Load(); hold != nil {
 			select {
 			case <-*hold:

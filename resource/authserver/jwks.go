@@ -103,15 +103,15 @@ func matchKID(keys []jose.JSONWebKey, kid string) []jose.JSONWebKey {
 }
 
 // fetch replaces the cached keys with the IdP's current set, discovering
-// the JWKS URL first when it was not given. Called with mu held. A fetch
-// cut short because the request that made it went away does not count as
-// an attempt: it says nothing about the IdP.
+// the JWKS URL first when it was not given. Called with mu held. The
+// attempt counts from when it ended: an IdP that took longer than
+// jwksMinRefetch to fail is not asked again by each request that queued
+// on mu meanwhile. A fetch cut short because the request that made it
+// went away does not count as an attempt: it says nothing about the IdP.
 func (s *remoteKeySet) fetch(parent context.Context, now time.Time) (err error) {
-	before := s.attemptedAt
-	s.attemptedAt = now
 	defer func() {
-		if err != nil && parent.Err() != nil {
-			s.attemptedAt = before
+		if err == nil || parent.Err() == nil {
+			s.attemptedAt = s.now()
 		}
 	}()
 	ctx, cancel := context.WithTimeout(parent, jwksFetchTimeout)
