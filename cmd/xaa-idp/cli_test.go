@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/connect"
@@ -62,13 +64,28 @@ func TestHelp_ListsEveryCommand(t *testing.T) {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if _, taken := handedOut.LoadOrStore(port, true); taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
+
+// handedOut holds the ports freePort has returned in this process. It
+// picks them below Linux's ephemeral range (32768 and up by default), so
+// that a server the test starts with port 0 (the kernel's choice, from
+// that range) cannot be given one of them after freePort let it go, and
+// never returns one twice.
+var handedOut sync.Map
 
 func TestServe_PortInUseSaysWhichAndWhatToDo(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
