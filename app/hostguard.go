@@ -34,9 +34,9 @@ import (
 // letters alone (RFC 4343). Names are compared as sent: a browser sends
 // an internationalised name in its ASCII (xn--) form, which the standard
 // library cannot derive, so an issuer written with a host that is not
-// ASCII matches no browser's request (guardHosts warns). A request whose Origin names one of
-// them is let through whatever its Host: a proxy that passes its
-// upstream's name on as Host. /me/* (bearer tokens) and /apps (the SSO
+// ASCII matches no browser's request (warnNonASCIIIssuer). A request
+// whose Origin names an allowed name is let through whatever its Host: a
+// proxy that passes its upstream's name on as Host. /me/* (bearer tokens) and /apps (the SSO
 // cookie, which a rebound name never holds) need no guard once the login
 // form refuses: a rebound page cannot sign in to get either.
 type hostGuard struct {
@@ -50,12 +50,7 @@ type hostGuard struct {
 func guardHosts(h http.Handler, issuer string, hosts []string) http.Handler {
 	g := &hostGuard{next: h, names: map[string]bool{"localhost": true}, issuer: issuer}
 	if u, err := url.Parse(issuer); err == nil {
-		name := hostName(u.Host)
-		g.names[name] = true
-		if !ascii(name) {
-			slog.Warn("the issuer's host is not ASCII: browsers send its ASCII (xn--, punycode) form, which the DNS-rebinding guard cannot derive, so it refuses their console requests and sign-ins; write the issuer with the host's xn-- form",
-				"host", name)
-		}
+		g.names[hostName(u.Host)] = true
 	}
 	for _, h := range hosts {
 		g.names[hostName(h)] = true
@@ -120,6 +115,19 @@ func (g *hostGuard) allowed(hostport string) bool {
 		return true
 	}
 	return g.names[name]
+}
+
+// warnNonASCIIIssuer warns, at the start, when the issuer's host is not
+// ASCII: the guard refuses every browser there (hostGuard).
+func warnNonASCIIIssuer(issuer string) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return
+	}
+	if name := hostName(u.Host); !ascii(name) {
+		slog.Warn("the issuer's host is not ASCII: browsers send its ASCII (xn--, punycode) form, which the DNS-rebinding guard cannot derive, so it refuses their console requests and sign-ins; write the issuer with the host's xn-- form",
+			"host", name)
+	}
 }
 
 // ascii reports whether s is ASCII.

@@ -101,6 +101,29 @@ func TestDNSRebinding_InternationalIssuerIsNamedAtStart(t *testing.T) {
 	if out := logs.String(); !strings.Contains(out, "bücher.test") || !strings.Contains(out, "xn--") {
 		t.Errorf("start logs %q, want a warning naming the issuer's host and its xn-- form", out)
 	}
+	if n := strings.Count(logs.String(), "is not ASCII"); n != 1 {
+		t.Errorf("start logs the warning %d times, want once: %s", n, logs.String())
+	}
+	// Every tenant's issuer shares the host: one warning, not one per
+	// tenant.
+	logs.Reset()
+	store, err := policy.OpenStore("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenants []app.Tenant
+	for _, c := range store.Config().Tenants {
+		srv, err := idp.New(idp.Options{Config: c, Tenant: c.ID, Issuer: "http://bücher.test:1" + c.Path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		tenants = append(tenants, app.Tenant{IdP: srv, Store: store.Tenant(c.ID)})
+	}
+	app.Tenants(tenants)
+	if n := strings.Count(logs.String(), "is not ASCII"); n != 1 {
+		t.Errorf("a start with %d tenants logs the warning %d times, want once: %s", len(tenants), n, logs.String())
+	}
 	logs.Reset()
 	guardedProduct(t, "idp.test", "idp-addr.test")
 	if out := logs.String(); strings.Contains(out, "xn--") {
