@@ -95,6 +95,9 @@ func New(o Options) http.Handler {
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))
 	mux.Handle("/", srv)
+	if o.tenants == nil {
+		warnNonASCIIIssuer(srv.Issuer()) // under Tenants, which warns once for all
+	}
 	return noSniff(guardHosts(mux, srv.Issuer(), o.Hosts))
 }
 

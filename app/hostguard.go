@@ -27,10 +27,16 @@ import (
 // reaching the IdP by a service name is never refused.
 //
 // The names allowed are the issuer's host (every tenant's issuer shares
-// it), localhost, IP literals (no name, nothing to rebind) and hosts (the
-// host of --addr); ports are ignored. A request whose Origin names one of
-// them is let through whatever its Host: a proxy that passes its
-// upstream's name on as Host. /me/* (bearer tokens) and /apps (the SSO
+// it), localhost and the names under it (RFC 6761 section 6.3: loopback
+// by definition, which browsers resolve to loopback themselves, so no one
+// can rebind them), IP literals (no name, nothing to rebind) and hosts
+// (the host of --addr); ports are ignored, and case too, for ASCII
+// letters alone (RFC 4343). Names are compared as sent: a browser sends
+// an internationalised name in its ASCII (xn--) form, which the standard
+// library cannot derive, so an issuer written with a host that is not
+// ASCII matches no browser's request (warnNonASCIIIssuer). A request
+// whose Origin names an allowed name is let through whatever its Host: a
+// proxy that passes its upstream's name on as Host. /me/* (bearer tokens) and /apps (the SSO
 // cookie, which a rebound name never holds) need no guard once the login
 // form refuses: a rebound page cannot sign in to get either.
 type hostGuard struct {
@@ -66,7 +72,7 @@ func (g *hostGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := audit.TruncateTo(r.Host, 256)
 	slog.Warn("refused a browser's request under a host name the IdP does not answer to (DNS rebinding?)",
 		"host", host, "origin", audit.TruncateTo(r.Header.Get("Origin"), 256), "method", r.Method, "path", audit.TruncateTo(r.URL.Path, 256))
-	msg := "this request comes from a browser at host " + host + ", a name this IdP does not answer to (its issuer's host, localhost, an IP address or the host of --addr): refused as a possible DNS rebinding attack. Open the IdP at its issuer, " + g.issuer + "; behind a proxy, pass the browser's Host header on."
+	msg := "this request comes from a browser at host " + host + ", a name this IdP does not answer to (its issuer's host, localhost or a name under it, an IP address or the host of --addr): refused as a possible DNS rebinding attack. Open the IdP at its issuer, " + g.issuer + "; behind a proxy, pass the browser's Host header on."
 	if strings.HasPrefix(r.URL.Path, "/admin/api/") {
 		httpjson.Write(w, http.StatusForbidden, map[string]string{"error": "forbidden", "error_description": msg})
 		return
@@ -105,11 +111,49 @@ func (g *hostGuard) allowed(hostport string) bool {
 	if _, err := netip.ParseAddr(name); err == nil {
 		return true
 	}
+	if sub, ok := strings.CutSuffix(name, ".localhost"); ok && sub != "" && !strings.HasSuffix(sub, ".") {
+		return true
+	}
 	return g.names[name]
 }
 
+// warnNonASCIIIssuer warns, at the start, when the issuer's host is not
+// ASCII: the guard refuses every browser there (hostGuard).
+func warnNonASCIIIssuer(issuer string) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return
+	}
+	if name := hostName(u.Host); !ascii(name) {
+		slog.Warn("the issuer's host is not ASCII: browsers send its ASCII (xn--, punycode) form, which the DNS-rebinding guard cannot derive, so it refuses their console requests and sign-ins; write the issuer with the host's xn-- form",
+			"host", name)
+	}
+}
+
+// ascii reports whether s is ASCII.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII maps s's ASCII upper-case letters to lower case, and nothing
+// else: Unicode's lower case would make KELVIN SIGN a k, and a name that
+// is not the one allowed equal to it.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // hostName is the host of a Host header or URL host (port and IPv6
-// brackets removed), lower case, without a final dot.
+// brackets removed), its ASCII letters lower case, without a final dot.
 func hostName(hostport string) string {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {
@@ -117,5 +161,5 @@ func hostName(hostport string) string {
 	} else {
 		h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	}
-	return strings.TrimSuffix(strings.ToLower(h), ".")
+	return strings.TrimSuffix(lowerASCII(h), ".")
 }

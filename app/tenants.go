@@ -91,6 +91,7 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	if len(tenants) > 0 {
 		issuer = tenants[0].IdP.Issuer()
 	}
+	warnNonASCIIIssuer(issuer)
 	return noSniff(guardHosts(mux, issuer, hosts))
 }
 

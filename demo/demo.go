@@ -79,7 +79,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 	seen := map[string]string{}
 	claim := func(svc Service, path string) error {
 		if other, dup := seen[svc.Addr]; dup {
-			return &ConfigError{path, fmt.Errorf("%s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)}
+			return &ConfigError{Path: path, Err: fmt.Errorf("%s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)}
 		}
 		seen[svc.Addr] = svc.Server + " " + svc.Role
 		out = append(out, svc)
@@ -111,11 +111,11 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Now:                now,
 		})
 		if err != nil {
-			return nil, &ConfigError{ss.firstPath, fmt.Errorf("server %s: %w", s.ID, err)}
+			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		asAddr, err := hostPort(s.Issuer)
 		if err != nil {
-			return nil, &ConfigError{ss.firstPath + ".issuer", fmt.Errorf("server %s issuer: %w", s.ID, err)}
+			return nil, &ConfigError{Path: ss.firstPath + ".issuer", Err: fmt.Errorf("server %s issuer: %w", s.ID, err)}
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
@@ -127,11 +127,11 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: st.mcpScopes, Now: now,
 		})
 		if err != nil {
-			return nil, &ConfigError{ss.firstPath, fmt.Errorf("server %s: %w", s.ID, err)}
+			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		mcpAddr, err := hostPort(s.Resources[0])
 		if err != nil {
-			return nil, &ConfigError{ss.firstPath + ".resources[0]", fmt.Errorf("server %s resource: %w", s.ID, err)}
+			return nil, &ConfigError{Path: ss.firstPath + ".resources[0]", Err: fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
 		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}, ss.firstPath+".resources[0]"); err != nil {
 			return nil, err
@@ -316,8 +316,12 @@ func (ss *sharedServer) registration() authserver.Registration {
 // ConfigError is a configuration the demo cannot serve although it is
 // valid (xaa-idp check accepts it): Path says where in the file, as
 // policy.Line takes it, so that the message can name the line to change.
+// Else, for two values that disagree, is where the other one is: the line
+// to name when the file leaves Path's to its default (policy.Written), so
+// that the message names the value written, not the other entry.
 type ConfigError struct {
 	Path string
+	Else string
 	Err  error
 }
 
@@ -330,10 +334,11 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path string) error {
 	if len(ss.trusted) == 0 {
 		ss.owner = t.ID
-	} else if s.Subject != ss.first.Subject {
-		return &ConfigError{path + ".subject", fmt.Errorf("tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, ss.first.Subject, s.Subject)}
+	} else if findsUsersBy(s.Subject) != findsUsersBy(ss.first.Subject) {
+		// Compared as the server reads them: no subject is subject: sub.
+		return &ConfigError{Path: path + ".subject", Else: ss.firstPath + ".subject", Err: fmt.Errorf("tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, findsUsersBy(ss.first.Subject), findsUsersBy(s.Subject))}
 	} else if s.AllowIDJAGReuse != ss.first.AllowIDJAGReuse {
-		return &ConfigError{path + ".allow_id_jag_reuse", fmt.Errorf("tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)}
+		return &ConfigError{Path: path + ".allow_id_jag_reuse", Else: ss.firstPath + ".allow_id_jag_reuse", Err: fmt.Errorf("tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)}
 	}
 	ss.last = t
 	if t.CIMD.On() {

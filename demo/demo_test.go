@@ -355,3 +355,51 @@ func TestStack_RefusesTwoReuseSettingsForOneServer(t *testing.T) {
 		})
 	}
 }
+
+// TestStack_SubjectSubIsTheDefault: subject: sub is what an MCP server
+// without subject gets, so two tenants that list one server, one writing
+// subject: sub and the other leaving it out, map its subjects one way:
+// the demo serves them. subject: email against either is refused.
+func TestStack_SubjectSubIsTheDefault(t *testing.T) {
+	tenant := func(id, subject string) string {
+		return `
+  - id: ` + id + `
+    users: [{username: alice, password: alice, sub: u-alice-` + id + `, email: alice@` + id + `.example}]
+    clients: [{client_id: desk-` + id + `, client_secret: s-` + id + `, token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:9101
+        resources: [http://127.0.0.1:9201/mcp]
+        scopes: [notes.read]` + subject + `
+        include_email: true
+        clients: {desk-` + id + `: ` + id + `-at-notes}
+        access: [{users: [alice], scopes: [notes.read]}]`
+	}
+	sub, email := "\n        subject: sub", "\n        subject: email"
+	for _, tt := range []struct {
+		name, a, b string
+		wantErr    bool
+	}{
+		{"sub, then the default", sub, "", false},
+		{"the default, then sub", "", sub, false},
+		{"the default, then email", "", email, true},
+		{"sub, then email", sub, email, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := policy.Parse([]byte("tenants:"+tenant("a", tt.a)+tenant("b", tt.b)), "tenants.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = demo.Stack(cfg, idpIssuer, nil)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Stack: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "tenants a and b list the MCP server at http://127.0.0.1:9101 with subject") {
+				t.Fatalf("Stack: %v, want an error naming both tenants and subject", err)
+			}
+		})
+	}
+}

@@ -317,7 +317,7 @@ func TestFollow_KeepsAServerItCannotMerge(t *testing.T) {
 		"[{client_id: desk-b, client_secret: desk-b-secret, token_exchange: true}, {client_id: desk-b2, client_secret: b2-secret, token_exchange: true}]",
 	).Replace(tenantsYAML("a", "b"))
 	w := demo.Follow(stack, parse(t, bad))
-	if len(w) != 1 || !strings.Contains(w[0], `tenants a and b list the MCP server at http://127.0.0.1:9101 with subject "" and "email"`) || !strings.Contains(w[0], "keeps the configuration it had") {
+	if len(w) != 1 || !strings.Contains(w[0], `tenants a and b list the MCP server at http://127.0.0.1:9101 with subject "sub" and "email"`) || !strings.Contains(w[0], "keeps the configuration it had") {
 		t.Errorf("warnings %q", w)
 	}
 	status, body := as.redeem(t, as.idp+"/t/a", "u-alice-a", "", "a-at-notes", "desk-a-secret", "notes.read")

@@ -32,7 +32,7 @@ var clientAuthParams = []string{"client_id", "client_secret", "client_assertion_
 func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
 	for _, name := range clientAuthParams {
 		if form.count(name) > 1 {
-			return duplicateParam(name)
+			return duplicateParam(name, "3.2")
 		}
 	}
 	basicID, _, hasBasic := r.BasicAuth()

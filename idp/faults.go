@@ -216,7 +216,7 @@ func (s *Server) Faults() []FaultStatus {
 // configuration (policy.CheckFaults); a fault without an id gets one. They
 // are added all or none; the error is policy.Problems.
 func (s *Server) AddFaults(faults ...policy.Fault) ([]FaultStatus, error) {
-	if err := policy.CheckFaults(faults, "fault", s.Config()); err != nil {
+	if err := policy.CheckFaults(faults, "", s.Config()); err != nil {
 		return nil, err
 	}
 	added, err := s.faults.add(faults)

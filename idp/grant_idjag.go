@@ -343,7 +343,7 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	// repeats are legal in RFC 8707 and refused below with a better
 	// message.
 	if dup := form.duplicated("resource"); dup != "" {
-		return duplicateParam(dup)
+		return duplicateParam(dup, "3.2")
 	}
 	switch t := form.Get("requested_token_type"); t {
 	case tokenTypeIDJAG:

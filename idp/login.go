@@ -400,13 +400,20 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 //
 // post_logout_redirect_uri is matched as redirect_uri is at /authorize
 // (redirect.go), before anything ends: op's own check lets loopback URIs
-// through with another host name, scheme, userinfo or fragment.
+// through with another host name, scheme, userinfo or fragment. A
+// parameter sent twice is refused first, as at /authorize (RFC 6749
+// section 3.1).
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		// op would end the session for any method, a preflight's
 		// OPTIONS included.
 		w.Header().Set("Allow", "GET, POST")
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the end_session endpoint accepts GET and POST (OpenID Connect RP-Initiated Logout 1.0 section 2)"))
+		return
+	}
+	if dup := repeatedParam(r.Form); dup != "" {
+		// The checks below read a parameter's first value, op its last.
+		writeOAuthError(w, r, duplicateParam(dup, "3.1"))
 		return
 	}
 	hint := s.idTokenHint(r)

@@ -468,7 +468,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup := repeatedParam(r.Form); dup != "" {
-		writeOAuthError(w, r, duplicateParam(dup))
+		writeOAuthError(w, r, duplicateParam(dup, "3.1"))
 		return
 	}
 	if n := paramBytes(r.Form); n > MaxAuthorizeParamBytes {
@@ -549,11 +549,12 @@ func paramBytes(form url.Values) int {
 	return n
 }
 
-// repeatedParam names a parameter of an authorization request sent more
-// than once, empty or not, "" if none (RFC 6749 section 3.1: parameters
-// MUST NOT be included more than once). resource may repeat (RFC 8707).
-// checkRedirectURI reads the first redirect_uri and client_id, op the
-// last: with two, op would use one the check never saw.
+// repeatedParam names a parameter of an authorization or end_session
+// request sent more than once, empty or not, "" if none (RFC 6749 section
+// 3.1: parameters MUST NOT be included more than once). resource may
+// repeat (RFC 8707; end_session has none). checkRedirectURI reads the first
+// redirect_uri and client_id, op the last: with two, op would use one the
+// check never saw.
 func repeatedParam(form url.Values) string {
 	for name, values := range form {
 		if len(values) > 1 && name != "resource" {

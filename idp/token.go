@@ -75,7 +75,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	// The token exchange checks its own duplicates, so that such a refusal
 	// is audited like its other decisions (docs/audit.md).
 	if dup := form.duplicated("resource"); dup != "" && (typ != grantTokenExchange || dup == "grant_type") {
-		writeOAuthError(w, r, duplicateParam(dup))
+		writeOAuthError(w, r, duplicateParam(dup, "3.2"))
 		return
 	}
 	g, ok := s.grantTypes[typ]
@@ -148,8 +148,11 @@ func refuse(w http.ResponseWriter, r *http.Request, ev *audit.Event, e *oauthErr
 	writeOAuthError(w, r, e)
 }
 
-func duplicateParam(name string) *oauthError {
-	return invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section 3.2)", name)
+// duplicateParam refuses a parameter sent more than once: RFC 6749
+// section 3.1 (the authorization endpoint, and end_session after it) or
+// 3.2 (the token endpoint) says parameters MUST NOT be.
+func duplicateParam(name, section string) *oauthError {
+	return invalidRequest("parameter %q was sent more than once; each parameter may appear once (RFC 6749 section %s)", name, section)
 }
 
 // clientIDFromRequest is the client a request names, authenticated or

@@ -158,3 +158,25 @@ func TestServer_InjectFaultRefusesProblems(t *testing.T) {
 		t.Errorf("InjectFault reported %q", msg)
 	}
 }
+
+// TestInjectFault_ProblemsSayFaultOnce: a fault with problems fails the
+// test with each problem named once, after one prefix: no repeated
+// "fault: fault:".
+func TestInjectFault_ProblemsSayFaultOnce(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		fault policy.Fault
+		want  string
+	}{
+		{"injects nothing", policy.Fault{}, "idptest: InjectFault: fault: injects nothing"},
+		{"unknown server", policy.Fault{Match: policy.FaultMatch{Server: "crn"}, HTTPStatus: http.StatusBadGateway},
+			`idptest: InjectFault: fault.match.server: unknown MCP server "crn"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := fatal(t, func(tb idptest.TB) { idptest.New(tb).InjectFault(c.fault) })
+			if !strings.HasPrefix(msg, c.want) || strings.Count(msg, "fault: ")+strings.Count(msg, "fault.") != 1 {
+				t.Errorf("InjectFault reported %q, want it to start with %q and name the fault once", msg, c.want)
+			}
+		})
+	}
+}

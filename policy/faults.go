@@ -260,8 +260,9 @@ func ParseFaults(data []byte, name string, cfg *Config) ([]Fault, error) {
 }
 
 // CheckFaults validates faults built in Go against cfg, as ParseFaults
-// validates parsed ones; name is what problems refer to. The error is
-// Problems.
+// validates parsed ones; name is the file problems refer to, "" for none
+// (each problem then starts with its fault: "fault: ...", "faults[1]...").
+// The error is Problems.
 func CheckFaults(faults []Fault, name string, cfg *Config) error {
 	d := &decoder{file: name, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
 	newFaultValidator(d, cfg).faults(faults, func(i int) string {

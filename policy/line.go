@@ -13,12 +13,25 @@ import (
 // sub, say); 0 when data is not YAML. It lets a check made outside
 // Parse, such as the demo's, name the line to change as Parse does.
 func Line(data []byte, path string) int {
+	line, _ := locate(data, path)
+	return line
+}
+
+// Written reports whether data, a configuration file, writes the value at
+// path, rather than leaving it to its default.
+func Written(data []byte, path string) bool {
+	_, written := locate(data, path)
+	return written
+}
+
+// locate is Line, and whether the value at path itself is written.
+func locate(data []byte, path string) (line int, written bool) {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return 0
+		return 0, false
 	}
 	n := resolve(doc.Content[0])
-	line := n.Line
+	line = n.Line
 	for _, seg := range splitPath(path) {
 		var next *yaml.Node
 		switch i, err := strconv.Atoi(seg); {
@@ -33,11 +46,11 @@ func Line(data []byte, path string) int {
 			}
 		}
 		if next = resolve(next); next == nil {
-			break
+			return line, false
 		}
 		n, line = next, next.Line
 	}
-	return line
+	return line, true
 }
 
 // splitPath splits "a.b[1].c" into "a", "b", "1", "c".

@@ -15,10 +15,14 @@ type Problem struct {
 }
 
 // String formats the problem as "file:line: msg" (or "file: msg" without a
-// line), the form editors and CI logs link to.
+// line), the form editors and CI logs link to; a problem of no file (of
+// faults built in Go, CheckFaults) is msg alone, which names its place.
 func (p Problem) String() string {
-	if p.Line > 0 {
+	switch {
+	case p.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	case p.File == "":
+		return p.Msg
 	}
 	return fmt.Sprintf("%s: %s", p.File, p.Msg)
 }

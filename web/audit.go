@@ -175,7 +175,8 @@ const tailWriteTimeout = 30 * time.Second
 // page). It ends with the console session: at sign-out, expiry, or when
 // the admin is removed, replaced, disabled or no longer an admin, checked
 // before every event and heartbeat, as every page checks it. A session
-// holds at most maxTailsPerSession tails at once, the console maxTails
+// holds at most maxTailsPerSession tails at once, a tenant's consoles
+// maxTailsPerTenant when several share the process, the process maxTails
 // (tails.go).
 func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
@@ -186,10 +187,10 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	f.Since = time.Time{} // the tail is about what happens from now on
 	sessionID := sessionString(c.session(r), keyID)
-	if !c.tails.take(w, sessionID) {
+	if !c.tails.take(w, c.base, sessionID) {
 		return
 	}
-	defer c.tails.give(sessionID)
+	defer c.tails.give(c.base, sessionID)
 	stillSignedIn := func() bool {
 		u := c.adminAPI.Config().User(v.User.Username)
 		return c.sessions.valid(sessionID) && u.Active() && u.Sub == v.User.Sub && u.MayAdminister()

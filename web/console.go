@@ -82,8 +82,8 @@ type Options struct {
 	// switcher.
 	Tenants []Tenant
 	// TailSlots, shared by the consoles of one process (every tenant's),
-	// counts their audit live tails against the caps; nil means one of
-	// this console's own.
+	// counts their audit live tails against the caps (each tenant's share
+	// among them); nil means one of this console's own.
 	TailSlots *TailSlots
 }
 
@@ -136,6 +136,7 @@ func New(o Options) *Console {
 	if c.tails == nil {
 		c.tails = NewTailSlots()
 	}
+	c.tails.join(c.base)
 	c.pages = parsedPages()
 	if c.maxAge <= 0 {
 		c.maxAge = DefaultSessionMaxAge

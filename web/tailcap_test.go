@@ -115,32 +115,65 @@ func TestAudit_LiveTailsAreCappedInAll(t *testing.T) {
 	waitTail(t, p, last)
 }
 
-// TestTenants_LiveTailsAreCappedInAllTenants: the cap of 64 live tails is
-// the process's, not each tenant's: with 64 open at acme's console, one
-// more at okta's is 503 too, until one ends.
-func TestTenants_LiveTailsAreCappedInAllTenants(t *testing.T) {
-	tenants := startTenants(t)
-	acme, okta := tenants["acme"], tenants["okta"]
+// openTails signs alice in at p in sessions browsers and opens 4 live
+// tails in each; it returns the functions that close them.
+func openTails(t *testing.T, p *product, sessions int) []func() {
+	t.Helper()
 	var closers []func()
-	for range 16 {
-		b := acme.browser(t)
-		if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
-			t.Fatalf("sign-in at acme: %d\n%s", resp.StatusCode, body)
-		}
+	for range sessions {
+		b := signedInAt(t, p, "alice")
 		for range 4 {
-			resp, closeTail := openTail(t, acme, b)
+			resp, closeTail := openTail(t, p, b)
 			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("live tail %d: %d", len(closers)+1, resp.StatusCode)
+				t.Fatalf("live tail %d at %s: %d", len(closers)+1, p.URL, resp.StatusCode)
 			}
 			closers = append(closers, closeTail)
 		}
 	}
-	b := okta.browser(t)
-	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign-in at okta: %d\n%s", resp.StatusCode, body)
+	return closers
+}
+
+// signedInAt signs user (whose password is the username) in at p in a
+// new browser.
+func signedInAt(t *testing.T, p *product, user string) *browser {
+	t.Helper()
+	b := p.browser(t)
+	if resp, body := b.signIn(user, user); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in at %s: %d\n%s", p.URL, resp.StatusCode, body)
 	}
-	resp, _ := openTail(t, okta, b)
+	return b
+}
+
+// TestTenants_OneTenantHoldsAtMostHalfTheLiveTails: with several tenants,
+// one tenant's consoles hold at most 32 live tails, half of the 64 of the
+// process, so that one tenant's admins cannot starve the others': one
+// more at acme is 429 with Retry-After, while okta's console still opens
+// one, and acme's is let in again once one of its own ends.
+func TestTenants_OneTenantHoldsAtMostHalfTheLiveTails(t *testing.T) {
+	tenants := startTenants(t)
+	acme, okta := tenants["acme"], tenants["okta"]
+	closers := openTails(t, acme, 8)
+	b := signedInAt(t, acme, "alice")
+	resp, _ := openTail(t, acme, b)
+	wantRefused(t, resp, http.StatusTooManyRequests)
+	if resp, _ := openTail(t, okta, signedInAt(t, okta, "alice")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("okta's live tail while acme holds its share: %d", resp.StatusCode)
+	}
+	closers[0]()
+	waitTail(t, acme, b)
+}
+
+// TestTenants_LiveTailsAreCappedInAllTenants: the cap of 64 live tails is
+// the process's, not each tenant's: with 32 open at acme's console and 32
+// at okta's, one more at c1's is 503, until one ends.
+func TestTenants_LiveTailsAreCappedInAllTenants(t *testing.T) {
+	tenants := startTenants(t)
+	closers := openTails(t, tenants["acme"], 8)
+	openTails(t, tenants["okta"], 8)
+	c1 := tenants["c1"]
+	b := signedInAt(t, c1, "dana")
+	resp, _ := openTail(t, c1, b)
 	wantRefused(t, resp, http.StatusServiceUnavailable)
 	closers[0]()
-	waitTail(t, okta, b)
+	waitTail(t, c1, b)
 }

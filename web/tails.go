@@ -8,38 +8,59 @@ import (
 
 // Live tails held at once: each is a connection, a goroutine and an audit
 // subscription for as long as it lasts, so neither one session (a page
-// reloaded in many tabs, a script) nor all of them may hold them without
-// bound.
+// reloaded in many tabs, a script), nor one tenant's consoles, nor all of
+// them may hold them without bound.
 const (
 	maxTailsPerSession = 4
 	maxTails           = 64
+	// maxTailsPerTenant is one tenant's share of maxTails when the
+	// consoles of several tenants share them: half, so that one tenant's
+	// admins cannot hold every tail and shut the other tenants' out of
+	// theirs. A lone console may use all of maxTails.
+	maxTailsPerTenant = maxTails / 2
 	// tailRetryAfter is the Retry-After of a tail refused at a cap: a slot
 	// frees when a tail ends, which no one can foresee.
 	tailRetryAfter = 30
 )
 
-// TailSlots counts the live tails open, per console session and in all.
-// The consoles of one process (every tenant's) share one, so that maxTails
-// bounds the process, not each tenant (Options.TailSlots).
+// TailSlots counts the live tails open, per console session, per tenant
+// and in all. The consoles of one process (every tenant's) share one, so
+// that maxTails bounds the process, not each tenant (Options.TailSlots).
 type TailSlots struct {
 	mu        sync.Mutex
 	bySession map[string]int
+	byTenant  map[string]int
+	consoles  map[string]bool // the tenants whose consoles share s (join)
 	total     int
 }
 
 // NewTailSlots returns the count of a process's live tails, none open.
-func NewTailSlots() *TailSlots { return &TailSlots{bySession: map[string]int{}} }
+func NewTailSlots() *TailSlots {
+	return &TailSlots{bySession: map[string]int{}, byTenant: map[string]int{}, consoles: map[string]bool{}}
+}
+
+// join counts the console of tenant (its path, unique in a process) among
+// those sharing s: with more than one, each holds at most
+// maxTailsPerTenant.
+func (s *TailSlots) join(tenant string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consoles[tenant] = true
+}
 
 // take takes a slot for a tail of session (a console session's ID,
-// random, so unique across the consoles sharing s), or answers the
-// refusal into w (429 at the session's cap, 503 at the total's, both with
-// Retry-After) and reports false. The caller gives a slot it took back
-// with give.
-func (s *TailSlots) take(w http.ResponseWriter, session string) bool {
+// random, so unique across the consoles sharing s) at tenant's console,
+// or answers the refusal into w (429 at the session's cap or the
+// tenant's share, 503 at the total's, all with Retry-After) and reports
+// false. The caller gives a slot it took back with give.
+func (s *TailSlots) take(w http.ResponseWriter, tenant, session string) bool {
 	s.mu.Lock()
-	perSession, total := s.bySession[session] >= maxTailsPerSession, s.total >= maxTails
-	if !perSession && !total {
+	perSession := s.bySession[session] >= maxTailsPerSession
+	perTenant := len(s.consoles) > 1 && s.byTenant[tenant] >= maxTailsPerTenant
+	total := s.total >= maxTails
+	if !perSession && !perTenant && !total {
 		s.bySession[session]++
+		s.byTenant[tenant]++
 		s.total++
 	}
 	s.mu.Unlock()
@@ -47,6 +68,10 @@ func (s *TailSlots) take(w http.ResponseWriter, session string) bool {
 	case perSession:
 		w.Header().Set("Retry-After", strconv.Itoa(tailRetryAfter))
 		http.Error(w, "this console session has "+strconv.Itoa(maxTailsPerSession)+" live tails open, the most it may: close one (another tab) and retry", http.StatusTooManyRequests)
+		return false
+	case perTenant:
+		w.Header().Set("Retry-After", strconv.Itoa(tailRetryAfter))
+		http.Error(w, "this tenant's console sessions have "+strconv.Itoa(maxTailsPerTenant)+" live tails open, the tenant's share of the process's "+strconv.Itoa(maxTails)+": close one or retry later", http.StatusTooManyRequests)
 		return false
 	case total:
 		w.Header().Set("Retry-After", strconv.Itoa(tailRetryAfter))
@@ -56,12 +81,15 @@ func (s *TailSlots) take(w http.ResponseWriter, session string) bool {
 	return true
 }
 
-// give gives back a slot of session that take took.
-func (s *TailSlots) give(session string) {
+// give gives back a slot of session at tenant's console that take took.
+func (s *TailSlots) give(tenant, session string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bySession[session]--; s.bySession[session] <= 0 {
 		delete(s.bySession, session)
+	}
+	if s.byTenant[tenant]--; s.byTenant[tenant] <= 0 {
+		delete(s.byTenant, tenant)
 	}
 	s.total--
 }

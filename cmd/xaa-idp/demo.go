@@ -147,5 +147,9 @@ func demoConfigError(err error, file string) string {
 	if rerr != nil {
 		return file + ": " + ce.Err.Error()
 	}
-	return fmt.Sprintf("%s:%d: %s", file, policy.Line(data, ce.Path), ce.Err)
+	path := ce.Path
+	if ce.Else != "" && !policy.Written(data, path) && policy.Written(data, ce.Else) {
+		path = ce.Else
+	}
+	return fmt.Sprintf("%s:%d: %s", file, policy.Line(data, path), ce.Err)
 }

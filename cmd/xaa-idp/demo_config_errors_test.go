@@ -42,6 +42,59 @@ mcp_servers:
         clients: {c: c-at-notes}
         subject: email
 `, ":16: "},
+		// The value that disagrees is the one given: here the first
+		// tenant's, the second leaving the key to its default.
+		{"subject given only by the first tenant", `tenants:
+  - id: a
+    users: [{username: alice, password: alice, email: alice@a.example}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:1
+        resources: [http://127.0.0.1:2/mcp]
+        scopes: [n]
+        clients: {c: c-at-notes}
+        subject: email
+  - id: b
+    users: [{username: bob, password: bob}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: http://127.0.0.1:1, resources: [http://127.0.0.1:2/mcp], scopes: [n], clients: {c: c-at-notes}}
+`, ":11: "},
+		{"allow_id_jag_reuse given only by the first tenant", `tenants:
+  - id: a
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:1
+        resources: [http://127.0.0.1:2/mcp]
+        scopes: [n]
+        clients: {c: c-at-notes}
+        allow_id_jag_reuse: true
+  - id: b
+    users: [{username: bob, password: bob}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: http://127.0.0.1:1, resources: [http://127.0.0.1:2/mcp], scopes: [n], clients: {c: c-at-notes}}
+`, ":11: "},
+		{"allow_id_jag_reuse given by both tenants", `tenants:
+  - id: a
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: http://127.0.0.1:1, resources: [http://127.0.0.1:2/mcp], scopes: [n], clients: {c: c-at-notes}, allow_id_jag_reuse: false}
+  - id: b
+    users: [{username: bob, password: bob}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:1
+        resources: [http://127.0.0.1:2/mcp]
+        scopes: [n]
+        clients: {c: c-at-notes}
+        allow_id_jag_reuse: true
+`, ":16: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
