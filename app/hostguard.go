@@ -22,9 +22,10 @@ import (
 // passwords it could read and change the configuration (HTTP Basic), or
 // sign in at the login form as a demo user and act as them. Its requests
 // name the attacker's host in Host. Browsers mark their requests (Origin,
-// Sec-Fetch-Site) and scripts (curl, Go, Node, Python) send neither: only
-// a marked request is checked, so a script, a CI job or a container
-// reaching the IdP by a service name is never refused.
+// Sec-Fetch-Site, a "Mozilla/" User-Agent) and scripts (curl, Go, Node,
+// Python) send none of these: only a marked request is checked, so a
+// script, a CI job or a container reaching the IdP by a service name is
+// never refused.
 //
 // The names allowed are the issuer's host (every tenant's issuer shares
 // it), localhost and the names under it (RFC 6761 section 6.3: loopback
@@ -92,13 +93,17 @@ func guarded(r *http.Request) bool {
 
 // fromBrowser reports whether r carries a header that only browsers send:
 // Origin, or Sec-Fetch-Site, which a browser that sends Fetch Metadata
-// sends on every request. Not the other Sec-Fetch-* headers alone: Node's
-// fetch (undici) marks every request Sec-Fetch-Mode: cors, and a Node
-// script is a script.
+// sends on every request to a trustworthy origin (https, loopback names),
+// or a browser's User-Agent (every browser's begins "Mozilla/", and a
+// page's script cannot change it), which marks the same-origin GET that
+// over plain http carries neither. Not the other Sec-Fetch-* headers
+// alone: Node's fetch (undici) marks every request Sec-Fetch-Mode: cors,
+// and a Node script is a script; nor a script's own User-Agent (curl/,
+// Go-http-client/, python-requests/, node).
 func fromBrowser(r *http.Request) bool {
 	_, origin := r.Header["Origin"]
 	_, site := r.Header["Sec-Fetch-Site"]
-	return origin || site
+	return origin || site || strings.HasPrefix(r.Header.Get("User-Agent"), "Mozilla/")
 }
 
 // allowed reports whether hostport's host is an IP literal or a name the

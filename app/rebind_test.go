@@ -62,6 +62,9 @@ func send(t *testing.T, ts *httptest.Server, method, path, host string, body io.
 	return resp, string(b)
 }
 
+// chromeUA is the User-Agent of Debian's Chromium.
+const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
 func basic(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
@@ -93,6 +96,14 @@ func TestDNSRebinding_AdminAPI(t *testing.T) {
 		"Authorization", basic("alice", "alice"), "Sec-Fetch-Site", "same-origin", "Sec-Fetch-Mode", "cors")
 	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "mcp-secret") {
 		t.Fatalf("rebound GET: %d %s, want 403", resp.StatusCode, body)
+	}
+	// A same-origin GET over plain http carries neither Origin nor Fetch
+	// Metadata (browsers send these only to trustworthy origins); the
+	// browser's User-Agent, which a page cannot change, still marks it.
+	resp, body = send(t, ts, "GET", "/admin/api/config/yaml", evil, nil,
+		"Authorization", basic("alice", "alice"), "User-Agent", chromeUA)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "mcp-secret") {
+		t.Fatalf("rebound GET over plain http: %d %s, want 403", resp.StatusCode, body)
 	}
 	// The console's pages too.
 	for _, path := range []string{"/admin/", "/admin/signin"} {
