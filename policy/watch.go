@@ -147,7 +147,9 @@ func (s *Store) checkFileLocked(force bool) error {
 func (s *Store) refuseLocked(v string, err error) error {
 	key := v
 	if v == "" {
-		err = errors.New("cannot read the file: " + unwrapPathError(err).Error())
+		// A problem of the file, named as Parse names it, so that the log,
+		// the status and a refused edit say which file is unreadable.
+		err = Problems{{File: s.name, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
 		key = "error: " + err.Error()
 	}
 	if s.bad != key {
