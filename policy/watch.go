@@ -135,9 +135,19 @@ func (s *Store) checkFileLocked(force bool) error {
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}
+	r := Reload{PreviousVersion: cur.version, Version: v}
+	if err := s.recordLocked(r); err != nil {
+		// Not loaded, so that the running configuration never changes
+		// unrecorded (a full disk under the audit log): the next check
+		// reads the file again and retries.
+		s.stamp, s.pending = fileStamp{}, ""
+		r.Err = fmt.Errorf("%s changed on disk but was not loaded, since the reload could not be recorded in the audit log (retried every check): %w", s.name, err)
+		s.setLastReload(r)
+		return r.Err
+	}
 	s.bad = ""
 	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
-	s.reportLocked(Reload{PreviousVersion: cur.version, Version: v})
+	s.setLastReload(r)
 	return nil
 }
 
@@ -159,14 +169,31 @@ func (s *Store) refuseLocked(v string, err error) error {
 	return &ConflictError{File: s.file, Err: err}
 }
 
+// reportLocked records r (a refused reload, or the file back to what is
+// running, neither of which changes the running configuration) and shows
+// it in the Status.
 func (s *Store) reportLocked(r Reload) {
+	_ = s.recordLocked(r)
+	s.setLastReload(r)
+}
+
+// recordLocked calls the OnReload functions with r, stopping at the first
+// that fails.
+func (s *Store) recordLocked(r Reload) error {
+	r.Time, r.File = time.Now(), s.file
+	for _, f := range s.onReload {
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) setLastReload(r Reload) {
 	r.Time, r.File = time.Now(), s.file
 	s.statusMu.Lock()
 	s.lastReload = &r
 	s.statusMu.Unlock()
-	for _, f := range s.onReload {
-		f(r)
-	}
 }
 
 // readFile reads a file and the stat of what it read: at most one byte
