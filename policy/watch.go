@@ -13,13 +13,14 @@ import (
 // fileStamp is what a stat says about the configuration file, to skip
 // reading it when it has not changed.
 type fileStamp struct {
+	fi   fs.FileInfo // nil before the file was read
 	mod  time.Time
 	size int64
 	seen time.Time // when the stamp was taken
 }
 
 func stampOf(fi fs.FileInfo) fileStamp {
-	return fileStamp{mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
+	return fileStamp{fi: fi, mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
 }
 
 // racyWindow: a file whose modification time was this close to when it was
@@ -28,9 +29,13 @@ func stampOf(fi fs.FileInfo) fileStamp {
 // This is git's "racily clean" rule.
 const racyWindow = 2 * time.Second
 
-// unchanged reports whether fi shows the file as stamped, safely so.
+// unchanged reports whether fi shows the file as stamped, safely so: the
+// same file (a file renamed into its place is another, even with the same
+// size and modification time, as a copy that kept its time has), the same
+// size and modification time.
 func (st fileStamp) unchanged(fi fs.FileInfo) bool {
-	return fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
+	return st.fi != nil && os.SameFile(st.fi, fi) &&
+		fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
 }
 
 // Watch checks the file for changes every interval (a second is plenty)
