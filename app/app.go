@@ -61,10 +61,14 @@ func New(o Options) http.Handler {
 			srv.SetConfig(o.Store.Config())
 		}
 		o.Store.OnChange(srv.SetConfig)
-		o.Store.OnReload(func(r policy.Reload) {
-			if _, err := srv.Audit().Append(admin.ReloadEvent(r)); err != nil {
+		o.Store.OnReload(func(r policy.Reload) error {
+			// A reload whose event cannot be written is not loaded (the
+			// Store retries it): the configuration never changes unrecorded.
+			_, err := srv.Audit().Append(admin.ReloadEvent(r))
+			if err != nil {
 				slog.Error("audit log: config_reload event not written", "err", err)
 			}
+			return err
 		})
 	}
 	if o.Push != nil {
@@ -123,7 +127,7 @@ func noSniff(h http.Handler) http.Handler {
 type Store interface {
 	admin.Store
 	OnChange(func(*policy.Config))
-	OnReload(func(policy.Reload))
+	OnReload(func(policy.Reload) error)
 }
 
 // loginThrottle is the IdP's login throttle, for the admin API's HTTP Basic

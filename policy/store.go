@@ -59,7 +59,7 @@ type Store struct {
 	mu       sync.Mutex // held by every edit and file check, for its whole length
 	cur      atomic.Pointer[snapshot]
 	onChange []func(*Config)
-	onReload []func(Reload)
+	onReload []func(Reload) error
 	stamp    fileStamp // the file as last read
 	pending  string    // the file as last looked at, while it settles (see checkFileLocked)
 	bad      string    // what the last failed reload read, not reported again
@@ -188,8 +188,10 @@ func (s *Store) OnChange(f func(*Config)) {
 }
 
 // OnReload registers f to be called when the file, changed by someone else,
-// has been reloaded or refused. f must not edit the Store.
-func (s *Store) OnReload(f func(Reload)) {
+// is reloaded or refused. A reload is recorded before it takes effect: when
+// f returns an error for it (Err nil), the file is not loaded, and the
+// next check tries again. f must not edit the Store.
+func (s *Store) OnReload(f func(Reload) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onReload = append(s.onReload, f)

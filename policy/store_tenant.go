@@ -129,4 +129,4 @@ func (t *TenantStore) OnChange(f func(*Config)) {
 }
 
 // OnReload is the Store's OnReload.
-func (t *TenantStore) OnReload(f func(Reload)) { t.s.OnReload(f) }
+func (t *TenantStore) OnReload(f func(Reload) error) { t.s.OnReload(f) }

@@ -268,7 +268,12 @@ type reloads struct {
 	list []policy.Reload
 }
 
-func (r *reloads) add(x policy.Reload) { r.mu.Lock(); r.list = append(r.list, x); r.mu.Unlock() }
+func (r *reloads) add(x policy.Reload) error {
+	r.mu.Lock()
+	r.list = append(r.list, x)
+	r.mu.Unlock()
+	return nil
+}
 func (r *reloads) get() []policy.Reload {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -13,13 +13,14 @@ import (
 // fileStamp is what a stat says about the configuration file, to skip
 // reading it when it has not changed.
 type fileStamp struct {
+	fi   fs.FileInfo // nil before the file was read
 	mod  time.Time
 	size int64
 	seen time.Time // when the stamp was taken
 }
 
 func stampOf(fi fs.FileInfo) fileStamp {
-	return fileStamp{mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
+	return fileStamp{fi: fi, mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
 }
 
 // racyWindow: a file whose modification time was this close to when it was
@@ -28,9 +29,13 @@ func stampOf(fi fs.FileInfo) fileStamp {
 // This is git's "racily clean" rule.
 const racyWindow = 2 * time.Second
 
-// unchanged reports whether fi shows the file as stamped, safely so.
+// unchanged reports whether fi shows the file as stamped, safely so: the
+// same file (a file renamed into its place is another, even with the same
+// size and modification time, as a copy that kept its time has), the same
+// size and modification time.
 func (st fileStamp) unchanged(fi fs.FileInfo) bool {
-	return fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
+	return st.fi != nil && os.SameFile(st.fi, fi) &&
+		fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
 }
 
 // Watch checks the file for changes every interval (a second is plenty)
@@ -135,9 +140,19 @@ func (s *Store) checkFileLocked(force bool) error {
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}
+	r := Reload{PreviousVersion: cur.version, Version: v}
+	if err := s.recordLocked(r); err != nil {
+		// Not loaded, so that the running configuration never changes
+		// unrecorded (a full disk under the audit log): the next check
+		// reads the file again and retries.
+		s.stamp, s.pending = fileStamp{}, ""
+		r.Err = fmt.Errorf("%s changed on disk but was not loaded, since the reload could not be recorded in the audit log (retried every check): %w", s.name, err)
+		s.setLastReload(r)
+		return r.Err
+	}
 	s.bad = ""
 	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
-	s.reportLocked(Reload{PreviousVersion: cur.version, Version: v})
+	s.setLastReload(r)
 	return nil
 }
 
@@ -147,7 +162,9 @@ func (s *Store) checkFileLocked(force bool) error {
 func (s *Store) refuseLocked(v string, err error) error {
 	key := v
 	if v == "" {
-		err = errors.New("cannot read the file: " + unwrapPathError(err).Error())
+		// A problem of the file, named as Parse names it, so that the log,
+		// the status and a refused edit say which file is unreadable.
+		err = Problems{{File: s.name, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
 		key = "error: " + err.Error()
 	}
 	if s.bad != key {
@@ -157,14 +174,31 @@ func (s *Store) refuseLocked(v string, err error) error {
 	return &ConflictError{File: s.file, Err: err}
 }
 
+// reportLocked records r (a refused reload, or the file back to what is
+// running, neither of which changes the running configuration) and shows
+// it in the Status.
 func (s *Store) reportLocked(r Reload) {
+	_ = s.recordLocked(r)
+	s.setLastReload(r)
+}
+
+// recordLocked calls the OnReload functions with r, stopping at the first
+// that fails.
+func (s *Store) recordLocked(r Reload) error {
+	r.Time, r.File = time.Now(), s.file
+	for _, f := range s.onReload {
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) setLastReload(r Reload) {
 	r.Time, r.File = time.Now(), s.file
 	s.statusMu.Lock()
 	s.lastReload = &r
 	s.statusMu.Unlock()
-	for _, f := range s.onReload {
-		f(r)
-	}
 }
 
 // readFile reads a file and the stat of what it read: at most one byte

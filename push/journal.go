@@ -24,9 +24,10 @@ const JournalFile = "push-pending.jsonl"
 // middle of a write, is ignored: its SET was never acknowledged. Any
 // other bad line is an error naming the file and line.
 type journal struct {
-	path string
-	f    *os.File
-	done int // done marks in the file
+	path   string
+	f      *os.File
+	done   int   // done marks in the file
+	broken error // a write cut short whose part of a line could not be removed: no more writes
 }
 
 // journalLine is one line: an enqueued SET, or the jti of one finished.
@@ -115,7 +116,7 @@ func (j *journal) rewrite(live []*pending) error {
 	if err != nil {
 		return fmt.Errorf("push: opening %s: %w", j.path, err)
 	}
-	j.f, j.done = f, 0
+	j.f, j.done, j.broken = f, 0, nil // whole lines again
 	return nil
 }
 
@@ -129,8 +130,8 @@ func (j *journal) add(ps []*pending) error {
 		}
 		buf.Write(append(line, '\n'))
 	}
-	if _, err := j.f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("push: writing %s: %w", j.path, err)
+	if err := j.write(buf.Bytes()); err != nil {
+		return err
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("push: syncing %s: %w", j.path, err)
@@ -143,10 +144,34 @@ func (j *journal) add(ps []*pending) error {
 // one more delivery attempt, which the receiver refuses as a replay.
 func (j *journal) finish(id string, live []*pending) error {
 	line, _ := json.Marshal(journalLine{Done: id})
-	if _, err := j.f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("push: writing %s: %w", j.path, err)
+	if err := j.write(append(line, '\n')); err != nil {
+		return err
 	}
 	return j.superseded(1, live)
+}
+
+// write appends whole lines. A write cut short (a full disk) leaves the
+// start of a line, to which the next write would be glued: a bad line in
+// the middle of the file, which the next start refuses. So the part
+// written is cut off again; if it cannot be, the journal takes no more
+// lines (each SET refused is audited and found again at the next start).
+func (j *journal) write(lines []byte) error {
+	if j.broken != nil {
+		return j.broken
+	}
+	fi, err := j.f.Stat()
+	if err != nil {
+		return fmt.Errorf("push: writing %s: %w", j.path, err)
+	}
+	if _, err := j.f.Write(lines); err != nil {
+		err = fmt.Errorf("push: writing %s: %w", j.path, err)
+		if terr := j.f.Truncate(fi.Size()); terr != nil {
+			j.broken = fmt.Errorf("%w; removing the partial line: %w", err, terr)
+			return j.broken
+		}
+		return err
+	}
+	return nil
 }
 
 // superseded counts n lines of the file that no longer say anything (done

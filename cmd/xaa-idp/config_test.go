@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -116,5 +117,47 @@ func TestServe_DemoConfigurationEditsLiveInMemory(t *testing.T) {
 	_, yaml := configCall(t, http.MethodGet, issuer+"/admin/api/config/yaml", "")
 	if strings.Contains(string(yaml), "username: erin") || !strings.Contains(string(yaml), "username: mallory") {
 		t.Errorf("download:\n%s", yaml)
+	}
+}
+
+// TestServe_ReplacedFileWithTheSameSizeAndTimeIsReloaded: a file put in
+// place of --config by rename with the same size and modification time as
+// the one running (a copy that kept its time: cp -p, rsync -a, install -p,
+// touch -r) is still a new file, and is loaded.
+func TestServe_ReplacedFileWithTheSameSizeAndTimeIsReloaded(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(file, old, old); err != nil {
+		t.Fatal(err)
+	}
+	issuer := startServe(t, "--config", file)
+	edited := bytes.Replace(fixtures.Demo, []byte("name: Wiki\n"), []byte("name: Wika\n"), 1)
+	if len(edited) != len(fixtures.Demo) || bytes.Equal(edited, fixtures.Demo) {
+		t.Fatal("no wiki name in the demo configuration")
+	}
+	tmp := filepath.Join(dir, "idp.yaml.new")
+	if err := os.WriteFile(tmp, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tmp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(6 * time.Second)
+	for {
+		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
+		if strings.Contains(string(body), `"name": "Wika"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the file put in place was not loaded")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -337,3 +337,45 @@ func TestServe_MisplacedTokensStayOutOfLogsAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_UnreadableConfigFileIsNamed: a --config file deleted or
+// replaced by a directory while the server runs is refused, and the log
+// record, /admin/api/status and the admin API's 409 name the file, as they
+// do for a problem at a line: an operator with several configurations
+// must see which one is gone.
+func TestServe_UnreadableConfigFileIsNamed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	issuer, _ := startBinary(t, stderr, "serve", "--addr", "127.0.0.1:0", "--config", file)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(file, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	logs := waitFor(t, stderr, "type=config_reload outcome=error")
+	if want := file + ": cannot read the file: is a directory"; !strings.Contains(logs, want) {
+		t.Errorf("the config_reload record does not name the file (want %q):\n%s", want, logs)
+	}
+	_, body := configCall(t, http.MethodGet, issuer+"/admin/api/status", "")
+	var st struct {
+		Problems []struct {
+			File    string `json:"file"`
+			Message string `json:"message"`
+		} `json:"last_reload_problems"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || len(st.Problems) != 1 || st.Problems[0].File != file {
+		t.Errorf("status: %v %s", err, body)
+	}
+	resp, body := configCall(t, http.MethodPut, issuer+"/admin/api/groups/legal", `{"description":"Reads contracts"}`)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), `"file": "`+file+`"`) {
+		t.Errorf("PUT while the file is a directory: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the last good configuration is not served: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+)
+
+// TestServe_AuditLogFullRecoversWhenSpaceReturns: when the audit log
+// cannot grow (the disk is full; here the real binary's file size limit,
+// which fails its writes as a full disk does, part of a line written), a
+// login gets no token, the file keeps only whole lines, and once there is
+// room again the same process logs in and records it, without a restart
+// (docs/audit.md, "After a failed write").
+func TestServe_AuditLogFullRecoversWhenSpaceReturns(t *testing.T) {
+	dir := t.TempDir()
+	issuer, setFsize := serveWithFileLimit(t, "--state-dir", dir)
+	loginAlice(t, issuer)
+
+	file := filepath.Join(dir, "audit.jsonl")
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for no event's line
+	code, out, errOut := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if code == 0 || strings.Contains(out, "id_token") {
+		t.Fatalf("login with a full audit log: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(errOut, "audit log could not be written") {
+		t.Errorf("login with a full audit log: %s", errOut)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) != fi.Size() {
+		t.Errorf("the audit log grew from %d to %d bytes while no event could be written whole", fi.Size(), len(data))
+	}
+
+	setFsize(unix.RLIM_INFINITY) // space returns
+	resp, err := http.Get(issuer + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz after a full disk: %d", resp.StatusCode)
+	}
+	tokens := loginAlice(t, issuer)
+	if tokens["id_token"] == nil {
+		t.Fatalf("no ID token once there is room again: %v", tokens)
+	}
+	time.Sleep(100 * time.Millisecond)
+	data, err = os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		t.Fatal("the audit log ends in a partial line")
+	}
+	logins := 0
+	for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		var ev struct{ Type, Outcome string }
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type == "login" && ev.Outcome == "allowed" {
+			logins++
+		}
+	}
+	if logins != 2 {
+		t.Errorf("%d successful logins recorded, want the 2 that got a token", logins)
+	}
+}
+
+// serveWithFileLimit starts serve (killed when the test ends) and returns
+// its issuer and a function that sets the process's file size limit, which
+// fails its writes beyond that size as a full disk fails them.
+func serveWithFileLimit(t *testing.T, args ...string) (issuer string, setFsize func(uint64)) {
+	t.Helper()
+	cmd := exec.Command(xaaIDPBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	pr, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no issuer: %v\n%s", err, stderr)
+	}
+	return strings.TrimSpace(line), func(n uint64) {
+		t.Helper()
+		if err := unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: n, Max: unix.RLIM_INFINITY}, nil); err != nil {
+			t.Skipf("cannot limit the server's file size: %v", err)
+		}
+	}
+}
+
+// TestServe_HandEditIsNotLoadedUnrecorded: a valid hand edit of --config
+// found while the audit log cannot be written (a full disk) is not loaded:
+// the running configuration does not change without its config_reload
+// event. /admin/api/status says why, and once there is room the edit is
+// loaded and recorded.
+func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	before := configStatusOf(t, issuer).ETag
+	auditFile := filepath.Join(state, "audit.jsonl")
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100)
+
+	edited := bytes.Replace(fixtures.Demo, []byte("name: Wiki\n"), []byte("name: Team Wiki\n"), 1)
+	if bytes.Equal(edited, fixtures.Demo) {
+		t.Fatal("no wiki name in the demo configuration")
+	}
+	if err := os.WriteFile(file, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = configCall(t, http.MethodGet, issuer+"/admin/api/status", "")
+		if bytes.Contains(body, []byte("last_reload")) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond) // a watcher that loads it has had time to
+	if st := configStatusOf(t, issuer); st.ETag != before {
+		t.Errorf("the hand edit was loaded while its config_reload event could not be written")
+	}
+	_, body = configCall(t, http.MethodGet, issuer+"/admin/api/status", "")
+	if !bytes.Contains(body, []byte("audit log")) {
+		t.Errorf("status does not say why the edit waits:\n%s", body)
+	}
+
+	setFsize(unix.RLIM_INFINITY)
+	deadline = time.Now().Add(10 * time.Second)
+	for configStatusOf(t, issuer).ETag == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the hand edit was not loaded once there was room")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	after := configStatusOf(t, issuer).ETag
+	data, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var ev struct {
+			Type, Outcome string
+			Details       struct{ Version string }
+		}
+		if len(l) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type == "config_reload" && ev.Outcome == "allowed" && `"`+ev.Details.Version+`"` == after {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no config_reload event of version %s:\n%s", after, data)
+	}
+}
