@@ -30,7 +30,15 @@ import (
 // browser helpers address its pages.
 func startTenants(t *testing.T) map[string]*product {
 	t.Helper()
-	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	products, _ := startTenantsFrom(t, "../fixtures/samples/tenants.yaml")
+	return products
+}
+
+// startTenantsFrom serves a copy of a tenants file as startTenants does,
+// and returns the tenants' products and the process's base URL (its root).
+func startTenantsFrom(t *testing.T, sample string) (map[string]*product, string) {
+	t.Helper()
+	data, err := os.ReadFile(sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +70,7 @@ func startTenants(t *testing.T) map[string]*product {
 	ts.Config.Handler = app.Tenants(tenants)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return products
+	return products, base
 }
 
 // urlAttr is every URL a page links to, posts to or loads.
