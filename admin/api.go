@@ -32,6 +32,10 @@ import (
 // so their types are too.
 type IdP interface {
 	Config() *policy.Config
+	// Path is the path the IdP is mounted under: "" at the root, a
+	// tenant's path (docs/configuration.md, "Tenants"). The API is at
+	// Path()+"/admin/api/", which its messages name.
+	Path() string
 	Audit() *audit.Log
 	Clock() *idp.Clock
 	Faults() []idp.FaultStatus
