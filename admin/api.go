@@ -36,6 +36,8 @@ type IdP interface {
 	// tenant's path (docs/configuration.md, "Tenants"). The API is at
 	// Path()+"/admin/api/", which its messages name.
 	Path() string
+	// Tenant is the tenant's id: "" for a file without tenants.
+	Tenant() string
 	Audit() *audit.Log
 	Clock() *idp.Clock
 	Faults() []idp.FaultStatus

@@ -365,3 +365,25 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
 }
+
+// TestTenants_ConsoleDownloadsNameTheTenant: a tenant's console downloads
+// its YAML (the tenant's entry of the file) as <file>-<tenant>.yaml, a name
+// that keeps the .yaml extension, and names a missing MCP server by the
+// tenant's own admin API.
+func TestTenants_ConsoleDownloadsNameTheTenant(t *testing.T) {
+	tenants := startTenants(t)
+	p := tenants["anthropic-acme"]
+	b := p.browser(t)
+	b.signIn("bob", "bob")
+	resp, body := b.get("/admin/config.yaml")
+	if want := `attachment; filename="tenants-anthropic-acme.yaml"`; resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != want {
+		t.Errorf("the download: %d Content-Disposition %q, want %q", resp.StatusCode, resp.Header.Get("Content-Disposition"), want)
+	}
+	if !strings.HasPrefix(body, "id: anthropic-acme\n") {
+		t.Errorf("the download is not the tenant's entry:\n%s", body)
+	}
+	resp, body = b.get("/admin/servers/nope")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "GET /issuers/acme/admin/api/servers/nope") {
+		t.Errorf("a missing server's page: %d\n%s", resp.StatusCode, body)
+	}
+}
