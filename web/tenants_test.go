@@ -387,3 +387,26 @@ func TestTenants_ConsoleDownloadsNameTheTenant(t *testing.T) {
 		t.Errorf("a missing server's page: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+// TestTenants_OnboardingTraceNamesTheLogin: the onboarding page's run at a
+// tenant whose issuer has a path names the login's requests (<issuer>/authorize,
+// <issuer>/login) "login", as at the root, not "MCP request (no token)".
+func TestTenants_OnboardingTraceNamesTheLogin(t *testing.T) {
+	tenants := startTenants(t)
+	p := tenants["c1"]
+	b := p.browser(t)
+	_, page := b.signIn("dana", "dana")
+	resp, body := b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"dana"}, "client": {"agent"}, "password": {"dana"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d\n%s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/t/c1/authorize?", "/t/c1/login?", "/t/c1/authorize/callback?"} {
+		row := regexp.MustCompile(`<td class="nowrap">([^<]*)</td><td><code>GET ` + regexp.QuoteMeta(strings.TrimSuffix(p.URL, "/t/c1")+path)).FindStringSubmatch(body)
+		if row == nil {
+			t.Fatalf("no step GET %s in the run:\n%s", path, body)
+		}
+		if row[1] != "login" {
+			t.Errorf("the step GET %s is named %q, want login", path, row[1])
+		}
+	}
+}
