@@ -421,6 +421,21 @@ func TestBrowser_TenantConsolesAreIsolated(t *testing.T) {
 		t.Errorf("beta's notes access changed: %+v", acc)
 	}
 
+	// acme's console, asked to approve beta's request by its id: there is no such request in acme.
+	betaReq := requestAccessAt(t, beta, "beta", "bob", "from acme?")
+	status, err = chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("`+acme.URL+`/admin/access-requests/`+betaReq+`/approve", {method: "POST", redirect: "manual",
+		headers: {"Content-Type": "application/x-www-form-urlencoded"},
+		body: "csrf=`+url.QueryEscape(csrfToken)+`&scopes=notes.read&expires_in=8h&back=/admin/"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusNotFound {
+		t.Errorf("acme's console approving beta's request: %d, want 404", status)
+	}
+	if r, ok := beta.IdP.AccessRequests().Get(betaReq); !ok || r.Status != access.Pending {
+		t.Errorf("beta's request after acme's approval: %+v", r)
+	}
+
 	// acme's cookie, copied into a request to beta: not signed in.
 	if resp := getWithCookie(t, beta.URL+"/admin/", &http.Cookie{Name: acmeCookie.Name, Value: acmeCookie.Value}); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("acme's cookie at beta's console: %d, want 303 to sign in", resp.StatusCode)
