@@ -105,7 +105,7 @@ func (a *API) pendingRequest(w http.ResponseWriter, r *http.Request) (access.Req
 	req, ok := a.idp.AccessRequests().Get(r.PathValue("id"))
 	switch {
 	case !ok:
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no access request %q; GET /admin/api/access-requests lists them", audit.Truncate(r.PathValue("id"))))
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no access request %q; GET %s/admin/api/access-requests lists them", audit.Truncate(r.PathValue("id")), a.idp.Path()))
 	case req.Status != access.Pending:
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, req.Status))
 	default:

@@ -32,6 +32,12 @@ import (
 // so their types are too.
 type IdP interface {
 	Config() *policy.Config
+	// Path is the path the IdP is mounted under: "" at the root, a
+	// tenant's path (docs/configuration.md, "Tenants"). The API is at
+	// Path()+"/admin/api/", which its messages name.
+	Path() string
+	// Tenant is the tenant's id: "" for a file without tenants.
+	Tenant() string
 	Audit() *audit.Log
 	Clock() *idp.Clock
 	Faults() []idp.FaultStatus

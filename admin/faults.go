@@ -92,7 +92,7 @@ func (a *API) removeFault(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !a.idp.RemoveFault(id) {
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no active fault has id %q; GET /admin/api/faults lists them", id))
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no active fault has id %q; GET %s/admin/api/faults lists them", id, a.idp.Path()))
 		return
 	}
 	a.recordFaultChange(r, "removed", gone)

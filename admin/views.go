@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -232,13 +233,19 @@ func (a *API) listClients(w http.ResponseWriter, _ *http.Request) {
 
 // configYAML answers the running configuration's YAML document as the file
 // holds it, passwords and secrets included: the download an admin keeps
-// when the edits live in memory. The API is for admins only.
+// when the edits live in memory. The API is for admins only. A tenant's is
+// its entry of the file, downloaded as <file>-<tenant>.yaml.
 func (a *API) configYAML(w http.ResponseWriter, _ *http.Request) {
 	if a.store == nil {
 		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store")
 		return
 	}
 	name := filepath.Base(a.store.Name())
+	if t := a.idp.Tenant(); t != "" && a.store.File() != "" {
+		file := filepath.Base(a.store.File())
+		ext := filepath.Ext(file)
+		name = strings.TrimSuffix(file, ext) + "-" + t + ext
+	}
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 	w.Header().Set("Cache-Control", "no-store")

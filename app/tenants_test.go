@@ -465,3 +465,35 @@ func TestTenants_ConsoleWithoutTheSlashStaysUnderTheTenant(t *testing.T) {
 		}
 	}
 }
+
+// TestTenants_AdminAPIErrorsNameTheTenantsAPI: a 404 of a tenant's admin
+// API that points to the list to look in names the tenant's list, under its
+// issuer: the root's /admin/api/... answers 404 with tenants.
+func TestTenants_AdminAPIErrorsNameTheTenantsAPI(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	srv := servers["anthropic-acme"]
+	for _, tc := range []struct{ method, path, list string }{
+		{http.MethodPost, "/admin/api/access-requests/ar_nope/approve", "/issuers/acme/admin/api/access-requests"},
+		{http.MethodPost, "/admin/api/access-requests/ar_nope/deny", "/issuers/acme/admin/api/access-requests"},
+		{http.MethodDelete, "/admin/api/faults/nope", "/issuers/acme/admin/api/faults"},
+	} {
+		var body io.Reader
+		if tc.method == http.MethodPost {
+			body = strings.NewReader(`{}`)
+		}
+		req, _ := http.NewRequest(tc.method, srv.Issuer()+tc.path, body)
+		req.SetBasicAuth("bob", "bob")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(got), "GET "+tc.list+" lists them") {
+			t.Errorf("%s %s: %d %s, want 404 naming GET %s", tc.method, tc.path, resp.StatusCode, got, tc.list)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -90,7 +91,7 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	}
 	var results []Result
 	for _, target := range targets {
-		results = append(results, connectOne(ctx, o, traced(hc, o.Trace, target), login, target, known))
+		results = append(results, connectOne(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known))
 	}
 	return results, nil
 }
@@ -254,9 +255,15 @@ func cleanError(err error) error {
 	return err
 }
 
-// traced wraps hc so that each request becomes a Step.
-func traced(hc *http.Client, trace func(Step), mcpServer string) *http.Client {
-	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer}, Jar: hc.Jar, Timeout: hc.Timeout}
+// traced wraps hc so that each request becomes a Step. issuer is the
+// IdP's: its path, a tenant's (docs/configuration.md, "Tenants"), comes
+// before the login's paths.
+func traced(hc *http.Client, trace func(Step), mcpServer, issuer string) *http.Client {
+	var idpPath string
+	if u, err := url.Parse(issuer); err == nil {
+		idpPath = strings.TrimSuffix(u.Path, "/")
+	}
+	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer, idpPath: idpPath}, Jar: hc.Jar, Timeout: hc.Timeout}
 }
 
 // loginSession is the one login of a run, shared by every MCP server's

@@ -17,6 +17,7 @@ type tracer struct {
 	base      http.RoundTripper
 	trace     func(Step)
 	mcpServer string
+	idpPath   string // the path of the IdP's issuer: a tenant's login is under it
 }
 
 func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -44,7 +45,7 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 		_ = json.Unmarshal(b, &rpc)
 	}
 	resp, err := base.RoundTrip(req)
-	step := Step{MCPServer: t.mcpServer, Name: stepName(req, form, rpc.Method), Method: req.Method, URL: redactURL(req.URL)}
+	step := Step{MCPServer: t.mcpServer, Name: stepName(req, form, rpc.Method, t.idpPath), Method: req.Method, URL: redactURL(req.URL)}
 	if err != nil {
 		step.Detail = err.Error()
 		t.trace(step)
@@ -56,7 +57,7 @@ func (t *tracer) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func stepName(req *http.Request, form url.Values, rpcMethod string) string {
+func stepName(req *http.Request, form url.Values, rpcMethod, idpPath string) string {
 	p := req.URL.Path
 	switch {
 	case strings.Contains(p, "/.well-known/openid-configuration"):
@@ -67,7 +68,7 @@ func stepName(req *http.Request, form url.Values, rpcMethod string) string {
 		return "authorization-server metadata (RFC 8414)"
 	case strings.HasSuffix(p, "/me/mcp-servers"):
 		return "assigned MCP servers"
-	case strings.HasPrefix(p, "/authorize") || strings.HasPrefix(p, "/login"):
+	case strings.HasPrefix(p, idpPath+"/authorize") || strings.HasPrefix(p, idpPath+"/login"):
 		return "login"
 	}
 	switch form.Get("grant_type") {

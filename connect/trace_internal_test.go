@@ -17,7 +17,7 @@ func TestTrace_ALargeJSONAnswerReachesTheCallerWhole(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var steps []Step
-	hc := traced(srv.Client(), func(s Step) { steps = append(steps, s) }, srv.URL)
+	hc := traced(srv.Client(), func(s Step) { steps = append(steps, s) }, srv.URL, "")
 	resp, err := hc.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		}
 	}()
 	for _, target := range targets {
-		res, session := openSession(ctx, o, traced(hc, o.Trace, target), login, target, known)
+		res, session := openSession(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known)
 		all = append(all, &watched{res, session})
 		report(res)
 	}
@@ -94,7 +94,7 @@ func start(ctx context.Context, o Options) (*http.Client, []string, *loginSessio
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	loginClient := traced(hc, o.Trace, "")
+	loginClient := traced(hc, o.Trace, "", o.Issuer)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{

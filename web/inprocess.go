@@ -131,7 +131,7 @@ func (c *Console) api(r *http.Request, method, path string, header http.Header, 
 func (c *Console) apiGet(r *http.Request, path string, v any) (*answer, error) {
 	a := c.api(r, http.MethodGet, path, nil, nil, "")
 	if a.Status != http.StatusOK {
-		return a, fmt.Errorf("GET %s: %s", path, a.apiError())
+		return a, fmt.Errorf("GET %s: %s", c.url(path), a.apiError()) // as the browser would reach it
 	}
 	return a, a.decode(v)
 }

@@ -30,7 +30,15 @@ import (
 // browser helpers address its pages.
 func startTenants(t *testing.T) map[string]*product {
 	t.Helper()
-	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	products, _ := startTenantsFrom(t, "../fixtures/samples/tenants.yaml")
+	return products
+}
+
+// startTenantsFrom serves a copy of a tenants file as startTenants does,
+// and returns the tenants' products and the process's base URL (its root).
+func startTenantsFrom(t *testing.T, sample string) (map[string]*product, string) {
+	t.Helper()
+	data, err := os.ReadFile(sample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +70,7 @@ func startTenants(t *testing.T) map[string]*product {
 	ts.Config.Handler = app.Tenants(tenants)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return products
+	return products, base
 }
 
 // urlAttr is every URL a page links to, posts to or loads.
@@ -356,4 +364,49 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 		chromedp.Navigate(okta.URL+"/admin/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 	)
+}
+
+// TestTenants_ConsoleDownloadsNameTheTenant: a tenant's console downloads
+// its YAML (the tenant's entry of the file) as <file>-<tenant>.yaml, a name
+// that keeps the .yaml extension, and names a missing MCP server by the
+// tenant's own admin API.
+func TestTenants_ConsoleDownloadsNameTheTenant(t *testing.T) {
+	tenants := startTenants(t)
+	p := tenants["anthropic-acme"]
+	b := p.browser(t)
+	b.signIn("bob", "bob")
+	resp, body := b.get("/admin/config.yaml")
+	if want := `attachment; filename="tenants-anthropic-acme.yaml"`; resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != want {
+		t.Errorf("the download: %d Content-Disposition %q, want %q", resp.StatusCode, resp.Header.Get("Content-Disposition"), want)
+	}
+	if !strings.HasPrefix(body, "id: anthropic-acme\n") {
+		t.Errorf("the download is not the tenant's entry:\n%s", body)
+	}
+	resp, body = b.get("/admin/servers/nope")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "GET /issuers/acme/admin/api/servers/nope") {
+		t.Errorf("a missing server's page: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// TestTenants_OnboardingTraceNamesTheLogin: the onboarding page's run at a
+// tenant whose issuer has a path names the login's requests (<issuer>/authorize,
+// <issuer>/login) "login", as at the root, not "MCP request (no token)".
+func TestTenants_OnboardingTraceNamesTheLogin(t *testing.T) {
+	tenants := startTenants(t)
+	p := tenants["c1"]
+	b := p.browser(t)
+	_, page := b.signIn("dana", "dana")
+	resp, body := b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"dana"}, "client": {"agent"}, "password": {"dana"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d\n%s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/t/c1/authorize?", "/t/c1/login?", "/t/c1/authorize/callback?"} {
+		row := regexp.MustCompile(`<td class="nowrap">([^<]*)</td><td><code>GET ` + regexp.QuoteMeta(strings.TrimSuffix(p.URL, "/t/c1")+path)).FindStringSubmatch(body)
+		if row == nil {
+			t.Fatalf("no step GET %s in the run:\n%s", path, body)
+		}
+		if row[1] != "login" {
+			t.Errorf("the step GET %s is named %q, want login", path, row[1])
+		}
+	}
 }
