@@ -123,7 +123,7 @@ func (c *Console) onboardingPage(w http.ResponseWriter, r *http.Request, v *view
 // runOnboarding logs a user in as an MCP client would and connects to
 // each MCP server (package connect, over the network like any client),
 // recording every request for the page. The MCP servers must be running:
-// `xaa-idp demo` serves the demo configuration's.
+// `xaa-idp demo` serves them (with --config, those of any file).
 func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewer) {
 	form := onboardingForm{
 		User: strings.TrimSpace(r.PostFormValue("user")), Client: r.PostFormValue("client"),
