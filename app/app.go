@@ -35,8 +35,8 @@ type Options struct {
 	Push *push.Pusher
 	// Hosts are further host names the IdP answers to by design, besides
 	// its issuer's host, localhost and IP literals: the host of --addr.
-	// Port numbers are ignored. A browser's request (Origin or Sec-Fetch-Site)
-	// for the admin API, the console or the login form's post under any
+	// Port numbers are ignored. A browser's request (Origin, Sec-Fetch-Site
+	// or a browser's User-Agent) for the admin API, the console or the login form's post under any
 	// other name is refused with 403, against DNS rebinding (hostGuard).
 	Hosts []string
 

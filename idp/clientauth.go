@@ -143,8 +143,8 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 // token exchange's usual case, which should not pay for a rewrite).
 func (s *Server) canonicalBasic(r *http.Request) {
 	rawID, rawSecret, ok := r.BasicAuth()
-	if !ok {
-		return
+	if !ok || !strings.ContainsAny(rawID, "%+") && !strings.ContainsAny(rawSecret, "%+") {
+		return // nothing to decode: the header names what it says
 	}
 	cfg := s.Config()
 	id := decodeBasic(rawID)

@@ -14,13 +14,11 @@ import (
 // reading it when it has not changed.
 type fileStamp struct {
 	fi   fs.FileInfo // nil before the file was read
-	mod  time.Time
-	size int64
-	seen time.Time // when the stamp was taken
+	seen time.Time   // when the stamp was taken
 }
 
 func stampOf(fi fs.FileInfo) fileStamp {
-	return fileStamp{fi: fi, mod: fi.ModTime(), size: fi.Size(), seen: time.Now()}
+	return fileStamp{fi: fi, seen: time.Now()}
 }
 
 // racyWindow: a file whose modification time was this close to when it was
@@ -35,7 +33,7 @@ const racyWindow = 2 * time.Second
 // size and modification time.
 func (st fileStamp) unchanged(fi fs.FileInfo) bool {
 	return st.fi != nil && os.SameFile(st.fi, fi) &&
-		fi.ModTime().Equal(st.mod) && fi.Size() == st.size && st.seen.Sub(st.mod) > racyWindow
+		fi.ModTime().Equal(st.fi.ModTime()) && fi.Size() == st.fi.Size() && st.seen.Sub(st.fi.ModTime()) > racyWindow
 }
 
 // Watch checks the file for changes every interval (a second is plenty)

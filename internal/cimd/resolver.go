@@ -39,12 +39,10 @@ type Options struct {
 // Resolver resolves client_id URLs to clients. It is safe for concurrent
 // use.
 type Resolver struct {
-	cfg      Config
-	timeout  time.Duration
-	size     int
-	failSize int
-	now      func() time.Time
-	client   *http.Client
+	cfg     Config
+	timeout time.Duration
+	now     func() time.Time
+	client  *http.Client
 
 	mu       sync.Mutex
 	cache    *boundedCache
@@ -79,22 +77,14 @@ func New(cfg Config, opts *Options) *Resolver {
 	r := &Resolver{
 		cfg:      cfg,
 		timeout:  opts.Timeout,
-		size:     opts.CacheSize,
-		failSize: opts.FailureCacheSize,
 		now:      opts.Now,
+		cache:    newBoundedCache(orDefault(opts.CacheSize, DefaultCacheSize), 0),
+		failures: newBoundedCache(orDefault(opts.FailureCacheSize, DefaultFailureCacheSize), MaxFailureCacheBytes),
 		inflight: map[string]*call{},
 	}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
 	}
-	if r.size <= 0 {
-		r.size = DefaultCacheSize
-	}
-	if r.failSize <= 0 {
-		r.failSize = DefaultFailureCacheSize
-	}
-	r.cache = newBoundedCache(r.size, 0)
-	r.failures = newBoundedCache(r.failSize, MaxFailureCacheBytes)
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -194,6 +184,14 @@ type boundedCache struct {
 
 func newBoundedCache(size, maxBytes int) *boundedCache {
 	return &boundedCache{entries: map[string]entry{}, size: size, maxBytes: maxBytes}
+}
+
+// orDefault is n, or def when n is not positive.
+func orDefault(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 // cost is what an entry counts against maxBytes.
