@@ -437,6 +437,19 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 		{name: "client_secret_basic with form-URL-encoded id and secret",
 			form: b(alice), header: basicRaw("mcp%2Dclient", "s%31"),
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		// Clients differ in scope order, repeats and spacing; the ID-JAG
+		// carries each granted scope once, in the server's order.
+		{name: "scopes in another order", form: b(alice, set("scope", "chat.write chat.read")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read chat.write"},
+		{name: "a scope repeated", form: b(alice, set("scope", "chat.read chat.read")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "scopes with extra spaces", form: b(alice, set("scope", " chat.write  chat.read ")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read chat.write"},
+		{name: "an unknown scope beside a known one is dropped", form: b(alice, set("scope", "chat.read other.scope")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "Content-Type with charset and odd case", form: b(alice), header: http.Header{
+			"Authorization": basicS1["Authorization"], "Content-Type": {"Application/X-WWW-Form-URLEncoded; Charset=UTF-8"}},
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
 		{name: "resource with a trailing slash yields the configured resource",
 			form: b(alice, set("resource", chatMCP+"/")), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
