@@ -28,7 +28,9 @@ type Tenant struct {
 // (docs/configuration.md, "Tenants"). Each tenant's product (New: the
 // IdP, its admin API and its console) is mounted under the tenant's path,
 // and RFC 8414 section 3.1's path-insertion form of its metadata,
-// /.well-known/oauth-authorization-server<path>, is served at the root.
+// /.well-known/oauth-authorization-server<path>, is served at the root,
+// as is /.well-known/openid-configuration<path>, the form the MCP
+// authorization spec has clients try next.
 // The root itself serves only / (the tenants and their issuers), /admin/
 // (their consoles), /healthz and /metrics (every tenant's series, each
 // labelled tenant="<id>", and the process's once); everything else there
@@ -55,6 +57,10 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 		// tenant's console.
 		mux.Handle(path+"/admin", http.RedirectHandler(path+"/admin/", http.StatusMovedPermanently))
 		mux.Handle("/.well-known/oauth-authorization-server"+path, rewritePath(path+"/.well-known/oauth-authorization-server", h))
+		// The MCP authorization spec's second try for an issuer with a
+		// path (after the one above): OpenID Connect discovery with the
+		// same path insertion. Clients that skip RFC 8414 get only this.
+		mux.Handle("/.well-known/openid-configuration"+path, rewritePath(path+"/.well-known/openid-configuration", h))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

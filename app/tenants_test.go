@@ -72,6 +72,9 @@ func TestTenants_DiscoveryAtBothWellKnownForms(t *testing.T) {
 		for _, u := range []string{
 			srv.Issuer() + "/.well-known/openid-configuration",
 			ts.URL + "/.well-known/oauth-authorization-server" + srv.Path(),
+			// The MCP authorization spec's second try for an issuer with
+			// a path: OpenID Connect discovery with path insertion.
+			ts.URL + "/.well-known/openid-configuration" + srv.Path(),
 		} {
 			resp, err := http.Get(u)
 			if err != nil {

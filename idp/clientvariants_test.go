@@ -1,6 +1,8 @@
 package idp_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -29,6 +31,9 @@ func TestConformance_ClientWireVariants(t *testing.T) {
 		{name: "Basic and empty client_secret=, client_assertion=, client_assertion_type=",
 			form:   b(alice, set("client_secret", ""), set("client_assertion", ""), set("client_assertion_type", "")),
 			header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "Basic with the scheme in lower case (RFC 7235 section 2.1: case-insensitive)", form: b(alice),
+			header: http.Header{"Authorization": {strings.Replace(basicS1.Get("Authorization"), "Basic ", "basic ", 1)}},
+			sub:    "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
 		{name: "public client with an empty client_secret=", form: b(f.loginAs(t, "pub-client", "", "alice", "alice-pw").IDToken(),
 			set("client_id", "pub-client"), set("client_secret", "")), header: noAuth,
 			sub: "u-alice", aud: chatAS, clientID: "pub-client-at-chat", resource: chatMCP, scope: "chat.read"},

@@ -437,6 +437,19 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 		{name: "client_secret_basic with form-URL-encoded id and secret",
 			form: b(alice), header: basicRaw("mcp%2Dclient", "s%31"),
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		// Clients differ in scope order, repeats and spacing; the ID-JAG
+		// carries each granted scope once, in the server's order.
+		{name: "scopes in another order", form: b(alice, set("scope", "chat.write chat.read")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read chat.write"},
+		{name: "a scope repeated", form: b(alice, set("scope", "chat.read chat.read")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "scopes with extra spaces", form: b(alice, set("scope", " chat.write  chat.read ")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read chat.write"},
+		{name: "an unknown scope beside a known one is dropped", form: b(alice, set("scope", "chat.read other.scope")), header: basicS1,
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
+		{name: "Content-Type with charset and odd case", form: b(alice), header: http.Header{
+			"Authorization": basicS1["Authorization"], "Content-Type": {"Application/X-WWW-Form-URLEncoded; Charset=UTF-8"}},
+			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
 		{name: "resource with a trailing slash yields the configured resource",
 			form: b(alice, set("resource", chatMCP+"/")), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
@@ -465,9 +478,7 @@ func (f *fixture) expectIDJAG(t *testing.T, tc grantCase) string {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, want 200: %v", resp.StatusCode, body)
 	}
-	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", cc)
-	}
+	checkTokenHeaders(t, resp)
 	if body["issued_token_type"] != typeIDJAG {
 		t.Errorf("issued_token_type = %v, want %s", body["issued_token_type"], typeIDJAG)
 	}
@@ -614,13 +625,27 @@ func checkOAuthError(t *testing.T, resp *http.Response, body map[string]any, sta
 	if d, _ := body["error_description"].(string); d == "" {
 		t.Error("no error_description")
 	}
-	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", cc)
-	}
+	checkTokenHeaders(t, resp)
 	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
 		if _, ok := body[k]; ok {
 			t.Errorf("an error answer carries %s", k)
 		}
+	}
+}
+
+// checkTokenHeaders asserts the headers of every token endpoint answer,
+// success or error: RFC 6749 section 5.1 (and 5.2 by reference) requires
+// Cache-Control: no-store and Pragma: no-cache, and the body is JSON.
+func checkTokenHeaders(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	if p := resp.Header.Get("Pragma"); p != "no-cache" {
+		t.Errorf("Pragma = %q, want no-cache", p)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
 }
 

@@ -36,7 +36,13 @@ type verifiedIDToken struct {
 	Audience []string
 	Expiry   time.Time
 	IssuedAt time.Time
-	AuthTime time.Time
+	// NotBefore is the nbf claim, zero without one (our ID tokens carry
+	// none; RFC 7519 section 4.1.5 still binds a token that has one).
+	NotBefore time.Time
+	AuthTime  time.Time
+	// AuthorizedParty is the azp claim: with one, the token is only for
+	// that client (OpenID Connect Core section 3.1.3.7, step 5).
+	AuthorizedParty string
 	// SessionID is the sid claim: the SSO session the token was issued
 	// under, checked against the ended sessions on every use.
 	SessionID string
@@ -57,8 +63,9 @@ type subject struct {
 
 type idTokenClaims struct {
 	jwt.Claims
-	AuthTime  *jwt.NumericDate `json:"auth_time,omitempty"`
-	SessionID string           `json:"sid,omitempty"`
+	AuthTime        *jwt.NumericDate `json:"auth_time,omitempty"`
+	SessionID       string           `json:"sid,omitempty"`
+	AuthorizedParty string           `json:"azp,omitempty"`
 }
 
 // verifyIDToken checks a subject ID token (draft section 4.3.3, step 2):
@@ -88,6 +95,9 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if v.IssuedAt.After(now.Add(subjectSkew)) {
 		return subject{}, s.subjectError("the subject ID token was issued in the future (iat %s)", v.IssuedAt.UTC().Format(time.RFC3339))
 	}
+	if v.NotBefore.After(now.Add(subjectSkew)) {
+		return subject{}, s.subjectError("the subject ID token is not valid before %s (nbf)", v.NotBefore.UTC().Format(time.RFC3339))
+	}
 	if v.SessionID != "" && s.idTokenOfEndedSession(v.SessionID, v.IssuedAt) {
 		// invalid_grant whatever exchange.subject_token_error says: the
 		// token is sound, the grant behind it was withdrawn (RFC 6749
@@ -98,6 +108,9 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	}
 	if !slices.Contains(v.Audience, clientID) {
 		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)
+	}
+	if v.AuthorizedParty != "" && v.AuthorizedParty != clientID {
+		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token's azp is %q, not the authenticated client %q", v.AuthorizedParty, clientID)
 	}
 	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey}, nil
 }
@@ -135,7 +148,10 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		return nil, s.subjectError("subject_token has no exp")
 	}
 	v := &verifiedIDToken{KeyID: hdr.KeyID, Alg: hdr.Algorithm, Subject: c.Subject, Audience: c.Audience, Expiry: c.Expiry.Time(),
-		SessionID: c.SessionID, UseKey: signedContentKey(raw)}
+		SessionID: c.SessionID, UseKey: signedContentKey(raw), AuthorizedParty: c.AuthorizedParty}
+	if c.NotBefore != nil {
+		v.NotBefore = c.NotBefore.Time()
+	}
 	if c.IssuedAt != nil {
 		v.IssuedAt = c.IssuedAt.Time()
 	}

@@ -74,6 +74,12 @@ func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
 		{"without sub", mint("JWT", with(map[string]any{"sub": nil})), "no sub"},
 		{"without exp", mint("JWT", with(map[string]any{"exp": nil})), "no exp"},
 		{"issued in the future", mint("JWT", with(map[string]any{"iat": now.Add(time.Hour).Unix()})), "in the future"},
+		{"not valid before an nbf an hour ahead (RFC 7519 section 4.1.5)", mint("JWT", with(map[string]any{"nbf": now.Add(time.Hour).Unix()})), "not valid before"},
+		{"control: nbf within the skew", mint("JWT", with(map[string]any{"nbf": now.Add(10 * time.Second).Unix()})), ""},
+		{"control: nbf in the past", mint("JWT", with(map[string]any{"nbf": now.Add(-time.Minute).Unix()})), ""},
+		{"aud holds the client but azp names another (OIDC Core section 3.1.3.7)", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "other-client"})), "azp"},
+		{"control: aud of two with azp the client", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "mcp-client"})), ""},
+		{"control: azp the client", mint("JWT", with(map[string]any{"azp": "mcp-client"})), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp, body := p.postToken(t, exchangeForm(c.token), basicS1)

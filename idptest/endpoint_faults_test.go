@@ -109,7 +109,7 @@ func TestEndpointFault_EmptyJWKS(t *testing.T) {
 }
 
 // TestEndpointFault_DiscoveryAtEveryPath: a discovery fault answers both
-// documents, under a tenant at the RFC 8414 path-insertion form too, and
+// documents, under a tenant at the root's path-insertion forms too, and
 // only the tenant it was injected into.
 func TestEndpointFault_DiscoveryAtEveryPath(t *testing.T) {
 	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
@@ -119,6 +119,7 @@ func TestEndpointFault_DiscoveryAtEveryPath(t *testing.T) {
 		acme.Issuer() + "/.well-known/openid-configuration",
 		acme.Issuer() + "/.well-known/oauth-authorization-server",
 		srv.URL() + "/.well-known/oauth-authorization-server/t/acme",
+		srv.URL() + "/.well-known/openid-configuration/t/acme",
 	} {
 		if status, _, body := get(t, url); status != http.StatusBadGateway {
 			t.Errorf("GET %s: %d %q; want the fault's 502", url, status, body)
@@ -127,13 +128,14 @@ func TestEndpointFault_DiscoveryAtEveryPath(t *testing.T) {
 	for _, url := range []string{
 		okta.Issuer() + "/.well-known/openid-configuration",
 		srv.URL() + "/.well-known/oauth-authorization-server/t/okta",
+		srv.URL() + "/.well-known/openid-configuration/t/okta",
 		acme.Issuer() + "/keys",
 	} {
 		if status, _, body := get(t, url); status != http.StatusOK {
 			t.Errorf("GET %s: %d %q; want 200: the fault is acme's discovery only", url, status, body)
 		}
 	}
-	if fs := acme.Faults(); len(fs) != 1 || fs[0].Fired != 3 {
+	if fs := acme.Faults(); len(fs) != 1 || fs[0].Fired != 4 {
 		t.Errorf("acme's faults: %+v", fs)
 	}
 	if fs := okta.Faults(); len(fs) != 0 {

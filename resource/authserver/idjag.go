@@ -69,7 +69,7 @@ func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clie
 	}
 	// ID-JAG §3.1, §4.4.1: typ MUST be oauth-id-jag+jwt. It is what tells an ID-JAG
 	// from an ID token or access token signed by the same IdP key.
-	if hdr.Typ != IDJAGType {
+	if !isIDJAGType(hdr.Typ) {
 		return nil, invalidGrant("ID-JAG typ %q is not %q (ID-JAG §3.1)", hdr.Typ, IDJAGType)
 	}
 	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
@@ -389,4 +389,13 @@ func oneSlashMatch(list []string, v string) string {
 		}
 	}
 	return ""
+}
+
+// isIDJAGType reports whether a JWS typ names the ID-JAG media type: typ
+// is a media type whose "application/" prefix may be left out (RFC 7515
+// §4.1.9, which has the recipient put it back), compared without regard to
+// case (RFC 2045 §5.1).
+func isIDJAGType(typ string) bool {
+	t := strings.ToLower(typ)
+	return t == IDJAGType || t == "application/"+IDJAGType
 }

@@ -358,6 +358,45 @@ func TestIDJAG_MemberNamesAreCaseSensitive(t *testing.T) {
 	})
 }
 
+// TestIDJAG_TypIsAMediaType: typ names a media type (RFC 7515 §4.1.9): a
+// recipient must read oauth-id-jag+jwt and application/oauth-id-jag+jwt
+// as the same type, and media types compare without regard to case (RFC
+// 2045 §5.1). Any other type stays refused.
+func TestIDJAG_TypIsAMediaType(t *testing.T) {
+	e := newEnv(t)
+	k := e.idp.currentKey()
+	key := k.Key.(*ecdsa.PrivateKey)
+	for _, c := range []struct {
+		typ string
+		ok  bool
+	}{
+		{"oauth-id-jag+jwt", true},
+		{"application/oauth-id-jag+jwt", true},
+		{"Application/OAuth-ID-JAG+JWT", true},
+		{"OAUTH-ID-JAG+JWT", true},
+		{"application/jwt", false},
+		{"JWT", false},
+		{"text/oauth-id-jag+jwt", false},
+		{"application/application/oauth-id-jag+jwt", false},
+		{"oauth-id-jag+jwt ", false},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			b, err := json.Marshal(e.claims())
+			if err != nil {
+				t.Fatal(err)
+			}
+			jag := signRaw(t, key, fmt.Sprintf(`{"alg":"ES256","kid":%q,"typ":%q}`, k.KeyID, c.typ), string(b))
+			r := e.post(t, grant(jag))
+			if c.ok && r.status != http.StatusOK {
+				t.Fatalf("HTTP %d %s, want 200", r.status, r.raw)
+			}
+			if !c.ok && (r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "typ")) {
+				t.Fatalf("HTTP %d %s, want invalid_grant naming the typ", r.status, r.raw)
+			}
+		})
+	}
+}
+
 // TestAuthorize_BodyIsBounded: /authorize reads a form body no larger than
 // the token endpoint's (64 KiB), as every other endpoint of the server
 // does; net/http's ParseForm alone would read 10 MiB of it into memory for
