@@ -74,6 +74,14 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 		gatherers = append(gatherers, t.IdP.Metrics())
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
+	// Other methods of the root's routes are 405, as at a single IdP,
+	// not the 404 of a path the root does not serve.
+	for _, path := range []string{"/healthz", "/metrics"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		})
+	}
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			idp.PageHeaders(w)
