@@ -76,11 +76,8 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
 	// Other methods of the root's routes are 405, as at a single IdP,
 	// not the 404 of a path the root does not serve.
-	for _, path := range []string{"/healthz", "/metrics"} {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		})
+	for _, path := range []string{"/healthz", "/metrics", "/{$}", "/admin/{$}"} {
+		mux.HandleFunc(path, methodNotAllowed)
 	}
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
