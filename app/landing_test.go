@@ -64,3 +64,34 @@ func TestLandingPage(t *testing.T) {
 		t.Errorf("GET /no-such-page: %s, want 404: only / is the landing page", other.Status)
 	}
 }
+
+// The landing page, like every route of the IdP, answers another method
+// 405 with Allow; it reached op, whose 404 said the page did not exist.
+func TestLandingPage_OtherMethodIs405(t *testing.T) {
+	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	defer ts.Close()
+	resp, err := http.Post(issuer+"/", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /: %d, Allow %q; want 405 and Allow \"GET, HEAD\"", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if other, err := http.Post(issuer+"/no-such-page", "text/plain", nil); err != nil {
+		t.Fatal(err)
+	} else if other.Body.Close(); other.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /no-such-page: %d, want 404", other.StatusCode)
+	}
+}

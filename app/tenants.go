@@ -80,6 +80,11 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 		gatherers = append(gatherers, t.IdP.Metrics())
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
+	// Other methods of the root's routes are 405, as at a single IdP,
+	// not the 404 of a path the root does not serve.
+	for _, path := range []string{"/healthz", "/metrics", "/{$}", "/admin/{$}"} {
+		mux.HandleFunc(path, methodNotAllowed)
+	}
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			idp.PageHeaders(w)

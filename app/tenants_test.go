@@ -500,3 +500,21 @@ func TestTenants_AdminAPIErrorsNameTheTenantsAPI(t *testing.T) {
 		}
 	}
 }
+
+// The root's /healthz, /metrics and pages, like a single IdP's, answer
+// another method 405 with Allow, not the 404 of a path the root does not
+// serve; under a tenant's path the tenant's IdP answers the same.
+func TestTenants_RootRoutesOtherMethodIs405(t *testing.T) {
+	ts, servers, _ := startTenants(t)
+	for _, url := range []string{ts.URL + "/healthz", ts.URL + "/metrics", ts.URL + "/", ts.URL + "/admin/",
+		servers["acme"].Issuer() + "/metrics", servers["acme"].Issuer() + "/healthz", servers["acme"].Issuer() + "/"} {
+		resp, err := http.Post(url, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("POST %s: %d, Allow %q; want 405 and Allow \"GET, HEAD\"", url, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+}

@@ -54,3 +54,28 @@ func get(t *testing.T, url string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// Discovery takes GET and HEAD (docs/http.md, "Discovery"); a 405 must
+// list both in Allow (RFC 9110 §10.2.1), as the JWKS's does, so that a
+// client told to retry with an allowed method is not told HEAD is refused.
+func TestDiscovery_MethodNotAllowedListsHEAD(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		head, err := http.Head(p.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head.Body.Close()
+		if head.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD %s: %d, want 200", path, head.StatusCode)
+		}
+		resp, err := http.Post(p.URL+path, "application/x-www-form-urlencoded", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("POST %s: %d, Allow %q; want 405 and Allow \"GET, HEAD\"", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+}

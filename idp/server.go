@@ -303,6 +303,15 @@ const (
 	pathApps       = "/apps"
 )
 
+// methodNotAllowed answers 405 with the methods a route takes (RFC 9110
+// section 15.5.6), for the routes registered per method.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
 func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -317,10 +326,7 @@ func (s *Server) routes() {
 	})
 	// Without this, other methods would fall through to op's own health
 	// handler, which answers anything.
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	})
+	mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))
 	// Browser-based clients reach these across origins (internal/cors).
 	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
@@ -346,6 +352,10 @@ func (s *Server) routes() {
 	mux.Handle(pathRequests, public(s.accessRequests))
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
 	mux.HandleFunc("POST "+pathApps, s.appsRequest)
+	// As for /healthz: other methods would reach op, which answers 404.
+	mux.HandleFunc(pathApps, methodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("/logged-out", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/metrics", methodNotAllowed("GET, HEAD"))
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }

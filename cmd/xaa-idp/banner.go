@@ -98,7 +98,8 @@ func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBann
 // printPeople lists the users and clients of one IdP.
 func printPeople(w io.Writer, cfg *policy.Config) {
 	fmt.Fprintln(w, "\nUsers:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	for _, u := range cfg.Users {
 		pw := u.Password
 		if pw == "" {
@@ -118,6 +119,11 @@ func printPeople(w io.Writer, cfg *policy.Config) {
 		fmt.Fprintf(tw, "  %s\tpassword %s\t%s\t%s\n", u.Username, pw, groups, strings.Join(notes, ", "))
 	}
 	tw.Flush()
+	// A user without notes would end the line with the padding of the
+	// empty last column.
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+	}
 	fmt.Fprintln(w, "\nClients:")
 	for _, c := range cfg.Clients {
 		kind := "public"

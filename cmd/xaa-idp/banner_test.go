@@ -95,9 +95,36 @@ users:
 	}
 	var out bytes.Buffer
 	printPeople(&out, cfg)
-	for _, want := range []string{"  alice  password alice  no groups   admin\n", "  bob    password bob    groups eng  "} {
+	for _, want := range []string{"  alice  password alice  no groups   admin\n", "  bob    password bob    groups eng\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestPrintPeople_NoTrailingSpaces: a user without notes (not admin, not
+// disabled) ended their line with the padding of the empty notes column,
+// which the README's copy of the banner does not show.
+func TestPrintPeople_NoTrailingSpaces(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+groups: [{name: engineering}, {name: sales}]
+users:
+  - {username: alice, password: alice, groups: [engineering], admin: true}
+  - {username: bob, password: bob, groups: [sales]}
+  - {username: erin, password: erin, groups: [engineering], disabled: true}
+  - {username: mallory, password: mallory}
+`), "people.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	printPeople(&out, cfg)
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("line %q ends with spaces:\n%s", line, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "  alice    password alice    groups engineering  admin\n") {
+		t.Errorf("the notes column lost its alignment:\n%s", out.String())
 	}
 }

@@ -407,3 +407,22 @@ func TestCheck_CountsEachTenant(t *testing.T) {
 		t.Errorf("check counts the empty top level:\n%s", out)
 	}
 }
+
+// TestHelp_KeysListsItsFlags: every other command's -h lists its flags
+// with their defaults; keys printed one usage line that wrote --issuer as
+// required, though it defaults to http://127.0.0.1:8080 (README,
+// "Commands").
+func TestHelp_KeysListsItsFlags(t *testing.T) {
+	for _, args := range [][]string{{"keys", "-h"}, {"help", "keys"}} {
+		code, out, stderr := runBinary(t, args...)
+		both := out + stderr
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, both)
+		}
+		for _, want := range []string{"rotate|list", "[--issuer URL]", "-admin-user", "-admin-password", "-ca-file", `(default "http://127.0.0.1:8080")`} {
+			if !strings.Contains(both, want) {
+				t.Errorf("%v lacks %q:\n%s", args, want, both)
+			}
+		}
+	}
+}

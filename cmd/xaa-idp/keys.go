@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,9 +15,12 @@ import (
 // signing keys, `keys list` shows the published ones.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	const keysUsage = "Usage: xaa-idp keys rotate|list --issuer URL --admin-user U --admin-password P [--ca-file FILE]"
+	const keysUsage = "Usage: xaa-idp keys rotate|list [--issuer URL] --admin-user U --admin-password P [--ca-file FILE]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
+		// As every other command's -h: the flags, with their defaults.
 		fmt.Fprintln(stdout, keysUsage)
+		fs, _, _, _, _ := keysFlags("keys", stdout)
+		fs.PrintDefaults()
 		return exitOK
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -34,11 +38,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xaa-idp keys: unknown action %q; use rotate or list\n", action)
 		return exitUsage
 	}
-	fs := newFlagSet("keys "+action, stderr)
-	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the running IdP's issuer URL")
-	user := fs.String("admin-user", "", "an admin user's username (required)")
-	password := fs.String("admin-password", "", "the admin user's password (required)")
-	caFile := addCAFileFlag(fs)
+	fs, issuer, user, password, caFile := keysFlags("keys "+action, stderr)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -65,6 +65,16 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	_, _ = stdout.Write(body)
 	return exitOK
+}
+
+// keysFlags defines the flags of keys rotate and keys list.
+func keysFlags(name string, output io.Writer) (fs *flag.FlagSet, issuer, user, password, caFile *string) {
+	fs = newFlagSet(name, output)
+	issuer = fs.String("issuer", "http://127.0.0.1:8080", "the running IdP's issuer URL")
+	user = fs.String("admin-user", "", "an admin user's username (required)")
+	password = fs.String("admin-password", "", "the admin user's password (required)")
+	caFile = addCAFileFlag(fs)
+	return fs, issuer, user, password, caFile
 }
 
 // adminCall sends one admin API request with HTTP Basic and returns the
