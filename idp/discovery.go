@@ -35,6 +35,10 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iss := s.issuer
+	assertionAlgs := make([]string, len(clientAssertionAlgs))
+	for i, alg := range clientAssertionAlgs {
+		assertionAlgs[i] = string(alg)
+	}
 	doc := map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           iss + pathAuthorize,
@@ -53,12 +57,16 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"grant_types_supported":                            []string{grantAuthorizationCd, grantRefreshToken, grantTokenExchange},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA"},
-		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
-		"prompt_values_supported":                          []string{"none", "login"},
-		"request_parameter_supported":                      false,
-		"authorization_response_iss_parameter_supported":   true, // RFC 9207 (issparam.go)
+		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		// Revocation and introspection authenticate clients as the token
+		// endpoint does (clientauth.go), assertions included.
+		"revocation_endpoint_auth_methods_supported":               []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"introspection_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"prompt_values_supported":                                  []string{"none", "login"},
+		"request_parameter_supported":                              false,
+		"authorization_response_iss_parameter_supported":           true, // RFC 9207 (issparam.go)
 		// draft-ietf-oauth-identity-chaining: which token types the token
 		// exchange issues.
 		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},

@@ -4,8 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +77,46 @@ func TestPrivateKeyJWT_MetadataDocumentFloodLeavesConfiguredClientsAlone(t *test
 	form.Set("client_assertion", p.assertion(t, p.key, p.URL, "after-the-flood", time.Now().Add(time.Minute)))
 	if resp, body := p.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("a configured client's assertion after a flood of metadata-document ones: %d %v", resp.StatusCode, body)
+	}
+}
+
+// TestPrivateKeyJWT_AnnouncedWhereverItIsAccepted: introspection and
+// revocation authenticate clients as the token endpoint does, assertions
+// included, so discovery lists private_key_jwt for them too, with the
+// algorithms (RFC 8414 section 2: the alg list MUST be present when
+// private_key_jwt is), and an assertion works at both.
+func TestPrivateKeyJWT_AnnouncedWhereverItIsAccepted(t *testing.T) {
+	p := startJWTClientIdP(t)
+	resp, err := http.Get(p.URL + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, endpoint := range []string{"token", "revocation", "introspection"} {
+		methods, _ := doc[endpoint+"_endpoint_auth_methods_supported"].([]any)
+		if !slices.Contains(methods, any("private_key_jwt")) {
+			t.Errorf("%s_endpoint_auth_methods_supported = %v, without private_key_jwt", endpoint, methods)
+		}
+		if algs, _ := doc[endpoint+"_endpoint_auth_signing_alg_values_supported"].([]any); len(algs) == 0 {
+			t.Errorf("%s_endpoint_auth_signing_alg_values_supported is missing", endpoint)
+		}
+	}
+	for i, path := range []string{"/oauth/introspect", "/revoke"} {
+		form := url.Values{"token": {"unknown"}, "client_id": {"jwt-client"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion":      {p.assertion(t, p.key, p.URL, fmt.Sprint("announced-", i), time.Now().Add(time.Minute))}}
+		resp, err := http.PostForm(p.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s with a client assertion: %d, want 200", path, resp.StatusCode)
+		}
 	}
 }
