@@ -193,3 +193,58 @@ func TestAdminAPI_JWKSFault(t *testing.T) {
 		t.Errorf("faults after a refused POST: %+v", fs)
 	}
 }
+
+// TestAdminAPI_FaultsAreBounded: the active faults are a list every token
+// request walks and every POST copies, so a test suite that adds a one-shot
+// fault per test to a long-running IdP must not grow it without bound. Past
+// idp.MaxFaults, the faults whose times are spent are forgotten, oldest
+// first; when none is spent, the POST is refused with 400 and nothing is
+// added.
+func TestAdminAPI_FaultsAreBounded(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	base := srv.Issuer() + "/admin/api/faults"
+	post := func(n int, fault string) (int, []byte) {
+		t.Helper()
+		return faultAPI(t, http.MethodPost, base, "alice", "alice-pw", strings.Repeat("- "+fault+"\n", n))
+	}
+	const limit = 1000 // idp.MaxFaults
+	for added := 0; added < limit; added += 200 {
+		if status, body := post(200, "{endpoint: jwks, delay: 1ns, times: 1}"); status != http.StatusCreated {
+			t.Fatalf("POST 200 faults after %d: %d %.300s", added, status, body)
+		}
+	}
+	status, body := post(1, "{http_status: 500, match: {user: bob}}")
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "1000 faults are active") {
+		t.Fatalf("POST a fault past the limit, none spent: %d %.300s, want 400", status, body)
+	}
+	if n := len(srv.Faults()); n != limit {
+		t.Fatalf("%d faults active after a refused POST, want %d", n, limit)
+	}
+
+	// One GET of the JWKS spends them all; then new faults take the place
+	// of the oldest spent ones.
+	resp, err := http.Get(srv.Issuer() + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if status, body := post(300, "{http_status: 500, match: {user: bob}}"); status != http.StatusCreated {
+		t.Fatalf("POST 300 faults with every active one spent: %d %.300s", status, body)
+	}
+	fs := srv.Faults()
+	if len(fs) != limit {
+		t.Fatalf("%d faults active, want %d", len(fs), limit)
+	}
+	if fs[0].ID != "f301" || fs[limit-1].ID != "f1300" {
+		t.Errorf("active faults run from %s to %s, want f301 (the oldest spent ones forgotten) to f1300", fs[0].ID, fs[limit-1].ID)
+	}
+	if status, body := post(700, "{http_status: 500, match: {user: bob}}"); status != http.StatusCreated {
+		t.Fatalf("POST 700 faults in the place of the 700 spent ones: %d %.300s", status, body)
+	}
+	if status, body := post(1, "{http_status: 500, match: {user: bob}}"); status != http.StatusBadRequest {
+		t.Errorf("POST past the limit, none spent: %d %.300s, want 400", status, body)
+	}
+	if fs := srv.Faults(); len(fs) != limit || fs[0].ID != "f1001" {
+		t.Errorf("%d faults active, the first %v; want %d from f1001", len(fs), fs[0].ID, limit)
+	}
+}

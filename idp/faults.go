@@ -141,11 +141,40 @@ func (fs *faultSet) newID(used map[string]bool) string {
 	}
 }
 
-// add appends faults, all or none: an id already in use refuses them all.
+// MaxFaults bounds the active faults: every token request walks the list
+// and every addition copies it, and a test suite that adds a one-shot
+// fault per test and never deletes it would grow it for as long as the IdP
+// runs. Past it, faults added at runtime whose times are spent are
+// forgotten, oldest first; when that does not make room, the addition is
+// refused.
+const MaxFaults = 1000
+
+// add appends faults, all or none: an id already in use refuses them all,
+// and so do more than MaxFaults with the spent runtime faults forgotten.
 func (fs *faultSet) add(faults []policy.Fault) ([]*activeFault, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	cur := fs.list()
+	if over := len(cur) + len(faults) - MaxFaults; over > 0 {
+		spent := 0
+		for _, f := range cur {
+			if f.source == FaultFromAdmin && f.left.Load() == 0 {
+				spent++
+			}
+		}
+		if spent < over {
+			return nil, policy.Problems{{File: "fault", Msg: fmt.Sprintf("%d faults are active, %d of them spent, and %d more would pass the limit of %d: DELETE /admin/api/faults/{id} the ones done with, or DELETE /admin/api/faults", len(cur), spent, len(faults), MaxFaults)}}
+		}
+		kept := make([]*activeFault, 0, MaxFaults)
+		for _, f := range cur {
+			if over > 0 && f.source == FaultFromAdmin && f.left.Load() == 0 {
+				over--
+				continue
+			}
+			kept = append(kept, f)
+		}
+		cur = kept
+	}
 	used := map[string]bool{}
 	for _, f := range cur {
 		used[f.ID] = true

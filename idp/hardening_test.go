@@ -753,6 +753,32 @@ func TestStores_ReturnToIdle(t *testing.T) {
 	}
 }
 
+// TestStores_SingleUseSubjectsReturnToIdle: with exchange.single_use_subject
+// every exchanged ID token is remembered until it expires; the sweeper
+// forgets them then, as it does every other store's entries, rather than
+// keeping them until the next exchange (the cache purged only as it was
+// used), and /metrics shows the count.
+func TestStores_SingleUseSubjectsReturnToIdle(t *testing.T) {
+	clock := idp.NewClock(nil)
+	cfg := conformanceConfig(t)
+	cfg.Exchange.SingleUseSubject = true
+	f := &fixture{testIdP: startIdP(t, cfg, func(o *idp.Options) { o.Clock, o.SweepInterval = clock, 5*time.Millisecond })}
+	tok := newBrowser(f.testIdP).codeTokens(t)
+	f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
+	const series = `xaa_idp_store_entries{store="used_subjects"}`
+	if n, ok := scrape(t, f.URL)[series]; !ok || n != 1 {
+		t.Fatalf("%s = %v (published: %v) after one exchange, want 1", series, n, ok)
+	}
+	clock.Advance(25 * time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for scrape(t, f.URL)[series] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v after expiry and sweeps, want 0", series, scrape(t, f.URL)[series])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestHealthz_OnlyGET: /healthz answers GET and HEAD; any other method is
 // 405, not a 200 from the library's own health handler behind it.
 func TestHealthz_OnlyGET(t *testing.T) {

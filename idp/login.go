@@ -255,7 +255,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			// (someone signed in in another tab): the client gets the
 			// user who was asked about, or no one.
 			view.Continue = sess.Username
-			loginError(w, http.StatusConflict, view, "You are now signed in as "+sess.Username+", not "+as+". Continue as "+sess.Username+", or sign in as someone else.")
+			named := as
+			if len(as) > MaxUsernameBytes {
+				// No user's name: not echoed, as a too-long username is not.
+				named = "the user this page named"
+			}
+			loginError(w, http.StatusConflict, view, "You are now signed in as "+sess.Username+", not "+named+". Continue as "+sess.Username+", or sign in as someone else.")
 			return
 		}
 		s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })

@@ -260,6 +260,8 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"sessions", s.sessions.Sweep, s.sessions.Len},
 		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
+		// exchange.single_use_subject's memory, else purged only as it is used.
+		{"used_subjects", func() { s.usedSubjects.Purge(s.now()) }, s.usedSubjects.Len},
 	}
 	for _, st := range stores {
 		s.metrics.storeSize(st.name, st.size)

@@ -20,7 +20,15 @@ type ttlMap[K comparable, V any] struct {
 	// swept is when a full PutIfRoom last swept, and soonest the earliest
 	// expiry it left: a flood against a full map costs one sweep a second.
 	swept, soonest time.Time
+	// peak is the most entries data has held since it was made: a Go map
+	// keeps the table it grew to when entries are deleted, so sweepLocked
+	// copies it into a smaller one once it holds a quarter of that.
+	peak int
 }
+
+// minShrink is the peak below which a swept map is left as it is: a small
+// table costs less than copying it.
+const minShrink = 1024
 
 type ttlEntry[V any] struct {
 	v   V
@@ -45,6 +53,7 @@ func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 		evicted = m.evictLocked()
 	}
 	m.data[k] = ttlEntry[V]{v, exp}
+	m.peak = max(m.peak, len(m.data))
 	return evicted
 }
 
@@ -58,6 +67,9 @@ func (m *ttlMap[K, V]) PutIfRoom(k K, v V, exp time.Time, max int) (retryAt time
 		return retryAt, false
 	}
 	m.data[k] = ttlEntry[V]{v, exp}
+	if len(m.data) > m.peak {
+		m.peak = len(m.data)
+	}
 	return time.Time{}, true
 }
 
@@ -98,6 +110,14 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 		case m.soonest.IsZero() || e.exp.Before(m.soonest):
 			m.soonest = e.exp
 		}
+	}
+	if m.peak >= minShrink && len(m.data) <= m.peak/4 {
+		// A burst has passed: give back the table it grew.
+		data := make(map[K]ttlEntry[V], len(m.data))
+		for k, e := range m.data {
+			data[k] = e
+		}
+		m.data, m.peak = data, len(data)
 	}
 }
 

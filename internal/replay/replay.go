@@ -9,6 +9,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -55,7 +56,14 @@ type Cache struct {
 	mu      sync.Mutex
 	expires map[string]time.Time
 	queue   expiryQueue // the same entries, soonest expiry first
+	// peak is the most entries held since expires was made: a Go map keeps
+	// the table it grew to, and a slice its array, when entries leave, so
+	// purgeLocked copies both once a quarter of that is left.
+	peak int
 }
+
+// minShrink is the peak below which a purged cache is left as it is.
+const minShrink = 1024
 
 // New returns a cache of at most max live entries (DefaultSize when max <= 0).
 func New(max int) *Cache {
@@ -81,6 +89,7 @@ func (c *Cache) Use(key string, until, now time.Time) error {
 	}
 	c.expires[key] = until
 	heap.Push(&c.queue, expiryEntry{key: key, until: until})
+	c.peak = max(c.peak, len(c.queue))
 	return nil
 }
 
@@ -106,6 +115,15 @@ func (c *Cache) purgeLocked(now time.Time) {
 			delete(c.expires, e.key)
 		}
 	}
+	if c.peak >= minShrink && len(c.queue) <= c.peak/4 {
+		// A burst has passed: give back the table and the array it grew.
+		expires := make(map[string]time.Time, len(c.expires))
+		for k, v := range c.expires {
+			expires[k] = v
+		}
+		c.expires, c.queue = expires, slices.Clone(c.queue)
+		c.peak = len(c.queue)
+	}
 }
 
 type expiryEntry struct {
@@ -124,6 +142,7 @@ func (q *expiryQueue) Push(x any)        { *q = append(*q, x.(expiryEntry)) }
 func (q *expiryQueue) Pop() any {
 	old := *q
 	e := old[len(old)-1]
+	old[len(old)-1] = expiryEntry{} // the array keeps no key it no longer holds
 	*q = old[:len(old)-1]
 	return e
 }
