@@ -317,10 +317,14 @@ func (s *Server) routes() {
 	})
 	// Without this, other methods would fall through to op's own health
 	// handler, which answers anything.
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	getOnly := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	})
+	}
+	mux.HandleFunc("/healthz", getOnly)
+	// op's readiness probe, likewise, answers every method.
+	mux.Handle("GET /ready", s.provider)
+	mux.HandleFunc("/ready", getOnly)
 	// Browser-based clients reach these across origins (internal/cors).
 	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
