@@ -799,6 +799,32 @@ func TestHealthz_OnlyGET(t *testing.T) {
 	}
 }
 
+// TestReady_OnlyGET: the library's readiness probe, /ready, answers GET
+// and HEAD; any other method (PUT, DELETE, TRACE, ...) is 405 with Allow,
+// as at /healthz, not a 200 {"status":"ok"}.
+func TestReady_OnlyGET(t *testing.T) {
+	p := startConformanceIdP(t)
+	for method, want := range map[string]int{
+		http.MethodGet: http.StatusOK, http.MethodHead: http.StatusOK,
+		http.MethodPost: http.StatusMethodNotAllowed, http.MethodPut: http.StatusMethodNotAllowed,
+		http.MethodDelete: http.StatusMethodNotAllowed, http.MethodTrace: http.StatusMethodNotAllowed,
+		http.MethodOptions: http.StatusMethodNotAllowed, http.MethodPatch: http.StatusMethodNotAllowed,
+	} {
+		req, _ := http.NewRequest(method, p.URL+"/ready", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s /ready: %d, want %d", method, resp.StatusCode, want)
+		}
+		if want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s /ready: Allow %q, want GET, HEAD", method, resp.Header.Get("Allow"))
+		}
+	}
+}
+
 // TestLogin_LongUsernameFloodStaysSmall replays the attack that once took
 // the server from 60 MB to over 1 GB: failed logins with huge usernames.
 // 10,000 of them now leave the audit log's in-memory index, measured by its

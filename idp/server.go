@@ -329,6 +329,9 @@ func (s *Server) routes() {
 	// Without this, other methods would fall through to op's own health
 	// handler, which answers anything.
 	mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))
+	// op's readiness probe, likewise, answers every method.
+	mux.Handle("GET /ready", s.provider)
+	mux.HandleFunc("/ready", methodNotAllowed("GET, HEAD"))
 	// Browser-based clients reach these across origins (internal/cors).
 	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))

@@ -108,8 +108,11 @@ func badTenantPath(p string) string {
 		return "is the root, which lists the tenants; give a path such as /t/acme"
 	case strings.HasSuffix(p, "/"):
 		return "ends with /; remove the trailing slash (the issuer must not end with one)"
-	case strings.ContainsAny(p, "?#%\\ \t") || strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/.."):
-		return "is not a clean URL path; use letters, digits, '-', '.', '_' and single slashes"
+	case strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/.."):
+		return "is not a clean URL path; use letters, digits, '-', '.', '_', '~' and single slashes"
+	}
+	if i := strings.IndexFunc(p, func(r rune) bool { return r != '/' && !unreserved(r) }); i >= 0 {
+		return fmt.Sprintf("has %q, which a tenant path cannot hold; use letters, digits, '-', '.', '_', '~' and single slashes", []rune(p[i:])[0])
 	}
 	for _, r := range reservedPaths {
 		if p == r || strings.HasPrefix(p, r+"/") {
@@ -117,6 +120,19 @@ func badTenantPath(p string) string {
 		}
 	}
 	return ""
+}
+
+// unreserved reports whether r is one of RFC 3986 section 2.3's
+// unreserved characters, the only ones a tenant path may hold besides
+// "/". The path is the issuer's and the SSO and console cookies' Path,
+// and the root's mux pattern: "{" is a wildcard there (a start that
+// panics, or a tenant answering every path), ";" ends a cookie's Path (so
+// the login never completes), a character outside ASCII makes an issuer
+// that is no URL and that clients percent-encode in lower case, which
+// http.StripPrefix does not match, and the rest are not allowed in a URL
+// or need quoting in the shell commands the banner and / print.
+func unreserved(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~", r)
 }
 
 // tenantOnly reports the keys that only a tenant may have, given at the

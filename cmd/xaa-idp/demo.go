@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -47,7 +48,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	listeners := []net.Listener{r.ln}
 	handlers := []http.Handler{r.handler}
-	limits := []serverLimits{defaultLimits}
+	// The IdP, its authorization servers and MCP servers share the
+	// process's descriptors, so they share one bound of connections.
+	conns := connlimit.New(defaultMaxConns())
+	idpLimits := defaultLimits
+	idpLimits.conns = conns
+	limits := []serverLimits{idpLimits}
 	for _, svc := range stack {
 		listenAddr := svc.Addr
 		if *bind != "" {
@@ -68,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		listeners = append(listeners, ln)
 		handlers = append(handlers, svc.Handler)
 		l := defaultLimits
+		l.conns = conns
 		if svc.Role == "MCP server" {
 			// Its subscriptions/listen stream lasts as long as the
 			// token, and the SDK sets no deadline of its own.

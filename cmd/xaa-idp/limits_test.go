@@ -185,7 +185,7 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 
 // TestDefaultLimits are the documented ones (README, "Limits and throttles").
 func TestDefaultLimits(t *testing.T) {
-	hs := newHTTPServer(http.NotFoundHandler(), defaultLimits)
+	hs, _ := newHTTPServer(http.NotFoundHandler(), nil, defaultLimits)
 	if hs.ReadHeaderTimeout != 10*time.Second || hs.IdleTimeout != 120*time.Second || hs.WriteTimeout != 0 || hs.ReadTimeout != 0 ||
 		hs.MaxHeaderBytes != 64<<10 || defaultLimits.readBody != 30*time.Second || defaultLimits.write != 60*time.Second {
 		t.Errorf("server limits %+v, body deadline %v, response deadline %v", hs, defaultLimits.readBody, defaultLimits.write)

@@ -26,6 +26,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -511,6 +512,12 @@ type serverLimits struct {
 	write time.Duration
 	// maxHeader bounds the request line and headers, in bytes.
 	maxHeader int
+	// maxConns bounds the open connections (internal/connlimit); 0: the
+	// default for the process's descriptor limit (defaultMaxConns).
+	maxConns int
+	// conns, when set, is the bound, shared with other servers of the
+	// process (demo's); maxConns is then ignored.
+	conns *connlimit.Limiter
 }
 
 // defaultLimits are the limits of serve and demo (README, "Limits and
@@ -519,14 +526,36 @@ type serverLimits struct {
 // deadlines sets at each write.
 var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * time.Second, idle: 120 * time.Second, write: 60 * time.Second, maxHeader: 64 << 10}
 
-// newHTTPServer is the http.Server for h with the limits l.
-func newHTTPServer(h http.Handler, l serverLimits) *http.Server {
+// newHTTPServer is the http.Server for h with the limits l, and the
+// listener to serve it on: ln, bounded to l.maxConns open connections.
+func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Server, net.Listener) {
+	conns := l.conns
+	if conns == nil {
+		n := l.maxConns
+		if n == 0 {
+			n = defaultMaxConns()
+		}
+		conns = connlimit.New(n)
+	}
 	return &http.Server{
 		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
-	}
+		ConnState:         conns.ConnState,
+	}, conns.Listener(ln)
+}
+
+// maxConnsCap bounds the open connections whatever the descriptor limit:
+// an idle connection holds some 10 KiB of memory.
+const maxConnsCap = 10000
+
+// defaultMaxConns is the bound of open connections: three quarters of
+// the process's descriptor limit (the rest for its files, the audit log,
+// the keys, CIMD fetches and revocation pushes), at most maxConnsCap.
+func defaultMaxConns() int {
+	n := fileLimit() / 4 * 3
+	return min(max(n, 16), maxConnsCap)
 }
 
 // deadlines gives a request with a body l.readBody to send it, and every
@@ -583,7 +612,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error 
 }
 
 func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l serverLimits) error {
-	hs := newHTTPServer(h, l)
+	hs, ln := newHTTPServer(h, ln, l)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +107,34 @@ func TestServe_TenantsWithoutStateDirHaveTheirOwnKeys(t *testing.T) {
 		if rsa := before["rsa "+path]; rsa == "" || after["rsa "+path] != rsa {
 			t.Errorf("tenant %s's RS256 key changed across starts without --state-dir", path)
 		}
+	}
+}
+
+// TestCheckAndServe_TenantPathsThatCannotBeServedAreRefused: a tenant path
+// that the server cannot mount or that breaks its login ("{", a mux
+// wildcard that made serve panic at start; ";", which ends the SSO
+// cookie's Path; a character outside ASCII) is refused by check and serve
+// with the file and line, exit 2, never a panic.
+func TestCheckAndServe_TenantPathsThatCannotBeServedAreRefused(t *testing.T) {
+	for _, path := range []string{"/t/{x}", "/t/a{", "/t/a;b", "/t/café"} {
+		t.Run(path, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "tenants.yaml")
+			if err := os.WriteFile(file, []byte("tenants:\n  - id: acme\n  - id: other\n    path: '"+path+"'\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range [][]string{{"check", "--config", file}, {"serve", "--addr", "127.0.0.1:0", "--config", file}} {
+				// serve of a path it accepts would run until killed.
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				var errb strings.Builder
+				c := exec.CommandContext(ctx, xaaIDPBinary(t), cmd...)
+				c.Stderr = &errb
+				_ = c.Run()
+				cancel()
+				code, stderr := c.ProcessState.ExitCode(), errb.String()
+				if code != exitUsage || !strings.Contains(stderr, file+":4: tenants[1].path:") || strings.Contains(stderr, "panic") {
+					t.Errorf("%s: exit %d, want 2 naming %s:4\n%s", cmd[0], code, file, stderr)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,125 @@
+package connlimit_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/connlimit"
+)
+
+// serve starts an http.Server bounded by l, answering h.
+func serve(t *testing.T, l *connlimit.Limiter, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, ConnState: l.ConnState}
+	go hs.Serve(l.Listener(ln))
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String()
+}
+
+// get sends one request on c and reads its status line.
+func get(c net.Conn, r *bufio.Reader, path string) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		return "", err
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	return resp.Status, nil
+}
+
+// TestLimiter_NewConnectionTakesTheLongestIdlesPlace: at the bound, a new
+// connection is served, and the connection idle longest is the one closed.
+func TestLimiter_NewConnectionTakesTheLongestIdlesPlace(t *testing.T) {
+	l := connlimit.New(3)
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var conns []net.Conn
+	var readers []*bufio.Reader
+	for i := range 4 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns, readers = append(conns, c), append(readers, bufio.NewReader(c))
+		if status, err := get(c, readers[i], "/"); err != nil || status != "200 OK" {
+			t.Fatalf("connection %d: %q %v", i, status, err)
+		}
+		time.Sleep(10 * time.Millisecond) // an order of idleness
+	}
+	if _, err := get(conns[0], readers[0], "/"); err == nil {
+		t.Error("the connection idle longest is still open")
+	}
+	for i := 1; i < 4; i++ {
+		if status, err := get(conns[i], readers[i], "/"); err != nil || status != "200 OK" {
+			t.Errorf("connection %d after the eviction: %q %v", i, status, err)
+		}
+	}
+	if n := l.Open(); n > 3 {
+		t.Errorf("%d connections open, bound 3", n)
+	}
+}
+
+// TestLimiter_BusyConnectionsAreNotClosed: when every connection is in the
+// middle of a request, a new one waits for one of them to end, and none of
+// them is cut.
+func TestLimiter_BusyConnectionsAreNotClosed(t *testing.T) {
+	l := connlimit.New(2)
+	release := make(chan struct{})
+	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+	}))
+	type result struct {
+		status string
+		err    error
+	}
+	slow := make(chan result, 2)
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			s, err := get(c, bufio.NewReader(c), "/slow")
+			slow <- result{s, err}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	c, err := net.Dial("tcp", addr) // the listen queue takes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fast := make(chan result, 1)
+	go func() {
+		s, err := get(c, bufio.NewReader(c), "/")
+		fast <- result{s, err}
+	}()
+	select {
+	case r := <-fast:
+		t.Fatalf("a third connection was served while two requests held the bound of 2: %q %v", r.status, r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	for range 2 {
+		if r := <-slow; r.err != nil || !strings.HasPrefix(r.status, "200") {
+			t.Errorf("a busy connection: %q %v", r.status, r.err)
+		}
+	}
+	if r := <-fast; r.err != nil || !strings.HasPrefix(r.status, "200") {
+		t.Errorf("the waiting connection, once one ended: %q %v", r.status, r.err)
+	}
+}
