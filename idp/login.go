@@ -418,7 +418,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if dup := repeatedParam(r.Form); dup != "" {
 		// The checks below read a parameter's first value, op its last.
-		writeOAuthError(w, r, duplicateParam(dup, "3.1"))
+		e := duplicateParam(dup, "3.1")
+		s.auditLogoutRefused(r, nil, e)
+		writeOAuthError(w, r, e)
 		return
 	}
 	hint := s.idTokenHint(r)
@@ -427,6 +429,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		e = s.validateEndSession(r)
 	}
 	if e != nil {
+		s.auditLogoutRefused(r, hint, e)
 		writeOAuthError(w, r, e)
 		return
 	}
@@ -439,6 +442,25 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
+}
+
+// auditLogoutRefused records a refused end_session request: the error the
+// client gets and why, the client it names (client_id, else the azp of a
+// hint of this IdP) and the hint's user; never the hint, which is an ID
+// token. Append bounds what the request sent.
+func (s *Server) auditLogoutRefused(r *http.Request, hint *oidc.IDTokenClaims, e *oauthError) {
+	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Error, Error: e.Code,
+		ClientID: r.Form.Get("client_id"), Reason: "end_session refused: " + e.Description}
+	if hint != nil {
+		ev.Sub = hint.Subject
+		if u := s.Config().UserBySub(hint.Subject); u != nil {
+			ev.User = u.Username
+		}
+		if ev.ClientID == "" {
+			ev.ClientID = hint.GetAuthorizedParty()
+		}
+	}
+	_, _ = s.audit.Append(ev)
 }
 
 // idTokenHint returns the claims of the request's id_token_hint if it is
