@@ -105,6 +105,7 @@ body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-co
 main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem}
 h1{font-size:1.3rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
 button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem;overflow-wrap:anywhere}
+#continue{animation:arm .8s}@keyframes arm{from,to{pointer-events:none;opacity:.6}}
 </style></head><body><main>
 <h1>Sign in to xaa-idp</h1>
 {{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
@@ -139,7 +140,12 @@ type loginView struct {
 	// nowhere, any site can be one, so the session does not sign the user
 	// in to it unasked (docs/http.md, /login). The button is never
 	// focused: a site that opens the page and has the user press Enter or
-	// Space would press it for them.
+	// Space would press it for them. Nor does it take a click for its
+	// first 0.8 s (the CSS animation arm holds pointer-events: none; the
+	// CSP allows no script): a site that opens a window on the first click
+	// of a double click and navigates the one below to this page would
+	// have the second land on it (double-clickjacking). Without CSS the
+	// form posts as ever.
 	Continue string
 }
 
