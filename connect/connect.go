@@ -76,6 +76,7 @@ type Step struct {
 type Result struct {
 	MCPServer string   // MCP endpoint URL
 	Name      string   // the server's name, when the IdP knows it
+	Assigned  bool     // the IdP lists the user as assigned to it
 	Connected bool     // initialize and whoami succeeded
 	Scopes    []string // scopes granted, as the MCP server sees them
 	WhoAmI    map[string]any
@@ -117,7 +118,7 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	atServer := o.ClientID
 	for _, s := range known {
 		if s.Resource == target {
-			res.Name, atServer = s.Name, s.ClientID
+			res.Name, res.Assigned, atServer = s.Name, s.Assigned, s.ClientID
 		}
 	}
 	prm, err := discoverResource(ctx, hc, target)

@@ -105,6 +105,7 @@ body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-co
 main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem}
 h1{font-size:1.3rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
 button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem;overflow-wrap:anywhere}
+#continue{animation:arm .8s}@keyframes arm{from,to{pointer-events:none;opacity:.6}}
 </style></head><body><main>
 <h1>Sign in to xaa-idp</h1>
 {{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
@@ -139,7 +140,12 @@ type loginView struct {
 	// nowhere, any site can be one, so the session does not sign the user
 	// in to it unasked (docs/http.md, /login). The button is never
 	// focused: a site that opens the page and has the user press Enter or
-	// Space would press it for them.
+	// Space would press it for them. Nor does it take a click for its
+	// first 0.8 s (the CSS animation arm holds pointer-events: none; the
+	// CSP allows no script): a site that opens a window on the first click
+	// of a double click and navigates the one below to this page would
+	// have the second land on it (double-clickjacking). Without CSS the
+	// form posts as ever.
 	Continue string
 }
 
@@ -418,7 +424,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if dup := repeatedParam(r.Form); dup != "" {
 		// The checks below read a parameter's first value, op its last.
-		writeOAuthError(w, r, duplicateParam(dup, "3.1"))
+		e := duplicateParam(dup, "3.1")
+		s.auditLogoutRefused(r, nil, e)
+		writeOAuthError(w, r, e)
 		return
 	}
 	hint := s.idTokenHint(r)
@@ -427,6 +435,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		e = s.validateEndSession(r)
 	}
 	if e != nil {
+		s.auditLogoutRefused(r, hint, e)
 		writeOAuthError(w, r, e)
 		return
 	}
@@ -439,6 +448,25 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.provider.ServeHTTP(w, r)
+}
+
+// auditLogoutRefused records a refused end_session request: the error the
+// client gets and why, the client it names (client_id, else the azp of a
+// hint of this IdP) and the hint's user; never the hint, which is an ID
+// token. Append bounds what the request sent.
+func (s *Server) auditLogoutRefused(r *http.Request, hint *oidc.IDTokenClaims, e *oauthError) {
+	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Error, Error: e.Code,
+		ClientID: r.Form.Get("client_id"), Reason: "end_session refused: " + e.Description}
+	if hint != nil {
+		ev.Sub = hint.Subject
+		if u := s.Config().UserBySub(hint.Subject); u != nil {
+			ev.User = u.Username
+		}
+		if ev.ClientID == "" {
+			ev.ClientID = hint.GetAuthorizedParty()
+		}
+	}
+	_, _ = s.audit.Append(ev)
 }
 
 // idTokenHint returns the claims of the request's id_token_hint if it is

@@ -30,6 +30,7 @@ type decoder struct {
 	failedIn map[string]bool // those paths and every path containing one
 	budget   int             // nodes left to visit; bounds alias expansion
 	aliased  bool            // an alias has been expanded
+	files    FileChecks      // made by validation when set
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,

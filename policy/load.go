@@ -18,7 +18,21 @@ import (
 
 // Load reads a configuration file and parses it with Parse. A file that
 // cannot be read is reported as Problems with a single, line-less problem.
-func Load(file string) (*Config, error) {
+func Load(file string) (*Config, error) { return LoadChecked(file, FileChecks{}) }
+
+// FileChecks are the checks of a configuration that look beyond it, at
+// the files it names; `xaa-idp check` makes them, so that what would stop
+// a start is found before it. policy opens no files of its own: the
+// caller says how each is used.
+type FileChecks struct {
+	// KeyFile returns why an entry of signing.key_files (a tenant's too)
+	// cannot be used, nil when it can; the problem is reported at the
+	// entry's line.
+	KeyFile func(path string) error
+}
+
+// LoadChecked is Load, making the checks of fc as well.
+func LoadChecked(file string, fc FileChecks) (*Config, error) {
 	data, _, err := readFile(file)
 	if err != nil {
 		msg := err.Error()
@@ -28,7 +42,7 @@ func Load(file string) (*Config, error) {
 		}
 		return nil, Problems{{File: file, Msg: msg}}
 	}
-	return Parse(data, file)
+	return parse(data, file, fc)
 }
 
 // MaxFileSize bounds a configuration file. The largest one maxNodes lets
@@ -40,7 +54,9 @@ const MaxFileSize = 16 << 20
 // refer to. On success the Config has its defaults filled in and is indexed
 // for lookups. Otherwise the error is Problems, listing every problem found
 // (not just the first), sorted by line.
-func Parse(data []byte, file string) (*Config, error) {
+func Parse(data []byte, file string) (*Config, error) { return parse(data, file, FileChecks{}) }
+
+func parse(data []byte, file string, fc FileChecks) (*Config, error) {
 	if len(data) > MaxFileSize {
 		return nil, Problems{{File: file, Msg: fmt.Sprintf("the file is larger than %d MiB, far more than a configuration needs; is it the right file?", MaxFileSize>>20)}}
 	}
@@ -48,7 +64,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if problems != nil {
 		return nil, problems
 	}
-	d := &decoder{file: file, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
+	d := &decoder{file: file, files: fc, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
 	cfg := &Config{File: file}
 	d.decode(root, "", reflect.ValueOf(cfg).Elem())
 	if d.budget > 0 {

@@ -97,8 +97,13 @@ func (v *validator) top() {
 		}
 	}
 	for i, f := range c.Signing.KeyFiles {
+		path := fmt.Sprintf("signing.key_files[%d]", i)
 		if strings.TrimSpace(f) == "" {
-			v.at(fmt.Sprintf("signing.key_files[%d]", i), "empty file name; give the path of a PEM private key")
+			v.at(path, "empty file name; give the path of a PEM private key")
+		} else if check := v.files.KeyFile; check != nil {
+			if err := check(f); err != nil {
+				v.at(path, "%v", err)
+			}
 		}
 	}
 	l := c.Lifetimes

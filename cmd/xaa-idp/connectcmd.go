@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -96,23 +97,18 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailure
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
-	refused := 0
-	for _, r := range results {
-		if !r.Connected {
-			refused++
-		}
-	}
-	code := exitOK
-	if refused > 0 && !*all {
-		code = exitFailure
+	code := connectExit(results, *all && len(servers) == 0)
+	switch {
+	case len(results) == 0:
+		// Nothing to try is nothing connected: a script's next step
+		// would go on without the MCP servers it expects.
+		fmt.Fprintf(stderr, "xaa-idp connect: %s is assigned to no MCP server through %s; nothing to connect\n", *username, *clientID)
+	case code != exitOK && !slices.ContainsFunc(results, func(r connect.Result) bool { return r.Connected }):
+		fmt.Fprintf(stderr, "xaa-idp connect: %s connected to no MCP server\n", *username)
 	}
 	if *asJSON {
 		printJSON(stdout, connectJSON(results))
 		return code
-	}
-	if len(results) == 0 {
-		fmt.Fprintf(stdout, "%s is assigned to no MCP server through %s\n", *username, *clientID)
-		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, r := range results {
@@ -128,6 +124,26 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	tw.Flush()
 	return code
+}
+
+// connectExit is connect's exit status: 1 when it connected to no MCP
+// server, or a server it was to connect to did not connect; with
+// forgiving (--all without --mcp), which tries servers the user is not
+// assigned to, only to show their refusals, those refusals are expected.
+// A server named with --mcp must connect, --all or not.
+func connectExit(results []connect.Result, forgiving bool) int {
+	connected := false
+	for _, r := range results {
+		if r.Connected {
+			connected = true
+		} else if !forgiving || r.Assigned {
+			return exitFailure
+		}
+	}
+	if !connected {
+		return exitFailure
+	}
+	return exitOK
 }
 
 // connectResult is one MCP server in `connect --json`.

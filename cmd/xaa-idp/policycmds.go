@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/fixtures"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -17,7 +18,15 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	cfg, err := loadConfig(*configFile)
+	// check opens the files the configuration names, as serve would: a
+	// key serve refuses is reported at its key_files entry.
+	var cfg *policy.Config
+	var err error
+	if *configFile == "" {
+		cfg, err = loadConfig("")
+	} else {
+		cfg, err = policy.LoadChecked(*configFile, policy.FileChecks{KeyFile: signer.CheckKeyFile})
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

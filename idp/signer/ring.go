@@ -412,12 +412,9 @@ func Load(o Options) (*Ring, error) {
 	}
 	var given []crypto.Signer
 	for _, f := range keyFiles {
-		s, err := readPrivateKey(f)
+		s, err := readKeyFile(f)
 		if err != nil {
 			return nil, err
-		}
-		if why := fitsNoAlgorithm(s); why != "" {
-			return nil, fmt.Errorf("%s: %s", f, why)
 		}
 		given = append(given, s)
 	}
@@ -647,6 +644,28 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%s: no private key, only %s; give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", path, strings.Join(seen, ", "))
 	}
 	return nil, fmt.Errorf("%s: no PEM block found", path)
+}
+
+// CheckKeyFile returns the error Load gives for path as an entry of
+// KeyFiles, nil when Load takes it: `xaa-idp check` reports it at the
+// entry's line, so that check and serve refuse the same files with the
+// same words.
+func CheckKeyFile(path string) error {
+	_, err := readKeyFile(path)
+	return err
+}
+
+// readKeyFile reads a key of KeyFiles: a private key (readPrivateKey)
+// that one of the algorithms takes.
+func readKeyFile(path string) (crypto.Signer, error) {
+	s, err := readPrivateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if why := fitsNoAlgorithm(s); why != "" {
+		return nil, fmt.Errorf("%s: %s", path, why)
+	}
+	return s, nil
 }
 
 // fitsNoAlgorithm says why a key of key_files can sign with none of

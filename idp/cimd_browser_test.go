@@ -1,0 +1,113 @@
+package idp_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// chromium starts a headless chromium for one test, with a fresh profile,
+// as web/browser_test.go does. Without chromium the test is skipped,
+// unless CI is set: there it fails.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is missing at %s; .ci/run installs it (apt-get install -y chromium)", chromiumPath)
+		}
+		t.Skipf("skipping the real-browser test: no chromium at %s (apt-get install -y chromium); with CI set this fails", chromiumPath)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900))
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// TestBrowser_CIMDContinueIgnoresAnEarlyClick: the "Continue as" button a
+// metadata document client's login page offers the signed-in user takes
+// no click in its first moments, so that a site cannot have the user's
+// double click land on it ("double-clickjacking": the first click opens a
+// window and navigates the one below to this page, the second presses
+// what is there). A click right after the page loads submits nothing; one
+// a second later continues. The page's CSP allows no script: the delay
+// is CSS alone.
+func TestBrowser_CIMDContinueIgnoresAnEarlyClick(t *testing.T) {
+	f := startCIMD(t)
+	var codes atomic.Int32
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("code") != "" {
+			codes.Add(1)
+		}
+		_, _ = w.Write([]byte("<!doctype html><title>callback</title><p id=cb>back at the client</p>"))
+	}))
+	t.Cleanup(cb.Close)
+	callbackURL := cb.URL + "/callback" // a loopback port: matches http://127.0.0.1/callback
+	ctx := chromium(t)
+
+	_, challenge := pkce()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(stepCtx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("signing alice in through a configured client",
+		chromedp.Navigate(f.URL+"/authorize?"+authParams(callbackURL, challenge).Encode()),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice-pw"),
+		chromedp.Click(chromedp.CSS(`input[name="password"] ~ button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("cb")),
+	)
+	if codes.Load() != 1 {
+		t.Fatalf("%d codes after alice's sign-in, want 1", codes.Load())
+	}
+
+	params := authParams(callbackURL, challenge)
+	params.Set("client_id", f.public)
+	do("opening the document client's login page, and clicking Continue at once",
+		chromedp.Navigate(f.URL+"/authorize?"+params.Encode()),
+		chromedp.Click(chromedp.ID("continue")),
+	)
+	time.Sleep(400 * time.Millisecond)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _, _ = strings.Cut(loc, "?") // a code is no test output
+	if codes.Load() != 1 || !strings.Contains(loc, "/login") {
+		t.Fatalf("a click right after the page loaded continued: %d codes, at %s", codes.Load(), loc)
+	}
+
+	time.Sleep(time.Second)
+	do("clicking Continue once the page has been shown a while",
+		chromedp.Click(chromedp.ID("continue")),
+		chromedp.WaitVisible(chromedp.ID("cb")),
+	)
+	if codes.Load() != 2 {
+		t.Errorf("%d codes after Continue, want 2", codes.Load())
+	}
+}
