@@ -162,18 +162,20 @@ func TestTTLMap_PutIfRoomRetryAtIsTheSoonestLiveExpiry(t *testing.T) {
 	wantKeys(t, m, "a", "b")
 }
 
-// The items a Put leaves when its key goes or is stored again are dropped
-// once they could outnumber the entries: a store of a few live entries
-// through which millions pass keeps its memory.
+// The items a Put leaves in the order (and the keys in the groups) when
+// its key goes or is stored again are dropped once they could outnumber
+// the entries: a store of a few live entries through which millions pass
+// keeps its memory.
 func TestTTLMap_OrderStaysBoundedByTheEntries(t *testing.T) {
 	m, c := newTestTTLMap(maxTokens)
-	m.Put("kept", "", c.t.Add(time.Hour))
+	m.groupedBy(func(v string) string { return v })
+	m.Put("kept", "s", c.t.Add(time.Hour))
 	bound := func() int { return 2*m.Len() + minShrink }
 	put := func(k string, exp time.Time) {
 		t.Helper()
-		m.Put(k, "", exp)
-		if len(m.byExp) > bound() {
-			t.Fatalf("after a Put the order holds %d items for %d entries", len(m.byExp), m.Len())
+		m.Put(k, "s"+strconv.Itoa(len(k)%3), exp)
+		if len(m.byExp) > bound() || m.grouped > bound() {
+			t.Fatalf("after a Put the order holds %d items, and the groups list %d keys, for %d entries", len(m.byExp), m.grouped, m.Len())
 		}
 	}
 	for i := range 100_000 {
@@ -194,13 +196,16 @@ func TestTTLMap_OrderStaysBoundedByTheEntries(t *testing.T) {
 	// A burst, then its expiry: the sweep gives back the order's memory
 	// with the map's.
 	for i := range 50_000 {
-		m.Put(strconv.Itoa(i), "", c.t.Add(time.Minute))
+		m.Put(strconv.Itoa(i), "s"+strconv.Itoa(i), c.t.Add(time.Minute))
 	}
 	c.t = c.t.Add(2 * time.Minute)
 	m.Sweep()
 	wantKeys(t, m, "kept")
 	if cap(m.byExp) > bound() {
 		t.Errorf("the swept order keeps room for %d items, for %d entries", cap(m.byExp), m.Len())
+	}
+	if len(m.groups) != 1 || m.grouped != 1 {
+		t.Errorf("the swept groups are %d, listing %d keys, for one entry", len(m.groups), m.grouped)
 	}
 }
 
@@ -250,11 +255,18 @@ func (r *refTTLMap) get(k string, now time.Time) (string, bool) {
 // TestTTLMap_ActsAsTheScanningMap runs random operations on a ttlMap and
 // on refTTLMap and fails at the first answer in which they differ.
 // Expiries are distinct, so that which entry is the soonest is never a tie.
+// Grouped, a map's entries are grouped by the last digit of their value,
+// and DeleteGroup must remove what DeleteFunc would.
 func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		const max = 50
 		m, c := newTestTTLMap(max)
+		grouped := seed%2 == 1
+		groupOf := func(v string) string { return v[len(v)-1:] }
+		if grouped {
+			m.groupedBy(groupOf)
+		}
 		ref := &refTTLMap{max: max, data: map[string]ttlEntry[string]{}}
 		seq := 0
 		exp := func() time.Time {
@@ -264,7 +276,11 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 		for step := range 20_000 {
 			k := strconv.Itoa(rng.IntN(3 * max))
 			v := strconv.Itoa(step)
-			switch op := rng.IntN(10); op {
+			ops := 10
+			if grouped {
+				ops++
+			}
+			switch op := rng.IntN(ops); op {
 			case 0, 1, 2:
 				e := exp()
 				if got, want := m.PutEvicting(k, v, e), ref.put(k, v, e, c.t); got != want {
@@ -314,6 +330,19 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 				ref.expire(c.t)
 			case 9:
 				c.t = c.t.Add(time.Duration(rng.IntN(60)) * time.Second)
+			case 10:
+				g := groupOf(v)
+				got := m.DeleteGroup(g)
+				want := 0
+				for k, e := range ref.data {
+					if groupOf(e.v) == g {
+						delete(ref.data, k)
+						want++
+					}
+				}
+				if got != want {
+					t.Fatalf("seed %d step %d: DeleteGroup(%s) removed %d, want %d", seed, step, g, got, want)
+				}
 			}
 			if m.Len() != len(ref.data) {
 				t.Fatalf("seed %d step %d: %d entries, want %d", seed, step, m.Len(), len(ref.data))
@@ -324,6 +353,88 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 				t.Fatalf("seed %d: %s = %v %v at the end, want %v", seed, k, got, ok, e)
 			}
 		}
+		if grouped {
+			wantGroups(t, m)
+		}
+	}
+}
+
+// wantGroups fails t unless every entry of m of a group is listed in it,
+// and grouped counts the keys listed.
+func wantGroups(t *testing.T, m *ttlMap[string, string]) {
+	t.Helper()
+	n := 0
+	listed := map[string]bool{}
+	for g, keys := range m.groups {
+		for _, k := range keys {
+			listed[g+"\x00"+k] = true
+		}
+		n += len(keys)
+	}
+	if n != m.grouped {
+		t.Errorf("the groups list %d keys, grouped counts %d", n, m.grouped)
+	}
+	for k, e := range m.data {
+		if g := m.groupOf(e.v); g != "" && !listed[g+"\x00"+k] {
+			t.Errorf("%s, of group %q, is not listed in it", k, g)
+		}
+	}
+}
+
+// However an entry goes, and whatever group its value moves to, DeleteGroup
+// removes only the entries of its group now: not a key that left it, nor
+// one stored since in another.
+func TestTTLMap_DeleteGroupRemovesOnlyItsGroup(t *testing.T) {
+	groupOf := func(v string) string { return v }
+	removals := map[string]func(m *ttlMap[string, string], c *clockAt){
+		"Put into another group": func(m *ttlMap[string, string], _ *clockAt) {},
+		"Delete":                 func(m *ttlMap[string, string], _ *clockAt) { m.Delete("a") },
+		"Take":                   func(m *ttlMap[string, string], _ *clockAt) { m.Take("a") },
+		"DeleteFunc": func(m *ttlMap[string, string], _ *clockAt) {
+			m.DeleteFunc(func(k, _ string) bool { return k == "a" })
+		},
+		"Update": func(m *ttlMap[string, string], _ *clockAt) {
+			m.Update("a", func(v *string) { *v = "s3" })
+		},
+		"Get of the expired": func(m *ttlMap[string, string], c *clockAt) {
+			c.t = c.t.Add(90 * time.Second)
+			m.Get("a")
+		},
+		"Sweep": func(m *ttlMap[string, string], c *clockAt) {
+			c.t = c.t.Add(90 * time.Second)
+			m.Sweep()
+		},
+		"eviction": func(m *ttlMap[string, string], c *clockAt) {
+			m.Put("x", "s3", c.t.Add(time.Hour))
+			m.Put("y", "", c.t.Add(time.Hour))
+		},
+	}
+	for name, remove := range removals {
+		t.Run(name, func(t *testing.T) {
+			m, c := newTestTTLMap(4)
+			m.groupedBy(groupOf)
+			m.Put("a", "s1", c.t.Add(1*time.Minute))
+			m.Put("b", "s1", c.t.Add(10*time.Minute))
+			m.Put("c", "s2", c.t.Add(3*time.Minute))
+			remove(m, c)
+			if v, ok := m.Get("a"); !ok || v == "s1" {
+				m.Put("a", "s2", c.t.Add(4*time.Minute))
+			}
+			wantGroups(t, m)
+			if n := m.DeleteGroup("s1"); n != 1 {
+				t.Errorf("DeleteGroup(s1) removed %d entries, want 1 (b)", n)
+			}
+			if _, ok := m.Get("a"); !ok {
+				t.Error("a, no longer of s1, was removed with it")
+			}
+			if _, ok := m.Get("b"); ok {
+				t.Error("b, of s1, was kept")
+			}
+			if n := m.DeleteGroup(""); n != 0 {
+				t.Errorf(`DeleteGroup("") removed %d entries: no entry is of group ""`, n)
+			}
+			wantGroups(t, m)
+		})
 	}
 }
 
