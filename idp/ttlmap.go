@@ -68,7 +68,9 @@ func newTTLMap[K comparable, V any](max int, now func() time.Time) *ttlMap[K, V]
 }
 
 // groupedBy makes m keep its entries grouped by groupOf, for DeleteGroup;
-// it is called once, on the new map.
+// it is called once, on the new map. A value is listed in the group it had
+// when stored: one that points to its data must not be changed in place
+// to another group (the token stores never change a token's session).
 func (m *ttlMap[K, V]) groupedBy(groupOf func(V) string) *ttlMap[K, V] {
 	m.groupOf, m.groups = groupOf, make(map[string][]K)
 	return m
@@ -193,8 +195,8 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 		m.soonest = it.exp
 	}
 	if m.peak >= minShrink && len(m.data) <= m.peak/4 {
-		// A burst has passed: give back the table it grew, and the
-		// items byExp held for it.
+		// A burst has passed: give back the table it grew, and what
+		// byExp and groups held for it.
 		data := make(map[K]ttlEntry[V], len(m.data))
 		for k, e := range m.data {
 			data[k] = e
