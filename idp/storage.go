@@ -63,8 +63,8 @@ func newStorage(s *Server) *storage {
 		authRequests:  newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now),
 		codes:         newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
 		usedCodes:     newTTLMap[string, string](maxTokens, s.now),
-		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now),
-		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now),
+		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(func(t *accessToken) string { return t.SessionID }),
+		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(func(t *refreshToken) string { return t.SessionID }),
 
 		rotatedRefresh: newTTLMap[string, string](maxTokens, s.now),
 	}
@@ -209,10 +209,10 @@ func (st *storage) revokeGrant(grant string) int {
 }
 
 // endSession revokes the access and refresh tokens issued under the SSO
-// session sid.
+// session sid: the token stores group them by session.
 func (st *storage) endSession(sid string) {
-	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.SessionID == sid })
-	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.SessionID == sid })
+	st.accessTokens.DeleteGroup(sid)
+	st.refreshTokens.DeleteGroup(sid)
 }
 
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
