@@ -46,20 +46,17 @@ func BenchmarkStorage_EndSession(b *testing.B) {
 	}
 }
 
-// TestStorage_EndSessionScansNothing: ending a session scanned every
-// access and refresh token for those issued under it, some 17 ms under
-// the stores' locks once they were full: 500 sign-outs took 8 s. They must
-// take milliseconds; the limit is a hundred times that, for a slow or
-// race-instrumented run. The session's tokens go, and only those.
-func TestStorage_EndSessionScansNothing(t *testing.T) {
+// TestStorage_EndSessionDeletesItsTokensOnly: ending a session scanned
+// every access and refresh token for those issued under it, some 17 ms
+// under the stores' locks once they were full; the per-session lists find
+// them instead (BenchmarkStorage_EndSession measures it: speed lives in
+// benchmarks, not in timed tests). Here: with full stores, the ended
+// sessions' tokens go, and only those.
+func TestStorage_EndSessionDeletesItsTokensOnly(t *testing.T) {
 	st, _, _ := fullTokenStores()
-	const ends, limit = 500, 2 * time.Second
-	start := time.Now()
+	const ends = 500
 	for i := range ends {
 		st.endSession(strconv.Itoa(i))
-		if took := time.Since(start); took > limit {
-			t.Fatalf("%d sign-outs with full token stores took %v", i+1, took)
-		}
 	}
 	if want := maxTokens - 2*ends; st.accessTokens.Len() != want || st.refreshTokens.Len() != want {
 		t.Errorf("%d access and %d refresh tokens left, want %d of each", st.accessTokens.Len(), st.refreshTokens.Len(), want)

@@ -438,23 +438,24 @@ func TestTTLMap_DeleteGroupRemovesOnlyItsGroup(t *testing.T) {
 	}
 }
 
-// TestTTLMap_PutIntoAFullMapScansNothing: a load that filled a store (a
+// TestTTLMap_PutIntoAFullMapDropsTheSoonest: a load that filled a store (a
 // soak test sat at the cap of 10,000 sessions) made every login scan all
 // the entries, under the store's lock, to drop the soonest: 3 ms a Put at
-// 100,000. 5,000 such Puts took 14 s; they must take milliseconds. The
-// limit is a hundred times that, for a slow or race-instrumented run.
-func TestTTLMap_PutIntoAFullMapScansNothing(t *testing.T) {
+// 100,000. The expiry index finds it instead; BenchmarkTTLMap_PutFull,
+// against BenchmarkTTLMap_PutEmpty, measures that (speed lives in
+// benchmarks, not in timed tests). Here: each Put into the full map drops
+// exactly the entry closest to expiry, and the index stays bounded.
+func TestTTLMap_PutIntoAFullMapDropsTheSoonest(t *testing.T) {
 	m, c := newTestTTLMap(maxTokens)
 	for i := range maxTokens {
 		m.Put(strconv.Itoa(i), "", c.t.Add(time.Hour+time.Duration(i)*time.Millisecond))
 	}
-	const puts, limit = 5000, 2 * time.Second
-	start := time.Now()
+	const puts = 5000
 	for i := maxTokens; i < maxTokens+puts; i++ {
 		m.Put(strconv.Itoa(i), "", c.t.Add(time.Hour+time.Duration(i)*time.Millisecond))
-		if took := time.Since(start); took > limit {
-			t.Fatalf("%d Puts into a full map of %d took %v", i-maxTokens+1, maxTokens, took)
-		}
+	}
+	if n := len(m.byExp); n > 2*maxTokens+minShrink {
+		t.Errorf("the expiry index holds %d items for %d entries", n, m.Len())
 	}
 	if m.Len() != maxTokens {
 		t.Errorf("%d entries, want %d", m.Len(), maxTokens)
