@@ -563,6 +563,9 @@ func TestConfigAPI_BadBodies(t *testing.T) {
 		// and the entry would ask for no step-up at all.
 		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"max_auth_age":"0s"}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `{"access":[{"groups":["eng"],"max_auth_age":"0"}]}`, "application/json", http.StatusBadRequest},
+		// encoding/json matches keys without regard to case: this is
+		// max_auth_age too.
+		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"Max_Auth_Age":"0s"}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[] []`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `groups=eng`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 		{"/admin/api/users/bob", `{"username":"robert"}`, "application/json", http.StatusBadRequest},
