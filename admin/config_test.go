@@ -938,6 +938,30 @@ func TestConfigAPI_KeptSecretIsTheOneCurrentAtTheChange(t *testing.T) {
 	}
 }
 
+// TestConfigAPI_SecretUnderAnotherKeyCaseIsSet: encoding/json decodes
+// "Password" and "Client_Secret" into the password and the secret; a
+// change that sends them so sets them, rather than answering 200 and
+// keeping the old ones (a rotation after a leak that silently did not
+// happen).
+func TestConfigAPI_SecretUnderAnotherKeyCaseIsSet(t *testing.T) {
+	p := editable(t)
+	for _, c := range []struct{ path, body string }{
+		{"/admin/api/users/bob", `{"Password":"n3w-pw","groups":["mkt"]}`},
+		{"/admin/api/clients/mcp-client", `{"Client_Secret":"n3w-s3cret","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`},
+	} {
+		if resp, b := p.send(t, http.MethodPut, c.path, "alice", c.body, "If-Match", "*"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+	cfg := p.store.Config()
+	if got := cfg.User("bob").Password; got != "n3w-pw" {
+		t.Errorf("bob's password is %q after a change to n3w-pw", got)
+	}
+	if got := cfg.Client("mcp-client").ClientSecret; got != "n3w-s3cret" {
+		t.Errorf("the client secret is %q after a change to n3w-s3cret", got)
+	}
+}
+
 // A GET's ETag is the version of the body it answers: an ETag newer than
 // the body would let a change based on that body overwrite, unseen, the
 // change in between.
