@@ -78,9 +78,11 @@ func findZeroStepUp(v any, path string) error {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
-			if s, ok := e.(string); ok && k == "max_auth_age" {
+			// Decoding matches keys as strings.EqualFold does: Max_Auth_Age
+			// is max_auth_age too.
+			if s, ok := e.(string); ok && strings.EqualFold(k, "max_auth_age") {
 				if d, err := policy.ParseDuration(s); err == nil && d == 0 {
-					return fmt.Errorf("%s: 0 would require a login in this very instant; use a duration such as 15m, or leave the key out", strings.TrimPrefix(path+".max_auth_age", "."))
+					return fmt.Errorf("%s: 0 would require a login in this very instant; use a duration such as 15m, or leave the key out", strings.TrimPrefix(path+"."+k, "."))
 				}
 			}
 			if err := findZeroStepUp(e, path+"."+k); err != nil {

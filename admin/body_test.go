@@ -59,6 +59,9 @@ func TestConfigAPI_BodiesMustHaveTheDocumentedShape(t *testing.T) {
 		{"a group as a number", "/admin/api/groups/zg", `7`, 400, "object"},
 		{"duplicate key", "/admin/api/groups/eng", `{"description":"a","description":"b"}`, 400, `"description" twice`},
 		{"duplicate key in another case", "/admin/api/groups/eng", `{"Description":"a","description":"b"}`, 400, "twice"},
+		// encoding/json matches a key to a field as bytes.EqualFold does,
+		// which takes ſ (U+017F) for s: the same key as well.
+		{"duplicate key with a long s", "/admin/api/groups/eng", `{"description":"a","de\u017fcription":"b"}`, 400, "twice"},
 		{"duplicate key in an entry", "/admin/api/servers/files/access", `[{"groups":["eng"],"groups":["mkt"]}]`, 400, `[0] has the key "groups" twice`},
 		{"duplicate key deep down", "/admin/api/users/alice", `{"claims":{"a":{"b":1,"b":2}}}`, 400, "claims.a has"},
 		{"unknown field", "/admin/api/groups/eng", `{"descripton":"x"}`, 400, "unknown field"},

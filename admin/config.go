@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -294,8 +295,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 		return nil, false
 	}
 	if len(ignore) > 0 {
-		for _, k := range ignore {
-			delete(fields, k)
+		for k := range fields {
+			if slices.ContainsFunc(ignore, func(i string) bool { return strings.EqualFold(k, i) }) {
+				delete(fields, k)
+			}
 		}
 		raw, _ = json.Marshal(fields)
 	}
@@ -304,6 +307,18 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 		return nil, false
 	}
 	return fields, true
+}
+
+// given reports whether a body readJSON read has key, matched as
+// decoding matches it (encoding/json folds case: "Password" is the
+// password).
+func given(fields map[string]json.RawMessage, key string) bool {
+	for k := range fields {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // readList reads a list body: the JSON array itself, or an object holding
@@ -433,8 +448,7 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 	if !sameName(w, "username", name, &u.Username) {
 		return
 	}
-	_, hasPw := fields["password"]
-	_, hasHash := fields["password_bcrypt"]
+	hasPw, hasHash := given(fields, "password"), given(fields, "password_bcrypt")
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if !hasPw && !hasHash {
 			// The password kept is the one of the version the change is
@@ -496,8 +510,7 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 	if !sameName(w, "client_id", id, &c.ClientID) {
 		return
 	}
-	_, hasSecret := fields["client_secret"]
-	keep := !hasSecret || c.ClientSecret == redacted
+	keep := !given(fields, "client_secret") || c.ClientSecret == redacted
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if keep {
 			// As for a user's password (putUser).

@@ -563,6 +563,9 @@ func TestConfigAPI_BadBodies(t *testing.T) {
 		// and the entry would ask for no step-up at all.
 		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"max_auth_age":"0s"}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `{"access":[{"groups":["eng"],"max_auth_age":"0"}]}`, "application/json", http.StatusBadRequest},
+		// encoding/json matches keys without regard to case: this is
+		// max_auth_age too.
+		{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"],"Max_Auth_Age":"0s"}]`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `[] []`, "application/json", http.StatusBadRequest},
 		{"/admin/api/servers/files/access", `groups=eng`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 		{"/admin/api/users/bob", `{"username":"robert"}`, "application/json", http.StatusBadRequest},
@@ -932,6 +935,30 @@ func TestConfigAPI_KeptSecretIsTheOneCurrentAtTheChange(t *testing.T) {
 		if got := cfg.Client("mcp-client").ClientSecret; got != secret {
 			t.Fatalf("round %d: the client secret is %q, want %q: a change without a secret put an old one back", i, got, secret)
 		}
+	}
+}
+
+// TestConfigAPI_SecretUnderAnotherKeyCaseIsSet: encoding/json decodes
+// "Password" and "Client_Secret" into the password and the secret; a
+// change that sends them so sets them, rather than answering 200 and
+// keeping the old ones (a rotation after a leak that silently did not
+// happen).
+func TestConfigAPI_SecretUnderAnotherKeyCaseIsSet(t *testing.T) {
+	p := editable(t)
+	for _, c := range []struct{ path, body string }{
+		{"/admin/api/users/bob", `{"Password":"n3w-pw","groups":["mkt"]}`},
+		{"/admin/api/clients/mcp-client", `{"Client_Secret":"n3w-s3cret","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`},
+	} {
+		if resp, b := p.send(t, http.MethodPut, c.path, "alice", c.body, "If-Match", "*"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+	cfg := p.store.Config()
+	if got := cfg.User("bob").Password; got != "n3w-pw" {
+		t.Errorf("bob's password is %q after a change to n3w-pw", got)
+	}
+	if got := cfg.Client("mcp-client").ClientSecret; got != "n3w-s3cret" {
+		t.Errorf("the client secret is %q after a change to n3w-s3cret", got)
 	}
 }
 

@@ -261,6 +261,17 @@ func TestResolve_RefusesBadDocuments(t *testing.T) {
 			kind: cimd.ErrInvalidDocument, detail: `has the key "client_id" twice`,
 		},
 		{
+			// encoding/json reads "redirect_uri\u017f" (a long s) as
+			// redirect_uris: the IdP would use the second list, a reader
+			// of the document the first.
+			name: "redirect_uris twice, once with a long s",
+			clientID: s.handle("/twice-long-s", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"client_id": %q, "redirect_uris": ["http://127.0.0.1/callback"], "redirect_uri\u017f": ["https://evil.example/cb"], "token_endpoint_auth_method": "none"}`, s.URL+"/twice-long-s")
+			}),
+			kind: cimd.ErrInvalidDocument, detail: "twice",
+		},
+		{
 			name:     "client_secret inside",
 			clientID: doc("/secret", func(d map[string]any) { d["client_secret"] = "hunter2" }),
 			kind:     cimd.ErrInvalidDocument, detail: "contains a client_secret",

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // MaxDepth bounds how deeply a body's JSON may nest: the product's deepest
@@ -29,8 +30,9 @@ type Options struct {
 // Check reports whether data is exactly one JSON value, nested at most
 // MaxDepth levels, not null, with no null list element, no key twice in
 // any object (keys that differ only in case count as the same key, since
-// encoding/json matches fields without regard to case), and null members
-// only when o.NullMembers.
+// encoding/json matches fields without regard to case, as bytes.EqualFold
+// does: "ſ" is "s" and the Kelvin sign "k"), and null members only when
+// o.NullMembers.
 func Check(data []byte, o Options) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -82,7 +84,7 @@ func (o Options) walk(dec *json.Decoder, path string, depth int) error {
 				return fmt.Errorf("the body is not JSON: %w", err)
 			}
 			key, _ := k.(string)
-			folded := strings.ToLower(key)
+			folded := fold(key)
 			if seen[folded] {
 				return fmt.Errorf("%s has the key %q twice; send each key once", where(path), key)
 			}
@@ -101,6 +103,20 @@ func (o Options) walk(dec *json.Decoder, path string, depth int) error {
 		return closing(dec)
 	}
 	return nil
+}
+
+// fold returns key with every rune replaced by the least of its Unicode
+// simple case folding orbit, so that fold(a) == fold(b) exactly when
+// strings.EqualFold(a, b): strings.ToLower leaves "ſ" (U+017F), which
+// encoding/json takes for "s".
+func fold(key string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, key)
 }
 
 func closing(dec *json.Decoder) error {

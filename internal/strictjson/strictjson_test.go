@@ -21,6 +21,11 @@ func TestCheck(t *testing.T) {
 		{`{"a": null}`, true, ""},
 		{`{"a": 1, "a": 2}`, false, `the key "a" twice`},
 		{`{"a": {"b": 1, "B": 2}}`, false, `a has the key "B" twice`},
+		// encoding/json matches keys as bytes.EqualFold does: ſ is s, the
+		// Kelvin sign is k.
+		{`{"s": 1, "\u017f": 2}`, false, "twice"},
+		{`{"\u212a": 1, "K": 2}`, false, "twice"},
+		{`{"\u0131": 1, "i": 2}`, false, ""},
 		{`{"a": 1} {"b": 2}`, false, "more than one JSON value"},
 		{`{"a": `, false, "not JSON"},
 		{deep, false, "nests deeper"},

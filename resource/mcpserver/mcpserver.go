@@ -438,7 +438,9 @@ type toolCall struct {
 // will call: the first JSON value of the body (the SDK ignores what
 // follows it), keys matched exactly (the SDK's decoder does not fold
 // case, where encoding/json's struct decoding does), the last of
-// duplicate keys winning.
+// duplicate keys winning, except that a null leaves the value before it
+// (the SDK decodes the tool's name into a string, which null does not
+// change).
 func toolCalls(body []byte) []toolCall {
 	var first json.RawMessage
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&first); err != nil {
@@ -470,14 +472,26 @@ func toolCalls(body []byte) []toolCall {
 }
 
 // fields sets each of want to the value of its key in the JSON object
-// raw, matched exactly; it reports whether raw is an object.
+// raw, matched exactly, the last non-null one of duplicate keys winning;
+// it reports whether raw is an object. Keeping a value over a later null
+// can only make the check see more calls than the SDK makes, never fewer.
 func fields(raw json.RawMessage, want map[string]*json.RawMessage) bool {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false
 	}
-	for k, v := range want {
-		*v = obj[k]
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return false
+		}
+		if p := want[key.(string)]; p != nil && (len(*p) == 0 || string(v) != "null") {
+			*p = v
+		}
 	}
 	return true
 }

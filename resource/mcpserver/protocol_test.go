@@ -154,9 +154,10 @@ func TestMCPServer_EditPageKeepsValidUTF8(t *testing.T) {
 
 // TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes: the HTTP-level scope
 // check must see the tool a call names as the SDK will dispatch it: the
-// SDK matches JSON keys exactly and ignores what follows the message, so
-// "Name" beside "name", or trailing bytes, must not turn the 403 with
-// the step-up challenge into a tool error.
+// SDK matches JSON keys exactly, ignores what follows the message and
+// leaves a string as it was when a later duplicate key is null, so "Name"
+// beside "name", trailing bytes, or "name":null after the name must not
+// turn the 403 with the step-up challenge into a tool error.
 func TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes(t *testing.T) {
 	e := newEnv(t)
 	token := e.accessToken("issues.read")
@@ -164,6 +165,7 @@ func TestMCPServer_ScopeCheckReadsCallsAsTheSDKDoes(t *testing.T) {
 		"Name beside name":     `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_issue","Name":"whoami","arguments":{"title":"x"}}}`,
 		"trailing bytes":       `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_issue","arguments":{"title":"x"}}} trailing`,
 		"Method beside method": `{"jsonrpc":"2.0","id":1,"method":"tools/call","Method":"tools/list","params":{"name":"create_issue","arguments":{"title":"x"}}}`,
+		"null name after name": `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_issue","name":null,"arguments":{"title":"x"}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, raw := rawPost(t, e.mcpURL, token, body, nil)
