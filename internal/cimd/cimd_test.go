@@ -277,6 +277,11 @@ func TestResolve_RefusesBadDocuments(t *testing.T) {
 			kind:     cimd.ErrInvalidDocument, detail: "contains a client_secret",
 		},
 		{
+			name:     "client_secret inside, in another case",
+			clientID: doc("/secret-case", func(d map[string]any) { d["Client_Secret"] = "hunter2" }),
+			kind:     cimd.ErrInvalidDocument, detail: "contains a client_secret",
+		},
+		{
 			name:     "unsupported auth method",
 			clientID: doc("/basic", func(d map[string]any) { d["token_endpoint_auth_method"] = "client_secret_basic" }),
 			kind:     cimd.ErrInvalidDocument, detail: `token_endpoint_auth_method "client_secret_basic" is not supported`,

@@ -76,9 +76,12 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 		return invalid("%s", strings.Replace(err.Error(), "the body", "the document", 1))
 	}
 	// A document is public: a secret in it is no secret (§4.1 forbids
-	// client_secret and symmetric authentication methods).
-	if _, ok := members["client_secret"]; ok {
-		return invalid("it contains a client_secret, which anyone can read; remove it and use private_key_jwt or none")
+	// client_secret and symmetric authentication methods), whatever the
+	// case of its key (encoding/json, and so many readers, fold it).
+	for k := range members {
+		if strings.EqualFold(k, "client_secret") {
+			return invalid("it contains a client_secret, which anyone can read; remove it and use private_key_jwt or none")
+		}
 	}
 	var d document
 	if err := json.Unmarshal(doc, &d); err != nil {
