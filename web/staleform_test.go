@@ -1,0 +1,112 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var nextStep = regexp.MustCompile(`<a class="button" href="([^"]+)" id="next-step">([^<]+)</a>`)
+
+// nextStepOf is the error page's button: where it leads and what it says.
+func nextStepOf(t *testing.T, page string) (href, label string) {
+	t.Helper()
+	m := nextStep.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the error page has no next step:\n%s", page)
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&"), m[2]
+}
+
+// TestStaleForm_SignedOutInAnotherTab: a server's form is open when the
+// admin signs out in another tab. Saving it is refused (401, nothing
+// changed), and the page's "Sign in again" leads, after the sign-in, back
+// to the server's page, not to the overview, to make the change again.
+func TestStaleForm_SignedOutInAnotherTab(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	before := p.Store.Version()
+	if resp, _ := b.post("/admin/signout", url.Values{"csrf": {token}}); resp.Request.URL.Path != "/admin/signed-out" {
+		t.Fatalf("sign-out ended at %s", resp.Request.URL)
+	}
+	resp, page := b.post("/admin/servers/tracker/access", assignSales(token, etag))
+	if resp.StatusCode != http.StatusUnauthorized || p.Store.Version() != before {
+		t.Fatalf("save after sign-out: %d, changed %v\n%s", resp.StatusCode, p.Store.Version() != before, page)
+	}
+	if !strings.Contains(page, "signed out") {
+		t.Errorf("the page does not say the session may have been signed out:\n%s", page)
+	}
+	href, label := nextStepOf(t, page)
+	if label != "Sign in again" || href != "/admin/signin?next="+url.QueryEscape("/admin/servers/tracker") {
+		t.Fatalf("next step %q %q", label, href)
+	}
+	resp, page = b.get(href)
+	m := authRequestID.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("%s led to %s, not the login page:\n%s", href, resp.Request.URL, page)
+	}
+	resp, page = b.post("/login", url.Values{"authRequestID": {m[1]}, "username": {"alice"}, "password": {"alice"}})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/servers/tracker" || !strings.Contains(page, `id="access-form"`) {
+		t.Errorf("signing in again led to %s (%d), not the server's page", resp.Request.URL, resp.StatusCode)
+	}
+}
+
+// TestStaleForm_SignedInAgainInAnotherTab: the form was opened in a session
+// that has since been replaced (signed out and in again in another tab), so
+// it carries an old CSRF token. The refusal's way on opens the server's
+// page anew (with the new token): reloading the refusal would only post the
+// old token again.
+func TestStaleForm_SignedInAgainInAnotherTab(t *testing.T) {
+	p, b := signedIn(t)
+	_, oldToken, etag := openServer(t, b, "tracker")
+	b.post("/admin/signout", url.Values{"csrf": {oldToken}})
+	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signing in again: %d\n%s", resp.StatusCode, body)
+	}
+	before := p.Store.Version()
+	resp, page := b.post("/admin/servers/tracker/access", assignSales(oldToken, etag))
+	if resp.StatusCode != http.StatusForbidden || p.Store.Version() != before {
+		t.Fatalf("save with the old session's token: %d, changed %v\n%s", resp.StatusCode, p.Store.Version() != before, page)
+	}
+	if strings.Contains(page, "Reload the page") {
+		t.Errorf("the refusal advises a reload, which posts the old token again:\n%s", page)
+	}
+	href, _ := nextStepOf(t, page)
+	if href != "/admin/servers/tracker" {
+		t.Fatalf("next step %q, not the server's page", href)
+	}
+	_, token, etag := openServer(t, b, "tracker")
+	if token == oldToken {
+		t.Fatal("the new session has the old token")
+	}
+	if resp, body := b.post("/admin/servers/tracker/access", assignSales(token, etag)); !strings.Contains(body, "Assignments saved") {
+		t.Errorf("the change made again: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// TestStaleForm_ApprovalOnAChangedServer: bob's request is approved on the
+// tracker's page after someone else changed the tracker. Nothing is
+// approved (412), and the refusal leads back to the tracker's page, where
+// the request is decided again, not to the overview.
+func TestStaleForm_ApprovalOnAChangedServer(t *testing.T) {
+	p, b := signedIn(t)
+	id := requestAccess(t, p)
+	_, token, etag := openServer(t, b, "tracker")
+	if _, body := b.post("/admin/servers/tracker/access", assignSales(token, etag)); !strings.Contains(body, "Assignments saved") {
+		t.Fatalf("the other change was not saved:\n%s", body)
+	}
+	resp, page := b.post("/admin/access-requests/"+id+"/approve", url.Values{
+		"csrf": {token}, "etag": {etag}, "back": {"/admin/servers/tracker"}, "scopes": {"issues.read"}, "expires_in": {"1h"},
+	})
+	if resp.StatusCode != http.StatusPreconditionFailed {
+		t.Fatalf("stale approval: %d\n%s", resp.StatusCode, page)
+	}
+	if href, _ := nextStepOf(t, page); href != "/admin/servers/tracker" {
+		t.Errorf("next step %q, not the tracker's page", href)
+	}
+	if len(p.IdP.AccessRequests().List("pending")) != 1 {
+		t.Error("the request was decided")
+	}
+}
