@@ -110,3 +110,40 @@ func TestStaleForm_ApprovalOnAChangedServer(t *testing.T) {
 		t.Error("the request was decided")
 	}
 }
+
+// TestStaleForm_AFormsAddressOpened: a refused save leaves the form's
+// address (POST /admin/servers/tracker/access) in the address bar; opened
+// from there it is 405 with Allow: POST and leads to the server's page, not
+// a 404 "no console page". Another method at a page is 405 too, with
+// Allow, as at the IdP's pages.
+func TestStaleForm_AFormsAddressOpened(t *testing.T) {
+	_, b := signedIn(t)
+	resp, page := b.get("/admin/servers/tracker/access")
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("GET of the access form's address: %d, Allow %q\n%s", resp.StatusCode, resp.Header.Get("Allow"), page)
+	}
+	if href, _ := nextStepOf(t, page); href != "/admin/servers/tracker" {
+		t.Errorf("next step %q, not the server's page", href)
+	}
+	if !strings.Contains(page, `href="/admin/servers"`) {
+		t.Error("the page has no navigation bar for the signed-in admin")
+	}
+	for path, allow := range map[string]string{
+		"/admin/access-requests/ar_x/approve": "POST", "/admin/signout": "POST",
+	} {
+		if resp, _ := b.get(path); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != allow {
+			t.Errorf("GET %s: %d, Allow %q", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	for path, allow := range map[string]string{
+		"/admin/": "GET, HEAD", "/admin/servers/tracker": "GET, HEAD", "/admin/audit": "GET, HEAD", "/admin/onboarding": "GET, HEAD, POST",
+	} {
+		req, _ := http.NewRequest(http.MethodDelete, b.base+path, nil)
+		if resp, _ := b.do(req); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != allow {
+			t.Errorf("DELETE %s: %d, Allow %q", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if resp, _ := b.get("/admin/nothing-here"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET of no console page: %d", resp.StatusCode)
+	}
+}
