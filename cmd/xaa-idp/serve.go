@@ -17,6 +17,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
+	"github.com/xaa-idp/xaa-idp/web"
 )
 
 // idpFlags are the flags that serve and demo share: where the
@@ -521,12 +523,21 @@ var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * ti
 
 // newHTTPServer is the http.Server for h with the limits l.
 func newHTTPServer(h http.Handler, l serverLimits) *http.Server {
-	return &http.Server{
+	// Shutdown waits for connections to go idle; the console's live
+	// tails end when it begins (web.WithStopping), not at its deadline.
+	stopping := make(chan struct{})
+	hs := &http.Server{
 		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
+		BaseContext: func(net.Listener) context.Context {
+			return web.WithStopping(context.Background(), stopping)
+		},
 	}
+	var once sync.Once
+	hs.RegisterOnShutdown(func() { once.Do(func() { close(stopping) }) })
+	return hs
 }
 
 // deadlines gives a request with a body l.readBody to send it, and every
