@@ -137,6 +137,12 @@ var savedMessages = map[string]string{
 
 func (c *Console) serverPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	view, status, err := c.loadServer(r, r.PathValue("id"))
+	if status == http.StatusNotFound {
+		c.errorPageTo(w, r, v, status, "MCP server not found",
+			fmt.Sprintf("There is no MCP server %q (a link to one removed since, or a mistyped address).", r.PathValue("id")),
+			"MCP servers", "/admin/servers")
+		return
+	}
 	if err != nil {
 		c.errorPage(w, r, v, status, "MCP server not found", err.Error())
 		return
@@ -272,6 +278,15 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 		return
 	}
 	view, status, err := c.loadServer(r, id)
+	if status == http.StatusNotFound {
+		// Removed while the page was open (the API's answer to the save
+		// may be its stale If-Match): there is no page to show the
+		// admin's rows on, and the failed read says nothing of the save.
+		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
+			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
+			"MCP servers", "/admin/servers")
+		return
+	}
 	if err != nil {
 		c.errorPage(w, r, v, status, "Not saved", err.Error())
 		return

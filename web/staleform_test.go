@@ -147,3 +147,29 @@ func TestStaleForm_AFormsAddressOpened(t *testing.T) {
 		t.Errorf("GET of no console page: %d", resp.StatusCode)
 	}
 }
+
+// TestStaleForm_ServerRemovedWhileItsFormIsOpen: the server is removed (by
+// another admin, or an edit of the file) while its page is open. Saving
+// says that the server is gone and nothing was saved, and leads to the
+// server list, rather than reporting a failed read the admin never made.
+func TestStaleForm_ServerRemovedWhileItsFormIsOpen(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	req, _ := http.NewRequest(http.MethodDelete, p.URL+"/admin/api/servers/tracker", nil)
+	req.SetBasicAuth("alice", "alice")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("removing the tracker: %v %v", resp, err)
+	}
+	resp, page := b.post("/admin/servers/tracker/access", assignSales(token, etag))
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "removed") || strings.Contains(page, "GET /admin/api") {
+		t.Errorf("save of a removed server: %d\n%s", resp.StatusCode, page)
+	}
+	if href, _ := nextStepOf(t, page); href != "/admin/servers" {
+		t.Errorf("next step %q, not the server list", href)
+	}
+	// The overview's link to a pending request's server, made before.
+	resp, page = b.get("/admin/servers/tracker")
+	if href, _ := nextStepOf(t, page); resp.StatusCode != http.StatusNotFound || href != "/admin/servers" || strings.Contains(page, "GET /admin/api") {
+		t.Errorf("page of a removed server: %d, next step %q\n%s", resp.StatusCode, href, page)
+	}
+}
