@@ -173,3 +173,32 @@ func TestStaleForm_ServerRemovedWhileItsFormIsOpen(t *testing.T) {
 		t.Errorf("page of a removed server: %d, next step %q\n%s", resp.StatusCode, href, page)
 	}
 }
+
+// TestStaleForm_TwoTabsSignInAtOnce: the session ended while two tabs were
+// open, and each, reloaded, shows the login page. The session holds one
+// sign-in in progress, the later one, so the tab that signs in second
+// arrives with a state the session no longer has. The admin is signed in
+// by then: that tab goes to the console, not to "This sign-in cannot be
+// completed", and its code is never redeemed.
+func TestStaleForm_TwoTabsSignInAtOnce(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	_, first := b.get("/admin/servers")
+	_, second := b.get("/admin/audit")
+	idOf := func(page string) string {
+		m := authRequestID.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("not the login page:\n%s", page)
+		}
+		return m[1]
+	}
+	firstID, secondID := idOf(first), idOf(second)
+	resp, _ := b.post("/login", url.Values{"authRequestID": {secondID}, "username": {"alice"}, "password": {"alice"}})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/audit" {
+		t.Fatalf("the second tab's sign-in led to %s (%d)", resp.Request.URL, resp.StatusCode)
+	}
+	resp, page := b.post("/login", url.Values{"authRequestID": {firstID}, "username": {"alice"}, "password": {"alice"}})
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/admin/") || !strings.Contains(page, `<nav>`) {
+		t.Errorf("the first tab's sign-in led to %s (%d):\n%s", resp.Request.URL, resp.StatusCode, page)
+	}
+}
