@@ -102,6 +102,7 @@ type serverView struct {
 	Problems []string        // why the API refused the last save
 	Stale    bool            // the last save lost against someone else's
 	Editing  string          // "access" or "deny": the editor the messages are about
+	Refusal  string          // why the last save was refused, shown above that editor
 	Requests []accessRequest // the server's pending access requests
 	Now      time.Time       // the IdP's clock, for the time left of expiring entries
 	IDJAG    *idJAGShape     // nil when the running configuration no longer has the server
@@ -307,7 +308,11 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 			msg = "Not saved: the change would make the configuration invalid."
 		}
 	}
-	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", msg)
+	// The message is shown above the editor it is about, which takes the
+	// focus: the page opens there, with the admin's rows, for a keyboard
+	// too, not at the top with the editor screens away.
+	view.Refusal = msg
+	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", "")
 }
 
 // problems reads the "problems" of a refused change (400, 409).

@@ -59,3 +59,33 @@ func TestBrowser_FormOpenWhileSignedOutInAnotherTab(t *testing.T) {
 		t.Errorf("after saving, a0.users is %q (%v)", v, err)
 	}
 }
+
+// TestBrowser_RefusedSaveTakesTheFocus: a save the configuration refuses
+// (an unknown group) shows the page again with the admin's rows. The
+// reason is above the editor that was saved, which is in view and has the
+// focus, so that a keyboard goes on from there, not from the top of a page
+// whose editor is screens away.
+func TestBrowser_RefusedSaveTakesTheFocus(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	for _, editor := range []string{"access", "deny"} {
+		prefix := map[string]string{"access": "a", "deny": "d"}[editor]
+		run(t, ctx, "saving an unknown group in the "+editor+" editor",
+			chromedp.Navigate(p.URL+"/admin/servers/tracker"),
+			chromedp.WaitVisible(chromedp.CSS(`#`+editor+`-form`)),
+			chromedp.SetValue(chromedp.CSS(`input[name="`+prefix+`0.groups"]`), "no-such-group"),
+			click(chromedp.CSS(`#`+editor+`-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#`+editor+`-refusal`)),
+		)
+		js := `(() => { const e = document.activeElement, r = e.getBoundingClientRect();
+			return e.id + (r.top >= 0 && r.top < innerHeight ? " in view" : " out of view"); })()`
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil || got != editor+"-refusal in view" {
+			t.Errorf("after the refused %s save the focus is on %q (%v)", editor, got, err)
+		}
+		if s := text(t, ctx, "#"+editor+"-refusal"); !strings.Contains(s, "no-such-group") {
+			t.Errorf("the %s refusal says:\n%s", editor, s)
+		}
+	}
+}
