@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -78,11 +81,17 @@ func TestBrowser_RefusedSaveTakesTheFocus(t *testing.T) {
 			click(chromedp.CSS(`#`+editor+`-form button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#`+editor+`-refusal`)),
 		)
+		// The browser moves the focus (autofocus) at a rendering update
+		// after the page has loaded: wait for it.
 		js := `(() => { const e = document.activeElement, r = e.getBoundingClientRect();
 			return e.id + (r.top >= 0 && r.top < innerHeight ? " in view" : " out of view"); })()`
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil || got != editor+"-refusal in view" {
-			t.Errorf("after the refused %s save the focus is on %q (%v)", editor, got, err)
+		want := editor + "-refusal in view"
+		pollCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := chromedp.Run(pollCtx, chromedp.Poll[bool](js+" === "+strconv.Quote(want), chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+			t.Errorf("after the refused %s save the focus is on %q, not %q (%v)", editor, got, want, err)
 		}
 		if s := text(t, ctx, "#"+editor+"-refusal"); !strings.Contains(s, "no-such-group") {
 			t.Errorf("the %s refusal says:\n%s", editor, s)
