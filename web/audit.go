@@ -214,10 +214,13 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 	row := c.pages.byName["audit.html"]
 	tick := time.NewTicker(tailHeartbeat)
 	defer tick.Stop()
+	stopping := stoppingOf(r.Context())
 	for {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-stopping:
+			return // the server is shutting down (WithStopping)
 		case <-tick.C:
 			if !stillSignedIn() {
 				return
@@ -226,7 +229,7 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 			fmt.Fprint(w, ": heartbeat\n\n")
 		case e, ok := <-events:
 			if !ok {
-				return // the audit log closed: the server is stopping
+				return // the audit log closed
 			}
 			if !matches(f, e) {
 				continue

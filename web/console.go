@@ -198,6 +198,21 @@ func (c *Console) routes() {
 	page("GET /admin/onboarding", c.onboardingPage)
 	page("POST /admin/onboarding", c.runOnboarding)
 	page("GET /admin/config.yaml", c.downloadYAML)
+	// Another method at a console address is 405 with Allow (RFC 9110
+	// section 15.5.6), as at the IdP's pages, not the catch-all's 404
+	// "no page here": a form's address opened in the address bar (it
+	// shows after a refused change) leads to the form's page.
+	for path, allow := range map[string]string{
+		"/admin/static/": "GET, HEAD", "/admin/signin": "GET, HEAD", "/admin/callback": "GET, HEAD",
+		"/admin/signed-out": "GET, HEAD", "/admin/{$}": "GET, HEAD", "/admin/servers": "GET, HEAD",
+		"/admin/servers/{id}": "GET, HEAD", "/admin/users": "GET, HEAD", "/admin/audit": "GET, HEAD",
+		"/admin/audit/export": "GET, HEAD", "/admin/audit/stream": "GET, HEAD", "/admin/explain": "GET, HEAD",
+		"/admin/config.yaml": "GET, HEAD", "/admin/onboarding": "GET, HEAD, POST",
+		"/admin/signout": "POST", "/admin/servers/{id}/access": "POST", "/admin/servers/{id}/deny": "POST",
+		"/admin/access-requests/{id}/approve": "POST", "/admin/access-requests/{id}/deny": "POST",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { c.methodNotAllowed(w, r, allow) })
+	}
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		var v *viewer // a signed-in admin gets the navigation bar to go on from
 		if s, u := c.signedIn(r); u.MayAdminister() {
@@ -206,6 +221,25 @@ func (c *Console) routes() {
 		c.errorPage(w, r, v, http.StatusNotFound, "Not found", "There is no console page at "+c.url(r.URL.Path)+".")
 	})
 	c.mux = mux
+}
+
+// methodNotAllowed answers a method that a console address does not take.
+// A form's address (only POST) says whose form it takes and links to the
+// page that has it.
+func (c *Console) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	var v *viewer // a signed-in admin gets the navigation bar to go on from
+	if s, u := c.signedIn(r); u.MayAdminister() {
+		v = &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
+	}
+	if allow == "POST" {
+		c.errorPageTo(w, r, v, http.StatusMethodNotAllowed, "Not a page",
+			c.url(r.URL.Path)+" is where a form of the console is sent, not a page to open; nothing was changed. The form is on the page below.",
+			"Open the form's page", formPage(r))
+		return
+	}
+	c.errorPage(w, r, v, http.StatusMethodNotAllowed, "Method not allowed",
+		"The console's page "+c.url(r.URL.Path)+" takes "+allow+", not "+r.Method+".")
 }
 
 // url is the address of a console path ("/admin/servers") as the browser

@@ -38,6 +38,16 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	for _, s := range cfg.MCPServers {
 		data.Server = append(data.Server, [2]string{s.ID, s.Label() + " (" + s.ID + ")"})
 	}
+	// A user or server the address names that the configuration does not
+	// (a user removed since a link was made, a typo, an authorization
+	// server's issuer) stays in the form, selected, beside the decision
+	// about it: a blank field would show a refusal about no one.
+	if form.User != "" && cfg.User(form.User) == nil {
+		data.Users = append(data.Users, form.User)
+	}
+	if form.Server != "" && cfg.Server(form.Server) == nil {
+		data.Server = append(data.Server, [2]string{form.Server, form.Server + " (no MCP server has this id)"})
+	}
 	errMsg := ""
 	if form.User != "" && form.Client != "" && form.Server != "" {
 		// The form names the server by id; the API takes the audience a

@@ -102,3 +102,19 @@ func TestExplainAPI_MetadataDocumentClient(t *testing.T) {
 		t.Errorf("explain of a URL cimd.allow does not match = %s, want invalid_client", body)
 	}
 }
+
+// TestExplain_KeepsWhatItExplains: a user or server that the address names
+// and the configuration does not stays selected in the form beside the
+// refusal about it, instead of a blank field (which the form's required
+// fields then refuse to send again).
+func TestExplain_KeepsWhatItExplains(t *testing.T) {
+	_, b := signedIn(t)
+	_, page := b.get("/admin/explain?user=nobody&client=mcp-client&server=tracker")
+	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, "<option selected>nobody</option>") {
+		t.Errorf("the unknown user is not the form's:\n%s", page)
+	}
+	_, page = b.get("/admin/explain?user=alice&client=mcp-client&server=nosuch")
+	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, `<option value="nosuch" selected>`) {
+		t.Errorf("the unknown server is not the form's:\n%s", page)
+	}
+}

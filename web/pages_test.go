@@ -101,6 +101,11 @@ func TestAudit_FiltersAndPages(t *testing.T) {
 	if strings.Contains(body, `href="/admin/audit?before=`) {
 		t.Errorf("the last page links to older events, and there are none")
 	}
+	// New events would come in above older ones there: the live tail is
+	// the newest page's.
+	if strings.Contains(body, `id="live"`) || !strings.Contains(body, `id="live-elsewhere"`) {
+		t.Errorf("an older page offers the live tail")
+	}
 	// A page that holds exactly the last events has no link to older ones either.
 	_, body = b.get("/admin/audit?user=bob&outcome=denied&limit=7")
 	if n := strings.Count(body, `<tr class="event`); n != 7 || strings.Contains(body, `href="/admin/audit?before=`) {

@@ -134,7 +134,16 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request, v *viewer, status
 	c.render(w, status, name, p)
 }
 
-// errorPage explains what went wrong and what to do.
+// errorPage explains what went wrong and what to do, with a way back to
+// the console's overview.
 func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, v *viewer, status int, title, msg string) {
-	c.show(w, r, v, status, "error.html", title, "", map[string]any{"Message": msg, "Status": status}, "", "")
+	c.errorPageTo(w, r, v, status, title, msg, "Back to the console", "/admin/")
+}
+
+// errorPageTo is errorPage whose button leads to the next step instead: a
+// console path (without the tenant's path, which it adds) and its label.
+// The overview stays a link beside it.
+func (c *Console) errorPageTo(w http.ResponseWriter, r *http.Request, v *viewer, status int, title, msg, label, path string) {
+	data := map[string]any{"Message": msg, "Status": status, "Label": label, "Href": c.url(path), "Other": path != "/admin/"}
+	c.show(w, r, v, status, "error.html", title, "", data, "", "")
 }

@@ -97,7 +97,11 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, v *viewer, acti
 	}
 	msg := a.apiError()
 	if a.Status == http.StatusPreconditionFailed {
-		msg = "Someone else changed the configuration since you opened the page, so nothing was approved. Go back, reload, and decide again."
+		msg = "Someone else changed the configuration since you opened the page, so nothing was approved. Open the page again to see the current version, and decide again."
 	}
-	c.errorPage(w, r, v, a.Status, "Not decided", msg)
+	label := "Open the page again"
+	if back == "/admin/" {
+		label = "Back to the overview"
+	}
+	c.errorPageTo(w, r, v, a.Status, "Not decided", msg, label, back)
 }

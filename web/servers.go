@@ -102,6 +102,7 @@ type serverView struct {
 	Problems []string        // why the API refused the last save
 	Stale    bool            // the last save lost against someone else's
 	Editing  string          // "access" or "deny": the editor the messages are about
+	Refusal  string          // why the last save was refused, shown above that editor
 	Requests []accessRequest // the server's pending access requests
 	Now      time.Time       // the IdP's clock, for the time left of expiring entries
 	IDJAG    *idJAGShape     // nil when the running configuration no longer has the server
@@ -137,6 +138,12 @@ var savedMessages = map[string]string{
 
 func (c *Console) serverPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	view, status, err := c.loadServer(r, r.PathValue("id"))
+	if status == http.StatusNotFound {
+		c.errorPageTo(w, r, v, status, "MCP server not found",
+			fmt.Sprintf("There is no MCP server %q (a link to one removed since, or a mistyped address).", r.PathValue("id")),
+			"MCP servers", "/admin/servers")
+		return
+	}
 	if err != nil {
 		c.errorPage(w, r, v, status, "MCP server not found", err.Error())
 		return
@@ -272,6 +279,15 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 		return
 	}
 	view, status, err := c.loadServer(r, id)
+	if status == http.StatusNotFound {
+		// Removed while the page was open (the API's answer to the save
+		// may be its stale If-Match): there is no page to show the
+		// admin's rows on, and the failed read says nothing of the save.
+		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
+			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
+			"MCP servers", "/admin/servers")
+		return
+	}
 	if err != nil {
 		c.errorPage(w, r, v, status, "Not saved", err.Error())
 		return
@@ -292,7 +308,11 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 			msg = "Not saved: the change would make the configuration invalid."
 		}
 	}
-	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", msg)
+	// The message is shown above the editor it is about, which takes the
+	// focus: the page opens there, with the admin's rows, for a keyboard
+	// too, not at the top with the editor screens away.
+	view.Refusal = msg
+	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", "")
 }
 
 // problems reads the "problems" of a refused change (400, 409).

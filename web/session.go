@@ -95,8 +95,11 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 				http.Redirect(w, r, c.url("/admin/signin?next="+url.QueryEscape(r.URL.RequestURI())), http.StatusSeeOther)
 				return
 			}
-			c.errorPage(w, r, nil, http.StatusUnauthorized, "Sign in first",
-				"Your console session has ended (it expired, or the server restarted). Sign in again, then repeat the change.")
+			// Signing in again returns to the page the form was on.
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			c.errorPageTo(w, r, nil, http.StatusUnauthorized, "Sign in first",
+				"Your console session has ended (you signed out, perhaps in another tab; it expired; or the server restarted), so this change was not made. Sign in again, then make the change again.",
+				"Sign in again", "/admin/signin?next="+url.QueryEscape(formPage(r)))
 			return
 		}
 		if !u.MayAdminister() {
@@ -105,8 +108,11 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 		}
 		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
 		if !safeMethod(r.Method) && !c.csrfOK(w, r, v.CSRF) {
-			c.errorPage(w, r, v, http.StatusForbidden, "Request refused",
-				"This change did not carry the console's security token (CSRF), so it was not made. Reload the page and try again.")
+			// Reloading this answer would send the same stale token
+			// again: the way on is the page the form was on, opened anew.
+			c.errorPageTo(w, r, v, http.StatusForbidden, "Request refused",
+				"This change did not carry the security token of your console session (CSRF), so it was not made: the page was opened in an earlier session (perhaps before you signed in again in another tab). Open the page again, then make the change again.",
+				"Open the page again", formPage(r))
 			return
 		}
 		h(w, r, v)
@@ -169,4 +175,21 @@ const maxNextBytes = 1 << 10
 func localPath(next string) bool {
 	return len(next) <= maxNextBytes && strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
 		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "/admin/signin")
+}
+
+// formPage is the console page that the form of a state-changing request
+// is on, without the tenant's path: where an admin whose change was
+// refused makes it again. A server's editors are on the server's page; an
+// access request's decision returns to the page it was made on.
+func formPage(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/admin/servers/") && r.PathValue("id") != "":
+		return "/admin/servers/" + url.PathEscape(r.PathValue("id"))
+	case strings.HasPrefix(p, "/admin/access-requests/"):
+		return backTo(r)
+	case p == "/admin/onboarding":
+		return p
+	}
+	return "/admin/"
 }

@@ -95,6 +95,14 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	state, verifier, nonce, next := sessionString(s, keyState), sessionString(s, keyVerifier), sessionString(s, keyNonce), sessionString(s, keyNext)
 	if state == "" || !tokenMatches(state, q.Get("state")) {
+		// Not this session's sign-in in progress: a second tab's
+		// (the session keeps the latest), or one completed already. When
+		// the admin is signed in by now, the console is the way on; the
+		// code is not redeemed either way.
+		if _, u := c.signedIn(r); u.MayAdminister() {
+			http.Redirect(w, r, c.url("/admin/"), http.StatusSeeOther)
+			return
+		}
 		c.errorPage(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
 			"The sign-in expired, was already used, or was started at another address than "+c.idp.Issuer()+"/admin/. Sign in again.")
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -92,4 +93,24 @@ func (s *TailSlots) give(tenant, session string) {
 		delete(s.byTenant, tenant)
 	}
 	s.total--
+}
+
+// stoppingKey is the context key of WithStopping.
+type stoppingKey struct{}
+
+// WithStopping returns ctx carrying stopping, a channel that the HTTP
+// server closes when it begins to shut down (http.Server.BaseContext and
+// RegisterOnShutdown). A live tail served under it ends then: Shutdown
+// waits for every connection to go idle, and a tail never would, so it
+// would hold the process for the whole shutdown deadline (and a restart
+// on the same state directory out until then).
+func WithStopping(ctx context.Context, stopping <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stoppingKey{}, stopping)
+}
+
+// stoppingOf is the channel of WithStopping; nil, which never fires,
+// without one.
+func stoppingOf(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(stoppingKey{}).(<-chan struct{})
+	return ch
 }

@@ -383,7 +383,9 @@ func TestTenants_ConsoleDownloadsNameTheTenant(t *testing.T) {
 		t.Errorf("the download is not the tenant's entry:\n%s", body)
 	}
 	resp, body = b.get("/admin/servers/nope")
-	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "GET /issuers/acme/admin/api/servers/nope") {
+	// It names no API path (none of the root's, as it once did), and its way on is under the tenant's.
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "&#34;nope&#34;") || strings.Contains(body, " /admin/api") ||
+		!strings.Contains(body, `href="/issuers/acme/admin/servers" id="next-step"`) {
 		t.Errorf("a missing server's page: %d\n%s", resp.StatusCode, body)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
+	"github.com/xaa-idp/xaa-idp/web"
 )
 
 // idpFlags are the flags that serve and demo share: where the
@@ -537,13 +539,22 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		}
 		conns = connlimit.New(n)
 	}
-	return &http.Server{
+	// Shutdown waits for connections to go idle; the console's live
+	// tails end when it begins (web.WithStopping), not at its deadline.
+	stopping := make(chan struct{})
+	hs := &http.Server{
 		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
 		ConnState:         conns.ConnState,
-	}, conns.Listener(ln)
+		BaseContext: func(net.Listener) context.Context {
+			return web.WithStopping(context.Background(), stopping)
+		},
+	}
+	var once sync.Once
+	hs.RegisterOnShutdown(func() { once.Do(func() { close(stopping) }) })
+	return hs, conns.Listener(ln)
 }
 
 // maxConnsCap bounds the open connections whatever the descriptor limit:

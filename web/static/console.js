@@ -19,6 +19,14 @@ document.addEventListener("click", (ev) => {
   }
 });
 
+// A refused save's reason (above the editor) has autofocus; a browser
+// that did not honour it (the page loaded in a background tab) gets the
+// focus moved here, unless the admin has moved it already.
+document.addEventListener("DOMContentLoaded", () => {
+  const refusal = document.querySelector(".refusal[autofocus]");
+  if (refusal && (document.activeElement === null || document.activeElement === document.body)) refusal.focus();
+});
+
 // The "Add a row" buttons need this script, so they show only with it.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-add-row]").forEach((b) => { b.hidden = false; });
