@@ -34,11 +34,16 @@ type Limiter struct {
 	// waiting are the open connections without a request in progress
 	// (new or idle), each with the time it started waiting.
 	waiting map[net.Conn]time.Time
+	// closing are the connections closed to make room that the server has
+	// not yet seen end: each is room already being made, so that one
+	// arrival closes one connection however long a close takes (a TLS
+	// connection's writes its close_notify alert first).
+	closing map[net.Conn]bool
 }
 
 // New returns a Limiter of n open connections (at least 1).
 func New(n int) *Limiter {
-	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]time.Time{}}
+	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]time.Time{}, closing: map[net.Conn]bool{}}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
@@ -67,12 +72,16 @@ func (l *Limiter) ConnState(c net.Conn, s http.ConnState) {
 	defer l.mu.Unlock()
 	switch s {
 	case http.StateNew, http.StateIdle:
+		if l.closing[c] {
+			return // already on its way out
+		}
 		l.waiting[c] = time.Now()
 		l.cond.Broadcast() // an Accept waiting for room may take its place
 	case http.StateActive:
 		delete(l.waiting, c)
 	case http.StateClosed, http.StateHijacked:
 		delete(l.waiting, c)
+		delete(l.closing, c)
 		l.open--
 		l.cond.Broadcast()
 	}
@@ -102,11 +111,16 @@ func (ln *listener) Accept() (net.Conn, error) {
 	defer l.mu.Unlock()
 	l.open++
 	for l.open > l.max && !ln.closed {
-		if victim := l.longestWaiting(); victim != nil {
-			delete(l.waiting, victim)
-			// Closing a TLS connection may write its close_notify alert,
-			// which a peer that reads nothing holds for seconds.
-			go victim.Close()
+		// A connection closed for an earlier arrival, and not yet seen
+		// to end, is room already on its way.
+		if l.open-len(l.closing) > l.max {
+			if victim := l.longestWaiting(); victim != nil {
+				delete(l.waiting, victim)
+				l.closing[victim] = true
+				// Closing a TLS connection may write its close_notify
+				// alert, which a peer that reads nothing holds for seconds.
+				go victim.Close()
+			}
 		}
 		l.cond.Wait()
 	}
