@@ -17,6 +17,7 @@
 package connlimit
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -117,9 +118,7 @@ func (ln *listener) Accept() (net.Conn, error) {
 			if victim := l.longestWaiting(); victim != nil {
 				delete(l.waiting, victim)
 				l.closing[victim] = true
-				// Closing a TLS connection may write its close_notify
-				// alert, which a peer that reads nothing holds for seconds.
-				go victim.Close()
+				go closeSoon(victim)
 			}
 		}
 		l.cond.Wait()
@@ -152,4 +151,25 @@ func (l *Limiter) longestWaiting() net.Conn {
 		}
 	}
 	return oldest
+}
+
+// closeNotifyWait is how long closing a TLS connection to make room
+// waits for its close_notify alert to be written.
+const closeNotifyWait = 100 * time.Millisecond
+
+// closeSoon closes c. A TLS connection first writes its close_notify
+// alert (RFC 8446 section 6.1), which lands at once in the send buffer
+// of a peer that reads, and which tls.Conn.Close waits up to 5 s to write
+// to one that does not; its descriptor, and the connection waiting for
+// the room, are not held that long: after closeNotifyWait the socket is
+// closed under it.
+func closeSoon(c net.Conn) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		c.Close()
+		return
+	}
+	t := time.AfterFunc(closeNotifyWait, func() { tc.NetConn().Close() })
+	tc.Close()
+	t.Stop()
 }
