@@ -101,7 +101,8 @@ type listener struct {
 // one accepted just before has not sent its request yet, and must not be
 // closed for one that may never come. A connection closed to make room
 // leaves the count once the server has seen it end (ConnState), so the
-// count never runs behind the descriptors in use.
+// count never runs behind the descriptors in use; until then it is the
+// room being made, so that each arrival closes one connection at most.
 func (ln *listener) Accept() (net.Conn, error) {
 	c, err := ln.Listener.Accept()
 	if err != nil {
