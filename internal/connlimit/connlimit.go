@@ -17,6 +17,7 @@
 package connlimit
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -34,11 +35,16 @@ type Limiter struct {
 	// waiting are the open connections without a request in progress
 	// (new or idle), each with the time it started waiting.
 	waiting map[net.Conn]time.Time
+	// closing are the connections closed to make room that the server has
+	// not yet seen end: each is room already being made, so that one
+	// arrival closes one connection however long a close takes (a TLS
+	// connection's writes its close_notify alert first).
+	closing map[net.Conn]bool
 }
 
 // New returns a Limiter of n open connections (at least 1).
 func New(n int) *Limiter {
-	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]time.Time{}}
+	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]time.Time{}, closing: map[net.Conn]bool{}}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
@@ -67,12 +73,16 @@ func (l *Limiter) ConnState(c net.Conn, s http.ConnState) {
 	defer l.mu.Unlock()
 	switch s {
 	case http.StateNew, http.StateIdle:
+		if l.closing[c] {
+			return // already on its way out
+		}
 		l.waiting[c] = time.Now()
 		l.cond.Broadcast() // an Accept waiting for room may take its place
 	case http.StateActive:
 		delete(l.waiting, c)
 	case http.StateClosed, http.StateHijacked:
 		delete(l.waiting, c)
+		delete(l.closing, c)
 		l.open--
 		l.cond.Broadcast()
 	}
@@ -91,7 +101,8 @@ type listener struct {
 // one accepted just before has not sent its request yet, and must not be
 // closed for one that may never come. A connection closed to make room
 // leaves the count once the server has seen it end (ConnState), so the
-// count never runs behind the descriptors in use.
+// count never runs behind the descriptors in use; until then it is the
+// room being made, so that each arrival closes one connection at most.
 func (ln *listener) Accept() (net.Conn, error) {
 	c, err := ln.Listener.Accept()
 	if err != nil {
@@ -102,11 +113,14 @@ func (ln *listener) Accept() (net.Conn, error) {
 	defer l.mu.Unlock()
 	l.open++
 	for l.open > l.max && !ln.closed {
-		if victim := l.longestWaiting(); victim != nil {
-			delete(l.waiting, victim)
-			// Closing a TLS connection may write its close_notify alert,
-			// which a peer that reads nothing holds for seconds.
-			go victim.Close()
+		// A connection closed for an earlier arrival, and not yet seen
+		// to end, is room already on its way.
+		if l.open-len(l.closing) > l.max {
+			if victim := l.longestWaiting(); victim != nil {
+				delete(l.waiting, victim)
+				l.closing[victim] = true
+				go closeSoon(victim)
+			}
 		}
 		l.cond.Wait()
 	}
@@ -138,4 +152,25 @@ func (l *Limiter) longestWaiting() net.Conn {
 		}
 	}
 	return oldest
+}
+
+// closeNotifyWait is how long closing a TLS connection to make room
+// waits for its close_notify alert to be written.
+const closeNotifyWait = 100 * time.Millisecond
+
+// closeSoon closes c. A TLS connection first writes its close_notify
+// alert (RFC 8446 section 6.1), which lands at once in the send buffer
+// of a peer that reads, and which tls.Conn.Close waits up to 5 s to write
+// to one that does not; its descriptor, and the connection waiting for
+// the room, are not held that long: after closeNotifyWait the socket is
+// closed under it.
+func closeSoon(c net.Conn) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		c.Close()
+		return
+	}
+	t := time.AfterFunc(closeNotifyWait, func() { tc.NetConn().Close() })
+	tc.Close()
+	t.Stop()
 }

@@ -123,3 +123,76 @@ func TestLimiter_BusyConnectionsAreNotClosed(t *testing.T) {
 		t.Errorf("the waiting connection, once one ended: %q %v", r.status, r.err)
 	}
 }
+
+// slowCloseListener hands out connections whose Close takes delay, as a
+// TLS connection's does when its peer reads nothing (the close_notify
+// alert waits for room in a full send buffer).
+type slowCloseListener struct {
+	net.Listener
+	delay time.Duration
+}
+
+func (ln slowCloseListener) Accept() (net.Conn, error) {
+	c, err := ln.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return slowCloseConn{c, ln.delay}, nil
+}
+
+type slowCloseConn struct {
+	net.Conn
+	delay time.Duration
+}
+
+func (c slowCloseConn) Close() error {
+	time.Sleep(c.delay)
+	return c.Conn.Close()
+}
+
+// TestLimiter_OneArrivalClosesOneConnection: a connection arriving at the
+// bound closes one idle connection to make room, not one more each time
+// another goes idle while the first one's close is under way.
+func TestLimiter_OneArrivalClosesOneConnection(t *testing.T) {
+	l := connlimit.New(2)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), ConnState: l.ConnState}
+	go hs.Serve(l.Listener(slowCloseListener{ln, 500 * time.Millisecond}))
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
+
+	var conns []net.Conn
+	var readers []*bufio.Reader
+	for i := range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns, readers = append(conns, c), append(readers, bufio.NewReader(c))
+		if status, err := get(c, readers[i], "/"); err != nil || status != "200 OK" {
+			t.Fatalf("connection %d: %q %v", i, status, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	third, err := net.Dial("tcp", addr) // closes the first, slowly
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	time.Sleep(50 * time.Millisecond)
+	// The second goes active and idle again while the first is closing.
+	if status, err := get(conns[1], readers[1], "/"); err != nil || status != "200 OK" {
+		t.Fatalf("the second connection while the first closes: %q %v", status, err)
+	}
+	time.Sleep(time.Second) // any close under way has ended
+	if status, err := get(conns[1], readers[1], "/"); err != nil || status != "200 OK" {
+		t.Errorf("the second connection was closed too, for one arrival: %q %v", status, err)
+	}
+	if status, err := get(third, bufio.NewReader(third), "/"); err != nil || status != "200 OK" {
+		t.Errorf("the arriving connection: %q %v", status, err)
+	}
+}
