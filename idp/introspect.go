@@ -92,7 +92,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	// parameter in both (the token, the client): it must act on the
 	// body, which was checked.
 	r.Form = r.PostForm
-	if _, _, basic := r.BasicAuth(); basic && c.Public() {
+	_, _, basic := r.BasicAuth()
+	// op's refusals (a token of another client is its 401 invalid_client)
+	// go out as RFC 6749 section 5.2's, as ours do.
+	w = &revokeErrorWriter{ResponseWriter: w, basic: basic}
+	if basic && c.Public() {
 		// A public client sent as Basic with an empty password
 		// (golang.org/x/oauth2's way), which op's revocation takes for
 		// a confidential client's: op gets client_id alone, as it
@@ -102,3 +106,24 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.provider.ServeHTTP(w, r)
 }
+
+// revokeErrorWriter gives op's error answers at the revocation endpoint
+// the headers writeOAuthError gives ours: Cache-Control: no-store, and a
+// Basic challenge on a 401 to a client that authenticated by the
+// Authorization header (RFC 6749 section 5.2).
+type revokeErrorWriter struct {
+	http.ResponseWriter
+	basic bool
+}
+
+func (w *revokeErrorWriter) WriteHeader(status int) {
+	if status >= http.StatusBadRequest {
+		w.Header().Set("Cache-Control", "no-store")
+		if status == http.StatusUnauthorized && w.basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *revokeErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
