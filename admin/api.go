@@ -490,7 +490,8 @@ func (a *API) config(w http.ResponseWriter, _ *http.Request) {
 }
 
 // RedactedConfig is the configuration as a generic document, keyed as in
-// the YAML file, without passwords, password hashes or client secrets.
+// the YAML file, with its defaults filled in, without passwords, password
+// hashes or client secrets.
 func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	cp := *c
 	cp.Users = append([]policy.User(nil), c.Users...)
@@ -503,6 +504,10 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 			cp.Clients[i].ClientSecret = "(redacted)"
 		}
 	}
+	// cimd as in effect, not as written: an unset switch is on, and an
+	// unset allow list is the default one (an empty one allows nothing).
+	on, exchange := c.CIMD.On(), c.CIMD.Exchange()
+	cp.CIMD.Enabled, cp.CIMD.TokenExchange, cp.CIMD.Allow = &on, &exchange, c.CIMD.Patterns()
 	raw, err := yaml.Marshal(&cp)
 	if err != nil {
 		return nil, err

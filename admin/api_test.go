@@ -282,3 +282,29 @@ func TestAdminAPI_AuditFullPageAtTheCapHasLink(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAPI_ConfigShowsTheCIMDSettingsInEffect: a file without cimd:
+// runs with metadata document clients on, allowed to exchange, under the
+// default patterns. The running configuration says so, not null for the
+// switches and an empty allow list, which would read as "nothing allowed".
+func TestAdminAPI_ConfigShowsTheCIMDSettingsInEffect(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/config", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	var cfg struct {
+		CIMD struct {
+			Enabled       *bool    `json:"enabled"`
+			TokenExchange *bool    `json:"token_exchange"`
+			Allow         []string `json:"allow"`
+		} `json:"cimd"`
+	}
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	c := cfg.CIMD
+	if c.Enabled == nil || !*c.Enabled || c.TokenExchange == nil || !*c.TokenExchange || len(c.Allow) == 0 {
+		t.Errorf("cimd shows enabled %v, token_exchange %v, allow %q; want true, true and the default patterns", c.Enabled, c.TokenExchange, c.Allow)
+	}
+}
