@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -49,6 +50,16 @@ type storage struct {
 	// grant, until they would have expired: one presented again was
 	// leaked (RefreshTokenReused).
 	rotatedRefresh *ttlMap[string, string]
+	// revokedGrants are the grants (code redemptions) revoked for a
+	// replayed code or a reused refresh token, until their tokens would
+	// have expired. A redemption or rotation of the grant under way when
+	// the revocation ran (it took the code or the old refresh token, and
+	// has not stored its new tokens yet) finds its grant here and stores
+	// nothing: else its tokens, stored after the revocation, would outlive
+	// it. grantMu orders the two: revoking (mark, delete) and storing
+	// (check, put) never interleave.
+	revokedGrants *ttlMap[string, struct{}]
+	grantMu       sync.Mutex
 }
 
 var (
@@ -67,6 +78,7 @@ func newStorage(s *Server) *storage {
 		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(func(t *refreshToken) string { return t.SessionID }),
 
 		rotatedRefresh: newTTLMap[string, string](maxTokens, s.now),
+		revokedGrants:  newTTLMap[string, struct{}](maxTokens, s.now),
 	}
 }
 
@@ -204,8 +216,34 @@ func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 // revokeGrant revokes the access and refresh tokens of one code
 // redemption and reports how many there were.
 func (st *storage) revokeGrant(grant string) int {
+	st.grantMu.Lock()
+	defer st.grantMu.Unlock()
+	l := st.srv.Config().Lifetimes
+	st.revokedGrants.Put(grant, struct{}{}, st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D())))
 	n := st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.GrantID == grant })
 	return n + st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.GrantID == grant })
+}
+
+// errGrantRevoked refuses the tokens of a grant revoked while they were
+// being made (storage.revokedGrants).
+var errGrantRevoked = oidc.ErrInvalidGrant().WithDescription("the grant of this request was revoked while it was under way (its code was replayed, or its refresh token reused: RFC 9700 section 4.14.2)")
+
+// storeTokens stores an access token and, unless rt is nil, a refresh
+// token under rtHash, all of one grant (their GrantID), unless that grant
+// has been revoked.
+func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken) error {
+	st.grantMu.Lock()
+	defer st.grantMu.Unlock()
+	if at.GrantID != "" {
+		if _, revoked := st.revokedGrants.Get(at.GrantID); revoked {
+			return errGrantRevoked
+		}
+	}
+	st.accessTokens.Put(at.ID, at, at.Expiry)
+	if rt != nil {
+		st.refreshTokens.Put(rtHash, rt, rt.Expiry)
+	}
+	return nil
 }
 
 // endSession revokes the access and refresh tokens issued under the SSO
@@ -226,6 +264,9 @@ func (st *storage) DeleteAuthRequest(_ context.Context, id string) error {
 // userinfo, without a refresh token.
 func (st *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	at := st.newAccessToken(req)
+	if err := st.storeTokens(at, "", nil); err != nil {
+		return "", time.Time{}, err
+	}
 	noteTokenRequest(ctx, req)
 	return at.ID, at.Expiry, nil
 }
@@ -249,7 +290,6 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		st.rotatedRefresh.Put(tokenHash(current), old.GrantID, old.Expiry)
 	}
 	at := st.newAccessToken(req)
-	noteTokenRequest(ctx, req)
 	rt := &refreshToken{
 		ClientID: clientIDOf(req),
 		Subject:  req.GetSubject(),
@@ -270,10 +310,14 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		rt.Expiry = old.Expiry // rotation must not extend the grant
 	}
 	token := "rt_" + randomID(32)
-	st.refreshTokens.Put(tokenHash(token), rt, rt.Expiry)
+	if err := st.storeTokens(at, tokenHash(token), rt); err != nil {
+		return "", "", time.Time{}, err
+	}
+	noteTokenRequest(ctx, req)
 	return at.ID, token, at.Expiry, nil
 }
 
+// newAccessToken makes the access token of req; storeTokens stores it.
 func (st *storage) newAccessToken(req op.TokenRequest) *accessToken {
 	at := &accessToken{
 		ID:       randomID(16),
@@ -288,7 +332,6 @@ func (st *storage) newAccessToken(req op.TokenRequest) *accessToken {
 	if l, ok := req.(lineage); ok {
 		at.SessionID, at.GrantID = l.lineage()
 	}
-	st.accessTokens.Put(at.ID, at, at.Expiry)
 	return at
 }
 
