@@ -168,6 +168,13 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	if err := st.activeUser(ar.Subject); err != nil {
 		return nil, err
 	}
+	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
+		// A code issued before the sign-out: its tokens would be of the
+		// ended session, which no longer revokes them.
+		err := errors.New("the SSO session the code was issued under has ended (end_session); sign in again")
+		noteRefusal(ctx, err.Error())
+		return nil, err
+	}
 	return ar, nil
 }
 
@@ -344,7 +351,9 @@ func (st *storage) lookupRefreshToken(token string) (*refreshToken, bool) {
 	return st.refreshTokens.Get(tokenHash(token))
 }
 
-// TerminateSession implements op.AuthStorage; op calls it from end_session.
+// TerminateSession implements op.AuthStorage: it revokes every token of
+// the user at the client. op calls it from end_session only for a storage
+// without TerminateSessionFromRequest, which this one has.
 func (st *storage) TerminateSession(_ context.Context, userID, clientID string) error {
 	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.Subject == userID && t.ClientID == clientID })
 	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.Subject == userID && t.ClientID == clientID })
@@ -354,16 +363,19 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 // TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest;
 // op calls it from end_session once id_token_hint and
 // post_logout_redirect_uri are validated. The session the hint's sid names
-// ends, as the cookie's did in Server.endSession (OIDC RP-Initiated Logout
-// section 2: the hint identifies the session to end).
-func (st *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+// ends, with the tokens issued under it, as the cookie's did in
+// Server.endSession (OIDC RP-Initiated Logout section 2: the hint
+// identifies the session to end); every ID token of this IdP has a sid.
+//
+// It called TerminateSession too, which revoked the user's tokens at the
+// client in every session: the same user's session in another browser
+// lived on, signed in, while its tokens went, and the scan of both full
+// token stores took 15.9 ms under their locks (BenchmarkStorage_
+// TerminateSession, 100,000 tokens in each), against some 5 to 30 µs for
+// the session's own tokens (BenchmarkStorage_EndSession).
+func (st *storage) TerminateSessionFromRequest(_ context.Context, req *op.EndSessionRequest) (string, error) {
 	if c := req.IDTokenHintClaims; c != nil && c.SessionID != "" {
 		st.srv.endSSO(c.SessionID, "id_token_hint")
-	}
-	if req.UserID != "" {
-		if err := st.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
-			return "", err
-		}
 	}
 	return req.RedirectURI, nil
 }

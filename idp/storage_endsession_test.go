@@ -69,3 +69,14 @@ func TestStorage_EndSessionDeletesItsTokensOnly(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStorage_TerminateSession is op's TerminateSession, which
+// end_session with an id_token_hint called before it ended the hint's
+// session only: a scan of both full token stores, for comparison with
+// BenchmarkStorage_EndSession.
+func BenchmarkStorage_TerminateSession(b *testing.B) {
+	st, _, _ := fullTokenStores()
+	for b.Loop() {
+		_ = st.TerminateSession(b.Context(), "u-alice", "mcp-client")
+	}
+}
