@@ -275,6 +275,18 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 // DeleteGroup removes every entry of group g (see groupedBy) and reports
 // how many it removed.
 func (m *ttlMap[K, V]) DeleteGroup(g string) int {
+	return m.deleteGroup(g, nil)
+}
+
+// TakeGroup removes every entry of group g, expired or not, and returns
+// their values.
+func (m *ttlMap[K, V]) TakeGroup(g string) []V {
+	var vs []V
+	m.deleteGroup(g, func(v V) { vs = append(vs, v) })
+	return vs
+}
+
+func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -283,6 +295,9 @@ func (m *ttlMap[K, V]) DeleteGroup(g string) int {
 		if e, ok := m.data[k]; ok && m.groupOf(e.v) == g {
 			delete(m.data, k)
 			n++
+			if took != nil {
+				took(e.v)
+			}
 		}
 	}
 	m.grouped -= len(m.groups[g])
