@@ -305,6 +305,36 @@ func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
 	return n
 }
 
+// DeleteGroupFunc removes the entries of group g for which f reports true
+// and reports how many it removed: it reads only the keys listed in g.
+func (m *ttlMap[K, V]) DeleteGroupFunc(g string, f func(V) bool) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	keys := m.groups[g]
+	kept := keys[:0]
+	for _, k := range keys {
+		e, ok := m.data[k]
+		switch {
+		case !ok || m.groupOf(e.v) != g:
+			// Left g: no longer listed.
+		case f(e.v):
+			delete(m.data, k)
+			n++
+		default:
+			kept = append(kept, k)
+		}
+	}
+	clear(keys[len(kept):]) // let the keys go
+	m.grouped -= len(keys) - len(kept)
+	if len(kept) == 0 {
+		delete(m.groups, g)
+	} else {
+		m.groups[g] = kept
+	}
+	return n
+}
+
 // DeleteFunc removes every entry for which f reports true and reports how
 // many it removed.
 func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) int {
