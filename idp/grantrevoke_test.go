@@ -17,19 +17,25 @@ import (
 // (TestRefreshReuse_ConcurrentRotationIssuesOnce); here the order is laid
 // down: the revocation first, then the rotation's new tokens, which are
 // refused, and the grant has no token left.
-func TestStorage_GrantRevokedMidwayStoresNoTokens(t *testing.T) {
-	now := time.Unix(1e9, 0)
+// storageServer is the least of a Server that a storage needs: a clock
+// stopped at now, a configuration (its lifetimes), the ended sessions.
+func storageServer(now time.Time) *Server {
 	srv := &Server{now: func() time.Time { return now }}
-	cfg, err := policy.Parse([]byte("users: []\n"), "grant.yaml")
+	srv.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, srv.now)
+	cfg, err := policy.Parse([]byte("users: []\n"), "storage.yaml")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	srv.cfg.Store(cfg)
-	st := newStorage(srv)
+	return srv
+}
+
+func TestStorage_GrantRevokedMidwayStoresNoTokens(t *testing.T) {
+	st := newStorage(storageServer(time.Unix(1e9, 0)))
 	req := &refreshTokenRequest{refreshToken: refreshToken{ClientID: "c", Subject: "u-alice", GrantID: "grant-1", SessionID: "sid-1"}}
 
-	st.revokeGrant("grant-1") // the reuse, seen while the rotation is on its way
-	_, _, _, err = st.CreateAccessAndRefreshTokens(context.Background(), req, "")
+	st.revokeGrant(grantRef{sid: "sid-1", grant: "grant-1"}) // the reuse, seen while the rotation is on its way
+	_, _, _, err := st.CreateAccessAndRefreshTokens(context.Background(), req, "")
 	if !errors.Is(err, errGrantRevoked) {
 		t.Errorf("new tokens of a revoked grant: %v, want errGrantRevoked", err)
 	}
@@ -43,5 +49,24 @@ func TestStorage_GrantRevokedMidwayStoresNoTokens(t *testing.T) {
 	other := &refreshTokenRequest{refreshToken: refreshToken{ClientID: "c", Subject: "u-alice", GrantID: "grant-2", SessionID: "sid-1"}}
 	if _, _, _, err := st.CreateAccessAndRefreshTokens(context.Background(), other, ""); err != nil {
 		t.Errorf("another grant's tokens: %v", err)
+	}
+}
+
+// TestStorage_SessionEndedMidwayStoresNoTokens: likewise for end_session:
+// a refresh or code redemption that passed its checks before the session
+// ended stores no tokens after endSession deleted the session's others.
+func TestStorage_SessionEndedMidwayStoresNoTokens(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	srv := storageServer(now)
+	st := newStorage(srv)
+	req := &refreshTokenRequest{refreshToken: refreshToken{ClientID: "c", Subject: "u-alice", GrantID: "grant-1", SessionID: "sid-1"}}
+
+	srv.endedSIDs.Put("sid-1", struct{}{}, now.Add(time.Hour)) // endSSO marks, then endSession deletes
+	st.endSession("sid-1")
+	if _, _, _, err := st.CreateAccessAndRefreshTokens(context.Background(), req, ""); !errors.Is(err, errSessionEnded) {
+		t.Errorf("new tokens of an ended session: %v, want errSessionEnded", err)
+	}
+	if n := st.accessTokens.Len() + st.refreshTokens.Len(); n != 0 {
+		t.Errorf("%d tokens stored for an ended session", n)
 	}
 }

@@ -586,12 +586,9 @@ func (s *Server) endSSO(sid, how string) {
 		return
 	}
 	var ended *ssoSession
-	s.sessions.DeleteFunc(func(_ string, sess *ssoSession) bool {
-		if sess.SID == sid {
-			ended = sess
-		}
-		return sess.SID == sid
-	})
+	for _, sess := range s.sessions.TakeGroup(sid) {
+		ended = sess // the browser's cookies of one sid are of one user
+	}
 	now := s.now()
 	if s.endedSIDs.PutEvicting(sid, struct{}{}, now.Add(s.Config().Lifetimes.IDToken.D()+subjectSkew)) {
 		s.raiseEndedFloor(now)

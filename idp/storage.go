@@ -42,14 +42,14 @@ type storage struct {
 	// authRequests are bounded by security.max_pending_logins through
 	// PutIfRoom, which never evicts a pending login.
 	authRequests  *ttlMap[string, *authRequest]
-	codes         *ttlMap[string, string] // code -> auth request id
-	usedCodes     *ttlMap[string, string] // tokenHash(code) -> grant (auth request id), to catch a replay
+	codes         *ttlMap[string, string]   // code -> auth request id
+	usedCodes     *ttlMap[string, grantRef] // tokenHash(code) -> its redemption, to catch a replay
 	accessTokens  *ttlMap[string, *accessToken]
 	refreshTokens *ttlMap[string, *refreshToken] // by tokenHash
 	// rotatedRefresh are the refresh tokens rotated away, tokenHash ->
-	// grant, until they would have expired: one presented again was
+	// their grant, until they would have expired: one presented again was
 	// leaked (RefreshTokenReused).
-	rotatedRefresh *ttlMap[string, string]
+	rotatedRefresh *ttlMap[string, grantRef]
 	// revokedGrants are the grants (code redemptions) revoked for a
 	// replayed code or a reused refresh token, until their tokens would
 	// have expired. A redemption or rotation of the grant under way when
@@ -57,7 +57,7 @@ type storage struct {
 	// has not stored its new tokens yet) finds its grant here and stores
 	// nothing: else its tokens, stored after the revocation, would outlive
 	// it. grantMu orders the two: revoking (mark, delete) and storing
-	// (check, put) never interleave.
+	// (check, put) never interleave; nor do storing and endSession.
 	revokedGrants *ttlMap[string, struct{}]
 	grantMu       sync.Mutex
 }
@@ -73,11 +73,11 @@ func newStorage(s *Server) *storage {
 		srv:           s,
 		authRequests:  newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now),
 		codes:         newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
-		usedCodes:     newTTLMap[string, string](maxTokens, s.now),
+		usedCodes:     newTTLMap[string, grantRef](maxTokens, s.now),
 		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(func(t *accessToken) string { return t.SessionID }),
 		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(func(t *refreshToken) string { return t.SessionID }),
 
-		rotatedRefresh: newTTLMap[string, string](maxTokens, s.now),
+		rotatedRefresh: newTTLMap[string, grantRef](maxTokens, s.now),
 		revokedGrants:  newTTLMap[string, struct{}](maxTokens, s.now),
 	}
 }
@@ -172,12 +172,23 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 		}
 		return nil, errors.New("code not found, expired or already used")
 	}
-	st.usedCodes.Put(tokenHash(code), id, st.srv.now().Add(authRequestTTL))
 	ar, ok := st.authRequests.Get(id)
+	g := grantRef{grant: id}
+	if ok {
+		g.sid = ar.SessionID
+	}
+	st.usedCodes.Put(tokenHash(code), g, st.srv.now().Add(authRequestTTL))
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
 	if err := st.activeUser(ar.Subject); err != nil {
+		return nil, err
+	}
+	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
+		// A code issued before the sign-out: its tokens would be of the
+		// ended session, which no longer revokes them.
+		err := errors.New("the SSO session the code was issued under has ended (end_session); sign in again")
+		noteRefusal(ctx, err.Error())
 		return nil, err
 	}
 	return ar, nil
@@ -213,24 +224,44 @@ func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	return nil
 }
 
+// grantRef names one code redemption (its auth request's ID) and the SSO
+// session it was made in.
+type grantRef struct{ sid, grant string }
+
 // revokeGrant revokes the access and refresh tokens of one code
-// redemption and reports how many there were.
-func (st *storage) revokeGrant(grant string) int {
+// redemption and reports how many there were. They are found among the
+// tokens of its session (the stores group them by session): a scan of
+// both full stores took 15 to 16 ms under their locks, for each replayed
+// code or reused refresh token a client presents (BenchmarkStorage_
+// RevokeGrant). A grant of no session has no tokens: it is a code whose
+// auth request had expired when it was redeemed, since every token is
+// issued for an auth request completed in a session, or for a refresh
+// token of one.
+func (st *storage) revokeGrant(g grantRef) int {
 	st.grantMu.Lock()
 	defer st.grantMu.Unlock()
 	l := st.srv.Config().Lifetimes
-	st.revokedGrants.Put(grant, struct{}{}, st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D())))
-	n := st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.GrantID == grant })
-	return n + st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.GrantID == grant })
+	st.revokedGrants.Put(g.grant, struct{}{}, st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D())))
+	if g.sid == "" {
+		return 0
+	}
+	return st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant }) +
+		st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool { return t.GrantID == g.grant })
 }
 
 // errGrantRevoked refuses the tokens of a grant revoked while they were
 // being made (storage.revokedGrants).
 var errGrantRevoked = oidc.ErrInvalidGrant().WithDescription("the grant of this request was revoked while it was under way (its code was replayed, or its refresh token reused: RFC 9700 section 4.14.2)")
 
+// errSessionEnded refuses the tokens of an SSO session ended while they
+// were being made.
+var errSessionEnded = oidc.ErrInvalidGrant().WithDescription("the SSO session of this request was ended (end_session) while it was under way")
+
 // storeTokens stores an access token and, unless rt is nil, a refresh
-// token under rtHash, all of one grant (their GrantID), unless that grant
-// has been revoked.
+// token under rtHash, all of one grant (their GrantID) and session, unless
+// that grant has been revoked or that session ended: a redemption or a
+// rotation that passed its checks before may be storing its tokens only
+// after the revocation (or endSession) deleted the others.
 func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken) error {
 	st.grantMu.Lock()
 	defer st.grantMu.Unlock()
@@ -238,6 +269,9 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 		if _, revoked := st.revokedGrants.Get(at.GrantID); revoked {
 			return errGrantRevoked
 		}
+	}
+	if at.SessionID != "" && st.srv.sessionEnded(at.SessionID) {
+		return errSessionEnded
 	}
 	st.accessTokens.Put(at.ID, at, at.Expiry)
 	if rt != nil {
@@ -249,6 +283,10 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 // endSession revokes the access and refresh tokens issued under the SSO
 // session sid: the token stores group them by session.
 func (st *storage) endSession(sid string) {
+	// After the session was marked ended (Server.endSSO): storeTokens,
+	// under the same lock, either stored before this deletes, or sees it.
+	st.grantMu.Lock()
+	defer st.grantMu.Unlock()
 	st.accessTokens.DeleteGroup(sid)
 	st.refreshTokens.DeleteGroup(sid)
 }
@@ -287,7 +325,7 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			}
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
 		}
-		st.rotatedRefresh.Put(tokenHash(current), old.GrantID, old.Expiry)
+		st.rotatedRefresh.Put(tokenHash(current), grantRef{old.SessionID, old.GrantID}, old.Expiry)
 	}
 	at := st.newAccessToken(req)
 	rt := &refreshToken{
@@ -373,7 +411,7 @@ func (st *storage) refreshReused(ctx context.Context, token string) error {
 		return nil
 	}
 	n := 0
-	if grant != "" {
+	if grant.grant != "" {
 		n = st.revokeGrant(grant)
 	}
 	err := fmt.Errorf("refresh token reused: it was already rotated, so it leaked, and the %d tokens of its grant are revoked (RFC 9700 section 4.14.2)", n)
@@ -387,7 +425,9 @@ func (st *storage) lookupRefreshToken(token string) (*refreshToken, bool) {
 	return st.refreshTokens.Get(tokenHash(token))
 }
 
-// TerminateSession implements op.AuthStorage; op calls it from end_session.
+// TerminateSession implements op.AuthStorage: it revokes every token of
+// the user at the client. op calls it from end_session only for a storage
+// without TerminateSessionFromRequest, which this one has.
 func (st *storage) TerminateSession(_ context.Context, userID, clientID string) error {
 	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.Subject == userID && t.ClientID == clientID })
 	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.Subject == userID && t.ClientID == clientID })
@@ -397,16 +437,19 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 // TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest;
 // op calls it from end_session once id_token_hint and
 // post_logout_redirect_uri are validated. The session the hint's sid names
-// ends, as the cookie's did in Server.endSession (OIDC RP-Initiated Logout
-// section 2: the hint identifies the session to end).
-func (st *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+// ends, with the tokens issued under it, as the cookie's did in
+// Server.endSession (OIDC RP-Initiated Logout section 2: the hint
+// identifies the session to end); every ID token of this IdP has a sid.
+//
+// It called TerminateSession too, which revoked the user's tokens at the
+// client in every session: the same user's session in another browser
+// lived on, signed in, while its tokens went, and the scan of both full
+// token stores took 15.9 ms under their locks (BenchmarkStorage_
+// TerminateSession, 100,000 tokens in each), against some 5 to 30 µs for
+// the session's own tokens (BenchmarkStorage_EndSession).
+func (st *storage) TerminateSessionFromRequest(_ context.Context, req *op.EndSessionRequest) (string, error) {
 	if c := req.IDTokenHintClaims; c != nil && c.SessionID != "" {
 		st.srv.endSSO(c.SessionID, "id_token_hint")
-	}
-	if req.UserID != "" {
-		if err := st.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
-			return "", err
-		}
 	}
 	return req.RedirectURI, nil
 }

@@ -275,6 +275,18 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 // DeleteGroup removes every entry of group g (see groupedBy) and reports
 // how many it removed.
 func (m *ttlMap[K, V]) DeleteGroup(g string) int {
+	return m.deleteGroup(g, nil)
+}
+
+// TakeGroup removes every entry of group g, expired or not, and returns
+// their values.
+func (m *ttlMap[K, V]) TakeGroup(g string) []V {
+	var vs []V
+	m.deleteGroup(g, func(v V) { vs = append(vs, v) })
+	return vs
+}
+
+func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -283,10 +295,43 @@ func (m *ttlMap[K, V]) DeleteGroup(g string) int {
 		if e, ok := m.data[k]; ok && m.groupOf(e.v) == g {
 			delete(m.data, k)
 			n++
+			if took != nil {
+				took(e.v)
+			}
 		}
 	}
 	m.grouped -= len(m.groups[g])
 	delete(m.groups, g)
+	return n
+}
+
+// DeleteGroupFunc removes the entries of group g for which f reports true
+// and reports how many it removed: it reads only the keys listed in g.
+func (m *ttlMap[K, V]) DeleteGroupFunc(g string, f func(V) bool) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	keys := m.groups[g]
+	kept := keys[:0]
+	for _, k := range keys {
+		e, ok := m.data[k]
+		switch {
+		case !ok || m.groupOf(e.v) != g:
+			// Left g: no longer listed.
+		case f(e.v):
+			delete(m.data, k)
+			n++
+		default:
+			kept = append(kept, k)
+		}
+	}
+	clear(keys[len(kept):]) // let the keys go
+	m.grouped -= len(keys) - len(kept)
+	if len(kept) == 0 {
+		delete(m.groups, g)
+	} else {
+		m.groups[g] = kept
+	}
 	return n
 }
 

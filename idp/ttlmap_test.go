@@ -2,6 +2,7 @@ package idp
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -278,7 +279,7 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 			v := strconv.Itoa(step)
 			ops := 10
 			if grouped {
-				ops++
+				ops += 3
 			}
 			switch op := rng.IntN(ops); op {
 			case 0, 1, 2:
@@ -342,6 +343,37 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 				}
 				if got != want {
 					t.Fatalf("seed %d step %d: DeleteGroup(%s) removed %d, want %d", seed, step, g, got, want)
+				}
+			case 11:
+				// Of one group, the values whose second last digit is
+				// odd (a grant among a session's tokens).
+				g := groupOf(v)
+				odd := func(v string) bool { return len(v) > 1 && (v[len(v)-2]-'0')%2 == 1 }
+				got := m.DeleteGroupFunc(g, odd)
+				want := 0
+				for k, e := range ref.data {
+					if groupOf(e.v) == g && odd(e.v) {
+						delete(ref.data, k)
+						want++
+					}
+				}
+				if got != want {
+					t.Fatalf("seed %d step %d: DeleteGroupFunc(%s) removed %d, want %d", seed, step, g, got, want)
+				}
+			case 12:
+				g := groupOf(v)
+				var want []string
+				for k, e := range ref.data {
+					if groupOf(e.v) == g {
+						delete(ref.data, k)
+						want = append(want, e.v)
+					}
+				}
+				got := m.TakeGroup(g)
+				slices.Sort(got)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Fatalf("seed %d step %d: TakeGroup(%s) = %v, want %v", seed, step, g, got, want)
 				}
 			}
 			if m.Len() != len(ref.data) {

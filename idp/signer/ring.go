@@ -20,6 +20,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -606,7 +608,7 @@ func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
 // blocks before it are skipped: `openssl ecparam -genkey` writes an "EC
 // PARAMETERS" block first. What cannot be a key says so, with the fix.
 func readPrivateKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyPEM(path)
 	if err != nil {
 		return nil, err
 	}
@@ -644,6 +646,59 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 		return nil, fmt.Errorf("%s: no private key, only %s; give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", path, strings.Join(seen, ", "))
 	}
 	return nil, fmt.Errorf("%s: no PEM block found", path)
+}
+
+// maxKeyFileBytes bounds what readKeyPEM reads: a PEM private key is a few
+// KiB (RSA 8192 some 6.5), with room for blocks around it.
+const maxKeyFileBytes = 64 << 10
+
+// readKeyPEM reads the key file path, a regular file of at most
+// maxKeyFileBytes. Anything else is refused before it is read: read in
+// full, /dev/zero filled the memory of check and serve, and a named pipe
+// without a writer hung them.
+func readKeyPEM(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(path, fi.Mode())
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(path, fi.Mode()) // replaced since
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeyFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d KiB, too large for a PEM private key", path, maxKeyFileBytes>>10)
+	}
+	return data, nil
+}
+
+// notRegular says that path, of mode m, is not a regular file.
+func notRegular(path string, m fs.FileMode) error {
+	what := "something other than a file"
+	switch {
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM private key", path, what)
 }
 
 // CheckKeyFile returns the error Load gives for path as an entry of
