@@ -3,6 +3,8 @@ package idp
 import (
 	"sync"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/expiry"
 )
 
 // ttlMap is a mutex-guarded map whose entries expire and whose size is
@@ -25,7 +27,7 @@ type ttlMap[K comparable, V any] struct {
 	// in it, skipped when it reaches the top (liveTopLocked); Put rebuilds
 	// it from data once it holds more than 2*len(data)+minShrink items, so
 	// that it never holds more than 2*max+minShrink.
-	byExp []expItem[K]
+	byExp expiry.Heap[K]
 	// swept is when a full PutIfRoom last swept, and soonest the earliest
 	// expiry it left: a flood against a full map costs one sweep a second.
 	swept, soonest time.Time
@@ -54,13 +56,6 @@ const minShrink = 1024
 type ttlEntry[V any] struct {
 	v   V
 	exp time.Time
-}
-
-// expItem is one key of byExp and the expiry it was stored with; it is
-// stale once data holds the key no longer or with another expiry.
-type expItem[K comparable] struct {
-	exp time.Time
-	k   K
 }
 
 func newTTLMap[K comparable, V any](max int, now func() time.Time) *ttlMap[K, V] {
@@ -97,7 +92,7 @@ func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 func (m *ttlMap[K, V]) storeLocked(k K, v V, exp time.Time) {
 	old, ok := m.data[k]
 	if !ok || !old.exp.Equal(exp) {
-		m.pushLocked(expItem[K]{exp, k})
+		m.byExp.Push(exp, k)
 	}
 	if !ok {
 		m.listLocked(k, v)
@@ -192,7 +187,7 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 	m.expireLocked(now)
 	m.soonest = time.Time{}
 	if it, ok := m.liveTopLocked(); ok {
-		m.soonest = it.exp
+		m.soonest = it.At
 	}
 	if m.peak >= minShrink && len(m.data) <= m.peak/4 {
 		// A burst has passed: give back the table it grew, and what
@@ -212,11 +207,11 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 func (m *ttlMap[K, V]) expireLocked(now time.Time) {
 	for {
 		it, ok := m.liveTopLocked()
-		if !ok || now.Before(it.exp) {
+		if !ok || now.Before(it.At) {
 			return
 		}
-		m.popLocked()
-		delete(m.data, it.k)
+		m.byExp.Pop()
+		delete(m.data, it.Key)
 	}
 }
 
@@ -367,86 +362,36 @@ func (m *ttlMap[K, V]) evictLocked() (evicted bool) {
 	if !ok {
 		return false
 	}
-	m.popLocked()
-	delete(m.data, it.k)
+	m.byExp.Pop()
+	delete(m.data, it.Key)
 	return true
 }
 
 // liveTopLocked drops the stale items from the top of byExp and returns
-// the one left there: the entry closest to expiry.
-func (m *ttlMap[K, V]) liveTopLocked() (expItem[K], bool) {
-	for len(m.byExp) > 0 {
-		it := m.byExp[0]
-		if e, ok := m.data[it.k]; ok && e.exp.Equal(it.exp) {
+// the one left there: the entry closest to expiry. An item is stale once
+// data holds its key no longer or with another expiry.
+func (m *ttlMap[K, V]) liveTopLocked() (expiry.Item[K], bool) {
+	for {
+		it, ok := m.byExp.Top()
+		if !ok {
+			return it, false
+		}
+		if e, ok := m.data[it.Key]; ok && e.exp.Equal(it.At) {
 			return it, true
 		}
-		m.popLocked()
+		m.byExp.Pop()
 	}
-	return expItem[K]{}, false
 }
 
 // rebuildLocked makes byExp anew from data, without its stale items. It
 // reuses byExp's array unless shrink: a sweep after a burst gives back
 // the memory the burst grew.
 func (m *ttlMap[K, V]) rebuildLocked(shrink bool) {
-	old := m.byExp
-	if shrink {
-		m.byExp = make([]expItem[K], 0, len(m.data))
-	} else {
-		m.byExp = old[:0]
-	}
-	for k, e := range m.data {
-		m.byExp = append(m.byExp, expItem[K]{e.exp, k})
-	}
-	if !shrink {
-		clear(old[len(m.byExp):]) // let the stale keys go
-	}
-	for i := len(m.byExp)/2 - 1; i >= 0; i-- {
-		m.downLocked(i)
-	}
-}
-
-// pushLocked, popLocked, upLocked and downLocked keep byExp a binary
-// min-heap (as container/heap does, without boxing every item in an any).
-func (m *ttlMap[K, V]) pushLocked(it expItem[K]) {
-	m.byExp = append(m.byExp, it)
-	m.upLocked(len(m.byExp) - 1)
-}
-
-func (m *ttlMap[K, V]) popLocked() {
-	h := m.byExp
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = expItem[K]{} // let the key go
-	m.byExp = h[:n]
-	m.downLocked(0)
-}
-
-func (m *ttlMap[K, V]) upLocked(i int) {
-	h := m.byExp
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !h[i].exp.Before(h[parent].exp) {
-			return
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func (m *ttlMap[K, V]) downLocked(i int) {
-	h := m.byExp
-	for {
-		least := i
-		for _, c := range [2]int{2*i + 1, 2*i + 2} {
-			if c < len(h) && h[c].exp.Before(h[least].exp) {
-				least = c
+	m.byExp.Rebuild(func(yield func(K, time.Time) bool) {
+		for k, e := range m.data {
+			if !yield(k, e.exp) {
+				return
 			}
 		}
-		if least == i {
-			return
-		}
-		h[i], h[least] = h[least], h[i]
-		i = least
-	}
+	}, shrink)
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
-	"container/heap"
+	"maps"
 	"sync"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/expiry"
 )
 
 // maxSessions bounds the console sessions held at once: far more admins
@@ -34,32 +36,12 @@ type registry struct {
 	// valid leave an id in it, dropped when it reaches the top; start
 	// rebuilds it from live once it holds more than 2*len(live)+
 	// minRebuild items.
-	byExp expHeap
+	byExp expiry.Heap[string]
 }
 
 // minRebuild is how many stale items byExp may hold beyond twice the live
 // sessions.
 const minRebuild = 1024
-
-type expItem struct {
-	exp time.Time
-	id  string
-}
-
-// expHeap is a container/heap of expItems, the soonest on top.
-type expHeap []expItem
-
-func (h expHeap) Len() int           { return len(h) }
-func (h expHeap) Less(i, j int) bool { return h[i].exp.Before(h[j].exp) }
-func (h expHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expHeap) Push(x any)        { *h = append(*h, x.(expItem)) }
-func (h *expHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = expItem{}
-	*h = old[:len(old)-1]
-	return it
-}
 
 func newRegistry(maxAge time.Duration, max int) *registry {
 	return &registry{now: time.Now, maxAge: maxAge, max: max, live: map[string]time.Time{}}
@@ -76,19 +58,15 @@ func (r *registry) start() string {
 	r.sweepLocked(now)
 	if len(r.live) >= r.max {
 		if it, ok := r.liveTopLocked(); ok {
-			heap.Pop(&r.byExp)
-			delete(r.live, it.id)
+			r.byExp.Pop()
+			delete(r.live, it.Key)
 		}
 	}
 	exp := now.Add(r.maxAge)
 	r.live[id] = exp
-	heap.Push(&r.byExp, expItem{exp, id})
+	r.byExp.Push(exp, id)
 	if len(r.byExp) > 2*len(r.live)+minRebuild {
-		r.byExp = r.byExp[:0]
-		for id, exp := range r.live {
-			r.byExp = append(r.byExp, expItem{exp, id})
-		}
-		heap.Init(&r.byExp)
+		r.byExp.Rebuild(maps.All(r.live), false)
 	}
 	return id
 }
@@ -119,23 +97,25 @@ func (r *registry) end(id string) {
 func (r *registry) sweepLocked(now time.Time) {
 	for {
 		it, ok := r.liveTopLocked()
-		if !ok || now.Before(it.exp) {
+		if !ok || now.Before(it.At) {
 			return
 		}
-		heap.Pop(&r.byExp)
-		delete(r.live, it.id)
+		r.byExp.Pop()
+		delete(r.live, it.Key)
 	}
 }
 
 // liveTopLocked drops the items of ended sessions from the top of byExp
 // and returns the one left there: the live session closest to expiry.
-func (r *registry) liveTopLocked() (expItem, bool) {
-	for len(r.byExp) > 0 {
-		it := r.byExp[0]
-		if exp, ok := r.live[it.id]; ok && exp.Equal(it.exp) {
+func (r *registry) liveTopLocked() (expiry.Item[string], bool) {
+	for {
+		it, ok := r.byExp.Top()
+		if !ok {
+			return it, false
+		}
+		if exp, ok := r.live[it.Key]; ok && exp.Equal(it.At) {
 			return it, true
 		}
-		heap.Pop(&r.byExp)
+		r.byExp.Pop()
 	}
-	return expItem{}, false
 }

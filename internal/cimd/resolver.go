@@ -1,7 +1,6 @@
 package cimd
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+	"github.com/xaa-idp/xaa-idp/internal/expiry"
 )
 
 // Options tune a Resolver beyond its Config; the zero value is the
@@ -189,32 +189,12 @@ type boundedCache struct {
 	// a put over a URL leave its old item, dropped when it reaches the
 	// top; put rebuilds it from entries once it holds more than
 	// 2*len(entries)+minRebuild items.
-	byExp expHeap
+	byExp expiry.Heap[string]
 }
 
 // minRebuild is how many stale items byExp may hold beyond twice the
 // entries.
 const minRebuild = 64
-
-type expItem struct {
-	expires  time.Time
-	clientID string
-}
-
-// expHeap is a container/heap of expItems, the soonest on top.
-type expHeap []expItem
-
-func (h expHeap) Len() int           { return len(h) }
-func (h expHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h expHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expHeap) Push(x any)        { *h = append(*h, x.(expItem)) }
-func (h *expHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = expItem{}
-	*h = old[:len(old)-1]
-	return it
-}
 
 func newBoundedCache(size, maxBytes int) *boundedCache {
 	return &boundedCache{entries: map[string]entry{}, size: size, maxBytes: maxBytes}
@@ -271,32 +251,37 @@ func (c *boundedCache) put(clientID string, e entry, now time.Time) {
 		if !ok {
 			break
 		}
-		heap.Pop(&c.byExp)
-		c.remove(it.clientID)
+		c.byExp.Pop()
+		c.remove(it.Key)
 	}
 	c.entries[clientID] = e
 	c.bytes += n
-	heap.Push(&c.byExp, expItem{e.expires, clientID})
+	c.byExp.Push(e.expires, clientID)
 	if len(c.byExp) > 2*len(c.entries)+minRebuild {
-		c.byExp = c.byExp[:0]
-		for id, e := range c.entries {
-			c.byExp = append(c.byExp, expItem{e.expires, id})
-		}
-		heap.Init(&c.byExp)
+		c.byExp.Rebuild(func(yield func(string, time.Time) bool) {
+			for id, e := range c.entries {
+				if !yield(id, e.expires) {
+					return
+				}
+			}
+		}, false)
 	}
 }
 
 // liveTop drops the stale items from the top of byExp and returns the one
-// left there: the entry closest to expiry.
-func (c *boundedCache) liveTop() (expItem, bool) {
-	for len(c.byExp) > 0 {
-		it := c.byExp[0]
-		if e, ok := c.entries[it.clientID]; ok && e.expires.Equal(it.expires) {
+// left there: the entry closest to expiry. An item is stale once entries
+// holds its URL no longer or with another expiry.
+func (c *boundedCache) liveTop() (expiry.Item[string], bool) {
+	for {
+		it, ok := c.byExp.Top()
+		if !ok {
+			return it, false
+		}
+		if e, ok := c.entries[it.Key]; ok && e.expires.Equal(it.At) {
 			return it, true
 		}
-		heap.Pop(&c.byExp)
+		c.byExp.Pop()
 	}
-	return expItem{}, false
 }
 
 // fetchClient fetches and checks the document at clientID and, for

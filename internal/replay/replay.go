@@ -6,12 +6,13 @@
 package replay
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
-	"slices"
+	"maps"
 	"sync"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/expiry"
 )
 
 // DefaultSize is the number of live identifiers remembered when New is given
@@ -55,7 +56,9 @@ type Cache struct {
 
 	mu      sync.Mutex
 	expires map[string]time.Time
-	queue   expiryQueue // the same entries, soonest expiry first
+	// queue holds the same entries, soonest expiry first, so that purging
+	// the expired ones costs O(log n) each instead of a scan of expires.
+	queue expiry.Heap[string]
 	// peak is the most entries held since expires was made: a Go map keeps
 	// the table it grew to, and a slice its array, when entries leave, so
 	// purgeLocked copies both once a quarter of that is left.
@@ -85,10 +88,11 @@ func (c *Cache) Use(key string, until, now time.Time) error {
 		return ErrReplayed
 	}
 	if len(c.expires) >= c.max {
-		return &FullError{Size: c.max, RetryAfter: c.queue[0].until.Sub(now)}
+		soonest, _ := c.queue.Top()
+		return &FullError{Size: c.max, RetryAfter: soonest.At.Sub(now)}
 	}
 	c.expires[key] = until
-	heap.Push(&c.queue, expiryEntry{key: key, until: until})
+	c.queue.Push(until, key)
 	c.peak = max(c.peak, len(c.queue))
 	return nil
 }
@@ -109,10 +113,14 @@ func (c *Cache) Purge(now time.Time) {
 }
 
 func (c *Cache) purgeLocked(now time.Time) {
-	for len(c.queue) > 0 && !c.queue[0].until.After(now) {
-		e := heap.Pop(&c.queue).(expiryEntry)
-		if exp, ok := c.expires[e.key]; ok && exp.Equal(e.until) {
-			delete(c.expires, e.key)
+	for {
+		e, ok := c.queue.Top()
+		if !ok || e.At.After(now) {
+			break
+		}
+		c.queue.Pop()
+		if exp, ok := c.expires[e.Key]; ok && exp.Equal(e.At) {
+			delete(c.expires, e.Key)
 		}
 	}
 	if c.peak >= minShrink && len(c.queue) <= c.peak/4 {
@@ -121,28 +129,8 @@ func (c *Cache) purgeLocked(now time.Time) {
 		for k, v := range c.expires {
 			expires[k] = v
 		}
-		c.expires, c.queue = expires, slices.Clone(c.queue)
+		c.expires = expires
+		c.queue.Rebuild(maps.All(expires), true)
 		c.peak = len(c.queue)
 	}
-}
-
-type expiryEntry struct {
-	key   string
-	until time.Time
-}
-
-// expiryQueue is a container/heap min-heap on until, so purging expired
-// entries costs O(log n) each instead of a scan of the whole cache.
-type expiryQueue []expiryEntry
-
-func (q expiryQueue) Len() int           { return len(q) }
-func (q expiryQueue) Less(i, j int) bool { return q[i].until.Before(q[j].until) }
-func (q expiryQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *expiryQueue) Push(x any)        { *q = append(*q, x.(expiryEntry)) }
-func (q *expiryQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	old[len(old)-1] = expiryEntry{} // the array keeps no key it no longer holds
-	*q = old[:len(old)-1]
-	return e
 }
