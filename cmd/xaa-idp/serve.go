@@ -631,13 +631,26 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l ser
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	switch err := hs.Shutdown(sctx); {
+	case errors.Is(err, context.DeadlineExceeded):
+		// Why a stop took this long: a request (a stream) that did not
+		// end. Its connection is cut as the process exits.
+		slog.Warn(shutdownCutOff, "waited", shutdownWait)
+	case err != nil:
 		slog.Warn("shutdown", "err", err)
 	}
 	return nil
 }
+
+// shutdownWait is how long a stopping server waits for the requests in
+// progress to finish.
+const shutdownWait = 5 * time.Second
+
+// shutdownCutOff is the warning of a stop that waited shutdownWait in
+// vain.
+const shutdownCutOff = "shutdown: requests still in progress were cut off"
 
 // runHealthcheck lets a container image without curl check itself.
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {

@@ -57,14 +57,15 @@ func TestServe_StopsAtOnceWithALiveTailOpen(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br)
 		close(ended)
 	}()
-	start := time.Now()
-	stop()
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("serve took %v to stop with a live tail open", took.Round(100*time.Millisecond))
+	logs := stop()
+	// A stop that waited for the tail would have waited out its deadline,
+	// and said so.
+	if strings.Contains(logs, shutdownCutOff) {
+		t.Errorf("serve waited for the live tail to stop:\n%s", logs)
 	}
 	select {
 	case <-ended:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Error("the live tail did not end with the server")
 	}
 }
