@@ -98,7 +98,7 @@ func New(o Options) http.Handler {
 	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
 	mux.Handle("GET /{$}", landing(srv))
-	mux.HandleFunc("/{$}", methodNotAllowed) // else op's 404
+	mux.HandleFunc("/{$}", idp.MethodNotAllowed("GET, HEAD")) // else op's 404
 	mux.Handle("/", srv)
 	if o.tenants == nil {
 		warnNonASCIIIssuer(srv.Issuer()) // under Tenants, which warns once for all
@@ -153,11 +153,4 @@ func (t loginThrottle) Success(user string) {
 	if th := t.idp.LoginThrottle(); th != nil {
 		th.Success(user)
 	}
-}
-
-// methodNotAllowed answers another method than GET (and HEAD) of a page
-// 405 with Allow (RFC 9110 section 15.5.6).
-func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Allow", "GET, HEAD")
-	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }

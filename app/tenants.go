@@ -83,7 +83,7 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	// Other methods of the root's routes are 405, as at a single IdP,
 	// not the 404 of a path the root does not serve.
 	for _, path := range []string{"/healthz", "/metrics", "/{$}", "/admin/{$}"} {
-		mux.HandleFunc(path, methodNotAllowed)
+		mux.HandleFunc(path, idp.MethodNotAllowed("GET, HEAD"))
 	}
 	page := func(title string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

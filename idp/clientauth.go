@@ -21,6 +21,15 @@ import (
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
 var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
 
+// clientAssertionAlgNames are clientAssertionAlgs as discovery lists them.
+var clientAssertionAlgNames = func() []string {
+	names := make([]string, len(clientAssertionAlgs))
+	for i, alg := range clientAssertionAlgs {
+		names[i] = string(alg)
+	}
+	return names
+}()
+
 // clientAuthParams are the body parameters of client authentication.
 var clientAuthParams = []string{"client_id", "client_secret", "client_assertion_type", "client_assertion"}
 

@@ -35,10 +35,6 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iss := s.issuer
-	assertionAlgs := make([]string, len(clientAssertionAlgs))
-	for i, alg := range clientAssertionAlgs {
-		assertionAlgs[i] = string(alg)
-	}
 	doc := map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           iss + pathAuthorize,
@@ -57,13 +53,13 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"grant_types_supported":                            []string{grantAuthorizationCd, grantRefreshToken, grantTokenExchange},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"token_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"token_endpoint_auth_signing_alg_values_supported": clientAssertionAlgNames,
 		// Revocation and introspection authenticate clients as the token
 		// endpoint does (clientauth.go), assertions included.
 		"revocation_endpoint_auth_methods_supported":               []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"revocation_endpoint_auth_signing_alg_values_supported":    clientAssertionAlgNames,
 		"introspection_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
-		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"introspection_endpoint_auth_signing_alg_values_supported": clientAssertionAlgNames,
 		"prompt_values_supported":                                  []string{"none", "login"},
 		"request_parameter_supported":                              false,
 		"authorization_response_iss_parameter_supported":           true, // RFC 9207 (issparam.go)

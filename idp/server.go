@@ -307,9 +307,10 @@ const (
 	pathApps       = "/apps"
 )
 
-// methodNotAllowed answers 405 with the methods a route takes (RFC 9110
-// section 15.5.6), for the routes registered per method.
-func methodNotAllowed(allow string) http.HandlerFunc {
+// MethodNotAllowed answers 405 with the methods a route takes (RFC 9110
+// section 15.5.6), for the routes registered per method: other methods
+// would fall through to op, which answers 404 or, at some, anything.
+func MethodNotAllowed(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -330,10 +331,10 @@ func (s *Server) routes() {
 	})
 	// Without this, other methods would fall through to op's own health
 	// handler, which answers anything.
-	mux.HandleFunc("/healthz", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/healthz", MethodNotAllowed("GET, HEAD"))
 	// op's readiness probe, likewise, answers every method.
 	mux.Handle("GET /ready", s.provider)
-	mux.HandleFunc("/ready", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/ready", MethodNotAllowed("GET, HEAD"))
 	// Browser-based clients reach these across origins (internal/cors).
 	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
@@ -360,9 +361,9 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
 	mux.HandleFunc("POST "+pathApps, s.appsRequest)
 	// As for /healthz: other methods would reach op, which answers 404.
-	mux.HandleFunc(pathApps, methodNotAllowed("GET, HEAD, POST"))
-	mux.HandleFunc("/logged-out", methodNotAllowed("GET, HEAD"))
-	mux.HandleFunc("/metrics", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc(pathApps, MethodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("/logged-out", MethodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("/metrics", MethodNotAllowed("GET, HEAD"))
 	mux.Handle("/", s.provider)
 	s.mux = mux
 }

@@ -33,8 +33,11 @@ type Limiter struct {
 	cond *sync.Cond
 	open int
 	// waiting are the open connections without a request in progress
-	// (new or idle), each with the time it started waiting.
-	waiting map[net.Conn]time.Time
+	// (new or idle), each with when it started waiting: a count of such
+	// starts (waits), which orders them as a clock would without reading
+	// one at every request's end.
+	waiting map[net.Conn]uint64
+	waits   uint64
 	// closing are the connections closed to make room that the server has
 	// not yet seen end: each is room already being made, so that one
 	// arrival closes one connection however long a close takes (a TLS
@@ -44,7 +47,7 @@ type Limiter struct {
 
 // New returns a Limiter of n open connections (at least 1).
 func New(n int) *Limiter {
-	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]time.Time{}, closing: map[net.Conn]bool{}}
+	l := &Limiter{max: max(n, 1), waiting: map[net.Conn]uint64{}, closing: map[net.Conn]bool{}}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
@@ -76,7 +79,8 @@ func (l *Limiter) ConnState(c net.Conn, s http.ConnState) {
 		if l.closing[c] {
 			return // already on its way out
 		}
-		l.waiting[c] = time.Now()
+		l.waits++
+		l.waiting[c] = l.waits
 		l.cond.Broadcast() // an Accept waiting for room may take its place
 	case http.StateActive:
 		delete(l.waiting, c)
@@ -145,10 +149,10 @@ func (ln *listener) Close() error {
 // request, or nil when every one is serving a request.
 func (l *Limiter) longestWaiting() net.Conn {
 	var oldest net.Conn
-	var since time.Time
-	for c, t := range l.waiting {
-		if oldest == nil || t.Before(since) {
-			oldest, since = c, t
+	var since uint64
+	for c, n := range l.waiting {
+		if oldest == nil || n < since {
+			oldest, since = c, n
 		}
 	}
 	return oldest
