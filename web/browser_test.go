@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,41 +39,57 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 // text is the visible text of the first element matching a CSS selector.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, retried(chromedp.Text(chromedp.CSS(sel))))
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
 		t.Fatalf("reading %s: %v", sel, err)
 	}
 	return s
 }
 
-// click is chromedp.Click, retried like text.
+// click is chromedp.Click, for a click that stays on the page (a
+// checkbox, a button of the page's script). A click that leads to
+// another page is clickTo.
 func click[S chromedp.Selectable](sel S, opts ...chromedp.QueryOption) chromedp.Action[chromedp.Void] {
-	return retried(chromedp.Click(sel, opts...))
+	return chromedp.Click(sel, opts...)
 }
 
-// retried runs a, and again, up to five times, when the node its query found was replaced before
-// it acted on it: while the page is still settling after a redirect, the next query finds the
-// new one. The error comes before a click is dispatched, so nothing happens twice.
-func retried[T any](a chromedp.Action[T]) chromedp.Action[T] {
-	return func(ctx context.Context, tg *chromedp.Target) (T, error) {
-		for try := 0; ; try++ {
-			v, err := a(ctx, tg)
-			if err == nil || try >= 5 || !staleNode(err) {
-				return v, err
+// clickTo clicks sel, a link or a form's button, and waits for the page it
+// leads to: a new document, at whatever address (the same one, after a
+// save), loaded, with wait in it, visible.
+//
+// Loaded, not only shown: Chromium renumbers every node of a document when
+// its DOMContentLoaded fires (DOM.documentUpdated), which comes after the
+// deferred console.js has run, so well after the page is visible when the
+// script is slow to arrive. A step that finds a node before then and acts
+// on it after fails with "No node with given id found". readyState is
+// "complete" only after DOMContentLoaded; the mark on the old document
+// tells it from the new one, which a selector found on both pages cannot.
+func clickTo(sel, wait string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.documentElement.dataset.left = "1"; true`)(ctx, tg)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(sel)),
+		until(`!document.documentElement.dataset.left && document.readyState === "complete" && document.querySelector(`+strconv.Quote(wait)+`) !== null`),
+		chromedp.WaitVisible(chromedp.CSS(wait)),
+	)
+}
+
+// until evaluates cond until it is true, through the navigations under way.
+func until(cond string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			if ok, err := chromedp.Evaluate[bool](cond)(ctx, tg); err == nil && ok {
+				return nil
 			}
 			select {
 			case <-ctx.Done():
-				return v, err
-			case <-time.After(100 * time.Millisecond):
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
 			}
 		}
-	}
-}
-
-// staleNode reports whether err is Chromium's answer about a node that left the document.
-func staleNode(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "No node with given id") || strings.Contains(s, "Could not find node with given id")
+	})
 }
 
 // screenshot saves the page as a PNG under $XAA_IDP_SCREENSHOTS, when set,
@@ -100,8 +117,7 @@ func signInWithBrowser(t *testing.T, ctx context.Context, base, user string) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), user),
-		click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
+		clickTo(`button[type="submit"]`, `header nav`),
 	)
 }
 
@@ -159,8 +175,7 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	// Open the server from the list, give group sales issues.read, save.
 	run(t, ctx, "opening the tracker",
 		chromedp.Navigate(p.URL+"/admin/servers"),
-		click(chromedp.CSS(`a[href="/admin/servers/tracker"]`)),
-		chromedp.WaitVisible(chromedp.ID("access-form")),
+		clickTo(`a[href="/admin/servers/tracker"]`, `#access-form`),
 	)
 	run(t, ctx, "assigning sales",
 		chromedp.SendKeys(chromedp.CSS(`input[name="a1.groups"]`), "sales"),
@@ -168,8 +183,7 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	)
 	screenshot(t, ctx, "server-editing")
 	run(t, ctx, "saving",
-		click(chromedp.CSS(`#access-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+		clickTo(`#access-form button[type="submit"]`, `.flash.ok`),
 	)
 	if s := text(t, ctx, ".flash.ok"); !strings.Contains(s, "Assignments saved") {
 		t.Fatalf("after saving: %q", s)
@@ -185,8 +199,7 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`select[name="user"]`), "bob"),
 		chromedp.SetValue(chromedp.CSS(`select[name="client"]`), "mcp-client"),
 		chromedp.SetValue(chromedp.CSS(`select[name="server"]`), "tracker"),
-		click(chromedp.CSS(`form.explain button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("decision")),
+		clickTo(`form.explain button[type="submit"]`, `#decision`),
 	)
 	if s := text(t, ctx, "#decision"); !strings.Contains(s, "Allowed") || !strings.Contains(s, "tracker access[1]") || !strings.Contains(s, "issues.read") {
 		t.Errorf("explain after the change:\n%s", s)
@@ -230,8 +243,7 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		click(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="d1.users"]`), "eve"),
-		click(chromedp.CSS(`#deny-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+		clickTo(`#deny-form button[type="submit"]`, `.flash.ok`),
 	)
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
 		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
@@ -261,8 +273,7 @@ func TestBrowser_SignOutEndsTheSessionOnTheServer(t *testing.T) {
 	}
 
 	run(t, ctx, "signing out",
-		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+		clickTo(`form[action="/admin/signout"] button`, `a[href="/admin/signin"]`),
 	)
 	if s := text(t, ctx, "main"); !strings.Contains(s, "signed out") {
 		t.Fatalf("after sign-out the page says:\n%s", s)
@@ -304,8 +315,7 @@ func TestBrowser_LiveTailSaysWhenItStops(t *testing.T) {
 	defer cancel()
 	run(t, other, "signing out in another tab",
 		chromedp.Navigate(p.URL+"/admin/"),
-		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+		clickTo(`form[action="/admin/signout"] button`, `a[href="/admin/signin"]`),
 	)
 	poll("the live tail did not say it stopped", `document.getElementById("live-status").textContent.includes("stopped")`)
 	if s := text(t, ctx, "#live-status"); !strings.Contains(s, "Reload the page") {
@@ -328,12 +338,10 @@ func TestBrowser_SignOutInASecondTab(t *testing.T) {
 	defer cancel()
 	run(t, other, "signing out in the other tab",
 		chromedp.Navigate(p.URL+"/admin/servers"),
-		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+		clickTo(`form[action="/admin/signout"] button`, `a[href="/admin/signin"]`),
 	)
 	run(t, ctx, "signing out in the first tab",
-		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`main p.lead`)),
+		clickTo(`form[action="/admin/signout"] button`, `main p.lead`),
 	)
 	if s := text(t, ctx, "main"); !strings.Contains(s, "signed out") {
 		t.Errorf("the second sign-out says:\n%s", s)

@@ -69,8 +69,7 @@ func TestBrowser_ExplainAMetadataDocumentClient(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`select[name="user"]`), "alice"),
 		chromedp.SetValue(chromedp.CSS(`select[name="client"]`), cimdClient),
 		chromedp.SetValue(chromedp.CSS(`select[name="server"]`), "tracker"),
-		click(chromedp.CSS(`form.explain button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("decision")),
+		clickTo(`form.explain button[type="submit"]`, `#decision`),
 	)
 	if s := text(t, ctx, "#decision"); !strings.Contains(s, "Allowed") || !strings.Contains(s, "cimd-at-tracker") {
 		t.Errorf("explain of %s:\n%s", cimdClient, s)

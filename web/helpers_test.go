@@ -62,6 +62,13 @@ func startWithFile(t *testing.T) (*product, string) {
 
 func serve(t *testing.T, store *policy.Store) *product {
 	t.Helper()
+	return serveThrough(t, store, nil)
+}
+
+// serveThrough is serve with the product's handler wrapped by wrap, unless
+// it is nil.
+func serveThrough(t *testing.T, store *policy.Store, wrap func(http.Handler) http.Handler) *product {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer})
@@ -69,6 +76,9 @@ func serve(t *testing.T, store *policy.Store) *product {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store})
+	if wrap != nil {
+		ts.Config.Handler = wrap(ts.Config.Handler)
+	}
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &product{URL: issuer, IdP: srv, Store: store}

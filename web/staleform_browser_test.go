@@ -26,14 +26,12 @@ func TestBrowser_FormOpenWhileSignedOutInAnotherTab(t *testing.T) {
 	defer cancel()
 	run(t, other, "signing out in the other tab",
 		chromedp.Navigate(p.URL+"/admin/servers"),
-		click(chromedp.CSS(`form[action="/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/signin"]`)),
+		clickTo(`form[action="/admin/signout"] button`, `a[href="/admin/signin"]`),
 	)
 	before := p.Store.Version()
 	run(t, ctx, "saving the open form",
 		chromedp.SendKeys(chromedp.CSS(`input[name="a0.users"]`), "bob"),
-		click(chromedp.CSS(`#access-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#next-step`)),
+		clickTo(`#access-form button[type="submit"]`, `#next-step`),
 	)
 	if p.Store.Version() != before {
 		t.Fatal("the form of an ended session changed the configuration")
@@ -42,12 +40,10 @@ func TestBrowser_FormOpenWhileSignedOutInAnotherTab(t *testing.T) {
 		t.Errorf("the refusal says:\n%s", s)
 	}
 	run(t, ctx, "signing in again",
-		click(chromedp.CSS(`#next-step`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		clickTo(`#next-step`, `input[name="username"]`),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice"),
-		click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
+		clickTo(`button[type="submit"]`, `header nav`),
 	)
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, "/admin/servers/tracker") {
 		t.Fatalf("signed in again at %s (%v), not the tracker's page", loc, err)
@@ -55,8 +51,7 @@ func TestBrowser_FormOpenWhileSignedOutInAnotherTab(t *testing.T) {
 	run(t, ctx, "making the change again",
 		chromedp.WaitVisible(chromedp.CSS(`#access-form`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="a0.users"]`), "bob"),
-		click(chromedp.CSS(`#access-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
+		clickTo(`#access-form button[type="submit"]`, `.flash.ok`),
 	)
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="a0.users"]`))); err != nil || v != "bob" {
 		t.Errorf("after saving, a0.users is %q (%v)", v, err)
@@ -78,8 +73,7 @@ func TestBrowser_RefusedSaveTakesTheFocus(t *testing.T) {
 			chromedp.Navigate(p.URL+"/admin/servers/tracker"),
 			chromedp.WaitVisible(chromedp.CSS(`#`+editor+`-form`)),
 			chromedp.SetValue(chromedp.CSS(`input[name="`+prefix+`0.groups"]`), "no-such-group"),
-			click(chromedp.CSS(`#`+editor+`-form button[type="submit"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`#`+editor+`-refusal`)),
+			clickTo(`#`+editor+`-form button[type="submit"]`, `#`+editor+`-refusal`),
 		)
 		// The browser moves the focus (autofocus) at a rendering update
 		// after the page has loaded: wait for it.

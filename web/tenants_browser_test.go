@@ -78,51 +78,10 @@ func requestAccessAt(t *testing.T, p *product, tenant, user, reason string) stri
 }
 
 // submit clicks a form's submit button and waits for the page it leads
-// to, with its flash: not for the flash of the page it was sent from,
-// which is marked stale.
+// to, loaded, with its flash: not for the flash of the page it was sent
+// from (clickTo).
 func submit(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool](`document.documentElement.dataset.stale = "1"; true`)(ctx, tg)
-			return err
-		}),
-		click(chromedp.CSS(sel)),
-		until(`document.readyState === "complete" && !document.documentElement.dataset.stale && document.querySelector(".flash.ok") !== null`),
-		chromedp.WaitVisible(chromedp.CSS(`.flash.ok`)),
-	)
-}
-
-// follow clicks sel and waits for the page at another address it leads
-// to, loaded, with wait in it.
-func follow(sel, wait string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		before, err := chromedp.Evaluate[string](`location.href`)(ctx, tg)
-		if err != nil {
-			return err
-		}
-		_, err = chromedp.Steps(
-			click(chromedp.CSS(sel)),
-			until(`location.href !== `+strconv.Quote(before)+` && document.readyState === "complete" && document.querySelector(`+strconv.Quote(wait)+`) !== null`),
-			chromedp.WaitVisible(chromedp.CSS(wait)),
-		)(ctx, tg)
-		return err
-	})
-}
-
-// until evaluates cond until it is true, through the navigations under way.
-func until(cond string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		for {
-			if ok, err := chromedp.Evaluate[bool](cond)(ctx, tg); err == nil && ok {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	})
+	return clickTo(sel, `.flash.ok`)
 }
 
 // open navigates to u and waits for the page, loaded, with wait in it.
@@ -277,7 +236,7 @@ func TestBrowser_TenantConsoles(t *testing.T) {
 			run(t, ctx, "filtering the audit log",
 				open(p.URL+"/admin/audit", "form.filters"),
 				chromedp.SetValue(chromedp.CSS(`select[name="type"]`), "admin_change"),
-				follow(`form.filters button[type="submit"]`, "#events"),
+				clickTo(`form.filters button[type="submit"]`, "#events"),
 			)
 			if loc := location(t, ctx); !strings.HasPrefix(loc, p.URL+"/admin/audit?") {
 				t.Errorf("%s: the filter led to %s", tc.id, loc)
@@ -287,7 +246,7 @@ func TestBrowser_TenantConsoles(t *testing.T) {
 			}
 			run(t, ctx, "paging",
 				open(p.URL+"/admin/audit?limit=1", "#events"),
-				follow(`nav.pager a`, "#events"),
+				clickTo(`nav.pager a`, "#events"),
 			)
 			if loc := location(t, ctx); !strings.HasPrefix(loc, p.URL+"/admin/audit?") || !strings.Contains(loc, "before=") {
 				t.Errorf("%s: Older led to %s", tc.id, loc)
@@ -346,10 +305,10 @@ func TestBrowser_TenantConsoles(t *testing.T) {
 			// Explain, from the server page's link.
 			run(t, ctx, "explaining",
 				open(p.URL+"/admin/servers/notes", "#access-form"),
-				follow(`a[href="`+admin+`/explain?server=notes"]`, `form.explain`),
+				clickTo(`a[href="`+admin+`/explain?server=notes"]`, `form.explain`),
 				chromedp.SetValue(chromedp.CSS(`select[name="user"]`), "carol"),
 				chromedp.SetValue(chromedp.CSS(`select[name="client"]`), tenantClients[tc.id][0]),
-				follow(`form.explain button[type="submit"]`, "#decision"),
+				clickTo(`form.explain button[type="submit"]`, "#decision"),
 			)
 			if s := text(t, ctx, "#decision"); !strings.Contains(s, "Refused") {
 				t.Errorf("%s: explain for carol:\n%s", tc.id, s)
@@ -366,14 +325,12 @@ func TestBrowser_TenantConsoles(t *testing.T) {
 	acme, beta := tenants["acme"], tenants["beta"]
 	run(t, ctx, "signing out of acme",
 		open(acme.URL+"/admin/", "header nav"),
-		click(chromedp.CSS(`form[action="/t/acme/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/acme/admin/signin"]`)),
+		clickTo(`form[action="/t/acme/admin/signout"] button`, `a[href="/t/acme/admin/signin"]`),
 	)
 	checkLinks(t, ctx, acme, consoles, "acme signed out")
 	run(t, ctx, "opening beta", open(beta.URL+"/admin/servers", "header nav"))
 	run(t, ctx, "signing out of beta",
-		click(chromedp.CSS(`form[action="/issuers/beta/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/issuers/beta/admin/signin"]`)),
+		clickTo(`form[action="/issuers/beta/admin/signout"] button`, `a[href="/issuers/beta/admin/signin"]`),
 	)
 	run(t, ctx, "opening acme again", chromedp.Navigate(acme.URL+"/admin/"), chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)))
 }

@@ -318,8 +318,7 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	run(t, ctx, "switching to okta",
 		click(chromedp.CSS(`#tenant summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
-		click(chromedp.CSS(`#tenant a[data-tenant="okta"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		clickTo(`#tenant a[data-tenant="okta"]`, `input[name="username"]`),
 	)
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, okta.URL+"/login") {
 		t.Fatalf("the switch led to %s (%v), want okta's own login page", loc, err)
@@ -327,22 +326,19 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	run(t, ctx, "signing in at okta",
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice"),
-		click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`header nav`)),
+		clickTo(`button[type="submit"]`, `header nav`),
 	)
 	if id := text(t, ctx, "#tenant-id"); id != "okta" {
 		t.Fatalf("after the switch the console names the tenant %q", id)
 	}
 	run(t, ctx, "opening okta's servers",
-		click(chromedp.CSS(`header nav a[href="/t/okta/admin/servers"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
+		clickTo(`header nav a[href="/t/okta/admin/servers"]`, `a[href="/t/okta/admin/servers/notes"]`),
 	)
 	if s := text(t, ctx, "main"); !strings.Contains(s, "0oa-desktop") {
 		t.Errorf("okta's servers page lacks okta's client:\n%s", s)
 	}
 	run(t, ctx, "opening okta's notes",
-		click(chromedp.CSS(`a[href="/t/okta/admin/servers/notes"]`)),
-		chromedp.WaitVisible(chromedp.ID("id-jag-knobs")),
+		clickTo(`a[href="/t/okta/admin/servers/notes"]`, `#id-jag-knobs`),
 	)
 	if s := text(t, ctx, "#id-jag-knobs"); !strings.Contains(s, "okta") || !strings.Contains(s, "RS256") {
 		t.Errorf("okta's notes page shows the ID-JAGs as:\n%s", s)
@@ -350,8 +346,7 @@ func TestBrowser_SwitchTenants(t *testing.T) {
 	screenshot(t, ctx, "tenant-okta-server")
 
 	run(t, ctx, "signing out of okta",
-		click(chromedp.CSS(`form[action="/t/okta/admin/signout"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/t/okta/admin/signin"]`)),
+		clickTo(`form[action="/t/okta/admin/signout"] button`, `a[href="/t/okta/admin/signin"]`),
 	)
 	run(t, ctx, "going back to acme",
 		chromedp.Navigate(acme.URL+"/admin/servers"),
