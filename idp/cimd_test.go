@@ -433,8 +433,11 @@ func TestCIMD_SlowDocumentHoldsNoOneElse(t *testing.T) {
 	if resp, body := f.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("configured client's exchange: %d %v", resp.StatusCode, body)
 	}
-	if took := time.Since(began); took > time.Second {
-		t.Errorf("the configured client's exchange took %s while a document fetch hung", took)
+	// Not a bound on how fast an exchange is: an exchange held behind the
+	// hung fetch would end after the fetch's 5 s limit, which began after
+	// start.
+	if took := time.Since(start); took >= 5*time.Second {
+		t.Errorf("the configured client's exchange ended %s after the hung fetch began, past its 5 s limit (it took %s)", took, time.Since(began))
 	}
 
 	a := <-done
@@ -442,7 +445,8 @@ func TestCIMD_SlowDocumentHoldsNoOneElse(t *testing.T) {
 	if a.status != http.StatusUnauthorized || !strings.Contains(desc, "no answer within 5s") {
 		t.Errorf("slow document: %d %v, want invalid_client saying no answer within 5s", a.status, a.body)
 	}
-	if a.took < 4*time.Second || a.took > 7*time.Second {
+	// At the 5 s limit, with room above it for a busy machine.
+	if a.took < 4*time.Second || a.took > 20*time.Second {
 		t.Errorf("slow document refused after %s, want about 5s", a.took)
 	}
 }
