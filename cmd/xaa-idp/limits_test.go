@@ -110,13 +110,15 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 		return time.Since(start)
 	}
 
+	// The trickles below would last 10 s and more; a cut comes at the
+	// deadline, and 5 s leaves a busy machine room to notice it.
 	t.Run("headers a byte at a time", func(t *testing.T) {
-		if d := trickle(t, "GET /echo HTTP/1.1\r\n", "Host: x\r\nX-Slow: "+strings.Repeat("a", 100)+"\r\n\r\n", 100*time.Millisecond); d > 2*time.Second {
+		if d := trickle(t, "GET /echo HTTP/1.1\r\n", "Host: x\r\nX-Slow: "+strings.Repeat("a", 100)+"\r\n\r\n", 100*time.Millisecond); d > 5*time.Second {
 			t.Errorf("connection closed after %v, want about %v", d, limits.readHeader)
 		}
 	})
 	t.Run("body a byte at a time", func(t *testing.T) {
-		if d := trickle(t, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", strings.Repeat("a", 100), 100*time.Millisecond); d > 2*time.Second {
+		if d := trickle(t, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", strings.Repeat("a", 100), 100*time.Millisecond); d > 5*time.Second {
 			t.Errorf("connection closed after %v, want about %v", d, limits.readBody)
 		}
 	})
