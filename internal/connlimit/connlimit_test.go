@@ -24,6 +24,40 @@ func serve(t *testing.T, l *connlimit.Limiter, h http.Handler) string {
 	return ln.Addr().String()
 }
 
+// idleOrder is l.ConnState for an http.Server, which also tells the test
+// each time a connection has gone idle in l's eyes. The client has its
+// answer a moment before the server marks the connection idle: a test
+// that makes connections idle in an order waits for each mark before the
+// next request, rather than sleeping and hoping the server got there.
+type idleOrder struct {
+	l    *connlimit.Limiter
+	idle chan struct{}
+}
+
+func newIdleOrder(l *connlimit.Limiter) *idleOrder {
+	return &idleOrder{l: l, idle: make(chan struct{}, 16)}
+}
+
+func (o *idleOrder) ConnState(c net.Conn, s http.ConnState) {
+	o.l.ConnState(c, s)
+	if s == http.StateIdle {
+		select {
+		case o.idle <- struct{}{}:
+		default: // more than the test waits for: never hold the server
+		}
+	}
+}
+
+// wait waits for the next connection to go idle.
+func (o *idleOrder) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-o.idle:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection went idle")
+	}
+}
+
 // get sends one request on c and reads its status line.
 func get(c net.Conn, r *bufio.Reader, path string) (string, error) {
 	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
@@ -42,7 +76,15 @@ func get(c net.Conn, r *bufio.Reader, path string) (string, error) {
 // connection is served, and the connection idle longest is the one closed.
 func TestLimiter_NewConnectionTakesTheLongestIdlesPlace(t *testing.T) {
 	l := connlimit.New(3)
-	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	order := newIdleOrder(l)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), ConnState: order.ConnState}
+	go hs.Serve(l.Listener(ln))
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
 	var conns []net.Conn
 	var readers []*bufio.Reader
 	for i := range 4 {
@@ -55,7 +97,7 @@ func TestLimiter_NewConnectionTakesTheLongestIdlesPlace(t *testing.T) {
 		if status, err := get(c, readers[i], "/"); err != nil || status != "200 OK" {
 			t.Fatalf("connection %d: %q %v", i, status, err)
 		}
-		time.Sleep(10 * time.Millisecond) // an order of idleness
+		order.wait(t) // an order of idleness
 	}
 	if _, err := get(conns[0], readers[0], "/"); err == nil {
 		t.Error("the connection idle longest is still open")
@@ -159,7 +201,8 @@ func TestLimiter_OneArrivalClosesOneConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), ConnState: l.ConnState}
+	order := newIdleOrder(l)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), ConnState: order.ConnState}
 	go hs.Serve(l.Listener(slowCloseListener{ln, 500 * time.Millisecond}))
 	t.Cleanup(func() { hs.Close() })
 	addr := ln.Addr().String()
@@ -176,7 +219,7 @@ func TestLimiter_OneArrivalClosesOneConnection(t *testing.T) {
 		if status, err := get(c, readers[i], "/"); err != nil || status != "200 OK" {
 			t.Fatalf("connection %d: %q %v", i, status, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		order.wait(t) // an order of idleness
 	}
 	third, err := net.Dial("tcp", addr) // closes the first, slowly
 	if err != nil {
