@@ -508,6 +508,13 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	// unset allow list is the default one (an empty one allows nothing).
 	on, exchange := c.CIMD.On(), c.CIMD.Exchange()
 	cp.CIMD.Enabled, cp.CIMD.TokenExchange, cp.CIMD.Allow = &on, &exchange, c.CIMD.Patterns()
+	// So are the other switches whose absence means something: the answer
+	// holds no null (CONTRACT 9 refuses null in a body, and an answer must
+	// read as what it says), so each is shown as it acts.
+	throttled := c.Security.Throttled()
+	cp.Security.LoginThrottle = &throttled
+	k := c.Knobs()
+	cp.IDJAG = policy.IDJAGOptions{ResourceClaim: &k.ResourceClaim, Aud: k.Aud, Email: &k.Email, TenantClaim: &k.TenantClaim}
 	raw, err := yaml.Marshal(&cp)
 	if err != nil {
 		return nil, err
@@ -516,7 +523,27 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	if err := yaml.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
+	dropNulls(m)
 	return m, nil
+}
+
+// dropNulls removes the members of m, at any depth, whose value is null:
+// an unset optional key of the file reads as absent, as in the file.
+func dropNulls(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+				continue
+			}
+			dropNulls(e)
+		}
+	case []any:
+		for _, e := range x {
+			dropNulls(e)
+		}
+	}
 }
 
 // requestPath is the path of the request as the client sent it, before

@@ -19,14 +19,16 @@ const maxBody = 1 << 20
 
 // readBody reads a change's JSON body and checks its shape before anything
 // is decoded: at most maxBody bytes (else 413), JSON (else 415), exactly
-// one value, not null, no key twice in any object, and null only as an
-// object member's value (where it means "absent", as the API's own answers
-// use it). It answers the error itself and reports false.
+// one value, no null anywhere (the body, a list element or a member's
+// value), no key twice in any object. It answers the error itself and
+// reports false.
 //
 // encoding/json alone would take a null body as "empty" and wipe what it
-// replaces, and would let the last of two equal keys win silently; a
-// change must say exactly what it means (docs/http.md, "Changing the
-// configuration").
+// replaces, would take a null member as absent (so {"name": null} would
+// replace a user with one without groups or admin), and would let the last
+// of two equal keys win silently; a change must say exactly what it means
+// (CONTRACT 9; docs/http.md, "Changing the configuration"). The API's own
+// answers hold no null, so what a GET answered can be sent back.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -46,7 +48,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
 		return nil, false
 	}
-	if err := strictjson.Check(body, strictjson.Options{NullMembers: true}); err != nil {
+	if err := strictjson.Check(body, strictjson.Options{}); err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body is refused: "+err.Error())
 		return nil, false
 	}
@@ -56,7 +58,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 // decodeStrict decodes a body that readBody accepted into v, refusing keys
 // v does not have.
 func decodeStrict(data []byte, v any) error {
-	if err := strictjson.Decode(data, v, strictjson.Options{NullMembers: true}); err != nil {
+	if err := strictjson.Decode(data, v, strictjson.Options{}); err != nil {
 		return err
 	}
 	return zeroStepUp(data)

@@ -13,7 +13,7 @@ import (
 var writeEndpoints = []struct{ path, good string }{
 	{"/admin/api/servers/files/access", `[{"groups":["eng"],"scopes":["files.read"]}]`},
 	{"/admin/api/servers/files/deny", `[{"users":["bob"]}]`},
-	{"/admin/api/servers/zs", `{"issuer":"https://as.zs.example","resources":["https://mcp.zs.example/mcp"],"scopes":["zs.read"],"access":null}`},
+	{"/admin/api/servers/zs", `{"issuer":"https://as.zs.example","resources":["https://mcp.zs.example/mcp"],"scopes":["zs.read"],"access":[]}`},
 	{"/admin/api/users/zu", `{"password":"zu-pw","groups":["eng"],"claims":{"dept":"x"}}`},
 	{"/admin/api/groups/zg", `{"description":"Z"}`},
 	{"/admin/api/clients/zc", `{"redirect_uris":["http://127.0.0.1/cb"]}`},
@@ -48,7 +48,8 @@ func TestConfigAPI_BodiesMustHaveTheDocumentedShape(t *testing.T) {
 	}{
 		{"null access list", "/admin/api/servers/files/access", `null`, 400, "null"},
 		{"null deny list", "/admin/api/servers/files/deny", ` null `, 400, "null"},
-		{"null list in its object", "/admin/api/servers/files/access", `{"access":null}`, 400, "array"},
+		{"null list in its object", "/admin/api/servers/files/access", `{"access":null}`, 400, "access is null"},
+		{"null member", "/admin/api/groups/eng", `{"description":null}`, 400, "description is null"},
 		{"a list of a string", "/admin/api/servers/files/access", `"eng"`, 400, "array"},
 		{"null entry", "/admin/api/servers/files/access", `[null]`, 400, "[0] is null"},
 		{"null client", "/admin/api/clients/zc", `null`, 400, "null"},
@@ -87,8 +88,8 @@ func TestConfigAPI_BodiesMustHaveTheDocumentedShape(t *testing.T) {
 	if n := len(p.events(t, "admin_change")); n != 0 {
 		t.Errorf("%d admin_change events for refused bodies", n)
 	}
-	// The documented shapes still go through, null members included
-	// (GET answers "access": null for a server without entries).
+	// The documented shapes still go through (GET answers "access": []
+	// for a server without entries).
 	for _, e := range writeEndpoints {
 		if status, body := p.put(t, e.path, []byte(e.good)); status/100 != 2 {
 			t.Errorf("%s %s: %d %s", e.path, e.good, status, body)

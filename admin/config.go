@@ -618,10 +618,23 @@ func length(v any) int {
 var secretKeys = []string{"password", "password_bcrypt", "client_secret"}
 
 // redact returns v as generic JSON data under the configuration's key
-// names, without passwords, password hashes or client secrets.
+// names, without passwords, password hashes or client secrets, and as the
+// API answers it: an empty access or deny list is [], never null (the
+// event is answered by GET /admin/api/audit, which holds no null).
 func redact(v any) any {
-	if v == nil {
+	switch x := v.(type) {
+	case nil:
 		return nil
+	case policy.MCPServer:
+		v = serverJSON(&x)
+	case []policy.Access:
+		if x == nil {
+			v = []policy.Access{}
+		}
+	case []policy.Deny:
+		if x == nil {
+			v = []policy.Deny{}
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -52,6 +54,19 @@ func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
 		return
+	}
+	// A JSON body is held to the admin API's rules for JSON (CONTRACT 9):
+	// null is not "absent" here either. YAML reads null (or "key:") as the
+	// zero value, so {"times": null} would add a fault that fires forever.
+	if json.Valid(body) {
+		if err := strictjson.Check(body, strictjson.Options{}); err != nil {
+			writeAPI(w, http.StatusBadRequest, map[string]any{
+				"error":             "invalid_request",
+				"error_description": "the body is refused: " + err.Error() + "; nothing was added",
+				"problems":          []string{"request body: " + err.Error()},
+			})
+			return
+		}
 	}
 	faults, err := policy.ParseFaults(body, "request body", a.idp.Config())
 	if err == nil {

@@ -443,6 +443,11 @@ func notJSONAt(path string, v any, depth int) (string, string) {
 		return path, fmt.Sprintf("nested more than %d levels deep; flatten it", maxDepth)
 	}
 	switch x := v.(type) {
+	case nil:
+		// OpenID Connect Core 5.3.2: a claim without a value is left out,
+		// not sent as null; and the admin API, which shows claims and
+		// keys, takes no null back (CONTRACT 9).
+		return path, "null (~, or nothing after the colon) is not a value; leave it out or give it a value"
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
 			if p, msg := notJSONAt(join(path, k), x[k], depth+1); msg != "" {

@@ -22,8 +22,9 @@ const MaxDepth = 64
 // Options say what Check accepts beyond its fixed rules.
 type Options struct {
 	// NullMembers accepts null as an object member's value, where it
-	// means "absent" (as the admin API's own answers write it). null is
-	// never accepted as the body itself or as a list element.
+	// means "absent" (a Client ID Metadata Document's optional members;
+	// the admin API refuses it, CONTRACT 9). null is never accepted as
+	// the body itself or as a list element.
 	NullMembers bool
 }
 
