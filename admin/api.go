@@ -230,6 +230,12 @@ func (p *headerProbe) Write(b []byte) (int, error) {
 // requireAdmin answers 401 or 403 itself and returns nil when the caller
 // is not an admin.
 func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// BasicAuth reads the first: "bob, then alice" would be bob's
+		// request and "alice, then bob" alice's. Neither is checked.
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header; send one")
+		return nil
+	}
 	name, pw, ok := r.BasicAuth()
 	if !ok && a.session != nil {
 		if user, csrfOK := a.session(r); user != "" {

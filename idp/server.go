@@ -375,6 +375,17 @@ func (s *Server) routes() {
 // The usual token request's form is parsed into a tokenForm, which the
 // request returned carries (parseForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Two clients, users or tokens: Go's readers take the first and
+		// ignore the other, so a request that says two things about who
+		// it is would be answered for one of them (RFC 6749 section 2.3,
+		// RFC 6750 section 2: one method per request).
+		if r.URL.Path == pathUserinfo || strings.HasPrefix(r.URL.Path, "/me/") {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_request"`)
+		}
+		writeOAuthError(w, r, invalidRequest("the request has more than one Authorization header; send one"))
+		return
+	}
 	if r.URL.Path != pathLogin {
 		var err error
 		if r, err = parseForm(w, r); err != nil {
