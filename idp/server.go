@@ -536,6 +536,15 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("response_mode %q is not supported; this IdP answers in the query (response_modes_supported: [\"query\"]): omit response_mode or send query", audit.TruncateTo(mode, 64)))
 		return
 	}
+	if r.Form.Has("request_uri") {
+		// op ignores it (and answers request= with request_not_supported):
+		// the sign-in would go on with the parameters outside the request
+		// object, not the client's own (OpenID Connect Core section 6.2;
+		// a PAR reference alike). Discovery says false.
+		s.redirectError(w, r, "request_uri_not_supported",
+			"request_uri is not supported (request_uri_parameter_supported: false): send the parameters in the authorization request itself")
+		return
+	}
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
