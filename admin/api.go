@@ -263,10 +263,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 			"too many failed logins for this username: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
 		return nil
 	}
-	u := a.idp.Config().User(name)
+	cfg := a.idp.Config()
+	u := cfg.User(name)
 	var denied string
 	switch {
 	case u == nil:
+		cfg.CheckNoUserPassword(pw) // as long as a wrong password takes
 		denied = "unknown username"
 	case !u.CheckPassword(pw):
 		denied = "wrong password"
