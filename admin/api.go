@@ -230,6 +230,12 @@ func (p *headerProbe) Write(b []byte) (int, error) {
 // requireAdmin answers 401 or 403 itself and returns nil when the caller
 // is not an admin.
 func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// BasicAuth reads the first: "bob, then alice" would be bob's
+		// request and "alice, then bob" alice's. Neither is checked.
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header; send one")
+		return nil
+	}
 	name, pw, ok := r.BasicAuth()
 	if !ok && a.session != nil {
 		if user, csrfOK := a.session(r); user != "" {
@@ -257,10 +263,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 			"too many failed logins for this username: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
 		return nil
 	}
-	u := a.idp.Config().User(name)
+	cfg := a.idp.Config()
+	u := cfg.User(name)
 	var denied string
 	switch {
 	case u == nil:
+		cfg.CheckNoUserPassword(pw) // as long as a wrong password takes
 		denied = "unknown username"
 	case !u.CheckPassword(pw):
 		denied = "wrong password"

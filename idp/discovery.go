@@ -62,7 +62,8 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_signing_alg_values_supported": clientAssertionAlgNames,
 		"prompt_values_supported":                                  []string{"none", "login"},
 		"request_parameter_supported":                              false,
-		"authorization_response_iss_parameter_supported":           true, // RFC 9207 (issparam.go)
+		"request_uri_parameter_supported":                          false, // its default is true (authorize refuses it)
+		"authorization_response_iss_parameter_supported":           true,  // RFC 9207 (issparam.go)
 		// draft-ietf-oauth-identity-chaining: which token types the token
 		// exchange issues.
 		"identity_chaining_requested_token_types_supported": []string{tokenTypeIDJAG},

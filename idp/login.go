@@ -297,9 +297,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	u := s.Config().User(username)
+	cfg = s.Config() // now: the throttle may have waited
+	u := cfg.User(username)
 	switch {
 	case u == nil:
+		cfg.CheckNoUserPassword(password) // as long as a wrong password takes
 		ev.Reason = "unknown username"
 	case !u.CheckPassword(password):
 		ev.Reason = "wrong password"

@@ -375,6 +375,17 @@ func (s *Server) routes() {
 // The usual token request's form is parsed into a tokenForm, which the
 // request returned carries (parseForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Two clients, users or tokens: Go's readers take the first and
+		// ignore the other, so a request that says two things about who
+		// it is would be answered for one of them (RFC 6749 section 2.3,
+		// RFC 6750 section 2: one method per request).
+		if r.URL.Path == pathUserinfo || strings.HasPrefix(r.URL.Path, "/me/") {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_request"`)
+		}
+		writeOAuthError(w, r, invalidRequest("the request has more than one Authorization header; send one"))
+		return
+	}
 	if r.URL.Path != pathLogin {
 		var err error
 		if r, err = parseForm(w, r); err != nil {
@@ -523,6 +534,15 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// the query alone (response_modes_supported).
 		s.redirectError(w, r, "invalid_request",
 			fmt.Sprintf("response_mode %q is not supported; this IdP answers in the query (response_modes_supported: [\"query\"]): omit response_mode or send query", audit.TruncateTo(mode, 64)))
+		return
+	}
+	if r.Form.Has("request_uri") {
+		// op ignores it (and answers request= with request_not_supported):
+		// the sign-in would go on with the parameters outside the request
+		// object, not the client's own (OpenID Connect Core section 6.2;
+		// a PAR reference alike). Discovery says false.
+		s.redirectError(w, r, "request_uri_not_supported",
+			"request_uri is not supported (request_uri_parameter_supported: false): send the parameters in the authorization request itself")
 		return
 	}
 	if sess := s.session(r); sess != nil {

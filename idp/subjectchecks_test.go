@@ -80,6 +80,15 @@ func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
 		{"aud holds the client but azp names another (OIDC Core section 3.1.3.7)", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "other-client"})), "azp"},
 		{"control: aud of two with azp the client", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "mcp-client"})), ""},
 		{"control: azp the client", mint("JWT", with(map[string]any{"azp": "mcp-client"})), ""},
+		// A login in the future would meet every max_auth_age (the age is
+		// negative), and the ID-JAG would carry it on.
+		{"auth_time an hour ahead", mint("JWT", with(map[string]any{"auth_time": now.Add(time.Hour).Unix()})), "auth_time"},
+		{"control: auth_time within the skew", mint("JWT", with(map[string]any{"auth_time": now.Add(10 * time.Second).Unix()})), ""},
+		// Signed by our key, so the signature verifies: the description
+		// says what is wrong (it said the signature did not verify).
+		{"exp a string", mint("JWT", with(map[string]any{"exp": "tomorrow"})), "claims cannot be read"},
+		{"sub a number", mint("JWT", with(map[string]any{"sub": 5})), "claims cannot be read"},
+		{"a signature that does not verify", mint("JWT", valid)[:len(mint("JWT", valid))-4] + "AAAA", "signature does not verify"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp, body := p.postToken(t, exchangeForm(c.token), basicS1)

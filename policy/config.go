@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -90,6 +91,7 @@ type Config struct {
 	serversByID  map[string]*MCPServer
 	serversByAud map[string]*MCPServer // every accepted audience spelling
 	rules        map[*MCPServer]*ruleNames
+	bcryptCost   int // the highest cost of the users' password_bcrypt hashes, 0 without one
 	indexed      bool
 }
 
@@ -221,6 +223,51 @@ func (u *User) CheckPassword(pw string) bool {
 		return subtle.ConstantTimeCompare([]byte(u.Password), []byte(pw)) == 1
 	}
 	return false
+}
+
+// CheckNoUserPassword spends on pw, for a username that no user has, the
+// time a wrong password of a user of this configuration takes: a bcrypt
+// check at the highest cost of its users' hashes (none when every user has
+// a plain password, whose check takes next to nothing). Without it the
+// time of a refused login tells which usernames exist.
+func (c *Config) CheckNoUserPassword(pw string) {
+	cost := c.bcryptCost
+	if !c.indexed {
+		cost = usersBcryptCost(c.Users)
+	}
+	if cost == 0 {
+		return
+	}
+	_ = bcrypt.CompareHashAndPassword(noUserHash(cost), []byte(pw))
+}
+
+// noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
+var noUserHashes sync.Map // int -> []byte
+
+func noUserHash(cost int) []byte {
+	if h, ok := noUserHashes.Load(cost); ok {
+		return h.([]byte)
+	}
+	// Made at the first refusal, in the time a check takes.
+	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
+	if err != nil {
+		return nil
+	}
+	noUserHashes.Store(cost, h)
+	return h
+}
+
+func usersBcryptCost(users []User) int {
+	most := 0
+	for i := range users {
+		if users[i].PasswordBcrypt == "" {
+			continue
+		}
+		if cost, err := bcrypt.Cost([]byte(users[i].PasswordBcrypt)); err == nil {
+			most = max(most, cost)
+		}
+	}
+	return most
 }
 
 // Active reports whether the user may log in, hold a session and get
@@ -510,6 +557,7 @@ func (c *Config) buildIndexes() {
 		c.usersByName[u.Username] = u
 		c.usersBySub[u.Sub] = u
 	}
+	c.bcryptCost = usersBcryptCost(c.Users)
 	c.clientsByID = make(map[string]*Client, len(c.Clients))
 	for i := range c.Clients {
 		c.clientsByID[c.Clients[i].ClientID] = &c.Clients[i]

@@ -14,13 +14,21 @@ import (
 // first group is the protected header, which says only what kind of token it is.
 var compactJWT = regexp.MustCompile(`(eyJ[A-Za-z0-9_-]+)(?:\.[A-Za-z0-9_-]*){2,4}`)
 
-// Tokens replaces every JWT or JWE in s with its header and the marker "…[token redacted]": a
-// client that sends a token in the wrong parameter (as its client_id, a resource or a token
-// type) must not have it recorded, and a byte bound alone lets a short one (an access token or
-// a code, some 250 bytes) through whole. Applied again it changes nothing.
+// refreshToken matches one of the IdP's refresh tokens: "rt_" and 32 random bytes, base64url
+// (43 characters), not a JWT, so compactJWT lets it through. A longer run is taken whole.
+var refreshToken = regexp.MustCompile(`\brt_[A-Za-z0-9_-]{43,}`)
+
+// Tokens replaces every JWT or JWE in s with its header and the marker "…[token redacted]", and
+// every refresh token with "rt_…[token redacted]": a client that sends a token in the wrong
+// parameter (as its client_id, a resource or a token type) must not have it recorded, and a
+// byte bound alone lets a short one (an access token or a code, some 250 bytes; a refresh
+// token, 46) through whole. Applied again it changes nothing.
 func Tokens(s string) string {
-	if !strings.Contains(s, "eyJ") {
-		return s
+	if strings.Contains(s, "eyJ") {
+		s = compactJWT.ReplaceAllString(s, "${1}…[token redacted]")
 	}
-	return compactJWT.ReplaceAllString(s, "${1}…[token redacted]")
+	if strings.Contains(s, "rt_") {
+		s = refreshToken.ReplaceAllString(s, "rt_…[token redacted]")
+	}
+	return s
 }

@@ -7,8 +7,9 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
-// TestTokens: a JWS or JWE keeps only its header, wherever it stands in
-// the text; text without one, and text already redacted, stay as they are.
+// TestTokens: a JWS or JWE keeps only its header, and a refresh token its
+// "rt_", wherever it stands in the text; text without one, and text
+// already redacted, stay as they are.
 func TestTokens(t *testing.T) {
 	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
 	jwe := "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn"
@@ -17,6 +18,9 @@ func TestTokens(t *testing.T) {
 		{jwe, "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0…[token redacted]"},
 		{"a.b.c and eyJ alone", "a.b.c and eyJ alone"},
 		{"mcp-client", "mcp-client"},
+		{`client_id "rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic" is unknown`, `client_id "rt_…[token redacted]" is unknown`},
+		{"crm.read rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic", "crm.read rt_…[token redacted]"},
+		{"start_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic rt_short", "start_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic rt_short"},
 	} {
 		got := redact.Tokens(tt.in)
 		if got != tt.want {
@@ -25,7 +29,7 @@ func TestTokens(t *testing.T) {
 		if again := redact.Tokens(got); again != got {
 			t.Errorf("applied twice: %q, then %q", got, again)
 		}
-		if strings.Contains(got, "c2lnbmF0dXJl") || strings.Contains(got, "Y2lwaGVy") {
+		if strings.Contains(got, "c2lnbmF0dXJl") || strings.Contains(got, "Y2lwaGVy") || strings.Contains(tt.want, "rt_…") && strings.Contains(got, "hurebs6ic") {
 			t.Errorf("%q keeps a signature or ciphertext", got)
 		}
 	}

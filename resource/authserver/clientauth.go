@@ -46,6 +46,11 @@ const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // Using two methods at once is an invalid_request (RFC 6749 §2.3: "MUST NOT
 // use more than one authentication method in each request").
 func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[string]string, endpoint string) (string, string, *oauthError) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Header.Get reads the first: the request would be the first
+		// client's, whatever the second says.
+		return "", "", invalidRequest("the request has more than one Authorization header; send one (RFC 6749 §2.3)")
+	}
 	authorization := r.Header.Get("Authorization")
 	postID, oerr := p.single("client_id")
 	if oerr != nil {

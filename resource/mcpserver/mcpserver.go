@@ -197,6 +197,12 @@ const minRequestTime = 5 * time.Second
 // DPoP-bound token), refuses tool calls the token's scopes do not cover,
 // and hands the rest to the SDK.
 func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		// accessToken reads the first: the request would be answered for
+		// one of its tokens, chosen by their order (RFC 6750 §3.1).
+		s.challenge(w, http.StatusBadRequest, schemeBearer, "invalid_request", "the request has more than one Authorization header; send one access token")
+		return
+	}
 	scheme, token, ok := accessToken(r)
 	if !ok {
 		// RFC 6750 §3.1: no error code when the request has no credentials.

@@ -1,0 +1,58 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestAdminAPI_UnknownUserTakesAsLongAsWrongPassword: HTTP Basic at the
+// admin API checked a bcrypt hash for a known username and nothing for an
+// unknown one, so the 401's time (some 50 ms against under 1 ms) named
+// the usernames that exist, admins among them.
+func TestAdminAPI_UnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: a1, password_bcrypt: "`+string(hash)+`", admin: true}
+  - {username: a2, password_bcrypt: "`+string(hash)+`", admin: true}
+  - {username: a3, password_bcrypt: "`+string(hash)+`", admin: true}
+`), "bcrypt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	attempt := func(user string) time.Duration {
+		start := time.Now()
+		resp, _ := call(t, http.MethodGet, ts.URL+"/admin/api/status", user, "wrong-pw", "")
+		took := time.Since(start)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
+		}
+		return took
+	}
+	var known, unknown time.Duration
+	for _, n := range []string{"1", "2", "3"} {
+		known += attempt("a" + n)
+		unknown += attempt("nobody" + n)
+	}
+	if unknown < known/3 {
+		t.Errorf("three wrong passwords took %v, three unknown usernames %v: the time tells which usernames exist", known, unknown)
+	}
+}

@@ -1,0 +1,72 @@
+package idp_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestLogin_UnknownUserTakesAsLongAsWrongPassword: with bcrypt password
+// hashes, a wrong password cost a bcrypt check (some 50 ms at cost 10) and
+// an unknown username none (well under 1 ms), so the login form told a
+// stranger which usernames exist by its answer's time alone, however alike
+// the answers read. An unknown username now costs a check of the same
+// cost.
+func TestLogin_UnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: u1, password_bcrypt: "`+string(hash)+`"}
+  - {username: u2, password_bcrypt: "`+string(hash)+`"}
+  - {username: u3, password_bcrypt: "`+string(hash)+`"}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback]}
+`), "bcrypt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	_, challenge := pkce()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	attempt := func(username string) time.Duration {
+		params := authParams("http://127.0.0.1/callback", challenge)
+		resp, err := noRedirect.Get(p.URL + "/authorize?" + params.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		id := loc.Query().Get("authRequestID")
+		if id == "" {
+			t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		form := url.Values{"authRequestID": {id}, "username": {username}, "password": {"wrong-pw"}}
+		start := time.Now()
+		resp, err = noRedirect.Post(p.URL+"/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		took := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("login as %s with a wrong password: %d, want 401", username, resp.StatusCode)
+		}
+		return took
+	}
+	var known, unknown time.Duration
+	for _, n := range []string{"1", "2", "3"} {
+		known += attempt("u" + n)
+		unknown += attempt("nobody" + n)
+	}
+	if unknown < known/3 {
+		t.Errorf("three wrong passwords took %v, three unknown usernames %v: the time tells which usernames exist", known, unknown)
+	}
+}
