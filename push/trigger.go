@@ -55,6 +55,18 @@ func (p *Pusher) CheckExpiry() error {
 	return err
 }
 
+// AccessExpired audits, as CheckExpiry does, every access entry of cfg
+// that has expired at now and was not audited before, at once: an
+// idp.Server's OnAccessExpired calls it when a decision finds an entry
+// expired, so that its access_request event with outcome expired is in
+// the log before the refusal (contract section 10). The SETs wait for the
+// next CheckExpiry, which compares reachability over time.
+func (p *Pusher) AccessExpired(cfg *policy.Config, now time.Time) {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	p.auditExpired(cfg, now)
+}
+
 // SessionEnded queues a CAEP session-revoked SET for every server with an
 // events endpoint that the user with this sub can reach: an
 // idp.Server's OnSessionEnd calls it when end_session ends an SSO session.
