@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +90,46 @@ func TestExpiredAccess_AuditedByTheDecisionThatFindsIt(t *testing.T) {
 		SubjectToken: tok.IDToken(), Audience: "https://as.chat.example", Resource: "https://mcp.chat.example/mcp"})
 	if n := len(srv.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})); n != 1 {
 		t.Errorf("expired events after a second refusal: %d, want 1", n)
+	}
+}
+
+// TestExpiredAccess_AuditedWhenAnEditRemovesIt: an access entry that has
+// expired and is removed by an admin's edit before the Pusher's periodic
+// look (here an hour away; by default the first second after the instant,
+// or after a start) still gets its access_request event with outcome
+// expired: "one per expired entry" (docs/configuration.md, "Time-bound
+// access"), and the admin_change that removed it does not erase that it
+// expired first.
+func TestExpiredAccess_AuditedWhenAnEditRemovesIt(t *testing.T) {
+	yaml := strings.Replace(expiryYAML, "users:\n", "users:\n  - {username: alice, password: alice, admin: true}\n", 1)
+	store, err := policy.NewStore([]byte(yaml), "expiry.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	p, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: srv.Audit(), Config: store.Config(), Now: srv.Now, CheckEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: p})
+	ts.Start()
+	t.Cleanup(ts.Close)
+
+	resp, body := send(t, ts, http.MethodPut, "/admin/api/servers/chat/access", ts.Listener.Addr().String(),
+		strings.NewReader(`[{"users":["alice"],"scopes":["chat.read"]}]`),
+		"Authorization", basic("alice", "alice"), "Content-Type", "application/json")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT access: %s %s", resp.Status, body)
+	}
+	expired := srv.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})
+	if len(expired) != 1 || expired[0].User != "bob" || expired[0].Server != "chat" {
+		t.Fatalf("access_request expired events after the edit removed bob's expired entry: %+v, want one for bob at chat", expired)
 	}
 }

@@ -23,6 +23,10 @@ func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
 	defer p.watchMu.Unlock()
 	now := p.o.Now()
 	revs := policy.Revocations(p.cfg, p.cfgAt, cfg, now)
+	// The entries of the configuration before that had expired, first:
+	// an edit that removes one before the next CheckExpiry must not take
+	// its access_request expired event with it.
+	p.auditExpired(p.cfg, now)
 	p.cfg, p.cfgAt = cfg, now
 	p.auditExpired(cfg, now)
 	err := p.enqueue(p.sets(revs, now))
