@@ -78,6 +78,7 @@ func New(o Options) http.Handler {
 			o.Store.OnChange(func(c *policy.Config) { _ = o.Push.ConfigChanged(c) })
 		}
 		srv.OnSessionEnd(func(sub string) { _ = o.Push.SessionEnded(sub) })
+		srv.OnAccessExpired(o.Push.AccessExpired)
 	}
 	mux := http.NewServeMux()
 	// The console calls the product in-process through mux: the IdP's

@@ -228,6 +228,9 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if d.Server != nil {
 		ev.Server = d.Server.ID
 	}
+	if len(d.Expired) > 0 {
+		s.notifyAccessExpired(cfg, now)
+	}
 	if !d.Allowed {
 		return exchangeResponse{}, decisionError(d, ev)
 	}

@@ -1,6 +1,11 @@
 package idp
 
-import "sync"
+import (
+	"sync"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
 
 // SignSecEvent signs claims as a Security Event Token (RFC 8417) with the
 // IdP's current ES256 key, which its JWKS publishes: what the revocation
@@ -42,5 +47,35 @@ func (s *Server) notifySessionEnd(sub string) {
 	s.sessionEnd.mu.Unlock()
 	for _, f := range fs {
 		f(sub)
+	}
+}
+
+// accessExpiredHooks are the functions OnAccessExpired registered.
+type accessExpiredHooks struct {
+	mu sync.Mutex
+	fs []func(cfg *policy.Config, now time.Time)
+}
+
+// OnAccessExpired registers f to be called, with the configuration and the
+// instant of the decision, whenever a token exchange's policy decision
+// finds an access entry expired (policy.Decision.Expired), before the
+// exchange answers and before its own audit event: contract section 10
+// wants the access_request event with outcome expired "when a decision
+// first finds it expired, or earlier", which the Pusher's periodic look
+// alone does not promise. f runs in the request and must not block on the
+// network.
+func (s *Server) OnAccessExpired(f func(cfg *policy.Config, now time.Time)) {
+	s.accessExpired.mu.Lock()
+	defer s.accessExpired.mu.Unlock()
+	s.accessExpired.fs = append(s.accessExpired.fs, f)
+}
+
+// notifyAccessExpired calls the OnAccessExpired functions.
+func (s *Server) notifyAccessExpired(cfg *policy.Config, now time.Time) {
+	s.accessExpired.mu.Lock()
+	fs := s.accessExpired.fs
+	s.accessExpired.mu.Unlock()
+	for _, f := range fs {
+		f(cfg, now)
 	}
 }

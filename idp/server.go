@@ -128,7 +128,8 @@ type Server struct {
 
 	cimd cimdClients // metadata document clients (cimd.go)
 
-	sessionEnd sessionEndHooks // OnSessionEnd (secevent.go)
+	sessionEnd    sessionEndHooks    // OnSessionEnd (secevent.go)
+	accessExpired accessExpiredHooks // OnAccessExpired (secevent.go)
 
 	requests *access.Store // access requests (access_requests.go)
 }

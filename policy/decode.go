@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -311,8 +312,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		}
 		idx, known := fields.Index[key]
 		if !known {
+			names := keysAllowedAt(path, fields.Names)
 			d.fail(k, join(path, key), "unknown key %q %s; known keys: %s%s",
-				key, where(path), strings.Join(fields.Names, ", "), didYouMean(key, fields.Names))
+				key, where(path), strings.Join(names, ", "), didYouMean(key, names))
 			continue
 		}
 		d.decode(val, join(path, key), v.Field(idx))
@@ -491,6 +493,49 @@ func pathName(path string) string {
 }
 
 // where says where a key is: "in users[0]" or "at the top level".
+// keysAllowedAt leaves out of names, a mapping's keys, those that its
+// place refuses: the top level of a file and a tenant entry share one
+// schema (Config), but id and path belong to a tenant only, and issuer and
+// tenants to the top level only (validate_tenants.go). A typo's hint
+// offers only keys that may stand where it is.
+func keysAllowedAt(path string, names []string) []string {
+	var drop []string
+	switch {
+	case path == "":
+		drop = []string{"id", "path"}
+	case isTenantPath(path):
+		drop = []string{"issuer", "tenants"}
+	default:
+		return names
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if !slices.Contains(drop, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isTenantPath reports whether path names one entry of the top-level
+// tenants list: tenants[N].
+func isTenantPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "tenants[")
+	if !ok {
+		return false
+	}
+	digits, ok := strings.CutSuffix(rest, "]")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func where(path string) string {
 	if path == "" {
 		return "at the top level"

@@ -1,6 +1,12 @@
 package policy
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+)
 
 // Explanation is a Decision in its reportable form: what `xaa-idp explain`
 // prints and GET /admin/api/explain answers (docs/http.md). Unlike a
@@ -47,6 +53,18 @@ func (c *Config) Explain(r Request) Explanation {
 		r.Client = &Client{ClientID: r.ClientID, TokenExchange: c.CIMD.Exchange()}
 	}
 	d := c.Decide(r)
+	if d.Error == ErrInvalidClient && r.Client == nil && c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
+		// A URL the cimd section does not admit: say so, as the IdP's
+		// token endpoint does (internal/cimd's ErrDisabled and
+		// ErrNotAllowed), rather than that no clients: entry has it.
+		if !c.CIMD.On() {
+			d.Description = fmt.Sprintf("client %q: client ID metadata documents are disabled", r.ClientID)
+			d.Reason = fmt.Sprintf("client %s is a metadata document URL and cimd.enabled is false", r.ClientID)
+		} else {
+			d.Description = fmt.Sprintf("client %q: client_id URL not allowed", r.ClientID)
+			d.Reason = fmt.Sprintf("client %s matches no cimd.allow pattern (%s)", r.ClientID, strings.Join(c.CIMD.Patterns(), ", "))
+		}
+	}
 	e := d.Explain()
 	e.IDJAG = &IDJAGShape{Knobs: c.Knobs()}
 	if d.Server != nil {

@@ -23,6 +23,10 @@ func (p *Pusher) ConfigChanged(cfg *policy.Config) error {
 	defer p.watchMu.Unlock()
 	now := p.o.Now()
 	revs := policy.Revocations(p.cfg, p.cfgAt, cfg, now)
+	// The entries of the configuration before that had expired, first:
+	// an edit that removes one before the next CheckExpiry must not take
+	// its access_request expired event with it.
+	p.auditExpired(p.cfg, now)
 	p.cfg, p.cfgAt = cfg, now
 	p.auditExpired(cfg, now)
 	err := p.enqueue(p.sets(revs, now))
@@ -53,6 +57,18 @@ func (p *Pusher) CheckExpiry() error {
 		p.saveStanding(p.cfg, now)
 	}
 	return err
+}
+
+// AccessExpired audits, as CheckExpiry does, every access entry of cfg
+// that has expired at now and was not audited before, at once: an
+// idp.Server's OnAccessExpired calls it when a decision finds an entry
+// expired, so that its access_request event with outcome expired is in
+// the log before the refusal (contract section 10). The SETs wait for the
+// next CheckExpiry, which compares reachability over time.
+func (p *Pusher) AccessExpired(cfg *policy.Config, now time.Time) {
+	p.watchMu.Lock()
+	defer p.watchMu.Unlock()
+	p.auditExpired(cfg, now)
 }
 
 // SessionEnded queues a CAEP session-revoked SET for every server with an
