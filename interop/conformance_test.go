@@ -32,7 +32,9 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // test plays the browser, logging alice in through the login form. The tool
 // sends no scope (the IdP takes openid) and, because discovery lists
 // token_endpoint_auth_methods_supported "none", only client_id at the
-// token endpoint, so the client is the demo's public client mcp-public.
+// token endpoint, so the client is the demo's public client mcp-public;
+// with --resource too, and at a tenant's issuer (with a path) as a metadata
+// document client, since the tenants' clients all have secrets.
 func TestMCPConformanceAuthorization(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Node: skipped with -short")
@@ -58,6 +60,28 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 				resp.Body.Close()
 				return nil
 			}, 2)
+	})
+	// With the RFC 8707 resource of an MCP server, in the authorization
+	// request and the code redemption. (The code grant scenario needs the
+	// metadata scenario's result: both run.)
+	t.Run("IdP, with resource", func(t *testing.T) {
+		port := freePort(t)
+		runConformance(t, node, []string{"--url", srv.Issuer(), "--client-id", "mcp-public", "--resource", demo["tracker"].URL,
+			"--port", strconv.Itoa(port)}, browseAs(port, "alice"), 2)
+	})
+	// A tenant's issuer has a path; its clients all have secrets, which
+	// the tool does not send once discovery lists "none" (docs/interop.md):
+	// a metadata document client is the public client it can use.
+	t.Run("tenant issuer with a path, metadata document client", func(t *testing.T) {
+		data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenants := idptest.New(t, idptest.WithConfigYAML(string(data)))
+		doc := serveClientMetadata(t)
+		port := freePort(t)
+		runConformance(t, node, []string{"--url", tenants.TenantIssuer("acme"), "--client-id", doc, "--port", strconv.Itoa(port)},
+			browseAs(port, "alice"), 2)
 	})
 	t.Run("demo authorization server", func(t *testing.T) {
 		runConformance(t, node, []string{"--url", demo["tracker"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
@@ -188,4 +212,46 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// browseAs plays the browser for the conformance tool's authorization URL:
+// user logs in through the login form, and the authorization response
+// goes to the tool's callback server on port.
+func browseAs(port int, user string) func(context.Context, string) error {
+	return func(ctx context.Context, authURL string) error {
+		callback, err := headlessLogin(ctx, authURL, fmt.Sprintf("http://127.0.0.1:%d/callback", port), user, user)
+		if err != nil {
+			return err
+		}
+		resp, err := http.Get(callback.String())
+		if err != nil {
+			return fmt.Errorf("the conformance tool's callback %s: %w", callback, err)
+		}
+		resp.Body.Close()
+		return nil
+	}
+}
+
+// serveClientMetadata serves a Client ID Metadata Document for a public
+// client with a loopback redirect URI, on a free loopback port, and
+// returns its URL, the client_id.
+func serveClientMetadata(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "http://" + ln.Addr().String() + "/client-metadata.json"
+	doc := fmt.Sprintf(`{"client_id":%q,"client_name":"xaa-idp interop (metadata document)","redirect_uris":["http://127.0.0.1/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:token-exchange","urn:ietf:params:oauth:grant-type:jwt-bearer"]}`, id)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/client-metadata.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, doc)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return id
 }

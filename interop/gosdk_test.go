@@ -72,8 +72,14 @@ func startIdP(t *testing.T) string {
 // browser through headlessLogin and takes code, state and iss from the
 // redirect to redirectURI.
 func headlessFetcher(redirectURI, username, password string) auth.AuthorizationCodeFetcher {
+	return headlessFetcherVia(nil, redirectURI, username, password)
+}
+
+// headlessFetcherVia is headlessFetcher with a browser whose requests go
+// through rt (nil: http.DefaultTransport), e.g. one that trusts a CA.
+func headlessFetcherVia(rt http.RoundTripper, redirectURI, username, password string) auth.AuthorizationCodeFetcher {
 	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		callback, err := headlessLogin(ctx, args.URL, redirectURI, username, password)
+		callback, err := headlessLoginVia(ctx, rt, args.URL, redirectURI, username, password)
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +100,12 @@ func headlessFetcher(redirectURI, username, password string) auth.AuthorizationC
 // redirect to redirectURI (any port of a loopback one), which it returns
 // without following it.
 func headlessLogin(ctx context.Context, authURL, redirectURI, username, password string) (*url.URL, error) {
+	return headlessLoginVia(ctx, nil, authURL, redirectURI, username, password)
+}
+
+// headlessLoginVia is headlessLogin with a browser whose requests go
+// through rt (nil: http.DefaultTransport).
+func headlessLoginVia(ctx context.Context, rt http.RoundTripper, authURL, redirectURI, username, password string) (*url.URL, error) {
 	cb, err := url.Parse(redirectURI)
 	if err != nil {
 		return nil, err
@@ -104,8 +116,9 @@ func headlessLogin(ctx context.Context, authURL, redirectURI, username, password
 	}
 	var callback *url.URL // the redirect to redirectURI, once seen
 	browser := &http.Client{
-		Jar:     jar,
-		Timeout: 15 * time.Second,
+		Transport: rt,
+		Jar:       jar,
+		Timeout:   15 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			u := req.URL
 			if u.Scheme == cb.Scheme && u.Host == cb.Host && u.Path == cb.Path {

@@ -55,9 +55,10 @@ function errorText(err) {
  * given to the MCP server `server`. The assertion callback obtains the ID-JAG
  * with `exchange` ('discover': discoverAndRequestJwtAuthGrant, 'direct':
  * requestJwtAuthorizationGrant at the discovered token endpoint) and records
- * what the provider gave it and what it got.
+ * what the provider gave it and what it got. url is the MCP URL the
+ * transport is given (default: the server's resource).
  */
-async function connect(server, idToken, exchange) {
+async function connect(server, idToken, exchange, url = server.resource) {
     const calls = [];
     const provider = new CrossAppAccessProvider({
         assertion: async (ctx) => {
@@ -84,7 +85,7 @@ async function connect(server, idToken, exchange) {
         clientName: 'xaa-idp interop (TypeScript)',
         expectedIssuer: server.issuer
     });
-    const transport = new StreamableHTTPClientTransport(new URL(server.resource), { authProvider: provider });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
     const client = new Client({ name: 'xaa-idp-interop-ts', version: '0.0.0' });
     try {
         await client.connect(transport);
@@ -179,3 +180,23 @@ test('CrossAppAccessProvider: bob connects to the CRM with crm.read crm.write', 
         await client.close();
     }
 });
+
+// The MCP URL as a user may paste it: with a trailing slash, or with a
+// query. The client finds the protected-resource metadata through the
+// 401's resource_metadata (RFC 9728 §5.1), takes the resource it names
+// (its path is a prefix of the URL), and reaches the same server.
+for (const url of [TRACKER.resource + '/', TRACKER.resource + '?workspace=acme', TRACKER.resource + '/?workspace=acme']) {
+    test(`CrossAppAccessProvider: alice connects to the tracker at ${url}`, async () => {
+        const { id_token } = await login(CONFIDENTIAL, 'alice', 'alice');
+        const { client, calls } = await connect(TRACKER, id_token, 'discover', url);
+        try {
+            const me = await whoami(client);
+            assert.equal(me.sub, '00u-alice');
+            assert.equal(me.client_id, 'mcp-client-at-tracker');
+            assert.equal(me.resource, TRACKER.resource);
+            checkAssertion(calls, TRACKER, '00u-alice');
+        } finally {
+            await client.close();
+        }
+    });
+}

@@ -77,6 +77,8 @@ type Config struct {
 type mcpServer struct {
 	resource    string
 	mcpPath     string   // where the MCP endpoint is served
+	altPath     string   // mcpPath with one trailing "/" added or removed; "" for none
+	altURL      string   // the resource at altPath: a DPoP proof's htu there
 	prmPaths    []string // where the metadata is served
 	prmURL      string   // absolute URL of the metadata, for challenges
 	verifier    TokenVerifier
@@ -90,12 +92,13 @@ type mcpServer struct {
 // New returns a demo MCP server on the official Go SDK's streamable HTTP
 // transport. It serves:
 //
-//   - the MCP endpoint at the path of cfg.Resource, which requires an access
-//     token for cfg.Resource and answers 401 with an RFC 9728 §5.1
-//     challenge (WWW-Authenticate: Bearer resource_metadata="…") without one.
-//     A bearer token comes as Authorization: Bearer; a DPoP-bound one as
+//   - the MCP endpoint at the path of cfg.Resource, and at that path with
+//     one trailing "/" added or removed, which requires an access token for
+//     cfg.Resource and answers 401 with an RFC 9728 §5.1 challenge
+//     (WWW-Authenticate: Bearer resource_metadata="…") without one. A bearer
+//     token comes as Authorization: Bearer; a DPoP-bound one as
 //     Authorization: DPoP with a DPoP proof of its key for each request
-//     (RFC 9449 §7), whose htu is cfg.Resource;
+//     (RFC 9449 §7), whose htu is the URL the request was sent to;
 //   - the RFC 9728 metadata at /.well-known/oauth-protected-resource plus
 //     that path, and at /.well-known/oauth-protected-resource alone.
 //
@@ -150,6 +153,23 @@ func New(cfg Config) (http.Handler, error) {
 	if s.mcpPath == "" {
 		s.mcpPath = "/"
 	}
+	// The endpoint answers with and without one trailing "/" as well, as
+	// the IdP and the authorization servers match resources up to one
+	// trailing "/": an MCP URL copied as .../mcp/ for a resource .../mcp
+	// (or the other way round) reaches the server, whose challenge and
+	// metadata then name the resource as configured.
+	switch {
+	case s.mcpPath == "/":
+	case strings.HasSuffix(s.mcpPath, "/"):
+		s.altPath = strings.TrimSuffix(s.mcpPath, "/")
+	default:
+		s.altPath = s.mcpPath + "/"
+	}
+	if s.altPath != "" {
+		alt := *u
+		alt.Path, alt.RawPath = s.altPath, ""
+		s.altURL = alt.String()
+	}
 
 	// Capabilities set here replace the SDK's default, which declares
 	// logging: these servers send no log messages (and logging is
@@ -179,7 +199,9 @@ func New(cfg Config) (http.Handler, error) {
 func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == s.mcpPath:
-		s.serveMCP(w, r)
+		s.serveMCP(w, r, s.resource)
+	case s.altPath != "" && r.URL.Path == s.altPath:
+		s.serveMCP(w, r, s.altURL)
 	case slices.Contains(s.prmPaths, r.URL.Path):
 		s.prm.ServeHTTP(w, r)
 	default:
@@ -195,8 +217,9 @@ const minRequestTime = 5 * time.Second
 
 // serveMCP authenticates the request (RFC 6750, or RFC 9449 §7 for a
 // DPoP-bound token), refuses tool calls the token's scopes do not cover,
-// and hands the rest to the SDK.
-func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
+// and hands the rest to the SDK. htu is the URL the request was sent to,
+// which a DPoP proof must name.
+func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request, htu string) {
 	if len(r.Header.Values("Authorization")) > 1 {
 		// accessToken reads the first: the request would be answered for
 		// one of its tokens, chosen by their order (RFC 6750 §3.1).
@@ -214,7 +237,7 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.challenge(w, http.StatusUnauthorized, scheme, "invalid_token", err.Error())
 		return
 	}
-	if ref := s.checkSenderConstraint(r, scheme, token, at); ref != nil {
+	if ref := s.checkSenderConstraint(r, htu, scheme, token, at); ref != nil {
 		if ref.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ref.retryAfter.Seconds()))))
 			httpjson.Write(w, ref.status, errorBody{ref.code, ref.description})
@@ -293,7 +316,7 @@ func accessToken(r *http.Request) (scheme, token string, ok bool) {
 // with the Bearer scheme, since a DPoP proof cannot bind it after the fact.
 // A refusal is a 401 with a DPoP challenge, or a 503 when the replay cache
 // is full.
-func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string, at *authserver.AccessToken) *refusal {
+func (s *mcpServer) checkSenderConstraint(r *http.Request, htu, scheme, token string, at *authserver.AccessToken) *refusal {
 	refuse := func(code, format string, args ...any) *refusal {
 		return &refusal{status: http.StatusUnauthorized, code: code, description: fmt.Sprintf(format, args...)}
 	}
@@ -313,7 +336,7 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, scheme, token string,
 		return refuse("invalid_dpop_proof", "the request has no DPoP proof: a DPoP-bound access token needs one, made for this request (RFC 9449 §7)")
 	}
 	now := s.now()
-	proof, err := dpop.Verify(raw, dpop.Want{Method: r.Method, URL: s.resource, Now: now, AccessToken: token})
+	proof, err := dpop.Verify(raw, dpop.Want{Method: r.Method, URL: htu, Now: now, AccessToken: token})
 	if err != nil {
 		return refuse("invalid_dpop_proof", "%v", err)
 	}
