@@ -400,7 +400,7 @@ func EventsEndpoints(cfg *policy.Config) func(*policy.MCPServer) string {
 			return s.EventsEndpoint
 		}
 		if iss, ok := served[s.ID]; ok && iss == s.Issuer {
-			return iss + "/events"
+			return strings.TrimSuffix(iss, "/") + "/events"
 		}
 		return ""
 	}
