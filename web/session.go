@@ -187,7 +187,8 @@ func formPage(r *http.Request) string {
 	case strings.HasPrefix(p, "/admin/servers/") && r.PathValue("id") != "":
 		return "/admin/servers/" + url.PathEscape(r.PathValue("id"))
 	case strings.HasPrefix(p, "/admin/access-requests/"):
-		return backTo(r)
+		back, _ := backTo(r)
+		return back
 	case p == "/admin/onboarding":
 		return p
 	}
