@@ -113,7 +113,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, v *viewer, acti
 	a := c.api(r, http.MethodPost, "/admin/api/access-requests/"+url.PathEscape(r.PathValue("id"))+"/"+action, header, b, v.CSRF)
 	back, label := backTo(r)
 	if a.Status == http.StatusOK {
-		http.Redirect(w, r, c.url(back+"?decided="+action), http.StatusSeeOther)
+		c.redirectWithFlash(w, r, v, back, decidedMessages[action])
 		return
 	}
 	msg := a.apiError()
