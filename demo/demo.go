@@ -334,6 +334,10 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path string) error {
 	if len(ss.trusted) == 0 {
 		ss.owner = t.ID
+	} else if s.Issuer != ss.first.Issuer {
+		// One authorization server has one issuer, the aud it accepts:
+		// the other spelling's ID-JAGs would all be refused.
+		return &ConfigError{Path: path + ".issuer", Err: fmt.Errorf("tenants %s and %s list the MCP server at %s as %s and %s; its one authorization server has one issuer, the aud of every ID-JAG it accepts, so spell it the same way in both (with or without the trailing \"/\")", ss.owner, t.ID, issuerKey(s.Issuer), ss.first.Issuer, s.Issuer)}
 	} else if findsUsersBy(s.Subject) != findsUsersBy(ss.first.Subject) {
 		// Compared as the server reads them: no subject is subject: sub.
 		return &ConfigError{Path: path + ".subject", Else: ss.firstPath + ".subject", Err: fmt.Errorf("tenants %s and %s list the MCP server at %s with subject %q and %q; its one authorization server maps subjects one way, so give both the same subject", ss.owner, t.ID, s.Issuer, findsUsersBy(ss.first.Subject), findsUsersBy(s.Subject))}
@@ -400,7 +404,7 @@ func EventsEndpoints(cfg *policy.Config) func(*policy.MCPServer) string {
 			return s.EventsEndpoint
 		}
 		if iss, ok := served[s.ID]; ok && iss == s.Issuer {
-			return iss + "/events"
+			return strings.TrimSuffix(iss, "/") + "/events"
 		}
 		return ""
 	}

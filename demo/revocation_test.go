@@ -110,8 +110,15 @@ func startLoop(t *testing.T, config string, checkEvery time.Duration) *loop {
 // server; an admin removes his access through the Store; the IdP pushes a
 // SET to the demo authorization server, which verifies it and revokes his
 // token, so the MCP server answers his next call with 401 invalid_token.
+// An issuer ending with "/" gets its SETs at the same /events (not //events).
 func TestRevocationPush_TheWholeLoop(t *testing.T) {
-	l := startLoop(t, loopConfig, 0)
+	for name, slash := range map[string]string{"issuer": "", "issuer with a trailing slash": "/"} {
+		t.Run(name, func(t *testing.T) { wholeLoop(t, slash) })
+	}
+}
+
+func wholeLoop(t *testing.T, slash string) {
+	l := startLoop(t, strings.Replace(loopConfig, "issuer: AS", "issuer: AS"+slash, 1), 0)
 	srv, store, pusher, idpURL, asURL, mcpURL := l.srv, l.store, l.pusher, l.idpURL, l.asURL, l.mcpURL
 
 	ctx := context.Background()
@@ -120,7 +127,7 @@ func TestRevocationPush_TheWholeLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret",
-		SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL + "/mcp", Scopes: []string{"crm.read"}})
+		SubjectToken: login.IDToken(), Audience: asURL + slash, Resource: mcpURL + "/mcp", Scopes: []string{"crm.read"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,5 +75,5 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if st := c.status(r); st != nil {
 		data.ETag = st.ETag
 	}
-	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, decidedMessages[r.URL.Query().Get("decided")], "")
+	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, c.sessions.takeFlash(v.session, r.URL.Path), "")
 }

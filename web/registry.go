@@ -29,6 +29,11 @@ type registry struct {
 
 	mu   sync.Mutex
 	live map[string]time.Time // id → when the session expires
+	// flashes are the messages a live session's next page shows once
+	// (what a save or a decision did), by session id: shown from here
+	// rather than from a parameter of the page's address, a reload does
+	// not show them again. They end with the session.
+	flashes map[string]flash
 	// byExp orders the ids by expiry (a min-heap), so that start finds
 	// the expired sessions and the one closest to expiry without a scan
 	// of live: with 10,000 sessions that scan was 0.3 ms under the lock
@@ -44,7 +49,34 @@ type registry struct {
 const minRebuild = 1024
 
 func newRegistry(maxAge time.Duration, max int) *registry {
-	return &registry{now: time.Now, maxAge: maxAge, max: max, live: map[string]time.Time{}}
+	return &registry{now: time.Now, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}}
+}
+
+// flash is a message for one page (a console path without the tenant's
+// path).
+type flash struct{ page, msg string }
+
+// setFlash has the next showing of page in session id show msg, once; it
+// replaces a flash not shown yet. A session that is not live gets none.
+func (r *registry) setFlash(id, page, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.live[id]; ok {
+		r.flashes[id] = flash{page, msg}
+	}
+}
+
+// takeFlash returns the flash of session id for page, and forgets it; ""
+// when there is none for that page (one for another page is kept for it).
+func (r *registry) takeFlash(id, page string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.flashes[id]
+	if !ok || f.page != page {
+		return ""
+	}
+	delete(r.flashes, id)
+	return f.msg
 }
 
 // start registers a new session and returns its id. Expired sessions are
@@ -60,6 +92,7 @@ func (r *registry) start() string {
 		if it, ok := r.liveTopLocked(); ok {
 			r.byExp.Pop()
 			delete(r.live, it.Key)
+			delete(r.flashes, it.Key)
 		}
 	}
 	exp := now.Add(r.maxAge)
@@ -81,6 +114,7 @@ func (r *registry) valid(id string) bool {
 	exp, ok := r.live[id]
 	if ok && !r.now().Before(exp) {
 		delete(r.live, id)
+		delete(r.flashes, id)
 		ok = false
 	}
 	return ok
@@ -90,6 +124,7 @@ func (r *registry) valid(id string) bool {
 func (r *registry) end(id string) {
 	r.mu.Lock()
 	delete(r.live, id)
+	delete(r.flashes, id)
 	r.mu.Unlock()
 }
 
@@ -102,6 +137,7 @@ func (r *registry) sweepLocked(now time.Time) {
 		}
 		r.byExp.Pop()
 		delete(r.live, it.Key)
+		delete(r.flashes, it.Key)
 	}
 }
 

@@ -147,3 +147,11 @@ func (c *Console) errorPageTo(w http.ResponseWriter, r *http.Request, v *viewer,
 	data := map[string]any{"Message": msg, "Status": status, "Label": label, "Href": c.url(path), "Other": path != "/admin/"}
 	c.show(w, r, v, status, "error.html", title, "", data, "", "")
 }
+
+// redirectWithFlash sends the browser to page (a console path without the
+// tenant's path) after a change, and has that page say msg once: a reload
+// of it, or its address opened again, does not repeat what the change did.
+func (c *Console) redirectWithFlash(w http.ResponseWriter, r *http.Request, v *viewer, page, msg string) {
+	c.sessions.setFlash(v.session, page, msg)
+	http.Redirect(w, r, c.url(page), http.StatusSeeOther)
+}

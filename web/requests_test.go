@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,5 +115,38 @@ func TestBrowser_FilterTheAuditLogByAccessRequests(t *testing.T) {
 	}
 	if len(rows) != 1 || !strings.Contains(rows[0], "access_request") || !strings.Contains(rows[0], "requested") || !strings.Contains(rows[0], "bob") {
 		t.Errorf("the filtered audit log shows %q, want bob's one requested access_request", rows)
+	}
+}
+
+// TestConsole_ApprovalWithEveryScopeUnchecked: bob asked for two scopes;
+// alice approves with both unchecked. The console refuses (400, saying to
+// check a scope or deny), adds no access entry with no scopes, and leaves
+// the request pending; the way back is the page it was on.
+func TestConsole_ApprovalWithEveryScopeUnchecked(t *testing.T) {
+	p, b := signedIn(t)
+	id := requestAccess(t, p)
+	before := len(p.Store.Config().Server("tracker").Access)
+	_, token, etag := openServer(t, b, "tracker")
+	resp, page := b.post("/admin/access-requests/"+id+"/approve", url.Values{
+		"csrf": {token}, "etag": {etag}, "back": {"/admin/servers/tracker"}, "expires_in": {"1h"},
+	})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Check at least one scope") {
+		t.Errorf("approval with no scope checked: %d\n%s", resp.StatusCode, page)
+	}
+	if href, _ := nextStepOf(t, page); href != "/admin/servers/tracker" {
+		t.Errorf("next step %q, not the tracker's page", href)
+	}
+	if n := len(p.Store.Config().Server("tracker").Access); n != before {
+		t.Errorf("the tracker has %d access entries, had %d", n, before)
+	}
+	if len(p.IdP.AccessRequests().List("pending")) != 1 {
+		t.Error("the request was decided")
+	}
+	// With a scope checked, the same form approves.
+	resp, page = b.post("/admin/access-requests/"+id+"/approve", url.Values{
+		"csrf": {token}, "etag": {etag}, "back": {"/admin/servers/tracker"}, "expires_in": {"1h"}, "scopes": {"issues.read"},
+	})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "approved") {
+		t.Errorf("approval with issues.read: %d\n%s", resp.StatusCode, page)
 	}
 }

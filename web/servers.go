@@ -148,8 +148,7 @@ func (c *Console) serverPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		c.errorPage(w, r, v, status, "MCP server not found", err.Error())
 		return
 	}
-	q := r.URL.Query()
-	c.show(w, r, v, http.StatusOK, "server.html", view.Server.Label(), "servers", view, savedMessages[q.Get("saved")]+decidedMessages[q.Get("decided")], "")
+	c.show(w, r, v, http.StatusOK, "server.html", view.Server.Label(), "servers", view, c.sessions.takeFlash(v.session, r.URL.Path), "")
 }
 
 // loadServer reads a server and its ETag from the admin API.
@@ -275,7 +274,7 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	a := c.api(r, http.MethodPut, "/admin/api/servers/"+url.PathEscape(id)+"/"+list, http.Header{"If-Match": {etag}}, body, v.CSRF)
 	switch a.Status {
 	case http.StatusOK, http.StatusNoContent:
-		http.Redirect(w, r, c.url("/admin/servers/"+url.PathEscape(id)+"?saved="+list), http.StatusSeeOther)
+		c.redirectWithFlash(w, r, v, "/admin/servers/"+url.PathEscape(id), savedMessages[list])
 		return
 	}
 	view, status, err := c.loadServer(r, id)

@@ -34,6 +34,9 @@ const (
 type viewer struct {
 	User *policy.User
 	CSRF string
+	// session is the session's id in the registry, which holds its
+	// one-time messages (Console.flash); "" outside console.admin.
+	session string
 }
 
 func (c *Console) session(r *http.Request) *sessions.Session {
@@ -106,7 +109,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 			c.refuse(w, u.Username)
 			return
 		}
-		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
+		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF), session: sessionString(s, keyID)}
 		if !safeMethod(r.Method) && !c.csrfOK(w, r, v.CSRF) {
 			// Reloading this answer would send the same stale token
 			// again: the way on is the page the form was on, opened anew.
@@ -187,7 +190,8 @@ func formPage(r *http.Request) string {
 	case strings.HasPrefix(p, "/admin/servers/") && r.PathValue("id") != "":
 		return "/admin/servers/" + url.PathEscape(r.PathValue("id"))
 	case strings.HasPrefix(p, "/admin/access-requests/"):
-		return backTo(r)
+		back, _ := backTo(r)
+		return back
 	case p == "/admin/onboarding":
 		return p
 	}

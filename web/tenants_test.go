@@ -167,7 +167,7 @@ func TestTenants_ConsoleRedirectsAndCookies(t *testing.T) {
 		want       string // the Location, or its start for the IdP's URLs
 	}{
 		{"save", "/admin/servers/notes/access", url.Values{"csrf": {csrf(t, page)}, "etag": {etag}, "n": {"1"}, "a0.users": {"alice"}, "a0.scopes": {"notes.read"}},
-			path + "/admin/servers/notes?saved=access"},
+			path + "/admin/servers/notes"},
 		{"sign-out", "/admin/signout", url.Values{"csrf": {csrf(t, page)}},
 			iss + "/end_session?" + url.Values{"client_id": {"xaa-idp-console"}, "post_logout_redirect_uri": {iss + "/admin/signed-out"}}.Encode()},
 	}
@@ -175,6 +175,12 @@ func TestTenants_ConsoleRedirectsAndCookies(t *testing.T) {
 		resp, body := nb.post(tc.path, tc.form)
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != tc.want {
 			t.Errorf("%s: %d Location %q, want %q\n%s", tc.name, resp.StatusCode, got, tc.want, body)
+		}
+		if tc.name == "save" {
+			// The page under the tenant's path says saved, once.
+			if _, body := b.get("/admin/servers/notes"); !strings.Contains(body, "Assignments saved") {
+				t.Errorf("the tenant's server page after the save does not say saved:\n%s", body)
+			}
 		}
 	}
 	resp, _ = b.get("/admin/signed-out")

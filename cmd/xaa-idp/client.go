@@ -94,7 +94,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	audience := fs.String("audience", "", "issuer of the MCP server's authorization server, or with --config the MCP server's id (required)")
 	resource := fs.String("resource", "", "the MCP server's resource URL (with --config and a server id: its first resource)")
 	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
-	decode := fs.Bool("decode", false, "also print the decoded ID-JAG header and claims")
+	decode := fs.Bool("decode", false, "add the decoded ID-JAG's header and claims to the printed response, as its \"decoded\" member")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)
 	var scopes listFlag
@@ -153,16 +153,19 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return code
 	}
-	printJSON(stdout, resp)
 	if *decode {
+		// One JSON document, so that jq, JSON.parse and json.tool read
+		// it whole: the response, with the decoded ID-JAG as a member.
 		jag, _ := resp["access_token"].(string)
 		header, claims, err := decodeJWT(jag)
 		if err != nil {
+			printJSON(stdout, resp)
 			fmt.Fprintln(stderr, "xaa-idp exchange: cannot decode the ID-JAG:", err)
 			return exitFailure
 		}
-		printJSON(stdout, map[string]any{"header": header, "claims": claims})
+		resp["decoded"] = map[string]any{"header": header, "claims": claims}
 	}
+	printJSON(stdout, resp)
 	return exitOK
 }
 

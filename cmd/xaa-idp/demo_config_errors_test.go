@@ -95,6 +95,25 @@ mcp_servers:
         clients: {c: c-at-notes}
         allow_id_jag_reuse: true
 `, ":16: "},
+		// One authorization server (the demo's key ignores the "/") has
+		// one issuer: the ID-JAGs of the tenant spelling it the other way
+		// would all be refused for their aud.
+		{"issuer with and without a trailing slash", `tenants:
+  - id: a
+    users: [{username: alice, password: alice}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - {id: notes, issuer: http://127.0.0.1:1, resources: [http://127.0.0.1:2/mcp], scopes: [n], clients: {c: c-at-notes}}
+  - id: b
+    users: [{username: bob, password: bob}]
+    clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}]
+    mcp_servers:
+      - id: notes
+        issuer: http://127.0.0.1:1/
+        resources: [http://127.0.0.1:2/mcp]
+        scopes: [n]
+        clients: {c: c-at-notes}
+`, ":12: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,13 +69,16 @@ func TestCLI_RoundTrip(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exchange exit %d: %s", code, stderr)
 	}
-	dec := json.NewDecoder(strings.NewReader(out))
-	var resp, decoded map[string]any
-	if err := dec.Decode(&resp); err != nil {
-		t.Fatal(err)
+	// One JSON document (json.Unmarshal refuses a second), so that a
+	// pipe to jq or JSON.parse reads all of it: the response, with the
+	// decoded ID-JAG as its "decoded" member.
+	var resp map[string]any
+	if err := json.Unmarshal([]byte(out), &resp); err != nil {
+		t.Fatalf("exchange --decode printed no single JSON document: %v\n%s", err, out)
 	}
-	if err := dec.Decode(&decoded); err != nil {
-		t.Fatalf("--decode printed no decoded token: %v\n%s", err, out)
+	decoded, ok := resp["decoded"].(map[string]any)
+	if !ok {
+		t.Fatalf("--decode printed no decoded token:\n%s", out)
 	}
 	if resp["issued_token_type"] != "urn:ietf:params:oauth:token-type:id-jag" || resp["token_type"] != "N_A" {
 		t.Errorf("exchange response = %v", resp)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -32,8 +33,16 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := *configFile
+	data := fixtures.Demo
 	if name == "" {
 		name = fixtures.DemoFile
+	} else if data, err = os.ReadFile(name); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	// Valid, but not what the file seems to mean: said, not refused.
+	for _, w := range policy.Warnings(cfg, data, name) {
+		fmt.Fprintln(stderr, w)
 	}
 	if len(cfg.Tenants) == 0 {
 		fmt.Fprintf(stdout, "%s: ok (%s)\n", name, configCounts(cfg))

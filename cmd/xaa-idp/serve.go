@@ -115,6 +115,9 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return nil, exitUsage
 	}
 	cfg := r.store.Config()
+	for _, w := range policy.Warnings(cfg, r.store.YAML(), r.store.Name()) {
+		slog.Warn(w.String())
+	}
 	iss, from := *f.issuer, "--issuer"
 	if iss == "" {
 		iss, from = cfg.Issuer, "the configuration's issuer"

@@ -50,9 +50,12 @@ const (
 // accepts ID-JAGs from the IdPs it trusts.
 type Config struct {
 	// Issuer is this authorization server's issuer identifier (RFC 8414 §2),
-	// e.g. http://127.0.0.1:8101, without a trailing slash. It is the aud
-	// every ID-JAG must carry and the iss of every access token. It may
-	// have a path, in which case the endpoints live under it.
+	// e.g. http://127.0.0.1:8101. It is the aud every ID-JAG must carry,
+	// the iss of every access token and the metadata's issuer, byte for
+	// byte as given, a trailing slash included (some authorization servers'
+	// issuers, Auth0's, end with one). It may have a path, in which case the
+	// endpoints live under it; they are the issuer without its trailing
+	// slash, then "/token" and so on.
 	Issuer string
 	// TrustedIssuers are the IdPs whose ID-JAGs are accepted; an ID-JAG
 	// from any other iss is refused before any key is fetched.
@@ -388,6 +391,12 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 // Issuer returns the issuer identifier, as configured.
 func (a *Server) Issuer() string { return a.cfg.Issuer }
 
+// endpoint is the URL of the endpoint at path ("/token") under the issuer:
+// an issuer ending with "/" does not double it.
+func (a *Server) endpoint(path string) string {
+	return strings.TrimSuffix(a.cfg.Issuer, "/") + path
+}
+
 // Scopes returns the scopes this authorization server defines now.
 func (a *Server) Scopes() []string { return slices.Clone(a.reg.Load().scopes) }
 
@@ -429,9 +438,9 @@ func (a *Server) metadata(reg *registration) Metadata {
 			// The TypeScript client rejects metadata without an
 			// authorization endpoint and response types, even for a
 			// server that only serves the JWT bearer grant.
-			AuthorizationEndpoint:             a.cfg.Issuer + "/authorize",
-			TokenEndpoint:                     a.cfg.Issuer + "/token",
-			JWKSURI:                           a.cfg.Issuer + "/jwks",
+			AuthorizationEndpoint:             a.endpoint("/authorize"),
+			TokenEndpoint:                     a.endpoint("/token"),
+			JWKSURI:                           a.endpoint("/jwks"),
 			ScopesSupported:                   slices.Clone(reg.scopes),
 			ResponseTypesSupported:            []string{"code"},
 			GrantTypesSupported:               []string{GrantTypeJWTBearer},
@@ -440,14 +449,14 @@ func (a *Server) metadata(reg *registration) Metadata {
 			// (oauthex.GetAuthServerMeta), though no code grant is served.
 			CodeChallengeMethodsSupported:              []string{"S256"},
 			TokenEndpointAuthSigningAlgValuesSupported: assertionAlgs,
-			IntrospectionEndpoint:                      a.cfg.Issuer + "/introspect",
+			IntrospectionEndpoint:                      a.endpoint("/introspect"),
 			IntrospectionEndpointAuthMethodsSupported:  slices.DeleteFunc(slices.Clone(authMethods), func(m string) bool { return m == authNone }),
 			ClientIDMetadataDocumentSupported:          a.cfg.CIMD != nil,
 			AuthorizationResponseIssParameterSupported: true, // RFC 9207, on /authorize's error redirects
 		},
 		AuthorizationGrantProfilesSupported: []string{GrantProfileIDJAG},
 		DPoPSigningAlgValuesSupported:       dpop.AlgorithmNames(),
-		EventsEndpoint:                      a.cfg.Issuer + "/events",
+		EventsEndpoint:                      a.endpoint("/events"),
 	}
 }
 
@@ -532,7 +541,7 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	explain := fmt.Sprintf("this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
-		"get an ID-JAG from your enterprise IdP and POST it to %s/token", GrantTypeJWTBearer, a.cfg.Issuer)
+		"get an ID-JAG from your enterprise IdP and POST it to %s", GrantTypeJWTBearer, a.endpoint("/token"))
 	redirect, oerr := a.authorizeRedirect(r, r.Form.Get("client_id"), r.Form.Get("redirect_uri"))
 	if oerr != nil {
 		oerr.description += "; and " + explain
@@ -631,8 +640,9 @@ func allowGET(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // checkIssuer parses an issuer identifier: an absolute http(s) URL without
-// query, fragment or trailing slash (RFC 8414 §2), since clients compare
-// issuers byte for byte.
+// query or fragment (RFC 8414 §2). A trailing slash is allowed: RFC 8414 §3.1
+// removes it before inserting the well-known segment, and the issuer is
+// used as given wherever clients compare it.
 func checkIssuer(field, s string) (*url.URL, error) {
 	u, err := checkAbsoluteURL(field, s)
 	if err != nil {
@@ -640,9 +650,6 @@ func checkIssuer(field, s string) (*url.URL, error) {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("authserver: %s %q must not have a query or fragment (RFC 8414 §2)", field, s)
-	}
-	if strings.HasSuffix(s, "/") {
-		return nil, fmt.Errorf("authserver: %s %q must not end with a slash: clients compare issuers byte for byte", field, s)
 	}
 	return u, nil
 }

@@ -898,7 +898,6 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		t.Fatalf("valid config: %v", err)
 	}
 	tests := map[string]func(*authserver.Config){
-		"trailing slash":    func(c *authserver.Config) { c.Issuer += "/" },
 		"relative issuer":   func(c *authserver.Config) { c.Issuer = "as.example" },
 		"no IdP issuer":     func(c *authserver.Config) { c.IdPIssuer = "" },
 		"relative JWKS URL": func(c *authserver.Config) { c.IdPJWKSURL = "/keys" },

@@ -21,7 +21,7 @@ func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Pr
 	}
 	var proof *dpop.Proof
 	if raw != "" {
-		proof, err = dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: a.cfg.Issuer + "/token", Now: now})
+		proof, err = dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: a.endpoint("/token"), Now: now})
 		if err != nil {
 			return nil, invalidDPoPProof("%v", err)
 		}

@@ -56,7 +56,7 @@ func (a *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oerr, a.cfg.Issuer)
 		return
 	}
-	caller, method, oerr := a.authenticateClient(r, params, a.introspectors(), a.cfg.Issuer+"/introspect")
+	caller, method, oerr := a.authenticateClient(r, params, a.introspectors(), a.endpoint("/introspect"))
 	if oerr == nil && method == authNone {
 		oerr = invalidClient("client %q is public and cannot authenticate; the introspection endpoint needs client credentials (RFC 7662 §2.1)", caller)
 	}

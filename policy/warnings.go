@@ -1,0 +1,31 @@
+package policy
+
+import "fmt"
+
+// Warnings returns what in cfg, parsed from data (the file), is valid but
+// will not work as the file seems to mean, at the line to change:
+// check prints them, serve and demo log them at start. A warning's Msg
+// starts with "warning: ".
+//
+// Today one: an MCP server with subject: email whose ID-JAGs carry no
+// email (neither its include_email nor its IdP's id_jag.email, which a
+// persona may preset), so that its demo authorization server refuses
+// every ID-JAG.
+func Warnings(cfg *Config, data []byte, file string) Problems {
+	var out Problems
+	for ti, idp := range cfg.IdPs() {
+		prefix := ""
+		if len(cfg.Tenants) > 0 {
+			prefix = fmt.Sprintf("tenants[%d].", ti)
+		}
+		knobs := idp.Knobs()
+		for si, s := range idp.MCPServers {
+			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
+				continue
+			}
+			out = append(out, Problem{File: file, Line: Line(data, fmt.Sprintf("%smcp_servers[%d].subject", prefix, si)),
+				Msg: fmt.Sprintf("warning: server %s: subject: email, but its ID-JAGs carry no email (include_email is off, and so is id_jag.email), so its demo authorization server refuses every ID-JAG (invalid_grant); set include_email: true", s.ID)})
+		}
+	}
+	return out
+}
