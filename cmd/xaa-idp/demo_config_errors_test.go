@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDemo_ConfigurationErrorsNameFileAndLine: what demo alone refuses in a
@@ -124,7 +128,16 @@ mcp_servers:
 			if code, _, stderr := runCLI(t, "check", "--config", file); code != 0 {
 				t.Fatalf("check: exit %d: %s", code, stderr)
 			}
-			code, _, stderr := runCLI(t, "demo", "--addr", "127.0.0.1:0", "--config", file)
+			// A demo that accepted the file would serve until stopped: a
+			// regression fails after a while rather than hanging the run.
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var errb bytes.Buffer
+			code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--config", file}, io.Discard, &errb)
+			stderr := errb.String()
+			if ctx.Err() != nil {
+				t.Fatalf("demo accepted the file and served until stopped: %s", stderr)
+			}
 			if code != 2 || !strings.Contains(stderr, file+tt.wantLine) {
 				t.Errorf("demo: exit %d, stderr %q; want 2 and %q", code, stderr, file+tt.wantLine)
 			}
