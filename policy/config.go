@@ -10,6 +10,7 @@ package policy
 import (
 	"crypto/subtle"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,7 +219,7 @@ func DefaultSub(username string) string { return "u-" + username }
 func (u *User) CheckPassword(pw string) bool {
 	switch {
 	case u.PasswordBcrypt != "":
-		return bcrypt.CompareHashAndPassword([]byte(u.PasswordBcrypt), []byte(pw)) == nil
+		return bcryptMatches([]byte(u.PasswordBcrypt), pw)
 	case u.Password != "":
 		return subtle.ConstantTimeCompare([]byte(u.Password), []byte(pw)) == 1
 	}
@@ -238,7 +239,25 @@ func (c *Config) CheckNoUserPassword(pw string) {
 	if cost == 0 {
 		return
 	}
-	_ = bcrypt.CompareHashAndPassword(noUserHash(cost), []byte(pw))
+	bcryptMatches(noUserHash(cost), pw)
+}
+
+// bcryptChecks holds a place for each bcrypt check running, in the whole
+// process: at most half the cores (at least one) check passwords at once,
+// and the other checks wait for a place. An unknown username costs a check
+// (CheckNoUserPassword) and the login throttle counts per username, so
+// without the bound a flood of made-up usernames, each tried once, kept
+// every core on bcrypt, and logins, token exchanges and /healthz waited
+// behind it. Known and unknown usernames wait in the one queue, so a
+// refusal's time still does not tell them apart.
+var bcryptChecks = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+// bcryptMatches reports whether pw matches hash, once bcryptChecks has a
+// place for the check.
+func bcryptMatches(hash []byte, pw string) bool {
+	bcryptChecks <- struct{}{}
+	defer func() { <-bcryptChecks }()
+	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
 }
 
 // noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
@@ -248,8 +267,10 @@ func noUserHash(cost int) []byte {
 	if h, ok := noUserHashes.Load(cost); ok {
 		return h.([]byte)
 	}
-	// Made at the first refusal, in the time a check takes.
+	// Made at the first refusal, in the time a check takes, and as one.
+	bcryptChecks <- struct{}{}
 	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
+	<-bcryptChecks
 	if err != nil {
 		return nil
 	}

@@ -1,0 +1,115 @@
+package admin_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestAdminAPI_UnknownUsernameFloodLeavesCPU: an unknown username costs a
+// bcrypt check (so that its 401 takes as long as a wrong password's), and
+// the login throttle counts per username, so a flood of made-up usernames,
+// each tried once, was checked at once on every core: the process spent
+// all its CPU on bcrypt, and logins, token exchanges and /healthz waited
+// behind it. Password checks now run at most max(1, GOMAXPROCS/2) at once,
+// known usernames' and unknown ones' in the same queue (so their times
+// still tell nothing apart).
+func TestAdminAPI_UnknownUsernameFloodLeavesCPU(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	slots := max(1, procs/2)
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: admin, password_bcrypt: "`+string(hash)+`", admin: true}
+`), "bcrypt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	attempt := func(user string) error {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/admin/api/status", nil)
+		req.SetBasicAuth(user, "guess")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			return fmt.Errorf("%s: %d, want 401", user, resp.StatusCode)
+		}
+		return nil
+	}
+	if err := attempt("warm-up"); err != nil { // makes the unknown users' hash
+		t.Fatal(err)
+	}
+
+	// The checks running at once, seen in the goroutines' stacks: one
+	// waiting for its turn is not in package bcrypt.
+	inBcrypt := func() int {
+		buf := make([]byte, 8<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		n := 0
+		for _, g := range bytes.Split(buf, []byte("\n\n")) {
+			if bytes.Contains(g, []byte("golang.org/x/crypto/bcrypt.")) {
+				n++
+			}
+		}
+		return n
+	}
+	workers, each := 4*procs, 3
+	errs := make(chan error, workers*each)
+	done := make(chan struct{})
+	most := make(chan int)
+	go func() {
+		m := 0
+		for {
+			select {
+			case <-done:
+				most <- m
+				return
+			case <-time.After(5 * time.Millisecond):
+				m = max(m, inBcrypt())
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if err := attempt(fmt.Sprintf("nobody-%d-%d", w, i)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	m := <-most
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if m > slots {
+		t.Errorf("%d unknown usernames, %d at once: %d bcrypt checks ran at once; want at most %d (max(1, GOMAXPROCS/2), GOMAXPROCS %d), so that a flood leaves CPU to the rest", workers*each, workers, m, slots, procs)
+	}
+}
