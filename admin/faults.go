@@ -12,6 +12,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"gopkg.in/yaml.v3"
 )
 
 // maxFaultBody bounds a POST /admin/api/faults body; a fault is a few
@@ -67,6 +68,17 @@ func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 			})
 			return
 		}
+	}
+	if line, path, ok := yamlNull(body); ok {
+		// YAML alike (and JSON that only YAML reads, a trailing comma):
+		// its null is the zero value, and times: ~ fires forever.
+		msg := path + " is null; send the value itself (an empty list is [], an absent key is left out)"
+		writeAPI(w, http.StatusBadRequest, map[string]any{
+			"error":             "invalid_request",
+			"error_description": "the body is refused: " + msg + "; nothing was added",
+			"problems":          []string{fmt.Sprintf("request body:%d: %s", line, msg)},
+		})
+		return
 	}
 	faults, err := policy.ParseFaults(body, "request body", a.idp.Config())
 	if err == nil {
@@ -140,4 +152,43 @@ func (a *API) recordFaultChange(r *http.Request, did string, faults []idp.FaultS
 		Reason:  audit.Truncate(fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", "))),
 		Details: map[string]any{"object": "faults", "action": did, "faults": faults},
 	})
+}
+
+// yamlNull finds the first null in a YAML body (~, null, or nothing after
+// a key's colon), as a mapping's value or a list's element, and returns
+// its line and its path ("times", "[1].match.user"). A body that does not
+// parse is left to ParseFaults, which says where.
+func yamlNull(body []byte) (line int, path string, found bool) {
+	var doc yaml.Node
+	if yaml.Unmarshal(body, &doc) != nil || len(doc.Content) == 0 {
+		return 0, "", false
+	}
+	var walk func(n *yaml.Node, path string) bool
+	walk = func(n *yaml.Node, p string) bool {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			if n.Tag == "!!null" && p != "" {
+				line, path = n.Line, p
+				return true
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if p != "" {
+					k = p + "." + k
+				}
+				if walk(n.Content[i+1], k) {
+					return true
+				}
+			}
+		case yaml.SequenceNode:
+			for i, e := range n.Content {
+				if walk(e, fmt.Sprintf("%s[%d]", p, i)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return line, path, walk(doc.Content[0], "")
 }

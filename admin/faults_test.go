@@ -248,3 +248,33 @@ func TestAdminAPI_FaultsAreBounded(t *testing.T) {
 		t.Errorf("%d faults active, the first %v; want %d from f1001", len(fs), fs[0].ID, limit)
 	}
 }
+
+// TestAdminAPI_FaultNullInYAMLRefused: null was refused in a JSON body
+// only (json.Valid), and anything else read as YAML, where null (~, null,
+// or nothing after the colon) is the zero value: "times: ~", or the JSON
+// {"times": null} with a trailing comma, added a fault that fires every
+// time, the outage the admin meant to bound. Null is refused in either
+// syntax, with its line, and nothing is added (CONTRACT 9).
+func TestAdminAPI_FaultNullInYAMLRefused(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	for _, tt := range []struct{ body, want string }{
+		{"{endpoint: jwks, http_status: 503, times: ~}", "request body:1: times is null"},
+		{"endpoint: jwks\nhttp_status: 503\ntimes:\n", "request body:3: times is null"},
+		{"- {http_status: 500}\n- {http_status: 503, times: null}\n", "request body:2: [1].times is null"},
+		{`{"endpoint": "jwks", "http_status": 503, "times": null,}`, "request body:1: times is null"},
+		{"{http_status: 500, match: {user: ~}}", "request body:1: match.user is null"},
+	} {
+		status, body := faultAPI(t, http.MethodPost, srv.Issuer()+"/admin/api/faults", "alice", "alice-pw", tt.body)
+		var answer struct {
+			Error    string   `json:"error"`
+			Problems []string `json:"problems"`
+		}
+		if status != http.StatusBadRequest || json.Unmarshal(body, &answer) != nil || answer.Error != "invalid_request" ||
+			len(answer.Problems) != 1 || !strings.HasPrefix(answer.Problems[0], tt.want) {
+			t.Errorf("%q: %d %s, want 400 invalid_request with the problem %q…", tt.body, status, body, tt.want)
+		}
+		if fs := srv.Faults(); len(fs) != 0 {
+			t.Fatalf("%q: a fault was added: %+v", tt.body, fs)
+		}
+	}
+}
