@@ -46,6 +46,10 @@ func TestRefreshToken_InWrongParameterNotRecorded(t *testing.T) {
 		{"scope", exchange("scope", "crm.read "+rt), basic("mcp-client", "s1")},
 		{"subject_token_type", exchange("subject_token_type", rt), basic("mcp-client", "s1")},
 		{"client_id", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {rt}}, nil},
+		// Percent-encoded inside a URL (a callback's query, encoded once
+		// more): "%3D" ends with a letter, so no word boundary stood
+		// before "rt_", and the token went through whole.
+		{"resource, percent-encoded", exchange("resource", "https://mcp.crm.example/mcp?next=https%3A%2F%2Fapp.example%2Fcb%3Frefresh%3D"+rt), basic("mcp-client", "s1")},
 	} {
 		resp, body := p.postToken(t, c.form, c.hdr)
 		if resp.StatusCode == http.StatusOK {

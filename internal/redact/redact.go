@@ -15,8 +15,11 @@ import (
 var compactJWT = regexp.MustCompile(`(eyJ[A-Za-z0-9_-]+)(?:\.[A-Za-z0-9_-]*){2,4}`)
 
 // refreshToken matches one of the IdP's refresh tokens: "rt_" and 32 random bytes, base64url
-// (43 characters), not a JWT, so compactJWT lets it through. A longer run is taken whole.
-var refreshToken = regexp.MustCompile(`\brt_[A-Za-z0-9_-]{43,}`)
+// (43 characters), not a JWT, so compactJWT lets it through. A longer run is taken whole. The
+// first group is what stands before it: the start, a character that is not part of a word
+// (not "start_…"), or a percent-encoded one ("%3D", "%2F": a URL inside a URL), which a word
+// boundary (\b) missed, since its last hex digit is a word character.
+var refreshToken = regexp.MustCompile(`(^|[^A-Za-z0-9_]|%[0-9A-Fa-f]{2})rt_[A-Za-z0-9_-]{43,}`)
 
 // Tokens replaces every JWT or JWE in s with its header and the marker "…[token redacted]", and
 // every refresh token with "rt_…[token redacted]": a client that sends a token in the wrong
@@ -28,7 +31,7 @@ func Tokens(s string) string {
 		s = compactJWT.ReplaceAllString(s, "${1}…[token redacted]")
 	}
 	if strings.Contains(s, "rt_") {
-		s = refreshToken.ReplaceAllString(s, "rt_…[token redacted]")
+		s = refreshToken.ReplaceAllString(s, "${1}rt_…[token redacted]")
 	}
 	return s
 }

@@ -21,6 +21,9 @@ func TestTokens(t *testing.T) {
 		{`client_id "rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic" is unknown`, `client_id "rt_…[token redacted]" is unknown`},
 		{"crm.read rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic", "crm.read rt_…[token redacted]"},
 		{"start_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic rt_short", "start_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic rt_short"},
+		{"rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic", "rt_…[token redacted]"},
+		{"cb%3Frefresh%3Drt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic%26x", "cb%3Frefresh%3Drt_…[token redacted]%26x"},
+		{"a/rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic/rt_7zFtyKrfUqqwVbGd2omFpuj9aYCRl5_7V_hurebs6ic", "a/rt_…[token redacted]/rt_…[token redacted]"},
 	} {
 		got := redact.Tokens(tt.in)
 		if got != tt.want {
