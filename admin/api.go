@@ -270,7 +270,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	case u == nil:
 		cfg.CheckNoUserPassword(pw) // as long as a wrong password takes
 		denied = "unknown username"
-	case !u.CheckPassword(pw):
+	case !cfg.CheckPassword(u, pw):
 		denied = "wrong password"
 	case !u.Active():
 		denied = "user is disabled"

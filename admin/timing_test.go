@@ -56,3 +56,55 @@ users:
 		t.Errorf("three wrong passwords took %v, three unknown usernames %v: the time tells which usernames exist", known, unknown)
 	}
 }
+
+// TestAdminAPI_PlainPasswordUserTakesAsLongAsUnknown: with password_bcrypt
+// users, an unknown username costs a bcrypt check; a user with a plain
+// password in the same file was refused at once, so a fast 401 named the
+// plain-password usernames (the demo accounts a file kept, often admins).
+// A wrong plain password now costs the same check.
+func TestAdminAPI_PlainPasswordUserTakesAsLongAsUnknown(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: hashed, password_bcrypt: "`+string(hash)+`", admin: true}
+  - {username: p1, password: plain-pw, admin: true}
+  - {username: p2, password: plain-pw, admin: true}
+  - {username: p3, password: plain-pw, admin: true}
+`), "mixed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	attempt := func(user string) time.Duration {
+		start := time.Now()
+		resp, _ := call(t, http.MethodGet, ts.URL+"/admin/api/status", user, "wrong-pw", "")
+		took := time.Since(start)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
+		}
+		return took
+	}
+	attempt("warm-up") // makes the unknown usernames' hash
+	var plain, unknown time.Duration
+	for _, n := range []string{"1", "2", "3"} {
+		plain += attempt("p" + n)
+		unknown += attempt("nobody" + n)
+	}
+	if plain < unknown/3 {
+		t.Errorf("three wrong plain passwords took %v, three unknown usernames %v: the time tells which usernames exist", plain, unknown)
+	}
+	// The right plain password still signs in.
+	if resp, body := call(t, http.MethodGet, ts.URL+"/admin/api/status", "p1", "plain-pw", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("p1 with the right password: %d %s", resp.StatusCode, body)
+	}
+}

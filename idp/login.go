@@ -303,7 +303,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	case u == nil:
 		cfg.CheckNoUserPassword(password) // as long as a wrong password takes
 		ev.Reason = "unknown username"
-	case !u.CheckPassword(password):
+	case !cfg.CheckPassword(u, password):
 		ev.Reason = "wrong password"
 	case !u.Active():
 		ev.Reason = "user is disabled"

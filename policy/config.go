@@ -226,6 +226,20 @@ func (u *User) CheckPassword(pw string) bool {
 	return false
 }
 
+// CheckPassword is u.CheckPassword, for a login: a wrong plain password
+// costs what an unknown username does (CheckNoUserPassword), so that with
+// password_bcrypt users in the file a fast refusal does not name the users
+// whose password is plain.
+func (c *Config) CheckPassword(u *User, pw string) bool {
+	if u.CheckPassword(pw) {
+		return true
+	}
+	if u.PasswordBcrypt == "" {
+		c.CheckNoUserPassword(pw)
+	}
+	return false
+}
+
 // CheckNoUserPassword spends on pw, for a username that no user has, the
 // time a wrong password of a user of this configuration takes: a bcrypt
 // check at the highest cost of its users' hashes (none when every user has
