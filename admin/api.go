@@ -268,12 +268,13 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	var denied string
 	switch {
 	case u == nil:
-		cfg.CheckNoUserPassword(pw) // as long as a wrong password takes
+		cfg.CheckNoUserPassword(r.Context(), pw) // as long as a wrong password takes
 		denied = "unknown username"
-	case !cfg.CheckPassword(u, pw):
-		denied = "wrong password"
-	case !u.Active():
-		denied = "user is disabled"
+	default:
+		denied = passwordRefusal(cfg.CheckPassword(r.Context(), u, pw))
+		if denied == "" && !u.Active() {
+			denied = "user is disabled"
+		}
 	}
 	if denied != "" {
 		a.throttle.Failure(name)
@@ -561,4 +562,18 @@ func requestPath(r *http.Request) string {
 		return u.EscapedPath()
 	}
 	return r.URL.EscapedPath()
+}
+
+// passwordRefusal is why a login with a known username is refused for its
+// password, or "" when the password is right. Not checked (the client went
+// away while the check waited its turn) still counts as a failure in the
+// throttle: a guess that was never checked gains its sender nothing.
+func passwordRefusal(ok bool, err error) string {
+	switch {
+	case err != nil:
+		return "password not checked: the client went away while the check waited its turn"
+	case !ok:
+		return "wrong password"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -111,5 +112,65 @@ users:
 	}
 	if m > slots {
 		t.Errorf("%d unknown usernames, %d at once: %d bcrypt checks ran at once; want at most %d (max(1, GOMAXPROCS/2), GOMAXPROCS %d), so that a flood leaves CPU to the rest", workers*each, workers, m, slots, procs)
+	}
+}
+
+// TestAdminAPI_AbandonedChecksAreNotRun: a check waits for its place in
+// the bounded queue; one whose client has gone away (a flood that sends
+// and hangs up) is dropped rather than run later, so that hung-up
+// requests do not pile up a backlog that the sign-ins after them wait out.
+func TestAdminAPI_AbandonedChecksAreNotRun(t *testing.T) {
+	slots := max(1, runtime.GOMAXPROCS(0)/2)
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: admin, password_bcrypt: "`+string(hash)+`", admin: true}
+`), "bcrypt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.Handler(srv)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	get := func(ctx context.Context, user, pw string) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/admin/api/status", nil)
+		req.SetBasicAuth(user, pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if _, err := get(context.Background(), "warm-up", "x"); err != nil {
+		t.Fatal(err)
+	}
+	// Some 40 checks' time per place, sent at once and hung up on.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range 40 * slots {
+		wg.Go(func() { _, _ = get(ctx, fmt.Sprintf("gone-%d", i), "guess") })
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	// The admin signs in next: behind the dropped checks, not after them.
+	start := time.Now()
+	status, err := get(context.Background(), "admin", "right-pw")
+	took := time.Since(start)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("the admin after the flood: %d %v", status, err)
+	}
+	// 40 checks of ~50 ms each would be 2 s; a few in progress end first.
+	if took > 1500*time.Millisecond {
+		t.Errorf("the admin's sign-in after %d hung-up requests took %v: their checks were run first", 40*slots, took.Round(time.Millisecond))
 	}
 }

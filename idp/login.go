@@ -301,12 +301,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u := cfg.User(username)
 	switch {
 	case u == nil:
-		cfg.CheckNoUserPassword(password) // as long as a wrong password takes
+		cfg.CheckNoUserPassword(r.Context(), password) // as long as a wrong password takes
 		ev.Reason = "unknown username"
-	case !cfg.CheckPassword(u, password):
-		ev.Reason = "wrong password"
-	case !u.Active():
-		ev.Reason = "user is disabled"
+	default:
+		switch ok, err := cfg.CheckPassword(r.Context(), u, password); {
+		case err != nil:
+			// The client went away while the check waited its turn
+			// (policy's bound on bcrypt checks at once). Counted as a
+			// failure all the same: an unchecked guess gains nothing.
+			ev.Reason = "password not checked: the client went away while the check waited its turn"
+		case !ok:
+			ev.Reason = "wrong password"
+		case !u.Active():
+			ev.Reason = "user is disabled"
+		}
 	}
 	if ev.Reason != "" {
 		if throttle != nil {

@@ -8,6 +8,7 @@
 package policy
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"runtime"
@@ -217,27 +218,31 @@ func DefaultSub(username string) string { return "u-" + username }
 // is compared in constant time; a bcrypt hash is checked with bcrypt. A user
 // with neither never matches.
 func (u *User) CheckPassword(pw string) bool {
+	ok, _ := u.checkPassword(context.Background(), pw)
+	return ok
+}
+
+func (u *User) checkPassword(ctx context.Context, pw string) (bool, error) {
 	switch {
 	case u.PasswordBcrypt != "":
-		return bcryptMatches([]byte(u.PasswordBcrypt), pw)
+		return bcryptMatches(ctx, []byte(u.PasswordBcrypt), pw)
 	case u.Password != "":
-		return subtle.ConstantTimeCompare([]byte(u.Password), []byte(pw)) == 1
+		return subtle.ConstantTimeCompare([]byte(u.Password), []byte(pw)) == 1, nil
 	}
-	return false
+	return false, nil
 }
 
 // CheckPassword is u.CheckPassword, for a login: a wrong plain password
 // costs what an unknown username does (CheckNoUserPassword), so that with
 // password_bcrypt users in the file a fast refusal does not name the users
-// whose password is plain.
-func (c *Config) CheckPassword(u *User, pw string) bool {
-	if u.CheckPassword(pw) {
-		return true
+// whose password is plain. A bcrypt check still waiting for its place
+// (see bcryptChecks) when ctx ends is not run: false and ctx's error.
+func (c *Config) CheckPassword(ctx context.Context, u *User, pw string) (bool, error) {
+	ok, err := u.checkPassword(ctx, pw)
+	if !ok && err == nil && u.PasswordBcrypt == "" {
+		c.CheckNoUserPassword(ctx, pw)
 	}
-	if u.PasswordBcrypt == "" {
-		c.CheckNoUserPassword(pw)
-	}
-	return false
+	return ok, err
 }
 
 // CheckNoUserPassword spends on pw, for a username that no user has, the
@@ -245,7 +250,7 @@ func (c *Config) CheckPassword(u *User, pw string) bool {
 // check at the highest cost of its users' hashes (none when every user has
 // a plain password, whose check takes next to nothing). Without it the
 // time of a refused login tells which usernames exist.
-func (c *Config) CheckNoUserPassword(pw string) {
+func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) {
 	cost := c.bcryptCost
 	if !c.indexed {
 		cost = usersBcryptCost(c.Users)
@@ -253,7 +258,7 @@ func (c *Config) CheckNoUserPassword(pw string) {
 	if cost == 0 {
 		return
 	}
-	bcryptMatches(noUserHash(cost), pw)
+	_, _ = bcryptMatches(ctx, noUserHash(cost), pw)
 }
 
 // bcryptChecks holds a place for each bcrypt check running, in the whole
@@ -267,11 +272,17 @@ func (c *Config) CheckNoUserPassword(pw string) {
 var bcryptChecks = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 // bcryptMatches reports whether pw matches hash, once bcryptChecks has a
-// place for the check.
-func bcryptMatches(hash []byte, pw string) bool {
-	bcryptChecks <- struct{}{}
+// place for the check; false and ctx's error, unchecked, if ctx ends
+// first: a request whose client has gone away (a flood that sends and
+// hangs up) leaves no backlog for the sign-ins after it to wait out.
+func bcryptMatches(ctx context.Context, hash []byte, pw string) (bool, error) {
+	select {
+	case bcryptChecks <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 	defer func() { <-bcryptChecks }()
-	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
+	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil, nil
 }
 
 // noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
