@@ -132,6 +132,9 @@ type Pusher struct {
 	cfg     *policy.Config // the configuration last compared
 	cfgAt   time.Time      // and the instant it was compared at
 	seen    expirySet      // expired entries already audited
+	// lastLook lets auditExpired skip a configuration with nothing
+	// newly expired since it last looked.
+	lastLook expiryLook
 	// standingPath is the StandingFile, "" without Dir; standingSaved is
 	// what it holds. standingHeld is set once a SET was refused (the queue
 	// full): from then on the standing is not saved, so that the next

@@ -927,3 +927,30 @@ func TestPush_RefusedSETsAreFoundAgainAtTheNextStart(t *testing.T) {
 		t.Errorf("%d SETs pending after the restart, want alice's two: the journaled one and the refused one", got)
 	}
 }
+
+// TestPusher_AccessExpiredAlreadyAuditedIsFree: an idp.Server calls
+// AccessExpired in every token exchange whose decision finds an expired
+// entry, and an expired entry may stay in the file for weeks: each call
+// rebuilt every expired entry's names, times and key under the Pusher's
+// lock (allocations and work for each entry, on every such exchange) to
+// find them all audited already. With nothing new expired since the last
+// look at the same configuration, it does no work.
+func TestPusher_AccessExpiredAlreadyAuditedIsFree(t *testing.T) {
+	e := newEnv(t, "http://127.0.0.1:1")
+	after := start.Add(7 * time.Hour) // bob's crm entry expired at 18:00
+	e.clock.Set(after)                // the Pusher's own looks too
+	// No look of its own while allocations are counted.
+	p := e.pusher(t, func(o *push.Options) { o.CheckEvery = time.Hour })
+	p.AccessExpired(e.cfg, after)
+	evs := e.idp.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired})
+	if len(evs) != 1 {
+		t.Fatalf("access_request expired events: %d, want 1", len(evs))
+	}
+	allocs := testing.AllocsPerRun(100, func() { p.AccessExpired(e.cfg, after) })
+	if allocs > 0 {
+		t.Errorf("AccessExpired with its one expired entry audited already: %.0f allocations a call, want none", allocs)
+	}
+	if evs := e.idp.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired}); len(evs) != 1 {
+		t.Errorf("access_request expired events after more calls: %d, want 1", len(evs))
+	}
+}

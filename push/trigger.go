@@ -116,12 +116,26 @@ func (p *Pusher) sets(revs []policy.Revocation, now time.Time) []*pending {
 
 // auditExpired writes an access_request event with outcome expired for
 // every access entry that has expired at now and was not audited before.
+// The caller holds watchMu.
+//
+// It is called on every token exchange whose decision finds an expired
+// entry (AccessExpired), which an entry left in the file makes every
+// exchange of its users: so a look at the configuration it looked at last,
+// before the next entry of that configuration expires, returns at once.
 func (p *Pusher) auditExpired(cfg *policy.Config, now time.Time) {
+	l := &p.lastLook
+	if cfg == l.cfg && !now.Before(l.at) && (l.next.IsZero() || now.Before(l.next)) {
+		return
+	}
+	*l = expiryLook{cfg: cfg, at: now}
 	for i := range cfg.MCPServers {
 		s := &cfg.MCPServers[i]
 		for j := range s.Access {
 			e := &s.Access[j]
 			if !e.Expired(now) {
+				if !e.Expires.IsZero() && (l.next.IsZero() || e.Expires.T().Before(l.next)) {
+					l.next = e.Expires.T()
+				}
 				continue
 			}
 			who := strings.Join(append(prefixed("users: ", e.Users), prefixed("groups: ", e.Groups)...), "; ")
@@ -219,4 +233,12 @@ func (s *expirySet) add(key string) bool {
 	s.keys[key] = true
 	s.order = append(s.order, key)
 	return true
+}
+
+// expiryLook is auditExpired's last look: the configuration, the instant,
+// and the soonest expiry after it of an entry not expired then (zero for
+// none).
+type expiryLook struct {
+	cfg      *policy.Config
+	at, next time.Time
 }
