@@ -17,11 +17,20 @@ import (
 // Basic cannot carry (RFC 7617 §2), so that the admin API takes them only
 // through the console's session.
 func Warnings(cfg *Config, data []byte, file string) Problems {
+	return warnings(cfg, data, file, "")
+}
+
+// warnings is Warnings of the tenant with the id tenant alone, of every
+// IdP for "".
+func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 	var out Problems
 	for ti, idp := range cfg.IdPs() {
 		prefix := ""
 		if len(cfg.Tenants) > 0 {
 			prefix = fmt.Sprintf("tenants[%d].", ti)
+		}
+		if tenant != "" && idp.ID != tenant {
+			continue
 		}
 		for ui, u := range idp.Users {
 			if !u.Admin || !strings.Contains(u.Username, ":") {
