@@ -23,6 +23,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -171,10 +172,32 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		noRoute(w, r, h)
 		return
 	}
+	if r.ContentLength != 0 && !plainBody(w, r) {
+		return
+	}
 	if r.Method == http.MethodDelete && !noBody(w, r, "nothing was removed") {
 		return
 	}
 	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
+}
+
+// plainBody reports whether r's body can be read as its one Content-Type
+// says; otherwise it answers. Two Content-Type headers are 400, as two
+// Authorization headers are: Go reads the first, and the body would be
+// decoded as one of two things it says it is. A content coding is 415,
+// as a body that is not JSON (RFC 9110 section 15.5.16): none is decoded,
+// and the compressed bytes were refused as "not JSON".
+func plainBody(w http.ResponseWriter, r *http.Request) bool {
+	if bodyheader.TwoTypes(r.Header) {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the request has more than one Content-Type header; send one")
+		return false
+	}
+	if c := bodyheader.Coding(r.Header); c != "" {
+		bodyheader.AcceptIdentity(w)
+		writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Encoding "+c+" is not supported; send the body uncompressed")
+		return false
+	}
+	return true
 }
 
 // noBody reports whether r, a call that takes no body, came without one

@@ -364,9 +364,22 @@ func sameName(w http.ResponseWriter, what, inPath string, inBody *string) bool {
 }
 
 // written answers a successful change: the new value (201 when created)
-// with its ETag, or 204 after a deletion.
-func written(w http.ResponseWriter, ch *policy.Change, tag string, v any) {
+// with its ETag, or 204 after a deletion. The new configuration's
+// warnings (policy.Warnings: valid, but not working as it seems to mean,
+// such as a subject: email server whose ID-JAGs no longer carry the email)
+// are added to the value as "warnings", with file and line, and logged as
+// at start: the change is made, but check would have warned of it.
+func (a *API) written(w http.ResponseWriter, r *http.Request, ch *policy.Change, tag string, v any) {
+	warnings := a.store.Snapshot().Warnings()
+	if !ch.Unchanged {
+		for _, p := range warnings {
+			slog.Warn(p.String(), "admin", adminName(r), "change", ch.Kind+" "+ch.Op+" "+ch.Name)
+		}
+	}
 	w.Header().Set("ETag", tag)
+	if len(warnings) > 0 && v != nil {
+		v = withWarnings{v, problemList(warnings)}
+	}
 	switch {
 	case ch.Op == "delete":
 		w.Header().Set("Cache-Control", "no-store")
@@ -376,6 +389,35 @@ func written(w http.ResponseWriter, ch *policy.Change, tag string, v any) {
 	default:
 		writeAPI(w, http.StatusOK, v)
 	}
+}
+
+// withWarnings is an answer's value, a JSON object, with the member
+// "warnings" added.
+type withWarnings struct {
+	value    any
+	warnings []problem
+}
+
+func (x withWarnings) MarshalJSON() ([]byte, error) {
+	obj, err := json.Marshal(x.value)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := json.Marshal(x.warnings)
+	if err != nil {
+		return nil, err
+	}
+	obj = bytes.TrimSpace(obj)
+	if len(obj) < 2 || obj[0] != '{' {
+		return nil, fmt.Errorf("admin: an answer with warnings must be an object, not %.20s", obj)
+	}
+	out := append([]byte(nil), obj[:len(obj)-1]...)
+	if len(obj) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"warnings":`...)
+	out = append(out, ws...)
+	return append(out, '}'), nil
 }
 
 func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
@@ -389,7 +431,7 @@ func (a *API) putAccess(w http.ResponseWriter, r *http.Request) {
 	})
 	if ch != nil {
 		s := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(s)), serverJSON(s))
+		a.written(w, r, ch, etag(policy.ServerVersion(s)), serverJSON(s))
 	}
 }
 
@@ -404,7 +446,7 @@ func (a *API) putDeny(w http.ResponseWriter, r *http.Request) {
 	})
 	if ch != nil {
 		s := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(s)), serverJSON(s))
+		a.written(w, r, ch, etag(policy.ServerVersion(s)), serverJSON(s))
 	}
 }
 
@@ -420,14 +462,14 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutServer(s, tag, j) })
 	if ch != nil {
 		now := ch.Config.Server(id)
-		written(w, ch, etag(policy.ServerVersion(now)), serverJSON(now))
+		a.written(w, r, ch, etag(policy.ServerVersion(now)), serverJSON(now))
 	}
 }
 
 func (a *API) deleteServer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteServer(id, tag, j) }); ch != nil {
-		written(w, ch, etag(ch.Version), nil)
+		a.written(w, r, ch, etag(ch.Version), nil)
 	}
 }
 
@@ -459,14 +501,14 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 		return a.store.PutUser(u, tag, j)
 	})
 	if ch != nil {
-		written(w, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
+		a.written(w, r, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
 	}
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
 	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteUser(name, tag, j) }); ch != nil {
-		written(w, ch, etag(ch.Version), nil)
+		a.written(w, r, ch, etag(ch.Version), nil)
 	}
 }
 
@@ -480,7 +522,7 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutGroup(g, tag, j) }); ch != nil {
-		written(w, ch, etag(ch.Version), groupView(ch.Config, ch.Config.Group(name)))
+		a.written(w, r, ch, etag(ch.Version), groupView(ch.Config, ch.Config.Group(name)))
 	}
 }
 
@@ -489,7 +531,7 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		return a.store.DeleteGroup(name, tag, j)
 	}); ch != nil {
-		written(w, ch, etag(ch.Version), nil)
+		a.written(w, r, ch, etag(ch.Version), nil)
 	}
 }
 
@@ -519,14 +561,14 @@ func (a *API) putClient(w http.ResponseWriter, r *http.Request) {
 		return a.store.PutClient(c, tag, j)
 	})
 	if ch != nil {
-		written(w, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))
+		a.written(w, r, ch, etag(ch.Version), clientView(ch.Config, ch.Config.Client(id)))
 	}
 }
 
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("client_id")
 	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteClient(id, tag, j) }); ch != nil {
-		written(w, ch, etag(ch.Version), nil)
+		a.written(w, r, ch, etag(ch.Version), nil)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 )
 
@@ -186,6 +187,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pageHeaders(w)
+	// As at the other endpoints (bodyHeadersError), but as a page, and a
+	// compressed form as RFC 9110 section 15.5.16 says: no browser sends
+	// one, so this is a script, which a status tells best.
+	if r.ContentLength != 0 && bodyheader.TwoTypes(r.Header) {
+		loginError(w, http.StatusBadRequest, loginView{}, "The sign-in form came with more than one Content-Type header. Send one, and start again from your application.")
+		return
+	}
+	if r.ContentLength != 0 && bodyheader.Coding(r.Header) != "" {
+		bodyheader.AcceptIdentity(w)
+		loginError(w, http.StatusUnsupportedMediaType, loginView{}, "The sign-in form came compressed (Content-Encoding), which this IdP does not read. Send it uncompressed, and start again from your application.")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLoginFormBytes)
 	if err := r.ParseForm(); err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {

@@ -151,6 +151,7 @@ type Snapshot struct {
 	Version string  // the file's version
 	sn      *snapshot
 	tenant  string
+	name    string // the file name problems refer to (Store.Name)
 }
 
 // YAML returns the Snapshot's document as Store.YAML (or TenantStore.YAML)
@@ -165,7 +166,13 @@ func (v Snapshot) YAML() []byte {
 // Snapshot returns the running configuration, its version and document.
 func (s *Store) Snapshot() Snapshot {
 	sn := s.cur.Load()
-	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn}
+	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn, name: s.name}
+}
+
+// Warnings returns the Warnings of the Snapshot's configuration at the
+// lines of the whole file; a TenantStore's, those of its tenant alone.
+func (v Snapshot) Warnings() Problems {
+	return warnings(v.sn.cfg, v.sn.data, v.name, v.tenant)
 }
 
 // File returns the configuration file, or "" when the configuration lives in

@@ -87,7 +87,7 @@ func (t *TenantStore) YAML() []byte { return t.Snapshot().YAML() }
 // and the tenant's YAML, all of one version (see Store.Snapshot).
 func (t *TenantStore) Snapshot() Snapshot {
 	sn := t.s.cur.Load()
-	return Snapshot{Config: sn.cfg.Tenant(t.tenant), Version: sn.version, sn: sn, tenant: t.tenant}
+	return Snapshot{Config: sn.cfg.Tenant(t.tenant), Version: sn.version, sn: sn, tenant: t.tenant, name: t.s.name}
 }
 
 // tenantYAML is the entry of tenant in the file of sn.

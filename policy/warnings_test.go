@@ -38,4 +38,20 @@ func TestWarnings_SubjectEmailInTenants(t *testing.T) {
 	if len(ws) != 1 || !strings.HasPrefix(ws[0].String(), "t.yaml:17: warning: server notes: ") {
 		t.Errorf("warnings: %v", ws)
 	}
+
+	// A tenant's admin API answers its tenant's warnings alone, at the
+	// lines of the whole file.
+	store, err := policy.NewStore(data, "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := store.Snapshot().Warnings(); len(ws) != 1 || ws[0].Line != 17 {
+		t.Errorf("the store's warnings: %v", ws)
+	}
+	if ws := store.Tenant("a").Snapshot().Warnings(); len(ws) != 0 {
+		t.Errorf("tenant a's warnings: %v", ws)
+	}
+	if ws := store.Tenant("b").Snapshot().Warnings(); len(ws) != 1 || ws[0].String() != policy.Warnings(cfg, data, "t.yaml")[0].String() {
+		t.Errorf("tenant b's warnings: %v", ws)
+	}
 }

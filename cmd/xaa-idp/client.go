@@ -102,8 +102,13 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if *clientID == "" || *audience == "" || (*idToken == "") == (*refresh == "") {
+	if *clientID == "" || *audience == "" || *idToken == "" && *refresh == "" {
 		fmt.Fprintln(stderr, "xaa-idp exchange: --client-id, --audience and one of --id-token or --refresh-token are required")
+		return exitUsage
+	}
+	if *idToken != "" && *refresh != "" {
+		// One subject_token per request (RFC 8693 section 2.1).
+		fmt.Fprintln(stderr, "xaa-idp exchange: give only one of --id-token and --refresh-token: each is the subject token")
 		return exitUsage
 	}
 	if *timeout <= 0 {

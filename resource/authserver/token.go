@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -71,6 +72,17 @@ func (a *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // parameters are ignored: RFC 6749 §3.2 puts token request parameters in
 // the body, and credentials in a URL end up in logs.
 func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oauthError) {
+	// Go reads the first of two Content-Type headers, and no content
+	// coding is decoded: such a body would be misread, and refused for
+	// what it then lacked, or read as one of two types. invalid_request
+	// (RFC 6749 §5.2) names what is wrong instead.
+	if bodyheader.TwoTypes(r.Header) {
+		return nil, invalidRequest("the request has more than one Content-Type header; send one")
+	}
+	if c := bodyheader.Coding(r.Header); c != "" {
+		bodyheader.AcceptIdentity(w)
+		return nil, invalidRequest("Content-Encoding %s is not supported; send the body uncompressed (RFC 9110 §8.4.1)", c)
+	}
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/x-www-form-urlencoded" {

@@ -100,7 +100,8 @@ type mcpServer struct {
 //     Authorization: DPoP with a DPoP proof of its key for each request
 //     (RFC 9449 §7), whose htu is the URL the request was sent to;
 //   - the RFC 9728 metadata at /.well-known/oauth-protected-resource plus
-//     that path, and at /.well-known/oauth-protected-resource alone.
+//     that path (without its trailing "/", and with it when it has one),
+//     and at /.well-known/oauth-protected-resource alone.
 //
 // Its tools are whoami plus a read and a write tool of the theme named by
 // cfg.ID, all answering from deterministic per-user demo data. Its
@@ -152,6 +153,12 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.mcpPath == "" {
 		s.mcpPath = "/"
+	}
+	if u.Path != path && path != "" {
+		// A resource .../mcp/: the challenge names the metadata without
+		// the "/", but a client that inserts the well-known segment
+		// itself (RFC 9728 §3.1) keeps the path as it is.
+		s.prmPaths = append(s.prmPaths, prmWellKnown+u.Path)
 	}
 	// The endpoint answers with and without one trailing "/" as well, as
 	// the IdP and the authorization servers match resources up to one

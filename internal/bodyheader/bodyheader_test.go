@@ -1,0 +1,32 @@
+package bodyheader_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
+)
+
+func TestCoding(t *testing.T) {
+	for _, c := range []struct {
+		values []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{"identity"}, ""},
+		{[]string{"Identity"}, ""},
+		{[]string{""}, ""},
+		{[]string{"gzip"}, "gzip"},
+		{[]string{"identity, br"}, "br"},
+		{[]string{"identity", "deflate"}, "deflate"},
+		{[]string{" , zstd"}, "zstd"},
+	} {
+		h := http.Header{}
+		for _, v := range c.values {
+			h.Add("Content-Encoding", v)
+		}
+		if got := bodyheader.Coding(h); got != c.want {
+			t.Errorf("Coding(%q) = %q, want %q", c.values, got, c.want)
+		}
+	}
+}
