@@ -2,6 +2,7 @@ package bodyheader_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
@@ -20,6 +21,7 @@ func TestCoding(t *testing.T) {
 		{[]string{"identity, br"}, "br"},
 		{[]string{"identity", "deflate"}, "deflate"},
 		{[]string{" , zstd"}, "zstd"},
+		{[]string{strings.Repeat("x", 10000)}, strings.Repeat("x", 32) + "…"},
 	} {
 		h := http.Header{}
 		for _, v := range c.values {
