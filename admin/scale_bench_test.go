@@ -3,20 +3,27 @@ package admin_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/policy/policytest"
+	"github.com/xaa-idp/xaa-idp/push"
 )
 
 // companyFile writes policytest.Large(size) to a file, user0 (an admin)
-// with the password these tests send, and serves the product on it.
+// with the password these tests send, and serves the product on it, as
+// `xaa-idp serve --config` does (the Pusher of revocations included).
 func companyFile(tb testing.TB, size policytest.Size) (*product, []byte) {
 	tb.Helper()
 	data := []byte(strings.Replace(string(policytest.Large(size)), "password: user0\n", "password: user0-pw\n", 1))
@@ -29,9 +36,31 @@ func companyFile(tb testing.TB, size policytest.Size) (*product, []byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := serveStore(tb, store, "")
-	p.file = file
-	return p, data
+	// As `xaa-idp serve --config` runs it: with the Pusher of revocations,
+	// which compares each new configuration with the one before.
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer, Audit: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pusher, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: log, Config: store.Config(), Now: srv.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: pusher})
+	ts.Start()
+	stop := sync.OnceFunc(func() {
+		ts.Close()
+		pusher.Close()
+		log.Close()
+	})
+	tb.Cleanup(stop)
+	return &product{base: issuer, file: file, store: store, srv: srv, stop: stop}, data
 }
 
 // loopWithFloor runs op once per iteration of b, and after each the floor:
