@@ -23,6 +23,9 @@ const MaxMappingKeys = 1000
 // It does not follow aliases: the mapping an alias names is reported
 // where it is written.
 func bigMappings(n *yaml.Node, path, file string) Problems {
+	if !hasBigMapping(n) {
+		return nil // without building a path for every node
+	}
 	var out Problems
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
@@ -56,4 +59,21 @@ func bigMappings(n *yaml.Node, path, file string) Problems {
 	}
 	walk(n, path)
 	return out
+}
+
+// hasBigMapping reports whether some mapping under n has more than
+// MaxMappingKeys keys.
+func hasBigMapping(n *yaml.Node) bool {
+	if n.Kind == yaml.MappingNode && len(n.Content)/2 > MaxMappingKeys {
+		return true
+	}
+	if n.Kind == yaml.AliasNode {
+		return false
+	}
+	for _, c := range n.Content {
+		if hasBigMapping(c) {
+			return true
+		}
+	}
+	return false
 }
