@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/policy/policytest"
 )
 
 // TestConfigAPI_ClaimsKeysBounded: a PUT of a user with more claims than a
@@ -50,5 +51,36 @@ func TestConfigAPI_ClaimsKeysBounded(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("a change after a user with %d claims took %s", policy.MaxMappingKeys, took)
+	}
+}
+
+// TestConfigAPI_ConfigAnswerMadeOncePerVersion: GET /admin/api/config
+// renders the running configuration once per version, not once per
+// request: at 1,000 users a request allocates a few hundred times (the
+// HTTP exchange), not the hundreds of thousands of a YAML encoding and
+// decoding of the whole configuration (0.6 s per request at a company's
+// size, for a console or a script that polls it). A change is shown at
+// once.
+func TestConfigAPI_ConfigAnswerMadeOncePerVersion(t *testing.T) {
+	p, _ := companyFile(t, policytest.Size{Users: 1000, Groups: 50, Servers: 30, Clients: 20})
+	get := func() string {
+		resp, body := p.send(t, http.MethodGet, "/admin/api/config", "user0", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET config: %d %.300s", resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	first := get()
+	if allocs := testing.AllocsPerRun(5, func() { get() }); allocs > 5000 {
+		t.Errorf("GET /admin/api/config allocated %.0f times per request, want the answer made once per version", allocs)
+	}
+	if again := get(); again != first {
+		t.Fatal("the answer changed without a change")
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "user0", map[string]any{"name": "ops"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT group: %d %.300s", resp.StatusCode, body)
+	}
+	if after := get(); !strings.Contains(after, `"name": "ops"`) {
+		t.Fatal("GET /admin/api/config does not show the change")
 	}
 }
