@@ -74,10 +74,9 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 // expired, rather than every user times every server each time.
 func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revocation {
 	var out []Revocation
-	sameServer := make([]bool, len(old.MCPServers))
-	var changed []int // indexes of the servers that are not the same
+	var changed []int // indexes of the servers whose reach may differ
 	for j := range old.MCPServers {
-		if sameServer[j] = sameReach(old, &old.MCPServers[j], oldAt, cfg, at); !sameServer[j] {
+		if !sameReach(old, &old.MCPServers[j], oldAt, cfg, at) {
 			changed = append(changed, j)
 		}
 	}
