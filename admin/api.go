@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -76,6 +77,15 @@ type API struct {
 	throttle Throttle
 	// decisions serializes the decisions of access requests.
 	decisions sync.Mutex
+	// configBody is the answer of GET /admin/api/config for the
+	// configuration it was made of: made once per version, since at a
+	// company's size it takes a YAML encoding and decoding of the whole.
+	configBody atomic.Pointer[configAnswer]
+}
+
+type configAnswer struct {
+	cfg  *policy.Config
+	body []byte
 }
 
 // Options configure the API.
@@ -510,15 +520,32 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 // with secrets and password hashes removed, and its ETag.
 func (a *API) config(w http.ResponseWriter, _ *http.Request) {
 	cfg, tag := a.view()
-	m, err := RedactedConfig(cfg)
-	if err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
-		return
+	ans := a.configBody.Load()
+	if ans == nil || ans.cfg != cfg {
+		m, err := RedactedConfig(cfg)
+		if err != nil {
+			writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+			return
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b) // as writeAPI encodes
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(m); err != nil {
+			writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+			return
+		}
+		// A Config is never changed once running (policy.Config), so the
+		// answer stays right for as long as cfg is the one shown.
+		ans = &configAnswer{cfg: cfg, body: b.Bytes()}
+		a.configBody.Store(ans)
 	}
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeAPI(w, http.StatusOK, m)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(ans.body)
 }
 
 // RedactedConfig is the configuration as a generic document, keyed as in

@@ -64,6 +64,9 @@ func parse(data []byte, file string, fc FileChecks) (*Config, error) {
 	if problems != nil {
 		return nil, problems
 	}
+	if problems := bigMappings(root, "", file); problems != nil {
+		return nil, problems // before any decoding, which would take long
+	}
 	d := &decoder{file: file, files: fc, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
 	cfg := &Config{File: file}
 	d.decode(root, "", reflect.ValueOf(cfg).Elem())

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -62,8 +64,26 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 // the user's or the server's removal, or expiry. Comparing a configuration
 // with itself at two instants finds the expiries between them. The result
 // is ordered by username, then server id.
+//
+// Only the pairs whose reachability can differ are looked at: a user whose
+// account and groups are unchanged, with a server whose clients, access and
+// deny entries are unchanged and none of whose entries expired between
+// oldAt and at, reaches it now as before. So a change of one user costs
+// one user times the servers, a change of one server the users times one
+// server, and a look for expiries (old == cfg) nothing when no entry
+// expired, rather than every user times every server each time.
 func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revocation {
 	var out []Revocation
+	var changed []int // indexes of the servers whose reach may differ
+	for j := range old.MCPServers {
+		if !sameReach(old, &old.MCPServers[j], oldAt, cfg, at) {
+			changed = append(changed, j)
+		}
+	}
+	all := make([]int, len(old.MCPServers))
+	for j := range all {
+		all[j] = j
+	}
 	for i := range old.Users {
 		u := &old.Users[i]
 		if !u.Active() {
@@ -71,7 +91,11 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 		}
 		now := cfg.User(u.Username)
 		disabled := now != nil && !now.Active()
-		for j := range old.MCPServers {
+		servers := all
+		if now != nil && !disabled && slices.Equal(now.Groups, u.Groups) {
+			servers = changed // the same user: only a changed server can take access away
+		}
+		for _, j := range servers {
 			was := &old.MCPServers[j]
 			if !old.Reachable(u, was, oldAt) {
 				continue
@@ -99,6 +123,52 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 		return out[i].Server.ID < out[j].Server.ID
 	})
 	return out
+}
+
+// sameReach reports whether every user reaches the server was of old at
+// oldAt exactly when the same user reaches the server of cfg with its id at
+// at: what Reachable reads of them is the same (the server's clients, each
+// client's existence and token_exchange, the deny entries, the access
+// entries' users, groups and clients), and no access entry expired in
+// between.
+func sameReach(old *Config, was *MCPServer, oldAt time.Time, cfg *Config, at time.Time) bool {
+	s := cfg.Server(was.ID)
+	if s == nil {
+		return false
+	}
+	for i := range was.Access {
+		if was.Access[i].Expired(oldAt) != was.Access[i].Expired(at) {
+			return false
+		}
+	}
+	if s == was {
+		return true
+	}
+	if len(s.Clients) != len(was.Clients) || len(s.Access) != len(was.Access) ||
+		!slices.EqualFunc(s.Deny, was.Deny, func(a, b Deny) bool {
+			return slices.Equal(a.Users, b.Users) && slices.Equal(a.Groups, b.Groups) && slices.Equal(a.Clients, b.Clients)
+		}) {
+		return false
+	}
+	for id := range maps.Keys(was.Clients) {
+		if _, ok := s.Clients[id]; !ok || exchanges(old, id) != exchanges(cfg, id) {
+			return false
+		}
+	}
+	for i := range was.Access {
+		a, b := &was.Access[i], &s.Access[i]
+		if !slices.Equal(a.Users, b.Users) || !slices.Equal(a.Groups, b.Groups) || !slices.Equal(a.Clients, b.Clients) ||
+			a.Expires != b.Expires {
+			return false
+		}
+	}
+	return true
+}
+
+// exchanges reports whether c has the client and lets it exchange tokens.
+func exchanges(c *Config, clientID string) bool {
+	cl := c.Client(clientID)
+	return cl != nil && cl.TokenExchange
 }
 
 func orServer(s, fallback *MCPServer) *MCPServer {

@@ -573,6 +573,11 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err != nil {
 		return nil, err
 	}
+	// Before the changed document is printed and checked, which decodes
+	// it: a mapping too large would make that take seconds.
+	if problems := bigMappings(doc.Root(), "", s.name); problems != nil {
+		return nil, problems
+	}
 	data, err := doc.Bytes()
 	if err != nil {
 		return nil, err

@@ -60,14 +60,14 @@ func startWithFile(t *testing.T) (*product, string) {
 	return serve(t, store), file
 }
 
-func serve(t *testing.T, store *policy.Store) *product {
+func serve(t testing.TB, store *policy.Store) *product {
 	t.Helper()
 	return serveThrough(t, store, nil)
 }
 
 // serveThrough is serve with the product's handler wrapped by wrap, unless
 // it is nil.
-func serveThrough(t *testing.T, store *policy.Store, wrap func(http.Handler) http.Handler) *product {
+func serveThrough(t testing.TB, store *policy.Store, wrap func(http.Handler) http.Handler) *product {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
@@ -86,12 +86,12 @@ func serveThrough(t *testing.T, store *policy.Store, wrap func(http.Handler) htt
 
 // browser is an HTTP client with cookies, like a browser.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	hc   *http.Client
 }
 
-func (p *product) browser(t *testing.T) *browser {
+func (p *product) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: p.URL, hc: &http.Client{Jar: jar}}
 }

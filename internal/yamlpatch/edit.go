@@ -63,6 +63,10 @@ func Edit(src []byte, schema reflect.Type, decode Decoder) (*Doc, error) {
 	return d, nil
 }
 
+// Root returns the root mapping as changed so far. The caller must not
+// change it.
+func (d *Doc) Root() *yaml.Node { return d.root }
+
 // Entry returns the node of entry i of the list under the top-level key,
 // or nil when there is none.
 func (d *Doc) Entry(key string, i int) *yaml.Node {

@@ -1,0 +1,86 @@
+package admin_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/policy/policytest"
+)
+
+// TestConfigAPI_ClaimsKeysBounded: a PUT of a user with more claims than a
+// mapping may hold (policy.MaxMappingKeys; here 20,000, 300 KB) is refused
+// with 400 invalid_config at once and changes nothing, and the changes
+// after it stay fast. It was written, and every later change (each decodes
+// the file, in time that grows with the square of a mapping's keys) then
+// took seconds.
+func TestConfigAPI_ClaimsKeysBounded(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	claims := map[string]any{}
+	for i := range 20_000 {
+		claims[fmt.Sprintf("claim_key_%06d", i)] = "value"
+	}
+	start := time.Now()
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": claims})
+	took := time.Since(start)
+	want := fmt.Sprintf("users[1].claims: 20000 keys; a mapping may have at most %d", policy.MaxMappingKeys)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) || !strings.Contains(string(body), want) {
+		t.Fatalf("PUT of 20,000 claims: %d %.300s, want 400 invalid_config naming %q", resp.StatusCode, body, want)
+	}
+	if got := readFile(t, p.file); got != before {
+		t.Fatalf("the refused change was written:\n%.500s", got)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the refusal took %s", took)
+	}
+	// At the bound, a change is made, and the next one is still quick.
+	claims = map[string]any{}
+	for i := range policy.MaxMappingKeys {
+		claims[fmt.Sprintf("claim_key_%06d", i)] = "value"
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": claims}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT of %d claims: %d %.300s", policy.MaxMappingKeys, resp.StatusCode, body)
+	}
+	start = time.Now()
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", map[string]any{"name": "ops"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT group: %d %.300s", resp.StatusCode, body)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("a change after a user with %d claims took %s", policy.MaxMappingKeys, took)
+	}
+}
+
+// TestConfigAPI_ConfigAnswerMadeOncePerVersion: GET /admin/api/config
+// renders the running configuration once per version, not once per
+// request: at 1,000 users a request allocates a few hundred times (the
+// HTTP exchange), not the hundreds of thousands of a YAML encoding and
+// decoding of the whole configuration (0.6 s per request at a company's
+// size, for a console or a script that polls it). A change is shown at
+// once.
+func TestConfigAPI_ConfigAnswerMadeOncePerVersion(t *testing.T) {
+	p, _ := companyFile(t, policytest.Size{Users: 1000, Groups: 50, Servers: 30, Clients: 20})
+	get := func() string {
+		resp, body := p.send(t, http.MethodGet, "/admin/api/config", "user0", nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET config: %d %.300s", resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	first := get()
+	if allocs := testing.AllocsPerRun(5, func() { get() }); allocs > 5000 {
+		t.Errorf("GET /admin/api/config allocated %.0f times per request, want the answer made once per version", allocs)
+	}
+	if again := get(); again != first {
+		t.Fatal("the answer changed without a change")
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "user0", map[string]any{"name": "ops"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT group: %d %.300s", resp.StatusCode, body)
+	}
+	if after := get(); !strings.Contains(after, `"name": "ops"`) {
+		t.Fatal("GET /admin/api/config does not show the change")
+	}
+}

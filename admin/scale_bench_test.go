@@ -1,0 +1,163 @@
+package admin_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/policy/policytest"
+	"github.com/xaa-idp/xaa-idp/push"
+)
+
+// companyFile writes policytest.Large(size) to a file, user0 (an admin)
+// with the password these tests send, and serves the product on it, as
+// `xaa-idp serve --config` does (the Pusher of revocations included).
+func companyFile(tb testing.TB, size policytest.Size) (*product, []byte) {
+	tb.Helper()
+	data := []byte(strings.Replace(string(policytest.Large(size)), "password: user0\n", "password: user0-pw\n", 1))
+	dir := tb.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// As `xaa-idp serve --config` runs it: with the Pusher of revocations,
+	// which compares each new configuration with the one before.
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer, Audit: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pusher, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: log, Config: store.Config(), Now: srv.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: pusher})
+	ts.Start()
+	stop := sync.OnceFunc(func() {
+		ts.Close()
+		pusher.Close()
+		log.Close()
+	})
+	tb.Cleanup(stop)
+	return &product{base: issuer, file: file, store: store, srv: srv, stop: stop}, data
+}
+
+// loopWithFloor runs op once per iteration of b, and after each the floor:
+// yaml.v3 parsing the configuration's text into its node tree, what every
+// change that keeps the file's comments costs at the least. It reports the
+// time of op over that of the floor (x-floor), the two interleaved so
+// that a shared machine's swings hit both: a change must stay a small
+// multiple of reading the file once, whatever the file's size.
+func loopWithFloor(b *testing.B, data []byte, op func(i int)) {
+	b.Helper()
+	var floor time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		op(i)
+		b.StopTimer()
+		start := time.Now()
+		var n yaml.Node
+		if err := yaml.Unmarshal(data, &n); err != nil {
+			b.Fatal(err)
+		}
+		floor += time.Since(start)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed())/float64(floor), "x-floor")
+	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-ns/op")
+}
+
+// BenchmarkCompany is the admin API over the configuration of a company
+// (policytest.Company: 5,000 users, 500 groups, 300 MCP servers, 200
+// clients; 1.3 MB of YAML) in a file: what grows with the configuration.
+// Each case reports x-floor, its time over yaml.v3's parse of the file
+// (yamlFloor) in the same run: a change must stay a small multiple of
+// reading the file once, whatever the file's size.
+func BenchmarkCompany(b *testing.B) {
+	p, data := companyFile(b, policytest.Company)
+	b.Logf("file %d bytes", len(data))
+	send := func(b *testing.B, method, path string, body any, want int) {
+		resp, out := p.send(b, method, path, "user0", body)
+		if resp.StatusCode != want {
+			b.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, out)
+		}
+	}
+	b.Run("floor", func(b *testing.B) {
+		loopWithFloor(b, data, func(int) {
+			var n yaml.Node
+			if err := yaml.Unmarshal(data, &n); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("put-user", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			send(b, http.MethodPut, "/admin/api/users/user17", map[string]any{
+				"username": "user17", "password": fmt.Sprint("pw", i), "groups": []string{"group3"},
+				"claims": map[string]any{"department": "dept1"},
+			}, http.StatusOK)
+		})
+	})
+	b.Run("put-server", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			send(b, http.MethodPut, "/admin/api/servers/srv5", map[string]any{
+				"id": "srv5", "name": fmt.Sprint("Server five, ", i), "issuer": "https://srv5.example",
+				"scopes": []string{"read", "write"}, "clients": map[string]string{"client5": "client5-at-srv5"},
+				"access": []any{map[string]any{"groups": []string{"group5"}, "scopes": []string{"read"}}},
+			}, http.StatusOK)
+		})
+	})
+	b.Run("put-access", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			send(b, http.MethodPut, "/admin/api/servers/srv6/access", []any{
+				map[string]any{"groups": []string{fmt.Sprint("group", i%500)}, "scopes": []string{"read"}},
+			}, http.StatusOK)
+		})
+	})
+	b.Run("get-config", func(b *testing.B) {
+		loopWithFloor(b, data, func(int) {
+			send(b, http.MethodGet, "/admin/api/config", nil, http.StatusOK)
+		})
+	})
+	b.Run("explain", func(b *testing.B) {
+		loopWithFloor(b, data, func(int) {
+			send(b, http.MethodGet, "/admin/api/explain?user=user250&client=client250&audience=https://srv250.example", nil, http.StatusOK)
+		})
+	})
+	b.Run("reload", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			edited := strings.Replace(string(data), "name: User Number 17\n", fmt.Sprintf("name: User Number 17 (%d)\n", i), 1)
+			if err := os.WriteFile(p.file, []byte(edited), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			before := p.store.Version()
+			p.store.CheckFile()
+			p.store.CheckFile() // a change is loaded once it looks the same twice
+			if p.store.Version() == before {
+				b.Fatal("the file's change was not loaded")
+			}
+		})
+	})
+}
