@@ -164,7 +164,7 @@ func (a *API) AuditPage(f audit.Filter) ([]audit.Event, bool) { return a.idp.Aud
 // SubscribeAudit returns the audit log's events as they are appended, for
 // a live view, until cancel is called; buffer bounds the events held for a
 // slow reader (see audit.Log.Subscribe).
-func (a *API) SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func()) {
+func (a *API) SubscribeAudit(buffer int) (events <-chan *audit.Event, cancel func()) {
 	return a.idp.Audit().Subscribe(buffer)
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -79,7 +78,7 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	for _, t := range tenants {
 		gatherers = append(gatherers, t.IdP.Metrics())
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", idp.MetricsHandler(gatherers))
 	// Other methods of the root's routes are 405, as at a single IdP,
 	// not the 404 of a path the root does not serve.
 	for _, path := range []string{"/healthz", "/metrics", "/{$}", "/admin/{$}"} {

@@ -396,6 +396,17 @@ func TestTenants_MetricsCarryTheTenant(t *testing.T) {
 				t.Errorf("%s has %s", tt.url, w)
 			}
 		}
+		// Uncompressed, whatever the scraper accepts (idp.MetricsHandler).
+		req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else {
+			resp.Body.Close()
+			if enc := resp.Header.Get("Content-Encoding"); enc != "" {
+				t.Errorf("%s: Content-Encoding %q to a scraper accepting gzip, want none", tt.url, enc)
+			}
+		}
 		if n := strings.Count(body, "\ngo_goroutines "); n != 1 {
 			t.Errorf("%s has go_goroutines %d times", tt.url, n)
 		}

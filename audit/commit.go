@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"fmt"
 	"sync"
 )
@@ -41,19 +40,22 @@ type batch struct {
 
 // request is one Append on its way through a batch.
 type request struct {
-	ev   Event  // bounded; its ID is filled in by commit if it had none
-	line []byte // ev encoded, in a buffer of its own: the file's line and the index's copy
-	rec  record // the index's record of line
-	err  error  // set by commit
+	ev   Event   // bounded; its ID is filled in by commit if it had none
+	line []byte  // ev encoded, in buf: the file's line, which commit copies into the index
+	buf  *[]byte // from scratch, until release
+	rec  record  // the index's record of line
+	err  error   // set by commit
 }
 
-// scratch holds the buffers lines are encoded into before they are copied out at their size.
+// scratch holds the buffers lines are encoded into, each an append's until its batch is
+// committed, when the index has copied the line into its arena (arena.go).
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
-// encode prepares r.ev for commit: its line and record.
+// encode prepares r.ev for commit: its line and record. The line is in a buffer of scratch that
+// r holds until release.
 func (r *request) encode() error {
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	r.buf = bp
 	e := r.ev
 	if e.ID == "" {
 		// Assigned by commit, in file order, so that IDs sort the way the file reads; written
@@ -65,12 +67,23 @@ func (r *request) encode() error {
 	if err != nil {
 		return err
 	}
-	if cap(line) <= maxKeptScratch {
-		*bp = line
-	}
-	r.line = bytes.Clone(line)
+	*bp = line // grown, if it had to
+	r.line = line
 	r.rec = newRecord(e.Time, int64(len(line))+1, sp)
 	return nil
+}
+
+// release gives r's encoding buffer back to scratch, once its batch is committed and nothing
+// reads r.line any more; a buffer grown beyond maxKeptScratch is dropped.
+func (r *request) release() {
+	bp := r.buf
+	if bp == nil {
+		return
+	}
+	r.buf, r.line = nil, nil
+	if cap(*bp) <= maxKeptScratch {
+		scratch.Put(bp)
+	}
 }
 
 // idPlaceholder stands in a line for the ID commit assigns: as wide as the IDs it makes.
@@ -134,7 +147,7 @@ func (l *Log) commit(reqs []*request) {
 			buf = append(buf, r.line...)
 			buf = append(buf, '\n')
 		}
-		stored = append(stored, slot{r.line, r.rec})
+		stored = append(stored, slot{l.lines.copy(r.line), r.rec})
 	}
 
 	var err error

@@ -39,3 +39,13 @@ const RecentCommit = recentCommit
 // SetSyncFailure makes every later fsync of l's file fail with err, as a failing disk would. Call
 // it before any Append.
 func SetSyncFailure(l *Log, err error) { l.syncHook = func(*os.File) error { return err } }
+
+// IndexLines reports how many events l's index holds and the bytes of their lines.
+func IndexLines(l *Log) (n, bytes int) {
+	l.index.mu.Lock()
+	defer l.index.mu.Unlock()
+	for i := range l.index.n {
+		bytes += len(l.index.lines[l.index.pos(i)])
+	}
+	return l.index.n, bytes
+}

@@ -78,9 +78,10 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 	}
 	var newestFirst []slot
 	var scratch []byte
-	var loaded int64   // bytes of the lines in newestFirst
-	pos := end         // pending holds bytes [pos, pos+len(pending)): whole lines, and part of one at its start
-	var pending []byte // ends with a newline when not empty
+	var lines lineArena // newest first, so a chunk still holds lines of neighbouring ages
+	var loaded int64    // bytes of the lines in newestFirst
+	pos := end          // pending holds bytes [pos, pos+len(pending)): whole lines, and part of one at its start
+	var pending []byte  // ends with a newline when not empty
 	for len(newestFirst) < want && loaded < maxBytes {
 		if len(pending) > 0 {
 			j := bytes.LastIndexByte(pending[:len(pending)-1], '\n')
@@ -103,7 +104,7 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 				// Encoded again, bounded, for the index; it counts for the line it was in the
 				// file.
 				var s slot
-				if s, scratch, err = newSlot(&e, scratch, int64(len(line))+1); err != nil {
+				if s, scratch, err = newSlot(&e, scratch, &lines, int64(len(line))+1); err != nil {
 					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: %w", f.Name(), start, err)
 				}
 				newestFirst = append(newestFirst, s)

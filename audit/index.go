@@ -71,9 +71,9 @@ type slot struct {
 	rec  record
 }
 
-// newSlot makes the index's copy of a bounded event: its line, encoded into a buffer of its exact
-// size, and its record; size is the length of its line in the file, newline included.
-func newSlot(e *Event, scratch []byte, size int64) (slot, []byte, error) {
+// newSlot makes the index's copy of a bounded event: its line, encoded into scratch and copied
+// into lines, and its record; size is the length of its line in the file, newline included.
+func newSlot(e *Event, scratch []byte, lines *lineArena, size int64) (slot, []byte, error) {
 	var sp spans
 	enc := e
 	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
@@ -87,7 +87,7 @@ func newSlot(e *Event, scratch []byte, size int64) (slot, []byte, error) {
 	if err != nil {
 		return slot{}, scratch, err
 	}
-	return slot{line: bytes.Clone(line), rec: newRecord(e.Time, size, sp)}, line, nil
+	return slot{line: lines.copy(line), rec: newRecord(e.Time, size, sp)}, line, nil
 }
 
 func newRecord(t time.Time, size int64, sp spans) record {

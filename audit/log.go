@@ -53,9 +53,10 @@ type Log struct {
 	shut      atomic.Bool           // closed, for Err
 	syncHook  func(*os.File) error  // replaces the fsync in tests (export_test.go)
 	ids       idGen
-	buf       []byte // the batch's lines, reused while small
-	stored    []slot // the batch's events for the index, reused while small
-	syncStats        // how the batch is synced (fsync.go)
+	buf       []byte    // the batch's lines, reused while small
+	stored    []slot    // the batch's events for the index, reused while small
+	lines     lineArena // the index's copies of the lines (arena.go)
+	syncStats           // how the batch is synced (fsync.go)
 
 	syncs atomic.Int64 // fsyncs done, for the events-per-fsync figure (Syncs)
 
@@ -200,6 +201,7 @@ func (l *Log) append(ev Event, t *ticket) (Event, error) {
 		return l.appendMemory(ev, t)
 	}
 	r := &request{ev: ev}
+	defer r.release()
 	// Encoded by the caller, in parallel with the others, rather than by the leader, whose work
 	// everyone in its batch waits for.
 	if err := r.encode(); err != nil {
@@ -215,8 +217,9 @@ func (l *Log) append(ev Event, t *ticket) (Event, error) {
 // appendMemory is append's end for a log without a file: with no write to share, the event is
 // committed at once, under mu, without a batch to allocate and hand over.
 func (l *Log) appendMemory(ev Event, t *ticket) (Event, error) {
-	var r request // on the stack: commit keeps none of it but its line
+	var r request // on the stack: commit keeps none of it but a copy of its line
 	r.ev = ev
+	defer r.release()
 	err := r.encode()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -9,32 +9,34 @@ import (
 type subscribers struct {
 	mu     sync.Mutex
 	next   int
-	chans  map[int]chan Event
+	chans  map[int]chan *Event
 	skip   map[int][][]byte // per subscriber, the types it does not want, as lines hold them
 	closed bool
 }
 
 // Subscribe returns a channel that receives every event appended from now on, in append order,
 // and a function that stops the subscription and closes the channel. Events reach the channel
-// only after they are durable, so a tail never shows an event that a crash could take back.
+// only after they are durable, so a tail never shows an event that a crash could take back. Every
+// subscriber receives the same *Event, which none may modify; the channel holds pointers, so that
+// a buffer for a burst costs little while it is empty.
 //
 // A subscriber that falls more than buffer events behind misses events rather than slowing
 // Append: the audit log must not let one stalled console tab hold up logins. With buffer 0 an
 // event is delivered only if the receiver is already waiting. cancel may be called any number of
 // times, from any goroutine. Close closes every subscription's channel; Subscribe after Close
 // returns a closed channel.
-func (l *Log) Subscribe(buffer int) (events <-chan Event, cancel func()) {
+func (l *Log) Subscribe(buffer int) (events <-chan *Event, cancel func()) {
 	return l.SubscribeExcept(buffer)
 }
 
 // SubscribeExcept is Subscribe without the events of the given types, which are then not even
 // decoded for it: the server's log of audit events skips token exchanges below debug level, the
 // one event of every exchange.
-func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan Event, cancel func()) {
+func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan *Event, cancel func()) {
 	if l.shared != nil {
 		return l.subscribeTenant(buffer, types...)
 	}
-	ch := make(chan Event, max(buffer, 0))
+	ch := make(chan *Event, max(buffer, 0))
 	s := &l.subs
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -43,7 +45,7 @@ func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan Event,
 		return ch, func() {}
 	}
 	if s.chans == nil {
-		s.chans = make(map[int]chan Event)
+		s.chans = make(map[int]chan *Event)
 	}
 	id := s.next
 	s.next++
@@ -79,15 +81,15 @@ func (s *subscribers) publish(evs []slot) {
 		return
 	}
 	for i := range evs {
-		var e Event
-		decoded := false
+		var e *Event
 		typ := field(evs[i].line, evs[i].rec.typ)
 		for id, ch := range s.chans {
 			if skips(s.skip[id], typ) {
 				continue
 			}
-			if !decoded {
-				e, decoded = evs[i].decode(), true
+			if e == nil {
+				e = new(Event)
+				*e = evs[i].decode()
 			}
 			select {
 			case ch <- e:

@@ -97,7 +97,7 @@ func TestSubscribeExcept_SkipsTheGivenTypesOnly(t *testing.T) {
 	for _, typ := range types {
 		mustAppend(t, l.Tenant("acme"), audit.Event{Type: typ, Outcome: audit.Allowed})
 	}
-	receive := func(ch <-chan audit.Event, n int) []string {
+	receive := func(ch <-chan *audit.Event, n int) []string {
 		var got []string
 		for range n {
 			select {

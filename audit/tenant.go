@@ -15,9 +15,9 @@ func (l *Log) Tenant(id string) *Log {
 // subscribeTenant is Subscribe of a tenant's view: the shared log's
 // events, those of the tenant only, with the same rule for a subscriber
 // that falls behind.
-func (l *Log) subscribeTenant(buffer int, types ...string) (<-chan Event, func()) {
+func (l *Log) subscribeTenant(buffer int, types ...string) (<-chan *Event, func()) {
 	all, cancel := l.shared.SubscribeExcept(buffer, types...)
-	out := make(chan Event, max(buffer, 0))
+	out := make(chan *Event, max(buffer, 0))
 	go func() {
 		defer close(out)
 		for ev := range all {

@@ -227,10 +227,11 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 			}
 			_ = rc.SetWriteDeadline(time.Now().Add(tailWriteTimeout))
 			fmt.Fprint(w, ": heartbeat\n\n")
-		case e, ok := <-events:
+		case p, ok := <-events:
 			if !ok {
 				return // the audit log closed
 			}
+			e := *p // the log's, shared with its other subscribers
 			if !matches(f, e) {
 				continue
 			}

@@ -61,7 +61,7 @@ type Admin interface {
 	Now() time.Time         // the IdP's clock
 	Audit(f audit.Filter) []audit.Event
 	AuditPage(f audit.Filter) (events []audit.Event, more bool)
-	SubscribeAudit(buffer int) (events <-chan audit.Event, cancel func())
+	SubscribeAudit(buffer int) (events <-chan *audit.Event, cancel func())
 }
 
 // Options configure the console.

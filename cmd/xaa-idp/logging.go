@@ -139,7 +139,7 @@ func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
 	go func() {
 		defer close(finished)
 		for ev := range events {
-			logAuditEvent(logger, ev)
+			logAuditEvent(logger, *ev)
 		}
 	}()
 	return finished

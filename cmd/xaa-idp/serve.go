@@ -694,16 +694,14 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	return exitOK
 }
 
-// startCPUProfile profiles the process's CPU into path until the returned
-// function is called (at exit: serve stops on SIGINT and SIGTERM).
 // gcTarget is the GC's heap growth target (GOGC) of the long-running
 // commands, serve and demo, unless GOGC is set. The live heap of an IdP is
 // small and bounded (most of it the audit log's in-memory index of the
 // newest 10,000 events, about 7 MB) and an exchange allocates about 18 KB,
 // so GC costs little CPU either way, while its target sets the resident
-// memory: after 100,000 exchanges an RSS of 37 MB at 50 against 43 MB at
-// Go's default of 100, for 2 to 3% more CPU per exchange (README,
-// "Performance").
+// memory: after 100,000 exchanges an RSS of 38 to 40 MB at 50 against 42
+// to 43 MB at Go's default of 100, for 2 to 3% more CPU per exchange
+// (README, "Performance", "Memory").
 const gcTarget = 50
 
 // setGCTarget sets gcTarget unless the GOGC environment variable says
@@ -714,6 +712,8 @@ func setGCTarget() {
 	}
 }
 
+// startCPUProfile profiles the process's CPU into path until the returned
+// function is called (at exit: serve stops on SIGINT and SIGTERM).
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
