@@ -3,11 +3,14 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -93,13 +96,72 @@ type ClientDecision struct {
 	Reason   string   `json:"reason"`
 }
 
-// listUsers answers every user with their groups and effective access per
-// MCP server: the console's users x servers matrix.
-func (a *API) listUsers(w http.ResponseWriter, _ *http.Request) {
+// The page sizes of GET /admin/api/users. A file with at most
+// DefaultUsersLimit users is answered whole, as before paging; a company's
+// (each user's decision on every server through each of its clients) is
+// read a page at a time, with after= and the Link header.
+const (
+	DefaultUsersLimit = 1000
+	MaxUsersLimit     = 1000
+)
+
+// listUsers answers the users with their groups and effective access per
+// MCP server, in the file's order: a page of at most limit users after the
+// user named by after, and a Link to the next page when there is one
+// (RFC 8288); or, with user=, that user alone (an empty list when there is
+// no such user).
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := DefaultUsersLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "limit must be a non-negative integer")
+			return
+		}
+		if n > 0 {
+			limit = min(n, MaxUsersLimit)
+		}
+	}
 	cfg, tag := a.view()
-	out := make([]UserView, len(cfg.Users))
-	for i := range cfg.Users {
-		out[i] = a.userView(cfg, &cfg.Users[i])
+	users := cfg.Users
+	if q.Has("user") {
+		users = nil
+		if i := cfg.UserIndex(q.Get("user")); i >= 0 {
+			users = cfg.Users[i : i+1]
+		}
+	}
+	if q.Has("after") {
+		after := q.Get("after")
+		i := cfg.UserIndex(after)
+		if i < 0 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("after names no user %q (removed or renamed since the page before?); start again without after", audit.TruncateTo(after, 256)))
+			return
+		}
+		if q.Has("user") {
+			if len(users) == 1 && cfg.UserIndex(users[0].Username) <= i {
+				users = nil
+			}
+		} else {
+			users = cfg.Users[i+1:]
+		}
+	}
+	if len(users) > limit {
+		users = users[:limit]
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("after", users[len(users)-1].Username)
+		next.Set("limit", strconv.Itoa(limit))
+		// RFC 8288: a relative reference; under a tenant's path,
+		// r.URL.Path has lost that prefix (app strips it).
+		w.Header().Set("Link", "<"+requestPath(r)+"?"+next.Encode()+`>; rel="next"`)
+	}
+	out := make([]UserView, len(users))
+	for i := range users {
+		out[i] = a.userView(cfg, &users[i])
 	}
 	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
