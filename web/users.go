@@ -1,39 +1,22 @@
 package web
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// userAccess is one user's effective access to one MCP server, as the
-// admin API's users endpoint reports it.
-type userAccess struct {
-	Server  string   `json:"server"`
-	Allowed bool     `json:"allowed"`
-	Scopes  []string `json:"scopes,omitempty"`
-	Clients []string `json:"clients,omitempty"`
-	Rule    string   `json:"rule,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
-	Error   string   `json:"error,omitempty"`
-}
-
-// userRow is GET /admin/api/users: a user, their groups, and their
-// effective access per MCP server.
+// userRow is a user of the page, as GET /admin/api/users answers it,
+// with the matrix row: the access on each server of the page's columns, in
+// their order (nil where the API lists none), found by column, not by a
+// scan of the user's list per cell.
 type userRow struct {
-	Username string       `json:"username"`
-	Name     string       `json:"name,omitempty"`
-	Email    string       `json:"email,omitempty"`
-	Groups   []string     `json:"groups,omitempty"`
-	Admin    bool         `json:"admin,omitempty"`
-	Disabled bool         `json:"disabled,omitempty"`
-	Access   []userAccess `json:"access"`
-	// Cells is the matrix row: the access on each server of the page's
-	// columns, in their order; nil where the API lists none.
-	Cells []*userAccess `json:"-"`
+	admin.UserView
+	Cells []*admin.ServerAccess
 }
 
 type groupRow struct {
@@ -72,34 +55,32 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	data.Paged = len(cfg.Users) > usersPerPage || q.Has("user") || q.Has("after")
 	page := c.base + "/admin/users"
 
-	api := url.Values{}
-	switch {
-	case q.Has("user"):
-		api.Set("user", search)
-	case after != "" && cfg.UserIndex(after) < 0:
+	if after != "" && cfg.UserIndex(after) < 0 {
 		// The user a next link named was removed or renamed since.
 		data.NotFound = after
-	case after != "":
-		api.Set("after", after)
 	}
-	errMsg := ""
 	var users []userRow
 	if data.NotFound == "" {
-		api.Set("limit", fmt.Sprint(usersPerPage))
-		a, err := c.apiGet(r, "/admin/api/users?"+api.Encode(), &users)
-		if err != nil {
-			errMsg = "Users could not be read: " + err.Error()
-		} else if a.Header.Get("Link") != "" && len(users) > 0 {
+		// What GET /admin/api/users answers, without its JSON: a page of
+		// it at a company's size is 50 MB to encode and decode.
+		views, more, err := c.adminAPI.UsersPage(admin.UsersQuery{After: after, User: search, Limit: usersPerPage})
+		if errors.Is(err, admin.ErrNoSuchUser) {
+			data.NotFound = after
+		}
+		for _, u := range views {
+			users = append(users, userRow{UserView: u})
+		}
+		if more && len(users) > 0 {
 			data.Next = page + "?" + url.Values{"after": {users[len(users)-1].Username}}.Encode()
 		}
 	}
-	if q.Has("user") && len(users) == 0 && errMsg == "" {
+	if search != "" && len(users) == 0 {
 		data.NoSuchUser = search
 	}
 	if data.Paged {
 		data.All = page
 	}
-	if len(users) > 0 && !q.Has("user") {
+	if len(users) > 0 && search == "" {
 		if i := cfg.UserIndex(users[0].Username); i >= 0 {
 			data.First, data.Last = i+1, i+len(users)
 			switch prev := i - usersPerPage; {
@@ -121,7 +102,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	for i := range users {
 		u := &users[i]
 		shown[u.Username] = true
-		u.Cells = make([]*userAccess, len(data.Servers))
+		u.Cells = make([]*admin.ServerAccess, len(data.Servers))
 		for j := range u.Access {
 			if k, ok := column[u.Access[j].Server]; ok {
 				u.Cells[k] = &u.Access[j]
@@ -130,7 +111,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	data.Users = users
 	data.Groups = groupRows(cfg, shown, page)
-	c.show(w, r, v, http.StatusOK, "users.html", "Users and groups", "users", data, "", errMsg)
+	c.show(w, r, v, http.StatusOK, "users.html", "Users and groups", "users", data, "", "")
 }
 
 // groupRows lists every group with its members, in one pass over the
