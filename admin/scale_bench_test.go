@@ -141,6 +141,23 @@ func BenchmarkCompany(b *testing.B) {
 			send(b, http.MethodGet, "/admin/api/config", nil, http.StatusOK)
 		})
 	})
+	for _, c := range []struct{ name, path string }{
+		{"get-users", "/admin/api/users"},
+		{"get-users-100", "/admin/api/users?limit=100&after=user2499"},
+		{"get-users-one", "/admin/api/users?user=user2500"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var size int
+			loopWithFloor(b, data, func(int) {
+				resp, out := p.send(b, http.MethodGet, c.path, "user0", nil)
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s: %d %.300s", c.path, resp.StatusCode, out)
+				}
+				size = len(out)
+			})
+			b.ReportMetric(float64(size), "bytes")
+		})
+	}
 	b.Run("explain", func(b *testing.B) {
 		loopWithFloor(b, data, func(int) {
 			send(b, http.MethodGet, "/admin/api/explain?user=user250&client=client250&audience=https://srv250.example", nil, http.StatusOK)

@@ -1,13 +1,17 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -93,16 +97,105 @@ type ClientDecision struct {
 	Reason   string   `json:"reason"`
 }
 
-// listUsers answers every user with their groups and effective access per
-// MCP server: the console's users x servers matrix.
-func (a *API) listUsers(w http.ResponseWriter, _ *http.Request) {
+// The page sizes of GET /admin/api/users. A file with at most
+// DefaultUsersLimit users is answered whole, as before paging; a company's
+// (each user's decision on every server through each of its clients) is
+// read a page at a time, with after= and the Link header.
+const (
+	DefaultUsersLimit = 1000
+	MaxUsersLimit     = 1000
+)
+
+// UsersQuery is a page of GET /admin/api/users: at most Limit users
+// (DefaultUsersLimit for 0, capped at MaxUsersLimit) after the user named
+// After ("" for the first), in the file's order; or, with User, that user
+// alone.
+type UsersQuery struct {
+	After, User string
+	Limit       int
+}
+
+// ErrNoSuchUser is UsersPage's answer to an After that names no user: it
+// was removed or renamed since the page before, and its place is gone.
+var ErrNoSuchUser = errors.New("no such user")
+
+// UsersPage answers a page of users with their groups and effective access
+// per MCP server, and whether more users follow it: what GET
+// /admin/api/users answers, and the console's users page shows.
+func (a *API) UsersPage(q UsersQuery) (users []UserView, more bool, err error) {
+	cfg, _ := a.view()
+	return a.usersPage(cfg, q)
+}
+
+func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultUsersLimit
+	}
+	limit = min(limit, MaxUsersLimit)
+	from := 0
+	if q.After != "" {
+		i := cfg.UserIndex(q.After)
+		if i < 0 {
+			return nil, false, ErrNoSuchUser
+		}
+		from = i + 1
+	}
+	users := cfg.Users[from:]
+	if q.User != "" {
+		users = nil
+		if i := cfg.UserIndex(q.User); i >= from {
+			users = cfg.Users[i : i+1]
+		}
+	}
+	more := len(users) > limit
+	if more {
+		users = users[:limit]
+	}
+	out := make([]UserView, len(users))
+	for i := range users {
+		out[i] = a.userView(cfg, &users[i])
+	}
+	return out, more, nil
+}
+
+// listUsers answers UsersPage, with a Link to the next page when more
+// users follow (RFC 8288).
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	uq := UsersQuery{After: q.Get("after"), User: q.Get("user")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "limit must be a non-negative integer")
+			return
+		}
+		uq.Limit = n
+	}
+	if uq.Limit == 0 {
+		uq.Limit = DefaultUsersLimit
+	}
+	uq.Limit = min(uq.Limit, MaxUsersLimit)
 	cfg, tag := a.view()
-	out := make([]UserView, len(cfg.Users))
-	for i := range cfg.Users {
-		out[i] = a.userView(cfg, &cfg.Users[i])
+	users, more, err := a.usersPage(cfg, uq)
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("after names no user %q (removed or renamed since the page before?); start again without after", audit.TruncateTo(uq.After, 256)))
+		return
+	}
+	if more && len(users) > 0 {
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("after", users[len(users)-1].Username)
+		next.Set("limit", strconv.Itoa(uq.Limit))
+		// RFC 8288: a relative reference; under a tenant's path,
+		// r.URL.Path has lost that prefix (app strips it).
+		w.Header().Set("Link", "<"+requestPath(r)+"?"+next.Encode()+`>; rel="next"`)
 	}
 	w.Header().Set("ETag", tag)
-	writeAPI(w, http.StatusOK, out)
+	writeAPI(w, http.StatusOK, users)
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {

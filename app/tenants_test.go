@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,6 +30,12 @@ func startTenants(t *testing.T) (*httptest.Server, map[string]*idp.Server, *audi
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startTenantsOf(t, store)
+}
+
+// startTenantsOf is startTenants on another store.
+func startTenantsOf(t *testing.T, store *policy.Store) (*httptest.Server, map[string]*idp.Server, *audit.Log) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	log, err := audit.Open(audit.Options{})
@@ -527,5 +534,53 @@ func TestTenants_RootRoutesOtherMethodIs405(t *testing.T) {
 		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 			t.Errorf("POST %s: %d, Allow %q; want 405 and Allow \"GET, HEAD\"", url, resp.StatusCode, resp.Header.Get("Allow"))
 		}
+	}
+}
+
+// TestTenants_UsersLinkStaysUnderTheTenant pages a tenant's users one at a
+// time by following the Link headers, resolved against the request's URL:
+// every page from the tenant's API, every user of the tenant once.
+func TestTenants_UsersLinkStaysUnderTheTenant(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := "        email: bob@acme.example\n        admin: true\n"
+	data = []byte(strings.Replace(string(data), bob, bob+"      - username: carol\n        password: carol\n      - username: dave\n        password: dave\n", 1))
+	store, err := policy.NewStore(data, "tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, servers, _ := startTenantsOf(t, store)
+	srv := servers["anthropic-acme"]
+	var seen []string
+	next := srv.Issuer() + "/admin/api/users?limit=1"
+	for next != "" && len(seen) < 100 {
+		req, _ := http.NewRequest(http.MethodGet, next, nil)
+		req.SetBasicAuth("bob", "bob")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []struct{ Username string }
+		err = json.NewDecoder(resp.Body).Decode(&users)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil || len(users) != 1 {
+			t.Fatalf("page %d at %s: %d, %d users (%v)", len(seen)+1, next, resp.StatusCode, len(users), err)
+		}
+		seen = append(seen, users[0].Username)
+		next = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			ref := strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+			u, err := resp.Request.URL.Parse(ref)
+			if err != nil || !strings.HasPrefix(u.String(), srv.Issuer()+"/admin/api/users?") {
+				t.Fatalf("Link %q leads to %v (%v), not to the tenant's users API under %s", link, u, err, srv.Issuer())
+			}
+			next = u.String()
+		}
+	}
+	want := len(srv.Config().Users)
+	if len(seen) != want || want < 2 {
+		t.Errorf("paged %v, want the tenant's %d users", seen, want)
 	}
 }

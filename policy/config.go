@@ -88,6 +88,7 @@ type Config struct {
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group
 	usersByName  map[string]*User
+	userIndex    map[string]int
 	usersBySub   map[string]*User
 	clientsByID  map[string]*Client
 	serversByID  map[string]*MCPServer
@@ -472,6 +473,23 @@ func (c *Config) User(username string) *User {
 	return nil
 }
 
+// UserIndex returns the position of the user with this login name in
+// Users, or -1: where a list of users in the file's order resumes.
+func (c *Config) UserIndex(username string) int {
+	if c.indexed {
+		if i, ok := c.userIndex[username]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range c.Users {
+		if c.Users[i].Username == username {
+			return i
+		}
+	}
+	return -1
+}
+
 // UserBySub returns the user with this subject identifier, or nil.
 func (c *Config) UserBySub(sub string) *User {
 	if c.indexed {
@@ -598,9 +616,11 @@ func (c *Config) buildIndexes() {
 	}
 	c.usersByName = make(map[string]*User, len(c.Users))
 	c.usersBySub = make(map[string]*User, len(c.Users))
+	c.userIndex = make(map[string]int, len(c.Users))
 	for i := range c.Users {
 		u := &c.Users[i]
 		c.usersByName[u.Username] = u
+		c.userIndex[u.Username] = i
 		c.usersBySub[u.Sub] = u
 	}
 	c.bcryptCost = usersBcryptCost(c.Users)

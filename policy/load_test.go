@@ -422,3 +422,20 @@ func TestParse_TooManyValuesInClaims(t *testing.T) {
 		t.Errorf("got %s, want %s", ps[0], want)
 	}
 }
+
+// TestConfig_UserIndex: a user's position in the file, parsed (indexed) or
+// built in Go code alike; -1 for no such user.
+func TestConfig_UserIndex(t *testing.T) {
+	parsed, err := policy.Parse([]byte("issuer: http://127.0.0.1:8080\nusers:\n  - {username: a, password: a}\n  - {username: b, password: b}\n  - {username: c, password: c}\n"), "users.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := &policy.Config{Users: parsed.Users}
+	for _, cfg := range []*policy.Config{parsed, built} {
+		for name, want := range map[string]int{"a": 0, "b": 1, "c": 2, "d": -1, "": -1} {
+			if got := cfg.UserIndex(name); got != want {
+				t.Errorf("UserIndex(%q) = %d, want %d", name, got, want)
+			}
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -61,6 +62,7 @@ type Admin interface {
 	Now() time.Time         // the IdP's clock
 	Audit(f audit.Filter) []audit.Event
 	AuditPage(f audit.Filter) (events []audit.Event, more bool)
+	UsersPage(q admin.UsersQuery) (users []admin.UserView, more bool, err error)
 	SubscribeAudit(buffer int) (events <-chan *audit.Event, cancel func())
 }
 
