@@ -492,7 +492,6 @@ func pathName(path string) string {
 	return path
 }
 
-// where says where a key is: "in users[0]" or "at the top level".
 // keysAllowedAt leaves out of names, a mapping's keys, those that its
 // place refuses: the top level of a file and a tenant entry share one
 // schema (Config), but id and path belong to a tenant only, and issuer and
@@ -536,6 +535,7 @@ func isTenantPath(path string) bool {
 	return true
 }
 
+// where says where a key is: "in users[0]" or "at the top level".
 func where(path string) string {
 	if path == "" {
 		return "at the top level"
