@@ -118,6 +118,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	for _, w := range policy.Warnings(cfg, r.store.YAML(), r.store.Name()) {
 		slog.Warn(w.String())
 	}
+	warnOnReload(r.store)
 	iss, from := *f.issuer, "--issuer"
 	if iss == "" {
 		iss, from = cfg.Issuer, "the configuration's issuer"
@@ -744,4 +745,43 @@ func ensureDemoSETKey(srv *idp.Server, cfg *policy.Config, endpoint func(*policy
 		}
 	}
 	return nil
+}
+
+// warnOnReload logs, as the start does, the warnings of every
+// configuration the store reloads from the file after someone changed it:
+// those it did not have before the reload (an admin's change logs its own,
+// admin.Config), so that a warning is not repeated at every later reload.
+func warnOnReload(store *policy.Store) {
+	// Both hooks are called with the store locked, one at a time: a
+	// reload is recorded (OnReload) before it runs (OnChange).
+	seen := warningSet(store.Snapshot().Warnings())
+	reloading := ""
+	store.OnReload(func(r policy.Reload) error {
+		if r.Err == nil {
+			reloading = r.Version
+		}
+		return nil
+	})
+	store.OnChange(func(*policy.Config) {
+		sn := store.Snapshot()
+		ws := sn.Warnings()
+		if sn.Version == reloading {
+			for _, w := range ws {
+				if !seen[w.Msg] {
+					slog.Warn(w.String())
+				}
+			}
+		}
+		seen, reloading = warningSet(ws), ""
+	})
+}
+
+// warningSet is the messages of ws, which say what is warned of without
+// the line, which an edit elsewhere in the file moves.
+func warningSet(ws policy.Problems) map[string]bool {
+	set := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		set[w.Msg] = true
+	}
+	return set
 }
