@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -93,6 +94,9 @@ func tokenMatches(want, got string) bool {
 func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u := c.signedIn(r)
+		if !c.bodyReadable(w, r, s, u) {
+			return
+		}
 		if u == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, c.url("/admin/signin?next="+url.QueryEscape(r.URL.RequestURI())), http.StatusSeeOther)
@@ -130,6 +134,9 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 func (c *Console) csrf(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u := c.signedIn(r)
+		if !c.bodyReadable(w, r, s, u) {
+			return
+		}
 		if u != nil && !c.csrfOK(w, r, sessionString(s, keyCSRF)) {
 			c.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
 				"This request did not carry the console's security token (CSRF). Reload the page and try again.")
@@ -137,6 +144,45 @@ func (c *Console) csrf(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// bodyReadable refuses a form whose body the console would misread, as
+// the IdP's endpoints and login page do (internal/bodyheader): one with
+// more than one Content-Type (400), or compressed (415 with
+// Accept-Encoding: identity, RFC 9110 section 15.5.16). No browser sends
+// either, so this is a script, which a status tells best. It comes before
+// the session's checks, which read the form: a compressed form would
+// otherwise be refused as lacking its CSRF token, and a form with two
+// types be taken.
+func (c *Console) bodyReadable(w http.ResponseWriter, r *http.Request, s *sessions.Session, u *policy.User) bool {
+	if safeMethod(r.Method) || r.ContentLength == 0 {
+		return true
+	}
+	twoTypes, coding := bodyheader.TwoTypes(r.Header), bodyheader.Coding(r.Header)
+	if !twoTypes && coding == "" {
+		return true
+	}
+	var v *viewer // a signed-in admin gets the navigation bar to go on from
+	if u.MayAdminister() {
+		v = &viewer{User: u, CSRF: sessionString(s, keyCSRF)}
+	}
+	// The form's page, without reading the form for it (an access
+	// request's decision names it in the form).
+	next, label := "/admin/", "Back to the console"
+	if !strings.HasPrefix(r.URL.Path, "/admin/access-requests/") && r.URL.Path != "/admin/signout" {
+		next, label = formPage(r), "Open the form's page"
+	}
+	if twoTypes {
+		c.errorPageTo(w, r, v, http.StatusBadRequest, "Form not read",
+			"This form came with more than one Content-Type header, so it was not read and nothing was changed. Send one (application/x-www-form-urlencoded), as a browser does.",
+			label, next)
+		return false
+	}
+	bodyheader.AcceptIdentity(w)
+	c.errorPageTo(w, r, v, http.StatusUnsupportedMediaType, "Form not read",
+		"This form came compressed (Content-Encoding: "+coding+"), which the console does not read, so nothing was changed. Send it uncompressed, as a browser does.",
+		label, next)
+	return false
 }
 
 func (c *Console) csrfOK(w http.ResponseWriter, r *http.Request, want string) bool {
