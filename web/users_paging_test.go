@@ -154,3 +154,31 @@ func TestBrowser_UsersPages(t *testing.T) {
 		t.Errorf("user9 alone: %q", s)
 	}
 }
+
+// TestUsers_IntroSaysWhichUsers: the page's intro said the rule and reason
+// are "for every user, in the Users table below", though on a paged file
+// the table holds one page of users. A file of one page says every user;
+// a paged one, each user of this page.
+func TestUsers_IntroSaysWhichUsers(t *testing.T) {
+	_, small := signedIn(t)
+	paged := pagedUsers(t).browser(t)
+	if resp, body := paged.signIn("user0", "user0"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d %.300s", resp.StatusCode, body)
+	}
+	for _, c := range []struct {
+		name      string
+		b         *browser
+		path      string
+		want, not string
+	}{
+		{"one page", small, "/admin/users", "for every user, in the", "on this page"},
+		{"paged", paged, "/admin/users", "for each user on this page, in the", "for every user"},
+		{"paged, a later page", paged, "/admin/users?after=user99", "for each user on this page, in the", "for every user"},
+		{"paged, one user", paged, "/admin/users?user=user7", "for each user on this page, in the", "for every user"},
+	} {
+		resp, body := c.b.get(c.path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, c.want) || strings.Contains(body, c.not) {
+			t.Errorf("%s: %d, want %q and not %q in the intro:\n%.600s", c.name, resp.StatusCode, c.want, c.not, body[strings.Index(body, "<h2>"):])
+		}
+	}
+}
