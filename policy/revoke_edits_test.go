@@ -165,11 +165,10 @@ func moreEdit(rng *rand.Rand, c *policy.Config) string {
 		a.Expires = 0
 		return "expires dropped on " + s.ID
 	case 10:
-		a.Users = append(a.Users, u.Username)
-		a.Groups = nil
-		if len(a.Users) == 0 {
-			a.Users = []string{u.Username}
+		if !slices.Contains(a.Users, u.Username) {
+			a.Users = append(a.Users, u.Username)
 		}
+		a.Groups = nil
 		return "users of an entry of " + s.ID
 	case 12:
 		// As many clients, another set: one swapped for a client it lacked.
