@@ -84,6 +84,13 @@ func TestUsersAPI_PagesWithLink(t *testing.T) {
 	if users, next := usersPage(t, p, "/admin/api/users?user=user1234"); strings.Join(names(users), " ") != "user1234" || next != "" || len(users[0].Access) != 2 {
 		t.Errorf("user=user1234: %+v, next %q", users, next)
 	}
+	// With after too, the user is still the one named (docs/http.md: that
+	// user alone), not [] because the user is before after in the file.
+	for _, q := range []string{"after=user2000&user=user1234", "after=user1234&user=user1234", "after=user5&user=user1234"} {
+		if users, next := usersPage(t, p, "/admin/api/users?"+q); strings.Join(names(users), " ") != "user1234" || next != "" {
+			t.Errorf("%s: %v, next %q; want user1234 alone", q, names(users), next)
+		}
+	}
 	if users, next := usersPage(t, p, "/admin/api/users?user=nobody"); users == nil || len(users) != 0 || next != "" {
 		t.Errorf("user=nobody: %v, next %q; want [] and no Link", users, next)
 	}

@@ -109,7 +109,7 @@ const (
 // UsersQuery is a page of GET /admin/api/users: at most Limit users
 // (DefaultUsersLimit for 0, capped at MaxUsersLimit) after the user named
 // After ("" for the first), in the file's order; or, with User, that user
-// alone.
+// alone, wherever After is (which must still name a user).
 type UsersQuery struct {
 	After, User string
 	Limit       int
@@ -143,8 +143,10 @@ func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, err
 	}
 	users := cfg.Users[from:]
 	if q.User != "" {
+		// That user alone, wherever after is: a user before it in the
+		// file is no less there.
 		users = nil
-		if i := cfg.UserIndex(q.User); i >= from {
+		if i := cfg.UserIndex(q.User); i >= 0 {
 			users = cfg.Users[i : i+1]
 		}
 	}

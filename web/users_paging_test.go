@@ -97,6 +97,11 @@ func TestUsers_PagedWithNextPreviousAndSearch(t *testing.T) {
 			t.Errorf("user=user123 lacks %s", want)
 		}
 	}
+	// A username with after= too (a hand-edited address): the user, not
+	// "There is no user named".
+	if _, body = b.get("/admin/users?after=user200&user=user123"); strings.Join(matrixUsers(body), " ") != "user123" || strings.Contains(body, `id="no-user"`) {
+		t.Errorf("after=user200&user=user123: rows %s\n%.2000s", strings.Join(matrixUsers(body), " "), body)
+	}
 	if _, body = b.get("/admin/users?user=nobody"); !strings.Contains(body, `id="no-user"`) || len(matrixUsers(body)) != 0 {
 		t.Errorf("user=nobody: %d rows, no message", len(matrixUsers(body)))
 	}
