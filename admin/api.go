@@ -198,16 +198,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // as a body that is not JSON (RFC 9110 section 15.5.16): none is decoded,
 // and the compressed bytes were refused as "not JSON".
 func plainBody(w http.ResponseWriter, r *http.Request) bool {
-	if bodyheader.TwoTypes(r.Header) {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the request has more than one Content-Type header; send one")
-		return false
+	msg, coding := bodyheader.Refusal(w, r.Header)
+	switch {
+	case msg == "":
+		return true
+	case coding:
+		writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", msg)
+	default:
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", msg)
 	}
-	if c := bodyheader.Coding(r.Header); c != "" {
-		bodyheader.AcceptIdentity(w)
-		writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Encoding "+c+" is not supported; send the body uncompressed")
-		return false
-	}
-	return true
+	return false
 }
 
 // noBody reports whether r, a call that takes no body, came without one
@@ -397,12 +397,22 @@ func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
 // and from `xaa-idp keys list`, which prints the body. The headers are the
 // same but for Pragma, which only HTTP/1.0 caches read.
 func writeAPI(w http.ResponseWriter, status int, v any) {
+	apiHeaders(w, status)
+	_ = encodeAPI(w, v)
+}
+
+// apiHeaders writes the status and headers of an answer of the API.
+func apiHeaders(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+}
+
+// encodeAPI writes v to out as the API's answers are encoded: indented.
+func encodeAPI(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	return enc.Encode(v)
 }
 
 // The page sizes of GET /admin/api/audit: a page is large enough to read
@@ -528,9 +538,7 @@ func (a *API) config(w http.ResponseWriter, _ *http.Request) {
 			return
 		}
 		var b bytes.Buffer
-		enc := json.NewEncoder(&b) // as writeAPI encodes
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(m); err != nil {
+		if err := encodeAPI(&b, m); err != nil {
 			writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
 			return
 		}
@@ -542,9 +550,7 @@ func (a *API) config(w http.ResponseWriter, _ *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	apiHeaders(w, http.StatusOK)
 	_, _ = w.Write(ans.body)
 }
 

@@ -414,12 +414,8 @@ func bodyHeadersError(w http.ResponseWriter, r *http.Request) *oauthError {
 	if r.ContentLength == 0 {
 		return nil
 	}
-	if bodyheader.TwoTypes(r.Header) {
-		return invalidRequest("the request has more than one Content-Type header; send one")
-	}
-	if c := bodyheader.Coding(r.Header); c != "" {
-		bodyheader.AcceptIdentity(w)
-		return invalidRequest("Content-Encoding %s is not supported; send the body uncompressed", c)
+	if msg, _ := bodyheader.Refusal(w, r.Header); msg != "" {
+		return invalidRequest("%s", msg)
 	}
 	return nil
 }

@@ -33,6 +33,13 @@ type FileChecks struct {
 
 // LoadChecked is Load, making the checks of fc as well.
 func LoadChecked(file string, fc FileChecks) (*Config, error) {
+	cfg, _, err := LoadFile(file, fc)
+	return cfg, err
+}
+
+// LoadFile is LoadChecked, returning the bytes it read as well: what
+// Warnings takes, read once.
+func LoadFile(file string, fc FileChecks) (*Config, []byte, error) {
 	data, _, err := readFile(file)
 	if err != nil {
 		msg := err.Error()
@@ -40,9 +47,10 @@ func LoadChecked(file string, fc FileChecks) (*Config, error) {
 		if errors.As(err, &pe) {
 			msg = "cannot read the file: " + pe.Err.Error()
 		}
-		return nil, Problems{{File: file, Msg: msg}}
+		return nil, nil, Problems{{File: file, Msg: msg}}
 	}
-	return parse(data, file, fc)
+	cfg, err := parse(data, file, fc)
+	return cfg, data, err
 }
 
 // MaxFileSize bounds a configuration file. The largest one maxNodes lets

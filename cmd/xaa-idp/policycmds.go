@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -23,20 +22,14 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	// key serve refuses is reported at its key_files entry.
 	var cfg *policy.Config
 	var err error
-	if *configFile == "" {
-		cfg, err = loadConfig("")
-	} else {
-		cfg, err = policy.LoadChecked(*configFile, policy.FileChecks{KeyFile: signer.CheckKeyFile})
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	name := *configFile
-	data := fixtures.Demo
+	name, data := *configFile, fixtures.Demo
 	if name == "" {
 		name = fixtures.DemoFile
-	} else if data, err = os.ReadFile(name); err != nil {
+		cfg, err = loadConfig("")
+	} else {
+		cfg, data, err = policy.LoadFile(name, policy.FileChecks{KeyFile: signer.CheckKeyFile})
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}

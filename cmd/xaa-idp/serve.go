@@ -115,10 +115,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return nil, exitUsage
 	}
 	cfg := r.store.Config()
-	for _, w := range policy.Warnings(cfg, r.store.YAML(), r.store.Name()) {
-		slog.Warn(w.String())
-	}
-	warnOnReload(r.store)
+	warnOnReload(r.store) // and, first, the warnings of the configuration it starts with
 	iss, from := *f.issuer, "--issuer"
 	if iss == "" {
 		iss, from = cfg.Issuer, "the configuration's issuer"
@@ -747,14 +744,19 @@ func ensureDemoSETKey(srv *idp.Server, cfg *policy.Config, endpoint func(*policy
 	return nil
 }
 
-// warnOnReload logs, as the start does, the warnings of every
-// configuration the store reloads from the file after someone changed it:
+// warnOnReload logs the warnings of the configuration the store holds
+// now, at start, and of every configuration it reloads from the file after
+// someone changed it:
 // those it did not have before the reload (an admin's change logs its own,
 // admin.Config), so that a warning is not repeated at every later reload.
 func warnOnReload(store *policy.Store) {
 	// Both hooks are called with the store locked, one at a time: a
 	// reload is recorded (OnReload) before it runs (OnChange).
-	seen := warningSet(store.Snapshot().Warnings())
+	ws := store.Snapshot().Warnings()
+	for _, w := range ws {
+		slog.Warn(w.String())
+	}
+	seen := warningSet(ws)
 	reloading := ""
 	store.OnReload(func(r policy.Reload) error {
 		if r.Err == nil {

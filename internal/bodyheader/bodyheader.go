@@ -38,6 +38,22 @@ const maxCoding = 32
 // others, so the body would be read as one of two things it says it is.
 func TwoTypes(h http.Header) bool { return len(h.Values("Content-Type")) > 1 }
 
+// Refusal says why a body with headers h cannot be read as sent, "" when it
+// can: two Content-Type headers, or a content coding (coding set; the
+// answer ought to be 415 where the protocol allows, and carries
+// Accept-Encoding: identity, which Refusal sets on w). The endpoints that
+// answer in JSON give this text; the HTML pages say it in their own words.
+func Refusal(w http.ResponseWriter, h http.Header) (msg string, coding bool) {
+	if TwoTypes(h) {
+		return "the request has more than one Content-Type header; send one", false
+	}
+	if c := Coding(h); c != "" {
+		AcceptIdentity(w)
+		return "Content-Encoding " + c + " is not supported; send the body uncompressed", true
+	}
+	return "", false
+}
+
 // AcceptIdentity sets the header an answer refusing a content coding
 // ought to carry (RFC 9110 section 15.5.16): Accept-Encoding: identity,
 // no coding but none.

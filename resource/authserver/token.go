@@ -76,12 +76,8 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 	// coding is decoded: such a body would be misread, and refused for
 	// what it then lacked, or read as one of two types. invalid_request
 	// (RFC 6749 §5.2) names what is wrong instead.
-	if bodyheader.TwoTypes(r.Header) {
-		return nil, invalidRequest("the request has more than one Content-Type header; send one")
-	}
-	if c := bodyheader.Coding(r.Header); c != "" {
-		bodyheader.AcceptIdentity(w)
-		return nil, invalidRequest("Content-Encoding %s is not supported; send the body uncompressed (RFC 9110 §8.4.1)", c)
+	if msg, _ := bodyheader.Refusal(w, r.Header); msg != "" {
+		return nil, invalidRequest("%s", msg)
 	}
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
