@@ -127,12 +127,17 @@ func (a *API) UsersPage(q UsersQuery) (users []UserView, more bool, err error) {
 	return a.usersPage(cfg, q)
 }
 
-func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultUsersLimit
+// limit is the page size q asks for: DefaultUsersLimit for 0, at most
+// MaxUsersLimit.
+func (q UsersQuery) limit() int {
+	if q.Limit <= 0 {
+		return DefaultUsersLimit
 	}
-	limit = min(limit, MaxUsersLimit)
+	return min(q.Limit, MaxUsersLimit)
+}
+
+func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, error) {
+	limit := q.limit()
 	from := 0
 	if q.After != "" {
 		i := cfg.UserIndex(q.After)
@@ -174,10 +179,6 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		uq.Limit = n
 	}
-	if uq.Limit == 0 {
-		uq.Limit = DefaultUsersLimit
-	}
-	uq.Limit = min(uq.Limit, MaxUsersLimit)
 	cfg, tag := a.view()
 	users, more, err := a.usersPage(cfg, uq)
 	if err != nil {
@@ -191,7 +192,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 			next[k] = v
 		}
 		next.Set("after", users[len(users)-1].Username)
-		next.Set("limit", strconv.Itoa(uq.Limit))
+		next.Set("limit", strconv.Itoa(uq.limit()))
 		// RFC 8288: a relative reference; under a tenant's path,
 		// r.URL.Path has lost that prefix (app strips it).
 		w.Header().Set("Link", "<"+requestPath(r)+"?"+next.Encode()+`>; rel="next"`)

@@ -87,8 +87,7 @@ type Config struct {
 
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group
-	usersByName  map[string]*User
-	userIndex    map[string]int
+	userIndex    map[string]int // username → position in Users
 	usersBySub   map[string]*User
 	clientsByID  map[string]*Client
 	serversByID  map[string]*MCPServer
@@ -462,13 +461,8 @@ func (c *Config) Group(name string) *Group {
 
 // User returns the user with this login name, or nil.
 func (c *Config) User(username string) *User {
-	if c.indexed {
-		return c.usersByName[username]
-	}
-	for i := range c.Users {
-		if c.Users[i].Username == username {
-			return &c.Users[i]
-		}
+	if i := c.UserIndex(username); i >= 0 {
+		return &c.Users[i]
 	}
 	return nil
 }
@@ -614,12 +608,10 @@ func (c *Config) buildIndexes() {
 	for i := range c.Groups {
 		c.groupsByName[c.Groups[i].Name] = &c.Groups[i]
 	}
-	c.usersByName = make(map[string]*User, len(c.Users))
 	c.usersBySub = make(map[string]*User, len(c.Users))
 	c.userIndex = make(map[string]int, len(c.Users))
 	for i := range c.Users {
 		u := &c.Users[i]
-		c.usersByName[u.Username] = u
 		c.userIndex[u.Username] = i
 		c.usersBySub[u.Sub] = u
 	}
