@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -413,6 +414,32 @@ func encodeAPI(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// encodeAPIList writes the JSON array of n elements, element(i) each, as
+// encodeAPI writes a slice of them, byte for byte; but one element at a
+// time, made only when it is written, so that a long answer's size does
+// not reach memory.
+func encodeAPIList(out io.Writer, n int, element func(i int) any) error {
+	if n == 0 {
+		_, err := io.WriteString(out, "[]\n")
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 32<<10)
+	sep := "[\n  "
+	for i := range n {
+		b, err := json.MarshalIndent(element(i), "  ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString(sep)
+		if _, err := bw.Write(b); err != nil {
+			return err // the client has gone: don't make the rest
+		}
+		sep = ",\n  "
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
 }
 
 // The page sizes of GET /admin/api/audit: a page is large enough to read

@@ -141,3 +141,27 @@ func TestUsersAPI_SmallFileHasNoLink(t *testing.T) {
 		t.Errorf("%d, %d users, Link %q; want 200, both users, no Link", resp.StatusCode, len(users), resp.Header.Get("Link"))
 	}
 }
+
+// TestUsersAPI_DefaultPageBoundedByDecisions: the default page holds at
+// most DefaultUsersDecisions decisions (each user costs one per server and
+// client the server lists): 300 users on 40 servers of 5 clients (200 a
+// user) come 250 a page, not in one answer; a limit asked for is granted,
+// up to 1000.
+func TestUsersAPI_DefaultPageBoundedByDecisions(t *testing.T) {
+	p, _ := companyFile(t, policytest.Size{Users: 300, Groups: 10, Servers: 40, Clients: 10})
+	perPage := admin.DefaultUsersDecisions / (40 * 5)
+	users, next := usersPage(t, p, "/admin/api/users")
+	if len(users) != perPage || next == "" || !strings.Contains(next, fmt.Sprintf("limit=%d", perPage)) {
+		t.Fatalf("default page: %d users, next %q; want %d and a Link with limit=%d", len(users), next, perPage, perPage)
+	}
+	if got := len(users[0].Access) * len(users[0].Access[0].ByClient); got != 200 {
+		t.Fatalf("%d decisions a user, want 200 (the test's premise)", got)
+	}
+	rest, next := usersPage(t, p, next)
+	if len(rest) != 300-perPage || next != "" || rest[0].Username != "user"+fmt.Sprint(perPage) {
+		t.Errorf("second page: %d users from %v, next %q", len(rest), names(rest[:1]), next)
+	}
+	if all, next := usersPage(t, p, "/admin/api/users?limit=1000"); len(all) != 300 || next != "" {
+		t.Errorf("limit=1000: %d users, next %q; want all 300", len(all), next)
+	}
+}

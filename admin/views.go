@@ -97,19 +97,26 @@ type ClientDecision struct {
 	Reason   string   `json:"reason"`
 }
 
-// The page sizes of GET /admin/api/users. A file with at most
-// DefaultUsersLimit users is answered whole, as before paging; a company's
-// (each user's decision on every server through each of its clients) is
-// read a page at a time, with after= and the Link header.
+// The page sizes of GET /admin/api/users. Each user costs a decision per
+// MCP server and client the server lists (by_client), about 350 bytes of
+// answer each: a company's 300 servers of 5 clients make half a megabyte a
+// user. The default page is DefaultUsersLimit users, fewer when they would
+// cost more than DefaultUsersDecisions decisions (about 17 MB of answer): a
+// file of at most 1,000 users on a few servers is answered whole, as before
+// paging, and a company's is read a page at a time, with after= and the
+// Link header. A limit asked for is granted up to MaxUsersLimit; the answer
+// is written a user at a time, so its size does not reach memory.
 const (
-	DefaultUsersLimit = 1000
-	MaxUsersLimit     = 1000
+	DefaultUsersLimit     = 1000
+	MaxUsersLimit         = 1000
+	DefaultUsersDecisions = 50_000
 )
 
 // UsersQuery is a page of GET /admin/api/users: at most Limit users
-// (DefaultUsersLimit for 0, capped at MaxUsersLimit) after the user named
-// After ("" for the first), in the file's order; or, with User, that user
-// alone, wherever After is (which must still name a user).
+// (for 0, the default page: see DefaultUsersDecisions; capped at
+// MaxUsersLimit) after the user named After ("" for the first), in the
+// file's order; or, with User, that user alone, wherever After is (which
+// must still name a user).
 type UsersQuery struct {
 	After, User string
 	Limit       int
@@ -124,20 +131,34 @@ var ErrNoSuchUser = errors.New("no such user")
 // /admin/api/users answers, and the console's users page shows.
 func (a *API) UsersPage(q UsersQuery) (users []UserView, more bool, err error) {
 	cfg, _ := a.view()
-	return a.usersPage(cfg, q)
-}
-
-// limit is the page size q asks for: DefaultUsersLimit for 0, at most
-// MaxUsersLimit.
-func (q UsersQuery) limit() int {
-	if q.Limit <= 0 {
-		return DefaultUsersLimit
+	page, more, err := usersPage(cfg, q)
+	if err != nil {
+		return nil, false, err
 	}
-	return min(q.Limit, MaxUsersLimit)
+	users = make([]UserView, len(page))
+	for i := range page {
+		users[i] = a.userView(cfg, &page[i])
+	}
+	return users, more, nil
 }
 
-func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, error) {
-	limit := q.limit()
+// limit is the page size q asks for in cfg: the default page for 0 (at
+// most DefaultUsersLimit users and DefaultUsersDecisions decisions, at
+// least one user), at most MaxUsersLimit.
+func (q UsersQuery) limit(cfg *policy.Config) int {
+	if q.Limit > 0 {
+		return min(q.Limit, MaxUsersLimit)
+	}
+	perUser := 0
+	for i := range cfg.MCPServers {
+		perUser += max(1, len(cfg.MCPServers[i].Clients))
+	}
+	return max(1, min(DefaultUsersLimit, DefaultUsersDecisions/max(1, perUser)))
+}
+
+// usersPage is the users of cfg that q asks for, and whether more follow.
+func usersPage(cfg *policy.Config, q UsersQuery) ([]policy.User, bool, error) {
+	limit := q.limit(cfg)
 	from := 0
 	if q.After != "" {
 		i := cfg.UserIndex(q.After)
@@ -159,11 +180,7 @@ func (a *API) usersPage(cfg *policy.Config, q UsersQuery) ([]UserView, bool, err
 	if more {
 		users = users[:limit]
 	}
-	out := make([]UserView, len(users))
-	for i := range users {
-		out[i] = a.userView(cfg, &users[i])
-	}
-	return out, more, nil
+	return users, more, nil
 }
 
 // listUsers answers UsersPage, with a Link to the next page when more
@@ -180,7 +197,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		uq.Limit = n
 	}
 	cfg, tag := a.view()
-	users, more, err := a.usersPage(cfg, uq)
+	users, more, err := usersPage(cfg, uq)
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request",
 			fmt.Sprintf("after names no user %q (removed or renamed since the page before?); start again without after", audit.TruncateTo(uq.After, 256)))
@@ -192,13 +209,14 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 			next[k] = v
 		}
 		next.Set("after", users[len(users)-1].Username)
-		next.Set("limit", strconv.Itoa(uq.limit()))
+		next.Set("limit", strconv.Itoa(uq.limit(cfg)))
 		// RFC 8288: a relative reference; under a tenant's path,
 		// r.URL.Path has lost that prefix (app strips it).
 		w.Header().Set("Link", "<"+requestPath(r)+"?"+next.Encode()+`>; rel="next"`)
 	}
 	w.Header().Set("ETag", tag)
-	writeAPI(w, http.StatusOK, users)
+	apiHeaders(w, http.StatusOK)
+	_ = encodeAPIList(w, len(users), func(i int) any { return a.userView(cfg, &users[i]) })
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
