@@ -26,6 +26,7 @@ type Service struct {
 	Server  string // the MCP server's id in the configuration
 	Role    string // "authorization server" or "MCP server"
 	URL     string // its issuer, or its MCP endpoint
+	Path    string // where URL is in the configuration (mcp_servers[0].issuer), for a ConfigError
 	Addr    string // host:port to listen on
 	Handler http.Handler
 
@@ -119,7 +120,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
-		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Addr: asAddr, Handler: as, follow: st}, ss.firstPath+".issuer"); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}, ss.firstPath+".issuer"); err != nil {
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
@@ -133,7 +134,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		if err != nil {
 			return nil, &ConfigError{Path: ss.firstPath + ".resources[0]", Err: fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
-		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Addr: mcpAddr, Handler: mcp}, ss.firstPath+".resources[0]"); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Path: ss.firstPath + ".resources[0]", Addr: mcpAddr, Handler: mcp}, ss.firstPath+".resources[0]"); err != nil {
 			return nil, err
 		}
 	}

@@ -513,11 +513,11 @@ func (v *validator) noRepeats(path string, list []string) {
 // suggests the closest.
 func (v *validator) known(what string, all func() []string, got string) string {
 	// Each name once, in file order: a name defined twice is its own
-	// problem, reported where it is.
+	// problem, reported where it is, and so is an entry without one.
 	var names []string
 	seen := map[string]bool{}
 	for _, n := range all() {
-		if !seen[n] {
+		if n != "" && !seen[n] {
 			seen[n] = true
 			names = append(names, n)
 		}

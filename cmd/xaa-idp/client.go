@@ -25,7 +25,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
 	username := fs.String("username", "", "user to log in (required)")
-	password := fs.String("password", "", "the user's password")
+	password := fs.String("password", "", "the user's password (required)")
 	redirect := fs.String("redirect-uri", idpclient.DefaultRedirectURI, "a redirect URI registered for the client")
 	printOnly := fs.String("print", "", "print only this member of the token response: id_token, access_token or refresh_token")
 	caFile := addCAFileFlag(fs)

@@ -21,7 +21,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	clientID := fs.String("client-id", "", "client_id at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
 	username := fs.String("username", "", "user to log in (required)")
-	password := fs.String("password", "", "the user's password")
+	password := fs.String("password", "", "the user's password (required)")
 	redirect := fs.String("redirect-uri", idpclient.DefaultRedirectURI, "a redirect URI registered for the client")
 	all := fs.Bool("all", false, "try every MCP server connected to the client, assigned or not")
 	verbose := fs.Bool("verbose", false, "print every request of the flow")

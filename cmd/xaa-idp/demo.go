@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var tlsConfig *tls.Config
 	if r.ca != nil {
 		if tlsConfig, err = demoTLS(r.ca, stack); err != nil {
-			fmt.Fprintln(stderr, "xaa-idp demo:", err)
+			fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
 			return exitUsage
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -145,5 +146,46 @@ mcp_servers:
 				t.Errorf("the prefix is doubled: %q", stderr)
 			}
 		})
+	}
+}
+
+// TestDemoTLS_HTTPURLNamesFileAndLine: demo --tls cannot serve an http URL
+// of the file, and says so as every configuration error does: the file and
+// the line of the URL to change (CONTRACT section 3), and exit 2. The URL it
+// suggests is the one written with https, nothing added: it suggested
+// https://127.0.0.1:PORT/ for an issuer written without the "/", an issuer
+// that is another string (the ID-JAG's aud) than the one the file meant.
+func TestDemoTLS_HTTPURLNamesFileAndLine(t *testing.T) {
+	asPort, mcpPort := freePort(t), freePort(t)
+	file := minimalConfig(t, "http", asPort, mcpPort)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := fmt.Sprintf("http://127.0.0.1:%d", asPort)
+	line := 0
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, "issuer: "+issuer) {
+			line = i + 1
+		}
+	}
+	if line == 0 {
+		t.Fatalf("no issuer line %s in %s", issuer, data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errb bytes.Buffer
+	code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", t.TempDir(), "--config", file}, io.Discard, &errb)
+	stderr := errb.String()
+	if ctx.Err() != nil {
+		t.Fatalf("demo --tls served http URLs until stopped: %s", stderr)
+	}
+	want := fmt.Sprintf("%s:%d: ", file, line)
+	if code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("demo --tls of an http issuer: exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
+	}
+	suggest := fmt.Sprintf("write https://127.0.0.1:%d in the configuration", asPort)
+	if !strings.Contains(stderr, suggest) {
+		t.Errorf("demo --tls of an http issuer: stderr %q; want %q", stderr, suggest)
 	}
 }

@@ -58,7 +58,10 @@ func demoTLS(ca *localca.CA, stack []demo.Service) (*tls.Config, error) {
 			return nil, err
 		}
 		if u.Scheme != "https" {
-			return nil, fmt.Errorf("--tls serves https, but the %s %s URL is %s: write https://%s%s in the configuration", svc.Server, svc.Role, svc.URL, u.Host, u.RequestURI())
+			// The URL as written with https, nothing added: an issuer
+			// given a "/" would be another aud.
+			written := "https" + svc.URL[len(u.Scheme):]
+			return nil, &demo.ConfigError{Path: svc.Path, Err: fmt.Errorf("--tls serves https, but the %s %s URL is %s: write %s in the configuration", svc.Server, svc.Role, svc.URL, written)}
 		}
 		hosts = append(hosts, u.Hostname())
 	}
