@@ -103,12 +103,18 @@ func ServerVersion(s *MCPServer) string {
 // back to it. Problems in the file are returned as Problems. Temporary files
 // that an earlier process left behind when it was killed while writing are
 // removed.
-func OpenStore(file string) (*Store, error) {
+func OpenStore(file string) (*Store, error) { return OpenStoreChecked(file, FileChecks{}) }
+
+// OpenStoreChecked is OpenStore, making the checks of fc as well: serve
+// and demo open their file so, so that a key file they cannot use is
+// reported at its line, as check reports it. Later reloads make no file
+// checks (a key is read at start).
+func OpenStoreChecked(file string, fc FileChecks) (*Store, error) {
 	data, fi, err := readFile(file)
 	if err != nil {
 		return nil, Problems{{File: file, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
 	}
-	cfg, err := Parse(data, file)
+	cfg, err := parse(data, file, fc)
 	if err != nil {
 		return nil, err
 	}

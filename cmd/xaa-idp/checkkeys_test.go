@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,20 +76,24 @@ func TestBinary_CheckOpensKeyFiles(t *testing.T) {
 		t.Fatalf("check of bad key files: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
 	for i, name := range bad {
-		// Each bad file alone: serve's message, at the entry's line in
-		// check (line 1 is signing:, 2 key_files:, 3 the good key).
+		// Each bad file alone: what check says at the entry's line (line
+		// 1 is signing:, 2 key_files:, 3 the good key), serve says of it,
+		// at its line too, and exits 2 as for any configuration error.
+		prefix := fmt.Sprintf("%s:%d: signing.key_files[%d]: ", singleFile, 4+i, 1+i)
+		msg := lineAfter(stderr, prefix)
+		if !strings.Contains(msg, keys[name]) {
+			t.Fatalf("check lacks %q naming %s:\n%s", prefix, keys[name], stderr)
+		}
 		one := filepath.Join(dir, "one-"+name+".yaml")
 		if err := os.WriteFile(one, []byte("signing:\n  key_files: ["+keys[name]+"]\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, _, serveErr := runBinary(t, "serve", "--config", one, "--addr", "127.0.0.1:0")
-		if code != exitFailure {
-			t.Fatalf("serve with %s: exit %d, want %d\n%s", name, code, exitFailure, serveErr)
-		}
-		msg := serveMessage(t, serveErr, keys[name])
-		want := fmt.Sprintf("%s:%d: signing.key_files[%d]: %s", singleFile, 4+i, 1+i, msg)
-		if !strings.Contains(stderr, want) {
-			t.Errorf("check lacks %q:\n%s", want, stderr)
+		for _, cmd := range []string{"serve", "demo"} {
+			code, _, serveErr := runBinary(t, cmd, "--config", one, "--addr", "127.0.0.1:0")
+			want := one + ":2: signing.key_files[0]: " + msg
+			if code != exitUsage || !strings.Contains(serveErr, want) {
+				t.Errorf("%s with %s: exit %d, want %d and %q:\n%s", cmd, name, code, exitUsage, want, serveErr)
+			}
 		}
 	}
 	if strings.Contains(stderr, keys["good.pem"]) {
@@ -110,15 +113,15 @@ func TestBinary_CheckOpensKeyFiles(t *testing.T) {
 	}
 }
 
-// serveMessage is what serve said about path ("xaa-idp: idp: signing
-// keys: MESSAGE").
-func serveMessage(t *testing.T, stderr, path string) string {
-	t.Helper()
-	m := regexp.MustCompile(`signing keys: ([^\n]*)`).FindStringSubmatch(stderr)
-	if m == nil || !strings.Contains(m[1], path) {
-		t.Fatalf("serve does not name %s:\n%s", path, stderr)
+// lineAfter is the rest of the line of out that starts with prefix, "" if
+// none does.
+func lineAfter(out, prefix string) string {
+	for l := range strings.Lines(out) {
+		if rest, ok := strings.CutPrefix(l, prefix); ok {
+			return strings.TrimSuffix(rest, "\n")
+		}
 	}
-	return m[1]
+	return ""
 }
 
 // A relative key file is taken from the directory check runs in, as

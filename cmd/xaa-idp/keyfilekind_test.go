@@ -59,13 +59,12 @@ func TestBinary_KeyFileThatIsNoRegularFile(t *testing.T) {
 			if err := os.WriteFile(cfg, []byte("signing:\n  key_files:\n    - "+c.path+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			code, stderr := runBinaryFor(t, 20*time.Second, "check", "--config", cfg)
-			if want := cfg + ":3: signing.key_files[0]: " + c.want; code != exitUsage || !strings.Contains(stderr, want) {
-				t.Errorf("check: exit %d, want %d and %q:\n%s", code, exitUsage, want, stderr)
-			}
-			code, stderr = runBinaryFor(t, 20*time.Second, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
-			if want := "signing keys: " + c.want; code != exitFailure || !strings.Contains(stderr, want) {
-				t.Errorf("serve: exit %d, want %d and %q:\n%s", code, exitFailure, want, stderr)
+			want := cfg + ":3: signing.key_files[0]: " + c.want
+			for _, args := range [][]string{{"check"}, {"serve", "--addr", "127.0.0.1:0"}} {
+				code, stderr := runBinaryFor(t, 20*time.Second, append(args, "--config", cfg)...)
+				if code != exitUsage || !strings.Contains(stderr, want) {
+					t.Errorf("%s: exit %d, want %d and %q:\n%s", args[0], code, exitUsage, want, stderr)
+				}
 			}
 		})
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
@@ -360,7 +361,8 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 	if file == "" {
 		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
 	}
-	return policy.OpenStore(file)
+	// A key file that cannot be used is told at its line, as check does.
+	return policy.OpenStoreChecked(file, policy.FileChecks{KeyFile: signer.CheckKeyFile})
 }
 
 // startTenants builds one IdP per tenant, each with the base URL
