@@ -199,7 +199,13 @@ func New(cfg Config) (http.Handler, error) {
 		&auth.RequireBearerTokenOptions{ResourceMetadataURL: s.prmURL})(sdk)
 	// Browser-based MCP clients reach the server across origins; the
 	// streamable HTTP transport's own headers must pass both ways.
-	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"},
+	// Mcp-Method and Mcp-Name are the standard headers of protocol
+	// 2026-07-28, which clients send with every request (Mcp-Name with
+	// tools/call) and the SDK's handler requires at that version: a
+	// preflight that did not allow them would keep a browser client from
+	// sending anything. (Mcp-Param-* headers only come with tools that
+	// declare x-mcp-header, which these servers' tools do not.)
+	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"},
 		[]string{"Mcp-Session-Id"}), nil
 }
 
