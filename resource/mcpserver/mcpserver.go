@@ -216,10 +216,28 @@ func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.altPath != "" && r.URL.Path == s.altPath:
 		s.serveMCP(w, r, s.altURL)
 	case slices.Contains(s.prmPaths, r.URL.Path):
-		s.prm.ServeHTTP(w, r)
+		s.serveMetadata(w, r)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// serveMetadata serves the RFC 9728 document through the SDK's handler,
+// which takes GET and OPTIONS only: HEAD is answered as GET (the server
+// drops the body, RFC 9110 §9.3.2), and another method gets the 405 with
+// the Allow header RFC 9110 §15.5.6 requires, which the SDK's lacks.
+func (s *mcpServer) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodOptions:
+	case http.MethodHead:
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	default:
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.prm.ServeHTTP(w, r)
 }
 
 type accessTokenKey struct{}
