@@ -12,10 +12,13 @@ import (
 
 // Public answers CORS preflights and marks responses readable from any
 // origin, letting browsers send the given request headers and read the
-// given response headers.
+// given response headers, besides WWW-Authenticate (the challenges) and
+// Retry-After (when a temporarily_unavailable or a throttled request may
+// be retried), which no page could read otherwise: neither is a
+// CORS-safelisted response header.
 func Public(h http.Handler, allowHeaders, exposeHeaders []string) http.Handler {
 	allow := strings.Join(append([]string{"Authorization", "Content-Type"}, allowHeaders...), ", ")
-	expose := strings.Join(append([]string{"WWW-Authenticate"}, exposeHeaders...), ", ")
+	expose := strings.Join(append([]string{"WWW-Authenticate", "Retry-After"}, exposeHeaders...), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Origin") == "" {
 			h.ServeHTTP(w, r)

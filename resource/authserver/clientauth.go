@@ -120,7 +120,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		if postSecret != "" {
 			return "", "", invalidRequest("client_secret is sent without client_id")
 		}
-		return "", "", invalidClient("no client authentication: send client_id and client_secret (client_secret_basic or client_secret_post), a client assertion (private_key_jwt), or client_id alone for a public client (RFC 6749 §2.3)")
+		return "", "", invalidClient("no client authentication: send %s", a.authMethodsHint(endpoint))
 	}
 	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
@@ -144,6 +144,21 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		return "", "", invalidClient("wrong client secret for client %q (client_secret_post)", postID)
 	}
 	return postID, authPost, nil
+}
+
+// authMethodsHint says how a client authenticates at endpoint: a public
+// client's client_id alone only at the token endpoint, since the
+// introspection endpoint needs credentials (RFC 7662 §2.1); a client
+// assertion only where metadata-document clients are resolved.
+func (a *Server) authMethodsHint(endpoint string) string {
+	methods := "client_id and client_secret (client_secret_basic or client_secret_post)"
+	if a.cfg.CIMD != nil {
+		methods += ", a client assertion (private_key_jwt)"
+	}
+	if endpoint == a.endpoint("/token") {
+		methods += ", or client_id alone for a public client"
+	}
+	return methods + " (RFC 6749 §2.3)"
 }
 
 // isMetadataClient reports whether the client_id id is resolved by its

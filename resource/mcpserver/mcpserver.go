@@ -199,7 +199,13 @@ func New(cfg Config) (http.Handler, error) {
 		&auth.RequireBearerTokenOptions{ResourceMetadataURL: s.prmURL})(sdk)
 	// Browser-based MCP clients reach the server across origins; the
 	// streamable HTTP transport's own headers must pass both ways.
-	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"},
+	// Mcp-Method and Mcp-Name are the standard headers of protocol
+	// 2026-07-28, which clients send with every request (Mcp-Name with
+	// tools/call) and the SDK's handler requires at that version: a
+	// preflight that did not allow them would keep a browser client from
+	// sending anything. (Mcp-Param-* headers only come with tools that
+	// declare x-mcp-header, which these servers' tools do not.)
+	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"},
 		[]string{"Mcp-Session-Id"}), nil
 }
 
@@ -210,10 +216,28 @@ func (s *mcpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.altPath != "" && r.URL.Path == s.altPath:
 		s.serveMCP(w, r, s.altURL)
 	case slices.Contains(s.prmPaths, r.URL.Path):
-		s.prm.ServeHTTP(w, r)
+		s.serveMetadata(w, r)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// serveMetadata serves the RFC 9728 document through the SDK's handler,
+// which takes GET and OPTIONS only: HEAD is answered as GET (the server
+// drops the body, RFC 9110 §9.3.2), and another method gets the 405 with
+// the Allow header RFC 9110 §15.5.6 requires, which the SDK's lacks.
+func (s *mcpServer) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodOptions:
+	case http.MethodHead:
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	default:
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	s.prm.ServeHTTP(w, r)
 }
 
 type accessTokenKey struct{}
