@@ -474,7 +474,12 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		if rt.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
+		// RFC 7009 section 2.1: a server that revokes access tokens
+		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
+		if rt.GrantID != "" {
+			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID})
+		}
 		return nil
 	}
 	if at, ok := st.accessTokens.Get(tokenOrID); ok {
