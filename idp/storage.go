@@ -352,6 +352,10 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	}
 	if old != nil {
 		rt.Expiry = old.Expiry // rotation must not extend the grant
+		// The request may narrow its own tokens' scope, not the grant's:
+		// a later refresh may ask again for what the user granted, and
+		// one without scope gets all of it (RFC 6749 section 6).
+		rt.Scopes = old.Scopes
 	}
 	token := "rt_" + randomID(32)
 	if err := st.storeTokens(at, tokenHash(token), rt); err != nil {
