@@ -3,6 +3,7 @@ package idp_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestRefresh_NarrowedScopeLeavesTheGrantsScope(t *testing.T) {
 		t.Errorf("refresh asking again for a granted scope: scope %v, want openid email", back["scope"])
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {back["refresh_token"].(string)}, "scope": {"openid profile"}}
-	if resp, body := p.postToken(t, form, basic("mcp-client", "s1")); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_scope" {
+	if resp, body := p.postToken(t, form, basic("mcp-client", "s1")); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_scope" || !strings.Contains(body["error_description"].(string), "login granted") {
 		t.Errorf("refresh asking for a scope never granted: %d %v, want invalid_scope", resp.StatusCode, body)
 	}
 }
