@@ -153,6 +153,9 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	switch code {
 	case "invalid_grant":
 		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
+	case "invalid_scope":
+		// op's refresh grant, for a scope the login did not grant.
+		desc = "the scope asks for more than the login granted: a refresh may ask for the login's scopes or fewer (RFC 6749 section 6)"
 	default:
 		desc = "the token request was refused: " + code
 	}

@@ -25,6 +25,9 @@ type authRequest struct {
 	Prompt        []string
 	MaxAge        *uint
 	LoginHint     string
+	// HintSubject is the sub of the request's id_token_hint, which op
+	// verified: the user the client expects (OIDC Core 3.1.2.1).
+	HintSubject string
 
 	Subject  string
 	Username string
@@ -65,9 +68,14 @@ func (a *authRequest) forcesLogin() bool {
 	return a.MaxAge != nil && *a.MaxAge == 0
 }
 
-// sessionFresh reports whether an SSO session satisfies this request's
-// max_age (OIDC Core 3.1.2.1).
-func (a *authRequest) sessionFresh(s *ssoSession, now time.Time) bool {
+// sessionFits reports whether an SSO session may complete this request
+// without a login: it satisfies max_age, and its user is the one an
+// id_token_hint names, if any (OIDC Core 3.1.2.1: another user signed in
+// is no positive answer for the hinted one).
+func (a *authRequest) sessionFits(s *ssoSession, now time.Time) bool {
+	if a.HintSubject != "" && s.Subject != a.HintSubject {
+		return false
+	}
 	if a.MaxAge == nil {
 		return true
 	}

@@ -366,7 +366,11 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathApps, MethodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/logged-out", MethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/metrics", MethodNotAllowed("GET, HEAD"))
-	mux.Handle("/", s.provider)
+	// Every endpoint of op the IdP serves is routed above. What is left of
+	// op's router is its device authorization endpoint (RFC 8628), which
+	// discovery does not announce and whose grant the token endpoint
+	// refuses, and a 405 without Allow for an unknown method: 404 instead.
+	mux.Handle("/", http.NotFoundHandler())
 	s.mux = mux
 }
 
@@ -633,8 +637,16 @@ func repeatedParam(form url.Values) string {
 // this, someone who started a sign-in and had a signed-in victim open its
 // login link (which completes at once with the victim's SSO session) could
 // fetch the victim's code here and redeem it with its own PKCE verifier.
-// A request not completed yet is op's to refuse.
+// A request not completed yet is the login page's to finish: op would
+// redirect to the client with interaction_required, for anyone holding the
+// ID and as often as asked, logging a warning each time. The browser
+// arrives by GET after the login form; another method (a HEAD included,
+// which would fetch the code) is 405.
 func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		MethodNotAllowed(http.MethodGet)(w, r)
+		return
+	}
 	ar, ok := s.store.authRequests.Get(r.Form.Get("id"))
 	if !ok {
 		// Answered here, as the login page answers it: op would log an
@@ -643,13 +655,16 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
 		return
 	}
-	if ar.Done() {
-		if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
-			pageHeaders(w)
-			loginError(w, http.StatusForbidden, loginView{},
-				"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")
-			return
-		}
+	if !ar.Done() {
+		pageHeaders(w)
+		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in is not finished: sign in on the login page first, or start again from your application.")
+		return
+	}
+	if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
+		pageHeaders(w)
+		loginError(w, http.StatusForbidden, loginView{},
+			"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")
+		return
 	}
 	// The redirect carries the code (RFC 6749 section 10.3: a credential).
 	w.Header().Set("Cache-Control", "no-store")

@@ -86,7 +86,9 @@ func newStorage(s *Server) *storage {
 // after it validated client, redirect URI, scopes and response type.
 // PKCE S256 is required of every client here (OAuth 2.1 section 4.1.1,
 // RFC 7636); prompt=none is answered from the SSO session in the context.
-func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+// hintSubject is the sub of the request's id_token_hint, which op verified
+// ("" without one).
+func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	if req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required: use PKCE with code_challenge_method=S256 (RFC 7636)")
 	}
@@ -109,10 +111,14 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		Prompt:        req.Prompt,
 		MaxAge:        req.MaxAge,
 		LoginHint:     req.LoginHint,
+		HintSubject:   hintSubject,
 	}
 	if slices.Contains(req.Prompt, oidc.PromptNone) {
 		sess := sessionFromContext(ctx)
-		if sess == nil || !ar.sessionFresh(sess, st.srv.now()) {
+		if sess != nil && hintSubject != "" && sess.Subject != hintSubject {
+			return nil, oidc.ErrLoginRequired().WithDescription("the user signed in at the IdP is not the one id_token_hint names; retry without prompt=none")
+		}
+		if sess == nil || !ar.sessionFits(sess, st.srv.now()) {
 			return nil, oidc.ErrLoginRequired().WithDescription("no signed-in session at the IdP; retry without prompt=none")
 		}
 		if st.srv.client(st.srv.Config(), req.ClientID) == nil && cimd.IsURL(req.ClientID) {
@@ -346,6 +352,10 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	}
 	if old != nil {
 		rt.Expiry = old.Expiry // rotation must not extend the grant
+		// The request may narrow its own tokens' scope, not the grant's:
+		// a later refresh may ask again for what the user granted, and
+		// one without scope gets all of it (RFC 6749 section 6).
+		rt.Scopes = old.Scopes
 	}
 	token := "rt_" + randomID(32)
 	if err := st.storeTokens(at, tokenHash(token), rt); err != nil {
@@ -468,7 +478,12 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		if rt.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
+		// RFC 7009 section 2.1: a server that revokes access tokens
+		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
+		if rt.GrantID != "" {
+			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID})
+		}
 		return nil
 	}
 	if at, ok := st.accessTokens.Get(tokenOrID); ok {
