@@ -149,6 +149,12 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("MCP server %s no longer exists; deny the request", req.Server))
 		return
 	}
+	if a.cfg().User(req.User) == nil {
+		// Else the entry naming the user would make the configuration
+		// invalid: a 400 with the line of an entry never written.
+		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("user %s no longer exists; deny the request", req.User))
+		return
+	}
 	scopes := req.Scopes
 	if body.Scopes != nil {
 		// A scope named twice is granted once: the access entry may list
