@@ -60,11 +60,15 @@ const maxExpiresInDays = 100 * 366
 func parseExpiresIn(s string) (time.Duration, error) {
 	days, rest, ok := strings.Cut(s, "d")
 	if !ok {
-		return time.ParseDuration(s)
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, errors.New("not a duration such as 8h or 90m, or longer than one can be (about 292 years)")
+		}
+		return d, nil
 	}
 	n, err := strconv.Atoi(days)
 	if err != nil || n < 0 || n > maxExpiresInDays || days == "" || days[0] < '0' || days[0] > '9' {
-		return 0, fmt.Errorf("%q: the days before d must be a whole number up to %d", s, maxExpiresInDays)
+		return 0, fmt.Errorf("the days before d must be a whole number up to %d", maxExpiresInDays)
 	}
 	d := time.Duration(n) * 24 * time.Hour
 	if rest == "" {
@@ -72,7 +76,7 @@ func parseExpiresIn(s string) (time.Duration, error) {
 	}
 	r, err := time.ParseDuration(rest)
 	if err != nil || r < 0 {
-		return 0, fmt.Errorf("%q: after the days, a duration such as 12h: %v", s, err)
+		return 0, errors.New("after the days, only a positive duration such as 12h may follow")
 	}
 	return d + r, nil
 }
@@ -145,6 +149,12 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("MCP server %s no longer exists; deny the request", req.Server))
 		return
 	}
+	if a.cfg().User(req.User) == nil {
+		// Else the entry naming the user would make the configuration
+		// invalid: a 400 with the line of an entry never written.
+		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("user %s no longer exists; deny the request", req.User))
+		return
+	}
 	scopes := req.Scopes
 	if body.Scopes != nil {
 		// A scope named twice is granted once: the access entry may list
@@ -166,7 +176,11 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	var expires *time.Time
 	if body.ExpiresIn != "" {
 		d, err := parseExpiresIn(body.ExpiresIn)
-		if err != nil || d <= 0 {
+		switch {
+		case err != nil:
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q: %v; give a positive duration such as 8h, 90m, 7d or 1d12h, or leave it out for access that does not expire", audit.Truncate(body.ExpiresIn), err))
+			return
+		case d <= 0:
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q is not a positive duration such as 8h, 90m, 7d or 1d12h; leave it out for access that does not expire", audit.Truncate(body.ExpiresIn)))
 			return
 		}

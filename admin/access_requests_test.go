@@ -391,3 +391,43 @@ func TestAccessRequest_ApprovedAccessNeverEndsEarly(t *testing.T) {
 		t.Errorf("1.5 s after an approval for 1500ms: %d %s, want the access still allowed", resp.StatusCode, body)
 	}
 }
+
+// TestAccessRequest_ExpiresInTooLongSaysWhy: an expires_in that parses but
+// is too long was answered "is not a positive duration such as 8h", which
+// it is; the answer says what is wrong with it.
+func TestAccessRequest_ExpiresInTooLongSaysWhy(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	approve := "/admin/api/access-requests/" + req["id"].(string) + "/approve"
+	for body, want := range map[string]string{
+		`{"expires_in": "99999999h"}`: "292 years",
+		`{"expires_in": "40000d"}`:    "up to 36600",
+	} {
+		resp, answer := p.send(t, http.MethodPost, approve, "alice", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(answer), want) || strings.Contains(string(answer), "not a positive duration") {
+			t.Errorf("%s: %d %s, want 400 saying %q", body, resp.StatusCode, answer, want)
+		}
+	}
+}
+
+// TestAccessRequest_ApproveForARemovedUserIsAConflict: the user who asked
+// was removed since; approving answered 400 invalid_config with the line
+// of an entry never written, as if the file were wrong. Like a removed
+// server, it is a 409 that says to deny the request, and nothing changes.
+func TestAccessRequest_ApproveForARemovedUserIsAConflict(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("removing bob: %d %s", resp.StatusCode, body)
+	}
+	version := p.store.Version()
+	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "bob") || !strings.Contains(string(body), "deny the request") {
+		t.Errorf("approving a removed user's request: %d %s, want 409 naming bob and saying to deny it", resp.StatusCode, body)
+	}
+	if p.store.Version() != version {
+		t.Error("the refused approval changed the configuration")
+	}
+}

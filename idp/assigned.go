@@ -84,7 +84,7 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 		return nil
 	}
 	at := s.accessTokenFor(tok)
-	if at == nil {
+	if at == nil || s.LoginEnded(at.Subject, at.SessionID, at.AuthTime) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
 		return nil
@@ -126,7 +126,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return
 	}
-	if at := s.accessTokenFor(tok); at == nil || s.store.activeUser(at.Subject) != nil {
+	if at := s.accessTokenFor(tok); at == nil || s.store.activeLogin(at.Subject, at.SessionID, at.AuthTime) != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
 		return

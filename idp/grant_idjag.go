@@ -211,6 +211,12 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		// sound (verifyIDToken), as for an ended session.
 		return exchangeResponse{}, err
 	}
+	if user.Active() && s.LoginEnded(subj.Sub, subj.sid, subj.AuthTime) {
+		// invalid_grant, as for an ended session: the token is sound, the
+		// login behind it ended when its user was disabled or removed. A
+		// user disabled or removed now is the policy's access_denied.
+		return exchangeResponse{}, invalidGrant("user %q was disabled or removed after the login of the subject token; log the user in again", username)
+	}
 
 	now := s.now()
 	d := cfg.Decide(policy.Request{

@@ -59,6 +59,9 @@ type subject struct {
 	// for a refresh token, a long-lived grant that the exchange reads but
 	// never consumes (docs/configuration.md, "exchange").
 	key string
+	// sid is the SSO session of the login behind the token, "" when the
+	// token names none.
+	sid string
 }
 
 type idTokenClaims struct {
@@ -117,7 +120,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if v.AuthorizedParty != "" && v.AuthorizedParty != clientID {
 		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token's azp is %q, not the authenticated client %q", v.AuthorizedParty, clientID)
 	}
-	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey}, nil
+	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey, sid: v.SessionID}, nil
 }
 
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {
@@ -230,7 +233,7 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 	if rt.ClientID != clientID {
 		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
 	}
-	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime}, nil
+	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime, sid: rt.SessionID}, nil
 }
 
 // idTokenType reports whether a JWS typ header fits an ID token: absent or

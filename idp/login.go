@@ -75,7 +75,7 @@ func (s *Server) session(r *http.Request) *ssoSession {
 		return nil
 	}
 	// A user disabled or removed since the login has no session any more.
-	if !s.Config().User(sess.Username).Active() {
+	if !s.Config().User(sess.Username).Active() || s.LoginEnded(sess.Subject, sess.SID, sess.AuthTime) {
 		s.sessions.Delete(sess.ID)
 		return nil
 	}

@@ -113,7 +113,14 @@ type Server struct {
 	// they overflowed, when one was last forgotten (idTokenOfEndedSession).
 	endedSIDs  *ttlMap[string, struct{}]
 	endedFloor atomic.Pointer[time.Time]
-	throttle   LoginThrottle
+	// goneSubs are the subs of users disabled or removed by a change of
+	// the configuration, with when, and goneSIDs the SSO sessions they
+	// had then (noteGoneUsers), kept as long as a token of such a login
+	// may live: it stays ended when the user is enabled or added again
+	// (LoginEnded).
+	goneSubs *ttlMap[string, time.Time]
+	goneSIDs *ttlMap[string, struct{}]
+	throttle LoginThrottle
 
 	stopSweep chan struct{}
 	closeOnce sync.Once
@@ -189,6 +196,8 @@ func New(opts Options) (*Server, error) {
 	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now).groupedBy(func(sess *ssoSession) string { return sess.SID })
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
 	s.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
+	s.goneSubs = newTTLMap[string, time.Time](maxTokens, s.now)
+	s.goneSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
 	s.throttle = opts.LoginThrottle
 	if s.throttle == nil {
 		// The wall clock, not the IdP's: a clock frozen by a test would
@@ -263,6 +272,8 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"rotated_refresh_tokens", s.store.rotatedRefresh.Sweep, s.store.rotatedRefresh.Len},
 		{"sessions", s.sessions.Sweep, s.sessions.Len},
 		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
+		{"gone_users", s.goneSubs.Sweep, s.goneSubs.Len},
+		{"gone_sessions", s.goneSIDs.Sweep, s.goneSIDs.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
 		// exchange.single_use_subject's memory, else purged only as it is used.
 		{"used_subjects", func() { s.usedSubjects.Purge(s.now()) }, s.usedSubjects.Len},
@@ -451,7 +462,9 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 // with the policy they started with.
 func (s *Server) SetConfig(c *policy.Config) {
 	s.ensureServerKeys(c)
-	s.cfg.Store(c)
+	if old := s.cfg.Swap(c); old != nil {
+		s.noteGoneUsers(old, c)
+	}
 	s.faults.loadConfig(c.Faults)
 	s.cimd.load(c.CIMD)
 }

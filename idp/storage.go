@@ -187,7 +187,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
-	if err := st.activeUser(ar.Subject); err != nil {
+	if err := st.activeLogin(ar.Subject, ar.SessionID, ar.AuthTime); err != nil {
 		return nil, err
 	}
 	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
@@ -211,6 +211,19 @@ func (st *storage) activeUser(sub string) error {
 		return fmt.Errorf("user %q no longer exists", sub)
 	case !u.Active():
 		return fmt.Errorf("user %q is disabled", u.Username)
+	}
+	return nil
+}
+
+// activeLogin is activeUser for the tokens of a login at authTime, which
+// are refused also when the user was disabled or removed after it and is
+// active again (Server.LoginEnded).
+func (st *storage) activeLogin(sub, sid string, authTime time.Time) error {
+	if err := st.activeUser(sub); err != nil {
+		return err
+	}
+	if st.srv.LoginEnded(sub, sid, authTime) {
+		return fmt.Errorf("user %q was disabled or removed after this login; log in again", sub)
 	}
 	return nil
 }
@@ -403,7 +416,7 @@ func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string)
 		}
 		return nil, errors.New("refresh token unknown, expired or revoked")
 	}
-	if err := st.activeUser(rt.Subject); err != nil {
+	if err := st.activeLogin(rt.Subject, rt.SessionID, rt.AuthTime); err != nil {
 		return nil, err
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil

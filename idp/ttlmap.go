@@ -330,6 +330,29 @@ func (m *ttlMap[K, V]) DeleteGroupFunc(g string, f func(V) bool) int {
 	return n
 }
 
+// HasGroup reports whether a live entry is in group g.
+func (m *ttlMap[K, V]) HasGroup(g string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for _, k := range m.groups[g] {
+		if e, ok := m.data[k]; ok && m.groupOf(e.v) == g && now.Before(e.exp) {
+			return true
+		}
+	}
+	return false
+}
+
+// Each calls f with every entry, expired ones not yet swept included,
+// under the map's lock: f must not call m.
+func (m *ttlMap[K, V]) Each(f func(K, V)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, e := range m.data {
+		f(k, e.v)
+	}
+}
+
 // DeleteFunc removes every entry for which f reports true and reports how
 // many it removed.
 func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) int {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -118,4 +119,103 @@ func TestExchange_RemovedUserIsNamedBySub(t *testing.T) {
 			t.Errorf("audit event outcome %q sub %q reason %q, want denied, naming u-bob", ev.Outcome, ev.Sub, ev.Reason)
 		}
 	}
+}
+
+// A user disabled or removed, then enabled or added again, does not get
+// back the tokens of the logins before: the ID token, refresh token and
+// access token of such a login stay refused (their SSO session ended,
+// docs/configuration.md, users[].disabled), as after end_session, while a
+// new login works, even at the same instant of a frozen clock.
+func TestTokensOfDisabledOrRemovedUserStayRefusedWhenReinstated(t *testing.T) {
+	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
+	edits := map[string][2]string{
+		"disabled": {bob, bob + "    disabled: true\n"},
+		"removed":  {bob, ""},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, conformanceConfig(t))
+			at, _ := f.bob["access_token"].(string)
+			const callback = "http://127.0.0.1/callback"
+			br := newBrowser(f.testIdP)
+			if res := br.authorize(t, authParams(callback, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), "bob", "bob-pw"); res.location == nil {
+				t.Fatalf("bob's browser login: %+v", res)
+			}
+			// All at one instant, as a script does with a frozen clock:
+			// the logins before the change are still told from those after.
+			f.Clock().Freeze()
+			f.SetConfig(conformanceConfigWith(t, edit[0], edit[1]))
+			f.SetConfig(conformanceConfig(t))
+
+			resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {f.bob.RefreshToken()}}, basicS1)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+			resp, body = f.exchange(t, b(f.bob.IDToken()), basicS1)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+			resp, body = f.exchange(t, b(f.bob.RefreshToken(), set("subject_token_type", typeRefreshToken)), basicS1)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+
+			req, _ := http.NewRequest(http.MethodGet, f.URL+"/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+at)
+			if resp, err := http.DefaultClient.Do(req); err != nil {
+				t.Fatal(err)
+			} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("userinfo with the old access token: %d, want 401", resp.StatusCode)
+			}
+			req, _ = http.NewRequest(http.MethodGet, f.URL+"/me/mcp-servers", nil)
+			req.Header.Set("Authorization", "Bearer "+at)
+			if resp, err := http.DefaultClient.Do(req); err != nil {
+				t.Fatal(err)
+			} else if resp.Body.Close(); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("/me/mcp-servers with the old access token: %d, want 401", resp.StatusCode)
+			}
+			req, _ = http.NewRequest(http.MethodPost, f.URL+"/oauth/introspect", strings.NewReader(url.Values{"token": {at}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("mcp-client", "s1")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			intro := map[string]any{}
+			_ = json.NewDecoder(resp.Body).Decode(&intro)
+			resp.Body.Close()
+			if intro["active"] != false {
+				t.Errorf("introspection of the old access token: %v, want active false", intro)
+			}
+
+			if res := br.authorize(t, authParams(callback, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), "", ""); !res.loginShown {
+				t.Errorf("the browser's SSO session of before: %+v, want the login form", res)
+			}
+
+			// A new login is the user's again.
+			fresh := f.loginAs(t, "mcp-client", "s1", "bob", "bob-pw")
+			resp, body = f.exchange(t, b(fresh.IDToken()), basicS1)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("exchange of a new login's ID token: %d %v, want 200", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// A new login of a user disabled and enabled again works when the IdP's
+// clock was moved back since (PUT /admin/api/clock), and is then earlier
+// than the change: only the logins the user had at the change ended.
+func TestNewLoginAfterReinstatingWorksWithTheClockMovedBack(t *testing.T) {
+	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
+	f := newFixture(t, conformanceConfig(t))
+	f.SetConfig(conformanceConfigWith(t, bob, bob+"    disabled: true\n"))
+	f.SetConfig(conformanceConfig(t))
+	f.Clock().Set(f.Clock().Now().Add(-time.Hour))
+
+	fresh := f.loginAs(t, "mcp-client", "s1", "bob", "bob-pw")
+	resp, body := f.exchange(t, b(fresh.IDToken()), basicS1)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("exchange of the new login's ID token: %d %v, want 200", resp.StatusCode, body)
+	}
+	resp, body = f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {fresh.RefreshToken()}}, basicS1)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the new login's refresh token: %d %v, want 200", resp.StatusCode, body)
+	}
+	// The login of before the change still ended.
+	resp, body = f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {f.bob.RefreshToken()}}, basicS1)
+	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 }

@@ -53,6 +53,10 @@ type IdP interface {
 	// RegisterClient registers the console's own OpenID client, which is
 	// not part of the configuration.
 	RegisterClient(c policy.Client)
+	// LoginEnded reports whether the login of sub in the SSO session sid
+	// at authTime ended when its user was disabled or removed, though the
+	// user is active again.
+	LoginEnded(sub, sid string, authTime time.Time) bool
 }
 
 // Admin is the admin API as the console reads it in-process: *admin.API

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -22,6 +24,8 @@ const (
 	keyID       = "id"       // the session's id in the console's registry
 	keyUser     = "user"     // the admin's username
 	keySub      = "sub"      // the admin's subject, to notice a user replaced under the same name
+	keySID      = "sid"      // the IdP's SSO session the admin signed in with
+	keyAuthTime = "auth"     // the time of that login (auth_time), Unix seconds
 	keyCSRF     = "csrf"     // the synchronizer token for state-changing requests
 	keyState    = "state"    // sign-in in progress: OAuth state
 	keyVerifier = "verifier" // sign-in in progress: PKCE code_verifier
@@ -65,6 +69,11 @@ func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 	}
 	u := c.adminAPI.Config().User(name)
 	if !u.Active() || u.Sub != sessionString(s, keySub) {
+		return s, nil
+	}
+	// A user disabled or removed since, and active again, signs in again.
+	at, err := strconv.ParseInt(sessionString(s, keyAuthTime), 10, 64)
+	if err != nil || c.idp.LoginEnded(u.Sub, sessionString(s, keySID), time.Unix(at, 0)) {
 		return s, nil
 	}
 	return s, u

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -119,12 +120,12 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusForbidden, "The IdP did not sign you in", e+": "+q.Get("error_description"))
 		return
 	}
-	sub, err := c.redeem(r.Context(), q.Get("code"), verifier, nonce)
+	in, err := c.redeem(r.Context(), q.Get("code"), verifier, nonce)
 	if err != nil {
 		c.errorPage(w, r, nil, http.StatusBadGateway, "Sign-in failed", err.Error())
 		return
 	}
-	u := c.adminAPI.Config().UserBySub(sub)
+	u := c.adminAPI.Config().UserBySub(in.sub)
 	if !u.Active() {
 		c.errorPage(w, r, nil, http.StatusForbidden, "Sign-in refused", "The signed-in user is unknown or disabled.")
 		return
@@ -140,6 +141,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	c.sessions.end(sessionString(s, keyID))
 	s.Values[keyID] = c.sessions.start()
 	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
+	s.Values[keySID], s.Values[keyAuthTime] = in.sid, strconv.FormatInt(in.authTime.Unix(), 10)
 	if err := s.Save(r, w); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
 		return
@@ -153,12 +155,19 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 // idTokenAlgs are the algorithms the IdP may sign ID tokens with.
 var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
+// login is who the IdP signed in, from the verified ID token: the subject,
+// the SSO session (sid) and the time of the login (auth_time).
+type login struct {
+	sub, sid string
+	authTime time.Time
+}
+
 // redeem exchanges the code for tokens and returns the verified ID
-// token's subject (OIDC Core section 3.1.3.7).
-func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (string, error) {
+// token's login (OIDC Core section 3.1.3.7).
+func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (login, error) {
 	meta, err := c.discover(ctx)
 	if err != nil {
-		return "", err
+		return login{}, err
 	}
 	a, err := c.postForm(ctx, meta.TokenEndpoint, url.Values{
 		"grant_type":    {"authorization_code"},
@@ -167,7 +176,7 @@ func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (str
 		"code_verifier": {verifier},
 	}, ClientID, c.secret)
 	if err != nil {
-		return "", err
+		return login{}, err
 	}
 	var tokens struct {
 		IDToken     string `json:"id_token"`
@@ -175,48 +184,50 @@ func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (str
 		Description string `json:"error_description"`
 	}
 	if err := a.decode(&tokens); err != nil {
-		return "", fmt.Errorf("token endpoint: %w", err)
+		return login{}, fmt.Errorf("token endpoint: %w", err)
 	}
 	if a.Status != http.StatusOK || tokens.IDToken == "" {
-		return "", fmt.Errorf("the token endpoint refused the code (%d %s: %s)", a.Status, tokens.Error, tokens.Description)
+		return login{}, fmt.Errorf("the token endpoint refused the code (%d %s: %s)", a.Status, tokens.Error, tokens.Description)
 	}
 	req, err := c.newRequest(ctx, http.MethodGet, meta.JWKSURI, nil)
 	if err != nil {
-		return "", err
+		return login{}, err
 	}
 	var keys jose.JSONWebKeySet
 	if err := c.do(req).decode(&keys); err != nil {
-		return "", fmt.Errorf("jwks: %w", err)
+		return login{}, fmt.Errorf("jwks: %w", err)
 	}
 	return verifyIDToken(tokens.IDToken, &keys, c.idp.Issuer(), nonce, c.adminAPI.Now())
 }
 
-func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, now time.Time) (string, error) {
+func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, now time.Time) (login, error) {
 	tok, err := jwt.ParseSigned(raw, idTokenAlgs)
 	if err != nil {
-		return "", fmt.Errorf("ID token: %w", err)
+		return login{}, fmt.Errorf("ID token: %w", err)
 	}
 	candidates := keys.Key(tok.Headers[0].KeyID)
 	if len(candidates) == 0 {
-		return "", fmt.Errorf("ID token: no key %q in the IdP's JWKS", tok.Headers[0].KeyID)
+		return login{}, fmt.Errorf("ID token: no key %q in the IdP's JWKS", tok.Headers[0].KeyID)
 	}
 	var claims struct {
 		jwt.Claims
-		Nonce string `json:"nonce"`
+		Nonce    string `json:"nonce"`
+		SID      string `json:"sid"`
+		AuthTime int64  `json:"auth_time"`
 	}
 	if err := tok.Claims(candidates[0], &claims); err != nil {
-		return "", fmt.Errorf("ID token: %w", err)
+		return login{}, fmt.Errorf("ID token: %w", err)
 	}
 	if err := claims.ValidateWithLeeway(jwt.Expected{Issuer: issuer, AnyAudience: jwt.Audience{ClientID}, Time: now}, time.Minute); err != nil {
-		return "", fmt.Errorf("ID token: %w", err)
+		return login{}, fmt.Errorf("ID token: %w", err)
 	}
 	if !tokenMatches(nonce, claims.Nonce) {
-		return "", errors.New("ID token: the nonce differs from the sign-in's")
+		return login{}, errors.New("ID token: the nonce differs from the sign-in's")
 	}
 	if claims.Subject == "" {
-		return "", errors.New("ID token: no subject")
+		return login{}, errors.New("ID token: no subject")
 	}
-	return claims.Subject, nil
+	return login{sub: claims.Subject, sid: claims.SID, authTime: time.Unix(claims.AuthTime, 0)}, nil
 }
 
 // signOut ends the console session, then the IdP's single sign-on

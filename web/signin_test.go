@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -328,5 +329,40 @@ func TestConsole_SignInPassesEndpointFaultsBy(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("GET %s over HTTP: %d, want the fault's 503", path, resp.StatusCode)
 		}
+	}
+}
+
+// An admin disabled, then enabled again, signs in again: the console
+// session of before ended with the user's other sessions
+// (docs/configuration.md, users[].disabled), and does not come back when
+// the user does.
+func TestConsole_SessionOfADisabledAdminStaysEndedWhenEnabledAgain(t *testing.T) {
+	p := start(t)
+	b := p.browser(t)
+	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/admin/") {
+		t.Fatalf("alice signing in: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	p.IdP.Clock().Freeze() // a script's frozen clock: the change and the next sign-in at one instant
+	for _, disabled := range []bool{true, false} {
+		body := `{"username": "alice", "sub": "00u-alice", "name": "Alice Anderson", "groups": ["engineering"], "admin": true, "disabled": ` + strconv.FormatBool(disabled) + `}`
+		req, _ := http.NewRequest(http.MethodPut, p.URL+"/admin/api/users/alice", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("eve", "eve")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("eve setting alice disabled: %v: %d", disabled, resp.StatusCode)
+		}
+	}
+	resp, body := b.get("/admin/")
+	if !strings.Contains(resp.Request.URL.Path, "/login") {
+		t.Fatalf("alice's console of before the disabling: %d %s, want the login page\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	// Signing in again works.
+	if resp, body := b.post("/login", url.Values{"authRequestID": {authRequestID.FindStringSubmatch(body)[1]}, "username": {"alice"}, "password": {"alice"}}); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/admin/") {
+		t.Errorf("alice signing in again: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
 }

@@ -24,26 +24,28 @@ type demoBanner struct {
 // tenants, every tenant's issuer, console, users, clients and connect
 // command, since each is an IdP of its own.
 func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBanner) {
-	servers := map[string][2]string{} // id -> authorization server, MCP endpoint
-	var order []string
+	// One row per authorization server, as the demo serves one per
+	// issuer: tenants may each have an MCP server of one id at issuers of
+	// their own. Stack lists each MCP server right after its
+	// authorization server.
+	type row struct{ id, as, mcp string }
+	var rows []row
 	for _, s := range stack {
-		v, ok := servers[s.Server]
-		if !ok {
-			order = append(order, s.Server)
+		if s.Role == "authorization server" || len(rows) == 0 || rows[len(rows)-1].id != s.Server || rows[len(rows)-1].mcp != "" {
+			rows = append(rows, row{id: s.Server})
 		}
 		if s.Role == "authorization server" {
-			v[0] = s.URL
+			rows[len(rows)-1].as = s.URL
 		} else {
-			v[1] = s.URL
+			rows[len(rows)-1].mcp = s.URL
 		}
-		servers[s.Server] = v
 	}
 	idps := cfg.IdPs()
 	if len(cfg.Tenants) == 0 {
-		fmt.Fprintf(w, "xaa-idp demo: the IdP and %s\n\n", plural(len(order), "MCP server"))
+		fmt.Fprintf(w, "xaa-idp demo: the IdP and %s\n\n", plural(len(rows), "MCP server"))
 		fmt.Fprintf(w, "  IdP         %s\n  console     %s/admin/ (an admin user below)\n\n", b.base, b.base)
 	} else {
-		fmt.Fprintf(w, "xaa-idp demo: %s and %s\n\n", plural(len(idps), "tenant"), plural(len(order), "MCP server"))
+		fmt.Fprintf(w, "xaa-idp demo: %s and %s\n\n", plural(len(idps), "tenant"), plural(len(rows), "MCP server"))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  tenant\tpersona\tissuer\tconsole")
 		for _, t := range idps {
@@ -52,22 +54,22 @@ func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBann
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
-	names := map[string]string{}
+	names := map[string]string{} // by issuer, as the authorization server's URL is
 	for _, t := range idps {
 		for _, s := range t.MCPServers {
-			if names[s.ID] == "" {
-				names[s.ID] = s.Name
+			if names[s.Issuer] == "" {
+				names[s.Issuer] = s.Name
 			}
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  MCP server\tauthorization server\tMCP endpoint")
-	for _, id := range order {
-		label := id
-		if names[id] != "" {
-			label += " (" + names[id] + ")"
+	for _, r := range rows {
+		label := r.id
+		if names[r.as] != "" {
+			label += " (" + names[r.as] + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, servers[id][0], servers[id][1])
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, r.as, r.mcp)
 	}
 	tw.Flush()
 	caNote := ""

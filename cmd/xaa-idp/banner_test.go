@@ -128,3 +128,36 @@ users:
 		t.Errorf("the notes column lost its alignment:\n%s", out.String())
 	}
 }
+
+// TestPrintDemo_TenantsWithTheSameServerID: two tenants may each have an
+// MCP server "chat" at an issuer of its own; the demo serves both, and the
+// banner lists both, not the last one alone under a count of one.
+func TestPrintDemo_TenantsWithTheSameServerID(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+tenants:
+  - id: acme
+    mcp_servers:
+      - {id: chat, name: Acme Chat, issuer: "http://127.0.0.1:9101", resources: ["http://127.0.0.1:9201/mcp"]}
+  - id: globex
+    mcp_servers:
+      - {id: chat, name: Globex Chat, issuer: "http://127.0.0.1:9102", resources: ["http://127.0.0.1:9202/mcp"]}
+`), "tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := []demo.Service{
+		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9101"},
+		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9201/mcp"},
+		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
+		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
+	}
+	var out strings.Builder
+	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	for _, want := range []string{"2 tenants and 2 MCP servers",
+		"  chat (Acme Chat)    http://127.0.0.1:9101  http://127.0.0.1:9201/mcp\n",
+		"  chat (Globex Chat)  http://127.0.0.1:9102  http://127.0.0.1:9202/mcp\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+}

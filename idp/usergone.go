@@ -1,0 +1,96 @@
+package idp
+
+import (
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// noteGoneUsers records the users whom the change from old to cfg disabled
+// or removed (docs/configuration.md, users[].disabled: "the user's SSO
+// session ends"): when, in goneSubs, and the SSO sessions of their logins
+// so far, in goneSIDs. While such a user is disabled or absent every check
+// refuses them anyway; the record is for afterwards, when the user is
+// enabled or added again: the logins from before must not come back with
+// them, as an ended session's tokens do not (LoginEnded).
+func (s *Server) noteGoneUsers(old, cfg *policy.Config) {
+	gone := map[string]bool{}
+	for i := range old.Users {
+		u := &old.Users[i]
+		if !u.Active() {
+			continue
+		}
+		if now := cfg.UserBySub(u.Sub); now == nil || !now.Active() {
+			gone[u.Sub] = true
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	at := s.now()
+	// A token of a login before at expires within the longest lifetime
+	// it could have been given, under either configuration.
+	keep := max(sessionTTL, authRequestTTL)
+	for _, l := range []policy.Lifetimes{old.Lifetimes, cfg.Lifetimes} {
+		keep = max(keep, l.IDToken.D()+subjectSkew, l.AccessToken.D(), l.RefreshToken.D())
+	}
+	for sub := range gone {
+		s.goneSubs.Put(sub, at, at.Add(keep))
+	}
+	// The sessions by sid, for a login in the second of the change (or
+	// at the same instant of a frozen clock), which the time alone cannot
+	// tell from one after it. Every object of a login carries its sid.
+	sids := map[string]bool{}
+	s.sessions.Each(func(_ string, v *ssoSession) {
+		if gone[v.Subject] {
+			sids[v.SID] = true
+		}
+	})
+	s.store.authRequests.Each(func(_ string, v *authRequest) {
+		if gone[v.Subject] {
+			sids[v.SessionID] = true
+		}
+	})
+	s.store.accessTokens.Each(func(_ string, v *accessToken) {
+		if gone[v.Subject] {
+			sids[v.SessionID] = true
+		}
+	})
+	s.store.refreshTokens.Each(func(_ string, v *refreshToken) {
+		if gone[v.Subject] {
+			sids[v.SessionID] = true
+		}
+	})
+	delete(sids, "")
+	for sid := range sids {
+		s.goneSIDs.Put(sid, struct{}{}, at.Add(keep))
+	}
+}
+
+// LoginEnded reports whether the login of sub in the SSO session sid at
+// authTime was made before its user was last disabled or removed: its
+// session, ID tokens, codes, access and refresh tokens, and the console
+// session it signed in, then stay refused although the user is active
+// again. A login is before the change when its session was one of the
+// user's then. A session the IdP holds nothing of any more (no browser
+// session, no token: an old ID token is all that is left) is judged by
+// its time: before when authTime is in an earlier second than the change
+// (an ID token's auth_time has whole seconds). Time alone would refuse a
+// new login when the IdP's clock was moved back, or not tell one in the
+// second of the change (a frozen clock) from one before.
+func (s *Server) LoginEnded(sub, sid string, authTime time.Time) bool {
+	if sid != "" {
+		if _, ok := s.goneSIDs.Get(sid); ok {
+			return true
+		}
+	}
+	gone, ok := s.goneSubs.Get(sub)
+	if !ok {
+		return false
+	}
+	if sid != "" && (s.sessions.HasGroup(sid) || s.store.accessTokens.HasGroup(sid) || s.store.refreshTokens.HasGroup(sid)) {
+		// Held, and not among the sessions the user had at the change.
+		return false
+	}
+	return authTime.Unix() < gone.Unix()
+}
