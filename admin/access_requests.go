@@ -149,10 +149,19 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("MCP server %s no longer exists; deny the request", req.Server))
 		return
 	}
-	if a.cfg().User(req.User) == nil {
+	u := a.cfg().User(req.User)
+	if u == nil {
 		// Else the entry naming the user would make the configuration
 		// invalid: a 400 with the line of an entry never written.
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("user %s no longer exists; deny the request", req.User))
+		return
+	}
+	if srv.StandingOf(u, a.now()).Denied {
+		// Deny wins: the entry would grant nothing, and the requester
+		// would read "approved" and still be refused. A request cannot be
+		// made in this state; one made before the deny cannot be approved
+		// through it.
+		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("a deny entry of %s names %s, and deny wins over any access entry; remove the deny first, or deny the request", srv.Label(), req.User))
 		return
 	}
 	scopes := req.Scopes

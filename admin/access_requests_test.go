@@ -431,3 +431,32 @@ func TestAccessRequest_ApproveForARemovedUserIsAConflict(t *testing.T) {
 		t.Error("the refused approval changed the configuration")
 	}
 }
+
+// TestAccessRequest_ApproveThroughADenyIsAConflict: a deny entry added
+// after the request names its user; deny wins over any access entry, so an
+// approval would tell the requester "approved" and grant nothing. It is a
+// 409 that says so, and nothing changes; once the deny is removed, the
+// approval goes through.
+func TestAccessRequest_ApproveThroughADenyIsAConflict(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/deny", "alice", []any{map[string]any{"users": []string{"bob"}}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("denying bob: %d %s", resp.StatusCode, body)
+	}
+	version := p.store.Version()
+	approve := "/admin/api/access-requests/" + req["id"].(string) + "/approve"
+	resp, body := p.send(t, http.MethodPost, approve, "alice", nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "deny") || !strings.Contains(string(body), "bob") {
+		t.Errorf("approving through a deny: %d %s, want 409 naming bob and the deny", resp.StatusCode, body)
+	}
+	if p.store.Version() != version {
+		t.Error("the refused approval changed the configuration")
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/deny", "alice", []any{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("removing the deny: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodPost, approve, "alice", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("approving once the deny is gone: %d %s", resp.StatusCode, body)
+	}
+}
