@@ -1,0 +1,49 @@
+package web_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowser_FilterErrorIsAtItsField: a time the audit log's filter form
+// cannot read (From, To) is refused next to the field that holds it, not
+// only at the top of the page: the field is marked invalid
+// (aria-invalid), describes itself with the reason (aria-describedby, so
+// a screen reader reads it with the field), and has the focus, so that a
+// keyboard user corrects it where they are.
+func TestBrowser_FilterErrorIsAtItsField(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	for _, c := range []struct{ field, label, value string }{
+		{"since", "From", "yesterday"},
+		{"until", "To", "soon"},
+	} {
+		run(t, ctx, "filtering the audit log "+c.label+" "+c.value,
+			chromedp.Navigate(p.URL+"/admin/audit"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="`+c.field+`"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="`+c.field+`"]`), c.value),
+			clickTo(`form.filters button[type="submit"]`, `form.filters`),
+		)
+		js := `(() => { const e = document.activeElement;
+			if (!e || e.name !== ` + strconv.Quote(c.field) + ` || e.getAttribute("aria-invalid") !== "true") return "";
+			const d = document.getElementById(e.getAttribute("aria-describedby") || "");
+			return d ? d.textContent : ""; })()`
+		pollCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := chromedp.Run(pollCtx, chromedp.Poll[bool](js+".includes("+strconv.Quote(c.value)+")", chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const e = document.activeElement; return e.outerHTML + " / " + e.getAttribute("aria-describedby"); })()`))
+			t.Errorf("after a refused %s filter the focused element is %s, not the invalid field described by its error (%v)", c.label, got, err)
+		}
+		screenshot(t, ctx, "audit-filter-error-"+c.field)
+		if s := text(t, ctx, `form.filters`); !strings.Contains(s, c.value) {
+			t.Errorf("the filter form does not say what is wrong with %q:\n%s", c.value, s)
+		}
+	}
+}
