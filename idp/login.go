@@ -120,8 +120,8 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
 
