@@ -11,8 +11,8 @@ import (
 )
 
 // TestBrowser_FilterErrorIsAtItsField: a time the audit log's filter form
-// cannot read (From, To) is refused next to the field that holds it, not
-// only at the top of the page: the field is marked invalid
+// cannot read (From, To), or a login age explain's form cannot, is refused
+// next to the field that holds it, not only at the top of the page: the field is marked invalid
 // (aria-invalid), describes itself with the reason (aria-describedby, so
 // a screen reader reads it with the field), and has the focus, so that a
 // keyboard user corrects it where they are.
@@ -20,15 +20,16 @@ func TestBrowser_FilterErrorIsAtItsField(t *testing.T) {
 	p := start(t)
 	ctx := chromium(t)
 	signInWithBrowser(t, ctx, p.URL, "alice")
-	for _, c := range []struct{ field, label, value string }{
-		{"since", "From", "yesterday"},
-		{"until", "To", "soon"},
+	for _, c := range []struct{ page, form, field, label, value string }{
+		{"/admin/audit", "form.filters", "since", "From", "yesterday"},
+		{"/admin/audit", "form.filters", "until", "To", "soon"},
+		{"/admin/explain?user=alice&client=mcp-client&server=tracker", "form.explain", "auth_age", "Login age", "an hour"},
 	} {
-		run(t, ctx, "filtering the audit log "+c.label+" "+c.value,
-			chromedp.Navigate(p.URL+"/admin/audit"),
+		run(t, ctx, "sending "+c.label+" "+c.value+" at "+c.page,
+			chromedp.Navigate(p.URL+c.page),
 			chromedp.WaitVisible(chromedp.CSS(`input[name="`+c.field+`"]`)),
 			chromedp.SendKeys(chromedp.CSS(`input[name="`+c.field+`"]`), c.value),
-			clickTo(`form.filters button[type="submit"]`, `form.filters`),
+			clickTo(c.form+` button[type="submit"]`, c.form),
 		)
 		js := `(() => { const e = document.activeElement;
 			if (!e || e.name !== ` + strconv.Quote(c.field) + ` || e.getAttribute("aria-invalid") !== "true") return "";
@@ -41,8 +42,8 @@ func TestBrowser_FilterErrorIsAtItsField(t *testing.T) {
 			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const e = document.activeElement; return e.outerHTML + " / " + e.getAttribute("aria-describedby"); })()`))
 			t.Errorf("after a refused %s filter the focused element is %s, not the invalid field described by its error (%v)", c.label, got, err)
 		}
-		screenshot(t, ctx, "audit-filter-error-"+c.field)
-		if s := text(t, ctx, `form.filters`); !strings.Contains(s, c.value) {
+		screenshot(t, ctx, "field-error-"+c.field)
+		if s := text(t, ctx, c.form); !strings.Contains(s, c.value) {
 			t.Errorf("the filter form does not say what is wrong with %q:\n%s", c.value, s)
 		}
 	}
