@@ -48,3 +48,37 @@ func TestBrowser_FilterErrorIsAtItsField(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowser_UnreadableEditorValueLeadsToItsField: a login age the
+// assignment editor cannot read is refused above the editor, which takes
+// the focus as every refused save does; the refusal's link to the row
+// takes a keyboard user (Tab, Enter) to the field, which says what is
+// wrong with it.
+func TestBrowser_UnreadableEditorValueLeadsToItsField(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	run(t, ctx, "saving a login age of 'soon'",
+		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
+		chromedp.WaitVisible(chromedp.CSS(`#access-form`)),
+		chromedp.SetValue(chromedp.CSS(`input[name="a0.max_auth_age"]`), "soon"),
+		clickTo(`#access-form button[type="submit"]`, `#access-refusal`),
+	)
+	waitFor := func(what, cond string) {
+		t.Helper()
+		pollCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(pollCtx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.outerHTML`))
+			t.Fatalf("%s: the focus is on %s (%v)", what, got, err)
+		}
+	}
+	waitFor("after the refused save", `document.activeElement.id === "access-refusal"`)
+	run(t, ctx, "following the refusal's link with the keyboard",
+		chromedp.KeyEvent("\t"),
+		chromedp.KeyEvent("\r"),
+	)
+	waitFor("after the refusal's link", `(() => { const e = document.activeElement;
+		return e.name === "a0.max_auth_age" && e.getAttribute("aria-invalid") === "true" &&
+			document.getElementById(e.getAttribute("aria-describedby")).textContent.includes('"soon"'); })()`)
+}
