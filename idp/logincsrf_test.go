@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,5 +88,28 @@ func TestLogin_PageSendsItsOriginToItself(t *testing.T) {
 	resp.Body.Close()
 	if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
 		t.Errorf("login page Referrer-Policy %q, want same-origin", got)
+	}
+	signedIn := newBrowser(p)
+	signedIn.codeTokens(t)
+	for name, req := range map[string]*http.Request{
+		"the sign-out question": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, p.URL+"/end_session?client_id=mcp-client", nil)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			return req
+		}(),
+		"the apps page": func() *http.Request { req, _ := http.NewRequest(http.MethodGet, p.URL+"/apps", nil); return req }(),
+	} {
+		resp, err := signedIn.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || name == "the sign-out question" && !strings.Contains(string(body), `<form method="post"`) {
+			t.Fatalf("%s: %d, no form\n%s", name, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
+			t.Errorf("%s: Referrer-Policy %q, want same-origin", name, got)
+		}
 	}
 }
