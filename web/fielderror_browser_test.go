@@ -52,8 +52,8 @@ func TestBrowser_FilterErrorIsAtItsField(t *testing.T) {
 // TestBrowser_UnreadableEditorValueLeadsToItsField: a login age the
 // assignment editor cannot read is refused above the editor, which takes
 // the focus as every refused save does; the refusal's link to the row
-// takes a keyboard user (Tab, Enter) to the field, which says what is
-// wrong with it.
+// takes a keyboard user (Tab, Enter), or a click, to the field, which
+// says what is wrong with it.
 func TestBrowser_UnreadableEditorValueLeadsToItsField(t *testing.T) {
 	p := start(t)
 	ctx := chromium(t)
@@ -74,6 +74,11 @@ func TestBrowser_UnreadableEditorValueLeadsToItsField(t *testing.T) {
 		}
 	}
 	waitFor("after the refused save", `document.activeElement.id === "access-refusal"`)
+	// The browser settles the page's focus (autofocus) at its rendering
+	// updates: keys pressed before those are done may have it moved back.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => r(true), 100))))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
 	run(t, ctx, "following the refusal's link with the keyboard",
 		chromedp.KeyEvent("\t"),
 		chromedp.KeyEvent("\r"),
@@ -81,4 +86,12 @@ func TestBrowser_UnreadableEditorValueLeadsToItsField(t *testing.T) {
 	waitFor("after the refusal's link", `(() => { const e = document.activeElement;
 		return e.name === "a0.max_auth_age" && e.getAttribute("aria-invalid") === "true" &&
 			document.getElementById(e.getAttribute("aria-describedby")).textContent.includes('"soon"'); })()`)
+	if u, _ := chromedp.Run(ctx, chromedp.Location()); strings.Contains(u, "#") {
+		t.Errorf("the link changed the address to %s", u)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.blur(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "clicking the refusal's link", click(chromedp.CSS(`#unreadable a`)))
+	waitFor("after a click on the refusal's link", `document.activeElement.name === "a0.max_auth_age"`)
 }
