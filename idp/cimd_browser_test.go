@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/xaa-idp/xaa-idp/internal/browsertest"
@@ -97,5 +99,63 @@ func TestBrowser_CIMDContinueIgnoresAnEarlyClick(t *testing.T) {
 	)
 	if codes.Load() != 2 {
 		t.Errorf("%d codes after Continue, want 2", codes.Load())
+	}
+}
+
+// TestBrowser_LoginFormSendsItsOrigin: the real browser posts the login
+// page's form with the page's own origin, not "null" (which any site's
+// sandboxed frame sends, and which the login refuses unless Fetch
+// Metadata vouches for it): the page's Referrer-Policy is same-origin.
+// A browser without Fetch Metadata has only this Origin to sign in with.
+func TestBrowser_LoginFormSendsItsOrigin(t *testing.T) {
+	p := startConformanceIdP(t)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<!doctype html><title>callback</title><p id=cb>back at the client</p>"))
+	}))
+	t.Cleanup(cb.Close)
+	ctx := chromium(t)
+
+	var mu sync.Mutex
+	posts := map[network.RequestID]bool{}
+	origins := map[network.RequestID]string{}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if ev.Request.Method == http.MethodPost && strings.HasSuffix(strings.SplitN(ev.Request.URL, "?", 2)[0], "/login") {
+				posts[ev.RequestID] = true
+			}
+		case *network.EventRequestWillBeSentExtraInfo:
+			if o, ok := ev.Headers["Origin"].(string); ok {
+				origins[ev.RequestID] = o
+			} else if o, ok := ev.Headers["origin"].(string); ok {
+				origins[ev.RequestID] = o
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, challenge := pkce()
+	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx,
+		chromedp.Navigate(p.URL+"/authorize?"+authParams(cb.URL+"/callback", challenge).Encode()),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "alice-pw"),
+		chromedp.Click(chromedp.CSS(`input[name="password"] ~ button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("cb")),
+	); err != nil {
+		t.Fatalf("signing alice in: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 {
+		t.Fatalf("%d posts of the login form seen, want 1", len(posts))
+	}
+	for id := range posts {
+		if got := origins[id]; got != p.URL {
+			t.Errorf("the login form was posted with Origin %q, want the page's own %q", got, p.URL)
+		}
 	}
 }

@@ -120,8 +120,8 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
 
@@ -154,14 +154,17 @@ type loginView struct {
 // that no other site can overlay the login form (clickjacking, RFC 6819
 // section 4.4.1.9), and nothing loaded but the page itself with its inline
 // style. form-action is left out: browsers apply it to the redirects after
-// the form, which lead to each client's redirect_uri.
+// the form, which lead to each client's redirect_uri. Referrer-Policy
+// same-origin sends no referrer to other sites, and lets the browser send
+// the page's own origin with its forms (no-referrer would make it "null",
+// which any site's sandboxed frame sends too; crossSitePost).
 func pageHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 }
 
@@ -379,18 +382,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // crossSitePost reports whether a browser says the login form comes from
 // another site (RFC 6749 section 10.12, RFC 6819 section 4.4.1.8): Fetch
 // Metadata other than same-origin (or none, typed by the user), or an
-// Origin of a host other than the request's or the issuer's. An Origin of "null" is let through: the login
-// page's Referrer-Policy no-referrer makes the browser send it with the
-// page's own form. Scripts send neither header.
+// Origin of a host other than the request's or the issuer's. An Origin of
+// "null" is what a sandboxed frame, a data: page or a cross-site redirect
+// of any site sends, so it passes only with Sec-Fetch-Site: same-origin
+// (a browser that sends Fetch Metadata and a no-referrer policy); the
+// IdP's own pages are Referrer-Policy same-origin (pageHeaders), so a
+// browser without Fetch Metadata sends their origin. Scripts send neither
+// header.
 func crossSitePost(r *http.Request, issuer string) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return true
 	}
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
+	if o == "" {
 		return false
+	}
+	if o == "null" {
+		return site != "same-origin"
 	}
 	u, err := url.Parse(o)
 	if err != nil {
@@ -580,8 +591,7 @@ type logoutParam struct{ Name, Value string }
 
 // logoutView is the question of confirmLogout: who is signed in, the
 // logout request's parameters, and where "Stay signed in" leads (the
-// IdP's landing page: the site that asked is unknown, Referrer-Policy
-// no-referrer).
+// IdP's landing page: the site that asked is unknown).
 type logoutView struct {
 	User, Home string
 	Params     []logoutParam

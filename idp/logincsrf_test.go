@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,9 +14,13 @@ import (
 // section 4.4.1.8) by making it post the login form with the attacker's
 // own sign-in request and password: the browser says where the post comes
 // from (Sec-Fetch-Site, or an Origin of another host), and such a post is
-// refused before any password is checked, without a session cookie. The
-// login page's own form (same-origin; with its no-referrer policy the
-// browser's Origin is "null") and scripts (neither header) still sign in.
+// refused before any password is checked, without a session cookie. An
+// Origin of "null" is what a sandboxed frame or a data: page of any site
+// sends, so it passes only when Fetch Metadata vouches for it
+// (Sec-Fetch-Site: same-origin); a browser without Fetch Metadata sends
+// the page's own origin, which the login page's Referrer-Policy
+// same-origin lets it send. The login page's own form and scripts
+// (neither header) still sign in.
 func TestLogin_CrossSitePostIsRefused(t *testing.T) {
 	p := startConformanceIdP(t)
 	for _, c := range []struct {
@@ -26,8 +31,10 @@ func TestLogin_CrossSitePostIsRefused(t *testing.T) {
 		{"cross-site", http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
 		{"same-site", http.Header{"Sec-Fetch-Site": {"same-site"}, "Origin": {"https://sub.example"}}, http.StatusForbidden},
 		{"origin of another host", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"a null origin without Fetch Metadata", http.Header{"Origin": {"null"}}, http.StatusForbidden},
+		{"a null origin typed by the user", http.Header{"Sec-Fetch-Site": {"none"}, "Origin": {"null"}}, http.StatusForbidden},
 		{"the login page's form", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}}, http.StatusFound},
-		{"the same origin", http.Header{"Origin": {p.URL}}, http.StatusFound},
+		{"the login page's form without Fetch Metadata", http.Header{"Origin": {p.URL}}, http.StatusFound},
 		{"a script", nil, http.StatusFound},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,5 +69,47 @@ func TestLogin_CrossSitePostIsRefused(t *testing.T) {
 				t.Errorf("audit %+v, want the refusal", evs)
 			}
 		})
+	}
+}
+
+// TestLogin_PageSendsItsOriginToItself: the IdP's pages whose forms post
+// back to the IdP (the login page, the sign-out question, the apps page)
+// have Referrer-Policy same-origin, so that a browser sends their own
+// origin with the form (with no-referrer it sends "null", which any site
+// can send too) and still no referrer to another site.
+func TestLogin_PageSendsItsOriginToItself(t *testing.T) {
+	p := startConformanceIdP(t)
+	br := newBrowser(p)
+	id, _ := br.pendingLogin(t)
+	resp, err := br.hc.Get(p.URL + "/login?authRequestID=" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
+		t.Errorf("login page Referrer-Policy %q, want same-origin", got)
+	}
+	signedIn := newBrowser(p)
+	signedIn.codeTokens(t)
+	for name, req := range map[string]*http.Request{
+		"the sign-out question": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, p.URL+"/end_session?client_id=mcp-client", nil)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			return req
+		}(),
+		"the apps page": func() *http.Request { req, _ := http.NewRequest(http.MethodGet, p.URL+"/apps", nil); return req }(),
+	} {
+		resp, err := signedIn.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || name == "the sign-out question" && !strings.Contains(string(body), `<form method="post"`) {
+			t.Fatalf("%s: %d, no form\n%s", name, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
+			t.Errorf("%s: Referrer-Policy %q, want same-origin", name, got)
+		}
 	}
 }

@@ -54,11 +54,17 @@ func TestEndSession_CrossSiteAsksFirst(t *testing.T) {
 	tok := victim.codeTokens(t)
 	attackerToken := newBrowser(p).codeTokens(t)["id_token"].(string)
 	q := url.Values{"client_id": {"mcp-client"}, "post_logout_redirect_uri": {callback}, "state": {"s1"}}
-	for name, q := range map[string]url.Values{
-		"without id_token_hint":           q,
-		"with another session's ID token": {"id_token_hint": {attackerToken}},
+	for name, c := range map[string]struct {
+		q url.Values
+		h http.Header
+	}{
+		"without id_token_hint":           {q, crossSite},
+		"with another session's ID token": {url.Values{"id_token_hint": {attackerToken}}, crossSite},
+		// A sandboxed frame of any site posts with Origin null; a browser
+		// without Fetch Metadata says nothing else.
+		"from a null origin without Fetch Metadata": {q, http.Header{"Origin": {"null"}}},
 	} {
-		resp, page := get(victim, q, crossSite)
+		resp, page := get(victim, c.q, c.h)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<form method="post"`) {
 			t.Fatalf("cross-site end_session %s: %d %q, want the confirmation page", name, resp.StatusCode, resp.Header.Get("Location"))
 		}

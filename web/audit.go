@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,15 +39,27 @@ func parseAuditQuery(q url.Values) auditQuery {
 	return a
 }
 
-// filter turns the form into an audit.Filter; the error names the field.
+// fieldError is a field of a console form (the audit log's filters,
+// explain's) whose value cannot be read: Field is its name in the form
+// ("since"), Label the one the page shows ("From"). The page says it next
+// to the field (aria-invalid, aria-describedby) and focuses the field.
+type fieldError struct {
+	Field, Label string
+	Err          error
+}
+
+func (e *fieldError) Error() string { return strings.ToLower(e.Label) + ": " + e.Err.Error() }
+
+// filter turns the form into an audit.Filter; the error is a
+// *fieldError, which names the field.
 func (a auditQuery) filter(now time.Time) (audit.Filter, error) {
 	f := audit.Filter{Type: a.Type, User: a.User, Client: a.Client, Server: a.Server, Outcome: a.Outcome, Before: a.Before, Limit: a.Limit}
 	var err error
 	if f.Since, err = parseWhen(a.Since, now); err != nil {
-		return f, fmt.Errorf("from: %w", err)
+		return f, &fieldError{"since", "From", err}
 	}
 	if f.Until, err = parseWhen(a.Until, now); err != nil {
-		return f, fmt.Errorf("to: %w", err)
+		return f, &fieldError{"until", "To", err}
 	}
 	return f, nil
 }
@@ -110,11 +123,13 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		// template to append: html/template escapes a value after "?" as
 		// one parameter, "=" and "&" included, which would drop them all.
 		Export, Stream string
+		Invalid        *fieldError
 	}{Q: q, Types: eventTypes, Results: outcomes}
 	base := q.values()
 	data.Export, data.Stream = c.url("/admin/audit/export?"+base.Encode()), c.url("/admin/audit/stream?"+base.Encode())
 	f, err := q.filter(c.adminAPI.Now())
 	if err != nil {
+		data.Invalid, _ = errors.AsType[*fieldError](err)
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
 		return
 	}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -27,6 +29,8 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		Client []string
 		Server [][2]string // id, label
 		Result *policy.Explanation
+		// Invalid is a field the form cannot read, said beside it.
+		Invalid *fieldError
 	}{Form: form}
 	for _, u := range cfg.Users {
 		data.Users = append(data.Users, u.Username)
@@ -49,7 +53,12 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		data.Server = append(data.Server, [2]string{form.Server, form.Server + " (no MCP server has this id)"})
 	}
 	errMsg := ""
-	if form.User != "" && form.Client != "" && form.Server != "" {
+	if _, err := time.ParseDuration(form.AuthAge); form.AuthAge != "" && err != nil {
+		// The admin API would refuse it too, but by its parameter's name
+		// in a message about its own URL.
+		data.Invalid = &fieldError{"auth_age", "Login age", fmt.Errorf("%q is not a duration such as 30m or 2h", form.AuthAge)}
+		errMsg = data.Invalid.Error()
+	} else if form.User != "" && form.Client != "" && form.Server != "" {
 		// The form names the server by id; the API takes the audience a
 		// client would send.
 		audience := form.Server

@@ -99,13 +99,18 @@ type serverView struct {
 	Deny     []denyEntry
 	Groups   []string // for the editors' suggestions
 	Users    []string
-	Problems []string        // why the API refused the last save
-	Stale    bool            // the last save lost against someone else's
-	Editing  string          // "access" or "deny": the editor the messages are about
-	Refusal  string          // why the last save was refused, shown above that editor
-	Requests []accessRequest // the server's pending access requests
-	Now      time.Time       // the IdP's clock, for the time left of expiring entries
-	IDJAG    *idJAGShape     // nil when the running configuration no longer has the server
+	Problems []string // why the API refused the last save
+	// Unreadable are the values of the last save's rows that the console
+	// could not read (a login age, an expiry), each said next to its
+	// field; Invalid maps each field's name to what is wrong with it.
+	Unreadable []unreadable
+	Invalid    map[string]string
+	Stale      bool            // the last save lost against someone else's
+	Editing    string          // "access" or "deny": the editor the messages are about
+	Refusal    string          // why the last save was refused, shown above that editor
+	Requests   []accessRequest // the server's pending access requests
+	Now        time.Time       // the IdP's clock, for the time left of expiring entries
+	IDJAG      *idJAGShape     // nil when the running configuration no longer has the server
 }
 
 // idJAGShape is how the IdP writes this server's ID-JAGs: the tenant's
@@ -249,9 +254,69 @@ func denyFromForm(r *http.Request) []denyEntry {
 	return out
 }
 
+// unreadable is a value of the assignment editor that is not a duration
+// or a time: Field is its input's name (and, on the page shown again, its
+// id), Row its row as the page shows it again (from 1), Column the
+// column's heading.
+type unreadable struct {
+	Field, Column, Reason string
+	Row                   int
+}
+
+// unreadableValues are the login ages and expiries of entries that the
+// admin API would refuse as a body it cannot decode, which names neither
+// the row nor the field; checked here with the parsers the configuration
+// uses, so that the page can say it at the field.
+func unreadableValues(entries []accessEntry) []unreadable {
+	var out []unreadable
+	for j, e := range entries {
+		if e.MaxAuthAge != "" {
+			if _, err := policy.ParseDuration(e.MaxAuthAge); err != nil {
+				out = append(out, unreadable{fmt.Sprintf("a%d.max_auth_age", j), "Login within", err.Error(), j + 1})
+			}
+		}
+		if e.Expires != "" {
+			if _, err := policy.ParseTimestamp(e.Expires); err != nil {
+				out = append(out, unreadable{fmt.Sprintf("a%d.expires", j), "Expires", err.Error(), j + 1})
+			}
+		}
+	}
+	return out
+}
+
 func (c *Console) saveAccess(w http.ResponseWriter, r *http.Request, v *viewer) {
 	entries := accessFromForm(r)
-	c.save(w, r, v, "access", entries, func(view *serverView) { view.Access = entries })
+	keep := func(view *serverView) { view.Access = entries }
+	if bad := unreadableValues(entries); len(bad) > 0 {
+		c.refuseUnreadable(w, r, v, bad, keep)
+		return
+	}
+	c.save(w, r, v, "access", entries, keep)
+}
+
+// refuseUnreadable shows the server page again with the admin's rows,
+// each unreadable value marked at its field, and saves nothing.
+func (c *Console) refuseUnreadable(w http.ResponseWriter, r *http.Request, v *viewer, bad []unreadable, keep func(*serverView)) {
+	id := r.PathValue("id")
+	view, status, err := c.loadServer(r, id)
+	if status == http.StatusNotFound {
+		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
+			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
+			"MCP servers", "/admin/servers")
+		return
+	}
+	if err != nil {
+		c.errorPage(w, r, v, status, "Not saved", err.Error())
+		return
+	}
+	keep(view)
+	view.ETag, view.Editing = r.PostFormValue("etag"), "access"
+	view.Unreadable, view.Invalid = bad, map[string]string{}
+	for _, u := range bad {
+		view.Invalid[u.Field] = u.Reason
+	}
+	view.Refusal = "Not saved: " + strconv.Itoa(len(bad)) + " value(s) below cannot be read."
+	c.show(w, r, v, http.StatusBadRequest, "server.html", view.Server.Label(), "servers", view, "", "")
 }
 
 func (c *Console) saveDeny(w http.ResponseWriter, r *http.Request, v *viewer) {

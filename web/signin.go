@@ -59,6 +59,15 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, c.idp.Issuer()+"/admin/signin?"+q.Encode(), http.StatusSeeOther)
 		return
 	}
+	// A signed-in admin keeps the session: signing in again through the
+	// single sign-on would end it and its CSRF token, and with them the
+	// forms of every console page open in the browser, for a bookmark,
+	// another tab, or another site's link (SameSite=Lax lets it carry the
+	// cookie). prompt=login, to switch users, signs in anew.
+	if _, u := c.signedIn(r); u.MayAdminister() && q.Get("prompt") != "login" {
+		http.Redirect(w, r, c.url(next), http.StatusSeeOther)
+		return
+	}
 	meta, err := c.discover(r.Context())
 	if err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in is unavailable", "The IdP's discovery document could not be read: "+err.Error())

@@ -27,6 +27,27 @@ document.addEventListener("DOMContentLoaded", () => {
   if (refusal && (document.activeElement === null || document.activeElement === document.body)) refusal.focus();
 });
 
+// A refusal's link to a field it names gives the field the focus, which
+// the link alone does not: the browser scrolls to the field but leaves
+// the focus where it was, so a keyboard user would still have to find it.
+// For Enter the focus moves when the key is released: moved earlier, the
+// rest of the key press would reach the field and submit its form again.
+const linkedField = (ev) => {
+  const a = ev.target.closest(".refusal a[href^='#']");
+  const field = a && document.getElementById(decodeURIComponent(a.hash.slice(1)));
+  return field && field.matches("input, select, textarea") ? field : null;
+};
+document.addEventListener("click", (ev) => {
+  const field = linkedField(ev);
+  if (!field) return;
+  ev.preventDefault();
+  if (ev.detail !== 0) field.focus(); // a pointer's click; Enter's is at keyup
+});
+document.addEventListener("keyup", (ev) => {
+  const field = ev.key === "Enter" && linkedField(ev);
+  if (field) field.focus();
+});
+
 // The "Add a row" buttons need this script, so they show only with it.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-add-row]").forEach((b) => { b.hidden = false; });

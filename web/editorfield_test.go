@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestServers_UnreadableValueIsSaidAtItsField: a login age or an expiry
+// the assignment editor cannot read is refused at its row: the field is
+// marked invalid (aria-invalid) and described by the reason next to it
+// (aria-describedby), and the refusal above the editor names the row and
+// the column and links to the field. Before, the refusal was the admin
+// API's "the body does not fit: ...; use the configuration's key names",
+// naming neither, so the admin had to find the row among many. Nothing is
+// saved.
+func TestServers_UnreadableValueIsSaidAtItsField(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	before := p.Store.Version()
+	form := assignSales(token, etag)
+	form.Set("n", "4")
+	form.Set("a1.max_auth_age", "soon")
+	// A blank row between: the rows shown again are the entries, so the
+	// one with the expiry is the third.
+	form.Set("a3.users", "bob")
+	form.Set("a3.scopes", "issues.read")
+	form.Set("a3.expires", "tomorrow")
+	resp, page := b.post("/admin/servers/tracker/access", form)
+	if resp.StatusCode != http.StatusBadRequest || p.Store.Version() != before {
+		t.Fatalf("unreadable values: %d, changed %v\n%s", resp.StatusCode, p.Store.Version() != before, page)
+	}
+	if strings.Contains(page, "key names") || strings.Contains(page, "body does not fit") {
+		t.Errorf("the refusal speaks of the admin API's body:\n%s", page)
+	}
+	for _, c := range []struct{ field, value, column, row string }{
+		{"a1.max_auth_age", "soon", "Login within", "row 2"},
+		{"a2.expires", "tomorrow", "Expires", "row 3"},
+	} {
+		input := regexp.MustCompile(`<input [^>]*name="` + regexp.QuoteMeta(c.field) + `"[^>]*>`).FindString(page)
+		if !strings.Contains(input, `value="`+c.value+`"`) || !strings.Contains(input, `aria-invalid="true"`) {
+			t.Errorf("%s is not shown again marked invalid: %s", c.field, input)
+			continue
+		}
+		m := regexp.MustCompile(`aria-describedby="([^"]+)"`).FindStringSubmatch(input)
+		if m == nil {
+			t.Errorf("%s is described by nothing: %s", c.field, input)
+			continue
+		}
+		desc := regexp.MustCompile(`id="` + regexp.QuoteMeta(m[1]) + `"[^>]*>([^<]*)<`).FindStringSubmatch(page)
+		if desc == nil || !strings.Contains(html.UnescapeString(desc[1]), `"`+c.value+`"`) {
+			t.Errorf("%s's description %v does not say what is wrong with %q", c.field, desc, c.value)
+		}
+		refusal := page[strings.Index(page, `id="access-refusal"`):]
+		refusal = refusal[:strings.Index(refusal, "</div>")]
+		id := regexp.MustCompile(`\bid="([^"]+)"`).FindStringSubmatch(input)
+		if id == nil || !strings.Contains(refusal, `href="#`+id[1]+`"`) || !strings.Contains(strings.ToLower(refusal), c.row+", "+strings.ToLower(c.column)) {
+			t.Errorf("the refusal does not name %s, %s with a link to the field:\n%s", c.row, c.column, refusal)
+		}
+	}
+}
