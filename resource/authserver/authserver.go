@@ -95,7 +95,8 @@ type Config struct {
 	CIMDRegisteredOnly bool
 	// Subject is how an ID-JAG's user becomes the access token's subject:
 	// SubjectSub ("" too) keeps the ID-JAG's sub; SubjectEmail maps the
-	// ID-JAG's email to the user of Users with that email.
+	// ID-JAG's email to the user of Users with that email, unless the
+	// ID-JAG's email_verified is false or not a boolean (absent, it maps).
 	Subject string
 	// Users are the local accounts: the targets of SubjectEmail, and the
 	// source of the username reported with a sub that one of them has.

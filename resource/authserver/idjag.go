@@ -22,13 +22,17 @@ var idJAGAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdD
 
 // idJAG is a verified ID-JAG (claims per ID-JAG §3.1).
 type idJAG struct {
-	Issuer    string
-	Subject   string
-	ClientID  string
-	JTI       string
-	Email     string
-	Resources []string // the resource claim, string or array; nil if absent
-	Scopes    []string // the scope claim; nil if absent
+	Issuer   string
+	Subject  string
+	ClientID string
+	JTI      string
+	Email    string
+	// EmailVerified is the email_verified claim as sent (OpenID Connect
+	// Core §5.1), nil when absent; mapSubject reads it when it maps by
+	// email.
+	EmailVerified json.RawMessage
+	Resources     []string // the resource claim, string or array; nil if absent
+	Scopes        []string // the scope claim; nil if absent
 	// JKT is the cnf.jkt the IdP bound the ID-JAG to (RFC 9449 §6.1):
 	// only a DPoP proof signed by that key redeems it. "" for an unbound
 	// ID-JAG.
@@ -44,7 +48,10 @@ type idJAGClaims struct {
 	Scope    *string         `json:"scope"`
 	Resource json.RawMessage `json:"resource"`
 	Email    string          `json:"email"`
-	Cnf      json.RawMessage `json:"cnf"`
+	// EmailVerified is read only when a user is mapped by email, as
+	// sent: its type is checked there, not here.
+	EmailVerified json.RawMessage `json:"email_verified"`
+	Cnf           json.RawMessage `json:"cnf"`
 }
 
 // joseHeader is the part of the protected header checked before go-jose
@@ -231,15 +238,16 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 		return nil, invalidGrant("ID-JAG cnf is unusable: %v", err)
 	}
 	jag := &idJAG{
-		Issuer:    c.Issuer,
-		Subject:   c.Subject,
-		ClientID:  c.ClientID,
-		JTI:       c.ID,
-		Email:     c.Email,
-		Resources: resources,
-		JKT:       jkt,
-		IssuedAt:  c.IssuedAt.Time(),
-		Expiry:    c.Expiry.Time(),
+		Issuer:        c.Issuer,
+		Subject:       c.Subject,
+		ClientID:      c.ClientID,
+		JTI:           c.ID,
+		Email:         c.Email,
+		EmailVerified: c.EmailVerified,
+		Resources:     resources,
+		JKT:           jkt,
+		IssuedAt:      c.IssuedAt.Time(),
+		Expiry:        c.Expiry.Time(),
 	}
 	if c.Scope != nil {
 		jag.Scopes = strings.Fields(*c.Scope)
