@@ -41,6 +41,12 @@ const (
 	AccessTokenType = "at+jwt"
 )
 
+// DefaultMaxIDJAGLifetime is the longest ID-JAG lifetime (exp less iat)
+// a [Server] accepts unless [Config.MaxIDJAGLifetime] says otherwise. ID-JAGs
+// are short-lived (EMA): Okta's and ConductorOne's live 5 minutes, and the
+// xaa-idp IdP's lifetimes.id_jag is at most this long.
+const DefaultMaxIDJAGLifetime = time.Hour
+
 const (
 	defaultAccessTokenLifetime = time.Hour
 	defaultSkew                = 30 * time.Second
@@ -121,6 +127,12 @@ type Config struct {
 	AccessTokenLifetime time.Duration
 	// Skew is the clock-skew tolerance for exp, nbf and iat; 0 means 30s.
 	Skew time.Duration
+	// MaxIDJAGLifetime bounds an ID-JAG's lifetime, exp less iat: a
+	// longer one is refused (RFC 7523 §3 lets an authorization server
+	// refuse an exp unreasonably far in the future, or an iat unreasonably
+	// far in the past), so that no jti stays in the replay cache for longer
+	// than this and the skew; 0 means DefaultMaxIDJAGLifetime.
+	MaxIDJAGLifetime time.Duration
 	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
 	// means time.Now.
 	Now func() time.Time
@@ -255,8 +267,11 @@ func New(cfg Config) (*Server, error) {
 	if len(reg.Clients) == 0 {
 		return nil, errors.New("authserver: at least one entry in Clients is required")
 	}
-	if cfg.AccessTokenLifetime < 0 || cfg.Skew < 0 {
-		return nil, errors.New("authserver: AccessTokenLifetime and Skew must not be negative")
+	if cfg.AccessTokenLifetime < 0 || cfg.Skew < 0 || cfg.MaxIDJAGLifetime < 0 {
+		return nil, errors.New("authserver: AccessTokenLifetime, Skew and MaxIDJAGLifetime must not be negative")
+	}
+	if cfg.MaxIDJAGLifetime == 0 {
+		cfg.MaxIDJAGLifetime = DefaultMaxIDJAGLifetime
 	}
 	if cfg.AccessTokenLifetime == 0 {
 		cfg.AccessTokenLifetime = defaultAccessTokenLifetime

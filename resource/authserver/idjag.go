@@ -219,6 +219,15 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 			return nil, invalidGrant("ID-JAG is not valid before %s (now %s, skew %s)", stamp(nbf), stamp(now), skew)
 		}
 	}
+	// RFC 7523 §3: an exp unreasonably far in the future, or an iat
+	// unreasonably far in the past, may be refused. Bounding exp - iat
+	// bounds how long the jti stays in the replay cache (checkReplay):
+	// iat is at most the skew ahead, so exp + skew is at most the bound
+	// and twice the skew ahead.
+	if exp, iat := c.Expiry.Time(), c.IssuedAt.Time(); exp.Sub(iat) > a.cfg.MaxIDJAGLifetime {
+		return nil, invalidGrant("ID-JAG lifetime %s (iat %s, exp %s) is longer than the %s this authorization server accepts: ID-JAGs are short-lived (RFC 7523 §3, EMA)",
+			shortDuration(exp.Sub(iat)), stamp(iat), stamp(exp), shortDuration(a.cfg.MaxIDJAGLifetime))
+	}
 	if c.ID == "" {
 		return nil, invalidGrant("ID-JAG has no jti (required for replay detection, EMA §7.4)")
 	}
@@ -373,6 +382,19 @@ func stringOrStrings(raw json.RawMessage) ([]string, error) {
 		return nil, errors.New("empty array")
 	}
 	return many, nil
+}
+
+// shortDuration formats d as time.Duration does, less the zero units it
+// appends ("1h", not "1h0m0s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // stamp formats a time for error descriptions.
