@@ -81,7 +81,8 @@ type Config struct {
 	Clients map[string]string
 	// RedirectURIs are the redirection URIs of registered clients, by
 	// client_id. /authorize sends its error back to them (RFC 6749
-	// §4.1.2.1); clients without any get the error directly.
+	// §4.1.2.1); clients without any get the error directly. None may
+	// have a fragment (RFC 6749 §3.1.2).
 	RedirectURIs map[string][]string
 	// ResourceServers maps the client_id of each MCP server behind this
 	// authorization server to its secret: credentials good only at the
@@ -394,6 +395,11 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		}
 	}
 	for id, uris := range r.RedirectURIs {
+		for _, u := range uris {
+			if strings.Contains(u, "#") {
+				return nil, fmt.Errorf("authserver: RedirectURIs of client %q: %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", id, u)
+			}
+		}
 		reg.redirects[id] = slices.Clone(uris)
 	}
 	meta, err := json.Marshal(a.metadata(reg))
@@ -607,6 +613,12 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		}
 		redirectURI = registered[0]
 	}
+	// RFC 6749 §3.1.2: the redirection URI MUST NOT include a fragment.
+	// Checked before any match: the loopback match compares neither the
+	// port nor the fragment, and the redirect would keep it.
+	if strings.Contains(redirectURI, "#") {
+		return nil, invalidRequest("redirect_uri %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", redirectURI)
+	}
 	if !slices.ContainsFunc(registered, func(reg string) bool { return redirectMatches(reg, redirectURI) }) {
 		return nil, invalidRequest("redirect_uri %q is not registered for client %q", redirectURI, clientID)
 	}
@@ -619,7 +631,7 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 
 // redirectMatches compares a presented redirection URI with a registered
 // one: exactly, except that a loopback URI matches on any port (RFC 8252
-// §7.3).
+// §7.3). Neither has a fragment (authorizeRedirect).
 func redirectMatches(registered, presented string) bool {
 	if registered == presented {
 		return true
