@@ -109,7 +109,10 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Subject:            s.Subject,
 			Users:              reg.Users,
 			AllowReplay:        reg.AllowReplay,
-			Now:                now,
+			// The longest ID-JAG lifetime the IdP's configuration allows:
+			// every ID-JAG it issues redeems, and none lives longer.
+			MaxIDJAGLifetime: policy.MaxIDJAGLifetime,
+			Now:              now,
 		})
 		if err != nil {
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}

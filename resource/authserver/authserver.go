@@ -41,6 +41,12 @@ const (
 	AccessTokenType = "at+jwt"
 )
 
+// DefaultMaxIDJAGLifetime is the longest ID-JAG lifetime (exp less iat)
+// a [Server] accepts unless [Config.MaxIDJAGLifetime] says otherwise. ID-JAGs
+// are short-lived (EMA): Okta's and ConductorOne's live 5 minutes, and the
+// xaa-idp IdP's lifetimes.id_jag is at most this long.
+const DefaultMaxIDJAGLifetime = time.Hour
+
 const (
 	defaultAccessTokenLifetime = time.Hour
 	defaultSkew                = 30 * time.Second
@@ -75,7 +81,8 @@ type Config struct {
 	Clients map[string]string
 	// RedirectURIs are the redirection URIs of registered clients, by
 	// client_id. /authorize sends its error back to them (RFC 6749
-	// §4.1.2.1); clients without any get the error directly.
+	// §4.1.2.1); clients without any get the error directly. None may
+	// have a fragment (RFC 6749 §3.1.2).
 	RedirectURIs map[string][]string
 	// ResourceServers maps the client_id of each MCP server behind this
 	// authorization server to its secret: credentials good only at the
@@ -95,7 +102,8 @@ type Config struct {
 	CIMDRegisteredOnly bool
 	// Subject is how an ID-JAG's user becomes the access token's subject:
 	// SubjectSub ("" too) keeps the ID-JAG's sub; SubjectEmail maps the
-	// ID-JAG's email to the user of Users with that email.
+	// ID-JAG's email to the user of Users with that email, unless the
+	// ID-JAG's email_verified is false or not a boolean (absent, it maps).
 	Subject string
 	// Users are the local accounts: the targets of SubjectEmail, and the
 	// source of the username reported with a sub that one of them has.
@@ -120,6 +128,12 @@ type Config struct {
 	AccessTokenLifetime time.Duration
 	// Skew is the clock-skew tolerance for exp, nbf and iat; 0 means 30s.
 	Skew time.Duration
+	// MaxIDJAGLifetime bounds an ID-JAG's lifetime, exp less iat: a
+	// longer one is refused (RFC 7523 §3 lets an authorization server
+	// refuse an exp unreasonably far in the future, or an iat unreasonably
+	// far in the past), so that no jti stays in the replay cache for longer
+	// than this and the skew; 0 means DefaultMaxIDJAGLifetime.
+	MaxIDJAGLifetime time.Duration
 	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
 	// means time.Now.
 	Now func() time.Time
@@ -254,8 +268,11 @@ func New(cfg Config) (*Server, error) {
 	if len(reg.Clients) == 0 {
 		return nil, errors.New("authserver: at least one entry in Clients is required")
 	}
-	if cfg.AccessTokenLifetime < 0 || cfg.Skew < 0 {
-		return nil, errors.New("authserver: AccessTokenLifetime and Skew must not be negative")
+	if cfg.AccessTokenLifetime < 0 || cfg.Skew < 0 || cfg.MaxIDJAGLifetime < 0 {
+		return nil, errors.New("authserver: AccessTokenLifetime, Skew and MaxIDJAGLifetime must not be negative")
+	}
+	if cfg.MaxIDJAGLifetime == 0 {
+		cfg.MaxIDJAGLifetime = DefaultMaxIDJAGLifetime
 	}
 	if cfg.AccessTokenLifetime == 0 {
 		cfg.AccessTokenLifetime = defaultAccessTokenLifetime
@@ -378,6 +395,11 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		}
 	}
 	for id, uris := range r.RedirectURIs {
+		for _, u := range uris {
+			if strings.Contains(u, "#") {
+				return nil, fmt.Errorf("authserver: RedirectURIs of client %q: %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", id, u)
+			}
+		}
 		reg.redirects[id] = slices.Clone(uris)
 	}
 	meta, err := json.Marshal(a.metadata(reg))
@@ -591,6 +613,12 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		}
 		redirectURI = registered[0]
 	}
+	// RFC 6749 §3.1.2: the redirection URI MUST NOT include a fragment.
+	// Checked before any match: the loopback match compares neither the
+	// port nor the fragment, and the redirect would keep it.
+	if strings.Contains(redirectURI, "#") {
+		return nil, invalidRequest("redirect_uri %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", redirectURI)
+	}
 	if !slices.ContainsFunc(registered, func(reg string) bool { return redirectMatches(reg, redirectURI) }) {
 		return nil, invalidRequest("redirect_uri %q is not registered for client %q", redirectURI, clientID)
 	}
@@ -603,7 +631,7 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 
 // redirectMatches compares a presented redirection URI with a registered
 // one: exactly, except that a loopback URI matches on any port (RFC 8252
-// §7.3).
+// §7.3). Neither has a fragment (authorizeRedirect).
 func redirectMatches(registered, presented string) bool {
 	if registered == presented {
 		return true

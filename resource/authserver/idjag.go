@@ -22,13 +22,17 @@ var idJAGAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdD
 
 // idJAG is a verified ID-JAG (claims per ID-JAG §3.1).
 type idJAG struct {
-	Issuer    string
-	Subject   string
-	ClientID  string
-	JTI       string
-	Email     string
-	Resources []string // the resource claim, string or array; nil if absent
-	Scopes    []string // the scope claim; nil if absent
+	Issuer   string
+	Subject  string
+	ClientID string
+	JTI      string
+	Email    string
+	// EmailVerified is the email_verified claim as sent (OpenID Connect
+	// Core §5.1), nil when absent; mapSubject reads it when it maps by
+	// email.
+	EmailVerified json.RawMessage
+	Resources     []string // the resource claim, string or array; nil if absent
+	Scopes        []string // the scope claim; nil if absent
 	// JKT is the cnf.jkt the IdP bound the ID-JAG to (RFC 9449 §6.1):
 	// only a DPoP proof signed by that key redeems it. "" for an unbound
 	// ID-JAG.
@@ -44,7 +48,10 @@ type idJAGClaims struct {
 	Scope    *string         `json:"scope"`
 	Resource json.RawMessage `json:"resource"`
 	Email    string          `json:"email"`
-	Cnf      json.RawMessage `json:"cnf"`
+	// EmailVerified is read only when a user is mapped by email, as
+	// sent: its type is checked there, not here.
+	EmailVerified json.RawMessage `json:"email_verified"`
+	Cnf           json.RawMessage `json:"cnf"`
 }
 
 // joseHeader is the part of the protected header checked before go-jose
@@ -212,6 +219,15 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 			return nil, invalidGrant("ID-JAG is not valid before %s (now %s, skew %s)", stamp(nbf), stamp(now), skew)
 		}
 	}
+	// RFC 7523 §3: an exp unreasonably far in the future, or an iat
+	// unreasonably far in the past, may be refused. Bounding exp - iat
+	// bounds how long the jti stays in the replay cache (checkReplay):
+	// iat is at most the skew ahead, so exp + skew is at most the bound
+	// and twice the skew ahead.
+	if exp, iat := c.Expiry.Time(), c.IssuedAt.Time(); exp.Sub(iat) > a.cfg.MaxIDJAGLifetime {
+		return nil, invalidGrant("ID-JAG lifetime %s (iat %s, exp %s) is longer than the %s this authorization server accepts: ID-JAGs are short-lived (RFC 7523 §3, EMA)",
+			shortDuration(exp.Sub(iat)), stamp(iat), stamp(exp), shortDuration(a.cfg.MaxIDJAGLifetime))
+	}
 	if c.ID == "" {
 		return nil, invalidGrant("ID-JAG has no jti (required for replay detection, EMA §7.4)")
 	}
@@ -231,15 +247,16 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 		return nil, invalidGrant("ID-JAG cnf is unusable: %v", err)
 	}
 	jag := &idJAG{
-		Issuer:    c.Issuer,
-		Subject:   c.Subject,
-		ClientID:  c.ClientID,
-		JTI:       c.ID,
-		Email:     c.Email,
-		Resources: resources,
-		JKT:       jkt,
-		IssuedAt:  c.IssuedAt.Time(),
-		Expiry:    c.Expiry.Time(),
+		Issuer:        c.Issuer,
+		Subject:       c.Subject,
+		ClientID:      c.ClientID,
+		JTI:           c.ID,
+		Email:         c.Email,
+		EmailVerified: c.EmailVerified,
+		Resources:     resources,
+		JKT:           jkt,
+		IssuedAt:      c.IssuedAt.Time(),
+		Expiry:        c.Expiry.Time(),
 	}
 	if c.Scope != nil {
 		jag.Scopes = strings.Fields(*c.Scope)
@@ -365,6 +382,19 @@ func stringOrStrings(raw json.RawMessage) ([]string, error) {
 		return nil, errors.New("empty array")
 	}
 	return many, nil
+}
+
+// shortDuration formats d as time.Duration does, less the zero units it
+// appends ("1h", not "1h0m0s").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // stamp formats a time for error descriptions.

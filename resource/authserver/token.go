@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -202,6 +203,8 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 // Update that disallows it.
 func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
+	// The entry lives until exp + skew, which checkIDJAGClaims keeps
+	// within MaxIDJAGLifetime and twice the skew from now.
 	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
@@ -234,12 +237,40 @@ func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 	if jag.Email == "" {
 		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
 	}
+	if oerr := checkEmailVerified(jag); oerr != nil {
+		return User{}, oerr
+	}
 	for _, u := range reg.users {
 		if SameEmail(u.Email, jag.Email) && ofIssuer(u) {
 			return u, nil
 		}
 	}
 	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email, among the users of the IdP that signed the ID-JAG (%s)", jag.Email, jag.Issuer)
+}
+
+// checkEmailVerified refuses to map by email an address the IdP says it
+// has not verified (email_verified false), or says so in a form that is
+// no boolean (OpenID Connect Core §5.1: a boolean; a string "false" must
+// not pass for an absent claim): whoever can put an unverified address in
+// their IdP profile would otherwise be mapped to the local user who has it,
+// the nOAuth account takeover. Without the claim (or with null) the address
+// maps: Okta's and Claude's ID-JAGs carry email alone, and an IdP that
+// sends an email for a relying party to map vouches for it.
+func checkEmailVerified(jag *idJAG) *oauthError {
+	raw := jag.EmailVerified
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err == nil {
+		switch v {
+		case nil, true:
+			return nil
+		case false:
+			return invalidGrant("the ID-JAG's email %q has email_verified false, and this authorization server maps users by email: it does not map an address the IdP has not verified", jag.Email)
+		}
+	}
+	return invalidGrant("the ID-JAG's email_verified %s is not a JSON boolean (OpenID Connect Core §5.1), and this authorization server maps users by email: it does not map an address the IdP may not have verified", truncate(string(raw), 80))
 }
 
 // SameEmail compares two email addresses as mail systems match them for
