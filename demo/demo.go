@@ -109,10 +109,8 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Subject:            s.Subject,
 			Users:              reg.Users,
 			AllowReplay:        reg.AllowReplay,
-			// The longest ID-JAG lifetime the IdP's configuration allows:
-			// every ID-JAG it issues redeems, and none lives longer.
-			MaxIDJAGLifetime: policy.MaxIDJAGLifetime,
-			Now:              now,
+			MaxIDJAGLifetime:   reg.MaxIDJAGLifetime,
+			Now:                now,
 		})
 		if err != nil {
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
@@ -297,6 +295,11 @@ type sharedServer struct {
 	clients   map[string]string   // client_id at the server -> secret at the IdP
 	redirects map[string][]string // client_id at the server -> redirect URIs
 	users     []authserver.User
+	// maxLife is the longest ID-JAG lifetime of the tenants that list
+	// the server, or authserver.DefaultMaxIDJAGLifetime if longer: the
+	// server redeems every ID-JAG they issue, and refuses what lives
+	// longer.
+	maxLife   time.Duration
 	cimdOn    bool     // some tenant that lists the server has metadata documents on
 	cimdAllow []string // the allow patterns of those tenants, each once
 }
@@ -313,7 +316,7 @@ func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
 func (ss *sharedServer) registration() authserver.Registration {
 	return authserver.Registration{
 		TrustedIssuers: ss.trusted, Scopes: ss.scopes, Clients: ss.clients, RedirectURIs: ss.redirects, Users: ss.users,
-		AllowReplay: ss.first.AllowIDJAGReuse,
+		AllowReplay: ss.first.AllowIDJAGReuse, MaxIDJAGLifetime: ss.maxLife,
 	}
 }
 
@@ -349,6 +352,7 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path 
 		return &ConfigError{Path: path + ".allow_id_jag_reuse", Else: ss.firstPath + ".allow_id_jag_reuse", Err: fmt.Errorf("tenants %s and %s list the MCP server at %s with allow_id_jag_reuse %t and %t; its one authorization server either accepts a redeemed ID-JAG again or refuses it, so give both the same allow_id_jag_reuse", ss.owner, t.ID, s.Issuer, ss.first.AllowIDJAGReuse, s.AllowIDJAGReuse)}
 	}
 	ss.last = t
+	ss.maxLife = max(ss.maxLife, authserver.DefaultMaxIDJAGLifetime, t.Lifetimes.IDJAG.D())
 	if t.CIMD.On() {
 		ss.cimdOn = true
 		if ss.cimdAllow == nil {

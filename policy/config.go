@@ -141,19 +141,12 @@ type Lifetimes struct {
 
 // Default values that Parse fills in.
 const (
-	DefaultIDTokenAlg      = AlgRS256
-	DefaultIDJAGAlg        = AlgES256
-	DefaultIDTokenLifetime = time.Hour
-	DefaultAccessLifetime  = time.Hour
-	DefaultRefreshLifetime = 24 * time.Hour
-	DefaultIDJAGLifetime   = 5 * time.Minute
-	// MaxIDJAGLifetime bounds lifetimes.id_jag. ID-JAGs are short-lived
-	// (EMA; Okta's and ConductorOne's live 5 minutes), and authorization
-	// servers refuse one that lives longer than they think reasonable (RFC
-	// 7523 section 3): the demo's refuse one over this
-	// (authserver.DefaultMaxIDJAGLifetime), which is what bounds their jti
-	// replay caches.
-	MaxIDJAGLifetime         = time.Hour
+	DefaultIDTokenAlg        = AlgRS256
+	DefaultIDJAGAlg          = AlgES256
+	DefaultIDTokenLifetime   = time.Hour
+	DefaultAccessLifetime    = time.Hour
+	DefaultRefreshLifetime   = 24 * time.Hour
+	DefaultIDJAGLifetime     = 5 * time.Minute
 	DefaultSubjectTokenError = ErrInvalidRequest
 	DefaultDeniedError       = ErrAccessDenied
 	DefaultMaxPendingLogins  = 10000

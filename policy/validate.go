@@ -120,10 +120,6 @@ func (v *validator) top() {
 			v.at(lt.path, "a lifetime of 0 would make every token expire at once; use a duration such as 5m")
 		}
 	}
-	if l.IDJAG.D() > MaxIDJAGLifetime {
-		v.at("lifetimes.id_jag", "%s is longer than the %s an ID-JAG may live: authorization servers refuse longer-lived ones (the demo's do, RFC 7523 section 3), and EMA has ID-JAGs short-lived; use a duration such as 5m",
-			l.IDJAG, Duration(MaxIDJAGLifetime))
-	}
 	if _, ok := presets[c.Persona]; !ok && c.Persona != "" {
 		v.at("persona", "unknown persona %q; use generic, okta, claude or conductorone (docs/personas.md)", c.Persona)
 	}

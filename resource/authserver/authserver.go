@@ -219,6 +219,10 @@ type Registration struct {
 	RedirectURIs   map[string][]string
 	Users          []User
 	AllowReplay    bool
+	// MaxIDJAGLifetime, when not 0, replaces Config.MaxIDJAGLifetime: the
+	// demo sets it to the longest lifetime the IdPs that list the server
+	// give their ID-JAGs, so that every ID-JAG they issue redeems.
+	MaxIDJAGLifetime time.Duration
 }
 
 // registration is one version of a Server's Registration, never changed
@@ -230,8 +234,9 @@ type registration struct {
 	clients   map[string]string
 	redirects map[string][]string
 	users     []User
-	replayOK  bool   // Config.AllowReplay
-	metadata  []byte // the RFC 8414 document, which lists the scopes
+	replayOK  bool          // Config.AllowReplay
+	maxLife   time.Duration // Config.MaxIDJAGLifetime, or Registration's
+	metadata  []byte        // the RFC 8414 document, which lists the scopes
 }
 
 // New checks cfg, generates the access-token signing key and
@@ -365,6 +370,13 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		redirects: make(map[string][]string, len(r.RedirectURIs)),
 		users:     slices.Clone(r.Users),
 		replayOK:  r.AllowReplay,
+		maxLife:   a.cfg.MaxIDJAGLifetime,
+	}
+	if r.MaxIDJAGLifetime < 0 {
+		return nil, errors.New("authserver: MaxIDJAGLifetime must not be negative")
+	}
+	if r.MaxIDJAGLifetime > 0 {
+		reg.maxLife = r.MaxIDJAGLifetime
 	}
 	for _, ti := range reg.trusted {
 		if _, err := checkAbsoluteURL("TrustedIssuers issuer", ti.Issuer); err != nil {

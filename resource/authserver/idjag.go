@@ -224,9 +224,9 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 	// bounds how long the jti stays in the replay cache (checkReplay):
 	// iat is at most the skew ahead, so exp + skew is at most the bound
 	// and twice the skew ahead.
-	if exp, iat := c.Expiry.Time(), c.IssuedAt.Time(); exp.Sub(iat) > a.cfg.MaxIDJAGLifetime {
+	if exp, iat := c.Expiry.Time(), c.IssuedAt.Time(); exp.Sub(iat) > reg.maxLife {
 		return nil, invalidGrant("ID-JAG lifetime %s (iat %s, exp %s) is longer than the %s this authorization server accepts: ID-JAGs are short-lived (RFC 7523 §3, EMA)",
-			shortDuration(exp.Sub(iat)), stamp(iat), stamp(exp), shortDuration(a.cfg.MaxIDJAGLifetime))
+			shortDuration(exp.Sub(iat)), stamp(iat), stamp(exp), shortDuration(reg.maxLife))
 	}
 	if c.ID == "" {
 		return nil, invalidGrant("ID-JAG has no jti (required for replay detection, EMA §7.4)")

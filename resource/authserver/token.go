@@ -204,7 +204,8 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
 	// The entry lives until exp + skew, which checkIDJAGClaims keeps
-	// within MaxIDJAGLifetime and twice the skew from now.
+	// within the registration's MaxIDJAGLifetime and twice the skew from
+	// now.
 	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
