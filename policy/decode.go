@@ -31,6 +31,7 @@ type decoder struct {
 	failedIn map[string]bool // those paths and every path containing one
 	budget   int             // nodes left to visit; bounds alias expansion
 	aliased  bool            // an alias has been expanded
+	via      *yaml.Node      // the alias the values being decoded are reached by
 	files    FileChecks      // made by validation when set
 }
 
@@ -113,6 +114,19 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// placed returns n as recorded for the checks of validation: under an
+// alias, at the alias's line, since that is where the value it copies is
+// used (users[1] given as *u is a second user at the alias, not at the
+// anchor's lines); n itself elsewhere.
+func (d *decoder) placed(n *yaml.Node) *yaml.Node {
+	if d.via == nil || n == d.via {
+		return n
+	}
+	c := *n
+	c.Line, c.Column = d.via.Line, d.via.Column
+	return &c
+}
+
 // spend counts a node against the budget and reports whether it may be
 // visited; the node that exhausts it gets the problem (whoever visits it:
 // a budget spent in claims without a problem would skip every check).
@@ -138,9 +152,13 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		d.fail(at, path, "%s: alias refers to an alias chain that is too long", path)
 		return
 	}
-	d.nodes[path] = at
+	d.nodes[path] = d.placed(at)
 	if at != n {
 		d.aliased = true
+		if d.via == nil {
+			d.via = at
+			defer func() { d.via = nil }()
+		}
 		// Problems with an alias's value belong where the alias is used.
 		used := *n
 		used.Line, used.Column = at.Line, at.Column
@@ -358,7 +376,7 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 			continue
 		}
 		p := join(path, key)
-		d.nodes[p] = k
+		d.nodes[p] = d.placed(k)
 		if val == nil || val.Kind != yaml.ScalarNode || isNull(val) {
 			d.fail(k, p, "%s: expected a string value, got %s", p, valueName(val))
 			continue
@@ -402,7 +420,7 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 	if !d.spend(n) || depth > maxDepth {
 		return
 	}
-	d.nodes[path] = n
+	d.nodes[path] = d.placed(n)
 	if n.Kind == yaml.AliasNode {
 		d.aliased = true
 	}

@@ -439,3 +439,21 @@ func TestConfig_UserIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_ProblemOfAnAliasIsAtItsUse: a problem with a value that an
+// alias (*name) puts in place is reported at the alias, where that value
+// is, not at the anchor (&name) it copies: "users[1].username: duplicate
+// username (first at line 2)" was reported at line 2 itself, naming the
+// anchor twice and the alias, the line to change, nowhere.
+func TestParse_ProblemOfAnAliasIsAtItsUse(t *testing.T) {
+	src := "users:\n" +
+		"  - &u\n" +
+		"    username: dev\n" +
+		"    password: dev\n" +
+		"  - *u\n"
+	_, err := policy.Parse([]byte(src), "x.yaml")
+	want := `x.yaml:5: users[1].username: duplicate username "dev" (first at line 3); each must be unique`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
