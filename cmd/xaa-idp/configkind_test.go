@@ -79,3 +79,18 @@ func TestServe_ConfigReplacedByANamedPipe(t *testing.T) {
 		t.Errorf("the running configuration changed: %+v", st)
 	}
 }
+
+// TestBinary_CheckRefusesAClaimSentOtherwiseThanWritten: check names the
+// line of a claim that YAML reads as something else than its text (here a
+// date, which the ID token carried as "2024-01-15T00:00:00Z").
+func TestBinary_CheckRefusesAClaimSentOtherwiseThanWritten(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	data := strings.Replace(minimalYAML(t), "    email: dev@example.com\n", "    email: dev@example.com\n    claims: {hired: 2024-01-15}\n", 1)
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runBinary(t, "check", "--config", file)
+	if want := file + `:11: users[0].claims.hired: 2024-01-15 reads as a date, sent as "2024-01-15T00:00:00Z"; quote it ("2024-01-15") to send the text`; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", code, exitUsage, want, stderr)
+	}
+}
