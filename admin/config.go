@@ -223,6 +223,7 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 		conflict *policy.ConflictError
 		journal  *policy.JournalError
 		changed  *policy.ChangedOnDiskError
+		aliased  *policy.AliasEditError
 	)
 	switch {
 	case errors.As(err, &journal):
@@ -231,6 +232,9 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 	case errors.As(err, &changed):
 		writeAPIError(w, http.StatusConflict, "conflict",
 			fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File))
+	case errors.As(err, &aliased):
+		writeProblems(w, http.StatusConflict, "conflict", aliased.Error(),
+			policy.Problems{{File: aliased.File, Line: aliased.Line, Msg: "an alias (*name) shares the value this change edits; write the value out here"}})
 	case errors.As(err, &conflict):
 		writeProblems(w, http.StatusConflict, "conflict",
 			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)

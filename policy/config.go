@@ -141,12 +141,14 @@ type Lifetimes struct {
 
 // Default values that Parse fills in.
 const (
-	DefaultIDTokenAlg        = AlgRS256
-	DefaultIDJAGAlg          = AlgES256
-	DefaultIDTokenLifetime   = time.Hour
-	DefaultAccessLifetime    = time.Hour
-	DefaultRefreshLifetime   = 24 * time.Hour
-	DefaultIDJAGLifetime     = 5 * time.Minute
+	DefaultIDTokenAlg      = AlgRS256
+	DefaultIDJAGAlg        = AlgES256
+	DefaultIDTokenLifetime = time.Hour
+	DefaultAccessLifetime  = time.Hour
+	DefaultRefreshLifetime = 24 * time.Hour
+	DefaultIDJAGLifetime   = 5 * time.Minute
+	// MaxLifetime bounds each of lifetimes: ten years.
+	MaxLifetime              = Duration(10 * 365 * 24 * time.Hour)
 	DefaultSubjectTokenError = ErrInvalidRequest
 	DefaultDeniedError       = ErrAccessDenied
 	DefaultMaxPendingLogins  = 10000

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type decoder struct {
 	failedIn map[string]bool // those paths and every path containing one
 	budget   int             // nodes left to visit; bounds alias expansion
 	aliased  bool            // an alias has been expanded
+	via      *yaml.Node      // the alias the values being decoded are reached by
 	files    FileChecks      // made by validation when set
 }
 
@@ -113,6 +115,19 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// placed returns n as recorded for the checks of validation: under an
+// alias, at the alias's line, since that is where the value it copies is
+// used (users[1] given as *u is a second user at the alias, not at the
+// anchor's lines); n itself elsewhere.
+func (d *decoder) placed(n *yaml.Node) *yaml.Node {
+	if d.via == nil || n == d.via {
+		return n
+	}
+	c := *n
+	c.Line, c.Column = d.via.Line, d.via.Column
+	return &c
+}
+
 // spend counts a node against the budget and reports whether it may be
 // visited; the node that exhausts it gets the problem (whoever visits it:
 // a budget spent in claims without a problem would skip every check).
@@ -138,9 +153,13 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		d.fail(at, path, "%s: alias refers to an alias chain that is too long", path)
 		return
 	}
-	d.nodes[path] = at
+	d.nodes[path] = d.placed(at)
 	if at != n {
 		d.aliased = true
+		if d.via == nil {
+			d.via = at
+			defer func() { d.via = nil }()
+		}
 		// Problems with an alias's value belong where the alias is used.
 		used := *n
 		used.Line, used.Column = at.Line, at.Column
@@ -358,7 +377,7 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 			continue
 		}
 		p := join(path, key)
-		d.nodes[p] = k
+		d.nodes[p] = d.placed(k)
 		if val == nil || val.Kind != yaml.ScalarNode || isNull(val) {
 			d.fail(k, p, "%s: expected a string value, got %s", p, valueName(val))
 			continue
@@ -389,7 +408,9 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 		d.fail(n, path, "%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 		return
 	}
-	d.remember(n, path, 0)
+	if d.remember(n, path, 0); d.failedIn[path] {
+		return
+	}
 	if p, msg := notJSON(path, m.Elem().Interface()); msg != "" {
 		d.fail(d.node(p), path, "%s: %s", p, msg)
 		return
@@ -402,7 +423,7 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 	if !d.spend(n) || depth > maxDepth {
 		return
 	}
-	d.nodes[path] = n
+	d.nodes[path] = d.placed(n)
 	if n.Kind == yaml.AliasNode {
 		d.aliased = true
 	}
@@ -411,9 +432,18 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 		return
 	}
 	switch n.Kind {
+	case yaml.ScalarNode:
+		if msg := sentOtherwise(n); msg != "" {
+			d.fail(n, path, "%s: %s", path, msg)
+		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := resolve(n.Content[i]); k != nil && k.Kind == yaml.ScalarNode {
+			k := resolve(n.Content[i])
+			if k != nil && isNull(k) && k.Style&yaml.TaggedStyle == 0 {
+				d.fail(k, path, "%s: a null key (%s) names nothing; quote it (\"%s\") if it is the name, or leave the entry out", path, k.Value, k.Value)
+				continue
+			}
+			if k != nil && k.Kind == yaml.ScalarNode {
 				d.remember(n.Content[i+1], join(path, k.Value), depth+1)
 			}
 		}
@@ -422,6 +452,48 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 			d.remember(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
 		}
 	}
+}
+
+// leadingZero matches a whole number that YAML 1.1, as yaml.v3 reads
+// it, takes as octal: 0123 is 83.
+var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// wholeNumber matches a number written as digits alone.
+var wholeNumber = regexp.MustCompile(`^[-+]?[0-9_]+$`)
+
+// sentOtherwise says how a plain scalar of free-form data (claims, jwks)
+// would be sent other than as written, "" when it would not: YAML reads
+// 2024-01-15 as a date (sent as "2024-01-15T00:00:00Z"), 0123 as the
+// octal 83, and a whole number too large for 64 bits as a float (1e+23).
+// Quoted, each is the text as written.
+func sentOtherwise(n *yaml.Node) string {
+	if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return ""
+	}
+	var v any
+	switch n.ShortTag() {
+	case "!!timestamp":
+		if n.Decode(&v) != nil {
+			return ""
+		}
+		sent, _ := json.Marshal(v)
+		return fmt.Sprintf("%s reads as a date, sent as %s; quote it (%q) to send the text", n.Value, sent, n.Value)
+	case "!!int":
+		if leadingZero.MatchString(n.Value) && n.Decode(&v) == nil {
+			if x, ok := v.(int); ok {
+				return fmt.Sprintf("%s reads as the octal number %d; quote it (%q) to send the text, or write %d", n.Value, x, n.Value, x)
+			}
+		}
+	case "!!float":
+		// Digits alone: a whole number too large for 64 bits, which YAML
+		// reads as the nearest float.
+		if wholeNumber.MatchString(n.Value) && n.Decode(&v) == nil {
+			if x, ok := v.(float64); ok {
+				return fmt.Sprintf("%s is a whole number too large to hold exactly (sent as %v); quote it (%q) to send the text", n.Value, x, n.Value)
+			}
+		}
+	}
+	return ""
 }
 
 // maxDepth bounds the nesting of free-form data: claims and keys are flat

@@ -439,3 +439,52 @@ func TestConfig_UserIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_ProblemOfAnAliasIsAtItsUse: a problem with a value that an
+// alias (*name) puts in place is reported at the alias, where that value
+// is, not at the anchor (&name) it copies: "users[1].username: duplicate
+// username (first at line 2)" was reported at line 2 itself, naming the
+// anchor twice and the alias, the line to change, nowhere.
+func TestParse_ProblemOfAnAliasIsAtItsUse(t *testing.T) {
+	src := "users:\n" +
+		"  - &u\n" +
+		"    username: dev\n" +
+		"    password: dev\n" +
+		"  - *u\n"
+	_, err := policy.Parse([]byte(src), "x.yaml")
+	want := `x.yaml:5: users[1].username: duplicate username "dev" (first at line 3); each must be unique`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestParse_ClaimsThatWouldBeSentOtherwiseThanWritten: a claim value that
+// YAML reads as something other than its text is refused, with the quoted
+// form to write: a date (2024-01-15 was sent as "2024-01-15T00:00:00Z"), a
+// number with a leading zero (0123 was sent as 83, YAML 1.1's octal), a
+// whole number too large to hold (sent as 1e+23); and a null key, whose
+// entry was dropped without a word. Quoted, each is sent as written.
+func TestParse_ClaimsThatWouldBeSentOtherwiseThanWritten(t *testing.T) {
+	for _, c := range []struct{ claims, want string }{
+		{"{hired: 2024-01-15}", `x.yaml:4: users[0].claims.hired: 2024-01-15 reads as a date, sent as "2024-01-15T00:00:00Z"; quote it ("2024-01-15") to send the text`},
+		{"{employee_id: 0123}", `x.yaml:4: users[0].claims.employee_id: 0123 reads as the octal number 83; quote it ("0123") to send the text, or write 83`},
+		{"{big: 99999999999999999999999}", `x.yaml:4: users[0].claims.big: 99999999999999999999999 is a whole number too large to hold exactly (sent as 1e+23); quote it ("99999999999999999999999") to send the text`},
+		{"{~: 1}", `x.yaml:4: users[0].claims: a null key (~) names nothing; quote it ("~") if it is the name, or leave the entry out`},
+		{"{a: [{hired: 2024-01-15}]}", `x.yaml:4: users[0].claims.a[0].hired: 2024-01-15 reads as a date`},
+	} {
+		src := "users:\n  - username: a\n    password: a\n    claims: " + c.claims + "\n"
+		_, err := policy.Parse([]byte(src), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %s", c.claims, err, c.want)
+		}
+	}
+	src := "users:\n  - username: a\n    password: a\n    claims: {hired: \"2024-01-15\", employee_id: '0123', big: \"99999999999999999999999\", \"~\": 1, n: 0, m: 10, o: 0o17, h: 0x1f, f: 1.50}\n"
+	cfg, err := policy.Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(cfg.Users[0].Claims)
+	if want := `{"big":"99999999999999999999999","employee_id":"0123","f":1.5,"h":31,"hired":"2024-01-15","m":10,"n":0,"o":15,"~":1}`; string(got) != want {
+		t.Errorf("claims = %s, want %s", got, want)
+	}
+}

@@ -305,6 +305,22 @@ type ChangedOnDiskError struct {
 	File string
 }
 
+// AliasEditError is an edit refused because it changes a value the file
+// shares through an anchor and an alias (&name, *name), which the file
+// must write out before the admin API can change one place of it.
+type AliasEditError struct {
+	File string
+	Line int // of an alias (*name) in the file, 0 if unknown
+}
+
+func (e *AliasEditError) Error() string {
+	at := e.File
+	if e.Line > 0 {
+		at = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return fmt.Sprintf("%s: this change edits a value the file shares through an anchor (&name) and an alias (*name); write the value out at each place in the file to change it here (nothing was changed)", at)
+}
+
 func (e *ChangedOnDiskError) Error() string {
 	return fmt.Sprintf("policy: %s was changed on disk while this edit was being made; the edit was not made, so as not to overwrite that change: look at it and edit again", e.File)
 }
@@ -577,7 +593,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	ch, err := apply(cur.cfg, doc)
 	if err != nil {
-		return nil, err
+		return nil, s.aliasEdit(err)
 	}
 	// Before the changed document is printed and checked, which decodes
 	// it: a mapping too large would make that take seconds.
@@ -586,7 +602,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	data, err := doc.Bytes()
 	if err != nil {
-		return nil, err
+		return nil, s.aliasEdit(err)
 	}
 	cfg, err := Parse(data, s.name)
 	if err != nil {
@@ -620,6 +636,16 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	s.swapLocked(next)
 	return ch, nil
+}
+
+// aliasEdit names the file of a change that yamlpatch refused for the
+// file's anchors and aliases; other errors are returned as they are.
+func (s *Store) aliasEdit(err error) error {
+	var ae *yamlpatch.AliasError
+	if errors.As(err, &ae) {
+		return &AliasEditError{File: s.name, Line: ae.Line}
+	}
+	return err
 }
 
 // unchangedOnDisk checks, just before an edit made on cur replaces the

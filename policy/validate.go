@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
@@ -116,8 +117,16 @@ func (v *validator) top() {
 	} {
 		// Zero is how an omitted lifetime reads; a written 0s is a mistake
 		// that would otherwise turn silently into the default.
-		if lt.d == 0 && v.given(lt.path) {
+		switch {
+		case lt.d == 0 && v.given(lt.path):
 			v.at(lt.path, "a lifetime of 0 would make every token expire at once; use a duration such as 5m")
+		case lt.d > 0 && lt.d < Duration(time.Second):
+			v.at(lt.path, "%s is shorter than 1s: a token's exp counts whole seconds, so it would expire when issued", lt.d)
+		case lt.d > MaxLifetime:
+			// Longer is no use, and near the longest duration Go holds the
+			// key overlap (the lifetime plus 30 s) overflowed into the past:
+			// a rotation took the old keys out of JWKS at once.
+			v.at(lt.path, "%s is longer than %s (ten years)", lt.d, MaxLifetime)
 		}
 	}
 	if _, ok := presets[c.Persona]; !ok && c.Persona != "" {

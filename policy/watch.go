@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -200,9 +201,19 @@ func (s *Store) setLastReload(r Reload) {
 }
 
 // readFile reads a file and the stat of what it read: at most one byte
-// more than MaxFileSize, enough for Parse to refuse a larger one.
+// more than MaxFileSize, enough for Parse to refuse a larger one. Anything
+// but a regular file is refused before it is read: opening a named pipe
+// without a writer waited forever (a start deaf to SIGINT, a watcher
+// holding the lock of every edit), and a device is no configuration. It is
+// opened without blocking, so that a pipe renamed into the file's place
+// between a stat and the open cannot hang it either.
 func readFile(name string) ([]byte, fs.FileInfo, error) {
-	f, err := os.Open(name)
+	if fi, err := os.Stat(name); err != nil {
+		return nil, nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(fi.Mode())}
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,8 +222,27 @@ func readFile(name string) ([]byte, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(fi.Mode())}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	return data, fi, err
+}
+
+// notRegular says what a file of mode m is instead of a regular file.
+func notRegular(m fs.FileMode) error {
+	what := "something other than a file"
+	switch {
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return errors.New("not a regular file but " + what + "; give the path of a YAML configuration file")
 }
 
 func unwrapPathError(err error) error {

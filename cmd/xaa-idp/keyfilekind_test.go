@@ -16,10 +16,11 @@ import (
 // a command that hangs fails the test instead of hanging it.
 func runBinaryFor(t *testing.T, d time.Duration, args ...string) (code int, stderr string) {
 	t.Helper()
+	bin := xaaIDPBinary(t) // built before d starts: a slow build is no hang
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, xaaIDPBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {

@@ -357,7 +357,7 @@ func TestServe_UnreadableConfigFileIsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := waitFor(t, stderr, "type=config_reload outcome=error")
-	if want := file + ": cannot read the file: is a directory"; !strings.Contains(logs, want) {
+	if want := file + ": cannot read the file: not a regular file but a directory"; !strings.Contains(logs, want) {
 		t.Errorf("the config_reload record does not name the file (want %q):\n%s", want, logs)
 	}
 	_, body := configCall(t, http.MethodGet, issuer+"/admin/api/status", "")

@@ -169,7 +169,7 @@ func (d *Doc) list(key string) (*yaml.Node, error) {
 			d.root.Content[i+1] = c
 			return c, nil
 		}
-		return nil, fmt.Errorf("%s is written with an alias (*name); write the list out to edit it", key)
+		return nil, &AliasError{Line: v.Line}
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
 	insertPair(d.root, Fields(d.schema), key, seq)
@@ -529,8 +529,11 @@ func (d *Doc) Within(key string, i int) (*Doc, error) {
 	if i < 0 || i >= len(seq.Content) {
 		return nil, fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
 	}
+	if seq.Content[i].Kind == yaml.AliasNode {
+		return nil, &AliasError{Line: seq.Content[i].Line}
+	}
 	if seq.Content[i].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("yamlpatch: %s[%d] is not a mapping written out (an alias cannot be edited)", key, i)
+		return nil, fmt.Errorf("yamlpatch: %s[%d] is not a mapping written out", key, i)
 	}
 	m := d.derive(seq.Content[i])
 	seq.Content[i] = m

@@ -106,9 +106,42 @@ func (d *Doc) Bytes() ([]byte, error) {
 		return nil, err
 	}
 	if !sameDocument(out, root) {
+		if n := firstAlias(root); n != nil {
+			// The change reached a value the document shares through an
+			// anchor (&name) and aliases (*name): written, it would change
+			// at each alias too, or lose the anchor.
+			return nil, &AliasError{Line: n.Line}
+		}
 		return nil, errors.New("yamlpatch: the changed document cannot be written as YAML")
 	}
 	return out, nil
+}
+
+// AliasError is a change that the document's anchors and aliases (&name,
+// *name) keep from being written: the value it changes is shared by an
+// alias, or is an alias. Line is that of an alias (*name), 0 if unknown.
+type AliasError struct {
+	Line int
+}
+
+func (e *AliasError) Error() string {
+	return "yamlpatch: the change edits a value the document shares through an anchor (&name) and an alias (*name); write the value out at each place to change one of them"
+}
+
+// firstAlias returns the first alias node under n, nil when there is none.
+func firstAlias(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := firstAlias(c); a != nil {
+			return a
+		}
+	}
+	return nil
 }
 
 func (p *printer) document(orig, root *yaml.Node) ([]byte, error) {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/fixtures"
+)
+
+// TestBinary_ConfigThatIsANamedPipe: --config naming a named pipe (FIFO)
+// is refused at once, naming the file, by check, serve and demo (exit 2).
+// They opened it and waited for a writer forever, deaf to SIGINT.
+func TestBinary_ConfigThatIsANamedPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	want := fifo + ": cannot read the file: not a regular file but a named pipe"
+	for _, args := range [][]string{
+		{"check", "--config", fifo},
+		{"serve", "--config", fifo, "--addr", "127.0.0.1:0"},
+		{"demo", "--config", fifo, "--addr", "127.0.0.1:0"},
+		{"explain", "--config", fifo, "--user", "u", "--client", "c", "--audience", "a"},
+	} {
+		code, stderr := runBinaryFor(t, 20*time.Second, args...)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, want %d and %q:\n%s", args[0], code, exitUsage, want, stderr)
+		}
+	}
+}
+
+// TestServe_ConfigReplacedByANamedPipe: a named pipe moved into the place
+// of the file while serving is reported as a file that cannot be read and
+// the running configuration is kept; an admin edit is refused (409) naming
+// it. The watcher blocked opening the pipe, holding the lock every edit
+// takes, so that edits hung.
+func TestServe_ConfigReplacedByANamedPipe(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer := startServe(t, "--config", file)
+	etag := configStatusOf(t, issuer).ETag
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Rename(fifo, file); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the watcher's checks find the pipe
+	done := make(chan struct{})
+	var code int
+	var body []byte
+	go func() {
+		defer close(done)
+		resp, b := configCall(t, http.MethodPut, issuer+"/admin/api/groups/legal", `{"description":"Reads contracts"}`, "If-Match", etag)
+		code, body = resp.StatusCode, b
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		// Unblock the watcher so that the server can stop.
+		if f, err := os.OpenFile(file, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("the admin edit hung")
+	}
+	if want := "not a regular file but a named pipe"; code != http.StatusConflict || !strings.Contains(string(body), want) {
+		t.Errorf("PUT: %d %s, want 409 and %q", code, body, want)
+	}
+	if st := configStatusOf(t, issuer); st.ETag != etag {
+		t.Errorf("the running configuration changed: %+v", st)
+	}
+}
+
+// TestBinary_CheckRefusesAClaimSentOtherwiseThanWritten: check names the
+// line of a claim that YAML reads as something else than its text (here a
+// date, which the ID token carried as "2024-01-15T00:00:00Z").
+func TestBinary_CheckRefusesAClaimSentOtherwiseThanWritten(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	data := strings.Replace(minimalYAML(t), "    email: dev@example.com\n", "    email: dev@example.com\n    claims: {hired: 2024-01-15}\n", 1)
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runBinary(t, "check", "--config", file)
+	if want := file + `:11: users[0].claims.hired: 2024-01-15 reads as a date, sent as "2024-01-15T00:00:00Z"; quote it ("2024-01-15") to send the text`; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, want %d and %q:\n%s", code, exitUsage, want, stderr)
+	}
+}
