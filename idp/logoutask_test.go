@@ -191,7 +191,7 @@ func (br *browser) signOut(target string) (*http.Response, error) {
 	if resp.StatusCode != http.StatusOK || i < 0 {
 		return resp, nil
 	}
-	page = page[i:strings.Index(page[i:], "</form>")+i]
+	page = page[i : strings.Index(page[i:], "</form>")+i]
 	form := url.Values{}
 	for _, m := range regexp.MustCompile(`name="([^"]*)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 		form.Set(m[1], html.UnescapeString(m[2]))
