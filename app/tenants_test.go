@@ -297,8 +297,11 @@ func TestTenants_AppsPageUnderTheTenantPath(t *testing.T) {
 	if resp.Request.URL.String() != acme.Issuer()+"/apps" || !strings.Contains(body, `id="user">alice<`) {
 		t.Fatalf("after the login: %s\n%s", resp.Request.URL, body)
 	}
-	if !strings.Contains(body, `href="`+acme.Issuer()+`/end_session"`) {
-		t.Errorf("the page's sign-out link is not acme's end_session:\n%s", body)
+	signOut := url.Values{}
+	if i := strings.Index(body, `<form method="post" action="`+acme.Issuer()+`/end_session"`); i < 0 {
+		t.Errorf("the page's sign-out is not a form posted to acme's end_session:\n%s", body)
+	} else if m := regexp.MustCompile(`name="csrf" value="([^"]*)"`).FindStringSubmatch(body[i:]); m != nil {
+		signOut.Set("csrf", m[1])
 	}
 
 	if resp, _ := get(t, hc, okta.Issuer()+"/apps"); resp.Request.URL.Path != "/t/okta/login" {
@@ -314,7 +317,12 @@ func TestTenants_AppsPageUnderTheTenantPath(t *testing.T) {
 		t.Errorf("a request without a session: %d, want 401 with a sign-in link to acme's /apps:\n%s", resp.StatusCode, b)
 	}
 
-	if resp, _ := get(t, hc, acme.Issuer()+"/end_session"); resp.Request.URL.Path != "/t/acme/logged-out" {
+	resp, err = hc.PostForm(acme.Issuer()+"/end_session", signOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/t/acme/logged-out" {
 		t.Errorf("signing out led to %s, want /t/acme/logged-out", resp.Request.URL)
 	}
 	if resp, _ := get(t, hc, acme.Issuer()+"/apps"); resp.Request.URL.Path != "/t/acme/login" {

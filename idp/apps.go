@@ -34,6 +34,7 @@ type appRow struct {
 
 type appsView struct {
 	User, Action, CSRF, SignOut string
+	SignOutCSRF                 string // end_session's token: the sign-out asks nothing
 	Assigned, Requestable       []appRow
 	Flash, Error                string
 }
@@ -123,7 +124,7 @@ func appsCSRF(sess *ssoSession) string {
 func (s *Server) appsView(sess *ssoSession) appsView {
 	cfg, now := s.Config(), s.now()
 	u := cfg.User(sess.Username)
-	view := appsView{User: sess.Username, Action: s.issuer + pathApps, CSRF: appsCSRF(sess), SignOut: s.issuer + pathEndSession}
+	view := appsView{User: sess.Username, Action: s.issuer + pathApps, CSRF: appsCSRF(sess), SignOut: s.issuer + pathEndSession, SignOutCSRF: signOutCSRF(sess)}
 	latest := map[string]access.Request{} // by server: the user's latest request
 	for _, q := range s.requests.List("") {
 		if q.User == sess.Username {
@@ -171,12 +172,13 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e3e6ec;vertic
 .muted{color:#5f6775}.flash{padding:.6rem 1rem;border-radius:6px;background:#e6f4ea}.err{background:#fdecea;color:#8a1c12}
 .pending{color:#8a5a00}fieldset{border:0;padding:0;margin:.3rem 0}label{margin-right:.8rem}
 textarea{width:100%;box-sizing:border-box}button{margin-top:.4rem;padding:.35rem .9rem}
+.signout{display:inline;margin:0}.signout button{margin:0;padding:0;border:0;background:none;color:#0b57d0;text-decoration:underline;font:inherit;cursor:pointer}
 </style>`
 
 var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>My MCP servers · xaa-idp</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">` + appsStyle + `</head><body>
-<header><h1>My MCP servers</h1><span>Signed in as <strong id="user">{{.User}}</strong> · <a href="{{.SignOut}}">Sign out</a></span></header>
+<header><h1>My MCP servers</h1><span>Signed in as <strong id="user">{{.User}}</strong> · <form method="post" action="{{.SignOut}}" class="signout"><input type="hidden" name="csrf" value="{{.SignOutCSRF}}"><button type="submit" id="signout">Sign out</button></form></span></header>
 <main>
 {{if .Flash}}<p class="flash" role="status">{{.Flash}}</p>{{end}}
 {{if .Error}}<p class="flash err" role="alert" id="error">{{.Error}}</p>{{end}}

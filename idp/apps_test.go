@@ -78,6 +78,17 @@ func hidden(t *testing.T, page, name string) string {
 	return m[1]
 }
 
+// requestCSRF is the token of the page's request forms (its sign-out
+// form, first in the page, carries end_session's).
+func requestCSRF(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, `/apps">`)
+	if i < 0 {
+		t.Fatalf("no request form in the page:\n%s", page)
+	}
+	return hidden(t, page[i:], "csrf")
+}
+
 func TestApps_SignInListRequest(t *testing.T) {
 	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
 	if err != nil {
@@ -117,7 +128,7 @@ func TestApps_SignInListRequest(t *testing.T) {
 		}
 	}
 
-	csrf := hidden(t, page, "csrf")
+	csrf := requestCSRF(t, page)
 	request := url.Values{"server": {"wiki"}, "scopes": {"wiki.read"}, "reason": {"team docs"}}
 	resp, refused := fetch(t, hc, http.MethodPost, p.URL+"/apps", request)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(refused, "security token") {
@@ -238,7 +249,7 @@ func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
 	if !strings.Contains(page, `maxlength="1024"`) {
 		t.Fatalf("the form's reason field is not 1024 characters long:\n%s", page)
 	}
-	form := url.Values{"csrf": {hidden(t, page, "csrf")}, "server": {"wiki"}, "reason": {strings.Repeat("é", 1025)}}
+	form := url.Values{"csrf": {requestCSRF(t, page)}, "server": {"wiki"}, "reason": {strings.Repeat("é", 1025)}}
 	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "1025 characters") {
 		t.Errorf("a reason of 1025 characters: %d, want 400 saying so\n%s", resp.StatusCode, page)
 	}

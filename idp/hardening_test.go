@@ -380,7 +380,7 @@ func TestEndSession_EndsTheSessionsTokens(t *testing.T) {
 	chat := grantCase{form: b(idToken), header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"}
 	f.expectIDJAG(t, chat)
 
-	resp, err := br.hc.Get(f.URL + "/end_session")
+	resp, err := br.signOut(f.URL + "/end_session")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestEndSession_EndsTheSessionOfEveryLoginInTheBrowser(t *testing.T) {
 	if again := unverifiedClaims(t, second["id_token"].(string))["sid"]; sid == nil || again != sid {
 		t.Errorf("sid %v after signing in again, %v before; want the session to go on", again, sid)
 	}
-	resp, err := br.hc.Get(f.URL + "/end_session")
+	resp, err := br.signOut(f.URL + "/end_session")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,7 +717,7 @@ func TestStores_ReturnToIdle(t *testing.T) {
 	tok := br.codeTokens(t)
 	f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: basicS1, sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
 	br.pendingLogin(t)
-	if resp, err := br.hc.Get(f.URL + "/end_session"); err == nil {
+	if resp, err := br.signOut(f.URL + "/end_session"); err == nil {
 		resp.Body.Close()
 	}
 	newBrowser(f.testIdP).codeTokens(t)
@@ -1193,7 +1193,7 @@ func TestEndSession_ForgottenSessionsFailClosed(t *testing.T) {
 	f := &fixture{testIdP: startConformanceIdP(t)}
 	endSession := func(br *browser) {
 		t.Helper()
-		resp, err := br.hc.Get(f.URL + "/end_session")
+		resp, err := br.signOut(f.URL + "/end_session")
 		if err != nil {
 			t.Fatal(err)
 		}

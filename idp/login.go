@@ -2,6 +2,9 @@ package idp
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -436,12 +439,15 @@ func (s *Server) toCallback(w http.ResponseWriter, r *http.Request, id string) {
 // id_token_hint, end the session the hint names (storage.go,
 // TerminateSessionFromRequest) and redirect (OIDC RP-Initiated Logout).
 //
-// A request that the browser marks as coming from another site, for a
-// signed-in browser, without an id_token_hint of that browser's session,
-// ends nothing: the user is asked first (RP-Initiated Logout 1.0 section
-// 2, the OP MUST ask then), so that no other site can log the user out and
-// revoke the session's tokens. The question's form posts the same
-// parameters back from the IdP's own page.
+// A request for a signed-in browser without an id_token_hint of that
+// browser's session ends nothing: the user is asked first (RP-Initiated
+// Logout 1.0 section 2, the OP MUST ask then), whatever the browser says
+// of where the request comes from (a browser without Fetch Metadata sends
+// no Origin with a GET: another site's plain link). The question's form
+// posts the same parameters back with the session's sign-out token
+// (signOutCSRF), which no other site can know; a post without it is asked
+// again. The IdP's own sign-out (/apps) posts the token too, and ends the
+// session at once.
 //
 // post_logout_redirect_uri is matched as redirect_uri is at /authorize
 // (redirect.go), before anything ends: op's own check lets loopback URIs
@@ -474,7 +480,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess := s.session(r); sess != nil {
-		if crossSitePost(r, s.issuer) && (hint == nil || hint.SessionID != sess.SID) {
+		if (hint == nil || hint.SessionID != sess.SID) && !signOutConfirmed(r, sess) {
 			s.confirmLogout(w, r, sess)
 			return
 		}
@@ -579,8 +585,9 @@ main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px 
 h1{font-size:1.3rem;margin-top:0}button{padding:.5rem 1rem;width:100%}.stay{text-align:center;margin-top:1rem}
 </style></head><body><main>
 <h1>Sign out of xaa-idp?</h1>
-<p>Another site asks to sign <strong id="user">{{.User}}</strong> out of xaa-idp. Signing out also ends the sessions of the applications you signed in to through it.</p>
+<p>A request asks to sign <strong id="user">{{.User}}</strong> out of xaa-idp. Signing out also ends the sessions of the applications you signed in to through it.</p>
 <form method="post" action="end_session">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 {{range .Params}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
 {{end}}<button type="submit">Sign out</button>
 </form>
@@ -593,15 +600,32 @@ type logoutParam struct{ Name, Value string }
 // logout request's parameters, and where "Stay signed in" leads (the
 // IdP's landing page: the site that asked is unknown).
 type logoutView struct {
-	User, Home string
-	Params     []logoutParam
+	User, Home, CSRF string
+	Params           []logoutParam
+}
+
+// signOutCSRF is the token that confirms the sign-out of sess at
+// end_session: derived from the SSO session's secret id, as appsCSRF, so
+// that it needs no storage and is spent once the session it names ends.
+func signOutCSRF(sess *ssoSession) string {
+	sum := sha256.Sum256([]byte("xaa-idp end_session csrf\x00" + sess.ID))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// signOutConfirmed reports whether the request posts the sign-out token of
+// sess in its body: the question's "Sign out", or the IdP's own sign-out.
+// Not from the query, where a URL would carry it to logs and history.
+func signOutConfirmed(r *http.Request, sess *ssoSession) bool {
+	got := r.PostForm.Get("csrf")
+	return r.Method == http.MethodPost && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(signOutCSRF(sess))) == 1
 }
 
 // confirmLogout asks the user of sess whether to end the SSO session, with
-// the logout request's parameters in the form that confirms it.
+// the logout request's parameters and the session's sign-out token in the
+// form that confirms it.
 func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request, sess *ssoSession) {
 	pageHeaders(w)
-	view := logoutView{User: sess.Username, Home: s.issuer + "/"}
+	view := logoutView{User: sess.Username, Home: s.issuer + "/", CSRF: signOutCSRF(sess)}
 	for _, name := range []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "logout_hint", "ui_locales"} {
 		if v := r.Form.Get(name); v != "" {
 			view.Params = append(view.Params, logoutParam{name, v})

@@ -73,10 +73,10 @@ func TestEndSession_CrossSiteAsksFirst(t *testing.T) {
 		}
 	}
 
-	// The confirmation, as the page's form posts it.
+	// The confirmation, as the page's form posts it, with its token.
 	_, page := get(victim, q, crossSite)
 	form := url.Values{}
-	for _, name := range []string{"client_id", "post_logout_redirect_uri", "state"} {
+	for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "csrf"} {
 		form.Set(name, html.UnescapeString(hidden(t, page, name)))
 	}
 	req, _ := http.NewRequest(http.MethodPost, p.URL+"/end_session", strings.NewReader(form.Encode()))

@@ -76,7 +76,7 @@ func TestEndSession_CodeOfTheEndedSessionIsRefused(t *testing.T) {
 	if res.location == nil || res.location.Query().Get("code") == "" {
 		t.Fatalf("no code: %+v", res)
 	}
-	resp, err := br.hc.Get(f.URL + "/end_session")
+	resp, err := br.signOut(f.URL + "/end_session")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestEndSession_PostLogoutRedirectURIExactMatch(t *testing.T) {
 				for k, v := range by {
 					q[k] = v
 				}
-				resp, err := br.hc.Get(p.URL + "/end_session?" + q.Encode())
+				resp, err := br.signOut(p.URL + "/end_session?" + q.Encode())
 				if err != nil {
 					t.Fatal(err)
 				}

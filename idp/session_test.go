@@ -25,7 +25,7 @@ func TestEndSession_EndsSingleSignOn(t *testing.T) {
 	idToken := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
 
 	q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {callback}, "state": {"bye"}}
-	resp, err := br.hc.Get(p.URL + "/end_session?" + q.Encode())
+	resp, err := br.signOut(p.URL + "/end_session?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}

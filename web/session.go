@@ -26,6 +26,7 @@ const (
 	keySub      = "sub"      // the admin's subject, to notice a user replaced under the same name
 	keySID      = "sid"      // the IdP's SSO session the admin signed in with
 	keyAuthTime = "auth"     // the time of that login (auth_time), Unix seconds
+	keyIDToken  = "idtoken"  // the ID token of that login: sign-out's id_token_hint
 	keyCSRF     = "csrf"     // the synchronizer token for state-changing requests
 	keyState    = "state"    // sign-in in progress: OAuth state
 	keyVerifier = "verifier" // sign-in in progress: PKCE code_verifier
@@ -139,7 +140,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 // sign-out must carry its CSRF token. A request without one (signed out in
 // another tab, expired) goes ahead without: it ends nothing of the
 // console's, and the IdP's end_session, where sign-out continues, asks the
-// user first when the request came from another site.
+// user first, since it carries no id_token_hint.
 func (c *Console) csrf(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, u := c.signedIn(r)

@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/gorilla/sessions"
 )
 
 // metadata is the part of the IdP's discovery document the console uses.
@@ -76,7 +77,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	s := c.session(r)
 	state, verifier, nonce := randomString(24), randomString(48), randomString(24)
 	s.Values[keyState], s.Values[keyVerifier], s.Values[keyNonce], s.Values[keyNext] = state, verifier, nonce, next
-	if err := s.Save(r, w); err != nil {
+	if err := saveSession(r, w, s); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in is unavailable", err.Error())
 		return
 	}
@@ -151,7 +152,8 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	s.Values[keyID] = c.sessions.start()
 	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
 	s.Values[keySID], s.Values[keyAuthTime] = in.sid, strconv.FormatInt(in.authTime.Unix(), 10)
-	if err := s.Save(r, w); err != nil {
+	s.Values[keyIDToken] = in.idToken
+	if err := saveSession(r, w, s); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
 		return
 	}
@@ -159,6 +161,19 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/"
 	}
 	http.Redirect(w, r, c.url(next), http.StatusSeeOther)
+}
+
+// saveSession saves s; when the cookie would be too long for browsers
+// (securecookie's 4096 bytes: an ID token with large claims, a long next),
+// it saves s without the ID token, whose sign-out then has the IdP ask
+// the admin once more instead of failing the sign-in.
+func saveSession(r *http.Request, w http.ResponseWriter, s *sessions.Session) error {
+	err := s.Save(r, w)
+	if _, ok := s.Values[keyIDToken]; err != nil && ok {
+		delete(s.Values, keyIDToken)
+		err = s.Save(r, w)
+	}
+	return err
 }
 
 // idTokenAlgs are the algorithms the IdP may sign ID tokens with.
@@ -169,6 +184,7 @@ var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 type login struct {
 	sub, sid string
 	authTime time.Time
+	idToken  string // as the IdP issued it
 }
 
 // redeem exchanges the code for tokens and returns the verified ID
@@ -236,14 +252,21 @@ func verifyIDToken(raw string, keys *jose.JSONWebKeySet, issuer, nonce string, n
 	if claims.Subject == "" {
 		return login{}, errors.New("ID token: no subject")
 	}
-	return login{sub: claims.Subject, sid: claims.SID, authTime: time.Unix(claims.AuthTime, 0)}, nil
+	return login{sub: claims.Subject, sid: claims.SID, authTime: time.Unix(claims.AuthTime, 0), idToken: raw}, nil
 }
 
 // signOut ends the console session, then the IdP's single sign-on
 // (OpenID RP-Initiated Logout), so that the next sign-in asks for a
 // password and can be another user.
+//
+// The console's ID token goes as id_token_hint, so that the IdP ends its
+// SSO session without asking (RP-Initiated Logout 1.0 section 2): the
+// admin asked by clicking "Sign out". Without a session (signed out in
+// another tab) there is none, and the IdP asks if the browser is still
+// signed in there.
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	s := c.session(r)
+	hint := sessionString(s, keyIDToken)
 	// Ended on the server: a copy of the cookie is refused from now on.
 	c.sessions.end(sessionString(s, keyID))
 	s.Values = map[any]any{}
@@ -253,10 +276,14 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	_ = s.Save(r, w)
 	target := c.url("/admin/signed-out")
 	if meta, err := c.discover(r.Context()); err == nil && meta.EndSessionEndpoint != "" {
-		target = meta.EndSessionEndpoint + "?" + url.Values{
+		q := url.Values{
 			"client_id":                {ClientID},
 			"post_logout_redirect_uri": {c.signedOut},
-		}.Encode()
+		}
+		if hint != "" {
+			q.Set("id_token_hint", hint)
+		}
+		target = meta.EndSessionEndpoint + "?" + q.Encode()
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
