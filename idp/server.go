@@ -113,6 +113,11 @@ type Server struct {
 	// they overflowed, when one was last forgotten (idTokenOfEndedSession).
 	endedSIDs  *ttlMap[string, struct{}]
 	endedFloor atomic.Pointer[time.Time]
+	// revokedLogins are the logins revoked for theft (a replayed code, a
+	// reused or revoked refresh token): when each was last revoked, kept
+	// as long as an ID token of theirs may live (revokeLogin). They share
+	// the bound and the floor of the ended sessions.
+	revokedLogins *ttlMap[revokedLogin, time.Time]
 	throttle   LoginThrottle
 
 	stopSweep chan struct{}
@@ -189,6 +194,7 @@ func New(opts Options) (*Server, error) {
 	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now).groupedBy(func(sess *ssoSession) string { return sess.SID })
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
 	s.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
+	s.revokedLogins = newTTLMap[revokedLogin, time.Time](maxEndedSessions, s.now)
 	s.throttle = opts.LoginThrottle
 	if s.throttle == nil {
 		// The wall clock, not the IdP's: a clock frozen by a test would
@@ -263,6 +269,7 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"rotated_refresh_tokens", s.store.rotatedRefresh.Sweep, s.store.rotatedRefresh.Len},
 		{"sessions", s.sessions.Sweep, s.sessions.Len},
 		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
+		{"revoked_logins", s.revokedLogins.Sweep, s.revokedLogins.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
 		// exchange.single_use_subject's memory, else purged only as it is used.
 		{"used_subjects", func() { s.usedSubjects.Purge(s.now()) }, s.usedSubjects.Len},
