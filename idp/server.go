@@ -118,7 +118,7 @@ type Server struct {
 	// as long as an ID token of theirs may live (revokeLogin). They share
 	// the bound and the floor of the ended sessions.
 	revokedLogins *ttlMap[revokedLogin, time.Time]
-	throttle   LoginThrottle
+	throttle      LoginThrottle
 
 	stopSweep chan struct{}
 	closeOnce sync.Once
