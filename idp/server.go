@@ -150,11 +150,16 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
 	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
-	if opts.Tenant != "" {
-		s.path = opts.Config.Path
-		if !strings.HasSuffix(issuer, s.path) {
-			return nil, fmt.Errorf("idp: the issuer %s of tenant %s does not end with its path %s", issuer, opts.Tenant, s.path)
-		}
+	// Served under the issuer's path, as discovery announces it: a
+	// tenant's, after the base URL's path if that has one, or the path of
+	// a single issuer such as https://host/idp (app mounts it there).
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil, fmt.Errorf("idp: issuer %q: %w", issuer, err)
+	}
+	s.path = u.EscapedPath()
+	if opts.Tenant != "" && !strings.HasSuffix(s.path, opts.Config.Path) {
+		return nil, fmt.Errorf("idp: the issuer %s of tenant %s does not end with its path %s", issuer, opts.Tenant, opts.Config.Path)
 	}
 	if s.clock == nil {
 		s.clock = NewClock(opts.Now)
@@ -447,8 +452,9 @@ func (s *Server) Issuer() string { return s.issuer }
 // Tenant returns the tenant's id, "" for a file without tenants.
 func (s *Server) Tenant() string { return s.tenant }
 
-// Path returns the path the Server is mounted under: the tenant's path,
-// "" at the root. Its links and redirects start with it.
+// Path returns the path the Server is mounted under, its issuer's: a
+// tenant's path (after the base URL's, if any), "" at the root. Its links
+// and redirects start with it.
 func (s *Server) Path() string { return s.path }
 
 // Config returns the running policy.
