@@ -10,7 +10,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -683,13 +682,17 @@ func (s *Server) revokeLogin(sid, client string) {
 // was at or after the token's iat (whole seconds: a token of the same
 // second is refused).
 func (s *Server) idTokenOfRevokedLogin(v *verifiedIDToken) (time.Time, bool) {
-	for _, client := range append(slices.Clone(v.Audience), v.AuthorizedParty) {
-		if client == "" {
-			continue
-		}
-		if at, ok := s.revokedLogins.Get(revokedLogin{v.SessionID, client}); ok && !v.IssuedAt.After(at) {
+	revokedAt := func(client string) (time.Time, bool) {
+		at, ok := s.revokedLogins.Get(revokedLogin{v.SessionID, client})
+		return at, ok && !v.IssuedAt.After(at)
+	}
+	for _, client := range v.Audience {
+		if at, ok := revokedAt(client); ok {
 			return at, true
 		}
+	}
+	if v.AuthorizedParty != "" {
+		return revokedAt(v.AuthorizedParty)
 	}
 	return time.Time{}, false
 }
