@@ -46,6 +46,9 @@ type Options struct {
 	// tails are the live tails of every tenant's console (set by
 	// Tenants), capped together.
 	tails *web.TailSlots
+	// mounted is set by root, which serves the product under its
+	// issuer's path.
+	mounted bool
 }
 
 // New returns the product's HTTP surface. With a Store, New makes the IdP
@@ -54,8 +57,16 @@ type Options struct {
 // every reload or refused reload of the file is audited as config_reload.
 // The store is the authority: the IdP is set to its configuration now.
 // Call New once per Store.
+//
+// An IdP whose issuer has a path (https://host/idp, a file without
+// tenants) is served under that path, and the root answers as the root of
+// a file with tenants does: the landing page at /, /healthz, /metrics and
+// the path-insertion discovery documents; /admin/ leads to the console.
 func New(o Options) http.Handler {
 	srv := o.IdP
+	if path := srv.Path(); path != "" && !o.mounted {
+		return root([]Options{o}, o.Hosts, landing(srv), http.RedirectHandler(path+"/admin/", http.StatusFound))
+	}
 	if o.Store != nil {
 		if srv.Config() != o.Store.Config() {
 			srv.SetConfig(o.Store.Config())
@@ -101,8 +112,8 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /{$}", landing(srv))
 	mux.HandleFunc("/{$}", idp.MethodNotAllowed("GET, HEAD")) // else op's 404
 	mux.Handle("/", srv)
-	if o.tenants == nil {
-		warnNonASCIIIssuer(srv.Issuer()) // under Tenants, which warns once for all
+	if !o.mounted {
+		warnNonASCIIIssuer(srv.Issuer()) // else root warns once for all
 	}
 	return noSniff(guardHosts(mux, srv.Issuer(), o.Hosts))
 }

@@ -64,11 +64,13 @@ func landing(srv *idp.Server) http.Handler {
 			Root             string // the base URL, where a tenant's issuer lists every tenant
 			Client           *policy.Client
 		}{Issuer: srv.Issuer(), Metadata: srv.Issuer() + "/.well-known/oauth-authorization-server", Tenant: srv.Tenant()}
-		if data.Tenant != "" {
+		if srv.Path() != "" {
 			// RFC 8414 section 3.1: a path issuer's metadata is at the
 			// root, with the path after the well-known name.
 			data.Root = strings.TrimSuffix(srv.Issuer(), srv.Path())
 			data.Metadata = data.Root + "/.well-known/oauth-authorization-server" + srv.Path()
+		}
+		if data.Tenant != "" {
 			data.Persona = srv.Config().Knobs().Persona
 		}
 		data.Client = tryClient(srv.Config())

@@ -35,7 +35,6 @@ type Tenant struct {
 // labelled tenant="<id>", and the process's once); everything else there
 // is 404. hosts are further host names the IdP answers to (Options.Hosts).
 func Tenants(tenants []Tenant, hosts ...string) http.Handler {
-	mux := http.NewServeMux()
 	// Each console links to the others: an admin of several tenants
 	// switches between them, and signs in at each (sign-in is per tenant).
 	consoles := make([]web.Tenant, len(tenants))
@@ -43,12 +42,36 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 		consoles[i] = web.Tenant{ID: t.IdP.Tenant(), Persona: t.IdP.Config().Knobs().Persona, Console: t.IdP.Issuer() + "/admin/"}
 	}
 	tails := web.NewTailSlots()
-	for _, t := range tenants {
-		srv, path := t.IdP, t.IdP.Path()
-		o := Options{IdP: srv, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts}
+	products := make([]Options, len(tenants))
+	for i, t := range tenants {
+		products[i] = Options{IdP: t.IdP, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts}
 		if t.Store != nil {
-			o.Store = t.Store
+			products[i].Store = t.Store
 		}
+	}
+	page := func(title string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			idp.PageHeaders(w)
+			if err := tenantsPage.Execute(w, tenantRows(title, tenants)); err != nil {
+				slog.Error("root page", "err", err)
+			}
+		})
+	}
+	return root(products, hosts, page("tenants"), page("consoles"))
+}
+
+// root serves each product (New) under its issuer's path, with RFC 8414
+// section 3.1's path-insertion form of its metadata at the root; the root
+// itself serves home at /, consoles at /admin/, /healthz and /metrics
+// (every product's series and the process's once); everything else there
+// is 404.
+func root(products []Options, hosts []string, home, consoles http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	var servers []*idp.Server
+	for _, o := range products {
+		o.mounted = true
+		srv, path := o.IdP, o.IdP.Path()
+		servers = append(servers, srv)
 		h := http.StripPrefix(path, New(o))
 		mux.Handle(path+"/", h)
 		// The console typed without its slash: the product's mux sees
@@ -63,8 +86,8 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
-		for _, t := range tenants {
-			if err := t.IdP.Audit().Err(); err != nil { // one log, shared
+		for _, srv := range servers {
+			if err := srv.Audit().Err(); err != nil { // one log, shared
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = fmt.Fprintln(w, "audit log failed, restart needed:", err)
 				return
@@ -75,8 +98,8 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	// The tenants' series differ by their tenant label, so they gather
 	// side by side; <issuer>/metrics serves one tenant's alone.
 	gatherers := prometheus.Gatherers{processMetrics()}
-	for _, t := range tenants {
-		gatherers = append(gatherers, t.IdP.Metrics())
+	for _, srv := range servers {
+		gatherers = append(gatherers, srv.Metrics())
 	}
 	mux.Handle("GET /metrics", idp.MetricsHandler(gatherers))
 	// Other methods of the root's routes are 405, as at a single IdP,
@@ -84,22 +107,14 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	for _, path := range []string{"/healthz", "/metrics", "/{$}", "/admin/{$}"} {
 		mux.HandleFunc(path, idp.MethodNotAllowed("GET, HEAD"))
 	}
-	page := func(title string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			idp.PageHeaders(w)
-			if err := tenantsPage.Execute(w, tenantRows(title, tenants)); err != nil {
-				slog.Error("root page", "err", err)
-			}
-		})
-	}
-	mux.Handle("GET /{$}", page("tenants"))
-	mux.Handle("GET /admin/{$}", page("consoles"))
+	mux.Handle("GET /{$}", home)
+	mux.Handle("GET /admin/{$}", consoles)
 	mux.Handle("/", http.NotFoundHandler())
 	// The root's /admin/ (the list of consoles) is guarded here; each
 	// tenant's product guards its own. Every issuer shares the base's host.
 	issuer := ""
-	if len(tenants) > 0 {
-		issuer = tenants[0].IdP.Issuer()
+	if len(servers) > 0 {
+		issuer = servers[0].Issuer()
 	}
 	warnNonASCIIIssuer(issuer)
 	return noSniff(guardHosts(mux, issuer, hosts))

@@ -91,12 +91,15 @@ func TestBasic_UnencodedClientIDAndSecret(t *testing.T) {
 			if got := postJSON(t, p.URL+"/oauth/introspect", url.Values{"token": {tok["access_token"].(string)}}, raw, http.StatusOK); got["active"] != true || got["client_id"] != c.id {
 				t.Errorf("introspection with unencoded Basic: %v, want the token active, of %s", got, c.id)
 			}
-			// Revocation.
+			// Encoded as RFC 6749 says, it works as before.
+			f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: basic(c.id, c.secret), sub: "u-alice", aud: chatAS, clientID: c.audClient, resource: chatMCP, scope: "chat.read"})
+			// Revocation: the login's refresh token, and its ID token at
+			// the exchange with it.
 			postJSON(t, p.URL+"/revoke", url.Values{"token": {tok["refresh_token"].(string)}, "token_type_hint": {"refresh_token"}}, raw, http.StatusOK)
 			resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, raw)
 			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-			// Encoded as RFC 6749 says, it works as before.
-			f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: basic(c.id, c.secret), sub: "u-alice", aud: chatAS, clientID: c.audClient, resource: chatMCP, scope: "chat.read"})
+			resp, body = f.exchange(t, b(tok["id_token"].(string)), raw)
+			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 		})
 	}
 

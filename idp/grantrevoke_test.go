@@ -22,6 +22,7 @@ import (
 func storageServer(now time.Time) *Server {
 	srv := &Server{now: func() time.Time { return now }}
 	srv.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, srv.now)
+	srv.revokedLogins = newTTLMap[revokedLogin, time.Time](maxEndedSessions, srv.now)
 	cfg, err := policy.Parse([]byte("users: []\n"), "storage.yaml")
 	if err != nil {
 		panic(err)

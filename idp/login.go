@@ -682,16 +682,53 @@ func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
 	return floor != nil && !iat.After(*floor)
 }
 
-// raiseEndedFloor records that an ended session was forgotten at now, to
-// make room for another: every ID token with a session issued until now is
-// refused at the exchange (idTokenOfEndedSession). Said once a minute at
-// most, as a warning.
+// raiseEndedFloor records that an ended session, or a revoked login, was
+// forgotten at now, to make room for another: every ID token with a
+// session issued until now is refused at the exchange
+// (idTokenOfEndedSession). Said once a minute at most, as a warning.
 func (s *Server) raiseEndedFloor(now time.Time) {
 	prev := s.endedFloor.Swap(&now)
 	if prev == nil || now.Sub(*prev) >= time.Minute {
-		slog.Warn("more SSO sessions ended within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
+		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
 			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
 	}
+}
+
+// revokedLogin names the ID tokens of one client in one SSO session.
+type revokedLogin struct{ sid, client string }
+
+// revokeLogin stops, at the token exchange, the ID tokens that client was
+// issued in the SSO session sid until now, for as long as they may live:
+// a grant of theirs was revoked (storage.revokeGrant), for a replayed
+// code, a reused refresh token or a revocation, and in EMA the ID token
+// is the credential the exchange trusts. An ID token names no grant, so
+// the client's other logins of the session issued until now go with it;
+// the client's logins after it, and other clients' of the session, stay.
+func (s *Server) revokeLogin(sid, client string) {
+	now := s.now()
+	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, now.Add(s.Config().Lifetimes.IDToken.D()+subjectSkew)) {
+		s.raiseEndedFloor(now)
+	}
+}
+
+// idTokenOfRevokedLogin reports when a login of the SSO session sid, of a
+// client the ID token was issued to (aud or azp), was revoked, if that
+// was at or after the token's iat (whole seconds: a token of the same
+// second is refused).
+func (s *Server) idTokenOfRevokedLogin(v *verifiedIDToken) (time.Time, bool) {
+	revokedAt := func(client string) (time.Time, bool) {
+		at, ok := s.revokedLogins.Get(revokedLogin{v.SessionID, client})
+		return at, ok && !v.IssuedAt.After(at)
+	}
+	for _, client := range v.Audience {
+		if at, ok := revokedAt(client); ok {
+			return at, true
+		}
+	}
+	if v.AuthorizedParty != "" {
+		return revokedAt(v.AuthorizedParty)
+	}
+	return time.Time{}, false
 }
 
 func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {

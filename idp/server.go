@@ -120,7 +120,12 @@ type Server struct {
 	// (LoginEnded).
 	goneSubs *ttlMap[string, time.Time]
 	goneSIDs *ttlMap[string, struct{}]
-	throttle LoginThrottle
+	// revokedLogins are the logins revoked for theft (a replayed code, a
+	// reused or revoked refresh token): when each was last revoked, kept
+	// as long as an ID token of theirs may live (revokeLogin). They share
+	// the bound and the floor of the ended sessions.
+	revokedLogins *ttlMap[revokedLogin, time.Time]
+	throttle      LoginThrottle
 
 	stopSweep chan struct{}
 	closeOnce sync.Once
@@ -152,11 +157,16 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
 	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
-	if opts.Tenant != "" {
-		s.path = opts.Config.Path
-		if !strings.HasSuffix(issuer, s.path) {
-			return nil, fmt.Errorf("idp: the issuer %s of tenant %s does not end with its path %s", issuer, opts.Tenant, s.path)
-		}
+	// Served under the issuer's path, as discovery announces it: a
+	// tenant's, after the base URL's path if that has one, or the path of
+	// a single issuer such as https://host/idp (app mounts it there).
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil, fmt.Errorf("idp: issuer %q: %w", issuer, err)
+	}
+	s.path = u.EscapedPath()
+	if opts.Tenant != "" && !strings.HasSuffix(s.path, opts.Config.Path) {
+		return nil, fmt.Errorf("idp: the issuer %s of tenant %s does not end with its path %s", issuer, opts.Tenant, opts.Config.Path)
 	}
 	if s.clock == nil {
 		s.clock = NewClock(opts.Now)
@@ -198,6 +208,7 @@ func New(opts Options) (*Server, error) {
 	s.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
 	s.goneSubs = newTTLMap[string, time.Time](maxTokens, s.now)
 	s.goneSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
+	s.revokedLogins = newTTLMap[revokedLogin, time.Time](maxEndedSessions, s.now)
 	s.throttle = opts.LoginThrottle
 	if s.throttle == nil {
 		// The wall clock, not the IdP's: a clock frozen by a test would
@@ -274,6 +285,7 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"ended_sessions", s.endedSIDs.Sweep, s.endedSIDs.Len},
 		{"gone_users", s.goneSubs.Sweep, s.goneSubs.Len},
 		{"gone_sessions", s.goneSIDs.Sweep, s.goneSIDs.Len},
+		{"revoked_logins", s.revokedLogins.Sweep, s.revokedLogins.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
 		// exchange.single_use_subject's memory, else purged only as it is used.
 		{"used_subjects", func() { s.usedSubjects.Purge(s.now()) }, s.usedSubjects.Len},
@@ -451,8 +463,9 @@ func (s *Server) Issuer() string { return s.issuer }
 // Tenant returns the tenant's id, "" for a file without tenants.
 func (s *Server) Tenant() string { return s.tenant }
 
-// Path returns the path the Server is mounted under: the tenant's path,
-// "" at the root. Its links and redirects start with it.
+// Path returns the path the Server is mounted under, its issuer's: a
+// tenant's path (after the base URL's, if any), "" at the root. Its links
+// and redirects start with it.
 func (s *Server) Path() string { return s.path }
 
 // Config returns the running policy.

@@ -181,7 +181,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	ar, ok := st.authRequests.Get(id)
 	g := grantRef{grant: id}
 	if ok {
-		g.sid = ar.SessionID
+		g.sid, g.client = ar.SessionID, ar.ClientID
 	}
 	st.usedCodes.Put(tokenHash(code), g, st.srv.now().Add(authRequestTTL))
 	if !ok {
@@ -243,12 +243,14 @@ func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	return nil
 }
 
-// grantRef names one code redemption (its auth request's ID) and the SSO
-// session it was made in.
-type grantRef struct{ sid, grant string }
+// grantRef names one code redemption (its auth request's ID), the SSO
+// session it was made in and the client it was made for.
+type grantRef struct{ sid, grant, client string }
 
 // revokeGrant revokes the access and refresh tokens of one code
-// redemption and reports how many there were. They are found among the
+// redemption and reports how many there were; its ID tokens, which carry
+// no grant, stop at the token exchange with every ID token of its client
+// and session issued until now (Server.revokeLogin). They are found among the
 // tokens of its session (the stores group them by session): a scan of
 // both full stores took 15 to 16 ms under their locks, for each replayed
 // code or reused refresh token a client presents (BenchmarkStorage_
@@ -264,6 +266,7 @@ func (st *storage) revokeGrant(g grantRef) int {
 	if g.sid == "" {
 		return 0
 	}
+	st.srv.revokeLogin(g.sid, g.client)
 	return st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant }) +
 		st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool { return t.GrantID == g.grant })
 }
@@ -344,7 +347,7 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			}
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
 		}
-		st.rotatedRefresh.Put(tokenHash(current), grantRef{old.SessionID, old.GrantID}, old.Expiry)
+		st.rotatedRefresh.Put(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID}, old.Expiry)
 	}
 	at := st.newAccessToken(req)
 	rt := &refreshToken{
@@ -495,7 +498,7 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
 		if rt.GrantID != "" {
-			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID})
+			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID})
 		}
 		return nil
 	}

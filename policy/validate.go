@@ -85,7 +85,9 @@ func (v *validator) failedNear(path string) bool { return v.decoder.failedNear(v
 func (v *validator) top() {
 	c := v.cfg
 	if c.Issuer != "" {
-		v.httpURL("issuer", c.Issuer)
+		if problem := ownIssuerProblem(c.Issuer); problem != "" {
+			v.at("issuer", "%s", problem)
+		}
 	}
 	for _, a := range []struct{ path, alg string }{
 		{"signing.id_token_alg", c.Signing.IDTokenAlg},
@@ -583,10 +585,27 @@ func (v *validator) httpURL(path, s string) bool {
 // 2), in the words the configuration's issuer: gets; nil when it is fine.
 // serve --issuer uses it, so that the flag and the file agree.
 func CheckIssuer(s string) error {
-	if problem := issuerProblem(s); problem != "" {
+	if problem := ownIssuerProblem(s); problem != "" {
 		return errors.New(problem)
 	}
 	return nil
+}
+
+// ownIssuerProblem is issuerProblem for the IdP's own issuer, which it is
+// served under: a path (https://host/idp) is the prefix of every endpoint,
+// the cookies' Path and a route at the root, so it must be one a tenant's
+// path: could be.
+func ownIssuerProblem(s string) string {
+	if problem := issuerProblem(s); problem != "" {
+		return problem
+	}
+	u, _ := url.Parse(s)
+	if p := strings.TrimSuffix(u.EscapedPath(), "/"); p != "" {
+		if problem := badTenantPath(p); problem != "" {
+			return fmt.Sprintf("%q: its path %s %s", s, p, problem)
+		}
+	}
+	return ""
 }
 
 func issuerProblem(s string) string {
