@@ -288,6 +288,49 @@ func (s *Store) Decide(id string, d Decision) (Request, error) {
 	return clone(r), nil
 }
 
+// DenyPending denies, at once and without an admin, every pending request
+// for which why returns a reason (its DenyReason), and returns them as
+// denied: one rewrite of the file however many there are, where Decide
+// would rewrite it for each. Nothing changes when the rewrite fails.
+func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var denied []int
+	before := make(map[int]Request)
+	now := s.o.Now().UTC().Truncate(time.Millisecond)
+	for i, r := range s.requests {
+		if r.Status != Pending {
+			continue
+		}
+		reason := why(clone(r))
+		if reason == "" {
+			continue
+		}
+		if ReasonTooLong(reason) {
+			reason = string([]rune(reason)[:MaxReasonChars])
+		}
+		before[i] = r
+		r = clone(r)
+		r.Status, r.Decided, r.DenyReason = Denied, &now, reason
+		s.requests[i] = r
+		denied = append(denied, i)
+	}
+	if len(denied) == 0 {
+		return nil, nil
+	}
+	if err := s.saveLocked(); err != nil {
+		for i, r := range before {
+			s.requests[i] = r
+		}
+		return nil, err
+	}
+	out := make([]Request, 0, len(denied))
+	for _, i := range denied {
+		out = append(out, clone(s.requests[i]))
+	}
+	return out, nil
+}
+
 func (s *Store) index(id string) int {
 	return slices.IndexFunc(s.requests, func(r Request) bool { return r.ID == id })
 }

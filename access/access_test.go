@@ -131,3 +131,41 @@ func TestOpen_NamesACorruptFile(t *testing.T) {
 		t.Errorf("err = %v, want one naming %s", err, file)
 	}
 }
+
+// TestStore_DenyPendingDeniesWhatItIsTold: DenyPending denies the pending
+// requests its function gives a reason for, in the file too, and leaves
+// the others and decided ones alone.
+func TestStore_DenyPendingDeniesWhatItIsTold(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "access-requests.json")
+	s := open(t, access.Options{File: file})
+	mk := func(user, server string) access.Request {
+		t.Helper()
+		r, err := s.Create(access.Request{User: user, Server: server})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	bobCRM, bobWiki, carolCRM := mk("bob", "crm"), mk("bob", "wiki"), mk("carol", "crm")
+	if _, err := s.Decide(bobWiki.ID, access.Decision{Status: access.Approved, Admin: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	denied, err := s.DenyPending(func(r access.Request) string {
+		if r.User == "bob" {
+			return "bob left"
+		}
+		return ""
+	})
+	if err != nil || len(denied) != 1 || denied[0].ID != bobCRM.ID || denied[0].Status != access.Denied || denied[0].DenyReason != "bob left" || denied[0].Decided == nil {
+		t.Fatalf("DenyPending = %+v, %v; want bob's crm request denied", denied, err)
+	}
+	again := open(t, access.Options{File: file})
+	for id, want := range map[string]string{bobCRM.ID: access.Denied, bobWiki.ID: access.Approved, carolCRM.ID: access.Pending} {
+		if r, _ := again.Get(id); r.Status != want {
+			t.Errorf("%s after a restart: %s, want %s", id, r.Status, want)
+		}
+	}
+	if denied, err := s.DenyPending(func(access.Request) string { return "" }); err != nil || denied != nil {
+		t.Errorf("DenyPending of nothing = %+v, %v", denied, err)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -415,20 +417,54 @@ func TestAccessRequest_ExpiresInTooLongSaysWhy(t *testing.T) {
 // was removed since; approving answered 400 invalid_config with the line
 // of an entry never written, as if the file were wrong. Like a removed
 // server, it is a 409 that says to deny the request, and nothing changes.
-func TestAccessRequest_ApproveForARemovedUserIsAConflict(t *testing.T) {
+// TestAccessRequest_RemovalDeniesPendingRequests: a pending request whose
+// user, or whose MCP server, the configuration no longer has can never be
+// approved; it used to stay pending for ever, counted against the store's
+// bound. The change that removes them denies it, as an admin would have
+// to, audited with the reason naming the removal.
+func TestAccessRequest_RemovalDeniesPendingRequests(t *testing.T) {
 	p := editable(t)
-	at, _ := p.login(t, "bob")["access_token"].(string)
-	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
-	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil); resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("removing bob: %d %s", resp.StatusCode, body)
-	}
-	version := p.store.Version()
-	resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+req["id"].(string)+"/approve", "alice", nil)
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "bob") || !strings.Contains(string(body), "deny the request") {
-		t.Errorf("approving a removed user's request: %d %s, want 409 naming bob and saying to deny it", resp.StatusCode, body)
-	}
-	if p.store.Version() != version {
-		t.Error("the refused approval changed the configuration")
+	for _, tt := range []struct {
+		name, user, remove, want string
+	}{
+		{"user removed", "bob", "/admin/api/users/bob", `the user "bob" was removed from the configuration`},
+		{"server removed", "alice", "/admin/api/servers/files", `the MCP server "files" was removed from the configuration`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			at, _ := p.login(t, tt.user)["access_token"].(string)
+			code, req := p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
+			id, _ := req["id"].(string)
+			if code != http.StatusCreated || id == "" {
+				t.Fatalf("request: %d %v", code, req)
+			}
+			if resp, body := p.send(t, http.MethodDelete, tt.remove, "alice", nil); resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("DELETE %s: %d %s", tt.remove, resp.StatusCode, body)
+			}
+			for _, r := range p.pending(t) {
+				if r.ID == id {
+					t.Fatalf("the request is still pending after its %s: %+v", tt.name, r)
+				}
+			}
+			resp, body := p.send(t, http.MethodGet, "/admin/api/access-requests?status=denied", "alice", nil)
+			var denied []access.Request
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &denied) != nil {
+				t.Fatalf("GET denied: %d %s", resp.StatusCode, body)
+			}
+			i := slices.IndexFunc(denied, func(r access.Request) bool { return r.ID == id })
+			if i < 0 || denied[i].Decided == nil || !strings.Contains(denied[i].DenyReason, tt.want) {
+				t.Fatalf("denied requests %s, want %s denied with a reason containing %q", body, id, tt.want)
+			}
+			evs := p.events(t, audit.TypeAccessRequest)
+			last := evs[len(evs)-1]
+			if last.Outcome != audit.Denied || last.Details["request"] != id || last.User != tt.user || last.Server != "files" ||
+				!strings.Contains(last.Reason, tt.want) || last.Admin != "" {
+				t.Errorf("the denial's event: %+v", last)
+			}
+			// Approving it now is the 409 of any decided request.
+			if resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+id+"/approve", "alice", nil); resp.StatusCode != http.StatusConflict {
+				t.Errorf("approving it: %d %s, want 409", resp.StatusCode, body)
+			}
+		})
 	}
 }
 
@@ -458,5 +494,33 @@ func TestAccessRequest_ApproveThroughADenyIsAConflict(t *testing.T) {
 	}
 	if resp, body := p.send(t, http.MethodPost, approve, "alice", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("approving once the deny is gone: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAccessRequest_RemovedWhileStoppedIsDeniedAtStart: a user removed from
+// the file while the IdP was stopped leaves a pending request in the
+// state directory; the next start denies it, audited.
+func TestAccessRequest_RemovedWhileStoppedIsDeniedAtStart(t *testing.T) {
+	p, _, restart := stateful(t)
+	id := bobAsks(t, p)
+	p.stop()
+	data, err := os.ReadFile(p.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := strings.Replace(string(data), "  - username: bob\n    password: bob-pw\n    groups: [mkt]\n", "", 1)
+	if without == string(data) {
+		t.Fatal("bob is not in the file as expected")
+	}
+	if err := os.WriteFile(p.file, []byte(without), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = restart()
+	if len(p.pending(t)) != 0 {
+		t.Fatalf("pending after a restart without bob: %+v", p.pending(t))
+	}
+	evs := p.events(t, audit.TypeAccessRequest)
+	if last := evs[len(evs)-1]; last.Outcome != audit.Denied || last.Details["request"] != id || !strings.Contains(last.Reason, `the user "bob" was removed`) {
+		t.Errorf("the denial's event: %+v", last)
 	}
 }

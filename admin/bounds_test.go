@@ -84,3 +84,28 @@ func TestConfigAPI_ConfigAnswerMadeOncePerVersion(t *testing.T) {
 		t.Fatal("GET /admin/api/config does not show the change")
 	}
 }
+
+// TestConfigAPI_ClaimNamesAndStringsBounded: a user's claim named "", one
+// whose name is over policy.MaxClaimNameBytes, or one with a string over
+// policy.MaxClaimStringBytes is refused through the admin API as in the
+// file: 400 invalid_config naming the claim, nothing written.
+func TestConfigAPI_ClaimNamesAndStringsBounded(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	for _, tt := range []struct {
+		claims map[string]any
+		want   string
+	}{
+		{map[string]any{"": 1}, `users[1].claims.\"\": a claim has an empty name`},
+		{map[string]any{strings.Repeat("n", policy.MaxClaimNameBytes+1): "x"}, "a claim name of 257 bytes"},
+		{map[string]any{"bio": strings.Repeat("x", policy.MaxClaimStringBytes+1)}, "users[1].claims.bio: a string of 65537 bytes"},
+	} {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": tt.claims})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) || !strings.Contains(string(body), tt.want) {
+			t.Errorf("PUT: %d %.300s, want 400 invalid_config naming %q", resp.StatusCode, body, tt.want)
+		}
+	}
+	if got := readFile(t, p.file); got != before {
+		t.Fatalf("a refused change was written:\n%.500s", got)
+	}
+}

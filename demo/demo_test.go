@@ -178,12 +178,12 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 	}
 
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(srv.URL + "/authorize?client_id=mcp-client-at-crm&redirect_uri=http://localhost:3000/callback&state=s")
+	resp, err := noFollow.Get(srv.URL + "/authorize?client_id=mcp-client-at-crm&redirect_uri=http://127.0.0.1:3000/callback&state=s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:3000/callback?") {
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "http://127.0.0.1:3000/callback?") {
 		t.Errorf("/authorize: HTTP %d to %q", resp.StatusCode, loc)
 	}
 }

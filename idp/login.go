@@ -23,6 +23,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 )
 
 const (
@@ -570,7 +571,7 @@ func (s *Server) checkPostLogoutRedirectURI(r *http.Request, hint *oidc.IDTokenC
 	if err != nil || c == nil {
 		return nil // op refuses the client
 	}
-	if !redirectAllowed(c.RedirectURIs, uri) {
+	if !redirecturi.Allowed(c.RedirectURIs, uri) {
 		return invalidRequest("post_logout_redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", audit.Truncate(uri), c.ClientID)
 	}
 	return nil

@@ -2,13 +2,12 @@ package idp
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 )
 
 // checkRedirectURI refuses an authorization request that cannot go back to
@@ -45,7 +44,7 @@ func (s *Server) checkRedirectURI(ctx context.Context, form url.Values) *oauthEr
 	if got == "" {
 		return invalidRequest("redirect_uri is missing: send one of the URIs registered for client %q (OpenID Connect Core section 3.1.2.1)", c.ClientID)
 	}
-	if !redirectAllowed(c.RedirectURIs, got) {
+	if !redirecturi.Allowed(c.RedirectURIs, got) {
 		return invalidRequest("redirect_uri %q is not registered for client %q: it must equal a registered URI exactly, except for the port of a loopback IP literal (RFC 8252 section 7.3), without userinfo or fragment", audit.Truncate(got), c.ClientID)
 	}
 	if v := form.Get("max_age"); v != "" {
@@ -54,44 +53,4 @@ func (s *Server) checkRedirectURI(ctx context.Context, form url.Values) *oauthEr
 		}
 	}
 	return nil
-}
-
-// redirectAllowed reports whether got matches one of the registered
-// redirect URIs, under the rules of checkRedirectURI.
-func redirectAllowed(registered []string, got string) bool {
-	u, err := url.Parse(got)
-	if err != nil || u.User != nil || strings.Contains(got, "#") {
-		return false
-	}
-	for _, reg := range registered {
-		if got == reg {
-			return true
-		}
-		r, err := url.Parse(reg)
-		if err == nil && loopbackIP(u) && loopbackIP(r) && r.User == nil && portOrNone(u) &&
-			u.Scheme == r.Scheme && u.Hostname() == r.Hostname() &&
-			u.EscapedPath() == r.EscapedPath() && u.RawQuery == r.RawQuery && !u.ForceQuery && !r.ForceQuery {
-			return true
-		}
-	}
-	return false
-}
-
-// portOrNone reports whether u names no port, or one a listener can have
-// (1 to 65535, without a sign or leading zeros): a client's loopback
-// redirect may take any port, but not one that is no port at all.
-func portOrNone(u *url.URL) bool {
-	p := u.Port()
-	if p == "" {
-		return !strings.HasSuffix(u.Host, ":")
-	}
-	n, err := strconv.Atoi(p)
-	return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == p
-}
-
-// loopbackIP reports whether u's host is a loopback IP literal (127.0.0.1,
-// [::1]), not a name.
-func loopbackIP(u *url.URL) bool {
-	ip := net.ParseIP(u.Hostname())
-	return ip != nil && ip.IsLoopback()
 }

@@ -224,6 +224,7 @@ func New(opts Options) (*Server, error) {
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err
 	}
+	s.denyOrphanedRequests(nil, opts.Config)
 	// Keys of signing.key_files win over the state directory's at every
 	// start, so a rotation on top of them lasts until a restart: their
 	// current key says nothing of whether a rotation was written.
@@ -475,9 +476,11 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 // with the policy they started with.
 func (s *Server) SetConfig(c *policy.Config) {
 	s.ensureServerKeys(c)
-	if old := s.cfg.Swap(c); old != nil {
+	old := s.cfg.Swap(c)
+	if old != nil {
 		s.noteGoneUsers(old, c)
 	}
+	s.denyOrphanedRequests(old, c)
 	s.faults.loadConfig(c.Faults)
 	s.cimd.load(c.CIMD)
 }

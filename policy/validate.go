@@ -40,6 +40,65 @@ var reservedClaims = []string{
 	"azp", "at_hash", "c_hash", "sid", "acr", "amr", "email", "name",
 }
 
+// MaxClaimNameBytes bounds the name of a user's claim: names are short
+// words (department, groups); a longer one is a mistake, such as a value
+// written where the name goes.
+const MaxClaimNameBytes = 256
+
+// MaxClaimStringBytes bounds each string in a user's claim value. The
+// claims go into every ID token and userinfo answer, which clients keep in
+// cookies and headers that servers cap at 8 to 64 KiB: 64 KiB in one
+// string is already more than an ID token should carry.
+const MaxClaimStringBytes = 64 << 10
+
+// claimBounds checks what JSON allows but a token should not carry: a claim
+// without a name (a claim named "" reaches no client as meant), a name over
+// MaxClaimNameBytes, a string over MaxClaimStringBytes.
+func (v *validator) claimBounds(path string, claims map[string]any) {
+	for _, name := range sortedKeys(claims) {
+		p := path + "." + name
+		switch {
+		case name == "":
+			if !v.failedNear(p) {
+				v.add(v.node(p), v.prefix+path+`."": a claim has an empty name; give it one, or leave the entry out`)
+			}
+			continue
+		case len(name) > MaxClaimNameBytes:
+			if !v.failedNear(p) {
+				// The path names the claim by its start: the whole name
+				// would fill the message.
+				v.add(v.node(p), fmt.Sprintf("%s%s.%.32s...: a claim name of %d bytes; a name may have at most %d", v.prefix, path, name, len(name), MaxClaimNameBytes))
+			}
+			continue
+		}
+		if n := longestString(claims[name]); n > MaxClaimStringBytes {
+			v.at(p, "a string of %d bytes; a claim's strings may have at most %d (64 KiB), to keep ID tokens a sane size", n, MaxClaimStringBytes)
+		}
+	}
+}
+
+// longestString returns the length of the longest string in v, at any
+// depth (v is decoded free-form data).
+func longestString(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []any:
+		m := 0
+		for _, item := range x {
+			m = max(m, longestString(item))
+		}
+		return m
+	case map[string]any:
+		m := 0
+		for k, item := range x {
+			m = max(m, len(k), longestString(item))
+		}
+		return m
+	}
+	return 0
+}
+
 func (v *validator) validate() {
 	if v.prefix == "" && v.given("tenants") {
 		v.tenants()
@@ -195,6 +254,7 @@ func (v *validator) userList() {
 				v.at(path+".claims."+claim, "claim %q is set by the IdP and cannot be overridden here%s", claim, fieldHint(claim))
 			}
 		}
+		v.claimBounds(path+".claims", u.Claims)
 	}
 }
 

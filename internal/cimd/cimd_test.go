@@ -249,6 +249,18 @@ func TestResolve_RefusesBadDocuments(t *testing.T) {
 			kind:     cimd.ErrInvalidDocument, detail: `redirect_uris has "/callback"`,
 		},
 		{
+			name:     "redirect URI with a fragment",
+			clientID: doc("/fragment-redirect", func(d map[string]any) { d["redirect_uris"] = []string{"https://app.example/cb#x"} }),
+			kind:     cimd.ErrInvalidDocument, detail: `redirect_uris has "https://app.example/cb#x", which is not an absolute URI without a fragment`,
+		},
+		{
+			// url.Parse leaves Fragment empty for a bare "#", yet the
+			// redirect would carry it (RFC 6749 §3.1.2 forbids any).
+			name:     "redirect URI with an empty fragment",
+			clientID: doc("/empty-fragment-redirect", func(d map[string]any) { d["redirect_uris"] = []string{"http://127.0.0.1/callback#"} }),
+			kind:     cimd.ErrInvalidDocument, detail: `redirect_uris has "http://127.0.0.1/callback#", which is not an absolute URI without a fragment`,
+		},
+		{
 			name: "javascript: redirect_uri",
 			clientID: doc("/script-redirect", func(d map[string]any) {
 				d["redirect_uris"] = []string{"http://127.0.0.1/callback", "javascript:alert(1)"}

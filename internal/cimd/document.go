@@ -95,7 +95,9 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 	}
 	for _, r := range d.RedirectURIs {
 		u, err := url.Parse(r)
-		if err != nil || !u.IsAbs() || u.Fragment != "" {
+		// A bare "#" parses to an empty Fragment, yet is one (RFC 6749
+		// §3.1.2): the string is what the redirect would carry.
+		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
 			return invalid("redirect_uris has %q, which is not an absolute URI without a fragment (RFC 6749 §3.1.2)", r)
 		}
 		if urlpattern.ScriptScheme(u.Scheme) {

@@ -24,6 +24,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -625,13 +626,14 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		}
 		redirectURI = registered[0]
 	}
-	// RFC 6749 §3.1.2: the redirection URI MUST NOT include a fragment.
-	// Checked before any match: the loopback match compares neither the
-	// port nor the fragment, and the redirect would keep it.
+	// RFC 6749 §3.1.2: the redirection URI MUST NOT include a fragment;
+	// said as such rather than "not registered".
 	if strings.Contains(redirectURI, "#") {
 		return nil, invalidRequest("redirect_uri %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", redirectURI)
 	}
-	if !slices.ContainsFunc(registered, func(reg string) bool { return redirectMatches(reg, redirectURI) }) {
+	// The IdP's rule (CONTRACT 9): exact, but for a loopback IP literal's
+	// port.
+	if !redirecturi.Allowed(registered, redirectURI) {
 		return nil, invalidRequest("redirect_uri %q is not registered for client %q", redirectURI, clientID)
 	}
 	u, err := url.Parse(redirectURI)
@@ -639,26 +641,6 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 		return nil, invalidRequest("redirect_uri %q is not an absolute URI", redirectURI)
 	}
 	return u, nil
-}
-
-// redirectMatches compares a presented redirection URI with a registered
-// one: exactly, except that a loopback URI matches on any port (RFC 8252
-// §7.3). Neither has a fragment (authorizeRedirect).
-func redirectMatches(registered, presented string) bool {
-	if registered == presented {
-		return true
-	}
-	ru, err1 := url.Parse(registered)
-	pu, err2 := url.Parse(presented)
-	if err1 != nil || err2 != nil || ru.Scheme != "http" || pu.Scheme != "http" {
-		return false
-	}
-	switch ru.Hostname() {
-	case "127.0.0.1", "::1", "localhost":
-	default:
-		return false
-	}
-	return ru.Hostname() == pu.Hostname() && ru.Path == pu.Path && ru.RawQuery == pu.RawQuery && ru.User == nil && pu.User == nil
 }
 
 // allowGET lets GET and HEAD through, with CORS for browser-based clients:

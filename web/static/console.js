@@ -11,6 +11,10 @@ document.addEventListener("click", (ev) => {
     const n = table.querySelectorAll("tbody tr").length;
     const row = tpl.content.firstElementChild.cloneNode(true);
     row.querySelectorAll("[name]").forEach((el) => { el.name = el.name.replace("__i__", n); });
+    // Each field's label names its row, from 1 (__n__ in the template).
+    row.querySelectorAll("[aria-label]").forEach((el) => {
+      el.setAttribute("aria-label", el.getAttribute("aria-label").replace("__n__", n + 1));
+    });
     table.querySelector("tbody").appendChild(row);
     const first = row.querySelector("input[type=text]");
     if (first) first.focus();

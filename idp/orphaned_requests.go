@@ -1,0 +1,50 @@
+package idp
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// denyOrphanedRequests denies each pending access request whose user or
+// MCP server cfg no longer has: no approval can grant it (the admin API
+// answers 409 and says to deny it), and left pending it would count
+// against the store's bounds for ever. It runs with every configuration
+// the IdP takes, the first included (the file may have changed while the
+// IdP was stopped), and audits each denial as an access_request denied
+// without an admin, the reason naming the removal. old, the configuration
+// before, gives a removed user's sub; nil at start.
+func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
+	denied, err := s.requests.DenyPending(func(r access.Request) string {
+		switch {
+		case cfg.User(r.User) == nil:
+			return fmt.Sprintf("denied automatically: the user %q was removed from the configuration", r.User)
+		case cfg.Server(r.Server) == nil:
+			return fmt.Sprintf("denied automatically: the MCP server %q was removed from the configuration", r.Server)
+		}
+		return ""
+	})
+	if err != nil {
+		slog.Error("access requests: the pending requests of removed users or MCP servers could not be denied", "err", err)
+		return
+	}
+	for _, r := range denied {
+		ev := audit.Event{
+			Type: audit.TypeAccessRequest, Outcome: audit.Denied, User: r.User, Server: r.Server,
+			ScopeRequested: strings.Join(r.Scopes, " "), Reason: r.DenyReason,
+			Details: map[string]any{"request": r.ID},
+		}
+		if old != nil {
+			if u := old.User(r.User); u != nil {
+				ev.Sub = u.Sub
+			}
+		}
+		if _, err := s.audit.Append(ev); err != nil {
+			slog.Error("audit log: the denial of an access request whose user or MCP server was removed was not recorded", "request", r.ID, "err", err)
+		}
+	}
+}
