@@ -56,3 +56,36 @@ func TestAuthorize_IDTokenHintOfAnotherUserIsNotTheSession(t *testing.T) {
 		t.Fatal("500")
 	}
 }
+
+// The login form shown for a hint of bob completes for bob only: alice
+// signing in on it (her own browser, or the session's user typing her
+// password) was given to the client that asked for bob, which OpenID
+// Connect Core section 3.1.2.1 answers with an error ("otherwise, it
+// SHOULD return an error"). The page refuses, and alice's new session is
+// not made (she did not mean to sign in here as herself).
+func TestAuthorize_IDTokenHintLoginAsAnotherUserIsRefused(t *testing.T) {
+	p := startConformanceIdP(t)
+	const callback = "http://127.0.0.1/callback"
+	_, challenge := pkce()
+	bobHint := p.login(t, "mcp-client", "s1", "bob", "bob-pw").IDToken()
+
+	params := authParams(callback, challenge)
+	params.Set("id_token_hint", bobHint)
+	br := newBrowser(p)
+	res := br.authorize(t, params, "alice", "alice-pw")
+	if res.location != nil {
+		t.Fatalf("alice signed in on the form of bob's hint: redirected to %v; want the form again", res.location)
+	}
+	if res.status != http.StatusConflict {
+		t.Errorf("alice signed in on the form of bob's hint: %d, want 409", res.status)
+	}
+	// No session of alice was made: an authorization without the hint
+	// shows the login form.
+	if res := br.authorize(t, authParams(callback, challenge), "", ""); !res.loginShown {
+		t.Errorf("after the refused sign-in: %d %v; want the login form (no session)", res.status, res.location)
+	}
+	// bob on the same form gets his code.
+	if res := br.authorize(t, params, "bob", "bob-pw"); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Errorf("bob's sign-in with his hint: %d %v", res.status, res.location)
+	}
+}

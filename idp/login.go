@@ -352,6 +352,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if throttle != nil {
 		throttle.Success(username)
 	}
+	if ar.HintSubject != "" && u.Sub != ar.HintSubject {
+		// The client's id_token_hint names another user (OIDC Core
+		// 3.1.2.1: one not logged in by the request SHOULD get an error):
+		// this user is not given to it, and no session of theirs is made,
+		// nor is the browser's session ended, by a form meant for someone
+		// else. The password was right: not a failure for the throttle.
+		ev.Outcome, ev.Error, ev.Sub = audit.Denied, "access_denied", u.Sub
+		ev.Reason = "the client's id_token_hint names another user"
+		_, _ = s.audit.Append(ev)
+		view.Username = ""
+		loginError(w, http.StatusConflict, view, "This application asked for another user's sign-in, not "+u.Username+"'s. Sign in as that user, or start again from your application.")
+		return
+	}
 	sess := &ssoSession{ID: randomID(24), SID: randomID(16), Username: u.Username, Subject: u.Sub, AuthTime: now}
 	// The same user signing in again in this browser (prompt=login, a
 	// step-up) continues the session: a new cookie value, the new login

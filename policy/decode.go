@@ -464,7 +464,8 @@ var wholeNumber = regexp.MustCompile(`^[-+]?[0-9_]+$`)
 // sentOtherwise says how a plain scalar of free-form data (claims, jwks)
 // would be sent other than as written, "" when it would not: YAML reads
 // 2024-01-15 as a date (sent as "2024-01-15T00:00:00Z"), 0123 as the
-// octal 83, and a whole number too large for 64 bits as a float (1e+23).
+// octal 83, +15555550100 as the number 15555550100, and a whole number
+// too large for 64 bits as a float (1e+23).
 // Quoted, each is the text as written.
 func sentOtherwise(n *yaml.Node) string {
 	if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
@@ -482,6 +483,13 @@ func sentOtherwise(n *yaml.Node) string {
 		if leadingZero.MatchString(n.Value) && n.Decode(&v) == nil {
 			if x, ok := v.(int); ok {
 				return fmt.Sprintf("%s reads as the octal number %d; quote it (%q) to send the text, or write %d", n.Value, x, n.Value, x)
+			}
+		}
+		// +15555550100, an E.164 phone_number (a string claim), would
+		// go out as the number 15555550100.
+		if strings.HasPrefix(n.Value, "+") && n.Decode(&v) == nil {
+			if x, ok := v.(int); ok {
+				return fmt.Sprintf("%s reads as the number %d, sent without its +; quote it (%q) to send the text, or write %d", n.Value, x, n.Value, x)
 			}
 		}
 	case "!!float":

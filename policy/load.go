@@ -40,7 +40,7 @@ func LoadChecked(file string, fc FileChecks) (*Config, error) {
 // LoadFile is LoadChecked, returning the bytes it read as well: what
 // Warnings takes, read once.
 func LoadFile(file string, fc FileChecks) (*Config, []byte, error) {
-	data, _, err := readFile(file)
+	data, err := readOnce(file)
 	if err != nil {
 		msg := err.Error()
 		var pe *os.PathError

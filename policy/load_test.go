@@ -488,3 +488,25 @@ func TestParse_ClaimsThatWouldBeSentOtherwiseThanWritten(t *testing.T) {
 		t.Errorf("claims = %s, want %s", got, want)
 	}
 }
+
+// TestParse_ClaimWithAPlusSignIsRefused: YAML reads +15555550100 (an E.164
+// phone_number, OpenID Connect Core section 5.1, a string) as the number
+// 15555550100: the claim went out as a JSON number without its +. It is
+// refused with its quoted form, as a leading zero is; quoted, it is sent
+// as written.
+func TestParse_ClaimWithAPlusSignIsRefused(t *testing.T) {
+	src := "users:\n  - username: a\n    password: a\n    claims: {phone_number: +15555550100}\n"
+	_, err := policy.Parse([]byte(src), "x.yaml")
+	want := `x.yaml:4: users[0].claims.phone_number: +15555550100 reads as the number 15555550100, sent without its +; quote it ("+15555550100") to send the text, or write 15555550100`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	src = "users:\n  - username: a\n    password: a\n    claims: {phone_number: \"+15555550100\", n: -12}\n"
+	cfg, err := policy.Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(cfg.Users[0].Claims); string(got) != `{"n":-12,"phone_number":"+15555550100"}` {
+		t.Errorf("claims = %s", got)
+	}
+}

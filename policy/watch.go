@@ -229,6 +229,30 @@ func readFile(name string) ([]byte, fs.FileInfo, error) {
 	return data, fi, err
 }
 
+// readOnce is readFile for a file read once (check, explain), which may
+// also be a pipe that something writes the configuration into (--config
+// /dev/stdin, fed by a shell pipe or docker run -i): opened without
+// waiting for a writer, it is read to the writer's end. A pipe that has
+// no writer (a named pipe nothing has opened) reads nothing at once and
+// is refused as readFile refuses it, rather than waited on forever.
+func readOnce(name string) ([]byte, error) {
+	fi, err := os.Stat(name)
+	if err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		data, _, err := readFile(name)
+		return data, err
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err == nil && len(data) == 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: notRegular(fi.Mode())}
+	}
+	return data, err
+}
+
 // notRegular says what a file of mode m is instead of a regular file.
 func notRegular(m fs.FileMode) error {
 	what := "something other than a file"

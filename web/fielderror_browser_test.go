@@ -95,3 +95,41 @@ func TestBrowser_UnreadableEditorValueLeadsToItsField(t *testing.T) {
 	run(t, ctx, "clicking the refusal's link", click(chromedp.CSS(`#unreadable a`)))
 	waitFor("after a click on the refusal's link", `document.activeElement.name === "a0.max_auth_age"`)
 }
+
+// TestBrowser_RefusalLinkActivatedWithoutKeysLeadsToItsField: a screen
+// reader in browse mode (NVDA, JAWS) or voice control activates a link
+// with a click of its own: no key reaches the page, and the click's detail
+// is 0, as Enter's is. The script took every such click for Enter's and
+// waited for a keyup that never came, having cancelled the link: the
+// link did nothing at all, for the very users the field errors are for.
+func TestBrowser_RefusalLinkActivatedWithoutKeysLeadsToItsField(t *testing.T) {
+	p := start(t)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	run(t, ctx, "saving a login age of 'soon'",
+		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
+		chromedp.WaitVisible(chromedp.CSS(`#access-form`)),
+		chromedp.SetValue(chromedp.CSS(`input[name="a0.max_auth_age"]`), "soon"),
+		clickTo(`#access-form button[type="submit"]`, `#access-refusal`),
+	)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.blur(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	// HTMLElement.click() is the activation assistive technology makes:
+	// a click of detail 0, without key events.
+	detail, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(() => { let d = -1;
+		document.addEventListener("click", (e) => { d = e.detail; }, {capture: true, once: true});
+		document.querySelector("#unreadable a").click(); return d; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if detail != 0 {
+		t.Fatalf("the synthetic click has detail %d, not 0: the test does not make the click it means to", detail)
+	}
+	pollCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(pollCtx, chromedp.Poll[bool](`document.activeElement.name === "a0.max_auth_age"`, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.outerHTML`))
+		t.Errorf("after the link's activation without keys the focus is on %s, not the field (%v)", got, err)
+	}
+}

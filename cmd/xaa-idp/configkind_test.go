@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -92,5 +94,39 @@ func TestBinary_CheckRefusesAClaimSentOtherwiseThanWritten(t *testing.T) {
 	code, _, stderr := runBinary(t, "check", "--config", file)
 	if want := file + `:11: users[0].claims.hired: 2024-01-15 reads as a date, sent as "2024-01-15T00:00:00Z"; quote it ("2024-01-15") to send the text`; code != exitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, want %d and %q:\n%s", code, exitUsage, want, stderr)
+	}
+}
+
+// TestBinary_CheckReadsAPipedConfig: check and explain read a
+// configuration piped to them (--config /dev/stdin, as in 'envsubst <
+// idp.yaml.tmpl | xaa-idp check --config /dev/stdin', or 'docker run -i
+// ... check --config /dev/stdin < idp.yaml'): a pipe with a writer is
+// read to its end. Refusing every named pipe, so as not to wait for a
+// writer that never comes, refused these too ("not a regular file but a
+// named pipe"), which read them before.
+func TestBinary_CheckReadsAPipedConfig(t *testing.T) {
+	bin := xaaIDPBinary(t)
+	for _, args := range [][]string{
+		{"check", "--config", "/dev/stdin"},
+		{"explain", "--config", "/dev/stdin", "--user", "alice", "--client", "mcp-client", "--audience", "tracker"},
+	} {
+		var out, errb bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = bytes.NewReader(fixtures.Demo) // a pipe: exec copies it
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		done := make(chan error, 1)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s with the configuration piped to it: %v\n%s%s", args[0], err, out.String(), errb.String())
+			}
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("%s with the configuration piped to it: still running", args[0])
+		}
 	}
 }

@@ -36,19 +36,28 @@ document.addEventListener("DOMContentLoaded", () => {
 // the focus where it was, so a keyboard user would still have to find it.
 // For Enter the focus moves when the key is released: moved earlier, the
 // rest of the key press would reach the field and submit its form again.
+// A click without a key held (a pointer's, or the one a screen reader or
+// voice control makes, of detail 0 like Enter's) moves it at once.
 const linkedField = (ev) => {
-  const a = ev.target.closest(".refusal a[href^='#']");
+  const a = ev.target.closest && ev.target.closest(".refusal a[href^='#']");
   const field = a && document.getElementById(decodeURIComponent(a.hash.slice(1)));
   return field && field.matches("input, select, textarea") ? field : null;
 };
+let enterHeld = null; // the link Enter went down on, until it is released
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && linkedField(ev)) enterHeld = ev.target;
+});
 document.addEventListener("click", (ev) => {
   const field = linkedField(ev);
   if (!field) return;
   ev.preventDefault();
-  if (ev.detail !== 0) field.focus(); // a pointer's click; Enter's is at keyup
+  if (enterHeld !== ev.target) field.focus(); // Enter's is at keyup
 });
 document.addEventListener("keyup", (ev) => {
-  const field = ev.key === "Enter" && linkedField(ev);
+  if (ev.key !== "Enter") return;
+  const held = enterHeld === ev.target;
+  enterHeld = null;
+  const field = held && linkedField(ev);
   if (field) field.focus();
 });
 
