@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/filekind"
 )
 
 // fileStamp is what a stat says about the configuration file, to skip
@@ -255,18 +257,7 @@ func readOnce(name string) ([]byte, error) {
 
 // notRegular says what a file of mode m is instead of a regular file.
 func notRegular(m fs.FileMode) error {
-	what := "something other than a file"
-	switch {
-	case m.IsDir():
-		what = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		what = "a named pipe"
-	case m&fs.ModeDevice != 0:
-		what = "a device"
-	case m&fs.ModeSocket != 0:
-		what = "a socket"
-	}
-	return errors.New("not a regular file but " + what + "; give the path of a YAML configuration file")
+	return errors.New("not a regular file but " + filekind.Of(m) + "; give the path of a YAML configuration file")
 }
 
 func unwrapPathError(err error) error {

@@ -297,16 +297,8 @@ func (c *Console) saveAccess(w http.ResponseWriter, r *http.Request, v *viewer) 
 // refuseUnreadable shows the server page again with the admin's rows,
 // each unreadable value marked at its field, and saves nothing.
 func (c *Console) refuseUnreadable(w http.ResponseWriter, r *http.Request, v *viewer, bad []unreadable, keep func(*serverView)) {
-	id := r.PathValue("id")
-	view, status, err := c.loadServer(r, id)
-	if status == http.StatusNotFound {
-		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
-			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
-			"MCP servers", "/admin/servers")
-		return
-	}
-	if err != nil {
-		c.errorPage(w, r, v, status, "Not saved", err.Error())
+	view, ok := c.pageToSaveOn(w, r, v, r.PathValue("id"))
+	if !ok {
 		return
 	}
 	keep(view)
@@ -317,6 +309,26 @@ func (c *Console) refuseUnreadable(w http.ResponseWriter, r *http.Request, v *vi
 	}
 	view.Refusal = "Not saved: " + strconv.Itoa(len(bad)) + " value(s) below cannot be read."
 	c.show(w, r, v, http.StatusBadRequest, "server.html", view.Server.Label(), "servers", view, "", "")
+}
+
+// pageToSaveOn loads server id's page to show an unsaved edit on again,
+// or, when it cannot, answers with a page that says nothing was saved.
+func (c *Console) pageToSaveOn(w http.ResponseWriter, r *http.Request, v *viewer, id string) (*serverView, bool) {
+	view, status, err := c.loadServer(r, id)
+	if status == http.StatusNotFound {
+		// Removed while the page was open (the API's answer to the save
+		// may be its stale If-Match): there is no page to show the
+		// admin's rows on, and the failed read says nothing of the save.
+		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
+			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
+			"MCP servers", "/admin/servers")
+		return nil, false
+	}
+	if err != nil {
+		c.errorPage(w, r, v, status, "Not saved", err.Error())
+		return nil, false
+	}
+	return view, true
 }
 
 func (c *Console) saveDeny(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -342,18 +354,8 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 		c.redirectWithFlash(w, r, v, "/admin/servers/"+url.PathEscape(id), savedMessages[list])
 		return
 	}
-	view, status, err := c.loadServer(r, id)
-	if status == http.StatusNotFound {
-		// Removed while the page was open (the API's answer to the save
-		// may be its stale If-Match): there is no page to show the
-		// admin's rows on, and the failed read says nothing of the save.
-		c.errorPageTo(w, r, v, http.StatusNotFound, "Not saved",
-			fmt.Sprintf("There is no MCP server %q any more (it was removed since you opened its page, perhaps by an edit of the configuration file), so nothing was saved.", id),
-			"MCP servers", "/admin/servers")
-		return
-	}
-	if err != nil {
-		c.errorPage(w, r, v, status, "Not saved", err.Error())
+	view, ok := c.pageToSaveOn(w, r, v, id)
+	if !ok {
 		return
 	}
 	keep(view)

@@ -34,6 +34,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/filekind"
 )
 
 // IDJAGType is the typ header of an ID-JAG (ID-JAG draft section 3).
@@ -687,18 +688,7 @@ func readKeyPEM(path string) ([]byte, error) {
 
 // notRegular says that path, of mode m, is not a regular file.
 func notRegular(path string, m fs.FileMode) error {
-	what := "something other than a file"
-	switch {
-	case m.IsDir():
-		what = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		what = "a named pipe"
-	case m&fs.ModeDevice != 0:
-		what = "a device"
-	case m&fs.ModeSocket != 0:
-		what = "a socket"
-	}
-	return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM private key", path, what)
+	return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM private key", path, filekind.Of(m))
 }
 
 // CheckKeyFile returns the error Load gives for path as an entry of
