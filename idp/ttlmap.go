@@ -31,18 +31,17 @@ type ttlMap[K comparable, V any] struct {
 	// swept is when a full PutIfRoom last swept, and soonest the earliest
 	// expiry it left: a flood against a full map costs one sweep a second.
 	swept, soonest time.Time
-	// groupOf, when set (groupedBy), names the group of each entry, and
-	// groups lists the keys stored in each, so that DeleteGroup removes
+	// groupings, when set (groupedBy), each name a group of every entry
+	// and list the keys stored in each group, so that DeleteGroup removes
 	// one without scanning data: ending an SSO session scanned the access
 	// and refresh tokens for those issued under it, some 17 ms under the
-	// stores' locks for each sign-out once they were full. Like byExp it
-	// is lazy: a key that left its group stays listed until DeleteGroup
-	// skips it or Put rebuilds the lists from data, once they hold more
-	// than 2*len(data)+minShrink keys (grouped). An entry of group "" is
-	// in none.
-	groupOf func(V) string
-	groups  map[string][]K
-	grouped int
+	// stores' locks for each sign-out once they were full; disabling a
+	// user scanned every store for the user's sessions (noteGoneUsers).
+	// Like byExp they are lazy: a key that left its group stays listed
+	// until DeleteGroup skips it or Put rebuilds the lists from data, once
+	// they hold more than 2*len(data)+minShrink keys. An entry of group ""
+	// is in none.
+	groupings []grouping[K, V]
 	// peak is the most entries data has held since it was made: a Go map
 	// keeps the table it grew to when entries are deleted, so sweepLocked
 	// copies it into a smaller one once it holds a quarter of that.
@@ -53,6 +52,23 @@ type ttlMap[K comparable, V any] struct {
 // table costs less than copying it.
 const minShrink = 1024
 
+// grouping is one grouping of a map's entries (groupedBy): of names the
+// group of a value, lists holds the keys listed in each group, and listed
+// counts them.
+type grouping[K comparable, V any] struct {
+	of     func(V) string
+	lists  map[string][]K
+	listed int
+}
+
+// The groupings of the stores of a login's objects (SSO sessions, auth
+// requests, access and refresh tokens), in the order groupedBy is given
+// them.
+const (
+	bySession = iota // the sid of the SSO session
+	byUser           // the sub of the user
+)
+
 type ttlEntry[V any] struct {
 	v   V
 	exp time.Time
@@ -62,12 +78,16 @@ func newTTLMap[K comparable, V any](max int, now func() time.Time) *ttlMap[K, V]
 	return &ttlMap[K, V]{max: max, now: now, data: make(map[K]ttlEntry[V])}
 }
 
-// groupedBy makes m keep its entries grouped by groupOf, for DeleteGroup;
-// it is called once, on the new map. A value is listed in the group it had
-// when stored: one that points to its data must not be changed in place
-// to another group (the token stores never change a token's session).
-func (m *ttlMap[K, V]) groupedBy(groupOf func(V) string) *ttlMap[K, V] {
-	m.groupOf, m.groups = groupOf, make(map[string][]K)
+// groupedBy makes m keep its entries grouped by each of groupOf, numbered
+// from 0 in order: DeleteGroup, TakeGroup, DeleteGroupFunc and HasGroup
+// read the first grouping, EachOfGroups any. It is called once, on the new
+// map. A value is listed in the group it had when stored, or when Update
+// changed it: one that points to its data must not be changed in place to
+// another group but by Update.
+func (m *ttlMap[K, V]) groupedBy(groupOf ...func(V) string) *ttlMap[K, V] {
+	for _, of := range groupOf {
+		m.groupings = append(m.groupings, grouping[K, V]{of: of, lists: make(map[string][]K)})
+	}
 	return m
 }
 
@@ -94,10 +114,10 @@ func (m *ttlMap[K, V]) storeLocked(k K, v V, exp time.Time) {
 	if !ok || !old.exp.Equal(exp) {
 		m.byExp.Push(exp, k)
 	}
-	if !ok {
-		m.listLocked(k, v)
-	} else {
-		m.relistLocked(k, old.v, v)
+	for i := range m.groupings {
+		if g := &m.groupings[i]; !ok || g.of(old.v) != g.of(v) {
+			g.list(k, v)
+		}
 	}
 	m.data[k] = ttlEntry[V]{v, exp}
 	m.peak = max(m.peak, len(m.data))
@@ -107,38 +127,28 @@ func (m *ttlMap[K, V]) storeLocked(k K, v V, exp time.Time) {
 	if len(m.byExp) > 2*len(m.data)+minShrink {
 		m.rebuildLocked(false)
 	}
-	if m.grouped > 2*len(m.data)+minShrink {
-		m.regroupLocked()
+	for i := range m.groupings {
+		if m.groupings[i].listed > 2*len(m.data)+minShrink {
+			m.regroupLocked(i)
+		}
 	}
 }
 
-// listLocked lists k in the group of v.
-func (m *ttlMap[K, V]) listLocked(k K, v V) {
-	if m.groupOf == nil {
-		return
-	}
-	if g := m.groupOf(v); g != "" {
-		m.groups[g] = append(m.groups[g], k)
-		m.grouped++
+// list lists k in the group of v.
+func (g *grouping[K, V]) list(k K, v V) {
+	if name := g.of(v); name != "" {
+		g.lists[name] = append(g.lists[name], k)
+		g.listed++
 	}
 }
 
-// relistLocked lists k, listed in the group of old, in the group of v if
-// that is another.
-func (m *ttlMap[K, V]) relistLocked(k K, old, v V) {
-	if m.groupOf != nil && m.groupOf(old) != m.groupOf(v) {
-		m.listLocked(k, v)
-	}
-}
-
-// regroupLocked makes groups anew from data, without the keys that left.
-func (m *ttlMap[K, V]) regroupLocked() {
-	if m.groupOf == nil {
-		return
-	}
-	m.groups, m.grouped = make(map[string][]K), 0
+// regroupLocked makes grouping i's lists anew from data, without the keys
+// that left.
+func (m *ttlMap[K, V]) regroupLocked(i int) {
+	g := &m.groupings[i]
+	g.lists, g.listed = make(map[string][]K), 0
 	for k, e := range m.data {
-		m.listLocked(k, e.v)
+		g.list(k, e.v)
 	}
 }
 
@@ -198,7 +208,9 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 		}
 		m.data, m.peak = data, len(data)
 		m.rebuildLocked(true)
-		m.regroupLocked()
+		for i := range m.groupings {
+			m.regroupLocked(i)
+		}
 	}
 }
 
@@ -252,7 +264,8 @@ func (m *ttlMap[K, V]) Delete(k K) {
 	m.mu.Unlock()
 }
 
-// Update applies f to the live value for k under the lock.
+// Update applies f to the live value for k under the lock; f may change
+// the value's groups, in place too (an auth request completed by a login).
 func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -260,10 +273,18 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 	if !ok || !m.now().Before(e.exp) {
 		return false
 	}
-	old := e.v
+	var buf [2]string
+	was := buf[:0]
+	for i := range m.groupings {
+		was = append(was, m.groupings[i].of(e.v))
+	}
 	f(&e.v)
 	m.data[k] = e
-	m.relistLocked(k, old, e.v)
+	for i := range m.groupings {
+		if g := &m.groupings[i]; g.of(e.v) != was[i] {
+			g.list(k, e.v)
+		}
+	}
 	return true
 }
 
@@ -284,10 +305,11 @@ func (m *ttlMap[K, V]) TakeGroup(g string) []V {
 func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	gr := &m.groupings[0]
 	n := 0
-	for _, k := range m.groups[g] {
+	for _, k := range gr.lists[g] {
 		// A key listed here may have left g, or be listed twice.
-		if e, ok := m.data[k]; ok && m.groupOf(e.v) == g {
+		if e, ok := m.data[k]; ok && gr.of(e.v) == g {
 			delete(m.data, k)
 			n++
 			if took != nil {
@@ -295,8 +317,8 @@ func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
 			}
 		}
 	}
-	m.grouped -= len(m.groups[g])
-	delete(m.groups, g)
+	gr.listed -= len(gr.lists[g])
+	delete(gr.lists, g)
 	return n
 }
 
@@ -306,37 +328,82 @@ func (m *ttlMap[K, V]) DeleteGroupFunc(g string, f func(V) bool) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
-	keys := m.groups[g]
+	m.filterGroupLocked(0, g, func(_ K, v V) bool {
+		if f(v) {
+			n++
+			return false
+		}
+		return true
+	})
+	return n
+}
+
+// EachOfGroups calls f with every entry of the groups gs of the grouping
+// by (see groupedBy), expired ones not yet swept included, under the map's
+// lock: f must not call m. It reads the keys listed in those groups, or,
+// when they are more than a quarter of the entries, every entry, which
+// costs less than looking up as many keys. It reports how many entries it
+// read. An entry that left a group and came back (Update) is listed, and
+// may be given to f, twice.
+func (m *ttlMap[K, V]) EachOfGroups(by int, gs map[string]bool, f func(K, V)) (read int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gr := &m.groupings[by]
+	for g := range gs {
+		read += len(gr.lists[g])
+	}
+	if read > len(m.data)/4 {
+		for k, e := range m.data {
+			if gs[gr.of(e.v)] {
+				f(k, e.v)
+			}
+		}
+		return len(m.data)
+	}
+	for g := range gs {
+		m.filterGroupLocked(by, g, func(k K, v V) bool {
+			f(k, v)
+			return true
+		})
+	}
+	return read
+}
+
+// filterGroupLocked reads the keys listed in group g of the grouping by:
+// those that left g are listed no more, and so are those of the entries
+// for which keep reports false, which are deleted.
+func (m *ttlMap[K, V]) filterGroupLocked(by int, g string, keep func(K, V) bool) {
+	gr := &m.groupings[by]
+	keys := gr.lists[g]
 	kept := keys[:0]
 	for _, k := range keys {
 		e, ok := m.data[k]
 		switch {
-		case !ok || m.groupOf(e.v) != g:
+		case !ok || gr.of(e.v) != g:
 			// Left g: no longer listed.
-		case f(e.v):
+		case !keep(k, e.v):
 			delete(m.data, k)
-			n++
 		default:
 			kept = append(kept, k)
 		}
 	}
 	clear(keys[len(kept):]) // let the keys go
-	m.grouped -= len(keys) - len(kept)
+	gr.listed -= len(keys) - len(kept)
 	if len(kept) == 0 {
-		delete(m.groups, g)
+		delete(gr.lists, g)
 	} else {
-		m.groups[g] = kept
+		gr.lists[g] = kept
 	}
-	return n
 }
 
 // HasGroup reports whether a live entry is in group g.
 func (m *ttlMap[K, V]) HasGroup(g string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	gr := &m.groupings[0]
 	now := m.now()
-	for _, k := range m.groups[g] {
-		if e, ok := m.data[k]; ok && m.groupOf(e.v) == g && now.Before(e.exp) {
+	for _, k := range gr.lists[g] {
+		if e, ok := m.data[k]; ok && gr.of(e.v) == g && now.Before(e.exp) {
 			return true
 		}
 	}

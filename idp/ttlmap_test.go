@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -175,8 +176,8 @@ func TestTTLMap_OrderStaysBoundedByTheEntries(t *testing.T) {
 	put := func(k string, exp time.Time) {
 		t.Helper()
 		m.Put(k, "s"+strconv.Itoa(len(k)%3), exp)
-		if len(m.byExp) > bound() || m.grouped > bound() {
-			t.Fatalf("after a Put the order holds %d items, and the groups list %d keys, for %d entries", len(m.byExp), m.grouped, m.Len())
+		if len(m.byExp) > bound() || m.groupings[0].listed > bound() {
+			t.Fatalf("after a Put the order holds %d items, and the groups list %d keys, for %d entries", len(m.byExp), m.groupings[0].listed, m.Len())
 		}
 	}
 	for i := range 100_000 {
@@ -205,8 +206,8 @@ func TestTTLMap_OrderStaysBoundedByTheEntries(t *testing.T) {
 	if cap(m.byExp) > bound() {
 		t.Errorf("the swept order keeps room for %d items, for %d entries", cap(m.byExp), m.Len())
 	}
-	if len(m.groups) != 1 || m.grouped != 1 {
-		t.Errorf("the swept groups are %d, listing %d keys, for one entry", len(m.groups), m.grouped)
+	if len(m.groupings[0].lists) != 1 || m.groupings[0].listed != 1 {
+		t.Errorf("the swept groups are %d, listing %d keys, for one entry", len(m.groupings[0].lists), m.groupings[0].listed)
 	}
 }
 
@@ -257,7 +258,8 @@ func (r *refTTLMap) get(k string, now time.Time) (string, bool) {
 // on refTTLMap and fails at the first answer in which they differ.
 // Expiries are distinct, so that which entry is the soonest is never a tie.
 // Grouped, a map's entries are grouped by the last digit of their value,
-// and DeleteGroup must remove what DeleteFunc would.
+// and DeleteGroup must remove what DeleteFunc would; and by their first
+// digit, and EachOfGroups of either grouping must find what a scan would.
 func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 1))
@@ -265,8 +267,9 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 		m, c := newTestTTLMap(max)
 		grouped := seed%2 == 1
 		groupOf := func(v string) string { return v[len(v)-1:] }
+		groupings := []func(string) string{groupOf, func(v string) string { return v[:1] }}
 		if grouped {
-			m.groupedBy(groupOf)
+			m.groupedBy(groupings...)
 		}
 		ref := &refTTLMap{max: max, data: map[string]ttlEntry[string]{}}
 		seq := 0
@@ -279,7 +282,7 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 			v := strconv.Itoa(step)
 			ops := 10
 			if grouped {
-				ops += 3
+				ops += 4
 			}
 			switch op := rng.IntN(ops); op {
 			case 0, 1, 2:
@@ -375,6 +378,25 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("seed %d step %d: TakeGroup(%s) = %v, want %v", seed, step, g, got, want)
 				}
+			case 13:
+				// One to four groups: few enough to be read from their
+				// lists, or so many that the map is scanned.
+				by := rng.IntN(len(groupings))
+				gs := map[string]bool{}
+				for range 1 + rng.IntN(4) {
+					gs[strconv.Itoa(rng.IntN(10))] = true
+				}
+				got := map[string]string{}
+				m.EachOfGroups(by, gs, func(k, v string) { got[k] = v })
+				want := map[string]string{}
+				for k, e := range ref.data {
+					if gs[groupings[by](e.v)] {
+						want[k] = e.v
+					}
+				}
+				if !maps.Equal(got, want) {
+					t.Fatalf("seed %d step %d: EachOfGroups(%d, %v) = %v, want %v", seed, step, by, gs, got, want)
+				}
 			}
 			if m.Len() != len(ref.data) {
 				t.Fatalf("seed %d step %d: %d entries, want %d", seed, step, m.Len(), len(ref.data))
@@ -392,24 +414,51 @@ func TestTTLMap_ActsAsTheScanningMap(t *testing.T) {
 }
 
 // wantGroups fails t unless every entry of m of a group is listed in it,
-// and grouped counts the keys listed.
+// in each grouping, and listed counts the keys listed.
 func wantGroups(t *testing.T, m *ttlMap[string, string]) {
 	t.Helper()
-	n := 0
-	listed := map[string]bool{}
-	for g, keys := range m.groups {
-		for _, k := range keys {
-			listed[g+"\x00"+k] = true
+	for i, gr := range m.groupings {
+		n := 0
+		listed := map[string]bool{}
+		for g, keys := range gr.lists {
+			for _, k := range keys {
+				listed[g+"\x00"+k] = true
+			}
+			n += len(keys)
 		}
-		n += len(keys)
-	}
-	if n != m.grouped {
-		t.Errorf("the groups list %d keys, grouped counts %d", n, m.grouped)
-	}
-	for k, e := range m.data {
-		if g := m.groupOf(e.v); g != "" && !listed[g+"\x00"+k] {
-			t.Errorf("%s, of group %q, is not listed in it", k, g)
+		if n != gr.listed {
+			t.Errorf("grouping %d: the groups list %d keys, listed counts %d", i, n, gr.listed)
 		}
+		for k, e := range m.data {
+			if g := gr.of(e.v); g != "" && !listed[g+"\x00"+k] {
+				t.Errorf("grouping %d: %s, of group %q, is not listed in it", i, k, g)
+			}
+		}
+	}
+}
+
+// An auth request is completed in place (Update), by the login that
+// signs it in: it must be listed in its new groups, or ending its session
+// and disabling its user would miss it.
+func TestTTLMap_UpdateInPlaceRelists(t *testing.T) {
+	type login struct{ sid, sub string }
+	c := &clockAt{time.Unix(1e9, 0)}
+	m := newTTLMap[string, *login](10, c.now).groupedBy(
+		func(l *login) string { return l.sid }, func(l *login) string { return l.sub })
+	m.Put("a", &login{}, c.t.Add(time.Minute))
+	m.Put("b", &login{}, c.t.Add(time.Minute))
+	m.Update("a", func(l **login) { (*l).sid, (*l).sub = "s1", "u1" })
+	m.Update("b", func(l **login) { (*l).sid, (*l).sub = "s2", "u1" })
+	var got []string
+	m.EachOfGroups(byUser, map[string]bool{"u1": true}, func(k string, _ *login) { got = append(got, k) })
+	if slices.Sort(got); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("the entries of user u1: %q, want a and b", got)
+	}
+	if n := m.DeleteGroup("s1"); n != 1 {
+		t.Errorf("DeleteGroup(s1) removed %d entries, want 1 (a)", n)
+	}
+	if _, ok := m.Get("b"); !ok {
+		t.Error("b, of s2, was removed with s1")
 	}
 }
 
