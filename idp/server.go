@@ -203,7 +203,8 @@ func New(opts Options) (*Server, error) {
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}
 	// Grouped by sid, for endSSO: a scan of the full store was some
 	// 120 µs under its lock for each sign-out (BenchmarkServer_EndSSO).
-	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now).groupedBy(func(sess *ssoSession) string { return sess.SID })
+	s.sessions = newTTLMap[string, *ssoSession](maxSessions, s.now).groupedBy(
+		func(sess *ssoSession) string { return sess.SID }, func(sess *ssoSession) string { return sess.Subject })
 	s.subjects = newTTLMap[string, *verifiedIDToken](maxVerifiedSubjects, s.now)
 	s.endedSIDs = newTTLMap[string, struct{}](maxEndedSessions, s.now)
 	s.goneSubs = newTTLMap[string, time.Time](maxTokens, s.now)

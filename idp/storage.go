@@ -70,12 +70,18 @@ var (
 
 func newStorage(s *Server) *storage {
 	return &storage{
-		srv:           s,
-		authRequests:  newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now),
-		codes:         newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
-		usedCodes:     newTTLMap[string, grantRef](maxTokens, s.now),
-		accessTokens:  newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(func(t *accessToken) string { return t.SessionID }),
-		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(func(t *refreshToken) string { return t.SessionID }),
+		srv: s,
+		// Each store of a login's objects is grouped by its session and
+		// by its user (bySession, byUser): ending a session, or a user's
+		// sessions (noteGoneUsers), reads only theirs.
+		authRequests: newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now).groupedBy(
+			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject }),
+		codes:     newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		usedCodes: newTTLMap[string, grantRef](maxTokens, s.now),
+		accessTokens: newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(
+			func(t *accessToken) string { return t.SessionID }, func(t *accessToken) string { return t.Subject }),
+		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(
+			func(t *refreshToken) string { return t.SessionID }, func(t *refreshToken) string { return t.Subject }),
 
 		rotatedRefresh: newTTLMap[string, grantRef](maxTokens, s.now),
 		revokedGrants:  newTTLMap[string, struct{}](maxTokens, s.now),
