@@ -363,7 +363,11 @@ func (s *Server) routes() {
 	mux.Handle("GET /ready", s.provider)
 	mux.HandleFunc("/ready", MethodNotAllowed("GET, HEAD"))
 	// Browser-based clients reach these across origins (internal/cors).
-	public := func(h http.HandlerFunc) http.Handler { return cors.Public(h, []string{"DPoP"}, nil) }
+	// MCP clients send MCP-Protocol-Version with their metadata requests
+	// (discovery, keys); a preflight that did not allow it would fail.
+	public := func(h http.HandlerFunc) http.Handler {
+		return cors.Public(h, []string{"DPoP", "Mcp-Protocol-Version"}, nil)
+	}
 	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
 	mux.Handle("/.well-known/oauth-authorization-server", public(s.discovery))
 	// The Go SDK, given the issuer with a trailing "/", inserts the

@@ -334,7 +334,8 @@ func New(cfg Config) (*Server, error) {
 	if err := a.Update(reg); err != nil {
 		return nil, err
 	}
-	a.public = cors.Public(http.HandlerFunc(a.route), []string{"DPoP"}, nil)
+	// MCP clients send MCP-Protocol-Version with their metadata requests.
+	a.public = cors.Public(http.HandlerFunc(a.route), []string{"DPoP", "Mcp-Protocol-Version"}, nil)
 	return a, nil
 }
 

@@ -45,3 +45,22 @@ func TestTokenEndpoint_BrowserClientCanReadRetryAfter(t *testing.T) {
 		t.Errorf("Access-Control-Expose-Headers %q does not expose Retry-After: a browser-based client cannot read when to retry", resp.Header.Get("Access-Control-Expose-Headers"))
 	}
 }
+
+// TestMetadataPreflightAllowsMCPProtocolVersion: a browser-based MCP
+// client sends MCP-Protocol-Version with its metadata requests; the
+// authorization server's preflight must allow it.
+func TestMetadataPreflightAllowsMCPProtocolVersion(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest(http.MethodOptions, e.asURL+"/.well-known/oauth-authorization-server", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "mcp-protocol-version")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if allow := resp.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(strings.ToLower(allow), "mcp-protocol-version") {
+		t.Errorf("the preflight allows %q, not MCP-Protocol-Version", allow)
+	}
+}
