@@ -47,11 +47,12 @@ func basicCall(t *testing.T, user, password, method, url, body string, header ..
 }
 
 type configStatus struct {
-	File       string `json:"file"`
-	InMemory   bool   `json:"in_memory"`
-	ETag       string `json:"etag"`
-	Watching   bool   `json:"watching"`
-	LastReload string `json:"last_reload"`
+	File            string `json:"file"`
+	InMemory        bool   `json:"in_memory"`
+	ETag            string `json:"etag"`
+	Watching        bool   `json:"watching"`
+	LastReload      string `json:"last_reload"`
+	LastReloadError string `json:"last_reload_error"`
 }
 
 func configStatusOf(t *testing.T, issuer string) configStatus {
