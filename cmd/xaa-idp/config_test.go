@@ -90,7 +90,7 @@ func TestServe_ConfigFileIsEditedAndWatched(t *testing.T) {
 	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
 		if strings.Contains(string(body), `"name": "Team Wiki"`) {
@@ -150,7 +150,7 @@ func TestServe_ReplacedFileWithTheSameSizeAndTimeIsReloaded(t *testing.T) {
 	if err := os.Rename(tmp, file); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(6 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
 		if strings.Contains(string(body), `"name": "Wika"`) {
