@@ -162,21 +162,26 @@ users:
 		}
 		floor = min(floor, time.Since(start))
 	}
-	// Some 40 checks' time per place, sent at once and hung up on.
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for i := range 40 * slots {
-		wg.Go(func() { _, _ = get(ctx, fmt.Sprintf("gone-%d", i), "guess") })
-	}
-	time.Sleep(200 * time.Millisecond)
-	cancel()
-	wg.Wait()
-	// The admin signs in next: behind the dropped checks, not after them.
-	start := time.Now()
-	status, err := get(context.Background(), "admin", "right-pw")
-	took := time.Since(start)
-	if err != nil || status != http.StatusOK {
-		t.Fatalf("the admin after the flood: %d %v", status, err)
+	// Some 40 checks' time per place, sent at once and hung up on; then
+	// the admin signs in: behind the dropped checks, not after them. The
+	// fastest of 3 such rounds, as the floor is the fastest of 3, so that
+	// a moment of a busy machine in one round does not fail the test.
+	took := time.Hour
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for i := range 40 * slots {
+			wg.Go(func() { _, _ = get(ctx, fmt.Sprintf("gone-%d", i), "guess") })
+		}
+		time.Sleep(200 * time.Millisecond) // not a wait for anything: the time the flood lasts
+		cancel()
+		wg.Wait()
+		start := time.Now()
+		status, err := get(context.Background(), "admin", "right-pw")
+		took = min(took, time.Since(start))
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("the admin after the flood: %d %v", status, err)
+		}
 	}
 	// Run first, the hung-up checks would take some 40 sign-ins' time (less
 	// those done during the 200 ms); dropped, the admin waits at most for

@@ -2,10 +2,13 @@ package admin_test
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/policy/policytest"
@@ -17,6 +20,13 @@ import (
 // after it stay fast. It was written, and every later change (each decodes
 // the file, in time that grows with the square of a mapping's keys) then
 // took seconds.
+//
+// "At once" and "fast" are measured against reading the same text into
+// YAML nodes, which every change does, timed in the same run (the fastest
+// of 3 each), so that a busy machine slows both alike; fixed bounds (10 s)
+// failed on a loaded machine without catching the refusal made after
+// printing the document (3 s here, some 170 times the read; at once it is
+// about 10).
 func TestConfigAPI_ClaimsKeysBounded(t *testing.T) {
 	p := editable(t)
 	before := readFile(t, p.file)
@@ -24,20 +34,25 @@ func TestConfigAPI_ClaimsKeysBounded(t *testing.T) {
 	for i := range 20_000 {
 		claims[fmt.Sprintf("claim_key_%06d", i)] = "value"
 	}
-	start := time.Now()
-	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": claims})
-	took := time.Since(start)
 	want := fmt.Sprintf("users[1].claims: 20000 keys; a mapping may have at most %d", policy.MaxMappingKeys)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) || !strings.Contains(string(body), want) {
-		t.Fatalf("PUT of 20,000 claims: %d %.300s, want 400 invalid_config naming %q", resp.StatusCode, body, want)
-	}
+	refuse := fastest(func() {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": claims})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) || !strings.Contains(string(body), want) {
+			t.Fatalf("PUT of 20,000 claims: %d %.300s, want 400 invalid_config naming %q", resp.StatusCode, body, want)
+		}
+	})
 	if got := readFile(t, p.file); got != before {
 		t.Fatalf("the refused change was written:\n%.500s", got)
 	}
-	if took > 10*time.Second {
-		t.Errorf("the refusal took %s", took)
+	text, err := yaml.Marshal(map[string]any{"users": []any{map[string]any{"username": "bob", "password": "bob-pw", "claims": claims}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// At the bound, a change is made, and the next one is still quick.
+	read := fastest(func() { readNodes(t, text) })
+	if refuse > 50*read {
+		t.Errorf("the refusal took %s, %.0fx reading the user's text into YAML nodes (%s): the claims were decoded before they were counted", refuse, float64(refuse)/float64(read), read)
+	}
+	// At the bound, a change is made, and the next ones are still quick.
 	claims = map[string]any{}
 	for i := range policy.MaxMappingKeys {
 		claims[fmt.Sprintf("claim_key_%06d", i)] = "value"
@@ -45,12 +60,38 @@ func TestConfigAPI_ClaimsKeysBounded(t *testing.T) {
 	if resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": "bob-pw", "claims": claims}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT of %d claims: %d %.300s", policy.MaxMappingKeys, resp.StatusCode, body)
 	}
-	start = time.Now()
-	if resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", map[string]any{"name": "ops"}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT group: %d %.300s", resp.StatusCode, body)
+	n := 0
+	change := fastest(func() {
+		n++
+		resp, body := p.send(t, http.MethodPut, "/admin/api/groups/ops", "alice", map[string]any{"name": "ops", "description": fmt.Sprint("change ", n)})
+		if resp.StatusCode != http.StatusCreated && (n == 1 || resp.StatusCode != http.StatusOK) {
+			t.Fatalf("PUT group: %d %.300s", resp.StatusCode, body)
+		}
+	})
+	file := []byte(readFile(t, p.file))
+	read = fastest(func() { readNodes(t, file) })
+	if change > 200*read {
+		t.Errorf("a change after a user with %d claims took %s, %.0fx reading the file into YAML nodes (%s)", policy.MaxMappingKeys, change, float64(change)/float64(read), read)
 	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("a change after a user with %d claims took %s", policy.MaxMappingKeys, took)
+}
+
+// fastest is the shortest of 3 runs of f.
+func fastest(f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
+
+// readNodes reads text into YAML nodes, as every parse does first.
+func readNodes(t *testing.T, text []byte) {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal(text, &n); err != nil {
+		t.Fatal(err)
 	}
 }
 

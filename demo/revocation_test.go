@@ -160,7 +160,7 @@ func wholeLoop(t *testing.T, slash string) {
 	if _, err := store.UpdateServerAccess("crm", nil, "*"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for pusher.Pending() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -429,7 +429,7 @@ func TestStore_WatchPicksUpChanges(t *testing.T) {
 	if err := os.WriteFile(file, []byte(changed), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for s.Config().Server("files").Name != "File Share" {
 		if time.Now().After(deadline) {
 			t.Fatal("the change was not picked up")

@@ -46,7 +46,7 @@ func wantRefused(t *testing.T, resp *http.Response, status int) {
 // its slot once the server sees its connection end.
 func waitTail(t *testing.T, p *product, b *browser) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, closeTail := openTail(t, p, b)
 		if resp.StatusCode == http.StatusOK {
 			return

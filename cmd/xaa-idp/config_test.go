@@ -47,11 +47,12 @@ func basicCall(t *testing.T, user, password, method, url, body string, header ..
 }
 
 type configStatus struct {
-	File       string `json:"file"`
-	InMemory   bool   `json:"in_memory"`
-	ETag       string `json:"etag"`
-	Watching   bool   `json:"watching"`
-	LastReload string `json:"last_reload"`
+	File            string `json:"file"`
+	InMemory        bool   `json:"in_memory"`
+	ETag            string `json:"etag"`
+	Watching        bool   `json:"watching"`
+	LastReload      string `json:"last_reload"`
+	LastReloadError string `json:"last_reload_error"`
 }
 
 func configStatusOf(t *testing.T, issuer string) configStatus {
@@ -89,7 +90,7 @@ func TestServe_ConfigFileIsEditedAndWatched(t *testing.T) {
 	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
 		if strings.Contains(string(body), `"name": "Team Wiki"`) {
@@ -149,7 +150,7 @@ func TestServe_ReplacedFileWithTheSameSizeAndTimeIsReloaded(t *testing.T) {
 	if err := os.Rename(tmp, file); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(6 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body := configCall(t, http.MethodGet, issuer+"/admin/api/servers/wiki", "")
 		if strings.Contains(string(body), `"name": "Wika"`) {

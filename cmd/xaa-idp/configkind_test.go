@@ -56,7 +56,32 @@ func TestServe_ConfigReplacedByANamedPipe(t *testing.T) {
 	if err := os.Rename(fifo, file); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second) // the watcher's checks find the pipe
+	// Unblocks a watcher stuck opening the pipe and puts a regular file
+	// back in its place, so that the server can stop after a failure.
+	unblock := func() {
+		w, err := os.OpenFile(file, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		back := filepath.Join(dir, "back")
+		if os.WriteFile(back, fixtures.Demo, 0o600) == nil {
+			_ = os.Rename(back, file)
+		}
+		if err == nil {
+			w.Close()
+		}
+	}
+	// Until the watcher's checks have found the pipe and reported it; the
+	// deadline only guards a hang (a watcher blocked opening the pipe
+	// never reports it).
+	const want = "not a regular file but a named pipe"
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st := configStatusOf(t, issuer)
+		if strings.Contains(st.LastReloadError, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			unblock()
+			t.Fatalf("after 60 s the status still does not report the pipe: %+v", st)
+		}
+	}
 	done := make(chan struct{})
 	var code int
 	var body []byte
@@ -67,14 +92,11 @@ func TestServe_ConfigReplacedByANamedPipe(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
-		// Unblock the watcher so that the server can stop.
-		if f, err := os.OpenFile(file, os.O_WRONLY, 0); err == nil {
-			f.Close()
-		}
+	case <-time.After(60 * time.Second): // only a guard against a hang
+		unblock()
 		t.Fatal("the admin edit hung")
 	}
-	if want := "not a regular file but a named pipe"; code != http.StatusConflict || !strings.Contains(string(body), want) {
+	if code != http.StatusConflict || !strings.Contains(string(body), want) {
 		t.Errorf("PUT: %d %s, want 409 and %q", code, body, want)
 	}
 	if st := configStatusOf(t, issuer); st.ETag != etag {

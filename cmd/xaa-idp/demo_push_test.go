@@ -49,7 +49,7 @@ func TestDemo_EndSessionAtAnRS256TenantReachesTheDemoAuthorizationServer(t *test
 		t.Fatalf("end_session: %s", resp.Status)
 	}
 	var last []map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		req, _ := http.NewRequest(http.MethodGet, issuer+"/admin/api/audit?type=event_push", nil)
 		req.SetBasicAuth("alice", "alice")
 		resp, err := http.DefaultClient.Do(req)

@@ -142,7 +142,7 @@ func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var body []byte
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body = configCall(t, http.MethodGet, issuer+"/admin/api/status", "")
 		if bytes.Contains(body, []byte("last_reload")) || time.Now().After(deadline) {
@@ -160,7 +160,7 @@ func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
 	}
 
 	setFsize(unix.RLIM_INFINITY)
-	deadline = time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(60 * time.Second)
 	for configStatusOf(t, issuer).ETag == before {
 		if time.Now().After(deadline) {
 			t.Fatal("the hand edit was not loaded once there was room")

@@ -36,7 +36,7 @@ func TestServe_TenantsPrintOneIssuerLogEachAndAnswerHealthz(t *testing.T) {
 			t.Error("serve did not stop")
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.HasSuffix(stdout.String(), "\n") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

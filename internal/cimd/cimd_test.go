@@ -99,7 +99,7 @@ func (s *site) total() int {
 // machine: a connection kept behind stays open for ever.
 func (s *site) waitClosed(t *testing.T) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); s.open.Load() != 0; {
+	for deadline := time.Now().Add(60 * time.Second); s.open.Load() != 0; {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d connections left open", s.open.Load())
 		}
@@ -115,7 +115,7 @@ func noGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
 		var now int
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if now = runtime.NumGoroutine(); now <= before {
 				return
 			}

@@ -117,9 +117,10 @@ func TestLimiter_NewConnectionTakesTheLongestIdlesPlace(t *testing.T) {
 // them is cut.
 func TestLimiter_BusyConnectionsAreNotClosed(t *testing.T) {
 	l := connlimit.New(2)
-	release := make(chan struct{})
+	release, inSlow := make(chan struct{}), make(chan struct{}, 2)
 	addr := serve(t, l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			inSlow <- struct{}{}
 			<-release
 		}
 	}))
@@ -139,7 +140,16 @@ func TestLimiter_BusyConnectionsAreNotClosed(t *testing.T) {
 			slow <- result{s, err}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Until both are in the middle of their request, not some 100 ms,
+	// which a busy machine can take to get them there: an idle one may
+	// rightly be closed for the third.
+	for range 2 {
+		select {
+		case <-inSlow:
+		case <-time.After(60 * time.Second): // only a guard against a hang
+			t.Fatal("the slow requests did not arrive")
+		}
+	}
 	c, err := net.Dial("tcp", addr) // the listen queue takes it
 	if err != nil {
 		t.Fatal(err)
