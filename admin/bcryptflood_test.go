@@ -5,16 +5,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/policy"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestAdminAPI_UnknownUsernameFloodLeavesCPU: an unknown username costs a
@@ -28,27 +22,9 @@ import (
 func TestAdminAPI_UnknownUsernameFloodLeavesCPU(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	slots := max(1, procs/2)
-	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := policy.Parse([]byte(`
-users:
-  - {username: admin, password_bcrypt: "`+string(hash)+`", admin: true}
-`), "bcrypt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	t.Cleanup(ts.Close)
+	base := serveOneAdmin(t)
 	attempt := func(user string) error {
-		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/admin/api/status", nil)
+		req, _ := http.NewRequest(http.MethodGet, base+"/admin/api/status", nil)
 		req.SetBasicAuth(user, "guess")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -121,27 +97,9 @@ users:
 // requests do not pile up a backlog that the sign-ins after them wait out.
 func TestAdminAPI_AbandonedChecksAreNotRun(t *testing.T) {
 	slots := max(1, runtime.GOMAXPROCS(0)/2)
-	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := policy.Parse([]byte(`
-users:
-  - {username: admin, password_bcrypt: "`+string(hash)+`", admin: true}
-`), "bcrypt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	t.Cleanup(ts.Close)
+	base := serveOneAdmin(t)
 	get := func(ctx context.Context, user, pw string) (int, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/admin/api/status", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/admin/api/status", nil)
 		req.SetBasicAuth(user, pw)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -189,4 +147,15 @@ users:
 	if took > 12*floor {
 		t.Errorf("the admin's sign-in after %d hung-up requests took %v, %.0fx one sign-in (%v): their checks were run first", 40*slots, took.Round(time.Millisecond), float64(took)/float64(floor), floor.Round(time.Millisecond))
 	}
+}
+
+// serveOneAdmin serves a product whose one user, admin, signs in with
+// right-pw, checked against a bcrypt hash; it returns the base URL.
+func serveOneAdmin(t *testing.T) string {
+	t.Helper()
+	base, _ := serveConfig(t, `
+users:
+  - {username: admin, password_bcrypt: "`+rightPwHash(t)+`", admin: true}
+`, "bcrypt.yaml")
+	return base
 }

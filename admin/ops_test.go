@@ -19,7 +19,14 @@ import (
 // startIdP serves the whole product and returns its base URL and the IdP.
 func startIdP(t *testing.T) (string, *idp.Server) {
 	t.Helper()
-	cfg, err := policy.Parse([]byte(testConfig), "test.yaml")
+	return serveConfig(t, testConfig, "test.yaml")
+}
+
+// serveConfig serves the whole product with the configuration text, read
+// as the file named file, and returns its base URL and the IdP.
+func serveConfig(t *testing.T, text, file string) (string, *idp.Server) {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(text), file)
 	if err != nil {
 		t.Fatal(err)
 	}

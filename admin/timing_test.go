@@ -2,13 +2,9 @@ package admin_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/policy"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -17,36 +13,14 @@ import (
 // unknown one, so the 401's time (some 50 ms against under 1 ms) named
 // the usernames that exist, admins among them.
 func TestAdminAPI_UnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := policy.Parse([]byte(`
+	hash := rightPwHash(t)
+	base, _ := serveConfig(t, `
 users:
-  - {username: a1, password_bcrypt: "`+string(hash)+`", admin: true}
-  - {username: a2, password_bcrypt: "`+string(hash)+`", admin: true}
-  - {username: a3, password_bcrypt: "`+string(hash)+`", admin: true}
-`), "bcrypt.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	attempt := func(user string) time.Duration {
-		start := time.Now()
-		resp, _ := call(t, http.MethodGet, ts.URL+"/admin/api/status", user, "wrong-pw", "")
-		took := time.Since(start)
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
-		}
-		return took
-	}
+  - {username: a1, password_bcrypt: "`+hash+`", admin: true}
+  - {username: a2, password_bcrypt: "`+hash+`", admin: true}
+  - {username: a3, password_bcrypt: "`+hash+`", admin: true}
+`, "bcrypt.yaml")
+	attempt := wrongPasswordTimer(t, base)
 	// The fastest of three of each: a busy machine can only slow an
 	// attempt down, so a stall cannot make the check fail.
 	known, unknown := time.Hour, time.Hour
@@ -65,37 +39,15 @@ users:
 // plain-password usernames (the demo accounts a file kept, often admins).
 // A wrong plain password now costs the same check.
 func TestAdminAPI_PlainPasswordUserTakesAsLongAsUnknown(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := policy.Parse([]byte(`
+	hash := rightPwHash(t)
+	base, _ := serveConfig(t, `
 users:
-  - {username: hashed, password_bcrypt: "`+string(hash)+`", admin: true}
+  - {username: hashed, password_bcrypt: "`+hash+`", admin: true}
   - {username: p1, password: plain-pw, admin: true}
   - {username: p2, password: plain-pw, admin: true}
   - {username: p3, password: plain-pw, admin: true}
-`), "mixed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: "http://" + ts.Listener.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	attempt := func(user string) time.Duration {
-		start := time.Now()
-		resp, _ := call(t, http.MethodGet, ts.URL+"/admin/api/status", user, "wrong-pw", "")
-		took := time.Since(start)
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
-		}
-		return took
-	}
+`, "mixed.yaml")
+	attempt := wrongPasswordTimer(t, base)
 	attempt("warm-up") // makes the unknown usernames' hash
 	// The fastest of three of each, as above.
 	plain, unknown := time.Hour, time.Hour
@@ -107,7 +59,32 @@ users:
 		t.Errorf("the fastest wrong plain password took %v, the fastest unknown username %v: the time tells which usernames exist", plain, unknown)
 	}
 	// The right plain password still signs in.
-	if resp, body := call(t, http.MethodGet, ts.URL+"/admin/api/status", "p1", "plain-pw", ""); resp.StatusCode != http.StatusOK {
+	if resp, body := call(t, http.MethodGet, base+"/admin/api/status", "p1", "plain-pw", ""); resp.StatusCode != http.StatusOK {
 		t.Errorf("p1 with the right password: %d %s", resp.StatusCode, body)
+	}
+}
+
+// rightPwHash is a bcrypt hash of "right-pw" at the default cost: the
+// cost whose check takes the time these tests compare.
+func rightPwHash(t *testing.T) string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(hash)
+}
+
+// wrongPasswordTimer returns a sign-in at base's admin API with a wrong
+// password for user, which must be 401, timed.
+func wrongPasswordTimer(t *testing.T, base string) func(user string) time.Duration {
+	return func(user string) time.Duration {
+		start := time.Now()
+		resp, _ := call(t, http.MethodGet, base+"/admin/api/status", user, "wrong-pw", "")
+		took := time.Since(start)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
+		}
+		return took
 	}
 }
