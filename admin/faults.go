@@ -61,11 +61,7 @@ func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 	// zero value, so {"times": null} would add a fault that fires forever.
 	if json.Valid(body) {
 		if err := strictjson.Check(body, strictjson.Options{}); err != nil {
-			writeAPI(w, http.StatusBadRequest, map[string]any{
-				"error":             "invalid_request",
-				"error_description": "the body is refused: " + err.Error() + "; nothing was added",
-				"problems":          []string{"request body: " + err.Error()},
-			})
+			refuseFaults(w, err.Error(), "request body: "+err.Error())
 			return
 		}
 	}
@@ -73,11 +69,7 @@ func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 		// YAML alike (and JSON that only YAML reads, a trailing comma):
 		// its null is the zero value, and times: ~ fires forever.
 		msg := path + " is null; send the value itself (an empty list is [], an absent key is left out)"
-		writeAPI(w, http.StatusBadRequest, map[string]any{
-			"error":             "invalid_request",
-			"error_description": "the body is refused: " + msg + "; nothing was added",
-			"problems":          []string{fmt.Sprintf("request body:%d: %s", line, msg)},
-		})
+		refuseFaults(w, msg, fmt.Sprintf("request body:%d: %s", line, msg))
 		return
 	}
 	faults, err := policy.ParseFaults(body, "request body", a.idp.Config())
@@ -151,6 +143,16 @@ func (a *API) recordFaultChange(r *http.Request, did string, faults []idp.FaultS
 		Admin:   audit.Truncate(adminName(r)),
 		Reason:  audit.Truncate(fmt.Sprintf("faults %s: %s", did, strings.Join(ids, ", "))),
 		Details: map[string]any{"object": "faults", "action": did, "faults": faults},
+	})
+}
+
+// refuseFaults answers 400 to a faults body refused for its shape: why,
+// and the one problem, which says where.
+func refuseFaults(w http.ResponseWriter, why, problem string) {
+	writeAPI(w, http.StatusBadRequest, map[string]any{
+		"error":             "invalid_request",
+		"error_description": "the body is refused: " + why + "; nothing was added",
+		"problems":          []string{problem},
 	})
 }
 
