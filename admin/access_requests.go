@@ -144,12 +144,13 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPI(w, http.StatusOK, decided)
 		return
 	}
-	srv := a.cfg().Server(req.Server)
+	cfg := a.cfg()
+	srv := cfg.Server(req.Server)
 	if srv == nil {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("MCP server %s no longer exists; deny the request", req.Server))
 		return
 	}
-	u := a.cfg().User(req.User)
+	u := cfg.User(req.User)
 	if u == nil {
 		// Else the entry naming the user would make the configuration
 		// invalid: a 400 with the line of an entry never written.
