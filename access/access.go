@@ -296,7 +296,7 @@ func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var denied []int
-	before := make(map[int]Request)
+	var before []Request // the denied ones as they were, put back if the save fails
 	now := s.o.Now().UTC().Truncate(time.Millisecond)
 	for i, r := range s.requests {
 		if r.Status != Pending {
@@ -309,7 +309,7 @@ func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
 		if ReasonTooLong(reason) {
 			reason = string([]rune(reason)[:MaxReasonChars])
 		}
-		before[i] = r
+		before = append(before, r)
 		r = clone(r)
 		r.Status, r.Decided, r.DenyReason = Denied, &now, reason
 		s.requests[i] = r
@@ -319,8 +319,8 @@ func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
 		return nil, nil
 	}
 	if err := s.saveLocked(); err != nil {
-		for i, r := range before {
-			s.requests[i] = r
+		for k, i := range denied {
+			s.requests[i] = before[k]
 		}
 		return nil, err
 	}
