@@ -55,24 +55,19 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	data.Paged = len(cfg.Users) > usersPerPage || q.Has("user") || q.Has("after")
 	page := c.base + "/admin/users"
 
-	if after != "" && cfg.UserIndex(after) < 0 {
+	// What GET /admin/api/users answers, without its JSON: a page of it
+	// at a company's size is 50 MB to encode and decode.
+	views, more, err := c.adminAPI.UsersPage(admin.UsersQuery{After: after, User: search, Limit: usersPerPage})
+	if errors.Is(err, admin.ErrNoSuchUser) {
 		// The user a next link named was removed or renamed since.
 		data.NotFound = after
 	}
 	var users []userRow
-	if data.NotFound == "" {
-		// What GET /admin/api/users answers, without its JSON: a page of
-		// it at a company's size is 50 MB to encode and decode.
-		views, more, err := c.adminAPI.UsersPage(admin.UsersQuery{After: after, User: search, Limit: usersPerPage})
-		if errors.Is(err, admin.ErrNoSuchUser) {
-			data.NotFound = after
-		}
-		for _, u := range views {
-			users = append(users, userRow{UserView: u})
-		}
-		if more && len(users) > 0 {
-			data.Next = page + "?" + url.Values{"after": {users[len(users)-1].Username}}.Encode()
-		}
+	for _, u := range views {
+		users = append(users, userRow{UserView: u})
+	}
+	if more && len(users) > 0 {
+		data.Next = page + "?" + url.Values{"after": {users[len(users)-1].Username}}.Encode()
 	}
 	if search != "" && len(users) == 0 {
 		data.NoSuchUser = search
