@@ -410,16 +410,6 @@ func (m *ttlMap[K, V]) HasGroup(g string) bool {
 	return false
 }
 
-// Each calls f with every entry, expired ones not yet swept included,
-// under the map's lock: f must not call m.
-func (m *ttlMap[K, V]) Each(f func(K, V)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, e := range m.data {
-		f(k, e.v)
-	}
-}
-
 // DeleteFunc removes every entry for which f reports true and reports how
 // many it removed.
 func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) int {
