@@ -2,9 +2,7 @@ package idp
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -619,12 +617,8 @@ type logoutView struct {
 }
 
 // signOutCSRF is the token that confirms the sign-out of sess at
-// end_session: derived from the SSO session's secret id, as appsCSRF, so
-// that it needs no storage and is spent once the session it names ends.
-func signOutCSRF(sess *ssoSession) string {
-	sum := sha256.Sum256([]byte("xaa-idp end_session csrf\x00" + sess.ID))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// end_session (sessionCSRF).
+func signOutCSRF(sess *ssoSession) string { return sessionCSRF("end_session", sess) }
 
 // signOutConfirmed reports whether the request posts the sign-out token of
 // sess in its body: the question's "Sign out", or the IdP's own sign-out.
