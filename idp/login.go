@@ -722,8 +722,11 @@ func (s *Server) revokeLogin(sid, client string) {
 // idTokenOfRevokedLogin reports when a login of the SSO session sid, of a
 // client the ID token was issued to (aud or azp), was revoked, if that
 // was at or after the token's iat (whole seconds: a token of the same
-// second is refused).
+// second is refused). A token without a session has no login to revoke.
 func (s *Server) idTokenOfRevokedLogin(v *verifiedIDToken) (time.Time, bool) {
+	if v.SessionID == "" {
+		return time.Time{}, false
+	}
 	revokedAt := func(client string) (time.Time, bool) {
 		at, ok := s.revokedLogins.Get(revokedLogin{v.SessionID, client})
 		return at, ok && !v.IssuedAt.After(at)
