@@ -114,10 +114,14 @@ func (s *Server) appsSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.issuer+pathAuthorize+"?"+q.Encode(), http.StatusSeeOther)
 }
 
-// appsCSRF is the page's CSRF token: derived from the SSO session's secret
-// id, so it needs no storage, and tells nothing about the id.
-func appsCSRF(sess *ssoSession) string {
-	sum := sha256.Sum256([]byte("xaa-idp apps csrf\x00" + sess.ID))
+// appsCSRF is the page's CSRF token (sessionCSRF).
+func appsCSRF(sess *ssoSession) string { return sessionCSRF("apps", sess) }
+
+// sessionCSRF is a CSRF token of sess for one purpose: derived from the SSO
+// session's secret id, so it needs no storage, tells nothing about the id,
+// and is spent once the session ends.
+func sessionCSRF(purpose string, sess *ssoSession) string {
+	sum := sha256.Sum256([]byte("xaa-idp " + purpose + " csrf\x00" + sess.ID))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 

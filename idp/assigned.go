@@ -110,13 +110,13 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	// One way per request (RFC 6750 section 2): op reads the header, else
 	// the form, so a second token would be served in place of the one
 	// checked here.
-	sent := r.Form["access_token"] // the query's and the body's
+	sent := len(r.Form["access_token"]) // the query's and the body's
 	tok := r.Form.Get("access_token")
 	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		tok = strings.TrimSpace(t)
-		sent = append(sent, tok)
+		sent++
 	}
-	if len(sent) > 1 {
+	if sent > 1 {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_request"`)
 		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "send the access token one way: the Authorization header, the form body or the query, once (RFC 6750 section 2)"})
 		return

@@ -114,11 +114,9 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 		// the refusal, so that filtering by user finds it.
 		return subject{Sub: v.Subject}, invalidGrant("the SSO session of the subject ID token was ended (end_session); log the user in again")
 	}
-	if v.SessionID != "" {
-		if at, revoked := s.idTokenOfRevokedLogin(v); revoked {
-			return subject{Sub: v.Subject}, invalidGrant("the login of the subject ID token was revoked at %s (its authorization code was replayed, or its refresh token reused or revoked: RFC 9700 section 4.14.2), and its ID tokens with it; log the user in again",
-				at.UTC().Format(time.RFC3339))
-		}
+	if at, revoked := s.idTokenOfRevokedLogin(v); revoked {
+		return subject{Sub: v.Subject}, invalidGrant("the login of the subject ID token was revoked at %s (its authorization code was replayed, or its refresh token reused or revoked: RFC 9700 section 4.14.2), and its ID tokens with it; log the user in again",
+			at.UTC().Format(time.RFC3339))
 	}
 	if !slices.Contains(v.Audience, clientID) {
 		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token was issued to %v, not to the authenticated client %q", v.Audience, clientID)

@@ -2,9 +2,7 @@ package idp
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -619,12 +617,8 @@ type logoutView struct {
 }
 
 // signOutCSRF is the token that confirms the sign-out of sess at
-// end_session: derived from the SSO session's secret id, as appsCSRF, so
-// that it needs no storage and is spent once the session it names ends.
-func signOutCSRF(sess *ssoSession) string {
-	sum := sha256.Sum256([]byte("xaa-idp end_session csrf\x00" + sess.ID))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// end_session (sessionCSRF).
+func signOutCSRF(sess *ssoSession) string { return sessionCSRF("end_session", sess) }
 
 // signOutConfirmed reports whether the request posts the sign-out token of
 // sess in its body: the question's "Sign out", or the IdP's own sign-out.
@@ -728,8 +722,11 @@ func (s *Server) revokeLogin(sid, client string) {
 // idTokenOfRevokedLogin reports when a login of the SSO session sid, of a
 // client the ID token was issued to (aud or azp), was revoked, if that
 // was at or after the token's iat (whole seconds: a token of the same
-// second is refused).
+// second is refused). A token without a session has no login to revoke.
 func (s *Server) idTokenOfRevokedLogin(v *verifiedIDToken) (time.Time, bool) {
+	if v.SessionID == "" {
+		return time.Time{}, false
+	}
 	revokedAt := func(client string) (time.Time, bool) {
 		at, ok := s.revokedLogins.Get(revokedLogin{v.SessionID, client})
 		return at, ok && !v.IssuedAt.After(at)

@@ -24,36 +24,38 @@ func (s *Server) EnsureSecEventKey() error {
 	return err
 }
 
-// sessionEndHooks are the functions OnSessionEnd registered.
-type sessionEndHooks struct {
+// hooks are the functions registered for one kind of event (OnSessionEnd,
+// OnAccessExpired).
+type hooks[F any] struct {
 	mu sync.Mutex
-	fs []func(sub string)
+	fs []F
+}
+
+// add registers f.
+func (h *hooks[F]) add(f F) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fs = append(h.fs, f)
+}
+
+// all returns the functions registered so far.
+func (h *hooks[F]) all() []F {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.fs
 }
 
 // OnSessionEnd registers f to be called with the user's sub whenever
 // end_session ends an SSO session (OpenID RP-Initiated Logout), after the
 // logout is audited. f runs in the request and must not block on the
 // network.
-func (s *Server) OnSessionEnd(f func(sub string)) {
-	s.sessionEnd.mu.Lock()
-	defer s.sessionEnd.mu.Unlock()
-	s.sessionEnd.fs = append(s.sessionEnd.fs, f)
-}
+func (s *Server) OnSessionEnd(f func(sub string)) { s.sessionEnd.add(f) }
 
 // notifySessionEnd calls the OnSessionEnd functions with sub.
 func (s *Server) notifySessionEnd(sub string) {
-	s.sessionEnd.mu.Lock()
-	fs := s.sessionEnd.fs
-	s.sessionEnd.mu.Unlock()
-	for _, f := range fs {
+	for _, f := range s.sessionEnd.all() {
 		f(sub)
 	}
-}
-
-// accessExpiredHooks are the functions OnAccessExpired registered.
-type accessExpiredHooks struct {
-	mu sync.Mutex
-	fs []func(cfg *policy.Config, now time.Time)
 }
 
 // OnAccessExpired registers f to be called, with the configuration and the
@@ -64,18 +66,11 @@ type accessExpiredHooks struct {
 // first finds it expired, or earlier", which the Pusher's periodic look
 // alone does not promise. f runs in the request and must not block on the
 // network.
-func (s *Server) OnAccessExpired(f func(cfg *policy.Config, now time.Time)) {
-	s.accessExpired.mu.Lock()
-	defer s.accessExpired.mu.Unlock()
-	s.accessExpired.fs = append(s.accessExpired.fs, f)
-}
+func (s *Server) OnAccessExpired(f func(cfg *policy.Config, now time.Time)) { s.accessExpired.add(f) }
 
 // notifyAccessExpired calls the OnAccessExpired functions.
 func (s *Server) notifyAccessExpired(cfg *policy.Config, now time.Time) {
-	s.accessExpired.mu.Lock()
-	fs := s.accessExpired.fs
-	s.accessExpired.mu.Unlock()
-	for _, f := range fs {
+	for _, f := range s.accessExpired.all() {
 		f(cfg, now)
 	}
 }

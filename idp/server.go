@@ -141,8 +141,8 @@ type Server struct {
 
 	cimd cimdClients // metadata document clients (cimd.go)
 
-	sessionEnd    sessionEndHooks    // OnSessionEnd (secevent.go)
-	accessExpired accessExpiredHooks // OnAccessExpired (secevent.go)
+	sessionEnd    hooks[func(sub string)]                        // OnSessionEnd (secevent.go)
+	accessExpired hooks[func(cfg *policy.Config, now time.Time)] // OnAccessExpired (secevent.go)
 
 	requests *access.Store // access requests (access_requests.go)
 }

@@ -291,35 +291,18 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 // DeleteGroup removes every entry of group g (see groupedBy) and reports
 // how many it removed.
 func (m *ttlMap[K, V]) DeleteGroup(g string) int {
-	return m.deleteGroup(g, nil)
+	return m.DeleteGroupFunc(g, func(V) bool { return true })
 }
 
 // TakeGroup removes every entry of group g, expired or not, and returns
 // their values.
 func (m *ttlMap[K, V]) TakeGroup(g string) []V {
 	var vs []V
-	m.deleteGroup(g, func(v V) { vs = append(vs, v) })
+	m.DeleteGroupFunc(g, func(v V) bool {
+		vs = append(vs, v)
+		return true
+	})
 	return vs
-}
-
-func (m *ttlMap[K, V]) deleteGroup(g string, took func(V)) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	gr := &m.groupings[0]
-	n := 0
-	for _, k := range gr.lists[g] {
-		// A key listed here may have left g, or be listed twice.
-		if e, ok := m.data[k]; ok && gr.of(e.v) == g {
-			delete(m.data, k)
-			n++
-			if took != nil {
-				took(e.v)
-			}
-		}
-	}
-	gr.listed -= len(gr.lists[g])
-	delete(gr.lists, g)
-	return n
 }
 
 // DeleteGroupFunc removes the entries of group g for which f reports true
@@ -408,16 +391,6 @@ func (m *ttlMap[K, V]) HasGroup(g string) bool {
 		}
 	}
 	return false
-}
-
-// Each calls f with every entry, expired ones not yet swept included,
-// under the map's lock: f must not call m.
-func (m *ttlMap[K, V]) Each(f func(K, V)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, e := range m.data {
-		f(k, e.v)
-	}
 }
 
 // DeleteFunc removes every entry for which f reports true and reports how

@@ -155,3 +155,13 @@ func BenchmarkServer_SetConfigGoneUsers(b *testing.B) {
 		})
 	}
 }
+
+// Each calls f with every entry, expired ones not yet swept included,
+// under the map's lock: f must not call m. Only the tests need it.
+func (m *ttlMap[K, V]) Each(f func(K, V)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, e := range m.data {
+		f(k, e.v)
+	}
+}
