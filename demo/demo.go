@@ -78,9 +78,9 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 	}
 	var out []Service
 	seen := map[string]string{}
-	claim := func(svc Service, path string) error {
+	claim := func(svc Service) error {
 		if other, dup := seen[svc.Addr]; dup {
-			return &ConfigError{Path: path, Err: fmt.Errorf("%s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)}
+			return &ConfigError{Path: svc.Path, Err: fmt.Errorf("%s and %s both want %s; give each its own port", other, svc.Server+" "+svc.Role, svc.Addr)}
 		}
 		seen[svc.Addr] = svc.Server + " " + svc.Role
 		out = append(out, svc)
@@ -121,7 +121,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
-		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}, ss.firstPath+".issuer"); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}); err != nil {
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
@@ -135,7 +135,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		if err != nil {
 			return nil, &ConfigError{Path: ss.firstPath + ".resources[0]", Err: fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
-		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Path: ss.firstPath + ".resources[0]", Addr: mcpAddr, Handler: mcp}, ss.firstPath+".resources[0]"); err != nil {
+		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Path: ss.firstPath + ".resources[0]", Addr: mcpAddr, Handler: mcp}); err != nil {
 			return nil, err
 		}
 	}

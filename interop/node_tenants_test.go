@@ -75,20 +75,7 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 // waitHTTP waits until url answers 200.
 func waitHTTP(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never answered 200: %v", url, err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	waitHTTPVia(t, ctx, http.DefaultClient, url)
 }
 
 // sampleEmail reads the email of the first user of tenant id in the

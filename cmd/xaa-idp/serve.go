@@ -125,10 +125,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		if file := r.store.File(); *f.issuer == "" && file != "" {
 			// A configuration error names the file and line (CONTRACT
 			// section 3), as the MCP servers' http URLs are named.
-			line := 0
-			if data, err := os.ReadFile(file); err == nil {
-				line = policy.Line(data, "issuer")
-			}
+			line := policy.Line(r.store.Snapshot().YAML(), "issuer") // the document the store read
 			fmt.Fprintf(stderr, "%s:%d: issuer: --tls serves https, but the issuer is %s: write https%s in the configuration, or leave it out to get https://<addr>\n", file, line, iss, iss[len("http"):])
 			r.close()
 			return nil, exitUsage
