@@ -370,11 +370,12 @@ func sameName(w http.ResponseWriter, what, inPath string, inBody *string) bool {
 // written answers a successful change: the new value (201 when created)
 // with its ETag, or 204 after a deletion. The new configuration's
 // warnings (policy.Warnings: valid, but not working as it seems to mean,
-// such as a subject: email server whose ID-JAGs no longer carry the email)
-// are added to the value as "warnings", with file and line, and logged as
+// such as a subject: email server whose ID-JAGs no longer carry the email),
+// those of the configuration this change made, not of one a later edit
+// made meanwhile, are added to the value as "warnings", with file and line, and logged as
 // at start: the change is made, but check would have warned of it.
 func (a *API) written(w http.ResponseWriter, r *http.Request, ch *policy.Change, tag string, v any) {
-	warnings := a.store.Snapshot().Warnings()
+	warnings := ch.Warnings()
 	if !ch.Unchanged {
 		for _, p := range warnings {
 			slog.Warn(p.String(), "admin", adminName(r), "change", ch.Kind+" "+ch.Op+" "+ch.Name)

@@ -170,8 +170,9 @@ func (v Snapshot) YAML() []byte {
 }
 
 // Snapshot returns the running configuration, its version and document.
-func (s *Store) Snapshot() Snapshot {
-	sn := s.cur.Load()
+func (s *Store) Snapshot() Snapshot { return s.snapshotOf(s.cur.Load()) }
+
+func (s *Store) snapshotOf(sn *snapshot) Snapshot {
 	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn, name: s.name}
 }
 
@@ -262,6 +263,20 @@ type Change struct {
 	Unchanged bool
 	// Config is the running configuration after the edit.
 	Config *Config
+
+	// snap is the configuration the edit made (or found, when Unchanged),
+	// whose warnings Warnings reports.
+	snap Snapshot
+}
+
+// Warnings returns the warnings (see Snapshot.Warnings) of the
+// configuration this edit made, not of whatever runs by the time it is
+// called: another edit may have followed.
+func (c *Change) Warnings() Problems {
+	if c.snap.sn == nil {
+		return nil
+	}
+	return c.snap.Warnings()
 }
 
 // ErrPreconditionRequired refuses an edit that does not say which version
@@ -614,7 +629,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		ch.After = after(cfg)
 	}
 	if bytes.Equal(data, cur.data) {
-		ch.Unchanged, ch.Config = true, cur.cfg
+		ch.Unchanged, ch.Config, ch.snap = true, cur.cfg, s.snapshotOf(cur)
 		return ch, nil
 	}
 	o := optionsOf(opts)
@@ -635,6 +650,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		s.stamp = stampOf(fi)
 	}
 	s.swapLocked(next)
+	ch.snap = s.snapshotOf(next)
 	return ch, nil
 }
 

@@ -55,3 +55,58 @@ func TestWarnings_SubjectEmailInTenants(t *testing.T) {
 		t.Errorf("tenant b's warnings: %v", ws)
 	}
 }
+
+// TestChangeWarnings_AreTheEditsOwn: the warnings of an edit are those of
+// the configuration it made, also once a later edit has replaced it (two
+// admins editing at once each read their own change's warnings), and
+// those of a tenant's edit its tenant's alone.
+func TestChangeWarnings_AreTheEditsOwn(t *testing.T) {
+	data := []byte(`users: [{username: alice, password: alice}]
+clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback]}]
+`)
+	store, err := policy.NewStore(data, "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := store.PutUser(policy.User{Username: "ops:1", Password: "p", Admin: true}, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.DeleteUser("ops:1", "*"); err != nil {
+		t.Fatal(err)
+	}
+	if ws := store.Snapshot().Warnings(); len(ws) != 0 {
+		t.Fatalf("the running configuration's warnings: %v", ws)
+	}
+	if ws := first.Warnings(); len(ws) != 1 || !strings.Contains(ws[0].String(), "t.yaml:1: warning: user ops:1: ") {
+		t.Errorf("the first edit's warnings, after a second edit: %v", ws)
+	}
+	same, err := store.PutUser(policy.User{Username: "alice", Password: "alice"}, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same.Unchanged || len(same.Warnings()) != 0 {
+		t.Errorf("an edit that changed nothing: unchanged %v, warnings %v", same.Unchanged, same.Warnings())
+	}
+
+	tenants := []byte(`tenants:
+  - id: a
+    users: [{username: alice, password: alice}]
+  - id: b
+    users: [{username: "ops:1", password: p, admin: true}]
+`)
+	store, err = policy.NewStore(tenants, "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := store.Tenant("a").PutUser(policy.User{Username: "bob", Password: "bob"}, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := ch.Warnings(); len(ws) != 0 {
+		t.Errorf("tenant a's edit reports tenant b's warnings: %v", ws)
+	}
+	if ws := store.Snapshot().Warnings(); len(ws) != 1 {
+		t.Errorf("the whole file's warnings: %v", ws)
+	}
+}
