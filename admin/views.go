@@ -120,6 +120,9 @@ const (
 type UsersQuery struct {
 	After, User string
 	Limit       int
+	// Config is the configuration to read, so that a page and what its
+	// caller shows beside it are of one version; nil for the running one.
+	Config *policy.Config
 }
 
 // ErrNoSuchUser is UsersPage's answer to an After that names no user: it
@@ -130,7 +133,10 @@ var ErrNoSuchUser = errors.New("no such user")
 // per MCP server, and whether more users follow it: what GET
 // /admin/api/users answers, and the console's users page shows.
 func (a *API) UsersPage(q UsersQuery) (users []UserView, more bool, err error) {
-	cfg, _ := a.view()
+	cfg := q.Config
+	if cfg == nil {
+		cfg, _ = a.view()
+	}
 	page, more, err := usersPage(cfg, q)
 	if err != nil {
 		return nil, false, err

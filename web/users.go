@@ -57,7 +57,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 
 	// What GET /admin/api/users answers, without its JSON: a page of it
 	// at a company's size is 50 MB to encode and decode.
-	views, more, err := c.adminAPI.UsersPage(admin.UsersQuery{After: after, User: search, Limit: usersPerPage})
+	views, more, err := c.adminAPI.UsersPage(admin.UsersQuery{After: after, User: search, Limit: usersPerPage, Config: cfg})
 	if errors.Is(err, admin.ErrNoSuchUser) {
 		// The user a next link named was removed or renamed since.
 		data.NotFound = after
