@@ -83,13 +83,18 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return nil
 	}
-	at := s.accessTokenFor(tok)
-	if at == nil || s.LoginEnded(at.Subject, at.SessionID, at.AuthTime) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked; log in again"})
-		return nil
+	at := s.liveAccessToken(tok)
+	if at == nil {
+		refuseAccessToken(w)
 	}
 	return at
+}
+
+// refuseAccessToken answers an access token that liveAccessToken did not
+// resolve (RFC 6750 section 3.1).
+func refuseAccessToken(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
 }
 
 // userinfo is OIDC Core section 5.3, which op serves once the request
@@ -126,15 +131,25 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "send the access token of a login as Authorization: Bearer"})
 		return
 	}
-	if at := s.accessTokenFor(tok); at == nil || s.store.activeLogin(at.Subject, at.SessionID, at.AuthTime) != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
+	if s.liveAccessToken(tok) == nil {
+		refuseAccessToken(w)
 		return
 	}
 	// The user's claims: kept by no cache, as every other answer about
 	// the user (op sets none).
 	w.Header().Set("Cache-Control", "no-store")
 	s.provider.ServeHTTP(w, r)
+}
+
+// liveAccessToken resolves one of our opaque access tokens of a login still
+// live: nil for one unknown, expired or revoked, or whose user is disabled
+// or removed or was since the login.
+func (s *Server) liveAccessToken(tok string) *accessToken {
+	at := s.accessTokenFor(tok)
+	if at == nil || s.store.activeLogin(at.Subject, at.SessionID, at.AuthTime) != nil {
+		return nil
+	}
+	return at
 }
 
 // accessTokenFor resolves one of our opaque access tokens (op encrypts

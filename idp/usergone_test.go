@@ -67,7 +67,8 @@ func TestGrantsRefusedForDisabledOrRemovedUser(t *testing.T) {
 	}
 }
 
-// A disabled user's access token no longer answers at userinfo and is
+// A disabled user's access token no longer answers at userinfo, at the
+// user's own endpoints (assigned MCP servers, access requests) and is
 // reported inactive by introspection.
 func TestAccessTokenOfDisabledUserIsInactive(t *testing.T) {
 	const bob = "  - username: bob\n    password: bob-pw\n    sub: u-bob\n    email: bob@example.com\n    groups: [mkt]\n"
@@ -84,6 +85,21 @@ func TestAccessTokenOfDisabledUserIsInactive(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		t.Errorf("userinfo for a disabled user: %d, want a 4xx refusal", resp.StatusCode)
+	}
+	for _, path := range []string{"/me/mcp-servers", "/me/access-requests"} {
+		req, _ := http.NewRequest(http.MethodGet, f.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+at)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := map[string]any{}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_token" ||
+			!strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("%s for a disabled user: %d %v, want 401 invalid_token", path, resp.StatusCode, body)
+		}
 	}
 
 	req, _ = http.NewRequest(http.MethodPost, f.URL+"/oauth/introspect", strings.NewReader(url.Values{"token": {at}}.Encode()))
