@@ -325,6 +325,18 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_request", wantDesc: `"assertion" is repeated`,
 		},
 		{
+			// RFC 8707 §2 lets resource repeat; an access token of this
+			// server has one audience, which the answer says.
+			name: "two resources",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Add("resource", e.mcpURL)
+				r.form.Add("resource", e.mcpURL+"2")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "one resource per access token",
+		},
+		{
 			name: "unsupported grant type",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))

@@ -156,6 +156,12 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 		return nil, oerr
 	}
 
+	// RFC 8707 §2 lets resource repeat, for a token of several audiences;
+	// this server's access tokens have one (EMA: audience-restricted to
+	// the MCP server).
+	if rs := p["resource"]; len(rs) > 1 {
+		return nil, invalidRequest("one resource per access token: %d resource parameters were sent; request a token for each MCP server", len(rs))
+	}
 	requestedResource, oerr := p.single("resource")
 	if oerr != nil {
 		return nil, oerr
