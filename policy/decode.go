@@ -467,6 +467,14 @@ var wholeNumber = regexp.MustCompile(`^[-+]?[0-9_]+$`)
 // octal 83, +15555550100 as the number 15555550100, and a whole number
 // too large for 64 bits as a float (1e+23).
 // Quoted, each is the text as written.
+//
+// Any other plain number is sent as written or refused: JSON holds a
+// number as the text it is sent as, so a number YAML reads is fine only
+// when that text is what the file says. YAML 1.1, as yaml.v3 reads it,
+// takes 0x1f, 0o17, 0b101 and 1_000 for numbers that a YAML 1.2 or JSON
+// reader reads otherwise or not at all; 1.10 (a version) would go out as
+// 1.1, 1e3 as 1000, a commit id such as 1234e56 as 1.234e+59; .inf and
+// .nan are no JSON at all.
 func sentOtherwise(n *yaml.Node) string {
 	if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return ""
@@ -500,6 +508,18 @@ func sentOtherwise(n *yaml.Node) string {
 				return fmt.Sprintf("%s is a whole number too large to hold exactly (sent as %v); quote it (%q) to send the text", n.Value, x, n.Value)
 			}
 		}
+	default:
+		return ""
+	}
+	if n.Decode(&v) != nil {
+		return ""
+	}
+	sent, err := json.Marshal(v)
+	switch {
+	case err != nil: // NaN, an infinity
+		return fmt.Sprintf("%s reads as the number %v, which JSON cannot hold; quote it (%q) to send the text", n.Value, v, n.Value)
+	case string(sent) != n.Value:
+		return fmt.Sprintf("%s reads as the number %s; quote it (%q) to send the text, or write %s", n.Value, sent, n.Value, sent)
 	}
 	return ""
 }
