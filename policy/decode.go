@@ -34,6 +34,7 @@ type decoder struct {
 	aliased  bool            // an alias has been expanded
 	via      *yaml.Node      // the alias the values being decoded are reached by
 	files    FileChecks      // made by validation when set
+	max      int             // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -170,6 +171,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	if isNull(n) {
 		return // an empty value keeps the zero value, as "key:" reads
+	}
+	if n.Kind == yaml.ScalarNode && v.Kind() != reflect.Map && v.Kind() != reflect.Struct && d.tooLong(n, path, n.Value) {
+		return
 	}
 	switch {
 	case v.Type() == durationType:
@@ -336,7 +340,10 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 				key, where(path), strings.Join(names, ", "), didYouMean(key, names))
 			continue
 		}
+		prev := d.max
+		d.max = fieldBound(v.Type().Field(idx))
 		d.decode(val, join(path, key), v.Field(idx))
+		d.max = prev
 	}
 }
 
@@ -378,8 +385,14 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 		}
 		p := join(path, key)
 		d.nodes[p] = d.placed(k)
+		if d.tooLong(k, p, key) {
+			continue
+		}
 		if val == nil || val.Kind != yaml.ScalarNode || isNull(val) {
 			d.fail(k, p, "%s: expected a string value, got %s", p, valueName(val))
+			continue
+		}
+		if d.tooLong(k, p, val.Value) {
 			continue
 		}
 		m.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(val.Value))
