@@ -456,6 +456,14 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 				d.fail(k, path, "%s: a null key (%s) names nothing; quote it (\"%s\") if it is the name, or leave the entry out", path, k.Value, k.Value)
 				continue
 			}
+			// The keys of the claims (or jwks) themselves are read as
+			// their text; a mapping inside takes a key YAML reads as a
+			// number, a boolean or a date for that value, which JSON
+			// cannot have as a name: the key to quote is the text.
+			if depth > 0 && k != nil && k.Kind == yaml.ScalarNode && k.Style&yaml.TaggedStyle == 0 && k.ShortTag() != "!!str" && k.ShortTag() != "!!merge" {
+				d.fail(k, path, "%s: the key %s is not a string to YAML; quote it (%q) to name it so", path, k.Value, k.Value)
+				continue
+			}
 			if k != nil && k.Kind == yaml.ScalarNode {
 				d.remember(n.Content[i+1], join(path, k.Value), depth+1)
 			}

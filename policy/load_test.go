@@ -558,3 +558,32 @@ func TestParse_NumbersNotSentAsWrittenAreRefused(t *testing.T) {
 		t.Errorf("claims = %s, want %s", got, want)
 	}
 }
+
+// TestParse_NestedKeyNotAStringIsNamedAsWritten: a key of a mapping
+// inside a claim that YAML reads as a number, a boolean or a date is
+// refused with the quoted form of its text, at its line: the message
+// offered the number YAML read instead ("key 31 is not a string; quote it
+// ("31")" for 0x1f, "1.1" for 1.10), a different name, and only for the
+// first such key.
+func TestParse_NestedKeyNotAStringIsNamedAsWritten(t *testing.T) {
+	src := "users:\n  - username: a\n    password: a\n    claims:\n      a: {0x1f: v}\n      b:\n        - {1.10: w}\n      c: {true: x, 2024-01-15: y}\n"
+	_, err := policy.Parse([]byte(src), "x.yaml")
+	for _, want := range []string{
+		`x.yaml:5: users[0].claims.a: the key 0x1f is not a string to YAML; quote it ("0x1f") to name it so`,
+		`x.yaml:7: users[0].claims.b[0]: the key 1.10 is not a string to YAML; quote it ("1.10") to name it so`,
+		`x.yaml:8: users[0].claims.c: the key true is not a string to YAML; quote it ("true") to name it so`,
+		`x.yaml:8: users[0].claims.c: the key 2024-01-15 is not a string to YAML; quote it ("2024-01-15") to name it so`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %s", err, want)
+		}
+	}
+	src = "users:\n  - username: a\n    password: a\n    claims:\n      a: {\"0x1f\": v, '1.10': w}\n"
+	cfg, err := policy.Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(cfg.Users[0].Claims); string(got) != `{"a":{"0x1f":"v","1.10":"w"}}` {
+		t.Errorf("claims = %s", got)
+	}
+}
