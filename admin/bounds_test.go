@@ -150,3 +150,27 @@ func TestConfigAPI_ClaimNamesAndStringsBounded(t *testing.T) {
 		t.Fatalf("a refused change was written:\n%.500s", got)
 	}
 }
+
+// TestConfigAPI_StringsBounded: a change that gives a value more bytes
+// than its bound (docs/configuration.md, "Bounds") is refused with 400
+// invalid_config naming the value and the bound, and writes nothing: a
+// password of 2,000 bytes was written, and its user could never sign in
+// (the login form takes 1024).
+func TestConfigAPI_StringsBounded(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": strings.Repeat("p", 2000)})
+	want := fmt.Sprintf("users[1].password: 2000 bytes; it may have at most %d bytes", policy.MaxPasswordBytes)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) || !strings.Contains(string(body), want) {
+		t.Fatalf("PUT: %d %.500s, want 400 invalid_config naming %q", resp.StatusCode, body, want)
+	}
+	if strings.Contains(string(body), "ppppppppppppppppppppppppppppp") {
+		t.Errorf("the answer repeats the password: %.500s", body)
+	}
+	if got := readFile(t, p.file); got != before {
+		t.Fatalf("the refused change was written:\n%.500s", got)
+	}
+	if resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", map[string]any{"username": "bob", "password": strings.Repeat("p", policy.MaxPasswordBytes)}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT at the bound: %d %.300s", resp.StatusCode, body)
+	}
+}

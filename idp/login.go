@@ -22,6 +22,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 const (
@@ -36,10 +37,11 @@ const (
 // MaxUsernameBytes and MaxPasswordBytes bound the credentials of the login
 // form, and of the admin API's HTTP Basic (docs/http.md): no real username
 // or password comes near them, and a value beyond them is refused before it
-// is checked, logged or audited.
+// is checked, logged or audited. They are the configuration's bounds of a
+// username and a password, so that every user it accepts can sign in.
 const (
-	MaxUsernameBytes = 256
-	MaxPasswordBytes = 1024
+	MaxUsernameBytes = policy.MaxUsernameBytes
+	MaxPasswordBytes = policy.MaxPasswordBytes
 )
 
 // LoginThrottle slows down password guessing for one username at a time

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
@@ -16,6 +17,69 @@ import (
 // costs about what reading the mapping's text does, and no real mapping
 // of a configuration comes near it.
 const MaxMappingKeys = 1000
+
+// The bounds of the configuration's strings outside claims and jwks, each
+// value in bytes; a field's bound is its max tag (config.go), and an
+// untagged scalar (a duration, a time, a number) has maxScalarBytes. Only
+// the 16 MiB of the file held them before: a certificate pasted as a
+// client_secret, or a username or password longer than the login form
+// takes, was a configuration that could never work.
+const (
+	// MaxNameBytes bounds ids, names and the values of a fixed set
+	// (a username, a group, a server id, an algorithm).
+	MaxNameBytes = 256
+	// MaxUsernameBytes and MaxPasswordBytes are what the login form and
+	// the admin API's HTTP Basic take (idp.MaxUsernameBytes): a longer
+	// username or password could never sign in. A client_secret has
+	// the password's bound.
+	MaxUsernameBytes = MaxNameBytes
+	MaxPasswordBytes = 1024
+	// MaxSubBytes is OpenID Connect Core section 2's bound of sub: 255
+	// ASCII characters.
+	MaxSubBytes = 255
+	// MaxEmailBytes is the longest address SMTP carries (RFC 5321
+	// section 4.5.3.1.3: a path of 256 octets with its angle brackets).
+	MaxEmailBytes = 254
+	// MaxURLBytes bounds URLs (issuers, redirect URIs, resources, URL
+	// patterns) and what may be one (a client_id, an audience): the
+	// authorization request carries a redirect_uri and a client_id in 8
+	// KiB, beside the other parameters, and browsers and proxies refuse
+	// longer URLs.
+	MaxURLBytes = 2048
+	// MaxScopeBytes bounds one scope token.
+	MaxScopeBytes = 1024
+	// MaxFileNameBytes bounds a file's path (Linux's PATH_MAX).
+	MaxFileNameBytes = 4096
+	// MaxDescriptionBytes bounds a description shown in the console.
+	MaxDescriptionBytes = 64 << 10
+	// MaxErrorDescriptionBytes bounds a fault's error_description: the
+	// IdP cuts an error_description at 1024 bytes.
+	MaxErrorDescriptionBytes = 1024
+	// maxScalarBytes bounds an untagged scalar (a duration, a time, a
+	// number, a boolean).
+	maxScalarBytes = MaxNameBytes
+)
+
+// fieldBound returns the bound of a struct field's strings, from its max
+// tag; 0 when it has none.
+func fieldBound(f reflect.StructField) int {
+	n, _ := strconv.Atoi(f.Tag.Get("max"))
+	return n
+}
+
+// tooLong refuses the scalar n of path when it is longer than the bound in
+// force (d.max, or maxScalarBytes), and reports whether it did.
+func (d *decoder) tooLong(n *yaml.Node, path, value string) bool {
+	limit := d.max
+	if limit == 0 {
+		limit = maxScalarBytes
+	}
+	if len(value) <= limit {
+		return false
+	}
+	d.fail(n, path, "%s: %d bytes; it may have at most %d bytes (see \"Bounds\" in docs/configuration.md)", path, len(value), limit)
+	return true
+}
 
 // bigMappings reports every mapping under n with more than MaxMappingKeys
 // keys, at its line (0 for a mapping not read from the file, such as one

@@ -34,6 +34,7 @@ type decoder struct {
 	aliased  bool            // an alias has been expanded
 	via      *yaml.Node      // the alias the values being decoded are reached by
 	files    FileChecks      // made by validation when set
+	max      int             // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -170,6 +171,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	if isNull(n) {
 		return // an empty value keeps the zero value, as "key:" reads
+	}
+	if n.Kind == yaml.ScalarNode && v.Kind() != reflect.Map && v.Kind() != reflect.Struct && d.tooLong(n, path, n.Value) {
+		return
 	}
 	switch {
 	case v.Type() == durationType:
@@ -336,7 +340,10 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 				key, where(path), strings.Join(names, ", "), didYouMean(key, names))
 			continue
 		}
+		prev := d.max
+		d.max = fieldBound(v.Type().Field(idx))
 		d.decode(val, join(path, key), v.Field(idx))
+		d.max = prev
 	}
 }
 
@@ -378,8 +385,14 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 		}
 		p := join(path, key)
 		d.nodes[p] = d.placed(k)
+		if d.tooLong(k, p, key) {
+			continue
+		}
 		if val == nil || val.Kind != yaml.ScalarNode || isNull(val) {
 			d.fail(k, p, "%s: expected a string value, got %s", p, valueName(val))
+			continue
+		}
+		if d.tooLong(k, p, val.Value) {
 			continue
 		}
 		m.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(val.Value))
@@ -443,6 +456,14 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 				d.fail(k, path, "%s: a null key (%s) names nothing; quote it (\"%s\") if it is the name, or leave the entry out", path, k.Value, k.Value)
 				continue
 			}
+			// The keys of the claims (or jwks) themselves are read as
+			// their text; a mapping inside takes a key YAML reads as a
+			// number, a boolean or a date for that value, which JSON
+			// cannot have as a name: the key to quote is the text.
+			if depth > 0 && k != nil && k.Kind == yaml.ScalarNode && k.Style&yaml.TaggedStyle == 0 && k.ShortTag() != "!!str" && k.ShortTag() != "!!merge" {
+				d.fail(k, path, "%s: the key %s is not a string to YAML; quote it (%q) to name it so", path, k.Value, k.Value)
+				continue
+			}
 			if k != nil && k.Kind == yaml.ScalarNode {
 				d.remember(n.Content[i+1], join(path, k.Value), depth+1)
 			}
@@ -467,6 +488,14 @@ var wholeNumber = regexp.MustCompile(`^[-+]?[0-9_]+$`)
 // octal 83, +15555550100 as the number 15555550100, and a whole number
 // too large for 64 bits as a float (1e+23).
 // Quoted, each is the text as written.
+//
+// Any other plain number is sent as written or refused: JSON holds a
+// number as the text it is sent as, so a number YAML reads is fine only
+// when that text is what the file says. YAML 1.1, as yaml.v3 reads it,
+// takes 0x1f, 0o17, 0b101 and 1_000 for numbers that a YAML 1.2 or JSON
+// reader reads otherwise or not at all; 1.10 (a version) would go out as
+// 1.1, 1e3 as 1000, a commit id such as 1234e56 as 1.234e+59; .inf and
+// .nan are no JSON at all.
 func sentOtherwise(n *yaml.Node) string {
 	if n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return ""
@@ -500,6 +529,18 @@ func sentOtherwise(n *yaml.Node) string {
 				return fmt.Sprintf("%s is a whole number too large to hold exactly (sent as %v); quote it (%q) to send the text", n.Value, x, n.Value)
 			}
 		}
+	default:
+		return ""
+	}
+	if n.Decode(&v) != nil {
+		return ""
+	}
+	sent, err := json.Marshal(v)
+	switch {
+	case err != nil: // NaN, an infinity
+		return fmt.Sprintf("%s reads as the number %v, which JSON cannot hold; quote it (%q) to send the text", n.Value, v, n.Value)
+	case string(sent) != n.Value:
+		return fmt.Sprintf("%s reads as the number %s; quote it (%q) to send the text, or write %s", n.Value, sent, n.Value, sent)
 	}
 	return ""
 }

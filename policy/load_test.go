@@ -478,13 +478,13 @@ func TestParse_ClaimsThatWouldBeSentOtherwiseThanWritten(t *testing.T) {
 			t.Errorf("%s: got %v, want %s", c.claims, err, c.want)
 		}
 	}
-	src := "users:\n  - username: a\n    password: a\n    claims: {hired: \"2024-01-15\", employee_id: '0123', big: \"99999999999999999999999\", \"~\": 1, n: 0, m: 10, o: 0o17, h: 0x1f, f: 1.50}\n"
+	src := "users:\n  - username: a\n    password: a\n    claims: {hired: \"2024-01-15\", employee_id: '0123', big: \"99999999999999999999999\", \"~\": 1, n: 0, m: 10, o: \"0o17\", h: \"0x1f\", f: 1.5}\n"
 	cfg, err := policy.Parse([]byte(src), "x.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(cfg.Users[0].Claims)
-	if want := `{"big":"99999999999999999999999","employee_id":"0123","f":1.5,"h":31,"hired":"2024-01-15","m":10,"n":0,"o":15,"~":1}`; string(got) != want {
+	if want := `{"big":"99999999999999999999999","employee_id":"0123","f":1.5,"h":"0x1f","hired":"2024-01-15","m":10,"n":0,"o":"0o17","~":1}`; string(got) != want {
 		t.Errorf("claims = %s, want %s", got, want)
 	}
 }
@@ -507,6 +507,83 @@ func TestParse_ClaimWithAPlusSignIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, _ := json.Marshal(cfg.Users[0].Claims); string(got) != `{"n":-12,"phone_number":"+15555550100"}` {
+		t.Errorf("claims = %s", got)
+	}
+}
+
+// TestParse_NumbersNotSentAsWrittenAreRefused: a plain number of claims or
+// jwks is sent as written or refused at its line with the quoted form (and
+// the number it would be sent as): YAML 1.1, as yaml.v3 reads it, took
+// 0x1f for 31, 0o17 for 15, 0b101 for 5 and 1_000 for 1000, which a YAML
+// 1.2 or JSON reader reads otherwise or not at all; 1.10 (a version) went
+// out as 1.1, 1.0 as 1, 1e3 as 1000, a commit such as 1234e56 as 1.234e+59,
+// and .inf and .nan, which JSON cannot hold, were refused without the form
+// to write. Plain whole numbers and decimals sent as written pass.
+func TestParse_NumbersNotSentAsWrittenAreRefused(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"0x1f", `0x1f reads as the number 31; quote it ("0x1f") to send the text, or write 31`},
+		{"0o17", `0o17 reads as the number 15; quote it ("0o17") to send the text, or write 15`},
+		{"0b101", `0b101 reads as the number 5; quote it ("0b101") to send the text, or write 5`},
+		{"1_000", `1_000 reads as the number 1000; quote it ("1_000") to send the text, or write 1000`},
+		{"1.10", `1.10 reads as the number 1.1; quote it ("1.10") to send the text, or write 1.1`},
+		{"1.0", `1.0 reads as the number 1; quote it ("1.0") to send the text, or write 1`},
+		{"1e3", `1e3 reads as the number 1000; quote it ("1e3") to send the text, or write 1000`},
+		{"1234e56", `1234e56 reads as the number 1.234e+59; quote it ("1234e56") to send the text, or write 1.234e+59`},
+		{"-0", `-0 reads as the number 0; quote it ("-0") to send the text, or write 0`},
+		{".5", `.5 reads as the number 0.5; quote it (".5") to send the text, or write 0.5`},
+		{"1.2345678901234567890", `1.2345678901234567890 reads as the number 1.2345678901234567; quote it ("1.2345678901234567890") to send the text, or write 1.2345678901234567`},
+		{".inf", `.inf reads as the number +Inf, which JSON cannot hold; quote it (".inf") to send the text`},
+		{"-.Inf", `-.Inf reads as the number -Inf, which JSON cannot hold; quote it ("-.Inf") to send the text`},
+		{".nan", `.nan reads as the number NaN, which JSON cannot hold; quote it (".nan") to send the text`},
+	} {
+		src := "users:\n  - username: a\n    password: a\n    claims:\n      v: " + c.value + "\n"
+		_, err := policy.Parse([]byte(src), "x.yaml")
+		if want := "x.yaml:5: users[0].claims.v: " + c.want; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", c.value, err, want)
+		}
+	}
+	// A client's jwks takes free-form values too.
+	src := "clients:\n  - client_id: c\n    jwks: {keys: [{kty: EC, crv: P-256, x: a, y: b, v: 1.10}]}\n"
+	want := `x.yaml:3: clients[0].jwks.keys[0].v: 1.10 reads as the number 1.1; quote it ("1.10") to send the text, or write 1.1`
+	if _, err := policy.Parse([]byte(src), "x.yaml"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("jwks: got %v, want %s", err, want)
+	}
+	src = "users:\n  - username: a\n    password: a\n    claims: {i: 42, j: -7, d: 3.5, e: -0.25, z: 0, big: 18446744073709551615, x: 0.30000000000000004, q: \"1.10\", h: '0x1f'}\n"
+	cfg, err := policy.Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(cfg.Users[0].Claims)
+	if want := `{"big":18446744073709551615,"d":3.5,"e":-0.25,"h":"0x1f","i":42,"j":-7,"q":"1.10","x":0.30000000000000004,"z":0}`; string(got) != want {
+		t.Errorf("claims = %s, want %s", got, want)
+	}
+}
+
+// TestParse_NestedKeyNotAStringIsNamedAsWritten: a key of a mapping
+// inside a claim that YAML reads as a number, a boolean or a date is
+// refused with the quoted form of its text, at its line: the message
+// offered the number YAML read instead ("key 31 is not a string; quote it
+// ("31")" for 0x1f, "1.1" for 1.10), a different name, and only for the
+// first such key.
+func TestParse_NestedKeyNotAStringIsNamedAsWritten(t *testing.T) {
+	src := "users:\n  - username: a\n    password: a\n    claims:\n      a: {0x1f: v}\n      b:\n        - {1.10: w}\n      c: {true: x, 2024-01-15: y}\n"
+	_, err := policy.Parse([]byte(src), "x.yaml")
+	for _, want := range []string{
+		`x.yaml:5: users[0].claims.a: the key 0x1f is not a string to YAML; quote it ("0x1f") to name it so`,
+		`x.yaml:7: users[0].claims.b[0]: the key 1.10 is not a string to YAML; quote it ("1.10") to name it so`,
+		`x.yaml:8: users[0].claims.c: the key true is not a string to YAML; quote it ("true") to name it so`,
+		`x.yaml:8: users[0].claims.c: the key 2024-01-15 is not a string to YAML; quote it ("2024-01-15") to name it so`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %s", err, want)
+		}
+	}
+	src = "users:\n  - username: a\n    password: a\n    claims:\n      a: {\"0x1f\": v, '1.10': w}\n"
+	cfg, err := policy.Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(cfg.Users[0].Claims); string(got) != `{"a":{"0x1f":"v","1.10":"w"}}` {
 		t.Errorf("claims = %s", got)
 	}
 }

@@ -267,6 +267,10 @@ func (v *validator) uniqueSub(subs map[string]string, path string, u *User) {
 			return
 		}
 		sub = DefaultSub(u.Username)
+		if len(sub) > MaxSubBytes {
+			v.at(path+".username", "the default sub (u- and the username) would be %d bytes; a sub may have at most %d (OpenID Connect Core section 2); set a shorter sub", len(sub), MaxSubBytes)
+			return
+		}
 	}
 	first, dup := subs[sub]
 	switch {
@@ -330,6 +334,10 @@ func (v *validator) clientList() {
 var privateJWKMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 func (v *validator) jwks(path string, set map[string]any) {
+	if n := longestString(set); n > MaxDescriptionBytes {
+		v.at(path, "a string of %d bytes; a JWK Set's strings may have at most %d (64 KiB; an RSA key of 16384 bits is under 3 KB)", n, MaxDescriptionBytes)
+		return
+	}
 	keys, ok := set["keys"].([]any)
 	if !ok || len(keys) == 0 {
 		v.at(path, `expected a JWK Set with a non-empty "keys" list, such as {keys: [{kty: EC, crv: P-256, x: ..., y: ...}]}`)

@@ -307,3 +307,30 @@ func TestServers_PageShowsIDJAGReuse(t *testing.T) {
 		t.Fatalf("with allow_id_jag_reuse: %q, want accepted again", m)
 	}
 }
+
+// TestServers_OverlongNameInTheEditorIsRefusedWithItsBound: a name in the
+// assignment editor longer than a name may be (256 bytes,
+// docs/configuration.md "Bounds") is refused with its length and the
+// bound, as the file and the admin API refuse it, and changes nothing.
+func TestServers_OverlongNameInTheEditorIsRefusedWithItsBound(t *testing.T) {
+	p, file := startWithFile(t)
+	b := p.browser(t)
+	b.signIn("alice", "alice")
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, etag := openServer(t, b, "tracker")
+	form := assignSales(token, etag)
+	form.Set("a1.groups", strings.Repeat("g", 300))
+	resp, body := b.post("/admin/servers/tracker/access", form)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "300 bytes; it may have at most 256 bytes") {
+		t.Fatalf("save of a 300-byte group name: %d\n%s", resp.StatusCode, body)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Errorf("the file changed:\n%s", after)
+	}
+	if n := len(p.IdP.Config().Server("tracker").Access); n != 1 {
+		t.Errorf("the running policy changed: %d entries", n)
+	}
+}

@@ -16,8 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -416,7 +418,38 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 	if n.Kind == yaml.MappingNode && flowLike(like, yaml.MappingNode, true) {
 		n.Style = yaml.FlowStyle
 	}
+	asJSONNumbers(&n)
 	return &n
+}
+
+// asJSONNumbers rewrites the floats under n, as yaml.v3 wrote them, in
+// the form JSON writes them, which reads back as the same number: free-form
+// data (claims) reaches here from JSON, where every number is a float, and
+// yaml.v3 writes 123456789 as 1.23456789e+08, 1000000 as 1e+06 and -0
+// (an int to YAML) as -0. The
+// reader of the document takes a number only as the text it is sent as.
+func asJSONNumbers(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && (n.ShortTag() == "!!float" || n.Value == "-0") {
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return
+		}
+		if f == 0 {
+			f = 0 // -0 is 0: JSON's readers, like YAML's, take -0 for 0
+		}
+		text, err := json.Marshal(f)
+		if err != nil {
+			return
+		}
+		n.Value, n.Tag = string(text), "!!float"
+		if !strings.ContainsAny(n.Value, ".eE") {
+			n.Tag = "!!int"
+		}
+		return
+	}
+	for _, c := range n.Content {
+		asJSONNumbers(c)
+	}
 }
 
 // stringNode returns a string scalar; it keeps the quoting of like's first

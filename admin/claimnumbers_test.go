@@ -1,0 +1,66 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// TestConfigAPI_ClaimNumbersAreWrittenAsSent: the numbers of a user's
+// claims sent to the admin API are written to the file as JSON writes
+// them, which the file's reader sends back as written: 123456789 was
+// written as 1.23456789e+08 (yaml.v3's form of a float), which a claim
+// number must not be (policy refuses a number not sent as written), so
+// the change would be refused. Strings that read as numbers in YAML 1.1
+// ("1.10", "0x1f") are written quoted and stay strings.
+func TestConfigAPI_ClaimNumbersAreWrittenAsSent(t *testing.T) {
+	p := editable(t)
+	claims := `{"emp": 123456789, "big": 1e21, "small": 0.0000001, "million": 1000000, "neg": -2.5, "zero": -0,` +
+		` "v": "1.10", "h": "0x1f", "u": "1_000", "i": ".inf", "e": "1e3"}`
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": `+claims+`}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
+	}
+	file := readFile(t, p.file)
+	for _, want := range []string{"emp: 123456789", "million: 1000000", "small: 1e-7"} {
+		if !strings.Contains(file, want) {
+			t.Errorf("the file lacks %q:\n%s", want, file)
+		}
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	var got struct{ Claims map[string]any }
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := json.Marshal(got.Claims)
+	if want := `{"big":1e+21,"e":"1e3","emp":123456789,"h":"0x1f","i":".inf","million":1000000,"neg":-2.5,"small":1e-7,"u":"1_000","v":"1.10","zero":0}`; string(sent) != want {
+		t.Errorf("claims = %s, want %s", sent, want)
+	}
+}
+
+// TestConfigAPI_ClaimNumberEditedOnDiskNotAsSentKeepsThePolicy: a file
+// edited by hand to give a claim a number YAML reads otherwise than
+// written (version: 1.10, sent as 1.1) is refused at its line, and the
+// running policy stays.
+func TestConfigAPI_ClaimNumberEditedOnDiskNotAsSentKeepsThePolicy(t *testing.T) {
+	p := editable(t)
+	defer p.store.Watch(5 * time.Millisecond)()
+	running := p.srv.Config()
+	broken := strings.Replace(editConfig, "    password: bob-pw\n", "    password: bob-pw\n    claims: {version: 1.10}\n", 1)
+	if _, err := atomicfile.Write(p.file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
+	e := p.events(t, audit.TypeConfigReload)[0]
+	if want := `users[1].claims.version: 1.10 reads as the number 1.1; quote it ("1.10") to send the text, or write 1.1`; e.Outcome != audit.Error || !strings.Contains(e.Reason, want) {
+		t.Errorf("event = %+v, want the reason %s", e, want)
+	}
+	if p.srv.Config() != running {
+		t.Error("the refused file changed the running policy")
+	}
+}
