@@ -58,7 +58,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 // decodeStrict decodes a body that readBody accepted into v, refusing keys
 // v does not have.
 func decodeStrict(data []byte, v any) error {
-	if err := strictjson.Decode(data, v, strictjson.Options{}); err != nil {
+	// Numbers as sent: a claim of 12345678901234567890 is written to the
+	// file as that, not as the nearest float, 12345678901234567000.
+	if err := strictjson.Decode(data, v, strictjson.Options{Numbers: true}); err != nil {
 		return err
 	}
 	return zeroStepUp(data)

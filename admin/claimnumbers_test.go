@@ -21,24 +21,27 @@ import (
 func TestConfigAPI_ClaimNumbersAreWrittenAsSent(t *testing.T) {
 	p := editable(t)
 	claims := `{"emp": 123456789, "big": 1e21, "small": 0.0000001, "million": 1000000, "neg": -2.5, "zero": -0,` +
+		` "id": 12345678901234567890, "nested": [{"n": 9007199254740993}],` +
 		` "v": "1.10", "h": "0x1f", "u": "1_000", "i": ".inf", "e": "1e3"}`
 	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": `+claims+`}`)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
 	}
 	file := readFile(t, p.file)
-	for _, want := range []string{"emp: 123456789", "million: 1000000", "small: 1e-7"} {
+	for _, want := range []string{"emp: 123456789", "million: 1000000", "small: 1e-7", "id: 12345678901234567890", "9007199254740993"} {
 		if !strings.Contains(file, want) {
 			t.Errorf("the file lacks %q:\n%s", want, file)
 		}
 	}
 	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
 	var got struct{ Claims map[string]any }
-	if err := json.Unmarshal(body, &got); err != nil {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
 	}
 	sent, _ := json.Marshal(got.Claims)
-	if want := `{"big":1e+21,"e":"1e3","emp":123456789,"h":"0x1f","i":".inf","million":1000000,"neg":-2.5,"small":1e-7,"u":"1_000","v":"1.10","zero":0}`; string(sent) != want {
+	if want := `{"big":1e+21,"e":"1e3","emp":123456789,"h":"0x1f","i":".inf","id":12345678901234567890,"million":1000000,"neg":-2.5,"nested":[{"n":9007199254740993}],"small":1e-7,"u":"1_000","v":"1.10","zero":0}`; string(sent) != want {
 		t.Errorf("claims = %s, want %s", sent, want)
 	}
 }

@@ -26,6 +26,10 @@ type Options struct {
 	// the admin API refuses it, CONTRACT 9). null is never accepted as
 	// the body itself or as a list element.
 	NullMembers bool
+	// Numbers decodes the numbers of free-form values (an any) as
+	// json.Number, the text sent, rather than float64, which holds a
+	// whole number of more than 53 bits only approximately.
+	Numbers bool
 }
 
 // Check reports whether data is exactly one JSON value, nested at most
@@ -54,6 +58,9 @@ func Decode(data []byte, v any, o Options) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	if o.Numbers {
+		dec.UseNumber()
+	}
 	if err := dec.Decode(v); err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}

@@ -410,7 +410,7 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 	}
 	// Free-form maps, and any other type: yaml.v3's encoding.
 	var n yaml.Node
-	if err := n.Encode(v.Interface()); err != nil {
+	if err := n.Encode(exactNumbers(v.Interface())); err != nil {
 		// Values decoded from JSON or YAML encode; should one fail, the
 		// reader of the changed document refuses it with this.
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "cannot be written as YAML: " + err.Error()}
@@ -420,6 +420,43 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 	}
 	asJSONNumbers(&n)
 	return &n
+}
+
+// exactNumbers returns x with each json.Number under it (a number decoded
+// from JSON as its text) made one that yaml.v3 writes as that text when it
+// is a whole number: yaml.v3 writes a json.Number that int64 cannot hold
+// as the nearest float. One with a fraction or exponent is a float64, which
+// asJSONNumbers writes as JSON does (1.0 and 1 are one number to JSON).
+func exactNumbers(x any) any {
+	switch t := x.(type) {
+	case json.Number:
+		if !strings.ContainsAny(string(t), ".eE") {
+			return wholeNumber(t)
+		}
+		f, _ := t.Float64() // ±Inf out of range: written .inf, which the reader refuses
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, v := range t {
+			out[k] = exactNumbers(v)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, v := range t {
+			out[i] = exactNumbers(v)
+		}
+		return out
+	}
+	return x
+}
+
+// wholeNumber is a whole number written as sent.
+type wholeNumber string
+
+// MarshalYAML implements yaml.Marshaler.
+func (w wholeNumber) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: string(w)}, nil
 }
 
 // asJSONNumbers rewrites the floats under n, as yaml.v3 wrote them, in
