@@ -46,7 +46,7 @@ func (c *Config) decideReference(r Request) Decision {
 	}
 	if client == nil {
 		return refuse(ErrInvalidClient,
-			fmt.Sprintf("client %q is not registered at this IdP", r.ClientID),
+			fmt.Sprintf("client_id %q is not registered at this IdP", r.ClientID),
 			fmt.Sprintf("client %s is not registered", r.ClientID))
 	}
 	if !client.TokenExchange {
