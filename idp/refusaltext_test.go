@@ -74,7 +74,7 @@ func TestExchange_RefusalsSayWhatToChange(t *testing.T) {
 		reason:      "user carol is denied on chat by chat deny[0] (clients: helper-client)",
 	}, {
 		name: "deny of a user", user: "dave", client: "mcp-client", secret: "s1",
-		audience: "https://as.files.example",
+		audience:    "https://as.files.example",
 		code:        "access_denied",
 		description: `user "dave" may not use MCP server "files" (https://as.files.example): an administrator denied it`,
 		reason:      "user dave is denied on files by files deny[0] (users: dave)",
@@ -88,7 +88,7 @@ func TestExchange_RefusalsSayWhatToChange(t *testing.T) {
 		reason:      "user carol requested chat.write on chat, which no matching entry allows; assigned: chat.read by chat access[0] (groups: eng), no scopes by chat access[1] (users: carol)",
 	}, {
 		name: "a user in no group", user: "bob", client: "mcp-client", secret: "s1",
-		audience: "https://as.chat.example",
+		audience:    "https://as.chat.example",
 		code:        "access_denied",
 		description: `user "bob" is not assigned to MCP server "Chat" (https://as.chat.example); ask an administrator for access`,
 		reason:      "user bob is not assigned to server chat (no access entry names the user, who is in no group)",
