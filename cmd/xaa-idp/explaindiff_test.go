@@ -72,6 +72,7 @@ type explainTenant struct {
 	subs                      map[string]string
 	audiences, resources, scs []string
 	servers                   []string // ids
+	urlClients                []string // client_id URLs the IdP refuses without fetching
 }
 
 type explainConfig struct {
@@ -97,6 +98,16 @@ func randomExplainConfig(rng *mrand.Rand, keyFile string, tenants bool) explainC
 		fmt.Fprintf(&tb, "signing: {id_token_alg: ES256, id_jag_alg: ES256, key_files: [%q]}\n", keyFile)
 		fmt.Fprintf(&tb, "exchange: {require_resource: %t, denied_error: %s}\n",
 			rng.IntN(4) == 0, pick(rng, "access_denied", "access_denied", "invalid_request"))
+		// Metadata document clients that nothing fetches: a URL the allow
+		// list does not admit, or any URL with cimd off.
+		// A URL without a path is never fetched either, whatever the
+		// allow list says.
+		cimd := pick(rng, `{allow: ["http://127.0.0.1:*"]}`, `{allow: ["https://*"]}`, "{enabled: false}")
+		fmt.Fprintf(&tb, "cimd: %s\n", cimd)
+		tn.urlClients = []string{"https://app.example"}
+		if !strings.Contains(cimd, "https://*") {
+			tn.urlClients = append(tn.urlClients, "https://app.example/client.json")
+		}
 		groups := []string{"eng", "ops", "sales"}
 		tb.WriteString("groups:\n")
 		for _, gr := range groups {
@@ -209,7 +220,7 @@ func compareExplain(t *testing.T, name string, g explainConfig, file, base strin
 		issuer = base + "/t/" + tn.id
 	}
 	user := pick(rng, append(tn.users, "ghost")...)
-	client := pick(rng, append(tn.clients, "c9")...)
+	client := pick(rng, append(append(tn.clients, "c9"), tn.urlClients...)...)
 	audience := pick(rng, append(tn.audiences, "https://as.unknown.example", tn.resources[0])...)
 	resource := ""
 	if rng.IntN(4) > 0 {
@@ -252,6 +263,10 @@ func compareExplain(t *testing.T, name string, g explainConfig, file, base strin
 	if secret, ok := tn.secrets[client]; ok {
 		req.SetBasicAuth(client, secret)
 	} else if slices.Contains(tn.public, client) {
+		form.Set("client_id", client)
+		req, _ = http.NewRequest(http.MethodPost, tokenEndpoint, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if strings.Contains(client, ":") {
 		form.Set("client_id", client)
 		req, _ = http.NewRequest(http.MethodPost, tokenEndpoint, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
