@@ -138,7 +138,7 @@ func (c *Config) Decide(r Request) Decision {
 	}
 	if client == nil {
 		return refuse(ErrInvalidClient,
-			fmt.Sprintf("client %q is not registered at this IdP", r.ClientID),
+			fmt.Sprintf("client_id %q is not registered at this IdP", r.ClientID),
 			fmt.Sprintf("client %s is not registered", r.ClientID))
 	}
 	if !client.TokenExchange {
@@ -225,8 +225,13 @@ func (c *Config) Decide(r Request) Decision {
 		e := &s.Deny[i]
 		if denies(e, user, client.ClientID) {
 			d.Rule = c.denyRule(s, i)
+			through := ""
+			if len(e.Clients) > 0 {
+				// The entry denies the client: another may still connect.
+				through = fmt.Sprintf(" through client %q", client.ClientID)
+			}
 			return refuse(denied,
-				fmt.Sprintf("user %q may not use %s: an administrator denied it", user.Username, serverLabel(s)),
+				fmt.Sprintf("user %q may not use %s%s: an administrator denied it", user.Username, serverLabel(s), through),
 				fmt.Sprintf("user %s is denied on %s by %s (%s)", user.Username, s.ID, d.Rule, denyHow(e, user, client.ClientID)))
 		}
 	}
@@ -248,7 +253,7 @@ func (c *Config) Decide(r Request) Decision {
 		}
 		return refuse(denied,
 			fmt.Sprintf("user %q is not assigned to %s; ask an administrator for access", user.Username, serverLabel(s)),
-			fmt.Sprintf("user %s is not assigned to server %s (no access entry names the user or %s)", user.Username, s.ID, groupsPhrase(user)))
+			fmt.Sprintf("user %s is not assigned to server %s (no access entry names %s)", user.Username, s.ID, groupsPhrase(user)))
 	}
 
 	d = c.grant(d, r, s, client.ClientID, requested, matches)
@@ -379,7 +384,9 @@ func (c *Config) grant(d Decision, r Request, s *MCPServer, clientID string, req
 	if len(requested) > 0 && len(d.Scopes) == 0 {
 		d.Rule = c.ruleList(s, fresh)
 		d.Error = ErrInvalidScope
-		d.Description = fmt.Sprintf("none of the requested scopes (%s) is granted to user %q for MCP server %q", strings.Join(requested, " "), user.Username, s.Label())
+		// Without scope the client gets what the user is granted (RFC
+		// 6749 section 3.3 lets it): that is the change to suggest.
+		d.Description = fmt.Sprintf("none of the requested scopes (%s) is granted to user %q for %s; request without scope to get the scopes the user is granted there, or ask an administrator for more", strings.Join(requested, " "), user.Username, serverLabel(s))
 		d.Reason = fmt.Sprintf("user %s requested %s on %s, which no matching entry allows; assigned: %s",
 			user.Username, strings.Join(requested, " "), s.ID, describe(s, matches, r, user, clientID))
 		return d
@@ -637,7 +644,7 @@ func describe(s *MCPServer, entries []match, r Request, user *User, clientID str
 		if !loginRecentEnough(m.entry.MaxAuthAge.D(), r.AuthTime, r.Now) {
 			note = fmt.Sprintf("; needs a login within %s", m.entry.MaxAuthAge)
 		}
-		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", orNone(m.entry.Scopes), s.ID, m.index, how(m.entry, user, clientID), note)
+		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", scopesOrNo(m.entry.Scopes), s.ID, m.index, how(m.entry, user, clientID), note)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -666,11 +673,13 @@ func acceptedResources(s *MCPServer) string {
 	return "accepted resources: " + strings.Join(s.Resources, " ")
 }
 
+// groupsPhrase is whom no access entry names: the user, and the user's
+// groups if any.
 func groupsPhrase(u *User) string {
 	if len(u.Groups) == 0 {
-		return "no groups"
+		return "the user, who is in no group"
 	}
-	return "the user's groups: " + strings.Join(u.Groups, ", ")
+	return "the user or the user's groups: " + strings.Join(u.Groups, ", ")
 }
 
 // appendScopesOf appends the union of the entries' scopes to dst.
@@ -759,6 +768,14 @@ func cat(b []byte, parts ...string) []byte {
 		b = append(b, p...)
 	}
 	return b
+}
+
+// scopesOrNo is what an entry allows, as reasons say it (appendAdded).
+func scopesOrNo(scopes []string) string {
+	if len(scopes) == 0 {
+		return "no scopes"
+	}
+	return strings.Join(scopes, " ")
 }
 
 func orNone(list []string) string {

@@ -46,7 +46,7 @@ func (c *Config) decideReference(r Request) Decision {
 	}
 	if client == nil {
 		return refuse(ErrInvalidClient,
-			fmt.Sprintf("client %q is not registered at this IdP", r.ClientID),
+			fmt.Sprintf("client_id %q is not registered at this IdP", r.ClientID),
 			fmt.Sprintf("client %s is not registered", r.ClientID))
 	}
 	if !client.TokenExchange {
@@ -127,8 +127,12 @@ func (c *Config) decideReference(r Request) Decision {
 		e := &s.Deny[i]
 		if how, ok := refDenyMatches(e, user, client.ClientID); ok {
 			d.Rule = fmt.Sprintf("%s deny[%d]", s.ID, i)
+			through := ""
+			if len(e.Clients) > 0 {
+				through = fmt.Sprintf(" through client %q", client.ClientID)
+			}
 			return refuse(denied,
-				fmt.Sprintf("user %q may not use %s: an administrator denied it", user.Username, label),
+				fmt.Sprintf("user %q may not use %s%s: an administrator denied it", user.Username, label, through),
 				fmt.Sprintf("user %s is denied on %s by %s (%s)", user.Username, s.ID, d.Rule, how))
 		}
 	}
@@ -149,7 +153,7 @@ func (c *Config) decideReference(r Request) Decision {
 		}
 		return refuse(denied,
 			fmt.Sprintf("user %q is not assigned to %s; ask an administrator for access", user.Username, label),
-			fmt.Sprintf("user %s is not assigned to server %s (no access entry names the user or %s)", user.Username, s.ID, refGroupsPhrase(user)))
+			fmt.Sprintf("user %s is not assigned to server %s (no access entry names %s)", user.Username, s.ID, refGroupsPhrase(user)))
 	}
 
 	d = refGrant(d, r, s, requested, matches)
@@ -259,7 +263,7 @@ func refGrant(d Decision, r Request, s *MCPServer, requested []string, matches [
 	if len(requested) > 0 && len(d.Scopes) == 0 {
 		d.Rule = refRuleList(s, fresh)
 		d.Error = ErrInvalidScope
-		d.Description = fmt.Sprintf("none of the requested scopes (%s) is granted to user %q for MCP server %q", strings.Join(requested, " "), user.Username, s.Label())
+		d.Description = fmt.Sprintf("none of the requested scopes (%s) is granted to user %q for %s; request without scope to get the scopes the user is granted there, or ask an administrator for more", strings.Join(requested, " "), user.Username, fmt.Sprintf("MCP server %q (%s)", s.Label(), s.Issuer))
 		d.Reason = fmt.Sprintf("user %s requested %s on %s, which no matching entry allows; assigned: %s",
 			user.Username, strings.Join(requested, " "), s.ID, refDescribe(s, matches, r))
 		return d
@@ -410,7 +414,11 @@ func refDescribe(s *MCPServer, entries []refMatch, r Request) string {
 		if !refLoginRecentEnough(m.entry.MaxAuthAge.D(), r.AuthTime, r.Now) {
 			note = fmt.Sprintf("; needs a login within %s", m.entry.MaxAuthAge)
 		}
-		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", refOrNone(m.entry.Scopes), s.ID, m.index, m.how, note)
+		scopes := "no scopes"
+		if len(m.entry.Scopes) > 0 {
+			scopes = strings.Join(m.entry.Scopes, " ")
+		}
+		parts[i] = fmt.Sprintf("%s by %s access[%d] (%s%s)", scopes, s.ID, m.index, m.how, note)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -433,9 +441,9 @@ func refAcceptedResources(s *MCPServer) string {
 
 func refGroupsPhrase(u *User) string {
 	if len(u.Groups) == 0 {
-		return "no groups"
+		return "the user, who is in no group"
 	}
-	return "the user's groups: " + strings.Join(u.Groups, ", ")
+	return "the user or the user's groups: " + strings.Join(u.Groups, ", ")
 }
 
 // scopesOf is the union of the entries' scopes.

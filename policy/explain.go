@@ -47,23 +47,32 @@ type IDJAGShape struct {
 // section allows is taken for the metadata document client it names, as
 // the IdP sees it once its document resolves (Explain fetches nothing):
 // the decision needs only its client_id and whether such clients may
-// request ID-JAGs.
+// request ID-JAGs. A URL the IdP refuses without fetching is refused
+// invalid_client, described as the token endpoint describes it.
 func (c *Config) Explain(r Request) Explanation {
-	if r.Client == nil && c.Client(r.ClientID) == nil && c.CIMD.Allows(r.ClientID) {
-		r.Client = &Client{ClientID: r.ClientID, TokenExchange: c.CIMD.Exchange()}
+	var refusal *Decision
+	if r.Client == nil && c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
+		// A metadata document URL: refused as the IdP's token endpoint
+		// refuses it before fetching (internal/cimd's ErrDisabled and
+		// ErrNotAllowed, with urlpattern.Refusal's reason), rather than
+		// that no clients: entry has it; else taken for its client.
+		switch bad, err := urlpattern.Check(r.ClientID), urlpattern.Refusal(c.CIMD.Patterns(), r.ClientID); {
+		case !c.CIMD.On():
+			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client ID metadata documents are disabled: use a registered client_id", r.ClientID),
+				Reason: fmt.Sprintf("client %s is a metadata document URL and cimd.enabled is false", r.ClientID)}
+		case bad != nil:
+			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client_id URL not allowed: %v", r.ClientID, bad),
+				Reason: fmt.Sprintf("client %s cannot be a metadata document URL: %v", r.ClientID, bad)}
+		case err != nil:
+			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client_id URL not allowed: %v", r.ClientID, err),
+				Reason: fmt.Sprintf("client %s matches no cimd.allow pattern (%s)", r.ClientID, strings.Join(c.CIMD.Patterns(), ", "))}
+		default:
+			r.Client = &Client{ClientID: r.ClientID, TokenExchange: c.CIMD.Exchange()}
+		}
 	}
 	d := c.Decide(r)
-	if d.Error == ErrInvalidClient && r.Client == nil && c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
-		// A URL the cimd section does not admit: say so, as the IdP's
-		// token endpoint does (internal/cimd's ErrDisabled and
-		// ErrNotAllowed), rather than that no clients: entry has it.
-		if !c.CIMD.On() {
-			d.Description = fmt.Sprintf("client %q: client ID metadata documents are disabled", r.ClientID)
-			d.Reason = fmt.Sprintf("client %s is a metadata document URL and cimd.enabled is false", r.ClientID)
-		} else {
-			d.Description = fmt.Sprintf("client %q: client_id URL not allowed", r.ClientID)
-			d.Reason = fmt.Sprintf("client %s matches no cimd.allow pattern (%s)", r.ClientID, strings.Join(c.CIMD.Patterns(), ", "))
-		}
+	if refusal != nil {
+		d.Allowed, d.Error, d.Description, d.Reason, d.Rule = false, ErrInvalidClient, refusal.Description, refusal.Reason, ""
 	}
 	e := d.Explain()
 	e.IDJAG = &IDJAGShape{Knobs: c.Knobs()}

@@ -153,32 +153,9 @@ func ParseKeys(set []byte) ([]jose.JSONWebKey, error) {
 	return keys, nil
 }
 
-// checkURL checks the form of a client_id or jwks_uri URL: absolute http(s),
-// with a path, and none of what §3 forbids (userinfo, fragment, dot
-// segments).
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return fmt.Errorf("not a URL: %v", err)
-	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("scheme %q is not https", u.Scheme)
-	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("no host")
-	case u.User != nil:
-		return fmt.Errorf("it has a user name or password, which §3 forbids")
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return fmt.Errorf("it has a fragment, which §3 forbids")
-	case u.Path == "":
-		return fmt.Errorf("it has no path; §3 requires one, such as /client.json")
-	}
-	for _, seg := range strings.Split(u.Path, "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("its path has a %q segment, which §3 forbids", seg)
-		}
-	}
-	return nil
-}
+// checkURL checks the form of a client_id or jwks_uri URL
+// (urlpattern.Check).
+func checkURL(raw string) error { return urlpattern.Check(raw) }
 
 func errOrNull(err error) error {
 	if err == nil {

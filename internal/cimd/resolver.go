@@ -422,7 +422,7 @@ func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
 		}
 	}
 	if !matched {
-		return p, fmt.Errorf("%s matches no allowed pattern (%s)", rawURL, strings.Join(r.cfg.Allow, ", "))
+		return p, urlpattern.Refusal(r.cfg.Allow, rawURL)
 	}
 	return p, nil
 }

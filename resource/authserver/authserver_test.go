@@ -224,6 +224,29 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_scope", wantDesc: `none of the requested scopes "issues.write"`,
 		},
 		{
+			// The classic mistake: the client's id at the IdP, where this
+			// authorization server knows it by another.
+			name: "the IdP's client_id in Basic",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = &[2]string{"mcp-client", "secret"}
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client",
+			wantDesc: `unknown client "mcp-client" (client_secret_basic); authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
+		},
+		{
+			name: "the IdP's client_id in the body",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.basic = nil
+				r.form.Set("client_id", "mcp-public")
+				return r
+			},
+			wantStatus: 401, wantError: "invalid_client",
+			wantDesc: `unknown client "mcp-public"; authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
+		},
+		{
 			name: "no client authentication",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))

@@ -99,7 +99,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 			if strings.Contains(basicSecrets[len(basicSecrets)-1], ":") {
 				return "", "", invalidClient("unknown client %q (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded before base64 (RFC 6749 §2.3.1)", basicIDs[0])
 			}
-			return "", "", invalidClient("unknown client %q (client_secret_basic)", basicIDs[0])
+			return "", "", invalidClient("unknown client %q (client_secret_basic)%s", basicIDs[0], a.unknownClientHint(endpoint))
 		}
 		if postID != "" && postID != id {
 			return "", "", invalidRequest("client_id %q in the body is not the client %q of the Authorization header", postID, id)
@@ -129,7 +129,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		return "", "", oerr
 	}
 	if _, ok := clients[postID]; !ok {
-		return "", "", invalidClient("unknown client %q", postID)
+		return "", "", invalidClient("unknown client %q%s", postID, a.unknownClientHint(endpoint))
 	}
 	if postSecret == "" {
 		if clients[postID] != "" {
@@ -352,4 +352,17 @@ func decodedAndRaw(s string) []string {
 		return []string{s}
 	}
 	return []string{d, s}
+}
+
+// unknownClientHint follows "unknown client" at the token endpoint, where
+// the usual cause is the client_id the client has at the IdP: this
+// authorization server registers each client under the client_id an MCP
+// server's clients: map gives it, which the IdP writes into the ID-JAG
+// (ID-JAG draft section 3, client_id). The value is not quoted here: a
+// description says nothing a token holds.
+func (a *Server) unknownClientHint(endpoint string) string {
+	if endpoint != a.endpoint("/token") {
+		return ""
+	}
+	return "; authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)"
 }

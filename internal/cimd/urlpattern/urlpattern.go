@@ -4,7 +4,11 @@
 // validated without importing HTTP.
 package urlpattern
 
-import "strings"
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
 
 // DefaultAllow is the allow list of a configuration without one: any https
 // URL, and http on the loopback interface, where test clients live.
@@ -71,4 +75,46 @@ func ScriptScheme(scheme string) bool {
 		return true
 	}
 	return false
+}
+
+// Check checks the form of a client_id or jwks_uri URL: absolute http(s),
+// with a path, and none of what draft-ietf-oauth-client-id-metadata-document
+// §3 forbids (userinfo, fragment, dot segments). The error says what is
+// wrong.
+func Check(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL: %v", err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("scheme %q is not https", u.Scheme)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("no host")
+	case u.User != nil:
+		return fmt.Errorf("it has a user name or password, which §3 forbids")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("it has a fragment, which §3 forbids")
+	case u.Path == "":
+		return fmt.Errorf("it has no path; §3 requires one, such as /client.json")
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("its path has a %q segment, which §3 forbids", seg)
+		}
+	}
+	return nil
+}
+
+// Refusal says why the allow patterns do not admit raw as a client_id URL
+// to fetch: Check's reason, or that no pattern matches it; nil when they
+// admit it. The IdP's token endpoint and explain describe a refused URL
+// client with it.
+func Refusal(patterns []string, raw string) error {
+	if err := Check(raw); err != nil {
+		return err
+	}
+	if !Allowed(patterns, raw) {
+		return fmt.Errorf("%s matches no allowed pattern (%s)", raw, strings.Join(patterns, ", "))
+	}
+	return nil
 }
