@@ -195,6 +195,11 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		t := ceilSecond(a.idp.Clock().Now().Add(d).UTC())
+		if !policy.InTimestampRange(t) {
+			// policy.At would wrap it around to another year.
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q would end the access at %s, after 2261, the last year an access entry's expires may name; give a shorter duration, or leave it out for access that does not expire", audit.Truncate(body.ExpiresIn), t.Format(time.RFC3339)))
+			return
+		}
 		expires, entry.Expires = &t, policy.At(t)
 	}
 	// The admin_change names the request and what the approval grants,

@@ -524,3 +524,36 @@ func TestAccessRequest_RemovedWhileStoppedIsDeniedAtStart(t *testing.T) {
 		t.Errorf("the denial's event: %+v", last)
 	}
 }
+
+// TestAccessRequest_ExpiresPastTheLastTimeIsRefused: an expires_in that
+// fits a time.Duration but ends after 2261, the last year an access
+// entry's expires may name, wrapped around in the entry (a year in the
+// 1700s: access over at once, a configuration the next start refuses).
+// It is a 400 that names the latest expiry, and nothing changes.
+func TestAccessRequest_ExpiresPastTheLastTimeIsRefused(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.read"]}`)
+	approve := "/admin/api/access-requests/" + req["id"].(string) + "/approve"
+	entries := len(p.store.Config().Server("files").Access)
+	for _, c := range []struct {
+		now  time.Time
+		body string
+	}{
+		{time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), `{"expires_in": "2500000h"}`},
+		{time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), `{"expires_in": "36600d"}`},
+		{time.Date(2261, 12, 31, 23, 0, 0, 0, time.UTC), `{"expires_in": "2h"}`},
+	} {
+		p.srv.Clock().Set(c.now)
+		resp, answer := p.send(t, http.MethodPost, approve, "alice", c.body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(answer), "2261") {
+			t.Errorf("at %s, %s: %d %s; want 400 naming 2261", c.now.Format(time.RFC3339), c.body, resp.StatusCode, answer)
+		}
+	}
+	if got := len(p.store.Config().Server("files").Access); got != entries {
+		t.Errorf("files has %d access entries, had %d", got, entries)
+	}
+	if len(p.pending(t)) != 1 {
+		t.Errorf("the request is no longer pending")
+	}
+}

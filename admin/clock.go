@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
 )
 
 // ClockState is the answer of GET and PUT /admin/api/clock.
@@ -73,8 +74,18 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	before := a.clockState()
 	c := a.idp.Clock()
+	// Where the change leads, checked before anything changes: a clock
+	// outside the range would read another year (idp.CheckClockTime).
+	to := c.Now()
+	if ch.Time != nil {
+		to = set
+	}
+	if err := idp.CheckClockTime(to.Add(advance)); err != nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	before := a.clockState()
 	var did []string
 	if ch.Frozen != nil {
 		if *ch.Frozen {

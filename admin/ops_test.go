@@ -167,3 +167,36 @@ func TestAdminAPI_KeysRotateRefusesABody(t *testing.T) {
 		t.Errorf("rotate without a body: %d %s", resp.StatusCode, rb)
 	}
 }
+
+// TestAdminAPI_ClockOutOfRange: PUT /admin/api/clock refuses a time the
+// clock cannot read (before 1970 or after 2261: a running clock's offset
+// from the wall clock is a time.Duration, at most 292 years) with 400, and
+// changes nothing, not even the frozen member of the same body; an advance
+// that would take the clock there is refused alike.
+func TestAdminAPI_ClockOutOfRange(t *testing.T) {
+	base, srv := startIdP(t)
+	for _, body := range []string{
+		`{"time": "0000-01-01T00:00:00Z"}`,
+		`{"time": "0000-01-01T00:00:00Z", "frozen": true}`,
+		`{"time": "1969-12-31T23:59:59Z"}`,
+		`{"time": "9999-01-01T00:00:00Z"}`,
+		`{"frozen": true, "time": "2262-01-01T00:00:00Z"}`,
+		`{"advance": "2500000h"}`,
+		`{"advance": "-2500000h"}`,
+		`{"time": "2261-12-31T00:00:00Z", "advance": "24h"}`,
+	} {
+		resp, b := call(t, http.MethodPut, base+"/admin/api/clock", "alice", "alice-pw", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "1970") {
+			t.Errorf("PUT %s: %d %s; want 400 naming the range", body, resp.StatusCode, b)
+		}
+		if now := srv.Now(); srv.Clock().Frozen() || now.Sub(time.Now()).Abs() > time.Minute {
+			t.Fatalf("after PUT %s the clock reads %v (frozen %v); want it unchanged", body, now, srv.Clock().Frozen())
+		}
+	}
+	if resp, b := call(t, http.MethodPut, base+"/admin/api/clock", "alice", "alice-pw", `{"time": "2261-12-31T23:59:59Z"}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("PUT the last second of 2261: %d %s", resp.StatusCode, b)
+	}
+	if got := srv.Now(); got.Year() != 2261 {
+		t.Errorf("the clock reads %v, want 2261-12-31", got)
+	}
+}

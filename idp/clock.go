@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -107,4 +108,26 @@ func (c *Clock) Offset() time.Duration {
 		return c.at.Sub(c.sourceNow())
 	}
 	return c.offset
+}
+
+// The range of times the clock may read. A running clock is its source
+// plus an offset, a time.Duration of at most 292 years either way, so
+// that 0000-01-01 would read 1734 and 9999-01-01 2319; access entries'
+// expires, and the times stored with them, stop at 2261 (policy
+// timestamps); and before 1970 every iat and exp would be negative.
+var (
+	ClockMin = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	ClockMax = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond)
+)
+
+// CheckClockTime reports whether the clock may be set to t: an error
+// naming the range when t is before ClockMin or after ClockMax. Callers
+// that take a time from a user (serve --clock, PUT /admin/api/clock)
+// check it, and the time an advance leads to, before they change the
+// clock.
+func CheckClockTime(t time.Time) error {
+	if t.Before(ClockMin) || t.After(ClockMax) {
+		return fmt.Errorf("the clock cannot read %s; use a time from 1970-01-01T00:00:00Z to 2261-12-31T23:59:59Z", t.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }

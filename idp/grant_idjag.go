@@ -262,7 +262,7 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		ClientID: d.ServerClientID,
 		JTI:      randomID(18),
 		IssuedAt: now.Unix(),
-		Expiry:   now.Add(lifetime).Unix(),
+		Expiry:   idJAGExpiry(now, lifetime, d.Until),
 		// The configured spelling: the request may differ by a trailing
 		// slash, and the authorization server compares resource exactly
 		// (EMA section 7.6).
@@ -323,6 +323,23 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		ExpiresIn:       claims.Expiry - claims.IssuedAt,
 		Scope:           claims.Scope,
 	}, nil
+}
+
+// idJAGExpiry is the exp of an ID-JAG issued at now: now plus the
+// lifetime, but not past until, when the access it asserts ends then
+// (an access entry's expires, docs/configuration.md "Time-bound access").
+// An end between iat and the next second rounds up to it, so that the
+// ID-JAG is not expired when issued.
+func idJAGExpiry(now time.Time, lifetime time.Duration, until time.Time) int64 {
+	exp := now.Add(lifetime).Unix()
+	if until.IsZero() {
+		return exp
+	}
+	end := until.Unix()
+	if end <= now.Unix() {
+		end = now.Unix() + 1
+	}
+	return min(exp, end)
 }
 
 // decisionError maps a refusal of the policy to the OAuth error answer,

@@ -237,7 +237,10 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 	if rt.ClientID != clientID {
 		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)
 	}
-	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime, sid: rt.SessionID}, nil
+	// The login time in whole seconds, as the ID tokens of the login and
+	// the ID-JAG's auth_time carry it, so that max_auth_age counts it as
+	// for an ID token of the same login.
+	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime.Truncate(time.Second), sid: rt.SessionID}, nil
 }
 
 // idTokenType reports whether a JWS typ header fits an ID token: absent or

@@ -79,7 +79,11 @@ func (a *authRequest) sessionFits(s *ssoSession, now time.Time) bool {
 	if a.MaxAge == nil {
 		return true
 	}
-	return now.Sub(s.AuthTime) <= time.Duration(*a.MaxAge)*time.Second && *a.MaxAge > 0
+	// From the auth_time the tokens will carry, whole seconds: the client
+	// checks max_age against it (OIDC Core 3.1.3.7, step 11), and so does
+	// the token exchange's max_auth_age.
+	authTime := s.AuthTime.Truncate(time.Second)
+	return now.Sub(authTime) <= time.Duration(*a.MaxAge)*time.Second && *a.MaxAge > 0
 }
 
 func (a *authRequest) complete(s *ssoSession) {

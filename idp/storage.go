@@ -237,15 +237,19 @@ func (st *storage) activeLogin(sub, sid string, authTime time.Time) error {
 // SaveAuthCode implements op.AuthStorage; op calls it when it issues a
 // code, at every visit of the callback. The new code replaces the auth
 // request's previous one, so that codes stay as many as auth requests.
+// The auth request lives as long as its code (10 minutes from now): the
+// code grant reads it, and a code issued 9 minutes after /authorize
+// would otherwise die a minute later.
 func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	var old string
-	if !st.authRequests.Update(id, func(a **authRequest) { old, (*a).code = (*a).code, code }) {
+	exp := st.srv.now().Add(authRequestTTL)
+	if !st.authRequests.UpdateUntil(id, exp, func(a **authRequest) { old, (*a).code = (*a).code, code }) {
 		return errors.New("auth request not found or expired")
 	}
 	if old != "" {
 		st.codes.Delete(old)
 	}
-	st.codes.Put(code, id, st.srv.now().Add(authRequestTTL))
+	st.codes.Put(code, id, exp)
 	return nil
 }
 

@@ -288,6 +288,23 @@ func (m *ttlMap[K, V]) Update(k K, f func(*V)) bool {
 	return true
 }
 
+// UpdateUntil is Update that also keeps the entry until exp at least: an
+// entry that would expire sooner lives on to exp.
+func (m *ttlMap[K, V]) UpdateUntil(k K, exp time.Time, f func(*V)) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.data[k]
+	if !ok || !m.now().Before(e.exp) {
+		return false
+	}
+	f(&e.v)
+	if exp.Before(e.exp) {
+		exp = e.exp
+	}
+	m.storeLocked(k, e.v, exp)
+	return true
+}
+
 // DeleteGroup removes every entry of group g (see groupedBy) and reports
 // how many it removed.
 func (m *ttlMap[K, V]) DeleteGroup(g string) int {

@@ -71,6 +71,12 @@ type Decision struct {
 	Resource string
 	// User is the resolved user, nil when unknown.
 	User *User
+	// Until is set on an allowed decision whose access ends: the first
+	// instant at which one of the granted Scopes (or, with none, the
+	// access itself) is no longer granted because the access entries
+	// granting it have expired. The ID-JAG does not live past it. Zero
+	// when the access does not end.
+	Until time.Time
 	// Expired lists the access entries that match the user and the client
 	// but have expired (their expires is not after Request.Now): refused
 	// because of them, or allowed by others. The IdP audits each as an
@@ -395,9 +401,45 @@ func (c *Config) grant(d Decision, r Request, s *MCPServer, clientID string, req
 	var contributorsBuf [8]match
 	contributors := contributions(contributorsBuf[:0], fresh, d.Scopes)
 	d.Allowed = true
+	d.Until = accessEnds(fresh, d.Scopes)
 	d.Rule = c.ruleList(s, contributors)
 	d.Reason = c.allowedReason(r, s, user, clientID, requested, staleScopes, contributors, d.Scopes)
 	return d
+}
+
+// accessEnds is when the grant of scopes by the entries of fresh ends:
+// the earliest of the scopes' ends, each the latest expires among the
+// entries that grant it (never, when one of them has none). Without
+// scopes, the latest expires among all the entries. Zero means never.
+func accessEnds(fresh []match, scopes []string) time.Time {
+	// lastOf is the latest expires of the entries of fresh that ok
+	// accepts; zero when one of them never expires (or none is accepted).
+	lastOf := func(ok func(*Access) bool) time.Time {
+		var last time.Time
+		for _, m := range fresh {
+			if !ok(m.entry) {
+				continue
+			}
+			if m.entry.Expires.IsZero() {
+				return time.Time{}
+			}
+			if at := m.entry.Expires.T(); at.After(last) {
+				last = at
+			}
+		}
+		return last
+	}
+	if len(scopes) == 0 {
+		return lastOf(func(*Access) bool { return true })
+	}
+	var until time.Time
+	for _, sc := range scopes {
+		end := lastOf(func(e *Access) bool { return contains(e.Scopes, sc) })
+		if !end.IsZero() && (until.IsZero() || end.Before(until)) {
+			until = end
+		}
+	}
+	return until
 }
 
 // allowedReason explains an allowed decision: what each contributing entry

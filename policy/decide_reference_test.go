@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -271,6 +272,7 @@ func refGrant(d Decision, r Request, s *MCPServer, requested []string, matches [
 
 	contributors, contributed := refContributions(fresh, d.Scopes)
 	d.Allowed = true
+	d.Until = refUntil(fresh, d.Scopes)
 	d.Rule = refRuleList(s, contributors)
 	parts := make([]string, len(contributors))
 	for i, m := range contributors {
@@ -516,4 +518,29 @@ func refSlashMatch(configured, presented string) bool {
 		return false
 	}
 	return configured == presented || configured+"/" == presented || configured == presented+"/"
+}
+
+// refUntil is the first expires of the entries of fresh at which, those
+// expired, the others no longer grant every scope of scopes (with none,
+// no entry is left); zero when there is none.
+func refUntil(fresh []refMatch, scopes []string) time.Time {
+	var instants []time.Time
+	for _, m := range fresh {
+		if !m.entry.Expires.IsZero() {
+			instants = append(instants, m.entry.Expires.T())
+		}
+	}
+	slices.SortFunc(instants, func(a, b time.Time) int { return a.Compare(b) })
+	for _, at := range instants {
+		var left []refMatch
+		for _, m := range fresh {
+			if m.entry.Expires.IsZero() || m.entry.Expires.T().After(at) {
+				left = append(left, m)
+			}
+		}
+		if len(left) == 0 || len(refMinus(scopes, refScopesOf(left))) > 0 {
+			return at
+		}
+	}
+	return time.Time{}
 }

@@ -33,10 +33,16 @@ func ParseTimestamp(s string) (Timestamp, error) {
 	if err != nil {
 		return 0, fmt.Errorf("invalid time %q; use an RFC 3339 time such as 2026-12-04T18:00:00Z", s)
 	}
-	if t.Year() < 1678 || t.Year() > 2261 {
+	if !InTimestampRange(t) {
 		return 0, fmt.Errorf("time %q is out of range; use a year between 1678 and 2261", s)
 	}
 	return At(t), nil
+}
+
+// InTimestampRange reports whether t is in the years a Timestamp holds,
+// 1678 to 2261: At of a time outside wraps around to another year.
+func InTimestampRange(t time.Time) bool {
+	return t.Year() >= 1678 && t.Year() <= 2261
 }
 
 // MarshalText implements encoding.TextMarshaler (used by JSON and YAML).

@@ -463,6 +463,8 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 	v.noRepeats(path+".scopes", a.Scopes)
 	if v.given(path+".max_auth_age") && a.MaxAuthAge == 0 {
 		v.at(path+".max_auth_age", "0 would require a login in this very instant; use a duration such as 15m, or remove the key")
+	} else if a.MaxAuthAge > 0 && a.MaxAuthAge.D() < time.Second {
+		v.at(path+".max_auth_age", "%s is shorter than 1s: auth_time and the step-up's max_age count whole seconds, so no login could meet it; use a duration such as 15m", a.MaxAuthAge)
 	}
 }
 

@@ -497,6 +497,9 @@ func newClock(at string, frozen bool) (*idp.Clock, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--clock %q: want an RFC 3339 time such as 2030-01-01T00:00:00Z", at)
 		}
+		if err := idp.CheckClockTime(t); err != nil {
+			return nil, fmt.Errorf("--clock: %v", err)
+		}
 		c.Set(t)
 	}
 	return c, nil
