@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
@@ -69,10 +68,16 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	resource := fs.String("resource", "", "the MCP server's resource URL")
 	authAge := fs.Duration("auth-age", 0, "how long ago the user logged in (for max_auth_age step-up rules)")
 	tenant := fs.String("tenant", "", "the tenant whose policy decides (required when the file has tenants:)")
+	clockAt := fs.String("clock", "", "decide at this RFC 3339 time, as serve --clock does (default: now), for expires and max_auth_age")
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "requested scopes (repeatable)")
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	clock, err := newClock(*clockAt, true)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp explain:", err)
+		return exitUsage
 	}
 	if *user == "" || *client == "" || *audience == "" {
 		fmt.Fprintln(stderr, "xaa-idp explain: --user, --client and --audience are required")
@@ -91,7 +96,7 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
 		aud = s.Issuer // the id is accepted here for convenience
 	}
-	now := time.Now()
+	now := clock.Now()
 	e := cfg.Explain(policy.Request{
 		Username: *user, ClientID: *client, Audience: aud, Resource: *resource,
 		Scopes: scopes, AuthTime: now.Add(-*authAge), Now: now,
