@@ -682,17 +682,13 @@ func RemoveTemporaries(file string) []string {
 }
 
 // lockFileDir locks the directory that file is written in (its symbolic
-// link followed, as atomicfile.Write does) against the edits of other
+// link followed, as atomicfile.Write does, with atomicfile.Target) against the edits of other
 // processes serving the same file, until unlock: an edit reads the file
 // and writes it back, and without the lock another process's edit could
 // write in between and be overwritten. The directory rather than the file,
 // which every edit replaces with a new one.
 func lockFileDir(file string) (unlock func(), err error) {
-	target := file
-	if t, err := filepath.EvalSymlinks(file); err == nil {
-		target = t
-	}
-	d, err := os.Open(filepath.Dir(target))
+	d, err := os.Open(filepath.Dir(atomicfile.Target(file)))
 	if err != nil {
 		return nil, fmt.Errorf("policy: locking %s against other writers: %w", file, err)
 	}
