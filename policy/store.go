@@ -118,7 +118,7 @@ func OpenStoreChecked(file string, fc FileChecks) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	atomicfile.RemoveTemporaries(file)
+	RemoveTemporaries(file)
 	s := &Store{file: file, name: file, stamp: stampOf(fi)}
 	s.edits = edits{s: s}
 	s.cur.Store(newSnapshot(data, cfg))
@@ -681,18 +681,30 @@ func (s *Store) unchangedOnDisk(cur *snapshot) error {
 	return nil
 }
 
+// RemoveTemporaries deletes the temporary files that a writer of file
+// killed before its rename left beside it, and returns their paths. It
+// takes the lock that edits take (lockFileDir), so that the temporary file
+// of an edit another process is making at that moment, which is no
+// leftover, is not deleted under it (that edit's rename would fail); when
+// the lock cannot be had, it deletes nothing: a leftover is harmless until
+// the next start.
+func RemoveTemporaries(file string) []string {
+	unlock, err := lockFileDir(file)
+	if err != nil {
+		return nil
+	}
+	defer unlock()
+	return atomicfile.RemoveTemporaries(file)
+}
+
 // lockFileDir locks the directory that file is written in (its symbolic
-// link followed, as atomicfile.Write does) against the edits of other
+// link followed, as atomicfile.Write does, with atomicfile.Target) against the edits of other
 // processes serving the same file, until unlock: an edit reads the file
 // and writes it back, and without the lock another process's edit could
 // write in between and be overwritten. The directory rather than the file,
 // which every edit replaces with a new one.
 func lockFileDir(file string) (unlock func(), err error) {
-	target := file
-	if t, err := filepath.EvalSymlinks(file); err == nil {
-		target = t
-	}
-	d, err := os.Open(filepath.Dir(target))
+	d, err := os.Open(filepath.Dir(atomicfile.Target(file)))
 	if err != nil {
 		return nil, fmt.Errorf("policy: locking %s against other writers: %w", file, err)
 	}

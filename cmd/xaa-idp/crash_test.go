@@ -127,7 +127,16 @@ func TestServe_KilledMidWritesLosesNothing(t *testing.T) {
 	}
 	receiver := "http://" + dead.Addr().String() + "/events"
 	dead.Close()
-	if err := os.WriteFile(file, fmt.Appendf(nil, crashConfig, receiver), 0o640); err != nil {
+	// The configuration is a symbolic link into a checkout, as an
+	// operator's file under version control is: every edit must replace
+	// the link's target and leave the link.
+	if err := os.Mkdir(filepath.Join(dir, "repo"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "repo", "idp.yaml"), fmt.Appendf(nil, crashConfig, receiver), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("repo", "idp.yaml"), file); err != nil {
 		t.Fatal(err)
 	}
 
@@ -249,6 +258,9 @@ func temporaries(t *testing.T, dir string) []string {
 
 func checkAfterCrash(t *testing.T, round int, issuer, file, state string, stderr *syncBuffer, all *acks) {
 	t.Helper()
+	if fi, err := os.Lstat(file); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("round %d: the configuration's symbolic link was replaced: %v", round, err)
+	}
 	if left := temporaries(t, filepath.Dir(file)); len(left) > 0 {
 		t.Errorf("round %d: temporary files left after the start: %v", round, left)
 	}

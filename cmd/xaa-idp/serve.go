@@ -108,7 +108,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitUsage, err)
 	}
 	if *f.config != "" {
-		reportRemoved(atomicfile.RemoveTemporaries(*f.config))
+		reportRemoved(policy.RemoveTemporaries(*f.config))
 	}
 	if r.store, err = openStore(*f.config, f.httpsDemoURLs); err != nil {
 		fmt.Fprintln(stderr, err) // problems already name file and line

@@ -44,10 +44,7 @@ func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs
 // write is Write, WritePrivate (exact: perm whatever the old file's) and
 // WriteIf.
 func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() error) (fs.FileInfo, error) {
-	target := name
-	if t, err := filepath.EvalSymlinks(name); err == nil {
-		target = t
-	}
+	target := Target(name)
 	old, err := os.Stat(target)
 	if err == nil && !exact {
 		perm = old.Mode().Perm()
@@ -98,6 +95,37 @@ func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() 
 	return os.Stat(target)
 }
 
+// maxLinks bounds the symbolic links Target follows by hand, as the
+// kernel bounds them (ELOOP).
+const maxLinks = 40
+
+// Target is the file that Write replaces for name: name itself, or, when
+// name is a symbolic link, the file it leads to, even when that file does
+// not exist (a dangling link, whose target a version-control checkout
+// removed for a moment): the link is never replaced by a regular file,
+// which would detach name from the file the operator keeps.
+func Target(name string) string {
+	if t, err := filepath.EvalSymlinks(name); err == nil {
+		return t
+	}
+	p := name
+	for range maxLinks {
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return p
+		}
+		l, err := os.Readlink(p)
+		if err != nil {
+			return p
+		}
+		if !filepath.IsAbs(l) {
+			l = filepath.Join(filepath.Dir(p), l)
+		}
+		p = l
+	}
+	return p
+}
+
 // SyncDir makes the entries of dir (a rename, a new file) durable.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
@@ -112,10 +140,7 @@ func SyncDir(dir string) error {
 // when its process was killed before the rename, and returns their paths.
 // The file itself is whole: the old content or the new.
 func RemoveTemporaries(name string) []string {
-	target := name
-	if t, err := filepath.EvalSymlinks(name); err == nil {
-		target = t
-	}
+	target := Target(name)
 	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."

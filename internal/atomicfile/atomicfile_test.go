@@ -60,6 +60,36 @@ func TestWrite_FollowsSymlink(t *testing.T) {
 	}
 }
 
+// A dangling link (its target removed for a moment, by a checkout), in a
+// chain of relative links: Write creates the target and keeps the links.
+func TestWrite_FollowsDanglingSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "repo"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link, middle := filepath.Join(dir, "link.yaml"), filepath.Join(dir, "repo", "middle.yaml")
+	if err := os.Symlink("real.yaml", middle); err != nil {
+		t.Skip(err)
+	}
+	if err := os.Symlink(filepath.Join("repo", "middle.yaml"), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atomicfile.Write(link, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{link, middle} {
+		if fi, _ := os.Lstat(l); fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s was replaced by a file", l)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "repo", "real.yaml")); string(b) != "new" {
+		t.Errorf("target = %q, want new", b)
+	}
+	if got := atomicfile.RemoveTemporaries(link); len(got) != 0 {
+		t.Errorf("removed %v", got)
+	}
+}
+
 func TestRemoveTemporaries(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "config.yaml")

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
 
 // The CA's files, under a state directory.
@@ -50,27 +51,60 @@ type CA struct {
 }
 
 // Open loads the CA kept in stateDir/tls, or creates it there when it does
-// not exist yet; created says which.
+// not exist yet; created says which. A key without its certificate is what
+// a process killed while creating the CA leaves (the key is written
+// first): no client can trust a CA whose certificate was never written, so
+// a new CA replaces it. Creation holds a lock on stateDir/tls, so that two
+// processes starting at once (serve --tls and xaa-idp ca) make one CA, not
+// the key of one beside the certificate of the other.
 func Open(stateDir string) (ca *CA, created bool, err error) {
 	dir := filepath.Join(stateDir, Subdir)
 	certPath, keyPath := filepath.Join(dir, CertName), filepath.Join(dir, KeyName)
+	if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
+		return openLocked(dir, certPath, keyPath)
+	}
+	return load(dir, certPath, keyPath)
+}
+
+// load reads the CA of dir; both its files must be there.
+func load(dir, certPath, keyPath string) (*CA, bool, error) {
 	certPEM, certErr := os.ReadFile(certPath)
 	keyPEM, keyErr := os.ReadFile(keyPath)
 	switch {
-	case errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist):
-		ca, err := create(dir, certPath, keyPath)
-		return ca, err == nil, err
 	case certErr != nil:
 		return nil, false, fmt.Errorf("local CA: %w (remove %s to make a new CA)", certErr, dir)
 	case keyErr != nil:
 		return nil, false, fmt.Errorf("local CA: %w (remove %s to make a new CA)", keyErr, dir)
 	}
-	ca, err = parse(certPEM, keyPEM)
+	ca, err := parse(certPEM, keyPEM)
 	if err != nil {
 		return nil, false, fmt.Errorf("local CA in %s: %w (remove %s to make a new CA)", dir, err, dir)
 	}
 	ca.certPath = certPath
 	return ca, false, nil
+}
+
+// openLocked creates the CA of dir, which had no certificate, under the
+// lock of dir: unless another process made it meanwhile, then it loads
+// that one. The temporary files of a creation that was killed go.
+func openLocked(dir, certPath, keyPath string) (*CA, bool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("local CA: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, false, fmt.Errorf("local CA: %w", err)
+	}
+	defer d.Close()
+	if err := filelock.LockWait(d); err != nil {
+		return nil, false, fmt.Errorf("local CA: locking %s: %w", dir, err)
+	}
+	if _, err := os.Stat(certPath); !errors.Is(err, fs.ErrNotExist) {
+		return load(dir, certPath, keyPath)
+	}
+	atomicfile.RemoveTemporariesIn(dir)
+	ca, err := create(dir, certPath, keyPath)
+	return ca, err == nil, err
 }
 
 func create(dir, certPath, keyPath string) (*CA, error) {

@@ -1,15 +1,19 @@
 package localca
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -109,5 +113,59 @@ func TestTrustFile(t *testing.T) {
 	os.WriteFile(notPEM, []byte("hello"), 0o600)
 	if _, err := TrustFile(notPEM); err == nil || !strings.Contains(err.Error(), notPEM) {
 		t.Errorf("TrustFile of a non-PEM file: %v", err)
+	}
+}
+
+// A key without its certificate is what a process killed while creating
+// the CA leaves: the next Open makes a CA, whose key and certificate pair,
+// instead of refusing to start until someone removes the directory.
+func TestOpen_KeyWithoutCertificateFromAKilledCreationMakesANewCA(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, Subdir, CertName))
+	tmp := filepath.Join(dir, Subdir, "."+CertName+".123.xaa-idp-tmp")
+	os.WriteFile(tmp, []byte("-----BEGIN CERT"), 0o600)
+	ca, created, err := Open(dir)
+	if err != nil || !created {
+		t.Fatalf("Open with the key alone: created %v, %v; want a new CA", created, err)
+	}
+	again, created, err := Open(dir)
+	if err != nil || created || !bytes.Equal(again.CertPEM(), ca.CertPEM()) {
+		t.Errorf("Open after: created %v, %v; want the CA just made", created, err)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the temporary file of the killed creation is still there: %v", err)
+	}
+}
+
+// Two processes that create the CA at once (serve --tls and xaa-idp ca)
+// leave one CA: never the key of one beside the certificate of the other.
+func TestOpen_ConcurrentCreationsMakeOneCA(t *testing.T) {
+	for range 20 {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		pems := make([][]byte, 4)
+		for i := range pems {
+			wg.Go(func() {
+				ca, _, err := Open(dir)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				pems[i] = ca.CertPEM()
+			})
+		}
+		wg.Wait()
+		ca, _, err := Open(dir)
+		if err != nil {
+			t.Fatalf("Open after concurrent creations: %v", err)
+		}
+		for _, p := range pems {
+			if !bytes.Equal(p, ca.CertPEM()) {
+				t.Fatal("concurrent creations returned different CAs")
+			}
+		}
 	}
 }
