@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -546,6 +547,9 @@ func scimBool(v any) (bool, error) {
 // primaryEmail is the email of an emails list: the primary one, else the
 // first; "" for an empty list. The configuration keeps one email.
 func primaryEmail(v any) (string, error) {
+	if obj, ok := v.(map[string]any); ok {
+		v = []any{obj} // one email, sent without its list
+	}
 	list, ok := v.([]any)
 	if !ok {
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
@@ -779,7 +783,13 @@ func readPatch(body map[string]any) ([]scimOp, error) {
 			return nil, scimFail(http.StatusBadRequest, "invalidPath", "Operations[%d].path must be a string", i)
 		}
 		v, has := om["value"]
-		ops[i] = scimOp{op: op, path: strings.TrimSpace(path), value: v, hasValue: has}
+		path = strings.TrimSpace(path)
+		if !has && path != "" && slices.ContainsFunc(slices.Collect(maps.Keys(obj)), func(k string) bool { return strings.EqualFold(k, "value") }) {
+			// "value": null unassigns the attribute (RFC 7643 section
+			// 2.5): a remove.
+			op = "remove"
+		}
+		ops[i] = scimOp{op: op, path: path, value: v, hasValue: has}
 		switch {
 		case op != "remove" && !has:
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "Operations[%d] (%s) needs a value", i, op)

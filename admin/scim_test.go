@@ -383,3 +383,23 @@ func TestSCIM_Discovery(t *testing.T) {
 		t.Errorf("Schemas/User: %d %v", resp.StatusCode, s)
 	}
 }
+
+// The forms that clients send beyond the plain ones: one email without
+// its list, and a replace with value null, which unassigns (RFC 7643
+// section 2.5).
+func TestSCIM_NullAndLoneEmail(t *testing.T) {
+	p := editable(t)
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[
+		{"op":"replace","path":"emails","value":{"value":"bob@example.com","primary":true}},
+		{"op":"replace","path":"displayName","value":"Bob"}]}`)
+	if resp.StatusCode != http.StatusOK || u["emails"].([]any)[0].(map[string]any)["value"] != "bob@example.com" || u["displayName"] != "Bob" {
+		t.Fatalf("PATCH: %d %v", resp.StatusCode, u)
+	}
+	resp, u = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"displayName","Value":null}]}`)
+	if resp.StatusCode != http.StatusOK || u["displayName"] != nil || u["name"] != nil {
+		t.Fatalf("PATCH with value null: %d %v", resp.StatusCode, u)
+	}
+	if strings.Contains(readFile(t, p.file), "name: Bob") {
+		t.Error("the file still holds the name")
+	}
+}
