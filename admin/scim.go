@@ -336,8 +336,9 @@ func parseSCIMFilter(s, schema string) (*scimFilter, error) {
 		return nil, bad("the operator " + strconv.Quote(op) + " is not supported")
 	}
 	var v any
-	dec := json.NewDecoder(strings.NewReader(strings.TrimSpace(value)))
-	if err := dec.Decode(&v); err != nil || dec.More() {
+	value = strings.TrimSpace(value)
+	dec := json.NewDecoder(strings.NewReader(value))
+	if err := dec.Decode(&v); err != nil || dec.InputOffset() != int64(len(value)) {
 		return nil, bad("the value is not one JSON string or boolean")
 	}
 	switch v.(type) {
@@ -954,7 +955,10 @@ func groupMatcher(f *scimFilter) (func(*policy.Group) bool, error) {
 	}
 	s, isString := f.value.(string)
 	switch {
-	case (f.attr == "displayname" || f.attr == "id") && isString:
+	case f.attr == "displayname" && isString:
+		// caseExact false (RFC 7643 section 4.2)
+		return func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }, nil
+	case f.attr == "id" && isString:
 		return func(g *policy.Group) bool { return g.Name == s }, nil
 	case f.attr == "externalid" && isString:
 		return func(*policy.Group) bool { return false }, nil
