@@ -165,11 +165,14 @@ func (a *API) scimEdit(w http.ResponseWriter, r *http.Request, plan func(cur *po
 func scimBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	raw, f := checkedBody(w, r, maxBody, strictjson.Options{NullMembers: true})
 	if f != nil {
-		scimType := ""
-		if f.status == http.StatusBadRequest {
+		scimType, detail := "", f.desc
+		switch f.status {
+		case http.StatusBadRequest:
 			scimType = "invalidSyntax"
+		case http.StatusUnsupportedMediaType:
+			detail = "send the body as application/scim+json (or application/json)"
 		}
-		scimError(w, f.status, scimType, f.desc)
+		scimError(w, f.status, scimType, detail)
 		return nil, false
 	}
 	var m map[string]any

@@ -322,6 +322,11 @@ func TestSCIM_Errors(t *testing.T) {
 	if readFile(t, p.file) != file || len(p.events(t, audit.TypeAdminChange)) != 0 {
 		t.Error("a refused request changed something")
 	}
+	resp, m := p.scim(t, "POST", "/Users", `{"userName":"x"}`, "Content-Type", "application/x-www-form-urlencoded")
+	wantSCIMError(t, "a form body", resp, m, http.StatusUnsupportedMediaType, "")
+	if d, _ := m["detail"].(string); !strings.Contains(d, "application/scim+json") {
+		t.Errorf("415 detail: %q", d)
+	}
 	// Paging: count is bounded, startIndex 1-based.
 	resp, list := p.scim(t, "GET", "/Users?startIndex=2&count=100000", "")
 	if resp.StatusCode != http.StatusOK || list["totalResults"] != 2.0 || list["itemsPerPage"] != 1.0 || list["startIndex"] != 2.0 ||
