@@ -199,6 +199,54 @@ func scimAttrs(m map[string]any, schema string) map[string]any {
 	return out
 }
 
+// The attributes a SCIM body or PATCH path may name: RFC 7643's common
+// ones (section 3.1) and those of its User (section 4.1) and Group
+// (section 4.2) schemas, with their sub-attributes, kept or not; and any
+// extension's (a URN). Another name is refused, so that a misspelt
+// "actve": false is not taken for nothing (CONTRACT: an unknown field
+// is 400 and changes nothing).
+var (
+	scimUserAttrs = names("id", "externalid", "meta", "schemas", "username", "name", "displayname", "nickname",
+		"profileurl", "title", "usertype", "preferredlanguage", "locale", "timezone", "active", "password", "emails",
+		"phonenumbers", "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509certificates")
+	scimGroupAttrs  = names("id", "externalid", "meta", "schemas", "displayname", "members")
+	scimNameAttrs   = names("formatted", "familyname", "givenname", "middlename", "honorificprefix", "honorificsuffix")
+	scimMultiAttrs  = names("value", "display", "type", "primary", "$ref")
+	scimPatchAttrs  = names("schemas", "operations")
+	scimPatchOpAttr = names("op", "path", "value")
+)
+
+func names(list ...string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, n := range list {
+		m[n] = true
+	}
+	return m
+}
+
+// unknownAttr refuses a member of m (scimAttrs' lower-case names) that
+// known does not name and that is no extension's (urn:...); a member
+// "name.givenName" is checked by its first name. where says where m is.
+func unknownAttr(m map[string]any, known map[string]bool, where string) error {
+	for k := range m {
+		if !knownAttr(k, known) {
+			return scimFail(http.StatusBadRequest, "invalidSyntax", "%s: %q is no attribute of the schema (RFC 7643); nothing was changed", where, k)
+		}
+	}
+	return nil
+}
+
+// knownAttr reports whether path (lower case, the core schema's URN
+// taken off) names an attribute of known, or an extension's.
+func knownAttr(path string, known map[string]bool) bool {
+	if strings.HasPrefix(path, "urn:") {
+		return true
+	}
+	name, _, _ := strings.Cut(path, "[")
+	name, _, _ = strings.Cut(name, ".")
+	return known[name]
+}
+
 // scimBase is the absolute URL of the SCIM endpoints of this IdP (or
 // tenant).
 func (a *API) scimBase() string {
@@ -448,6 +496,9 @@ type scimUserInput struct {
 // numbers, the enterprise extension...).
 func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 	m := scimAttrs(body, scimUserSchema)
+	if err := unknownAttr(m, scimUserAttrs, "the User"); err != nil {
+		return nil, err
+	}
 	in := &scimUserInput{}
 	v, ok := m["username"]
 	if s, isString := v.(string); !ok || !isString || strings.TrimSpace(s) == "" {
@@ -472,6 +523,9 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "name must be an object")
 		}
 		nm := scimAttrs(name, "")
+		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
+			return nil, err
+		}
 		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
 			return nil, err
 		} else if f != "" {
@@ -565,6 +619,9 @@ func primaryEmail(v any) (string, error) {
 			return "", scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
 		}
 		em := scimAttrs(obj, "")
+		if err := unknownAttr(em, scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
+			return "", err
+		}
 		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
 		if err != nil {
 			return "", err
@@ -766,6 +823,9 @@ type scimOp struct {
 // readPatch reads a PatchOp body.
 func readPatch(body map[string]any) ([]scimOp, error) {
 	m := scimAttrs(body, "")
+	if err := unknownAttr(m, scimPatchAttrs, "the PatchOp"); err != nil {
+		return nil, err
+	}
 	list, ok := m["operations"].([]any)
 	if !ok || len(list) == 0 {
 		return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "a PATCH body is {\"schemas\": [%q], \"Operations\": [{\"op\", \"path\", \"value\"}, ...]}", scimPatchSchema)
@@ -777,6 +837,9 @@ func readPatch(body map[string]any) ([]scimOp, error) {
 			return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "Operations[%d] is not an object", i)
 		}
 		om := scimAttrs(obj, "")
+		if err := unknownAttr(om, scimPatchOpAttr, fmt.Sprintf("Operations[%d]", i)); err != nil {
+			return nil, err
+		}
 		op, _ := om["op"].(string)
 		op = strings.ToLower(op)
 		if op != "add" && op != "replace" && op != "remove" {
@@ -828,7 +891,11 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				if op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
 				}
-				for k, v := range scimAttrs(obj, scimUserSchema) {
+				attrs := scimAttrs(obj, scimUserSchema)
+				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
+					return err
+				}
+				for k, v := range attrs {
 					if err := patchUserAttr(u, op.op, k, v); err != nil {
 						return err
 					}
@@ -836,6 +903,9 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			path := strings.TrimPrefix(strings.ToLower(op.path), strings.ToLower(scimUserSchema)+":")
+			if !knownAttr(path, scimUserAttrs) {
+				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
+			}
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
 				return err
 			}
@@ -904,7 +974,11 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		if !ok {
 			return scimFail(http.StatusBadRequest, "invalidValue", "name must be an object")
 		}
-		if f, err := scimString(scimAttrs(obj, ""), "formatted", "name.formatted"); err != nil {
+		nm := scimAttrs(obj, "")
+		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
+			return err
+		}
+		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
 			return err
 		} else if f != "" {
 			u.Name = f
@@ -1015,7 +1089,11 @@ func memberSubs(v any) ([]string, error) {
 		if !ok {
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members[%d] must be an object with value", i)
 		}
-		s, err := scimString(scimAttrs(obj, ""), "value", fmt.Sprintf("members[%d].value", i))
+		mm := scimAttrs(obj, "")
+		if err := unknownAttr(mm, scimMultiAttrs, fmt.Sprintf("members[%d]", i)); err != nil {
+			return nil, err
+		}
+		s, err := scimString(mm, "value", fmt.Sprintf("members[%d].value", i))
 		if err != nil {
 			return nil, err
 		}
@@ -1137,7 +1215,11 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 				if !ok || op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
 				}
-				for k, v := range scimAttrs(obj, scimGroupSchema) {
+				attrs := scimAttrs(obj, scimGroupSchema)
+				if err := unknownAttr(attrs, scimGroupAttrs, "the value of "+op.op); err != nil {
+					return err
+				}
+				for k, v := range attrs {
 					if err := patchGroupAttr(m, id, op.op, k, v, true); err != nil {
 						return err
 					}
@@ -1146,6 +1228,9 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 			}
 			if len(path) > len(scimGroupSchema) && strings.EqualFold(path[:len(scimGroupSchema)+1], scimGroupSchema+":") {
 				path = path[len(scimGroupSchema)+1:]
+			}
+			if !knownAttr(strings.ToLower(path), scimGroupAttrs) {
+				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the Group schema (RFC 7643); nothing was changed", op.path)
 			}
 			if err := patchGroupAttr(m, id, op.op, path, op.value, op.hasValue); err != nil {
 				return err
@@ -1212,7 +1297,11 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := scimAttrs(body, scimGroupSchema)
-	name, err := scimString(m, "displayname", "displayName")
+	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	name := ""
+	if err == nil {
+		name, err = scimString(m, "displayname", "displayName")
+	}
 	if err == nil && strings.TrimSpace(name) == "" {
 		err = scimFail(http.StatusBadRequest, "invalidValue", "displayName is required: the group's name")
 	}
@@ -1262,8 +1351,8 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	m := scimAttrs(body, scimGroupSchema)
-	var err error
-	if v, ok := m["displayname"]; ok {
+	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	if v, ok := m["displayname"]; ok && err == nil {
 		err = sameGroupName(id, v, "displayName")
 	}
 	var subs []string

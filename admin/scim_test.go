@@ -410,3 +410,49 @@ func TestSCIM_NullAndLoneEmail(t *testing.T) {
 		t.Error("the file still holds the name")
 	}
 }
+
+// What Okta and Entra send on creation, attributes the configuration has
+// no place for included, is taken; a name that is no attribute of the
+// schema (a misspelling) is refused and changes nothing, so that
+// "actve": false is never taken for nothing.
+func TestSCIM_ClientBodiesAndUnknownAttributes(t *testing.T) {
+	p := editable(t)
+	okta := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"test.user@okta.local",
+		"name":{"givenName":"Test","familyName":"User"},"emails":[{"primary":true,"value":"test.user@okta.local","type":"work"}],
+		"displayName":"Test User","locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7","groups":[],"password":"1mz050nq","active":true}`
+	entra := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+		"externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_ab6490ee","active":true,
+		"addresses":[{"primary":true,"type":"work","country":"US"}],"displayName":"Test_User",
+		"emails":[{"primary":true,"type":"work","value":"Test_User@testuser.com"}],"meta":{"resourceType":"User"},
+		"name":{"familyName":"familyName","givenName":"givenName"},"phoneNumbers":[{"primary":true,"type":"work","value":"123-456-7890"}],
+		"title":"title","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"1","department":"Dep"},"preferredLanguage":"en-US"}`
+	for name, body := range map[string]string{"Okta": okta, "Entra": entra} {
+		if resp, u := p.scim(t, "POST", "/Users", body); resp.StatusCode != http.StatusCreated {
+			t.Errorf("%s's POST: %d %v", name, resp.StatusCode, u)
+		}
+	}
+	if _, err := p.loginAs("test.user@okta.local", "1mz050nq"); err != nil {
+		t.Errorf("Okta's user cannot log in with its password: %v", err)
+	}
+	file := readFile(t, p.file)
+	for _, c := range []struct {
+		what, method, path, body, scimType string
+	}{
+		{"a misspelt attribute", "POST", "/Users", `{"userName":"x","actve":false}`, "invalidSyntax"},
+		{"a misspelt name part", "POST", "/Users", `{"userName":"x","name":{"givenNmae":"X"}}`, "invalidSyntax"},
+		{"a misspelt email member", "POST", "/Users", `{"userName":"x","emails":[{"vaule":"x@example.com"}]}`, "invalidSyntax"},
+		{"a misspelt path", "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"actve","value":false}]}`, "invalidPath"},
+		{"a misspelt attribute in a value", "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","value":{"actve":false}}]}`, "invalidSyntax"},
+		{"a misspelt operation member", "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","pth":"active","value":false}]}`, "invalidSyntax"},
+		{"a misspelt Operations", "PATCH", "/Users/u-bob", `{"Operatons":[{"op":"replace","path":"active","value":false}]}`, "invalidSyntax"},
+		{"a misspelt group attribute", "POST", "/Groups", `{"dispalyName":"ops"}`, "invalidSyntax"},
+		{"a misspelt member", "PATCH", "/Groups/eng", `{"Operations":[{"op":"add","path":"members","value":[{"vlaue":"u-bob"}]}]}`, "invalidSyntax"},
+		{"a misspelt group path", "PATCH", "/Groups/eng", `{"Operations":[{"op":"add","path":"membres","value":[{"value":"u-bob"}]}]}`, "invalidPath"},
+	} {
+		resp, m := p.scim(t, c.method, c.path, c.body)
+		wantSCIMError(t, c.what, resp, m, http.StatusBadRequest, c.scimType)
+	}
+	if readFile(t, p.file) != file {
+		t.Error("a refused request changed something")
+	}
+}
