@@ -35,6 +35,9 @@ import (
 // so their types are too.
 type IdP interface {
 	Config() *policy.Config
+	// Issuer is the IdP's issuer URL: SCIM's resource locations are
+	// under it.
+	Issuer() string
 	// Path is the path the IdP is mounted under: "" at the root, a
 	// tenant's path (docs/configuration.md, "Tenants"). The API is at
 	// Path()+"/admin/api/", which its messages name.
@@ -140,6 +143,7 @@ func New(o Options) *API {
 	a.configRoutes()
 	a.accessRequestRoutes()
 	a.faultRoutes()
+	a.scimRoutes()
 	a.mux.HandleFunc("GET /admin/api/clock", a.getClock)
 	a.mux.HandleFunc("PUT /admin/api/clock", a.putClock)
 	a.mux.HandleFunc("GET /admin/api/keys", a.listKeys)
@@ -230,11 +234,20 @@ func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 func noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
+	scim := strings.HasPrefix(r.URL.Path, scimPrefix)
 	if probe.status == http.StatusMethodNotAllowed {
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
-		writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-			r.Method+" is not allowed on "+r.URL.Path+"; it allows "+allow)
+		msg := r.Method + " is not allowed on " + r.URL.Path + "; it allows " + allow
+		if scim {
+			scimError(w, http.StatusMethodNotAllowed, "", msg)
+			return
+		}
+		writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed", msg)
+		return
+	}
+	if scim {
+		scimError(w, http.StatusNotFound, "", "no SCIM endpoint at "+r.Method+" "+r.URL.Path+" (docs/http.md, \"SCIM provisioning\")")
 		return
 	}
 	writeAPIError(w, http.StatusNotFound, "not_found",

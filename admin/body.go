@@ -30,29 +30,36 @@ const maxBody = 1 << 20
 // (CONTRACT 9; docs/http.md, "Changing the configuration"). The API's own
 // answers hold no null, so what a GET answered can be sent back.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, f := checkedBody(w, r, limit, strictjson.Options{})
+	if f != nil {
+		writeAPIError(w, f.status, f.code, f.desc)
+		return nil, false
+	}
+	return body, true
+}
+
+// checkedBody is readBody's reading and checks, with o's null members,
+// returning why the body is refused instead of answering it.
+func checkedBody(w http.ResponseWriter, r *http.Request, limit int64, o strictjson.Options) ([]byte, *editRefusal) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
-			return nil, false
+			return nil, &editRefusal{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", desc: "send the body as application/json"}
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeAPIError(w, http.StatusRequestEntityTooLarge, "request_too_large",
-			fmt.Sprintf("the body is larger than %d bytes; send a smaller change", limit))
-		return nil, false
+		return nil, &editRefusal{status: http.StatusRequestEntityTooLarge, code: "request_too_large",
+			desc: fmt.Sprintf("the body is larger than %d bytes; send a smaller change", limit)}
 	case err != nil:
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
-		return nil, false
+		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: "the body could not be read: " + err.Error()}
 	}
-	if err := strictjson.Check(body, strictjson.Options{}); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body is refused: "+err.Error())
-		return nil, false
+	if err := strictjson.Check(body, o); err != nil {
+		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: "the body is refused: " + err.Error()}
 	}
-	return body, true
+	return body, nil
 }
 
 // decodeStrict decodes a body that readBody accepted into v, refusing keys

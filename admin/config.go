@@ -114,9 +114,18 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 // approval's request, approveAccessRequest).
 func (a *API) editWith(w http.ResponseWriter, r *http.Request, details map[string]any, change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
 	if a.store == nil {
-		writeAPIError(w, http.StatusNotImplemented, "not_implemented", "this server was started without a configuration store, so the configuration cannot be changed here")
+		writeAPIError(w, http.StatusNotImplemented, "not_implemented", noStore)
 		return nil
 	}
+	return a.editAs(w, r, details, a.editError, change)
+}
+
+// noStore is why a change is refused without a Store.
+const noStore = "this server was started without a configuration store, so the configuration cannot be changed here"
+
+// editAs is editWith answering a refused change with refuse: the admin
+// API's answer or SCIM's. The Store must be set.
+func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]any, refuse func(http.ResponseWriter, error), change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
 	tags := ifMatch(r)
 	if len(tags) == 0 {
 		tags = []string{"*"}
@@ -150,7 +159,7 @@ func (a *API) editWith(w http.ResponseWriter, r *http.Request, details map[strin
 		if recorded != nil {
 			a.notWritten(*recorded, "the change was recorded but the file could not be replaced, so it was not made: "+err.Error())
 		}
-		a.editError(w, err)
+		refuse(w, err)
 		return nil
 	}
 	return ch
@@ -214,8 +223,31 @@ func (a *API) reloadedSince(change audit.Event) bool {
 	return false
 }
 
-// editError answers a refused change.
+// editError answers a refused change as the admin API does.
 func (a *API) editError(w http.ResponseWriter, err error) {
+	f := refusalOf(err)
+	switch {
+	case f.etag != "":
+		w.Header().Set("ETag", f.etag)
+		writeAPI(w, f.status, map[string]any{"error": f.code, "error_description": f.desc, "etag": f.etag})
+	case f.problems != nil:
+		writeAPI(w, f.status, map[string]any{"error": f.code, "error_description": f.desc, "problems": f.problems})
+	default:
+		writeAPIError(w, f.status, f.code, f.desc)
+	}
+}
+
+// editRefusal is why a change was refused, for an answer: the admin API's
+// (editError) or SCIM's (scimEditError).
+type editRefusal struct {
+	status     int
+	code, desc string
+	problems   []problem // nil when the refusal has none
+	etag       string    // the running version, for 412
+}
+
+// refusalOf is the answer to a change refused with err.
+func refusalOf(err error) editRefusal {
 	var (
 		problems policy.Problems
 		stale    *policy.StaleError
@@ -227,35 +259,33 @@ func (a *API) editError(w http.ResponseWriter, err error) {
 	)
 	switch {
 	case errors.As(err, &journal):
-		writeAPIError(w, http.StatusInternalServerError, "server_error",
-			"the change was not made: its audit event could not be written ("+journal.Err.Error()+"); check the audit log's disk")
+		return editRefusal{status: http.StatusInternalServerError, code: "server_error",
+			desc: "the change was not made: its audit event could not be written (" + journal.Err.Error() + "); check the audit log's disk"}
 	case errors.As(err, &changed):
-		writeAPIError(w, http.StatusConflict, "conflict",
-			fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File))
+		return editRefusal{status: http.StatusConflict, code: "conflict",
+			desc: fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File)}
 	case errors.As(err, &aliased):
-		writeProblems(w, http.StatusConflict, "conflict", aliased.Error(),
-			policy.Problems{{File: aliased.File, Line: aliased.Line, Msg: "an alias (*name) shares the value this change edits; write the value out here"}})
+		return editRefusal{status: http.StatusConflict, code: "conflict", desc: aliased.Error(),
+			problems: problemList(policy.Problems{{File: aliased.File, Line: aliased.Line, Msg: "an alias (*name) shares the value this change edits; write the value out here"}})}
 	case errors.As(err, &conflict):
-		writeProblems(w, http.StatusConflict, "conflict",
-			fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File), conflict.Err)
+		return editRefusal{status: http.StatusConflict, code: "conflict",
+			desc:     fmt.Sprintf("%s was changed on disk by someone else and cannot be loaded, so changes here are refused until it is fixed (nothing was changed)", conflict.File),
+			problems: problemList(conflict.Err)}
 	case errors.As(err, &problems):
-		writeProblems(w, http.StatusBadRequest, "invalid_config",
-			fmt.Sprintf("the change would make the configuration invalid (%d problem(s)); nothing was changed", len(problems)), problems)
+		return editRefusal{status: http.StatusBadRequest, code: "invalid_config",
+			desc:     fmt.Sprintf("the change would make the configuration invalid (%d problem(s)); nothing was changed", len(problems)),
+			problems: problemList(problems)}
 	case errors.Is(err, policy.ErrPreconditionRequired):
-		writeAPIError(w, http.StatusPreconditionRequired, "precondition_required",
-			"send If-Match with the ETag of the version you edited (from a GET), or If-Match: * to overwrite whatever is current")
+		return editRefusal{status: http.StatusPreconditionRequired, code: "precondition_required",
+			desc: "send If-Match with the ETag of the version you edited (from a GET), or If-Match: * to overwrite whatever is current"}
 	case errors.As(err, &stale):
-		w.Header().Set("ETag", etag(stale.Version))
-		writeAPI(w, http.StatusPreconditionFailed, map[string]any{
-			"error":             "precondition_failed",
-			"error_description": "the configuration was changed since you read it (the If-Match ETag is not current); nothing was changed: read it again, check the other change, and redo yours",
-			"etag":              etag(stale.Version),
-		})
+		return editRefusal{status: http.StatusPreconditionFailed, code: "precondition_failed",
+			desc: "the configuration was changed since you read it (the If-Match ETag is not current); nothing was changed: read it again, check the other change, and redo yours",
+			etag: etag(stale.Version)}
 	case errors.As(err, &missing):
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no %s %q", missing.Kind, missing.Name))
-	default:
-		writeAPIError(w, http.StatusInternalServerError, "server_error", err.Error())
+		return editRefusal{status: http.StatusNotFound, code: "not_found", desc: fmt.Sprintf("there is no %s %q", missing.Kind, missing.Name)}
 	}
+	return editRefusal{status: http.StatusInternalServerError, code: "server_error", desc: err.Error()}
 }
 
 // problem is one validation problem in an error answer.
@@ -263,12 +293,6 @@ type problem struct {
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
-}
-
-// writeProblems answers an error with the problems of err (policy.Problems,
-// or any error as one problem).
-func writeProblems(w http.ResponseWriter, status int, code, desc string, err error) {
-	writeAPI(w, status, map[string]any{"error": code, "error_description": desc, "problems": problemList(err)})
 }
 
 func problemList(err error) []problem {
@@ -375,12 +399,7 @@ func sameName(w http.ResponseWriter, what, inPath string, inBody *string) bool {
 // made meanwhile, are added to the value as "warnings", with file and line, and logged as
 // at start: the change is made, but check would have warned of it.
 func (a *API) written(w http.ResponseWriter, r *http.Request, ch *policy.Change, tag string, v any) {
-	warnings := ch.Warnings()
-	if !ch.Unchanged {
-		for _, p := range warnings {
-			slog.Warn(p.String(), "admin", adminName(r), "change", ch.Kind+" "+ch.Op+" "+ch.Name)
-		}
-	}
+	warnings := logWarnings(r, ch)
 	w.Header().Set("ETag", tag)
 	if len(warnings) > 0 && v != nil {
 		v = withWarnings{v, problemList(warnings)}
@@ -394,6 +413,18 @@ func (a *API) written(w http.ResponseWriter, r *http.Request, ch *policy.Change,
 	default:
 		writeAPI(w, http.StatusOK, v)
 	}
+}
+
+// logWarnings logs the warnings of the configuration a change made (when
+// it changed anything), as at start, and returns them.
+func logWarnings(r *http.Request, ch *policy.Change) policy.Problems {
+	warnings := ch.Warnings()
+	if !ch.Unchanged {
+		for _, p := range warnings {
+			slog.Warn(p.String(), "admin", adminName(r), "change", ch.Kind+" "+ch.Op+" "+ch.Name)
+		}
+	}
+	return warnings
 }
 
 // withWarnings is an answer's value, a JSON object, with the member
@@ -647,6 +678,8 @@ func describeChange(ch *policy.Change) string {
 		return fmt.Sprintf("replaced the deny list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
 	case "server":
 		return fmt.Sprintf("%s MCP server %s", past, ch.Name)
+	case "group members":
+		return fmt.Sprintf("replaced the members of group %s: %d users, before %d", ch.Name, length(ch.After), length(ch.Before))
 	}
 	return fmt.Sprintf("%s %s %s", past, ch.Kind, ch.Name)
 }
@@ -656,6 +689,8 @@ func length(v any) int {
 	case []policy.Access:
 		return len(l)
 	case []policy.Deny:
+		return len(l)
+	case []string:
 		return len(l)
 	}
 	return 0

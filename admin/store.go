@@ -26,6 +26,7 @@ type Store interface {
 	DeleteClient(clientID, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	PutServer(srv policy.MCPServer, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	DeleteServer(id, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	EditBatch(ifMatch string, plan func(cur *policy.Config) (policy.Batch, *policy.Change, error), after func(*policy.Config) any, opts ...policy.EditOption) (*policy.Change, error)
 }
 
 var (

@@ -1,0 +1,413 @@
+package admin
+
+// This file is SCIM 2.0 provisioning (RFC 7643 schemas, RFC 7644
+// protocol) of the IdP's users and groups, under
+// /admin/api/scim/v2/: the admin API's authentication, throttle, tenant
+// scoping and body checks are its own, and every change goes through the
+// same edit as the admin API's (If-Match, the admin_change journal, the
+// durable write, the warnings logged). See docs/http.md, "SCIM
+// provisioning".
+//
+// A SCIM User is a configuration user: id is its sub (stable across a
+// rename), userName its username, active the opposite of disabled,
+// emails (the primary) its email, name.formatted and displayName its
+// name; a password sent with POST or PUT is stored as password_bcrypt. A
+// SCIM Group is a configuration group: id and displayName are its name,
+// and its members are the users that list it (User.Groups), so a change of
+// members is one edit of those users.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// scimPrefix is where SCIM is served in the admin API.
+const scimPrefix = "/admin/api/scim/v2/"
+
+// The schemas and messages of RFC 7643 and RFC 7644.
+const (
+	scimUserSchema     = "urn:ietf:params:scim:schemas:core:2.0:User"
+	scimGroupSchema    = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	scimSPConfigSchema = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	scimResTypeSchema  = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+	scimSchemaSchema   = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+	scimListSchema     = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	scimPatchSchema    = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	scimErrorSchema    = "urn:ietf:params:scim:api:messages:2.0:Error"
+)
+
+// The page sizes of the SCIM lists: count defaults to scimDefaultCount and
+// is capped at scimMaxResults (ServiceProviderConfig's filter.maxResults).
+const (
+	scimDefaultCount = 100
+	scimMaxResults   = 200
+)
+
+func (a *API) scimRoutes() {
+	p := "/admin/api/scim/v2"
+	a.mux.HandleFunc("GET "+p+"/ServiceProviderConfig", a.scimServiceProviderConfig)
+	a.mux.HandleFunc("GET "+p+"/ResourceTypes", a.scimResourceTypes)
+	a.mux.HandleFunc("GET "+p+"/ResourceTypes/{id}", a.scimResourceTypes)
+	a.mux.HandleFunc("GET "+p+"/Schemas", a.scimSchemas)
+	a.mux.HandleFunc("GET "+p+"/Schemas/{id}", a.scimSchemas)
+	a.mux.HandleFunc("GET "+p+"/Users", a.scimListUsers)
+	a.mux.HandleFunc("POST "+p+"/Users", a.scimCreateUser)
+	a.mux.HandleFunc("GET "+p+"/Users/{id}", a.scimGetUser)
+	a.mux.HandleFunc("PUT "+p+"/Users/{id}", a.scimReplaceUser)
+	a.mux.HandleFunc("PATCH "+p+"/Users/{id}", a.scimPatchUser)
+	a.mux.HandleFunc("DELETE "+p+"/Users/{id}", a.scimDeleteUser)
+	a.mux.HandleFunc("GET "+p+"/Groups", a.scimListGroups)
+	a.mux.HandleFunc("POST "+p+"/Groups", a.scimCreateGroup)
+	a.mux.HandleFunc("GET "+p+"/Groups/{id}", a.scimGetGroup)
+	a.mux.HandleFunc("PUT "+p+"/Groups/{id}", a.scimReplaceGroup)
+	a.mux.HandleFunc("PATCH "+p+"/Groups/{id}", a.scimPatchGroup)
+	a.mux.HandleFunc("DELETE "+p+"/Groups/{id}", a.scimDeleteGroup)
+}
+
+// scimFailure is a refusal with SCIM's status and scimType (RFC 7644
+// section 3.12).
+type scimFailure struct {
+	status   int
+	scimType string
+	detail   string
+}
+
+func (f *scimFailure) Error() string { return f.detail }
+
+func scimFail(status int, scimType, format string, args ...any) *scimFailure {
+	return &scimFailure{status: status, scimType: scimType, detail: fmt.Sprintf(format, args...)}
+}
+
+// scimError writes a SCIM error (RFC 7644 section 3.12): status as a
+// string, scimType when one is defined for the case.
+func scimError(w http.ResponseWriter, status int, scimType, detail string) {
+	body := map[string]any{"schemas": []string{scimErrorSchema}, "status": strconv.Itoa(status), "detail": detail}
+	if scimType != "" {
+		body["scimType"] = scimType
+	}
+	writeSCIM(w, status, body)
+}
+
+// writeSCIM writes a SCIM answer: application/scim+json, indented as the
+// admin API's answers are.
+func writeSCIM(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = encodeAPI(w, v)
+}
+
+// scimEditError answers a refused change in SCIM's form: a refusal of
+// the change's own (scimFailure), or the admin API's refusal
+// (refusalOf) with its status, its problems in detail.
+func scimEditError(w http.ResponseWriter, err error) {
+	var sf *scimFailure
+	if errors.As(err, &sf) {
+		scimError(w, sf.status, sf.scimType, sf.detail)
+		return
+	}
+	f := refusalOf(err)
+	detail := f.desc
+	for _, p := range f.problems {
+		switch {
+		case p.Line > 0:
+			detail += fmt.Sprintf("; %s:%d: %s", p.File, p.Line, p.Message)
+		case p.File != "":
+			detail += fmt.Sprintf("; %s: %s", p.File, p.Message)
+		default:
+			detail += "; " + p.Message
+		}
+	}
+	scimType := ""
+	if f.status == http.StatusBadRequest {
+		scimType = "invalidValue"
+	}
+	if f.etag != "" {
+		w.Header().Set("ETag", f.etag)
+	}
+	scimError(w, f.status, scimType, detail)
+}
+
+// scimEdit runs a SCIM change as the admin API runs its own (editAs),
+// answering refusals in SCIM's form; nil when the answer is written.
+func (a *API) scimEdit(w http.ResponseWriter, r *http.Request, plan func(cur *policy.Config) (policy.Batch, *policy.Change, error), after func(*policy.Config) any) *policy.Change {
+	if a.store == nil {
+		scimError(w, http.StatusNotImplemented, "", noStore)
+		return nil
+	}
+	ch := a.editAs(w, r, map[string]any{"via": "scim"}, scimEditError, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.EditBatch(tag, plan, after, j)
+	})
+	if ch != nil {
+		logWarnings(r, ch)
+	}
+	return ch
+}
+
+// scimBody reads a SCIM request's JSON object: the admin API's checks
+// (size, content type, duplicate keys), but with a null member taken as
+// absent, as RFC 7643 section 2.5 says it is ("unassigned").
+func scimBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	raw, f := checkedBody(w, r, maxBody, strictjson.Options{NullMembers: true})
+	if f != nil {
+		scimType, detail := "", f.desc
+		switch f.status {
+		case http.StatusBadRequest:
+			scimType = "invalidSyntax"
+		case http.StatusUnsupportedMediaType:
+			detail = "send the body as application/scim+json (or application/json)"
+		}
+		scimError(w, f.status, scimType, detail)
+		return nil, false
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		scimError(w, http.StatusBadRequest, "invalidSyntax", "the body must be a JSON object")
+		return nil, false
+	}
+	return m, true
+}
+
+// scimAttrs returns the members of a SCIM object under their lower-case
+// names (attribute names are case-insensitive, RFC 7643 section 2.1),
+// without the core schema's URN prefix; null members are left out.
+func scimAttrs(m map[string]any, schema string) map[string]any {
+	out := make(map[string]any, len(m))
+	prefix := strings.ToLower(schema) + ":"
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		k = strings.ToLower(k)
+		out[strings.TrimPrefix(k, prefix)] = v
+	}
+	return out
+}
+
+// The attributes a SCIM body or PATCH path may name: RFC 7643's common
+// ones (section 3.1) and those of its User (section 4.1) and Group
+// (section 4.2) schemas, with their sub-attributes, kept or not; and any
+// extension's (a URN). Another name is refused, so that a misspelt
+// "actve": false is not taken for nothing (CONTRACT: an unknown field
+// is 400 and changes nothing).
+var (
+	scimUserAttrs = names("id", "externalid", "meta", "schemas", "username", "name", "displayname", "nickname",
+		"profileurl", "title", "usertype", "preferredlanguage", "locale", "timezone", "active", "password", "emails",
+		"phonenumbers", "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509certificates")
+	scimGroupAttrs  = names("id", "externalid", "meta", "schemas", "displayname", "members")
+	scimNameAttrs   = names("formatted", "familyname", "givenname", "middlename", "honorificprefix", "honorificsuffix")
+	scimMultiAttrs  = names("value", "display", "type", "primary", "$ref")
+	scimPatchAttrs  = names("schemas", "operations")
+	scimPatchOpAttr = names("op", "path", "value")
+)
+
+func names(list ...string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, n := range list {
+		m[n] = true
+	}
+	return m
+}
+
+// unknownAttr refuses a member of m (scimAttrs' lower-case names) that
+// known does not name and that is no extension's (urn:...); a member
+// "name.givenName" is checked by its first name. where says where m is.
+func unknownAttr(m map[string]any, known map[string]bool, where string) error {
+	for k := range m {
+		if !knownAttr(k, known) {
+			return scimFail(http.StatusBadRequest, "invalidSyntax", "%s: %q is no attribute of the schema (RFC 7643); nothing was changed", where, k)
+		}
+	}
+	return nil
+}
+
+// knownAttr reports whether path (lower case, the core schema's URN
+// taken off) names an attribute of known, or an extension's.
+func knownAttr(path string, known map[string]bool) bool {
+	if strings.HasPrefix(path, "urn:") {
+		return true
+	}
+	name, _, _ := strings.Cut(path, "[")
+	name, _, _ = strings.Cut(name, ".")
+	return known[name]
+}
+
+// scimBase is the absolute URL of the SCIM endpoints of this IdP (or
+// tenant).
+func (a *API) scimBase() string {
+	return strings.TrimSuffix(a.idp.Issuer(), "/") + "/admin/api/scim/v2"
+}
+
+type scimMeta struct {
+	ResourceType string `json:"resourceType"`
+	Location     string `json:"location"`
+	Version      string `json:"version,omitempty"`
+}
+
+type scimName struct {
+	Formatted string `json:"formatted"`
+}
+
+type scimEmail struct {
+	Value   string `json:"value"`
+	Type    string `json:"type"`
+	Primary bool   `json:"primary"`
+}
+
+type scimRef struct {
+	Value   string `json:"value"`
+	Display string `json:"display,omitempty"`
+	Ref     string `json:"$ref,omitempty"`
+	Type    string `json:"type,omitempty"`
+}
+
+// scimUser is a user as SCIM shows it; the password never.
+type scimUser struct {
+	Schemas     []string    `json:"schemas"`
+	ID          string      `json:"id"`
+	UserName    string      `json:"userName"`
+	Name        *scimName   `json:"name,omitempty"`
+	DisplayName string      `json:"displayName,omitempty"`
+	Emails      []scimEmail `json:"emails,omitempty"`
+	Active      bool        `json:"active"`
+	Groups      []scimRef   `json:"groups"`
+	Meta        scimMeta    `json:"meta"`
+}
+
+func (a *API) scimUserOf(u *policy.User, version string) scimUser {
+	base := a.scimBase()
+	su := scimUser{
+		Schemas: []string{scimUserSchema}, ID: u.Sub, UserName: u.Username, DisplayName: u.Name, Active: u.Active(),
+		Groups: []scimRef{},
+		Meta:   scimMeta{ResourceType: "User", Location: base + "/Users/" + url.PathEscape(u.Sub), Version: version},
+	}
+	if u.Name != "" {
+		su.Name = &scimName{Formatted: u.Name}
+	}
+	if u.Email != "" {
+		su.Emails = []scimEmail{{Value: u.Email, Type: "work", Primary: true}}
+	}
+	for _, g := range u.Groups {
+		su.Groups = append(su.Groups, scimRef{Value: g, Display: g, Ref: base + "/Groups/" + url.PathEscape(g), Type: "direct"})
+	}
+	return su
+}
+
+// scimGroup is a group as SCIM shows it.
+type scimGroup struct {
+	Schemas     []string  `json:"schemas"`
+	ID          string    `json:"id"`
+	DisplayName string    `json:"displayName"`
+	Members     []scimRef `json:"members"`
+	Meta        scimMeta  `json:"meta"`
+}
+
+func (a *API) scimGroupOf(cfg *policy.Config, g *policy.Group, version string) scimGroup {
+	base := a.scimBase()
+	sg := scimGroup{
+		Schemas: []string{scimGroupSchema}, ID: g.Name, DisplayName: g.Name, Members: []scimRef{},
+		Meta: scimMeta{ResourceType: "Group", Location: base + "/Groups/" + url.PathEscape(g.Name), Version: version},
+	}
+	for i := range cfg.Users {
+		if u := &cfg.Users[i]; u.InGroup(g.Name) {
+			sg.Members = append(sg.Members, scimRef{Value: u.Sub, Display: u.Username, Ref: base + "/Users/" + url.PathEscape(u.Sub), Type: "User"})
+		}
+	}
+	return sg
+}
+
+// scimList is a ListResponse (RFC 7644 section 3.4.2).
+type scimList struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+func listOf(resources []any) scimList {
+	return scimList{Schemas: []string{scimListSchema}, TotalResults: len(resources), StartIndex: 1, ItemsPerPage: len(resources), Resources: resources}
+}
+
+// scimPage reads startIndex (1-based; less than 1 is 1) and count
+// (default scimDefaultCount, capped at scimMaxResults; negative is 0).
+func scimPage(q url.Values) (start, count int, err error) {
+	start, count = 1, scimDefaultCount
+	if v := q.Get("startIndex"); v != "" {
+		if start, err = strconv.Atoi(v); err != nil {
+			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "startIndex must be an integer")
+		}
+		start = max(start, 1)
+	}
+	if v := q.Get("count"); v != "" {
+		if count, err = strconv.Atoi(v); err != nil {
+			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "count must be an integer")
+		}
+		count = min(max(count, 0), scimMaxResults)
+	}
+	return start, count, nil
+}
+
+// scimFilter is a filter of the form `attribute eq value` (RFC 7644
+// section 3.4.2.2): the one form provisioning clients send to find a
+// resource. value is a string or a boolean.
+type scimFilter struct {
+	attr  string // lower case, without the schema's URN
+	value any
+}
+
+// parseSCIMFilter reads a filter; "" is none. Another operator, a
+// logical expression or a value path is invalidFilter.
+func parseSCIMFilter(s, schema string) (*scimFilter, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	attr, rest, _ := strings.Cut(s, " ")
+	op, value, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	bad := func(why string) error {
+		return scimFail(http.StatusBadRequest, "invalidFilter", "filter %q: %s; this server takes `attribute eq \"value\"` only", s, why)
+	}
+	if !strings.EqualFold(op, "eq") {
+		return nil, bad("the operator " + strconv.Quote(op) + " is not supported")
+	}
+	var v any
+	value = strings.TrimSpace(value)
+	dec := json.NewDecoder(strings.NewReader(value))
+	if err := dec.Decode(&v); err != nil || dec.InputOffset() != int64(len(value)) {
+		return nil, bad("the value is not one JSON string or boolean")
+	}
+	switch v.(type) {
+	case string, bool:
+	default:
+		return nil, bad("the value is not one JSON string or boolean")
+	}
+	attr = strings.TrimPrefix(strings.ToLower(attr), strings.ToLower(schema)+":")
+	return &scimFilter{attr: attr, value: v}, nil
+}
+
+// answerList writes the page of a list (startIndex, count) of n
+// resources, made one at a time by element.
+func answerList(w http.ResponseWriter, r *http.Request, n int, element func(i int) any) {
+	start, count, err := scimPage(r.URL.Query())
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	from := min(start-1, n)
+	to := min(from+count, n)
+	l := scimList{Schemas: []string{scimListSchema}, TotalResults: n, StartIndex: start, Resources: []any{}}
+	for i := from; i < to; i++ {
+		l.Resources = append(l.Resources, element(i))
+	}
+	l.ItemsPerPage = len(l.Resources)
+	writeSCIM(w, http.StatusOK, l)
+}

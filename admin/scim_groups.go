@@ -1,0 +1,384 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// The SCIM Groups endpoints (docs/http.md, "SCIM provisioning"): a
+// group's members are the users that list it, so a change of members is
+// one edit of those users (policy.EditBatch).
+
+// groupMatcher is f as a test of groups, as userMatcher is of users.
+func groupMatcher(f *scimFilter) (func(*policy.Group) bool, error) {
+	if f == nil {
+		return func(*policy.Group) bool { return true }, nil
+	}
+	s, isString := f.value.(string)
+	switch {
+	case f.attr == "displayname" && isString:
+		// caseExact false (RFC 7643 section 4.2)
+		return func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }, nil
+	case f.attr == "id" && isString:
+		return func(g *policy.Group) bool { return g.Name == s }, nil
+	case f.attr == "externalid" && isString:
+		return func(*policy.Group) bool { return false }, nil
+	}
+	return nil, scimFail(http.StatusBadRequest, "invalidFilter", "cannot filter groups on %s; filter on displayName, id or externalId (strings)", f.attr)
+}
+
+func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
+	cfg, tag := a.view()
+	f, err := parseSCIMFilter(r.URL.Query().Get("filter"), scimGroupSchema)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	match, err := groupMatcher(f)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	var found []*policy.Group
+	for i := range cfg.Groups {
+		if match(&cfg.Groups[i]) {
+			found = append(found, &cfg.Groups[i])
+		}
+	}
+	answerList(w, r, len(found), func(i int) any { return a.scimGroupOf(cfg, found[i], tag) })
+}
+
+func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request) {
+	cfg, tag := a.view()
+	g := cfg.Group(r.PathValue("id"))
+	if g == nil {
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", r.PathValue("id")))
+		return
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
+	}
+	writeSCIM(w, http.StatusOK, a.scimGroupOf(cfg, g, tag))
+}
+
+// memberSubs reads a members value: a list of {"value": <user id>}.
+func memberSubs(v any) ([]string, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, scimFail(http.StatusBadRequest, "invalidValue", "members must be a list of {\"value\": <user id>}")
+	}
+	subs := make([]string, 0, len(list))
+	for i, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members[%d] must be an object with value", i)
+		}
+		mm := scimAttrs(obj, "")
+		if err := unknownAttr(mm, scimMultiAttrs, fmt.Sprintf("members[%d]", i)); err != nil {
+			return nil, err
+		}
+		s, err := scimString(mm, "value", fmt.Sprintf("members[%d].value", i))
+		if err != nil {
+			return nil, err
+		}
+		if s == "" {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members[%d].value must be a user's id", i)
+		}
+		subs = append(subs, s)
+	}
+	return subs, nil
+}
+
+// membership is a group's members being changed: users' subs.
+type membership map[string]bool
+
+func membersOf(cur *policy.Config, group string) membership {
+	m := membership{}
+	for i := range cur.Users {
+		if cur.Users[i].InGroup(group) {
+			m[cur.Users[i].Sub] = true
+		}
+	}
+	return m
+}
+
+// memberNames are the usernames of a group's members, in the file's
+// order: a group's value in its admin_change.
+func memberNames(cfg *policy.Config, group string) []string {
+	names := []string{}
+	for i := range cfg.Users {
+		if cfg.Users[i].InGroup(group) {
+			names = append(names, cfg.Users[i].Username)
+		}
+	}
+	return names
+}
+
+// memberEdits are the edits of the users of cur that make want the
+// members of group: one Batch, so that no half of them is made. A sub in
+// want that no user has is invalidValue.
+func memberEdits(cur *policy.Config, group string, want membership) ([]policy.UserEdit, error) {
+	for sub := range want {
+		if cur.UserBySub(sub) == nil {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members: there is no user with id %q", sub)
+		}
+	}
+	var edits []policy.UserEdit
+	for i := range cur.Users {
+		u := &cur.Users[i]
+		if u.InGroup(group) == want[u.Sub] {
+			continue
+		}
+		nu := cloneUser(*u)
+		if want[u.Sub] {
+			nu.Groups = append(nu.Groups, group)
+		} else {
+			nu.Groups = slices.DeleteFunc(nu.Groups, func(g string) bool { return g == group })
+		}
+		edits = append(edits, policy.UserEdit{Username: u.Username, User: nu})
+	}
+	return edits, nil
+}
+
+// scimChangeMembers changes the members of the group with this id
+// (which change makes of its current ones, under the edit's lock) in one
+// edit, and answers the group (200).
+func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership) error) {
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		if cur.Group(id) == nil {
+			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
+		}
+		m := membersOf(cur, id)
+		if err := change(m); err != nil {
+			return policy.Batch{}, nil, err
+		}
+		edits, err := memberEdits(cur, id, m)
+		if err != nil {
+			return policy.Batch{}, nil, err
+		}
+		return policy.Batch{Users: edits}, &policy.Change{Kind: "group members", Op: "replace", Name: id, Before: memberNames(cur, id)}, nil
+	}, func(next *policy.Config) any { return memberNames(next, id) })
+	if ch == nil {
+		return
+	}
+	g := ch.Config.Group(id)
+	if g == nil {
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", id))
+		return
+	}
+	w.Header().Set("ETag", etag(ch.Version))
+	writeSCIM(w, http.StatusOK, a.scimGroupOf(ch.Config, g, etag(ch.Version)))
+}
+
+// sameGroupName refuses a displayName or id other than the group's: a
+// group is renamed by creating the new one (its name is its id, and
+// access lists name it).
+func sameGroupName(id string, v any, what string) error {
+	if s, ok := v.(string); !ok || s != id {
+		return scimFail(http.StatusBadRequest, "mutability", "%s is the group's name, %q, and cannot be changed here: create the new group, move the members and the access entries, and delete this one", what, id)
+	}
+	return nil
+}
+
+func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	ops, err := readPatch(body)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	a.scimChangeMembers(w, r, id, func(m membership) error {
+		for _, op := range ops {
+			path := op.path
+			if path == "" {
+				obj, ok := op.value.(map[string]any)
+				if !ok || op.op == "remove" {
+					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
+				}
+				attrs := scimAttrs(obj, scimGroupSchema)
+				if err := unknownAttr(attrs, scimGroupAttrs, "the value of "+op.op); err != nil {
+					return err
+				}
+				for k, v := range attrs {
+					if err := patchGroupAttr(m, id, op.op, k, v, true); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if len(path) > len(scimGroupSchema) && strings.EqualFold(path[:len(scimGroupSchema)+1], scimGroupSchema+":") {
+				path = path[len(scimGroupSchema)+1:]
+			}
+			if !knownAttr(strings.ToLower(path), scimGroupAttrs) {
+				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the Group schema (RFC 7643); nothing was changed", op.path)
+			}
+			if err := patchGroupAttr(m, id, op.op, path, op.value, op.hasValue); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// patchGroupAttr applies one operation on a group's attribute to its
+// members m: members (add, remove with a value or without one for all,
+// replace), members[value eq "<id>"] (remove), displayName and id (only
+// as they are).
+func patchGroupAttr(m membership, id, op, path string, v any, hasValue bool) error {
+	lower := strings.ToLower(path)
+	switch {
+	case lower == "members":
+		if op == "remove" && !hasValue {
+			clear(m)
+			return nil
+		}
+		subs, err := memberSubs(v)
+		if err != nil {
+			return err
+		}
+		if op == "replace" {
+			clear(m)
+		}
+		for _, s := range subs {
+			if op == "remove" {
+				delete(m, s)
+			} else {
+				m[s] = true
+			}
+		}
+	case strings.HasPrefix(lower, "members["):
+		if op != "remove" {
+			return scimFail(http.StatusBadRequest, "invalidPath", "%s: only remove takes a filtered members path", path)
+		}
+		f, err := parseSCIMFilter(strings.TrimSuffix(path[len("members["):], "]"), "")
+		if err != nil || f.attr != "value" || !strings.HasSuffix(path, "]") {
+			return scimFail(http.StatusBadRequest, "invalidPath", "%s: the members path takes [value eq \"<user id>\"]", path)
+		}
+		s, _ := f.value.(string)
+		if !m[s] {
+			return scimFail(http.StatusBadRequest, "noTarget", "user %q is not a member of group %q", s, id)
+		}
+		delete(m, s)
+	case lower == "displayname" || lower == "id":
+		if op == "remove" {
+			return scimFail(http.StatusBadRequest, "mutability", "%s cannot be removed", path)
+		}
+		return sameGroupName(id, v, path)
+	}
+	// externalId, schemas, meta and the like: not kept.
+	return nil
+}
+
+// scimCreateGroup is POST /Groups: the group, and its members if any, in
+// one edit; 201. A name taken is 409 uniqueness.
+func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	m := scimAttrs(body, scimGroupSchema)
+	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	name := ""
+	if err == nil {
+		name, err = scimString(m, "displayname", "displayName")
+	}
+	if err == nil && strings.TrimSpace(name) == "" {
+		err = scimFail(http.StatusBadRequest, "invalidValue", "displayName is required: the group's name")
+	}
+	var subs []string
+	if v, ok := m["members"]; ok && err == nil {
+		subs, err = memberSubs(v)
+	}
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		if cur.Group(name) != nil {
+			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already", name)
+		}
+		want := membership{}
+		for _, s := range subs {
+			want[s] = true
+		}
+		edits, err := memberEdits(cur, name, want)
+		if err != nil {
+			return policy.Batch{}, nil, err
+		}
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Group: policy.Group{Name: name}}}},
+			&policy.Change{Kind: "group", Op: "create", Name: name}, nil
+	}, func(next *policy.Config) any {
+		if g := next.Group(name); g != nil {
+			return groupView(next, g)
+		}
+		return nil
+	})
+	if ch == nil {
+		return
+	}
+	sg := a.scimGroupOf(ch.Config, ch.Config.Group(name), etag(ch.Version))
+	w.Header().Set("Location", sg.Meta.Location)
+	w.Header().Set("ETag", etag(ch.Version))
+	writeSCIM(w, http.StatusCreated, sg)
+}
+
+// scimReplaceGroup is PUT /Groups/{id}: the members become those sent
+// (none when left out); displayName must be the group's.
+func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	m := scimAttrs(body, scimGroupSchema)
+	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	if v, ok := m["displayname"]; ok && err == nil {
+		err = sameGroupName(id, v, "displayName")
+	}
+	var subs []string
+	if v, ok := m["members"]; ok && err == nil {
+		subs, err = memberSubs(v)
+	}
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	a.scimChangeMembers(w, r, id, func(m membership) error {
+		clear(m)
+		for _, s := range subs {
+			m[s] = true
+		}
+		return nil
+	})
+}
+
+// scimDeleteGroup is DELETE /Groups/{id}: the group, and its place in its
+// members' groups, in one edit. A group an access or deny list names
+// cannot be deleted (400 invalidValue, with the lines).
+func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		g := cur.Group(id)
+		if g == nil {
+			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
+		}
+		edits, err := memberEdits(cur, id, membership{})
+		if err != nil {
+			return policy.Batch{}, nil, err
+		}
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Delete: true}}},
+			&policy.Change{Kind: "group", Op: "delete", Name: id, Before: groupView(cur, g)}, nil
+	}, nil)
+	if ch != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,625 @@
+package admin
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// The SCIM Users endpoints (docs/http.md, "SCIM provisioning").
+
+// userMatcher is f as a test of users; an attribute it cannot filter on is
+// invalidFilter.
+func userMatcher(f *scimFilter) (func(*policy.User) bool, error) {
+	if f == nil {
+		return func(*policy.User) bool { return true }, nil
+	}
+	s, isString := f.value.(string)
+	b, isBool := f.value.(bool)
+	switch {
+	case f.attr == "username" && isString:
+		return func(u *policy.User) bool { return strings.EqualFold(u.Username, s) }, nil
+	case f.attr == "id" && isString:
+		return func(u *policy.User) bool { return u.Sub == s }, nil
+	case f.attr == "externalid" && isString:
+		// externalId is not kept (docs/http.md): no user has one.
+		return func(*policy.User) bool { return false }, nil
+	case (f.attr == "emails" || f.attr == "emails.value") && isString:
+		return func(u *policy.User) bool { return u.Email != "" && strings.EqualFold(u.Email, s) }, nil
+	case (f.attr == "displayname" || f.attr == "name.formatted") && isString:
+		return func(u *policy.User) bool { return u.Name != "" && strings.EqualFold(u.Name, s) }, nil
+	case f.attr == "active" && isBool:
+		return func(u *policy.User) bool { return u.Active() == b }, nil
+	}
+	return nil, scimFail(http.StatusBadRequest, "invalidFilter",
+		"cannot filter users on %s with a %T; filter on userName, id, externalId, emails, displayName (strings) or active (boolean)", f.attr, f.value)
+}
+
+func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
+	cfg, tag := a.view()
+	f, err := parseSCIMFilter(r.URL.Query().Get("filter"), scimUserSchema)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	match, err := userMatcher(f)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	var found []*policy.User
+	for i := range cfg.Users {
+		if match(&cfg.Users[i]) {
+			found = append(found, &cfg.Users[i])
+		}
+	}
+	answerList(w, r, len(found), func(i int) any { return a.scimUserOf(found[i], tag) })
+}
+
+func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
+	cfg, tag := a.view()
+	u := cfg.UserBySub(r.PathValue("id"))
+	if u == nil {
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no user with id %q", r.PathValue("id")))
+		return
+	}
+	if tag != "" {
+		w.Header().Set("ETag", tag)
+	}
+	writeSCIM(w, http.StatusOK, a.scimUserOf(u, tag))
+}
+
+// scimUserInput is what a POST or PUT of a User says, in the
+// configuration's terms.
+type scimUserInput struct {
+	userName   string
+	name       string
+	email      string
+	active     *bool
+	passwordBc string // the password's bcrypt hash; "" when none was sent
+}
+
+// readSCIMUser reads a User body (POST, PUT). Read-only attributes (id,
+// meta, groups) are ignored, as RFC 7644 section 3.3 says; so are the
+// attributes the configuration has no place for (externalId, phone
+// numbers, the enterprise extension...).
+func readSCIMUser(body map[string]any) (*scimUserInput, error) {
+	m := scimAttrs(body, scimUserSchema)
+	if err := unknownAttr(m, scimUserAttrs, "the User"); err != nil {
+		return nil, err
+	}
+	in := &scimUserInput{}
+	v, ok := m["username"]
+	if s, isString := v.(string); !ok || !isString || strings.TrimSpace(s) == "" {
+		return nil, scimFail(http.StatusBadRequest, "invalidValue", "userName is required: a non-empty string")
+	}
+	in.userName = v.(string)
+	if err := userNameBound(in.userName); err != nil {
+		return nil, err
+	}
+	if v, ok := m["active"]; ok {
+		b, err := scimBool(v)
+		if err != nil {
+			return nil, err
+		}
+		in.active = &b
+	}
+	// The name: displayName, else name.formatted, else name.givenName
+	// and name.familyName.
+	if v, ok := m["name"]; ok {
+		name, ok := v.(map[string]any)
+		if !ok {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "name must be an object")
+		}
+		nm := scimAttrs(name, "")
+		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
+			return nil, err
+		}
+		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
+			return nil, err
+		} else if f != "" {
+			in.name = f
+		} else {
+			given, err1 := scimString(nm, "givenname", "name.givenName")
+			family, err2 := scimString(nm, "familyname", "name.familyName")
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, err
+			}
+			in.name = strings.TrimSpace(given + " " + family)
+		}
+	}
+	if d, err := scimString(m, "displayname", "displayName"); err != nil {
+		return nil, err
+	} else if d != "" {
+		in.name = d
+	}
+	if v, ok := m["emails"]; ok {
+		e, err := primaryEmail(v)
+		if err != nil {
+			return nil, err
+		}
+		in.email = e
+	}
+	if v, ok := m["password"]; ok {
+		pw, isString := v.(string)
+		if !isString {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
+		}
+		hash, err := hashPassword(pw)
+		if err != nil {
+			return nil, err
+		}
+		in.passwordBc = hash
+	}
+	return in, nil
+}
+
+// userNameBound refuses a userName longer than the login form takes: the
+// user could never log in.
+func userNameBound(name string) error {
+	if len(name) > idp.MaxUsernameBytes {
+		return scimFail(http.StatusBadRequest, "invalidValue", "userName is longer than %d bytes, which no login takes", idp.MaxUsernameBytes)
+	}
+	return nil
+}
+
+// scimString is the string attribute key of m, "" when absent; what names
+// it in an error.
+func scimString(m map[string]any, key, what string) (string, error) {
+	v, ok := m[key]
+	if !ok {
+		return "", nil
+	}
+	s, isString := v.(string)
+	if !isString {
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "%s must be a string", what)
+	}
+	return s, nil
+}
+
+// scimBool reads a boolean; the strings "true" and "false" (any case) too,
+// which Microsoft Entra sends for active in a PATCH.
+func scimBool(v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		if b, err := strconv.ParseBool(strings.ToLower(x)); err == nil && (strings.EqualFold(x, "true") || strings.EqualFold(x, "false")) {
+			return b, nil
+		}
+	}
+	return false, scimFail(http.StatusBadRequest, "invalidValue", "active must be a boolean")
+}
+
+// primaryEmail is the email of an emails list: the primary one, else the
+// first; "" for an empty list. The configuration keeps one email.
+func primaryEmail(v any) (string, error) {
+	if obj, ok := v.(map[string]any); ok {
+		v = []any{obj} // one email, sent without its list
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
+	}
+	email := ""
+	for i, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return "", scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
+		}
+		em := scimAttrs(obj, "")
+		if err := unknownAttr(em, scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
+			return "", err
+		}
+		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
+		if err != nil {
+			return "", err
+		}
+		primary, _ := em["primary"].(bool)
+		if s, isString := em["primary"].(string); isString {
+			primary = strings.EqualFold(s, "true")
+		}
+		if i == 0 || primary {
+			email = value
+		}
+		if primary {
+			break
+		}
+	}
+	return email, nil
+}
+
+// hashPassword is the bcrypt hash of a password sent by SCIM, which the
+// file keeps as password_bcrypt: never the password itself.
+func hashPassword(pw string) (string, error) {
+	if pw == "" || len(pw) > 72 || len(pw) > idp.MaxPasswordBytes {
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "password must be 1 to 72 bytes (bcrypt's limit)")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "the password cannot be hashed: %v", err)
+	}
+	return string(h), nil
+}
+
+// unknownPassword is the password_bcrypt of a user created without a
+// password: the hash of a random one nobody knows (the configuration
+// requires a password; the user cannot log in until one is set).
+func unknownPassword() (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(b)[:64]), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// takenUserName refuses a userName another user than self (a sub; "" for
+// none) has, compared without case as SCIM compares userName.
+func takenUserName(cur *policy.Config, name, self string) error {
+	for i := range cur.Users {
+		if u := &cur.Users[i]; u.Sub != self && strings.EqualFold(u.Username, name) {
+			return scimFail(http.StatusConflict, "uniqueness", "userName %q is taken by the user with id %q", name, u.Sub)
+		}
+	}
+	return nil
+}
+
+func userAfter(sub string) func(*policy.Config) any {
+	return func(next *policy.Config) any {
+		if u := next.UserBySub(sub); u != nil {
+			return *u
+		}
+		return nil
+	}
+}
+
+func cloneUser(u policy.User) policy.User {
+	u.Groups = slices.Clone(u.Groups)
+	return u
+}
+
+// setSecret makes hash the user's password (password_bcrypt).
+func setSecret(u *policy.User, hash string) {
+	u.Password, u.PasswordBcrypt = "", hash
+}
+
+// scimCreateUser is POST /Users: 201 with the user, its Location and
+// ETag; a userName taken is 409 uniqueness.
+func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	in, err := readSCIMUser(body)
+	if err == nil && in.passwordBc == "" {
+		in.passwordBc, err = unknownPassword()
+	}
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	var sub string
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		if err := takenUserName(cur, in.userName, ""); err != nil {
+			return policy.Batch{}, nil, err
+		}
+		u := policy.User{Username: in.userName, Name: in.name, Email: in.email, Sub: policy.DefaultSub(in.userName)}
+		if cur.UserBySub(u.Sub) != nil {
+			// A renamed user keeps its sub, which may be this name's
+			// default one: the new user gets another.
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			u.Sub = "u-" + hex.EncodeToString(b)
+		}
+		sub = u.Sub
+		u.Disabled = in.active != nil && !*in.active
+		setSecret(&u, in.passwordBc)
+		return policy.Batch{Users: []policy.UserEdit{{User: u}}}, &policy.Change{Kind: "user", Op: "create", Name: u.Username}, nil
+	}, func(next *policy.Config) any { return userAfter(sub)(next) })
+	if ch == nil {
+		return
+	}
+	u := ch.Config.UserBySub(sub)
+	su := a.scimUserOf(u, etag(ch.Version))
+	w.Header().Set("Location", su.Meta.Location)
+	w.Header().Set("ETag", etag(ch.Version))
+	writeSCIM(w, http.StatusCreated, su)
+}
+
+// scimReplaceUser is PUT /Users/{id}: userName, the name, the email and
+// (when sent) active and the password are replaced; an attribute left out
+// is cleared, but for active and the password, which are kept. A new
+// userName renames the user; its id stays.
+func (a *API) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	in, err := readSCIMUser(body)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
+		if in.userName != u.Username {
+			if err := takenUserName(cur, in.userName, u.Sub); err != nil {
+				return err
+			}
+		}
+		u.Username, u.Name, u.Email = in.userName, in.name, in.email
+		if in.active != nil {
+			u.Disabled = !*in.active
+		}
+		if in.passwordBc != "" {
+			setSecret(u, in.passwordBc)
+		}
+		return nil
+	})
+}
+
+// scimChangeUser runs change on a copy of the user with this id, as the
+// running configuration holds it under the edit's lock, and answers the
+// user as changed (200).
+func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, change func(cur *policy.Config, u *policy.User) error) {
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		old := cur.UserBySub(id)
+		if old == nil {
+			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
+		}
+		u := cloneUser(*old)
+		if err := change(cur, &u); err != nil {
+			return policy.Batch{}, nil, err
+		}
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}},
+			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
+	}, userAfter(id))
+	if ch == nil {
+		return
+	}
+	u := ch.Config.UserBySub(id)
+	if u == nil {
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no user with id %q", id))
+		return
+	}
+	w.Header().Set("ETag", etag(ch.Version))
+	writeSCIM(w, http.StatusOK, a.scimUserOf(u, etag(ch.Version)))
+}
+
+func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		old := cur.UserBySub(id)
+		if old == nil {
+			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
+		}
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}},
+			&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}, nil
+	}, nil)
+	if ch != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// scimOp is one operation of a PATCH (RFC 7644 section 3.5.2); op is
+// lower case ("Replace", which Entra sends, is replace).
+type scimOp struct {
+	op, path string
+	value    any
+	hasValue bool
+}
+
+// readPatch reads a PatchOp body.
+func readPatch(body map[string]any) ([]scimOp, error) {
+	m := scimAttrs(body, "")
+	if err := unknownAttr(m, scimPatchAttrs, "the PatchOp"); err != nil {
+		return nil, err
+	}
+	list, ok := m["operations"].([]any)
+	if !ok || len(list) == 0 {
+		return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "a PATCH body is {\"schemas\": [%q], \"Operations\": [{\"op\", \"path\", \"value\"}, ...]}", scimPatchSchema)
+	}
+	ops := make([]scimOp, len(list))
+	for i, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "Operations[%d] is not an object", i)
+		}
+		om := scimAttrs(obj, "")
+		if err := unknownAttr(om, scimPatchOpAttr, fmt.Sprintf("Operations[%d]", i)); err != nil {
+			return nil, err
+		}
+		op, _ := om["op"].(string)
+		op = strings.ToLower(op)
+		if op != "add" && op != "replace" && op != "remove" {
+			return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "Operations[%d].op must be add, replace or remove", i)
+		}
+		path, isString := om["path"].(string)
+		if _, given := om["path"]; given && !isString {
+			return nil, scimFail(http.StatusBadRequest, "invalidPath", "Operations[%d].path must be a string", i)
+		}
+		v, has := om["value"]
+		path = strings.TrimSpace(path)
+		if !has && path != "" && slices.ContainsFunc(slices.Collect(maps.Keys(obj)), func(k string) bool { return strings.EqualFold(k, "value") }) {
+			// "value": null unassigns the attribute (RFC 7643 section
+			// 2.5): a remove.
+			op = "remove"
+		}
+		ops[i] = scimOp{op: op, path: path, value: v, hasValue: has}
+		switch {
+		case op != "remove" && !has:
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "Operations[%d] (%s) needs a value", i, op)
+		case op == "remove" && ops[i].path == "" && !has:
+			return nil, scimFail(http.StatusBadRequest, "noTarget", "Operations[%d] (remove) needs a path", i)
+		}
+	}
+	return ops, nil
+}
+
+func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
+	body, ok := scimBody(w, r)
+	if !ok {
+		return
+	}
+	ops, err := readPatch(body)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
+		oldName := u.Username
+		for _, op := range ops {
+			if op.path == "" {
+				// The value-object form (Okta, Entra): each member is
+				// an attribute to set.
+				obj, ok := op.value.(map[string]any)
+				if !ok {
+					return scimFail(http.StatusBadRequest, "invalidValue", "a %s without a path needs an object value", op.op)
+				}
+				if op.op == "remove" {
+					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
+				}
+				attrs := scimAttrs(obj, scimUserSchema)
+				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
+					return err
+				}
+				for k, v := range attrs {
+					if err := patchUserAttr(u, op.op, k, v); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			path := strings.TrimPrefix(strings.ToLower(op.path), strings.ToLower(scimUserSchema)+":")
+			if !knownAttr(path, scimUserAttrs) {
+				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
+			}
+			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
+				return err
+			}
+		}
+		if u.Username != oldName {
+			return takenUserName(cur, u.Username, u.Sub)
+		}
+		return nil
+	})
+}
+
+// patchUserAttr applies one add, replace or remove of the attribute at
+// path (lower case) to u. Attributes the configuration has no place for
+// are accepted and not kept, as in a POST.
+func patchUserAttr(u *policy.User, op, path string, v any) error {
+	remove := op == "remove"
+	str := func(what string) (string, error) {
+		s, ok := v.(string)
+		if !ok {
+			return "", scimFail(http.StatusBadRequest, "invalidValue", "%s must be a string", what)
+		}
+		return s, nil
+	}
+	emailPath := strings.HasPrefix(path, "emails[") || path == "emails.value"
+	switch {
+	case path == "username":
+		if remove {
+			return scimFail(http.StatusBadRequest, "invalidValue", "userName is required; it cannot be removed")
+		}
+		s, err := str("userName")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(s) == "" {
+			return scimFail(http.StatusBadRequest, "invalidValue", "userName must not be empty")
+		}
+		if err := userNameBound(s); err != nil {
+			return err
+		}
+		u.Username = s
+	case path == "active":
+		if remove {
+			return scimFail(http.StatusBadRequest, "invalidValue", "active cannot be removed; replace it with true or false")
+		}
+		b, err := scimBool(v)
+		if err != nil {
+			return err
+		}
+		u.Disabled = !b
+	case path == "displayname" || path == "name.formatted":
+		if remove {
+			u.Name = ""
+			return nil
+		}
+		s, err := str(path)
+		if err != nil {
+			return err
+		}
+		u.Name = s
+	case path == "name":
+		if remove {
+			u.Name = ""
+			return nil
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return scimFail(http.StatusBadRequest, "invalidValue", "name must be an object")
+		}
+		nm := scimAttrs(obj, "")
+		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
+			return err
+		}
+		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
+			return err
+		} else if f != "" {
+			u.Name = f
+		}
+	case path == "emails":
+		if remove {
+			u.Email = ""
+			return nil
+		}
+		e, err := primaryEmail(v)
+		if err != nil {
+			return err
+		}
+		u.Email = e
+	case emailPath:
+		// emails[type eq "work"].value and the like: the one email.
+		if remove {
+			u.Email = ""
+			return nil
+		}
+		if obj, ok := v.(map[string]any); ok && !strings.HasSuffix(path, ".value") {
+			s, err := scimString(scimAttrs(obj, ""), "value", "emails.value")
+			if err != nil {
+				return err
+			}
+			u.Email = s
+			return nil
+		}
+		s, err := str("emails.value")
+		if err != nil {
+			return err
+		}
+		u.Email = s
+	case path == "password":
+		return scimFail(http.StatusBadRequest, "invalidValue", "the password is set with PUT (or POST), not PATCH (changePassword is not supported)")
+	case path == "groups" || strings.HasPrefix(path, "groups["):
+		return scimFail(http.StatusBadRequest, "mutability", "groups is read-only: change a group's members with PATCH of the Group")
+	case path == "id":
+		if s, _ := v.(string); remove || s != u.Sub {
+			return scimFail(http.StatusBadRequest, "mutability", "id is read-only")
+		}
+	}
+	return nil
+}

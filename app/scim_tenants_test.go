@@ -1,0 +1,79 @@
+package app_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// A tenant's SCIM is the tenant's: its admin provisions its users only,
+// with locations under its path; another tenant's admin (whose username
+// and password are valid there) neither sees nor changes them.
+func TestTenants_SCIMIsTheTenants(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _, _ := startTenantsOf(t, store)
+	send := func(method, path, user, body string) (*http.Response, map[string]any) {
+		t.Helper()
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, ts.URL+path, r)
+		req.SetBasicAuth(user, user)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp, m
+	}
+	resp, u := send("POST", "/t/acme/admin/api/scim/v2/Users", "alice", `{"userName":"zed","password":"zed-pw-123"}`)
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Location") != ts.URL+"/t/acme/admin/api/scim/v2/Users/u-zed" {
+		t.Fatalf("POST as acme's admin: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), u)
+	}
+	if store.Config().Tenant("acme").User("zed") == nil || store.Config().Tenant("okta").User("zed") != nil {
+		t.Error("zed is not acme's alone")
+	}
+	// okta's alice, a valid admin of okta, sees no zed there.
+	resp, list := send("GET", "/t/okta/admin/api/scim/v2/Users?filter=userName%20eq%20%22zed%22", "alice", "")
+	if resp.StatusCode != http.StatusOK || list["totalResults"] != 0.0 {
+		t.Errorf("okta's list: %d %v", resp.StatusCode, list)
+	}
+	if resp, _ := send("PATCH", "/t/okta/admin/api/scim/v2/Users/u-zed", "alice", `{"Operations":[{"op":"replace","path":"active","value":false}]}`); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("okta's admin patching acme's user: %d", resp.StatusCode)
+	}
+	// c1's admin is nobody at acme.
+	if resp, _ := send("GET", "/t/acme/admin/api/scim/v2/Users", "dana", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("c1's admin at acme: %d", resp.StatusCode)
+	}
+	if resp, _ := send("DELETE", "/t/acme/admin/api/scim/v2/Users/u-zed", "dana", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("c1's admin deleting at acme: %d", resp.StatusCode)
+	}
+	if store.Config().Tenant("acme").User("zed") == nil {
+		t.Error("zed is gone")
+	}
+	on, _ := os.ReadFile(file)
+	if strings.Count(string(on), "username: zed") != 1 {
+		t.Errorf("the file does not hold zed once:\n%s", on)
+	}
+}

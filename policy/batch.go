@@ -1,0 +1,119 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
+)
+
+// Batch is an edit of several users and groups that EditBatch makes as
+// one: one version of the configuration, one write of the file and one
+// Journal record, or nothing at all. A change that touches several users,
+// such as a group's members (which the users list: User.Groups), is never
+// left half made.
+type Batch struct {
+	Users  []UserEdit
+	Groups []GroupEdit
+}
+
+// UserEdit is one user's part of a Batch: the user now named Username
+// ("" for a new user, appended) becomes User, in its place in the file
+// (User.Username may differ: a rename), or is deleted. A user whose sub is
+// the default one of its new username, and whose entry does not spell a
+// sub out, is written without one, as PutUser does; a renamed user keeps
+// the sub it had, so its subject in tokens stays the same.
+type UserEdit struct {
+	Username string
+	User     User
+	Delete   bool
+}
+
+// GroupEdit is one group's part of a Batch, as UserEdit is a user's.
+type GroupEdit struct {
+	Name   string
+	Group  Group
+	Delete bool
+}
+
+// EditBatch runs plan with the running configuration (a TenantStore's:
+// the tenant's) under the edit's lock, so that what it reads is what the
+// batch is applied to, and makes the Batch it returns; the Change it
+// returns names the edit (Kind, Op, Name, Before) for the Journal. after,
+// when not nil, reads the Change's After from the new configuration.
+// ifMatch is as for PutUser. A Username or Name that names nothing is
+// refused with a *NotFoundError, and the same entry edited twice with an
+// error; an error of plan is returned as it is, nothing changed.
+func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change, error), after func(*Config) any, opts ...EditOption) (*Change, error) {
+	return e.commit(ifMatch, "", opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+		b, ch, err := plan(cur)
+		if err != nil {
+			return nil, err
+		}
+		users := make([]batchEntry[User], len(b.Users))
+		for i, u := range b.Users {
+			users[i] = batchEntry[User]{name: u.Username, v: u.User, del: u.Delete}
+		}
+		adjust := func(u *User, orig int) {
+			if u.Sub == DefaultSub(u.Username) && (orig < 0 || !yamlpatch.HasKey(doc.Entry("users", orig), "sub")) {
+				u.Sub = ""
+			}
+		}
+		if err := applyBatch(doc, cur, "user", "users", usersOf, users, adjust); err != nil {
+			return nil, err
+		}
+		groups := make([]batchEntry[Group], len(b.Groups))
+		for i, g := range b.Groups {
+			groups[i] = batchEntry[Group]{name: g.Name, v: g.Group, del: g.Delete}
+		}
+		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, nil); err != nil {
+			return nil, err
+		}
+		return ch, nil
+	}, after)
+}
+
+type batchEntry[T any] struct {
+	name string
+	v    T
+	del  bool
+}
+
+// applyBatch puts and appends the entries of one list, then deletes, from
+// the last place up, so that the places read from cur stay right.
+func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of keyed[T], entries []batchEntry[T], adjust func(v *T, orig int)) error {
+	seen := map[int]bool{}
+	var dels []int
+	for _, en := range entries {
+		i := -1
+		if en.name != "" {
+			if i, _ = find(cur, of, en.name); i < 0 {
+				return &NotFoundError{Kind: kind, Name: en.name}
+			}
+			if seen[i] {
+				return fmt.Errorf("policy: one edit changes %s %q twice", kind, en.name)
+			}
+			seen[i] = true
+		}
+		if en.del {
+			if i >= 0 {
+				dels = append(dels, i)
+			}
+			continue
+		}
+		v := en.v
+		if adjust != nil {
+			adjust(&v, i)
+		}
+		if err := doc.Put(key, i, v); err != nil {
+			return err
+		}
+	}
+	slices.Sort(dels)
+	for _, i := range slices.Backward(dels) {
+		if err := doc.Delete(key, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
