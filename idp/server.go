@@ -618,7 +618,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 // error_description and state (RFC 6749 section 4.1.2.1), then iss (RFC
 // 9207), as op sends its own.
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, code, description string) {
-	params := url.Values{"error": {code}, "error_description": {description}}
+	params := url.Values{"error": {code}, "error_description": {asciiDescription(description)}}
 	if state := r.Form.Get("state"); state != "" {
 		params.Set("state", state)
 	}
