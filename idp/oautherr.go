@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -65,7 +66,7 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 		// Escaped before the cut, which then bounds what the escapes add;
 		// again after it, for the cut's marker (an ellipsis, written out
 		// in as many bytes).
-		body["error_description"] = asciiDescription(audit.TruncateTo(asciiDescription(e.Description), maxDescription))
+		body["error_description"] = errdesc.ASCII(audit.TruncateTo(errdesc.ASCII(e.Description), maxDescription))
 	}
 	for k, v := range e.Extra {
 		body[k] = v
@@ -81,42 +82,6 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	httpjson.Write(w, status, body)
-}
-
-// asciiDescription escapes, as \uXXXX (\UXXXXXXXX beyond the BMP; a byte
-// that is not UTF-8 as \ufffd), every character of s outside printable
-// ASCII: RFC 6749 §5.2 limits error_description to it, and descriptions
-// quote what the client sent, which %q leaves as it is when printable. A
-// bidi override would reorder the text where a client logs it, and a
-// Cyrillic а or a fullwidth ａ would look like the value the server knows,
-// hiding why it was refused. The IdP's own text is ASCII but for the §
-// of citations and the ellipsis of a cut (audit.TruncateTo), written out.
-func asciiDescription(s string) string {
-	i := 0
-	for i < len(s) && 0x20 <= s[i] && s[i] <= 0x7e {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	b := []byte(s[:i])
-	for _, r := range s[i:] {
-		switch {
-		case 0x20 <= r && r <= 0x7e:
-			b = append(b, byte(r))
-		case r == '…':
-			b = append(b, "..."...)
-		case r == '§':
-			// The CIMD checks' citations (internal/cimd), shared with the
-			// demo authorization servers.
-			b = append(b, "section "...)
-		case r > 0xffff:
-			b = fmt.Appendf(b, `\U%08x`, r)
-		default:
-			b = fmt.Appendf(b, `\u%04x`, r)
-		}
-	}
-	return string(b)
 }
 
 // replayRefusal maps a replay.Cache refusal: replayed is the answer to a
