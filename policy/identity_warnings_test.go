@@ -52,3 +52,35 @@ func TestWarnings_UsersThatLookAlike(t *testing.T) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestWarnings_MixedScripts: a username, or a part of an email (the local
+// part, each label of the domain), that mixes Latin, Cyrillic and Greek
+// letters is warned of, alone or beside the user it imitates: "\u0430lice"
+// (a Cyrillic a) reads as alice, which no folding makes it. One script
+// alone, accents included, is not.
+func TestWarnings_MixedScripts(t *testing.T) {
+	data := []byte(`users:
+  - {username: alice, password: p, email: alice@acme.example}
+  - {username: "\u0430lice", password: p, email: a2@acme.example}
+  - {username: bob, password: p, email: "b\u043eb@acme.example"}
+  - {username: carol, password: p, email: "carol@\u0430cme.example"}
+  - {username: "\u0434\u043c\u0438\u0442\u0440\u0438\u0439", password: p, email: "dmitri@acme.example"}
+  - {username: "jos\u00e9", password: p, email: "\u03b1\u03b2@acme.\u03b5\u03bb"}
+`)
+	cfg, err := policy.Parse(data, "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range policy.Warnings(cfg, data, "m.yaml") {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"m.yaml:3: warning: user \u0430lice: username \"\u0430lice\" mixes Cyrillic and Latin letters, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write it in one script",
+		"m.yaml:4: warning: user bob: email \"b\u043eb@acme.example\" mixes Cyrillic and Latin letters in \"b\u043eb\", which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write each part in one script",
+		"m.yaml:5: warning: user carol: email \"carol@\u0430cme.example\" mixes Cyrillic and Latin letters in \"\u0430cme\", which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write each part in one script",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
@@ -80,8 +81,19 @@ func lookAlikeUsers(users []User, data []byte, file, prefix string) Problems {
 				names[k] = i
 			}
 		}
+		if mix := mixedScripts(u.Username); mix != "" {
+			out = append(out, Problem{File: file, Line: line("username"),
+				Msg: fmt.Sprintf("warning: user %s: username %q mixes %s letters, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write it in one script", u.Username, u.Username, mix)})
+		}
 		if u.Email == "" {
 			continue
+		}
+		for _, part := range strings.FieldsFunc(u.Email, func(r rune) bool { return r == '@' || r == '.' }) {
+			if mix := mixedScripts(part); mix != "" {
+				out = append(out, Problem{File: file, Line: line("email"),
+					Msg: fmt.Sprintf("warning: user %s: email %q mixes %s letters in %q, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write each part in one script", u.Username, u.Email, mix, part)})
+				break
+			}
 		}
 		lower, fold := asciiLower(u.Email), foldEmail(u.Email)
 		if j, ok := mails[lower]; ok {
@@ -134,4 +146,29 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// confusableScripts are the scripts whose letters imitate each other
+// most (Unicode's confusables, UTS #39: Cyrillic а, е, о, р, с for Latin
+// a, e, o, p, c; Greek ο, ν), in the order mixedScripts names them.
+var confusableScripts = []struct {
+	name  string
+	table *unicode.RangeTable
+}{{"Cyrillic", unicode.Cyrillic}, {"Greek", unicode.Greek}, {"Latin", unicode.Latin}}
+
+// mixedScripts names the scripts of confusableScripts whose letters s
+// mixes ("Cyrillic and Latin"), or is "" when it has letters of one at
+// most: a name in one script is as its owner writes it, one that mixes
+// them imitates another (UTS #39 §5.2, single-script restriction).
+func mixedScripts(s string) string {
+	var found []string
+	for _, sc := range confusableScripts {
+		if strings.IndexFunc(s, func(r rune) bool { return unicode.Is(sc.table, r) }) >= 0 {
+			found = append(found, sc.name)
+		}
+	}
+	if len(found) < 2 {
+		return ""
+	}
+	return strings.Join(found[:len(found)-1], ", ") + " and " + found[len(found)-1]
 }
