@@ -284,12 +284,21 @@ func TestAccessRequest_RefusesBadRequests(t *testing.T) {
 		{"not JSON", at, `server=files`, http.StatusBadRequest, "invalid_request"},
 		{"two values", at, `{"server": "files"} {}`, http.StatusBadRequest, "invalid_request"},
 		{"a reason over 1024 characters", at, `{"server": "files", "reason": "` + strings.Repeat("x", 1025) + `"}`, http.StatusBadRequest, "invalid_request"},
+		// What the user sent comes back escaped where it is not printable
+		// ASCII (RFC 6749 section 5.2), as at the token endpoint.
+		{"an unknown server with a bidi override", at, `{"server": "fi\u202eles"}`, http.StatusBadRequest, "invalid_request"},
+		{"an unknown scope with a Cyrillic a", at, `{"server": "files", "scopes": ["files.re\u0430d"]}`, http.StatusBadRequest, "invalid_scope"},
+		{"an unknown scope with a bidi override", at, `{"server": "files", "scopes": ["files.read\u202e"]}`, http.StatusBadRequest, "invalid_scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := p.request(t, tt.token, tt.body)
 			if status != tt.status || body["error"] != tt.code || body["error_description"] == "" {
 				t.Errorf("%d %v, want %d %s with a description", status, body, tt.status, tt.code)
+			}
+			desc, _ := body["error_description"].(string)
+			if i := strings.IndexFunc(desc, func(r rune) bool { return r < 0x20 || r > 0x7e }); i >= 0 {
+				t.Errorf("the description %q holds a character outside printable ASCII", desc)
 			}
 		})
 	}

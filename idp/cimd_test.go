@@ -335,6 +335,12 @@ func TestCIMD_Refusals(t *testing.T) {
 				if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, r.want) || !strings.Contains(desc, r.id) {
 					t.Fatalf("attempt %d: %d %v; want 401 invalid_client naming the URL and %q", attempt, resp.StatusCode, body, r.want)
 				}
+				if i := strings.IndexFunc(desc, func(r rune) bool { return r < 0x20 || r > 0x7e }); i >= 0 {
+					t.Errorf("error_description %q holds a character outside printable ASCII (RFC 6749 section 5.2)", desc)
+				}
+				if r.path == "/noredirect.json" && !strings.Contains(desc, "(RFC 7591 section 2)") {
+					t.Errorf("error_description %q: want the citation's section sign written out, (RFC 7591 section 2)", desc)
+				}
 				if attempt == 1 {
 					first = desc
 				} else if desc != first {

@@ -34,6 +34,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -618,7 +619,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 // error_description and state (RFC 6749 section 4.1.2.1), then iss (RFC
 // 9207), as op sends its own.
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, code, description string) {
-	params := url.Values{"error": {code}, "error_description": {description}}
+	params := url.Values{"error": {code}, "error_description": {errdesc.ASCII(description)}}
 	if state := r.Form.Get("state"); state != "" {
 		params.Set("state", state)
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
@@ -233,6 +234,7 @@ func (v *validator) userList() {
 		path := fmt.Sprintf("users[%d]", i)
 		if v.required(path+".username", u.Username, "a login name") {
 			v.unique(v.users, i, path+".username", "users[%d].username", "username", u.Username)
+			v.identityText(path+".username", u.Username, true)
 		}
 		switch {
 		case u.Password != "" && u.PasswordBcrypt != "":
@@ -245,7 +247,7 @@ func (v *validator) userList() {
 			}
 		}
 		v.uniqueSub(subs, path, u)
-		if u.Email != "" && !plausibleEmail(u.Email) {
+		if u.Email != "" && v.identityText(path+".email", u.Email, false) && !plausibleEmail(u.Email) {
 			v.at(path+".email", "%q is not an email address; write name@domain", u.Email)
 		}
 		v.refs(path+".groups", u.Groups, "group", v.groups, v.groupNames)
@@ -297,6 +299,31 @@ func (v *validator) line(path string) int {
 		return n.Line
 	}
 	return 0
+}
+
+// identityText checks a username (login, with trimmed true: the login
+// form trims what it is sent, idp/login.go) or an email: the text that
+// says who a user is, which logs, the audit, the console and resource
+// servers show and compare. A control character forges lines where it is
+// printed; an invisible formatting character (Unicode category Cf: zero-
+// width space and joiners, bidi overrides) makes one name look like
+// another. It reports the first such character and whether there was none.
+func (v *validator) identityText(path, s string, trimmed bool) bool {
+	if trimmed && strings.TrimSpace(s) != s {
+		v.at(path, "%q begins or ends with a space, which the login form trims from what it is sent, so that the user could never sign in; remove it", s)
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			v.at(path, "%q holds U+%04X, a control character, which would forge lines wherever it is printed; use letters, digits and punctuation", s, r)
+			return false
+		case unicode.Is(unicode.Cf, r):
+			v.at(path, "%q holds U+%04X, an invisible formatting character (zero-width or bidi), with which one name looks like another; remove it", s, r)
+			return false
+		}
+	}
+	return true
 }
 
 func plausibleEmail(s string) bool {

@@ -3,6 +3,10 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"unicode"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Warnings returns what in cfg, parsed from data (the file), is valid but
@@ -10,7 +14,8 @@ import (
 // check prints them, serve and demo log them at start. A warning's Msg
 // starts with "warning: ".
 //
-// Today two: an MCP server with subject: email whose ID-JAGs carry no
+// Today three: users that one could take for another (lookAlikeUsers);
+// an MCP server with subject: email whose ID-JAGs carry no
 // email (neither its include_email nor its IdP's id_jag.email, which a
 // persona may preset), so that its demo authorization server refuses
 // every ID-JAG; and an admin whose username holds a colon, which HTTP
@@ -39,6 +44,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 			out = append(out, Problem{File: file, Line: Line(data, fmt.Sprintf("%susers[%d].username", prefix, ui)),
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
+		out = append(out, lookAlikeUsers(idp.Users, data, file, prefix)...)
 		knobs := idp.Knobs()
 		for si, s := range idp.MCPServers {
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
@@ -49,4 +55,120 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 	}
 	return out
+}
+
+// lookAlikeUsers warns of each user of one IdP whose email is the address
+// of an earlier user for a mail system (equal but for ASCII case, as the
+// demo authorization servers compare them: authserver.SameEmail), or whose
+// username or email looks the same as an earlier user's once folded
+// (foldName, foldEmail), at the later user's line: a resource server that
+// maps users by email, or compares names so, takes one for the other. A
+// warning, not an error: an IdP may hold two accounts of one address, as
+// Okta does, and a file that has them works, but not as it seems to mean.
+func lookAlikeUsers(users []User, data []byte, file, prefix string) Problems {
+	var out Problems
+	names := map[string]int{}  // foldName(username) -> index of the first user
+	mails := map[string]int{}  // email in ASCII lower case -> index
+	folded := map[string]int{} // foldEmail(email) -> index
+	for i, u := range users {
+		line := func(field string) int { return Line(data, fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
+		firstLine := func(j int) int { return Line(data, fmt.Sprintf("%susers[%d].username", prefix, j)) }
+		if k := foldName(u.Username); u.Username != "" {
+			if j, ok := names[k]; ok && users[j].Username != u.Username {
+				out = append(out, Problem{File: file, Line: line("username"),
+					Msg: fmt.Sprintf("warning: user %s: username %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: people, and systems that compare names so, take one for the other; rename one", u.Username, u.Username, users[j].Username, users[j].Username, firstLine(j))})
+			} else if !ok {
+				names[k] = i
+			}
+		}
+		if mix := mixedScripts(u.Username); mix != "" {
+			out = append(out, Problem{File: file, Line: line("username"),
+				Msg: fmt.Sprintf("warning: user %s: username %q mixes %s letters, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write it in one script", u.Username, u.Username, mix)})
+		}
+		if u.Email == "" {
+			continue
+		}
+		for _, part := range strings.FieldsFunc(u.Email, func(r rune) bool { return r == '@' || r == '.' }) {
+			if mix := mixedScripts(part); mix != "" {
+				out = append(out, Problem{File: file, Line: line("email"),
+					Msg: fmt.Sprintf("warning: user %s: email %q mixes %s letters in %q, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write each part in one script", u.Username, u.Email, mix, part)})
+				break
+			}
+		}
+		lower, fold := asciiLower(u.Email), foldEmail(u.Email)
+		if j, ok := mails[lower]; ok {
+			out = append(out, Problem{File: file, Line: line("email"),
+				Msg: fmt.Sprintf("warning: user %s: email %q is the address of user %s too (line %d): mail systems and resource servers that map users by email (subject: email) take them for one user, and the demo authorization servers map that address to neither; give each user their own address", u.Username, u.Email, users[j].Username, firstLine(j))})
+		} else if j, ok := folded[fold]; ok {
+			out = append(out, Problem{File: file, Line: line("email"),
+				Msg: fmt.Sprintf("warning: user %s: email %q looks the same as user %s's %q (line %d) once case, Unicode compatibility forms and international domain names are folded: resource servers that map users by email and fold addresses so take them for one user; give each user their own address", u.Username, u.Email, users[j].Username, users[j].Email, firstLine(j))})
+		}
+		if _, ok := mails[lower]; !ok {
+			mails[lower] = i
+		}
+		if _, ok := folded[fold]; !ok {
+			folded[fold] = i
+		}
+	}
+	return out
+}
+
+// foldName is s as people and lenient systems read it: compatibility
+// forms (fullwidth letters, ligatures) and compositions (an e and a
+// combining acute for an é) made one by NFKC (UAX #15), and case by
+// lower case.
+func foldName(s string) string {
+	return norm.NFKC.String(strings.ToLower(norm.NFKC.String(s)))
+}
+
+// foldEmail is foldName of an address, with its domain's punycode labels
+// (xn--, RFC 5891) read as the Unicode they stand for: café.example and
+// xn--caf-dma.example are one domain.
+func foldEmail(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return foldName(s)
+	}
+	domain := s[at+1:]
+	if u, err := idna.ToUnicode(domain); err == nil {
+		domain = u
+	}
+	return foldName(s[:at]) + "@" + foldName(domain)
+}
+
+// asciiLower is s with ASCII letters in lower case and every other byte
+// kept: how mail systems compare addresses for an account.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// confusableScripts are the scripts whose letters imitate each other
+// most (Unicode's confusables, UTS #39: Cyrillic а, е, о, р, с for Latin
+// a, e, o, p, c; Greek ο, ν), in the order mixedScripts names them.
+var confusableScripts = []struct {
+	name  string
+	table *unicode.RangeTable
+}{{"Cyrillic", unicode.Cyrillic}, {"Greek", unicode.Greek}, {"Latin", unicode.Latin}}
+
+// mixedScripts names the scripts of confusableScripts whose letters s
+// mixes ("Cyrillic and Latin"), or is "" when it has letters of one at
+// most: a name in one script is as its owner writes it, one that mixes
+// them imitates another (UTS #39 §5.2, single-script restriction).
+func mixedScripts(s string) string {
+	var found []string
+	for _, sc := range confusableScripts {
+		if strings.IndexFunc(s, func(r rune) bool { return unicode.Is(sc.table, r) }) >= 0 {
+			found = append(found, sc.name)
+		}
+	}
+	if len(found) < 2 {
+		return ""
+	}
+	return strings.Join(found[:len(found)-1], ", ") + " and " + found[len(found)-1]
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -586,7 +587,7 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	q := redirect.Query()
 	q.Set("error", "unsupported_response_type")
-	q.Set("error_description", explain)
+	q.Set("error_description", errdesc.ASCII(explain))
 	if state := r.Form.Get("state"); state != "" {
 		q.Set("state", state)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
@@ -92,5 +93,5 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError, realm string) {
 	httpjson.Write(w, e.status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
-	}{e.code, e.description})
+	}{e.code, errdesc.ASCII(e.description)})
 }

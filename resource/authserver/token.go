@@ -229,7 +229,7 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 // mapSubject returns the local user the access token is for, among the
 // users of the ID-JAG's issuer (User.Issuer): with SubjectEmail the user
 // whose email is the ID-JAG's (compared without regard to ASCII case: see
-// SameEmail), else the ID-JAG's sub, with the username of the user that
+// SameEmail; an address that two users have maps to neither), else the ID-JAG's sub, with the username of the user that
 // has it, if any.
 func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 	ofIssuer := func(u User) bool { return u.Issuer == "" || u.Issuer == jag.Issuer }
@@ -247,12 +247,25 @@ func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 	if oerr := checkEmailVerified(jag); oerr != nil {
 		return User{}, oerr
 	}
+	var found []User
 	for _, u := range reg.users {
 		if SameEmail(u.Email, jag.Email) && ofIssuer(u) {
-			return u, nil
+			found = append(found, u)
 		}
 	}
-	return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email, among the users of the IdP that signed the ID-JAG (%s)", jag.Email, jag.Issuer)
+	switch len(found) {
+	case 0:
+		return User{}, invalidGrant("no local user has the ID-JAG's email %q; this authorization server maps users by email, among the users of the IdP that signed the ID-JAG (%s)", jag.Email, jag.Issuer)
+	case 1:
+		return found[0], nil
+	}
+	// Taking the first would make whoever holds the other address at the
+	// IdP (another account there, ALICE@ for alice@) this user here.
+	names := make([]string, len(found))
+	for i, u := range found {
+		names[i] = u.Username
+	}
+	return User{}, invalidGrant("%d local users (%s) have the ID-JAG's email %q, compared without regard to ASCII case; this authorization server maps users by email and does not guess which one is meant: give each user of the IdP a distinct address", len(found), strings.Join(names, ", "), jag.Email)
 }
 
 // checkEmailVerified refuses to map by email an address the IdP says it

@@ -1,0 +1,47 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestConfigAPI_UsersThatLookLikeOthers: the admin API refuses a user
+// whose username holds a zero-width or bidi character, or space around it,
+// as check refuses it in the file (400, nothing changed); it creates a
+// user whose email is another user's address in another case, or whose
+// username is another's in another case, and says so in "warnings" with
+// file and line, as check would.
+func TestConfigAPI_UsersThatLookLikeOthers(t *testing.T) {
+	p := editable(t)
+	put := func(username, body string) (*http.Response, string) {
+		t.Helper()
+		resp, out := p.send(t, http.MethodPut, "/admin/api/users/"+url.PathEscape(username), "alice", body, "If-Match", p.etagOf(t, "/admin/api/status"))
+		return resp, string(out)
+	}
+	for _, name := range []string{"b\u200bob", "bob\u202e", " bob", "carol\n"} {
+		resp, out := put(name, `{"password":"pw"}`)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "username") {
+			t.Errorf("%q: HTTP %d %s, want 400 naming the username", name, resp.StatusCode, out)
+		}
+	}
+	if resp, out := put("carol", `{"password":"pw","email":"carol\u200b@acme.example"}`); resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "U+200B") {
+		t.Errorf("zero-width email: HTTP %d %s, want 400 naming U+200B", resp.StatusCode, out)
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/users/carol", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a refused user was created: GET carol %d", resp.StatusCode)
+	}
+
+	if resp, out := put("carol", `{"password":"pw","email":"carol@acme.example"}`); resp.StatusCode != http.StatusCreated || strings.Contains(out, "warnings") {
+		t.Fatalf("carol: HTTP %d %s", resp.StatusCode, out)
+	}
+	resp, out := put("dave", `{"password":"pw","email":"CAROL@acme.example"}`)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(out, `"warnings"`) || !strings.Contains(out, `user dave: email \"CAROL@acme.example\" is the address of user carol too`) {
+		t.Errorf("dave with carol's address: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+	resp, out = put("Carol", `{"password":"pw","email":"carol2@acme.example"}`)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(out, `user Carol: username \"Carol\" looks the same as user carol's`) {
+		t.Errorf("Carol: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+}
