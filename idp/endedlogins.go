@@ -19,8 +19,9 @@ import (
 // endedLoginsFile is the state directory's record of the logins the IdP
 // ended: SSO sessions ended (end_session, the console's sign-out),
 // logins revoked for theft (revokeLogin), users disabled or removed
-// (noteGoneUsers), and the floor of ID tokens refused once those
-// overflowed (raiseEndedFloor). The signing keys outlive a restart, and
+// (noteGoneUsers), the floor of ID tokens refused once those
+// overflowed (raiseEndedFloor), and the uses of single-use subject
+// tokens (exchange.single_use_subject). The signing keys outlive a restart, and
 // so do the ID tokens they signed: without this file a restart would let
 // such a login's ID tokens be exchanged for ID-JAGs again until they
 // expired.
@@ -34,6 +35,7 @@ type endedRecord struct {
 	SID    string    `json:"sid,omitempty"`
 	Client string    `json:"client,omitempty"`
 	Sub    string    `json:"sub,omitempty"`
+	Key    string    `json:"key,omitempty"`
 	At     time.Time `json:"at,omitzero"`
 	Exp    time.Time `json:"exp"`
 }
@@ -44,6 +46,7 @@ const (
 	goneUser         = "gone_user"     // goneSubs: Sub, At
 	goneSession      = "gone_session"  // goneSIDs: SID
 	endedFloorKind   = "floor"         // endedFloor: At
+	usedSubjectKind  = "used_subject"  // usedSubjects: Key (a hash of the ID token and the server)
 )
 
 // endedLog appends the records of ended logins to endedLoginsFile, each
@@ -131,6 +134,10 @@ func (s *Server) loadEnded(r endedRecord, now time.Time) bool {
 		s.goneSubs.Put(r.Sub, r.At, r.Exp)
 	case goneSession:
 		s.goneSIDs.Put(r.SID, struct{}{}, r.Exp)
+	case usedSubjectKind:
+		// Already used (a record written twice), or full: the cache
+		// refuses a new use either way.
+		_ = s.usedSubjects.Use(r.Key, r.Exp, now)
 	case endedFloorKind:
 		if f := s.endedFloor.Load(); f == nil || r.At.After(*f) {
 			at := r.At
@@ -144,7 +151,15 @@ func (s *Server) loadEnded(r endedRecord, now time.Time) bool {
 
 // record appends rs to the file and syncs it. A failure is logged: the
 // records still hold in memory, until a restart.
-func (l *endedLog) record(rs ...endedRecord) {
+func (l *endedLog) record(rs ...endedRecord) { l.write(true, rs) }
+
+// recordUse appends the use of a single-use subject token, unsynced: it
+// is made on the token path, where an fsync for each exchange would cost
+// more than the exchange. It outlives the process however it ends
+// (kill -9 included), not a crash of the machine.
+func (l *endedLog) recordUse(r endedRecord) { l.write(false, []endedRecord{r}) }
+
+func (l *endedLog) write(sync bool, rs []endedRecord) {
 	if l == nil || len(rs) == 0 {
 		return
 	}
@@ -165,9 +180,11 @@ func (l *endedLog) record(rs ...endedRecord) {
 		slog.Error("the record of ended logins is closed; a restart forgets these", "file", l.name, "records", len(rs))
 		return
 	}
-	if _, err := l.f.Write(buf.Bytes()); err == nil {
+	_, err := l.f.Write(buf.Bytes())
+	if err == nil && sync {
 		err = l.f.Sync()
-	} else {
+	}
+	if err != nil {
 		slog.Error("could not record an ended login in the state directory; a restart forgets it", "file", l.name, "err", err)
 		return
 	}
@@ -203,6 +220,9 @@ func (l *endedLog) rewriteLocked() error {
 	})
 	s.goneSIDs.EachLive(func(sid string, _ struct{}, exp time.Time) {
 		recs = append(recs, endedRecord{Kind: goneSession, SID: sid, Exp: exp})
+	})
+	s.usedSubjects.Each(s.now(), func(key string, until time.Time) {
+		recs = append(recs, endedRecord{Kind: usedSubjectKind, Key: key, Exp: until})
 	})
 	if f := s.endedFloor.Load(); f != nil {
 		if l.floor.At.Equal(*f) && s.now().Before(l.floor.Exp) {

@@ -208,3 +208,45 @@ func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *sy
 	}
 	return strings.TrimSpace(line), cmd, stderr
 }
+
+// TestServe_SingleUseSubjectStaysUsedAfterARestart: with
+// exchange.single_use_subject an ID token is exchanged once per MCP
+// server; with --state-dir its keys, and so the ID token, outlive a
+// kill -9, and so must its use.
+func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte("exchange:\n  single_use_subject: true\n"+endedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	ctx := context.Background()
+	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+	exchange := func(idToken string) error {
+		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+		return err
+	}
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exchange(tok.IDToken()); err != nil {
+		t.Fatalf("the first exchange: %v", err)
+	}
+	var oe *idpclient.Error
+	if err := exchange(tok.IDToken()); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Fatalf("the second exchange before the restart: %v, want invalid_grant", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	if err := exchange(tok.IDToken()); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Errorf("the exchange after the restart: %v, want invalid_grant\n%s", err, stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(state, "ended-logins.jsonl"))
+	if strings.Contains(string(data), tok.IDToken()) {
+		t.Errorf("ended-logins.jsonl holds the ID token:\n%s", data)
+	}
+}
