@@ -657,9 +657,11 @@ func (s *Server) endSSO(sid, how string) {
 		ended = sess // the browser's cookies of one sid are of one user
 	}
 	now := s.now()
-	if s.endedSIDs.PutEvicting(sid, struct{}{}, now.Add(s.Config().Lifetimes.IDToken.D()+subjectSkew)) {
+	exp := now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
+	if s.endedSIDs.PutEvicting(sid, struct{}{}, exp) {
 		s.raiseEndedFloor(now)
 	}
+	s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp})
 	s.store.endSession(sid)
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
 	if ended != nil {
@@ -698,6 +700,7 @@ func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
 // (idTokenOfEndedSession). Said once a minute at most, as a warning.
 func (s *Server) raiseEndedFloor(now time.Time) {
 	prev := s.endedFloor.Swap(&now)
+	s.ended.record(endedRecord{Kind: endedFloorKind, At: now, Exp: now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)})
 	if prev == nil || now.Sub(*prev) >= time.Minute {
 		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
 			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
@@ -716,9 +719,11 @@ type revokedLogin struct{ sid, client string }
 // the client's logins after it, and other clients' of the session, stay.
 func (s *Server) revokeLogin(sid, client string) {
 	now := s.now()
-	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, now.Add(s.Config().Lifetimes.IDToken.D()+subjectSkew)) {
+	exp := now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
+	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, exp) {
 		s.raiseEndedFloor(now)
 	}
+	s.ended.record(endedRecord{Kind: revokedLoginKind, SID: sid, Client: client, At: now, Exp: exp})
 }
 
 // idTokenOfRevokedLogin reports when a login of the SSO session sid, of a

@@ -126,7 +126,11 @@ type Server struct {
 	// as long as an ID token of theirs may live (revokeLogin). They share
 	// the bound and the floor of the ended sessions.
 	revokedLogins *ttlMap[revokedLogin, time.Time]
-	throttle      LoginThrottle
+	// ended keeps the four stores above and endedFloor in the state
+	// directory (endedlogins.go), so that a restart does not give an
+	// ended login's ID tokens back; nil without one.
+	ended    *endedLog
+	throttle LoginThrottle
 
 	stopSweep chan struct{}
 	closeOnce sync.Once
@@ -223,6 +227,9 @@ func New(opts Options) (*Server, error) {
 	s.usedProofs = replay.New(maxTokens)
 	s.store = newStorage(s)
 	s.grantTypes = s.grants()
+	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {
+		return nil, err
+	}
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err
 	}
@@ -316,7 +323,10 @@ func (s *Server) startSweeper(every time.Duration) {
 // Close stops the IdP's background work (the store sweeper). The handler
 // keeps answering; the audit log is the caller's to close.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() { close(s.stopSweep) })
+	s.closeOnce.Do(func() {
+		close(s.stopSweep)
+		s.ended.close()
+	})
 	return nil
 }
 

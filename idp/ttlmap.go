@@ -425,6 +425,19 @@ func (m *ttlMap[K, V]) DeleteFunc(f func(K, V) bool) int {
 	return n
 }
 
+// EachLive calls f with every live entry and its expiry, under the map's
+// lock: f must not call m.
+func (m *ttlMap[K, V]) EachLive(f func(K, V, time.Time)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for k, e := range m.data {
+		if now.Before(e.exp) {
+			f(k, e.v, e.exp)
+		}
+	}
+}
+
 func (m *ttlMap[K, V]) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

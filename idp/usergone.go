@@ -35,8 +35,10 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	for _, l := range []policy.Lifetimes{old.Lifetimes, cfg.Lifetimes} {
 		keep = max(keep, l.IDToken.D()+subjectSkew, l.AccessToken.D(), l.RefreshToken.D())
 	}
+	var recs []endedRecord
 	for sub := range gone {
 		s.goneSubs.Put(sub, at, at.Add(keep))
+		recs = append(recs, endedRecord{Kind: goneUser, Sub: sub, At: at, Exp: at.Add(keep)})
 	}
 	// The sessions by sid, for a login in the second of the change (or
 	// at the same instant of a frozen clock), which the time alone cannot
@@ -54,7 +56,11 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	delete(sids, "")
 	for sid := range sids {
 		s.goneSIDs.Put(sid, struct{}{}, at.Add(keep))
+		recs = append(recs, endedRecord{Kind: goneSession, SID: sid, Exp: at.Add(keep)})
 	}
+	// Kept in the state directory, one sync for the change: the users
+	// may be enabled again after a restart.
+	s.ended.record(recs...)
 	return visited
 }
 

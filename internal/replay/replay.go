@@ -97,6 +97,19 @@ func (c *Cache) Use(key string, until, now time.Time) error {
 	return nil
 }
 
+// Each calls f with every entry live at now and the time it is used
+// until, under the cache's lock: f must not call c. A caller that keeps
+// the entries elsewhere (the IdP's state directory) rewrites them from it.
+func (c *Cache) Each(now time.Time, f func(key string, until time.Time)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, until := range c.expires {
+		if until.After(now) {
+			f(k, until)
+		}
+	}
+}
+
 // Len reports the number of entries, live or not yet purged.
 func (c *Cache) Len() int {
 	c.mu.Lock()

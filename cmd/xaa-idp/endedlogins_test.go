@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// endedConfig has a user for each way a login ends: bob's refresh token is
+// revoked (revokeLogin), carol signs out (end_session), dave is disabled
+// and enabled again (noteGoneUsers); alice's login is the control.
+const endedConfig = `groups:
+  - name: eng
+
+users:
+  - username: alice
+    password: alice
+    groups: [eng]
+    admin: true
+  - username: bob
+    password: bob
+    groups: [eng]
+  - username: carol
+    password: carol
+    groups: [eng]
+  - username: dave
+    password: dave
+    groups: [eng]
+
+clients:
+  - client_id: mcp-client
+    client_secret: mcp-secret
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [files.read]
+    clients:
+      mcp-client: mcp-client-at-files
+    access:
+      - groups: [eng]
+        scopes: [files.read]
+`
+
+// TestServe_EndedLoginsStayEndedAfterARestart: with --state-dir the signing
+// keys, and so the ID tokens they signed, outlive a restart; so must the
+// end of the logins those ID tokens came from. A login revoked for theft,
+// a session ended by end_session and the logins of a user disabled and
+// enabled again stay refused at the token exchange after SIGTERM and after
+// kill -9, while an ID token of a login that did not end, and a new
+// login, are exchanged.
+func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
+	for _, stop := range []struct {
+		name string
+		sig  os.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"kill -9", os.Kill}} {
+		t.Run(stop.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "config.yaml")
+			if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			state := filepath.Join(dir, "state")
+			ctx := context.Background()
+			issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+
+			login := func(user string) idpclient.Tokens {
+				t.Helper()
+				tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
+				if err != nil {
+					t.Fatalf("login of %s: %v", user, err)
+				}
+				return tok
+			}
+			exchange := func(idToken string) error {
+				_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+				return err
+			}
+			refused := func(who, idToken string) {
+				t.Helper()
+				var oe *idpclient.Error
+				if err := exchange(idToken); !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" {
+					t.Errorf("%s's ID token: want 400 invalid_grant, got %v", who, err)
+				}
+			}
+
+			alice, bob, carol, dave := login("alice"), login("bob"), login("carol"), login("dave")
+			// bob's refresh token revoked (RFC 7009): his login with it.
+			resp, err := http.PostForm(issuer+"/revoke", url.Values{"token": {bob.RefreshToken()}, "client_id": {"mcp-client"}, "client_secret": {"mcp-secret"}})
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("revoke: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			// carol signs out at the client (RP-Initiated Logout).
+			noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err = noRedirect.Get(issuer + "/end_session?id_token_hint=" + url.QueryEscape(carol.IDToken()))
+			if err != nil || resp.StatusCode != http.StatusFound {
+				t.Fatalf("end_session: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			// dave is disabled, then enabled again.
+			for _, body := range []map[string]any{{"username": "dave", "groups": []string{"eng"}, "disabled": true}, {"username": "dave", "groups": []string{"eng"}}} {
+				if code, b := adminDo(ctx, http.MethodPut, issuer+"/admin/api/users/dave", body); code != http.StatusOK {
+					t.Fatalf("PUT dave %v: %d %s", body, code, b)
+				}
+			}
+			for who, tok := range map[string]idpclient.Tokens{"bob": bob, "carol": carol, "dave": dave} {
+				refused(who+" before the restart", tok.IDToken())
+			}
+
+			if err := cmd.Process.Signal(stop.sig); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil && stop.sig != os.Kill {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatalf("after %s: %v\n%s", stop.name, err, stderr)
+				}
+			}
+			// On the same address: the ID tokens name the issuer.
+			issuer, cmd2, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+
+			for who, tok := range map[string]idpclient.Tokens{"bob": bob, "carol": carol, "dave": dave} {
+				refused(who+" after the restart", tok.IDToken())
+			}
+			if err := exchange(alice.IDToken()); err != nil {
+				t.Errorf("alice's ID token of a login that did not end, after the restart: %v", err)
+			}
+			for _, user := range []string{"bob", "carol", "dave"} {
+				if err := exchange(login(user).IDToken()); err != nil {
+					t.Errorf("a new login of %s after the restart: %v", user, err)
+				}
+			}
+			if strings.Contains(stderr.String(), "unreadable") {
+				t.Errorf("the restart found an unreadable record:\n%s", stderr)
+			}
+			data, err := os.ReadFile(filepath.Join(state, "ended-logins.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tok := range []idpclient.Tokens{alice, bob, carol, dave} {
+				for _, secret := range []string{tok.IDToken(), tok.RefreshToken()} {
+					if secret != "" && strings.Contains(string(data), secret) {
+						t.Errorf("ended-logins.jsonl holds a token:\n%s", data)
+					}
+				}
+			}
+
+			// A record the next start cannot read (here a torn last line)
+			// may have been anyone's: every ID token with a session issued
+			// until that start is refused, alice's too, and the log names
+			// the file and line; logins after it work.
+			if err := cmd2.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			cmd2.Wait()
+			f, err := os.OpenFile(filepath.Join(state, "ended-logins.jsonl"), os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(`{"kind":"ended_session","sid":"abc`)
+			f.Close()
+			issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+			if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=") {
+				t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
+			}
+			refused("alice after a start that lost a record", alice.IDToken())
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // iat has whole seconds
+			if err := exchange(login("alice").IDToken()); err != nil {
+				t.Errorf("a new login of alice after a start that lost a record: %v", err)
+			}
+		})
+	}
+}
+
+// startOnAddr starts serve on addr with file and state, and returns its
+// issuer; the process is killed when the test ends.
+func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *syncBuffer) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no issuer: %v\n%s", err, stderr)
+	}
+	return strings.TrimSpace(line), cmd, stderr
+}
+
+// TestServe_SingleUseSubjectStaysUsedAfterARestart: with
+// exchange.single_use_subject an ID token is exchanged once per MCP
+// server; with --state-dir its keys, and so the ID token, outlive a
+// kill -9, and so must its use.
+func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte("exchange:\n  single_use_subject: true\n"+endedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	ctx := context.Background()
+	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+	exchange := func(idToken string) error {
+		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+		return err
+	}
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exchange(tok.IDToken()); err != nil {
+		t.Fatalf("the first exchange: %v", err)
+	}
+	var oe *idpclient.Error
+	if err := exchange(tok.IDToken()); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Fatalf("the second exchange before the restart: %v, want invalid_grant", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	if err := exchange(tok.IDToken()); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Errorf("the exchange after the restart: %v, want invalid_grant\n%s", err, stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(state, "ended-logins.jsonl"))
+	if strings.Contains(string(data), tok.IDToken()) {
+		t.Errorf("ended-logins.jsonl holds the ID token:\n%s", data)
+	}
+}
