@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 )
 
 // Explanation is a Decision in its reportable form: what `xaa-idp explain`
@@ -85,7 +86,8 @@ func (c *Config) Explain(r Request) Explanation {
 // Explain returns the decision's reportable form.
 func (d Decision) Explain() Explanation {
 	e := Explanation{
-		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
+		// The description as the client reads it on the wire.
+		Allowed: d.Allowed, Error: d.Error, Description: errdesc.ASCII(d.Description), Reason: d.Reason,
 		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
 		Expired: d.Expired,
 	}
