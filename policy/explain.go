@@ -83,10 +83,12 @@ func (c *Config) Explain(r Request) Explanation {
 	return e
 }
 
-// Explain returns the decision's reportable form.
+// Explain returns the decision's reportable form. Its Description is the
+// error_description as the token endpoint sends it, in the printable ASCII
+// of RFC 6749 §5.2 (errdesc.ASCII: "§" written out, what the client sent
+// escaped), so that what explain says a client sees is what it sees.
 func (d Decision) Explain() Explanation {
 	e := Explanation{
-		// The description as the client reads it on the wire.
 		Allowed: d.Allowed, Error: d.Error, Description: errdesc.ASCII(d.Description), Reason: d.Reason,
 		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
 		Expired: d.Expired,

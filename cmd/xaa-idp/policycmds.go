@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
@@ -155,6 +156,13 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	if e.MaxAge > 0 {
 		row("max_age", fmt.Sprint(e.MaxAge))
 	}
+	// The time-bound entries that would have matched, as the admin API's
+	// explain lists them under "expired" (docs/configuration.md).
+	expired := make([]string, len(e.Expired))
+	for i, x := range e.Expired {
+		expired[i] = x.Rule + " at " + x.At.UTC().Format(time.RFC3339)
+	}
+	row("expired", strings.Join(expired, ", "))
 	if j := e.IDJAG; j != nil {
 		row("persona", j.Persona)
 		shape := fmt.Sprintf("resource_claim=%t aud=%s email=%t tenant_claim=%t", j.ResourceClaim, j.Aud, j.Email, j.TenantClaim)
