@@ -19,12 +19,28 @@ import (
 
 // The SCIM Users endpoints (docs/http.md, "SCIM provisioning").
 
-// userMatcher is f as a test of users; an attribute it cannot filter on is
-// invalidFilter.
-func userMatcher(f *scimFilter) (func(*policy.User) bool, error) {
-	if f == nil {
-		return func(*policy.User) bool { return true }, nil
+// userMatcher is a filter's comparisons, all of which must hold, as a
+// test of users; an attribute it cannot filter on is invalidFilter.
+func userMatcher(terms []scimFilter) (func(*policy.User) bool, error) {
+	tests := make([]func(*policy.User) bool, len(terms))
+	for i, f := range terms {
+		test, err := userTerm(f)
+		if err != nil {
+			return nil, err
+		}
+		tests[i] = test
 	}
+	return func(u *policy.User) bool {
+		for _, test := range tests {
+			if !test(u) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 	s, isString := f.value.(string)
 	b, isBool := f.value.(bool)
 	switch {
@@ -36,6 +52,10 @@ func userMatcher(f *scimFilter) (func(*policy.User) bool, error) {
 		// externalId is not kept (docs/http.md): no user has one.
 		return func(*policy.User) bool { return false }, nil
 	case (f.attr == "emails" || f.attr == "emails.value") && isString:
+		// The one email is of type work (scimUserOf).
+		if f.emailType != "" && !strings.EqualFold(f.emailType, "work") {
+			return func(*policy.User) bool { return false }, nil
+		}
 		return func(u *policy.User) bool { return u.Email != "" && strings.EqualFold(u.Email, s) }, nil
 	case (f.attr == "displayname" || f.attr == "name.formatted") && isString:
 		return func(u *policy.User) bool { return u.Name != "" && strings.EqualFold(u.Name, s) }, nil
@@ -64,7 +84,8 @@ func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
 			found = append(found, &cfg.Users[i])
 		}
 	}
-	answerList(w, r, len(found), func(i int) any { return a.scimUserOf(found[i], tag) })
+	show := projection(r, scimUserSchema)
+	answerList(w, r, len(found), func(i int) any { return show(a.scimUserOf(found[i], tag)) })
 }
 
 func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +98,7 @@ func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeSCIM(w, http.StatusOK, a.scimUserOf(u, tag))
+	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(u, tag)))
 }
 
 // scimUserInput is what a POST or PUT of a User says, in the

@@ -1,0 +1,78 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// The queries Microsoft Entra's provisioning service sends: a user found
+// by its work email (a value path), a conjunction with and, a group's
+// membership checked with a filter (members eq, members[value eq]), and
+// groups read without their members (excludedAttributes=members) or with
+// only the attributes asked for (attributes=).
+func TestSCIM_EntraQueries(t *testing.T) {
+	p := editable(t)
+	if resp, _ := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"bob@example.com"}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH the work email: %d", resp.StatusCode)
+	}
+	total := func(path, filter string, extra ...string) (*http.Response, map[string]any) {
+		t.Helper()
+		q := url.Values{"filter": {filter}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			q.Set(extra[i], extra[i+1])
+		}
+		return p.scim(t, "GET", path+"?"+q.Encode(), "")
+	}
+	for _, c := range []struct {
+		path, filter string
+		want         float64
+	}{
+		{"/Users", `emails[type eq "work"].value eq "BOB@example.com"`, 1},
+		{"/Users", `emails[type eq "home"].value eq "bob@example.com"`, 0},
+		{"/Users", `emails[value eq "bob@example.com"]`, 1},
+		{"/Users", `userName eq "bob" and active eq true`, 1},
+		{"/Users", `userName eq "bob" AND active eq false`, 0},
+		{"/Users", `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "bob"`, 1},
+		{"/Groups", `id eq "mkt" and members eq "u-bob"`, 1},
+		{"/Groups", `id eq "eng" and members eq "u-bob"`, 0},
+		{"/Groups", `id eq "mkt" and members[value eq "u-bob"]`, 1},
+		{"/Groups", `members.value eq "u-alice"`, 1},
+	} {
+		resp, list := total(c.path, c.filter)
+		if resp.StatusCode != http.StatusOK || list["totalResults"] != c.want {
+			t.Errorf("%s filter %s: %d %v, want %v results", c.path, c.filter, resp.StatusCode, list, c.want)
+		}
+	}
+	for _, f := range []string{`userName eq "bob" or active eq true`, `not (userName eq "bob")`, `userName eq "bob" and`, `emails[type eq "work"`, `emails[type eq "work"].value`, `members[value co "u"]`} {
+		resp, m := total("/Users", f)
+		wantSCIMError(t, "filter "+f, resp, m, http.StatusBadRequest, "invalidFilter")
+	}
+
+	// Groups without their members, as Entra reads them.
+	resp, list := total("/Groups", `displayName eq "mkt"`, "excludedAttributes", "members")
+	g, _ := list["Resources"].([]any)
+	if resp.StatusCode != http.StatusOK || len(g) != 1 {
+		t.Fatalf("excludedAttributes=members: %d %v", resp.StatusCode, list)
+	}
+	if _, ok := g[0].(map[string]any)["members"]; ok || g[0].(map[string]any)["displayName"] != "mkt" || g[0].(map[string]any)["id"] != "mkt" {
+		t.Errorf("excludedAttributes=members answered %v", g[0])
+	}
+	resp, one := p.scim(t, "GET", "/Groups/mkt?excludedAttributes=members", "")
+	if _, ok := one["members"]; resp.StatusCode != http.StatusOK || ok || one["id"] != "mkt" {
+		t.Errorf("GET /Groups/mkt?excludedAttributes=members: %d %v", resp.StatusCode, one)
+	}
+	// attributes=id: the id (and schemas), nothing else.
+	resp, list = total("/Groups", `id eq "mkt" and members eq "u-bob"`, "attributes", "id")
+	g, _ = list["Resources"].([]any)
+	if resp.StatusCode != http.StatusOK || len(g) != 1 {
+		t.Fatalf("attributes=id: %d %v", resp.StatusCode, list)
+	}
+	if m := g[0].(map[string]any); m["id"] != "mkt" || m["members"] != nil || m["displayName"] != nil {
+		t.Errorf("attributes=id answered %v", m)
+	}
+	resp, u := p.scim(t, "GET", "/Users/u-bob?attributes=userName,emails", "")
+	if resp.StatusCode != http.StatusOK || u["id"] != "u-bob" || u["userName"] != "bob" || u["emails"] == nil || u["groups"] != nil || u["active"] != nil {
+		t.Errorf("attributes=userName,emails: %d %v", resp.StatusCode, u)
+	}
+}
