@@ -76,3 +76,38 @@ func TestSCIM_EntraQueries(t *testing.T) {
 		t.Errorf("attributes=userName,emails: %d %v", resp.StatusCode, u)
 	}
 }
+
+// An email path filtered on another type than work (Entra's
+// emails[type eq "home"]) is not the one email, which is the work one:
+// accepted and not kept, never overwriting or clearing it; a primary
+// sub-attribute is not a value to set.
+func TestSCIM_EmailPathsOfAnotherType(t *testing.T) {
+	p := editable(t)
+	set := `{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"bob@example.com"}]}`
+	if resp, u := p.scim(t, "PATCH", "/Users/u-bob", set); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH the work email: %d %v", resp.StatusCode, u)
+	}
+	for _, body := range []string{
+		`{"Operations":[{"op":"replace","path":"emails[type eq \"home\"].value","value":"home@example.com"}]}`,
+		`{"Operations":[{"op":"remove","path":"emails[type eq \"home\"]"}]}`,
+		`{"Operations":[{"op":"remove","path":"emails[type eq \"other\"].value"}]}`,
+		`{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].primary","value":true}]}`,
+		`{"Operations":[{"op":"remove","path":"emails[value eq \"someone@example.com\"]"}]}`,
+	} {
+		resp, u := p.scim(t, "PATCH", "/Users/u-bob", body)
+		if resp.StatusCode != http.StatusOK || p.store.Config().User("bob").Email != "bob@example.com" {
+			t.Errorf("%s: %d %v; the email is now %q", body, resp.StatusCode, u, p.store.Config().User("bob").Email)
+		}
+	}
+	// The work one (any case of the type), by a value filter too, is the email.
+	resp, _ := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails[value eq \"BOB@example.com\"]"}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("bob").Email != "" {
+		t.Errorf("remove emails[value eq bob's]: %d, email %q", resp.StatusCode, p.store.Config().User("bob").Email)
+	}
+	resp, _ = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"add","path":"emails[type eq \"Work\"].value","value":"b2@example.com"}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("bob").Email != "b2@example.com" {
+		t.Errorf("add emails[type eq Work].value: %d, email %q", resp.StatusCode, p.store.Config().User("bob").Email)
+	}
+	resp, m := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"emails[type eq ]","value":"x"}]}`)
+	wantSCIMError(t, "a broken email filter", resp, m, http.StatusBadRequest, "invalidPath")
+}

@@ -615,7 +615,17 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		}
 		u.Email = e
 	case emailPath:
-		// emails[type eq "work"].value and the like: the one email.
+		// emails[type eq "work"].value and the like: the one email, of
+		// type work. Another type's, or another sub-attribute than
+		// value (primary, type, display), has no place here: accepted
+		// and not kept, never the email.
+		ours, sub, err := emailFilterPath(path, u.Email)
+		if err != nil {
+			return err
+		}
+		if !ours || (sub != "" && sub != "value") {
+			return nil
+		}
 		if remove {
 			u.Email = ""
 			return nil
@@ -643,4 +653,35 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		}
 	}
 	return nil
+}
+
+// emailFilterPath reads a PATCH path emails[type eq "<type>"].<sub> or
+// emails[value eq "<address>"].<sub> (lower case; sub "" when none):
+// whether it names the one email (type work, or its address), and sub.
+// emails.value names it.
+func emailFilterPath(path, email string) (ours bool, sub string, err error) {
+	if path == "emails.value" {
+		return true, "value", nil
+	}
+	closeAt := strings.IndexByte(path, ']')
+	bad := scimFail(http.StatusBadRequest, "invalidPath", "%s: an emails path takes [type eq \"work\"] or [value eq \"<address>\"], then .value or nothing", path)
+	if closeAt < 0 {
+		return false, "", bad
+	}
+	sub, hasSub := strings.CutPrefix(path[closeAt+1:], ".")
+	if !hasSub && sub != "" {
+		return false, "", bad
+	}
+	t, rest, why := parseTerm(path[len("emails["):closeAt], "")
+	v, isString := t.value.(string)
+	if why != "" || strings.TrimSpace(rest) != "" || t.emailType != "" || !isString {
+		return false, "", bad
+	}
+	switch t.attr {
+	case "type":
+		return strings.EqualFold(v, "work"), sub, nil
+	case "value":
+		return email != "" && strings.EqualFold(v, email), sub, nil
+	}
+	return false, "", bad
 }
