@@ -547,3 +547,13 @@ func attrSet(list, schema string) map[string]bool {
 	}
 	return set
 }
+
+// IsSCIM reports whether path (as the API sees it: a tenant's prefix
+// taken off) is under the SCIM endpoints, whose refusals are SCIM errors.
+func IsSCIM(path string) bool { return strings.HasPrefix(path, scimPrefix) }
+
+// SCIMError writes a SCIM error (RFC 7644 section 3.12) without a
+// scimType: for a refusal made in front of the API (the host guard).
+func SCIMError(w http.ResponseWriter, status int, detail string) {
+	scimError(w, status, "", detail)
+}
