@@ -342,18 +342,28 @@ func listOf(resources []any) scimList {
 func scimPage(q url.Values) (start, count int, err error) {
 	start, count = 1, scimDefaultCount
 	if v := q.Get("startIndex"); v != "" {
-		if start, err = strconv.Atoi(v); err != nil {
+		if start, err = pageNumber(v); err != nil {
 			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "startIndex must be an integer")
 		}
 		start = max(start, 1)
 	}
 	if v := q.Get("count"); v != "" {
-		if count, err = strconv.Atoi(v); err != nil {
+		if count, err = pageNumber(v); err != nil {
 			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "count must be an integer")
 		}
 		count = min(max(count, 0), scimMaxResults)
 	}
 	return start, count, nil
+}
+
+// pageNumber reads an integer of startIndex or count; one beyond an int
+// is the largest (or smallest) int, which is as far.
+func pageNumber(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) {
+		return n, nil // Atoi answers the bound
+	}
+	return n, err
 }
 
 // scimFilter is one comparison of a filter (RFC 7644 section 3.4.2.2):

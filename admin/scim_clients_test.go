@@ -111,3 +111,28 @@ func TestSCIM_EmailPathsOfAnotherType(t *testing.T) {
 	resp, m := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"emails[type eq ]","value":"x"}]}`)
 	wantSCIMError(t, "a broken email filter", resp, m, http.StatusBadRequest, "invalidPath")
 }
+
+// startIndex and count beyond an int are numbers still: past the end and
+// capped (RFC 7644 section 3.4.2.4), not 400; a non-number is 400.
+func TestSCIM_PagingExtremes(t *testing.T) {
+	p := editable(t)
+	for _, c := range []struct {
+		query      string
+		start, n   float64
+		totalAfter float64
+	}{
+		{"startIndex=99999999999999999999", 9223372036854775807, 0, 2},
+		{"count=99999999999999999999", 1, 2, 2},
+		{"startIndex=-99999999999999999999&count=1", 1, 1, 2},
+		{"count=-99999999999999999999", 1, 0, 2},
+	} {
+		resp, list := p.scim(t, "GET", "/Users?"+c.query, "")
+		if resp.StatusCode != http.StatusOK || list["startIndex"] != c.start || list["itemsPerPage"] != c.n || list["totalResults"] != c.totalAfter {
+			t.Errorf("%s: %d %v", c.query, resp.StatusCode, list)
+		}
+	}
+	for _, q := range []string{"startIndex=1.0", "count=ten", "startIndex=0x10", "count=%201"} {
+		resp, m := p.scim(t, "GET", "/Users?"+q, "")
+		wantSCIMError(t, q, resp, m, http.StatusBadRequest, "invalidValue")
+	}
+}
