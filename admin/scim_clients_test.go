@@ -136,3 +136,21 @@ func TestSCIM_PagingExtremes(t *testing.T) {
 		wantSCIMError(t, q, resp, m, http.StatusBadRequest, "invalidValue")
 	}
 }
+
+// A PATCH of name with givenName and familyName (Okta's and Entra's
+// path-less replace, or path "name") sets the name as a POST does: the two
+// joined. One of them alone is not kept (the other is not known).
+func TestSCIM_PatchNameParts(t *testing.T) {
+	p := editable(t)
+	for _, c := range []struct{ body, want string }{
+		{`{"Operations":[{"op":"replace","value":{"name":{"givenName":"Bobby","familyName":"Tables"}}}]}`, "Bobby Tables"},
+		{`{"Operations":[{"op":"add","path":"name","value":{"givenName":"Rob","familyName":"Tables"}}]}`, "Rob Tables"},
+		{`{"Operations":[{"op":"replace","path":"name","value":{"givenName":"Robert"}}]}`, "Rob Tables"},
+		{`{"Operations":[{"op":"replace","path":"name","value":{"formatted":"Bob T.","givenName":"x","familyName":"y"}}]}`, "Bob T."},
+	} {
+		resp, u := p.scim(t, "PATCH", "/Users/u-bob", c.body)
+		if resp.StatusCode != http.StatusOK || u["displayName"] != c.want || p.store.Config().User("bob").Name != c.want {
+			t.Errorf("%s: %d %v, want the name %q", c.body, resp.StatusCode, u["displayName"], c.want)
+		}
+	}
+}

@@ -599,10 +599,19 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
 			return err
 		}
-		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
+		f, err := scimString(nm, "formatted", "name.formatted")
+		given, err1 := scimString(nm, "givenname", "name.givenName")
+		family, err2 := scimString(nm, "familyname", "name.familyName")
+		if err := errors.Join(err, err1, err2); err != nil {
 			return err
-		} else if f != "" {
+		}
+		switch {
+		case f != "":
 			u.Name = f
+		case given != "" && family != "":
+			// As a POST joins them; one alone is not kept, the other
+			// being unknown here.
+			u.Name = given + " " + family
 		}
 	case path == "emails":
 		if remove {
