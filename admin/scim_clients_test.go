@@ -1,8 +1,10 @@
 package admin_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 )
 
@@ -152,5 +154,52 @@ func TestSCIM_PatchNameParts(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || u["displayName"] != c.want || p.store.Config().User("bob").Name != c.want {
 			t.Errorf("%s: %d %v, want the name %q", c.body, resp.StatusCode, u["displayName"], c.want)
 		}
+	}
+}
+
+// Concurrent PATCHes of one group and of one user lose nothing: each is
+// made on what the one before made (no If-Match), and with the same
+// If-Match exactly one is made, the others 412.
+func TestSCIM_ConcurrentPatches(t *testing.T) {
+	p := editable(t)
+	const n = 12
+	for i := range n {
+		if resp, u := p.scim(t, "POST", "/Users", fmt.Sprintf(`{"userName":"c%d"}`, i)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST c%d: %d %v", i, resp.StatusCode, u)
+		}
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			resp, _ := p.scim(t, "PATCH", "/Groups/mkt", fmt.Sprintf(`{"Operations":[{"op":"add","path":"members","value":[{"value":"u-c%d"}]}]}`, i))
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	_, g := p.scim(t, "GET", "/Groups/mkt", "")
+	if members, _ := g["members"].([]any); len(members) != n+1 {
+		t.Errorf("%d members after %d concurrent adds (%v), want %d", len(members), n, codes, n+1)
+	}
+	tag := p.etagOf(t, scimBase+"/Users/u-bob")
+	for i := range n {
+		wg.Go(func() {
+			resp, _ := p.scim(t, "PATCH", "/Users/u-bob", fmt.Sprintf(`{"Operations":[{"op":"replace","path":"displayName","value":"B%d"}]}`, i), "If-Match", tag)
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	made := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusOK:
+			made++
+		case http.StatusPreconditionFailed:
+		default:
+			t.Errorf("a concurrent PATCH with If-Match: %d", c)
+		}
+	}
+	if made != 1 {
+		t.Errorf("%d of %d PATCHes with one If-Match were made (%v), want 1", made, n, codes)
 	}
 }
