@@ -203,3 +203,26 @@ func TestSCIM_ConcurrentPatches(t *testing.T) {
 		t.Errorf("%d of %d PATCHes with one If-Match were made (%v), want 1", made, n, codes)
 	}
 }
+
+// A list of emails gives the primary one, else the work one (or one with
+// no type), else the first; a PATCH add of a home email alone adds
+// nothing kept and leaves the work one.
+func TestSCIM_EmailListPicksTheWorkOne(t *testing.T) {
+	p := editable(t)
+	resp, u := p.scim(t, "POST", "/Users", `{"userName":"dan","emails":[{"value":"dan@home.example","type":"home"},{"value":"dan@example.com","type":"work"}]}`)
+	if resp.StatusCode != http.StatusCreated || p.store.Config().User("dan").Email != "dan@example.com" {
+		t.Fatalf("POST with a home and a work email: %d %v", resp.StatusCode, u)
+	}
+	resp, u = p.scim(t, "PATCH", "/Users/u-dan", `{"Operations":[{"op":"add","path":"emails","value":[{"value":"d2@home.example","type":"home"}]}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("dan").Email != "dan@example.com" {
+		t.Errorf("PATCH add a home email: %d %v; email %q", resp.StatusCode, u, p.store.Config().User("dan").Email)
+	}
+	resp, u = p.scim(t, "PATCH", "/Users/u-dan", `{"Operations":[{"op":"add","path":"emails","value":[{"value":"d3@example.com","type":"work"}]}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("dan").Email != "d3@example.com" {
+		t.Errorf("PATCH add a work email: %d %v; email %q", resp.StatusCode, u, p.store.Config().User("dan").Email)
+	}
+	// A home email alone in a POST is still the email (nothing better).
+	if resp, u = p.scim(t, "POST", "/Users", `{"userName":"eve","emails":[{"value":"eve@home.example","type":"home"}]}`); resp.StatusCode != http.StatusCreated || p.store.Config().User("eve").Email != "eve@home.example" {
+		t.Errorf("POST with a home email alone: %d %v", resp.StatusCode, u)
+	}
+}

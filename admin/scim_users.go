@@ -166,7 +166,7 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 		in.name = d
 	}
 	if v, ok := m["emails"]; ok {
-		e, err := primaryEmail(v)
+		e, _, err := primaryEmail(v)
 		if err != nil {
 			return nil, err
 		}
@@ -224,41 +224,58 @@ func scimBool(v any) (bool, error) {
 }
 
 // primaryEmail is the email of an emails list: the primary one, else the
-// first; "" for an empty list. The configuration keeps one email.
-func primaryEmail(v any) (string, error) {
+// first of type work (or of no type), else the first; "" for an empty
+// list. The configuration keeps one email, of type work. kept reports
+// whether the list holds a primary, work or untyped email: a PATCH add of
+// a home email alone is no email of the user's.
+func primaryEmail(v any) (email string, kept bool, err error) {
 	if obj, ok := v.(map[string]any); ok {
 		v = []any{obj} // one email, sent without its list
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return "", scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
+		return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
 	}
-	email := ""
+	first, work, primary := "", "", ""
+	hasWork, hasPrimary := false, false
 	for i, e := range list {
 		obj, ok := e.(map[string]any)
 		if !ok {
-			return "", scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
+			return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
 		}
 		em := scimAttrs(obj, "")
 		if err := unknownAttr(em, scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
-			return "", err
+			return "", false, err
 		}
 		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		primary, _ := em["primary"].(bool)
+		ty, err := scimString(em, "type", fmt.Sprintf("emails[%d].type", i))
+		if err != nil {
+			return "", false, err
+		}
+		isPrimary, _ := em["primary"].(bool)
 		if s, isString := em["primary"].(string); isString {
-			primary = strings.EqualFold(s, "true")
+			isPrimary = strings.EqualFold(s, "true")
 		}
-		if i == 0 || primary {
-			email = value
+		if i == 0 {
+			first = value
 		}
-		if primary {
-			break
+		if isPrimary && !hasPrimary {
+			primary, hasPrimary = value, true
+		}
+		if (ty == "" || strings.EqualFold(ty, "work")) && !hasWork {
+			work, hasWork = value, true
 		}
 	}
-	return email, nil
+	switch {
+	case hasPrimary:
+		return primary, true, nil
+	case hasWork:
+		return work, true, nil
+	}
+	return first, false, nil
 }
 
 // hashPassword is the bcrypt hash of a password sent by SCIM, which the
@@ -618,11 +635,13 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 			u.Email = ""
 			return nil
 		}
-		e, err := primaryEmail(v)
+		e, kept, err := primaryEmail(v)
 		if err != nil {
 			return err
 		}
-		u.Email = e
+		if kept || op == "replace" {
+			u.Email = e
+		}
 	case emailPath:
 		// emails[type eq "work"].value and the like: the one email, of
 		// type work. Another type's, or another sub-attribute than
