@@ -192,6 +192,24 @@ func scimAttrs(m map[string]any, schema string) map[string]any {
 	return out
 }
 
+// schemaAttrs is scimAttrs of a resource (schema not ""), refusing an
+// attribute given both by its name and by its URN
+// ("urn:...:User:userName"): which one scimAttrs kept would be chance.
+// where says where m is.
+func schemaAttrs(m map[string]any, schema, where string) (map[string]any, error) {
+	out := scimAttrs(m, schema)
+	n := 0
+	for _, v := range m {
+		if v != nil {
+			n++
+		}
+	}
+	if len(out) != n {
+		return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "%s: an attribute is given twice, by its name and by its URN (%s:...); nothing was changed", where, schema)
+	}
+	return out, nil
+}
+
 // The attributes a SCIM body or PATCH path may name: RFC 7643's common
 // ones (section 3.1) and those of its User (section 4.1) and Group
 // (section 4.2) schemas, with their sub-attributes, kept or not; and any

@@ -226,3 +226,25 @@ func TestSCIM_EmailListPicksTheWorkOne(t *testing.T) {
 		t.Errorf("POST with a home email alone: %d %v", resp.StatusCode, u)
 	}
 }
+
+// An attribute given twice, once by its name and once by its URN (the
+// core schema's prefix), is refused: which one was taken was chance.
+func TestSCIM_AttributeByNameAndByURN(t *testing.T) {
+	p := editable(t)
+	const user = "urn:ietf:params:scim:schemas:core:2.0:User:"
+	const group = "urn:ietf:params:scim:schemas:core:2.0:Group:"
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/Users", `{"userName":"a1","` + user + `userName":"b1"}`},
+		{"PUT", "/Users/u-bob", `{"userName":"bob","displayName":"x","` + user + `displayName":"y"}`},
+		{"PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","value":{"active":false,"` + user + `active":true}}]}`},
+		{"POST", "/Groups", `{"displayName":"g1","` + group + `displayName":"g2"}`},
+		{"PUT", "/Groups/mkt", `{"displayName":"mkt","members":[],"` + group + `members":[{"value":"u-bob"}]}`},
+		{"PATCH", "/Groups/mkt", `{"Operations":[{"op":"replace","value":{"members":[],"` + group + `members":[{"value":"u-alice"}]}}]}`},
+	} {
+		resp, m := p.scim(t, c.method, c.path, c.body)
+		wantSCIMError(t, c.method+" "+c.path+" "+c.body, resp, m, http.StatusBadRequest, "invalidSyntax")
+	}
+	if readFile(t, p.file) != editConfig {
+		t.Error("a refused body changed the file")
+	}
+}

@@ -217,7 +217,10 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 				if !ok || op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
 				}
-				attrs := scimAttrs(obj, scimGroupSchema)
+				attrs, err := schemaAttrs(obj, scimGroupSchema, "the value of "+op.op)
+				if err != nil {
+					return err
+				}
 				if err := unknownAttr(attrs, scimGroupAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
@@ -298,8 +301,10 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m := scimAttrs(body, scimGroupSchema)
-	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	m, err := schemaAttrs(body, scimGroupSchema, "the Group")
+	if err == nil {
+		err = unknownAttr(m, scimGroupAttrs, "the Group")
+	}
 	name := ""
 	if err == nil {
 		name, err = scimString(m, "displayname", "displayName")
@@ -352,8 +357,10 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	m := scimAttrs(body, scimGroupSchema)
-	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	m, err := schemaAttrs(body, scimGroupSchema, "the Group")
+	if err == nil {
+		err = unknownAttr(m, scimGroupAttrs, "the Group")
+	}
 	if v, ok := m["displayname"]; ok && err == nil {
 		err = sameGroupName(id, v, "displayName")
 	}

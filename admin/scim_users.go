@@ -116,7 +116,10 @@ type scimUserInput struct {
 // attributes the configuration has no place for (externalId, phone
 // numbers, the enterprise extension...).
 func readSCIMUser(body map[string]any) (*scimUserInput, error) {
-	m := scimAttrs(body, scimUserSchema)
+	m, err := schemaAttrs(body, scimUserSchema, "the User")
+	if err != nil {
+		return nil, err
+	}
 	if err := unknownAttr(m, scimUserAttrs, "the User"); err != nil {
 		return nil, err
 	}
@@ -529,7 +532,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				if op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
 				}
-				attrs := scimAttrs(obj, scimUserSchema)
+				attrs, err := schemaAttrs(obj, scimUserSchema, "the value of "+op.op)
+				if err != nil {
+					return err
+				}
 				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
