@@ -234,7 +234,7 @@ func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 func noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
-	scim := strings.HasPrefix(r.URL.Path, scimPrefix)
+	scim := IsSCIM(r.URL.Path)
 	if probe.status == http.StatusMethodNotAllowed {
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
@@ -352,7 +352,7 @@ func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 // which is what a SCIM client parses. Headers already set (Retry-After,
 // WWW-Authenticate) are kept.
 func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	if strings.HasPrefix(r.URL.Path, scimPrefix) {
+	if IsSCIM(r.URL.Path) {
 		scimType := ""
 		if status == http.StatusBadRequest {
 			scimType = "invalidSyntax"

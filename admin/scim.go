@@ -578,7 +578,9 @@ func attrSet(list, schema string) map[string]bool {
 
 // IsSCIM reports whether path (as the API sees it: a tenant's prefix
 // taken off) is under the SCIM endpoints, whose refusals are SCIM errors.
-func IsSCIM(path string) bool { return strings.HasPrefix(path, scimPrefix) }
+func IsSCIM(path string) bool {
+	return strings.HasPrefix(path, scimPrefix) || path == strings.TrimSuffix(scimPrefix, "/")
+}
 
 // SCIMError writes a SCIM error (RFC 7644 section 3.12) without a
 // scimType: for a refusal made in front of the API (the host guard).

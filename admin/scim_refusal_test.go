@@ -104,3 +104,13 @@ func TestSCIM_RefusalsAreSCIMErrors(t *testing.T) {
 		t.Errorf("admin API 401: %d %s", resp.StatusCode, b)
 	}
 }
+
+// The SCIM base itself, without its slash, is under SCIM too: its 404 is
+// a SCIM error.
+func TestSCIM_BaseWithoutSlashIsSCIM(t *testing.T) {
+	p := editable(t)
+	resp, m := p.rawSCIM(t, "GET", "", "", "Authorization", basic("alice", "alice-pw"))
+	wantSCIMError(t, "GET the base", resp, m, http.StatusNotFound, "")
+	resp, m = p.rawSCIM(t, "GET", "", "")
+	wantSCIMError(t, "GET the base without credentials", resp, m, http.StatusUnauthorized, "")
+}
