@@ -404,7 +404,8 @@ const maxFilterTerms = 16
 // and (any case); "" is none. Another operator, or, not, parentheses or
 // another value path is invalidFilter.
 func parseSCIMFilter(s, schema string) ([]scimFilter, error) {
-	s = strings.TrimSpace(s)
+	// A tab separates as a space does (no JSON string holds a raw one).
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\t", " "))
 	if s == "" {
 		return nil, nil
 	}
@@ -447,7 +448,10 @@ func parseTerm(s, schema string) (t scimFilter, rest, why string) {
 		return t, "", "a comparison needs an operator and a value"
 	}
 	attr := strings.TrimPrefix(strings.ToLower(s[:end]), strings.ToLower(schema)+":")
-	if attr == "" || strings.ContainsAny(attr, "()\"") {
+	switch {
+	case attr == "":
+		return t, "", "a comparison starts with an attribute's name"
+	case strings.ContainsAny(attr, "()\""):
 		return t, "", "parentheses, not and or are not supported"
 	}
 	rest = s[end:]

@@ -40,6 +40,7 @@ func TestSCIM_EntraQueries(t *testing.T) {
 		{"/Groups", `id eq "eng" and members eq "u-bob"`, 0},
 		{"/Groups", `id eq "mkt" and members[value eq "u-bob"]`, 1},
 		{"/Groups", `members.value eq "u-alice"`, 1},
+		{"/Users", "userName\teq\t\"bob\"\tand\tactive eq true", 1},
 	} {
 		resp, list := total(c.path, c.filter)
 		if resp.StatusCode != http.StatusOK || list["totalResults"] != c.want {
