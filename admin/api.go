@@ -208,9 +208,9 @@ func plainBody(w http.ResponseWriter, r *http.Request) bool {
 	case msg == "":
 		return true
 	case coding:
-		writeAPIError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", msg)
+		refuseAPI(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", msg)
 	default:
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", msg)
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", msg)
 	}
 	return false
 }
@@ -222,7 +222,7 @@ func plainBody(w http.ResponseWriter, r *http.Request) bool {
 func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
 	if err != nil || len(bytes.TrimSpace(body)) > 0 {
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
 		return false
 	}
 	return true
@@ -234,7 +234,7 @@ func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 func noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
-	scim := strings.HasPrefix(r.URL.Path, scimPrefix)
+	scim := IsSCIM(r.URL.Path)
 	if probe.status == http.StatusMethodNotAllowed {
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
@@ -280,7 +280,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if len(r.Header.Values("Authorization")) > 1 {
 		// BasicAuth reads the first: "bob, then alice" would be bob's
 		// request and "alice, then bob" alice's. Neither is checked.
-		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header; send one")
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", "the request has more than one Authorization header; send one")
 		return nil
 	}
 	name, pw, ok := r.BasicAuth()
@@ -290,7 +290,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		}
 	}
 	if !ok {
-		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
+		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
 	// Credentials beyond the login form's bounds are nobody's: refused
@@ -298,7 +298,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	// the username and would otherwise hold whatever a header can carry.
 	if len(name) > idp.MaxUsernameBytes || len(pw) > idp.MaxPasswordBytes {
 		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", idp.MaxUsernameBytes, idp.MaxPasswordBytes))
-		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
+		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
 	// The password is not even checked during a back-off: guessing
@@ -306,7 +306,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if wait, ok := a.throttle.Wait(r.Context(), name); !ok {
 		a.loginDenied(r, name, "too many failed logins for this username; refused without checking the password")
 		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
-		writeAPIError(w, http.StatusTooManyRequests, "too_many_requests",
+		refuseAPI(w, r, http.StatusTooManyRequests, "too_many_requests",
 			"too many failed logins for this username: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
 		return nil
 	}
@@ -326,24 +326,41 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if denied != "" {
 		a.throttle.Failure(name)
 		a.loginDenied(r, name, denied)
-		unauthorized(w, "sign in with an admin user's username and password (HTTP Basic)")
+		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil
 	}
 	a.throttle.Success(name)
 	if !u.MayAdminister() {
-		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
+		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
 	if changes(r) && crossSite(r) {
-		writeAPIError(w, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
+		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}
 	return u
 }
 
-func unauthorized(w http.ResponseWriter, msg string) {
+func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
-	writeAPIError(w, http.StatusUnauthorized, "unauthorized", msg)
+	refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", msg)
+}
+
+// refuseAPI answers a refusal that every endpoint of the API makes (the
+// authentication, the throttle, the header and body checks): the admin
+// API's error, or under scimPrefix a SCIM error (RFC 7644 section 3.12),
+// which is what a SCIM client parses. Headers already set (Retry-After,
+// WWW-Authenticate) are kept.
+func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if IsSCIM(r.URL.Path) {
+		scimType := ""
+		if status == http.StatusBadRequest {
+			scimType = "invalidSyntax"
+		}
+		scimError(w, status, scimType, msg)
+		return
+	}
+	writeAPIError(w, status, code, msg)
 }
 
 // loginDenied audits a refused HTTP Basic authentication: the username
@@ -390,13 +407,13 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 	u := a.idp.Config().User(user)
 	switch {
 	case !u.Active():
-		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
+		refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
 	case !u.MayAdminister():
-		writeAPIError(w, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
+		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):
-		writeAPIError(w, http.StatusForbidden, "csrf", "a change through the console session needs the session's CSRF token (X-CSRF-Token); reload the page and try again")
+		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change through the console session needs the session's CSRF token (X-CSRF-Token); reload the page and try again")
 		return nil
 	}
 	return u

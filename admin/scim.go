@@ -192,6 +192,24 @@ func scimAttrs(m map[string]any, schema string) map[string]any {
 	return out
 }
 
+// schemaAttrs is scimAttrs of a resource (schema not ""), refusing an
+// attribute given both by its name and by its URN
+// ("urn:...:User:userName"): which one scimAttrs kept would be chance.
+// where says where m is.
+func schemaAttrs(m map[string]any, schema, where string) (map[string]any, error) {
+	out := scimAttrs(m, schema)
+	n := 0
+	for _, v := range m {
+		if v != nil {
+			n++
+		}
+	}
+	if len(out) != n {
+		return nil, scimFail(http.StatusBadRequest, "invalidSyntax", "%s: an attribute is given twice, by its name and by its URN (%s:...); nothing was changed", where, schema)
+	}
+	return out, nil
+}
+
 // The attributes a SCIM body or PATCH path may name: RFC 7643's common
 // ones (section 3.1) and those of its User (section 4.1) and Group
 // (section 4.2) schemas, with their sub-attributes, kept or not; and any
@@ -342,13 +360,13 @@ func listOf(resources []any) scimList {
 func scimPage(q url.Values) (start, count int, err error) {
 	start, count = 1, scimDefaultCount
 	if v := q.Get("startIndex"); v != "" {
-		if start, err = strconv.Atoi(v); err != nil {
+		if start, err = pageNumber(v); err != nil {
 			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "startIndex must be an integer")
 		}
 		start = max(start, 1)
 	}
 	if v := q.Get("count"); v != "" {
-		if count, err = strconv.Atoi(v); err != nil {
+		if count, err = pageNumber(v); err != nil {
 			return 0, 0, scimFail(http.StatusBadRequest, "invalidValue", "count must be an integer")
 		}
 		count = min(max(count, 0), scimMaxResults)
@@ -356,42 +374,146 @@ func scimPage(q url.Values) (start, count int, err error) {
 	return start, count, nil
 }
 
-// scimFilter is a filter of the form `attribute eq value` (RFC 7644
-// section 3.4.2.2): the one form provisioning clients send to find a
-// resource. value is a string or a boolean.
-type scimFilter struct {
-	attr  string // lower case, without the schema's URN
-	value any
+// pageNumber reads an integer of startIndex or count; one beyond an int
+// is the largest (or smallest) int, which is as far.
+func pageNumber(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) {
+		return n, nil // Atoi answers the bound
+	}
+	return n, err
 }
 
-// parseSCIMFilter reads a filter; "" is none. Another operator, a
-// logical expression or a value path is invalidFilter.
-func parseSCIMFilter(s, schema string) (*scimFilter, error) {
-	s = strings.TrimSpace(s)
+// scimFilter is one comparison of a filter (RFC 7644 section 3.4.2.2):
+// `attribute eq value`, the form provisioning clients send to find a
+// resource, or a value path `emails[type eq "work"].value eq value` and
+// `members[value eq "<id>"]`, which Microsoft Entra sends. value is a
+// string or a boolean.
+type scimFilter struct {
+	attr  string // lower case, without the schema's URN: "username", "emails.value", "members"
+	value any
+	// emailType is the type a value path of emails asks for
+	// (emails[type eq "work"]); "" when none.
+	emailType string
+}
+
+// maxFilterTerms bounds the comparisons of one filter joined with and.
+const maxFilterTerms = 16
+
+// parseSCIMFilter reads a filter: one comparison or several joined with
+// and (any case); "" is none. Another operator, or, not, parentheses or
+// another value path is invalidFilter.
+func parseSCIMFilter(s, schema string) ([]scimFilter, error) {
+	// A tab separates as a space does (no JSON string holds a raw one).
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\t", " "))
 	if s == "" {
 		return nil, nil
 	}
-	attr, rest, _ := strings.Cut(s, " ")
-	op, value, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	bad := func(why string) error {
-		return scimFail(http.StatusBadRequest, "invalidFilter", "filter %q: %s; this server takes `attribute eq \"value\"` only", s, why)
+		shown := s
+		if len(shown) > 200 {
+			shown = strings.ToValidUTF8(shown[:200], "") + "..."
+		}
+		return scimFail(http.StatusBadRequest, "invalidFilter", "filter %q: %s; this server takes `attribute eq \"value\"`, joined with and, and the value paths emails[type eq \"work\"].value and members[value eq \"<id>\"]", shown, why)
 	}
-	if !strings.EqualFold(op, "eq") {
-		return nil, bad("the operator " + strconv.Quote(op) + " is not supported")
+	var terms []scimFilter
+	rest := s
+	for {
+		t, after, why := parseTerm(rest, schema)
+		if why != "" {
+			return nil, bad(why)
+		}
+		terms = append(terms, t)
+		after = strings.TrimLeft(after, " \t")
+		if after == "" {
+			return terms, nil
+		}
+		word, tail, _ := strings.Cut(after, " ")
+		if !strings.EqualFold(word, "and") {
+			return nil, bad("expected and after a comparison, not " + strconv.Quote(word))
+		}
+		if len(terms) == maxFilterTerms {
+			return nil, bad(fmt.Sprintf("more than %d comparisons", maxFilterTerms))
+		}
+		rest = strings.TrimLeft(tail, " \t")
 	}
-	var v any
-	value = strings.TrimSpace(value)
+}
+
+// parseTerm reads one comparison at the start of s; why says what is
+// wrong with it ("" when nothing).
+func parseTerm(s, schema string) (t scimFilter, rest, why string) {
+	// The attribute path, with a value filter in brackets.
+	end := strings.IndexAny(s, " \t[")
+	if end < 0 {
+		return t, "", "a comparison needs an operator and a value"
+	}
+	attr := strings.TrimPrefix(strings.ToLower(s[:end]), strings.ToLower(schema)+":")
+	switch {
+	case attr == "":
+		return t, "", "a comparison starts with an attribute's name"
+	case strings.ContainsAny(attr, "()\""):
+		return t, "", "parentheses, not and or are not supported"
+	}
+	rest = s[end:]
+	var inner *scimFilter
+	if rest[0] == '[' {
+		closeAt := strings.IndexByte(rest, ']')
+		if closeAt < 0 {
+			return t, "", "a [ without its ]"
+		}
+		it, after, why := parseTerm(rest[1:closeAt], "")
+		if why != "" || strings.TrimSpace(after) != "" || it.emailType != "" {
+			return t, "", "the value filter in brackets must be one comparison"
+		}
+		inner = &it
+		rest = rest[closeAt+1:]
+		if sub, ok := strings.CutPrefix(rest, "."); ok {
+			n := strings.IndexAny(sub, " \t")
+			if n < 0 {
+				n = len(sub)
+			}
+			attr += "." + strings.ToLower(sub[:n])
+			rest = sub[n:]
+		}
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	op, value, _ := strings.Cut(rest, " ")
+	switch {
+	case inner != nil && !strings.Contains(attr, ".") && (op == "" || strings.EqualFold(op, "and")):
+		// emails[value eq "x"], members[value eq "<id>"]: the value path
+		// alone.
+		if inner.attr != "value" {
+			return t, "", "a value path alone takes [value eq ...]"
+		}
+		return scimFilter{attr: attr + ".value", value: inner.value}, rest, ""
+	case !strings.EqualFold(op, "eq"):
+		return t, "", "the operator " + strconv.Quote(op) + " is not supported"
+	}
+	value = strings.TrimLeft(value, " \t")
 	dec := json.NewDecoder(strings.NewReader(value))
-	if err := dec.Decode(&v); err != nil || dec.InputOffset() != int64(len(value)) {
-		return nil, bad("the value is not one JSON string or boolean")
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return t, "", "the value is not a JSON string or boolean"
 	}
 	switch v.(type) {
 	case string, bool:
 	default:
-		return nil, bad("the value is not one JSON string or boolean")
+		return t, "", "the value is not a JSON string or boolean"
 	}
-	attr = strings.TrimPrefix(strings.ToLower(attr), strings.ToLower(schema)+":")
-	return &scimFilter{attr: attr, value: v}, nil
+	rest = value[dec.InputOffset():]
+	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return t, "", "the value is not a JSON string or boolean"
+	}
+	t = scimFilter{attr: attr, value: v}
+	if inner != nil {
+		// emails[type eq "work"].value: the one email, of type work.
+		ty, isString := inner.value.(string)
+		if attr != "emails.value" || inner.attr != "type" || !isString {
+			return t, "", "the value path " + strconv.Quote(s[:end]) + "[...] is not supported (emails[type eq \"work\"].value is)"
+		}
+		t.emailType = ty
+	}
+	return t, rest, ""
 }
 
 // answerList writes the page of a list (startIndex, count) of n
@@ -410,4 +532,62 @@ func answerList(w http.ResponseWriter, r *http.Request, n int, element func(i in
 	}
 	l.ItemsPerPage = len(l.Resources)
 	writeSCIM(w, http.StatusOK, l)
+}
+
+// projection is what the attributes and excludedAttributes parameters of
+// a GET (RFC 7644 section 3.4.2.5) make of a resource: only the attributes
+// named (a sub-attribute, name.formatted, keeps its attribute whole), or
+// all but those named; id and schemas always. Neither: the resource as it
+// is. Entra reads groups with excludedAttributes=members.
+func projection(r *http.Request, schema string) func(any) any {
+	q := r.URL.Query()
+	only, except := attrSet(q.Get("attributes"), schema), attrSet(q.Get("excludedAttributes"), schema)
+	if only == nil && except == nil {
+		return func(v any) any { return v }
+	}
+	return func(v any) any {
+		raw, err := json.Marshal(v)
+		var m map[string]any
+		if err != nil || json.Unmarshal(raw, &m) != nil {
+			return v
+		}
+		for k := range m {
+			lk := strings.ToLower(k)
+			if lk == "id" || lk == "schemas" {
+				continue
+			}
+			if (only != nil && !only[lk]) || except[lk] {
+				delete(m, k)
+			}
+		}
+		return m
+	}
+}
+
+// attrSet is a comma-separated list of attribute names as the lower-case
+// names of their top-level attributes; nil for none.
+func attrSet(list, schema string) map[string]bool {
+	if strings.TrimSpace(list) == "" {
+		return nil
+	}
+	set := map[string]bool{}
+	prefix := strings.ToLower(schema) + ":"
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(n)), prefix)
+		n, _, _ = strings.Cut(n, ".")
+		set[n] = true
+	}
+	return set
+}
+
+// IsSCIM reports whether path (as the API sees it: a tenant's prefix
+// taken off) is under the SCIM endpoints, whose refusals are SCIM errors.
+func IsSCIM(path string) bool {
+	return strings.HasPrefix(path, scimPrefix) || path == strings.TrimSuffix(scimPrefix, "/")
+}
+
+// SCIMError writes a SCIM error (RFC 7644 section 3.12) without a
+// scimType: for a refusal made in front of the API (the host guard).
+func SCIMError(w http.ResponseWriter, status int, detail string) {
+	scimError(w, status, "", detail)
 }

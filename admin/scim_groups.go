@@ -13,22 +13,35 @@ import (
 // group's members are the users that list it, so a change of members is
 // one edit of those users (policy.EditBatch).
 
-// groupMatcher is f as a test of groups, as userMatcher is of users.
-func groupMatcher(f *scimFilter) (func(*policy.Group) bool, error) {
-	if f == nil {
-		return func(*policy.Group) bool { return true }, nil
+// groupMatcher is a filter's comparisons as a test of groups, as
+// userMatcher is of users; cfg says who the members are.
+func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) bool, error) {
+	tests := make([]func(*policy.Group) bool, len(terms))
+	for i, f := range terms {
+		s, isString := f.value.(string)
+		switch {
+		case f.attr == "displayname" && isString:
+			// caseExact false (RFC 7643 section 4.2)
+			tests[i] = func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }
+		case f.attr == "id" && isString:
+			tests[i] = func(g *policy.Group) bool { return g.Name == s }
+		case f.attr == "externalid" && isString:
+			tests[i] = func(*policy.Group) bool { return false }
+		case (f.attr == "members" || f.attr == "members.value") && isString:
+			// Entra asks whether a user is a member so.
+			tests[i] = func(g *policy.Group) bool { u := cfg.UserBySub(s); return u != nil && u.InGroup(g.Name) }
+		default:
+			return nil, scimFail(http.StatusBadRequest, "invalidFilter", "cannot filter groups on %s; filter on displayName, id, externalId or members (strings)", f.attr)
+		}
 	}
-	s, isString := f.value.(string)
-	switch {
-	case f.attr == "displayname" && isString:
-		// caseExact false (RFC 7643 section 4.2)
-		return func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }, nil
-	case f.attr == "id" && isString:
-		return func(g *policy.Group) bool { return g.Name == s }, nil
-	case f.attr == "externalid" && isString:
-		return func(*policy.Group) bool { return false }, nil
-	}
-	return nil, scimFail(http.StatusBadRequest, "invalidFilter", "cannot filter groups on %s; filter on displayName, id or externalId (strings)", f.attr)
+	return func(g *policy.Group) bool {
+		for _, test := range tests {
+			if !test(g) {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +51,7 @@ func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
-	match, err := groupMatcher(f)
+	match, err := groupMatcher(cfg, f)
 	if err != nil {
 		scimEditError(w, err)
 		return
@@ -49,7 +62,8 @@ func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
 			found = append(found, &cfg.Groups[i])
 		}
 	}
-	answerList(w, r, len(found), func(i int) any { return a.scimGroupOf(cfg, found[i], tag) })
+	show := projection(r, scimGroupSchema)
+	answerList(w, r, len(found), func(i int) any { return show(a.scimGroupOf(cfg, found[i], tag)) })
 }
 
 func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +76,7 @@ func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeSCIM(w, http.StatusOK, a.scimGroupOf(cfg, g, tag))
+	writeSCIM(w, http.StatusOK, projection(r, scimGroupSchema)(a.scimGroupOf(cfg, g, tag)))
 }
 
 // memberSubs reads a members value: a list of {"value": <user id>}.
@@ -203,7 +217,10 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 				if !ok || op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
 				}
-				attrs := scimAttrs(obj, scimGroupSchema)
+				attrs, err := schemaAttrs(obj, scimGroupSchema, "the value of "+op.op)
+				if err != nil {
+					return err
+				}
 				if err := unknownAttr(attrs, scimGroupAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
@@ -258,11 +275,11 @@ func patchGroupAttr(m membership, id, op, path string, v any, hasValue bool) err
 		if op != "remove" {
 			return scimFail(http.StatusBadRequest, "invalidPath", "%s: only remove takes a filtered members path", path)
 		}
-		f, err := parseSCIMFilter(strings.TrimSuffix(path[len("members["):], "]"), "")
-		if err != nil || f.attr != "value" || !strings.HasSuffix(path, "]") {
+		f, err := parseSCIMFilter(path, "")
+		if err != nil || len(f) != 1 || f[0].attr != "members.value" || !strings.HasSuffix(path, "]") {
 			return scimFail(http.StatusBadRequest, "invalidPath", "%s: the members path takes [value eq \"<user id>\"]", path)
 		}
-		s, _ := f.value.(string)
+		s, _ := f[0].value.(string)
 		if !m[s] {
 			return scimFail(http.StatusBadRequest, "noTarget", "user %q is not a member of group %q", s, id)
 		}
@@ -284,8 +301,10 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m := scimAttrs(body, scimGroupSchema)
-	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	m, err := schemaAttrs(body, scimGroupSchema, "the Group")
+	if err == nil {
+		err = unknownAttr(m, scimGroupAttrs, "the Group")
+	}
 	name := ""
 	if err == nil {
 		name, err = scimString(m, "displayname", "displayName")
@@ -338,8 +357,10 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	m := scimAttrs(body, scimGroupSchema)
-	err := unknownAttr(m, scimGroupAttrs, "the Group")
+	m, err := schemaAttrs(body, scimGroupSchema, "the Group")
+	if err == nil {
+		err = unknownAttr(m, scimGroupAttrs, "the Group")
+	}
 	if v, ok := m["displayname"]; ok && err == nil {
 		err = sameGroupName(id, v, "displayName")
 	}

@@ -301,7 +301,7 @@ func TestSCIM_Errors(t *testing.T) {
 		{"unknown user (DELETE)", "DELETE", "/Users/u-nobody", ``, 404, ""},
 		{"unknown group", "GET", "/Groups/nope", ``, 404, ""},
 		{"filter operator", "GET", "/Users?filter=" + url.QueryEscape(`userName co "b"`), ``, 400, "invalidFilter"},
-		{"filter expression", "GET", "/Users?filter=" + url.QueryEscape(`userName eq "b" and active eq true`), ``, 400, "invalidFilter"},
+		{"filter expression", "GET", "/Users?filter=" + url.QueryEscape(`userName eq "b" or active eq true`), ``, 400, "invalidFilter"},
 		{"filter with a bracket after the value", "GET", "/Users?filter=" + url.QueryEscape(`userName eq "bob"]`), ``, 400, "invalidFilter"},
 		{"filter value not quoted", "GET", "/Users?filter=" + url.QueryEscape(`userName eq bob`), ``, 400, "invalidFilter"},
 		{"filter attribute", "GET", "/Users?filter=" + url.QueryEscape(`title eq "b"`), ``, 400, "invalidFilter"},

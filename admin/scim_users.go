@@ -19,12 +19,28 @@ import (
 
 // The SCIM Users endpoints (docs/http.md, "SCIM provisioning").
 
-// userMatcher is f as a test of users; an attribute it cannot filter on is
-// invalidFilter.
-func userMatcher(f *scimFilter) (func(*policy.User) bool, error) {
-	if f == nil {
-		return func(*policy.User) bool { return true }, nil
+// userMatcher is a filter's comparisons, all of which must hold, as a
+// test of users; an attribute it cannot filter on is invalidFilter.
+func userMatcher(terms []scimFilter) (func(*policy.User) bool, error) {
+	tests := make([]func(*policy.User) bool, len(terms))
+	for i, f := range terms {
+		test, err := userTerm(f)
+		if err != nil {
+			return nil, err
+		}
+		tests[i] = test
 	}
+	return func(u *policy.User) bool {
+		for _, test := range tests {
+			if !test(u) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 	s, isString := f.value.(string)
 	b, isBool := f.value.(bool)
 	switch {
@@ -36,6 +52,10 @@ func userMatcher(f *scimFilter) (func(*policy.User) bool, error) {
 		// externalId is not kept (docs/http.md): no user has one.
 		return func(*policy.User) bool { return false }, nil
 	case (f.attr == "emails" || f.attr == "emails.value") && isString:
+		// The one email is of type work (scimUserOf).
+		if f.emailType != "" && !strings.EqualFold(f.emailType, "work") {
+			return func(*policy.User) bool { return false }, nil
+		}
 		return func(u *policy.User) bool { return u.Email != "" && strings.EqualFold(u.Email, s) }, nil
 	case (f.attr == "displayname" || f.attr == "name.formatted") && isString:
 		return func(u *policy.User) bool { return u.Name != "" && strings.EqualFold(u.Name, s) }, nil
@@ -64,7 +84,8 @@ func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
 			found = append(found, &cfg.Users[i])
 		}
 	}
-	answerList(w, r, len(found), func(i int) any { return a.scimUserOf(found[i], tag) })
+	show := projection(r, scimUserSchema)
+	answerList(w, r, len(found), func(i int) any { return show(a.scimUserOf(found[i], tag)) })
 }
 
 func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +98,7 @@ func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeSCIM(w, http.StatusOK, a.scimUserOf(u, tag))
+	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(u, tag)))
 }
 
 // scimUserInput is what a POST or PUT of a User says, in the
@@ -95,7 +116,10 @@ type scimUserInput struct {
 // attributes the configuration has no place for (externalId, phone
 // numbers, the enterprise extension...).
 func readSCIMUser(body map[string]any) (*scimUserInput, error) {
-	m := scimAttrs(body, scimUserSchema)
+	m, err := schemaAttrs(body, scimUserSchema, "the User")
+	if err != nil {
+		return nil, err
+	}
 	if err := unknownAttr(m, scimUserAttrs, "the User"); err != nil {
 		return nil, err
 	}
@@ -145,7 +169,7 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 		in.name = d
 	}
 	if v, ok := m["emails"]; ok {
-		e, err := primaryEmail(v)
+		e, _, err := primaryEmail(v)
 		if err != nil {
 			return nil, err
 		}
@@ -203,41 +227,58 @@ func scimBool(v any) (bool, error) {
 }
 
 // primaryEmail is the email of an emails list: the primary one, else the
-// first; "" for an empty list. The configuration keeps one email.
-func primaryEmail(v any) (string, error) {
+// first of type work (or of no type), else the first; "" for an empty
+// list. The configuration keeps one email, of type work. kept reports
+// whether the list holds a primary, work or untyped email: a PATCH add of
+// a home email alone is no email of the user's.
+func primaryEmail(v any) (email string, kept bool, err error) {
 	if obj, ok := v.(map[string]any); ok {
 		v = []any{obj} // one email, sent without its list
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return "", scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
+		return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
 	}
-	email := ""
+	first, work, primary := "", "", ""
+	hasWork, hasPrimary := false, false
 	for i, e := range list {
 		obj, ok := e.(map[string]any)
 		if !ok {
-			return "", scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
+			return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
 		}
 		em := scimAttrs(obj, "")
 		if err := unknownAttr(em, scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
-			return "", err
+			return "", false, err
 		}
 		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		primary, _ := em["primary"].(bool)
+		ty, err := scimString(em, "type", fmt.Sprintf("emails[%d].type", i))
+		if err != nil {
+			return "", false, err
+		}
+		isPrimary, _ := em["primary"].(bool)
 		if s, isString := em["primary"].(string); isString {
-			primary = strings.EqualFold(s, "true")
+			isPrimary = strings.EqualFold(s, "true")
 		}
-		if i == 0 || primary {
-			email = value
+		if i == 0 {
+			first = value
 		}
-		if primary {
-			break
+		if isPrimary && !hasPrimary {
+			primary, hasPrimary = value, true
+		}
+		if (ty == "" || strings.EqualFold(ty, "work")) && !hasWork {
+			work, hasWork = value, true
 		}
 	}
-	return email, nil
+	switch {
+	case hasPrimary:
+		return primary, true, nil
+	case hasWork:
+		return work, true, nil
+	}
+	return first, false, nil
 }
 
 // hashPassword is the bcrypt hash of a password sent by SCIM, which the
@@ -491,7 +532,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				if op.op == "remove" {
 					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
 				}
-				attrs := scimAttrs(obj, scimUserSchema)
+				attrs, err := schemaAttrs(obj, scimUserSchema, "the value of "+op.op)
+				if err != nil {
+					return err
+				}
 				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
@@ -578,23 +622,44 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		if err := unknownAttr(nm, scimNameAttrs, "name"); err != nil {
 			return err
 		}
-		if f, err := scimString(nm, "formatted", "name.formatted"); err != nil {
+		f, err := scimString(nm, "formatted", "name.formatted")
+		given, err1 := scimString(nm, "givenname", "name.givenName")
+		family, err2 := scimString(nm, "familyname", "name.familyName")
+		if err := errors.Join(err, err1, err2); err != nil {
 			return err
-		} else if f != "" {
+		}
+		switch {
+		case f != "":
 			u.Name = f
+		case given != "" && family != "":
+			// As a POST joins them; one alone is not kept, the other
+			// being unknown here.
+			u.Name = given + " " + family
 		}
 	case path == "emails":
 		if remove {
 			u.Email = ""
 			return nil
 		}
-		e, err := primaryEmail(v)
+		e, kept, err := primaryEmail(v)
 		if err != nil {
 			return err
 		}
-		u.Email = e
+		if kept || op == "replace" {
+			u.Email = e
+		}
 	case emailPath:
-		// emails[type eq "work"].value and the like: the one email.
+		// emails[type eq "work"].value and the like: the one email, of
+		// type work. Another type's, or another sub-attribute than
+		// value (primary, type, display), has no place here: accepted
+		// and not kept, never the email.
+		ours, sub, err := emailFilterPath(path, u.Email)
+		if err != nil {
+			return err
+		}
+		if !ours || (sub != "" && sub != "value") {
+			return nil
+		}
 		if remove {
 			u.Email = ""
 			return nil
@@ -622,4 +687,35 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		}
 	}
 	return nil
+}
+
+// emailFilterPath reads a PATCH path emails[type eq "<type>"].<sub> or
+// emails[value eq "<address>"].<sub> (lower case; sub "" when none):
+// whether it names the one email (type work, or its address), and sub.
+// emails.value names it.
+func emailFilterPath(path, email string) (ours bool, sub string, err error) {
+	if path == "emails.value" {
+		return true, "value", nil
+	}
+	closeAt := strings.IndexByte(path, ']')
+	bad := scimFail(http.StatusBadRequest, "invalidPath", "%s: an emails path takes [type eq \"work\"] or [value eq \"<address>\"], then .value or nothing", path)
+	if closeAt < 0 {
+		return false, "", bad
+	}
+	sub, hasSub := strings.CutPrefix(path[closeAt+1:], ".")
+	if !hasSub && sub != "" {
+		return false, "", bad
+	}
+	t, rest, why := parseTerm(path[len("emails["):closeAt], "")
+	v, isString := t.value.(string)
+	if why != "" || strings.TrimSpace(rest) != "" || t.emailType != "" || !isString {
+		return false, "", bad
+	}
+	switch t.attr {
+	case "type":
+		return strings.EqualFold(v, "work"), sub, nil
+	case "value":
+		return email != "" && strings.EqualFold(v, email), sub, nil
+	}
+	return false, "", bad
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
@@ -74,6 +75,10 @@ func (g *hostGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	slog.Warn("refused a browser's request under a host name the IdP does not answer to (DNS rebinding?)",
 		"host", host, "origin", audit.TruncateTo(r.Header.Get("Origin"), 256), "method", r.Method, "path", audit.TruncateTo(r.URL.Path, 256))
 	msg := "this request comes from a browser at host " + host + ", a name this IdP does not answer to (its issuer's host, localhost or a name under it, an IP address or the host of --addr): refused as a possible DNS rebinding attack. Open the IdP at its issuer, " + g.issuer + "; behind a proxy, pass the browser's Host header on."
+	if admin.IsSCIM(r.URL.Path) {
+		admin.SCIMError(w, http.StatusForbidden, msg)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/admin/api/") {
 		httpjson.Write(w, http.StatusForbidden, map[string]string{"error": "forbidden", "error_description": msg})
 		return
