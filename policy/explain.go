@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 )
 
 // Explanation is a Decision in its reportable form: what `xaa-idp explain`
@@ -82,10 +83,12 @@ func (c *Config) Explain(r Request) Explanation {
 	return e
 }
 
-// Explain returns the decision's reportable form.
+// Explain returns the decision's reportable form. Its description is the
+// token endpoint's, in the RFC 6749 section 5.2 set (errdesc.ASCII); the
+// reason keeps what the audit records.
 func (d Decision) Explain() Explanation {
 	e := Explanation{
-		Allowed: d.Allowed, Error: d.Error, Description: d.Description, Reason: d.Reason,
+		Allowed: d.Allowed, Error: d.Error, Description: errdesc.ASCII(d.Description), Reason: d.Reason,
 		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
 		Expired: d.Expired,
 	}
