@@ -65,7 +65,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 			Scopes:   d.Scopes,
 		}
 		if !d.Allowed {
-			entry.Refusal, entry.Description = d.Error, d.Description
+			entry.Refusal, entry.Description = d.Error, wireDescription(d.Description)
 		}
 		list = append(list, entry)
 	}

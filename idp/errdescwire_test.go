@@ -182,3 +182,40 @@ func TestErrorDescriptions_InTheRFCSet(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignedServers_DescriptionsInTheRFCSet: /me/mcp-servers tells why
+// a server is refused with the token endpoint's error_description, in the
+// RFC 6749 section 5.2 set: it carried the policy's text, quotes and all.
+func TestAssignedServers_DescriptionsInTheRFCSet(t *testing.T) {
+	p := startConformanceIdP(t)
+	at, _ := p.login(t, "mcp-client", "s1", "bob", "bob-pw", "openid")["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/me/mcp-servers", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Servers []struct {
+			ID          string `json:"id"`
+			Description string `json:"error_description"`
+		} `json:"mcp_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d: %v", resp.StatusCode, err)
+	}
+	refused := 0
+	for _, s := range body.Servers {
+		if s.Description == "" {
+			continue
+		}
+		refused++
+		if !errdesc.Valid(s.Description) {
+			t.Errorf("%s: error_description %q is outside the RFC 6749 section 5.2 set", s.ID, s.Description)
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("no server refused bob: %+v", body.Servers)
+	}
+}
