@@ -82,7 +82,7 @@ func TestRun_OnlyAssignedByDefault_RefusalsWithAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := summary(results)
-	if len(got) != 3 || !strings.HasPrefix(got[2], `refused Issue Tracker: access_denied: user "bob" is not assigned`) {
+	if len(got) != 3 || !strings.HasPrefix(got[2], `refused Issue Tracker: access_denied: user 'bob' is not assigned`) {
 		t.Errorf("bob, all servers of mcp-public: %q", got)
 	}
 }

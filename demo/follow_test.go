@@ -236,7 +236,7 @@ func TestFollow_TrustsOnlyTheTenantsThatListTheServer(t *testing.T) {
 	wantGrant(t, "tenant b, no longer listing it", status, body, "invalid_client")
 	status, body = as.redeem(t, as.idp+"/t/b", "u-alice-b", "", "a-at-notes", "desk-a-secret", "notes.read")
 	wantGrant(t, "tenant b's ID-JAG for tenant a's client", status, body, "invalid_grant")
-	if desc, _ := body["error_description"].(string); !strings.Contains(desc, `untrusted issuer "`+as.idp+`/t/b"`) {
+	if desc, _ := body["error_description"].(string); !strings.Contains(desc, `untrusted issuer '`+as.idp+`/t/b'`) {
 		t.Errorf("description %q", desc)
 	}
 

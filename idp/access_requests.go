@@ -15,7 +15,6 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -91,7 +90,7 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 		} else if errors.Is(err, errNotJSON) {
 			status = http.StatusUnsupportedMediaType
 		}
-		httpjson.Write(w, status, map[string]string{"error": "invalid_request", "error_description": errdesc.ASCII(err.Error())})
+		httpjson.Write(w, status, map[string]string{"error": "invalid_request", "error_description": wireDescription(err.Error())})
 		return
 	}
 	req, status, e := s.requestAccess(u, at.ClientID, body)
@@ -107,7 +106,7 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 // share it.
 func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRequest) (access.Request, int, map[string]any) {
 	refuse := func(status int, code, format string, args ...any) (access.Request, int, map[string]any) {
-		return access.Request{}, status, map[string]any{"error": code, "error_description": errdesc.ASCII(fmt.Sprintf(format, args...))}
+		return access.Request{}, status, map[string]any{"error": code, "error_description": wireDescription(fmt.Sprintf(format, args...))}
 	}
 	srv := s.Config().Server(body.Server)
 	switch {

@@ -65,7 +65,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 			Scopes:   d.Scopes,
 		}
 		if !d.Allowed {
-			entry.Refusal, entry.Description = d.Error, d.Description
+			entry.Refusal, entry.Description = d.Error, wireDescription(d.Description)
 		}
 		list = append(list, entry)
 	}
@@ -138,7 +138,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	// The user's claims: kept by no cache, as every other answer about
 	// the user (op sets none).
 	w.Header().Set("Cache-Control", "no-store")
-	s.provider.ServeHTTP(w, r)
+	s.serveOP(w, r)
 }
 
 // liveAccessToken resolves one of our opaque access tokens of a login still

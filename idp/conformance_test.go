@@ -724,7 +724,7 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 		{name: "a client_id URL not form-encoded in Basic", form: b(alice), header: basicRaw("https://app.example/client.json", ""),
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true,
 			after: func(t *testing.T, body map[string]any) {
-				if d, _ := body["error_description"].(string); !strings.Contains(d, `client_id "https" is not registered at this IdP; the Basic credentials hold more than one ':'`) {
+				if d, _ := body["error_description"].(string); !strings.Contains(d, `client_id 'https' is not registered at this IdP; the Basic credentials hold more than one ':'`) {
 					t.Errorf("error_description %q does not say why", d)
 				}
 			}},

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 )
 
 // proof is an RFC 9449 DPoP proof to mint: by default a valid one, made now
@@ -240,16 +241,16 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 		clock  time.Duration // the IdP clock runs this far ahead
 		desc   string        // a substring of error_description
 	}{
-		{name: "typ JWT", header: f.dpopHeader(t, proof{header: map[string]any{"typ": "JWT"}}), desc: `typ "JWT" is not "dpop+jwt"`},
-		{name: "no typ", header: f.dpopHeader(t, proof{header: map[string]any{"typ": nil}}), desc: `typ ""`},
-		{name: "alg none", header: f.dpopHeader(t, proof{alg: "none"}), desc: `alg "none" is not accepted`},
-		{name: "alg HS256", header: f.dpopHeader(t, proof{alg: jose.HS256}), desc: `alg "HS256" is not accepted`},
-		{name: "private key in jwk", header: f.dpopHeader(t, proof{key: key, header: map[string]any{"jwk": jwkOf(t, key)}}), desc: `private member "d"`},
+		{name: "typ JWT", header: f.dpopHeader(t, proof{header: map[string]any{"typ": "JWT"}}), desc: `typ 'JWT' is not 'dpop+jwt'`},
+		{name: "no typ", header: f.dpopHeader(t, proof{header: map[string]any{"typ": nil}}), desc: `typ ''`},
+		{name: "alg none", header: f.dpopHeader(t, proof{alg: "none"}), desc: `alg 'none' is not accepted`},
+		{name: "alg HS256", header: f.dpopHeader(t, proof{alg: jose.HS256}), desc: `alg 'HS256' is not accepted`},
+		{name: "private key in jwk", header: f.dpopHeader(t, proof{key: key, header: map[string]any{"jwk": jwkOf(t, key)}}), desc: `private member 'd'`},
 		{name: "no jwk", header: f.dpopHeader(t, proof{header: map[string]any{"jwk": nil}}), desc: "no jwk"},
 		{name: "bad signature", header: f.dpopHeader(t, proof{corrupt: true}), desc: "signature does not verify"},
 		{name: "jwk of another key", header: f.dpopHeader(t, proof{header: map[string]any{"jwk": jwkOf(t, newP256(t).Public())}}), desc: "signature does not verify"},
-		{name: "htm GET", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": "GET"}}), desc: `htm "GET" is not the request's method POST`},
-		{name: "htu another URL", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "https://as.chat.example/token"}}), desc: `htu "https://as.chat.example/token" is not ` + f.tokenEndpoint()},
+		{name: "htm GET", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": "GET"}}), desc: `htm 'GET' is not the request's method POST`},
+		{name: "htu another URL", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "https://as.chat.example/token"}}), desc: `htu 'https://as.chat.example/token' is not ` + f.tokenEndpoint()},
 		{name: "htu the issuer", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": f.URL}}), desc: "htu"},
 		{name: "iat too old", header: f.dpopHeader(t, proof{iat: time.Now().Add(-2 * time.Minute)}), desc: "before now"},
 		{name: "iat in the future", header: f.dpopHeader(t, proof{iat: time.Now().Add(2 * time.Minute)}), desc: "in the future"},
@@ -272,7 +273,9 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 					}
 				},
 			})
-			if ev := f.exchangeEvents()[0]; !strings.Contains(ev.Reason, tt.desc) {
+			// The audit keeps the reason as written ("typ \"JWT\""), which
+			// the wire writes in the RFC 6749 section 5.2 set.
+			if ev := f.exchangeEvents()[0]; !strings.Contains(errdesc.ASCII(ev.Reason), tt.desc) {
 				t.Errorf("audit reason %q lacks %q", ev.Reason, tt.desc)
 			}
 		})

@@ -140,7 +140,8 @@ func noteRefusal(ctx context.Context, reason string) {
 // zitadel keeps the reason of some refusals (an unknown refresh token) only
 // as the error's parent, which it logs but does not send; such an answer
 // gets a generic error_description, so that the client and the audit log
-// learn what went wrong.
+// learn what went wrong. desc is the description as op wrote it, for the
+// audit; the answer's is a wireDescription.
 func describeRefusal(rec *heldResponse) (code, desc string) {
 	var body map[string]any
 	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
@@ -148,6 +149,12 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	}
 	code, _ = body["error"].(string)
 	if desc, _ = body["error_description"].(string); desc != "" {
+		if wire := wireDescription(desc); wire != desc {
+			body["error_description"] = wire
+			rec.body.Reset()
+			_ = json.NewEncoder(rec.body).Encode(body)
+			rec.header.Del("Content-Length")
+		}
 		return code, desc
 	}
 	switch code {

@@ -1134,7 +1134,7 @@ func TestAuthorize_RefusalsThatCannotRedirectAreJSON(t *testing.T) {
 		says string
 	}{
 		"no client_id":             {del("client_id"), "client_id is missing"},
-		"an unknown client_id":     {set("client_id", "no-such-client"), `"no-such-client" is not registered`},
+		"an unknown client_id":     {set("client_id", "no-such-client"), `'no-such-client' is not registered`},
 		"no redirect_uri":          {del("redirect_uri"), "redirect_uri is missing"},
 		"max_age not a number":     {set("max_age", "abc"), "max_age"},
 		"max_age negative":         {set("max_age", "-1"), "max_age"},

@@ -104,7 +104,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del("Authorization")
 		r.PostForm.Set("client_id", c.ClientID)
 	}
-	s.provider.ServeHTTP(w, r)
+	s.serveOP(w, r)
 }
 
 // revokeErrorWriter gives op's error answers at the revocation endpoint

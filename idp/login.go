@@ -501,7 +501,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		s.endSSO(sess.SID, "session cookie")
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
-	s.provider.ServeHTTP(w, r)
+	s.serveOP(w, r)
 }
 
 // auditLogoutRefused records a refused end_session request: the error the

@@ -64,7 +64,7 @@ func TestEndSession_RepeatedParameterEndsNothing(t *testing.T) {
 				t.Fatalf("end_session answered %s (Location %q) with a non-JSON body: %v", resp.Status, resp.Header.Get("Location"), err)
 			}
 			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_request")
-			if d, _ := body["error_description"].(string); !strings.Contains(d, `"`+c.param+`"`) {
+			if d, _ := body["error_description"].(string); !strings.Contains(d, "'"+c.param+"'") {
 				t.Errorf("error_description %q does not name %s", d, c.param)
 			}
 			if loc := resp.Header.Get("Location"); loc != "" {

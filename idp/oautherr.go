@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -63,10 +61,7 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	if e.Description != "" {
 		// Descriptions quote what the client sent (an audience, a
 		// client_id): the answer must not grow with the request.
-		// Escaped before the cut, which then bounds what the escapes add;
-		// again after it, for the cut's marker (an ellipsis, written out
-		// in as many bytes).
-		body["error_description"] = errdesc.ASCII(audit.TruncateTo(errdesc.ASCII(e.Description), maxDescription))
+		body["error_description"] = wireDescription(e.Description)
 	}
 	for k, v := range e.Extra {
 		body[k] = v

@@ -70,13 +70,13 @@ func TestExchange_RefusalsSayWhatToChange(t *testing.T) {
 		name: "deny of a client", user: "carol", client: "helper-client", secret: "s2",
 		audience: "https://as.chat.example", resource: "https://mcp.chat.example/mcp",
 		code:        "access_denied",
-		description: `user "carol" may not use MCP server "Chat" (https://as.chat.example) through client "helper-client": an administrator denied it`,
+		description: `user 'carol' may not use MCP server 'Chat' (https://as.chat.example) through client 'helper-client': an administrator denied it`,
 		reason:      "user carol is denied on chat by chat deny[0] (clients: helper-client)",
 	}, {
 		name: "deny of a user", user: "dave", client: "mcp-client", secret: "s1",
 		audience:    "https://as.files.example",
 		code:        "access_denied",
-		description: `user "dave" may not use MCP server "files" (https://as.files.example): an administrator denied it`,
+		description: `user 'dave' may not use MCP server 'files' (https://as.files.example): an administrator denied it`,
 		reason:      "user dave is denied on files by files deny[0] (users: dave)",
 	}, {
 		// The client asked for a scope the user has not: leaving scope out
@@ -84,13 +84,13 @@ func TestExchange_RefusalsSayWhatToChange(t *testing.T) {
 		name: "no requested scope granted", user: "carol", client: "mcp-client", secret: "s1",
 		audience: "https://as.chat.example", scope: "chat.write",
 		code:        "invalid_scope",
-		description: `none of the requested scopes (chat.write) is granted to user "carol" for MCP server "Chat" (https://as.chat.example); request without scope to get the scopes the user is granted there, or ask an administrator for more`,
+		description: `none of the requested scopes (chat.write) is granted to user 'carol' for MCP server 'Chat' (https://as.chat.example); request without scope to get the scopes the user is granted there, or ask an administrator for more`,
 		reason:      "user carol requested chat.write on chat, which no matching entry allows; assigned: chat.read by chat access[0] (groups: eng), no scopes by chat access[1] (users: carol)",
 	}, {
 		name: "a user in no group", user: "bob", client: "mcp-client", secret: "s1",
 		audience:    "https://as.chat.example",
 		code:        "access_denied",
-		description: `user "bob" is not assigned to MCP server "Chat" (https://as.chat.example); ask an administrator for access`,
+		description: `user 'bob' is not assigned to MCP server 'Chat' (https://as.chat.example); ask an administrator for access`,
 		reason:      "user bob is not assigned to server chat (no access entry names the user, who is in no group)",
 	}}
 	for _, c := range cases {

@@ -1,7 +1,6 @@
 package idp_test
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,7 +113,7 @@ func TestRotation_OldTokensVerifyDuringTheOverlapAndFailAfterRetirement(t *testi
 		t.Errorf("JWKS after retirement = %v, want only the new keys %v", kids, newKids)
 	}
 	resp2, body := f.exchangeIDToken(t, idToken)
-	if resp2.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), fmt.Sprintf("key %q (RS256), which a key rotation retired at", oldIDKid)) {
+	if resp2.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), "key '"+oldIDKid+"' (RS256), which a key rotation retired at") {
 		t.Errorf("ID token of a retired key: HTTP %d %v, want 400 saying that a rotation retired its key", resp2.StatusCode, body)
 	}
 	if got := f.Keys(); len(got) != 2 || got[0].Status != "current" {

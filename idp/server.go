@@ -34,7 +34,6 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
-	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -621,7 +620,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if sess := s.session(r); sess != nil {
 		r = r.WithContext(withSession(r.Context(), sess))
 	}
-	s.provider.ServeHTTP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
+	s.serveOP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
 }
 
 // redirectError sends an authorization error back to the request's
@@ -629,7 +628,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 // error_description and state (RFC 6749 section 4.1.2.1), then iss (RFC
 // 9207), as op sends its own.
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, code, description string) {
-	params := url.Values{"error": {code}, "error_description": {errdesc.ASCII(description)}}
+	params := url.Values{"error": {code}, "error_description": {wireDescription(description)}}
 	if state := r.Form.Get("state"); state != "" {
 		params.Set("state", state)
 	}
@@ -713,7 +712,7 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// The redirect carries the code (RFC 6749 section 10.3: a credential).
 	w.Header().Set("Cache-Control", "no-store")
-	s.provider.ServeHTTP(s.withIssParam(w, ar.RedirectURI), r)
+	s.serveOP(s.withIssParam(w, ar.RedirectURI), r)
 }
 
 type ctxKey int

@@ -127,7 +127,7 @@ func TestExchange_RemovedUserIsNamedBySub(t *testing.T) {
 	for _, subject := range []url.Values{b(f.bob.IDToken()), b(f.bob.RefreshToken(), set("subject_token_type", typeRefreshToken))} {
 		resp, body := f.exchange(t, subject, basicS1)
 		checkOAuthError(t, resp, body, http.StatusBadRequest, "access_denied")
-		if d, _ := body["error_description"].(string); !strings.Contains(d, `"u-bob"`) {
+		if d, _ := body["error_description"].(string); !strings.Contains(d, "'u-bob'") {
 			t.Errorf("error_description %q does not name the sub u-bob", d)
 		}
 		ev := f.exchangeEvents()[0]

@@ -158,9 +158,9 @@ func TestGoSDK_EnterpriseHandler(t *testing.T) {
 		{"step-up: the login is older than max_auth_age", handlerCase{user: "alice", idp: secret("mcp-client"), mcp: secret("mcp-client-at-crm"), server: demo["crm"]},
 			16 * time.Minute, []string{"insufficient_user_authentication", "log in again"}},
 		{"denied user", handlerCase{user: "mallory", idp: secret("mcp-client"), mcp: secret("mcp-client-at-crm"), server: demo["crm"]},
-			0, []string{"access_denied", `user \"mallory\" may not use MCP server \"CRM\"`}},
+			0, []string{"access_denied", `user 'mallory' may not use MCP server 'CRM'`}},
 		{"user without access", handlerCase{user: "bob", idp: secret("mcp-client"), mcp: secret("mcp-client-at-tracker"), server: demo["tracker"]},
-			0, []string{"access_denied", `user \"bob\" is not assigned`}},
+			0, []string{"access_denied", `user 'bob' is not assigned`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := connectEnterprise(t, issuer, tt.c, func() { srv.Clock().Advance(tt.advance) })

@@ -83,10 +83,9 @@ func (c *Config) Explain(r Request) Explanation {
 	return e
 }
 
-// Explain returns the decision's reportable form. Its Description is the
-// error_description as the token endpoint sends it, in the printable ASCII
-// of RFC 6749 §5.2 (errdesc.ASCII: "§" written out, what the client sent
-// escaped), so that what explain says a client sees is what it sees.
+// Explain returns the decision's reportable form. Its description is the
+// token endpoint's, in the RFC 6749 section 5.2 set (errdesc.ASCII); the
+// reason keeps what the audit records.
 func (d Decision) Explain() Explanation {
 	e := Explanation{
 		Allowed: d.Allowed, Error: d.Error, Description: errdesc.ASCII(d.Description), Reason: d.Reason,

@@ -99,7 +99,7 @@ func TestDemo_FollowsAdminEdits(t *testing.T) {
 
 	status, refusal := redeemIDJAG(t, asURL, "new-app-at-notes", "new-app-secret", jag["access_token"].(string))
 	if status != http.StatusUnauthorized || refusal["error"] != "invalid_client" ||
-		!strings.Contains(fmt.Sprint(refusal["error_description"]), `unknown client "new-app-at-notes"`) {
+		!strings.Contains(fmt.Sprint(refusal["error_description"]), `unknown client 'new-app-at-notes'`) {
 		t.Errorf("the disconnected client's ID-JAG: HTTP %d %v, want 401 invalid_client", status, refusal)
 	}
 

@@ -1,41 +1,103 @@
 // Package errdesc makes an OAuth error_description fit RFC 6749 §5.2,
-// which limits it to printable ASCII (%x20-21 / %x23-5B / %x5D-7E), for
-// the IdP and the demo authorization servers alike.
+// which limits it to printable ASCII without '"' and '\' (%x20-21 /
+// %x23-5B / %x5D-7E), as do an RFC 6750 §3 Bearer challenge's and an
+// authorization error redirect's (RFC 6749 §4.1.2.1), for the IdP and the
+// demo authorization and MCP servers alike.
 package errdesc
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
-// ASCII escapes, as \uXXXX (\UXXXXXXXX beyond the BMP; a byte that is not
-// UTF-8 as \ufffd), every character of s outside printable ASCII.
-// Descriptions quote what the client sent, which %q leaves as it is when
-// printable: a bidi override would reorder the text where a client logs
-// it, and a Cyrillic а or a fullwidth ａ would look like the value the
-// server knows, hiding why it was refused. The servers' own text is ASCII
-// but for the § of citations and the ellipsis of a cut or a redaction
-// (audit.TruncateTo, redact.Tokens), which are written out ("section ",
-// "...").
+// ASCII writes s in the RFC 6749 §5.2 set, by one convention:
+//
+//   - a value quoted as Go's %q quotes it ("a\u202eb") is unquoted and
+//     quoted again with single quotes ('aU+202Eb'); inside it, a quote
+//     of either kind is written U+0022 or U+0027, so that the quotes
+//     delimit the value exactly;
+//   - elsewhere a double quote becomes a single quote;
+//   - a backslash becomes U+005C, and a control character (U+0000 to
+//     U+001F, U+007F) or any character beyond ASCII its code point, U+202E
+//     (U+1F600 beyond the BMP); a byte that is not UTF-8 becomes U+FFFD;
+//   - the servers' own § and ellipsis are written out ("section ",
+//     "...").
+//
+// Descriptions quote what the client sent: a bidi override would reorder
+// the text where a client logs it, and a Cyrillic а or a fullwidth ａ
+// would look like the value the server knows, hiding why it was refused.
+// What the audit and the server log record is not passed here: they are
+// JSON, which holds anything.
 func ASCII(s string) string {
-	i := 0
-	for i < len(s) && 0x20 <= s[i] && s[i] <= 0x7e {
-		i++
-	}
-	if i == len(s) {
+	if Valid(s) {
 		return s
 	}
-	b := []byte(s[:i])
-	for _, r := range s[i:] {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		if s[i] == '"' {
+			if q, err := strconv.QuotedPrefix(s[i:]); err == nil {
+				if v, err := strconv.Unquote(q); err == nil {
+					b.WriteByte('\'')
+					writeValue(&b, v)
+					b.WriteByte('\'')
+					i += len(q)
+					continue
+				}
+			}
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case 0x20 <= r && r <= 0x7e:
-			b = append(b, byte(r))
 		case r == '…':
-			b = append(b, "..."...)
+			b.WriteString("...")
 		case r == '§':
-			b = append(b, "section "...)
-		case r > 0xffff:
-			b = fmt.Appendf(b, `\U%08x`, r)
+			b.WriteString("section ")
 		default:
-			b = fmt.Appendf(b, `\u%04x`, r)
+			writeRune(&b, r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// writeValue writes v, a value the description quoted, quotes and all
+// written out.
+func writeValue(b *strings.Builder, v string) {
+	for _, r := range v {
+		switch r {
+		case '"', '\'':
+			fmt.Fprintf(b, "U+%04X", r)
+		default:
+			writeRune(b, r)
 		}
 	}
-	return string(b)
+}
+
+func writeRune(b *strings.Builder, r rune) {
+	if r != '"' && r != '\\' && 0x20 <= r && r <= 0x7e {
+		b.WriteByte(byte(r))
+		return
+	}
+	if r == '"' {
+		b.WriteByte('\'')
+		return
+	}
+	// utf8.RuneError stands for a byte that is not UTF-8 as for U+FFFD.
+	fmt.Fprintf(b, "U+%04X", r)
+}
+
+// Valid reports whether s is inside the RFC 6749 §5.2 set: the test of
+// every description on the wire.
+func Valid(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -48,7 +48,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				k := e.idp.currentKey()
 				return grant(sign(t, c, "JWT", k.KeyID, jose.ES256, k.Key))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ "JWT" is not "oauth-id-jag+jwt"`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ 'JWT' is not 'oauth-id-jag+jwt'`,
 		},
 		{
 			name: "typ is missing",
@@ -56,14 +56,14 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				k := e.idp.currentKey()
 				return grant(sign(t, c, "", k.KeyID, jose.ES256, k.Key))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ ""`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `typ ''`,
 		},
 		{
 			name: "unknown kid",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				return grant(sign(t, c, authserver.IDJAGType, "rogue-kid", jose.ES256, newECKey(t)))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid "rogue-kid" is not in the IdP JWKS`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `kid 'rogue-kid' is not in the IdP JWKS`,
 		},
 		{
 			name: "signed by another key under the IdP's kid",
@@ -88,7 +88,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				return grant(unsigned(t, c, e.idp.currentKey().KeyID))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg "none" is not allowed`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg 'none' is not allowed`,
 		},
 		{
 			name: "HS256 keyed with the IdP public key",
@@ -99,7 +99,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				}
 				return grant(sign(t, c, authserver.IDJAGType, e.idp.currentKey().KeyID, jose.HS256, der))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg "HS256" is not allowed`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `alg 'HS256' is not allowed`,
 		},
 		{
 			name:       "not a JWT",
@@ -109,12 +109,12 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 		{
 			name:       "issuer is another IdP",
 			req:        e.withClaim("iss", "https://evil.example"),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer "https://evil.example"`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer 'https://evil.example'`,
 		},
 		{
 			name:       "aud is another authorization server",
 			req:        e.withClaim("aud", "http://127.0.0.1:9/other-as"),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `aud "http://127.0.0.1:9/other-as" is not this authorization server (` + e.asURL + ")",
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `aud 'http://127.0.0.1:9/other-as' is not this authorization server (` + e.asURL + ")",
 		},
 		{
 			name:       "aud has a trailing slash",
@@ -129,7 +129,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 		{
 			name:       "client_id is another client",
 			req:        e.withClaim("client_id", otherClient),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id "mcp-client-at-wiki" is not the authenticated client "mcp-client-at-tracker"`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id 'mcp-client-at-wiki' is not the authenticated client 'mcp-client-at-tracker'`,
 		},
 		{
 			name:       "client_id is missing",
@@ -169,7 +169,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 		{
 			name:       "resource claim is not served here",
 			req:        e.withClaim("resource", "http://127.0.0.1:9/elsewhere/mcp"),
-			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
+			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource 'http://127.0.0.1:9/elsewhere/mcp' is not a resource of this authorization server`,
 		},
 		{
 			name: "resource parameter is not served here",
@@ -178,7 +178,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.form.Set("resource", "http://127.0.0.1:9/elsewhere/mcp")
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource "http://127.0.0.1:9/elsewhere/mcp" is not a resource of this authorization server`,
+			wantStatus: 400, wantError: "invalid_target", wantDesc: `resource 'http://127.0.0.1:9/elsewhere/mcp' is not a resource of this authorization server`,
 		},
 		{
 			name: "replayed jti",
@@ -197,12 +197,12 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				c["iss"] = "http://127.0.0.1:9/rogue-idp"
 				return grant(sign(t, c, authserver.IDJAGType, "rogue", jose.ES256, newECKey(t)))
 			},
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer "http://127.0.0.1:9/rogue-idp": this authorization server accepts ID-JAGs from ` + e.idp.issuer + " only",
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `untrusted issuer 'http://127.0.0.1:9/rogue-idp': this authorization server accepts ID-JAGs from ` + e.idp.issuer + " only",
 		},
 		{
 			name:       "ID-JAG scope unknown here",
 			req:        e.withClaim("scope", "issues.read issues.admin"),
-			wantStatus: 400, wantError: "invalid_scope", wantDesc: `scope "issues.admin" is not a scope of this authorization server`,
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `scope 'issues.admin' is not a scope of this authorization server`,
 		},
 		{
 			name: "requested scope unknown here, beside a known one",
@@ -211,7 +211,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.form.Set("scope", "issues.read openid")
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_scope", wantDesc: `requested scope "openid" is not a scope of this authorization server`,
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `requested scope 'openid' is not a scope of this authorization server`,
 		},
 		{
 			name: "requested scope not in the ID-JAG",
@@ -221,7 +221,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.form.Set("scope", "issues.write")
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_scope", wantDesc: `none of the requested scopes "issues.write"`,
+			wantStatus: 400, wantError: "invalid_scope", wantDesc: `none of the requested scopes 'issues.write'`,
 		},
 		{
 			// The classic mistake: the client's id at the IdP, where this
@@ -233,7 +233,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				return r
 			},
 			wantStatus: 401, wantError: "invalid_client",
-			wantDesc: `unknown client "mcp-client" (client_secret_basic); authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
+			wantDesc: `unknown client 'mcp-client' (client_secret_basic); authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
 		},
 		{
 			name: "the IdP's client_id in the body",
@@ -244,7 +244,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				return r
 			},
 			wantStatus: 401, wantError: "invalid_client",
-			wantDesc: `unknown client "mcp-public"; authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
+			wantDesc: `unknown client 'mcp-public'; authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)`,
 		},
 		{
 			name: "no client authentication",
@@ -262,7 +262,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.basic = &[2]string{confidentialClient, "guess"}
 				return r
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `wrong client secret for client "mcp-client-at-tracker"`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `wrong client secret for client 'mcp-client-at-tracker'`,
 		},
 		{
 			name: "wrong secret in the body",
@@ -292,7 +292,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.basic = &[2]string{"stranger", "x"}
 				return r
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "stranger"`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client 'stranger'`,
 		},
 		{
 			name: "a client_id with ':' not form-encoded in Basic",
@@ -301,7 +301,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte("https://app.example/client.json:"))
 				return r
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client "https" (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `unknown client 'https' (client_secret_basic); the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded`,
 		},
 		{
 			name: "Bearer instead of Basic",
@@ -310,7 +310,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.rawBasic = "Bearer abc"
 				return r
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `scheme "Bearer"`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `scheme 'Bearer'`,
 		},
 		{
 			name: "Basic and client_secret_post at once",
@@ -345,7 +345,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.form.Add("assertion", e.idp.mint(t, c))
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_request", wantDesc: `"assertion" is repeated`,
+			wantStatus: 400, wantError: "invalid_request", wantDesc: `'assertion' is repeated`,
 		},
 		{
 			// RFC 8707 §2 lets resource repeat; an access token of this
@@ -366,7 +366,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.form.Set("grant_type", "authorization_code")
 				return r
 			},
-			wantStatus: 400, wantError: "unsupported_grant_type", wantDesc: `grant_type "authorization_code" is not supported`,
+			wantStatus: 400, wantError: "unsupported_grant_type", wantDesc: `grant_type 'authorization_code' is not supported`,
 		},
 		{
 			name: "missing grant type",
@@ -384,7 +384,7 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 				r.contentType = "application/json"
 				return r
 			},
-			wantStatus: 400, wantError: "invalid_request", wantDesc: `Content-Type "application/json"`,
+			wantStatus: 400, wantError: "invalid_request", wantDesc: `Content-Type 'application/json'`,
 		},
 	}
 	for _, tt := range tests {

@@ -122,7 +122,7 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 		{
 			name:       "ID-JAG client_id is not the URL",
 			req:        func(t *testing.T) tokenRequest { return metadataGrant(jagFor(confidentialClient), m.none, "") },
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id "mcp-client-at-tracker" is not the authenticated client "` + m.none + `"`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `client_id 'mcp-client-at-tracker' is not the authenticated client '` + m.none + `'`,
 		},
 		{
 			name: "assertion signed by another key",
@@ -136,7 +136,7 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 			req: func(t *testing.T) tokenRequest {
 				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, "https://other.example", now, nil))
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `aud ["https://other.example"] is neither`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `aud ['https://other.example'] is neither`,
 		},
 		{
 			name: "assertion expired",
@@ -176,7 +176,7 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 				r.form.Set("client_assertion_type", "urn:example:saml")
 				return r
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: `client_assertion_type "urn:example:saml"`,
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `client_assertion_type 'urn:example:saml'`,
 		},
 		{
 			name: "client_id of another client than the assertion",
@@ -257,7 +257,7 @@ func TestTokenEndpoint_MetadataDocumentClientsNeedCIMD(t *testing.T) {
 		resolver *cimd.Resolver
 		wantDesc string
 	}{
-		{"no resolver", nil, `unknown client "` + m.none + `"`},
+		{"no resolver", nil, `unknown client '` + m.none + `'`},
 		{"disabled", cimd.New(cimd.Config{Enabled: false}, nil), "client ID metadata documents are disabled"},
 		{"not allowed", cimd.New(cimd.Config{Enabled: true, Allow: []string{"https://*"}}, nil), "matches no allowed pattern"},
 	}

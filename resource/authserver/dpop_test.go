@@ -108,13 +108,13 @@ func TestTokenEndpoint_DPoP(t *testing.T) {
 			name:       "bound ID-JAG without a proof",
 			req:        func(t *testing.T) tokenRequest { return grant(e.boundJAG(t, jktA)) },
 			wantStatus: 400, wantError: "invalid_grant",
-			wantDesc: `the ID-JAG is DPoP-bound (cnf.jkt "` + jktA + `"); send a DPoP proof with that key`,
+			wantDesc: `the ID-JAG is DPoP-bound (cnf.jkt '` + jktA + `'); send a DPoP proof with that key`,
 		},
 		{
 			name:       "bound ID-JAG with a proof of another key",
 			req:        func(t *testing.T) tokenRequest { return withProofs(grant(e.boundJAG(t, jktA)), e.tokenProof(t, keyB)) },
 			wantStatus: 400, wantError: "invalid_grant",
-			wantDesc: `the ID-JAG is DPoP-bound (cnf.jkt "` + jktA + `"); send a DPoP proof with that key, not with the key "` + jktB + `"`,
+			wantDesc: `the ID-JAG is DPoP-bound (cnf.jkt '` + jktA + `'); send a DPoP proof with that key, not with the key '` + jktB + `'`,
 		},
 		{
 			name:       "bound ID-JAG with a proof of its key",
@@ -147,14 +147,14 @@ func TestTokenEndpoint_DPoP(t *testing.T) {
 			req: func(t *testing.T) tokenRequest {
 				return withProofs(grant(e.boundJAG(t, jktA)), e.mintProof(t, keyA, proof{htm: http.MethodGet, htu: e.asURL + "/token"}))
 			},
-			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htm "GET" is not the request's method POST`,
+			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htm 'GET' is not the request's method POST`,
 		},
 		{
 			name: "proof for another token endpoint",
 			req: func(t *testing.T) tokenRequest {
 				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: e.idp.issuer + "/token"}))
 			},
-			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htu "` + e.idp.issuer + `/token" is not ` + e.asURL + "/token",
+			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htu '` + e.idp.issuer + `/token' is not ` + e.asURL + "/token",
 		},
 		{
 			name: "proof with ath",
@@ -185,7 +185,7 @@ func TestTokenEndpoint_DPoP(t *testing.T) {
 		{
 			name:       "cnf with a confirmation method other than jkt",
 			req:        e.withBinding(map[string]any{"jkt": jktA, "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
-			wantStatus: 400, wantError: "invalid_grant", wantDesc: `confirmation method "x5t#S256"`,
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `confirmation method 'x5t#S256'`,
 		},
 		{
 			name:       "cnf without jkt",

@@ -23,7 +23,7 @@ func TestSubjectMapping_EmailOfTwoUsersMapsToNeither(t *testing.T) {
 	e := newEnv(t, func(c *authserver.Config) { c.Subject, c.Users = authserver.SubjectEmail, users })
 	for _, email := range []string{aliceEmail, "ALICE@ACME.EXAMPLE", "Alice@acme.example"} {
 		r := e.post(t, grant(e.jag(t, func(c map[string]any) { c["email"] = email })))
-		wantRefused(t, r, http.StatusBadRequest, "invalid_grant", `2 local users (alice, alice2) have the ID-JAG's email "`+email+`"`)
+		wantRefused(t, r, http.StatusBadRequest, "invalid_grant", `2 local users (alice, alice2) have the ID-JAG's email '`+email+`'`)
 	}
 	r := e.post(t, grant(e.jag(t, func(c map[string]any) { c["email"] = "bob@acme.example" })))
 	if r.status != http.StatusOK {

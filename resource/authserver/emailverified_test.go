@@ -28,8 +28,8 @@ func TestSubjectMapping_EmailVerified(t *testing.T) {
 		// null is how some libraries write a claim they do not know.
 		{"email, email_verified null", authserver.SubjectEmail, json.RawMessage("null"), ""},
 		{"email, email_verified false", authserver.SubjectEmail, false, "email_verified false"},
-		{"email, email_verified the string false", authserver.SubjectEmail, "false", `email_verified "false" is not a JSON boolean`},
-		{"email, email_verified the string true", authserver.SubjectEmail, "true", `email_verified "true" is not a JSON boolean`},
+		{"email, email_verified the string false", authserver.SubjectEmail, "false", `email_verified 'false' is not a JSON boolean`},
+		{"email, email_verified the string true", authserver.SubjectEmail, "true", `email_verified 'true' is not a JSON boolean`},
 		{"email, email_verified a number", authserver.SubjectEmail, 0, "email_verified 0 is not a JSON boolean"},
 		// Mapping by sub does not use the email: its verification is not
 		// this server's concern.

@@ -50,7 +50,7 @@ func TestTrustedIssuers_AcceptsEachTrustedIdP(t *testing.T) {
 				t.Fatalf("HTTP %d %s, want error %q", r.status, r.raw, tt.wantError)
 			}
 			if tt.wantError != "" {
-				if !strings.Contains(r.str("error_description"), `untrusted issuer "`+untrusted.issuer+`"`) {
+				if !strings.Contains(r.str("error_description"), `untrusted issuer '`+untrusted.issuer+`'`) {
 					t.Errorf("description %q", r.str("error_description"))
 				}
 				if untrusted.jwksHits.Load() != 0 {
@@ -179,7 +179,7 @@ func TestSubjectMapping(t *testing.T) {
 		{"email", authserver.SubjectEmail, nil, "", "", "00u-alice-local", "alice"},
 		{"email in another case", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "Alice@ACME.example" }, "", "", "00u-alice-local", "alice"},
 		{"email missing", authserver.SubjectEmail, func(c map[string]any) { delete(c, "email") }, "invalid_grant", "the ID-JAG has no email claim", "", ""},
-		{"email unknown", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "eve@evil.example" }, "invalid_grant", `no local user has the ID-JAG's email "eve@evil.example"`, "", ""},
+		{"email unknown", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "eve@evil.example" }, "invalid_grant", `no local user has the ID-JAG's email 'eve@evil.example'`, "", ""},
 		// Unicode case folding would take the long s for s, and the Kelvin sign for k: another
 		// address, which someone could register at the IdP.
 		{"email with a long s for an s", authserver.SubjectEmail, func(c map[string]any) { c["email"] = "\u017fam@acme.example" }, "invalid_grant", "no local user has the ID-JAG's email", "", ""},
@@ -241,8 +241,8 @@ func TestAuthorize(t *testing.T) {
 			query:  url.Values{"client_id": {publicClient}},
 			wantTo: "https://public.example/cb", wantQuery: url.Values{"error": {"unsupported_response_type"}, "iss": {e.asURL}},
 		},
-		{name: "unknown client", query: url.Values{"client_id": {"stranger"}, "redirect_uri": {"https://app.example/cb?x=1"}}, wantDesc: `unknown client "stranger"`},
-		{name: "unregistered redirect URI", query: url.Values{"client_id": {confidentialClient}, "redirect_uri": {"https://evil.example/cb"}}, wantDesc: `redirect_uri "https://evil.example/cb" is not registered`},
+		{name: "unknown client", query: url.Values{"client_id": {"stranger"}, "redirect_uri": {"https://app.example/cb?x=1"}}, wantDesc: `unknown client 'stranger'`},
+		{name: "unregistered redirect URI", query: url.Values{"client_id": {confidentialClient}, "redirect_uri": {"https://evil.example/cb"}}, wantDesc: `redirect_uri 'https://evil.example/cb' is not registered`},
 		{name: "redirect_uri omitted, several registered", query: url.Values{"client_id": {confidentialClient}}, wantDesc: "has 2 registered"},
 		{name: "client without redirect URIs", query: url.Values{"client_id": {otherClient}, "redirect_uri": {"https://x.example/cb"}}, wantDesc: "is not registered"},
 		{name: "no client_id", query: url.Values{}, wantDesc: "client_id is missing"},
@@ -352,7 +352,7 @@ func TestIDJAG_MemberNamesAreCaseSensitive(t *testing.T) {
 	t.Run("typ JWT with an ID-JAG typ in another case", func(t *testing.T) {
 		jag := signRaw(t, key, header(`"typ":"JWT","Typ":"oauth-id-jag+jwt"`), payload(nil, ""))
 		r := e.post(t, grant(jag))
-		if r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), `typ "JWT"`) {
+		if r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), `typ 'JWT'`) {
 			t.Fatalf("HTTP %d %s, want invalid_grant for typ JWT", r.status, r.raw)
 		}
 	})

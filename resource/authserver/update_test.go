@@ -53,7 +53,7 @@ func TestUpdate_AddsAClient(t *testing.T) {
 		req.basic = &[2]string{"newcomer-at-tracker", "newcomer-secret"}
 		return req
 	}
-	wantRefused(t, e.post(t, newcomer()), http.StatusUnauthorized, "invalid_client", `unknown client "newcomer-at-tracker"`)
+	wantRefused(t, e.post(t, newcomer()), http.StatusUnauthorized, "invalid_client", `unknown client 'newcomer-at-tracker'`)
 
 	e.update(t, func(r *authserver.Registration) {
 		r.Clients["newcomer-at-tracker"] = "newcomer-secret"
@@ -91,7 +91,7 @@ func TestUpdate_RemovesAClient(t *testing.T) {
 	jag := e.jag(t, nil)
 	e.update(t, func(r *authserver.Registration) { delete(r.Clients, confidentialClient) })
 
-	wantRefused(t, e.post(t, grant(jag)), http.StatusUnauthorized, "invalid_client", `unknown client "`+confidentialClient+`"`)
+	wantRefused(t, e.post(t, grant(jag)), http.StatusUnauthorized, "invalid_client", `unknown client '`+confidentialClient+`'`)
 	r := e.introspect(t, &[2]string{confidentialClient, confidentialSecret}, url.Values{"token": {before}})
 	wantRefused(t, r, http.StatusUnauthorized, "invalid_client", "unknown client")
 	if _, err := e.as.VerifyAccessToken(t.Context(), before, e.mcpURL); err != nil {
@@ -112,14 +112,14 @@ func TestUpdate_ChangesScopes(t *testing.T) {
 	admin := func() tokenRequest {
 		return grant(e.jag(t, func(c map[string]any) { c["scope"] = "issues.read issues.admin" }))
 	}
-	wantRefused(t, e.post(t, admin()), http.StatusBadRequest, "invalid_scope", `ID-JAG scope "issues.admin" is not a scope`)
+	wantRefused(t, e.post(t, admin()), http.StatusBadRequest, "invalid_scope", `ID-JAG scope 'issues.admin' is not a scope`)
 
 	e.update(t, func(r *authserver.Registration) { r.Scopes = []string{"issues.read", "issues.admin"} })
 	r := e.post(t, admin())
 	if r.status != http.StatusOK || r.str("scope") != "issues.read issues.admin" {
 		t.Fatalf("after Update: HTTP %d %s", r.status, r.raw)
 	}
-	wantRefused(t, e.post(t, grant(e.jag(t, nil))), http.StatusBadRequest, "invalid_scope", `ID-JAG scope "issues.write" is not a scope`)
+	wantRefused(t, e.post(t, grant(e.jag(t, nil))), http.StatusBadRequest, "invalid_scope", `ID-JAG scope 'issues.write' is not a scope`)
 
 	var meta authserver.Metadata
 	getJSON(t, e.asURL+"/.well-known/oauth-authorization-server", &meta)
@@ -136,7 +136,7 @@ func TestUpdate_ChangesScopes(t *testing.T) {
 // Update adds the user, whose sub and username the access token carries.
 func TestUpdate_AddsAUserForSubjectEmail(t *testing.T) {
 	e := newEnv(t, func(c *authserver.Config) { c.Subject = authserver.SubjectEmail })
-	wantRefused(t, e.post(t, grant(e.jag(t, nil))), http.StatusBadRequest, "invalid_grant", `no local user has the ID-JAG's email "`+aliceEmail+`"`)
+	wantRefused(t, e.post(t, grant(e.jag(t, nil))), http.StatusBadRequest, "invalid_grant", `no local user has the ID-JAG's email '`+aliceEmail+`'`)
 
 	e.update(t, func(r *authserver.Registration) {
 		r.Users = []authserver.User{{Username: "alice", Sub: "00u-alice-local", Email: aliceEmail}}
@@ -169,7 +169,7 @@ func TestUpdate_RemovesATrustedIssuer(t *testing.T) {
 	hits := e.idp.jwksHits.Load()
 
 	e.update(t, func(*authserver.Registration) {}) // the first IdP alone
-	wantRefused(t, e.post(t, fromSecond()), http.StatusBadRequest, "invalid_grant", `untrusted issuer "`+second.issuer+`"`)
+	wantRefused(t, e.post(t, fromSecond()), http.StatusBadRequest, "invalid_grant", `untrusted issuer '`+second.issuer+`'`)
 	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
 		t.Fatalf("the IdP that stays: HTTP %d %s", r.status, r.raw)
 	}

@@ -93,7 +93,7 @@ func TestMCPServer_DPoPBoundTokens(t *testing.T) {
 		{name: "proof for another URL", authorization: "DPoP " + token, proofs: []string{proofFor(key, proof{token: token, htu: asIssuer + "/token"})},
 			wantStatus: 401, wantScheme: "DPoP", wantError: "invalid_dpop_proof", wantDesc: "htu"},
 		{name: "proof for GET", authorization: "DPoP " + token, proofs: []string{proofFor(key, proof{token: token, htm: http.MethodGet})},
-			wantStatus: 401, wantScheme: "DPoP", wantError: "invalid_dpop_proof", wantDesc: `htm "GET"`},
+			wantStatus: 401, wantScheme: "DPoP", wantError: "invalid_dpop_proof", wantDesc: "htm 'GET'"},
 		{name: "proof made too long ago", authorization: "DPoP " + token, proofs: []string{proofFor(key, proof{token: token, iat: e.clock.Now().Add(-time.Hour)})},
 			wantStatus: 401, wantScheme: "DPoP", wantError: "invalid_dpop_proof", wantDesc: "before now"},
 		{name: "two proofs", authorization: "DPoP " + token, proofs: []string{proofFor(key, proof{token: token}), proofFor(key, proof{token: token})},

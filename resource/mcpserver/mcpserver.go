@@ -21,6 +21,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
@@ -419,13 +420,15 @@ func (s *mcpServer) setChallenge(w http.ResponseWriter, scheme, code, scope, des
 		params = append(params, fmt.Sprintf(`scope="%s"`, quotable(scope)))
 	}
 	if description != "" {
-		params = append(params, fmt.Sprintf(`error_description="%s"`, quotable(description)))
+		// In the RFC 6750 §3 set, which has neither '"' nor '\': the
+		// body's text (errorBody), not one with characters dropped.
+		params = append(params, fmt.Sprintf(`error_description="%s"`, errdesc.ASCII(description)))
 	}
 	w.Header().Set("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
 }
 
-// quotable makes s safe inside an RFC 6750 §3 quoted string, whose
-// error_description may not contain '"' or '\' or control characters.
+// quotable makes s safe inside an RFC 6750 §3 quoted string, for the
+// challenge's resource_metadata and scope.
 func quotable(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -595,4 +598,11 @@ func temporarilyUnavailable(retryAfter time.Duration, format string, args ...any
 type errorBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
+}
+
+// MarshalJSON writes the description in the RFC 6749 §5.2 set, as the
+// challenge carries it: every refusal's body is written here.
+func (b errorBody) MarshalJSON() ([]byte, error) {
+	type plain errorBody
+	return json.Marshal(plain{b.Error, errdesc.ASCII(b.Description)})
 }
