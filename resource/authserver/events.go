@@ -102,7 +102,7 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var full *replay.FullError
-	switch err := a.replay.Use("secevent\x00"+set.Issuer+"\x00"+set.ID, now.Add(setMaxAge+a.cfg.Skew), now); {
+	switch err := a.use(a.replay, replayJTIKind, replayKey("secevent\x00"+set.Issuer+"\x00"+set.ID), now.Add(setMaxAge+a.cfg.Skew), now); {
 	case errors.Is(err, replay.ErrReplayed):
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + set.ID + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
 		return
