@@ -22,10 +22,14 @@ import (
 // replayRecord is one line of Config.ReplayFile: a jti the server
 // recorded, as the hash its cache keeps (replayKey: never the token, nor
 // the jti itself), until Exp; or, for the floor kind, the start At
-// before which every JWT is refused (replayLog.floor), until Exp.
+// before which every JWT is refused (replayLog.floor), until Exp; or,
+// for the revoked kind, a user (Iss, Sub) whose tokens issued until At a
+// pushed SET revoked (a.revoked), until Exp.
 type replayRecord struct {
 	Kind string    `json:"kind"`
 	Key  string    `json:"key,omitempty"`
+	Iss  string    `json:"iss,omitempty"`
+	Sub  string    `json:"sub,omitempty"`
 	At   time.Time `json:"at,omitzero"`
 	Exp  time.Time `json:"exp"`
 }
@@ -36,6 +40,7 @@ const (
 	replayAssertionKind = "client_assertion" // a.clientAs
 	replayProofKind     = "dpop_proof"       // a.proofs
 	replayFloorKind     = "floor"
+	revokedKind         = "revoked" // a.revoked: Iss, Sub, At
 )
 
 // replayKey is what the replay caches keep for an identifier (the issuer
@@ -142,6 +147,9 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 			l.floor = r
 		}
 		return true
+	case revokedKind:
+		// Full: a.revoked has room for fewer than it held.
+		return !now.Before(r.Exp) || a.revoked.revoke(subjectKey{r.Iss, r.Sub}, r.At, r.Exp)
 	default:
 		return false
 	}
@@ -174,23 +182,37 @@ func (a *Server) madeBeforeFloor(kind string, iat time.Time) bool {
 
 // append writes r to the file, unsynced. A failure is logged: the entry
 // still holds in memory, until a restart.
-func (l *replayLog) append(r replayRecord) {
-	if l == nil {
+func (l *replayLog) append(r replayRecord) { l.write(false, r) }
+
+// appendSynced writes rs to the file and syncs it: a revocation, off the
+// token path, with the jti of its SET, so that neither is kept without
+// the other.
+func (l *replayLog) appendSynced(rs ...replayRecord) { l.write(true, rs...) }
+
+func (l *replayLog) write(sync bool, rs ...replayRecord) {
+	if l == nil || len(rs) == 0 {
 		return
 	}
-	b, _ := json.Marshal(r)
-	b = append(b, '\n')
+	var b []byte
+	for _, r := range rs {
+		line, _ := json.Marshal(r)
+		b = append(append(b, line...), '\n')
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
-		slog.Error("the record of used jti values is closed; a restart forgets this one", "file", l.name)
+		slog.Error("the record of used jti values is closed; a restart forgets these", "file", l.name, "records", len(rs))
 		return
 	}
-	if _, err := l.f.Write(b); err != nil {
-		slog.Error("could not record a used jti; a restart forgets it", "file", l.name, "err", err)
+	_, err := l.f.Write(b)
+	if err == nil && sync {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		slog.Error("could not record a used jti or a revocation; a restart forgets it", "file", l.name, "err", err)
 		return
 	}
-	l.lines++
+	l.lines += len(rs)
 	if l.lines > 2*l.live+minReplayRewrite {
 		if err := l.rewriteLocked(); err != nil {
 			slog.Error("could not rewrite the record of used jti values", "file", l.name, "err", err)
@@ -238,6 +260,9 @@ func (l *replayLog) rewriteLocked() error {
 			add(replayRecord{Kind: c.kind, Key: key, Exp: until})
 		})
 	}
+	a.revoked.each(now, func(k subjectKey, at, until time.Time) {
+		add(replayRecord{Kind: revokedKind, Iss: k.iss, Sub: k.sub, At: at, Exp: until})
+	})
 	if l.f != nil {
 		_ = l.f.Close()
 		l.f = nil

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
@@ -178,5 +180,33 @@ func TestReplayFile_UnreadableLineFailsClosed(t *testing.T) {
 	}
 	if r := e.post(t, withProofs(grant(e.jag(t, nil)), e.tokenProof(t, key))); r.status != http.StatusOK {
 		t.Errorf("a DPoP proof made after the floor: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// TestReplayFile_RevocationsOutliveARestart: a user's access that a
+// pushed SET revoked stays revoked after a restart: an ID-JAG issued
+// before the SET, unredeemed, is refused as before it, while one issued
+// after it is redeemed. Without this the restart forgot the revocation,
+// and the SET's jti, kept, refused the IdP's resending of it.
+func TestReplayFile_RevocationsOutliveARestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "replay.jsonl")
+	e := newEnv(t, func(c *authserver.Config) { c.ReplayFile = file })
+	before := e.jag(t, nil)
+	k := e.idp.currentKey()
+	if r := e.pushSET(t, sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key), "application/secevent+jwt"); r.status != http.StatusAccepted {
+		t.Fatalf("push: HTTP %d %v", r.status, r.body)
+	}
+	refused := func(when string) {
+		t.Helper()
+		if r := e.post(t, grant(before)); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "revoked") {
+			t.Errorf("an ID-JAG issued before the SET, %s: HTTP %d %s, want 400 invalid_grant, revoked", when, r.status, r.raw)
+		}
+	}
+	refused("before the restart")
+	e.restart(t)
+	refused("after the restart")
+	e.clock.Advance(time.Second)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Errorf("an ID-JAG issued after the SET, after the restart: HTTP %d %s", r.status, r.raw)
 	}
 }
