@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
@@ -128,5 +130,56 @@ func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
 				t.Errorf("the restart found an unreadable record:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestDemo_PushedRevocationOutlivesARestart: a user disabled while
+// `demo --state-dir` runs has their access revoked at the demo
+// authorization server by a pushed SET; an ID-JAG issued to them before
+// that, not yet redeemed, stays refused after a kill -9 and a restart
+// (the IdP sends an accepted SET no more).
+func TestDemo_PushedRevocationOutlivesARestart(t *testing.T) {
+	idpAddr := fmt.Sprintf("127.0.0.1:%d", demoReplayPort(t))
+	asPort, mcpPort := demoReplayPort(t), demoReplayPort(t)
+	asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
+	file := minimalConfig(t, "http", asPort, mcpPort)
+	state := filepath.Join(t.TempDir(), "state")
+	issuer := "http://" + idpAddr
+	ctx := context.Background()
+
+	cmd, stderr := startDemoState(t, file, state, idpAddr)
+	devCall(t, http.MethodPut, issuer+"/admin/api/users/bob", map[string]any{"username": "bob", "password": "bob-pw", "groups": []string{"developers"}}, nil)
+	login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", Username: "bob", Password: "bob-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me",
+		SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devCall(t, http.MethodPut, issuer+"/admin/api/users/bob", map[string]any{"username": "bob", "password": "bob-pw", "groups": []string{"developers"}, "disabled": true}, nil)
+	revoked := func(status int, body map[string]any) bool {
+		return status == http.StatusBadRequest && body["error"] == "invalid_grant" && strings.Contains(fmt.Sprint(body["error_description"]), "revoked the access")
+	}
+	// The push is asynchronous: a probe ID-JAG, never redeemed, tells
+	// nothing; wait for the event_push in the audit log.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var events []map[string]any
+		devCall(t, http.MethodGet, issuer+"/admin/api/audit?type=event_push", nil, &events)
+		if slices.ContainsFunc(events, func(e map[string]any) bool { return e["outcome"] == "allowed" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event_push delivered: %v\n%s", events, stderr)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	_, stderr = startDemoState(t, file, state, idpAddr)
+	if status, body := redeemIDJAG(t, asURL, "my-mcp-client-at-notes", "change-me", jag["access_token"].(string)); !revoked(status, body) {
+		t.Errorf("bob's ID-JAG issued before the revocation, after the restart: HTTP %d %v, want 400 invalid_grant, revoked\n%s", status, body, stderr)
 	}
 }
