@@ -6,10 +6,13 @@
 package demo
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -65,9 +68,15 @@ type Service struct {
 // future nor expired for the servers that judge them.
 //
 // [Follow] makes the authorization servers follow a later configuration.
-func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, error) {
+// With the option [StateDir] each authorization server keeps the jti
+// values it has seen in a file there; [Close] closes those files.
+func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option) ([]Service, error) {
 	if now == nil {
 		now = time.Now
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	base = strings.TrimSuffix(base, "/")
 	shared := merge(cfg, base)
@@ -92,6 +101,15 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 		if cc, on := ss.cimdConfig(); on {
 			resolver = cimd.New(cc, nil)
 		}
+		asAddr, err := hostPort(s.Issuer)
+		if err != nil {
+			Close(out)
+			return nil, &ConfigError{Path: ss.firstPath + ".issuer", Err: fmt.Errorf("server %s issuer: %w", s.ID, err)}
+		}
+		replayFile := ""
+		if o.stateDir != "" {
+			replayFile = filepath.Join(o.stateDir, ReplayFileName(asAddr))
+		}
 		rsID, rsSecret := IntrospectionCredentials(s.ID)
 		reg := ss.registration()
 		as, err := authserver.New(authserver.Config{
@@ -110,18 +128,22 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Users:              reg.Users,
 			AllowReplay:        reg.AllowReplay,
 			MaxIDJAGLifetime:   reg.MaxIDJAGLifetime,
+			ReplayFile:         replayFile,
 			Now:                now,
 		})
 		if err != nil {
+			Close(out)
+			if _, file := errors.AsType[*fs.PathError](err); file {
+				// The state directory's file, not the configuration.
+				return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
+			}
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
-		}
-		asAddr, err := hostPort(s.Issuer)
-		if err != nil {
-			return nil, &ConfigError{Path: ss.firstPath + ".issuer", Err: fmt.Errorf("server %s issuer: %w", s.ID, err)}
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
 		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}); err != nil {
+			_ = as.Close()
+			Close(out)
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
@@ -129,17 +151,58 @@ func Stack(cfg *policy.Config, base string, now func() time.Time) ([]Service, er
 			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: st.mcpScopes, Now: now,
 		})
 		if err != nil {
+			Close(out)
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		mcpAddr, err := hostPort(s.Resources[0])
 		if err != nil {
+			Close(out)
 			return nil, &ConfigError{Path: ss.firstPath + ".resources[0]", Err: fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
 		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Path: ss.firstPath + ".resources[0]", Addr: mcpAddr, Handler: mcp}); err != nil {
+			Close(out)
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// Option is an option of [Stack].
+type Option func(*options)
+
+type options struct {
+	stateDir string
+}
+
+// StateDir keeps, in dir (the IdP's --state-dir), the jti values each
+// authorization server has seen, in the file [ReplayFileName] names
+// (authserver.Config.ReplayFile): the IdP's signing keys outlive a
+// restart there, and so do the ID-JAGs they signed, which must stay
+// redeemed. "" keeps them in memory only.
+func StateDir(dir string) Option { return func(o *options) { o.stateDir = dir } }
+
+// ReplayFileName is the name of the file, in the state directory, of the
+// demo authorization server that listens at addr (host:port; each has an
+// address of its own): authserver-<host>_<port>.jsonl, each character of
+// the host other than a letter, a digit, "." or "-" written as "_".
+func ReplayFileName(addr string) string {
+	b := []byte(addr)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return "authserver-" + string(b) + ".jsonl"
+}
+
+// Close closes the files the authorization servers of stack keep in the
+// state directory ([StateDir]).
+func Close(stack []Service) {
+	for _, svc := range stack {
+		if svc.follow != nil {
+			_ = svc.follow.as.Close()
+		}
+	}
 }
 
 // started is a demo authorization server as Stack built it: what Follow

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,11 +34,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer r.close()
 	cfg := r.store.Config()
-	stack, err := demo.Stack(cfg, r.base, r.srv.Now)
+	stack, err := demo.Stack(cfg, r.base, r.srv.Now, demo.StateDir(*flags.stateDir))
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
+		if _, file := errors.AsType[*iofs.PathError](err); file {
+			return exitFailure
+		}
 		return exitUsage
 	}
+	defer demo.Close(stack)
 	followEdits(r.store, stack, cfg)
 	var tlsConfig *tls.Config
 	if r.ca != nil {

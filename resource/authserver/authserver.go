@@ -126,6 +126,17 @@ type Config struct {
 	// anyone with a metadata document can make them: they must not fill
 	// the one ID-JAGs need.
 	ReplayCacheSize int
+	// ReplayFile, when not "", keeps the jti values of the replay caches
+	// in this file (each as a hash, never the token), so that an ID-JAG,
+	// a client assertion or a DPoP proof used before a restart, kill -9
+	// included, is refused after it as before: the keys of the IdPs and
+	// clients that sign them outlive the restart, and so do the JWTs.
+	// Each use is appended but not synced, so a crash of the machine may
+	// forget the last ones; a line that cannot be read at start makes
+	// the server refuse every such JWT made until then, until they
+	// expire (replaylog.go). "" keeps them in memory only. Call
+	// [Server.Close] when done.
+	ReplayFile string
 	// AccessTokenLifetime is the lifetime of issued access tokens; 0 means 1h.
 	AccessTokenLifetime time.Duration
 	// Skew is the clock-skew tolerance for exp, nbf and iat; 0 means 30s.
@@ -200,11 +211,17 @@ type Server struct {
 	replay   *replay.Cache // ID-JAG jti, and SET jti
 	clientAs *replay.Cache // client assertion jti, per client
 	proofs   *replay.Cache // DPoP proof jti, per key
-	key      *ecdsa.PrivateKey
-	kid      string
-	signer   jose.Signer
-	public   http.Handler
-	revoked  revocations // users whose tokens a pushed SET revoked (events.go)
+	// replayLog keeps the caches' entries in Config.ReplayFile (nil:
+	// none), and replayFloor is the start before which every JWT is
+	// refused since that file lost a record (zero: none); both fixed at
+	// New.
+	replayLog   *replayLog
+	replayFloor time.Time
+	key         *ecdsa.PrivateKey
+	kid         string
+	signer      jose.Signer
+	public      http.Handler
+	revoked     revocations // users whose tokens a pushed SET revoked (events.go)
 
 	updateMu sync.Mutex // serializes Update
 	reg      atomic.Pointer[registration]
@@ -333,6 +350,9 @@ func New(cfg Config) (*Server, error) {
 		signer:   signer,
 	}
 	if err := a.Update(reg); err != nil {
+		return nil, err
+	}
+	if a.replayLog, err = a.openReplayLog(cfg.ReplayFile); err != nil {
 		return nil, err
 	}
 	// MCP clients send MCP-Protocol-Version with their metadata requests.

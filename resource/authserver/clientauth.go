@@ -277,9 +277,16 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if len(claims.ID) > replay.MaxJTIBytes {
 		return "", invalidClient("the client assertion's jti is %d bytes, more than the %d accepted", len(claims.ID), replay.MaxJTIBytes)
 	}
-	err = a.clientAs.Use("client_assertion\x00"+id+"\x00"+claims.ID, exp.Add(a.cfg.Skew), now)
+	// Without iat, it was made at most MaxAssertionLifetime before exp.
+	made := exp.Add(-replay.MaxAssertionLifetime)
+	if claims.IssuedAt != nil {
+		made = claims.IssuedAt.Time()
+	}
+	err = a.use(a.clientAs, replayAssertionKind, replayKey("client_assertion\x00"+id+"\x00"+claims.ID), exp.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
+	case err == nil && a.madeBeforeFloor(replayAssertionKind, made):
+		return "", invalidClient("the client assertion was made at %s, before this authorization server started at %s unable to read all of its record of used assertions; it cannot tell whether this one was used: make a new assertion", stamp(made), stamp(a.replayFloor))
 	case err == nil:
 		return id, nil
 	case errors.Is(err, replay.ErrReplayed):

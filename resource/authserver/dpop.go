@@ -39,9 +39,11 @@ func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Pr
 // useProof records the proof's jti, refusing it if already seen (RFC 9449
 // §11.1).
 func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
-	err := a.proofs.Use(p.ReplayKey(), p.ReplayUntil, now)
+	err := a.use(a.proofs, replayProofKind, replayKey(p.ReplayKey()), p.ReplayUntil, now)
 	var full *replay.FullError
 	switch {
+	case err == nil && a.madeBeforeFloor(replayProofKind, p.IssuedAt):
+		return invalidDPoPProof("the DPoP proof was made at %s, before this authorization server started at %s unable to read all of its record of used proofs; it cannot tell whether this one was used: make a new proof", stamp(p.IssuedAt), stamp(a.replayFloor))
 	case err == nil:
 		return nil
 	case errors.Is(err, replay.ErrReplayed):

@@ -62,6 +62,18 @@ func (r *revocations) revoke(k subjectKey, at, until time.Time) bool {
 	return true
 }
 
+// each calls f with every revocation live at now, under r's lock: f
+// must not call r.
+func (r *revocations) each(now time.Time, f func(k subjectKey, at, until time.Time)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, at := range r.at {
+		if until := r.until[k]; until.After(now) {
+			f(k, at, until)
+		}
+	}
+}
+
 // revokedBefore reports whether a token issued at iat for k was revoked:
 // issued before the revocation or, since iat has whole seconds, in its
 // second.
@@ -102,7 +114,13 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var full *replay.FullError
-	switch err := a.replay.Use("secevent\x00"+set.Issuer+"\x00"+set.ID, now.Add(setMaxAge+a.cfg.Skew), now); {
+	// Recorded in the file with the revocation, below: a SET whose jti
+	// outlived a restart without its revocation would be refused when
+	// the IdP sends it again. SETs made before a start that lost a
+	// record (madeBeforeFloor) are accepted: a revocation processed
+	// twice revokes no less.
+	jti := replayRecord{Kind: replayJTIKind, Key: replayKey("secevent\x00" + set.Issuer + "\x00" + set.ID), Exp: now.Add(setMaxAge + a.cfg.Skew)}
+	switch err := a.replay.Use(jti.Key, jti.Exp, now); {
 	case errors.Is(err, replay.ErrReplayed):
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + set.ID + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
 		return
@@ -112,10 +130,14 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every token issued before now, and living at most the longer of
 	// an access token and an ID-JAG lifetime, is refused until it expires.
-	if !a.revoked.revoke(subjectKey{set.Subject.Iss, set.Subject.Sub}, now, now.Add(a.cfg.AccessTokenLifetime+setMaxAge+a.cfg.Skew)) {
+	revoked := replayRecord{Kind: revokedKind, Iss: set.Subject.Iss, Sub: set.Subject.Sub, At: now, Exp: now.Add(a.cfg.AccessTokenLifetime + setMaxAge + a.cfg.Skew)}
+	if !a.revoked.revoke(subjectKey{revoked.Iss, revoked.Sub}, revoked.At, revoked.Exp) {
 		writeOAuthError(w, temporarilyUnavailable(time.Minute, "too many revoked users to remember another"), a.cfg.Issuer)
 		return
 	}
+	// Synced before the 202: the IdP sends a SET no more once it is
+	// accepted, and a restart must not forget it (Config.ReplayFile).
+	a.replayLog.appendSynced(jti, revoked)
 	w.WriteHeader(http.StatusAccepted)
 }
 

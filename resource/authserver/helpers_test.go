@@ -242,6 +242,8 @@ type env struct {
 	mcpURL string // the tracker's resource identifier
 	setMCP func(http.Handler)
 	clock  *clock
+	cfg    authserver.Config  // what as was made with
+	setAS  func(http.Handler) // serves another handler at asURL
 }
 
 type envOption func(*authserver.Config)
@@ -273,7 +275,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	e.as = as
+	e.as, e.cfg, e.setAS = as, cfg, setAS
 	setAS(as)
 	return e
 }

@@ -212,10 +212,14 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 	// The entry lives until exp + skew, which checkIDJAGClaims keeps
 	// within the registration's MaxIDJAGLifetime and twice the skew from
 	// now.
-	err := a.replay.Use(jag.Issuer+"\x00"+jag.JTI, jag.Expiry.Add(a.cfg.Skew), now)
+	err := a.use(a.replay, replayJTIKind, replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
-	case err == nil, reg.replayOK:
+	case reg.replayOK:
+		return nil
+	case err == nil && a.madeBeforeFloor(replayJTIKind, jag.IssuedAt):
+		return invalidGrant("the ID-JAG was issued at %s, before this authorization server started at %s unable to read all of its record of redeemed ID-JAGs; it cannot tell whether this one was redeemed: get a new ID-JAG from the IdP", stamp(jag.IssuedAt), stamp(a.replayFloor))
+	case err == nil:
 		return nil
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// demoReplayPort returns a loopback port of 19500-19599 that was free a
+// moment ago: a restart must find the IdP and the authorization server
+// at the addresses the ID-JAG names (iss, aud), so these are fixed.
+func demoReplayPort(t *testing.T) int {
+	t.Helper()
+	for port := 19500; port < 19600; port++ {
+		if _, taken := handedOut.LoadOrStore(port, true); taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
+	}
+	t.Fatal("no free port between 19500 and 19600")
+	return 0
+}
+
+// startDemoState starts demo on addr with file and --state-dir state, and
+// waits for its banner; the process is killed when the test ends.
+func startDemoState(t *testing.T, file, state, addr string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	cmd := exec.Command(xaaIDPBinary(t), "demo", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	r := bufio.NewReader(out)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("demo printed no banner: %v\n%s", err, stderr)
+		}
+		if strings.Contains(line, "Ctrl-C stops everything.") {
+			break
+		}
+	}
+	go func() { _, _ = r.WriteTo(&syncBuffer{}) }()
+	return cmd, stderr
+}
+
+// TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart: the IdP's keys outlive
+// a restart of `demo --state-dir`, and so do the ID-JAGs they signed, for
+// minutes: the demo authorization server must still refuse a second
+// redemption of one it redeemed before the restart, SIGTERM or kill -9,
+// while a new ID-JAG is redeemed.
+func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
+	for _, stop := range []struct {
+		name string
+		sig  os.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"kill -9", os.Kill}} {
+		t.Run(stop.name, func(t *testing.T) {
+			idpAddr := fmt.Sprintf("127.0.0.1:%d", demoReplayPort(t))
+			asPort, mcpPort := demoReplayPort(t), demoReplayPort(t)
+			asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
+			file := minimalConfig(t, "http", asPort, mcpPort)
+			state := filepath.Join(t.TempDir(), "state")
+			issuer := "http://" + idpAddr
+			ctx := context.Background()
+
+			cmd, stderr := startDemoState(t, file, state, idpAddr)
+			newJAG := func() string {
+				t.Helper()
+				login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", Username: "dev", Password: "dev"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me",
+					SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return jag["access_token"].(string)
+			}
+			redeem := func(jag string) (int, map[string]any) {
+				return redeemIDJAG(t, asURL, "my-mcp-client-at-notes", "change-me", jag)
+			}
+			refused := func(when, jag string) {
+				t.Helper()
+				status, body := redeem(jag)
+				if status != http.StatusBadRequest || body["error"] != "invalid_grant" || !strings.Contains(fmt.Sprint(body["error_description"]), "already redeemed") {
+					t.Errorf("the ID-JAG redeemed %s: HTTP %d %v, want 400 invalid_grant, already redeemed\n%s", when, status, body, stderr)
+				}
+			}
+
+			jag := newJAG()
+			if status, body := redeem(jag); status != http.StatusOK {
+				t.Fatalf("the first redemption: HTTP %d %v", status, body)
+			}
+			refused("twice before the restart", jag)
+
+			if err := cmd.Process.Signal(stop.sig); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			_, stderr = startDemoState(t, file, state, idpAddr)
+			refused("before the restart, after it", jag)
+			if status, body := redeem(newJAG()); status != http.StatusOK {
+				t.Errorf("a new ID-JAG after the restart: HTTP %d %v", status, body)
+			}
+			if strings.Contains(stderr.String(), "unreadable") {
+				t.Errorf("the restart found an unreadable record:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestDemo_PushedRevocationOutlivesARestart: a user disabled while
+// `demo --state-dir` runs has their access revoked at the demo
+// authorization server by a pushed SET; an ID-JAG issued to them before
+// that, not yet redeemed, stays refused after a kill -9 and a restart
+// (the IdP sends an accepted SET no more).
+func TestDemo_PushedRevocationOutlivesARestart(t *testing.T) {
+	idpAddr := fmt.Sprintf("127.0.0.1:%d", demoReplayPort(t))
+	asPort, mcpPort := demoReplayPort(t), demoReplayPort(t)
+	asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
+	file := minimalConfig(t, "http", asPort, mcpPort)
+	state := filepath.Join(t.TempDir(), "state")
+	issuer := "http://" + idpAddr
+	ctx := context.Background()
+
+	cmd, stderr := startDemoState(t, file, state, idpAddr)
+	devCall(t, http.MethodPut, issuer+"/admin/api/users/bob", map[string]any{"username": "bob", "password": "bob-pw", "groups": []string{"developers"}}, nil)
+	login, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", Username: "bob", Password: "bob-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me",
+		SubjectToken: login.IDToken(), Audience: asURL, Resource: mcpURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devCall(t, http.MethodPut, issuer+"/admin/api/users/bob", map[string]any{"username": "bob", "password": "bob-pw", "groups": []string{"developers"}, "disabled": true}, nil)
+	revoked := func(status int, body map[string]any) bool {
+		return status == http.StatusBadRequest && body["error"] == "invalid_grant" && strings.Contains(fmt.Sprint(body["error_description"]), "revoked the access")
+	}
+	// The push is asynchronous: a probe ID-JAG, never redeemed, tells
+	// nothing; wait for the event_push in the audit log.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var events []map[string]any
+		devCall(t, http.MethodGet, issuer+"/admin/api/audit?type=event_push", nil, &events)
+		if slices.ContainsFunc(events, func(e map[string]any) bool { return e["outcome"] == "allowed" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event_push delivered: %v\n%s", events, stderr)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	_, stderr = startDemoState(t, file, state, idpAddr)
+	if status, body := redeemIDJAG(t, asURL, "my-mcp-client-at-notes", "change-me", jag["access_token"].(string)); !revoked(status, body) {
+		t.Errorf("bob's ID-JAG issued before the revocation, after the restart: HTTP %d %v, want 400 invalid_grant, revoked\n%s", status, body, stderr)
+	}
+}
