@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,26 +16,6 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
-
-// demoReplayPort returns a loopback port of 19500-19599 that was free a
-// moment ago: a restart must find the IdP and the authorization server
-// at the addresses the ID-JAG names (iss, aud), so these are fixed.
-func demoReplayPort(t *testing.T) int {
-	t.Helper()
-	for port := 19500; port < 19600; port++ {
-		if _, taken := handedOut.LoadOrStore(port, true); taken {
-			continue
-		}
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return port
-	}
-	t.Fatal("no free port between 19500 and 19600")
-	return 0
-}
 
 // startDemoState starts demo on addr with file and --state-dir state, and
 // waits for its banner; the process is killed when the test ends.
@@ -78,8 +57,8 @@ func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
 		sig  os.Signal
 	}{{"SIGTERM", syscall.SIGTERM}, {"kill -9", os.Kill}} {
 		t.Run(stop.name, func(t *testing.T) {
-			idpAddr := fmt.Sprintf("127.0.0.1:%d", demoReplayPort(t))
-			asPort, mcpPort := demoReplayPort(t), demoReplayPort(t)
+			idpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			asPort, mcpPort := freePort(t), freePort(t)
 			asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
 			file := minimalConfig(t, "http", asPort, mcpPort)
 			state := filepath.Join(t.TempDir(), "state")
@@ -139,8 +118,8 @@ func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
 // that, not yet redeemed, stays refused after a kill -9 and a restart
 // (the IdP sends an accepted SET no more).
 func TestDemo_PushedRevocationOutlivesARestart(t *testing.T) {
-	idpAddr := fmt.Sprintf("127.0.0.1:%d", demoReplayPort(t))
-	asPort, mcpPort := demoReplayPort(t), demoReplayPort(t)
+	idpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	asPort, mcpPort := freePort(t), freePort(t)
 	asURL, mcpURL := fmt.Sprintf("http://127.0.0.1:%d", asPort), fmt.Sprintf("http://127.0.0.1:%d/mcp", mcpPort)
 	file := minimalConfig(t, "http", asPort, mcpPort)
 	state := filepath.Join(t.TempDir(), "state")
