@@ -198,17 +198,17 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 		check string // what the authorization server's error_description names
 		code  string // its error; "" for invalid_grant
 	}{
-		{policy.FaultWrongTyp, `typ "JWT" is not "oauth-id-jag+jwt"`, ""},
-		{policy.FaultWrongAud, `aud "` + tracker.URL + `" is not this authorization server`, ""},
+		{policy.FaultWrongTyp, `typ 'JWT' is not 'oauth-id-jag+jwt'`, ""},
+		{policy.FaultWrongAud, `aud '` + tracker.URL + `' is not this authorization server`, ""},
 		{policy.FaultExpired, "ID-JAG expired at", ""},
 		{policy.FaultNotYetValid, "ID-JAG is not valid before", ""},
 		{policy.FaultBadSignature, "signature does not verify", ""},
-		{policy.FaultUnknownKID, `kid "xaa-idp-fault-unknown-kid" is not in the IdP JWKS`, ""},
+		{policy.FaultUnknownKID, `kid 'xaa-idp-fault-unknown-kid' is not in the IdP JWKS`, ""},
 		{policy.FaultMissingClientID, "ID-JAG has no client_id", ""},
-		{policy.FaultAlgNone, `ID-JAG alg "none" is not allowed`, ""},
-		{policy.FaultUnmappedClient, `client_id "mcp-client" is not the authenticated client "mcp-client-at-tracker"`, ""},
+		{policy.FaultAlgNone, `ID-JAG alg 'none' is not allowed`, ""},
+		{policy.FaultUnmappedClient, `client_id 'mcp-client' is not the authenticated client 'mcp-client-at-tracker'`, ""},
 		// RFC 8707 §2: a resource the server does not serve is invalid_target.
-		{policy.FaultWrongResource, `resource "https://wrong-resource.invalid/mcp" is not a resource of this authorization server`, "invalid_target"},
+		{policy.FaultWrongResource, `resource 'https://wrong-resource.invalid/mcp' is not a resource of this authorization server`, "invalid_target"},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
