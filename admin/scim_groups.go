@@ -120,18 +120,6 @@ func membersOf(cur *policy.Config, group string) membership {
 	return m
 }
 
-// memberNames are the usernames of a group's members, in the file's
-// order: a group's value in its admin_change.
-func memberNames(cfg *policy.Config, group string) []string {
-	names := []string{}
-	for i := range cfg.Users {
-		if cfg.Users[i].InGroup(group) {
-			names = append(names, cfg.Users[i].Username)
-		}
-	}
-	return names
-}
-
 // memberEdits are the edits of the users of cur that make want the
 // members of group: one Batch, so that no half of them is made. A sub in
 // want that no user has is invalidValue.
