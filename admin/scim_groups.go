@@ -34,14 +34,7 @@ func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) b
 			return nil, scimFail(http.StatusBadRequest, "invalidFilter", "cannot filter groups on %s; filter on displayName, id, externalId or members (strings)", f.attr)
 		}
 	}
-	return func(g *policy.Group) bool {
-		for _, test := range tests {
-			if !test(g) {
-				return false
-			}
-		}
-		return true
-	}, nil
+	return allOf(tests), nil
 }
 
 func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {

@@ -30,14 +30,19 @@ func userMatcher(terms []scimFilter) (func(*policy.User) bool, error) {
 		}
 		tests[i] = test
 	}
-	return func(u *policy.User) bool {
+	return allOf(tests), nil
+}
+
+// allOf is the test that every one of tests passes.
+func allOf[T any](tests []func(*T) bool) func(*T) bool {
+	return func(v *T) bool {
 		for _, test := range tests {
-			if !test(u) {
+			if !test(v) {
 				return false
 			}
 		}
 		return true
-	}, nil
+	}
 }
 
 func userTerm(f scimFilter) (func(*policy.User) bool, error) {
