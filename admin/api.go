@@ -349,11 +349,7 @@ func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 // WWW-Authenticate) are kept.
 func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if IsSCIM(r.URL.Path) {
-		scimType := ""
-		if status == http.StatusBadRequest {
-			scimType = "invalidSyntax"
-		}
-		scimError(w, status, scimType, msg)
+		scimRefuse(w, status, msg)
 		return
 	}
 	writeAPIError(w, status, code, msg)
