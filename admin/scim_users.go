@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -224,8 +223,11 @@ func scimBool(v any) (bool, error) {
 	case bool:
 		return x, nil
 	case string:
-		if b, err := strconv.ParseBool(strings.ToLower(x)); err == nil && (strings.EqualFold(x, "true") || strings.EqualFold(x, "false")) {
-			return b, nil
+		switch {
+		case strings.EqualFold(x, "true"):
+			return true, nil
+		case strings.EqualFold(x, "false"):
+			return false, nil
 		}
 	}
 	return false, scimFail(http.StatusBadRequest, "invalidValue", "active must be a boolean")
