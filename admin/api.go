@@ -230,23 +230,19 @@ func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 
 // noRoute answers a request that no route of the API takes as the API answers, in JSON: 404
 // not_found, or 405 method_not_allowed with the Allow header the mux computed (h is the mux's
-// own plain-text answer, run only for its status and headers).
+// own plain-text answer, run only for its status and headers); under the SCIM endpoints, SCIM
+// errors (refuseAPI).
 func noRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
-	scim := IsSCIM(r.URL.Path)
 	if probe.status == http.StatusMethodNotAllowed {
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
-		msg := r.Method + " is not allowed on " + r.URL.Path + "; it allows " + allow
-		if scim {
-			scimError(w, http.StatusMethodNotAllowed, "", msg)
-			return
-		}
-		writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed", msg)
+		refuseAPI(w, r, http.StatusMethodNotAllowed, "method_not_allowed",
+			r.Method+" is not allowed on "+r.URL.Path+"; it allows "+allow)
 		return
 	}
-	if scim {
+	if IsSCIM(r.URL.Path) {
 		scimError(w, http.StatusNotFound, "", "no SCIM endpoint at "+r.Method+" "+r.URL.Path+" (docs/http.md, \"SCIM provisioning\")")
 		return
 	}
@@ -353,11 +349,7 @@ func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 // WWW-Authenticate) are kept.
 func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if IsSCIM(r.URL.Path) {
-		scimType := ""
-		if status == http.StatusBadRequest {
-			scimType = "invalidSyntax"
-		}
-		scimError(w, status, scimType, msg)
+		scimRefuse(w, status, msg)
 		return
 	}
 	writeAPIError(w, status, code, msg)

@@ -96,6 +96,16 @@ func scimError(w http.ResponseWriter, status int, scimType, detail string) {
 	writeSCIM(w, status, body)
 }
 
+// scimRefuse answers a refusal of a SCIM request's form (its headers,
+// its body) as a SCIM error: a 400 is invalidSyntax.
+func scimRefuse(w http.ResponseWriter, status int, detail string) {
+	scimType := ""
+	if status == http.StatusBadRequest {
+		scimType = "invalidSyntax"
+	}
+	scimError(w, status, scimType, detail)
+}
+
 // writeSCIM writes a SCIM answer: application/scim+json, indented as the
 // admin API's answers are.
 func writeSCIM(w http.ResponseWriter, status int, v any) {
@@ -158,14 +168,11 @@ func (a *API) scimEdit(w http.ResponseWriter, r *http.Request, plan func(cur *po
 func scimBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	raw, f := checkedBody(w, r, maxBody, strictjson.Options{NullMembers: true})
 	if f != nil {
-		scimType, detail := "", f.desc
-		switch f.status {
-		case http.StatusBadRequest:
-			scimType = "invalidSyntax"
-		case http.StatusUnsupportedMediaType:
+		detail := f.desc
+		if f.status == http.StatusUnsupportedMediaType {
 			detail = "send the body as application/scim+json (or application/json)"
 		}
-		scimError(w, f.status, scimType, detail)
+		scimRefuse(w, f.status, detail)
 		return nil, false
 	}
 	var m map[string]any

@@ -34,14 +34,7 @@ func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) b
 			return nil, scimFail(http.StatusBadRequest, "invalidFilter", "cannot filter groups on %s; filter on displayName, id, externalId or members (strings)", f.attr)
 		}
 	}
-	return func(g *policy.Group) bool {
-		for _, test := range tests {
-			if !test(g) {
-				return false
-			}
-		}
-		return true
-	}, nil
+	return allOf(tests), nil
 }
 
 func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
@@ -118,18 +111,6 @@ func membersOf(cur *policy.Config, group string) membership {
 		}
 	}
 	return m
-}
-
-// memberNames are the usernames of a group's members, in the file's
-// order: a group's value in its admin_change.
-func memberNames(cfg *policy.Config, group string) []string {
-	names := []string{}
-	for i := range cfg.Users {
-		if cfg.Users[i].InGroup(group) {
-			names = append(names, cfg.Users[i].Username)
-		}
-	}
-	return names
 }
 
 // memberEdits are the edits of the users of cur that make want the

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -30,14 +29,19 @@ func userMatcher(terms []scimFilter) (func(*policy.User) bool, error) {
 		}
 		tests[i] = test
 	}
-	return func(u *policy.User) bool {
+	return allOf(tests), nil
+}
+
+// allOf is the test that every one of tests passes.
+func allOf[T any](tests []func(*T) bool) func(*T) bool {
+	return func(v *T) bool {
 		for _, test := range tests {
-			if !test(u) {
+			if !test(v) {
 				return false
 			}
 		}
 		return true
-	}, nil
+	}
 }
 
 func userTerm(f scimFilter) (func(*policy.User) bool, error) {
@@ -219,8 +223,11 @@ func scimBool(v any) (bool, error) {
 	case bool:
 		return x, nil
 	case string:
-		if b, err := strconv.ParseBool(strings.ToLower(x)); err == nil && (strings.EqualFold(x, "true") || strings.EqualFold(x, "false")) {
-			return b, nil
+		switch {
+		case strings.EqualFold(x, "true"):
+			return true, nil
+		case strings.EqualFold(x, "false"):
+			return false, nil
 		}
 	}
 	return false, scimFail(http.StatusBadRequest, "invalidValue", "active must be a boolean")

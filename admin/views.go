@@ -303,13 +303,20 @@ type GroupView struct {
 }
 
 func groupView(cfg *policy.Config, g *policy.Group) GroupView {
-	v := GroupView{Group: *g, Members: []string{}}
-	for _, u := range cfg.Users {
-		if u.InGroup(g.Name) {
-			v.Members = append(v.Members, u.Username)
+	return GroupView{Group: *g, Members: memberNames(cfg, g.Name)}
+}
+
+// memberNames are the usernames of a group's members, in the file's
+// order: GroupView's Members, and a SCIM change of members' value in its
+// admin_change.
+func memberNames(cfg *policy.Config, group string) []string {
+	names := []string{}
+	for i := range cfg.Users {
+		if cfg.Users[i].InGroup(group) {
+			names = append(names, cfg.Users[i].Username)
 		}
 	}
-	return v
+	return names
 }
 
 func (a *API) listGroups(w http.ResponseWriter, _ *http.Request) {

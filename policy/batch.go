@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -54,12 +56,7 @@ func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change,
 		for i, u := range b.Users {
 			users[i] = batchEntry[User]{name: u.Username, v: u.User, del: u.Delete}
 		}
-		adjust := func(u *User, orig int) {
-			if u.Sub == DefaultSub(u.Username) && (orig < 0 || !yamlpatch.HasKey(doc.Entry("users", orig), "sub")) {
-				u.Sub = ""
-			}
-		}
-		if err := applyBatch(doc, cur, "user", "users", usersOf, users, adjust); err != nil {
+		if err := applyBatch(doc, cur, "user", "users", usersOf, users, implicitSub); err != nil {
 			return nil, err
 		}
 		groups := make([]batchEntry[Group], len(b.Groups))
@@ -80,8 +77,10 @@ type batchEntry[T any] struct {
 }
 
 // applyBatch puts and appends the entries of one list, then deletes, from
-// the last place up, so that the places read from cur stay right.
-func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of keyed[T], entries []batchEntry[T], adjust func(v *T, orig int)) error {
+// the last place up, so that the places read from cur stay right. adjust,
+// when not nil, sees each entry put with the entry it replaces in doc (nil
+// for a new one), as put's does.
+func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of keyed[T], entries []batchEntry[T], adjust func(v *T, orig *yaml.Node)) error {
 	seen := map[int]bool{}
 	var dels []int
 	for _, en := range entries {
@@ -103,7 +102,7 @@ func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of key
 		}
 		v := en.v
 		if adjust != nil {
-			adjust(&v, i)
+			adjust(&v, doc.Entry(key, i))
 		}
 		if err := doc.Put(key, i, v); err != nil {
 			return err

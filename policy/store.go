@@ -449,11 +449,17 @@ func (e edits) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, err
 				u.Password, u.PasswordBcrypt = old.Password, old.PasswordBcrypt
 			}
 		}
-		// The default sub is left implicit unless the file spelt it out.
-		if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
-			u.Sub = ""
-		}
+		implicitSub(u, orig)
 	})
+}
+
+// implicitSub leaves the default sub of u's username implicit unless the
+// file spelt it out in u's entry (orig; nil for a new user), as PutUser
+// and EditBatch write a user.
+func implicitSub(u *User, orig *yaml.Node) {
+	if u.Sub == DefaultSub(u.Username) && !yamlpatch.HasKey(orig, "sub") {
+		u.Sub = ""
+	}
 }
 
 // DeleteUser deletes the user; ifMatch as for PutUser.
