@@ -338,8 +338,8 @@ func TestSCIM_Errors(t *testing.T) {
 		t.Errorf("externalId filter: %v", list)
 	}
 	// The current ETag is taken in If-Match.
-	resp, u := p.scim(t, "GET", "/Users/u-bob", "")
-	resp, u = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"displayName","value":"B"}]}`, "If-Match", resp.Header.Get("ETag"))
+	resp, _ = p.scim(t, "GET", "/Users/u-bob", "")
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"displayName","value":"B"}]}`, "If-Match", resp.Header.Get("ETag"))
 	if resp.StatusCode != http.StatusOK || u["displayName"] != "B" {
 		t.Errorf("PATCH with the current ETag: %d %v", resp.StatusCode, u)
 	}

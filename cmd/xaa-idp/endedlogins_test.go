@@ -221,7 +221,7 @@ func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
 	}
 	state := filepath.Join(dir, "state")
 	ctx := context.Background()
-	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
 	exchange := func(idToken string) error {
 		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
 		return err
@@ -241,7 +241,7 @@ func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
 	if err := exchange(tok.IDToken()); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
 		t.Errorf("the exchange after the restart: %v, want invalid_grant\n%s", err, stderr)
 	}
