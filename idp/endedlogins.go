@@ -230,7 +230,7 @@ func (l *endedLog) rewriteLocked() error {
 		} else if l.floor.At.Before(*f) {
 			// Raised at start (an unreadable record): for as long as
 			// an ID token issued until then may live.
-			l.floor = endedRecord{Kind: endedFloorKind, At: *f, Exp: f.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)}
+			l.floor = endedRecord{Kind: endedFloorKind, At: *f, Exp: s.idTokenHorizon(*f)}
 			recs = append(recs, l.floor)
 		}
 	}
