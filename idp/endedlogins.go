@@ -94,7 +94,8 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 			continue
 		}
 		var r endedRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
+		err := json.Unmarshal(sc.Bytes(), &r)
+		if err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
 			l.floor = r
 		}
 		if err != nil || !s.loadEnded(r, now) {
