@@ -94,7 +94,8 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 			continue
 		}
 		var r endedRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
+		err := json.Unmarshal(sc.Bytes(), &r)
+		if err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
 			l.floor = r
 		}
 		if err != nil || !s.loadEnded(r, now) {
@@ -230,7 +231,7 @@ func (l *endedLog) rewriteLocked() error {
 		} else if l.floor.At.Before(*f) {
 			// Raised at start (an unreadable record): for as long as
 			// an ID token issued until then may live.
-			l.floor = endedRecord{Kind: endedFloorKind, At: *f, Exp: f.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)}
+			l.floor = endedRecord{Kind: endedFloorKind, At: *f, Exp: s.idTokenHorizon(*f)}
 			recs = append(recs, l.floor)
 		}
 	}

@@ -148,27 +148,32 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 		return "", ""
 	}
 	code, _ = body["error"].(string)
-	if desc, _ = body["error_description"].(string); desc != "" {
-		if wire := wireDescription(desc); wire != desc {
-			body["error_description"] = wire
-			rec.body.Reset()
-			_ = json.NewEncoder(rec.body).Encode(body)
-			rec.header.Del("Content-Length")
-		}
+	desc, _ = body["error_description"].(string)
+	wire := wireDescription(desc)
+	switch {
+	case desc == "":
+		desc = genericRefusal(code)
+		wire = desc
+	case wire == desc:
 		return code, desc
 	}
-	switch code {
-	case "invalid_grant":
-		desc = "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
-	case "invalid_scope":
-		// op's refresh grant, for a scope the login did not grant.
-		desc = "the scope asks for more than the login granted: a refresh may ask for the login's scopes or fewer (RFC 6749 section 6)"
-	default:
-		desc = "the token request was refused: " + code
-	}
-	body["error_description"] = desc
+	body["error_description"] = wire
 	rec.body.Reset()
 	_ = json.NewEncoder(rec.body).Encode(body)
 	rec.header.Del("Content-Length")
 	return code, desc
+}
+
+// genericRefusal is the description of an error answer op sent without
+// one.
+func genericRefusal(code string) string {
+	switch code {
+	case "invalid_grant":
+		return "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed"
+	case "invalid_scope":
+		// op's refresh grant, for a scope the login did not grant.
+		return "the scope asks for more than the login granted: a refresh may ask for the login's scopes or fewer (RFC 6749 section 6)"
+	default:
+		return "the token request was refused: " + code
+	}
 }

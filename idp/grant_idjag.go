@@ -248,13 +248,13 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if d.SingleUseFor > 0 && subj.key != "" {
 		// Use checks and records in one step, so that concurrent
 		// exchanges of one ID token cannot both pass.
-		key := subj.key + "\x00" + d.Server.ID
-		if err := s.usedSubjects.Use(key, now.Add(d.SingleUseFor), now); err != nil {
+		key, until := subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor)
+		if err := s.usedSubjects.Use(key, until, now); err != nil {
 			return exchangeResponse{}, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}
 		// Kept in the state directory, which keeps the keys that
 		// verify the token.
-		s.ended.recordUse(endedRecord{Kind: usedSubjectKind, Key: key, Exp: now.Add(d.SingleUseFor)})
+		s.ended.recordUse(endedRecord{Kind: usedSubjectKind, Key: key, Exp: until})
 	}
 
 	lifetime := cfg.Lifetimes.IDJAG.D()

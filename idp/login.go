@@ -657,7 +657,7 @@ func (s *Server) endSSO(sid, how string) {
 		ended = sess // the browser's cookies of one sid are of one user
 	}
 	now := s.now()
-	exp := now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
+	exp := s.idTokenHorizon(now)
 	if s.endedSIDs.PutEvicting(sid, struct{}{}, exp) {
 		s.raiseEndedFloor(now)
 	}
@@ -700,11 +700,18 @@ func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
 // (idTokenOfEndedSession). Said once a minute at most, as a warning.
 func (s *Server) raiseEndedFloor(now time.Time) {
 	prev := s.endedFloor.Swap(&now)
-	s.ended.record(endedRecord{Kind: endedFloorKind, At: now, Exp: now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)})
+	s.ended.record(endedRecord{Kind: endedFloorKind, At: now, Exp: s.idTokenHorizon(now)})
 	if prev == nil || now.Sub(*prev) >= time.Minute {
 		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
 			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
 	}
+}
+
+// idTokenHorizon is when an ID token issued at t is refused at the
+// exchange whatever it says: its lifetime and the exchange's skew after t.
+// A record of an ended login lives until then.
+func (s *Server) idTokenHorizon(t time.Time) time.Time {
+	return t.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
 }
 
 // revokedLogin names the ID tokens of one client in one SSO session.
@@ -719,7 +726,7 @@ type revokedLogin struct{ sid, client string }
 // the client's logins after it, and other clients' of the session, stay.
 func (s *Server) revokeLogin(sid, client string) {
 	now := s.now()
-	exp := now.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
+	exp := s.idTokenHorizon(now)
 	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, exp) {
 		s.raiseEndedFloor(now)
 	}

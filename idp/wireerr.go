@@ -37,10 +37,14 @@ func wireErrorBody(body []byte) ([]byte, bool) {
 		return body, false
 	}
 	d, ok := m["error_description"].(string)
-	if !ok || wireDescription(d) == d {
+	if !ok {
 		return body, false
 	}
-	m["error_description"] = wireDescription(d)
+	wire := wireDescription(d)
+	if wire == d {
+		return body, false
+	}
+	m["error_description"] = wire
 	b, err := json.Marshal(m)
 	if err != nil {
 		return body, false

@@ -250,3 +250,42 @@ func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
 		t.Errorf("ended-logins.jsonl holds the ID token:\n%s", data)
 	}
 }
+
+// TestServe_DamagedEndedRecordFailsClosed: a line of ended-logins.jsonl
+// that is JSON of a kind the IdP writes but does not decode (here an exp
+// that is no time, as a flipped bit leaves) loses a record as a torn line
+// does: the start names it and refuses every ID token with a session
+// issued until then, rather than dropping the line as expired.
+func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	f, err := os.OpenFile(filepath.Join(state, "ended-logins.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"kind":"ended_session","sid":"abc","exp":"2O26-12-05T16:00:00Z"}` + "\n")
+	f.Close()
+	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=1") {
+		t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
+	}
+	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.IDToken(), Audience: "https://as.files.example"})
+	var oe *idpclient.Error
+	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" {
+		t.Errorf("alice's ID token after a start that could not read a record: %v, want 400 invalid_grant", err)
+	}
+}

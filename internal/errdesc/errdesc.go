@@ -78,13 +78,11 @@ func writeValue(b *strings.Builder, v string) {
 	}
 }
 
+// writeRune writes r, which is not '"' (ASCII and writeValue write that
+// themselves), or its code point.
 func writeRune(b *strings.Builder, r rune) {
-	if r != '"' && r != '\\' && 0x20 <= r && r <= 0x7e {
+	if r != '\\' && 0x20 <= r && r <= 0x7e {
 		b.WriteByte(byte(r))
-		return
-	}
-	if r == '"' {
-		b.WriteByte('\'')
 		return
 	}
 	// utf8.RuneError stands for a byte that is not UTF-8 as for U+FFFD.

@@ -233,8 +233,8 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 // mapSubject returns the local user the access token is for, among the
 // users of the ID-JAG's issuer (User.Issuer): with SubjectEmail the user
 // whose email is the ID-JAG's (compared without regard to ASCII case: see
-// SameEmail; an address that two users have maps to neither), else the ID-JAG's sub, with the username of the user that
-// has it, if any.
+// SameEmail; an address that two users have maps to neither), else the
+// ID-JAG's sub, with the username of the user that has it, if any.
 func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 	ofIssuer := func(u User) bool { return u.Issuer == "" || u.Issuer == jag.Issuer }
 	if a.cfg.Subject != SubjectEmail {
