@@ -70,7 +70,7 @@ type Service struct {
 // [Follow] makes the authorization servers follow a later configuration.
 // With the option [StateDir] each authorization server keeps the jti
 // values it has seen in a file there; [Close] closes those files.
-func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option) ([]Service, error) {
+func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option) (_ []Service, err error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -86,6 +86,11 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 		}
 	}
 	var out []Service
+	defer func() {
+		if err != nil {
+			Close(out) // the files of the servers made before the error
+		}
+	}()
 	seen := map[string]string{}
 	claim := func(svc Service) error {
 		if other, dup := seen[svc.Addr]; dup {
@@ -103,7 +108,6 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 		}
 		asAddr, err := hostPort(s.Issuer)
 		if err != nil {
-			Close(out)
 			return nil, &ConfigError{Path: ss.firstPath + ".issuer", Err: fmt.Errorf("server %s issuer: %w", s.ID, err)}
 		}
 		replayFile := ""
@@ -132,7 +136,6 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			Now:                now,
 		})
 		if err != nil {
-			Close(out)
 			if _, file := errors.AsType[*fs.PathError](err); file {
 				// The state directory's file, not the configuration.
 				return nil, fmt.Errorf("demo: server %s: %w", s.ID, err)
@@ -143,7 +146,6 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
 		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}); err != nil {
 			_ = as.Close()
-			Close(out)
 			return nil, err
 		}
 		mcp, err := mcpserver.New(mcpserver.Config{
@@ -151,16 +153,13 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			Verifier: as, AuthServerIssuer: as.Issuer(), Scopes: st.mcpScopes, Now: now,
 		})
 		if err != nil {
-			Close(out)
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		mcpAddr, err := hostPort(s.Resources[0])
 		if err != nil {
-			Close(out)
 			return nil, &ConfigError{Path: ss.firstPath + ".resources[0]", Err: fmt.Errorf("server %s resource: %w", s.ID, err)}
 		}
 		if err := claim(Service{Server: s.ID, Role: "MCP server", URL: s.Resources[0], Path: ss.firstPath + ".resources[0]", Addr: mcpAddr, Handler: mcp}); err != nil {
-			Close(out)
 			return nil, err
 		}
 	}

@@ -19,8 +19,9 @@ import (
 const MaxMappingKeys = 1000
 
 // The bounds of the configuration's strings outside claims and jwks, each
-// value in bytes; a field's bound is its max tag (config.go), and an
-// untagged scalar (a duration, a time, a number) has maxScalarBytes. Only
+// value in bytes; a field's bound is the one its max tag names (config.go,
+// fieldBounds), and an untagged scalar (a duration, a time, a number) has
+// maxScalarBytes. Only
 // the 16 MiB of the file held them before: a certificate pasted as a
 // client_secret, or a username or password longer than the login form
 // takes, was a configuration that could never work.
@@ -60,11 +61,25 @@ const (
 	maxScalarBytes = MaxNameBytes
 )
 
-// fieldBound returns the bound of a struct field's strings, from its max
-// tag; 0 when it has none.
+// fieldBounds are the bounds a field's max tag names: the tag says which
+// bound, the constants above say how long, in one place.
+var fieldBounds = map[string]int{
+	"name":              MaxNameBytes,
+	"username":          MaxUsernameBytes,
+	"password":          MaxPasswordBytes,
+	"sub":               MaxSubBytes,
+	"email":             MaxEmailBytes,
+	"url":               MaxURLBytes,
+	"scope":             MaxScopeBytes,
+	"file":              MaxFileNameBytes,
+	"description":       MaxDescriptionBytes,
+	"error_description": MaxErrorDescriptionBytes,
+}
+
+// fieldBound returns the bound of a struct field's strings, the one its
+// max tag names; 0 when it has none.
 func fieldBound(f reflect.StructField) int {
-	n, _ := strconv.Atoi(f.Tag.Get("max"))
-	return n
+	return fieldBounds[f.Tag.Get("max")]
 }
 
 // tooLong refuses the scalar n of path when it is longer than the bound in

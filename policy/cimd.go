@@ -18,7 +18,7 @@ type CIMD struct {
 	// Allow are the client_id (and jwks_uri) URL patterns that may be
 	// fetched, "*" matching any run of characters; nil means
 	// urlpattern.DefaultAllow, an empty list allows nothing.
-	Allow []string `yaml:"allow" json:"allow" max:"2048"`
+	Allow []string `yaml:"allow" json:"allow" max:"url"`
 	// TokenExchange lets such clients request ID-JAGs; nil means yes.
 	TokenExchange *bool `yaml:"token_exchange" json:"token_exchange,omitempty"`
 }

@@ -52,7 +52,7 @@ const (
 // slower linear lookups.
 type Config struct {
 	File       string          `yaml:"-" json:"-"` // file name errors refer to
-	Issuer     string          `yaml:"issuer" json:"issuer,omitempty" max:"2048"`
+	Issuer     string          `yaml:"issuer" json:"issuer,omitempty" max:"url"`
 	Signing    Signing         `yaml:"signing" json:"signing"`
 	Lifetimes  Lifetimes       `yaml:"lifetimes" json:"lifetimes"`
 	Exchange   ExchangeOptions `yaml:"exchange" json:"exchange"`
@@ -72,14 +72,14 @@ type Config struct {
 	// Persona names the issuer this IdP imitates (PersonaGeneric,
 	// PersonaOkta, PersonaClaude, PersonaConductorOne): the presets of IDJAG and of the
 	// defaults (docs/personas.md); "" is generic.
-	Persona string `yaml:"persona" json:"persona,omitempty" max:"256"`
+	Persona string `yaml:"persona" json:"persona,omitempty" max:"name"`
 	// IDJAG shapes the ID-JAGs; Knobs reads them, with the persona's
 	// preset for those not set.
 	IDJAG IDJAGOptions `yaml:"id_jag" json:"id_jag,omitzero"`
 	// ID and Path are set only in a tenant (an entry of Tenants): its id,
 	// and the path of its issuer under the base URL (default /t/<id>).
-	ID   string `yaml:"id" json:"id,omitempty" max:"256"`
-	Path string `yaml:"path" json:"path,omitempty" max:"2048"`
+	ID   string `yaml:"id" json:"id,omitempty" max:"name"`
+	Path string `yaml:"path" json:"path,omitempty" max:"url"`
 	// Tenants, when given, are the complete, isolated IdPs this file
 	// configures, each a Config of its own; the top level then holds
 	// nothing else (docs/configuration.md, "Tenants").
@@ -125,9 +125,9 @@ func (c *Config) denyRule(s *MCPServer, i int) string {
 // Each algorithm is RS256, ES256 or EdDSA; Parse fills in RS256 for ID tokens
 // and ES256 for ID-JAGs when they are omitted.
 type Signing struct {
-	IDTokenAlg string   `yaml:"id_token_alg" json:"id_token_alg" max:"256"`
-	IDJAGAlg   string   `yaml:"id_jag_alg" json:"id_jag_alg" max:"256"`
-	KeyFiles   []string `yaml:"key_files" json:"key_files,omitempty" max:"4096"` // PEM private keys; generated when empty
+	IDTokenAlg string   `yaml:"id_token_alg" json:"id_token_alg" max:"name"`
+	IDJAGAlg   string   `yaml:"id_jag_alg" json:"id_jag_alg" max:"name"`
+	KeyFiles   []string `yaml:"key_files" json:"key_files,omitempty" max:"file"` // PEM private keys; generated when empty
 }
 
 // Lifetimes are how long issued tokens live. Parse fills in the defaults
@@ -180,10 +180,10 @@ type ExchangeOptions struct {
 	// SubjectTokenError is the error for an invalid subject token:
 	// "invalid_request" (default, RFC 8693) or "invalid_grant" (the ID-JAG
 	// draft's example and the MCP conformance mock).
-	SubjectTokenError string `yaml:"subject_token_error" json:"subject_token_error" max:"256"`
+	SubjectTokenError string `yaml:"subject_token_error" json:"subject_token_error" max:"name"`
 	// DeniedError is the error when policy refuses a user: "access_denied"
 	// (default) or "invalid_request" (strict RFC 8693).
-	DeniedError string `yaml:"denied_error" json:"denied_error" max:"256"`
+	DeniedError string `yaml:"denied_error" json:"denied_error" max:"name"`
 	// RequireResource makes a missing resource parameter invalid_request, as
 	// the EMA draft of October 2025 did; the stable EMA makes it optional.
 	RequireResource bool `yaml:"require_resource" json:"require_resource"`
@@ -193,21 +193,21 @@ type ExchangeOptions struct {
 
 // Group is a named set of users; access and deny entries name groups.
 type Group struct {
-	Name        string `yaml:"name" json:"name" max:"256"`
-	Description string `yaml:"description" json:"description,omitempty" max:"65536"`
+	Name        string `yaml:"name" json:"name" max:"name"`
+	Description string `yaml:"description" json:"description,omitempty" max:"description"`
 }
 
 // User is a person who logs in at the IdP.
 type User struct {
-	Username       string `yaml:"username" json:"username" max:"256"`
-	Password       string `yaml:"password" json:"password,omitempty" max:"1024"`
-	PasswordBcrypt string `yaml:"password_bcrypt" json:"password_bcrypt,omitempty" max:"256"`
+	Username       string `yaml:"username" json:"username" max:"username"`
+	Password       string `yaml:"password" json:"password,omitempty" max:"password"`
+	PasswordBcrypt string `yaml:"password_bcrypt" json:"password_bcrypt,omitempty" max:"name"`
 	// Sub is the stable subject identifier in tokens; Parse fills in
 	// "u-" + Username when it is omitted.
-	Sub      string         `yaml:"sub" json:"sub" max:"255"`
-	Email    string         `yaml:"email" json:"email,omitempty" max:"254"`
-	Name     string         `yaml:"name" json:"name,omitempty" max:"256"`
-	Groups   []string       `yaml:"groups" json:"groups,omitempty" max:"256"`
+	Sub      string         `yaml:"sub" json:"sub" max:"sub"`
+	Email    string         `yaml:"email" json:"email,omitempty" max:"email"`
+	Name     string         `yaml:"name" json:"name,omitempty" max:"name"`
+	Groups   []string       `yaml:"groups" json:"groups,omitempty" max:"name"`
 	Admin    bool           `yaml:"admin" json:"admin,omitempty"`       // may use the console and the admin API
 	Disabled bool           `yaml:"disabled" json:"disabled,omitempty"` // every login and exchange is refused
 	Claims   map[string]any `yaml:"claims" json:"claims,omitempty"`     // extra claims for ID tokens and userinfo
@@ -340,11 +340,11 @@ func (u *User) InGroup(name string) bool {
 
 // Client is an application registered at the IdP: an MCP host or MCP client.
 type Client struct {
-	ClientID      string   `yaml:"client_id" json:"client_id" max:"2048"`
-	Name          string   `yaml:"name" json:"name,omitempty" max:"256"`
-	ClientSecret  string   `yaml:"client_secret" json:"client_secret,omitempty" max:"1024"`
-	RedirectURIs  []string `yaml:"redirect_uris" json:"redirect_uris,omitempty" max:"2048"` // loopback URIs match on any port (RFC 8252)
-	TokenExchange bool     `yaml:"token_exchange" json:"token_exchange"`                    // may request ID-JAGs
+	ClientID      string   `yaml:"client_id" json:"client_id" max:"url"`
+	Name          string   `yaml:"name" json:"name,omitempty" max:"name"`
+	ClientSecret  string   `yaml:"client_secret" json:"client_secret,omitempty" max:"password"`
+	RedirectURIs  []string `yaml:"redirect_uris" json:"redirect_uris,omitempty" max:"url"` // loopback URIs match on any port (RFC 8252)
+	TokenExchange bool     `yaml:"token_exchange" json:"token_exchange"`                   // may request ID-JAGs
 	// JWKS is an optional public JWK Set ({keys: [...]}) for private_key_jwt
 	// client authentication (RFC 7523 section 2.2).
 	JWKS map[string]any `yaml:"jwks" json:"jwks,omitempty"`
@@ -357,17 +357,17 @@ func (c *Client) Public() bool { return c.ClientSecret == "" && len(c.JWKS) == 0
 // MCPServer is a resource application: an MCP server and the authorization
 // server that accepts ID-JAGs for it.
 type MCPServer struct {
-	ID   string `yaml:"id" json:"id" max:"256"`
-	Name string `yaml:"name" json:"name,omitempty" max:"256"`
+	ID   string `yaml:"id" json:"id" max:"name"`
+	Name string `yaml:"name" json:"name,omitempty" max:"name"`
 	// Issuer is the authorization server's issuer: the ID-JAG "aud" and the
 	// audience clients send.
-	Issuer    string   `yaml:"issuer" json:"issuer" max:"2048"`
-	Aliases   []string `yaml:"aliases" json:"aliases,omitempty" max:"2048"`     // other accepted audience values
-	Resources []string `yaml:"resources" json:"resources,omitempty" max:"2048"` // accepted resource values
-	Scopes    []string `yaml:"scopes" json:"scopes,omitempty" max:"1024"`       // scopes this server knows
+	Issuer    string   `yaml:"issuer" json:"issuer" max:"url"`
+	Aliases   []string `yaml:"aliases" json:"aliases,omitempty" max:"url"`     // other accepted audience values
+	Resources []string `yaml:"resources" json:"resources,omitempty" max:"url"` // accepted resource values
+	Scopes    []string `yaml:"scopes" json:"scopes,omitempty" max:"scope"`     // scopes this server knows
 	// Clients maps an IdP client_id to the client's client_id at this server
 	// (the ID-JAG "client_id"); an IdP client not listed has no connection.
-	Clients map[string]string `yaml:"clients" json:"clients,omitempty" max:"2048"`
+	Clients map[string]string `yaml:"clients" json:"clients,omitempty" max:"url"`
 	Access  []Access          `yaml:"access" json:"access"`
 	Deny    []Deny            `yaml:"deny" json:"deny,omitempty"`
 	// IncludeEmail puts the user's email into the ID-JAG; off by default
@@ -377,17 +377,17 @@ type MCPServer struct {
 	// Subject is how the server's authorization server finds the local
 	// user of an ID-JAG: SubjectSub (also "") by its sub, SubjectEmail by
 	// its email, which then needs include_email.
-	Subject string `yaml:"subject" json:"subject,omitempty" max:"256"`
+	Subject string `yaml:"subject" json:"subject,omitempty" max:"name"`
 	// EventsEndpoint is where the IdP pushes Security Event Tokens (RFC
 	// 8417, by RFC 8935 push) when a user loses access to this server
 	// (docs/configuration.md, "Revocation push"); "" pushes nothing.
-	EventsEndpoint string `yaml:"events_endpoint" json:"events_endpoint,omitempty" max:"2048"`
+	EventsEndpoint string `yaml:"events_endpoint" json:"events_endpoint,omitempty" max:"url"`
 	// SigningAlg, when set, is the algorithm of this server's ID-JAGs
 	// (RS256, ES256 or EdDSA) instead of signing.id_jag_alg.
-	SigningAlg string `yaml:"signing_alg" json:"signing_alg,omitempty" max:"256"`
+	SigningAlg string `yaml:"signing_alg" json:"signing_alg,omitempty" max:"name"`
 	// AudTenant, when set, is the server's tenant identifier, sent as the
 	// ID-JAG's "aud_tenant" (ID-JAG draft section 3).
-	AudTenant string `yaml:"aud_tenant" json:"aud_tenant,omitempty" max:"256"`
+	AudTenant string `yaml:"aud_tenant" json:"aud_tenant,omitempty" max:"name"`
 	// AllowIDJAGReuse makes the server's demo authorization server accept
 	// an unexpired ID-JAG it has redeemed before, for a new access token
 	// each time (ID-JAG draft §4.4.3; some SDKs re-submit one); by default
@@ -422,10 +422,10 @@ func (s *MCPServer) Label() string {
 // server, with which scopes, optionally only through some clients and only
 // with a recent login.
 type Access struct {
-	Groups  []string `yaml:"groups" json:"groups,omitempty" max:"256"`
-	Users   []string `yaml:"users" json:"users,omitempty" max:"256"`
-	Scopes  []string `yaml:"scopes" json:"scopes,omitempty" max:"1024"`
-	Clients []string `yaml:"clients" json:"clients,omitempty" max:"2048"` // only through these clients; any when empty
+	Groups  []string `yaml:"groups" json:"groups,omitempty" max:"name"`
+	Users   []string `yaml:"users" json:"users,omitempty" max:"username"`
+	Scopes  []string `yaml:"scopes" json:"scopes,omitempty" max:"scope"`
+	Clients []string `yaml:"clients" json:"clients,omitempty" max:"url"` // only through these clients; any when empty
 	// MaxAuthAge is step-up: the login must be at most this old.
 	MaxAuthAge Duration `yaml:"max_auth_age" json:"max_auth_age,omitempty"`
 	// Expires ends the entry: from this instant on (the IdP's clock) it
@@ -443,9 +443,9 @@ func (e *Access) Expired(now time.Time) bool {
 // either is given), and the client one of Clients (when given). An entry
 // with only clients therefore denies everyone through those clients.
 type Deny struct {
-	Groups  []string `yaml:"groups" json:"groups,omitempty" max:"256"`
-	Users   []string `yaml:"users" json:"users,omitempty" max:"256"`
-	Clients []string `yaml:"clients" json:"clients,omitempty" max:"2048"`
+	Groups  []string `yaml:"groups" json:"groups,omitempty" max:"name"`
+	Users   []string `yaml:"users" json:"users,omitempty" max:"username"`
+	Clients []string `yaml:"clients" json:"clients,omitempty" max:"url"`
 }
 
 // Group returns the named group, or nil.

@@ -57,16 +57,17 @@ func (c *Config) Explain(r Request) Explanation {
 		// refuses it before fetching (internal/cimd's ErrDisabled and
 		// ErrNotAllowed, with urlpattern.Refusal's reason), rather than
 		// that no clients: entry has it; else taken for its client.
-		switch bad, err := urlpattern.Check(r.ClientID), urlpattern.Refusal(c.CIMD.Patterns(), r.ClientID); {
+		patterns := c.CIMD.Patterns()
+		switch bad := urlpattern.Check(r.ClientID); {
 		case !c.CIMD.On():
 			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client ID metadata documents are disabled: use a registered client_id", r.ClientID),
 				Reason: fmt.Sprintf("client %s is a metadata document URL and cimd.enabled is false", r.ClientID)}
 		case bad != nil:
 			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client_id URL not allowed: %v", r.ClientID, bad),
 				Reason: fmt.Sprintf("client %s cannot be a metadata document URL: %v", r.ClientID, bad)}
-		case err != nil:
-			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client_id URL not allowed: %v", r.ClientID, err),
-				Reason: fmt.Sprintf("client %s matches no cimd.allow pattern (%s)", r.ClientID, strings.Join(c.CIMD.Patterns(), ", "))}
+		case !urlpattern.Allowed(patterns, r.ClientID):
+			refusal = &Decision{Description: fmt.Sprintf("client_id %s: client_id URL not allowed: %v", r.ClientID, urlpattern.Refusal(patterns, r.ClientID)),
+				Reason: fmt.Sprintf("client %s matches no cimd.allow pattern (%s)", r.ClientID, strings.Join(patterns, ", "))}
 		default:
 			r.Client = &Client{ClientID: r.ClientID, TokenExchange: c.CIMD.Exchange()}
 		}

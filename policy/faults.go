@@ -22,13 +22,13 @@ import (
 type Fault struct {
 	// ID names the fault in the admin API and the audit log; the IdP
 	// assigns one when it is empty.
-	ID string `yaml:"id,omitempty" json:"id,omitempty" max:"256"`
+	ID string `yaml:"id,omitempty" json:"id,omitempty" max:"name"`
 	// Endpoint is the endpoint the fault acts on: one of the
 	// FaultEndpoint values; "" is FaultEndpointToken. A fault of another
 	// endpoint than the token endpoint gives Delay, HTTPStatus or (for
 	// the JWKS) JWKS, and no Match: nothing on those GETs says who is
 	// asking.
-	Endpoint string     `yaml:"endpoint,omitempty" json:"endpoint,omitempty" max:"256"`
+	Endpoint string     `yaml:"endpoint,omitempty" json:"endpoint,omitempty" max:"name"`
 	Match    FaultMatch `yaml:"match,omitempty" json:"match,omitzero"`
 	// Error answers with this OAuth error (RFC 6749 section 5.2).
 	Error FaultError `yaml:"error,omitempty" json:"error,omitzero"`
@@ -40,11 +40,11 @@ type Fault struct {
 	// IDJAG issues a deliberately broken ID-JAG (one of the FaultIDJAG
 	// values) with a normal 200 answer, for a token exchange that policy
 	// allows.
-	IDJAG string `yaml:"id_jag,omitempty" json:"id_jag,omitempty" max:"256"`
+	IDJAG string `yaml:"id_jag,omitempty" json:"id_jag,omitempty" max:"name"`
 	// JWKS, on the JWKS endpoint, answers a 200 with a key set that is
 	// not the real one: FaultJWKSEmpty, {"keys":[]}, as a key rotation
 	// gone wrong publishes it.
-	JWKS string `yaml:"jwks,omitempty" json:"jwks,omitempty" max:"256"`
+	JWKS string `yaml:"jwks,omitempty" json:"jwks,omitempty" max:"name"`
 	// Times makes the fault fire this many times, then stop; 0 means
 	// every time.
 	Times int `yaml:"times,omitempty" json:"times,omitempty"`
@@ -77,21 +77,21 @@ func (f *Fault) On() string {
 type FaultMatch struct {
 	// Client is an authenticated client's client_id: a configured
 	// client, or the URL of a metadata document client (cimd).
-	Client string `yaml:"client,omitempty" json:"client,omitempty" max:"2048"`
-	User   string `yaml:"user,omitempty" json:"user,omitempty" max:"256"`     // a username
-	Server string `yaml:"server,omitempty" json:"server,omitempty" max:"256"` // an MCP server's id: token exchanges for it
+	Client string `yaml:"client,omitempty" json:"client,omitempty" max:"url"`
+	User   string `yaml:"user,omitempty" json:"user,omitempty" max:"username"` // a username
+	Server string `yaml:"server,omitempty" json:"server,omitempty" max:"name"` // an MCP server's id: token exchanges for it
 	// GrantType is one of FaultGrantAuthorizationCode,
 	// FaultGrantRefreshToken and FaultGrantTokenExchange.
-	GrantType string `yaml:"grant_type,omitempty" json:"grant_type,omitempty" max:"256"`
+	GrantType string `yaml:"grant_type,omitempty" json:"grant_type,omitempty" max:"name"`
 }
 
 // FaultError is the OAuth error answer of an error fault.
 type FaultError struct {
-	Code string `yaml:"code,omitempty" json:"code,omitempty" max:"256"`
+	Code string `yaml:"code,omitempty" json:"code,omitempty" max:"name"`
 	// Status is the HTTP status, 400 to 599; see Fault.ErrorStatus for the
 	// default.
 	Status      int    `yaml:"status,omitempty" json:"status,omitempty"`
-	Description string `yaml:"description,omitempty" json:"description,omitempty" max:"1024"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty" max:"error_description"`
 }
 
 // Grant types a fault can match, as the token request's grant_type names

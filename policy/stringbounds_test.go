@@ -142,7 +142,7 @@ func TestConfig_EveryStringHasABound(t *testing.T) {
 			stringy := ft.Kind() == reflect.String || ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String ||
 				ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.String
 			if stringy {
-				if n, err := strconv.Atoi(f.Tag.Get("max")); err != nil || n <= 0 {
+				if policy.FieldBound(f) <= 0 {
 					t.Errorf("%s.%s has no max tag", typ.Name(), f.Name)
 				}
 			}

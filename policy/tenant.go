@@ -29,7 +29,7 @@ type IDJAGOptions struct {
 	ResourceClaim *bool `yaml:"resource_claim" json:"resource_claim,omitempty"`
 	// Aud is how "aud" is written: AudString or AudArray (a one-element
 	// array, which the draft allows the resource side to accept).
-	Aud string `yaml:"aud" json:"aud,omitempty" max:"256"`
+	Aud string `yaml:"aud" json:"aud,omitempty" max:"name"`
 	// Email adds the user's "email" and "email_verified": true.
 	Email *bool `yaml:"email" json:"email,omitempty"`
 	// TenantClaim adds "tenant": the tenant's id (the draft's MUST for a

@@ -123,6 +123,26 @@ func startBinary(t *testing.T, stderr *syncBuffer, args ...string) (firstLine st
 	return strings.TrimSpace(line), stdout
 }
 
+// startKilledAtEnd starts the real binary with args and returns it, its
+// stdout and the buffer that collects its stderr; the process is killed
+// (not interrupted: a test may have killed it already, as a crash does)
+// when the test ends.
+func startKilledAtEnd(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader, *syncBuffer) {
+	t.Helper()
+	stderr := &syncBuffer{}
+	cmd := exec.Command(xaaIDPBinary(t), args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, bufio.NewReader(out), stderr
+}
+
 // waitFor waits until buf holds want, and returns what it holds.
 func waitFor(t *testing.T, buf *syncBuffer, want string) string {
 	t.Helper()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -211,21 +210,7 @@ func startKillable(t *testing.T, file, state string) (string, *exec.Cmd, *syncBu
 	journal, _ := os.ReadFile(filepath.Join(state, push.JournalFile))
 	tornJournal := len(journal) > 0 && journal[len(journal)-1] != '\n'
 
-	stderr := &syncBuffer{}
-	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", "127.0.0.1:0", "--config", file, "--state-dir", state, "--log-format", "text")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve after the kill printed no issuer: %v\n%s", err, stderr)
-	}
+	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
 	for _, tmp := range leftovers {
 		if !strings.Contains(stderr.String(), filepath.Base(tmp)) {
 			t.Errorf("the start did not say it removed %s:\n%s", tmp, stderr)
@@ -240,7 +225,7 @@ func startKillable(t *testing.T, file, state string) (string, *exec.Cmd, *syncBu
 	if len(leftovers) > 0 || torn || tornJournal {
 		t.Logf("repaired at start: %d temporary files, torn audit line %v, torn journal line %v", len(leftovers), torn, tornJournal)
 	}
-	return strings.TrimSpace(line), cmd, stderr
+	return issuer, cmd, stderr
 }
 
 // temporaries lists the temporary files of atomicfile.Write under dir.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -21,18 +20,7 @@ import (
 // waits for its banner; the process is killed when the test ends.
 func startDemoState(t *testing.T, file, state, addr string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
-	stderr := &syncBuffer{}
-	cmd := exec.Command(xaaIDPBinary(t), "demo", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	r := bufio.NewReader(out)
+	cmd, r, stderr := startKilledAtEnd(t, "demo", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net/http"
@@ -191,18 +190,8 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 // issuer; the process is killed when the test ends.
 func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *syncBuffer) {
 	t.Helper()
-	stderr := &syncBuffer{}
-	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
+	cmd, out, stderr := startKilledAtEnd(t, "serve", "--addr", addr, "--config", file, "--state-dir", state, "--log-format", "text")
+	line, err := out.ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve printed no issuer: %v\n%s", err, stderr)
 	}

@@ -19,19 +19,7 @@ func TestREADME_CIShellSnippet(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash:", err)
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "**In any language: the binary.**")
-	if !ok {
-		t.Fatal(`README.md has no paragraph "In any language: the binary."`)
-	}
-	_, block, ok := strings.Cut(after, "```sh\n")
-	if !ok {
-		t.Fatal("README.md: no ```sh block after \"In any language: the binary.\"")
-	}
-	block, _, _ = strings.Cut(block, "```\n")
+	block := readmeShellBlock(t, "In any language: the binary.")
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "xaa-idp")
@@ -63,4 +51,24 @@ func TestREADME_CIShellSnippet(t *testing.T) {
 			t.Errorf("%s: %d events, want the login's and the exchange's", f, len(lines))
 		}
 	}
+}
+
+// readmeShellBlock is the first ```sh block of README.md after the
+// paragraph that starts with the bold title.
+func readmeShellBlock(t *testing.T, title string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "**"+title+"**")
+	if !ok {
+		t.Fatalf("README.md has no paragraph %q", title)
+	}
+	_, block, ok := strings.Cut(after, "```sh\n")
+	if !ok {
+		t.Fatalf("README.md: no ```sh block after %q", title)
+	}
+	block, _, _ = strings.Cut(block, "```\n")
+	return block
 }

@@ -20,19 +20,7 @@ func TestREADME_SCIMSnippet(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl:", err)
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "**SCIM provisioning.**")
-	if !ok {
-		t.Fatal(`README.md has no paragraph "SCIM provisioning."`)
-	}
-	_, block, ok := strings.Cut(after, "```sh\n")
-	if !ok {
-		t.Fatal("README.md: no ```sh block after \"SCIM provisioning.\"")
-	}
-	block, _, _ = strings.Cut(block, "```\n")
+	block := readmeShellBlock(t, "SCIM provisioning.")
 	demo, err := os.ReadFile("../../fixtures/demo.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -59,10 +59,11 @@ func TestServe_SecondProcessOnAStateDirRefusesToStart(t *testing.T) {
 // reported as exit -1.
 func runBriefly(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	bin := xaaIDPBinary(t) // built before the 10 s start: a slow build is no hang
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, xaaIDPBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	var ee *exec.ExitError

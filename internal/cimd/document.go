@@ -153,10 +153,6 @@ func ParseKeys(set []byte) ([]jose.JSONWebKey, error) {
 	return keys, nil
 }
 
-// checkURL checks the form of a client_id or jwks_uri URL
-// (urlpattern.Check).
-func checkURL(raw string) error { return urlpattern.Check(raw) }
-
 func errOrNull(err error) error {
 	if err == nil {
 		return fmt.Errorf("got null")

@@ -401,7 +401,7 @@ type policyKey struct{}
 // allow pattern, and returns the addresses it may be fetched from.
 func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
 	var p addressPolicy
-	if err := checkURL(rawURL); err != nil {
+	if err := urlpattern.Check(rawURL); err != nil {
 		return p, err
 	}
 	u, _ := url.Parse(rawURL)
