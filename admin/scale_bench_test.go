@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,58 @@ func BenchmarkCompany(b *testing.B) {
 			if p.store.Version() == before {
 				b.Fatal("the file's change was not loaded")
 			}
+		})
+	})
+}
+
+// BenchmarkCompanySCIM is SCIM provisioning over the configuration of a
+// company (policytest.Company), as Entra ID and Okta send it: a user
+// deactivated, 1,000 members added to a group in one PATCH (and taken
+// back), a filter on userName and a page of 100. Each reports x-floor as
+// BenchmarkCompany does.
+func BenchmarkCompanySCIM(b *testing.B) {
+	p, data := companyFile(b, policytest.Company)
+	send := func(b *testing.B, method, path, body string, want int) {
+		resp, out := p.send(b, method, scimBase+path, "user0", body, "Content-Type", "application/scim+json")
+		if resp.StatusCode != want {
+			b.Fatalf("%s %s: %d %.300s", method, path, resp.StatusCode, out)
+		}
+	}
+	patch := func(ops string) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+	}
+	b.Run("patch-active", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			send(b, http.MethodPatch, "/Users/"+policy.DefaultSub("user17"),
+				patch(fmt.Sprintf(`{"op":"replace","path":"active","value":%t}`, i%2 == 0)), http.StatusOK)
+		})
+	})
+	var added, before []string
+	for i := 1000; i < 2000; i++ {
+		added = append(added, fmt.Sprintf(`{"value":%q}`, policy.DefaultSub(fmt.Sprint("user", i))))
+	}
+	for i := range 5000 {
+		if g := i % 500; g == 5 || g == 6 || g == 7 {
+			before = append(before, fmt.Sprintf(`{"value":%q}`, policy.DefaultSub(fmt.Sprint("user", i))))
+		}
+	}
+	b.Run("group-add-1000", func(b *testing.B) {
+		loopWithFloor(b, data, func(i int) {
+			op := `{"op":"add","path":"members","value":[` + strings.Join(added, ",") + `]}`
+			if i%2 == 0 {
+				op = `{"op":"replace","path":"members","value":[` + strings.Join(before, ",") + `]}`
+			}
+			send(b, http.MethodPatch, "/Groups/group7", patch(op), http.StatusOK)
+		})
+	})
+	b.Run("filter", func(b *testing.B) {
+		loopWithFloor(b, data, func(int) {
+			send(b, http.MethodGet, `/Users?filter=`+url.QueryEscape(`userName eq "user2500"`), "", http.StatusOK)
+		})
+	})
+	b.Run("page-100", func(b *testing.B) {
+		loopWithFloor(b, data, func(int) {
+			send(b, http.MethodGet, "/Users?startIndex=2401&count=100", "", http.StatusOK)
 		})
 	})
 }

@@ -26,11 +26,44 @@ func Written(data []byte, path string) bool {
 
 // locate is Line, and whether the value at path itself is written.
 func locate(data []byte, path string) (line int, written bool) {
+	return locateIn(root(data), path)
+}
+
+// root is the top node of data, a configuration file, or nil when data
+// is not YAML.
+func root(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// lineIndex is Line over one file for many paths: it parses the file
+// once, at the first path, where Line parses it at each call. A check
+// that names the lines of many users (Warnings) would otherwise parse a
+// company's file once per warning.
+type lineIndex struct {
+	data   []byte
+	top    *yaml.Node
+	parsed bool
+}
+
+// line is Line(l.data, path).
+func (l *lineIndex) line(path string) int {
+	if !l.parsed {
+		l.top, l.parsed = root(l.data), true
+	}
+	line, _ := locateIn(l.top, path)
+	return line
+}
+
+// locateIn is locate in the parsed file whose top node is top.
+func locateIn(top *yaml.Node, path string) (line int, written bool) {
+	if top == nil {
 		return 0, false
 	}
-	n := resolve(doc.Content[0])
+	n := resolve(top)
 	line = n.Line
 	for _, seg := range splitPath(path) {
 		var next *yaml.Node

@@ -41,6 +41,16 @@ func BenchmarkCompany(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The warnings, which check prints and serve logs at start and after
+	// each admin edit: they must grow with the users, not faster.
+	b.Run("warnings/company", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ws := policy.Warnings(cfg, company, "company.yaml"); len(ws) != 0 {
+				b.Fatal(ws)
+			}
+		}
+	})
 	now := policytest.Now
 	for _, c := range []struct {
 		name string

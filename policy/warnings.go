@@ -29,6 +29,7 @@ func Warnings(cfg *Config, data []byte, file string) Problems {
 // IdP for "".
 func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 	var out Problems
+	lines := &lineIndex{data: data}
 	for ti, idp := range cfg.IdPs() {
 		prefix := ""
 		if len(cfg.Tenants) > 0 {
@@ -41,16 +42,16 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 			if !u.Admin || !strings.Contains(u.Username, ":") {
 				continue
 			}
-			out = append(out, Problem{File: file, Line: Line(data, fmt.Sprintf("%susers[%d].username", prefix, ui)),
+			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%susers[%d].username", prefix, ui)),
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
-		out = append(out, lookAlikeUsers(idp.Users, data, file, prefix)...)
+		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
 		knobs := idp.Knobs()
 		for si, s := range idp.MCPServers {
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
 				continue
 			}
-			out = append(out, Problem{File: file, Line: Line(data, fmt.Sprintf("%smcp_servers[%d].subject", prefix, si)),
+			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%smcp_servers[%d].subject", prefix, si)),
 				Msg: fmt.Sprintf("warning: server %s: subject: email, but its ID-JAGs carry no email (include_email is off, and so is id_jag.email), so its demo authorization server refuses every ID-JAG (invalid_grant); set include_email: true", s.ID)})
 		}
 	}
@@ -65,14 +66,14 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 // maps users by email, or compares names so, takes one for the other. A
 // warning, not an error: an IdP may hold two accounts of one address, as
 // Okta does, and a file that has them works, but not as it seems to mean.
-func lookAlikeUsers(users []User, data []byte, file, prefix string) Problems {
+func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
 	names := map[string]int{}  // foldName(username) -> index of the first user
 	mails := map[string]int{}  // email in ASCII lower case -> index
 	folded := map[string]int{} // foldEmail(email) -> index
 	for i, u := range users {
-		line := func(field string) int { return Line(data, fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
-		firstLine := func(j int) int { return Line(data, fmt.Sprintf("%susers[%d].username", prefix, j)) }
+		line := func(field string) int { return lines.line(fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
+		firstLine := func(j int) int { return lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)) }
 		if k := foldName(u.Username); u.Username != "" {
 			if j, ok := names[k]; ok && users[j].Username != u.Username {
 				out = append(out, Problem{File: file, Line: line("username"),

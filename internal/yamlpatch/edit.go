@@ -93,11 +93,22 @@ func (d *Doc) Put(key string, i int, v any) error {
 		if i >= len(seq.Content) {
 			return fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
 		}
-		seq.Content[i] = d.merge(seq.Content[i], reflect.ValueOf(v), seq.Content)
+		seq.Content[i] = d.merge(seq.Content[i], reflect.ValueOf(v), styleSiblings(seq.Content))
 		return nil
 	}
-	seq.Content = append(seq.Content, d.build(reflect.ValueOf(v), seq.Content))
+	seq.Content = append(seq.Content, d.build(reflect.ValueOf(v), styleSiblings(seq.Content)))
 	return nil
+}
+
+// maxStyleSiblings is how many entries of a list Put styles new nodes
+// like: the first ones, as the file's author wrote them. Every entry
+// would make a Put cost as much as the list is long, and a batch of Puts
+// (a SCIM PATCH adding 1,000 users to a group) the square of that.
+const maxStyleSiblings = 16
+
+// styleSiblings are the entries of list whose style Put's new nodes copy.
+func styleSiblings(list []*yaml.Node) []*yaml.Node {
+	return list[:min(len(list), maxStyleSiblings)]
 }
 
 // Delete removes entry i of the list under the top-level key, with the
