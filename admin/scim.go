@@ -523,6 +523,30 @@ func parseTerm(s, schema string) (t scimFilter, rest, why string) {
 	return t, rest, ""
 }
 
+// answerQuery answers a list GET of one resource type: the items of all
+// that the request's filter (matcher: its terms of schema) matches, a page
+// of them, each as view makes it and the request's projection shows it.
+func answerQuery[T any](w http.ResponseWriter, r *http.Request, schema string, all []T, matcher func([]scimFilter) (func(*T) bool, error), view func(*T) any) {
+	f, err := parseSCIMFilter(r.URL.Query().Get("filter"), schema)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	match, err := matcher(f)
+	if err != nil {
+		scimEditError(w, err)
+		return
+	}
+	var found []*T
+	for i := range all {
+		if match(&all[i]) {
+			found = append(found, &all[i])
+		}
+	}
+	show := projection(r, schema)
+	answerList(w, r, len(found), func(i int) any { return show(view(found[i])) })
+}
+
 // answerList writes the page of a list (startIndex, count) of n
 // resources, made one at a time by element.
 func answerList(w http.ResponseWriter, r *http.Request, n int, element func(i int) any) {

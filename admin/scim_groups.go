@@ -39,24 +39,8 @@ func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) b
 
 func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
 	cfg, tag := a.view()
-	f, err := parseSCIMFilter(r.URL.Query().Get("filter"), scimGroupSchema)
-	if err != nil {
-		scimEditError(w, err)
-		return
-	}
-	match, err := groupMatcher(cfg, f)
-	if err != nil {
-		scimEditError(w, err)
-		return
-	}
-	var found []*policy.Group
-	for i := range cfg.Groups {
-		if match(&cfg.Groups[i]) {
-			found = append(found, &cfg.Groups[i])
-		}
-	}
-	show := projection(r, scimGroupSchema)
-	answerList(w, r, len(found), func(i int) any { return show(a.scimGroupOf(cfg, found[i], tag)) })
+	matcher := func(terms []scimFilter) (func(*policy.Group) bool, error) { return groupMatcher(cfg, terms) }
+	answerQuery(w, r, scimGroupSchema, cfg.Groups, matcher, func(g *policy.Group) any { return a.scimGroupOf(cfg, g, tag) })
 }
 
 func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request) {

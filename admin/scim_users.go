@@ -72,24 +72,7 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 
 func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
 	cfg, tag := a.view()
-	f, err := parseSCIMFilter(r.URL.Query().Get("filter"), scimUserSchema)
-	if err != nil {
-		scimEditError(w, err)
-		return
-	}
-	match, err := userMatcher(f)
-	if err != nil {
-		scimEditError(w, err)
-		return
-	}
-	var found []*policy.User
-	for i := range cfg.Users {
-		if match(&cfg.Users[i]) {
-			found = append(found, &cfg.Users[i])
-		}
-	}
-	show := projection(r, scimUserSchema)
-	answerList(w, r, len(found), func(i int) any { return show(a.scimUserOf(found[i], tag)) })
+	answerQuery(w, r, scimUserSchema, cfg.Users, userMatcher, func(u *policy.User) any { return a.scimUserOf(u, tag) })
 }
 
 func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
