@@ -80,7 +80,7 @@ type confirmation struct {
 func (a *Server) issueAccessToken(jag *idJAG, user User, clientID, resource string, scopes []string, jkt string, now time.Time) (string, error) {
 	email := user.Email
 	if email == "" {
-		email = jag.Email
+		email = verifiedEmail(jag)
 	}
 	jti, err := randomID()
 	if err != nil {

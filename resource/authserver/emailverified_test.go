@@ -59,3 +59,41 @@ func TestSubjectMapping_EmailVerified(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessToken_UnverifiedEmailIsNotCopied: mapping by sub, an ID-JAG
+// whose user has no local account carries its email into the access
+// token, which the MCP server may take for who the user is; an address the
+// IdP says it has not verified (email_verified false, or not a boolean)
+// is left out, as mapping by email refuses it.
+func TestAccessToken_UnverifiedEmailIsNotCopied(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		verified  any // nil: no email_verified claim
+		wantEmail bool
+	}{
+		{"email_verified absent", nil, true},
+		{"email_verified true", true, true},
+		{"email_verified false", false, false},
+		{"email_verified the string true", "true", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *authserver.Config) { c.Subject = authserver.SubjectSub })
+			r := e.post(t, grant(e.jag(t, func(c map[string]any) {
+				c["email"] = "mallory@acme.example"
+				if tt.verified != nil {
+					c["email_verified"] = tt.verified
+				}
+			})))
+			if r.status != http.StatusOK {
+				t.Fatalf("HTTP %d %s, want an access token", r.status, r.raw)
+			}
+			at, err := e.as.VerifyAccessToken(t.Context(), r.str("access_token"), e.mcpURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := at.Email != ""; got != tt.wantEmail {
+				t.Errorf("the access token's email is %q; want one: %v", at.Email, tt.wantEmail)
+			}
+		})
+	}
+}

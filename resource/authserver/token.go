@@ -243,7 +243,7 @@ func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 				return u, nil
 			}
 		}
-		return User{Issuer: jag.Issuer, Sub: jag.Subject, Email: jag.Email}, nil
+		return User{Issuer: jag.Issuer, Sub: jag.Subject, Email: verifiedEmail(jag)}, nil
 	}
 	if jag.Email == "" {
 		return User{}, invalidGrant("the ID-JAG has no email claim, and this authorization server maps users by email: the IdP must include the user's email in ID-JAGs for it")
@@ -270,6 +270,17 @@ func (a *Server) mapSubject(reg *registration, jag *idJAG) (User, *oauthError) {
 		names[i] = u.Username
 	}
 	return User{}, invalidGrant("%d local users (%s) have the ID-JAG's email %q, compared without regard to ASCII case; this authorization server maps users by email and does not guess which one is meant: give each user of the IdP a distinct address", len(found), strings.Join(names, ", "), jag.Email)
+}
+
+// verifiedEmail is the ID-JAG's email unless its IdP says it has not
+// verified it (checkEmailVerified): an access token carries no address
+// that mapping by email would refuse, since the MCP server may take it
+// for who the user is.
+func verifiedEmail(jag *idJAG) string {
+	if checkEmailVerified(jag) != nil {
+		return ""
+	}
+	return jag.Email
 }
 
 // checkEmailVerified refuses to map by email an address the IdP says it
