@@ -256,8 +256,12 @@ func refusalOf(err error) editRefusal {
 		journal  *policy.JournalError
 		changed  *policy.ChangedOnDiskError
 		aliased  *policy.AliasEditError
+		last     *policy.LastAdminError
 	)
 	switch {
+	case errors.As(err, &last):
+		return editRefusal{status: http.StatusConflict, code: "conflict",
+			desc: strings.TrimPrefix(last.Error(), "policy: ") + " (nothing was changed)"}
 	case errors.As(err, &journal):
 		return editRefusal{status: http.StatusInternalServerError, code: "server_error",
 			desc: "the change was not made: its audit event could not be written (" + journal.Err.Error() + "); check the audit log's disk"}

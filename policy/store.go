@@ -279,6 +279,36 @@ func (c *Change) Warnings() Problems {
 	return c.snap.Warnings()
 }
 
+// LastAdminError refuses an edit that would leave an IdP (a tenant, with
+// tenants) that has an admin with none: nobody could then use its console
+// or admin API, and only an edit of the file by hand would let anyone in.
+type LastAdminError struct {
+	Tenant string // "" for a file without tenants
+}
+
+func (e *LastAdminError) Error() string {
+	where := "the IdP"
+	if e.Tenant != "" {
+		where = "tenant " + e.Tenant
+	}
+	return fmt.Sprintf("policy: the change would leave %s without an enabled admin, and nobody could use its console or admin API; make another user an admin first", where)
+}
+
+// keepsAnAdmin refuses next when an IdP of cur has an enabled admin and
+// the same IdP of next has none.
+func keepsAnAdmin(cur, next *Config) error {
+	had := map[string]bool{}
+	for _, idp := range cur.IdPs() {
+		had[idp.ID] = slices.ContainsFunc(idp.Users, func(u User) bool { return u.MayAdminister() })
+	}
+	for _, idp := range next.IdPs() {
+		if had[idp.ID] && !slices.ContainsFunc(idp.Users, func(u User) bool { return u.MayAdminister() }) {
+			return &LastAdminError{Tenant: idp.ID}
+		}
+	}
+	return nil
+}
+
 // ErrPreconditionRequired refuses an edit that does not say which version
 // it was based on.
 var ErrPreconditionRequired = errors.New("policy: an edit must name the version it is based on (If-Match)")
@@ -627,6 +657,9 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	}
 	cfg, err := Parse(data, s.name)
 	if err != nil {
+		return nil, err
+	}
+	if err := keepsAnAdmin(cur.cfg, cfg); err != nil {
 		return nil, err
 	}
 	next := newSnapshot(data, cfg)

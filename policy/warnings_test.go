@@ -61,7 +61,7 @@ func TestWarnings_SubjectEmailInTenants(t *testing.T) {
 // admins editing at once each read their own change's warnings), and
 // those of a tenant's edit its tenant's alone.
 func TestChangeWarnings_AreTheEditsOwn(t *testing.T) {
-	data := []byte(`users: [{username: alice, password: alice}]
+	data := []byte(`users: [{username: alice, password: alice, admin: true}]
 clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/callback]}]
 `)
 	store, err := policy.NewStore(data, "t.yaml")
@@ -81,7 +81,7 @@ clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/call
 	if ws := first.Warnings(); len(ws) != 1 || !strings.Contains(ws[0].String(), "t.yaml:1: warning: user ops:1: ") {
 		t.Errorf("the first edit's warnings, after a second edit: %v", ws)
 	}
-	same, err := store.PutUser(policy.User{Username: "alice", Password: "alice"}, "*")
+	same, err := store.PutUser(policy.User{Username: "alice", Password: "alice", Admin: true}, "*")
 	if err != nil {
 		t.Fatal(err)
 	}
