@@ -170,9 +170,8 @@ func (v Snapshot) YAML() []byte {
 }
 
 // Snapshot returns the running configuration, its version and document.
-func (s *Store) Snapshot() Snapshot { return s.snapshotOf(s.cur.Load()) }
-
-func (s *Store) snapshotOf(sn *snapshot) Snapshot {
+func (s *Store) Snapshot() Snapshot {
+	sn := s.cur.Load()
 	return Snapshot{Config: sn.cfg, Version: sn.version, sn: sn, name: s.name}
 }
 
@@ -264,19 +263,22 @@ type Change struct {
 	// Config is the running configuration after the edit.
 	Config *Config
 
-	// snap is the configuration the edit made (or found, when Unchanged),
-	// whose warnings Warnings reports.
-	snap Snapshot
+	// made is the version the edit made (or found, when Unchanged), whose
+	// warnings Warnings reports: those of the whole file, or with tenant
+	// set of that tenant alone.
+	made   *snapshot
+	file   string // the file name problems refer to (Store.Name)
+	tenant string
 }
 
 // Warnings returns the warnings (see Snapshot.Warnings) of the
 // configuration this edit made, not of whatever runs by the time it is
 // called: another edit may have followed.
 func (c *Change) Warnings() Problems {
-	if c.snap.sn == nil {
+	if c.made == nil {
 		return nil
 	}
-	return c.snap.Warnings()
+	return warnings(c.made.cfg, c.made.data, c.file, c.tenant)
 }
 
 // LastAdminError refuses an edit that would leave an IdP (a tenant, with
@@ -668,7 +670,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		ch.After = after(cfg)
 	}
 	if bytes.Equal(data, cur.data) {
-		ch.Unchanged, ch.Config, ch.snap = true, cur.cfg, s.snapshotOf(cur)
+		ch.Unchanged, ch.Config, ch.made, ch.file = true, cur.cfg, cur, s.name
 		return ch, nil
 	}
 	o := optionsOf(opts)
@@ -689,7 +691,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		s.stamp = stampOf(fi)
 	}
 	s.swapLocked(next)
-	ch.snap = s.snapshotOf(next)
+	ch.made, ch.file = next, s.name
 	return ch, nil
 }
 

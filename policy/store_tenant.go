@@ -41,7 +41,7 @@ func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur 
 	})
 	if ch != nil && ch.Config != nil {
 		ch.Config = ch.Config.Tenant(e.tenant)
-		ch.snap.Config, ch.snap.tenant = ch.Config, e.tenant
+		ch.tenant = e.tenant
 	}
 	return ch, err
 }
