@@ -290,8 +290,7 @@ func hashPassword(pw string) (string, error) {
 func unknownPassword() (string, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(b)[:64]), bcrypt.DefaultCost)
-	return string(h), err
+	return hashPassword(hex.EncodeToString(b))
 }
 
 // takenUserName refuses a userName another user than self (a sub; "" for
