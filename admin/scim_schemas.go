@@ -26,6 +26,11 @@ func (a *API) scimServiceProviderConfig(w http.ResponseWriter, _ *http.Request) 
 			"description": "an admin user's username and password (admin: true in the configuration)",
 			"specUri":     "https://www.rfc-editor.org/rfc/rfc7617",
 			"primary":     true,
+		}, {
+			"type":        "oauthbearertoken",
+			"name":        "Bearer token",
+			"description": "a token of scim.tokens in the configuration (Authorization: Bearer <token>), for SCIM only",
+			"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": a.scimBase() + "/ServiceProviderConfig"},
 	})

@@ -68,6 +68,9 @@ type Config struct {
 	// the JWKS, discovery or userinfo), for testing clients and
 	// authorization servers (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// SCIM holds the bearer tokens of SCIM provisioning clients (see
+	// SCIM); our addition to the contract.
+	SCIM SCIM `yaml:"scim,omitempty" json:"scim,omitzero"`
 
 	// Persona names the issuer this IdP imitates (PersonaGeneric,
 	// PersonaOkta, PersonaClaude, PersonaConductorOne): the presets of IDJAG and of the

@@ -113,6 +113,7 @@ func (v *validator) validate() {
 	v.cimdSection()
 	v.serverList()
 	v.faultList()
+	v.scimSection()
 	if v.prefix == "" {
 		v.sharedServers() // a file with tenants checks them in tenants()
 	}
