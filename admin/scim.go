@@ -11,7 +11,7 @@ package admin
 // A SCIM User is a configuration user: id is its sub (stable across a
 // rename), userName its username, active the opposite of disabled,
 // emails (the primary) its email, name.formatted and displayName its
-// name; a password sent with POST or PUT is stored as password_bcrypt. A
+// name; a password sent with POST, PUT or PATCH is stored as password_bcrypt. A
 // SCIM Group is a configuration group: id and displayName are its name,
 // and its members are the users that list it (User.Groups), so a change of
 // members is one edit of those users.

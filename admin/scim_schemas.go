@@ -17,7 +17,7 @@ func (a *API) scimServiceProviderConfig(w http.ResponseWriter, _ *http.Request) 
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": scimMaxResults},
-		"changePassword":   map[string]any{"supported": false},
+		"changePassword":   map[string]any{"supported": true},
 		"sort":             map[string]any{"supported": false},
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{

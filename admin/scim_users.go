@@ -507,6 +507,12 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
+	// A password is hashed before the edit (bcrypt takes its time; the
+	// edit's lock is not held meanwhile).
+	if err := hashPatchPasswords(ops); err != nil {
+		scimEditError(w, err)
+		return
+	}
 	id := r.PathValue("id")
 	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
 		oldName := u.Username
@@ -667,7 +673,16 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 		}
 		u.Email = s
 	case path == "password":
-		return scimFail(http.StatusBadRequest, "invalidValue", "the password is set with PUT (or POST), not PATCH (changePassword is not supported)")
+		// Okta's password push: replace (or add) of password, with the
+		// path or in a path-less value; hashed by hashPatchPasswords.
+		if remove {
+			return scimFail(http.StatusBadRequest, "invalidValue", "the password cannot be removed (the configuration requires one); replace it")
+		}
+		h, ok := v.(hashedPassword)
+		if !ok {
+			return scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
+		}
+		setSecret(u, string(h))
 	case path == "groups" || strings.HasPrefix(path, "groups["):
 		return scimFail(http.StatusBadRequest, "mutability", "groups is read-only: change a group's members with PATCH of the Group")
 	case path == "id":
@@ -707,4 +722,61 @@ func emailFilterPath(path, email string) (ours bool, sub string, err error) {
 		return email != "" && strings.EqualFold(v, email), sub, nil
 	}
 	return false, "", bad
+}
+
+// hashedPassword is a password of a PATCH, hashed by hashPatchPasswords.
+type hashedPassword string
+
+// hashPatchPasswords replaces each password of a User PATCH, at the path
+// password or as a member of a path-less value, by its bcrypt hash (a
+// hashedPassword); one that is no string is left for patchUserAttr to
+// refuse, one beyond bcrypt's 72 bytes is refused here.
+func hashPatchPasswords(ops []scimOp) error {
+	prefix := strings.ToLower(scimUserSchema) + ":"
+	hash := func(v any) (any, error) {
+		pw, isString := v.(string)
+		if !isString {
+			return v, nil
+		}
+		h, err := hashPassword(pw)
+		return hashedPassword(h), err
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.op == "remove" {
+			continue
+		}
+		if op.path != "" {
+			if strings.TrimPrefix(strings.ToLower(op.path), prefix) == "password" {
+				v, err := hash(op.value)
+				if err != nil {
+					return err
+				}
+				op.value = v
+			}
+			continue
+		}
+		obj, ok := op.value.(map[string]any)
+		if !ok {
+			continue
+		}
+		var hashed map[string]any
+		for k, v := range obj {
+			if strings.TrimPrefix(strings.ToLower(k), prefix) != "password" || v == nil {
+				continue
+			}
+			h, err := hash(v)
+			if err != nil {
+				return err
+			}
+			if hashed == nil {
+				hashed = maps.Clone(obj)
+			}
+			hashed[k] = h
+		}
+		if hashed != nil {
+			op.value = hashed
+		}
+	}
+	return nil
 }
