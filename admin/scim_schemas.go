@@ -60,13 +60,14 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 			"schemas": []string{scimSchemaSchema}, "id": scimUserSchema, "name": "User", "description": "User Account",
 			"attributes": []any{
 				scimAttr("userName", "string", "readWrite", true, "server", "the username the user logs in with; unique, compared without case"),
+				caseExact(scimAttr("externalId", "string", "readWrite", false, "server", "the provisioning client's id of the user (users[].external_id); unique when set, compared with case")),
 				scimComplex("name", "the user's name; the configuration keeps one, formatted",
 					scimAttr("formatted", "string", "readWrite", false, "none", "the full name (the configuration's name)"),
 					scimAttr("givenName", "string", "writeOnly", false, "none", "taken, with familyName, as the name when neither formatted nor displayName is sent; not kept"),
 					scimAttr("familyName", "string", "writeOnly", false, "none", "see givenName")),
 				scimAttr("displayName", "string", "readWrite", false, "none", "the user's name, as name.formatted"),
 				scimAttr("active", "boolean", "readWrite", false, "none", "false disables the user: logins and token exchanges are refused"),
-				scimAttr("password", "string", "writeOnly", false, "none", "set with POST or PUT, kept as a bcrypt hash, never returned"),
+				scimAttr("password", "string", "writeOnly", false, "none", "set with POST, PUT or PATCH, kept as a bcrypt hash, never returned"),
 				scimMulti("emails", "the user's email; the configuration keeps one, the primary",
 					scimAttr("value", "string", "readWrite", false, "none", "the email address"),
 					scimAttr("type", "string", "readWrite", false, "none", "work"),
@@ -126,6 +127,12 @@ func scimAttr(name, typ, mutability string, required bool, uniqueness, desc stri
 	if name == "value" && mutability == "immutable" {
 		a["caseExact"] = true
 	}
+	return a
+}
+
+// caseExact makes a string attribute's definition compare with case.
+func caseExact(a map[string]any) map[string]any {
+	a["caseExact"] = true
 	return a
 }
 

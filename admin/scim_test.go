@@ -333,7 +333,7 @@ func TestSCIM_Errors(t *testing.T) {
 		list["Resources"].([]any)[0].(map[string]any)["userName"] != "bob" {
 		t.Errorf("paging: %d %v", resp.StatusCode, list)
 	}
-	// externalId is not kept: no user has one.
+	// No user here has an externalId.
 	if _, list = p.scim(t, "GET", "/Users?filter="+url.QueryEscape(`externalId eq "00u1"`), ""); list["totalResults"] != 0.0 {
 		t.Errorf("externalId filter: %v", list)
 	}

@@ -60,3 +60,24 @@ scim:
 		t.Errorf("scim: beside tenants: %v", err)
 	}
 }
+
+// users[].external_id: kept as written, unique when set, bounded.
+func TestParse_UserExternalID(t *testing.T) {
+	cfg, err := policy.Parse([]byte("users:\n  - {username: a, password: a, external_id: 00u-A}\n  - {username: b, password: b, external_id: 00u-a}\n  - {username: c, password: c}\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.User("a").ExternalID != "00u-A" || cfg.User("b").ExternalID != "00u-a" || cfg.User("c").ExternalID != "" {
+		t.Errorf("external ids: %q %q %q", cfg.User("a").ExternalID, cfg.User("b").ExternalID, cfg.User("c").ExternalID)
+	}
+	for _, c := range []struct{ users, want string }{
+		{"  - {username: a, password: a, external_id: e1}\n  - {username: b, password: b, external_id: e1}\n", `x.yaml:3: users[1].external_id: duplicate external_id "e1" (first at line 2)`},
+		{"  - {username: a, password: a, external_id: ' '}\n", "x.yaml:2: users[0].external_id: \" \" is blank"},
+		{"  - {username: a, password: a, external_id: " + strings.Repeat("e", 257) + "}\n", "x.yaml:2: users[0].external_id: 257 bytes; it may have at most 256"},
+	} {
+		_, err := policy.Parse([]byte("users:\n"+c.users), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.users, err, c.want)
+		}
+	}
+}
