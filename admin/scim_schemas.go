@@ -82,7 +82,7 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 		map[string]any{
 			"schemas": []string{scimSchemaSchema}, "id": scimGroupSchema, "name": "Group", "description": "Group",
 			"attributes": []any{
-				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name, which is its id; set at creation only"),
+				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name, which is its id; unique, compared without case; a new one renames the group everywhere"),
 				scimMulti("members", "the users in the group",
 					scimAttr("value", "string", "immutable", false, "none", "the user's id"),
 					scimAttr("display", "string", "readOnly", false, "none", "the user's userName"),

@@ -245,8 +245,9 @@ func TestSCIM_GroupMembersOneEdit(t *testing.T) {
 	if readFile(t, p.file) != file || len(p.events(t, audit.TypeAdminChange)) != before+1 {
 		t.Error("a refused PATCH changed something")
 	}
-	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","value":{"displayName":"engineering"}}]}`)
-	wantSCIMError(t, "rename of a group", resp, m, http.StatusBadRequest, "mutability")
+	// A rename to another group's name (but for case) is refused.
+	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","value":{"displayName":"MKT"}}]}`)
+	wantSCIMError(t, "rename of a group to another's name", resp, m, http.StatusConflict, "uniqueness")
 
 	// A group created with members, and deleted: the users lose it.
 	resp, g = p.scim(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"ops","members":[{"value":"u-alice"},{"value":"u-bob"}]}`)
