@@ -77,6 +77,8 @@ func TestSCIM_GroupRename(t *testing.T) {
 	}
 	resp, m := p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":" "}]}`)
 	wantSCIMError(t, "an empty displayName", resp, m, http.StatusBadRequest, "invalidValue")
+	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":"`+strings.Repeat("g", 300)+`"}]}`)
+	wantSCIMError(t, "a displayName beyond the bound of a name", resp, m, http.StatusBadRequest, "invalidValue")
 	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`)
 	wantSCIMError(t, "another id", resp, m, http.StatusBadRequest, "mutability")
 	if readFile(t, p.file) != file {
