@@ -177,12 +177,23 @@ func (a *API) SubscribeAudit(buffer int) (events <-chan *audit.Event, cancel fun
 // password, or the console's session (Options.Session). 401 without valid
 // credentials, 403 for a valid user who is not an admin, and 403 "csrf"
 // for a change by session without the CSRF token.
+//
+// A bearer token of the scim: section (policy.SCIM) admits a provisioning
+// client to the SCIM endpoints alone (requireSCIMToken).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u := a.requireAdmin(w, r)
-	if u == nil {
-		return
+	if token, ok := bearer(r); ok {
+		actor := a.requireSCIMToken(w, r, token)
+		if actor == "" {
+			return
+		}
+		r = withAdmin(r, actor)
+	} else {
+		u := a.requireAdmin(w, r)
+		if u == nil {
+			return
+		}
+		r = withAdmin(r, u.Username)
 	}
-	r = withAdmin(r, u.Username)
 	if h, pattern := a.mux.Handler(r); pattern == "" {
 		noRoute(w, r, h)
 		return
@@ -339,6 +350,10 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 
 func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp admin", charset="UTF-8"`)
+	if IsSCIM(r.URL.Path) {
+		// SCIM takes a bearer token too (Entra, Okta's HTTP Header).
+		w.Header().Add("WWW-Authenticate", scimChallenge)
+	}
 	refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", msg)
 }
 
@@ -611,6 +626,16 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	cp.Users = append([]policy.User(nil), c.Users...)
 	for i := range cp.Users {
 		cp.Users[i].Password, cp.Users[i].PasswordBcrypt = "", ""
+	}
+	cp.SCIM.Tokens = append([]policy.SCIMToken(nil), c.SCIM.Tokens...)
+	for i := range cp.SCIM.Tokens {
+		t := &cp.SCIM.Tokens[i]
+		if t.Token != "" {
+			t.Token = "(redacted)"
+		}
+		if t.TokenSHA256 != "" {
+			t.TokenSHA256 = "(redacted)"
+		}
 	}
 	cp.Clients = append([]policy.Client(nil), c.Clients...)
 	for i := range cp.Clients {

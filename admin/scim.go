@@ -9,9 +9,10 @@ package admin
 // provisioning".
 //
 // A SCIM User is a configuration user: id is its sub (stable across a
-// rename), userName its username, active the opposite of disabled,
+// rename), externalId its external_id, userName its username, active
+// the opposite of disabled,
 // emails (the primary) its email, name.formatted and displayName its
-// name; a password sent with POST or PUT is stored as password_bcrypt. A
+// name; a password sent with POST, PUT or PATCH is stored as password_bcrypt. A
 // SCIM Group is a configuration group: id and displayName are its name,
 // and its members are the users that list it (User.Groups), so a change of
 // members is one edit of those users.
@@ -298,6 +299,7 @@ type scimRef struct {
 type scimUser struct {
 	Schemas     []string    `json:"schemas"`
 	ID          string      `json:"id"`
+	ExternalID  string      `json:"externalId,omitempty"`
 	UserName    string      `json:"userName"`
 	Name        *scimName   `json:"name,omitempty"`
 	DisplayName string      `json:"displayName,omitempty"`
@@ -310,7 +312,7 @@ type scimUser struct {
 func (a *API) scimUserOf(u *policy.User, version string) scimUser {
 	base := a.scimBase()
 	su := scimUser{
-		Schemas: []string{scimUserSchema}, ID: u.Sub, UserName: u.Username, DisplayName: u.Name, Active: u.Active(),
+		Schemas: []string{scimUserSchema}, ID: u.Sub, ExternalID: u.ExternalID, UserName: u.Username, DisplayName: u.Name, Active: u.Active(),
 		Groups: []scimRef{},
 		Meta:   scimMeta{ResourceType: "User", Location: base + "/Users/" + url.PathEscape(u.Sub), Version: version},
 	}

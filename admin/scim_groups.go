@@ -101,6 +101,12 @@ func membersOf(cur *policy.Config, group string) membership {
 // members of group: one Batch, so that no half of them is made. A sub in
 // want that no user has is invalidValue.
 func memberEdits(cur *policy.Config, group string, want membership) ([]policy.UserEdit, error) {
+	return renameEdits(cur, group, group, want)
+}
+
+// renameEdits is memberEdits of a group renamed from group to name: the
+// members listed keep its place in their groups, under its new name.
+func renameEdits(cur *policy.Config, group, name string, want membership) ([]policy.UserEdit, error) {
 	for sub := range want {
 		if cur.UserBySub(sub) == nil {
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members: there is no user with id %q", sub)
@@ -109,13 +115,21 @@ func memberEdits(cur *policy.Config, group string, want membership) ([]policy.Us
 	var edits []policy.UserEdit
 	for i := range cur.Users {
 		u := &cur.Users[i]
-		if u.InGroup(group) == want[u.Sub] {
+		in := u.InGroup(group)
+		if in == want[u.Sub] && (!in || name == group) {
 			continue
 		}
 		nu := cloneUser(*u)
-		if want[u.Sub] {
-			nu.Groups = append(nu.Groups, group)
-		} else {
+		switch {
+		case in && want[u.Sub]:
+			for j, g := range nu.Groups {
+				if g == group {
+					nu.Groups[j] = name
+				}
+			}
+		case want[u.Sub]:
+			nu.Groups = append(nu.Groups, name)
+		default:
 			nu.Groups = slices.DeleteFunc(nu.Groups, func(g string) bool { return g == group })
 		}
 		edits = append(edits, policy.UserEdit{Username: u.Username, User: nu})
@@ -123,42 +137,130 @@ func memberEdits(cur *policy.Config, group string, want membership) ([]policy.Us
 	return edits, nil
 }
 
+// renameInServers are the edits of the MCP servers of cur whose access
+// or deny entries name group: each names name instead.
+func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit {
+	rename := func(groups []string) ([]string, bool) {
+		if !slices.Contains(groups, group) {
+			return groups, false
+		}
+		out := slices.Clone(groups)
+		for i, g := range out {
+			if g == group {
+				out[i] = name
+			}
+		}
+		return out, true
+	}
+	var edits []policy.ServerEdit
+	for i := range cur.MCPServers {
+		s := cur.MCPServers[i]
+		changed := false
+		s.Access = slices.Clone(s.Access)
+		for j := range s.Access {
+			var c bool
+			if s.Access[j].Groups, c = rename(s.Access[j].Groups); c {
+				changed = true
+			}
+		}
+		s.Deny = slices.Clone(s.Deny)
+		for j := range s.Deny {
+			var c bool
+			if s.Deny[j].Groups, c = rename(s.Deny[j].Groups); c {
+				changed = true
+			}
+		}
+		if changed {
+			edits = append(edits, policy.ServerEdit{ID: s.ID, Server: s})
+		}
+	}
+	return edits
+}
+
+// sameNameGroup is the group of cur other than self whose name is name
+// but for case, nil when none: SCIM compares displayName without case
+// (RFC 7643 section 4.2, caseExact false), so two such groups would be
+// one to a filter.
+func sameNameGroup(cur *policy.Config, name, self string) *policy.Group {
+	for i := range cur.Groups {
+		if g := &cur.Groups[i]; g.Name != self && strings.EqualFold(g.Name, name) {
+			return g
+		}
+	}
+	return nil
+}
+
+// groupName reads a new displayName (a PATCH's or a PUT's): a non-empty
+// string.
+func groupName(v any, what string) (string, error) {
+	s, ok := v.(string)
+	if !ok || strings.TrimSpace(s) == "" {
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "%s must be a non-empty string: the group's name", what)
+	}
+	return s, nil
+}
+
 // scimChangeMembers changes the members of the group with this id
-// (which change makes of its current ones, under the edit's lock) in one
-// edit, and answers the group (200).
-func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership) error) {
+// (which change makes of its current ones, under the edit's lock), and
+// its name when change sets rename to another, in one edit, and answers
+// the group (200). A rename is of the group, of its members' groups and
+// of every access and deny entry that names it; a name another group has,
+// but for case, is 409 uniqueness.
+func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership, rename *string) error) {
+	name := id
 	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-		if cur.Group(id) == nil {
+		g := cur.Group(id)
+		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}
 		m := membersOf(cur, id)
-		if err := change(m); err != nil {
+		name = id
+		if err := change(m, &name); err != nil {
 			return policy.Batch{}, nil, err
 		}
-		edits, err := memberEdits(cur, id, m)
+		if name == id {
+			edits, err := memberEdits(cur, id, m)
+			if err != nil {
+				return policy.Batch{}, nil, err
+			}
+			return policy.Batch{Users: edits}, &policy.Change{Kind: "group members", Op: "replace", Name: id, Before: memberNames(cur, id)}, nil
+		}
+		if other := sameNameGroup(cur, name, id); other != nil {
+			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "displayName %q is taken by the group %q (names are compared without case)", name, other.Name)
+		}
+		edits, err := renameEdits(cur, id, name, m)
 		if err != nil {
 			return policy.Batch{}, nil, err
 		}
-		return policy.Batch{Users: edits}, &policy.Change{Kind: "group members", Op: "replace", Name: id, Before: memberNames(cur, id)}, nil
-	}, func(next *policy.Config) any { return memberNames(next, id) })
+		renamed := *g
+		renamed.Name = name
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Group: renamed}}, Servers: renameInServers(cur, id, name)},
+			&policy.Change{Kind: "group", Op: "replace", Name: name, Before: groupView(cur, g)}, nil
+	}, func(next *policy.Config) any {
+		if name == id {
+			return memberNames(next, id)
+		}
+		if g := next.Group(name); g != nil {
+			return groupView(next, g)
+		}
+		return nil
+	})
 	if ch == nil {
 		return
 	}
-	g := ch.Config.Group(id)
+	g := ch.Config.Group(name)
 	if g == nil {
-		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", id))
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", name))
 		return
 	}
 	w.Header().Set("ETag", etag(ch.Version))
 	writeSCIM(w, http.StatusOK, a.scimGroupOf(ch.Config, g, etag(ch.Version)))
 }
 
-// sameGroupName refuses a displayName or id other than the group's: a
-// group is renamed by creating the new one (its name is its id, and
-// access lists name it).
-func sameGroupName(id string, v any, what string) error {
+// sameGroupID refuses an id other than the group's: id is read-only.
+func sameGroupID(id string, v any) error {
 	if s, ok := v.(string); !ok || s != id {
-		return scimFail(http.StatusBadRequest, "mutability", "%s is the group's name, %q, and cannot be changed here: create the new group, move the members and the access entries, and delete this one", what, id)
+		return scimFail(http.StatusBadRequest, "mutability", "id is read-only: it is the group's name, %q (a new displayName renames the group, and its id with it)", id)
 	}
 	return nil
 }
@@ -174,7 +276,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	a.scimChangeMembers(w, r, id, func(m membership) error {
+	a.scimChangeMembers(w, r, id, func(m membership, rename *string) error {
 		for _, op := range ops {
 			path := op.path
 			if path == "" {
@@ -190,7 +292,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 					return err
 				}
 				for k, v := range attrs {
-					if err := patchGroupAttr(m, id, op.op, k, v, true); err != nil {
+					if err := patchGroupAttr(m, id, rename, op.op, k, v, true); err != nil {
 						return err
 					}
 				}
@@ -202,7 +304,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 			if !knownAttr(strings.ToLower(path), scimGroupAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the Group schema (RFC 7643); nothing was changed", op.path)
 			}
-			if err := patchGroupAttr(m, id, op.op, path, op.value, op.hasValue); err != nil {
+			if err := patchGroupAttr(m, id, rename, op.op, path, op.value, op.hasValue); err != nil {
 				return err
 			}
 		}
@@ -212,9 +314,9 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 
 // patchGroupAttr applies one operation on a group's attribute to its
 // members m: members (add, remove with a value or without one for all,
-// replace), members[value eq "<id>"] (remove), displayName and id (only
-// as they are).
-func patchGroupAttr(m membership, id, op, path string, v any, hasValue bool) error {
+// replace), members[value eq "<id>"] (remove); displayName (add or
+// replace) sets the name the group is renamed to; id only as it is.
+func patchGroupAttr(m membership, id string, rename *string, op, path string, v any, hasValue bool) error {
 	lower := strings.ToLower(path)
 	switch {
 	case lower == "members":
@@ -253,7 +355,14 @@ func patchGroupAttr(m membership, id, op, path string, v any, hasValue bool) err
 		if op == "remove" {
 			return scimFail(http.StatusBadRequest, "mutability", "%s cannot be removed", path)
 		}
-		return sameGroupName(id, v, path)
+		if lower == "id" {
+			return sameGroupID(id, v)
+		}
+		name, err := groupName(v, path)
+		if err != nil {
+			return err
+		}
+		*rename = name
 	}
 	// externalId, schemas, meta and the like: not kept.
 	return nil
@@ -286,8 +395,8 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-		if cur.Group(name) != nil {
-			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already", name)
+		if g := sameNameGroup(cur, name, ""); g != nil {
+			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already (names are compared without case)", g.Name)
 		}
 		want := membership{}
 		for _, s := range subs {
@@ -315,7 +424,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 // scimReplaceGroup is PUT /Groups/{id}: the members become those sent
-// (none when left out); displayName must be the group's.
+// (none when left out); another displayName renames the group.
 func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	body, ok := scimBody(w, r)
 	if !ok {
@@ -326,8 +435,9 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = unknownAttr(m, scimGroupAttrs, "the Group")
 	}
+	name := ""
 	if v, ok := m["displayname"]; ok && err == nil {
-		err = sameGroupName(id, v, "displayName")
+		name, err = groupName(v, "displayName")
 	}
 	var subs []string
 	if v, ok := m["members"]; ok && err == nil {
@@ -337,10 +447,13 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
-	a.scimChangeMembers(w, r, id, func(m membership) error {
+	a.scimChangeMembers(w, r, id, func(m membership, rename *string) error {
 		clear(m)
 		for _, s := range subs {
 			m[s] = true
+		}
+		if name != "" {
+			*rename = name
 		}
 		return nil
 	})

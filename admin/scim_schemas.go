@@ -17,7 +17,7 @@ func (a *API) scimServiceProviderConfig(w http.ResponseWriter, _ *http.Request) 
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": scimMaxResults},
-		"changePassword":   map[string]any{"supported": false},
+		"changePassword":   map[string]any{"supported": true},
 		"sort":             map[string]any{"supported": false},
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{
@@ -26,6 +26,11 @@ func (a *API) scimServiceProviderConfig(w http.ResponseWriter, _ *http.Request) 
 			"description": "an admin user's username and password (admin: true in the configuration)",
 			"specUri":     "https://www.rfc-editor.org/rfc/rfc7617",
 			"primary":     true,
+		}, {
+			"type":        "oauthbearertoken",
+			"name":        "Bearer token",
+			"description": "a token of scim.tokens in the configuration (Authorization: Bearer <token>), for SCIM only",
+			"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": a.scimBase() + "/ServiceProviderConfig"},
 	})
@@ -55,13 +60,14 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 			"schemas": []string{scimSchemaSchema}, "id": scimUserSchema, "name": "User", "description": "User Account",
 			"attributes": []any{
 				scimAttr("userName", "string", "readWrite", true, "server", "the username the user logs in with; unique, compared without case"),
+				caseExact(scimAttr("externalId", "string", "readWrite", false, "server", "the provisioning client's id of the user (users[].external_id); unique when set, compared with case")),
 				scimComplex("name", "the user's name; the configuration keeps one, formatted",
 					scimAttr("formatted", "string", "readWrite", false, "none", "the full name (the configuration's name)"),
 					scimAttr("givenName", "string", "writeOnly", false, "none", "taken, with familyName, as the name when neither formatted nor displayName is sent; not kept"),
 					scimAttr("familyName", "string", "writeOnly", false, "none", "see givenName")),
 				scimAttr("displayName", "string", "readWrite", false, "none", "the user's name, as name.formatted"),
 				scimAttr("active", "boolean", "readWrite", false, "none", "false disables the user: logins and token exchanges are refused"),
-				scimAttr("password", "string", "writeOnly", false, "none", "set with POST or PUT, kept as a bcrypt hash, never returned"),
+				scimAttr("password", "string", "writeOnly", false, "none", "set with POST, PUT or PATCH, kept as a bcrypt hash, never returned"),
 				scimMulti("emails", "the user's email; the configuration keeps one, the primary",
 					scimAttr("value", "string", "readWrite", false, "none", "the email address"),
 					scimAttr("type", "string", "readWrite", false, "none", "work"),
@@ -76,7 +82,7 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 		map[string]any{
 			"schemas": []string{scimSchemaSchema}, "id": scimGroupSchema, "name": "Group", "description": "Group",
 			"attributes": []any{
-				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name, which is its id; set at creation only"),
+				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name, which is its id; unique, compared without case; a new one renames the group everywhere"),
 				scimMulti("members", "the users in the group",
 					scimAttr("value", "string", "immutable", false, "none", "the user's id"),
 					scimAttr("display", "string", "readOnly", false, "none", "the user's userName"),
@@ -121,6 +127,12 @@ func scimAttr(name, typ, mutability string, required bool, uniqueness, desc stri
 	if name == "value" && mutability == "immutable" {
 		a["caseExact"] = true
 	}
+	return a
+}
+
+// caseExact makes a string attribute's definition compare with case.
+func caseExact(a map[string]any) map[string]any {
+	a["caseExact"] = true
 	return a
 }
 

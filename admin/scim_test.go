@@ -245,8 +245,9 @@ func TestSCIM_GroupMembersOneEdit(t *testing.T) {
 	if readFile(t, p.file) != file || len(p.events(t, audit.TypeAdminChange)) != before+1 {
 		t.Error("a refused PATCH changed something")
 	}
-	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","value":{"displayName":"engineering"}}]}`)
-	wantSCIMError(t, "rename of a group", resp, m, http.StatusBadRequest, "mutability")
+	// A rename to another group's name (but for case) is refused.
+	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","value":{"displayName":"MKT"}}]}`)
+	wantSCIMError(t, "rename of a group to another's name", resp, m, http.StatusConflict, "uniqueness")
 
 	// A group created with members, and deleted: the users lose it.
 	resp, g = p.scim(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"ops","members":[{"value":"u-alice"},{"value":"u-bob"}]}`)
@@ -333,7 +334,7 @@ func TestSCIM_Errors(t *testing.T) {
 		list["Resources"].([]any)[0].(map[string]any)["userName"] != "bob" {
 		t.Errorf("paging: %d %v", resp.StatusCode, list)
 	}
-	// externalId is not kept: no user has one.
+	// No user here has an externalId.
 	if _, list = p.scim(t, "GET", "/Users?filter="+url.QueryEscape(`externalId eq "00u1"`), ""); list["totalResults"] != 0.0 {
 		t.Errorf("externalId filter: %v", list)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -53,8 +54,8 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 	case f.attr == "id" && isString:
 		return func(u *policy.User) bool { return u.Sub == s }, nil
 	case f.attr == "externalid" && isString:
-		// externalId is not kept (docs/http.md): no user has one.
-		return func(*policy.User) bool { return false }, nil
+		// caseExact true (RFC 7643 section 3.1)
+		return func(u *policy.User) bool { return u.ExternalID != "" && u.ExternalID == s }, nil
 	case (f.attr == "emails" || f.attr == "emails.value") && isString:
 		// The one email is of type work (scimUserOf).
 		if f.emailType != "" && !strings.EqualFold(f.emailType, "work") {
@@ -96,12 +97,14 @@ type scimUserInput struct {
 	email      string
 	active     *bool
 	passwordBc string // the password's bcrypt hash; "" when none was sent
+	// externalID is externalId; nil when none was sent.
+	externalID *string
 }
 
 // readSCIMUser reads a User body (POST, PUT). Read-only attributes (id,
 // meta, groups) are ignored, as RFC 7644 section 3.3 says; so are the
-// attributes the configuration has no place for (externalId, phone
-// numbers, the enterprise extension...).
+// attributes the configuration has no place for (phone numbers, the
+// enterprise extension...).
 func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 	m, err := schemaAttrs(body, scimUserSchema, "the User")
 	if err != nil {
@@ -125,6 +128,13 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 			return nil, err
 		}
 		in.active = &b
+	}
+	if v, ok := m["externalid"]; ok {
+		e, err := externalID(v)
+		if err != nil {
+			return nil, err
+		}
+		in.externalID = &e
 	}
 	// The name: displayName, else name.formatted, else name.givenName
 	// and name.familyName.
@@ -181,6 +191,35 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 func userNameBound(name string) error {
 	if len(name) > idp.MaxUsernameBytes {
 		return scimFail(http.StatusBadRequest, "invalidValue", "userName is longer than %d bytes, which no login takes", idp.MaxUsernameBytes)
+	}
+	return nil
+}
+
+// externalID reads an externalId: a string of at most
+// policy.MaxNameBytes bytes without control characters ("" clears it).
+func externalID(v any) (string, error) {
+	s, isString := v.(string)
+	switch {
+	case !isString:
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId must be a string")
+	case len(s) > policy.MaxNameBytes:
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId is longer than %d bytes", policy.MaxNameBytes)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0 || (s != "" && strings.TrimSpace(s) == ""):
+		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId is blank or holds a control character")
+	}
+	return s, nil
+}
+
+// takenExternalID refuses an externalId (not "") that another user than
+// self (a sub; "" for none) has, compared byte for byte (caseExact).
+func takenExternalID(cur *policy.Config, id, self string) error {
+	if id == "" {
+		return nil
+	}
+	for i := range cur.Users {
+		if u := &cur.Users[i]; u.Sub != self && u.ExternalID == id {
+			return scimFail(http.StatusConflict, "uniqueness", "externalId %q is taken by the user with id %q", id, u.Sub)
+		}
 	}
 	return nil
 }
@@ -344,6 +383,12 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 			return policy.Batch{}, nil, err
 		}
 		u := policy.User{Username: in.userName, Name: in.name, Email: in.email, Sub: policy.DefaultSub(in.userName)}
+		if in.externalID != nil {
+			u.ExternalID = *in.externalID
+			if err := takenExternalID(cur, u.ExternalID, ""); err != nil {
+				return policy.Batch{}, nil, err
+			}
+		}
 		if cur.UserBySub(u.Sub) != nil {
 			// A renamed user keeps its sub, which may be this name's
 			// default one: the new user gets another.
@@ -388,6 +433,12 @@ func (a *API) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		u.Username, u.Name, u.Email = in.userName, in.name, in.email
+		if in.externalID != nil {
+			if err := takenExternalID(cur, *in.externalID, u.Sub); err != nil {
+				return err
+			}
+			u.ExternalID = *in.externalID
+		}
 		if in.active != nil {
 			u.Disabled = !*in.active
 		}
@@ -507,9 +558,15 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
+	// A password is hashed before the edit (bcrypt takes its time; the
+	// edit's lock is not held meanwhile).
+	if err := hashPatchPasswords(ops); err != nil {
+		scimEditError(w, err)
+		return
+	}
 	id := r.PathValue("id")
 	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
-		oldName := u.Username
+		oldName, oldExternal := u.Username, u.ExternalID
 		for _, op := range ops {
 			if op.path == "" {
 				// The value-object form (Okta, Entra): each member is
@@ -540,6 +597,11 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
 			}
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
+				return err
+			}
+		}
+		if u.ExternalID != oldExternal {
+			if err := takenExternalID(cur, u.ExternalID, u.Sub); err != nil {
 				return err
 			}
 		}
@@ -666,8 +728,27 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 			return err
 		}
 		u.Email = s
+	case path == "externalid":
+		if remove {
+			u.ExternalID = ""
+			return nil
+		}
+		e, err := externalID(v)
+		if err != nil {
+			return err
+		}
+		u.ExternalID = e
 	case path == "password":
-		return scimFail(http.StatusBadRequest, "invalidValue", "the password is set with PUT (or POST), not PATCH (changePassword is not supported)")
+		// Okta's password push: replace (or add) of password, with the
+		// path or in a path-less value; hashed by hashPatchPasswords.
+		if remove {
+			return scimFail(http.StatusBadRequest, "invalidValue", "the password cannot be removed (the configuration requires one); replace it")
+		}
+		h, ok := v.(hashedPassword)
+		if !ok {
+			return scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
+		}
+		setSecret(u, string(h))
 	case path == "groups" || strings.HasPrefix(path, "groups["):
 		return scimFail(http.StatusBadRequest, "mutability", "groups is read-only: change a group's members with PATCH of the Group")
 	case path == "id":
@@ -707,4 +788,61 @@ func emailFilterPath(path, email string) (ours bool, sub string, err error) {
 		return email != "" && strings.EqualFold(v, email), sub, nil
 	}
 	return false, "", bad
+}
+
+// hashedPassword is a password of a PATCH, hashed by hashPatchPasswords.
+type hashedPassword string
+
+// hashPatchPasswords replaces each password of a User PATCH, at the path
+// password or as a member of a path-less value, by its bcrypt hash (a
+// hashedPassword); one that is no string is left for patchUserAttr to
+// refuse, one beyond bcrypt's 72 bytes is refused here.
+func hashPatchPasswords(ops []scimOp) error {
+	prefix := strings.ToLower(scimUserSchema) + ":"
+	hash := func(v any) (any, error) {
+		pw, isString := v.(string)
+		if !isString {
+			return v, nil
+		}
+		h, err := hashPassword(pw)
+		return hashedPassword(h), err
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.op == "remove" {
+			continue
+		}
+		if op.path != "" {
+			if strings.TrimPrefix(strings.ToLower(op.path), prefix) == "password" {
+				v, err := hash(op.value)
+				if err != nil {
+					return err
+				}
+				op.value = v
+			}
+			continue
+		}
+		obj, ok := op.value.(map[string]any)
+		if !ok {
+			continue
+		}
+		var hashed map[string]any
+		for k, v := range obj {
+			if strings.TrimPrefix(strings.ToLower(k), prefix) != "password" || v == nil {
+				continue
+			}
+			h, err := hash(v)
+			if err != nil {
+				return err
+			}
+			if hashed == nil {
+				hashed = maps.Clone(obj)
+			}
+			hashed[k] = h
+		}
+		if hashed != nil {
+			op.value = hashed
+		}
+	}
+	return nil
 }

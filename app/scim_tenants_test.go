@@ -77,3 +77,62 @@ func TestTenants_SCIMIsTheTenants(t *testing.T) {
 		t.Errorf("the file does not hold zed once:\n%s", on)
 	}
 }
+
+// A tenant's SCIM bearer token (scim.tokens) is the tenant's: it
+// provisions under that tenant's path, and is refused under another's.
+func TestTenants_SCIMBearerTokenIsTheTenants(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	yaml := `tenants:
+  - id: acme
+    users:
+      - {username: alice, password: alice-pw, admin: true}
+    scim:
+      tokens:
+        - {name: entra, token: acme-token-0123456789abcdef}
+  - id: beta
+    users:
+      - {username: alice, password: alice-pw, admin: true}
+    scim:
+      tokens:
+        - {name: entra, token: beta-token-0123456789abcdef}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _, _ := startTenantsOf(t, store)
+	send := func(method, path, token, body string) int {
+		t.Helper()
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, ts.URL+path, r)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send("POST", "/t/acme/admin/api/scim/v2/Users", "acme-token-0123456789abcdef", `{"userName":"zed"}`); got != http.StatusCreated {
+		t.Fatalf("POST with acme's token at acme: %d", got)
+	}
+	if got := send("GET", "/t/beta/admin/api/scim/v2/Users", "acme-token-0123456789abcdef", ""); got != http.StatusUnauthorized {
+		t.Errorf("acme's token at beta: %d", got)
+	}
+	if got := send("POST", "/t/beta/admin/api/scim/v2/Users", "acme-token-0123456789abcdef", `{"userName":"zed"}`); got != http.StatusUnauthorized {
+		t.Errorf("acme's token creating at beta: %d", got)
+	}
+	if got := send("GET", "/t/beta/admin/api/scim/v2/Users", "beta-token-0123456789abcdef", ""); got != http.StatusOK {
+		t.Errorf("beta's token at beta: %d", got)
+	}
+	if store.Config().Tenant("beta").User("zed") != nil || store.Config().Tenant("acme").User("zed") == nil {
+		t.Error("zed is not acme's alone")
+	}
+}

@@ -17,6 +17,16 @@ import (
 type Batch struct {
 	Users  []UserEdit
 	Groups []GroupEdit
+	// Servers are MCP servers replaced whole: a group's rename rewrites
+	// the access and deny lists that name it.
+	Servers []ServerEdit
+}
+
+// ServerEdit is one MCP server's part of a Batch: the server with id ID
+// becomes Server, in its place in the file.
+type ServerEdit struct {
+	ID     string
+	Server MCPServer
 }
 
 // UserEdit is one user's part of a Batch: the user now named Username
@@ -64,6 +74,16 @@ func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change,
 			groups[i] = batchEntry[Group]{name: g.Name, v: g.Group, del: g.Delete}
 		}
 		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, nil); err != nil {
+			return nil, err
+		}
+		servers := make([]batchEntry[MCPServer], len(b.Servers))
+		for i, sv := range b.Servers {
+			if sv.ID == "" {
+				return nil, fmt.Errorf("policy: a batch's server edit names no server")
+			}
+			servers[i] = batchEntry[MCPServer]{name: sv.ID, v: sv.Server}
+		}
+		if err := applyBatch(doc, cur, "server", "mcp_servers", serversOf, servers, nil); err != nil {
 			return nil, err
 		}
 		return ch, nil

@@ -78,3 +78,52 @@ func TestEditBatch(t *testing.T) {
 		t.Errorf("a batch changing a user twice: %v", err)
 	}
 }
+
+// A batch's server edits replace servers in their places, in the same
+// version as its users' and groups' edits; one naming no server is a
+// NotFoundError and changes nothing.
+func TestEditBatch_Servers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	src := batchConfig + `mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [read]
+    clients: {c: c}
+    access:
+      - groups: [eng]   # engineers
+        scopes: [read]
+`
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.EditBatch("*", func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		srv := *cur.Server("files")
+		return policy.Batch{Servers: []policy.ServerEdit{{ID: "nope", Server: srv}}}, &policy.Change{Kind: "server", Op: "replace", Name: "nope"}, nil
+	}, nil)
+	var nf *policy.NotFoundError
+	if !errors.As(err, &nf) {
+		t.Fatalf("a server edit of no server: %v", err)
+	}
+	if data, _ := os.ReadFile(file); string(data) != src {
+		t.Errorf("the refused batch changed the file:\n%s", data)
+	}
+	ch, err := s.EditBatch("*", func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+		g := *cur.Group("eng")
+		g.Name = "engineering"
+		srv := *cur.Server("files")
+		srv.Access = []policy.Access{{Groups: []string{"engineering"}, Scopes: []string{"read"}}}
+		return policy.Batch{Groups: []policy.GroupEdit{{Name: "eng", Group: g}}, Servers: []policy.ServerEdit{{ID: "files", Server: srv}}},
+			&policy.Change{Kind: "group", Op: "replace", Name: "engineering"}, nil
+	}, nil)
+	if err != nil {
+		t.Fatalf("a rename of a group with its access entry: %v", err)
+	}
+	if ch.Config.Group("engineering") == nil || ch.Config.Server("files").Access[0].Groups[0] != "engineering" {
+		t.Errorf("after the batch: %+v %+v", ch.Config.Groups, ch.Config.Server("files").Access)
+	}
+}

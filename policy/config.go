@@ -68,6 +68,9 @@ type Config struct {
 	// the JWKS, discovery or userinfo), for testing clients and
 	// authorization servers (see Fault).
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// SCIM holds the bearer tokens of SCIM provisioning clients (see
+	// SCIM); our addition to the contract.
+	SCIM SCIM `yaml:"scim,omitempty" json:"scim,omitzero"`
 
 	// Persona names the issuer this IdP imitates (PersonaGeneric,
 	// PersonaOkta, PersonaClaude, PersonaConductorOne): the presets of IDJAG and of the
@@ -211,6 +214,10 @@ type User struct {
 	Admin    bool           `yaml:"admin" json:"admin,omitempty"`       // may use the console and the admin API
 	Disabled bool           `yaml:"disabled" json:"disabled,omitempty"` // every login and exchange is refused
 	Claims   map[string]any `yaml:"claims" json:"claims,omitempty"`     // extra claims for ID tokens and userinfo
+	// ExternalID is the user's id at the provisioning client (SCIM's
+	// externalId, by which Entra and Okta find the user again); unique
+	// when set, compared byte for byte.
+	ExternalID string `yaml:"external_id" json:"external_id,omitempty" max:"name"`
 }
 
 // DefaultSub is the subject Parse gives a user whose sub is omitted.

@@ -113,6 +113,7 @@ func (v *validator) validate() {
 	v.cimdSection()
 	v.serverList()
 	v.faultList()
+	v.scimSection()
 	if v.prefix == "" {
 		v.sharedServers() // a file with tenants checks them in tenants()
 	}
@@ -229,6 +230,7 @@ func (v *validator) groupList() {
 func (v *validator) userList() {
 	v.users = map[string]int{}
 	subs := map[string]string{} // sub -> path of the user that has it
+	externalIDs := map[string]int{}
 	for i := range v.cfg.Users {
 		u := &v.cfg.Users[i]
 		path := fmt.Sprintf("users[%d]", i)
@@ -247,6 +249,13 @@ func (v *validator) userList() {
 			}
 		}
 		v.uniqueSub(subs, path, u)
+		if u.ExternalID != "" {
+			if strings.TrimSpace(u.ExternalID) == "" || strings.IndexFunc(u.ExternalID, unicode.IsControl) >= 0 {
+				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the user, or remove the key", u.ExternalID)
+			} else {
+				v.unique(externalIDs, i, path+".external_id", "users[%d].external_id", "external_id", u.ExternalID)
+			}
+		}
 		if u.Email != "" && v.identityText(path+".email", u.Email, false) && !plausibleEmail(u.Email) {
 			v.at(path+".email", "%q is not an email address; write name@domain", u.Email)
 		}

@@ -1,0 +1,155 @@
+package admin_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+const (
+	entraToken = "entra-provisioning-token-0123456789abcdef"
+	oktaToken  = "okta-plain-token-0123456789"
+)
+
+// scimTokens is editConfig with two SCIM tokens: entra's hashed, okta's
+// plain.
+func scimTokens() string {
+	sum := sha256.Sum256([]byte(entraToken))
+	return editConfig + `
+scim:
+  tokens:
+    - name: entra
+      token_sha256: ` + hex.EncodeToString(sum[:]) + `
+    - name: okta
+      token: ` + oktaToken + `
+`
+}
+
+// editableYAML is editable on another configuration.
+func editableYAML(t *testing.T, yaml string) *product {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveStore(t, store, filepath.Join(dir, "audit.jsonl"))
+	p.file = file
+	return p
+}
+
+// A provisioning service with a bearer token of the scim: section works
+// SCIM, its changes named scim:<name> in the audit; the token grants
+// nothing else of the admin API, a wrong one is a SCIM 401 with the Bearer
+// challenge, and no token reaches the audit.
+func TestSCIM_BearerToken(t *testing.T) {
+	p := editableYAML(t, scimTokens())
+	as := func(token string) []string { return []string{"user", "", "Authorization", "Bearer " + token} }
+
+	resp, u := p.scim(t, "POST", "/Users", `{"userName":"carol","externalId":"e-1"}`, as(entraToken)...)
+	if resp.StatusCode != http.StatusCreated || u["id"] != "u-carol" {
+		t.Fatalf("POST with entra's token: %d %v", resp.StatusCode, u)
+	}
+	resp, list := p.scim(t, "GET", "/Users", "", "user", "", "Authorization", "bearer "+oktaToken)
+	if resp.StatusCode != http.StatusOK || list["totalResults"] != 3.0 {
+		t.Fatalf("GET with okta's plain token (scheme in lower case): %d %v", resp.StatusCode, list)
+	}
+	resp, _ = p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"replace","path":"active","value":false}]}`, as(oktaToken)...)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH with okta's token: %d", resp.StatusCode)
+	}
+
+	// Nothing else of the admin API.
+	for _, path := range []string{"/admin/api/config", "/admin/api/users", "/admin/api/audit"} {
+		resp, body := p.send(t, "GET", path, "", nil, "Authorization", "Bearer "+entraToken)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") || strings.Contains(string(body), entraToken) {
+			t.Errorf("GET %s with a SCIM token: %d %q %s", path, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+		}
+	}
+	if resp, _ := p.send(t, "POST", "/admin/api/users", "", `{"username":"eve","password":"eve-pw-123456"}`, "Authorization", "Bearer "+entraToken); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /admin/api/users with a SCIM token: %d", resp.StatusCode)
+	}
+
+	// A wrong token, an empty one, none.
+	for _, token := range []string{"wrong-token-0123456789", "", hex.EncodeToString([]byte(entraToken))} {
+		resp, m := p.scim(t, "GET", "/Users", "", as(token)...)
+		wantSCIMError(t, "token "+token, resp, m, http.StatusUnauthorized, "")
+		if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer ") || !strings.Contains(got, `error="invalid_token"`) {
+			t.Errorf("token %q: WWW-Authenticate %q", token, got)
+		}
+	}
+	resp, m := p.scim(t, "GET", "/Users", "", "user", "")
+	wantSCIMError(t, "no credentials", resp, m, http.StatusUnauthorized, "")
+	if ch := resp.Header.Values("WWW-Authenticate"); len(ch) != 2 || !strings.HasPrefix(ch[0], "Basic ") || !strings.HasPrefix(ch[1], "Bearer ") {
+		t.Errorf("no credentials: WWW-Authenticate %q, want Basic and Bearer", ch)
+	}
+	// ServiceProviderConfig names both schemes.
+	_, sp := p.scim(t, "GET", "/ServiceProviderConfig", "", as(entraToken)...)
+	if schemes, _ := sp["authenticationSchemes"].([]any); len(schemes) != 2 || schemes[1].(map[string]any)["type"] != "oauthbearertoken" {
+		t.Errorf("authenticationSchemes: %v", sp["authenticationSchemes"])
+	}
+	// Basic still works.
+	if resp, _ := p.scim(t, "GET", "/Users/u-carol", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("Basic: %d", resp.StatusCode)
+	}
+
+	// The audit: the changes by scim:entra and scim:okta; no token.
+	_, body := p.send(t, "GET", "/admin/api/audit?type=admin_change", "alice", nil)
+	for _, want := range []string{`"admin": "scim:entra"`, `"admin": "scim:okta"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the audit has no %s: %s", want, body)
+		}
+	}
+	all := readFile(t, p.auditFile)
+	if strings.Contains(all, entraToken) || strings.Contains(all, oktaToken) || strings.Contains(all, "wrong-token-0123456789") {
+		t.Errorf("a token is in the audit:\n%s", all)
+	}
+	if !strings.Contains(all, "unknown SCIM bearer token") {
+		t.Errorf("the refused token is not audited:\n%s", all)
+	}
+	// GET /admin/api/config shows no token, nor its hash.
+	_, body = p.send(t, "GET", "/admin/api/config", "alice", nil)
+	sum := sha256.Sum256([]byte(entraToken))
+	if strings.Contains(string(body), oktaToken) || strings.Contains(string(body), hex.EncodeToString(sum[:])) || !strings.Contains(string(body), "entra") {
+		t.Errorf("the config answer shows a token: %s", body)
+	}
+}
+
+// Wrong bearer tokens are throttled as failed HTTP Basic logins are: the
+// right one is refused, unchecked, during the back-off, with a SCIM 429.
+func TestSCIM_BearerTokenIsThrottled(t *testing.T) {
+	base, advance, _ := throttledConfig(t, testConfig+"\nscim:\n  tokens:\n    - name: okta\n      token: "+oktaToken+"\n")
+	try := func(token string) *http.Response {
+		req, _ := http.NewRequest("GET", base+"/admin/api/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := try("guess-guess-guess-" + string(rune('a'+i))); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp := try(oktaToken)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/scim+json" {
+		t.Fatalf("the right token during the back-off: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	advance(60 * 1e9)
+	if resp := try(oktaToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the right token after the back-off: %d", resp.StatusCode)
+	}
+}

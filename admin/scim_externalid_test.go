@@ -1,0 +1,82 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// externalId is kept as users[].external_id: answered, found by filter
+// (with case, as RFC 7643 section 3.1 says), unique (409 uniqueness),
+// kept by a PUT without it, set and removed by PATCH; the admin API shows
+// and takes it.
+func TestSCIM_ExternalID(t *testing.T) {
+	p := editable(t)
+	resp, u := p.scim(t, "POST", "/Users", `{"userName":"carol","externalId":"00uA1"}`)
+	if resp.StatusCode != http.StatusCreated || u["externalId"] != "00uA1" {
+		t.Fatalf("POST: %d %v", resp.StatusCode, u)
+	}
+	if file := readFile(t, p.file); !strings.Contains(file, "external_id: 00uA1") {
+		t.Errorf("the file does not hold the external_id:\n%s", file)
+	}
+	find := func(filter string) []any {
+		t.Helper()
+		resp, list := p.scim(t, "GET", "/Users?filter="+url.QueryEscape(filter), "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("filter %s: %d %v", filter, resp.StatusCode, list)
+		}
+		r, _ := list["Resources"].([]any)
+		return r
+	}
+	if r := find(`externalId eq "00uA1"`); len(r) != 1 || r[0].(map[string]any)["id"] != "u-carol" {
+		t.Errorf("externalId eq: %v", r)
+	}
+	if r := find(`externalId eq "00ua1"`); len(r) != 0 {
+		t.Errorf("externalId eq in another case: %v", r)
+	}
+	// Unique.
+	resp, m := p.scim(t, "POST", "/Users", `{"userName":"dave","externalId":"00uA1"}`)
+	wantSCIMError(t, "POST with a taken externalId", resp, m, http.StatusConflict, "uniqueness")
+	resp, m = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"add","path":"externalId","value":"00uA1"}]}`)
+	wantSCIMError(t, "PATCH to a taken externalId", resp, m, http.StatusConflict, "uniqueness")
+	resp, m = p.scim(t, "PUT", "/Users/u-bob", `{"userName":"bob","externalId":"00uA1"}`)
+	wantSCIMError(t, "PUT to a taken externalId", resp, m, http.StatusConflict, "uniqueness")
+	// Bounded.
+	resp, m = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"externalId","value":"`+strings.Repeat("e", 257)+`"}]}`)
+	wantSCIMError(t, "a long externalId", resp, m, http.StatusBadRequest, "invalidValue")
+	resp, m = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"externalId","value":7}]}`)
+	wantSCIMError(t, "a number", resp, m, http.StatusBadRequest, "invalidValue")
+
+	// A PUT without it keeps it; PATCH replaces and removes it.
+	if resp, u = p.scim(t, "PUT", "/Users/u-carol", `{"userName":"carol","displayName":"Carol"}`); resp.StatusCode != http.StatusOK || u["externalId"] != "00uA1" {
+		t.Errorf("PUT without externalId: %d %v", resp.StatusCode, u)
+	}
+	if resp, u = p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"Replace","value":{"externalId":"00uB2"}}]}`); resp.StatusCode != http.StatusOK || u["externalId"] != "00uB2" {
+		t.Errorf("PATCH replace: %d %v", resp.StatusCode, u)
+	}
+	if r := find(`externalId eq "00uB2"`); len(r) != 1 {
+		t.Errorf("externalId eq after the PATCH: %v", r)
+	}
+	// The admin API shows it, and takes it.
+	_, body := p.send(t, "GET", "/admin/api/users/carol", "alice", nil)
+	if !strings.Contains(string(body), `"external_id": "00uB2"`) {
+		t.Errorf("GET /admin/api/users/carol: %s", body)
+	}
+	resp, body = p.send(t, "PUT", "/admin/api/users/bob", "alice", `{"username":"bob","external_id":"00uB2","groups":["mkt"]}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "duplicate external_id") {
+		t.Errorf("PUT /admin/api/users/bob with carol's external_id: %d %s", resp.StatusCode, body)
+	}
+	if resp, body = p.send(t, "PUT", "/admin/api/users/bob", "alice", `{"username":"bob","external_id":"00uC3","groups":["mkt"]}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("PUT /admin/api/users/bob: %d %s", resp.StatusCode, body)
+	}
+	if r := find(`externalId eq "00uC3"`); len(r) != 1 || r[0].(map[string]any)["id"] != "u-bob" {
+		t.Errorf("bob by the external_id the admin API set: %v", r)
+	}
+	if resp, u = p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"remove","path":"externalId"}]}`); resp.StatusCode != http.StatusOK || u["externalId"] != nil {
+		t.Errorf("PATCH remove: %d %v", resp.StatusCode, u)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "00uB2") {
+		t.Errorf("the removed external_id is in the file:\n%s", file)
+	}
+}

@@ -1,0 +1,126 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// A group renamed by SCIM (PATCH replace of displayName, or PUT with
+// another one) is renamed in groups, in its members' groups and in every
+// access and deny entry, in one edit: its members keep their access, the
+// file names the old name nowhere, one admin_change records it. A name
+// another group has, in any case, is 409 uniqueness and changes nothing.
+func TestSCIM_GroupRename(t *testing.T) {
+	yaml := strings.Replace(editConfig, "clients:\n  - client_id: mcp-client\n", "clients:\n  - client_id: other-client\n    client_secret: s2\n    redirect_uris: [http://127.0.0.1/callback]\n  - client_id: mcp-client\n", 1)
+	p := editableYAML(t, strings.Replace(yaml, `      - groups: [eng]
+        scopes: [files.read]
+`, `      - groups: [eng]
+        scopes: [files.read]
+    deny:
+      - groups: [mkt, eng]
+        clients: [other-client]
+`, 1))
+	if p.exchange(t, "alice") != "" {
+		t.Fatal("alice, in eng, is refused the files server before the rename")
+	}
+	before := len(p.events(t, audit.TypeAdminChange))
+	resp, g := p.scim(t, "PATCH", "/Groups/eng", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Replace","path":"displayName","value":"engineering"}]}`)
+	if resp.StatusCode != http.StatusOK || g["id"] != "engineering" || g["displayName"] != "engineering" || len(g["members"].([]any)) != 1 ||
+		g["meta"].(map[string]any)["location"] != p.base+scimBase+"/Groups/engineering" {
+		t.Fatalf("PATCH displayName: %d %v", resp.StatusCode, g)
+	}
+	file := readFile(t, p.file)
+	if strings.Contains(file, "eng]") || strings.Contains(file, "name: eng\n") || strings.Count(file, "engineering") != 4 ||
+		!strings.Contains(file, "description: Engineering") || !strings.Contains(file, "# engineers read") {
+		t.Errorf("the file after the rename:\n%s", file)
+	}
+	cfg := p.store.Config()
+	if cfg.Group("eng") != nil || cfg.Group("engineering") == nil || !cfg.User("alice").InGroup("engineering") {
+		t.Error("the running configuration is not renamed")
+	}
+	if p.exchange(t, "alice") != "" {
+		t.Error("alice, in the renamed group, lost the files server")
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	if len(changes) != before+1 || changes[len(changes)-1].Details["name"] != "engineering" || changes[len(changes)-1].Details["via"] != "scim" {
+		t.Errorf("%d admin_change events for the rename, want 1: %+v", len(changes)-before, changes[len(changes)-1])
+	}
+	if resp, _ := p.scim(t, "GET", "/Groups/eng", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the old id: %d", resp.StatusCode)
+	}
+
+	// PUT with another displayName renames too, with its members.
+	resp, g = p.scim(t, "PUT", "/Groups/engineering", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"eng2",
+		"members":[{"value":"u-alice"},{"value":"u-bob"}]}`)
+	if resp.StatusCode != http.StatusOK || g["id"] != "eng2" || len(g["members"].([]any)) != 2 {
+		t.Fatalf("PUT with another displayName: %d %v", resp.StatusCode, g)
+	}
+	if cfg := p.store.Config(); !cfg.User("bob").InGroup("eng2") || !cfg.User("alice").InGroup("eng2") || cfg.Server("files").Access[0].Groups[0] != "eng2" ||
+		cfg.Server("files").Deny[0].Groups[1] != "eng2" {
+		t.Error("the PUT did not rename everywhere")
+	}
+
+	// Taken names, in any case; an empty one; nothing changes.
+	file = readFile(t, p.file)
+	for _, c := range []struct{ method, body string }{
+		{"PATCH", `{"Operations":[{"op":"replace","path":"displayName","value":"mkt"}]}`},
+		{"PATCH", `{"Operations":[{"op":"replace","value":{"displayName":"MKT"}}]}`},
+		{"PUT", `{"displayName":"Mkt"}`},
+	} {
+		resp, m := p.scim(t, c.method, "/Groups/eng2", c.body)
+		wantSCIMError(t, c.body, resp, m, http.StatusConflict, "uniqueness")
+	}
+	resp, m := p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":" "}]}`)
+	wantSCIMError(t, "an empty displayName", resp, m, http.StatusBadRequest, "invalidValue")
+	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":"`+strings.Repeat("g", 300)+`"}]}`)
+	wantSCIMError(t, "a displayName beyond the bound of a name", resp, m, http.StatusBadRequest, "invalidValue")
+	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`)
+	wantSCIMError(t, "another id", resp, m, http.StatusBadRequest, "mutability")
+	if readFile(t, p.file) != file {
+		t.Error("a refused rename changed the file")
+	}
+	// A rename to the same name in another case is the group's own.
+	if resp, g := p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":"ENG2"}]}`); resp.StatusCode != http.StatusOK || g["id"] != "ENG2" {
+		t.Errorf("rename to another case: %d %v", resp.StatusCode, g)
+	}
+	_, list := p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "eng2"`), "")
+	if list["totalResults"] != 1.0 {
+		t.Errorf("filter after the case rename: %v", list)
+	}
+}
+
+// Group names are compared without case in SCIM, as RFC 7643 section 4.2
+// defines displayName (caseExact false): a filter finds "eng" by "ENG", so
+// a POST of "ENG" beside "eng" is 409 uniqueness rather than a second group
+// that no filter could tell from the first. Groups of the file that
+// differ only by case are both found.
+func TestSCIM_GroupNamesCaseInsensitive(t *testing.T) {
+	p := editable(t)
+	resp, list := p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "ENG"`), "")
+	if resp.StatusCode != http.StatusOK || list["totalResults"] != 1.0 || list["Resources"].([]any)[0].(map[string]any)["id"] != "eng" {
+		t.Fatalf("filter displayName in another case: %d %v", resp.StatusCode, list)
+	}
+	file := readFile(t, p.file)
+	resp, m := p.scim(t, "POST", "/Groups", `{"displayName":"ENG"}`)
+	wantSCIMError(t, "POST of a name in another case", resp, m, http.StatusConflict, "uniqueness")
+	if readFile(t, p.file) != file {
+		t.Error("the refused POST changed the file")
+	}
+	// id is the name as written, compared byte for byte.
+	if resp, _ := p.scim(t, "GET", "/Groups/ENG", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /Groups/ENG: %d", resp.StatusCode)
+	}
+	// The file may hold both (the admin API's names are exact): a filter
+	// then finds both.
+	if resp, body := p.send(t, "PUT", "/admin/api/groups/Eng", "alice", `{"name":"Eng"}`); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT /admin/api/groups/Eng: %d %s", resp.StatusCode, body)
+	}
+	if _, list = p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "eng"`), ""); list["totalResults"] != 2.0 {
+		t.Errorf("filter with two groups in two cases: %v", list)
+	}
+}

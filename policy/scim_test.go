@@ -1,0 +1,83 @@
+package policy_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// The scim: section's tokens: a hashed and a plain one are matched by
+// the token presented, nothing else is; each mistake is named with the
+// file and the line.
+func TestParse_SCIMTokens(t *testing.T) {
+	sum := sha256.Sum256([]byte("entra-secret-token-0123456789"))
+	cfg, err := policy.Parse([]byte(`users: []
+scim:
+  tokens:
+    - name: entra
+      token_sha256: `+hex.EncodeToString(sum[:])+`
+    - name: okta
+      token: okta-plain-token-0123456789
+`), "scim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for presented, want := range map[string]string{
+		"entra-secret-token-0123456789": "entra", "okta-plain-token-0123456789": "okta",
+		"entra-secret-token-012345678": "", "": "", hex.EncodeToString(sum[:]): "",
+	} {
+		got := ""
+		if tok := cfg.SCIM.Match(presented); tok != nil {
+			got = tok.Name
+		}
+		if got != want {
+			t.Errorf("Match(%q) = %q, want %q", presented, got, want)
+		}
+	}
+
+	for _, c := range []struct{ tokens, want string }{
+		{"    - name: a\n      token: short\n", "scim.yaml:5: scim.tokens[0].token: a token is 16 to"},
+		{"    - name: a\n      token_sha256: abcd\n", "scim.yaml:5: scim.tokens[0].token_sha256: not a hex SHA-256"},
+		{"    - name: a\n", "scim.yaml:4: scim.tokens[0]: no token"},
+		{"    - name: a\n      token: okta-plain-token-0123456789\n      token_sha256: " + hex.EncodeToString(sum[:]) + "\n", "scim.yaml:4: scim.tokens[0]: both token and token_sha256"},
+		{"    - token: okta-plain-token-0123456789\n", "scim.yaml:4: scim.tokens[0].name: missing"},
+		{"    - name: 'has space'\n      token: okta-plain-token-0123456789\n", "scim.yaml:4: scim.tokens[0].name: \"has space\" is not a token name"},
+		{"    - name: a\n      token: okta-plain-token-0123456789\n    - name: a\n      token: okta-plain-token-abcdefghij\n", "scim.yaml:6: scim.tokens[1].name: duplicate token name \"a\" (first at line 4)"},
+		{"    - name: a\n      token: entra-secret-token-0123456789\n    - name: b\n      token_sha256: " + hex.EncodeToString(sum[:]) + "\n", "scim.yaml:6: scim.tokens[1]: the same token as scim.tokens[0] (line 4)"},
+		{strings.Repeat("    - name: a\n      token: okta-plain-token-0123456789\n", 17), "scim.yaml:4: scim.tokens: 17 tokens; give at most 16"},
+		{"    - name: a\n      token: okta plain token 0123456789\n", "scim.tokens[0].token: a token is"},
+	} {
+		_, err := policy.Parse([]byte("users: []\nscim:\n  tokens:\n"+c.tokens), "scim.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.tokens, err, c.want)
+		}
+	}
+	// With tenants, each tenant holds its own.
+	if _, err := policy.Parse([]byte("scim:\n  tokens: []\ntenants:\n  - id: a\n"), "scim.yaml"); err == nil || !strings.Contains(err.Error(), "each tenant holds its own scim") {
+		t.Errorf("scim: beside tenants: %v", err)
+	}
+}
+
+// users[].external_id: kept as written, unique when set, bounded.
+func TestParse_UserExternalID(t *testing.T) {
+	cfg, err := policy.Parse([]byte("users:\n  - {username: a, password: a, external_id: 00u-A}\n  - {username: b, password: b, external_id: 00u-a}\n  - {username: c, password: c}\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.User("a").ExternalID != "00u-A" || cfg.User("b").ExternalID != "00u-a" || cfg.User("c").ExternalID != "" {
+		t.Errorf("external ids: %q %q %q", cfg.User("a").ExternalID, cfg.User("b").ExternalID, cfg.User("c").ExternalID)
+	}
+	for _, c := range []struct{ users, want string }{
+		{"  - {username: a, password: a, external_id: e1}\n  - {username: b, password: b, external_id: e1}\n", `x.yaml:3: users[1].external_id: duplicate external_id "e1" (first at line 2)`},
+		{"  - {username: a, password: a, external_id: ' '}\n", "x.yaml:2: users[0].external_id: \" \" is blank"},
+		{"  - {username: a, password: a, external_id: " + strings.Repeat("e", 257) + "}\n", "x.yaml:2: users[0].external_id: 257 bytes; it may have at most 256"},
+	} {
+		_, err := policy.Parse([]byte("users:\n"+c.users), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.users, err, c.want)
+		}
+	}
+}
