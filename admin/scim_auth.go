@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -21,11 +22,22 @@ import (
 // section 3).
 const scimChallenge = `Bearer realm="xaa-idp scim"`
 
-// bearerThrottleKey is the throttle's entry of the failed bearer tokens:
-// no username can be it (a username holds no control character), so the
-// guessing of tokens backs off as a username's passwords do, without
-// touching any user's.
-const bearerThrottleKey = "\x00scim bearer token"
+// bearerThrottleKey is the throttle's entry of the failed bearer tokens
+// sent from r's address: no username can be it (a username holds no
+// control character), so the guessing of tokens backs off as a username's
+// passwords do, without touching any user's. It is counted per address,
+// not for all tokens together: anyone can send a wrong token, and one
+// count for all would let a stranger lock the provisioning client out for
+// the back-off's 5 minutes; a token is no password a person picked (at
+// least 16 characters, and checked by its SHA-256 in constant time), so
+// the address's back-off is what slows a guesser.
+func bearerThrottleKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "\x00scim bearer token from " + host
+}
 
 // bearer returns the token of a request's one Authorization header of
 // scheme Bearer (any case, RFC 9110 section 11.1); ok is false for
@@ -55,7 +67,7 @@ func (a *API) requireSCIMToken(w http.ResponseWriter, r *http.Request, token str
 		unauthorized(w, r, "a SCIM bearer token grants the SCIM endpoints ("+scimPrefix+") only; sign in with an admin user's username and password (HTTP Basic)")
 		return ""
 	}
-	if wait, ok := a.throttle.Wait(r.Context(), bearerThrottleKey); !ok {
+	if wait, ok := a.throttle.Wait(r.Context(), bearerThrottleKey(r)); !ok {
 		a.loginDenied(r, "", "too many wrong SCIM bearer tokens; refused without checking the token")
 		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 		scimError(w, http.StatusTooManyRequests, "", "too many wrong bearer tokens: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
@@ -67,12 +79,12 @@ func (a *API) requireSCIMToken(w http.ResponseWriter, r *http.Request, token str
 		t = cfg.SCIM.Match(token)
 	}
 	if t == nil {
-		a.throttle.Failure(bearerThrottleKey)
+		a.throttle.Failure(bearerThrottleKey(r))
 		a.loginDenied(r, "", "unknown SCIM bearer token")
 		w.Header().Set("WWW-Authenticate", scimChallenge+`, error="invalid_token"`)
 		scimError(w, http.StatusUnauthorized, "", "the bearer token is none of this IdP's SCIM tokens (scim.tokens in the configuration, docs/configuration.md)")
 		return ""
 	}
-	a.throttle.Success(bearerThrottleKey)
+	a.throttle.Success(bearerThrottleKey(r))
 	return "scim:" + audit.Truncate(t.Name)
 }

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,14 +126,21 @@ func TestSCIM_BearerToken(t *testing.T) {
 	}
 }
 
-// Wrong bearer tokens are throttled as failed HTTP Basic logins are: the
-// right one is refused, unchecked, during the back-off, with a SCIM 429.
+// Wrong bearer tokens are throttled as failed HTTP Basic logins are, per
+// address they come from: from that address the right one is refused,
+// unchecked, during the back-off, with a SCIM 429; from another address
+// (the provisioning client, while a stranger guesses) it is let in.
 func TestSCIM_BearerTokenIsThrottled(t *testing.T) {
 	base, advance, _ := throttledConfig(t, testConfig+"\nscim:\n  tokens:\n    - name: okta\n      token: "+oktaToken+"\n")
-	try := func(token string) *http.Response {
+	from := func(local string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	guesser, provisioner := from("127.0.0.2"), from("127.0.0.1")
+	try := func(c *http.Client, token string) *http.Response {
 		req, _ := http.NewRequest("GET", base+"/admin/api/scim/v2/Users", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,16 +148,19 @@ func TestSCIM_BearerTokenIsThrottled(t *testing.T) {
 		return resp
 	}
 	for i := range 5 {
-		if resp := try("guess-guess-guess-" + string(rune('a'+i))); resp.StatusCode != http.StatusUnauthorized {
+		if resp := try(guesser, "guess-guess-guess-"+string(rune('a'+i))); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d", i, resp.StatusCode)
 		}
 	}
-	resp := try(oktaToken)
+	if resp := try(provisioner, oktaToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the right token from another address while a guesser backs off: %d (a stranger locks the provisioning client out)", resp.StatusCode)
+	}
+	resp := try(guesser, oktaToken)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/scim+json" {
-		t.Fatalf("the right token during the back-off: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		t.Fatalf("the right token from the guessing address during the back-off: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	advance(60 * 1e9)
-	if resp := try(oktaToken); resp.StatusCode != http.StatusOK {
+	if resp := try(guesser, oktaToken); resp.StatusCode != http.StatusOK {
 		t.Fatalf("the right token after the back-off: %d", resp.StatusCode)
 	}
 }
