@@ -25,6 +25,36 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 			gone[u.Sub] = true
 		}
 	}
+	return s.recordGone(gone, old.Lifetimes, cfg.Lifetimes)
+}
+
+// noteDisabledUsers records, at start, every user the configuration has
+// disabled as gone from now on (docs/configuration.md, users[].disabled):
+// one disabled in the file while the IdP was stopped made no change the
+// running IdP saw (noteGoneUsers), and an ID token of theirs from before
+// the stop, signed by keys the state directory kept, would come back
+// with them once they are enabled again. A user recorded already is
+// recorded anew, at now: they may have been enabled, and logged in,
+// between that record and the stop. Without a state directory no ID token
+// outlives the stop, and nothing is recorded.
+func (s *Server) noteDisabledUsers(cfg *policy.Config) {
+	if s.ended == nil {
+		return
+	}
+	gone := map[string]bool{}
+	for i := range cfg.Users {
+		if u := &cfg.Users[i]; !u.Active() && u.Sub != "" {
+			gone[u.Sub] = true
+		}
+	}
+	s.recordGone(gone, cfg.Lifetimes)
+}
+
+// recordGone records the users of gone (by sub) as gone now, with the
+// sessions of their logins so far, for as long as a token of such a login
+// may live under any of lifetimes. It reports how many stored entries it
+// read.
+func (s *Server) recordGone(gone map[string]bool, lifetimes ...policy.Lifetimes) (visited int) {
 	if len(gone) == 0 {
 		return 0
 	}
@@ -32,7 +62,7 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	// A token of a login before at expires within the longest lifetime
 	// it could have been given, under either configuration.
 	keep := max(sessionTTL, authRequestTTL)
-	for _, l := range []policy.Lifetimes{old.Lifetimes, cfg.Lifetimes} {
+	for _, l := range lifetimes {
 		keep = max(keep, l.IDToken.D()+subjectSkew, l.AccessToken.D(), l.RefreshToken.D())
 	}
 	var recs []endedRecord
