@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -80,23 +80,9 @@ func TestEndedLog_AppendCutShortLeavesNoTornLine(t *testing.T) {
 	}
 	s := start()
 	s.endSSO("sid-0", "test")
-	fi, err := os.Stat(filepath.Join(dir, endedLoginsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size()) + 20 // room for the start of a line only
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("cannot limit the file size: %v", err)
-	}
+	lift := diskfull.After(t, filepath.Join(dir, endedLoginsFile), 20) // room for the start of a line only
 	s.revokeLogin("sid-1", "mcp-client")
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	s.endSSO("sid-2", "test")
 	s.Close()
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 )
 
 type rec struct {
@@ -67,23 +69,9 @@ func TestAppend_CutShortIsCutBack(t *testing.T) {
 	if err := l.Append(true, rec{1}); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size()) + 4 // room for the start of a line only
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("cannot limit the file size: %v", err)
-	}
-	err = l.Append(false, rec{2})
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatal(rerr)
-	}
+	lift := diskfull.After(t, name, 4) // room for the start of a line only
+	err := l.Append(false, rec{2})
+	lift()
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("append beyond the limit: %v, want EFBIG", err)
 	}

@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
@@ -227,23 +227,9 @@ func TestReplayFile_AppendCutShortLeavesNoTornLine(t *testing.T) {
 	if r := e.post(t, grant(first)); r.status != http.StatusOK {
 		t.Fatalf("the first ID-JAG: HTTP %d %s", r.status, r.raw)
 	}
-	fi, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size()) + 20 // room for the start of a line only
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("cannot limit the file size: %v", err)
-	}
+	lift := diskfull.After(t, file, 20) // room for the start of a line only
 	r := e.post(t, grant(lost))
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	if r.status != http.StatusOK {
 		t.Fatalf("the ID-JAG whose record the disk cut short: HTTP %d %s", r.status, r.raw)
 	}
