@@ -1,19 +1,15 @@
 package idp
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/recordlog"
 )
 
 // endedLoginsFile is the state directory's record of the logins the IdP
@@ -51,24 +47,24 @@ const (
 
 // endedLog appends the records of ended logins to endedLoginsFile, each
 // synced before the request that ended the login is answered, and
-// rewrites the file with the live records alone at start and whenever
-// the appends since outnumber them: the file holds at most about twice
-// the records the bounded in-memory stores hold. Nil (no state
-// directory) records nothing.
+// rewrites the file with the live records alone at start and, in the
+// background, whenever the appends since outnumber them: the file holds
+// at most about twice the records the bounded in-memory stores hold. Nil
+// (no state directory) records nothing.
 type endedLog struct {
+	log *recordlog.Log[endedRecord]
+	srv *Server
+	// floor is the last floor record, which the rewrite keeps while it
+	// lives (endedFloor itself has no expiry).
 	mu    sync.Mutex
-	name  string
-	f     *os.File
-	lines int // lines in the file
-	live  int // records written by the last rewrite
-	// floor is the last floor record, which the rewrite keeps while
-	// it lives (endedFloor itself has no expiry).
 	floor endedRecord
-	srv   *Server
 }
 
 // minEndedRewrite is how many appends a rewrite waits for at least.
 const minEndedRewrite = 4096
+
+// maxEndedLine bounds a line the start reads.
+const maxEndedLine = 1 << 20
 
 // openEndedLog loads the records of dir's endedLoginsFile into the
 // server's stores, drops the expired ones from the file and opens it for
@@ -80,38 +76,40 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	l := &endedLog{name: filepath.Join(dir, endedLoginsFile), srv: s}
-	data, err := os.ReadFile(l.name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("idp: %w", err)
-	}
+	l := &endedLog{srv: s}
+	name := filepath.Join(dir, endedLoginsFile)
+	l.log = recordlog.New(name, recordlog.Options[endedRecord]{
+		Private: true,
+		MaxLine: maxEndedLine,
+		Live:    l.live,
+		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
+		OnError: func(err error) {
+			slog.Error("could not rewrite the record of ended logins", "file", name, "err", err)
+		},
+	})
 	now := s.now()
 	lost := 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
+	err := l.log.Scan(func(line int, b []byte, _ bool) error {
 		var r endedRecord
-		err := json.Unmarshal(sc.Bytes(), &r)
+		err := json.Unmarshal(b, &r)
 		if err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
 			l.floor = r
 		}
 		if err != nil || !s.loadEnded(r, now) {
 			slog.Warn("a record of an ended login is unreadable; the token exchange refuses every ID token of a session issued until now, until they expire",
-				"file", l.name, "line", line)
+				"file", name, "line", line)
 			lost++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("idp: %s: %w", l.name, err)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
 	}
 	if lost > 0 {
 		s.raiseEndedFloor(now)
 	}
-	if err := l.rewrite(); err != nil {
-		return nil, err
+	if err := l.log.Compact(); err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
 	}
 	return l, nil
 }
@@ -164,50 +162,26 @@ func (l *endedLog) write(sync bool, rs []endedRecord) {
 	if l == nil || len(rs) == 0 {
 		return
 	}
-	var buf bytes.Buffer
-	for _, r := range rs {
-		b, _ := json.Marshal(r)
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for _, r := range rs {
 		if r.Kind == endedFloorKind && r.At.After(l.floor.At) {
 			l.floor = r
 		}
 	}
-	if l.f == nil {
-		slog.Error("the record of ended logins is closed; a restart forgets these", "file", l.name, "records", len(rs))
-		return
-	}
-	_, err := l.f.Write(buf.Bytes())
-	if err == nil && sync {
-		err = l.f.Sync()
-	}
-	if err != nil {
-		slog.Error("could not record an ended login in the state directory; a restart forgets it", "file", l.name, "err", err)
-		return
-	}
-	l.lines += len(rs)
-	if l.lines > 2*l.live+minEndedRewrite {
-		if err := l.rewriteLocked(); err != nil {
-			slog.Error("could not rewrite the record of ended logins", "file", l.name, "err", err)
-		}
+	l.mu.Unlock()
+	err := l.log.Append(sync, rs...)
+	switch {
+	case errors.Is(err, recordlog.ErrClosed):
+		slog.Error("the record of ended logins is closed; a restart forgets these", "file", l.log.Name(), "records", len(rs))
+	case err != nil:
+		slog.Error("could not record an ended login in the state directory; a restart forgets it", "file", l.log.Name(), "err", err)
 	}
 }
 
-func (l *endedLog) rewrite() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.rewriteLocked()
-}
-
-// rewriteLocked replaces the file with the live records of the stores
-// (write, sync, rename) and reopens it for appending. A record stored
-// while it runs and appended after it is written twice, which loading
-// tolerates.
-func (l *endedLog) rewriteLocked() error {
+// live is the records of the stores, for a rewrite (recordlog.Options.Live).
+// A record stored while it runs and appended after it is written twice,
+// which loading tolerates.
+func (l *endedLog) live() []endedRecord {
 	s := l.srv
 	var recs []endedRecord
 	s.endedSIDs.EachLive(func(sid string, _ struct{}, exp time.Time) {
@@ -225,6 +199,8 @@ func (l *endedLog) rewriteLocked() error {
 	s.usedSubjects.Each(s.now(), func(key string, until time.Time) {
 		recs = append(recs, endedRecord{Kind: usedSubjectKind, Key: key, Exp: until})
 	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if f := s.endedFloor.Load(); f != nil {
 		if l.floor.At.Equal(*f) && s.now().Before(l.floor.Exp) {
 			recs = append(recs, l.floor)
@@ -235,25 +211,7 @@ func (l *endedLog) rewriteLocked() error {
 			recs = append(recs, l.floor)
 		}
 	}
-	var buf bytes.Buffer
-	for _, r := range recs {
-		b, _ := json.Marshal(r)
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	if l.f != nil {
-		_ = l.f.Close()
-		l.f = nil
-	}
-	if _, err := atomicfile.WritePrivate(l.name, buf.Bytes()); err != nil {
-		return fmt.Errorf("idp: %w", err)
-	}
-	f, err := os.OpenFile(l.name, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return fmt.Errorf("idp: %w", err)
-	}
-	l.f, l.lines, l.live = f, len(recs), len(recs)
-	return nil
+	return recs
 }
 
 // close closes the file; later records stay in memory only.
@@ -261,10 +219,5 @@ func (l *endedLog) close() {
 	if l == nil {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f != nil {
-		_ = l.f.Close()
-		l.f = nil
-	}
+	_ = l.log.Close()
 }

@@ -1,12 +1,14 @@
 package idp
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -52,5 +54,54 @@ func TestEndedLog_LoadedAtStartAndPrunedOnceExpired(t *testing.T) {
 	}
 	if strings.TrimSpace(string(data)) != "" {
 		t.Errorf("the file kept expired records:\n%s", data)
+	}
+}
+
+// TestEndedLog_AppendCutShortLeavesNoTornLine: a record the disk takes
+// only part of (a full disk; here the process's file size limit, which
+// cuts a write short as a full disk does) is cut off again, so that the
+// next record is not glued to it and the next start reads the file
+// whole: it does not fail closed (the floor that refuses every ID token
+// issued until then) for the torn line, and keeps the records after it.
+func TestEndedLog_AppendCutShortLeavesNoTornLine(t *testing.T) {
+	cfg, err := policy.Parse([]byte("users: []\n"), "ended.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	now := time.Now()
+	start := func() *Server {
+		t.Helper()
+		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := start()
+	s.endSSO("sid-0", "test")
+	lift := diskfull.After(t, filepath.Join(dir, endedLoginsFile), 20) // room for the start of a line only
+	s.revokeLogin("sid-1", "mcp-client")
+	lift()
+	s.endSSO("sid-2", "test")
+	s.Close()
+
+	data, err := os.ReadFile(filepath.Join(dir, endedLoginsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var r endedRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Errorf("line %d is not a whole record: %q", i+1, line)
+		}
+	}
+	s = start()
+	defer s.Close()
+	if f := s.endedFloor.Load(); f != nil {
+		t.Errorf("the start failed closed (floor %v) for a record cut short", f)
+	}
+	if !s.sessionEnded("sid-0") || !s.sessionEnded("sid-2") {
+		t.Errorf("after the restart: sid-0 ended %v, sid-2 ended %v; want both", s.sessionEnded("sid-0"), s.sessionEnded("sid-2"))
 	}
 }

@@ -229,6 +229,7 @@ func New(opts Options) (*Server, error) {
 	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {
 		return nil, err
 	}
+	s.noteDisabledUsers(opts.Config)
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err
 	}

@@ -25,14 +25,48 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 			gone[u.Sub] = true
 		}
 	}
+	return s.recordGone(gone, s.now(), old.Lifetimes, cfg.Lifetimes)
+}
+
+// noteDisabledUsers records, at start, every user the configuration has
+// disabled as gone from now on (docs/configuration.md, users[].disabled):
+// one disabled in the file while the IdP was stopped made no change the
+// running IdP saw (noteGoneUsers), and an ID token of theirs from before
+// the stop, signed by keys the state directory kept, would come back
+// with them once they are enabled again. A user recorded already is
+// recorded anew: they may have been enabled, and logged in, between that
+// record and the stop. The record is at the next whole second: an ID
+// token's auth_time has whole seconds, and a login in the second of the
+// start, before it, must end too (a script restarts in well under a
+// second); no login of theirs can be made after the start while they are
+// disabled, and one made once they are enabled again, in that second,
+// keeps its session (LoginEnded). Without a state directory no ID token
+// outlives the stop, and nothing is recorded.
+func (s *Server) noteDisabledUsers(cfg *policy.Config) {
+	if s.ended == nil {
+		return
+	}
+	gone := map[string]bool{}
+	for i := range cfg.Users {
+		if u := &cfg.Users[i]; !u.Active() && u.Sub != "" {
+			gone[u.Sub] = true
+		}
+	}
+	s.recordGone(gone, s.now().Truncate(time.Second).Add(time.Second), cfg.Lifetimes)
+}
+
+// recordGone records the users of gone (by sub) as gone at at, with the
+// sessions of their logins so far, for as long as a token of such a login
+// may live under any of lifetimes. It reports how many stored entries it
+// read.
+func (s *Server) recordGone(gone map[string]bool, at time.Time, lifetimes ...policy.Lifetimes) (visited int) {
 	if len(gone) == 0 {
 		return 0
 	}
-	at := s.now()
 	// A token of a login before at expires within the longest lifetime
 	// it could have been given, under either configuration.
 	keep := max(sessionTTL, authRequestTTL)
-	for _, l := range []policy.Lifetimes{old.Lifetimes, cfg.Lifetimes} {
+	for _, l := range lifetimes {
 		keep = max(keep, l.IDToken.D()+subjectSkew, l.AccessToken.D(), l.RefreshToken.D())
 	}
 	var recs []endedRecord

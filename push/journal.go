@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/recordlog"
 )
 
 // JournalFile is the name of the file in the state directory that holds
@@ -24,10 +24,9 @@ const JournalFile = "push-pending.jsonl"
 // middle of a write, is ignored: its SET was never acknowledged. Any
 // other bad line is an error naming the file and line.
 type journal struct {
-	path   string
-	f      *os.File
-	done   int   // done marks in the file
-	broken error // a write cut short whose part of a line could not be removed: no more writes
+	path string
+	log  *recordlog.Log[journalLine]
+	done int // done marks in the file
 }
 
 // journalLine is one line: an enqueued SET, or the jti of one finished.
@@ -44,18 +43,11 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 		return nil, nil, 0, fmt.Errorf("push: state directory: %w", err)
 	}
 	j = &journal{path: filepath.Join(dir, JournalFile)}
-	data, err := os.ReadFile(j.path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, 0, fmt.Errorf("push: reading %s: %w", j.path, err)
-	}
+	j.log = recordlog.New[journalLine](j.path, recordlog.Options[journalLine]{})
 	var order []*pending
 	byID := map[string]*pending{}
-	for n := 1; len(data) > 0; n++ {
-		line, rest, complete := bytes.Cut(data, []byte{'\n'})
-		data = rest
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	var bad error // a line refused, as it is
+	err = j.log.Scan(func(n int, line []byte, complete bool) error {
 		var l journalLine
 		err := json.Unmarshal(line, &l)
 		if err == nil && (l.Add == nil || l.Add.ID == "") && l.Done == "" {
@@ -66,14 +58,15 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 			// can also leave zeros where its data was to go.
 			if !complete && (line[0] == '{' || len(bytes.Trim(line, "\x00")) == 0) {
 				torn = len(line)
-				continue
+				return nil
 			}
 			// Not what a crash leaves: every line is written whole, and a
 			// write cut short leaves the start of one ('{'). Dropping it
 			// could drop a revocation never delivered, or, with the
 			// rewrite below, another file linked in the journal's place;
 			// that is for a person to decide.
-			return nil, nil, 0, fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
+			bad = fmt.Errorf("push: %s:%d: %v: not a line this program writes; fix or remove it (a SET it held is then never delivered)", j.path, n, err)
+			return bad
 		}
 		switch {
 		case l.Add != nil:
@@ -82,6 +75,13 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 		default:
 			delete(byID, l.Done)
 		}
+		return nil
+	})
+	if bad != nil {
+		return nil, nil, 0, bad
+	}
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("push: reading %s: %w", j.path, err)
 	}
 	for _, p := range order {
 		if byID[p.ID] == p {
@@ -97,79 +97,46 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 // rewrite replaces the file with the pending SETs alone, durably, and
 // reopens it for appending.
 func (j *journal) rewrite(live []*pending) error {
-	var buf bytes.Buffer
-	for _, p := range live {
-		line, err := json.Marshal(journalLine{Add: p})
-		if err != nil {
-			return err
-		}
-		buf.Write(append(line, '\n'))
+	ls := make([]journalLine, len(live))
+	for i, p := range live {
+		ls[i].Add = p
 	}
-	if j.f != nil {
-		j.f.Close()
-		j.f = nil
-	}
-	if _, err := atomicfile.Write(j.path, buf.Bytes(), 0o600); err != nil {
+	if err := j.log.Rewrite(ls); err != nil {
 		return fmt.Errorf("push: rewriting %s: %w", j.path, err)
 	}
-	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("push: opening %s: %w", j.path, err)
-	}
-	j.f, j.done, j.broken = f, 0, nil // whole lines again
+	j.done = 0
 	return nil
 }
 
 // add appends SETs and fsyncs: once it returns, they survive a crash.
 func (j *journal) add(ps []*pending) error {
-	var buf bytes.Buffer
-	for _, p := range ps {
-		line, err := json.Marshal(journalLine{Add: p})
-		if err != nil {
-			return err
-		}
-		buf.Write(append(line, '\n'))
+	ls := make([]journalLine, len(ps))
+	for i, p := range ps {
+		ls[i].Add = p
 	}
-	if err := j.write(buf.Bytes()); err != nil {
-		return err
-	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("push: syncing %s: %w", j.path, err)
-	}
-	return nil
+	return j.write(true, ls...)
 }
 
 // finish marks a SET done, and compacts the file once the marks outnumber
 // the live SETs. The mark is not synced: losing it in a crash only means
 // one more delivery attempt, which the receiver refuses as a replay.
 func (j *journal) finish(id string, live []*pending) error {
-	line, _ := json.Marshal(journalLine{Done: id})
-	if err := j.write(append(line, '\n')); err != nil {
+	if err := j.write(false, journalLine{Done: id}); err != nil {
 		return err
 	}
 	return j.superseded(1, live)
 }
 
-// write appends whole lines. A write cut short (a full disk) leaves the
-// start of a line, to which the next write would be glued: a bad line in
-// the middle of the file, which the next start refuses. So the part
-// written is cut off again; if it cannot be, the journal takes no more
-// lines (each SET refused is audited and found again at the next start).
-func (j *journal) write(lines []byte) error {
-	if j.broken != nil {
-		return j.broken
-	}
-	fi, err := j.f.Stat()
-	if err != nil {
-		return fmt.Errorf("push: writing %s: %w", j.path, err)
-	}
-	if _, err := j.f.Write(lines); err != nil {
-		err = fmt.Errorf("push: writing %s: %w", j.path, err)
-		if terr := j.f.Truncate(fi.Size()); terr != nil {
-			j.broken = fmt.Errorf("%w; removing the partial line: %w", err, terr)
-			return j.broken
-		}
-		return err
+// write appends whole lines, and syncs them when sync is set. A write
+// cut short (a full disk) leaves the start of a line, to which the next
+// write would be glued: a bad line in the middle of the file, which the
+// next start refuses. So the part written is cut off again
+// (recordlog.Log.Append); if it cannot be, the journal takes no more
+// lines until it can (each SET refused is audited and found again at the
+// next start).
+func (j *journal) write(sync bool, ls ...journalLine) error {
+	if err := j.log.Append(sync, ls...); err != nil {
+		return fmt.Errorf("push: %w", err)
 	}
 	return nil
 }
@@ -185,11 +152,4 @@ func (j *journal) superseded(n int, live []*pending) error {
 	return nil
 }
 
-func (j *journal) close() error {
-	if j.f == nil {
-		return nil
-	}
-	err := j.f.Close()
-	j.f = nil
-	return err
-}
+func (j *journal) close() error { return j.log.Close() }

@@ -278,3 +278,72 @@ func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
 		t.Errorf("alice's ID token after a start that could not read a record: %v, want 400 invalid_grant", err)
 	}
 }
+
+// TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain: dave is
+// disabled in the configuration file while the IdP is stopped; the next
+// start refuses him, and once the admin API enables him again the ID
+// token he had before the stop stays refused (docs/configuration.md,
+// users[].disabled: enabling the user again brings none of it back),
+// while a new login works. Before, the start recorded nothing for him,
+// and the enabling gave the old ID token ID-JAGs again.
+func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	ctx := context.Background()
+	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+	login := func(user string) idpclient.Tokens {
+		t.Helper()
+		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
+		if err != nil {
+			t.Fatalf("login of %s: %v", user, err)
+		}
+		return tok
+	}
+	exchange := func(idToken string) error {
+		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+		return err
+	}
+	refused := func(what, idToken, code string) {
+		t.Helper()
+		var oe *idpclient.Error
+		if err := exchange(idToken); !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != code {
+			t.Errorf("%s: want 400 %s, got %v", what, code, err)
+		}
+	}
+
+	dave := login("dave")
+	if err := exchange(dave.IDToken()); err != nil {
+		t.Fatalf("dave's ID token before the stop: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("after SIGTERM: %v\n%s", err, stderr)
+		}
+	}
+	const daveEntry = "  - username: dave\n    password: dave\n    groups: [eng]\n"
+	if !strings.Contains(endedConfig, daveEntry) {
+		t.Fatal("endedConfig has no dave entry to disable")
+	}
+	disabled := strings.Replace(endedConfig, daveEntry, daveEntry+"    disabled: true\n", 1)
+	if err := os.WriteFile(file, []byte(disabled), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer, _, _ = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+
+	refused("dave's ID token from before the stop, dave disabled", dave.IDToken(), "access_denied")
+	if code, b := adminDo(ctx, http.MethodPut, issuer+"/admin/api/users/dave", map[string]any{"username": "dave", "groups": []string{"eng"}}); code != http.StatusOK {
+		t.Fatalf("PUT dave enabled: %d %s", code, b)
+	}
+	refused("dave's ID token from before the stop, dave enabled again", dave.IDToken(), "invalid_grant")
+	if err := exchange(login("dave").IDToken()); err != nil {
+		t.Errorf("a new login of dave once enabled again: %v", err)
+	}
+}

@@ -38,12 +38,27 @@ func WritePrivate(name string, data []byte) (fs.FileInfo, error) {
 // that no one else has replaced it since, as late as it can without a
 // lock that others would have to take too.
 func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs.FileInfo, error) {
-	return write(name, data, perm, false, ready)
+	if ready == nil {
+		return write(name, data, perm, false, nil)
+	}
+	return write(name, data, perm, false, func() ([]byte, error) { return nil, ready() })
 }
 
-// write is Write, WritePrivate (exact: perm whatever the old file's) and
-// WriteIf.
-func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() error) (fs.FileInfo, error) {
+// WriteThen is Write (WritePrivate when private), but once data is synced
+// it calls tail, which returns what to add after it: that is written and
+// synced too, before the rename. An error from tail leaves the file as it
+// is and is returned as it is. A log rewritten in the background writes
+// the records it keeps as data, then, under the lock its appends take,
+// returns what was appended since as the tail and keeps the lock until
+// the rename is done: an append waits for the tail's write, not the
+// whole file's.
+func WriteThen(name string, data []byte, perm fs.FileMode, private bool, tail func() ([]byte, error)) (fs.FileInfo, error) {
+	return write(name, data, perm, private, tail)
+}
+
+// write is Write, WritePrivate (exact: perm whatever the old file's),
+// WriteIf and WriteThen.
+func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() ([]byte, error)) (fs.FileInfo, error) {
 	target := Target(name)
 	old, err := os.Stat(target)
 	if err == nil && !exact {
@@ -75,15 +90,25 @@ func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() 
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("writing %s: %w", name, err)
-	}
 	if ready != nil {
-		if err := ready(); err != nil {
+		more, err := ready()
+		if err != nil {
+			f.Close()
 			os.Remove(tmp)
 			return nil, err
 		}
+		if len(more) > 0 {
+			if _, err := f.Write(more); err != nil {
+				return fail(err)
+			}
+			if err := f.Sync(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
 	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)

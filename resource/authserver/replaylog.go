@@ -1,21 +1,16 @@
 package authserver
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"sync"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
-	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/recordlog"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -57,23 +52,23 @@ func replayKey(id string) string {
 // fsync for each grant would cost more than the grant, so the record
 // outlives the process however it ends (kill -9 included), not a crash
 // of the machine. The file is rewritten with the live entries alone at
-// start and whenever the appends since outnumber them, so that it holds
-// at most about twice what the bounded caches hold. Nil (no file)
-// records nothing.
+// start and, in the background, whenever the appends since outnumber
+// them, so that it holds at most about twice what the bounded caches
+// hold. Nil (no file) records nothing.
 type replayLog struct {
-	mu    sync.Mutex
-	name  string
-	f     *os.File
-	lines int // lines in the file
-	live  int // records written by the last rewrite
+	log *recordlog.Log[replayRecord]
 	// floor is the floor record the server started with, kept by every
-	// rewrite while it lives.
+	// rewrite while it lives. Set at start; the rewrites (one at a
+	// time) give it its expiry.
 	floor replayRecord
 	srv   *Server
 }
 
 // minReplayRewrite is how many appends a rewrite waits for at least.
 const minReplayRewrite = 4096
+
+// maxReplayLine bounds a line the start reads.
+const maxReplayLine = 1 << 20
 
 // replayFloorAhead is how far after the floor a JWT's iat may be and
 // still have been made before it, as the checks allow: the skew for an
@@ -95,28 +90,29 @@ func (a *Server) openReplayLog(name string) (*replayLog, error) {
 	if name == "" {
 		return nil, nil
 	}
-	l := &replayLog{name: name, srv: a}
-	data, err := os.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("authserver: %w", err)
-	}
+	l := &replayLog{srv: a}
+	l.log = recordlog.New(name, recordlog.Options[replayRecord]{
+		Private: true,
+		MaxLine: maxReplayLine,
+		Live:    l.live,
+		Due:     func(lines, live int) bool { return lines > 2*live+minReplayRewrite },
+		OnError: func(err error) {
+			slog.Error("could not rewrite the record of used jti values", "file", name, "err", err)
+		},
+	})
 	now := a.cfg.Now()
 	lost := 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
+	err := l.log.Scan(func(line int, b []byte, _ bool) error {
 		var r replayRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || !a.loadReplay(l, r, now) {
+		if err := json.Unmarshal(b, &r); err != nil || !a.loadReplay(l, r, now) {
 			slog.Warn("a record of a used jti is unreadable; the authorization server refuses every ID-JAG, client assertion and DPoP proof made until now, until they expire",
 				"file", name, "line", line)
 			lost++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("authserver: %s: %w", name, err)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authserver: %w", err)
 	}
 	if lost > 0 && now.After(l.floor.At) {
 		l.floor = replayRecord{Kind: replayFloorKind, At: now}
@@ -124,8 +120,8 @@ func (a *Server) openReplayLog(name string) (*replayLog, error) {
 	if !l.floor.At.IsZero() {
 		a.replayFloor = l.floor.At
 	}
-	if err := l.rewrite(); err != nil {
-		return nil, err
+	if err := l.log.Compact(); err != nil {
+		return nil, fmt.Errorf("authserver: %w", err)
 	}
 	return l, nil
 }
@@ -193,54 +189,23 @@ func (l *replayLog) write(sync bool, rs ...replayRecord) {
 	if l == nil || len(rs) == 0 {
 		return
 	}
-	var b []byte
-	for _, r := range rs {
-		line, _ := json.Marshal(r)
-		b = append(append(b, line...), '\n')
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		slog.Error("the record of used jti values is closed; a restart forgets these", "file", l.name, "records", len(rs))
-		return
-	}
-	_, err := l.f.Write(b)
-	if err == nil && sync {
-		err = l.f.Sync()
-	}
-	if err != nil {
-		slog.Error("could not record a used jti or a revocation; a restart forgets it", "file", l.name, "err", err)
-		return
-	}
-	l.lines += len(rs)
-	if l.lines > 2*l.live+minReplayRewrite {
-		if err := l.rewriteLocked(); err != nil {
-			slog.Error("could not rewrite the record of used jti values", "file", l.name, "err", err)
-		}
+	err := l.log.Append(sync, rs...)
+	switch {
+	case errors.Is(err, recordlog.ErrClosed):
+		slog.Error("the record of used jti values is closed; a restart forgets these", "file", l.log.Name(), "records", len(rs))
+	case err != nil:
+		slog.Error("could not record a used jti or a revocation; a restart forgets it", "file", l.log.Name(), "err", err)
 	}
 }
 
-func (l *replayLog) rewrite() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.rewriteLocked()
-}
-
-// rewriteLocked replaces the file with the live entries of the caches
-// (write, sync, rename) and reopens it for appending. An entry recorded
-// while it runs and appended after it is written twice, which loading
-// tolerates.
-func (l *replayLog) rewriteLocked() error {
+// live is the live entries of the caches, for a rewrite
+// (recordlog.Options.Live). An entry recorded while it runs and appended
+// after it is written twice, which loading tolerates.
+func (l *replayLog) live() []replayRecord {
 	a := l.srv
 	now := a.cfg.Now()
-	var buf bytes.Buffer
-	n := 0
-	add := func(r replayRecord) {
-		b, _ := json.Marshal(r)
-		buf.Write(b)
-		buf.WriteByte('\n')
-		n++
-	}
+	var recs []replayRecord
+	add := func(r replayRecord) { recs = append(recs, r) }
 	if !l.floor.At.IsZero() {
 		if l.floor.Exp.IsZero() {
 			// Raised at this start: for as long as a JWT made until
@@ -263,34 +228,14 @@ func (l *replayLog) rewriteLocked() error {
 	a.revoked.each(now, func(k subjectKey, at, until time.Time) {
 		add(replayRecord{Kind: revokedKind, Iss: k.iss, Sub: k.sub, At: at, Exp: until})
 	})
-	if l.f != nil {
-		_ = l.f.Close()
-		l.f = nil
-	}
-	if _, err := atomicfile.WritePrivate(l.name, buf.Bytes()); err != nil {
-		return fmt.Errorf("authserver: %w", err)
-	}
-	f, err := os.OpenFile(l.name, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return fmt.Errorf("authserver: %w", err)
-	}
-	l.f, l.lines, l.live = f, n, n
-	return nil
+	return recs
 }
 
 // Close closes the server's ReplayFile, if it has one; the jti values
 // recorded after it are kept in memory only.
 func (a *Server) Close() error {
-	l := a.replayLog
-	if l == nil {
+	if a.replayLog == nil {
 		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f = nil
-	return err
+	return a.replayLog.log.Close()
 }

@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
@@ -208,5 +210,48 @@ func TestReplayFile_RevocationsOutliveARestart(t *testing.T) {
 	e.clock.Advance(time.Second)
 	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
 		t.Errorf("an ID-JAG issued after the SET, after the restart: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// TestReplayFile_AppendCutShortLeavesNoTornLine: a record the disk takes
+// only part of (a full disk; here the process's file size limit, which
+// cuts a write short as a full disk does) is cut off again: the next
+// record is not glued to it, and the next start reads the file whole
+// instead of failing closed for a damaged line, so an ID-JAG made before
+// it and never redeemed is still accepted, and the ones redeemed before
+// and after the failure are still refused.
+func TestReplayFile_AppendCutShortLeavesNoTornLine(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "replay.jsonl")
+	e := newEnv(t, func(c *authserver.Config) { c.ReplayFile = file })
+	first, lost, last, unused := e.jag(t, nil), e.jag(t, nil), e.jag(t, nil), e.jag(t, nil)
+	if r := e.post(t, grant(first)); r.status != http.StatusOK {
+		t.Fatalf("the first ID-JAG: HTTP %d %s", r.status, r.raw)
+	}
+	lift := diskfull.After(t, file, 20) // room for the start of a line only
+	r := e.post(t, grant(lost))
+	lift()
+	if r.status != http.StatusOK {
+		t.Fatalf("the ID-JAG whose record the disk cut short: HTTP %d %s", r.status, r.raw)
+	}
+	if r := e.post(t, grant(last)); r.status != http.StatusOK {
+		t.Fatalf("the ID-JAG after it: HTTP %d %s", r.status, r.raw)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("line %d is not a whole record: %q", i+1, line)
+		}
+	}
+	e.restart(t)
+	for _, jag := range []string{first, last} {
+		if r := e.post(t, grant(jag)); r.status != http.StatusBadRequest || !strings.Contains(r.str("error_description"), "already redeemed") {
+			t.Errorf("an ID-JAG redeemed before the restart: HTTP %d %s, want 400 already redeemed", r.status, r.raw)
+		}
+	}
+	if r := e.post(t, grant(unused)); r.status != http.StatusOK {
+		t.Errorf("an ID-JAG made before the restart, never redeemed: HTTP %d %s, want 200 (the start failed closed)", r.status, r.raw)
 	}
 }

@@ -1,0 +1,285 @@
+// Package recordlog is the append-only file of JSON lines that the state
+// directory's records share (the ended logins of the IdP, the used jti
+// values of the demo authorization server, the revocation push journal):
+// read whole at start, each record appended as one line, and rewritten
+// with the live records alone (write a temporary file, sync, rename:
+// internal/atomicfile) at start and whenever the appends since call for
+// it. What a line means, which lines a start refuses, and which appends
+// are synced stay with each user.
+package recordlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+)
+
+// ErrClosed is Append's error once the log is closed.
+var ErrClosed = errors.New("recordlog: closed")
+
+// ErrLineTooLong is Scan's error for a line longer than Options.MaxLine.
+var ErrLineTooLong = errors.New("line too long")
+
+// Options are a Log's rules.
+type Options[R any] struct {
+	// Private makes every rewrite 0600 whatever the file's mode
+	// (atomicfile.WritePrivate); otherwise a rewrite keeps the file's
+	// mode, and a new file is 0600.
+	Private bool
+	// MaxLine, when not 0, bounds the bytes of a line Scan reads.
+	MaxLine int
+	// Live returns the records a rewrite keeps. A compaction calls it
+	// without the log's lock, from its own goroutine: a record stored
+	// where Live reads it before it is appended is then in the new file
+	// once or twice, never lost.
+	Live func() []R
+	// Due reports whether a compaction is due, from the lines in the
+	// file and those the last rewrite wrote. Nil: only the user rewrites
+	// (Rewrite).
+	Due func(lines, live int) bool
+	// OnError is told of a background compaction that failed (the file
+	// then stays as it was, appends go on, and the next append that
+	// finds the compaction due tries again).
+	OnError func(error)
+	// stage, when not nil, is told where a background compaction is:
+	// "written" once the live records are in the temporary file, "done"
+	// once it has ended (tests).
+	stage func(string)
+}
+
+// Log is one record file.
+type Log[R any] struct {
+	name string
+	o    Options[R]
+
+	mu     sync.Mutex
+	f      *os.File
+	size   int64 // bytes of whole lines in the file
+	lines  int   // lines in the file
+	live   int   // lines written by the last rewrite
+	closed bool
+	// broken is a write cut short whose part of a line could not be
+	// cut off again: no append until it is.
+	broken error
+	// since holds what was appended while a compaction runs, which it
+	// adds after the records it wrote; nil when none runs.
+	since      []byte
+	compacting bool
+	wg         sync.WaitGroup
+}
+
+// New returns the log of the file name; Scan reads it, Rewrite or
+// Compact opens it for appending.
+func New[R any](name string, o Options[R]) *Log[R] {
+	return &Log[R]{name: name, o: o}
+}
+
+// Name is the file's name.
+func (l *Log[R]) Name() string { return l.name }
+
+// Scan calls fn for each line of the file that is not blank, with its
+// number (from 1) and whether a newline ended it (false for a last line
+// cut short), and stops at fn's first error, which it returns. A missing
+// file has no lines.
+func (l *Log[R]) Scan(fn func(n int, line []byte, complete bool) error) error {
+	data, err := os.ReadFile(l.name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for n := 1; len(data) > 0; n++ {
+		line, rest, complete := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		if l.o.MaxLine > 0 && len(line) > l.o.MaxLine {
+			return fmt.Errorf("%s:%d: %w", l.name, n, ErrLineTooLong)
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := fn(n, line, complete); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Compact rewrites the file with Options.Live and opens it for
+// appending, before it returns (at start).
+func (l *Log[R]) Compact() error { return l.Rewrite(l.o.Live()) }
+
+// Rewrite replaces the file with rs, durably, and opens it for appending.
+func (l *Log[R]) Rewrite(rs []R) error {
+	data, err := lines(rs)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f != nil {
+		_ = l.f.Close()
+		l.f = nil
+	}
+	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
+		return err
+	}
+	return l.reopen(int64(len(data)), len(rs))
+}
+
+// reopen opens the file rewritten with n lines, size bytes, for
+// appending; l.mu is held.
+func (l *Log[R]) reopen(size int64, n int) error {
+	f, err := os.OpenFile(l.name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	l.f, l.size, l.lines, l.live, l.broken = f, size, n, n, nil
+	return nil
+}
+
+func lines[R any](rs []R) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// Append writes rs, one line each, and syncs them when sync is set. A
+// write cut short (a full disk) is cut off again, so that no part of a
+// line stays for the next one to be glued to; if it cannot be, the log
+// takes nothing until it can. When the appends call for a compaction
+// (Options.Due), it starts one in the background: the caller does not
+// wait for it.
+func (l *Log[R]) Append(sync bool, rs ...R) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	data, err := lines(rs)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil || l.closed {
+		return ErrClosed
+	}
+	if l.broken != nil {
+		if err := l.f.Truncate(l.size); err != nil {
+			return l.broken
+		}
+		l.broken = nil
+	}
+	if _, err := l.f.Write(data); err != nil {
+		err = fmt.Errorf("writing %s: %w", l.name, err)
+		if terr := l.f.Truncate(l.size); terr != nil {
+			l.broken = fmt.Errorf("%w; removing the partial line: %w", err, terr)
+			return l.broken
+		}
+		return err
+	}
+	l.size += int64(len(data))
+	l.lines += len(rs)
+	if l.compacting {
+		l.since = append(l.since, data...)
+	}
+	if sync {
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("syncing %s: %w", l.name, err)
+		}
+	}
+	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines, l.live) {
+		l.compacting = true
+		l.since = []byte{}
+		l.wg.Add(1)
+		go l.compact()
+	}
+	return nil
+}
+
+// compact rewrites the file with Options.Live, off the append that
+// called for it: the live records are read and written to a temporary
+// file without the log's lock; then, under it, what was appended since
+// is added (those records may be in both: loading tolerates that) and
+// the file renamed over the log's, and appends go on in the new file. A
+// crash at any point leaves the old file with every append, or the new
+// one with every append.
+func (l *Log[R]) compact() {
+	defer l.wg.Done()
+	if l.o.stage != nil {
+		defer l.o.stage("done")
+	}
+	locked := false
+	defer func() {
+		if !locked {
+			l.mu.Lock()
+		}
+		l.compacting, l.since = false, nil
+		l.mu.Unlock()
+	}()
+	rs := l.o.Live()
+	data, err := lines(rs)
+	if err == nil {
+		_, err = atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, func() ([]byte, error) {
+			if l.o.stage != nil {
+				l.o.stage("written")
+			}
+			l.mu.Lock()
+			locked = true
+			if l.closed || l.f == nil {
+				return nil, ErrClosed
+			}
+			if l.broken != nil {
+				// The old file may end in part of a line; the new
+				// one has none.
+				l.broken = nil
+			}
+			return l.since, nil
+		})
+	}
+	if err == nil {
+		_ = l.f.Close()
+		l.f = nil
+		n := len(rs) + bytes.Count(l.since, []byte{'\n'})
+		size := int64(len(data) + len(l.since))
+		if err = l.reopen(size, n); err == nil {
+			l.live = len(rs)
+		}
+	}
+	if err != nil && !errors.Is(err, ErrClosed) && l.o.OnError != nil {
+		if locked {
+			l.mu.Unlock()
+			locked = false
+		}
+		l.o.OnError(err)
+	}
+}
+
+// Close waits for a compaction under way and closes the file; Append
+// then fails with ErrClosed.
+func (l *Log[R]) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}

@@ -1,0 +1,179 @@
+package recordlog
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
+)
+
+type rec struct {
+	N int `json:"n"`
+}
+
+// store is what a user of a Log keeps in memory: every record is stored
+// before it is appended, and Live reads the store.
+type store struct {
+	mu   sync.Mutex
+	recs []rec
+}
+
+func (s *store) put(l *Log[rec], sync bool, r rec) error {
+	s.mu.Lock()
+	s.recs = append(s.recs, r)
+	s.mu.Unlock()
+	return l.Append(sync, r)
+}
+
+func (s *store) live() []rec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.recs)
+}
+
+// onDisk reads the file as the next start would: every line must be a
+// record, and it returns the set of them.
+func onDisk(t *testing.T, name string) map[int]bool {
+	t.Helper()
+	got := map[int]bool{}
+	err := New[rec](name, Options[rec]{}).Scan(func(n int, line []byte, complete bool) error {
+		var r rec
+		if err := json.Unmarshal(line, &r); err != nil || !complete {
+			t.Errorf("%s:%d: %q is not a whole record", name, n, line)
+		}
+		got[r.N] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestAppend_CutShortIsCutBack: an append the disk takes only part of
+// (the process's file size limit cuts a write short as a full disk does)
+// fails and leaves no part of a line: the next append starts a line.
+func TestAppend_CutShortIsCutBack(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{Live: func() []rec { return nil }})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Append(true, rec{1}); err != nil {
+		t.Fatal(err)
+	}
+	lift := diskfull.After(t, name, 4) // room for the start of a line only
+	err := l.Append(false, rec{2})
+	lift()
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("append beyond the limit: %v, want EFBIG", err)
+	}
+	if err := l.Append(false, rec{3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); !got[1] || got[2] || !got[3] || len(got) != 2 {
+		t.Errorf("records on disk %v, want 1 and 3", got)
+	}
+}
+
+// TestCompact_OffTheAppendAndLosingNothing: the append that makes a
+// compaction due returns before it runs; appends made while it runs are
+// in the new file; and at every point a crash would leave (the live
+// records written to the temporary file, not yet renamed) the file holds
+// every record appended so far.
+func TestCompact_OffTheAppendAndLosingNothing(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	s := &store{}
+	written, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	l := New[rec](name, Options[rec]{
+		Live: s.live,
+		Due:  func(lines, live int) bool { return lines > 2*live+8 },
+		stage: func(at string) {
+			switch at {
+			case "written":
+				close(written)
+				<-release
+			case "done":
+				close(done)
+			}
+		},
+		OnError: func(err error) { t.Errorf("compaction: %v", err) },
+	})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n := 0
+	for ; n < 9; n++ {
+		if err := s.put(l, false, rec{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The ninth append made the compaction due, and returned: it waits
+	// at "written" for release.
+	<-written
+	for ; n < 12; n++ {
+		if err := s.put(l, true, rec{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A crash now: the file is the old one, with every record.
+	if got := onDisk(t, name); len(got) != n {
+		t.Errorf("mid-compaction the file holds %d records, want %d: %v", len(got), n, got)
+	}
+	// Rewritten with the store as it was, the log's lines are the live.
+	s.mu.Lock()
+	s.recs = s.recs[:0] // all but the last two are no longer live
+	s.recs = append(s.recs, rec{10}, rec{11})
+	s.mu.Unlock()
+	close(release)
+	<-done
+	got := onDisk(t, name)
+	for i := 9; i < n; i++ {
+		if !got[i] {
+			t.Errorf("record %d, appended during the compaction, is not in the new file: %v", i, got)
+		}
+	}
+	if err := s.put(l, true, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); !got[n] {
+		t.Errorf("an append after the compaction is not in the file: %v", got)
+	}
+	if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the file after the compaction: %v %v, want mode 0600", fi, err)
+	}
+}
+
+// TestScan_LinesAndTheTornLast: Scan gives every line that is not blank
+// with its number, and tells a last line no newline ended.
+func TestScan_LinesAndTheTornLast(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	if err := os.WriteFile(name, []byte("{\"n\":1}\n\n  \n{\"n\":2}\n{\"n\""), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		n        int
+		text     string
+		complete bool
+	}
+	var got []line
+	err := New[rec](name, Options[rec]{}).Scan(func(n int, l []byte, complete bool) error {
+		got = append(got, line{n, string(l), complete})
+		return nil
+	})
+	want := []line{{1, `{"n":1}`, true}, {4, `{"n":2}`, true}, {5, `{"n"`, false}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Scan: %v %v, want %v", got, err, want)
+	}
+	if err := New[rec](name, Options[rec]{MaxLine: 5}).Scan(func(int, []byte, bool) error { return nil }); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("Scan with MaxLine 5: %v, want ErrLineTooLong", err)
+	}
+}
