@@ -62,7 +62,7 @@ func EscapeInvisible(doc []byte) []byte {
 				out = make([]byte, 0, len(doc)+16)
 			}
 			out = append(out, doc[start:i]...)
-			out = appendEscape(out, r)
+			out = AppendEscape(out, r)
 			start = i + size
 		}
 		i += size
@@ -75,11 +75,11 @@ func EscapeInvisible(doc []byte) []byte {
 
 // appendEscape appends r as \uXXXX, or as two such escapes, of its UTF-16
 // surrogates, beyond the BMP.
-func appendEscape(b []byte, r rune) []byte {
+func AppendEscape(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	if r > 0xFFFF {
 		r1, r2 := utf16.EncodeRune(r)
-		return appendEscape(appendEscape(b, r1), r2)
+		return AppendEscape(AppendEscape(b, r1), r2)
 	}
 	return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
 }
@@ -141,7 +141,7 @@ func appendString(b []byte, s string, asIs *[256]bool, visible bool) []byte {
 			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
 		case visible && Invisible(r):
 			b = append(b, s[start:i]...)
-			b = appendEscape(b, r)
+			b = AppendEscape(b, r)
 		default:
 			i += size
 			continue
