@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
 // stringDetailsCases are Details of string values only, as the token
@@ -17,6 +19,7 @@ var stringDetailsCases = []map[string]any{
 	{"cnf_jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", "client_id_at_server": "x", "subject_token_type": ""},
 	{"b": "<&>\"\\\n\t\u2028\u2029é", "a\"<": "ctl \x01\x1f", "": "empty key"},
 	{"bad": "not utf-8 \xff\xfe", "k\xff": "v"},
+	{"reason\u202e": "a\u2066b\u200b", "c1": "\u009b"},
 	{"long": strings.Repeat("ab", 400), strings.Repeat("k", 600): "long key", strings.Repeat("k", 601): "other"},
 }
 
@@ -56,7 +59,7 @@ func TestStringDetails_SameLineAsEncodingJSON(t *testing.T) {
 		if err := enc.Encode(slow.Details); err != nil {
 			t.Fatal(err)
 		}
-		want := string(head[:len(head)-1]) + `,"details":` + strings.TrimSuffix(buf.String(), "\n") + "}"
+		want := string(head[:len(head)-1]) + `,"details":` + string(jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))) + "}"
 		if string(got) != want {
 			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
 		}

@@ -18,7 +18,7 @@ import (
 
 // appendJSON appends e's line (without the newline) to b: the fields in Event's order with
 // Event's JSON names and omitempty rules, "time" first in timeLayout, strings escaped as
-// encoding/json does with SetEscapeHTML(false). If sp is not nil, it records where in the line
+// encoding/json does with SetEscapeHTML(false), and the invisible characters too (appendString). If sp is not nil, it records where in the line
 // (offsets from len(b) on entry) the fields the index filters on were written.
 func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	t := e.Time.UTC()
@@ -75,7 +75,7 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 			return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
 		}
 		b = append(b, `,"details":`...)
-		b = append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		b = append(b, jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))...)
 	}
 	if sp != nil {
 		*sp = s
@@ -149,5 +149,8 @@ func appendStringDetails(b *[]byte, d map[string]any) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string the way encoding/json does without HTML escaping.
-func appendString(b []byte, s string) []byte { return jsonstr.AppendNoHTML(b, s) }
+// appendString appends s as a JSON string the way encoding/json does without HTML escaping,
+// but with the characters that reorder or hide text in a terminal (bidi controls, zero-width
+// characters, C1 controls: jsonstr.Invisible) escaped as \uXXXX, so that tail -f or grep of the
+// file shows every event as a JSON reader reads it.
+func appendString(b []byte, s string) []byte { return jsonstr.AppendVisible(b, s) }

@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
 // reflectLine is the encoding appendJSON replaced: encoding/json over Event's fields, "time"
-// first, without HTML escaping. The hand-written encoder must match it byte for byte.
+// first, without HTML escaping, and the invisible characters escaped after it
+// (jsonstr.EscapeInvisible). The hand-written encoder must match it byte for byte.
 func reflectLine(e Event) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -19,7 +22,7 @@ func reflectLine(e Event) ([]byte, error) {
 		Time string `json:"time"`
 		plainEvent
 	}{e.Time.UTC().Format(timeLayout), plainEvent(e)})
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
+	return jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), err
 }
 
 // tricky are strings that need every kind of escaping, and some that look as if they might.
@@ -27,6 +30,7 @@ var tricky = []string{
 	"", "plain", `quote " and \ backslash`, "<script>&amp;</script>", "tab\tnew\nline\rcr",
 	"\b\f\x00\x01\x1f\x7f", "é ü 日本 🙂", "\u2028\u2029", "bad \xff\xfe utf8 \xc3", "\xe2\x80",
 	"trailing \\", strings.Repeat("x", 300), "…[truncated 5 bytes]",
+	"user\u202eexe.txt", "\u2067rtl\u2069 \u200b\ufeff\u00ad", "c1 \u009b31m", "tag \U000E0041",
 }
 
 func TestAppendJSON_MatchesEncodingJSON(t *testing.T) {
@@ -93,6 +97,9 @@ func checkLine(t *testing.T, e Event) {
 	}
 	if !utf8.Valid(got) || bytes.ContainsRune(got, '\n') {
 		t.Fatalf("line is not one line of valid UTF-8: %q", got)
+	}
+	if i := bytes.IndexFunc(got, jsonstr.Invisible); i >= 0 {
+		t.Fatalf("line holds an invisible character raw at %d: %q", i, got)
 	}
 }
 

@@ -182,26 +182,26 @@ textarea{width:100%;box-sizing:border-box}button{margin-top:.4rem;padding:.35rem
 var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>My MCP servers · xaa-idp</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">` + appsStyle + `</head><body>
-<header><h1>My MCP servers</h1><span>Signed in as <strong id="user">{{.User}}</strong> · <form method="post" action="{{.SignOut}}" class="signout"><input type="hidden" name="csrf" value="{{.SignOutCSRF}}"><button type="submit" id="signout">Sign out</button></form></span></header>
+<header><h1>My MCP servers</h1><span>Signed in as <strong id="user"><bdi>{{.User}}</bdi></strong> · <form method="post" action="{{.SignOut}}" class="signout"><input type="hidden" name="csrf" value="{{.SignOutCSRF}}"><button type="submit" id="signout">Sign out</button></form></span></header>
 <main>
-{{if .Flash}}<p class="flash" role="status">{{.Flash}}</p>{{end}}
-{{if .Error}}<p class="flash err" role="alert" id="error">{{.Error}}</p>{{end}}
+{{if .Flash}}<p class="flash" role="status"><bdi>{{.Flash}}</bdi></p>{{end}}
+{{if .Error}}<p class="flash err" role="alert" id="error"><bdi>{{.Error}}</bdi></p>{{end}}
 <section aria-labelledby="assigned-h"><h2 id="assigned-h">Assigned to you</h2>
 {{if .Assigned}}<table id="assigned"><thead><tr><th>MCP server</th><th>Scopes</th><th>Access</th></tr></thead><tbody>
-{{range .Assigned}}<tr data-server="{{.ID}}"><td>{{.Name}}</td><td>{{range .Scopes}}<span class="tag">{{.}}</span>{{else}}<span class="muted">none</span>{{end}}</td><td>{{if .Left}}{{.Left}}{{else}}does not expire{{end}}</td></tr>
+{{range .Assigned}}<tr data-server="{{.ID}}"><td><bdi>{{.Name}}</bdi></td><td>{{range .Scopes}}<span class="tag"><bdi>{{.}}</bdi></span>{{else}}<span class="muted">none</span>{{end}}</td><td>{{if .Left}}{{.Left}}{{else}}does not expire{{end}}</td></tr>
 {{end}}</tbody></table>
 {{else}}<p class="muted">You are assigned to no MCP server yet.</p>{{end}}
 </section>
 <section aria-labelledby="request-h"><h2 id="request-h">Request access</h2>
-{{range .Requestable}}<div id="request-{{.ID}}"><h3>{{.Name}}</h3>
-{{if .Pending}}<p class="pending">Request pending since {{.Pending.Created.Format "2006-01-02 15:04 MST"}}{{if .Pending.Scopes}} for {{range .Pending.Scopes}}<span class="tag">{{.}}</span>{{end}}{{end}}: an administrator will decide it.</p>
-{{else}}{{if .Denied}}<p class="muted">Your last request was denied{{if .Denied.DenyReason}}: {{.Denied.DenyReason}}{{end}}.</p>{{end}}
+{{range .Requestable}}<div id="request-{{.ID}}"><h3><bdi>{{.Name}}</bdi></h3>
+{{if .Pending}}<p class="pending">Request pending since {{.Pending.Created.Format "2006-01-02 15:04 MST"}}{{if .Pending.Scopes}} for {{range .Pending.Scopes}}<span class="tag"><bdi>{{.}}</bdi></span>{{end}}{{end}}: an administrator will decide it.</p>
+{{else}}{{if .Denied}}<p class="muted">Your last request was denied{{if .Denied.DenyReason}}: <bdi>{{.Denied.DenyReason}}</bdi>{{end}}.</p>{{end}}
 <form method="post" action="{{$.Action}}">
 <input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="server" value="{{.ID}}">
-{{if .Scopes}}<fieldset><legend>Scopes</legend>{{range .Scopes}}<label><input type="checkbox" name="scopes" value="{{.}}" checked> {{.}}</label>{{end}}</fieldset>{{end}}
+{{if .Scopes}}<fieldset><legend>Scopes</legend>{{range .Scopes}}<label><input type="checkbox" name="scopes" value="{{.}}" checked> <bdi>{{.}}</bdi></label>{{end}}</fieldset>{{end}}
 <label for="reason-{{.ID}}">Why do you need it?</label>
 <textarea id="reason-{{.ID}}" name="reason" rows="2" maxlength="1024"></textarea>
-<button type="submit">Request access to {{.Name}}</button>
+<button type="submit">Request access to <bdi>{{.Name}}</bdi></button>
 </form>{{end}}</div>
 {{else}}<p class="muted">There is no other MCP server you may request.</p>{{end}}
 </section>

@@ -110,7 +110,7 @@ func TestApps_SignInListRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != p.URL+"/apps" {
 		t.Fatalf("after the login: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	for _, want := range []string{`id="user">bob<`, `<td>CRM</td>`, `<span class="tag">crm.read</span>`, "expires in 7h 59m",
+	for _, want := range []string{`id="user"><bdi>bob</bdi><`, `<td><bdi>CRM</bdi></td>`, `<span class="tag"><bdi>crm.read</bdi></span>`, "expires in 7h 59m",
 		`id="request-wiki"`, `value="wiki.write"`, `<label for="reason-wiki">`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s:\n%s", want, page)
@@ -261,5 +261,29 @@ func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
 	}
 	if list := p.AccessRequests().List(access.Pending); len(list) != 1 || list[0].Reason != reason {
 		t.Errorf("recorded: %+v", list)
+	}
+}
+
+// TestApps_ServerNamesAreBidiIsolated: a server name holding an unbalanced U+202E (RIGHT-TO-LEFT
+// OVERRIDE) is shown alone in a <bdi> wherever the page shows it (the assigned table, the
+// request form's heading and button), so that it cannot reorder the words around it.
+func TestApps_ServerNamesAreBidiIsolated(t *testing.T) {
+	yaml := strings.Replace(strings.Replace(appsConfig, "name: CRM", `name: "CRM \u202eone"`, 1), "name: Wiki", `name: "Wiki \u202etwo"`, 1)
+	cfg, err := policy.Parse([]byte(yaml), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	p.Clock().Freeze()
+	p.Clock().Set(time.Date(2030, 1, 1, 0, 1, 0, 0, time.UTC))
+	hc := cookieClient(t)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
+	})
+	all := strings.Count(page, "\u202e")
+	isolated := len(regexp.MustCompile("<bdi>[^<]*\u202e[^<]*</bdi>").FindAllString(page, -1))
+	if all < 3 || isolated != all {
+		t.Errorf("%d of the %d names holding U+202E are alone in a <bdi>:\n%s", isolated, all, page)
 	}
 }

@@ -558,12 +558,12 @@ func TestCIMD_LoginPageNamesTheDocumentsHost(t *testing.T) {
 			t.Errorf("the login page for %s lacks %q:\n%s", impostor, want, page)
 		}
 	}
-	if strings.Contains(page, "to continue to <strong>xaa-idp admin console</strong>") {
+	if strings.Contains(page, "to continue to <strong><bdi>xaa-idp admin console</bdi></strong>") || strings.Contains(page, "to continue to <strong>xaa-idp admin console</strong>") {
 		t.Errorf("the login page presents the document's client_name as the client:\n%s", page)
 	}
 
 	page = loginPage("mcp-client")
-	if !strings.Contains(page, "to continue to <strong>mcp-client</strong>") || strings.Contains(page, "not registered") {
+	if !strings.Contains(page, "to continue to <strong><bdi>mcp-client</bdi></strong>") || strings.Contains(page, "not registered") {
 		t.Errorf("the login page for a configured client:\n%s", page)
 	}
 }

@@ -115,7 +115,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <h1>Sign in to xaa-idp</h1>
 {{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
-{{else if .Client}}<p class="client">to continue to <strong>{{.Client}}</strong></p>{{end}}
+{{else if .Client}}<p class="client">to continue to <strong><bdi>{{.Client}}</bdi></strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -52,7 +53,7 @@ func invalidGrant(format string, args ...any) *oauthError {
 
 // maxDescription bounds an error_description: room for a sentence and the
 // values it quotes.
-const maxDescription = 1024
+const maxDescription = errdesc.MaxBytes
 
 // writeOAuthError answers with the JSON error. invalid_client carries a
 // WWW-Authenticate challenge when the client tried HTTP Basic (RFC 6749 5.2).

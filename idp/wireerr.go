@@ -7,22 +7,15 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
 // wireDescription is an error_description as it goes on the wire: in
-// the RFC 6749 section 5.2 set (errdesc.ASCII), cut to maxDescription.
-// Escaped before the cut, which then bounds what the escapes add; again
-// after it, for the cut's marker (an ellipsis, written out in as many
-// bytes). The audit and the log keep the description as written.
-func wireDescription(s string) string {
-	if errdesc.Valid(s) && len(s) <= maxDescription {
-		return s
-	}
-	return errdesc.ASCII(audit.TruncateTo(errdesc.ASCII(s), maxDescription))
-}
+// the RFC 6749 section 5.2 set, cut to maxDescription (errdesc.Wire, as
+// explain shows it). The audit and the log keep the description as
+// written.
+func wireDescription(s string) string { return errdesc.Wire(s) }
 
 // wireErrorBody returns body with its error_description made a
 // wireDescription, and whether that changed it: for the JSON errors op

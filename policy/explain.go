@@ -85,11 +85,11 @@ func (c *Config) Explain(r Request) Explanation {
 }
 
 // Explain returns the decision's reportable form. Its description is the
-// token endpoint's, in the RFC 6749 section 5.2 set (errdesc.ASCII); the
-// reason keeps what the audit records.
+// token endpoint's, in the RFC 6749 section 5.2 set and cut to 1 KiB
+// (errdesc.Wire); the reason keeps what the audit records.
 func (d Decision) Explain() Explanation {
 	e := Explanation{
-		Allowed: d.Allowed, Error: d.Error, Description: errdesc.ASCII(d.Description), Reason: d.Reason,
+		Allowed: d.Allowed, Error: d.Error, Description: errdesc.Wire(d.Description), Reason: d.Reason,
 		Rule: d.Rule, Scopes: d.Scopes, ServerClientID: d.ServerClientID, MaxAge: int64(d.MaxAge / time.Second),
 		Expired: d.Expired,
 	}

@@ -48,12 +48,12 @@ func TestExplain_OffersMetadataDocumentClients(t *testing.T) {
 		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
 	}
 	_, body := b.get("/admin/explain")
-	if !strings.Contains(body, `<option>`+cimdClient+`</option>`) {
+	if !strings.Contains(body, `<option dir="auto">`+cimdClient+`</option>`) {
 		t.Errorf("the Explain page does not offer %s:\n%s", cimdClient, body)
 	}
 	other := "https://other.example/c.json"
 	_, body = b.get("/admin/explain?user=alice&server=tracker&client=" + other)
-	if !strings.Contains(body, `<option selected>`+other+`</option>`) || !strings.Contains(body, `id="decision"`) {
+	if !strings.Contains(body, `<option dir="auto" selected>`+other+`</option>`) || !strings.Contains(body, `id="decision"`) {
 		t.Errorf("a client_id URL in the address is not kept selected:\n%s", body)
 	}
 }
@@ -109,11 +109,11 @@ func TestExplainAPI_MetadataDocumentClient(t *testing.T) {
 func TestExplain_KeepsWhatItExplains(t *testing.T) {
 	_, b := signedIn(t)
 	_, page := b.get("/admin/explain?user=nobody&client=mcp-client&server=tracker")
-	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, "<option selected>nobody</option>") {
+	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, `<option dir="auto" selected>nobody</option>`) {
 		t.Errorf("the unknown user is not the form's:\n%s", page)
 	}
 	_, page = b.get("/admin/explain?user=alice&client=mcp-client&server=nosuch")
-	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, `<option value="nosuch" selected>`) {
+	if !strings.Contains(page, `id="decision"`) || !strings.Contains(page, `<option dir="auto" value="nosuch" selected>`) {
 		t.Errorf("the unknown server is not the form's:\n%s", page)
 	}
 }

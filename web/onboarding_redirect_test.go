@@ -35,7 +35,7 @@ func TestOnboarding_AClientWithAnotherRedirectURI(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
-	if !regexp.MustCompile(`(?s)<h3>Wiki: connected</h3>`).MatchString(body) {
+	if !regexp.MustCompile(`(?s)<h3><bdi>Wiki</bdi>: connected</h3>`).MatchString(body) {
 		t.Errorf("the run did not connect to the wiki:\n%s", body)
 	}
 }

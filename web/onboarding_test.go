@@ -29,7 +29,7 @@ func TestOnboarding_WatchAZeroTouchRun(t *testing.T) {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
 	result := func(name string) string {
-		m := regexp.MustCompile(`(?s)<h3>` + name + `: (connected|refused)</h3>.*?</dl>`).FindString(body)
+		m := regexp.MustCompile(`(?s)<h3><bdi>` + name + `</bdi>: (connected|refused)</h3>.*?</dl>`).FindString(body)
 		if m == "" {
 			t.Fatalf("no result for %s:\n%s", name, body)
 		}
@@ -73,7 +73,7 @@ func TestOnboarding_AsACIMDClient(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
-	if !regexp.MustCompile(`(?s)<h3>Wiki: connected</h3>`).MatchString(body) || !strings.Contains(body, "through the CIMD client") {
+	if !regexp.MustCompile(`(?s)<h3><bdi>Wiki</bdi>: connected</h3>`).MatchString(body) || !strings.Contains(body, "through the CIMD client") {
 		t.Errorf("the CIMD run did not connect to the wiki:\n%s", body)
 	}
 	if !strings.Contains(body, free) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
 // page is what every template sees: the layout's fields and the page's Data.
@@ -47,12 +48,26 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
+	// pretty is v as indented JSON, its bidi controls and other
+	// invisible characters escaped (\u202e), as the audit file has them.
 	"pretty": func(v any) string {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return fmt.Sprint(v)
 		}
-		return string(b)
+		return string(jsonstr.EscapeInvisible(b))
+	},
+	// tabTitle is a page title for <title>, which holds no <bdi>: its
+	// bidi controls and other invisible characters (a server named with
+	// a U+202E) shown as U+FFFD, so that they cannot reorder the rest
+	// of the browser tab's title.
+	"tabTitle": func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if jsonstr.Invisible(r) {
+				return '\uFFFD'
+			}
+			return r
+		}, s)
 	},
 	"add":       func(a, b int) int { return a + b },
 	"durations": func() any { return approvalDurations },

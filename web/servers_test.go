@@ -43,7 +43,7 @@ func TestServers_ListAndPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d", resp.StatusCode)
 	}
-	for _, want := range []string{`href="/admin/servers/tracker"`, "Issue Tracker", "https://as.tracker.example", "group engineering", "Acme AI Desktop", "confidential"} {
+	for _, want := range []string{`href="/admin/servers/tracker"`, "Issue Tracker", "https://as.tracker.example", "group <bdi>engineering</bdi>", "Acme AI Desktop", "confidential"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("server list lacks %q", want)
 		}

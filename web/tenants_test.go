@@ -416,7 +416,7 @@ func TestTenants_OnboardingTraceNamesTheLogin(t *testing.T) {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
 	for _, path := range []string{"/t/c1/authorize?", "/t/c1/login?", "/t/c1/authorize/callback?"} {
-		row := regexp.MustCompile(`<td class="nowrap">([^<]*)</td><td><code>GET ` + regexp.QuoteMeta(strings.TrimSuffix(p.URL, "/t/c1")+path)).FindStringSubmatch(body)
+		row := regexp.MustCompile(`<td class="nowrap">([^<]*)</td><td><code>GET <bdi>` + regexp.QuoteMeta(strings.TrimSuffix(p.URL, "/t/c1")+path)).FindStringSubmatch(body)
 		if row == nil {
 			t.Fatalf("no step GET %s in the run:\n%s", path, body)
 		}

@@ -92,7 +92,7 @@ func TestUsers_PagedWithNextPreviousAndSearch(t *testing.T) {
 	if got := strings.Join(matrixUsers(body), " "); got != "user123" || strings.Contains(body, `rel="next"`) || !strings.Contains(body, `value="user123"`) {
 		t.Errorf("user=user123: rows %s\n%.2000s", got, body)
 	}
-	for _, want := range []string{`<a class="tag" href="#user-user123">user123</a>`, `<a class="tag" href="/admin/users?user=user124#user-user124">user124</a>`} {
+	for _, want := range []string{`<a class="tag" href="#user-user123"><bdi>user123</bdi></a>`, `<a class="tag" href="/admin/users?user=user124#user-user124"><bdi>user124</bdi></a>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("user=user123 lacks %s", want)
 		}

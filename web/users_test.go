@@ -28,7 +28,7 @@ func TestUsers_MatrixAndEffectiveAccess(t *testing.T) {
 	if r := row("bob"); !strings.Contains(r, `class="no"`) || !strings.Contains(r, "not assigned") {
 		t.Errorf("bob's row (with the reason in the title): %s", r)
 	}
-	for _, want := range []string{`id="user-alice"`, "tracker access[0]", `id="groups"`, "Builds the product", `<a class="tag" href="#user-bob">bob</a>`} {
+	for _, want := range []string{`id="user-alice"`, "tracker access[0]", `id="groups"`, "Builds the product", `<a class="tag" href="#user-bob"><bdi>bob</bdi></a>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("users page lacks %q", want)
 		}

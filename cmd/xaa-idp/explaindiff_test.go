@@ -104,7 +104,8 @@ func randomExplainConfig(rng *mrand.Rand, keyFile string, tenants bool) explainC
 		// allow list says.
 		cimd := pick(rng, `{allow: ["http://127.0.0.1:*"]}`, `{allow: ["https://*"]}`, "{enabled: false}")
 		fmt.Fprintf(&tb, "cimd: %s\n", cimd)
-		tn.urlClients = []string{"https://app.example"}
+		// A long one too: its description, quoting it, is cut to 1 KiB.
+		tn.urlClients = []string{"https://app.example", "https://" + strings.Repeat("long-", 250) + "app.example"}
 		if !strings.Contains(cimd, "https://*") {
 			tn.urlClients = append(tn.urlClients, "https://app.example/client.json")
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
 // logOptions are the --log-format and --log-level flags.
@@ -41,13 +42,28 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	case "text":
 		h = slog.NewTextHandler(w, opts)
 	case "json":
-		h = slog.NewJSONHandler(w, opts)
+		h = slog.NewJSONHandler(visibleJSON{w}, opts)
 	default:
 		return nil, fmt.Errorf("--log-format %q: use text or json", *o.format)
 	}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(h))
 	return func() { slog.SetDefault(prev) }, nil
+}
+
+// visibleJSON escapes the invisible characters (bidi controls, zero-width
+// characters, C1 controls: jsonstr.Invisible) of the JSON records slog
+// writes, one record a Write, as \uXXXX, as the audit log does: a user
+// name holding U+202E would otherwise reorder the line tail -f shows. The
+// text format needs none: slog quotes a value holding a character that is
+// not printable, and Go quoting escapes it.
+type visibleJSON struct{ w io.Writer }
+
+func (v visibleJSON) Write(p []byte) (int, error) {
+	if _, err := v.w.Write(jsonstr.EscapeInvisible(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // cutLongValues cuts a string value, or the text of an error or Stringer,

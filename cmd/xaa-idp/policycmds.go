@@ -61,6 +61,8 @@ func configCounts(cfg *policy.Config) string {
 }
 
 func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	// It prints names from the configuration and the client_id it was given.
+	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr)
 	fs := newFlagSet("explain", stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	user := fs.String("user", "", "username (required)")

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -44,9 +45,12 @@ func userList(cfg *policy.Config) string {
 // a control character would reach the terminal as a command, an escape
 // sequence that retitles the window, clears the screen, rewrites the line
 // or, in some terminals, writes to the clipboard. Control characters other
-// than newline and tab (C0, DEL and C1), Unicode bidi controls and bytes
-// that are not UTF-8 are written escaped instead, as \u001b or \x9b; in a
-// JSON string \u001b is the same character, so JSON output stays valid.
+// than newline and tab (C0, DEL and C1), Unicode format characters (the
+// bidi controls that reorder a line, the zero-width ones that hide a
+// difference: jsonstr.Invisible) and bytes that are not UTF-8 are written
+// escaped instead, as \u001b, \u202e (two escapes, of the UTF-16
+// surrogates, beyond the BMP) or \x9b; in a JSON string \u001b is the
+// same character, so JSON output stays valid.
 func terminalSafe(w io.Writer) io.Writer {
 	return &safeWriter{w: w}
 }
@@ -72,8 +76,8 @@ func (s *safeWriter) Write(p []byte) (int, error) {
 			continue
 		case r == utf8.RuneError && n == 1:
 			out = fmt.Appendf(out, `\x%02x`, b[0])
-		case r != '\n' && r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)):
-			out = fmt.Appendf(out, `\u%04x`, r)
+		case r != '\n' && r != '\t' && (unicode.IsControl(r) || jsonstr.Invisible(r)):
+			out = jsonstr.AppendEscape(out, r)
 		default:
 			out = append(out, b[:n]...)
 		}

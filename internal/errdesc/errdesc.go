@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/audit"
 )
 
 // ASCII writes s in the RFC 6749 §5.2 set, by one convention:
@@ -29,7 +31,8 @@ import (
 // the text where a client logs it, and a Cyrillic а or a fullwidth ａ
 // would look like the value the server knows, hiding why it was refused.
 // What the audit and the server log record is not passed here: they are
-// JSON, which holds anything.
+// JSON, which holds anything, with only the characters that reorder or
+// hide text escaped (jsonstr.AppendVisible).
 func ASCII(s string) string {
 	if Valid(s) {
 		return s
@@ -87,6 +90,25 @@ func writeRune(b *strings.Builder, r rune) {
 	}
 	// utf8.RuneError stands for a byte that is not UTF-8 as for U+FFFD.
 	fmt.Fprintf(b, "U+%04X", r)
+}
+
+// MaxBytes bounds an error_description on the wire: room for a sentence
+// and the values it quotes. A description only grows past it when it
+// quotes a long value a client sent (a client_id URL).
+const MaxBytes = 1024
+
+// Wire is an error_description as the IdP sends it: in the RFC 6749
+// section 5.2 set (ASCII), cut to MaxBytes (audit.TruncateTo, which also
+// redacts what looks like a token). Escaped before the cut, which then
+// bounds what the escapes add; again after it, for the cut's marker (an
+// ellipsis, written out in as many bytes). The token endpoint's answers
+// and explain's "client sees" (the CLI, the admin API, the console) are
+// both made by it, so that they agree for any description.
+func Wire(s string) string {
+	if Valid(s) && len(s) <= MaxBytes {
+		return s
+	}
+	return ASCII(audit.TruncateTo(ASCII(s), MaxBytes))
 }
 
 // Valid reports whether s is inside the RFC 6749 §5.2 set: the test of
