@@ -47,7 +47,16 @@ func checkedBody(w http.ResponseWriter, r *http.Request, limit int64, o strictjs
 			return nil, &editRefusal{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", desc: "send the body as application/json"}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var body []byte
+	var err error
+	if r.ContentLength > limit {
+		// Refused before a byte is read: a client that sent
+		// Expect: 100-continue is told instead of being asked for the
+		// body (RFC 9110 section 10.1.1).
+		err = &http.MaxBytesError{Limit: limit}
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

@@ -225,6 +225,12 @@ type tokenFormKey struct{}
 // r.PostForm stays nil until a grant that needs it (serveWithOP). Anything
 // else goes to ParseForm, its body bounded by maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	if r.ContentLength > maxFormBytes && readsForm(r) {
+		// Refused before a byte of it is read: a client that sent
+		// Expect: 100-continue is told so instead of being asked for the
+		// body (RFC 9110 section 10.1.1).
+		return r, &http.MaxBytesError{Limit: maxFormBytes}
+	}
 	if r.Method != http.MethodPost || r.URL.Path != pathToken || r.URL.RawQuery != "" || r.PostForm != nil ||
 		r.ContentLength < 0 || r.ContentLength > maxFormBytes || !isFormType(r.Header.Get("Content-Type")) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -243,6 +249,13 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 		f = formFromValues(vs)
 	}
 	return r.WithContext(context.WithValue(r.Context(), tokenFormKey{}, f)), nil
+}
+
+// readsForm reports whether ParseForm reads r's body: a POST, PUT or
+// PATCH of a form.
+func readsForm(r *http.Request) bool {
+	return (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
+		isFormType(r.Header.Get("Content-Type"))
 }
 
 // tokenFormOf returns the parameters of a token request: those parseForm

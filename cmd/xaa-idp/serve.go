@@ -606,15 +606,24 @@ func deadlines(h http.Handler, l serverLimits) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		r.Body = &deadlineBody{ReadCloser: r.Body, w: w}
-		h.ServeHTTP(w, r)
+		// On a copy of the request: net/http keeps the one it made and,
+		// once the handler is done, looks at its Body to learn whether
+		// the client still waits for a 100 Continue. Replaced in place,
+		// it looked like a body to drain, and a refusal sent before the
+		// body was read (a 401, a 413 for a declared length) waited for
+		// a body that an Expect: 100-continue client never sends, until
+		// readBody cut it.
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.Body = &deadlineBody{ReadCloser: r.Body, w: w}
+		h.ServeHTTP(w, r2)
 	})
 }
 
 // deadlineBody lifts the read deadline of w's connection once the body is
-// read to its end. It is the one allocation deadlines makes per
-// request: the ResponseControllers are made where they are used, on the
-// stack.
+// read to its end. It and the copy of the request are the allocations
+// deadlines makes per request with a body: the ResponseControllers are
+// made where they are used, on the stack.
 type deadlineBody struct {
 	io.ReadCloser
 	w      http.ResponseWriter

@@ -100,6 +100,12 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "Content-Type must be " + secevent.MediaType + " (RFC 8935 section 2.1)"})
 		return
 	}
+	if r.ContentLength > maxSETBytes {
+		// Before a byte is read, without inviting an Expect:
+		// 100-continue body (RFC 9110 section 10.1.1).
+		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "the body is larger than 64 KiB"})
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSETBytes))
 	if err != nil {
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "the body could not be read or is larger than 64 KiB"})

@@ -85,6 +85,12 @@ func readTokenParams(w http.ResponseWriter, r *http.Request) (tokenParams, *oaut
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, invalidRequest("Content-Type %q is not application/x-www-form-urlencoded (RFC 6749 §4.1.3)", ct)
 	}
+	if r.ContentLength > maxTokenRequestBytes {
+		// Refused before a byte of it is read, so that a client that sent
+		// Expect: 100-continue is told instead of being asked for the
+		// body (RFC 9110 section 10.1.1).
+		return nil, invalidRequest("the request body is larger than %d bytes", maxTokenRequestBytes)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenRequestBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
