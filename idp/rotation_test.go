@@ -216,3 +216,33 @@ func TestRotation_PersistsInTheStateDir(t *testing.T) {
 		t.Errorf("keys after retirement and restart = %+v, want the 2 current ones", h.Keys())
 	}
 }
+
+// TestRotation_UnderAMovedClockRetiresInRealTime: a rotation made while
+// the IdP's clock is set years ahead (--clock, PUT /admin/api/clock) does
+// not keep the old key published for years once the IdP restarts on the
+// real clock: retire_at is the real time of the rotation plus the overlap.
+func TestRotation_UnderAMovedClockRetiresInRealTime(t *testing.T) {
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	moved := idp.NewClock(nil)
+	moved.Set(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	f := startOpsFixture(t, moved, withState)
+	before := time.Now()
+	rotations, err := f.RotateKeys("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	latest := after.Add(f.KeyOverlap()).Add(time.Second)
+	for _, r := range rotations {
+		if r.RetireAt.Before(before.Add(f.KeyOverlap()).Add(-time.Second)) || r.RetireAt.After(latest) {
+			t.Errorf("%s retires at %v, want the real time of the rotation plus %v", r.OldKID, r.RetireAt, f.KeyOverlap())
+		}
+	}
+	g := startOpsFixture(t, idp.NewClock(nil), withState)
+	for _, k := range g.Keys() {
+		if k.Status == "previous" && k.RetireAt.After(latest) {
+			t.Errorf("after a restart on the real clock, %s stays published until %v", k.KID, k.RetireAt)
+		}
+	}
+}

@@ -101,12 +101,13 @@ type batchEntry[T any] struct {
 // when not nil, sees each entry put with the entry it replaces in doc (nil
 // for a new one), as put's does.
 func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of keyed[T], entries []batchEntry[T], adjust func(v *T, orig *yaml.Node)) error {
+	index := indexOf(cur, of, entries)
 	seen := map[int]bool{}
 	var dels []int
 	for _, en := range entries {
 		i := -1
 		if en.name != "" {
-			if i, _ = find(cur, of, en.name); i < 0 {
+			if i = index[en.name]; i < 0 {
 				return &NotFoundError{Kind: kind, Name: en.name}
 			}
 			if seen[i] {
@@ -135,4 +136,28 @@ func applyBatch[T any](doc *yamlpatch.Doc, cur *Config, kind, key string, of key
 		}
 	}
 	return nil
+}
+
+// indexOf maps the names entries change to their places in cur's list
+// (-1: not in it), in one pass over the list: a find per entry made a SCIM
+// PATCH of a group's 1,000 members over 5,000 users read 5 million names.
+// The first entry of a name wins, as find's.
+func indexOf[T any](cur *Config, of keyed[T], entries []batchEntry[T]) map[string]int {
+	index := make(map[string]int, len(entries))
+	for _, en := range entries {
+		if en.name != "" {
+			index[en.name] = -1
+		}
+	}
+	if len(index) == 0 {
+		return index
+	}
+	list, name := of(cur)
+	for i := range list {
+		n := name(&list[i])
+		if at, ok := index[n]; ok && at < 0 {
+			index[n] = i
+		}
+	}
+	return index
 }

@@ -138,7 +138,8 @@ const maxPooledPayload = 16 << 10
 type Ring struct {
 	idTokenAlg, idJAGAlg jose.SignatureAlgorithm
 	stateDir             string
-	now                  func() time.Time
+	now                  func() time.Time // the IdP's clock
+	wall                 func() time.Time // the real time, which retires keys
 
 	// ready is closed once every key exists. Without --state-dir the keys
 	// are generated in the background (see Load), so that a CI job's
@@ -158,10 +159,21 @@ type Ring struct {
 }
 
 // previousKey is a key replaced by a rotation: it signs nothing any more,
-// and verifies until retireAt.
+// and verifies until retireAt on the wall clock, or until clockRetireAt
+// on the IdP's clock if that comes first (zero: only the wall clock). An
+// admin can move the IdP's clock (--clock, PUT /admin/api/clock): moving
+// it ahead retires the key as if that time had passed, but no clock
+// setting keeps a key published beyond the real time of its rotation plus
+// the overlap.
 type previousKey struct {
-	key      *Key
-	retireAt time.Time
+	key           *Key
+	retireAt      time.Time
+	clockRetireAt time.Time
+}
+
+// retired reports whether p has retired at now, the IdP's clock, and wall.
+func (p previousKey) retired(now, wall time.Time) bool {
+	return !wall.Before(p.retireAt) || !p.clockRetireAt.IsZero() && !now.Before(p.clockRetireAt)
 }
 
 func (r *Ring) wait() { <-r.ready }
@@ -320,7 +332,7 @@ func (r *Ring) Published() []*Key {
 // until it returns false.
 func (r *Ring) published(yield func(*Key) bool) {
 	r.wait()
-	now := r.now()
+	now, wall := r.now(), r.wall()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if !yield(r.idToken) || (r.idJAG != r.idToken && !yield(r.idJAG)) {
@@ -332,7 +344,7 @@ func (r *Ring) published(yield func(*Key) bool) {
 		}
 	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && !r.isCurrent(p.key) && !yield(p.key) {
+		if !p.retired(now, wall) && !r.isCurrent(p.key) && !yield(p.key) {
 			return
 		}
 	}
@@ -358,12 +370,15 @@ func (r *Ring) Lookup(kid, alg string) *Key {
 // rotation are forgotten.
 func (r *Ring) RetiredAt(kid, alg string) (time.Time, bool) {
 	r.wait()
-	now := r.now()
+	now, wall := r.now(), r.wall()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, p := range r.previous {
-		if p.key.matches(kid, alg) && !now.Before(p.retireAt) {
-			return p.retireAt, true
+		if p.key.matches(kid, alg) && p.retired(now, wall) {
+			if !wall.Before(p.retireAt) {
+				return p.retireAt, true
+			}
+			return p.clockRetireAt, true
 		}
 	}
 	return time.Time{}, false
@@ -379,8 +394,12 @@ type Options struct {
 	// StateDir, when set, keeps generated keys, and the keys a rotation
 	// replaced, across restarts.
 	StateDir string
-	// Now is the clock that retires replaced keys. Required.
+	// Now is the IdP's clock. Required. Moving it ahead past a replaced
+	// key's overlap retires the key early; it cannot keep one longer.
 	Now func() time.Time
+	// Wall is the real time, which retires replaced keys (retire_at);
+	// nil means time.Now.
+	Wall func() time.Time
 	// CacheDir, when set and StateDir is not, keeps a generated RS256 key
 	// across runs, in CacheDir/rs256.pem (mode 0600): generating one takes
 	// 30 to 130 ms, several times the rest of a start, and a mock IdP's
@@ -405,7 +424,11 @@ func Load(o Options) (*Ring, error) {
 		idJAGAlg:   jose.SignatureAlgorithm(idJAGAlg),
 		stateDir:   stateDir,
 		now:        now,
+		wall:       o.Wall,
 		ready:      make(chan struct{}),
+	}
+	if ring.wall == nil {
+		ring.wall = time.Now
 	}
 	algs := append([]string{idTokenAlg, idJAGAlg}, o.ServerAlgs...)
 	for _, alg := range algs {
@@ -442,7 +465,7 @@ func Load(o Options) (*Ring, error) {
 		byAlg[alg] = k
 	}
 	if stateDir != "" {
-		prev, err := readPreviousKeys(stateDir, now())
+		prev, err := readPreviousKeys(stateDir, now(), ring.wall())
 		if err != nil {
 			return nil, err
 		}

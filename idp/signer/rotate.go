@@ -21,7 +21,10 @@ import (
 // use, so that new ID tokens and ID-JAGs are signed with it at once, and
 // keeps the old public key in JWKS for the overlap the caller gives (the
 // longest token lifetime), so that every token signed before the rotation
-// verifies until it expires. The old key then retires, by the ring's clock.
+// verifies until it expires. The old key then retires, by the wall clock:
+// retire_at is the real time of the rotation plus the overlap, whatever
+// the IdP's clock reads. Moving the IdP's clock ahead past the overlap
+// retires it too (previousKey).
 //
 // A verifier that caches JWKS learns the new key by refetching on an
 // unknown kid (OIDC Core section 10.1.1) and at the latest when its copy
@@ -36,7 +39,8 @@ type Rotation struct {
 	Use    []string `json:"use"` // "id_token", "id_jag": what the key signed
 	OldKID string   `json:"old_kid"`
 	NewKID string   `json:"new_kid"`
-	// RetireAt is when the old key leaves JWKS, on the ring's clock.
+	// RetireAt is when the old key leaves JWKS, on the wall clock (or
+	// earlier, if the IdP's clock is moved ahead past the overlap).
 	RetireAt time.Time `json:"retire_at"`
 }
 
@@ -54,7 +58,7 @@ type KeyInfo struct {
 // Keys lists the published signing keys, current ones first.
 func (r *Ring) Keys() []KeyInfo {
 	r.wait()
-	now := r.now()
+	now, wall := r.now(), r.wall()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []KeyInfo
@@ -77,7 +81,7 @@ func (r *Ring) Keys() []KeyInfo {
 		out = append(out, KeyInfo{KID: k.id, Alg: string(k.alg), Status: "current", Use: []string{"id_jag"}})
 	}
 	for _, p := range r.previous {
-		if now.Before(p.retireAt) && !r.isCurrent(p.key) {
+		if !p.retired(now, wall) && !r.isCurrent(p.key) {
 			at := p.retireAt.UTC()
 			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", RetireAt: &at})
 		}
@@ -124,11 +128,11 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 		return k.id == oldIDToken.id || k.id == oldIDJAG.id || slices.ContainsFunc(oldOthers, func(o *Key) bool { return o.id == k.id })
 	}
 
-	now := r.now()
-	retireAt := now.Add(overlap)
+	now, wall := r.now(), r.wall()
+	retireAt, clockRetireAt := wall.Add(overlap), now.Add(overlap)
 	// Keys already retired are dropped; the ones just replaced join.
 	previous = slices.DeleteFunc(previous, func(p previousKey) bool {
-		return !now.Before(p.retireAt) || isOld(p.key)
+		return p.retired(now, wall) || isOld(p.key)
 	})
 	var rotations []Rotation
 	replaced := map[*Key]*Key{}
@@ -145,7 +149,7 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 			return nil, err
 		}
 		replaced[old] = k
-		previous = append(previous, previousKey{key: old, retireAt: retireAt})
+		previous = append(previous, previousKey{key: old, retireAt: retireAt, clockRetireAt: clockRetireAt})
 		rot := Rotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
 		if old == oldIDToken {
 			rot.Use = append(rot.Use, "id_token")
@@ -190,8 +194,11 @@ const previousKeysFile = "previous.json"
 type previousKeyRecord struct {
 	KID      string    `json:"kid"`
 	Alg      string    `json:"alg"`
-	RetireAt time.Time `json:"retire_at"`
-	PEM      string    `json:"pem"` // PKCS #8 private key
+	RetireAt time.Time `json:"retire_at"` // on the wall clock
+	// ClockRetireAt is the retirement on the IdP's clock (absent from
+	// files written before it was kept: RetireAt, read as both).
+	ClockRetireAt *time.Time `json:"clock_retire_at,omitempty"`
+	PEM           string     `json:"pem"` // PKCS #8 private key
 }
 
 func writePreviousKeys(stateDir string, keys []previousKey) error {
@@ -201,10 +208,15 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 		if err != nil {
 			return err
 		}
-		recs = append(recs, previousKeyRecord{
+		rec := previousKeyRecord{
 			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(),
 			PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		})
+		}
+		if !p.clockRetireAt.IsZero() {
+			at := p.clockRetireAt.UTC()
+			rec.ClockRetireAt = &at
+		}
+		recs = append(recs, rec)
 	}
 	data, err := json.MarshalIndent(map[string]any{"keys": recs}, "", "  ")
 	if err != nil {
@@ -218,8 +230,9 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 	return err
 }
 
-// readPreviousKeys loads the previous keys not yet retired at now.
-func readPreviousKeys(stateDir string, now time.Time) ([]previousKey, error) {
+// readPreviousKeys loads the previous keys not yet retired at now (the
+// IdP's clock) and wall.
+func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, error) {
 	path := filepath.Join(stateDir, "keys", previousKeysFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -236,7 +249,11 @@ func readPreviousKeys(stateDir string, now time.Time) ([]previousKey, error) {
 	}
 	var out []previousKey
 	for _, rec := range doc.Keys {
-		if !now.Before(rec.RetireAt) {
+		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt}
+		if rec.ClockRetireAt != nil {
+			p.clockRetireAt = *rec.ClockRetireAt
+		}
+		if p.retired(now, wall) {
 			continue
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
@@ -251,7 +268,8 @@ func readPreviousKeys(stateDir string, now time.Time) ([]previousKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: key %s: %v", path, rec.KID, err)
 		}
-		out = append(out, previousKey{key: k, retireAt: rec.RetireAt})
+		p.key = k
+		out = append(out, p)
 	}
 	return out, nil
 }

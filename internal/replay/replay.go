@@ -110,6 +110,17 @@ func (c *Cache) Each(now time.Time, f func(key string, until time.Time)) {
 	}
 }
 
+// Forget drops key if it is recorded until the given time, as Use just
+// recorded it: a caller that records one use in two caches undoes the
+// first when the second refuses it.
+func (c *Cache) Forget(key string, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exp, ok := c.expires[key]; ok && exp.Equal(until) {
+		delete(c.expires, key) // its queue entry is skipped when purged
+	}
+}
+
 // Len reports the number of entries, live or not yet purged.
 func (c *Cache) Len() int {
 	c.mu.Lock()

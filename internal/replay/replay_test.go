@@ -78,3 +78,26 @@ func TestUse_ConcurrentCallersClaimOnce(t *testing.T) {
 		t.Fatalf("%d callers used the same jti, want 1", wins.Load())
 	}
 }
+
+// TestCache_Forget undoes the Use it names, and only that one: a caller
+// that records one use in two caches undoes the first when the second
+// refuses it.
+func TestCache_Forget(t *testing.T) {
+	c := replay.New(1)
+	until := t0.Add(time.Minute)
+	if err := c.Use("a", until, t0); err != nil {
+		t.Fatal(err)
+	}
+	c.Forget("a", until.Add(time.Second)) // another use's time: kept
+	if err := c.Use("a", until, t0); !errors.Is(err, replay.ErrReplayed) {
+		t.Fatalf("after a Forget of another time: %v, want ErrReplayed", err)
+	}
+	c.Forget("a", until)
+	if err := c.Use("b", until, t0); err != nil {
+		t.Fatalf("after Forget, the slot is free: %v", err)
+	}
+	c.Purge(until) // the forgotten entry's queue slot goes without harm
+	if err := c.Use("a", until.Add(time.Minute), until); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -174,6 +174,12 @@ func (d *Doc) list(key string) (*yaml.Node, error) {
 		v := d.root.Content[i+1]
 		switch {
 		case v.Kind == yaml.SequenceNode:
+			if _, derived := d.origin[v]; derived {
+				// An earlier change of this Doc's made it: it is this
+				// Doc's to change. Deriving it again would copy every
+				// entry at each Put of a batch.
+				return v, nil
+			}
 			c := d.derive(v)
 			d.root.Content[i+1] = c
 			return c, nil

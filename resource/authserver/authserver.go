@@ -151,6 +151,13 @@ type Config struct {
 	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
 	// means time.Now.
 	Now func() time.Time
+	// Wall is the real time; nil means time.Now. A redeemed ID-JAG's jti
+	// is kept until its exp + skew has passed on Now and, for as long
+	// again from the redemption, on Wall: Now may be a clock an admin
+	// moves (the demo's is the IdP's), and moving it ahead and back must
+	// not make a redeemed ID-JAG redeemable again. A test that moves Now
+	// to stand for time passing sets Wall to it too.
+	Wall func() time.Time
 	// HTTPClient fetches the IdPs' discovery documents and JWKS; nil means
 	// a client with a 10s timeout.
 	HTTPClient *http.Client
@@ -210,8 +217,16 @@ type Server struct {
 	cfg      Config
 	basePath string        // the issuer's path, "" for a bare origin
 	replay   *replay.Cache // ID-JAG jti, and SET jti
-	clientAs *replay.Cache // client assertion jti, per client
-	proofs   *replay.Cache // DPoP proof jti, per key
+	// replayWall holds the jti of each ID-JAG redeemed as replay does,
+	// but until its exp + skew on the wall clock (the remaining lifetime
+	// at redemption, from the wall clock's reading then): Now may be the
+	// IdP's clock, which an admin moves, and an ID-JAG's jti is only
+	// forgotten once both clocks have passed its exp + skew (checkReplay).
+	// jtiMu makes a redemption's use of both one step.
+	replayWall *replay.Cache
+	jtiMu      sync.Mutex
+	clientAs   *replay.Cache // client assertion jti, per client
+	proofs     *replay.Cache // DPoP proof jti, per key
 	// replayLog keeps the caches' entries in Config.ReplayFile (nil:
 	// none), and replayFloor is the start before which every JWT is
 	// refused since that file lost a record (zero: none); both fixed at
@@ -308,6 +323,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Wall == nil {
+		cfg.Wall = time.Now
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: jwksFetchTimeout}
 	}
@@ -344,11 +362,13 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
 		replay:   replay.New(cfg.ReplayCacheSize),
-		clientAs: replay.New(cfg.ReplayCacheSize),
-		proofs:   replay.New(cfg.ReplayCacheSize),
-		key:      key,
-		kid:      kid,
-		signer:   signer,
+		// The same bound: on one clock the two hold the same jti values.
+		replayWall: replay.New(cfg.ReplayCacheSize),
+		clientAs:   replay.New(cfg.ReplayCacheSize),
+		proofs:     replay.New(cfg.ReplayCacheSize),
+		key:        key,
+		kid:        kid,
+		signer:     signer,
 	}
 	if err := a.Update(reg); err != nil {
 		return nil, err

@@ -266,7 +266,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			publicClient:       "",
 			otherClient:        otherSecret,
 		},
-		Now: e.clock.Now,
+		// The clock stands for time passing: the wall clock too.
+		Now:  e.clock.Now,
+		Wall: e.clock.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -32,6 +32,7 @@ type replayRecord struct {
 // The kinds of replayRecord: one for each replay cache, and the floor.
 const (
 	replayJTIKind       = "jti"              // a.replay: ID-JAGs redeemed and SETs received
+	replayJTIWallKind   = "jti_wall"         // a.replayWall: ID-JAGs redeemed, Exp on the wall clock
 	replayAssertionKind = "client_assertion" // a.clientAs
 	replayProofKind     = "dpop_proof"       // a.proofs
 	replayFloorKind     = "floor"
@@ -134,6 +135,8 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 	switch r.Kind {
 	case replayJTIKind:
 		c = a.replay
+	case replayJTIWallKind:
+		c, now = a.replayWall, a.cfg.Wall()
 	case replayAssertionKind:
 		c = a.clientAs
 	case replayProofKind:
@@ -220,8 +223,9 @@ func (l *replayLog) live() []replayRecord {
 	for _, c := range []struct {
 		kind  string
 		cache *replay.Cache
-	}{{replayJTIKind, a.replay}, {replayAssertionKind, a.clientAs}, {replayProofKind, a.proofs}} {
-		c.cache.Each(now, func(key string, until time.Time) {
+		now   time.Time
+	}{{replayJTIKind, a.replay, now}, {replayJTIWallKind, a.replayWall, a.cfg.Wall()}, {replayAssertionKind, a.clientAs, now}, {replayProofKind, a.proofs, now}} {
+		c.cache.Each(c.now, func(key string, until time.Time) {
 			add(replayRecord{Kind: c.kind, Key: key, Exp: until})
 		})
 	}

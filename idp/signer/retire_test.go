@@ -1,0 +1,89 @@
+package signer
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func publishedKIDs(r *Ring) []string {
+	var kids []string
+	for _, k := range r.Published() {
+		kids = append(kids, k.id)
+	}
+	return kids
+}
+
+// TestRotate_RetiresOnTheWallClock: a rotation made while the IdP's clock
+// reads 2030 does not keep the old key published until 2030, neither in
+// the running ring nor after a restart on the real clock: retire_at is the
+// wall clock's time plus the overlap.
+func TestRotate_RetiresOnTheWallClock(t *testing.T) {
+	state := t.TempDir()
+	wall := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	moved := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	r, err := Load(Options{IDTokenAlg: "ES256", IDJAGAlg: "EdDSA", StateDir: state,
+		Now: func() time.Time { return moved }, Wall: func() time.Time { return wall }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotations, err := r.Rotate(time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rot := range rotations {
+		if !rot.RetireAt.Equal(wall.Add(time.Hour)) {
+			t.Errorf("%s retires at %v, want the wall clock's %v plus the overlap", rot.OldKID, rot.RetireAt, wall)
+		}
+		if !slices.Contains(publishedKIDs(r), rot.OldKID) {
+			t.Errorf("%s is not published during the overlap", rot.OldKID)
+		}
+	}
+
+	// A restart on the real clock (the IdP clock no longer moved).
+	wall = wall.Add(30 * time.Minute)
+	r2, err := Load(Options{IDTokenAlg: "ES256", IDJAGAlg: "EdDSA", StateDir: state,
+		Now: func() time.Time { return wall }, Wall: func() time.Time { return wall }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range r2.Keys() {
+		if k.Status == "previous" && !k.RetireAt.Equal(wall.Add(30*time.Minute)) {
+			t.Errorf("after a restart, %s retires at %v, want %v", k.KID, k.RetireAt, wall.Add(30*time.Minute))
+		}
+	}
+	wall = wall.Add(30*time.Minute + time.Second)
+	for _, rg := range []*Ring{r, r2} {
+		for _, rot := range rotations {
+			if slices.Contains(publishedKIDs(rg), rot.OldKID) {
+				t.Errorf("%s still published an hour of real time after the rotation (IdP clock %v)", rot.OldKID, rg.now())
+			}
+			if _, ok := rg.RetiredAt(rot.OldKID, rot.Alg); !ok {
+				t.Errorf("RetiredAt(%s) does not say it retired", rot.OldKID)
+			}
+		}
+	}
+}
+
+// TestRotate_AnAdvancedClockRetiresToo: advancing the IdP's clock past the
+// overlap retires the old key as well (a test simulating time passing), so
+// the clock can shorten a key's publication but never lengthen it.
+func TestRotate_AnAdvancedClockRetiresToo(t *testing.T) {
+	wall := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	now := wall
+	r, err := Load(Options{IDTokenAlg: "ES256", IDJAGAlg: "EdDSA", StateDir: t.TempDir(),
+		Now: func() time.Time { return now }, Wall: func() time.Time { return wall }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotations, err := r.Rotate(time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour + time.Second)
+	for _, rot := range rotations {
+		if slices.Contains(publishedKIDs(r), rot.OldKID) {
+			t.Errorf("%s still published after the IdP's clock passed the overlap", rot.OldKID)
+		}
+	}
+}
