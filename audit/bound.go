@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
@@ -42,28 +39,8 @@ func Truncate(s string) string { return TruncateTo(s, MaxTextBytes) }
 
 // TruncateTo is Truncate with a bound of limit bytes (at least 64) instead of MaxTextBytes: for
 // text that is not an audit field, such as an error description that quotes what a client sent.
-func TruncateTo(s string, limit int) string {
-	limit = max(limit, 64)
-	s = RedactTokens(s)
-	if len(s) <= limit && utf8.ValidString(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= limit {
-		return s
-	}
-	// The marker counts the bytes cut, fewer than len(s), so sizing it for len(s) leaves room
-	// for the actual count.
-	keep := limit - len(truncatedMarker(len(s)))
-	for !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + truncatedMarker(len(s)-keep)
-}
-
-func truncatedMarker(cut int) string {
-	return "…[truncated " + strconv.Itoa(cut) + " bytes]"
-}
+// It is redact.TruncateTo, which the resource side can use too.
+func TruncateTo(s string, limit int) string { return redact.TruncateTo(s, limit) }
 
 // bound applies Truncate to every string field of e. Its Details are bounded separately, by
 // boundDetails, because they first have to be brought to JSON's generic form.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
 // ASCII writes s in the RFC 6749 §5.2 set, by one convention:
@@ -98,7 +98,7 @@ func writeRune(b *strings.Builder, r rune) {
 const MaxBytes = 1024
 
 // Wire is an error_description as the IdP sends it: in the RFC 6749
-// section 5.2 set (ASCII), cut to MaxBytes (audit.TruncateTo, which also
+// section 5.2 set (ASCII), cut to MaxBytes (redact.TruncateTo, which also
 // redacts what looks like a token). Escaped before the cut, which then
 // bounds what the escapes add; again after it, for the cut's marker (an
 // ellipsis, written out in as many bytes). The token endpoint's answers
@@ -108,7 +108,7 @@ func Wire(s string) string {
 	if Valid(s) && len(s) <= MaxBytes {
 		return s
 	}
-	return ASCII(audit.TruncateTo(ASCII(s), MaxBytes))
+	return ASCII(redact.TruncateTo(ASCII(s), MaxBytes))
 }
 
 // Valid reports whether s is inside the RFC 6749 §5.2 set: the test of

@@ -6,7 +6,9 @@ package redact
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // compactJWT matches a JWS (three segments) or JWE (five) in compact serialization: an ID token,
@@ -34,4 +36,32 @@ func Tokens(s string) string {
 		s = refreshToken.ReplaceAllString(s, "${1}rt_…[token redacted]")
 	}
 	return s
+}
+
+// TruncateTo returns s as valid UTF-8 of at most limit bytes (at least 64), with every token in
+// it redacted (Tokens). A longer s is cut at a rune boundary and ends with a marker saying how
+// many bytes were cut, such as "…[truncated 59488 bytes]", the marker included in the limit.
+// Invalid UTF-8 is replaced with U+FFFD first, as encoding/json would replace it. The audit's
+// Truncate is it with the audit's bound; error descriptions (errdesc.Wire) use it with theirs.
+func TruncateTo(s string, limit int) string {
+	limit = max(limit, 64)
+	s = Tokens(s)
+	if len(s) <= limit && utf8.ValidString(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= limit {
+		return s
+	}
+	// The marker counts the bytes cut, fewer than len(s), so sizing it for len(s) leaves room
+	// for the actual count.
+	keep := limit - len(truncatedMarker(len(s)))
+	for !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + truncatedMarker(len(s)-keep)
+}
+
+func truncatedMarker(cut int) string {
+	return "…[truncated " + strconv.Itoa(cut) + " bytes]"
 }
