@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,16 @@ func TestLoad_FlagsThatCannotMakeARunAreBadUsage(t *testing.T) {
 	code, _, stderr := runBinary(t, "load", "--issuer", nobody, "--requests", "1000000", "--concurrency", "1000", "--max-time", "5s")
 	if code != 1 || !strings.Contains(stderr, "login") {
 		t.Errorf("load at the bounds: exit %d, stderr %q; want exit 1 at the login (no server)", code, stderr)
+	}
+}
+
+// A --cpuprofile file that cannot be created is a runtime failure (exit
+// 1), as an --audit-log or a --state-dir that cannot be is: the flag was
+// used right, the file system said no.
+func TestServe_CPUProfileThatCannotBeCreatedExits1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "cpu.prof")
+	code, stdout, stderr := runBinary(t, "serve", "--addr", "127.0.0.1:0", "--cpuprofile", path)
+	if code != exitFailure || stdout != "" || !strings.Contains(stderr, "--cpuprofile") {
+		t.Errorf("serve --cpuprofile %s: exit %d, stdout %q, stderr %q; want exit 1 naming --cpuprofile", path, code, stdout, stderr)
 	}
 }
