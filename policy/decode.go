@@ -28,13 +28,14 @@ type decoder struct {
 	file     string
 	problems Problems
 	nodes    map[string]*yaml.Node
-	failedAt map[string]bool // paths whose values could not be decoded
-	failedIn map[string]bool // those paths and every path containing one
-	budget   int             // nodes left to visit; bounds alias expansion
-	aliased  bool            // an alias has been expanded
-	via      *yaml.Node      // the alias the values being decoded are reached by
-	files    FileChecks      // made by validation when set
-	max      int             // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
+	keys     map[string]*yaml.Node // the key nodes of the struct fields given, by path: for "remove this key"
+	failedAt map[string]bool       // paths whose values could not be decoded
+	failedIn map[string]bool       // those paths and every path containing one
+	budget   int                   // nodes left to visit; bounds alias expansion
+	aliased  bool                  // an alias has been expanded
+	via      *yaml.Node            // the alias the values being decoded are reached by
+	files    FileChecks            // made by validation when set
+	max      int                   // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -333,6 +334,10 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		if !ok {
 			continue
 		}
+		if d.keys == nil {
+			d.keys = map[string]*yaml.Node{}
+		}
+		d.keys[join(path, key)] = d.placed(k)
 		idx, known := fields.Index[key]
 		if !known {
 			names := keysAllowedAt(path, fields.Names)

@@ -136,6 +136,20 @@ func (v *validator) at(path, format string, args ...any) {
 	v.add(v.node(path), v.prefix+path+": "+fmt.Sprintf(format, args...))
 }
 
+// atKey is at for a problem with the key itself (a key not allowed
+// where it is): it points at the key's line, not at its value's, which
+// for a block mapping or list is the line below.
+func (v *validator) atKey(path, format string, args ...any) {
+	if v.failedNear(path) {
+		return
+	}
+	n := v.decoder.keys[v.prefix+path]
+	if n == nil {
+		n = v.node(path)
+	}
+	v.add(n, v.prefix+path+": "+fmt.Sprintf(format, args...))
+}
+
 // node returns the node of path in the tenant being checked.
 func (v *validator) node(path string) *yaml.Node { return v.decoder.node(v.prefix + path) }
 

@@ -19,9 +19,9 @@ func (v *validator) tenants() {
 		switch {
 		case key == "tenants" || !v.given(key):
 		case key == "issuer":
-			v.at(key, "with tenants:, each tenant's issuer is the base URL (--issuer) followed by the tenant's path; remove it and set the base URL with --issuer")
+			v.atKey(key, "with tenants:, each tenant's issuer is the base URL (--issuer) followed by the tenant's path; remove it and set the base URL with --issuer")
 		default:
-			v.at(key, "with tenants:, each tenant holds its own %s; move it into the tenants that need it", key)
+			v.atKey(key, "with tenants:, each tenant holds its own %s; move it into the tenants that need it", key)
 		}
 	}
 	if len(v.cfg.Tenants) == 0 && !v.failedNear("tenants") {
@@ -60,7 +60,7 @@ func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
 				"issuer":  "a tenant's issuer is the base URL followed by its path; set path: instead",
 				"tenants": "tenants do not nest; list every tenant at the top level",
 			}[key]
-			v.at(key, "not allowed in a tenant: %s", hint)
+			v.atKey(key, "not allowed in a tenant: %s", hint)
 		}
 	}
 	path := t.Path

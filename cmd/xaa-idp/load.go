@@ -25,6 +25,12 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 )
 
+// The bounds of load's --requests and --concurrency.
+const (
+	maxLoadRequests    = 1_000_000
+	maxLoadConcurrency = 1000
+)
+
 // runLoad drives token exchanges against a running IdP and, in the same
 // run, the cheapest request it serves (/healthz) as the floor, so that the
 // result is a ratio that means the same on any machine. When it can read
@@ -56,6 +62,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *requests < 1 || *concurrency < 1 || *nRounds < 1 {
 		fmt.Fprintln(stderr, "xaa-idp load: --requests, --concurrency and --rounds must be at least 1")
+		return exitUsage
+	}
+	// A run keeps a latency per request and a goroutine per request in
+	// flight: bounded, so that a typo is bad usage rather than gigabytes.
+	if *requests > maxLoadRequests || *concurrency > maxLoadConcurrency {
+		fmt.Fprintf(stderr, "xaa-idp load: --requests is at most %d and --concurrency at most %d\n", maxLoadRequests, maxLoadConcurrency)
+		return exitUsage
+	}
+	if *maxTime <= 0 {
+		fmt.Fprintln(stderr, "xaa-idp load: --max-time must be positive, such as 1m")
 		return exitUsage
 	}
 	if err := checkHTTPURL("issuer", *issuer); err != nil {

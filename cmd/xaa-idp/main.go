@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -133,10 +136,23 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		fmt.Fprintln(fs.Output(), "xaa-idp:", envErr)
 		return exitUsage, true
 	}
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints its error, then the usage; captured, so
+	// that a value its flag cannot take is said as for a variable.
+	out := fs.Output()
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			io.Copy(out, &printed)
 			return exitOK, true
 		}
+		first, rest, _ := strings.Cut(printed.String(), "\n")
+		if msg, ok := badValueMessage(fs, first); ok {
+			first = "xaa-idp: " + msg
+		}
+		io.WriteString(out, first+"\n"+rest)
 		return exitUsage, true
 	}
 	if fs.NArg() > 0 {
@@ -151,22 +167,46 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	return 0, false
 }
 
+// badFlagValue matches the flag package's message for a value its flag
+// could not take: "invalid value "x" for flag -name: parse error", or for
+// a boolean "invalid boolean value "x" for -name: parse error".
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-([A-Za-z0-9-]+): (.*)$`)
+
+// badValueMessage rewrites that message as "--name "x": invalid value:
+// want ...", saying what the flag takes; ok is false for any other line.
+func badValueMessage(fs *flag.FlagSet, line string) (string, bool) {
+	m := badFlagValue.FindStringSubmatch(line)
+	if m == nil {
+		return "", false
+	}
+	f := fs.Lookup(m[2])
+	value, err := strconv.Unquote(m[1])
+	if f == nil || err != nil {
+		return "", false
+	}
+	return fmt.Sprintf("--%s %q: invalid value: %s", f.Name, value, flagWants(f, errors.New(m[3]))), true
+}
+
 // envValueError says which variable has a value its flag cannot take, and
 // what the flag takes: the flag package's own error for a bool, duration or
 // number is a bare "parse error".
 func envValueError(env, value string, f *flag.Flag, err error) error {
-	want := err.Error()
+	return fmt.Errorf("%s=%q: invalid value for --%s: %s", env, value, f.Name, flagWants(f, err))
+}
+
+// flagWants says what f takes, for a value its Set refused with err.
+func flagWants(f *flag.Flag, err error) string {
 	if g, ok := f.Value.(flag.Getter); ok {
 		switch g.Get().(type) {
 		case bool:
-			want = "want true or false"
+			return "want true or false"
 		case time.Duration:
-			want = "want a duration such as 30s"
+			return "want a duration such as 30s"
 		case int, int64, uint, uint64:
-			want = "want a whole number"
+			return "want a whole number"
 		}
 	}
-	return fmt.Errorf("%s=%q: invalid value for --%s: %s", env, value, f.Name, want)
+	return err.Error()
 }
 
 // envList is a repeatable flag whose value came from its XAA_IDP_*

@@ -332,7 +332,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp: --cpuprofile:", err)
-			return exitUsage
+			return exitFailure // the file system refused it, as for --audit-log
 		}
 		defer stop()
 	}
