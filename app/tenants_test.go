@@ -294,7 +294,7 @@ func TestTenants_AppsPageUnderTheTenantPath(t *testing.T) {
 	}
 	next, _ := resp.Request.URL.Parse(resp.Header.Get("Location"))
 	resp, body = get(t, hc, next.String())
-	if resp.Request.URL.String() != acme.Issuer()+"/apps" || !strings.Contains(body, `id="user">alice<`) {
+	if resp.Request.URL.String() != acme.Issuer()+"/apps" || !strings.Contains(body, `id="user"><bdi>alice</bdi><`) {
 		t.Fatalf("after the login: %s\n%s", resp.Request.URL, body)
 	}
 	signOut := url.Values{}
