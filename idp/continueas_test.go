@@ -30,8 +30,8 @@ func TestCIMD_ContinueAsIsBounded(t *testing.T) {
 	for _, c := range []struct {
 		as, want string
 	}{
-		{"bob", "not bob."},
-		{long, "You are now signed in as alice"},
+		{"bob", "not <bdi>bob</bdi>."},
+		{long, "You are now signed in as <bdi>alice</bdi>"},
 	} {
 		form := url.Values{"authRequestID": {at.Query().Get("authRequestID")}, "continue": {"1"}, "continue_as": {c.as}}
 		req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))

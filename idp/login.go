@@ -116,7 +116,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
 {{else if .Client}}<p class="client">to continue to <strong><bdi>{{.Client}}</bdi></strong></p>{{end}}
-{{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="err" role="alert">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
 <button type="submit" id="continue">Continue as <strong>{{.Continue}}</strong></button>
@@ -133,7 +133,12 @@ type loginView struct {
 	// ID is the sign-in request the form posts back; "" on a page saying
 	// it is unknown, expired or closed, which shows no form: one would
 	// post nowhere useful.
-	ID, Client, Username, Error string
+	ID, Client, Username string
+	// Error is the message the page shows, in parts: the names in it
+	// (a username the client sent back) are each bidi-isolated, as the
+	// rest of the page's user text is, so that a bidi override in one
+	// reorders only that name, never the sentence around it.
+	Error []messagePart
 	// ClientHost is the host of a metadata document client's client_id
 	// URL, which the page leads with: its Client (client_name) is its own
 	// claim, and may be any name, another client's included
@@ -176,9 +181,32 @@ func pageHeaders(w http.ResponseWriter) {
 // another page that a browser shows beside them: the landing pages.
 func PageHeaders(w http.ResponseWriter) { pageHeaders(w) }
 
-// loginError answers with the login page showing msg.
+// A messagePart is text of the login page's message, or, with Name, a
+// name in it that a user or a client chose.
+type messagePart struct {
+	Text string
+	Name bool
+}
+
+// loginError answers with the login page showing msg, which names no one.
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
-	view.Error = msg
+	view.Error = []messagePart{{Text: msg}}
+	w.WriteHeader(status)
+	_ = loginPage.Execute(w, view)
+}
+
+// loginErrorNaming answers with the login page showing format, each %s of
+// which is one of names, shown bidi-isolated.
+func loginErrorNaming(w http.ResponseWriter, status int, view loginView, format string, names ...string) {
+	view.Error = nil
+	for i, text := range strings.Split(format, "%s") {
+		if i > 0 && i <= len(names) {
+			view.Error = append(view.Error, messagePart{Text: names[i-1], Name: true})
+		}
+		if text != "" {
+			view.Error = append(view.Error, messagePart{Text: text})
+		}
+	}
 	w.WriteHeader(status)
 	_ = loginPage.Execute(w, view)
 }
@@ -292,7 +320,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 				// No user's name: not echoed, as a too-long username is not.
 				named = "the user this page named"
 			}
-			loginError(w, http.StatusConflict, view, "You are now signed in as "+sess.Username+", not "+named+". Continue as "+sess.Username+", or sign in as someone else.")
+			loginErrorNaming(w, http.StatusConflict, view, "You are now signed in as %s, not %s. Continue as %s, or sign in as someone else.", sess.Username, named, sess.Username)
 			return
 		}
 		s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })
@@ -368,7 +396,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		ev.Reason = "the client's id_token_hint names another user"
 		_, _ = s.audit.Append(ev)
 		view.Username = ""
-		loginError(w, http.StatusConflict, view, "This application asked for another user's sign-in, not "+u.Username+"'s. Sign in as that user, or start again from your application.")
+		loginErrorNaming(w, http.StatusConflict, view, "This application asked for another user's sign-in, not %s's. Sign in as that user, or start again from your application.", u.Username)
 		return
 	}
 	sess := &ssoSession{ID: randomID(24), SID: randomID(16), Username: u.Username, Subject: u.Sub, AuthTime: now}

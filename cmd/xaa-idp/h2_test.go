@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -114,6 +115,84 @@ func TestServeTLS_SpeaksHTTP2(t *testing.T) {
 	h1 := trustOnly(t, state)
 	h1.Transport.(*http.Transport).TLSClientConfig.NextProtos = []string{"http/1.1"}
 	if r, err := h1.Get(issuer + "/.well-known/openid-configuration"); err != nil || r.Proto != "HTTP/1.1" {
+		t.Errorf("HTTP/1.1 client: %v %v", r, err)
+	} else {
+		r.Body.Close()
+	}
+}
+
+// TestDemoTLS_SpeaksHTTP2: demo --tls offers h2 by ALPN on its
+// authorization and MCP servers as serve --tls does on the IdP, so a
+// client that speaks only HTTP/2 logs in, exchanges, redeems the ID-JAG
+// at the demo authorization server and calls the MCP server.
+func TestDemoTLS_SpeaksHTTP2(t *testing.T) {
+	state := t.TempDir()
+	asPort, mcpPort := freePort(t), freePort(t)
+	cfg := minimalConfig(t, "https", asPort, mcpPort)
+	_, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", state, "--config", cfg)
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	issuer := strings.Fields(banner[strings.Index(banner, "  IdP"):])[1]
+	asIssuer := fmt.Sprintf("https://127.0.0.1:%d", asPort)
+	resource := fmt.Sprintf("https://127.0.0.1:%d/mcp", mcpPort)
+	hc, rec := h2Only(t, state)
+	ctx := context.Background()
+
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", Username: "dev", Password: "dev", HTTPClient: hc})
+	if err != nil {
+		t.Fatalf("login over HTTP/2: %v", err)
+	}
+	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "my-mcp-client", ClientSecret: "change-me", SubjectToken: tok.IDToken(),
+		Audience: asIssuer, Resource: resource, HTTPClient: hc})
+	if err != nil {
+		t.Fatalf("exchange over HTTP/2: %v", err)
+	}
+	asMeta, err := idpclient.Discover(ctx, hc, asIssuer)
+	if err != nil {
+		t.Fatalf("the demo authorization server's metadata over HTTP/2: %v", err)
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag["access_token"].(string)}}
+	req, _ := http.NewRequest(http.MethodPost, asMeta.TokenEndpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("my-mcp-client-at-notes", "change-me")
+	r, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("the demo authorization server's token endpoint over HTTP/2: %v", err)
+	}
+	var at struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(r.Body).Decode(&at)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || at.AccessToken == "" {
+		t.Fatalf("redeeming the ID-JAG over HTTP/2: %s %d", r.Proto, r.StatusCode)
+	}
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"h2","version":"1"}}}`
+	req, _ = http.NewRequest(http.MethodPost, resource, strings.NewReader(init))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+at.AccessToken)
+	r, err = hc.Do(req)
+	if err != nil {
+		t.Fatalf("the MCP server over HTTP/2: %v", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Errorf("initialize at the MCP server over HTTP/2: %s %d", r.Proto, r.StatusCode)
+	}
+	rec.mu.Lock()
+	protos := strings.Join(rec.protos, "\n")
+	rec.mu.Unlock()
+	for _, want := range []string{"POST /oauth/token HTTP/2.0", "GET /.well-known/openid-configuration HTTP/2.0", "POST /token HTTP/2.0", "POST /mcp HTTP/2.0"} {
+		if !strings.Contains(protos, want) {
+			t.Errorf("answers:\n%s\nwant %q", protos, want)
+		}
+	}
+
+	// HTTP/1.1 is still offered.
+	h1 := trustOnly(t, state)
+	h1.Transport.(*http.Transport).TLSClientConfig.NextProtos = []string{"http/1.1"}
+	if r, err := h1.Get(asIssuer + "/.well-known/oauth-authorization-server"); err != nil || r.Proto != "HTTP/1.1" {
 		t.Errorf("HTTP/1.1 client: %v %v", r, err)
 	} else {
 		r.Body.Close()

@@ -305,14 +305,7 @@ func (r *runningIdP) startTLS(issuer, stateDir string) error {
 		return err
 	}
 	r.ca = ca
-	// HTTP/2 by ALPN, besides HTTP/1.1: the listener is TLS and the
-	// http.Server has no TLSConfig, so net/http serves an h2 connection
-	// once the handshake chose it, with the server's limits
-	// (MaxHeaderBytes is HTTP/2's MAX_HEADER_LIST_SIZE; the handlers
-	// bound bodies and set deadlines per stream).
-	tc := serverTLS(cert)
-	tc.NextProtos = []string{"h2", "http/1.1"}
-	r.ln = tls.NewListener(r.ln, tc)
+	r.ln = tls.NewListener(r.ln, serverTLS(cert)) // h2 and http/1.1
 	trustForOwnRequests(ca)
 	slog.Info("serving https; clients trust the CA with --ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS", "ca_file", ca.CertPath())
 	return nil

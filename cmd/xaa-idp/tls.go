@@ -72,8 +72,15 @@ func demoTLS(ca *localca.CA, stack []demo.Service) (*tls.Config, error) {
 	return serverTLS(cert), nil
 }
 
+// serverTLS is the TLS configuration of every server the process runs
+// (serve's and demo's IdP, the demo's authorization and MCP servers). It
+// offers HTTP/2 by ALPN, besides HTTP/1.1: the listener is TLS and the
+// http.Server has no TLSConfig, so net/http serves an h2 connection once
+// the handshake chose it, with the server's limits (MaxHeaderBytes is
+// HTTP/2's MAX_HEADER_LIST_SIZE; the handlers bound bodies and set
+// deadlines per stream).
 func serverTLS(cert tls.Certificate) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 }
 
 var trustOnce sync.Once

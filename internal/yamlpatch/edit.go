@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +122,11 @@ func (d *Doc) Delete(key string, i int) error {
 	if i < 0 || i >= len(seq.Content) {
 		return fmt.Errorf("yamlpatch: %s[%d] is not in the document", key, i)
 	}
-	seq.Content = append(seq.Content[:i:i], seq.Content[i+1:]...)
+	// In place: list returned a node of this Doc's, whose Content is
+	// its own (derive copied it, once for the edit), never the parsed
+	// document's. Copying it again here made a batch of Deletes cost
+	// deletes x entries.
+	seq.Content = slices.Delete(seq.Content, i, i+1)
 	return nil
 }
 

@@ -79,3 +79,52 @@ func TestPut_ManyPutsDoNotCopyTheList(t *testing.T) {
 		t.Errorf("200 Puts allocate %d bytes in a list of 20,000 entries, %d in one of 200: each Put copies the list", large, small)
 	}
 }
+
+// TestDelete_ManyDeletesDoNotCopyTheList: the Deletes of one edit from
+// one list copy it once, not once each, as Put's (a SCIM PATCH removing
+// 1,000 users, or a batch of deletes, over 5,000 users copied the list
+// 1,000 times). Counted in bytes allocated, as
+// TestPut_ManyPutsDoNotCopyTheList; the entries left are checked too.
+func TestDelete_ManyDeletesDoNotCopyTheList(t *testing.T) {
+	bytesOfDeletes := func(n int) uint64 {
+		var b strings.Builder
+		b.WriteString("users:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
+		}
+		d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first Delete copies the list once, whatever follows.
+		if err := d.Delete("users", n-1); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 100 {
+			if err := d.Delete("users", 0); err != nil { // the first
+				t.Fatal(err)
+			}
+			if err := d.Delete("users", 1); err != nil { // one in the middle
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		out, err := d.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each round deletes the first and the second entry: left are
+		// user199, then user201 .. user(n-2).
+		want := "users:\n  - username: user199\n    password: p\n  - username: user201\n    password: p\n  - username: user202\n"
+		if !strings.HasPrefix(string(out), want) || strings.Contains(string(out), fmt.Sprintf("user%d\n", n-1)) || strings.Count(string(out), "username:") != n-201 {
+			t.Errorf("after 201 deletes of %d users the document starts:\n%.200s\nwant it to start:\n%s", n, out, want)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, large := bytesOfDeletes(400), bytesOfDeletes(20000)
+	if large > 2*small {
+		t.Errorf("200 Deletes allocate %d bytes in a list of 20,000 entries, %d in one of 400: each Delete copies the list", large, small)
+	}
+}

@@ -151,12 +151,13 @@ type Config struct {
 	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
 	// means time.Now.
 	Now func() time.Time
-	// Wall is the real time; nil means time.Now. A redeemed ID-JAG's jti
-	// is kept until its exp + skew has passed on Now and, for as long
-	// again from the redemption, on Wall: Now may be a clock an admin
-	// moves (the demo's is the IdP's), and moving it ahead and back must
-	// not make a redeemed ID-JAG redeemable again. A test that moves Now
-	// to stand for time passing sets Wall to it too.
+	// Wall is the real time; nil means time.Now. The jti of a redeemed
+	// ID-JAG, a used client assertion or DPoP proof and a received SET is
+	// kept until its expiry has passed on Now and, for as long again
+	// from its use, on Wall: Now may be a clock an admin moves (the
+	// demo's is the IdP's), and moving it ahead and back must not make
+	// any of them acceptable again. A test that moves Now to stand for
+	// time passing sets Wall to it too.
 	Wall func() time.Time
 	// HTTPClient fetches the IdPs' discovery documents and JWKS; nil means
 	// a client with a 10s timeout.
@@ -217,16 +218,19 @@ type Server struct {
 	cfg      Config
 	basePath string        // the issuer's path, "" for a bare origin
 	replay   *replay.Cache // ID-JAG jti, and SET jti
-	// replayWall holds the jti of each ID-JAG redeemed as replay does,
-	// but until its exp + skew on the wall clock (the remaining lifetime
-	// at redemption, from the wall clock's reading then): Now may be the
-	// IdP's clock, which an admin moves, and an ID-JAG's jti is only
-	// forgotten once both clocks have passed its exp + skew (checkReplay).
-	// jtiMu makes a redemption's use of both one step.
-	replayWall *replay.Cache
-	jtiMu      sync.Mutex
-	clientAs   *replay.Cache // client assertion jti, per client
-	proofs     *replay.Cache // DPoP proof jti, per key
+	// replayWall holds the jti of each ID-JAG redeemed and SET received
+	// as replay does, but until its expiry on the wall clock (the
+	// remaining lifetime at its use, from the wall clock's reading then):
+	// Now may be the IdP's clock, which an admin moves, and a jti is only
+	// forgotten once both clocks have passed its expiry (useBoth).
+	// clientAsWall and proofsWall are the same for clientAs and proofs.
+	// jtiMu makes a use of both caches of a kind one step.
+	replayWall   *replay.Cache
+	jtiMu        sync.Mutex
+	clientAs     *replay.Cache // client assertion jti, per client
+	clientAsWall *replay.Cache
+	proofs       *replay.Cache // DPoP proof jti, per key
+	proofsWall   *replay.Cache
 	// replayLog keeps the caches' entries in Config.ReplayFile (nil:
 	// none), and replayFloor is the start before which every JWT is
 	// refused since that file lost a record (zero: none); both fixed at
@@ -362,13 +366,15 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		basePath: strings.TrimSuffix(issuer.Path, "/"),
 		replay:   replay.New(cfg.ReplayCacheSize),
-		// The same bound: on one clock the two hold the same jti values.
-		replayWall: replay.New(cfg.ReplayCacheSize),
-		clientAs:   replay.New(cfg.ReplayCacheSize),
-		proofs:     replay.New(cfg.ReplayCacheSize),
-		key:        key,
-		kid:        kid,
-		signer:     signer,
+		// The same bound: on one clock each pair holds the same jti values.
+		replayWall:   replay.New(cfg.ReplayCacheSize),
+		clientAs:     replay.New(cfg.ReplayCacheSize),
+		clientAsWall: replay.New(cfg.ReplayCacheSize),
+		proofs:       replay.New(cfg.ReplayCacheSize),
+		proofsWall:   replay.New(cfg.ReplayCacheSize),
+		key:          key,
+		kid:          kid,
+		signer:       signer,
 	}
 	if err := a.Update(reg); err != nil {
 		return nil, err

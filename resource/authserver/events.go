@@ -124,9 +124,11 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// outlived a restart without its revocation would be refused when
 	// the IdP sends it again. SETs made before a start that lost a
 	// record (madeBeforeFloor) are accepted: a revocation processed
-	// twice revokes no less.
-	jti := replayRecord{Kind: replayJTIKind, Key: replayKey("secevent\x00" + set.Issuer + "\x00" + set.ID), Exp: now.Add(setMaxAge + a.cfg.Skew)}
-	switch err := a.replay.Use(jti.Key, jti.Exp, now); {
+	// twice revokes no less. Kept on both clocks, as an ID-JAG's jti
+	// (useBoth).
+	key := replayKey("secevent\x00" + set.Issuer + "\x00" + set.ID)
+	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, now.Add(setMaxAge+a.cfg.Skew), now)
+	switch {
 	case errors.Is(err, replay.ErrReplayed):
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + set.ID + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
 		return
@@ -143,7 +145,7 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// Synced before the 202: the IdP sends a SET no more once it is
 	// accepted, and a restart must not forget it (Config.ReplayFile).
-	a.replayLog.appendSynced(jti, revoked)
+	a.replayLog.appendSynced(jti[0], jti[1], revoked)
 	w.WriteHeader(http.StatusAccepted)
 }
 

@@ -31,12 +31,14 @@ type replayRecord struct {
 
 // The kinds of replayRecord: one for each replay cache, and the floor.
 const (
-	replayJTIKind       = "jti"              // a.replay: ID-JAGs redeemed and SETs received
-	replayJTIWallKind   = "jti_wall"         // a.replayWall: ID-JAGs redeemed, Exp on the wall clock
-	replayAssertionKind = "client_assertion" // a.clientAs
-	replayProofKind     = "dpop_proof"       // a.proofs
-	replayFloorKind     = "floor"
-	revokedKind         = "revoked" // a.revoked: Iss, Sub, At
+	replayJTIKind           = "jti"                   // a.replay: ID-JAGs redeemed and SETs received
+	replayJTIWallKind       = "jti_wall"              // a.replayWall: the same, Exp on the wall clock
+	replayAssertionKind     = "client_assertion"      // a.clientAs
+	replayAssertionWallKind = "client_assertion_wall" // a.clientAsWall: Exp on the wall clock
+	replayProofKind         = "dpop_proof"            // a.proofs
+	replayProofWallKind     = "dpop_proof_wall"       // a.proofsWall: Exp on the wall clock
+	replayFloorKind         = "floor"
+	revokedKind             = "revoked" // a.revoked: Iss, Sub, At
 )
 
 // replayKey is what the replay caches keep for an identifier (the issuer
@@ -139,8 +141,12 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 		c, now = a.replayWall, a.cfg.Wall()
 	case replayAssertionKind:
 		c = a.clientAs
+	case replayAssertionWallKind:
+		c, now = a.clientAsWall, a.cfg.Wall()
 	case replayProofKind:
 		c = a.proofs
+	case replayProofWallKind:
+		c, now = a.proofsWall, a.cfg.Wall()
 	case replayFloorKind:
 		if now.Before(r.Exp) && r.At.After(l.floor.At) {
 			l.floor = r
@@ -163,14 +169,40 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 	return !errors.As(c.Use(r.Key, r.Exp, now), &full)
 }
 
-// use records key (a replayKey) in c until the given time, as c.Use does,
-// and appends it to the file when it is new.
-func (a *Server) use(c *replay.Cache, kind, key string, until, now time.Time) error {
-	if err := c.Use(key, until, now); err != nil {
+// use records key (a replayKey) as useBoth does, and appends both
+// records to the file when it is new.
+func (a *Server) use(c, wall *replay.Cache, kind, wallKind, key string, until, now time.Time) error {
+	recs, err := a.useBoth(c, wall, kind, wallKind, key, until, now)
+	if err != nil {
 		return err
 	}
-	a.replayLog.append(replayRecord{Kind: kind, Key: key, Exp: until})
+	a.replayLog.append(recs[:]...)
 	return nil
+}
+
+// useBoth records key (a replayKey) in c until the given time on the
+// server's clock (now: Config.Now, which the demo points at the IdP's
+// clock), and in wall for as long again on the wall clock (Config.Wall),
+// and refuses it while either holds it: moving the clock ahead past
+// until and back, or back, then waiting, cannot make a used jti usable
+// again, as it is kept until both clocks have passed until, whichever is
+// later (the replay detection of RFC 7523 §3, RFC 9449 §11.1 and RFC 8417
+// §2.2 is against the server's own time). Either cache full refuses it,
+// recording nothing. It returns the records of kind and wallKind for the
+// file, which it does not write.
+func (a *Server) useBoth(c, wall *replay.Cache, kind, wallKind, key string, until, now time.Time) ([2]replayRecord, error) {
+	w := a.cfg.Wall()
+	wallUntil := w.Add(until.Sub(now))
+	a.jtiMu.Lock()
+	defer a.jtiMu.Unlock()
+	if err := wall.Use(key, wallUntil, w); err != nil {
+		return [2]replayRecord{}, err
+	}
+	if err := c.Use(key, until, now); err != nil {
+		wall.Forget(key, wallUntil)
+		return [2]replayRecord{}, err
+	}
+	return [2]replayRecord{{Kind: kind, Key: key, Exp: until}, {Kind: wallKind, Key: key, Exp: wallUntil}}, nil
 }
 
 // madeBeforeFloor reports whether a JWT of the given kind issued at iat
@@ -179,9 +211,9 @@ func (a *Server) madeBeforeFloor(kind string, iat time.Time) bool {
 	return !a.replayFloor.IsZero() && !iat.After(a.replayFloor.Add(a.replayFloorAhead(kind)))
 }
 
-// append writes r to the file, unsynced. A failure is logged: the entry
-// still holds in memory, until a restart.
-func (l *replayLog) append(r replayRecord) { l.write(false, r) }
+// append writes rs to the file, unsynced. A failure is logged: the
+// entries still hold in memory, until a restart.
+func (l *replayLog) append(rs ...replayRecord) { l.write(false, rs...) }
 
 // appendSynced writes rs to the file and syncs it: a revocation, off the
 // token path, with the jti of its SET, so that neither is kept without
@@ -224,7 +256,11 @@ func (l *replayLog) live() []replayRecord {
 		kind  string
 		cache *replay.Cache
 		now   time.Time
-	}{{replayJTIKind, a.replay, now}, {replayJTIWallKind, a.replayWall, a.cfg.Wall()}, {replayAssertionKind, a.clientAs, now}, {replayProofKind, a.proofs, now}} {
+	}{
+		{replayJTIKind, a.replay, now}, {replayJTIWallKind, a.replayWall, a.cfg.Wall()},
+		{replayAssertionKind, a.clientAs, now}, {replayAssertionWallKind, a.clientAsWall, a.cfg.Wall()},
+		{replayProofKind, a.proofs, now}, {replayProofWallKind, a.proofsWall, a.cfg.Wall()},
+	} {
 		c.cache.Each(c.now, func(key string, until time.Time) {
 			add(replayRecord{Kind: c.kind, Key: key, Exp: until})
 		})

@@ -237,27 +237,10 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 }
 
 // useJTI records an ID-JAG's jti until its exp + skew (until) on the
-// server's clock (now: Config.Now, which the demo points at the IdP's
-// clock) and for as long again on the wall clock, and refuses it while
-// either holds it. Moving the clock ahead past exp and back, or back, then
-// waiting, cannot make a redeemed ID-JAG redeemable again: the jti is kept
-// until both clocks have passed its exp + skew, whichever is later (RFC
-// 7523 §3's replay detection is against the server's own time). Either
-// cache full refuses it, recording nothing.
+// server's clock and on the wall clock (useBoth), and appends both records
+// to the replay file.
 func (a *Server) useJTI(key string, until, now time.Time) error {
-	wall := a.cfg.Wall()
-	wallUntil := wall.Add(until.Sub(now))
-	a.jtiMu.Lock()
-	defer a.jtiMu.Unlock()
-	if err := a.replayWall.Use(key, wallUntil, wall); err != nil {
-		return err
-	}
-	if err := a.use(a.replay, replayJTIKind, key, until, now); err != nil {
-		a.replayWall.Forget(key, wallUntil)
-		return err
-	}
-	a.replayLog.append(replayRecord{Kind: replayJTIWallKind, Key: key, Exp: wallUntil})
-	return nil
+	return a.use(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, until, now)
 }
 
 // mapSubject returns the local user the access token is for, among the
