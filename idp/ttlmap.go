@@ -67,6 +67,9 @@ type grouping[K comparable, V any] struct {
 const (
 	bySession = iota // the sid of the SSO session
 	byUser           // the sub of the user
+	// bySource is the auth requests' third grouping: the client address
+	// that sent the request (sourceOf), which may hold a share of them.
+	bySource
 )
 
 type ttlEntry[V any] struct {
@@ -163,6 +166,54 @@ func (m *ttlMap[K, V]) PutIfRoom(k K, v V, exp time.Time, max int) (retryAt time
 	}
 	m.storeLocked(k, v, exp)
 	return time.Time{}, true
+}
+
+// PutIfShare is PutIfRoom that also keeps one group of the grouping by
+// from taking more than its share once the map is under pressure: when the
+// map holds at least max/2 entries, an entry of group g is refused (ok
+// false, mine true) while g holds share live entries, with the soonest
+// expiry among them. A refusal for a full map has mine false. Group ""
+// has no share.
+func (m *ttlMap[K, V]) PutIfShare(k K, v V, exp time.Time, max, by int, g string, share int) (retryAt time.Time, mine, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if retryAt, mine, ok := m.shareLocked(max, by, g, share); !ok {
+		return retryAt, mine, false
+	}
+	m.storeLocked(k, v, exp)
+	return time.Time{}, false, true
+}
+
+// RoomForShare reports whether PutIfShare would store an entry of group g
+// now, and if not, when to retry and whether the group's share (mine) or
+// the full map refused it.
+func (m *ttlMap[K, V]) RoomForShare(max, by int, g string, share int) (retryAt time.Time, mine, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.shareLocked(max, by, g, share)
+}
+
+func (m *ttlMap[K, V]) shareLocked(max, by int, g string, share int) (time.Time, bool, bool) {
+	if g != "" && len(m.data) >= max/2 {
+		// Reading the group's list drops the keys that left it, so a
+		// group pays for its own entries only: at most share live ones
+		// and those gone since it was last read.
+		now, n, soonest := m.now(), 0, time.Time{}
+		m.filterGroupLocked(by, g, func(K, V) bool { return true })
+		for _, k := range m.groupings[by].lists[g] {
+			if e := m.data[k]; now.Before(e.exp) {
+				n++
+				if soonest.IsZero() || e.exp.Before(soonest) {
+					soonest = e.exp
+				}
+			}
+		}
+		if n >= share {
+			return soonest, true, false
+		}
+	}
+	retryAt, ok := m.roomLocked(max)
+	return retryAt, false, ok
 }
 
 // Room reports whether PutIfRoom with max would store an entry now, and
