@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -23,8 +24,10 @@ func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur 
 	if e.tenant == "" {
 		return e.s.commit("", ifMatch, server, opts, apply, after)
 	}
+	index := -1
 	ch, err := e.s.commit(e.tenant, ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i := tenantIndex(cur, e.tenant)
+		index = i
 		if i < 0 {
 			return nil, &NotFoundError{Kind: "tenant", Name: e.tenant}
 		}
@@ -43,7 +46,32 @@ func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur 
 		ch.Config = ch.Config.Tenant(e.tenant)
 		ch.tenant = e.tenant
 	}
-	return ch, err
+	return ch, tenantsOwn(err, index, e.s.Config(), e.tenant)
+}
+
+// tenantsOwn is err as the admin of a tenant is told it: the problems of
+// the file it makes, or that someone else left on disk (ConflictError),
+// name that tenant's keys and lines alone (Problems.forTenant). index is
+// the tenant's index in the file the edit checked, -1 if it never ran;
+// then its index in the running configuration, cfg.
+func tenantsOwn(err error, index int, cfg *Config, tenant string) error {
+	if err == nil {
+		return nil
+	}
+	if index < 0 && cfg != nil {
+		index = tenantIndex(cfg, tenant)
+	}
+	var ps Problems
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		if errors.As(conflict.Err, &ps) {
+			return &ConflictError{File: conflict.File, Err: ps.forTenant(index)}
+		}
+	case errors.As(err, &ps):
+		return ps.forTenant(index)
+	}
+	return err
 }
 
 func tenantIndex(c *Config, id string) int {
