@@ -116,10 +116,43 @@ func TestTenants_ConflictWithAnotherTenantNamesNothingOfIt(t *testing.T) {
 	if got, _ := os.ReadFile(file); !bytes.Equal(got, data) {
 		t.Error("a refused change was written")
 	}
+	const OtherTenantSentence = "conflicts with another tenant's configuration (ask the operator)"
+
+	// A file changed on disk with a problem in okta's part: acme's admin
+	// is refused its change (409), and told of okta's problem, in the
+	// answer, the status and its audit, as one sentence without a line.
+	bad := strings.Replace(string(data), "0oa-desktop: okta-desktop", "0oa-desktop: acme-desktop", 1)
+	if err := os.WriteFile(file, []byte(bad+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, raw, _ := put("acme", "alice", server("desktop", "acme-desktop"))
+	get := func(path string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.SetBasicAuth("alice", "alice")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for what, text := range map[string]string{
+		"the refused change": raw,
+		"the status":         get("/t/acme/admin/api/status"),
+		"the reload's audit": get("/t/acme/admin/api/audit?type=config_reload"),
+	} {
+		if !strings.Contains(text, OtherTenantSentence) || strings.Contains(text, "tenants[1]") || strings.Contains(text, "0oa-desktop") {
+			t.Errorf("acme's admin, %s (%d): %s\nwant okta's problem as %q alone", what, status, text, OtherTenantSentence)
+		}
+	}
+	if text := get("/t/okta/admin/api/status"); !strings.Contains(text, "tenants[1].mcp_servers[0].clients.0oa-desktop") || strings.Contains(text, "tenants[0]") {
+		t.Errorf("okta's admin is not told its own side of the problem: %s", text)
+	}
 
 	// The operator's check of the whole file names both sides.
-	conflicting := strings.Replace(string(data), "0oa-desktop: okta-desktop", "0oa-desktop: acme-desktop", 1)
-	_, err = policy.Parse([]byte(conflicting), "tenants.yaml")
+	_, err = policy.Parse([]byte(bad), "tenants.yaml")
 	if err == nil || !strings.Contains(err.Error(), "tenants[1].mcp_servers[0].clients.0oa-desktop") || !strings.Contains(err.Error(), "tenants[0].mcp_servers[0].clients.desktop") {
 		t.Errorf("the operator's check: %v, want both tenants' keys named", err)
 	}

@@ -13,9 +13,9 @@ import (
 // told both keys.
 func TestForTenant(t *testing.T) {
 	for _, c := range []struct{ name, second string }{
-		{"duplicate id", "  - {id: acme, path: /t/other}\n"},
 		{"duplicate path", "  - {id: beta, path: /t/acme}\n"},
 		{"nested path", "  - {id: beta, path: /t/acme/inner}\n"},
+		{"duplicate id", "  - {id: acme, path: /t/other}\n"},
 	} {
 		file := "tenants:\n  - {id: acme, path: /t/acme}\n" + c.second
 		_, err := Parse([]byte(file), "f.yaml")
@@ -26,17 +26,37 @@ func TestForTenant(t *testing.T) {
 		if !strings.Contains(ps[0].Msg, "tenants[1].") || !strings.Contains(ps.Error(), "line 2") {
 			t.Errorf("%s: the file's check %q names not both tenants", c.name, ps[0].Msg)
 		}
-		for i, line := range []int{2, 3} {
-			got := ps.forTenant(i)
+		for i, id := range []string{"acme", "beta"} {
+			got := ps.forTenant(id, -1)
 			other := []string{"tenants[1]", "tenants[0]"}[i]
+			line := i + 2
+			if c.name == "duplicate id" {
+				if id != "acme" {
+					continue
+				}
+				other, line = "line", ps.forTenant(id, -1)[0].Line // two tenants named acme: either side is acme's
+			}
 			if len(got) != 1 || got[0].Line != line || strings.Contains(got[0].Msg, other) || !strings.Contains(got[0].Msg, OtherTenant) || strings.Contains(got[0].Msg, "line") {
-				t.Errorf("%s: tenant %d is told %v, want its own line %d alone and %q", c.name, i, got, line, OtherTenant)
+				t.Errorf("%s: tenant %s is told %v, want its own line %d alone and %q", c.name, id, got, line, OtherTenant)
 			}
 		}
 	}
-	ps := Problems{{File: "f.yaml", Line: 9, Msg: "tenants[1].users[0].username: bad"}, {File: "f.yaml", Line: 3, Msg: "tenants[0].users[0].username: bad"}}
-	got := ps.forTenant(0)
-	if len(got) != 2 || got[0] != ps[1] || got[1].Line != 0 || got[1].Msg != "the change "+OtherTenant {
-		t.Errorf("another tenant's own problem: %v", got)
+	// A problem of another tenant alone is one sentence without a line,
+	// wherever the file lists the tenant.
+	_, err := Parse([]byte("tenants:\n  - {id: beta, path: /t/beta, users: [{username: ''}]}\n  - {id: acme, path: /t/acme}\n"), "f.yaml")
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatal(err)
+	}
+	if got := ps.forTenant("acme", 0); len(got) != 1 || got[0].Line != 0 || got[0].Msg != "this configuration "+OtherTenant {
+		t.Errorf("another tenant's own problem, told to acme: %v", got)
+	}
+	if got := ps.forTenant("beta", -1); len(got) != len(ps) || !strings.HasPrefix(got[0].Msg, "tenants[0].") {
+		t.Errorf("beta's own problem, told to beta: %v, want %v", got, ps)
+	}
+	// Not known whose (bigMappings): by the index of the edited tenant.
+	ps = Problems{{File: "f.yaml", Line: 9, Msg: "tenants[1].users: 5000 keys"}, {File: "f.yaml", Line: 3, Msg: "tenants[0].users: 5000 keys"}}
+	if got := ps.forTenant("acme", 0); len(got) != 2 || got[0] != ps[1] || got[1].Line != 0 {
+		t.Errorf("problems of unknown tenants: %v", got)
 	}
 }

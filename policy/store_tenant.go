@@ -65,11 +65,20 @@ func tenantsOwn(err error, index int, cfg *Config, tenant string) error {
 	var conflict *ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		if errors.As(conflict.Err, &ps) {
-			return &ConflictError{File: conflict.File, Err: ps.forTenant(index)}
-		}
+		// The file on disk, which may list the tenants otherwise.
+		return &ConflictError{File: conflict.File, Err: scopedTo(conflict.Err, tenant, -1)}
 	case errors.As(err, &ps):
-		return ps.forTenant(index)
+		return ps.forTenant(tenant, index)
+	}
+	return err
+}
+
+// scopedTo is err, when it is Problems, as the admin of tenant is told it
+// (Problems.forTenant).
+func scopedTo(err error, tenant string, index int) error {
+	var ps Problems
+	if errors.As(err, &ps) {
+		return ps.forTenant(tenant, index)
 	}
 	return err
 }
@@ -145,7 +154,18 @@ func tenantYAML(sn *snapshot, tenant string) []byte {
 func (t *TenantStore) File() string   { return t.s.File() }
 func (t *TenantStore) Name() string   { return fmt.Sprintf("%s (tenant %s)", t.s.Name(), t.tenant) }
 func (t *TenantStore) InMemory() bool { return t.s.InMemory() }
-func (t *TenantStore) Status() Status { return t.s.Status() }
+
+// Status is the Store's, with the problems of a refused reload as the
+// tenant's admin is told them (Problems.forTenant).
+func (t *TenantStore) Status() Status {
+	st := t.s.Status()
+	if st.Reload != nil && st.Reload.Err != nil {
+		r := *st.Reload
+		r.Err = scopedTo(r.Err, t.tenant, -1)
+		st.Reload = &r
+	}
+	return st
+}
 
 // OnChange registers f to be called with the tenant's new configuration
 // after every change of the file, as Store.OnChange.
@@ -157,5 +177,12 @@ func (t *TenantStore) OnChange(f func(*Config)) {
 	})
 }
 
-// OnReload is the Store's OnReload.
-func (t *TenantStore) OnReload(f func(Reload) error) { t.s.OnReload(f) }
+// OnReload is the Store's OnReload, f given the problems of a refused
+// reload as the tenant's admin is told them (Problems.forTenant): f
+// records it in the tenant's audit.
+func (t *TenantStore) OnReload(f func(Reload) error) {
+	t.s.OnReload(func(r Reload) error {
+		r.Err = scopedTo(r.Err, t.tenant, -1)
+		return f(r)
+	})
+}

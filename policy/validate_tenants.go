@@ -241,3 +241,31 @@ func (v *validator) sharedServers() {
 		}
 	}
 }
+
+// tenantIDs notes in each problem at a tenant's key (tenants[1].users...)
+// the id of that tenant, and in each side of a problem between two
+// tenants each one's id, as the file gives them: Problems.forTenant tells
+// a tenant's admin its own by id, wherever the file lists the tenant.
+func (d *decoder) tenantIDs() {
+	idOf := func(i int) string {
+		if n := resolve(d.nodes[fmt.Sprintf("tenants[%d].id", i)]); n != nil && n.Kind == yaml.ScalarNode {
+			return n.Value
+		}
+		return ""
+	}
+	for k := range d.problems {
+		p := &d.problems[k]
+		if p.between != nil {
+			for j := range p.between {
+				p.between[j].id = idOf(p.between[j].tenant)
+			}
+			continue
+		}
+		var i int
+		if rest, ok := strings.CutPrefix(p.Msg, "tenants["); ok {
+			if n, err := fmt.Sscanf(rest, "%d].", &i); n == 1 && err == nil {
+				p.tenant = idOf(i)
+			}
+		}
+	}
+}
