@@ -195,25 +195,49 @@ func (m *ttlMap[K, V]) RoomForShare(max, by int, g string, share int) (retryAt t
 
 func (m *ttlMap[K, V]) shareLocked(max, by int, g string, share int) (time.Time, bool, bool) {
 	if g != "" && len(m.data) >= max/2 {
-		// Reading the group's list drops the keys that left it, so a
-		// group pays for its own entries only: at most share live ones
-		// and those gone since it was last read.
-		now, n, soonest := m.now(), 0, time.Time{}
-		m.filterGroupLocked(by, g, func(K, V) bool { return true })
-		for _, k := range m.groupings[by].lists[g] {
-			if e := m.data[k]; now.Before(e.exp) {
-				n++
-				if soonest.IsZero() || e.exp.Before(soonest) {
-					soonest = e.exp
-				}
-			}
-		}
-		if n >= share {
+		if n, soonest := m.countGroupLocked(by, g, share); n >= share {
 			return soonest, true, false
 		}
 	}
 	retryAt, ok := m.roomLocked(max)
 	return retryAt, false, ok
+}
+
+// countGroupLocked counts the live entries of group g of the grouping by,
+// up to limit, and reports the soonest expiry among those counted. It
+// stops at limit, so that a group at its share costs limit lookups
+// however many it was refused, and drops from g's list the keys that left
+// it on the way.
+func (m *ttlMap[K, V]) countGroupLocked(by int, g string, limit int) (n int, soonest time.Time) {
+	gr := &m.groupings[by]
+	keys := gr.lists[g]
+	kept := keys[:0]
+	now := m.now()
+	i := 0
+	for ; i < len(keys) && n < limit; i++ {
+		e, ok := m.data[keys[i]]
+		if !ok || gr.of(e.v) != g {
+			continue // left g: no longer listed
+		}
+		kept = append(kept, keys[i])
+		if now.Before(e.exp) {
+			n++
+			if soonest.IsZero() || e.exp.Before(soonest) {
+				soonest = e.exp
+			}
+		}
+	}
+	if dropped := i - len(kept); dropped > 0 {
+		kept = append(kept, keys[i:]...)
+		clear(keys[len(kept):]) // let the keys go
+		gr.listed -= dropped
+		if len(kept) == 0 {
+			delete(gr.lists, g)
+		} else {
+			gr.lists[g] = kept
+		}
+	}
+	return n, soonest
 }
 
 // Room reports whether PutIfRoom with max would store an entry now, and
