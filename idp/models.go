@@ -28,6 +28,9 @@ type authRequest struct {
 	// HintSubject is the sub of the request's id_token_hint, which op
 	// verified: the user the client expects (OIDC Core 3.1.2.1).
 	HintSubject string
+	// Source is the client address that sent the request (sourceOf):
+	// one address may hold a share of the pending logins only.
+	Source string
 
 	Subject  string
 	Username string

@@ -558,7 +558,8 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 // that prompt=none can be answered (OIDC Core section 3.1.2.1): op hands
 // the storage the request's context, not its cookies. A request without
 // scope gets openid (scopes.go). Before op, it refuses a request when the pending logins are at
-// security.max_pending_logins (a flood must not evict a login in progress),
+// security.max_pending_logins (a flood must not evict a login in progress)
+// or its client address holds its share of them (pendingShare),
 // and a redirect_uri that is not registered exactly (redirect.go).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -578,9 +579,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			"the authorization request's parameters are %d bytes; at most %d are accepted (state, nonce and login_hint included)", n, MaxAuthorizeParamBytes))
 		return
 	}
-	if retryAt, ok := s.store.authRequests.Room(s.Config().Security.MaxPendingLogins); !ok {
-		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
-			"the IdP has too many sign-ins in progress (security.max_pending_logins); retry later")
+	source := sourceOf(r)
+	limit := s.Config().Security.MaxPendingLogins
+	if retryAt, mine, ok := s.store.authRequests.RoomForShare(limit, bySource, source, pendingShare(limit)); !ok {
+		desc := "the IdP has too many sign-ins in progress (security.max_pending_logins); retry later"
+		if mine {
+			desc = tooManyFromSource
+		}
+		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable, "%s", desc)
 		e.RetryAfter = max(retryAt.Sub(s.now()), time.Second)
 		writeOAuthError(w, r, e)
 		return
@@ -618,10 +624,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			"request_uri is not supported (request_uri_parameter_supported: false): send the parameters in the authorization request itself")
 		return
 	}
+	ctx := withSource(r.Context(), source)
 	if sess := s.session(r); sess != nil {
-		r = r.WithContext(withSession(r.Context(), sess))
+		ctx = withSession(ctx, sess)
 	}
-	s.serveOP(s.withIssParam(w, r.Form.Get("redirect_uri")), r)
+	s.serveOP(s.withIssParam(w, r.Form.Get("redirect_uri")), r.WithContext(ctx))
 }
 
 // redirectError sends an authorization error back to the request's
@@ -721,6 +728,7 @@ type ctxKey int
 const (
 	sessionKey ctxKey = iota
 	tokenNoteKey
+	sourceKey
 )
 
 func withSession(ctx context.Context, s *ssoSession) context.Context {

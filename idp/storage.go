@@ -40,7 +40,8 @@ type storage struct {
 	srv *Server
 
 	// authRequests are bounded by security.max_pending_logins through
-	// PutIfRoom, which never evicts a pending login.
+	// PutIfShare, which never evicts a pending login, and which keeps one
+	// client address to its share of them (pendingShare).
 	authRequests  *ttlMap[string, *authRequest]
 	codes         *ttlMap[string, string]   // code -> auth request id
 	usedCodes     *ttlMap[string, grantRef] // tokenHash(code) -> its redemption, to catch a replay
@@ -75,7 +76,8 @@ func newStorage(s *Server) *storage {
 		// by its user (bySession, byUser): ending a session, or a user's
 		// sessions (noteGoneUsers), reads only theirs.
 		authRequests: newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now).groupedBy(
-			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject }),
+			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject },
+			func(a *authRequest) string { return a.Source }),
 		codes:     newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
 		usedCodes: newTTLMap[string, grantRef](maxTokens, s.now),
 		accessTokens: newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(
@@ -118,6 +120,7 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		MaxAge:        req.MaxAge,
 		LoginHint:     req.LoginHint,
 		HintSubject:   hintSubject,
+		Source:        sourceFromContext(ctx),
 	}
 	if slices.Contains(req.Prompt, oidc.PromptNone) {
 		sess := sessionFromContext(ctx)
@@ -134,9 +137,14 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		}
 		ar.complete(sess)
 	}
-	// Server.authorize refused the request if the store was full; this
-	// catches the requests that raced it to the last free slot.
-	if _, ok := st.authRequests.PutIfRoom(ar.ID, ar, st.srv.now().Add(authRequestTTL), st.srv.Config().Security.MaxPendingLogins); !ok {
+	// Server.authorize refused the request if the store was full, or its
+	// address held its share; this catches the requests that raced it to
+	// the last free slot.
+	limit := st.srv.Config().Security.MaxPendingLogins
+	if _, mine, ok := st.authRequests.PutIfShare(ar.ID, ar, st.srv.now().Add(authRequestTTL), limit, bySource, ar.Source, pendingShare(limit)); !ok {
+		if mine {
+			return nil, &oidc.Error{ErrorType: "temporarily_unavailable", Description: tooManyFromSource}
+		}
 		return nil, &oidc.Error{ErrorType: "temporarily_unavailable", Description: "the IdP has too many sign-ins in progress (security.max_pending_logins); retry in a minute"}
 	}
 	return ar, nil

@@ -67,6 +67,9 @@ type grouping[K comparable, V any] struct {
 const (
 	bySession = iota // the sid of the SSO session
 	byUser           // the sub of the user
+	// bySource is the auth requests' third grouping: the client address
+	// that sent the request (sourceOf), which may hold a share of them.
+	bySource
 )
 
 type ttlEntry[V any] struct {
@@ -163,6 +166,78 @@ func (m *ttlMap[K, V]) PutIfRoom(k K, v V, exp time.Time, max int) (retryAt time
 	}
 	m.storeLocked(k, v, exp)
 	return time.Time{}, true
+}
+
+// PutIfShare is PutIfRoom that also keeps one group of the grouping by
+// from taking more than its share once the map is under pressure: when the
+// map holds at least max/2 entries, an entry of group g is refused (ok
+// false, mine true) while g holds share live entries, with the soonest
+// expiry among them. A refusal for a full map has mine false. Group ""
+// has no share.
+func (m *ttlMap[K, V]) PutIfShare(k K, v V, exp time.Time, max, by int, g string, share int) (retryAt time.Time, mine, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if retryAt, mine, ok := m.shareLocked(max, by, g, share); !ok {
+		return retryAt, mine, false
+	}
+	m.storeLocked(k, v, exp)
+	return time.Time{}, false, true
+}
+
+// RoomForShare reports whether PutIfShare would store an entry of group g
+// now, and if not, when to retry and whether the group's share (mine) or
+// the full map refused it.
+func (m *ttlMap[K, V]) RoomForShare(max, by int, g string, share int) (retryAt time.Time, mine, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.shareLocked(max, by, g, share)
+}
+
+func (m *ttlMap[K, V]) shareLocked(max, by int, g string, share int) (time.Time, bool, bool) {
+	if g != "" && len(m.data) >= max/2 {
+		if n, soonest := m.countGroupLocked(by, g, share); n >= share {
+			return soonest, true, false
+		}
+	}
+	retryAt, ok := m.roomLocked(max)
+	return retryAt, false, ok
+}
+
+// countGroupLocked counts the live entries of group g of the grouping by,
+// up to limit, and reports the soonest expiry among those counted. It
+// stops at limit, so that a group at its share costs limit lookups
+// however many it was refused, and drops from g's list the keys that left
+// it on the way.
+func (m *ttlMap[K, V]) countGroupLocked(by int, g string, limit int) (n int, soonest time.Time) {
+	gr := &m.groupings[by]
+	keys := gr.lists[g]
+	kept := keys[:0]
+	now := m.now()
+	i := 0
+	for ; i < len(keys) && n < limit; i++ {
+		e, ok := m.data[keys[i]]
+		if !ok || gr.of(e.v) != g {
+			continue // left g: no longer listed
+		}
+		kept = append(kept, keys[i])
+		if now.Before(e.exp) {
+			n++
+			if soonest.IsZero() || e.exp.Before(soonest) {
+				soonest = e.exp
+			}
+		}
+	}
+	if dropped := i - len(kept); dropped > 0 {
+		kept = append(kept, keys[i:]...)
+		clear(keys[len(kept):]) // let the keys go
+		gr.listed -= dropped
+		if len(kept) == 0 {
+			delete(gr.lists, g)
+		} else {
+			gr.lists[g] = kept
+		}
+	}
+	return n, soonest
 }
 
 // Room reports whether PutIfRoom with max would store an entry now, and

@@ -109,6 +109,13 @@ func (d *decoder) add(n *yaml.Node, msg string) {
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Msg: msg})
 }
 
+// addBetween is add for a problem between two tenants, each told its own
+// side (Problem.between).
+func (d *decoder) addBetween(n *yaml.Node, msg string, sides [2]tenantSide) {
+	d.add(n, msg)
+	d.problems[len(d.problems)-1].between = &sides
+}
+
 // resolve follows aliases to the node they stand for.
 func resolve(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {

@@ -85,6 +85,7 @@ func parse(data []byte, file string, fc FileChecks) (*Config, error) {
 		v.validate()
 	}
 	if len(d.problems) > 0 {
+		d.tenantIDs()
 		return nil, d.problems.sorted()
 	}
 	for _, c := range cfg.IdPs() {

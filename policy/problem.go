@@ -12,6 +12,80 @@ type Problem struct {
 	File string
 	Line int
 	Msg  string
+	// between, for a problem between two tenants (a client_id at a shared
+	// authorization server that both map with other secrets, a path or id
+	// both give), is what each of them is told of it alone: forTenant.
+	between *[2]tenantSide
+	// tenant is the id of the tenant whose key the problem is at, when
+	// parse knew it (tenantIDs).
+	tenant string
+}
+
+// tenantSide is one tenant's part in a problem between two tenants: its
+// index in tenants:, and the line and message that name its keys alone.
+type tenantSide struct {
+	tenant int
+	id     string // the tenant's id, when parse knew it
+	line   int
+	msg    string
+}
+
+// OtherTenant is what a tenant's admin is told of a problem that another
+// tenant's configuration has a part in: nothing of that tenant.
+const OtherTenant = "conflicts with another tenant's configuration (ask the operator)"
+
+// forTenant is what the admin of the tenant with the id id is told of ps,
+// a check of the whole file (after an edit of that tenant, or a file
+// changed on disk): its own problems as they are, its side of a problem
+// between it and another tenant, and, for any problem of another tenant
+// alone, one problem without a line saying that it conflicts with another
+// tenant's configuration. A problem is the tenant's when parse found it
+// at a key of the tenant with this id, or, when parse did not know whose
+// it is (bigMappings), when it is at a key of tenants[index] (-1: the
+// index in that file is not known). A problem of the file as a whole
+// (a YAML syntax error) is everyone's. The file's own check and the
+// operator are told ps.
+func (ps Problems) forTenant(id string, index int) Problems {
+	own := ""
+	if index >= 0 {
+		own = fmt.Sprintf("tenants[%d].", index)
+	}
+	var out Problems
+	other := false
+	for _, p := range ps {
+		switch {
+		case p.between != nil:
+			side := -1
+			for j, s := range p.between {
+				if s.id == id || s.id == "" && s.tenant == index {
+					side = j
+				}
+			}
+			if side < 0 {
+				other = true
+				continue
+			}
+			out = append(out, Problem{File: p.File, Line: p.between[side].line, Msg: p.between[side].msg, tenant: p.between[side].id})
+		case p.tenant != "":
+			if p.tenant != id {
+				other = true
+				continue
+			}
+			out = append(out, p)
+		case own != "" && strings.HasPrefix(p.Msg, own) || !strings.HasPrefix(p.Msg, "tenants["):
+			out = append(out, p)
+		default:
+			other = true
+		}
+	}
+	if other {
+		file := ""
+		if len(ps) > 0 {
+			file = ps[0].File
+		}
+		out = append(out, Problem{File: file, Msg: "this configuration " + OtherTenant})
+	}
+	return out
 }
 
 // String formats the problem as "file:line: msg" (or "file: msg" without a

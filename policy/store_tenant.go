@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -23,8 +24,10 @@ func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur 
 	if e.tenant == "" {
 		return e.s.commit("", ifMatch, server, opts, apply, after)
 	}
+	index := -1
 	ch, err := e.s.commit(e.tenant, ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i := tenantIndex(cur, e.tenant)
+		index = i
 		if i < 0 {
 			return nil, &NotFoundError{Kind: "tenant", Name: e.tenant}
 		}
@@ -43,7 +46,41 @@ func (e edits) commit(ifMatch, server string, opts []EditOption, apply func(cur 
 		ch.Config = ch.Config.Tenant(e.tenant)
 		ch.tenant = e.tenant
 	}
-	return ch, err
+	return ch, tenantsOwn(err, index, e.s.Config(), e.tenant)
+}
+
+// tenantsOwn is err as the admin of a tenant is told it: the problems of
+// the file it makes, or that someone else left on disk (ConflictError),
+// name that tenant's keys and lines alone (Problems.forTenant). index is
+// the tenant's index in the file the edit checked, -1 if it never ran;
+// then its index in the running configuration, cfg.
+func tenantsOwn(err error, index int, cfg *Config, tenant string) error {
+	if err == nil {
+		return nil
+	}
+	if index < 0 && cfg != nil {
+		index = tenantIndex(cfg, tenant)
+	}
+	var ps Problems
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		// The file on disk, which may list the tenants otherwise.
+		return &ConflictError{File: conflict.File, Err: scopedTo(conflict.Err, tenant, -1)}
+	case errors.As(err, &ps):
+		return ps.forTenant(tenant, index)
+	}
+	return err
+}
+
+// scopedTo is err, when it is Problems, as the admin of tenant is told it
+// (Problems.forTenant).
+func scopedTo(err error, tenant string, index int) error {
+	var ps Problems
+	if errors.As(err, &ps) {
+		return ps.forTenant(tenant, index)
+	}
+	return err
 }
 
 func tenantIndex(c *Config, id string) int {
@@ -117,7 +154,18 @@ func tenantYAML(sn *snapshot, tenant string) []byte {
 func (t *TenantStore) File() string   { return t.s.File() }
 func (t *TenantStore) Name() string   { return fmt.Sprintf("%s (tenant %s)", t.s.Name(), t.tenant) }
 func (t *TenantStore) InMemory() bool { return t.s.InMemory() }
-func (t *TenantStore) Status() Status { return t.s.Status() }
+
+// Status is the Store's, with the problems of a refused reload as the
+// tenant's admin is told them (Problems.forTenant).
+func (t *TenantStore) Status() Status {
+	st := t.s.Status()
+	if st.Reload != nil && st.Reload.Err != nil {
+		r := *st.Reload
+		r.Err = scopedTo(r.Err, t.tenant, -1)
+		st.Reload = &r
+	}
+	return st
+}
 
 // OnChange registers f to be called with the tenant's new configuration
 // after every change of the file, as Store.OnChange.
@@ -129,5 +177,12 @@ func (t *TenantStore) OnChange(f func(*Config)) {
 	})
 }
 
-// OnReload is the Store's OnReload.
-func (t *TenantStore) OnReload(f func(Reload) error) { t.s.OnReload(f) }
+// OnReload is the Store's OnReload, f given the problems of a refused
+// reload as the tenant's admin is told them (Problems.forTenant): f
+// records it in the tenant's audit.
+func (t *TenantStore) OnReload(f func(Reload) error) {
+	t.s.OnReload(func(r Reload) error {
+		r.Err = scopedTo(r.Err, t.tenant, -1)
+		return f(r)
+	})
+}

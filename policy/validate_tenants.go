@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
@@ -28,7 +30,7 @@ func (v *validator) tenants() {
 		v.at("tenants", "an empty list; give at least one tenant, or remove tenants: for a single IdP")
 	}
 	ids := map[string]int{}
-	paths := map[string]string{} // path -> the tenant path key that has it
+	paths := map[string]tenantKey{} // path -> the tenant path key that has it
 	for i, t := range v.cfg.Tenants {
 		if t == nil {
 			continue // not a mapping: reported by the decoder
@@ -42,13 +44,15 @@ func (v *validator) tenants() {
 
 // tenant checks the id and path of the tenant at index i; ids and paths
 // collect those of the tenants before it.
-func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
+func (v *validator) tenant(ids map[string]int, paths map[string]tenantKey, i int) {
 	t := v.cfg
 	if v.required("id", t.ID, "the tenant's id, such as acme") {
 		if !tenantIDPattern.MatchString(t.ID) {
 			v.at("id", "%q is not a valid tenant id; use 1 to 63 lowercase letters, digits and '-', starting with a letter or digit", t.ID)
 		} else if first, dup := ids[t.ID]; dup {
-			v.at("id", "duplicate tenant id %q (first at line %d); each must be unique", t.ID, v.decoder.node(fmt.Sprintf("tenants[%d].id", first)).Line)
+			firstPath := fmt.Sprintf("tenants[%d].id", first)
+			v.between(i, "id", fmt.Sprintf("duplicate tenant id %q (first at line %d); each must be unique", t.ID, v.decoder.node(firstPath).Line),
+				first, firstPath, fmt.Sprintf("tenant id %q %s: each must be unique", t.ID, OtherTenant))
 			return
 		} else {
 			ids[t.ID] = i
@@ -74,7 +78,8 @@ func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
 		return
 	}
 	if first, dup := paths[path]; dup {
-		v.at(pathKey(v, "path"), "path %q is already the issuer path of %s (line %d); give each tenant its own", path, first, v.decoder.node(first).Line)
+		v.between(i, pathKey(v, "path"), fmt.Sprintf("path %q is already the issuer path of %s (line %d); give each tenant its own", path, first.path, v.decoder.node(first.path).Line),
+			first.tenant, first.path, fmt.Sprintf("path %q %s: give each tenant its own", path, OtherTenant))
 		return
 	}
 	// Routes are matched by the longest path: a tenant inside another's
@@ -83,11 +88,42 @@ func (v *validator) tenant(ids map[string]int, paths map[string]string, i int) {
 	for _, other := range slices.Sorted(maps.Keys(paths)) {
 		if strings.HasPrefix(path, other+"/") || strings.HasPrefix(other, path+"/") {
 			first := paths[other]
-			v.at(pathKey(v, "path"), "path %q nests with %q, the issuer path of %s (line %d): the inner tenant would answer part of the outer one's URLs; give paths where neither is inside the other", path, other, first, v.decoder.node(first).Line)
+			v.between(i, pathKey(v, "path"), fmt.Sprintf("path %q nests with %q, the issuer path of %s (line %d): the inner tenant would answer part of the outer one's URLs; give paths where neither is inside the other", path, other, first.path, v.decoder.node(first.path).Line),
+				first.tenant, first.path, fmt.Sprintf("path %q %s: one tenant's path inside another's would answer part of its URLs; give another path", path, OtherTenant))
 			return
 		}
 	}
-	paths[path] = v.prefix + pathKey(v, "path")
+	paths[path] = tenantKey{tenant: i, path: v.prefix + pathKey(v, "path")}
+}
+
+// tenantKey is a key of the tenant at index tenant, by its path in the
+// file (tenants[1].path).
+type tenantKey struct {
+	tenant int
+	path   string
+}
+
+// between reports a problem between the tenant being checked, at its key
+// path, and the tenant at index other, at otherPath (the full path of its
+// key): msg, naming both, is the file's; scoped, naming neither key, is
+// what each tenant's admin is told after its own key's path
+// (Problem.between).
+func (v *validator) between(self int, path, msg string, other int, otherPath, scoped string) {
+	if v.failedNear(path) {
+		return
+	}
+	v.addBetween(v.node(path), v.prefix+path+": "+msg, [2]tenantSide{
+		{tenant: self, line: lineOf(v.node(path)), msg: v.prefix + path + ": " + scoped},
+		{tenant: other, line: lineOf(v.decoder.node(otherPath)), msg: otherPath + ": " + scoped},
+	})
+}
+
+// lineOf is the line of n, 0 for none.
+func lineOf(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
 }
 
 // pathKey is the key whose line names the tenant's path: path when given,
@@ -159,6 +195,7 @@ func (v *validator) sharedServers() {
 	type owner struct {
 		secret string
 		path   string
+		tenant int
 	}
 	seen := map[string]owner{} // server issuer + "\x00" + client_id there -> first mapping
 	for i, t := range v.cfg.IdPs() {
@@ -185,10 +222,49 @@ func (v *validator) sharedServers() {
 				first, dup := seen[key]
 				switch {
 				case !dup:
-					seen[key] = owner{secret: secret, path: path}
+					seen[key] = owner{secret: secret, path: path, tenant: i}
 				case first.secret != secret:
-					v.at(path, "maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
+					msg := fmt.Sprintf("maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
+					if first.tenant == i || prefix == "" {
+						v.at(path, "%s", msg)
+						continue
+					}
+					// Each tenant's admin is told its own key alone.
+					side := func(tenant int, path string) tenantSide {
+						return tenantSide{tenant: tenant, line: lineOf(v.decoder.node(path)), msg: fmt.Sprintf("%s: maps to client_id %q at %s, which %s: one client_id at one server has one set of credentials, so map it to another client_id", path, s.Clients[id], s.Issuer, OtherTenant)}
+					}
+					if !v.failedNear(path) {
+						v.addBetween(v.node(path), path+": "+msg, [2]tenantSide{side(i, path), side(first.tenant, first.path)})
+					}
 				}
+			}
+		}
+	}
+}
+
+// tenantIDs notes in each problem at a tenant's key (tenants[1].users...)
+// the id of that tenant, and in each side of a problem between two
+// tenants each one's id, as the file gives them: Problems.forTenant tells
+// a tenant's admin its own by id, wherever the file lists the tenant.
+func (d *decoder) tenantIDs() {
+	idOf := func(i int) string {
+		if n := resolve(d.nodes[fmt.Sprintf("tenants[%d].id", i)]); n != nil && n.Kind == yaml.ScalarNode {
+			return n.Value
+		}
+		return ""
+	}
+	for k := range d.problems {
+		p := &d.problems[k]
+		if p.between != nil {
+			for j := range p.between {
+				p.between[j].id = idOf(p.between[j].tenant)
+			}
+			continue
+		}
+		var i int
+		if rest, ok := strings.CutPrefix(p.Msg, "tenants["); ok {
+			if n, err := fmt.Sscanf(rest, "%d].", &i); n == 1 && err == nil {
+				p.tenant = idOf(i)
 			}
 		}
 	}

@@ -1,0 +1,54 @@
+package idp
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+)
+
+// tooManyFromSource is the description of the 503 an address gets when it
+// holds its share of the pending logins (pendingShare).
+const tooManyFromSource = "this client address has too many sign-ins in progress (a share of security.max_pending_logins); finish or abandon some, or retry later"
+
+// pendingShare is how many pending logins one client address may hold
+// once half of security.max_pending_logins are taken: 1% of them, at
+// least 10. Below half, any address may take a slot, so that a single
+// address (a load test, every client behind a reverse proxy) still has
+// half the store; beyond it, a flood from one address is refused alone
+// and the other half is left to the others, a flood needing some 50
+// addresses at the default to fill the store.
+func pendingShare(maxPending int) int {
+	return max(maxPending/100, 10)
+}
+
+// sourceOf names the client address of r as the pending-login share
+// counts it: the TCP peer's IP (X-Forwarded-For is anyone's to write), an
+// IPv6 address by its /64, which one host is commonly given whole. An
+// IPv4-mapped address is the IPv4 one. "" (no share) if RemoteAddr is not
+// an address, which a real listener never gives.
+func sourceOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, _ := addr.Prefix(64)
+	return p.String()
+}
+
+func withSource(ctx context.Context, source string) context.Context {
+	return context.WithValue(ctx, sourceKey, source)
+}
+
+func sourceFromContext(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey).(string)
+	return s
+}
