@@ -470,6 +470,10 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 		if err := change(cur, &u); err != nil {
 			return policy.Batch{}, nil, err
 		}
+		if old.Admin && byToken(r) && (u.Password != old.Password || u.PasswordBcrypt != old.PasswordBcrypt) {
+			// The token would open the whole admin API, as this admin.
+			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
+		}
 		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
 	}, userAfter(id))
