@@ -186,7 +186,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if actor == "" {
 			return
 		}
-		r = withAdmin(r, actor)
+		r = withToken(withAdmin(r, actor))
 	} else {
 		u := a.requireAdmin(w, r)
 		if u == nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -53,6 +54,22 @@ func bearer(r *http.Request) (token string, ok bool) {
 		return "", false
 	}
 	return strings.TrimSpace(token), true
+}
+
+// scimTokenKey marks in a request's context that a SCIM bearer token
+// admitted it (withToken), not an admin.
+type scimTokenKey struct{}
+
+// withToken records that a SCIM bearer token admitted r.
+func withToken(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), scimTokenKey{}, true))
+}
+
+// byToken reports whether a SCIM bearer token admitted r: its changes
+// must not open the rest of the admin API (an admin user's password).
+func byToken(r *http.Request) bool {
+	ok, _ := r.Context().Value(scimTokenKey{}).(bool)
+	return ok
 }
 
 // requireSCIMToken admits a request with a bearer token: its actor

@@ -164,3 +164,42 @@ func TestSCIM_BearerTokenIsThrottled(t *testing.T) {
 		t.Fatalf("the right token after the back-off: %d", resp.StatusCode)
 	}
 }
+
+// A SCIM bearer token grants SCIM only: it cannot set the password of an
+// admin user (admin: true), by PATCH (password push) or PUT, which would
+// let its holder sign in to the whole admin API as that admin. 403, the
+// file unchanged, the admin's password as it was; an admin (HTTP Basic)
+// still sets it, and the token still sets a non-admin user's.
+func TestSCIM_BearerTokenCannotSetAnAdminsPassword(t *testing.T) {
+	p := editableYAML(t, scimTokens())
+	as := []string{"user", "", "Authorization", "Bearer " + entraToken}
+	before := readFile(t, p.file)
+	for _, c := range []struct{ method, body string }{
+		{"PATCH", `{"Operations":[{"op":"replace","path":"password","value":"taken-over-pw"}]}`},
+		{"PATCH", `{"Operations":[{"op":"replace","value":{"password":"taken-over-pw"}}]}`},
+		{"PUT", `{"userName":"alice","password":"taken-over-pw"}`},
+	} {
+		resp, m := p.scim(t, c.method, "/Users/u-alice", c.body, as...)
+		wantSCIMError(t, c.method+" "+c.body, resp, m, http.StatusForbidden, "")
+	}
+	if after := readFile(t, p.file); after != before {
+		t.Errorf("a refused change of an admin's password changed the file:\n%s", after)
+	}
+	if resp, _ := p.send(t, "GET", "/admin/api/status", "alice", nil, "Authorization", basic("alice", "taken-over-pw")); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the SCIM token's password opens the admin API as alice: %d", resp.StatusCode)
+	}
+	if _, err := p.loginAs("alice", "alice-pw"); err != nil {
+		t.Errorf("alice's password changed: %v", err)
+	}
+	// A PUT of the admin without a password, and the non-admin's password, are the token's.
+	if resp, _ := p.scim(t, "PUT", "/Users/u-alice", `{"userName":"alice","displayName":"Alice"}`, as...); resp.StatusCode != http.StatusOK {
+		t.Errorf("PUT of the admin without a password: %d", resp.StatusCode)
+	}
+	if resp, _ := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"password","value":"bob-pushed-pw"}]}`, as...); resp.StatusCode != http.StatusOK {
+		t.Errorf("PATCH of bob's password with the token: %d", resp.StatusCode)
+	}
+	// An admin, by HTTP Basic, sets an admin's.
+	if resp, _ := p.scim(t, "PATCH", "/Users/u-alice", `{"Operations":[{"op":"replace","path":"password","value":"alice-new-pw"}]}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("PATCH of alice's password by an admin: %d", resp.StatusCode)
+	}
+}

@@ -313,14 +313,22 @@ func primaryEmail(v any) (email string, kept bool, err error) {
 // hashPassword is the bcrypt hash of a password sent by SCIM, which the
 // file keeps as password_bcrypt: never the password itself.
 func hashPassword(pw string) (string, error) {
-	if pw == "" || len(pw) > 72 || len(pw) > idp.MaxPasswordBytes {
-		return "", scimFail(http.StatusBadRequest, "invalidValue", "password must be 1 to 72 bytes (bcrypt's limit)")
+	if err := passwordBound(pw); err != nil {
+		return "", err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "the password cannot be hashed: %v", err)
 	}
 	return string(h), nil
+}
+
+// passwordBound refuses a password bcrypt cannot take.
+func passwordBound(pw string) error {
+	if pw == "" || len(pw) > 72 || len(pw) > idp.MaxPasswordBytes {
+		return scimFail(http.StatusBadRequest, "invalidValue", "password must be 1 to 72 bytes (bcrypt's limit)")
+	}
+	return nil
 }
 
 // unknownPassword is the password_bcrypt of a user created without a
@@ -461,6 +469,10 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 		u := cloneUser(*old)
 		if err := change(cur, &u); err != nil {
 			return policy.Batch{}, nil, err
+		}
+		if old.Admin && byToken(r) && (u.Password != old.Password || u.PasswordBcrypt != old.PasswordBcrypt) {
+			// The token would open the whole admin API, as this admin.
+			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
 		}
 		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
@@ -794,18 +806,26 @@ func emailFilterPath(path, email string) (ours bool, sub string, err error) {
 type hashedPassword string
 
 // hashPatchPasswords replaces each password of a User PATCH, at the path
-// password or as a member of a path-less value, by its bcrypt hash (a
-// hashedPassword); one that is no string is left for patchUserAttr to
-// refuse, one beyond bcrypt's 72 bytes is refused here.
+// password or as a member of a path-less value, by the bcrypt hash of the
+// last one (a hashedPassword): the operations apply in order, so the last
+// is the one kept, and a bcrypt hash per password would let one body of
+// thousands of them hold a core for minutes. Every one is checked; one
+// that is no string is left for patchUserAttr to refuse, one beyond
+// bcrypt's 72 bytes is refused here.
 func hashPatchPasswords(ops []scimOp) error {
 	prefix := strings.ToLower(scimUserSchema) + ":"
-	hash := func(v any) (any, error) {
+	var last string
+	var set []func(hashedPassword)
+	take := func(v any, put func(hashedPassword)) error {
 		pw, isString := v.(string)
 		if !isString {
-			return v, nil
+			return nil
 		}
-		h, err := hashPassword(pw)
-		return hashedPassword(h), err
+		if err := passwordBound(pw); err != nil {
+			return err
+		}
+		last, set = pw, append(set, put)
+		return nil
 	}
 	for i := range ops {
 		op := &ops[i]
@@ -814,11 +834,9 @@ func hashPatchPasswords(ops []scimOp) error {
 		}
 		if op.path != "" {
 			if strings.TrimPrefix(strings.ToLower(op.path), prefix) == "password" {
-				v, err := hash(op.value)
-				if err != nil {
+				if err := take(op.value, func(h hashedPassword) { op.value = h }); err != nil {
 					return err
 				}
-				op.value = v
 			}
 			continue
 		}
@@ -831,18 +849,26 @@ func hashPatchPasswords(ops []scimOp) error {
 			if strings.TrimPrefix(strings.ToLower(k), prefix) != "password" || v == nil {
 				continue
 			}
-			h, err := hash(v)
-			if err != nil {
-				return err
-			}
 			if hashed == nil {
 				hashed = maps.Clone(obj)
 			}
-			hashed[k] = h
+			if err := take(v, func(h hashedPassword) { hashed[k] = h }); err != nil {
+				return err
+			}
 		}
 		if hashed != nil {
 			op.value = hashed
 		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	h, err := hashPassword(last)
+	if err != nil {
+		return err
+	}
+	for _, put := range set {
+		put(hashedPassword(h))
 	}
 	return nil
 }

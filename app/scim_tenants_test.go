@@ -136,3 +136,46 @@ func TestTenants_SCIMBearerTokenIsTheTenants(t *testing.T) {
 		t.Error("zed is not acme's alone")
 	}
 }
+
+// A tenant's SCIM bearer token is the tenant's (docs/configuration.md,
+// "scim"): it provisions its tenant, and another tenant, or the rest of
+// its own tenant's admin API, answers it 401.
+func TestTenants_SCIMTokenIsTheTenants(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "acme-entra-token-0123456789abcdef"
+	yaml := strings.Replace(string(data), "    path: /t/acme\n", "    path: /t/acme\n    scim:\n      tokens:\n        - name: entra\n          token: "+token+"\n", 1)
+	if yaml == string(data) {
+		t.Fatal("the sample's acme tenant has no path: line to add the token under")
+	}
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, _, _ := startTenantsOf(t, store)
+	get := func(path string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get("/t/acme/admin/api/scim/v2/Users"); got != http.StatusOK {
+		t.Fatalf("acme's token at acme's SCIM: %d", got)
+	}
+	for _, path := range []string{"/t/okta/admin/api/scim/v2/Users", "/t/c1/admin/api/scim/v2/Users", "/t/acme/admin/api/users", "/t/acme/admin/api/config"} {
+		if got := get(path); got != http.StatusUnauthorized {
+			t.Errorf("acme's token at %s: %d, want 401", path, got)
+		}
+	}
+}
