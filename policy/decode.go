@@ -28,7 +28,7 @@ type decoder struct {
 	file     string
 	problems Problems
 	nodes    map[string]*yaml.Node
-	keys     map[string]*yaml.Node // the key nodes of the struct fields given, by path: for "remove this key"
+	keys     map[string]*yaml.Node // the key nodes of the top level's and tenants' fields, by path: for "remove this key" (topOrTenant)
 	failedAt map[string]bool       // paths whose values could not be decoded
 	failedIn map[string]bool       // those paths and every path containing one
 	budget   int                   // nodes left to visit; bounds alias expansion
@@ -341,10 +341,12 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		if !ok {
 			continue
 		}
-		if d.keys == nil {
-			d.keys = map[string]*yaml.Node{}
+		if topOrTenant(path) {
+			if d.keys == nil {
+				d.keys = map[string]*yaml.Node{}
+			}
+			d.keys[join(path, key)] = d.placed(k)
 		}
-		d.keys[join(path, key)] = d.placed(k)
 		idx, known := fields.Index[key]
 		if !known {
 			names := keysAllowedAt(path, fields.Names)
@@ -713,4 +715,12 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// topOrTenant reports whether path is the top level ("") or a tenant
+// ("tenants[2]"): the mappings whose keys' own nodes are remembered, for
+// the messages about keys not allowed there (validator.atKey). A file's
+// other keys, thousands in a company's, are not.
+func topOrTenant(path string) bool {
+	return path == "" || (strings.HasPrefix(path, "tenants[") && strings.HasSuffix(path, "]") && !strings.Contains(path, "."))
 }
