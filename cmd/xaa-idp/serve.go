@@ -453,7 +453,7 @@ func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func()
 	}
 	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit log: %w", err)
+		return nil, nil, auditLogError{err}
 	}
 	if n := log.TornBytes(); n > 0 {
 		slog.Warn("removed the torn last line of the audit log: the write of events that a crash cut short, which were never acknowledged", "file", auditFile, "bytes", n)
@@ -461,6 +461,16 @@ func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func()
 	logged := logAudit(log, slog.Default())
 	return log, func() { log.Close(); <-logged }, nil
 }
+
+// auditLogError is an error of opening the audit log, said as the audit
+// log's once: the audit package's own errors begin with "audit: ".
+type auditLogError struct{ err error }
+
+func (e auditLogError) Error() string {
+	return "audit log: " + strings.TrimPrefix(e.err.Error(), "audit: ")
+}
+
+func (e auditLogError) Unwrap() error { return e.err }
 
 // newIdP opens the audit log (file when asked for), logs its events, and
 // builds the IdP. closeAudit closes the log once every event is logged. A
