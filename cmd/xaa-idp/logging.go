@@ -16,11 +16,13 @@ import (
 
 // logOptions are the --log-format and --log-level flags.
 type logOptions struct {
+	fs            *flag.FlagSet
 	format, level *string
 }
 
 func logFlags(fs *flag.FlagSet) logOptions {
 	return logOptions{
+		fs:     fs,
 		format: fs.String("log-format", "text", "log format on stderr: text or json (one object per line)"),
 		level:  fs.String("log-level", "info", "log level: debug (adds one line per HTTP request), info, warn or error"),
 	}
@@ -34,7 +36,7 @@ func logFlags(fs *flag.FlagSet) logOptions {
 func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", *o.level)
+		return nil, fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
 	}
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: cutLongValues}
 	var h slog.Handler
@@ -44,7 +46,7 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	case "json":
 		h = slog.NewJSONHandler(visibleJSON{w}, opts)
 	default:
-		return nil, fmt.Errorf("--log-format %q: use text or json", *o.format)
+		return nil, fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
 	}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(h))

@@ -40,6 +40,7 @@ import (
 // configuration comes from, where the IdP listens, its issuer, state and
 // logs.
 type idpFlags struct {
+	fs                                       *flag.FlagSet
 	config, addr, issuer, stateDir, auditLog *string
 	tls                                      *bool
 	logs                                     logOptions
@@ -53,6 +54,7 @@ type idpFlags struct {
 
 func addIdPFlags(fs *flag.FlagSet) *idpFlags {
 	return &idpFlags{
+		fs:       fs,
 		config:   fs.String("config", "", "configuration file (default: the embedded demo configuration)"),
 		addr:     fs.String("addr", "127.0.0.1:8080", "the IdP's listen address; port 0 picks a free port"),
 		issuer:   fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)"),
@@ -229,14 +231,14 @@ func (f *idpFlags) check() error {
 		_, err = net.LookupPort("tcp", port)
 	}
 	if err != nil {
-		return fmt.Errorf("--addr %q: %v; want HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", *f.addr, unwrapAddrError(err))
+		return fmt.Errorf("%s: %v; want HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", flagValue(f.fs, "addr", *f.addr), unwrapAddrError(err))
 	}
 	if strings.ContainsAny(host, " /") {
-		return fmt.Errorf("--addr %q: %q is not a host name or IP address; want HOST:PORT such as 127.0.0.1:8080", *f.addr, host)
+		return fmt.Errorf("%s: %q is not a host name or IP address; want HOST:PORT such as 127.0.0.1:8080", flagValue(f.fs, "addr", *f.addr), host)
 	}
 	if *f.issuer != "" {
 		if err := policy.CheckIssuer(*f.issuer); err != nil {
-			return fmt.Errorf("--issuer: %v", err)
+			return fmt.Errorf("%s: %v", flagRef(f.fs, "issuer"), err)
 		}
 	}
 	return nil
@@ -336,7 +338,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		defer stop()
 	}
-	clock, err := newClock(*clockAt, *clockFrozen)
+	clock, err := newClock(fs, *clockAt, *clockFrozen)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp:", err)
 		return exitUsage
@@ -504,7 +506,7 @@ func keyCacheDir() string {
 }
 
 // newClock is the IdP's clock for --clock and --clock-frozen.
-func newClock(at string, frozen bool) (*idp.Clock, error) {
+func newClock(fs *flag.FlagSet, at string, frozen bool) (*idp.Clock, error) {
 	c := idp.NewClock(nil)
 	if frozen {
 		c.Freeze()
@@ -512,10 +514,10 @@ func newClock(at string, frozen bool) (*idp.Clock, error) {
 	if at != "" {
 		t, err := time.Parse(time.RFC3339Nano, at)
 		if err != nil {
-			return nil, fmt.Errorf("--clock %q: want an RFC 3339 time such as 2030-01-01T00:00:00Z", at)
+			return nil, fmt.Errorf("%s: want an RFC 3339 time such as 2030-01-01T00:00:00Z", flagValue(fs, "clock", at))
 		}
 		if err := idp.CheckClockTime(t); err != nil {
-			return nil, fmt.Errorf("--clock: %v", err)
+			return nil, fmt.Errorf("%s: %v", flagRef(fs, "clock"), err)
 		}
 		c.Set(t)
 	}
@@ -701,7 +703,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if err := checkHTTPURL("url", *url); err != nil {
+	if err := checkHTTPURL(fs, "url", *url); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
 	}
