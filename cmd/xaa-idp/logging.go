@@ -28,16 +28,30 @@ func logFlags(fs *flag.FlagSet) logOptions {
 	}
 }
 
+// check refuses a --log-level or --log-format that is none.
+func (o logOptions) check() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
+		return fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
+	}
+	switch strings.ToLower(*o.format) {
+	case "text", "json":
+		return nil
+	}
+	return fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
+}
+
 // setup makes the process logger, which the IdP and zitadel log through
 // (slog's default), and returns a function that puts the previous one
 // back. Logs never carry tokens: audit events hold none (logAudit), and
 // requests are logged by method and path, without query string or
 // headers.
 func (o logOptions) setup(w io.Writer) (restore func(), err error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
-		return nil, fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
+	if err := o.check(); err != nil {
+		return nil, err
 	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(*o.level)) // check took it
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: cutLongValues}
 	var h slog.Handler
 	switch strings.ToLower(*o.format) {
@@ -45,8 +59,6 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 		h = slog.NewTextHandler(w, opts)
 	case "json":
 		h = slog.NewJSONHandler(visibleJSON{w}, opts)
-	default:
-		return nil, fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
 	}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(h))
