@@ -37,3 +37,26 @@ func TestEnv_RefusedValueNamesTheVariableItCameFrom(t *testing.T) {
 		t.Errorf("XAA_IDP_ADDR set, --addr bad: exit %d, stderr %q; want exit 2 naming --addr \"bad\" alone", code, stderr)
 	}
 }
+
+// A flag's help is the same whether or not its variable is set: the
+// variable's value does not turn "-addr string" into "-addr value".
+func TestEnv_HelpUnchangedByVariables(t *testing.T) {
+	help := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runBinary(t, args...)
+		if code != exitOK {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		return stdout + stderr
+	}
+	want, wantH := help("help", "serve"), help("serve", "-h")
+	t.Setenv("XAA_IDP_ADDR", "127.0.0.1:0")
+	t.Setenv("XAA_IDP_TLS", "true")
+	t.Setenv("XAA_IDP_CLOCK_FROZEN", "true")
+	if got := help("help", "serve"); got != want {
+		t.Errorf("help serve with XAA_IDP_* set:\n%s\nwant\n%s", got, want)
+	}
+	if got := help("serve", "-h"); got != wantH {
+		t.Errorf("serve -h with XAA_IDP_* set:\n%s\nwant\n%s", got, wantH)
+	}
+}

@@ -146,7 +146,20 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	fs.SetOutput(out)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			io.Copy(out, &printed)
+			// The help names each flag's type and default, which the
+			// flag package reads from its value: the variables' wrapping
+			// (envValue) is taken off for it.
+			fs.VisitAll(func(f *flag.Flag) {
+				if ev, ok := f.Value.(*envValue); ok {
+					f.Value = ev.Value
+				}
+			})
+			if fs.Usage != nil {
+				fs.Usage()
+			} else {
+				fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+				fs.PrintDefaults()
+			}
 			return exitOK, true
 		}
 		first, rest, _ := strings.Cut(printed.String(), "\n")
