@@ -42,18 +42,18 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "xaa-idp login: --client-id, --username and --password are required")
 		return exitUsage
 	}
-	if err := checkHTTPURL("issuer", *issuer); err != nil {
+	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp login:", err)
 		return exitUsage
 	}
 	switch *printOnly {
 	case "", "id_token", "access_token", "refresh_token":
 	default:
-		fmt.Fprintf(stderr, "xaa-idp login: --print %q: use id_token, access_token or refresh_token\n", *printOnly)
+		fmt.Fprintf(stderr, "xaa-idp login: %s: use id_token, access_token or refresh_token\n", flagValue(fs, "print", *printOnly))
 		return exitUsage
 	}
 	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "xaa-idp login: --timeout must be positive, such as 30s")
+		fmt.Fprintf(stderr, "xaa-idp login: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
 	hc, err := httpClient(*caFile)
@@ -112,10 +112,10 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitUsage
 	}
 	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "xaa-idp exchange: --timeout must be positive, such as 30s")
+		fmt.Fprintf(stderr, "xaa-idp exchange: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
-	if err := checkHTTPURL("issuer", *issuer); err != nil {
+	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage
 	}
@@ -154,7 +154,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		code := reportError(stdout, stderr, "exchange", err, *timeout)
 		var oe *idpclient.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
-			fmt.Fprintf(stderr, "xaa-idp exchange: --audience %q is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", aud)
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
 		}
 		return code
 	}
@@ -194,10 +194,10 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 // checkHTTPURL refuses a URL flag that is not an http or https URL with a
 // host, as bad usage before any request (Go's client would say
 // "unsupported protocol scheme" and the command exit 1).
-func checkHTTPURL(flagName, v string) error {
+func checkHTTPURL(fs *flag.FlagSet, flagName, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--%s %q is not an http or https URL", flagName, v)
+		return fmt.Errorf("%s is not an http or https URL", flagValue(fs, flagName, v))
 	}
 	return nil
 }

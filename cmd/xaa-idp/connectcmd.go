@@ -60,12 +60,12 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "xaa-idp connect: --timeout must be positive, such as 30s")
+		fmt.Fprintf(stderr, "xaa-idp connect: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
 	for name, values := range map[string][]string{"issuer": {*issuer}, "mcp": servers} {
 		for _, v := range values {
-			if err := checkHTTPURL(name, v); err != nil {
+			if err := checkHTTPURL(fs, name, v); err != nil {
 				fmt.Fprintln(stderr, "xaa-idp connect:", err)
 				return exitUsage
 			}

@@ -25,6 +25,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	if err := flags.check(); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitUsage
+	}
+	if err := checkBind(fs, *bind); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp demo:", err)
+		return exitUsage
+	}
 	setGCTarget()
 	flags.httpsDemoURLs = *flags.tls
 	flags.demoEvents = true

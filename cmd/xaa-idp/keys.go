@@ -48,7 +48,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys: --admin-user and --admin-password are required")
 		return exitUsage
 	}
-	if err := checkHTTPURL("issuer", *issuer); err != nil {
+	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys:", err)
 		return exitUsage
 	}

@@ -71,10 +71,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *maxTime <= 0 {
-		fmt.Fprintln(stderr, "xaa-idp load: --max-time must be positive, such as 1m")
+		fmt.Fprintf(stderr, "xaa-idp load: %s must be positive, such as 1m\n", flagRef(fs, "max-time"))
 		return exitUsage
 	}
-	if err := checkHTTPURL("issuer", *issuer); err != nil {
+	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp load:", err)
 		return exitUsage
 	}

@@ -16,14 +16,29 @@ import (
 
 // logOptions are the --log-format and --log-level flags.
 type logOptions struct {
+	fs            *flag.FlagSet
 	format, level *string
 }
 
 func logFlags(fs *flag.FlagSet) logOptions {
 	return logOptions{
+		fs:     fs,
 		format: fs.String("log-format", "text", "log format on stderr: text or json (one object per line)"),
 		level:  fs.String("log-level", "info", "log level: debug (adds one line per HTTP request), info, warn or error"),
 	}
+}
+
+// check refuses a --log-level or --log-format that is none.
+func (o logOptions) check() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
+		return fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
+	}
+	switch strings.ToLower(*o.format) {
+	case "text", "json":
+		return nil
+	}
+	return fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
 }
 
 // setup makes the process logger, which the IdP and zitadel log through
@@ -32,10 +47,11 @@ func logFlags(fs *flag.FlagSet) logOptions {
 // requests are logged by method and path, without query string or
 // headers.
 func (o logOptions) setup(w io.Writer) (restore func(), err error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", *o.level)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(*o.level)) // check took it
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: cutLongValues}
 	var h slog.Handler
 	switch strings.ToLower(*o.format) {
@@ -43,8 +59,6 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 		h = slog.NewTextHandler(w, opts)
 	case "json":
 		h = slog.NewJSONHandler(visibleJSON{w}, opts)
-	default:
-		return nil, fmt.Errorf("--log-format %q: use text or json", *o.format)
 	}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(h))

@@ -127,9 +127,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			if err := fs.Set(f.Name, v); err != nil {
 				envErr = envValueError(env, v, f, err)
 			}
-			if l, ok := f.Value.(*listFlag); ok {
-				f.Value = &envList{l: l}
-			}
+			ev := &envValue{Value: f.Value, env: env}
+			ev.list, _ = f.Value.(*listFlag)
+			f.Value = ev
+
 		}
 	})
 	if envErr != nil {
@@ -145,7 +146,20 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	fs.SetOutput(out)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			io.Copy(out, &printed)
+			// The help names each flag's type and default, which the
+			// flag package reads from its value: the variables' wrapping
+			// (envValue) is taken off for it.
+			fs.VisitAll(func(f *flag.Flag) {
+				if ev, ok := f.Value.(*envValue); ok {
+					f.Value = ev.Value
+				}
+			})
+			if fs.Usage != nil {
+				fs.Usage()
+			} else {
+				fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+				fs.PrintDefaults()
+			}
 			return exitOK, true
 		}
 		first, rest, _ := strings.Cut(printed.String(), "\n")
@@ -191,7 +205,41 @@ func badValueMessage(fs *flag.FlagSet, line string) (string, bool) {
 // what the flag takes: the flag package's own error for a bool, duration or
 // number is a bare "parse error".
 func envValueError(env, value string, f *flag.Flag, err error) error {
-	return fmt.Errorf("%s=%q: invalid value for --%s: %s", env, value, f.Name, flagWants(f, err))
+	return fmt.Errorf("%s=%q (--%s): invalid value: %s", env, value, f.Name, flagWants(f, err))
+}
+
+// flagRef names the flag name of fs for a message about its value as the
+// user set it: "--name" from the command line, "XAA_IDP_NAME (--name)"
+// when the value came from the variable (parse).
+func flagRef(fs *flag.FlagSet, name string) string {
+	if env := envSource(fs, name); env != "" {
+		return env + " (--" + name + ")"
+	}
+	return "--" + name
+}
+
+// flagValue names the flag name of fs and its value v as the user set
+// them, for a message that refuses the value: `--name "v"` from the
+// command line, `XAA_IDP_NAME="v" (--name)` from the variable.
+func flagValue(fs *flag.FlagSet, name, v string) string {
+	if env := envSource(fs, name); env != "" {
+		return fmt.Sprintf("%s=%q (--%s)", env, v, name)
+	}
+	return fmt.Sprintf("--%s %q", name, v)
+}
+
+// envSource is the variable the value of the flag name of fs came from,
+// or "" when it came from the command line or is the default.
+func envSource(fs *flag.FlagSet, name string) string {
+	if fs == nil {
+		return ""
+	}
+	if f := fs.Lookup(name); f != nil {
+		if ev, ok := f.Value.(*envValue); ok && !ev.fromCLI {
+			return ev.env
+		}
+	}
+	return ""
 }
 
 // flagWants says what f takes, for a value its Set refused with err.
@@ -209,26 +257,46 @@ func flagWants(f *flag.Flag, err error) string {
 	return err.Error()
 }
 
-// envList is a repeatable flag whose value came from its XAA_IDP_*
-// variable: the command line's first occurrence replaces that value, as
-// it does for every other flag, and later ones add to it.
-type envList struct {
-	l        *listFlag
-	replaced bool
+// envValue is a flag whose value came from its XAA_IDP_* variable, which
+// it names (envSource) until the command line sets it. The command line's
+// first occurrence of a repeatable flag (list) replaces the variable's
+// value, as it does for every other flag, and later ones add to it.
+type envValue struct {
+	flag.Value
+	env     string
+	list    *listFlag
+	fromCLI bool
 }
 
-func (e *envList) String() string {
-	if e == nil || e.l == nil {
+func (e *envValue) String() string {
+	if e == nil || e.Value == nil {
 		return ""
 	}
-	return e.l.String()
+	return e.Value.String()
 }
 
-func (e *envList) Set(v string) error {
-	if !e.replaced {
-		*e.l, e.replaced = nil, true
+func (e *envValue) Set(v string) error {
+	if !e.fromCLI {
+		e.fromCLI = true
+		if e.list != nil {
+			*e.list = nil
+		}
 	}
-	return e.l.Set(v)
+	return e.Value.Set(v)
+}
+
+// IsBoolFlag keeps a boolean flag one that takes no value (--tls).
+func (e *envValue) IsBoolFlag() bool {
+	b, ok := e.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// Get is the flag's value, for flagWants.
+func (e *envValue) Get() any {
+	if g, ok := e.Value.(flag.Getter); ok {
+		return g.Get()
+	}
+	return e.Value.String()
 }
 
 // looksLikeFile reports whether a stray argument is probably a

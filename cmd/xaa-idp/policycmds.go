@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -77,7 +78,11 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	clock, err := newClock(*clockAt, true)
+	if *authAge < 0 {
+		fmt.Fprintf(stderr, "xaa-idp explain: %s: a login age cannot be negative; want how long ago the user logged in, a duration such as 1h\n", flagValue(fs, "auth-age", authAge.String()))
+		return exitUsage
+	}
+	clock, err := newClock(fs, *clockAt, true)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp explain:", err)
 		return exitUsage
@@ -91,7 +96,7 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	if cfg, err = pickTenant(cfg, *tenant); err != nil {
+	if cfg, err = pickTenant(fs, cfg, *tenant); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp explain:", err)
 		return exitUsage
 	}
@@ -111,11 +116,11 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 // pickTenant returns the configuration --tenant names: a tenant of a
 // file with tenants, where it is required (each tenant is its own IdP
 // with its own policy), or the file itself, where it must be empty.
-func pickTenant(cfg *policy.Config, id string) (*policy.Config, error) {
+func pickTenant(fs *flag.FlagSet, cfg *policy.Config, id string) (*policy.Config, error) {
 	ids := strings.Join(cfg.TenantIDs(), ", ")
 	switch {
 	case len(cfg.Tenants) == 0 && id != "":
-		return nil, fmt.Errorf("--tenant %s: the configuration has no tenants:; leave --tenant out", id)
+		return nil, fmt.Errorf("%s: the configuration has no tenants:; leave --tenant out", flagValue(fs, "tenant", id))
 	case len(cfg.Tenants) == 0:
 		return cfg, nil
 	case id == "":
@@ -124,7 +129,7 @@ func pickTenant(cfg *policy.Config, id string) (*policy.Config, error) {
 	if t := cfg.Tenant(id); t != nil {
 		return t, nil
 	}
-	return nil, fmt.Errorf("--tenant %s: no such tenant; the tenants are %s", id, ids)
+	return nil, fmt.Errorf("%s: no such tenant; the tenants are %s", flagValue(fs, "tenant", id), ids)
 }
 
 func printExplanation(w io.Writer, e policy.Explanation) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,7 @@ import (
 // configuration comes from, where the IdP listens, its issuer, state and
 // logs.
 type idpFlags struct {
+	fs                                       *flag.FlagSet
 	config, addr, issuer, stateDir, auditLog *string
 	tls                                      *bool
 	logs                                     logOptions
@@ -53,6 +55,7 @@ type idpFlags struct {
 
 func addIdPFlags(fs *flag.FlagSet) *idpFlags {
 	return &idpFlags{
+		fs:       fs,
 		config:   fs.String("config", "", "configuration file (default: the embedded demo configuration)"),
 		addr:     fs.String("addr", "127.0.0.1:8080", "the IdP's listen address; port 0 picks a free port"),
 		issuer:   fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)"),
@@ -90,8 +93,9 @@ func (r *runningIdP) close() {
 }
 
 // start sets up logging, opens the configuration store, listens, and
-// builds the IdP with its admin API and console. On failure it has printed
-// why and returns the exit code.
+// builds the IdP with its admin API and console, for flags the caller has
+// checked (check). On failure it has printed why and returns the exit
+// code.
 func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) {
 	r := &runningIdP{}
 	fail := func(code int, err error) (*runningIdP, int) {
@@ -104,9 +108,6 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitUsage, err)
 	}
 	r.closers = append(r.closers, restoreLog)
-	if err := f.check(); err != nil {
-		return fail(exitUsage, err)
-	}
 	if *f.config != "" {
 		reportRemoved(policy.RemoveTemporaries(*f.config))
 	}
@@ -220,24 +221,73 @@ func reportRemoved(paths []string) {
 	}
 }
 
-// check refuses a malformed --addr or --issuer as the bad usage it is
-// (exit 2), before anything starts; a well-formed address that cannot be
-// listened on is a runtime failure, found by listen.
+// check refuses a malformed --addr or --issuer, an --addr whose host is
+// no address, and a log format or level that is none, as the bad usage
+// they are (exit 2), before anything starts or any file is made; a
+// well-formed address that cannot be listened on is a runtime failure,
+// found by listen.
 func (f *idpFlags) check() error {
+	if err := f.logs.check(); err != nil {
+		return err
+	}
 	host, port, err := net.SplitHostPort(*f.addr)
 	if err == nil {
 		_, err = net.LookupPort("tcp", port)
 	}
 	if err != nil {
-		return fmt.Errorf("--addr %q: %v; want HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", *f.addr, unwrapAddrError(err))
+		return fmt.Errorf("%s: %v; want HOST:PORT such as 127.0.0.1:8080 (port 0 picks a free port)", flagValue(f.fs, "addr", *f.addr), unwrapAddrError(err))
 	}
 	if strings.ContainsAny(host, " /") {
-		return fmt.Errorf("--addr %q: %q is not a host name or IP address; want HOST:PORT such as 127.0.0.1:8080", *f.addr, host)
+		return fmt.Errorf("%s: %q is not a host name or IP address; want HOST:PORT such as 127.0.0.1:8080", flagValue(f.fs, "addr", *f.addr), host)
+	}
+	if err := checkListenHost(host); err != nil {
+		return fmt.Errorf("%s: %v; want HOST:PORT with an IP address such as 127.0.0.1:8080 or 0.0.0.0:8080, or a name this machine resolves such as localhost:8080", flagValue(f.fs, "addr", *f.addr), err)
 	}
 	if *f.issuer != "" {
 		if err := policy.CheckIssuer(*f.issuer); err != nil {
-			return fmt.Errorf("--issuer: %v", err)
+			return fmt.Errorf("%s: %v", flagRef(f.fs, "issuer"), err)
 		}
+	}
+	return nil
+}
+
+// checkBind refuses a demo --bind that is no host to listen on: a
+// HOST:PORT (the ports are the configuration's), a host that is no address.
+func checkBind(fs *flag.FlagSet, bind string) error {
+	if bind == "" {
+		return nil
+	}
+	const want = "want the host alone, an IP address such as 0.0.0.0 or 127.0.0.1, or a name this machine resolves (the ports are the configuration's)"
+	if _, _, err := net.SplitHostPort(bind); err == nil {
+		return fmt.Errorf("%s: a HOST:PORT; %s", flagValue(fs, "bind", bind), want)
+	}
+	if err := checkListenHost(bind); err != nil {
+		return fmt.Errorf("%s: %v; %s", flagValue(fs, "bind", bind), err, want)
+	}
+	return nil
+}
+
+// checkListenHost refuses a host that cannot be listened on: one that
+// looks like an IP address but is none (999.1.1.1), or a name that does
+// not resolve. An empty host (every interface) and an IP address need no
+// lookup.
+func checkListenHost(host string) error {
+	if host == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if strings.Trim(host, "0123456789.") == "" || strings.Contains(host, ":") {
+		return fmt.Errorf("%q is not an IP address", host)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
+		if de, ok := errors.AsType[*net.DNSError](err); ok {
+			err = errors.New(de.Err)
+		}
+		return fmt.Errorf("%q is no IP address and does not resolve (%v)", host, err)
 	}
 	return nil
 }
@@ -320,6 +370,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	// Every flag is checked before the profile file is made.
+	if err := flags.check(); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitUsage
+	}
+	clock, err := newClock(fs, *clockAt, *clockFrozen)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp:", err)
+		return exitUsage
+	}
 	setGCTarget()
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
@@ -328,11 +388,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitFailure // the file system refused it, as for --audit-log
 		}
 		defer stop()
-	}
-	clock, err := newClock(*clockAt, *clockFrozen)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
-		return exitUsage
 	}
 	r, code := flags.start(stderr, clock)
 	if r == nil {
@@ -446,7 +501,7 @@ func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func()
 	}
 	log, err := audit.Open(audit.Options{Path: auditFile, Now: clock.Now})
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit log: %w", err)
+		return nil, nil, auditLogError{err}
 	}
 	if n := log.TornBytes(); n > 0 {
 		slog.Warn("removed the torn last line of the audit log: the write of events that a crash cut short, which were never acknowledged", "file", auditFile, "bytes", n)
@@ -454,6 +509,16 @@ func openAudit(stateDir, auditFile string, clock *idp.Clock) (*audit.Log, func()
 	logged := logAudit(log, slog.Default())
 	return log, func() { log.Close(); <-logged }, nil
 }
+
+// auditLogError is an error of opening the audit log, said as the audit
+// log's once: the audit package's own errors begin with "audit: ".
+type auditLogError struct{ err error }
+
+func (e auditLogError) Error() string {
+	return "audit log: " + strings.TrimPrefix(e.err.Error(), "audit: ")
+}
+
+func (e auditLogError) Unwrap() error { return e.err }
 
 // newIdP opens the audit log (file when asked for), logs its events, and
 // builds the IdP. closeAudit closes the log once every event is logged. A
@@ -487,7 +552,7 @@ func keyCacheDir() string {
 }
 
 // newClock is the IdP's clock for --clock and --clock-frozen.
-func newClock(at string, frozen bool) (*idp.Clock, error) {
+func newClock(fs *flag.FlagSet, at string, frozen bool) (*idp.Clock, error) {
 	c := idp.NewClock(nil)
 	if frozen {
 		c.Freeze()
@@ -495,10 +560,10 @@ func newClock(at string, frozen bool) (*idp.Clock, error) {
 	if at != "" {
 		t, err := time.Parse(time.RFC3339Nano, at)
 		if err != nil {
-			return nil, fmt.Errorf("--clock %q: want an RFC 3339 time such as 2030-01-01T00:00:00Z", at)
+			return nil, fmt.Errorf("%s: want an RFC 3339 time such as 2030-01-01T00:00:00Z", flagValue(fs, "clock", at))
 		}
 		if err := idp.CheckClockTime(t); err != nil {
-			return nil, fmt.Errorf("--clock: %v", err)
+			return nil, fmt.Errorf("%s: %v", flagRef(fs, "clock"), err)
 		}
 		c.Set(t)
 	}
@@ -684,7 +749,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if err := checkHTTPURL("url", *url); err != nil {
+	if err := checkHTTPURL(fs, "url", *url); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
 	}
