@@ -113,6 +113,8 @@ func (l *Log[R]) Scan(fn func(n int, line []byte, complete bool) error) error {
 func (l *Log[R]) Compact() error { return l.Rewrite(l.o.Live()) }
 
 // Rewrite replaces the file with rs, durably, and opens it for appending.
+// A rewrite that fails (a full disk) leaves the file as it was, and open
+// for appending if it was.
 func (l *Log[R]) Rewrite(rs []R) error {
 	data, err := lines(rs)
 	if err != nil {
@@ -120,12 +122,12 @@ func (l *Log[R]) Rewrite(rs []R) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
+		return err
+	}
 	if l.f != nil {
 		_ = l.f.Close()
 		l.f = nil
-	}
-	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
-		return err
 	}
 	return l.reopen(int64(len(data)), len(rs))
 }

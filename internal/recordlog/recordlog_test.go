@@ -177,3 +177,38 @@ func TestScan_LinesAndTheTornLast(t *testing.T) {
 		t.Errorf("Scan with MaxLine 5: %v, want ErrLineTooLong", err)
 	}
 }
+
+// TestRewrite_FailedKeepsAppending: a rewrite the disk has no room for
+// fails and leaves the file as it was, open: the appends after it are
+// written, and once there is room again the next rewrite succeeds. (The
+// push journal rewrites while the IdP runs: a full disk at that moment
+// must not stop it taking SETs until a restart.)
+func TestRewrite_FailedKeepsAppending(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	lift := diskfull.After(t, name, 4)
+	err := l.Rewrite([]rec{{1}, {2}, {3}})
+	lift()
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("rewrite beyond the limit: %v, want EFBIG", err)
+	}
+	if err := l.Append(true, rec{4}); err != nil {
+		t.Fatalf("append after a failed rewrite: %v", err)
+	}
+	if got := onDisk(t, name); !got[1] || !got[4] || len(got) != 2 {
+		t.Errorf("records on disk %v, want 1 and 4", got)
+	}
+	if err := l.Rewrite([]rec{{4}, {5}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(false, rec{6}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); !got[4] || !got[5] || !got[6] || len(got) != 3 {
+		t.Errorf("records on disk %v, want 4, 5 and 6", got)
+	}
+}
