@@ -240,11 +240,9 @@ func (l *Log[R]) compact() {
 			if l.closed || l.f == nil {
 				return nil, ErrClosed
 			}
-			if l.broken != nil {
-				// The old file may end in part of a line; the new
-				// one has none.
-				l.broken = nil
-			}
+			// The old file may end in part of a line (broken); the new
+			// one has none, and reopen says so once it is in place:
+			// until then, a failure leaves the old one.
 			return l.since, nil
 		})
 	}

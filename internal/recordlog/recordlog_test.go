@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -210,5 +211,82 @@ func TestRewrite_FailedKeepsAppending(t *testing.T) {
 	}
 	if got := onDisk(t, name); !got[4] || !got[5] || !got[6] || len(got) != 3 {
 		t.Errorf("records on disk %v, want 4, 5 and 6", got)
+	}
+}
+
+// TestCompact_FailedKeepsTheCutShortLine: a log whose file ends in part
+// of a line it could not cut off (broken) stays so when the compaction
+// that would have replaced the file fails after reading the appends
+// since (here the disk is full for them): the next append cuts the part
+// off first, and is not glued to it.
+func TestCompact_FailedKeepsTheCutShortLine(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "log.jsonl")
+	s := &store{}
+	written, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	failed := make(chan error, 1)
+	var first atomic.Bool // the first compaction has ended
+	l := New[rec](name, Options[rec]{
+		Live: s.live,
+		// One compaction only: the file after it is the one it failed
+		// to replace.
+		Due: func(lines, live int) bool { return !first.Load() && lines > 2*live+8 },
+		stage: func(at string) {
+			switch at {
+			case "written":
+				close(written)
+				<-release
+			case "done":
+				first.Store(true)
+				close(done)
+			}
+		},
+		OnError: func(err error) { failed <- err },
+	})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n := 0
+	for ; n < 9; n++ {
+		if err := s.put(l, false, rec{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-written
+	// Appended while the compaction runs: its tail.
+	if err := s.put(l, false, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	n++
+	// A write cut short whose part could not be cut off.
+	l.mu.Lock()
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		_, err = f.WriteString(`{"n":`)
+		f.Close()
+	}
+	l.broken = errors.New("cut short, not cut off")
+	l.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The disk is full for the tail of the temporary file.
+	tmps, err := filepath.Glob(filepath.Join(dir, ".log.jsonl.*"))
+	if err != nil || len(tmps) != 1 {
+		t.Fatalf("temporary files %v %v, want one", tmps, err)
+	}
+	lift := diskfull.After(t, tmps[0], 2)
+	close(release)
+	<-done
+	lift()
+	if err := <-failed; !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("compaction: %v, want EFBIG", err)
+	}
+	if err := s.put(l, true, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); len(got) != n+1 {
+		t.Errorf("records on disk %v, want 0 to %d", got, n)
 	}
 }
