@@ -41,11 +41,13 @@ type Options[R any] struct {
 	Live func() []R
 	// Due reports whether a compaction is due, from the lines in the
 	// file and those the last rewrite wrote. Nil: only the user rewrites
-	// (Rewrite).
+	// (Rewrite). After a compaction failed, lines counts only those
+	// appended since, on top of live: it is tried again once as many
+	// appends again call for it, not at every append.
 	Due func(lines, live int) bool
 	// OnError is told of a background compaction that failed (the file
-	// then stays as it was, appends go on, and the next append that
-	// finds the compaction due tries again).
+	// then stays as it was, appends go on, and a compaction is tried
+	// again as Due says).
 	OnError func(error)
 	// stage, when not nil, is told where a background compaction is:
 	// "written" once the live records are in the temporary file, "done"
@@ -58,11 +60,14 @@ type Log[R any] struct {
 	name string
 	o    Options[R]
 
-	mu     sync.Mutex
-	f      *os.File
-	size   int64 // bytes of whole lines in the file
-	lines  int   // lines in the file
-	live   int   // lines written by the last rewrite
+	mu    sync.Mutex
+	f     *os.File
+	size  int64 // bytes of whole lines in the file
+	lines int   // lines in the file
+	live  int   // lines written by the last rewrite
+	// failed is how many lines more than live the file had when the last
+	// compaction since the last rewrite failed, which Due does not count.
+	failed int
 	closed bool
 	// broken is a write cut short whose part of a line could not be
 	// cut off again: no append until it is.
@@ -139,7 +144,7 @@ func (l *Log[R]) reopen(size int64, n int) error {
 	if err != nil {
 		return err
 	}
-	l.f, l.size, l.lines, l.live, l.broken = f, size, n, n, nil
+	l.f, l.size, l.lines, l.live, l.broken, l.failed = f, size, n, n, nil, 0
 	return nil
 }
 
@@ -199,7 +204,7 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 			return fmt.Errorf("syncing %s: %w", l.name, err)
 		}
 	}
-	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines, l.live) {
+	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live) {
 		l.compacting = true
 		l.since = []byte{}
 		l.wg.Add(1)
@@ -255,12 +260,17 @@ func (l *Log[R]) compact() {
 			l.live = len(rs)
 		}
 	}
-	if err != nil && !errors.Is(err, ErrClosed) && l.o.OnError != nil {
-		if locked {
+	if err != nil && !errors.Is(err, ErrClosed) {
+		if !locked {
+			l.mu.Lock()
+			locked = true
+		}
+		l.failed = l.lines - l.live
+		if l.o.OnError != nil {
 			l.mu.Unlock()
 			locked = false
+			l.o.OnError(err)
 		}
-		l.o.OnError(err)
 	}
 }
 

@@ -290,3 +290,63 @@ func TestCompact_FailedKeepsTheCutShortLine(t *testing.T) {
 		t.Errorf("records on disk %v, want 0 to %d", got, n)
 	}
 }
+
+// TestCompact_FailedWaitsBeforeTryingAgain: a compaction that fails
+// (here the disk has no room for the rewritten file, though it has for
+// appends) is tried again only once as many appends again call for it,
+// not by every append after it: each try writes every live record, so a
+// try per append (a grant, on the demo authorization server) would cost
+// a whole rewrite, and log an error, per request for as long as the disk
+// stays full.
+func TestCompact_FailedWaitsBeforeTryingAgain(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	s := &store{}
+	for i := range 100 {
+		s.recs = append(s.recs, rec{1000 + i})
+	}
+	done := make(chan struct{}, 1)
+	tries, fails := 0, 0
+	l := New[rec](name, Options[rec]{
+		Live: s.live,
+		Due: func(lines, live int) bool {
+			due := lines > 2*live+8
+			if due {
+				tries++ // under the log's lock: the compaction starts
+			}
+			return due
+		},
+		stage: func(at string) {
+			if at == "done" {
+				done <- struct{}{}
+			}
+		},
+		OnError: func(error) { fails++ },
+	})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// The live records outgrow the room left: a rewrite cannot be
+	// written, while appends can.
+	s.mu.Lock()
+	for i := range 1000 {
+		s.recs = append(s.recs, rec{2000 + i})
+	}
+	s.mu.Unlock()
+	diskfull.After(t, name, 4096)
+	for i := range 200 {
+		before := tries
+		if err := l.Append(false, rec{i}); err != nil {
+			t.Fatal(err)
+		}
+		if tries > before {
+			<-done // one at a time, so that each append may start one
+		}
+	}
+	if fails == 0 {
+		t.Fatal("no compaction failed; the test's disk was not full")
+	}
+	if tries > 1 {
+		t.Errorf("%d compactions tried over 200 appends after the first failed, want 1 until 100+8 more appends", tries)
+	}
+}
