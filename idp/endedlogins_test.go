@@ -105,3 +105,45 @@ func TestEndedLog_AppendCutShortLeavesNoTornLine(t *testing.T) {
 		t.Errorf("after the restart: sid-0 ended %v, sid-2 ended %v; want both", s.sessionEnded("sid-0"), s.sessionEnded("sid-2"))
 	}
 }
+
+// TestEndedFloor_NeverLowered: the floor below which every ID token with
+// a session is refused (raised when the ended sessions or revoked logins
+// overflow) only goes up. Raised again with the clock moved back (PUT
+// /admin/api/clock), or by two overflows at once in the other order, it
+// was set to the lower time: ID tokens issued between the two were
+// accepted again, and the next rewrite of the state file, finding the
+// floor below its record, kept no floor at all.
+func TestEndedFloor_NeverLowered(t *testing.T) {
+	cfg, err := policy.Parse([]byte("users: []\n"), "ended.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	raised := time.Now().Truncate(time.Second)
+	now := raised
+	start := func() *Server {
+		t.Helper()
+		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	issued := raised.Add(-30 * time.Minute) // an ID token before the floor
+	s := start()
+	s.raiseEndedFloor(now)
+	now = raised.Add(-time.Hour) // the clock moved back
+	s.raiseEndedFloor(now)
+	if !s.idTokenOfEndedSession("sid-x", issued) {
+		t.Errorf("an ID token issued before the floor (%v) is accepted once the floor was raised again at an earlier time", raised)
+	}
+	if err := s.ended.log.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = start()
+	defer s.Close()
+	if !s.idTokenOfEndedSession("sid-x", issued) {
+		t.Errorf("after a rewrite of the file and a restart, an ID token issued before the floor (%v) is accepted", raised)
+	}
+}

@@ -731,9 +731,20 @@ func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
 // raiseEndedFloor records that an ended session, or a revoked login, was
 // forgotten at now, to make room for another: every ID token with a
 // session issued until now is refused at the exchange
-// (idTokenOfEndedSession). Said once a minute at most, as a warning.
+// (idTokenOfEndedSession). Said once a minute at most, as a warning. The
+// floor only goes up: a floor at or after now (a clock moved back, or
+// another overflow at the same moment) already refuses those tokens.
 func (s *Server) raiseEndedFloor(now time.Time) {
-	prev := s.endedFloor.Swap(&now)
+	prev := s.endedFloor.Load()
+	for {
+		if prev != nil && !now.After(*prev) {
+			return
+		}
+		if s.endedFloor.CompareAndSwap(prev, &now) {
+			break
+		}
+		prev = s.endedFloor.Load()
+	}
 	s.ended.record(endedRecord{Kind: endedFloorKind, At: now, Exp: s.idTokenHorizon(now)})
 	if prev == nil || now.Sub(*prev) >= time.Minute {
 		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",

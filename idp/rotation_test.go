@@ -240,9 +240,17 @@ func TestRotation_UnderAMovedClockRetiresInRealTime(t *testing.T) {
 		}
 	}
 	g := startOpsFixture(t, idp.NewClock(nil), withState)
+	previous := 0
 	for _, k := range g.Keys() {
-		if k.Status == "previous" && k.RetireAt.After(latest) {
+		if k.Status != "previous" {
+			continue
+		}
+		previous++
+		if k.RetireAt.After(latest) {
 			t.Errorf("after a restart on the real clock, %s stays published until %v", k.KID, k.RetireAt)
 		}
+	}
+	if previous != len(rotations) {
+		t.Errorf("after a restart within the overlap, %d previous keys are published, want %d", previous, len(rotations))
 	}
 }

@@ -2,11 +2,12 @@ package push
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 )
 
 // TestJournal_WriteCutShortByAFullDiskLeavesNoBadLine: a journal append
@@ -29,24 +30,9 @@ func TestJournal_WriteCutShortByAFullDiskLeavesNoBadLine(t *testing.T) {
 	if err := j.add([]*pending{set("first")}); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(filepath.Join(dir, JournalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	full := old
-	full.Cur = uint64(fi.Size()) + 20 // room for the start of a line only
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Skipf("cannot limit the file size: %v", err)
-	}
+	lift := diskfull.After(t, filepath.Join(dir, JournalFile), 20) // room for the start of a line only
 	err = j.add([]*pending{set("lost")})
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatal(rerr)
-	}
+	lift()
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("append beyond the limit: %v, want EFBIG", err)
 	}

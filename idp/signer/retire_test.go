@@ -47,10 +47,18 @@ func TestRotate_RetiresOnTheWallClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	previous := 0
 	for _, k := range r2.Keys() {
-		if k.Status == "previous" && !k.RetireAt.Equal(wall.Add(30*time.Minute)) {
+		if k.Status != "previous" {
+			continue
+		}
+		previous++
+		if !k.RetireAt.Equal(wall.Add(30 * time.Minute)) {
 			t.Errorf("after a restart, %s retires at %v, want %v", k.KID, k.RetireAt, wall.Add(30*time.Minute))
 		}
+	}
+	if previous != len(rotations) {
+		t.Errorf("after a restart within the overlap, %d previous keys are published, want %d", previous, len(rotations))
 	}
 	wall = wall.Add(30*time.Minute + time.Second)
 	for _, rg := range []*Ring{r, r2} {

@@ -41,11 +41,13 @@ type Options[R any] struct {
 	Live func() []R
 	// Due reports whether a compaction is due, from the lines in the
 	// file and those the last rewrite wrote. Nil: only the user rewrites
-	// (Rewrite).
+	// (Rewrite). After a compaction failed, lines counts only those
+	// appended since, on top of live: it is tried again once as many
+	// appends again call for it, not at every append.
 	Due func(lines, live int) bool
 	// OnError is told of a background compaction that failed (the file
-	// then stays as it was, appends go on, and the next append that
-	// finds the compaction due tries again).
+	// then stays as it was, appends go on, and a compaction is tried
+	// again as Due says).
 	OnError func(error)
 	// stage, when not nil, is told where a background compaction is:
 	// "written" once the live records are in the temporary file, "done"
@@ -58,11 +60,14 @@ type Log[R any] struct {
 	name string
 	o    Options[R]
 
-	mu     sync.Mutex
-	f      *os.File
-	size   int64 // bytes of whole lines in the file
-	lines  int   // lines in the file
-	live   int   // lines written by the last rewrite
+	mu    sync.Mutex
+	f     *os.File
+	size  int64 // bytes of whole lines in the file
+	lines int   // lines in the file
+	live  int   // lines written by the last rewrite
+	// failed is how many lines more than live the file had when the last
+	// compaction since the last rewrite failed, which Due does not count.
+	failed int
 	closed bool
 	// broken is a write cut short whose part of a line could not be
 	// cut off again: no append until it is.
@@ -113,6 +118,8 @@ func (l *Log[R]) Scan(fn func(n int, line []byte, complete bool) error) error {
 func (l *Log[R]) Compact() error { return l.Rewrite(l.o.Live()) }
 
 // Rewrite replaces the file with rs, durably, and opens it for appending.
+// A rewrite that fails (a full disk) leaves the file as it was, and open
+// for appending if it was.
 func (l *Log[R]) Rewrite(rs []R) error {
 	data, err := lines(rs)
 	if err != nil {
@@ -120,12 +127,12 @@ func (l *Log[R]) Rewrite(rs []R) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
+		return err
+	}
 	if l.f != nil {
 		_ = l.f.Close()
 		l.f = nil
-	}
-	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
-		return err
 	}
 	return l.reopen(int64(len(data)), len(rs))
 }
@@ -137,7 +144,7 @@ func (l *Log[R]) reopen(size int64, n int) error {
 	if err != nil {
 		return err
 	}
-	l.f, l.size, l.lines, l.live, l.broken = f, size, n, n, nil
+	l.f, l.size, l.lines, l.live, l.broken, l.failed = f, size, n, n, nil, 0
 	return nil
 }
 
@@ -197,7 +204,7 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 			return fmt.Errorf("syncing %s: %w", l.name, err)
 		}
 	}
-	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines, l.live) {
+	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live) {
 		l.compacting = true
 		l.since = []byte{}
 		l.wg.Add(1)
@@ -238,11 +245,9 @@ func (l *Log[R]) compact() {
 			if l.closed || l.f == nil {
 				return nil, ErrClosed
 			}
-			if l.broken != nil {
-				// The old file may end in part of a line; the new
-				// one has none.
-				l.broken = nil
-			}
+			// The old file may end in part of a line (broken); the new
+			// one has none, and reopen says so once it is in place:
+			// until then, a failure leaves the old one.
 			return l.since, nil
 		})
 	}
@@ -255,12 +260,17 @@ func (l *Log[R]) compact() {
 			l.live = len(rs)
 		}
 	}
-	if err != nil && !errors.Is(err, ErrClosed) && l.o.OnError != nil {
-		if locked {
+	if err != nil && !errors.Is(err, ErrClosed) {
+		if !locked {
+			l.mu.Lock()
+			locked = true
+		}
+		l.failed = l.lines - l.live
+		if l.o.OnError != nil {
 			l.mu.Unlock()
 			locked = false
+			l.o.OnError(err)
 		}
-		l.o.OnError(err)
 	}
 }
 

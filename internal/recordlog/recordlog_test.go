@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -175,5 +176,177 @@ func TestScan_LinesAndTheTornLast(t *testing.T) {
 	}
 	if err := New[rec](name, Options[rec]{MaxLine: 5}).Scan(func(int, []byte, bool) error { return nil }); !errors.Is(err, ErrLineTooLong) {
 		t.Errorf("Scan with MaxLine 5: %v, want ErrLineTooLong", err)
+	}
+}
+
+// TestRewrite_FailedKeepsAppending: a rewrite the disk has no room for
+// fails and leaves the file as it was, open: the appends after it are
+// written, and once there is room again the next rewrite succeeds. (The
+// push journal rewrites while the IdP runs: a full disk at that moment
+// must not stop it taking SETs until a restart.)
+func TestRewrite_FailedKeepsAppending(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	lift := diskfull.After(t, name, 4)
+	err := l.Rewrite([]rec{{1}, {2}, {3}})
+	lift()
+	if !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("rewrite beyond the limit: %v, want EFBIG", err)
+	}
+	if err := l.Append(true, rec{4}); err != nil {
+		t.Fatalf("append after a failed rewrite: %v", err)
+	}
+	if got := onDisk(t, name); !got[1] || !got[4] || len(got) != 2 {
+		t.Errorf("records on disk %v, want 1 and 4", got)
+	}
+	if err := l.Rewrite([]rec{{4}, {5}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(false, rec{6}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); !got[4] || !got[5] || !got[6] || len(got) != 3 {
+		t.Errorf("records on disk %v, want 4, 5 and 6", got)
+	}
+}
+
+// TestCompact_FailedKeepsTheCutShortLine: a log whose file ends in part
+// of a line it could not cut off (broken) stays so when the compaction
+// that would have replaced the file fails after reading the appends
+// since (here the disk is full for them): the next append cuts the part
+// off first, and is not glued to it.
+func TestCompact_FailedKeepsTheCutShortLine(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "log.jsonl")
+	s := &store{}
+	written, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	failed := make(chan error, 1)
+	var first atomic.Bool // the first compaction has ended
+	l := New[rec](name, Options[rec]{
+		Live: s.live,
+		// One compaction only: the file after it is the one it failed
+		// to replace.
+		Due: func(lines, live int) bool { return !first.Load() && lines > 2*live+8 },
+		stage: func(at string) {
+			switch at {
+			case "written":
+				close(written)
+				<-release
+			case "done":
+				first.Store(true)
+				close(done)
+			}
+		},
+		OnError: func(err error) { failed <- err },
+	})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n := 0
+	for ; n < 9; n++ {
+		if err := s.put(l, false, rec{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-written
+	// Appended while the compaction runs: its tail.
+	if err := s.put(l, false, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	n++
+	// A write cut short whose part could not be cut off.
+	l.mu.Lock()
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		_, err = f.WriteString(`{"n":`)
+		f.Close()
+	}
+	l.broken = errors.New("cut short, not cut off")
+	l.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The disk is full for the tail of the temporary file.
+	tmps, err := filepath.Glob(filepath.Join(dir, ".log.jsonl.*"))
+	if err != nil || len(tmps) != 1 {
+		t.Fatalf("temporary files %v %v, want one", tmps, err)
+	}
+	lift := diskfull.After(t, tmps[0], 2)
+	close(release)
+	<-done
+	lift()
+	if err := <-failed; !errors.Is(err, syscall.EFBIG) {
+		t.Fatalf("compaction: %v, want EFBIG", err)
+	}
+	if err := s.put(l, true, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); len(got) != n+1 {
+		t.Errorf("records on disk %v, want 0 to %d", got, n)
+	}
+}
+
+// TestCompact_FailedWaitsBeforeTryingAgain: a compaction that fails
+// (here the disk has no room for the rewritten file, though it has for
+// appends) is tried again only once as many appends again call for it,
+// not by every append after it: each try writes every live record, so a
+// try per append (a grant, on the demo authorization server) would cost
+// a whole rewrite, and log an error, per request for as long as the disk
+// stays full.
+func TestCompact_FailedWaitsBeforeTryingAgain(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	s := &store{}
+	for i := range 100 {
+		s.recs = append(s.recs, rec{1000 + i})
+	}
+	done := make(chan struct{}, 1)
+	tries, fails := 0, 0
+	l := New[rec](name, Options[rec]{
+		Live: s.live,
+		Due: func(lines, live int) bool {
+			due := lines > 2*live+8
+			if due {
+				tries++ // under the log's lock: the compaction starts
+			}
+			return due
+		},
+		stage: func(at string) {
+			if at == "done" {
+				done <- struct{}{}
+			}
+		},
+		OnError: func(error) { fails++ },
+	})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// The live records outgrow the room left: a rewrite cannot be
+	// written, while appends can.
+	s.mu.Lock()
+	for i := range 1000 {
+		s.recs = append(s.recs, rec{2000 + i})
+	}
+	s.mu.Unlock()
+	diskfull.After(t, name, 4096)
+	for i := range 200 {
+		before := tries
+		if err := l.Append(false, rec{i}); err != nil {
+			t.Fatal(err)
+		}
+		if tries > before {
+			<-done // one at a time, so that each append may start one
+		}
+	}
+	if fails == 0 {
+		t.Fatal("no compaction failed; the test's disk was not full")
+	}
+	if tries > 1 {
+		t.Errorf("%d compactions tried over 200 appends after the first failed, want 1 until 100+8 more appends", tries)
 	}
 }

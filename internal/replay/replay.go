@@ -119,6 +119,12 @@ func (c *Cache) Forget(key string, until time.Time) {
 	if exp, ok := c.expires[key]; ok && exp.Equal(until) {
 		delete(c.expires, key) // its queue entry is skipped when purged
 	}
+	// A client can have uses undone at will (a replay the other cache
+	// refuses), each leaving its queue entry until its time: once those
+	// outnumber the entries, the queue is made again from them.
+	if stale := len(c.queue) - len(c.expires); stale >= minShrink && stale > len(c.expires) {
+		c.queue.Rebuild(maps.All(c.expires), true)
+	}
 }
 
 // Len reports the number of entries, live or not yet purged.

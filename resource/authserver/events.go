@@ -58,8 +58,21 @@ func (r *revocations) revoke(k subjectKey, at, until time.Time) bool {
 			return false
 		}
 	}
+	// A revocation only moves later: one received with the clock moved
+	// back revokes no less than the one before it.
+	if prev, ok := r.at[k]; ok {
+		at, until = latest(at, prev), latest(until, r.until[k])
+	}
 	r.at[k], r.until[k] = at, until
 	return true
+}
+
+// latest is the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // each calls f with every revocation live at now, under r's lock: f

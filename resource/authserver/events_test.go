@@ -141,3 +141,29 @@ func FuzzEventsEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestEvents_ARevocationIsNeverMovedEarlier: a second SET for a user,
+// received with the clock moved back (the demo follows the IdP's clock,
+// which an admin moves), revokes what was issued until then, and leaves
+// the first revocation as it was: it set the user's revocation to the
+// earlier time, so that an ID-JAG the first SET had revoked was accepted
+// again once the clock went forward.
+func TestEvents_ARevocationIsNeverMovedEarlier(t *testing.T) {
+	e := newEnv(t)
+	k := e.idp.currentKey()
+	push := func(when string) {
+		t.Helper()
+		if r := e.pushSET(t, sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key), "application/secevent+jwt"); r.status != http.StatusAccepted {
+			t.Fatalf("push %s: HTTP %d %v", when, r.status, r.body)
+		}
+	}
+	before := e.jag(t, nil)
+	e.clock.Advance(2 * time.Second)
+	push("after the ID-JAG")
+	e.clock.Advance(-time.Minute)
+	push("with the clock moved back")
+	e.clock.Advance(time.Minute)
+	if r := e.post(t, grant(before)); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "revoked") {
+		t.Errorf("an ID-JAG issued before the first SET: HTTP %d %s, want 400 invalid_grant, revoked", r.status, r.raw)
+	}
+}
