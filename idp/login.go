@@ -234,7 +234,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		loginError(w, http.StatusUnsupportedMediaType, loginView{}, "The sign-in form came compressed (Content-Encoding), which this IdP does not read. Send it uncompressed, and start again from your application.")
 		return
 	}
-	if r.ContentLength > maxLoginFormBytes && readsForm(r) {
+	if r.ContentLength > maxLoginFormBytes && bodyheader.ReadsForm(r) {
 		// Before a byte is read, and without inviting an
 		// Expect: 100-continue body (RFC 9110 section 10.1.1).
 		loginError(w, http.StatusRequestEntityTooLarge, loginView{}, "The sign-in form is too large. Start again from your application.")
