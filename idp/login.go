@@ -119,7 +119,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{if .Error}}<p class="err" role="alert">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
-<button type="submit" id="continue">Continue as <strong>{{.Continue}}</strong></button>
+<button type="submit" id="continue">Continue as <strong><bdi>{{.Continue}}</bdi></strong></button>
 </form>
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
