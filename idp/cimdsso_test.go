@@ -34,7 +34,7 @@ func TestCIMD_SingleSignOnAsksFirst(t *testing.T) {
 		t.Fatalf("the document client with a live session ended at %s: %d, want the login page with a question\n%s", at, resp.StatusCode, body)
 	}
 	host := strings.TrimPrefix(f.docs.URL, "http://")
-	for _, want := range []string{`<strong id="client-host">` + host + `</strong>`, `Continue as <strong>alice</strong>`, `name="continue"`, `name="password"`} {
+	for _, want := range []string{`<strong id="client-host">` + host + `</strong>`, `Continue as <strong><bdi>alice</bdi></strong>`, `name="continue"`, `name="password"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q:\n%s", want, body)
 		}
@@ -170,7 +170,7 @@ func TestCIMD_ContinueIsForTheUserItNamed(t *testing.T) {
 	params := authParams(callback, challenge)
 	params.Set("client_id", f.public)
 	resp, body, at := follow(t, br, f.URL+"/authorize?"+params.Encode(), nil)
-	if resp.StatusCode != http.StatusOK || at.Path != "/login" || !strings.Contains(body, "Continue as <strong>alice</strong>") {
+	if resp.StatusCode != http.StatusOK || at.Path != "/login" || !strings.Contains(body, "Continue as <strong><bdi>alice</bdi></strong>") {
 		t.Fatalf("the document client with alice's session: %d at %s\n%s", resp.StatusCode, at, body)
 	}
 	// The form the button posts, as the page has it.
@@ -203,7 +203,7 @@ func TestCIMD_ContinueIsForTheUserItNamed(t *testing.T) {
 		return resp, string(b)
 	}
 	resp, b := press()
-	if resp.StatusCode != http.StatusConflict || resp.Header.Get("Location") != "" || !strings.Contains(b, "Continue as <strong>bob</strong>") {
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get("Location") != "" || !strings.Contains(b, "Continue as <strong><bdi>bob</bdi></strong>") {
 		t.Fatalf("alice's button pressed with bob's session: %d Location %q, want 409 and the page asking for bob\n%s", resp.StatusCode, resp.Header.Get("Location"), b)
 	}
 	// The page now offers bob, and its button signs bob in.

@@ -119,7 +119,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{if .Error}}<p class="err" role="alert">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
-<button type="submit" id="continue">Continue as <strong>{{.Continue}}</strong></button>
+<button type="submit" id="continue">Continue as <strong><bdi>{{.Continue}}</bdi></strong></button>
 </form>
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
@@ -234,7 +234,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		loginError(w, http.StatusUnsupportedMediaType, loginView{}, "The sign-in form came compressed (Content-Encoding), which this IdP does not read. Send it uncompressed, and start again from your application.")
 		return
 	}
-	if r.ContentLength > maxLoginFormBytes && readsForm(r) {
+	if r.ContentLength > maxLoginFormBytes && bodyheader.ReadsForm(r) {
 		// Before a byte is read, and without inviting an
 		// Expect: 100-continue body (RFC 9110 section 10.1.1).
 		loginError(w, http.StatusRequestEntityTooLarge, loginView{}, "The sign-in form is too large. Start again from your application.")

@@ -47,3 +47,26 @@ func TestLogin_ErrorNamesAreBidiIsolated(t *testing.T) {
 		t.Errorf("the message is not\n%s\nin:\n%s", want, page)
 	}
 }
+
+// TestLogin_ContinueAsNameIsBidiIsolated: the "Continue as" button names
+// the signed-in user, a name an admin or a provisioning client chose
+// (right-to-left letters included); it is in a <bdi>, as that name is in
+// the page's message and on /apps, so that it cannot reorder the words
+// around it.
+func TestLogin_ContinueAsNameIsBidiIsolated(t *testing.T) {
+	f := startCIMD(t)
+	br := newBrowser(f.testIdP)
+	_, challenge := pkce()
+	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("signing alice in through mcp-client: %+v", res)
+	}
+	params := authParams(callback, challenge)
+	params.Set("client_id", f.public)
+	resp, body, _ := follow(t, br, f.URL+"/authorize?"+params.Encode(), nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="continue"`) {
+		t.Fatalf("the document client with a live session: %d\n%s", resp.StatusCode, body)
+	}
+	if want := "Continue as <strong><bdi>alice</bdi></strong>"; !strings.Contains(body, want) {
+		t.Errorf("the page does not hold %q:\n%s", want, body)
+	}
+}

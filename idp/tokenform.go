@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"unsafe"
+
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 )
 
 // formType is the media type of a token request (RFC 6749 section 4.1.3).
@@ -225,7 +227,7 @@ type tokenFormKey struct{}
 // r.PostForm stays nil until a grant that needs it (serveWithOP). Anything
 // else goes to ParseForm, its body bounded by maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
-	if r.ContentLength > maxFormBytes && readsForm(r) {
+	if r.ContentLength > maxFormBytes && bodyheader.ReadsForm(r) {
 		// Refused before a byte of it is read: a client that sent
 		// Expect: 100-continue is told so instead of being asked for the
 		// body (RFC 9110 section 10.1.1).
@@ -249,13 +251,6 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 		f = formFromValues(vs)
 	}
 	return r.WithContext(context.WithValue(r.Context(), tokenFormKey{}, f)), nil
-}
-
-// readsForm reports whether ParseForm reads r's body: a POST, PUT or
-// PATCH of a form.
-func readsForm(r *http.Request) bool {
-	return (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
-		isFormType(r.Header.Get("Content-Type"))
 }
 
 // tokenFormOf returns the parameters of a token request: those parseForm

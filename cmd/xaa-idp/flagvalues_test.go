@@ -23,6 +23,10 @@ func TestFlags_BadCommandLineValueSaysWhatTheFlagTakes(t *testing.T) {
 			[]string{`--tls "maybe"`, "want true or false"}},
 		{[]string{"load", "--requests", "many"},
 			[]string{`--requests "many"`, "want a whole number"}},
+		// A whole number, but not one the flag can hold: not told it is
+		// not a whole number.
+		{[]string{"load", "--requests", "99999999999999999999"},
+			[]string{`--requests "99999999999999999999"`, "out of range", "9223372036854775807"}},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			code, stdout, stderr := runBinary(t, tc.args...)

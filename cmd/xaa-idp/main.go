@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"regexp"
@@ -245,12 +246,23 @@ func envSource(fs *flag.FlagSet, name string) string {
 // flagWants says what f takes, for a value its Set refused with err.
 func flagWants(f *flag.Flag, err error) string {
 	if g, ok := f.Value.(flag.Getter); ok {
+		// The flag package's error for a number too large for its type;
+		// a command-line value's comes back as the text it printed.
+		outOfRange := err.Error() == "value out of range"
 		switch g.Get().(type) {
 		case bool:
 			return "want true or false"
 		case time.Duration:
 			return "want a duration such as 30s"
-		case int, int64, uint, uint64:
+		case int, int64:
+			if outOfRange {
+				return fmt.Sprintf("out of range: want a whole number from %d to %d", math.MinInt64, math.MaxInt64)
+			}
+			return "want a whole number"
+		case uint, uint64:
+			if outOfRange {
+				return fmt.Sprintf("out of range: want a whole number from 0 to %d", uint64(math.MaxUint64))
+			}
 			return "want a whole number"
 		}
 	}

@@ -6,6 +6,7 @@
 package bodyheader
 
 import (
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -58,3 +59,20 @@ func Refusal(w http.ResponseWriter, h http.Header) (msg string, coding bool) {
 // ought to carry (RFC 9110 section 15.5.16): Accept-Encoding: identity,
 // no coding but none.
 func AcceptIdentity(w http.ResponseWriter) { w.Header().Set("Accept-Encoding", "identity") }
+
+// ReadsForm reports whether r.ParseForm reads r's body: a POST, PUT or
+// PATCH whose Content-Type is application/x-www-form-urlencoded as
+// ParseForm reads it (the media type, whatever its case, even when a
+// parameter after it cannot be parsed). An endpoint that bounds the form
+// refuses a Content-Length over the bound before a byte is read, so that
+// a client that sent Expect: 100-continue is told instead of being asked
+// for the body (RFC 9110 section 10.1.1).
+func ReadsForm(r *http.Request) bool {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return false
+	}
+	// ParseForm keeps the media type mime returns with
+	// ErrInvalidMediaParameter.
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}

@@ -73,7 +73,7 @@ func EscapeInvisible(doc []byte) []byte {
 	return append(out, doc[start:]...)
 }
 
-// appendEscape appends r as \uXXXX, or as two such escapes, of its UTF-16
+// AppendEscape appends r as \uXXXX, or as two such escapes, of its UTF-16
 // surrogates, beyond the BMP.
 func AppendEscape(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/errdesc"
@@ -606,16 +606,6 @@ func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(set)
 }
 
-// readsForm reports whether ParseForm reads r's body: a POST, PUT or
-// PATCH of a form.
-func readsForm(r *http.Request) bool {
-	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && mt == "application/x-www-form-urlencoded"
-}
-
 // serveAuthorize answers every authorization request with an error: the
 // endpoint exists only because clients insist on seeing it in the metadata.
 // A request from a known client with one of its redirection URIs gets the
@@ -625,7 +615,7 @@ func readsForm(r *http.Request) bool {
 func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	// A form body is bounded like the token endpoint's: ParseForm alone
 	// reads up to 10 MiB of it, and the answer quotes client_id.
-	if r.ContentLength > maxTokenRequestBytes && readsForm(r) {
+	if r.ContentLength > maxTokenRequestBytes && bodyheader.ReadsForm(r) {
 		// Before a byte is read, without inviting an Expect:
 		// 100-continue body (RFC 9110 section 10.1.1).
 		writeOAuthError(w, invalidRequest("the request body is larger than %d bytes", maxTokenRequestBytes), a.cfg.Issuer)

@@ -54,3 +54,37 @@ func TestBody_DeclaredTooLargeIsRefusedBeforeItIsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorize_DeclaredTooLargeWithOddFormTypeIsRefusedBeforeItIsSent:
+// a form type with a parameter mime cannot parse ("; charset") is still
+// a form to ParseForm, which reads the body; the declared length is
+// refused before it, as for a plain form type. The check used to want
+// the type parsed without error, so such a request was sent 100 Continue
+// and had 64 KiB of its body read before the same 400.
+func TestAuthorize_DeclaredTooLargeWithOddFormTypeIsRefusedBeforeItIsSent(t *testing.T) {
+	e := newEnv(t)
+	host := strings.TrimPrefix(e.asURL, "http://")
+	for _, ct := range []string{"application/x-www-form-urlencoded; charset", "Application/X-WWW-Form-Urlencoded;;"} {
+		t.Run(ct, func(t *testing.T) {
+			conn, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a bound on a broken server
+			if _, err := fmt.Fprintf(conn, "POST /authorize HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, ct, 64<<10+1); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			var body map[string]any
+			_ = json.Unmarshal(raw, &body)
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" {
+				t.Fatalf("HTTP %d %q, want 400 invalid_request before the body is sent", resp.StatusCode, raw)
+			}
+		})
+	}
+}
