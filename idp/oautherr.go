@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
@@ -50,10 +49,6 @@ func invalidClient(format string, args ...any) *oauthError {
 func invalidGrant(format string, args ...any) *oauthError {
 	return errorf("invalid_grant", http.StatusBadRequest, format, args...)
 }
-
-// maxDescription bounds an error_description: room for a sentence and the
-// values it quotes.
-const maxDescription = errdesc.MaxBytes
 
 // writeOAuthError answers with the JSON error. invalid_client carries a
 // WWW-Authenticate challenge when the client tried HTTP Basic (RFC 6749 5.2).

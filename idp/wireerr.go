@@ -12,7 +12,7 @@ import (
 )
 
 // wireDescription is an error_description as it goes on the wire: in
-// the RFC 6749 section 5.2 set, cut to maxDescription (errdesc.Wire, as
+// the RFC 6749 section 5.2 set, cut to errdesc.MaxBytes (errdesc.Wire, as
 // explain shows it). The audit and the log keep the description as
 // written.
 func wireDescription(s string) string { return errdesc.Wire(s) }
