@@ -136,6 +136,11 @@ func readSCIMUser(ctx context.Context, body map[string]any) (*scimUserInput, err
 			return nil, err
 		}
 		in.externalID = &e
+	} else if nullAttr(body, scimUserSchema, "externalid") {
+		// Unassigned (null): a PUT clears it (RFC 7643 section 2.5),
+		// where one without it keeps it.
+		none := ""
+		in.externalID = &none
 	}
 	// The name: displayName, else name.formatted, else name.givenName
 	// and name.familyName.
@@ -194,6 +199,18 @@ func userNameBound(name string) error {
 		return scimFail(http.StatusBadRequest, "invalidValue", "userName is longer than %d bytes, which no login takes", idp.MaxUsernameBytes)
 	}
 	return nil
+}
+
+// nullAttr reports whether m, a resource of schema, gives attr (in lower
+// case) as null, by its name or its URN, which scimAttrs drops.
+func nullAttr(m map[string]any, schema, attr string) bool {
+	prefix := strings.ToLower(schema) + ":"
+	for k, v := range m {
+		if v == nil && strings.TrimPrefix(strings.ToLower(k), prefix) == attr {
+			return true
+		}
+	}
+	return false
 }
 
 // externalID reads an externalId: a string of at most
@@ -437,8 +454,9 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // scimReplaceUser is PUT /Users/{id}: userName, the name, the email and
-// (when sent) active and the password are replaced; an attribute left out
-// is cleared, but for active and the password, which are kept. A new
+// (when sent) active, the password and externalId are replaced; an
+// attribute left out is cleared, but for active, the password and
+// externalId, which are kept (externalId null clears it). A new
 // userName renames the user; its id stays.
 func (a *API) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
 	body, ok := scimBody(w, r)
