@@ -80,3 +80,35 @@ func TestSCIM_ExternalID(t *testing.T) {
 		t.Errorf("the removed external_id is in the file:\n%s", file)
 	}
 }
+
+// A PUT with "externalId": null clears it, as RFC 7643 section 2.5 says
+// of an unassigned attribute in a replace (by its name or its URN); a
+// PUT without it keeps it.
+func TestSCIM_PutNullExternalIDClearsIt(t *testing.T) {
+	p := editable(t)
+	if resp, u := p.scim(t, "POST", "/Users", `{"userName":"carol","externalId":"00uA1"}`); resp.StatusCode != http.StatusCreated || u["externalId"] != "00uA1" {
+		t.Fatalf("POST: %d %v", resp.StatusCode, u)
+	}
+	if resp, u := p.scim(t, "PUT", "/Users/u-carol", `{"userName":"carol"}`); resp.StatusCode != http.StatusOK || u["externalId"] != "00uA1" {
+		t.Fatalf("PUT without externalId: %d %v", resp.StatusCode, u)
+	}
+	resp, u := p.scim(t, "PUT", "/Users/u-carol", `{"userName":"carol","externalId":null}`)
+	if _, has := u["externalId"]; resp.StatusCode != http.StatusOK || has {
+		t.Errorf("PUT with externalId null: %d %v, want it cleared", resp.StatusCode, u)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "00uA1") {
+		t.Errorf("the cleared external_id is in the file:\n%s", file)
+	}
+	resp, u = p.scim(t, "PUT", "/Users/u-carol", `{"userName":"carol","externalId":"00uB2"}`)
+	if resp.StatusCode != http.StatusOK || u["externalId"] != "00uB2" {
+		t.Fatalf("PUT setting it again: %d %v", resp.StatusCode, u)
+	}
+	resp, u = p.scim(t, "PUT", "/Users/u-carol", `{"userName":"carol","urn:ietf:params:scim:schemas:core:2.0:User:externalId":null}`)
+	if _, has := u["externalId"]; resp.StatusCode != http.StatusOK || has {
+		t.Errorf("PUT with the URN's externalId null: %d %v, want it cleared", resp.StatusCode, u)
+	}
+	// The id it had is free again.
+	if resp, u := p.scim(t, "PUT", "/Users/u-bob", `{"userName":"bob","externalId":"00uB2"}`); resp.StatusCode != http.StatusOK || u["externalId"] != "00uB2" {
+		t.Errorf("PUT of bob with carol's cleared externalId: %d %v", resp.StatusCode, u)
+	}
+}

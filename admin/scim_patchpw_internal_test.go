@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -17,7 +18,7 @@ func TestHashPatchPasswords_OneHashPerPatch(t *testing.T) {
 		{op: "add", path: "urn:ietf:params:scim:schemas:core:2.0:User:password", value: "third-password"},
 		{op: "replace", path: "active", value: false},
 	}
-	if err := hashPatchPasswords(ops); err != nil {
+	if err := hashPatchPasswords(context.Background(), ops); err != nil {
 		t.Fatal(err)
 	}
 	first, ok1 := ops[0].value.(hashedPassword)
@@ -42,7 +43,7 @@ func TestHashPatchPasswords_OneHashPerPatch(t *testing.T) {
 		{op: "replace", path: "password", value: string(make([]byte, 73))},
 		{op: "replace", path: "password", value: "fine-password"},
 	}
-	if err := hashPatchPasswords(bad); err == nil {
+	if err := hashPatchPasswords(context.Background(), bad); err == nil {
 		t.Error("a 73-byte password was taken because a later one is fine")
 	}
 }

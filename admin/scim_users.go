@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -105,7 +106,7 @@ type scimUserInput struct {
 // meta, groups) are ignored, as RFC 7644 section 3.3 says; so are the
 // attributes the configuration has no place for (phone numbers, the
 // enterprise extension...).
-func readSCIMUser(body map[string]any) (*scimUserInput, error) {
+func readSCIMUser(ctx context.Context, body map[string]any) (*scimUserInput, error) {
 	m, err := schemaAttrs(body, scimUserSchema, "the User")
 	if err != nil {
 		return nil, err
@@ -135,6 +136,11 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 			return nil, err
 		}
 		in.externalID = &e
+	} else if nullAttr(body, scimUserSchema, "externalid") {
+		// Unassigned (null): a PUT clears it (RFC 7643 section 2.5),
+		// where one without it keeps it.
+		none := ""
+		in.externalID = &none
 	}
 	// The name: displayName, else name.formatted, else name.givenName
 	// and name.familyName.
@@ -177,7 +183,7 @@ func readSCIMUser(body map[string]any) (*scimUserInput, error) {
 		if !isString {
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
 		}
-		hash, err := hashPassword(pw)
+		hash, err := hashPassword(ctx, pw)
 		if err != nil {
 			return nil, err
 		}
@@ -193,6 +199,18 @@ func userNameBound(name string) error {
 		return scimFail(http.StatusBadRequest, "invalidValue", "userName is longer than %d bytes, which no login takes", idp.MaxUsernameBytes)
 	}
 	return nil
+}
+
+// nullAttr reports whether m, a resource of schema, gives attr (in lower
+// case) as null, by its name or its URN, which scimAttrs drops.
+func nullAttr(m map[string]any, schema, attr string) bool {
+	prefix := strings.ToLower(schema) + ":"
+	for k, v := range m {
+		if v == nil && strings.TrimPrefix(strings.ToLower(k), prefix) == attr {
+			return true
+		}
+	}
+	return false
 }
 
 // externalID reads an externalId: a string of at most
@@ -310,13 +328,29 @@ func primaryEmail(v any) (email string, kept bool, err error) {
 	return first, false, nil
 }
 
+// bcryptPlace and generateHash are policy.BcryptPlace and
+// bcrypt.GenerateFromPassword (tests watch them: export_test.go).
+var (
+	bcryptPlace  = policy.BcryptPlace
+	generateHash = bcrypt.GenerateFromPassword
+)
+
 // hashPassword is the bcrypt hash of a password sent by SCIM, which the
-// file keeps as password_bcrypt: never the password itself.
-func hashPassword(pw string) (string, error) {
+// file keeps as password_bcrypt: never the password itself. It is made
+// once the process has a place for one more bcrypt run, in the limit the
+// logins' checks keep (policy.BcryptPlace), so that parallel SCIM writes
+// do not fill every core; a request whose client went away while it
+// waited gets nothing hashed and nothing done (503).
+func hashPassword(ctx context.Context, pw string) (string, error) {
 	if err := passwordBound(pw); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	release, err := bcryptPlace(ctx)
+	if err != nil {
+		return "", scimFail(http.StatusServiceUnavailable, "", "the request ended before its password was hashed: %v", err)
+	}
+	h, err := generateHash([]byte(pw), bcrypt.DefaultCost)
+	release()
 	if err != nil {
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "the password cannot be hashed: %v", err)
 	}
@@ -334,10 +368,10 @@ func passwordBound(pw string) error {
 // unknownPassword is the password_bcrypt of a user created without a
 // password: the hash of a random one nobody knows (the configuration
 // requires a password; the user cannot log in until one is set).
-func unknownPassword() (string, error) {
+func unknownPassword(ctx context.Context) (string, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return hashPassword(hex.EncodeToString(b))
+	return hashPassword(ctx, hex.EncodeToString(b))
 }
 
 // takenUserName refuses a userName another user than self (a sub; "" for
@@ -377,9 +411,9 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, err := readSCIMUser(body)
+	in, err := readSCIMUser(r.Context(), body)
 	if err == nil && in.passwordBc == "" {
-		in.passwordBc, err = unknownPassword()
+		in.passwordBc, err = unknownPassword(r.Context())
 	}
 	if err != nil {
 		scimEditError(w, err)
@@ -420,15 +454,16 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // scimReplaceUser is PUT /Users/{id}: userName, the name, the email and
-// (when sent) active and the password are replaced; an attribute left out
-// is cleared, but for active and the password, which are kept. A new
+// (when sent) active, the password and externalId are replaced; an
+// attribute left out is cleared, but for active, the password and
+// externalId, which are kept (externalId null clears it). A new
 // userName renames the user; its id stays.
 func (a *API) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
 	body, ok := scimBody(w, r)
 	if !ok {
 		return
 	}
-	in, err := readSCIMUser(body)
+	in, err := readSCIMUser(r.Context(), body)
 	if err != nil {
 		scimEditError(w, err)
 		return
@@ -572,7 +607,7 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 	}
 	// A password is hashed before the edit (bcrypt takes its time; the
 	// edit's lock is not held meanwhile).
-	if err := hashPatchPasswords(ops); err != nil {
+	if err := hashPatchPasswords(r.Context(), ops); err != nil {
 		scimEditError(w, err)
 		return
 	}
@@ -812,7 +847,7 @@ type hashedPassword string
 // thousands of them hold a core for minutes. Every one is checked; one
 // that is no string is left for patchUserAttr to refuse, one beyond
 // bcrypt's 72 bytes is refused here.
-func hashPatchPasswords(ops []scimOp) error {
+func hashPatchPasswords(ctx context.Context, ops []scimOp) error {
 	prefix := strings.ToLower(scimUserSchema) + ":"
 	var last string
 	var set []func(hashedPassword)
@@ -863,7 +898,7 @@ func hashPatchPasswords(ops []scimOp) error {
 	if len(set) == 0 {
 		return nil
 	}
-	h, err := hashPassword(last)
+	h, err := hashPassword(ctx, last)
 	if err != nil {
 		return err
 	}

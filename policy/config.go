@@ -285,14 +285,30 @@ var bcryptChecks = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 // first: a request whose client has gone away (a flood that sends and
 // hangs up) leaves no backlog for the sign-ins after it to wait out.
 func bcryptMatches(ctx context.Context, hash []byte, pw string) (bool, error) {
+	release, err := BcryptPlace(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil, nil
+}
+
+// BcryptPlace waits for a place among the bcrypt runs of the process
+// (bcryptChecks: at most half the cores at once), which whatever else
+// runs bcrypt takes too (SCIM hashing the passwords it is sent), and
+// returns the function that gives it back; ctx's error, and no place, if
+// ctx ends first.
+func BcryptPlace(ctx context.Context) (release func(), err error) {
 	select {
 	case bcryptChecks <- struct{}{}:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-bcryptChecks }()
-	return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil, nil
+	return func() { <-bcryptChecks }, nil
 }
+
+// BcryptPlaces is how many bcrypt runs BcryptPlace lets run at once.
+func BcryptPlaces() int { return cap(bcryptChecks) }
 
 // noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
 var noUserHashes sync.Map // int -> []byte

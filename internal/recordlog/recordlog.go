@@ -53,6 +53,11 @@ type Options[R any] struct {
 	// "written" once the live records are in the temporary file, "done"
 	// once it has ended (tests).
 	stage func(string)
+	// write and open, when not nil, replace atomicfile.WriteThen and the
+	// opening of the file for appending (tests: a failure after the
+	// rename).
+	write func(name string, data []byte, perm fs.FileMode, private bool, tail func() ([]byte, error)) (fs.FileInfo, error)
+	open  func(name string) (*os.File, error)
 }
 
 // Log is one record file.
@@ -77,6 +82,16 @@ type Log[R any] struct {
 	since      []byte
 	compacting bool
 	wg         sync.WaitGroup
+	// moved is the file a rewrite renamed into place but could not open
+	// for appending (l.f is then nil): the next append opens it.
+	moved *written
+}
+
+// written is what a rewrite put in the file: bytes, lines, and how many
+// of them it kept as live.
+type written struct {
+	size        int64
+	lines, live int
 }
 
 // New returns the log of the file name; Scan reads it, Rewrite or
@@ -127,25 +142,65 @@ func (l *Log[R]) Rewrite(rs []R) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, nil); err != nil {
+	w := written{int64(len(data)), len(rs), len(rs)}
+	if _, err := l.writeThen(data, nil); err != nil {
+		l.settle(w)
 		return err
 	}
 	if l.f != nil {
 		_ = l.f.Close()
 		l.f = nil
 	}
-	return l.reopen(int64(len(data)), len(rs))
+	return l.reopen(w)
 }
 
-// reopen opens the file rewritten with n lines, size bytes, for
-// appending; l.mu is held.
-func (l *Log[R]) reopen(size int64, n int) error {
-	f, err := os.OpenFile(l.name, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return err
+func (l *Log[R]) writeThen(data []byte, tail func() ([]byte, error)) (fs.FileInfo, error) {
+	if l.o.write != nil {
+		return l.o.write(l.name, data, 0o600, l.o.Private, tail)
 	}
-	l.f, l.size, l.lines, l.live, l.broken, l.failed = f, size, n, n, nil, 0
+	return atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, tail)
+}
+
+// reopen opens the file rewritten as w says for appending; l.mu is held.
+// When it cannot, the file stays to be opened by the next append
+// (moved), which does not then report the log closed.
+func (l *Log[R]) reopen(w written) error {
+	open := l.o.open
+	if open == nil {
+		open = func(name string) (*os.File, error) {
+			return os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+		}
+	}
+	f, err := open(l.name)
+	if err != nil {
+		l.moved = &w
+		return fmt.Errorf("opening %s: %w", l.name, err)
+	}
+	l.f, l.size, l.lines, l.live, l.broken, l.failed, l.moved = f, w.size, w.lines, w.live, nil, 0, nil
 	return nil
+}
+
+// settle follows a rewrite that failed, l.mu held: when the failure came
+// after its rename (syncing the directory), the file at the name is no
+// longer the one held open, which is unlinked and which no start would
+// read again; appends go on in the one at the name, which holds what w
+// says. A rewrite that failed before its rename leaves the log as it
+// was.
+func (l *Log[R]) settle(w written) {
+	if l.f == nil {
+		return // never opened (a start that fails), or already moved
+	}
+	at, err := os.Stat(l.name)
+	if err != nil {
+		return
+	}
+	held, err := l.f.Stat()
+	if err == nil && os.SameFile(at, held) {
+		return
+	}
+	_ = l.f.Close()
+	l.f = nil
+	_ = l.reopen(w) // or the next append opens it
 }
 
 func lines[R any](rs []R) ([]byte, error) {
@@ -177,8 +232,13 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil || l.closed {
+	if l.closed || l.f == nil && l.moved == nil {
 		return ErrClosed
+	}
+	if l.f == nil {
+		if err := l.reopen(*l.moved); err != nil {
+			return err
+		}
 	}
 	if l.broken != nil {
 		if err := l.f.Truncate(l.size); err != nil {
@@ -235,8 +295,9 @@ func (l *Log[R]) compact() {
 	}()
 	rs := l.o.Live()
 	data, err := lines(rs)
+	renamed := false
 	if err == nil {
-		_, err = atomicfile.WriteThen(l.name, data, 0o600, l.o.Private, func() ([]byte, error) {
+		_, err = l.writeThen(data, func() ([]byte, error) {
 			if l.o.stage != nil {
 				l.o.stage("written")
 			}
@@ -251,21 +312,30 @@ func (l *Log[R]) compact() {
 			return l.since, nil
 		})
 	}
+	// The tail was written (l.since, under the lock since): what the
+	// new file holds, whether or not the rename was done.
+	tailed := locked
+	var w written
+	if tailed {
+		w = written{int64(len(data) + len(l.since)), len(rs) + bytes.Count(l.since, []byte{'\n'}), len(rs)}
+	}
 	if err == nil {
+		renamed = true
 		_ = l.f.Close()
 		l.f = nil
-		n := len(rs) + bytes.Count(l.since, []byte{'\n'})
-		size := int64(len(data) + len(l.since))
-		if err = l.reopen(size, n); err == nil {
-			l.live = len(rs)
-		}
+		err = l.reopen(w)
 	}
 	if err != nil && !errors.Is(err, ErrClosed) {
 		if !locked {
 			l.mu.Lock()
 			locked = true
 		}
-		l.failed = l.lines - l.live
+		if !renamed {
+			l.failed = l.lines - l.live
+			if tailed {
+				l.settle(w)
+			}
+		}
 		if l.o.OnError != nil {
 			l.mu.Unlock()
 			locked = false

@@ -3,6 +3,7 @@ package recordlog
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 )
 
@@ -348,5 +350,114 @@ func TestCompact_FailedWaitsBeforeTryingAgain(t *testing.T) {
 	}
 	if tries > 1 {
 		t.Errorf("%d compactions tried over 200 appends after the first failed, want 1 until 100+8 more appends", tries)
+	}
+}
+
+// failAfterRename is Options.write for a rewrite whose rename is done
+// but whose directory sync then fails: the file at the name is the new
+// one, and the rewrite reports an error.
+func failAfterRename(name string, data []byte, perm fs.FileMode, private bool, tail func() ([]byte, error)) (fs.FileInfo, error) {
+	if _, err := atomicfile.WriteThen(name, data, perm, private, tail); err != nil {
+		return nil, err
+	}
+	return nil, errSyncDir
+}
+
+var errSyncDir = errors.New("syncing the directory: input/output error")
+
+// TestRewrite_FailedAfterTheRenameAppendsToTheNewFile: a rewrite that
+// failed once its rename was done (the directory's sync) leaves the new
+// file at the name; the appends after it go there, not to the old file,
+// unlinked, where a restart would never read them.
+func TestRewrite_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.o.write = failAfterRename
+	if err := l.Rewrite([]rec{{2}, {3}}); !errors.Is(err, errSyncDir) {
+		t.Fatalf("rewrite: %v, want the directory's sync error", err)
+	}
+	l.o.write = nil
+	if err := l.Append(true, rec{4}); err != nil {
+		t.Fatalf("append after the failed rewrite: %v", err)
+	}
+	if got := onDisk(t, name); !got[2] || !got[3] || !got[4] || len(got) != 3 {
+		t.Errorf("records on disk %v, want 2, 3 and 4", got)
+	}
+}
+
+// TestRewrite_NewFileNotOpenedIsOpenedByTheNextAppend: a rewrite whose
+// new file is in place but could not be opened for appending fails, and
+// the log is not closed: the next append opens the file and is in it.
+func TestRewrite_NewFileNotOpenedIsOpenedByTheNextAppend(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	errOpen := errors.New("too many open files")
+	l.o.open = func(string) (*os.File, error) { return nil, errOpen }
+	if err := l.Rewrite([]rec{{2}}); !errors.Is(err, errOpen) {
+		t.Fatalf("rewrite: %v, want the open's error", err)
+	}
+	if err := l.Append(true, rec{3}); !errors.Is(err, errOpen) {
+		t.Fatalf("append while the file cannot be opened: %v, want the open's error, not closed", err)
+	}
+	l.o.open = nil
+	if err := l.Append(true, rec{4}); err != nil {
+		t.Fatalf("append once the file can be opened: %v", err)
+	}
+	if got := onDisk(t, name); !got[2] || !got[4] || len(got) != 2 {
+		t.Errorf("records on disk %v, want 2 and 4", got)
+	}
+	if err := l.Append(false, rec{5}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); !got[5] || len(got) != 3 {
+		t.Errorf("records on disk %v, want 2, 4 and 5", got)
+	}
+}
+
+// TestCompact_FailedAfterTheRenameAppendsToTheNewFile: the same for a
+// background compaction, whose new file holds the live records and the
+// appends made while it ran.
+func TestCompact_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	s := &store{}
+	failed := make(chan error, 1)
+	var first atomic.Bool
+	l := New[rec](name, Options[rec]{
+		Live:    s.live,
+		Due:     func(lines, live int) bool { return !first.Load() && lines > 2*live+8 },
+		OnError: func(err error) { failed <- err },
+		stage: func(at string) {
+			if at == "done" {
+				first.Store(true)
+			}
+		},
+	})
+	if err := l.Rewrite(nil); err != nil {
+		t.Fatal(err)
+	}
+	l.o.write = failAfterRename
+	defer l.Close()
+	n := 0
+	for ; n < 9; n++ {
+		if err := s.put(l, false, rec{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-failed; !errors.Is(err, errSyncDir) {
+		t.Fatalf("compaction: %v, want the directory's sync error", err)
+	}
+	if err := s.put(l, true, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); len(got) != n+1 {
+		t.Errorf("records on disk %v, want 0 to %d", got, n)
 	}
 }
