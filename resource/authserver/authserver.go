@@ -640,7 +640,7 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	q := redirect.Query()
 	q.Set("error", "unsupported_response_type")
-	q.Set("error_description", errdesc.ASCII(explain))
+	q.Set("error_description", errdesc.Wire(explain))
 	if state := r.Form.Get("state"); state != "" {
 		q.Set("state", state)
 	}

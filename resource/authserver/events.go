@@ -33,25 +33,32 @@ type subjectKey struct{ iss, sub string }
 // revocations remembers, for each user whose access a trusted IdP
 // revoked, when it was revoked: access tokens and ID-JAGs issued before
 // then (or in its second) are refused. An entry lasts until every token issued before it has
-// expired; the set is bounded and refuses new entries when full of live
-// ones, rather than forget one.
+// expired, on the server's clock (until) and on the wall clock
+// (untilWall) both, as a jti does (useBoth): the IdP's clock moved ahead
+// past until and back must not make a revoked token good again. The set
+// is bounded and refuses new entries when full of live ones, rather than
+// forget one.
 type revocations struct {
-	mu    sync.Mutex
-	at    map[subjectKey]time.Time
-	until map[subjectKey]time.Time
+	mu        sync.Mutex
+	at        map[subjectKey]time.Time
+	until     map[subjectKey]time.Time
+	untilWall map[subjectKey]time.Time
 }
 
-func (r *revocations) revoke(k subjectKey, at, until time.Time) bool {
+// revoke records k's revocation at at, until until on the server's clock
+// and untilWall on the wall clock (wall: its time now); false when full.
+func (r *revocations) revoke(k subjectKey, at, until, untilWall, wall time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.at == nil {
-		r.at, r.until = map[subjectKey]time.Time{}, map[subjectKey]time.Time{}
+		r.at, r.until, r.untilWall = map[subjectKey]time.Time{}, map[subjectKey]time.Time{}, map[subjectKey]time.Time{}
 	}
 	if _, ok := r.at[k]; !ok && len(r.at) >= maxRevocations {
 		for key, u := range r.until {
-			if !u.After(at) {
+			if !u.After(at) && !r.untilWall[key].After(wall) {
 				delete(r.at, key)
 				delete(r.until, key)
+				delete(r.untilWall, key)
 			}
 		}
 		if len(r.at) >= maxRevocations {
@@ -61,9 +68,9 @@ func (r *revocations) revoke(k subjectKey, at, until time.Time) bool {
 	// A revocation only moves later: one received with the clock moved
 	// back revokes no less than the one before it.
 	if prev, ok := r.at[k]; ok {
-		at, until = latest(at, prev), latest(until, r.until[k])
+		at, until, untilWall = latest(at, prev), latest(until, r.until[k]), latest(untilWall, r.untilWall[k])
 	}
-	r.at[k], r.until[k] = at, until
+	r.at[k], r.until[k], r.untilWall[k] = at, until, untilWall
 	return true
 }
 
@@ -75,14 +82,14 @@ func latest(a, b time.Time) time.Time {
 	return a
 }
 
-// each calls f with every revocation live at now, under r's lock: f
-// must not call r.
-func (r *revocations) each(now time.Time, f func(k subjectKey, at, until time.Time)) {
+// each calls f with every revocation live at now on the server's clock
+// or at wall on the wall clock, under r's lock: f must not call r.
+func (r *revocations) each(now, wall time.Time, f func(k subjectKey, at, until, untilWall time.Time)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, at := range r.at {
-		if until := r.until[k]; until.After(now) {
-			f(k, at, until)
+		if until, untilWall := r.until[k], r.untilWall[k]; until.After(now) || untilWall.After(wall) {
+			f(k, at, until, untilWall)
 		}
 	}
 }
@@ -150,9 +157,12 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Every token issued before now, and living at most the longer of
-	// an access token and an ID-JAG lifetime, is refused until it expires.
-	revoked := replayRecord{Kind: revokedKind, Iss: set.Subject.Iss, Sub: set.Subject.Sub, At: now, Exp: now.Add(a.cfg.AccessTokenLifetime + setMaxAge + a.cfg.Skew)}
-	if !a.revoked.revoke(subjectKey{revoked.Iss, revoked.Sub}, revoked.At, revoked.Exp) {
+	// an access token and an ID-JAG lifetime, is refused until it expires
+	// on both clocks.
+	life := a.cfg.AccessTokenLifetime + setMaxAge + a.cfg.Skew
+	wall := a.cfg.Wall()
+	revoked := replayRecord{Kind: revokedKind, Iss: set.Subject.Iss, Sub: set.Subject.Sub, At: now, Exp: now.Add(life), WallExp: wall.Add(life)}
+	if !a.revoked.revoke(subjectKey{revoked.Iss, revoked.Sub}, revoked.At, revoked.Exp, revoked.WallExp, wall) {
 		writeOAuthError(w, temporarilyUnavailable(time.Minute, "too many revoked users to remember another"), a.cfg.Issuer)
 		return
 	}

@@ -78,8 +78,11 @@ func temporarilyUnavailable(retryAfter time.Duration, format string, args ...any
 	return e
 }
 
-// writeOAuthError writes e as the RFC 6749 §5.2 JSON document. realm names
-// this authorization server in the Basic challenge of invalid_client.
+// writeOAuthError writes e as the RFC 6749 §5.2 JSON document, its
+// description as the IdP sends one (errdesc.Wire: in the §5.2 set and cut
+// to errdesc.MaxBytes, for one that quotes a long value the client sent).
+// realm names this authorization server in the Basic challenge of
+// invalid_client.
 func writeOAuthError(w http.ResponseWriter, e *oauthError, realm string) {
 	h := w.Header()
 	if e.code == "invalid_client" {
@@ -93,5 +96,5 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError, realm string) {
 	httpjson.Write(w, e.status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
-	}{e.code, errdesc.ASCII(e.description)})
+	}{e.code, errdesc.Wire(e.description)})
 }

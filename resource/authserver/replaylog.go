@@ -19,14 +19,24 @@ import (
 // the jti itself), until Exp; or, for the floor kind, the start At
 // before which every JWT is refused (replayLog.floor), until Exp; or,
 // for the revoked kind, a user (Iss, Sub) whose tokens issued until At a
-// pushed SET revoked (a.revoked), until Exp.
+// pushed SET revoked (a.revoked), until Exp. A floor and a revoked record
+// are also kept until WallExp on the wall clock (Config.Wall), the later
+// of the two, as the jti kinds are by their _wall twins: a record without
+// one (written before it) is kept on the server's clock alone.
 type replayRecord struct {
-	Kind string    `json:"kind"`
-	Key  string    `json:"key,omitempty"`
-	Iss  string    `json:"iss,omitempty"`
-	Sub  string    `json:"sub,omitempty"`
-	At   time.Time `json:"at,omitzero"`
-	Exp  time.Time `json:"exp"`
+	Kind    string    `json:"kind"`
+	Key     string    `json:"key,omitempty"`
+	Iss     string    `json:"iss,omitempty"`
+	Sub     string    `json:"sub,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Exp     time.Time `json:"exp"`
+	WallExp time.Time `json:"wall_exp,omitzero"`
+}
+
+// liveOnEither reports whether r is live at now on the server's clock or
+// at wall on the wall clock.
+func (r replayRecord) liveOnEither(now, wall time.Time) bool {
+	return now.Before(r.Exp) || wall.Before(r.WallExp)
 }
 
 // The kinds of replayRecord: one for each replay cache, and the floor.
@@ -62,9 +72,11 @@ type replayLog struct {
 	log *recordlog.Log[replayRecord]
 	// floor is the floor record the server started with, kept by every
 	// rewrite while it lives. Set at start; the rewrites (one at a
-	// time) give it its expiry.
-	floor replayRecord
-	srv   *Server
+	// time) give it its expiry. floorWall is the wall clock's time when
+	// the floor was raised, from which WallExp is counted.
+	floor     replayRecord
+	floorWall time.Time
+	srv       *Server
 }
 
 // minReplayRewrite is how many appends a rewrite waits for at least.
@@ -119,6 +131,7 @@ func (a *Server) openReplayLog(name string) (*replayLog, error) {
 	}
 	if lost > 0 && now.After(l.floor.At) {
 		l.floor = replayRecord{Kind: replayFloorKind, At: now}
+		l.floorWall = a.cfg.Wall()
 	}
 	if !l.floor.At.IsZero() {
 		a.replayFloor = l.floor.At
@@ -148,13 +161,14 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 	case replayProofWallKind:
 		c, now = a.proofsWall, a.cfg.Wall()
 	case replayFloorKind:
-		if now.Before(r.Exp) && r.At.After(l.floor.At) {
+		if r.liveOnEither(now, a.cfg.Wall()) && r.At.After(l.floor.At) {
 			l.floor = r
 		}
 		return true
 	case revokedKind:
 		// Full: a.revoked has room for fewer than it held.
-		return !now.Before(r.Exp) || a.revoked.revoke(subjectKey{r.Iss, r.Sub}, r.At, r.Exp)
+		wall := a.cfg.Wall()
+		return !r.liveOnEither(now, wall) || a.revoked.revoke(subjectKey{r.Iss, r.Sub}, r.At, r.Exp, r.WallExp, wall)
 	default:
 		return false
 	}
@@ -246,9 +260,10 @@ func (l *replayLog) live() []replayRecord {
 			// Raised at this start: for as long as a JWT made until
 			// then may be accepted.
 			longest := max(a.reg.Load().maxLife, replay.MaxAssertionLifetime, dpop.DefaultWindow)
-			l.floor.Exp = l.floor.At.Add(longest + 2*a.cfg.Skew + dpop.DefaultWindow + time.Second)
+			life := longest + 2*a.cfg.Skew + dpop.DefaultWindow + time.Second
+			l.floor.Exp, l.floor.WallExp = l.floor.At.Add(life), l.floorWall.Add(life)
 		}
-		if now.Before(l.floor.Exp) {
+		if l.floor.liveOnEither(now, a.cfg.Wall()) {
 			add(l.floor)
 		}
 	}
@@ -265,8 +280,8 @@ func (l *replayLog) live() []replayRecord {
 			add(replayRecord{Kind: c.kind, Key: key, Exp: until})
 		})
 	}
-	a.revoked.each(now, func(k subjectKey, at, until time.Time) {
-		add(replayRecord{Kind: revokedKind, Iss: k.iss, Sub: k.sub, At: at, Exp: until})
+	a.revoked.each(now, a.cfg.Wall(), func(k subjectKey, at, until, untilWall time.Time) {
+		add(replayRecord{Kind: revokedKind, Iss: k.iss, Sub: k.sub, At: at, Exp: until, WallExp: untilWall})
 	})
 	return recs
 }

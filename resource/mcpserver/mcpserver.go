@@ -420,9 +420,10 @@ func (s *mcpServer) setChallenge(w http.ResponseWriter, scheme, code, scope, des
 		params = append(params, fmt.Sprintf(`scope="%s"`, quotable(scope)))
 	}
 	if description != "" {
-		// In the RFC 6750 §3 set, which has neither '"' nor '\': the
-		// body's text (errorBody), not one with characters dropped.
-		params = append(params, fmt.Sprintf(`error_description="%s"`, errdesc.ASCII(description)))
+		// In the RFC 6750 §3 set, which has neither '"' nor '\', and
+		// cut to errdesc.MaxBytes (errdesc.Wire): the body's text
+		// (errorBody), not one with characters dropped.
+		params = append(params, fmt.Sprintf(`error_description="%s"`, errdesc.Wire(description)))
 	}
 	w.Header().Set("WWW-Authenticate", scheme+" "+strings.Join(params, ", "))
 }
@@ -600,9 +601,10 @@ type errorBody struct {
 	Description string `json:"error_description"`
 }
 
-// MarshalJSON writes the description in the RFC 6749 §5.2 set, as the
-// challenge carries it: every refusal's body is written here.
+// MarshalJSON writes the description in the RFC 6749 §5.2 set and cut to
+// errdesc.MaxBytes (errdesc.Wire), as the challenge carries it: every
+// refusal's body is written here.
 func (b errorBody) MarshalJSON() ([]byte, error) {
 	type plain errorBody
-	return json.Marshal(plain{b.Error, errdesc.ASCII(b.Description)})
+	return json.Marshal(plain{b.Error, errdesc.Wire(b.Description)})
 }
