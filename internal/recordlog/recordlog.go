@@ -78,10 +78,10 @@ type Log[R any] struct {
 	// cut off again: no append until it is.
 	broken error
 	// since holds what was appended while a compaction runs, which it
-	// adds after the records it wrote; nil when none runs.
-	since      []byte
-	compacting bool
-	wg         sync.WaitGroup
+	// adds after the records it wrote: nil when none runs, and not nil
+	// (empty at first) while one does, which is how Append tells.
+	since []byte
+	wg    sync.WaitGroup
 	// moved is the file a rewrite renamed into place but could not open
 	// for appending (l.f is then nil): the next append opens it.
 	moved *written
@@ -256,7 +256,7 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 	}
 	l.size += int64(len(data))
 	l.lines += len(rs)
-	if l.compacting {
+	if l.since != nil {
 		l.since = append(l.since, data...)
 	}
 	if sync {
@@ -264,8 +264,7 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 			return fmt.Errorf("syncing %s: %w", l.name, err)
 		}
 	}
-	if !l.compacting && l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live) {
-		l.compacting = true
+	if l.since == nil && l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live) {
 		l.since = []byte{}
 		l.wg.Add(1)
 		go l.compact()
@@ -290,7 +289,7 @@ func (l *Log[R]) compact() {
 		if !locked {
 			l.mu.Lock()
 		}
-		l.compacting, l.since = false, nil
+		l.since = nil
 		l.mu.Unlock()
 	}()
 	rs := l.o.Live()

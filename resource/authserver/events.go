@@ -39,38 +39,39 @@ type subjectKey struct{ iss, sub string }
 // is bounded and refuses new entries when full of live ones, rather than
 // forget one.
 type revocations struct {
-	mu        sync.Mutex
-	at        map[subjectKey]time.Time
-	until     map[subjectKey]time.Time
-	untilWall map[subjectKey]time.Time
+	mu sync.Mutex
+	by map[subjectKey]revocation
 }
+
+// revocation is one user's: revoked at at, until until on the server's
+// clock and untilWall on the wall clock.
+type revocation struct{ at, until, untilWall time.Time }
 
 // revoke records k's revocation at at, until until on the server's clock
 // and untilWall on the wall clock (wall: its time now); false when full.
 func (r *revocations) revoke(k subjectKey, at, until, untilWall, wall time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.at == nil {
-		r.at, r.until, r.untilWall = map[subjectKey]time.Time{}, map[subjectKey]time.Time{}, map[subjectKey]time.Time{}
+	if r.by == nil {
+		r.by = map[subjectKey]revocation{}
 	}
-	if _, ok := r.at[k]; !ok && len(r.at) >= maxRevocations {
-		for key, u := range r.until {
-			if !u.After(at) && !r.untilWall[key].After(wall) {
-				delete(r.at, key)
-				delete(r.until, key)
-				delete(r.untilWall, key)
+	prev, ok := r.by[k]
+	if !ok && len(r.by) >= maxRevocations {
+		for key, v := range r.by {
+			if !v.until.After(at) && !v.untilWall.After(wall) {
+				delete(r.by, key)
 			}
 		}
-		if len(r.at) >= maxRevocations {
+		if len(r.by) >= maxRevocations {
 			return false
 		}
 	}
 	// A revocation only moves later: one received with the clock moved
 	// back revokes no less than the one before it.
-	if prev, ok := r.at[k]; ok {
-		at, until, untilWall = latest(at, prev), latest(until, r.until[k]), latest(untilWall, r.untilWall[k])
+	if ok {
+		at, until, untilWall = latest(at, prev.at), latest(until, prev.until), latest(untilWall, prev.untilWall)
 	}
-	r.at[k], r.until[k], r.untilWall[k] = at, until, untilWall
+	r.by[k] = revocation{at, until, untilWall}
 	return true
 }
 
@@ -87,9 +88,9 @@ func latest(a, b time.Time) time.Time {
 func (r *revocations) each(now, wall time.Time, f func(k subjectKey, at, until, untilWall time.Time)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k, at := range r.at {
-		if until, untilWall := r.until[k], r.untilWall[k]; until.After(now) || untilWall.After(wall) {
-			f(k, at, until, untilWall)
+	for k, v := range r.by {
+		if v.until.After(now) || v.untilWall.After(wall) {
+			f(k, v.at, v.until, v.untilWall)
 		}
 	}
 }
@@ -100,8 +101,8 @@ func (r *revocations) each(now, wall time.Time, f func(k subjectKey, at, until, 
 func (r *revocations) revokedBefore(k subjectKey, iat time.Time) (time.Time, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	at, ok := r.at[k]
-	return at, ok && !iat.After(at)
+	v, ok := r.by[k]
+	return v.at, ok && !iat.After(v.at)
 }
 
 // serveEvents is the RFC 8935 push endpoint: it verifies a SET of a

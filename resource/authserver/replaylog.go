@@ -252,7 +252,7 @@ func (l *replayLog) write(sync bool, rs ...replayRecord) {
 // after it is written twice, which loading tolerates.
 func (l *replayLog) live() []replayRecord {
 	a := l.srv
-	now := a.cfg.Now()
+	now, wall := a.cfg.Now(), a.cfg.Wall()
 	var recs []replayRecord
 	add := func(r replayRecord) { recs = append(recs, r) }
 	if !l.floor.At.IsZero() {
@@ -263,7 +263,7 @@ func (l *replayLog) live() []replayRecord {
 			life := longest + 2*a.cfg.Skew + dpop.DefaultWindow + time.Second
 			l.floor.Exp, l.floor.WallExp = l.floor.At.Add(life), l.floorWall.Add(life)
 		}
-		if l.floor.liveOnEither(now, a.cfg.Wall()) {
+		if l.floor.liveOnEither(now, wall) {
 			add(l.floor)
 		}
 	}
@@ -272,15 +272,15 @@ func (l *replayLog) live() []replayRecord {
 		cache *replay.Cache
 		now   time.Time
 	}{
-		{replayJTIKind, a.replay, now}, {replayJTIWallKind, a.replayWall, a.cfg.Wall()},
-		{replayAssertionKind, a.clientAs, now}, {replayAssertionWallKind, a.clientAsWall, a.cfg.Wall()},
-		{replayProofKind, a.proofs, now}, {replayProofWallKind, a.proofsWall, a.cfg.Wall()},
+		{replayJTIKind, a.replay, now}, {replayJTIWallKind, a.replayWall, wall},
+		{replayAssertionKind, a.clientAs, now}, {replayAssertionWallKind, a.clientAsWall, wall},
+		{replayProofKind, a.proofs, now}, {replayProofWallKind, a.proofsWall, wall},
 	} {
 		c.cache.Each(c.now, func(key string, until time.Time) {
 			add(replayRecord{Kind: c.kind, Key: key, Exp: until})
 		})
 	}
-	a.revoked.each(now, a.cfg.Wall(), func(k subjectKey, at, until, untilWall time.Time) {
+	a.revoked.each(now, wall, func(k subjectKey, at, until, untilWall time.Time) {
 		add(replayRecord{Kind: revokedKind, Iss: k.iss, Sub: k.sub, At: at, Exp: until, WallExp: untilWall})
 	})
 	return recs
