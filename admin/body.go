@@ -47,16 +47,7 @@ func checkedBody(w http.ResponseWriter, r *http.Request, limit int64, o strictjs
 			return nil, &editRefusal{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", desc: "send the body as application/json"}
 		}
 	}
-	var body []byte
-	var err error
-	if r.ContentLength > limit {
-		// Refused before a byte is read: a client that sent
-		// Expect: 100-continue is told instead of being asked for the
-		// body (RFC 9110 section 10.1.1).
-		err = &http.MaxBytesError{Limit: limit}
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	}
+	body, err := readLimited(w, r, limit)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -69,6 +60,17 @@ func checkedBody(w http.ResponseWriter, r *http.Request, limit int64, o strictjs
 		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: "the body is refused: " + err.Error()}
 	}
 	return body, nil
+}
+
+// readLimited reads r's body, of at most limit bytes (*http.MaxBytesError
+// beyond). A Content-Length beyond it is refused before a byte is read: a
+// client that sent Expect: 100-continue is told instead of being asked
+// for the body (RFC 9110 section 10.1.1).
+func readLimited(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // decodeStrict decodes a body that readBody accepted into v, refusing keys

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -45,13 +44,7 @@ func (a *API) faults() []idp.FaultStatus {
 // answers 201 with them as activated (ids assigned). A body with problems
 // is refused with 400 and every problem, each with its line in the body.
 func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
-	var body []byte
-	var err error
-	if r.ContentLength > maxFaultBody {
-		err = &http.MaxBytesError{Limit: maxFaultBody} // unread, as in checkedBody
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
-	}
+	body, err := readLimited(w, r, maxFaultBody)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		writeAPIError(w, http.StatusRequestEntityTooLarge, "request_too_large",

@@ -8,7 +8,6 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // The bearer tokens of SCIM provisioning (policy.SCIM, the scim: section):
@@ -84,24 +83,21 @@ func (a *API) requireSCIMToken(w http.ResponseWriter, r *http.Request, token str
 		unauthorized(w, r, "a SCIM bearer token grants the SCIM endpoints ("+scimPrefix+") only; sign in with an admin user's username and password (HTTP Basic)")
 		return ""
 	}
-	if wait, ok := a.throttle.Wait(r.Context(), bearerThrottleKey(r)); !ok {
+	key := bearerThrottleKey(r)
+	if wait, ok := a.throttle.Wait(r.Context(), key); !ok {
 		a.loginDenied(r, "", "too many wrong SCIM bearer tokens; refused without checking the token")
 		w.Header().Set("Retry-After", throttle.RetryAfter(wait))
 		scimError(w, http.StatusTooManyRequests, "", "too many wrong bearer tokens: try again in "+throttle.RetryAfter(wait)+" s (Retry-After)")
 		return ""
 	}
-	cfg := a.idp.Config()
-	var t *policy.SCIMToken
-	if token != "" {
-		t = cfg.SCIM.Match(token)
-	}
+	t := a.idp.Config().SCIM.Match(token) // nil for "" too
 	if t == nil {
-		a.throttle.Failure(bearerThrottleKey(r))
+		a.throttle.Failure(key)
 		a.loginDenied(r, "", "unknown SCIM bearer token")
 		w.Header().Set("WWW-Authenticate", scimChallenge+`, error="invalid_token"`)
 		scimError(w, http.StatusUnauthorized, "", "the bearer token is none of this IdP's SCIM tokens (scim.tokens in the configuration, docs/configuration.md)")
 		return ""
 	}
-	a.throttle.Success(bearerThrottleKey(r))
+	a.throttle.Success(key)
 	return "scim:" + audit.Truncate(t.Name)
 }

@@ -122,11 +122,7 @@ func renameEdits(cur *policy.Config, group, name string, want membership) ([]pol
 		nu := cloneUser(*u)
 		switch {
 		case in && want[u.Sub]:
-			for j, g := range nu.Groups {
-				if g == group {
-					nu.Groups[j] = name
-				}
-			}
+			replaceGroup(nu.Groups, group, name)
 		case want[u.Sub]:
 			nu.Groups = append(nu.Groups, name)
 		default:
@@ -137,6 +133,15 @@ func renameEdits(cur *policy.Config, group, name string, want membership) ([]pol
 	return edits, nil
 }
 
+// replaceGroup makes each group of groups named group name, in place.
+func replaceGroup(groups []string, group, name string) {
+	for i, g := range groups {
+		if g == group {
+			groups[i] = name
+		}
+	}
+}
+
 // renameInServers are the edits of the MCP servers of cur whose access
 // or deny entries name group: each names name instead.
 func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit {
@@ -145,11 +150,7 @@ func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit
 			return groups, false
 		}
 		out := slices.Clone(groups)
-		for i, g := range out {
-			if g == group {
-				out[i] = name
-			}
-		}
+		replaceGroup(out, group, name)
 		return out, true
 	}
 	var edits []policy.ServerEdit

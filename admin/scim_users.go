@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -222,7 +221,7 @@ func externalID(v any) (string, error) {
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId must be a string")
 	case len(s) > policy.MaxNameBytes:
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId is longer than %d bytes", policy.MaxNameBytes)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0 || (s != "" && strings.TrimSpace(s) == ""):
+	case s != "" && policy.UnfitExternalID(s):
 		return "", scimFail(http.StatusBadRequest, "invalidValue", "externalId is blank or holds a control character")
 	}
 	return s, nil

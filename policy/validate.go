@@ -264,7 +264,7 @@ func (v *validator) userList() {
 		}
 		v.uniqueSub(subs, path, u)
 		if u.ExternalID != "" {
-			if strings.TrimSpace(u.ExternalID) == "" || strings.IndexFunc(u.ExternalID, unicode.IsControl) >= 0 {
+			if UnfitExternalID(u.ExternalID) {
 				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the user, or remove the key", u.ExternalID)
 			} else {
 				v.unique(externalIDs, i, path+".external_id", "users[%d].external_id", "external_id", u.ExternalID)
@@ -347,6 +347,14 @@ func (v *validator) identityText(path, s string, trimmed bool) bool {
 		}
 	}
 	return true
+}
+
+// UnfitExternalID reports whether an external_id that is set is blank or
+// holds a control character: the check of users[].external_id, which
+// SCIM makes of an externalId before its edit, to answer it in SCIM's
+// terms.
+func UnfitExternalID(s string) bool {
+	return strings.TrimSpace(s) == "" || strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 func plausibleEmail(s string) bool {
