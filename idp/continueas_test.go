@@ -16,6 +16,29 @@ import (
 func TestCIMD_ContinueAsIsBounded(t *testing.T) {
 	f := startCIMD(t)
 	br := newBrowser(f.testIdP)
+	_, at := continuePage(t, f, br)
+	long := strings.Repeat("m", 6000)
+	for _, c := range []struct {
+		as, want string
+	}{
+		{"bob", "not <bdi>bob</bdi>."},
+		{long, "You are now signed in as <bdi>alice</bdi>"},
+	} {
+		resp, b := continueAs(t, f, br, at, c.as)
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(b, c.want) {
+			t.Errorf("continue_as of %d bytes: %d, want 409 saying %q\n%.600s", len(c.as), resp.StatusCode, c.want, b)
+		}
+		if len(c.as) > 256 && strings.Contains(b, c.as[:300]) {
+			t.Errorf("continue_as of %d bytes was echoed into the page", len(c.as))
+		}
+	}
+}
+
+// continuePage signs alice in with br through mcp-client, then opens the
+// document client's authorization: the login page that asks whether to
+// continue as alice. It returns that page and its URL.
+func continuePage(t *testing.T, f *cimdFixture, br *browser) (body string, at *url.URL) {
+	t.Helper()
 	_, challenge := pkce()
 	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
 		t.Fatalf("signing alice in through mcp-client: %+v", res)
@@ -26,28 +49,22 @@ func TestCIMD_ContinueAsIsBounded(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="continue"`) {
 		t.Fatalf("the document client with a live session: %d\n%s", resp.StatusCode, body)
 	}
-	long := strings.Repeat("m", 6000)
-	for _, c := range []struct {
-		as, want string
-	}{
-		{"bob", "not <bdi>bob</bdi>."},
-		{long, "You are now signed in as <bdi>alice</bdi>"},
-	} {
-		form := url.Values{"authRequestID": {at.Query().Get("authRequestID")}, "continue": {"1"}, "continue_as": {c.as}}
-		req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		resp, err := br.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusConflict || !strings.Contains(string(b), c.want) {
-			t.Errorf("continue_as of %d bytes: %d, want 409 saying %q\n%.600s", len(c.as), resp.StatusCode, c.want, b)
-		}
-		if len(c.as) > 256 && strings.Contains(string(b), c.as[:300]) {
-			t.Errorf("continue_as of %d bytes was echoed into the page", len(c.as))
-		}
+	return body, at
+}
+
+// continueAs presses continuePage's button (at is its URL) with
+// continue_as set to as, and returns the answer and its body.
+func continueAs(t *testing.T, f *cimdFixture, br *browser, at *url.URL, as string) (*http.Response, string) {
+	t.Helper()
+	form := url.Values{"authRequestID": {at.Query().Get("authRequestID")}, "continue": {"1"}, "continue_as": {as}}
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := br.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
 }

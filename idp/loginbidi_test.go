@@ -1,9 +1,7 @@
 package idp_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,27 +15,8 @@ import (
 func TestLogin_ErrorNamesAreBidiIsolated(t *testing.T) {
 	f := startCIMD(t)
 	br := newBrowser(f.testIdP)
-	_, challenge := pkce()
-	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
-		t.Fatalf("signing alice in through mcp-client: %+v", res)
-	}
-	params := authParams(callback, challenge)
-	params.Set("client_id", f.public)
-	resp, body, at := follow(t, br, f.URL+"/authorize?"+params.Encode(), nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="continue"`) {
-		t.Fatalf("the document client with a live session: %d\n%s", resp.StatusCode, body)
-	}
-	form := url.Values{"authRequestID": {at.Query().Get("authRequestID")}, "continue": {"1"}, "continue_as": {"bob\u202e.won ni dengis"}}
-	req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := br.hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	page := string(b)
+	_, at := continuePage(t, f, br)
+	resp, page := continueAs(t, f, br, at, "bob\u202e.won ni dengis")
 	all := strings.Count(page, "\u202e")
 	isolated := len(regexp.MustCompile("<bdi>[^<]*\u202e[^<]*</bdi>").FindAllString(page, -1))
 	if resp.StatusCode != http.StatusConflict || all != 1 || isolated != all {
@@ -56,16 +35,7 @@ func TestLogin_ErrorNamesAreBidiIsolated(t *testing.T) {
 func TestLogin_ContinueAsNameIsBidiIsolated(t *testing.T) {
 	f := startCIMD(t)
 	br := newBrowser(f.testIdP)
-	_, challenge := pkce()
-	if res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw"); res.location == nil || res.location.Query().Get("code") == "" {
-		t.Fatalf("signing alice in through mcp-client: %+v", res)
-	}
-	params := authParams(callback, challenge)
-	params.Set("client_id", f.public)
-	resp, body, _ := follow(t, br, f.URL+"/authorize?"+params.Encode(), nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="continue"`) {
-		t.Fatalf("the document client with a live session: %d\n%s", resp.StatusCode, body)
-	}
+	body, _ := continuePage(t, f, br)
 	if want := "Continue as <strong><bdi>alice</bdi></strong>"; !strings.Contains(body, want) {
 		t.Errorf("the page does not hold %q:\n%s", want, body)
 	}

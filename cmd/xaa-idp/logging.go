@@ -30,15 +30,23 @@ func logFlags(fs *flag.FlagSet) logOptions {
 
 // check refuses a --log-level or --log-format that is none.
 func (o logOptions) check() error {
-	var level slog.Level
+	_, _, err := o.parse()
+	return err
+}
+
+// parse reads --log-level and --log-format: the level, and whether the
+// format is json (else text).
+func (o logOptions) parse() (level slog.Level, json bool, err error) {
 	if err := level.UnmarshalText([]byte(*o.level)); err != nil {
-		return fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
+		return 0, false, fmt.Errorf("%s: use debug, info, warn or error", flagValue(o.fs, "log-level", *o.level))
 	}
 	switch strings.ToLower(*o.format) {
-	case "text", "json":
-		return nil
+	case "text":
+		return level, false, nil
+	case "json":
+		return level, true, nil
 	}
-	return fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
+	return 0, false, fmt.Errorf("%s: use text or json", flagValue(o.fs, "log-format", *o.format))
 }
 
 // setup makes the process logger, which the IdP and zitadel log through
@@ -47,17 +55,13 @@ func (o logOptions) check() error {
 // requests are logged by method and path, without query string or
 // headers.
 func (o logOptions) setup(w io.Writer) (restore func(), err error) {
-	if err := o.check(); err != nil {
+	level, json, err := o.parse()
+	if err != nil {
 		return nil, err
 	}
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(*o.level)) // check took it
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: cutLongValues}
-	var h slog.Handler
-	switch strings.ToLower(*o.format) {
-	case "text":
-		h = slog.NewTextHandler(w, opts)
-	case "json":
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if json {
 		h = slog.NewJSONHandler(visibleJSON{w}, opts)
 	}
 	prev := slog.Default()

@@ -59,6 +59,19 @@ func onDisk(t *testing.T, name string) map[int]bool {
 	return got
 }
 
+// withRecord1 is a log with no options in a new directory, rewritten to
+// hold record 1, and its file's name; it is closed when t ends.
+func withRecord1(t *testing.T) (*Log[rec], string) {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	l := New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, name
+}
+
 // TestAppend_CutShortIsCutBack: an append the disk takes only part of
 // (the process's file size limit cuts a write short as a full disk does)
 // fails and leaves no part of a line: the next append starts a line.
@@ -187,12 +200,7 @@ func TestScan_LinesAndTheTornLast(t *testing.T) {
 // push journal rewrites while the IdP runs: a full disk at that moment
 // must not stop it taking SETs until a restart.)
 func TestRewrite_FailedKeepsAppending(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "log.jsonl")
-	l := New[rec](name, Options[rec]{})
-	if err := l.Rewrite([]rec{{1}}); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, name := withRecord1(t)
 	lift := diskfull.After(t, name, 4)
 	err := l.Rewrite([]rec{{1}, {2}, {3}})
 	lift()
@@ -370,12 +378,7 @@ var errSyncDir = errors.New("syncing the directory: input/output error")
 // file at the name; the appends after it go there, not to the old file,
 // unlinked, where a restart would never read them.
 func TestRewrite_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "log.jsonl")
-	l := New[rec](name, Options[rec]{})
-	if err := l.Rewrite([]rec{{1}}); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, name := withRecord1(t)
 	l.o.write = failAfterRename
 	if err := l.Rewrite([]rec{{2}, {3}}); !errors.Is(err, errSyncDir) {
 		t.Fatalf("rewrite: %v, want the directory's sync error", err)
@@ -393,12 +396,7 @@ func TestRewrite_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
 // new file is in place but could not be opened for appending fails, and
 // the log is not closed: the next append opens the file and is in it.
 func TestRewrite_NewFileNotOpenedIsOpenedByTheNextAppend(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "log.jsonl")
-	l := New[rec](name, Options[rec]{})
-	if err := l.Rewrite([]rec{{1}}); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, name := withRecord1(t)
 	errOpen := errors.New("too many open files")
 	l.o.open = func(string) (*os.File, error) { return nil, errOpen }
 	if err := l.Rewrite([]rec{{2}}); !errors.Is(err, errOpen) {
