@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -491,6 +492,21 @@ const (
 // next (older) page when there is one (RFC 8288).
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	// A filter that can match nothing, misspelt or given twice (one value
+	// only could count), would answer an empty page that reads as
+	// "nothing happened".
+	for p, vs := range q {
+		if len(vs) > 1 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
+			return
+		}
+	}
+	for p, known := range map[string][]string{"type": audit.Types, "outcome": audit.Outcomes} {
+		if v := q.Get(p); v != "" && !slices.Contains(known, v) {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", p+" "+strconv.Quote(v)+" is not one of "+strings.Join(known, ", "))
+			return
+		}
+	}
 	f := audit.Filter{
 		Type:    q.Get("type"),
 		User:    q.Get("user"),

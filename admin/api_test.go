@@ -355,3 +355,27 @@ mcp_servers:
 		}
 	}
 }
+
+// A filter of the audit API that can match nothing because it is misspelt
+// (type=exchange, outcome=refused) or given twice (only one value could
+// count) is refused with the values it takes, rather than answered with
+// an empty page that reads as "nothing happened".
+func TestAdminAPI_AuditRefusesAFilterThatCannotMatch(t *testing.T) {
+	base := start(t)
+	for _, q := range []string{"type=exchange", "outcome=refused", "type=login&type=token", "user=bob&user=alice", "limit=5&limit=6"} {
+		resp, body := get(t, base, "/admin/api/audit?"+q, "alice", "alice-pw")
+		name, _, _ := strings.Cut(q, "=")
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_request"`) || !strings.Contains(string(body), name) {
+			t.Errorf("audit?%s: %d %s, want 400 invalid_request naming %s", q, resp.StatusCode, body, name)
+		}
+	}
+	resp, body := get(t, base, "/admin/api/audit?type=exchange", "alice", "alice-pw")
+	if resp.StatusCode == http.StatusBadRequest && !strings.Contains(string(body), "token_exchange") {
+		t.Errorf("unknown type: %s, want the known types listed", body)
+	}
+	for _, q := range []string{"type=login&outcome=allowed", "type=access_request&outcome=expired", "type=fault"} {
+		if resp, body := get(t, base, "/admin/api/audit?"+q, "alice", "alice-pw"); resp.StatusCode != http.StatusOK {
+			t.Errorf("audit?%s: %d %s, want 200", q, resp.StatusCode, body)
+		}
+	}
+}
