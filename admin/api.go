@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -491,6 +492,21 @@ const (
 // next (older) page when there is one (RFC 8288).
 func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	// A filter that can match nothing, misspelt or given twice (one value
+	// only could count), would answer an empty page that reads as
+	// "nothing happened".
+	for p, vs := range q {
+		if len(vs) > 1 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
+			return
+		}
+	}
+	for p, known := range map[string][]string{"type": audit.Types, "outcome": audit.Outcomes} {
+		if v := q.Get(p); v != "" && !slices.Contains(known, v) {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", p+" "+strconv.Quote(v)+" is not one of "+strings.Join(known, ", "))
+			return
+		}
+	}
 	f := audit.Filter{
 		Type:    q.Get("type"),
 		User:    q.Get("user"),
@@ -557,6 +573,14 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 // (a duration) stands for how long ago the user logged in; default: just now.
 func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	// One value each, as at the token endpoint, except scope: every scope
+	// parameter counts, as `xaa-idp explain --scope` repeats.
+	for _, p := range []string{"user", "client", "audience", "resource", "auth_age"} {
+		if len(q[p]) > 1 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
+			return
+		}
+	}
 	var missing []string
 	for _, p := range []string{"user", "client", "audience"} {
 		if q.Get(p) == "" {
@@ -572,18 +596,22 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	authTime := now
 	if v := q.Get("auth_age"); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", "auth_age must be a duration such as 30m")
+		if err != nil || d < 0 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "auth_age must be a duration such as 30m, how long ago the user logged in (not negative)")
 			return
 		}
 		authTime = now.Add(-d)
+	}
+	var scopes []string
+	for _, v := range q["scope"] {
+		scopes = append(scopes, strings.Fields(v)...)
 	}
 	e := a.idp.Config().Explain(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),
 		Audience: q.Get("audience"),
 		Resource: q.Get("resource"),
-		Scopes:   strings.Fields(q.Get("scope")),
+		Scopes:   scopes,
 		AuthTime: authTime,
 		Now:      now,
 	})

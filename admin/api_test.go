@@ -308,3 +308,74 @@ func TestAdminAPI_ConfigShowsTheCIMDSettingsInEffect(t *testing.T) {
 		t.Errorf("cimd shows enabled %v, token_exchange %v, allow %q; want true, true and the default patterns", c.Enabled, c.TokenExchange, c.Allow)
 	}
 }
+
+// The admin API's explain reads its parameters as `xaa-idp explain` reads
+// its flags: every `scope` counts (the CLI's --scope is repeatable, and a
+// script building the query from a list repeats it), and a login age cannot
+// be negative. Taking the first scope only answered invalid_scope for bob's
+// scope=files.write&scope=files.read, where the token endpoint and the CLI
+// grant files.read; a negative auth_age met every max_auth_age.
+func TestAdminAPI_ExplainReadsItsParametersAsTheCLI(t *testing.T) {
+	base, _ := serveConfig(t, `
+groups: [{name: mkt}]
+users:
+  - {username: alice, password: alice-pw, admin: true}
+  - {username: bob, password: bob-pw, groups: [mkt]}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [files.read, files.write]
+    clients: {mcp-client: mcp-client-at-files}
+    access: [{groups: [mkt], scopes: [files.read], max_auth_age: 5m}]
+`, "explain.yaml")
+	q := "/admin/api/explain?user=bob&client=mcp-client&audience=https://as.files.example"
+	resp, body := get(t, base, q+"&scope=files.write&scope=files.read", "alice", "alice-pw")
+	var e struct {
+		Allowed bool     `json:"allowed"`
+		Error   string   `json:"error"`
+		Scopes  []string `json:"scopes"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	if !e.Allowed || strings.Join(e.Scopes, " ") != "files.read" {
+		t.Errorf("explain with scope repeated = %s, want allowed with files.read", body)
+	}
+	resp, body = get(t, base, q+"&auth_age=-1h", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "auth_age") {
+		t.Errorf("explain with a negative auth_age: %d %s, want 400 naming auth_age", resp.StatusCode, body)
+	}
+	for _, p := range []string{"user=bob", "client=mcp-client", "audience=https://as.files.example", "resource=https://mcp.files.example/mcp", "auth_age=1m"} {
+		resp, body = get(t, base, q+"&resource=https://mcp.files.example/mcp&auth_age=1m&"+p, "alice", "alice-pw")
+		if name, _, _ := strings.Cut(p, "="); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), name) {
+			t.Errorf("explain with %s twice: %d %s, want 400 naming it", name, resp.StatusCode, body)
+		}
+	}
+}
+
+// A filter of the audit API that can match nothing because it is misspelt
+// (type=exchange, outcome=refused) or given twice (only one value could
+// count) is refused with the values it takes, rather than answered with
+// an empty page that reads as "nothing happened".
+func TestAdminAPI_AuditRefusesAFilterThatCannotMatch(t *testing.T) {
+	base := start(t)
+	for _, q := range []string{"type=exchange", "outcome=refused", "type=login&type=token", "user=bob&user=alice", "limit=5&limit=6"} {
+		resp, body := get(t, base, "/admin/api/audit?"+q, "alice", "alice-pw")
+		name, _, _ := strings.Cut(q, "=")
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_request"`) || !strings.Contains(string(body), name) {
+			t.Errorf("audit?%s: %d %s, want 400 invalid_request naming %s", q, resp.StatusCode, body, name)
+		}
+	}
+	resp, body := get(t, base, "/admin/api/audit?type=exchange", "alice", "alice-pw")
+	if resp.StatusCode == http.StatusBadRequest && !strings.Contains(string(body), "token_exchange") {
+		t.Errorf("unknown type: %s, want the known types listed", body)
+	}
+	for _, q := range []string{"type=login&outcome=allowed", "type=access_request&outcome=expired", "type=fault"} {
+		if resp, body := get(t, base, "/admin/api/audit?"+q, "alice", "alice-pw"); resp.StatusCode != http.StatusOK {
+			t.Errorf("audit?%s: %d %s, want 200", q, resp.StatusCode, body)
+		}
+	}
+}

@@ -41,6 +41,14 @@ const (
 	Approved  = "approved"
 )
 
+// Types and Outcomes list every value of "type" and "outcome": the audit
+// API refuses a filter outside them, the console offers them.
+var (
+	Types = []string{TypeLogin, TypeLogout, TypeToken, TypeTokenExchange, TypeAdminChange,
+		TypeConfigReload, TypeKeyRotation, TypeAccessRequest, TypeEventPush, TypeFault}
+	Outcomes = []string{Allowed, Denied, Error, Requested, Approved, Expired}
+)
+
 // timeLayout is the contract's time format: UTC, always three fractional digits, so that lines
 // sort and diff the same way whatever the clock's precision.
 const timeLayout = "2006-01-02T15:04:05.000Z"

@@ -104,13 +104,6 @@ func matches(f audit.Filter, e audit.Event) bool {
 		eq(f.Outcome, e.Outcome) && (f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
 }
 
-// eventTypes and outcomes are the filter form's choices (docs/audit.md).
-var (
-	eventTypes = []string{audit.TypeLogin, audit.TypeLogout, audit.TypeToken, audit.TypeTokenExchange, audit.TypeAdminChange,
-		audit.TypeConfigReload, audit.TypeKeyRotation, audit.TypeAccessRequest, audit.TypeEventPush, audit.TypeFault}
-	outcomes = []string{audit.Allowed, audit.Denied, audit.Error, audit.Requested, audit.Approved, audit.Expired}
-)
-
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())
 	data := struct {
@@ -124,7 +117,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		// one parameter, "=" and "&" included, which would drop them all.
 		Export, Stream string
 		Invalid        *fieldError
-	}{Q: q, Types: eventTypes, Results: outcomes}
+	}{Q: q, Types: audit.Types, Results: audit.Outcomes}
 	base := q.values()
 	data.Export, data.Stream = c.url("/admin/audit/export?"+base.Encode()), c.url("/admin/audit/stream?"+base.Encode())
 	f, err := q.filter(c.adminAPI.Now())
