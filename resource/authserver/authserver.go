@@ -632,6 +632,16 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	explain := fmt.Sprintf("this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
 		"get an ID-JAG from your enterprise IdP and POST it to %s", GrantTypeJWTBearer, a.endpoint("/token"))
+	// RFC 6749 §3.1: no parameter may repeat (resource may, RFC 8707).
+	// Refused as the IdP's /authorize does, before any redirect: the first
+	// of two redirect_uri or client_id values is no more the client's
+	// than the second (§4.1.2.1), and of two states neither is echoed.
+	for _, name := range slices.Sorted(maps.Keys(r.Form)) {
+		if len(r.Form[name]) > 1 && name != "resource" {
+			writeOAuthError(w, invalidRequest("parameter %q is repeated %d times; send it once (RFC 6749 §3.1); and %s", name, len(r.Form[name]), explain), a.cfg.Issuer)
+			return
+		}
+	}
 	redirect, oerr := a.authorizeRedirect(r, r.Form.Get("client_id"), r.Form.Get("redirect_uri"))
 	if oerr != nil {
 		oerr.description += "; and " + explain
