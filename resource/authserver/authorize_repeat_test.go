@@ -54,3 +54,46 @@ func TestAuthorize_RefusesARepeatedParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorize_RefusesOtherMethods: the authorization endpoint takes GET
+// and POST (RFC 6749 §3.1, OpenID Connect Core §3.1.2.1), as the IdP's
+// does; a PUT or DELETE used to be redirected to the client like a GET.
+func TestAuthorize_RefusesOtherMethods(t *testing.T) {
+	e := newEnv(t, func(c *authserver.Config) {
+		c.RedirectURIs = map[string][]string{confidentialClient: {"http://127.0.0.1/callback"}}
+	})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	query := "?client_id=" + url.QueryEscape(confidentialClient) + "&redirect_uri=" + url.QueryEscape("http://127.0.0.1/callback") + "&state=s"
+	for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+		req, err := http.NewRequest(method, e.asURL+"/authorize"+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Location") != "" || body["error"] != "invalid_request" ||
+			resp.Header.Get("Allow") != "GET, HEAD, POST" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: HTTP %d Location %q Allow %q %v, want 405 invalid_request, Allow: GET, HEAD, POST", method, resp.StatusCode,
+				resp.Header.Get("Location"), resp.Header.Get("Allow"), body)
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		req, err := http.NewRequest(method, e.asURL+"/authorize"+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Errorf("%s: HTTP %d, want the 302 to the callback", method, resp.StatusCode)
+		}
+	}
+}

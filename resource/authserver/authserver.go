@@ -613,6 +613,17 @@ func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // waiting for the redirect learns at once; anything else gets a 400, since
 // an unverified redirection URI must not be followed.
 func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	// RFC 6749 §3.1 (GET, and POST as OpenID Connect Core §3.1.2.1 allows),
+	// as at the IdP's /authorize: another method is no authorization
+	// request to redirect back.
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		writeOAuthError(w, newOAuthError(http.StatusMethodNotAllowed, "invalid_request",
+			"the authorization endpoint accepts GET and POST, not %s (RFC 6749 §3.1)", r.Method), a.cfg.Issuer)
+		return
+	}
 	// A form body is bounded like the token endpoint's: ParseForm alone
 	// reads up to 10 MiB of it, and the answer quotes client_id.
 	if r.ContentLength > maxTokenRequestBytes && bodyheader.ReadsForm(r) {
