@@ -613,6 +613,17 @@ func (a *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // waiting for the redirect learns at once; anything else gets a 400, since
 // an unverified redirection URI must not be followed.
 func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	// RFC 6749 §3.1 (GET, and POST as OpenID Connect Core §3.1.2.1 allows),
+	// as at the IdP's /authorize: another method is no authorization
+	// request to redirect back.
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		writeOAuthError(w, newOAuthError(http.StatusMethodNotAllowed, "invalid_request",
+			"the authorization endpoint accepts GET and POST, not %s (RFC 6749 §3.1)", r.Method), a.cfg.Issuer)
+		return
+	}
 	// A form body is bounded like the token endpoint's: ParseForm alone
 	// reads up to 10 MiB of it, and the answer quotes client_id.
 	if r.ContentLength > maxTokenRequestBytes && bodyheader.ReadsForm(r) {
@@ -632,6 +643,16 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	explain := fmt.Sprintf("this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
 		"get an ID-JAG from your enterprise IdP and POST it to %s", GrantTypeJWTBearer, a.endpoint("/token"))
+	// RFC 6749 §3.1: no parameter may repeat (resource may, RFC 8707).
+	// Refused as the IdP's /authorize does, before any redirect: the first
+	// of two redirect_uri or client_id values is no more the client's
+	// than the second (§4.1.2.1), and of two states neither is echoed.
+	for _, name := range slices.Sorted(maps.Keys(r.Form)) {
+		if len(r.Form[name]) > 1 && name != "resource" {
+			writeOAuthError(w, invalidRequest("parameter %q is repeated %d times; send it once (RFC 6749 §3.1); and %s", name, len(r.Form[name]), explain), a.cfg.Issuer)
+			return
+		}
+	}
 	redirect, oerr := a.authorizeRedirect(r, r.Form.Get("client_id"), r.Form.Get("redirect_uri"))
 	if oerr != nil {
 		oerr.description += "; and " + explain

@@ -1,0 +1,46 @@
+package interop_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTypeScriptClient_OwnConfig runs the TypeScript client
+// (interop/node/ownconfig.mjs) against `xaa-idp demo --config` with
+// ownConfig (interop/gosdk_ownconfig_test.go) on free ports: an MCP
+// authorization server issuer with a path, subject: email, a client_id
+// with ':' and a space, and a public client, none of which the demo
+// company's configuration has.
+func TestTypeScriptClient_OwnConfig(t *testing.T) {
+	requireTypeScriptClient(t)
+	bin := xaaIDPBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	notesAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	notesMCP := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	config := filepath.Join(t.TempDir(), "own.yaml")
+	moved := strings.NewReplacer("http://127.0.0.1:19311", notesAS, "http://127.0.0.1:19321", notesMCP).Replace(ownConfig)
+	if err := os.WriteFile(config, []byte(moved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	startServe(t, ctx, bin, "demo", "--config", config, "--addr", strings.TrimPrefix(base, "http://"))
+	waitHTTP(t, ctx, notesMCP+"/.well-known/oauth-protected-resource/mcp")
+
+	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "ownconfig.mjs")
+	node.Dir = "node"
+	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER="+base,
+		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
+	out, err := node.CombinedOutput()
+	t.Logf("node --test ownconfig.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("the TypeScript client failed against ownConfig: %v", err)
+	}
+}
