@@ -365,11 +365,17 @@ func TestCIMD_Refusals(t *testing.T) {
 func TestCIMD_AuthorizeRefusals(t *testing.T) {
 	f := startCIMD(t)
 	broken := f.docs.doc("/broken.json", map[string]any{"token_endpoint_auth_method": "none"}, func(m map[string]any) { delete(m, "redirect_uris") })
+	// A redirect URI with userinfo is one no request may use (redirect.go),
+	// as the configuration refuses it in clients[].redirect_uris.
+	userinfo := f.docs.doc("/userinfo.json", map[string]any{"token_endpoint_auth_method": "none", "redirect_uris": []string{"http://u:p@127.0.0.1/callback"}}, nil)
+	notList := f.docs.doc("/notlist.json", map[string]any{"token_endpoint_auth_method": "none", "redirect_uris": "http://127.0.0.1/callback"}, nil)
 	rows := []struct {
 		name, id, redirect, code, want string
 	}{
 		{"redirect_uri not in the document", f.public, "http://evil.example/callback", "invalid_request", "is not registered for client"},
 		{"document without redirect_uris", broken, "http://127.0.0.1/callback", "invalid_client", "redirect_uris is missing"},
+		{"redirect_uris with userinfo", userinfo, "http://u:p@127.0.0.1/callback", "invalid_client", "redirect_uris has 'http://u:p@127.0.0.1/callback', with userinfo (user@)"},
+		{"redirect_uris not a list", notList, "http://127.0.0.1/callback", "invalid_client", "redirect_uris is a string, not a list of strings"},
 	}
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, r := range rows {
@@ -388,7 +394,7 @@ func TestCIMD_AuthorizeRefusals(t *testing.T) {
 				t.Fatalf("%d %v; want 400 %s with %q", resp.StatusCode, body, r.code, r.want)
 			}
 			evs := f.Audit.Query(audit.Filter{Type: audit.TypeLogin, Client: r.id})
-			if len(evs) != 1 || evs[0].Outcome != audit.Error || !strings.Contains(evs[0].Reason, r.want) {
+			if len(evs) != 1 || evs[0].Outcome != audit.Error || !strings.Contains(errdesc.ASCII(evs[0].Reason), r.want) {
 				t.Errorf("audit events %+v; want one login error with the reason", evs)
 			}
 		})
