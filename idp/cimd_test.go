@@ -573,3 +573,46 @@ func TestCIMD_LoginPageNamesTheDocumentsHost(t *testing.T) {
 		t.Errorf("the login page for a configured client:\n%s", page)
 	}
 }
+
+// TestCIMD_KeyClientWithoutAssertion: a private_key_jwt document client
+// that sends no client_assertion, at the token exchange and at the code
+// and refresh grants, is told to send one: not to use a client_secret it
+// cannot have (a document holds none), nor that private_key_jwt is "not
+// allowed" (op's words). The code survives the refusal, for the request
+// that authenticates.
+func TestCIMD_KeyClientWithoutAssertion(t *testing.T) {
+	f := startCIMD(t)
+	refused := func(t *testing.T, what string, resp *http.Response, body map[string]any) {
+		t.Helper()
+		desc, _ := body["error_description"].(string)
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "authenticates with private_key_jwt") || strings.Contains(desc, "client_secret") {
+			t.Errorf("%s: %d %v; want 401 invalid_client asking for a client_assertion", what, resp.StatusCode, body)
+		}
+	}
+	idToken := f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	resp, body := f.exchange(t, idToken, f.inline, nil)
+	refused(t, "token exchange", resp, body)
+
+	verifier, challenge := pkce()
+	q := authParams("http://127.0.0.1/callback", challenge)
+	q.Set("client_id", f.inline)
+	q.Set("scope", "openid offline_access")
+	res := newBrowser(f.testIdP).authorize(t, q, "alice", "alice-pw")
+	if res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("no code: %+v", res)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
+		"redirect_uri": {"http://127.0.0.1/callback"}, "code_verifier": {verifier}, "client_id": {f.inline}}
+	resp, body = f.postToken(t, form, nil)
+	refused(t, "code grant", resp, body)
+	for k, v := range assertionForm(f.docs.assertion(t, f.inline, f.URL)) {
+		form[k] = v
+	}
+	resp, body = f.postToken(t, form, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("code grant with the assertion after a refusal: %d %v", resp.StatusCode, body)
+	}
+	rt, _ := body["refresh_token"].(string)
+	resp, body = f.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {f.inline}}, nil)
+	refused(t, "refresh grant", resp, body)
+}
