@@ -157,6 +157,15 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 		ev.ClientID, ev.Outcome = id, outcomeOf(e)
 		return "", e
 	}
+	// op takes the code before it authenticates the client, so a wrong
+	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
+	// first). The product's own clients (the console) are left to op.
+	if c != nil && c.ClientSecret != "" && c == cfg.Client(id) {
+		if _, e := s.authenticateClient(r, form); e != nil {
+			ev.ClientID, ev.Outcome = id, outcomeOf(e)
+			return "", e
+		}
+	}
 	return "", nil
 }
 
