@@ -169,7 +169,7 @@ func typeProblem(err error) string {
 		return err.Error()
 	}
 	a := "a"
-	if strings.IndexByte("aeiou", te.Value[0]) >= 0 {
+	if te.Value != "" && strings.IndexByte("aeiou", te.Value[0]) >= 0 {
 		a = "an"
 	}
 	switch {
