@@ -144,13 +144,27 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 		return s.assertionAudience(form.Get("client_assertion")), nil
 	}
 	id := clientIDFromRequest(r, form)
-	if !cimd.IsURL(id) {
-		return "", nil
-	}
-	if _, err := s.lookupClient(r.Context(), cfg, id); err != nil {
+	c, err := s.lookupClient(r.Context(), cfg, id)
+	if err != nil {
 		e := cimdRefusal(err)
 		ev.ClientID, ev.Outcome = id, outcomeOf(e)
 		return "", e
+	}
+	// op would answer such a client "private_key_jwt not allowed for
+	// this client", and take its code as redeemed.
+	if c != nil && keysOnly(c) {
+		e := assertionMissing(id)
+		ev.ClientID, ev.Outcome = id, outcomeOf(e)
+		return "", e
+	}
+	// op takes the code before it authenticates the client, so a wrong
+	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
+	// first). The product's own clients (the console) are left to op.
+	if c != nil && c.ClientSecret != "" && c == cfg.Client(id) {
+		if _, e := s.authenticateClient(r, form); e != nil {
+			ev.ClientID, ev.Outcome = id, outcomeOf(e)
+			return "", e
+		}
 	}
 	return "", nil
 }

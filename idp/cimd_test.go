@@ -365,11 +365,17 @@ func TestCIMD_Refusals(t *testing.T) {
 func TestCIMD_AuthorizeRefusals(t *testing.T) {
 	f := startCIMD(t)
 	broken := f.docs.doc("/broken.json", map[string]any{"token_endpoint_auth_method": "none"}, func(m map[string]any) { delete(m, "redirect_uris") })
+	// A redirect URI with userinfo is one no request may use (redirect.go),
+	// as the configuration refuses it in clients[].redirect_uris.
+	userinfo := f.docs.doc("/userinfo.json", map[string]any{"token_endpoint_auth_method": "none", "redirect_uris": []string{"http://u:p@127.0.0.1/callback"}}, nil)
+	notList := f.docs.doc("/notlist.json", map[string]any{"token_endpoint_auth_method": "none", "redirect_uris": "http://127.0.0.1/callback"}, nil)
 	rows := []struct {
 		name, id, redirect, code, want string
 	}{
 		{"redirect_uri not in the document", f.public, "http://evil.example/callback", "invalid_request", "is not registered for client"},
 		{"document without redirect_uris", broken, "http://127.0.0.1/callback", "invalid_client", "redirect_uris is missing"},
+		{"redirect_uris with userinfo", userinfo, "http://u:p@127.0.0.1/callback", "invalid_client", "redirect_uris has 'http://u:p@127.0.0.1/callback', with userinfo (user@)"},
+		{"redirect_uris not a list", notList, "http://127.0.0.1/callback", "invalid_client", "redirect_uris is a string, not a list of strings"},
 	}
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, r := range rows {
@@ -388,7 +394,7 @@ func TestCIMD_AuthorizeRefusals(t *testing.T) {
 				t.Fatalf("%d %v; want 400 %s with %q", resp.StatusCode, body, r.code, r.want)
 			}
 			evs := f.Audit.Query(audit.Filter{Type: audit.TypeLogin, Client: r.id})
-			if len(evs) != 1 || evs[0].Outcome != audit.Error || !strings.Contains(evs[0].Reason, r.want) {
+			if len(evs) != 1 || evs[0].Outcome != audit.Error || !strings.Contains(errdesc.ASCII(evs[0].Reason), r.want) {
 				t.Errorf("audit events %+v; want one login error with the reason", evs)
 			}
 		})
@@ -566,4 +572,47 @@ func TestCIMD_LoginPageNamesTheDocumentsHost(t *testing.T) {
 	if !strings.Contains(page, "to continue to <strong><bdi>mcp-client</bdi></strong>") || strings.Contains(page, "not registered") {
 		t.Errorf("the login page for a configured client:\n%s", page)
 	}
+}
+
+// TestCIMD_KeyClientWithoutAssertion: a private_key_jwt document client
+// that sends no client_assertion, at the token exchange and at the code
+// and refresh grants, is told to send one: not to use a client_secret it
+// cannot have (a document holds none), nor that private_key_jwt is "not
+// allowed" (op's words). The code survives the refusal, for the request
+// that authenticates.
+func TestCIMD_KeyClientWithoutAssertion(t *testing.T) {
+	f := startCIMD(t)
+	refused := func(t *testing.T, what string, resp *http.Response, body map[string]any) {
+		t.Helper()
+		desc, _ := body["error_description"].(string)
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "authenticates with private_key_jwt") || strings.Contains(desc, "client_secret") {
+			t.Errorf("%s: %d %v; want 401 invalid_client asking for a client_assertion", what, resp.StatusCode, body)
+		}
+	}
+	idToken := f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
+	resp, body := f.exchange(t, idToken, f.inline, nil)
+	refused(t, "token exchange", resp, body)
+
+	verifier, challenge := pkce()
+	q := authParams("http://127.0.0.1/callback", challenge)
+	q.Set("client_id", f.inline)
+	q.Set("scope", "openid offline_access")
+	res := newBrowser(f.testIdP).authorize(t, q, "alice", "alice-pw")
+	if res.location == nil || res.location.Query().Get("code") == "" {
+		t.Fatalf("no code: %+v", res)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
+		"redirect_uri": {"http://127.0.0.1/callback"}, "code_verifier": {verifier}, "client_id": {f.inline}}
+	resp, body = f.postToken(t, form, nil)
+	refused(t, "code grant", resp, body)
+	for k, v := range assertionForm(f.docs.assertion(t, f.inline, f.URL)) {
+		form[k] = v
+	}
+	resp, body = f.postToken(t, form, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("code grant with the assertion after a refusal: %d %v", resp.StatusCode, body)
+	}
+	rt, _ := body["refresh_token"].(string)
+	resp, body = f.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {f.inline}}, nil)
+	refused(t, "refresh grant", resp, body)
 }

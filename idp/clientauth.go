@@ -134,9 +134,23 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		return nil, invalidClient("client_id %q is not registered at this IdP", id)
 	}
 	if !c.Public() {
+		if keysOnly(c) {
+			return nil, assertionMissing(id)
+		}
 		return nil, invalidClient("client %q is confidential: authenticate with client_secret_basic, client_secret_post or private_key_jwt", id)
 	}
 	return c, nil
+}
+
+// keysOnly reports whether c authenticates with private_key_jwt alone: it
+// has keys and no secret (a metadata document's client, say), so no
+// secret method can work for it.
+func keysOnly(c *policy.Client) bool { return c.ClientSecret == "" && len(c.JWKS) > 0 }
+
+// assertionMissing is the answer to a keysOnly client that sent no client
+// assertion, at every grant.
+func assertionMissing(id string) *oauthError {
+	return invalidClient("client %q authenticates with private_key_jwt: send client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer and a client_assertion signed with its key (RFC 7523 section 2.2)", id)
 }
 
 // canonicalBasic rewrites the request's HTTP Basic credentials into the

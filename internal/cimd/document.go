@@ -3,8 +3,10 @@ package cimd
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -85,7 +87,7 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 	}
 	var d document
 	if err := json.Unmarshal(doc, &d); err != nil {
-		return invalid("%v", err)
+		return invalid("%s", typeProblem(err))
 	}
 	if d.ClientID != clientID {
 		return invalid("its client_id %q is not the URL it was fetched from; they must be equal byte for byte (§3)", d.ClientID)
@@ -99,6 +101,12 @@ func ParseDocument(clientID string, doc []byte) (*Client, error) {
 		// §3.1.2): the string is what the redirect would carry.
 		if err != nil || !u.IsAbs() || strings.Contains(r, "#") {
 			return invalid("redirect_uris has %q, which is not an absolute URI without a fragment (RFC 6749 §3.1.2)", r)
+		}
+		// No redirect_uri with userinfo is accepted in a request
+		// (idp/redirect.go), so the document could never log in; the
+		// configuration refuses one in clients[].redirect_uris too.
+		if u.User != nil {
+			return invalid("redirect_uris has %q, with userinfo (user@), which no redirect_uri of a request may have; remove it", r)
 		}
 		if urlpattern.ScriptScheme(u.Scheme) {
 			return invalid("redirect_uris has %q, whose scheme runs or shows content in the browser instead of returning to the client (RFC 9700 §4.1.3)", r)
@@ -151,6 +159,26 @@ func ParseKeys(set []byte) ([]jose.JSONWebKey, error) {
 		return nil, fmt.Errorf("no usable public signature key among %d keys (want EC, RSA or OKP keys with use sig or no use)", listed)
 	}
 	return keys, nil
+}
+
+// typeProblem says which member of a document has the wrong JSON type, in
+// the document's terms rather than encoding/json's Go ones.
+func typeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	a := "a"
+	if te.Value != "" && strings.IndexByte("aeiou", te.Value[0]) >= 0 {
+		a = "an"
+	}
+	switch {
+	case te.Type.Kind() == reflect.Slice:
+		return fmt.Sprintf("%s is %s %s, not a list of strings", te.Field, a, te.Value)
+	case te.Field == "redirect_uris" || te.Field == "grant_types":
+		return fmt.Sprintf("%s holds %s %s; it must be a list of strings", te.Field, a, te.Value)
+	}
+	return fmt.Sprintf("%s is %s %s, not a string", te.Field, a, te.Value)
 }
 
 func errOrNull(err error) error {
