@@ -2,6 +2,7 @@ package idp_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,12 @@ func TestTokenEndpoint_MalformedBasicIsNamed(t *testing.T) {
 		if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
 			t.Errorf("Authorization: %s: WWW-Authenticate %q, want Basic", h, got)
 		}
+	}
+	// The code grant too, which zitadel authenticates.
+	code, verifier := f.code(t)
+	resp, body := f.exchange(t, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {"mcp-client"},
+		"redirect_uri": {callback}, "code_verifier": {verifier}}, http.Header{"Authorization": {"Basic !!!"}})
+	if desc, _ := body["error_description"].(string); resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "base64") {
+		t.Errorf("code grant with a malformed Basic header: %d %v, want 401 invalid_client naming it", resp.StatusCode, body)
 	}
 }
