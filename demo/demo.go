@@ -510,5 +510,6 @@ func hostPort(raw string) (string, error) {
 // introspection. They are fixed so that they can be documented
 // (docs/http.md); this is a demo.
 func IntrospectionCredentials(serverID string) (clientID, secret string) {
-	return "mcp-server-" + serverID, "mcp-server-" + serverID + "-secret"
+	clientID = policy.IntrospectionClientID(serverID)
+	return clientID, clientID + "-secret"
 }

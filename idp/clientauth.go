@@ -45,6 +45,11 @@ func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
 		}
 	}
 	basicID, _, hasBasic := r.BasicAuth()
+	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); !hasBasic && strings.EqualFold(scheme, "Basic") {
+		// Not read as no header: a public client's client_id in the body
+		// would go through beside credentials that failed.
+		return invalidClient("the Authorization header's Basic credentials are not base64 of client_id:client_secret (RFC 7617 section 2, RFC 6749 section 2.3.1)")
+	}
 	methods := 0
 	for _, used := range []bool{hasBasic, form.Get("client_secret") != "", form.Get("client_assertion") != ""} {
 		if used {

@@ -406,5 +406,29 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	if form.count("resource") > 1 {
 		return invalidRequest("one resource per ID-JAG: request a separate ID-JAG for each MCP server")
 	}
-	return nil
+	return checkAuthorizationDetails(form.Get("authorization_details"))
+}
+
+// checkAuthorizationDetails refuses what an authorization_details
+// parameter (RFC 9396; ID-JAG draft section 4.3.1) asks for: this IdP
+// grants by scope and resource only and knows no authorization details
+// type, and RFC 9396 section 5 has it refuse an unknown type
+// (invalid_authorization_details) rather than issue an ID-JAG without
+// the details the client asked for. An empty array asks for nothing.
+func checkAuthorizationDetails(v string) *oauthError {
+	if v == "" {
+		return nil
+	}
+	var details []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &details); err != nil || details == nil {
+		return invalidRequest("authorization_details is not a JSON array of objects (RFC 9396 section 2)")
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	var typ string
+	if err := json.Unmarshal(details[0]["type"], &typ); err != nil || typ == "" {
+		return errorf("invalid_authorization_details", http.StatusBadRequest, "an authorization_details object has no type (RFC 9396 section 2)")
+	}
+	return errorf("invalid_authorization_details", http.StatusBadRequest, "authorization_details type %q is not supported: this IdP grants ID-JAGs by scope and resource only (RFC 9396 section 5)", typ)
 }

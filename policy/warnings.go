@@ -14,13 +14,15 @@ import (
 // check prints them, serve and demo log them at start. A warning's Msg
 // starts with "warning: ".
 //
-// Today three: users that one could take for another (lookAlikeUsers);
+// Today four: users that one could take for another (lookAlikeUsers);
 // an MCP server with subject: email whose ID-JAGs carry no
 // email (neither its include_email nor its IdP's id_jag.email, which a
 // persona may preset), so that its demo authorization server refuses
 // every ID-JAG; and an admin whose username holds a colon, which HTTP
 // Basic cannot carry (RFC 7617 §2), so that the admin API takes them only
-// through the console's session.
+// through the console's session; and a client mapped at an MCP server to
+// the client_id of that server's own introspection credentials at its
+// demo authorization server (IntrospectionClientID), which demo refuses.
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
@@ -48,6 +50,12 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
 		knobs := idp.Knobs()
 		for si, s := range idp.MCPServers {
+			for _, id := range sortedKeys(s.Clients) {
+				if s.Clients[id] == IntrospectionClientID(s.ID) {
+					out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
+						Msg: fmt.Sprintf("warning: server %s: client %s is mapped to %s, the client_id of the MCP server's own introspection credentials at its demo authorization server, which xaa-idp demo refuses; map it to another client_id", s.ID, id, s.Clients[id])})
+				}
+			}
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
 				continue
 			}
@@ -173,3 +181,9 @@ func mixedScripts(s string) string {
 	}
 	return strings.Join(found[:len(found)-1], ", ") + " and " + found[len(found)-1]
 }
+
+// IntrospectionClientID is the client_id the MCP server with the id
+// serverID has at its demo authorization server, for RFC 7662
+// introspection (demo.IntrospectionCredentials): no IdP client may be
+// mapped to it there.
+func IntrospectionClientID(serverID string) string { return "mcp-server-" + serverID }

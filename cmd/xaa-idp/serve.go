@@ -158,6 +158,12 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	r.addrHost, _, _ = net.SplitHostPort(*f.addr)
 	if iss == "" {
 		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls)
+		if r.addrHost != "" && net.ParseIP(r.addrHost) == nil {
+			// An issuer is compared byte for byte: the MCP SDKs refuse
+			// one discovered under another host name.
+			slog.Info(fmt.Sprintf("--addr names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give --issuer %s",
+				r.addrHost, iss, defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls)))
+		}
 	}
 	if *f.tls {
 		if err := r.startTLS(iss, *f.stateDir); err != nil {
@@ -314,14 +320,19 @@ func listen(addr, setting string) (net.Listener, error) {
 // unspecified address (0.0.0.0, ::) is no address a client can use, so
 // the issuer names loopback, and says how to choose another.
 func defaultIssuer(a *net.TCPAddr, https bool) string {
+	if a.IP.IsUnspecified() {
+		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need --issuer %s with a name they reach this machine by", a, defaultIssuerNamed("HOST", a, https)))
+		return defaultIssuerNamed("127.0.0.1", a, https)
+	}
+	return defaultIssuerNamed(a.IP.String(), a, https)
+}
+
+// defaultIssuerNamed is defaultIssuer with the host name host for the
+// address.
+func defaultIssuerNamed(host string, a *net.TCPAddr, https bool) string {
 	scheme := "http"
 	if https {
 		scheme = "https"
-	}
-	host := a.IP.String()
-	if a.IP.IsUnspecified() {
-		host = "127.0.0.1"
-		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need --issuer %s://HOST:%d with a name they reach this machine by", a, scheme, a.Port))
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
 }
