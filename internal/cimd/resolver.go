@@ -338,6 +338,19 @@ func (r *Resolver) get(ctx context.Context, rawURL string) ([]byte, time.Duratio
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			return nil, 0, fmt.Errorf("GET %s: no answer within %s", rawURL, r.timeout)
 		}
+		// net's words name the IdP's own DNS server ("lookup h on
+		// 10.0.0.53:53"), which a client has no business learning.
+		var dns *net.DNSError
+		if errors.As(err, &dns) {
+			if dns.IsNotFound {
+				return nil, 0, fmt.Errorf("GET %s: the host %s does not resolve (no such host)", rawURL, dns.Name)
+			}
+			return nil, 0, fmt.Errorf("GET %s: the host %s could not be resolved (the DNS lookup failed)", rawURL, dns.Name)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is said once
+		}
 		return nil, 0, fmt.Errorf("GET %s: %v", rawURL, err)
 	}
 	defer resp.Body.Close()
