@@ -720,6 +720,8 @@ func TestPush_ChangesWhileStoppedAreSentAtStart(t *testing.T) {
 			[]string{"/crm account-disabled 00u-alice", "/wiki account-disabled 00u-alice"}},
 		{"user removed", []string{"  - {username: bob, password: b, sub: 00u-bob}\n", "", "      - {users: [bob], expires: 2026-12-04T18:00:00Z}\n", ""},
 			[]string{"/crm session-revoked 00u-bob"}},
+		{"sub changed", []string{"sub: 00u-bob}", "sub: 00u-bob-2}"},
+			[]string{"/crm session-revoked 00u-bob"}},
 		{"server removed", []string{"  - id: wiki\n    issuer: https://as.wiki.example\n    events_endpoint: RECEIVER/wiki\n    clients: {c: c-at-wiki}\n    access:\n      - {users: [alice]}\n", ""},
 			[]string{"/wiki session-revoked 00u-alice"}},
 	} {
