@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -485,7 +486,7 @@ func (p *Pusher) finish(it *pending) {
 
 // audit records one event_push event. The SET itself is never written.
 func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
-	details := map[string]any{"endpoint": it.Endpoint, "event": it.Event}
+	details := map[string]any{"endpoint": redacted(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
 	}
@@ -500,6 +501,15 @@ func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt 
 	if _, err := p.o.Audit.Append(ev); err != nil {
 		p.o.Logger.Error("push: audit event not written", "err", err)
 	}
+}
+
+// redacted is endpoint with the password of its userinfo, the receiver's
+// credential, masked as "xxxxx".
+func redacted(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil {
+		return u.Redacted()
+	}
+	return endpoint
 }
 
 func eventName(typ string) string {

@@ -956,3 +956,34 @@ func TestPusher_AccessExpiredAlreadyAuditedIsFree(t *testing.T) {
 		t.Errorf("access_request expired events after more calls: %d, want 1", len(evs))
 	}
 }
+
+// TestPush_ReceiverPasswordStaysOutOfTheAuditLog: an events_endpoint may
+// carry the receiver's credentials (https://user:password@host/events;
+// the post sends them as Basic). Every attempt's event_push names the
+// endpoint with the password masked, as a secret is nowhere in the audit
+// log.
+func TestPush_ReceiverPasswordStaysOutOfTheAuditLog(t *testing.T) {
+	r := newReceiver(t, 500)
+	withAuth := strings.Replace(r.URL, "http://", "http://rcv:s3cret-pw@", 1)
+	e := newEnv(t, withAuth)
+	p := e.pusher(t, nil)
+	_ = p.SessionEnded("00u-bob")
+	r.wait(t, 2)
+	deadline := time.Now().Add(60 * time.Second)
+	for p.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	evs := pushEvents(e)
+	if len(evs) != 2 {
+		t.Fatalf("%d event_push events, want 2", len(evs))
+	}
+	for _, ev := range evs {
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "s3cret-pw") {
+			t.Errorf("the receiver's password is in the audit log: %s", b)
+		}
+		if ep, _ := ev.Details["endpoint"].(string); !strings.HasPrefix(ep, "http://rcv:xxxxx@") {
+			t.Errorf("endpoint %q, want the user with the password masked", ep)
+		}
+	}
+}
