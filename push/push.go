@@ -42,10 +42,12 @@ type Auditor interface {
 	Append(audit.Event) (audit.Event, error)
 }
 
-// Defaults of Options.
+// Defaults of Options. DefaultAttemptTimeout plus DefaultFirstRetry keeps
+// the first retry of a receiver that never answers within the 5 s the
+// contract promises (CONTRACT section 10).
 const (
 	DefaultMaxPending     = 10_000
-	DefaultAttemptTimeout = 5 * time.Second
+	DefaultAttemptTimeout = 3 * time.Second
 	DefaultFirstRetry     = time.Second
 	DefaultMaxBackoff     = 15 * time.Second
 	DefaultGiveUpAfter    = 24 * time.Hour
@@ -86,7 +88,7 @@ type Options struct {
 	// client's CheckRedirect.
 	Client *http.Client
 	// MaxPending bounds the queue (default 10,000). AttemptTimeout bounds
-	// one POST (default 5s). A failed attempt is retried after FirstRetry
+	// one POST (default 3s). A failed attempt is retried after FirstRetry
 	// (default 1s), doubling up to MaxBackoff (default 15s), for up to
 	// GiveUpAfter (default 24h). CheckEvery is how often expiry is looked
 	// for (default 1s).

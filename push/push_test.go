@@ -987,3 +987,44 @@ func TestPush_ReceiverPasswordStaysOutOfTheAuditLog(t *testing.T) {
 		}
 	}
 }
+
+// TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s: CONTRACT
+// section 10 promises the first retry within 5 s. A receiver that takes
+// the SET and never answers is given up on and tried again, with the
+// default timeout and back-off, less than 5 s after the first attempt
+// reached it.
+func TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan time.Time, 10)
+	var n atomic.Int32
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		arrived <- time.Now()
+		if n.Add(1) == 1 {
+			select {
+			case <-release:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(rcv.Close)
+	t.Cleanup(func() { close(release) })
+	e := newEnv(t, rcv.URL)
+	p := e.pusher(t, func(o *push.Options) { o.FirstRetry = push.DefaultFirstRetry })
+	_ = p.SessionEnded("00u-bob")
+	var first time.Time
+	select {
+	case first = <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first attempt")
+	}
+	select {
+	case second := <-arrived:
+		if gap := second.Sub(first); gap > 5*time.Second {
+			t.Errorf("first retry %v after the first attempt, want within 5s", gap)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no retry within 15s")
+	}
+}
