@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -733,6 +734,12 @@ func redact(v any) any {
 	if m, ok := out.(map[string]any); ok {
 		for _, k := range secretKeys {
 			delete(m, k)
+		}
+		// A receiver's credentials may sit in its URL's userinfo.
+		if ep, ok := m["events_endpoint"].(string); ok {
+			if u, err := url.Parse(ep); err == nil {
+				m["events_endpoint"] = u.Redacted()
+			}
 		}
 	}
 	return out

@@ -1100,3 +1100,34 @@ func TestConfigAPI_DeleteRefusesABody(t *testing.T) {
 		t.Errorf("DELETE without a body: %d %s; bob removed: %v", resp.StatusCode, rb, p.store.Config().User("bob") == nil)
 	}
 }
+
+// TestConfigAPI_AuditHasNoReceiverPassword: an events_endpoint may carry
+// the receiver's credentials (https://user:password@host/events). The
+// admin_change of the server shows the endpoint with the password masked,
+// before and after, as the event_push events do.
+func TestConfigAPI_AuditHasNoReceiverPassword(t *testing.T) {
+	p := editable(t)
+	for _, ep := range []string{"https://rcv:f1rst-pw@events.files.example/events", "https://rcv:s3cond-pw@events.files.example/events"} {
+		body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 {
+			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+		}
+	}
+	raw, err := os.ReadFile(p.auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"f1rst-pw", "s3cond-pw"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the audit log holds the receiver's password %s", secret)
+		}
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if after, _ := evs[1].Details["after"].(map[string]any); after["events_endpoint"] != "https://rcv:xxxxx@events.files.example/events" {
+		t.Errorf("after = %v, want the endpoint with its password masked", evs[1].Details["after"])
+	}
+}

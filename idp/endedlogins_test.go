@@ -33,7 +33,7 @@ func TestEndedLog_LoadedAtStartAndPrunedOnceExpired(t *testing.T) {
 	}
 	s := start()
 	s.revokeLogin("sid-1", "mcp-client")
-	s.endSSO("sid-2", "test")
+	s.endSSO("sid-2", "test", "")
 	s.Close()
 
 	s = start()
@@ -79,11 +79,11 @@ func TestEndedLog_AppendCutShortLeavesNoTornLine(t *testing.T) {
 		return s
 	}
 	s := start()
-	s.endSSO("sid-0", "test")
+	s.endSSO("sid-0", "test", "")
 	lift := diskfull.After(t, filepath.Join(dir, endedLoginsFile), 20) // room for the start of a line only
 	s.revokeLogin("sid-1", "mcp-client")
 	lift()
-	s.endSSO("sid-2", "test")
+	s.endSSO("sid-2", "test", "")
 	s.Close()
 
 	data, err := os.ReadFile(filepath.Join(dir, endedLoginsFile))

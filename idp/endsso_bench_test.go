@@ -39,7 +39,7 @@ func BenchmarkServer_EndSSO(b *testing.B) {
 	s, signIn := fullSessions(b)
 	n := 0
 	for b.Loop() {
-		s.endSSO(strconv.Itoa(n), "benchmark")
+		s.endSSO(strconv.Itoa(n), "benchmark", "")
 		signIn(maxSessions + n)
 		n++
 	}
@@ -58,8 +58,8 @@ func TestServer_EndSSOEndsItsSessionOnly(t *testing.T) {
 	s.sessions.Delete("cookie-5") // room for the two below: nothing evicted
 	s.sessions.Put("again-7", &ssoSession{ID: "again-7", SID: "7", Username: "bob", Subject: "u-bob"}, s.now().Add(sessionTTL))
 	s.sessions.Put("other-7", &ssoSession{ID: "other-7", SID: "7", Username: "bob", Subject: "u-bob"}, s.now().Add(sessionTTL))
-	s.endSSO("7", "test")
-	s.endSSO("8", "test")
+	s.endSSO("7", "test", "")
+	s.endSSO("8", "test", "")
 	if got, want := s.sessions.Len(), maxSessions-3; got != want {
 		t.Errorf("%d sessions left, want %d", got, want)
 	}

@@ -419,7 +419,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old != nil && old.SID != sess.SID {
-		s.endSSO(old.SID, "another user's sign-in in the same browser ("+u.Username+")")
+		s.endSSO(old.SID, "another user's sign-in in the same browser ("+u.Username+")", "")
 	}
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.Delete(old.Value) // a new login replaces the old session
@@ -532,7 +532,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 			s.confirmLogout(w, r, sess)
 			return
 		}
-		s.endSSO(sess.SID, "session cookie")
+		s.endSSO(sess.SID, "session cookie", "")
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.serveOP(w, r)
@@ -681,8 +681,11 @@ func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request, sess *sso
 // endSSO ends the SSO session sid, once: the browser's session, the access
 // and refresh tokens issued under it, and, until the longest an ID token
 // of it may live, its ID tokens at the token exchange. It records the
-// logout; how says how the session was named.
-func (s *Server) endSSO(sid, how string) {
+// logout; how says how the session was named. sub is the user an unexpired
+// id_token_hint names, or "": the browser's session may be gone (expired,
+// or not kept across a restart) while tokens of the login live on, so the
+// session's end is still told to the servers (OnSessionEnd).
+func (s *Server) endSSO(sid, how, sub string) {
 	if s.sessionEnded(sid) {
 		return
 	}
@@ -700,10 +703,12 @@ func (s *Server) endSSO(sid, how string) {
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
 	if ended != nil {
 		ev.User, ev.Sub = ended.Username, ended.Subject
+	} else if u := s.Config().UserBySub(sub); sub != "" && u != nil {
+		ev.User, ev.Sub = u.Username, u.Sub
 	}
 	_, _ = s.audit.Append(ev)
-	if ended != nil {
-		s.notifySessionEnd(ended.Subject)
+	if ev.Sub != "" {
+		s.notifySessionEnd(ev.Sub)
 	}
 }
 

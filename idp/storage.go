@@ -493,7 +493,11 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 // the session's own tokens (BenchmarkStorage_EndSession).
 func (st *storage) TerminateSessionFromRequest(_ context.Context, req *op.EndSessionRequest) (string, error) {
 	if c := req.IDTokenHintClaims; c != nil && c.SessionID != "" {
-		st.srv.endSSO(c.SessionID, "id_token_hint")
+		sub := ""
+		if c.Expiration.AsTime().After(st.srv.now()) {
+			sub = c.Subject
+		}
+		st.srv.endSSO(c.SessionID, "id_token_hint", sub)
 	}
 	return req.RedirectURI, nil
 }

@@ -61,8 +61,9 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 // cannot now: each user who was enabled and is now disabled, for every
 // server the user could reach (Disabled set); and each user who lost the
 // last entry that gave access to a server, by an edit, a new deny entry,
-// the user's or the server's removal, or expiry. Comparing a configuration
-// with itself at two instants finds the expiries between them. The result
+// the user's or the server's removal, or expiry; and each user whose sub
+// changed, for every server the old sub could reach (servers know users by
+// sub). Comparing a configuration with itself at two instants finds the expiries between them. The result
 // is ordered by username, then server id.
 //
 // Only the pairs whose reachability can differ are looked at: a user whose
@@ -91,6 +92,11 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 		}
 		now := cfg.User(u.Username)
 		disabled := now != nil && !now.Active()
+		if now != nil && now.Sub != u.Sub {
+			// Servers know the user by sub: the old one is gone as a
+			// removed user is, whatever the new one may reach.
+			now = nil
+		}
 		servers := all
 		if now != nil && !disabled && slices.Equal(now.Groups, u.Groups) {
 			servers = changed // the same user: only a changed server can take access away
@@ -106,8 +112,7 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 				out = append(out, Revocation{User: u, Server: orServer(s, was), Disabled: true,
 					Reason: fmt.Sprintf("user %s was disabled", u.Username)})
 			case now == nil:
-				out = append(out, Revocation{User: u, Server: orServer(s, was),
-					Reason: fmt.Sprintf("user %s was removed", u.Username)})
+				out = append(out, Revocation{User: u, Server: orServer(s, was), Reason: goneReason(u, cfg)})
 			case s == nil:
 				out = append(out, Revocation{User: u, Server: was,
 					Reason: fmt.Sprintf("MCP server %s was removed", was.ID)})
@@ -169,6 +174,17 @@ func sameReach(old *Config, was *MCPServer, oldAt time.Time, cfg *Config, at tim
 func exchanges(c *Config, clientID string) bool {
 	cl := c.Client(clientID)
 	return cl != nil && cl.TokenExchange
+}
+
+// GoneReason says why u, as an older configuration knew them, is gone
+// from cfg: removed, or known by another sub.
+func GoneReason(u *User, cfg *Config) string { return goneReason(u, cfg) }
+
+func goneReason(u *User, cfg *Config) string {
+	if now := cfg.User(u.Username); now != nil && now.Sub != u.Sub {
+		return fmt.Sprintf("user %s's sub changed from %s to %s", u.Username, u.Sub, now.Sub)
+	}
+	return fmt.Sprintf("user %s was removed", u.Username)
 }
 
 func orServer(s, fallback *MCPServer) *MCPServer {

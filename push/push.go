@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -41,10 +42,12 @@ type Auditor interface {
 	Append(audit.Event) (audit.Event, error)
 }
 
-// Defaults of Options.
+// Defaults of Options. DefaultAttemptTimeout plus DefaultFirstRetry keeps
+// the first retry of a receiver that never answers within the 5 s the
+// contract promises (CONTRACT section 10).
 const (
 	DefaultMaxPending     = 10_000
-	DefaultAttemptTimeout = 5 * time.Second
+	DefaultAttemptTimeout = 3 * time.Second
 	DefaultFirstRetry     = time.Second
 	DefaultMaxBackoff     = 15 * time.Second
 	DefaultGiveUpAfter    = 24 * time.Hour
@@ -85,7 +88,7 @@ type Options struct {
 	// client's CheckRedirect.
 	Client *http.Client
 	// MaxPending bounds the queue (default 10,000). AttemptTimeout bounds
-	// one POST (default 5s). A failed attempt is retried after FirstRetry
+	// one POST (default 3s). A failed attempt is retried after FirstRetry
 	// (default 1s), doubling up to MaxBackoff (default 15s), for up to
 	// GiveUpAfter (default 24h). CheckEvery is how often expiry is looked
 	// for (default 1s).
@@ -485,7 +488,7 @@ func (p *Pusher) finish(it *pending) {
 
 // audit records one event_push event. The SET itself is never written.
 func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
-	details := map[string]any{"endpoint": it.Endpoint, "event": it.Event}
+	details := map[string]any{"endpoint": redacted(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
 	}
@@ -500,6 +503,15 @@ func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt 
 	if _, err := p.o.Audit.Append(ev); err != nil {
 		p.o.Logger.Error("push: audit event not written", "err", err)
 	}
+}
+
+// redacted is endpoint with the password of its userinfo, the receiver's
+// credential, masked as "xxxxx".
+func redacted(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil {
+		return u.Redacted()
+	}
+	return endpoint
 }
 
 func eventName(typ string) string {

@@ -720,6 +720,8 @@ func TestPush_ChangesWhileStoppedAreSentAtStart(t *testing.T) {
 			[]string{"/crm account-disabled 00u-alice", "/wiki account-disabled 00u-alice"}},
 		{"user removed", []string{"  - {username: bob, password: b, sub: 00u-bob}\n", "", "      - {users: [bob], expires: 2026-12-04T18:00:00Z}\n", ""},
 			[]string{"/crm session-revoked 00u-bob"}},
+		{"sub changed", []string{"sub: 00u-bob}", "sub: 00u-bob-2}"},
+			[]string{"/crm session-revoked 00u-bob"}},
 		{"server removed", []string{"  - id: wiki\n    issuer: https://as.wiki.example\n    events_endpoint: RECEIVER/wiki\n    clients: {c: c-at-wiki}\n    access:\n      - {users: [alice]}\n", ""},
 			[]string{"/wiki session-revoked 00u-alice"}},
 	} {
@@ -952,5 +954,77 @@ func TestPusher_AccessExpiredAlreadyAuditedIsFree(t *testing.T) {
 	}
 	if evs := e.idp.Audit().Query(audit.Filter{Type: audit.TypeAccessRequest, Outcome: audit.Expired}); len(evs) != 1 {
 		t.Errorf("access_request expired events after more calls: %d, want 1", len(evs))
+	}
+}
+
+// TestPush_ReceiverPasswordStaysOutOfTheAuditLog: an events_endpoint may
+// carry the receiver's credentials (https://user:password@host/events;
+// the post sends them as Basic). Every attempt's event_push names the
+// endpoint with the password masked, as a secret is nowhere in the audit
+// log.
+func TestPush_ReceiverPasswordStaysOutOfTheAuditLog(t *testing.T) {
+	r := newReceiver(t, 500)
+	withAuth := strings.Replace(r.URL, "http://", "http://rcv:s3cret-pw@", 1)
+	e := newEnv(t, withAuth)
+	p := e.pusher(t, nil)
+	_ = p.SessionEnded("00u-bob")
+	r.wait(t, 2)
+	deadline := time.Now().Add(60 * time.Second)
+	for p.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	evs := pushEvents(e)
+	if len(evs) != 2 {
+		t.Fatalf("%d event_push events, want 2", len(evs))
+	}
+	for _, ev := range evs {
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "s3cret-pw") {
+			t.Errorf("the receiver's password is in the audit log: %s", b)
+		}
+		if ep, _ := ev.Details["endpoint"].(string); !strings.HasPrefix(ep, "http://rcv:xxxxx@") {
+			t.Errorf("endpoint %q, want the user with the password masked", ep)
+		}
+	}
+}
+
+// TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s: CONTRACT
+// section 10 promises the first retry within 5 s. A receiver that takes
+// the SET and never answers is given up on and tried again, with the
+// default timeout and back-off, less than 5 s after the first attempt
+// reached it.
+func TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan time.Time, 10)
+	var n atomic.Int32
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		arrived <- time.Now()
+		if n.Add(1) == 1 {
+			select {
+			case <-release:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(rcv.Close)
+	t.Cleanup(func() { close(release) })
+	e := newEnv(t, rcv.URL)
+	p := e.pusher(t, func(o *push.Options) { o.FirstRetry = push.DefaultFirstRetry })
+	_ = p.SessionEnded("00u-bob")
+	var first time.Time
+	select {
+	case first = <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first attempt")
+	}
+	select {
+	case second := <-arrived:
+		if gap := second.Sub(first); gap > 5*time.Second {
+			t.Errorf("first retry %v after the first attempt, want within 5s", gap)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no retry within 15s")
 	}
 }

@@ -85,8 +85,8 @@ func revocationsSince(st standing, cfg *policy.Config, at time.Time) []policy.Re
 			switch {
 			case now != nil && !now.Active():
 				r.Disabled, r.Reason = true, fmt.Sprintf("user %s was disabled", name)
-			case now == nil:
-				r.Reason = fmt.Sprintf("user %s was removed", name)
+			case now == nil || (u.Sub != "" && now.Sub != u.Sub):
+				r.Reason = policy.GoneReason(u, cfg)
 			case s == nil:
 				r.Reason = fmt.Sprintf("MCP server %s was removed", was.ID)
 			case !cfg.Reachable(now, s, at):
