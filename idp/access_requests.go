@@ -125,10 +125,6 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
 			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))
 	}
-	if srv.Holds(u, scopes) {
-		return refuse(http.StatusConflict, "conflict", "you already have access to %s with %s, for every client and with no expiry; request only what you lack",
-			srv.Label(), heldScopes(srv.StandingOf(u, s.now()).Scopes))
-	}
 	req, err := s.requests.Create(access.Request{User: u.Username, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
 	var (
 		dup     *access.DuplicateError
@@ -178,12 +174,4 @@ func readStrictJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return fmt.Errorf("the body does not fit: %v; the keys are server, scopes and reason", err)
 	}
 	return nil
-}
-
-// heldScopes names the scopes a user holds, or says there are none.
-func heldScopes(scopes []string) string {
-	if len(scopes) == 0 {
-		return "no scope"
-	}
-	return "the scope(s) " + strings.Join(scopes, " ")
 }

@@ -74,35 +74,3 @@ func (s *MCPServer) UnknownScopes(scopes []string) []string {
 	}
 	return out
 }
-
-// Holds reports whether u already holds every one of scopes at s for good:
-// entries that name u (or a group of u) through every client and never
-// expire grant them, and no deny entry names u. A request for what a user
-// holds so would change nothing when approved; one for more scopes, for
-// time-bound access to be renewed, or for another client, would.
-func (s *MCPServer) Holds(u *User, scopes []string) bool {
-	if u == nil {
-		return false
-	}
-	for i := range s.Deny {
-		if namesUser(s.Deny[i].Users, s.Deny[i].Groups, u) {
-			return false
-		}
-	}
-	held, found := map[string]bool{}, false
-	for i := range s.Access {
-		e := &s.Access[i]
-		if namesUser(e.Users, e.Groups, u) && len(e.Clients) == 0 && e.Expires.IsZero() {
-			found = true
-			for _, sc := range e.Scopes {
-				held[sc] = true
-			}
-		}
-	}
-	for _, sc := range scopes {
-		if !held[sc] {
-			return false
-		}
-	}
-	return found
-}
