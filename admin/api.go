@@ -27,6 +27,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -670,6 +671,10 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 		if cp.Clients[i].ClientSecret != "" {
 			cp.Clients[i].ClientSecret = "(redacted)"
 		}
+	}
+	cp.MCPServers = append([]policy.MCPServer(nil), c.MCPServers...)
+	for i := range cp.MCPServers {
+		cp.MCPServers[i].EventsEndpoint = redact.URL(cp.MCPServers[i].EventsEndpoint)
 	}
 	// cimd as in effect, not as written: an unset switch is on, and an
 	// unset allow list is the default one (an empty one allows nothing).

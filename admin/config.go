@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -500,6 +500,11 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 	if !sameName(w, "id", id, &s.ID) {
 		return
 	}
+	// The endpoint as a GET showed it, its password masked, keeps the
+	// password, as a client's "(redacted)" secret is kept.
+	if old := a.cfg().Server(id); old != nil && redact.SameURLRedacted(s.EventsEndpoint, old.EventsEndpoint) {
+		s.EventsEndpoint = old.EventsEndpoint
+	}
 	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutServer(s, tag, j) })
 	if ch != nil {
 		now := ch.Config.Server(id)
@@ -633,7 +638,7 @@ func adminName(r *http.Request) string {
 // changeEvent is the admin_change event of a configuration change: who,
 // what, and the value before and after, without passwords or secrets.
 func changeEvent(r *http.Request, ch *policy.Change, store Store) audit.Event {
-	before, after := redact(ch.Before), redact(ch.After)
+	before, after := withoutSecrets(ch.Before), withoutSecrets(ch.After)
 	details := map[string]any{
 		"object":           ch.Kind,
 		"action":           ch.Op,
@@ -701,14 +706,14 @@ func length(v any) int {
 	return 0
 }
 
-// secretKeys are the keys redact removes.
+// secretKeys are the keys withoutSecrets removes.
 var secretKeys = []string{"password", "password_bcrypt", "client_secret"}
 
-// redact returns v as generic JSON data under the configuration's key
+// withoutSecrets returns v as generic JSON data under the configuration's key
 // names, without passwords, password hashes or client secrets, and as the
 // API answers it: an empty access or deny list is [], never null (the
 // event is answered by GET /admin/api/audit, which holds no null).
-func redact(v any) any {
+func withoutSecrets(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -737,9 +742,7 @@ func redact(v any) any {
 		}
 		// A receiver's credentials may sit in its URL's userinfo.
 		if ep, ok := m["events_endpoint"].(string); ok {
-			if u, err := url.Parse(ep); err == nil {
-				m["events_endpoint"] = u.Redacted()
-			}
+			m["events_endpoint"] = redact.URL(ep)
 		}
 	}
 	return out

@@ -1131,3 +1131,42 @@ func TestConfigAPI_AuditHasNoReceiverPassword(t *testing.T) {
 		t.Errorf("after = %v, want the endpoint with its password masked", evs[1].Details["after"])
 	}
 }
+
+// TestConfigAPI_ReceiverPasswordNotShown: the password of an
+// events_endpoint (https://user:password@host/events, sent as Basic) is a
+// secret, which GET /admin/api/config removes (CONTRACT section 4) and the
+// server views must not show either: both show it masked as xxxxx. A PUT
+// that sends the masked endpoint back keeps the password, as a client's
+// "(redacted)" secret is kept; another endpoint, or another password,
+// replaces it.
+func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
+	p := editable(t)
+	server := func(ep string) string {
+		return `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+	}
+	const masked = "https://rcv:xxxxx@events.files.example/events"
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server("https://rcv:s3cret-pw@events.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 || bytes.Contains(b, []byte("s3cret-pw")) {
+		t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+	}
+	for _, path := range []string{"/admin/api/config", "/admin/api/servers", "/admin/api/servers/files"} {
+		resp, b := p.send(t, http.MethodGet, path, "alice", "")
+		if resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte("s3cret-pw")) || !bytes.Contains(b, []byte(masked)) {
+			t.Errorf("GET %s: %d %s, want the endpoint with its password masked", path, resp.StatusCode, b)
+		}
+	}
+	// The masked endpoint sent back keeps the password.
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server(masked), "If-Match", "*"); resp.StatusCode >= 300 {
+		t.Fatalf("PUT server back: %d %s", resp.StatusCode, b)
+	}
+	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:s3cret-pw@events.files.example/events" {
+		t.Errorf("after a PUT of the masked endpoint: %q, want the password kept", got)
+	}
+	// Another host with the mask is taken as written.
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server("https://rcv:xxxxx@other.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 {
+		t.Fatalf("PUT server to another host: %d %s", resp.StatusCode, b)
+	}
+	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:xxxxx@other.files.example/events" {
+		t.Errorf("another endpoint: %q, want it as sent", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -49,11 +50,14 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
 // serverJSON is s as the API answers it: an access list emptied by a PUT
 // of [] reads back as [], not as null (the configuration holds no list).
 func serverJSON(s *policy.MCPServer) *policy.MCPServer {
-	if s == nil || s.Access != nil {
+	if s == nil || s.Access != nil && redact.URL(s.EventsEndpoint) == s.EventsEndpoint {
 		return s
 	}
 	c := *s
-	c.Access = []policy.Access{}
+	if c.Access == nil {
+		c.Access = []policy.Access{}
+	}
+	c.EventsEndpoint = redact.URL(s.EventsEndpoint)
 	return &c
 }
 

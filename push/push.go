@@ -20,13 +20,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/secevent"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -488,7 +488,7 @@ func (p *Pusher) finish(it *pending) {
 
 // audit records one event_push event. The SET itself is never written.
 func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
-	details := map[string]any{"endpoint": redacted(it.Endpoint), "event": it.Event}
+	details := map[string]any{"endpoint": redact.URL(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
 	}
@@ -503,15 +503,6 @@ func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt 
 	if _, err := p.o.Audit.Append(ev); err != nil {
 		p.o.Logger.Error("push: audit event not written", "err", err)
 	}
-}
-
-// redacted is endpoint with the password of its userinfo, the receiver's
-// credential, masked as "xxxxx".
-func redacted(endpoint string) string {
-	if u, err := url.Parse(endpoint); err == nil {
-		return u.Redacted()
-	}
-	return endpoint
 }
 
 func eventName(typ string) string {

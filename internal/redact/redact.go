@@ -5,6 +5,7 @@
 package redact
 
 import (
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -64,4 +65,28 @@ func TruncateTo(s string, limit int) string {
 
 func truncatedMarker(cut int) string {
 	return "…[truncated " + strconv.Itoa(cut) + " bytes]"
+}
+
+// URL is rawURL with the password of its userinfo masked as "xxxxx"
+// (url.URL.Redacted): a receiver's credentials in an events_endpoint
+// (https://user:password@host/events, which Go sends as Basic). A value
+// that does not parse is returned as it is.
+func URL(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Redacted()
+	}
+	return rawURL
+}
+
+// SameURLRedacted reports whether masked is URL(rawURL) and masks a
+// password: a URL shown redacted and sent back, which stands for rawURL.
+func SameURLRedacted(masked, rawURL string) bool {
+	u, err := url.Parse(masked)
+	if err != nil || u.User == nil {
+		return false
+	}
+	if p, ok := u.User.Password(); !ok || p != "xxxxx" {
+		return false
+	}
+	return masked != rawURL && URL(rawURL) == masked
 }
