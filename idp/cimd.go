@@ -126,7 +126,9 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // document, jti not replayed); the audience it names comes back, for op's
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
-// reason. ev learns the client and, on a refusal, the outcome.
+// reason; any other client is authenticated as for the token exchange, so
+// that a refusal names what is wrong. ev learns the client and, on a
+// refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
 	if e := ambiguousClientAuth(r, form); e != nil {
@@ -145,6 +147,21 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	}
 	id := clientIDFromRequest(r, form)
 	if !cimd.IsURL(id) {
+		// op would refuse a failed authentication as "invalid client_id /
+		// client_secret" alone; the token exchange's own check names
+		// what is wrong (unknown client, wrong secret, no secret). A
+		// public client, and one the product registered (the console),
+		// is op's alone, as before.
+		if _, own := s.ownClients.Load(id); own {
+			return "", nil
+		}
+		if c := cfg.Client(id); c != nil && c.Public() {
+			return "", nil
+		}
+		if _, e := s.authenticateClient(r, form); e != nil {
+			ev.ClientID, ev.Outcome = id, outcomeOf(e)
+			return "", e
+		}
 		return "", nil
 	}
 	if _, err := s.lookupClient(r.Context(), cfg, id); err != nil {
