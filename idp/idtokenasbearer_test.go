@@ -1,0 +1,36 @@
+package idp_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBearer_IDTokenForAnAccessToken: a newcomer who sends the login's ID
+// token (the JWT they have just exchanged) where the access token goes is
+// told which token to send, not only that the token is unknown.
+func TestBearer_IDTokenForAnAccessToken(t *testing.T) {
+	p := startConformanceIdP(t)
+	tok := p.login(t, "mcp-client", "s1", "alice", "alice-pw")
+	for _, path := range []string{"/userinfo", "/me/mcp-servers", "/me/access-requests"} {
+		for _, c := range []struct{ token, want string }{
+			{tok.IDToken(), "is a signed JWT (an ID token, say), not an access token of this IdP: send the access_token of the token response"},
+			{"nonsense", "the access token is unknown, expired or revoked"},
+		} {
+			req, _ := http.NewRequest(http.MethodGet, p.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]string
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_token" || !strings.Contains(body["error_description"], c.want) ||
+				!strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Errorf("%s with %.10s...: %s %v %q, want 401 invalid_token saying %q", path, c.token, resp.Status, body, resp.Header.Get("WWW-Authenticate"), c.want)
+			}
+		}
+	}
+}
