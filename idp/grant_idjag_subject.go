@@ -130,6 +130,11 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {
 	tok, err := jwt.ParseSigned(raw, idTokenAlgs)
 	if err != nil {
+		if strings.Count(raw, ".") == 4 {
+			// Five parts: a JWE, most often the login's access token
+			// sent in place of its ID token.
+			return nil, s.subjectError("subject_token is an encrypted token (a JWE, such as this IdP's access tokens), not an ID token: send the id_token of the token response")
+		}
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]

@@ -34,3 +34,18 @@ func TestBearer_IDTokenForAnAccessToken(t *testing.T) {
 		}
 	}
 }
+
+// TestExchange_AccessTokenForAnIDToken: the other way round, the login's
+// access token (a JWE) sent as the subject ID token is told which token
+// to send, not only that it is not a signed JWT.
+func TestExchange_AccessTokenForAnIDToken(t *testing.T) {
+	p := startConformanceIdP(t)
+	tok := p.login(t, "mcp-client", "s1", "alice", "alice-pw")
+	at, _ := tok["access_token"].(string)
+	resp, body := p.postToken(t, exchangeForm(at), basicS1)
+	desc, _ := body["error_description"].(string)
+	want := "subject_token is an encrypted token (a JWE, such as this IdP's access tokens), not an ID token: send the id_token of the token response"
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || !strings.Contains(desc, want) {
+		t.Errorf("exchange of the access token: %s %v, want 400 invalid_request saying %q", resp.Status, body, want)
+	}
+}
