@@ -263,7 +263,13 @@ func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, n
 	granted := map[string]bool{}
 	var refusal *ClientDecision
 	for _, id := range ids {
-		d := cfg.Decide(policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now})
+		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now}
+		if cfg.Client(id) == nil && cfg.CIMD.Allows(id) {
+			// A metadata document client, decided as the token exchange
+			// decides it once its document resolves (policy.Explain).
+			req.Client = &policy.Client{ClientID: id, TokenExchange: cfg.CIMD.Exchange()}
+		}
+		d := cfg.Decide(req)
 		cd := ClientDecision{ClientID: id, Allowed: d.Allowed, Error: d.Error, Scopes: d.Scopes, Rule: d.Rule, Reason: d.Reason}
 		sa.ByClient = append(sa.ByClient, cd)
 		if d.Allowed {

@@ -85,16 +85,22 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 	}
 	at := s.liveAccessToken(tok)
 	if at == nil {
-		refuseAccessToken(w)
+		refuseAccessToken(w, tok)
 	}
 	return at
 }
 
 // refuseAccessToken answers an access token that liveAccessToken did not
-// resolve (RFC 6750 section 3.1).
-func refuseAccessToken(w http.ResponseWriter) {
+// resolve (RFC 6750 section 3.1). Ours are JWEs (five parts); a JWS
+// (three) is a token of another kind, most often the login's ID token
+// sent in place of its access token, and is told so.
+func refuseAccessToken(w http.ResponseWriter, tok string) {
+	desc := "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"
+	if strings.Count(tok, ".") == 2 {
+		desc = "the bearer token is a signed JWT (an ID token, say), not an access token of this IdP: send the access_token of the token response"
+	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
-	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"})
+	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 }
 
 // userinfo is OIDC Core section 5.3, which op serves once the request
@@ -132,7 +138,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.liveAccessToken(tok) == nil {
-		refuseAccessToken(w)
+		refuseAccessToken(w, tok)
 		return
 	}
 	// The user's claims: kept by no cache, as every other answer about

@@ -126,7 +126,9 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // document, jti not replayed); the audience it names comes back, for op's
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
-// reason. ev learns the client and, on a refusal, the outcome.
+// reason; any other client is authenticated as for the token exchange, so
+// that a refusal names what is wrong. ev learns the client and, on a
+// refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
 	if e := ambiguousClientAuth(r, form); e != nil {
@@ -159,8 +161,12 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	}
 	// op takes the code before it authenticates the client, so a wrong
 	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
-	// first). The product's own clients (the console) are left to op.
-	if c != nil && c.ClientSecret != "" && c == cfg.Client(id) {
+	// first), and it refuses a failed authentication as "invalid
+	// client_id / client_secret" alone, where the token exchange's check
+	// names what is wrong (unknown client, wrong secret, no secret). A
+	// public client, and the product's own clients (the console), are
+	// op's alone.
+	if c == nil || !c.Public() && c == cfg.Client(id) {
 		if _, e := s.authenticateClient(r, form); e != nil {
 			ev.ClientID, ev.Outcome = id, outcomeOf(e)
 			return "", e

@@ -89,7 +89,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	} else if s.keys.Lookup(v.KeyID, v.Alg) == nil {
 		// The signing key retired since the token was first checked.
 		s.subjects.Delete(h)
-		return subject{}, s.unknownKey(v.KeyID, v.Alg)
+		return subject{}, s.unknownKey(v.KeyID, v.Alg, s.issuer)
 	}
 	now := s.now()
 	if now.After(v.Expiry.Add(subjectSkew)) {
@@ -130,6 +130,11 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {
 	tok, err := jwt.ParseSigned(raw, idTokenAlgs)
 	if err != nil {
+		if strings.Count(raw, ".") == 4 {
+			// Five parts: a JWE, most often the login's access token
+			// sent in place of its ID token.
+			return nil, s.subjectError("subject_token is an encrypted token (a JWE, such as this IdP's access tokens), not an ID token: send the id_token of the token response")
+		}
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]
@@ -144,7 +149,10 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	}
 	key := s.keys.Lookup(hdr.KeyID, hdr.Algorithm)
 	if key == nil {
-		return nil, s.unknownKey(hdr.KeyID, hdr.Algorithm)
+		// The issuer it names, unverified, says where it belongs.
+		var c idTokenClaims
+		_ = tok.UnsafeClaimsWithoutVerification(&c)
+		return nil, s.unknownKey(hdr.KeyID, hdr.Algorithm, c.Issuer)
 	}
 	var c idTokenClaims
 	if err := tok.Claims(key.Public()); err != nil { // the signature alone
@@ -201,11 +209,17 @@ func signedContentKey(raw string) string {
 // unknownKey refuses a subject token signed by a key that JWKS does not
 // publish, saying whether a key rotation retired it (docs/http.md, /keys):
 // then the token is ours but older than the rotation's overlap, and
-// logging the user in again fixes it.
-func (s *Server) unknownKey(kid, alg string) *oauthError {
+// logging the user in again fixes it. iss is the issuer the token names,
+// unverified: another one than this IdP's is said, since the token is to
+// be exchanged there (another tenant of this process, say).
+func (s *Server) unknownKey(kid, alg, iss string) *oauthError {
 	if at, ok := s.keys.RetiredAt(kid, alg); ok {
 		return s.subjectError("subject_token is signed by key %q (%s), which a key rotation retired at %s; log the user in again for an ID token signed by the current key (see %s)",
 			kid, alg, at.UTC().Format(time.RFC3339), s.issuer+pathKeys)
+	}
+	if iss != "" && iss != s.issuer {
+		return s.subjectError("subject_token is not signed by this IdP: its iss %q is not this IdP (%s): exchange it at the IdP that issued it (unknown key %q (%s); see %s)",
+			iss, s.issuer, kid, alg, s.issuer+pathKeys)
 	}
 	return s.subjectError("subject_token is not signed by this IdP: unknown key %q (%s); see %s", kid, alg, s.issuer+pathKeys)
 }

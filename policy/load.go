@@ -147,6 +147,11 @@ func syntaxError(data []byte, file string, err error) Problems {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Msg = "YAML syntax error: " + m[2]
 		p.Line = problemLine(data, p.Line, m[2])
+		if tabIndented(data, p.Line) {
+			// yaml.v3 does not say that the character it cannot start
+			// a token with is a tab, which an editor put there unseen.
+			p.Msg += " (a tab indents this line: indent with spaces, YAML does not allow tabs)"
+		}
 		return Problems{p}
 	}
 	if readerError[msg] {
@@ -160,6 +165,18 @@ func syntaxError(data []byte, file string, err error) Problems {
 		p.Line = line
 	}
 	return Problems{p}
+}
+
+// tabIndented reports whether a tab is in the indentation of line n
+// (1-based) of data.
+func tabIndented(data []byte, n int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return false
+	}
+	line := lines[n-1]
+	indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+	return bytes.IndexByte(indent, '\t') >= 0
 }
 
 // readerError holds the messages of yaml.v3's reader, which refuses

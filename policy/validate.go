@@ -262,7 +262,11 @@ func (v *validator) userList() {
 				v.at(path+".password_bcrypt", "%q is not a bcrypt hash ($2a$, $2b$ or $2y$, cost, salt and hash); make one with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'", u.PasswordBcrypt)
 			}
 		}
-		v.uniqueSub(subs, path, u)
+		// A username written twice is reported once: its default sub
+		// taken too is the same mistake.
+		if first, ok := v.users[u.Username]; !ok || first == i || u.Sub != "" {
+			v.uniqueSub(subs, path, u)
+		}
 		if u.ExternalID != "" {
 			if UnfitExternalID(u.ExternalID) {
 				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the user, or remove the key", u.ExternalID)

@@ -14,7 +14,9 @@ import (
 // check prints them, serve and demo log them at start. A warning's Msg
 // starts with "warning: ".
 //
-// Today four: users that one could take for another (lookAlikeUsers);
+// Today five: users that one could take for another (lookAlikeUsers);
+// a client an MCP server lists that may not use token exchange, so that
+// it never gets an ID-JAG for it;
 // an MCP server with subject: email whose ID-JAGs carry no
 // email (neither its include_email nor its IdP's id_jag.email, which a
 // persona may preset), so that its demo authorization server refuses
@@ -48,6 +50,18 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
+		for ci, c := range idp.Clients {
+			if c.TokenExchange {
+				continue
+			}
+			for _, srv := range idp.MCPServers {
+				if _, ok := srv.Clients[c.ClientID]; ok {
+					out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sclients[%d].client_id", prefix, ci)),
+						Msg: fmt.Sprintf("warning: client %s: connected to MCP server %s, but token_exchange is false (the default), so it never gets an ID-JAG (unauthorized_client); set token_exchange: true", c.ClientID, srv.ID)})
+					break
+				}
+			}
+		}
 		knobs := idp.Knobs()
 		for si, s := range idp.MCPServers {
 			for _, id := range sortedKeys(s.Clients) {

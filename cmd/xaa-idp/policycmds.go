@@ -103,6 +103,18 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	aud := *audience
 	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
 		aud = s.Issuer // the id is accepted here for convenience
+	} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
+		// A mistyped id: the decision says the audience is unknown, this
+		// says what it could have been.
+		var ids []string
+		for _, srv := range cfg.MCPServers {
+			if len(ids) == 20 {
+				ids = append(ids, fmt.Sprintf("and %d more", len(cfg.MCPServers)-20))
+				break
+			}
+			ids = append(ids, srv.ID)
+		}
+		fmt.Fprintf(stderr, "xaa-idp explain: %s names no MCP server; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), strings.Join(ids, ", "))
 	}
 	now := clock.Now()
 	e := cfg.Explain(policy.Request{

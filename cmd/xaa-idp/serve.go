@@ -755,14 +755,20 @@ const shutdownCutOff = "shutdown: requests still in progress were cut off"
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
 	stderr = terminalSafe(stderr) // it prints what the server said
 	fs := newFlagSet("healthcheck", stderr)
-	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe")
+	target := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe (an IdP's URL without a path: its /healthz)")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if err := checkHTTPURL(fs, "url", *url); err != nil {
+	if err := checkHTTPURL(fs, "url", *target); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
+	}
+	// The IdP's base URL, as the other commands take it: its landing page
+	// answers 200 however the IdP fares, /healthz does not.
+	if u, err := url.Parse(*target); err == nil && (u.Path == "" || u.Path == "/") {
+		u.Path, u.RawPath = "/healthz", ""
+		*target = u.String()
 	}
 	hc, err := httpClient(*caFile)
 	if err != nil {
@@ -771,7 +777,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
@@ -784,7 +790,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(stderr, "xaa-idp healthcheck:", *url, "answered", resp.Status)
+		fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
 		return exitFailure
 	}
 	return exitOK
