@@ -67,3 +67,21 @@ func TestConfigAPI_ClaimNumberEditedOnDiskNotAsSentKeepsThePolicy(t *testing.T) 
 		t.Error("the refused file changed the running policy")
 	}
 }
+
+// TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig: a claim's whole
+// number beyond 64 bits (which the file's reader refuses, since it would
+// read back as a float) is the client's mistake, refused 400 at its line
+// with the reader's advice; it was a 500 "cannot be written as YAML".
+func TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	for _, n := range []string{"123456789012345678901234567890", "-123456789012345678901234567890", "18446744073709551616"} {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": {"n": `+n+`}}`)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_config") || !strings.Contains(string(body), "too large to hold exactly") {
+			t.Errorf("claim %s: %d %.500s, want 400 invalid_config naming a number too large", n, resp.StatusCode, body)
+		}
+	}
+	if readFile(t, p.file) != before {
+		t.Error("a refused change was written")
+	}
+}

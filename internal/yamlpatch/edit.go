@@ -476,9 +476,26 @@ func exactNumbers(x any) any {
 // wholeNumber is a whole number written as sent.
 type wholeNumber string
 
-// MarshalYAML implements yaml.Marshaler.
+// MarshalYAML implements yaml.Marshaler. One beyond 64 bits is written
+// plain as a float, as a hand-written one would read: the configuration's
+// reader refuses it at its line (too large to hold exactly), where an
+// !!int tag yaml.v3 cannot read back made the change unwritable (a 500).
 func (w wholeNumber) MarshalYAML() (any, error) {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: string(w)}, nil
+	tag := "!!int"
+	if !fits64(string(w)) {
+		tag = "!!float"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(w)}, nil
+}
+
+// fits64 reports whether the whole number s fits int64 or uint64, as
+// yaml.v3 reads an !!int.
+func fits64(s string) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
 // asJSONNumbers rewrites the floats under n, as yaml.v3 wrote them, in
@@ -489,6 +506,9 @@ func (w wholeNumber) MarshalYAML() (any, error) {
 // reader of the document takes a number only as the text it is sent as.
 func asJSONNumbers(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Style == 0 && (n.ShortTag() == "!!float" || n.Value == "-0") {
+		if !strings.ContainsAny(n.Value, ".eE") && !fits64(n.Value) {
+			return // a wholeNumber beyond 64 bits: kept as sent, for the reader to refuse
+		}
 		f, err := strconv.ParseFloat(n.Value, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return
