@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,31 @@ func TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig(t *testing.T) {
 	}
 	if readFile(t, p.file) != before {
 		t.Error("a refused change was written")
+	}
+}
+
+// TestConfigAPI_MergeKeyTextIsWrittenAsText: "<<" sent as text (a claim's
+// key or value, a name) is written quoted and reads back as that text.
+// yaml.v3 writes the string "<<" as the merge key (!!merge <<), so a claim
+// key "<<" was a 500 and a value "<<" refused as an unsupported tag.
+func TestConfigAPI_MergeKeyTextIsWrittenAsText(t *testing.T) {
+	p := editable(t)
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice",
+		`{"username": "bob", "password": "bob-pw", "name": "<<", "claims": {"<<": 1, "v": "<<", "m": {"<<": {"a": "<<"}}, "l": ["<<"]}}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	var got struct {
+		Name   string
+		Claims map[string]any
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	_ = json.Unmarshal([]byte(`{"<<":1,"l":["<<"],"m":{"<<":{"a":"<<"}},"v":"<<"}`), &want)
+	if !reflect.DeepEqual(got.Claims, want) || got.Name != "<<" {
+		t.Errorf("name %q, claims = %v, want \"<<\" and %v", got.Name, got.Claims, want)
 	}
 }

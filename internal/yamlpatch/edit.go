@@ -441,7 +441,23 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 		n.Style = yaml.FlowStyle
 	}
 	asJSONNumbers(&n)
+	mergeAsText(&n)
 	return &n
+}
+
+// mergeTag is the tag yaml.v3 gives the text "<<" when it encodes it.
+const mergeTag = "!!merge"
+
+// mergeAsText quotes each "<<" under n: yaml.v3 writes the string "<<" as
+// the merge key (!!merge <<), which reads back as a merge, not as the text
+// sent (a claim named "<<").
+func mergeAsText(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == mergeTag {
+		n.Tag, n.Style = "!!str", yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		mergeAsText(c)
+	}
 }
 
 // exactNumbers returns x with each json.Number under it (a number decoded
@@ -542,7 +558,7 @@ func stringNode(s string, like []*yaml.Node) *yaml.Node {
 	// back as written: one that starts with a line break loses it (the
 	// node's Value already has), one with a tab before a line break
 	// cannot be written at all. Double quotes hold any string.
-	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s ||
+	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s || n.Tag == mergeTag ||
 		strings.ContainsAny(s, "\n\r") && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && !readsBack(n, s) {
 		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
 	}
