@@ -112,3 +112,26 @@ func TestConfigAPI_MergeKeyTextIsWrittenAsText(t *testing.T) {
 		t.Errorf("name %q, claims = %v, want \"<<\" and %v", got.Name, got.Claims, want)
 	}
 }
+
+// TestConfigAPI_ClaimTextWithLineBreaksIsKept: a claim's text with line
+// breaks reads back as sent. yaml.v3 wrote "\n" as a block that read back
+// as "", dropped the first of "\n\n", and a leading U+2029 (a line break
+// to YAML), so the admin API changed what an admin sent, silently.
+func TestConfigAPI_ClaimTextWithLineBreaksIsKept(t *testing.T) {
+	p := editable(t)
+	claims := `{"a": "\n", "b": "\n\nx", "c": "\u2029x\n", "d": ["\n"], "e": {"f": "\r\n\u0085\u2028"}}`
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": `+claims+`}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	var got struct{ Claims map[string]any }
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	_ = json.Unmarshal([]byte(claims), &want)
+	if !reflect.DeepEqual(got.Claims, want) {
+		t.Errorf("claims = %q, want %q", got.Claims, want)
+	}
+}

@@ -465,8 +465,15 @@ func mergeAsText(n *yaml.Node) {
 // is a whole number: yaml.v3 writes a json.Number that int64 cannot hold
 // as the nearest float. One with a fraction or exponent is a float64, which
 // asJSONNumbers writes as JSON does (1.0 and 1 are one number to JSON).
+// A string with a line break is made one written double-quoted, as
+// stringNode writes one: yaml.v3's block forms lost "\n" whole, the first
+// of "\n\n", and a leading U+2029.
 func exactNumbers(x any) any {
 	switch t := x.(type) {
+	case string:
+		if strings.ContainsAny(t, "\n\r\u0085\u2028\u2029") {
+			return quotedString(t)
+		}
 	case json.Number:
 		if !strings.ContainsAny(string(t), ".eE") {
 			return wholeNumber(t)
@@ -487,6 +494,14 @@ func exactNumbers(x any) any {
 		return out
 	}
 	return x
+}
+
+// quotedString is a string written double-quoted, which holds any text.
+type quotedString string
+
+// MarshalYAML implements yaml.Marshaler.
+func (q quotedString) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(q), Style: yaml.DoubleQuotedStyle}, nil
 }
 
 // wholeNumber is a whole number written as sent.
