@@ -119,7 +119,7 @@ func TestConfigAPI_MergeKeyTextIsWrittenAsText(t *testing.T) {
 // to YAML), so the admin API changed what an admin sent, silently.
 func TestConfigAPI_ClaimTextWithLineBreaksIsKept(t *testing.T) {
 	p := editable(t)
-	claims := `{"a": "\n", "b": "\n\nx", "c": "\u2029x\n", "d": ["\n"], "e": {"f": "\r\n\u0085\u2028"}}`
+	claims := `{"a": "\n", "b": "\n\nx", "c": "\u2029x\n", "d": ["\n"], "e": {"f": "\r\n\u0085\u2028"}, "g": {"\nx": 1, "\n": 2, "y": 3}}`
 	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": `+claims+`}`)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)

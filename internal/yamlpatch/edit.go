@@ -465,9 +465,9 @@ func mergeAsText(n *yaml.Node) {
 // is a whole number: yaml.v3 writes a json.Number that int64 cannot hold
 // as the nearest float. One with a fraction or exponent is a float64, which
 // asJSONNumbers writes as JSON does (1.0 and 1 are one number to JSON).
-// A string with a line break is made one written double-quoted, as
-// stringNode writes one: yaml.v3's block forms lost "\n" whole, the first
-// of "\n\n", and a leading U+2029.
+// A string with a line break, a key too, is made one written
+// double-quoted, as stringNode writes one: yaml.v3's block forms lost "\n"
+// whole, the first of "\n\n", and a leading U+2029.
 func exactNumbers(x any) any {
 	switch t := x.(type) {
 	case string:
@@ -481,9 +481,10 @@ func exactNumbers(x any) any {
 		f, _ := t.Float64() // ±Inf out of range: written .inf, which the reader refuses
 		return f
 	case map[string]any:
-		out := make(map[string]any, len(t))
+		// Keys of any type, for a key with a line break is quoted too.
+		out := make(map[any]any, len(t))
 		for k, v := range t {
-			out[k] = exactNumbers(v)
+			out[exactNumbers(k)] = exactNumbers(v)
 		}
 		return out
 	case []any:
