@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,72 @@ func TestConfigAPI_ClaimNumberEditedOnDiskNotAsSentKeepsThePolicy(t *testing.T) 
 	}
 	if p.srv.Config() != running {
 		t.Error("the refused file changed the running policy")
+	}
+}
+
+// TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig: a claim's whole
+// number beyond 64 bits (which the file's reader refuses, since it would
+// read back as a float) is the client's mistake, refused 400 at its line
+// with the reader's advice; it was a 500 "cannot be written as YAML".
+func TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	for _, n := range []string{"123456789012345678901234567890", "-123456789012345678901234567890", "18446744073709551616"} {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": {"n": `+n+`}}`)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_config") || !strings.Contains(string(body), "too large to hold exactly") {
+			t.Errorf("claim %s: %d %.500s, want 400 invalid_config naming a number too large", n, resp.StatusCode, body)
+		}
+	}
+	if readFile(t, p.file) != before {
+		t.Error("a refused change was written")
+	}
+}
+
+// TestConfigAPI_MergeKeyTextIsWrittenAsText: "<<" sent as text (a claim's
+// key or value, a name) is written quoted and reads back as that text.
+// yaml.v3 writes the string "<<" as the merge key (!!merge <<), so a claim
+// key "<<" was a 500 and a value "<<" refused as an unsupported tag.
+func TestConfigAPI_MergeKeyTextIsWrittenAsText(t *testing.T) {
+	p := editable(t)
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice",
+		`{"username": "bob", "password": "bob-pw", "name": "<<", "claims": {"<<": 1, "v": "<<", "m": {"<<": {"a": "<<"}}, "l": ["<<"]}}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	var got struct {
+		Name   string
+		Claims map[string]any
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	_ = json.Unmarshal([]byte(`{"<<":1,"l":["<<"],"m":{"<<":{"a":"<<"}},"v":"<<"}`), &want)
+	if !reflect.DeepEqual(got.Claims, want) || got.Name != "<<" {
+		t.Errorf("name %q, claims = %v, want \"<<\" and %v", got.Name, got.Claims, want)
+	}
+}
+
+// TestConfigAPI_ClaimTextWithLineBreaksIsKept: a claim's text with line
+// breaks reads back as sent. yaml.v3 wrote "\n" as a block that read back
+// as "", dropped the first of "\n\n", and a leading U+2029 (a line break
+// to YAML), so the admin API changed what an admin sent, silently.
+func TestConfigAPI_ClaimTextWithLineBreaksIsKept(t *testing.T) {
+	p := editable(t)
+	claims := `{"a": "\n", "b": "\n\nx", "c": "\u2029x\n", "d": ["\n"], "e": {"f": "\r\n\u0085\u2028"}, "g": {"\nx": 1, "\n": 2, "y": 3}}`
+	resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": `+claims+`}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %d %.500s", resp.StatusCode, body)
+	}
+	_, body = p.send(t, http.MethodGet, "/admin/api/users/bob", "alice", nil)
+	var got struct{ Claims map[string]any }
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	_ = json.Unmarshal([]byte(claims), &want)
+	if !reflect.DeepEqual(got.Claims, want) {
+		t.Errorf("claims = %q, want %q", got.Claims, want)
 	}
 }

@@ -616,6 +616,11 @@ func TestAuthorize_RedirectURIExactMatch(t *testing.T) {
 		{"http://127.0.0.1/Callback", false},
 		{"https://app.example:443/cb", false},
 		{"https://app.example/cb/../cb", false},
+		// The loopback rule relaxes the port alone: not the case of the
+		// scheme, which url.Parse folds.
+		{"HTTP://127.0.0.1/callback", false},
+		{"Http://127.0.0.1:53123/callback", false},
+		{"HTTPS://app.example/cb", false},
 	} {
 		t.Run(c.uri, func(t *testing.T) {
 			res := newBrowser(p).authorize(t, authParams(c.uri, challenge), "", "")

@@ -26,9 +26,11 @@ func Allowed(registered []string, got string) bool {
 		if got == reg {
 			return true
 		}
+		// The scheme as written: url.Parse folds its case, and only the
+		// port is relaxed.
 		r, err := url.Parse(reg)
 		if err == nil && loopbackIP(u) && loopbackIP(r) && r.User == nil && portOrNone(u) &&
-			u.Scheme == r.Scheme && u.Hostname() == r.Hostname() &&
+			strings.HasPrefix(got, r.Scheme+":") && strings.HasPrefix(reg, r.Scheme+":") && u.Hostname() == r.Hostname() &&
 			u.EscapedPath() == r.EscapedPath() && u.RawQuery == r.RawQuery && !u.ForceQuery && !r.ForceQuery {
 			return true
 		}

@@ -441,7 +441,23 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 		n.Style = yaml.FlowStyle
 	}
 	asJSONNumbers(&n)
+	mergeAsText(&n)
 	return &n
+}
+
+// mergeTag is the tag yaml.v3 gives the text "<<" when it encodes it.
+const mergeTag = "!!merge"
+
+// mergeAsText quotes each "<<" under n: yaml.v3 writes the string "<<" as
+// the merge key (!!merge <<), which reads back as a merge, not as the text
+// sent (a claim named "<<").
+func mergeAsText(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == mergeTag {
+		n.Tag, n.Style = "!!str", yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		mergeAsText(c)
+	}
 }
 
 // exactNumbers returns x with each json.Number under it (a number decoded
@@ -449,8 +465,15 @@ func (d *Doc) build(v reflect.Value, like []*yaml.Node) *yaml.Node {
 // is a whole number: yaml.v3 writes a json.Number that int64 cannot hold
 // as the nearest float. One with a fraction or exponent is a float64, which
 // asJSONNumbers writes as JSON does (1.0 and 1 are one number to JSON).
+// A string with a line break, a key too, is made one written
+// double-quoted, as stringNode writes one: yaml.v3's block forms lost "\n"
+// whole, the first of "\n\n", and a leading U+2029.
 func exactNumbers(x any) any {
 	switch t := x.(type) {
+	case string:
+		if strings.ContainsAny(t, "\n\r\u0085\u2028\u2029") {
+			return quotedString(t)
+		}
 	case json.Number:
 		if !strings.ContainsAny(string(t), ".eE") {
 			return wholeNumber(t)
@@ -458,9 +481,10 @@ func exactNumbers(x any) any {
 		f, _ := t.Float64() // ±Inf out of range: written .inf, which the reader refuses
 		return f
 	case map[string]any:
-		out := make(map[string]any, len(t))
+		// Keys of any type, for a key with a line break is quoted too.
+		out := make(map[any]any, len(t))
 		for k, v := range t {
-			out[k] = exactNumbers(v)
+			out[exactNumbers(k)] = exactNumbers(v)
 		}
 		return out
 	case []any:
@@ -473,12 +497,37 @@ func exactNumbers(x any) any {
 	return x
 }
 
+// quotedString is a string written double-quoted, which holds any text.
+type quotedString string
+
+// MarshalYAML implements yaml.Marshaler.
+func (q quotedString) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(q), Style: yaml.DoubleQuotedStyle}, nil
+}
+
 // wholeNumber is a whole number written as sent.
 type wholeNumber string
 
-// MarshalYAML implements yaml.Marshaler.
+// MarshalYAML implements yaml.Marshaler. One beyond 64 bits is written
+// plain as a float, as a hand-written one would read: the configuration's
+// reader refuses it at its line (too large to hold exactly), where an
+// !!int tag yaml.v3 cannot read back made the change unwritable (a 500).
 func (w wholeNumber) MarshalYAML() (any, error) {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: string(w)}, nil
+	tag := "!!int"
+	if !fits64(string(w)) {
+		tag = "!!float"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(w)}, nil
+}
+
+// fits64 reports whether the whole number s fits int64 or uint64, as
+// yaml.v3 reads an !!int.
+func fits64(s string) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
 // asJSONNumbers rewrites the floats under n, as yaml.v3 wrote them, in
@@ -489,6 +538,9 @@ func (w wholeNumber) MarshalYAML() (any, error) {
 // reader of the document takes a number only as the text it is sent as.
 func asJSONNumbers(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Style == 0 && (n.ShortTag() == "!!float" || n.Value == "-0") {
+		if !strings.ContainsAny(n.Value, ".eE") && !fits64(n.Value) {
+			return // a wholeNumber beyond 64 bits: kept as sent, for the reader to refuse
+		}
 		f, err := strconv.ParseFloat(n.Value, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return
@@ -522,7 +574,7 @@ func stringNode(s string, like []*yaml.Node) *yaml.Node {
 	// back as written: one that starts with a line break loses it (the
 	// node's Value already has), one with a tab before a line break
 	// cannot be written at all. Double quotes hold any string.
-	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s ||
+	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s || n.Tag == mergeTag ||
 		strings.ContainsAny(s, "\n\r") && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && !readsBack(n, s) {
 		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
 	}
