@@ -35,6 +35,20 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // token endpoint, so the client is the demo's public client mcp-public;
 // with --resource too, and at a tenant's issuer (with a path) as a metadata
 // document client, since the tenants' clients all have secrets.
+//
+// The tool (0.2.0-alpha.12, `conformance list`) ships these two
+// authorization server scenarios and no others; all of its client and
+// server scenarios test an MCP client or an MCP server, not an IdP or an
+// authorization server, and bring their own: auth/enterprise-managed-
+// authorization, for one, runs its own IdP, authorization server and MCP
+// server and checks the client's token exchange and JWT bearer grant
+// (spec.md section 4 has its wire expectations, which the IdP meets), and
+// the other auth/* scenarios (metadata discovery variants, CIMD, scopes,
+// token endpoint auth methods, iss, DPoP, client credentials, WIF) check a
+// client's OAuth behaviour against the tool's authorization server. None
+// of them can run against xaa-idp. --client-secret does not apply either:
+// the tool sends client_id alone whenever discovery lists "none", as ours
+// does (README, Interop).
 func TestMCPConformanceAuthorization(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Node: skipped with -short")
@@ -85,6 +99,12 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 	})
 	t.Run("demo authorization server", func(t *testing.T) {
 		runConformance(t, node, []string{"--url", demo["tracker"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
+	})
+	// An authorization server issuer with a path: the tool tries the RFC
+	// 8414 path-inserted URL first.
+	t.Run("demo authorization server, issuer with a path", func(t *testing.T) {
+		own := idptest.New(t, idptest.WithConfigYAML(ownConfig)).StartDemoServers()
+		runConformance(t, node, []string{"--url", own["notes"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
 	})
 }
 
