@@ -87,9 +87,18 @@ async function connectWithDpop(url, session, seen) {
     return { client, provider };
 }
 
-for (const url of [TRACKER.resource, TRACKER.resource + '?workspace=acme']) {
-    test(`DPoP: alice connects to the tracker at ${url} with a DPoP-bound access token and calls whoami`, async () => {
-        const session = await DpopSession.create();
+// Each algorithm the demo servers publish in dpop_signing_alg_values_supported
+// (the client's default is ES256), and the MCP URL with a query (the proof's
+// htu has none).
+for (const [alg, url] of [
+    ['ES256', TRACKER.resource],
+    ['RS256', TRACKER.resource],
+    ['PS256', TRACKER.resource],
+    ['EdDSA', TRACKER.resource],
+    ['ES256', TRACKER.resource + '?workspace=acme']
+]) {
+    test(`DPoP (${alg}): alice connects to the tracker at ${url} with a DPoP-bound access token and calls whoami`, async () => {
+        const session = await DpopSession.create({ alg });
         const seen = [];
         const { client, provider } = await connectWithDpop(url, session, seen);
         try {
