@@ -3,6 +3,8 @@ package interop_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -35,6 +37,20 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // token endpoint, so the client is the demo's public client mcp-public;
 // with --resource too, and at a tenant's issuer (with a path) as a metadata
 // document client, since the tenants' clients all have secrets.
+//
+// The tool (0.2.0-alpha.12, `conformance list`) ships these two
+// authorization server scenarios and no others; all of its client and
+// server scenarios test an MCP client or an MCP server, not an IdP or an
+// authorization server, and bring their own: auth/enterprise-managed-
+// authorization, for one, runs its own IdP, authorization server and MCP
+// server and checks the client's token exchange and JWT bearer grant
+// (spec.md section 4 has its wire expectations, which the IdP meets), and
+// the other auth/* scenarios (metadata discovery variants, CIMD, scopes,
+// token endpoint auth methods, iss, DPoP, client credentials, WIF) check a
+// client's OAuth behaviour against the tool's authorization server. None
+// of them can run against xaa-idp. --client-secret does not apply either:
+// the tool sends client_id alone whenever discovery lists "none", as ours
+// does (README, Interop).
 func TestMCPConformanceAuthorization(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Node: skipped with -short")
@@ -86,6 +102,62 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 	t.Run("demo authorization server", func(t *testing.T) {
 		runConformance(t, node, []string{"--url", demo["tracker"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
 	})
+	// An authorization server issuer with a path: the tool tries the RFC
+	// 8414 path-inserted URL first.
+	t.Run("demo authorization server, issuer with a path", func(t *testing.T) {
+		own := idptest.New(t, idptest.WithConfigYAML(ownConfig)).StartDemoServers()
+		runConformance(t, node, []string{"--url", own["notes"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
+	})
+}
+
+// TestMCPConformanceAuthorization_TLS runs the tool's authorization
+// scenarios against `xaa-idp serve --tls`, the tool trusting the CA that
+// `xaa-idp ca` prints through NODE_EXTRA_CA_CERTS, as the README tells a
+// Node client to; the browser trusts it too.
+func TestMCPConformanceAuthorization_TLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs Node: skipped with -short")
+	}
+	node := conformanceNode(t)
+	bin := xaaIDPBinary(t)
+	state := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	startServe(t, ctx, bin, "serve", "--tls", "--state-dir", state, "--addr", addr)
+	issuer := "https://" + addr
+
+	caPEM, err := exec.CommandContext(ctx, bin, "ca", "--state-dir", state).Output()
+	if err != nil {
+		t.Fatalf("xaa-idp ca: %v", err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("xaa-idp ca printed no certificate: %q", caPEM)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+	waitHTTPVia(t, ctx, &http.Client{Transport: transport, Timeout: 15 * time.Second}, issuer+"/.well-known/openid-configuration")
+
+	port := freePort(t)
+	runConformanceEnv(t, node, []string{"NODE_EXTRA_CA_CERTS=" + caFile},
+		[]string{"--url", issuer, "--client-id", "mcp-public", "--port", strconv.Itoa(port)},
+		func(ctx context.Context, authURL string) error {
+			callback, err := headlessLoginVia(ctx, transport, authURL, fmt.Sprintf("http://127.0.0.1:%d/callback", port), "alice", "alice")
+			if err != nil {
+				return err
+			}
+			resp, err := http.Get(callback.String())
+			if err != nil {
+				return fmt.Errorf("the conformance tool's callback %s: %w", callback, err)
+			}
+			resp.Body.Close()
+			return nil
+		}, 2)
 }
 
 // conformanceNode returns the node binary to run the tool with, or skips
@@ -122,10 +194,20 @@ func conformanceNode(t *testing.T) string {
 // and scenarios checks.json files.
 func runConformance(t *testing.T, node string, args []string, browse func(context.Context, string) error, scenarios int) {
 	t.Helper()
+	runConformanceEnv(t, node, nil, args, browse, scenarios)
+}
+
+// runConformanceEnv is runConformance with env added to the tool's
+// environment.
+func runConformanceEnv(t *testing.T, node string, env, args []string, browse func(context.Context, string) error, scenarios int) {
+	t.Helper()
 	outDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, append([]string{conformanceCLI, "authorization", "-o", outDir}, args...)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = childProcAttr()
 	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second

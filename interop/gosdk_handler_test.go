@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -25,8 +27,9 @@ type handlerCase struct {
 	idp      *oauthex.ClientCredentials // at the IdP
 	mcp      *oauthex.ClientCredentials // at the MCP authorization server
 	server   idptest.DemoServer
-	endpoint string // the MCP URL the transport is given; "" means server.URL
-	resource string // MCPResourceURI; "" means server.URL
+	endpoint string   // the MCP URL the transport is given; "" means server.URL
+	resource string   // MCPResourceURI; "" means server.URL
+	scopes   []string // MCPScopes
 }
 
 // connectEnterprise logs c.user in through extauth.PerformOIDCLogin and
@@ -57,7 +60,7 @@ func connectEnterprise(t *testing.T, issuer string, c handlerCase, advance func(
 	}
 	handler, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
 		IdPIssuerURL: issuer, IdPCredentials: c.idp,
-		MCPAuthServerURL: c.server.AuthServer, MCPResourceURI: c.resource, MCPCredentials: c.mcp,
+		MCPAuthServerURL: c.server.AuthServer, MCPResourceURI: c.resource, MCPCredentials: c.mcp, MCPScopes: c.scopes,
 		IDTokenFetcher: func(context.Context) (*oauth2.Token, error) { return tok, nil },
 		HTTPClient:     httpClient,
 	})
@@ -147,6 +150,38 @@ func TestGoSDK_EnterpriseHandler(t *testing.T) {
 		})
 	}
 
+	// MCPScopes: the handler asks the IdP for them in the token exchange
+	// (and sends no scope in the JWT bearer grant): the access token has
+	// those of them the policy grants the user.
+	for _, tt := range []struct {
+		name   string
+		user   string
+		scopes []string
+		want   string // whoami's scopes, sorted
+	}{
+		{"MCPScopes: one scope of the server", "alice", []string{"issues.read"}, "[issues.read]"},
+		{"MCPScopes: both scopes of the server", "alice", []string{"issues.write", "issues.read"}, "[issues.read issues.write]"},
+		{"MCPScopes: more than the user is granted", "dave", []string{"issues.read", "issues.write"}, "[issues.read]"},
+		{"MCPScopes: a scope of another server too", "alice", []string{"issues.read", "wiki.read"}, "[issues.read]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			session, err := connectEnterprise(t, issuer, handlerCase{user: tt.user, idp: secret("mcp-client"), mcp: secret("mcp-client-at-tracker"),
+				server: demo["tracker"], scopes: tt.scopes}, nil)
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			who := goWhoami(t, session)
+			var got []string
+			for _, s := range who["scopes"].([]any) {
+				got = append(got, fmt.Sprint(s))
+			}
+			slices.Sort(got)
+			if fmt.Sprint(got) != tt.want {
+				t.Errorf("whoami scopes = %v, want %s (whoami %v)", got, tt.want, who)
+			}
+		})
+	}
+
 	// The refusals reach the caller of Connect, with the IdP's error code
 	// and the description that says what to do.
 	for _, tt := range []struct {
@@ -186,4 +221,43 @@ func TestGoSDK_EnterpriseHandler(t *testing.T) {
 			t.Errorf("whoami = %v, want scopes [crm.read]", who)
 		}
 	})
+}
+
+// TestGoSDK_OIDCLogin_LoginHint: OIDCLoginConfig.LoginHint reaches the
+// IdP's authorization request as login_hint, which prefills the login
+// form's username (docs/http.md); the user then types only the password.
+func TestGoSDK_OIDCLogin_LoginHint(t *testing.T) {
+	srv := idptest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	creds := &oauthex.ClientCredentials{ClientID: "mcp-client", ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: "mcp-secret"}}
+	tok, err := extauth.PerformOIDCLogin(ctx, &extauth.OIDCLoginConfig{
+		IssuerURL: srv.Issuer(), Credentials: creds, RedirectURL: redirectURL,
+		Scopes: []string{"openid"}, LoginHint: "carol",
+	}, func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, args.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		page, pageURL, err := fetchPage(&http.Client{Timeout: 15 * time.Second}, req)
+		if err != nil {
+			return nil, err
+		}
+		_, fields, err := parseLoginForm(page)
+		if err != nil {
+			return nil, fmt.Errorf("login page %s: %w", pageURL, err)
+		}
+		if got := fields.Get("username"); got != "carol" {
+			return nil, fmt.Errorf("the login form's username is %q, want carol, the SDK's LoginHint (authorization URL %s)", got, args.URL)
+		}
+		return headlessFetcher(redirectURL, fields.Get("username"), "carol")(ctx, args)
+	})
+	if err != nil {
+		t.Fatalf("PerformOIDCLogin with LoginHint: %v", err)
+	}
+	idToken, _ := tok.Extra("id_token").(string)
+	_, claims := verifyJWT(t, idToken, fetchJWKS(t, discover(t, srv.Issuer()).JWKSURI))
+	if sub := claims["sub"]; sub != "00u-carol" {
+		t.Errorf("ID token sub = %v, want 00u-carol", sub)
+	}
 }

@@ -13,7 +13,9 @@ import (
 // company's: an MCP authorization server whose issuer has a path (RFC 8414
 // section 3.1 path insertion), subject: email mapping with an address in
 // mixed case, a client_id at the MCP server with ':' and a space, a secret
-// with every character form encoding changes, and a public client.
+// with every character form encoding changes, and a public client; and a
+// public client whose client_id at the MCP server is the URL of a metadata
+// document (private_key_jwt there: interop/node/ownconfig.mjs serves it).
 const ownConfig = `
 groups: [{name: staff}]
 users:
@@ -22,6 +24,7 @@ users:
 clients:
   - {client_id: desk, client_secret: "p&ss:w rd+%/x", redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
   - {client_id: cli, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
+  - {client_id: agent, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
 mcp_servers:
   - id: notes
     name: Notes
@@ -30,7 +33,7 @@ mcp_servers:
     scopes: [notes.read, notes.write]
     subject: email
     include_email: true
-    clients: {desk: "desk:at notes", cli: cli-at-notes}
+    clients: {desk: "desk:at notes", cli: cli-at-notes, agent: "http://127.0.0.1:19331/agent.json"}
     access: [{groups: [staff], scopes: [notes.read, notes.write]}]
 `
 

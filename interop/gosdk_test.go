@@ -433,6 +433,46 @@ func TestGoSDKIDJAG(t *testing.T) {
 	})
 }
 
+// TestGoSDKIDJAG_RefreshTokenSubject: oauthex.ExchangeToken takes any
+// SubjectTokenType; the refresh token PerformOIDCLogin gets with
+// offline_access is a subject the IdP accepts (docs/http.md), for the
+// client it was issued to, and gives the ID-JAG of the same user.
+func TestGoSDKIDJAG_RefreshTokenSubject(t *testing.T) {
+	issuer := startIdP(t)
+	meta := discover(t, issuer)
+	jwks := fetchJWKS(t, meta.JWKSURI)
+	httpClient := &http.Client{Timeout: 15 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, creds := range []*oauthex.ClientCredentials{
+		{ClientID: "mcp-client", ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: "mcp-secret"}},
+		{ClientID: "mcp-public"},
+	} {
+		t.Run(creds.ClientID, func(t *testing.T) {
+			tok, err := extauth.PerformOIDCLogin(ctx, &extauth.OIDCLoginConfig{
+				IssuerURL: issuer, Credentials: creds, RedirectURL: redirectURL,
+				Scopes: []string{"openid", "offline_access"}, HTTPClient: httpClient,
+			}, headlessFetcher(redirectURL, "alice", "alice"))
+			if err != nil {
+				t.Fatalf("PerformOIDCLogin: %v", err)
+			}
+			if tok.RefreshToken == "" {
+				t.Fatal("no refresh token with offline_access")
+			}
+			req := trackerRequest(tok.RefreshToken, trackerIssuer, "issues.read")
+			req.SubjectTokenType = "urn:ietf:params:oauth:token-type:refresh_token"
+			jag, err := oauthex.ExchangeToken(ctx, meta.TokenEndpoint, req, creds, httpClient)
+			if err != nil {
+				t.Fatalf("ExchangeToken with the refresh token as subject: %v", err)
+			}
+			_, claims := verifyJWT(t, jag.AccessToken, jwks)
+			wantString(t, claims, "sub", "00u-alice")
+			wantString(t, claims, "aud", trackerIssuer)
+			wantString(t, claims, "scope", "issues.read")
+		})
+	}
+}
+
 // TestGoSDK_Personas runs the Go SDK against each persona of the tenants
 // sample (docs/personas.md), each a tenant whose issuer has a path:
 // extauth.PerformOIDCLogin at the tenant's issuer, oauthex.ExchangeToken

@@ -15,8 +15,9 @@ import (
 // (interop/node/ownconfig.mjs) against `xaa-idp demo --config` with
 // ownConfig (interop/gosdk_ownconfig_test.go) on free ports: an MCP
 // authorization server issuer with a path, subject: email, a client_id
-// with ':' and a space, and a public client, none of which the demo
-// company's configuration has.
+// with ':' and a space, a public client, and a metadata document client
+// with private_key_jwt at the MCP authorization server, none of which the
+// demo company's configuration has.
 func TestTypeScriptClient_OwnConfig(t *testing.T) {
 	requireTypeScriptClient(t)
 	bin := xaaIDPBinary(t)
@@ -26,7 +27,8 @@ func TestTypeScriptClient_OwnConfig(t *testing.T) {
 	notesAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	notesMCP := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	config := filepath.Join(t.TempDir(), "own.yaml")
-	moved := strings.NewReplacer("http://127.0.0.1:19311", notesAS, "http://127.0.0.1:19321", notesMCP).Replace(ownConfig)
+	agent := fmt.Sprintf("http://127.0.0.1:%d", freePort(t)) // ownconfig.mjs serves the metadata document there
+	moved := strings.NewReplacer("http://127.0.0.1:19311", notesAS, "http://127.0.0.1:19321", notesMCP, "http://127.0.0.1:19331", agent).Replace(ownConfig)
 	if err := os.WriteFile(config, []byte(moved), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestTypeScriptClient_OwnConfig(t *testing.T) {
 	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "ownconfig.mjs")
 	node.Dir = "node"
 	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER="+base,
-		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
+		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp", "XAA_IDP_AGENT_URL="+agent+"/agent.json")
 	out, err := node.CombinedOutput()
 	t.Logf("node --test ownconfig.mjs:\n%s", out)
 	if err != nil {
