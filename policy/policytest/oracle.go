@@ -1,0 +1,544 @@
+package policytest
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// The oracle: an independent, deliberately naive reading of the decision
+// rules of docs/configuration.md ("Decision rules", "Time-bound access")
+// and CONTRACT.md sections 3 and 10, written from the documents alone, and
+// random small configurations and requests to compare it with Decide and
+// with the IdP that enforces it (policy/oracle_test.go,
+// app/oracle_test.go).
+
+// Model is a random configuration, kept as plain data for the oracle and
+// written out as YAML for policy.Parse.
+// Model is a random configuration, kept as plain data for the oracle and
+// written out as YAML for policy.Parse.
+type Model struct {
+	groups          []string
+	users           []oUser
+	clients         []oClient
+	servers         []oServer
+	deniedError     string
+	requireResource bool
+}
+
+type oUser struct {
+	name     string
+	groups   []string
+	disabled bool
+}
+
+type oClient struct {
+	id string
+	tx bool
+}
+
+type oServer struct {
+	id        string
+	issuer    string
+	aliases   []string
+	resources []string
+	scopes    []string
+	clients   []string // IdP client ids listed in the server's clients map
+	access    []oAccess
+	deny      []oDeny
+}
+
+type oAccess struct {
+	users, groups, scopes, clients []string
+	maxAge                         time.Duration // 0: none
+	expires                        time.Time     // zero: never
+}
+
+type oDeny struct {
+	users, groups, clients []string
+}
+
+// OracleOutcome is the oracle's decision.
+type OracleOutcome struct {
+	Error   string
+	Granted []string
+	MaxAge  time.Duration
+	Rule    string // the deny rule, or the granting rules when allowed
+	Until   time.Time
+	Expired []string
+	// ReachedAccess: the decision got past the deny check, so expired
+	// entries are reported.
+	ReachedAccess bool
+}
+
+var oracleBase = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+var oracleScopes = []string{"read", "write", "admin", "delete"}
+
+// pick returns a random subset of from, each element kept with probability p.
+func pick(r *rand.Rand, from []string, p float64) []string {
+	var out []string
+	for _, s := range from {
+		if r.Float64() < p {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// RandomModel makes a random small configuration.
+func RandomModel(r *rand.Rand) *Model {
+	m := &Model{deniedError: "access_denied"}
+	if r.Intn(3) == 0 {
+		m.deniedError = "invalid_request"
+	}
+	m.requireResource = r.Intn(4) == 0
+	for i := range 2 + r.Intn(3) {
+		m.groups = append(m.groups, fmt.Sprintf("g%d", i))
+	}
+	for i := range 3 + r.Intn(4) {
+		m.users = append(m.users, oUser{
+			name: fmt.Sprintf("u%d", i), groups: pick(r, m.groups, 0.4), disabled: r.Intn(6) == 0,
+		})
+	}
+	for i := range 1 + r.Intn(3) {
+		m.clients = append(m.clients, oClient{id: fmt.Sprintf("c%d", i), tx: r.Intn(6) != 0})
+	}
+	var userNames, clientIDs []string
+	for _, u := range m.users {
+		userNames = append(userNames, u.name)
+	}
+	for _, c := range m.clients {
+		clientIDs = append(clientIDs, c.id)
+	}
+	for i := range 1 + r.Intn(3) {
+		s := oServer{id: fmt.Sprintf("s%d", i), issuer: fmt.Sprintf("https://as%d.example", i)}
+		if r.Intn(3) == 0 {
+			s.issuer += "/"
+		}
+		if r.Intn(2) == 0 {
+			s.aliases = append(s.aliases, fmt.Sprintf("urn:example:s%d", i))
+		}
+		for j := range r.Intn(3) {
+			res := fmt.Sprintf("https://mcp%d.example/mcp%d", i, j)
+			if r.Intn(3) == 0 {
+				res += "/"
+			}
+			s.resources = append(s.resources, res)
+		}
+		s.scopes = pick(r, oracleScopes, 0.6)
+		s.clients = pick(r, clientIDs, 0.7)
+		for range r.Intn(4) {
+			var a oAccess
+			for len(a.users)+len(a.groups) == 0 {
+				a.users = pick(r, userNames, 0.3)
+				a.groups = pick(r, m.groups, 0.3)
+			}
+			a.scopes = pick(r, s.scopes, 0.6)
+			if r.Intn(3) == 0 {
+				a.clients = pick(r, s.clients, 0.5)
+			}
+			if r.Intn(3) == 0 {
+				a.maxAge = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute}[r.Intn(3)]
+			}
+			if r.Intn(3) == 0 {
+				a.expires = oracleBase.Add([]time.Duration{-time.Hour, 0, time.Hour, 2 * time.Hour}[r.Intn(4)])
+			}
+			s.access = append(s.access, a)
+		}
+		for range r.Intn(2) + r.Intn(2) {
+			var d oDeny
+			for len(d.users)+len(d.groups)+len(d.clients) == 0 {
+				d.users = pick(r, userNames, 0.2)
+				d.groups = pick(r, m.groups, 0.2)
+				if r.Intn(2) == 0 {
+					d.clients = pick(r, clientIDs, 0.4)
+				}
+			}
+			s.deny = append(s.deny, d)
+		}
+		m.servers = append(m.servers, s)
+	}
+	return m
+}
+
+func yamlList(l []string) string { return "[" + strings.Join(l, ", ") + "]" }
+
+// YAML is the configuration file of m.
+func (m *Model) YAML() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exchange:\n  denied_error: %s\n  require_resource: %v\n", m.deniedError, m.requireResource)
+	b.WriteString("groups:\n")
+	for _, g := range m.groups {
+		fmt.Fprintf(&b, "  - name: %s\n", g)
+	}
+	b.WriteString("users:\n")
+	for _, u := range m.users {
+		fmt.Fprintf(&b, "  - username: %s\n    password: pw\n    groups: %s\n    disabled: %v\n", u.name, yamlList(u.groups), u.disabled)
+	}
+	b.WriteString("clients:\n")
+	for _, c := range m.clients {
+		fmt.Fprintf(&b, "  - client_id: %s\n    client_secret: secret-%s\n    token_exchange: %v\n", c.id, c.id, c.tx)
+	}
+	b.WriteString("mcp_servers:\n")
+	for _, s := range m.servers {
+		fmt.Fprintf(&b, "  - id: %s\n    issuer: %s\n    aliases: %s\n    resources: %s\n    scopes: %s\n    clients: {",
+			s.id, s.issuer, yamlList(s.aliases), yamlList(s.resources), yamlList(s.scopes))
+		for i, c := range s.clients {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s: %s-at-%s", c, c, s.id)
+		}
+		b.WriteString("}\n    access:\n")
+		if len(s.access) == 0 {
+			b.WriteString("      []\n")
+		}
+		for _, a := range s.access {
+			fmt.Fprintf(&b, "      - users: %s\n        groups: %s\n        scopes: %s\n        clients: %s\n",
+				yamlList(a.users), yamlList(a.groups), yamlList(a.scopes), yamlList(a.clients))
+			if a.maxAge > 0 {
+				fmt.Fprintf(&b, "        max_auth_age: %s\n", a.maxAge)
+			}
+			if !a.expires.IsZero() {
+				fmt.Fprintf(&b, "        expires: %s\n", a.expires.Format(time.RFC3339))
+			}
+		}
+		b.WriteString("    deny:\n")
+		if len(s.deny) == 0 {
+			b.WriteString("      []\n")
+		}
+		for _, d := range s.deny {
+			fmt.Fprintf(&b, "      - users: %s\n        groups: %s\n        clients: %s\n",
+				yamlList(d.users), yamlList(d.groups), yamlList(d.clients))
+		}
+	}
+	return b.String()
+}
+
+// RandomRequest makes a random token exchange for m: known and unknown
+// users and clients, the audience in each accepted spelling and wrong, the
+// resource absent, right, another server's or unknown, any scopes.
+func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
+	var q policy.Request
+	if r.Intn(12) == 0 {
+		q.Username = "nobody"
+	} else {
+		q.Username = m.users[r.Intn(len(m.users))].name
+	}
+	if r.Intn(12) == 0 {
+		q.ClientID = "ghost"
+	} else {
+		q.ClientID = m.clients[r.Intn(len(m.clients))].id
+	}
+	s := m.servers[r.Intn(len(m.servers))]
+	switch r.Intn(8) {
+	case 0:
+		q.Audience = ""
+	case 1:
+		q.Audience = "https://unknown.example"
+	case 2, 3:
+		q.Audience = s.issuer
+	case 4:
+		q.Audience = strings.TrimSuffix(s.issuer, "/")
+	case 5:
+		q.Audience = strings.TrimSuffix(s.issuer, "/") + "/"
+	default:
+		if len(s.aliases) > 0 {
+			q.Audience = s.aliases[0]
+			if r.Intn(2) == 0 {
+				q.Audience += "/"
+			}
+		} else {
+			q.Audience = s.issuer
+		}
+	}
+	switch r.Intn(6) {
+	case 0, 1:
+	case 2:
+		q.Resource = "https://elsewhere.example/mcp"
+	default:
+		// one of a server's resources, maybe another server's, spelled
+		// with or without a trailing "/"
+		o := s
+		if r.Intn(5) == 0 {
+			o = m.servers[r.Intn(len(m.servers))]
+		}
+		if len(o.resources) > 0 {
+			q.Resource = o.resources[r.Intn(len(o.resources))]
+			if r.Intn(3) == 0 {
+				if strings.HasSuffix(q.Resource, "/") {
+					q.Resource = strings.TrimSuffix(q.Resource, "/")
+				} else {
+					q.Resource += "/"
+				}
+			}
+		}
+	}
+	if r.Intn(3) != 0 {
+		q.Scopes = pick(r, append(slices.Clone(oracleScopes), "bogus"), 0.35)
+		r.Shuffle(len(q.Scopes), func(i, j int) { q.Scopes[i], q.Scopes[j] = q.Scopes[j], q.Scopes[i] })
+	}
+	q.Now = oracleBase.Add([]time.Duration{-time.Hour, 0, time.Hour, 90 * time.Minute, 3 * time.Hour}[r.Intn(5)])
+	if r.Intn(5) != 0 {
+		ages := []time.Duration{0, 5 * time.Minute, 5*time.Minute + time.Second, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, time.Hour}
+		q.AuthTime = q.Now.Add(-ages[r.Intn(len(ages))])
+	}
+	return q
+}
+
+// sameURL compares an audience or resource as the documents say: one
+// trailing "/" on either side is tolerated.
+func sameURL(a, b string) bool {
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
+}
+
+// Decide decides q under m from the documents alone; q.Now must be set.
+func (m *Model) Decide(q policy.Request) OracleOutcome {
+	var c *oClient
+	for i := range m.clients {
+		if m.clients[i].id == q.ClientID {
+			c = &m.clients[i]
+		}
+	}
+	if c == nil {
+		return OracleOutcome{Error: "invalid_client"}
+	}
+	if !c.tx {
+		return OracleOutcome{Error: "unauthorized_client"}
+	}
+	if q.Audience == "" {
+		return OracleOutcome{Error: "invalid_request"}
+	}
+	var s *oServer
+	for i := range m.servers {
+		for _, a := range append([]string{m.servers[i].issuer}, m.servers[i].aliases...) {
+			if sameURL(a, q.Audience) {
+				s = &m.servers[i]
+			}
+		}
+	}
+	if s == nil {
+		return OracleOutcome{Error: "invalid_target"}
+	}
+	if q.Resource != "" && !slices.ContainsFunc(s.resources, func(r string) bool { return sameURL(r, q.Resource) }) {
+		return OracleOutcome{Error: "invalid_target"}
+	}
+	if q.Resource == "" && m.requireResource {
+		return OracleOutcome{Error: "invalid_request"}
+	}
+	if !slices.Contains(s.clients, q.ClientID) {
+		return OracleOutcome{Error: "invalid_target"}
+	}
+	var u *oUser
+	for i := range m.users {
+		if m.users[i].name == q.Username {
+			u = &m.users[i]
+		}
+	}
+	if u == nil || u.disabled {
+		return OracleOutcome{Error: "access_denied"}
+	}
+	var known []string // requested scopes the server knows
+	for _, sc := range q.Scopes {
+		if slices.Contains(s.scopes, sc) {
+			known = append(known, sc)
+		}
+	}
+	if len(q.Scopes) > 0 && len(known) == 0 {
+		return OracleOutcome{Error: "invalid_scope"}
+	}
+	isUser := func(users, groups []string) bool {
+		if slices.Contains(users, u.name) {
+			return true
+		}
+		for _, g := range groups {
+			if slices.Contains(u.groups, g) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, d := range s.deny {
+		if (len(d.users)+len(d.groups) == 0 || isUser(d.users, d.groups)) &&
+			(len(d.clients) == 0 || slices.Contains(d.clients, q.ClientID)) {
+			return OracleOutcome{Error: m.deniedError, Rule: fmt.Sprintf("%s deny[%d]", s.id, i)}
+		}
+	}
+	out := OracleOutcome{ReachedAccess: true}
+	var matching []int
+	for i, a := range s.access {
+		if !isUser(a.users, a.groups) || len(a.clients) > 0 && !slices.Contains(a.clients, q.ClientID) {
+			continue
+		}
+		if !a.expires.IsZero() && !q.Now.Before(a.expires) {
+			out.Expired = append(out.Expired, fmt.Sprintf("%s access[%d]", s.id, i))
+			continue
+		}
+		matching = append(matching, i)
+	}
+	if len(matching) == 0 {
+		out.Error = m.deniedError
+		return out
+	}
+	fresh := func(a oAccess) bool {
+		if a.maxAge == 0 {
+			return true
+		}
+		if q.AuthTime.IsZero() {
+			return false
+		}
+		return q.Now.Sub(q.AuthTime) <= a.maxAge
+	}
+	// Without scope, what was asked is what the entries that count (those
+	// whose max_auth_age the login meets) allow: the entries that do not
+	// count call for a step-up only when none counts, or when those that
+	// count allow no scope and one that does not would (docs/configuration.md,
+	// "Decision rules").
+	asked := known
+	if len(q.Scopes) == 0 {
+		for _, i := range matching {
+			if fresh(s.access[i]) {
+				asked = append(asked, s.access[i].scopes...)
+			}
+		}
+	}
+	grants := func(i int, sc string) bool { return slices.Contains(s.access[i].scopes, sc) }
+	anyFresh := false
+	for _, i := range matching {
+		anyFresh = anyFresh || fresh(s.access[i])
+	}
+	var stepUp time.Duration
+	need := func(a oAccess) {
+		if stepUp == 0 || a.maxAge < stepUp {
+			stepUp = a.maxAge
+		}
+	}
+	for _, sc := range asked {
+		ok := false
+		for _, i := range matching {
+			ok = ok || grants(i, sc) && fresh(s.access[i])
+		}
+		if ok {
+			continue
+		}
+		for _, i := range matching {
+			if grants(i, sc) {
+				need(s.access[i])
+			}
+		}
+	}
+	if len(q.Scopes) == 0 && !anyFresh {
+		// every entry that matches needs a more recent login
+		for _, i := range matching {
+			need(s.access[i])
+		}
+	}
+	if len(q.Scopes) == 0 && anyFresh && len(asked) == 0 {
+		// the entries that count allow no scope: a more recent login is
+		// asked for when it would grant some
+		for _, i := range matching {
+			if !fresh(s.access[i]) && len(s.access[i].scopes) > 0 {
+				need(s.access[i])
+			}
+		}
+	}
+	if stepUp > 0 {
+		out.Error = "insufficient_user_authentication"
+		out.MaxAge = stepUp
+		return out
+	}
+	var rules []string
+	for _, sc := range s.scopes {
+		if !slices.Contains(asked, sc) {
+			continue
+		}
+		var until time.Time
+		forever := false
+		for _, i := range matching {
+			if grants(i, sc) && fresh(s.access[i]) {
+				if e := s.access[i].expires; e.IsZero() {
+					forever = true
+				} else if e.After(until) {
+					until = e
+				}
+			}
+		}
+		if !forever && until.IsZero() {
+			continue // not granted
+		}
+		out.Granted = append(out.Granted, sc)
+		if !forever && (out.Until.IsZero() || until.Before(out.Until)) {
+			out.Until = until
+		}
+	}
+	if len(q.Scopes) > 0 && len(out.Granted) == 0 {
+		out.Error = "invalid_scope"
+		return out
+	}
+	if len(out.Granted) == 0 {
+		// no scope: the access itself ends when the last fresh entry does
+		var until time.Time
+		for _, i := range matching {
+			if e := s.access[i].expires; !fresh(s.access[i]) {
+				continue
+			} else if e.IsZero() {
+				until = time.Time{}
+				break
+			} else if e.After(until) {
+				until = e
+			}
+		}
+		out.Until = until
+	}
+	for _, i := range matching {
+		if fresh(s.access[i]) && slices.ContainsFunc(out.Granted, func(sc string) bool { return grants(i, sc) }) {
+			rules = append(rules, fmt.Sprintf("%s access[%d]", s.id, i))
+		}
+	}
+	out.Rule = strings.Join(rules, ", ")
+	return out
+}
+
+// Differs names the first way d differs from want, "" when it does not.
+func (want OracleOutcome) Differs(d policy.Decision) string {
+	if want.Error != d.Error {
+		return fmt.Sprintf("error %q, oracle %q", d.Error, want.Error)
+	}
+	if want.MaxAge != d.MaxAge {
+		return fmt.Sprintf("max_age %v, oracle %v", d.MaxAge, want.MaxAge)
+	}
+	if !slices.Equal(want.Granted, d.Scopes) {
+		return fmt.Sprintf("scopes %q, oracle %q", d.Scopes, want.Granted)
+	}
+	if d.Allowed && !want.Until.Equal(d.Until) {
+		return fmt.Sprintf("until %v, oracle %v", d.Until, want.Until)
+	}
+	if d.Allowed && len(want.Granted) > 0 {
+		// the rules named must be among those that grant, and together
+		// grant every granted scope; which of several granting entries
+		// are named is the product's choice
+		for _, rule := range strings.Split(d.Rule, ", ") {
+			if !slices.Contains(strings.Split(want.Rule, ", "), rule) {
+				return fmt.Sprintf("rule %q, oracle %q", d.Rule, want.Rule)
+			}
+		}
+	}
+	if strings.Contains(want.Rule, "deny[") && want.Rule != d.Rule {
+		return fmt.Sprintf("rule %q, oracle %q", d.Rule, want.Rule)
+	}
+	if want.ReachedAccess && want.Error != "insufficient_user_authentication" {
+		var got []string
+		for _, e := range d.Expired {
+			got = append(got, e.Rule)
+		}
+		if !slices.Equal(want.Expired, got) {
+			return fmt.Sprintf("expired %q, oracle %q", got, want.Expired)
+		}
+	}
+	return ""
+}
