@@ -102,11 +102,11 @@ func RandomModel(r *rand.Rand) *Model {
 	}
 	for i := range 3 + r.Intn(4) {
 		m.users = append(m.users, oUser{
-			name: fmt.Sprintf("u%d", i), groups: pick(r, m.groups, 0.4), disabled: r.Intn(6) == 0,
+			name: fmt.Sprintf("u%d", i), groups: pick(r, m.groups, 0.4), disabled: r.Intn(8) == 0,
 		})
 	}
 	for i := range 1 + r.Intn(3) {
-		m.clients = append(m.clients, oClient{id: fmt.Sprintf("c%d", i), tx: r.Intn(6) != 0})
+		m.clients = append(m.clients, oClient{id: fmt.Sprintf("c%d", i), tx: r.Intn(10) != 0})
 	}
 	var userNames, clientIDs []string
 	for _, u := range m.users {
@@ -123,7 +123,7 @@ func RandomModel(r *rand.Rand) *Model {
 		if r.Intn(2) == 0 {
 			s.aliases = append(s.aliases, fmt.Sprintf("urn:example:s%d", i))
 		}
-		for j := range r.Intn(3) {
+		for j := range min(r.Intn(4), 2) {
 			res := fmt.Sprintf("https://mcp%d.example/mcp%d", i, j)
 			if r.Intn(3) == 0 {
 				res += "/"
@@ -131,7 +131,7 @@ func RandomModel(r *rand.Rand) *Model {
 			s.resources = append(s.resources, res)
 		}
 		s.scopes = pick(r, oracleScopes, 0.6)
-		s.clients = pick(r, clientIDs, 0.7)
+		s.clients = pick(r, clientIDs, 0.85)
 		for range r.Intn(4) {
 			var a oAccess
 			for len(a.users)+len(a.groups) == 0 {
@@ -180,6 +180,8 @@ func (m *Model) YAML() string {
 	for _, u := range m.users {
 		fmt.Fprintf(&b, "  - username: %s\n    password: pw\n    groups: %s\n    disabled: %v\n", u.name, yamlList(u.groups), u.disabled)
 	}
+	// an administrator for the admin API, whom no entry names
+	b.WriteString("  - username: root\n    password: pw\n    admin: true\n")
 	b.WriteString("clients:\n")
 	for _, c := range m.clients {
 		fmt.Fprintf(&b, "  - client_id: %s\n    client_secret: secret-%s\n    token_exchange: %v\n", c.id, c.id, c.tx)
@@ -225,23 +227,23 @@ func (m *Model) YAML() string {
 // resource absent, right, another server's or unknown, any scopes.
 func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 	var q policy.Request
-	if r.Intn(12) == 0 {
+	if r.Intn(20) == 0 {
 		q.Username = "nobody"
 	} else {
 		q.Username = m.users[r.Intn(len(m.users))].name
 	}
-	if r.Intn(12) == 0 {
+	if r.Intn(20) == 0 {
 		q.ClientID = "ghost"
 	} else {
 		q.ClientID = m.clients[r.Intn(len(m.clients))].id
 	}
 	s := m.servers[r.Intn(len(m.servers))]
-	switch r.Intn(8) {
+	switch r.Intn(12) {
 	case 0:
 		q.Audience = ""
 	case 1:
 		q.Audience = "https://unknown.example"
-	case 2, 3:
+	case 2, 3, 8, 9, 10, 11:
 		q.Audience = s.issuer
 	case 4:
 		q.Audience = strings.TrimSuffix(s.issuer, "/")
@@ -257,9 +259,9 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 			q.Audience = s.issuer
 		}
 	}
-	switch r.Intn(6) {
-	case 0, 1:
-	case 2:
+	switch r.Intn(10) {
+	case 0, 1, 2, 3:
+	case 4:
 		q.Resource = "https://elsewhere.example/mcp"
 	default:
 		// one of a server's resources, maybe another server's, spelled
@@ -283,7 +285,7 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 		q.Scopes = pick(r, append(slices.Clone(oracleScopes), "bogus"), 0.35)
 		r.Shuffle(len(q.Scopes), func(i, j int) { q.Scopes[i], q.Scopes[j] = q.Scopes[j], q.Scopes[i] })
 	}
-	q.Now = oracleBase.Add([]time.Duration{-time.Hour, 0, time.Hour, 90 * time.Minute, 3 * time.Hour}[r.Intn(5)])
+	q.Now = oracleBase.Add([]time.Duration{-time.Hour, 0, 58 * time.Minute, time.Hour, 90 * time.Minute, 3 * time.Hour}[r.Intn(6)])
 	if r.Intn(5) != 0 {
 		ages := []time.Duration{0, 5 * time.Minute, 5*time.Minute + time.Second, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, time.Hour}
 		q.AuthTime = q.Now.Add(-ages[r.Intn(len(ages))])
