@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -140,6 +141,7 @@ func exchangeDiffers(t *testing.T, issuer string, signer jose.Signer, req policy
 		MaxAge    *int64   `json:"max_age"`
 		Scope     string   `json:"scope"`
 		ExpiresIn *float64 `json:"expires_in"`
+		Token     string   `json:"access_token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return fmt.Sprintf("%s with a body that is not JSON: %v", resp.Status, err)
@@ -162,12 +164,24 @@ func exchangeDiffers(t *testing.T, issuer string, signer jose.Signer, req policy
 		return fmt.Sprintf("scope %q, oracle %q", got, want.Granted)
 	}
 	if want.Error == "" {
-		life := 5 * time.Minute
-		if !want.Until.IsZero() && want.Until.Sub(req.Now) < life {
-			life = want.Until.Sub(req.Now)
+		// The ID-JAG lives 5m, but not past the access that grants it
+		// (whole seconds: not past it, and not a second short of it).
+		end := req.Now.Add(5 * time.Minute)
+		if !want.Until.IsZero() && want.Until.Before(end) {
+			end = want.Until
 		}
-		if body.ExpiresIn == nil || time.Duration(*body.ExpiresIn)*time.Second != life {
-			return fmt.Sprintf("expires_in %v, oracle %v", body.ExpiresIn, life)
+		var c struct{ Exp, Iat int64 }
+		if part := strings.Split(body.Token, "."); len(part) != 3 {
+			return "the access_token is not a JWT"
+		} else if b, err := base64.RawURLEncoding.DecodeString(part[1]); err != nil || json.Unmarshal(b, &c) != nil {
+			return "the ID-JAG's payload is not JSON"
+		}
+		exp := time.Unix(c.Exp, 0)
+		if exp.After(end) || !exp.After(end.Add(-time.Second)) {
+			return fmt.Sprintf("exp %s, oracle %s", exp.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))
+		}
+		if body.ExpiresIn == nil || *body.ExpiresIn != float64(c.Exp-c.Iat) && *body.ExpiresIn != float64(c.Exp-req.Now.Unix()) {
+			return fmt.Sprintf("expires_in %v, exp-iat %d", body.ExpiresIn, c.Exp-c.Iat)
 		}
 	}
 	return ""

@@ -147,6 +147,9 @@ func RandomModel(r *rand.Rand) *Model {
 			}
 			if r.Intn(3) == 0 {
 				a.expires = oracleBase.Add([]time.Duration{-time.Hour, 0, time.Hour, 2 * time.Hour}[r.Intn(4)])
+				if r.Intn(4) == 0 {
+					a.expires = a.expires.Add(500 * time.Millisecond)
+				}
 			}
 			s.access = append(s.access, a)
 		}
@@ -207,7 +210,7 @@ func (m *Model) YAML() string {
 				fmt.Fprintf(&b, "        max_auth_age: %s\n", a.maxAge)
 			}
 			if !a.expires.IsZero() {
-				fmt.Fprintf(&b, "        expires: %s\n", a.expires.Format(time.RFC3339))
+				fmt.Fprintf(&b, "        expires: %s\n", a.expires.Format(time.RFC3339Nano))
 			}
 		}
 		b.WriteString("    deny:\n")
@@ -286,9 +289,13 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 		r.Shuffle(len(q.Scopes), func(i, j int) { q.Scopes[i], q.Scopes[j] = q.Scopes[j], q.Scopes[i] })
 	}
 	q.Now = oracleBase.Add([]time.Duration{-time.Hour, 0, 58 * time.Minute, time.Hour, 90 * time.Minute, 3 * time.Hour}[r.Intn(6)])
+	if r.Intn(4) == 0 {
+		q.Now = q.Now.Add(300 * time.Millisecond) // a clock that is not on a second
+	}
 	if r.Intn(5) != 0 {
 		ages := []time.Duration{0, 5 * time.Minute, 5*time.Minute + time.Second, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, time.Hour}
-		q.AuthTime = q.Now.Add(-ages[r.Intn(len(ages))])
+		// auth_time carries whole seconds
+		q.AuthTime = q.Now.Add(-ages[r.Intn(len(ages))]).Truncate(time.Second)
 	}
 	return q
 }
