@@ -88,6 +88,9 @@ func TestOracle_TokenEndpointAndExplain(t *testing.T) {
 			if diff := exchangeDiffers(t, issuer, signer, req, want); diff != "" {
 				report("token endpoint", diff)
 			}
+			if diff := auditDiffers(t, issuer, want); diff != "" {
+				report("audit", diff)
+			}
 			if req.Audience != "" && !req.AuthTime.IsZero() {
 				if diff := explainDiffers(t, issuer, req, want); diff != "" {
 					report("admin explain", diff)
@@ -218,6 +221,41 @@ func explainDiffers(t *testing.T, issuer string, req policy.Request, want policy
 	}
 	if !slices.Equal(e.Scopes, want.Granted) {
 		return fmt.Sprintf("scopes %q, oracle %q", e.Scopes, want.Granted)
+	}
+	return ""
+}
+
+// auditDiffers reads the newest token_exchange event and names how it
+// differs from want: its outcome and granted scopes.
+func auditDiffers(t *testing.T, issuer string, want policytest.OracleOutcome) string {
+	t.Helper()
+	hr, _ := http.NewRequest(http.MethodGet, issuer+"/admin/api/audit?type=token_exchange&limit=1", nil)
+	hr.SetBasicAuth("root", "pw")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var events []struct {
+		Outcome      string `json:"outcome"`
+		Error        string `json:"error"`
+		ScopeGranted string `json:"scope_granted"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil || len(events) != 1 {
+		return fmt.Sprintf("%s: %d events (%v)", resp.Status, len(events), err)
+	}
+	e := events[0]
+	outcome := "allowed"
+	switch {
+	case want.Error == "":
+	case want.Denied:
+		outcome = "denied"
+	default:
+		outcome = "error"
+	}
+	if e.Outcome != outcome || e.Error != want.Error || e.ScopeGranted != strings.Join(want.Granted, " ") {
+		return fmt.Sprintf("outcome %q error %q scope_granted %q, oracle %q %q %q",
+			e.Outcome, e.Error, e.ScopeGranted, outcome, want.Error, strings.Join(want.Granted, " "))
 	}
 	return ""
 }

@@ -73,6 +73,10 @@ type OracleOutcome struct {
 	// ReachedAccess: the decision got past the deny check, so expired
 	// entries are reported.
 	ReachedAccess bool
+	// Denied: a refusal once the user is known (or found unknown or
+	// disabled), which the audit records as denied rather than error
+	// (docs/audit.md); meaningless when allowed.
+	Denied bool
 }
 
 var oracleBase = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
@@ -350,7 +354,7 @@ func (m *Model) Decide(q policy.Request) OracleOutcome {
 		}
 	}
 	if u == nil || u.disabled {
-		return OracleOutcome{Error: "access_denied"}
+		return OracleOutcome{Error: "access_denied", Denied: true}
 	}
 	var known []string // requested scopes the server knows
 	for _, sc := range q.Scopes {
@@ -359,7 +363,7 @@ func (m *Model) Decide(q policy.Request) OracleOutcome {
 		}
 	}
 	if len(q.Scopes) > 0 && len(known) == 0 {
-		return OracleOutcome{Error: "invalid_scope"}
+		return OracleOutcome{Error: "invalid_scope", Denied: true}
 	}
 	isUser := func(users, groups []string) bool {
 		if slices.Contains(users, u.name) {
@@ -375,10 +379,10 @@ func (m *Model) Decide(q policy.Request) OracleOutcome {
 	for i, d := range s.deny {
 		if (len(d.users)+len(d.groups) == 0 || isUser(d.users, d.groups)) &&
 			(len(d.clients) == 0 || slices.Contains(d.clients, q.ClientID)) {
-			return OracleOutcome{Error: m.deniedError, Rule: fmt.Sprintf("%s deny[%d]", s.id, i)}
+			return OracleOutcome{Error: m.deniedError, Denied: true, Rule: fmt.Sprintf("%s deny[%d]", s.id, i)}
 		}
 	}
-	out := OracleOutcome{ReachedAccess: true}
+	out := OracleOutcome{ReachedAccess: true, Denied: true}
 	var matching []int
 	for i, a := range s.access {
 		if !isUser(a.users, a.groups) || len(a.clients) > 0 && !slices.Contains(a.clients, q.ClientID) {
