@@ -43,6 +43,36 @@ func TestDecide_Oracle(t *testing.T) {
 	}
 }
 
+// TestReachable_Oracle compares Reachable, which decides revocation
+// pushes, with the oracle's reading of the documents.
+func TestReachable_Oracle(t *testing.T) {
+	const seed, configs = 20261206, 300
+	r := rand.New(rand.NewSource(seed))
+	fails := 0
+	for n := range configs {
+		m := policytest.RandomModel(r)
+		cfg, err := policy.Parse([]byte(m.YAML()), "oracle.yaml")
+		if err != nil {
+			t.Fatalf("seed %d config %d: %v\n%s", seed, n, err, m.YAML())
+		}
+		at := m.RandomRequest(r).Now
+		for i := range cfg.MCPServers {
+			s := &cfg.MCPServers[i]
+			for _, name := range m.Users() {
+				if got, want := cfg.Reachable(cfg.User(name), s, at), m.Reachable(name, s.ID, at); got != want {
+					if fails++; fails <= 3 {
+						t.Errorf("seed %d config %d: Reachable(%s, %s, %s) = %v, oracle %v\nconfig:\n%s",
+							seed, n, name, s.ID, at.Format(time.RFC3339Nano), got, want, m.YAML())
+					}
+				}
+			}
+		}
+	}
+	if fails > 0 {
+		t.Errorf("%d disagreements", fails)
+	}
+}
+
 // TestDecide_NoScopeStepUpOnlyWhenItChangesTheAnswer: without scope, a
 // login too old for some matching entries gets what the others allow, and
 // is asked to log in again only when none of them counts, or when those

@@ -555,3 +555,52 @@ func (want OracleOutcome) Differs(d policy.Decision) string {
 	}
 	return ""
 }
+
+// Reachable says from the documents whether the user may reach the
+// server at now (Config.Reachable: what revocation push watches): the user
+// is enabled and some client the server lists, allowed token exchange,
+// has an unexpired access entry for the user that no deny entry overrides.
+// Scopes and max_auth_age do not matter.
+func (m *Model) Reachable(username, serverID string, now time.Time) bool {
+	var u *oUser
+	for i := range m.users {
+		if m.users[i].name == username {
+			u = &m.users[i]
+		}
+	}
+	if u == nil || u.disabled {
+		return false
+	}
+	is := func(users, groups []string) bool {
+		return slices.Contains(users, u.name) || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(u.groups, g) })
+	}
+	for _, s := range m.servers {
+		if s.id != serverID {
+			continue
+		}
+		for _, c := range m.clients {
+			if !c.tx || !slices.Contains(s.clients, c.id) {
+				continue
+			}
+			denied := slices.ContainsFunc(s.deny, func(d oDeny) bool {
+				return (len(d.users)+len(d.groups) == 0 || is(d.users, d.groups)) && (len(d.clients) == 0 || slices.Contains(d.clients, c.id))
+			})
+			if !denied && slices.ContainsFunc(s.access, func(a oAccess) bool {
+				return is(a.users, a.groups) && (len(a.clients) == 0 || slices.Contains(a.clients, c.id)) &&
+					(a.expires.IsZero() || now.Before(a.expires))
+			}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Users are the usernames of m's users.
+func (m *Model) Users() []string {
+	var names []string
+	for _, u := range m.users {
+		names = append(names, u.name)
+	}
+	return names
+}
