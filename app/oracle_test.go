@@ -167,8 +167,7 @@ func exchangeDiffers(t *testing.T, issuer string, signer jose.Signer, req policy
 		return fmt.Sprintf("scope %q, oracle %q", got, want.Granted)
 	}
 	if want.Error == "" {
-		// The ID-JAG lives 5m, but not past the access that grants it
-		// (whole seconds: not past it, and not a second short of it).
+		// The ID-JAG lives 5m, but not past the access that grants it.
 		end := req.Now.Add(5 * time.Minute)
 		if !want.Until.IsZero() && want.Until.Before(end) {
 			end = want.Until
@@ -179,9 +178,16 @@ func exchangeDiffers(t *testing.T, issuer string, signer jose.Signer, req policy
 		} else if b, err := base64.RawURLEncoding.DecodeString(part[1]); err != nil || json.Unmarshal(b, &c) != nil {
 			return "the ID-JAG's payload is not JSON"
 		}
-		exp := time.Unix(c.Exp, 0)
-		if exp.After(end) || !exp.After(end.Add(-time.Second)) {
-			return fmt.Sprintf("exp %s, oracle %s", exp.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))
+		// exp is the whole second at or before the end, or, when that is
+		// not after iat, the next second: never expired when issued
+		// (docs/configuration.md, "Time-bound access").
+		exp := end.Unix()
+		if exp <= req.Now.Unix() {
+			exp = req.Now.Unix() + 1
+		}
+		if c.Exp != exp {
+			return fmt.Sprintf("exp %s, oracle %s (end %s)", time.Unix(c.Exp, 0).UTC().Format(time.RFC3339),
+				time.Unix(exp, 0).UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339Nano))
 		}
 		if body.ExpiresIn == nil || *body.ExpiresIn != float64(c.Exp-c.Iat) && *body.ExpiresIn != float64(c.Exp-req.Now.Unix()) {
 			return fmt.Sprintf("expires_in %v, exp-iat %d", body.ExpiresIn, c.Exp-c.Iat)

@@ -290,6 +290,12 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 	}
 	if r.Intn(3) != 0 {
 		q.Scopes = pick(r, append(slices.Clone(oracleScopes), "bogus"), 0.35)
+		if len(q.Scopes) > 0 && r.Intn(5) == 0 {
+			q.Scopes = append(q.Scopes, q.Scopes[0]) // a scope named twice
+		}
+		if len(q.Scopes) > 0 && r.Intn(8) == 0 {
+			q.Scopes = append(q.Scopes, strings.ToUpper(q.Scopes[0])) // scopes are case-sensitive
+		}
 		r.Shuffle(len(q.Scopes), func(i, j int) { q.Scopes[i], q.Scopes[j] = q.Scopes[j], q.Scopes[i] })
 	}
 	q.Now = oracleBase.Add([]time.Duration{-time.Hour, 0, 58 * time.Minute, time.Hour, 90 * time.Minute, 3 * time.Hour}[r.Intn(6)])
