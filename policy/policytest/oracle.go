@@ -401,7 +401,8 @@ func (m *Model) Decide(q policy.Request) OracleOutcome {
 		matching = append(matching, i)
 	}
 	if len(matching) == 0 {
-		out.Error = m.deniedError
+		// refused by expiry: the expired entry is the rule
+		out.Error, out.Rule = m.deniedError, strings.Join(out.Expired, ", ")
 		return out
 	}
 	fresh := func(a oAccess) bool {
@@ -546,6 +547,19 @@ func (want OracleOutcome) Differs(d policy.Decision) string {
 				return fmt.Sprintf("rule %q, oracle %q", d.Rule, want.Rule)
 			}
 		}
+	}
+	if !d.Allowed && want.Rule != "" && !strings.Contains(want.Rule, "deny[") {
+		// refused because the entries that would match expired: the rule
+		// names some of them
+		for _, rule := range strings.Split(d.Rule, ", ") {
+			if !slices.Contains(strings.Split(want.Rule, ", "), rule) {
+				return fmt.Sprintf("rule %q, oracle some of %q", d.Rule, want.Rule)
+			}
+		}
+	}
+	if want.ReachedAccess && want.Rule == "" && want.Error != "" && want.Error != "insufficient_user_authentication" &&
+		want.Error != "invalid_scope" && d.Rule != "" {
+		return fmt.Sprintf("rule %q for a user no entry matches", d.Rule)
 	}
 	if strings.Contains(want.Rule, "deny[") && want.Rule != d.Rule {
 		return fmt.Sprintf("rule %q, oracle %q", d.Rule, want.Rule)
