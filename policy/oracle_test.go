@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +44,10 @@ func TestDecide_Oracle(t *testing.T) {
 	}
 }
 
-// TestReachable_Oracle compares Reachable, which decides revocation
-// pushes, with the oracle's reading of the documents.
-func TestReachable_Oracle(t *testing.T) {
+// TestStandingAndReachable_Oracle compares StandingOf (My MCP servers) and
+// Reachable, which decides revocation pushes, with the oracle's reading of
+// the documents.
+func TestStandingAndReachable_Oracle(t *testing.T) {
 	const seed, configs = 20261206, 300
 	r := rand.New(rand.NewSource(seed))
 	fails := 0
@@ -59,6 +61,13 @@ func TestReachable_Oracle(t *testing.T) {
 		for i := range cfg.MCPServers {
 			s := &cfg.MCPServers[i]
 			for _, name := range m.Users() {
+				got, want := s.StandingOf(cfg.User(name), at), m.Standing(name, s.ID, at)
+				if got.Denied != want.Denied || got.Assigned != want.Assigned || !slices.Equal(got.Scopes, want.Scopes) || !got.Until.Equal(want.Until) {
+					if fails++; fails <= 3 {
+						t.Errorf("seed %d config %d: StandingOf(%s, %s, %s) = %+v, oracle %+v\nconfig:\n%s",
+							seed, n, name, s.ID, at.Format(time.RFC3339Nano), got, want, m.YAML())
+					}
+				}
 				if got, want := cfg.Reachable(cfg.User(name), s, at), m.Reachable(name, s.ID, at); got != want {
 					if fails++; fails <= 3 {
 						t.Errorf("seed %d config %d: Reachable(%s, %s, %s) = %v, oracle %v\nconfig:\n%s",

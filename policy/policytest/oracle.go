@@ -624,3 +624,65 @@ func (m *Model) Users() []string {
 	}
 	return names
 }
+
+// OracleStanding is where a user stands with a server whatever the
+// client, as "My MCP servers" shows it (CONTRACT.md section 10).
+type OracleStanding struct {
+	Denied, Assigned bool
+	Scopes           []string
+	Until            time.Time
+}
+
+// Standing reads policy.Standing's documentation: Denied when a deny
+// entry names the user (or a group of the user) and no clients; Assigned
+// when an unexpired access entry names the user or a group and the user is
+// not Denied, with what those entries give and when the last ends.
+func (m *Model) Standing(username, serverID string, now time.Time) OracleStanding {
+	var st OracleStanding
+	var u *oUser
+	for i := range m.users {
+		if m.users[i].name == username {
+			u = &m.users[i]
+		}
+	}
+	is := func(users, groups []string) bool {
+		return slices.Contains(users, u.name) || slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(u.groups, g) })
+	}
+	for _, s := range m.servers {
+		if s.id != serverID {
+			continue
+		}
+		st.Denied = slices.ContainsFunc(s.deny, func(d oDeny) bool { return len(d.clients) == 0 && is(d.users, d.groups) })
+		if st.Denied {
+			return st
+		}
+		forever := false
+		for _, a := range s.access {
+			if !is(a.users, a.groups) || !a.expires.IsZero() && !now.Before(a.expires) {
+				continue
+			}
+			st.Assigned = true
+			if a.expires.IsZero() {
+				forever = true
+			} else if a.expires.After(st.Until) {
+				st.Until = a.expires
+			}
+			for _, sc := range a.scopes {
+				if !slices.Contains(st.Scopes, sc) {
+					st.Scopes = append(st.Scopes, sc)
+				}
+			}
+		}
+		if forever {
+			st.Until = time.Time{}
+		}
+		var ordered []string
+		for _, sc := range s.scopes {
+			if slices.Contains(st.Scopes, sc) {
+				ordered = append(ordered, sc)
+			}
+		}
+		st.Scopes = ordered
+	}
+	return st
+}
