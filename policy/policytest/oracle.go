@@ -127,6 +127,10 @@ func RandomModel(r *rand.Rand) *Model {
 		if r.Intn(2) == 0 {
 			s.aliases = append(s.aliases, fmt.Sprintf("urn:example:s%d", i))
 		}
+		if r.Intn(3) == 0 {
+			s.aliases = append(s.aliases, fmt.Sprintf("https://idp-alias.example/s%d/", i))
+		}
+		r.Shuffle(len(s.aliases), func(i, j int) { s.aliases[i], s.aliases[j] = s.aliases[j], s.aliases[i] })
 		for j := range min(r.Intn(4), 2) {
 			res := fmt.Sprintf("https://mcp%d.example/mcp%d", i, j)
 			if r.Intn(3) == 0 {
@@ -250,17 +254,22 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 		q.Audience = ""
 	case 1:
 		q.Audience = "https://unknown.example"
-	case 2, 3, 8, 9, 10, 11:
+	case 2, 3, 9, 10, 11:
 		q.Audience = s.issuer
+	case 8:
+		q.Audience = s.issuer + "/" // "//" after an issuer written with one
 	case 4:
 		q.Audience = strings.TrimSuffix(s.issuer, "/")
 	case 5:
 		q.Audience = strings.TrimSuffix(s.issuer, "/") + "/"
 	default:
 		if len(s.aliases) > 0 {
-			q.Audience = s.aliases[0]
-			if r.Intn(2) == 0 {
-				q.Audience += "/"
+			q.Audience = s.aliases[r.Intn(len(s.aliases))]
+			switch {
+			case strings.HasSuffix(q.Audience, "/") && r.Intn(2) == 0:
+				q.Audience = strings.TrimSuffix(q.Audience, "/")
+			case r.Intn(3) == 0:
+				q.Audience += "/" // "//" after an alias written with one
 			}
 		} else {
 			q.Audience = s.issuer
@@ -279,12 +288,13 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 		}
 		if len(o.resources) > 0 {
 			q.Resource = o.resources[r.Intn(len(o.resources))]
-			if r.Intn(3) == 0 {
-				if strings.HasSuffix(q.Resource, "/") {
-					q.Resource = strings.TrimSuffix(q.Resource, "/")
-				} else {
-					q.Resource += "/"
-				}
+			switch {
+			case r.Intn(6) == 0:
+				q.Resource += "/" // "//" after a resource written with one
+			case r.Intn(3) == 0 && strings.HasSuffix(q.Resource, "/"):
+				q.Resource = strings.TrimSuffix(q.Resource, "/")
+			case r.Intn(3) == 0:
+				q.Resource += "/"
 			}
 		}
 	}
@@ -311,9 +321,10 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 }
 
 // sameURL compares an audience or resource as the documents say: one
-// trailing "/" on either side is tolerated.
+// trailing "/" on either side is tolerated, that is, one side may have one
+// "/" more than the other.
 func sameURL(a, b string) bool {
-	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
+	return a == b || a+"/" == b || a == b+"/"
 }
 
 // Decide decides q under m from the documents alone; q.Now must be set.
