@@ -228,6 +228,15 @@ func explainDiffers(t *testing.T, issuer string, req policy.Request, want policy
 	if !slices.Equal(e.Scopes, want.Granted) {
 		return fmt.Sprintf("scopes %q, oracle %q", e.Scopes, want.Granted)
 	}
+	if want.ReachedAccess && want.Error != "insufficient_user_authentication" {
+		var expired []string
+		for _, x := range e.Expired {
+			expired = append(expired, x.Rule)
+		}
+		if !slices.Equal(expired, want.Expired) {
+			return fmt.Sprintf("expired %q, oracle %q", expired, want.Expired)
+		}
+	}
 	return ""
 }
 
