@@ -228,7 +228,7 @@ func explainDiffers(t *testing.T, issuer string, req policy.Request, want policy
 	if !slices.Equal(e.Scopes, want.Granted) {
 		return fmt.Sprintf("scopes %q, oracle %q", e.Scopes, want.Granted)
 	}
-	if want.ReachedAccess && want.Error != "insufficient_user_authentication" {
+	if want.ReachedAccess {
 		var expired []string
 		for _, x := range e.Expired {
 			expired = append(expired, x.Rule)
