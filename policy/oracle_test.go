@@ -122,3 +122,44 @@ mcp_servers:
 		}
 	}
 }
+
+// TestRevocations_Oracle compares Revocations, which decides whom the IdP
+// pushes a revocation for, with the oracle's: every user who could reach
+// a server before a random edit (and a move of the clock) and cannot after.
+func TestRevocations_Oracle(t *testing.T) {
+	const seed, configs = 20261206, 1000
+	r := rand.New(rand.NewSource(seed))
+	fails := 0
+	for k := range configs {
+		m := policytest.RandomModel(r)
+		n := m.Mutate(r)
+		old, err := policy.Parse([]byte(m.YAML()), "old.yaml")
+		if err != nil {
+			t.Fatalf("seed %d config %d: %v\n%s", seed, k, err, m.YAML())
+		}
+		cfg, err := policy.Parse([]byte(n.YAML()), "new.yaml")
+		if err != nil {
+			t.Fatalf("seed %d config %d, edited: %v\n%s", seed, k, err, n.YAML())
+		}
+		oldAt := m.RandomRequest(r).Now
+		at := oldAt.Add([]time.Duration{0, 0, time.Minute, time.Hour, 2 * time.Hour}[r.Intn(5)])
+		var got []string
+		for _, rv := range policy.Revocations(old, oldAt, cfg, at) {
+			s := rv.User.Username + " " + rv.Server.ID
+			if rv.Disabled {
+				s += " disabled"
+			}
+			got = append(got, s)
+		}
+		slices.Sort(got)
+		if want := policytest.Revocations(m, oldAt, n, at); !slices.Equal(got, want) {
+			if fails++; fails <= 3 {
+				t.Errorf("seed %d config %d: from %s to %s, revocations %q, oracle %q\nbefore:\n%s\nafter:\n%s",
+					seed, k, oldAt.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano), got, want, m.YAML(), n.YAML())
+			}
+		}
+	}
+	if fails > 0 {
+		t.Errorf("%d disagreements", fails)
+	}
+}

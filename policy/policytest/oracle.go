@@ -697,3 +697,100 @@ func (m *Model) Standing(username, serverID string, now time.Time) OracleStandin
 	}
 	return st
 }
+
+// Mutate returns a copy of m with a few random edits of the kinds that
+// take access away or give it: a user disabled or enabled, moved between
+// groups or removed; an access entry removed or its expires moved; a deny
+// entry added; a client's token exchange switched.
+func (m *Model) Mutate(r *rand.Rand) *Model {
+	n := *m
+	n.users = slices.Clone(m.users)
+	for i := range n.users {
+		n.users[i].groups = slices.Clone(n.users[i].groups)
+	}
+	n.clients = slices.Clone(m.clients)
+	n.servers = slices.Clone(m.servers)
+	for i := range n.servers {
+		n.servers[i].access = slices.Clone(n.servers[i].access)
+		n.servers[i].deny = slices.Clone(n.servers[i].deny)
+	}
+	for range 1 + r.Intn(3) {
+		s := &n.servers[r.Intn(len(n.servers))]
+		switch r.Intn(7) {
+		case 0:
+			u := &n.users[r.Intn(len(n.users))]
+			u.disabled = !u.disabled
+		case 1:
+			u := &n.users[r.Intn(len(n.users))]
+			u.groups = pick(r, n.groups, 0.4)
+		case 2:
+			if len(n.users) > 1 {
+				i := r.Intn(len(n.users))
+				gone := n.users[i].name
+				n.users = slices.Delete(n.users, i, i+1)
+				for k := range n.servers {
+					sv := &n.servers[k]
+					var access []oAccess
+					for _, a := range sv.access {
+						a.users = slices.DeleteFunc(slices.Clone(a.users), func(u string) bool { return u == gone })
+						if len(a.users)+len(a.groups) > 0 {
+							access = append(access, a)
+						}
+					}
+					var deny []oDeny
+					for _, d := range sv.deny {
+						d.users = slices.DeleteFunc(slices.Clone(d.users), func(u string) bool { return u == gone })
+						if len(d.users)+len(d.groups)+len(d.clients) > 0 {
+							deny = append(deny, d)
+						}
+					}
+					sv.access, sv.deny = access, deny
+				}
+			}
+		case 3:
+			if len(s.access) > 0 {
+				i := r.Intn(len(s.access))
+				s.access = slices.Delete(s.access, i, i+1)
+			}
+		case 4:
+			if len(s.access) > 0 {
+				a := &s.access[r.Intn(len(s.access))]
+				a.expires = oracleBase.Add([]time.Duration{-time.Hour, 30 * time.Minute, time.Hour}[r.Intn(3)])
+			}
+		case 5:
+			d := oDeny{users: []string{n.users[r.Intn(len(n.users))].name}}
+			if r.Intn(2) == 0 && len(s.clients) > 0 {
+				d.clients = []string{s.clients[r.Intn(len(s.clients))]}
+			}
+			s.deny = append(s.deny, d)
+		case 6:
+			c := &n.clients[r.Intn(len(n.clients))]
+			c.tx = !c.tx
+		}
+	}
+	return &n
+}
+
+// Revocations are the losses from m at oldAt to n at at, as the
+// documents describe revocation push: "user server" for each user who
+// could reach a server and cannot now (a removed user or server counts),
+// with " disabled" when the user was enabled and is now disabled.
+func Revocations(m *Model, oldAt time.Time, n *Model, at time.Time) []string {
+	var out []string
+	for _, u := range m.users {
+		for _, s := range m.servers {
+			if !m.Reachable(u.name, s.id, oldAt) {
+				continue
+			}
+			i := slices.IndexFunc(n.users, func(v oUser) bool { return v.name == u.name })
+			switch {
+			case i >= 0 && n.users[i].disabled && !u.disabled:
+				out = append(out, u.name+" "+s.id+" disabled")
+			case !n.Reachable(u.name, s.id, at):
+				out = append(out, u.name+" "+s.id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
