@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +116,48 @@ func TestIDJAGDoesNotOutliveTimeBoundAccess(t *testing.T) {
 	p.Clock().Set(at8)
 	if status, body := crm("crm.read"); status != 400 || body["error"] != "access_denied" {
 		t.Errorf("crm at the instant its access ends: %d %v; want 400 access_denied", status, body)
+	}
+}
+
+// TestIDJAGExpiryOfAnExpiresWithAFraction: exp counts whole seconds, so an
+// expires of 08:00:00.5 gives exp 08:00:00 to an ID-JAG issued before that
+// second, and iat plus one second to one issued in it, which is not
+// expired when issued (docs/configuration.md, "Time-bound access").
+func TestIDJAGExpiryOfAnExpiresWithAFraction(t *testing.T) {
+	cfg, err := policy.Parse([]byte(strings.Replace(timeBoundConfig, `"2030-01-01T08:00:00Z"}
+  - id: wiki`, `"2030-01-01T08:00:00.5Z"}
+  - id: wiki`, 1)), "timebound.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	at8 := time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC)
+	p.Clock().Freeze()
+	for _, c := range []struct {
+		now time.Time
+		exp time.Time
+	}{
+		{at8.Add(-300 * time.Millisecond), at8},
+		{at8.Add(200 * time.Millisecond), at8.Add(time.Second)},
+	} {
+		p.Clock().Set(c.now.Add(-time.Minute))
+		tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
+		p.Clock().Set(c.now)
+		form := exchangeForm(tok.IDToken())
+		form.Set("client_id", "mcp-client")
+		form.Set("client_secret", "s1")
+		form.Set("audience", "https://as.crm.example")
+		form.Set("resource", "https://mcp.crm.example/mcp")
+		form.Set("scope", "crm.read")
+		resp, body := p.postToken(t, form, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("at %s: %d %v", c.now.Format(time.RFC3339Nano), resp.StatusCode, body)
+		}
+		raw, _ := body["access_token"].(string)
+		_, claims := p.verifyJWT(t, raw)
+		if exp, _ := claims["exp"].(float64); int64(exp) != c.exp.Unix() {
+			t.Errorf("at %s: exp %s, want %s", c.now.Format(time.RFC3339Nano),
+				time.Unix(int64(exp), 0).UTC().Format(time.RFC3339), c.exp.Format(time.RFC3339))
+		}
 	}
 }
