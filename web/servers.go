@@ -264,15 +264,21 @@ type unreadable struct {
 }
 
 // unreadableValues are the login ages and expiries of entries that the
-// admin API would refuse as a body it cannot decode, which names neither
+// admin API would refuse as a body it cannot decode (a login age of 0
+// among them), which names neither
 // the row nor the field; checked here with the parsers the configuration
 // uses, so that the page can say it at the field.
 func unreadableValues(entries []accessEntry) []unreadable {
 	var out []unreadable
 	for j, e := range entries {
 		if e.MaxAuthAge != "" {
-			if _, err := policy.ParseDuration(e.MaxAuthAge); err != nil {
+			// 0 parses, but the configuration refuses it (and the admin
+			// API's refusal names the body's index, not the row).
+			if d, err := policy.ParseDuration(e.MaxAuthAge); err != nil {
 				out = append(out, unreadable{fmt.Sprintf("a%d.max_auth_age", j), "Login within", err.Error(), j + 1})
+			} else if d == 0 {
+				out = append(out, unreadable{fmt.Sprintf("a%d.max_auth_age", j), "Login within",
+					fmt.Sprintf("%q would require a login in this very instant; use a duration such as 15m, or leave the field empty", e.MaxAuthAge), j + 1})
 			}
 		}
 		if e.Expires != "" {
