@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -189,15 +190,62 @@ func (c *Console) suggestions(view *serverView) {
 // names splits a list typed into a field: commas (or line breaks)
 // separate, as the page says and as it shows a list. Spaces do not: a
 // group or user name may hold them ("Platform Team"); around a name they
-// are trimmed.
+// are trimmed. A name may hold a comma too ("R&D, Berlin"): in double
+// quotes it is one name, a quote inside doubled, as the page shows such a
+// name (nameList); a quote elsewhere than at a name's start is a quote.
 func names(s string) []string {
 	var out []string
-	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if n = strings.TrimSpace(n); n != "" {
+	var name strings.Builder
+	quoted, inQuotes := false, false
+	end := func() {
+		n := name.String()
+		if !quoted {
+			n = strings.TrimSpace(n)
+		}
+		if n != "" {
 			out = append(out, n)
 		}
+		name.Reset()
+		quoted = false
 	}
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case inQuotes && r == '"' && i+1 < len(rs) && rs[i+1] == '"':
+			name.WriteRune('"')
+			i++
+		case inQuotes && r == '"':
+			inQuotes = false
+		case inQuotes:
+			name.WriteRune(r)
+		case r == ',' || r == '\n' || r == '\r':
+			end()
+		case r == '"' && !quoted && strings.TrimSpace(name.String()) == "":
+			name.Reset()
+			quoted, inQuotes = true, true
+		case quoted && unicode.IsSpace(r):
+			// spaces after a quoted name, before the comma
+		default:
+			name.WriteRune(r)
+		}
+	}
+	end()
 	return out
+}
+
+// nameList shows names in an editor field as names reads them: separated
+// by commas, each that holds a comma or a double quote, or begins or ends
+// with a space, in double quotes (a quote inside doubled).
+func nameList(ns []string) string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		if strings.ContainsAny(n, ",\"\r\n") || strings.TrimSpace(n) != n {
+			n = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		}
+		out[i] = n
+	}
+	return strings.Join(out, ", ")
 }
 
 // rows is how many editor rows the form holds.
