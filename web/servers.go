@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -248,20 +249,35 @@ func nameList(ns []string) string {
 	return strings.Join(out, ", ")
 }
 
-// rows is how many editor rows the form holds.
-func rows(r *http.Request) int {
+// rows are the editor rows the form holds, in order: the numbers below
+// its row count n that name a field ("a7.users" for the access editor,
+// prefix "a"). Read from the fields, not counted up to n, they are as many
+// as a list is long (a server may have more than 1,000 entries, which a
+// cap on n dropped from the save), yet no more than the form has fields,
+// whatever n a script sends.
+func rows(r *http.Request, prefix string) []int {
 	n, err := strconv.Atoi(r.PostFormValue("n"))
 	if err != nil || n < 0 {
-		return 0
+		return nil
 	}
-	return min(n, 1000)
+	seen := map[int]bool{}
+	for k := range r.PostForm {
+		num, _, ok := strings.Cut(strings.TrimPrefix(k, prefix), ".")
+		if !strings.HasPrefix(k, prefix) || !ok {
+			continue
+		}
+		if i, err := strconv.Atoi(num); err == nil && i >= 0 && i < n && strconv.Itoa(i) == num {
+			seen[i] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // accessFromForm reads the assignment editor. A row marked for removal,
 // and a blank row (the one offered for a new assignment), are left out.
 func accessFromForm(r *http.Request) []accessEntry {
 	out := []accessEntry{}
-	for i := range rows(r) {
+	for _, i := range rows(r, "a") {
 		p := fmt.Sprintf("a%d.", i)
 		if r.PostFormValue(p+"remove") != "" {
 			continue
@@ -284,7 +300,7 @@ func accessFromForm(r *http.Request) []accessEntry {
 
 func denyFromForm(r *http.Request) []denyEntry {
 	out := []denyEntry{}
-	for i := range rows(r) {
+	for _, i := range rows(r, "d") {
 		p := fmt.Sprintf("d%d.", i)
 		if r.PostFormValue(p+"remove") != "" {
 			continue
