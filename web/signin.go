@@ -198,12 +198,12 @@ type login struct {
 	idToken  string // as the IdP issued it
 }
 
-// redeem exchanges the code for tokens and returns the verified ID
-// token's login (OIDC Core section 3.1.3.7).
 // errCodeRefused is the token endpoint's invalid_grant for the code of a
 // callback: one made up or used already, which the request brought.
 var errCodeRefused = errors.New("invalid_grant")
 
+// redeem exchanges the code for tokens and returns the verified ID
+// token's login (OIDC Core section 3.1.3.7).
 func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (login, error) {
 	meta, err := c.discover(ctx)
 	if err != nil {
