@@ -61,3 +61,33 @@ func TestServers_UnreadableValueIsSaidAtItsField(t *testing.T) {
 		}
 	}
 }
+
+// TestServers_ZeroLoginAgeIsSaidAtItsField: a login age of 0 (which the
+// configuration refuses: a login in this very instant) is refused at its
+// field like an unreadable one. Before, the parsers the editor checks with
+// took it, and the admin API's refusal came through as "the body does not
+// fit: [0].max_auth_age: ...; use the configuration's key names", naming
+// the JSON body's index, not the row or the column.
+func TestServers_ZeroLoginAgeIsSaidAtItsField(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	before := p.Store.Version()
+	for _, zero := range []string{"0", "0s", "0m"} {
+		form := assignSales(token, etag)
+		form.Set("a1.max_auth_age", zero)
+		resp, page := b.post("/admin/servers/tracker/access", form)
+		if resp.StatusCode != http.StatusBadRequest || p.Store.Version() != before {
+			t.Fatalf("max_auth_age %q: %d, changed %v\n%s", zero, resp.StatusCode, p.Store.Version() != before, page)
+		}
+		if strings.Contains(page, "key names") || strings.Contains(page, "body does not fit") {
+			t.Errorf("max_auth_age %q: the refusal speaks of the admin API's body:\n%s", zero, page)
+		}
+		input := regexp.MustCompile(`<input [^>]*name="a1.max_auth_age"[^>]*>`).FindString(page)
+		if !strings.Contains(input, `aria-invalid="true"`) {
+			t.Errorf("max_auth_age %q is not marked invalid at its field: %s", zero, input)
+		}
+		if !strings.Contains(page, "row 2, login within") && !strings.Contains(strings.ToLower(page), "row 2, login within") {
+			t.Errorf("max_auth_age %q: the refusal does not name row 2, Login within", zero)
+		}
+	}
+}

@@ -41,7 +41,10 @@ type pages struct {
 
 var funcs = template.FuncMap{
 	"join": func(s []string, sep string) string { return strings.Join(s, sep) },
-	"has":  func(s []string, v string) bool { return slices.Contains(s, v) },
+	// names is a list of group or user names as an editor field takes it.
+	"names": nameList,
+	"name":  func(n string) string { return nameList([]string{n}) },
+	"has":   func(s []string, v string) bool { return slices.Contains(s, v) },
 	"time": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

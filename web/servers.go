@@ -3,12 +3,14 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -189,31 +191,93 @@ func (c *Console) suggestions(view *serverView) {
 // names splits a list typed into a field: commas (or line breaks)
 // separate, as the page says and as it shows a list. Spaces do not: a
 // group or user name may hold them ("Platform Team"); around a name they
-// are trimmed.
+// are trimmed. A name may hold a comma too ("R&D, Berlin"): in double
+// quotes it is one name, a quote inside doubled, as the page shows such a
+// name (nameList); a quote elsewhere than at a name's start is a quote.
 func names(s string) []string {
 	var out []string
-	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if n = strings.TrimSpace(n); n != "" {
+	var name strings.Builder
+	quoted, inQuotes := false, false
+	end := func() {
+		n := name.String()
+		if !quoted {
+			n = strings.TrimSpace(n)
+		}
+		if n != "" {
 			out = append(out, n)
 		}
+		name.Reset()
+		quoted = false
 	}
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case inQuotes && r == '"' && i+1 < len(rs) && rs[i+1] == '"':
+			name.WriteRune('"')
+			i++
+		case inQuotes && r == '"':
+			inQuotes = false
+		case inQuotes:
+			name.WriteRune(r)
+		case r == ',' || r == '\n' || r == '\r':
+			end()
+		case r == '"' && !quoted && strings.TrimSpace(name.String()) == "":
+			name.Reset()
+			quoted, inQuotes = true, true
+		case quoted && unicode.IsSpace(r):
+			// spaces after a quoted name, before the comma
+		default:
+			name.WriteRune(r)
+		}
+	}
+	end()
 	return out
 }
 
-// rows is how many editor rows the form holds.
-func rows(r *http.Request) int {
+// nameList shows names in an editor field as names reads them: separated
+// by commas, each that holds a comma or a double quote, or begins or ends
+// with a space, in double quotes (a quote inside doubled).
+func nameList(ns []string) string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		if strings.ContainsAny(n, ",\"\r\n") || strings.TrimSpace(n) != n {
+			n = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		}
+		out[i] = n
+	}
+	return strings.Join(out, ", ")
+}
+
+// rows are the editor rows the form holds, in order: the numbers below
+// its row count n that name a field ("a7.users" for the access editor,
+// prefix "a"). Read from the fields, not counted up to n, they are as many
+// as a list is long (a server may have more than 1,000 entries, which a
+// cap on n dropped from the save), yet no more than the form has fields,
+// whatever n a script sends.
+func rows(r *http.Request, prefix string) []int {
 	n, err := strconv.Atoi(r.PostFormValue("n"))
 	if err != nil || n < 0 {
-		return 0
+		return nil
 	}
-	return min(n, 1000)
+	seen := map[int]bool{}
+	for k := range r.PostForm {
+		num, _, ok := strings.Cut(strings.TrimPrefix(k, prefix), ".")
+		if !strings.HasPrefix(k, prefix) || !ok {
+			continue
+		}
+		if i, err := strconv.Atoi(num); err == nil && i >= 0 && i < n && strconv.Itoa(i) == num {
+			seen[i] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // accessFromForm reads the assignment editor. A row marked for removal,
 // and a blank row (the one offered for a new assignment), are left out.
 func accessFromForm(r *http.Request) []accessEntry {
 	out := []accessEntry{}
-	for i := range rows(r) {
+	for _, i := range rows(r, "a") {
 		p := fmt.Sprintf("a%d.", i)
 		if r.PostFormValue(p+"remove") != "" {
 			continue
@@ -236,7 +300,7 @@ func accessFromForm(r *http.Request) []accessEntry {
 
 func denyFromForm(r *http.Request) []denyEntry {
 	out := []denyEntry{}
-	for i := range rows(r) {
+	for _, i := range rows(r, "d") {
 		p := fmt.Sprintf("d%d.", i)
 		if r.PostFormValue(p+"remove") != "" {
 			continue
@@ -264,15 +328,21 @@ type unreadable struct {
 }
 
 // unreadableValues are the login ages and expiries of entries that the
-// admin API would refuse as a body it cannot decode, which names neither
+// admin API would refuse as a body it cannot decode (a login age of 0
+// among them), which names neither
 // the row nor the field; checked here with the parsers the configuration
 // uses, so that the page can say it at the field.
 func unreadableValues(entries []accessEntry) []unreadable {
 	var out []unreadable
 	for j, e := range entries {
 		if e.MaxAuthAge != "" {
-			if _, err := policy.ParseDuration(e.MaxAuthAge); err != nil {
+			// 0 parses, but the configuration refuses it (and the admin
+			// API's refusal names the body's index, not the row).
+			if d, err := policy.ParseDuration(e.MaxAuthAge); err != nil {
 				out = append(out, unreadable{fmt.Sprintf("a%d.max_auth_age", j), "Login within", err.Error(), j + 1})
+			} else if d == 0 {
+				out = append(out, unreadable{fmt.Sprintf("a%d.max_auth_age", j), "Login within",
+					fmt.Sprintf("%q would require a login in this very instant; use a duration such as 15m, or leave the field empty", e.MaxAuthAge), j + 1})
 			}
 		}
 		if e.Expires != "" {

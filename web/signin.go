@@ -131,6 +131,17 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := c.redeem(r.Context(), q.Get("code"), verifier, nonce)
+	if errors.Is(err, errCodeRefused) {
+		// The callback's code (made up, or used already) is the request's
+		// fault, not the IdP's: 400, and a new sign-in is the way on.
+		if !localPath(next) {
+			next = "/admin/"
+		}
+		c.errorPageTo(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
+			"The IdP did not accept this sign-in's code ("+err.Error()+"): it was used already, or is not one the IdP issued. Sign in again.",
+			"Sign in again", "/admin/signin?next="+url.QueryEscape(next))
+		return
+	}
 	if err != nil {
 		c.errorPage(w, r, nil, http.StatusBadGateway, "Sign-in failed", err.Error())
 		return
@@ -187,6 +198,10 @@ type login struct {
 	idToken  string // as the IdP issued it
 }
 
+// errCodeRefused is the token endpoint's invalid_grant for the code of a
+// callback: one made up or used already, which the request brought.
+var errCodeRefused = errors.New("invalid_grant")
+
 // redeem exchanges the code for tokens and returns the verified ID
 // token's login (OIDC Core section 3.1.3.7).
 func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (login, error) {
@@ -210,6 +225,9 @@ func (c *Console) redeem(ctx context.Context, code, verifier, nonce string) (log
 	}
 	if err := a.decode(&tokens); err != nil {
 		return login{}, fmt.Errorf("token endpoint: %w", err)
+	}
+	if a.Status == http.StatusBadRequest && tokens.Error == "invalid_grant" {
+		return login{}, fmt.Errorf("%w: %s", errCodeRefused, tokens.Description)
 	}
 	if a.Status != http.StatusOK || tokens.IDToken == "" {
 		return login{}, fmt.Errorf("the token endpoint refused the code (%d %s: %s)", a.Status, tokens.Error, tokens.Description)

@@ -70,6 +70,7 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("DOMContentLoaded", () => {
   const btn = document.getElementById("live");
   if (!btn) return;
+  btn.hidden = false; // it needs this script, so it shows only with it
   const status = document.getElementById("live-status");
   const tbody = document.querySelector("#events tbody");
   let source = null;
