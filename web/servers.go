@@ -354,7 +354,22 @@ func unreadableValues(entries []accessEntry) []unreadable {
 	return out
 }
 
+// hasRowCount reports whether the editor's form carries its row count n,
+// and otherwise answers 400: a form without it is not this console's
+// page's, and reading it as no rows would save an empty list.
+func (c *Console) hasRowCount(w http.ResponseWriter, r *http.Request, v *viewer) bool {
+	if n, err := strconv.Atoi(r.PostFormValue("n")); err == nil && n >= 0 {
+		return true
+	}
+	c.errorPage(w, r, v, http.StatusBadRequest, "Not saved",
+		"The form has no row count (n), so it was not sent by this server's page: nothing was saved. Reload the page and make your change there.")
+	return false
+}
+
 func (c *Console) saveAccess(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !c.hasRowCount(w, r, v) {
+		return
+	}
 	entries := accessFromForm(r)
 	keep := func(view *serverView) { view.Access = entries }
 	if bad := unreadableValues(entries); len(bad) > 0 {
@@ -402,6 +417,9 @@ func (c *Console) pageToSaveOn(w http.ResponseWriter, r *http.Request, v *viewer
 }
 
 func (c *Console) saveDeny(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !c.hasRowCount(w, r, v) {
+		return
+	}
 	entries := denyFromForm(r)
 	c.save(w, r, v, "deny", entries, func(view *serverView) { view.Deny = entries })
 }
