@@ -1170,3 +1170,22 @@ func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
 		t.Errorf("another endpoint: %q, want it as sent", got)
 	}
 }
+
+// TestConfigAPI_EndpointShownAsWritten: an events_endpoint without a
+// password is shown as the configuration holds it, not as Go's URL
+// type would write it again (scheme in lower case, a space escaped), so
+// that a GET sent back changes nothing.
+func TestConfigAPI_EndpointShownAsWritten(t *testing.T) {
+	p := editable(t)
+	const ep = "HTTPS://events.files.example/ev ents?"
+	body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+		`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 || !bytes.Contains(b, []byte(ep)) {
+		t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+	}
+	for _, path := range []string{"/admin/api/config", "/admin/api/servers", "/admin/api/servers/files"} {
+		if resp, b := p.send(t, http.MethodGet, path, "alice", ""); resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"`+ep+`"`)) {
+			t.Errorf("GET %s: %d %s, want the endpoint as written", path, resp.StatusCode, b)
+		}
+	}
+}
