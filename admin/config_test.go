@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1168,6 +1169,32 @@ func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
 	}
 	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:xxxxx@other.files.example/events" {
 		t.Errorf("another endpoint: %q, want it as sent", got)
+	}
+}
+
+// TestConfigAPI_RefusedReloadHasNoReceiverPassword: a file changed on disk
+// whose events_endpoint, with the receiver's password in it, is refused
+// names the endpoint with the password masked, in the config_reload event
+// and in GET /admin/api/status, as everywhere else it is shown.
+func TestConfigAPI_RefusedReloadHasNoReceiverPassword(t *testing.T) {
+	p := editable(t)
+	defer p.store.Watch(5 * time.Millisecond)()
+	for i, ep := range []string{"https://rcv:s3cret-pw@events.files.example/events#x", "htps://rcv:s3cret-pw@events.files.example/events", "https://rcv:s3cret pw@events.files.example/events"} {
+		broken := strings.Replace(editConfig, "    issuer: https://as.files.example\n",
+			"    issuer: https://as.files.example\n    events_endpoint: "+strconv.Quote(ep)+"\n", 1)
+		if _, err := atomicfile.Write(p.file, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the refused reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > i })
+		if e := p.events(t, audit.TypeConfigReload)[0]; e.Outcome != audit.Error || !strings.Contains(e.Reason, "xxxxx@events.files.example/events") {
+			t.Errorf("%s: event = %+v, want the endpoint named with its password masked", ep, e)
+		}
+		if raw := readFile(t, p.auditFile); strings.Contains(raw, "s3cret") {
+			t.Errorf("%s: the audit log holds the receiver's password: %s", ep, raw)
+		}
+		if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); bytes.Contains(body, []byte("s3cret")) || !bytes.Contains(body, []byte("xxxxx@events.files.example")) {
+			t.Errorf("%s: status = %s", ep, body)
+		}
 	}
 }
 
