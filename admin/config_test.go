@@ -1198,6 +1198,31 @@ func TestConfigAPI_RefusedReloadHasNoReceiverPassword(t *testing.T) {
 	}
 }
 
+// TestConfigAPI_ReceiverPasswordChangeIsNamed: a change of the password in
+// an events_endpoint alone, masked in before and after alike, is named
+// under secrets_changed, as a changed client secret is: the event does not
+// read as a change of nothing. One that keeps it, on another host, names
+// none.
+func TestConfigAPI_ReceiverPasswordChangeIsNamed(t *testing.T) {
+	p := editable(t)
+	for _, ep := range []string{"https://rcv:f1rst-pw@events.files.example/events", "https://rcv:s3cond-pw@events.files.example/events", "https://rcv:s3cond-pw@other.files.example/events"} {
+		body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 {
+			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+		}
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, want := range []string{`["events_endpoint"]`, `["events_endpoint"]`, `null`} {
+		if got, _ := json.Marshal(evs[i].Details["secrets_changed"]); string(got) != want {
+			t.Errorf("change %d: secrets_changed = %s, want %s", i+1, got, want)
+		}
+	}
+}
+
 // TestConfigAPI_EndpointShownAsWritten: an events_endpoint without a
 // password is shown as the configuration holds it, not as Go's URL
 // type would write it again (scheme in lower case, a space escaped), so
