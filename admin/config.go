@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -749,10 +750,12 @@ func withoutSecrets(v any) any {
 }
 
 // changedSecrets names the secret keys whose values differ between
-// before and after (or that appear or disappear), without their values.
+// before and after (or that appear or disappear), without their values,
+// and events_endpoint when the receiver's password in it did: masked
+// alike in before and after, its change would not show.
 func changedSecrets(before, after any) []string {
 	var out []string
-	for _, k := range secretKeys {
+	for _, k := range append(slices.Clone(secretKeys), "events_endpoint") {
 		if secretOf(before, k) != secretOf(after, k) {
 			out = append(out, k)
 		}
@@ -772,6 +775,13 @@ func secretOf(v any, key string) string {
 	case policy.Client:
 		if key == "client_secret" {
 			return x.ClientSecret
+		}
+	case policy.MCPServer:
+		if key == "events_endpoint" {
+			if u, err := url.Parse(x.EventsEndpoint); err == nil && u.User != nil {
+				p, _ := u.User.Password()
+				return p
+			}
 		}
 	}
 	return ""

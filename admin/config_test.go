@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1168,5 +1169,75 @@ func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
 	}
 	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:xxxxx@other.files.example/events" {
 		t.Errorf("another endpoint: %q, want it as sent", got)
+	}
+}
+
+// TestConfigAPI_RefusedReloadHasNoReceiverPassword: a file changed on disk
+// whose events_endpoint, with the receiver's password in it, is refused
+// names the endpoint with the password masked, in the config_reload event
+// and in GET /admin/api/status, as everywhere else it is shown.
+func TestConfigAPI_RefusedReloadHasNoReceiverPassword(t *testing.T) {
+	p := editable(t)
+	defer p.store.Watch(5 * time.Millisecond)()
+	for i, ep := range []string{"https://rcv:s3cret-pw@events.files.example/events#x", "htps://rcv:s3cret-pw@events.files.example/events", "https://rcv:s3cret pw@events.files.example/events"} {
+		broken := strings.Replace(editConfig, "    issuer: https://as.files.example\n",
+			"    issuer: https://as.files.example\n    events_endpoint: "+strconv.Quote(ep)+"\n", 1)
+		if _, err := atomicfile.Write(p.file, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the refused reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > i })
+		if e := p.events(t, audit.TypeConfigReload)[0]; e.Outcome != audit.Error || !strings.Contains(e.Reason, "xxxxx@events.files.example/events") {
+			t.Errorf("%s: event = %+v, want the endpoint named with its password masked", ep, e)
+		}
+		if raw := readFile(t, p.auditFile); strings.Contains(raw, "s3cret") {
+			t.Errorf("%s: the audit log holds the receiver's password: %s", ep, raw)
+		}
+		if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); bytes.Contains(body, []byte("s3cret")) || !bytes.Contains(body, []byte("xxxxx@events.files.example")) {
+			t.Errorf("%s: status = %s", ep, body)
+		}
+	}
+}
+
+// TestConfigAPI_ReceiverPasswordChangeIsNamed: a change of the password in
+// an events_endpoint alone, masked in before and after alike, is named
+// under secrets_changed, as a changed client secret is: the event does not
+// read as a change of nothing. One that keeps it, on another host, names
+// none.
+func TestConfigAPI_ReceiverPasswordChangeIsNamed(t *testing.T) {
+	p := editable(t)
+	for _, ep := range []string{"https://rcv:f1rst-pw@events.files.example/events", "https://rcv:s3cond-pw@events.files.example/events", "https://rcv:s3cond-pw@other.files.example/events"} {
+		body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 {
+			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+		}
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, want := range []string{`["events_endpoint"]`, `["events_endpoint"]`, `null`} {
+		if got, _ := json.Marshal(evs[i].Details["secrets_changed"]); string(got) != want {
+			t.Errorf("change %d: secrets_changed = %s, want %s", i+1, got, want)
+		}
+	}
+}
+
+// TestConfigAPI_EndpointShownAsWritten: an events_endpoint without a
+// password is shown as the configuration holds it, not as Go's URL
+// type would write it again (scheme in lower case, a space escaped), so
+// that a GET sent back changes nothing.
+func TestConfigAPI_EndpointShownAsWritten(t *testing.T) {
+	p := editable(t)
+	const ep = "HTTPS://events.files.example/ev ents?"
+	body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+		`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 || !bytes.Contains(b, []byte(ep)) {
+		t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+	}
+	for _, path := range []string{"/admin/api/config", "/admin/api/servers", "/admin/api/servers/files"} {
+		if resp, b := p.send(t, http.MethodGet, path, "alice", ""); resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"`+ep+`"`)) {
+			t.Errorf("GET %s: %d %s, want the endpoint as written", path, resp.StatusCode, b)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"net/url"
 	"regexp"
 	"strings"
@@ -535,21 +536,24 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 // Tokens with (docs/configuration.md, "Revocation push").
 func (v *validator) eventsEndpoint(path, s string) {
 	u, err := url.Parse(s)
+	// Named with the receiver's password masked: a problem reaches the
+	// config_reload event, the log and GET /admin/api/status.
+	shown := redact.URL(s)
 	switch {
 	case strings.TrimSpace(s) != s:
-		v.at(path, "%q has surrounding spaces; remove them", s)
+		v.at(path, "%q has surrounding spaces; remove them", shown)
 		return
 	case err != nil:
-		v.at(path, "%q is not a URL (%v); want an http or https URL such as https://as.example.com/events", s, unwrapURLError(err))
+		v.at(path, "%q is not a URL (%v); want an http or https URL such as https://as.example.com/events", shown, unwrapURLError(err))
 		return
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.at(path, "%q is not an http or https URL; want one such as https://as.example.com/events", s)
+		v.at(path, "%q is not an http or https URL; want one such as https://as.example.com/events", shown)
 		return
 	case u.Host == "":
-		v.at(path, "%q has no host; want an absolute URL such as https://as.example.com/events", s)
+		v.at(path, "%q has no host; want an absolute URL such as https://as.example.com/events", shown)
 		return
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		v.at(path, "%q has a fragment (#...), which an endpoint cannot have; remove it", s)
+		v.at(path, "%q has a fragment (#...), which an endpoint cannot have; remove it", shown)
 		return
 	}
 	// Validation runs before fillDefaults: an unset id_jag_alg is the

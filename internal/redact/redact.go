@@ -67,15 +67,41 @@ func truncatedMarker(cut int) string {
 	return "…[truncated " + strconv.Itoa(cut) + " bytes]"
 }
 
-// URL is rawURL with the password of its userinfo masked as "xxxxx"
-// (url.URL.Redacted): a receiver's credentials in an events_endpoint
-// (https://user:password@host/events, which Go sends as Basic). A value
-// that does not parse is returned as it is.
+// URL is rawURL with the password of its userinfo masked as "xxxxx", as
+// url.URL.Redacted masks it: a receiver's credentials in an events_endpoint
+// (https://user:password@host/events, which Go sends as Basic). The rest is
+// kept as written, not as url.URL.String would write it again (an upper-case
+// scheme, a space in the path), so that a URL without a password is shown
+// as the configuration holds it. A value that does not parse (a space in
+// the password) has its whole userinfo masked, "https://xxxxx@host/events",
+// for where the password starts cannot be told.
 func URL(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil {
-		return u.Redacted()
+	u, err := url.Parse(rawURL)
+	if err == nil {
+		if u.User == nil {
+			return rawURL
+		}
+		if _, ok := u.User.Password(); !ok {
+			return rawURL
+		}
 	}
-	return rawURL
+	before, rest, ok := strings.Cut(rawURL, "//")
+	if !ok {
+		return rawURL
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return rawURL
+	}
+	if err != nil {
+		return before + "//xxxxx" + rest[at:]
+	}
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return before + "//" + user + ":xxxxx" + rest[at:]
 }
 
 // SameURLRedacted reports whether masked is URL(rawURL) and masks a
