@@ -260,7 +260,9 @@ func (v *validator) userList() {
 			v.at(path, "no password; set password (demo only) or password_bcrypt")
 		case u.PasswordBcrypt != "":
 			if _, err := bcrypt.Cost([]byte(u.PasswordBcrypt)); err != nil {
-				v.at(path+".password_bcrypt", "%q is not a bcrypt hash ($2a$, $2b$ or $2y$, cost, salt and hash); make one with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'", u.PasswordBcrypt)
+				// Not quoted: what is pasted here by mistake is often the
+				// password itself, and problems reach the audit and the log.
+				v.at(path+".password_bcrypt", "not a bcrypt hash ($2a$, $2b$ or $2y$, cost, salt and hash; the value is not shown); make one with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'")
 			}
 		}
 		// A username written twice is reported once: its default sub
