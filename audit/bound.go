@@ -111,6 +111,10 @@ func boundGeneric(d map[string]any) map[string]any {
 	if d == nil {
 		return nil
 	}
+	// A marker of an earlier bound (details read back from the file) is not one of the keys it
+	// bounded: counting it would cut one more element and replace the count it gives.
+	marker, marked := d[TruncatedKey]
+	delete(d, TruncatedKey)
 	budget := MaxDetailsKeys
 	// The top level's smallest members first: what a reader (or the start, settling a change
 	// recorded but not written) looks up by key, such as an admin change's file, version and
@@ -118,8 +122,11 @@ func boundGeneric(d map[string]any) map[string]any {
 	keys := slices.Sorted(maps.Keys(d))
 	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(count(d[a]), count(d[b])) })
 	d = boundMap(d, keys, &budget)
-	if budget < 0 {
+	switch {
+	case budget < 0:
 		d[TruncatedKey] = fmt.Sprintf("[truncated %d keys and elements]", -budget)
+	case marked:
+		d[TruncatedKey] = boundValue(marker, new(int(MaxDetailsKeys)))
 	}
 	return d
 }
