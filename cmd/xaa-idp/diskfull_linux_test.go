@@ -192,3 +192,69 @@ func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
 		t.Errorf("no config_reload event of version %s:\n%s", after, data)
 	}
 }
+
+// TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp: a change whose
+// admin_change event still fits on a full disk, but whose file does not,
+// and whose not_written error then does not fit either, gets that error
+// before the next change is recorded once there is room: the audit log
+// never shows the change as made (not even after a restart, which settles
+// only the newest change).
+func TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	auditFile := filepath.Join(state, "audit.jsonl")
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the change's event (some 450 bytes), not for its error
+	// (some 750) nor for the configuration file (4.5 kB).
+	if fi.Size()+600 >= int64(len(fixtures.Demo)) {
+		t.Fatalf("the audit log is %d bytes at start: no limit fails the file alone", fi.Size())
+	}
+	setFsize(uint64(fi.Size()) + 600)
+	resp, body := configCall(t, http.MethodPut, issuer+"/admin/api/groups/g1", `{"name": "g1"}`)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("a change whose file cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	resp, body = configCall(t, http.MethodPut, issuer+"/admin/api/groups/g2", `{"name": "g2"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a change once there is room: %d %s", resp.StatusCode, body)
+	}
+
+	data, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g1 string
+	settled := false
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var ev struct {
+			ID, Type, Outcome string
+			Details           struct{ Name, Changed string }
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type != "admin_change" {
+			continue
+		}
+		switch {
+		case ev.Outcome == "allowed" && ev.Details.Name == "g1":
+			g1 = ev.ID
+		case ev.Outcome == "error" && g1 != "" && ev.Details.Changed == g1:
+			settled = true
+		case ev.Outcome == "allowed" && ev.Details.Name == "g2" && g1 != "" && !settled:
+			t.Fatalf("the change to g2 is recorded while the one to g1, never made, has no not_written error:\n%s", data)
+		}
+	}
+	if g1 == "" || !settled {
+		t.Fatalf("g1's change %q, settled %v:\n%s", g1, settled, data)
+	}
+}
