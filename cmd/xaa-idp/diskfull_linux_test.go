@@ -258,3 +258,59 @@ func TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
 		t.Fatalf("g1's change %q, settled %v:\n%s", g1, settled, data)
 	}
 }
+
+// TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp: a key
+// rotation whose key_rotation events still fit on a full disk, but whose
+// keys do not, and whose not_written errors then do not fit either, gets
+// those errors before the next rotation is recorded: the audit log never
+// shows a key that was never made as rotated in (the start settles only
+// the newest rotation of each algorithm).
+func TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
+	dir := t.TempDir()
+	issuer, setFsize := serveWithFileLimit(t, "--state-dir", dir)
+	auditFile := filepath.Join(dir, "audit.jsonl")
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the two key_rotation events (some 300 bytes each), not for
+	// their errors, nor for an RS256 key (1.7 kB).
+	setFsize(uint64(fi.Size()) + 700)
+	resp, body := configCall(t, http.MethodPost, issuer+"/admin/api/keys/rotate", "")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("a rotation whose keys cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	resp, body = configCall(t, http.MethodPost, issuer+"/admin/api/keys/rotate", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a rotation once there is room: %d %s", resp.StatusCode, body)
+	}
+
+	data, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := map[string]bool{} // new_kid of a rotation recorded, not yet made or refused
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var ev struct {
+			Type, Outcome string
+			Details       struct {
+				NewKID string `json:"new_kid"`
+			}
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type != "key_rotation" {
+			continue
+		}
+		if ev.Outcome == "error" {
+			delete(pending, ev.Details.NewKID)
+			continue
+		}
+		if len(pending) > 1 { // the first rotation's two, then one of the second
+			t.Fatalf("a rotation is recorded while an earlier one, never made, has no not_written error:\n%s", data)
+		}
+		pending[ev.Details.NewKID] = true
+	}
+}
