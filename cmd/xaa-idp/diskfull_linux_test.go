@@ -314,3 +314,52 @@ func TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
 		pending[ev.Details.NewKID] = true
 	}
 }
+
+// TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain: an
+// approval whose admin_change fit on a full disk but whose access entry
+// and not_written error did not, approved again once there is room, adds
+// the entry: the earlier approval is not taken for one that wrote it
+// (which would mark the request approved with no access).
+func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	code, token, errOut := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "bob", "--password", "bob", "--print", "access_token")
+	if code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	resp, body := basicCall(t, "", "", http.MethodPost, issuer+"/me/access-requests", `{"server": "tracker", "scopes": ["issues.read"]}`, "Authorization", "Bearer "+strings.TrimSpace(token))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("access request: %d %s", resp.StatusCode, body)
+	}
+	var req struct{ ID string }
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(state, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the approval's admin_change (some 950 bytes), not for its
+	// not_written error (some 750 more) nor for the file (4.5 kB).
+	setFsize(uint64(fi.Size()) + 1300)
+	approve := issuer + "/admin/api/access-requests/" + req.ID + "/approve"
+	if resp, body = configCall(t, http.MethodPost, approve, ""); resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("an approval whose entry cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	if resp, body = configCall(t, http.MethodPost, approve, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("approved again once there is room: %d %s", resp.StatusCode, body)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("users: [bob]")) {
+		t.Errorf("the request is approved, but bob has no access entry:\n%s", data)
+	}
+}
