@@ -131,6 +131,12 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The not_written error of an earlier approval that a full disk
+	// refused goes first: without it, that approval reads as made.
+	if err := a.settleUnwritten(); err != nil {
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the audit log could not be written: "+err.Error())
+		return
+	}
 	// An earlier approval added the entry but could not mark the request
 	// approved (its answer was a 500): this one marks it, and adds no
 	// second entry.

@@ -83,6 +83,12 @@ type API struct {
 	throttle Throttle
 	// decisions serializes the decisions of access requests.
 	decisions sync.Mutex
+	// unsettled holds the not_written errors of changes that the audit
+	// log could not take when they failed (a full disk): appended before
+	// the next change is, which is refused while they cannot be
+	// (settleUnwritten).
+	unsettledMu sync.Mutex
+	unsettled   []audit.Event
 	// configBody is the answer of GET /admin/api/config for the
 	// configuration it was made of: made once per version, since at a
 	// company's size it takes a YAML encoding and decoding of the whole.

@@ -140,6 +140,9 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 	}
 	var recorded *audit.Event
 	journal := policy.Journal(func(ch *policy.Change) error {
+		if err := a.settleUnwritten(); err != nil {
+			return err
+		}
 		ev := changeEvent(r, ch, a.store)
 		maps.Copy(ev.Details, details)
 		ev, err := a.idp.Audit().Append(ev)
@@ -180,8 +183,29 @@ func (a *API) notWritten(ev audit.Event, reason string) {
 	ev.Outcome, ev.Error, ev.Details = audit.Error, "not_written", details
 	ev.Reason = audit.Truncate(reason)
 	if _, err := a.idp.Audit().Append(ev); err != nil {
-		slog.Error("audit log: the failure of a recorded configuration change was not recorded", "change", details["changed"], "err", err)
+		slog.Error("audit log: the failure of a recorded configuration change was not recorded; it is appended before the next change", "change", details["changed"], "err", err)
+		a.unsettledMu.Lock()
+		a.unsettled = append(a.unsettled, ev)
+		a.unsettledMu.Unlock()
 	}
+}
+
+// settleUnwritten appends the not_written errors that notWritten could
+// not, oldest first, before another change is recorded: reconcile settles
+// only the newest change at the next start, so a change recorded after
+// one of them would leave that one in the audit log as made. An error
+// refuses the change about to be recorded.
+func (a *API) settleUnwritten() error {
+	a.unsettledMu.Lock()
+	defer a.unsettledMu.Unlock()
+	for len(a.unsettled) > 0 {
+		if _, err := a.idp.Audit().Append(a.unsettled[0]); err != nil {
+			return err
+		}
+		a.unsettled = a.unsettled[1:]
+	}
+	a.unsettled = nil
+	return nil
 }
 
 // reconcile runs at start: when the newest configuration change in the

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -137,5 +138,41 @@ func TestConfigAPI_HandEditDuringAChangeIsAConflict(t *testing.T) {
 	_ = json.Unmarshal(body, &e)
 	if resp.StatusCode != http.StatusConflict || e.Error != "conflict" || !strings.Contains(string(body), "changed on disk") {
 		t.Fatalf("%d %s, want 409 conflict saying the file changed on disk", resp.StatusCode, body)
+	}
+}
+
+// TestConfigAPI_LongChangeIsStillSettledAtStart: a change whose before and
+// after fill the audit's bound on details (a server with many access
+// entries) keeps what the start reads back (file, version, the version it
+// was made on): recorded but not written, it still gets its not_written
+// error at the next start, as a short one does.
+func TestConfigAPI_LongChangeIsStillSettledAtStart(t *testing.T) {
+	p := editable(t)
+	var access []map[string]any
+	for i := range 80 {
+		access = append(access, map[string]any{"users": []string{"bob"}, "scopes": []string{"files.read"}, "max_auth_age": fmt.Sprintf("%dm", i+1)})
+	}
+	resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files/access", "alice", access)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	change := p.events(t, audit.TypeAdminChange)[0]
+	for _, k := range []string{"file", "version", "previous_version", "object", "name", "action"} {
+		if change.Details[k] == nil {
+			t.Errorf("the change's details lack %q: %v", k, change.Details)
+		}
+	}
+	lost := p.store.Version()
+	if err := os.WriteFile(p.file, []byte(editConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	store, err := policy.OpenStore(p.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := serveStore(t, store, p.auditFile).events(t, audit.TypeAdminChange)
+	if len(evs) != 2 || evs[1].Outcome != audit.Error || evs[1].Details["version"] != lost {
+		t.Fatalf("after the restart, want the change and its not_written error: %+v", evs)
 	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -19,7 +20,8 @@ const MaxTextBytes = 512
 
 // MaxDetailsKeys is the most keys and array elements an event's Details may hold, counted over
 // every level of nesting. Beyond it, the rest are dropped and Details gets one more key,
-// [TruncatedKey], saying how many.
+// [TruncatedKey], saying how many. Details' own keys are kept smallest value first, so that the
+// cut falls in its largest members.
 const MaxDetailsKeys = 256
 
 // TruncatedKey is the Details key that says how many keys and elements were dropped to keep
@@ -109,32 +111,36 @@ func boundGeneric(d map[string]any) map[string]any {
 	if d == nil {
 		return nil
 	}
+	// A marker of an earlier bound (details read back from the file) is not one of the keys it
+	// bounded: counting it would cut one more element and replace the count it gives.
+	marker, marked := d[TruncatedKey]
+	delete(d, TruncatedKey)
 	budget := MaxDetailsKeys
-	d = boundValue(d, &budget).(map[string]any)
-	if budget < 0 {
+	// The top level's smallest members first: what a reader (or the start, settling a change
+	// recorded but not written) looks up by key, such as an admin change's file, version and
+	// request, is then kept, and the budget runs out in the bulk beside it (its before and after).
+	keys := slices.Sorted(maps.Keys(d))
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(count(d[a]), count(d[b])) })
+	d = boundMap(d, keys, &budget)
+	switch {
+	case budget < 0:
 		d[TruncatedKey] = fmt.Sprintf("[truncated %d keys and elements]", -budget)
+	case marked:
+		d[TruncatedKey] = boundValue(marker, new(int(MaxDetailsKeys)))
 	}
 	return d
 }
 
 // boundValue truncates strings and spends one unit of *budget on each map key and array
 // element; once the budget is spent, it drops the rest and counts them, as a negative budget.
-// Keys are visited in sorted order, as encoding/json writes them, so that which are kept does
-// not depend on map iteration order.
+// Keys are visited in sorted order, as encoding/json writes them (boundGeneric orders the top
+// level by size first), so that which are kept does not depend on map iteration order.
 func boundValue(v any, budget *int) any {
 	switch v := v.(type) {
 	case string:
 		return Truncate(v)
 	case map[string]any:
-		out := make(map[string]any, min(len(v), max(*budget, 0)))
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			if *budget--; *budget < 0 {
-				*budget -= count(v[k])
-				continue
-			}
-			out[Truncate(k)] = boundValue(v[k], budget)
-		}
-		return out
+		return boundMap(v, slices.Sorted(maps.Keys(v)), budget)
 	case []any:
 		out := make([]any, 0, min(len(v), max(*budget, 0)))
 		for _, e := range v {
@@ -148,6 +154,19 @@ func boundValue(v any, budget *int) any {
 	default:
 		return v
 	}
+}
+
+// boundMap is boundValue of a map, its keys visited in the order of keys.
+func boundMap(v map[string]any, keys []string, budget *int) map[string]any {
+	out := make(map[string]any, min(len(v), max(*budget, 0)))
+	for _, k := range keys {
+		if *budget--; *budget < 0 {
+			*budget -= count(v[k])
+			continue
+		}
+		out[Truncate(k)] = boundValue(v[k], budget)
+	}
+	return out
 }
 
 // count is how many keys and elements v holds at every depth, which is what dropping it drops.

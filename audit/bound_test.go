@@ -3,6 +3,7 @@ package audit_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -311,5 +312,32 @@ func TestAppend_BoundsDetailsOfStringsOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpen_TruncatedDetailsReadBackAsWritten: an event whose details were cut reads back from
+// the file, after a restart, as it was appended: the marker is not counted as one more key
+// (which cut one more element and made it say 1 where the file says how many were dropped).
+func TestOpen_TruncatedDetailsReadBackAsWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := audit.Open(audit.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mustAppend(t, l, audit.Event{Type: audit.TypeAdminChange, Details: map[string]any{"file": "idp.yaml", "list": make([]any, 300)}})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = audit.Open(audit.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	back := l.Query(audit.Filter{})[0]
+	if got, want := back.Details[audit.TruncatedKey], e.Details[audit.TruncatedKey]; got != want {
+		t.Errorf("read back: %s = %v, appended %v", audit.TruncatedKey, got, want)
+	}
+	if got, want := audit.Count(back.Details), audit.Count(e.Details); got != want {
+		t.Errorf("read back: %d keys and elements, appended %d", got, want)
 	}
 }

@@ -212,6 +212,11 @@ func (l *Log) persist(buf []byte) error {
 	if l.failed != nil {
 		return l.failed
 	}
+	if l.regular {
+		if err := l.reopen(); err != nil {
+			return err
+		}
+	}
 	if _, err := l.file.Write(buf); err != nil {
 		err = fmt.Errorf("audit: writing %s: %w", l.file.Name(), err)
 		if l.regular {

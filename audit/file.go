@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
 
 // openAppend opens path for appending, creating it with mode 0600 (the log names users and
@@ -37,6 +39,58 @@ func openAppend(path string) (*os.File, fs.FileInfo, error) {
 		}
 	}
 	return f, fi, nil
+}
+
+// reopen makes the file at the log's path the one written, when the open file is no longer
+// there: deleted, or moved away (a log rotation) and perhaps replaced. Events appended to the
+// open file would then be acknowledged yet in no file anyone reads, gone for good if it was
+// deleted. A missing file is created anew (as at start); a file put in its place is appended to
+// once it is locked and ends with a whole line. An error fails the batch alone: the next one
+// tries again, so the log takes events again once the path can be written.
+func (l *Log) reopen() error {
+	fi, err := os.Stat(l.path)
+	if err == nil {
+		cur, cerr := l.file.Stat()
+		if cerr == nil && os.SameFile(fi, cur) {
+			return nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit: %w", err)
+	}
+	f, fi, err := openAppend(l.path)
+	if err != nil {
+		return err
+	}
+	if err := l.adopt(f, fi); err != nil {
+		f.Close()
+		return err
+	}
+	l.file.Close() // its lines are all written and synced; its lock goes with it
+	l.file, l.size = f, fi.Size()
+	return nil
+}
+
+// adopt checks that f, just opened in the log's place, can be appended to.
+func (l *Log) adopt(f *os.File, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("audit: %s, put in place of the log while it was open, is not a regular file", l.path)
+	}
+	if err := filelock.TryLock(f); err != nil {
+		if errors.Is(err, filelock.ErrLocked) {
+			return fmt.Errorf("audit: %s, put in place of the log while it was open, is in use by another process", l.path)
+		}
+		return fmt.Errorf("audit: locking %s: %w", l.path, err)
+	}
+	if size := fi.Size(); size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return fmt.Errorf("audit: reading %s: %w", l.path, err)
+		}
+		if last[0] != '\n' {
+			return fmt.Errorf("audit: %s, put in place of the log while it was open, does not end with a whole line; nothing is appended to it", l.path)
+		}
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

@@ -45,6 +45,7 @@ type Log struct {
 	// The leader of the batch being committed alone uses these once Open has returned: leaders
 	// take turns, each starting only once the previous batch is done.
 	file      *os.File              // nil when memory only
+	path      string                // the path file was opened at: checked before each write (reopen)
 	regular   bool                  // false for pipes and devices, which can be neither synced nor truncated
 	size      int64                 // bytes of the file known to be whole lines
 	torn      int64                 // bytes of a torn last line that Open removed
@@ -118,7 +119,7 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	if err != nil {
 		return err
 	}
-	l.file, l.regular = f, fi.Mode().IsRegular()
+	l.file, l.regular, l.path = f, fi.Mode().IsRegular(), path
 	if !l.regular {
 		return nil
 	}

@@ -48,9 +48,22 @@ func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
 }
 
 // recordRotations appends the key_rotation events of a rotation about to
-// be made; an error stops it.
+// be made; an error stops it, and the events already appended get their
+// errors. The errors of earlier rotations not made that the audit log
+// could not take come first: reconcileKeys settles only the newest
+// rotation of each algorithm at the next start.
 func (s *Server) recordRotations(admin string, rotations []KeyRotation) error {
-	for _, rot := range rotations {
+	s.unsettledMu.Lock()
+	for len(s.unsettled) > 0 {
+		if _, err := s.audit.Append(s.unsettled[0]); err != nil {
+			s.unsettledMu.Unlock()
+			return fmt.Errorf("the audit log could not be written, so no key was rotated: %w", err)
+		}
+		s.unsettled = s.unsettled[1:]
+	}
+	s.unsettled = nil
+	s.unsettledMu.Unlock()
+	for i, rot := range rotations {
 		ev := audit.Event{
 			Type:    audit.TypeKeyRotation,
 			Outcome: audit.Allowed,
@@ -60,6 +73,9 @@ func (s *Server) recordRotations(admin string, rotations []KeyRotation) error {
 			Details: rotationDetails(rot),
 		}
 		if _, err := s.audit.Append(ev); err != nil {
+			for _, done := range rotations[:i] {
+				s.rotationNotWritten(admin, done, "the rotation was recorded in part, but the audit log could not take the rest, so no key was rotated: "+err.Error())
+			}
 			return fmt.Errorf("the audit log could not be written, so no key was rotated: %w", err)
 		}
 	}
@@ -81,7 +97,10 @@ func (s *Server) rotationNotWritten(admin string, rot KeyRotation, reason string
 		Reason: audit.Truncate(reason), Details: rotationDetails(rot),
 	}
 	if _, err := s.audit.Append(ev); err != nil {
-		slog.Error("audit log: the failure of a recorded key rotation was not recorded", "new_kid", rot.NewKID, "err", err)
+		slog.Error("audit log: the failure of a recorded key rotation was not recorded; it is appended before the next rotation", "new_kid", rot.NewKID, "err", err)
+		s.unsettledMu.Lock()
+		s.unsettled = append(s.unsettled, ev)
+		s.unsettledMu.Unlock()
 	}
 }
 

@@ -149,6 +149,12 @@ type Server struct {
 	accessExpired hooks[func(cfg *policy.Config, now time.Time)] // OnAccessExpired (secevent.go)
 
 	requests *access.Store // access requests (access_requests.go)
+
+	// unsettled holds the key_rotation errors of rotations not made that
+	// the audit log could not take (a full disk), appended before the next
+	// rotation is recorded (recordRotations, keys.go).
+	unsettledMu sync.Mutex
+	unsettled   []audit.Event
 }
 
 // New builds the IdP from a validated configuration.

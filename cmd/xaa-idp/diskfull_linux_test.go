@@ -192,3 +192,174 @@ func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
 		t.Errorf("no config_reload event of version %s:\n%s", after, data)
 	}
 }
+
+// TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp: a change whose
+// admin_change event still fits on a full disk, but whose file does not,
+// and whose not_written error then does not fit either, gets that error
+// before the next change is recorded once there is room: the audit log
+// never shows the change as made (not even after a restart, which settles
+// only the newest change).
+func TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	auditFile := filepath.Join(state, "audit.jsonl")
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the change's event (some 450 bytes), not for its error
+	// (some 750) nor for the configuration file (4.5 kB).
+	if fi.Size()+600 >= int64(len(fixtures.Demo)) {
+		t.Fatalf("the audit log is %d bytes at start: no limit fails the file alone", fi.Size())
+	}
+	setFsize(uint64(fi.Size()) + 600)
+	resp, body := configCall(t, http.MethodPut, issuer+"/admin/api/groups/g1", `{"name": "g1"}`)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("a change whose file cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	resp, body = configCall(t, http.MethodPut, issuer+"/admin/api/groups/g2", `{"name": "g2"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a change once there is room: %d %s", resp.StatusCode, body)
+	}
+
+	data, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g1 string
+	settled := false
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var ev struct {
+			ID, Type, Outcome string
+			Details           struct{ Name, Changed string }
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type != "admin_change" {
+			continue
+		}
+		switch {
+		case ev.Outcome == "allowed" && ev.Details.Name == "g1":
+			g1 = ev.ID
+		case ev.Outcome == "error" && g1 != "" && ev.Details.Changed == g1:
+			settled = true
+		case ev.Outcome == "allowed" && ev.Details.Name == "g2" && g1 != "" && !settled:
+			t.Fatalf("the change to g2 is recorded while the one to g1, never made, has no not_written error:\n%s", data)
+		}
+	}
+	if g1 == "" || !settled {
+		t.Fatalf("g1's change %q, settled %v:\n%s", g1, settled, data)
+	}
+}
+
+// TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp: a key
+// rotation whose key_rotation events still fit on a full disk, but whose
+// keys do not, and whose not_written errors then do not fit either, gets
+// those errors before the next rotation is recorded: the audit log never
+// shows a key that was never made as rotated in (the start settles only
+// the newest rotation of each algorithm).
+func TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
+	dir := t.TempDir()
+	issuer, setFsize := serveWithFileLimit(t, "--state-dir", dir)
+	auditFile := filepath.Join(dir, "audit.jsonl")
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the two key_rotation events (some 300 bytes each), not for
+	// their errors, nor for an RS256 key (1.7 kB).
+	setFsize(uint64(fi.Size()) + 700)
+	resp, body := configCall(t, http.MethodPost, issuer+"/admin/api/keys/rotate", "")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("a rotation whose keys cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	resp, body = configCall(t, http.MethodPost, issuer+"/admin/api/keys/rotate", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a rotation once there is room: %d %s", resp.StatusCode, body)
+	}
+
+	data, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := map[string]bool{} // new_kid of a rotation recorded, not yet made or refused
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var ev struct {
+			Type, Outcome string
+			Details       struct {
+				NewKID string `json:"new_kid"`
+			}
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type != "key_rotation" {
+			continue
+		}
+		if ev.Outcome == "error" {
+			delete(pending, ev.Details.NewKID)
+			continue
+		}
+		if len(pending) > 1 { // the first rotation's two, then one of the second
+			t.Fatalf("a rotation is recorded while an earlier one, never made, has no not_written error:\n%s", data)
+		}
+		pending[ev.Details.NewKID] = true
+	}
+}
+
+// TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain: an
+// approval whose admin_change fit on a full disk but whose access entry
+// and not_written error did not, approved again once there is room, adds
+// the entry: the earlier approval is not taken for one that wrote it
+// (which would mark the request approved with no access).
+func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	code, token, errOut := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "bob", "--password", "bob", "--print", "access_token")
+	if code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	resp, body := basicCall(t, "", "", http.MethodPost, issuer+"/me/access-requests", `{"server": "tracker", "scopes": ["issues.read"]}`, "Authorization", "Bearer "+strings.TrimSpace(token))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("access request: %d %s", resp.StatusCode, body)
+	}
+	var req struct{ ID string }
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(state, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for the approval's admin_change (some 950 bytes), not for its
+	// not_written error (some 750 more) nor for the file (4.5 kB).
+	setFsize(uint64(fi.Size()) + 1300)
+	approve := issuer + "/admin/api/access-requests/" + req.ID + "/approve"
+	if resp, body = configCall(t, http.MethodPost, approve, ""); resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("an approval whose entry cannot be written: %d %s", resp.StatusCode, body)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	if resp, body = configCall(t, http.MethodPost, approve, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("approved again once there is room: %d %s", resp.StatusCode, body)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("users: [bob]")) {
+		t.Errorf("the request is approved, but bob has no access entry:\n%s", data)
+	}
+}
