@@ -51,7 +51,7 @@ func TestExchange_AuthorizationDetailsRefusedAsRFC9396Says(t *testing.T) {
 func TestTokenEndpoint_MalformedBasicIsNamed(t *testing.T) {
 	f := newFixture(t, conformanceConfig(t))
 	idt := f.alice["id_token"].(string)
-	for _, h := range []string{"Basic !!!", "Basic " + "bWNwLWNsaWVudA==", "basic %%%"} {
+	for _, h := range []string{"Basic !!!", "Basic " + "bWNwLWNsaWVudA==", "basic %%%", "Basic\t" + "bWNwLWNsaWVudDpzMQ=="} {
 		resp, body := f.exchange(t, b(idt, set("client_id", "pub-client")), http.Header{"Authorization": {h}})
 		desc, _ := body["error_description"].(string)
 		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "Basic") || !strings.Contains(desc, "base64") {
