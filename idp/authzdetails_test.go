@@ -26,6 +26,9 @@ func TestExchange_AuthorizationDetailsRefusedAsRFC9396Says(t *testing.T) {
 		{`not json`, "invalid_request", "JSON array"},
 		{`[1]`, "invalid_request", "JSON array"},
 		{`[{"actions":["read"]}]`, "invalid_authorization_details", "type"},
+		{`[{"type":5}]`, "invalid_authorization_details", "not a string"},
+		{`[{"type":""}]`, "invalid_authorization_details", "not a string"},
+		{`[null]`, "invalid_request", "JSON array of objects"},
 	} {
 		resp, body := f.exchange(t, b(idt, set("authorization_details", c.details)), basicS1)
 		desc, _ := body["error_description"].(string)
