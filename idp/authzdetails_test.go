@@ -26,6 +26,9 @@ func TestExchange_AuthorizationDetailsRefusedAsRFC9396Says(t *testing.T) {
 		{`not json`, "invalid_request", "JSON array"},
 		{`[1]`, "invalid_request", "JSON array"},
 		{`[{"actions":["read"]}]`, "invalid_authorization_details", "type"},
+		{`[{"type":5}]`, "invalid_authorization_details", "not a string"},
+		{`[{"type":""}]`, "invalid_authorization_details", "not a string"},
+		{`[null]`, "invalid_request", "JSON array of objects"},
 	} {
 		resp, body := f.exchange(t, b(idt, set("authorization_details", c.details)), basicS1)
 		desc, _ := body["error_description"].(string)
@@ -51,7 +54,7 @@ func TestExchange_AuthorizationDetailsRefusedAsRFC9396Says(t *testing.T) {
 func TestTokenEndpoint_MalformedBasicIsNamed(t *testing.T) {
 	f := newFixture(t, conformanceConfig(t))
 	idt := f.alice["id_token"].(string)
-	for _, h := range []string{"Basic !!!", "Basic " + "bWNwLWNsaWVudA==", "basic %%%"} {
+	for _, h := range []string{"Basic !!!", "Basic " + "bWNwLWNsaWVudA==", "basic %%%", "Basic\t" + "bWNwLWNsaWVudDpzMQ=="} {
 		resp, body := f.exchange(t, b(idt, set("client_id", "pub-client")), http.Header{"Authorization": {h}})
 		desc, _ := body["error_description"].(string)
 		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "Basic") || !strings.Contains(desc, "base64") {

@@ -45,7 +45,7 @@ func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
 		}
 	}
 	basicID, _, hasBasic := r.BasicAuth()
-	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); !hasBasic && strings.EqualFold(scheme, "Basic") {
+	if !hasBasic && basicScheme(r.Header.Get("Authorization")) {
 		// Not read as no header: a public client's client_id in the body
 		// would go through beside credentials that failed.
 		return invalidClient("the Authorization header's Basic credentials are not base64 of client_id:client_secret (RFC 7617 section 2, RFC 6749 section 2.3.1)")
@@ -66,6 +66,16 @@ func ambiguousClientAuth(r *http.Request, form *tokenForm) *oauthError {
 		}
 	}
 	return nil
+}
+
+// basicScheme reports whether the Authorization header h names the Basic
+// scheme, whatever follows it: net/http reads only "Basic " and a space,
+// so "Basic" alone or followed by a tab are Basic credentials it cannot
+// read.
+func basicScheme(h string) bool {
+	scheme, _, _ := strings.Cut(h, " ")
+	scheme, _, _ = strings.Cut(scheme, "\t")
+	return strings.EqualFold(scheme, "Basic")
 }
 
 // authenticateClient implements RFC 6749 section 2.3 for the token

@@ -55,8 +55,11 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		s.provider.ServeHTTP(w, r.WithContext(ctx))
 	} else {
 		// A verified client assertion: op checks it again, against the
-		// audience it names (cimd.go, assertionExchanger).
+		// audience it names (cimd.go, assertionExchanger), and takes the
+		// client for a private_key_jwt one, which a client with a secret
+		// and keys is too (storage.go, GetClientByClientID).
 		ex := assertionExchanger{Provider: s.provider, verifier: op.NewJWTProfileVerifier(s.store, aud, time.Hour, time.Second)}
+		ctx = context.WithValue(ctx, assertedKey, req.ev.ClientID) // checkOPClient's
 		op.Exchange(w, r.WithContext(op.ContextWithIssuer(ctx, s.issuer)), ex)
 	}
 	if w.status == http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -420,15 +421,19 @@ func checkAuthorizationDetails(v string) *oauthError {
 		return nil
 	}
 	var details []map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(v), &details); err != nil || details == nil {
+	if err := json.Unmarshal([]byte(v), &details); err != nil || details == nil || slices.ContainsFunc(details, func(d map[string]json.RawMessage) bool { return d == nil }) {
 		return invalidRequest("authorization_details is not a JSON array of objects (RFC 9396 section 2)")
 	}
 	if len(details) == 0 {
 		return nil
 	}
-	var typ string
-	if err := json.Unmarshal(details[0]["type"], &typ); err != nil || typ == "" {
+	raw, ok := details[0]["type"]
+	if !ok {
 		return errorf("invalid_authorization_details", http.StatusBadRequest, "an authorization_details object has no type (RFC 9396 section 2)")
+	}
+	var typ string
+	if err := json.Unmarshal(raw, &typ); err != nil || typ == "" {
+		return errorf("invalid_authorization_details", http.StatusBadRequest, "an authorization_details object's type is not a string naming a type (RFC 9396 section 2)")
 	}
 	return errorf("invalid_authorization_details", http.StatusBadRequest, "authorization_details type %q is not supported: this IdP grants ID-JAGs by scope and resource only (RFC 9396 section 5)", typ)
 }

@@ -148,6 +148,10 @@ type client struct {
 	c    *policy.Client
 	cfg  *policy.Config
 	path string // the Server's Path, which the login page is under
+	// asserted: this request authenticated the client with a client
+	// assertion, already verified; op then wants the method
+	// private_key_jwt, also of a client with a secret.
+	asserted bool
 }
 
 var _ op.Client = (*client)(nil)
@@ -164,6 +168,8 @@ func (c *client) DevMode() bool                       { return true }
 
 func (c *client) AuthMethod() oidc.AuthMethod {
 	switch {
+	case c.asserted:
+		return oidc.AuthMethodPrivateKeyJWT
 	case c.c.ClientSecret != "":
 		return oidc.AuthMethodBasic // op accepts the secret in the body too
 	case len(c.c.JWKS) > 0:

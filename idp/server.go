@@ -735,6 +735,9 @@ const (
 	sessionKey ctxKey = iota
 	tokenNoteKey
 	sourceKey
+	// assertedKey holds the client_id a client assertion authenticated,
+	// verified before op serves a code or refresh grant (checkOPClient).
+	assertedKey
 )
 
 func withSession(ctx context.Context, s *ssoSession) context.Context {

@@ -592,7 +592,8 @@ func (st *storage) GetClientByClientID(ctx context.Context, id string) (op.Clien
 		// refresh grant with a 500 (found by FuzzTokenEndpoint).
 		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", audit.Truncate(id))
 	}
-	return &client{c: c, cfg: cfg, path: st.srv.path}, nil
+	asserted, _ := ctx.Value(assertedKey).(string)
+	return &client{c: c, cfg: cfg, path: st.srv.path, asserted: asserted == id}, nil
 }
 
 // AuthorizeClientIDSecret implements op.OPStorage, in constant time.

@@ -26,11 +26,12 @@ func Allowed(registered []string, got string) bool {
 		if got == reg {
 			return true
 		}
-		// The scheme as written: url.Parse folds its case, and only the
-		// port is relaxed.
+		// The scheme as written (url.Parse folds its case, and a URI
+		// starts with its scheme), whatever case the registered one has:
+		// only the port is relaxed.
 		r, err := url.Parse(reg)
 		if err == nil && loopbackIP(u) && loopbackIP(r) && r.User == nil && portOrNone(u) &&
-			strings.HasPrefix(got, r.Scheme+":") && strings.HasPrefix(reg, r.Scheme+":") && u.Hostname() == r.Hostname() &&
+			r.Scheme != "" && u.Scheme == r.Scheme && got[:len(u.Scheme)] == reg[:len(r.Scheme)] && u.Hostname() == r.Hostname() &&
 			u.EscapedPath() == r.EscapedPath() && u.RawQuery == r.RawQuery && !u.ForceQuery && !r.ForceQuery {
 			return true
 		}
