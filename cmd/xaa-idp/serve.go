@@ -311,7 +311,7 @@ func unwrapAddrError(err error) error {
 func listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("cannot listen on %s: %v (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
+		return nil, fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
 	}
 	return ln, err
 }
