@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
+	"syscall"
 
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
@@ -77,6 +79,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			for _, l := range listeners {
 				l.Close()
+			}
+			if _, port, _ := net.SplitHostPort(listenAddr); errors.Is(err, syscall.EADDRINUSE) && port == strconv.Itoa(r.ln.Addr().(*net.TCPAddr).Port) {
+				// Not another program: this one, whose IdP holds the
+				// port. A configuration that cannot run, as two servers
+				// on one port (demo.Stack).
+				err = &demo.ConfigError{Path: svc.Path, Err: fmt.Errorf("%s %s wants %s, where the IdP listens (--addr %s); give it its own port, or the IdP another --addr",
+					svc.Server, svc.Role, listenAddr, r.ln.Addr())}
+				fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
+				return exitUsage
 			}
 			fmt.Fprintf(stderr, "xaa-idp demo: %s %s: %v\n", svc.Server, svc.Role, err)
 			return exitFailure

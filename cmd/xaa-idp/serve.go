@@ -311,7 +311,7 @@ func unwrapAddrError(err error) error {
 func listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("cannot listen on %s: %v (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
+		return nil, fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
 	}
 	return ln, err
 }
@@ -755,7 +755,7 @@ const shutdownCutOff = "shutdown: requests still in progress were cut off"
 func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
 	stderr = terminalSafe(stderr) // it prints what the server said
 	fs := newFlagSet("healthcheck", stderr)
-	target := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe (an IdP's URL without a path: its /healthz)")
+	target := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe (an IdP's URL, its issuer: its /healthz)")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
@@ -777,23 +777,34 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
-		return exitUsage
+	for probe := 0; ; probe++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+			return exitUsage
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+			hintUntrusted(stderr, "healthcheck", err)
+			return exitFailure
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
+			return exitFailure
+		}
+		// A web page is no health check: an issuer with a path (a
+		// tenant's) answers with its landing page, whatever the IdP's
+		// health; its /healthz is under it.
+		if probe == 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			u := *resp.Request.URL // after the redirect to the page's slash
+			u.Path, u.RawPath, u.RawQuery = strings.TrimSuffix(u.Path, "/")+"/healthz", "", ""
+			*target = u.String()
+			continue
+		}
+		return exitOK
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
-		hintUntrusted(stderr, "healthcheck", err)
-		return exitFailure
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
-		return exitFailure
-	}
-	return exitOK
 }
 
 // gcTarget is the GC's heap growth target (GOGC) of the long-running
