@@ -131,33 +131,30 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
-	if e := ambiguousClientAuth(r, form); e != nil {
-		ev.ClientID, ev.Outcome = clientIDFromRequest(r, form), outcomeOf(e)
+	id := clientIDFromRequest(r, form)
+	refuse := func(e *oauthError) (string, *oauthError) {
+		ev.ClientID, ev.Outcome = id, outcomeOf(e)
 		return "", e
+	}
+	if e := ambiguousClientAuth(r, form); e != nil {
+		return refuse(e)
 	}
 	if form.Get("client_assertion") != "" {
 		c, e := s.authenticateAssertion(r.Context(), cfg, form)
 		if e != nil {
-			ev.ClientID = clientIDFromRequest(r, form)
-			ev.Outcome = outcomeOf(e)
-			return "", e
+			return refuse(e)
 		}
 		ev.ClientID = c.ClientID
 		return s.assertionAudience(form.Get("client_assertion")), nil
 	}
-	id := clientIDFromRequest(r, form)
 	c, err := s.lookupClient(r.Context(), cfg, id)
 	if err != nil {
-		e := cimdRefusal(err)
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
-		return "", e
+		return refuse(cimdRefusal(err))
 	}
 	// op would answer such a client "private_key_jwt not allowed for
 	// this client", and take its code as redeemed.
 	if c != nil && keysOnly(c) {
-		e := assertionMissing(id)
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
-		return "", e
+		return refuse(assertionMissing(id))
 	}
 	// op takes the code before it authenticates the client, so a wrong
 	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
@@ -168,8 +165,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	// op's alone.
 	if c == nil || !c.Public() && c == cfg.Client(id) {
 		if _, e := s.authenticateClient(r, form); e != nil {
-			ev.ClientID, ev.Outcome = id, outcomeOf(e)
-			return "", e
+			return refuse(e)
 		}
 	}
 	return "", nil
