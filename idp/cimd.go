@@ -126,9 +126,11 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // document, jti not replayed); the audience it names comes back, for op's
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
-// reason; any other client is authenticated as for the token exchange, so
-// that a refusal names what is wrong. ev learns the client and, on a
-// refusal, the outcome.
+// reason. A client with keys alone that sent no assertion is asked for
+// one, and a configured confidential client, or an unknown one, is
+// authenticated as for the token exchange, so that a refusal names what
+// is wrong; public clients and the product's own are left to op. ev
+// learns the client and, on a refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
 	id := clientIDFromRequest(r, form)
