@@ -126,38 +126,37 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // document, jti not replayed); the audience it names comes back, for op's
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
-// reason; any other client is authenticated as for the token exchange, so
-// that a refusal names what is wrong. ev learns the client and, on a
-// refusal, the outcome.
+// reason. A client with keys alone that sent no assertion is asked for
+// one, and a configured confidential client, or an unknown one, is
+// authenticated as for the token exchange, so that a refusal names what
+// is wrong; public clients and the product's own are left to op. ev
+// learns the client and, on a refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
 	cfg := s.Config()
-	if e := ambiguousClientAuth(r, form); e != nil {
-		ev.ClientID, ev.Outcome = clientIDFromRequest(r, form), outcomeOf(e)
+	id := clientIDFromRequest(r, form)
+	refuse := func(e *oauthError) (string, *oauthError) {
+		ev.ClientID, ev.Outcome = id, outcomeOf(e)
 		return "", e
+	}
+	if e := ambiguousClientAuth(r, form); e != nil {
+		return refuse(e)
 	}
 	if form.Get("client_assertion") != "" {
 		c, e := s.authenticateAssertion(r.Context(), cfg, form)
 		if e != nil {
-			ev.ClientID = clientIDFromRequest(r, form)
-			ev.Outcome = outcomeOf(e)
-			return "", e
+			return refuse(e)
 		}
 		ev.ClientID = c.ClientID
 		return s.assertionAudience(form.Get("client_assertion")), nil
 	}
-	id := clientIDFromRequest(r, form)
 	c, err := s.lookupClient(r.Context(), cfg, id)
 	if err != nil {
-		e := cimdRefusal(err)
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
-		return "", e
+		return refuse(cimdRefusal(err))
 	}
 	// op would answer such a client "private_key_jwt not allowed for
 	// this client", and take its code as redeemed.
 	if c != nil && keysOnly(c) {
-		e := assertionMissing(id)
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
-		return "", e
+		return refuse(assertionMissing(id))
 	}
 	// op takes the code before it authenticates the client, so a wrong
 	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
@@ -168,8 +167,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	// op's alone.
 	if c == nil || !c.Public() && c == cfg.Client(id) {
 		if _, e := s.authenticateClient(r, form); e != nil {
-			ev.ClientID, ev.Outcome = id, outcomeOf(e)
-			return "", e
+			return refuse(e)
 		}
 	}
 	return "", nil

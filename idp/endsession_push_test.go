@@ -35,9 +35,8 @@ func TestEndSession_AHintWhoseBrowserSessionIsGoneStillTellsTheServers(t *testin
 		defer mu.Unlock()
 		ended = append(ended, sub)
 	})
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for range 2 { // the second ends nothing more
-		resp, err := noRedirect.Get(after.URL + "/end_session?id_token_hint=" + url.QueryEscape(idToken))
+		resp, err := noRedirects.Get(after.URL + "/end_session?id_token_hint=" + url.QueryEscape(idToken))
 		if err != nil {
 			t.Fatal(err)
 		}

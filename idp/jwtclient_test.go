@@ -25,15 +25,22 @@ type jwtClientIdP struct {
 	key *ecdsa.PrivateKey
 }
 
-func startJWTClientIdP(t *testing.T) *jwtClientIdP {
-	t.Helper()
+// clientKey is a P-256 key for a client's private_key_jwt and the JWK set,
+// as JSON, that publishes it as k1 in clients[].jwks.
+func clientKey() (*ecdsa.PrivateKey, string) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	pub, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	return key, string(pub)
+}
+
+func startJWTClientIdP(t *testing.T) *jwtClientIdP {
+	t.Helper()
+	key, pub := clientKey()
 	base, err := os.ReadFile("testdata/conformance.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(base), "clients:\n", "clients:\n  - client_id: jwt-client\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: true\n    jwks: "+string(pub)+"\n", 1)
+	text := strings.Replace(string(base), "clients:\n", "clients:\n  - client_id: jwt-client\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: true\n    jwks: "+pub+"\n", 1)
 	text = strings.Replace(text, "      pub-client: pub-client-at-chat\n", "      pub-client: pub-client-at-chat\n      jwt-client: jwt-client-at-chat\n", 1)
 	cfg, err := policy.Parse([]byte(text), "conformance+jwt.yaml")
 	if err != nil {

@@ -2,21 +2,12 @@ package idp_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/xaa-idp/xaa-idp/idpclient"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestOPGrants_ClientWithSecretAndKeysMayUseAnAssertion: a configured
@@ -26,17 +17,8 @@ import (
 // private_key_jwt assertion with a bare invalid_client (op took the
 // client for a secret one alone), and the code was used up.
 func TestOPGrants_ClientWithSecretAndKeysMayUseAnAssertion(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	base, err := os.ReadFile("testdata/conformance.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(base), "clients:\n", "clients:\n  - client_id: jwt-client\n    client_secret: jwt-secret\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: true\n    jwks: "+string(pub)+"\n", 1)
-	cfg, err := policy.Parse([]byte(text), "conformance+both.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, pub := clientKey()
+	cfg := conformanceConfigWith(t, "clients:\n", "clients:\n  - client_id: jwt-client\n    client_secret: jwt-secret\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: true\n    jwks: "+pub+"\n")
 	p := &jwtClientIdP{testIdP: startIdP(t, cfg), key: key}
 	tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
 		Issuer: p.URL, ClientID: "jwt-client", Username: "alice", Password: "alice-pw", Scopes: []string{"openid", "offline_access"},

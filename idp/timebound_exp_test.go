@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,20 @@ mcp_servers:
       - {users: [bob], scopes: [wiki.write]}
 `
 
+// exchangeAt asks p for an ID-JAG for idToken at the MCP server of
+// audience aud and resource res, with scope, as mcp-client with its secret
+// in the body.
+func exchangeAt(t *testing.T, p *testIdP, idToken, aud, res, scope string) (*http.Response, map[string]any) {
+	t.Helper()
+	form := exchangeForm(idToken)
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	form.Set("audience", aud)
+	form.Set("resource", res)
+	form.Set("scope", scope)
+	return p.postToken(t, form, nil)
+}
+
 // TestIDJAGDoesNotOutliveTimeBoundAccess: access that ends at T (an
 // access entry's expires, docs/configuration.md "Time-bound access") is
 // not carried past T by an ID-JAG issued just before it: its exp is at
@@ -53,13 +68,7 @@ func TestIDJAGDoesNotOutliveTimeBoundAccess(t *testing.T) {
 
 	exchange := func(aud, res, scope string) (int, map[string]any) {
 		t.Helper()
-		form := exchangeForm(tok.IDToken())
-		form.Set("client_id", "mcp-client")
-		form.Set("client_secret", "s1")
-		form.Set("audience", aud)
-		form.Set("resource", res)
-		form.Set("scope", scope)
-		resp, body := p.postToken(t, form, nil)
+		resp, body := exchangeAt(t, p, tok.IDToken(), aud, res, scope)
 		return resp.StatusCode, body
 	}
 	crm := func(scope string) (int, map[string]any) {
@@ -143,13 +152,7 @@ func TestIDJAGExpiryOfAnExpiresWithAFraction(t *testing.T) {
 		p.Clock().Set(c.now.Add(-time.Minute))
 		tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
 		p.Clock().Set(c.now)
-		form := exchangeForm(tok.IDToken())
-		form.Set("client_id", "mcp-client")
-		form.Set("client_secret", "s1")
-		form.Set("audience", "https://as.crm.example")
-		form.Set("resource", "https://mcp.crm.example/mcp")
-		form.Set("scope", "crm.read")
-		resp, body := p.postToken(t, form, nil)
+		resp, body := exchangeAt(t, p, tok.IDToken(), "https://as.crm.example", "https://mcp.crm.example/mcp", "crm.read")
 		if resp.StatusCode != 200 {
 			t.Fatalf("at %s: %d %v", c.now.Format(time.RFC3339Nano), resp.StatusCode, body)
 		}

@@ -2,11 +2,7 @@ package idp_test
 
 import (
 	"net/http"
-	"os"
-	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestAuthorize_RegisteredUpperCaseLoopbackSchemeTakesAnyPort: a loopback
@@ -15,15 +11,7 @@ import (
 // the request writes the scheme as registered; the scheme is compared as
 // written, so a request that writes it otherwise is still refused.
 func TestAuthorize_RegisteredUpperCaseLoopbackSchemeTakesAnyPort(t *testing.T) {
-	base, err := os.ReadFile("testdata/conformance.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(base), "  - client_id: pub-client\n    redirect_uris: [http://127.0.0.1/callback]\n", "  - client_id: pub-client\n    redirect_uris: [HTTP://127.0.0.1/callback]\n", 1)
-	cfg, err := policy.Parse([]byte(text), "conformance+upper.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := conformanceConfigWith(t, "  - client_id: pub-client\n    redirect_uris: [http://127.0.0.1/callback]\n", "  - client_id: pub-client\n    redirect_uris: [HTTP://127.0.0.1/callback]\n")
 	p := startIdP(t, cfg)
 	_, challenge := pkce()
 	for _, c := range []struct {

@@ -497,12 +497,18 @@ func exactNumbers(x any) any {
 	return x
 }
 
-// quotedString is a string written double-quoted, which holds any text.
+// quotedString is a string that yaml.v3 writes double-quoted (doubleQuoted).
 type quotedString string
 
 // MarshalYAML implements yaml.Marshaler.
 func (q quotedString) MarshalYAML() (any, error) {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(q), Style: yaml.DoubleQuotedStyle}, nil
+	return doubleQuoted(string(q)), nil
+}
+
+// doubleQuoted is the string scalar s written double-quoted, which holds
+// any text.
+func doubleQuoted(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
 }
 
 // wholeNumber is a whole number written as sent.
@@ -576,7 +582,7 @@ func stringNode(s string, like []*yaml.Node) *yaml.Node {
 	// cannot be written at all. Double quotes hold any string.
 	if err := n.Encode(s); err != nil || n.Kind != yaml.ScalarNode || n.Value != s || n.Tag == mergeTag ||
 		strings.ContainsAny(s, "\n\r") && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && !readsBack(n, s) {
-		n = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
+		n = doubleQuoted(s)
 	}
 	for _, l := range like {
 		if l = resolve(l); l != nil && l.Kind == yaml.ScalarNode {
