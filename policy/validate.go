@@ -545,8 +545,17 @@ func (v *validator) eventsEndpoint(path, s string) {
 	case strings.TrimSpace(s) != s:
 		v.at(path, "%q has surrounding spaces; remove them", shown)
 		return
+	case err != nil && strings.Contains(s, "@"):
+		// Go's error would quote a part of the userinfo again.
+		v.at(path, "%q is not a URL; in a user or password, percent-encode '/', '?', '#', '@', ':' and spaces (%%2F, %%3F, %%23, %%40, %%3A, %%20); want an http or https URL such as https://user:password@as.example.com/events", shown)
+		return
 	case err != nil:
 		v.at(path, "%q is not a URL (%v); want an http or https URL such as https://as.example.com/events", shown, unwrapURLError(err))
+		return
+	case afterAuthority(s, "@"):
+		// https://rcv:77/secret@host parses as the host rcv:77 and a
+		// path, and would be shown with its password.
+		v.at(path, "%q has an '@' after its host: percent-encode it (%%40) in a path or query, and '/', '?' and '#' (%%2F, %%3F, %%23) in a password, whose URL would otherwise end early", redact.URL(s[:strings.Index(s, "//")+2])+"…")
 		return
 	case u.Scheme != "http" && u.Scheme != "https":
 		v.at(path, "%q is not an http or https URL; want one such as https://as.example.com/events", shown)
@@ -813,4 +822,15 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// afterAuthority reports whether s, a URL, holds sub after its authority
+// (in its path, query or fragment).
+func afterAuthority(s, sub string) bool {
+	_, rest, ok := strings.Cut(s, "//")
+	if !ok {
+		return false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	return end >= 0 && strings.Contains(rest[end:], sub)
 }

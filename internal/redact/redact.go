@@ -89,6 +89,15 @@ func URL(rawURL string) string {
 	if !ok {
 		return rawURL
 	}
+	if err != nil {
+		// Not a URL: where its authority ends is a guess, and a password
+		// holding an unencoded '/', '?' or '#' would end it early, so
+		// everything up to the last '@' is masked.
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			return before + "//xxxxx" + rest[at:]
+		}
+		return rawURL
+	}
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
@@ -96,9 +105,6 @@ func URL(rawURL string) string {
 	at := strings.LastIndex(rest[:end], "@")
 	if at < 0 {
 		return rawURL
-	}
-	if err != nil {
-		return before + "//xxxxx" + rest[at:]
 	}
 	user, _, _ := strings.Cut(rest[:at], ":")
 	return before + "//" + user + ":xxxxx" + rest[at:]

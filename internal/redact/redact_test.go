@@ -44,13 +44,15 @@ func TestURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"https://rcv:pw@host/events", "https://rcv:xxxxx@host/events"},
 		{"https://rcv:p w@host/events", "https://xxxxx@host/events"},
-		{"https://rcv:p w@host/a@b", "https://xxxxx@host/a@b"},
+		{"https://rcv:p w@host/a@b", "https://xxxxx@b"},
+		{"https://rcv:s3cr/et@as.crm.example/events", "https://xxxxx@as.crm.example/events"},
+		{"https://rcv:s3cr?et@as.crm.example/events", "https://xxxxx@as.crm.example/events"},
 		{"https://host/events", "https://host/events"},
 		{"HTTPS://rcv:pw@host/ev ents?", "HTTPS://rcv:xxxxx@host/ev ents?"},
 		{"HTTPS://rcv@host/ev ents?", "HTTPS://rcv@host/ev ents?"},
 		{"https://rcv:@host/events", "https://rcv:xxxxx@host/events"},
 		{"https://r%40cv:p%40w@host/events?a=b@c", "https://r%40cv:xxxxx@host/events?a=b@c"},
-		{"https://host/a b%zz@c", "https://host/a b%zz@c"},
+		{"https://host/a b%zz@c", "https://xxxxx@c"},
 	} {
 		if got := redact.URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)
