@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -487,6 +488,18 @@ func encodeAPIList(out io.Writer, n int, element func(i int) any) error {
 	return bw.Flush()
 }
 
+// sentOnce reports whether each of params is in q at most once, and
+// otherwise answers 400 naming the first that is not.
+func sentOnce(w http.ResponseWriter, q url.Values, params []string) bool {
+	for _, p := range params {
+		if len(q[p]) > 1 {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
+			return false
+		}
+	}
+	return true
+}
+
 // The page sizes of GET /admin/api/audit: a page is large enough to read
 // at once and small enough to answer quickly; more is paged with before=
 // and the Link header.
@@ -502,11 +515,8 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	// A filter that can match nothing, misspelt or given twice (one value
 	// only could count), would answer an empty page that reads as
 	// "nothing happened".
-	for p, vs := range q {
-		if len(vs) > 1 {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
-			return
-		}
+	if !sentOnce(w, q, slices.Sorted(maps.Keys(q))) {
+		return
 	}
 	for p, known := range map[string][]string{"type": audit.Types, "outcome": audit.Outcomes} {
 		if v := q.Get(p); v != "" && !slices.Contains(known, v) {
@@ -582,11 +592,8 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// One value each, as at the token endpoint, except scope: every scope
 	// parameter counts, as `xaa-idp explain --scope` repeats.
-	for _, p := range []string{"user", "client", "audience", "resource", "auth_age"} {
-		if len(q[p]) > 1 {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(p)+" was sent more than once; give it once")
-			return
-		}
+	if !sentOnce(w, q, []string{"user", "client", "audience", "resource", "auth_age"}) {
+		return
 	}
 	var missing []string
 	for _, p := range []string{"user", "client", "audience"} {

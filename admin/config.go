@@ -735,9 +735,10 @@ func length(v any) int {
 var secretKeys = []string{"password", "password_bcrypt", "client_secret"}
 
 // withoutSecrets returns v as generic JSON data under the configuration's key
-// names, without passwords, password hashes or client secrets, and as the
-// API answers it: an empty access or deny list is [], never null (the
-// event is answered by GET /admin/api/audit, which holds no null).
+// names, without passwords, password hashes or client secrets, a
+// receiver's password in events_endpoint masked, and as the API answers
+// it: an empty access or deny list is [], never null (the event is
+// answered by GET /admin/api/audit, which holds no null).
 func withoutSecrets(v any) any {
 	switch x := v.(type) {
 	case nil:

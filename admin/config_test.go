@@ -1102,6 +1102,13 @@ func TestConfigAPI_DeleteRefusesABody(t *testing.T) {
 	}
 }
 
+// filesWithEndpoint is a PUT body of editConfig's server files, with
+// events_endpoint ep.
+func filesWithEndpoint(ep string) string {
+	return `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
+		`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
+}
+
 // TestConfigAPI_AuditHasNoReceiverPassword: an events_endpoint may carry
 // the receiver's credentials (https://user:password@host/events). The
 // admin_change of the server shows the endpoint with the password masked,
@@ -1109,9 +1116,7 @@ func TestConfigAPI_DeleteRefusesABody(t *testing.T) {
 func TestConfigAPI_AuditHasNoReceiverPassword(t *testing.T) {
 	p := editable(t)
 	for _, ep := range []string{"https://rcv:f1rst-pw@events.files.example/events", "https://rcv:s3cond-pw@events.files.example/events"} {
-		body := `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
-			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
-		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", body, "If-Match", "*"); resp.StatusCode >= 300 {
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint(ep), "If-Match", "*"); resp.StatusCode >= 300 {
 			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
 		}
 	}
@@ -1142,12 +1147,8 @@ func TestConfigAPI_AuditHasNoReceiverPassword(t *testing.T) {
 // replaces it.
 func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
 	p := editable(t)
-	server := func(ep string) string {
-		return `{"issuer":"https://as.files.example","resources":["https://mcp.files.example/mcp"],"scopes":["files.read","files.write"],` +
-			`"clients":{"mcp-client":"mcp-client-at-files"},"access":[{"groups":["eng"],"scopes":["files.read"]}],"events_endpoint":"` + ep + `"}`
-	}
 	const masked = "https://rcv:xxxxx@events.files.example/events"
-	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server("https://rcv:s3cret-pw@events.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 || bytes.Contains(b, []byte("s3cret-pw")) {
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint("https://rcv:s3cret-pw@events.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 || bytes.Contains(b, []byte("s3cret-pw")) {
 		t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
 	}
 	for _, path := range []string{"/admin/api/config", "/admin/api/servers", "/admin/api/servers/files"} {
@@ -1157,14 +1158,14 @@ func TestConfigAPI_ReceiverPasswordNotShown(t *testing.T) {
 		}
 	}
 	// The masked endpoint sent back keeps the password.
-	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server(masked), "If-Match", "*"); resp.StatusCode >= 300 {
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint(masked), "If-Match", "*"); resp.StatusCode >= 300 {
 		t.Fatalf("PUT server back: %d %s", resp.StatusCode, b)
 	}
 	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:s3cret-pw@events.files.example/events" {
 		t.Errorf("after a PUT of the masked endpoint: %q, want the password kept", got)
 	}
 	// Another host with the mask is taken as written.
-	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", server("https://rcv:xxxxx@other.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 {
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint("https://rcv:xxxxx@other.files.example/events"), "If-Match", "*"); resp.StatusCode >= 300 {
 		t.Fatalf("PUT server to another host: %d %s", resp.StatusCode, b)
 	}
 	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://rcv:xxxxx@other.files.example/events" {

@@ -48,7 +48,8 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
 }
 
 // serverJSON is s as the API answers it: an access list emptied by a PUT
-// of [] reads back as [], not as null (the configuration holds no list).
+// of [] reads back as [], not as null (the configuration holds no list),
+// and a receiver's password in events_endpoint is masked (redact.URL).
 func serverJSON(s *policy.MCPServer) *policy.MCPServer {
 	if s == nil || s.Access != nil && redact.URL(s.EventsEndpoint) == s.EventsEndpoint {
 		return s

@@ -106,21 +106,7 @@ func TestExpiredAccess_AuditedWhenAnEditRemovesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	p, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: srv.Audit(), Config: store.Config(), Now: srv.Now, CheckEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: p})
-	ts.Start()
-	t.Cleanup(ts.Close)
+	ts, srv := startPushing(t, store, time.Hour)
 
 	resp, body := send(t, ts, http.MethodPut, "/admin/api/servers/chat/access", ts.Listener.Addr().String(),
 		strings.NewReader(`[{"users":["alice"],"scopes":["chat.read"]}]`),

@@ -53,21 +53,7 @@ func TestPush_SubChangedRevokesTheOldSubject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	p, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: srv.Audit(), Config: store.Config(), Now: srv.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: p})
-	ts.Start()
-	t.Cleanup(ts.Close)
+	ts, _ := startPushing(t, store, 0)
 
 	resp, body := send(t, ts, http.MethodPut, "/admin/api/users/bob", ts.Listener.Addr().String(),
 		strings.NewReader(`{"username":"bob","sub":"u-bob-2"}`),
@@ -89,4 +75,27 @@ func TestPush_SubChangedRevokesTheOldSubject(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no SET for u-bob after bob's sub changed: the old subject's tokens stay valid at chat")
 	}
+}
+
+// startPushing starts the product on store's configuration, with the admin
+// API and a Pusher that looks for expiry every checkEvery (0: its
+// default), and returns its server and IdP.
+func startPushing(t *testing.T, store *policy.Store, checkEvery time.Duration) (*httptest.Server, *idp.Server) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	p, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: srv.Audit(), Config: store.Config(), Now: srv.Now, CheckEvery: checkEvery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Store: store, Push: p})
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts, srv
 }

@@ -29,15 +29,8 @@ func TestWarnings_UsersThatLookAlike(t *testing.T) {
   - {username: bob, password: p, sub: s11, email: bob@acme.example}
   - {username: bobby, password: p, sub: s12, email: bob+mcp@acme.example}
 `)
-	cfg, err := policy.Parse(data, "u.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	nfc, nfd := "jos\u00e9", "jose\u0301"
-	var got []string
-	for _, w := range policy.Warnings(cfg, data, "u.yaml") {
-		got = append(got, w.String())
-	}
+	got := warningsOf(t, data, "u.yaml")
 	want := []string{
 		`u.yaml:3: warning: user alice2: email "ALICE@ACME.EXAMPLE" is the address of user alice too (line 2): mail systems and resource servers that map users by email (subject: email) take them for one user, and the demo authorization servers map that address to neither; give each user their own address`,
 		`u.yaml:4: warning: user Alice: username "Alice" looks the same as user alice's "alice" (line 2) once case and Unicode compatibility forms are folded: people, and systems that compare names so, take one for the other; rename one`,
@@ -67,14 +60,7 @@ func TestWarnings_MixedScripts(t *testing.T) {
   - {username: "\u0434\u043c\u0438\u0442\u0440\u0438\u0439", password: p, email: "dmitri@acme.example"}
   - {username: "jos\u00e9", password: p, email: "\u03b1\u03b2@acme.\u03b5\u03bb"}
 `)
-	cfg, err := policy.Parse(data, "m.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range policy.Warnings(cfg, data, "m.yaml") {
-		got = append(got, w.String())
-	}
+	got := warningsOf(t, data, "m.yaml")
 	want := []string{
 		"m.yaml:3: warning: user \u0430lice: username \"\u0430lice\" mixes Cyrillic and Latin letters, which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write it in one script",
 		"m.yaml:4: warning: user bob: email \"b\u043eb@acme.example\" mixes Cyrillic and Latin letters in \"b\u043eb\", which is how one name imitates another (a Cyrillic \u0430 for a Latin a); write each part in one script",
@@ -83,4 +69,19 @@ func TestWarnings_MixedScripts(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// warningsOf is what policy.Warnings says of the configuration data, read
+// as file, one warning a line as check prints it.
+func warningsOf(t *testing.T, data []byte, file string) []string {
+	t.Helper()
+	cfg, err := policy.Parse(data, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range policy.Warnings(cfg, data, file) {
+		got = append(got, w.String())
+	}
+	return got
 }

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"math/rand"
 	"slices"
 	"strings"
@@ -21,10 +22,7 @@ func TestDecide_Oracle(t *testing.T) {
 	kinds := map[string]int{}
 	for n := range configs {
 		m := policytest.RandomModel(r)
-		cfg, err := policy.Parse([]byte(m.YAML()), "oracle.yaml")
-		if err != nil {
-			t.Fatalf("seed %d config %d: %v\n%s", seed, n, err, m.YAML())
-		}
+		cfg := parseModel(t, m, "oracle.yaml", fmt.Sprintf("seed %d config %d", seed, n))
 		for k := range requests {
 			req := m.RandomRequest(r)
 			d := cfg.Decide(req)
@@ -53,10 +51,7 @@ func TestStandingAndReachable_Oracle(t *testing.T) {
 	fails := 0
 	for n := range configs {
 		m := policytest.RandomModel(r)
-		cfg, err := policy.Parse([]byte(m.YAML()), "oracle.yaml")
-		if err != nil {
-			t.Fatalf("seed %d config %d: %v\n%s", seed, n, err, m.YAML())
-		}
+		cfg := parseModel(t, m, "oracle.yaml", fmt.Sprintf("seed %d config %d", seed, n))
 		at := m.RandomRequest(r).Now
 		for i := range cfg.MCPServers {
 			s := &cfg.MCPServers[i]
@@ -133,14 +128,8 @@ func TestRevocations_Oracle(t *testing.T) {
 	for k := range configs {
 		m := policytest.RandomModel(r)
 		n := m.Mutate(r)
-		old, err := policy.Parse([]byte(m.YAML()), "old.yaml")
-		if err != nil {
-			t.Fatalf("seed %d config %d: %v\n%s", seed, k, err, m.YAML())
-		}
-		cfg, err := policy.Parse([]byte(n.YAML()), "new.yaml")
-		if err != nil {
-			t.Fatalf("seed %d config %d, edited: %v\n%s", seed, k, err, n.YAML())
-		}
+		old := parseModel(t, m, "old.yaml", fmt.Sprintf("seed %d config %d", seed, k))
+		cfg := parseModel(t, n, "new.yaml", fmt.Sprintf("seed %d config %d, edited", seed, k))
 		oldAt := m.RandomRequest(r).Now
 		at := oldAt.Add([]time.Duration{0, 0, time.Minute, time.Hour, 2 * time.Hour}[r.Intn(5)])
 		var got []string
@@ -162,4 +151,15 @@ func TestRevocations_Oracle(t *testing.T) {
 	if fails > 0 {
 		t.Errorf("%d disagreements", fails)
 	}
+}
+
+// parseModel is m's configuration, parsed as file; which names m in the
+// failure, with the YAML that failed.
+func parseModel(t *testing.T, m *policytest.Model, file, which string) *policy.Config {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(m.YAML()), file)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", which, err, m.YAML())
+	}
+	return cfg
 }

@@ -3,8 +3,6 @@ package policy_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestWarnings_ClientMappedToTheIntrospectionClientID: `xaa-idp demo`
@@ -29,14 +27,7 @@ mcp_servers:
     resources: [http://127.0.0.1:19904/mcp]
     clients: {desk: mcp-server-notes}
 `)
-	cfg, err := policy.Parse(data, "r.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range policy.Warnings(cfg, data, "r.yaml") {
-		got = append(got, w.String())
-	}
+	got := warningsOf(t, data, "r.yaml")
 	want := []string{`r.yaml:11: warning: server notes: client cli is mapped to mcp-server-notes, the client_id of the MCP server's own introspection credentials at its demo authorization server, which xaa-idp demo refuses; map it to another client_id`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -63,8 +63,8 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 // last entry that gave access to a server, by an edit, a new deny entry,
 // the user's or the server's removal, or expiry; and each user whose sub
 // changed, for every server the old sub could reach (servers know users by
-// sub). Comparing a configuration with itself at two instants finds the expiries between them. The result
-// is ordered by username, then server id.
+// sub). Comparing a configuration with itself at two instants finds the
+// expiries between them. The result is ordered by username, then server id.
 //
 // Only the pairs whose reachability can differ are looked at: a user whose
 // account and groups are unchanged, with a server whose clients, access and
@@ -112,7 +112,7 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 				out = append(out, Revocation{User: u, Server: orServer(s, was), Disabled: true,
 					Reason: fmt.Sprintf("user %s was disabled", u.Username)})
 			case now == nil:
-				out = append(out, Revocation{User: u, Server: orServer(s, was), Reason: goneReason(u, cfg)})
+				out = append(out, Revocation{User: u, Server: orServer(s, was), Reason: GoneReason(u, cfg)})
 			case s == nil:
 				out = append(out, Revocation{User: u, Server: was,
 					Reason: fmt.Sprintf("MCP server %s was removed", was.ID)})
@@ -178,9 +178,7 @@ func exchanges(c *Config, clientID string) bool {
 
 // GoneReason says why u, as an older configuration knew them, is gone
 // from cfg: removed, or known by another sub.
-func GoneReason(u *User, cfg *Config) string { return goneReason(u, cfg) }
-
-func goneReason(u *User, cfg *Config) string {
+func GoneReason(u *User, cfg *Config) string {
 	if now := cfg.User(u.Username); now != nil && now.Sub != u.Sub {
 		return fmt.Sprintf("user %s's sub changed from %s to %s", u.Username, u.Sub, now.Sub)
 	}

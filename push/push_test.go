@@ -347,10 +347,7 @@ func TestPush_RetriesUntilAccepted(t *testing.T) {
 	p := e.pusher(t, nil)
 	_ = p.SessionEnded("00u-bob")
 	r.wait(t, 3)
-	deadline := time.Now().Add(60 * time.Second)
-	for p.Pending() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIdle(p)
 	var got []string
 	for _, ev := range pushEvents(e) {
 		got = append(got, ev.Outcome+" "+ev.Details["result"].(string))
@@ -376,10 +373,7 @@ func TestPush_PendingSETSurvivesARestart(t *testing.T) {
 	if len(got) != 2 || got[1].path != "/crm" {
 		t.Fatalf("received %+v", got)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for second.Pending() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIdle(second)
 	if second.Pending() != 0 {
 		t.Errorf("%d still pending", second.Pending())
 	}
@@ -508,9 +502,7 @@ func TestPush_RepeatedRevocationsMergeWhileTheReceiverIsDown(t *testing.T) {
 		t.Errorf("first SET jti %s at %v, retry jti %s at %v; want the same jti, the retry at the last logout (%v)",
 			jti0, at0, jti1, at1, start.Add(n*time.Second).Unix())
 	}
-	for deadline := time.Now().Add(60 * time.Second); second.Pending() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIdle(second)
 	if second.Pending() != 0 {
 		t.Errorf("%d still pending", second.Pending())
 	}
@@ -659,8 +651,7 @@ func TestPush_RevocationMissedByACrashIsSentAtTheNextStart(t *testing.T) {
 	if got.path != "/wiki" || verr != nil || v.Type != secevent.SessionRevoked || v.Subject.Sub != "00u-alice" {
 		t.Fatalf("POST %s: %+v %v", got.path, v, verr)
 	}
-	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-	}
+	waitIdle(p)
 	p.Close()
 
 	for run := range 2 {
@@ -696,8 +687,7 @@ func TestPush_NormalRestartQueuesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.wait(t, 1)
-	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-	}
+	waitIdle(p)
 	p.Close()
 	p = e.pusher(t, func(o *push.Options) { o.Dir, o.Config = dir, edited; down(o) })
 	if n := p.Pending(); n != 0 {
@@ -777,8 +767,7 @@ func TestPush_ExpiryAcrossARestart(t *testing.T) {
 	if verr != nil || v.Type != secevent.SessionRevoked || v.Subject.Sub != "00u-bob" {
 		t.Fatalf("%+v %v", v, verr)
 	}
-	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-	}
+	waitIdle(p)
 	p.Close()
 
 	// Expired while running: the standing saved after the push lacks bob.
@@ -787,8 +776,7 @@ func TestPush_ExpiryAcrossARestart(t *testing.T) {
 	p = e.pusher(t, func(o *push.Options) { o.Dir = dir; o.CheckEvery = 10 * time.Millisecond })
 	e.clock.Advance(6 * time.Hour)
 	r.wait(t, 1)
-	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-	}
+	waitIdle(p)
 	p.Close()
 	p = e.pusher(t, func(o *push.Options) { o.Dir = dir; down(o) })
 	if n := p.Pending(); n != 0 {
@@ -969,10 +957,7 @@ func TestPush_ReceiverPasswordStaysOutOfTheAuditLog(t *testing.T) {
 	p := e.pusher(t, nil)
 	_ = p.SessionEnded("00u-bob")
 	r.wait(t, 2)
-	deadline := time.Now().Add(60 * time.Second)
-	for p.Pending() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIdle(p)
 	evs := pushEvents(e)
 	if len(evs) != 2 {
 		t.Fatalf("%d event_push events, want 2", len(evs))
@@ -1026,5 +1011,12 @@ func TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("no retry within 15s")
+	}
+}
+
+// waitIdle waits, a minute at most, until p has nothing pending: each
+// push delivered or given up on, and audited.
+func waitIdle(p *push.Pusher) {
+	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 	}
 }

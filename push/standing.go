@@ -68,9 +68,10 @@ func (p *Pusher) standingOf(cfg *policy.Config, at time.Time) standing {
 
 // revocationsSince compares the standing saved with cfg at at, as
 // policy.Revocations compares two configurations: every user who could
-// reach a server then and cannot now, disabled, removed, or without the
-// entry that gave access (or the server itself). The result is ordered by
-// username, then server id.
+// reach a server then and cannot now, disabled, removed, known by another
+// sub (when the standing saved the old one), or without the entry that
+// gave access (or the server itself). The result is ordered by username,
+// then server id.
 func revocationsSince(st standing, cfg *policy.Config, at time.Time) []policy.Revocation {
 	var out []policy.Revocation
 	for _, was := range st.Servers {

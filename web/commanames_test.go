@@ -35,10 +35,7 @@ func TestServers_NamesWithCommasSurviveASave(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := serve(t, store)
-	b := p.browser(t)
-	if resp, body := b.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
-	}
+	b := signedInAt(t, p, "alice")
 	page, token, etag := openServer(t, b, "tracker")
 	field := func(page, name string) string {
 		m := regexp.MustCompile(`name="` + regexp.QuoteMeta(name) + `" value="([^"]*)"`).FindStringSubmatch(page)

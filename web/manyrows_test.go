@@ -42,10 +42,7 @@ mcp_servers:
 		t.Fatal(err)
 	}
 	p := serve(t, store)
-	br := p.browser(t)
-	if resp, body := br.signIn("alice", "alice"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
-	}
+	br := signedInAt(t, p, "alice")
 	page, _, _ := openServer(t, br, "tracker")
 	// The access form as a browser sends it: every text input, and each
 	// checked box.

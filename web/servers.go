@@ -256,8 +256,8 @@ func nameList(ns []string) string {
 // cap on n dropped from the save), yet no more than the form has fields,
 // whatever n a script sends.
 func rows(r *http.Request, prefix string) []int {
-	n, err := strconv.Atoi(r.PostFormValue("n"))
-	if err != nil || n < 0 {
+	n, ok := rowCount(r)
+	if !ok {
 		return nil
 	}
 	seen := map[int]bool{}
@@ -271,6 +271,13 @@ func rows(r *http.Request, prefix string) []int {
 		}
 	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// rowCount is the editor form's row count n, ok false when the form
+// carries none (or not a count).
+func rowCount(r *http.Request) (n int, ok bool) {
+	n, err := strconv.Atoi(r.PostFormValue("n"))
+	return n, err == nil && n >= 0
 }
 
 // accessFromForm reads the assignment editor. A row marked for removal,
@@ -358,7 +365,7 @@ func unreadableValues(entries []accessEntry) []unreadable {
 // and otherwise answers 400: a form without it is not this console's
 // page's, and reading it as no rows would save an empty list.
 func (c *Console) hasRowCount(w http.ResponseWriter, r *http.Request, v *viewer) bool {
-	if n, err := strconv.Atoi(r.PostFormValue("n")); err == nil && n >= 0 {
+	if _, ok := rowCount(r); ok {
 		return true
 	}
 	c.errorPage(w, r, v, http.StatusBadRequest, "Not saved",

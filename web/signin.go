@@ -118,6 +118,10 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 			"The sign-in expired, was already used, or was started at another address than "+c.idp.Issuer()+"/admin/. Sign in again.")
 		return
 	}
+	// Where the sign-in goes on to, or starts again from.
+	if !localPath(next) {
+		next = "/admin/"
+	}
 	// One use: a replayed callback finds no state.
 	for _, k := range []string{keyState, keyVerifier, keyNonce, keyNext} {
 		delete(s.Values, k)
@@ -134,9 +138,6 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, errCodeRefused) {
 		// The callback's code (made up, or used already) is the request's
 		// fault, not the IdP's: 400, and a new sign-in is the way on.
-		if !localPath(next) {
-			next = "/admin/"
-		}
 		c.errorPageTo(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
 			"The IdP did not accept this sign-in's code ("+err.Error()+"): it was used already, or is not one the IdP issued. Sign in again.",
 			"Sign in again", "/admin/signin?next="+url.QueryEscape(next))
@@ -167,9 +168,6 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	if err := saveSession(r, w, s); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in failed", err.Error())
 		return
-	}
-	if !localPath(next) {
-		next = "/admin/"
 	}
 	http.Redirect(w, r, c.url(next), http.StatusSeeOther)
 }
