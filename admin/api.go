@@ -518,9 +518,12 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	if !sentOnce(w, q, slices.Sorted(maps.Keys(q))) {
 		return
 	}
-	for p, known := range map[string][]string{"type": audit.Types, "outcome": audit.Outcomes} {
-		if v := q.Get(p); v != "" && !slices.Contains(known, v) {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", p+" "+strconv.Quote(v)+" is not one of "+strings.Join(known, ", "))
+	for _, c := range []struct {
+		param string
+		known []string
+	}{{"type", audit.Types}, {"outcome", audit.Outcomes}} {
+		if v := q.Get(c.param); v != "" && !slices.Contains(c.known, v) {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", c.param+" "+strconv.Quote(v)+" is not one of "+strings.Join(c.known, ", "))
 			return
 		}
 	}
