@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,13 +35,8 @@ func TestTypeScriptClient_OwnConfig(t *testing.T) {
 	startServe(t, ctx, bin, "demo", "--config", config, "--addr", strings.TrimPrefix(base, "http://"))
 	waitHTTP(t, ctx, notesMCP+"/.well-known/oauth-protected-resource/mcp")
 
-	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "ownconfig.mjs")
-	node.Dir = "node"
-	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER="+base,
-		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp", "XAA_IDP_AGENT_URL="+agent+"/agent.json")
-	out, err := node.CombinedOutput()
-	t.Logf("node --test ownconfig.mjs:\n%s", out)
-	if err != nil {
+	if err := runNodeTest(t, ctx, "ownconfig.mjs", "XAA_IDP_ISSUER="+base,
+		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp", "XAA_IDP_AGENT_URL="+agent+"/agent.json"); err != nil {
 		t.Fatalf("the TypeScript client failed against ownConfig: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,13 +44,8 @@ func TestTypeScriptClient_StepUp(t *testing.T) {
 	startServe(t, ctx, bin, "demo", "--config", config, "--addr", addr)
 	waitHTTP(t, ctx, strings.TrimSuffix(crmMCP, "/mcp")+"/.well-known/oauth-protected-resource/mcp")
 
-	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "stepup.mjs")
-	node.Dir = "node"
-	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER=http://"+addr,
-		"XAA_IDP_CRM_AS="+crmAS, "XAA_IDP_CRM_RESOURCE="+crmMCP, "XAA_IDP_MAX_AUTH_AGE_MS=2000")
-	out, err := node.CombinedOutput()
-	t.Logf("node --test stepup.mjs:\n%s", out)
-	if err != nil {
+	if err := runNodeTest(t, ctx, "stepup.mjs", "XAA_IDP_ISSUER=http://"+addr,
+		"XAA_IDP_CRM_AS="+crmAS, "XAA_IDP_CRM_RESOURCE="+crmMCP, "XAA_IDP_MAX_AUTH_AGE_MS=2000"); err != nil {
 		t.Fatalf("the TypeScript client against the step-up rule: %v", err)
 	}
 }

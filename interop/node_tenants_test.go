@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,13 +58,8 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 			"XAA_IDP_SUB=2kQ7XbV9mRzT1eLc0wHnY4sPdJa", "XAA_IDP_NOTES_CLIENT=agent-client-at-notes", "XAA_IDP_SCOPES=notes.read"}},
 	} {
 		t.Run(tc.persona, func(t *testing.T) {
-			node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tenants.mjs")
-			node.Dir = "node"
-			node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), tc.env...)
-			node.Env = append(node.Env, "XAA_IDP_NOTES_AS="+notesAS, "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
-			out, err := node.CombinedOutput()
-			t.Logf("node --test tenants.mjs for %s:\n%s", tc.persona, out)
-			if err != nil {
+			env := append(tc.env, "XAA_IDP_NOTES_AS="+notesAS, "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
+			if err := runNodeTest(t, ctx, "tenants.mjs", env...); err != nil {
 				t.Fatalf("the TypeScript client failed against the %s tenant: %v", tc.persona, err)
 			}
 		})
