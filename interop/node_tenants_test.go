@@ -31,14 +31,8 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 	}
 	notesAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	notesMCP := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	config := filepath.Join(t.TempDir(), "tenants.yaml")
 	moved := strings.NewReplacer("http://127.0.0.1:9101", notesAS, "http://127.0.0.1:9201", notesMCP).Replace(string(data))
-	if err := os.WriteFile(config, []byte(moved), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	startServe(t, ctx, bin, "demo", "--config", config, "--addr", strings.TrimPrefix(base, "http://"))
-	waitHTTP(t, ctx, notesMCP+"/.well-known/oauth-protected-resource/mcp")
+	base := startDemoConfig(t, ctx, bin, moved, notesMCP+"/.well-known/oauth-protected-resource/mcp")
 
 	for _, tc := range []struct {
 		persona string
@@ -64,6 +58,21 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startDemoConfig runs `xaa-idp demo --config` with the configuration
+// text, the IdP on a free port, until the test ends, and returns the
+// IdP's base URL once ready answers 200.
+func startDemoConfig(t *testing.T, ctx context.Context, bin, config, ready string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	startServe(t, ctx, bin, "demo", "--config", file, "--addr", strings.TrimPrefix(base, "http://"))
+	waitHTTP(t, ctx, ready)
+	return base
 }
 
 // waitHTTP waits until url answers 200.
