@@ -146,18 +146,7 @@ func TestMCPConformanceAuthorization_TLS(t *testing.T) {
 	port := freePort(t)
 	runConformanceEnv(t, node, []string{"NODE_EXTRA_CA_CERTS=" + caFile},
 		[]string{"--url", issuer, "--client-id", "mcp-public", "--port", strconv.Itoa(port)},
-		func(ctx context.Context, authURL string) error {
-			callback, err := headlessLoginVia(ctx, transport, authURL, fmt.Sprintf("http://127.0.0.1:%d/callback", port), "alice", "alice")
-			if err != nil {
-				return err
-			}
-			resp, err := http.Get(callback.String())
-			if err != nil {
-				return fmt.Errorf("the conformance tool's callback %s: %w", callback, err)
-			}
-			resp.Body.Close()
-			return nil
-		}, 2)
+		browseAsVia(transport, port, "alice"), 2)
 }
 
 // conformanceNode returns the node binary to run the tool with, or skips
@@ -300,8 +289,14 @@ func freePort(t *testing.T) int {
 // user logs in through the login form, and the authorization response
 // goes to the tool's callback server on port.
 func browseAs(port int, user string) func(context.Context, string) error {
+	return browseAsVia(nil, port, user)
+}
+
+// browseAsVia is browseAs with a browser whose requests to the IdP go
+// through rt (nil: http.DefaultTransport), as headlessLoginVia's.
+func browseAsVia(rt http.RoundTripper, port int, user string) func(context.Context, string) error {
 	return func(ctx context.Context, authURL string) error {
-		callback, err := headlessLogin(ctx, authURL, fmt.Sprintf("http://127.0.0.1:%d/callback", port), user, user)
+		callback, err := headlessLoginVia(ctx, rt, authURL, fmt.Sprintf("http://127.0.0.1:%d/callback", port), user, user)
 		if err != nil {
 			return err
 		}

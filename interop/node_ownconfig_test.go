@@ -3,9 +3,6 @@ package interop_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,23 +23,12 @@ func TestTypeScriptClient_OwnConfig(t *testing.T) {
 
 	notesAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	notesMCP := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	config := filepath.Join(t.TempDir(), "own.yaml")
 	agent := fmt.Sprintf("http://127.0.0.1:%d", freePort(t)) // ownconfig.mjs serves the metadata document there
 	moved := strings.NewReplacer("http://127.0.0.1:19311", notesAS, "http://127.0.0.1:19321", notesMCP, "http://127.0.0.1:19331", agent).Replace(ownConfig)
-	if err := os.WriteFile(config, []byte(moved), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	startServe(t, ctx, bin, "demo", "--config", config, "--addr", strings.TrimPrefix(base, "http://"))
-	waitHTTP(t, ctx, notesMCP+"/.well-known/oauth-protected-resource/mcp")
+	base := startDemoConfig(t, ctx, bin, moved, notesMCP+"/.well-known/oauth-protected-resource/mcp")
 
-	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "ownconfig.mjs")
-	node.Dir = "node"
-	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER="+base,
-		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp", "XAA_IDP_AGENT_URL="+agent+"/agent.json")
-	out, err := node.CombinedOutput()
-	t.Logf("node --test ownconfig.mjs:\n%s", out)
-	if err != nil {
+	if err := runNodeTest(t, ctx, "ownconfig.mjs", "XAA_IDP_ISSUER="+base,
+		"XAA_IDP_NOTES_AS="+notesAS+"/as/notes", "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp", "XAA_IDP_AGENT_URL="+agent+"/agent.json"); err != nil {
 		t.Fatalf("the TypeScript client failed against ownConfig: %v", err)
 	}
 }

@@ -3,9 +3,6 @@ package interop_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,22 +33,11 @@ func TestTypeScriptClient_StepUp(t *testing.T) {
 		t.Fatalf("the demo configuration has %d %q rules, want the CRM's one", strings.Count(text, rule), rule)
 	}
 	text = strings.Replace(text, rule, "max_auth_age: 2s", 1)
-	config := filepath.Join(t.TempDir(), "demo.yaml")
-	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	crmAS, crmMCP := moved.Replace("http://127.0.0.1:8104"), moved.Replace("http://127.0.0.1:8204")+"/mcp"
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	startServe(t, ctx, bin, "demo", "--config", config, "--addr", addr)
-	waitHTTP(t, ctx, strings.TrimSuffix(crmMCP, "/mcp")+"/.well-known/oauth-protected-resource/mcp")
+	issuer := startDemoConfig(t, ctx, bin, text, strings.TrimSuffix(crmMCP, "/mcp")+"/.well-known/oauth-protected-resource/mcp")
 
-	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "stepup.mjs")
-	node.Dir = "node"
-	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER=http://"+addr,
-		"XAA_IDP_CRM_AS="+crmAS, "XAA_IDP_CRM_RESOURCE="+crmMCP, "XAA_IDP_MAX_AUTH_AGE_MS=2000")
-	out, err := node.CombinedOutput()
-	t.Logf("node --test stepup.mjs:\n%s", out)
-	if err != nil {
+	if err := runNodeTest(t, ctx, "stepup.mjs", "XAA_IDP_ISSUER="+issuer,
+		"XAA_IDP_CRM_AS="+crmAS, "XAA_IDP_CRM_RESOURCE="+crmMCP, "XAA_IDP_MAX_AUTH_AGE_MS=2000"); err != nil {
 		t.Fatalf("the TypeScript client against the step-up rule: %v", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,14 +31,8 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 	}
 	notesAS := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	notesMCP := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	config := filepath.Join(t.TempDir(), "tenants.yaml")
 	moved := strings.NewReplacer("http://127.0.0.1:9101", notesAS, "http://127.0.0.1:9201", notesMCP).Replace(string(data))
-	if err := os.WriteFile(config, []byte(moved), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	startServe(t, ctx, bin, "demo", "--config", config, "--addr", strings.TrimPrefix(base, "http://"))
-	waitHTTP(t, ctx, notesMCP+"/.well-known/oauth-protected-resource/mcp")
+	base := startDemoConfig(t, ctx, bin, moved, notesMCP+"/.well-known/oauth-protected-resource/mcp")
 
 	for _, tc := range []struct {
 		persona string
@@ -59,17 +52,27 @@ func TestTypeScriptClient_Tenants(t *testing.T) {
 			"XAA_IDP_SUB=2kQ7XbV9mRzT1eLc0wHnY4sPdJa", "XAA_IDP_NOTES_CLIENT=agent-client-at-notes", "XAA_IDP_SCOPES=notes.read"}},
 	} {
 		t.Run(tc.persona, func(t *testing.T) {
-			node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tenants.mjs")
-			node.Dir = "node"
-			node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), tc.env...)
-			node.Env = append(node.Env, "XAA_IDP_NOTES_AS="+notesAS, "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
-			out, err := node.CombinedOutput()
-			t.Logf("node --test tenants.mjs for %s:\n%s", tc.persona, out)
-			if err != nil {
+			env := append(tc.env, "XAA_IDP_NOTES_AS="+notesAS, "XAA_IDP_NOTES_RESOURCE="+notesMCP+"/mcp")
+			if err := runNodeTest(t, ctx, "tenants.mjs", env...); err != nil {
 				t.Fatalf("the TypeScript client failed against the %s tenant: %v", tc.persona, err)
 			}
 		})
 	}
+}
+
+// startDemoConfig runs `xaa-idp demo --config` with the configuration
+// text, the IdP on a free port, until the test ends, and returns the
+// IdP's base URL once ready answers 200.
+func startDemoConfig(t *testing.T, ctx context.Context, bin, config, ready string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	startServe(t, ctx, bin, "demo", "--config", file, "--addr", strings.TrimPrefix(base, "http://"))
+	waitHTTP(t, ctx, ready)
+	return base
 }
 
 // waitHTTP waits until url answers 200.

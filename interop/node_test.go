@@ -17,9 +17,9 @@ import (
 // CrossAppAccessProvider connecting to the demo's MCP servers, also as a
 // metadata document client (cimd.test.mjs serves its document on port
 // 8390, the URL fixtures/demo.yaml names) and with DPoP (dpop.test.mjs).
-// Without Node
-// it is skipped locally and fails in CI, where .ci/run installs what it
-// needs. Like TestDemo it uses the demo's fixed ports: not parallel.
+// Without Node it is skipped locally and fails in CI, where .ci/run
+// installs what it needs. Like TestDemo it uses the demo's fixed ports:
+// not parallel.
 func TestTypeScriptClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs Node: skipped with -short")

@@ -41,18 +41,13 @@ func TestTypeScriptClient_TLS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "idjag.test.mjs")
-	node.Dir = "node"
-	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "XAA_IDP_ISSUER="+issuer, "NODE_EXTRA_CA_CERTS="+caFile)
-	out, err := node.CombinedOutput()
-	t.Logf("node --test idjag.test.mjs against %s:\n%s", issuer, out)
-	if err != nil {
+	if err := runNodeTest(t, ctx, "idjag.test.mjs", "XAA_IDP_ISSUER="+issuer, "NODE_EXTRA_CA_CERTS="+caFile); err != nil {
 		t.Fatalf("the TypeScript client failed against xaa-idp serve --tls: %v", err)
 	}
 
 	// Without the CA the same client is refused by TLS: the trust came
 	// from the CA, not from a lax client.
-	node = exec.CommandContext(ctx, "node", "--test", "--test-name-pattern=confidential client", "idjag.test.mjs")
+	node := exec.CommandContext(ctx, "node", "--test", "--test-name-pattern=confidential client", "idjag.test.mjs")
 	node.Dir = "node"
 	node.Env = append(withoutEnv(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), "NODE_EXTRA_CA_CERTS"), "XAA_IDP_ISSUER="+issuer)
 	if out, err := node.CombinedOutput(); err == nil {
@@ -80,6 +75,19 @@ func requireTypeScriptClient(t *testing.T) {
 		}
 		t.Skip("interop/node has no node_modules: run npm ci in interop/node")
 	}
+}
+
+// runNodeTest runs `node --test script` in interop/node, the
+// environment's XAA_IDP_ISSUER replaced by env (which names the IdP to
+// test), logs its report and returns its error.
+func runNodeTest(t *testing.T, ctx context.Context, script string, env ...string) error {
+	t.Helper()
+	node := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", script)
+	node.Dir = "node"
+	node.Env = append(withoutEnv(os.Environ(), "XAA_IDP_ISSUER"), env...)
+	out, err := node.CombinedOutput()
+	t.Logf("node --test %s:\n%s", script, out)
+	return err
 }
 
 // startServe runs the binary with args until the test ends and returns

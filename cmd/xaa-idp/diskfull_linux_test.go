@@ -113,21 +113,29 @@ func serveWithFileLimit(t *testing.T, args ...string) (issuer string, setFsize f
 	}
 }
 
+// serveDemoWithFileLimit is serveWithFileLimit with --config, a copy of
+// the demo configuration, and --state-dir beside it; it also returns the
+// configuration file and the audit log.
+func serveDemoWithFileLimit(t *testing.T) (issuer string, setFsize func(uint64), configFile, auditFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	configFile = filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(configFile, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	issuer, setFsize = serveWithFileLimit(t, "--config", configFile, "--state-dir", state)
+	return issuer, setFsize, configFile, filepath.Join(state, "audit.jsonl")
+}
+
 // TestServe_HandEditIsNotLoadedUnrecorded: a valid hand edit of --config
 // found while the audit log cannot be written (a full disk) is not loaded:
 // the running configuration does not change without its config_reload
 // event. /admin/api/status says why, and once there is room the edit is
 // loaded and recorded.
 func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
-	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	issuer, setFsize, file, auditFile := serveDemoWithFileLimit(t)
 	before := configStatusOf(t, issuer).ETag
-	auditFile := filepath.Join(state, "audit.jsonl")
 	fi, err := os.Stat(auditFile)
 	if err != nil {
 		t.Fatal(err)
@@ -200,14 +208,7 @@ func TestServe_HandEditIsNotLoadedUnrecorded(t *testing.T) {
 // never shows the change as made (not even after a restart, which settles
 // only the newest change).
 func TestServe_UnwrittenChangeIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
-	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
-	auditFile := filepath.Join(state, "audit.jsonl")
+	issuer, setFsize, _, auditFile := serveDemoWithFileLimit(t)
 	fi, err := os.Stat(auditFile)
 	if err != nil {
 		t.Fatal(err)
@@ -321,13 +322,7 @@ func TestServe_UnwrittenRotationIsSettledWhenTheAuditLogFillsUp(t *testing.T) {
 // the entry: the earlier approval is not taken for one that wrote it
 // (which would mark the request approved with no access).
 func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
-	issuer, setFsize := serveWithFileLimit(t, "--config", file, "--state-dir", state)
+	issuer, setFsize, file, auditFile := serveDemoWithFileLimit(t)
 	code, token, errOut := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "bob", "--password", "bob", "--print", "access_token")
 	if code != 0 {
 		t.Fatalf("login: %s", errOut)
@@ -340,7 +335,7 @@ func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T)
 	if err := json.Unmarshal(body, &req); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(filepath.Join(state, "audit.jsonl"))
+	fi, err := os.Stat(auditFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,17 +32,7 @@ func TestHealthcheck_IssuerWithAPathProbesItsHealthz(t *testing.T) {
 		}
 	}))
 	defer ts.Close()
-	for _, url := range []string{ts.URL + "/t/acme", ts.URL + "/t/acme/"} {
-		healthy = true
-		if code, _, stderr := runCLI(t, "healthcheck", "--url", url); code != exitOK {
-			t.Errorf("healthcheck --url %s of a healthy IdP: exit %d %s", url, code, stderr)
-		}
-		healthy = false
-		code, _, stderr := runCLI(t, "healthcheck", "--url", url)
-		if code != exitFailure || !strings.Contains(stderr, "/t/acme/healthz answered 503") {
-			t.Errorf("healthcheck --url %s of an unhealthy IdP: exit %d %q, want %d naming /t/acme/healthz", url, code, stderr, exitFailure)
-		}
-	}
+	healthcheckEach(t, []string{ts.URL + "/t/acme", ts.URL + "/t/acme/"}, &healthy, "/t/acme/healthz")
 	// Another page is no IdP: its healthz is not found.
 	if code, _, stderr := runCLI(t, "healthcheck", "--url", ts.URL+"/nothing"); code != exitFailure || !strings.Contains(stderr, "404") {
 		t.Errorf("healthcheck of a missing page: exit %d %q", code, stderr)

@@ -21,15 +21,23 @@ func TestHealthcheck_IssuerURLProbesHealthz(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	defer ts.Close()
-	for _, url := range []string{ts.URL, ts.URL + "/"} {
-		healthy = true
+	healthcheckEach(t, []string{ts.URL, ts.URL + "/"}, &healthy, "/healthz")
+}
+
+// healthcheckEach runs healthcheck --url with each of urls, once with
+// *healthy true, when it must pass, and once false, when it must fail
+// saying that the path healthz answered 503.
+func healthcheckEach(t *testing.T, urls []string, healthy *bool, healthz string) {
+	t.Helper()
+	for _, url := range urls {
+		*healthy = true
 		if code, _, stderr := runCLI(t, "healthcheck", "--url", url); code != exitOK {
 			t.Errorf("healthcheck --url %s of a healthy IdP: exit %d %s", url, code, stderr)
 		}
-		healthy = false
+		*healthy = false
 		code, _, stderr := runCLI(t, "healthcheck", "--url", url)
-		if code != exitFailure || !strings.Contains(stderr, "/healthz answered 503") {
-			t.Errorf("healthcheck --url %s of an unhealthy IdP: exit %d %q, want %d naming /healthz", url, code, stderr, exitFailure)
+		if code != exitFailure || !strings.Contains(stderr, healthz+" answered 503") {
+			t.Errorf("healthcheck --url %s of an unhealthy IdP: exit %d %q, want %d naming %s", url, code, stderr, exitFailure, healthz)
 		}
 	}
 }

@@ -21,11 +21,10 @@ import {
     Client,
     CrossAppAccessProvider,
     DpopSession,
-    StreamableHTTPClientTransport,
-    discoverAndRequestJwtAuthGrant
+    StreamableHTTPClientTransport
 } from '@modelcontextprotocol/client';
 
-import { CONFIDENTIAL, ISSUER, decodeJwt, login } from './lib.mjs';
+import { CONFIDENTIAL, decodeJwt, jagAssertion, login } from './lib.mjs';
 
 const TRACKER = {
     issuer: 'http://127.0.0.1:8101',
@@ -62,19 +61,7 @@ async function connectWithDpop(url, session, seen) {
     const { id_token } = await login(CONFIDENTIAL, 'alice', 'alice');
     const provider = new DpopCrossAppAccessProvider(
         {
-            assertion: async (ctx) =>
-                (
-                    await discoverAndRequestJwtAuthGrant({
-                        idpUrl: ISSUER,
-                        audience: ctx.authorizationServerUrl,
-                        resource: ctx.resourceUrl,
-                        idToken: id_token,
-                        clientId: CONFIDENTIAL.clientId,
-                        clientSecret: CONFIDENTIAL.clientSecret,
-                        scope: ctx.scope,
-                        fetchFn: ctx.fetchFn
-                    })
-                ).jwtAuthGrant,
+            assertion: jagAssertion(id_token, CONFIDENTIAL),
             clientId: TRACKER.clientId,
             clientSecret: CONFIDENTIAL.clientSecret,
             expectedIssuer: TRACKER.issuer

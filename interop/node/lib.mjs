@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 
+import { discoverAndRequestJwtAuthGrant } from '@modelcontextprotocol/client';
+
 export const ISSUER = process.env.XAA_IDP_ISSUER;
 if (!ISSUER) throw new Error('set XAA_IDP_ISSUER to the IdP issuer URL');
 
@@ -213,4 +215,25 @@ export function verifyJwt(jwt) {
     const ok = verify(HASH[header.alg], Buffer.from(`${h}.${p}`), opts, Buffer.from(s, 'base64url'));
     assert.ok(ok, 'JWT signature verifies with the JWKS');
     return { header, payload };
+}
+
+/**
+ * The assertion callback of a CrossAppAccessProvider: the ID-JAG for the
+ * user of idToken, requested as client from the IdP found by discovery,
+ * for the authorization server, resource and scope the provider asks for.
+ */
+export function jagAssertion(idToken, client) {
+    return async (ctx) =>
+        (
+            await discoverAndRequestJwtAuthGrant({
+                idpUrl: ISSUER,
+                audience: ctx.authorizationServerUrl,
+                resource: ctx.resourceUrl,
+                idToken,
+                clientId: client.clientId,
+                clientSecret: client.clientSecret,
+                scope: ctx.scope,
+                fetchFn: ctx.fetchFn
+            })
+        ).jwtAuthGrant;
 }

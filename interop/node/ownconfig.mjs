@@ -28,12 +28,11 @@ import {
     CrossAppAccessProvider,
     StreamableHTTPClientTransport,
     createPrivateKeyJwtAuth,
-    discoverAndRequestJwtAuthGrant,
     exchangeJwtAuthGrant,
     requestJwtAuthorizationGrant
 } from '@modelcontextprotocol/client';
 
-import { ISSUER, decodeJwt, idp, login } from './lib.mjs';
+import { decodeJwt, idp, jagAssertion, login } from './lib.mjs';
 
 const NOTES_AS = process.env.XAA_IDP_NOTES_AS;
 const NOTES_RESOURCE = process.env.XAA_IDP_NOTES_RESOURCE;
@@ -76,19 +75,7 @@ after(() => new Promise((resolve) => docServer.close(resolve)));
 async function whoami(idpClient, notesClient, user, addClientAuthentication) {
     const { id_token } = await login(idpClient, user, user);
     const provider = new CrossAppAccessProvider({
-        assertion: async (ctx) =>
-            (
-                await discoverAndRequestJwtAuthGrant({
-                    idpUrl: ISSUER,
-                    audience: ctx.authorizationServerUrl,
-                    resource: ctx.resourceUrl,
-                    idToken: id_token,
-                    clientId: idpClient.clientId,
-                    clientSecret: idpClient.clientSecret,
-                    scope: ctx.scope,
-                    fetchFn: ctx.fetchFn
-                })
-            ).jwtAuthGrant,
+        assertion: jagAssertion(id_token, idpClient),
         clientId: notesClient.clientId,
         clientSecret: notesClient.clientSecret,
         expectedIssuer: NOTES_AS

@@ -15,9 +15,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Client, CrossAppAccessProvider, StreamableHTTPClientTransport, discoverAndRequestJwtAuthGrant } from '@modelcontextprotocol/client';
+import { Client, CrossAppAccessProvider, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
-import { CONFIDENTIAL, ISSUER, login } from './lib.mjs';
+import { CONFIDENTIAL, jagAssertion, login } from './lib.mjs';
 
 const env = process.env;
 const CRM = { issuer: env.XAA_IDP_CRM_AS, resource: env.XAA_IDP_CRM_RESOURCE, clientId: 'mcp-client-at-crm' };
@@ -36,19 +36,7 @@ function errorText(err) {
 /** Connects to the CRM as the user of idToken; returns the client. */
 async function connect(idToken) {
     const provider = new CrossAppAccessProvider({
-        assertion: async (ctx) =>
-            (
-                await discoverAndRequestJwtAuthGrant({
-                    idpUrl: ISSUER,
-                    audience: ctx.authorizationServerUrl,
-                    resource: ctx.resourceUrl,
-                    idToken,
-                    clientId: CONFIDENTIAL.clientId,
-                    clientSecret: CONFIDENTIAL.clientSecret,
-                    scope: ctx.scope,
-                    fetchFn: ctx.fetchFn
-                })
-            ).jwtAuthGrant,
+        assertion: jagAssertion(idToken, CONFIDENTIAL),
         clientId: CRM.clientId,
         clientSecret: CONFIDENTIAL.clientSecret,
         expectedIssuer: CRM.issuer

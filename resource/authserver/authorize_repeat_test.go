@@ -17,10 +17,7 @@ import (
 // the IdP's /authorize. The server used to take the first value and
 // redirect, whatever the second said.
 func TestAuthorize_RefusesARepeatedParameter(t *testing.T) {
-	e := newEnv(t, func(c *authserver.Config) {
-		c.RedirectURIs = map[string][]string{confidentialClient: {"http://127.0.0.1/callback"}}
-	})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e, client := newCallbackEnv(t)
 	good := "client_id=" + url.QueryEscape(confidentialClient) + "&redirect_uri=" + url.QueryEscape("http://127.0.0.1/callback")
 	for name, query := range map[string]string{
 		"redirect_uri": good + "&redirect_uri=" + url.QueryEscape("https://evil.example/cb") + "&state=s",
@@ -59,20 +56,10 @@ func TestAuthorize_RefusesARepeatedParameter(t *testing.T) {
 // and POST (RFC 6749 §3.1, OpenID Connect Core §3.1.2.1), as the IdP's
 // does; a PUT or DELETE used to be redirected to the client like a GET.
 func TestAuthorize_RefusesOtherMethods(t *testing.T) {
-	e := newEnv(t, func(c *authserver.Config) {
-		c.RedirectURIs = map[string][]string{confidentialClient: {"http://127.0.0.1/callback"}}
-	})
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e, client := newCallbackEnv(t)
 	query := "?client_id=" + url.QueryEscape(confidentialClient) + "&redirect_uri=" + url.QueryEscape("http://127.0.0.1/callback") + "&state=s"
 	for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
-		req, err := http.NewRequest(method, e.asURL+"/authorize"+query, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := send(t, client, method, e.asURL+"/authorize"+query)
 		var body map[string]string
 		_ = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
@@ -83,17 +70,35 @@ func TestAuthorize_RefusesOtherMethods(t *testing.T) {
 		}
 	}
 	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
-		req, err := http.NewRequest(method, e.asURL+"/authorize"+query, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := send(t, client, method, e.asURL+"/authorize"+query)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusFound {
 			t.Errorf("%s: HTTP %d, want the 302 to the callback", method, resp.StatusCode)
 		}
 	}
+}
+
+// newCallbackEnv is newEnv with the redirect URI http://127.0.0.1/callback
+// registered for confidentialClient, and a client that returns a redirect
+// instead of following it.
+func newCallbackEnv(t *testing.T) (*env, *http.Client) {
+	t.Helper()
+	e := newEnv(t, func(c *authserver.Config) {
+		c.RedirectURIs = map[string][]string{confidentialClient: {"http://127.0.0.1/callback"}}
+	})
+	return e, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// send sends a request with method and no body to target with client.
+func send(t *testing.T, client *http.Client, method, target string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
