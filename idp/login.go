@@ -686,17 +686,20 @@ func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request, sess *sso
 // or not kept across a restart) while tokens of the login live on, so the
 // session's end is still told to the servers (OnSessionEnd).
 func (s *Server) endSSO(sid, how, sub string) {
-	if s.sessionEnded(sid) {
+	// Marked ended first, in one step with the check: of two requests
+	// ending one session at once, one audits and pushes the end.
+	now := s.now()
+	exp := s.idTokenHorizon(now)
+	added, evicted := s.endedSIDs.PutNewEvicting(sid, struct{}{}, exp)
+	if !added {
 		return
+	}
+	if evicted {
+		s.raiseEndedFloor(now)
 	}
 	var ended *ssoSession
 	for _, sess := range s.sessions.TakeGroup(sid) {
 		ended = sess // the browser's cookies of one sid are of one user
-	}
-	now := s.now()
-	exp := s.idTokenHorizon(now)
-	if s.endedSIDs.PutEvicting(sid, struct{}{}, exp) {
-		s.raiseEndedFloor(now)
 	}
 	s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp})
 	s.store.endSession(sid)

@@ -111,6 +111,23 @@ func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 	return evicted
 }
 
+// PutNewEvicting is PutEvicting when k has no live value, and nothing
+// otherwise: added is false for a caller that lost the race to another
+// with the same k (two end_session requests for one session), which must
+// then not do what the first does (audit and push the end once).
+func (m *ttlMap[K, V]) PutNewEvicting(k K, v V, exp time.Time) (added, evicted bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.data[k]; ok && m.now().Before(e.exp) {
+		return false, false
+	}
+	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
+		evicted = m.evictLocked()
+	}
+	m.storeLocked(k, v, exp)
+	return true, evicted
+}
+
 // storeLocked sets k and keeps byExp holding an item for every entry.
 func (m *ttlMap[K, V]) storeLocked(k K, v V, exp time.Time) {
 	old, ok := m.data[k]
