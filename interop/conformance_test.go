@@ -44,7 +44,7 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // authorization server, and bring their own: auth/enterprise-managed-
 // authorization, for one, runs its own IdP, authorization server and MCP
 // server and checks the client's token exchange and JWT bearer grant
-// (spec.md section 4 has its wire expectations, which the IdP meets), and
+// (docs/http.md, "Token exchange (ID-JAG)", has the IdP's side of it), and
 // the other auth/* scenarios (metadata discovery variants, CIMD, scopes,
 // token endpoint auth methods, iss, DPoP, client credentials, WIF) check a
 // client's OAuth behaviour against the tool's authorization server. None

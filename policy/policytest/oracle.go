@@ -12,7 +12,7 @@ import (
 
 // The oracle: an independent, deliberately naive reading of the decision
 // rules of docs/configuration.md ("Decision rules", "Time-bound access")
-// and CONTRACT.md sections 3 and 10, written from the documents alone, and
+// and docs/http.md ("/apps"), written from the documents alone, and
 // random small configurations and requests to compare it with Decide and
 // with the IdP that enforces it (policy/oracle_test.go,
 // app/oracle_test.go).
@@ -637,7 +637,7 @@ func (m *Model) Users() []string {
 }
 
 // OracleStanding is where a user stands with a server whatever the
-// client, as "My MCP servers" shows it (CONTRACT.md section 10).
+// client, as "My MCP servers" shows it (docs/http.md, "/apps").
 type OracleStanding struct {
 	Denied, Assigned bool
 	Scopes           []string
