@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -116,13 +115,10 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			replayFile = filepath.Join(o.stateDir, ReplayFileName(asAddr))
 		}
 		rsID, rsSecret := IntrospectionCredentials(s.ID)
-		for _, client := range slices.Sorted(maps.Keys(s.Clients)) {
-			if s.Clients[client] == rsID {
-				// authserver.New refuses it in its own terms, at the
-				// server's line; this is check's warning, at the mapping.
-				return nil, &ConfigError{Path: ss.firstPath + ".clients." + client, Err: fmt.Errorf(
-					"server %s: client %s is mapped to %s, the client_id of the MCP server's own introspection credentials at its demo authorization server; map it to another client_id", s.ID, client, rsID)}
-			}
+		if clash := s.IntrospectionClashes(); len(clash) > 0 {
+			// authserver.New refuses it in its own terms, at the
+			// server's line; this is check's warning, at the mapping.
+			return nil, &ConfigError{Path: ss.firstPath + ".clients." + clash[0], Err: errors.New(policy.IntrospectionClash(s, clash[0]) + "; map it to another client_id")}
 		}
 		reg := ss.registration()
 		as, err := authserver.New(authserver.Config{

@@ -64,11 +64,9 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 		knobs := idp.Knobs()
 		for si, s := range idp.MCPServers {
-			for _, id := range sortedKeys(s.Clients) {
-				if s.Clients[id] == IntrospectionClientID(s.ID) {
-					out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
-						Msg: fmt.Sprintf("warning: server %s: client %s is mapped to %s, the client_id of the MCP server's own introspection credentials at its demo authorization server, which xaa-idp demo refuses; map it to another client_id", s.ID, id, s.Clients[id])})
-				}
+			for _, id := range s.IntrospectionClashes() {
+				out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
+					Msg: "warning: " + IntrospectionClash(&s, id) + ", which xaa-idp demo refuses; map it to another client_id"})
 			}
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
 				continue
@@ -194,6 +192,25 @@ func mixedScripts(s string) string {
 		return ""
 	}
 	return strings.Join(found[:len(found)-1], ", ") + " and " + found[len(found)-1]
+}
+
+// IntrospectionClashes returns the clients that s maps to the client_id
+// of its own introspection credentials (IntrospectionClientID), sorted:
+// xaa-idp demo refuses such a mapping, and check warns of it.
+func (s *MCPServer) IntrospectionClashes() []string {
+	var out []string
+	for _, id := range sortedKeys(s.Clients) {
+		if s.Clients[id] == IntrospectionClientID(s.ID) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// IntrospectionClash says what is wrong with the mapping of client, one
+// of s.IntrospectionClashes, in the words demo and check both use.
+func IntrospectionClash(s *MCPServer, client string) string {
+	return fmt.Sprintf("server %s: client %s is mapped to %s, the client_id of the MCP server's own introspection credentials at its demo authorization server", s.ID, client, s.Clients[client])
 }
 
 // IntrospectionClientID is the client_id the MCP server with the id
