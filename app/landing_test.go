@@ -21,6 +21,15 @@ func startDemo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts, issuer, _ := serveIdP(t, cfg)
+	t.Cleanup(ts.Close)
+	return issuer
+}
+
+// serveIdP starts app.Handler of an IdP on cfg and returns its server,
+// issuer and IdP; the caller closes them.
+func serveIdP(t *testing.T, cfg *policy.Config) (*httptest.Server, string, *idp.Server) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
@@ -29,8 +38,7 @@ func startDemo(t *testing.T) string {
 	}
 	ts.Config.Handler = app.Handler(srv)
 	ts.Start()
-	t.Cleanup(ts.Close)
-	return issuer
+	return ts, issuer, srv
 }
 
 // TestLandingPage opens the issuer in a browser: an HTML page that says
