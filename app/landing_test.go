@@ -13,14 +13,23 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// TestLandingPage opens the issuer in a browser: an HTML page that says
-// what this is and where to go next, with a command that works for the
-// running configuration.
-func TestLandingPage(t *testing.T) {
+// startDemo starts the product's IdP on the demo configuration, closed
+// when the test ends, and returns its issuer.
+func startDemo(t *testing.T) string {
+	t.Helper()
 	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts, issuer, _ := serveIdP(t, cfg)
+	t.Cleanup(ts.Close)
+	return issuer
+}
+
+// serveIdP starts app.Handler of an IdP on cfg and returns its server,
+// issuer and IdP; the caller closes them.
+func serveIdP(t *testing.T, cfg *policy.Config) (*httptest.Server, string, *idp.Server) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
@@ -29,7 +38,14 @@ func TestLandingPage(t *testing.T) {
 	}
 	ts.Config.Handler = app.Handler(srv)
 	ts.Start()
-	defer ts.Close()
+	return ts, issuer, srv
+}
+
+// TestLandingPage opens the issuer in a browser: an HTML page that says
+// what this is and where to go next, with a command that works for the
+// running configuration.
+func TestLandingPage(t *testing.T) {
+	issuer := startDemo(t)
 
 	resp, err := http.Get(issuer + "/")
 	if err != nil {
@@ -68,19 +84,7 @@ func TestLandingPage(t *testing.T) {
 // The landing page, like every route of the IdP, answers another method
 // 405 with Allow; it reached op, whose 404 said the page did not exist.
 func TestLandingPage_OtherMethodIs405(t *testing.T) {
-	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	defer ts.Close()
+	issuer := startDemo(t)
 	resp, err := http.Post(issuer+"/", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,8 @@ package app_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/fixtures"
-	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestNoSniffOnEveryAnswer: every answer of the product says
@@ -19,19 +13,7 @@ import (
 // plain text of /healthz and /metrics may be taken by a browser for
 // anything but what its Content-Type says (a page, a script).
 func TestNoSniffOnEveryAnswer(t *testing.T) {
-	cfg, err := policy.Parse(fixtures.Demo, fixtures.DemoFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = app.Handler(srv)
-	ts.Start()
-	defer ts.Close()
+	issuer := startDemo(t)
 	tenants, _, _ := startTenants(t)
 
 	for _, c := range []struct{ method, url string }{

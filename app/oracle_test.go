@@ -11,7 +11,6 @@ import (
 	"fmt"
 	mathrand "math/rand"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,8 +22,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/policy/policytest"
 )
@@ -59,14 +56,7 @@ func TestOracle_TokenEndpointAndExplain(t *testing.T) {
 			t.Fatalf("seed %d config %d: %v\n%s", seed, n, err, m.YAML())
 		}
 		cfg.Signing.IDTokenAlg, cfg.Signing.IDJAGAlg, cfg.Signing.KeyFiles = "ES256", "ES256", []string{keyFile}
-		ts := httptest.NewUnstartedServer(nil)
-		issuer := "http://" + ts.Listener.Addr().String()
-		srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts.Config.Handler = app.Handler(srv)
-		ts.Start()
+		ts, issuer, srv := serveIdP(t, cfg)
 		srv.Clock().Freeze()
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: srv.Keys()[0].KID}},
 			(&jose.SignerOptions{}).WithType("JWT"))

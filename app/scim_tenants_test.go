@@ -5,11 +5,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // A tenant's SCIM is the tenant's: its admin provisions its users only,
@@ -20,14 +17,7 @@ func TestTenants_SCIMIsTheTenants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, file := openTenantsFile(t, data)
 	ts, _, _ := startTenantsOf(t, store)
 	send := func(method, path, user, body string) (*http.Response, map[string]any) {
 		t.Helper()
@@ -81,7 +71,6 @@ func TestTenants_SCIMIsTheTenants(t *testing.T) {
 // A tenant's SCIM bearer token (scim.tokens) is the tenant's: it
 // provisions under that tenant's path, and is refused under another's.
 func TestTenants_SCIMBearerTokenIsTheTenants(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "tenants.yaml")
 	yaml := `tenants:
   - id: acme
     users:
@@ -96,13 +85,7 @@ func TestTenants_SCIMBearerTokenIsTheTenants(t *testing.T) {
       tokens:
         - {name: entra, token: beta-token-0123456789abcdef}
 `
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := openTenantsFile(t, []byte(yaml))
 	ts, _, _ := startTenantsOf(t, store)
 	send := func(method, path, token, body string) int {
 		t.Helper()
@@ -150,14 +133,7 @@ func TestTenants_SCIMTokenIsTheTenants(t *testing.T) {
 	if yaml == string(data) {
 		t.Fatal("the sample's acme tenant has no path: line to add the token under")
 	}
-	file := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := openTenantsFile(t, []byte(yaml))
 	ts, _, _ := startTenantsOf(t, store)
 	get := func(path string) int {
 		t.Helper()

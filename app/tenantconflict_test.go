@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,15 +45,8 @@ func TestTenants_ConflictWithAnotherTenantNamesNothingOfIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	lines := tenantLines(t, data)
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, file := openTenantsFile(t, data)
 	ts, _, _ := startTenantsOf(t, store)
 	put := func(tenant, admin, body string) (int, string, map[string]any) {
 		t.Helper()

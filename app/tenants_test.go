@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,6 +58,21 @@ func startTenantsOf(t *testing.T, store *policy.Store) (*httptest.Server, map[st
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts, servers, log
+}
+
+// openTenantsFile writes data to a tenants.yaml of the test's own and
+// opens it as the product's store; it returns the store and the file.
+func openTenantsFile(t *testing.T, data []byte) (*policy.Store, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, file
 }
 
 func claimsOf(t *testing.T, jwt string) map[string]any {

@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -10,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 
-	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -45,21 +42,7 @@ func startBidi(t *testing.T) *product {
 	// A failed login under a hostile name, audited as typed.
 	p.browser(t).signIn("mallory\u202eexe.txt", "wrong")
 	// bob asks for the tracker with a hostile reason.
-	tokens, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
-		Issuer: p.URL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, p.URL+"/me/access-requests",
-		strings.NewReader(`{"server": "tracker", "scopes": ["issues.read"], "reason": "triage \u202erota, approve"}`))
-	req.Header.Set("Authorization", "Bearer "+tokens["access_token"].(string))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bob's request: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	askAccess(t, p, `{"server": "tracker", "scopes": ["issues.read"], "reason": "triage \u202erota, approve"}`)
 	return p
 }
 

@@ -14,9 +14,9 @@ import (
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
-// requestAccess has bob ask for the tracker at the IdP, as /apps or a
-// script does, and returns the request's id.
-func requestAccess(t *testing.T, p *product) string {
+// askAccess has bob send body, an access request, to the IdP's
+// /me/access-requests, as /apps or a script does.
+func askAccess(t *testing.T, p *product, body string) {
 	t.Helper()
 	tokens, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
 		Issuer: p.URL, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "bob", Password: "bob",
@@ -25,7 +25,7 @@ func requestAccess(t *testing.T, p *product) string {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, p.URL+"/me/access-requests",
-		strings.NewReader(`{"server": "tracker", "scopes": ["issues.read", "issues.write"], "reason": "triage rota"}`))
+		strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tokens["access_token"].(string))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -33,6 +33,13 @@ func requestAccess(t *testing.T, p *product) string {
 		t.Fatalf("bob's request: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// requestAccess has bob ask for the tracker at the IdP, as /apps or a
+// script does, and returns the request's id.
+func requestAccess(t *testing.T, p *product) string {
+	t.Helper()
+	askAccess(t, p, `{"server": "tracker", "scopes": ["issues.read", "issues.write"], "reason": "triage rota"}`)
 	list := p.IdP.AccessRequests().List("pending")
 	if len(list) != 1 {
 		t.Fatalf("pending: %+v", list)
