@@ -3,11 +3,8 @@ package admin_test
 import (
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestConfigAPI_EditOfAValueSharedByAnAliasIsAConflict: a change to a
@@ -16,8 +13,6 @@ import (
 // nothing changes. It was a 500 server_error, "yamlpatch: the changed
 // document cannot be written as YAML", that named neither.
 func TestConfigAPI_EditOfAValueSharedByAnAliasIsAConflict(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
 	cfg := strings.Replace(editConfig, "      - groups: [eng]\n        scopes: [files.read]\n", "      - &acc\n        groups: [eng]\n        scopes: [files.read]\n", 1) +
 		"  - id: wiki\n" +
 		"    issuer: https://as.wiki.example\n" +
@@ -25,14 +20,8 @@ func TestConfigAPI_EditOfAValueSharedByAnAliasIsAConflict(t *testing.T) {
 		"    scopes: [files.read]\n" +
 		"    access:\n" +
 		"      - *acc\n"
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := serveStore(t, store, filepath.Join(dir, "audit.jsonl"))
+	p := editableYAML(t, cfg)
+	file, store := p.file, p.store
 	version := store.Version()
 	resp, body := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice",
 		map[string]any{"issuer": "https://as.files.example", "resources": []string{"https://mcp.files.example/mcp"},

@@ -78,18 +78,7 @@ type product struct {
 // with a file audit log.
 func editable(t testing.TB) *product {
 	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	if err := os.WriteFile(file, []byte(editConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := serveStore(t, store, filepath.Join(dir, "audit.jsonl"))
-	p.file = file
-	return p
+	return editableYAML(t, editConfig)
 }
 
 func serveStore(t testing.TB, store *policy.Store, auditFile string) *product {

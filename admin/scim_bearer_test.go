@@ -33,7 +33,7 @@ scim:
 }
 
 // editableYAML is editable on another configuration.
-func editableYAML(t *testing.T, yaml string) *product {
+func editableYAML(t testing.TB, yaml string) *product {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "idp.yaml")

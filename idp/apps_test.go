@@ -50,6 +50,17 @@ func cookieClient(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar}
 }
 
+// startApps starts an IdP on the configuration yaml (named apps.yaml) and
+// returns it with a browser's cookie client.
+func startApps(t *testing.T, yaml string) (*testIdP, *http.Client) {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(yaml), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startIdP(t, cfg), cookieClient(t)
+}
+
 func fetch(t *testing.T, hc *http.Client, method, target string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	var body io.Reader
@@ -90,14 +101,9 @@ func requestCSRF(t *testing.T, page string) string {
 }
 
 func TestApps_SignInListRequest(t *testing.T) {
-	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
+	p, hc := startApps(t, appsConfig)
 	p.Clock().Freeze()
 	p.Clock().Set(time.Date(2030, 1, 1, 0, 1, 0, 0, time.UTC))
-	hc := cookieClient(t)
 
 	// Signed out: the page starts a sign-in at the IdP's own login.
 	resp, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
@@ -189,7 +195,7 @@ func TestAccessRequests_KeptAcrossARestartWithAStateDir(t *testing.T) {
 // server and a deny entry names cannot use it, as every token exchange
 // says; the page lists it neither as assigned nor as requestable.
 func TestApps_ADenyWinsOverAnAssignment(t *testing.T) {
-	cfg, err := policy.Parse([]byte(`
+	p, hc := startApps(t, `
 groups:
   - name: sales
 users:
@@ -212,12 +218,7 @@ mcp_servers:
     issuer: https://as.wiki.example
     resources: [https://mcp.wiki.example/mcp]
     scopes: [wiki.read]
-`), "apps.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
-	hc := cookieClient(t)
+`)
 	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
 	resp, page := fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
 		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"mallory"}, "password": {"mallory-pw"},
@@ -237,12 +238,7 @@ mcp_servers:
 // characters (maxlength counts characters), in any script; the request is
 // recorded with all of them, and one character more is refused.
 func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
-	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
-	hc := cookieClient(t)
+	p, hc := startApps(t, appsConfig)
 	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
 	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
 		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
@@ -269,14 +265,9 @@ func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
 // request form's heading and button), so that it cannot reorder the words around it.
 func TestApps_ServerNamesAreBidiIsolated(t *testing.T) {
 	yaml := strings.Replace(strings.Replace(appsConfig, "name: CRM", `name: "CRM \u202eone"`, 1), "name: Wiki", `name: "Wiki \u202etwo"`, 1)
-	cfg, err := policy.Parse([]byte(yaml), "apps.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
+	p, hc := startApps(t, yaml)
 	p.Clock().Freeze()
 	p.Clock().Set(time.Date(2030, 1, 1, 0, 1, 0, 0, time.UTC))
-	hc := cookieClient(t)
 	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
 	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
 		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},

@@ -190,25 +190,13 @@ func TestCIMD_ContinueIsForTheUserItNamed(t *testing.T) {
 		t.Fatalf("signing bob in through mcp-client: %+v", res)
 	}
 
-	press := func() (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		resp, err := br.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, string(b)
-	}
-	resp, b := press()
+	resp, b := pressLogin(t, f, br, form)
 	if resp.StatusCode != http.StatusConflict || resp.Header.Get("Location") != "" || !strings.Contains(b, "Continue as <strong><bdi>bob</bdi></strong>") {
 		t.Fatalf("alice's button pressed with bob's session: %d Location %q, want 409 and the page asking for bob\n%s", resp.StatusCode, resp.Header.Get("Location"), b)
 	}
 	// The page now offers bob, and its button signs bob in.
 	form.Set("continue_as", "bob")
-	if resp, b := press(); resp.StatusCode != http.StatusFound {
+	if resp, b := pressLogin(t, f, br, form); resp.StatusCode != http.StatusFound {
 		t.Fatalf("bob's button: %d, want 302 to the callback\n%s", resp.StatusCode, b)
 	}
 }

@@ -57,6 +57,13 @@ func continuePage(t *testing.T, f *cimdFixture, br *browser) (body string, at *u
 func continueAs(t *testing.T, f *cimdFixture, br *browser, at *url.URL, as string) (*http.Response, string) {
 	t.Helper()
 	form := url.Values{"authRequestID": {at.Query().Get("authRequestID")}, "continue": {"1"}, "continue_as": {as}}
+	return pressLogin(t, f, br, form)
+}
+
+// pressLogin posts form to the login page as the page's own button does
+// (same-origin), and returns the answer and its body.
+func pressLogin(t *testing.T, f *cimdFixture, br *browser, form url.Values) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")

@@ -23,14 +23,7 @@ func TestEndedLog_LoadedAtStartAndPrunedOnceExpired(t *testing.T) {
 	}
 	dir := t.TempDir()
 	now := time.Now()
-	start := func() *Server {
-		t.Helper()
-		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	start := stateStarter(t, cfg, dir, &now)
 	s := start()
 	s.revokeLogin("sid-1", "mcp-client")
 	s.endSSO("sid-2", "test", "")
@@ -70,14 +63,7 @@ func TestEndedLog_AppendCutShortLeavesNoTornLine(t *testing.T) {
 	}
 	dir := t.TempDir()
 	now := time.Now()
-	start := func() *Server {
-		t.Helper()
-		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	start := stateStarter(t, cfg, dir, &now)
 	s := start()
 	s.endSSO("sid-0", "test", "")
 	lift := diskfull.After(t, filepath.Join(dir, endedLoginsFile), 20) // room for the start of a line only
@@ -121,14 +107,7 @@ func TestEndedFloor_NeverLowered(t *testing.T) {
 	dir := t.TempDir()
 	raised := time.Now().Truncate(time.Second)
 	now := raised
-	start := func() *Server {
-		t.Helper()
-		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	start := stateStarter(t, cfg, dir, &now)
 	issued := raised.Add(-30 * time.Minute) // an ID token before the floor
 	s := start()
 	s.raiseEndedFloor(now)
@@ -145,5 +124,18 @@ func TestEndedFloor_NeverLowered(t *testing.T) {
 	defer s.Close()
 	if !s.idTokenOfEndedSession("sid-x", issued) {
 		t.Errorf("after a rewrite of the file and a restart, an ID token issued before the floor (%v) is accepted", raised)
+	}
+}
+
+// stateStarter returns a function that starts a Server on cfg with the
+// state directory dir and the clock *now, read at each call.
+func stateStarter(t *testing.T, cfg *policy.Config, dir string, now *time.Time) func() *Server {
+	return func() *Server {
+		t.Helper()
+		s, err := New(Options{Config: cfg, Issuer: "http://idp.example", StateDir: dir, Now: func() time.Time { return *now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 }

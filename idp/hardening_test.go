@@ -82,6 +82,22 @@ func (br *browser) signInAgain(t *testing.T, username, password string) map[stri
 	return br.redeem(t, res.location.Query().Get("code"), verifier, http.StatusOK)
 }
 
+// redeemAfterLogin follows a login's redirect to the callback and redeems
+// the code it carries.
+func (br *browser) redeemAfterLogin(t *testing.T, login *http.Response, verifier string) {
+	t.Helper()
+	resp, err := br.hc.Get(login.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("callback: %d Location %q, want the code", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	br.redeem(t, loc.Query().Get("code"), verifier, http.StatusOK)
+}
+
 func (br *browser) redeem(t *testing.T, code, verifier string, want int) map[string]any {
 	t.Helper()
 	resp, body := br.p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
@@ -335,16 +351,7 @@ func TestAuthorize_PendingLoginsBounded(t *testing.T) {
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("the pending login: %d, want 302", resp.StatusCode)
 	}
-	resp, err := victim.hc.Get(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if loc == nil || loc.Query().Get("code") == "" {
-		t.Fatalf("callback: %d Location %q, want the code", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	victim.redeem(t, loc.Query().Get("code"), verifier, http.StatusOK)
+	victim.redeemAfterLogin(t, resp, verifier)
 }
 
 // TestLoginPage_NotFramed: the login page forbids framing

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/url"
 	"testing"
 )
 
@@ -86,14 +85,5 @@ func TestAuthorize_PendingLoginsShared(t *testing.T) {
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("the login shown its form: %d, want 302", resp.StatusCode)
 	}
-	resp, err := attacker.hc.Get(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if loc == nil || loc.Query().Get("code") == "" {
-		t.Fatalf("callback: %d Location %q, want the code", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	attacker.redeem(t, loc.Query().Get("code"), shownVerifier, http.StatusOK)
+	attacker.redeemAfterLogin(t, resp, shownVerifier)
 }

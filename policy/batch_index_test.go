@@ -15,14 +15,7 @@ import (
 // once per changed user: the lookup was O(members x users).
 func TestApplyBatch_IndexesTheListOnce(t *testing.T) {
 	const n = 400
-	var src strings.Builder
-	src.WriteString("groups:\n  - name: eng\nusers:\n")
-	cur := &Config{}
-	for i := range n {
-		name := fmt.Sprint("user", i)
-		fmt.Fprintf(&src, "  - username: %s\n    password: p\n", name)
-		cur.Users = append(cur.Users, User{Username: name, Password: "p"})
-	}
+	src, cur := batchUsers(n)
 	keyReads := 0
 	counting := func(c *Config) ([]User, func(*User) string) {
 		list, key := usersOf(c)
@@ -35,7 +28,7 @@ func TestApplyBatch_IndexesTheListOnce(t *testing.T) {
 		entries = append(entries, batchEntry[User]{name: u.Username, v: u})
 	}
 	entries = append(entries, batchEntry[User]{name: "user0", del: true}, batchEntry[User]{v: User{Username: "new", Password: "p"}})
-	doc, err := yamlpatch.Edit([]byte(src.String()), reflect.TypeFor[Config](), decodeLikeParse)
+	doc, err := yamlpatch.Edit([]byte(src), reflect.TypeFor[Config](), decodeLikeParse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +52,7 @@ func TestApplyBatch_IndexesTheListOnce(t *testing.T) {
 	}
 
 	// A name that names nothing, and a name edited twice, are refused.
-	doc, _ = yamlpatch.Edit([]byte(src.String()), reflect.TypeFor[Config](), decodeLikeParse)
+	doc, _ = yamlpatch.Edit([]byte(src), reflect.TypeFor[Config](), decodeLikeParse)
 	var nf *NotFoundError
 	if err := applyBatch(doc, cur, "user", "users", usersOf, []batchEntry[User]{{name: "nobody"}}, nil); !errors.As(err, &nf) {
 		t.Errorf("unknown user: %v, want a NotFoundError", err)
@@ -73,21 +66,14 @@ func TestApplyBatch_IndexesTheListOnce(t *testing.T) {
 // members to a group of a 5,000-user company: 1,000 users changed.
 func BenchmarkApplyBatch(b *testing.B) {
 	const n, changed = 5000, 1000
-	var src strings.Builder
-	src.WriteString("groups:\n  - name: eng\nusers:\n")
-	cur := &Config{}
-	for i := range n {
-		name := fmt.Sprint("user", i)
-		fmt.Fprintf(&src, "  - username: %s\n    password: p\n", name)
-		cur.Users = append(cur.Users, User{Username: name, Password: "p"})
-	}
+	src, cur := batchUsers(n)
 	var entries []batchEntry[User]
 	for i := range changed {
 		u := cur.Users[n-1-i*5]
 		u.Groups = []string{"eng"}
 		entries = append(entries, batchEntry[User]{name: u.Username, v: u})
 	}
-	data := []byte(src.String())
+	data := []byte(src)
 	for b.Loop() {
 		b.StopTimer()
 		doc, err := yamlpatch.Edit(data, reflect.TypeFor[Config](), decodeLikeParse)
@@ -99,4 +85,18 @@ func BenchmarkApplyBatch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// batchUsers is a configuration of group eng and n users named user0 to
+// user<n-1>, none in it, as YAML, and a Config of the same users.
+func batchUsers(n int) (string, *Config) {
+	var src strings.Builder
+	src.WriteString("groups:\n  - name: eng\nusers:\n")
+	cur := &Config{}
+	for i := range n {
+		name := fmt.Sprint("user", i)
+		fmt.Fprintf(&src, "  - username: %s\n    password: p\n", name)
+		cur.Users = append(cur.Users, User{Username: name, Password: "p"})
+	}
+	return src.String(), cur
 }

@@ -24,6 +24,16 @@ func (e *env) setClaims() map[string]any {
 	}
 }
 
+// pushRevocation pushes the IdP's session-revoked SET (setClaims), signed
+// with its current key, and wants it accepted.
+func (e *env) pushRevocation(t testing.TB) {
+	t.Helper()
+	k := e.idp.currentKey()
+	if r := e.pushSET(t, sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key), "application/secevent+jwt"); r.status != http.StatusAccepted {
+		t.Fatalf("push: HTTP %d %v", r.status, r.body)
+	}
+}
+
 func (e *env) pushSET(t testing.TB, set, contentType string) tokenReply {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.asURL+"/events", strings.NewReader(set))

@@ -29,24 +29,7 @@ func TestBody_DeclaredTooLargeIsRefusedBeforeItIsSent(t *testing.T) {
 	} {
 		for _, length := range []string{"100000000000", fmt.Sprint(64<<10 + 1)} {
 			t.Run(c.path+" "+length, func(t *testing.T) {
-				conn, err := net.Dial("tcp", host)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				// A bound on a broken server, not a pause: the answer is
-				// due as soon as the headers are read.
-				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nExpect: 100-continue\r\n\r\n", c.path, host, c.ct, length); err != nil {
-					t.Fatal(err)
-				}
-				resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw, _ := io.ReadAll(resp.Body)
-				var body map[string]any
-				_ = json.Unmarshal(raw, &body)
+				resp, raw, body := sendHead(t, host, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %s\r\nExpect: 100-continue\r\n\r\n", c.path, host, c.ct, length))
 				if resp.StatusCode != http.StatusBadRequest || body[c.errKey] != "invalid_request" {
 					t.Fatalf("HTTP %d %q, want 400 invalid_request before the body is sent", resp.StatusCode, raw)
 				}
@@ -66,25 +49,36 @@ func TestAuthorize_DeclaredTooLargeWithOddFormTypeIsRefusedBeforeItIsSent(t *tes
 	host := strings.TrimPrefix(e.asURL, "http://")
 	for _, ct := range []string{"application/x-www-form-urlencoded; charset", "Application/X-WWW-Form-Urlencoded;;"} {
 		t.Run(ct, func(t *testing.T) {
-			conn, err := net.Dial("tcp", host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a bound on a broken server
-			if _, err := fmt.Fprintf(conn, "POST /authorize HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, ct, 64<<10+1); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			var body map[string]any
-			_ = json.Unmarshal(raw, &body)
+			resp, raw, body := sendHead(t, host, fmt.Sprintf("POST /authorize HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", host, ct, 64<<10+1))
 			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" {
 				t.Fatalf("HTTP %d %q, want 400 invalid_request before the body is sent", resp.StatusCode, raw)
 			}
 		})
 	}
+}
+
+// sendHead sends head, a request's header without its body, to host on a
+// connection of its own and returns the answer, its body and that body as
+// JSON.
+func sendHead(t *testing.T, host, head string) (*http.Response, []byte, map[string]any) {
+	t.Helper()
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A bound on a broken server, not a pause: the answer is due as soon
+	// as the headers are read.
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	var body map[string]any
+	_ = json.Unmarshal(raw, &body)
+	return resp, raw, body
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/diskfull"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
@@ -194,10 +192,7 @@ func TestReplayFile_RevocationsOutliveARestart(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "replay.jsonl")
 	e := newEnv(t, func(c *authserver.Config) { c.ReplayFile = file })
 	before := e.jag(t, nil)
-	k := e.idp.currentKey()
-	if r := e.pushSET(t, sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key), "application/secevent+jwt"); r.status != http.StatusAccepted {
-		t.Fatalf("push: HTTP %d %v", r.status, r.body)
-	}
+	e.pushRevocation(t)
 	refused := func(when string) {
 		t.Helper()
 		if r := e.post(t, grant(before)); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "revoked") {

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
@@ -26,10 +24,7 @@ func TestReplayFile_RevocationOutlivesAClockMovedAhead(t *testing.T) {
 		c.ReplayFile = file
 	})
 	jag := e.jag(t, nil) // alice's, before the revocation
-	k := e.idp.currentKey()
-	if r := e.pushSET(t, sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key), "application/secevent+jwt"); r.status != http.StatusAccepted {
-		t.Fatalf("push: HTTP %d %v", r.status, r.body)
-	}
+	e.pushRevocation(t)
 	refused := func(when string) {
 		t.Helper()
 		if r := e.post(t, grant(jag)); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "revoked") {
