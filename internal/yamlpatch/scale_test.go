@@ -51,15 +51,7 @@ func TestPut_CostDoesNotGrowWithTheList(t *testing.T) {
 // allocated, as TestPut_CostDoesNotGrowWithTheList.
 func TestPut_ManyPutsDoNotCopyTheList(t *testing.T) {
 	bytesOfPuts := func(n int) uint64 {
-		var b strings.Builder
-		b.WriteString("users:\n")
-		for i := range n {
-			fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
-		}
-		d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := editOfUsers(t, n)
 		// The first Put copies the list once, whatever follows.
 		if err := d.Put("users", n-1, user{Username: fmt.Sprint("user", n-1), Password: "q"}); err != nil {
 			t.Fatal(err)
@@ -87,15 +79,7 @@ func TestPut_ManyPutsDoNotCopyTheList(t *testing.T) {
 // TestPut_ManyPutsDoNotCopyTheList; the entries left are checked too.
 func TestDelete_ManyDeletesDoNotCopyTheList(t *testing.T) {
 	bytesOfDeletes := func(n int) uint64 {
-		var b strings.Builder
-		b.WriteString("users:\n")
-		for i := range n {
-			fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
-		}
-		d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := editOfUsers(t, n)
 		// The first Delete copies the list once, whatever follows.
 		if err := d.Delete("users", n-1); err != nil {
 			t.Fatal(err)
@@ -127,4 +111,20 @@ func TestDelete_ManyDeletesDoNotCopyTheList(t *testing.T) {
 	if large > 2*small {
 		t.Errorf("200 Deletes allocate %d bytes in a list of 20,000 entries, %d in one of 400: each Delete copies the list", large, small)
 	}
+}
+
+// editOfUsers opens for editing a document listing n users, user0 ..
+// user(n-1), each with the password p.
+func editOfUsers(t *testing.T, n int) *yamlpatch.Doc {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("users:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
+	}
+	d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
