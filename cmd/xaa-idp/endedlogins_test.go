@@ -77,18 +77,7 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 			ctx := context.Background()
 			issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
 
-			login := func(user string) idpclient.Tokens {
-				t.Helper()
-				tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
-				if err != nil {
-					t.Fatalf("login of %s: %v", user, err)
-				}
-				return tok
-			}
-			exchange := func(idToken string) error {
-				_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-				return err
-			}
+			login, exchange := endedClients(ctx, t, &issuer)
 			refused := func(who, idToken string) {
 				t.Helper()
 				var oe *idpclient.Error
@@ -186,6 +175,25 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 	}
 }
 
+// endedClients returns the login and the token exchange of mcp-client
+// that the tests of ended logins use, at *issuer as it stands at each
+// call: a restart sets issuer again. A login that fails fails the test.
+func endedClients(ctx context.Context, t *testing.T, issuer *string) (login func(user string) idpclient.Tokens, exchange func(idToken string) error) {
+	login = func(user string) idpclient.Tokens {
+		t.Helper()
+		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
+		if err != nil {
+			t.Fatalf("login of %s: %v", user, err)
+		}
+		return tok
+	}
+	exchange = func(idToken string) error {
+		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: *issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+		return err
+	}
+	return login, exchange
+}
+
 // startOnAddr starts serve on addr with file and state, and returns its
 // issuer; the process is killed when the test ends.
 func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *syncBuffer) {
@@ -211,10 +219,7 @@ func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
 	state := filepath.Join(dir, "state")
 	ctx := context.Background()
 	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
-	exchange := func(idToken string) error {
-		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-		return err
-	}
+	_, exchange := endedClients(ctx, t, &issuer)
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -295,18 +300,7 @@ func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
 	state := filepath.Join(dir, "state")
 	ctx := context.Background()
 	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
-	login := func(user string) idpclient.Tokens {
-		t.Helper()
-		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
-		if err != nil {
-			t.Fatalf("login of %s: %v", user, err)
-		}
-		return tok
-	}
-	exchange := func(idToken string) error {
-		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-		return err
-	}
+	login, exchange := endedClients(ctx, t, &issuer)
 	refused := func(what, idToken, code string) {
 		t.Helper()
 		var oe *idpclient.Error
