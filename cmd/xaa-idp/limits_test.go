@@ -64,17 +64,7 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 		}
 		fmt.Fprintln(w, "done")
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveWithLimits(ctx, ln, mux, limits) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ln := serveLimited(t, mux, limits)
 
 	// trickle sends msg a byte every gap and reports how long the server
 	// kept the connection open.
@@ -215,4 +205,22 @@ func TestLogs_LongValuesAreCut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveLimited serves h with the limits l on a listener of its own until
+// the test ends, and returns that listener.
+func serveLimited(t *testing.T, h http.Handler, l serverLimits) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveWithLimits(ctx, ln, h, l) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return ln
 }
