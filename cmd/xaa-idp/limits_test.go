@@ -191,11 +191,7 @@ func TestLogs_LongValuesAreCut(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			var out syncBuffer
-			level := "info"
-			restore, err := logOptions{format: &format, level: &level}.setup(&out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			restore := logInfoTo(t, format, &out)
 			long := strings.Repeat("é", 3000)
 			slog.Warn("auth request", "redirect_uri", long, slog.Group("oidc_error", "parent", errors.New(long)), "n", 7)
 			restore()
@@ -223,4 +219,17 @@ func serveLimited(t *testing.T, h http.Handler, l serverLimits) net.Listener {
 		<-done
 	})
 	return ln
+}
+
+// logInfoTo sends the default logger's records of level info and above to
+// out in format (text or json), as --log-format and --log-level do, and
+// returns the function that puts the logger before back.
+func logInfoTo(t *testing.T, format string, out *syncBuffer) (restore func()) {
+	t.Helper()
+	level := "info"
+	restore, err := logOptions{format: &format, level: &level}.setup(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return restore
 }
