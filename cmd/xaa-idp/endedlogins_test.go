@@ -68,27 +68,11 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 		sig  os.Signal
 	}{{"SIGTERM", syscall.SIGTERM}, {"kill -9", os.Kill}} {
 		t.Run(stop.name, func(t *testing.T) {
-			dir := t.TempDir()
-			file := filepath.Join(dir, "config.yaml")
-			if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			state := filepath.Join(dir, "state")
+			file, state := endedFiles(t, endedConfig)
 			ctx := context.Background()
 			issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
 
-			login := func(user string) idpclient.Tokens {
-				t.Helper()
-				tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
-				if err != nil {
-					t.Fatalf("login of %s: %v", user, err)
-				}
-				return tok
-			}
-			exchange := func(idToken string) error {
-				_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-				return err
-			}
+			login, exchange := endedClients(ctx, t, &issuer)
 			refused := func(who, idToken string) {
 				t.Helper()
 				var oe *idpclient.Error
@@ -186,6 +170,37 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 	}
 }
 
+// endedFiles writes config to the configuration file of a directory of
+// the test's own, and returns that file and the --state-dir beside it.
+func endedFiles(t *testing.T, config string) (file, state string) {
+	t.Helper()
+	dir := t.TempDir()
+	file = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, filepath.Join(dir, "state")
+}
+
+// endedClients returns the login and the token exchange of mcp-client
+// that the tests of ended logins use, at *issuer as it stands at each
+// call: a restart sets issuer again. A login that fails fails the test.
+func endedClients(ctx context.Context, t *testing.T, issuer *string) (login func(user string) idpclient.Tokens, exchange func(idToken string) error) {
+	login = func(user string) idpclient.Tokens {
+		t.Helper()
+		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
+		if err != nil {
+			t.Fatalf("login of %s: %v", user, err)
+		}
+		return tok
+	}
+	exchange = func(idToken string) error {
+		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: *issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
+		return err
+	}
+	return login, exchange
+}
+
 // startOnAddr starts serve on addr with file and state, and returns its
 // issuer; the process is killed when the test ends.
 func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *syncBuffer) {
@@ -203,18 +218,10 @@ func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *sy
 // server; with --state-dir its keys, and so the ID token, outlive a
 // kill -9, and so must its use.
 func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(file, []byte("exchange:\n  single_use_subject: true\n"+endedConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
+	file, state := endedFiles(t, "exchange:\n  single_use_subject: true\n"+endedConfig)
 	ctx := context.Background()
 	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
-	exchange := func(idToken string) error {
-		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-		return err
-	}
+	_, exchange := endedClients(ctx, t, &issuer)
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -246,12 +253,7 @@ func TestServe_SingleUseSubjectStaysUsedAfterARestart(t *testing.T) {
 // does: the start names it and refuses every ID token with a session
 // issued until then, rather than dropping the line as expired.
 func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
+	file, state := endedFiles(t, endedConfig)
 	ctx := context.Background()
 	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: "alice", Password: "alice"})
@@ -287,26 +289,10 @@ func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
 // while a new login works. Before, the start recorded nothing for him,
 // and the enabling gave the old ID token ID-JAGs again.
 func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(file, []byte(endedConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
+	file, state := endedFiles(t, endedConfig)
 	ctx := context.Background()
 	issuer, cmd, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
-	login := func(user string) idpclient.Tokens {
-		t.Helper()
-		tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", Username: user, Password: user})
-		if err != nil {
-			t.Fatalf("login of %s: %v", user, err)
-		}
-		return tok
-	}
-	exchange := func(idToken string) error {
-		_, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: idToken, Audience: "https://as.files.example"})
-		return err
-	}
+	login, exchange := endedClients(ctx, t, &issuer)
 	refused := func(what, idToken, code string) {
 		t.Helper()
 		var oe *idpclient.Error

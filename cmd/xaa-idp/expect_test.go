@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -34,17 +33,7 @@ func TestServe_RefusalBeforeTheBodyIsNotHeldUp(t *testing.T) {
 		}
 		fmt.Fprintf(w, "%d", len(b))
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveWithLimits(ctx, ln, mux, limits) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ln := serveLimited(t, mux, limits)
 
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

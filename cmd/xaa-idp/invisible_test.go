@@ -22,11 +22,7 @@ func TestLogs_InvisibleCharactersEscaped(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			var out syncBuffer
-			level := "info"
-			restore, err := logOptions{format: &format, level: &level}.setup(&out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			restore := logInfoTo(t, format, &out)
 			logAuditEvent(slog.Default(), audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied,
 				User: hostileName, Reason: "wrong password for " + hostileName})
 			restore()

@@ -64,17 +64,7 @@ func TestServe_SlowClientsAreCut(t *testing.T) {
 		}
 		fmt.Fprintln(w, "done")
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serveWithLimits(ctx, ln, mux, limits) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ln := serveLimited(t, mux, limits)
 
 	// trickle sends msg a byte every gap and reports how long the server
 	// kept the connection open.
@@ -201,11 +191,7 @@ func TestLogs_LongValuesAreCut(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			var out syncBuffer
-			level := "info"
-			restore, err := logOptions{format: &format, level: &level}.setup(&out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			restore := logInfoTo(t, format, &out)
 			long := strings.Repeat("é", 3000)
 			slog.Warn("auth request", "redirect_uri", long, slog.Group("oidc_error", "parent", errors.New(long)), "n", 7)
 			restore()
@@ -215,4 +201,35 @@ func TestLogs_LongValuesAreCut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveLimited serves h with the limits l on a listener of its own until
+// the test ends, and returns that listener.
+func serveLimited(t *testing.T, h http.Handler, l serverLimits) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveWithLimits(ctx, ln, h, l) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return ln
+}
+
+// logInfoTo sends the default logger's records of level info and above to
+// out in format (text or json), as --log-format and --log-level do, and
+// returns the function that puts the logger before back.
+func logInfoTo(t *testing.T, format string, out *syncBuffer) (restore func()) {
+	t.Helper()
+	level := "info"
+	restore, err := logOptions{format: &format, level: &level}.setup(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return restore
 }

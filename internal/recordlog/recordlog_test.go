@@ -40,6 +40,18 @@ func (s *store) live() []rec {
 	return slices.Clone(s.recs)
 }
 
+// putFirst appends rec{0} .. rec{n-1} to l through s without syncing,
+// as the compaction tests start, and returns n, the next record's.
+func (s *store) putFirst(t *testing.T, l *Log[rec], n int) int {
+	t.Helper()
+	for i := range n {
+		if err := s.put(l, false, rec{i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
 // onDisk reads the file as the next start would: every line must be a
 // record, and it returns the set of them.
 func onDisk(t *testing.T, name string) map[int]bool {
@@ -126,12 +138,7 @@ func TestCompact_OffTheAppendAndLosingNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	n := 0
-	for ; n < 9; n++ {
-		if err := s.put(l, false, rec{n}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := s.putFirst(t, l, 9)
 	// The ninth append made the compaction due, and returned: it waits
 	// at "written" for release.
 	<-written
@@ -257,12 +264,7 @@ func TestCompact_FailedKeepsTheCutShortLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	n := 0
-	for ; n < 9; n++ {
-		if err := s.put(l, false, rec{n}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := s.putFirst(t, l, 9)
 	<-written
 	// Appended while the compaction runs: its tail.
 	if err := s.put(l, false, rec{n}); err != nil {
@@ -443,12 +445,7 @@ func TestCompact_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
 	}
 	l.o.write = failAfterRename
 	defer l.Close()
-	n := 0
-	for ; n < 9; n++ {
-		if err := s.put(l, false, rec{n}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := s.putFirst(t, l, 9)
 	if err := <-failed; !errors.Is(err, errSyncDir) {
 		t.Fatalf("compaction: %v, want the directory's sync error", err)
 	}

@@ -27,16 +27,14 @@ func TestPut_CostDoesNotGrowWithTheList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for i := range 20 {
-			u := user{Username: fmt.Sprint("user", i), Password: "p", Groups: []string{"g1", "g2", "new"}, Name: "A Name"}
-			if err := d.Put("users", i, u); err != nil {
-				t.Fatal(err)
+		return allocated(func() {
+			for i := range 20 {
+				u := user{Username: fmt.Sprint("user", i), Password: "p", Groups: []string{"g1", "g2", "new"}, Name: "A Name"}
+				if err := d.Put("users", i, u); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		runtime.ReadMemStats(&after)
-		return after.TotalAlloc - before.TotalAlloc
+		})
 	}
 	small, large := bytesOfPut(100), bytesOfPut(5000)
 	if large > 2*small {
@@ -51,28 +49,18 @@ func TestPut_CostDoesNotGrowWithTheList(t *testing.T) {
 // allocated, as TestPut_CostDoesNotGrowWithTheList.
 func TestPut_ManyPutsDoNotCopyTheList(t *testing.T) {
 	bytesOfPuts := func(n int) uint64 {
-		var b strings.Builder
-		b.WriteString("users:\n")
-		for i := range n {
-			fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
-		}
-		d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := editOfUsers(t, n)
 		// The first Put copies the list once, whatever follows.
 		if err := d.Put("users", n-1, user{Username: fmt.Sprint("user", n-1), Password: "q"}); err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for i := range 200 {
-			if err := d.Put("users", i, user{Username: fmt.Sprint("user", i), Password: "q"}); err != nil {
-				t.Fatal(err)
+		return allocated(func() {
+			for i := range 200 {
+				if err := d.Put("users", i, user{Username: fmt.Sprint("user", i), Password: "q"}); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		runtime.ReadMemStats(&after)
-		return after.TotalAlloc - before.TotalAlloc
+		})
 	}
 	small, large := bytesOfPuts(200), bytesOfPuts(20000)
 	if large > 2*small {
@@ -87,30 +75,21 @@ func TestPut_ManyPutsDoNotCopyTheList(t *testing.T) {
 // TestPut_ManyPutsDoNotCopyTheList; the entries left are checked too.
 func TestDelete_ManyDeletesDoNotCopyTheList(t *testing.T) {
 	bytesOfDeletes := func(n int) uint64 {
-		var b strings.Builder
-		b.WriteString("users:\n")
-		for i := range n {
-			fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
-		}
-		d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := editOfUsers(t, n)
 		// The first Delete copies the list once, whatever follows.
 		if err := d.Delete("users", n-1); err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for range 100 {
-			if err := d.Delete("users", 0); err != nil { // the first
-				t.Fatal(err)
+		bytes := allocated(func() {
+			for range 100 {
+				if err := d.Delete("users", 0); err != nil { // the first
+					t.Fatal(err)
+				}
+				if err := d.Delete("users", 1); err != nil { // one in the middle
+					t.Fatal(err)
+				}
 			}
-			if err := d.Delete("users", 1); err != nil { // one in the middle
-				t.Fatal(err)
-			}
-		}
-		runtime.ReadMemStats(&after)
+		})
 		out, err := d.Bytes()
 		if err != nil {
 			t.Fatal(err)
@@ -121,10 +100,36 @@ func TestDelete_ManyDeletesDoNotCopyTheList(t *testing.T) {
 		if !strings.HasPrefix(string(out), want) || strings.Contains(string(out), fmt.Sprintf("user%d\n", n-1)) || strings.Count(string(out), "username:") != n-201 {
 			t.Errorf("after 201 deletes of %d users the document starts:\n%.200s\nwant it to start:\n%s", n, out, want)
 		}
-		return after.TotalAlloc - before.TotalAlloc
+		return bytes
 	}
 	small, large := bytesOfDeletes(400), bytesOfDeletes(20000)
 	if large > 2*small {
 		t.Errorf("200 Deletes allocate %d bytes in a list of 20,000 entries, %d in one of 400: each Delete copies the list", large, small)
 	}
+}
+
+// editOfUsers opens for editing a document listing n users, user0 ..
+// user(n-1), each with the password p.
+func editOfUsers(t *testing.T, n int) *yamlpatch.Doc {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("users:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - username: user%d\n    password: p\n", i)
+	}
+	d, err := yamlpatch.Edit([]byte(b.String()), schema, decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// allocated runs f and returns the bytes allocated while it ran, a cost
+// that, unlike time, is the same on any machine.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
