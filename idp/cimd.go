@@ -127,7 +127,8 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // second check. A URL client_id that is no configured client is resolved
 // here, so that a document that does not resolve is refused with its
 // reason. A client with keys alone that sent no assertion is asked for
-// one, and a configured confidential client, or an unknown one, is
+// one, a public client that sent a secret is refused (secretOfPublic),
+// and a configured confidential client, or an unknown one, is
 // authenticated as for the token exchange, so that a refusal names what
 // is wrong; public clients and the product's own are left to op. ev
 // learns the client and, on a refusal, the outcome.
@@ -157,6 +158,12 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	// this client", and take its code as redeemed.
 	if c != nil && keysOnly(c) {
 		return refuse(assertionMissing(id))
+	}
+	// op would take a public client's secret and ignore it.
+	if c != nil {
+		if e := secretOfPublic(r, form, c); e != nil {
+			return refuse(e)
+		}
 	}
 	// op takes the code before it authenticates the client, so a wrong
 	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
