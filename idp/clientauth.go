@@ -13,13 +13,16 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // clientAssertionAlgs are the signature algorithms accepted for
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
-var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
+// Ed25519 is EdDSA with an Ed25519 key under RFC 9864's name, which
+// openid-client writes (ed25519alg).
+var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA, ed25519alg.Alg}
 
 // clientAssertionAlgNames are clientAssertionAlgs as discovery lists them.
 var clientAssertionAlgNames = func() []string {
@@ -249,9 +252,10 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
 		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
 	}
-	tok, err := jwt.ParseSigned(form.Get("client_assertion"), clientAssertionAlgs)
+	raw := form.Get("client_assertion")
+	tok, err := jwt.ParseSigned(raw, clientAssertionAlgs)
 	if err != nil {
-		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (RS256, PS256, ES256, EdDSA): %v", err)
+		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %v", strings.Join(clientAssertionAlgNames, ", "), err)
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
@@ -279,7 +283,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 		if kid != "" && k.KeyID != kid {
 			continue
 		}
-		if err := tok.Claims(k.Key, &claims); err == nil {
+		if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
 			verified = true
 			break
 		}

@@ -3,6 +3,7 @@ package idp_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -22,8 +23,17 @@ import (
 // grants answered it 400 invalid_grant "signature algorithm not
 // supported": zitadel verified the assertion a second time with RS256,
 // ES256 and PS256 alone. An EdDSA client now redeems its code,
-// refreshes and exchanges.
+// refreshes and exchanges; so does one whose assertions name the same
+// signature Ed25519, RFC 9864's fully-specified name, which
+// openid-client (oauth4webapi) and jose write for an Ed25519 key and
+// which every grant refused ("unexpected signature algorithm").
 func TestPrivateKeyJWT_EdDSAAtEveryGrant(t *testing.T) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.EdDSA, "Ed25519"} {
+		t.Run(string(alg), func(t *testing.T) { testEd25519ClientAtEveryGrant(t, alg) })
+	}
+}
+
+func testEd25519ClientAtEveryGrant(t *testing.T, alg jose.SignatureAlgorithm) {
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -40,13 +50,17 @@ func TestPrivateKeyJWT_EdDSAAtEveryGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := startIdP(t, cfg)
+	sign := func(key ed25519.PrivateKey, aud, jti string) string {
+		input := b64JSON(t, map[string]any{"alg": string(alg), "kid": "e1", "typ": "JWT"}) + "." + b64JSON(t, map[string]any{
+			"iss": "ed-client", "sub": "ed-client", "aud": aud, "jti": jti,
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
+		})
+		return input + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, []byte(input)))
+	}
 	assertion := func(aud, jti string) url.Values {
 		return url.Values{
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-			"client_assertion": {mintIDToken(t, key, "e1", jose.EdDSA, map[string]any{
-				"iss": "ed-client", "sub": "ed-client", "aud": aud, "jti": jti,
-				"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
-			})},
+			"client_assertion":      {sign(key, aud, jti)},
 		}
 	}
 	with := func(form, more url.Values) url.Values {
@@ -80,8 +94,7 @@ func TestPrivateKeyJWT_EdDSAAtEveryGrant(t *testing.T) {
 	}
 	// The assertion is still checked: one signed by another key is refused.
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	bad := mintIDToken(t, other, "e1", jose.EdDSA, map[string]any{"iss": "ed-client", "sub": "ed-client", "aud": p.URL, "jti": "bad",
-		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()})
+	bad := sign(other, p.URL, "bad")
 	resp, body = p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {bad}}, noAuth)
 	checkOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")

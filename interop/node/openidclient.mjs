@@ -14,6 +14,8 @@
 //   XAA_IDP_CLIENTS    JSON: [{"clientId", "clientSecret", "auth": "client_secret_basic" | "client_secret_post"}]
 //   XAA_IDP_USER       username (password = username)
 //   XAA_IDP_AUDIENCE, XAA_IDP_RESOURCE  an MCP server's issuer and resource the user may get an ID-JAG for
+//   XAA_IDP_ED_CLIENT, XAA_IDP_ED_KEY  optional: a private_key_jwt client and its Ed25519 private
+//                      JWK; openid-client signs with it as alg Ed25519 (RFC 9864), and DPoP too
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,41 +47,70 @@ for (const algorithm of ['oidc', 'oauth2']) {
     });
 }
 
+/** Signs USER in through config's client; returns the callback URL and the checks. */
+async function signIn(config) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const authUrl = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid profile email offline_access',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce
+    });
+    const jar = new Jar();
+    let step = await browse(jar, authUrl);
+    assert.ok(step.page, 'the login page');
+    const { action, fields } = parseLoginForm(step.page);
+    fields.set('username', USER);
+    fields.set('password', USER);
+    step = await browse(jar, new URL(action, step.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: fields.toString()
+    });
+    assert.ok(step.callback, 'redirected to the client after the login');
+    return { callback: step.callback, jar, state, checks: { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true } };
+}
+
+/** An RFC 8693 token exchange for an ID-JAG, the parameters of docs/http.md. */
+function idJag(config, idToken, options) {
+    return oidc.genericGrantRequest(
+        config,
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+        {
+            requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+            subject_token: idToken,
+            subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+            audience: env.XAA_IDP_AUDIENCE,
+            resource: env.XAA_IDP_RESOURCE
+        },
+        options
+    );
+}
+
+test('private_key_jwt and DPoP with Ed25519 keys (alg Ed25519, RFC 9864)', { skip: !env.XAA_IDP_ED_CLIENT }, async () => {
+    const key = await crypto.subtle.importKey('jwk', JSON.parse(env.XAA_IDP_ED_KEY ?? '{}'), { name: 'Ed25519' }, false, ['sign']);
+    const config = await oidc.discovery(new URL(ISSUER), env.XAA_IDP_ED_CLIENT, undefined, oidc.PrivateKeyJwt(key), {
+        execute: [oidc.allowInsecureRequests]
+    });
+    const { callback, checks } = await signIn(config);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+    const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('Ed25519'));
+    const jag = await idJag(config, refreshed.id_token, { DPoP: dpop });
+    assert.ok(decodeJwt(jag.access_token).payload.cnf?.jkt, 'the ID-JAG is bound to the DPoP key');
+});
+
 for (const c of CLIENTS) {
     test(`${c.clientId} (${c.auth}) at ${ISSUER}: login, userinfo, refresh, ID-JAG, logout`, async () => {
         const config = await discover(c, 'oauth2');
 
         // Code + PKCE, with state and nonce; the browser part by hand.
-        const verifier = oidc.randomPKCECodeVerifier();
-        const state = oidc.randomState();
-        const nonce = oidc.randomNonce();
-        const authUrl = oidc.buildAuthorizationUrl(config, {
-            redirect_uri: REDIRECT_URI,
-            scope: 'openid profile email offline_access',
-            code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-            code_challenge_method: 'S256',
-            state,
-            nonce
-        });
-        const jar = new Jar();
-        let step = await browse(jar, authUrl);
-        assert.ok(step.page, 'the login page');
-        const { action, fields } = parseLoginForm(step.page);
-        fields.set('username', USER);
-        fields.set('password', USER);
-        step = await browse(jar, new URL(action, step.url), {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: fields.toString()
-        });
-        assert.ok(step.callback, 'redirected to the client after the login');
-
-        const tokens = await oidc.authorizationCodeGrant(config, step.callback, {
-            pkceCodeVerifier: verifier,
-            expectedState: state,
-            expectedNonce: nonce,
-            idTokenExpected: true
-        });
+        const { callback, jar, state, checks } = await signIn(config);
+        const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
         const claims = tokens.claims();
         assert.equal(claims.iss, ISSUER);
         assert.deepEqual([claims.aud].flat(), [c.clientId]);
@@ -94,14 +125,7 @@ for (const c of CLIENTS) {
         assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'the refresh token rotates');
         assert.equal(refreshed.claims()?.sub, claims.sub, 'the refresh grant\'s ID token names the user');
 
-        // RFC 8693 token exchange for an ID-JAG, the parameters of docs/http.md.
-        const jag = await oidc.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {
-            requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
-            subject_token: refreshed.id_token,
-            subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-            audience: env.XAA_IDP_AUDIENCE,
-            resource: env.XAA_IDP_RESOURCE
-        });
+        const jag = await idJag(config, refreshed.id_token);
         assert.equal(jag.issued_token_type, 'urn:ietf:params:oauth:token-type:id-jag');
         assert.equal(jag.token_type, 'n_a', 'openid-client lowercases token_type');
         const { header, payload } = decodeJwt(jag.access_token);
