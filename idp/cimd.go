@@ -121,9 +121,9 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // assertion is verified here, as for the token exchange (aud the issuer or
 // the token endpoint URL, keys from the configuration or the metadata
 // document, jti not replayed), and asserted says so: op then takes the
-// client as authenticated (serveWithOP). A URL client_id that is no configured client is resolved
-// here, so that a document that does not resolve is refused with its
-// reason. A client with keys alone that sent no assertion is asked for
+// client as authenticated (serveWithOP). A URL client_id that is no
+// configured client is resolved here, so that a document that does not
+// resolve is refused with its reason. A client with keys alone that sent no assertion is asked for
 // one, a public client that sent a secret is refused (secretOfPublic),
 // and a configured confidential client, or an unknown one, is
 // authenticated as for the token exchange, so that a refusal names what
