@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"net"
 	"net/http"
@@ -52,7 +53,9 @@ const (
 
 // Algorithms are the accepted proof algorithms: asymmetric only (RFC 9449
 // section 4.3 step 5), never none nor HS*, whose key anyone could supply.
-var Algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA}
+// Ed25519 is EdDSA with an Ed25519 key under RFC 9864's name, which
+// openid-client writes (ed25519alg).
+var Algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA, ed25519alg.Alg}
 
 // AlgorithmNames returns Algorithms as strings, the value of
 // dpop_signing_alg_values_supported (RFC 9449 section 5.1, RFC 9728).
@@ -204,7 +207,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof's RSA key has %d bits; at least %d are required (RFC 7518 section 3.3)", k.N.BitLen(), minRSABits)
 	}
 	var payload json.RawMessage
-	if err := tok.Claims(jwk.Key, &payload); err != nil {
+	if err := ed25519alg.Claims(tok, proof, jwk.Key, &payload); err != nil {
 		return fail("the DPoP proof's signature does not verify with its jwk (alg %s)", hdr.Algorithm)
 	}
 	var c proofClaims

@@ -324,7 +324,7 @@ func TestFromHeader_OneProofOrNone(t *testing.T) {
 
 func TestAlgorithmNames_AreAsymmetric(t *testing.T) {
 	got := strings.Join(dpop.AlgorithmNames(), " ")
-	if got != "ES256 RS256 PS256 EdDSA" {
+	if got != "ES256 RS256 PS256 EdDSA Ed25519" {
 		t.Errorf("AlgorithmNames = %s", got)
 	}
 }

@@ -8,9 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/zitadel/oidc/v3/pkg/op"
-
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -123,20 +120,21 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // ambiguous about its client (ambiguousClientAuth) is refused; a client
 // assertion is verified here, as for the token exchange (aud the issuer or
 // the token endpoint URL, keys from the configuration or the metadata
-// document, jti not replayed); the audience it names comes back, for op's
-// second check. A URL client_id that is no configured client is resolved
-// here, so that a document that does not resolve is refused with its
-// reason. A client with keys alone that sent no assertion is asked for
-// one, and a configured confidential client, or an unknown one, is
+// document, jti not replayed), and asserted says so: op then takes the
+// client as authenticated (serveWithOP). A URL client_id that is no
+// configured client is resolved here, so that a document that does not
+// resolve is refused with its reason. A client with keys alone that sent no assertion is asked for
+// one, a public client that sent a secret is refused (secretOfPublic),
+// and a configured confidential client, or an unknown one, is
 // authenticated as for the token exchange, so that a refusal names what
 // is wrong; public clients and the product's own are left to op. ev
 // learns the client and, on a refusal, the outcome.
-func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (aud string, e *oauthError) {
+func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (asserted bool, e *oauthError) {
 	cfg := s.Config()
 	id := clientIDFromRequest(r, form)
-	refuse := func(e *oauthError) (string, *oauthError) {
+	refuse := func(e *oauthError) (bool, *oauthError) {
 		ev.ClientID, ev.Outcome = id, outcomeOf(e)
-		return "", e
+		return false, e
 	}
 	if e := ambiguousClientAuth(r, form); e != nil {
 		return refuse(e)
@@ -147,7 +145,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 			return refuse(e)
 		}
 		ev.ClientID = c.ClientID
-		return s.assertionAudience(form.Get("client_assertion")), nil
+		return true, nil
 	}
 	c, err := s.lookupClient(r.Context(), cfg, id)
 	if err != nil {
@@ -157,6 +155,12 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 	// this client", and take its code as redeemed.
 	if c != nil && keysOnly(c) {
 		return refuse(assertionMissing(id))
+	}
+	// op would take a public client's secret and ignore it.
+	if c != nil {
+		if e := secretOfPublic(r, form, c); e != nil {
+			return refuse(e)
+		}
 	}
 	// op takes the code before it authenticates the client, so a wrong
 	// secret would use the code up (RFC 6749 section 4.1.3 authenticates
@@ -170,7 +174,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 			return refuse(e)
 		}
 	}
-	return "", nil
+	return false, nil
 }
 
 func outcomeOf(e *oauthError) string {
@@ -178,33 +182,4 @@ func outcomeOf(e *oauthError) string {
 		return audit.Denied
 	}
 	return audit.Error
-}
-
-// assertionExchanger is op's token endpoint with a client assertion
-// already verified by authenticateAssertion, which accepts as aud the
-// issuer or the token endpoint URL (RFC 7523 §3, item 3): op's own check
-// accepts only the issuer, so op verifies the assertion again against the
-// audience it names.
-type assertionExchanger struct {
-	*op.Provider
-	verifier *op.JWTProfileVerifier
-}
-
-func (e assertionExchanger) JWTProfileVerifier(context.Context) *op.JWTProfileVerifier {
-	return e.verifier
-}
-
-// assertionAudience returns the audience of this IdP a verified client
-// assertion names: the token endpoint URL when it names that and not the
-// issuer.
-func (s *Server) assertionAudience(assertion string) string {
-	tok, err := jwt.ParseSigned(assertion, clientAssertionAlgs)
-	if err != nil {
-		return s.issuer
-	}
-	var c jwt.Claims
-	if tok.UnsafeClaimsWithoutVerification(&c) == nil && !slices.Contains([]string(c.Audience), s.issuer) && slices.Contains([]string(c.Audience), s.issuer+pathToken) {
-		return s.issuer + pathToken
-	}
-	return s.issuer
 }

@@ -13,13 +13,16 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // clientAssertionAlgs are the signature algorithms accepted for
 // private_key_jwt client assertions (RFC 7523 section 3); never none or HS*.
-var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
+// Ed25519 is EdDSA with an Ed25519 key under RFC 9864's name, which
+// openid-client writes (ed25519alg).
+var clientAssertionAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA, ed25519alg.Alg}
 
 // clientAssertionAlgNames are clientAssertionAlgs as discovery lists them.
 var clientAssertionAlgNames = func() []string {
@@ -111,10 +114,10 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 			// authorization servers take it as none.
 			return c, nil
 		}
+		if e := secretOfPublic(r, form, c); e != nil {
+			return nil, e
+		}
 		if !secretMatches(c, basicSecret) && !secretMatches(c, decodeBasic(basicSecret)) {
-			if c.Public() {
-				return nil, invalidClient("client %q is a public client and has no secret, but Basic credentials with a password were sent: send an empty password or client_id alone in the body", id)
-			}
 			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
 		}
 		return c, nil
@@ -129,6 +132,9 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		}
 		if c == nil {
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)
+		}
+		if e := secretOfPublic(r, form, c); e != nil {
+			return nil, e
 		}
 		if !secretMatches(c, postSecret) {
 			return nil, invalidClient("client authentication failed for %q: wrong client_secret", id)
@@ -155,6 +161,28 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		return nil, invalidClient("client %q is confidential: authenticate with client_secret_basic, client_secret_post or private_key_jwt", id)
 	}
 	return c, nil
+}
+
+// secretOfPublic refuses a secret, a Basic password or a client_secret in
+// the body, sent for the public client c: it has none, so no secret
+// authenticates it (OpenID Connect Core section 9, auth method none;
+// RFC 6749 section 2.3: one method per request). Every grant refuses it,
+// the code and refresh grants too, before the code or refresh token is
+// looked at: a client that believes itself confidential learns of the
+// mismatch at its first request, not at the token exchange, and a secret
+// is never taken whatever it is. The official SDKs send a public client's
+// client_id alone, or Basic with an empty password.
+func secretOfPublic(r *http.Request, form *tokenForm, c *policy.Client) *oauthError {
+	if !c.Public() {
+		return nil
+	}
+	if _, pw, ok := r.BasicAuth(); ok && pw != "" {
+		return invalidClient("client %q is a public client and has no secret, but Basic credentials with a password were sent: send an empty password or client_id alone in the body", c.ClientID)
+	}
+	if form.Get("client_secret") != "" {
+		return invalidClient("client %q is a public client and has no secret, but client_secret was sent: send client_id alone (token endpoint auth method none), or give the client a client_secret in the configuration", c.ClientID)
+	}
+	return nil
 }
 
 // keysOnly reports whether c authenticates with private_key_jwt alone: it
@@ -224,9 +252,10 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
 		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
 	}
-	tok, err := jwt.ParseSigned(form.Get("client_assertion"), clientAssertionAlgs)
+	raw := form.Get("client_assertion")
+	tok, err := jwt.ParseSigned(raw, clientAssertionAlgs)
 	if err != nil {
-		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (RS256, PS256, ES256, EdDSA): %v", err)
+		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %v", strings.Join(clientAssertionAlgNames, ", "), err)
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
@@ -254,7 +283,7 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 		if kid != "" && k.KeyID != kid {
 			continue
 		}
-		if err := tok.Claims(k.Key, &claims); err == nil {
+		if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
 			verified = true
 			break
 		}

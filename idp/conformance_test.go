@@ -241,7 +241,7 @@ func TestConformance_Discovery(t *testing.T) {
 			{"response_types_supported", []string{"code"}, true},
 			{"code_challenge_methods_supported", []string{"S256"}, true},
 			{"identity_chaining_requested_token_types_supported", []string{typeIDJAG}, true},
-			{"dpop_signing_alg_values_supported", []string{"ES256", "RS256", "PS256", "EdDSA"}, true},
+			{"dpop_signing_alg_values_supported", []string{"ES256", "RS256", "PS256", "EdDSA", "Ed25519"}, true},
 			{"subject_types_supported", []string{"public"}, false},
 			{"id_token_signing_alg_values_supported", []string{"RS256"}, false},
 			{"scopes_supported", []string{"openid", "email", "profile", "offline_access"}, false},

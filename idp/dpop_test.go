@@ -94,7 +94,7 @@ func signJWS(t testing.TB, key crypto.Signer, alg jose.SignatureAlgorithm, input
 			t.Fatal(err)
 		}
 		return sig
-	case jose.EdDSA:
+	case jose.EdDSA, "Ed25519":
 		return ed25519.Sign(key.(ed25519.PrivateKey), []byte(input))
 	}
 	t.Fatalf("signJWS: no signer for alg %s", alg)
@@ -188,6 +188,7 @@ func TestDPoP_BindsTheIDJAGToTheProofKey(t *testing.T) {
 		{"RS256", proof{key: rsaKey, alg: jose.RS256}},
 		{"PS256", proof{key: rsaKey, alg: jose.PS256}},
 		{"EdDSA", proof{key: ed, alg: jose.EdDSA}},
+		{"Ed25519 (RFC 9864, openid-client's name for EdDSA with an Ed25519 key)", proof{key: ed, alg: "Ed25519"}},
 		{"htu with a query and a fragment", proof{claims: map[string]any{"htu": f.tokenEndpoint() + "?x=1#top"}}},
 		{"htu with the scheme and host in upper case", proof{claims: map[string]any{"htu": strings.ToUpper(f.URL[:len("http://")]) + f.URL[len("http://"):] + "/oauth/token"}}},
 		{"iat a little behind the IdP clock", proof{iat: time.Now().Add(-50 * time.Second)}},
@@ -228,6 +229,10 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 	f := newFixture(t, conformanceConfig(t))
 	alice := f.alice.IDToken()
 	key := newP256(t)
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	replayed := mintProof(t, f.tokenEndpoint(), proof{key: key})
 	f.remember(replayed)
@@ -249,6 +254,8 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 		{name: "no jwk", header: f.dpopHeader(t, proof{header: map[string]any{"jwk": nil}}), desc: "no jwk"},
 		{name: "bad signature", header: f.dpopHeader(t, proof{corrupt: true}), desc: "signature does not verify"},
 		{name: "jwk of another key", header: f.dpopHeader(t, proof{header: map[string]any{"jwk": jwkOf(t, newP256(t).Public())}}), desc: "signature does not verify"},
+		{name: "alg Ed25519, bad signature", header: f.dpopHeader(t, proof{key: ed, alg: "Ed25519", corrupt: true}), desc: "signature does not verify"},
+		{name: "alg Ed25519, a P-256 jwk", header: f.dpopHeader(t, proof{key: ed, alg: "Ed25519", header: map[string]any{"jwk": jwkOf(t, newP256(t).Public())}}), desc: "signature does not verify"},
 		{name: "htm GET", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": "GET"}}), desc: `htm 'GET' is not the request's method POST`},
 		{name: "htu another URL", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "https://as.chat.example/token"}}), desc: `htu 'https://as.chat.example/token' is not ` + f.tokenEndpoint()},
 		{name: "htu the issuer", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": f.URL}}), desc: "htu"},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -544,7 +545,7 @@ func assertionClient(lookup func(id string) *policy.Client, assertion string) *p
 	}
 	for _, k := range keys.Keys {
 		var claims jwt.Claims
-		if tok.Claims(k.Key, &claims) == nil {
+		if ed25519alg.Claims(tok, assertion, k.Key, &claims) == nil {
 			return c
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -34,7 +33,7 @@ func (s *Server) opGrant(typ string) grant {
 // successful answer, and fills in the audit event from what the storage
 // learnt and what op answered.
 func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest) {
-	aud, e := s.checkOPClient(r, req.form, req.ev)
+	asserted, e := s.checkOPClient(r, req.form, req.ev)
 	if e == nil && req.ev.GrantType == grantAuthorizationCd {
 		e = checkCodeVerifier(req.form.Get("code_verifier"))
 	}
@@ -46,22 +45,24 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	// op reads r.Form and r.PostForm, and must not see empty parameters,
 	// which are absent ones (docs/http.md, "Token endpoint").
 	r.PostForm = req.form.presentValues()
+	note := &tokenNote{}
+	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
+	if asserted {
+		// checkOPClient verified the client assertion as the token
+		// exchange does. op would verify it again with RS256, ES256 and
+		// PS256 alone (its JWT profile verifier takes no list), refusing
+		// an EdDSA one, which discovery announces, as "signature
+		// algorithm not supported": op gets the client_id instead, and
+		// the client as authenticated (models.go, client.AuthMethod).
+		r.PostForm.Del("client_assertion")
+		r.PostForm.Del("client_assertion_type")
+		r.PostForm.Set("client_id", req.ev.ClientID)
+		ctx = context.WithValue(ctx, assertedKey, req.ev.ClientID)
+	}
 	// op reads r.Form, the query too, and takes the query's value of a
 	// parameter in both: it must act on the body, which was checked.
 	r.Form = r.PostForm
-	note := &tokenNote{}
-	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
-	if aud == "" {
-		s.provider.ServeHTTP(w, r.WithContext(ctx))
-	} else {
-		// A verified client assertion: op checks it again, against the
-		// audience it names (cimd.go, assertionExchanger), and takes the
-		// client for a private_key_jwt one, which a client with a secret
-		// and keys is too (storage.go, GetClientByClientID).
-		ex := assertionExchanger{Provider: s.provider, verifier: op.NewJWTProfileVerifier(s.store, aud, time.Hour, time.Second)}
-		ctx = context.WithValue(ctx, assertedKey, req.ev.ClientID) // checkOPClient's
-		op.Exchange(w, r.WithContext(op.ContextWithIssuer(ctx, s.issuer)), ex)
-	}
+	s.provider.ServeHTTP(w, r.WithContext(ctx))
 	if w.status == http.StatusOK {
 		if err := dropIDTokenWithoutOpenID(w); err != nil {
 			slog.Error("cannot read the token response; tokens withheld", "grant_type", req.ev.GrantType, "err", err)

@@ -149,8 +149,8 @@ type client struct {
 	cfg  *policy.Config
 	path string // the Server's Path, which the login page is under
 	// asserted: this request authenticated the client with a client
-	// assertion, already verified; op then wants the method
-	// private_key_jwt, also of a client with a secret.
+	// assertion, which checkOPClient verified and took out of the form
+	// op reads (serveWithOP): op has nothing left to check.
 	asserted bool
 }
 
@@ -169,7 +169,7 @@ func (c *client) DevMode() bool                       { return true }
 func (c *client) AuthMethod() oidc.AuthMethod {
 	switch {
 	case c.asserted:
-		return oidc.AuthMethodPrivateKeyJWT
+		return oidc.AuthMethodNone
 	case c.c.ClientSecret != "":
 		return oidc.AuthMethodBasic // op accepts the secret in the body too
 	case len(c.c.JWKS) > 0:

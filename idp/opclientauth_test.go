@@ -41,12 +41,17 @@ func TestOPGrants_SayWhatIsWrongWithTheClient(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("refresh with the right secret: %s %v", resp.Status, body)
 	}
-	// A public client's refresh is op's, as before: a secret it sends
-	// along is not looked at.
+	// A public client that sends a secret is told it has none, as at the
+	// token exchange (publicsecret_test.go), and its refresh token is not
+	// spent.
 	prt := p.login(t, "pub-client", "", "alice", "alice-pw").RefreshToken()
 	resp, body = p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {prt}, "client_id": {"pub-client"}, "client_secret": {"x"}}, nil)
+	if desc, _ := body["error_description"].(string); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(desc, "public client and has no secret") {
+		t.Errorf("a public client's refresh with a secret: %s %v, want 401 invalid_client saying it has no secret", resp.Status, body)
+	}
+	resp, body = p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {prt}, "client_id": {"pub-client"}}, nil)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("a public client's refresh with a secret: %s %v", resp.Status, body)
+		t.Fatalf("a public client's refresh with client_id alone: %s %v", resp.Status, body)
 	}
 	// xaa-idp login with a wrong secret says so.
 	_, err := idpclient.Login(context.Background(), idpclient.LoginOptions{

@@ -264,7 +264,15 @@ func New(opts Options) (*Server, error) {
 	// /authorize, /end_session and the token endpoint's answers made with
 	// the browser's cookies. The endpoints browser clients call answer the
 	// wildcard without credentials (routes, internal/cors).
-	popts := []op.Option{op.WithCORSOptions(nil)}
+	popts := []op.Option{
+		op.WithCORSOptions(nil),
+		// An id_token_hint (/authorize, end_session) is one of our own ID
+		// tokens, signed with whichever signing.id_token_alg names, then
+		// or before a change; op's verifier takes RS256, ES256 and PS256
+		// alone unless told, and refused an EdDSA one as "signature
+		// algorithm not supported".
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(policy.AlgRS256, policy.AlgES256, policy.AlgEdDSA)),
+	}
 	if strings.HasPrefix(issuer, "http://") {
 		popts = append(popts, op.WithAllowInsecure())
 	}

@@ -43,7 +43,7 @@ export async function idp() {
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
 /** A minimal cookie jar: the browser's SSO session cookie. */
-class Jar {
+export class Jar {
     #cookies = new Map();
     store(res) {
         for (const c of res.headers.getSetCookie()) {
@@ -69,7 +69,7 @@ function attrs(tag) {
 }
 
 /** The POST form with a password field: its action and input values. */
-function parseLoginForm(html) {
+export function parseLoginForm(html) {
     for (const [form] of html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/gi)) {
         const fa = attrs(form.slice(0, form.indexOf('>') + 1));
         if ((fa.method ?? '').toLowerCase() !== 'post') continue;
@@ -90,7 +90,7 @@ function parseLoginForm(html) {
  * Follows redirects by hand (cookies kept) until a page is shown or the
  * browser is sent to REDIRECT_URI. Returns { page, url } or { callback }.
  */
-async function browse(jar, url, init = {}) {
+export async function browse(jar, url, init = {}) {
     for (let hops = 0; hops < 10; hops++) {
         const res = await fetch(url, {
             ...init,

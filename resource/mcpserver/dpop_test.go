@@ -122,7 +122,7 @@ func TestMCPServer_DPoPBoundTokens(t *testing.T) {
 				return
 			}
 			challenge := r.header.Get("WWW-Authenticate")
-			for _, want := range []string{tt.wantScheme + " ", `error="` + tt.wantError + `"`, `resource_metadata="`, `algs="ES256 RS256 PS256 EdDSA"`} {
+			for _, want := range []string{tt.wantScheme + " ", `error="` + tt.wantError + `"`, `resource_metadata="`, `algs="ES256 RS256 PS256 EdDSA Ed25519"`} {
 				if !strings.Contains(challenge, want) {
 					t.Errorf("WWW-Authenticate %q lacks %s", challenge, want)
 				}
