@@ -240,7 +240,9 @@ func plainBody(w http.ResponseWriter, r *http.Request) bool {
 // says what did not happen. A body where none is defined is not the
 // documented shape, and like every other is refused (docs/http.md).
 func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	// A declared length over 1 KiB (of white space, taken as none) is
+	// refused before a byte is read (readLimited).
+	body, err := readLimited(w, r, 1<<10)
 	if err != nil || len(bytes.TrimSpace(body)) > 0 {
 		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
 		return false
