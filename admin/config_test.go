@@ -1182,6 +1182,11 @@ func TestConfigAPI_RefusedReloadHasNoReceiverPassword(t *testing.T) {
 		if raw := readFile(t, p.auditFile); strings.Contains(raw, "s3cret") {
 			t.Errorf("%s: the audit log holds the receiver's password: %s", ep, raw)
 		}
+		// The status records the reload just after the event is appended.
+		waitFor(t, "the refused reload in the status", func() bool {
+			_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+			return bytes.Contains(body, []byte(`"last_reload_error"`))
+		})
 		if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); bytes.Contains(body, []byte("s3cret")) || !bytes.Contains(body, []byte("xxxxx@events.files.example")) {
 			t.Errorf("%s: status = %s", ep, body)
 		}
