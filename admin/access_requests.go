@@ -29,7 +29,11 @@ func (a *API) accessRequestRoutes() {
 }
 
 func (a *API) listAccessRequests(w http.ResponseWriter, r *http.Request) {
-	status := r.URL.Query().Get("status")
+	q := r.URL.Query()
+	if !knownOnly(w, q, []string{"status"}) || !sentOnce(w, q, []string{"status"}) {
+		return
+	}
+	status := q.Get("status")
 	switch status {
 	case "", access.Pending, access.Approved, access.Denied:
 	default:

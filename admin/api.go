@@ -240,7 +240,9 @@ func plainBody(w http.ResponseWriter, r *http.Request) bool {
 // says what did not happen. A body where none is defined is not the
 // documented shape, and like every other is refused (docs/http.md).
 func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	// A declared length over 1 KiB (of white space, taken as none) is
+	// refused before a byte is read (readLimited).
+	body, err := readLimited(w, r, 1<<10)
 	if err != nil || len(bytes.TrimSpace(body)) > 0 {
 		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
 		return false
@@ -500,6 +502,26 @@ func sentOnce(w http.ResponseWriter, q url.Values, params []string) bool {
 	return true
 }
 
+// knownOnly reports whether every parameter of q is one of known;
+// otherwise it answers 400 naming the first other one and listing known.
+// Ignored, a misspelt name (users= for user=) would be answered as if it
+// had been applied: every event read as alice's.
+func knownOnly(w http.ResponseWriter, q url.Values, known []string) bool {
+	for _, p := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(known, p) {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "parameter "+strconv.Quote(audit.Truncate(p))+" is not one of "+strings.Join(known, ", "))
+			return false
+		}
+	}
+	return true
+}
+
+// The parameters GET /admin/api/audit and GET /admin/api/explain take.
+var (
+	auditParams   = []string{"type", "user", "client", "server", "outcome", "since", "before", "limit"}
+	explainParams = []string{"user", "client", "audience", "resource", "scope", "auth_age"}
+)
+
 // The page sizes of GET /admin/api/audit: a page is large enough to read
 // at once and small enough to answer quickly; more is paged with before=
 // and the Link header.
@@ -514,8 +536,9 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// A filter that can match nothing, misspelt or given twice (one value
 	// only could count), would answer an empty page that reads as
-	// "nothing happened".
-	if !sentOnce(w, q, slices.Sorted(maps.Keys(q))) {
+	// "nothing happened"; one of a name the API does not know, a page of
+	// everything that reads as the filter's.
+	if !knownOnly(w, q, auditParams) || !sentOnce(w, q, auditParams) {
 		return
 	}
 	for _, c := range []struct {
@@ -595,7 +618,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// One value each, as at the token endpoint, except scope: every scope
 	// parameter counts, as `xaa-idp explain --scope` repeats.
-	if !sentOnce(w, q, []string{"user", "client", "audience", "resource", "auth_age"}) {
+	if !knownOnly(w, q, explainParams) || !sentOnce(w, q, []string{"user", "client", "audience", "resource", "auth_age"}) {
 		return
 	}
 	var missing []string

@@ -776,8 +776,9 @@ func withoutSecrets(v any) any {
 
 // changedSecrets names the secret keys whose values differ between
 // before and after (or that appear or disappear), without their values,
-// and events_endpoint when the receiver's password in it did: masked
-// alike in before and after, its change would not show.
+// and events_endpoint when the receiver's password in it did, or its user
+// where it has no password: masked alike in before and after, its change
+// would not show.
 func changedSecrets(before, after any) []string {
 	var out []string
 	for _, k := range append(slices.Clone(secretKeys), "events_endpoint") {
@@ -804,8 +805,11 @@ func secretOf(v any, key string) string {
 	case policy.MCPServer:
 		if key == "events_endpoint" {
 			if u, err := url.Parse(x.EventsEndpoint); err == nil && u.User != nil {
-				p, _ := u.User.Password()
-				return p
+				if p, ok := u.User.Password(); ok {
+					return "password " + p
+				}
+				// A user alone, masked as a password is (redact.URL).
+				return "user " + u.User.Username()
 			}
 		}
 	}

@@ -1182,6 +1182,11 @@ func TestConfigAPI_RefusedReloadHasNoReceiverPassword(t *testing.T) {
 		if raw := readFile(t, p.auditFile); strings.Contains(raw, "s3cret") {
 			t.Errorf("%s: the audit log holds the receiver's password: %s", ep, raw)
 		}
+		// The status records the reload just after the event is appended.
+		waitFor(t, "the refused reload in the status", func() bool {
+			_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+			return bytes.Contains(body, []byte(`"last_reload_error"`))
+		})
 		if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); bytes.Contains(body, []byte("s3cret")) || !bytes.Contains(body, []byte("xxxxx@events.files.example")) {
 			t.Errorf("%s: status = %s", ep, body)
 		}
@@ -1207,6 +1212,48 @@ func TestConfigAPI_ReceiverPasswordChangeIsNamed(t *testing.T) {
 		t.Fatalf("%d events", len(evs))
 	}
 	for i, want := range []string{`["events_endpoint"]`, `["events_endpoint"]`, `null`} {
+		if got, _ := json.Marshal(evs[i].Details["secrets_changed"]); string(got) != want {
+			t.Errorf("change %d: secrets_changed = %s, want %s", i+1, got, want)
+		}
+	}
+}
+
+// TestConfigAPI_ReceiverTokenAsUserNotShown: an events_endpoint whose
+// userinfo is a user alone (https://TOKEN@host/events, which Go sends as
+// Basic with an empty password) most often carries a token there. It is
+// masked whole, https://xxxxx@host/events, wherever the endpoint is shown
+// (the API's views and the admin_change event), a PUT that sends the
+// masked endpoint back keeps it, and a change of it alone is named under
+// secrets_changed, as a password's is. Before, the token was shown as
+// written.
+func TestConfigAPI_ReceiverTokenAsUserNotShown(t *testing.T) {
+	p := editable(t)
+	const masked = "https://xxxxx@events.files.example/events"
+	for _, ep := range []string{"https://f1rst-tok3n@events.files.example/events", "https://s3cond-tok3n@events.files.example/events"} {
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint(ep), "If-Match", "*"); resp.StatusCode >= 300 || bytes.Contains(b, []byte("tok3n")) {
+			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+		}
+	}
+	for _, path := range []string{"/admin/api/config", "/admin/api/servers", "/admin/api/servers/files"} {
+		resp, b := p.send(t, http.MethodGet, path, "alice", "")
+		if resp.StatusCode != http.StatusOK || bytes.Contains(b, []byte("tok3n")) || !bytes.Contains(b, []byte(masked)) {
+			t.Errorf("GET %s: %d %s, want the endpoint with its user masked", path, resp.StatusCode, b)
+		}
+	}
+	if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint(masked), "If-Match", "*"); resp.StatusCode >= 300 {
+		t.Fatalf("PUT server back: %d %s", resp.StatusCode, b)
+	}
+	if got := p.store.Config().Server("files").EventsEndpoint; got != "https://s3cond-tok3n@events.files.example/events" {
+		t.Errorf("after a PUT of the masked endpoint: %q, want the token kept", got)
+	}
+	if raw := readFile(t, p.auditFile); strings.Contains(raw, "tok3n") {
+		t.Errorf("the audit log holds the receiver's token: %s", raw)
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 2 { // the masked endpoint sent back changed nothing
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, want := range []string{`["events_endpoint"]`, `["events_endpoint"]`} {
 		if got, _ := json.Marshal(evs[i].Details["secrets_changed"]); string(got) != want {
 			t.Errorf("change %d: secrets_changed = %s, want %s", i+1, got, want)
 		}

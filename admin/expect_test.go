@@ -48,3 +48,38 @@ func TestAdminAPI_DeclaredTooLargeIsRefusedBeforeItIsSent(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminAPI_DeclaredBodyWhereNoneIsTakenIsRefusedBeforeItIsSent: a
+// call that takes no body (a DELETE, a key rotation) with a Content-Length
+// over the 1 KiB of white space it tolerates is refused, 400 "takes no
+// body", at once. Before, a client that sent Expect: 100-continue was
+// asked for the body, and one that then sent nothing waited for the
+// server's read deadline.
+func TestAdminAPI_DeclaredBodyWhereNoneIsTakenIsRefusedBeforeItIsSent(t *testing.T) {
+	base, _ := startIdP(t)
+	host := strings.TrimPrefix(base, "http://")
+	auth := base64.StdEncoding.EncodeToString([]byte("alice:alice-pw"))
+	for _, c := range []struct{ method, path string }{
+		{"DELETE", "/admin/api/users/bob"},
+		{"POST", "/admin/api/keys/rotate"},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			conn, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\nContent-Type: application/json\r\nContent-Length: 100000000000\r\nExpect: 100-continue\r\n\r\n",
+				c.method, c.path, host, auth)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "takes no body") {
+				t.Fatalf("HTTP %d %q, want 400 takes no body before the body is sent", resp.StatusCode, body)
+			}
+		})
+	}
+}

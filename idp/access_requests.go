@@ -85,8 +85,9 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 	var body newAccessRequest
 	if err := readStrictJSON(w, r, &body); err != nil {
 		status := http.StatusBadRequest
-		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			status = http.StatusRequestEntityTooLarge
+			err = fmt.Errorf("the request body is larger than %d bytes", tooLarge.Limit)
 		} else if errors.Is(err, errNotJSON) {
 			status = http.StatusUnsupportedMediaType
 		}
@@ -159,6 +160,12 @@ var errNotJSON = errors.New("send the body as application/json")
 func readStrictJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return errNotJSON
+	}
+	if r.ContentLength > maxAccessRequestBody {
+		// Refused before a byte of it is read: a client that sent
+		// Expect: 100-continue is told instead of being asked for the
+		// body (RFC 9110 section 10.1.1).
+		return &http.MaxBytesError{Limit: maxAccessRequestBody}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAccessRequestBody))
 	if err != nil {

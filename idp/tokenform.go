@@ -235,8 +235,17 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 	}
 	if r.Method != http.MethodPost || r.URL.Path != pathToken || r.URL.RawQuery != "" || r.PostForm != nil ||
 		r.ContentLength < 0 || r.ContentLength > maxFormBytes || !isFormType(r.Header.Get("Content-Type")) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		return r, r.ParseForm()
+		// On a copy of the request: net/http looks at the Body of the one
+		// it made, once the handler is done, to learn whether the client
+		// still waits for a 100 Continue. Replaced in place, it looked
+		// like a body to drain, and a JSON endpoint's refusal sent before
+		// the body was read (a 413 for a declared length) waited for a
+		// body an Expect: 100-continue client never sends (as
+		// cmd/xaa-idp's deadlines do, for an IdP served without them).
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		return r2, r2.ParseForm()
 	}
 	body := make([]byte, r.ContentLength)
 	if _, err := io.ReadFull(r.Body, body); err != nil {

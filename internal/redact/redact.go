@@ -69,7 +69,9 @@ func truncatedMarker(cut int) string {
 
 // URL is rawURL with the password of its userinfo masked as "xxxxx", as
 // url.URL.Redacted masks it: a receiver's credentials in an events_endpoint
-// (https://user:password@host/events, which Go sends as Basic). The rest is
+// (https://user:password@host/events, which Go sends as Basic). A user
+// without a password (https://TOKEN@host/events) is most often a token, and
+// is masked whole: "https://xxxxx@host/events". The rest is
 // kept as written, not as url.URL.String would write it again (an upper-case
 // scheme, a space in the path), so that a URL without a password is shown
 // as the configuration holds it. A value that does not parse (a space in
@@ -78,10 +80,7 @@ func truncatedMarker(cut int) string {
 func URL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err == nil {
-		if u.User == nil {
-			return rawURL
-		}
-		if _, ok := u.User.Password(); !ok {
+		if u.User == nil || u.User.String() == "" {
 			return rawURL
 		}
 	}
@@ -94,7 +93,7 @@ func URL(rawURL string) string {
 		// holding an unencoded '/', '?' or '#' would end it early, so
 		// everything up to the last '@' is masked.
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			return before + "//xxxxx" + rest[at:]
+			return before + "//" + mask + rest[at:]
 		}
 		return rawURL
 	}
@@ -106,18 +105,25 @@ func URL(rawURL string) string {
 	if at < 0 {
 		return rawURL
 	}
+	if _, ok := u.User.Password(); !ok {
+		return before + "//" + mask + rest[at:]
+	}
 	user, _, _ := strings.Cut(rest[:at], ":")
-	return before + "//" + user + ":xxxxx" + rest[at:]
+	return before + "//" + user + ":" + mask + rest[at:]
 }
 
+// mask is what URL shows in place of a password, or of a user without one.
+const mask = "xxxxx"
+
 // SameURLRedacted reports whether masked is URL(rawURL) and masks a
-// password: a URL shown redacted and sent back, which stands for rawURL.
+// password, or a user without one: a URL shown redacted and sent back,
+// which stands for rawURL.
 func SameURLRedacted(masked, rawURL string) bool {
 	u, err := url.Parse(masked)
 	if err != nil || u.User == nil {
 		return false
 	}
-	if p, ok := u.User.Password(); !ok || p != "xxxxx" {
+	if p, ok := u.User.Password(); ok && p != mask || !ok && u.User.Username() != mask {
 		return false
 	}
 	return masked != rawURL && URL(rawURL) == masked

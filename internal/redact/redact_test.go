@@ -39,7 +39,8 @@ func TestTokens(t *testing.T) {
 }
 
 // TestURL: a URL's password is masked, the rest kept as written; one that
-// does not parse loses its whole userinfo; one without a password is kept.
+// does not parse loses its whole userinfo; a user without a password, often
+// a token, is masked whole; one without userinfo is kept.
 func TestURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"https://rcv:pw@host/events", "https://rcv:xxxxx@host/events"},
@@ -49,7 +50,9 @@ func TestURL(t *testing.T) {
 		{"https://rcv:s3cr?et@as.crm.example/events", "https://xxxxx@as.crm.example/events"},
 		{"https://host/events", "https://host/events"},
 		{"HTTPS://rcv:pw@host/ev ents?", "HTTPS://rcv:xxxxx@host/ev ents?"},
-		{"HTTPS://rcv@host/ev ents?", "HTTPS://rcv@host/ev ents?"},
+		{"HTTPS://rcv@host/ev ents?", "HTTPS://xxxxx@host/ev ents?"},
+		{"https://tok3n-s3cret@host/events", "https://xxxxx@host/events"},
+		{"https://@host/events", "https://@host/events"},
 		{"https://rcv:@host/events", "https://rcv:xxxxx@host/events"},
 		{"https://r%40cv:p%40w@host/events?a=b@c", "https://r%40cv:xxxxx@host/events?a=b@c"},
 		{"https://host/a b%zz@c", "https://xxxxx@c"},

@@ -17,6 +17,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
 // Identifiers of the SETs this package speaks.
@@ -89,7 +91,25 @@ const (
 	ErrAuthenticationFailed = "authentication_failed"
 )
 
+// MaxQuotedBytes bounds each value a refusal quotes (the SET's issuer,
+// audience, typ and kid, a parse error): the audit's bound
+// (audit.MaxTextBytes), cut as it cuts, "…[truncated N bytes]" at the end
+// (redact.TruncateTo). A SET is the sender's to fill, up to the
+// recipient's body limit; without the cut, a description sent back all
+// of it.
+const MaxQuotedBytes = 512
+
+// refuse is the error of a refused SET, its description formatted with
+// each string or error in args cut to MaxQuotedBytes.
 func refuse(code, format string, args ...any) *Error {
+	for i, a := range args {
+		switch a := a.(type) {
+		case string:
+			args[i] = redact.TruncateTo(a, MaxQuotedBytes)
+		case error:
+			args[i] = redact.TruncateTo(a.Error(), MaxQuotedBytes)
+		}
+	}
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
 }
 
@@ -173,7 +193,7 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 		return nil, refuse(ErrAuthenticationFailed, "the signature does not verify with the keys of %s", c.Issuer)
 	}
 	if !slices.Contains(c.Audience, want.Audience) {
-		return nil, refuse(ErrInvalidAudience, "aud %q does not name this recipient (%s)", []string(c.Audience), want.Audience)
+		return nil, refuse(ErrInvalidAudience, "aud %s does not name this recipient (%s)", fmt.Sprintf("%q", []string(c.Audience)), want.Audience)
 	}
 	iat := time.Unix(c.IssuedAt, 0)
 	switch {

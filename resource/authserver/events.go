@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/secevent"
 )
@@ -151,7 +152,7 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, now.Add(setMaxAge+a.cfg.Skew), now)
 	switch {
 	case errors.Is(err, replay.ErrReplayed):
-		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + set.ID + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
+		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + redact.TruncateTo(set.ID, secevent.MaxQuotedBytes) + " was received before; a SET is processed once (RFC 8417 section 2.2)"})
 		return
 	case errors.As(err, &full):
 		writeOAuthError(w, temporarilyUnavailable(full.RetryAfter, "too many recent SETs to detect replays"), a.cfg.Issuer)

@@ -177,3 +177,46 @@ func TestEvents_ARevocationIsNeverMovedEarlier(t *testing.T) {
 		t.Errorf("an ID-JAG issued before the first SET: HTTP %d %s, want 400 invalid_grant, revoked", r.status, r.raw)
 	}
 }
+
+// TestEvents_QuotedValuesAreCut: a refusal that quotes what the SET said
+// (its issuer, its audience, its typ and kid headers)
+// cuts each quoted value to 512 bytes with the marker the audit uses,
+// "…[truncated N bytes]", and keeps the RFC 8935 section 2.3 shape.
+// Before, a SET of 60 KiB had it all sent back in the description.
+func TestEvents_QuotedValuesAreCut(t *testing.T) {
+	e := newEnv(t)
+	k := e.idp.currentKey()
+	long := "https://evil.example/" + strings.Repeat("a", 20<<10)
+	for _, c := range []struct {
+		name, typ, kid string
+		edit           func(map[string]any)
+		want           string
+	}{
+		{name: "issuer", edit: func(c map[string]any) { c["iss"] = long }, want: "invalid_issuer"},
+		{name: "typ", typ: strings.Repeat("t", 20<<10), want: "invalid_request"},
+		{name: "audience", edit: func(c map[string]any) { c["aud"] = []string{long, long} }, want: "invalid_audience"},
+		{name: "key id", kid: strings.Repeat("k", 20<<10), want: "invalid_key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			claims := e.setClaims()
+			if c.edit != nil {
+				c.edit(claims)
+			}
+			typ, kid := "secevent+jwt", k.KeyID
+			if c.typ != "" {
+				typ = c.typ
+			}
+			if c.kid != "" {
+				kid = c.kid
+			}
+			r := e.pushSET(t, sign(t, claims, typ, kid, jose.ES256, k.Key), "application/secevent+jwt")
+			desc := r.str("description")
+			if r.status != http.StatusBadRequest || r.str("err") != c.want || len(r.body) != 2 {
+				t.Fatalf("HTTP %d %.300v, want 400 %s with err and description alone", r.status, r.body, c.want)
+			}
+			if len(desc) > 2*512+200 || !strings.Contains(desc, "…[truncated ") {
+				t.Errorf("description of %d bytes: %.700s, want each quoted value cut to 512 bytes with the marker", len(desc), desc)
+			}
+		})
+	}
+}

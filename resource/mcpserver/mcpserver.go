@@ -278,6 +278,15 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request, htu string)
 		}
 		return
 	}
+	if r.ContentLength > mcp.DefaultMaxRequestBodyBytes {
+		// Refused before a byte is read, so that a client that sent
+		// Expect: 100-continue is told instead of being asked for the
+		// body (RFC 9110 section 10.1.1): checkToolScopes would read the
+		// SDK's limit of it, and the SDK then refuses it in plain text.
+		httpjson.Write(w, http.StatusRequestEntityTooLarge, errorBody{"invalid_request",
+			fmt.Sprintf("the request body is larger than %d bytes", mcp.DefaultMaxRequestBodyBytes)})
+		return
+	}
 	if !s.checkToolScopes(w, r, scheme, at) {
 		return
 	}
