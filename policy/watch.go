@@ -177,10 +177,11 @@ func (s *Store) refuseLocked(v string, err error) error {
 
 // reportLocked records r (a refused reload, or the file back to what is
 // running, neither of which changes the running configuration) and shows
-// it in the Status.
+// it in the Status, before the event is written, so that a reader who has
+// seen the event finds the status saying the same.
 func (s *Store) reportLocked(r Reload) {
-	_ = s.recordLocked(r)
 	s.setLastReload(r)
+	_ = s.recordLocked(r)
 }
 
 // recordLocked calls the OnReload functions with r, stopping at the first
