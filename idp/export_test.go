@@ -20,3 +20,18 @@ func FillCIMDAssertionCache(s *Server) {
 	for i := 0; s.cimdJTIs.Use("https://flood.example/client.json\x00"+strconv.Itoa(i), now.Add(time.Hour), now) == nil; i++ {
 	}
 }
+
+// SetMaxSessions bounds the SSO sessions, and SetMaxIssuedTokens the access and refresh tokens,
+// each store of them, for a test that fills them; each returns a function that restores the
+// bound. Servers made meanwhile keep it.
+func SetMaxSessions(n int) (restore func()) {
+	old := maxSessions
+	maxSessions = n
+	return func() { maxSessions = old }
+}
+
+func SetMaxIssuedTokens(n int) (restore func()) {
+	old := maxIssuedTokens
+	maxIssuedTokens = n
+	return func() { maxIssuedTokens = old }
+}

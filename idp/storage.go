@@ -21,13 +21,27 @@ import (
 
 // Bounds of the in-memory stores. Each entry also expires.
 const (
-	maxSessions = 10000
 	// maxLoginAttempts is how many refused login attempts an auth request
 	// survives: more, and its login must start again from the client.
 	maxLoginAttempts = 10
 	maxTokens        = 100000
 	authRequestTTL   = 10 * time.Minute
 )
+
+// maxSessions bounds the SSO sessions, and maxIssuedTokens the access and
+// refresh tokens, each store of them: variables, so that a test can fill
+// them.
+var (
+	maxSessions     = 10000
+	maxIssuedTokens = maxTokens
+)
+
+// userShare is how many SSO sessions, or tokens of one store, a user
+// keeps once the store of bound n is half full (ttlMap.PutShared): 1% of
+// it, at least 10. A user's next one then replaces their oldest.
+func userShare(n int) int {
+	return max(n/100, 10)
+}
 
 // maxEndedSessions bounds the ended SSO sessions the IdP remembers (endSSO):
 // a variable, so that a test can overflow it.
@@ -80,9 +94,9 @@ func newStorage(s *Server) *storage {
 			func(a *authRequest) string { return a.Source }),
 		codes:     newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
 		usedCodes: newTTLMap[string, grantRef](maxTokens, s.now),
-		accessTokens: newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(
+		accessTokens: newTTLMap[string, *accessToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *accessToken) string { return t.SessionID }, func(t *accessToken) string { return t.Subject }),
-		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(
+		refreshTokens: newTTLMap[string, *refreshToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *refreshToken) string { return t.SessionID }, func(t *refreshToken) string { return t.Subject }),
 
 		rotatedRefresh: newTTLMap[string, grantRef](maxTokens, s.now),
@@ -313,9 +327,9 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 	if at.SessionID != "" && st.srv.sessionEnded(at.SessionID) {
 		return errSessionEnded
 	}
-	st.accessTokens.Put(at.ID, at, at.Expiry)
+	st.accessTokens.PutShared(at.ID, at, at.Expiry, byUser, at.Subject, userShare(maxIssuedTokens))
 	if rt != nil {
-		st.refreshTokens.Put(rtHash, rt, rt.Expiry)
+		st.refreshTokens.PutShared(rtHash, rt, rt.Expiry, byUser, rt.Subject, userShare(maxIssuedTokens))
 	}
 	return nil
 }
