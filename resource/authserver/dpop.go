@@ -39,7 +39,7 @@ func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Pr
 // useProof records the proof's jti, refusing it if already seen (RFC 9449
 // §11.1).
 func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
-	err := a.use(a.proofs, a.proofsWall, replayProofKind, replayProofWallKind, replayKey(p.ReplayKey()), p.ReplayUntil, now)
+	err := a.use(a.proofs, a.proofsWall, replayProofKind, replayProofWallKind, replayKey(p.ReplayKey()), "", p.ReplayUntil, now)
 	var full *replay.FullError
 	switch {
 	case err == nil && a.madeBeforeFloor(replayProofKind, p.IssuedAt):
