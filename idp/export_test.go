@@ -35,3 +35,11 @@ func SetMaxIssuedTokens(n int) (restore func()) {
 	maxIssuedTokens = n
 	return func() { maxIssuedTokens = old }
 }
+
+// SetMaxUsedSubjects bounds the ID tokens exchange.single_use_subject remembers, for a test that
+// fills them; it returns a function that restores the bound. Servers made meanwhile keep it.
+func SetMaxUsedSubjects(n int) (restore func()) {
+	old := maxUsedSubjects
+	maxUsedSubjects = n
+	return func() { maxUsedSubjects = old }
+}

@@ -228,7 +228,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.usedJTIs = replay.New(maxTokens)
 	s.cimdJTIs = replay.New(maxTokens)
-	s.usedSubjects = replay.New(maxTokens)
+	s.usedSubjects = replay.New(maxUsedSubjects)
 	s.usedProofs = replay.New(maxTokens)
 	s.store = newStorage(s)
 	s.grantTypes = s.grants()

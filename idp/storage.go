@@ -28,12 +28,14 @@ const (
 	authRequestTTL   = 10 * time.Minute
 )
 
-// maxSessions bounds the SSO sessions, and maxIssuedTokens the access and
-// refresh tokens, each store of them: variables, so that a test can fill
-// them.
+// maxSessions bounds the SSO sessions, maxIssuedTokens the access and
+// refresh tokens, each store of them, and maxUsedSubjects the ID tokens
+// exchange.single_use_subject remembers: variables, so that a test can
+// fill them.
 var (
 	maxSessions     = 10000
 	maxIssuedTokens = maxTokens
+	maxUsedSubjects = maxTokens
 )
 
 // userShare is how many SSO sessions, or tokens of one store, a user

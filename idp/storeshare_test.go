@@ -68,3 +68,36 @@ func TestTokens_OneUserCannotDropOthers(t *testing.T) {
 		t.Errorf("bob's refresh after alice's 300 redemptions: %d %v, want 200 (his refresh token kept)", resp.StatusCode, body)
 	}
 }
+
+// TestSingleUseSubject_OneUserCannotFillTheMemory: with
+// exchange.single_use_subject, each ID token exchanged is remembered until
+// it expires. One user exchanging fresh ID tokens again and again (a
+// script: each prompt=none sign-in gives one) cannot fill that memory,
+// which every user's exchange needs: once it is half full, that user
+// holding 1% of it (at least 10) is refused with 503 and Retry-After,
+// while another user's exchange still passes.
+func TestSingleUseSubject_OneUserCannotFillTheMemory(t *testing.T) {
+	defer idp.SetMaxUsedSubjects(100)()
+	cfg := conformanceConfig(t)
+	cfg.Exchange.SingleUseSubject = true
+	p := startIdP(t, cfg)
+	alice := newBrowser(p)
+	exchanged := 0
+	for ; exchanged < 100; exchanged++ {
+		resp, body := p.postToken(t, exchangeForm(alice.codeTokens(t)["id_token"].(string)), basicS1)
+		if resp.StatusCode == 200 {
+			continue
+		}
+		if resp.StatusCode != 503 || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("alice's exchange %d: %d %v (Retry-After %q), want 503 temporarily_unavailable with Retry-After", exchanged+1, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		}
+		break
+	}
+	if exchanged != 50 {
+		t.Errorf("alice was refused after %d exchanges, want 50 (half the memory)", exchanged)
+	}
+	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
+	if resp, body := p.postToken(t, exchangeForm(bob), basicS1); resp.StatusCode != 200 {
+		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
+	}
+}
