@@ -43,3 +43,11 @@ func SetMaxUsedSubjects(n int) (restore func()) {
 	maxUsedSubjects = n
 	return func() { maxUsedSubjects = old }
 }
+
+// SetMaxUsedProofs bounds the DPoP proofs the IdP remembers, for a test that fills them; it
+// returns a function that restores the bound. Servers made meanwhile keep it.
+func SetMaxUsedProofs(n int) (restore func()) {
+	old := maxUsedProofs
+	maxUsedProofs = n
+	return func() { maxUsedProofs = old }
+}

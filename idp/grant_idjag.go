@@ -241,7 +241,7 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if !d.Allowed {
 		return exchangeResponse{}, decisionError(d, ev)
 	}
-	jkt, err := s.useDPoP(proof)
+	jkt, err := s.useDPoP(proof, subj.Sub)
 	if err != nil {
 		return exchangeResponse{}, err
 	}

@@ -29,13 +29,14 @@ const (
 )
 
 // maxSessions bounds the SSO sessions, maxIssuedTokens the access and
-// refresh tokens, each store of them, and maxUsedSubjects the ID tokens
-// exchange.single_use_subject remembers: variables, so that a test can
-// fill them.
+// refresh tokens, each store of them, maxUsedSubjects the ID tokens
+// exchange.single_use_subject remembers, and maxUsedProofs the DPoP
+// proofs: variables, so that a test can fill them.
 var (
 	maxSessions     = 10000
 	maxIssuedTokens = maxTokens
 	maxUsedSubjects = maxTokens
+	maxUsedProofs   = maxTokens
 )
 
 // userShare is how many SSO sessions, or tokens of one store, a user

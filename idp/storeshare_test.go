@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -98,6 +99,38 @@ func TestSingleUseSubject_OneUserCannotFillTheMemory(t *testing.T) {
 	}
 	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
 	if resp, body := p.postToken(t, exchangeForm(bob), basicS1); resp.StatusCode != 200 {
+		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestDPoP_OneUserCannotFillTheProofMemory: each DPoP proof the token
+// exchange accepts is remembered for about two minutes. One user
+// exchanging again and again, each time with a new proof, cannot fill
+// that memory, which every DPoP exchange needs: once it is half full, that
+// user holding 1% of it (at least 10) is refused with 503 and Retry-After,
+// while another user's exchange with a proof still passes.
+func TestDPoP_OneUserCannotFillTheProofMemory(t *testing.T) {
+	defer idp.SetMaxUsedProofs(100)()
+	p := startConformanceIdP(t)
+	key := newP256(t)
+	withProof := func() http.Header { return withDPoP(basicS1, mintProof(t, p.URL+"/oauth/token", proof{key: key})) }
+	alice := newBrowser(p).codeTokens(t)["id_token"].(string)
+	exchanged := 0
+	for ; exchanged < 100; exchanged++ {
+		resp, body := p.postToken(t, exchangeForm(alice), withProof())
+		if resp.StatusCode == 200 {
+			continue
+		}
+		if resp.StatusCode != 503 || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("alice's exchange %d: %d %v (Retry-After %q), want 503 temporarily_unavailable with Retry-After", exchanged+1, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		}
+		break
+	}
+	if exchanged != 50 {
+		t.Errorf("alice was refused after %d exchanges, want 50 (half the memory)", exchanged)
+	}
+	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
+	if resp, body := p.postToken(t, exchangeForm(bob), withProof()); resp.StatusCode != 200 {
 		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
 	}
 }

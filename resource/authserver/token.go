@@ -187,7 +187,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 
 	tokenType, jkt := "Bearer", ""
 	if proof != nil {
-		if oerr := a.useProof(proof, now); oerr != nil {
+		if oerr := a.useProof(proof, jag.Issuer+"\x00"+jag.Subject, now); oerr != nil {
 			return nil, oerr
 		}
 		tokenType, jkt = dpop.Scheme, proof.JKT
