@@ -51,3 +51,12 @@ func SetMaxUsedProofs(n int) (restore func()) {
 	maxUsedProofs = n
 	return func() { maxUsedProofs = old }
 }
+
+// SetMaxCIMDAssertions bounds the client assertions of metadata-document clients the IdP
+// remembers, for a test that fills them; it returns a function that restores the bound. Servers
+// made meanwhile keep it.
+func SetMaxCIMDAssertions(n int) (restore func()) {
+	old := maxCIMDAssertions
+	maxCIMDAssertions = n
+	return func() { maxCIMDAssertions = old }
+}

@@ -227,7 +227,7 @@ func New(opts Options) (*Server, error) {
 		s.throttle = throttle.New(throttle.Options{})
 	}
 	s.usedJTIs = replay.New(maxTokens)
-	s.cimdJTIs = replay.New(maxTokens)
+	s.cimdJTIs = replay.New(maxCIMDAssertions)
 	s.usedSubjects = replay.New(maxUsedSubjects)
 	s.usedProofs = replay.New(maxUsedProofs)
 	s.store = newStorage(s)

@@ -30,13 +30,15 @@ const (
 
 // maxSessions bounds the SSO sessions, maxIssuedTokens the access and
 // refresh tokens, each store of them, maxUsedSubjects the ID tokens
-// exchange.single_use_subject remembers, and maxUsedProofs the DPoP
-// proofs: variables, so that a test can fill them.
+// exchange.single_use_subject remembers, maxUsedProofs the DPoP proofs,
+// and maxCIMDAssertions the client assertions of metadata-document
+// clients: variables, so that a test can fill them.
 var (
-	maxSessions     = 10000
-	maxIssuedTokens = maxTokens
-	maxUsedSubjects = maxTokens
-	maxUsedProofs   = maxTokens
+	maxSessions       = 10000
+	maxIssuedTokens   = maxTokens
+	maxUsedSubjects   = maxTokens
+	maxUsedProofs     = maxTokens
+	maxCIMDAssertions = maxTokens
 )
 
 // userShare is how many SSO sessions, or tokens of one store, a user

@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
@@ -132,5 +133,47 @@ func TestDPoP_OneUserCannotFillTheProofMemory(t *testing.T) {
 	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
 	if resp, body := p.postToken(t, exchangeForm(bob), withProof()); resp.StatusCode != 200 {
 		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestCIMD_OneAddressCannotFillTheAssertionMemory: anyone who hosts a
+// metadata document with keys can mint client assertions, each
+// remembered until it expires (up to an hour). One client address posting
+// them cannot fill that memory, which every metadata-document client's
+// private_key_jwt needs: once it is half full, an address holding 1% of it
+// (at least 10) gets 503 with Retry-After, and that address alone.
+func TestCIMD_OneAddressCannotFillTheAssertionMemory(t *testing.T) {
+	defer idp.SetMaxCIMDAssertions(100)()
+	f := startCIMD(t)
+	post := func(hc *http.Client) (*http.Response, map[string]any) {
+		form := assertionForm(f.docs.assertion(t, f.inline, f.URL+"/oauth/token"))
+		form.Set("grant_type", "refresh_token")
+		form.Set("refresh_token", "not-a-refresh-token")
+		resp, err := hc.PostForm(f.URL+"/oauth/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp, body
+	}
+	attacker := fromAddress(f.testIdP, "127.0.0.1").hc
+	sent := 0
+	for ; sent < 100; sent++ {
+		resp, body := post(attacker)
+		if resp.StatusCode == http.StatusBadRequest && body["error"] == "invalid_grant" {
+			continue // authenticated, and the jti recorded
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("assertion %d: %d %v (Retry-After %q), want 503 temporarily_unavailable with Retry-After", sent+1, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		}
+		break
+	}
+	if sent != 50 {
+		t.Errorf("the address was refused after %d assertions, want 50 (half the memory)", sent)
+	}
+	if resp, body := post(fromAddress(f.testIdP, "127.0.0.2").hc); resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("an assertion from another address: %d %v, want the client authenticated (400 invalid_grant for the refresh token)", resp.StatusCode, body)
 	}
 }
