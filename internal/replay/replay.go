@@ -47,7 +47,7 @@ type FullError struct {
 
 func (e *FullError) Error() string {
 	if e.Owner != "" {
-		return fmt.Sprintf("replay cache is half full of its %d entries, and %d unexpired ones are of the same owner", e.Size, e.Share)
+		return fmt.Sprintf("replay cache is half full of its %d entries, and %d or more unexpired ones are of the same owner", e.Size, e.Share)
 	}
 	return fmt.Sprintf("replay cache holds %d unexpired entries", e.Size)
 }

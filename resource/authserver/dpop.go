@@ -50,7 +50,7 @@ func (a *Server) useProof(p *dpop.Proof, owner string, now time.Time) *oauthErro
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", p.JTI)
 	case errors.As(err, &full) && full.Owner != "":
-		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache is half full of its %d entries and holds %d unexpired proofs of this user, its share of it; retry in %s", full.Size, full.Share, full.RetryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache is half full of its %d entries and holds %d or more unexpired proofs of this user, its share of it; retry in %s", full.Size, full.Share, full.RetryAfter.Round(time.Second))
 	case errors.As(err, &full):
 		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:

@@ -232,7 +232,7 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)
 	case errors.As(err, &full) && full.Owner != "":
-		return temporarilyUnavailable(full.RetryAfter, "replay cache is half full of its %d entries and holds %d unexpired ID-JAGs of the user %q of %s, its share of it; retry in %s", full.Size, full.Share, jag.Subject, jag.Issuer, full.RetryAfter.Round(time.Second))
+		return temporarilyUnavailable(full.RetryAfter, "replay cache is half full of its %d entries and holds %d or more unexpired ID-JAGs of the user %q of %s, its share of it; retry in %s", full.Size, full.Share, jag.Subject, jag.Issuer, full.RetryAfter.Round(time.Second))
 	case errors.As(err, &full):
 		return temporarilyUnavailable(full.RetryAfter, "replay cache holds %d unexpired ID-JAGs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
