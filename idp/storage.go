@@ -97,15 +97,20 @@ func newStorage(s *Server) *storage {
 		authRequests: newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now).groupedBy(
 			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject },
 			func(a *authRequest) string { return a.Source }),
-		codes:     newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
-		usedCodes: newTTLMap[string, grantRef](maxTokens, s.now),
+		codes: newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		// Grouped by session and user as the tokens are, so that one
+		// user's redemptions and rotations replace their own records
+		// rather than erase other users' (PutShared).
+		usedCodes: newTTLMap[string, grantRef](maxIssuedTokens, s.now).groupedBy(
+			func(g grantRef) string { return g.sid }, func(g grantRef) string { return g.sub }),
 		accessTokens: newTTLMap[string, *accessToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *accessToken) string { return t.SessionID }, func(t *accessToken) string { return t.Subject }),
 		refreshTokens: newTTLMap[string, *refreshToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *refreshToken) string { return t.SessionID }, func(t *refreshToken) string { return t.Subject }),
 
-		rotatedRefresh: newTTLMap[string, grantRef](maxTokens, s.now),
-		revokedGrants:  newTTLMap[string, struct{}](maxTokens, s.now),
+		rotatedRefresh: newTTLMap[string, grantRef](maxIssuedTokens, s.now).groupedBy(
+			func(g grantRef) string { return g.sid }, func(g grantRef) string { return g.sub }),
+		revokedGrants: newTTLMap[string, struct{}](maxTokens, s.now),
 	}
 }
 
@@ -214,9 +219,9 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	ar, ok := st.authRequests.Get(id)
 	g := grantRef{grant: id}
 	if ok {
-		g.sid, g.client = ar.SessionID, ar.ClientID
+		g.sid, g.client, g.sub = ar.SessionID, ar.ClientID, ar.Subject
 	}
-	st.usedCodes.Put(tokenHash(code), g, st.srv.now().Add(authRequestTTL))
+	st.usedCodes.PutShared(tokenHash(code), g, st.srv.now().Add(authRequestTTL), byUser, g.sub, userShare(maxIssuedTokens))
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
@@ -281,8 +286,8 @@ func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 }
 
 // grantRef names one code redemption (its auth request's ID), the SSO
-// session it was made in and the client it was made for.
-type grantRef struct{ sid, grant, client string }
+// session it was made in, the client it was made for and the user's sub.
+type grantRef struct{ sid, grant, client, sub string }
 
 // revokeGrant revokes the access and refresh tokens of one code
 // redemption and reports how many there were; its ID tokens, which carry
@@ -384,7 +389,8 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			}
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
 		}
-		st.rotatedRefresh.Put(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID}, old.Expiry)
+		st.rotatedRefresh.PutShared(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID, sub: old.Subject},
+			old.Expiry, byUser, old.Subject, userShare(maxIssuedTokens))
 	}
 	at := st.newAccessToken(req)
 	rt := &refreshToken{

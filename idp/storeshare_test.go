@@ -177,3 +177,42 @@ func TestCIMD_OneAddressCannotFillTheAssertionMemory(t *testing.T) {
 		t.Errorf("an assertion from another address: %d %v, want the client authenticated (400 invalid_grant for the refresh token)", resp.StatusCode, body)
 	}
 }
+
+// TestRefreshReuse_OneUserCannotEraseOthersDetection: a refresh token
+// rotated away is remembered until it would have expired, so that one
+// presented again (leaked) revokes its grant. One user rotating their own
+// refresh token again and again cannot push another user's rotated tokens
+// out of that memory: bob's old refresh token, presented after alice's
+// 300 rotations, still revokes his grant, and the memory stays within its
+// bound.
+func TestRefreshReuse_OneUserCannotEraseOthersDetection(t *testing.T) {
+	defer idp.SetMaxIssuedTokens(200)()
+	p := startConformanceIdP(t)
+	refresh := func(rt string) (int, map[string]any) {
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+		return resp.StatusCode, body
+	}
+	bobOld := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["refresh_token"].(string)
+	status, body := refresh(bobOld)
+	if status != 200 {
+		t.Fatalf("bob's refresh: %d %v", status, body)
+	}
+	bobNew := body["refresh_token"].(string)
+	rt := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	for i := range 300 {
+		status, body := refresh(rt)
+		if status != 200 {
+			t.Fatalf("alice's refresh %d: %d %v", i+1, status, body)
+		}
+		rt = body["refresh_token"].(string)
+	}
+	if n := scrape(t, p.URL)[`xaa_idp_store_entries{store="rotated_refresh_tokens"}`]; n > 200 {
+		t.Errorf("%v rotated refresh tokens remembered, over the bound of 200", n)
+	}
+	if status, body := refresh(bobOld); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("bob's rotated refresh token presented again: %d %v, want 400 invalid_grant", status, body)
+	}
+	if status, body := refresh(bobNew); status != 400 {
+		t.Errorf("bob's current refresh token after his old one was reused: %d %v, want it revoked with its grant (400)", status, body)
+	}
+}
