@@ -140,7 +140,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 		return refuse(e)
 	}
 	if form.Get("client_assertion") != "" {
-		c, e := s.authenticateAssertion(r.Context(), cfg, form)
+		c, e := s.authenticateAssertion(r, cfg, form)
 		if e != nil {
 			return refuse(e)
 		}

@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -141,7 +140,7 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 		}
 		return c, nil
 	case assertion != "":
-		return s.authenticateAssertion(ctx, cfg, form)
+		return s.authenticateAssertion(r, cfg, form)
 	}
 	id := form.Get("client_id")
 	if id == "" {
@@ -247,8 +246,9 @@ func secretMatches(c *policy.Client, secret string) bool {
 // authenticateAssertion verifies a private_key_jwt client assertion: iss
 // and sub are the client, aud names this IdP (issuer or token endpoint),
 // it is signed by one of the client's registered keys, it is live, and its
-// jti is not replayed.
-func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, form *tokenForm) (*policy.Client, *oauthError) {
+// jti is not replayed. r is the request that carries it.
+func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form *tokenForm) (*policy.Client, *oauthError) {
+	ctx := r.Context()
 	if t := form.Get("client_assertion_type"); t != clientAssertionJWT {
 		return nil, invalidClient("client_assertion_type must be %s, got %q", clientAssertionJWT, t)
 	}
@@ -321,14 +321,16 @@ func (s *Server) authenticateAssertion(ctx context.Context, cfg *policy.Config, 
 	// requests carrying the same assertion could all pass (RFC 7523
 	// section 3, item 7).
 	key := id + "\x00" + claims.ID
-	used := s.usedJTIs
+	used, owner := s.usedJTIs, ""
 	if cimd.IsURL(id) {
 		// Anyone who hosts a metadata document with keys can mint valid
 		// assertions, as many as they like: theirs fill a cache of their
-		// own, never the one the configured clients need.
-		used = s.cimdJTIs
+		// own, never the one the configured clients need, and there one
+		// client address holds no more than its share once it is half
+		// full, as at /authorize (pendingShare).
+		used, owner = s.cimdJTIs, sourceOf(r)
 	}
-	if err := used.Use(key, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
+	if err := used.UseShared(key, owner, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
 		return nil, replayRefusal(err, invalidClient("client_assertion jti %q was already used", claims.ID))
 	}
 	return c, nil

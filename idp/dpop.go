@@ -41,13 +41,16 @@ func (s *Server) checkDPoP(r *http.Request) (*dpop.Proof, *oauthError) {
 }
 
 // useDPoP remembers the jti of a proof checkDPoP accepted, per key, for as
-// long as the proof would pass that check (about two minutes), and returns
-// the thumbprint of its key, to bind the ID-JAG to; "" without a proof.
-func (s *Server) useDPoP(p *dpop.Proof) (string, *oauthError) {
+// long as the proof would pass that check (about two minutes), as one of
+// the user sub's, and returns the thumbprint of its key, to bind the
+// ID-JAG to; "" without a proof. Once the store is half full, a user who
+// holds 1% of it is refused alone (replay.Cache.UseShared): one user's
+// exchanges, a new proof each, cannot refuse every user's.
+func (s *Server) useDPoP(p *dpop.Proof, sub string) (string, *oauthError) {
 	if p == nil {
 		return "", nil
 	}
-	if err := s.usedProofs.Use(p.ReplayKey(), p.ReplayUntil, s.now()); err != nil {
+	if err := s.usedProofs.UseShared(p.ReplayKey(), sub, p.ReplayUntil, s.now()); err != nil {
 		return "", replayRefusal(err, invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 section 11.1)", p.JTI))
 	}
 	return p.JKT, nil

@@ -20,3 +20,43 @@ func FillCIMDAssertionCache(s *Server) {
 	for i := 0; s.cimdJTIs.Use("https://flood.example/client.json\x00"+strconv.Itoa(i), now.Add(time.Hour), now) == nil; i++ {
 	}
 }
+
+// SetMaxSessions bounds the SSO sessions, and SetMaxIssuedTokens the access and refresh tokens,
+// each store of them, for a test that fills them; each returns a function that restores the
+// bound. Servers made meanwhile keep it.
+func SetMaxSessions(n int) (restore func()) {
+	old := maxSessions
+	maxSessions = n
+	return func() { maxSessions = old }
+}
+
+func SetMaxIssuedTokens(n int) (restore func()) {
+	old := maxIssuedTokens
+	maxIssuedTokens = n
+	return func() { maxIssuedTokens = old }
+}
+
+// SetMaxUsedSubjects bounds the ID tokens exchange.single_use_subject remembers, for a test that
+// fills them; it returns a function that restores the bound. Servers made meanwhile keep it.
+func SetMaxUsedSubjects(n int) (restore func()) {
+	old := maxUsedSubjects
+	maxUsedSubjects = n
+	return func() { maxUsedSubjects = old }
+}
+
+// SetMaxUsedProofs bounds the DPoP proofs the IdP remembers, for a test that fills them; it
+// returns a function that restores the bound. Servers made meanwhile keep it.
+func SetMaxUsedProofs(n int) (restore func()) {
+	old := maxUsedProofs
+	maxUsedProofs = n
+	return func() { maxUsedProofs = old }
+}
+
+// SetMaxCIMDAssertions bounds the client assertions of metadata-document clients the IdP
+// remembers, for a test that fills them; it returns a function that restores the bound. Servers
+// made meanwhile keep it.
+func SetMaxCIMDAssertions(n int) (restore func()) {
+	old := maxCIMDAssertions
+	maxCIMDAssertions = n
+	return func() { maxCIMDAssertions = old }
+}

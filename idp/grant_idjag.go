@@ -241,16 +241,18 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if !d.Allowed {
 		return exchangeResponse{}, decisionError(d, ev)
 	}
-	jkt, err := s.useDPoP(proof)
+	jkt, err := s.useDPoP(proof, subj.Sub)
 	if err != nil {
 		return exchangeResponse{}, err
 	}
 
 	if d.SingleUseFor > 0 && subj.key != "" {
 		// Use checks and records in one step, so that concurrent
-		// exchanges of one ID token cannot both pass.
+		// exchanges of one ID token cannot both pass. The user owns the
+		// entry: one user exchanging fresh ID tokens by the thousand is
+		// refused at their share, not every user (UseShared).
 		key, until := subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor)
-		if err := s.usedSubjects.Use(key, until, now); err != nil {
+		if err := s.usedSubjects.UseShared(key, subj.Sub, until, now); err != nil {
 			return exchangeResponse{}, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}
 		// Kept in the state directory, which keeps the keys that

@@ -59,8 +59,14 @@ func loginForm(id, username, password string) url.Values {
 // codeTokens signs alice in through br and redeems the code.
 func (br *browser) codeTokens(t *testing.T) map[string]any {
 	t.Helper()
+	return br.codeTokensAs(t, "alice", "alice-pw")
+}
+
+// codeTokensAs is codeTokens for another user.
+func (br *browser) codeTokensAs(t *testing.T, username, password string) map[string]any {
+	t.Helper()
 	verifier, challenge := pkce()
-	res := br.authorize(t, authParams(callback, challenge), "alice", "alice-pw")
+	res := br.authorize(t, authParams(callback, challenge), username, password)
 	if res.location == nil || res.location.Query().Get("code") == "" {
 		t.Fatalf("no code: %+v", res)
 	}

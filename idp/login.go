@@ -424,7 +424,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.Delete(old.Value) // a new login replaces the old session
 	}
-	s.sessions.Put(sess.ID, sess, now.Add(sessionTTL))
+	s.sessions.PutShared(sess.ID, sess, now.Add(sessionTTL), byUser, sess.Subject, userShare(maxSessions))
 	http.SetCookie(w, s.sessionCookie(sess.ID, int(sessionTTL/time.Second)))
 	s.store.authRequests.Update(id, func(a **authRequest) { (*a).complete(sess) })
 	s.toCallback(w, r, id)

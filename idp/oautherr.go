@@ -89,6 +89,10 @@ func replayRefusal(err error, replayed *oauthError) *oauthError {
 	}
 	e := errorf("temporarily_unavailable", http.StatusServiceUnavailable,
 		"the IdP's replay cache holds %d live entries and takes no more until one expires; retry later", full.Size)
+	if full.Owner != "" {
+		e = errorf("temporarily_unavailable", http.StatusServiceUnavailable,
+			"the IdP's replay cache is half full of its %d entries and holds %d or more live ones of this user (of a metadata document client's assertions: of this client address), its share; retry later", full.Size, full.Share)
+	}
 	e.RetryAfter = max(full.RetryAfter, time.Second)
 	return e
 }

@@ -227,9 +227,9 @@ func New(opts Options) (*Server, error) {
 		s.throttle = throttle.New(throttle.Options{})
 	}
 	s.usedJTIs = replay.New(maxTokens)
-	s.cimdJTIs = replay.New(maxTokens)
-	s.usedSubjects = replay.New(maxTokens)
-	s.usedProofs = replay.New(maxTokens)
+	s.cimdJTIs = replay.New(maxCIMDAssertions)
+	s.usedSubjects = replay.New(maxUsedSubjects)
+	s.usedProofs = replay.New(maxUsedProofs)
 	s.store = newStorage(s)
 	s.grantTypes = s.grants()
 	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {

@@ -21,13 +21,32 @@ import (
 
 // Bounds of the in-memory stores. Each entry also expires.
 const (
-	maxSessions = 10000
 	// maxLoginAttempts is how many refused login attempts an auth request
 	// survives: more, and its login must start again from the client.
 	maxLoginAttempts = 10
 	maxTokens        = 100000
 	authRequestTTL   = 10 * time.Minute
 )
+
+// maxSessions bounds the SSO sessions, maxIssuedTokens the access and
+// refresh tokens, each store of them, maxUsedSubjects the ID tokens
+// exchange.single_use_subject remembers, maxUsedProofs the DPoP proofs,
+// and maxCIMDAssertions the client assertions of metadata-document
+// clients: variables, so that a test can fill them.
+var (
+	maxSessions       = 10000
+	maxIssuedTokens   = maxTokens
+	maxUsedSubjects   = maxTokens
+	maxUsedProofs     = maxTokens
+	maxCIMDAssertions = maxTokens
+)
+
+// userShare is how many SSO sessions, or tokens of one store, a user
+// keeps once the store of bound n is half full (ttlMap.PutShared): 1% of
+// it, at least 10. A user's next one then replaces their oldest.
+func userShare(n int) int {
+	return max(n/100, 10)
+}
 
 // maxEndedSessions bounds the ended SSO sessions the IdP remembers (endSSO):
 // a variable, so that a test can overflow it.
@@ -78,15 +97,20 @@ func newStorage(s *Server) *storage {
 		authRequests: newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now).groupedBy(
 			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject },
 			func(a *authRequest) string { return a.Source }),
-		codes:     newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
-		usedCodes: newTTLMap[string, grantRef](maxTokens, s.now),
-		accessTokens: newTTLMap[string, *accessToken](maxTokens, s.now).groupedBy(
+		codes: newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		// Grouped by session and user as the tokens are, so that one
+		// user's redemptions and rotations replace their own records
+		// rather than erase other users' (PutShared).
+		usedCodes: newTTLMap[string, grantRef](maxIssuedTokens, s.now).groupedBy(
+			func(g grantRef) string { return g.sid }, func(g grantRef) string { return g.sub }),
+		accessTokens: newTTLMap[string, *accessToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *accessToken) string { return t.SessionID }, func(t *accessToken) string { return t.Subject }),
-		refreshTokens: newTTLMap[string, *refreshToken](maxTokens, s.now).groupedBy(
+		refreshTokens: newTTLMap[string, *refreshToken](maxIssuedTokens, s.now).groupedBy(
 			func(t *refreshToken) string { return t.SessionID }, func(t *refreshToken) string { return t.Subject }),
 
-		rotatedRefresh: newTTLMap[string, grantRef](maxTokens, s.now),
-		revokedGrants:  newTTLMap[string, struct{}](maxTokens, s.now),
+		rotatedRefresh: newTTLMap[string, grantRef](maxIssuedTokens, s.now).groupedBy(
+			func(g grantRef) string { return g.sid }, func(g grantRef) string { return g.sub }),
+		revokedGrants: newTTLMap[string, struct{}](maxTokens, s.now),
 	}
 }
 
@@ -195,9 +219,9 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	ar, ok := st.authRequests.Get(id)
 	g := grantRef{grant: id}
 	if ok {
-		g.sid, g.client = ar.SessionID, ar.ClientID
+		g.sid, g.client, g.sub = ar.SessionID, ar.ClientID, ar.Subject
 	}
-	st.usedCodes.Put(tokenHash(code), g, st.srv.now().Add(authRequestTTL))
+	st.usedCodes.PutShared(tokenHash(code), g, st.srv.now().Add(authRequestTTL), byUser, g.sub, userShare(maxIssuedTokens))
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
@@ -262,8 +286,8 @@ func (st *storage) SaveAuthCode(_ context.Context, id, code string) error {
 }
 
 // grantRef names one code redemption (its auth request's ID), the SSO
-// session it was made in and the client it was made for.
-type grantRef struct{ sid, grant, client string }
+// session it was made in, the client it was made for and the user's sub.
+type grantRef struct{ sid, grant, client, sub string }
 
 // revokeGrant revokes the access and refresh tokens of one code
 // redemption and reports how many there were; its ID tokens, which carry
@@ -313,9 +337,9 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 	if at.SessionID != "" && st.srv.sessionEnded(at.SessionID) {
 		return errSessionEnded
 	}
-	st.accessTokens.Put(at.ID, at, at.Expiry)
+	st.accessTokens.PutShared(at.ID, at, at.Expiry, byUser, at.Subject, userShare(maxIssuedTokens))
 	if rt != nil {
-		st.refreshTokens.Put(rtHash, rt, rt.Expiry)
+		st.refreshTokens.PutShared(rtHash, rt, rt.Expiry, byUser, rt.Subject, userShare(maxIssuedTokens))
 	}
 	return nil
 }
@@ -365,7 +389,8 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			}
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
 		}
-		st.rotatedRefresh.Put(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID}, old.Expiry)
+		st.rotatedRefresh.PutShared(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID, sub: old.Subject},
+			old.Expiry, byUser, old.Subject, userShare(maxIssuedTokens))
 	}
 	at := st.newAccessToken(req)
 	rt := &refreshToken{

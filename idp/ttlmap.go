@@ -111,6 +111,42 @@ func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 	return evicted
 }
 
+// PutShared is Put that keeps one group of the grouping by to its share
+// once the map is under pressure: when the map holds at least max/2
+// entries and group g already holds share live ones, g's oldest stored
+// entry makes room for v, not another group's. So one user signing in or
+// redeeming codes again and again (a script) replaces their own sessions
+// and tokens rather than push every other user's out. Group "" has no
+// share.
+func (m *ttlMap[K, V]) PutShared(k K, v V, exp time.Time, by int, g string, share int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.data[k]; !ok && g != "" && len(m.data) >= m.max/2 {
+		if n, _ := m.countGroupLocked(by, g, share); n >= share {
+			m.dropOldestOfGroupLocked(by, g)
+		}
+	}
+	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
+		m.evictLocked()
+	}
+	m.storeLocked(k, v, exp)
+}
+
+// dropOldestOfGroupLocked deletes the live entry of group g of the
+// grouping by that was listed first: the group's oldest. Lists are in the
+// order entries were stored, and countGroupLocked has just dropped from
+// g's list the keys ahead of it that left.
+func (m *ttlMap[K, V]) dropOldestOfGroupLocked(by int, g string) {
+	gr := &m.groupings[by]
+	now := m.now()
+	for _, k := range gr.lists[g] {
+		if e, ok := m.data[k]; ok && gr.of(e.v) == g && now.Before(e.exp) {
+			delete(m.data, k)
+			return
+		}
+	}
+}
+
 // PutNewEvicting is PutEvicting when k has no live value, and nothing
 // otherwise: added is false for a caller that lost the race to another
 // with the same k (two end_session requests for one session), which must

@@ -113,7 +113,7 @@ func TestNoteGoneUsers_VisitsOnlyTheGoneUsersLogins(t *testing.T) {
 // configurations). ratio is the one over the other, of their medians: it
 // should not depend on the machine, nor on the other users' tokens.
 func BenchmarkServer_SetConfigGoneUsers(b *testing.B) {
-	const users, sessions, tokens = 5000, maxSessions, maxTokens
+	users, sessions, tokens := 5000, maxSessions, maxTokens
 	for _, bc := range []struct {
 		name string
 		gone func(int) bool

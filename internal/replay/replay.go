@@ -33,15 +33,29 @@ const (
 // ErrReplayed means the identifier was already used and is still live.
 var ErrReplayed = errors.New("already used")
 
-// FullError means every slot holds an identifier that has not expired yet.
+// FullError means every slot holds an identifier that has not expired yet,
+// or, with Owner set, that the cache is half full and Owner holds its share
+// (UseShared).
 type FullError struct {
 	Size int
 	// RetryAfter is when the soonest entry expires and frees a slot.
 	RetryAfter time.Duration
+	// Owner and Share: the owner refused for holding Share live entries.
+	Owner string
+	Share int
 }
 
 func (e *FullError) Error() string {
+	if e.Owner != "" {
+		return fmt.Sprintf("replay cache is half full of its %d entries, and %d or more unexpired ones are of the same owner", e.Size, e.Share)
+	}
 	return fmt.Sprintf("replay cache holds %d unexpired entries", e.Size)
+}
+
+// Share is how many live entries one owner may hold once a cache of size
+// entries is half full (UseShared): 1% of it, at least 10.
+func Share(size int) int {
+	return max(size/100, 10)
 }
 
 // Cache remembers each identifier until the time given with it.
@@ -63,6 +77,10 @@ type Cache struct {
 	// the table it grew to, and a slice its array, when entries leave, so
 	// purgeLocked copies both once a quarter of that is left.
 	peak int
+	// ownerOf names the owner of each entry UseShared recorded, and owned
+	// counts each owner's entries, until they leave expires.
+	ownerOf map[string]string
+	owned   map[string]int
 }
 
 // minShrink is the peak below which a purged cache is left as it is.
@@ -80,6 +98,15 @@ func New(max int) *Cache {
 // concurrent callers can never both use it. It fails with ErrReplayed if key
 // is already recorded and live at now, or with *FullError.
 func (c *Cache) Use(key string, until, now time.Time) error {
+	return c.UseShared(key, "", until, now)
+}
+
+// UseShared is Use that keeps one owner (a user) to its share: once the
+// cache is half full, an owner that holds Share of its entries is refused
+// (*FullError with Owner set), while other owners' keys are still
+// recorded. So one user who mints valid tokens by the hundred a second
+// cannot fill the cache every user needs. Owner "" has no share.
+func (c *Cache) UseShared(key, owner string, until, now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
@@ -91,10 +118,34 @@ func (c *Cache) Use(key string, until, now time.Time) error {
 		soonest, _ := c.queue.Top()
 		return &FullError{Size: c.max, RetryAfter: soonest.At.Sub(now)}
 	}
+	if share := Share(c.max); owner != "" && len(c.expires) >= c.max/2 && c.owned[owner] >= share {
+		soonest, _ := c.queue.Top()
+		return &FullError{Size: c.max, RetryAfter: soonest.At.Sub(now), Owner: owner, Share: share}
+	}
+	c.forgetOwnerLocked(key) // an expired entry of key, not purged yet
 	c.expires[key] = until
 	c.queue.Push(until, key)
 	c.peak = max(c.peak, len(c.queue))
+	if owner != "" {
+		if c.ownerOf == nil {
+			c.ownerOf, c.owned = make(map[string]string), make(map[string]int)
+		}
+		c.ownerOf[key] = owner
+		c.owned[owner]++
+	}
 	return nil
+}
+
+// forgetOwnerLocked stops counting key for its owner, if it has one.
+func (c *Cache) forgetOwnerLocked(key string) {
+	owner, ok := c.ownerOf[key]
+	if !ok {
+		return
+	}
+	delete(c.ownerOf, key)
+	if c.owned[owner]--; c.owned[owner] <= 0 {
+		delete(c.owned, owner)
+	}
 }
 
 // Each calls f with every entry live at now and the time it is used
@@ -118,6 +169,7 @@ func (c *Cache) Forget(key string, until time.Time) {
 	defer c.mu.Unlock()
 	if exp, ok := c.expires[key]; ok && exp.Equal(until) {
 		delete(c.expires, key) // its queue entry is skipped when purged
+		c.forgetOwnerLocked(key)
 	}
 	// A client can have uses undone at will (a replay the other cache
 	// refuses), each leaving its queue entry until its time: once those
@@ -151,6 +203,7 @@ func (c *Cache) purgeLocked(now time.Time) {
 		c.queue.Pop()
 		if exp, ok := c.expires[e.Key]; ok && exp.Equal(e.At) {
 			delete(c.expires, e.Key)
+			c.forgetOwnerLocked(e.Key)
 		}
 	}
 	if c.peak >= minShrink && len(c.queue) <= c.peak/4 {
@@ -160,6 +213,16 @@ func (c *Cache) purgeLocked(now time.Time) {
 			expires[k] = v
 		}
 		c.expires = expires
+		if c.ownerOf != nil {
+			ownerOf, owned := make(map[string]string, len(c.ownerOf)), make(map[string]int, len(c.owned))
+			for k, v := range c.ownerOf {
+				ownerOf[k] = v
+			}
+			for k, v := range c.owned {
+				owned[k] = v
+			}
+			c.ownerOf, c.owned = ownerOf, owned
+		}
 		c.queue.Rebuild(maps.All(expires), true)
 		c.peak = len(c.queue)
 	}

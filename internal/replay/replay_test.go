@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,5 +100,41 @@ func TestCache_Forget(t *testing.T) {
 	c.Purge(until) // the forgotten entry's queue slot goes without harm
 	if err := c.Use("a", until.Add(time.Minute), until); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUseShared_OwnerShareFollowsExpiry: once the cache is half full, an
+// owner holding its share is refused while other owners are recorded; its
+// entries that expire stop counting, so it is recorded again once it holds
+// less than its share, however full the cache is of others'.
+func TestUseShared_OwnerShareFollowsExpiry(t *testing.T) {
+	c := replay.New(100)
+	now := time.Now()
+	soon, later := now.Add(time.Minute), now.Add(time.Hour)
+	for i := range 10 {
+		if err := c.UseShared(fmt.Sprint("a", i), "alice", soon, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		if err := c.UseShared(fmt.Sprint("b", i), "bob"+fmt.Sprint(i%5), later, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var full *replay.FullError
+	if err := c.UseShared("a-more", "alice", soon, now); !errors.As(err, &full) || full.Owner != "alice" {
+		t.Fatalf("alice at her share of a half-full cache: %v, want a FullError for alice", err)
+	}
+	if err := c.UseShared("b-more", "bob0", later, now); err != nil {
+		t.Fatalf("bob0 below his share: %v", err)
+	}
+	now = soon.Add(time.Second) // alice's entries expire
+	for i := range 10 {
+		if err := c.UseShared(fmt.Sprint("c", i), fmt.Sprint("carol", i), later, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.UseShared("a-again", "alice", later, now); err != nil {
+		t.Fatalf("alice once her entries expired, the cache half full of others': %v", err)
 	}
 }

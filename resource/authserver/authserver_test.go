@@ -1088,3 +1088,36 @@ func TestTokenEndpoint_MisplacedTokenIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenEndpoint_OneUserCannotFillReplayCache: one user redeeming ID-JAG
+// after ID-JAG (a script with a valid login: the IdP mints them by the
+// hundred a second) cannot fill the replay cache that every user's grants
+// need. Once it is half full, a user who holds 1% of it (at least 10) is
+// refused, with 503 and Retry-After, while another user's grant still
+// passes.
+func TestTokenEndpoint_OneUserCannotFillReplayCache(t *testing.T) {
+	e := newEnv(t, func(c *authserver.Config) { c.ReplayCacheSize = 100 })
+	as := func(sub string) func(map[string]any) { return func(c map[string]any) { c["sub"] = sub } }
+	granted := 0
+	for ; granted < 100; granted++ {
+		r := e.post(t, grant(e.jag(t, as("u-alice"))))
+		if r.status == http.StatusOK {
+			continue
+		}
+		if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("alice's grant %d: HTTP %d %s (Retry-After %q), want 503 temporarily_unavailable with Retry-After", granted+1, r.status, r.raw, r.header.Get("Retry-After"))
+		}
+		break
+	}
+	if granted != 50 {
+		t.Errorf("alice was refused after %d grants, want 50 (half the cache)", granted)
+	}
+	if r := e.post(t, grant(e.jag(t, as("u-bob")))); r.status != http.StatusOK {
+		t.Fatalf("bob's grant after alice's flood: HTTP %d %s, want 200", r.status, r.raw)
+	}
+	// Once alice's ID-JAGs have expired (exp + skew), she is served again.
+	e.clock.Advance(5*time.Minute + 31*time.Second)
+	if r := e.post(t, grant(e.jag(t, as("u-alice")))); r.status != http.StatusOK {
+		t.Fatalf("alice's grant after her ID-JAGs expired: HTTP %d %s, want 200", r.status, r.raw)
+	}
+}

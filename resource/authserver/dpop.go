@@ -37,9 +37,10 @@ func (a *Server) checkDPoP(r *http.Request, jag *idJAG, now time.Time) (*dpop.Pr
 }
 
 // useProof records the proof's jti, refusing it if already seen (RFC 9449
-// §11.1).
-func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
-	err := a.use(a.proofs, a.proofsWall, replayProofKind, replayProofWallKind, replayKey(p.ReplayKey()), p.ReplayUntil, now)
+// §11.1), as one of the user owner's (checkReplay): once the cache is half
+// full, a user holding 1% of it is refused alone.
+func (a *Server) useProof(p *dpop.Proof, owner string, now time.Time) *oauthError {
+	err := a.use(a.proofs, a.proofsWall, replayProofKind, replayProofWallKind, replayKey(p.ReplayKey()), owner, p.ReplayUntil, now)
 	var full *replay.FullError
 	switch {
 	case err == nil && a.madeBeforeFloor(replayProofKind, p.IssuedAt):
@@ -48,6 +49,8 @@ func (a *Server) useProof(p *dpop.Proof, now time.Time) *oauthError {
 		return nil
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidDPoPProof("the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", p.JTI)
+	case errors.As(err, &full) && full.Owner != "":
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache is half full of its %d entries and holds %d or more unexpired proofs of this user, its share of it; retry in %s", full.Size, full.Share, full.RetryAfter.Round(time.Second))
 	case errors.As(err, &full):
 		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:

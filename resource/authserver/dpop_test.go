@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
 // proof is an RFC 9449 DPoP proof to mint with mintProof: by default for a
@@ -260,5 +262,27 @@ func TestTokenEndpoint_DPoPProofIsSingleUse(t *testing.T) {
 	}
 	if r := e.post(t, withProofs(grant(jag), e.tokenProof(t, key))); r.status != http.StatusOK {
 		t.Fatalf("the ID-JAG with a fresh proof after two refusals: HTTP %d %s", r.status, r.raw)
+	}
+}
+
+// TestTokenEndpoint_DPoPOneUserCannotFillProofCache: one user's grants,
+// each with a new proof, accepted or refused for her share of the ID-JAG
+// cache, cannot fill the DPoP proof cache every user's DPoP grant needs:
+// once it is half full, her proofs are refused at her share too, and
+// another user's DPoP grant passes.
+func TestTokenEndpoint_DPoPOneUserCannotFillProofCache(t *testing.T) {
+	e := newEnv(t, func(c *authserver.Config) { c.ReplayCacheSize = 100 })
+	key := newECKey(t)
+	as := func(sub string) string {
+		return e.jag(t, func(c map[string]any) { c["sub"], c["cnf"] = sub, map[string]any{"jkt": jkt(t, key)} })
+	}
+	for i := range 100 {
+		r := e.post(t, withProofs(grant(as("u-alice")), e.tokenProof(t, key)))
+		if r.status != http.StatusOK && r.status != http.StatusServiceUnavailable {
+			t.Fatalf("alice's grant %d: HTTP %d %s", i+1, r.status, r.raw)
+		}
+	}
+	if r := e.post(t, withProofs(grant(as("u-bob")), e.tokenProof(t, key))); r.status != http.StatusOK {
+		t.Fatalf("bob's DPoP grant after alice's 100: HTTP %d %s, want 200", r.status, r.raw)
 	}
 }

@@ -149,7 +149,7 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// twice revokes no less. Kept on both clocks, as an ID-JAG's jti
 	// (useBoth).
 	key := replayKey("secevent\x00" + set.Issuer + "\x00" + set.ID)
-	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, now.Add(setMaxAge+a.cfg.Skew), now)
+	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, "", now.Add(setMaxAge+a.cfg.Skew), now)
 	switch {
 	case errors.Is(err, replay.ErrReplayed):
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + redact.TruncateTo(set.ID, secevent.MaxQuotedBytes) + " was received before; a SET is processed once (RFC 8417 section 2.2)"})

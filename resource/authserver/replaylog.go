@@ -185,8 +185,8 @@ func (a *Server) loadReplay(l *replayLog, r replayRecord, now time.Time) bool {
 
 // use records key (a replayKey) as useBoth does, and appends both
 // records to the file when it is new.
-func (a *Server) use(c, wall *replay.Cache, kind, wallKind, key string, until, now time.Time) error {
-	recs, err := a.useBoth(c, wall, kind, wallKind, key, until, now)
+func (a *Server) use(c, wall *replay.Cache, kind, wallKind, key, owner string, until, now time.Time) error {
+	recs, err := a.useBoth(c, wall, kind, wallKind, key, owner, until, now)
 	if err != nil {
 		return err
 	}
@@ -202,17 +202,18 @@ func (a *Server) use(c, wall *replay.Cache, kind, wallKind, key string, until, n
 // again, as it is kept until both clocks have passed until, whichever is
 // later (the replay detection of RFC 7523 §3, RFC 9449 §11.1 and RFC 8417
 // §2.2 is against the server's own time). Either cache full refuses it,
-// recording nothing. It returns the records of kind and wallKind for the
-// file, which it does not write.
-func (a *Server) useBoth(c, wall *replay.Cache, kind, wallKind, key string, until, now time.Time) ([2]replayRecord, error) {
+// recording nothing; so does either holding the share of owner ("" for
+// none: replay.Cache.UseShared). It returns the records of kind and
+// wallKind for the file, which it does not write.
+func (a *Server) useBoth(c, wall *replay.Cache, kind, wallKind, key, owner string, until, now time.Time) ([2]replayRecord, error) {
 	w := a.cfg.Wall()
 	wallUntil := w.Add(until.Sub(now))
 	a.jtiMu.Lock()
 	defer a.jtiMu.Unlock()
-	if err := wall.Use(key, wallUntil, w); err != nil {
+	if err := wall.UseShared(key, owner, wallUntil, w); err != nil {
 		return [2]replayRecord{}, err
 	}
-	if err := c.Use(key, until, now); err != nil {
+	if err := c.UseShared(key, owner, until, now); err != nil {
 		wall.Forget(key, wallUntil)
 		return [2]replayRecord{}, err
 	}

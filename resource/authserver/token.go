@@ -187,7 +187,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 
 	tokenType, jkt := "Bearer", ""
 	if proof != nil {
-		if oerr := a.useProof(proof, now); oerr != nil {
+		if oerr := a.useProof(proof, jag.Issuer+"\x00"+jag.Subject, now); oerr != nil {
 			return nil, oerr
 		}
 		tokenType, jkt = dpop.Scheme, proof.JKT
@@ -218,7 +218,9 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 	// The entry lives until exp + skew, which checkIDJAGClaims keeps
 	// within the registration's MaxIDJAGLifetime and twice the skew from
 	// now.
-	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Expiry.Add(a.cfg.Skew), now)
+	// The user (issuer and sub) owns the entry: once the cache is half
+	// full, one user holding 1% of it is refused, not every user.
+	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Issuer+"\x00"+jag.Subject, jag.Expiry.Add(a.cfg.Skew), now)
 	var full *replay.FullError
 	switch {
 	case reg.replayOK:
@@ -229,6 +231,8 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 		return nil
 	case errors.Is(err, replay.ErrReplayed):
 		return invalidGrant("ID-JAG jti %q was already redeemed; get a new ID-JAG from the IdP (replay detection, EMA §7.4)", jag.JTI)
+	case errors.As(err, &full) && full.Owner != "":
+		return temporarilyUnavailable(full.RetryAfter, "replay cache is half full of its %d entries and holds %d or more unexpired ID-JAGs of the user %q of %s, its share of it; retry in %s", full.Size, full.Share, jag.Subject, jag.Issuer, full.RetryAfter.Round(time.Second))
 	case errors.As(err, &full):
 		return temporarilyUnavailable(full.RetryAfter, "replay cache holds %d unexpired ID-JAGs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
@@ -237,10 +241,10 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 }
 
 // useJTI records an ID-JAG's jti until its exp + skew (until) on the
-// server's clock and on the wall clock (useBoth), and appends both records
-// to the replay file.
-func (a *Server) useJTI(key string, until, now time.Time) error {
-	return a.use(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, until, now)
+// server's clock and on the wall clock (useBoth), for owner (the user),
+// and appends both records to the replay file.
+func (a *Server) useJTI(key, owner string, until, now time.Time) error {
+	return a.use(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, owner, until, now)
 }
 
 // mapSubject returns the local user the access token is for, among the

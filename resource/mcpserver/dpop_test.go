@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/xaa-idp/xaa-idp/resource/authserver"
 	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
@@ -185,4 +186,34 @@ func (d dpopTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "DPoP "+d.token)
 	r.Header.Set("DPoP", p)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestMCPServer_DPoPOneUserCannotFillProofCache: one user calling the MCP
+// server again and again, a new proof each time (as RFC 9449 asks), cannot
+// fill the proof cache every DPoP-bound token needs: once it is half full,
+// that user holding 1% of it is refused with 503 and Retry-After, while
+// another user's DPoP-bound calls still pass.
+func TestMCPServer_DPoPOneUserCannotFillProofCache(t *testing.T) {
+	defer mcpserver.SetReplayCacheSize(100)()
+	e := newEnv(t)
+	key := newECKey(t)
+	aliceToken := e.dpopAccessToken(t, key, "issues.read")
+	called := 0
+	for ; called < 100; called++ {
+		r := e.callTool(t, "", "DPoP "+aliceToken, e.mintProof(t, key, proof{htu: e.mcpURL, token: aliceToken}))
+		if r.status == http.StatusOK {
+			continue
+		}
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+			t.Fatalf("alice's call %d: %d %s (Retry-After %q), want 503 with Retry-After", called+1, r.status, r.body, r.header.Get("Retry-After"))
+		}
+		break
+	}
+	if called != 50 {
+		t.Errorf("alice was refused after %d calls, want 50 (half the cache)", called)
+	}
+	bobToken := e.token("issues.read", func(at *authserver.AccessToken) { at.Subject, at.JKT = "00u-bob", jkt(t, key) })
+	if r := e.callTool(t, "", "DPoP "+bobToken, e.mintProof(t, key, proof{htu: e.mcpURL, token: bobToken})); r.status != http.StatusOK {
+		t.Errorf("bob's call after alice's: %d %s, want 200", r.status, r.body)
+	}
 }

@@ -30,6 +30,10 @@ import (
 // prmWellKnown is the RFC 9728 §3 well-known path of protected-resource metadata.
 const prmWellKnown = "/.well-known/oauth-protected-resource"
 
+// replayCacheSize bounds the DPoP proofs remembered (0: replay.DefaultSize):
+// a variable, so that a test can fill it.
+var replayCacheSize = 0
+
 // ExtensionEMA is the identifier of the MCP extension Enterprise-Managed
 // Authorization (modelcontextprotocol/ext-auth), which the demo MCP
 // servers declare in their capabilities' extensions.
@@ -137,7 +141,7 @@ func New(cfg Config) (http.Handler, error) {
 		mcpPath:  u.Path,
 		verifier: cfg.Verifier,
 		now:      cfg.Now,
-		proofs:   replay.New(0),
+		proofs:   replay.New(replayCacheSize),
 		// RFC 9728 §3.1 inserts the well-known segment between host and
 		// path; the bare form serves clients that only try the origin.
 		prmPaths: []string{prmWellKnown + path, prmWellKnown},
@@ -384,13 +388,17 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, htu, scheme, token st
 	if proof.JKT != at.JKT {
 		return refuse("invalid_token", "the DPoP proof is signed by the key %q, but the access token is bound to %q (RFC 9449 §4.3)", proof.JKT, at.JKT)
 	}
-	err = s.proofs.Use(proof.ReplayKey(), proof.ReplayUntil, now)
+	// The token's user owns the entry: once the cache is half full, one
+	// user holding 1% of it is refused, not every user (UseShared).
+	err = s.proofs.UseShared(proof.ReplayKey(), at.Issuer+"\x00"+at.Subject, proof.ReplayUntil, now)
 	var full *replay.FullError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, replay.ErrReplayed):
 		return refuse("invalid_dpop_proof", "the DPoP proof's jti %q was already used with this key; make a new proof for every request (RFC 9449 §11.1)", proof.JTI)
+	case errors.As(err, &full) && full.Owner != "":
+		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache is half full of its %d entries and holds %d or more unexpired proofs of this user, its share of it; retry in %s", full.Size, full.Share, full.RetryAfter.Round(time.Second))
 	case errors.As(err, &full):
 		return temporarilyUnavailable(full.RetryAfter, "the DPoP replay cache holds %d unexpired proofs; retry in %s", full.Size, full.RetryAfter.Round(time.Second))
 	default:
