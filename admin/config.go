@@ -281,6 +281,7 @@ func refusalOf(err error) editRefusal {
 		conflict *policy.ConflictError
 		journal  *policy.JournalError
 		changed  *policy.ChangedOnDiskError
+		readOnly *policy.ReadOnlyError
 		aliased  *policy.AliasEditError
 		last     *policy.LastAdminError
 	)
@@ -294,6 +295,9 @@ func refusalOf(err error) editRefusal {
 	case errors.As(err, &changed):
 		return editRefusal{status: http.StatusConflict, code: "conflict",
 			desc: fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File)}
+	case errors.As(err, &readOnly):
+		return editRefusal{status: http.StatusConflict, code: "conflict",
+			desc: fmt.Sprintf("the configuration file %s cannot be changed here: %s; nothing was changed: make it writable to change the configuration here", readOnly.File, readOnly.Err)}
 	case errors.As(err, &aliased):
 		return editRefusal{status: http.StatusConflict, code: "conflict", desc: aliased.Error(),
 			problems: problemList(policy.Problems{{File: aliased.File, Line: aliased.Line, Msg: "an alias (*name) shares the value this change edits; write the value out here"}})}

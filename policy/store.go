@@ -368,6 +368,20 @@ func (e *AliasEditError) Error() string {
 	return fmt.Sprintf("%s: this change edits a value the file shares through an anchor (&name) and an alias (*name); write the value out at each place in the file to change it here (nothing was changed)", at)
 }
 
+// ReadOnlyError refuses an edit because the file, or its directory, is
+// read-only (atomicfile.CheckWritable): its operator means it not to be
+// changed, though a rename could replace it. Nothing was changed.
+type ReadOnlyError struct {
+	File string
+	Err  error // which file or directory, and why
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("policy: %s is read-only, so the edit was not made: %v", e.File, e.Err)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return e.Err }
+
 func (e *ChangedOnDiskError) Error() string {
 	return fmt.Sprintf("policy: %s was changed on disk while this edit was being made; the edit was not made, so as not to overwrite that change: look at it and edit again", e.File)
 }
@@ -673,6 +687,9 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		ch.Unchanged, ch.Config, ch.made, ch.file = true, cur.cfg, cur, s.name
 		return ch, nil
 	}
+	if err := s.checkWritable(); err != nil {
+		return nil, err
+	}
 	o := optionsOf(opts)
 	if o.journal != nil {
 		if err := o.journal(ch); err != nil {
@@ -680,9 +697,15 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 		}
 	}
 	if s.file != "" {
-		fi, err := atomicfile.WriteIf(s.file, data, newFilePerm, func() error { return s.unchangedOnDisk(cur) })
+		fi, err := atomicfile.WriteIf(s.file, data, newFilePerm, func() error {
+			if err := s.checkWritable(); err != nil {
+				return err
+			}
+			return s.unchangedOnDisk(cur)
+		})
 		var changed *ChangedOnDiskError
-		if errors.As(err, &changed) {
+		var readOnly *ReadOnlyError
+		if errors.As(err, &changed) || errors.As(err, &readOnly) {
 			return nil, err
 		}
 		if err != nil {
@@ -703,6 +726,18 @@ func (s *Store) aliasEdit(err error) error {
 		return &AliasEditError{File: s.name, Line: ae.Line}
 	}
 	return err
+}
+
+// checkWritable refuses an edit of a file that is read-only, before it is
+// recorded and again just before the file is replaced.
+func (s *Store) checkWritable() error {
+	if s.file == "" {
+		return nil
+	}
+	if err := atomicfile.CheckWritable(s.file); err != nil {
+		return &ReadOnlyError{File: s.name, Err: err}
+	}
+	return nil
 }
 
 // unchangedOnDisk checks, just before an edit made on cur replaces the

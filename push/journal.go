@@ -144,9 +144,10 @@ func (j *journal) write(sync bool, ls ...journalLine) error {
 // superseded counts n lines of the file that no longer say anything (done
 // marks, and the lines of SETs that a merge wrote anew), and compacts the
 // file once they outnumber the live SETs: merges, like deliveries, do not
-// grow it without bound.
+// grow it without bound. It also rewrites a file that was deleted while
+// running (recordlog.Log.Lost): the SETs it held are pending still.
 func (j *journal) superseded(n int, live []*pending) error {
-	if j.done += n; j.done > len(live) && (len(live) == 0 || j.done > 100) {
+	if j.done += n; j.log.Lost() || j.done > len(live) && (len(live) == 0 || j.done > 100) {
 		return j.rewrite(live)
 	}
 	return nil

@@ -306,7 +306,7 @@ func (p *Pusher) enqueue(items []*pending) error {
 		p.queue[it.ID] = it
 		p.order = append(p.order, it)
 	}
-	if p.journal != nil && len(merged) > 0 {
+	if p.journal != nil && len(fresh)+len(merged) > 0 {
 		if jerr := p.journal.superseded(len(merged), p.order); jerr != nil {
 			p.o.Logger.Error("push: journal", "err", jerr)
 		}

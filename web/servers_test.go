@@ -234,6 +234,28 @@ func TestServers_FileChangedOnDiskShowsBanner(t *testing.T) {
 	}
 }
 
+// The operator made the configuration file read-only: a save is refused,
+// and the page says so, naming the file; the file and the running policy
+// stay as they were.
+func TestServers_ReadOnlyFileShowsWhy(t *testing.T) {
+	p, file := startWithFile(t)
+	b := p.browser(t)
+	b.signIn("alice", "alice")
+	if err := os.Chmod(file, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before := p.Store.Version()
+	_, token, etag := openServer(t, b, "tracker")
+	resp, body := b.post("/admin/servers/tracker/access", assignSales(token, etag))
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Not saved") ||
+		!strings.Contains(body, "read-only") || !strings.Contains(body, file) {
+		t.Errorf("a save to a read-only file: %d\n%s", resp.StatusCode, body)
+	}
+	if p.Store.Version() != before || len(p.IdP.Config().Server("tracker").Access) != 1 {
+		t.Error("the configuration changed")
+	}
+}
+
 // A save whose form lost the page's version is refused (428), not applied
 // over whatever is current: concurrent edits never silently overwrite.
 func TestServers_SaveWithoutVersionIsRefused(t *testing.T) {

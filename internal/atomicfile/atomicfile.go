@@ -4,6 +4,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -118,6 +119,39 @@ func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() 
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
 	return os.Stat(target)
+}
+
+// ErrReadOnly is the error of CheckWritable.
+var ErrReadOnly = errors.New("read-only")
+
+// CheckWritable returns an error that wraps ErrReadOnly, and names the
+// file or the directory, when Write would replace a file that its
+// operator made read-only: the file (name's Target), or the directory
+// Write creates its temporary file in, has no write permission bit (chmod
+// a-w), or this process may not write it (another user's, a file system
+// mounted read-only). Write itself does not look: a rename replaces a
+// file whatever the file's own mode, so a writer that respects the
+// operator's choice asks first. A file that does not exist is not
+// read-only; its directory may be.
+func CheckWritable(name string) error {
+	target := Target(name)
+	for _, p := range []string{target, filepath.Dir(target)} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // Write creates a missing file, or fails on a missing directory
+		}
+		what := "file"
+		if fi.IsDir() {
+			what = "directory"
+		}
+		if fi.Mode().Perm()&0o222 == 0 {
+			return fmt.Errorf("the %s %s is %w (mode %04o)", what, p, ErrReadOnly, fi.Mode().Perm())
+		}
+		if err := mayWrite(p); err != nil {
+			return fmt.Errorf("the %s %s is %w for this process (%v)", what, p, ErrReadOnly, err)
+		}
+	}
+	return nil
 }
 
 // maxLinks bounds the symbolic links Target follows by hand, as the

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // keepOwner gives the temporary file f the owner and group of the file it
@@ -25,3 +27,8 @@ func keepOwner(f *os.File, old fs.FileInfo) {
 		_ = f.Chown(-1, gid)
 	}
 }
+
+// mayWrite reports why this process may not write the file or directory
+// p (access(2), W_OK): a file system mounted read-only, or permissions
+// that do not let its user write.
+func mayWrite(p string) error { return unix.Access(p, unix.W_OK) }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
@@ -85,6 +86,10 @@ type Log[R any] struct {
 	// moved is the file a rewrite renamed into place but could not open
 	// for appending (l.f is then nil): the next append opens it.
 	moved *written
+	// lost is set when an append found the file deleted and made it
+	// anew: the records of the deleted one are in no file until a
+	// rewrite (Lost).
+	lost bool
 }
 
 // written is what a rewrite put in the file: bytes, lines, and how many
@@ -239,6 +244,8 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 		if err := l.reopen(*l.moved); err != nil {
 			return err
 		}
+	} else if err := l.follow(); err != nil {
+		return err
 	}
 	if l.broken != nil {
 		if err := l.f.Truncate(l.size); err != nil {
@@ -264,12 +271,71 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 			return fmt.Errorf("syncing %s: %w", l.name, err)
 		}
 	}
-	if l.since == nil && l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live) {
-		l.since = []byte{}
+	if l.since == nil && (l.lost && l.o.Live != nil || l.o.Due != nil && l.o.Due(l.lines-l.failed, l.live)) {
+		restore := l.lost
+		l.since, l.lost = []byte{}, false
 		l.wg.Add(1)
-		go l.compact()
+		go l.compact(restore)
 	}
 	return nil
+}
+
+// follow makes the file at the log's name the one appended to, when the
+// open file no longer has a name: deleted (a clean-up of the state
+// directory), or replaced by a rename. Records appended to it would else
+// be in no file a start reads. A missing file is made anew and the log
+// marked lost; a file put in its place is appended to once it ends with a
+// whole line, as the audit log does. The check is the open file's link
+// count (unlinked), which costs no path lookup on each append; a file
+// moved away, still linked, is not followed. l.mu is held, l.f is open.
+func (l *Log[R]) follow() error {
+	if !unlinked(l.f) {
+		return nil
+	}
+	_, err := os.Stat(l.name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s was deleted or replaced while open: %w", l.name, err)
+	}
+	created := err != nil
+	f, err := os.OpenFile(l.name, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("%s was deleted or replaced while open: %w", l.name, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err = f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			err = errors.New("it does not end with a whole line; nothing is appended to it")
+		}
+	}
+	if err == nil && created {
+		// Durable with its directory entry, or a crash could lose it
+		// with records already acknowledged.
+		err = atomicfile.SyncDir(filepath.Dir(l.name))
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("%s was deleted or replaced while open: %w", l.name, err)
+	}
+	_ = l.f.Close() // its lines are written; nothing reads them again
+	l.f, l.size, l.lines, l.live, l.failed, l.broken = f, fi.Size(), 0, 0, 0, nil
+	l.lost = l.lost || created
+	return nil
+}
+
+// Lost reports, once, that an append found the file deleted and made it
+// anew, so that the records the deleted file held are in no file: a user
+// without Options.Live rewrites it with its live records. A log with Live
+// starts that rewrite itself (a compaction).
+func (l *Log[R]) Lost() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lost := l.lost
+	l.lost = false
+	return lost
 }
 
 // compact rewrites the file with Options.Live, off the append that
@@ -278,8 +344,10 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 // is added (those records may be in both: loading tolerates that) and
 // the file renamed over the log's, and appends go on in the new file. A
 // crash at any point leaves the old file with every append, or the new
-// one with every append.
-func (l *Log[R]) compact() {
+// one with every append. One that restores the records of a deleted file
+// (restore) is finished by a Close that finds it under way; another is
+// given up, since the file holds every record without it.
+func (l *Log[R]) compact(restore bool) {
 	defer l.wg.Done()
 	if l.o.stage != nil {
 		defer l.o.stage("done")
@@ -302,7 +370,7 @@ func (l *Log[R]) compact() {
 			}
 			l.mu.Lock()
 			locked = true
-			if l.closed || l.f == nil {
+			if l.closed && !restore || l.f == nil {
 				return nil, ErrClosed
 			}
 			// The old file may end in part of a line (broken); the new

@@ -456,3 +456,53 @@ func TestCompact_FailedAfterTheRenameAppendsToTheNewFile(t *testing.T) {
 		t.Errorf("records on disk %v, want 0 to %d", got, n)
 	}
 }
+
+// TestAppend_FollowsTheFileDeletedOrReplaced: the file is deleted while
+// open (a clean-up of the state directory): the next append makes it
+// anew rather than writing to the unlinked one, which no start reads,
+// and a log with Live writes the records of the deleted file back, a
+// Close finishing that rewrite. A file renamed into its place is appended
+// to.
+func TestAppend_FollowsTheFileDeletedOrReplaced(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "log.jsonl")
+	s := &store{}
+	l := New[rec](name, Options[rec]{Live: s.live})
+	if err := l.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	n := s.putFirst(t, l, 3)
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.put(l, true, rec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDisk(t, name); len(got) != n+1 {
+		t.Errorf("records on disk after the deletion %v, want 0 to %d", got, n)
+	}
+
+	l = New[rec](name, Options[rec]{})
+	if err := l.Rewrite([]rec{{1}}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	other := filepath.Join(filepath.Dir(name), "other.jsonl")
+	if err := os.WriteFile(other, []byte("{\"n\":7}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, name); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(true, rec{8}); err != nil {
+		t.Fatal(err)
+	}
+	if l.Lost() {
+		t.Error("a file renamed into place is reported lost")
+	}
+	if got := onDisk(t, name); !got[7] || !got[8] || len(got) != 2 {
+		t.Errorf("records on disk after the replacement %v, want 7 and 8", got)
+	}
+}
