@@ -141,14 +141,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 			newer = c.adminAPI.AuditNewer(f, first)
 		}
 		if older {
-			v := q.values()
-			v.Set("before", last)
-			data.Older = c.url("/admin/audit?" + v.Encode())
+			page := q.values()
+			page.Set("before", last)
+			data.Older = c.url("/admin/audit?" + page.Encode())
 		}
 		if newer {
-			v := q.values()
-			v.Set("after", first)
-			data.Newer = c.url("/admin/audit?" + v.Encode())
+			page := q.values()
+			page.Set("after", first)
+			data.Newer = c.url("/admin/audit?" + page.Encode())
 		}
 	}
 	if q.Before != "" || q.After != "" {
