@@ -309,17 +309,27 @@ func eventFields(e audit.Event) [][2]string {
 }
 
 // exportEvents pages through the audit log (a query answers at most
-// audit.MaxQueryLimit events) until it has want events or no more match.
+// audit.MaxQueryLimit events) until it has want events or no more match,
+// newest first: back from the newest (or from before=), or with after=
+// forward from that event, as its pages come (the oldest newer first).
 func (c *Console) exportEvents(f audit.Filter, want int) []audit.Event {
 	var events []audit.Event
 	for len(events) < want {
 		f.Limit = min(want-len(events), audit.MaxQueryLimit)
 		page := c.adminAPI.Audit(f)
-		events = append(events, page...)
+		if len(page) == 0 {
+			break
+		}
+		if f.After != "" {
+			events = append(page, events...)
+			f.After = page[0].ID
+		} else {
+			events = append(events, page...)
+			f.Before = page[len(page)-1].ID
+		}
 		if len(page) < f.Limit {
 			break
 		}
-		f.Before = page[len(page)-1].ID
 	}
 	return events
 }
