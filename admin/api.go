@@ -175,6 +175,22 @@ func (a *API) Audit(f audit.Filter) []audit.Event { return a.idp.Audit().Query(f
 // next page is f with Before set to the ID of the last event returned (audit.Log.QueryPage).
 func (a *API) AuditPage(f audit.Filter) ([]audit.Event, bool) { return a.idp.Audit().QueryPage(f) }
 
+// AuditOlder reports whether an event older than the one with ID id
+// matches f's filters (its cursors and limit aside): whether a page that
+// ends with id has an older page.
+func (a *API) AuditOlder(f audit.Filter, id string) bool {
+	f.Before, f.After, f.Limit = id, "", 1
+	return len(a.idp.Audit().Query(f)) > 0
+}
+
+// AuditNewer reports whether an event newer than the one with ID id
+// matches f's filters (its cursors and limit aside): whether a page that
+// begins with id has a newer page.
+func (a *API) AuditNewer(f audit.Filter, id string) bool {
+	f.Before, f.After, f.Limit = "", id, 1
+	return len(a.idp.Audit().Query(f)) > 0
+}
+
 // SubscribeAudit returns the audit log's events as they are appended, for
 // a live view, until cancel is called; buffer bounds the events held for a
 // slow reader (see audit.Log.Subscribe).
@@ -518,7 +534,7 @@ func knownOnly(w http.ResponseWriter, q url.Values, known []string) bool {
 
 // The parameters GET /admin/api/audit and GET /admin/api/explain take.
 var (
-	auditParams   = []string{"type", "user", "client", "server", "outcome", "since", "before", "limit"}
+	auditParams   = []string{"type", "user", "client", "server", "outcome", "since", "before", "after", "limit"}
 	explainParams = []string{"user", "client", "audience", "resource", "scope", "auth_age"}
 )
 
@@ -557,6 +573,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		Server:  q.Get("server"),
 		Outcome: q.Get("outcome"),
 		Before:  q.Get("before"),
+		After:   q.Get("after"),
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := parseSince(v, a.now())
@@ -582,11 +599,16 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	// audit.MaxQueryLimit, the API's own cap).
 	f.Limit = limit
 	events, more := a.idp.Audit().QueryPage(f)
+	if f.After != "" {
+		// more says that newer events match; next is the older page.
+		more = len(events) > 0 && a.AuditOlder(f, events[len(events)-1].ID)
+	}
 	if more && len(events) > 0 {
 		next := url.Values{}
 		for k, v := range q {
 			next[k] = v
 		}
+		next.Del("after")
 		next.Set("before", events[len(events)-1].ID)
 		next.Set("limit", strconv.Itoa(limit))
 		// RFC 8288: a relative reference, resolved against the request's.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -377,5 +378,52 @@ func TestAdminAPI_AuditRefusesAFilterThatCannotMatch(t *testing.T) {
 		if resp, body := get(t, base, "/admin/api/audit?"+q, "alice", "alice-pw"); resp.StatusCode != http.StatusOK {
 			t.Errorf("audit?%s: %d %s, want 200", q, resp.StatusCode, body)
 		}
+	}
+}
+
+// A reader who paged back through the audit log pages forward with
+// after=, the first event of the page: the events just newer, still newest
+// first; its Link leads to the older page again, and no Link is given when
+// nothing older matches.
+func TestAdminAPI_AuditAfterPagesForward(t *testing.T) {
+	base, srv := startIdP(t)
+	var ids []string
+	for i := range 10 {
+		e, err := srv.Audit().Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Reason: "event " + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	page := func(path string) (reasons []string, link string) {
+		t.Helper()
+		resp, body := get(t, base, path, "alice", "alice-pw")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		var evs []audit.Event
+		if err := json.Unmarshal(body, &evs); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			reasons = append(reasons, e.Reason)
+		}
+		return reasons, resp.Header.Get("Link")
+	}
+	got, link := page("/admin/api/audit?type=admin_change&limit=3&after=" + ids[2])
+	if want := []string{"event 5", "event 4", "event 3"}; !slices.Equal(got, want) {
+		t.Fatalf("after event 2: %q, want %q", got, want)
+	}
+	if want := `</admin/api/audit?before=` + ids[3] + `&limit=3&type=admin_change>; rel="next"`; link != want {
+		t.Errorf("after event 2: Link %q, want %q (the older page, without after)", link, want)
+	}
+	if got, _ := page("/admin/api/audit?type=admin_change&limit=3&after=" + ids[7]); !slices.Equal(got, []string{"event 9", "event 8"}) {
+		t.Errorf("after event 7: %q, want the two newest", got)
+	}
+	if _, link := page("/admin/api/audit?type=admin_change&limit=9&after=" + ids[0]); !strings.Contains(link, "before="+ids[1]) {
+		t.Errorf("after event 0: Link %q, want the older page, event 0", link)
+	}
+	if got, link := page("/admin/api/audit?type=admin_change&limit=3&user=nobody&after=" + ids[0]); len(got) != 0 || link != "" {
+		t.Errorf("after event 0, a filter no event matches: %q, Link %q; want nothing", got, link)
 	}
 }

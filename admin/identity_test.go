@@ -1,8 +1,10 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,37 @@ func TestConfigAPI_UsersThatLookLikeOthers(t *testing.T) {
 	resp, out = put("Carol", `{"password":"pw","email":"carol2@acme.example"}`)
 	if resp.StatusCode != http.StatusCreated || !strings.Contains(out, `user Carol: username \"Carol\" looks the same as user carol's`) {
 		t.Errorf("Carol: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+}
+
+// TestConfigAPI_GroupsAndClientsThatLookLikeOthers: a group name or a
+// client_id is printed and compared as a username is (the audit, the log,
+// the console, the demo's banner, access rules): the admin API refuses
+// one with a control character (a line break would forge lines where it is
+// printed) or a zero-width or bidi character (it would look like another),
+// 400 and nothing changed, as check refuses it in the file.
+func TestConfigAPI_GroupsAndClientsThatLookLikeOthers(t *testing.T) {
+	p := editable(t)
+	for _, tc := range []struct{ path, body, field string }{
+		{"/admin/api/groups/", `{}`, "name"},
+		{"/admin/api/clients/", `{"redirect_uris":["http://127.0.0.1/callback"]}`, "client_id"},
+	} {
+		names := []string{"eng\r\nlevel=ERROR", "en\u200bg", "eng\u202e", "e\x00ng"}
+		for _, name := range names {
+			resp, out := p.send(t, http.MethodPut, tc.path+url.PathEscape(name), "alice", tc.body, "If-Match", p.etagOf(t, "/admin/api/status"))
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), tc.field) {
+				t.Errorf("PUT %s%q: HTTP %d %s, want 400 naming the %s", tc.path, name, resp.StatusCode, out, tc.field)
+			}
+		}
+		_, out := p.send(t, http.MethodGet, strings.TrimSuffix(tc.path, "/"), "alice", nil)
+		var list []map[string]any
+		if err := json.Unmarshal(out, &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range list {
+			if s, _ := item[tc.field].(string); slices.Contains(names, s) {
+				t.Errorf("a refused %s was created: %q", tc.field, s)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,7 +20,7 @@ const DefaultMaxBytes = 16 << 20
 const DefaultQueryLimit = 100
 
 // MaxQueryLimit is the most events one Query returns, whatever Filter.Limit asks: a page, not a
-// copy of the whole index per request. Page through more with Filter.Before and
+// copy of the whole index per request. Page through more with Filter.Before (or After) and
 // [Log.QueryPage]'s more.
 const MaxQueryLimit = 1000
 
@@ -40,6 +41,13 @@ type Filter struct {
 	// pass the ID of the last event of one page to get the next. An ID no longer in memory
 	// selects nothing, since every older event has been evicted too.
 	Before string
+
+	// After, when set, selects only events appended after the event with this ID, strictly,
+	// and of those the oldest: with the ID of the first event of one page, the page before it
+	// (newer), still newest first, and more reports whether yet newer events match. An ID
+	// older than every event in memory (evicted since) selects from the oldest held; any other
+	// ID not in memory selects nothing.
+	After string
 
 	Limit int // at most this many events; 0 (or less) means DefaultQueryLimit; capped at MaxQueryLimit
 }
@@ -271,8 +279,8 @@ func (r *ring) find(id string) (int, bool) {
 	return 0, false
 }
 
-// query returns the newest events that match f, newest first, and whether an older one matches
-// too.
+// query returns the newest events that match f (with f.After, the oldest newer than it), newest
+// first, and whether one beyond them matches too: older, or with f.After newer.
 func (r *ring) query(f Filter) (events []Event, more bool) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -282,7 +290,7 @@ func (r *ring) query(f Filter) (events []Event, more bool) {
 	m := newMatcher(&f)
 
 	r.mu.RLock()
-	end := r.n // scan positions [0, end), newest first
+	start, end := 0, r.n // scan positions [start, end)
 	if f.Before != "" {
 		i, ok := r.find(f.Before)
 		if !ok {
@@ -291,10 +299,26 @@ func (r *ring) query(f Filter) (events []Event, more bool) {
 		}
 		end = i
 	}
+	if f.After != "" {
+		i, ok := r.find(f.After)
+		switch {
+		case ok:
+			start = i + 1
+		case r.evicted(f.After):
+			// Every event held is newer.
+		default:
+			r.mu.RUnlock()
+			return []Event{}, false
+		}
+	}
 	// Collect the matching slots under the lock, decode them after it: lines are never
 	// modified once inserted, so they stay valid when evicted.
-	found := make([]slot, 0, min(limit, end))
-	for i := end - 1; i >= 0; i-- {
+	found := make([]slot, 0, min(limit, max(end-start, 0)))
+	from, to, step := end-1, start-1, -1 // newest first
+	if f.After != "" {
+		from, to, step = start, end, 1 // oldest first, reversed below
+	}
+	for i := from; i != to && start < end; i += step {
 		if p := r.pos(i); m.match(r.lines[p], &r.recs[p]) {
 			if len(found) == limit {
 				more = true
@@ -304,9 +328,22 @@ func (r *ring) query(f Filter) (events []Event, more bool) {
 		}
 	}
 	r.mu.RUnlock()
+	if f.After != "" {
+		slices.Reverse(found)
+	}
 	events = make([]Event, len(found))
 	for i := range found {
 		events[i] = found[i].decode()
 	}
 	return events, more
+}
+
+// evicted reports whether id, not held, is older than every event held: IDs of one width sort
+// in append order (idGen), and so do their JSON strings.
+func (r *ring) evicted(id string) bool {
+	if r.n == 0 {
+		return false
+	}
+	want, oldest := appendString(nil, id), field(r.lines[r.head], r.recs[r.head].id)
+	return len(want) == len(oldest) && bytes.Compare(want, oldest) < 0
 }

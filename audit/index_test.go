@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,32 @@ func refQuery(f audit.Filter, all []audit.Event) ([]audit.Event, bool) {
 			return []audit.Event{}, false
 		}
 	}
+	start := 0
+	if f.After != "" {
+		start = -1
+		for i := range all {
+			if all[i].ID == f.After {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			return []audit.Event{}, false
+		}
+		out := []audit.Event{}
+		for i := start; i < end; i++ {
+			if refMatch(f, all[i]) {
+				if len(out) == limit {
+					slices.Reverse(out)
+					return out, true
+				}
+				out = append(out, all[i])
+			}
+		}
+		slices.Reverse(out)
+		return out, false
+	}
 	out := []audit.Event{}
-	for i := end - 1; i >= 0; i-- {
+	for i := end - 1; i >= start; i-- {
 		if refMatch(f, all[i]) {
 			if len(out) == limit {
 				return out, true
@@ -115,9 +140,10 @@ func indexFilters(all []audit.Event) []audit.Filter {
 		audit.Filter{Since: base.Add(3*time.Second + 1)},
 		audit.Filter{Until: base.Add(3 * time.Second), Limit: 1000},
 		audit.Filter{Since: base.Add(time.Second), Until: base.Add(2500 * time.Millisecond), User: "a"},
-		audit.Filter{Limit: -1}, audit.Filter{Limit: 5000}, audit.Filter{Before: "nonesuch"})
+		audit.Filter{Limit: -1}, audit.Filter{Limit: 5000}, audit.Filter{Before: "nonesuch"}, audit.Filter{After: "nonesuch"})
 	for i := 0; i < len(all); i += 7 {
-		fs = append(fs, audit.Filter{Before: all[i].ID, Limit: 10}, audit.Filter{Before: all[i].ID, Type: all[i].Type})
+		fs = append(fs, audit.Filter{Before: all[i].ID, Limit: 10}, audit.Filter{Before: all[i].ID, Type: all[i].Type},
+			audit.Filter{After: all[i].ID, Limit: 10}, audit.Filter{After: all[i].ID, Type: all[i].Type})
 	}
 	return fs
 }

@@ -139,6 +139,14 @@ func TestQueryPage_ReportsWhetherMoreMatch(t *testing.T) {
 		{"all in one", audit.Filter{Limit: 10}, []string{"e9", "e8", "e7", "e6", "e5", "e4", "e3", "e2", "e1", "e0"}, false},
 		{"more counts matches only", audit.Filter{User: "alice", Limit: 2, Before: ids[6]}, []string{"e5", "e3"}, true},
 		{"older non-matches are not more", audit.Filter{User: "alice", Limit: 2, Before: ids[4]}, []string{"e3", "e1"}, false},
+		{"newer page", audit.Filter{Limit: 3, After: ids[2]}, []string{"e5", "e4", "e3"}, true},
+		{"newer page, the newest exactly", audit.Filter{Limit: 3, After: ids[6]}, []string{"e9", "e8", "e7"}, false},
+		{"newer page, short", audit.Filter{Limit: 3, After: ids[7]}, []string{"e9", "e8"}, false},
+		{"after the newest", audit.Filter{After: ids[9]}, []string{}, false},
+		{"newer matches only", audit.Filter{User: "alice", Limit: 2, After: ids[2]}, []string{"e5", "e3"}, true},
+		{"newer non-matches are not more", audit.Filter{User: "alice", Limit: 2, After: ids[6]}, []string{"e9", "e7"}, false},
+		{"between after and before", audit.Filter{Limit: 10, After: ids[2], Before: ids[6]}, []string{"e5", "e4", "e3"}, false},
+		{"after an unknown id", audit.Filter{After: "no-such-id"}, []string{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +178,14 @@ func TestRing_KeepsOnlyTheNewestCapacityEvents(t *testing.T) {
 	}
 	if got, want := reasons(l.Query(audit.Filter{Before: all[9].ID})), []string{"8", "7"}; !slices.Equal(got, want) {
 		t.Errorf("Before event 9: got %v, want %v", got, want)
+	}
+	// Every event newer than an evicted one is held: a page that was
+	// open while the log moved on still leads forward, from the oldest.
+	if got, want := reasons(l.Query(audit.Filter{After: all[3].ID, Limit: 2})), []string{"8", "7"}; !slices.Equal(got, want) {
+		t.Errorf("After an evicted event: got %v, want %v", got, want)
+	}
+	if got, want := reasons(l.Query(audit.Filter{After: all[9].ID})), []string{"11", "10"}; !slices.Equal(got, want) {
+		t.Errorf("After event 9: got %v, want %v", got, want)
 	}
 }
 

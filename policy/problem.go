@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
 // Problem is one thing wrong with a configuration file, at a line (0 when
@@ -91,14 +95,37 @@ func (ps Problems) forTenant(id string, index int) Problems {
 // String formats the problem as "file:line: msg" (or "file: msg" without a
 // line), the form editors and CI logs link to; a problem of no file (of
 // faults built in Go, CheckFaults) is msg alone, which names its place.
+// One line: a control or invisible formatting character is escaped
+// (\u000a, \u001b, \u202e), as %q escapes the name a message quotes; the
+// lists of names a message gives (a server's scopes, the known groups)
+// hold the refused ones as they are written, which would forge a line of
+// their own or drive the terminal.
 func (p Problem) String() string {
 	switch {
 	case p.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+		return visible(fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg))
 	case p.File == "":
-		return p.Msg
+		return visible(p.Msg)
 	}
-	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+	return visible(fmt.Sprintf("%s: %s", p.File, p.Msg))
+}
+
+// visible returns s with its control characters and invisible formatting
+// characters (jsonstr.Invisible) escaped; s itself when it has none.
+func visible(s string) string {
+	hidden := func(r rune) bool { return unicode.IsControl(r) || jsonstr.Invisible(r) }
+	if strings.IndexFunc(s, hidden) < 0 {
+		return s
+	}
+	var b []byte
+	for _, r := range s {
+		if hidden(r) {
+			b = jsonstr.AppendEscape(b, r)
+		} else {
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(b)
 }
 
 // Problems is every problem found in a configuration. As an error it lists

@@ -238,6 +238,7 @@ func (v *validator) groupList() {
 		path := fmt.Sprintf("groups[%d]", i)
 		if v.required(path+".name", g.Name, "a group name") {
 			v.unique(v.groups, i, path+".name", "groups[%d].name", "group", g.Name)
+			v.identityText(path+".name", g.Name, false)
 		}
 	}
 }
@@ -334,7 +335,8 @@ func (v *validator) line(path string) int {
 // identityText checks a username (login, with trimmed true: the login
 // form trims what it is sent, idp/login.go) or an email: the text that
 // says who a user is, which logs, the audit, the console and resource
-// servers show and compare. A control character forges lines where it is
+// servers show and compare; and a group name or a client_id, shown and
+// compared as much. A control character forges lines where it is
 // printed; an invisible formatting character (Unicode category Cf: zero-
 // width space and joiners, bidi overrides) makes one name look like
 // another. It reports the first such character and whether there was none.
@@ -375,6 +377,7 @@ func (v *validator) clientList() {
 		path := fmt.Sprintf("clients[%d]", i)
 		if v.required(path+".client_id", c.ClientID, "a client_id") {
 			v.unique(v.clients, i, path+".client_id", "clients[%d].client_id", "client_id", c.ClientID)
+			v.identityText(path+".client_id", c.ClientID, false)
 		}
 		for j, uri := range c.RedirectURIs {
 			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)

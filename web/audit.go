@@ -22,7 +22,7 @@ const auditPageSize = 50
 type auditQuery struct {
 	Type, User, Client, Server, Outcome string
 	Since, Until                        string // as typed: RFC 3339, a datetime-local value, or a duration back from now
-	Before                              string
+	Before, After                       string // the page cursors: event IDs
 	Limit                               int
 }
 
@@ -31,7 +31,7 @@ func parseAuditQuery(q url.Values) auditQuery {
 		Type: strings.TrimSpace(q.Get("type")), User: strings.TrimSpace(q.Get("user")),
 		Client: strings.TrimSpace(q.Get("client")), Server: strings.TrimSpace(q.Get("server")),
 		Outcome: strings.TrimSpace(q.Get("outcome")), Since: strings.TrimSpace(q.Get("since")),
-		Until: strings.TrimSpace(q.Get("until")), Before: q.Get("before"), Limit: auditPageSize,
+		Until: strings.TrimSpace(q.Get("until")), Before: q.Get("before"), After: q.Get("after"), Limit: auditPageSize,
 	}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
 		a.Limit = min(n, 1000)
@@ -53,7 +53,7 @@ func (e *fieldError) Error() string { return strings.ToLower(e.Label) + ": " + e
 // filter turns the form into an audit.Filter; the error is a
 // *fieldError, which names the field.
 func (a auditQuery) filter(now time.Time) (audit.Filter, error) {
-	f := audit.Filter{Type: a.Type, User: a.User, Client: a.Client, Server: a.Server, Outcome: a.Outcome, Before: a.Before, Limit: a.Limit}
+	f := audit.Filter{Type: a.Type, User: a.User, Client: a.Client, Server: a.Server, Outcome: a.Outcome, Before: a.Before, After: a.After, Limit: a.Limit}
 	var err error
 	if f.Since, err = parseWhen(a.Since, now); err != nil {
 		return f, &fieldError{"since", "From", err}
@@ -97,7 +97,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 // matches reports whether a live event passes the filter (audit.Filter's
-// own test is not exported; Before does not apply to new events).
+// own test is not exported; the cursors do not apply to new events).
 func matches(f audit.Filter, e audit.Event) bool {
 	eq := func(want, have string) bool { return want == "" || want == have }
 	return eq(f.Type, e.Type) && eq(f.User, e.User) && eq(f.Client, e.ClientID) && eq(f.Server, e.Server) &&
@@ -110,7 +110,8 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Q              auditQuery
 		Types, Results []string
 		Events         []audit.Event
-		Older, Newest  string
+		Older, Newer   string
+		Newest         string
 		// Export and Stream are the export's and the live tail's URLs,
 		// with the page's filters. Whole URLs, not a query string for the
 		// template to append: html/template escapes a value after "?" as
@@ -128,12 +129,29 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	var more bool
 	data.Events, more = c.adminAPI.AuditPage(f)
-	if more && len(data.Events) > 0 {
-		older := q.values()
-		older.Set("before", data.Events[len(data.Events)-1].ID)
-		data.Older = c.url("/admin/audit?" + older.Encode())
+	if n := len(data.Events); n > 0 {
+		// more is of older events, or with after= of newer ones; the
+		// other way is asked.
+		first, last := data.Events[0].ID, data.Events[n-1].ID
+		older, newer := more, false
+		switch {
+		case q.After != "":
+			older, newer = c.adminAPI.AuditOlder(f, last), more
+		case q.Before != "":
+			newer = c.adminAPI.AuditNewer(f, first)
+		}
+		if older {
+			page := q.values()
+			page.Set("before", last)
+			data.Older = c.url("/admin/audit?" + page.Encode())
+		}
+		if newer {
+			page := q.values()
+			page.Set("after", first)
+			data.Newer = c.url("/admin/audit?" + page.Encode())
+		}
 	}
-	if q.Before != "" {
+	if q.Before != "" || q.After != "" {
 		data.Newest = c.url("/admin/audit?" + base.Encode())
 	}
 	c.show(w, r, v, http.StatusOK, "audit.html", "Audit log", "audit", data, "", "")
@@ -291,17 +309,27 @@ func eventFields(e audit.Event) [][2]string {
 }
 
 // exportEvents pages through the audit log (a query answers at most
-// audit.MaxQueryLimit events) until it has want events or no more match.
+// audit.MaxQueryLimit events) until it has want events or no more match,
+// newest first: back from the newest (or from before=), or with after=
+// forward from that event, as its pages come (the oldest newer first).
 func (c *Console) exportEvents(f audit.Filter, want int) []audit.Event {
 	var events []audit.Event
 	for len(events) < want {
 		f.Limit = min(want-len(events), audit.MaxQueryLimit)
 		page := c.adminAPI.Audit(f)
-		events = append(events, page...)
+		if len(page) == 0 {
+			break
+		}
+		if f.After != "" {
+			events = append(page, events...)
+			f.After = page[0].ID
+		} else {
+			events = append(events, page...)
+			f.Before = page[len(page)-1].ID
+		}
 		if len(page) < f.Limit {
 			break
 		}
-		f.Before = page[len(page)-1].ID
 	}
 	return events
 }

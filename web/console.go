@@ -66,6 +66,8 @@ type Admin interface {
 	Now() time.Time         // the IdP's clock
 	Audit(f audit.Filter) []audit.Event
 	AuditPage(f audit.Filter) (events []audit.Event, more bool)
+	AuditOlder(f audit.Filter, id string) bool // whether a page that ends with id has an older page
+	AuditNewer(f audit.Filter, id string) bool // whether a page that begins with id has a newer page
 	UsersPage(q admin.UsersQuery) (users []admin.UserView, more bool, err error)
 	SubscribeAudit(buffer int) (events <-chan *audit.Event, cancel func())
 }

@@ -187,6 +187,35 @@ func TestAudit_ExportPagesPastTheQueryCap(t *testing.T) {
 	}
 }
 
+// TestAudit_ExportAfterAnEventPagesForward: an export address with the
+// cursor of a newer page (after=, as the audit page's Newer link has)
+// holds every event newer than that one, in order, past the query cap:
+// not the first query's page alone.
+func TestAudit_ExportAfterAnEventPagesForward(t *testing.T) {
+	p, b := signedIn(t)
+	var first string
+	for i := range audit.MaxQueryLimit + 201 {
+		e, err := p.IdP.Audit().Append(audit.Event{Type: audit.TypeConfigReload, Outcome: audit.Allowed, Reason: fmt.Sprint("reload ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = e.ID
+		}
+	}
+	_, body := b.get("/admin/audit/export?type=config_reload&after=" + first)
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != audit.MaxQueryLimit+200 {
+		t.Fatalf("exported %d events, want %d", len(lines), audit.MaxQueryLimit+200)
+	}
+	for i, l := range lines {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Reason != fmt.Sprint("reload ", i+1) {
+			t.Fatalf("line %d is %q (%v); want reload %d, oldest first", i, l, err, i+1)
+		}
+	}
+}
+
 func TestAudit_LiveTailStreamsNewEvents(t *testing.T) {
 	p, b := signedIn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -24,6 +24,9 @@ type demoBanner struct {
 // tenants, every tenant's issuer, console, users, clients and connect
 // command, since each is an IdP of its own.
 func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBanner) {
+	// Names are free text that admins set through the API; the file keeps
+	// them for the next start's terminal.
+	w = terminalSafe(w)
 	// One row per authorization server, as the demo serves one per
 	// issuer: tenants may each have an MCP server of one id at issuers of
 	// their own. Stack lists each MCP server right after its

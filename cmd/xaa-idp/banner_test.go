@@ -161,3 +161,30 @@ tenants:
 		}
 	}
 }
+
+// TestPrintDemo_NamesCannotDriveTheTerminal: a server's name is free text
+// an admin may set through the admin API, which the file keeps and the
+// next demo prints to the operator's terminal: an escape sequence in it
+// (OSC 52 writes the clipboard, others retitle the window or clear the
+// screen) or a bidi override is printed escaped.
+func TestPrintDemo_NamesCannotDriveTheTerminal(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+mcp_servers:
+  - id: chat
+    name: "Chat\e]52;c;cm0gLXJmIH4=\a\e[2J\u202e"
+    issuer: http://127.0.0.1:9102
+    resources: [http://127.0.0.1:9202/mcp]
+`), "names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := []demo.Service{
+		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
+		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
+	}
+	var out strings.Builder
+	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	if strings.ContainsAny(out.String(), "\x1b\a\u202e") || !strings.Contains(out.String(), `chat (Chat\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\u202e)`) {
+		t.Errorf("banner:\n%q\nwant the server's name with its control and bidi characters escaped", out.String())
+	}
+}
