@@ -248,8 +248,16 @@ func (c *Config) Decide(r Request) Decision {
 	if len(matches) == 0 {
 		if len(expired) > 0 {
 			d.Rule = expiredRules(d.Expired)
+			// The access ended with the entry that ended last, which
+			// need not be the last in the file.
+			ended := d.Expired[0].At
+			for _, x := range d.Expired[1:] {
+				if x.At.After(ended) {
+					ended = x.At
+				}
+			}
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), d.Expired[len(d.Expired)-1].At.Format(time.RFC3339)),
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339)),
 				expiredReason(user, s, d.Expired))
 		}
 		if len(otherClients) > 0 {
