@@ -35,7 +35,7 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// Valid, but not what the file seems to mean: said, not refused.
-	for _, w := range policy.Warnings(cfg, data, name) {
+	for _, w := range append(policy.Warnings(cfg, data, name), policy.ExpiredWarnings(cfg, data, name, time.Now())...) {
 		fmt.Fprintln(stderr, w)
 	}
 	if len(cfg.Tenants) == 0 {
