@@ -44,3 +44,24 @@ mcp_servers:
 		t.Errorf("HTTP %d %v, want access_denied saying the access expired at 09:00, when the last entry ended", resp.StatusCode, body)
 	}
 }
+
+// TestExpiredAccessSaysTheInstantToTheFraction: an expires with a
+// fraction of a second (docs/configuration.md allows it) was told to the
+// client cut to the second, "expired at 08:00:00Z" for an entry that
+// matched until 08:00:00.5, which the client could not square with
+// exchanges that succeeded at 08:00:00.2.
+func TestExpiredAccessSaysTheInstantToTheFraction(t *testing.T) {
+	cfg, err := policy.Parse([]byte(strings.Replace(timeBoundConfig, `expires: "2030-01-01T08:00:00Z"}`, `expires: "2030-01-01T08:00:00.5Z"}`, 1)), "fraction.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	p.Clock().Freeze()
+	p.Clock().Set(time.Date(2030, 1, 1, 8, 0, 1, 0, time.UTC))
+	tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
+	resp, body := exchangeAt(t, p, tok.IDToken(), "https://as.crm.example", "https://mcp.crm.example/mcp", "crm.read")
+	desc, _ := body["error_description"].(string)
+	if resp.StatusCode != 400 || !strings.Contains(desc, "expired at 2030-01-01T08:00:00.5Z") {
+		t.Errorf("HTTP %d %v, want the access to have expired at 2030-01-01T08:00:00.5Z", resp.StatusCode, body)
+	}
+}

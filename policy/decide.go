@@ -257,7 +257,7 @@ func (c *Config) Decide(r Request) Decision {
 				}
 			}
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339)),
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339Nano)),
 				expiredReason(user, s, d.Expired))
 		}
 		if len(otherClients) > 0 {
@@ -324,7 +324,7 @@ func (c *Config) expiries(s *MCPServer, expired []match) []Expiry {
 func expiredReason(u *User, s *MCPServer, expired []Expiry) string {
 	parts := make([]string, len(expired))
 	for i, x := range expired {
-		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339))
+		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339Nano))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -151,7 +151,7 @@ func (p *Pusher) auditExpired(cfg *policy.Config, now time.Time) {
 			ev := audit.Event{
 				Type: audit.TypeAccessRequest, Outcome: audit.Expired, Server: s.ID,
 				Rule:    fmt.Sprintf("%s access[%d]", s.ID, j),
-				Reason:  fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339)),
+				Reason:  fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339Nano)),
 				Details: details,
 			}
 			if len(e.Users) == 1 && len(e.Groups) == 0 {

@@ -179,7 +179,7 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	// explain lists them under "expired" (docs/configuration.md).
 	expired := make([]string, len(e.Expired))
 	for i, x := range e.Expired {
-		expired[i] = x.Rule + " at " + x.At.UTC().Format(time.RFC3339)
+		expired[i] = x.Rule + " at " + x.At.UTC().Format(time.RFC3339Nano)
 	}
 	row("expired", strings.Join(expired, ", "))
 	if j := e.IDJAG; j != nil {
