@@ -334,9 +334,10 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 // lifetime, but not past until, when the access it asserts ends then
 // (an access entry's expires, docs/configuration.md "Time-bound access").
 // An end between iat and the next second rounds up to it, so that the
-// ID-JAG is not expired when issued.
+// ID-JAG is not expired when issued. exp - iat is the lifetime in whole
+// seconds, wherever in its second now is: never longer than configured.
 func idJAGExpiry(now time.Time, lifetime time.Duration, until time.Time) int64 {
-	exp := now.Add(lifetime).Unix()
+	exp := now.Unix() + int64(lifetime/time.Second)
 	if until.IsZero() {
 		return exp
 	}
