@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
@@ -46,4 +48,26 @@ func TestReplay_TheLastInstantOfTheSkewRedeemsOnce(t *testing.T) {
 			t.Errorf("the client assertion used again at exp + skew: HTTP %d %s, want invalid_client already used", r.status, r.raw)
 		}
 	})
+}
+
+// TestReplay_ASETAtTheLastInstantOfItsAgeIsReceivedOnce: a SET is taken
+// until its iat is 10 minutes old, and one issued up to the skew ahead;
+// its jti was kept for 10 minutes and the skew from its receipt, so one
+// received with an iat the whole skew ahead was forgotten at the very
+// instant it was last acceptable, and taken again there. It is kept a
+// second longer, as the ID-JAGs' jti are.
+func TestReplay_ASETAtTheLastInstantOfItsAgeIsReceivedOnce(t *testing.T) {
+	e := newEnv(t)
+	k := e.idp.currentKey()
+	c := e.setClaims()
+	c["iat"] = e.clock.Now().Add(30 * time.Second).Unix()
+	set := sign(t, c, "secevent+jwt", k.KeyID, jose.ES256, k.Key)
+	if r := e.pushSET(t, set, "application/secevent+jwt"); r.status != http.StatusAccepted {
+		t.Fatalf("the SET: HTTP %d %v", r.status, r.body)
+	}
+	e.clock.Advance(10*time.Minute + 30*time.Second) // its iat is 10 minutes old
+	r := e.pushSET(t, set, "application/secevent+jwt")
+	if d, _ := r.body["description"].(string); r.status != http.StatusBadRequest || !strings.Contains(d, "received before") {
+		t.Errorf("the SET again, its iat 10 minutes old: HTTP %d %v, want 400 received before", r.status, r.body)
+	}
 }

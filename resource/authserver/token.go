@@ -238,7 +238,7 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 
 // replayPast is how long past the last instant a JWT is accepted (exp +
 // skew: checkIDJAGClaims and the client assertion's check refuse only
-// after it) its jti is kept: a replay cache entry is live only before its
+// after it; a SET's iat 10 minutes old) its jti is kept: a replay cache entry is live only before its
 // time, so one kept until that instant was forgotten as it was recorded,
 // and a JWT used at it (a frozen clock holds it) was accepted again and
 // again. The IdP keeps its client assertions' jti a second longer too.
