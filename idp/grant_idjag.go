@@ -249,7 +249,13 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if d.SingleUseFor > 0 && subj.key != "" {
 		// Use checks and records in one step, so that concurrent
 		// exchanges of one ID token cannot both pass.
+		// Until the ID token is refused as expired anyway, which
+		// lifetimes.id_token longer than the refresh token's puts after
+		// SingleUseFor.
 		key, until := subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor)
+		if subj.refusedFrom.After(until) {
+			until = subj.refusedFrom
+		}
 		if err := s.usedSubjects.Use(key, until, now); err != nil {
 			return exchangeResponse{}, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}

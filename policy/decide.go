@@ -276,7 +276,8 @@ func (c *Config) Decide(r Request) Decision {
 	}
 	if d.Allowed && c.Exchange.SingleUseSubject {
 		// Remembered for the refresh token lifetime, the longest grant one
-		// login yields: far longer than an ID token lives.
+		// login yields, and by the IdP at least until the ID token is
+		// refused as expired (an id_token may outlive refresh_token).
 		d.SingleUseFor = c.Lifetimes.RefreshToken.D()
 	}
 	return d
