@@ -251,7 +251,13 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		// exchanges of one ID token cannot both pass. The user owns the
 		// entry: one user exchanging fresh ID tokens by the thousand is
 		// refused at their share, not every user (UseShared).
+		// Until the ID token is refused as expired anyway, which
+		// lifetimes.id_token longer than the refresh token's puts after
+		// SingleUseFor.
 		key, until := subj.key+"\x00"+d.Server.ID, now.Add(d.SingleUseFor)
+		if subj.refusedFrom.After(until) {
+			until = subj.refusedFrom
+		}
 		if err := s.usedSubjects.UseShared(key, subj.Sub, until, now); err != nil {
 			return exchangeResponse{}, replayRefusal(err, invalidGrant("this subject token was already exchanged for %s; single-use subject tokens are enabled (exchange.single_use_subject)", d.Server.Issuer))
 		}
@@ -336,9 +342,10 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 // lifetime, but not past until, when the access it asserts ends then
 // (an access entry's expires, docs/configuration.md "Time-bound access").
 // An end between iat and the next second rounds up to it, so that the
-// ID-JAG is not expired when issued.
+// ID-JAG is not expired when issued. exp - iat is the lifetime in whole
+// seconds, wherever in its second now is: never longer than configured.
 func idJAGExpiry(now time.Time, lifetime time.Duration, until time.Time) int64 {
-	exp := now.Add(lifetime).Unix()
+	exp := now.Unix() + int64(lifetime/time.Second)
 	if until.IsZero() {
 		return exp
 	}

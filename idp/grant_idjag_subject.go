@@ -62,6 +62,10 @@ type subject struct {
 	// sid is the SSO session of the login behind the token, "" when the
 	// token names none.
 	sid string
+	// refusedFrom is when an ID token is refused as expired (the second
+	// after exp + subjectSkew, its last instant accepted); zero for a
+	// refresh token. A single use is remembered at least until then.
+	refusedFrom time.Time
 }
 
 type idTokenClaims struct {
@@ -124,7 +128,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if v.AuthorizedParty != "" && v.AuthorizedParty != clientID {
 		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token's azp is %q, not the authenticated client %q", v.AuthorizedParty, clientID)
 	}
-	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey, sid: v.SessionID}, nil
+	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey, sid: v.SessionID, refusedFrom: v.Expiry.Add(subjectSkew + time.Second)}, nil
 }
 
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {

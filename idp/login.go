@@ -761,10 +761,12 @@ func (s *Server) raiseEndedFloor(now time.Time) {
 }
 
 // idTokenHorizon is when an ID token issued at t is refused at the
-// exchange whatever it says: its lifetime and the exchange's skew after t.
-// A record of an ended login lives until then.
+// exchange whatever it says: its lifetime, the exchange's skew and a
+// second after t, since the exchange takes it at exp + skew itself and a
+// record is live only before its time. A record of an ended login lives
+// until then.
 func (s *Server) idTokenHorizon(t time.Time) time.Time {
-	return t.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew)
+	return t.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew + time.Second)
 }
 
 // revokedLogin names the ID tokens of one client in one SSO session.

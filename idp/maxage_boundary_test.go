@@ -62,3 +62,28 @@ func TestExchange_RefreshTokenLoginAgeInWholeSeconds(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorize_AHugeMaxAgeReusesTheSession: max_age is a number of
+// seconds, which the IdP turned into a time.Duration by multiplying: from
+// 9223372037 s (292 years) on the product overflowed, to a negative
+// duration or a small one, so that a session a second old was too old for
+// it and the login form was shown, while 100000000000 wrapped round and
+// was met. A max_age longer than any session's age is met by every
+// session.
+func TestAuthorize_AHugeMaxAgeReusesTheSession(t *testing.T) {
+	p := startConformanceIdP(t)
+	p.Clock().Freeze()
+	p.Clock().Set(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	br := newBrowser(p)
+	br.codeTokens(t)
+	p.Clock().Advance(time.Second)
+	for _, maxAge := range []string{"9223372036", "9223372037", "18446744073", "18446744073709551615"} {
+		_, challenge := pkce()
+		params := authParams(callback, challenge)
+		params.Set("max_age", maxAge)
+		res := br.authorize(t, params, "alice", "alice-pw")
+		if res.loginShown || res.location == nil || res.location.Query().Get("code") == "" {
+			t.Errorf("max_age=%s, a session a second old: login form shown %v, location %v; want the session reused", maxAge, res.loginShown, res.location)
+		}
+	}
+}

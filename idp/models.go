@@ -2,6 +2,7 @@ package idp
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -86,8 +87,15 @@ func (a *authRequest) sessionFits(s *ssoSession, now time.Time) bool {
 	// checks max_age against it (OIDC Core 3.1.3.7, step 11), and so does
 	// the token exchange's max_auth_age.
 	authTime := s.AuthTime.Truncate(time.Second)
-	return now.Sub(authTime) <= time.Duration(*a.MaxAge)*time.Second && *a.MaxAge > 0
+	// Capped where the product would overflow time.Duration (292 years,
+	// longer than any session's age on the clock's range), which made a
+	// huge max_age refuse every session.
+	maxAge := time.Duration(min(*a.MaxAge, maxAgeSeconds)) * time.Second
+	return now.Sub(authTime) <= maxAge && *a.MaxAge > 0
 }
+
+// maxAgeSeconds is the longest max_age a time.Duration holds.
+const maxAgeSeconds = uint(math.MaxInt64 / int64(time.Second))
 
 func (a *authRequest) complete(s *ssoSession) {
 	a.Subject, a.Username, a.AuthTime, a.SessionID, a.done = s.Subject, s.Username, s.AuthTime, s.SID, true

@@ -248,8 +248,16 @@ func (c *Config) Decide(r Request) Decision {
 	if len(matches) == 0 {
 		if len(expired) > 0 {
 			d.Rule = expiredRules(d.Expired)
+			// The access ended with the entry that ended last, which
+			// need not be the last in the file.
+			ended := d.Expired[0].At
+			for _, x := range d.Expired[1:] {
+				if x.At.After(ended) {
+					ended = x.At
+				}
+			}
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), d.Expired[len(d.Expired)-1].At.Format(time.RFC3339)),
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339Nano)),
 				expiredReason(user, s, d.Expired))
 		}
 		if len(otherClients) > 0 {
@@ -268,7 +276,8 @@ func (c *Config) Decide(r Request) Decision {
 	}
 	if d.Allowed && c.Exchange.SingleUseSubject {
 		// Remembered for the refresh token lifetime, the longest grant one
-		// login yields: far longer than an ID token lives.
+		// login yields, and by the IdP at least until the ID token is
+		// refused as expired (an id_token may outlive refresh_token).
 		d.SingleUseFor = c.Lifetimes.RefreshToken.D()
 	}
 	return d
@@ -316,7 +325,7 @@ func (c *Config) expiries(s *MCPServer, expired []match) []Expiry {
 func expiredReason(u *User, s *MCPServer, expired []Expiry) string {
 	parts := make([]string, len(expired))
 	for i, x := range expired {
-		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339))
+		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339Nano))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -143,8 +143,9 @@ func (c *Config) decideReference(r Request) Decision {
 	if len(matches) == 0 {
 		if len(expired) > 0 {
 			d.Rule = refExpiredRules(expired)
+			latest := slices.MaxFunc(expired, func(a, b Expiry) int { return a.At.Compare(b.At) })
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, label, expired[len(expired)-1].At.Format(time.RFC3339)),
+				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, label, latest.At.Format(time.RFC3339Nano)),
 				refExpiredReason(user, s, expired))
 		}
 		if len(otherClients) > 0 {
@@ -202,7 +203,7 @@ func refMatchAccess(s *MCPServer, user *User, clientID string, now time.Time) (m
 func refExpiredReason(u *User, s *MCPServer, expired []Expiry) string {
 	parts := make([]string, len(expired))
 	for i, x := range expired {
-		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339))
+		parts[i] = fmt.Sprintf("user %s's access to %s by %s expired at %s", u.Username, s.ID, x.Rule, x.At.Format(time.RFC3339Nano))
 	}
 	return strings.Join(parts, "; ")
 }

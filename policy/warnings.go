@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/net/idna"
@@ -218,3 +219,31 @@ func IntrospectionClash(s *MCPServer, client string) string {
 // introspection (demo.IntrospectionCredentials): no IdP client may be
 // mapped to it there.
 func IntrospectionClientID(serverID string) string { return "mcp-server-" + serverID }
+
+// ExpiredWarnings warns, at its expires, of each access entry that has
+// expired at now: it matches nobody from the start, which is more often
+// a mistyped year than meant. check prints them with Warnings, by the
+// machine's clock; serve and demo do not, since their clock may be moved
+// (--clock) and an entry that expires while running is audited instead.
+func ExpiredWarnings(cfg *Config, data []byte, file string, now time.Time) Problems {
+	var out Problems
+	lines := &lineIndex{data: data}
+	for ti, idp := range cfg.IdPs() {
+		prefix := ""
+		if len(cfg.Tenants) > 0 {
+			prefix = fmt.Sprintf("tenants[%d].", ti)
+		}
+		for si, s := range idp.MCPServers {
+			for j := range s.Access {
+				e := &s.Access[j]
+				if e.Expires.IsZero() || !e.Expired(now) {
+					continue
+				}
+				path := fmt.Sprintf("%smcp_servers[%d].access[%d]", prefix, si, j)
+				out = append(out, Problem{File: file, Line: lines.line(path + ".expires"),
+					Msg: fmt.Sprintf("warning: %s: expires %s has passed (this machine's clock reads %s), so the entry matches nobody; correct the date, or start the IdP before it with serve --clock", path, e.Expires.T().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339))})
+			}
+		}
+	}
+	return out
+}

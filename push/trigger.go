@@ -140,14 +140,19 @@ func (p *Pusher) auditExpired(cfg *policy.Config, now time.Time) {
 			}
 			who := strings.Join(append(prefixed("users: ", e.Users), prefixed("groups: ", e.Groups)...), "; ")
 			expires := e.Expires.T().UTC().Format(time.RFC3339Nano)
-			if !p.seen.add(expiryKey(s.ID, expires, who)) {
+			scopes, clients := strings.Join(e.Scopes, " "), strings.Join(e.Clients, " ")
+			if p.seen.keys[expiryKey(s.ID, expires, who)] || !p.seen.add(entryKey(s.ID, expires, who, scopes, clients)) {
 				continue
+			}
+			details := map[string]any{"expires": expires, "names": who, "scopes": scopes}
+			if clients != "" {
+				details["clients"] = clients
 			}
 			ev := audit.Event{
 				Type: audit.TypeAccessRequest, Outcome: audit.Expired, Server: s.ID,
 				Rule:    fmt.Sprintf("%s access[%d]", s.ID, j),
-				Reason:  fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339)),
-				Details: map[string]any{"expires": expires, "names": who},
+				Reason:  fmt.Sprintf("access to %s by %s access[%d] (%s) expired at %s", s.ID, s.ID, j, who, e.Expires.T().Format(time.RFC3339Nano)),
+				Details: details,
 			}
 			if len(e.Users) == 1 && len(e.Groups) == 0 {
 				ev.User = e.Users[0]
@@ -172,9 +177,19 @@ func prefixed(prefix string, names []string) []string {
 // expiryKey identifies an expired entry by its server, its expiry and
 // whom it names (its index may change), as its audit event records them:
 // cut at audit.MaxTextBytes, so that an entry naming many is known again
-// from its event after a restart (seedExpired).
+// from its event after a restart (seedExpired). It is the key of an
+// event written before events had details.scopes, which took every entry
+// of the server with that expiry and those names for one.
 func expiryKey(server, expires, who string) string {
 	return audit.Truncate(server) + "\x00" + expires + "\x00" + audit.Truncate(who)
+}
+
+// entryKey is expiryKey with the entry's scopes and clients too: two
+// entries that name the same users and end at the same instant (two
+// approvals of one user's requests in one second) are two entries, each
+// audited.
+func entryKey(server, expires, who, scopes, clients string) string {
+	return expiryKey(server, expires, who) + "\x00" + audit.Truncate(scopes) + "\x00" + audit.Truncate(clients)
 }
 
 // Querier reads the audit log; audit.Log implements it.
@@ -193,7 +208,13 @@ func (s *expirySet) seedExpired(q Querier) {
 		for _, ev := range evs {
 			expires, _ := ev.Details["expires"].(string)
 			who, _ := ev.Details["names"].(string)
-			if expires != "" && who != "" {
+			scopes, ok := ev.Details["scopes"].(string)
+			clients, _ := ev.Details["clients"].(string)
+			switch {
+			case expires == "" || who == "":
+			case ok:
+				keys = append(keys, entryKey(ev.Server, expires, who, scopes, clients))
+			default:
 				keys = append(keys, expiryKey(ev.Server, expires, who))
 			}
 		}

@@ -35,7 +35,7 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// Valid, but not what the file seems to mean: said, not refused.
-	for _, w := range policy.Warnings(cfg, data, name) {
+	for _, w := range append(policy.Warnings(cfg, data, name), policy.ExpiredWarnings(cfg, data, name, time.Now())...) {
 		fmt.Fprintln(stderr, w)
 	}
 	if len(cfg.Tenants) == 0 {
@@ -179,7 +179,7 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	// explain lists them under "expired" (docs/configuration.md).
 	expired := make([]string, len(e.Expired))
 	for i, x := range e.Expired {
-		expired[i] = x.Rule + " at " + x.At.UTC().Format(time.RFC3339)
+		expired[i] = x.Rule + " at " + x.At.UTC().Format(time.RFC3339Nano)
 	}
 	row("expired", strings.Join(expired, ", "))
 	if j := e.IDJAG; j != nil {

@@ -163,7 +163,9 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 		return fail("no exp")
 	}
 	now := a.cfg.Now()
-	if exp := c.Expiry.Time(); now.After(exp.Add(a.cfg.Skew)) {
+	// Its own token, on its own clock: no skew. From exp on it has
+	// expired (RFC 7519 §4.1.4), and introspection says so (RFC 7662 §2.2).
+	if exp := c.Expiry.Time(); !now.Before(exp) {
 		return fail("expired at %s (now %s)", stamp(exp), stamp(now))
 	}
 	if c.Subject == "" {

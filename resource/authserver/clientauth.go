@@ -282,7 +282,7 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if claims.IssuedAt != nil {
 		made = claims.IssuedAt.Time()
 	}
-	err = a.use(a.clientAs, a.clientAsWall, replayAssertionKind, replayAssertionWallKind, replayKey("client_assertion\x00"+id+"\x00"+claims.ID), "", exp.Add(a.cfg.Skew), now)
+	err = a.use(a.clientAs, a.clientAsWall, replayAssertionKind, replayAssertionWallKind, replayKey("client_assertion\x00"+id+"\x00"+claims.ID), "", exp.Add(a.cfg.Skew+replayPast), now)
 	var full *replay.FullError
 	switch {
 	case err == nil && a.madeBeforeFloor(replayAssertionKind, made):

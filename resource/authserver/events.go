@@ -147,9 +147,10 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// the IdP sends it again. SETs made before a start that lost a
 	// record (madeBeforeFloor) are accepted: a revocation processed
 	// twice revokes no less. Kept on both clocks, as an ID-JAG's jti
-	// (useBoth).
+	// (useBoth), and past the last instant it is taken (an iat the skew
+	// ahead, 10 minutes old) by replayPast.
 	key := replayKey("secevent\x00" + set.Issuer + "\x00" + set.ID)
-	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, "", now.Add(setMaxAge+a.cfg.Skew), now)
+	jti, err := a.useBoth(a.replay, a.replayWall, replayJTIKind, replayJTIWallKind, key, "", now.Add(setMaxAge+a.cfg.Skew+replayPast), now)
 	switch {
 	case errors.Is(err, replay.ErrReplayed):
 		refuse(&secevent.Error{Code: secevent.ErrInvalidRequest, Description: "jti " + redact.TruncateTo(set.ID, secevent.MaxQuotedBytes) + " was received before; a SET is processed once (RFC 8417 section 2.2)"})

@@ -215,12 +215,12 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 // Update that disallows it.
 func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oauthError {
 	// jti is unique per issuer (RFC 7519 §4.1.7), so the key includes it.
-	// The entry lives until exp + skew, which checkIDJAGClaims keeps
-	// within the registration's MaxIDJAGLifetime and twice the skew from
-	// now.
+	// The entry lives until exp + skew (and replayPast), which
+	// checkIDJAGClaims keeps within the registration's MaxIDJAGLifetime
+	// and twice the skew from now.
 	// The user (issuer and sub) owns the entry: once the cache is half
 	// full, one user holding 1% of it is refused, not every user.
-	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Issuer+"\x00"+jag.Subject, jag.Expiry.Add(a.cfg.Skew), now)
+	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Issuer+"\x00"+jag.Subject, jag.Expiry.Add(a.cfg.Skew+replayPast), now)
 	var full *replay.FullError
 	switch {
 	case reg.replayOK:
@@ -239,6 +239,14 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 		return temporarilyUnavailable(time.Second, "replay check: %v", err)
 	}
 }
+
+// replayPast is how long past the last instant a JWT is accepted (exp +
+// skew: checkIDJAGClaims and the client assertion's check refuse only
+// after it; a SET's iat 10 minutes old) its jti is kept: a replay cache entry is live only before its
+// time, so one kept until that instant was forgotten as it was recorded,
+// and a JWT used at it (a frozen clock holds it) was accepted again and
+// again. The IdP keeps its client assertions' jti a second longer too.
+const replayPast = time.Second
 
 // useJTI records an ID-JAG's jti until its exp + skew (until) on the
 // server's clock and on the wall clock (useBoth), for owner (the user),

@@ -298,8 +298,8 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request, htu string)
 	if !at.Expiry.IsZero() {
 		// No request outlives its token: a subscriptions/listen stream
 		// would otherwise stay open for as long as the client keeps it,
-		// past the token's expiry (and any revocation). A token accepted
-		// within the authorization server's clock skew still gets
+		// past the token's expiry (and any revocation). A token a
+		// verifier accepts within a clock skew of its own still gets
 		// minRequestTime.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, max(at.Expiry.Sub(s.now()), minRequestTime))
