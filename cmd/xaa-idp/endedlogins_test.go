@@ -273,6 +273,9 @@ func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
 	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
 	if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=1") {
 		t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
+	} else if strings.Contains(log, "than the IdP remembers") {
+		// One damaged line is no overflow of 100,000 ended sessions.
+		t.Errorf("the start also warned of a full record of ended logins:\n%s", log)
 	}
 	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.IDToken(), Audience: "https://as.files.example"})
 	var oe *idpclient.Error
