@@ -529,6 +529,8 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 			return nil, fmt.Errorf("%s: key does not fit %s; %s", path, alg, damagedKeyHint)
 		}
 		return newSigningKey(alg, s)
+	} else if _, unreadable := errors.AsType[*fs.PathError](err); unreadable && !errors.Is(err, os.ErrNotExist) {
+		return nil, err // a permission, say: the file may be sound
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w; %s", err, damagedKeyHint)
 	}
@@ -543,7 +545,7 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 }
 
 // damagedKeyHint says what to do about a key file of the state directory
-// that cannot be read.
+// that holds no key of its algorithm.
 const damagedKeyHint = "the state directory keeps its signing keys there: restore the file from a backup, or remove it to have a new key made (the tokens signed with the old one then no longer verify)"
 
 // cachesKey reports whether Load keeps the generated key of alg in
