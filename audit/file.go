@@ -108,6 +108,23 @@ func syncDir(dir string) error {
 // chunkSize is how much loadTail reads at a time, backwards from the end of the file.
 const chunkSize = 64 << 10
 
+// badLine is the error for the complete line at byte start of f that is
+// no event, named by its number, which only this error path counts (a
+// read of the file up to it), and saying what to do: no crash leaves such
+// a line, so the file is left as it is.
+func badLine(f *os.File, start int64, err error) error {
+	line, buf := int64(1), make([]byte, chunkSize)
+	for off := int64(0); off < start; {
+		n, rerr := f.ReadAt(buf[:min(int64(len(buf)), start-off)], off)
+		line += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		off += int64(n)
+		if rerr != nil && off < start {
+			return fmt.Errorf("audit: %s: line at byte %d: %w; fix or remove that line, or use another file", f.Name(), start, err)
+		}
+	}
+	return fmt.Errorf("audit: %s:%d (byte %d): %w; no crash leaves such a line, so the log is left as it is: fix or remove that line, or use another file", f.Name(), line, start, err)
+}
+
 // loadTail reads up to want events, or as many as fill maxBytes, from the end of f, a file of
 // size bytes, and returns them oldest first, bounded like appended events (lines written before
 // the bounds existed may hold more), along with the length of the file without its torn tail.
@@ -148,10 +165,10 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 				}
 				var e Event
 				if err := json.Unmarshal(line, &e); err != nil {
-					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: %w", f.Name(), start, err)
+					return nil, 0, badLine(f, start, err)
 				}
 				if e.ID == "" {
-					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: event has no id", f.Name(), start)
+					return nil, 0, badLine(f, start, errors.New("event has no id"))
 				}
 				e.bound()
 				e.Details = boundGeneric(e.Details)
@@ -159,7 +176,7 @@ func loadTail(f *os.File, size int64, want int, maxBytes int64) (events []slot, 
 				// file.
 				var s slot
 				if s, scratch, err = newSlot(&e, scratch, &lines, int64(len(line))+1); err != nil {
-					return nil, 0, fmt.Errorf("audit: %s: line at byte %d: %w", f.Name(), start, err)
+					return nil, 0, badLine(f, start, err)
 				}
 				newestFirst = append(newestFirst, s)
 				loaded += int64(len(line)) + 1

@@ -70,7 +70,7 @@ const maxEndedLine = 1 << 20
 // server's stores, drops the expired ones from the file and opens it for
 // appending. A line it cannot read (a torn last line of a killed process,
 // or damage) loses a record it cannot name: the IdP then refuses every ID
-// token issued until now at the exchange (the floor of raiseEndedFloor),
+// token issued until now at the exchange (the floor of liftEndedFloor),
 // failing closed, and says so.
 func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 	if dir == "" {
@@ -106,7 +106,7 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
 	if lost > 0 {
-		s.raiseEndedFloor(now)
+		s.liftEndedFloor(now)
 	}
 	if err := l.log.Compact(); err != nil {
 		return nil, fmt.Errorf("idp: %w", err)

@@ -743,10 +743,22 @@ func (s *Server) idTokenOfEndedSession(sid string, iat time.Time) bool {
 // floor only goes up: a floor at or after now (a clock moved back, or
 // another overflow at the same moment) already refuses those tokens.
 func (s *Server) raiseEndedFloor(now time.Time) {
-	prev := s.endedFloor.Load()
+	prev, raised := s.liftEndedFloor(now)
+	if raised && (prev == nil || now.Sub(*prev) >= time.Minute) {
+		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
+			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
+	}
+}
+
+// liftEndedFloor raises the floor of idTokenOfEndedSession to now and
+// records it, unless it is there already; it returns the floor before.
+// raiseEndedFloor's warning is for an overflow: a start that lost an
+// unreadable record has said so itself.
+func (s *Server) liftEndedFloor(now time.Time) (prev *time.Time, raised bool) {
+	prev = s.endedFloor.Load()
 	for {
 		if prev != nil && !now.After(*prev) {
-			return
+			return prev, false
 		}
 		if s.endedFloor.CompareAndSwap(prev, &now) {
 			break
@@ -754,10 +766,7 @@ func (s *Server) raiseEndedFloor(now time.Time) {
 		prev = s.endedFloor.Load()
 	}
 	s.ended.record(endedRecord{Kind: endedFloorKind, At: now, Exp: s.idTokenHorizon(now)})
-	if prev == nil || now.Sub(*prev) >= time.Minute {
-		slog.Warn("more SSO sessions ended, or logins revoked, within an ID token's lifetime than the IdP remembers; the token exchange refuses every ID token of a session issued until now, until they expire",
-			"max_ended_sessions", maxEndedSessions, "until", now.UTC().Format(time.RFC3339))
-	}
+	return prev, true
 }
 
 // idTokenHorizon is when an ID token issued at t is refused at the

@@ -79,9 +79,11 @@ func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
 			}
 
 			jag := newJAG()
-			if status, body := redeem(jag); status != http.StatusOK {
+			status, body := redeem(jag)
+			if status != http.StatusOK {
 				t.Fatalf("the first redemption: HTTP %d %v", status, body)
 			}
+			accessToken, _ := body["access_token"].(string)
 			refused("twice before the restart", jag)
 
 			if err := cmd.Process.Signal(stop.sig); err != nil {
@@ -90,6 +92,21 @@ func TestDemo_RedeemedIDJAGStaysRedeemedAfterARestart(t *testing.T) {
 			cmd.Wait()
 			_, stderr = startDemoState(t, file, state, idpAddr)
 			refused("before the restart, after it", jag)
+			// The authorization server's access-token key is made at each
+			// start: the MCP server refuses an access token of the last
+			// run, saying why, so that a client knows to get a new one.
+			req, _ := http.NewRequest(http.MethodPost, mcpURL, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+			req.Header.Set("Authorization", "Bearer "+accessToken)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			if resp, err := http.DefaultClient.Do(req); err != nil {
+				t.Error(err)
+			} else {
+				resp.Body.Close()
+				if www := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(www, `error="invalid_token"`) || !strings.Contains(www, "restart") {
+					t.Errorf("an access token from before the restart: HTTP %d, WWW-Authenticate %s; want 401 invalid_token naming the restart", resp.StatusCode, www)
+				}
+			}
 			if status, body := redeem(newJAG()); status != http.StatusOK {
 				t.Errorf("a new ID-JAG after the restart: HTTP %d %v", status, body)
 			}

@@ -273,6 +273,9 @@ func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
 	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
 	if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=1") {
 		t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
+	} else if strings.Contains(log, "than the IdP remembers") {
+		// One damaged line is no overflow of 100,000 ended sessions.
+		t.Errorf("the start also warned of a full record of ended logins:\n%s", log)
 	}
 	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.IDToken(), Audience: "https://as.files.example"})
 	var oe *idpclient.Error
@@ -331,5 +334,38 @@ func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
 	refused("dave's ID token from before the stop, dave enabled again", dave.IDToken(), "invalid_grant")
 	if err := exchange(login("dave").IDToken()); err != nil {
 		t.Errorf("a new login of dave once enabled again: %v", err)
+	}
+}
+
+// TestServe_RefreshTokenFromBeforeARestartSaysSo: refresh tokens live in
+// memory, --state-dir or not (README, "Walk-through with the CLI"), so
+// one issued before a restart is refused after it, as a grant and as the
+// subject of a token exchange; the refusal says that a restart is one
+// reason. Before, it listed every other reason (unknown, expired,
+// revoked, end_session, ...) and left the user of a state directory, which
+// keeps the ID tokens' keys, to guess why a refresh token of 24 hours
+// stopped working after a minute.
+func TestServe_RefreshTokenFromBeforeARestartSaysSo(t *testing.T) {
+	file, state := endedFiles(t, endedConfig)
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	login, _ := endedClients(ctx, t, &issuer)
+	tok := login("alice")
+	if tok.RefreshToken() == "" {
+		t.Fatal("the login gave no refresh token")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	issuer, _, _ = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	_, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", RefreshToken: tok.RefreshToken()})
+	var oe *idpclient.Error
+	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "restart") {
+		t.Errorf("the refresh grant after a restart: %v, want 400 invalid_grant naming the restart", err)
+	}
+	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.RefreshToken(), SubjectTokenType: idpclient.TokenTypeRefresh, Audience: "https://as.files.example"})
+	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "restart") {
+		t.Errorf("the refresh token as subject after a restart: %v, want 400 invalid_grant naming the restart", err)
 	}
 }

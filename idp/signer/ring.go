@@ -526,11 +526,13 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 	path := currentKeyPath(stateDir, alg)
 	if s, err := readPrivateKey(path); err == nil {
 		if !algFits(alg, s) {
-			return nil, fmt.Errorf("%s: key does not fit %s", path, alg)
+			return nil, fmt.Errorf("%s: key does not fit %s; %s", path, alg, damagedKeyHint)
 		}
 		return newSigningKey(alg, s)
+	} else if _, unreadable := errors.AsType[*fs.PathError](err); unreadable && !errors.Is(err, os.ErrNotExist) {
+		return nil, err // a permission, say: the file may be sound
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return nil, fmt.Errorf("%w; %s", err, damagedKeyHint)
 	}
 	s, err := generateKey(alg)
 	if err != nil {
@@ -541,6 +543,10 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 	}
 	return newSigningKey(alg, s)
 }
+
+// damagedKeyHint says what to do about a key file of the state directory
+// that holds no key of its algorithm.
+const damagedKeyHint = "the state directory keeps its signing keys there: restore the file from a backup, or remove it to have a new key made (the tokens signed with the old one then no longer verify)"
 
 // cachesKey reports whether Load keeps the generated key of alg in
 // o.CacheDir: only the RS256 key, which is slow to generate, and only

@@ -230,6 +230,10 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 	return err
 }
 
+// damagedPreviousHint says what to do about a previousKeysFile that
+// cannot be read.
+const damagedPreviousHint = "the state directory keeps the keys a rotation replaced there, until they retire: restore the file from a backup, or remove it (the tokens signed with those keys then no longer verify)"
+
 // readPreviousKeys loads the previous keys not yet retired at now (the
 // IdP's clock) and wall.
 func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, error) {
@@ -245,7 +249,7 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		Keys []previousKeyRecord `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %v; %s", path, err, damagedPreviousHint)
 	}
 	var out []previousKey
 	for _, rec := range doc.Keys {
@@ -258,15 +262,15 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
 		if block == nil {
-			return nil, fmt.Errorf("%s: key %s: no PEM block", path, rec.KID)
+			return nil, fmt.Errorf("%s: key %s: no PEM block; %s", path, rec.KID, damagedPreviousHint)
 		}
 		priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %s: %v", path, rec.KID, err)
+			return nil, fmt.Errorf("%s: key %s: %v; %s", path, rec.KID, err, damagedPreviousHint)
 		}
 		k, err := signerKey(rec.Alg, priv)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %s: %v", path, rec.KID, err)
+			return nil, fmt.Errorf("%s: key %s: %v; %s", path, rec.KID, err, damagedPreviousHint)
 		}
 		p.key = k
 		out = append(out, p)

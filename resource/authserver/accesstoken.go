@@ -150,7 +150,7 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 		return fail("typ %q is not %q (RFC 9068 §4)", typ, AccessTokenType)
 	}
 	if h.KeyID != a.kid {
-		return fail("kid %q is not this authorization server's key", h.KeyID)
+		return fail("kid %q is not this authorization server's key, which is new at each start: an access token from before a restart is refused; get a new one", h.KeyID)
 	}
 	var c accessTokenClaims
 	if err := tok.Claims(&a.key.PublicKey, &c); err != nil {
