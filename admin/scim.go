@@ -255,15 +255,58 @@ func unknownAttr(m map[string]any, known map[string]bool, where string) error {
 	return nil
 }
 
+// The sub-attributes of RFC 7643's complex attributes, by the lower-case
+// name of their attribute; a value filter ([type eq "work"]) is taken on
+// the multi-valued ones. An attribute not here has none.
+var scimSubAttrs = map[string]map[string]bool{
+	"name":             scimNameAttrs,
+	"meta":             names("resourcetype", "created", "lastmodified", "location", "version"),
+	"addresses":        names("formatted", "streetaddress", "locality", "region", "postalcode", "country", "type", "primary", "value", "display"),
+	"emails":           scimMultiAttrs,
+	"phonenumbers":     scimMultiAttrs,
+	"ims":              scimMultiAttrs,
+	"photos":           scimMultiAttrs,
+	"entitlements":     scimMultiAttrs,
+	"roles":            scimMultiAttrs,
+	"x509certificates": scimMultiAttrs,
+	"groups":           scimMultiAttrs,
+	"members":          scimMultiAttrs,
+}
+
 // knownAttr reports whether path (lower case, the core schema's URN
-// taken off) names an attribute of known, or an extension's.
+// taken off) names an attribute of known, or an extension's: with a
+// sub-attribute only one its attribute has (name.givenName, not
+// active.value), with a value filter only on a multi-valued attribute
+// (emails[type eq "work"].value, not userName[...]).
 func knownAttr(path string, known map[string]bool) bool {
 	if strings.HasPrefix(path, "urn:") {
 		return true
 	}
-	name, _, _ := strings.Cut(path, "[")
-	name, _, _ = strings.Cut(name, ".")
-	return known[name]
+	end := strings.IndexAny(path, ".[")
+	if end < 0 {
+		return known[path]
+	}
+	name, rest := path[:end], path[end:]
+	subs := scimSubAttrs[name]
+	if !known[name] || subs == nil {
+		return false
+	}
+	if rest[0] == '[' {
+		if name == "name" || name == "meta" {
+			return false
+		}
+		// The filter's own syntax is read where the path is used.
+		closeAt := strings.LastIndexByte(rest, ']')
+		if closeAt < 0 {
+			return true
+		}
+		rest = rest[closeAt+1:]
+		if rest == "" {
+			return true
+		}
+	}
+	sub, ok := strings.CutPrefix(rest, ".")
+	return ok && subs[sub]
 }
 
 // scimBase is the absolute URL of the SCIM endpoints of this IdP (or

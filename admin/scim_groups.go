@@ -339,6 +339,10 @@ func patchGroupAttr(m membership, id string, rename *string, op, path string, v 
 				m[s] = true
 			}
 		}
+	case strings.HasPrefix(lower, "members."):
+		// members.value is no list of members nor one of them: a
+		// client would take its 200 for a change made.
+		return scimFail(http.StatusBadRequest, "invalidPath", "%s: members are changed at the path members (a list of {\"value\": <user id>}) or, to remove one, members[value eq \"<user id>\"]", path)
 	case strings.HasPrefix(lower, "members["):
 		if op != "remove" {
 			return scimFail(http.StatusBadRequest, "invalidPath", "%s: only remove takes a filtered members path", path)

@@ -795,7 +795,7 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 			return scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
 		}
 		setSecret(u, string(h))
-	case path == "groups" || strings.HasPrefix(path, "groups["):
+	case path == "groups" || strings.HasPrefix(path, "groups[") || strings.HasPrefix(path, "groups."):
 		return scimFail(http.StatusBadRequest, "mutability", "groups is read-only: change a group's members with PATCH of the Group")
 	case path == "id":
 		if s, _ := v.(string); remove || s != u.Sub {

@@ -1,0 +1,65 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// A PATCH path that names a sub-attribute the schema does not have
+// (active.value, name.foo, emails[type eq "work"].foo), a filter on an
+// attribute that is not multi-valued (userName[...]), or a member's
+// sub-attribute (members.value) is 400 invalidPath and changes nothing:
+// never a 200 that did nothing, which a client takes for done (a user
+// "deprovisioned" with active.value stays active). groups.value is
+// read-only as groups is. The sub-attributes a client sends (Entra's
+// name.givenName, addresses[type eq "work"].locality) stay accepted.
+func TestSCIM_PatchSubAttributePaths(t *testing.T) {
+	p := editable(t)
+	file := readFile(t, p.file)
+	for _, c := range []struct {
+		res, path, value, scimType string
+	}{
+		{"/Users/u-bob", "active.value", `false`, "invalidPath"},
+		{"/Users/u-bob", "userName.value", `"robert"`, "invalidPath"},
+		{"/Users/u-bob", "userName[value eq \"bob\"]", `"robert"`, "invalidPath"},
+		{"/Users/u-bob", "name.foo", `"x"`, "invalidPath"},
+		{"/Users/u-bob", "emails[type eq \"work\"].foo", `"x"`, "invalidPath"},
+		{"/Users/u-bob", "displayName.value", `"x"`, "invalidPath"},
+		{"/Users/u-bob", "groups.value", `"eng"`, "mutability"},
+		{"/Groups/mkt", "members.value", `"u-alice"`, "invalidPath"},
+		{"/Groups/mkt", "members.foo", `"u-alice"`, "invalidPath"},
+		{"/Groups/mkt", "displayName.value", `"sales"`, "invalidPath"},
+	} {
+		for _, op := range []string{"add", "replace"} {
+			body := `{"Operations":[{"op":"` + op + `","path":` + quote(c.path) + `,"value":` + c.value + `}]}`
+			resp, m := p.scim(t, "PATCH", c.res, body)
+			wantSCIMError(t, op+" "+c.path, resp, m, http.StatusBadRequest, c.scimType)
+		}
+	}
+	// remove members.value is not "remove all members".
+	resp, m := p.scim(t, "PATCH", "/Groups/mkt", `{"Operations":[{"op":"remove","path":"members.value"}]}`)
+	wantSCIMError(t, "remove members.value", resp, m, http.StatusBadRequest, "invalidPath")
+	// In a path-less value, a key so is no attribute: invalidSyntax.
+	resp, m = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","value":{"active.value":false}}]}`)
+	wantSCIMError(t, "value {active.value}", resp, m, http.StatusBadRequest, "invalidSyntax")
+	if readFile(t, p.file) != file {
+		t.Fatal("a refused PATCH changed the file")
+	}
+
+	// What Entra sends still works.
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[`+
+		`{"op":"Add","path":"name.givenName","value":"Bob"},`+
+		`{"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Paris"},`+
+		`{"op":"Replace","path":"phoneNumbers[type eq \"mobile\"].value","value":"1"},`+
+		`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"bob@example.com"},`+
+		`{"op":"Replace","value":{"name.familyName":"B","emails[type eq \"work\"].primary":"True","active":"False"}}]}`)
+	if resp.StatusCode != http.StatusOK || u["active"] != false {
+		t.Fatalf("Entra's PATCH: %d %v", resp.StatusCode, u)
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
