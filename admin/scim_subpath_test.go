@@ -63,3 +63,34 @@ func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// A PATCH remove of emails with a value removes the addresses listed:
+// the user's email only when it is among them. Removing a home address
+// the user never had left the user without their work email.
+func TestSCIM_PatchRemoveEmailsByValue(t *testing.T) {
+	p := editable(t)
+	set := `{"Operations":[{"op":"replace","path":"emails","value":[{"value":"bob@example.com","type":"work"}]}]}`
+	if resp, u := p.scim(t, "PATCH", "/Users/u-bob", set); resp.StatusCode != http.StatusOK || u["emails"] == nil {
+		t.Fatalf("set the email: %d %v", resp.StatusCode, u)
+	}
+	for _, v := range []string{
+		`[{"type":"home","value":"bob@home.example"}]`,
+		`{"value":"other@example.com"}`,
+	} {
+		resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails","value":`+v+`}]}`)
+		if resp.StatusCode != http.StatusOK || u["emails"] == nil || p.store.Config().User("bob").Email != "bob@example.com" {
+			t.Errorf("remove emails %s: %d %v, want the email kept", v, resp.StatusCode, u)
+		}
+	}
+	resp, m := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails","value":[{"value":"x@example.com","foo":1}]}]}`)
+	wantSCIMError(t, "remove emails with an unknown sub-attribute", resp, m, http.StatusBadRequest, "invalidSyntax")
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails","value":[{"value":"BOB@example.com","type":"work"}]}]}`)
+	if resp.StatusCode != http.StatusOK || u["emails"] != nil || p.store.Config().User("bob").Email != "" {
+		t.Errorf("remove the user's own email: %d %v, want it removed", resp.StatusCode, u)
+	}
+	// Without a value, remove emails removes it, as before.
+	p.scim(t, "PATCH", "/Users/u-bob", set)
+	if resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails"}]}`); resp.StatusCode != http.StatusOK || u["emails"] != nil {
+		t.Errorf("remove emails: %d %v", resp.StatusCode, u)
+	}
+}
