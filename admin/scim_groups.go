@@ -281,8 +281,11 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 		for _, op := range ops {
 			path := op.path
 			if path == "" {
+				if op.op == "remove" {
+					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
+				}
 				obj, ok := op.value.(map[string]any)
-				if !ok || op.op == "remove" {
+				if !ok {
 					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
 				}
 				attrs, err := schemaAttrs(obj, scimGroupSchema, "the value of "+op.op)

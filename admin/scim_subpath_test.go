@@ -94,3 +94,18 @@ func TestSCIM_PatchRemoveEmailsByValue(t *testing.T) {
 		t.Errorf("remove emails: %d %v", resp.StatusCode, u)
 	}
 }
+
+// A remove without a path is noTarget (RFC 7644 section 3.5.2.2), on a
+// Group as on a User, with a value or not; nothing is removed.
+func TestSCIM_PatchRemoveWithoutPath(t *testing.T) {
+	p := editable(t)
+	for _, res := range []string{"/Groups/mkt", "/Users/u-bob"} {
+		for _, op := range []string{`{"op":"remove","value":{"members":[{"value":"u-bob"}]}}`, `{"op":"Remove","value":{"displayName":"x"}}`} {
+			resp, m := p.scim(t, "PATCH", res, `{"Operations":[`+op+`]}`)
+			wantSCIMError(t, res+" "+op, resp, m, http.StatusBadRequest, "noTarget")
+		}
+	}
+	if !p.store.Config().User("bob").InGroup("mkt") {
+		t.Error("a refused remove took bob out of mkt")
+	}
+}
