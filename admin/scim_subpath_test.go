@@ -109,3 +109,16 @@ func TestSCIM_PatchRemoveWithoutPath(t *testing.T) {
 		t.Error("a refused remove took bob out of mkt")
 	}
 }
+
+// A path-less PATCH value that sets the name twice (displayName and
+// name.formatted, which are both the user's name) ends as a POST would,
+// displayName winning, every time: not as Go's map order falls.
+func TestSCIM_PatchValueOrderIsFixed(t *testing.T) {
+	p := editable(t)
+	for i := range 20 {
+		resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","value":{"name.formatted":"F","displayName":"D","name":{"formatted":"G"}}}]}`)
+		if resp.StatusCode != http.StatusOK || u["displayName"] != "D" {
+			t.Fatalf("try %d: %d %v, want displayName D", i, resp.StatusCode, u["displayName"])
+		}
+	}
+}

@@ -663,8 +663,14 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
-				for k, v := range attrs {
-					if err := patchUserAttr(u, op.op, k, v); err != nil {
+				// In a fixed order, displayName last: it is the name when
+				// name is sent too, as in a POST.
+				keys := slices.Sorted(maps.Keys(attrs))
+				if i := slices.Index(keys, "displayname"); i >= 0 {
+					keys = append(slices.Delete(keys, i, i+1), "displayname")
+				}
+				for _, k := range keys {
+					if err := patchUserAttr(u, op.op, k, attrs[k]); err != nil {
 						return err
 					}
 				}
