@@ -309,6 +309,16 @@ func knownAttr(path string, known map[string]bool) bool {
 	return ok && subs[sub]
 }
 
+// metaPath refuses a PATCH path (lower case) to meta, which the server
+// alone writes (RFC 7643 section 3.1: readOnly). In a path-less value,
+// meta is left alone, as in a PUT: a client may echo a resource whole.
+func metaPath(path string) error {
+	if path == "meta" || strings.HasPrefix(path, "meta.") {
+		return scimFail(http.StatusBadRequest, "mutability", "%s is read-only: the server keeps meta", path)
+	}
+	return nil
+}
+
 // scimBase is the absolute URL of the SCIM endpoints of this IdP (or
 // tenant).
 func (a *API) scimBase() string {

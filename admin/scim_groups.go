@@ -308,6 +308,9 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 			if !knownAttr(strings.ToLower(path), scimGroupAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the Group schema (RFC 7643); nothing was changed", op.path)
 			}
+			if err := metaPath(strings.ToLower(path)); err != nil {
+				return err
+			}
 			if err := patchGroupAttr(m, id, rename, op.op, path, op.value, op.hasValue); err != nil {
 				return err
 			}

@@ -122,3 +122,22 @@ func TestSCIM_PatchValueOrderIsFixed(t *testing.T) {
 		}
 	}
 }
+
+// meta is read-only (RFC 7643 section 3.1): a PATCH path to it is 400
+// mutability, not a 200 that kept nothing.
+func TestSCIM_PatchMetaIsReadOnly(t *testing.T) {
+	p := editable(t)
+	file := readFile(t, p.file)
+	for _, res := range []string{"/Users/u-bob", "/Groups/mkt"} {
+		for _, path := range []string{"meta", "meta.version", "urn:ietf:params:scim:schemas:core:2.0:User:meta.lastModified"} {
+			if res == "/Groups/mkt" && path[0] == 'u' {
+				continue
+			}
+			resp, m := p.scim(t, "PATCH", res, `{"Operations":[{"op":"replace","path":"`+path+`","value":"x"}]}`)
+			wantSCIMError(t, res+" "+path, resp, m, http.StatusBadRequest, "mutability")
+		}
+	}
+	if readFile(t, p.file) != file {
+		t.Fatal("a refused PATCH changed the file")
+	}
+}

@@ -680,6 +680,9 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 			if !knownAttr(path, scimUserAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
 			}
+			if err := metaPath(path); err != nil {
+				return err
+			}
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
 				return err
 			}
