@@ -623,12 +623,14 @@ func answerList(w http.ResponseWriter, r *http.Request, n int, element func(i in
 // projection is what the attributes and excludedAttributes parameters of
 // a GET (RFC 7644 section 3.4.2.5) make of a resource: only the attributes
 // named (a sub-attribute, name.formatted, keeps its attribute whole), or
-// all but those named; id and schemas always. Neither: the resource as it
+// all but those named (a sub-attribute, emails.type, is left out of its
+// attribute alone); id and schemas always. Neither: the resource as it
 // is. Entra reads groups with excludedAttributes=members.
 func projection(r *http.Request, schema string) func(any) any {
 	q := r.URL.Query()
-	only, except := attrSet(q.Get("attributes"), schema), attrSet(q.Get("excludedAttributes"), schema)
-	if only == nil && except == nil {
+	only := attrSet(q.Get("attributes"), schema)
+	except, exceptSubs := excludedSet(q.Get("excludedAttributes"), schema)
+	if only == nil && except == nil && exceptSubs == nil {
 		return func(v any) any { return v }
 	}
 	return func(v any) any {
@@ -644,10 +646,71 @@ func projection(r *http.Request, schema string) func(any) any {
 			}
 			if (only != nil && !only[lk]) || except[lk] {
 				delete(m, k)
+			} else if subs := exceptSubs[lk]; subs != nil {
+				if left := withoutSubs(m[k], subs); left != nil {
+					m[k] = left
+				} else {
+					delete(m, k)
+				}
 			}
 		}
 		return m
 	}
+}
+
+// excludedSet is an excludedAttributes list: the lower-case names of the
+// attributes left out whole, and of those left out of an attribute
+// (name.givenName: subs["name"]["givenname"]); nil for none.
+func excludedSet(list, schema string) (whole map[string]bool, subs map[string]map[string]bool) {
+	prefix := strings.ToLower(schema) + ":"
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(n)), prefix)
+		top, sub, isSub := strings.Cut(n, ".")
+		switch {
+		case n == "":
+		case !isSub:
+			if whole == nil {
+				whole = map[string]bool{}
+			}
+			whole[top] = true
+		case subs == nil:
+			subs = map[string]map[string]bool{top: {sub: true}}
+		case subs[top] == nil:
+			subs[top] = map[string]bool{sub: true}
+		default:
+			subs[top][sub] = true
+		}
+	}
+	return whole, subs
+}
+
+// withoutSubs is an attribute's value without the sub-attributes subs
+// (lower case): of its object, or of each object of its list; nil when
+// nothing is left.
+func withoutSubs(v any, subs map[string]bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k := range x {
+			if subs[strings.ToLower(k)] {
+				delete(x, k)
+			}
+		}
+		if len(x) == 0 {
+			return nil
+		}
+	case []any:
+		var kept []any
+		for _, e := range x {
+			if e = withoutSubs(e, subs); e != nil {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return kept
+	}
+	return v
 }
 
 // attrSet is a comma-separated list of attribute names as the lower-case

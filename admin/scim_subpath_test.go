@@ -141,3 +141,33 @@ func TestSCIM_PatchMetaIsReadOnly(t *testing.T) {
 		t.Fatal("a refused PATCH changed the file")
 	}
 }
+
+// excludedAttributes of a sub-attribute (RFC 7644 section 3.4.2.5,
+// name.givenName, emails.type) leaves out that sub-attribute, not its
+// whole attribute: the user's email and name stay.
+func TestSCIM_ExcludedSubAttributes(t *testing.T) {
+	p := editable(t)
+	set := `{"Operations":[{"op":"replace","value":{"displayName":"Bob B","emails":[{"value":"bob@example.com","type":"work"}]}}]}`
+	if resp, _ := p.scim(t, "PATCH", "/Users/u-bob", set); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH: %d", resp.StatusCode)
+	}
+	resp, u := p.scim(t, "GET", "/Users/u-bob?excludedAttributes=name.givenName,Emails.Type,groups.display", "")
+	name, _ := u["name"].(map[string]any)
+	emails, _ := u["emails"].([]any)
+	groups, _ := u["groups"].([]any)
+	if resp.StatusCode != http.StatusOK || name["formatted"] != "Bob B" || len(emails) != 1 || len(groups) != 1 {
+		t.Fatalf("excludedAttributes of sub-attributes: %d %v", resp.StatusCode, u)
+	}
+	if e := emails[0].(map[string]any); e["value"] != "bob@example.com" || e["type"] != nil {
+		t.Errorf("emails.type excluded: %v", e)
+	}
+	if g := groups[0].(map[string]any); g["value"] != "mkt" || g["display"] != nil {
+		t.Errorf("groups.display excluded: %v", g)
+	}
+	// name.formatted, the only sub-attribute kept, leaves no name.
+	resp, list := p.scim(t, "GET", "/Users?filter=userName+eq+%22bob%22&excludedAttributes=name.formatted", "")
+	r, _ := list["Resources"].([]any)
+	if resp.StatusCode != http.StatusOK || len(r) != 1 || r[0].(map[string]any)["name"] != nil || r[0].(map[string]any)["displayName"] != "Bob B" {
+		t.Errorf("excludedAttributes=name.formatted: %d %v", resp.StatusCode, list)
+	}
+}
