@@ -255,15 +255,68 @@ func unknownAttr(m map[string]any, known map[string]bool, where string) error {
 	return nil
 }
 
+// The sub-attributes of RFC 7643's complex attributes, by the lower-case
+// name of their attribute; a value filter ([type eq "work"]) is taken on
+// the multi-valued ones. An attribute not here has none.
+var scimSubAttrs = map[string]map[string]bool{
+	"name":             scimNameAttrs,
+	"meta":             names("resourcetype", "created", "lastmodified", "location", "version"),
+	"addresses":        names("formatted", "streetaddress", "locality", "region", "postalcode", "country", "type", "primary", "value", "display"),
+	"emails":           scimMultiAttrs,
+	"phonenumbers":     scimMultiAttrs,
+	"ims":              scimMultiAttrs,
+	"photos":           scimMultiAttrs,
+	"entitlements":     scimMultiAttrs,
+	"roles":            scimMultiAttrs,
+	"x509certificates": scimMultiAttrs,
+	"groups":           scimMultiAttrs,
+	"members":          scimMultiAttrs,
+}
+
 // knownAttr reports whether path (lower case, the core schema's URN
-// taken off) names an attribute of known, or an extension's.
+// taken off) names an attribute of known, or an extension's: with a
+// sub-attribute only one its attribute has (name.givenName, not
+// active.value), with a value filter only on a multi-valued attribute
+// (emails[type eq "work"].value, not userName[...]).
 func knownAttr(path string, known map[string]bool) bool {
 	if strings.HasPrefix(path, "urn:") {
 		return true
 	}
-	name, _, _ := strings.Cut(path, "[")
-	name, _, _ = strings.Cut(name, ".")
-	return known[name]
+	end := strings.IndexAny(path, ".[")
+	if end < 0 {
+		return known[path]
+	}
+	name, rest := path[:end], path[end:]
+	subs := scimSubAttrs[name]
+	if !known[name] || subs == nil {
+		return false
+	}
+	if rest[0] == '[' {
+		if name == "name" || name == "meta" {
+			return false
+		}
+		// The filter's own syntax is read where the path is used.
+		closeAt := strings.LastIndexByte(rest, ']')
+		if closeAt < 0 {
+			return true
+		}
+		rest = rest[closeAt+1:]
+		if rest == "" {
+			return true
+		}
+	}
+	sub, ok := strings.CutPrefix(rest, ".")
+	return ok && subs[sub]
+}
+
+// metaPath refuses a PATCH path (lower case) to meta, which the server
+// alone writes (RFC 7643 section 3.1: readOnly). In a path-less value,
+// meta is left alone, as in a PUT: a client may echo a resource whole.
+func metaPath(path string) error {
+	if path == "meta" || strings.HasPrefix(path, "meta.") {
+		return scimFail(http.StatusBadRequest, "mutability", "%s is read-only: the server keeps meta", path)
+	}
+	return nil
 }
 
 // scimBase is the absolute URL of the SCIM endpoints of this IdP (or
@@ -570,12 +623,14 @@ func answerList(w http.ResponseWriter, r *http.Request, n int, element func(i in
 // projection is what the attributes and excludedAttributes parameters of
 // a GET (RFC 7644 section 3.4.2.5) make of a resource: only the attributes
 // named (a sub-attribute, name.formatted, keeps its attribute whole), or
-// all but those named; id and schemas always. Neither: the resource as it
+// all but those named (a sub-attribute, emails.type, is left out of its
+// attribute alone); id and schemas always. Neither: the resource as it
 // is. Entra reads groups with excludedAttributes=members.
 func projection(r *http.Request, schema string) func(any) any {
 	q := r.URL.Query()
-	only, except := attrSet(q.Get("attributes"), schema), attrSet(q.Get("excludedAttributes"), schema)
-	if only == nil && except == nil {
+	only := attrSet(q.Get("attributes"), schema)
+	except, exceptSubs := excludedSet(q.Get("excludedAttributes"), schema)
+	if only == nil && except == nil && exceptSubs == nil {
 		return func(v any) any { return v }
 	}
 	return func(v any) any {
@@ -591,10 +646,71 @@ func projection(r *http.Request, schema string) func(any) any {
 			}
 			if (only != nil && !only[lk]) || except[lk] {
 				delete(m, k)
+			} else if subs := exceptSubs[lk]; subs != nil {
+				if left := withoutSubs(m[k], subs); left != nil {
+					m[k] = left
+				} else {
+					delete(m, k)
+				}
 			}
 		}
 		return m
 	}
+}
+
+// excludedSet is an excludedAttributes list: the lower-case names of the
+// attributes left out whole, and of those left out of an attribute
+// (name.givenName: subs["name"]["givenname"]); nil for none.
+func excludedSet(list, schema string) (whole map[string]bool, subs map[string]map[string]bool) {
+	prefix := strings.ToLower(schema) + ":"
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(n)), prefix)
+		top, sub, isSub := strings.Cut(n, ".")
+		switch {
+		case n == "":
+		case !isSub:
+			if whole == nil {
+				whole = map[string]bool{}
+			}
+			whole[top] = true
+		case subs == nil:
+			subs = map[string]map[string]bool{top: {sub: true}}
+		case subs[top] == nil:
+			subs[top] = map[string]bool{sub: true}
+		default:
+			subs[top][sub] = true
+		}
+	}
+	return whole, subs
+}
+
+// withoutSubs is an attribute's value without the sub-attributes subs
+// (lower case): of its object, or of each object of its list; nil when
+// nothing is left.
+func withoutSubs(v any, subs map[string]bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k := range x {
+			if subs[strings.ToLower(k)] {
+				delete(x, k)
+			}
+		}
+		if len(x) == 0 {
+			return nil
+		}
+	case []any:
+		var kept []any
+		for _, e := range x {
+			if e = withoutSubs(e, subs); e != nil {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return kept
+	}
+	return v
 }
 
 // attrSet is a comma-separated list of attribute names as the lower-case

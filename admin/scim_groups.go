@@ -281,8 +281,11 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 		for _, op := range ops {
 			path := op.path
 			if path == "" {
+				if op.op == "remove" {
+					return scimFail(http.StatusBadRequest, "noTarget", "remove needs a path")
+				}
 				obj, ok := op.value.(map[string]any)
-				if !ok || op.op == "remove" {
+				if !ok {
 					return scimFail(http.StatusBadRequest, "invalidValue", "an add or replace without a path needs an object value")
 				}
 				attrs, err := schemaAttrs(obj, scimGroupSchema, "the value of "+op.op)
@@ -304,6 +307,9 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 			}
 			if !knownAttr(strings.ToLower(path), scimGroupAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the Group schema (RFC 7643); nothing was changed", op.path)
+			}
+			if err := metaPath(strings.ToLower(path)); err != nil {
+				return err
 			}
 			if err := patchGroupAttr(m, id, rename, op.op, path, op.value, op.hasValue); err != nil {
 				return err
@@ -339,6 +345,10 @@ func patchGroupAttr(m membership, id string, rename *string, op, path string, v 
 				m[s] = true
 			}
 		}
+	case strings.HasPrefix(lower, "members."):
+		// members.value is no list of members nor one of them: a
+		// client would take its 200 for a change made.
+		return scimFail(http.StatusBadRequest, "invalidPath", "%s: members are changed at the path members (a list of {\"value\": <user id>}) or, to remove one, members[value eq \"<user id>\"]", path)
 	case strings.HasPrefix(lower, "members["):
 		if op != "remove" {
 			return scimFail(http.StatusBadRequest, "invalidPath", "%s: only remove takes a filtered members path", path)

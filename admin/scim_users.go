@@ -278,24 +278,13 @@ func scimBool(v any) (bool, error) {
 // whether the list holds a primary, work or untyped email: a PATCH add of
 // a home email alone is no email of the user's.
 func primaryEmail(v any) (email string, kept bool, err error) {
-	if obj, ok := v.(map[string]any); ok {
-		v = []any{obj} // one email, sent without its list
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
+	list, err := emailList(v)
+	if err != nil {
+		return "", false, err
 	}
 	first, work, primary := "", "", ""
 	hasWork, hasPrimary := false, false
-	for i, e := range list {
-		obj, ok := e.(map[string]any)
-		if !ok {
-			return "", false, scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
-		}
-		em := scimAttrs(obj, "")
-		if err := unknownAttr(em, scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
-			return "", false, err
-		}
+	for i, em := range list {
 		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
 		if err != nil {
 			return "", false, err
@@ -325,6 +314,49 @@ func primaryEmail(v any) (email string, kept bool, err error) {
 		return work, true, nil
 	}
 	return first, false, nil
+}
+
+// emailList reads an emails value: a list of objects (or one, sent
+// without its list), each under scimAttrs' lower-case names.
+func emailList(v any) ([]map[string]any, error) {
+	if obj, ok := v.(map[string]any); ok {
+		v = []any{obj} // one email, sent without its list
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, scimFail(http.StatusBadRequest, "invalidValue", "emails must be a list of {\"value\", \"type\", \"primary\"}")
+	}
+	out := make([]map[string]any, len(list))
+	for i, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "emails[%d] must be an object with value", i)
+		}
+		out[i] = scimAttrs(obj, "")
+		if err := unknownAttr(out[i], scimMultiAttrs, fmt.Sprintf("emails[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// removesEmail reports whether a remove of emails with a value (the
+// addresses to remove) names email, the user's: removing another
+// address, a home one the configuration never kept, leaves it.
+func removesEmail(v any, email string) (bool, error) {
+	list, err := emailList(v)
+	if err != nil {
+		return false, err
+	}
+	found := false
+	for i, em := range list {
+		value, err := scimString(em, "value", fmt.Sprintf("emails[%d].value", i))
+		if err != nil {
+			return false, err
+		}
+		found = found || (email != "" && strings.EqualFold(value, email))
+	}
+	return found, nil
 }
 
 // bcryptPlace and generateHash are policy.BcryptPlace and
@@ -631,8 +663,14 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				if err := unknownAttr(attrs, scimUserAttrs, "the value of "+op.op); err != nil {
 					return err
 				}
-				for k, v := range attrs {
-					if err := patchUserAttr(u, op.op, k, v); err != nil {
+				// In a fixed order, displayName last: it is the name when
+				// name is sent too, as in a POST.
+				keys := slices.Sorted(maps.Keys(attrs))
+				if i := slices.Index(keys, "displayname"); i >= 0 {
+					keys = append(slices.Delete(keys, i, i+1), "displayname")
+				}
+				for _, k := range keys {
+					if err := patchUserAttr(u, op.op, k, attrs[k]); err != nil {
 						return err
 					}
 				}
@@ -641,6 +679,9 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 			path := strings.TrimPrefix(strings.ToLower(op.path), strings.ToLower(scimUserSchema)+":")
 			if !knownAttr(path, scimUserAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
+			}
+			if err := metaPath(path); err != nil {
+				return err
 			}
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
 				return err
@@ -734,6 +775,13 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 			u.Name = given + " " + family
 		}
 	case path == "emails":
+		if remove && v != nil {
+			gone, err := removesEmail(v, u.Email)
+			if gone {
+				u.Email = ""
+			}
+			return err
+		}
 		if remove {
 			u.Email = ""
 			return nil
@@ -795,7 +843,7 @@ func patchUserAttr(u *policy.User, op, path string, v any) error {
 			return scimFail(http.StatusBadRequest, "invalidValue", "password must be a string")
 		}
 		setSecret(u, string(h))
-	case path == "groups" || strings.HasPrefix(path, "groups["):
+	case path == "groups" || strings.HasPrefix(path, "groups[") || strings.HasPrefix(path, "groups."):
 		return scimFail(http.StatusBadRequest, "mutability", "groups is read-only: change a group's members with PATCH of the Group")
 	case path == "id":
 		if s, _ := v.(string); remove || s != u.Sub {
