@@ -357,10 +357,9 @@ func patchGroupAttr(m membership, id string, rename *string, op, path string, v 
 		if err != nil || len(f) != 1 || f[0].attr != "members.value" || !strings.HasSuffix(path, "]") {
 			return scimFail(http.StatusBadRequest, "invalidPath", "%s: the members path takes [value eq \"<user id>\"]", path)
 		}
+		// A user who is no member is not there to remove: done, as a
+		// remove by value list does (Okta sends it beside an add).
 		s, _ := f[0].value.(string)
-		if !m[s] {
-			return scimFail(http.StatusBadRequest, "noTarget", "user %q is not a member of group %q", s, id)
-		}
 		delete(m, s)
 	case lower == "displayname" || lower == "id":
 		if op == "remove" {
