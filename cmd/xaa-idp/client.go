@@ -9,8 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
@@ -187,6 +189,7 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 	}
 	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
 	hintUntrusted(stderr, cmd, err)
+	hintRefused(stderr, cmd, "--issuer", err)
 	hintTimeout(stderr, cmd, err, timeout)
 	return exitFailure
 }
@@ -225,6 +228,16 @@ func hintUntrusted(stderr io.Writer, cmd string, err error) {
 	var unknown x509.UnknownAuthorityError
 	if errors.As(err, &unknown) {
 		fmt.Fprintf(stderr, "xaa-idp %s: for an IdP started with --tls, trust its local CA with --ca-file DIR/tls/ca.pem ('xaa-idp ca --state-dir DIR' prints it)\n", cmd)
+	}
+}
+
+// hintRefused says what to do when nothing listens at the address a
+// command dialed: most often the IdP is not started yet, or runs on
+// another port than the one flagName gave.
+func hintRefused(stderr io.Writer, cmd, flagName string, err error) {
+	var op *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
+		fmt.Fprintf(stderr, "xaa-idp %s: nothing answers at %s: start the IdP (xaa-idp serve), or give the URL of the one running with %s\n", cmd, op.Addr, flagName)
 	}
 }
 

@@ -93,6 +93,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}
@@ -189,6 +190,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}

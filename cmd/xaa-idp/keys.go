@@ -61,6 +61,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
 		hintUntrusted(stderr, "keys "+action, err)
+		hintRefused(stderr, "keys "+action, "--issuer", err)
 		return exitFailure
 	}
 	_, _ = stdout.Write(body)

@@ -98,6 +98,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp load: login:", err)
 		hintUntrusted(stderr, "load", err)
+		hintRefused(stderr, "load", "--issuer", err)
 		return exitFailure
 	}
 	meta, err := idpclient.Discover(ctx, hc, *issuer)

@@ -787,6 +787,7 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
+			hintRefused(stderr, "healthcheck", "--url", err)
 			return exitFailure
 		}
 		resp.Body.Close()
