@@ -78,7 +78,9 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	v, _ := tok[*printOnly].(string)
 	if v == "" {
-		fmt.Fprintf(stderr, "xaa-idp login: the token response has no %s (refresh_token needs the offline_access scope)\n", *printOnly)
+		// The scope that brings it (OIDC Core sections 3.1.2.1 and 11).
+		scope := map[string]string{"id_token": "openid", "refresh_token": "offline_access"}[*printOnly]
+		fmt.Fprintf(stderr, "xaa-idp login: the token response has no %s (%s needs the %s scope)\n", *printOnly, *printOnly, scope)
 		return exitFailure
 	}
 	fmt.Fprintln(stdout, v)
