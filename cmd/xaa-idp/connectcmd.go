@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,6 +41,10 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *useCIMD {
 		if *clientID != "" || *secret != "" {
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
+			return exitUsage
+		}
+		if *cimdPort < 0 || *cimdPort > 65535 {
+			fmt.Fprintf(stderr, "xaa-idp connect: %s: want a TCP port from 0 to 65535 (0: any free port)\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)))
 			return exitUsage
 		}
 		var redirects []string // the document lists the redirect URI this login uses
