@@ -23,7 +23,20 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		return exitOK
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "xaa-idp keys: name the action, rotate or list")
+		fmt.Fprintln(stderr, keysUsage)
+		return exitUsage
+	}
+	if strings.HasPrefix(args[0], "-") {
+		// The flags stop at the first word that is not one: an action
+		// after them would be an unexpected argument. The example keeps
+		// the values given (a password) off the terminal.
+		action := "rotate|list"
+		if last := args[len(args)-1]; last == "rotate" || last == "list" {
+			action = last
+		}
+		fmt.Fprintf(stderr, "xaa-idp keys: name the action, rotate or list, before the flags: xaa-idp keys %s --admin-user U --admin-password P\n", action)
 		fmt.Fprintln(stderr, keysUsage)
 		return exitUsage
 	}
