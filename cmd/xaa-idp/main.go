@@ -176,10 +176,34 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			// "xaa-idp check FILE": the file is a flag's value here.
 			hint = "; to name the configuration file, write --config " + fs.Arg(0)
 		}
+		if name, ok := boolFlagBefore(fs, args); ok {
+			// "--tls false": the flag package takes a boolean's value
+			// after "=" only, and stops at the word.
+			hint = fmt.Sprintf("; a true/false flag takes its value after =: --%s=%s", name, fs.Arg(0))
+		}
 		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q%s\n", fs.Arg(0), hint)
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// boolFlagBefore reports whether the first argument left after parsing
+// args is true or false and follows a boolean flag of fs, which it then
+// names: the value of "--tls false" written after a space.
+func boolFlagBefore(fs *flag.FlagSet, args []string) (string, bool) {
+	i := len(args) - fs.NArg()
+	if i < 1 {
+		return "", false
+	}
+	if _, err := strconv.ParseBool(fs.Arg(0)); err != nil {
+		return "", false
+	}
+	f := fs.Lookup(strings.TrimLeft(args[i-1], "-"))
+	if f == nil || !strings.HasPrefix(args[i-1], "-") {
+		return "", false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return f.Name, ok && b.IsBoolFlag()
 }
 
 // badFlagValue matches the flag package's message for a value its flag
