@@ -60,14 +60,24 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if *requests < 1 || *concurrency < 1 || *nRounds < 1 {
-		fmt.Fprintln(stderr, "xaa-idp load: --requests, --concurrency and --rounds must be at least 1")
-		return exitUsage
-	}
 	// A run keeps a latency per request and a goroutine per request in
 	// flight: bounded, so that a typo is bad usage rather than gigabytes.
-	if *requests > maxLoadRequests || *concurrency > maxLoadConcurrency {
-		fmt.Fprintf(stderr, "xaa-idp load: --requests is at most %d and --concurrency at most %d\n", maxLoadRequests, maxLoadConcurrency)
+	for _, b := range []struct {
+		name string
+		v    int
+		max  int // 0: none
+	}{{"requests", *requests, maxLoadRequests}, {"concurrency", *concurrency, maxLoadConcurrency}, {"rounds", *nRounds, 0}} {
+		if b.v < 1 || b.max > 0 && b.v > b.max {
+			want := "from 1 up"
+			if b.max > 0 {
+				want = fmt.Sprintf("from 1 to %d", b.max)
+			}
+			fmt.Fprintf(stderr, "xaa-idp load: %s: want a whole number %s\n", flagValue(fs, b.name, strconv.Itoa(b.v)), want)
+			return exitUsage
+		}
+	}
+	if *serverPID < 0 {
+		fmt.Fprintf(stderr, "xaa-idp load: %s: want a process id, or 0 for the process listening on the issuer's port\n", flagValue(fs, "server-pid", strconv.Itoa(*serverPID)))
 		return exitUsage
 	}
 	if *maxTime <= 0 {
