@@ -22,7 +22,7 @@ import (
 
 func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("login", stderr)
+	fs := newFlagSet("login", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
@@ -89,7 +89,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("exchange", stderr)
+	fs := newFlagSet("exchange", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")

@@ -17,7 +17,7 @@ import (
 
 func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("connect", stderr)
+	fs := newFlagSet("connect", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")

@@ -42,7 +42,7 @@ const (
 // of both phases; the ratio is the median of the rounds'.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("load", stderr)
+	fs := newFlagSet("load", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL (loopback only unless --allow-remote)")
 	clientID := fs.String("client-id", "mcp-client", "client_id at the IdP")
 	secret := fs.String("client-secret", "mcp-secret", "client secret")

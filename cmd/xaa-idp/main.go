@@ -110,12 +110,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'xaa-idp <command> -h' for a command's flags.")
 }
 
-// newFlagSet returns a flag set whose usage errors go to stderr and whose
-// defaults can come from XAA_IDP_* variables (applied by parse).
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a flag set whose usage errors go to stderr, whose
+// help (-h) goes to stdout, and whose defaults can come from XAA_IDP_*
+// variables (applied by parse).
+func newFlagSet(name string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("xaa-idp "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(&flagOutput{Writer: stderr, help: stdout})
 	return fs
+}
+
+// flagOutput is a flag set's output: stderr, and stdout for the help the
+// user asked for, which is the command's output.
+type flagOutput struct {
+	io.Writer
+	help io.Writer
 }
 
 // parse applies environment defaults, then the command line. It returns
@@ -155,6 +163,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 					f.Value = ev.Value
 				}
 			})
+			if o, ok := out.(*flagOutput); ok {
+				out = o.help
+				fs.SetOutput(out)
+			}
 			if fs.Usage != nil {
 				fs.Usage()
 			} else {

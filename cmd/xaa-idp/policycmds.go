@@ -14,7 +14,7 @@ import (
 )
 
 func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", stderr)
+	fs := newFlagSet("check", stdout, stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	if code, stop := parse(fs, args); stop {
 		return code
@@ -64,7 +64,7 @@ func configCounts(cfg *policy.Config) string {
 func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	// It prints names from the configuration and the client_id it was given.
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr)
-	fs := newFlagSet("explain", stderr)
+	fs := newFlagSet("explain", stdout, stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	user := fs.String("user", "", "username (required)")
 	client := fs.String("client", "", "IdP client_id (required)")
