@@ -178,6 +178,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		first, rest, _ := strings.Cut(printed.String(), "\n")
 		if msg, ok := badValueMessage(fs, first); ok {
 			first = "xaa-idp: " + msg
+		} else if name, ok := strings.CutPrefix(first, "flag provided but not defined: -"); ok {
+			first = fmt.Sprintf("%s: unknown flag --%s; the flags of %s follow", fs.Name(), name, fs.Name())
+		} else if name, ok := strings.CutPrefix(first, "flag needs an argument: -"); ok {
+			first = fmt.Sprintf("%s: --%s needs a value: --%s VALUE or --%s=VALUE", fs.Name(), name, name, name)
 		}
 		io.WriteString(out, first+"\n"+rest)
 		return exitUsage, true
