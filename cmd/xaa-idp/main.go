@@ -194,6 +194,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			// "xaa-idp check FILE": the file is a flag's value here.
 			hint = "; to name the configuration file, write --config " + fs.Arg(0)
 		}
+		if d := fs.Lookup("state-dir"); d != nil && d.Value.String() == "" && isDir(fs.Arg(0)) {
+			// "xaa-idp ca ./state", as "check FILE".
+			hint = "; to name the state directory, write --state-dir " + fs.Arg(0)
+		}
 		if name, ok := boolFlagBefore(fs, args); ok {
 			// "--tls false": the flag package takes a boolean's value
 			// after "=" only, and stops at the word.
@@ -361,6 +365,13 @@ func looksLikeFile(arg string) bool {
 	}
 	fi, err := os.Stat(arg)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// isDir reports whether a stray argument is a directory (a state
+// directory, for the commands that take one).
+func isDir(arg string) bool {
+	fi, err := os.Stat(arg)
+	return err == nil && fi.IsDir()
 }
 
 // listFlag is a repeatable flag that also splits on spaces and commas, so
