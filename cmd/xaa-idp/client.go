@@ -119,6 +119,15 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "xaa-idp exchange: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
+	// A token is base64url and dots: in double quotes, it is a JSON
+	// string as jq prints it without -r.
+	for flagName, v := range map[string]string{"id-token": *idToken, "refresh-token": *refresh} {
+		if strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
+			member := strings.ReplaceAll(flagName, "-", "_")
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s is in double quotes, as 'jq .%s' prints it: use 'jq -r .%s', or 'xaa-idp login --print %s'\n", flagRef(fs, flagName), member, member, member)
+			return exitUsage
+		}
+	}
 	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage
