@@ -790,9 +790,14 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			hintRefused(stderr, "healthcheck", "--url", err)
 			return exitFailure
 		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
+			if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
+				// Go's https servers answer plain http so (serve --tls).
+				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
+			}
 			return exitFailure
 		}
 		// A web page is no health check: an issuer with a path (a
