@@ -133,6 +133,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitUsage
 	}
 	aud, res := *audience, *resource
+	unknownID := "" // with --config, the servers' ids when --audience names none
 	if *configFile != "" {
 		cfg, err := policy.Load(*configFile)
 		if err != nil {
@@ -146,6 +147,8 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			if res == "" && len(s.Resources) > 0 {
 				res = s.Resources[0]
 			}
+		} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
+			unknownID = serverIDs(cfg)
 		}
 	}
 	hc, err := httpClient(*caFile)
@@ -168,6 +171,9 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		var oe *idpclient.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
+		}
+		if errors.As(err, &oe) && oe.Code == "invalid_target" && unknownID != "" {
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), *configFile, unknownID)
 		}
 		return code
 	}
