@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
@@ -21,6 +22,17 @@ func openAppend(path string) (*os.File, fs.FileInfo, error) {
 	created := errors.Is(err, fs.ErrNotExist)
 	if created || err == nil && fi.Mode().IsRegular() {
 		flag = os.O_RDWR | os.O_APPEND | os.O_CREATE
+	}
+	if err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		// Opening a named pipe for writing waits for a reader, forever
+		// when none comes: without blocking, it fails at once then.
+		p, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if errors.Is(err, syscall.ENXIO) {
+			return nil, nil, fmt.Errorf("audit: %s is a named pipe that no process reads: start its reader first", path)
+		}
+		if err == nil {
+			p.Close()
+		}
 	}
 	f, err := os.OpenFile(path, flag, 0o600)
 	if err != nil {

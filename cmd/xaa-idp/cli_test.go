@@ -53,8 +53,8 @@ func TestHelp_ListsEveryCommand(t *testing.T) {
 			}
 		}
 	}
-	if code, _, stderr := runBinary(t, "help", "login"); code != 0 || !strings.Contains(stderr, "-print") {
-		t.Errorf("help login: exit %d, want login's flags:\n%s", code, stderr)
+	if code, out, stderr := runBinary(t, "help", "login"); code != 0 || !strings.Contains(out, "-print") {
+		t.Errorf("help login: exit %d, want login's flags on stdout:\n%s%s", code, out, stderr)
 	}
 	if code, _, stderr := runBinary(t, "frobnicate"); code != exitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, %s", code, stderr)

@@ -9,8 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
@@ -20,7 +22,7 @@ import (
 
 func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("login", stderr)
+	fs := newFlagSet("login", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
@@ -76,7 +78,9 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	v, _ := tok[*printOnly].(string)
 	if v == "" {
-		fmt.Fprintf(stderr, "xaa-idp login: the token response has no %s (refresh_token needs the offline_access scope)\n", *printOnly)
+		// The scope that brings it (OIDC Core sections 3.1.2.1 and 11).
+		scope := map[string]string{"id_token": "openid", "refresh_token": "offline_access"}[*printOnly]
+		fmt.Fprintf(stderr, "xaa-idp login: the token response has no %s (%s needs the %s scope)\n", *printOnly, *printOnly, scope)
 		return exitFailure
 	}
 	fmt.Fprintln(stdout, v)
@@ -85,7 +89,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("exchange", stderr)
+	fs := newFlagSet("exchange", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id registered at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
@@ -115,11 +119,21 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "xaa-idp exchange: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
+	// A token is base64url and dots: in double quotes, it is a JSON
+	// string as jq prints it without -r.
+	for flagName, v := range map[string]string{"id-token": *idToken, "refresh-token": *refresh} {
+		if strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
+			member := strings.ReplaceAll(flagName, "-", "_")
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s is in double quotes, as 'jq .%s' prints it: use 'jq -r .%s', or 'xaa-idp login --print %s'\n", flagRef(fs, flagName), member, member, member)
+			return exitUsage
+		}
+	}
 	if err := checkHTTPURL(fs, "issuer", *issuer); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage
 	}
 	aud, res := *audience, *resource
+	unknownID := "" // with --config, the servers' ids when --audience names none
 	if *configFile != "" {
 		cfg, err := policy.Load(*configFile)
 		if err != nil {
@@ -133,6 +147,8 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			if res == "" && len(s.Resources) > 0 {
 				res = s.Resources[0]
 			}
+		} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
+			unknownID = serverIDs(cfg)
 		}
 	}
 	hc, err := httpClient(*caFile)
@@ -155,6 +171,9 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		var oe *idpclient.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
+		}
+		if errors.As(err, &oe) && oe.Code == "invalid_target" && unknownID != "" {
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), *configFile, unknownID)
 		}
 		return code
 	}
@@ -187,6 +206,7 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 	}
 	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
 	hintUntrusted(stderr, cmd, err)
+	hintRefused(stderr, cmd, "--issuer", err)
 	hintTimeout(stderr, cmd, err, timeout)
 	return exitFailure
 }
@@ -225,6 +245,16 @@ func hintUntrusted(stderr io.Writer, cmd string, err error) {
 	var unknown x509.UnknownAuthorityError
 	if errors.As(err, &unknown) {
 		fmt.Fprintf(stderr, "xaa-idp %s: for an IdP started with --tls, trust its local CA with --ca-file DIR/tls/ca.pem ('xaa-idp ca --state-dir DIR' prints it)\n", cmd)
+	}
+}
+
+// hintRefused says what to do when nothing listens at the address a
+// command dialed: most often the IdP is not started yet, or runs on
+// another port than the one flagName gave.
+func hintRefused(stderr io.Writer, cmd, flagName string, err error) {
+	var op *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
+		fmt.Fprintf(stderr, "xaa-idp %s: nothing answers at %s: start the IdP (xaa-idp serve), or give the URL of the one running with %s\n", cmd, op.Addr, flagName)
 	}
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +18,7 @@ import (
 
 func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("connect", stderr)
+	fs := newFlagSet("connect", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL")
 	clientID := fs.String("client-id", "", "client_id at the IdP (required)")
 	secret := fs.String("client-secret", "", "client secret (omit for a public client)")
@@ -25,7 +27,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	redirect := fs.String("redirect-uri", idpclient.DefaultRedirectURI, "a redirect URI registered for the client")
 	all := fs.Bool("all", false, "try every MCP server connected to the client, assigned or not")
 	verbose := fs.Bool("verbose", false, "print every request of the flow")
-	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per MCP server, instead of a table (with --watch, one JSON object per line)")
 	watch := fs.Bool("watch", false, "after connecting, keep the MCP sessions open and call whoami every --interval, printing a line whenever a server connects or disconnects (until Ctrl-C)")
 	interval := fs.Duration("interval", connect.DefaultInterval, "with --watch, how often to call whoami")
 	useCIMD := fs.Bool("cimd", false, "be a Client ID Metadata Document client: serve the document on loopback and use its URL as client_id (instead of --client-id)")
@@ -40,6 +42,10 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *useCIMD {
 		if *clientID != "" || *secret != "" {
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
+			return exitUsage
+		}
+		if *cimdPort < 0 || *cimdPort > 65535 {
+			fmt.Fprintf(stderr, "xaa-idp connect: %s: want a TCP port from 0 to 65535 (0: any free port)\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)))
 			return exitUsage
 		}
 		var redirects []string // the document lists the redirect URI this login uses
@@ -87,12 +93,13 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if *watch {
-		return watchConnections(ctx, o, *interval, stdout, stderr)
+		return watchConnections(ctx, o, *interval, *asJSON, stdout, stderr)
 	}
 	results, err := connect.Run(ctx, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}
@@ -168,13 +175,21 @@ func connectJSON(results []connect.Result) []connectResult {
 }
 
 // watchConnections is connect --watch: one line per server, then one per
-// change, as it happens, until ctx ends (Ctrl-C).
-func watchConnections(ctx context.Context, o connect.Options, interval time.Duration, stdout, stderr io.Writer) int {
+// change, as it happens, until ctx ends (Ctrl-C); with asJSON, each line
+// is a JSON object: connect --json's fields for the server, and the time.
+func watchConnections(ctx context.Context, o connect.Options, interval time.Duration, asJSON bool, stdout, stderr io.Writer) int {
 	if interval <= 0 {
 		fmt.Fprintln(stderr, "xaa-idp connect: --interval must be positive, such as 2s")
 		return exitUsage
 	}
 	err := connect.Watch(ctx, o, interval, func(r connect.Result) {
+		if asJSON {
+			_ = json.NewEncoder(stdout).Encode(struct {
+				Time string `json:"time"`
+				connectResult
+			}{time.Now().UTC().Format(time.RFC3339), connectJSON([]connect.Result{r})[0]})
+			return
+		}
 		name := r.Name
 		if name == "" {
 			name = "-"
@@ -189,6 +204,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		hintUntrusted(stderr, "connect", err)
+		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		return exitFailure
 	}

@@ -19,11 +19,24 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		// As every other command's -h: the flags, with their defaults.
 		fmt.Fprintln(stdout, keysUsage)
-		fs, _, _, _, _ := keysFlags("keys", stdout)
+		fs, _, _, _, _ := keysFlags("keys", stdout, stdout)
 		fs.PrintDefaults()
 		return exitOK
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "xaa-idp keys: name the action, rotate or list")
+		fmt.Fprintln(stderr, keysUsage)
+		return exitUsage
+	}
+	if strings.HasPrefix(args[0], "-") {
+		// The flags stop at the first word that is not one: an action
+		// after them would be an unexpected argument. The example keeps
+		// the values given (a password) off the terminal.
+		action := "rotate|list"
+		if last := args[len(args)-1]; last == "rotate" || last == "list" {
+			action = last
+		}
+		fmt.Fprintf(stderr, "xaa-idp keys: name the action, rotate or list, before the flags: xaa-idp keys %s --admin-user U --admin-password P\n", action)
 		fmt.Fprintln(stderr, keysUsage)
 		return exitUsage
 	}
@@ -38,7 +51,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "xaa-idp keys: unknown action %q; use rotate or list\n", action)
 		return exitUsage
 	}
-	fs, issuer, user, password, caFile := keysFlags("keys "+action, stderr)
+	fs, issuer, user, password, caFile := keysFlags("keys "+action, stdout, stderr)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -61,6 +74,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
 		hintUntrusted(stderr, "keys "+action, err)
+		hintRefused(stderr, "keys "+action, "--issuer", err)
 		return exitFailure
 	}
 	_, _ = stdout.Write(body)
@@ -68,8 +82,8 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // keysFlags defines the flags of keys rotate and keys list.
-func keysFlags(name string, output io.Writer) (fs *flag.FlagSet, issuer, user, password, caFile *string) {
-	fs = newFlagSet(name, output)
+func keysFlags(name string, stdout, stderr io.Writer) (fs *flag.FlagSet, issuer, user, password, caFile *string) {
+	fs = newFlagSet(name, stdout, stderr)
 	issuer = fs.String("issuer", "http://127.0.0.1:8080", "the running IdP's issuer URL")
 	user = fs.String("admin-user", "", "an admin user's username (required)")
 	password = fs.String("admin-password", "", "the admin user's password (required)")

@@ -42,7 +42,7 @@ const (
 // of both phases; the ratio is the median of the rounds'.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
-	fs := newFlagSet("load", stderr)
+	fs := newFlagSet("load", stdout, stderr)
 	issuer := fs.String("issuer", "http://127.0.0.1:8080", "the IdP's issuer URL (loopback only unless --allow-remote)")
 	clientID := fs.String("client-id", "mcp-client", "client_id at the IdP")
 	secret := fs.String("client-secret", "mcp-secret", "client secret")
@@ -60,14 +60,24 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if *requests < 1 || *concurrency < 1 || *nRounds < 1 {
-		fmt.Fprintln(stderr, "xaa-idp load: --requests, --concurrency and --rounds must be at least 1")
-		return exitUsage
-	}
 	// A run keeps a latency per request and a goroutine per request in
 	// flight: bounded, so that a typo is bad usage rather than gigabytes.
-	if *requests > maxLoadRequests || *concurrency > maxLoadConcurrency {
-		fmt.Fprintf(stderr, "xaa-idp load: --requests is at most %d and --concurrency at most %d\n", maxLoadRequests, maxLoadConcurrency)
+	for _, b := range []struct {
+		name string
+		v    int
+		max  int // 0: none
+	}{{"requests", *requests, maxLoadRequests}, {"concurrency", *concurrency, maxLoadConcurrency}, {"rounds", *nRounds, 0}} {
+		if b.v < 1 || b.max > 0 && b.v > b.max {
+			want := "from 1 up"
+			if b.max > 0 {
+				want = fmt.Sprintf("from 1 to %d", b.max)
+			}
+			fmt.Fprintf(stderr, "xaa-idp load: %s: want a whole number %s\n", flagValue(fs, b.name, strconv.Itoa(b.v)), want)
+			return exitUsage
+		}
+	}
+	if *serverPID < 0 {
+		fmt.Fprintf(stderr, "xaa-idp load: %s: want a process id, or 0 for the process listening on the issuer's port\n", flagValue(fs, "server-pid", strconv.Itoa(*serverPID)))
 		return exitUsage
 	}
 	if *maxTime <= 0 {
@@ -98,6 +108,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp load: login:", err)
 		hintUntrusted(stderr, "load", err)
+		hintRefused(stderr, "load", "--issuer", err)
 		return exitFailure
 	}
 	meta, err := idpclient.Discover(ctx, hc, *issuer)

@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := "serve"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		name, args = "help", args[1:]
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		name, args = "version", args[1:] // as --help is help
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
@@ -110,12 +112,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'xaa-idp <command> -h' for a command's flags.")
 }
 
-// newFlagSet returns a flag set whose usage errors go to stderr and whose
-// defaults can come from XAA_IDP_* variables (applied by parse).
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a flag set whose usage errors go to stderr, whose
+// help (-h) goes to stdout, and whose defaults can come from XAA_IDP_*
+// variables (applied by parse).
+func newFlagSet(name string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("xaa-idp "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(&flagOutput{Writer: stderr, help: stdout})
 	return fs
+}
+
+// flagOutput is a flag set's output: stderr, and stdout for the help the
+// user asked for, which is the command's output.
+type flagOutput struct {
+	io.Writer
+	help io.Writer
 }
 
 // parse applies environment defaults, then the command line. It returns
@@ -155,6 +165,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 					f.Value = ev.Value
 				}
 			})
+			if o, ok := out.(*flagOutput); ok {
+				out = o.help
+				fs.SetOutput(out)
+			}
 			if fs.Usage != nil {
 				fs.Usage()
 			} else {
@@ -166,6 +180,10 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		first, rest, _ := strings.Cut(printed.String(), "\n")
 		if msg, ok := badValueMessage(fs, first); ok {
 			first = "xaa-idp: " + msg
+		} else if name, ok := strings.CutPrefix(first, "flag provided but not defined: -"); ok {
+			first = fmt.Sprintf("%s: unknown flag --%s; the flags of %s follow", fs.Name(), name, fs.Name())
+		} else if name, ok := strings.CutPrefix(first, "flag needs an argument: -"); ok {
+			first = fmt.Sprintf("%s: --%s needs a value: --%s VALUE or --%s=VALUE", fs.Name(), name, name, name)
 		}
 		io.WriteString(out, first+"\n"+rest)
 		return exitUsage, true
@@ -176,10 +194,38 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			// "xaa-idp check FILE": the file is a flag's value here.
 			hint = "; to name the configuration file, write --config " + fs.Arg(0)
 		}
+		if d := fs.Lookup("state-dir"); d != nil && d.Value.String() == "" && isDir(fs.Arg(0)) {
+			// "xaa-idp ca ./state", as "check FILE".
+			hint = "; to name the state directory, write --state-dir " + fs.Arg(0)
+		}
+		if name, ok := boolFlagBefore(fs, args); ok {
+			// "--tls false": the flag package takes a boolean's value
+			// after "=" only, and stops at the word.
+			hint = fmt.Sprintf("; a true/false flag takes its value after =: --%s=%s", name, fs.Arg(0))
+		}
 		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q%s\n", fs.Arg(0), hint)
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// boolFlagBefore reports whether the first argument left after parsing
+// args is true or false and follows a boolean flag of fs, which it then
+// names: the value of "--tls false" written after a space.
+func boolFlagBefore(fs *flag.FlagSet, args []string) (string, bool) {
+	i := len(args) - fs.NArg()
+	if i < 1 {
+		return "", false
+	}
+	if _, err := strconv.ParseBool(fs.Arg(0)); err != nil {
+		return "", false
+	}
+	f := fs.Lookup(strings.TrimLeft(args[i-1], "-"))
+	if f == nil || !strings.HasPrefix(args[i-1], "-") {
+		return "", false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return f.Name, ok && b.IsBoolFlag()
 }
 
 // badFlagValue matches the flag package's message for a value its flag
@@ -319,6 +365,13 @@ func looksLikeFile(arg string) bool {
 	}
 	fi, err := os.Stat(arg)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// isDir reports whether a stray argument is a directory (a state
+// directory, for the commands that take one).
+func isDir(arg string) bool {
+	fi, err := os.Stat(arg)
+	return err == nil && fi.IsDir()
 }
 
 // listFlag is a repeatable flag that also splits on spaces and commas, so

@@ -14,7 +14,7 @@ import (
 )
 
 func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", stderr)
+	fs := newFlagSet("check", stdout, stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	if code, stop := parse(fs, args); stop {
 		return code
@@ -61,10 +61,24 @@ func configCounts(cfg *policy.Config) string {
 		plural(len(cfg.Clients), "client"), plural(len(cfg.MCPServers), "MCP server"))
 }
 
+// serverIDs lists the ids of cfg's MCP servers, for a mistyped one: the
+// first 20, then how many more.
+func serverIDs(cfg *policy.Config) string {
+	var ids []string
+	for _, srv := range cfg.MCPServers {
+		if len(ids) == 20 {
+			ids = append(ids, fmt.Sprintf("and %d more", len(cfg.MCPServers)-20))
+			break
+		}
+		ids = append(ids, srv.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
 func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	// It prints names from the configuration and the client_id it was given.
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr)
-	fs := newFlagSet("explain", stderr)
+	fs := newFlagSet("explain", stdout, stderr)
 	configFile := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
 	user := fs.String("user", "", "username (required)")
 	client := fs.String("client", "", "IdP client_id (required)")
@@ -106,15 +120,7 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
 		// A mistyped id: the decision says the audience is unknown, this
 		// says what it could have been.
-		var ids []string
-		for _, srv := range cfg.MCPServers {
-			if len(ids) == 20 {
-				ids = append(ids, fmt.Sprintf("and %d more", len(cfg.MCPServers)-20))
-				break
-			}
-			ids = append(ids, srv.ID)
-		}
-		fmt.Fprintf(stderr, "xaa-idp explain: %s names no MCP server; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), strings.Join(ids, ", "))
+		fmt.Fprintf(stderr, "xaa-idp explain: %s names no MCP server; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), serverIDs(cfg))
 	}
 	now := clock.Now()
 	e := cfg.Explain(policy.Request{

@@ -373,7 +373,7 @@ func (r *runningIdP) startTLS(issuer, stateDir string) error {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", stdout, stderr)
 	flags := addIdPFlags(fs)
 	clockAt := fs.String("clock", "", "start the IdP's clock at this RFC 3339 time (it then runs on; see --clock-frozen and PUT /admin/api/clock)")
 	clockFrozen := fs.Bool("clock-frozen", false, "stop the IdP's clock (at --clock, or at the start time)")
@@ -752,9 +752,9 @@ const shutdownWait = 5 * time.Second
 const shutdownCutOff = "shutdown: requests still in progress were cut off"
 
 // runHealthcheck lets a container image without curl check itself.
-func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int {
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stderr = terminalSafe(stderr) // it prints what the server said
-	fs := newFlagSet("healthcheck", stderr)
+	fs := newFlagSet("healthcheck", stdout, stderr)
 	target := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe (an IdP's URL, its issuer: its /healthz)")
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
@@ -787,11 +787,17 @@ func runHealthcheck(ctx context.Context, args []string, _, stderr io.Writer) int
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
+			hintRefused(stderr, "healthcheck", "--url", err)
 			return exitFailure
 		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
+			if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
+				// Go's https servers answer plain http so (serve --tls).
+				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
+			}
 			return exitFailure
 		}
 		// A web page is no health check: an issuer with a path (a

@@ -123,7 +123,7 @@ func httpClient(caFile string) (*http.Client, error) {
 // trust). It creates the CA when the state directory has none yet, so a
 // client can be set up before the first `serve --tls`.
 func runCA(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("ca", stderr)
+	fs := newFlagSet("ca", stdout, stderr)
 	stateDir := fs.String("state-dir", "", "the state directory of serve --tls or demo --tls (required)")
 	if code, stop := parse(fs, args); stop {
 		return code

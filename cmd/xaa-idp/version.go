@@ -13,7 +13,7 @@ import (
 // the VCS revision and whether the work tree had local changes, and the Go
 // toolchain.
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("version", stderr)
+	fs := newFlagSet("version", stdout, stderr)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}

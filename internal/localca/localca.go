@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/filekind"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
 
@@ -247,7 +249,7 @@ func TrustFile(caFile string) (*x509.CertPool, error) {
 	if caFile == "" {
 		return pool, nil
 	}
-	data, err := os.ReadFile(caFile)
+	data, err := readCAFile(caFile)
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +257,46 @@ func TrustFile(caFile string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
 	}
 	return pool, nil
+}
+
+// maxCAFileBytes bounds a --ca-file: a system's whole bundle of CA
+// certificates is a few hundred KiB.
+const maxCAFileBytes = 8 << 20
+
+// readCAFile reads a regular file of at most maxCAFileBytes. Anything
+// else is refused before it is read: read in full, /dev/zero filled the
+// memory of the client commands, and a named pipe without a writer hung
+// them (as signing.key_files and --config are refused).
+func readCAFile(path string) ([]byte, error) {
+	notRegular := func(m fs.FileMode) error {
+		return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM file of CA certificates", path, filekind.Of(m))
+	}
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(fi.Mode())
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(fi.Mode()) // replaced since
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxCAFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB, too large for a PEM file of CA certificates", path, maxCAFileBytes>>20)
+	}
+	return data, nil
 }
 
 func serial() *big.Int {

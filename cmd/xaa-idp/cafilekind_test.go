@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCAFile_NotARegularFileOrTooLarge: --ca-file was read whole, whatever
+// it was: a named pipe without a writer hung the command, /dev/zero filled
+// its memory until the kernel killed it, and a device or a huge file was
+// read in full to say "holds no PEM certificate". Anything but a regular
+// file is refused before it is read, naming what it is, and so is a file
+// larger than any CA bundle, as --config and signing.key_files are. Exit
+// 2, at once; nothing listens on the issuer.
+func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	big := filepath.Join(dir, "big.pem")
+	if err := os.WriteFile(big, make([]byte, 8<<20+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{
+		fifo:       fifo + ": not a regular file but a named pipe; give the path of a PEM file of CA certificates",
+		os.DevNull: os.DevNull + ": not a regular file but a device; give the path of a PEM file of CA certificates",
+		dir:        dir + ": not a regular file but a directory; give the path of a PEM file of CA certificates",
+		big:        big + ": larger than 8 MiB, too large for a PEM file of CA certificates",
+	} {
+		done := make(chan struct{})
+		var code int
+		var stderr string
+		go func() {
+			defer close(done)
+			code, _, stderr = runCLI(t, "login", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p", "--ca-file", file)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("--ca-file %s: still running after 10s", file)
+		}
+		if code != exitUsage || !strings.Contains(stderr, "--ca-file: "+want) {
+			t.Errorf("--ca-file %s: exit %d, stderr %q; want exit %d saying %q", file, code, stderr, exitUsage, want)
+		}
+	}
+}
