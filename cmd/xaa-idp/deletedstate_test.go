@@ -90,7 +90,7 @@ func TestServe_PushJournalDeletedWhileRunningKeepsItsSETs(t *testing.T) {
 	stop(t, cmd, stderr)
 
 	r.up.Store(true)
-	issuer, cmd, stderr = startKillable(t, file, state)
+	_, cmd, stderr = startKillable(t, file, state)
 	got := map[string]bool{}
 	for range 2 {
 		var set string
