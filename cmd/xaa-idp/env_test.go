@@ -108,3 +108,17 @@ func TestLogFormatJSON_EveryStderrLineIsJSONThroughSIGTERM(t *testing.T) {
 		})
 	}
 }
+
+// An XAA_IDP_* variable set to the empty string is as unset: Docker
+// Compose's `${X}` and a CI matrix leave variables empty, and
+// XAA_IDP_AUTH_AGE="" was bad usage while XAA_IDP_ISSUER="" meant the
+// default.
+func TestEnv_EmptyVariableIsUnset(t *testing.T) {
+	for _, env := range []string{"XAA_IDP_AUTH_AGE", "XAA_IDP_CLOCK", "XAA_IDP_CONFIG", "XAA_IDP_SCOPE", "XAA_IDP_TENANT"} {
+		t.Setenv(env, "")
+	}
+	code, stdout, stderr := runBinary(t, "explain", "--user", "alice", "--client", "mcp-client", "--audience", "tracker")
+	if code != 0 || !strings.Contains(stdout, "allowed") {
+		t.Errorf("explain with empty XAA_IDP_* variables: exit %d, stdout %q, stderr %q; want exit 0 and the decision", code, stdout, stderr)
+	}
+}

@@ -134,7 +134,9 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "XAA_IDP_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && envErr == nil {
+		// An empty variable is as unset, as Docker Compose's ${X} and
+		// CI matrices leave them.
+		if v := os.Getenv(env); v != "" && envErr == nil {
 			if err := fs.Set(f.Name, v); err != nil {
 				envErr = envValueError(env, v, f, err)
 			}
