@@ -257,7 +257,7 @@ func (c *Config) Decide(r Request) Decision {
 				}
 			}
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339Nano)),
+				fmt.Sprintf("the access of user %q to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339Nano)),
 				expiredReason(user, s, d.Expired))
 		}
 		if len(otherClients) > 0 {

@@ -145,7 +145,7 @@ func (c *Config) decideReference(r Request) Decision {
 			d.Rule = refExpiredRules(expired)
 			latest := slices.MaxFunc(expired, func(a, b Expiry) int { return a.At.Compare(b.At) })
 			return refuse(denied,
-				fmt.Sprintf("user %q's access to %s expired at %s; ask an administrator to renew it", user.Username, label, latest.At.Format(time.RFC3339Nano)),
+				fmt.Sprintf("the access of user %q to %s expired at %s; ask an administrator to renew it", user.Username, label, latest.At.Format(time.RFC3339Nano)),
 				refExpiredReason(user, s, expired))
 		}
 		if len(otherClients) > 0 {
