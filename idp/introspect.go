@@ -116,6 +116,8 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		r.PostForm.Del("client_assertion_type")
 		r.PostForm.Set("client_id", c.ClientID)
 		r = r.WithContext(context.WithValue(r.Context(), assertedKey, c.ClientID))
+	} else {
+		r.PostForm.Del("client_assertion_type") // stray, as at serveWithOP
 	}
 	s.serveOP(w, r)
 }
