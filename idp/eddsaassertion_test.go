@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -98,4 +99,20 @@ func testEd25519ClientAtEveryGrant(t *testing.T, alg jose.SignatureAlgorithm) {
 	resp, body = p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {bad}}, noAuth)
 	checkOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
+
+	// Revocation announces the same algorithms (and either audience):
+	// zitadel verified the assertion there a second time, refusing an
+	// EdDSA one, and one for the token endpoint, with 400 invalid_grant.
+	rt := tok["refresh_token"].(string)
+	resp, err = http.PostForm(p.URL+"/revoke", with(url.Values{"token": {rt}}, assertion(p.URL+"/oauth/token", "revoke")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation with an EdDSA client assertion: %d %s", resp.StatusCode, answer)
+	}
+	resp, body = p.postToken(t, with(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, assertion(p.URL, "after-revoke")), noAuth)
+	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
 }

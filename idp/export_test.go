@@ -8,9 +8,7 @@ import (
 // SetMaxEndedSessions bounds the ended SSO sessions the IdP remembers, for a test that overflows
 // them; it returns a function that restores the bound. Servers made meanwhile keep it.
 func SetMaxEndedSessions(n int) (restore func()) {
-	old := maxEndedSessions
-	maxEndedSessions = n
-	return func() { maxEndedSessions = old }
+	return setBound(&maxEndedSessions, n)
 }
 
 // FillCIMDAssertionCache fills the replay cache of metadata-document clients' assertions, as a
@@ -25,38 +23,35 @@ func FillCIMDAssertionCache(s *Server) {
 // each store of them, for a test that fills them; each returns a function that restores the
 // bound. Servers made meanwhile keep it.
 func SetMaxSessions(n int) (restore func()) {
-	old := maxSessions
-	maxSessions = n
-	return func() { maxSessions = old }
+	return setBound(&maxSessions, n)
 }
 
 func SetMaxIssuedTokens(n int) (restore func()) {
-	old := maxIssuedTokens
-	maxIssuedTokens = n
-	return func() { maxIssuedTokens = old }
+	return setBound(&maxIssuedTokens, n)
 }
 
 // SetMaxUsedSubjects bounds the ID tokens exchange.single_use_subject remembers, for a test that
 // fills them; it returns a function that restores the bound. Servers made meanwhile keep it.
 func SetMaxUsedSubjects(n int) (restore func()) {
-	old := maxUsedSubjects
-	maxUsedSubjects = n
-	return func() { maxUsedSubjects = old }
+	return setBound(&maxUsedSubjects, n)
 }
 
 // SetMaxUsedProofs bounds the DPoP proofs the IdP remembers, for a test that fills them; it
 // returns a function that restores the bound. Servers made meanwhile keep it.
 func SetMaxUsedProofs(n int) (restore func()) {
-	old := maxUsedProofs
-	maxUsedProofs = n
-	return func() { maxUsedProofs = old }
+	return setBound(&maxUsedProofs, n)
 }
 
 // SetMaxCIMDAssertions bounds the client assertions of metadata-document clients the IdP
 // remembers, for a test that fills them; it returns a function that restores the bound. Servers
 // made meanwhile keep it.
 func SetMaxCIMDAssertions(n int) (restore func()) {
-	old := maxCIMDAssertions
-	maxCIMDAssertions = n
-	return func() { maxCIMDAssertions = old }
+	return setBound(&maxCIMDAssertions, n)
+}
+
+// setBound sets the bound *p to n and returns a function that restores it.
+func setBound(p *int, n int) (restore func()) {
+	old := *p
+	*p = n
+	return func() { *p = old }
 }

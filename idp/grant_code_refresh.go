@@ -58,6 +58,11 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		r.PostForm.Del("client_assertion_type")
 		r.PostForm.Set("client_id", req.ev.ClientID)
 		ctx = context.WithValue(ctx, assertedKey, req.ev.ClientID)
+	} else {
+		// A client_assertion_type without a client_assertion, which the
+		// token exchange ignores: op took it for an assertion and
+		// answered "token contains an invalid number of segments".
+		r.PostForm.Del("client_assertion_type")
 	}
 	// op reads r.Form, the query too, and takes the query's value of a
 	// parameter in both: it must act on the body, which was checked.

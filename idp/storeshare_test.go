@@ -84,9 +84,26 @@ func TestSingleUseSubject_OneUserCannotFillTheMemory(t *testing.T) {
 	cfg.Exchange.SingleUseSubject = true
 	p := startIdP(t, cfg)
 	alice := newBrowser(p)
+	exchanged := exchangesUntilRefused(t, func() (*http.Response, map[string]any) {
+		return p.postToken(t, exchangeForm(alice.codeTokens(t)["id_token"].(string)), basicS1)
+	})
+	if exchanged != 50 {
+		t.Errorf("alice was refused after %d exchanges, want 50 (half the memory)", exchanged)
+	}
+	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
+	if resp, body := p.postToken(t, exchangeForm(bob), basicS1); resp.StatusCode != 200 {
+		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
+	}
+}
+
+// exchangesUntilRefused calls exchange, alice's, up to 100 times until it
+// is refused, which must be 503 temporarily_unavailable with Retry-After,
+// and returns how many exchanges passed first.
+func exchangesUntilRefused(t *testing.T, exchange func() (*http.Response, map[string]any)) int {
+	t.Helper()
 	exchanged := 0
 	for ; exchanged < 100; exchanged++ {
-		resp, body := p.postToken(t, exchangeForm(alice.codeTokens(t)["id_token"].(string)), basicS1)
+		resp, body := exchange()
 		if resp.StatusCode == 200 {
 			continue
 		}
@@ -95,13 +112,7 @@ func TestSingleUseSubject_OneUserCannotFillTheMemory(t *testing.T) {
 		}
 		break
 	}
-	if exchanged != 50 {
-		t.Errorf("alice was refused after %d exchanges, want 50 (half the memory)", exchanged)
-	}
-	bob := newBrowser(p).codeTokensAs(t, "bob", "bob-pw")["id_token"].(string)
-	if resp, body := p.postToken(t, exchangeForm(bob), basicS1); resp.StatusCode != 200 {
-		t.Errorf("bob's exchange after alice's: %d %v, want 200", resp.StatusCode, body)
-	}
+	return exchanged
 }
 
 // TestDPoP_OneUserCannotFillTheProofMemory: each DPoP proof the token
@@ -116,17 +127,9 @@ func TestDPoP_OneUserCannotFillTheProofMemory(t *testing.T) {
 	key := newP256(t)
 	withProof := func() http.Header { return withDPoP(basicS1, mintProof(t, p.URL+"/oauth/token", proof{key: key})) }
 	alice := newBrowser(p).codeTokens(t)["id_token"].(string)
-	exchanged := 0
-	for ; exchanged < 100; exchanged++ {
-		resp, body := p.postToken(t, exchangeForm(alice), withProof())
-		if resp.StatusCode == 200 {
-			continue
-		}
-		if resp.StatusCode != 503 || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
-			t.Fatalf("alice's exchange %d: %d %v (Retry-After %q), want 503 temporarily_unavailable with Retry-After", exchanged+1, resp.StatusCode, body, resp.Header.Get("Retry-After"))
-		}
-		break
-	}
+	exchanged := exchangesUntilRefused(t, func() (*http.Response, map[string]any) {
+		return p.postToken(t, exchangeForm(alice), withProof())
+	})
 	if exchanged != 50 {
 		t.Errorf("alice was refused after %d exchanges, want 50 (half the memory)", exchanged)
 	}
