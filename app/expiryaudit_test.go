@@ -33,8 +33,8 @@ mcp_servers:
       - {users: [bob], scopes: [chat.read], expires: "2020-01-01T00:00:00Z"}
 `
 
-// TestExpiredAccess_AuditedByTheDecisionThatFindsIt: contract section 10
-// says the access_request event with outcome expired "is written when a
+// TestExpiredAccess_AuditedByTheDecisionThatFindsIt: docs/configuration.md
+// ("Time-bound access") says the access_request event with outcome expired "is written when a
 // decision first finds it expired, or earlier". A token exchange refused
 // because bob's only entry expired must find that event in the audit log
 // when its answer arrives, and before its own token_exchange event, not
