@@ -794,8 +794,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
-			if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
-				// Go's https servers answer plain http so (serve --tls).
+			if speaksHTTPS(resp, body) {
 				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
 			}
 			return exitFailure
