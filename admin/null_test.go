@@ -57,8 +57,8 @@ func checkNoNull(t *testing.T, what string, resp *http.Response, body []byte) {
 }
 
 // TestAdminAPI_AnswersHoldNoNull: no answer of the admin API, GET or the
-// body of a change, holds null anywhere (docs/http.md refuses null in a
-// body, so what a GET answers must be sendable back): objects made with
+// body of a change, holds null anywhere (docs/http.md, "Changing the
+// configuration", refuses null in a body, so what a GET answers must be sendable back): objects made with
 // the fewest keys, lists emptied, requests pending, approved and denied,
 // faults, the clock, keys and the audit log of all of it.
 func TestAdminAPI_AnswersHoldNoNull(t *testing.T) {

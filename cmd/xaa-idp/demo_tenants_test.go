@@ -123,7 +123,7 @@ func TestExplain_Tenant(t *testing.T) {
 // (https://claude.ai/oauth/mcp-oauth-client-metadata). A claude tenant
 // that maps its confidential client to that URL at an MCP server gets the
 // client registered there under the URL with its secret at the IdP
-// (docs/configuration.md, "Tenants"), and connect works offline: the demo authorization
+// (docs/http.md, "Demo authorization servers"), and connect works offline: the demo authorization
 // server authenticates it by that secret instead of fetching the URL.
 func TestDemo_ClaudeClientIDIsItsMetadataDocumentURL(t *testing.T) {
 	const claudeClientID = "https://claude.ai/oauth/mcp-oauth-client-metadata"
