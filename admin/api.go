@@ -742,7 +742,7 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	on, exchange := c.CIMD.On(), c.CIMD.Exchange()
 	cp.CIMD.Enabled, cp.CIMD.TokenExchange, cp.CIMD.Allow = &on, &exchange, c.CIMD.Patterns()
 	// So are the other switches whose absence means something: the answer
-	// holds no null (CONTRACT 9 refuses null in a body, and an answer must
+	// holds no null (docs/http.md, "Changing the configuration": null is refused in a body, and an answer must
 	// read as what it says), so each is shown as it acts.
 	throttled := c.Security.Throttled()
 	cp.Security.LoginThrottle = &throttled

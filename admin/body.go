@@ -27,7 +27,7 @@ const maxBody = 1 << 20
 // replaces, would take a null member as absent (so {"name": null} would
 // replace a user with one without groups or admin), and would let the last
 // of two equal keys win silently; a change must say exactly what it means
-// (CONTRACT 9; docs/http.md, "Changing the configuration"). The API's own
+// (docs/http.md, "Changing the configuration"). The API's own
 // answers hold no null, so what a GET answered can be sent back.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	body, f := checkedBody(w, r, limit, strictjson.Options{})

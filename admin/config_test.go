@@ -1129,7 +1129,7 @@ func TestConfigAPI_AuditHasNoReceiverPassword(t *testing.T) {
 
 // TestConfigAPI_ReceiverPasswordNotShown: the password of an
 // events_endpoint (https://user:password@host/events, sent as Basic) is a
-// secret, which GET /admin/api/config removes (CONTRACT section 4) and the
+// secret, which GET /admin/api/config removes (docs/http.md, "Reading") and the
 // server views must not show either: both show it masked as xxxxx. A PUT
 // that sends the masked endpoint back keeps the password, as a client's
 // "(redacted)" secret is kept; another endpoint, or another password,

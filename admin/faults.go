@@ -55,7 +55,7 @@ func (a *API) addFaults(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body could not be read: "+err.Error())
 		return
 	}
-	// A JSON body is held to the admin API's rules for JSON (CONTRACT 9):
+	// A JSON body is held to the admin API's rules for JSON (docs/http.md, "Changing the configuration"):
 	// null is not "absent" here either. YAML reads null (or "key:") as the
 	// zero value, so {"times": null} would add a fault that fires forever.
 	if json.Valid(body) {

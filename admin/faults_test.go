@@ -254,7 +254,7 @@ func TestAdminAPI_FaultsAreBounded(t *testing.T) {
 // or nothing after the colon) is the zero value: "times: ~", or the JSON
 // {"times": null} with a trailing comma, added a fault that fires every
 // time, the outage the admin meant to bound. Null is refused in either
-// syntax, with its line, and nothing is added (CONTRACT 9).
+// syntax, with its line, and nothing is added (docs/http.md, "Changing the configuration").
 func TestAdminAPI_FaultNullInYAMLRefused(t *testing.T) {
 	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
 	for _, tt := range []struct{ body, want string }{

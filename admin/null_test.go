@@ -57,8 +57,8 @@ func checkNoNull(t *testing.T, what string, resp *http.Response, body []byte) {
 }
 
 // TestAdminAPI_AnswersHoldNoNull: no answer of the admin API, GET or the
-// body of a change, holds null anywhere (CONTRACT 9 refuses null in a
-// body, so what a GET answers must be sendable back): objects made with
+// body of a change, holds null anywhere (docs/http.md, "Changing the
+// configuration", refuses null in a body, so what a GET answers must be sendable back): objects made with
 // the fewest keys, lists emptied, requests pending, approved and denied,
 // faults, the clock, keys and the audit log of all of it.
 func TestAdminAPI_AnswersHoldNoNull(t *testing.T) {
@@ -220,7 +220,7 @@ func named(key, name string) func([]map[string]any) int {
 // in a body of any write under /admin/api/, is 400 invalid_request naming
 // the member; the file on disk, the ETag, the clock, the faults and the
 // access requests stay as they were, and no change is audited
-// (CONTRACT 9).
+// (docs/http.md, "Changing the configuration").
 func TestAdminAPI_NullMembersAreRefused(t *testing.T) {
 	p := editable(t)
 	at, _ := p.login(t, "bob")["access_token"].(string)

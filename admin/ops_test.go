@@ -146,8 +146,8 @@ func TestAdminAPI_KeysRotate(t *testing.T) {
 
 // TestAdminAPI_KeysRotateRefusesABody: the rotation takes no body
 // (docs/http.md), so a body, whatever it holds, is a request this call does
-// not understand: 400, and no key is replaced (CONTRACT section 9, "Admin
-// API bodies").
+// not understand: 400, and no key is replaced (docs/http.md, "Changing the
+// configuration").
 func TestAdminAPI_KeysRotateRefusesABody(t *testing.T) {
 	base, srv := startIdP(t)
 	_, b := call(t, http.MethodGet, base+"/admin/api/keys", "alice", "alice-pw", "")

@@ -222,8 +222,8 @@ func schemaAttrs(m map[string]any, schema, where string) (map[string]any, error)
 // ones (section 3.1) and those of its User (section 4.1) and Group
 // (section 4.2) schemas, with their sub-attributes, kept or not; and any
 // extension's (a URN). Another name is refused, so that a misspelt
-// "actve": false is not taken for nothing (CONTRACT: an unknown field
-// is 400 and changes nothing).
+// "actve": false is not taken for nothing (docs/http.md, "SCIM provisioning":
+// an unknown field is 400 and changes nothing).
 var (
 	scimUserAttrs = names("id", "externalid", "meta", "schemas", "username", "name", "displayname", "nickname",
 		"profileurl", "title", "usertype", "preferredlanguage", "locale", "timezone", "active", "password", "emails",

@@ -33,9 +33,9 @@ mcp_servers:
       - {users: [bob], scopes: [chat.read], expires: "2020-01-01T00:00:00Z"}
 `
 
-// TestExpiredAccess_AuditedByTheDecisionThatFindsIt: contract section 10
-// says the access_request event with outcome expired "is written when a
-// decision first finds it expired, or earlier". A token exchange refused
+// TestExpiredAccess_AuditedByTheDecisionThatFindsIt: docs/configuration.md
+// ("Time-bound access") has the access_request event with outcome expired
+// written at the latest when a decision first finds the entry expired. A token exchange refused
 // because bob's only entry expired must find that event in the audit log
 // when its answer arrives, and before its own token_exchange event, not
 // only after the Pusher's next periodic look (here an hour away, as the

@@ -22,7 +22,7 @@ import (
 // of fixtures/samples/tenants.yaml (one per persona), no admin API answer
 // holds null, what a GET answered is taken back by a PUT, and a body with
 // a null member is 400 invalid_request naming it, with the file and the
-// ETag unchanged (CONTRACT 9).
+// ETag unchanged (docs/http.md, "Changing the configuration").
 func TestTenants_AdminAPINullIsRefusedAndNeverAnswered(t *testing.T) {
 	src, err := os.ReadFile("../fixtures/samples/tenants.yaml")
 	if err != nil {

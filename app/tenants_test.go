@@ -248,7 +248,7 @@ func TestTenants_LandingPages(t *testing.T) {
 }
 
 // TestTenants_RootPageSaysWhatAndWhereToGo: with tenants, / is the page a
-// browser pointed at the base URL finds (CONTRACT section 11): what this
+// browser pointed at the base URL finds (docs/http.md, "Tenants"): what this
 // is, every tenant's issuer, discovery document and console, and a command
 // to try, with the landing page's headers.
 func TestTenants_RootPageSaysWhatAndWhereToGo(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 
 // TestStack_AuthorizationServerFetchesWhatTheIdPMay: a demo authorization
 // server resolves metadata document clients with the cimd section of the
-// tenants that list its MCP server (CONTRACT section 7: the IdP and the
+// tenants that list its MCP server (docs/configuration.md, "`cimd`": the IdP and the
 // demo authorization servers accept them), so a client the IdP accepts
 // under an allow pattern is accepted there too, and a server whose
 // tenants turned metadata documents off neither announces nor fetches

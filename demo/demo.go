@@ -44,7 +44,7 @@ type Service struct {
 //
 // Tenants that list the same MCP server (the same issuer) share one
 // authorization server, which trusts the issuers of those tenants and no
-// other (CONTRACT section 8, trusted_issuers). Each IdP client that the
+// other (docs/http.md, "Demo authorization servers", trusted_issuers). Each IdP client that the
 // server maps is registered there under its mapped client_id with the
 // secret and redirect URIs it has at its IdP (public clients stay public),
 // so one set of demo credentials works on both sides; policy validation
@@ -372,8 +372,8 @@ type sharedServer struct {
 }
 
 // cimdConfig is how the authorization server of ss resolves metadata
-// document clients: as the IdPs that list its MCP server do (CONTRACT
-// section 7), any document one of them may fetch. on is false when none
+// document clients: as the IdPs that list its MCP server do (docs/configuration.md,
+// "`cimd`"), any document one of them may fetch. on is false when none
 // of them accepts such clients: then neither does the server.
 func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
 	return cimd.Config{Enabled: true, Allow: ss.cimdAllow, TokenExchange: true}, ss.cimdOn

@@ -191,8 +191,8 @@ func TestStack_AuthorizationServerIsWiredFromTheConfiguration(t *testing.T) {
 // TestStack_SharedServerTrustsTheTenantsThatListIt: with tenants, the
 // authorization server of an MCP server that two tenants list trusts
 // exactly their issuers and knows each one's client under the client_id
-// it maps to, with that client's secret at its tenant (CONTRACT
-// section 6); a third tenant that lists another server is untrusted.
+// it maps to, with that client's secret at its tenant (docs/http.md,
+// "Demo authorization servers"); a third tenant that lists another server is untrusted.
 func TestStack_SharedServerTrustsTheTenantsThatListIt(t *testing.T) {
 	idp, signer := fakeIdP(t)
 	tenant := func(id, client, atServer, issuer string) string {

@@ -14,7 +14,7 @@ import (
 
 // TestCIMD_PatternNamingALoopbackHostAllowsIt: an allow pattern that names
 // a host explicitly lets the IdP fetch from it whatever non-public address
-// it has (CONTRACT section 7), a loopback address other than 127.0.0.1
+// it has (docs/configuration.md, "`cimd`"), a loopback address other than 127.0.0.1
 // included: the error told the user to do exactly that ("allow the host by
 // name in an allow pattern").
 func TestCIMD_PatternNamingALoopbackHostAllowsIt(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // TestConformance_ClientWireVariants sends request B as real clients vary
-// it (spec digest section 2; docs/http.md, "Token exchange"): empty
+// it (docs/interop.md, "Clients"; docs/http.md, "Token exchange"): empty
 // parameters are absent, every single-valued parameter sent twice is
 // invalid_request (RFC 6749 section 3.2), and client credentials may come
 // with harmless extras. Each row passes only if the IdP reads the form

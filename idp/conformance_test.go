@@ -396,8 +396,8 @@ func TestConformance_ExchangeIssuesIDJAG(t *testing.T) {
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
 		{name: "case 10 bob is downscoped", form: b(f.bob.IDToken(), set("scope", "chat.read chat.write")), header: basicS1,
 			sub: "u-bob", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"},
-		// Spec.md allows either no scope or the policy's default; the
-		// contract grants everything the matching entries allow.
+		// The draft allows either no scope or the policy's default; the
+		// IdP grants everything the matching entries allow.
 		{name: "case 11 without scope grants the assigned scopes", form: b(alice, del("scope")), header: basicS1,
 			sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read chat.write"},
 		{name: "case 12 refresh token as subject, not consumed",

@@ -61,9 +61,9 @@ func (s *Server) notifySessionEnd(sub string) {
 // OnAccessExpired registers f to be called, with the configuration and the
 // instant of the decision, whenever a token exchange's policy decision
 // finds an access entry expired (policy.Decision.Expired), before the
-// exchange answers and before its own audit event: contract section 10
-// wants the access_request event with outcome expired "when a decision
-// first finds it expired, or earlier", which the Pusher's periodic look
+// exchange answers and before its own audit event: docs/configuration.md
+// ("Time-bound access") wants the access_request event with outcome expired
+// at the latest when a decision first finds the entry expired, which the Pusher's periodic look
 // alone does not promise. f runs in the request and must not block on the
 // network.
 func (s *Server) OnAccessExpired(f func(cfg *policy.Config, now time.Time)) { s.accessExpired.add(f) }

@@ -583,7 +583,7 @@ func notJSONAt(path string, v any, depth int) (string, string) {
 	case nil:
 		// OpenID Connect Core 5.3.2: a claim without a value is left out,
 		// not sent as null; and the admin API, which shows claims and
-		// keys, takes no null back (CONTRACT 9).
+		// keys, takes no null back (docs/http.md, "Changing the configuration").
 		return path, "null (~, or nothing after the colon) is not a value; leave it out or give it a value"
 	case map[string]any:
 		for _, k := range sortedKeys(x) {

@@ -43,8 +43,8 @@ type Auditor interface {
 }
 
 // Defaults of Options. DefaultAttemptTimeout plus DefaultFirstRetry keeps
-// the first retry of a receiver that never answers within the 5 s the
-// contract promises (CONTRACT section 10).
+// the first retry of a receiver that never answers within the 5 s
+// docs/configuration.md promises ("Revocation push").
 const (
 	DefaultMaxPending     = 10_000
 	DefaultAttemptTimeout = 3 * time.Second

@@ -973,8 +973,8 @@ func TestPush_ReceiverPasswordStaysOutOfTheAuditLog(t *testing.T) {
 	}
 }
 
-// TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s: CONTRACT
-// section 10 promises the first retry within 5 s. A receiver that takes
+// TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s: docs/configuration.md
+// ("Revocation push") promises the first retry within 5 s. A receiver that takes
 // the SET and never answers is given up on and tried again, with the
 // default timeout and back-off, less than 5 s after the first attempt
 // reached it.

@@ -63,7 +63,7 @@ func (p *Pusher) CheckExpiry() error {
 // that has expired at now and was not audited before, at once: an
 // idp.Server's OnAccessExpired calls it when a decision finds an entry
 // expired, so that its access_request event with outcome expired is in
-// the log before the refusal (contract section 10). The SETs wait for the
+// the log before the refusal (docs/configuration.md, "Time-bound access"). The SETs wait for the
 // next CheckExpiry, which compares reachability over time.
 func (p *Pusher) AccessExpired(cfg *policy.Config, now time.Time) {
 	p.watchMu.Lock()

@@ -10,8 +10,8 @@ import (
 // TestConsole_CallbackWithARefusedCodeIsTheClientsError: a callback that
 // carries this browser's sign-in state but a code the IdP refuses (made
 // up, or used already) is the request's fault, not a failed upstream: 400
-// with a way to sign in again, as contract section 9 says of everything a
-// client sends. Before, it was 502 "Sign-in failed".
+// with a way to sign in again, as for everything a client sends: a
+// request's fault is never a server error. Before, it was 502 "Sign-in failed".
 func TestConsole_CallbackWithARefusedCodeIsTheClientsError(t *testing.T) {
 	p := start(t)
 	b := p.browser(t).noRedirects()

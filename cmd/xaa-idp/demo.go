@@ -164,8 +164,8 @@ func followEdits(store *policy.Store, stack []demo.Service, cfg *policy.Config) 
 }
 
 // demoConfigError is err of demo.Stack as "file:line: problem" when it is
-// about a place in the configuration file (CONTRACT section 3: errors name
-// the file and line), else as it is.
+// about a place in the configuration file (docs/configuration.md, "Validation":
+// errors name the file and line), else as it is.
 func demoConfigError(err error, file string) string {
 	var ce *demo.ConfigError
 	if !errors.As(err, &ce) {

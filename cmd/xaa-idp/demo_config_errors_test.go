@@ -15,8 +15,8 @@ import (
 // TestDemo_ConfigurationErrorsNameFileAndLine: what demo alone refuses in a
 // configuration that check accepts (a server it cannot serve on loopback,
 // two tenants mapping one authorization server's subjects two ways) names the
-// file and line to change, as every configuration error does (CONTRACT
-// section 3), and exits 2.
+// file and line to change, as every configuration error does (docs/configuration.md,
+// "Validation"), and exits 2.
 func TestDemo_ConfigurationErrorsNameFileAndLine(t *testing.T) {
 	tests := []struct {
 		name, config, wantLine string
@@ -151,7 +151,7 @@ mcp_servers:
 
 // TestDemoTLS_HTTPURLNamesFileAndLine: demo --tls cannot serve an http URL
 // of the file, and says so as every configuration error does: the file and
-// the line of the URL to change (CONTRACT section 3), and exit 2. The URL it
+// the line of the URL to change (docs/configuration.md, "Validation"), and exit 2. The URL it
 // suggests is the one written with https, nothing added: it suggested
 // https://127.0.0.1:PORT/ for an issuer written without the "/", an issuer
 // that is another string (the ID-JAG's aud) than the one the file meant.

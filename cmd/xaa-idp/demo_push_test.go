@@ -11,7 +11,7 @@ import (
 
 // TestDemo_EndSessionAtAnRS256TenantReachesTheDemoAuthorizationServer:
 // `xaa-idp demo` wires every demo MCP server without an events_endpoint to
-// its demo authorization server (CONTRACT section 10), also in a tenant
+// its demo authorization server (docs/configuration.md, "Revocation push"), also in a tenant
 // whose ID tokens and ID-JAGs are all RS256 (the okta persona of the
 // tenants sample). Security Event Tokens are ES256, so the demo gives such
 // a tenant an ES256 key for them: the end of alice's SSO session is

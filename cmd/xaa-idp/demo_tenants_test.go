@@ -31,7 +31,7 @@ func tenantsConfig(t *testing.T) string {
 // TestDemo_TenantsShareOneMCPServer: `xaa-idp demo` with the tenants
 // sample serves one authorization server for the MCP server the four
 // tenants list, trusting each of them; connect through each tenant's
-// issuer reaches it as that tenant's user (CONTRACT section 6).
+// issuer reaches it as that tenant's user (docs/configuration.md, "Tenants").
 func TestDemo_TenantsShareOneMCPServer(t *testing.T) {
 	first, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--config", tenantsConfig(t))
 	if first != "xaa-idp demo: 4 tenants and 1 MCP server" {
@@ -123,7 +123,7 @@ func TestExplain_Tenant(t *testing.T) {
 // (https://claude.ai/oauth/mcp-oauth-client-metadata). A claude tenant
 // that maps its confidential client to that URL at an MCP server gets the
 // client registered there under the URL with its secret at the IdP
-// (CONTRACT section 6), and connect works offline: the demo authorization
+// (docs/http.md, "Demo authorization servers"), and connect works offline: the demo authorization
 // server authenticates it by that secret instead of fetching the URL.
 func TestDemo_ClaudeClientIDIsItsMetadataDocumentURL(t *testing.T) {
 	const claudeClientID = "https://claude.ai/oauth/mcp-oauth-client-metadata"

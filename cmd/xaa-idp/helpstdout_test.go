@@ -27,3 +27,19 @@ func TestHelp_CommandHelpOnStdout(t *testing.T) {
 		t.Errorf("login --no-such-flag: exit %d, stdout %q, stderr %q; want exit %d and the usage on stderr", code, out, stderr, exitUsage)
 	}
 }
+
+// TestHelp_ShownDespiteABadVariable: -h prints the help (exit 0) even when
+// an XAA_IDP_* variable holds a value its flag cannot take, which the
+// help exists to explain; it was the variable's usage error (exit 2) and
+// no help. Without -h the variable is still bad usage.
+func TestHelp_ShownDespiteABadVariable(t *testing.T) {
+	t.Setenv("XAA_IDP_TIMEOUT", "xyz")
+	code, out, stderr := runCLI(t, "login", "-h")
+	if code != exitOK || stderr != "" || !strings.Contains(out, "-timeout") {
+		t.Errorf("XAA_IDP_TIMEOUT=xyz login -h: exit %d, stdout %q, stderr %q; want exit 0 and the help on stdout", code, out, stderr)
+	}
+	code, _, stderr = runCLI(t, "login", "--client-id", "c")
+	if code != exitUsage || !strings.Contains(stderr, `XAA_IDP_TIMEOUT="xyz" (--timeout)`) {
+		t.Errorf("XAA_IDP_TIMEOUT=xyz login: exit %d, stderr %q; want exit %d naming the variable", code, stderr, exitUsage)
+	}
+}

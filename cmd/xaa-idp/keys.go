@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -70,7 +71,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys:", err)
 		return exitUsage
 	}
-	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/")+path, *user, *password)
+	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/"), path, *user, *password)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
 		hintUntrusted(stderr, "keys "+action, err)
@@ -91,10 +92,11 @@ func keysFlags(name string, stdout, stderr io.Writer) (fs *flag.FlagSet, issuer,
 	return fs, issuer, user, password, caFile
 }
 
-// adminCall sends one admin API request with HTTP Basic and returns the
-// body of a 2xx answer; any other answer is an error that carries the
-// API's error_description.
-func adminCall(ctx context.Context, hc *http.Client, method, url, user, password string) ([]byte, error) {
+// adminCall sends one admin API request (issuer, then path) with HTTP
+// Basic and returns the body of a 2xx answer; any other answer is an
+// error that carries the API's error_description.
+func adminCall(ctx context.Context, hc *http.Client, method, issuer, path, user, password string) ([]byte, error) {
+	url := issuer + path
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, nil)
@@ -119,7 +121,16 @@ func adminCall(ctx context.Context, hc *http.Client, method, url, user, password
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			return nil, fmt.Errorf("%s answered %s: %s: %s", url, resp.Status, e.Error, e.Description)
 		}
+		if speaksHTTPS(resp, body) {
+			return nil, fmt.Errorf("%s answered %s: the server speaks https: give the issuer as https://%s", url, resp.Status, strings.TrimPrefix(issuer, "http://"))
+		}
 		return nil, fmt.Errorf("%s answered %s", url, resp.Status)
 	}
 	return body, nil
+}
+
+// speaksHTTPS reports whether resp, whose body begins with body, is how
+// Go's https servers (serve --tls) answer a plain http request.
+func speaksHTTPS(resp *http.Response, body []byte) bool {
+	return resp.StatusCode == http.StatusBadRequest && resp.Request.URL.Scheme == "http" && bytes.Contains(body, []byte("HTTP request to an HTTPS server"))
 }

@@ -146,10 +146,6 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 
 		}
 	})
-	if envErr != nil {
-		fmt.Fprintln(fs.Output(), "xaa-idp:", envErr)
-		return exitUsage, true
-	}
 	// The flag package prints its error, then the usage; captured, so
 	// that a value its flag cannot take is said as for a variable.
 	out := fs.Output()
@@ -157,28 +153,33 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	fs.SetOutput(&printed)
 	err := fs.Parse(args)
 	fs.SetOutput(out)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			// The help names each flag's type and default, which the
-			// flag package reads from its value: the variables' wrapping
-			// (envValue) is taken off for it.
-			fs.VisitAll(func(f *flag.Flag) {
-				if ev, ok := f.Value.(*envValue); ok {
-					f.Value = ev.Value
-				}
-			})
-			if o, ok := out.(*flagOutput); ok {
-				out = o.help
-				fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		// The help names each flag's type and default, which the
+		// flag package reads from its value: the variables' wrapping
+		// (envValue) is taken off for it.
+		fs.VisitAll(func(f *flag.Flag) {
+			if ev, ok := f.Value.(*envValue); ok {
+				f.Value = ev.Value
 			}
-			if fs.Usage != nil {
-				fs.Usage()
-			} else {
-				fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
-				fs.PrintDefaults()
-			}
-			return exitOK, true
+		})
+		if o, ok := out.(*flagOutput); ok {
+			out = o.help
+			fs.SetOutput(out)
 		}
+		if fs.Usage != nil {
+			fs.Usage()
+		} else {
+			fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
+		}
+		return exitOK, true
+	}
+	// Said after -h is looked for: the help explains the variable.
+	if envErr != nil {
+		fmt.Fprintln(fs.Output(), "xaa-idp:", envErr)
+		return exitUsage, true
+	}
+	if err != nil {
 		first, rest, _ := strings.Cut(printed.String(), "\n")
 		if msg, ok := badValueMessage(fs, first); ok {
 			first = "xaa-idp: " + msg

@@ -168,7 +168,7 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 	row("client", e.ServerClientID)
 	rule := e.Rule
 	if rule == "" {
-		// explain names the rule that decided (CONTRACT section 2); when
+		// explain names the rule that decided (README.md, "Commands"); when
 		// no access or deny entry did (default deny, a disabled user, an
 		// unknown audience), the line says so instead of going missing.
 		rule = "none (no access or deny entry; the reason says what decided)"

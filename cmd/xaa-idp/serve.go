@@ -124,8 +124,8 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 	}
 	if *f.tls && strings.HasPrefix(iss, "http:") {
 		if file := r.store.File(); *f.issuer == "" && file != "" {
-			// A configuration error names the file and line (CONTRACT
-			// section 3), as the MCP servers' http URLs are named.
+			// A configuration error names the file and line (docs/configuration.md,
+			// "Validation"), as the MCP servers' http URLs are named.
 			line := policy.Line(r.store.Snapshot().YAML(), "issuer") // the document the store read
 			fmt.Fprintf(stderr, "%s:%d: issuer: --tls serves https, but the issuer is %s: write https%s in the configuration, or leave it out to get https://<addr>\n", file, line, iss, iss[len("http"):])
 			r.close()
@@ -466,7 +466,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		if stateDir != "" {
 			dir = filepath.Join(stateDir, "tenants", t.ID)
 		}
-		// Each tenant has keys of its own (CONTRACT section 6), the cached
+		// Each tenant has keys of its own (docs/configuration.md, "Tenants"), the cached
 		// RS256 key too.
 		cache := keyCacheDir()
 		if cache != "" {
@@ -794,8 +794,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
-			if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
-				// Go's https servers answer plain http so (serve --tls).
+			if speaksHTTPS(resp, body) {
 				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
 			}
 			return exitFailure
@@ -850,7 +849,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // ensureDemoSETKey gives srv an ES256 key when the demo pushes Security
 // Event Tokens of cfg to some MCP server (endpoint names where): they are
-// ES256 (CONTRACT section 10), and a configuration whose ID tokens and
+// ES256 (docs/configuration.md, "Revocation push"), and a configuration whose ID tokens and
 // ID-JAGs are RS256 has none, so every push would fail. check asks for one
 // only of an explicit events_endpoint; the demo wires the others itself.
 func ensureDemoSETKey(srv *idp.Server, cfg *policy.Config, endpoint func(*policy.MCPServer) string) error {

@@ -65,7 +65,7 @@ func TestServe_TenantsPrintOneIssuerLogEachAndAnswerHealthz(t *testing.T) {
 
 // TestServe_TenantsWithoutStateDirHaveTheirOwnKeys: without --state-dir,
 // the RS256 key kept in the user's cache directory is kept per tenant, so
-// that no key of one tenant is in another's JWKS (CONTRACT section 6: own
+// that no key of one tenant is in another's JWKS (docs/configuration.md, "Tenants": own
 // keys, own kids, own JWKS; an okta tenant's RS256 ID-JAGs were signed with
 // the key of every tenant's ID tokens), and each tenant finds its own key
 // again at the next start.

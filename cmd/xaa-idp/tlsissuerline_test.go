@@ -10,8 +10,8 @@ import (
 
 // TestTLS_HTTPIssuerOfTheFileNamesFileAndLine: serve --tls and demo --tls
 // cannot serve the file's own http issuer, and say so as every
-// configuration error does: the file and the issuer's line (CONTRACT
-// section 3), exit 2. They named neither ("the configuration's issuer is
+// configuration error does: the file and the issuer's line (docs/configuration.md,
+// "Validation"), exit 2. They named neither ("the configuration's issuer is
 // http://..."), though the MCP servers' http URLs were told at their line.
 func TestTLS_HTTPIssuerOfTheFileNamesFileAndLine(t *testing.T) {
 	dir := t.TempDir()

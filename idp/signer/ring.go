@@ -20,7 +20,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -683,41 +682,9 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 const maxKeyFileBytes = 64 << 10
 
 // readKeyPEM reads the key file path, a regular file of at most
-// maxKeyFileBytes. Anything else is refused before it is read: read in
-// full, /dev/zero filled the memory of check and serve, and a named pipe
-// without a writer hung them.
+// maxKeyFileBytes (filekind.ReadRegular).
 func readKeyPEM(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(path, fi.Mode())
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(path, fi.Mode()) // replaced since
-	}
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeyFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d KiB, too large for a PEM private key", path, maxKeyFileBytes>>10)
-	}
-	return data, nil
-}
-
-// notRegular says that path, of mode m, is not a regular file.
-func notRegular(path string, m fs.FileMode) error {
-	return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM private key", path, filekind.Of(m))
+	return filekind.ReadRegular(path, "a PEM private key", maxKeyFileBytes, "64 KiB")
 }
 
 // CheckKeyFile returns the error Load gives for path as an entry of

@@ -15,7 +15,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -263,40 +262,10 @@ func TrustFile(caFile string) (*x509.CertPool, error) {
 // certificates is a few hundred KiB.
 const maxCAFileBytes = 8 << 20
 
-// readCAFile reads a regular file of at most maxCAFileBytes. Anything
-// else is refused before it is read: read in full, /dev/zero filled the
-// memory of the client commands, and a named pipe without a writer hung
-// them (as signing.key_files and --config are refused).
+// readCAFile reads a regular file of at most maxCAFileBytes
+// (filekind.ReadRegular), as signing.key_files and --config are read.
 func readCAFile(path string) ([]byte, error) {
-	notRegular := func(m fs.FileMode) error {
-		return fmt.Errorf("%s: not a regular file but %s; give the path of a PEM file of CA certificates", path, filekind.Of(m))
-	}
-	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(fi.Mode())
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(fi.Mode()) // replaced since
-	}
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCAFileBytes {
-		return nil, fmt.Errorf("%s: larger than %d MiB, too large for a PEM file of CA certificates", path, maxCAFileBytes>>20)
-	}
-	return data, nil
+	return filekind.ReadRegular(path, "a PEM file of CA certificates", maxCAFileBytes, "8 MiB")
 }
 
 func serial() *big.Int {

@@ -1,6 +1,6 @@
 // Package redirecturi matches a request's redirect_uri against a client's
 // registered ones, the same way at the IdP and at the demo authorization
-// servers (CONTRACT 9).
+// servers (docs/http.md, "/authorize").
 package redirecturi
 
 import (

@@ -23,7 +23,7 @@ const MaxDepth = 64
 type Options struct {
 	// NullMembers accepts null as an object member's value, where it
 	// means "absent" (a Client ID Metadata Document's optional members;
-	// the admin API refuses it, CONTRACT 9). null is never accepted as
+	// the admin API refuses it, docs/http.md). null is never accepted as
 	// the body itself or as a list element.
 	NullMembers bool
 	// Numbers decodes the numbers of free-form values (an any) as

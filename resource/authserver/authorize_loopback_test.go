@@ -11,7 +11,7 @@ import (
 )
 
 // TestAuthorize_LoopbackRedirectFollowsTheIdPRule: a loopback redirect URI
-// matches on another port as at the IdP (CONTRACT 9, RFC 8252 §7.3): only
+// matches on another port as at the IdP (docs/http.md, "/authorize"; RFC 8252 §7.3): only
 // an IP literal's port may differ, to a port a listener can have, and the
 // path is compared as sent. It used to match :0, :65536 and :080, a
 // percent-encoded path equal once decoded, and localhost on any port.

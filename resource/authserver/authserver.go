@@ -707,7 +707,7 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 	if strings.Contains(redirectURI, "#") {
 		return nil, invalidRequest("redirect_uri %q has a fragment, which a redirection URI must not have (RFC 6749 §3.1.2)", redirectURI)
 	}
-	// The IdP's rule (CONTRACT 9): exact, but for a loopback IP literal's
+	// The IdP's rule (docs/http.md, "/authorize"): exact, but for a loopback IP literal's
 	// port.
 	if !redirecturi.Allowed(registered, redirectURI) {
 		return nil, invalidRequest("redirect_uri %q is not registered for client %q", redirectURI, clientID)

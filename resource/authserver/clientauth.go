@@ -166,7 +166,7 @@ func (a *Server) authMethodsHint(endpoint string) string {
 // configuration mapped a confidential IdP client to it, as Claude's
 // client_id at every MCP server is its document's URL
 // (https://claude.ai/oauth/mcp-oauth-client-metadata), and demo.Stack
-// registers such a client with its secret at the IdP (CONTRACT section 6),
+// registers such a client with its secret at the IdP (docs/http.md, "Demo authorization servers"),
 // which authenticates it here without fetching the URL.
 //
 // With CIMDRegisteredOnly, a URL that clients lacks is no client at all
