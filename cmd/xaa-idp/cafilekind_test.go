@@ -13,9 +13,10 @@ import (
 // it was: a named pipe without a writer hung the command, /dev/zero filled
 // its memory until the kernel killed it, and a device or a huge file was
 // read in full to say "holds no PEM certificate". Anything but a regular
-// file is refused before it is read, naming what it is, and so is a file
-// larger than any CA bundle, as --config and signing.key_files are. Exit
-// 2, at once; nothing listens on the issuer.
+// file or a pipe is refused before it is read, naming what it is, and so
+// is a file larger than any CA bundle, as --config and signing.key_files
+// are; a pipe no process writes within 5 s, then. Exit 2; nothing listens
+// on the issuer.
 func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "ca.pem")
@@ -27,7 +28,7 @@ func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
-		fifo:       fifo + ": not a regular file but a named pipe; give the path of a PEM file of CA certificates",
+		fifo:       fifo + ": a named pipe that no process wrote and closed within 5s; give the path of a PEM file of CA certificates",
 		os.DevNull: os.DevNull + ": not a regular file but a device; give the path of a PEM file of CA certificates",
 		dir:        dir + ": not a regular file but a directory; give the path of a PEM file of CA certificates",
 		big:        big + ": larger than 8 MiB, too large for a PEM file of CA certificates",

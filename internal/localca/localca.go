@@ -262,10 +262,11 @@ func TrustFile(caFile string) (*x509.CertPool, error) {
 // certificates is a few hundred KiB.
 const maxCAFileBytes = 8 << 20
 
-// readCAFile reads a regular file of at most maxCAFileBytes
-// (filekind.ReadRegular), as signing.key_files and --config are read.
+// readCAFile reads a regular file of at most maxCAFileBytes, as
+// signing.key_files and --config are read, or a pipe (`--ca-file
+// <(command)`) written and closed within 5 s (filekind.ReadRegularOrPipe).
 func readCAFile(path string) ([]byte, error) {
-	return filekind.ReadRegular(path, "a PEM file of CA certificates", maxCAFileBytes, "8 MiB")
+	return filekind.ReadRegularOrPipe(path, "a PEM file of CA certificates", maxCAFileBytes, "8 MiB")
 }
 
 func serial() *big.Int {
