@@ -49,3 +49,11 @@ func IndexLines(l *Log) (n, bytes int) {
 	}
 	return l.index.n, bytes
 }
+
+// SetPipeProbed makes Open call f after it found that a named pipe has a
+// reader and before it opens the pipe for the log, until restore is called.
+func SetPipeProbed(f func()) (restore func()) {
+	old := pipeProbed
+	pipeProbed = f
+	return func() { pipeProbed = old }
+}

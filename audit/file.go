@@ -25,13 +25,16 @@ func openAppend(path string) (*os.File, fs.FileInfo, error) {
 	}
 	if err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
 		// Opening a named pipe for writing waits for a reader, forever
-		// when none comes: without blocking, it fails at once then.
+		// when none comes: without blocking, it fails at once then. The
+		// look is held open until the log's own writer is: a pipe left
+		// without a writer reads as ended, and its reader (cat) stops.
 		p, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if errors.Is(err, syscall.ENXIO) {
 			return nil, nil, fmt.Errorf("audit: %s is a named pipe that no process reads: start its reader first", path)
 		}
 		if err == nil {
-			p.Close()
+			defer p.Close()
+			pipeProbed()
 		}
 	}
 	f, err := os.OpenFile(path, flag, 0o600)
@@ -116,6 +119,10 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// pipeProbed runs after openAppend found that a named pipe has a reader,
+// before it opens the pipe for the log (export_test.go).
+var pipeProbed = func() {}
 
 // chunkSize is how much loadTail reads at a time, backwards from the end of the file.
 const chunkSize = 64 << 10

@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -442,13 +443,13 @@ func (p *Pusher) post(it *pending) (int, string, string) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.Endpoint, bytes.NewReader([]byte(set)))
 	if err != nil {
-		return -1, "", err.Error()
+		return -1, "", urlRedacted(err)
 	}
 	req.Header.Set("Content-Type", secevent.MediaType)
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.o.Client.Do(req)
 	if err != nil {
-		return 0, "", err.Error()
+		return 0, "", urlRedacted(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
@@ -458,6 +459,17 @@ func (p *Pusher) post(it *pending) (int, string, string) {
 		result += " " + e.Code + ": " + cut(e.Description, 200)
 	}
 	return resp.StatusCode, e.Code, result
+}
+
+// urlRedacted is err's text with the URL it quotes masked as the audit
+// shows the endpoint (redact.URL): Go's client masks a password alone,
+// not a token sent as the user (https://TOKEN@host/events).
+func urlRedacted(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact.URL(ue.URL)
+	}
+	return err.Error()
 }
 
 func cut(s string, n int) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -1018,5 +1019,39 @@ func TestPush_FirstRetryOfAReceiverThatDoesNotAnswerWithin5s(t *testing.T) {
 // push delivered or given up on, and audited.
 func waitIdle(p *push.Pusher) {
 	for deadline := time.Now().Add(60 * time.Second); p.Pending() > 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	}
+}
+
+// TestPush_ReceiverTokenStaysOutOfTheAuditLogWhenUnreachable: an
+// events_endpoint may carry a token as its user alone
+// (https://TOKEN@host/events), masked like a password wherever the
+// endpoint is shown. A receiver that could not be reached made the
+// attempt's result Go's transport error, which quotes the URL with only
+// a password masked: the token was in the audit log.
+func TestPush_ReceiverTokenStaysOutOfTheAuditLogWhenUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close() // nothing answers there
+	e := newEnv(t, "http://t0ken-s3cret@"+closed+"/events")
+	p := e.pusher(t, nil)
+	_ = p.SessionEnded("00u-bob")
+	var evs []audit.Event
+	for deadline := time.Now().Add(10 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		evs = pushEvents(e)
+	}
+	if len(evs) == 0 {
+		t.Fatal("no event_push event")
+	}
+	for _, ev := range evs {
+		b, _ := json.Marshal(ev)
+		if strings.Contains(string(b), "t0ken-s3cret") {
+			t.Errorf("the receiver's token is in the audit log: %s", b)
+		}
+		if res, _ := ev.Details["result"].(string); res == "" {
+			t.Errorf("event_push without its result: %s", b)
+		}
 	}
 }

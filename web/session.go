@@ -159,7 +159,8 @@ func (c *Console) csrf(h http.Handler) http.Handler {
 // bodyReadable refuses a form whose body the console would misread, as
 // the IdP's endpoints and login page do (internal/bodyheader): one with
 // more than one Content-Type (400), or compressed (415 with
-// Accept-Encoding: identity, RFC 9110 section 15.5.16). No browser sends
+// Accept-Encoding: identity, RFC 9110 section 15.5.16); and one that
+// declares more than maxFormBytes (413). No browser sends
 // either, so this is a script, which a status tells best. It comes before
 // the session's checks, which read the form: a compressed form would
 // otherwise be refused as lacking its CSRF token, and a form with two
@@ -169,7 +170,8 @@ func (c *Console) bodyReadable(w http.ResponseWriter, r *http.Request, s *sessio
 		return true
 	}
 	twoTypes, coding := bodyheader.TwoTypes(r.Header), bodyheader.Coding(r.Header)
-	if !twoTypes && coding == "" {
+	tooLarge := r.ContentLength > maxFormBytes
+	if !twoTypes && coding == "" && !tooLarge {
 		return true
 	}
 	var v *viewer // a signed-in admin gets the navigation bar to go on from
@@ -181,6 +183,14 @@ func (c *Console) bodyReadable(w http.ResponseWriter, r *http.Request, s *sessio
 	next, label := "/admin/", "Back to the console"
 	if !strings.HasPrefix(r.URL.Path, "/admin/access-requests/") && r.URL.Path != "/admin/signout" {
 		next, label = formPage(r), "Open the form's page"
+	}
+	if tooLarge {
+		// Refused before a byte is read: the CSRF check, which reads
+		// the form, would otherwise take it for a form without its token.
+		c.errorPageTo(w, r, v, http.StatusRequestEntityTooLarge, "Form not read",
+			"This form is too large (over 1 MiB), so it was not read and nothing was changed. Send a smaller one: fewer rows, or the change in parts.",
+			label, next)
+		return false
 	}
 	if twoTypes {
 		c.errorPageTo(w, r, v, http.StatusBadRequest, "Form not read",
