@@ -71,15 +71,8 @@ func testEd25519ClientAtEveryGrant(t *testing.T, alg jose.SignatureAlgorithm) {
 		return form
 	}
 
-	verifier, challenge := pkce()
-	params := authParams(callback, challenge)
-	params.Set("client_id", "ed-client")
-	params.Set("scope", "openid offline_access")
-	res := newBrowser(p).authorize(t, params, "alice", "alice-pw")
-	if res.location == nil || res.location.Query().Get("code") == "" {
-		t.Fatalf("no code: %+v", res)
-	}
-	resp, tok := p.postToken(t, with(url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
+	code, verifier := codeAt(t, p, "ed-client")
+	resp, tok := p.postToken(t, with(url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {callback}, "code_verifier": {verifier}}, assertion(p.URL, "code")), noAuth)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("code grant with an EdDSA client assertion: %d %v", resp.StatusCode, tok)

@@ -60,10 +60,18 @@ func TestTokenEndpoint_EmptyParametersAreAbsentInCodeAndRefreshGrants(t *testing
 // the code and its PKCE verifier, unredeemed.
 func (f *fixture) code(t *testing.T) (code, verifier string) {
 	t.Helper()
+	return codeAt(t, f.testIdP, "mcp-client")
+}
+
+// codeAt runs alice's login at clientID, for openid offline_access, up to
+// the redirect and returns the code and its PKCE verifier, unredeemed.
+func codeAt(t *testing.T, p *testIdP, clientID string) (code, verifier string) {
+	t.Helper()
 	verifier, challenge := pkce()
 	q := authParams("http://127.0.0.1/callback", challenge)
+	q.Set("client_id", clientID)
 	q.Set("scope", "openid offline_access")
-	res := newBrowser(f.testIdP).authorize(t, q, "alice", "alice-pw")
+	res := newBrowser(p).authorize(t, q, "alice", "alice-pw")
 	if res.location == nil || res.location.Query().Get("code") == "" {
 		t.Fatalf("no code: %+v", res)
 	}

@@ -42,16 +42,9 @@ func TestPublicClientSecret_EveryGrant(t *testing.T) {
 				}
 			}
 
-			verifier, challenge := pkce()
-			params := authParams(callback, challenge)
-			params.Set("client_id", "pub-client")
-			params.Set("scope", "openid offline_access")
-			res := newBrowser(p).authorize(t, params, "alice", "alice-pw")
-			if res.location == nil || res.location.Query().Get("code") == "" {
-				t.Fatalf("no code: %+v", res)
-			}
+			code, verifier := codeAt(t, p, "pub-client")
 			codeForm := func() url.Values {
-				return url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
+				return url.Values{"grant_type": {"authorization_code"}, "code": {code},
 					"redirect_uri": {callback}, "code_verifier": {verifier}}
 			}
 			resp, body := p.postToken(t, tc.with(codeForm()), tc.header)

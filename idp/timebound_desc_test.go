@@ -1,12 +1,28 @@
 package idp_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
+
+// crmReadAt starts an IdP with the configuration yaml, its clock frozen
+// at now, signs bob in as mcp-client and asks for an ID-JAG for crm.read.
+func crmReadAt(t *testing.T, yaml string, now time.Time) (*http.Response, map[string]any) {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(yaml), "timebound.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	p.Clock().Freeze()
+	p.Clock().Set(now)
+	tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
+	return exchangeAt(t, p, tok.IDToken(), "https://as.crm.example", "https://mcp.crm.example/mcp", "crm.read")
+}
 
 // TestExpiredAccessSaysWhenItEnded: once every access entry that gave a
 // user a server has expired, the token exchange says when the access
@@ -16,7 +32,7 @@ import (
 // after a longer one, or a hand edit), had a user told at 09:30 that
 // their access had expired at 08:00, an hour before they lost it.
 func TestExpiredAccessSaysWhenItEnded(t *testing.T) {
-	cfg, err := policy.Parse([]byte(`
+	resp, body := crmReadAt(t, `
 users:
   - {username: bob, password: bob-pw, sub: u-bob}
 clients:
@@ -30,15 +46,7 @@ mcp_servers:
     access:
       - {users: [bob], scopes: [crm.read], expires: "2030-01-01T09:00:00Z"}
       - {users: [bob], scopes: [crm.write], expires: "2030-01-01T08:00:00Z"}
-`), "expired.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
-	p.Clock().Freeze()
-	p.Clock().Set(time.Date(2030, 1, 1, 9, 30, 0, 0, time.UTC))
-	tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
-	resp, body := exchangeAt(t, p, tok.IDToken(), "https://as.crm.example", "https://mcp.crm.example/mcp", "crm.read")
+`, time.Date(2030, 1, 1, 9, 30, 0, 0, time.UTC))
 	desc, _ := body["error_description"].(string)
 	if resp.StatusCode != 400 || body["error"] != "access_denied" || !strings.Contains(desc, "expired at 2030-01-01T09:00:00Z") {
 		t.Errorf("HTTP %d %v, want access_denied saying the access expired at 09:00, when the last entry ended", resp.StatusCode, body)
@@ -51,15 +59,8 @@ mcp_servers:
 // matched until 08:00:00.5, which the client could not square with
 // exchanges that succeeded at 08:00:00.2.
 func TestExpiredAccessSaysTheInstantToTheFraction(t *testing.T) {
-	cfg, err := policy.Parse([]byte(strings.Replace(timeBoundConfig, `expires: "2030-01-01T08:00:00Z"}`, `expires: "2030-01-01T08:00:00.5Z"}`, 1)), "fraction.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startIdP(t, cfg)
-	p.Clock().Freeze()
-	p.Clock().Set(time.Date(2030, 1, 1, 8, 0, 1, 0, time.UTC))
-	tok := p.login(t, "mcp-client", "s1", "bob", "bob-pw")
-	resp, body := exchangeAt(t, p, tok.IDToken(), "https://as.crm.example", "https://mcp.crm.example/mcp", "crm.read")
+	resp, body := crmReadAt(t, strings.Replace(timeBoundConfig, `expires: "2030-01-01T08:00:00Z"}`, `expires: "2030-01-01T08:00:00.5Z"}`, 1),
+		time.Date(2030, 1, 1, 8, 0, 1, 0, time.UTC))
 	desc, _ := body["error_description"].(string)
 	if resp.StatusCode != 400 || !strings.Contains(desc, "expired at 2030-01-01T08:00:00.5Z") {
 		t.Errorf("HTTP %d %v, want the access to have expired at 2030-01-01T08:00:00.5Z", resp.StatusCode, body)

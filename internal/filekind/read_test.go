@@ -23,17 +23,22 @@ func TestReadRegularOrPipe_Pipes(t *testing.T) {
 		}
 		return p
 	}
-
-	t.Run("written and closed", func(t *testing.T) {
-		p := fifo(t)
+	// writeAndClose writes data into the pipe p once a reader opens it,
+	// then closes it.
+	writeAndClose := func(p string, data []byte) {
 		go func() {
 			f, err := os.OpenFile(p, os.O_WRONLY, 0)
 			if err != nil {
 				return
 			}
-			f.WriteString("-----BEGIN CERTIFICATE-----\n")
+			f.Write(data)
 			f.Close()
 		}()
+	}
+
+	t.Run("written and closed", func(t *testing.T) {
+		p := fifo(t)
+		writeAndClose(p, []byte("-----BEGIN CERTIFICATE-----\n"))
 		data, err := ReadRegularOrPipe(p, "a PEM file", 1<<20, "1 MiB")
 		if err != nil || string(data) != "-----BEGIN CERTIFICATE-----\n" {
 			t.Fatalf("ReadRegular of a pipe written and closed: %q, %v", data, err)
@@ -66,14 +71,7 @@ func TestReadRegularOrPipe_Pipes(t *testing.T) {
 	})
 	t.Run("larger than the limit", func(t *testing.T) {
 		p := fifo(t)
-		go func() {
-			f, err := os.OpenFile(p, os.O_WRONLY, 0)
-			if err != nil {
-				return
-			}
-			f.Write(make([]byte, 4096))
-			f.Close()
-		}()
+		writeAndClose(p, make([]byte, 4096))
 		_, err := ReadRegularOrPipe(p, "a PEM file", 100, "100 bytes")
 		if err == nil || !strings.Contains(err.Error(), "larger than 100 bytes") {
 			t.Fatalf("ReadRegular of a pipe beyond the limit: %v", err)
