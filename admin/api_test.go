@@ -168,6 +168,21 @@ func TestAdminAPI_ConfigShowsNoExpiryForAnEntryWithout(t *testing.T) {
 	}
 }
 
+// auditPage GETs path of the audit API as alice and returns its events
+// and its Link header; any status but 200 fails the test.
+func auditPage(t *testing.T, base, path string) ([]audit.Event, string) {
+	t.Helper()
+	resp, body := get(t, base, path, "alice", "alice-pw")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+	}
+	var evs []audit.Event
+	if err := json.Unmarshal(body, &evs); err != nil {
+		t.Fatal(err)
+	}
+	return evs, resp.Header.Get("Link")
+}
+
 func TestAdminAPI_AuditPagesWithLink(t *testing.T) {
 	base, srv := startIdP(t)
 	for i := range 1250 {
@@ -177,15 +192,7 @@ func TestAdminAPI_AuditPagesWithLink(t *testing.T) {
 	}
 	page := func(path string) ([]audit.Event, string) {
 		t.Helper()
-		resp, body := get(t, base, path, "alice", "alice-pw")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
-		}
-		var evs []audit.Event
-		if err := json.Unmarshal(body, &evs); err != nil {
-			t.Fatal(err)
-		}
-		link := resp.Header.Get("Link")
+		evs, link := auditPage(t, base, path)
 		if link == "" {
 			return evs, ""
 		}
@@ -397,18 +404,11 @@ func TestAdminAPI_AuditAfterPagesForward(t *testing.T) {
 	}
 	page := func(path string) (reasons []string, link string) {
 		t.Helper()
-		resp, body := get(t, base, path, "alice", "alice-pw")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
-		}
-		var evs []audit.Event
-		if err := json.Unmarshal(body, &evs); err != nil {
-			t.Fatal(err)
-		}
+		evs, link := auditPage(t, base, path)
 		for _, e := range evs {
 			reasons = append(reasons, e.Reason)
 		}
-		return reasons, resp.Header.Get("Link")
+		return reasons, link
 	}
 	got, link := page("/admin/api/audit?type=admin_change&limit=3&after=" + ids[2])
 	if want := []string{"event 5", "event 4", "event 3"}; !slices.Equal(got, want) {

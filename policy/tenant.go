@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"regexp"
 	"time"
 )
@@ -160,4 +161,13 @@ func (c *Config) IdPs() []*Config {
 		return c.Tenants
 	}
 	return []*Config{c}
+}
+
+// keyPrefix is the path prefix of the keys of IdPs()[i] in the file:
+// "tenants[i]." with tenants, "" without.
+func (c *Config) keyPrefix(i int) string {
+	if len(c.Tenants) > 0 {
+		return fmt.Sprintf("tenants[%d].", i)
+	}
+	return ""
 }

@@ -202,10 +202,7 @@ func (v *validator) sharedServers() {
 		if t == nil {
 			continue
 		}
-		prefix := ""
-		if len(v.cfg.Tenants) > 0 {
-			prefix = fmt.Sprintf("tenants[%d].", i)
-		}
+		prefix := v.cfg.keyPrefix(i)
 		for j, s := range t.MCPServers {
 			for _, id := range sortedKeys(s.Clients) {
 				secret := ""

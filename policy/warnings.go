@@ -36,10 +36,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 	var out Problems
 	lines := &lineIndex{data: data}
 	for ti, idp := range cfg.IdPs() {
-		prefix := ""
-		if len(cfg.Tenants) > 0 {
-			prefix = fmt.Sprintf("tenants[%d].", ti)
-		}
+		prefix := cfg.keyPrefix(ti)
 		if tenant != "" && idp.ID != tenant {
 			continue
 		}
@@ -229,10 +226,7 @@ func ExpiredWarnings(cfg *Config, data []byte, file string, now time.Time) Probl
 	var out Problems
 	lines := &lineIndex{data: data}
 	for ti, idp := range cfg.IdPs() {
-		prefix := ""
-		if len(cfg.Tenants) > 0 {
-			prefix = fmt.Sprintf("tenants[%d].", ti)
-		}
+		prefix := cfg.keyPrefix(ti)
 		for si, s := range idp.MCPServers {
 			for j := range s.Access {
 				e := &s.Access[j]

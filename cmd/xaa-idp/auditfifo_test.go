@@ -18,18 +18,7 @@ func TestServe_AuditLogFIFOWithoutReader(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	done := make(chan struct{})
-	var code int
-	var stderr string
-	go func() {
-		defer close(done)
-		code, _, stderr = runCLI(t, "serve", "--addr", "127.0.0.1:0", "--audit-log", fifo)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("serve --audit-log FIFO: still starting after 10s")
-	}
+	code, stderr := runCLIFor(t, 10*time.Second, "serve", "--addr", "127.0.0.1:0", "--audit-log", fifo)
 	want := fifo + " is a named pipe that no process reads: start its reader first"
 	if code != exitFailure || !strings.Contains(stderr, want) {
 		t.Errorf("serve --audit-log FIFO: exit %d, stderr %q; want exit %d saying %q", code, stderr, exitFailure, want)

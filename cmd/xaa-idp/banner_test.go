@@ -11,6 +11,19 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
+// printDemoOf is the demo's banner of the configuration config, with the
+// services of stack, at http://127.0.0.1:8080.
+func printDemoOf(t *testing.T, config string, stack []demo.Service) string {
+	t.Helper()
+	cfg, err := policy.Parse([]byte(config), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	return out.String()
+}
+
 // TestTryConnect_SurvivesAShell: the banner's command is pasted into a
 // shell, so every value in it reaches connect as one argument, as
 // configured, whatever characters a secret or a path holds.
@@ -54,7 +67,7 @@ mcp_servers:
 // TestPrintDemo_AServerWithoutAName: the banner names a server by its id
 // alone when it has no name, not "files ()".
 func TestPrintDemo_AServerWithoutAName(t *testing.T) {
-	cfg, err := policy.Parse([]byte(`
+	out := printDemoOf(t, `
 mcp_servers:
   - id: files
     issuer: http://127.0.0.1:9101
@@ -63,20 +76,14 @@ mcp_servers:
     name: Chat
     issuer: http://127.0.0.1:9102
     resources: [http://127.0.0.1:9202/mcp]
-`), "names.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack := []demo.Service{
+`, []demo.Service{
 		{Server: "files", Role: "authorization server", URL: "http://127.0.0.1:9101"},
 		{Server: "files", Role: "MCP server", URL: "http://127.0.0.1:9201/mcp"},
 		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
 		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
-	}
-	var out strings.Builder
-	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
-	if strings.Contains(out.String(), "()") || !strings.Contains(out.String(), "  files  ") || !strings.Contains(out.String(), "  chat (Chat)  ") {
-		t.Errorf("banner:\n%s\nwant files alone and chat (Chat)", out.String())
+	})
+	if strings.Contains(out, "()") || !strings.Contains(out, "  files  ") || !strings.Contains(out, "  chat (Chat)  ") {
+		t.Errorf("banner:\n%s\nwant files alone and chat (Chat)", out)
 	}
 }
 
@@ -133,7 +140,7 @@ users:
 // MCP server "chat" at an issuer of its own; the demo serves both, and the
 // banner lists both, not the last one alone under a count of one.
 func TestPrintDemo_TenantsWithTheSameServerID(t *testing.T) {
-	cfg, err := policy.Parse([]byte(`
+	out := printDemoOf(t, `
 tenants:
   - id: acme
     mcp_servers:
@@ -141,23 +148,17 @@ tenants:
   - id: globex
     mcp_servers:
       - {id: chat, name: Globex Chat, issuer: "http://127.0.0.1:9102", resources: ["http://127.0.0.1:9202/mcp"]}
-`), "tenants.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack := []demo.Service{
+`, []demo.Service{
 		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9101"},
 		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9201/mcp"},
 		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
 		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
-	}
-	var out strings.Builder
-	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	})
 	for _, want := range []string{"2 tenants and 2 MCP servers",
 		"  chat (Acme Chat)    http://127.0.0.1:9101  http://127.0.0.1:9201/mcp\n",
 		"  chat (Globex Chat)  http://127.0.0.1:9102  http://127.0.0.1:9202/mcp\n"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -168,23 +169,17 @@ tenants:
 // (OSC 52 writes the clipboard, others retitle the window or clear the
 // screen) or a bidi override is printed escaped.
 func TestPrintDemo_NamesCannotDriveTheTerminal(t *testing.T) {
-	cfg, err := policy.Parse([]byte(`
+	out := printDemoOf(t, `
 mcp_servers:
   - id: chat
     name: "Chat\e]52;c;cm0gLXJmIH4=\a\e[2J\u202e"
     issuer: http://127.0.0.1:9102
     resources: [http://127.0.0.1:9202/mcp]
-`), "names.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stack := []demo.Service{
+`, []demo.Service{
 		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
 		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
-	}
-	var out strings.Builder
-	printDemo(&out, cfg, stack, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
-	if strings.ContainsAny(out.String(), "\x1b\a\u202e") || !strings.Contains(out.String(), `chat (Chat\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\u202e)`) {
-		t.Errorf("banner:\n%q\nwant the server's name with its control and bidi characters escaped", out.String())
+	})
+	if strings.ContainsAny(out, "\x1b\a\u202e") || !strings.Contains(out, `chat (Chat\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\u202e)`) {
+		t.Errorf("banner:\n%q\nwant the server's name with its control and bidi characters escaped", out)
 	}
 }

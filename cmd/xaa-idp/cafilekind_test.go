@@ -33,18 +33,7 @@ func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
 		dir:        dir + ": not a regular file but a directory; give the path of a PEM file of CA certificates",
 		big:        big + ": larger than 8 MiB, too large for a PEM file of CA certificates",
 	} {
-		done := make(chan struct{})
-		var code int
-		var stderr string
-		go func() {
-			defer close(done)
-			code, _, stderr = runCLI(t, "login", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p", "--ca-file", file)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("--ca-file %s: still running after 10s", file)
-		}
+		code, stderr := runCLIFor(t, 10*time.Second, "login", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p", "--ca-file", file)
 		if code != exitUsage || !strings.Contains(stderr, "--ca-file: "+want) {
 			t.Errorf("--ca-file %s: exit %d, stderr %q; want exit %d saying %q", file, code, stderr, exitUsage, want)
 		}

@@ -67,12 +67,7 @@ func TestServe_EndedLoginsDeletedWhileRunningKeepTheirRecords(t *testing.T) {
 // one queued before it, which the server still holds.
 func TestServe_PushJournalDeletedWhileRunningKeepsItsSETs(t *testing.T) {
 	r := newSETReceiver(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	state := filepath.Join(dir, "state")
-	if err := os.WriteFile(file, fmt.Appendf(nil, pushConfig, r.URL+"/events"), 0o640); err != nil {
-		t.Fatal(err)
-	}
+	file, state := endedFiles(t, fmt.Sprintf(pushConfig, r.URL+"/events"))
 	issuer, cmd, stderr := startKillable(t, file, state)
 	var srv struct{ Access []policy.Access }
 	getJSON(t, issuer+"/admin/api/servers/files", &srv)

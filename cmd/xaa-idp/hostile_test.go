@@ -36,18 +36,7 @@ func TestClientCommands_AServerThatNeverAnswersTimesOut(t *testing.T) {
 		{"connect", "--issuer", hang, "--client-id", "c", "--username", "u", "--password", "p", "--watch"},
 	} {
 		start := time.Now()
-		done := make(chan struct{})
-		var code int
-		var stderr string
-		go func() {
-			defer close(done)
-			code, _, stderr = runCLI(t, append(args, "--timeout", "300ms")...)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: still waiting after 10s for a server that never answers", strings.Join(args, " "))
-		}
+		code, stderr := runCLIFor(t, 10*time.Second, append(args, "--timeout", "300ms")...)
 		if code != exitFailure || !strings.Contains(stderr, "--timeout") {
 			t.Errorf("%s: exit %d after %s, stderr %q; want %d and a word on --timeout", args[0], code, time.Since(start), stderr, exitFailure)
 		}

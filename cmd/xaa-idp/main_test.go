@@ -21,6 +21,23 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// runCLIFor is runCLI that fails the test when the command is still
+// running after d, instead of hanging it.
+func runCLIFor(t *testing.T, d time.Duration, args ...string) (code int, stderr string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code, _, stderr = runCLI(t, args...)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("xaa-idp %s: still running after %s", strings.Join(args, " "), d)
+	}
+	return code, stderr
+}
+
 // startServe runs `serve` until the test ends and returns the issuer it
 // printed.
 func startServe(t *testing.T, args ...string) string {

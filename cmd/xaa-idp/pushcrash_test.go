@@ -121,12 +121,7 @@ func TestServe_RevocationsSurviveAKillAndEditsWhileStopped(t *testing.T) {
 		t.Skip("starts and kills the binary")
 	}
 	r := newSETReceiver(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "idp.yaml")
-	state := filepath.Join(dir, "state")
-	if err := os.WriteFile(file, fmt.Appendf(nil, pushConfig, r.URL+"/events"), 0o640); err != nil {
-		t.Fatal(err)
-	}
+	file, state := endedFiles(t, fmt.Sprintf(pushConfig, r.URL+"/events"))
 
 	// Killed right after the 200 of bob's removal, the receiver down.
 	issuer, cmd, _ := startKillable(t, file, state)
