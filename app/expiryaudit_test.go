@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
-	"github.com/xaa-idp/xaa-idp/push"
 )
 
 // expiryYAML gives bob one access entry, long expired.
@@ -41,25 +37,12 @@ mcp_servers:
 // only after the Pusher's next periodic look (here an hour away, as the
 // second of a default IdP is, for a script, a race).
 func TestExpiredAccess_AuditedByTheDecisionThatFindsIt(t *testing.T) {
-	cfg, err := policy.Parse([]byte(expiryYAML), "expiry.yaml")
+	store, err := policy.NewStore([]byte(expiryYAML), "expiry.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	srv, err := idp.New(idp.Options{Config: cfg, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	p, err := push.New(push.Options{Issuer: issuer, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now, CheckEvery: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	ts.Config.Handler = app.New(app.Options{IdP: srv, Push: p})
-	ts.Start()
-	t.Cleanup(ts.Close)
+	ts, srv := startPushing(t, store, time.Hour)
+	issuer := ts.URL
 
 	ctx := context.Background()
 	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "s1", Username: "bob", Password: "bob"})

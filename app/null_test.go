@@ -6,16 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/app"
-	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/idp"
-	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestTenants_AdminAPINullIsRefusedAndNeverAnswered: under every tenant
@@ -28,41 +21,16 @@ func TestTenants_AdminAPINullIsRefusedAndNeverAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "tenants.yaml")
-	if err := os.WriteFile(file, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	store, err := policy.OpenStore(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	log, err := audit.Open(audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tenants []app.Tenant
-	issuers := map[string]string{}
-	for _, c := range store.Config().Tenants {
-		srv, err := idp.New(idp.Options{Config: c, Tenant: c.ID, SharedAudit: true, Issuer: base + c.Path, Audit: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		tenants = append(tenants, app.Tenant{IdP: srv, Store: store.Tenant(c.ID)})
-		issuers[c.ID] = srv.Issuer()
-	}
-	ts.Config.Handler = app.Tenants(tenants)
-	ts.Start()
-	t.Cleanup(ts.Close)
+	store, file := openTenantsFile(t, src)
+	_, servers, _ := startTenantsOf(t, store)
 
 	admins := map[string]string{"acme": "alice", "okta": "alice", "anthropic-acme": "bob", "c1": "dana"}
 	for id, admin := range admins {
-		issuer := issuers[id]
-		if issuer == "" {
+		srv := servers[id]
+		if srv == nil {
 			t.Fatalf("no tenant %s", id)
 		}
+		issuer := srv.Issuer()
 		send := func(method, path, body string, header ...string) (*http.Response, []byte) {
 			t.Helper()
 			var r io.Reader
