@@ -673,11 +673,13 @@ func excludedSet(list, schema string) (whole map[string]bool, subs map[string]ma
 				whole = map[string]bool{}
 			}
 			whole[top] = true
-		case subs == nil:
-			subs = map[string]map[string]bool{top: {sub: true}}
-		case subs[top] == nil:
-			subs[top] = map[string]bool{sub: true}
 		default:
+			if subs == nil {
+				subs = map[string]map[string]bool{}
+			}
+			if subs[top] == nil {
+				subs[top] = map[string]bool{}
+			}
 			subs[top][sub] = true
 		}
 	}

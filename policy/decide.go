@@ -250,12 +250,7 @@ func (c *Config) Decide(r Request) Decision {
 			d.Rule = expiredRules(d.Expired)
 			// The access ended with the entry that ended last, which
 			// need not be the last in the file.
-			ended := d.Expired[0].At
-			for _, x := range d.Expired[1:] {
-				if x.At.After(ended) {
-					ended = x.At
-				}
-			}
+			ended := slices.MaxFunc(d.Expired, func(a, b Expiry) int { return a.At.Compare(b.At) }).At
 			return refuse(denied,
 				fmt.Sprintf("the access of user %q to %s expired at %s; ask an administrator to renew it", user.Username, serverLabel(s), ended.Format(time.RFC3339Nano)),
 				expiredReason(user, s, d.Expired))

@@ -262,8 +262,9 @@ func rows(r *http.Request, prefix string) []int {
 	}
 	seen := map[int]bool{}
 	for k := range r.PostForm {
-		num, _, ok := strings.Cut(strings.TrimPrefix(k, prefix), ".")
-		if !strings.HasPrefix(k, prefix) || !ok {
+		rest, ok := strings.CutPrefix(k, prefix)
+		num, _, dot := strings.Cut(rest, ".")
+		if !ok || !dot {
 			continue
 		}
 		if i, err := strconv.Atoi(num); err == nil && i >= 0 && i < n && strconv.Itoa(i) == num {

@@ -41,6 +41,11 @@ type idJAG struct {
 	Expiry   time.Time
 }
 
+// owner is the user the ID-JAG is for (its issuer and sub), who owns its
+// entries in the replay caches (replay.Cache.UseShared): its jti's and
+// its DPoP proof's.
+func (j *idJAG) owner() string { return j.Issuer + "\x00" + j.Subject }
+
 // idJAGClaims is the wire form of the claims we read.
 type idJAGClaims struct {
 	jwt.Claims

@@ -187,7 +187,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 
 	tokenType, jkt := "Bearer", ""
 	if proof != nil {
-		if oerr := a.useProof(proof, jag.Issuer+"\x00"+jag.Subject, now); oerr != nil {
+		if oerr := a.useProof(proof, jag.owner(), now); oerr != nil {
 			return nil, oerr
 		}
 		tokenType, jkt = dpop.Scheme, proof.JKT
@@ -220,7 +220,7 @@ func (a *Server) checkReplay(reg *registration, jag *idJAG, now time.Time) *oaut
 	// and twice the skew from now.
 	// The user (issuer and sub) owns the entry: once the cache is half
 	// full, one user holding 1% of it is refused, not every user.
-	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.Issuer+"\x00"+jag.Subject, jag.Expiry.Add(a.cfg.Skew+replayPast), now)
+	err := a.useJTI(replayKey(jag.Issuer+"\x00"+jag.JTI), jag.owner(), jag.Expiry.Add(a.cfg.Skew+replayPast), now)
 	var full *replay.FullError
 	switch {
 	case reg.replayOK:
