@@ -330,7 +330,7 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 		// full, as at /authorize (pendingShare).
 		used, owner = s.cimdJTIs, sourceOf(r)
 	}
-	if err := used.UseShared(key, owner, claims.Expiry.Time().Add(subjectSkew+time.Second), now); err != nil {
+	if err := used.UseShared(key, owner, claims.Expiry.Time().Add(pastExp), now); err != nil {
 		return nil, replayRefusal(err, invalidClient("client_assertion jti %q was already used", claims.ID))
 	}
 	return c, nil

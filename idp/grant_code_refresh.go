@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -12,6 +13,28 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 )
+
+// handClientToOP readies form, which op reads, for the client id that we
+// authenticated. asserted, with a client assertion we verified as the
+// token exchange does: op would verify it again with RS256, ES256 and
+// PS256 alone (its JWT profile verifier takes no list) and the issuer
+// alone as aud, refusing an EdDSA one, which discovery announces, as
+// "signature algorithm not supported", or one for the token endpoint, so
+// op gets the client_id instead, and the context it returns has op take
+// the client as authenticated (assertedKey, models.go client.AuthMethod).
+// Otherwise a client_assertion_type without a client_assertion, which the
+// token exchange ignores, is dropped: op took it for an assertion and
+// answered "token contains an invalid number of segments". Used by the
+// code and refresh grants (serveWithOP) and the revocation (revoke).
+func handClientToOP(ctx context.Context, form url.Values, id string, asserted bool) context.Context {
+	form.Del("client_assertion_type")
+	if !asserted {
+		return ctx
+	}
+	form.Del("client_assertion")
+	form.Set("client_id", id)
+	return context.WithValue(ctx, assertedKey, id)
+}
 
 // opGrant is the authorization_code or the refresh_token grant (RFC 6749
 // sections 4.1.3 and 6), which zitadel's op serves: it authenticates the
@@ -47,23 +70,7 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	r.PostForm = req.form.presentValues()
 	note := &tokenNote{}
 	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
-	if asserted {
-		// checkOPClient verified the client assertion as the token
-		// exchange does. op would verify it again with RS256, ES256 and
-		// PS256 alone (its JWT profile verifier takes no list), refusing
-		// an EdDSA one, which discovery announces, as "signature
-		// algorithm not supported": op gets the client_id instead, and
-		// the client as authenticated (models.go, client.AuthMethod).
-		r.PostForm.Del("client_assertion")
-		r.PostForm.Del("client_assertion_type")
-		r.PostForm.Set("client_id", req.ev.ClientID)
-		ctx = context.WithValue(ctx, assertedKey, req.ev.ClientID)
-	} else {
-		// A client_assertion_type without a client_assertion, which the
-		// token exchange ignores: op took it for an assertion and
-		// answered "token contains an invalid number of segments".
-		r.PostForm.Del("client_assertion_type")
-	}
+	ctx = handClientToOP(ctx, r.PostForm, req.ev.ClientID, asserted)
 	// op reads r.Form, the query too, and takes the query's value of a
 	// parameter in both: it must act on the body, which was checked.
 	r.Form = r.PostForm

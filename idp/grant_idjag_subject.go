@@ -20,6 +20,12 @@ const (
 	// a token expired a minute ago is refused (RFC 7519 section 4.1.4
 	// allows "a small leeway").
 	subjectSkew = 30 * time.Second
+	// pastExp is how long after its exp a subject token, or a client
+	// assertion, is refused for sure: the skew, which still takes it at
+	// exp + subjectSkew, and a second, since a record (a used jti, an
+	// ended login) is live only before its time. A record of one kept
+	// that much past its exp outlives it.
+	pastExp = subjectSkew + time.Second
 	// maxVerifiedSubjects bounds the cache of verified ID tokens.
 	maxVerifiedSubjects = 10000
 )
@@ -128,7 +134,7 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	if v.AuthorizedParty != "" && v.AuthorizedParty != clientID {
 		return subject{Sub: v.Subject}, s.subjectError("audience validation failed: the subject ID token's azp is %q, not the authenticated client %q", v.AuthorizedParty, clientID)
 	}
-	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey, sid: v.SessionID, refusedFrom: v.Expiry.Add(subjectSkew + time.Second)}, nil
+	return subject{Sub: v.Subject, AuthTime: v.AuthTime, key: v.UseKey, sid: v.SessionID, refusedFrom: v.Expiry.Add(pastExp)}, nil
 }
 
 func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthError) {

@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -105,20 +104,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del("Authorization")
 		r.PostForm.Set("client_id", c.ClientID)
 	}
-	if form.Get("client_assertion") != "" {
-		// Verified by authenticateClient. op would verify it again with
-		// RS256, ES256 and PS256 alone and the issuer alone as aud,
-		// refusing an EdDSA one, or one for the token endpoint, which
-		// discovery announces, with 400 invalid_grant: op gets the
-		// client_id and the client as authenticated, as at the code and
-		// refresh grants (serveWithOP).
-		r.PostForm.Del("client_assertion")
-		r.PostForm.Del("client_assertion_type")
-		r.PostForm.Set("client_id", c.ClientID)
-		r = r.WithContext(context.WithValue(r.Context(), assertedKey, c.ClientID))
-	} else {
-		r.PostForm.Del("client_assertion_type") // stray, as at serveWithOP
-	}
+	// A client assertion was verified by authenticateClient; op gets the
+	// client_id and the client as authenticated, as at the code and
+	// refresh grants (op's own check refused an EdDSA one, or one for the
+	// token endpoint, with 400 invalid_grant).
+	r = r.WithContext(handClientToOP(r.Context(), r.PostForm, c.ClientID, form.Get("client_assertion") != ""))
 	s.serveOP(w, r)
 }
 

@@ -775,7 +775,7 @@ func (s *Server) liftEndedFloor(now time.Time) (prev *time.Time, raised bool) {
 // record is live only before its time. A record of an ended login lives
 // until then.
 func (s *Server) idTokenHorizon(t time.Time) time.Time {
-	return t.Add(s.Config().Lifetimes.IDToken.D() + subjectSkew + time.Second)
+	return t.Add(s.Config().Lifetimes.IDToken.D() + pastExp)
 }
 
 // revokedLogin names the ID tokens of one client in one SSO session.

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
 // tooManyFromSource is the description of the 503 an address gets when it
@@ -13,13 +15,13 @@ const tooManyFromSource = "this client address has too many sign-ins in progress
 
 // pendingShare is how many pending logins one client address may hold
 // once half of security.max_pending_logins are taken: 1% of them, at
-// least 10. Below half, any address may take a slot, so that a single
+// least 10 (replay.Share, the share of every bounded store). Below half, any address may take a slot, so that a single
 // address (a load test, every client behind a reverse proxy) still has
 // half the store; beyond it, a flood from one address is refused alone
 // and the other half is left to the others, a flood needing some 50
 // addresses at the default to fill the store.
 func pendingShare(maxPending int) int {
-	return max(maxPending/100, 10)
+	return replay.Share(maxPending)
 }
 
 // sourceOf names the client address of r as the pending-login share

@@ -16,6 +16,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -43,9 +44,10 @@ var (
 
 // userShare is how many SSO sessions, or tokens of one store, a user
 // keeps once the store of bound n is half full (ttlMap.PutShared): 1% of
-// it, at least 10. A user's next one then replaces their oldest.
+// it, at least 10, the share of the replay caches and the pending logins
+// too (replay.Share). A user's next one then replaces their oldest.
 func userShare(n int) int {
-	return max(n/100, 10)
+	return replay.Share(n)
 }
 
 // maxEndedSessions bounds the ended SSO sessions the IdP remembers (endSSO):

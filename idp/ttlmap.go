@@ -104,6 +104,12 @@ func (m *ttlMap[K, V]) Put(k K, v V, exp time.Time) {
 func (m *ttlMap[K, V]) PutEvicting(k K, v V, exp time.Time) (evicted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.putLocked(k, v, exp)
+}
+
+// putLocked is PutEvicting under the lock: room is made for a new key
+// when the map is full, then k is stored.
+func (m *ttlMap[K, V]) putLocked(k K, v V, exp time.Time) (evicted bool) {
 	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
 		evicted = m.evictLocked()
 	}
@@ -126,10 +132,7 @@ func (m *ttlMap[K, V]) PutShared(k K, v V, exp time.Time, by int, g string, shar
 			m.dropOldestOfGroupLocked(by, g)
 		}
 	}
-	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
-		m.evictLocked()
-	}
-	m.storeLocked(k, v, exp)
+	m.putLocked(k, v, exp)
 }
 
 // dropOldestOfGroupLocked deletes the live entry of group g of the
@@ -157,11 +160,7 @@ func (m *ttlMap[K, V]) PutNewEvicting(k K, v V, exp time.Time) (added, evicted b
 	if e, ok := m.data[k]; ok && m.now().Before(e.exp) {
 		return false, false
 	}
-	if _, ok := m.data[k]; !ok && len(m.data) >= m.max {
-		evicted = m.evictLocked()
-	}
-	m.storeLocked(k, v, exp)
-	return true, evicted
+	return true, m.putLocked(k, v, exp)
 }
 
 // storeLocked sets k and keeps byExp holding an item for every entry.

@@ -67,7 +67,7 @@ func (s *Server) recordGone(gone map[string]bool, at time.Time, lifetimes ...pol
 	// it could have been given, under either configuration.
 	keep := max(sessionTTL, authRequestTTL)
 	for _, l := range lifetimes {
-		keep = max(keep, l.IDToken.D()+subjectSkew+time.Second, l.AccessToken.D(), l.RefreshToken.D())
+		keep = max(keep, l.IDToken.D()+pastExp, l.AccessToken.D(), l.RefreshToken.D())
 	}
 	var recs []endedRecord
 	for sub := range gone {
