@@ -147,6 +147,7 @@ type Server struct {
 
 	sessionEnd    hooks[func(sub string)]                        // OnSessionEnd (secevent.go)
 	accessExpired hooks[func(cfg *policy.Config, now time.Time)] // OnAccessExpired (secevent.go)
+	revocations   revocationSeconds                              // NoteRevocation (secevent.go)
 
 	requests *access.Store // access requests (access_requests.go)
 
