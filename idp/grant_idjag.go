@@ -245,6 +245,9 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		s.notifyAccessExpired(cfg, now)
 	}
 	if !d.Allowed {
+		if d.Error == policy.ErrInsufficientUserAuthentication {
+			s.noteStepUp(subj.Sub, c.ClientID, subj.AuthTime)
+		}
 		return exchangeResponse{}, decisionError(d, ev)
 	}
 	jkt, err := s.useDPoP(proof, subj.Sub)
