@@ -92,8 +92,8 @@ type revocationSeconds struct {
 }
 
 // NoteRevocation records that a Security Event Token revoking sub's
-// access was queued for the MCP server whose issuer is audience, at at:
-// push.Options.Queued.
+// access was queued for, or accepted by, the MCP server whose issuer is
+// audience, at at: push.Pusher.OnQueued.
 func (s *Server) NoteRevocation(sub, audience string, at time.Time) {
 	r := &s.revocations
 	r.mu.Lock()

@@ -239,7 +239,8 @@ func (p *Pusher) Close() {
 // OnQueued registers f to be called with the user's sub, the server's
 // issuer (the SET's aud) and the SET's event_timestamp for every SET
 // queued from now on (or merged into one waiting), before it can be
-// posted: idp.Server.NoteRevocation, so that an ID-JAG issued after the
+// posted, and again with the IdP's clock when its receiver accepts it:
+// idp.Server.NoteRevocation, so that an ID-JAG issued after the
 // revocation falls in a later second. f runs under the Pusher's lock and
 // must neither block nor call the Pusher.
 func (p *Pusher) OnQueued(f func(sub, audience string, at time.Time)) {
@@ -419,6 +420,13 @@ func (p *Pusher) attempt(it *pending) {
 	status, code, result := p.post(it)
 	switch {
 	case status == http.StatusAccepted:
+		// The receiver took the revocation now, maybe in a later second
+		// than it was queued in (retries).
+		p.mu.Lock()
+		for _, f := range p.queued {
+			f(it.Sub, it.Audience, p.o.Now())
+		}
+		p.mu.Unlock()
 		p.audit(it, audit.Allowed, "", result, "delivered", it.attempts)
 		p.finish(it)
 	case status == http.StatusBadRequest:
