@@ -90,6 +90,7 @@ func New(o Options) http.Handler {
 		}
 		srv.OnSessionEnd(func(sub string) { _ = o.Push.SessionEnded(sub) })
 		srv.OnAccessExpired(o.Push.AccessExpired)
+		o.Push.OnQueued(srv.NoteRevocation)
 	}
 	mux := http.NewServeMux()
 	// The console calls the product in-process through mux: the IdP's

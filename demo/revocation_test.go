@@ -73,6 +73,13 @@ type loop struct {
 
 func startLoop(t *testing.T, config string, checkEvery time.Duration) *loop {
 	t.Helper()
+	return startLoopWith(t, config, push.Options{CheckEvery: checkEvery}, nil)
+}
+
+// startLoopWith is startLoop with the Pusher's retry options of o, and the
+// demo authorization server behind wrap (nil: none).
+func startLoopWith(t *testing.T, config string, o push.Options, wrap func(http.Handler) http.Handler) *loop {
+	t.Helper()
 	idpLn, idpURL := listen(t)
 	asLn, asURL := listen(t)
 	mcpLn, mcpURL := listen(t)
@@ -85,8 +92,8 @@ func startLoop(t *testing.T, config string, checkEvery time.Duration) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pusher, err := push.New(push.Options{Issuer: idpURL, Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now,
-		Endpoint: demo.EventsEndpoints(cfg), CheckEvery: checkEvery})
+	o.Issuer, o.Signer, o.Audit, o.Config, o.Now, o.Endpoint = idpURL, srv, srv.Audit(), cfg, srv.Now, demo.EventsEndpoints(cfg)
+	pusher, err := push.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +105,11 @@ func startLoop(t *testing.T, config string, checkEvery time.Duration) *loop {
 	}
 	for _, svc := range stack {
 		if svc.Role == "authorization server" {
-			serve(t, asLn, svc.Handler)
+			h := svc.Handler
+			if wrap != nil {
+				h = wrap(h)
+			}
+			serve(t, asLn, h)
 		} else {
 			serve(t, mcpLn, svc.Handler)
 		}

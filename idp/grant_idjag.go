@@ -162,7 +162,7 @@ func (s *Server) idJAGGrant() grant {
 // serveIDJAG answers an authenticated client's token exchange with an
 // ID-JAG or the refusal, and fills in the audit event.
 func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) {
-	resp, err := s.issueIDJAG(r, req.form, req.client, req.ev)
+	resp, err := s.issueIDJAG(r, req.form, req.client, req.ev, false)
 	if err != nil {
 		refuse(w, r, req.ev, err)
 		return
@@ -175,8 +175,9 @@ func (s *Server) serveIDJAG(w *heldResponse, r *http.Request, req grantRequest) 
 // 4.3.3, once the client is authenticated: check the parameters and the
 // DPoP proof, validate the subject token, ask the policy (which resolves
 // audience and resource and decides everything else), record the proof's
-// jti, sign.
-func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, ev *audit.Event) (exchangeResponse, *oauthError) {
+// jti, sign. waited is true when it runs again after
+// awaitRevocationSecond.
+func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, ev *audit.Event, waited bool) (exchangeResponse, *oauthError) {
 	if !c.TokenExchange {
 		// Before anything else it sends (docs/http.md, "Processing"): a
 		// client that may not exchange learns nothing about its subject
@@ -231,6 +232,11 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		AuthTime: subj.AuthTime,
 		Now:      now,
 	})
+	if d.Allowed && !waited && s.awaitRevocationSecond(r.Context(), subj.Sub, d.Server.Issuer, now) {
+		// Everything again in the next second: the user's standing may
+		// have changed while it waited.
+		return s.issueIDJAG(r, form, c, ev, true)
+	}
 	ev.Rule, ev.Reason = d.Rule, d.Reason
 	if d.Server != nil {
 		ev.Server = d.Server.ID
@@ -239,6 +245,9 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		s.notifyAccessExpired(cfg, now)
 	}
 	if !d.Allowed {
+		if d.Error == policy.ErrInsufficientUserAuthentication {
+			s.noteStepUp(subj.Sub, c.ClientID, subj.AuthTime)
+		}
 		return exchangeResponse{}, decisionError(d, ev)
 	}
 	jkt, err := s.useDPoP(proof, subj.Sub)

@@ -273,7 +273,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.toCallback(w, r, id)
 			return
 		}
-		if sess := s.session(r); sess != nil && !ar.forcesLogin() && ar.sessionFits(sess, now) {
+		if sess := s.session(r); sess != nil && !ar.forcesLogin() && s.sessionFits(ar, sess, now) {
 			if view.ClientHost != "" {
 				// A metadata document client: its document and its
 				// redirect_uri may be any site's, which would learn who
@@ -306,7 +306,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		// The page's "Continue as" button: the live SSO session signs the
 		// user in, as a GET would for a configured client.
 		sess := s.session(r)
-		if sess == nil || ar.forcesLogin() || !ar.sessionFits(sess, now) {
+		if sess == nil || ar.forcesLogin() || !s.sessionFits(ar, sess, now) {
 			loginError(w, http.StatusUnauthorized, view, "You are no longer signed in at this IdP. Sign in with your password.")
 			return
 		}

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -73,4 +74,73 @@ func (s *Server) notifyAccessExpired(cfg *policy.Config, now time.Time) {
 	for _, f := range s.accessExpired.all() {
 		f(cfg, now)
 	}
+}
+
+// maxRevocationSeconds bounds the revocations NoteRevocation remembers:
+// each is needed for a second only, so a full set first forgets those of
+// seconds past, and then records no more (an exchange in the second of an
+// unrecorded revocation is refused by the authorization server, as
+// before NoteRevocation, and the client gets another a second later).
+const maxRevocationSeconds = 10000
+
+// revocationSeconds holds, for a user (sub) and an MCP server (its
+// issuer), the second (Unix, on the IdP's clock) of the last revocation
+// pushed to that server.
+type revocationSeconds struct {
+	mu sync.Mutex
+	at map[[2]string]int64
+}
+
+// NoteRevocation records that a Security Event Token revoking sub's
+// access was queued for, or accepted by, the MCP server whose issuer is
+// audience, at at: push.Pusher.OnQueued.
+func (s *Server) NoteRevocation(sub, audience string, at time.Time) {
+	r := &s.revocations
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at == nil {
+		r.at = make(map[[2]string]int64)
+	}
+	k := [2]string{sub, audience}
+	if _, ok := r.at[k]; !ok && len(r.at) >= maxRevocationSeconds {
+		now := s.now().Unix()
+		for k, sec := range r.at {
+			if sec < now {
+				delete(r.at, k)
+			}
+		}
+		if len(r.at) >= maxRevocationSeconds {
+			return
+		}
+	}
+	r.at[k] = max(r.at[k], at.Unix())
+}
+
+// awaitRevocationSecond waits, when a revocation of sub was pushed to the
+// MCP server whose issuer is audience in the second of now, until the
+// IdP's clock is in the next second, and reports whether it is. An
+// authorization server that was told of the revocation refuses every
+// token issued up to its second (iat has whole seconds: it cannot tell
+// the ID-JAGs issued before the revocation in that second from those
+// issued after it), so that an ID-JAG of a user given the access back
+// in that second (moved by SCIM from one group that grants it to
+// another) would be refused. Waiting costs that exchange less than a
+// second; false at once without such a revocation or with the clock
+// frozen (no wait ends its second), and when the request ends first.
+func (s *Server) awaitRevocationSecond(ctx context.Context, sub, audience string, now time.Time) bool {
+	r := &s.revocations
+	r.mu.Lock()
+	sec, ok := r.at[[2]string{sub, audience}]
+	r.mu.Unlock()
+	if !ok || sec != now.Unix() || s.clock.Frozen() {
+		return false
+	}
+	t := time.NewTimer(time.Unix(sec+1, 0).Sub(now))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	}
+	return s.now().Unix() > sec
 }

@@ -147,6 +147,8 @@ type Server struct {
 
 	sessionEnd    hooks[func(sub string)]                        // OnSessionEnd (secevent.go)
 	accessExpired hooks[func(cfg *policy.Config, now time.Time)] // OnAccessExpired (secevent.go)
+	revocations   revocationSeconds                              // NoteRevocation (secevent.go)
+	stepUps       stepUps                                        // noteStepUp (stepup.go)
 
 	requests *access.Store // access requests (access_requests.go)
 

@@ -153,7 +153,7 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 		if sess != nil && hintSubject != "" && sess.Subject != hintSubject {
 			return nil, oidc.ErrLoginRequired().WithDescription("the user signed in at the IdP is not the one id_token_hint names; retry without prompt=none")
 		}
-		if sess == nil || !ar.sessionFits(sess, st.srv.now()) {
+		if sess == nil || !st.srv.sessionFits(ar, sess, st.srv.now()) {
 			return nil, oidc.ErrLoginRequired().WithDescription("no signed-in session at the IdP; retry without prompt=none")
 		}
 		if st.srv.client(st.srv.Config(), req.ClientID) == nil && cimd.IsURL(req.ClientID) {

@@ -128,9 +128,10 @@ type Pusher struct {
 
 	mu      sync.Mutex
 	queue   map[string]*pending
-	order   []*pending // queue in enqueue order, for the journal
-	journal *journal   // nil without Dir
-	busy    int        // attempts in flight
+	order   []*pending                                 // queue in enqueue order, for the journal
+	journal *journal                                   // nil without Dir
+	busy    int                                        // attempts in flight
+	queued  []func(sub, audience string, at time.Time) // OnQueued
 
 	watchMu sync.Mutex
 	cfg     *policy.Config // the configuration last compared
@@ -235,6 +236,19 @@ func (p *Pusher) Close() {
 	}
 }
 
+// OnQueued registers f to be called with the user's sub, the server's
+// issuer (the SET's aud) and the SET's event_timestamp for every SET
+// queued from now on (or merged into one waiting), before it can be
+// posted, and again with the IdP's clock when its receiver accepts it:
+// idp.Server.NoteRevocation, so that an ID-JAG issued after the
+// revocation falls in a later second. f runs under the Pusher's lock and
+// must neither block nor call the Pusher.
+func (p *Pusher) OnQueued(f func(sub, audience string, at time.Time)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.queued = append(p.queued, f)
+}
+
 // Pending returns the number of SETs not yet delivered.
 func (p *Pusher) Pending() int {
 	p.mu.Lock()
@@ -306,6 +320,12 @@ func (p *Pusher) enqueue(items []*pending) error {
 	for _, it := range fresh {
 		p.queue[it.ID] = it
 		p.order = append(p.order, it)
+	}
+	// Under mu, which attempts start under: before any is posted.
+	for _, f := range p.queued {
+		for _, it := range slices.Concat(fresh, merged) {
+			f(it.Sub, it.Audience, time.Unix(it.At, 0))
+		}
 	}
 	if p.journal != nil && len(fresh)+len(merged) > 0 {
 		if jerr := p.journal.superseded(len(merged), p.order); jerr != nil {
@@ -400,6 +420,13 @@ func (p *Pusher) attempt(it *pending) {
 	status, code, result := p.post(it)
 	switch {
 	case status == http.StatusAccepted:
+		// The receiver took the revocation now, maybe in a later second
+		// than it was queued in (retries).
+		p.mu.Lock()
+		for _, f := range p.queued {
+			f(it.Sub, it.Audience, p.o.Now())
+		}
+		p.mu.Unlock()
 		p.audit(it, audit.Allowed, "", result, "delivered", it.attempts)
 		p.finish(it)
 	case status == http.StatusBadRequest:
