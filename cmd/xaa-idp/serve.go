@@ -164,6 +164,8 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			slog.Info(fmt.Sprintf("--addr names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give --issuer %s",
 				r.addrHost, iss, defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls)))
 		}
+	} else {
+		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr))
 	}
 	if *f.tls {
 		if err := r.startTLS(iss, *f.stateDir); err != nil {
@@ -325,6 +327,37 @@ func defaultIssuer(a *net.TCPAddr, https bool) string {
 		return defaultIssuerNamed("127.0.0.1", a, https)
 	}
 	return defaultIssuerNamed(a.IP.String(), a, https)
+}
+
+// warnIssuerElsewhere warns when the issuer given (from: "--issuer" or
+// the configuration's) is on this machine, a loopback host, but names
+// another port than the one listened on at a: serve prints it, and clients
+// that use it reach another port (nothing, or another IdP), unless a port
+// forward leads here. An issuer of another host is a proxy's: not judged.
+func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
+	u, err := url.Parse(iss)
+	if err != nil {
+		return
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return
+	}
+	if !a.IP.IsLoopback() && !a.IP.IsUnspecified() {
+		return
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	bound := strconv.Itoa(a.Port)
+	if port == bound {
+		return
+	}
+	fix := *u
+	fix.Host = net.JoinHostPort(host, bound)
+	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give --issuer %s, or leave the issuer out to get the address bound",
+		from, iss, a, port, fix.String()))
 }
 
 // defaultIssuerNamed is defaultIssuer with the host name host for the
