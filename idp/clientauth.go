@@ -243,6 +243,23 @@ func secretMatches(c *policy.Client, secret string) bool {
 	return c.ClientSecret != "" && subtle.ConstantTimeCompare([]byte(c.ClientSecret), []byte(secret)) == 1
 }
 
+// assertionIssuer is the iss of the client assertion raw, unverified, or
+// "" when raw is none or not a JWT.
+func assertionIssuer(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	tok, err := jwt.ParseSigned(raw, clientAssertionAlgs)
+	if err != nil {
+		return ""
+	}
+	var claims jwt.Claims
+	if tok.UnsafeClaimsWithoutVerification(&claims) != nil {
+		return ""
+	}
+	return claims.Issuer
+}
+
 // authenticateAssertion verifies a private_key_jwt client assertion: iss
 // and sub are the client, aud names this IdP (issuer or token endpoint),
 // it is signed by one of the client's registered keys, it is live, and its

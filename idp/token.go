@@ -156,12 +156,17 @@ func duplicateParam(name, section string) *oauthError {
 }
 
 // clientIDFromRequest is the client a request names, authenticated or
-// not: the Basic user, else the client_id parameter as sent.
+// not: the Basic user, else the client_id parameter as sent, else the iss
+// of a client assertion, which names its client alone (RFC 7523 section 3),
+// so that a refused assertion is audited under its client.
 func clientIDFromRequest(r *http.Request, form *tokenForm) string {
 	if id, _, ok := r.BasicAuth(); ok {
 		return decodeBasic(id)
 	}
-	return form.first("client_id")
+	if id := form.first("client_id"); id != "" {
+		return id
+	}
+	return assertionIssuer(form.Get("client_assertion"))
 }
 
 // heldResponse buffers a grant's answer, so that it can be inspected and

@@ -40,6 +40,10 @@ type IDJAGShape struct {
 	Knobs
 	SigningAlg string `json:"signing_alg,omitempty"`
 	AudTenant  string `json:"aud_tenant,omitempty"`
+	// IncludeEmail is the server's include_email: its ID-JAGs carry the
+	// user's email whatever the email knob says (without email_verified,
+	// which only the knob adds).
+	IncludeEmail bool `json:"include_email,omitempty"`
 }
 
 // Explain decides r and reports the decision together with the shape of
@@ -80,6 +84,7 @@ func (c *Config) Explain(r Request) Explanation {
 	e.IDJAG = &IDJAGShape{Knobs: c.Knobs()}
 	if d.Server != nil {
 		e.IDJAG.SigningAlg, e.IDJAG.AudTenant = d.Server.IDJAGAlg(c), d.Server.AudTenant
+		e.IDJAG.IncludeEmail = d.Server.IncludeEmail
 	}
 	return e
 }

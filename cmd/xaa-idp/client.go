@@ -70,7 +70,9 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Password: *password, Scopes: scopes, RedirectURI: *redirect, HTTPClient: hc,
 	})
 	if err != nil {
-		return reportError(stdout, stderr, "login", err, *timeout)
+		code := reportError(stdout, stderr, "login", err, *timeout)
+		hintRedirect(stderr, "login", err, *redirect)
+		return code
 	}
 	if *printOnly == "" {
 		printJSON(stdout, tok)
@@ -245,6 +247,17 @@ func hintUntrusted(stderr io.Writer, cmd string, err error) {
 	var unknown x509.UnknownAuthorityError
 	if errors.As(err, &unknown) {
 		fmt.Fprintf(stderr, "xaa-idp %s: for an IdP started with --tls, trust its local CA with --ca-file DIR/tls/ca.pem ('xaa-idp ca --state-dir DIR' prints it)\n", cmd)
+	}
+}
+
+// hintRedirect says where the redirect URI the IdP did not find among the
+// client's came from: login and connect send --redirect-uri, which
+// defaults to http://127.0.0.1/callback, a URI a client configured with
+// other redirect_uris does not have.
+func hintRedirect(stderr io.Writer, cmd string, err error, redirect string) {
+	var oe *idpclient.Error
+	if errors.As(err, &oe) && oe.Code == "invalid_request" && strings.HasPrefix(oe.Description, "redirect_uri ") && strings.Contains(oe.Description, " is not registered for client ") {
+		fmt.Fprintf(stderr, "xaa-idp %s: it logs in with the redirect URI %s: pass --redirect-uri with one of the client's redirect_uris\n", cmd, redirect)
 	}
 }
 

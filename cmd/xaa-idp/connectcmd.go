@@ -101,6 +101,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
+		hintRedirect(stderr, "connect", err, o.RedirectURI)
 		return exitFailure
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
@@ -206,6 +207,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
+		hintRedirect(stderr, "connect", err, o.RedirectURI)
 		return exitFailure
 	}
 	return exitOK

@@ -197,6 +197,9 @@ func printExplanation(w io.Writer, e policy.Explanation) {
 		if j.AudTenant != "" {
 			shape += " aud_tenant=" + j.AudTenant
 		}
+		if j.IncludeEmail {
+			shape += " include_email=true"
+		}
 		row("id_jag", shape)
 	}
 }
