@@ -166,7 +166,7 @@ func rewritePath(path string, h http.Handler) http.Handler {
 	})
 }
 
-var tenantsPage = template.Must(template.New("tenants").Parse(`<!doctype html>
+var tenantsPage = template.Must(template.New("tenants").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xaa-idp · {{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
@@ -182,7 +182,7 @@ YAML policy and recorded in an audit log.</p>
 <h2>Try it</h2>
 {{- with .Try}}
 <p>Log a user of tenant <code>{{.ID}}</code> in without a browser and print the ID token (each tenant's page, linked above, has its own command):</p>
-<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}} --username USER --password PASSWORD --print id_token</pre>
+<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
 <p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
 <code>--print</code>) connects the user to every MCP server they are assigned to.</p>
 {{- else}}
