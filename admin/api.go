@@ -331,6 +331,11 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	// unchecked and kept out of the throttle, whose entries are keyed by
 	// the username and would otherwise hold whatever a header can carry.
 	if len(name) > idp.MaxUsernameBytes || len(pw) > idp.MaxPasswordBytes {
+		// As at the login form, an over-long username (a pasted token or
+		// password, more likely than a name) is neither audited nor logged.
+		if len(name) > idp.MaxUsernameBytes {
+			name = ""
+		}
 		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", idp.MaxUsernameBytes, idp.MaxPasswordBytes))
 		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
 		return nil

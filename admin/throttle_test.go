@@ -128,8 +128,11 @@ func TestAdminAPI_FailedBasicIsAuditedWithoutThePassword(t *testing.T) {
 	if len(users) != 3 || users[0] != "alice" || users[1] != "nobody" {
 		t.Fatalf("audited users %q", users)
 	}
-	if cut := users[2]; len(cut) > 512 || !strings.Contains(cut, "…[truncated ") || !strings.HasPrefix(long, cut[:strings.Index(cut, "…[truncated ")]) {
-		t.Errorf("a long username is not cut to 512 bytes with a marker: %d bytes, %q", len(cut), cut[len(cut)-20:])
+	// A username over the login form's 256 bytes is, as there, no part of
+	// the audit (nor of the log, which prints the event): such a "username"
+	// is a pasted token or password more often than a name.
+	if users[2] != "" || strings.Contains(string(raw), "éé") {
+		t.Errorf("an over-long username is audited: %d bytes", len(users[2]))
 	}
 }
 

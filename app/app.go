@@ -39,6 +39,10 @@ type Options struct {
 	// or a browser's User-Agent) for the admin API, the console or the login form's post under any
 	// other name is refused with 403, against DNS rebinding (hostGuard).
 	Hosts []string
+	// CAFile is the --ca-file argument (quoted for a shell) that the
+	// landing page's command gives when clients must trust a local CA
+	// (serve --tls); empty when they need none.
+	CAFile string
 
 	// tenants are every tenant's console, for the console's tenant
 	// switcher (set by Tenants).
@@ -65,7 +69,7 @@ type Options struct {
 func New(o Options) http.Handler {
 	srv := o.IdP
 	if path := srv.Path(); path != "" && !o.mounted {
-		return root([]Options{o}, o.Hosts, landing(srv), http.RedirectHandler(path+"/admin/", http.StatusFound))
+		return root([]Options{o}, o.Hosts, landing(srv, o.CAFile), http.RedirectHandler(path+"/admin/", http.StatusFound))
 	}
 	if o.Store != nil {
 		if srv.Config() != o.Store.Config() {
@@ -110,7 +114,7 @@ func New(o Options) http.Handler {
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux, Tenants: o.tenants, TailSlots: o.tails})
 	mux.Handle("/admin/api/", api)
 	mux.Handle("/admin/", console)
-	mux.Handle("GET /{$}", landing(srv))
+	mux.Handle("GET /{$}", landing(srv, o.CAFile))
 	mux.HandleFunc("/{$}", idp.MethodNotAllowed("GET, HEAD")) // else op's 404
 	mux.Handle("/", srv)
 	if !o.mounted {

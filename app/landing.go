@@ -8,12 +8,20 @@ import (
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
+// pageFuncs are the functions of the landing pages' templates:
+// redirectFor is the --redirect-uri a client's command needs ("" when the
+// CLI's default is registered), as the demo's banner gives it.
+var pageFuncs = template.FuncMap{
+	"redirectFor": func(c *policy.Client) string { return idpclient.RedirectFor(c.RedirectURIs) },
+}
+
 // landingPage is what a browser pointed at the issuer finds: what this is,
 // where to go next, and a command to try.
-var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
+var landingPage = template.Must(template.New("landing").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -43,7 +51,7 @@ YAML policy and recorded in an audit log.</p>
 <h2>Try it</h2>
 {{- if .Client}}
 <p>Log a user in without a browser and print the ID token:</p>
-<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}} --username USER --password PASSWORD --print id_token</pre>
+<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{.}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
 <p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
 <code>--print</code>) connects the user to every MCP server they are assigned to.</p>
 {{- else}}
@@ -56,14 +64,15 @@ YAML policy and recorded in an audit log.</p>
 // landing serves the landing page at /. The command names a client that
 // may use token exchange, public if there is one (it needs no secret);
 // secrets and passwords stay placeholders.
-func landing(srv *idp.Server) http.Handler {
+func landing(srv *idp.Server, caFile string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data := struct {
 			Issuer, Metadata string
 			Tenant, Persona  string
 			Root             string // the base URL, where a tenant's issuer lists every tenant
 			Client           *policy.Client
-		}{Issuer: srv.Issuer(), Metadata: srv.Issuer() + "/.well-known/oauth-authorization-server", Tenant: srv.Tenant()}
+			CAFile           string // Options.CAFile
+		}{Issuer: srv.Issuer(), Metadata: srv.Issuer() + "/.well-known/oauth-authorization-server", Tenant: srv.Tenant(), CAFile: caFile}
 		if srv.Path() != "" {
 			// RFC 8414 section 3.1: a path issuer's metadata is at the
 			// root, with the path after the well-known name.

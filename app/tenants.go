@@ -21,6 +21,9 @@ type Tenant struct {
 	Store *policy.TenantStore // nil: the configuration is read-only
 	// Push, when set, is the tenant's revocation push (Options.Push).
 	Push *push.Pusher
+	// CAFile is Options.CAFile, for the tenant's landing page and the
+	// root's.
+	CAFile string
 }
 
 // Tenants returns the HTTP surface of a file with tenants
@@ -44,7 +47,7 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	tails := web.NewTailSlots()
 	products := make([]Options, len(tenants))
 	for i, t := range tenants {
-		products[i] = Options{IdP: t.IdP, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts}
+		products[i] = Options{IdP: t.IdP, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts, CAFile: t.CAFile}
 		if t.Store != nil {
 			products[i].Store = t.Store
 		}
@@ -131,6 +134,7 @@ type tenantsView struct {
 type tenantRow struct {
 	ID, Persona, Issuer, Discovery string
 	Client                         *policy.Client
+	CAFile                         string // Options.CAFile
 }
 
 func tenantRows(title string, tenants []Tenant) tenantsView {
@@ -138,7 +142,7 @@ func tenantRows(title string, tenants []Tenant) tenantsView {
 	for _, t := range tenants {
 		cfg := t.IdP.Config()
 		v.Tenants = append(v.Tenants, tenantRow{ID: t.IdP.Tenant(), Persona: cfg.Knobs().Persona, Issuer: t.IdP.Issuer(),
-			Discovery: t.IdP.Issuer() + "/.well-known/openid-configuration", Client: tryClient(cfg)})
+			Discovery: t.IdP.Issuer() + "/.well-known/openid-configuration", Client: tryClient(cfg), CAFile: t.CAFile})
 	}
 	for i := range v.Tenants {
 		if v.Tenants[i].Client != nil {
@@ -166,7 +170,7 @@ func rewritePath(path string, h http.Handler) http.Handler {
 	})
 }
 
-var tenantsPage = template.Must(template.New("tenants").Parse(`<!doctype html>
+var tenantsPage = template.Must(template.New("tenants").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xaa-idp · {{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
@@ -182,7 +186,7 @@ YAML policy and recorded in an audit log.</p>
 <h2>Try it</h2>
 {{- with .Try}}
 <p>Log a user of tenant <code>{{.ID}}</code> in without a browser and print the ID token (each tenant's page, linked above, has its own command):</p>
-<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}} --username USER --password PASSWORD --print id_token</pre>
+<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{.}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
 <p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
 <code>--print</code>) connects the user to every MCP server they are assigned to.</p>
 {{- else}}

@@ -194,7 +194,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		return fail(exitFailure, err)
 	}
 	r.closers = append(r.closers, pusher.Close)
-	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store, Push: pusher, Hosts: []string{r.addrHost}}))
+	r.handler = logRequests(app.New(app.Options{IdP: srv, Store: r.store, Push: pusher, Hosts: []string{r.addrHost}, CAFile: r.caFileArg()}))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	if *f.config == "" {
 		slog.Info("serving the embedded demo configuration (password = username); changes through the admin API live in memory", "users", userList(cfg))
@@ -370,6 +370,15 @@ func defaultIssuerNamed(host string, a *net.TCPAddr, https bool) string {
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.Port))
 }
 
+// caFileArg is the --ca-file argument of the commands the landing pages
+// suggest: the local CA's certificate under --tls, quoted for a shell.
+func (r *runningIdP) caFileArg() string {
+	if r.ca == nil {
+		return ""
+	}
+	return shellQuote(r.ca.CertPath())
+}
+
 // startTLS serves the IdP's listener over TLS with a certificate of the
 // local CA in stateDir (a temporary directory, removed at exit, without
 // one) for the issuer's host and the loopback names.
@@ -524,7 +533,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		}
 		r.closers = append(r.closers, pusher.Close)
 		r.tenants = append(r.tenants, srv)
-		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID), Push: pusher})
+		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID), Push: pusher, CAFile: r.caFileArg()})
 		slog.Info("tenant", "id", t.ID, "persona", srv.Config().Knobs().Persona, "issuer", srv.Issuer(), "console", srv.Issuer()+"/admin/")
 	}
 	r.srv = tenants[0].IdP
