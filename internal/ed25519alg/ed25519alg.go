@@ -13,6 +13,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 )
 
 // Alg is RFC 9864's Ed25519.
@@ -24,6 +26,11 @@ const Alg = jose.SignatureAlgorithm("Ed25519")
 func Claims(tok *jwt.JSONWebToken, raw string, key any, out any) error {
 	if len(tok.Headers) != 1 || tok.Headers[0].Algorithm != string(Alg) {
 		return tok.Claims(key, out)
+	}
+	// go-jose checks crit when it verifies; this is the check it would
+	// have made.
+	if err := jwscrit.Check(tok.Headers[0]); err != nil {
+		return err
 	}
 	pub, ok := key.(ed25519.PublicKey)
 	if !ok || len(pub) != ed25519.PublicKeySize {
