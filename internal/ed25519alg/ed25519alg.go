@@ -46,3 +46,12 @@ func Claims(tok *jwt.JSONWebToken, raw string, key any, out any) error {
 	}
 	return tok.UnsafeClaimsWithoutVerification(out)
 }
+
+// SameAlg reports whether two alg names name one signature: equal, or
+// EdDSA and Ed25519, RFC 9864's name for it with the Ed25519 keys that
+// are the only EdDSA keys here (a key registered for EdDSA verifies an
+// Ed25519 JWS).
+func SameAlg(a, b string) bool {
+	eddsa := func(s string) bool { return s == string(jose.EdDSA) || s == string(Alg) }
+	return a == b || eddsa(a) && eddsa(b)
+}
