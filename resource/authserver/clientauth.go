@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -240,6 +241,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
 	}
 	hdr := tok.Headers[0]
+	if err := jwscrit.Check(hdr); err != nil {
+		return "", invalidClient("the client assertion's %v", err)
+	}
 	var claims jwt.Claims
 	verified := false
 	for _, k := range c.Keys {

@@ -13,6 +13,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -87,6 +89,9 @@ func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clie
 	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
 	if err != nil {
 		return nil, invalidGrant("the assertion is not a valid JWS: %v", err)
+	}
+	if err := jwscrit.Check(tok.Headers[0]); err != nil {
+		return nil, invalidGrant("the ID-JAG's %v", err)
 	}
 
 	// The issuer is checked on the unverified claims first, so that tokens
