@@ -152,6 +152,15 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 			wantStatus: 401, wantError: "invalid_client", wantDesc: `crit names 'urn:example:ext'`,
 		},
 		{
+			// As at the IdP (go-jose's Validate): the replay floor after
+			// a torn record trusts iat, which must then not be ahead.
+			name: "assertion issued in the future",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["iat"] = now.Add(10 * time.Minute).Unix() }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "was issued in the future",
+		},
+		{
 			name: "assertion for another audience",
 			req: func(t *testing.T) tokenRequest {
 				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, "https://other.example", now, nil))

@@ -269,6 +269,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if now.After(exp.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion expired at %s (now %s)", stamp(exp), stamp(now))
 	}
+	if claims.IssuedAt != nil && claims.IssuedAt.Time().After(now.Add(a.cfg.Skew)) {
+		return "", invalidClient("the client assertion was issued in the future, at %s (now %s)", stamp(claims.IssuedAt.Time()), stamp(now))
+	}
 	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion is not valid before %s (now %s)", stamp(claims.NotBefore.Time()), stamp(now))
 	}
