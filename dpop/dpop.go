@@ -31,6 +31,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -177,8 +178,11 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if err != nil {
 		return fail("the DPoP proof's JOSE header is not base64url: %v", err)
 	}
+	// go-jose's JSON, as go-jose reads the header and claims: member
+	// names are case-sensitive (RFC 7515 section 4, RFC 7519 section 4),
+	// where encoding/json takes "HTM" for htm, and a name twice is refused.
 	var h proofHeader
-	if err := json.Unmarshal(rawHeader, &h); err != nil {
+	if err := gojson.Unmarshal(rawHeader, &h); err != nil {
 		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk: %v", err)
 	}
 	if h.Typ != ProofType {
@@ -219,7 +223,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof's signature does not verify with its jwk (alg %s)", hdr.Algorithm)
 	}
 	var c proofClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := gojson.Unmarshal(payload, &c); err != nil {
 		return fail("the DPoP proof's claims are malformed: %v", err)
 	}
 	thumb, err := jwk.Thumbprint(crypto.SHA256)
