@@ -133,9 +133,13 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	if err != nil {
 		return nil, invalidGrant("the assertion's JOSE header is not base64url: %v", err)
 	}
+	var members map[string]json.RawMessage
+	if err := gojson.Unmarshal(b, &members); err != nil {
+		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+	}
 	var h joseHeader
 	if err := gojson.Unmarshal(b, &h); err != nil {
-		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+		return nil, invalidGrant("the assertion's JOSE header members alg, typ and kid must be strings (RFC 7515 section 4.1): %v", err)
 	}
 	return &h, nil
 }
