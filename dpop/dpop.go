@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"net"
 	"net/http"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -152,6 +154,10 @@ type proofClaims struct {
 	HTU string           `json:"htu"`
 	IAT *jwt.NumericDate `json:"iat"`
 	ATH *string          `json:"ath"`
+	// EXP and NBF are no claims of RFC 9449, but a proof that has them
+	// is bound by them (RFC 7519 sections 4.1.4 and 4.1.5).
+	EXP *jwt.NumericDate `json:"exp"`
+	NBF *jwt.NumericDate `json:"nbf"`
 }
 
 // Verify checks proof against want: RFC 9449 section 4.3 steps 2 to 9, 11
@@ -172,8 +178,11 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if err != nil {
 		return fail("the DPoP proof's JOSE header is not base64url: %v", err)
 	}
+	// go-jose's JSON, as go-jose reads the header and claims: member
+	// names are case-sensitive (RFC 7515 section 4, RFC 7519 section 4),
+	// where encoding/json takes "HTM" for htm, and a name twice is refused.
 	var h proofHeader
-	if err := json.Unmarshal(rawHeader, &h); err != nil {
+	if err := gojson.Unmarshal(rawHeader, &h); err != nil {
 		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk: %v", err)
 	}
 	if h.Typ != ProofType {
@@ -199,6 +208,9 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != ProofType || hdr.JSONWebKey == nil {
 		return fail("the DPoP proof's header is ambiguous")
 	}
+	if err := jwscrit.Check(hdr); err != nil {
+		return fail("the DPoP proof's %v", err)
+	}
 	jwk := hdr.JSONWebKey
 	if !jwk.IsPublic() {
 		return fail("the DPoP proof's jwk is not a public key")
@@ -211,7 +223,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof's signature does not verify with its jwk (alg %s)", hdr.Algorithm)
 	}
 	var c proofClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if err := gojson.Unmarshal(payload, &c); err != nil {
 		return fail("the DPoP proof's claims are malformed: %v", err)
 	}
 	thumb, err := jwk.Thumbprint(crypto.SHA256)
@@ -241,6 +253,12 @@ func Verify(proof string, want Want) (*Proof, error) {
 	}
 	if iat.After(want.Now.Add(window)) {
 		return fail("the DPoP proof's iat %s is more than %s in the future (now %s)", stamp(iat), window, stamp(want.Now))
+	}
+	if c.EXP != nil && want.Now.After(c.EXP.Time().Add(window)) {
+		return fail("the DPoP proof expired at %s (now %s)", stamp(c.EXP.Time()), stamp(want.Now))
+	}
+	if c.NBF != nil && c.NBF.Time().After(want.Now.Add(window)) {
+		return fail("the DPoP proof is not valid before %s (now %s)", stamp(c.NBF.Time()), stamp(want.Now))
 	}
 	if c.JTI == "" {
 		return fail("the DPoP proof has no jti")

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -293,11 +295,26 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	if err != nil || len(keys.Keys) == 0 {
 		return nil, invalidClient("client %q has no registered keys for private_key_jwt", id)
 	}
-	kid := tok.Headers[0].KeyID
+	hdr := tok.Headers[0]
+	if err := jwscrit.Check(hdr); err != nil {
+		return nil, invalidClient("client_assertion %v", err)
+	}
+	kid := hdr.KeyID
 	var claims jwt.Claims
-	verified := false
+	verified, unfit := false, ""
 	for _, k := range keys.Keys {
 		if kid != "" && k.KeyID != kid {
+			continue
+		}
+		// A key that declares its use or algorithm is good only for that
+		// (RFC 7517 sections 4.2 and 4.4, RFC 8725 section 3.1), as at the
+		// demo authorization servers: an RS256 key verifies no PS256.
+		if k.Use != "" && k.Use != "sig" {
+			unfit = fmt.Sprintf("; key %q is registered with use %q, not sig", k.KeyID, k.Use)
+			continue
+		}
+		if k.Algorithm != "" && !ed25519alg.SameAlg(k.Algorithm, hdr.Algorithm) {
+			unfit = fmt.Sprintf("; key %q is registered for alg %s, not the assertion's alg %s", k.KeyID, k.Algorithm, hdr.Algorithm)
 			continue
 		}
 		if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
@@ -306,7 +323,7 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 		}
 	}
 	if !verified {
-		return nil, invalidClient("client_assertion signature does not verify with client %q's registered keys (kid %q)", id, kid)
+		return nil, invalidClient("client_assertion signature does not verify with client %q's registered keys (kid %q)%s", id, kid, unfit)
 	}
 	// The wall clock, not the IdP's Clock: the client signs its assertion on
 	// its own clock (the SDKs use time.Now), which a test that moves the

@@ -256,6 +256,17 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 		{name: "jwk of another key", header: f.dpopHeader(t, proof{header: map[string]any{"jwk": jwkOf(t, newP256(t).Public())}}), desc: "signature does not verify"},
 		{name: "alg Ed25519, bad signature", header: f.dpopHeader(t, proof{key: ed, alg: "Ed25519", corrupt: true}), desc: "signature does not verify"},
 		{name: "alg Ed25519, a P-256 jwk", header: f.dpopHeader(t, proof{key: ed, alg: "Ed25519", header: map[string]any{"jwk": jwkOf(t, newP256(t).Public())}}), desc: "signature does not verify"},
+		// RFC 7515 section 4.1.11: an extension the proof marks critical
+		// and the server does not understand refuses it, whatever the
+		// alg; the Ed25519 one, which ed25519alg verifies, was accepted.
+		{name: "crit names an unknown extension", header: f.dpopHeader(t, proof{header: map[string]any{"crit": []string{"urn:example:ext"}, "urn:example:ext": true}}), desc: `crit names 'urn:example:ext'`},
+		{name: "alg Ed25519, crit names an unknown extension", header: f.dpopHeader(t, proof{key: ed, alg: "Ed25519", header: map[string]any{"crit": []string{"urn:example:ext"}, "urn:example:ext": true}}), desc: `crit names 'urn:example:ext'`},
+		// Claim names are case-sensitive (RFC 7519 section 4): HTM is no
+		// htm, though encoding/json matched it to one.
+		{name: "htm spelled HTM", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": nil, "HTM": "POST"}}), desc: `htm '' is not the request's method POST`},
+		// RFC 7519 sections 4.1.4 and 4.1.5 bind a proof that has them.
+		{name: "exp in the past", header: f.dpopHeader(t, proof{claims: map[string]any{"exp": time.Now().Add(-10 * time.Minute).Unix()}}), desc: "expired at"},
+		{name: "nbf in the future", header: f.dpopHeader(t, proof{claims: map[string]any{"nbf": time.Now().Add(10 * time.Minute).Unix()}}), desc: "not valid before"},
 		{name: "htm GET", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": "GET"}}), desc: `htm 'GET' is not the request's method POST`},
 		{name: "htu another URL", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "https://as.chat.example/token"}}), desc: `htu 'https://as.chat.example/token' is not ` + f.tokenEndpoint()},
 		{name: "htu the issuer", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": f.URL}}), desc: "htu"},

@@ -274,3 +274,25 @@ func idTokenType(typ string) bool {
 	t := strings.ToLower(typ)
 	return t == "" || t == "jwt" || t == "application/jwt"
 }
+
+// hintTypeError refuses an id_token_hint (/authorize, end_session) that is
+// a JWS typed as another token than an ID token (RFC 8725 section 3.11):
+// this IdP signs its ID-JAGs with the same keys, for the same users, and
+// op, which checks signature and issuer alone, took one for a hint. A hint
+// that is no JWS at all is op's to refuse.
+func hintTypeError(hint string) *oauthError {
+	if hint == "" {
+		return nil
+	}
+	tok, err := jwt.ParseSigned(hint, idTokenAlgs)
+	if err != nil {
+		return nil
+	}
+	switch typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); {
+	case typ == signer.IDJAGType:
+		return invalidRequest("id_token_hint is an ID-JAG (typ %s), not an ID token: send the id_token of the token response", signer.IDJAGType)
+	case !idTokenType(typ):
+		return invalidRequest("id_token_hint is typed %q, not an ID token (typ JWT or none)", typ)
+	}
+	return nil
+}

@@ -518,7 +518,10 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hint := s.idTokenHint(r)
-	e := s.checkPostLogoutRedirectURI(r, hint)
+	e := hintTypeError(r.Form.Get("id_token_hint"))
+	if e == nil {
+		e = s.checkPostLogoutRedirectURI(r, hint)
+	}
 	if e == nil {
 		e = s.validateEndSession(r)
 	}

@@ -640,6 +640,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			"request_uri is not supported (request_uri_parameter_supported: false): send the parameters in the authorization request itself")
 		return
 	}
+	if e := hintTypeError(r.Form.Get("id_token_hint")); e != nil {
+		s.redirectError(w, r, e.Code, e.Description)
+		return
+	}
 	ctx := withSource(r.Context(), source)
 	if sess := s.session(r); sess != nil {
 		ctx = withSession(ctx, sess)

@@ -132,22 +132,29 @@ func printPeople(w io.Writer, cfg *policy.Config) {
 	fmt.Fprintln(w, "\nClients:")
 	for _, c := range cfg.Clients {
 		kind := "public"
-		if c.ClientSecret != "" {
+		switch {
+		case c.ClientSecret != "" && len(c.JWKS) > 0:
+			kind = "secret " + c.ClientSecret + ", or private_key_jwt"
+		case c.ClientSecret != "":
 			kind = "secret " + c.ClientSecret
+		case len(c.JWKS) > 0:
+			kind = "private_key_jwt"
 		}
 		fmt.Fprintf(w, "  %s (%s)\n", c.ClientID, kind)
 	}
 }
 
 // tryConnect is a connect command that works against the IdP cfg at
-// issuer: the first client that may use token exchange and has a redirect
-// URI, and the first enabled user that it would get an ID-JAG for, for
+// issuer: the first client that may use token exchange, has a redirect
+// URI and logs in without keys, and the first enabled user that it would get an ID-JAG for, for
 // some MCP server; "" when there is none. The command names the client's
 // first redirect URI unless the client has connect's default.
 func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 	now := time.Now()
 	for _, c := range cfg.Clients {
-		if !c.TokenExchange || len(c.RedirectURIs) == 0 {
+		if !c.TokenExchange || len(c.RedirectURIs) == 0 || c.ClientSecret == "" && len(c.JWKS) > 0 {
+			// connect has no client assertion: a client with keys alone
+			// cannot log in with it.
 			continue
 		}
 		for _, u := range cfg.Users {

@@ -183,3 +183,58 @@ mcp_servers:
 		t.Errorf("banner:\n%q\nwant the server's name with its control and bidi characters escaped", out)
 	}
 }
+
+// TestPrintPeople_KeyClientIsNotPublic: a client with jwks authenticates
+// with private_key_jwt (docs/configuration.md, clients[]); the banner
+// called it "public", which sends its user to log in with client_id alone
+// and meet invalid_client.
+func TestPrintPeople_KeyClientIsNotPublic(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+clients:
+  - client_id: keys
+    jwks: {keys: [{kty: OKP, crv: Ed25519, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo}]}
+  - client_id: both
+    client_secret: s
+    jwks: {keys: [{kty: OKP, crv: Ed25519, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo}]}
+  - client_id: open
+`), "clients.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	printPeople(&out, cfg)
+	for _, want := range []string{"  keys (private_key_jwt)\n", "  both (secret s, or private_key_jwt)\n", "  open (public)\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestTryConnect_SkipsAKeyClient: connect authenticates with a secret or
+// none; the command it suggested for a client with jwks alone was
+// refused invalid_client.
+func TestTryConnect_SkipsAKeyClient(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: dev, password: dev}
+clients:
+  - client_id: keys
+    redirect_uris: ["http://127.0.0.1/callback"]
+    token_exchange: true
+    jwks: {keys: [{kty: OKP, crv: Ed25519, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo}]}
+  - {client_id: desk, client_secret: s, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
+mcp_servers:
+  - id: chat
+    issuer: http://127.0.0.1:9101
+    resources: [http://127.0.0.1:9201/mcp]
+    scopes: [chat.read]
+    clients: {keys: keys, desk: desk}
+    access: [{users: [dev], scopes: [chat.read]}]
+`), "try.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := tryConnect(cfg, "http://127.0.0.1:8080", demoBanner{program: "xaa-idp"}); !strings.Contains(cmd, "--client-id desk ") {
+		t.Errorf("command %q, want the secret client desk's", cmd)
+	}
+}

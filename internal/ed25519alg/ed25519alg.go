@@ -13,6 +13,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 )
 
 // Alg is RFC 9864's Ed25519.
@@ -24,6 +26,11 @@ const Alg = jose.SignatureAlgorithm("Ed25519")
 func Claims(tok *jwt.JSONWebToken, raw string, key any, out any) error {
 	if len(tok.Headers) != 1 || tok.Headers[0].Algorithm != string(Alg) {
 		return tok.Claims(key, out)
+	}
+	// go-jose checks crit when it verifies; this is the check it would
+	// have made.
+	if err := jwscrit.Check(tok.Headers[0]); err != nil {
+		return err
 	}
 	pub, ok := key.(ed25519.PublicKey)
 	if !ok || len(pub) != ed25519.PublicKeySize {
@@ -38,4 +45,13 @@ func Claims(tok *jwt.JSONWebToken, raw string, key any, out any) error {
 		return errors.New("ed25519 signature failed to verify")
 	}
 	return tok.UnsafeClaimsWithoutVerification(out)
+}
+
+// SameAlg reports whether two alg names name one signature: equal, or
+// EdDSA and Ed25519, RFC 9864's name for it with the Ed25519 keys that
+// are the only EdDSA keys here (a key registered for EdDSA verifies an
+// Ed25519 JWS).
+func SameAlg(a, b string) bool {
+	eddsa := func(s string) bool { return s == string(jose.EdDSA) || s == string(Alg) }
+	return a == b || eddsa(a) && eddsa(b)
 }

@@ -18,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
@@ -167,6 +168,9 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 	tok, err := jwt.ParseSigned(raw, algorithms)
 	if err != nil {
 		return nil, refuse(ErrInvalidRequest, "not a signed JWT with an accepted algorithm (ES256, RS256, EdDSA): %v", err)
+	}
+	if err := jwscrit.Check(tok.Headers[0]); err != nil {
+		return nil, refuse(ErrInvalidRequest, "the SET's %v", err)
 	}
 	var c struct {
 		Claims

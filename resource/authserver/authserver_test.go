@@ -84,6 +84,42 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_grant", wantDesc: "signature does not verify",
 		},
 		{
+			// It said "not a JSON object", which it is.
+			name: "typ is a number",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				k := e.idp.currentKey()
+				signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k}, (&jose.SignerOptions{}).WithHeader("typ", 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tok, err := jwt.Signed(signer).Claims(c).Serialize()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return grant(tok)
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `the assertion's JOSE header members alg, typ and kid must be strings`,
+		},
+		{
+			// RFC 7515 section 4.1.11. Refused as a signature that does
+			// not verify, which sent the IdP's operator to its keys.
+			name: "crit names an unknown extension",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				k := e.idp.currentKey()
+				signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k},
+					(&jose.SignerOptions{}).WithType(authserver.IDJAGType).WithCritical("urn:example:ext").WithHeader("urn:example:ext", true))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tok, err := jwt.Signed(signer).Claims(c).Serialize()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return grant(tok)
+			},
+			wantStatus: 400, wantError: "invalid_grant", wantDesc: `crit names 'urn:example:ext'`,
+		},
+		{
 			name: "alg none",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				return grant(unsigned(t, c, e.idp.currentKey().KeyID))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
@@ -130,6 +131,34 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 				return metadataGrant(jagFor(m.jwt), "", signAs(t, m, otherKey, e.asURL, now))
 			},
 			wantStatus: 401, wantError: "invalid_client", wantDesc: "does not verify with any key of the metadata document",
+		},
+		{
+			// RFC 7515 section 4.1.11; it was refused as a signature
+			// that does not verify.
+			name: "assertion whose crit names an unknown extension",
+			req: func(t *testing.T) tokenRequest {
+				signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: m.key, KeyID: "client-key"}},
+					(&jose.SignerOptions{}).WithCritical("urn:example:ext").WithHeader("urn:example:ext", true))
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := jwt.Signed(signer).Claims(map[string]any{"iss": m.jwt, "sub": m.jwt, "aud": e.asURL, "jti": randomString(),
+					"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}).Serialize()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return metadataGrant(jagFor(m.jwt), "", a)
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: `crit names 'urn:example:ext'`,
+		},
+		{
+			// As at the IdP (go-jose's Validate): the replay floor after
+			// a torn record trusts iat, which must then not be ahead.
+			name: "assertion issued in the future",
+			req: func(t *testing.T) tokenRequest {
+				return metadataGrant(jagFor(m.jwt), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["iat"] = now.Add(10 * time.Minute).Unix() }))
+			},
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "was issued in the future",
 		},
 		{
 			name: "assertion for another audience",

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -240,6 +241,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
 	}
 	hdr := tok.Headers[0]
+	if err := jwscrit.Check(hdr); err != nil {
+		return "", invalidClient("the client assertion's %v", err)
+	}
 	var claims jwt.Claims
 	verified := false
 	for _, k := range c.Keys {
@@ -264,6 +268,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	exp := claims.Expiry.Time()
 	if now.After(exp.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion expired at %s (now %s)", stamp(exp), stamp(now))
+	}
+	if claims.IssuedAt != nil && claims.IssuedAt.Time().After(now.Add(a.cfg.Skew)) {
+		return "", invalidClient("the client assertion was issued in the future, at %s (now %s)", stamp(claims.IssuedAt.Time()), stamp(now))
 	}
 	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(a.cfg.Skew)) {
 		return "", invalidClient("the client assertion is not valid before %s (now %s)", stamp(claims.NotBefore.Time()), stamp(now))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // setClaims are the claims of a valid CAEP session-revoked SET for alice
@@ -218,5 +219,27 @@ func TestEvents_QuotedValuesAreCut(t *testing.T) {
 				t.Errorf("description of %d bytes: %.700s, want each quoted value cut to 512 bytes with the marker", len(desc), desc)
 			}
 		})
+	}
+}
+
+// TestEvents_UnknownCriticalExtension: a SET whose crit names an
+// extension the recipient does not understand is refused (RFC 7515
+// section 4.1.11) as the malformed request it is; it was
+// authentication_failed, "the signature does not verify", which sends
+// the IdP's operator to keys that are fine.
+func TestEvents_UnknownCriticalExtension(t *testing.T) {
+	e := newEnv(t)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: e.idp.currentKey()},
+		(&jose.SignerOptions{}).WithType("secevent+jwt").WithCritical("urn:example:ext").WithHeader("urn:example:ext", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := jwt.Signed(signer).Claims(e.setClaims()).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.pushSET(t, set, "application/secevent+jwt")
+	if r.status != http.StatusBadRequest || r.str("err") != "invalid_request" || !strings.Contains(r.str("description"), `crit names "urn:example:ext"`) {
+		t.Errorf("HTTP %d %v, want 400 invalid_request naming crit", r.status, r.body)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -88,6 +90,9 @@ func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clie
 	if err != nil {
 		return nil, invalidGrant("the assertion is not a valid JWS: %v", err)
 	}
+	if err := jwscrit.Check(tok.Headers[0]); err != nil {
+		return nil, invalidGrant("the ID-JAG's %v", err)
+	}
 
 	// The issuer is checked on the unverified claims first, so that tokens
 	// from an untrusted issuer never make us fetch keys. Every other
@@ -128,9 +133,13 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	if err != nil {
 		return nil, invalidGrant("the assertion's JOSE header is not base64url: %v", err)
 	}
+	var members map[string]json.RawMessage
+	if err := gojson.Unmarshal(b, &members); err != nil {
+		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+	}
 	var h joseHeader
 	if err := gojson.Unmarshal(b, &h); err != nil {
-		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+		return nil, invalidGrant("the assertion's JOSE header members alg, typ and kid must be strings (RFC 7515 section 4.1): %v", err)
 	}
 	return &h, nil
 }
