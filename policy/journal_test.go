@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -87,6 +88,49 @@ func TestStore_HandEditDuringAnEditIsNotOverwritten(t *testing.T) {
 	}
 	if s.Config().Group("ops") != nil {
 		t.Fatal("the refused edit is running")
+	}
+	if _, err := s.PutGroup(policy.Group{Name: "ops"}, "*"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, file); !strings.HasSuffix(got, "# their note\n") || !strings.Contains(got, "name: ops") {
+		t.Errorf("the next edit did not apply on top of the hand edit:\n%s", got)
+	}
+}
+
+// A hand edit saved in the last moment, after the edit's last look at the
+// file and before its rename, is not overwritten either: the rename swaps
+// the files, sees that the one it took out is not the one the edit was
+// made on, and puts it back (Linux; elsewhere the window stays open).
+func TestStore_HandEditAfterTheLastLookIsNotOverwritten(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the files are swapped atomically on Linux only")
+	}
+	s, file := openCopy(t, "testdata/store/layout.yaml")
+	theirs := readString(t, file) + "# their note\n"
+	restore := policy.AfterDiskCheck(func() {
+		// The editor writes its own temporary file and renames it into place.
+		tmp := file + ".editor"
+		if err := os.WriteFile(tmp, []byte(theirs), 0o640); err != nil {
+			t.Error(err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			t.Error(err)
+		}
+	})
+	_, err := s.PutGroup(policy.Group{Name: "ops"}, "*")
+	restore()
+	var changed *policy.ChangedOnDiskError
+	if !errors.As(err, &changed) || changed.File != file {
+		t.Fatalf("err = %v, want a ChangedOnDiskError naming %s", err, file)
+	}
+	if got := readString(t, file); got != theirs {
+		t.Fatalf("the hand edit was overwritten:\n%s", got)
+	}
+	if s.Config().Group("ops") != nil {
+		t.Fatal("the refused edit is running")
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 	if _, err := s.PutGroup(policy.Group{Name: "ops"}, "*"); err != nil {
 		t.Fatal(err)

@@ -701,7 +701,19 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 			if err := s.checkWritable(); err != nil {
 				return err
 			}
-			return s.unchangedOnDisk(cur)
+			if err := s.unchangedOnDisk(cur); err != nil {
+				return err
+			}
+			if afterDiskCheck != nil {
+				afterDiskCheck()
+			}
+			return nil
+		}, func(old []byte) error {
+			// Saved by someone else after that look.
+			if Version(old) != cur.version {
+				return &ChangedOnDiskError{File: s.file}
+			}
+			return nil
 		})
 		var changed *ChangedOnDiskError
 		var readOnly *ReadOnlyError
@@ -717,6 +729,10 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	ch.made, ch.file = next, s.name
 	return ch, nil
 }
+
+// afterDiskCheck, when not nil, runs right after an edit's last look at
+// the file before replacing it (tests: export_test.go).
+var afterDiskCheck func()
 
 // aliasEdit names the file of a change that yamlpatch refused for the
 // file's anchors and aliases; other errors are returned as they are.

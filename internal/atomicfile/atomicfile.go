@@ -37,12 +37,18 @@ func WritePrivate(name string, data []byte) (fs.FileInfo, error) {
 // synced and just before the rename: an error from it leaves the file as
 // it is and is returned as it is. A writer that read the file checks here
 // that no one else has replaced it since, as late as it can without a
-// lock that others would have to take too.
-func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error) (fs.FileInfo, error) {
-	if ready == nil {
-		return write(name, data, perm, false, nil)
+// lock that others would have to take too. Someone else may still save
+// the file between that look and the rename; so, when replaced is not nil
+// and the system can exchange two files in one step (Linux), the new file
+// is exchanged with the one there rather than renamed over it, and
+// replaced is called with the content of the file it took out: an error
+// from it puts that file back, unchanged, and is returned as it is.
+func WriteIf(name string, data []byte, perm fs.FileMode, ready func() error, replaced func(old []byte) error) (fs.FileInfo, error) {
+	var last func() ([]byte, error)
+	if ready != nil {
+		last = func() ([]byte, error) { return nil, ready() }
 	}
-	return write(name, data, perm, false, func() ([]byte, error) { return nil, ready() })
+	return writeChecked(name, data, perm, false, last, replaced)
 }
 
 // WriteThen is Write (WritePrivate when private), but once data is synced
@@ -60,6 +66,12 @@ func WriteThen(name string, data []byte, perm fs.FileMode, private bool, tail fu
 // write is Write, WritePrivate (exact: perm whatever the old file's),
 // WriteIf and WriteThen.
 func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() ([]byte, error)) (fs.FileInfo, error) {
+	return writeChecked(name, data, perm, exact, ready, nil)
+}
+
+// writeChecked is write, exchanging the new file with the old one when
+// replaced is not nil (WriteIf).
+func writeChecked(name string, data []byte, perm fs.FileMode, exact bool, ready func() ([]byte, error), replaced func(old []byte) error) (fs.FileInfo, error) {
 	target := Target(name)
 	old, err := os.Stat(target)
 	if err == nil && !exact {
@@ -111,7 +123,11 @@ func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() 
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, target); err != nil {
+	if replaced != nil {
+		if err := exchange(tmp, target, replaced); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", name, err)
+		}
+	} else if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
@@ -119,6 +135,33 @@ func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() 
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
 	return os.Stat(target)
+}
+
+// exchange puts the new file tmp at target by swap, and removes the file
+// it took out once replaced accepts its content; else it swaps them back,
+// and returns replaced's error as it is. Where swap cannot, or target does
+// not exist, tmp is renamed over target.
+func exchange(tmp, target string, replaced func(old []byte) error) error {
+	swapped, err := swap(tmp, target)
+	if err == nil && !swapped {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil || !swapped {
+		os.Remove(tmp)
+		return err
+	}
+	old, err := os.ReadFile(tmp)
+	if err == nil {
+		err = replaced(old)
+	}
+	if err != nil {
+		if _, berr := swap(tmp, target); berr != nil {
+			// tmp holds someone else's file: it stays, named.
+			return fmt.Errorf("%w; putting back the file it replaced, now %s: %w", err, tmp, berr)
+		}
+	}
+	os.Remove(tmp)
+	return err
 }
 
 // ErrReadOnly is the error of CheckWritable.
