@@ -52,7 +52,7 @@ const (
 // slower linear lookups.
 type Config struct {
 	File       string          `yaml:"-" json:"-"` // file name errors refer to
-	Issuer     string          `yaml:"issuer" json:"issuer,omitempty" max:"url"`
+	Issuer     string          `yaml:"issuer,omitempty" json:"issuer,omitempty" max:"url"`
 	Signing    Signing         `yaml:"signing" json:"signing"`
 	Lifetimes  Lifetimes       `yaml:"lifetimes" json:"lifetimes"`
 	Exchange   ExchangeOptions `yaml:"exchange" json:"exchange"`
