@@ -164,6 +164,8 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			slog.Info(fmt.Sprintf("--addr names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give --issuer %s",
 				r.addrHost, iss, defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls)))
 		}
+	} else {
+		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr))
 	}
 	if *f.tls {
 		if err := r.startTLS(iss, *f.stateDir); err != nil {
@@ -325,6 +327,31 @@ func defaultIssuer(a *net.TCPAddr, https bool) string {
 		return defaultIssuerNamed("127.0.0.1", a, https)
 	}
 	return defaultIssuerNamed(a.IP.String(), a, https)
+}
+
+// warnIssuerElsewhere warns when the issuer names loopback on another
+// port than the one bound (docs/configuration.md's whole-file example sets
+// http://127.0.0.1:8080): every URL discovery names is then where this IdP
+// does not listen, and a client that finds it at its address is refused,
+// the metadata's issuer differing. Something on that port may forward
+// here, so this is no error.
+func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
+	u, err := url.Parse(iss)
+	if err != nil {
+		return
+	}
+	host, port := u.Hostname(), u.Port()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return
+	}
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if port == strconv.Itoa(a.Port) {
+		return
+	}
+	slog.Warn(fmt.Sprintf("%s is %s, on port %s, but this IdP listens on %s: the URLs discovery names are on port %s, and a client that finds the IdP here is refused (the metadata's issuer differs); leave the issuer out, or give --issuer %s, unless something on port %s forwards here",
+		from, iss, port, a, port, defaultIssuerNamed(host, a, u.Scheme == "https"), port))
 }
 
 // defaultIssuerNamed is defaultIssuer with the host name host for the
