@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 const testConfig = `
@@ -425,5 +427,55 @@ func TestAdminAPI_AuditAfterPagesForward(t *testing.T) {
 	}
 	if got, link := page("/admin/api/audit?type=admin_change&limit=3&user=nobody&after=" + ids[0]); len(got) != 0 || link != "" {
 		t.Errorf("after event 0, a filter no event matches: %q, Link %q; want nothing", got, link)
+	}
+}
+
+// TestAdminAPI_ConfigReadsBackAsTheConfiguration: GET /admin/api/config
+// is the running configuration under its YAML key names, and a key the
+// file leaves out is left out there too (docs/http.md, "Reading"), as an
+// access entry's expires is. Shown as their zero values, an access entry's
+// unset max_auth_age ("0s"), a client's unset jwks ({}), and a file
+// without tenants' id, path and tenants ("", "", []) read back as a file
+// check refuses (a step-up of 0, a JWK Set without keys, an empty tenant
+// list beside top-level keys). Only the removed passwords are missing.
+func TestAdminAPI_ConfigReadsBackAsTheConfiguration(t *testing.T) {
+	base, _ := serveConfig(t, `
+groups: [{name: eng}]
+users:
+  - {username: alice, password: alice-pw, admin: true, groups: [eng]}
+clients:
+  - {client_id: app, client_secret: s1, redirect_uris: ["http://127.0.0.1/cb"], token_exchange: true}
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    scopes: [files.read]
+    clients: {app: app-at-files}
+    access:
+      - {groups: [eng], scopes: [files.read]}
+`, "x.yaml")
+	resp, body := get(t, base, "/admin/api/config", "alice", "alice-pw")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	var top map[string]any
+	if err := json.Unmarshal(body, &top); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "path", "tenants"} {
+		if v, ok := top[k]; ok {
+			t.Errorf("a file without tenants shows %s: %v", k, v)
+		}
+	}
+	for _, k := range []string{`"max_auth_age"`, `"jwks"`, `"password"`, `"password_bcrypt"`} {
+		if bytes.Contains(body, []byte(k)) {
+			t.Errorf("the configuration shows %s, which the file leaves out:\n%s", k, body)
+		}
+	}
+	// JSON is YAML: with the password put back, the answer is a valid file.
+	users := top["users"].([]any)
+	users[0].(map[string]any)["password"] = "alice-pw"
+	back, _ := json.Marshal(top)
+	if _, err := policy.Parse(back, "back.yaml"); err != nil {
+		t.Errorf("the running configuration read back: %v", err)
 	}
 }

@@ -80,3 +80,31 @@ func TestConfigAPI_ReadOnlyFileIsNotReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigAPI_StatusSaysWhenTheFileIsReadOnly: GET /admin/api/status
+// answered "editable": true for a file the operator made read-only, while
+// every change to it was refused with 409. It says editable false, and
+// read_only why, for as long as the file (or its directory) is read-only.
+func TestConfigAPI_StatusSaysWhenTheFileIsReadOnly(t *testing.T) {
+	p := editable(t)
+	type status struct {
+		Editable bool   `json:"editable"`
+		ReadOnly string `json:"read_only"`
+	}
+	if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); decode[status](t, body) != (status{Editable: true}) {
+		t.Fatalf("a writable file: %s, want editable and no read_only", body)
+	}
+	if err := os.Chmod(p.file, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	_, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil)
+	if st := decode[status](t, body); st.Editable || !strings.Contains(st.ReadOnly, "read-only") || !strings.Contains(st.ReadOnly, p.file) {
+		t.Errorf("a read-only file: %s, want editable false and read_only naming %s", body, p.file)
+	}
+	if err := os.Chmod(p.file, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := p.send(t, http.MethodGet, "/admin/api/status", "alice", nil); decode[status](t, body) != (status{Editable: true}) {
+		t.Errorf("writable again: %s, want editable and no read_only", body)
+	}
+}

@@ -403,6 +403,9 @@ type StatusView struct {
 	ETag     string `json:"etag"`
 	Editable bool   `json:"editable"`
 	Watching bool   `json:"watching"` // changes on disk are picked up
+	// ReadOnly is why the file may not be changed here now (it or its
+	// directory is read-only: every change is 409); Editable is then false.
+	ReadOnly string `json:"read_only,omitempty"`
 	// LastReload is when the file, changed on disk, was last reloaded or
 	// refused; LastReloadError is why it was refused (the running
 	// configuration was kept), empty when it was loaded.
@@ -417,7 +420,7 @@ func (a *API) status(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	st := a.store.Status()
-	v := StatusView{File: st.File, InMemory: st.InMemory, Name: st.Name, ETag: etag(st.Version), Editable: true, Watching: st.Watching}
+	v := StatusView{File: st.File, InMemory: st.InMemory, Name: st.Name, ETag: etag(st.Version), Editable: st.ReadOnly == "", Watching: st.Watching, ReadOnly: st.ReadOnly}
 	if r := st.Reload; r != nil {
 		t := r.Time.UTC()
 		v.LastReload = &t

@@ -608,3 +608,34 @@ func TestTenants_UsersLinkStaysUnderTheTenant(t *testing.T) {
 		t.Errorf("paged %v, want the tenant's %d users", seen, want)
 	}
 }
+
+// TestTenants_ConfigReadsBackAsTheTenantsEntry: a tenant's GET
+// /admin/api/config is its entry of the file (docs/http.md, "Reading"),
+// and an entry may not hold issuer: shown as "", it read back as
+// "tenants[0].issuer: not allowed in a tenant". With the passwords put
+// back, the answer is an entry check accepts.
+func TestTenants_ConfigReadsBackAsTheTenantsEntry(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	req, _ := http.NewRequest(http.MethodGet, servers["okta"].Issuer()+"/admin/api/config", nil)
+	req.SetBasicAuth("alice", "alice")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var entry map[string]any
+	if err := json.Unmarshal(body, &entry); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("%d %v: %s", resp.StatusCode, err, body)
+	}
+	if v, ok := entry["issuer"]; ok {
+		t.Errorf("a tenant's configuration shows issuer %q", v)
+	}
+	for _, u := range entry["users"].([]any) {
+		u.(map[string]any)["password"] = "pw"
+	}
+	back, _ := json.Marshal(map[string]any{"tenants": []any{entry}})
+	if _, err := policy.Parse(back, "back.yaml"); err != nil {
+		t.Errorf("the tenant's configuration read back: %v", err)
+	}
+}

@@ -52,7 +52,7 @@ const (
 // slower linear lookups.
 type Config struct {
 	File       string          `yaml:"-" json:"-"` // file name errors refer to
-	Issuer     string          `yaml:"issuer" json:"issuer,omitempty" max:"url"`
+	Issuer     string          `yaml:"issuer,omitempty" json:"issuer,omitempty" max:"url"`
 	Signing    Signing         `yaml:"signing" json:"signing"`
 	Lifetimes  Lifetimes       `yaml:"lifetimes" json:"lifetimes"`
 	Exchange   ExchangeOptions `yaml:"exchange" json:"exchange"`
@@ -81,12 +81,12 @@ type Config struct {
 	IDJAG IDJAGOptions `yaml:"id_jag" json:"id_jag,omitzero"`
 	// ID and Path are set only in a tenant (an entry of Tenants): its id,
 	// and the path of its issuer under the base URL (default /t/<id>).
-	ID   string `yaml:"id" json:"id,omitempty" max:"name"`
-	Path string `yaml:"path" json:"path,omitempty" max:"url"`
+	ID   string `yaml:"id,omitempty" json:"id,omitempty" max:"name"`
+	Path string `yaml:"path,omitempty" json:"path,omitempty" max:"url"`
 	// Tenants, when given, are the complete, isolated IdPs this file
 	// configures, each a Config of its own; the top level then holds
 	// nothing else (docs/configuration.md, "Tenants").
-	Tenants []*Config `yaml:"tenants" json:"tenants,omitempty"`
+	Tenants []*Config `yaml:"tenants,omitempty" json:"tenants,omitempty"`
 
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group
@@ -203,8 +203,8 @@ type Group struct {
 // User is a person who logs in at the IdP.
 type User struct {
 	Username       string `yaml:"username" json:"username" max:"username"`
-	Password       string `yaml:"password" json:"password,omitempty" max:"password"`
-	PasswordBcrypt string `yaml:"password_bcrypt" json:"password_bcrypt,omitempty" max:"name"`
+	Password       string `yaml:"password,omitempty" json:"password,omitempty" max:"password"`
+	PasswordBcrypt string `yaml:"password_bcrypt,omitempty" json:"password_bcrypt,omitempty" max:"name"`
 	// Sub is the stable subject identifier in tokens; Parse fills in
 	// "u-" + Username when it is omitted.
 	Sub      string         `yaml:"sub" json:"sub" max:"sub"`
@@ -370,7 +370,7 @@ type Client struct {
 	TokenExchange bool     `yaml:"token_exchange" json:"token_exchange"`                   // may request ID-JAGs
 	// JWKS is an optional public JWK Set ({keys: [...]}) for private_key_jwt
 	// client authentication (RFC 7523 section 2.2).
-	JWKS map[string]any `yaml:"jwks" json:"jwks,omitempty"`
+	JWKS map[string]any `yaml:"jwks,omitempty" json:"jwks,omitempty"`
 }
 
 // Public reports whether the client has no credentials (no client_secret and
@@ -450,7 +450,7 @@ type Access struct {
 	Scopes  []string `yaml:"scopes" json:"scopes,omitempty" max:"scope"`
 	Clients []string `yaml:"clients" json:"clients,omitempty" max:"url"` // only through these clients; any when empty
 	// MaxAuthAge is step-up: the login must be at most this old.
-	MaxAuthAge Duration `yaml:"max_auth_age" json:"max_auth_age,omitempty"`
+	MaxAuthAge Duration `yaml:"max_auth_age,omitempty" json:"max_auth_age,omitempty"`
 	// Expires ends the entry: from this instant on (the IdP's clock) it
 	// matches nobody. Zero: it never expires.
 	Expires Timestamp `yaml:"expires,omitempty" json:"expires,omitempty"`

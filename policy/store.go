@@ -232,6 +232,9 @@ type Status struct {
 	Version  string
 	Watching bool    // the file is being watched for changes
 	Reload   *Reload // the last reload or refused reload; nil before any
+	// ReadOnly is why an edit would be refused now, the file or its
+	// directory being read-only (ReadOnlyError); "" when it may be changed.
+	ReadOnly string
 }
 
 // Status returns the Store's state.
@@ -242,6 +245,10 @@ func (s *Store) Status() Status {
 	if s.lastReload != nil {
 		r := *s.lastReload
 		st.Reload = &r
+	}
+	var ro *ReadOnlyError
+	if errors.As(s.checkWritable(), &ro) {
+		st.ReadOnly = ro.Err.Error()
 	}
 	return st
 }

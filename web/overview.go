@@ -10,10 +10,11 @@ import (
 // configStatus is GET /admin/api/status: where the configuration lives and
 // how its last reload went.
 type configStatus struct {
-	File        string     `json:"file"`      // "" when in memory
-	InMemory    bool       `json:"in_memory"` // no --config: edits are lost on exit
-	Editable    bool       `json:"editable"`  // the admin API can change it
-	Watching    bool       `json:"watching"`  // changes on disk are picked up
+	File        string     `json:"file"`                // "" when in memory
+	InMemory    bool       `json:"in_memory"`           // no --config: edits are lost on exit
+	Editable    bool       `json:"editable"`            // the admin API can change it
+	Watching    bool       `json:"watching"`            // changes on disk are picked up
+	ReadOnly    string     `json:"read_only,omitempty"` // why the file may not be changed now
 	ETag        string     `json:"etag"`
 	LastReload  *time.Time `json:"last_reload,omitempty"`
 	ReloadError string     `json:"last_reload_error,omitempty"`

@@ -356,3 +356,23 @@ func TestServers_OverlongNameInTheEditorIsRefusedWithItsBound(t *testing.T) {
 		t.Errorf("the running policy changed: %d entries", n)
 	}
 }
+
+// The operator made the configuration file read-only: every page says so
+// before a save is tried, naming the file, and does not say the IdP runs
+// without a configuration store (the banner GET /admin/api/status's
+// editable false gave until then).
+func TestServers_ReadOnlyFileBanner(t *testing.T) {
+	p, file := startWithFile(t)
+	b := p.browser(t)
+	b.signIn("alice", "alice")
+	if _, body := b.get("/admin/"); strings.Contains(body, "read-only") {
+		t.Fatalf("a writable file: the page says read-only\n%s", body)
+	}
+	if err := os.Chmod(file, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.get("/admin/")
+	if !strings.Contains(body, `id="readonly-file-banner"`) || !strings.Contains(body, file) || strings.Contains(body, "without a configuration store") {
+		t.Errorf("a read-only file: want its banner naming %s\n%s", file, body)
+	}
+}

@@ -57,3 +57,50 @@ func TestCacheDirKeepsTheRSAKey(t *testing.T) {
 		t.Errorf("the broken cache was not replaced by the new key: %v", err)
 	}
 }
+
+// TestCacheDirKeepsTheRotatedRSAKey: a rotation without a state directory
+// replaced the RS256 key in memory only, so the next start took the
+// cached key back: the key an admin had rotated out (because it leaked,
+// say) signed ID tokens again. The cache follows the rotation; a key of
+// signing.key_files is never written to it.
+func TestCacheDirKeepsTheRotatedRSAKey(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "xaa-idp")
+	load := func(keyFiles ...string) *Ring {
+		t.Helper()
+		r, err := Load(Options{IDTokenAlg: "RS256", IDJAGAlg: "ES256", KeyFiles: keyFiles, CacheDir: cache, Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := load()
+	old := first.IDTokenKey().ID()
+	rots, err := first.Rotate(time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := first.IDTokenKey().ID()
+	if rotated == old || len(rots) == 0 {
+		t.Fatalf("the rotation kept %s", old)
+	}
+	if got := load().IDTokenKey().ID(); got != rotated {
+		t.Errorf("the start after a rotation signs with %s, want the rotated-in %s (not the rotated-out %s)", got, rotated, old)
+	}
+
+	// A ring on a key file leaves the cache alone when it rotates.
+	file := filepath.Join(t.TempDir(), "rsa.pem")
+	s, err := generateKey("RS256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writePrivateKey(file, s); err != nil {
+		t.Fatal(err)
+	}
+	given := load(file)
+	if _, err := given.Rotate(time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := load().IDTokenKey().ID(); got != rotated {
+		t.Errorf("a rotation on top of a key file changed the cache: %s, want %s", got, rotated)
+	}
+}

@@ -155,6 +155,10 @@ type Ring struct {
 	// servers' ID-JAGs use (their signing_alg), made by Ensure.
 	others map[jose.SignatureAlgorithm]*Key
 	given  []crypto.Signer // Options.KeyFiles, read
+	// cacheDir is Options.CacheDir when the RS256 key is kept there
+	// (cachesKey, and no key file gives one), so that a rotation replaces
+	// it there too; "" otherwise.
+	cacheDir string
 }
 
 // previousKey is a key replaced by a rotation: it signs nothing any more,
@@ -444,6 +448,9 @@ func Load(o Options) (*Ring, error) {
 		given = append(given, s)
 	}
 	ring.given = given
+	if cachesKey(o, "RS256") && !slices.ContainsFunc(given, func(s crypto.Signer) bool { return algFits("RS256", s) }) {
+		ring.cacheDir = o.CacheDir
+	}
 	byAlg := map[string]*Key{}
 	var missing []string // algorithms whose key is generated in the background
 	for _, alg := range algs {

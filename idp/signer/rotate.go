@@ -7,12 +7,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 )
@@ -175,6 +178,17 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 		for _, k := range replaced {
 			if err := writePrivateKey(currentKeyPath(r.stateDir, string(k.alg)), k.priv); err != nil {
 				return rotations, err
+			}
+		}
+	}
+	if r.cacheDir != "" {
+		// The next start takes the cached RS256 key: the rotated-in one,
+		// not the one this rotation retires.
+		for _, k := range replaced {
+			if k.alg == jose.RS256 {
+				if err := writePrivateKey(cachedKeyPath(r.cacheDir, "RS256"), k.priv); err != nil {
+					slog.Warn("cannot keep the rotated signing key for the next start", "alg", k.alg, "err", err)
+				}
 			}
 		}
 	}
