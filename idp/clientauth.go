@@ -278,14 +278,26 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	}
 	kid := tok.Headers[0].KeyID
 	var claims jwt.Claims
-	verified := false
-	for _, k := range keys.Keys {
-		if kid != "" && k.KeyID != kid {
-			continue
+	verifies := func(keys *jose.JSONWebKeySet) bool {
+		for _, k := range keys.Keys {
+			if kid != "" && k.KeyID != kid {
+				continue
+			}
+			if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
+				return true
+			}
 		}
-		if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
-			verified = true
-			break
+		return false
+	}
+	verified := verifies(keys)
+	if !verified && cfg.Client(id) == nil && cimd.IsURL(id) {
+		// A metadata document client may have rotated its key since its
+		// document was cached: fetch it again, at most once per
+		// cimd.RefetchInterval for the client (cimd.go).
+		if dc, ok := s.refetchCIMD(ctx, cfg, id); ok {
+			if keys, err := clientKeys(dc); err == nil {
+				c, verified = dc, verifies(keys)
+			}
 		}
 	}
 	if !verified {
