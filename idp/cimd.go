@@ -52,6 +52,18 @@ func (s *Server) resolveCIMD(ctx context.Context, cfg *policy.Config, id string)
 	return cimdPolicyClient(dc, cfg.CIMD.Exchange()), nil
 }
 
+// refetchCIMD fetches the metadata document of the client id again, for
+// an assertion its cached keys do not verify (cimd.Resolver.Refetch): the
+// client it describes now, and true, or false when it was not fetched
+// again.
+func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, bool) {
+	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id)
+	if !ok {
+		return nil, false
+	}
+	return cimdPolicyClient(dc, cfg.CIMD.Exchange()), true
+}
+
 // cimdPolicyClient is the policy view of a metadata document client: its
 // keys become the JWK Set of private_key_jwt, and without keys it is a
 // public client (token_endpoint_auth_method none).

@@ -324,6 +324,12 @@ func TestCIMD_Refusals(t *testing.T) {
 		{"unsupported auth method", d.doc("/basic.json", map[string]any{"token_endpoint_auth_method": "client_secret_basic"}, nil), "/basic.json", `token_endpoint_auth_method 'client_secret_basic' is not supported`, audit.Error, 1},
 		{"jwks_uri 404", d.doc("/nokeys.json", map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": d.URL + "/missing-keys.json"}, nil), "/missing-keys.json", "HTTP 404", audit.Error, 1},
 		{"outside the allow list", outside, "/public.json", "matches no allowed pattern", audit.Denied, 0},
+		// A URI is ASCII (RFC 3986): a client_id with other characters is
+		// fetched at another, encoded URL, and a host such as Cyrillic
+		// "аррӏе" (xn--80ak6aa92e) would be shown on the login page as
+		// if it were apple.
+		{"a path that is not ASCII", d.doc("/é.json", none, nil), "/é.json", "is not printable ASCII", audit.Denied, 0},
+		{"a host that is not ASCII", strings.Replace(f.public, "127.0.0.1", "аррӏе.example", 1), "/public.json", "is not printable ASCII", audit.Denied, 0},
 	}
 	idToken := f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
 	for _, r := range rows {
@@ -333,7 +339,7 @@ func TestCIMD_Refusals(t *testing.T) {
 			for attempt := 1; attempt <= 2; attempt++ {
 				resp, body := f.exchange(t, idToken, r.id, nil)
 				desc, _ := body["error_description"].(string)
-				if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, r.want) || !strings.Contains(desc, r.id) {
+				if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, r.want) || !strings.Contains(desc, errdesc.ASCII(r.id)) {
 					t.Fatalf("attempt %d: %d %v; want 401 invalid_client naming the URL and %q", attempt, resp.StatusCode, body, r.want)
 				}
 				if i := strings.IndexFunc(desc, func(r rune) bool { return r < 0x20 || r > 0x7e || r == '"' || r == '\\' }); i >= 0 {

@@ -301,25 +301,40 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	}
 	kid := hdr.KeyID
 	var claims jwt.Claims
-	verified, unfit := false, ""
-	for _, k := range keys.Keys {
-		if kid != "" && k.KeyID != kid {
-			continue
+	unfit := ""
+	verifies := func(keys *jose.JSONWebKeySet) bool {
+		for _, k := range keys.Keys {
+			if kid != "" && k.KeyID != kid {
+				continue
+			}
+			// A key that declares its use or algorithm is good only for
+			// that (RFC 7517 sections 4.2 and 4.4, RFC 8725 section 3.1),
+			// as at the demo authorization servers: an RS256 key verifies
+			// no PS256.
+			if k.Use != "" && k.Use != "sig" {
+				unfit = fmt.Sprintf("; key %q is registered with use %q, not sig", k.KeyID, k.Use)
+				continue
+			}
+			if k.Algorithm != "" && !ed25519alg.SameAlg(k.Algorithm, hdr.Algorithm) {
+				unfit = fmt.Sprintf("; key %q is registered for alg %s, not the assertion's alg %s", k.KeyID, k.Algorithm, hdr.Algorithm)
+				continue
+			}
+			if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
+				return true
+			}
 		}
-		// A key that declares its use or algorithm is good only for that
-		// (RFC 7517 sections 4.2 and 4.4, RFC 8725 section 3.1), as at the
-		// demo authorization servers: an RS256 key verifies no PS256.
-		if k.Use != "" && k.Use != "sig" {
-			unfit = fmt.Sprintf("; key %q is registered with use %q, not sig", k.KeyID, k.Use)
-			continue
-		}
-		if k.Algorithm != "" && !ed25519alg.SameAlg(k.Algorithm, hdr.Algorithm) {
-			unfit = fmt.Sprintf("; key %q is registered for alg %s, not the assertion's alg %s", k.KeyID, k.Algorithm, hdr.Algorithm)
-			continue
-		}
-		if err := ed25519alg.Claims(tok, raw, k.Key, &claims); err == nil {
-			verified = true
-			break
+		return false
+	}
+	verified := verifies(keys)
+	if !verified && cfg.Client(id) == nil && cimd.IsURL(id) {
+		// A metadata document client may have rotated its key since its
+		// document was cached: fetch it again, at most once per
+		// cimd.RefetchInterval for the client (cimd.go).
+		if dc, ok := s.refetchCIMD(ctx, cfg, id); ok {
+			if keys, err := clientKeys(dc); err == nil {
+				unfit = ""
+				c, verified = dc, verifies(keys)
+			}
 		}
 	}
 	if !verified {

@@ -11,7 +11,9 @@
 // cached as their Cache-Control says, between 1 minute and 24 hours, in a
 // bounded cache; a URL that failed is answered with its error, unfetched,
 // for FailureCacheTTL, in another bounded cache; concurrent first
-// resolutions of one URL share one fetch.
+// resolutions of one URL share one fetch. A cached client whose assertion
+// no cached key verifies may be fetched again ([Resolver.Refetch]), once
+// per RefetchInterval, for a key it rotated.
 package cimd
 
 import (
@@ -41,6 +43,12 @@ const (
 	// DefaultTimeout), one outbound request per inbound one.
 	FailureCacheTTL         = 30 * time.Second
 	DefaultFailureCacheSize = 1000
+	// RefetchInterval is the least time between two refetches of one
+	// cached client's document (Resolver.Refetch): a client that rotated
+	// its key is fetched again at its first assertion under the new key,
+	// while assertions under keys that are nowhere (random kids) cost at
+	// most one fetch per client in that time.
+	RefetchInterval = 30 * time.Second
 	// MaxFailureCacheBytes bounds the URLs and error texts of the
 	// remembered failures together: a client_id URL is as long as the
 	// request allows.

@@ -52,11 +52,13 @@ type Resolver struct {
 }
 
 // entry is a cached client, or the error of a URL that did not resolve,
-// and when it goes stale.
+// and when it goes stale; refetched is when Refetch last fetched the
+// client's document, zero if never.
 type entry struct {
-	client  *Client
-	err     error
-	expires time.Time
+	client    *Client
+	err       error
+	expires   time.Time
+	refetched time.Time
 }
 
 // call is one fetch in progress, shared by everyone resolving its URL.
@@ -171,6 +173,50 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	c.client, c.err = client, err
 	close(c.done)
 	return client, err
+}
+
+// Refetch fetches the document of the cached client clientID again (and
+// its jwks_uri), for a client assertion that none of its cached keys
+// verifies: the client may have rotated its key since the document was
+// cached. A client's document is refetched at most once per
+// RefetchInterval; concurrent callers share the fetch. It returns the
+// client the new document describes, now cached in place of the old one,
+// and true; or nil and false when clientID is not cached, was refetched
+// less than RefetchInterval ago, or its document no longer resolves (the
+// cached client then stays until it expires, as a key set cache keeps its
+// keys when the server that publishes them fails).
+func (r *Resolver) Refetch(ctx context.Context, clientID string) (*Client, bool) {
+	r.mu.Lock()
+	e, ok := r.cache.get(clientID, r.now())
+	if c, waiting := r.inflight[clientID]; ok && waiting {
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.client, c.err == nil
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	if !ok || (!e.refetched.IsZero() && r.now().Before(e.refetched.Add(RefetchInterval))) {
+		r.mu.Unlock()
+		return nil, false
+	}
+	e.refetched = r.now()
+	r.cache.entries[clientID] = e // same expiry and cost: byExp stays right
+	c := &call{done: make(chan struct{})}
+	r.inflight[clientID] = c
+	r.mu.Unlock()
+
+	client, ttl, err := r.fetchClient(context.WithoutCancel(ctx), clientID)
+	r.mu.Lock()
+	delete(r.inflight, clientID)
+	if err == nil {
+		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), refetched: e.refetched}, r.now())
+	}
+	r.mu.Unlock()
+	c.client, c.err = client, err
+	close(c.done)
+	return client, err == nil
 }
 
 // boundedCache holds entries by URL, at most size of them and, when

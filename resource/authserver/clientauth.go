@@ -245,14 +245,23 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return "", invalidClient("the client assertion's %v", err)
 	}
 	var claims jwt.Claims
-	verified := false
-	for _, k := range c.Keys {
-		if (hdr.KeyID != "" && k.KeyID != hdr.KeyID) || (k.Algorithm != "" && k.Algorithm != hdr.Algorithm) {
-			continue
+	verifies := func(c *cimd.Client) bool {
+		for _, k := range c.Keys {
+			if (hdr.KeyID != "" && k.KeyID != hdr.KeyID) || (k.Algorithm != "" && k.Algorithm != hdr.Algorithm) {
+				continue
+			}
+			if tok.Claims(k, &claims) == nil {
+				return true
+			}
 		}
-		if tok.Claims(k, &claims) == nil {
-			verified = true
-			break
+		return false
+	}
+	verified := verifies(c)
+	if !verified {
+		// The client may have rotated its key since its document was
+		// cached: fetch it again, at most once per cimd.RefetchInterval.
+		if nc, ok := a.cfg.CIMD.Refetch(ctx, id); ok && nc.TokenEndpointAuthMethod == cimd.AuthPrivateKeyJWT {
+			verified = verifies(nc)
 		}
 	}
 	if !verified {

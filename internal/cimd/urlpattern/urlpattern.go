@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultAllow is the allow list of a configuration without one: any https
@@ -78,10 +79,19 @@ func ScriptScheme(scheme string) bool {
 }
 
 // Check checks the form of a client_id or jwks_uri URL: absolute http(s),
-// with a path, and none of what draft-ietf-oauth-client-id-metadata-document
-// §3 forbids (userinfo, fragment, dot segments). The error says what is
-// wrong.
+// printable ASCII, with a path, and none of what
+// draft-ietf-oauth-client-id-metadata-document §3 forbids (userinfo,
+// fragment, dot segments). The error says what is wrong.
 func Check(raw string) error {
+	// A URI is ASCII (RFC 3986 §2). net/url takes a space or a UTF-8
+	// character and sends it encoded, so the document would be fetched at
+	// another URL than the client_id, and an internationalised host
+	// (Cyrillic "аррӏе" for xn--80ak6aa92e) would be named on the login
+	// page as the look-alike it spells.
+	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r > '~' }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(raw[i:])
+		return fmt.Errorf("it has %U, which is not printable ASCII: a URL has none (RFC 3986); percent-encode it, and write an internationalised host in its xn-- form", r)
+	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:

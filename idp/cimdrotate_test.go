@@ -1,0 +1,106 @@
+package idp_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
+)
+
+// signedBy is a client assertion of the client id for aud, signed with key
+// under kid.
+func signedBy(t testing.TB, key *ecdsa.PrivateKey, kid, id, aud string) string {
+	t.Helper()
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s, err := jwt.Signed(sig).Claims(jwt.Claims{
+		Issuer: id, Subject: id, Audience: jwt.Audience{aud}, ID: randomJTI(),
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute)),
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestCIMD_KeyRotationRefetchesTheDocument: a private_key_jwt metadata
+// document client that rotates its key (a new key in its document's jwks,
+// or at its jwks_uri) authenticates with the new key at once, though the
+// document is cached for an hour: an assertion that no cached key verifies
+// makes the IdP fetch the document (and its jwks_uri) again, once. An
+// assertion under a key that is nowhere (random kids, say) costs no more
+// fetches until the interval has passed.
+func TestCIMD_KeyRotationRefetchesTheDocument(t *testing.T) {
+	f := startCIMD(t)
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	rows := []struct {
+		name, id, doc, keys string // keys: the jwks_uri path, or ""
+	}{
+		{"jwks in the document", f.inline, "/inline.json", ""},
+		{"jwks_uri", f.indirect, "/indirect.json", "/keys.json"},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{Issuer: f.URL, ClientID: r.id, Username: "alice", Password: "alice-pw",
+				Scopes: []string{"openid"}, ClientAssertion: f.docs.assertion(t, r.id, f.URL)})
+			if err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			fetched := func() int { return f.docs.hitsOf(r.doc) + f.docs.hitsOf(r.keys) }
+			before := fetched()
+
+			// The client rotates: k1 is gone, k2 is published.
+			k2 := newKey()
+			set := map[string]any{"keys": []any{jose.JSONWebKey{Key: &k2.PublicKey, KeyID: "k2", Algorithm: "ES256", Use: "sig"}}}
+			if r.keys == "" {
+				f.docs.doc(r.doc, map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks": set}, nil)
+			} else {
+				f.docs.json(r.keys, set)
+			}
+			resp, body := f.exchange(t, tok.IDToken(), r.id, assertionForm(signedBy(t, k2, "k2", r.id, f.URL)))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("exchange signed with the rotated key: %d %v, want 200", resp.StatusCode, body)
+			}
+			if got := fetched() - before; got != 1 && got != 2 {
+				t.Errorf("fetched %d times for the rotation, want the document (and its jwks_uri) once", got)
+			}
+			after := fetched()
+
+			// Kids that are nowhere: refused, and fetched no more.
+			for i := range 5 {
+				resp, body := f.exchange(t, tok.IDToken(), r.id, assertionForm(signedBy(t, newKey(), "random-"+string(rune('a'+i)), r.id, f.URL)))
+				if desc, _ := body["error_description"].(string); resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" || !strings.Contains(desc, "does not verify") {
+					t.Errorf("unknown kid: %d %v, want 401 invalid_client", resp.StatusCode, body)
+				}
+			}
+			if got := fetched() - after; got != 0 {
+				t.Errorf("assertions with unknown kids fetched %d more times within the refetch interval, want 0", got)
+			}
+			// The rotated key still works, from the cache.
+			if resp, body := f.exchange(t, tok.IDToken(), r.id, assertionForm(signedBy(t, k2, "k2", r.id, f.URL))); resp.StatusCode != http.StatusOK {
+				t.Fatalf("exchange with the rotated key again: %d %v", resp.StatusCode, body)
+			}
+			if got := fetched() - after; got != 0 {
+				t.Errorf("fetched %d more times, want 0", got)
+			}
+		})
+	}
+}
