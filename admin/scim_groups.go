@@ -178,6 +178,64 @@ func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit
 	return edits
 }
 
+// pruneServers are the edits of the MCP servers of cur whose access or
+// deny entries name the user username or the group group (either may be
+// ""): each leaves it out. An entry that then names no user and no group
+// is removed: an access entry so would match nobody (the file's check
+// refuses it), and a deny entry so would deny everyone through its
+// clients, or everyone. removed says what went, for the audit, as
+// "<server>.access[i].users" (or "... (entry removed)").
+func pruneServers(cur *policy.Config, username, group string) (edits []policy.ServerEdit, removed []string) {
+	drop := func(list []string, name string) ([]string, bool) {
+		if name == "" || !slices.Contains(list, name) {
+			return list, false
+		}
+		return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == name }), true
+	}
+	for i := range cur.MCPServers {
+		s := cur.MCPServers[i]
+		changed := false
+		prune := func(kind string, j int, users, groups *[]string) (keep bool) {
+			var u, g bool
+			*users, u = drop(*users, username)
+			*groups, g = drop(*groups, group)
+			if !u && !g {
+				return true
+			}
+			changed = true
+			at := fmt.Sprintf("%s.%s[%d]", s.ID, kind, j)
+			if len(*users) == 0 && len(*groups) == 0 {
+				removed = append(removed, at+" (entry removed: it named no one else)")
+				return false
+			}
+			if u {
+				removed = append(removed, at+".users")
+			}
+			if g {
+				removed = append(removed, at+".groups")
+			}
+			return true
+		}
+		var access []policy.Access
+		for j, e := range s.Access {
+			if prune("access", j, &e.Users, &e.Groups) {
+				access = append(access, e)
+			}
+		}
+		var deny []policy.Deny
+		for j, e := range s.Deny {
+			if prune("deny", j, &e.Users, &e.Groups) {
+				deny = append(deny, e)
+			}
+		}
+		if changed {
+			s.Access, s.Deny = access, deny
+			edits = append(edits, policy.ServerEdit{ID: s.ID, Server: s})
+		}
+	}
+	return edits, removed
+}
+
 // sameNameGroup is the group of cur other than self whose name is name
 // but for case, nil when none: SCIM compares displayName without case
 // (RFC 7643 section 4.2, caseExact false), so two such groups would be
@@ -469,12 +527,13 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// scimDeleteGroup is DELETE /Groups/{id}: the group, and its place in its
-// members' groups, in one edit. A group an access or deny list names
-// cannot be deleted (400 invalidValue, with the lines).
+// scimDeleteGroup is DELETE /Groups/{id}: the group, its place in its
+// members' groups, and in the access and deny entries that name it
+// (pruneServers), in one edit.
 func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		g := cur.Group(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
@@ -483,7 +542,12 @@ func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return policy.Batch{}, nil, err
 		}
-		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Delete: true}}},
+		servers, removed := pruneServers(cur, "", id)
+		delete(details, "references_removed")
+		if len(removed) > 0 {
+			details["references_removed"] = removed
+		}
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Delete: true}}, Servers: servers},
 			&policy.Change{Kind: "group", Op: "delete", Name: id, Before: groupView(cur, g)}, nil
 	}, nil)
 	if ch != nil {

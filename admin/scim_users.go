@@ -557,12 +557,21 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 
 func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		old := cur.UserBySub(id)
 		if old == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}},
+		// The access and deny entries that name the user go with it:
+		// an identity provider deletes a user to offboard it, and
+		// retries a refusal forever.
+		servers, removed := pruneServers(cur, old.Username, "")
+		delete(details, "references_removed")
+		if len(removed) > 0 {
+			details["references_removed"] = removed
+		}
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
 			&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}, nil
 	}, nil)
 	if ch != nil {
