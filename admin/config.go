@@ -145,6 +145,11 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 		}
 		ev := changeEvent(r, ch, a.store)
 		maps.Copy(ev.Details, details)
+		if users, _ := details["users"].([]string); len(users) == 1 && ev.User == "" {
+			// The one user a change of a group's members gave or
+			// took it from: the audit's ?user= finds it.
+			ev.User = audit.Truncate(users[0])
+		}
 		ev, err := a.idp.Audit().Append(ev)
 		if err == nil {
 			recorded = &ev

@@ -97,6 +97,28 @@ func membersOf(cur *policy.Config, group string) membership {
 	return m
 }
 
+// noteMembers puts into details, for the admin_change, the usernames of
+// the users of cur whose membership changes from was to now, sorted:
+// "users", and the event's user when there is one (editAs), so that the
+// audit's ?user= finds what gave or took a user's access.
+func noteMembers(details map[string]any, cur *policy.Config, was, now membership) {
+	var names []string
+	for _, m := range []struct{ from, to membership }{{was, now}, {now, was}} {
+		for sub := range m.from {
+			if !m.to[sub] {
+				if u := cur.UserBySub(sub); u != nil {
+					names = append(names, u.Username)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	delete(details, "users")
+	if len(names) > 0 {
+		details["users"] = names
+	}
+}
+
 // memberEdits are the edits of the users of cur that make want the
 // members of group: one Batch, so that no half of them is made. A sub in
 // want that no user has is invalidValue.
@@ -267,7 +289,8 @@ func groupName(v any, what string) (string, error) {
 // but for case, is 409 uniqueness.
 func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership, rename *string) error) {
 	name := id
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		g := cur.Group(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
@@ -277,6 +300,7 @@ func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id strin
 		if err := change(m, &name); err != nil {
 			return policy.Batch{}, nil, err
 		}
+		noteMembers(details, cur, membersOf(cur, id), m)
 		if name == id {
 			edits, err := memberEdits(cur, id, m)
 			if err != nil {
@@ -462,7 +486,8 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		if g := sameNameGroup(cur, name, ""); g != nil {
 			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already (names are compared without case)", g.Name)
 		}
@@ -470,6 +495,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		for _, s := range subs {
 			want[s] = true
 		}
+		noteMembers(details, cur, membership{}, want)
 		edits, err := memberEdits(cur, name, want)
 		if err != nil {
 			return policy.Batch{}, nil, err
@@ -542,6 +568,7 @@ func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return policy.Batch{}, nil, err
 		}
+		noteMembers(details, cur, membersOf(cur, id), membership{})
 		servers, removed := pruneServers(cur, "", id)
 		delete(details, "references_removed")
 		if len(removed) > 0 {
