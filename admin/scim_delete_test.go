@@ -121,3 +121,55 @@ func TestSCIM_DeleteUserNamedByAccess(t *testing.T) {
 		t.Errorf("the group's admin_change: %v", ev.Details)
 	}
 }
+
+// TestAdminAPI_DeleteNamedUserOrGroup: the admin API's DELETE of a user
+// or group that entries name stays refused (an admin deletes by hand, and
+// sees what it would take away), naming every line and how to go on:
+// ?prune=true, which takes it out of them in the same edit, as SCIM does.
+func TestAdminAPI_DeleteNamedUserOrGroup(t *testing.T) {
+	p := editableYAML(t, deleteConfig)
+	file := readFile(t, p.file)
+	resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) ||
+		!strings.Contains(string(body), "?prune=true") || strings.Count(string(body), `unknown user \"bob\"`) != 3 {
+		t.Errorf("DELETE of a user entries name: %d %s", resp.StatusCode, body)
+	}
+	for _, q := range []string{"?prune=yes", "?prune=true&prune=true", "?force=true"} {
+		if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob"+q, "alice", nil); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(string(body), `"invalid_request"`) {
+			t.Errorf("DELETE %s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	if readFile(t, p.file) != file {
+		t.Fatal("a refused DELETE changed the file")
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/nobody?prune=true", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE ?prune=true of no user: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob?prune=true", "alice", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE ?prune=true: %d %s", resp.StatusCode, body)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "bob") || !strings.Contains(file, "users: [carol]") {
+		t.Errorf("the file after the pruning DELETE:\n%s", file)
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	ev := changes[len(changes)-1]
+	if removed, _ := ev.Details["references_removed"].([]any); ev.User != "bob" || len(removed) != 3 || ev.Details["via"] != nil {
+		t.Errorf("the admin_change: %+v", ev)
+	}
+	// A group with members and entries: they all let go of it.
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/groups/eng", "alice", nil); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(string(body), "?prune=true") {
+		t.Errorf("DELETE of a group in use: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/groups/eng?prune=true", "alice", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE group ?prune=true: %d %s", resp.StatusCode, body)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "eng") || p.store.Config().User("alice").InGroup("eng") {
+		t.Errorf("the file after the group's pruning DELETE:\n%s", file)
+	}
+	changes = p.events(t, audit.TypeAdminChange)
+	if ev := changes[len(changes)-1]; ev.User != "alice" || ev.Details["object"] != "group" {
+		t.Errorf("the group's admin_change (its one member named): %+v", ev)
+	}
+}

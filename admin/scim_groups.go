@@ -258,6 +258,34 @@ func pruneServers(cur *policy.Config, username, group string) (edits []policy.Se
 	return edits, removed
 }
 
+// deleteUserBatch is the edit that deletes the user old of cur and takes
+// it out of the access and deny entries that name it (pruneServers);
+// details gets what was taken (references_removed), for the
+// admin_change.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any) (policy.Batch, *policy.Change) {
+	servers, removed := pruneServers(cur, old.Username, "")
+	noteRemoved(details, removed)
+	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
+		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
+}
+
+// deleteGroupBatch is deleteUserBatch of the group g: it also leaves its
+// members' groups.
+func deleteGroupBatch(cur *policy.Config, g *policy.Group, details map[string]any) (policy.Batch, *policy.Change) {
+	edits, _ := memberEdits(cur, g.Name, membership{}) // no unknown sub in an empty want
+	servers, removed := pruneServers(cur, "", g.Name)
+	noteRemoved(details, removed)
+	return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: g.Name, Delete: true}}, Servers: servers},
+		&policy.Change{Kind: "group", Op: "delete", Name: g.Name, Before: groupView(cur, g)}
+}
+
+func noteRemoved(details map[string]any, removed []string) {
+	delete(details, "references_removed")
+	if len(removed) > 0 {
+		details["references_removed"] = removed
+	}
+}
+
 // sameNameGroup is the group of cur other than self whose name is name
 // but for case, nil when none: SCIM compares displayName without case
 // (RFC 7643 section 4.2, caseExact false), so two such groups would be
@@ -564,18 +592,9 @@ func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}
-		edits, err := memberEdits(cur, id, membership{})
-		if err != nil {
-			return policy.Batch{}, nil, err
-		}
 		noteMembers(details, cur, membersOf(cur, id), membership{})
-		servers, removed := pruneServers(cur, "", id)
-		delete(details, "references_removed")
-		if len(removed) > 0 {
-			details["references_removed"] = removed
-		}
-		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Delete: true}}, Servers: servers},
-			&policy.Change{Kind: "group", Op: "delete", Name: id, Before: groupView(cur, g)}, nil
+		b, c := deleteGroupBatch(cur, g, details)
+		return b, c, nil
 	}, nil)
 	if ch != nil {
 		w.Header().Set("Cache-Control", "no-store")

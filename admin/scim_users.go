@@ -566,13 +566,8 @@ func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 		// The access and deny entries that name the user go with it:
 		// an identity provider deletes a user to offboard it, and
 		// retries a refusal forever.
-		servers, removed := pruneServers(cur, old.Username, "")
-		delete(details, "references_removed")
-		if len(removed) > 0 {
-			details["references_removed"] = removed
-		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
-			&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}, nil
+		b, c := deleteUserBatch(cur, old, details)
+		return b, c, nil
 	}, nil)
 	if ch != nil {
 		w.Header().Set("Cache-Control", "no-store")
