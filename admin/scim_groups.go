@@ -167,6 +167,16 @@ func replaceGroup(groups []string, group, name string) {
 // renameInServers are the edits of the MCP servers of cur whose access
 // or deny entries name group: each names name instead.
 func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit {
+	return renameRefs(cur, false, group, name)
+}
+
+// renameUserInServers is renameInServers of a user's username.
+func renameUserInServers(cur *policy.Config, username, name string) []policy.ServerEdit {
+	return renameRefs(cur, true, username, name)
+}
+
+// renameRefs is renameInServers of a group (users false) or a user.
+func renameRefs(cur *policy.Config, users bool, group, name string) []policy.ServerEdit {
 	rename := func(groups []string) ([]string, bool) {
 		if !slices.Contains(groups, group) {
 			return groups, false
@@ -181,15 +191,23 @@ func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit
 		changed := false
 		s.Access = slices.Clone(s.Access)
 		for j := range s.Access {
+			list := &s.Access[j].Groups
+			if users {
+				list = &s.Access[j].Users
+			}
 			var c bool
-			if s.Access[j].Groups, c = rename(s.Access[j].Groups); c {
+			if *list, c = rename(*list); c {
 				changed = true
 			}
 		}
 		s.Deny = slices.Clone(s.Deny)
 		for j := range s.Deny {
+			list := &s.Deny[j].Groups
+			if users {
+				list = &s.Deny[j].Users
+			}
 			var c bool
-			if s.Deny[j].Groups, c = rename(s.Deny[j].Groups); c {
+			if *list, c = rename(*list); c {
 				changed = true
 			}
 		}

@@ -32,3 +32,24 @@ func TestSCIM_RenameKeepsPendingRequests(t *testing.T) {
 		t.Errorf("the approval's entry:\n%s", file)
 	}
 }
+
+// TestSCIM_RenameFollowsAccessEntries: a user whose access request was
+// approved is named by a users: entry; a SCIM userName change (Okta's PUT
+// of the whole user) was refused 400 for it, and retried for ever. The
+// access and deny entries now follow the user to its new name, in the
+// same edit.
+func TestSCIM_RenameFollowsAccessEntries(t *testing.T) {
+	p := editableYAML(t, deleteConfig)
+	resp, u := p.scim(t, "PUT", "/Users/u-carol", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"caroline",
+		"name":{"givenName":"Carol","familyName":"C"},"emails":[{"primary":true,"value":"caroline@example.com","type":"work"}],"active":true}`)
+	if resp.StatusCode != http.StatusOK || u["userName"] != "caroline" {
+		t.Fatalf("PUT: %d %v", resp.StatusCode, u)
+	}
+	file := readFile(t, p.file)
+	if strings.Contains(file, "carol]") || !strings.Contains(file, "users: [bob, caroline]") || !strings.Contains(file, "users: [caroline]") {
+		t.Errorf("the file after the rename:\n%s", file)
+	}
+	if _, err := p.loginAs("caroline", "carol-pw"); err != nil {
+		t.Errorf("caroline logs in: %v", err)
+	}
+}

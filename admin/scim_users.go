@@ -540,7 +540,13 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 			// The token would open the whole admin API, as this admin.
 			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}},
+		var servers []policy.ServerEdit
+		if u.Username != old.Username {
+			// The access and deny entries follow the user, as its
+			// pending access requests do.
+			servers = renameUserInServers(cur, old.Username, u.Username)
+		}
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
 	}, userAfter(id))
 	if ch == nil {
