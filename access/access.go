@@ -331,6 +331,33 @@ func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
 	return out, nil
 }
 
+// RenamePending gives every pending request for which to returns a
+// username other than its user that username: a user renamed keeps its
+// requests. One rewrite of the file; nothing changes when it fails.
+func (s *Store) RenamePending(to func(Request) string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := slices.Clone(s.requests)
+	n := 0
+	for i, r := range s.requests {
+		if r.Status != Pending {
+			continue
+		}
+		if name := to(clone(r)); name != "" && name != r.User {
+			s.requests[i].User = name
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.saveLocked(); err != nil {
+		s.requests = before
+		return 0, err
+	}
+	return n, nil
+}
+
 func (s *Store) index(id string) int {
 	return slices.IndexFunc(s.requests, func(r Request) bool { return r.ID == id })
 }

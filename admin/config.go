@@ -115,11 +115,16 @@ func (a *API) edit(w http.ResponseWriter, r *http.Request, change func(ifMatch s
 // the next start needs to settle what the change was made for (an
 // approval's request, approveAccessRequest).
 func (a *API) editWith(w http.ResponseWriter, r *http.Request, details map[string]any, change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
+	return a.editRefusing(w, r, details, a.editError, change)
+}
+
+// editRefusing is editWith answering a refused change with refuse.
+func (a *API) editRefusing(w http.ResponseWriter, r *http.Request, details map[string]any, refuse func(http.ResponseWriter, error), change func(ifMatch string, j policy.EditOption) (*policy.Change, error)) *policy.Change {
 	if a.store == nil {
 		writeAPIError(w, http.StatusNotImplemented, "not_implemented", noStore)
 		return nil
 	}
-	return a.editAs(w, r, details, a.editError, change)
+	return a.editAs(w, r, details, refuse, change)
 }
 
 // noStore is why a change is refused without a Store.
@@ -145,6 +150,11 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 		}
 		ev := changeEvent(r, ch, a.store)
 		maps.Copy(ev.Details, details)
+		if users, _ := details["users"].([]string); len(users) == 1 && ev.User == "" {
+			// The one user a change of a group's members gave or
+			// took it from: the audit's ?user= finds it.
+			ev.User = audit.Truncate(users[0])
+		}
 		ev, err := a.idp.Audit().Append(ev)
 		if err == nil {
 			recorded = &ev
@@ -251,7 +261,11 @@ func (a *API) reloadedSince(change audit.Event) bool {
 
 // editError answers a refused change as the admin API does.
 func (a *API) editError(w http.ResponseWriter, err error) {
-	f := refusalOf(err)
+	writeRefusal(w, refusalOf(err))
+}
+
+// writeRefusal answers a refused change in the admin API's format.
+func writeRefusal(w http.ResponseWriter, f editRefusal) {
 	switch {
 	case f.etag != "":
 		w.Header().Set("ETag", f.etag)
@@ -580,11 +594,60 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// deleteUser is DELETE /admin/api/users/{username}: refused (400
+// invalid_config, with every line that names the user) while access or
+// deny entries name it, unless ?prune=true, which takes it out of them in
+// the same edit, as SCIM's DELETE always does.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
-	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.DeleteUser(name, tag, j) }); ch != nil {
+	prune, ok := pruneParam(w, r)
+	if !ok {
+		return
+	}
+	details := map[string]any{}
+	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		if !prune {
+			return a.store.DeleteUser(name, tag, j)
+		}
+		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+			old := cur.User(name)
+			if old == nil {
+				return policy.Batch{}, nil, &policy.NotFoundError{Kind: "user", Name: name}
+			}
+			b, c := deleteUserBatch(cur, old, details)
+			return b, c, nil
+		}, nil, j)
+	}); ch != nil {
 		a.written(w, r, ch, etag(ch.Version), nil)
 	}
+}
+
+// pruneParam reads the prune parameter of a DELETE of a user or group:
+// true or false (the default).
+func pruneParam(w http.ResponseWriter, r *http.Request) (prune, ok bool) {
+	q := r.URL.Query()
+	if !knownOnly(w, q, []string{"prune"}) || !sentOnce(w, q, []string{"prune"}) {
+		return false, false
+	}
+	switch q.Get("prune") {
+	case "", "false":
+		return false, true
+	case "true":
+		return true, true
+	}
+	writeAPIError(w, http.StatusBadRequest, "invalid_request", "prune must be true or false")
+	return false, false
+}
+
+// pruneHint is editError for a DELETE of a user or group, whose
+// problems are the entries that still name it: it says how to take it
+// out of them.
+func (a *API) pruneHint(w http.ResponseWriter, err error) {
+	f := refusalOf(err)
+	if f.problems != nil && f.status == http.StatusBadRequest {
+		f.desc += "; the problems are the entries that name it: change them first, or send DELETE with ?prune=true, which takes it out of every access and deny entry (an entry left naming no one is removed) and of its members' groups in the same edit"
+	}
+	writeRefusal(w, f)
 }
 
 func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
@@ -601,10 +664,28 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// deleteGroup is DELETE /admin/api/groups/{name}: as deleteUser; with
+// ?prune=true the group also leaves its members' groups.
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		return a.store.DeleteGroup(name, tag, j)
+	prune, ok := pruneParam(w, r)
+	if !ok {
+		return
+	}
+	details := map[string]any{}
+	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		if !prune {
+			return a.store.DeleteGroup(name, tag, j)
+		}
+		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+			g := cur.Group(name)
+			if g == nil {
+				return policy.Batch{}, nil, &policy.NotFoundError{Kind: "group", Name: name}
+			}
+			noteMembers(details, cur, membersOf(cur, name), membership{})
+			b, c := deleteGroupBatch(cur, g, details)
+			return b, c, nil
+		}, nil, j)
 	}); ch != nil {
 		a.written(w, r, ch, etag(ch.Version), nil)
 	}

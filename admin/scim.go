@@ -150,11 +150,19 @@ func scimEditError(w http.ResponseWriter, err error) {
 // scimEdit runs a SCIM change as the admin API runs its own (editAs),
 // answering refusals in SCIM's form; nil when the answer is written.
 func (a *API) scimEdit(w http.ResponseWriter, r *http.Request, plan func(cur *policy.Config) (policy.Batch, *policy.Change, error), after func(*policy.Config) any) *policy.Change {
+	return a.scimEditWith(w, r, map[string]any{}, plan, after)
+}
+
+// scimEditWith is scimEdit with details for the admin_change: plan may
+// add to them (what it found under the edit's lock), since the event is
+// made after it ran.
+func (a *API) scimEditWith(w http.ResponseWriter, r *http.Request, details map[string]any, plan func(cur *policy.Config) (policy.Batch, *policy.Change, error), after func(*policy.Config) any) *policy.Change {
 	if a.store == nil {
 		scimError(w, http.StatusNotImplemented, "", noStore)
 		return nil
 	}
-	ch := a.editAs(w, r, map[string]any{"via": "scim"}, scimEditError, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	details["via"] = "scim"
+	ch := a.editAs(w, r, details, scimEditError, func(tag string, j policy.EditOption) (*policy.Change, error) {
 		return a.store.EditBatch(tag, plan, after, j)
 	})
 	if ch != nil {

@@ -97,6 +97,28 @@ func membersOf(cur *policy.Config, group string) membership {
 	return m
 }
 
+// noteMembers puts into details, for the admin_change, the usernames of
+// the users of cur whose membership changes from was to now, sorted:
+// "users", and the event's user when there is one (editAs), so that the
+// audit's ?user= finds what gave or took a user's access.
+func noteMembers(details map[string]any, cur *policy.Config, was, now membership) {
+	var names []string
+	for _, m := range []struct{ from, to membership }{{was, now}, {now, was}} {
+		for sub := range m.from {
+			if !m.to[sub] {
+				if u := cur.UserBySub(sub); u != nil {
+					names = append(names, u.Username)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	delete(details, "users")
+	if len(names) > 0 {
+		details["users"] = names
+	}
+}
+
 // memberEdits are the edits of the users of cur that make want the
 // members of group: one Batch, so that no half of them is made. A sub in
 // want that no user has is invalidValue.
@@ -145,6 +167,16 @@ func replaceGroup(groups []string, group, name string) {
 // renameInServers are the edits of the MCP servers of cur whose access
 // or deny entries name group: each names name instead.
 func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit {
+	return renameRefs(cur, false, group, name)
+}
+
+// renameUserInServers is renameInServers of a user's username.
+func renameUserInServers(cur *policy.Config, username, name string) []policy.ServerEdit {
+	return renameRefs(cur, true, username, name)
+}
+
+// renameRefs is renameInServers of a group (users false) or a user.
+func renameRefs(cur *policy.Config, users bool, group, name string) []policy.ServerEdit {
 	rename := func(groups []string) ([]string, bool) {
 		if !slices.Contains(groups, group) {
 			return groups, false
@@ -159,15 +191,23 @@ func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit
 		changed := false
 		s.Access = slices.Clone(s.Access)
 		for j := range s.Access {
+			list := &s.Access[j].Groups
+			if users {
+				list = &s.Access[j].Users
+			}
 			var c bool
-			if s.Access[j].Groups, c = rename(s.Access[j].Groups); c {
+			if *list, c = rename(*list); c {
 				changed = true
 			}
 		}
 		s.Deny = slices.Clone(s.Deny)
 		for j := range s.Deny {
+			list := &s.Deny[j].Groups
+			if users {
+				list = &s.Deny[j].Users
+			}
 			var c bool
-			if s.Deny[j].Groups, c = rename(s.Deny[j].Groups); c {
+			if *list, c = rename(*list); c {
 				changed = true
 			}
 		}
@@ -176,6 +216,92 @@ func renameInServers(cur *policy.Config, group, name string) []policy.ServerEdit
 		}
 	}
 	return edits
+}
+
+// pruneServers are the edits of the MCP servers of cur whose access or
+// deny entries name the user username or the group group (either may be
+// ""): each leaves it out. An entry that then names no user and no group
+// is removed: an access entry so would match nobody (the file's check
+// refuses it), and a deny entry so would deny everyone through its
+// clients, or everyone. removed says what went, for the audit, as
+// "<server>.access[i].users" (or "... (entry removed)").
+func pruneServers(cur *policy.Config, username, group string) (edits []policy.ServerEdit, removed []string) {
+	drop := func(list []string, name string) ([]string, bool) {
+		if name == "" || !slices.Contains(list, name) {
+			return list, false
+		}
+		return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == name }), true
+	}
+	for i := range cur.MCPServers {
+		s := cur.MCPServers[i]
+		changed := false
+		prune := func(kind string, j int, users, groups *[]string) (keep bool) {
+			var u, g bool
+			*users, u = drop(*users, username)
+			*groups, g = drop(*groups, group)
+			if !u && !g {
+				return true
+			}
+			changed = true
+			at := fmt.Sprintf("%s.%s[%d]", s.ID, kind, j)
+			if len(*users) == 0 && len(*groups) == 0 {
+				removed = append(removed, at+" (entry removed: it named no one else)")
+				return false
+			}
+			if u {
+				removed = append(removed, at+".users")
+			}
+			if g {
+				removed = append(removed, at+".groups")
+			}
+			return true
+		}
+		var access []policy.Access
+		for j, e := range s.Access {
+			if prune("access", j, &e.Users, &e.Groups) {
+				access = append(access, e)
+			}
+		}
+		var deny []policy.Deny
+		for j, e := range s.Deny {
+			if prune("deny", j, &e.Users, &e.Groups) {
+				deny = append(deny, e)
+			}
+		}
+		if changed {
+			s.Access, s.Deny = access, deny
+			edits = append(edits, policy.ServerEdit{ID: s.ID, Server: s})
+		}
+	}
+	return edits, removed
+}
+
+// deleteUserBatch is the edit that deletes the user old of cur and takes
+// it out of the access and deny entries that name it (pruneServers);
+// details gets what was taken (references_removed), for the
+// admin_change.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any) (policy.Batch, *policy.Change) {
+	servers, removed := pruneServers(cur, old.Username, "")
+	noteRemoved(details, removed)
+	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
+		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
+}
+
+// deleteGroupBatch is deleteUserBatch of the group g: it also leaves its
+// members' groups.
+func deleteGroupBatch(cur *policy.Config, g *policy.Group, details map[string]any) (policy.Batch, *policy.Change) {
+	edits, _ := memberEdits(cur, g.Name, membership{}) // no unknown sub in an empty want
+	servers, removed := pruneServers(cur, "", g.Name)
+	noteRemoved(details, removed)
+	return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: g.Name, Delete: true}}, Servers: servers},
+		&policy.Change{Kind: "group", Op: "delete", Name: g.Name, Before: groupView(cur, g)}
+}
+
+func noteRemoved(details map[string]any, removed []string) {
+	delete(details, "references_removed")
+	if len(removed) > 0 {
+		details["references_removed"] = removed
+	}
 }
 
 // sameNameGroup is the group of cur other than self whose name is name
@@ -209,7 +335,8 @@ func groupName(v any, what string) (string, error) {
 // but for case, is 409 uniqueness.
 func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership, rename *string) error) {
 	name := id
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		g := cur.Group(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
@@ -219,6 +346,7 @@ func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id strin
 		if err := change(m, &name); err != nil {
 			return policy.Batch{}, nil, err
 		}
+		noteMembers(details, cur, membersOf(cur, id), m)
 		if name == id {
 			edits, err := memberEdits(cur, id, m)
 			if err != nil {
@@ -404,7 +532,8 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		scimEditError(w, err)
 		return
 	}
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		if g := sameNameGroup(cur, name, ""); g != nil {
 			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already (names are compared without case)", g.Name)
 		}
@@ -412,6 +541,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		for _, s := range subs {
 			want[s] = true
 		}
+		noteMembers(details, cur, membership{}, want)
 		edits, err := memberEdits(cur, name, want)
 		if err != nil {
 			return policy.Batch{}, nil, err
@@ -469,22 +599,20 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// scimDeleteGroup is DELETE /Groups/{id}: the group, and its place in its
-// members' groups, in one edit. A group an access or deny list names
-// cannot be deleted (400 invalidValue, with the lines).
+// scimDeleteGroup is DELETE /Groups/{id}: the group, its place in its
+// members' groups, and in the access and deny entries that name it
+// (pruneServers), in one edit.
 func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		g := cur.Group(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}
-		edits, err := memberEdits(cur, id, membership{})
-		if err != nil {
-			return policy.Batch{}, nil, err
-		}
-		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Delete: true}}},
-			&policy.Change{Kind: "group", Op: "delete", Name: id, Before: groupView(cur, g)}, nil
+		noteMembers(details, cur, membersOf(cur, id), membership{})
+		b, c := deleteGroupBatch(cur, g, details)
+		return b, c, nil
 	}, nil)
 	if ch != nil {
 		w.Header().Set("Cache-Control", "no-store")

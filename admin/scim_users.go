@@ -540,7 +540,13 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 			// The token would open the whole admin API, as this admin.
 			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}},
+		var servers []policy.ServerEdit
+		if u.Username != old.Username {
+			// The access and deny entries follow the user, as its
+			// pending access requests do.
+			servers = renameUserInServers(cur, old.Username, u.Username)
+		}
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
 	}, userAfter(id))
 	if ch == nil {
@@ -557,13 +563,17 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 
 func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ch := a.scimEdit(w, r, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
+	details := map[string]any{}
+	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		old := cur.UserBySub(id)
 		if old == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}},
-			&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}, nil
+		// The access and deny entries that name the user go with it:
+		// an identity provider deletes a user to offboard it, and
+		// retries a refusal forever.
+		b, c := deleteUserBatch(cur, old, details)
+		return b, c, nil
 	}, nil)
 	if ch != nil {
 		w.Header().Set("Cache-Control", "no-store")

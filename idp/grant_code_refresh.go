@@ -141,6 +141,19 @@ func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
 	n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
 }
 
+// noteSubject records the subject of a code or refresh token the storage
+// found but refuses (a user disabled or removed since), for the audit
+// event: op notes it only for a grant it answers.
+func noteSubject(ctx context.Context, sub string) {
+	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.subject = sub
+}
+
 // noteRefusal records why the storage refused a grant, for the audit event.
 func noteRefusal(ctx context.Context, reason string) {
 	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)

@@ -17,8 +17,24 @@ import (
 // the IdP takes, the first included (the file may have changed while the
 // IdP was stopped), and audits each denial as an access_request denied
 // without an admin, the reason naming the removal. old, the configuration
-// before, gives a removed user's sub; nil at start.
+// before, gives a removed user's sub, and a renamed user's (whose pending
+// requests follow it to its new name); nil at start.
 func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
+	if old != nil {
+		// A user renamed (its sub kept: a SCIM userName change) keeps
+		// its pending requests under its new name.
+		_, err := s.requests.RenamePending(func(r access.Request) string {
+			if u := old.User(r.User); u != nil {
+				if nu := cfg.UserBySub(u.Sub); nu != nil {
+					return nu.Username
+				}
+			}
+			return ""
+		})
+		if err != nil {
+			slog.Error("access requests: the pending requests of renamed users could not follow them; they are denied as their users' old names are gone", "err", err)
+		}
+	}
 	denied, err := s.requests.DenyPending(func(r access.Request) string {
 		switch {
 		case cfg.User(r.User) == nil:

@@ -227,6 +227,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	if !ok {
 		return nil, errors.New("auth request expired")
 	}
+	noteSubject(ctx, ar.Subject)
 	if err := st.activeLogin(ar.Subject, ar.SessionID, ar.AuthTime); err != nil {
 		return nil, err
 	}
@@ -464,6 +465,7 @@ func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string)
 		}
 		return nil, errors.New("refresh token unknown, expired or revoked")
 	}
+	noteSubject(ctx, rt.Subject)
 	if err := st.activeLogin(rt.Subject, rt.SessionID, rt.AuthTime); err != nil {
 		return nil, err
 	}

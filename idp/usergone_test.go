@@ -46,10 +46,7 @@ func TestGrantsRefusedForDisabledOrRemovedUser(t *testing.T) {
 			f.SetConfig(conformanceConfigWith(t, edit[0], edit[1]))
 			resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {f.bob.RefreshToken()}}, basicS1)
 			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
-			evs := f.Audit.Query(audit.Filter{Type: audit.TypeToken, Limit: 1})
-			if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Error != "invalid_grant" {
-				t.Errorf("audit: %+v, want one token event with outcome error, invalid_grant", evs)
-			}
+			checkRefusedGrantNamesBob(t, f, name)
 		})
 		t.Run("code grant, user "+name, func(t *testing.T) {
 			f := &fixture{testIdP: startIdP(t, conformanceConfig(t))}
@@ -63,7 +60,27 @@ func TestGrantsRefusedForDisabledOrRemovedUser(t *testing.T) {
 			resp, body := f.exchange(t, url.Values{"grant_type": {"authorization_code"}, "code": {res.location.Query().Get("code")},
 				"redirect_uri": {callback}, "code_verifier": {verifier}}, basicS1)
 			checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+			checkRefusedGrantNamesBob(t, f, name)
 		})
+	}
+}
+
+// checkRefusedGrantNamesBob checks the token event of a grant refused
+// because bob was disabled or removed: it names him (his username while
+// he exists, his sub always), so that ?user= finds it; before, it named
+// no one.
+func checkRefusedGrantNamesBob(t *testing.T, f *fixture, name string) {
+	t.Helper()
+	evs := f.Audit.Query(audit.Filter{Type: audit.TypeToken, Limit: 1})
+	if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Error != "invalid_grant" {
+		t.Fatalf("audit: %+v, want one token event with outcome error, invalid_grant", evs)
+	}
+	wantUser := "bob"
+	if name == "removed" {
+		wantUser = ""
+	}
+	if evs[0].Sub != "u-bob" || evs[0].User != wantUser {
+		t.Errorf("the refusal's event names user %q sub %q, want %q and u-bob", evs[0].User, evs[0].Sub, wantUser)
 	}
 }
 

@@ -1,0 +1,175 @@
+package admin_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+)
+
+// deleteConfig has a user (bob) and a group (mkt) that access and deny
+// entries name: an approved access request writes such a users: entry.
+const deleteConfig = `groups:
+  - name: eng
+  - name: mkt
+users:
+  - username: alice
+    password: alice-pw
+    groups: [eng]
+    admin: true
+  - username: bob
+    password: bob-pw
+    groups: [mkt]
+  - username: carol
+    password: carol-pw
+clients:
+  - client_id: mcp-client
+    client_secret: s1
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+  - client_id: other-client
+    client_secret: s2
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    resources: [https://mcp.files.example/mcp]
+    scopes: [files.read, files.write]
+    clients:
+      mcp-client: mcp-client-at-files
+    access:
+      - groups: [eng]
+        scopes: [files.read]
+      - users: [bob, carol]
+        scopes: [files.read]
+      - users: [bob]
+        groups: [mkt]
+        scopes: [files.write]
+    deny:
+      - users: [bob]
+        clients: [mcp-client]
+      - groups: [mkt, eng]
+        users: [carol]
+        clients: [other-client]
+`
+
+// TestSCIM_DeleteUserNamedByAccess: Okta (on deprovisioning) and Entra
+// (after its soft-delete period) send DELETE /Users/{id}; a user an
+// access or deny entry named was refused 400, so the client retried
+// forever and the user kept every server. The DELETE now takes the user
+// out of those entries in the same edit, and removes an entry that names
+// no one else: a deny entry left with clients alone would deny everyone
+// through them.
+func TestSCIM_DeleteUserNamedByAccess(t *testing.T) {
+	p := editableYAML(t, deleteConfig)
+	if got := p.exchange(t, "alice"); got != "" {
+		t.Fatalf("alice before: %s", got)
+	}
+	before := len(p.events(t, audit.TypeAdminChange))
+	resp, m := p.scim(t, "DELETE", "/Users/u-bob", "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /Users/u-bob: %d %v", resp.StatusCode, m)
+	}
+	file := readFile(t, p.file)
+	if strings.Contains(file, "bob") {
+		t.Errorf("the file still names bob:\n%s", file)
+	}
+	if !strings.Contains(file, "users: [carol]") || !strings.Contains(file, "groups: [mkt]") {
+		t.Errorf("what the other users had is gone:\n%s", file)
+	}
+	srv := p.store.Config().Server("files")
+	if p.store.Config().User("bob") != nil || len(srv.Access) != 3 || len(srv.Deny) != 1 {
+		t.Errorf("the running configuration: access %+v deny %+v", srv.Access, srv.Deny)
+	}
+	// The deny entry of bob and mcp-client went whole: alice keeps access.
+	if got := p.exchange(t, "alice"); got != "" {
+		t.Errorf("alice after bob's deletion: %s", got)
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	if len(changes) != before+1 {
+		t.Fatalf("%d admin_change events, want 1", len(changes)-before)
+	}
+	ev := changes[len(changes)-1]
+	removed, _ := ev.Details["references_removed"].([]any)
+	want := []any{"files.access[1].users", "files.access[2].users", "files.deny[0] (entry removed: it named no one else)"}
+	if ev.User != "bob" || ev.Details["action"] != "delete" || !slices.Equal(removed, want) {
+		t.Errorf("the admin_change: user %q details %v", ev.User, ev.Details)
+	}
+
+	// Entra deletes a group that access and deny entries name.
+	resp, m = p.scim(t, "DELETE", "/Groups/eng", "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE /Groups/eng: %d %v", resp.StatusCode, m)
+	}
+	file = readFile(t, p.file)
+	if strings.Contains(file, "eng") || !strings.Contains(file, "groups: [mkt]") {
+		t.Errorf("the file after the group's deletion:\n%s", file)
+	}
+	if got := p.exchange(t, "alice"); !strings.Contains(got, "access_denied") {
+		t.Errorf("alice, whose group is gone, exchanges: %q", got)
+	}
+	if got := p.exchange(t, "carol"); got != "" {
+		t.Errorf("carol, named by her own entry: %s", got)
+	}
+	ev = p.events(t, audit.TypeAdminChange)[before+1]
+	removed, _ = ev.Details["references_removed"].([]any)
+	want = []any{"files.access[0] (entry removed: it named no one else)", "files.deny[0].groups"}
+	if ev.Details["object"] != "group" || !slices.Equal(removed, want) {
+		t.Errorf("the group's admin_change: %v", ev.Details)
+	}
+}
+
+// TestAdminAPI_DeleteNamedUserOrGroup: the admin API's DELETE of a user
+// or group that entries name stays refused (an admin deletes by hand, and
+// sees what it would take away), naming every line and how to go on:
+// ?prune=true, which takes it out of them in the same edit, as SCIM does.
+func TestAdminAPI_DeleteNamedUserOrGroup(t *testing.T) {
+	p := editableYAML(t, deleteConfig)
+	file := readFile(t, p.file)
+	resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"invalid_config"`) ||
+		!strings.Contains(string(body), "?prune=true") || strings.Count(string(body), `unknown user \"bob\"`) != 3 {
+		t.Errorf("DELETE of a user entries name: %d %s", resp.StatusCode, body)
+	}
+	for _, q := range []string{"?prune=yes", "?prune=true&prune=true", "?force=true"} {
+		if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob"+q, "alice", nil); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(string(body), `"invalid_request"`) {
+			t.Errorf("DELETE %s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	if readFile(t, p.file) != file {
+		t.Fatal("a refused DELETE changed the file")
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/nobody?prune=true", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE ?prune=true of no user: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob?prune=true", "alice", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE ?prune=true: %d %s", resp.StatusCode, body)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "bob") || !strings.Contains(file, "users: [carol]") {
+		t.Errorf("the file after the pruning DELETE:\n%s", file)
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	ev := changes[len(changes)-1]
+	if removed, _ := ev.Details["references_removed"].([]any); ev.User != "bob" || len(removed) != 3 || ev.Details["via"] != nil {
+		t.Errorf("the admin_change: %+v", ev)
+	}
+	// A group with members and entries: they all let go of it.
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/groups/eng", "alice", nil); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(string(body), "?prune=true") {
+		t.Errorf("DELETE of a group in use: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/groups/eng?prune=true", "alice", nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE group ?prune=true: %d %s", resp.StatusCode, body)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "eng") || p.store.Config().User("alice").InGroup("eng") {
+		t.Errorf("the file after the group's pruning DELETE:\n%s", file)
+	}
+	changes = p.events(t, audit.TypeAdminChange)
+	if ev := changes[len(changes)-1]; ev.User != "alice" || ev.Details["object"] != "group" {
+		t.Errorf("the group's admin_change (its one member named): %+v", ev)
+	}
+}
