@@ -13,6 +13,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -284,10 +286,11 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 	if requested != "" {
 		// The configured spelling, which the IdP puts in the ID-JAG
 		// whichever spelling its client sent: the request may differ from
-		// it by a trailing "/", as at the IdP (a client that parses the
-		// protected-resource metadata's resource as a URL adds one to a
-		// URL without a path).
-		resource := oneSlashMatch(a.cfg.Resources, requested)
+		// it as at the IdP (urimatch.Same: a trailing "/", which a client
+		// that parses the protected-resource metadata's resource as a URL
+		// adds to a URL without a path; scheme and host case; a default
+		// port).
+		resource := sameResource(a.cfg.Resources, requested)
 		switch {
 		case resource == "":
 			return "", invalidTarget("resource %q is not a resource of this authorization server (%s)", requested, strings.Join(a.cfg.Resources, ", "))
@@ -412,14 +415,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// oneSlashMatch returns the value of list equal to v up to one trailing
-// "/" on either side (an exact match first), or "".
-func oneSlashMatch(list []string, v string) string {
+// sameResource returns the value of list that names the URL v
+// (urimatch.Same), or "".
+func sameResource(list []string, v string) string {
 	if slices.Contains(list, v) {
 		return v
 	}
 	for _, have := range list {
-		if have+"/" == v || have == v+"/" {
+		if urimatch.Same(have, v) {
 			return have
 		}
 	}
