@@ -80,7 +80,7 @@ func Normal(s string) string {
 		end = len(rest)
 	}
 	authority, tail := rest[:end], rest[end:]
-	if strings.Contains(authority, "@") {
+	if !hostPort(authority) {
 		return s
 	}
 	host, ok := strings.CutSuffix(authority, defaultPort)
@@ -95,6 +95,26 @@ func Normal(s string) string {
 		return s
 	}
 	return lscheme + "://" + lhost + ntail
+}
+
+// hostPort reports whether an authority is a host and an optional port of
+// digits only (RFC 3986 §3.2), the host an IPv6 literal in brackets or a
+// name or address without ":" or "@": a URL with userinfo, or one such as
+// http://host:8101:80 that is none, is compared as it is.
+func hostPort(authority string) bool {
+	host, port := authority, ""
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && i > strings.LastIndexByte(authority, ']') {
+		host, port = authority[:i], authority[i+1:]
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	if strings.HasPrefix(host, "[") {
+		return len(host) > 2 && strings.IndexByte(host, ']') == len(host)-1
+	}
+	return host != "" && !strings.ContainsAny(host, ":@[]")
 }
 
 // lowerASCII lower-cases the ASCII letters of s, returning s itself when

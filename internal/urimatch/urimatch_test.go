@@ -26,6 +26,15 @@ func TestNormal(t *testing.T) {
 		{"urn:example:as", "urn:example:as"},
 		{"HTTPS://u@AS.example", "HTTPS://u@AS.example"},
 		{"FTP://AS.example", "FTP://AS.example"},
+		// Not a host and a port: as it is.
+		{"http://127.0.0.1:8101:80", "http://127.0.0.1:8101:80"},
+		{"HTTP://127.0.0.1:8101:80/x", "HTTP://127.0.0.1:8101:80/x"},
+		{"http://a:8x/", "http://a:8x/"},
+		{"HTTP://[::1", "HTTP://[::1"},
+		{"HTTP://[]:80", "HTTP://[]:80"},
+		{"HTTPS://[::1]x:443", "HTTPS://[::1]x:443"},
+		{"HTTPS://:443/", "HTTPS://:443/"},
+		{"HTTPS://[::1]:", "https://[::1]"},
 		{"", ""},
 	} {
 		if got := Normal(tc.in); got != tc.want {

@@ -370,6 +370,15 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_request", wantDesc: "/mcp' and '" + "http",
 		},
 		{
+			name: "resource with a second port is no URL of this server",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("resource", strings.Replace(e.mcpURL, "/mcp", ":80/mcp", 1))
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_target", wantDesc: "is not a resource of this authorization server",
+		},
+		{
 			name: "resource path in upper case is another resource",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))
