@@ -13,8 +13,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	gojson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
-
-	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -413,20 +411,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// sameResource returns the value of list that names the URL v
-// (urimatch.Same), or "".
-func sameResource(list []string, v string) string {
-	if slices.Contains(list, v) {
-		return v
-	}
-	for _, have := range list {
-		if urimatch.Same(have, v) {
-			return have
-		}
-	}
-	return ""
 }
 
 // isIDJAGType reports whether a JWS typ names the ID-JAG media type: typ

@@ -360,3 +360,17 @@ func SameEmail(a, b string) bool {
 	}
 	return true
 }
+
+// sameResource returns the value of list that names the URL v
+// (urimatch.Same), or "".
+func sameResource(list []string, v string) string {
+	if slices.Contains(list, v) {
+		return v
+	}
+	for _, have := range list {
+		if urimatch.Same(have, v) {
+			return have
+		}
+	}
+	return ""
+}
