@@ -718,7 +718,7 @@ func TestConformance_ExchangeRefused(t *testing.T) {
 		{name: "case 36 audience and resource of different servers", form: b(alice, set("resource", filesMCP)), code: "invalid_target", outcome: errored},
 		{name: "case 37 unknown resource", form: b(alice, set("resource", "https://mcp.chat.example/other")), code: "invalid_target", outcome: errored},
 		{name: "case 38 two audiences", form: b(alice, add("audience", filesAS)), code: "invalid_request", outcome: errored},
-		{name: "two resources", form: b(alice, add("resource", chatMCP+"/")), code: "invalid_request", outcome: errored},
+		{name: "two resources", form: b(alice, add("resource", filesMCP)), code: "invalid_request", outcome: errored},
 		{name: "case 39 Basic with a wrong secret", form: b(alice), header: basic("mcp-client", "wrong"),
 			status: http.StatusUnauthorized, code: "invalid_client", outcome: errored, wwwAuthenticate: true},
 		{name: "a client_id URL not form-encoded in Basic", form: b(alice), header: basicRaw("https://app.example/client.json", ""),

@@ -12,6 +12,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -389,8 +390,8 @@ func decisionError(d policy.Decision, ev *audit.Event) *oauthError {
 // resource is allowed, is the policy's decision.
 func checkExchangeParams(form *tokenForm) *oauthError {
 	// One audience per ID-JAG (ID-JAG draft section 4.3.1); resource
-	// repeats are legal in RFC 8707 and refused below with a better
-	// message.
+	// repeats are legal in RFC 8707: the same URL repeated is one
+	// resource, different ones are refused below with a better message.
 	if dup := form.duplicated("resource"); dup != "" {
 		return duplicateParam(dup, "3.2")
 	}
@@ -422,10 +423,23 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	if form.Get("actor_token") == "" && form.Get("actor_token_type") != "" {
 		return invalidRequest("actor_token_type must not be sent without actor_token (RFC 8693 section 2.1)")
 	}
-	if form.count("resource") > 1 {
-		return invalidRequest("one resource per ID-JAG: request a separate ID-JAG for each MCP server")
+	if other := otherResource(form); other != "" {
+		return invalidRequest("one resource per ID-JAG, and resources %q and %q were sent: request a separate ID-JAG for each MCP server", form.Get("resource"), other)
 	}
 	return checkAuthorizationDetails(form.Get("authorization_details"))
+}
+
+// otherResource returns the first resource value that names another URL
+// than the first one, or "": the same URL sent twice, in any spelling
+// urimatch.Same accepts, is one resource (docs/http.md, "URL matching").
+func otherResource(form *tokenForm) string {
+	first := form.Get("resource")
+	for _, p := range form.params {
+		if p.name == "resource" && p.value != "" && !urimatch.Same(first, p.value) {
+			return p.value
+		}
+	}
+	return ""
 }
 
 // checkAuthorizationDetails refuses what an authorization_details

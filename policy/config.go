@@ -13,11 +13,12 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // Signing algorithms accepted for id_token_alg and id_jag_alg.
@@ -549,24 +550,25 @@ func (c *Config) Server(id string) *MCPServer {
 }
 
 // ServerByAudience returns the MCP server that an audience value names, or
-// nil. The audience may be the server's issuer or any of its aliases, each
-// with or without one trailing "/" on either side: clients disagree on
-// whether to send the issuer with a trailing slash (docs/configuration.md,
-// "Decision rules").
+// nil. The audience may be the server's issuer or any of its aliases,
+// matched as urimatch.Same does: up to RFC 3986 normalisation (scheme and
+// host case, default port, percent-encoding) and one trailing "/" on
+// either side, since clients disagree on whether to send the issuer with a
+// trailing slash (docs/http.md, "URL matching").
 func (c *Config) ServerByAudience(aud string) *MCPServer {
 	if aud == "" {
 		return nil
 	}
 	if c.indexed {
-		return c.serversByAud[aud]
+		return c.serversByAud[urimatch.Normal(aud)]
 	}
 	for i := range c.MCPServers {
 		s := &c.MCPServers[i]
-		if slashMatch(s.Issuer, aud) {
+		if urimatch.Same(s.Issuer, aud) {
 			return s
 		}
 		for _, a := range s.Aliases {
-			if slashMatch(a, aud) {
+			if urimatch.Same(a, aud) {
 				return s
 			}
 		}
@@ -586,44 +588,14 @@ func (c *Config) serverByResource(res string) *MCPServer {
 }
 
 // resource returns the configured spelling of a resource the server accepts
-// (with the same one-slash tolerance as audiences), or "".
+// (matched as audiences are), or "".
 func (s *MCPServer) resource(r string) string {
 	for _, have := range s.Resources {
-		if slashMatch(have, r) {
+		if urimatch.Same(have, r) {
 			return have
 		}
 	}
 	return ""
-}
-
-// slashMatch reports whether a configured value and a presented value are
-// equal up to one trailing "/" on either side. (It compares in place:
-// concatenating the "/" would allocate for long URLs.)
-func slashMatch(configured, presented string) bool {
-	if configured == "" {
-		return false
-	}
-	longer, shorter := presented, configured
-	if len(configured) > len(presented) {
-		longer, shorter = configured, presented
-	}
-	switch len(longer) - len(shorter) {
-	case 0:
-		return configured == presented
-	case 1:
-		return longer[len(shorter)] == '/' && longer[:len(shorter)] == shorter
-	}
-	return false
-}
-
-// slashVariants are the presented values that slashMatch accepts for a
-// configured value: the keys under which the audience index stores it.
-func slashVariants(v string) []string {
-	out := []string{v, v + "/"}
-	if t, ok := strings.CutSuffix(v, "/"); ok && t != "" {
-		out = append(out, t)
-	}
-	return out
 }
 
 // buildIndexes fills the lookup maps. Parse calls it after validation, so
@@ -660,7 +632,7 @@ func (c *Config) buildIndexes() {
 		}
 		c.rules[s] = n
 		for _, a := range append([]string{s.Issuer}, s.Aliases...) {
-			for _, v := range slashVariants(a) {
+			for _, v := range urimatch.Keys(a) {
 				c.serversByAud[v] = s
 			}
 		}

@@ -513,14 +513,6 @@ func refPlural(n int, one, many string) string {
 	return many
 }
 
-// refSlashMatch is slashMatch before it compared in place.
-func refSlashMatch(configured, presented string) bool {
-	if configured == "" {
-		return false
-	}
-	return configured == presented || configured+"/" == presented || configured == presented+"/"
-}
-
 // refUntil is the first expires of the entries of fresh at which, those
 // expired, the others no longer grant every scope of scopes (with none,
 // no entry is left); zero when there is none.

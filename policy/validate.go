@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"net/url"
 	"regexp"
 	"strings"
@@ -634,9 +635,9 @@ func (v *validator) unique(seen map[string]int, i int, path, firstPath, what, na
 // claim records that the server at owner accepts value (as an audience or a
 // resource), or reports another server that already accepts it. Two values
 // conflict when one string sent by a client would match both, comparing as
-// ServerByAudience does: up to one trailing "/".
+// ServerByAudience does (urimatch.Same).
 func (v *validator) claim(taken map[string]string, owner, path, value, what string) {
-	variants := slashVariants(value)
+	variants := urimatch.Keys(value)
 	for _, variant := range variants {
 		if other, ok := taken[variant]; ok && other != owner {
 			v.at(path, "%s %q is already accepted by %s (line %d); every %s must lead to one server", what, value, other, v.line(other), what)

@@ -3,6 +3,7 @@ package policytest
 import (
 	"fmt"
 	"math/rand"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -298,6 +299,14 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 			}
 		}
 	}
+	// docs/http.md, "URL matching": scheme and host in any case and the
+	// default port name the same URL; the path's case does not.
+	if r.Intn(5) == 0 {
+		q.Audience = respell(r, q.Audience)
+	}
+	if r.Intn(5) == 0 {
+		q.Resource = respell(r, q.Resource)
+	}
 	if r.Intn(3) != 0 {
 		q.Scopes = pick(r, append(slices.Clone(oracleScopes), "bogus"), 0.35)
 		if len(q.Scopes) > 0 && r.Intn(5) == 0 {
@@ -320,11 +329,46 @@ func (m *Model) RandomRequest(r *rand.Rand) policy.Request {
 	return q
 }
 
-// sameURL compares an audience or resource as the documents say: one
-// trailing "/" on either side is tolerated, that is, one side may have one
-// "/" more than the other.
+// respell writes an http(s) URL another way: its scheme and host in upper
+// case, with its scheme's default port, or with its path in upper case.
+func respell(r *rand.Rand, v string) string {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok || (scheme != "http" && scheme != "https") {
+		return v
+	}
+	host, path := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, path = rest[:i], rest[i:]
+	}
+	switch r.Intn(3) {
+	case 0:
+		return strings.ToUpper(scheme+"://"+host) + path
+	case 1:
+		if !strings.Contains(host, ":") {
+			return scheme + "://" + host + map[string]string{"http": ":80", "https": ":443"}[scheme] + path
+		}
+	}
+	return scheme + "://" + host + strings.ToUpper(path)
+}
+
+// sameURL compares an audience or resource as the documents say: equal
+// once an http(s) URL's scheme and host are in lower case and its default
+// port dropped (the values compared here have no percent-encoding), and
+// one trailing "/" on either side is tolerated, that is, one side may have
+// one "/" more than the other.
 func sameURL(a, b string) bool {
+	a, b = oracleNormal(a), oracleNormal(b)
 	return a == b || a+"/" == b || a == b+"/"
+}
+
+func oracleNormal(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return v
+	}
+	host := strings.ToLower(u.Host)
+	host = strings.TrimSuffix(host, map[string]string{"http": ":80", "https": ":443"}[u.Scheme])
+	return u.Scheme + "://" + host + v[len(u.Scheme)+len("://")+len(u.Host):]
 }
 
 // Decide decides q under m from the documents alone; q.Now must be set.

@@ -396,6 +396,34 @@ func TestTokenEndpoint_RefusesBadGrants(t *testing.T) {
 			wantStatus: 400, wantError: "invalid_request", wantDesc: "one resource per access token",
 		},
 		{
+			name: "two resources, named in the refusal",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Add("resource", e.mcpURL)
+				r.form.Add("resource", e.mcpURL+"2")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_request", wantDesc: "/mcp' and '" + "http",
+		},
+		{
+			name: "resource with a second port is no URL of this server",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("resource", strings.Replace(e.mcpURL, "/mcp", ":80/mcp", 1))
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_target", wantDesc: "is not a resource of this authorization server",
+		},
+		{
+			name: "resource path in upper case is another resource",
+			req: func(t *testing.T, c map[string]any) tokenRequest {
+				r := grant(e.idp.mint(t, c))
+				r.form.Set("resource", strings.TrimSuffix(e.mcpURL, "/mcp")+"/MCP")
+				return r
+			},
+			wantStatus: 400, wantError: "invalid_target", wantDesc: "is not a resource of this authorization server",
+		},
+		{
 			name: "unsupported grant type",
 			req: func(t *testing.T, c map[string]any) tokenRequest {
 				r := grant(e.idp.mint(t, c))
@@ -543,6 +571,28 @@ func TestTokenEndpoint_IssuesAccessTokens(t *testing.T) {
 			req: func(t *testing.T) tokenRequest {
 				r := grant(e.jag(t, nil))
 				r.form.Set("resource", e.mcpURL+"/")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			// RFC 3986 §6.2.2: scheme and host case and percent-encoding
+			// of unreserved characters do not make another URL; the
+			// access token carries the configured spelling.
+			name: "resource parameter with the scheme in upper case and a percent-encoded path",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Set("resource", "HTTP"+strings.TrimPrefix(strings.TrimSuffix(e.mcpURL, "/mcp"), "http")+"/%6Dcp")
+				return r
+			},
+			wantClient: confidentialClient, wantScope: "issues.read issues.write",
+		},
+		{
+			name: "the same resource twice is one resource",
+			req: func(t *testing.T) tokenRequest {
+				r := grant(e.jag(t, nil))
+				r.form.Add("resource", e.mcpURL)
+				r.form.Add("resource", e.mcpURL+"/")
 				return r
 			},
 			wantClient: confidentialClient, wantScope: "issues.read issues.write",

@@ -293,10 +293,11 @@ func (a *Server) selectResource(jag *idJAG, requested string) (string, *oauthErr
 	if requested != "" {
 		// The configured spelling, which the IdP puts in the ID-JAG
 		// whichever spelling its client sent: the request may differ from
-		// it by a trailing "/", as at the IdP (a client that parses the
-		// protected-resource metadata's resource as a URL adds one to a
-		// URL without a path).
-		resource := oneSlashMatch(a.cfg.Resources, requested)
+		// it as at the IdP (urimatch.Same: a trailing "/", which a client
+		// that parses the protected-resource metadata's resource as a URL
+		// adds to a URL without a path; scheme and host case; a default
+		// port).
+		resource := sameResource(a.cfg.Resources, requested)
 		switch {
 		case resource == "":
 			return "", invalidTarget("resource %q is not a resource of this authorization server (%s)", requested, strings.Join(a.cfg.Resources, ", "))
@@ -419,20 +420,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// oneSlashMatch returns the value of list equal to v up to one trailing
-// "/" on either side (an exact match first), or "".
-func oneSlashMatch(list []string, v string) string {
-	if slices.Contains(list, v) {
-		return v
-	}
-	for _, have := range list {
-		if have+"/" == v || have == v+"/" {
-			return have
-		}
-	}
-	return ""
 }
 
 // isIDJAGType reports whether a JWS typ names the ID-JAG media type: typ

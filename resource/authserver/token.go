@@ -15,6 +15,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // maxTokenRequestBytes caps a token request body; an ID-JAG is under 2 KB.
@@ -164,13 +165,16 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 
 	// RFC 8707 §2 lets resource repeat, for a token of several audiences;
 	// this server's access tokens have one (EMA: audience-restricted to
-	// the MCP server).
-	if rs := p["resource"]; len(rs) > 1 {
-		return nil, invalidRequest("one resource per access token: %d resource parameters were sent; request a token for each MCP server", len(rs))
-	}
-	requestedResource, oerr := p.single("resource")
-	if oerr != nil {
-		return nil, oerr
+	// the MCP server). The same URL repeated, in any spelling
+	// urimatch.Same accepts, is one resource.
+	var requestedResource string
+	if rs := p["resource"]; len(rs) > 0 {
+		requestedResource = rs[0]
+		for _, r := range rs[1:] {
+			if !urimatch.Same(rs[0], r) {
+				return nil, invalidRequest("one resource per access token, and resources %q and %q were sent; request a token for each MCP server", rs[0], r)
+			}
+		}
 	}
 	audience, oerr := a.selectResource(jag, requestedResource)
 	if oerr != nil {
@@ -355,4 +359,18 @@ func SameEmail(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// sameResource returns the value of list that names the URL v
+// (urimatch.Same), or "".
+func sameResource(list []string, v string) string {
+	if slices.Contains(list, v) {
+		return v
+	}
+	for _, have := range list {
+		if urimatch.Same(have, v) {
+			return have
+		}
+	}
+	return ""
 }
