@@ -750,6 +750,12 @@ func ownIssuerProblem(s string) string {
 		return problem
 	}
 	u, _ := url.Parse(s)
+	if scheme, rest, _ := strings.Cut(s, ":"); scheme != u.Scheme {
+		// url.Parse lower-cases the scheme, op's issuer check does not (it
+		// took "HTTP://" for https and refused to start), and clients
+		// compare the issuer as written after lower-casing theirs.
+		return fmt.Sprintf("%q: write the scheme in lower case: %s:%s", s, u.Scheme, rest)
+	}
 	if p := strings.TrimSuffix(u.EscapedPath(), "/"); p != "" {
 		if problem := badTenantPath(p); problem != "" {
 			return fmt.Sprintf("%q: its path %s %s", s, p, problem)
