@@ -15,7 +15,7 @@ import (
 // check prints them, serve and demo log them at start. A warning's Msg
 // starts with "warning: ".
 //
-// Today five: users that one could take for another (lookAlikeUsers);
+// Today these: users that one could take for another (lookAlikeUsers);
 // a client an MCP server lists that may not use token exchange, so that
 // it never gets an ID-JAG for it;
 // an MCP server with subject: email whose ID-JAGs carry no
@@ -25,7 +25,9 @@ import (
 // Basic cannot carry (RFC 7617 §2), so that the admin API takes them only
 // through the console's session; and a client mapped at an MCP server to
 // the client_id of that server's own introspection credentials at its
-// demo authorization server (IntrospectionClientID), which demo refuses.
+// demo authorization server (IntrospectionClientID), which demo refuses;
+// and a URL that a request must name as written but that no client
+// writes so (urlSpellings).
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
@@ -48,6 +50,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
+		out = append(out, urlSpellings(idp, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
 			if c.TokenExchange {
 				continue
