@@ -51,6 +51,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
+		out = append(out, literalValues(idp, ti, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
 			if c.TokenExchange {
 				continue
@@ -96,11 +97,16 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 		line := func(field string) int { return lines.line(fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
 		firstLine := func(j int) int { return lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)) }
 		if k := foldName(u.Username); u.Username != "" {
-			if j, ok := names[k]; ok && users[j].Username != u.Username {
+			j, ok := names[k]
+			if ok && users[j].Username != u.Username {
 				out = append(out, Problem{File: file, Line: line("username"),
 					Msg: fmt.Sprintf("warning: user %s: username %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: people, and systems that compare names so, take one for the other; rename one", u.Username, u.Username, users[j].Username, users[j].Username, firstLine(j))})
 			} else if !ok {
 				names[k] = i
+			}
+			if !ok && !norm.NFC.IsNormalString(u.Username) {
+				out = append(out, Problem{File: file, Line: line("username"),
+					Msg: fmt.Sprintf("warning: user %s: username is not written composed (Unicode NFC), as keyboards type it (an \u00e9 as one character, not an e and a combining accent), and the login compares it byte for byte, so a name typed at the login form does not match it; write it composed", u.Username)})
 			}
 		}
 		if mix := mixedScripts(u.Username); mix != "" {
