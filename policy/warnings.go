@@ -53,6 +53,10 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
 		out = append(out, literalValues(idp, ti, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
+			if c.TokenExchange && len(c.RedirectURIs) == 0 {
+				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sclients[%d].client_id", prefix, ci)),
+					Msg: fmt.Sprintf("warning: client %s: token_exchange is true but the client has no redirect_uris, so it can never sign a user in, and never holds an ID token or refresh token to exchange; add the URI its login returns to", c.ClientID)})
+			}
 			if c.TokenExchange {
 				continue
 			}
@@ -69,6 +73,10 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 			for _, id := range s.IntrospectionClashes() {
 				out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
 					Msg: "warning: " + IntrospectionClash(&s, id) + ", which xaa-idp demo refuses; map it to another client_id"})
+			}
+			if len(s.Access) > 0 && len(s.Clients) == 0 {
+				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%smcp_servers[%d].access", prefix, si)),
+					Msg: fmt.Sprintf("warning: server %s: access entries but no clients, so every token exchange for it is invalid_target (the access entries say who, clients says through which IdP client and under which client_id at the server); add clients: {<client_id>: <its client_id at the server>}", s.ID)})
 			}
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
 				continue
