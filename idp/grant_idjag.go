@@ -312,9 +312,11 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		// (faultSigner); without them, no context to make.
 		ctx = withExchangeEvent(ctx, ev)
 	}
-	if alg := d.Server.IDJAGAlg(cfg); alg != cfg.Signing.IDJAGAlg {
-		ctx = signer.WithIDJAGAlg(ctx, alg)
-	}
+	// Always the server's algorithm, not only when it differs from the
+	// configuration's: the signer's own ID-JAG key has the algorithm of
+	// the start, and a change since (a reload, a persona) may name
+	// another, which went unused.
+	ctx = signer.WithIDJAGAlg(ctx, d.Server.IDJAGAlg(cfg))
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
 	}

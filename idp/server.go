@@ -534,7 +534,8 @@ func serverAlgs(c *policy.Config) []string {
 // JWKS once would refuse it). New has the ring make those of the first
 // configuration with the others (signer.Options.ServerAlgs).
 func (s *Server) ensureServerKeys(c *policy.Config) {
-	for _, alg := range serverAlgs(c) {
+	// signing.id_jag_alg too: a change may name another than the start's.
+	for _, alg := range append(serverAlgs(c), c.Signing.IDJAGAlg) {
 		if _, err := s.keys.Ensure(alg); err != nil {
 			slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
 		}

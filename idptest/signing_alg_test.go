@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -92,5 +93,65 @@ mcp_servers:
 	}
 	if !slices.Contains(current, "EdDSA") {
 		t.Errorf("Keys() lists current keys of %v, want the EdDSA key too", current)
+	}
+}
+
+// TestSigningAlg_AChangedIDJAGAlgIsUsed: a change of signing.id_jag_alg
+// (a reload of the file, the admin API) was taken and audited as loaded,
+// and every ID-JAG went on being signed with the algorithm of the start:
+// the IdP compared a server's algorithm with the new configuration's
+// rather than with its key's, so that a server with signing_alg: EdDSA
+// beside id_jag_alg: EdDSA got ES256 ID-JAGs too. Each ID-JAG now has
+// its server's algorithm, whatever the start had, and the key is in the
+// JWKS before the first ID-JAG it signs.
+func TestSigningAlg_AChangedIDJAGAlgIsUsed(t *testing.T) {
+	config := `
+users: [{username: alice, password: alice}]
+clients: [{client_id: app, client_secret: s, redirect_uris: [http://127.0.0.1/cb], token_exchange: true}]
+mcp_servers:
+  - id: plain
+    issuer: http://127.0.0.1:9101
+    resources: [http://127.0.0.1:9201/mcp]
+    scopes: [read]
+    clients: {app: app-at-plain}
+    access: [{users: [alice], scopes: [read]}]
+  - id: ed
+    issuer: http://127.0.0.1:9102
+    resources: [http://127.0.0.1:9202/mcp]
+    scopes: [read]
+    clients: {app: app-at-ed}
+    access: [{users: [alice], scopes: [read]}]
+`
+	srv := idptest.New(t, idptest.WithConfigYAML(config))
+	alg := func(raw string) string {
+		t.Helper()
+		tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Headers[0].Algorithm
+	}
+	if got := alg(srv.IDJAG("alice", "plain")); got != "ES256" {
+		t.Fatalf("at start the ID-JAG is %s, want ES256", got)
+	}
+	srv.SetConfig("signing: {id_jag_alg: EdDSA}\n" + strings.Replace(config, "    clients: {app: app-at-ed}", "    signing_alg: EdDSA\n    clients: {app: app-at-ed}", 1))
+	resp, err := http.Get(srv.Issuer() + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set jose.JSONWebKeySet
+	err = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool { return k.Algorithm == "EdDSA" })
+	if !published {
+		t.Errorf("after the change the JWKS has no EdDSA key before the first EdDSA ID-JAG")
+	}
+	for _, server := range []string{"plain", "ed"} {
+		if got := alg(srv.IDJAG("alice", server)); got != "EdDSA" {
+			t.Errorf("after id_jag_alg: EdDSA, server %s's ID-JAG is %s, want EdDSA", server, got)
+		}
 	}
 }

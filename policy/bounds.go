@@ -35,6 +35,12 @@ const (
 	// the password's bound.
 	MaxUsernameBytes = MaxNameBytes
 	MaxPasswordBytes = 1024
+	// MaxBcryptCost bounds a password_bcrypt's cost: a check of cost 14
+	// takes about a second of a core, and each one more doubles it. Every
+	// failed login, of any username, is checked at the highest cost of the
+	// users' hashes, so that one of cost 31 (bcrypt's most) made each take
+	// hours and held the bcrypt slots: no one could sign in.
+	MaxBcryptCost = 14
 	// MaxSubBytes is OpenID Connect Core section 2's bound of sub: 255
 	// ASCII characters.
 	MaxSubBytes = 255

@@ -266,7 +266,24 @@ func (d *decoder) bool(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 	}
+	if n.Kind == yaml.ScalarNode {
+		// A hint where the text is a boolean to a reader: quoted, or
+		// YAML 1.1's words, which yaml.v3 (YAML 1.2) reads as text.
+		switch word := strings.ToLower(n.Value); {
+		case quoted(n) && (word == "true" || word == "false"):
+			d.fail(n, path, "%s: expected true or false, got the quoted text %q; write %s without quotes", path, n.Value, word)
+			return
+		case !quoted(n) && (word == "yes" || word == "on" || word == "no" || word == "off"):
+			d.fail(n, path, "%s: expected true or false, got %q; write %t (YAML 1.2 reads yes, no, on and off as text)", path, n.Value, word == "yes" || word == "on")
+			return
+		}
+	}
 	d.fail(n, path, "%s: expected true or false, got %s", path, kindName(n))
+}
+
+// quoted reports whether the scalar n is written in quotes.
+func quoted(n *yaml.Node) bool {
+	return n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 }
 
 func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
@@ -278,6 +295,12 @@ func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
 		}
 		if errors.Is(err, strconv.ErrRange) {
 			d.fail(n, path, "%s: %s is out of range; use a whole number from %d to %d", path, n.Value, math.MinInt32, math.MaxInt32)
+			return
+		}
+	}
+	if n.Kind == yaml.ScalarNode && quoted(n) {
+		if i, err := strconv.ParseInt(n.Value, 10, 32); err == nil {
+			d.fail(n, path, "%s: expected a whole number, got the quoted text %q; write %d without quotes", path, n.Value, i)
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,15 @@ func trimZeroUnits(s string) string {
 func ParseDuration(s string) (Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
+		// A number alone is most often seconds, and days are what Go's
+		// durations lack: say what to write for each.
+		t := strings.TrimSpace(s)
+		if n, err := strconv.ParseUint(t, 10, 32); err == nil {
+			return 0, fmt.Errorf("invalid duration %q; a duration needs a unit: write %ds (or 15m, 1h30m)", s, n)
+		}
+		if n, err := strconv.ParseUint(strings.TrimSuffix(t, "d"), 10, 16); err == nil && strings.HasSuffix(t, "d") {
+			return 0, fmt.Errorf("invalid duration %q; a Go duration has no days: write %dh for %s", s, n*24, t)
+		}
 		return 0, fmt.Errorf("invalid duration %q; use a Go duration such as 90s, 15m or 1h30m", s)
 	}
 	if d < 0 {

@@ -49,6 +49,14 @@ type lineIndex struct {
 	parsed bool
 }
 
+// root is the file's top node (resolved), or nil when it is not YAML.
+func (l *lineIndex) root() *yaml.Node {
+	if !l.parsed {
+		l.top, l.parsed = root(l.data), true
+	}
+	return resolve(l.top)
+}
+
 // line is Line(l.data, path).
 func (l *lineIndex) line(path string) int {
 	if !l.parsed {

@@ -60,9 +60,10 @@ type Store struct {
 	cur      atomic.Pointer[snapshot]
 	onChange []func(*Config)
 	onReload []func(Reload) error
-	stamp    fileStamp // the file as last read
-	pending  string    // the file as last looked at, while it settles (see checkFileLocked)
-	bad      string    // what the last failed reload read, not reported again
+	stamp    fileStamp  // the file as last read
+	pending  string     // the file as last looked at, while it settles (see checkFileLocked)
+	bad      string     // what the last failed reload read, not reported again
+	checks   FileChecks // the start's checks of the files the configuration names
 
 	statusMu   sync.Mutex
 	lastReload *Reload
@@ -119,7 +120,7 @@ func OpenStoreChecked(file string, fc FileChecks) (*Store, error) {
 		return nil, err
 	}
 	RemoveTemporaries(file)
-	s := &Store{file: file, name: file, stamp: stampOf(fi)}
+	s := &Store{file: file, name: file, stamp: stampOf(fi), checks: fc}
 	s.edits = edits{s: s}
 	s.cur.Store(newSnapshot(data, cfg))
 	return s, nil

@@ -261,10 +261,12 @@ func (v *validator) userList() {
 		case u.Password == "" && u.PasswordBcrypt == "":
 			v.at(path, "no password; set password (demo only) or password_bcrypt")
 		case u.PasswordBcrypt != "":
-			if _, err := bcrypt.Cost([]byte(u.PasswordBcrypt)); err != nil {
+			if cost, err := bcrypt.Cost([]byte(u.PasswordBcrypt)); err != nil {
 				// Not quoted: what is pasted here by mistake is often the
 				// password itself, and problems reach the audit and the log.
 				v.at(path+".password_bcrypt", "not a bcrypt hash ($2a$, $2b$ or $2y$, cost, salt and hash; the value is not shown); make one with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'")
+			} else if cost > MaxBcryptCost {
+				v.at(path+".password_bcrypt", "cost %d is above %d: every failed login, of any username, would run a bcrypt check of this cost (each one more doubles its time; 14 takes about a second); make one of cost 10 to 12 with: htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':\\n'", cost, MaxBcryptCost)
 			}
 		}
 		// A username written twice is reported once: its default sub
@@ -751,6 +753,12 @@ func ownIssuerProblem(s string) string {
 		return problem
 	}
 	u, _ := url.Parse(s)
+	if scheme, rest, _ := strings.Cut(s, ":"); scheme != u.Scheme {
+		// url.Parse lower-cases the scheme, op's issuer check does not (it
+		// took "HTTP://" for https and refused to start), and clients
+		// compare the issuer as written after lower-casing theirs.
+		return fmt.Sprintf("%q: write the scheme in lower case: %s:%s", s, u.Scheme, rest)
+	}
 	if p := strings.TrimSuffix(u.EscapedPath(), "/"); p != "" {
 		if problem := badTenantPath(p); problem != "" {
 			return fmt.Sprintf("%q: its path %s %s", s, p, problem)

@@ -15,7 +15,7 @@ import (
 // check prints them, serve and demo log them at start. A warning's Msg
 // starts with "warning: ".
 //
-// Today five: users that one could take for another (lookAlikeUsers);
+// Today these: users that one could take for another (lookAlikeUsers);
 // a client an MCP server lists that may not use token exchange, so that
 // it never gets an ID-JAG for it;
 // an MCP server with subject: email whose ID-JAGs carry no
@@ -25,7 +25,9 @@ import (
 // Basic cannot carry (RFC 7617 §2), so that the admin API takes them only
 // through the console's session; and a client mapped at an MCP server to
 // the client_id of that server's own introspection credentials at its
-// demo authorization server (IntrospectionClientID), which demo refuses.
+// demo authorization server (IntrospectionClientID), which demo refuses;
+// and a URL that a request must name as written but that no client
+// writes so (urlSpellings).
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
@@ -48,7 +50,13 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
+		out = append(out, urlSpellings(idp, lines, file, prefix)...)
+		out = append(out, literalValues(idp, ti, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
+			if c.TokenExchange && len(c.RedirectURIs) == 0 {
+				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sclients[%d].client_id", prefix, ci)),
+					Msg: fmt.Sprintf("warning: client %s: token_exchange is true but the client has no redirect_uris, so it can never sign a user in, and never holds an ID token or refresh token to exchange; add the URI its login returns to", c.ClientID)})
+			}
 			if c.TokenExchange {
 				continue
 			}
@@ -65,6 +73,10 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 			for _, id := range s.IntrospectionClashes() {
 				out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
 					Msg: "warning: " + IntrospectionClash(&s, id) + ", which xaa-idp demo refuses; map it to another client_id"})
+			}
+			if len(s.Access) > 0 && len(s.Clients) == 0 {
+				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%smcp_servers[%d].access", prefix, si)),
+					Msg: fmt.Sprintf("warning: server %s: access entries but no clients, so every token exchange for it is invalid_target (the access entries say who, clients says through which IdP client and under which client_id at the server); add clients: {<client_id>: <its client_id at the server>}", s.ID)})
 			}
 			if s.Subject != SubjectEmail || s.IncludeEmail || knobs.Email {
 				continue
@@ -93,11 +105,16 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 		line := func(field string) int { return lines.line(fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
 		firstLine := func(j int) int { return lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)) }
 		if k := foldName(u.Username); u.Username != "" {
-			if j, ok := names[k]; ok && users[j].Username != u.Username {
+			j, ok := names[k]
+			if ok && users[j].Username != u.Username {
 				out = append(out, Problem{File: file, Line: line("username"),
 					Msg: fmt.Sprintf("warning: user %s: username %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: people, and systems that compare names so, take one for the other; rename one", u.Username, u.Username, users[j].Username, users[j].Username, firstLine(j))})
 			} else if !ok {
 				names[k] = i
+			}
+			if !ok && !norm.NFC.IsNormalString(u.Username) {
+				out = append(out, Problem{File: file, Line: line("username"),
+					Msg: fmt.Sprintf("warning: user %s: username is not written composed (Unicode NFC), as keyboards type it (an \u00e9 as one character, not an e and a combining accent), and the login compares it byte for byte, so a name typed at the login form does not match it; write it composed", u.Username)})
 			}
 		}
 		if mix := mixedScripts(u.Username); mix != "" {

@@ -137,7 +137,7 @@ func (s *Store) checkFileLocked(force bool) error {
 		}
 		return nil
 	}
-	cfg, err := Parse(data, s.name)
+	cfg, err := parse(data, s.name, newFileChecks(s.checks, cur.cfg))
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}
@@ -267,4 +267,30 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// newFileChecks is fc for a reload of a file whose running configuration
+// is running: a key file the start (or a reload) took is not checked
+// again, so that one moved away since does not refuse every later edit,
+// but a new one is, as check and the next start check it (until
+// 2026-12-06 a reload took it unchecked, and the next start refused the
+// file).
+func newFileChecks(fc FileChecks, running *Config) FileChecks {
+	check := fc.KeyFile
+	if check == nil {
+		return fc
+	}
+	taken := map[string]bool{}
+	for _, idp := range running.IdPs() {
+		for _, f := range idp.Signing.KeyFiles {
+			taken[f] = true
+		}
+	}
+	fc.KeyFile = func(path string) error {
+		if taken[path] {
+			return nil
+		}
+		return check(path)
+	}
+	return fc
 }

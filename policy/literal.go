@@ -1,0 +1,80 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+	"gopkg.in/yaml.v3"
+)
+
+// envReference is how a template names an environment variable: ${NAME}
+// (with a shell default, ${NAME:-x}) anywhere in a value, or $NAME in
+// capitals as the whole value.
+var envReference = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+-][^}]*)?\}|^\$[A-Z_][A-Z0-9_]*$`)
+
+// literalValues warns of values of idp, IdPs()[ti] of the file lines
+// indexes, that are taken as written though most likely meant
+// otherwise: a reference to an environment variable, which xaa-idp does
+// not expand (a client_secret of ${MCP_SECRET} is those 14 characters, and
+// the client then gets invalid_client); a password that is a bcrypt hash,
+// with which the user signs in only by typing the hash. (A username not
+// written composed is lookAlikeUsers'.) No warning quotes the value: it
+// may be a secret.
+func literalValues(idp *Config, ti int, lines *lineIndex, file, prefix string) Problems {
+	var out Problems
+	top := lines.root()
+	if prefix != "" {
+		top = nil
+		if tenants := resolve(mappingValue(lines.root(), "tenants")); tenants != nil && tenants.Kind == yaml.SequenceNode && ti < len(tenants.Content) {
+			top = resolve(tenants.Content[ti])
+		}
+	}
+	walkScalars(top, strings.TrimSuffix(prefix, "."), func(path string, n *yaml.Node) {
+		if envReference.MatchString(n.Value) {
+			out = append(out, Problem{File: file, Line: n.Line,
+				Msg: fmt.Sprintf("warning: %s: looks like a reference to an environment variable, but xaa-idp expands none: the value is the characters as written; expand them before (envsubst < idp.yaml.tmpl > idp.yaml)", path)})
+		}
+	})
+	for ui, u := range idp.Users {
+		if _, err := bcrypt.Cost([]byte(u.Password)); err == nil {
+			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%susers[%d].password", prefix, ui)),
+				Msg: fmt.Sprintf("warning: user %s: password holds a bcrypt hash, but password is the password itself, so the user signs in only by typing the hash; write it as password_bcrypt", u.Username)})
+		}
+	}
+	return out
+}
+
+// mappingValue is the value of key in the mapping n, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			return n.Content[k+1]
+		}
+	}
+	return nil
+}
+
+// walkScalars calls fn with each scalar value under n and its path; an
+// alias's values are walked where its anchor is.
+func walkScalars(n *yaml.Node, path string, fn func(path string, n *yaml.Node)) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for k := 0; k+1 < len(n.Content); k += 2 {
+			walkScalars(n.Content[k+1], join(path, n.Content[k].Value), fn)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkScalars(c, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case yaml.ScalarNode:
+		fn(path, n)
+	}
+}
