@@ -137,7 +137,7 @@ func (s *Store) checkFileLocked(force bool) error {
 		}
 		return nil
 	}
-	cfg, err := Parse(data, s.name)
+	cfg, err := Parse(s.viewOf(data), s.name)
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}
