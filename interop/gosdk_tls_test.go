@@ -22,8 +22,10 @@ import (
 	"github.com/xaa-idp/xaa-idp/fixtures"
 )
 
-// TestGoSDK_TLS runs the Go SDK against `xaa-idp demo --tls` (the demo
-// configuration with its MCP servers moved to free ports, https), trusting
+// TestGoSDK_TLS runs the Go SDK against `xaa-idp demo --tls --config` of
+// the demo configuration with its MCP servers moved to free ports and
+// written http://, as fixtures/demo.yaml is: the demo serves them https
+// (CONTRACT §11, "every loopback URL of the configuration"), trusting
 // only the CA that `xaa-idp ca` prints, as the README tells a client to:
 // extauth.PerformOIDCLogin, then extauth.EnterpriseHandler connecting to
 // the tracker MCP server and calling whoami. Without the CA the SDK is
@@ -37,17 +39,22 @@ func TestGoSDK_TLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	// Every fixed port of the demo configuration moved to a free one, over https.
-	var pairs []string
+	// Every fixed port of the demo configuration moved to a free one, the
+	// file written http:// as the fixture is; the tracker served https.
+	var pairs, served []string
 	for _, port := range []string{"8101", "8102", "8103", "8104", "8201", "8202", "8203", "8204", "8390"} {
-		pairs = append(pairs, "http://127.0.0.1:"+port, fmt.Sprintf("https://127.0.0.1:%d", freePort(t)))
+		free := freePort(t)
+		pairs = append(pairs, "http://127.0.0.1:"+port, fmt.Sprintf("http://127.0.0.1:%d", free))
+		served = append(served, "http://127.0.0.1:"+port, fmt.Sprintf("https://127.0.0.1:%d", free))
 	}
 	moved := strings.NewReplacer(pairs...)
 	config := filepath.Join(t.TempDir(), "demo.yaml")
-	if err := os.WriteFile(config, []byte(moved.Replace(string(fixtures.Demo))), 0o600); err != nil {
+	written := []byte(moved.Replace(string(fixtures.Demo)))
+	if err := os.WriteFile(config, written, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tracker := struct{ as, url string }{moved.Replace(trackerIssuer), moved.Replace(trackerResource)}
+	https := strings.NewReplacer(served...)
+	tracker := struct{ as, url string }{https.Replace(trackerIssuer), https.Replace(trackerResource)}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	startServe(t, ctx, bin, "demo", "--tls", "--config", config, "--state-dir", state, "--addr", addr)
 	issuer := "https://" + addr
@@ -97,6 +104,10 @@ func TestGoSDK_TLS(t *testing.T) {
 	who := goWhoami(t, session)
 	if who["sub"] != "00u-alice" || who["idp_issuer"] != issuer || who["resource"] != tracker.url {
 		t.Errorf("whoami = %v, want sub 00u-alice, idp_issuer %s, resource %s", who, issuer, tracker.url)
+	}
+
+	if now, err := os.ReadFile(config); err != nil || !bytes.Equal(now, written) {
+		t.Errorf("demo --tls changed the file it serves (%v):\n%s", err, now)
 	}
 
 	// Without the CA, TLS refuses the IdP: the trust came from the CA.

@@ -29,6 +29,13 @@ type FileChecks struct {
 	// cannot be used, nil when it can; the problem is reported at the
 	// entry's line.
 	KeyFile func(path string) error
+	// View, when not nil, returns for a document as written (data) the
+	// rewrite that the running configuration reads it through, at every
+	// load, reload and edit, while the file keeps it as written
+	// (OpenStoreChecked; demo --tls makes the loopback URLs it serves
+	// https). The rewrite applies to the document and to any one URL of
+	// it, and keeps every line where it is.
+	View func(data []byte) func([]byte) []byte
 }
 
 // LoadChecked is Load, making the checks of fc as well.

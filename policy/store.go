@@ -115,15 +115,24 @@ func OpenStoreChecked(file string, fc FileChecks) (*Store, error) {
 	if err != nil {
 		return nil, Problems{{File: file, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
 	}
-	cfg, err := parse(data, file, fc)
+	s := &Store{file: file, name: file, stamp: stampOf(fi), checks: fc}
+	cfg, err := parse(s.viewOf(data), file, fc)
 	if err != nil {
 		return nil, err
 	}
 	RemoveTemporaries(file)
-	s := &Store{file: file, name: file, stamp: stampOf(fi), checks: fc}
 	s.edits = edits{s: s}
 	s.cur.Store(newSnapshot(data, cfg))
 	return s, nil
+}
+
+// viewOf is what the running configuration reads of data, the document
+// as written (FileChecks.View).
+func (s *Store) viewOf(data []byte) []byte {
+	if s.checks.View == nil {
+		return data
+	}
+	return s.checks.View(data)(data)
 }
 
 // NewStore returns a Store whose configuration, data, lives in memory only;
@@ -556,7 +565,36 @@ func (e edits) DeleteClient(clientID, ifMatch string, opts ...EditOption) (*Chan
 // PutServer creates the MCP server or replaces the one with the same id;
 // ifMatch as for UpdateServerAccess.
 func (e edits) PutServer(srv MCPServer, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, nil)
+	return put(e, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, func(srv, old *MCPServer, _ *yaml.Node) {
+		e.s.keepWritten(srv, old)
+	})
+}
+
+// keepWritten gives back to srv, put in place of old (as written), the
+// URLs that it sends as the view reads them: a server read from the admin
+// API and put back changes nothing in the file (FileChecks.View).
+func (s *Store) keepWritten(srv, old *MCPServer) {
+	if s.checks.View == nil || old == nil {
+		return
+	}
+	view := s.checks.View(s.cur.Load().data) // the document the edit changes (commit)
+	written := map[string]string{}
+	for _, u := range append(append([]string{old.Issuer, old.EventsEndpoint}, old.Aliases...), old.Resources...) {
+		written[string(view([]byte(u)))] = u
+	}
+	keep := func(u *string) {
+		if w, ok := written[*u]; ok {
+			*u = w
+		}
+	}
+	keep(&srv.Issuer)
+	keep(&srv.EventsEndpoint)
+	for i := range srv.Aliases {
+		keep(&srv.Aliases[i])
+	}
+	for i := range srv.Resources {
+		keep(&srv.Resources[i])
+	}
 }
 
 // DeleteServer deletes the MCP server; ifMatch as for UpdateServerAccess.
@@ -598,7 +636,7 @@ func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOpt
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
 		if old != nil {
-			ch.Op, ch.Before = "replace", *old
+			ch.Op, ch.Before = "replace", runningOf(e, of, name, old)
 		}
 		if adjust != nil {
 			adjust(&v, old, doc.Entry(key, i))
@@ -624,8 +662,26 @@ func del[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOpt
 		if err := doc.Delete(key, i); err != nil {
 			return nil, err
 		}
-		return &Change{Kind: kind, Op: "delete", Name: name, Before: *old}, nil
+		return &Change{Kind: kind, Op: "delete", Name: name, Before: runningOf(e, of, name, old)}, nil
 	}, nil)
+}
+
+// runningOf is the item named name, written as old in the file, as it runs:
+// the Before of an edit is what the admin API showed (FileChecks.View).
+func runningOf[T any](e edits, of keyed[T], name string, old *T) T {
+	if e.s.checks.View == nil {
+		return *old
+	}
+	cfg := e.s.Config()
+	if e.tenant != "" {
+		cfg = cfg.Tenant(e.tenant)
+	}
+	if cfg != nil {
+		if _, v := find(cfg, of, name); v != nil {
+			return *v
+		}
+	}
+	return *old
 }
 
 func serverIndex(c *Config, id string) int {
@@ -666,7 +722,15 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err != nil {
 		return nil, fmt.Errorf("policy: re-reading the running configuration: %w", err)
 	}
-	ch, err := apply(cur.cfg, doc)
+	// The edit sees the configuration as written: what it leaves alone
+	// stays so in the file, not as the view reads it.
+	written := cur.cfg
+	if s.checks.View != nil {
+		if written, err = Parse(cur.data, s.name); err != nil {
+			return nil, fmt.Errorf("policy: re-reading the running configuration: %w", err)
+		}
+	}
+	ch, err := apply(written, doc)
 	if err != nil {
 		return nil, s.aliasEdit(err)
 	}
@@ -679,7 +743,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err != nil {
 		return nil, s.aliasEdit(err)
 	}
-	cfg, err := Parse(data, s.name)
+	cfg, err := Parse(s.viewOf(data), s.name)
 	if err != nil {
 		return nil, err
 	}

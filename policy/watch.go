@@ -137,7 +137,7 @@ func (s *Store) checkFileLocked(force bool) error {
 		}
 		return nil
 	}
-	cfg, err := parse(data, s.name, newFileChecks(s.checks, cur.cfg))
+	cfg, err := parse(s.viewOf(data), s.name, newFileChecks(s.checks, cur.cfg))
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}

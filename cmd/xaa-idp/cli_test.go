@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -352,11 +354,82 @@ func TestDemoTLS_ConnectTrustingTheCA(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &results); err != nil || code != 0 || len(results) != 1 || !results[0].Connected || !strings.HasPrefix(results[0].MCPServer, "https://") {
 		t.Fatalf("connect to demo --tls: exit %d %v\n%s%s", code, err, out, stderr)
 	}
+}
 
-	// A configuration whose served URLs are http cannot be served with --tls.
-	plain := minimalConfig(t, "http", freePort(t), freePort(t))
-	if code, _, stderr := runBinary(t, "demo", "--addr", "127.0.0.1:0", "--tls", "--state-dir", t.TempDir(), "--config", plain); code != exitUsage || !strings.Contains(stderr, "write https://127.0.0.1:") {
-		t.Errorf("demo --tls of http URLs: exit %d, %s", code, stderr)
+// TestDemoTLS_HTTPFileServedHTTPS: demo --tls serves every loopback URL of
+// a --config file that it serves over https (CONTRACT §11), the file
+// written with http:// as fixtures/demo.yaml is, and keeps the file as
+// its author wrote it through an admin API edit: a server read and put
+// back, and its access list changed.
+func TestDemoTLS_HTTPFileServedHTTPS(t *testing.T) {
+	state := t.TempDir()
+	asPort, mcpPort := freePort(t), freePort(t)
+	cfg := minimalConfig(t, "http", asPort, mcpPort)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	minimal, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := append([]byte("issuer: http://"+addr+"\n"), minimal...)
+	if err := os.WriteFile(cfg, written, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", addr, "--tls", "--state-dir", state, "--config", cfg)
+	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+	issuer, as, mcp := "https://"+addr, fmt.Sprintf("https://127.0.0.1:%d", asPort), fmt.Sprintf("https://127.0.0.1:%d/mcp", mcpPort)
+	if got := strings.Fields(banner[strings.Index(banner, "  IdP"):])[1]; got != issuer || !strings.Contains(banner, as) || !strings.Contains(banner, mcp) {
+		t.Fatalf("demo --tls of an http file: banner with IdP %s, want %s, %s and %s:\n%s", got, issuer, as, mcp, banner)
+	}
+	caFile := filepath.Join(state, "tls", "ca.pem")
+	code, out, stderr := runCLI(t, "connect", "--issuer", issuer, "--ca-file", caFile, "--client-id", "my-mcp-client", "--client-secret", "change-me", "--username", "dev", "--password", "dev", "--json")
+	var results []connectResult
+	if err := json.Unmarshal([]byte(out), &results); err != nil || code != 0 || len(results) != 1 || !results[0].Connected || results[0].MCPServer != mcp {
+		t.Fatalf("connect to demo --tls of an http file: exit %d %v\n%s%s", code, err, out, stderr)
+	}
+
+	client, err := httpClient(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := func(method, path, body string) []byte {
+		t.Helper()
+		req, err := http.NewRequest(method, issuer+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("dev", "dev")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("If-Match", "*")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		return b
+	}
+	notes := admin(http.MethodGet, "/admin/api/servers/notes", "")
+	var srv struct {
+		Issuer    string   `json:"issuer"`
+		Resources []string `json:"resources"`
+	}
+	if err := json.Unmarshal(notes, &srv); err != nil || srv.Issuer != as || len(srv.Resources) != 1 || srv.Resources[0] != mcp {
+		t.Fatalf("GET notes = %s, want issuer %s and resource %s", notes, as, mcp)
+	}
+	admin(http.MethodPut, "/admin/api/servers/notes", string(notes))
+	if now, _ := os.ReadFile(cfg); !bytes.Equal(now, written) {
+		t.Errorf("putting back the server read rewrote the file:\n%s", now)
+	}
+	admin(http.MethodPut, "/admin/api/servers/notes/access", `[{"users": ["dev"], "scopes": ["notes.read"]}]`)
+	now, _ := os.ReadFile(cfg)
+	if want := fmt.Sprintf("issuer: http://127.0.0.1:%d ", asPort); !bytes.Contains(now, []byte(want)) || !bytes.Contains(now, []byte("users: [dev]")) {
+		t.Errorf("after an access edit the file is, without %q:\n%s", want, now)
+	}
+	if got := admin(http.MethodGet, "/admin/api/servers/notes", ""); !bytes.Contains(got, []byte(`"issuer": "`+as+`"`)) {
+		t.Errorf("after an access edit, GET notes = %s, want issuer %s", got, as)
 	}
 }
 

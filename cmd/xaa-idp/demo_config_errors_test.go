@@ -149,12 +149,14 @@ mcp_servers:
 	}
 }
 
-// TestDemoTLS_HTTPURLNamesFileAndLine: demo --tls cannot serve an http URL
-// of the file, and says so as every configuration error does: the file and
-// the line of the URL to change (docs/configuration.md, "Validation"), and exit 2. The URL it
-// suggests is the one written with https, nothing added: it suggested
-// https://127.0.0.1:PORT/ for an issuer written without the "/", an issuer
-// that is another string (the ID-JAG's aud) than the one the file meant.
+// TestDemoTLS_HTTPURLNamesFileAndLine: demo --tls makes the loopback URLs
+// it serves https, but not one without a port (https would move it from
+// port 80 to 443), and says so as every configuration error does: the
+// file and the line of the URL to change (docs/configuration.md,
+// "Validation"), and exit 2. The URL it suggests is the one written with
+// https, nothing added: it suggested https://127.0.0.1:PORT/ for an
+// issuer written without the "/", an issuer that is another string (the
+// ID-JAG's aud) than the one the file meant.
 func TestDemoTLS_HTTPURLNamesFileAndLine(t *testing.T) {
 	asPort, mcpPort := freePort(t), freePort(t)
 	file := minimalConfig(t, "http", asPort, mcpPort)
@@ -162,10 +164,14 @@ func TestDemoTLS_HTTPURLNamesFileAndLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := fmt.Sprintf("http://127.0.0.1:%d", asPort)
+	data = bytes.Replace(data, []byte(fmt.Sprintf("http://127.0.0.1:%d ", asPort)), []byte("http://127.0.0.1 "), 1)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://127.0.0.1"
 	line := 0
 	for i, l := range strings.Split(string(data), "\n") {
-		if strings.Contains(l, "issuer: "+issuer) {
+		if strings.Contains(l, "issuer: "+issuer+" ") {
 			line = i + 1
 		}
 	}
@@ -184,7 +190,7 @@ func TestDemoTLS_HTTPURLNamesFileAndLine(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("demo --tls of an http issuer: exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
 	}
-	suggest := fmt.Sprintf("write https://127.0.0.1:%d in the configuration", asPort)
+	suggest := "write https://127.0.0.1 in the configuration"
 	if !strings.Contains(stderr, suggest) {
 		t.Errorf("demo --tls of an http issuer: stderr %q; want %q", stderr, suggest)
 	}

@@ -45,8 +45,9 @@ type idpFlags struct {
 	config, addr, issuer, stateDir, auditLog *string
 	tls                                      *bool
 	logs                                     logOptions
-	// httpsDemoURLs (demo --tls) serves the embedded demo configuration
-	// with its loopback URLs made https, since the demo serves them.
+	// httpsDemoURLs (demo --tls) reads the configuration, the embedded
+	// one or the file, with the loopback URLs the demo serves made https
+	// (httpsServed); a file keeps what its author wrote.
 	httpsDemoURLs bool
 	// demoEvents (demo) pushes revocations of servers without an
 	// events_endpoint to their demo authorization server's /events.
@@ -478,7 +479,12 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
 	}
 	// A key file that cannot be used is told at its line, as check does.
-	return policy.OpenStoreChecked(file, policy.FileChecks{KeyFile: signer.CheckKeyFile})
+	fc := policy.FileChecks{KeyFile: signer.CheckKeyFile}
+	if httpsLoopback {
+		// The file keeps what its author wrote; the demo serves it https.
+		fc.View = httpsServed
+	}
+	return policy.OpenStoreChecked(file, fc)
 }
 
 // startTenants builds one IdP per tenant, each with the base URL

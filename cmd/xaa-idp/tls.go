@@ -23,33 +23,49 @@ import (
 var loopbackHTTP = regexp.MustCompile(`http://(?:127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
 
 // httpsLoopbackURLs makes the URLs that the demo serves https in the demo
-// configuration: its MCP servers' authorization servers and MCP endpoints.
-// Other loopback URLs stay as they are: the client metadata document that
-// `connect --cimd` serves over http on its own port is not the demo's.
-func httpsLoopbackURLs(yaml []byte) []byte {
+// configuration yaml (httpsServed).
+func httpsLoopbackURLs(yaml []byte) []byte { return httpsServed(yaml)(yaml) }
+
+// httpsServed is the rewrite that demo --tls reads a configuration, yaml,
+// through (policy.FileChecks.View): the origins that the demo serves
+// become https, in the document and in any URL of it: the IdP's issuer,
+// and its MCP servers' authorization servers and MCP endpoints, a
+// tenant's too. Other loopback URLs stay as they are: the client metadata
+// document that `connect --cimd` serves over http on its own port is not
+// the demo's.
+func httpsServed(yaml []byte) func([]byte) []byte {
 	cfg, err := policy.Parse(yaml, fixtures.DemoFile)
 	if err != nil {
-		return yaml // the store reports the problem
+		return func(b []byte) []byte { return b } // the store reports the problem
 	}
 	served := map[string]bool{}
-	for _, s := range cfg.MCPServers {
-		for _, u := range append([]string{s.Issuer}, s.Resources...) {
-			if m := loopbackHTTP.FindString(u); m != "" && strings.HasPrefix(u, m) {
-				served[m] = true
+	add := func(u string) {
+		if m := loopbackHTTP.FindString(u); m != "" && strings.HasPrefix(u, m) {
+			served[m] = true
+		}
+	}
+	add(cfg.Issuer)
+	for _, c := range append([]*policy.Config{cfg}, cfg.Tenants...) {
+		for _, s := range c.MCPServers {
+			add(s.Issuer)
+			for _, u := range s.Resources {
+				add(u)
 			}
 		}
 	}
-	return loopbackHTTP.ReplaceAllFunc(yaml, func(origin []byte) []byte {
-		if !served[string(origin)] {
-			return origin
-		}
-		return append([]byte("https"), origin[len("http"):]...)
-	})
+	return func(b []byte) []byte {
+		return loopbackHTTP.ReplaceAllFunc(b, func(origin []byte) []byte {
+			if !served[string(origin)] {
+				return origin
+			}
+			return append([]byte("https"), origin[len("http"):]...)
+		})
+	}
 }
 
 // demoTLS is the TLS configuration of the demo's authorization and MCP
 // servers: one certificate of the local CA for every host they serve. Each
-// URL must be https: with --config the file says so itself.
+// URL is https (httpsServed); one that is not is refused at its line.
 func demoTLS(ca *localca.CA, stack []demo.Service) (*tls.Config, error) {
 	var hosts []string
 	for _, svc := range stack {
