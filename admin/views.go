@@ -340,6 +340,20 @@ func (a *API) listGroups(w http.ResponseWriter, _ *http.Request) {
 	writeAPI(w, http.StatusOK, out)
 }
 
+// getGroup answers one group as listGroups does, with the document's ETag,
+// which its PUT and DELETE take in If-Match.
+func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	cfg, tag := a.view()
+	g := cfg.Group(name)
+	if g == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no group %q", name))
+		return
+	}
+	w.Header().Set("ETag", tag)
+	writeAPI(w, http.StatusOK, groupView(cfg, g))
+}
+
 // ClientView is a client without its secret: Confidential says whether it
 // has one, Servers which MCP servers list it.
 type ClientView struct {
@@ -367,6 +381,20 @@ func (a *API) listClients(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("ETag", tag)
 	writeAPI(w, http.StatusOK, out)
+}
+
+// getClient answers one client as listClients does (without its secret),
+// with the document's ETag, which its PUT and DELETE take in If-Match.
+func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("client_id")
+	cfg, tag := a.view()
+	c := cfg.Client(id)
+	if c == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no client %q", id))
+		return
+	}
+	w.Header().Set("ETag", tag)
+	writeAPI(w, http.StatusOK, clientView(cfg, c))
 }
 
 // configYAML answers the running configuration's YAML document as the file

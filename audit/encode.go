@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -68,14 +69,28 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	if len(e.Details) > 0 && appendStringDetails(&b, e.Details) {
 		// written
 	} else if len(e.Details) > 0 {
+		// A value at a time, keys sorted as encoding/json sorts a map's, so that the index learns
+		// where details.users is (the users a change named, which ?user= finds).
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(e.Details); err != nil {
-			return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
+		b = append(b, `,"details":{`...)
+		for i, k := range slices.Sorted(maps.Keys(e.Details)) {
+			buf.Reset()
+			if err := enc.Encode(e.Details[k]); err != nil {
+				return nil, fmt.Errorf("audit: encoding %s event: %w", e.Type, err)
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, k), ':')
+			start := len(b)
+			b = append(b, jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))...)
+			if k == "users" {
+				s.users = span{uint32(start - base), uint32(len(b) - start)}
+			}
 		}
-		b = append(b, `,"details":`...)
-		b = append(b, jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))...)
+		b = append(b, '}')
 	}
 	if sp != nil {
 		*sp = s

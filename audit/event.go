@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -120,4 +121,27 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 	}
 	*e = out
 	return nil
+}
+
+// Names reports whether e is about user as [Filter]'s User selects: its User, or an element of
+// its details.users (the users a change named: a SCIM change of a group's members).
+func (e *Event) Names(user string) bool {
+	if e.User == user {
+		return true
+	}
+	switch us := e.Details["users"].(type) {
+	case []string:
+		return slices.Contains(us, user)
+	case []any:
+		// As decoded from a line; the index reads up to the first element that is not a
+		// string.
+		for _, u := range us {
+			if s, ok := u.(string); !ok {
+				return false
+			} else if s == user {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -32,7 +32,9 @@ const DefaultLimit = DefaultQueryLimit
 // Filter selects events for [Log.Query]. The zero Filter selects the newest DefaultQueryLimit
 // events.
 type Filter struct {
-	Type, User, Client, Server, Outcome string // exact match when non-empty (Client matches ClientID)
+	// Exact match when non-empty (Client matches ClientID); User matches an event's user or an
+	// element of its details.users (Event.Names).
+	Type, User, Client, Server, Outcome string
 	Tenant                              string // exact match when non-empty
 
 	Since, Until time.Time // Since inclusive, Until exclusive; zero means unbounded
@@ -63,7 +65,9 @@ type Filter struct {
 type span struct{ off, n uint32 }
 
 // spans locate the strings the index filters on in an event's line.
-type spans struct{ id, typ, tenant, outcome, user, client, server span }
+// users is the value of details.users (the users a change named: a SCIM change of a group's
+// members), n 0 when there is none.
+type spans struct{ id, typ, tenant, outcome, user, client, server, users span }
 
 // record is what the index knows of an event without decoding its line.
 type record struct {
@@ -160,10 +164,40 @@ func (m *matcher) match(line []byte, r *record) bool {
 	eq := func(want []byte, sp span) bool {
 		return want == nil || bytes.Equal(field(line, sp), want)
 	}
-	return eq(m.typ, r.typ) && eq(m.tenant, r.tenant) && eq(m.user, r.user) &&
+	return eq(m.typ, r.typ) && eq(m.tenant, r.tenant) &&
+		(eq(m.user, r.user) || m.user != nil && holds(field(line, r.users), m.user)) &&
 		eq(m.client, r.client) && eq(m.server, r.server) && eq(m.outcome, r.outcome) &&
 		(!m.since || !timeBefore(r.sec, r.nsec, m.sinceSec, m.sinceNsec)) &&
 		(!m.until || timeBefore(r.sec, r.nsec, m.untilSec, m.untilNsec))
+}
+
+// holds reports whether the JSON array arr, as the encoder writes it, has the JSON string want
+// as an element; false for anything else.
+func holds(arr, want []byte) bool {
+	if len(arr) < 2 || arr[0] != '[' {
+		return false
+	}
+	for i := 1; i < len(arr) && arr[i] == '"'; {
+		j := i + 1 // the element's closing quote
+		for j < len(arr) && arr[j] != '"' {
+			if arr[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j >= len(arr) {
+			return false
+		}
+		if bytes.Equal(arr[i:j+1], want) {
+			return true
+		}
+		if j+1 < len(arr) && arr[j+1] == ',' {
+			i = j + 2
+		} else {
+			return false
+		}
+	}
+	return false
 }
 
 func timeBefore(sec int64, nsec int32, sec2 int64, nsec2 int32) bool {

@@ -268,3 +268,32 @@ func TestOpen_NegativeMaxBytesIsAnError(t *testing.T) {
 		t.Error("no error")
 	}
 }
+
+// User matches an event's user or an element of its details.users (the users a change named),
+// whole strings only, whatever they hold; and so after a reopen, which reads them from the file.
+func TestQuery_UserMatchesDetailsUsers(t *testing.T) {
+	path := tempPath(t)
+	l := openLog(t, audit.Options{Path: path})
+	users := []string{`a"b`, `c\`, "d", "bidi\u202eevil", "é"}
+	mustAppend(t, l, audit.Event{Type: "admin_change", Reason: "many", Details: map[string]any{"users": users, "before": map[string]any{"users": []string{"nested"}}}})
+	mustAppend(t, l, audit.Event{Type: "admin_change", Reason: "numbers", Details: map[string]any{"users": []any{1, "x"}}})
+	mustAppend(t, l, audit.Event{Type: "admin_change", Reason: "string", Details: map[string]any{"users": "y"}})
+	mustAppend(t, l, audit.Event{Type: "login", Reason: "own", User: "d"})
+	check := func(l *audit.Log) {
+		t.Helper()
+		for user, want := range map[string][]string{
+			`a"b`: {"many"}, `c\`: {"many"}, "d": {"own", "many"}, "bidi\u202eevil": {"many"}, "é": {"many"},
+			"a": nil, `b`: nil, `c`: nil, "nested": nil, "x": nil, "y": nil, `a"b","c\`: nil,
+		} {
+			if got := reasons(l.Query(audit.Filter{User: user})); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				t.Errorf("user %q: %v, want %v", user, got, want)
+			}
+		}
+		if got := reasons(l.Query(audit.Filter{User: "d", Type: "admin_change"})); !slices.Equal(got, []string{"many"}) {
+			t.Errorf("user d, type admin_change: %v", got)
+		}
+	}
+	check(l)
+	l.Close()
+	check(openLog(t, audit.Options{Path: path}))
+}

@@ -100,7 +100,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 // own test is not exported; the cursors do not apply to new events).
 func matches(f audit.Filter, e audit.Event) bool {
 	eq := func(want, have string) bool { return want == "" || want == have }
-	return eq(f.Type, e.Type) && eq(f.User, e.User) && eq(f.Client, e.ClientID) && eq(f.Server, e.Server) &&
+	return eq(f.Type, e.Type) && (f.User == "" || e.Names(f.User)) && eq(f.Client, e.ClientID) && eq(f.Server, e.Server) &&
 		eq(f.Outcome, e.Outcome) && (f.Since.IsZero() || !e.Time.Before(f.Since)) && (f.Until.IsZero() || e.Time.Before(f.Until))
 }
 

@@ -361,3 +361,39 @@ func TestAudit_ExportLinkKeepsTheFilters(t *testing.T) {
 		}
 	}
 }
+
+// A change that names several users in details.users (a SCIM change of a
+// group's members) has no user of its own; the console's filter by user
+// finds it for each of them, on the page and in the live tail.
+func TestAudit_UserFilterFindsDetailsUsers(t *testing.T) {
+	p, b := signedIn(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/admin/audit/stream?user=bob", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if _, err := r.ReadString('\n'); err != nil { // retry:
+		t.Fatal(err)
+	}
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Admin: "scim", Reason: "carol-only", Details: map[string]any{"users": []string{"carol"}}})
+	p.IdP.Audit().Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Admin: "scim", Reason: "members-changed", Details: map[string]any{"users": []string{"alice", "bob"}}})
+	var got strings.Builder
+	for !strings.Contains(got.String(), "members-changed") {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got.String())
+		}
+		got.WriteString(line)
+	}
+	if strings.Contains(got.String(), "carol-only") {
+		t.Errorf("stream:\n%s", got.String())
+	}
+	_, body := b.get("/admin/audit?user=bob")
+	if !strings.Contains(body, "members-changed") || strings.Contains(body, "carol-only") {
+		t.Errorf("the audit page filtered by bob:\n%s", body)
+	}
+}
