@@ -656,7 +656,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(missing) > 0 {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request",
-			"explain needs "+strings.Join(missing, ", ")+": ?user=alice&client=mcp-client&audience=<authorization server issuer or alias>[&resource=&scope=&auth_age=]")
+			"explain needs "+strings.Join(missing, ", ")+": ?user=alice&client=mcp-client&audience=<authorization server issuer, alias or MCP server id>[&resource=&scope=&auth_age=]")
 		return
 	}
 	now := a.now()
@@ -673,10 +673,17 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	for _, v := range q["scope"] {
 		scopes = append(scopes, strings.Fields(v)...)
 	}
-	e := a.idp.Config().Explain(policy.Request{
+	cfg := a.idp.Config()
+	aud := q.Get("audience")
+	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
+		// An id that is not also an audience names the server, as
+		// `xaa-idp explain --audience` and the console's form take it.
+		aud = s.Issuer
+	}
+	e := cfg.Explain(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),
-		Audience: q.Get("audience"),
+		Audience: aud,
 		Resource: q.Get("resource"),
 		Scopes:   scopes,
 		AuthTime: authTime,

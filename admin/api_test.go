@@ -123,14 +123,21 @@ func TestAdminAPI_ExplainsADenial(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "client, audience") {
 		t.Errorf("explain without client and audience: %d %s, want 400 naming them", resp.StatusCode, body)
 	}
-	// The hint offers what the audience parameter takes: a server id is
-	// refused here (unlike `xaa-idp explain --audience`), as at the token endpoint.
-	if !strings.Contains(string(body), "issuer or alias") {
-		t.Errorf("explain hint = %s, want the audience as an issuer or alias", body)
+	// The hint offers what the audience parameter takes: an issuer, an
+	// alias, or a server's id, as `xaa-idp explain --audience` takes.
+	if !strings.Contains(string(body), "issuer, alias or MCP server id") {
+		t.Errorf("explain hint = %s, want the audience as an issuer, alias or id", body)
 	}
+	// A server id names that server, whose issuer is the audience (it was
+	// invalid_target here, though the CLI and the console took it).
 	q.Set("audience", "files")
+	if _, body = get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw"); !strings.Contains(string(body), `"allowed": true`) ||
+		!strings.Contains(string(body), `"server": "files"`) || !strings.Contains(string(body), `"audience": "https://as.files.example"`) {
+		t.Errorf("explain with a server id as audience = %s, want files allowed, its issuer the audience", body)
+	}
+	q.Set("audience", "flies")
 	if _, body = get(t, base, "/admin/api/explain?"+q.Encode(), "alice", "alice-pw"); !strings.Contains(string(body), `"error": "invalid_target"`) {
-		t.Errorf("explain with a server id as audience = %s, want invalid_target", body)
+		t.Errorf("explain with an unknown id as audience = %s, want invalid_target", body)
 	}
 }
 

@@ -853,9 +853,10 @@ func withoutSecrets(v any) any {
 		for _, k := range secretKeys {
 			delete(m, k)
 		}
-		// A receiver's credentials may sit in its URL's userinfo.
+		// A receiver's credentials may sit in its URL's userinfo, or a
+		// key in its query.
 		if ep, ok := m["events_endpoint"].(string); ok {
-			m["events_endpoint"] = redact.URL(ep)
+			m["events_endpoint"] = redact.URLAndQuery(ep)
 		}
 	}
 	return out
@@ -891,13 +892,21 @@ func secretOf(v any, key string) string {
 		}
 	case policy.MCPServer:
 		if key == "events_endpoint" {
-			if u, err := url.Parse(x.EventsEndpoint); err == nil && u.User != nil {
+			u, err := url.Parse(x.EventsEndpoint)
+			if err != nil {
+				return ""
+			}
+			// The query's values are masked in the event too
+			// (redact.URLAndQuery).
+			secret := "query " + u.RawQuery
+			if u.User != nil {
 				if p, ok := u.User.Password(); ok {
-					return "password " + p
+					return secret + " password " + p
 				}
 				// A user alone, masked as a password is (redact.URL).
-				return "user " + u.User.Username()
+				return secret + " user " + u.User.Username()
 			}
+			return secret
 		}
 	}
 	return ""

@@ -1278,3 +1278,38 @@ func TestConfigAPI_EndpointShownAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigAPI_ReceiverKeyInTheQueryStaysOutOfTheAudit: an
+// events_endpoint may carry the receiver's key in its query
+// (https://host/events?key=SECRET). The admin_change event named it whole;
+// it masks query values now (names kept), and a change of the key alone
+// is named under secrets_changed. The API's answers to an admin keep the
+// endpoint as the admin wrote it, query and all.
+func TestConfigAPI_ReceiverKeyInTheQueryStaysOutOfTheAudit(t *testing.T) {
+	p := editable(t)
+	eps := []string{"https://events.files.example/events?key=f1rst-k3y", "https://events.files.example/events?key=s3cond-k3y"}
+	for _, ep := range eps {
+		if resp, b := p.send(t, http.MethodPut, "/admin/api/servers/files", "alice", filesWithEndpoint(ep), "If-Match", "*"); resp.StatusCode >= 300 {
+			t.Fatalf("PUT server: %d %s", resp.StatusCode, b)
+		}
+	}
+	raw := readFile(t, p.auditFile)
+	for _, secret := range []string{"f1rst-k3y", "s3cond-k3y"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("the audit log holds the receiver's key %s", secret)
+		}
+	}
+	evs := p.events(t, audit.TypeAdminChange)
+	if len(evs) != 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if after, _ := evs[1].Details["after"].(map[string]any); after["events_endpoint"] != "https://events.files.example/events?key=xxxxx" {
+		t.Errorf("after = %v, want the endpoint with its key masked", evs[1].Details["after"])
+	}
+	if got, _ := json.Marshal(evs[1].Details["secrets_changed"]); string(got) != `["events_endpoint"]` {
+		t.Errorf("secrets_changed = %s, want the endpoint named", got)
+	}
+	if resp, b := p.send(t, http.MethodGet, "/admin/api/servers/files", "alice", ""); resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(eps[1])) {
+		t.Errorf("GET server: %d %s, want the endpoint as written", resp.StatusCode, b)
+	}
+}

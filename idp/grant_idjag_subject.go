@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 )
 
 const (
@@ -148,7 +149,14 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]
-	switch typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); {
+	if err := jwscrit.Check(hdr); err != nil {
+		return nil, s.subjectError("subject_token %v", err)
+	}
+	typ, ok := headerType(hdr)
+	if !ok {
+		return nil, s.subjectError("subject_token typ is %v, not a string (RFC 7515 section 4.1.9)", hdr.ExtraHeaders[jose.HeaderType])
+	}
+	switch {
 	case typ == signer.IDJAGType:
 		return nil, s.subjectError("subject_token is an ID-JAG (typ %s), not an ID token", signer.IDJAGType)
 	case !idTokenType(typ):
@@ -270,6 +278,18 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 // idTokenType reports whether a JWS typ header fits an ID token: absent or
 // JWT (OpenID Connect Core section 2), compared as media types are, with
 // the optional "application/" prefix (RFC 7515 section 4.1.9).
+// headerType is the typ of a JWS header, "" without one; ok is false for a
+// typ that is there but no string (a number, null), which is not taken for
+// a header without typ.
+func headerType(h jose.Header) (typ string, ok bool) {
+	v, present := h.ExtraHeaders[jose.HeaderType]
+	if !present {
+		return "", true
+	}
+	typ, ok = v.(string)
+	return typ, ok
+}
+
 func idTokenType(typ string) bool {
 	t := strings.ToLower(typ)
 	return t == "" || t == "jwt" || t == "application/jwt"
@@ -288,7 +308,10 @@ func hintTypeError(hint string) *oauthError {
 	if err != nil {
 		return nil
 	}
-	switch typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); {
+	typ, ok := headerType(tok.Headers[0])
+	switch {
+	case !ok:
+		return invalidRequest("id_token_hint typ is %v, not a string (RFC 7515 section 4.1.9)", tok.Headers[0].ExtraHeaders[jose.HeaderType])
 	case typ == signer.IDJAGType:
 		return invalidRequest("id_token_hint is an ID-JAG (typ %s), not an ID token: send the id_token of the token response", signer.IDJAGType)
 	case !idTokenType(typ):

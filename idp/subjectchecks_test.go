@@ -107,3 +107,60 @@ func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
 		})
 	}
 }
+
+// TestExchange_SubjectIDTokenHeaderMembers: a subject ID token whose typ
+// is a number was taken for one without typ, and one with an empty crit
+// (RFC 7515 section 4.1.11: it MUST NOT be empty) was accepted. Both, and
+// a crit naming an unknown extension, are refused saying which member is
+// wrong, as the ID-JAG, client assertion and DPoP paths do.
+func TestExchange_SubjectIDTokenHeaderMembers(t *testing.T) {
+	key, keyFile := ownedES256Key(t)
+	cfg := conformanceConfig(t)
+	cfg.Signing.IDTokenAlg, cfg.Signing.IDJAGAlg, cfg.Signing.KeyFiles = "ES256", "ES256", []string{keyFile}
+	p := startIdP(t, cfg)
+	kid := p.Keys()[0].KID
+	now := time.Now()
+	claims := map[string]any{
+		"iss": p.URL, "sub": "u-alice", "aud": "mcp-client",
+		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "auth_time": now.Unix(),
+	}
+	mint := func(name string, value any) string {
+		t.Helper()
+		opts := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey(name), value)
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jwt.Signed(s).Claims(claims).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for _, c := range []struct {
+		name  string
+		token string
+		want  string // in error_description; "" for 200
+	}{
+		{"control: typ JWT", mint("typ", "JWT"), ""},
+		{"typ a number", mint("typ", 5), "typ"},
+		{"crit empty", mint("crit", []string{}), "crit"},
+		{"crit names an unknown extension", mint("crit", []string{"x-unknown"}), "crit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := p.postToken(t, exchangeForm(c.token), basicS1)
+			if c.want == "" {
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d %v, want 200", resp.StatusCode, body)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" {
+				t.Fatalf("status %d %v, want 400 invalid_request", resp.StatusCode, body)
+			}
+			if d, _ := body["error_description"].(string); !strings.Contains(d, c.want) {
+				t.Errorf("error_description %q, want it to contain %q", d, c.want)
+			}
+		})
+	}
+}

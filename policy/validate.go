@@ -544,9 +544,10 @@ func (v *validator) access(s *MCPServer, path string, a Access) {
 // Tokens with (docs/configuration.md, "Revocation push").
 func (v *validator) eventsEndpoint(path, s string) {
 	u, err := url.Parse(s)
-	// Named with the receiver's password masked: a problem reaches the
-	// config_reload event, the log and GET /admin/api/status.
-	shown := redact.URL(s)
+	// Named with the receiver's password and query values masked: a
+	// problem reaches the config_reload event, the log and GET
+	// /admin/api/status.
+	shown := redact.URLAndQuery(s)
 	switch {
 	case strings.TrimSpace(s) != s:
 		v.at(path, "%q has surrounding spaces; remove them", shown)

@@ -489,12 +489,13 @@ func (p *Pusher) post(it *pending) (int, string, string) {
 }
 
 // urlRedacted is err's text with the URL it quotes masked as the audit
-// shows the endpoint (redact.URL): Go's client masks a password alone,
-// not a token sent as the user (https://TOKEN@host/events).
+// shows the endpoint (redact.URLAndQuery): Go's client masks a password
+// alone, not a token sent as the user (https://TOKEN@host/events) nor a
+// key in the query.
 func urlRedacted(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		ue.URL = redact.URL(ue.URL)
+		ue.URL = redact.URLAndQuery(ue.URL)
 	}
 	return err.Error()
 }
@@ -527,7 +528,7 @@ func (p *Pusher) finish(it *pending) {
 
 // audit records one event_push event. The SET itself is never written.
 func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
-	details := map[string]any{"endpoint": redact.URL(it.Endpoint), "event": it.Event}
+	details := map[string]any{"endpoint": redact.URLAndQuery(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
 	}

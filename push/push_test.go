@@ -1055,3 +1055,41 @@ func TestPush_ReceiverTokenStaysOutOfTheAuditLogWhenUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestPush_ReceiverKeyInTheQueryStaysOutOfTheAuditLog: an events_endpoint
+// may carry the receiver's key in its query
+// (https://rx.example/events?key=SECRET), which only a password in its
+// userinfo was masked of: every event_push named it whole, and so did the
+// result of an attempt that reached nobody. Query values are masked now,
+// their names kept.
+func TestPush_ReceiverKeyInTheQueryStaysOutOfTheAuditLog(t *testing.T) {
+	r := newReceiver(t, 500)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()                                                                                                                    // nothing answers there
+	for _, endpoint := range []string{r.URL + "/events?key=k3y-s3cret&to=", "http://" + closed + "/events?key=k3y-s3cret&to="} { // the test's env adds /<server id>
+		e := newEnv(t, endpoint)
+		p := e.pusher(t, nil)
+		_ = p.SessionEnded("00u-bob")
+		var evs []audit.Event
+		for deadline := time.Now().Add(10 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			evs = pushEvents(e)
+		}
+		if len(evs) == 0 {
+			t.Fatalf("%s: no event_push event", endpoint)
+		}
+		for _, ev := range evs {
+			b, _ := json.Marshal(ev)
+			if strings.Contains(string(b), "k3y-s3cret") {
+				t.Errorf("the receiver's key is in the audit log: %s", b)
+			}
+			if ep, _ := ev.Details["endpoint"].(string); !strings.Contains(ep, "?key=xxxxx") {
+				t.Errorf("endpoint %q, want the key's name with its value masked", ep)
+			}
+		}
+		p.Close()
+	}
+}

@@ -16,6 +16,9 @@ import (
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
+// cimdPortWant says what --cimd-port takes.
+const cimdPortWant = "a TCP port from 0 to 65535 (0: any free port)"
+
 func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stdout, stderr = terminalSafe(stdout), terminalSafe(stderr) // they print what servers said
 	fs := newFlagSet("connect", stdout, stderr)
@@ -34,6 +37,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	cimdPort := fs.Int("cimd-port", connect.DefaultMetadataPort, "loopback port of the metadata document with --cimd (0: any free port)")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)
+	intRange(fs, "cimd-port", cimdPortWant)
 	var servers listFlag
 	fs.Var(&servers, "mcp", "MCP endpoint URL (repeatable; default: the servers the user is assigned to)")
 	if code, stop := parse(fs, args); stop {
@@ -45,7 +49,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return exitUsage
 		}
 		if *cimdPort < 0 || *cimdPort > 65535 {
-			fmt.Fprintf(stderr, "xaa-idp connect: %s: want a TCP port from 0 to 65535 (0: any free port)\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)))
+			fmt.Fprintf(stderr, "xaa-idp connect: %s: want %s\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)), cimdPortWant)
 			return exitUsage
 		}
 		var redirects []string // the document lists the redirect URI this login uses

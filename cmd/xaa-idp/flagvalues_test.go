@@ -24,11 +24,22 @@ func TestFlags_BadCommandLineValueSaysWhatTheFlagTakes(t *testing.T) {
 		{[]string{"load", "--requests", "many"},
 			[]string{`--requests "many"`, "want a whole number"}},
 		// A whole number, but not one the flag can hold: not told it is
-		// not a whole number.
+		// not a whole number, nor int64's range, but the flag's, as for
+		// a value the command refuses after parsing.
 		{[]string{"load", "--requests", "99999999999999999999"},
-			[]string{`--requests "99999999999999999999"`, "out of range", "9223372036854775807"}},
+			[]string{`--requests "99999999999999999999"`, "out of range: want a whole number from 1 to 1000000"}},
+		{[]string{"load", "--concurrency", "99999999999999999999"},
+			[]string{`--concurrency "99999999999999999999"`, "out of range: want a whole number from 1 to 1000"}},
+		{[]string{"load", "--rounds", "-99999999999999999999"},
+			[]string{`--rounds "-99999999999999999999"`, "out of range: want a whole number from 1 up"}},
+		{[]string{"load", "--server-pid", "99999999999999999999"},
+			[]string{`--server-pid "99999999999999999999"`, "out of range: want a process id"}},
+		{[]string{"load", "--requests", "1e3"},
+			[]string{`--requests "1e3"`, "want a whole number from 1 to 1000000"}},
+		{[]string{"connect", "--cimd", "--cimd-port", "99999999999999999999"},
+			[]string{`--cimd-port "99999999999999999999"`, "out of range: want a TCP port from 0 to 65535"}},
 	} {
-		t.Run(tc.args[0], func(t *testing.T) {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runBinary(t, tc.args...)
 			if code != exitUsage || stdout != "" {
 				t.Errorf("%v: exit %d, stdout %q; want exit 2", tc.args, code, stdout)

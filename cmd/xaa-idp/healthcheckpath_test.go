@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -36,5 +37,52 @@ func TestHealthcheck_IssuerWithAPathProbesItsHealthz(t *testing.T) {
 	// Another page is no IdP: its healthz is not found.
 	if code, _, stderr := runCLI(t, "healthcheck", "--url", ts.URL+"/nothing"); code != exitFailure || !strings.Contains(stderr, "404") {
 		t.Errorf("healthcheck of a missing page: exit %d %q", code, stderr)
+	}
+}
+
+// TestHealthcheck_AURLThatIsNoIssuerIsSaidSo: --url http://HOST/admin/
+// (the console, which redirects to its sign-in page) followed the
+// redirect, took the page for a tenant's landing page and probed
+// /admin/signin/healthz, to say only that it answered 404. No redirect is
+// followed now: a URL that answers with a redirect or a web page is taken
+// for an issuer, its /healthz probed, and when that is not found the
+// message says the URL is no issuer and what to give.
+func TestHealthcheck_AURLThatIsNoIssuerIsSaidSo(t *testing.T) {
+	var mu sync.Mutex
+	var probed []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		probed = append(probed, r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/admin": // as the IdP's mux
+			http.Redirect(w, r, "/admin/", http.StatusTemporaryRedirect)
+		case "/admin/": // as the console, signed out
+			http.Redirect(w, r, "/admin/signin?next=%2Fadmin%2F", http.StatusSeeOther)
+		case "/admin/signin", "/login":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte("<!doctype html><title>sign in</title>"))
+		case "/healthz":
+			w.Write([]byte("ok\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	for _, path := range []string{"/admin/", "/admin", "/admin/signin", "/login"} {
+		mu.Lock()
+		probed = nil
+		mu.Unlock()
+		code, _, stderr := runCLI(t, "healthcheck", "--url", ts.URL+path)
+		want := `--url "` + ts.URL + path + `" is not an issuer`
+		if code != exitFailure || !strings.Contains(stderr, want) || !strings.Contains(stderr, "give --url the IdP's issuer or its /healthz") {
+			t.Errorf("healthcheck --url %s: exit %d %q, want %d saying %q", path, code, stderr, exitFailure, want)
+		}
+		mu.Lock()
+		got := probed
+		mu.Unlock()
+		if len(got) != 2 || got[1] != strings.TrimSuffix(path, "/")+"/healthz" {
+			t.Errorf("healthcheck --url %s probed %v, want it and its /healthz, no redirect followed", path, got)
+		}
 	}
 }

@@ -25,10 +25,11 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 )
 
-// The bounds of load's --requests and --concurrency.
+// The bounds of load's --requests and --concurrency, and what --server-pid takes.
 const (
 	maxLoadRequests    = 1_000_000
 	maxLoadConcurrency = 1000
+	serverPIDWant      = "a process id, or 0 for the process listening on the issuer's port"
 )
 
 // runLoad drives token exchanges against a running IdP and, in the same
@@ -57,6 +58,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback issuer")
 	serverPID := fs.Int("server-pid", 0, "the server's process id, to read its CPU time (default: the local process listening on the issuer's port)")
 	caFile := addCAFileFlag(fs)
+	intRange(fs, "requests", fmt.Sprintf("a whole number from 1 to %d", maxLoadRequests))
+	intRange(fs, "concurrency", fmt.Sprintf("a whole number from 1 to %d", maxLoadConcurrency))
+	intRange(fs, "rounds", "a whole number from 1 up")
+	intRange(fs, "server-pid", serverPIDWant)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -77,7 +82,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *serverPID < 0 {
-		fmt.Fprintf(stderr, "xaa-idp load: %s: want a process id, or 0 for the process listening on the issuer's port\n", flagValue(fs, "server-pid", strconv.Itoa(*serverPID)))
+		fmt.Fprintf(stderr, "xaa-idp load: %s: want %s\n", flagValue(fs, "server-pid", strconv.Itoa(*serverPID)), serverPIDWant)
 		return exitUsage
 	}
 	if *maxTime <= 0 {

@@ -161,6 +161,9 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			if ev, ok := f.Value.(*envValue); ok {
 				f.Value = ev.Value
 			}
+			if r, ok := f.Value.(*rangedInt); ok {
+				f.Value = r.Value
+			}
 		})
 		if o, ok := out.(*flagOutput); ok {
 			out = o.help
@@ -294,10 +297,20 @@ func envSource(fs *flag.FlagSet, name string) string {
 
 // flagWants says what f takes, for a value its Set refused with err.
 func flagWants(f *flag.Flag, err error) string {
+	// The flag package's error for a number too large for its type;
+	// a command-line value's comes back as the text it printed.
+	outOfRange := err.Error() == "value out of range"
+	v := f.Value
+	if ev, ok := v.(*envValue); ok {
+		v = ev.Value
+	}
+	if r, ok := v.(*rangedInt); ok {
+		if outOfRange {
+			return "out of range: want " + r.want
+		}
+		return "want " + r.want
+	}
 	if g, ok := f.Value.(flag.Getter); ok {
-		// The flag package's error for a number too large for its type;
-		// a command-line value's comes back as the text it printed.
-		outOfRange := err.Error() == "value out of range"
 		switch g.Get().(type) {
 		case bool:
 			return "want true or false"
@@ -316,6 +329,24 @@ func flagWants(f *flag.Flag, err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// rangedInt is an int flag that takes only some whole numbers, which want
+// says ("a whole number from 1 to 1000"): a value too large for an int is
+// refused naming them, not int's range. The command checks the range
+// itself once parsed.
+type rangedInt struct {
+	flag.Value
+	want string
+}
+
+// Get is the flag's value, for flagWants.
+func (r *rangedInt) Get() any { return r.Value.(flag.Getter).Get() }
+
+// intRange makes the int flag name of fs a rangedInt.
+func intRange(fs *flag.FlagSet, name, want string) {
+	f := fs.Lookup(name)
+	f.Value = &rangedInt{Value: f.Value, want: want}
 }
 
 // envValue is a flag whose value came from its XAA_IDP_* variable, which

@@ -818,13 +818,19 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		u.Path, u.RawPath = "/healthz", ""
 		*target = u.String()
 	}
-	hc, err := httpClient(*caFile)
+	client, err := httpClient(*caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
 	}
+	// No redirect is followed: the console's, say, leads to a sign-in
+	// page, whose /healthz is nobody's.
+	hc := *client
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	given := *target
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	answered := "" // what the URL given answered, when its /healthz is probed
 	for probe := 0; ; probe++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
 		if err != nil {
@@ -840,21 +846,32 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
+		// A web page, or a redirect (an issuer with a path, a
+		// tenant's, to its page with a slash), is an issuer's landing
+		// page, which answers whatever the IdP's health: its /healthz
+		// is under it.
+		html := resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
+		if redirect := resp.StatusCode >= 300 && resp.StatusCode < 400; probe == 0 && (html || redirect) {
+			answered = "a web page"
+			if redirect {
+				answered = fmt.Sprintf("%s to %q", resp.Status, resp.Header.Get("Location"))
+			}
+			u := *resp.Request.URL
+			u.Path, u.RawPath, u.RawQuery = strings.TrimSuffix(u.Path, "/")+"/healthz", "", ""
+			*target = u.String()
+			continue
+		}
+		if probe == 1 && resp.StatusCode == http.StatusNotFound {
+			fmt.Fprintf(stderr, "xaa-idp healthcheck: --url %q is not an issuer: it answered %s, and %s answered %s; give --url the IdP's issuer or its /healthz (such as %s)\n",
+				given, answered, *target, resp.Status, (&url.URL{Scheme: resp.Request.URL.Scheme, Host: resp.Request.URL.Host, Path: "/healthz"}).String())
+			return exitFailure
+		}
 		if resp.StatusCode != http.StatusOK {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", *target, "answered", resp.Status)
 			if speaksHTTPS(resp, body) {
 				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
 			}
 			return exitFailure
-		}
-		// A web page is no health check: an issuer with a path (a
-		// tenant's) answers with its landing page, whatever the IdP's
-		// health; its /healthz is under it.
-		if probe == 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-			u := *resp.Request.URL // after the redirect to the page's slash
-			u.Path, u.RawPath, u.RawQuery = strings.TrimSuffix(u.Path, "/")+"/healthz", "", ""
-			*target = u.String()
-			continue
 		}
 		return exitOK
 	}

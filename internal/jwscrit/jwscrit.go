@@ -16,9 +16,9 @@ import (
 // go-jose processes.
 var understood = []string{"b64"}
 
-// Check refuses a protected header whose crit is not a list of names, or
-// names an extension this module does not understand. A header without
-// crit passes.
+// Check refuses a protected header whose crit is not a list of names, is
+// empty (the RFC: it MUST NOT be), or names an extension this module does
+// not understand. A header without crit passes.
 func Check(h jose.Header) error {
 	v, ok := h.ExtraHeaders["crit"]
 	if !ok {
@@ -27,6 +27,9 @@ func Check(h jose.Header) error {
 	names, ok := v.([]any)
 	if !ok {
 		return fmt.Errorf("crit is %v, not a list of header names (RFC 7515 section 4.1.11)", v)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("crit is an empty list, which RFC 7515 section 4.1.11 forbids")
 	}
 	for _, n := range names {
 		name, ok := n.(string)

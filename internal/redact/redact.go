@@ -112,6 +112,33 @@ func URL(rawURL string) string {
 	return before + "//" + user + ":" + mask + rest[at:]
 }
 
+// URLAndQuery is URL(rawURL) with the value of each query parameter masked
+// too, its name kept ("?key=xxxxx"), and a parameter without a name masked
+// whole: a receiver's key may sit in the query of its events_endpoint
+// (https://rx.example/events?key=SECRET). For the audit and the logs; the
+// configuration answered to an admin keeps the query as the admin wrote it.
+func URLAndQuery(rawURL string) string {
+	s := URL(rawURL)
+	i := strings.Index(s, "?")
+	if i < 0 {
+		return s
+	}
+	query, _, hasFragment := strings.Cut(s[i+1:], "#")
+	params := strings.Split(query, "&")
+	for j, p := range params {
+		if name, value, ok := strings.Cut(p, "="); ok && value != "" {
+			params[j] = name + "=" + mask
+		} else if !ok && p != "" {
+			params[j] = mask
+		}
+	}
+	s = s[:i+1] + strings.Join(params, "&")
+	if hasFragment {
+		s += "#" + mask
+	}
+	return s
+}
+
 // mask is what URL shows in place of a password, or of a user without one.
 const mask = "xxxxx"
 
