@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -75,12 +76,12 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 		o.mounted = true
 		srv, path := o.IdP, o.IdP.Path()
 		servers = append(servers, srv)
-		h := http.StripPrefix(path, New(o))
+		h := underPath(path, http.StripPrefix(path, New(o)))
 		mux.Handle(path+"/", h)
 		// The console typed without its slash: the product's mux sees
-		// /admin and would redirect to /admin/, the root's list of every
-		// tenant's console.
-		mux.Handle(path+"/admin", http.RedirectHandler(path+"/admin/", http.StatusMovedPermanently))
+		// /admin and redirects to /admin/, which underPath puts under
+		// the tenant's path (not the root's list of every console).
+		mux.Handle(path+"/admin", h)
 		mux.Handle("/.well-known/oauth-authorization-server"+path, rewritePath(path+"/.well-known/oauth-authorization-server", h))
 		// The MCP authorization spec's second try for an issuer with a
 		// path (after the one above): OpenID Connect discovery with the
@@ -122,6 +123,36 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 	warnNonASCIIIssuer(issuer)
 	return noSniff(guardHosts(mux, issuer, hosts))
 }
+
+// underPath puts the redirects of the product's mux under the tenant's
+// path: the mux sees the path without it and answers <issuer>/admin/api
+// (a folder typed without its slash) with a 307 to /admin/api/, the
+// root's, a 404 with tenants. Those are the product's only 307s; its own
+// redirects name the issuer's path already.
+func underPath(path string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&pathLocation{ResponseWriter: w, path: path}, r)
+	})
+}
+
+// pathLocation is the ResponseWriter of underPath.
+type pathLocation struct {
+	http.ResponseWriter
+	path string
+}
+
+func (p *pathLocation) WriteHeader(code int) {
+	if code == http.StatusTemporaryRedirect {
+		if loc := p.Header().Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, p.path+"/") {
+			p.Header().Set("Location", p.path+loc)
+		}
+	}
+	p.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes and
+// deadlines: the console's live tail).
+func (p *pathLocation) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // tenantsView is the root page: every tenant, and a command to try with
 // the first tenant that has a client that may use token exchange.

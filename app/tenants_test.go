@@ -494,19 +494,24 @@ func TestTenants_AuditLinkStaysUnderTheTenant(t *testing.T) {
 // TestTenants_ConsoleWithoutTheSlashStaysUnderTheTenant: a tenant's console
 // typed without its trailing slash (<issuer>/admin) is the tenant's
 // console, not the root's list of every tenant's: the product's mux, which
-// sees the path without the tenant's, would redirect to /admin/.
+// sees the path without the tenant's, would redirect to /admin/. So are
+// its other folders (<issuer>/admin/api, <issuer>/admin/static), which
+// redirected out of the tenant to the root's /admin/api/, a 404.
 func TestTenants_ConsoleWithoutTheSlashStaysUnderTheTenant(t *testing.T) {
 	_, servers, _ := startTenants(t)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, srv := range servers {
-		resp, err := hc.Get(srv.Issuer() + "/admin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
-		if resp.StatusCode/100 != 3 || err != nil || loc.String() != srv.Issuer()+"/admin/" {
-			t.Errorf("%s/admin: %d Location %q, want a redirect to %s/admin/", srv.Issuer(), resp.StatusCode, resp.Header.Get("Location"), srv.Issuer())
+		for _, path := range []string{"/admin", "/admin/api", "/admin/static", "/admin/api?x=1"} {
+			resp, err := hc.Get(srv.Issuer() + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := srv.Issuer() + strings.Replace(path+"/", "?x=1/", "/?x=1", 1)
+			loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode/100 != 3 || err != nil || loc.String() != want {
+				t.Errorf("%s%s: %d Location %q, want a redirect to %s", srv.Issuer(), path, resp.StatusCode, resp.Header.Get("Location"), want)
+			}
 		}
 	}
 }
