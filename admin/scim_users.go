@@ -398,11 +398,19 @@ func passwordBound(pw string) error {
 
 // unknownPassword is the password_bcrypt of a user created without a
 // password: the hash of a random one nobody knows (the configuration
-// requires a password; the user cannot log in until one is set).
-func unknownPassword(ctx context.Context) (string, error) {
+// requires a password; the user cannot log in until one is set). A
+// random 256-bit password needs no work factor: the hash is made at
+// bcrypt's lowest cost and takes no turn among password checks
+// (bcryptPlace), so that a provisioning run, which sends no passwords,
+// queues no login behind it.
+func unknownPassword() (string, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return hashPassword(ctx, hex.EncodeToString(b))
+	h, err := generateHash([]byte(hex.EncodeToString(b)), bcrypt.MinCost)
+	if err != nil {
+		return "", scimFail(http.StatusInternalServerError, "", "a password cannot be made: %v", err)
+	}
+	return string(h), nil
 }
 
 // takenUserName refuses a userName another user than self (a sub; "" for
@@ -444,7 +452,7 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := readSCIMUser(r.Context(), body)
 	if err == nil && in.passwordBc == "" {
-		in.passwordBc, err = unknownPassword(r.Context())
+		in.passwordBc, err = unknownPassword()
 	}
 	if err != nil {
 		scimEditError(w, err)
