@@ -204,6 +204,10 @@ func (r *Ring) IDTokenAlg() jose.SignatureAlgorithm {
 // the time it signs; the key it replaces stays published as its
 // algorithm's current key, so that the ID tokens it signed verify.
 func (r *Ring) UseIDTokenAlg(alg string) error {
+	// Not amid a rotation, which would put back a successor of the key
+	// it found current.
+	r.rotateMu.Lock()
+	defer r.rotateMu.Unlock()
 	k, err := r.Ensure(alg)
 	if err != nil {
 		return err
