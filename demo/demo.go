@@ -496,10 +496,8 @@ func hostPort(raw string) (string, error) {
 	// another host (an authorization server of your own, say) cannot be
 	// listened on, and would fail with a DNS or bind error that says
 	// nothing of why.
-	if h := u.Hostname(); h != "localhost" {
-		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
-			return "", fmt.Errorf("%s is not a loopback URL (127.0.0.1, localhost or [::1]); the demo serves each MCP server's authorization server and MCP endpoint itself, on loopback: give it a loopback URL, or leave the server out of the file given to demo", raw)
-		}
+	if !LoopbackHost(u.Hostname()) {
+		return "", fmt.Errorf("%s is not a loopback URL (127.0.0.1, localhost or [::1]); the demo serves each MCP server's authorization server and MCP endpoint itself, on loopback: give it a loopback URL, or leave the server out of the file given to demo", raw)
 	}
 	if u.Port() != "" {
 		return u.Host, nil
@@ -508,6 +506,13 @@ func hostPort(raw string) (string, error) {
 		return u.Host + ":443", nil
 	}
 	return u.Host + ":80", nil
+}
+
+// LoopbackHost reports whether a URL's host is one the demo serves on:
+// localhost or a loopback address (any of 127.0.0.0/8, ::1).
+func LoopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // IntrospectionCredentials are the client_id and secret the MCP server

@@ -540,6 +540,13 @@ func (s *Server) ensureServerKeys(c *policy.Config) {
 			slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
 		}
 	}
+	// signing.id_token_alg: the next ID token has it, its key published
+	// first; the replaced key stays published for the ID tokens it signed.
+	if alg := c.Signing.IDTokenAlg; alg != "" {
+		if err := s.keys.UseIDTokenAlg(alg); err != nil {
+			slog.Error("cannot make the signing key of signing.id_token_alg", "alg", alg, "err", err)
+		}
+	}
 }
 
 // RegisterClient registers a client that the product itself uses, such as

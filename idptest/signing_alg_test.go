@@ -155,3 +155,67 @@ mcp_servers:
 		}
 	}
 }
+
+// TestSigningAlg_AChangedIDTokenAlgIsUsed: a change of
+// signing.id_token_alg while running (a reload, the admin API) was loaded
+// and audited, and ID tokens kept the start's algorithm until a restart,
+// discovery naming it too. The next ID token has the new algorithm, its
+// key in the JWKS first, and an ID token of the old key still verifies
+// (its exchange for an ID-JAG goes on working).
+func TestSigningAlg_AChangedIDTokenAlgIsUsed(t *testing.T) {
+	config := `
+users: [{username: alice, password: alice}]
+clients: [{client_id: app, client_secret: s, redirect_uris: [http://127.0.0.1/cb], token_exchange: true}]
+mcp_servers:
+  - id: crm
+    issuer: http://127.0.0.1:9101
+    resources: [http://127.0.0.1:9201/mcp]
+    scopes: [read]
+    clients: {app: app-at-crm}
+    access: [{users: [alice], scopes: [read]}]
+`
+	srv := idptest.New(t, idptest.WithConfigYAML(config))
+	getJSON := func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get(srv.Issuer() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := func(raw string) jose.Header {
+		t.Helper()
+		tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Headers[0]
+	}
+	old := srv.Login("alice")
+	if got := header(old.IDToken).Algorithm; got != "RS256" {
+		t.Fatalf("at start the ID token is %s, want RS256", got)
+	}
+	srv.SetConfig("signing: {id_token_alg: EdDSA}\n" + config)
+	var set jose.JSONWebKeySet
+	getJSON("/keys", &set)
+	var disc struct {
+		Algs []string `json:"id_token_signing_alg_values_supported"`
+	}
+	getJSON("/.well-known/openid-configuration", &disc)
+	if !slices.Equal(disc.Algs, []string{"EdDSA"}) {
+		t.Errorf("after id_token_alg: EdDSA, discovery's id_token_signing_alg_values_supported = %v", disc.Algs)
+	}
+	h := header(srv.Login("alice").IDToken)
+	if h.Algorithm != "EdDSA" {
+		t.Errorf("after id_token_alg: EdDSA, the ID token is %s", h.Algorithm)
+	}
+	if !slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool { return k.KeyID == h.KeyID }) {
+		t.Errorf("the JWKS before the first EdDSA ID token has not its key %s", h.KeyID)
+	}
+	if _, err := srv.Exchange(old, "crm", "read"); err != nil {
+		t.Errorf("the RS256 ID token of before the change no longer exchanges: %v", err)
+	}
+}

@@ -49,9 +49,31 @@ func (v *validator) cimdSection() {
 	for i, p := range v.cfg.CIMD.Allow {
 		if !urlpattern.IsPattern(p) || strings.TrimSpace(p) != p {
 			v.at(fmt.Sprintf("cimd.allow[%d]", i), "%q is not a URL pattern; write an http or https URL where * matches any run of characters, such as https://* or http://127.0.0.1:*", p)
+		} else if problem := portProblem(p, patternPort(p)); problem != "" {
+			v.at(fmt.Sprintf("cimd.allow[%d]", i), "%s, or *; this pattern matches no client_id", problem)
 		}
 	}
 	v.noRepeats("cimd.allow", v.cfg.CIMD.Allow)
+}
+
+// patternPort is the port of an allow pattern's authority, "" when it has
+// none or a * may stand in it.
+func patternPort(p string) string {
+	_, rest, _ := strings.Cut(p, "://")
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.LastIndex(rest, "]"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	_, port, ok := strings.Cut(rest, ":")
+	if !ok || strings.Contains(port, "*") {
+		return ""
+	}
+	return port
 }
 
 // cimdClient checks a client_id named in a server's clients or an access

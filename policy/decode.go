@@ -286,6 +286,16 @@ func quoted(n *yaml.Node) bool {
 	return n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 }
 
+// intRanges are the ranges of the integer keys, by their last name, that
+// the decoder names for a number too large to hold; validation checks the
+// ranges of the numbers it holds.
+var intRanges = map[string][2]int{
+	"max_pending_logins": {1, MaxPendingLoginsLimit},
+	"http_status":        {500, 599},
+	"status":             {400, 599},
+	"times":              {0, math.MaxInt32},
+}
+
 func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
 		i, err := strconv.ParseInt(n.Value, 0, 32)
@@ -293,8 +303,18 @@ func (d *decoder) int(n *yaml.Node, path string, v reflect.Value) {
 			v.SetInt(i)
 			return
 		}
-		if errors.Is(err, strconv.ErrRange) {
-			d.fail(n, path, "%s: %s is out of range; use a whole number from %d to %d", path, n.Value, math.MinInt32, math.MaxInt32)
+	}
+	// Digits beyond 64 bits YAML reads as a float: still a whole number.
+	if n.Kind == yaml.ScalarNode && !quoted(n) && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
+		if _, err := strconv.ParseInt(n.Value, 0, 32); errors.Is(err, strconv.ErrRange) {
+			size, r := "large", [2]int{math.MinInt32, math.MaxInt32}
+			if strings.HasPrefix(n.Value, "-") {
+				size = "small"
+			}
+			if kr, ok := intRanges[path[strings.LastIndex(path, ".")+1:]]; ok {
+				r = kr
+			}
+			d.fail(n, path, "%s: %s is too %s; use a whole number from %d to %d", path, n.Value, size, r[0], r[1])
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -573,6 +574,9 @@ func (v *validator) eventsEndpoint(path, s string) {
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		v.at(path, "%q has a fragment (#...), which an endpoint cannot have; remove it", shown)
 		return
+	case portProblem(shown, u.Port()) != "":
+		v.at(path, "%s", portProblem(shown, u.Port()))
+		return
 	}
 	// Validation runs before fillDefaults: an unset id_jag_alg is the
 	// persona's preset (RS256 for okta), not always ES256.
@@ -783,6 +787,16 @@ func issuerProblem(s string) string {
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
 		return fmt.Sprintf("%q has a query or fragment, which an issuer must not have (RFC 8414 section 2); remove it", s)
 	}
+	return portProblem(s, u.Port())
+}
+
+// portProblem reports a URL's port outside 0-65535, which url.Parse takes
+// (it checks only that a port is digits) and a listener or a dial refuses
+// with "invalid port"; "" when port is fine or absent.
+func portProblem(s, port string) string {
+	if _, err := strconv.ParseUint(port, 10, 16); port != "" && err != nil {
+		return fmt.Sprintf("%q has the port %s; a port is a number of 0-65535", s, port)
+	}
 	return ""
 }
 
@@ -803,7 +817,7 @@ func absoluteURI(s string) string {
 	case strings.TrimSpace(s) != s:
 		return fmt.Sprintf("%q has surrounding spaces", s)
 	}
-	return ""
+	return portProblem(s, u.Port())
 }
 
 // unwrapURLError drops url.Error's repetition of the URL.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,9 +19,10 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// loopbackHTTP is the origin of an http URL of a loopback host with an
-// explicit port (redirect URIs, which have no port, never match).
-var loopbackHTTP = regexp.MustCompile(`http://(?:127\.0\.0\.1|localhost|\[::1\]):[0-9]+`)
+// loopbackHTTP is the origin of an http URL with an explicit port
+// (redirect URIs, which have no port, never match); httpsServed keeps the
+// loopback ones, any the demo serves on (demo.LoopbackHost).
+var loopbackHTTP = regexp.MustCompile(`http://(?:[0-9A-Za-z.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]+`)
 
 // httpsLoopbackURLs makes the URLs that the demo serves https in the demo
 // configuration yaml (httpsServed).
@@ -41,7 +43,9 @@ func httpsServed(yaml []byte) func([]byte) []byte {
 	served := map[string]bool{}
 	add := func(u string) {
 		if m := loopbackHTTP.FindString(u); m != "" && strings.HasPrefix(u, m) {
-			served[m] = true
+			if host, _, err := net.SplitHostPort(m[len("http://"):]); err == nil && demo.LoopbackHost(host) {
+				served[m] = true
+			}
 		}
 	}
 	add(cfg.Issuer)

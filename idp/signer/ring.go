@@ -192,7 +192,44 @@ func (r *Ring) IDTokenKey() *Key {
 }
 
 // IDTokenAlg is the algorithm ID tokens are signed with, for discovery.
-func (r *Ring) IDTokenAlg() jose.SignatureAlgorithm { return r.idTokenAlg }
+func (r *Ring) IDTokenAlg() jose.SignatureAlgorithm {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.idTokenAlg
+}
+
+// UseIDTokenAlg makes the current key of alg (RS256, ES256 or EdDSA) the
+// one ID tokens are signed with from now on: a change of
+// signing.id_token_alg while running. The key is published (Ensure) by
+// the time it signs; the key it replaces stays published as its
+// algorithm's current key, so that the ID tokens it signed verify.
+func (r *Ring) UseIDTokenAlg(alg string) error {
+	// Not amid a rotation, which would put back a successor of the key
+	// it found current.
+	r.rotateMu.Lock()
+	defer r.rotateMu.Unlock()
+	k, err := r.Ensure(alg)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.idToken
+	if old == k {
+		return nil
+	}
+	if r.others[k.alg] == k {
+		delete(r.others, k.alg)
+	}
+	if old != r.idJAG {
+		if r.others == nil {
+			r.others = map[jose.SignatureAlgorithm]*Key{}
+		}
+		r.others[old.alg] = old
+	}
+	r.idToken, r.idTokenAlg = k, k.alg
+	return nil
+}
 
 func (r *Ring) idJAGKey() *Key {
 	r.wait()
@@ -306,7 +343,7 @@ func (r *Ring) SignIDToken(_ context.Context, claims any) (string, error) {
 	k := r.IDTokenKey()
 	tok, err := k.sign(k.idTokenHeader, claims)
 	if err != nil {
-		return "", fmt.Errorf("signer: the %s ID token key: %w", r.idTokenAlg, err)
+		return "", fmt.Errorf("signer: the %s ID token key: %w", k.alg, err)
 	}
 	return tok, nil
 }
