@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
@@ -53,11 +54,11 @@ func (s *Server) resolveCIMD(ctx context.Context, cfg *policy.Config, id string)
 }
 
 // refetchCIMD fetches the metadata document of the client id again, for
-// an assertion its cached keys do not verify (cimd.Resolver.Refetch): the
-// client it describes now, and true, or false when it was not fetched
-// again.
-func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, bool) {
-	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id)
+// an assertion its cached keys do not verify (cimd.Resolver.Refetch; asked
+// is when the request looked the client up): the client it describes now,
+// and true, or false when it was not fetched again.
+func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string, asked time.Time) (*policy.Client, bool) {
+	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id, asked)
 	if !ok {
 		return nil, false
 	}
