@@ -144,9 +144,10 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // learns the client and, on a refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (asserted bool, e *oauthError) {
 	cfg := s.Config()
-	id := clientIDFromRequest(r, form)
 	refuse := func(e *oauthError) (bool, *oauthError) {
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
+		// Only on a refusal: for an assertion without client_id, it
+		// parses the assertion again for its iss.
+		ev.ClientID, ev.Outcome = clientIDFromRequest(r, form), outcomeOf(e)
 		return false, e
 	}
 	if e := ambiguousClientAuth(r, form); e != nil {
@@ -160,6 +161,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 		ev.ClientID = c.ClientID
 		return true, nil
 	}
+	id := clientIDFromRequest(r, form)
 	c, err := s.lookupClient(r.Context(), cfg, id)
 	if err != nil {
 		return refuse(cimdRefusal(err))
