@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
@@ -53,11 +54,11 @@ func (s *Server) resolveCIMD(ctx context.Context, cfg *policy.Config, id string)
 }
 
 // refetchCIMD fetches the metadata document of the client id again, for
-// an assertion its cached keys do not verify (cimd.Resolver.Refetch): the
-// client it describes now, and true, or false when it was not fetched
-// again.
-func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string) (*policy.Client, bool) {
-	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id)
+// an assertion its cached keys do not verify (cimd.Resolver.Refetch; asked
+// is when the request looked the client up): the client it describes now,
+// and true, or false when it was not fetched again.
+func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string, asked time.Time) (*policy.Client, bool) {
+	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id, asked)
 	if !ok {
 		return nil, false
 	}
@@ -143,9 +144,10 @@ func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 // learns the client and, on a refusal, the outcome.
 func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event) (asserted bool, e *oauthError) {
 	cfg := s.Config()
-	id := clientIDFromRequest(r, form)
 	refuse := func(e *oauthError) (bool, *oauthError) {
-		ev.ClientID, ev.Outcome = id, outcomeOf(e)
+		// Only on a refusal: for an assertion without client_id, it
+		// parses the assertion again for its iss.
+		ev.ClientID, ev.Outcome = clientIDFromRequest(r, form), outcomeOf(e)
 		return false, e
 	}
 	if e := ambiguousClientAuth(r, form); e != nil {
@@ -159,6 +161,7 @@ func (s *Server) checkOPClient(r *http.Request, form *tokenForm, ev *audit.Event
 		ev.ClientID = c.ClientID
 		return true, nil
 	}
+	id := clientIDFromRequest(r, form)
 	c, err := s.lookupClient(r.Context(), cfg, id)
 	if err != nil {
 		return refuse(cimdRefusal(err))

@@ -104,3 +104,30 @@ func TestCIMD_KeyRotationRefetchesTheDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestCIMD_FirstAssertionFetchesTheDocumentOnce: an assertion of a client
+// not cached yet, under a key its document does not have, makes the IdP
+// fetch the document (and its jwks_uri) once, not a second time for a
+// rotation: the document fetched for this request is the one there is.
+// (One outbound request per inbound one, as for a document that fails.)
+func TestCIMD_FirstAssertionFetchesTheDocumentOnce(t *testing.T) {
+	f := startCIMD(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ id, doc, keys string }{{f.inline, "/inline.json", ""}, {f.indirect, "/indirect.json", "/keys.json"}} {
+		before := f.docs.hitsOf(r.doc) + f.docs.hitsOf(r.keys)
+		resp, body := f.exchange(t, "not-looked-at", r.id, assertionForm(signedBy(t, key, "nowhere", r.id, f.URL)))
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Fatalf("%s: %d %v, want 401 invalid_client", r.id, resp.StatusCode, body)
+		}
+		want := 1
+		if r.keys != "" {
+			want = 2
+		}
+		if got := f.docs.hitsOf(r.doc) + f.docs.hitsOf(r.keys) - before; got != want {
+			t.Errorf("%s: %d fetches for one request of a client not cached, want %d", r.doc, got, want)
+		}
+	}
+}

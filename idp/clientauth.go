@@ -284,6 +284,7 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
 		return nil, invalidClient("client_assertion iss %q differs from client_id %q", id, bodyID)
 	}
+	asked := time.Now() // the metadata document resolver's clock (refetchCIMD)
 	c, err := s.tokenClient(ctx, cfg, id)
 	if err != nil {
 		return nil, cimdRefusal(err)
@@ -330,7 +331,7 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 		// A metadata document client may have rotated its key since its
 		// document was cached: fetch it again, at most once per
 		// cimd.RefetchInterval for the client (cimd.go).
-		if dc, ok := s.refetchCIMD(ctx, cfg, id); ok {
+		if dc, ok := s.refetchCIMD(ctx, cfg, id, asked); ok {
 			if keys, err := clientKeys(dc); err == nil {
 				unfit = ""
 				c, verified = dc, verifies(keys)

@@ -275,9 +275,6 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime.Truncate(time.Second), sid: rt.SessionID}, nil
 }
 
-// idTokenType reports whether a JWS typ header fits an ID token: absent or
-// JWT (OpenID Connect Core section 2), compared as media types are, with
-// the optional "application/" prefix (RFC 7515 section 4.1.9).
 // headerType is the typ of a JWS header, "" without one; ok is false for a
 // typ that is there but no string (a number, null), which is not taken for
 // a header without typ.
@@ -290,6 +287,9 @@ func headerType(h jose.Header) (typ string, ok bool) {
 	return typ, ok
 }
 
+// idTokenType reports whether a JWS typ header fits an ID token: absent or
+// JWT (OpenID Connect Core section 2), compared as media types are, with
+// the optional "application/" prefix (RFC 7515 section 4.1.9).
 func idTokenType(typ string) bool {
 	t := strings.ToLower(typ)
 	return t == "" || t == "jwt" || t == "application/jwt"

@@ -51,3 +51,21 @@ func TestExchange_URLMatching(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { f.expectRefusal(t, tc) })
 	}
 }
+
+// TestExchange_URLMatching_EmptyPathBeforeQuery: an empty path is "/"
+// (docs/http.md, "URL matching"; RFC 3986 section 6.2.3) before a query
+// too: a resource configured https://mcp.chat.example?tenant=a is the one
+// a client sends as https://mcp.chat.example/?tenant=a, and the other way
+// round, and the ID-JAG names the configured spelling.
+func TestExchange_URLMatching_EmptyPathBeforeQuery(t *testing.T) {
+	for _, tc := range []struct{ configured, presented string }{
+		{"https://mcp.chat.example?tenant=a", "https://mcp.chat.example/?tenant=a"},
+		{"https://mcp.chat.example/?tenant=a", "https://MCP.chat.example?tenant=a"},
+	} {
+		t.Run(tc.presented, func(t *testing.T) {
+			f := newFixture(t, conformanceConfigWith(t, "resources: [https://mcp.chat.example/mcp]", "resources: [https://mcp.chat.example/mcp, '"+tc.configured+"']"))
+			f.expectIDJAG(t, grantCase{name: "resource", form: b(f.alice.IDToken(), set("resource", tc.presented)), header: basicS1,
+				sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: tc.configured, scope: "chat.read"})
+		})
+	}
+}

@@ -52,12 +52,13 @@ type Resolver struct {
 }
 
 // entry is a cached client, or the error of a URL that did not resolve,
-// and when it goes stale; refetched is when Refetch last fetched the
-// client's document, zero if never.
+// and when it goes stale; fetched is when its document was fetched, and
+// refetched when Refetch last fetched it, zero if never.
 type entry struct {
 	client    *Client
 	err       error
 	expires   time.Time
+	fetched   time.Time
 	refetched time.Time
 }
 
@@ -165,7 +166,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	r.mu.Lock()
 	delete(r.inflight, clientID)
 	if err == nil {
-		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl)}, r.now())
+		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), fetched: r.now()}, r.now())
 	} else {
 		r.failures.put(clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)}, r.now())
 	}
@@ -178,14 +179,17 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 // Refetch fetches the document of the cached client clientID again (and
 // its jwks_uri), for a client assertion that none of its cached keys
 // verifies: the client may have rotated its key since the document was
-// cached. A client's document is refetched at most once per
-// RefetchInterval; concurrent callers share the fetch. It returns the
-// client the new document describes, now cached in place of the old one,
-// and true; or nil and false when clientID is not cached, was refetched
+// cached. asked is when the caller began to resolve the client it found
+// wanting: a document fetched since (for that very request, say) is as
+// new as a refetch would get, and is not fetched again. A client's
+// document is refetched at most once per RefetchInterval; concurrent
+// callers share the fetch. It returns the client the new document
+// describes, now cached in place of the old one, and true; or nil and
+// false when clientID is not cached, was fetched since asked or refetched
 // less than RefetchInterval ago, or its document no longer resolves (the
 // cached client then stays until it expires, as a key set cache keeps its
 // keys when the server that publishes them fails).
-func (r *Resolver) Refetch(ctx context.Context, clientID string) (*Client, bool) {
+func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time) (*Client, bool) {
 	r.mu.Lock()
 	e, ok := r.cache.get(clientID, r.now())
 	if c, waiting := r.inflight[clientID]; ok && waiting {
@@ -197,7 +201,7 @@ func (r *Resolver) Refetch(ctx context.Context, clientID string) (*Client, bool)
 			return nil, false
 		}
 	}
-	if !ok || (!e.refetched.IsZero() && r.now().Before(e.refetched.Add(RefetchInterval))) {
+	if !ok || !e.fetched.Before(asked) || (!e.refetched.IsZero() && r.now().Before(e.refetched.Add(RefetchInterval))) {
 		r.mu.Unlock()
 		return nil, false
 	}
@@ -211,7 +215,7 @@ func (r *Resolver) Refetch(ctx context.Context, clientID string) (*Client, bool)
 	r.mu.Lock()
 	delete(r.inflight, clientID)
 	if err == nil {
-		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), refetched: e.refetched}, r.now())
+		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), fetched: r.now(), refetched: e.refetched}, r.now())
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err

@@ -4,8 +4,9 @@
 // the same URL when they are equal after RFC 3986 §6.2.2 syntax-based
 // normalisation of http and https URLs (scheme and host case, the default
 // port, the case of percent-encoding and percent-encoded unreserved
-// characters), up to one trailing "/" on either side, which also makes an
-// empty path equal to "/" (§6.2.3). The path's case, its dot segments and
+// characters, an empty path before a query "/"), up to one trailing "/"
+// on either side, which also makes an empty path at the end equal to "/"
+// (§6.2.3). The path's case, its dot segments and
 // the query still count. Other URIs (urn:…) compare exactly. The caller
 // answers with the configured spelling, never the client's.
 //
@@ -55,8 +56,9 @@ func slashEqual(a, b string) bool {
 
 // Normal returns an absolute http or https URL in RFC 3986 §6.2.2 normal
 // form: scheme and host in lower case, the scheme's default port (and an
-// empty one) dropped, percent-encoded unreserved characters decoded and
-// other percent-encodings in upper case. Anything else is returned as it
+// empty one) dropped, an empty path before a query or fragment made "/",
+// percent-encoded unreserved characters decoded and other
+// percent-encodings in upper case. Anything else is returned as it
 // is, and so is a URL with userinfo. A URL already normal is returned
 // without allocating.
 func Normal(s string) string {
@@ -91,8 +93,13 @@ func Normal(s string) string {
 		return s
 	}
 	lscheme, lhost, ntail := lowerASCII(scheme), lowerASCII(host), percentNormal(tail)
-	if lscheme == scheme && lhost == authority && ntail == tail {
+	if lscheme == scheme && lhost == authority && ntail == tail && (tail == "" || tail[0] == '/') {
 		return s
+	}
+	if ntail != "" && ntail[0] != '/' {
+		// An empty path before a query or fragment is "/" (§6.2.3); at
+		// the end of the URL, Same's trailing "/" has it.
+		ntail = "/" + ntail
 	}
 	return lscheme + "://" + lhost + ntail
 }

@@ -18,6 +18,9 @@ func TestNormal(t *testing.T) {
 		{"https://as.example/MCP", "https://as.example/MCP"},
 		{"https://as.example/a/../b", "https://as.example/a/../b"},
 		{"https://as.example/x?A=B", "https://as.example/x?A=B"},
+		// An empty path is "/" before a query or fragment too.
+		{"https://as.example?x=1", "https://as.example/?x=1"},
+		{"HTTPS://as.example:443#f", "https://as.example/#f"},
 		{"https://as.example/%6dcp%7e", "https://as.example/mcp~"},
 		{"https://as.example/a%2fb%c3%a9", "https://as.example/a%2Fb%C3%A9"},
 		{"https://as.example/a%2", "https://as.example/a%2"},

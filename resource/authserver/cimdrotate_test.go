@@ -19,7 +19,8 @@ import (
 // one authenticates with it at once, though its document is cached for
 // an hour: an assertion no cached key verifies makes the server fetch the
 // document again, at most once per cimd.RefetchInterval, so assertions
-// under random kids cost no fetch each.
+// under random kids cost no fetch each, and a document fetched for the
+// request itself is not fetched again.
 func TestTokenEndpoint_MetadataDocumentClientRotatesItsKey(t *testing.T) {
 	var mu sync.Mutex
 	hits := 0
@@ -54,6 +55,14 @@ func TestTokenEndpoint_MetadataDocumentClientRotatesItsKey(t *testing.T) {
 
 	k1 := newECKey(t)
 	publish("k1", &k1.PublicKey)
+	// The first request of a client not cached, under a key it does not
+	// have: its document, fetched for that request, is not fetched again.
+	if r := post("random", newECKey(t)); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+		t.Errorf("unknown kid first: HTTP %d %s, want 401 invalid_client", r.status, r.raw)
+	}
+	if n := fetches(); n != 1 {
+		t.Errorf("%d fetches for the first request, want 1", n)
+	}
 	if r := post("k1", k1); r.status != http.StatusOK {
 		t.Fatalf("first grant: HTTP %d %s", r.status, r.raw)
 	}

@@ -233,6 +233,7 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if oerr := a.unregisteredMetadataClient(clients, id); oerr != nil {
 		return "", oerr
 	}
+	asked := time.Now() // the resolver's clock (cimd.Resolver.Refetch)
 	c, err := a.cfg.CIMD.Resolve(ctx, id)
 	if err != nil {
 		return "", invalidClient("%v", err)
@@ -260,7 +261,7 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if !verified {
 		// The client may have rotated its key since its document was
 		// cached: fetch it again, at most once per cimd.RefetchInterval.
-		if nc, ok := a.cfg.CIMD.Refetch(ctx, id); ok && nc.TokenEndpointAuthMethod == cimd.AuthPrivateKeyJWT {
+		if nc, ok := a.cfg.CIMD.Refetch(ctx, id, asked); ok && nc.TokenEndpointAuthMethod == cimd.AuthPrivateKeyJWT {
 			verified = verifies(nc)
 		}
 	}
