@@ -607,7 +607,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	details := map[string]any{}
-	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	if ch := a.editRefusing(w, r, details, pruneHint(prune, false), func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if !prune {
 			return a.store.DeleteUser(name, tag, j)
 		}
@@ -641,15 +641,26 @@ func pruneParam(w http.ResponseWriter, r *http.Request) (prune, ok bool) {
 	return false, false
 }
 
-// pruneHint is editError for a DELETE of a user or group, whose
-// problems are the entries that still name it: it says how to take it
-// out of them.
-func (a *API) pruneHint(w http.ResponseWriter, err error) {
-	f := refusalOf(err)
-	if f.problems != nil && f.status == http.StatusBadRequest {
-		f.desc += "; the problems are the entries that name it: change them first, or send DELETE with ?prune=true, which takes it out of every access and deny entry (an entry left naming no one is removed) and of its members' groups in the same edit"
+// pruneHint is editError for a DELETE of a user or group (group true),
+// whose problems are the entries that name it: it says how to take it
+// out of them, and, after ?prune=true (prune), that what is left names it
+// where prune changes nothing (a fault's match.user).
+func pruneHint(prune, group bool) func(http.ResponseWriter, error) {
+	return func(w http.ResponseWriter, err error) {
+		f := refusalOf(err)
+		switch {
+		case f.problems == nil || f.status != http.StatusBadRequest:
+		case prune:
+			f.desc += "; ?prune=true takes it out of access and deny entries only: the problems are the other entries that name it (a fault's match.user), to change first"
+		default:
+			f.desc += "; the problems are the entries that name it: change them first, or send DELETE with ?prune=true, which takes it out of every access and deny entry (an entry left naming no one is removed)"
+			if group {
+				f.desc += " and of its members' groups"
+			}
+			f.desc += " in the same edit"
+		}
+		writeRefusal(w, f)
 	}
-	writeRefusal(w, f)
 }
 
 func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
@@ -675,7 +686,7 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	details := map[string]any{}
-	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	if ch := a.editRefusing(w, r, details, pruneHint(prune, true), func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if !prune {
 			return a.store.DeleteGroup(name, tag, j)
 		}
