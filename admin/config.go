@@ -602,23 +602,32 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 // the same edit, as SCIM's DELETE always does.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
+	a.deletePruning(w, r, false, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.DeleteUser(name, tag, j)
+	}, func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error) {
+		old := cur.User(name)
+		if old == nil {
+			return policy.Batch{}, nil, &policy.NotFoundError{Kind: "user", Name: name}
+		}
+		b, c := deleteUserBatch(cur, old, details)
+		return b, c, nil
+	})
+}
+
+// deletePruning runs a DELETE of a user or group (group true): del
+// without ?prune=true, else the batch of plan, which puts into details
+// what it took (deleteUserBatch, deleteGroupBatch).
+func (a *API) deletePruning(w http.ResponseWriter, r *http.Request, group bool, del func(tag string, j policy.EditOption) (*policy.Change, error), plan func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error)) {
 	prune, ok := pruneParam(w, r)
 	if !ok {
 		return
 	}
 	details := map[string]any{}
-	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	if ch := a.editRefusing(w, r, details, pruneHint(prune, group), func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if !prune {
-			return a.store.DeleteUser(name, tag, j)
+			return del(tag, j)
 		}
-		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-			old := cur.User(name)
-			if old == nil {
-				return policy.Batch{}, nil, &policy.NotFoundError{Kind: "user", Name: name}
-			}
-			b, c := deleteUserBatch(cur, old, details)
-			return b, c, nil
-		}, nil, j)
+		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) { return plan(cur, details) }, nil, j)
 	}); ch != nil {
 		a.written(w, r, ch, etag(ch.Version), nil)
 	}
@@ -641,15 +650,26 @@ func pruneParam(w http.ResponseWriter, r *http.Request) (prune, ok bool) {
 	return false, false
 }
 
-// pruneHint is editError for a DELETE of a user or group, whose
-// problems are the entries that still name it: it says how to take it
-// out of them.
-func (a *API) pruneHint(w http.ResponseWriter, err error) {
-	f := refusalOf(err)
-	if f.problems != nil && f.status == http.StatusBadRequest {
-		f.desc += "; the problems are the entries that name it: change them first, or send DELETE with ?prune=true, which takes it out of every access and deny entry (an entry left naming no one is removed) and of its members' groups in the same edit"
+// pruneHint is editError for a DELETE of a user or group (group true),
+// whose problems are the entries that name it: it says how to take it
+// out of them, and, after ?prune=true (prune), that what is left names it
+// where prune changes nothing (a fault's match.user).
+func pruneHint(prune, group bool) func(http.ResponseWriter, error) {
+	return func(w http.ResponseWriter, err error) {
+		f := refusalOf(err)
+		switch {
+		case f.problems == nil || f.status != http.StatusBadRequest:
+		case prune:
+			f.desc += "; ?prune=true takes it out of access and deny entries only: the problems are the other entries that name it (a fault's match.user), to change first"
+		default:
+			f.desc += "; the problems are the entries that name it: change them first, or send DELETE with ?prune=true, which takes it out of every access and deny entry (an entry left naming no one is removed)"
+			if group {
+				f.desc += " and of its members' groups"
+			}
+			f.desc += " in the same edit"
+		}
+		writeRefusal(w, f)
 	}
-	writeRefusal(w, f)
 }
 
 func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
@@ -670,27 +690,16 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 // ?prune=true the group also leaves its members' groups.
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	prune, ok := pruneParam(w, r)
-	if !ok {
-		return
-	}
-	details := map[string]any{}
-	if ch := a.editRefusing(w, r, details, a.pruneHint, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		if !prune {
-			return a.store.DeleteGroup(name, tag, j)
+	a.deletePruning(w, r, true, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.DeleteGroup(name, tag, j)
+	}, func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error) {
+		g := cur.Group(name)
+		if g == nil {
+			return policy.Batch{}, nil, &policy.NotFoundError{Kind: "group", Name: name}
 		}
-		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-			g := cur.Group(name)
-			if g == nil {
-				return policy.Batch{}, nil, &policy.NotFoundError{Kind: "group", Name: name}
-			}
-			noteMembers(details, cur, membersOf(cur, name), membership{})
-			b, c := deleteGroupBatch(cur, g, details)
-			return b, c, nil
-		}, nil, j)
-	}); ch != nil {
-		a.written(w, r, ch, etag(ch.Version), nil)
-	}
+		b, c := deleteGroupBatch(cur, g, details)
+		return b, c, nil
+	})
 }
 
 // redacted is how /admin/api/config shows a secret; sent back, it means

@@ -173,3 +173,27 @@ func TestAdminAPI_DeleteNamedUserOrGroup(t *testing.T) {
 		t.Errorf("the group's admin_change (its one member named): %+v", ev)
 	}
 }
+
+// TestAdminAPI_PruneHintSaysWhatPruneLeaves: a fault's match.user names a
+// user too, and ?prune=true leaves faults as they are. A DELETE with
+// ?prune=true that a fault still refused answered "send DELETE with
+// ?prune=true", the request just sent; and a user's DELETE spoke of "its
+// members' groups", which only a group has.
+func TestAdminAPI_PruneHintSaysWhatPruneLeaves(t *testing.T) {
+	p := editableYAML(t, deleteConfig+"faults:\n  - {id: slowbob, match: {user: bob}, delay: 1s}\n")
+	resp, body := p.send(t, http.MethodDelete, "/admin/api/users/bob?prune=true", "alice", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `faults[0].match.user`) {
+		t.Fatalf("DELETE ?prune=true of a user a fault names: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "send DELETE with ?prune=true") || !strings.Contains(string(body), "fault") {
+		t.Errorf("DELETE ?prune=true refused by a fault: %s, want no offer of ?prune=true, and the fault to change first", body)
+	}
+	resp, body = p.send(t, http.MethodDelete, "/admin/api/users/bob", "alice", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "?prune=true") || strings.Contains(string(body), "members") {
+		t.Errorf("DELETE of a user entries name: %d %s, want ?prune=true offered, without a group's members", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, http.MethodDelete, "/admin/api/groups/eng", "alice", nil); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(string(body), "?prune=true") || !strings.Contains(string(body), "members' groups") {
+		t.Errorf("DELETE of a group entries name: %d %s", resp.StatusCode, body)
+	}
+}

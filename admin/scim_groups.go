@@ -288,8 +288,9 @@ func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]an
 }
 
 // deleteGroupBatch is deleteUserBatch of the group g: it also leaves its
-// members' groups.
+// members' groups, whom details names (noteMembers).
 func deleteGroupBatch(cur *policy.Config, g *policy.Group, details map[string]any) (policy.Batch, *policy.Change) {
+	noteMembers(details, cur, membersOf(cur, g.Name), membership{})
 	edits, _ := memberEdits(cur, g.Name, membership{}) // no unknown sub in an empty want
 	servers, removed := pruneServers(cur, "", g.Name)
 	noteRemoved(details, removed)
@@ -610,7 +611,6 @@ func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}
-		noteMembers(details, cur, membersOf(cur, id), membership{})
 		b, c := deleteGroupBatch(cur, g, details)
 		return b, c, nil
 	}, nil)

@@ -87,3 +87,47 @@ func TestSCIM_CreateWithoutPasswordTakesNoPasswordCheckTurn(t *testing.T) {
 		t.Error("dora, created without a password, logs in with an empty one")
 	}
 }
+
+// TestSCIM_NoPasswordUserRefusedAsSlowlyAsAnUnknownOne: a refused login
+// takes as long for an unknown username as for a user's wrong password
+// (CheckNoUserPassword), so that its time names no user. A user created
+// by SCIM without a password has a hash at bcrypt's lowest cost; beside
+// users whose hashes cost more, its refusal took about 1 ms where an
+// unknown username's took the highest cost's time: a guess at usernames
+// found every user provisioned without a password.
+func TestSCIM_NoPasswordUserRefusedAsSlowlyAsAnUnknownOne(t *testing.T) {
+	h, err := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := editableYAML(t, "users:\n  - {username: alice, password_bcrypt: '"+string(h)+"', admin: true}\n")
+	resp, m := p.scim(t, "POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "dora", "active": true}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users: %d %v", resp.StatusCode, m)
+	}
+	// The quickest of a few refusals of each: the least disturbed by
+	// whatever else the machine runs.
+	refusal := func(user string) time.Duration {
+		quickest := time.Hour
+		for range 3 {
+			req, _ := http.NewRequest(http.MethodGet, p.base+"/admin/api/status", nil)
+			req.SetBasicAuth(user, "guess")
+			start := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("%s with a wrong password: %d, want 401", user, resp.StatusCode)
+			}
+			quickest = min(quickest, time.Since(start))
+		}
+		return quickest
+	}
+	refusal("warm-up") // makes the unknown usernames' hash
+	unknown, dora := refusal("nobody"), refusal("dora")
+	if dora < unknown/2 {
+		t.Errorf("a wrong password for dora (created without one) is refused in %v, an unknown username in %v: the time names her", dora, unknown)
+	}
+}

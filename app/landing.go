@@ -9,14 +9,17 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/internal/shellquote"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // pageFuncs are the functions of the landing pages' templates:
 // redirectFor is the --redirect-uri a client's command needs ("" when the
-// CLI's default is registered), as the demo's banner gives it.
+// CLI's default is registered), as the demo's banner gives it; sh quotes
+// a word of the command for a shell (a redirect URI's query holds "&").
 var pageFuncs = template.FuncMap{
 	"redirectFor": func(c *policy.Client) string { return idpclient.RedirectFor(c.RedirectURIs) },
+	"sh":          shellquote.Quote,
 }
 
 // landingPage is what a browser pointed at the issuer finds: what this is,
@@ -51,7 +54,7 @@ YAML policy and recorded in an audit log.</p>
 <h2>Try it</h2>
 {{- if .Client}}
 <p>Log a user in without a browser and print the ID token:</p>
-<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{.}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
+<pre>xaa-idp login --issuer {{sh .Issuer}} --client-id {{sh .Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{sh .}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
 <p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
 <code>--print</code>) connects the user to every MCP server they are assigned to.</p>
 {{- else}}

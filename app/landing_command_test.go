@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,7 +25,13 @@ func runPageCommand(t *testing.T, page string) {
 	if m == nil {
 		t.Fatalf("the page has no login command:\n%s", page)
 	}
-	f := strings.Fields(html.UnescapeString(m[1]))
+	// Split as a shell would, the words printed one a line: the page's
+	// command is for pasting into one.
+	out, err := exec.Command("sh", "-c", "printf '%s\\n' "+strings.TrimPrefix(html.UnescapeString(m[1]), "xaa-idp ")).Output()
+	if err != nil {
+		t.Fatalf("sh reading the page's command %q: %v", m[1], err)
+	}
+	f := append([]string{"xaa-idp"}, strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")...)
 	flags := map[string]string{}
 	for i := 2; i+1 < len(f); i += 2 {
 		flags[f[i]] = f[i+1]
@@ -32,7 +39,7 @@ func runPageCommand(t *testing.T, page string) {
 	if flags["--client-secret"] != "" {
 		t.Fatalf("the test's clients are public: %s", m[1])
 	}
-	_, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+	_, err = idpclient.Login(context.Background(), idpclient.LoginOptions{
 		Issuer: flags["--issuer"], ClientID: flags["--client-id"], RedirectURI: flags["--redirect-uri"],
 		Username: "alice", Password: "alice-pw",
 	})
@@ -68,4 +75,21 @@ clients:
 		runPageCommand(t, getBody(t, http.DefaultClient, ts.URL+"/"))
 		runPageCommand(t, getBody(t, http.DefaultClient, servers["acme"].Issuer()+"/"))
 	})
+}
+
+// A redirect URI may hold what a shell reads otherwise (a path's "(", a
+// query's "&"): the landing page's command quotes what it names, as the
+// demo's banner does, so that it can be pasted.
+func TestLandingPage_CommandQuotesForAShell(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+users: [{username: alice, password: alice-pw}]
+clients:
+  - {client_id: app, redirect_uris: ["http://127.0.0.1/cb(app)"], token_exchange: true}
+`), "idp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, issuer, _ := serveIdP(t, cfg)
+	defer ts.Close()
+	runPageCommand(t, getBody(t, http.DefaultClient, issuer+"/"))
 }

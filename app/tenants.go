@@ -217,7 +217,7 @@ YAML policy and recorded in an audit log.</p>
 <h2>Try it</h2>
 {{- with .Try}}
 <p>Log a user of tenant <code>{{.ID}}</code> in without a browser and print the ID token (each tenant's page, linked above, has its own command):</p>
-<pre>xaa-idp login --issuer {{.Issuer}} --client-id {{.Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{.}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
+<pre>xaa-idp login --issuer {{sh .Issuer}} --client-id {{sh .Client.ClientID}}{{if .Client.ClientSecret}} --client-secret SECRET{{end}}{{with redirectFor .Client}} --redirect-uri {{sh .}}{{end}}{{with .CAFile}} --ca-file {{.}}{{end}} --username USER --password PASSWORD --print id_token</pre>
 <p>With <code>xaa-idp demo</code> running, <code>xaa-idp connect</code> with the same flags (without
 <code>--print</code>) connects the user to every MCP server they are assigned to.</p>
 {{- else}}

@@ -242,14 +242,17 @@ func (u *User) checkPassword(ctx context.Context, pw string) (bool, error) {
 	return false, nil
 }
 
-// CheckPassword is u.CheckPassword, for a login: a wrong plain password
-// costs what an unknown username does (CheckNoUserPassword), so that with
-// password_bcrypt users in the file a fast refusal does not name the users
-// whose password is plain. A bcrypt check still waiting for its place
-// (see bcryptChecks) when ctx ends is not run: false and ctx's error.
+// CheckPassword is u.CheckPassword, for a login: a wrong plain password,
+// or one checked against a hash of a lower cost than the users' highest
+// (a user SCIM created without a password has one of bcrypt's lowest),
+// also costs what an unknown username does (CheckNoUserPassword), so that
+// with password_bcrypt users in the file a fast refusal does not name the
+// users whose password is plain or cheaply hashed. A bcrypt check still
+// waiting for its place (see bcryptChecks) when ctx ends is not run: false
+// and ctx's error.
 func (c *Config) CheckPassword(ctx context.Context, u *User, pw string) (bool, error) {
 	ok, err := u.checkPassword(ctx, pw)
-	if !ok && err == nil && u.PasswordBcrypt == "" {
+	if !ok && err == nil && u.hashCost() < c.usersBcryptCost() {
 		c.CheckNoUserPassword(ctx, pw)
 	}
 	return ok, err
@@ -261,10 +264,7 @@ func (c *Config) CheckPassword(ctx context.Context, u *User, pw string) (bool, e
 // a plain password, whose check takes next to nothing). Without it the
 // time of a refused login tells which usernames exist.
 func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) {
-	cost := c.bcryptCost
-	if !c.indexed {
-		cost = usersBcryptCost(c.Users)
-	}
+	cost := c.usersBcryptCost()
 	if cost == 0 {
 		return
 	}
@@ -329,17 +329,30 @@ func noUserHash(cost int) []byte {
 	return h
 }
 
+// usersBcryptCost is the highest cost of c's users' hashes, 0 without
+// one.
+func (c *Config) usersBcryptCost() int {
+	if c.indexed {
+		return c.bcryptCost
+	}
+	return usersBcryptCost(c.Users)
+}
+
 func usersBcryptCost(users []User) int {
 	most := 0
 	for i := range users {
-		if users[i].PasswordBcrypt == "" {
-			continue
-		}
-		if cost, err := bcrypt.Cost([]byte(users[i].PasswordBcrypt)); err == nil {
-			most = max(most, cost)
-		}
+		most = max(most, users[i].hashCost())
 	}
 	return most
+}
+
+// hashCost is the cost of u's password_bcrypt, 0 without one.
+func (u *User) hashCost() int {
+	if u.PasswordBcrypt == "" {
+		return 0
+	}
+	cost, _ := bcrypt.Cost([]byte(u.PasswordBcrypt))
+	return cost
 }
 
 // Active reports whether the user may log in, hold a session and get

@@ -2,28 +2,15 @@ package web
 
 import (
 	"net/http"
-	"time"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
 )
 
-// configStatus is GET /admin/api/status: where the configuration lives and
-// how its last reload went.
-type configStatus struct {
-	File        string     `json:"file"`                // "" when in memory
-	InMemory    bool       `json:"in_memory"`           // no --config: edits are lost on exit
-	Editable    bool       `json:"editable"`            // the admin API can change it
-	Watching    bool       `json:"watching"`            // changes on disk are picked up
-	ReadOnly    string     `json:"read_only,omitempty"` // why the file may not be changed now
-	ETag        string     `json:"etag"`
-	LastReload  *time.Time `json:"last_reload,omitempty"`
-	ReloadError string     `json:"last_reload_error,omitempty"`
-}
-
 // status asks the admin API where the configuration lives; nil when it
 // cannot say.
-func (c *Console) status(r *http.Request) *configStatus {
-	var s configStatus
+func (c *Console) status(r *http.Request) *admin.StatusView {
+	var s admin.StatusView
 	if _, err := c.apiGet(r, "/admin/api/status", &s); err != nil {
 		return nil
 	}

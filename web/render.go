@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
@@ -25,8 +26,8 @@ type page struct {
 	Title  string
 	Nav    string // the navigation item to highlight
 	Viewer *viewer
-	Status *configStatus // the configuration banner; nil when unknown
-	Tenant *tenantNav    // the tenant and its switcher; nil without tenants
+	Status *admin.StatusView // the configuration banner; nil when unknown
+	Tenant *tenantNav        // the tenant and its switcher; nil without tenants
 	Flash  string
 	Error  string
 	Data   any

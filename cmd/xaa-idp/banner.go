@@ -10,6 +10,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/internal/shellquote"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -190,14 +191,7 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellQuote(s string) string { return shellquote.Quote(s) }
 
 // programName is how the user started this program, to repeat in the
 // commands it suggests: `go run ./cmd/xaa-idp` when arg0 is a binary that
