@@ -26,8 +26,8 @@ import (
 // through the console's session; and a client mapped at an MCP server to
 // the client_id of that server's own introspection credentials at its
 // demo authorization server (IntrospectionClientID), which demo refuses;
-// and a URL that a request must name as written but that no client
-// writes so (urlSpellings).
+// and a URL that tokens carry as written but that no client writes so
+// (urlSpellings).
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
