@@ -51,7 +51,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
-		out = append(out, literalValues(idp, ti, lines, file, prefix)...)
+		out = append(out, literalValues(idp, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
 			if c.TokenExchange && len(c.RedirectURIs) == 0 {
 				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sclients[%d].client_id", prefix, ci)),
