@@ -341,7 +341,7 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 		return
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !demo.LoopbackHost(host) {
 		return
 	}
 	if !a.IP.IsLoopback() && !a.IP.IsUnspecified() {
