@@ -40,16 +40,18 @@ func trimZeroUnits(s string) string {
 
 // ParseDuration parses a Go duration string that must not be negative.
 func ParseDuration(s string) (Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	d, err := time.ParseDuration(t)
 	if err != nil {
 		// A number alone is most often seconds, and days are what Go's
 		// durations lack: say what to write for each.
-		t := strings.TrimSpace(s)
 		if n, err := strconv.ParseUint(t, 10, 32); err == nil {
 			return 0, fmt.Errorf("invalid duration %q; a duration needs a unit: write %ds (or 15m, 1h30m)", s, n)
 		}
-		if n, err := strconv.ParseUint(strings.TrimSuffix(t, "d"), 10, 16); err == nil && strings.HasSuffix(t, "d") {
-			return 0, fmt.Errorf("invalid duration %q; a Go duration has no days: write %dh for %s", s, n*24, t)
+		if days, ok := strings.CutSuffix(t, "d"); ok {
+			if n, err := strconv.ParseUint(days, 10, 16); err == nil {
+				return 0, fmt.Errorf("invalid duration %q; a Go duration has no days: write %dh for %s", s, n*24, t)
+			}
 		}
 		return 0, fmt.Errorf("invalid duration %q; use a Go duration such as 90s, 15m or 1h30m", s)
 	}

@@ -49,29 +49,43 @@ type lineIndex struct {
 	parsed bool
 }
 
-// root is the file's top node (resolved), or nil when it is not YAML.
-func (l *lineIndex) root() *yaml.Node {
-	if !l.parsed {
-		l.top, l.parsed = root(l.data), true
+// node is the value at path ("" for the top), resolved, or nil when the
+// file does not write it or is not YAML.
+func (l *lineIndex) node(path string) *yaml.Node {
+	n, _, written := nodeIn(l.parsedTop(), path)
+	if !written {
+		return nil
 	}
-	return resolve(l.top)
+	return n
 }
 
 // line is Line(l.data, path).
 func (l *lineIndex) line(path string) int {
+	line, _ := locateIn(l.parsedTop(), path)
+	return line
+}
+
+// parsedTop is the file's top node, parsed at the first call.
+func (l *lineIndex) parsedTop() *yaml.Node {
 	if !l.parsed {
 		l.top, l.parsed = root(l.data), true
 	}
-	line, _ := locateIn(l.top, path)
-	return line
+	return l.top
 }
 
 // locateIn is locate in the parsed file whose top node is top.
 func locateIn(top *yaml.Node, path string) (line int, written bool) {
+	_, line, written = nodeIn(top, path)
+	return line, written
+}
+
+// nodeIn is locateIn with the node of that line: the value at path
+// (resolved) when written, else the nearest enclosing one.
+func nodeIn(top *yaml.Node, path string) (n *yaml.Node, line int, written bool) {
 	if top == nil {
-		return 0, false
+		return nil, 0, false
 	}
-	n := resolve(top)
+	n = resolve(top)
 	line = n.Line
 	for _, seg := range splitPath(path) {
 		var next *yaml.Node
@@ -87,11 +101,11 @@ func locateIn(top *yaml.Node, path string) (line int, written bool) {
 			}
 		}
 		if next = resolve(next); next == nil {
-			return line, false
+			return n, line, false
 		}
 		n, line = next, next.Line
 	}
-	return line, true
+	return n, line, true
 }
 
 // splitPath splits "a.b[1].c" into "a", "b", "1", "c".

@@ -14,24 +14,18 @@ import (
 // capitals as the whole value.
 var envReference = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+-][^}]*)?\}|^\$[A-Z_][A-Z0-9_]*$`)
 
-// literalValues warns of values of idp, IdPs()[ti] of the file lines
-// indexes, that are taken as written though most likely meant
-// otherwise: a reference to an environment variable, which xaa-idp does
+// literalValues warns of values of idp, the IdP whose keys the file
+// lines indexes writes under prefix, that are taken as written though
+// most likely meant otherwise: a reference to an environment variable, which xaa-idp does
 // not expand (a client_secret of ${MCP_SECRET} is those 14 characters, and
 // the client then gets invalid_client); a password that is a bcrypt hash,
 // with which the user signs in only by typing the hash. (A username not
 // written composed is lookAlikeUsers'.) No warning quotes the value: it
 // may be a secret.
-func literalValues(idp *Config, ti int, lines *lineIndex, file, prefix string) Problems {
+func literalValues(idp *Config, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
-	top := lines.root()
-	if prefix != "" {
-		top = nil
-		if tenants := resolve(mappingValue(lines.root(), "tenants")); tenants != nil && tenants.Kind == yaml.SequenceNode && ti < len(tenants.Content) {
-			top = resolve(tenants.Content[ti])
-		}
-	}
-	walkScalars(top, strings.TrimSuffix(prefix, "."), func(path string, n *yaml.Node) {
+	at := strings.TrimSuffix(prefix, ".")
+	walkScalars(lines.node(at), at, func(path string, n *yaml.Node) {
 		if envReference.MatchString(n.Value) {
 			out = append(out, Problem{File: file, Line: n.Line,
 				Msg: fmt.Sprintf("warning: %s: looks like a reference to an environment variable, but xaa-idp expands none: the value is the characters as written; expand them before (envsubst < idp.yaml.tmpl > idp.yaml)", path)})
@@ -44,19 +38,6 @@ func literalValues(idp *Config, ti int, lines *lineIndex, file, prefix string) P
 		}
 	}
 	return out
-}
-
-// mappingValue is the value of key in the mapping n, or nil.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for k := 0; k+1 < len(n.Content); k += 2 {
-		if n.Content[k].Value == key {
-			return n.Content[k+1]
-		}
-	}
-	return nil
 }
 
 // walkScalars calls fn with each scalar value under n and its path; an

@@ -42,6 +42,11 @@ func urlSpellings(idp *Config, lines *lineIndex, file, prefix string) Problems {
 	return out
 }
 
+// IssuerSpelling is the issuer s as clients write it when s is written
+// otherwise, "" when it is written so: serve warns of an --issuer so, as
+// check warns of the issuer: key (urlSpellings).
+func IssuerSpelling(s string) string { return clientSpelling(s) }
+
 // clientSpelling is the http or https URL s as a WHATWG URL parser (a
 // browser, the TypeScript SDK's new URL) writes it: scheme and host in
 // lower case, an international host in punycode, no default port, and

@@ -26,8 +26,8 @@ import (
 // through the console's session; and a client mapped at an MCP server to
 // the client_id of that server's own introspection credentials at its
 // demo authorization server (IntrospectionClientID), which demo refuses;
-// and a URL that a request must name as written but that no client
-// writes so (urlSpellings).
+// and a URL that tokens carry as written but that no client writes so
+// (urlSpellings).
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
@@ -51,7 +51,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
-		out = append(out, literalValues(idp, ti, lines, file, prefix)...)
+		out = append(out, literalValues(idp, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
 			if c.TokenExchange && len(c.RedirectURIs) == 0 {
 				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sclients[%d].client_id", prefix, ci)),

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -21,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
 )
@@ -94,8 +94,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	u, _ := url.Parse(*issuer)
-	ip := net.ParseIP(u.Hostname())
-	loopback := u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+	loopback := demo.LoopbackHost(u.Hostname())
 	if !*allowRemote && !loopback {
 		fmt.Fprintf(stderr, "xaa-idp load: %s is not a loopback address; a load test targets your own machine (--allow-remote to override)\n", u.Host)
 		return exitUsage

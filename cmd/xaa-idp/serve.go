@@ -134,6 +134,11 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		}
 		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
 	}
+	if want := policy.IssuerSpelling(*f.issuer); want != "" {
+		// The configuration's issuer: is warned of with the file's
+		// other warnings (policy.Warnings).
+		slog.Warn(fmt.Sprintf("--issuer %q is not written as clients write it; write %q (every token's iss is the issuer as given, and clients compare it with the URL they were given, written as a URL parser writes it: scheme and host in lower case, without the default port)", *f.issuer, want))
+	}
 	if *f.stateDir != "" {
 		// One process per state directory: a second one would append to
 		// the same audit log, rotate the same keys and replace the push
@@ -341,7 +346,7 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 		return
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !demo.LoopbackHost(host) {
 		return
 	}
 	if !a.IP.IsLoopback() && !a.IP.IsUnspecified() {

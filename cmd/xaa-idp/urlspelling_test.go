@@ -11,9 +11,10 @@ import (
 	"testing"
 )
 
-// TestCheck_WarnsOfURLsNoClientSends: an audience and a resource match as
-// written (but for a trailing "/"), and clients send URLs as a URL parser
-// writes them: the TypeScript SDK sends new URL(...).href, with scheme
+// TestCheck_WarnsOfURLsNoClientSends: tokens carry an issuer and a
+// resource as written (the IdP matches a request's up to case and default
+// port, internal/urimatch, but a space or an international host not at
+// all), and clients write URLs as a URL parser writes them: the TypeScript SDK sends new URL(...).href, with scheme
 // and host in lower case, no default port, a space as %20. A resource
 // written "HTTPS://MCP.Example.com/mcp" or "https://mcp.example.com:443/mcp"
 // passed check and serve, and no token exchange ever matched it
@@ -116,5 +117,19 @@ mcp_servers:
 		if !strings.Contains(all, want) {
 			t.Errorf("the answer's warnings lack %s:\n%s", want, raw)
 		}
+	}
+}
+
+// TestServe_IssuerFlagNotWrittenAsClientsWriteIsWarned: --issuer is the
+// issuer: key given on the command line (policy.CheckIssuer), and a
+// spelling that check warns of in the file is warned of at start too:
+// every token's iss carries it as given.
+func TestServe_IssuerFlagNotWrittenAsClientsWriteIsWarned(t *testing.T) {
+	stderr := &syncBuffer{}
+	startBinary(t, stderr, "serve", "--addr", "127.0.0.1:0", "--issuer", "https://IdP.Example.com:443")
+	waitFor(t, stderr, "level=INFO msg=serving")
+	want := `level=WARN msg="--issuer \"https://IdP.Example.com:443\" is not written as clients write it; write \"https://idp.example.com\"`
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("the log lacks\n%s\n---\n%s", want, stderr)
 	}
 }
