@@ -25,7 +25,7 @@ import (
 // TestGoSDK_TLS runs the Go SDK against `xaa-idp demo --tls --config` of
 // the demo configuration with its MCP servers moved to free ports and
 // written http://, as fixtures/demo.yaml is: the demo serves them https
-// (CONTRACT §11, "every loopback URL of the configuration"), trusting
+// (README "HTTPS": every loopback URL of the configuration), trusting
 // only the CA that `xaa-idp ca` prints, as the README tells a client to:
 // extauth.PerformOIDCLogin, then extauth.EnterpriseHandler connecting to
 // the tracker MCP server and calling whoami. Without the CA the SDK is

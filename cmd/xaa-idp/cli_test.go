@@ -357,7 +357,7 @@ func TestDemoTLS_ConnectTrustingTheCA(t *testing.T) {
 }
 
 // TestDemoTLS_HTTPFileServedHTTPS: demo --tls serves every loopback URL of
-// a --config file that it serves over https (CONTRACT §11), the file
+// a --config file that it serves over https (README "HTTPS"), the file
 // written with http:// as fixtures/demo.yaml is, and keeps the file as
 // its author wrote it through an admin API edit: a server read and put
 // back, and its access list changed.
