@@ -181,7 +181,15 @@ func New(o Options) *Console {
 func (c *Console) routes() {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	files := http.StripPrefix("/admin/static/", http.FileServerFS(static))
+	mux.HandleFunc("GET /admin/static/", func(w http.ResponseWriter, r *http.Request) {
+		// The two files, not a listing of them.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 
 	mux.HandleFunc("GET /admin/signin", c.signIn)
 	mux.HandleFunc("GET /admin/callback", c.callback)

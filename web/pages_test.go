@@ -65,6 +65,12 @@ func TestPages_EachPageAnswers(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("stylesheet: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	// No directory listing: a scanner reports one whatever it lists.
+	for _, path := range []string{"/admin/static/", "/admin/static/./"} {
+		if resp, body := b.get(path); resp.StatusCode == http.StatusOK || strings.Contains(body, "console.css") {
+			t.Errorf("GET %s: %d, lists the directory:\n%s", path, resp.StatusCode, body)
+		}
+	}
 }
 
 func TestAudit_FiltersAndPages(t *testing.T) {
