@@ -67,9 +67,9 @@ func clientSpelling(s string) string {
 		end = len(rest)
 	}
 	authority, tail := rest[:end], rest[end:]
-	userinfo := ""
-	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
-		userinfo, authority = authority[:i+1], authority[i+1:]
+	if strings.Contains(authority, "@") {
+		// Refused (userinfoProblem); a warning would quote its password.
+		return ""
 	}
 	host, port := authority, ""
 	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
@@ -84,7 +84,7 @@ func clientSpelling(s string) string {
 		host = a
 	}
 	path, query, hasQuery := strings.Cut(tail, "?")
-	canon := scheme + "://" + userinfo + asciiLower(host) + port + percentEncode(path, "\"<>`{}")
+	canon := scheme + "://" + asciiLower(host) + port + percentEncode(path, "\"<>`{}")
 	if hasQuery {
 		canon += "?" + percentEncode(query, "\"<>'")
 	}

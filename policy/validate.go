@@ -469,6 +469,10 @@ func (v *validator) serverList() {
 				v.at(p, "%s; want the MCP server's absolute URL such as https://mcp.example.com/mcp", msg)
 				continue
 			}
+			if u, _ := url.Parse(r); u.User != nil {
+				v.at(p, "%s", userinfoProblem("a resource", "resource"))
+				continue
+			}
 			v.claim(resources, path, p, r, "resource")
 		}
 		v.noRepeats(path+".resources", s.Resources)
@@ -784,10 +788,20 @@ func issuerProblem(s string) string {
 		return fmt.Sprintf("%q is not an http or https URL; want an absolute URL such as https://as.example.com", s)
 	case u.Host == "":
 		return fmt.Sprintf("%q has no host; want an absolute URL such as https://as.example.com", s)
+	case u.User != nil:
+		return userinfoProblem("an issuer", "iss or aud")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
 		return fmt.Sprintf("%q has a query or fragment, which an issuer must not have (RFC 8414 section 2); remove it", s)
 	}
 	return portProblem(s, u.Port())
+}
+
+// userinfoProblem refuses a URL with userinfo where tokens carry the URL
+// (claim): no client sends such an audience or resource, and the tokens,
+// the log and the audit would carry its password. The URL is not quoted,
+// for the same reason.
+func userinfoProblem(what, claim string) string {
+	return fmt.Sprintf("the URL has userinfo (user@ or user:password@ before the host), which %s must not have: every token's %s would carry it; remove it", what, claim)
 }
 
 // portProblem reports a URL's port outside 0-65535, which url.Parse takes
