@@ -131,38 +131,33 @@ type tokenNote struct {
 	refusal string
 }
 
-func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
+// note runs set on the request's tokenNote, if it has one, under its lock.
+func note(ctx context.Context, set func(n *tokenNote)) {
 	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
 	if n == nil {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
+	set(n)
+}
+
+func noteTokenRequest(ctx context.Context, req op.TokenRequest) {
+	note(ctx, func(n *tokenNote) {
+		n.subject, n.clientID, n.scopes = req.GetSubject(), clientIDOf(req), req.GetScopes()
+	})
 }
 
 // noteSubject records the subject of a code or refresh token the storage
 // found but refuses (a user disabled or removed since), for the audit
 // event: op notes it only for a grant it answers.
 func noteSubject(ctx context.Context, sub string) {
-	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.subject = sub
+	note(ctx, func(n *tokenNote) { n.subject = sub })
 }
 
 // noteRefusal records why the storage refused a grant, for the audit event.
 func noteRefusal(ctx context.Context, reason string) {
-	n, _ := ctx.Value(tokenNoteKey).(*tokenNote)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.refusal = reason
+	note(ctx, func(n *tokenNote) { n.refusal = reason })
 }
 
 // describeRefusal returns the code and description of a held error answer.
