@@ -92,3 +92,71 @@ func TestTenants_ConductorOneIDJAGShape(t *testing.T) {
 		t.Errorf("exp - iat = %v, want 300", exp-iat)
 	}
 }
+
+// TestTenants_OktaIDTokenAudIsAString: the okta tenant's ID tokens, from
+// the code grant and from the refresh grant, carry "aud" as a string, as
+// Okta's do (docs/personas.md, okta): a client that compares it with its
+// client id as a string failed on the one-element array. The token
+// verifies with the JWKS key its discovery names, and is still a subject
+// token of the token exchange.
+func TestTenants_OktaIDTokenAudIsAString(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	okta := servers["okta"]
+	ctx := context.Background()
+	var meta struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	resp, err := http.Get(okta.Issuer() + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(grant, idToken string) {
+		t.Helper()
+		tok, err := jwt.ParseSigned(idToken, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatalf("%s: the ID token is not an RS256 JWT: %v", grant, err)
+		}
+		resp, err := http.Get(meta.JWKSURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var set jose.JSONWebKeySet
+		err = json.NewDecoder(resp.Body).Decode(&set)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := set.Key(tok.Headers[0].KeyID)
+		if len(keys) != 1 {
+			t.Fatalf("%s: the JWKS has %d keys of kid %s", grant, len(keys), tok.Headers[0].KeyID)
+		}
+		var claims map[string]any
+		if err := tok.Claims(keys[0].Key, &claims); err != nil {
+			t.Fatalf("%s: the ID token does not verify with its JWKS key: %v", grant, err)
+		}
+		if claims["aud"] != "0oa-desktop" {
+			t.Errorf("%s: ID token aud = %#v, want the string \"0oa-desktop\"", grant, claims["aud"])
+		}
+		if _, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: okta.Issuer(), ClientID: "0oa-desktop",
+			ClientSecret: "okta-desktop-secret", SubjectToken: idToken, Audience: "http://127.0.0.1:9101"}); err != nil {
+			t.Errorf("%s: the ID token is refused as a subject token: %v", grant, err)
+		}
+	}
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: okta.Issuer(), ClientID: "0oa-desktop",
+		ClientSecret: "okta-desktop-secret", Username: "alice", Password: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("authorization_code", tok.IDToken())
+	refreshed, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: okta.Issuer(), ClientID: "0oa-desktop",
+		ClientSecret: "okta-desktop-secret", RefreshToken: tok.RefreshToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("refresh_token", refreshed.IDToken())
+}

@@ -349,7 +349,8 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	if claims.Subject != id {
 		return nil, invalidClient("client_assertion sub %q must equal iss %q (RFC 7523 section 3)", claims.Subject, id)
 	}
-	if !slices.Contains([]string(claims.Audience), s.issuer) && !slices.Contains([]string(claims.Audience), s.issuer+pathToken) {
+	okta := cfg.OktaPaths() && slices.Contains([]string(claims.Audience), s.issuer+oktaTokenPath)
+	if !okta && !slices.Contains([]string(claims.Audience), s.issuer) && !slices.Contains([]string(claims.Audience), s.issuer+pathToken) {
 		return nil, invalidClient("client_assertion aud %v must contain the issuer %s or the token endpoint %s", []string(claims.Audience), s.issuer, s.issuer+pathToken)
 	}
 	if claims.Expiry == nil {

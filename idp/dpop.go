@@ -33,7 +33,7 @@ func (s *Server) checkDPoP(r *http.Request) (*dpop.Proof, *oauthError) {
 	if raw == "" {
 		return nil, nil
 	}
-	p, err := dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: s.issuer + pathToken, Now: s.now()})
+	p, err := dpop.Verify(raw, dpop.Want{Method: http.MethodPost, URL: s.calledTokenURL(r), Now: s.now()})
 	if err != nil {
 		return nil, invalidDPoPProof("%v", err)
 	}

@@ -361,6 +361,39 @@ const (
 	pathApps       = "/apps"
 )
 
+// oktaPaths are the endpoints of Okta's org authorization server, under
+// the issuer, and the paths that serve them here: the okta persona also
+// answers at these (policy.Config.OktaPaths, docs/personas.md), which a
+// client written for Okta builds from the issuer without reading
+// discovery. Discovery keeps naming the paths above.
+var oktaPaths = map[string]string{
+	"/oauth2/v1/authorize":  pathAuthorize,
+	oktaTokenPath:           pathToken,
+	"/oauth2/v1/keys":       pathKeys,
+	"/oauth2/v1/userinfo":   pathUserinfo,
+	"/oauth2/v1/revoke":     pathRevoke,
+	"/oauth2/v1/introspect": pathIntrospect,
+	"/oauth2/v1/logout":     pathEndSession,
+}
+
+// oktaTokenPath is Okta's token endpoint, which Okta's documents also give
+// as a client assertion's aud.
+const oktaTokenPath = "/oauth2/v1/token"
+
+// calledPathKey holds, in a request served at one of oktaPaths, the path
+// it was sent to: a DPoP proof's htu names that URL (RFC 9449 section
+// 4.3).
+type calledPathKey struct{}
+
+// calledTokenURL is the URL of the token endpoint the request was sent
+// to: the one discovery names, or Okta's.
+func (s *Server) calledTokenURL(r *http.Request) string {
+	if p, ok := r.Context().Value(calledPathKey{}).(string); ok {
+		return s.issuer + p
+	}
+	return s.issuer + pathToken
+}
+
 // MethodNotAllowed answers 405 with the methods a route takes (RFC 9110
 // section 15.5.6), for the routes registered per method: other methods
 // would fall through to op, which answers 404 or, at some, anything.
@@ -437,6 +470,12 @@ func (s *Server) routes() {
 // The usual token request's form is parsed into a tokenForm, which the
 // request returned carries (parseForm).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p, ok := oktaPaths[r.URL.Path]; ok && s.Config().OktaPaths() {
+		r = r.WithContext(context.WithValue(r.Context(), calledPathKey{}, r.URL.Path))
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r.URL = &u
+	}
 	if len(r.Header.Values("Authorization")) > 1 {
 		// Two clients, users or tokens: Go's readers take the first and
 		// ignore the other, so a request that says two things about who

@@ -81,7 +81,23 @@ type preset struct {
 	tenantClaim   bool
 	idJAGAlg      string
 	lifetimes     Lifetimes
+	// idTokenAudString writes a one-audience ID token's "aud" as a
+	// string rather than a one-element array.
+	idTokenAudString bool
+	// oktaPaths also serves the endpoints at the paths of Okta's org
+	// authorization server (/oauth2/v1/...).
+	oktaPaths bool
 }
+
+// OktaPaths reports whether the persona also serves its endpoints at the
+// paths of Okta's org authorization server, /oauth2/v1/token and the
+// others under the issuer (docs/personas.md).
+func (c *Config) OktaPaths() bool { return presetOf(c.Persona).oktaPaths }
+
+// IDTokenAudString reports whether the persona writes the "aud" of an ID
+// token issued to one client as a string, as Okta does (docs/personas.md),
+// rather than as the one-element array the others write.
+func (c *Config) IDTokenAudString() bool { return presetOf(c.Persona).idTokenAudString }
 
 var (
 	genericLifetimes = Lifetimes{
@@ -92,12 +108,13 @@ var (
 		PersonaGeneric: {name: PersonaGeneric, resourceClaim: true, aud: AudString, tenantClaim: true,
 			idJAGAlg: DefaultIDJAGAlg, lifetimes: genericLifetimes},
 		// Okta's org authorization server: RS256, no resource, email,
-		// hard-coded 1h/1h/90d lifetimes and 5-minute ID-JAGs.
+		// hard-coded 1h/1h/90d lifetimes, 5-minute ID-JAGs, ID tokens
+		// whose aud is a string and Okta's /oauth2/v1 paths.
 		PersonaOkta: {name: PersonaOkta, resourceClaim: false, aud: AudString, email: true, tenantClaim: false,
 			idJAGAlg: AlgRS256, lifetimes: Lifetimes{
 				IDToken: Duration(time.Hour), AccessToken: Duration(time.Hour),
 				RefreshToken: Duration(90 * 24 * time.Hour), IDJAG: Duration(5 * time.Minute),
-			}},
+			}, idTokenAudString: true, oktaPaths: true},
 		// Claude's per-organization issuers: email-based matching; nothing
 		// else is public, so the rest is generic.
 		PersonaClaude: {name: PersonaClaude, resourceClaim: true, aud: AudString, email: true, tenantClaim: true,
