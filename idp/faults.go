@@ -674,6 +674,8 @@ func exchangeEvent(ctx context.Context) *audit.Event {
 const (
 	faultKID      = "xaa-idp-fault-unknown-kid"
 	faultResource = "https://wrong-resource.invalid/mcp"
+	faultIssuer   = "https://wrong-issuer.invalid"
+	faultScope    = "xaa-idp-fault-unknown-scope"
 	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
 )
 
@@ -724,6 +726,20 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, ki
 		m["resource"] = faultResource
 	case policy.FaultAlgNone:
 		return unsecuredIDJAG(good, m)
+	case policy.FaultWrongIss:
+		// Signed with the IdP's published key, so that only the
+		// issuer check (a trust list, ID-JAG draft section 4.4.1)
+		// refuses it.
+		m["iss"] = faultIssuer
+	case policy.FaultMissingSub:
+		delete(m, "sub")
+	case policy.FaultMissingJTI:
+		// EMA section 7.4: without jti there is no replay detection.
+		delete(m, "jti")
+	case policy.FaultUnknownScope:
+		// The scopes the policy granted and one the server does not
+		// define, as an IdP that does not intersect scopes issues them.
+		m["scope"] = strings.TrimSpace(claims.Scope + " " + faultScope)
 	case policy.FaultUnmappedClient:
 		// The mapping skipped (ID-JAG draft section 3.1: client_id is
 		// the client's id at the authorization server), the mistake

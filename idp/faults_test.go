@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,6 +211,43 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 				t.Error("resource is the tracker's")
 			}
 			c["resource"] = tracker.Resources[0]
+			sound(t, h, c)
+		}},
+		{policy.FaultWrongIss, func(t *testing.T, raw string) {
+			// Signed with the IdP's published key: only the issuer check
+			// refuses it.
+			h, c := verifyAgainst(t, raw, keys)
+			if c["iss"] != "https://wrong-issuer.invalid" {
+				t.Errorf("iss %v, want https://wrong-issuer.invalid", c["iss"])
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultMissingSub, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if _, ok := c["sub"]; ok {
+				t.Errorf("sub %v present", c["sub"])
+			}
+			if c["iss"] != srv.Issuer() {
+				t.Errorf("iss %v", c["iss"])
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultMissingJTI, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if _, ok := c["jti"]; ok {
+				t.Errorf("jti %v present", c["jti"])
+			}
+			if c["sub"] == nil {
+				t.Error("no sub")
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultUnknownScope, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			scopes := strings.Fields(fmt.Sprint(c["scope"]))
+			if len(scopes) < 2 || scopes[len(scopes)-1] != "xaa-idp-fault-unknown-scope" || !slices.Contains(tracker.Scopes, scopes[0]) {
+				t.Errorf("scope %v, want the granted scopes and xaa-idp-fault-unknown-scope", c["scope"])
+			}
 			sound(t, h, c)
 		}},
 	}

@@ -117,6 +117,10 @@ const (
 	FaultWrongResource   = "wrong_resource"     // resource names an MCP server not behind that authorization server
 	FaultAlgNone         = "alg_none"           // unsecured: alg "none" and no signature, under the signing key's kid
 	FaultUnmappedClient  = "unmapped_client_id" // client_id is the client's id at the IdP, not at the server
+	FaultWrongIss        = "wrong_iss"          // iss is an issuer no authorization server trusts, signed with the IdP's key
+	FaultMissingSub      = "missing_sub"        // no sub claim
+	FaultMissingJTI      = "missing_jti"        // no jti claim, so no replay detection
+	FaultUnknownScope    = "unknown_scope"      // scope adds one the MCP server does not define
 )
 
 // maxFaultDelay bounds a delay fault: a longer one is a typo, not a test.
@@ -126,7 +130,7 @@ const maxFaultDelay = 5 * time.Minute
 var FaultIDJAGKinds = []string{
 	FaultWrongTyp, FaultWrongAud, FaultExpired, FaultNotYetValid,
 	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource, FaultAlgNone,
-	FaultUnmappedClient,
+	FaultUnmappedClient, FaultWrongIss, FaultMissingSub, FaultMissingJTI, FaultUnknownScope,
 }
 
 // FaultRequest is what a fault is matched against: a token request as far
