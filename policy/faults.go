@@ -133,6 +133,20 @@ var FaultIDJAGKinds = []string{
 	FaultUnmappedClient, FaultWrongIss, FaultMissingSub, FaultMissingJTI, FaultUnknownScope,
 }
 
+// mcpjamIDJAGModes names, for each negative mode of MCPJam's XAA flow that
+// is spelled otherwise here, what makes that ID-JAG here, so that a team
+// moving its tests over is told instead of guessing.
+var mcpjamIDJAGModes = map[string]string{
+	"wrong_audience":      `"` + FaultWrongAud + `"`,
+	"wrong_issuer":        `"` + FaultWrongIss + `"`,
+	"invalid_type_header": `"` + FaultWrongTyp + `"`,
+	"resource_mismatch":   `"` + FaultWrongResource + `"`,
+	"client_id_mismatch":  `"` + FaultUnmappedClient + `"`,
+	"missing_claims":      `"` + FaultMissingSub + `" or "` + FaultMissingJTI + `"`,
+	"scope_denial":        `"` + FaultUnknownScope + `"`,
+	"unknown_sub":         "no fault but a user your authorization server does not have",
+}
+
 // FaultRequest is what a fault is matched against: a token request as far
 // as the IdP could tell who sent it and for what. A field the IdP could not
 // establish (a client that failed authentication, an invalid subject token,
@@ -450,7 +464,9 @@ func (v *validator) faultAction(path string, f *Fault) {
 			v.at(path+".http_status", "%d is not a 5xx status; use 500 to 599", f.HTTPStatus)
 		}
 	case "id_jag":
-		if !contains(FaultIDJAGKinds, f.IDJAG) {
+		if ours, ok := mcpjamIDJAGModes[f.IDJAG]; ok {
+			v.at(path+".id_jag", "unknown broken ID-JAG %q: MCPJam's %q is %s here; use one of %s", f.IDJAG, f.IDJAG, ours, strings.Join(FaultIDJAGKinds, ", "))
+		} else if !contains(FaultIDJAGKinds, f.IDJAG) {
 			v.at(path+".id_jag", "unknown broken ID-JAG %q; use one of %s%s", f.IDJAG, strings.Join(FaultIDJAGKinds, ", "), didYouMean(f.IDJAG, FaultIDJAGKinds))
 		} else if g := normalGrant(f.Match.GrantType); g != "" && g != FaultGrantTokenExchange {
 			v.at(path+".match.grant_type", "an ID-JAG is only issued by the token exchange, so this fault never fires for grant_type %s; use token-exchange", f.Match.GrantType)
