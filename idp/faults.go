@@ -646,7 +646,7 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
 			continue
 		}
-		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, f.IDJAG)
+		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, ev.Resource, f.IDJAG)
 		if err != nil {
 			return "", err
 		}
@@ -680,9 +680,10 @@ const (
 )
 
 // breakIDJAG returns a variant of the signed ID-JAG good, issued to the
-// IdP client idpClient, that fails one check of the authorization server
-// (see policy.FaultIDJAGKinds).
-func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, kind string) (string, error) {
+// IdP client idpClient for the resource requested (the request's, "" for
+// none), that fails one check of the authorization server (see
+// policy.FaultIDJAGKinds).
+func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, requested, kind string) (string, error) {
 	if kind == policy.FaultBadSignature {
 		parts := strings.Split(good, ".")
 		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
@@ -707,11 +708,18 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, ki
 		typ = "JWT"
 	case policy.FaultWrongAud:
 		// The classic mix-up: the MCP server's URL where its
-		// authorization server's issuer belongs.
-		m["aud"] = claims.Resource
-		if claims.Resource == "" {
-			m["aud"] = claims.Audience.value + "/wrong-audience"
+		// authorization server's issuer belongs, the requested one
+		// when id_jag.resource_claim leaves it out of the claims;
+		// written as aud is (id_jag.aud), so that only its value is
+		// wrong.
+		wrong := claims.Resource
+		if wrong == "" {
+			wrong = requested
 		}
+		if wrong == "" {
+			wrong = claims.Audience.value + "/wrong-audience"
+		}
+		m["aud"] = audience{value: wrong, array: claims.Audience.array}
 	case policy.FaultExpired:
 		m["exp"] = claims.IssuedAt - offset
 		m["iat"] = claims.IssuedAt - offset - lifetime

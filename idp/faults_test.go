@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/idptest"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -376,4 +377,26 @@ func TestFaults_PublicClientAsBasicMeetsItsFaults(t *testing.T) {
 			t.Errorf("HTTP %d %v, want 401 invalid_client (not the fault)", status, body)
 		}
 	})
+}
+
+// TestFaults_WrongAudKeepsTheShape: under id_jag knobs that write aud as an
+// array and leave resource out (the okta persona's shape), wrong_aud still
+// breaks the one thing it names: aud is the MCP server's URL, written as
+// the knob writes aud.
+func TestFaults_WrongAudKeepsTheShape(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML("id_jag: {aud: array, resource_claim: false}\n"+string(fixtures.Demo)))
+	keys := fetchKeySet(t, srv.Issuer()+"/keys")
+	tracker := srv.Config().Server("tracker")
+	_, c := verifyAgainst(t, srv.IDJAG("alice", "tracker"), keys)
+	if aud, ok := c["aud"].([]any); !ok || len(aud) != 1 || aud[0] != tracker.Issuer {
+		t.Fatalf("sound ID-JAG: aud %v, want [%s]", c["aud"], tracker.Issuer)
+	}
+	srv.InjectFault(policy.Fault{IDJAG: policy.FaultWrongAud, Times: 1})
+	_, c = verifyAgainst(t, srv.IDJAG("alice", "tracker"), keys)
+	if aud, ok := c["aud"].([]any); !ok || len(aud) != 1 || aud[0] != tracker.Resources[0] {
+		t.Errorf("wrong_aud: aud %#v, want [%s]: the MCP server's URL, as an array", c["aud"], tracker.Resources[0])
+	}
+	if _, ok := c["resource"]; ok {
+		t.Errorf("wrong_aud added resource %v", c["resource"])
+	}
 }
