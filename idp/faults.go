@@ -724,8 +724,11 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, re
 		m["exp"] = claims.IssuedAt - offset
 		m["iat"] = claims.IssuedAt - offset - lifetime
 	case policy.FaultNotYetValid:
+		// exp and iat as issued: a later exp would lengthen the
+		// lifetime (exp less iat) past what an authorization server
+		// that bounds it accepts (RFC 7523 section 3), and it would
+		// refuse the ID-JAG for that, its nbf check untested.
 		m["nbf"] = claims.IssuedAt + offset
-		m["exp"] = claims.IssuedAt + offset + lifetime
 	case policy.FaultUnknownKID:
 		kid = faultKID
 	case policy.FaultMissingClientID:

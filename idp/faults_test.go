@@ -147,6 +147,12 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			if now := float64(time.Now().Unix()); nbf < now+9*60 {
 				t.Errorf("nbf %v, want ten minutes ahead", nbf)
 			}
+			// The lifetime (exp less iat) is the usual one: an
+			// authorization server that bounds it, as RFC 7523 section 3
+			// allows, must refuse this ID-JAG for its nbf alone.
+			if exp, iat := c["exp"].(float64), c["iat"].(float64); exp-iat != 300 {
+				t.Errorf("exp %v iat %v: a lifetime of %vs, want the usual 300s", exp, iat, exp-iat)
+			}
 			delete(c, "nbf")
 			sound(t, h, c)
 		}},
