@@ -703,23 +703,28 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, re
 	kid, typ := "", signer.IDJAGType
 	lifetime := claims.Expiry - claims.IssuedAt
 	offset := int64(faultOffset / time.Second)
+	// The MCP server's URL, which the classic mix-up puts in aud: the
+	// requested one when id_jag.resource_claim leaves it out of the
+	// claims.
+	mcpURL := claims.Resource
+	if mcpURL == "" {
+		mcpURL = requested
+	}
+	if mcpURL == "" {
+		mcpURL = claims.Audience.value + "/wrong-audience"
+	}
 	switch kind {
 	case policy.FaultWrongTyp:
 		typ = "JWT"
 	case policy.FaultWrongAud:
 		// The classic mix-up: the MCP server's URL where its
-		// authorization server's issuer belongs, the requested one
-		// when id_jag.resource_claim leaves it out of the claims;
-		// written as aud is (id_jag.aud), so that only its value is
-		// wrong.
-		wrong := claims.Resource
-		if wrong == "" {
-			wrong = requested
-		}
-		if wrong == "" {
-			wrong = claims.Audience.value + "/wrong-audience"
-		}
-		m["aud"] = audience{value: wrong, array: claims.Audience.array}
+		// authorization server's issuer belongs, written as aud is
+		// (id_jag.aud), so that only its value is wrong.
+		m["aud"] = audience{value: mcpURL, array: claims.Audience.array}
+	case policy.FaultMultipleAud:
+		// ID-JAG draft section 3: aud is the one authorization
+		// server, a one-element array at most.
+		m["aud"] = []string{claims.Audience.value, mcpURL}
 	case policy.FaultExpired:
 		m["exp"] = claims.IssuedAt - offset
 		m["iat"] = claims.IssuedAt - offset - lifetime

@@ -220,6 +220,17 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			c["resource"] = tracker.Resources[0]
 			sound(t, h, c)
 		}},
+		{policy.FaultMultipleAud, func(t *testing.T, raw string) {
+			// The authorization server and the MCP server: the draft
+			// allows an array of exactly one element only.
+			h, c := verifyAgainst(t, raw, keys)
+			aud, _ := c["aud"].([]any)
+			if len(aud) != 2 || aud[0] != tracker.Issuer || aud[1] != tracker.Resources[0] {
+				t.Errorf("aud %#v, want [%s %s]", c["aud"], tracker.Issuer, tracker.Resources[0])
+			}
+			c["aud"] = tracker.Issuer
+			sound(t, h, c)
+		}},
 		{policy.FaultWrongIss, func(t *testing.T, raw string) {
 			// Signed with the IdP's published key: only the issuer check
 			// refuses it.

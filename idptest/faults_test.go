@@ -210,6 +210,7 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 		// RFC 8707 §2: a resource the server does not serve is invalid_target.
 		{policy.FaultWrongResource, `resource 'https://wrong-resource.invalid/mcp' is not a resource of this authorization server`, "invalid_target"},
 		{policy.FaultWrongIss, `untrusted issuer 'https://wrong-issuer.invalid'`, ""},
+		{policy.FaultMultipleAud, "ID-JAG aud has 2 values", ""},
 		{policy.FaultMissingSub, "ID-JAG has no sub", ""},
 		{policy.FaultMissingJTI, "ID-JAG has no jti", ""},
 		// A scope the server does not define: a strict server refuses it
