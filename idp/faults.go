@@ -676,7 +676,10 @@ const (
 	faultResource = "https://wrong-resource.invalid/mcp"
 	faultIssuer   = "https://wrong-issuer.invalid"
 	faultScope    = "xaa-idp-fault-unknown-scope"
-	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
+	// faultJKT has the shape of a JWK SHA-256 thumbprint (RFC 7638) and
+	// is of no key: the SHA-256 of "xaa-idp-fault-unheld-key", base64url.
+	faultJKT    = "rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ"
+	faultOffset = 10 * time.Minute // how far expired or not-yet-valid tokens are off
 )
 
 // breakIDJAG returns a variant of the signed ID-JAG good, issued to the
@@ -742,6 +745,11 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, re
 		m["resource"] = faultResource
 	case policy.FaultAlgNone:
 		return unsecuredIDJAG(good, m)
+	case policy.FaultWrongCnf:
+		// RFC 9449 section 6.1: a bound ID-JAG is redeemed only with a
+		// proof of its key, which no client holds here, whether the
+		// exchange bound it to the client's key or not.
+		m["cnf"] = map[string]string{"jkt": faultJKT}
 	case policy.FaultWrongIss:
 		// Signed with the IdP's published key, so that only the
 		// issuer check (a trust list, ID-JAG draft section 4.4.1)

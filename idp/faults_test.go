@@ -231,6 +231,17 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			c["aud"] = tracker.Issuer
 			sound(t, h, c)
 		}},
+		{policy.FaultWrongCnf, func(t *testing.T, raw string) {
+			// Bound to a key no client holds: redeemed with no proof,
+			// or with any client's, it must be refused.
+			h, c := verifyAgainst(t, raw, keys)
+			cnf, _ := c["cnf"].(map[string]any)
+			if len(cnf) != 1 || cnf["jkt"] != "rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ" {
+				t.Errorf("cnf %v, want the jkt of no key", c["cnf"])
+			}
+			delete(c, "cnf")
+			sound(t, h, c)
+		}},
 		{policy.FaultWrongIss, func(t *testing.T, raw string) {
 			// Signed with the IdP's published key: only the issuer check
 			// refuses it.

@@ -211,6 +211,7 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 		{policy.FaultWrongResource, `resource 'https://wrong-resource.invalid/mcp' is not a resource of this authorization server`, "invalid_target"},
 		{policy.FaultWrongIss, `untrusted issuer 'https://wrong-issuer.invalid'`, ""},
 		{policy.FaultMultipleAud, "ID-JAG aud has 2 values", ""},
+		{policy.FaultWrongCnf, `the ID-JAG is DPoP-bound (cnf.jkt 'rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ'); send a DPoP proof with that key`, ""},
 		{policy.FaultMissingSub, "ID-JAG has no sub", ""},
 		{policy.FaultMissingJTI, "ID-JAG has no jti", ""},
 		// A scope the server does not define: a strict server refuses it

@@ -118,6 +118,7 @@ const (
 	FaultAlgNone         = "alg_none"           // unsecured: alg "none" and no signature, under the signing key's kid
 	FaultUnmappedClient  = "unmapped_client_id" // client_id is the client's id at the IdP, not at the server
 	FaultMultipleAud     = "multiple_aud"       // aud is an array of the authorization server and the MCP server
+	FaultWrongCnf        = "wrong_cnf"          // cnf.jkt names a key no client holds (a DPoP binding that cannot be proven)
 	FaultWrongIss        = "wrong_iss"          // iss is an issuer no authorization server trusts, signed with the IdP's key
 	FaultMissingSub      = "missing_sub"        // no sub claim
 	FaultMissingJTI      = "missing_jti"        // no jti claim, so no replay detection
@@ -131,7 +132,7 @@ const maxFaultDelay = 5 * time.Minute
 var FaultIDJAGKinds = []string{
 	FaultWrongTyp, FaultWrongAud, FaultExpired, FaultNotYetValid,
 	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource, FaultAlgNone,
-	FaultUnmappedClient, FaultMultipleAud, FaultWrongIss, FaultMissingSub, FaultMissingJTI, FaultUnknownScope,
+	FaultUnmappedClient, FaultMultipleAud, FaultWrongCnf, FaultWrongIss, FaultMissingSub, FaultMissingJTI, FaultUnknownScope,
 }
 
 // mcpjamIDJAGModes names, for each negative mode of MCPJam's XAA flow that
