@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -146,6 +147,34 @@ func TestAdminAPI_FaultProblemsAre400WithLines(t *testing.T) {
 	}
 	if strings.Join(answer.Problems, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(answer.Problems, "\n"), strings.Join(want, "\n"))
+	}
+	if fs := srv.Faults(); len(fs) != 0 {
+		t.Errorf("a fault with problems was added: %+v", fs)
+	}
+}
+
+// TestAdminAPI_FaultNamedAsMCPJamNamesIt: a team moving its negative tests
+// from MCPJam's XAA flow sends its mode names; each refusal names ours.
+func TestAdminAPI_FaultNamedAsMCPJamNamesIt(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(testConfig))
+	for mode, ours := range map[string]string{
+		"wrong_audience":      `"wrong_aud"`,
+		"wrong_issuer":        `"wrong_iss"`,
+		"invalid_type_header": `"wrong_typ"`,
+		"resource_mismatch":   `"wrong_resource"`,
+		"client_id_mismatch":  `"unmapped_client_id"`,
+		"missing_claims":      `"missing_sub" or "missing_jti"`,
+		"scope_denial":        `"unknown_scope"`,
+		"unknown_sub":         `no fault but a user`,
+	} {
+		status, body := faultAPI(t, http.MethodPost, srv.Issuer()+"/admin/api/faults", "alice", "alice-pw", `{"id_jag": "`+mode+`"}`)
+		var answer struct {
+			Problems []string `json:"problems"`
+		}
+		want := fmt.Sprintf(`MCPJam's %q is %s`, mode, ours)
+		if status != http.StatusBadRequest || json.Unmarshal(body, &answer) != nil || len(answer.Problems) != 1 || !strings.Contains(answer.Problems[0], want) {
+			t.Errorf("%s: %d %s; want 400 saying %s", mode, status, body, want)
+		}
 	}
 	if fs := srv.Faults(); len(fs) != 0 {
 		t.Errorf("a fault with problems was added: %+v", fs)

@@ -646,7 +646,7 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 		if f.IDJAG == "" || !f.Matches(req) || !f.take() {
 			continue
 		}
-		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, f.IDJAG)
+		broken, err := fs.breakIDJAG(jag, c, ev.ClientID, ev.Resource, f.IDJAG)
 		if err != nil {
 			return "", err
 		}
@@ -674,13 +674,19 @@ func exchangeEvent(ctx context.Context) *audit.Event {
 const (
 	faultKID      = "xaa-idp-fault-unknown-kid"
 	faultResource = "https://wrong-resource.invalid/mcp"
-	faultOffset   = 10 * time.Minute // how far expired or not-yet-valid tokens are off
+	faultIssuer   = "https://wrong-issuer.invalid"
+	faultScope    = "xaa-idp-fault-unknown-scope"
+	// faultJKT has the shape of a JWK SHA-256 thumbprint (RFC 7638) and
+	// is of no key: the SHA-256 of "xaa-idp-fault-unheld-key", base64url.
+	faultJKT    = "rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ"
+	faultOffset = 10 * time.Minute // how far expired or not-yet-valid tokens are off
 )
 
 // breakIDJAG returns a variant of the signed ID-JAG good, issued to the
-// IdP client idpClient, that fails one check of the authorization server
-// (see policy.FaultIDJAGKinds).
-func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, kind string) (string, error) {
+// IdP client idpClient for the resource requested (the request's, "" for
+// none), that fails one check of the authorization server (see
+// policy.FaultIDJAGKinds).
+func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, requested, kind string) (string, error) {
 	if kind == policy.FaultBadSignature {
 		parts := strings.Split(good, ".")
 		sig, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
@@ -700,22 +706,37 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, ki
 	kid, typ := "", signer.IDJAGType
 	lifetime := claims.Expiry - claims.IssuedAt
 	offset := int64(faultOffset / time.Second)
+	// The MCP server's URL, which the classic mix-up puts in aud: the
+	// requested one when id_jag.resource_claim leaves it out of the
+	// claims.
+	mcpURL := claims.Resource
+	if mcpURL == "" {
+		mcpURL = requested
+	}
+	if mcpURL == "" {
+		mcpURL = claims.Audience.value + "/wrong-audience"
+	}
 	switch kind {
 	case policy.FaultWrongTyp:
 		typ = "JWT"
 	case policy.FaultWrongAud:
 		// The classic mix-up: the MCP server's URL where its
-		// authorization server's issuer belongs.
-		m["aud"] = claims.Resource
-		if claims.Resource == "" {
-			m["aud"] = claims.Audience.value + "/wrong-audience"
-		}
+		// authorization server's issuer belongs, written as aud is
+		// (id_jag.aud), so that only its value is wrong.
+		m["aud"] = audience{value: mcpURL, array: claims.Audience.array}
+	case policy.FaultMultipleAud:
+		// ID-JAG draft section 3: aud is the one authorization
+		// server, a one-element array at most.
+		m["aud"] = []string{claims.Audience.value, mcpURL}
 	case policy.FaultExpired:
 		m["exp"] = claims.IssuedAt - offset
 		m["iat"] = claims.IssuedAt - offset - lifetime
 	case policy.FaultNotYetValid:
+		// exp and iat as issued: a later exp would lengthen the
+		// lifetime (exp less iat) past what an authorization server
+		// that bounds it accepts (RFC 7523 section 3), and it would
+		// refuse the ID-JAG for that, its nbf check untested.
 		m["nbf"] = claims.IssuedAt + offset
-		m["exp"] = claims.IssuedAt + offset + lifetime
 	case policy.FaultUnknownKID:
 		kid = faultKID
 	case policy.FaultMissingClientID:
@@ -724,6 +745,25 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, ki
 		m["resource"] = faultResource
 	case policy.FaultAlgNone:
 		return unsecuredIDJAG(good, m)
+	case policy.FaultWrongCnf:
+		// RFC 9449 section 6.1: a bound ID-JAG is redeemed only with a
+		// proof of its key, which no client holds here, whether the
+		// exchange bound it to the client's key or not.
+		m["cnf"] = map[string]string{"jkt": faultJKT}
+	case policy.FaultWrongIss:
+		// Signed with the IdP's published key, so that only the
+		// issuer check (a trust list, ID-JAG draft section 4.4.1)
+		// refuses it.
+		m["iss"] = faultIssuer
+	case policy.FaultMissingSub:
+		delete(m, "sub")
+	case policy.FaultMissingJTI:
+		// EMA section 7.4: without jti there is no replay detection.
+		delete(m, "jti")
+	case policy.FaultUnknownScope:
+		// The scopes the policy granted and one the server does not
+		// define, as an IdP that does not intersect scopes issues them.
+		m["scope"] = strings.TrimSpace(claims.Scope + " " + faultScope)
 	case policy.FaultUnmappedClient:
 		// The mapping skipped (ID-JAG draft section 3.1: client_id is
 		// the client's id at the authorization server), the mistake

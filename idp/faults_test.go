@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/idptest"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -145,6 +147,12 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 			if now := float64(time.Now().Unix()); nbf < now+9*60 {
 				t.Errorf("nbf %v, want ten minutes ahead", nbf)
 			}
+			// The lifetime (exp less iat) is the usual one: an
+			// authorization server that bounds it, as RFC 7523 section 3
+			// allows, must refuse this ID-JAG for its nbf alone.
+			if exp, iat := c["exp"].(float64), c["iat"].(float64); exp-iat != 300 {
+				t.Errorf("exp %v iat %v: a lifetime of %vs, want the usual 300s", exp, iat, exp-iat)
+			}
 			delete(c, "nbf")
 			sound(t, h, c)
 		}},
@@ -210,6 +218,65 @@ func TestFaults_BrokenIDJAGsBreakOneThing(t *testing.T) {
 				t.Error("resource is the tracker's")
 			}
 			c["resource"] = tracker.Resources[0]
+			sound(t, h, c)
+		}},
+		{policy.FaultMultipleAud, func(t *testing.T, raw string) {
+			// The authorization server and the MCP server: the draft
+			// allows an array of exactly one element only.
+			h, c := verifyAgainst(t, raw, keys)
+			aud, _ := c["aud"].([]any)
+			if len(aud) != 2 || aud[0] != tracker.Issuer || aud[1] != tracker.Resources[0] {
+				t.Errorf("aud %#v, want [%s %s]", c["aud"], tracker.Issuer, tracker.Resources[0])
+			}
+			c["aud"] = tracker.Issuer
+			sound(t, h, c)
+		}},
+		{policy.FaultWrongCnf, func(t *testing.T, raw string) {
+			// Bound to a key no client holds: redeemed with no proof,
+			// or with any client's, it must be refused.
+			h, c := verifyAgainst(t, raw, keys)
+			cnf, _ := c["cnf"].(map[string]any)
+			if len(cnf) != 1 || cnf["jkt"] != "rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ" {
+				t.Errorf("cnf %v, want the jkt of no key", c["cnf"])
+			}
+			delete(c, "cnf")
+			sound(t, h, c)
+		}},
+		{policy.FaultWrongIss, func(t *testing.T, raw string) {
+			// Signed with the IdP's published key: only the issuer check
+			// refuses it.
+			h, c := verifyAgainst(t, raw, keys)
+			if c["iss"] != "https://wrong-issuer.invalid" {
+				t.Errorf("iss %v, want https://wrong-issuer.invalid", c["iss"])
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultMissingSub, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if _, ok := c["sub"]; ok {
+				t.Errorf("sub %v present", c["sub"])
+			}
+			if c["iss"] != srv.Issuer() {
+				t.Errorf("iss %v", c["iss"])
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultMissingJTI, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			if _, ok := c["jti"]; ok {
+				t.Errorf("jti %v present", c["jti"])
+			}
+			if c["sub"] == nil {
+				t.Error("no sub")
+			}
+			sound(t, h, c)
+		}},
+		{policy.FaultUnknownScope, func(t *testing.T, raw string) {
+			h, c := verifyAgainst(t, raw, keys)
+			scopes := strings.Fields(fmt.Sprint(c["scope"]))
+			if len(scopes) < 2 || scopes[len(scopes)-1] != "xaa-idp-fault-unknown-scope" || !slices.Contains(tracker.Scopes, scopes[0]) {
+				t.Errorf("scope %v, want the granted scopes and xaa-idp-fault-unknown-scope", c["scope"])
+			}
 			sound(t, h, c)
 		}},
 	}
@@ -338,4 +405,26 @@ func TestFaults_PublicClientAsBasicMeetsItsFaults(t *testing.T) {
 			t.Errorf("HTTP %d %v, want 401 invalid_client (not the fault)", status, body)
 		}
 	})
+}
+
+// TestFaults_WrongAudKeepsTheShape: under id_jag knobs that write aud as an
+// array and leave resource out (the okta persona's shape), wrong_aud still
+// breaks the one thing it names: aud is the MCP server's URL, written as
+// the knob writes aud.
+func TestFaults_WrongAudKeepsTheShape(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML("id_jag: {aud: array, resource_claim: false}\n"+string(fixtures.Demo)))
+	keys := fetchKeySet(t, srv.Issuer()+"/keys")
+	tracker := srv.Config().Server("tracker")
+	_, c := verifyAgainst(t, srv.IDJAG("alice", "tracker"), keys)
+	if aud, ok := c["aud"].([]any); !ok || len(aud) != 1 || aud[0] != tracker.Issuer {
+		t.Fatalf("sound ID-JAG: aud %v, want [%s]", c["aud"], tracker.Issuer)
+	}
+	srv.InjectFault(policy.Fault{IDJAG: policy.FaultWrongAud, Times: 1})
+	_, c = verifyAgainst(t, srv.IDJAG("alice", "tracker"), keys)
+	if aud, ok := c["aud"].([]any); !ok || len(aud) != 1 || aud[0] != tracker.Resources[0] {
+		t.Errorf("wrong_aud: aud %#v, want [%s]: the MCP server's URL, as an array", c["aud"], tracker.Resources[0])
+	}
+	if _, ok := c["resource"]; ok {
+		t.Errorf("wrong_aud added resource %v", c["resource"])
+	}
 }

@@ -209,6 +209,14 @@ func TestFault_BrokenIDJAGIsRefusedByTheAuthorizationServer(t *testing.T) {
 		{policy.FaultUnmappedClient, `client_id 'mcp-client' is not the authenticated client 'mcp-client-at-tracker'`, ""},
 		// RFC 8707 §2: a resource the server does not serve is invalid_target.
 		{policy.FaultWrongResource, `resource 'https://wrong-resource.invalid/mcp' is not a resource of this authorization server`, "invalid_target"},
+		{policy.FaultWrongIss, `untrusted issuer 'https://wrong-issuer.invalid'`, ""},
+		{policy.FaultMultipleAud, "ID-JAG aud has 2 values", ""},
+		{policy.FaultWrongCnf, `the ID-JAG is DPoP-bound (cnf.jkt 'rkRxKMqdsMzIp7xCyOgWgHCCxI1YsZTMUYI9675C_SQ'); send a DPoP proof with that key`, ""},
+		{policy.FaultMissingSub, "ID-JAG has no sub", ""},
+		{policy.FaultMissingJTI, "ID-JAG has no jti", ""},
+		// A scope the server does not define: a strict server refuses it
+		// (invalid_scope, RFC 6749 §5.2), however the client asks.
+		{policy.FaultUnknownScope, `ID-JAG scope 'xaa-idp-fault-unknown-scope' is not a scope of this authorization server`, "invalid_scope"},
 	}
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {

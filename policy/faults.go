@@ -117,6 +117,12 @@ const (
 	FaultWrongResource   = "wrong_resource"     // resource names an MCP server not behind that authorization server
 	FaultAlgNone         = "alg_none"           // unsecured: alg "none" and no signature, under the signing key's kid
 	FaultUnmappedClient  = "unmapped_client_id" // client_id is the client's id at the IdP, not at the server
+	FaultMultipleAud     = "multiple_aud"       // aud is an array of the authorization server and the MCP server
+	FaultWrongCnf        = "wrong_cnf"          // cnf.jkt names a key no client holds (a DPoP binding that cannot be proven)
+	FaultWrongIss        = "wrong_iss"          // iss is an issuer no authorization server trusts, signed with the IdP's key
+	FaultMissingSub      = "missing_sub"        // no sub claim
+	FaultMissingJTI      = "missing_jti"        // no jti claim, so no replay detection
+	FaultUnknownScope    = "unknown_scope"      // scope adds one the MCP server does not define
 )
 
 // maxFaultDelay bounds a delay fault: a longer one is a typo, not a test.
@@ -126,7 +132,21 @@ const maxFaultDelay = 5 * time.Minute
 var FaultIDJAGKinds = []string{
 	FaultWrongTyp, FaultWrongAud, FaultExpired, FaultNotYetValid,
 	FaultBadSignature, FaultUnknownKID, FaultMissingClientID, FaultWrongResource, FaultAlgNone,
-	FaultUnmappedClient,
+	FaultUnmappedClient, FaultMultipleAud, FaultWrongCnf, FaultWrongIss, FaultMissingSub, FaultMissingJTI, FaultUnknownScope,
+}
+
+// mcpjamIDJAGModes names, for each negative mode of MCPJam's XAA flow that
+// is spelled otherwise here, what makes that ID-JAG here, so that a team
+// moving its tests over is told instead of guessing.
+var mcpjamIDJAGModes = map[string]string{
+	"wrong_audience":      `"` + FaultWrongAud + `"`,
+	"wrong_issuer":        `"` + FaultWrongIss + `"`,
+	"invalid_type_header": `"` + FaultWrongTyp + `"`,
+	"resource_mismatch":   `"` + FaultWrongResource + `"`,
+	"client_id_mismatch":  `"` + FaultUnmappedClient + `"`,
+	"missing_claims":      `"` + FaultMissingSub + `" or "` + FaultMissingJTI + `"`,
+	"scope_denial":        `"` + FaultUnknownScope + `"`,
+	"unknown_sub":         "no fault but a user your authorization server does not have",
 }
 
 // FaultRequest is what a fault is matched against: a token request as far
@@ -446,7 +466,9 @@ func (v *validator) faultAction(path string, f *Fault) {
 			v.at(path+".http_status", "%d is not a 5xx status; use 500 to 599", f.HTTPStatus)
 		}
 	case "id_jag":
-		if !contains(FaultIDJAGKinds, f.IDJAG) {
+		if ours, ok := mcpjamIDJAGModes[f.IDJAG]; ok {
+			v.at(path+".id_jag", "unknown broken ID-JAG %q: MCPJam's %q is %s here; use one of %s", f.IDJAG, f.IDJAG, ours, strings.Join(FaultIDJAGKinds, ", "))
+		} else if !contains(FaultIDJAGKinds, f.IDJAG) {
 			v.at(path+".id_jag", "unknown broken ID-JAG %q; use one of %s%s", f.IDJAG, strings.Join(FaultIDJAGKinds, ", "), didYouMean(f.IDJAG, FaultIDJAGKinds))
 		} else if g := normalGrant(f.Match.GrantType); g != "" && g != FaultGrantTokenExchange {
 			v.at(path+".match.grant_type", "an ID-JAG is only issued by the token exchange, so this fault never fires for grant_type %s; use token-exchange", f.Match.GrantType)
