@@ -248,6 +248,25 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
 		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
 	}
+
+	// Back after a save shows the server as it is now, not the boxes
+	// checked on the page left: the browser put them back into the fresh
+	// page's fields of the same names, and row 1 (now sales) was marked
+	// for removal with the new version's ETag, so that the next save,
+	// of anything, took sales off the server.
+	run(t, ctx, "removing engineering",
+		click(chromedp.CSS(`input[name="a0.remove"]`)),
+		clickTo(`#access-form button[type="submit"]`, `.flash.ok`),
+		chromedp.NavigateBack(),
+		until(`document.readyState === "complete" && !document.querySelector(".flash.ok")`),
+	)
+	if checked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#access-form input:checked")].map(e => e.name + "=" + e.value)`)); err != nil || !slices.Equal(checked, []string{"a0.scopes=issues.read"}) {
+		t.Errorf("back on the page before the removal, the checked boxes are %q (%v), want sales's scope only", checked, err)
+	}
+	run(t, ctx, "saving after back", clickTo(`#access-form button[type="submit"]`, `.flash.ok`))
+	if acc := p.Store.Config().Server("tracker").Access; len(acc) != 1 || !slices.Equal(acc[0].Groups, []string{"sales"}) {
+		t.Errorf("after back and a save, the tracker's access is %+v, want sales's entry", acc)
+	}
 }
 
 // TestBrowser_SignOutEndsTheSessionOnTheServer copies the console cookie

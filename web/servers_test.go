@@ -12,7 +12,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-var etagInput = regexp.MustCompile(`id="access-form">\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`)
+var etagInput = regexp.MustCompile(`id="access-form"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`)
 
 // openServer reads the server page and its CSRF token and ETag.
 func openServer(t *testing.T, b *browser, id string) (page, token, etag string) {
@@ -196,7 +196,7 @@ func TestServers_InvalidEditLeavesFileAndPolicyUntouched(t *testing.T) {
 func TestServers_SaveDenyList(t *testing.T) {
 	p, b := signedIn(t)
 	page, token, _ := openServer(t, b, "tracker")
-	m := regexp.MustCompile(`id="deny-form">\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`id="deny-form"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatal("no deny form")
 	}
