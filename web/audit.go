@@ -61,6 +61,11 @@ func (a auditQuery) filter(now time.Time) (audit.Filter, error) {
 	if f.Until, err = parseWhen(a.Until, now); err != nil {
 		return f, &fieldError{"until", "To", err}
 	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		// A range of no time, which no event is in: said, not
+		// answered "No events match" as if there had been none.
+		return f, &fieldError{"until", "To", fmt.Errorf("%q is not later than From (%q), so no event can be between them (a duration counts back from now: from 2h to 1h is the hour before the last)", a.Until, a.Since)}
+	}
 	return f, nil
 }
 
