@@ -109,6 +109,7 @@ func TestServers_UnknownNameIsSaidAtItsField(t *testing.T) {
 	form.Set("n", "4")
 	form.Set("a1.users", "bobb")
 	form.Set("a2.scopes", "issues.read") // names no one
+	form.Set("a0.max_auth_age", "500ms") // read, but under the configuration's 1s
 	deny := url.Values{"csrf": {token}, "etag": {etag}, "n": {"2"}, "d0.users": {"bob"}, "d1.groups": {"salse"}}
 	for _, c := range []struct {
 		path   string
@@ -118,8 +119,8 @@ func TestServers_UnknownNameIsSaidAtItsField(t *testing.T) {
 		rows   []string
 	}{
 		{"/admin/servers/tracker/access", form, "access",
-			map[string]string{"a1.users": `unknown user "bobb"`, "a2.groups": "names no users or groups"},
-			[]string{"row 2, users", "row 3, groups"}},
+			map[string]string{"a1.users": `unknown user "bobb"`, "a2.groups": "names no users or groups", "a0.max_auth_age": "shorter than 1s"},
+			[]string{"row 2, users", "row 3, groups", "row 1, login within"}},
 		{"/admin/servers/tracker/deny", deny, "deny",
 			map[string]string{"d1.groups": `unknown group "salse"`}, []string{"row 2, groups"}},
 	} {

@@ -516,11 +516,14 @@ func problems(body []byte) []problem {
 // entryProblem is a problem of an MCP server's access or deny entry, as
 // policy's validation words it: the entry's path ("mcp_servers[0].access[1]",
 // under "tenants[2]." in a tenant), a name list in it, and the message.
-var entryProblem = regexp.MustCompile(`^(?:tenants\[\d+\]\.)?mcp_servers\[\d+\]\.(access|deny)\[(\d+)\](?:\.(groups|users)(?:\[\d+\])?)?: (?s)(.+)$`)
+var entryProblem = regexp.MustCompile(`^(?:tenants\[\d+\]\.)?mcp_servers\[\d+\]\.(access|deny)\[(\d+)\](?:\.(groups|users|max_auth_age|expires)(?:\[\d+\])?)?: (?s)(.+)$`)
+
+// columns are the editors' column headings of the keys of an entry.
+var columns = map[string]string{"groups": "Groups", "users": "Users", "max_auth_age": "Login within", "expires": "Expires"}
 
 // atFields gives each problem of a refused save of list ("access" or
-// "deny") that names an entry's groups or users, or an entry that names
-// no one, the field it is about: the editor's rows shown again are the
+// "deny") that names an entry's groups, users, login age or expiry, or an
+// entry that names no one, the field it is about: the editor's rows shown again are the
 // entries sent, in order. The problem's text is then the message without
 // the path and the line, which are the file's (a file that was not
 // written), not the page's. It returns what is wrong with each field.
@@ -535,13 +538,13 @@ func atFields(list string, ps []problem, rows int) map[string]string {
 		if err != nil || j >= rows {
 			continue
 		}
-		column := m[3]
-		if column == "" {
-			column = "groups" // an entry that names no one: its first field
+		key := m[3]
+		if key == "" {
+			key = "groups" // an entry that names no one: its first field
 		}
-		field := fmt.Sprintf("%s%d.%s", list[:1], j, column)
+		field := fmt.Sprintf("%s%d.%s", list[:1], j, key)
 		ps[i].Text = m[4]
-		ps[i].Field = &unreadable{Field: field, Column: strings.ToUpper(column[:1]) + column[1:], Row: j + 1}
+		ps[i].Field = &unreadable{Field: field, Column: columns[key], Row: j + 1}
 		if invalid[field] != "" {
 			invalid[field] += "; "
 		}
