@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/xaa-idp/xaa-idp/internal/browsertest"
@@ -238,13 +239,43 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	screenshot(t, ctx, "audit-admin-change")
 
 	// "Add a row" (the page's script) adds a deny entry.
-	run(t, ctx, "denying eve",
+	run(t, ctx, "typing a deny entry for eve",
 		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		click(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="d1.users"]`), "eve"),
-		clickTo(`#deny-form button[type="submit"]`, `.flash.ok`),
 	)
+	// The other editor's Save, with eve typed in the deny list, would
+	// reload the page without her: the browser asks first, and the
+	// admin, staying, keeps what was typed.
+	asked := make(chan page.DialogType, 1)
+	go func() {
+		for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			asked <- ev.Type
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	run(t, ctx, "saving the assignments with the deny list edited", click(chromedp.CSS(`#access-form button[type="submit"]`)))
+	select {
+	case typ := <-asked:
+		if typ != page.DialogTypeBeforeunload {
+			t.Errorf("the browser asked a %s, not whether to leave", typ)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("saving the assignments dropped the deny list's unsaved edit without asking")
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('input[name="d1.users"]') || {value: "(gone)"}).value`)); err != nil || v != "eve" {
+		t.Fatalf("after staying, d1.users is %q (%v), want eve", v, err)
+	}
+	run(t, ctx, "denying eve", clickTo(`#deny-form button[type="submit"]`, `.flash.ok`))
+	select {
+	case typ := <-asked:
+		t.Errorf("saving the edited deny list asked a %s", typ)
+	default:
+	}
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
 		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
 	}
