@@ -74,7 +74,10 @@ document.addEventListener("submit", (ev) => { saving = ev.target; });
 window.addEventListener("beforeunload", (ev) => {
   const unsaved = [...document.querySelectorAll("#access-form, #deny-form")].some((f) => f !== saving && edited(f));
   saving = null;
-  if (unsaved) ev.preventDefault();
+  if (unsaved) {
+    ev.preventDefault();
+    ev.returnValue = "unsaved"; // browsers before preventDefault was honoured here
+  }
 });
 
 // The "Add a row" buttons need this script, so they show only with it.
