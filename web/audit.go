@@ -48,7 +48,7 @@ type fieldError struct {
 	Err          error
 }
 
-func (e *fieldError) Error() string { return strings.ToLower(e.Label) + ": " + e.Err.Error() }
+func (e *fieldError) Error() string { return e.Label + ": " + e.Err.Error() }
 
 // filter turns the form into an audit.Filter; the error is a
 // *fieldError, which names the field.
@@ -60,6 +60,11 @@ func (a auditQuery) filter(now time.Time) (audit.Filter, error) {
 	}
 	if f.Until, err = parseWhen(a.Until, now); err != nil {
 		return f, &fieldError{"until", "To", err}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		// A range of no time, which no event is in: said, not
+		// answered "No events match" as if there had been none.
+		return f, &fieldError{"until", "To", fmt.Errorf("%q is not later than From (%q), so no event can be between them (a duration counts back from now: from 2h to 1h is the hour before the last)", a.Until, a.Since)}
 	}
 	return f, nil
 }
@@ -118,10 +123,31 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		// one parameter, "=" and "&" included, which would drop them all.
 		Export, Stream string
 		Invalid        *fieldError
+		// Clients and Servers are the filters' suggestions: the ids
+		// the filters take (each server's with its name).
+		Clients []string
+		Servers [][2]string
 	}{Q: q, Types: audit.Types, Results: audit.Outcomes}
+	cfg := c.adminAPI.Config()
+	for _, cl := range cfg.Clients {
+		data.Clients = append(data.Clients, cl.ClientID)
+	}
+	for _, s := range cfg.MCPServers {
+		data.Servers = append(data.Servers, [2]string{s.ID, s.Label()})
+	}
 	base := q.values()
 	data.Export, data.Stream = c.url("/admin/audit/export?"+base.Encode()), c.url("/admin/audit/stream?"+base.Encode())
 	f, err := q.filter(c.adminAPI.Now())
+	if err == nil && q.Server != "" && cfg.Server(q.Server) == nil {
+		// The name the console shows everywhere else, which matched no
+		// event: events name a server by its id.
+		for _, s := range cfg.MCPServers {
+			if strings.EqualFold(s.Name, q.Server) {
+				err = &fieldError{"server", "MCP server", fmt.Errorf("%q is the name of MCP server %s: events name a server by its id, %s", q.Server, s.ID, s.ID)}
+				break
+			}
+		}
+	}
 	if err != nil {
 		data.Invalid, _ = errors.AsType[*fieldError](err)
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/xaa-idp/xaa-idp/internal/browsertest"
@@ -238,15 +239,64 @@ func TestBrowser_AssignAGroupAndSeeItEverywhere(t *testing.T) {
 	screenshot(t, ctx, "audit-admin-change")
 
 	// "Add a row" (the page's script) adds a deny entry.
-	run(t, ctx, "denying eve",
+	run(t, ctx, "typing a deny entry for eve",
 		chromedp.Navigate(p.URL+"/admin/servers/tracker"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		click(chromedp.CSS(`[data-add-row="deny-table"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="d1.users"]`), "eve"),
-		clickTo(`#deny-form button[type="submit"]`, `.flash.ok`),
 	)
+	// The other editor's Save, with eve typed in the deny list, would
+	// reload the page without her: the browser asks first, and the
+	// admin, staying, keeps what was typed.
+	asked := make(chan page.DialogType, 1)
+	go func() {
+		for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			asked <- ev.Type
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	run(t, ctx, "saving the assignments with the deny list edited", click(chromedp.CSS(`#access-form button[type="submit"]`)))
+	select {
+	case typ := <-asked:
+		if typ != page.DialogTypeBeforeunload {
+			t.Errorf("the browser asked a %s, not whether to leave", typ)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("saving the assignments dropped the deny list's unsaved edit without asking")
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('input[name="d1.users"]') || {value: "(gone)"}).value`)); err != nil || v != "eve" {
+		t.Fatalf("after staying, d1.users is %q (%v), want eve", v, err)
+	}
+	run(t, ctx, "denying eve", clickTo(`#deny-form button[type="submit"]`, `.flash.ok`))
+	select {
+	case typ := <-asked:
+		t.Errorf("saving the edited deny list asked a %s", typ)
+	default:
+	}
 	if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="d0.users"]`))); err != nil || v != "eve" {
 		t.Errorf("after saving the deny list d0.users is %q (%v), want eve", v, err)
+	}
+
+	// Back after a save shows the server as it is now, not the boxes
+	// checked on the page left: the browser put them back into the fresh
+	// page's fields of the same names, and row 1 (now sales) was marked
+	// for removal with the new version's ETag, so that the next save,
+	// of anything, took sales off the server.
+	run(t, ctx, "removing engineering",
+		click(chromedp.CSS(`input[name="a0.remove"]`)),
+		clickTo(`#access-form button[type="submit"]`, `.flash.ok`),
+		chromedp.NavigateBack(),
+		until(`document.readyState === "complete" && !document.querySelector(".flash.ok")`),
+	)
+	if checked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#access-form input:checked")].map(e => e.name + "=" + e.value)`)); err != nil || !slices.Equal(checked, []string{"a0.scopes=issues.read"}) {
+		t.Errorf("back on the page before the removal, the checked boxes are %q (%v), want sales's scope only", checked, err)
+	}
+	run(t, ctx, "saving after back", clickTo(`#access-form button[type="submit"]`, `.flash.ok`))
+	if acc := p.Store.Config().Server("tracker").Access; len(acc) != 1 || !slices.Equal(acc[0].Groups, []string{"sales"}) {
+		t.Errorf("after back and a save, the tracker's access is %+v, want sales's entry", acc)
 	}
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,6 +89,67 @@ func TestServers_ZeroLoginAgeIsSaidAtItsField(t *testing.T) {
 		}
 		if !strings.Contains(page, "row 2, login within") && !strings.Contains(strings.ToLower(page), "row 2, login within") {
 			t.Errorf("max_auth_age %q: the refusal does not name row 2, Login within", zero)
+		}
+	}
+}
+
+// TestServers_UnknownNameIsSaidAtItsField: a name the configuration does
+// not know (a mistyped user or group), or a row that names no one, is
+// refused at its field, as an unreadable login age is: marked invalid,
+// described by the reason, linked from the refusal by row and column.
+// Before, the refusal only listed the configuration's problems above the
+// editor, as "line 101: mcp_servers[0].access[1].users[0]: ...": the line
+// of a file that was never written and the body's index from 0, while the
+// editor numbers its rows from 1.
+func TestServers_UnknownNameIsSaidAtItsField(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	before := p.Store.Version()
+	form := assignSales(token, etag)
+	form.Set("n", "4")
+	form.Set("a1.users", "bobb")
+	form.Set("a2.scopes", "issues.read") // names no one
+	form.Set("a0.max_auth_age", "500ms") // read, but under the configuration's 1s
+	deny := url.Values{"csrf": {token}, "etag": {etag}, "n": {"2"}, "d0.users": {"bob"}, "d1.groups": {"salse"}}
+	for _, c := range []struct {
+		path   string
+		form   url.Values
+		editor string
+		fields map[string]string // field: what its error says
+		rows   []string
+	}{
+		{"/admin/servers/tracker/access", form, "access",
+			map[string]string{"a1.users": `unknown user "bobb"`, "a2.groups": "names no users or groups", "a0.max_auth_age": "shorter than 1s"},
+			[]string{"row 2, users", "row 3, groups", "row 1, login within"}},
+		{"/admin/servers/tracker/deny", deny, "deny",
+			map[string]string{"d1.groups": `unknown group "salse"`}, []string{"row 2, groups"}},
+	} {
+		resp, page := b.post(c.path, c.form)
+		if resp.StatusCode != http.StatusBadRequest || p.Store.Version() != before {
+			t.Fatalf("%s: %d, changed %v\n%s", c.path, resp.StatusCode, p.Store.Version() != before, page)
+		}
+		refusal := page[strings.Index(page, `id="`+c.editor+`-refusal"`):]
+		refusal = html.UnescapeString(strings.ToLower(refusal[:strings.Index(refusal, "</div>")]))
+		for field, says := range c.fields {
+			input := regexp.MustCompile(`<input [^>]*name="` + regexp.QuoteMeta(field) + `"[^>]*>`).FindString(page)
+			if !strings.Contains(input, `id="`+field+`"`) || !strings.Contains(input, `aria-invalid="true"`) || !strings.Contains(input, `aria-describedby="`+field+`-error"`) {
+				t.Errorf("%s is not marked invalid and described: %s", field, input)
+			}
+			desc := regexp.MustCompile(`id="` + regexp.QuoteMeta(field) + `-error"[^>]*>(?:<bdi>)?([^<]*)<`).FindStringSubmatch(page)
+			if desc == nil || !strings.Contains(html.UnescapeString(desc[1]), says) {
+				t.Errorf("%s's error %v does not say %q", field, desc, says)
+			}
+			if !strings.Contains(refusal, `href="#`+field+`"`) {
+				t.Errorf("the refusal does not link to %s:\n%s", field, refusal)
+			}
+		}
+		for _, row := range c.rows {
+			if !strings.Contains(refusal, row) {
+				t.Errorf("the refusal does not name %s:\n%s", row, refusal)
+			}
+		}
+		if strings.Contains(refusal, "mcp_servers[") || strings.Contains(refusal, "line ") {
+			t.Errorf("the refusal names the file's path or line, not the editor's row:\n%s", refusal)
 		}
 	}
 }

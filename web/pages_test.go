@@ -126,6 +126,26 @@ func TestAudit_FiltersAndPages(t *testing.T) {
 	if !strings.Contains(body, "No events match") {
 		t.Errorf("a time range in the future still shows events")
 	}
+	// The server filter takes an id, which the page offers with the
+	// server's name; the name, shown everywhere else in the console,
+	// found "No events match".
+	_, body = b.get("/admin/audit")
+	if !strings.Contains(body, `list="audit-servers"`) || !strings.Contains(body, `<option value="tracker" dir="auto">Issue Tracker</option>`) || !strings.Contains(body, `<option value="mcp-client" dir="auto">`) {
+		t.Errorf("the filters do not offer the ids they take:\n%s", body)
+	}
+	resp, body = b.get("/admin/audit?server=Issue+Tracker")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="server-error"`) || !strings.Contains(body, "the name of MCP server tracker") {
+		t.Errorf("a server's name as the filter: %d, not refused at its field with the id:\n%s", resp.StatusCode, body)
+	}
+	// A To before its From (durations read back from now: from 1h ago
+	// to 2h ago) is a range of no time, which answered "No events
+	// match" as if there had been none: it is refused at To.
+	for _, q := range []string{"since=1h&until=2h", "since=2026-12-06T07:00:00Z&until=2026-12-06T06:00:00Z"} {
+		resp, body = b.get("/admin/audit?" + q)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="until-error"`) || !strings.Contains(body, "not later than From") {
+			t.Errorf("%s: %d, the refusal is not at To:\n%s", q, resp.StatusCode, body)
+		}
+	}
 }
 
 func TestAudit_DetailsAreDecodedAndEscaped(t *testing.T) {

@@ -9,12 +9,13 @@ import (
 // rowLabelProblems lists the assignment and deny editors' row fields whose
 // accessible name does not name their row: every row has a groups and a
 // users field (and more), and a screen reader user tabbing through them
-// heard "groups, groups, groups" with no way to tell the rows apart.
+// heard "groups, groups, groups" with no way to tell the rows apart; the
+// scope and client boxes said only "issues.read" (until 2026-12-06).
 const rowLabelProblems = `(() => {
 	const bad = [];
 	for (const id of ["access-table", "deny-table"]) {
 		document.querySelectorAll("#" + id + " tbody tr").forEach((tr, i) => {
-			tr.querySelectorAll('input[type=text], input[name$=".remove"]').forEach((el) => {
+			tr.querySelectorAll('input[type=text], input[type=checkbox]').forEach((el) => {
 				const l = el.getAttribute("aria-label") || "";
 				if (!l.endsWith(", row " + (i + 1))) bad.push(id + " " + el.name + ": " + JSON.stringify(l));
 			});

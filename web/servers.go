@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,7 +102,7 @@ type serverView struct {
 	Deny     []denyEntry
 	Groups   []string // for the editors' suggestions
 	Users    []string
-	Problems []string // why the API refused the last save
+	Problems []problem // why the API refused the last save
 	// Unreadable are the values of the last save's rows that the console
 	// could not read (a login age, an expiry), each said next to its
 	// field; Invalid maps each field's name to what is wrong with it.
@@ -468,6 +469,11 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	case http.StatusBadRequest:
 		if view.Problems = problems(a.Body); len(view.Problems) > 0 {
 			msg = "Not saved: the change would make the configuration invalid."
+			rows := len(view.Access)
+			if list == "deny" {
+				rows = len(view.Deny)
+			}
+			view.Invalid = atFields(list, view.Problems, rows)
 		}
 	}
 	// The message is shown above the editor it is about, which takes the
@@ -477,8 +483,16 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", "")
 }
 
+// problem is one of the "problems" of a refused change: its text, and
+// the editor's field it is about, if any (atFields).
+type problem struct {
+	Text    string
+	message string // as the API has it, with its path
+	Field   *unreadable
+}
+
 // problems reads the "problems" of a refused change (400, 409).
-func problems(body []byte) []string {
+func problems(body []byte) []problem {
 	var e struct {
 		Problems []struct {
 			Line    int    `json:"line"`
@@ -488,13 +502,53 @@ func problems(body []byte) []string {
 	if json.Unmarshal(body, &e) != nil {
 		return nil
 	}
-	var out []string
+	var out []problem
 	for _, p := range e.Problems {
+		text := p.Message
 		if p.Line > 0 {
-			out = append(out, fmt.Sprintf("line %d: %s", p.Line, p.Message))
-		} else {
-			out = append(out, p.Message)
+			text = fmt.Sprintf("line %d: %s", p.Line, p.Message)
 		}
+		out = append(out, problem{Text: text, message: p.Message})
 	}
 	return out
+}
+
+// entryProblem is a problem of an MCP server's access or deny entry, as
+// policy's validation words it: the entry's path ("mcp_servers[0].access[1]",
+// under "tenants[2]." in a tenant), a name list in it, and the message.
+var entryProblem = regexp.MustCompile(`^(?:tenants\[\d+\]\.)?mcp_servers\[\d+\]\.(access|deny)\[(\d+)\](?:\.(groups|users|max_auth_age|expires)(?:\[\d+\])?)?: (?s)(.+)$`)
+
+// columns are the editors' column headings of the keys of an entry.
+var columns = map[string]string{"groups": "Groups", "users": "Users", "max_auth_age": "Login within", "expires": "Expires"}
+
+// atFields gives each problem of a refused save of list ("access" or
+// "deny") that names an entry's groups, users, login age or expiry, or an
+// entry that names no one, the field it is about: the editor's rows shown again are the
+// entries sent, in order. The problem's text is then the message without
+// the path and the line, which are the file's (a file that was not
+// written), not the page's. It returns what is wrong with each field.
+func atFields(list string, ps []problem, rows int) map[string]string {
+	invalid := map[string]string{}
+	for i, p := range ps {
+		m := entryProblem.FindStringSubmatch(p.message)
+		if m == nil || m[1] != list {
+			continue
+		}
+		j, err := strconv.Atoi(m[2])
+		if err != nil || j >= rows {
+			continue
+		}
+		key := m[3]
+		if key == "" {
+			key = "groups" // an entry that names no one: its first field
+		}
+		field := fmt.Sprintf("%s%d.%s", list[:1], j, key)
+		ps[i].Text = m[4]
+		ps[i].Field = &unreadable{Field: field, Column: columns[key], Row: j + 1}
+		if invalid[field] != "" {
+			invalid[field] += "; "
+		}
+		invalid[field] += m[4]
+	}
+	return invalid
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-var etagInput = regexp.MustCompile(`id="access-form">\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`)
+var etagInput = regexp.MustCompile(`id="access-form"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`)
 
 // openServer reads the server page and its CSRF token and ETag.
 func openServer(t *testing.T, b *browser, id string) (page, token, etag string) {
@@ -196,7 +196,7 @@ func TestServers_InvalidEditLeavesFileAndPolicyUntouched(t *testing.T) {
 func TestServers_SaveDenyList(t *testing.T) {
 	p, b := signedIn(t)
 	page, token, _ := openServer(t, b, "tracker")
-	m := regexp.MustCompile(`id="deny-form">\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`id="deny-form"[^>]*>\s*<input type="hidden" name="csrf" value="[^"]*">\s*<input type="hidden" name="etag" value="([^"]+)">`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatal("no deny form")
 	}
@@ -374,5 +374,44 @@ func TestServers_ReadOnlyFileBanner(t *testing.T) {
 	_, body := b.get("/admin/")
 	if !strings.Contains(body, `id="readonly-file-banner"`) || !strings.Contains(body, file) || strings.Contains(body, "without a configuration store") {
 		t.Errorf("a read-only file: want its banner naming %s\n%s", file, body)
+	}
+}
+
+// TestServers_RowsNameTheirRule: each saved row of the editors shows the
+// rule name that explain, the audit log and the users page give the entry
+// ("tracker access[1]", counted from 0), so that an admin who reads there
+// which rule let a user in edits that row. The rows are numbered from 1
+// for the fields' labels, and nothing on the page said that "access[1]"
+// is the second row: the first one, "row 1", was the natural guess.
+func TestServers_RowsNameTheirRule(t *testing.T) {
+	_, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	if resp, body := b.post("/admin/servers/tracker/access", assignSales(token, etag)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("saving: %d\n%s", resp.StatusCode, body)
+	}
+	page, token, etag := openServer(t, b, "tracker")
+	if resp, body := b.post("/admin/servers/tracker/deny", url.Values{"csrf": {token}, "etag": {etag}, "n": {"1"}, "d0.users": {"eve"}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("saving the deny list: %d\n%s", resp.StatusCode, body)
+	}
+	_, explained := b.get("/admin/explain?user=bob&client=mcp-client&server=tracker")
+	if !strings.Contains(explained, "tracker access[1]") {
+		t.Fatalf("explain does not name bob's rule tracker access[1]:\n%s", explained)
+	}
+	page, _, _ = openServer(t, b, "tracker")
+	row := func(field string) string {
+		for _, tr := range strings.Split(page, "<tr") {
+			if strings.Contains(tr, `name="`+field+`"`) {
+				return tr
+			}
+		}
+		return ""
+	}
+	for field, rule := range map[string]string{"a0.groups": "access[0]", "a1.groups": "access[1]", "d0.groups": "deny[0]"} {
+		if tr := row(field); !strings.Contains(tr, ">"+rule+"<") {
+			t.Errorf("the row of %s does not name its rule %s:\n%s", field, rule, tr)
+		}
+	}
+	if tr := row("a2.groups"); strings.Contains(tr, "access[2]") {
+		t.Errorf("the blank row names a rule that does not exist:\n%s", tr)
 	}
 }

@@ -187,3 +187,36 @@ func TestUsers_IntroSaysWhichUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestServers_EditorHintOfALargeDirectory: the assignment editor's hint
+// lists the names to type when they are few; a directory of hundreds of
+// users put every username above the editor (5,000 users: the editor
+// nine screens down). Then the hint gives the count and leads to the
+// users page, which pages and searches them.
+func TestServers_EditorHintOfALargeDirectory(t *testing.T) {
+	p := pagedUsers(t)
+	b := p.browser(t)
+	if resp, body := b.signIn("user0", "user0"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
+	}
+	_, list := b.get("/admin/servers")
+	m := regexp.MustCompile(`href="/admin/servers/([^"]+)"`).FindStringSubmatch(list)
+	if m == nil {
+		t.Fatalf("no server:\n%s", list)
+	}
+	_, page := b.get("/admin/servers/" + m[1])
+	i, j := strings.Index(page, `<h2 id="access">`), strings.Index(page, `id="access-form"`)
+	if i < 0 || j < i {
+		t.Fatalf("no assignment editor:\n%s", page)
+	}
+	hint := page[i:j]
+	if n := strings.Count(hint, "<bdi>user"); n > 50 {
+		t.Errorf("the hint above the editor lists %d usernames", n)
+	}
+	if !strings.Contains(hint, "250 users") || !strings.Contains(hint, `href="/admin/users"`) {
+		t.Errorf("the hint does not give the count and the users page:\n%s", hint)
+	}
+	if !strings.Contains(hint, "Groups: <bdi>") {
+		t.Errorf("the hint no longer lists the 10 groups:\n%s", hint)
+	}
+}

@@ -61,6 +61,25 @@ document.addEventListener("keyup", (ev) => {
   if (field) field.focus();
 });
 
+// An editor's unsaved edits: leaving the server's page with them (the
+// other editor's Save, an access request's decision, a link, a reload)
+// asks first, rather than dropping them unseen; the editor being saved
+// is not asked about. The page as served, a refused save's rows
+// included, is what counts as unedited.
+const edited = (form) => [...form.elements].some((el) =>
+  (el.type === "checkbox" && el.checked !== el.defaultChecked) ||
+  (el.type === "text" && el.value !== el.defaultValue));
+let saving = null; // the form being sent, until the page is left
+document.addEventListener("submit", (ev) => { saving = ev.target; });
+window.addEventListener("beforeunload", (ev) => {
+  const unsaved = [...document.querySelectorAll("#access-form, #deny-form")].some((f) => f !== saving && edited(f));
+  saving = null;
+  if (unsaved) {
+    ev.preventDefault();
+    ev.returnValue = "unsaved"; // browsers before preventDefault was honoured here
+  }
+});
+
 // The "Add a row" buttons need this script, so they show only with it.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-add-row]").forEach((b) => { b.hidden = false; });
