@@ -73,7 +73,7 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 
 func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
 	cfg, tag := a.view()
-	answerQuery(w, r, scimUserSchema, cfg.Users, userMatcher, func(u *policy.User) any { return a.scimUserOf(u, tag) })
+	answerQuery(w, r, scimUserSchema, cfg.Users, userMatcher, func(u *policy.User) any { return a.scimUserOf(cfg, u, tag) })
 }
 
 func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +86,7 @@ func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(u, tag)))
+	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(cfg, u, tag)))
 }
 
 // scimUserInput is what a POST or PUT of a User says, in the
@@ -486,7 +486,7 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := ch.Config.UserBySub(sub)
-	su := a.scimUserOf(u, etag(ch.Version))
+	su := a.scimUserOf(ch.Config, u, etag(ch.Version))
 	w.Header().Set("Location", su.Meta.Location)
 	w.Header().Set("ETag", etag(ch.Version))
 	writeSCIM(w, http.StatusCreated, su)
@@ -566,7 +566,7 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 		return
 	}
 	w.Header().Set("ETag", etag(ch.Version))
-	writeSCIM(w, http.StatusOK, a.scimUserOf(u, etag(ch.Version)))
+	writeSCIM(w, http.StatusOK, a.scimUserOf(ch.Config, u, etag(ch.Version)))
 }
 
 func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {

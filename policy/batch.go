@@ -73,7 +73,7 @@ func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change,
 		for i, g := range b.Groups {
 			groups[i] = batchEntry[Group]{name: g.Name, v: g.Group, del: g.Delete}
 		}
-		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, nil); err != nil {
+		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, implicitGroupID); err != nil {
 			return nil, err
 		}
 		servers := make([]batchEntry[MCPServer], len(b.Servers))

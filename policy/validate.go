@@ -236,11 +236,30 @@ func (v *validator) top() {
 
 func (v *validator) groupList() {
 	v.groups = map[string]int{}
+	ids := map[string]int{}
+	externalIDs := map[string]int{}
 	for i, g := range v.cfg.Groups {
 		path := fmt.Sprintf("groups[%d]", i)
 		if v.required(path+".name", g.Name, "a group name") {
 			v.unique(v.groups, i, path+".name", "groups[%d].name", "group", g.Name)
 			v.identityText(path+".name", g.Name, false)
+		}
+		if g.ID != "" && !v.identityText(path+".id", g.ID, true) {
+			continue
+		}
+		if id := g.SCIMID(); id != "" {
+			if first, dup := ids[id]; dup && (g.ID != "" || v.cfg.Groups[first].ID != "") { // two names alike are reported as such
+				v.at(path, "the SCIM id %q (a group's id, else its name) is already that of groups[%d] (line %d: a group SCIM renamed keeps the id it had); give one of them another id (id: ...)", id, first, v.line(fmt.Sprintf("groups[%d]", first)))
+			} else {
+				ids[id] = i
+			}
+		}
+		if g.ExternalID != "" {
+			if UnfitExternalID(g.ExternalID) {
+				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the group, or remove the key", g.ExternalID)
+			} else {
+				v.unique(externalIDs, i, path+".external_id", "groups[%d].external_id", "external_id", g.ExternalID)
+			}
 		}
 	}
 }
