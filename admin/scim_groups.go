@@ -280,14 +280,49 @@ func pruneServers(cur *policy.Config, username, group string) (edits []policy.Se
 }
 
 // deleteUserBatch is the edit that deletes the user old of cur and takes
-// it out of the access and deny entries that name it (pruneServers);
-// details gets what was taken (references_removed), for the
-// admin_change.
-func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any) (policy.Batch, *policy.Change) {
+// it out of the access and deny entries that name it (pruneServers), and,
+// with faults (SCIM's), deletes the faults that match it (a fault without
+// its match.user would match everyone); details gets what was taken
+// (references_removed), for the admin_change. The admin API's
+// ?prune=true leaves the faults, which an admin changes first.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool) (policy.Batch, *policy.Change) {
 	servers, removed := pruneServers(cur, old.Username, "")
+	var faults []policy.FaultEdit
+	if withFaults {
+		var gone []string
+		faults, gone = userFaults(cur, old.Username, "")
+		removed = append(removed, gone...)
+	}
 	noteRemoved(details, removed)
-	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
+	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers, Faults: faults},
 		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
+}
+
+// userFaults are the edits of the faults of cur (the file's faults:
+// section) whose match.user is username: each matches name instead, or,
+// when name is "" (a deletion), is deleted. changed says which, for the
+// audit: "faults[<i>] (id <id>) (fault deleted: ...)".
+func userFaults(cur *policy.Config, username, name string) (edits []policy.FaultEdit, changed []string) {
+	for i, f := range cur.Faults {
+		if f.Match.User != username {
+			continue
+		}
+		at := fmt.Sprintf("faults[%d]", i)
+		if f.ID != "" {
+			at += " (id " + f.ID + ")"
+		}
+		if name == "" {
+			at += " (fault deleted: its match.user named the user)"
+		}
+		changed = append(changed, at)
+		if name == "" {
+			edits = append(edits, policy.FaultEdit{Index: i, Delete: true})
+			continue
+		}
+		f.Match.User = name
+		edits = append(edits, policy.FaultEdit{Index: i, Fault: f})
+	}
+	return edits, changed
 }
 
 // deleteGroupBatch is deleteUserBatch of the group g: it also leaves its

@@ -549,12 +549,14 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
 		}
 		var servers []policy.ServerEdit
+		var faults []policy.FaultEdit
 		if u.Username != old.Username {
-			// The access and deny entries follow the user, as its
-			// pending access requests do.
+			// The access and deny entries and the faults that match
+			// the user follow it, as its pending access requests do.
 			servers = renameUserInServers(cur, old.Username, u.Username)
+			faults, _ = userFaults(cur, old.Username, u.Username)
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers},
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers, Faults: faults},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
 	}, userAfter(id))
 	if ch == nil {
@@ -577,10 +579,11 @@ func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 		if old == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
 		}
-		// The access and deny entries that name the user go with it:
+		// The access and deny entries that name the user, and the
+		// faults that match it, go with it:
 		// an identity provider deletes a user to offboard it, and
 		// retries a refusal forever.
-		b, c := deleteUserBatch(cur, old, details)
+		b, c := deleteUserBatch(cur, old, details, true)
 		return b, c, nil
 	}, nil)
 	if ch != nil {
