@@ -106,3 +106,23 @@ func TestParse_GroupIDs(t *testing.T) {
 		}
 	}
 }
+
+// A display name (users[].name, clients[].name, mcp_servers[].name) holding
+// a control character or a bidi override is refused with its line; other
+// scripts and emoji joiners are names.
+func TestParse_DisplayNames(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"users:\n  - {username: a, password: a, name: \"A\\e[2J\"}\n", `x.yaml:2: users[0].name: "A\x1b[2J" holds U+001B, a control or bidi override character`},
+		{"users:\n  - {username: a, password: a, name: \"A\\u202eB\"}\n", `x.yaml:2: users[0].name: "A\u202eB" holds U+202E`},
+		{"clients:\n  - {client_id: c, name: \"C\\x85\"}\n", `x.yaml:2: clients[0].name: "C\u0085" holds U+0085`},
+		{"mcp_servers:\n  - {id: s, name: \"S\\u2067\", issuer: \"https://as.example\", resources: [\"https://s.example/mcp\"]}\n", `x.yaml:2: mcp_servers[0].name: "S\u2067" holds U+2067`},
+	} {
+		_, err := policy.Parse([]byte(c.yaml), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := policy.Parse([]byte("users:\n  - {username: a, password: a, name: \"Бо́б بوب 👩\u200d💻 می\u200cخواهم\"}\n"), "x.yaml"); err != nil {
+		t.Errorf("a name in several scripts: %v", err)
+	}
+}

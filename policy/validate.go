@@ -301,6 +301,7 @@ func (v *validator) userList() {
 				v.unique(externalIDs, i, path+".external_id", "users[%d].external_id", "external_id", u.ExternalID)
 			}
 		}
+		v.displayName(path+".name", u.Name)
 		if u.Email != "" && v.identityText(path+".email", u.Email, false) && !plausibleEmail(u.Email) {
 			v.at(path+".email", "%q is not an email address; write name@domain", u.Email)
 		}
@@ -381,6 +382,30 @@ func (v *validator) identityText(path, s string, trimmed bool) bool {
 	return true
 }
 
+// UnfitDisplayName returns the first character of a display name (a
+// user's, a client's or an MCP server's name, shown in the console, on
+// the login page and by the CLI) that is a control character (C0, DEL or
+// C1) or a bidi embedding, override or isolate (U+202A to U+202E, U+2066
+// to U+2069), and whether there is one: a control character forges lines
+// or drives a terminal where the name is printed, a bidi control reorders
+// the text around it. Letters of any script, and the joiners of emoji and
+// of scripts that need them, are names.
+func UnfitDisplayName(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// displayName checks a display name (UnfitDisplayName).
+func (v *validator) displayName(path, s string) {
+	if r, bad := UnfitDisplayName(s); bad {
+		v.at(path, "%q holds U+%04X, a control or bidi override character, which would forge lines or reorder text wherever the name is shown; remove it", s, r)
+	}
+}
+
 // UnfitExternalID reports whether an external_id that is set is blank or
 // holds a control character: the check of users[].external_id, which
 // SCIM makes of an externalId before its edit, to answer it in SCIM's
@@ -402,6 +427,7 @@ func (v *validator) clientList() {
 			v.unique(v.clients, i, path+".client_id", "clients[%d].client_id", "client_id", c.ClientID)
 			v.identityText(path+".client_id", c.ClientID, false)
 		}
+		v.displayName(path+".name", c.Name)
 		for j, uri := range c.RedirectURIs {
 			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)
 			if msg := absoluteURI(uri); msg != "" {
@@ -468,6 +494,7 @@ func (v *validator) serverList() {
 				v.unique(servers, i, path+".id", "mcp_servers[%d].id", "server id", s.ID)
 			}
 		}
+		v.displayName(path+".name", s.Name)
 		if v.required(path+".issuer", s.Issuer, "the issuer URL of the server's authorization server") {
 			if v.httpURL(path+".issuer", s.Issuer) {
 				v.claim(audiences, path, path+".issuer", s.Issuer, "audience")
