@@ -666,6 +666,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
 		oldName, oldExternal := u.Username, u.ExternalID
+		// name.givenName and name.familyName, set one at a time (Entra's
+		// path-less value with dotted keys, or two paths), make the name
+		// when the PATCH sets both and no other name.
+		var parts nameParts
 		for _, op := range ops {
 			if op.path == "" {
 				// The value-object form (Okta, Entra): each member is
@@ -694,6 +698,7 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 					if err := patchUserAttr(u, op.op, k, attrs[k]); err != nil {
 						return err
 					}
+					parts.note(op.op, k, attrs[k])
 				}
 				continue
 			}
@@ -707,6 +712,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
 				return err
 			}
+			parts.note(op.op, path, op.value)
+		}
+		if parts.given != nil && parts.family != nil && !parts.named {
+			u.Name = strings.TrimSpace(*parts.given + " " + *parts.family)
 		}
 		if u.ExternalID != oldExternal {
 			if err := takenExternalID(cur, u.ExternalID, u.Sub); err != nil {
@@ -718,6 +727,29 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+}
+
+// nameParts are the name.givenName and name.familyName a User PATCH sets
+// (nil when it does not), and whether it sets the name otherwise (named):
+// displayName, name.formatted, name, or a remove of either part.
+type nameParts struct {
+	given, family *string
+	named         bool
+}
+
+// note records an operation on the attribute at path (lower case).
+func (p *nameParts) note(op, path string, v any) {
+	s, isString := v.(string)
+	switch {
+	case (path == "name.givenname" || path == "name.familyname") && (op == "remove" || !isString):
+		p.named = true
+	case path == "name.givenname":
+		p.given = &s
+	case path == "name.familyname":
+		p.family = &s
+	case path == "displayname" || path == "name.formatted" || path == "name":
+		p.named = true
+	}
 }
 
 // patchUserAttr applies one add, replace or remove of the attribute at
