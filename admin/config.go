@@ -609,7 +609,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		if old == nil {
 			return policy.Batch{}, nil, &policy.NotFoundError{Kind: "user", Name: name}
 		}
-		b, c := deleteUserBatch(cur, old, details)
+		b, c := deleteUserBatch(cur, old, details, false)
 		return b, c, nil
 	})
 }

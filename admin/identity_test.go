@@ -79,3 +79,45 @@ func TestConfigAPI_GroupsAndClientsThatLookLikeOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestNames_ControlAndBidiRefused: a display name (a user's, a client's, an
+// MCP server's) holding a C0 or C1 control character or a bidi override
+// was taken from SCIM and the admin API, and shown in the console, on the
+// login page and by the CLI. It is now refused as check refuses it in the
+// file: SCIM 400 invalidValue naming the character, admin API 400;
+// nothing changes. Group names were refused already.
+func TestNames_ControlAndBidiRefused(t *testing.T) {
+	p := editable(t)
+	file := readFile(t, p.file)
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/Users", `{"userName":"eve","displayName":"Eve \u202eevE"}`},
+		{"POST", "/Users", `{"userName":"eve","name":{"givenName":"Eve\u001b[2J","familyName":"E"}}`},
+		{"PUT", "/Users/u-bob", `{"userName":"bob","name":{"formatted":"Bob\u0085B"}}`},
+		{"PATCH", "/Users/u-bob", `{"Operations":[{"op":"Replace","path":"displayName","value":"Bob\u2066B"}]}`},
+		{"PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","value":{"name.formatted":"Bob\nB"}}]}`},
+		{"POST", "/Groups", `{"displayName":"ops\u202e"}`},
+		{"PATCH", "/Groups/mkt", `{"Operations":[{"op":"replace","path":"displayName","value":"mkt\u0007"}]}`},
+	} {
+		resp, m := p.scim(t, c.method, c.path, c.body)
+		wantSCIMError(t, c.method+" "+c.body, resp, m, http.StatusBadRequest, "invalidValue")
+		if d, _ := m["detail"].(string); !strings.Contains(d, "U+") {
+			t.Errorf("%s %s: detail %q names no character", c.method, c.body, d)
+		}
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/admin/api/users/bob", `{"password":"pw","name":"Bob\u202eB"}`},
+		{"/admin/api/clients/mcp-client", `{"client_secret":"s1","name":"App\u009b31m","redirect_uris":["http://127.0.0.1/callback"],"token_exchange":true}`},
+	} {
+		resp, out := p.send(t, http.MethodPut, c.path, "alice", c.body, "If-Match", p.etagOf(t, "/admin/api/status"))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), "U+") {
+			t.Errorf("PUT %s %s: HTTP %d %s, want 400 naming the character", c.path, c.body, resp.StatusCode, out)
+		}
+	}
+	if readFile(t, p.file) != file {
+		t.Error("a refused name changed the file")
+	}
+	// Letters of any script, and a tab's neighbours in print, are names.
+	if resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"Replace","path":"displayName","value":"Бо́б “Bob” بوب 👩‍💻"}]}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("a name in several scripts: %d %v", resp.StatusCode, u)
+	}
+}

@@ -13,9 +13,10 @@ package admin
 // the opposite of disabled,
 // emails (the primary) its email, name.formatted and displayName its
 // name; a password sent with POST, PUT or PATCH is stored as password_bcrypt. A
-// SCIM Group is a configuration group: id and displayName are its name,
-// and its members are the users that list it (User.Groups), so a change of
-// members is one edit of those users.
+// SCIM Group is a configuration group: displayName is its name, id its
+// id, else its name (a rename keeps the id: policy.Group.SCIMID),
+// externalId its external_id, and its members are the users that list
+// it (User.Groups), so a change of members is one edit of those users.
 
 import (
 	"encoding/json"
@@ -370,7 +371,7 @@ type scimUser struct {
 	Meta        scimMeta    `json:"meta"`
 }
 
-func (a *API) scimUserOf(u *policy.User, version string) scimUser {
+func (a *API) scimUserOf(cfg *policy.Config, u *policy.User, version string) scimUser {
 	base := a.scimBase()
 	su := scimUser{
 		Schemas: []string{scimUserSchema}, ID: u.Sub, ExternalID: u.ExternalID, UserName: u.Username, DisplayName: u.Name, Active: u.Active(),
@@ -383,8 +384,12 @@ func (a *API) scimUserOf(u *policy.User, version string) scimUser {
 	if u.Email != "" {
 		su.Emails = []scimEmail{{Value: u.Email, Type: "work", Primary: true}}
 	}
-	for _, g := range u.Groups {
-		su.Groups = append(su.Groups, scimRef{Value: g, Display: g, Ref: base + "/Groups/" + url.PathEscape(g), Type: "direct"})
+	for _, name := range u.Groups {
+		id := name
+		if g := cfg.Group(name); g != nil {
+			id = g.SCIMID()
+		}
+		su.Groups = append(su.Groups, scimRef{Value: id, Display: name, Ref: base + "/Groups/" + url.PathEscape(id), Type: "direct"})
 	}
 	return su
 }
@@ -393,6 +398,7 @@ func (a *API) scimUserOf(u *policy.User, version string) scimUser {
 type scimGroup struct {
 	Schemas     []string  `json:"schemas"`
 	ID          string    `json:"id"`
+	ExternalID  string    `json:"externalId,omitempty"`
 	DisplayName string    `json:"displayName"`
 	Members     []scimRef `json:"members"`
 	Meta        scimMeta  `json:"meta"`
@@ -401,8 +407,8 @@ type scimGroup struct {
 func (a *API) scimGroupOf(cfg *policy.Config, g *policy.Group, version string) scimGroup {
 	base := a.scimBase()
 	sg := scimGroup{
-		Schemas: []string{scimGroupSchema}, ID: g.Name, DisplayName: g.Name, Members: []scimRef{},
-		Meta: scimMeta{ResourceType: "Group", Location: base + "/Groups/" + url.PathEscape(g.Name), Version: version},
+		Schemas: []string{scimGroupSchema}, ID: g.SCIMID(), ExternalID: g.ExternalID, DisplayName: g.Name, Members: []scimRef{},
+		Meta: scimMeta{ResourceType: "Group", Location: base + "/Groups/" + url.PathEscape(g.SCIMID()), Version: version},
 	}
 	for i := range cfg.Users {
 		if u := &cfg.Users[i]; u.InGroup(g.Name) {

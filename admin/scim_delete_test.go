@@ -197,3 +197,52 @@ func TestAdminAPI_PruneHintSaysWhatPruneLeaves(t *testing.T) {
 		t.Errorf("DELETE of a group entries name: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestSCIM_DeleteOrRenameUserAFaultMatches: a fault's match.user named the
+// user, so SCIM's DELETE was 400 (Okta retried it for ever) and so was a
+// userName change. A rename now makes the fault match the new name; a
+// DELETE deletes the fault (without its match.user it would match
+// everyone), in the same edit, and the admin_change says so.
+func TestSCIM_DeleteOrRenameUserAFaultMatches(t *testing.T) {
+	p := editableYAML(t, deleteConfig+`faults:
+  - {id: slowbob, match: {user: bob, grant_type: token-exchange}, delay: 1s}
+  - {match: {user: carol}, error: {code: invalid_grant}}
+  - {id: slowbob2, match: {user: bob}, delay: 2s}
+`)
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"Replace","path":"userName","value":"robert"}]}`)
+	if resp.StatusCode != http.StatusOK || u["userName"] != "robert" {
+		t.Fatalf("PATCH userName of a user faults match: %d %v", resp.StatusCode, u)
+	}
+	faults := p.store.Config().Faults
+	if len(faults) != 3 || faults[0].Match.User != "robert" || faults[0].Match.GrantType != "token-exchange" || faults[0].Delay.D().Seconds() != 1 ||
+		faults[1].Match.User != "carol" || faults[2].Match.User != "robert" {
+		t.Errorf("the faults after the rename: %+v", faults)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "user: bob") || strings.Contains(file, "[bob") {
+		t.Errorf("the file still names bob:\n%s", file)
+	}
+	before := len(p.events(t, audit.TypeAdminChange))
+	resp, m := p.scim(t, "DELETE", "/Users/u-bob", "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE of a user faults match: %d %v", resp.StatusCode, m)
+	}
+	if faults := p.store.Config().Faults; len(faults) != 1 || faults[0].Match.User != "carol" {
+		t.Errorf("the faults after the deletion: %+v", faults)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "robert") || strings.Contains(file, "slowbob") {
+		t.Errorf("the file still names robert:\n%s", file)
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	if len(changes) != before+1 {
+		t.Fatalf("%d admin_change events, want 1", len(changes)-before)
+	}
+	removed, _ := changes[before].Details["references_removed"].([]any)
+	if n := len(removed); n < 2 || removed[n-2] != "faults[0] (id slowbob) (fault deleted: its match.user named the user)" ||
+		removed[n-1] != "faults[2] (id slowbob2) (fault deleted: its match.user named the user)" {
+		t.Errorf("references_removed: %v", removed)
+	}
+	// A fault without an id is found by its place.
+	if resp, m := p.scim(t, "DELETE", "/Users/u-carol", ""); resp.StatusCode != http.StatusNoContent || len(p.store.Config().Faults) != 0 {
+		t.Errorf("DELETE of carol: %d %v, faults %+v", resp.StatusCode, m, p.store.Config().Faults)
+	}
+}

@@ -112,3 +112,56 @@ func TestSCIM_PutNullExternalIDClearsIt(t *testing.T) {
 		t.Errorf("PUT of bob with carol's cleared externalId: %d %v", resp.StatusCode, u)
 	}
 }
+
+// A group's externalId is kept as groups[].external_id, as a user's is:
+// answered, found by filter (with case), unique (409 uniqueness), kept by
+// a PUT without it and cleared by null, set and removed by PATCH. It was
+// dropped, so Okta and Entra, which match groups by it, never found
+// theirs again.
+func TestSCIM_GroupExternalID(t *testing.T) {
+	p := editable(t)
+	resp, g := p.scim(t, "POST", "/Groups", `{"displayName":"ops","externalId":"00gA1"}`)
+	if resp.StatusCode != http.StatusCreated || g["externalId"] != "00gA1" {
+		t.Fatalf("POST: %d %v", resp.StatusCode, g)
+	}
+	if file := readFile(t, p.file); !strings.Contains(file, "external_id: 00gA1") {
+		t.Errorf("the file does not hold the external_id:\n%s", file)
+	}
+	find := func(filter string) []any {
+		t.Helper()
+		resp, list := p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(filter), "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("filter %s: %d %v", filter, resp.StatusCode, list)
+		}
+		r, _ := list["Resources"].([]any)
+		return r
+	}
+	if r := find(`externalId eq "00gA1"`); len(r) != 1 || r[0].(map[string]any)["id"] != "ops" {
+		t.Errorf("externalId eq: %v", r)
+	}
+	if r := find(`externalId eq "00ga1"`); len(r) != 0 {
+		t.Errorf("externalId eq in another case: %v", r)
+	}
+	resp, m := p.scim(t, "POST", "/Groups", `{"displayName":"ops2","externalId":"00gA1"}`)
+	wantSCIMError(t, "POST with a taken externalId", resp, m, http.StatusConflict, "uniqueness")
+	resp, m = p.scim(t, "PATCH", "/Groups/mkt", `{"Operations":[{"op":"add","path":"externalId","value":"00gA1"}]}`)
+	wantSCIMError(t, "PATCH to a taken externalId", resp, m, http.StatusConflict, "uniqueness")
+	if resp, g = p.scim(t, "PUT", "/Groups/ops", `{"displayName":"ops"}`); resp.StatusCode != http.StatusOK || g["externalId"] != "00gA1" {
+		t.Errorf("PUT without externalId: %d %v", resp.StatusCode, g)
+	}
+	if resp, g = p.scim(t, "PATCH", "/Groups/ops", `{"Operations":[{"op":"Replace","value":{"externalId":"00gB2"}}]}`); resp.StatusCode != http.StatusOK || g["externalId"] != "00gB2" {
+		t.Errorf("PATCH replace: %d %v", resp.StatusCode, g)
+	}
+	if resp, g = p.scim(t, "PATCH", "/Groups/ops", `{"Operations":[{"op":"remove","path":"externalId"}]}`); resp.StatusCode != http.StatusOK || g["externalId"] != nil {
+		t.Errorf("PATCH remove: %d %v", resp.StatusCode, g)
+	}
+	if resp, g = p.scim(t, "PUT", "/Groups/ops", `{"displayName":"ops","externalId":"00gC3"}`); resp.StatusCode != http.StatusOK || g["externalId"] != "00gC3" {
+		t.Errorf("PUT with externalId: %d %v", resp.StatusCode, g)
+	}
+	if resp, g = p.scim(t, "PUT", "/Groups/ops", `{"displayName":"ops","externalId":null}`); resp.StatusCode != http.StatusOK || g["externalId"] != nil {
+		t.Errorf("PUT with externalId null: %d %v", resp.StatusCode, g)
+	}
+	if file := readFile(t, p.file); strings.Contains(file, "00g") {
+		t.Errorf("the removed external_id is in the file:\n%s", file)
+	}
+}

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -24,9 +26,10 @@ func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) b
 			// caseExact false (RFC 7643 section 4.2)
 			tests[i] = func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }
 		case f.attr == "id" && isString:
-			tests[i] = func(g *policy.Group) bool { return g.Name == s }
+			tests[i] = func(g *policy.Group) bool { return g.SCIMID() == s }
 		case f.attr == "externalid" && isString:
-			tests[i] = func(*policy.Group) bool { return false }
+			// caseExact true (RFC 7643 section 3.1)
+			tests[i] = func(g *policy.Group) bool { return g.ExternalID != "" && g.ExternalID == s }
 		case (f.attr == "members" || f.attr == "members.value") && isString:
 			// Entra asks whether a user is a member so.
 			tests[i] = func(g *policy.Group) bool { u := cfg.UserBySub(s); return u != nil && u.InGroup(g.Name) }
@@ -45,7 +48,7 @@ func (a *API) scimListGroups(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request) {
 	cfg, tag := a.view()
-	g := cfg.Group(r.PathValue("id"))
+	g := cfg.GroupBySCIMID(r.PathValue("id"))
 	if g == nil {
 		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", r.PathValue("id")))
 		return
@@ -277,14 +280,49 @@ func pruneServers(cur *policy.Config, username, group string) (edits []policy.Se
 }
 
 // deleteUserBatch is the edit that deletes the user old of cur and takes
-// it out of the access and deny entries that name it (pruneServers);
-// details gets what was taken (references_removed), for the
-// admin_change.
-func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any) (policy.Batch, *policy.Change) {
+// it out of the access and deny entries that name it (pruneServers), and,
+// with faults (SCIM's), deletes the faults that match it (a fault without
+// its match.user would match everyone); details gets what was taken
+// (references_removed), for the admin_change. The admin API's
+// ?prune=true leaves the faults, which an admin changes first.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool) (policy.Batch, *policy.Change) {
 	servers, removed := pruneServers(cur, old.Username, "")
+	var faults []policy.FaultEdit
+	if withFaults {
+		var gone []string
+		faults, gone = userFaults(cur, old.Username, "")
+		removed = append(removed, gone...)
+	}
 	noteRemoved(details, removed)
-	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers},
+	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers, Faults: faults},
 		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
+}
+
+// userFaults are the edits of the faults of cur (the file's faults:
+// section) whose match.user is username: each matches name instead, or,
+// when name is "" (a deletion), is deleted. changed says which, for the
+// audit: "faults[<i>] (id <id>) (fault deleted: ...)".
+func userFaults(cur *policy.Config, username, name string) (edits []policy.FaultEdit, changed []string) {
+	for i, f := range cur.Faults {
+		if f.Match.User != username {
+			continue
+		}
+		at := fmt.Sprintf("faults[%d]", i)
+		if f.ID != "" {
+			at += " (id " + f.ID + ")"
+		}
+		if name == "" {
+			at += " (fault deleted: its match.user named the user)"
+		}
+		changed = append(changed, at)
+		if name == "" {
+			edits = append(edits, policy.FaultEdit{Index: i, Delete: true})
+			continue
+		}
+		f.Match.User = name
+		edits = append(edits, policy.FaultEdit{Index: i, Fault: f})
+	}
+	return edits, changed
 }
 
 // deleteGroupBatch is deleteUserBatch of the group g: it also leaves its
@@ -328,49 +366,65 @@ func groupName(v any, what string) (string, error) {
 	return s, nil
 }
 
-// scimChangeMembers changes the members of the group with this id
-// (which change makes of its current ones, under the edit's lock), and
-// its name when change sets rename to another, in one edit, and answers
-// the group (200). A rename is of the group, of its members' groups and
-// of every access and deny entry that names it; a name another group has,
-// but for case, is 409 uniqueness.
-func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change func(m membership, rename *string) error) {
-	name := id
+// groupChange is what a PATCH or PUT of a group makes of it: its members
+// (m, its current ones to change), its name (rename, to set to another)
+// and its externalId (ext).
+type groupChange func(m membership, rename, ext *string) error
+
+// scimChangeMembers changes the members of the group with this SCIM id
+// (which change makes of its current ones, under the edit's lock), its
+// externalId, and its name when change sets rename to another, in one
+// edit, and answers the group (200). A rename is of the group, of its
+// members' groups and of every access and deny entry that names it; the
+// group keeps its id (RFC 7643 section 3.1), which the file then spells
+// out (groups[].id); a name another group has, but for case, is 409
+// uniqueness.
+func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id string, change groupChange) {
 	details := map[string]any{}
+	group := "" // the group's name before the change, if only its members change
 	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-		g := cur.Group(id)
+		g := cur.GroupBySCIMID(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}
-		m := membersOf(cur, id)
-		name = id
-		if err := change(m, &name); err != nil {
+		group = g.Name
+		m := membersOf(cur, group)
+		name, ext := group, g.ExternalID
+		if err := change(m, &name, &ext); err != nil {
 			return policy.Batch{}, nil, err
 		}
-		noteMembers(details, cur, membersOf(cur, id), m)
-		if name == id {
-			edits, err := memberEdits(cur, id, m)
+		noteMembers(details, cur, membersOf(cur, group), m)
+		if name == group && ext == g.ExternalID {
+			edits, err := memberEdits(cur, group, m)
 			if err != nil {
 				return policy.Batch{}, nil, err
 			}
-			return policy.Batch{Users: edits}, &policy.Change{Kind: "group members", Op: "replace", Name: id, Before: memberNames(cur, id)}, nil
+			return policy.Batch{Users: edits}, &policy.Change{Kind: "group members", Op: "replace", Name: group, Before: memberNames(cur, group)}, nil
 		}
-		if other := sameNameGroup(cur, name, id); other != nil {
+		var servers []policy.ServerEdit
+		if name != group {
+			servers = renameInServers(cur, group, name)
+		}
+		if other := sameNameGroup(cur, name, group); other != nil {
 			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "displayName %q is taken by the group %q (names are compared without case)", name, other.Name)
 		}
-		edits, err := renameEdits(cur, id, name, m)
+		if err := takenGroupExternalID(cur, ext, id); err != nil {
+			return policy.Batch{}, nil, err
+		}
+		edits, err := renameEdits(cur, group, name, m)
 		if err != nil {
 			return policy.Batch{}, nil, err
 		}
-		renamed := *g
-		renamed.Name = name
-		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: id, Group: renamed}}, Servers: renameInServers(cur, id, name)},
+		changed := *g
+		changed.Name, changed.ID, changed.ExternalID = name, id, ext
+		group = ""
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Name: g.Name, Group: changed}}, Servers: servers},
 			&policy.Change{Kind: "group", Op: "replace", Name: name, Before: groupView(cur, g)}, nil
 	}, func(next *policy.Config) any {
-		if name == id {
-			return memberNames(next, id)
+		if group != "" {
+			return memberNames(next, group)
 		}
-		if g := next.Group(name); g != nil {
+		if g := next.GroupBySCIMID(id); g != nil {
 			return groupView(next, g)
 		}
 		return nil
@@ -378,9 +432,9 @@ func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id strin
 	if ch == nil {
 		return
 	}
-	g := ch.Config.Group(name)
+	g := ch.Config.GroupBySCIMID(id)
 	if g == nil {
-		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", name))
+		scimError(w, http.StatusNotFound, "", fmt.Sprintf("there is no group with id %q", id))
 		return
 	}
 	w.Header().Set("ETag", etag(ch.Version))
@@ -390,7 +444,22 @@ func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id strin
 // sameGroupID refuses an id other than the group's: id is read-only.
 func sameGroupID(id string, v any) error {
 	if s, ok := v.(string); !ok || s != id {
-		return scimFail(http.StatusBadRequest, "mutability", "id is read-only: it is the group's name, %q (a new displayName renames the group, and its id with it)", id)
+		return scimFail(http.StatusBadRequest, "mutability", "id is read-only: the group's is %q (a new displayName renames the group; its id stays)", id)
+	}
+	return nil
+}
+
+// takenGroupExternalID refuses an externalId (not "") that another group
+// than the one with SCIM id self ("" for none) has, compared byte for
+// byte (caseExact), as takenExternalID does a user's.
+func takenGroupExternalID(cur *policy.Config, ext, self string) error {
+	if ext == "" {
+		return nil
+	}
+	for i := range cur.Groups {
+		if g := &cur.Groups[i]; g.SCIMID() != self && g.ExternalID == ext {
+			return scimFail(http.StatusConflict, "uniqueness", "externalId %q is taken by the group with id %q", ext, g.SCIMID())
+		}
 	}
 	return nil
 }
@@ -406,7 +475,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	a.scimChangeMembers(w, r, id, func(m membership, rename *string) error {
+	a.scimChangeMembers(w, r, id, func(m membership, rename, ext *string) error {
 		for _, op := range ops {
 			path := op.path
 			if path == "" {
@@ -425,7 +494,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 					return err
 				}
 				for k, v := range attrs {
-					if err := patchGroupAttr(m, id, rename, op.op, k, v, true); err != nil {
+					if err := patchGroupAttr(m, id, rename, ext, op.op, k, v, true); err != nil {
 						return err
 					}
 				}
@@ -440,7 +509,7 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 			if err := metaPath(strings.ToLower(path)); err != nil {
 				return err
 			}
-			if err := patchGroupAttr(m, id, rename, op.op, path, op.value, op.hasValue); err != nil {
+			if err := patchGroupAttr(m, id, rename, ext, op.op, path, op.value, op.hasValue); err != nil {
 				return err
 			}
 		}
@@ -451,8 +520,9 @@ func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 // patchGroupAttr applies one operation on a group's attribute to its
 // members m: members (add, remove with a value or without one for all,
 // replace), members[value eq "<id>"] (remove); displayName (add or
-// replace) sets the name the group is renamed to; id only as it is.
-func patchGroupAttr(m membership, id string, rename *string, op, path string, v any, hasValue bool) error {
+// replace) sets the name the group is renamed to; externalId (ext) is
+// set or removed; id only as it is.
+func patchGroupAttr(m membership, id string, rename, ext *string, op, path string, v any, hasValue bool) error {
 	lower := strings.ToLower(path)
 	switch {
 	case lower == "members":
@@ -502,8 +572,18 @@ func patchGroupAttr(m membership, id string, rename *string, op, path string, v 
 			return err
 		}
 		*rename = name
+	case lower == "externalid":
+		if op == "remove" {
+			*ext = ""
+			return nil
+		}
+		e, err := externalID(v)
+		if err != nil {
+			return err
+		}
+		*ext = e
 	}
-	// externalId, schemas, meta and the like: not kept.
+	// schemas, meta and the like: not kept.
 	return nil
 }
 
@@ -529,10 +609,15 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 	if v, ok := m["members"]; ok && err == nil {
 		subs, err = memberSubs(v)
 	}
+	ext := ""
+	if v, ok := m["externalid"]; ok && err == nil {
+		ext, err = externalID(v)
+	}
 	if err != nil {
 		scimEditError(w, err)
 		return
 	}
+	id := name
 	details := map[string]any{}
 	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		if g := sameNameGroup(cur, name, ""); g != nil {
@@ -542,12 +627,25 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		for _, s := range subs {
 			want[s] = true
 		}
+		if err := takenGroupExternalID(cur, ext, ""); err != nil {
+			return policy.Batch{}, nil, err
+		}
 		noteMembers(details, cur, membership{}, want)
 		edits, err := memberEdits(cur, name, want)
 		if err != nil {
 			return policy.Batch{}, nil, err
 		}
-		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Group: policy.Group{Name: name}}}},
+		g := policy.Group{Name: name, ExternalID: ext}
+		id = name
+		if cur.GroupBySCIMID(id) != nil {
+			// A renamed group keeps its id, which may be this name:
+			// the new group gets another, as a new user does a sub.
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = "g-" + hex.EncodeToString(b)
+			g.ID = id
+		}
+		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Group: g}}},
 			&policy.Change{Kind: "group", Op: "create", Name: name}, nil
 	}, func(next *policy.Config) any {
 		if g := next.Group(name); g != nil {
@@ -558,7 +656,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 	if ch == nil {
 		return
 	}
-	sg := a.scimGroupOf(ch.Config, ch.Config.Group(name), etag(ch.Version))
+	sg := a.scimGroupOf(ch.Config, ch.Config.GroupBySCIMID(id), etag(ch.Version))
 	w.Header().Set("Location", sg.Meta.Location)
 	w.Header().Set("ETag", etag(ch.Version))
 	writeSCIM(w, http.StatusCreated, sg)
@@ -584,17 +682,29 @@ func (a *API) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
 	if v, ok := m["members"]; ok && err == nil {
 		subs, err = memberSubs(v)
 	}
+	// externalId: kept when left out, cleared by null, as a User's.
+	var ext *string
+	if v, ok := m["externalid"]; ok && err == nil {
+		var e string
+		e, err = externalID(v)
+		ext = &e
+	} else if nullAttr(body, scimGroupSchema, "externalid") {
+		ext = new(string)
+	}
 	if err != nil {
 		scimEditError(w, err)
 		return
 	}
-	a.scimChangeMembers(w, r, id, func(m membership, rename *string) error {
+	a.scimChangeMembers(w, r, id, func(m membership, rename, e *string) error {
 		clear(m)
 		for _, s := range subs {
 			m[s] = true
 		}
 		if name != "" {
 			*rename = name
+		}
+		if ext != nil {
+			*e = *ext
 		}
 		return nil
 	})
@@ -607,7 +717,7 @@ func (a *API) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	details := map[string]any{}
 	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
-		g := cur.Group(id)
+		g := cur.GroupBySCIMID(id)
 		if g == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no group with id %q", id)
 		}

@@ -12,8 +12,11 @@ import (
 // A group renamed by SCIM (PATCH replace of displayName, or PUT with
 // another one) is renamed in groups, in its members' groups and in every
 // access and deny entry, in one edit: its members keep their access, the
-// file names the old name nowhere, one admin_change records it. A name
-// another group has, in any case, is 409 uniqueness and changes nothing.
+// file names the old name nowhere but as the group's id, one admin_change
+// records it. The group keeps its SCIM id (RFC 7643 section 3.1): Okta and
+// Entra send the next change to the id they stored, which was a 404 when
+// the id was the name. A name another group has, in any case, is 409
+// uniqueness and changes nothing.
 func TestSCIM_GroupRename(t *testing.T) {
 	yaml := strings.Replace(editConfig, "clients:\n  - client_id: mcp-client\n", "clients:\n  - client_id: other-client\n    client_secret: s2\n    redirect_uris: [http://127.0.0.1/callback]\n  - client_id: mcp-client\n", 1)
 	p := editableYAML(t, strings.Replace(yaml, `      - groups: [eng]
@@ -30,12 +33,12 @@ func TestSCIM_GroupRename(t *testing.T) {
 	before := len(p.events(t, audit.TypeAdminChange))
 	resp, g := p.scim(t, "PATCH", "/Groups/eng", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations":[{"op":"Replace","path":"displayName","value":"engineering"}]}`)
-	if resp.StatusCode != http.StatusOK || g["id"] != "engineering" || g["displayName"] != "engineering" || len(g["members"].([]any)) != 1 ||
-		g["meta"].(map[string]any)["location"] != p.base+scimBase+"/Groups/engineering" {
+	if resp.StatusCode != http.StatusOK || g["id"] != "eng" || g["displayName"] != "engineering" || len(g["members"].([]any)) != 1 ||
+		g["meta"].(map[string]any)["location"] != p.base+scimBase+"/Groups/eng" {
 		t.Fatalf("PATCH displayName: %d %v", resp.StatusCode, g)
 	}
 	file := readFile(t, p.file)
-	if strings.Contains(file, "eng]") || strings.Contains(file, "name: eng\n") || strings.Count(file, "engineering") != 4 ||
+	if strings.Contains(file, "eng]") || strings.Contains(file, "name: eng\n") || strings.Count(file, "engineering") != 4 || !strings.Contains(file, "id: eng\n") ||
 		!strings.Contains(file, "description: Engineering") || !strings.Contains(file, "# engineers read") {
 		t.Errorf("the file after the rename:\n%s", file)
 	}
@@ -50,14 +53,46 @@ func TestSCIM_GroupRename(t *testing.T) {
 	if len(changes) != before+1 || changes[len(changes)-1].Details["name"] != "engineering" || changes[len(changes)-1].Details["via"] != "scim" {
 		t.Errorf("%d admin_change events for the rename, want 1: %+v", len(changes)-before, changes[len(changes)-1])
 	}
-	if resp, _ := p.scim(t, "GET", "/Groups/eng", ""); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("the old id: %d", resp.StatusCode)
+	if resp, g := p.scim(t, "GET", "/Groups/eng", ""); resp.StatusCode != http.StatusOK || g["displayName"] != "engineering" {
+		t.Errorf("GET by the id after the rename: %d %v", resp.StatusCode, g)
+	}
+	if resp, _ := p.scim(t, "GET", "/Groups/engineering", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET by the new name, which is no id: %d", resp.StatusCode)
+	}
+	// The next change goes to the id the client stored.
+	resp, g = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"Add","path":"members","value":[{"value":"u-bob"}]}]}`)
+	if resp.StatusCode != http.StatusOK || g["id"] != "eng" || len(g["members"].([]any)) != 2 {
+		t.Fatalf("PATCH members after the rename: %d %v", resp.StatusCode, g)
+	}
+	_, u := p.scim(t, "GET", "/Users/u-bob", "")
+	if gs, _ := u["groups"].([]any); len(gs) != 2 || gs[1].(map[string]any)["value"] != "eng" || gs[1].(map[string]any)["display"] != "engineering" {
+		t.Errorf("bob's groups name the group by its id: %v", u["groups"])
+	}
+	_, list := p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`id eq "eng"`), "")
+	if list["totalResults"] != 1.0 {
+		t.Errorf("filter on the id after the rename: %v", list)
+	}
+	// A new group of the old name gets another id.
+	resp, ng := p.scim(t, "POST", "/Groups", `{"displayName":"eng"}`)
+	if resp.StatusCode != http.StatusCreated || ng["id"] == "eng" || ng["id"] == "" {
+		t.Fatalf("POST of the old name: %d %v", resp.StatusCode, ng)
+	}
+	if resp, _ := p.scim(t, "DELETE", "/Groups/"+ng["id"].(string), ""); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE of the new group: %d", resp.StatusCode)
+	}
+	resp, g = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"Remove","path":"members[value eq \"u-bob\"]"}]}`)
+	if resp.StatusCode != http.StatusOK || g["id"] != "eng" || len(g["members"].([]any)) != 1 {
+		t.Fatalf("PATCH remove after the rename: %d %v", resp.StatusCode, g)
+	}
+	// The admin API's PUT of the group, which sends no id, keeps it.
+	if resp, body := p.send(t, "PUT", "/admin/api/groups/engineering", "alice", `{"name":"engineering","description":"Eng"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /admin/api/groups/engineering: %d %s", resp.StatusCode, body)
 	}
 
 	// PUT with another displayName renames too, with its members.
-	resp, g = p.scim(t, "PUT", "/Groups/engineering", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"eng2",
+	resp, g = p.scim(t, "PUT", "/Groups/eng", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"eng2",
 		"members":[{"value":"u-alice"},{"value":"u-bob"}]}`)
-	if resp.StatusCode != http.StatusOK || g["id"] != "eng2" || len(g["members"].([]any)) != 2 {
+	if resp.StatusCode != http.StatusOK || g["id"] != "eng" || g["displayName"] != "eng2" || len(g["members"].([]any)) != 2 {
 		t.Fatalf("PUT with another displayName: %d %v", resp.StatusCode, g)
 	}
 	if cfg := p.store.Config(); !cfg.User("bob").InGroup("eng2") || !cfg.User("alice").InGroup("eng2") || cfg.Server("files").Access[0].Groups[0] != "eng2" ||
@@ -72,23 +107,23 @@ func TestSCIM_GroupRename(t *testing.T) {
 		{"PATCH", `{"Operations":[{"op":"replace","value":{"displayName":"MKT"}}]}`},
 		{"PUT", `{"displayName":"Mkt"}`},
 	} {
-		resp, m := p.scim(t, c.method, "/Groups/eng2", c.body)
+		resp, m := p.scim(t, c.method, "/Groups/eng", c.body)
 		wantSCIMError(t, c.body, resp, m, http.StatusConflict, "uniqueness")
 	}
-	resp, m := p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":" "}]}`)
+	resp, m := p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","path":"displayName","value":" "}]}`)
 	wantSCIMError(t, "an empty displayName", resp, m, http.StatusBadRequest, "invalidValue")
-	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":"`+strings.Repeat("g", 300)+`"}]}`)
+	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","path":"displayName","value":"`+strings.Repeat("g", 300)+`"}]}`)
 	wantSCIMError(t, "a displayName beyond the bound of a name", resp, m, http.StatusBadRequest, "invalidValue")
-	resp, m = p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`)
+	resp, m = p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","path":"id","value":"x"}]}`)
 	wantSCIMError(t, "another id", resp, m, http.StatusBadRequest, "mutability")
 	if readFile(t, p.file) != file {
 		t.Error("a refused rename changed the file")
 	}
 	// A rename to the same name in another case is the group's own.
-	if resp, g := p.scim(t, "PATCH", "/Groups/eng2", `{"Operations":[{"op":"replace","path":"displayName","value":"ENG2"}]}`); resp.StatusCode != http.StatusOK || g["id"] != "ENG2" {
+	if resp, g := p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"replace","path":"displayName","value":"ENG2"}]}`); resp.StatusCode != http.StatusOK || g["id"] != "eng" || g["displayName"] != "ENG2" {
 		t.Errorf("rename to another case: %d %v", resp.StatusCode, g)
 	}
-	_, list := p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "eng2"`), "")
+	_, list = p.scim(t, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "eng2"`), "")
 	if list["totalResults"] != 1.0 {
 		t.Errorf("filter after the case rename: %v", list)
 	}

@@ -82,7 +82,8 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 		map[string]any{
 			"schemas": []string{scimSchemaSchema}, "id": scimGroupSchema, "name": "Group", "description": "Group",
 			"attributes": []any{
-				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name, which is its id; unique, compared without case; a new one renames the group everywhere"),
+				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name; unique, compared without case; a new one renames the group everywhere, and its id stays"),
+				caseExact(scimAttr("externalId", "string", "readWrite", false, "server", "the provisioning client's id of the group (groups[].external_id); unique when set, compared with case")),
 				scimMulti("members", "the users in the group",
 					scimAttr("value", "string", "immutable", false, "none", "the user's id"),
 					scimAttr("display", "string", "readOnly", false, "none", "the user's userName"),

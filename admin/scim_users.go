@@ -73,7 +73,7 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 
 func (a *API) scimListUsers(w http.ResponseWriter, r *http.Request) {
 	cfg, tag := a.view()
-	answerQuery(w, r, scimUserSchema, cfg.Users, userMatcher, func(u *policy.User) any { return a.scimUserOf(u, tag) })
+	answerQuery(w, r, scimUserSchema, cfg.Users, userMatcher, func(u *policy.User) any { return a.scimUserOf(cfg, u, tag) })
 }
 
 func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +86,7 @@ func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request) {
 	if tag != "" {
 		w.Header().Set("ETag", tag)
 	}
-	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(u, tag)))
+	writeSCIM(w, http.StatusOK, projection(r, scimUserSchema)(a.scimUserOf(cfg, u, tag)))
 }
 
 // scimUserInput is what a POST or PUT of a User says, in the
@@ -486,7 +486,7 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := ch.Config.UserBySub(sub)
-	su := a.scimUserOf(u, etag(ch.Version))
+	su := a.scimUserOf(ch.Config, u, etag(ch.Version))
 	w.Header().Set("Location", su.Meta.Location)
 	w.Header().Set("ETag", etag(ch.Version))
 	writeSCIM(w, http.StatusCreated, su)
@@ -549,12 +549,14 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 			return policy.Batch{}, nil, scimFail(http.StatusForbidden, "", "a SCIM bearer token cannot set the password of an admin user (admin: true): it grants SCIM only; an admin sets it (HTTP Basic or the console)")
 		}
 		var servers []policy.ServerEdit
+		var faults []policy.FaultEdit
 		if u.Username != old.Username {
-			// The access and deny entries follow the user, as its
-			// pending access requests do.
+			// The access and deny entries and the faults that match
+			// the user follow it, as its pending access requests do.
 			servers = renameUserInServers(cur, old.Username, u.Username)
+			faults, _ = userFaults(cur, old.Username, u.Username)
 		}
-		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers},
+		return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, User: u}}, Servers: servers, Faults: faults},
 			&policy.Change{Kind: "user", Op: "replace", Name: u.Username, Before: *old}, nil
 	}, userAfter(id))
 	if ch == nil {
@@ -566,7 +568,7 @@ func (a *API) scimChangeUser(w http.ResponseWriter, r *http.Request, id string, 
 		return
 	}
 	w.Header().Set("ETag", etag(ch.Version))
-	writeSCIM(w, http.StatusOK, a.scimUserOf(u, etag(ch.Version)))
+	writeSCIM(w, http.StatusOK, a.scimUserOf(ch.Config, u, etag(ch.Version)))
 }
 
 func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
@@ -577,10 +579,11 @@ func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 		if old == nil {
 			return policy.Batch{}, nil, scimFail(http.StatusNotFound, "", "there is no user with id %q", id)
 		}
-		// The access and deny entries that name the user go with it:
+		// The access and deny entries that name the user, and the
+		// faults that match it, go with it:
 		// an identity provider deletes a user to offboard it, and
 		// retries a refusal forever.
-		b, c := deleteUserBatch(cur, old, details)
+		b, c := deleteUserBatch(cur, old, details, true)
 		return b, c, nil
 	}, nil)
 	if ch != nil {
@@ -663,6 +666,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	a.scimChangeUser(w, r, id, func(cur *policy.Config, u *policy.User) error {
 		oldName, oldExternal := u.Username, u.ExternalID
+		// name.givenName and name.familyName, set one at a time (Entra's
+		// path-less value with dotted keys, or two paths), make the name
+		// when the PATCH sets both and no other name.
+		var parts nameParts
 		for _, op := range ops {
 			if op.path == "" {
 				// The value-object form (Okta, Entra): each member is
@@ -691,6 +698,7 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 					if err := patchUserAttr(u, op.op, k, attrs[k]); err != nil {
 						return err
 					}
+					parts.note(op.op, k, attrs[k])
 				}
 				continue
 			}
@@ -704,6 +712,10 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 			if err := patchUserAttr(u, op.op, path, op.value); err != nil {
 				return err
 			}
+			parts.note(op.op, path, op.value)
+		}
+		if parts.given != nil && parts.family != nil && !parts.named {
+			u.Name = strings.TrimSpace(*parts.given + " " + *parts.family)
 		}
 		if u.ExternalID != oldExternal {
 			if err := takenExternalID(cur, u.ExternalID, u.Sub); err != nil {
@@ -715,6 +727,29 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+}
+
+// nameParts are the name.givenName and name.familyName a User PATCH sets
+// (nil when it does not), and whether it sets the name otherwise (named):
+// displayName, name.formatted, name, or a remove of either part.
+type nameParts struct {
+	given, family *string
+	named         bool
+}
+
+// note records an operation on the attribute at path (lower case).
+func (p *nameParts) note(op, path string, v any) {
+	s, isString := v.(string)
+	switch {
+	case (path == "name.givenname" || path == "name.familyname") && (op == "remove" || !isString):
+		p.named = true
+	case path == "name.givenname":
+		p.given = &s
+	case path == "name.familyname":
+		p.family = &s
+	case path == "displayname" || path == "name.formatted" || path == "name":
+		p.named = true
+	}
 }
 
 // patchUserAttr applies one add, replace or remove of the attribute at

@@ -262,10 +262,22 @@ func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
 
 // TestApps_ServerNamesAreBidiIsolated: a server name holding an unbalanced U+202E (RIGHT-TO-LEFT
 // OVERRIDE) is shown alone in a <bdi> wherever the page shows it (the assigned table, the
-// request form's heading and button), so that it cannot reorder the words around it.
+// request form's heading and button), so that it cannot reorder the words around it. The
+// file's check refuses such a name (since 2026-12-06); the page isolates it all the same, so
+// the names here are set past the check.
 func TestApps_ServerNamesAreBidiIsolated(t *testing.T) {
-	yaml := strings.Replace(strings.Replace(appsConfig, "name: CRM", `name: "CRM \u202eone"`, 1), "name: Wiki", `name: "Wiki \u202etwo"`, 1)
-	p, hc := startApps(t, yaml)
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for plain, hostile := range map[string]string{"CRM": "CRM \u202eone", "Wiki": "Wiki \u202etwo"} {
+		for j := range cfg.MCPServers {
+			if cfg.MCPServers[j].Name == plain {
+				cfg.MCPServers[j].Name = hostile
+			}
+		}
+	}
+	p, hc := startIdP(t, cfg), cookieClient(t)
 	p.Clock().Freeze()
 	p.Clock().Set(time.Date(2030, 1, 1, 0, 1, 0, 0, time.UTC))
 	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)

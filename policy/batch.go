@@ -20,6 +20,19 @@ type Batch struct {
 	// Servers are MCP servers replaced whole: a group's rename rewrites
 	// the access and deny lists that name it.
 	Servers []ServerEdit
+	// Faults are faults of the file's faults: section replaced or
+	// deleted: a user's rename or deletion takes the faults that match
+	// it (match.user) along.
+	Faults []FaultEdit
+}
+
+// FaultEdit is one fault's part of a Batch: the fault at Index in the
+// faults: section becomes Fault, in its place, or is deleted. Faults are
+// found by their place: one written without an id has none in the file.
+type FaultEdit struct {
+	Index  int
+	Fault  Fault
+	Delete bool
 }
 
 // ServerEdit is one MCP server's part of a Batch: the server with id ID
@@ -73,7 +86,7 @@ func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change,
 		for i, g := range b.Groups {
 			groups[i] = batchEntry[Group]{name: g.Name, v: g.Group, del: g.Delete}
 		}
-		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, nil); err != nil {
+		if err := applyBatch(doc, cur, "group", "groups", groupsOf, groups, implicitGroupID); err != nil {
 			return nil, err
 		}
 		servers := make([]batchEntry[MCPServer], len(b.Servers))
@@ -86,8 +99,38 @@ func (e edits) EditBatch(ifMatch string, plan func(cur *Config) (Batch, *Change,
 		if err := applyBatch(doc, cur, "server", "mcp_servers", serversOf, servers, nil); err != nil {
 			return nil, err
 		}
+		if err := applyFaults(doc, cur, b.Faults); err != nil {
+			return nil, err
+		}
 		return ch, nil
 	}, after)
+}
+
+// applyFaults makes a Batch's fault edits: puts, then deletes from the
+// last place up.
+func applyFaults(doc *yamlpatch.Doc, cur *Config, edits []FaultEdit) error {
+	seen := map[int]bool{}
+	var dels []int
+	for _, f := range edits {
+		if f.Index < 0 || f.Index >= len(cur.Faults) || seen[f.Index] {
+			return fmt.Errorf("policy: a batch's fault edit names faults[%d], which is not there or edited twice", f.Index)
+		}
+		seen[f.Index] = true
+		if f.Delete {
+			dels = append(dels, f.Index)
+			continue
+		}
+		if err := doc.Put("faults", f.Index, f.Fault); err != nil {
+			return err
+		}
+	}
+	slices.Sort(dels)
+	for _, i := range slices.Backward(dels) {
+		if err := doc.Delete("faults", i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type batchEntry[T any] struct {

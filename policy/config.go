@@ -91,7 +91,8 @@ type Config struct {
 
 	// Indexes built by Parse; nil for a Config built in Go code.
 	groupsByName map[string]*Group
-	userIndex    map[string]int // username → position in Users
+	groupsByID   map[string]*Group // by SCIMID
+	userIndex    map[string]int    // username → position in Users
 	usersBySub   map[string]*User
 	clientsByID  map[string]*Client
 	serversByID  map[string]*MCPServer
@@ -199,6 +200,21 @@ type ExchangeOptions struct {
 type Group struct {
 	Name        string `yaml:"name" json:"name" max:"name"`
 	Description string `yaml:"description" json:"description,omitempty" max:"description"`
+	// ID is the group's SCIM id when it is not its name: a group renamed
+	// by SCIM keeps the id the provisioning client stored (RFC 7643
+	// section 3.1: id never changes). "" is the name (see SCIMID).
+	ID string `yaml:"id" json:"id,omitempty" max:"name"`
+	// ExternalID is the group's id at the provisioning client (SCIM's
+	// externalId), as User.ExternalID is a user's.
+	ExternalID string `yaml:"external_id" json:"external_id,omitempty" max:"name"`
+}
+
+// SCIMID is the group's SCIM id: its id, else its name.
+func (g *Group) SCIMID() string {
+	if g.ID != "" {
+		return g.ID
+	}
+	return g.Name
 }
 
 // User is a person who logs in at the IdP.
@@ -498,6 +514,19 @@ func (c *Config) Group(name string) *Group {
 	return nil
 }
 
+// GroupBySCIMID returns the group whose SCIM id (SCIMID) is id, or nil.
+func (c *Config) GroupBySCIMID(id string) *Group {
+	if c.indexed {
+		return c.groupsByID[id]
+	}
+	for i := range c.Groups {
+		if c.Groups[i].SCIMID() == id {
+			return &c.Groups[i]
+		}
+	}
+	return nil
+}
+
 // User returns the user with this login name, or nil.
 func (c *Config) User(username string) *User {
 	if i := c.UserIndex(username); i >= 0 {
@@ -615,8 +644,10 @@ func (s *MCPServer) resource(r string) string {
 // every key is unique.
 func (c *Config) buildIndexes() {
 	c.groupsByName = make(map[string]*Group, len(c.Groups))
+	c.groupsByID = make(map[string]*Group, len(c.Groups))
 	for i := range c.Groups {
 		c.groupsByName[c.Groups[i].Name] = &c.Groups[i]
+		c.groupsByID[c.Groups[i].SCIMID()] = &c.Groups[i]
 	}
 	c.usersBySub = make(map[string]*User, len(c.Users))
 	c.userIndex = make(map[string]int, len(c.Users))

@@ -81,3 +81,48 @@ func TestParse_UserExternalID(t *testing.T) {
 		}
 	}
 }
+
+// groups[].id and groups[].external_id: a group's SCIM id (its id, else
+// its name: a group SCIM renamed keeps its id) is unique, an id is a name
+// without control or invisible characters; external_id as a user's.
+func TestParse_GroupIDs(t *testing.T) {
+	cfg, err := policy.Parse([]byte("groups:\n  - {name: engineering, id: eng, external_id: 00g-A}\n  - {name: mkt}\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := cfg.GroupBySCIMID("eng"); g == nil || g.Name != "engineering" || g.ExternalID != "00g-A" || cfg.GroupBySCIMID("mkt") == nil || cfg.GroupBySCIMID("engineering") != nil {
+		t.Errorf("groups by SCIM id: %+v", g)
+	}
+	for _, c := range []struct{ groups, want string }{
+		{"  - {name: engineering, id: eng}\n  - {name: eng}\n", `x.yaml:3: groups[1]: the SCIM id "eng" (a group's id, else its name) is already that of groups[0] (line 2`},
+		{"  - {name: a, id: x}\n  - {name: b, id: x}\n", `x.yaml:3: groups[1]: the SCIM id "x"`},
+		{"  - {name: a, id: \"x\\u202ey\"}\n", `x.yaml:2: groups[0].id: "x\u202ey" holds U+202E`},
+		{"  - {name: a, external_id: e1}\n  - {name: b, external_id: e1}\n", `x.yaml:3: groups[1].external_id: duplicate external_id "e1" (first at line 2)`},
+		{"  - {name: a, external_id: ' '}\n", "x.yaml:2: groups[0].external_id: \" \" is blank"},
+	} {
+		_, err := policy.Parse([]byte("groups:\n"+c.groups), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.groups, err, c.want)
+		}
+	}
+}
+
+// A display name (users[].name, clients[].name, mcp_servers[].name) holding
+// a control character or a bidi override is refused with its line; other
+// scripts and emoji joiners are names.
+func TestParse_DisplayNames(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"users:\n  - {username: a, password: a, name: \"A\\e[2J\"}\n", `x.yaml:2: users[0].name: "A\x1b[2J" holds U+001B, a control or bidi override character`},
+		{"users:\n  - {username: a, password: a, name: \"A\\u202eB\"}\n", `x.yaml:2: users[0].name: "A\u202eB" holds U+202E`},
+		{"clients:\n  - {client_id: c, name: \"C\\x85\"}\n", `x.yaml:2: clients[0].name: "C\u0085" holds U+0085`},
+		{"mcp_servers:\n  - {id: s, name: \"S\\u2067\", issuer: \"https://as.example\", resources: [\"https://s.example/mcp\"]}\n", `x.yaml:2: mcp_servers[0].name: "S\u2067" holds U+2067`},
+	} {
+		_, err := policy.Parse([]byte(c.yaml), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := policy.Parse([]byte("users:\n  - {username: a, password: a, name: \"Бо́б بوب 👩\u200d💻 می\u200cخواهم\"}\n"), "x.yaml"); err != nil {
+		t.Errorf("a name in several scripts: %v", err)
+	}
+}

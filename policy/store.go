@@ -533,7 +533,21 @@ func (e edits) DeleteUser(username, ifMatch string, opts ...EditOption) (*Change
 // PutGroup creates the group or replaces the group with the same name;
 // ifMatch as for PutUser.
 func (e edits) PutGroup(g Group, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, nil)
+	return put(e, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, func(g, old *Group, orig *yaml.Node) {
+		if g.ID == "" && old != nil {
+			g.ID = old.ID // the SCIM id stays when the entry leaves it out
+		}
+		implicitGroupID(g, orig)
+	})
+}
+
+// implicitGroupID leaves a group's id out when it is its name (the
+// default) and the file did not spell it out in g's entry (orig; nil for a
+// new group), as implicitSub does a user's sub.
+func implicitGroupID(g *Group, orig *yaml.Node) {
+	if g.ID == g.Name && !yamlpatch.HasKey(orig, "id") {
+		g.ID = ""
+	}
 }
 
 // DeleteGroup deletes the group; ifMatch as for PutUser. A group that users

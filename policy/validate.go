@@ -236,11 +236,30 @@ func (v *validator) top() {
 
 func (v *validator) groupList() {
 	v.groups = map[string]int{}
+	ids := map[string]int{}
+	externalIDs := map[string]int{}
 	for i, g := range v.cfg.Groups {
 		path := fmt.Sprintf("groups[%d]", i)
 		if v.required(path+".name", g.Name, "a group name") {
 			v.unique(v.groups, i, path+".name", "groups[%d].name", "group", g.Name)
 			v.identityText(path+".name", g.Name, false)
+		}
+		if g.ID != "" && !v.identityText(path+".id", g.ID, true) {
+			continue
+		}
+		if id := g.SCIMID(); id != "" {
+			if first, dup := ids[id]; dup && (g.ID != "" || v.cfg.Groups[first].ID != "") { // two names alike are reported as such
+				v.at(path, "the SCIM id %q (a group's id, else its name) is already that of groups[%d] (line %d: a group SCIM renamed keeps the id it had); give one of them another id (id: ...)", id, first, v.line(fmt.Sprintf("groups[%d]", first)))
+			} else {
+				ids[id] = i
+			}
+		}
+		if g.ExternalID != "" {
+			if UnfitExternalID(g.ExternalID) {
+				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the group, or remove the key", g.ExternalID)
+			} else {
+				v.unique(externalIDs, i, path+".external_id", "groups[%d].external_id", "external_id", g.ExternalID)
+			}
 		}
 	}
 }
@@ -282,6 +301,7 @@ func (v *validator) userList() {
 				v.unique(externalIDs, i, path+".external_id", "users[%d].external_id", "external_id", u.ExternalID)
 			}
 		}
+		v.displayName(path+".name", u.Name)
 		if u.Email != "" && v.identityText(path+".email", u.Email, false) && !plausibleEmail(u.Email) {
 			v.at(path+".email", "%q is not an email address; write name@domain", u.Email)
 		}
@@ -362,6 +382,30 @@ func (v *validator) identityText(path, s string, trimmed bool) bool {
 	return true
 }
 
+// UnfitDisplayName returns the first character of a display name (a
+// user's, a client's or an MCP server's name, shown in the console, on
+// the login page and by the CLI) that is a control character (C0, DEL or
+// C1) or a bidi embedding, override or isolate (U+202A to U+202E, U+2066
+// to U+2069), and whether there is one: a control character forges lines
+// or drives a terminal where the name is printed, a bidi control reorders
+// the text around it. Letters of any script, and the joiners of emoji and
+// of scripts that need them, are names.
+func UnfitDisplayName(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// displayName checks a display name (UnfitDisplayName).
+func (v *validator) displayName(path, s string) {
+	if r, bad := UnfitDisplayName(s); bad {
+		v.at(path, "%q holds U+%04X, a control or bidi override character, which would forge lines or reorder text wherever the name is shown; remove it", s, r)
+	}
+}
+
 // UnfitExternalID reports whether an external_id that is set is blank or
 // holds a control character: the check of users[].external_id, which
 // SCIM makes of an externalId before its edit, to answer it in SCIM's
@@ -383,6 +427,7 @@ func (v *validator) clientList() {
 			v.unique(v.clients, i, path+".client_id", "clients[%d].client_id", "client_id", c.ClientID)
 			v.identityText(path+".client_id", c.ClientID, false)
 		}
+		v.displayName(path+".name", c.Name)
 		for j, uri := range c.RedirectURIs {
 			p := fmt.Sprintf("%s.redirect_uris[%d]", path, j)
 			if msg := absoluteURI(uri); msg != "" {
@@ -449,6 +494,7 @@ func (v *validator) serverList() {
 				v.unique(servers, i, path+".id", "mcp_servers[%d].id", "server id", s.ID)
 			}
 		}
+		v.displayName(path+".name", s.Name)
 		if v.required(path+".issuer", s.Issuer, "the issuer URL of the server's authorization server") {
 			if v.httpURL(path+".issuer", s.Issuer) {
 				v.claim(audiences, path, path+".issuer", s.Issuer, "audience")

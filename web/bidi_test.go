@@ -13,9 +13,10 @@ import (
 )
 
 // startBidi serves the console's test company with a U+202E (RIGHT-TO-LEFT OVERRIDE), left
-// unbalanced, in every text a person or a client can choose that the console shows: bob's
-// display name, a group's description, the client's and the tracker's names, an access
-// request's reason, and the user name of a failed login (in the audit log).
+// unbalanced, in every text a person or a client can choose that the console shows: a group's
+// description, an access request's reason, and the user name of a failed login (in the audit
+// log). Display names (a user's, a client's, a server's) with a bidi override are refused by the
+// file's check since 2026-12-06, so they are no longer among them.
 func startBidi(t *testing.T) *product {
 	t.Helper()
 	data, err := os.ReadFile("testdata/console.yaml")
@@ -24,10 +25,7 @@ func startBidi(t *testing.T) *product {
 	}
 	yaml := string(data)
 	for old, hostile := range map[string]string{
-		"name: Bob Baker":                 `name: "Bob \u202eBaker"` + "\n    email: bob@example.com",
 		"description: Builds the product": `description: "Builds \u202ethe product"`,
-		"name: Acme AI Desktop":           `name: "Acme \u202eAI Desktop"`,
-		"name: Issue Tracker":             `name: "Issue \u202eTracker"`,
 	} {
 		if !strings.Contains(yaml, old) {
 			t.Fatalf("testdata/console.yaml has no %q", old)
@@ -50,12 +48,10 @@ func startBidi(t *testing.T) *product {
 // them that it must show.
 var bidiPages = []struct{ path, shows string }{
 	{"/admin/", "triage \u202erota"},
-	{"/admin/users", "Bob \u202eBaker"},
-	{"/admin/servers", "Acme \u202eAI"},
+	{"/admin/users", "Builds \u202ethe product"},
 	{"/admin/servers/tracker", "triage \u202erota"},
 	{"/admin/audit", "mallory\u202eexe"},
 	{"/admin/audit?type=access_request", "triage \u202erota"},
-	{"/admin/explain?user=bob&client=mcp-client&server=tracker", "Issue \u202eTracker"},
 }
 
 // TestConsole_UserTextIsBidiIsolated: on every page, each text holding a bidi control or
@@ -178,13 +174,5 @@ func TestBrowser_BidiOverrideStaysInItsValue(t *testing.T) {
 	}
 	if total < len(bidiPages) {
 		t.Fatalf("%d hostile values checked on %d pages", total, len(bidiPages))
-	}
-	run(t, ctx, "opening the users page", chromedp.Navigate(p.URL+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("main h1")))
-	dir, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
-		const td = [...document.querySelectorAll("table.users td")].find((td) => td.textContent.includes("bob@example.com"));
-		return td ? getComputedStyle(td).direction : "no cell";
-	})()`))
-	if err != nil || dir != "ltr" {
-		t.Errorf("bob's cell has direction %q (%v), want ltr", dir, err)
 	}
 }

@@ -164,21 +164,29 @@ tenants:
 }
 
 // TestPrintDemo_NamesCannotDriveTheTerminal: a server's name is free text
-// an admin may set through the admin API, which the file keeps and the
-// next demo prints to the operator's terminal: an escape sequence in it
+// the demo prints to the operator's terminal: an escape sequence in it
 // (OSC 52 writes the clipboard, others retitle the window or clear the
-// screen) or a bidi override is printed escaped.
+// screen) or a bidi override is printed escaped. The file's check refuses
+// such a name (since 2026-12-06); the banner escapes it all the same, so
+// the name here is set past the check.
 func TestPrintDemo_NamesCannotDriveTheTerminal(t *testing.T) {
-	out := printDemoOf(t, `
+	cfg, err := policy.Parse([]byte(`
 mcp_servers:
   - id: chat
-    name: "Chat\e]52;c;cm0gLXJmIH4=\a\e[2J\u202e"
+    name: Chat
     issuer: http://127.0.0.1:9102
     resources: [http://127.0.0.1:9202/mcp]
-`, []demo.Service{
+`), "demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MCPServers[0].Name = "Chat\x1b]52;c;cm0gLXJmIH4=\a\x1b[2J\u202e"
+	var b strings.Builder
+	printDemo(&b, cfg, []demo.Service{
 		{Server: "chat", Role: "authorization server", URL: "http://127.0.0.1:9102"},
 		{Server: "chat", Role: "MCP server", URL: "http://127.0.0.1:9202/mcp"},
-	})
+	}, demoBanner{base: "http://127.0.0.1:8080", program: "xaa-idp"})
+	out := b.String()
 	if strings.ContainsAny(out, "\x1b\a\u202e") || !strings.Contains(out, `chat (Chat\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\u202e)`) {
 		t.Errorf("banner:\n%q\nwant the server's name with its control and bidi characters escaped", out)
 	}
