@@ -674,12 +674,9 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		scopes = append(scopes, strings.Fields(v)...)
 	}
 	cfg := a.idp.Config()
-	aud := q.Get("audience")
-	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
-		// An id that is not also an audience names the server, as
-		// `xaa-idp explain --audience` and the console's form take it.
-		aud = s.Issuer
-	}
+	// An id that is not also an audience names the server, as
+	// `xaa-idp explain --audience` and the console's form take it.
+	aud, _, _ := cfg.ExplainAudience(q.Get("audience"))
 	e := cfg.Explain(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),
