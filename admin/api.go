@@ -219,8 +219,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = withAdmin(r, u.Username)
 	}
-	if h, pattern := a.mux.Handler(r); pattern == "" {
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
 		noRoute(w, r, h)
+		return
+	}
+	if !IsSCIM(r.URL.Path) && !slices.Contains(takesQuery, pattern) && !noQuery(w, r) {
 		return
 	}
 	if r.ContentLength != 0 && !plainBody(w, r) {
@@ -230,6 +234,38 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
+}
+
+// takesQuery are the routes whose handlers read query parameters, and
+// refuse those they do not take (knownOnly, sentOnce); SCIM's read their
+// own. Every other route takes none (noQuery).
+var takesQuery = []string{
+	"GET /admin/api/audit",
+	"GET /admin/api/explain",
+	"GET /admin/api/users",
+	"GET /admin/api/access-requests",
+	"DELETE /admin/api/users/{username}",
+	"DELETE /admin/api/groups/{name}",
+}
+
+// noQuery reports whether r, to a route that takes no query parameters,
+// came without any; otherwise it answers 400 naming the first. Ignored,
+// one would be answered as if it had been applied: /servers?id=files
+// read as a filter, a change made as if ?dry_run=true had been honoured.
+func noQuery(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return true
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil && len(q) == 0 {
+		return true
+	}
+	what := "a query that cannot be read"
+	if err == nil {
+		what = "parameter " + strconv.Quote(audit.Truncate(slices.Sorted(maps.Keys(q))[0]))
+	}
+	refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+requestPath(r)+" takes no query parameters, and "+what+" was sent; nothing was done")
+	return false
 }
 
 // plainBody reports whether r's body can be read as its one Content-Type

@@ -225,10 +225,16 @@ func usersPage(cfg *policy.Config, q UsersQuery) ([]policy.User, bool, error) {
 	return users, more, nil
 }
 
+// usersParams are the parameters GET /admin/api/users takes.
+var usersParams = []string{"limit", "after", "user"}
+
 // listUsers answers UsersPage, with a Link to the next page when more
 // users follow (RFC 8288).
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if !knownOnly(w, q, usersParams) || !sentOnce(w, q, usersParams) {
+		return
+	}
 	uq := UsersQuery{After: q.Get("after"), User: q.Get("user")}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
