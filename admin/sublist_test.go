@@ -122,3 +122,35 @@ func compact(t *testing.T, b []byte) string {
 	}
 	return out.String()
 }
+
+// TestGetOneAccessRequest: every collection of the API answers a GET of
+// one item but the access requests, whose /{id} was 404 "no admin API
+// endpoint": a script that approved one could not read it back without
+// listing them all. It answers the list's element (HEAD alike); an
+// unknown id is 404 naming it.
+func TestGetOneAccessRequest(t *testing.T) {
+	p := editable(t)
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.write"], "reason": "Q3"}`)
+	id, _ := req["id"].(string)
+	path := "/admin/api/access-requests/" + id
+	if resp, body := p.send(t, http.MethodPost, path+"/deny", "alice", `{"reason": "no"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("deny: %d %s", resp.StatusCode, body)
+	}
+	_, list := p.send(t, http.MethodGet, "/admin/api/access-requests", "alice", nil)
+	listed := decode[[]json.RawMessage](t, list)
+	resp, one := p.send(t, http.MethodGet, path, "alice", nil)
+	if resp.StatusCode != http.StatusOK || len(listed) != 1 || compact(t, one) != compact(t, listed[0]) {
+		t.Fatalf("GET %s: %d %s; listed %s", path, resp.StatusCode, one, list)
+	}
+	if head, body := p.send(t, http.MethodHead, path, "alice", nil); head.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("HEAD %s: %d %q", path, head.StatusCode, body)
+	}
+	resp, body := p.send(t, http.MethodGet, "/admin/api/access-requests/ar_nope", "alice", nil)
+	if e := decode[apiError](t, body); resp.StatusCode != http.StatusNotFound || e.Error != "not_found" || !strings.Contains(e.Description, `"ar_nope"`) {
+		t.Errorf("GET an unknown request: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := p.send(t, http.MethodGet, path, "bob", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET %s as a non-admin: %d", path, resp.StatusCode)
+	}
+}
