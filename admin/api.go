@@ -224,7 +224,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		noRoute(w, r, h)
 		return
 	}
-	if !IsSCIM(r.URL.Path) && !slices.Contains(takesQuery, pattern) && !noQuery(w, r) {
+	if !IsSCIM(r.URL.Path) && !readableQuery(w, r, slices.Contains(takesQuery, pattern)) {
 		return
 	}
 	if r.ContentLength != 0 && !plainBody(w, r) {
@@ -248,23 +248,27 @@ var takesQuery = []string{
 	"DELETE /admin/api/groups/{name}",
 }
 
-// noQuery reports whether r, to a route that takes no query parameters,
-// came without any; otherwise it answers 400 naming the first. Ignored,
-// one would be answered as if it had been applied: /servers?id=files
-// read as a filter, a change made as if ?dry_run=true had been honoured.
-func noQuery(w http.ResponseWriter, r *http.Request) bool {
+// readableQuery reports whether r's query can be read, and, for a route
+// that takes no query parameters (takes false), is empty; otherwise it
+// answers 400 saying why. Ignored, a parameter would be answered as if it
+// had been applied: /servers?id=files read as a filter, a change made as
+// if ?dry_run=true had been honoured; and a pair that does not decode
+// (user=al%zzice) is dropped by url.Values, which would answer every
+// event as if filtered by it.
+func readableQuery(w http.ResponseWriter, r *http.Request, takes bool) bool {
 	if r.URL.RawQuery == "" {
 		return true
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err == nil && len(q) == 0 {
+	switch {
+	case err != nil:
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", "the query cannot be read ("+err.Error()+"); percent-encode its names and values (RFC 3986) and separate them with &")
+	case !takes && len(q) > 0:
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+requestPath(r)+" takes no query parameters, and parameter "+
+			strconv.Quote(audit.Truncate(slices.Sorted(maps.Keys(q))[0]))+" was sent; nothing was done")
+	default:
 		return true
 	}
-	what := "a query that cannot be read"
-	if err == nil {
-		what = "parameter " + strconv.Quote(audit.Truncate(slices.Sorted(maps.Keys(q))[0]))
-	}
-	refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+requestPath(r)+" takes no query parameters, and "+what+" was sent; nothing was done")
 	return false
 }
 

@@ -55,3 +55,24 @@ func TestQueryParametersAreNeverIgnored(t *testing.T) {
 		t.Errorf("SCIM's filter: %d %s", resp.StatusCode, b)
 	}
 }
+
+// TestUnreadableQueryIsRefused: a parameter whose value does not decode
+// (al%zzice) was dropped from the query as if never sent, so audit's
+// ?user=al%zzice answered every event as if filtered. Any route now
+// answers 400 for a query that cannot be read.
+func TestUnreadableQueryIsRefused(t *testing.T) {
+	p := editable(t)
+	for _, path := range []string{
+		"/admin/api/audit?user=al%zzice",
+		"/admin/api/users?user=b%zzob",
+		"/admin/api/access-requests?status=pend%zzing",
+		"/admin/api/explain?user=alice&client=mcp-client&audience=files&scope=files.read;files.write",
+	} {
+		resp, b := p.send(t, http.MethodGet, path, "alice", nil)
+		var e apiError
+		_ = json.Unmarshal(b, &e)
+		if resp.StatusCode != http.StatusBadRequest || e.Error != "invalid_request" {
+			t.Errorf("GET %s: %d %s, want 400", path, resp.StatusCode, b)
+		}
+	}
+}
