@@ -238,7 +238,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // takesQuery are the routes whose handlers read query parameters, and
 // refuse those they do not take (knownOnly, sentOnce); SCIM's read their
-// own. Every other route takes none (noQuery).
+// own. Every other route takes none (readableQuery).
 var takesQuery = []string{
 	"GET /admin/api/audit",
 	"GET /admin/api/explain",
