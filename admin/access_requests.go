@@ -24,6 +24,7 @@ import (
 
 func (a *API) accessRequestRoutes() {
 	a.mux.HandleFunc("GET /admin/api/access-requests", a.listAccessRequests)
+	a.mux.HandleFunc("GET /admin/api/access-requests/{id}", a.getAccessRequest)
 	a.mux.HandleFunc("POST /admin/api/access-requests/{id}/approve", a.approveAccessRequest)
 	a.mux.HandleFunc("POST /admin/api/access-requests/{id}/deny", a.denyAccessRequest)
 }
@@ -41,6 +42,22 @@ func (a *API) listAccessRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAPI(w, http.StatusOK, a.idp.AccessRequests().List(status))
+}
+
+// getAccessRequest answers one request as listAccessRequests does: 404
+// for an unknown id.
+func (a *API) getAccessRequest(w http.ResponseWriter, r *http.Request) {
+	req, ok := a.idp.AccessRequests().Get(r.PathValue("id"))
+	if !ok {
+		a.noAccessRequest(w, r)
+		return
+	}
+	writeAPI(w, http.StatusOK, req)
+}
+
+// noAccessRequest answers 404 for the path's {id}, which names no request.
+func (a *API) noAccessRequest(w http.ResponseWriter, r *http.Request) {
+	writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no access request %q; GET %s/admin/api/access-requests lists them", audit.Truncate(r.PathValue("id")), a.idp.Path()))
 }
 
 // approval is the optional body of .../approve.
@@ -113,7 +130,7 @@ func (a *API) pendingRequest(w http.ResponseWriter, r *http.Request) (access.Req
 	req, ok := a.idp.AccessRequests().Get(r.PathValue("id"))
 	switch {
 	case !ok:
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no access request %q; GET %s/admin/api/access-requests lists them", audit.Truncate(r.PathValue("id")), a.idp.Path()))
+		a.noAccessRequest(w, r)
 	case req.Status != access.Pending:
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, req.Status))
 	default:

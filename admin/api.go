@@ -219,8 +219,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = withAdmin(r, u.Username)
 	}
-	if h, pattern := a.mux.Handler(r); pattern == "" {
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
 		noRoute(w, r, h)
+		return
+	}
+	if !IsSCIM(r.URL.Path) && !readableQuery(w, r, slices.Contains(takesQuery, pattern)) {
 		return
 	}
 	if r.ContentLength != 0 && !plainBody(w, r) {
@@ -230,6 +234,42 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
+}
+
+// takesQuery are the routes whose handlers read query parameters, and
+// refuse those they do not take (knownOnly, sentOnce); SCIM's read their
+// own. Every other route takes none (readableQuery).
+var takesQuery = []string{
+	"GET /admin/api/audit",
+	"GET /admin/api/explain",
+	"GET /admin/api/users",
+	"GET /admin/api/access-requests",
+	"DELETE /admin/api/users/{username}",
+	"DELETE /admin/api/groups/{name}",
+}
+
+// readableQuery reports whether r's query can be read, and, for a route
+// that takes no query parameters (takes false), is empty; otherwise it
+// answers 400 saying why. Ignored, a parameter would be answered as if it
+// had been applied: /servers?id=files read as a filter, a change made as
+// if ?dry_run=true had been honoured; and a pair that does not decode
+// (user=al%zzice) is dropped by url.Values, which would answer every
+// event as if filtered by it.
+func readableQuery(w http.ResponseWriter, r *http.Request, takes bool) bool {
+	if r.URL.RawQuery == "" {
+		return true
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	switch {
+	case err != nil:
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", "the query cannot be read ("+err.Error()+"); percent-encode its names and values (RFC 3986) and separate them with &")
+	case !takes && len(q) > 0:
+		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+requestPath(r)+" takes no query parameters, and parameter "+
+			strconv.Quote(audit.Truncate(slices.Sorted(maps.Keys(q))[0]))+" was sent; nothing was done")
+	default:
+		return true
+	}
+	return false
 }
 
 // plainBody reports whether r's body can be read as its one Content-Type
@@ -674,12 +714,9 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		scopes = append(scopes, strings.Fields(v)...)
 	}
 	cfg := a.idp.Config()
-	aud := q.Get("audience")
-	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
-		// An id that is not also an audience names the server, as
-		// `xaa-idp explain --audience` and the console's form take it.
-		aud = s.Issuer
-	}
+	// An id that is not also an audience names the server, as
+	// `xaa-idp explain --audience` and the console's form take it.
+	aud, _, _ := cfg.ExplainAudience(q.Get("audience"))
 	e := cfg.Explain(policy.Request{
 		Username: q.Get("user"),
 		ClientID: q.Get("client"),

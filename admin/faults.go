@@ -22,7 +22,27 @@ func (a *API) faultRoutes() {
 	a.mux.HandleFunc("GET /admin/api/faults", a.listFaults)
 	a.mux.HandleFunc("POST /admin/api/faults", a.addFaults)
 	a.mux.HandleFunc("DELETE /admin/api/faults", a.clearFaults)
+	a.mux.HandleFunc("GET /admin/api/faults/{id}", a.getFault)
 	a.mux.HandleFunc("DELETE /admin/api/faults/{id}", a.removeFault)
+}
+
+// getFault answers one active fault as listFaults does: 404 for an
+// unknown id. What it answers is a body POST takes (its counters are
+// ignored there), to activate the fault again once it is removed.
+func (a *API) getFault(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, f := range a.idp.Faults() {
+		if f.ID == id {
+			writeAPI(w, http.StatusOK, f)
+			return
+		}
+	}
+	a.noFault(w, id)
+}
+
+// noFault answers 404 for a fault id that no active fault has.
+func (a *API) noFault(w http.ResponseWriter, id string) {
+	writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no active fault has id %q; GET %s/admin/api/faults lists them", id, a.idp.Path()))
 }
 
 // listFaults answers the active faults, in the order they are tried, with
@@ -110,7 +130,7 @@ func (a *API) removeFault(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !a.idp.RemoveFault(id) {
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no active fault has id %q; GET %s/admin/api/faults lists them", id, a.idp.Path()))
+		a.noFault(w, id)
 		return
 	}
 	a.recordFaultChange(r, "removed", gone)

@@ -37,14 +37,45 @@ func (a *API) listServers(w http.ResponseWriter, _ *http.Request) {
 // getServer answers one MCP server, with the ETag that PUT .../access,
 // .../deny and the server itself take in If-Match.
 func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	s := a.cfg().Server(id)
+	s := a.serverOr404(w, r)
 	if s == nil {
-		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no MCP server %q", id))
 		return
 	}
 	w.Header().Set("ETag", etag(policy.ServerVersion(s)))
 	writeAPI(w, http.StatusOK, serverJSON(s))
+}
+
+// getAccess answers a server's access list as PUT .../access takes it (a
+// JSON array, [] when empty), with the server's own ETag: what it
+// answers, sent back, changes nothing.
+func (a *API) getAccess(w http.ResponseWriter, r *http.Request) {
+	if s := a.serverOr404(w, r); s != nil {
+		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
+		writeAPI(w, http.StatusOK, serverJSON(s).Access)
+	}
+}
+
+// getDeny answers a server's deny list as getAccess does its access list.
+func (a *API) getDeny(w http.ResponseWriter, r *http.Request) {
+	if s := a.serverOr404(w, r); s != nil {
+		deny := s.Deny
+		if deny == nil {
+			deny = []policy.Deny{}
+		}
+		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
+		writeAPI(w, http.StatusOK, deny)
+	}
+}
+
+// serverOr404 is the MCP server the path's {id} names; it answers 404
+// naming it and returns nil when there is none.
+func (a *API) serverOr404(w http.ResponseWriter, r *http.Request) *policy.MCPServer {
+	id := r.PathValue("id")
+	s := a.cfg().Server(id)
+	if s == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no MCP server %q", id))
+	}
+	return s
 }
 
 // serverJSON is s as the API answers it: an access list emptied by a PUT
@@ -194,10 +225,16 @@ func usersPage(cfg *policy.Config, q UsersQuery) ([]policy.User, bool, error) {
 	return users, more, nil
 }
 
+// usersParams are the parameters GET /admin/api/users takes.
+var usersParams = []string{"limit", "after", "user"}
+
 // listUsers answers UsersPage, with a Link to the next page when more
 // users follow (RFC 8288).
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if !knownOnly(w, q, usersParams) || !sentOnce(w, q, usersParams) {
+		return
+	}
 	uq := UsersQuery{After: q.Get("after"), User: q.Get("user")}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

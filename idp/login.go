@@ -189,6 +189,19 @@ type messagePart struct {
 }
 
 // loginError answers with the login page showing msg, which names no one.
+// hintedUsername is the username a login_hint prefills: the hint as sent,
+// unless it is no username but the email of exactly one user (any case),
+// whose username it then is. MCP clients send the user's email.
+func hintedUsername(cfg *policy.Config, hint string) string {
+	if hint == "" || cfg.User(hint) != nil {
+		return hint
+	}
+	if u := cfg.UserByEmail(hint); u != nil {
+		return u.Username
+	}
+	return hint
+}
+
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
 	view.Error = []messagePart{{Text: msg}}
 	w.WriteHeader(status)
@@ -255,8 +268,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
 		return
 	}
-	view := loginView{ID: id, Client: ar.ClientID, Username: ar.LoginHint}
 	cfg := s.Config()
+	view := loginView{ID: id, Client: ar.ClientID, Username: hintedUsername(cfg, ar.LoginHint)}
 	if c := s.client(cfg, ar.ClientID); c != nil {
 		if c.Name != "" {
 			view.Client = c.Name

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -550,6 +551,22 @@ func (c *Config) UserIndex(username string) int {
 		}
 	}
 	return -1
+}
+
+// UserByEmail returns the one user whose email is this address, compared
+// case-insensitively (as SCIM's emails filter compares it), or nil when
+// no user's is, or several users' are.
+func (c *Config) UserByEmail(email string) *User {
+	var found *User
+	for i := range c.Users {
+		if u := &c.Users[i]; u.Email != "" && strings.EqualFold(u.Email, email) {
+			if found != nil {
+				return nil
+			}
+			found = u
+		}
+	}
+	return found
 }
 
 // UserBySub returns the user with this subject identifier, or nil.

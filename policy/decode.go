@@ -28,14 +28,15 @@ type decoder struct {
 	file     string
 	problems Problems
 	nodes    map[string]*yaml.Node
-	keys     map[string]*yaml.Node // the key nodes of the top level's and tenants' fields, by path: for "remove this key" (topOrTenant)
-	failedAt map[string]bool       // paths whose values could not be decoded
-	failedIn map[string]bool       // those paths and every path containing one
-	budget   int                   // nodes left to visit; bounds alias expansion
-	aliased  bool                  // an alias has been expanded
-	via      *yaml.Node            // the alias the values being decoded are reached by
-	files    FileChecks            // made by validation when set
-	max      int                   // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
+	keys     map[string]*yaml.Node       // the key nodes of the top level's and tenants' fields, by path: for "remove this key" (topOrTenant)
+	failedAt map[string]bool             // paths whose values could not be decoded
+	failedIn map[string]bool             // those paths and every path containing one
+	budget   int                         // nodes left to visit; bounds alias expansion
+	aliased  bool                        // an alias has been expanded
+	via      *yaml.Node                  // the alias the values being decoded are reached by
+	files    FileChecks                  // made by validation when set
+	max      int                         // the bound of the strings being decoded (bounds.go); 0 for maxScalarBytes
+	ignore   func(path, key string) bool // unknown keys skipped without a problem (a read-only key of an answer sent back); nil for none
 }
 
 // maxNodes bounds the nodes visited, counting each alias expansion again,
@@ -391,6 +392,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 			d.keys[join(path, key)] = d.placed(k)
 		}
 		idx, known := fields.Index[key]
+		if !known && d.ignore != nil && d.ignore(path, key) {
+			continue
+		}
 		if !known {
 			names := keysAllowedAt(path, fields.Names)
 			d.fail(k, join(path, key), "unknown key %q %s; known keys: %s%s",

@@ -103,3 +103,20 @@ func (d Decision) Explain() Explanation {
 	}
 	return e
 }
+
+// ExplainAudience reads explain's audience (`xaa-idp explain --audience`,
+// GET /admin/api/explain, `xaa-idp exchange --config`): an issuer or alias
+// names itself; an MCP server's id that is not also an audience names the
+// server (byID), whose issuer is then the audience. Anything else is kept
+// as it is, and unknown reports that it names no server of a
+// configuration that has some: a mistyped id, to say what it could have
+// been.
+func (c *Config) ExplainAudience(aud string) (audience string, byID *MCPServer, unknown bool) {
+	if c.ServerByAudience(aud) != nil {
+		return aud, nil, false
+	}
+	if s := c.Server(aud); s != nil {
+		return s.Issuer, s, false
+	}
+	return aud, nil, len(c.MCPServers) > 0
+}

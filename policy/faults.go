@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -247,17 +248,26 @@ func (f *Fault) describe() string {
 	return "nothing"
 }
 
+// FaultStatusKeys are the read-only keys the admin API adds to an active
+// fault it answers (its source and counters), which ParseFaults ignores.
+var FaultStatusKeys = []string{"source", "fired", "remaining"}
+
 // ParseFaults parses faults given as YAML or JSON (JSON is YAML): one fault
 // as a mapping, or a list of them. They are validated as the configuration's
 // faults: section is, against cfg (every client, user and MCP server named
 // must exist in it); name is what problems refer to, with the line in data.
-// The error is Problems.
+// The keys of FaultStatusKeys, which the admin API adds to a fault it
+// answers, are ignored in a fault, so that what it answered may be sent
+// back. The error is Problems.
 func ParseFaults(data []byte, name string, cfg *Config) ([]Fault, error) {
 	root, problems := parseYAML(data, name)
 	if problems != nil {
 		return nil, problems
 	}
 	d := &decoder{file: name, nodes: map[string]*yaml.Node{}, failedAt: map[string]bool{}, failedIn: map[string]bool{}, budget: maxNodes}
+	d.ignore = func(path, key string) bool {
+		return slices.Contains(FaultStatusKeys, key) && (path == "fault" || strings.HasPrefix(path, "faults[") && !strings.ContainsAny(path, "."))
+	}
 	var faults []Fault
 	path := func(i int) string { return fmt.Sprintf("faults[%d]", i) }
 	if resolve(root).Kind == yaml.SequenceNode {

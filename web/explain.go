@@ -53,10 +53,10 @@ func (c *Console) explainPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		data.Server = append(data.Server, [2]string{form.Server, form.Server + " (no MCP server has this id)"})
 	}
 	errMsg := ""
-	if _, err := time.ParseDuration(form.AuthAge); form.AuthAge != "" && err != nil {
-		// The admin API would refuse it too, but by its parameter's name
-		// in a message about its own URL.
-		data.Invalid = &fieldError{"auth_age", "Login age", fmt.Errorf("%q is not a duration such as 30m or 2h", form.AuthAge)}
+	if d, err := time.ParseDuration(form.AuthAge); form.AuthAge != "" && (err != nil || d < 0) {
+		// The admin API would refuse it too (a negative one as well), but
+		// by its parameter's name in a message about its own URL.
+		data.Invalid = &fieldError{"auth_age", "Login age", fmt.Errorf("%q is not a duration such as 30m or 2h, not negative", form.AuthAge)}
 		errMsg = data.Invalid.Error()
 	} else if form.User != "" && form.Client != "" && form.Server != "" {
 		// The form names the server by id; the API takes the audience a

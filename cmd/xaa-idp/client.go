@@ -144,12 +144,11 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		// As explain does: an id that is not also an audience names the
 		// server, whose issuer is the audience.
-		if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
-			aud = s.Issuer
-			if res == "" && len(s.Resources) > 0 {
-				res = s.Resources[0]
-			}
-		} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
+		var s *policy.MCPServer
+		var unknown bool
+		if aud, s, unknown = cfg.ExplainAudience(aud); s != nil && res == "" && len(s.Resources) > 0 {
+			res = s.Resources[0]
+		} else if unknown {
 			unknownID = serverIDs(cfg)
 		}
 	}

@@ -114,10 +114,9 @@ func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "xaa-idp explain:", err)
 		return exitUsage
 	}
-	aud := *audience
-	if s := cfg.Server(aud); s != nil && cfg.ServerByAudience(aud) == nil {
-		aud = s.Issuer // the id is accepted here for convenience
-	} else if s == nil && cfg.ServerByAudience(aud) == nil && len(cfg.MCPServers) > 0 {
+	// The id is accepted here for convenience.
+	aud, _, unknown := cfg.ExplainAudience(*audience)
+	if unknown {
 		// A mistyped id: the decision says the audience is unknown, this
 		// says what it could have been.
 		fmt.Fprintf(stderr, "xaa-idp explain: %s names no MCP server; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), serverIDs(cfg))
