@@ -166,3 +166,47 @@ clients:
 		t.Errorf("a login waiting past the queue's time bound: %d Retry-After %q, want 503 with Retry-After", a.status, a.retry)
 	}
 }
+
+// TestLogin_BusyQueueBeforeTheUnknownUsersHash: the hash an unknown
+// username is checked against is made at the first refusal, and it waited
+// for a place in the queue without a bound and without its request: a
+// flood of unknown usernames right after a start queued every one of them
+// for good. Making it takes its place as a check does, so a full queue
+// answers 503 then too.
+func TestLogin_BusyQueueBeforeTheUnknownUsersHash(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), 5) // a cost no other test's users have
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: u1, password_bcrypt: "`+string(hash)+`"}
+clients:
+  - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback]}
+`), "bcrypt5.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	_, challenge := pkce()
+	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(p.URL + "/authorize?" + authParams("http://127.0.0.1/callback", challenge).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	id := loc.Query().Get("authRequestID")
+
+	defer policy.LimitBcryptQueue(0, time.Minute)()
+	holdBcryptPlaces(t)
+	form := url.Values{"authRequestID": {id}, "username": {"nobody"}, "password": {"guess"}}
+	resp, err = noRedirect.Post(p.URL+"/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatalf("an unknown username while the queue is full, before its hash was made: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("an unknown username while the queue is full, before its hash was made: %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}

@@ -275,7 +275,11 @@ func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) error {
 	if cost == 0 {
 		return nil
 	}
-	_, err := bcryptMatches(ctx, noUserHash(cost), pw)
+	hash, err := noUserHash(ctx, cost)
+	if err != nil {
+		return err
+	}
+	_, err = bcryptMatches(ctx, hash, pw)
 	return err
 }
 
@@ -377,22 +381,48 @@ func BcryptPlace(ctx context.Context) (release func(), err error) {
 // BcryptPlaces is how many bcrypt runs BcryptPlace lets run at once.
 func BcryptPlaces() int { return cap(bcryptChecks) }
 
-// noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
-var noUserHashes sync.Map // int -> []byte
+// noUserHashes holds, by cost, the hash CheckNoUserPassword compares with;
+// noUserHashMaking is held while one is made, so that a flood of unknown
+// usernames after a start makes it once; it is waited for as a place in
+// the queue is, while ctx lasts and at most MaxBcryptWait.
+var (
+	noUserHashes     sync.Map // int -> []byte
+	noUserHashMaking = make(chan struct{}, 1)
+)
 
-func noUserHash(cost int) []byte {
+// noUserHash is the hash of cost for CheckNoUserPassword: made at the
+// first refusal, in the time a check takes, and as one, with its place in
+// the queue (BcryptPlace: until 2026-12-06 it waited for one without a
+// bound, and without its request); BcryptPlace's error if it gets none.
+func noUserHash(ctx context.Context, cost int) ([]byte, error) {
 	if h, ok := noUserHashes.Load(cost); ok {
-		return h.([]byte)
+		return h.([]byte), nil
 	}
-	// Made at the first refusal, in the time a check takes, and as one.
-	bcryptChecks <- struct{}{}
-	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
-	<-bcryptChecks
+	timer := time.NewTimer(time.Duration(bcryptMaxWait.Load()))
+	defer timer.Stop()
+	select {
+	case noUserHashMaking <- struct{}{}:
+		defer func() { <-noUserHashMaking }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		bcryptShed.Add(1)
+		return nil, ErrBusy
+	}
+	if h, ok := noUserHashes.Load(cost); ok {
+		return h.([]byte), nil
+	}
+	release, err := BcryptPlace(ctx)
 	if err != nil {
-		return nil
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
+	release()
+	if err != nil {
+		return nil, err
 	}
 	noUserHashes.Store(cost, h)
-	return h
+	return h, nil
 }
 
 // usersBcryptCost is the highest cost of c's users' hashes, 0 without
