@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,6 +73,9 @@ type Throttle interface {
 	Wait(ctx context.Context, username string) (wait time.Duration, ok bool)
 	Failure(username string)
 	Success(username string)
+	// Unchecked reports an attempt Wait let through whose password was not
+	// checked after all (the IdP was busy): neither failure nor success.
+	Unchecked(username string)
 }
 
 // API serves /admin/api/ to admin users only.
@@ -392,15 +396,29 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	cfg := a.idp.Config()
 	u := cfg.User(name)
 	var denied string
+	var checkErr error
 	switch {
 	case u == nil:
-		cfg.CheckNoUserPassword(r.Context(), pw) // as long as a wrong password takes
+		checkErr = cfg.CheckNoUserPassword(r.Context(), pw) // as long as a wrong password takes
 		denied = "unknown username"
 	default:
-		denied = passwordRefusal(cfg.CheckPassword(r.Context(), u, pw))
+		var ok bool
+		ok, checkErr = cfg.CheckPassword(r.Context(), u, pw)
+		denied = passwordRefusal(ok, checkErr)
 		if denied == "" && !u.Active() {
 			denied = "user is disabled"
 		}
+	}
+	if errors.Is(checkErr, policy.ErrBusy) {
+		// The queue of password checks is full (policy.BcryptPlace): not
+		// checked, not a failure, and alike for every username.
+		a.throttle.Unchecked(name)
+		a.loginDenied(r, name, "password not checked: "+policy.ErrBusy.Error()+" (the IdP is busy)")
+		secs := throttle.RetryAfter(policy.BcryptRetryAfter)
+		w.Header().Set("Retry-After", secs)
+		refuseAPI(w, r, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"the IdP is busy checking other passwords: try again in "+secs+" s (Retry-After)")
+		return nil
 	}
 	if denied != "" {
 		a.throttle.Failure(name)

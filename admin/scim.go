@@ -80,6 +80,8 @@ type scimFailure struct {
 	status   int
 	scimType string
 	detail   string
+	// retryAfter, when set, is sent as Retry-After.
+	retryAfter string
 }
 
 func (f *scimFailure) Error() string { return f.detail }
@@ -123,6 +125,9 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 func scimEditError(w http.ResponseWriter, err error) {
 	var sf *scimFailure
 	if errors.As(err, &sf) {
+		if sf.retryAfter != "" {
+			w.Header().Set("Retry-After", sf.retryAfter)
+		}
 		scimError(w, sf.status, sf.scimType, sf.detail)
 		return
 	}

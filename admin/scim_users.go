@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -371,12 +372,18 @@ var (
 // once the process has a place for one more bcrypt run, in the limit the
 // logins' checks keep (policy.BcryptPlace), so that parallel SCIM writes
 // do not fill every core; a request whose client went away while it
-// waited gets nothing hashed and nothing done (503).
+// waited, or that the full queue refuses (503 with Retry-After), gets
+// nothing hashed and nothing done.
 func hashPassword(ctx context.Context, pw string) (string, error) {
 	if err := passwordBound(pw); err != nil {
 		return "", err
 	}
 	release, err := bcryptPlace(ctx)
+	if errors.Is(err, policy.ErrBusy) {
+		f := scimFail(http.StatusServiceUnavailable, "", "the IdP is busy checking passwords, and the password was not hashed: try again later (Retry-After)")
+		f.retryAfter = throttle.RetryAfter(policy.BcryptRetryAfter)
+		return "", f
+	}
 	if err != nil {
 		return "", scimFail(http.StatusServiceUnavailable, "", "the request ended before its password was hashed: %v", err)
 	}

@@ -177,6 +177,7 @@ type recordingThrottle struct{ failed []string }
 func (r *recordingThrottle) Wait(context.Context, string) (time.Duration, bool) { return 0, true }
 func (r *recordingThrottle) Failure(u string)                                   { r.failed = append(r.failed, u) }
 func (r *recordingThrottle) Success(string)                                     {}
+func (r *recordingThrottle) Unchecked(string)                                   {}
 
 // TestAdminAPI_OverlongBasicCredentialsStayOutOfTheThrottle: HTTP Basic
 // credentials beyond the login form's bounds (256-byte username, 1024-byte

@@ -171,3 +171,9 @@ func (t loginThrottle) Success(user string) {
 		th.Success(user)
 	}
 }
+
+func (t loginThrottle) Unchecked(user string) {
+	if th := t.idp.LoginThrottle(); th != nil {
+		th.Unchecked(user)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -101,7 +100,7 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 	})
 	// The tenants' series differ by their tenant label, so they gather
 	// side by side; <issuer>/metrics serves one tenant's alone.
-	gatherers := prometheus.Gatherers{processMetrics()}
+	gatherers := prometheus.Gatherers{idp.ProcessMetrics()}
 	for _, srv := range servers {
 		gatherers = append(gatherers, srv.Metrics())
 	}
@@ -182,14 +181,6 @@ func tenantRows(title string, tenants []Tenant) tenantsView {
 		}
 	}
 	return v
-}
-
-// processMetrics is a registry of the Go runtime's and the process's
-// metrics, which the tenants share.
-func processMetrics() *prometheus.Registry {
-	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return r
 }
 
 // rewritePath serves every request as one for path.

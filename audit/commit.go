@@ -127,10 +127,35 @@ func (l *Log) groupCommit(r *request, t *ticket) error {
 	b.reqs = nil // no one else reads it once it is taken; don't keep its events alive
 	l.mu.Unlock()
 
-	l.commit(reqs)
+	l.safeCommit(reqs)
 	l.lastCommit = l.clock()
 	close(b.done)
 	return nil
+}
+
+// safeCommit is commit, except that a panic in it (a write, an fsync, the index) does not leave
+// the batch uncommitted for ever: its leader would never close done, so the batch's appends and
+// every later batch's leader would wait for good. Every request of the batch gets an error, as
+// for a failed write (none is acknowledged that may not be durable); lines written but not known
+// synced are cut off again when the file can be; and the next batch commits as usual.
+func (l *Log) safeCommit(reqs []*request) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		err := fmt.Errorf("audit: committing %d events failed: panic: %v", len(reqs), p)
+		if l.file != nil && l.regular {
+			if terr := l.file.Truncate(l.size); terr != nil {
+				err = l.fail(fmt.Errorf("%w; removing its lines: %w", err, terr))
+			}
+		}
+		for _, r := range reqs {
+			r.err = err
+		}
+		l.buf, l.stored = l.buf[:0], l.stored[:0]
+	}()
+	l.commit(reqs)
 }
 
 // commit writes a batch, in order, and sets the result of every request in it. It is called by

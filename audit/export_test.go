@@ -57,3 +57,7 @@ func SetPipeProbed(f func()) (restore func()) {
 	pipeProbed = f
 	return func() { pipeProbed = old }
 }
+
+// SetSyncHook replaces the fsync of l's file with f, which may fail or panic as a broken disk or
+// driver would. Call it before any Append.
+func SetSyncHook(l *Log, f func(*os.File) error) { l.syncHook = f }

@@ -232,7 +232,7 @@ func (l *Log) appendMemory(ev Event, t *ticket) (Event, error) {
 		return ev, ErrClosed
 	}
 	reqs := [1]*request{&r}
-	l.commit(reqs[:])
+	l.safeCommit(reqs[:])
 	return r.ev, r.err
 }
 

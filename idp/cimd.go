@@ -109,8 +109,15 @@ func (s *Server) tokenClient(ctx context.Context, cfg *policy.Config, id string)
 // invalid_client, described by the *cimd.Error, which names the URL and
 // the problem. A URL the configuration does not allow (or any, with cimd
 // off) is audited as denied; a document that could not be fetched or is
-// broken as an error.
+// broken as an error. One not fetched because the process was fetching as
+// many documents as it may (cimd.ErrBusy) is 503 temporarily_unavailable
+// with Retry-After: the client did nothing wrong.
 func cimdRefusal(err error) *oauthError {
+	if errors.Is(err, cimd.ErrBusy) {
+		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable, "%v", err)
+		e.RetryAfter = cimd.DefaultTimeout
+		return e
+	}
 	e := invalidClient("%v", err)
 	e.Denied = errors.Is(err, cimd.ErrDisabled) || errors.Is(err, cimd.ErrNotAllowed)
 	return e

@@ -208,8 +208,9 @@ func (f *fakeThrottle) Wait(_ context.Context, u string) (time.Duration, bool) {
 	return d, !locked
 }
 
-func (f *fakeThrottle) Failure(u string) { f.record("failure " + u) }
-func (f *fakeThrottle) Success(u string) { f.record("success " + u) }
+func (f *fakeThrottle) Failure(u string)   { f.record("failure " + u) }
+func (f *fakeThrottle) Success(u string)   { f.record("success " + u) }
+func (f *fakeThrottle) Unchecked(u string) { f.record("unchecked " + u) }
 func (f *fakeThrottle) record(c string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

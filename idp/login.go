@@ -55,6 +55,9 @@ type LoginThrottle interface {
 	Wait(ctx context.Context, username string) (retryAfter time.Duration, ok bool)
 	Failure(username string)
 	Success(username string)
+	// Unchecked reports an attempt Wait let through whose password was not
+	// checked after all (the IdP was busy): neither failure nor success.
+	Unchecked(username string)
 }
 
 // ssoSession is a signed-in browser: one login serves every later
@@ -366,13 +369,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg = s.Config() // now: the throttle may have waited
 	u := cfg.User(username)
+	var checkErr error
 	switch {
 	case u == nil:
-		cfg.CheckNoUserPassword(r.Context(), password) // as long as a wrong password takes
+		checkErr = cfg.CheckNoUserPassword(r.Context(), password) // as long as a wrong password takes
 		ev.Reason = "unknown username"
 	default:
-		switch ok, err := cfg.CheckPassword(r.Context(), u, password); {
-		case err != nil:
+		var ok bool
+		switch ok, checkErr = cfg.CheckPassword(r.Context(), u, password); {
+		case errors.Is(checkErr, policy.ErrBusy):
+		case checkErr != nil:
 			// The client went away while the check waited its turn
 			// (policy's bound on bcrypt checks at once). Counted as a
 			// failure all the same: an unchecked guess gains nothing.
@@ -382,6 +388,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		case !u.Active():
 			ev.Reason = "user is disabled"
 		}
+	}
+	if errors.Is(checkErr, policy.ErrBusy) {
+		// The queue of password checks is full (policy.BcryptPlace): not
+		// checked, so neither a failure for the throttle nor one of the
+		// sign-in request's attempts, and alike for every username.
+		if throttle != nil {
+			throttle.Unchecked(username)
+		}
+		ev.Outcome, ev.Error = audit.Denied, "temporarily_unavailable"
+		ev.Reason = "password not checked: " + policy.ErrBusy.Error() + " (the IdP is busy)"
+		_, _ = s.audit.Append(ev)
+		secs := strconv.Itoa(int(policy.BcryptRetryAfter / time.Second))
+		w.Header().Set("Retry-After", secs)
+		loginError(w, http.StatusServiceUnavailable, view, "The IdP is busy checking other sign-ins. Try again in "+secs+" seconds.")
+		return
 	}
 	if ev.Reason != "" {
 		if throttle != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // metrics are the IdP's Prometheus metrics, served at /metrics. Each
@@ -102,7 +103,6 @@ func (c *exchangeCounters) get(m *metrics, k exchangeKey) exchangeCounter {
 func newMetrics(tenant string) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
-		process:  prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
 			Help: "Password logins at the login page, by outcome (allowed, denied).",
@@ -140,9 +140,22 @@ func newMetrics(tenant string) *metrics {
 	}
 	m.register.MustRegister(m.logins, m.grants, m.exchanges, m.keyRotations, m.tokenLatency,
 		m.auditLatency, m.auditErrors)
-	m.process.MustRegister(collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.process = ProcessMetrics()
 	return m
+}
+
+// ProcessMetrics is a registry of what the process has once, whatever its
+// tenants: the Go runtime's and the process's collectors, and the password
+// checks the process's bcrypt queue refused (policy.BcryptShed).
+func ProcessMetrics() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "xaa_idp_password_checks_shed_total",
+			Help: "Password checks refused unchecked (503 with Retry-After) because the process's queue of bcrypt checks was full or its wait too long.",
+		}, func() float64 { return float64(policy.BcryptShed()) }))
+	return r
 }
 
 // auditSyncs publishes the fsyncs of the audit log's file: the events

@@ -35,7 +35,9 @@ func (s *Server) checkRedirectURI(ctx context.Context, form url.Values) *oauthEr
 	c, err := s.lookupClient(ctx, s.Config(), id)
 	if err != nil {
 		e := cimdRefusal(err)
-		e.Status = http.StatusBadRequest // no client authentication was attempted
+		if e.Code == "invalid_client" {
+			e.Status = http.StatusBadRequest // no client authentication was attempted
+		}
 		return e
 	}
 	if c == nil {

@@ -10,11 +10,13 @@ package policy
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -266,11 +268,15 @@ func (u *User) checkPassword(ctx context.Context, pw string) (bool, error) {
 // with password_bcrypt users in the file a fast refusal does not name the
 // users whose password is plain or cheaply hashed. A bcrypt check still
 // waiting for its place (see bcryptChecks) when ctx ends is not run: false
-// and ctx's error.
+// and ctx's error; one the queue has no room or time for, false and
+// ErrBusy, the wrong plain password's equalising check included, so that
+// a full queue refuses every username alike.
 func (c *Config) CheckPassword(ctx context.Context, u *User, pw string) (bool, error) {
 	ok, err := u.checkPassword(ctx, pw)
 	if !ok && err == nil && u.hashCost() < c.usersBcryptCost() {
-		c.CheckNoUserPassword(ctx, pw)
+		if errors.Is(c.CheckNoUserPassword(ctx, pw), ErrBusy) {
+			return false, ErrBusy
+		}
 	}
 	return ok, err
 }
@@ -279,13 +285,19 @@ func (c *Config) CheckPassword(ctx context.Context, u *User, pw string) (bool, e
 // time a wrong password of a user of this configuration takes: a bcrypt
 // check at the highest cost of its users' hashes (none when every user has
 // a plain password, whose check takes next to nothing). Without it the
-// time of a refused login tells which usernames exist.
-func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) {
+// time of a refused login tells which usernames exist. Its error is
+// BcryptPlace's: ErrBusy when a user's check would have been refused too.
+func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) error {
 	cost := c.usersBcryptCost()
 	if cost == 0 {
-		return
+		return nil
 	}
-	_, _ = bcryptMatches(ctx, noUserHash(cost), pw)
+	hash, err := noUserHash(ctx, cost)
+	if err != nil {
+		return err
+	}
+	_, err = bcryptMatches(ctx, hash, pw)
+	return err
 }
 
 // bcryptChecks holds a place for each bcrypt check running, in the whole
@@ -298,10 +310,52 @@ func (c *Config) CheckNoUserPassword(ctx context.Context, pw string) {
 // refusal's time still does not tell them apart.
 var bcryptChecks = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
+// The bound on the checks waiting for a place: beyond it a check is not
+// queued but refused at once with ErrBusy, which the login page and the
+// admin API answer 503 with Retry-After (BcryptRetryAfter). Without it a
+// sustained flood queued every login behind it until its client gave up.
+// A check costs some 50 ms of CPU (cost 10), so MaxBcryptWaitersPerPlace
+// waiters are about 5 s of work for each place; a check that still waits
+// MaxBcryptWait (costlier hashes, a slower machine) gives up all the same.
+const (
+	MaxBcryptWaitersPerPlace = 100
+	MaxBcryptWait            = 5 * time.Second
+	BcryptRetryAfter         = 5 * time.Second
+)
+
+// ErrBusy is BcryptPlace's error when too many bcrypt runs wait already,
+// or a place did not come within MaxBcryptWait.
+var ErrBusy = errors.New("too many password checks are waiting")
+
+var (
+	bcryptWaiting    atomic.Int64 // checks waiting for a place
+	bcryptMaxWaiting atomic.Int64 // their bound
+	bcryptMaxWait    atomic.Int64 // a time.Duration
+	bcryptShed       atomic.Uint64
+)
+
+func init() {
+	bcryptMaxWaiting.Store(int64(MaxBcryptWaitersPerPlace * cap(bcryptChecks)))
+	bcryptMaxWait.Store(int64(MaxBcryptWait))
+}
+
+// LimitBcryptQueue sets the bound on the bcrypt runs waiting for a place
+// and on their wait, and returns the function that puts back the previous
+// ones: for tests, which flood a small queue.
+func LimitBcryptQueue(waiters int, wait time.Duration) (restore func()) {
+	oldN, oldWait := bcryptMaxWaiting.Swap(int64(waiters)), bcryptMaxWait.Swap(int64(wait))
+	return func() { bcryptMaxWaiting.Store(oldN); bcryptMaxWait.Store(oldWait) }
+}
+
+// BcryptShed is how many bcrypt runs were refused with ErrBusy since the
+// process started (xaa_idp_password_checks_shed_total).
+func BcryptShed() uint64 { return bcryptShed.Load() }
+
 // bcryptMatches reports whether pw matches hash, once bcryptChecks has a
 // place for the check; false and ctx's error, unchecked, if ctx ends
 // first: a request whose client has gone away (a flood that sends and
-// hangs up) leaves no backlog for the sign-ins after it to wait out.
+// hangs up) leaves no backlog for the sign-ins after it to wait out. False
+// and ErrBusy, unchecked, when the queue is full or the wait too long.
 func bcryptMatches(ctx context.Context, hash []byte, pw string) (bool, error) {
 	release, err := BcryptPlace(ctx)
 	if err != nil {
@@ -315,12 +369,28 @@ func bcryptMatches(ctx context.Context, hash []byte, pw string) (bool, error) {
 // (bcryptChecks: at most half the cores at once), which whatever else
 // runs bcrypt takes too (SCIM hashing the passwords it is sent), and
 // returns the function that gives it back; ctx's error, and no place, if
-// ctx ends first.
+// ctx ends first; ErrBusy, at once, when as many runs wait already as the
+// queue's bound, or after MaxBcryptWait without a place.
 func BcryptPlace(ctx context.Context) (release func(), err error) {
+	select {
+	case bcryptChecks <- struct{}{}:
+		return func() { <-bcryptChecks }, nil
+	default:
+	}
+	defer bcryptWaiting.Add(-1)
+	if bcryptWaiting.Add(1) > bcryptMaxWaiting.Load() {
+		bcryptShed.Add(1)
+		return nil, ErrBusy
+	}
+	timer := time.NewTimer(time.Duration(bcryptMaxWait.Load()))
+	defer timer.Stop()
 	select {
 	case bcryptChecks <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-timer.C:
+		bcryptShed.Add(1)
+		return nil, ErrBusy
 	}
 	return func() { <-bcryptChecks }, nil
 }
@@ -328,22 +398,48 @@ func BcryptPlace(ctx context.Context) (release func(), err error) {
 // BcryptPlaces is how many bcrypt runs BcryptPlace lets run at once.
 func BcryptPlaces() int { return cap(bcryptChecks) }
 
-// noUserHashes holds, by cost, the hash CheckNoUserPassword compares with.
-var noUserHashes sync.Map // int -> []byte
+// noUserHashes holds, by cost, the hash CheckNoUserPassword compares with;
+// noUserHashMaking is held while one is made, so that a flood of unknown
+// usernames after a start makes it once; it is waited for as a place in
+// the queue is, while ctx lasts and at most MaxBcryptWait.
+var (
+	noUserHashes     sync.Map // int -> []byte
+	noUserHashMaking = make(chan struct{}, 1)
+)
 
-func noUserHash(cost int) []byte {
+// noUserHash is the hash of cost for CheckNoUserPassword: made at the
+// first refusal, in the time a check takes, and as one, with its place in
+// the queue (BcryptPlace: until 2026-12-06 it waited for one without a
+// bound, and without its request); BcryptPlace's error if it gets none.
+func noUserHash(ctx context.Context, cost int) ([]byte, error) {
 	if h, ok := noUserHashes.Load(cost); ok {
-		return h.([]byte)
+		return h.([]byte), nil
 	}
-	// Made at the first refusal, in the time a check takes, and as one.
-	bcryptChecks <- struct{}{}
-	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
-	<-bcryptChecks
+	timer := time.NewTimer(time.Duration(bcryptMaxWait.Load()))
+	defer timer.Stop()
+	select {
+	case noUserHashMaking <- struct{}{}:
+		defer func() { <-noUserHashMaking }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		bcryptShed.Add(1)
+		return nil, ErrBusy
+	}
+	if h, ok := noUserHashes.Load(cost); ok {
+		return h.([]byte), nil
+	}
+	release, err := BcryptPlace(ctx)
 	if err != nil {
-		return nil
+		return nil, err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("xaa-idp: no such user"), cost)
+	release()
+	if err != nil {
+		return nil, err
 	}
 	noUserHashes.Store(cost, h)
-	return h
+	return h, nil
 }
 
 // usersBcryptCost is the highest cost of c's users' hashes, 0 without

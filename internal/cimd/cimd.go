@@ -34,6 +34,14 @@ var DefaultAllow = urlpattern.DefaultAllow
 const (
 	MaxDocumentBytes = 5 << 10
 	DefaultTimeout   = 5 * time.Second
+	// MaxFetches bounds the fetches in progress in the whole process (a
+	// document and its jwks_uri are one): each holds a socket for up to
+	// DefaultTimeout, and the open-connection bound leaves a quarter of the
+	// descriptors to everything else, 256 at the usual limit of 1024. A
+	// flood of distinct client_id URLs of a slow host used to open one
+	// socket each, until accept and every file open failed with "too many
+	// open files". Beyond it a URL is refused at once with ErrBusy.
+	MaxFetches       = 64
 	MinCacheTTL      = time.Minute
 	MaxCacheTTL      = 24 * time.Hour
 	DefaultCacheSize = 1000
@@ -89,6 +97,9 @@ var (
 	ErrFetch = errors.New("fetching the client metadata document failed")
 	// ErrInvalidDocument: the document was fetched but breaks a rule.
 	ErrInvalidDocument = errors.New("invalid client metadata document")
+	// ErrBusy: the process was fetching MaxFetches documents already, so
+	// this one was not fetched (nor its failure remembered): try again.
+	ErrBusy = errors.New("too many client metadata documents are being fetched")
 )
 
 // Error is why a client_id URL did not resolve. Callers answer it with

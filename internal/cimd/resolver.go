@@ -51,6 +51,19 @@ type Resolver struct {
 	inflight map[string]*call
 }
 
+// fetches holds a place for each fetch in progress in the process
+// (MaxFetches).
+var fetches = make(chan struct{}, MaxFetches)
+
+// LimitFetches makes the bound on fetches in progress n, and returns the
+// function that puts back the previous one: for tests, which fill a small
+// bound. Call it while no fetch is in progress.
+func LimitFetches(n int) (restore func()) {
+	old := fetches
+	fetches = make(chan struct{}, n)
+	return func() { fetches = old }
+}
+
 // entry is a cached client, or the error of a URL that did not resolve,
 // and when it goes stale; fetched is when its document was fetched, and
 // refetched when Refetch last fetched it, zero if never.
@@ -158,7 +171,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	// The fetch outlives a cancelled first caller, for the sake of the
 	// others waiting on it; the timeout still bounds it.
 	client, ttl, err := r.fetchClient(context.WithoutCancel(ctx), clientID)
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*Error); ok && e.Kind != ErrBusy {
 		// Said, so that whoever fixes the document knows why it still
 		// fails for a while.
 		e.Detail += fmt.Sprintf(" (this answer stands for %s, then the URL is fetched again)", FailureCacheTTL)
@@ -167,7 +180,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 	delete(r.inflight, clientID)
 	if err == nil {
 		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), fetched: r.now()}, r.now())
-	} else {
+	} else if !errors.Is(err, ErrBusy) {
 		r.failures.put(clientID, entry{err: err, expires: r.now().Add(FailureCacheTTL)}, r.now())
 	}
 	r.mu.Unlock()
@@ -338,6 +351,13 @@ func (c *boundedCache) liveTop() (expiry.Item[string], bool) {
 // private_key_jwt with jwks_uri, its keys. It returns how long the client
 // may be cached.
 func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, time.Duration, error) {
+	places := fetches
+	select {
+	case places <- struct{}{}:
+		defer func() { <-places }()
+	default:
+		return nil, 0, &Error{ClientID: clientID, Kind: ErrBusy, Detail: fmt.Sprintf("the IdP is fetching %d documents already, as many as it fetches at once; try again shortly", cap(places))}
+	}
 	fail := func(kind error, format string, args ...any) (*Client, time.Duration, error) {
 		return nil, 0, &Error{ClientID: clientID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
 	}

@@ -267,6 +267,25 @@ func (t *Throttle) Success(username string) {
 	t.mu.Unlock()
 }
 
+// Unchecked reports that an attempt Allow or Wait let through was not
+// checked after all (the IdP had no room to check its password): it no
+// longer counts as being checked, and it is neither a failure nor a
+// success, so that a legitimate user turned away by a busy IdP is not
+// throttled for it.
+func (t *Throttle) Unchecked(username string) {
+	if t.disabled {
+		return
+	}
+	t.mu.Lock()
+	if e := t.entries[username]; e != nil {
+		if e.checking > 0 {
+			e.checking--
+		}
+		e.settle()
+	}
+	t.mu.Unlock()
+}
+
 // Len returns the number of usernames tracked.
 func (t *Throttle) Len() int {
 	t.mu.Lock()
