@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,29 +15,16 @@ import (
 )
 
 // TestREADME_CIShellSnippet runs the README's shell snippet for a CI job
-// ("Testing your client in CI", "In any language: the binary") as printed,
-// on a free port and with the built binary: it must exit 0, stop the IdP
+// ("Testing your client in CI", "In any language: the binary") as printed
+// (port 0), with the built binary: it must exit 0, stop the IdP
 // cleanly, and leave the audit file and the log as JSON lines.
 func TestREADME_CIShellSnippet(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash:", err)
-	}
-	block := readmeShellBlock(t, "In any language: the binary.")
-
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "xaa-idp")
-	if err := os.Symlink(xaaIDPBinary(t), bin); err != nil {
-		t.Fatal(err)
-	}
-	script := strings.ReplaceAll(block, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
-	cmd := exec.Command(bash, "-e", "-c", script)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out, err := runREADMECISnippet(t, dir, func(s string) string { return s })
 	if err != nil {
-		t.Fatalf("the README's CI snippet: %v\n%s\nscript:\n%s", err, out, script)
+		t.Fatalf("the README's CI snippet: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), `"issued_token_type": "urn:ietf:params:oauth:token-type:id-jag"`) {
+	if !strings.Contains(out, `"issued_token_type": "urn:ietf:params:oauth:token-type:id-jag"`) {
 		t.Errorf("the snippet's exchange printed no ID-JAG:\n%s", out)
 	}
 	for _, f := range []string{"state/audit.jsonl", "state/idp.log"} {
@@ -80,8 +66,8 @@ func readmeShellBlock(t *testing.T, title string) string {
 
 // runREADMECISnippet runs the README's CI snippet as a GitHub Actions
 // bash step runs it (set -euo pipefail) in dir, with edit applied to it
-// first, and returns its exit error and output.
-func runREADMECISnippet(t *testing.T, dir string, edit func(string) string) (error, string) {
+// first, and returns its output and exit error.
+func runREADMECISnippet(t *testing.T, dir string, edit func(string) string) (string, error) {
 	t.Helper()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
@@ -92,12 +78,11 @@ func runREADMECISnippet(t *testing.T, dir string, edit func(string) string) (err
 			t.Fatal(err)
 		}
 	}
-	script := readmeShellBlock(t, "In any language: the binary.")
-	script = edit(strings.ReplaceAll(script, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", freePort(t))))
+	script := edit(readmeShellBlock(t, "In any language: the binary."))
 	cmd := exec.Command(bash, "-euo", "pipefail", "-c", script)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
-	return err, string(out)
+	return string(out), err
 }
 
 // An IdP that cannot start (here its state directory is held by an IdP an
@@ -121,7 +106,7 @@ func TestREADME_CIShellSnippet_IdPThatCannotStartFailsTheStep(t *testing.T) {
 		t.Fatalf("the earlier IdP printed no issuer: %v", err)
 	}
 	start := time.Now()
-	err, out := runREADMECISnippet(t, dir, func(s string) string { return s })
+	out, err := runREADMECISnippet(t, dir, func(s string) string { return s })
 	if err == nil {
 		t.Fatalf("the snippet passed with its IdP unable to start:\n%s", out)
 	}
@@ -141,7 +126,7 @@ func TestREADME_CIShellSnippet_IdPThatCannotStartFailsTheStep(t *testing.T) {
 // state directory for the next step.
 func TestREADME_CIShellSnippet_FailingTestStopsTheIdP(t *testing.T) {
 	dir := t.TempDir()
-	err, out := runREADMECISnippet(t, dir, func(s string) string {
+	out, err := runREADMECISnippet(t, dir, func(s string) string {
 		i := strings.Index(s, "# ... your client's tests")
 		if i < 0 {
 			t.Fatalf("the snippet has no line for the client's tests:\n%s", s)
