@@ -170,3 +170,35 @@ func TestLogFormatJSON_WhyItCannotStartIsAJSONRecord(t *testing.T) {
 		}
 	}
 }
+
+// serve says in its log that it stopped cleanly, as demo does: a CI step
+// that stops an IdP another step started cannot wait for its exit status,
+// and its log told a clean stop from a kill by nothing.
+func TestServe_LogSaysItStopped(t *testing.T) {
+	var stderr syncBuffer
+	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("serve printed nothing: %v\n%s", err, &stderr)
+	}
+	go io.Copy(io.Discard, stdout)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, &stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	var last struct{ Level, Msg string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Msg != "stopped" || last.Level != "INFO" {
+		t.Errorf("serve's last log record after SIGTERM is %q, want an INFO record \"stopped\"", lines[len(lines)-1])
+	}
+}

@@ -463,6 +463,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
+	slog.Info("stopped") // as demo: a clean stop, told from a kill
 	return exitOK
 }
 
