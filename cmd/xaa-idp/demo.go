@@ -27,12 +27,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	errOut := flags.logs.errorOutput(stderr)
 	if err := flags.check(); err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitUsage
 	}
 	if err := checkBind(fs, *bind); err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
+		fmt.Fprintln(errOut, "xaa-idp demo:", err)
 		return exitUsage
 	}
 	setGCTarget()
@@ -46,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := r.store.Config()
 	stack, err := demo.Stack(cfg, r.base, r.srv.Now, demo.StateDir(*flags.stateDir))
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
+		fmt.Fprintln(errOut, "xaa-idp demo:", demoConfigError(err, r.store.File()))
 		if _, file := errors.AsType[*iofs.PathError](err); file {
 			return exitFailure
 		}
@@ -57,7 +58,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var tlsConfig *tls.Config
 	if r.ca != nil {
 		if tlsConfig, err = demoTLS(r.ca, stack); err != nil {
-			fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
+			fmt.Fprintln(errOut, "xaa-idp demo:", demoConfigError(err, r.store.File()))
 			return exitUsage
 		}
 	}
@@ -86,10 +87,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				// on one port (demo.Stack).
 				err = &demo.ConfigError{Path: svc.Path, Err: fmt.Errorf("%s %s wants %s, where the IdP listens (--addr %s); give it its own port, or the IdP another --addr",
 					svc.Server, svc.Role, listenAddr, r.ln.Addr())}
-				fmt.Fprintln(stderr, "xaa-idp demo:", demoConfigError(err, r.store.File()))
+				fmt.Fprintln(errOut, "xaa-idp demo:", demoConfigError(err, r.store.File()))
 				return exitUsage
 			}
-			fmt.Fprintf(stderr, "xaa-idp demo: %s %s: %v\n", svc.Server, svc.Role, err)
+			fmt.Fprintf(errOut, "xaa-idp demo: %s %s: %v\n", svc.Server, svc.Role, err)
 			return exitFailure
 		}
 		if tlsConfig != nil {
@@ -126,7 +127,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
-		fmt.Fprintln(stderr, "xaa-idp demo:", err)
+		fmt.Fprintln(errOut, "xaa-idp demo:", err)
 		return exitFailure
 	}
 	slog.Info("stopped") // a log record: with --log-format json, stderr stays JSON lines

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,5 +123,82 @@ func TestEnv_EmptyVariableIsUnset(t *testing.T) {
 	code, stdout, stderr := runBinary(t, "explain", "--user", "alice", "--client", "mcp-client", "--audience", "tracker")
 	if code != 0 || !strings.Contains(stdout, "allowed") {
 		t.Errorf("explain with empty XAA_IDP_* variables: exit %d, stdout %q, stderr %q; want exit 0 and the decision", code, stdout, stderr)
+	}
+}
+
+// With --log-format json, the reason serve or demo cannot start (a port in
+// use, a configuration error) is a JSON record at level ERROR too, not a
+// line of text among the JSON lines: a CI job that parses the log (or
+// jq) met a line that is not JSON exactly when the IdP failed.
+func TestLogFormatJSON_WhyItCannotStartIsAJSONRecord(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("users:\n  - username: alice\n    pasword: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--addr", held.Addr().String()}, "cannot listen on"},
+		{[]string{"demo", "--addr", held.Addr().String(), "--config", minimalConfig(t, "http", freePort(t), freePort(t))}, "cannot listen on"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--config", bad}, "pasword"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--clock", "yesterday"}, "--clock"},
+	} {
+		code, _, stderr := runBinary(t, append(c.args, "--log-format", "json")...)
+		if code == exitOK {
+			t.Errorf("%v: exit 0", c.args)
+			continue
+		}
+		found := false
+		for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			var rec struct{ Level, Msg string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Errorf("%v --log-format json: a stderr line is not JSON: %q", c.args, line)
+				continue
+			}
+			if rec.Level == "ERROR" && strings.Contains(rec.Msg, c.want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%v --log-format json: no ERROR record saying %q:\n%s", c.args, c.want, stderr)
+		}
+	}
+}
+
+// serve says in its log that it stopped cleanly, as demo does: a CI step
+// that stops an IdP another step started cannot wait for its exit status,
+// and its log told a clean stop from a kill by nothing.
+func TestServe_LogSaysItStopped(t *testing.T) {
+	var stderr syncBuffer
+	cmd := exec.Command(xaaIDPBinary(t), "serve", "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("serve printed nothing: %v\n%s", err, &stderr)
+	}
+	go io.Copy(io.Discard, stdout)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, &stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	var last struct{ Level, Msg string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Msg != "stopped" || last.Level != "INFO" {
+		t.Errorf("serve's last log record after SIGTERM is %q, want an INFO record \"stopped\"", lines[len(lines)-1])
 	}
 }

@@ -69,6 +69,26 @@ func (o logOptions) setup(w io.Writer) (restore func(), err error) {
 	return func() { slog.SetDefault(prev) }, nil
 }
 
+// errorOutput is where serve and demo say why they stop (exit 1 or 2)
+// once their flags are read: w, or with --log-format json a writer that
+// makes each message one JSON record at level ERROR, so that stderr stays
+// JSON lines when the IdP fails to start (README, "Operations").
+func (o logOptions) errorOutput(w io.Writer) io.Writer {
+	if _, json, err := o.parse(); err == nil && json {
+		return jsonErrors{slog.New(slog.NewJSONHandler(visibleJSON{w}, nil))}
+	}
+	return w
+}
+
+// jsonErrors logs each Write, one message (a line, or a configuration's
+// problems, a line each), as one ERROR record.
+type jsonErrors struct{ log *slog.Logger }
+
+func (j jsonErrors) Write(p []byte) (int, error) {
+	j.log.Error(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
 // visibleJSON escapes the invisible characters (bidi controls, zero-width
 // characters, C1 controls: jsonstr.Invisible) of the JSON records slog
 // writes, one record a Write, as \uXXXX, as the audit log does: a user

@@ -1,39 +1,30 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
-	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestREADME_CIShellSnippet runs the README's shell snippet for a CI job
-// ("Testing your client in CI", "In any language: the binary") as printed,
-// on a free port and with the built binary: it must exit 0, stop the IdP
+// ("Testing your client in CI", "In any language: the binary") as printed
+// (port 0), with the built binary: it must exit 0, stop the IdP
 // cleanly, and leave the audit file and the log as JSON lines.
 func TestREADME_CIShellSnippet(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash:", err)
-	}
-	block := readmeShellBlock(t, "In any language: the binary.")
-
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "xaa-idp")
-	if err := os.Symlink(xaaIDPBinary(t), bin); err != nil {
-		t.Fatal(err)
-	}
-	script := strings.ReplaceAll(block, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
-	cmd := exec.Command(bash, "-e", "-c", script)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out, err := runREADMECISnippet(t, dir, func(s string) string { return s })
 	if err != nil {
-		t.Fatalf("the README's CI snippet: %v\n%s\nscript:\n%s", err, out, script)
+		t.Fatalf("the README's CI snippet: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), `"issued_token_type": "urn:ietf:params:oauth:token-type:id-jag"`) {
+	if !strings.Contains(out, `"issued_token_type": "urn:ietf:params:oauth:token-type:id-jag"`) {
 		t.Errorf("the snippet's exchange printed no ID-JAG:\n%s", out)
 	}
 	for _, f := range []string{"state/audit.jsonl", "state/idp.log"} {
@@ -71,4 +62,98 @@ func readmeShellBlock(t *testing.T, title string) string {
 	}
 	block, _, _ = strings.Cut(block, "```\n")
 	return block
+}
+
+// runREADMECISnippet runs the README's CI snippet as a GitHub Actions
+// bash step runs it (set -euo pipefail) in dir, with edit applied to it
+// first, and returns its output and exit error.
+func runREADMECISnippet(t *testing.T, dir string, edit func(string) string) (string, error) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash:", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "xaa-idp")); err != nil {
+		if err := os.Symlink(xaaIDPBinary(t), filepath.Join(dir, "xaa-idp")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := edit(readmeShellBlock(t, "In any language: the binary."))
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// An IdP that cannot start (here its state directory is held by an IdP an
+// earlier step left running) fails the README's CI snippet at once, with
+// the IdP's reason in the job's log: the snippet waited 5 s, then its
+// login failed with "nothing answers", the reason hidden in state/idp.log
+// (or, on a fixed port the earlier IdP held, its tests ran against that
+// one).
+func TestREADME_CIShellSnippet_IdPThatCannotStartFailsTheStep(t *testing.T) {
+	dir := t.TempDir()
+	earlier := exec.Command(xaaIDPBinary(t), "serve", "--addr", "127.0.0.1:0", "--state-dir", filepath.Join(dir, "state"))
+	stdout, err := earlier.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := earlier.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { earlier.Process.Kill(); earlier.Wait() })
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatalf("the earlier IdP printed no issuer: %v", err)
+	}
+	start := time.Now()
+	out, err := runREADMECISnippet(t, dir, func(s string) string { return s })
+	if err == nil {
+		t.Fatalf("the snippet passed with its IdP unable to start:\n%s", out)
+	}
+	if !strings.Contains(out, "is in use by another xaa-idp process") {
+		t.Errorf("the step's output does not say why the IdP did not start:\n%s", out)
+	}
+	if strings.Contains(out, "xaa-idp login") || strings.Contains(out, "issued_token_type") {
+		t.Errorf("the snippet ran its client commands after the IdP failed to start:\n%s", out)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the snippet took %v to fail; the IdP exits at once", d)
+	}
+}
+
+// A test of the README's CI snippet that fails ends the step (set -e);
+// the IdP the snippet started must not outlive it, holding its port and
+// state directory for the next step.
+func TestREADME_CIShellSnippet_FailingTestStopsTheIdP(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runREADMECISnippet(t, dir, func(s string) string {
+		i := strings.Index(s, "# ... your client's tests")
+		if i < 0 {
+			t.Fatalf("the snippet has no line for the client's tests:\n%s", s)
+		}
+		return s[:i] + "false # a test fails\n" + s[i:]
+	})
+	if err == nil {
+		t.Fatalf("the snippet passed with a failing test:\n%s", out)
+	}
+	pid, _ := os.ReadFile(filepath.Join(dir, "state", "xaa-idp.lock"))
+	issuer, rerr := os.ReadFile(filepath.Join(dir, "state", "issuer"))
+	if rerr != nil || len(issuer) == 0 {
+		t.Fatalf("no issuer in state/issuer (%v):\n%s", rerr, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(strings.TrimSpace(string(issuer)) + "/healthz")
+		if err != nil {
+			break // stopped
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+			t.Fatalf("the IdP still answers at %s after the step failed", issuer)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

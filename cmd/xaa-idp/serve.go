@@ -99,8 +99,9 @@ func (r *runningIdP) close() {
 // code.
 func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) {
 	r := &runningIdP{}
+	errOut := f.logs.errorOutput(stderr)
 	fail := func(code int, err error) (*runningIdP, int) {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", err)
 		r.close()
 		return nil, code
 	}
@@ -113,7 +114,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		reportRemoved(policy.RemoveTemporaries(*f.config))
 	}
 	if r.store, err = openStore(*f.config, f.httpsDemoURLs); err != nil {
-		fmt.Fprintln(stderr, err) // problems already name file and line
+		fmt.Fprintln(errOut, err) // problems already name file and line
 		r.close()
 		return nil, exitUsage
 	}
@@ -128,7 +129,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 			// A configuration error names the file and line (docs/configuration.md,
 			// "Validation"), as the MCP servers' http URLs are named.
 			line := policy.Line(r.store.Snapshot().YAML(), "issuer") // the document the store read
-			fmt.Fprintf(stderr, "%s:%d: issuer: --tls serves https, but the issuer is %s: write https%s in the configuration, or leave it out to get https://<addr>\n", file, line, iss, iss[len("http"):])
+			fmt.Fprintf(errOut, "%s:%d: issuer: --tls serves https, but the issuer is %s: write https%s in the configuration, or leave it out to get https://<addr>\n", file, line, iss, iss[len("http"):])
 			r.close()
 			return nil, exitUsage
 		}
@@ -429,21 +430,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	errOut := flags.logs.errorOutput(stderr)
 	// Every flag is checked before the profile file is made.
 	if err := flags.check(); err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitUsage
 	}
 	clock, err := newClock(fs, *clockAt, *clockFrozen)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitUsage
 	}
 	setGCTarget()
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
-			fmt.Fprintln(stderr, "xaa-idp: --cpuprofile:", err)
+			fmt.Fprintln(errOut, "xaa-idp: --cpuprofile:", err)
 			return exitFailure // the file system refused it, as for --audit-log
 		}
 		defer stop()
@@ -458,9 +460,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintln(stdout, r.srv.Issuer())
 	slog.Info("serving", "issuer", r.srv.Issuer(), "console", r.srv.Issuer()+"/admin/", "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
 	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
-		fmt.Fprintln(stderr, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
+	slog.Info("stopped") // as demo: a clean stop, told from a kill
 	return exitOK
 }
 
