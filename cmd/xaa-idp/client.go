@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -101,6 +103,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	resource := fs.String("resource", "", "the MCP server's resource URL (with --config and a server id: its first resource)")
 	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
 	decode := fs.Bool("decode", false, "add the decoded ID-JAG's header and claims to the printed response, as its \"decoded\" member")
+	dpopFile := fs.String("dpop-key", "", "send a DPoP proof of the private key in this file (PEM or JWK; created when missing: EC P-256, mode 0600), so that the ID-JAG is bound to it (cnf.jkt); 'xaa-idp dpop-proof --key FILE' makes the proofs to redeem it")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)
 	var scopes listFlag
@@ -162,6 +165,12 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, SubjectToken: *idToken,
 		Audience: aud, Resource: res, Scopes: scopes, HTTPClient: hc,
 	}
+	if *dpopFile != "" {
+		if o.DPoPKey, err = dpopKey(stderr, "exchange", flagRef(fs, "dpop-key"), *dpopFile, true); err != nil {
+			fmt.Fprintln(stderr, "xaa-idp exchange:", err)
+			return exitUsage
+		}
+	}
 	if *refresh != "" {
 		o.SubjectToken, o.SubjectTokenType = *refresh, idpclient.TokenTypeRefresh
 	}
@@ -179,6 +188,9 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return code
 	}
+	if o.DPoPKey != nil {
+		warnUnbound(stderr, resp, o.DPoPKey)
+	}
 	if *decode {
 		// One JSON document, so that jq, JSON.parse and json.tool read
 		// it whole: the response, with the decoded ID-JAG as a member.
@@ -193,6 +205,23 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	printJSON(stdout, resp)
 	return exitOK
+}
+
+// warnUnbound says when the ID-JAG of an exchange with a DPoP proof is not
+// bound to the proof's key: an IdP that ignores DPoP, or the wrong_cnf
+// fault.
+func warnUnbound(stderr io.Writer, resp map[string]any, key crypto.Signer) {
+	jag, _ := resp["access_token"].(string)
+	_, claims, _ := decodeJWT(jag)
+	cnf, _ := claims["cnf"].(map[string]any)
+	got, _ := cnf["jkt"].(string)
+	want, _ := dpop.Thumbprint(key)
+	switch {
+	case got == "":
+		fmt.Fprintf(stderr, "xaa-idp exchange: warning: the ID-JAG has no cnf.jkt: it is not bound to the DPoP key (jkt %s)\n", want)
+	case got != want:
+		fmt.Fprintf(stderr, "xaa-idp exchange: warning: the ID-JAG's cnf.jkt %s is not the DPoP key's %s: no proof of the key redeems it\n", got, want)
+	}
 }
 
 // reportError prints an OAuth error answer as JSON on stdout (scripts parse
