@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -183,6 +184,9 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
 		}
+		if o.DPoPKey != nil {
+			hintDPoPClock(stderr, err)
+		}
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && unknownID != "" {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), *configFile, unknownID)
 		}
@@ -222,6 +226,36 @@ func warnUnbound(stderr io.Writer, resp map[string]any, key crypto.Signer) {
 	case got != want:
 		fmt.Fprintf(stderr, "xaa-idp exchange: warning: the ID-JAG's cnf.jkt %s is not the DPoP key's %s: no proof of the key redeems it\n", got, want)
 	}
+}
+
+// idpNowRE finds the IdP's time in the description of a proof refused for
+// its iat (dpop.Verify).
+var idpNowRE = regexp.MustCompile(`now \(?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\)`)
+
+// hintDPoPClock says when a proof of --dpop-key was refused because the
+// IdP's clock is not this machine's (serve --clock, the admin API's
+// clock): the proof's iat is this machine's time.
+func hintDPoPClock(stderr io.Writer, err error) {
+	var oe *idpclient.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_dpop_proof" {
+		return
+	}
+	m := idpNowRE.FindStringSubmatch(oe.Description)
+	if m == nil {
+		return
+	}
+	idpNow, perr := time.Parse(time.RFC3339, m[1])
+	if perr != nil {
+		return
+	}
+	off, way := idpNow.Sub(time.Now()), "ahead of"
+	if off < 0 {
+		off, way = -off, "behind"
+	}
+	if off < 30*time.Second {
+		return
+	}
+	fmt.Fprintf(stderr, "xaa-idp exchange: the IdP's clock is about %s %s this machine's (serve --clock, PUT /admin/api/clock), and a DPoP proof's iat, this machine's time, must be within 60s of it: put the IdP's clock back, or exchange without --dpop-key\n", off.Round(time.Minute), way)
 }
 
 // reportError prints an OAuth error answer as JSON on stdout (scripts parse

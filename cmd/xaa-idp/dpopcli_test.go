@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
@@ -166,4 +167,18 @@ func p384PEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// TestExchange_DPoPKeyOnAMovedClockSaysWhy: an IdP started with --clock
+// ten minutes ahead refuses the proof exchange --dpop-key makes now, as
+// made too long ago; the CLI says that the IdP's clock is the cause,
+// which the description alone (make a new proof for every request) hides.
+func TestExchange_DPoPKeyOnAMovedClockSaysWhy(t *testing.T) {
+	issuer := startServe(t, "--clock", time.Now().Add(10*time.Minute).UTC().Format(time.RFC3339))
+	_, idToken, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice", "--print", "id_token")
+	code, out, stderr := runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+		"--id-token", strings.TrimSpace(idToken), "--audience", "http://127.0.0.1:8101", "--dpop-key", filepath.Join(t.TempDir(), "k.pem"))
+	if code != exitFailure || !strings.Contains(out, "invalid_dpop_proof") || !strings.Contains(stderr, "the IdP's clock") || !strings.Contains(stderr, "10m") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want invalid_dpop_proof and a hint naming the IdP's clock, 10m off", code, out, stderr)
+	}
 }
