@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
@@ -137,6 +140,8 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 		{"public JWK", write("public.jwk", `{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), "a public JWK"},
 		{"bad JSON", write("bad.jwk", `{"kty":`), "not a JWK"},
 		{"P-384", write("p384.pem", p384PEM(t)), "P-256"},
+		{"symmetric JWK", write("oct.jwk", `{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}`), "a symmetric JWK"},
+		{"JWK Set", write("set.jwk", `{"keys":[]}`), "a JWK Set"},
 		{"directory", dir, "not a regular file"},
 	} {
 		code, out, stderr := runCLI(t, "exchange", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--audience", "https://as.example", "--id-token", "x.y.z", "--dpop-key", c.file)
@@ -180,5 +185,34 @@ func TestExchange_DPoPKeyOnAMovedClockSaysWhy(t *testing.T) {
 		"--id-token", strings.TrimSpace(idToken), "--audience", "http://127.0.0.1:8101", "--dpop-key", filepath.Join(t.TempDir(), "k.pem"))
 	if code != exitFailure || !strings.Contains(out, "invalid_dpop_proof") || !strings.Contains(stderr, "the IdP's clock") || !strings.Contains(stderr, "10m") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want invalid_dpop_proof and a hint naming the IdP's clock, 10m off", code, out, stderr)
+	}
+}
+
+// TestDPoPProof_PrivateJWK: dpop-proof takes a private JWK as well as a
+// PEM key, and its proof is of that key, for the URL and method given; a
+// key file others may read is used, with a warning.
+func TestDPoPProof_PrivateJWK(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(jose.JSONWebKey{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "key.jwk")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "dpop-proof", "--key", file, "--htm", "GET", "--htu", "https://mcp.example/mcp?q=1", "--access-token", "at", "--nonce", "n1")
+	if code != exitOK || !strings.Contains(stderr, "warning") || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("exit %d, stderr %q; want a proof and a warning about the mode", code, stderr)
+	}
+	p, err := dpop.Verify(strings.TrimSpace(out), dpop.Want{Method: "GET", URL: "https://mcp.example/mcp", Now: time.Now(), AccessToken: "at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := dpop.Thumbprint(key); p.JKT != want {
+		t.Errorf("the proof's key %s, the file's %s", p.JKT, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -69,13 +70,14 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.Signer, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		return newDPoPKey(stderr, cmd, path)
+		key, err := newDPoPKey(stderr, cmd, path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+		return key, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %s does not exist; 'xaa-idp exchange --dpop-key %s' creates it", flagName, path, path)
-	}
-	if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s has mode %04o, which others may read; chmod 600 %s\n", cmd, path, fi.Mode().Perm(), path)
 	}
 	key, err := readDPoPKey(path)
 	if err != nil {
@@ -83,6 +85,9 @@ func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.
 	}
 	if _, err := dpop.KeyAlgorithm(key); err != nil {
 		return nil, fmt.Errorf("%s: %s: %v", flagName, path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s has mode %04o, which others may read; chmod 600 %s\n", cmd, path, fi.Mode().Perm(), path)
 	}
 	return key, nil
 }
@@ -97,6 +102,12 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		return signer.ReadPrivateKey(path)
 	}
+	var set struct {
+		Keys json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(data, &set) == nil && set.Keys != nil {
+		return nil, fmt.Errorf("%s: a JWK Set; give the one private JWK, not {\"keys\": [...]}", path)
+	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("%s: not a JWK: %v", path, err)
@@ -106,7 +117,9 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 	}
 	key, ok := jwk.Key.(crypto.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%s: a JWK of kty %T, which cannot sign; use an EC P-256, RSA or OKP Ed25519 key", path, jwk.Key)
+		// A symmetric key (kty oct): RFC 9449 section 4.2 takes
+		// asymmetric keys only.
+		return nil, fmt.Errorf("%s: a symmetric JWK, which cannot make a DPoP proof; use an EC P-256, RSA or OKP Ed25519 private key", path)
 	}
 	return key, nil
 }
