@@ -21,7 +21,8 @@ type Params struct {
 	// Method is the request's method, htm.
 	Method string
 	// URL is the request's URL, htu once query and fragment are dropped
-	// (RFC 9449 section 4.2).
+	// (RFC 9449 section 4.2), and any user:password@, which the request
+	// does not carry.
 	URL string
 	// Nonce is the nonce the server asked for in a DPoP-Nonce header
 	// (RFC 9449 section 8); "" for none.
@@ -76,7 +77,7 @@ func NewProof(key crypto.Signer, p Params) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("htu %q is not an http or https URL", p.URL)
 	}
-	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	if p.Method == "" {
 		return "", fmt.Errorf("no htm: a proof names the request's method")
 	}

@@ -25,7 +25,7 @@ func TestNewProof_Verifies(t *testing.T) {
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	now := time.Now()
 	for _, key := range []crypto.Signer{ec, rsaKey, ed} {
-		proof, err := dpop.NewProof(key, dpop.Params{Method: "GET", URL: "https://mcp.example/mcp?x=1#f", Nonce: "n-1", AccessToken: "at"})
+		proof, err := dpop.NewProof(key, dpop.Params{Method: "GET", URL: "https://u:p@mcp.example/mcp?x=1#f", Nonce: "n-1", AccessToken: "at"})
 		if err != nil {
 			t.Fatalf("%T: %v", key, err)
 		}
