@@ -16,7 +16,11 @@ func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 	srv := idptest.New(t)
 	keys := fetchKeySet(t, srv.Issuer()+"/keys")
 	for _, kind := range []string{"", policy.FaultMissingJTI, policy.FaultWrongCnf, policy.FaultMissingSub} {
-		t.Run(kind, func(t *testing.T) {
+		name := kind
+		if name == "" {
+			name = "sound"
+		}
+		t.Run(name, func(t *testing.T) {
 			if kind != "" {
 				id := srv.InjectFault(policy.Fault{IDJAG: kind, Times: 1})
 				defer srv.RemoveFault(id)
