@@ -10,6 +10,9 @@
 // proof is not replayed (section 11.1), which needs a store: [Proof.ReplayKey]
 // is what to remember, [Proof.ReplayUntil] for how long. Server-provided
 // nonces (section 8) are not supported.
+//
+// NewProof makes a proof: the CLI's `exchange --dpop-key` sends one to the
+// IdP, and `dpop-proof` prints one for the client's own requests.
 package dpop
 
 import (

@@ -652,6 +652,14 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 		}
 		addInjected(ev, []*activeFault{f})
 		ev.Reason += "; injected fault " + f.ID + ": " + f.Describe()
+		// The event names the ID-JAG issued (docs/audit.md), not the
+		// sound one it replaces.
+		switch f.IDJAG {
+		case policy.FaultMissingJTI:
+			ev.JTI = ""
+		case policy.FaultWrongCnf:
+			ev.Details["cnf_jkt"] = faultJKT
+		}
 		return broken, nil
 	}
 	return jag, nil

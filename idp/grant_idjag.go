@@ -320,11 +320,8 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if jkt != "" {
 		claims.Confirmation = &confirmation{JKT: jkt}
 	}
-	jag, serr := s.signer.SignIDJAG(ctx, claims)
-	if serr != nil {
-		slog.Error("cannot sign the ID-JAG", "err", serr)
-		return exchangeResponse{}, errorf("server_error", http.StatusInternalServerError, "signing failed")
-	}
+	// Recorded before signing: an id_jag fault (faultSigner) records
+	// what its broken ID-JAG carries instead, no jti under missing_jti.
 	ev.JTI, ev.ScopeGranted = claims.JTI, claims.Scope
 	if ev.Details == nil {
 		ev.Details = make(map[string]any, 3)
@@ -340,6 +337,15 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		// The key's thumbprint is no secret, and tells an admin which
 		// ID-JAGs only their client's key can redeem.
 		ev.Details["cnf_jkt"] = jkt
+	}
+	jag, serr := s.signer.SignIDJAG(ctx, claims)
+	if serr != nil {
+		slog.Error("cannot sign the ID-JAG", "err", serr)
+		ev.JTI, ev.ScopeGranted = "", "" // none issued
+		for _, k := range []string{"client_id_at_server", "subject_token_type", "cnf_jkt"} {
+			delete(ev.Details, k)
+		}
+		return exchangeResponse{}, errorf("server_error", http.StatusInternalServerError, "signing failed")
 	}
 	return exchangeResponse{
 		IssuedTokenType: tokenTypeIDJAG,

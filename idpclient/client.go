@@ -6,6 +6,7 @@ package idpclient
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
 )
 
 // Metadata is the part of the IdP's discovery document the client uses.
@@ -349,6 +352,9 @@ type ExchangeOptions struct {
 	Resource         string
 	Scopes           []string
 	HTTPClient       *http.Client
+	// DPoPKey, when set, sends a DPoP proof of it (RFC 9449 section 5),
+	// for an ID-JAG bound to the key (cnf.jkt).
+	DPoPKey crypto.Signer
 }
 
 // Token types of RFC 8693 and the ID-JAG draft.
@@ -386,7 +392,15 @@ func Exchange(ctx context.Context, o ExchangeOptions) (Tokens, error) {
 	if o.ClientSecret != "" {
 		form.Set("client_secret", o.ClientSecret)
 	}
-	return post(ctx, client(o.HTTPClient), endpoint, form, nil)
+	var header http.Header
+	if o.DPoPKey != nil {
+		proof, err := dpop.NewProof(o.DPoPKey, dpop.Params{Method: http.MethodPost, URL: endpoint})
+		if err != nil {
+			return nil, fmt.Errorf("DPoP proof: %w", err)
+		}
+		header = http.Header{dpop.Header: {proof}}
+	}
+	return post(ctx, client(o.HTTPClient), endpoint, form, header)
 }
 
 // RefreshOptions describe a refresh token grant (RFC 6749 section 6).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -11,11 +12,13 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/connect"
+	"github.com/xaa-idp/xaa-idp/dpop"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -101,6 +104,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	resource := fs.String("resource", "", "the MCP server's resource URL (with --config and a server id: its first resource)")
 	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
 	decode := fs.Bool("decode", false, "add the decoded ID-JAG's header and claims to the printed response, as its \"decoded\" member")
+	dpopFile := fs.String("dpop-key", "", "send a DPoP proof of the private key in this file (PEM or JWK; created when missing: EC P-256, mode 0600), so that the ID-JAG is bound to it (cnf.jkt); 'xaa-idp dpop-proof --key FILE' makes the proofs to redeem it")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)
 	var scopes listFlag
@@ -161,6 +165,12 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, SubjectToken: *idToken,
 		Audience: aud, Resource: res, Scopes: scopes, HTTPClient: hc,
 	}
+	if *dpopFile != "" {
+		if o.DPoPKey, err = dpopKey(stderr, "exchange", flagRef(fs, "dpop-key"), *dpopFile, true); err != nil {
+			fmt.Fprintln(stderr, "xaa-idp exchange:", err)
+			return exitUsage
+		}
+	}
 	if *refresh != "" {
 		o.SubjectToken, o.SubjectTokenType = *refresh, idpclient.TokenTypeRefresh
 	}
@@ -173,10 +183,16 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
 		}
+		if o.DPoPKey != nil {
+			hintDPoPClock(stderr, err)
+		}
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && unknownID != "" {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), *configFile, unknownID)
 		}
 		return code
+	}
+	if o.DPoPKey != nil {
+		warnUnbound(stderr, resp, o.DPoPKey)
 	}
 	if *decode {
 		// One JSON document, so that jq, JSON.parse and json.tool read
@@ -192,6 +208,53 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	printJSON(stdout, resp)
 	return exitOK
+}
+
+// warnUnbound says when the ID-JAG of an exchange with a DPoP proof is not
+// bound to the proof's key: an IdP that ignores DPoP, or the wrong_cnf
+// fault.
+func warnUnbound(stderr io.Writer, resp map[string]any, key crypto.Signer) {
+	jag, _ := resp["access_token"].(string)
+	_, claims, _ := decodeJWT(jag)
+	cnf, _ := claims["cnf"].(map[string]any)
+	got, _ := cnf["jkt"].(string)
+	want, _ := dpop.Thumbprint(key)
+	switch {
+	case got == "":
+		fmt.Fprintf(stderr, "xaa-idp exchange: warning: the ID-JAG has no cnf.jkt: it is not bound to the DPoP key (jkt %s)\n", want)
+	case got != want:
+		fmt.Fprintf(stderr, "xaa-idp exchange: warning: the ID-JAG's cnf.jkt %s is not the DPoP key's %s: no proof of the key redeems it\n", got, want)
+	}
+}
+
+// idpNowRE finds the IdP's time in the description of a proof refused for
+// its iat (dpop.Verify).
+var idpNowRE = regexp.MustCompile(`now \(?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\)`)
+
+// hintDPoPClock says when a proof of --dpop-key was refused because the
+// IdP's clock is not this machine's (serve --clock, the admin API's
+// clock): the proof's iat is this machine's time.
+func hintDPoPClock(stderr io.Writer, err error) {
+	var oe *idpclient.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_dpop_proof" {
+		return
+	}
+	m := idpNowRE.FindStringSubmatch(oe.Description)
+	if m == nil {
+		return
+	}
+	idpNow, perr := time.Parse(time.RFC3339, m[1])
+	if perr != nil {
+		return
+	}
+	off, way := idpNow.Sub(time.Now()), "ahead of"
+	if off < 0 {
+		off, way = -off, "behind"
+	}
+	if off < 30*time.Second {
+		return
+	}
+	fmt.Fprintf(stderr, "xaa-idp exchange: the IdP's clock is about %s %s this machine's (serve --clock, PUT /admin/api/clock), and a DPoP proof's iat, this machine's time, must be within 60s of it: put the IdP's clock back, or exchange without --dpop-key\n", off.Round(time.Minute), way)
 }
 
 // reportError prints an OAuth error answer as JSON on stdout (scripts parse

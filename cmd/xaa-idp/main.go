@@ -43,6 +43,7 @@ func commands() []command {
 		{"connect", "log in once and connect to every assigned MCP server (zero-touch)", runConnect},
 		{"login", "log a user in without a browser (code + PKCE) and print the tokens", runLogin},
 		{"exchange", "exchange an ID token for an ID-JAG and print it", runExchange},
+		{"dpop-proof", "print a DPoP proof of exchange's --dpop-key, for a request to your own authorization server", runDPoPProof},
 		{"check", "validate a configuration file", runCheck},
 		{"explain", "show the policy decision for a user, client and MCP server", runExplain},
 		{"load", "measure token exchanges per second against a running IdP, beside a floor measured in the same run", runLoad},

@@ -721,6 +721,11 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 	return nil, fmt.Errorf("%s: no PEM block found", path)
 }
 
+// ReadPrivateKey is readPrivateKey for the CLI's DPoP key file
+// (`exchange --dpop-key`), which takes the same PEM files with the same
+// words.
+func ReadPrivateKey(path string) (crypto.Signer, error) { return readPrivateKey(path) }
+
 // maxKeyFileBytes bounds what readKeyPEM reads: a PEM private key is a few
 // KiB (RSA 8192 some 6.5), with room for blocks around it.
 const maxKeyFileBytes = 64 << 10

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/dpop"
+	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/filekind"
+)
+
+// runDPoPProof prints a DPoP proof (RFC 9449 section 4) of the key that
+// `exchange --dpop-key` bound an ID-JAG to, for a request to the client's
+// own authorization server or MCP server: curl sends it as the DPoP header.
+func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("dpop-proof", stdout, stderr)
+	keyFile := fs.String("key", "", "the DPoP key file that exchange --dpop-key created or read (required)")
+	htm := fs.String("htm", "POST", "the request's method")
+	htu := fs.String("htu", "", "the request's URL, such as your authorization server's token endpoint (required; query and fragment are dropped)")
+	nonce := fs.String("nonce", "", "the nonce the server sent in its DPoP-Nonce header (RFC 9449 section 8)")
+	accessToken := fs.String("access-token", "", "the DPoP-bound access token the request carries, whose hash the proof names (ath), for a request to an MCP server")
+	if code, stop := parse(fs, args); stop {
+		return code
+	}
+	if *keyFile == "" || *htu == "" {
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof: --key and --htu are required")
+		return exitUsage
+	}
+	if err := checkHTTPURL(fs, "htu", *htu); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
+		return exitUsage
+	}
+	if *htm == "" {
+		fmt.Fprintf(stderr, "xaa-idp dpop-proof: %s is empty: give the request's method, such as POST\n", flagRef(fs, "htm"))
+		return exitUsage
+	}
+	key, err := dpopKey(stderr, "dpop-proof", flagRef(fs, "key"), *keyFile, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
+		return exitUsage
+	}
+	proof, err := dpop.NewProof(key, dpop.Params{Method: *htm, URL: *htu, Nonce: *nonce, AccessToken: *accessToken})
+	if err != nil {
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, proof)
+	return exitOK
+}
+
+// dpopKey reads the DPoP key file path: a PEM private key (as key_files
+// takes) or a private JWK. With create, a missing file is made: a new
+// EC P-256 key (ES256), PEM, mode 0600. A file others may read is used,
+// with a warning.
+func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.Signer, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		key, err := newDPoPKey(stderr, cmd, path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flagName, err)
+		}
+		return key, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %s does not exist; 'xaa-idp exchange --dpop-key %s' creates it", flagName, path, path)
+	}
+	key, err := readDPoPKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	if _, err := dpop.KeyAlgorithm(key); err != nil {
+		return nil, fmt.Errorf("%s: %s: %v", flagName, path, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s has mode %04o, which others may read; chmod 600 %s\n", cmd, path, fi.Mode().Perm(), path)
+	}
+	return key, nil
+}
+
+// readDPoPKey reads a private JWK (a JSON object), or else a PEM private
+// key.
+func readDPoPKey(path string) (crypto.Signer, error) {
+	data, err := filekind.ReadRegular(path, "a PEM or JWK private key", 64<<10, "64 KiB")
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		return signer.ReadPrivateKey(path)
+	}
+	var set struct {
+		Keys json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(data, &set) == nil && set.Keys != nil {
+		return nil, fmt.Errorf("%s: a JWK Set; give the one private JWK, not {\"keys\": [...]}", path)
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(data); err != nil {
+		return nil, fmt.Errorf("%s: not a JWK: %v", path, err)
+	}
+	if jwk.IsPublic() {
+		return nil, fmt.Errorf("%s: a public JWK; the DPoP key file holds the private key (with \"d\")", path)
+	}
+	key, ok := jwk.Key.(crypto.Signer)
+	if !ok {
+		// A symmetric key (kty oct): RFC 9449 section 4.2 takes
+		// asymmetric keys only.
+		return nil, fmt.Errorf("%s: a symmetric JWK, which cannot make a DPoP proof; use an EC P-256, RSA or OKP Ed25519 private key", path)
+	}
+	return key, nil
+}
+
+// newDPoPKey makes the DPoP key file path: an EC P-256 key, PKCS #8 PEM,
+// mode 0600.
+func newDPoPKey(stderr io.Writer, cmd, path string) (crypto.Signer, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := atomicfile.WritePrivate(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+		return nil, fmt.Errorf("cannot create the DPoP key: %w", err)
+	}
+	jkt, _ := dpop.Thumbprint(key)
+	fmt.Fprintf(stderr, "xaa-idp %s: created the DPoP key %s (ES256, jkt %s)\n", cmd, path, jkt)
+	return key, nil
+}

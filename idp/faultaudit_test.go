@@ -1,0 +1,44 @@
+package idp_test
+
+import (
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idptest"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// TestFaults_AuditRecordsTheIDJAGIssued: the audit event of an exchange
+// answered with a broken ID-JAG names what that ID-JAG carries: no jti
+// under missing_jti (there is none to look for), the key that wrong_cnf
+// binds it to. Until 2026-12-06 they were the sound ID-JAG's.
+func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
+	srv := idptest.New(t)
+	keys := fetchKeySet(t, srv.Issuer()+"/keys")
+	for _, kind := range []string{"", policy.FaultMissingJTI, policy.FaultWrongCnf, policy.FaultMissingSub} {
+		name := kind
+		if name == "" {
+			name = "sound"
+		}
+		t.Run(name, func(t *testing.T) {
+			if kind != "" {
+				id := srv.InjectFault(policy.Fault{IDJAG: kind, Times: 1})
+				defer srv.RemoveFault(id)
+			}
+			_, c := verifyAgainst(t, srv.IDJAG("alice", "tracker"), keys)
+			events := srv.Audit(audit.Filter{Type: audit.TypeTokenExchange, Limit: 1})
+			if len(events) != 1 {
+				t.Fatalf("%d events", len(events))
+			}
+			ev := events[0]
+			if jti, _ := c["jti"].(string); ev.JTI != jti {
+				t.Errorf("event jti %q, the ID-JAG's %q", ev.JTI, jti)
+			}
+			cnf, _ := c["cnf"].(map[string]any)
+			jkt, _ := cnf["jkt"].(string)
+			if got, _ := ev.Details["cnf_jkt"].(string); got != jkt {
+				t.Errorf("event details.cnf_jkt %q, the ID-JAG's cnf.jkt %q", got, jkt)
+			}
+		})
+	}
+}
