@@ -53,8 +53,10 @@ type KeyInfo struct {
 	Alg string `json:"alg"`
 	// Status is "current" (it signs) or "previous" (it only verifies,
 	// until RetireAt).
-	Status   string     `json:"status"`
-	Use      []string   `json:"use,omitempty"` // what a current key signs
+	Status string `json:"status"`
+	// Use is what a current key signs, and what a previous key signed
+	// (absent for a key a start found unused in the state directory).
+	Use      []string   `json:"use,omitempty"`
 	RetireAt *time.Time `json:"retire_at,omitempty"`
 }
 
@@ -86,7 +88,7 @@ func (r *Ring) Keys() []KeyInfo {
 	for _, p := range r.previous {
 		if !p.retired(now, wall) && !r.isCurrent(p.key) {
 			at := p.retireAt.UTC()
-			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", RetireAt: &at})
+			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", Use: p.use, RetireAt: &at})
 		}
 	}
 	return out
@@ -122,11 +124,12 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
 
-	r.mu.RLock()
+	r.mu.Lock()
+	r.noteSigned() // a key Ensure made since has signed ID-JAGs
 	oldIDToken, oldIDJAG := r.idToken, r.idJAG
 	oldOthers := r.sortedOthers()
 	previous := slices.Clone(r.previous)
-	r.mu.RUnlock()
+	r.mu.Unlock()
 	isOld := func(k *Key) bool {
 		return k.id == oldIDToken.id || k.id == oldIDJAG.id || slices.ContainsFunc(oldOthers, func(o *Key) bool { return o.id == k.id })
 	}
@@ -152,7 +155,6 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 			return nil, err
 		}
 		replaced[old] = k
-		previous = append(previous, previousKey{key: old, retireAt: retireAt, clockRetireAt: clockRetireAt})
 		rot := Rotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
 		if old == oldIDToken {
 			rot.Use = append(rot.Use, "id_token")
@@ -160,6 +162,7 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 		if old == oldIDJAG || slices.Contains(oldOthers, old) {
 			rot.Use = append(rot.Use, "id_jag")
 		}
+		previous = append(previous, previousKey{key: old, retireAt: retireAt, clockRetireAt: clockRetireAt, use: slices.Clone(r.signed[old.id])})
 		rotations = append(rotations, rot)
 	}
 	if record != nil {
@@ -197,6 +200,10 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	for _, old := range oldOthers {
 		r.others[old.alg] = replaced[old]
 	}
+	for old := range replaced {
+		delete(r.signed, old.id)
+	}
+	r.noteSigned()
 	r.mu.Unlock()
 	return rotations, nil
 }
@@ -212,7 +219,10 @@ type previousKeyRecord struct {
 	// ClockRetireAt is the retirement on the IdP's clock (absent from
 	// files written before it was kept: RetireAt, read as both).
 	ClockRetireAt *time.Time `json:"clock_retire_at,omitempty"`
-	PEM           string     `json:"pem"` // PKCS #8 private key
+	// Use is what the key signed: "id_token", "id_jag" (absent from files
+	// written before it was kept).
+	Use []string `json:"use,omitempty"`
+	PEM string   `json:"pem"` // PKCS #8 private key
 }
 
 func writePreviousKeys(stateDir string, keys []previousKey) error {
@@ -223,7 +233,7 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 			return err
 		}
 		rec := previousKeyRecord{
-			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(),
+			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(), Use: p.use,
 			PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		}
 		if !p.clockRetireAt.IsZero() {
@@ -267,7 +277,7 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 	}
 	var out []previousKey
 	for _, rec := range doc.Keys {
-		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt}
+		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt, use: rec.Use}
 		if rec.ClockRetireAt != nil {
 			p.clockRetireAt = *rec.ClockRetireAt
 		}
