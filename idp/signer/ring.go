@@ -620,7 +620,7 @@ func Load(o Options) (*Ring, error) {
 		byAlg[alg] = k
 	}
 	if stateDir != "" {
-		prev, err := readPreviousKeys(stateDir, now(), ring.wall())
+		prev, err := readPreviousKeys(stateDir, ring.wall())
 		if err != nil {
 			return nil, err
 		}

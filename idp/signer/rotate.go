@@ -258,9 +258,12 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 // cannot be read.
 const damagedPreviousHint = "the state directory keeps the keys a rotation replaced there, until they retire: restore the file from a backup, or remove it (the tokens signed with those keys then no longer verify)"
 
-// readPreviousKeys loads the previous keys not yet retired at now (the
-// IdP's clock) and wall.
-func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, error) {
+// readPreviousKeys loads the previous keys not yet retired at wall. Those
+// that have retired are removed from the file too: a private key stays in
+// the state directory only while tokens it signed may be alive. One
+// retired on the IdP's clock alone (moved ahead) is kept: it is published
+// again if the clock is moved back, or at a start on the real clock.
+func readPreviousKeys(stateDir string, wall time.Time) ([]previousKey, error) {
 	path := filepath.Join(stateDir, "keys", previousKeysFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -276,12 +279,14 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		return nil, fmt.Errorf("%s: %v; %s", path, err, damagedPreviousHint)
 	}
 	var out []previousKey
+	forgot := false
 	for _, rec := range doc.Keys {
 		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt, use: rec.Use}
 		if rec.ClockRetireAt != nil {
 			p.clockRetireAt = *rec.ClockRetireAt
 		}
-		if p.retired(now, wall) {
+		if !wall.Before(p.retireAt) {
+			forgot = true
 			continue
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
@@ -298,6 +303,11 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		}
 		p.key = k
 		out = append(out, p)
+	}
+	if forgot {
+		if err := writePreviousKeys(stateDir, out); err != nil {
+			slog.Warn("cannot remove the retired signing keys from the state directory", "file", path, "err", err)
+		}
 	}
 	return out, nil
 }
