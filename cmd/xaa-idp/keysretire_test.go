@@ -58,6 +58,31 @@ func verifiesAtJWKS(t *testing.T, issuer, tok string) bool {
 	return false
 }
 
+// waitIDTokenAlg waits until discovery names alg for ID tokens: the IdP
+// has taken a change of the file it watches.
+func waitIDTokenAlg(t *testing.T, issuer, alg string, stderr *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var meta struct {
+			Algs []string `json:"id_token_signing_alg_values_supported"`
+		}
+		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&meta)
+		resp.Body.Close()
+		if slices.Equal(meta.Algs, []string{alg}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the change of id_token_alg to %s was not taken: %v\n%s", alg, meta.Algs, stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func tokenKID(t *testing.T, tok string) string {
 	t.Helper()
 	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
@@ -96,25 +121,7 @@ func TestServe_KeysReplacedByAnAlgorithmChangeOutliveARestart(t *testing.T) {
 	if err := os.WriteFile(file, []byte("signing: {id_token_alg: EdDSA, id_jag_alg: EdDSA}\n"+base), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var meta struct {
-			Algs []string `json:"id_token_signing_alg_values_supported"`
-		}
-		resp, err := http.Get(issuer + "/.well-known/openid-configuration")
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(resp.Body).Decode(&meta)
-		resp.Body.Close()
-		if slices.Equal(meta.Algs, []string{"EdDSA"}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the change of id_token_alg was not taken: %v\n%s", meta.Algs, stderr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitIDTokenAlg(t, issuer, "EdDSA", stderr)
 	if tokenKID(t, login("alice").IDToken()) == idTokenKID {
 		t.Fatal("an ID token after the change is signed with the old key")
 	}
@@ -291,5 +298,34 @@ func TestServe_KeyRotatedOnTopOfKeyFilesOutlivesTheStart(t *testing.T) {
 		if k.KID == tokenKID(t, idJAG) && k.Status != "previous" {
 			t.Errorf("the key rotated in on top of key_files is listed as %+v after the restart, want previous", k)
 		}
+	}
+}
+
+// TestServe_KeyOfAnIDTokenAlgorithmChangedTwiceIsLabelledIDToken: a key
+// made by a change of id_token_alg and retired by the next one signed ID
+// tokens alone, and /admin/api/keys says so (it listed id_jag too, as if
+// it had been made for an MCP server's signing_alg).
+func TestServe_KeyOfAnIDTokenAlgorithmChangedTwiceIsLabelledIDToken(t *testing.T) {
+	file, state := endedFiles(t, "signing: {id_token_alg: RS256, id_jag_alg: ES256}\n"+endedConfig)
+	issuer, _, stderr := startOnAddr(t, file, state, "127.0.0.1:0")
+	for _, alg := range []string{"EdDSA", "RS256"} {
+		if err := os.WriteFile(file, []byte("signing: {id_token_alg: "+alg+", id_jag_alg: ES256}\n"+endedConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitIDTokenAlg(t, issuer, alg, stderr)
+	}
+	var keys keysListing
+	getJSON(t, issuer+"/admin/api/keys", &keys)
+	found := false
+	for _, k := range keys.Keys {
+		if k.Alg == "EdDSA" {
+			found = true
+			if k.Status != "previous" || !slices.Equal(k.Use, []string{"id_token"}) {
+				t.Errorf("the EdDSA key that signed ID tokens between the changes is listed as %+v, want previous, use [id_token]", k)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("/admin/api/keys does not list the EdDSA key that signed ID tokens between the changes: %+v", keys.Keys)
 	}
 }

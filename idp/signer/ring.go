@@ -220,6 +220,12 @@ func (r *Ring) Use(idTokenAlg, idJAGAlg string, algs []string, overlap time.Dura
 	// it found current.
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
+	// What the current keys have signed, before Ensure adds the keys this
+	// change makes to r.others: a key made for idTokenAlg signs no ID-JAG.
+	r.wait()
+	r.mu.Lock()
+	r.noteSigned()
+	r.mu.Unlock()
 	inUse := append([]string{idTokenAlg, idJAGAlg}, algs...)
 	keys := map[string]*Key{}
 	var errs []error
@@ -233,7 +239,6 @@ func (r *Ring) Use(idTokenAlg, idJAGAlg string, algs []string, overlap time.Dura
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.noteSigned() // a key Ensure made since has signed ID-JAGs
 	idToken, idJAG := keys[idTokenAlg], keys[idJAGAlg]
 	if idToken == nil {
 		idToken = r.idToken
