@@ -7,6 +7,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // KeyRotation reports one key that [Server.RotateKeys] replaced.
@@ -18,8 +19,11 @@ type KeyInfo = signer.KeyInfo
 // KeyOverlap is how long a key replaced by a rotation stays in JWKS: the
 // longest lifetime of a token it may have signed (ID token, access token,
 // ID-JAG), plus the clock skew verifiers allow on exp.
-func (s *Server) KeyOverlap() time.Duration {
-	l := s.Config().Lifetimes
+func (s *Server) KeyOverlap() time.Duration { return keyOverlap(s.Config()) }
+
+// keyOverlap is the KeyOverlap of the configuration c.
+func keyOverlap(c *policy.Config) time.Duration {
+	l := c.Lifetimes
 	return max(l.IDToken.D(), l.AccessToken.D(), l.IDJAG.D()) + subjectSkew
 }
 

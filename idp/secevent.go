@@ -21,8 +21,7 @@ func (s *Server) SignSecEvent(claims any) (string, error) {
 // persona's RS256) but whose pushes are wired by the demo rather than by
 // an events_endpoint that check would have asked an ES256 key for.
 func (s *Server) EnsureSecEventKey() error {
-	_, err := s.keys.Ensure("ES256")
-	return err
+	return s.keys.Pin("ES256")
 }
 
 // hooks are the functions registered for one kind of event (OnSessionEnd,

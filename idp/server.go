@@ -206,6 +206,7 @@ func New(opts Options) (*Server, error) {
 		StateDir:   opts.StateDir,
 		CacheDir:   opts.KeyCacheDir,
 		Now:        s.now,
+		Overlap:    keyOverlap(opts.Config),
 		ServerAlgs: serverAlgs(opts.Config),
 	})
 	if err != nil {
@@ -546,7 +547,7 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 // SetConfig swaps the running policy atomically; requests in flight finish
 // with the policy they started with.
 func (s *Server) SetConfig(c *policy.Config) {
-	s.ensureServerKeys(c)
+	s.useKeys(c)
 	old := s.cfg.Swap(c)
 	if old != nil {
 		s.noteGoneUsers(old, c)
@@ -567,24 +568,22 @@ func serverAlgs(c *policy.Config) []string {
 	return algs
 }
 
-// ensureServerKeys makes the keys of a new configuration's signing_alg
-// current and published before it is used, so that no ID-JAG signed with
-// one precedes it in the JWKS (an authorization server that fetched the
-// JWKS once would refuse it). New has the ring make those of the first
-// configuration with the others (signer.Options.ServerAlgs).
-func (s *Server) ensureServerKeys(c *policy.Config) {
-	// signing.id_jag_alg too: a change may name another than the start's.
-	for _, alg := range append(serverAlgs(c), c.Signing.IDJAGAlg) {
-		if _, err := s.keys.Ensure(alg); err != nil {
-			slog.Error("cannot make the signing key of an MCP server's signing_alg", "alg", alg, "err", err)
-		}
+// useKeys makes the keys of a new configuration current before it is
+// used: those of signing.id_token_alg, signing.id_jag_alg and the servers'
+// signing_alg, each published before the first token it signs (an
+// authorization server that fetched the JWKS once would refuse an ID-JAG
+// signed with a key it did not hold). A key that signs none of them any
+// more stays published, and kept in the state directory, until the tokens
+// it signed under either configuration have expired (signer.Ring.Use).
+// New has the ring make those of the first configuration
+// (signer.Options.ServerAlgs).
+func (s *Server) useKeys(c *policy.Config) {
+	overlap := keyOverlap(c)
+	if old := s.Config(); old != nil {
+		overlap = max(overlap, keyOverlap(old))
 	}
-	// signing.id_token_alg: the next ID token has it, its key published
-	// first; the replaced key stays published for the ID tokens it signed.
-	if alg := c.Signing.IDTokenAlg; alg != "" {
-		if err := s.keys.UseIDTokenAlg(alg); err != nil {
-			slog.Error("cannot make the signing key of signing.id_token_alg", "alg", alg, "err", err)
-		}
+	if err := s.keys.Use(c.Signing.IDTokenAlg, c.Signing.IDJAGAlg, serverAlgs(c), overlap); err != nil {
+		slog.Error("cannot make the signing keys of the configuration", "err", err)
 	}
 }
 

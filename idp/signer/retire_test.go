@@ -1,7 +1,10 @@
 package signer
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -92,6 +95,53 @@ func TestRotate_AnAdvancedClockRetiresToo(t *testing.T) {
 	for _, rot := range rotations {
 		if slices.Contains(publishedKIDs(r), rot.OldKID) {
 			t.Errorf("%s still published after the IdP's clock passed the overlap", rot.OldKID)
+		}
+	}
+}
+
+// TestLoad_ForgetsRetiredKeysOnDisk: a previous key keeps its private key
+// in the state directory only until it retires; the first start after
+// that removes it from previous.json, rather than leaving it there until
+// the next rotation. A key retired on the IdP's clock alone (moved ahead)
+// is kept: a start on the real clock publishes it again.
+func TestLoad_ForgetsRetiredKeysOnDisk(t *testing.T) {
+	state := t.TempDir()
+	wall := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	now := wall
+	load := func() *Ring {
+		t.Helper()
+		r, err := Load(Options{IDTokenAlg: "ES256", IDJAGAlg: "EdDSA", StateDir: state,
+			Now: func() time.Time { return now }, Wall: func() time.Time { return wall }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Published() // ready
+		return r
+	}
+	rotations, err := load().Rotate(time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk := func() string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(state, "keys", previousKeysFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	now = now.Add(2 * time.Hour) // the IdP's clock alone
+	load()
+	for _, rot := range rotations {
+		if !strings.Contains(onDisk(), rot.OldKID) {
+			t.Errorf("a start with the IdP's clock moved past the overlap removed %s, which the real clock has not retired", rot.OldKID)
+		}
+	}
+	wall = wall.Add(time.Hour + time.Second)
+	load()
+	for _, rot := range rotations {
+		if strings.Contains(onDisk(), rot.OldKID) {
+			t.Errorf("a start after %s retired keeps it in %s", rot.OldKID, previousKeysFile)
 		}
 	}
 }

@@ -155,6 +155,12 @@ type Ring struct {
 	// servers' ID-JAGs use (their signing_alg), made by Ensure.
 	others map[jose.SignatureAlgorithm]*Key
 	given  []crypto.Signer // Options.KeyFiles, read
+	// pinned are the algorithms whose current key Pin keeps whatever the
+	// configuration names (the demo's key for Security Event Tokens).
+	pinned map[jose.SignatureAlgorithm]bool
+	// signed is what each key (by kid) has signed while current: "id_token",
+	// "id_jag"; a key that retires is listed with it (Keys).
+	signed map[string][]string
 	// cacheDir is Options.CacheDir when the RS256 key is kept there
 	// (cachesKey, and no key file gives one), so that a rotation replaces
 	// it there too; "" otherwise.
@@ -172,6 +178,7 @@ type previousKey struct {
 	key           *Key
 	retireAt      time.Time
 	clockRetireAt time.Time
+	use           []string // what it signed: "id_token", "id_jag"
 }
 
 // retired reports whether p has retired at now, the IdP's clock, and wall.
@@ -198,37 +205,142 @@ func (r *Ring) IDTokenAlg() jose.SignatureAlgorithm {
 	return r.idTokenAlg
 }
 
-// UseIDTokenAlg makes the current key of alg (RS256, ES256 or EdDSA) the
-// one ID tokens are signed with from now on: a change of
-// signing.id_token_alg while running. The key is published (Ensure) by
-// the time it signs; the key it replaces stays published as its
-// algorithm's current key, so that the ID tokens it signed verify.
-func (r *Ring) UseIDTokenAlg(alg string) error {
+// Use makes the keys of a configuration current, a change while running:
+// ID tokens are signed with the key of idTokenAlg from the next one,
+// ID-JAGs with that of idJAGAlg, and the MCP servers' own signing_alg
+// (algs) have theirs; each is published (Ensure) by the time it signs. A
+// key that signs none of them any more retires as a rotation's replaced
+// key does: it stays published for overlap (the longest lifetime of a
+// token it signed) and, with a state directory, is kept there among the
+// previous keys, so that a restart publishes it too; then it leaves the
+// JWKS. An error writing the state directory leaves the key published as
+// long as the IdP runs.
+func (r *Ring) Use(idTokenAlg, idJAGAlg string, algs []string, overlap time.Duration) error {
 	// Not amid a rotation, which would put back a successor of the key
 	// it found current.
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
-	k, err := r.Ensure(alg)
-	if err != nil {
+	// What the current keys have signed, before Ensure adds the keys this
+	// change makes to r.others: a key made for idTokenAlg signs no ID-JAG.
+	r.wait()
+	r.mu.Lock()
+	r.noteSigned()
+	r.mu.Unlock()
+	inUse := append([]string{idTokenAlg, idJAGAlg}, algs...)
+	keys := map[string]*Key{}
+	var errs []error
+	for _, alg := range inUse {
+		k, err := r.Ensure(alg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		keys[alg] = k
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	idToken, idJAG := keys[idTokenAlg], keys[idJAGAlg]
+	if idToken == nil {
+		idToken = r.idToken
+	}
+	if idJAG == nil {
+		idJAG = r.idJAG
+	}
+	others := map[jose.SignatureAlgorithm]*Key{}
+	var retiring []*Key
+	for _, k := range append([]*Key{r.idToken, r.idJAG}, r.sortedOthers()...) {
+		switch {
+		case k == idToken || k == idJAG || slices.Contains(retiring, k):
+		case slices.Contains(inUse, string(k.alg)) || r.pinned[k.alg]:
+			others[k.alg] = k
+		default:
+			retiring = append(retiring, k)
+		}
+	}
+	if len(retiring) > 0 {
+		now, wall := r.now(), r.wall()
+		previous := slices.DeleteFunc(slices.Clone(r.previous), func(p previousKey) bool {
+			return p.retired(now, wall) || slices.ContainsFunc(retiring, func(k *Key) bool { return k.id == p.key.id })
+		})
+		for _, k := range retiring {
+			previous = append(previous, previousKey{key: k, retireAt: wall.Add(overlap), clockRetireAt: now.Add(overlap), use: slices.Clone(r.signed[k.id])})
+		}
+		if r.stateDir != "" {
+			if err := writePreviousKeys(r.stateDir, previous); err != nil {
+				// Published while the IdP runs, as a current key is.
+				for _, k := range retiring {
+					others[k.alg] = k
+				}
+				errs = append(errs, fmt.Errorf("signer: the replaced keys stay published until the next start only: %w", err))
+				retiring = nil
+			}
+		}
+		for _, k := range retiring {
+			if r.stateDir != "" {
+				dropCurrentKeyFile(r.stateDir, k)
+			}
+			delete(r.signed, k.id)
+		}
+		if retiring != nil {
+			r.previous = previous
+		}
+	}
+	r.idToken, r.idTokenAlg = idToken, idToken.alg
+	r.idJAG, r.idJAGAlg = idJAG, idJAG.alg
+	r.others = others
+	r.noteSigned()
+	return errors.Join(errs...)
+}
+
+// Pin makes sure the ring has a current key of alg (Ensure) and keeps one
+// whatever a change of the configuration names (Use): the demo's key for
+// Security Event Tokens.
+func (r *Ring) Pin(alg string) error {
+	if _, err := r.Ensure(alg); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := r.idToken
-	if old == k {
-		return nil
+	if r.pinned == nil {
+		r.pinned = map[jose.SignatureAlgorithm]bool{}
 	}
-	if r.others[k.alg] == k {
-		delete(r.others, k.alg)
-	}
-	if old != r.idJAG {
-		if r.others == nil {
-			r.others = map[jose.SignatureAlgorithm]*Key{}
-		}
-		r.others[old.alg] = old
-	}
-	r.idToken, r.idTokenAlg = k, k.alg
+	r.pinned[jose.SignatureAlgorithm(alg)] = true
 	return nil
+}
+
+// noteSigned adds what each current key signs to r.signed; r.mu is held.
+func (r *Ring) noteSigned() {
+	if r.signed == nil {
+		r.signed = map[string][]string{}
+	}
+	note := func(k *Key, use string) {
+		if !slices.Contains(r.signed[k.id], use) {
+			r.signed[k.id] = append(r.signed[k.id], use)
+		}
+	}
+	note(r.idToken, "id_token")
+	note(r.idJAG, "id_jag")
+	for _, k := range r.others {
+		note(k, "id_jag")
+	}
+}
+
+// dropCurrentKeyFile removes the state directory's current key file of
+// k's algorithm if it holds k, which the previous keys now keep until it
+// retires: a later start that finds the file takes its key for one that
+// signs (or, for an algorithm no longer used, retires it then).
+func dropCurrentKeyFile(stateDir string, k *Key) {
+	path := currentKeyPath(stateDir, string(k.alg))
+	s, err := readPrivateKey(path)
+	if err != nil {
+		return
+	}
+	if held, err := newSigningKey(string(k.alg), s); err != nil || held.id != k.id {
+		return
+	}
+	if err := os.Remove(path); err != nil {
+		slog.Warn("cannot remove the key file of a retired signing key; the next start retires it again", "path", path, "err", err)
+	}
 }
 
 func (r *Ring) idJAGKey() *Key {
@@ -446,6 +558,11 @@ type Options struct {
 	// CI jobs start it often. Keys of the other algorithms are generated
 	// in microseconds and are new on every run.
 	CacheDir string
+	// Overlap, when set with StateDir, is how long a key of the state
+	// directory that this start does not sign with (its algorithm no
+	// longer used, or replaced by a key of KeyFiles) stays published from
+	// this start, for the tokens it signed: the longest token lifetime.
+	Overlap time.Duration
 	// ServerAlgs are the algorithms that only some MCP servers' ID-JAGs
 	// use (their signing_alg): their keys are made with the others, before
 	// the ring is ready, so that JWKS publishes them before the first
@@ -508,11 +625,14 @@ func Load(o Options) (*Ring, error) {
 		byAlg[alg] = k
 	}
 	if stateDir != "" {
-		prev, err := readPreviousKeys(stateDir, now(), ring.wall())
+		prev, err := readPreviousKeys(stateDir, ring.wall())
 		if err != nil {
 			return nil, err
 		}
 		ring.previous = prev
+		if o.Overlap > 0 {
+			ring.retireUnused(algs, o.Overlap) // after ring.given is set
+		}
 	}
 	finish := func() {
 		ring.mu.Lock()
@@ -525,6 +645,7 @@ func Load(o Options) (*Ring, error) {
 				ring.others[jose.SignatureAlgorithm(alg)] = k
 			}
 		}
+		ring.noteSigned()
 		ring.mu.Unlock()
 		close(ring.ready)
 	}
@@ -552,6 +673,53 @@ func Load(o Options) (*Ring, error) {
 		finish()
 	}()
 	return ring, nil
+}
+
+// retireUnused retires, at start, the state directory's keys that this
+// start does not sign with, as Use does for a change while running: those
+// of the algorithms that the configuration no longer uses (inUse; it was
+// changed while the IdP was stopped), and those that a key of key_files
+// replaces (a rotation made on top of them). The tokens they signed may
+// still be alive, so each stays published for overlap from now, among the
+// previous keys.
+func (r *Ring) retireUnused(inUse []string, overlap time.Duration) {
+	now, wall := r.now(), r.wall()
+	previous := r.previous
+	var retiring []*Key
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		var given *Key
+		if i := slices.IndexFunc(r.given, func(s crypto.Signer) bool { return algFits(alg, s) }); i >= 0 {
+			given, _ = newSigningKey(alg, r.given[i])
+		}
+		if slices.Contains(inUse, alg) && given == nil {
+			continue
+		}
+		// A file that cannot be read is left as it is, as before: no
+		// start reads it until its algorithm is used again.
+		s, err := readPrivateKey(currentKeyPath(r.stateDir, alg))
+		if err != nil || !algFits(alg, s) {
+			continue
+		}
+		k, err := newSigningKey(alg, s)
+		if err != nil || given != nil && given.id == k.id {
+			continue
+		}
+		retiring = append(retiring, k)
+		if !slices.ContainsFunc(previous, func(p previousKey) bool { return p.key.id == k.id }) {
+			previous = append(previous, previousKey{key: k, retireAt: wall.Add(overlap), clockRetireAt: now.Add(overlap)})
+		}
+	}
+	if len(retiring) == 0 {
+		return
+	}
+	if err := writePreviousKeys(r.stateDir, previous); err != nil {
+		slog.Warn("cannot keep the state directory's signing keys that this start does not use among the previous keys; the tokens they signed no longer verify", "err", err)
+		return
+	}
+	r.previous = previous
+	for _, k := range retiring {
+		dropCurrentKeyFile(r.stateDir, k)
+	}
 }
 
 // keyFor returns the key for alg from the given keys or the state

@@ -53,8 +53,10 @@ type KeyInfo struct {
 	Alg string `json:"alg"`
 	// Status is "current" (it signs) or "previous" (it only verifies,
 	// until RetireAt).
-	Status   string     `json:"status"`
-	Use      []string   `json:"use,omitempty"` // what a current key signs
+	Status string `json:"status"`
+	// Use is what a current key signs, and what a previous key signed
+	// (absent for a key a start found unused in the state directory).
+	Use      []string   `json:"use,omitempty"`
 	RetireAt *time.Time `json:"retire_at,omitempty"`
 }
 
@@ -86,7 +88,7 @@ func (r *Ring) Keys() []KeyInfo {
 	for _, p := range r.previous {
 		if !p.retired(now, wall) && !r.isCurrent(p.key) {
 			at := p.retireAt.UTC()
-			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", RetireAt: &at})
+			out = append(out, KeyInfo{KID: p.key.id, Alg: string(p.key.alg), Status: "previous", Use: p.use, RetireAt: &at})
 		}
 	}
 	return out
@@ -122,11 +124,12 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	r.rotateMu.Lock()
 	defer r.rotateMu.Unlock()
 
-	r.mu.RLock()
+	r.mu.Lock()
+	r.noteSigned() // a key Ensure made since has signed ID-JAGs
 	oldIDToken, oldIDJAG := r.idToken, r.idJAG
 	oldOthers := r.sortedOthers()
 	previous := slices.Clone(r.previous)
-	r.mu.RUnlock()
+	r.mu.Unlock()
 	isOld := func(k *Key) bool {
 		return k.id == oldIDToken.id || k.id == oldIDJAG.id || slices.ContainsFunc(oldOthers, func(o *Key) bool { return o.id == k.id })
 	}
@@ -152,7 +155,6 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 			return nil, err
 		}
 		replaced[old] = k
-		previous = append(previous, previousKey{key: old, retireAt: retireAt, clockRetireAt: clockRetireAt})
 		rot := Rotation{Alg: string(old.alg), OldKID: old.id, NewKID: k.id, RetireAt: retireAt}
 		if old == oldIDToken {
 			rot.Use = append(rot.Use, "id_token")
@@ -160,6 +162,7 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 		if old == oldIDJAG || slices.Contains(oldOthers, old) {
 			rot.Use = append(rot.Use, "id_jag")
 		}
+		previous = append(previous, previousKey{key: old, retireAt: retireAt, clockRetireAt: clockRetireAt, use: slices.Clone(r.signed[old.id])})
 		rotations = append(rotations, rot)
 	}
 	if record != nil {
@@ -197,6 +200,10 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	for _, old := range oldOthers {
 		r.others[old.alg] = replaced[old]
 	}
+	for old := range replaced {
+		delete(r.signed, old.id)
+	}
+	r.noteSigned()
 	r.mu.Unlock()
 	return rotations, nil
 }
@@ -212,7 +219,10 @@ type previousKeyRecord struct {
 	// ClockRetireAt is the retirement on the IdP's clock (absent from
 	// files written before it was kept: RetireAt, read as both).
 	ClockRetireAt *time.Time `json:"clock_retire_at,omitempty"`
-	PEM           string     `json:"pem"` // PKCS #8 private key
+	// Use is what the key signed: "id_token", "id_jag" (absent from files
+	// written before it was kept).
+	Use []string `json:"use,omitempty"`
+	PEM string   `json:"pem"` // PKCS #8 private key
 }
 
 func writePreviousKeys(stateDir string, keys []previousKey) error {
@@ -223,7 +233,7 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 			return err
 		}
 		rec := previousKeyRecord{
-			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(),
+			KID: p.key.id, Alg: string(p.key.alg), RetireAt: p.retireAt.UTC(), Use: p.use,
 			PEM: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		}
 		if !p.clockRetireAt.IsZero() {
@@ -248,9 +258,12 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 // cannot be read.
 const damagedPreviousHint = "the state directory keeps the keys a rotation replaced there, until they retire: restore the file from a backup, or remove it (the tokens signed with those keys then no longer verify)"
 
-// readPreviousKeys loads the previous keys not yet retired at now (the
-// IdP's clock) and wall.
-func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, error) {
+// readPreviousKeys loads the previous keys not yet retired at wall. Those
+// that have retired are removed from the file too: a private key stays in
+// the state directory only while tokens it signed may be alive. One
+// retired on the IdP's clock alone (moved ahead) is kept: it is published
+// again if the clock is moved back, or at a start on the real clock.
+func readPreviousKeys(stateDir string, wall time.Time) ([]previousKey, error) {
 	path := filepath.Join(stateDir, "keys", previousKeysFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -266,12 +279,14 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		return nil, fmt.Errorf("%s: %v; %s", path, err, damagedPreviousHint)
 	}
 	var out []previousKey
+	forgot := false
 	for _, rec := range doc.Keys {
-		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt}
+		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt, use: rec.Use}
 		if rec.ClockRetireAt != nil {
 			p.clockRetireAt = *rec.ClockRetireAt
 		}
-		if p.retired(now, wall) {
+		if !wall.Before(p.retireAt) {
+			forgot = true
 			continue
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
@@ -288,6 +303,11 @@ func readPreviousKeys(stateDir string, now, wall time.Time) ([]previousKey, erro
 		}
 		p.key = k
 		out = append(out, p)
+	}
+	if forgot {
+		if err := writePreviousKeys(stateDir, out); err != nil {
+			slog.Warn("cannot remove the retired signing keys from the state directory", "file", path, "err", err)
+		}
 	}
 	return out, nil
 }
