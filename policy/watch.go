@@ -152,8 +152,10 @@ func (s *Store) checkFileLocked(force bool) error {
 		return r.Err
 	}
 	s.bad = ""
-	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
+	// The status first: a reader who sees the new configuration finds
+	// the reload in the status too.
 	s.setLastReload(r)
+	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
 	return nil
 }
 
