@@ -104,7 +104,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	resource := fs.String("resource", "", "the MCP server's resource URL (with --config and a server id: its first resource)")
 	configFile := fs.String("config", "", "the IdP's configuration file, to name the MCP server by its id in --audience")
 	decode := fs.Bool("decode", false, "add the decoded ID-JAG's header and claims to the printed response, as its \"decoded\" member")
-	dpopFile := fs.String("dpop-key", "", "send a DPoP proof of the private key in this file (PEM or JWK; created when missing: EC P-256, mode 0600), so that the ID-JAG is bound to it (cnf.jkt); 'xaa-idp dpop-proof --key FILE' makes the proofs to redeem it")
+	dpopFile := fs.String("dpop-key", "", "send a DPoP proof of the private key in this file (PEM or JWK; created when missing: EC P-256, mode 0600), so that the ID-JAG is bound to it (cnf.jkt); 'xaa-idp dpop-proof --dpop-key FILE' makes the proofs to redeem it")
 	caFile := addCAFileFlag(fs)
 	timeout := addTimeoutFlag(fs)
 	var scopes listFlag

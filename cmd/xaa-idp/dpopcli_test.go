@@ -99,7 +99,7 @@ func TestExchange_DPoPKeyBindsAndDPoPProofRedeems(t *testing.T) {
 	}
 	proof := func() string {
 		t.Helper()
-		code, out, stderr := runCLI(t, "dpop-proof", "--key", keyFile, "--htu", asSrv.URL+"/token")
+		code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htu", asSrv.URL+"/token")
 		if code != exitOK || stderr != "" {
 			t.Fatalf("dpop-proof: exit %d, stderr %q", code, stderr)
 		}
@@ -148,13 +148,13 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 		if code != exitUsage || out != "" || !strings.Contains(stderr, "--dpop-key") || !strings.Contains(stderr, c.says) {
 			t.Errorf("exchange, %s: exit %d, stdout %q, stderr %q; want exit %d saying %q", c.name, code, out, stderr, exitUsage, c.says)
 		}
-		code, out, stderr = runCLI(t, "dpop-proof", "--key", c.file, "--htu", "https://as.example/token")
-		if code != exitUsage || out != "" || !strings.Contains(stderr, "--key") || !strings.Contains(stderr, c.says) {
+		code, out, stderr = runCLI(t, "dpop-proof", "--dpop-key", c.file, "--htu", "https://as.example/token")
+		if code != exitUsage || out != "" || !strings.Contains(stderr, "--dpop-key") || !strings.Contains(stderr, c.says) {
 			t.Errorf("dpop-proof, %s: exit %d, stdout %q, stderr %q; want exit %d saying %q", c.name, code, out, stderr, exitUsage, c.says)
 		}
 	}
 	missing := filepath.Join(dir, "missing.pem")
-	code, _, stderr := runCLI(t, "dpop-proof", "--key", missing, "--htu", "https://as.example/token")
+	code, _, stderr := runCLI(t, "dpop-proof", "--dpop-key", missing, "--htu", "https://as.example/token")
 	if _, err := os.Stat(missing); code != exitUsage || !strings.Contains(stderr, "exchange --dpop-key") || err == nil {
 		t.Errorf("dpop-proof, missing key: exit %d, stderr %q, stat %v; want exit %d, no file made, and how to make one", code, stderr, err, exitUsage)
 	}
@@ -204,7 +204,7 @@ func TestDPoPProof_PrivateJWK(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := runCLI(t, "dpop-proof", "--key", file, "--htm", "GET", "--htu", "https://mcp.example/mcp?q=1", "--access-token", "at", "--nonce", "n1")
+	code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", file, "--htm", "GET", "--htu", "https://mcp.example/mcp?q=1", "--access-token", "at", "--nonce", "n1")
 	if code != exitOK || !strings.Contains(stderr, "warning") || !strings.Contains(stderr, "chmod 600") {
 		t.Fatalf("exit %d, stderr %q; want a proof and a warning about the mode", code, stderr)
 	}

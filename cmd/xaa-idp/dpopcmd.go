@@ -29,7 +29,7 @@ import (
 // own authorization server or MCP server: curl sends it as the DPoP header.
 func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("dpop-proof", stdout, stderr)
-	keyFile := fs.String("key", "", "the DPoP key file that exchange --dpop-key created or read (required)")
+	keyFile := fs.String("dpop-key", "", "the DPoP key file that exchange --dpop-key created or read (required)")
 	htm := fs.String("htm", "POST", "the request's method")
 	htu := fs.String("htu", "", "the request's URL, such as your authorization server's token endpoint (required; query and fragment are dropped)")
 	nonce := fs.String("nonce", "", "the nonce the server sent in its DPoP-Nonce header (RFC 9449 section 8)")
@@ -38,7 +38,7 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 		return code
 	}
 	if *keyFile == "" || *htu == "" {
-		fmt.Fprintln(stderr, "xaa-idp dpop-proof: --key and --htu are required")
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof: --dpop-key and --htu are required")
 		return exitUsage
 	}
 	if err := checkHTTPURL(fs, "htu", *htu); err != nil {
@@ -49,7 +49,7 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "xaa-idp dpop-proof: %s is empty: give the request's method, such as POST\n", flagRef(fs, "htm"))
 		return exitUsage
 	}
-	key, err := dpopKey(stderr, "dpop-proof", flagRef(fs, "key"), *keyFile, false)
+	key, err := dpopKey(stderr, "dpop-proof", flagRef(fs, "dpop-key"), *keyFile, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
 		return exitUsage
