@@ -20,7 +20,7 @@ import (
 const AppsClientID = "xaa-idp-apps"
 
 func (s *Server) registerAppsClient() {
-	s.RegisterClient(policy.Client{ClientID: AppsClientID, Name: "My MCP servers", RedirectURIs: []string{s.issuer + pathApps}})
+	s.RegisterClient(policy.Client{ClientID: AppsClientID, Name: "My MCP servers", RedirectURIs: []string{s.issuer + pathApps}}, s.issuer+pathApps)
 }
 
 // appRow is one MCP server on the page.

@@ -328,7 +328,7 @@ func verifyAgainst(t *testing.T, raw string, keys jose.JSONWebKeySet) (jose.Head
 // the administrator out of removing it.
 func TestFaults_ProductClientsAreExempt(t *testing.T) {
 	srv := idptest.New(t)
-	srv.IdP().RegisterClient(policy.Client{ClientID: "console", ClientSecret: "console-secret", RedirectURIs: []string{"http://127.0.0.1/console/callback"}})
+	srv.IdP().RegisterClient(policy.Client{ClientID: "console", ClientSecret: "console-secret", RedirectURIs: []string{"http://127.0.0.1/console/callback"}}, "")
 	srv.InjectFault(policy.Fault{HTTPStatus: http.StatusServiceUnavailable})
 	login := func(clientID, secret string) error {
 		_, err := idpclient.Login(t.Context(), idpclient.LoginOptions{

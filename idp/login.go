@@ -120,13 +120,14 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
 {{else if .Client}}<p class="client">to continue to <strong><bdi>{{.Client}}</bdi></strong></p>{{end}}
 {{if .Error}}<p class="err" role="alert">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
+{{with .Start}}<p><a id="start-again" href="{{.URL}}">Start again at <bdi>{{.Name}}</bdi></a></p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
 <button type="submit" id="continue">Continue as <strong><bdi>{{.Continue}}</bdi></strong></button>
 </form>
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
-<input type="hidden" name="authRequestID" value="{{.ID}}">
+<input type="hidden" name="authRequestID" value="{{.ID}}">{{with .Own}}<input type="hidden" name="client_id" value="{{.}}">{{end}}
 <label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}>
 <button type="submit">Sign in</button>
@@ -160,7 +161,19 @@ type loginView struct {
 	// have the second land on it (double-clickjacking). Without CSS the
 	// form posts as ever.
 	Continue string
+	// Own is the client_id of the product's own client (the console)
+	// whose sign-in this is, posted back with the form, so that the
+	// page saying the request has expired can lead to Start.
+	Own string
+	// Start, on a page saying a sign-in request of the product's own
+	// client is unknown or has expired, is where its sign-in starts
+	// again (Server.RegisterClient): the page links there.
+	Start *startAgain
 }
+
+// startAgain is the link to the page where the sign-in of one of the
+// product's own clients starts.
+type startAgain struct{ URL, Name string }
 
 // pageHeaders are the headers of the IdP's HTML pages: never framed, so
 // that no other site can overlay the login form (clickjacking, RFC 6819
@@ -268,6 +281,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("authRequestID")
 	ar, ok := s.store.authRequests.Get(id)
 	if !ok {
+		// The request names no client any more; the form or the login
+		// URL of the product's own client (the console) does, and only
+		// that one leads anywhere: to its own page, never one a
+		// request names.
+		own := r.Form.Get("client_id")
+		if start := s.startOf(own); start != "" {
+			view := loginView{Start: &startAgain{URL: start, Name: s.client(s.Config(), own).Name}}
+			loginError(w, http.StatusBadRequest, view, "This sign-in request is unknown or has expired (a sign-in waits 10 minutes for its login).")
+			return
+		}
 		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
 		return
 	}
@@ -276,6 +299,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if c := s.client(cfg, ar.ClientID); c != nil {
 		if c.Name != "" {
 			view.Client = c.Name
+		}
+		if s.startOf(ar.ClientID) != "" {
+			view.Own = ar.ClientID
 		}
 	} else if u, err := url.Parse(ar.ClientID); err == nil && cimd.IsURL(ar.ClientID) {
 		view.ClientHost, view.Client = u.Host, ""

@@ -3,6 +3,7 @@ package idp
 import (
 	"encoding/json"
 	"math"
+	"net/url"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -160,6 +161,10 @@ type client struct {
 	// assertion, which checkOPClient verified and took out of the form
 	// op reads (serveWithOP): op has nothing left to check.
 	asserted bool
+	// own: a client of the product's with a page its sign-in starts at
+	// (Server.startOf), which its login URL names, so that the login page
+	// can link there once the request has expired.
+	own bool
 }
 
 var _ op.Client = (*client)(nil)
@@ -192,7 +197,12 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
-func (c *client) LoginURL(id string) string           { return c.path + pathLogin + "?authRequestID=" + id }
+func (c *client) LoginURL(id string) string {
+	if c.own {
+		return c.path + pathLogin + "?authRequestID=" + id + "&client_id=" + url.QueryEscape(c.c.ClientID)
+	}
+	return c.path + pathLogin + "?authRequestID=" + id
+}
 func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
 func (c *client) IDTokenLifetime() time.Duration      { return c.cfg.Lifetimes.IDToken.D() }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {

@@ -105,6 +105,9 @@ type Server struct {
 	// ownClients are clients the product registers for itself
 	// (RegisterClient): client_id → *policy.Client.
 	ownClients sync.Map
+	// ownStarts are where the sign-ins of some of them start:
+	// client_id → URL (RegisterClient, startOf).
+	ownStarts sync.Map
 
 	sessions *ttlMap[string, *ssoSession]
 	subjects *ttlMap[string, *verifiedIDToken] // verified subject ID tokens, by hash
@@ -592,10 +595,23 @@ func (s *Server) useKeys(c *policy.Config) {
 // any other OpenID client. Such a client is not part of the configuration:
 // it is never written back to the file nor shown by the admin API, it wins
 // over a configured client with the same client_id, and it may never use
-// token exchange.
-func (s *Server) RegisterClient(c policy.Client) {
+// token exchange. start, when not "", is the page where the client's
+// sign-in starts (the console's URL): the login page of a sign-in request
+// of the client that has expired links there.
+func (s *Server) RegisterClient(c policy.Client, start string) {
 	c.TokenExchange = false
 	s.ownClients.Store(c.ClientID, &c)
+	if start != "" {
+		s.ownStarts.Store(c.ClientID, start)
+	}
+}
+
+// startOf is where a sign-in of the product's own client id starts again
+// (RegisterClient), "" for any other client_id.
+func (s *Server) startOf(id string) string {
+	start, _ := s.ownStarts.Load(id)
+	u, _ := start.(string)
+	return u
 }
 
 // client returns the client with this client_id for logins and the code

@@ -622,7 +622,7 @@ func (st *storage) GetClientByClientID(ctx context.Context, id string) (op.Clien
 		return nil, oidc.ErrInvalidClient().WithDescription("client_id %q is not registered at this IdP", audit.Truncate(id))
 	}
 	asserted, _ := ctx.Value(assertedKey).(string)
-	return &client{c: c, cfg: cfg, path: st.srv.path, asserted: asserted == id}, nil
+	return &client{c: c, cfg: cfg, path: st.srv.path, asserted: asserted == id, own: st.srv.startOf(id) != ""}, nil
 }
 
 // AuthorizeClientIDSecret implements op.OPStorage, in constant time.

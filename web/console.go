@@ -51,8 +51,9 @@ type IdP interface {
 	// redirect and cookie of it starts there.
 	Path() string
 	// RegisterClient registers the console's own OpenID client, which is
-	// not part of the configuration.
-	RegisterClient(c policy.Client)
+	// not part of the configuration; start is the console's URL, where
+	// the login page of an expired sign-in leads to start again.
+	RegisterClient(c policy.Client, start string)
 	// LoginEnded reports whether the login of sub in the SSO session sid
 	// at authTime ended when its user was disabled or removed, though the
 	// user is active again.
@@ -156,7 +157,7 @@ func New(o Options) *Console {
 		Name:         "xaa-idp admin console",
 		ClientSecret: c.secret,
 		RedirectURIs: []string{c.redirect, c.signedOut},
-	})
+	}, o.IdP.Issuer()+"/admin/")
 
 	// Random keys per process: a restart signs every admin out, which is
 	// the right trade for a mock IdP that keeps no state of its own. The

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServers_UnreadableValueIsSaidAtItsField: a login age or an expiry
@@ -151,5 +152,51 @@ func TestServers_UnknownNameIsSaidAtItsField(t *testing.T) {
 		if strings.Contains(refusal, "mcp_servers[") || strings.Contains(refusal, "line ") {
 			t.Errorf("the refusal names the file's path or line, not the editor's row:\n%s", refusal)
 		}
+	}
+}
+
+// TestServers_PastExpiryIsSaidAtItsField: an expiry typed that has passed
+// on the IdP's clock is refused at its field: saved, the entry would match
+// nobody from the start (the row then said "expired", and nothing else
+// did). An entry that has expired already keeps its expiry when another
+// row is saved: the admin API accepts it, and so does the console.
+func TestServers_PastExpiryIsSaidAtItsField(t *testing.T) {
+	p, b := signedIn(t)
+	_, token, etag := openServer(t, b, "tracker")
+	now := p.IdP.Now()
+	past := now.Add(-time.Hour).UTC().Format(time.RFC3339)
+	before := p.Store.Version()
+	form := assignSales(token, etag)
+	form.Set("a1.expires", past)
+	resp, page := b.post("/admin/servers/tracker/access", form)
+	if resp.StatusCode != http.StatusBadRequest || p.Store.Version() != before {
+		t.Fatalf("an expiry in the past: %d, changed %v\n%s", resp.StatusCode, p.Store.Version() != before, page)
+	}
+	input := regexp.MustCompile(`<input [^>]*name="a1.expires"[^>]*>`).FindString(page)
+	if !strings.Contains(input, `value="`+past+`"`) || !strings.Contains(input, `aria-invalid="true"`) {
+		t.Fatalf("the past expiry is not shown again marked invalid: %s", input)
+	}
+	desc := regexp.MustCompile(`id="a1.expires-error"[^>]*>([^<]*)<`).FindStringSubmatch(page)
+	if desc == nil || !strings.Contains(desc[1], "in the past") {
+		t.Errorf("the past expiry's field says %v", desc)
+	}
+
+	// Saved while still in the future, then passed: saving another row
+	// keeps the expired entry as it is.
+	form.Set("a1.expires", now.Add(time.Hour).UTC().Format(time.RFC3339))
+	if resp, page := b.post("/admin/servers/tracker/access", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Assignments saved") {
+		t.Fatalf("a future expiry: %d\n%s", resp.StatusCode, page)
+	}
+	p.IdP.Clock().Set(now.Add(2 * time.Hour))
+	page, token, etag = openServer(t, b, "tracker")
+	expires := regexp.MustCompile(`name="a1.expires" value="([^"]+)"`).FindStringSubmatch(page)
+	if expires == nil {
+		t.Fatalf("no expiry on row 2:\n%s", page)
+	}
+	form = assignSales(token, etag)
+	form.Set("a1.expires", expires[1])
+	form.Set("a0.scopes", "issues.read")
+	if resp, page := b.post("/admin/servers/tracker/access", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Assignments saved") {
+		t.Fatalf("saving beside an entry expired since: %d\n%s", resp.StatusCode, page)
 	}
 }

@@ -59,6 +59,9 @@ type accessEntry struct {
 	Clients    []string `json:"clients,omitempty"`
 	MaxAuthAge string   `json:"max_auth_age,omitempty"`
 	Expires    string   `json:"expires,omitempty"` // RFC 3339; docs/configuration.md, "Time-bound access"
+	// row is the entry's row in the editor's form (its index among the
+	// entries of the version the page showed); not sent.
+	row int
 }
 
 // denyEntry is one exception: the body of PUT .../deny is a list of them.
@@ -298,6 +301,7 @@ func accessFromForm(r *http.Request) []accessEntry {
 			Clients:    r.PostForm[p+"clients"],
 			MaxAuthAge: strings.TrimSpace(r.PostFormValue(p + "max_auth_age")),
 			Expires:    strings.TrimSpace(r.PostFormValue(p + "expires")),
+			row:        i,
 		}
 		if len(e.Groups) == 0 && len(e.Users) == 0 && len(e.Scopes) == 0 && len(e.Clients) == 0 && e.MaxAuthAge == "" && e.Expires == "" {
 			continue
@@ -363,6 +367,28 @@ func unreadableValues(entries []accessEntry) []unreadable {
 	return out
 }
 
+// pastExpiries are the expiries of entries that have passed on the IdP's
+// clock (now), and were not the expiry of the same row before (current,
+// the server's entries): saved, the entry would match nobody from the
+// start. The admin API takes them, as the file may hold entries that have
+// expired; an entry that has expired since keeps its expiry when another
+// row is saved.
+func pastExpiries(entries []accessEntry, current []policy.Access, now time.Time) []unreadable {
+	var out []unreadable
+	for j, e := range entries {
+		t, err := policy.ParseTimestamp(e.Expires)
+		if e.Expires == "" || err != nil || now.Before(t.T()) {
+			continue
+		}
+		if e.row < len(current) && current[e.row].Expires.T().Equal(t.T()) {
+			continue
+		}
+		out = append(out, unreadable{fmt.Sprintf("a%d.expires", j), "Expires",
+			fmt.Sprintf("%q is in the past (the IdP's clock reads %s): the entry would match nobody. Give a later time, or leave the field empty for access that does not expire", e.Expires, now.UTC().Format(time.RFC3339)), j + 1})
+	}
+	return out
+}
+
 // hasRowCount reports whether the editor's form carries its row count n,
 // and otherwise answers 400: a form without it is not this console's
 // page's, and reading it as no rows would save an empty list.
@@ -381,7 +407,15 @@ func (c *Console) saveAccess(w http.ResponseWriter, r *http.Request, v *viewer) 
 	}
 	entries := accessFromForm(r)
 	keep := func(view *serverView) { view.Access = entries }
-	if bad := unreadableValues(entries); len(bad) > 0 {
+	bad := unreadableValues(entries)
+	if len(bad) == 0 {
+		var current []policy.Access
+		if s := c.adminAPI.Config().Server(r.PathValue("id")); s != nil {
+			current = s.Access
+		}
+		bad = pastExpiries(entries, current, c.adminAPI.Now())
+	}
+	if len(bad) > 0 {
 		c.refuseUnreadable(w, r, v, bad, keep)
 		return
 	}
@@ -401,7 +435,7 @@ func (c *Console) refuseUnreadable(w http.ResponseWriter, r *http.Request, v *vi
 	for _, u := range bad {
 		view.Invalid[u.Field] = u.Reason
 	}
-	view.Refusal = "Not saved: " + strconv.Itoa(len(bad)) + " value(s) below cannot be read."
+	view.Refusal = "Not saved: " + strconv.Itoa(len(bad)) + " value(s) below cannot be saved as they are."
 	c.show(w, r, v, http.StatusBadRequest, "server.html", view.Server.Label(), "servers", view, "", "")
 }
 
