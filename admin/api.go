@@ -681,13 +681,14 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 		aud = s.Issuer
 	}
 	e := cfg.Explain(policy.Request{
-		Username: q.Get("user"),
-		ClientID: q.Get("client"),
-		Audience: aud,
-		Resource: q.Get("resource"),
-		Scopes:   scopes,
-		AuthTime: authTime,
-		Now:      now,
+		Username:  q.Get("user"),
+		ClientID:  q.Get("client"),
+		Audience:  aud,
+		Resource:  q.Get("resource"),
+		Scopes:    scopes,
+		AuthTime:  authTime,
+		Now:       now,
+		IdPIssuer: a.idp.Issuer(),
 	})
 	writeAPI(w, http.StatusOK, e)
 }

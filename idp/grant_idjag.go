@@ -2,7 +2,6 @@ package idp
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -224,27 +223,17 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 
 	now := s.now()
 	d := cfg.Decide(policy.Request{
-		Username: username,
-		Subject:  subj.Sub,
-		ClientID: c.ClientID,
-		Client:   c,
-		Audience: form.Get("audience"),
-		Resource: form.Get("resource"),
-		Scopes:   strings.Fields(form.Get("scope")),
-		AuthTime: subj.AuthTime,
-		Now:      now,
+		Username:  username,
+		Subject:   subj.Sub,
+		ClientID:  c.ClientID,
+		Client:    c,
+		Audience:  form.Get("audience"),
+		Resource:  form.Get("resource"),
+		Scopes:    strings.Fields(form.Get("scope")),
+		AuthTime:  subj.AuthTime,
+		Now:       now,
+		IdPIssuer: s.issuer,
 	})
-	if d.Allowed && urimatch.Same(d.Server.Issuer, s.issuer) {
-		// The configuration names this IdP as the server's authorization
-		// server (check says so when the file has issuer:; --addr and
-		// --issuer it cannot know): an ID-JAG whose aud is the IdP is
-		// redeemed nowhere, as the IdP serves no JWT bearer grant.
-		// No User: an error in the configuration, audited as one, as an
-		// unknown audience is.
-		d.Allowed, d.Error, d.User, d.Rule = false, policy.ErrInvalidTarget, nil, ""
-		d.Description = fmt.Sprintf("audience %q is the IdP's own issuer: an ID-JAG is redeemed at the MCP server's authorization server, never at the IdP; the configuration of %s names the IdP as its issuer", form.Get("audience"), d.Server.Label())
-		d.Reason = fmt.Sprintf("server %s's issuer %s is the IdP's own issuer", d.Server.ID, d.Server.Issuer)
-	}
 	if d.Allowed && !waited && s.awaitRevocationSecond(r.Context(), subj.Sub, d.Server.Issuer, now) {
 		// Everything again in the next second: the user's standing may
 		// have changed while it waited.
