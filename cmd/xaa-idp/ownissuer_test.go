@@ -44,3 +44,34 @@ mcp_servers:
 		})
 	}
 }
+
+// TestServe_WarnsOfAnMCPServerAtTheIdPsIssuer: with the issuer from
+// --issuer (or --addr), which check cannot know, an MCP server whose
+// issuer is the IdP's own passed check and met invalid_target only at
+// the first exchange. serve now says so at start.
+func TestServe_WarnsOfAnMCPServerAtTheIdPsIssuer(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	config := `users: [{username: ann, password: ann}]
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: notes
+    issuer: https://idp.example.com/
+    resources: [http://127.0.0.1:20202/mcp]
+    scopes: [notes.read]
+    clients: {app: app}
+    access: [{users: [ann], scopes: [notes.read]}]
+`
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := serveWithLogs(t, "--config", file, "--issuer", "https://idp.example.com")
+	logs := stop()
+	if !strings.Contains(logs, "MCP server notes: its issuer https://idp.example.com/ is this IdP's issuer") {
+		t.Errorf("serve did not warn of the MCP server at its own issuer:\n%s", logs)
+	}
+	_, stop = serveWithLogs(t, "--config", file, "--issuer", "https://other.example.com")
+	if logs := stop(); strings.Contains(logs, "is this IdP's issuer") {
+		t.Errorf("serve warned with another issuer:\n%s", logs)
+	}
+}
