@@ -736,13 +736,14 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	// `xaa-idp explain --audience` and the console's form take it.
 	aud, _, _ := cfg.ExplainAudience(q.Get("audience"))
 	e := cfg.Explain(policy.Request{
-		Username: q.Get("user"),
-		ClientID: q.Get("client"),
-		Audience: aud,
-		Resource: q.Get("resource"),
-		Scopes:   scopes,
-		AuthTime: authTime,
-		Now:      now,
+		Username:  q.Get("user"),
+		ClientID:  q.Get("client"),
+		Audience:  aud,
+		Resource:  q.Get("resource"),
+		Scopes:    scopes,
+		AuthTime:  authTime,
+		Now:       now,
+		IdPIssuer: a.idp.Issuer(),
 	})
 	writeAPI(w, http.StatusOK, e)
 }

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
 // Options describe one zero-touch connection run.
@@ -149,7 +150,12 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 		res.Err = err
 		return res, nil
 	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, nil)
+	// The capabilities declare the extension this client speaks (the
+	// demo MCP servers declare it too), and nothing else: connect serves
+	// no roots, which the SDK's default capabilities claim.
+	caps := &mcp.ClientCapabilities{}
+	caps.AddExtension(mcpserver.ExtensionEMA, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, &mcp.ClientOptions{Capabilities: caps})
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
 	if err != nil {
 		res.Err = cleanError(err)

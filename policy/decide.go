@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // Request is a token exchange for an ID-JAG, reduced to what policy needs.
@@ -25,6 +27,11 @@ type Request struct {
 	Scopes   []string  // empty = not given
 	AuthTime time.Time // when the user logged in; zero when unknown
 	Now      time.Time // zero = time.Now()
+	// IdPIssuer is the issuer of the IdP deciding: a server whose issuer
+	// it is gets invalid_target, as the IdP redeems no ID-JAG (an ID-JAG
+	// for it could be used nowhere). "": not checked (the file's issuer:,
+	// which check compares, or none).
+	IdPIssuer string
 }
 
 // Decision is the outcome of Decide: everything the IdP needs to answer the
@@ -170,6 +177,12 @@ func (c *Config) Decide(r Request) Decision {
 		return refuse(ErrInvalidTarget,
 			fmt.Sprintf("unknown audience %q: use the issuer URL of an MCP server's authorization server registered at this IdP", r.Audience),
 			fmt.Sprintf("audience %s is not the issuer or an alias of any MCP server", r.Audience))
+	}
+
+	if r.IdPIssuer != "" && urimatch.Same(s.Issuer, r.IdPIssuer) {
+		return refuse(ErrInvalidTarget,
+			fmt.Sprintf("audience %q is the IdP's own issuer: an ID-JAG is redeemed at the MCP server's authorization server, never at the IdP; the configuration of %s names the IdP as its issuer", r.Audience, serverLabel(s)),
+			fmt.Sprintf("server %s's issuer %s is the IdP's own issuer", s.ID, s.Issuer))
 	}
 
 	// The IdP checks that audience and resource belong together (EMA

@@ -498,6 +498,7 @@ func (v *validator) serverList() {
 		if v.required(path+".issuer", s.Issuer, "the issuer URL of the server's authorization server") {
 			if v.httpURL(path+".issuer", s.Issuer) {
 				v.claim(audiences, path, path+".issuer", s.Issuer, "audience")
+				v.notOwnIssuer(path+".issuer", s.Issuer)
 			}
 		}
 		for j, a := range s.Aliases {
@@ -507,6 +508,7 @@ func (v *validator) serverList() {
 				continue
 			}
 			v.claim(audiences, path, p, a, "audience")
+			v.notOwnIssuer(p, a)
 		}
 		v.noRepeats(path+".aliases", s.Aliases)
 		for j, r := range s.Resources {
@@ -556,6 +558,19 @@ func (v *validator) serverList() {
 		for j, d := range s.Deny {
 			v.deny(fmt.Sprintf("%s.deny[%d]", path, j), d)
 		}
+	}
+}
+
+// notOwnIssuer refuses an MCP server's issuer or alias that names the
+// IdP itself (the file's issuer:), as ConductorOne refuses "your own
+// tenant URL": the exchange would mint ID-JAGs whose aud is the IdP, and
+// the IdP redeems none (it serves no JWT bearer grant; an ID-JAG is never
+// redeemed at the IdP that issued it), nor can another authorization
+// server have its issuer. An issuer from --issuer or --addr is not known
+// here: the exchange refuses such an audience as well (invalid_target).
+func (v *validator) notOwnIssuer(path, s string) {
+	if own := v.cfg.Issuer; own != "" && urimatch.Same(own, s) {
+		v.at(path, "%q is the IdP's own issuer (issuer: %s): its ID-JAGs would name the IdP as aud, and the IdP redeems no ID-JAG; give the issuer of the MCP server's own authorization server", s, own)
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
@@ -180,6 +181,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		}
 	}
 	r.base = strings.TrimSuffix(iss, "/")
+	warnOwnIssuerServers(cfg, r.base)
 	if len(cfg.Tenants) > 0 {
 		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
 	}
@@ -365,6 +367,26 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 	fix.Host = net.JoinHostPort(host, bound)
 	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give --issuer %s, or leave the issuer out to get the address bound",
 		from, iss, a, port, fix.String()))
+}
+
+// warnOwnIssuerServers says at start which MCP servers name the IdP (or
+// their tenant) as their authorization server: with the issuer from
+// --issuer or --addr, check could not tell, and every exchange for them is
+// invalid_target (policy.Request.IdPIssuer).
+func warnOwnIssuerServers(cfg *policy.Config, base string) {
+	warn := func(c *policy.Config, iss string) {
+		for _, s := range c.MCPServers {
+			if urimatch.Same(s.Issuer, iss) {
+				slog.Warn(fmt.Sprintf("MCP server %s: its issuer %s is this IdP's issuer, and the IdP redeems no ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, s.Issuer))
+			}
+		}
+	}
+	if len(cfg.Tenants) == 0 {
+		warn(cfg, base)
+	}
+	for _, t := range cfg.Tenants {
+		warn(t, base+t.Path)
+	}
 }
 
 // defaultIssuerNamed is defaultIssuer with the host name host for the

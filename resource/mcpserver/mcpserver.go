@@ -86,6 +86,7 @@ type mcpServer struct {
 	altURL      string   // the resource at altPath: a DPoP proof's htu there
 	prmPaths    []string // where the metadata is served
 	prmURL      string   // absolute URL of the metadata, for challenges
+	scope       string   // a 401 challenge's scope: the scopes_supported
 	verifier    TokenVerifier
 	now         func() time.Time // judges DPoP proofs' iat
 	proofs      *replay.Cache    // DPoP proof jti, per key
@@ -146,6 +147,7 @@ func New(cfg Config) (http.Handler, error) {
 		// path; the bare form serves clients that only try the origin.
 		prmPaths: []string{prmWellKnown + path, prmWellKnown},
 		prmURL:   u.Scheme + "://" + u.Host + prmWellKnown + path,
+		scope:    strings.Join(cfg.Scopes, " "),
 		prm: auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 			Resource:               cfg.Resource,
 			AuthorizationServers:   []string{cfg.AuthServerIssuer},
@@ -410,12 +412,19 @@ func (s *mcpServer) checkSenderConstraint(r *http.Request, htu, scheme, token st
 // 9728 §5.1 resource_metadata parameter that lets MCP clients find the
 // authorization server.
 func (s *mcpServer) challenge(w http.ResponseWriter, status int, scheme, code, description string) {
+	// MCP authorization, "Scope Selection Strategy": a 401 SHOULD name
+	// the scopes to ask for (RFC 6750 §3), which clients take before
+	// scopes_supported; these are the same.
+	scope := ""
+	if status == http.StatusUnauthorized {
+		scope = s.scope
+	}
 	if code == "" {
 		// No authentication information: RFC 6750 §3 says the challenge SHOULD NOT carry
 		// error information. The body still tells a person what is missing.
-		s.setChallenge(w, scheme, "", "", "")
+		s.setChallenge(w, scheme, "", scope, "")
 	} else {
-		s.setChallenge(w, scheme, code, "", description)
+		s.setChallenge(w, scheme, code, scope, description)
 	}
 	body := errorBody{code, description}
 	if body.Error == "" {

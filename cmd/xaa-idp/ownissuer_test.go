@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCheck_RefusesTheIdPsOwnIssuerAsAnMCPServer: an MCP server whose
+// authorization server is the IdP itself (its issuer, or an alias, the
+// IdP's issuer) passed check, and every exchange for it got an ID-JAG
+// whose aud is the IdP: the IdP does not take the JWT bearer grant, and
+// no other authorization server has that issuer, so the ID-JAG could be
+// redeemed nowhere (ConductorOne refuses such a server: "the audience
+// must not be your own tenant URL"). check now says so at the line.
+func TestCheck_RefusesTheIdPsOwnIssuerAsAnMCPServer(t *testing.T) {
+	for _, c := range []struct{ name, server, line string }{
+		{"issuer", "    issuer: http://127.0.0.1:20201\n", ":8: mcp_servers[0].issuer: "},
+		{"issuer with a trailing slash", "    issuer: http://127.0.0.1:20201/\n", ":8: mcp_servers[0].issuer: "},
+		{"alias", "    issuer: http://127.0.0.1:20203\n    aliases: [HTTP://127.0.0.1:20201]\n", ":9: mcp_servers[0].aliases[0]: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "idp.yaml")
+			config := `issuer: http://127.0.0.1:20201
+users: [{username: ann, password: ann}]
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: notes
+    resources: [http://127.0.0.1:20202/mcp]
+` + c.server + `    scopes: [notes.read]
+    clients: {app: app}
+    access: [{users: [ann], scopes: [notes.read]}]
+`
+			if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runCLI(t, "check", "--config", file)
+			want := file + c.line
+			if code != exitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, "the IdP's own issuer") {
+				t.Errorf("check: exit %d\nstdout %s\nstderr %s\nwant exit 2 and %q... the IdP's own issuer", code, stdout, stderr, want)
+			}
+		})
+	}
+}
+
+// TestServe_WarnsOfAnMCPServerAtTheIdPsIssuer: with the issuer from
+// --issuer (or --addr), which check cannot know, an MCP server whose
+// issuer is the IdP's own passed check and met invalid_target only at
+// the first exchange. serve now says so at start.
+func TestServe_WarnsOfAnMCPServerAtTheIdPsIssuer(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	config := `users: [{username: ann, password: ann}]
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: notes
+    issuer: https://idp.example.com/
+    resources: [http://127.0.0.1:20202/mcp]
+    scopes: [notes.read]
+    clients: {app: app}
+    access: [{users: [ann], scopes: [notes.read]}]
+`
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := serveWithLogs(t, "--config", file, "--issuer", "https://idp.example.com")
+	logs := stop()
+	if !strings.Contains(logs, "MCP server notes: its issuer https://idp.example.com/ is this IdP's issuer") {
+		t.Errorf("serve did not warn of the MCP server at its own issuer:\n%s", logs)
+	}
+	_, stop = serveWithLogs(t, "--config", file, "--issuer", "https://other.example.com")
+	if logs := stop(); strings.Contains(logs, "is this IdP's issuer") {
+		t.Errorf("serve warned with another issuer:\n%s", logs)
+	}
+}
