@@ -82,3 +82,22 @@ func BenchmarkAppendMemorySubscribed(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendMemoryLogged is BenchmarkAppendMemory with serve's log of audit events at info
+// subscribed: it skips allowed exchanges (benchEvent) before decoding them, so its allocs/op must
+// be BenchmarkAppendMemory's.
+func BenchmarkAppendMemoryLogged(b *testing.B) {
+	l := openLog(b, audit.Options{})
+	events, cancel := l.SubscribeSkipping(4096, audit.Skip{Type: audit.TypeTokenExchange, Outcome: audit.Allowed})
+	defer cancel()
+	go func() {
+		for range events {
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.Append(benchEvent); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

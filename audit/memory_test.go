@@ -93,7 +93,7 @@ const exchangeLine = `{"time":"2026-12-05T10:19:52.146Z","id":"01a245b7a1d400011
 
 // TestSubscribeMemory: a subscription's buffer costs a pointer per event it can hold, not an
 // event: serve's log of audit events subscribes for 4,096 (as many as one batch can publish) and
-// mostly holds none, since at info an IdP logs no exchanges. Held by value, the buffer took 1.4 MB
+// mostly holds none, since at info an IdP logs no allowed exchanges. Held by value, the buffer took 1.4 MB
 // from the start, half of what the GC scanned each cycle.
 func TestSubscribeMemory(t *testing.T) {
 	l := openLog(t, audit.Options{})

@@ -10,7 +10,7 @@ type subscribers struct {
 	mu     sync.Mutex
 	next   int
 	chans  map[int]chan *Event
-	skip   map[int][][]byte // per subscriber, the types it does not want, as lines hold them
+	skip   map[int][]skipLine // per subscriber, the events it does not want, as lines hold them
 	closed bool
 }
 
@@ -30,11 +30,25 @@ func (l *Log) Subscribe(buffer int) (events <-chan *Event, cancel func()) {
 }
 
 // SubscribeExcept is Subscribe without the events of the given types, which are then not even
-// decoded for it: the server's log of audit events skips token exchanges below debug level, the
-// one event of every exchange.
+// decoded for it.
 func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan *Event, cancel func()) {
+	skip := make([]Skip, len(types))
+	for i, t := range types {
+		skip[i] = Skip{Type: t}
+	}
+	return l.SubscribeSkipping(buffer, skip...)
+}
+
+// Skip names events a subscriber does not want: those of Type and, if Outcome is not empty, of
+// that outcome only.
+type Skip struct{ Type, Outcome string }
+
+// SubscribeSkipping is Subscribe without the events that skip names, which are then not even
+// decoded for it: the server's log of audit events skips allowed token exchanges below debug
+// level, the one event of every exchange, and still logs the refused ones.
+func (l *Log) SubscribeSkipping(buffer int, skip ...Skip) (events <-chan *Event, cancel func()) {
 	if l.shared != nil {
-		return l.subscribeTenant(buffer, types...)
+		return l.subscribeTenant(buffer, skip...)
 	}
 	ch := make(chan *Event, max(buffer, 0))
 	s := &l.subs
@@ -50,12 +64,16 @@ func (l *Log) SubscribeExcept(buffer int, types ...string) (events <-chan *Event
 	id := s.next
 	s.next++
 	s.chans[id] = ch
-	if len(types) > 0 {
+	if len(skip) > 0 {
 		if s.skip == nil {
-			s.skip = make(map[int][][]byte)
+			s.skip = make(map[int][]skipLine)
 		}
-		for _, t := range types {
-			s.skip[id] = append(s.skip[id], appendString(nil, t))
+		for _, k := range skip {
+			sl := skipLine{typ: appendString(nil, k.Type)}
+			if k.Outcome != "" {
+				sl.outcome = appendString(nil, k.Outcome)
+			}
+			s.skip[id] = append(s.skip[id], sl)
 		}
 	}
 	return ch, func() {
@@ -83,8 +101,9 @@ func (s *subscribers) publish(evs []slot) {
 	for i := range evs {
 		var e *Event
 		typ := field(evs[i].line, evs[i].rec.typ)
+		outcome := field(evs[i].line, evs[i].rec.outcome)
 		for id, ch := range s.chans {
-			if skips(s.skip[id], typ) {
+			if skips(s.skip[id], typ, outcome) {
 				continue
 			}
 			if e == nil {
@@ -99,9 +118,12 @@ func (s *subscribers) publish(evs []slot) {
 	}
 }
 
-func skips(types [][]byte, typ []byte) bool {
-	for _, t := range types {
-		if bytes.Equal(t, typ) {
+// skipLine is a Skip as lines hold its strings; outcome nil matches any.
+type skipLine struct{ typ, outcome []byte }
+
+func skips(skip []skipLine, typ, outcome []byte) bool {
+	for _, k := range skip {
+		if bytes.Equal(k.typ, typ) && (k.outcome == nil || bytes.Equal(k.outcome, outcome)) {
 			return true
 		}
 	}

@@ -125,3 +125,45 @@ func TestSubscribeExcept_SkipsTheGivenTypesOnly(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// TestSubscribeSkipping_AnOutcomeOnly: a subscriber that skips allowed token
+// exchanges (serve's log at info) still gets the refused ones and every other
+// event, in order, in a tenant's view too.
+func TestSubscribeSkipping_AnOutcomeOnly(t *testing.T) {
+	l := openLog(t, audit.Options{})
+	skip := audit.Skip{Type: audit.TypeTokenExchange, Outcome: audit.Allowed}
+	some, cancelSome := l.SubscribeSkipping(10, skip)
+	defer cancelSome()
+	acme, cancelAcme := l.Tenant("acme").SubscribeSkipping(10, skip)
+	defer cancelAcme()
+	events := []audit.Event{
+		{Type: audit.TypeTokenExchange, Outcome: audit.Allowed},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Denied},
+		{Type: audit.TypeLogin, Outcome: audit.Allowed},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Error},
+		{Type: audit.TypeTokenExchange, Outcome: audit.Allowed},
+	}
+	for _, e := range events {
+		mustAppend(t, l.Tenant("acme"), e)
+	}
+	want := []string{"token_exchange denied", "login allowed", "token_exchange error"}
+	for name, ch := range map[string]<-chan *audit.Event{"shared": some, "tenant": acme} {
+		var got []string
+		for range want {
+			select {
+			case e := <-ch:
+				got = append(got, e.Type+" "+e.Outcome)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: got %v, then nothing", name, got)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+		select {
+		case e := <-ch:
+			t.Errorf("%s: also got %s %s", name, e.Type, e.Outcome)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -15,8 +15,8 @@ func (l *Log) Tenant(id string) *Log {
 // subscribeTenant is Subscribe of a tenant's view: the shared log's
 // events, those of the tenant only, with the same rule for a subscriber
 // that falls behind.
-func (l *Log) subscribeTenant(buffer int, types ...string) (<-chan *Event, func()) {
-	all, cancel := l.shared.SubscribeExcept(buffer, types...)
+func (l *Log) subscribeTenant(buffer int, skip ...Skip) (<-chan *Event, func()) {
+	all, cancel := l.shared.SubscribeSkipping(buffer, skip...)
 	out := make(chan *Event, max(buffer, 0))
 	go func() {
 		defer close(out)

@@ -180,15 +180,21 @@ const auditLogBuffer = 4096
 // appends it: the IdP (logins, tokens, exchanges, key rotations), the
 // admin API (admin_change) and the configuration watcher (config_reload),
 // until the log is closed; the channel it returns is closed once the
-// last event is logged. Token exchanges are logged at debug, since an IdP
-// under load makes thousands a second; everything else at info. Audit
-// events hold no tokens (docs/audit.md), so neither do the records.
+// last event is logged. Allowed token exchanges are logged at debug, since
+// an IdP under load makes thousands a second; everything else, refused
+// exchanges too (a CI log must say why a client was refused), at info.
+// Below debug the subscription skips allowed exchanges before they are
+// decoded, so that they cost the token endpoint nothing here. A flood of
+// refusals cannot hold up the endpoint either: the audit log never waits
+// for a subscriber, and what the buffer cannot hold is left out of the log
+// (never out of the audit log). Audit events hold no tokens
+// (docs/audit.md), so neither do the records.
 func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
-	var skip []string
+	var skip []audit.Skip
 	if !logger.Enabled(context.Background(), slog.LevelDebug) {
-		skip = append(skip, audit.TypeTokenExchange) // logged at debug only: not even decoded
+		skip = append(skip, audit.Skip{Type: audit.TypeTokenExchange, Outcome: audit.Allowed}) // not even decoded
 	}
-	events, _ := log.SubscribeExcept(auditLogBuffer, skip...) // Close ends it
+	events, _ := log.SubscribeSkipping(auditLogBuffer, skip...) // Close ends it
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -201,7 +207,7 @@ func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
 
 func logAuditEvent(logger *slog.Logger, ev audit.Event) {
 	level := slog.LevelInfo
-	if ev.Type == audit.TypeTokenExchange {
+	if ev.Type == audit.TypeTokenExchange && ev.Outcome == audit.Allowed {
 		level = slog.LevelDebug
 	}
 	ctx := context.Background()
