@@ -368,7 +368,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		}
 	}
 	if !ok {
-		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
+		askSignIn(w, r)
 		return nil
 	}
 	// Credentials beyond the login form's bounds are nobody's: refused
@@ -381,7 +381,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 			name = ""
 		}
 		a.loginDenied(r, name, fmt.Sprintf("the username is longer than %d bytes or the password longer than %d bytes", idp.MaxUsernameBytes, idp.MaxPasswordBytes))
-		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
+		askSignIn(w, r)
 		return nil
 	}
 	// The password is not even checked during a back-off: guessing
@@ -423,7 +423,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	if denied != "" {
 		a.throttle.Failure(name)
 		a.loginDenied(r, name, denied)
-		unauthorized(w, r, "sign in with an admin user's username and password (HTTP Basic)")
+		askSignIn(w, r)
 		return nil
 	}
 	a.throttle.Success(name)
@@ -436,6 +436,16 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		return nil
 	}
 	return u
+}
+
+// askSignIn answers 401 asking for what the path takes: an admin's HTTP
+// Basic, and under SCIM a bearer token of scim.tokens too.
+func askSignIn(w http.ResponseWriter, r *http.Request) {
+	msg := "sign in with an admin user's username and password (HTTP Basic)"
+	if IsSCIM(r.URL.Path) {
+		msg += ", or send a SCIM bearer token of the configuration's scim.tokens (Authorization: Bearer)"
+	}
+	unauthorized(w, r, msg)
 }
 
 func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {

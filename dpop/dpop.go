@@ -26,6 +26,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,8 +51,9 @@ const (
 	// DefaultWindow is how far a proof's iat may be from the server's clock,
 	// either way, when Want.Window is zero.
 	DefaultWindow = 60 * time.Second
-	// MaxProofBytes bounds a proof. An RSA-8192 proof is under 6 KB, and the
-	// replay stores hold every jti for a while.
+	// MaxProofBytes bounds a proof. The largest accepted, of an RSA key of
+	// jose.MaxRSAModulusBits (4096), is under 3 KB, and the replay stores
+	// hold every jti for a while.
 	MaxProofBytes = 8 << 10
 	minRSABits    = 2048 // RFC 7518 section 3.3
 )
@@ -75,6 +77,21 @@ func AlgorithmNames() []string {
 // privateMembers are the JWK members that only a private or symmetric key
 // has (RFC 7518 section 6); a proof's jwk must have none of them.
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// rsaBits is the size of the modulus of jwk, an RSA key's members as
+// sent, or 0 when jwk is no RSA key or its n cannot be read (which
+// go-jose then refuses).
+func rsaBits(jwk map[string]json.RawMessage) int {
+	var kty, n string
+	if gojson.Unmarshal(jwk["kty"], &kty) != nil || kty != "RSA" || gojson.Unmarshal(jwk["n"], &n) != nil {
+		return 0
+	}
+	b, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil {
+		return 0
+	}
+	return new(big.Int).SetBytes(b).BitLen()
+}
 
 // ErrInvalidProof is what every error of Verify and FromHeader is
 // (errors.Is); their text is the error_description of an
@@ -201,6 +218,11 @@ func Verify(proof string, want Want) (*Proof, error) {
 		if _, ok := h.JWK[m]; ok {
 			return fail("the DPoP proof's jwk has the private member %q: send the public key only (RFC 9449 section 4.3)", m)
 		}
+	}
+
+	if bits := rsaBits(h.JWK); bits > jose.MaxRSAModulusBits {
+		// go-jose reads no larger key, and would say "unsupported key type".
+		return fail("the DPoP proof's RSA key has %d bits; at most %d are accepted", bits, jose.MaxRSAModulusBits)
 	}
 
 	tok, err := jwt.ParseSigned(proof, Algorithms)

@@ -128,7 +128,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">{{with .Own}}<input type="hidden" name="client_id" value="{{.}}">{{end}}
-<label for="username">Username</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
+<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
@@ -204,20 +204,23 @@ type messagePart struct {
 	Name bool
 }
 
-// loginError answers with the login page showing msg, which names no one.
-// hintedUsername is the username a login_hint prefills: the hint as sent,
-// unless it is no username but the email of exactly one user (any case),
-// whose username it then is. MCP clients send the user's email.
-func hintedUsername(cfg *policy.Config, hint string) string {
-	if hint == "" || cfg.User(hint) != nil {
-		return hint
+// signInName is the username a sign-in as name is for: name, unless it is
+// no user's username but the email of exactly one user (any case), whose
+// username it then is. MCP clients send the user's email as login_hint,
+// which the form is prefilled with. The address is looked up only with a
+// password, which answers alike for every name, so the form tells no one
+// which addresses have accounts, nor whose.
+func signInName(cfg *policy.Config, name string) string {
+	if cfg.User(name) != nil {
+		return name
 	}
-	if u := cfg.UserByEmail(hint); u != nil {
+	if u := cfg.UserByEmail(name); u != nil {
 		return u.Username
 	}
-	return hint
+	return name
 }
 
+// loginError answers with the login page showing msg, which names no one.
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
 	view.Error = []messagePart{{Text: msg}}
 	w.WriteHeader(status)
@@ -295,7 +298,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := s.Config()
-	view := loginView{ID: id, Client: ar.ClientID, Username: hintedUsername(cfg, ar.LoginHint)}
+	view := loginView{ID: id, Client: ar.ClientID, Username: ar.LoginHint}
 	if c := s.client(cfg, ar.ClientID); c != nil {
 		if c.Name != "" {
 			view.Client = c.Name
@@ -380,6 +383,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view.Username = username
+	// An email signs in its user: the throttle counts, and the audit log
+	// names, that user's username, so an address in another case is no
+	// fresh set of guesses.
+	username = signInName(cfg, username)
 	ev := audit.Event{Type: audit.TypeLogin, User: username, ClientID: ar.ClientID}
 	throttle := s.LoginThrottle()
 	if throttle != nil {

@@ -16,7 +16,8 @@ import (
 // an unknown username none (well under 1 ms), so the login form told a
 // stranger which usernames exist by its answer's time alone, however alike
 // the answers read. An unknown username now costs a check of the same
-// cost.
+// cost. So does an address that is no user's email, while a user's email
+// costs what the user's username does.
 func TestLogin_UnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
 	hash, err := bcrypt.GenerateFromPassword([]byte("right-pw"), bcrypt.DefaultCost)
 	if err != nil {
@@ -24,9 +25,9 @@ func TestLogin_UnknownUserTakesAsLongAsWrongPassword(t *testing.T) {
 	}
 	cfg, err := policy.Parse([]byte(`
 users:
-  - {username: u1, password_bcrypt: "`+string(hash)+`"}
-  - {username: u2, password_bcrypt: "`+string(hash)+`"}
-  - {username: u3, password_bcrypt: "`+string(hash)+`"}
+  - {username: u1, email: u1@example.com, password_bcrypt: "`+string(hash)+`"}
+  - {username: u2, email: u2@example.com, password_bcrypt: "`+string(hash)+`"}
+  - {username: u3, email: u3@example.com, password_bcrypt: "`+string(hash)+`"}
 clients:
   - {client_id: mcp-client, client_secret: s1, redirect_uris: [http://127.0.0.1/callback]}
 `), "bcrypt.yaml")
@@ -65,8 +66,8 @@ clients:
 	// attempt down, so a stall cannot make the check fail.
 	known, unknown := time.Hour, time.Hour
 	for _, n := range []string{"1", "2", "3"} {
-		known = min(known, attempt("u"+n))
-		unknown = min(unknown, attempt("nobody"+n))
+		known = min(known, attempt("u"+n), attempt("U"+n+"@example.com"))
+		unknown = min(unknown, attempt("nobody"+n), attempt("nobody"+n+"@example.com"))
 	}
 	if unknown < known/3 {
 		t.Errorf("the fastest wrong password took %v, the fastest unknown username %v: the time tells which usernames exist", known, unknown)

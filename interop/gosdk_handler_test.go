@@ -225,39 +225,43 @@ func TestGoSDK_EnterpriseHandler(t *testing.T) {
 
 // TestGoSDK_OIDCLogin_LoginHint: OIDCLoginConfig.LoginHint reaches the
 // IdP's authorization request as login_hint, which prefills the login
-// form's username (docs/http.md); the user then types only the password.
+// form's username as sent (docs/http.md); the user then types only the
+// password. A hint that is the user's email, which the SDK's example
+// sends, signs the user in too: the form takes a user's email.
 func TestGoSDK_OIDCLogin_LoginHint(t *testing.T) {
 	srv := idptest.New(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	creds := &oauthex.ClientCredentials{ClientID: "mcp-client", ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: "mcp-secret"}}
-	tok, err := extauth.PerformOIDCLogin(ctx, &extauth.OIDCLoginConfig{
-		IssuerURL: srv.Issuer(), Credentials: creds, RedirectURL: redirectURL,
-		Scopes: []string{"openid"}, LoginHint: "carol",
-	}, func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, args.URL, nil)
+	for _, hint := range []string{"carol", "Carol@acme.example"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		creds := &oauthex.ClientCredentials{ClientID: "mcp-client", ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: "mcp-secret"}}
+		tok, err := extauth.PerformOIDCLogin(ctx, &extauth.OIDCLoginConfig{
+			IssuerURL: srv.Issuer(), Credentials: creds, RedirectURL: redirectURL,
+			Scopes: []string{"openid"}, LoginHint: hint,
+		}, func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, args.URL, nil)
+			if err != nil {
+				return nil, err
+			}
+			page, pageURL, err := fetchPage(&http.Client{Timeout: 15 * time.Second}, req)
+			if err != nil {
+				return nil, err
+			}
+			_, fields, err := parseLoginForm(page)
+			if err != nil {
+				return nil, fmt.Errorf("login page %s: %w", pageURL, err)
+			}
+			if got := fields.Get("username"); got != hint {
+				return nil, fmt.Errorf("the login form's username is %q, want %q, the SDK's LoginHint (authorization URL %s)", got, hint, args.URL)
+			}
+			return headlessFetcher(redirectURL, fields.Get("username"), "carol")(ctx, args)
+		})
 		if err != nil {
-			return nil, err
+			t.Fatalf("PerformOIDCLogin with LoginHint %q: %v", hint, err)
 		}
-		page, pageURL, err := fetchPage(&http.Client{Timeout: 15 * time.Second}, req)
-		if err != nil {
-			return nil, err
+		idToken, _ := tok.Extra("id_token").(string)
+		_, claims := verifyJWT(t, idToken, fetchJWKS(t, discover(t, srv.Issuer()).JWKSURI))
+		if sub := claims["sub"]; sub != "00u-carol" {
+			t.Errorf("LoginHint %q: ID token sub = %v, want 00u-carol", hint, sub)
 		}
-		_, fields, err := parseLoginForm(page)
-		if err != nil {
-			return nil, fmt.Errorf("login page %s: %w", pageURL, err)
-		}
-		if got := fields.Get("username"); got != "carol" {
-			return nil, fmt.Errorf("the login form's username is %q, want carol, the SDK's LoginHint (authorization URL %s)", got, args.URL)
-		}
-		return headlessFetcher(redirectURL, fields.Get("username"), "carol")(ctx, args)
-	})
-	if err != nil {
-		t.Fatalf("PerformOIDCLogin with LoginHint: %v", err)
-	}
-	idToken, _ := tok.Extra("id_token").(string)
-	_, claims := verifyJWT(t, idToken, fetchJWKS(t, discover(t, srv.Issuer()).JWKSURI))
-	if sub := claims["sub"]; sub != "00u-carol" {
-		t.Errorf("ID token sub = %v, want 00u-carol", sub)
 	}
 }
