@@ -247,7 +247,7 @@ func hintDPoPClock(stderr io.Writer, err error) {
 	if perr != nil {
 		return
 	}
-	off, way := idpNow.Sub(time.Now()), "ahead of"
+	off, way := time.Until(idpNow), "ahead of"
 	if off < 0 {
 		off, way = -off, "behind"
 	}

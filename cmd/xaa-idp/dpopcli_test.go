@@ -46,7 +46,10 @@ func TestExchange_DPoPKeyBindsAndDPoPProofRedeems(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, idToken, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "my-mcp-client", "--client-secret", "change-me", "--username", "dev", "--password", "dev", "--print", "id_token")
+	code, idToken, stderr := runCLI(t, "login", "--issuer", issuer, "--client-id", "my-mcp-client", "--client-secret", "change-me", "--username", "dev", "--password", "dev", "--print", "id_token")
+	if code != 0 {
+		t.Fatalf("login: exit %d: %s", code, stderr)
+	}
 	keyFile := filepath.Join(t.TempDir(), "dpop.pem")
 	exchange := []string{"exchange", "--issuer", issuer, "--client-id", "my-mcp-client", "--client-secret", "change-me",
 		"--id-token", strings.TrimSpace(idToken), "--config", config, "--audience", "notes", "--decode", "--dpop-key", keyFile}
