@@ -219,3 +219,59 @@ func TestDPoPProof_PrivateJWK(t *testing.T) {
 		t.Errorf("the proof's key %s, the file's %s", p.JKT, want)
 	}
 }
+
+// TestDPoPProof_MethodAsServersCompareIt: a proof's htm is compared with
+// the request's method exactly (RFC 9449 section 4.3; methods are
+// case-sensitive, RFC 9110 section 9.1), so `--htm post` made a proof that
+// every server refused ("htm 'post' is not the request's method POST"),
+// and `--htm "PO ST"` one of a method no request can have. Both are bad
+// usage now, the first naming the method meant; any other token, an
+// extension method included, is taken as written.
+func TestDPoPProof_MethodAsServersCompareIt(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "dpop.pem")
+	if err := os.WriteFile(keyFile, []byte(p256PEM(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ htm, says string }{
+		{"post", "POST"},
+		{"Get", "GET"},
+		{"PO ST", "not an HTTP method"},
+		{"GET\n", "not an HTTP method"},
+	} {
+		code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htu", "https://as.example/token", "--htm", c.htm)
+		if code != exitUsage || out != "" || !strings.Contains(stderr, "--htm") || !strings.Contains(stderr, c.says) {
+			t.Errorf("--htm %q: exit %d, stdout %q, stderr %q; want exit %d saying %q", c.htm, code, out, stderr, exitUsage, c.says)
+		}
+	}
+	for _, htm := range []string{"GET", "PATCH", "PROPFIND", "purge"} {
+		code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htu", "https://as.example/token", "--htm", htm)
+		if code != exitOK || stderr != "" {
+			t.Errorf("--htm %s: exit %d, stderr %q", htm, code, stderr)
+			continue
+		}
+		var claims struct {
+			HTM string `json:"htm"`
+		}
+		tok, err := jose.ParseSigned(strings.TrimSpace(out), []jose.SignatureAlgorithm{jose.ES256})
+		if err == nil {
+			err = json.Unmarshal(tok.UnsafePayloadWithoutVerification(), &claims)
+		}
+		if err != nil || claims.HTM != htm {
+			t.Errorf("--htm %s: the proof's htm is %q (%v)", htm, claims.HTM, err)
+		}
+	}
+}
+
+// p256PEM is an EC P-256 key, PEM, as exchange --dpop-key makes one.
+func p256PEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}

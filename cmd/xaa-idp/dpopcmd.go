@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -30,7 +31,7 @@ import (
 func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("dpop-proof", stdout, stderr)
 	keyFile := fs.String("dpop-key", "", "the DPoP key file that exchange --dpop-key created or read (required)")
-	htm := fs.String("htm", "POST", "the request's method")
+	htm := fs.String("htm", "POST", "the request's method, in capitals as sent (GET, POST)")
 	htu := fs.String("htu", "", "the request's URL, such as your authorization server's token endpoint (required; query and fragment are dropped)")
 	nonce := fs.String("nonce", "", "the nonce the server sent in its DPoP-Nonce header (RFC 9449 section 8)")
 	accessToken := fs.String("access-token", "", "the DPoP-bound access token the request carries, whose hash the proof names (ath), for a request to an MCP server")
@@ -49,6 +50,10 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "xaa-idp dpop-proof: %s is empty: give the request's method, such as POST\n", flagRef(fs, "htm"))
 		return exitUsage
 	}
+	if err := checkMethod(*htm); err != nil {
+		fmt.Fprintf(stderr, "xaa-idp dpop-proof: %s: %v\n", flagRef(fs, "htm"), err)
+		return exitUsage
+	}
 	key, err := dpopKey(stderr, "dpop-proof", flagRef(fs, "dpop-key"), *keyFile, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
@@ -61,6 +66,24 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintln(stdout, proof)
 	return exitOK
+}
+
+// checkMethod refuses an htm no server would match: servers compare it
+// with the request's method exactly (RFC 9449 section 4.3), and methods
+// are case-sensitive tokens (RFC 9110 section 9.1), so "post" is no POST
+// and "PO ST" no method at all. Extension methods are taken as written.
+func checkMethod(m string) error {
+	for _, c := range []byte(m) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return fmt.Errorf("%q is not an HTTP method (a token, RFC 9110 section 9.1)", m)
+		}
+	}
+	for _, std := range []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"} {
+		if m != std && strings.EqualFold(m, std) {
+			return fmt.Errorf("%q is not %s: methods are case-sensitive (RFC 9110 section 9.1), and servers compare the proof's htm with the request's method exactly; give %s", m, std, std)
+		}
+	}
+	return nil
 }
 
 // dpopKey reads the DPoP key file path: a PEM private key (as key_files
