@@ -42,6 +42,9 @@ type IdP interface {
 	// Issuer is the IdP's issuer URL: SCIM's resource locations are
 	// under it.
 	Issuer() string
+	// OtherTenants are the tenants served beside this one, whose issuers
+	// explain refuses as the token exchange does.
+	OtherTenants() []policy.TenantIssuer
 	// Path is the path the IdP is mounted under: "" at the root, a
 	// tenant's path (docs/configuration.md, "Tenants"). The API is at
 	// Path()+"/admin/api/", which its messages name.
@@ -746,14 +749,15 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	// `xaa-idp explain --audience` and the console's form take it.
 	aud, _, _ := cfg.ExplainAudience(q.Get("audience"))
 	e := cfg.Explain(policy.Request{
-		Username:  q.Get("user"),
-		ClientID:  q.Get("client"),
-		Audience:  aud,
-		Resource:  q.Get("resource"),
-		Scopes:    scopes,
-		AuthTime:  authTime,
-		Now:       now,
-		IdPIssuer: a.idp.Issuer(),
+		Username:     q.Get("user"),
+		ClientID:     q.Get("client"),
+		Audience:     aud,
+		Resource:     q.Get("resource"),
+		Scopes:       scopes,
+		AuthTime:     authTime,
+		Now:          now,
+		IdPIssuer:    a.idp.Issuer(),
+		OtherTenants: a.idp.OtherTenants(),
 	})
 	writeAPI(w, http.StatusOK, e)
 }

@@ -57,7 +57,7 @@ func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
 		}
 		d := cfg.Decide(policy.Request{
 			Username: username, ClientID: at.ClientID, Client: client, Audience: srv.Issuer,
-			Resource: srv.Resources[0], AuthTime: at.AuthTime, Now: now, IdPIssuer: s.issuer,
+			Resource: srv.Resources[0], AuthTime: at.AuthTime, Now: now, IdPIssuer: s.issuer, OtherTenants: s.others,
 		})
 		entry := AssignedServer{
 			ID: srv.ID, Name: srv.Name, Issuer: srv.Issuer, Resource: srv.Resources[0], ClientID: atServer,

@@ -223,16 +223,17 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 
 	now := s.now()
 	d := cfg.Decide(policy.Request{
-		Username:  username,
-		Subject:   subj.Sub,
-		ClientID:  c.ClientID,
-		Client:    c,
-		Audience:  form.Get("audience"),
-		Resource:  form.Get("resource"),
-		Scopes:    strings.Fields(form.Get("scope")),
-		AuthTime:  subj.AuthTime,
-		Now:       now,
-		IdPIssuer: s.issuer,
+		Username:     username,
+		Subject:      subj.Sub,
+		ClientID:     c.ClientID,
+		Client:       c,
+		Audience:     form.Get("audience"),
+		Resource:     form.Get("resource"),
+		Scopes:       strings.Fields(form.Get("scope")),
+		AuthTime:     subj.AuthTime,
+		Now:          now,
+		IdPIssuer:    s.issuer,
+		OtherTenants: s.others,
 	})
 	if d.Allowed && !waited && s.awaitRevocationSecond(r.Context(), subj.Sub, d.Server.Issuer, now) {
 		// Everything again in the next second: the user's standing may

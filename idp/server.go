@@ -53,6 +53,10 @@ type Options struct {
 	// SharedAudit tells that Audit is shared by several tenants, whose
 	// events then carry the tenant.
 	SharedAudit bool
+	// OtherTenants are the tenants served beside this one (id and
+	// issuer): the token exchange refuses an MCP server whose issuer is
+	// one of theirs, as it refuses its own (policy.Request.OtherTenants).
+	OtherTenants []policy.TenantIssuer
 	// Issuer is the issuer URL, byte for byte what discovery and every token
 	// carry. A trailing slash is removed. Required.
 	Issuer string
@@ -88,8 +92,9 @@ type Options struct {
 // Server is the IdP as one http.Handler.
 type Server struct {
 	issuer   string
-	tenant   string // Options.Tenant
-	path     string // the path the Server is mounted under: "" or a tenant's path
+	tenant   string                // Options.Tenant
+	others   []policy.TenantIssuer // Options.OtherTenants
+	path     string                // the path the Server is mounted under: "" or a tenant's path
 	cfg      atomic.Pointer[policy.Config]
 	keys     *signer.Ring  // the keys, for zitadel, subject tokens and the admin API
 	signer   signer.Signer // keys wrapped in the fault hook: everything the IdP signs
@@ -171,7 +176,7 @@ func New(opts Options) (*Server, error) {
 	if issuer == "" {
 		return nil, errors.New("idp: Options.Issuer is required")
 	}
-	s := &Server{issuer: issuer, tenant: opts.Tenant, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
+	s := &Server{issuer: issuer, tenant: opts.Tenant, others: opts.OtherTenants, clock: opts.Clock, metrics: newMetrics(opts.Tenant)}
 	// Served under the issuer's path, as discovery announces it: a
 	// tenant's, after the base URL's path if that has one, or the path of
 	// a single issuer such as https://host/idp (app mounts it there).
@@ -535,6 +540,9 @@ func formError(err error) *oauthError {
 
 // Issuer returns the issuer URL.
 func (s *Server) Issuer() string { return s.issuer }
+
+// OtherTenants returns the tenants served beside this one (Options.OtherTenants).
+func (s *Server) OtherTenants() []policy.TenantIssuer { return s.others }
 
 // Tenant returns the tenant's id, "" for a file without tenants.
 func (s *Server) Tenant() string { return s.tenant }

@@ -150,7 +150,7 @@ func New(t TB, opts ...Option) *Server {
 	root := &Server{t: t, http: ts, log: log}
 	var handlers []app.Tenant
 	for _, tc := range cfg.Tenants {
-		srv, err := idp.New(idp.Options{Config: tc, Tenant: tc.ID, SharedAudit: len(cfg.Tenants) > 1,
+		srv, err := idp.New(idp.Options{Config: tc, Tenant: tc.ID, SharedAudit: len(cfg.Tenants) > 1, OtherTenants: cfg.OtherTenants(tc, base),
 			Issuer: base + tc.Path, Audit: log, Clock: clock})
 		if err != nil {
 			fail(fmt.Errorf("tenant %s: %w", tc.ID, err))

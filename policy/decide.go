@@ -32,7 +32,15 @@ type Request struct {
 	// for it could be used nowhere). "": not checked (the file's issuer:,
 	// which check compares, or none).
 	IdPIssuer string
+	// OtherTenants are the tenants served beside the deciding one, by id
+	// and issuer: a server whose issuer is one of theirs gets
+	// invalid_target too, as no tenant redeems an ID-JAG. With tenants the
+	// issuers come from --issuer or --addr, which check cannot know.
+	OtherTenants []TenantIssuer
 }
+
+// TenantIssuer is a tenant's id and its issuer (Request.OtherTenants).
+type TenantIssuer struct{ ID, Issuer string }
 
 // Decision is the outcome of Decide: everything the IdP needs to answer the
 // exchange, so that it decides nothing itself. It maps Error to the OAuth
@@ -183,6 +191,13 @@ func (c *Config) Decide(r Request) Decision {
 		return refuse(ErrInvalidTarget,
 			fmt.Sprintf("audience %q is the IdP's own issuer: an ID-JAG is redeemed at the MCP server's authorization server, never at the IdP; the configuration of %s names the IdP as its issuer", r.Audience, serverLabel(s)),
 			fmt.Sprintf("server %s's issuer %s is the IdP's own issuer", s.ID, s.Issuer))
+	}
+	for _, t := range r.OtherTenants {
+		if urimatch.Same(s.Issuer, t.Issuer) {
+			return refuse(ErrInvalidTarget,
+				fmt.Sprintf("audience %q is the issuer of tenant %s, another IdP served beside this one: an ID-JAG is redeemed at the MCP server's authorization server, never at an IdP; the configuration of %s names tenant %s as its issuer", r.Audience, t.ID, serverLabel(s), t.ID),
+				fmt.Sprintf("server %s's issuer %s is tenant %s's issuer", s.ID, s.Issuer, t.ID))
+		}
 	}
 
 	// The IdP checks that audience and resource belong together (EMA

@@ -162,6 +162,20 @@ func (c *Config) Tenant(id string) *Config {
 	return nil
 }
 
+// OtherTenants are the tenants of c but t, each with its issuer under
+// base (the base URL, --issuer or --addr): the token exchange of t refuses
+// an MCP server whose issuer is one of theirs (Request.OtherTenants).
+// None without tenants.
+func (c *Config) OtherTenants(t *Config, base string) []TenantIssuer {
+	var out []TenantIssuer
+	for _, o := range c.Tenants {
+		if o != t {
+			out = append(out, TenantIssuer{ID: o.ID, Issuer: base + o.Path})
+		}
+	}
+	return out
+}
+
 // TenantIDs lists the tenants' ids in file order.
 func (c *Config) TenantIDs() []string {
 	ids := make([]string, len(c.Tenants))

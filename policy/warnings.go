@@ -27,7 +27,8 @@ import (
 // the client_id of that server's own introspection credentials at its
 // demo authorization server (IntrospectionClientID), which demo refuses;
 // and a URL that tokens carry as written but that no client writes so
-// (urlSpellings).
+// (urlSpellings); and an MCP server's scope offline_access or openid
+// (loginScopes).
 func Warnings(cfg *Config, data []byte, file string) Problems {
 	return warnings(cfg, data, file, "")
 }
@@ -74,6 +75,12 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				out = append(out, Problem{File: file, Line: lines.line(join(fmt.Sprintf("%smcp_servers[%d].clients", prefix, si), id)),
 					Msg: "warning: " + IntrospectionClash(&s, id) + ", which xaa-idp demo refuses; map it to another client_id"})
 			}
+			for i, sc := range s.Scopes {
+				if why := loginScopes[sc]; why != "" {
+					out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%smcp_servers[%d].scopes[%d]", prefix, si, i)),
+						Msg: fmt.Sprintf("warning: server %s: scope %s %s, not access to an MCP server: an exchange for it gets an ID-JAG and an access token that carry the word and nothing more, and its demo MCP server lists it in scopes_supported and its 401 challenge, which MCP authorization says a server SHOULD NOT do for offline_access; remove it from scopes and access", s.ID, sc, why)})
+				}
+			}
 			if len(s.Access) > 0 && len(s.Clients) == 0 {
 				out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%smcp_servers[%d].access", prefix, si)),
 					Msg: fmt.Sprintf("warning: server %s: access entries but no clients, so every token exchange for it is invalid_target (the access entries say who, clients says through which IdP client and under which client_id at the server); add clients: {<client_id>: <its client_id at the server>}", s.ID)})
@@ -86,6 +93,17 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 		}
 	}
 	return out
+}
+
+// loginScopes are the scopes that ask the IdP for something at a login
+// (OpenID Connect Core §3.1.2.1, §11), by what they ask: at an MCP server
+// they ask for nothing, as its authorization server issues neither a
+// refresh token nor an ID token for an ID-JAG (the demo's issues none),
+// and MCP authorization (Refresh Tokens) says a server SHOULD NOT list
+// offline_access in scopes_supported or its challenge's scope.
+var loginScopes = map[string]string{
+	"offline_access": "asks an authorization server for a refresh token at a login",
+	"openid":         "asks an OpenID provider for an ID token at a login",
 }
 
 // lookAlikeUsers warns of each user of one IdP whose email is the address

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCheck_RefusesTheIdPsOwnIssuerAsAnMCPServer: an MCP server whose
@@ -73,5 +77,87 @@ mcp_servers:
 	_, stop = serveWithLogs(t, "--config", file, "--issuer", "https://other.example.com")
 	if logs := stop(); strings.Contains(logs, "is this IdP's issuer") {
 		t.Errorf("serve warned with another issuer:\n%s", logs)
+	}
+}
+
+// TestServe_RefusesAnMCPServerAtAnotherTenantsIssuer: with tenants, an MCP
+// server whose issuer is another tenant's (the base URL from --issuer or
+// --addr, which check cannot know, and that tenant's path) passed, and the
+// exchange issued an ID-JAG whose aud is that tenant, which redeems no
+// ID-JAG (it serves no JWT bearer grant) as no other authorization server
+// has its issuer. The exchange now answers invalid_target, as for the
+// tenant's own issuer, and serve warns of it at start.
+func TestServe_RefusesAnMCPServerAtAnotherTenantsIssuer(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	config := func(issuer string) []byte {
+		return []byte(`tenants:
+  - id: acme
+    users: [{username: ann, password: ann}]
+    clients:
+      - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+    mcp_servers:
+      - id: notes
+        issuer: ` + issuer + `
+        resources: [http://127.0.0.1:20202/mcp]
+        scopes: [notes.read]
+        clients: {app: app}
+        access: [{users: [ann], scopes: [notes.read]}]
+  - id: beta
+    users: [{username: bob, password: bob}]
+`)
+	}
+	if err := os.WriteFile(file, config("http://127.0.0.1:20201"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The exchange, through a reload: the base URL is known once serve
+	// listens.
+	acme, _ := serveWithLogs(t, "--config", file)
+	base := strings.TrimSuffix(acme, "/t/acme")
+	if err := os.WriteFile(file, config(base+"/t/beta/"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, idToken, stderr := runCLI(t, "login", "--issuer", acme, "--client-id", "app", "--client-secret", "app-secret",
+		"--username", "ann", "--password", "ann", "--print", "id_token")
+	if code != 0 {
+		t.Fatalf("login: exit %d: %s", code, stderr)
+	}
+	var status string
+	var body map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.PostForm(acme+"/oauth/token", url.Values{
+			"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"requested_token_type": {"urn:ietf:params:oauth:token-type:id-jag"},
+			"subject_token":        {strings.TrimSpace(idToken)},
+			"subject_token_type":   {"urn:ietf:params:oauth:token-type:id_token"},
+			"audience":             {base + "/t/beta"},
+			"client_id":            {"app"},
+			"client_secret":        {"app-secret"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = nil
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		status = resp.Status
+		if desc, _ := body["error_description"].(string); !strings.Contains(desc, "unknown audience") {
+			break // the reload is in
+		}
+	}
+	desc, _ := body["error_description"].(string)
+	if status != "400 Bad Request" || body["error"] != "invalid_target" || !strings.Contains(desc, "is the issuer of tenant beta") {
+		t.Errorf("exchange for a server at tenant beta's issuer: %s %v, want 400 invalid_target naming tenant beta", status, body)
+	}
+
+	// The warning at start, with the base URL from --issuer.
+	if err := os.WriteFile(file, config("https://idp.example.com/t/beta/"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := serveWithLogs(t, "--config", file, "--issuer", "https://idp.example.com")
+	if logs := stop(); !strings.Contains(logs, "MCP server notes of tenant acme: its issuer https://idp.example.com/t/beta/ is tenant beta's issuer") {
+		t.Errorf("serve did not warn of the MCP server at another tenant's issuer:\n%s", logs)
 	}
 }

@@ -370,14 +370,19 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 }
 
 // warnOwnIssuerServers says at start which MCP servers name the IdP (or
-// their tenant) as their authorization server: with the issuer from
-// --issuer or --addr, check could not tell, and every exchange for them is
-// invalid_target (policy.Request.IdPIssuer).
+// their tenant, or another tenant) as their authorization server: with the
+// issuer from --issuer or --addr, check could not tell, and every exchange
+// for them is invalid_target (policy.Request.IdPIssuer, OtherTenants).
 func warnOwnIssuerServers(cfg *policy.Config, base string) {
 	warn := func(c *policy.Config, iss string) {
 		for _, s := range c.MCPServers {
 			if urimatch.Same(s.Issuer, iss) {
 				slog.Warn(fmt.Sprintf("MCP server %s: its issuer %s is this IdP's issuer, and the IdP redeems no ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, s.Issuer))
+			}
+			for _, o := range cfg.OtherTenants(c, base) {
+				if urimatch.Same(s.Issuer, o.Issuer) {
+					slog.Warn(fmt.Sprintf("MCP server %s of tenant %s: its issuer %s is tenant %s's issuer, and no tenant redeems an ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, c.ID, s.Issuer, o.ID))
+				}
 			}
 		}
 	}
@@ -550,7 +555,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		if cache != "" {
 			cache = filepath.Join(cache, "tenants", t.ID)
 		}
-		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1,
+		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1, OtherTenants: cfg.OtherTenants(t, r.base),
 			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: cache, Audit: log, Clock: clock})
 		if err != nil {
 			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
