@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -131,6 +132,58 @@ func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 		return slog.String(a.Key, cut)
 	}
 	return a
+}
+
+// logDrainWait is how long, once serve or demo is told to stop, the log
+// may still wait for stderr. After it, log records are dropped rather
+// than written: stderr may be a pipe nobody reads (a CI step whose reader
+// died or stalled), where a write blocks for ever and a stop would hang
+// on it. What is lost is only log records: the audit log has every event.
+const logDrainWait = 2 * time.Second
+
+// droppedAfterStop is w, whose writes are dropped from logDrainWait after
+// ctx ends, a write blocked then included (README, "Operations"). Each
+// write is made by one goroutine, so that a blocked one can be left.
+func droppedAfterStop(ctx context.Context, w io.Writer) io.Writer {
+	d := &dropWriter{writes: make(chan dropWrite), dropped: make(chan struct{})}
+	context.AfterFunc(ctx, func() { time.AfterFunc(logDrainWait, func() { close(d.dropped) }) })
+	go func() {
+		for wr := range d.writes {
+			n, err := w.Write(wr.p)
+			wr.done <- dropResult{n, err}
+		}
+	}()
+	return d
+}
+
+type dropWriter struct {
+	writes  chan dropWrite
+	dropped chan struct{}
+}
+
+type dropWrite struct {
+	p    []byte // a copy: a write left blocked must not read the caller's buffer, which slog reuses
+	done chan dropResult
+}
+
+type dropResult struct {
+	n   int
+	err error
+}
+
+func (d *dropWriter) Write(p []byte) (int, error) {
+	wr := dropWrite{p: bytes.Clone(p), done: make(chan dropResult, 1)}
+	select {
+	case d.writes <- wr:
+	case <-d.dropped:
+		return len(p), nil
+	}
+	select {
+	case r := <-wr.done:
+		return r.n, r.err
+	case <-d.dropped:
+		return len(p), nil
+	}
 }
 
 // logRequests logs each request at debug level: method, path, status and
