@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -79,5 +82,72 @@ func TestServe_StopsWhileNobodyReadsStderr(t *testing.T) {
 	}
 	if n := strings.Count(string(file), `"type":"token_exchange"`); n != refusals {
 		t.Errorf("the audit file has %d token exchange events, want %d", n, refusals)
+	}
+}
+
+// gateWriter blocks every write until open is closed.
+type gateWriter struct {
+	open chan struct{}
+	buf  syncBuffer
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	<-g.open
+	return g.buf.Write(p)
+}
+
+// TestLogAudit_SaysWhatItLeftOut: a log that falls more than its buffer
+// behind (a flood of refused exchanges) says, once it catches up, how many
+// audit events it left out, in one record, and the audit log counts them.
+func TestLogAudit_SaysWhatItLeftOut(t *testing.T) {
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &gateWriter{open: make(chan struct{})}
+	logger := slog.New(slog.NewJSONHandler(w, nil))
+	done := logAudit(log, logger)
+	const total = auditLogBuffer + 500
+	for range total {
+		if _, err := log.Append(audit.Event{Type: audit.TypeTokenExchange, Outcome: audit.Denied, Error: "invalid_grant", ClientID: "c"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := log.Append(audit.Event{Type: audit.TypeAdminChange, Outcome: audit.Allowed, Admin: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	close(w.open)
+	// The admin change is left out too; what comes once the log caught up
+	// is logged.
+	time.Sleep(200 * time.Millisecond)
+	if _, err := log.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed, User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	<-done
+	var logged, leftOut, reports int
+	for _, line := range strings.Split(strings.TrimSpace(w.buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		switch rec["msg"] {
+		case "audit":
+			logged++
+		default:
+			if n, ok := rec["left_out"].(float64); ok {
+				reports++
+				leftOut += int(n)
+				if !strings.Contains(line, "the audit log has them") || rec["level"] != "WARN" {
+					t.Errorf("report: %s", line)
+				}
+			}
+		}
+	}
+	if reports != 1 || leftOut == 0 || logged+leftOut != total+2 {
+		t.Errorf("%d reports of %d left out, %d logged: want one report, and logged + left out = %d\n%s", reports, leftOut, logged, total+2, w.buf.String())
+	}
+	if got := log.SubscriberMisses(); got != int64(leftOut) {
+		t.Errorf("SubscriberMisses %d, want %d", got, leftOut)
 	}
 }

@@ -240,22 +240,49 @@ const auditLogBuffer = 4096
 // decoded, so that they cost the token endpoint nothing here. A flood of
 // refusals cannot hold up the endpoint either: the audit log never waits
 // for a subscriber, and what the buffer cannot hold is left out of the log
-// (never out of the audit log). Audit events hold no tokens
-// (docs/audit.md), so neither do the records.
+// (never out of the audit log), which says how many once it has caught up
+// (reportLeftOut). Audit events hold no tokens (docs/audit.md), so neither
+// do the records.
 func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
 	var skip []audit.Skip
 	if !logger.Enabled(context.Background(), slog.LevelDebug) {
 		skip = append(skip, audit.Skip{Type: audit.TypeTokenExchange, Outcome: audit.Allowed}) // not even decoded
 	}
-	events, _ := log.SubscribeSkipping(auditLogBuffer, skip...) // Close ends it
+	events, missed, _ := log.SubscribeCounting(auditLogBuffer, skip...) // Close ends it
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
+		var r leftOutReport
 		for ev := range events {
 			logAuditEvent(logger, *ev)
+			if len(events) == 0 { // caught up
+				r.report(logger, missed(), false)
+			}
 		}
+		r.report(logger, missed(), true)
 	}()
 	return finished
+}
+
+// leftOutEvery is how often at most the log says that it left out audit
+// events: a flood that keeps it behind makes one record every so often,
+// not one a burst.
+const leftOutEvery = 10 * time.Second
+
+// leftOutReport says, once, how many audit events the log left out since
+// it last said so.
+type leftOutReport struct {
+	said int64
+	last time.Time
+}
+
+func (r *leftOutReport) report(logger *slog.Logger, missed int64, final bool) {
+	if missed == r.said || (!final && time.Since(r.last) < leftOutEvery) {
+		return
+	}
+	logger.Warn(fmt.Sprintf("left out %d audit events; the audit log has them", missed-r.said),
+		"left_out", missed-r.said, "left_out_total", missed)
+	r.said, r.last = missed, time.Now()
 }
 
 func logAuditEvent(logger *slog.Logger, ev audit.Event) {
