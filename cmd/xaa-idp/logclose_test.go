@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"log/slog"
@@ -149,5 +150,32 @@ func TestLogAudit_SaysWhatItLeftOut(t *testing.T) {
 	}
 	if got := log.SubscriberMisses(); got != int64(leftOut) {
 		t.Errorf("SubscriberMisses %d, want %d", got, leftOut)
+	}
+}
+
+// TestDroppedAfterStop_KeepsWhatStderrTakes: after the stop, a record that
+// stderr takes is written however late it comes (a shutdown's warning after
+// 5 s of waiting for requests); only one that stderr does not take in
+// logDrainWait is dropped, and every later one with it.
+func TestDroppedAfterStop_KeepsWhatStderrTakes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var buf syncBuffer
+	w := droppedAfterStop(ctx, &buf)
+	cancel()
+	time.Sleep(logDrainWait + 200*time.Millisecond)
+	if _, err := w.Write([]byte("late\n")); err != nil || buf.String() != "late\n" {
+		t.Fatalf("a late record to a stderr that takes it: %v, wrote %q", err, buf.String())
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	gate := &gateWriter{open: make(chan struct{})}
+	defer close(gate.open)
+	w = droppedAfterStop(ctx, gate)
+	cancel()
+	start := time.Now()
+	w.Write([]byte("stuck\n"))
+	w.Write([]byte("dropped\n"))
+	if d := time.Since(start); d > logDrainWait+time.Second {
+		t.Errorf("writes to a stderr nobody reads took %v after the stop", d)
 	}
 }

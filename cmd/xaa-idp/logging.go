@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -134,19 +135,20 @@ func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// logDrainWait is how long, once serve or demo is told to stop, the log
-// may still wait for stderr. After it, log records are dropped rather
-// than written: stderr may be a pipe nobody reads (a CI step whose reader
-// died or stalled), where a write blocks for ever and a stop would hang
-// on it. What is lost is only log records: the audit log has every event.
+// logDrainWait is how long, once serve or demo is told to stop, a log
+// record may wait for stderr. A record that waits longer is dropped, and
+// so is every later one: stderr may be a pipe nobody reads (a CI step
+// whose reader died or stalled), where a write blocks for ever and a stop
+// would hang on it. What is lost is only log records: the audit log has
+// every event.
 const logDrainWait = 2 * time.Second
 
-// droppedAfterStop is w, whose writes are dropped from logDrainWait after
-// ctx ends, a write blocked then included (README, "Operations"). Each
-// write is made by one goroutine, so that a blocked one can be left.
+// droppedAfterStop is w, whose writes, once ctx ends, wait at most
+// logDrainWait (README, "Operations"); until then they wait as long as w
+// takes. Each write is made by one goroutine, so that a blocked one can be
+// left.
 func droppedAfterStop(ctx context.Context, w io.Writer) io.Writer {
-	d := &dropWriter{writes: make(chan dropWrite), dropped: make(chan struct{})}
-	context.AfterFunc(ctx, func() { time.AfterFunc(logDrainWait, func() { close(d.dropped) }) })
+	d := &dropWriter{writes: make(chan dropWrite), stopped: ctx.Done()}
 	go func() {
 		for wr := range d.writes {
 			n, err := w.Write(wr.p)
@@ -158,7 +160,8 @@ func droppedAfterStop(ctx context.Context, w io.Writer) io.Writer {
 
 type dropWriter struct {
 	writes  chan dropWrite
-	dropped chan struct{}
+	stopped <-chan struct{}
+	stuck   atomic.Bool // a write outwaited logDrainWait after the stop: drop the rest
 }
 
 type dropWrite struct {
@@ -172,17 +175,24 @@ type dropResult struct {
 }
 
 func (d *dropWriter) Write(p []byte) (int, error) {
-	wr := dropWrite{p: bytes.Clone(p), done: make(chan dropResult, 1)}
-	select {
-	case d.writes <- wr:
-	case <-d.dropped:
+	if d.stuck.Load() {
 		return len(p), nil
 	}
-	select {
-	case r := <-wr.done:
-		return r.n, r.err
-	case <-d.dropped:
-		return len(p), nil
+	wr := dropWrite{p: bytes.Clone(p), done: make(chan dropResult, 1)}
+	send, stopped := d.writes, d.stopped
+	var late <-chan time.Time // from the stop on
+	for {
+		select {
+		case send <- wr:
+			send = nil
+		case r := <-wr.done:
+			return r.n, r.err
+		case <-stopped:
+			stopped, late = nil, time.After(logDrainWait)
+		case <-late:
+			d.stuck.Store(true)
+			return len(p), nil
+		}
 	}
 }
 
