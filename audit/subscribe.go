@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 )
 
 // subscribers fans committed events out to live tails.
@@ -10,8 +11,11 @@ type subscribers struct {
 	mu     sync.Mutex
 	next   int
 	chans  map[int]chan *Event
-	skip   map[int][]skipLine // per subscriber, the events it does not want, as lines hold them
+	skip   map[int][]skipLine    // per subscriber, the events it does not want, as lines hold them
+	missed map[int]*atomic.Int64 // per subscriber, the events left out because its buffer was full
 	closed bool
+
+	missedAll atomic.Int64 // every subscriber's missed events (SubscriberMisses)
 }
 
 // Subscribe returns a channel that receives every event appended from now on, in append order,
@@ -47,23 +51,33 @@ type Skip struct{ Type, Outcome string }
 // decoded for it: the server's log of audit events skips allowed token exchanges below debug
 // level, the one event of every exchange, and still logs the refused ones.
 func (l *Log) SubscribeSkipping(buffer int, skip ...Skip) (events <-chan *Event, cancel func()) {
+	events, _, cancel = l.SubscribeCounting(buffer, skip...)
+	return events, cancel
+}
+
+// SubscribeCounting is SubscribeSkipping that also reports how many events the subscription has
+// left out so far because it fell behind, so that its reader can say so (serve's log does).
+func (l *Log) SubscribeCounting(buffer int, skip ...Skip) (events <-chan *Event, missed func() int64, cancel func()) {
 	if l.shared != nil {
 		return l.subscribeTenant(buffer, skip...)
 	}
 	ch := make(chan *Event, max(buffer, 0))
+	n := new(atomic.Int64)
 	s := &l.subs
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		close(ch)
-		return ch, func() {}
+		return ch, n.Load, func() {}
 	}
 	if s.chans == nil {
 		s.chans = make(map[int]chan *Event)
+		s.missed = make(map[int]*atomic.Int64)
 	}
 	id := s.next
 	s.next++
 	s.chans[id] = ch
+	s.missed[id] = n
 	if len(skip) > 0 {
 		if s.skip == nil {
 			s.skip = make(map[int][]skipLine)
@@ -76,13 +90,14 @@ func (l *Log) SubscribeSkipping(buffer int, skip ...Skip) (events <-chan *Event,
 			s.skip[id] = append(s.skip[id], sl)
 		}
 	}
-	return ch, func() {
+	return ch, n.Load, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		// Close may already have closed it; the map tells whether it is still ours to close.
 		if c, ok := s.chans[id]; ok {
 			delete(s.chans, id)
 			delete(s.skip, id)
+			delete(s.missed, id)
 			close(c)
 		}
 	}
@@ -113,9 +128,18 @@ func (s *subscribers) publish(evs []slot) {
 			select {
 			case ch <- e:
 			default:
+				s.missed[id].Add(1)
+				s.missedAll.Add(1)
 			}
 		}
 	}
+}
+
+// SubscriberMisses reports how many events subscribers have left out, all of them together, because
+// they fell behind: not events lost, since the log has them. A tenant's view reports the shared
+// log's.
+func (l *Log) SubscriberMisses() int64 {
+	return l.root().subs.missedAll.Load()
 }
 
 // skipLine is a Skip as lines hold its strings; outcome nil matches any.

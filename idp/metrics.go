@@ -160,13 +160,17 @@ func ProcessMetrics() *prometheus.Registry {
 
 // auditSyncs publishes the fsyncs of the audit log's file: the events
 // appended (xaa_idp_audit_append_duration_seconds_count) over them is the
-// average group commit. A tenant's log is the shared one, so each tenant
-// reports the same fsyncs.
+// average group commit; and the events its live readers left out. A
+// tenant's log is the shared one, so each tenant reports the same counts.
 func (m *metrics) auditSyncs(log *audit.Log) {
 	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "xaa_idp_audit_syncs_total",
 		Help: "Fsyncs of the audit log file, each making a batch of events durable (0 without a file).",
 	}, func() float64 { return float64(log.Syncs()) }))
+	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "xaa_idp_audit_subscriber_missed_total",
+		Help: "Audit events left out of a live reader that fell behind (serve's log on stderr, 4,096 events; a console tail, 256); the audit log has them all.",
+	}, func() float64 { return float64(log.SubscriberMisses()) }))
 }
 
 // storeSize publishes the number of entries in one in-memory store, so

@@ -180,3 +180,23 @@ func TestMetrics_ScrapeAllocatesLittle(t *testing.T) {
 		t.Errorf("/metrics: Content-Encoding %q, want none", enc)
 	}
 }
+
+// TestMetrics_AuditSubscriberMisses: the events a live reader of the audit
+// log left out because it fell behind (serve's log on a stalled stderr) are
+// counted, so that an operator sees that the log is missing some.
+func TestMetrics_AuditSubscriberMisses(t *testing.T) {
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	_, cancel := log.Subscribe(0) // never read
+	defer cancel()
+	f := startOpsFixture(t, idp.NewClock(nil), func(o *idp.Options) { o.Audit = log })
+	alice := f.loginAlice(t)
+	f.idJAG(t, alice.IDToken())
+	// A login and its code grant, one exchange: all left out.
+	if n := scrape(t, f.URL)[`xaa_idp_audit_subscriber_missed_total`]; n != 3 {
+		t.Errorf("xaa_idp_audit_subscriber_missed_total = %v, want 3", n)
+	}
+}

@@ -39,7 +39,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	setGCTarget()
 	flags.httpsDemoURLs = *flags.tls
 	flags.demoEvents = true
-	r, code := flags.start(stderr, nil)
+	r, code := flags.start(ctx, stderr, nil)
 	if r == nil {
 		return code
 	}

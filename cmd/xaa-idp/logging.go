@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -133,6 +135,67 @@ func cutLongValues(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
+// logDrainWait is how long, once serve or demo is told to stop, a log
+// record may wait for stderr. A record that waits longer is dropped, and
+// so is every later one: stderr may be a pipe nobody reads (a CI step
+// whose reader died or stalled), where a write blocks for ever and a stop
+// would hang on it. What is lost is only log records: the audit log has
+// every event.
+const logDrainWait = 2 * time.Second
+
+// droppedAfterStop is w, whose writes, once ctx ends, wait at most
+// logDrainWait (README, "Operations"); until then they wait as long as w
+// takes. Each write is made by one goroutine, so that a blocked one can be
+// left.
+func droppedAfterStop(ctx context.Context, w io.Writer) io.Writer {
+	d := &dropWriter{writes: make(chan dropWrite), stopped: ctx.Done()}
+	go func() {
+		for wr := range d.writes {
+			n, err := w.Write(wr.p)
+			wr.done <- dropResult{n, err}
+		}
+	}()
+	return d
+}
+
+type dropWriter struct {
+	writes  chan dropWrite
+	stopped <-chan struct{}
+	stuck   atomic.Bool // a write outwaited logDrainWait after the stop: drop the rest
+}
+
+type dropWrite struct {
+	p    []byte // a copy: a write left blocked must not read the caller's buffer, which slog reuses
+	done chan dropResult
+}
+
+type dropResult struct {
+	n   int
+	err error
+}
+
+func (d *dropWriter) Write(p []byte) (int, error) {
+	if d.stuck.Load() {
+		return len(p), nil
+	}
+	wr := dropWrite{p: bytes.Clone(p), done: make(chan dropResult, 1)}
+	send, stopped := d.writes, d.stopped
+	var late <-chan time.Time // from the stop on
+	for {
+		select {
+		case send <- wr:
+			send = nil
+		case r := <-wr.done:
+			return r.n, r.err
+		case <-stopped:
+			stopped, late = nil, time.After(logDrainWait)
+		case <-late:
+			d.stuck.Store(true)
+			return len(p), nil
+		}
+	}
+}
+
 // logRequests logs each request at debug level: method, path, status and
 // duration. The query string is left out on purpose: it may carry an
 // authorization code or a state, and headers may carry credentials.
@@ -187,22 +250,49 @@ const auditLogBuffer = 4096
 // decoded, so that they cost the token endpoint nothing here. A flood of
 // refusals cannot hold up the endpoint either: the audit log never waits
 // for a subscriber, and what the buffer cannot hold is left out of the log
-// (never out of the audit log). Audit events hold no tokens
-// (docs/audit.md), so neither do the records.
+// (never out of the audit log), which says how many once it has caught up
+// (reportLeftOut). Audit events hold no tokens (docs/audit.md), so neither
+// do the records.
 func logAudit(log *audit.Log, logger *slog.Logger) (done <-chan struct{}) {
 	var skip []audit.Skip
 	if !logger.Enabled(context.Background(), slog.LevelDebug) {
 		skip = append(skip, audit.Skip{Type: audit.TypeTokenExchange, Outcome: audit.Allowed}) // not even decoded
 	}
-	events, _ := log.SubscribeSkipping(auditLogBuffer, skip...) // Close ends it
+	events, missed, _ := log.SubscribeCounting(auditLogBuffer, skip...) // Close ends it
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
+		var r leftOutReport
 		for ev := range events {
 			logAuditEvent(logger, *ev)
+			if len(events) == 0 { // caught up
+				r.report(logger, missed(), false)
+			}
 		}
+		r.report(logger, missed(), true)
 	}()
 	return finished
+}
+
+// leftOutEvery is how often at most the log says that it left out audit
+// events: a flood that keeps it behind makes one record every so often,
+// not one a burst.
+const leftOutEvery = 10 * time.Second
+
+// leftOutReport says, once, how many audit events the log left out since
+// it last said so.
+type leftOutReport struct {
+	said int64
+	last time.Time
+}
+
+func (r *leftOutReport) report(logger *slog.Logger, missed int64, final bool) {
+	if missed == r.said || (!final && time.Since(r.last) < leftOutEvery) {
+		return
+	}
+	logger.Warn(fmt.Sprintf("left out %d audit events; the audit log has them", missed-r.said),
+		"left_out", missed-r.said, "left_out_total", missed)
+	r.said, r.last = missed, time.Now()
 }
 
 func logAuditEvent(logger *slog.Logger, ev audit.Event) {

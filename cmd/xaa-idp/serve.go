@@ -98,7 +98,7 @@ func (r *runningIdP) close() {
 // builds the IdP with its admin API and console, for flags the caller has
 // checked (check). On failure it has printed why and returns the exit
 // code.
-func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) {
+func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock) (*runningIdP, int) {
 	r := &runningIdP{}
 	errOut := f.logs.errorOutput(stderr)
 	fail := func(code int, err error) (*runningIdP, int) {
@@ -106,7 +106,7 @@ func (f *idpFlags) start(stderr io.Writer, clock *idp.Clock) (*runningIdP, int) 
 		r.close()
 		return nil, code
 	}
-	restoreLog, err := f.logs.setup(stderr)
+	restoreLog, err := f.logs.setup(droppedAfterStop(ctx, stderr))
 	if err != nil {
 		return fail(exitUsage, err)
 	}
@@ -477,7 +477,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		defer stop()
 	}
-	r, code := flags.start(stderr, clock)
+	r, code := flags.start(ctx, stderr, clock)
 	if r == nil {
 		return code
 	}
