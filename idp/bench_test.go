@@ -150,15 +150,24 @@ func TestExchange_EndpointFaultsCostNothing(t *testing.T) {
 			t.Fatalf("exchange: %d %s", rec.Code, rec.Body)
 		}
 	}
-	const runs = 200
-	without := testing.AllocsPerRun(runs, exchange)
+	// The fewest of three counts: AllocsPerRun counts the other goroutines'
+	// allocations too (the audit's, the stores' sweeps), which a loaded
+	// machine's scheduling adds to one count or another.
+	allocs := func() float64 {
+		least := testing.AllocsPerRun(200, exchange)
+		for range 2 {
+			least = min(least, testing.AllocsPerRun(200, exchange))
+		}
+		return least
+	}
+	without := allocs()
 	if _, err := p.AddFaults(
 		policy.Fault{Endpoint: policy.FaultEndpointJWKS, HTTPStatus: http.StatusServiceUnavailable},
 		policy.Fault{Endpoint: policy.FaultEndpointDiscovery, Delay: policy.Duration(time.Second)},
 	); err != nil {
 		t.Fatal(err)
 	}
-	with := testing.AllocsPerRun(runs, exchange)
+	with := allocs()
 	if with > without+0.5 {
 		t.Errorf("an exchange allocates %.1f times with endpoint faults active, %.1f without", with, without)
 	}
