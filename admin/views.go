@@ -284,14 +284,16 @@ func (a *API) userView(cfg *policy.Config, u *policy.User) UserView {
 	v.Password, v.PasswordBcrypt = "", ""
 	now := a.now()
 	for i := range cfg.MCPServers {
-		v.Access = append(v.Access, EffectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
+		v.Access = append(v.Access, a.effectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
 	}
 	return v
 }
 
-// EffectiveAccess decides, for each client that the server lists, a token
-// exchange of the user right after a login at now.
-func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
+// effectiveAccess decides, for each client that the server lists, a token
+// exchange of the user right after a login at now, at this IdP (its
+// issuer and the other tenants', which the exchange refuses as an
+// audience).
+func (a *API) effectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
 	sa := ServerAccess{Server: s.ID, Name: s.Name, ByClient: []ClientDecision{}}
 	ids := make([]string, 0, len(s.Clients))
 	for id := range s.Clients {
@@ -301,7 +303,8 @@ func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, n
 	granted := map[string]bool{}
 	var refusal *ClientDecision
 	for _, id := range ids {
-		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now}
+		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now,
+			IdPIssuer: a.idp.Issuer(), OtherTenants: a.idp.OtherTenants()}
 		if cfg.Client(id) == nil && cfg.CIMD.Allows(id) {
 			// A metadata document client, decided as the token exchange
 			// decides it once its document resolves (policy.Explain).
