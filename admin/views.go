@@ -50,21 +50,25 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
 // answers, sent back, changes nothing.
 func (a *API) getAccess(w http.ResponseWriter, r *http.Request) {
 	if s := a.serverOr404(w, r); s != nil {
-		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
-		writeAPI(w, http.StatusOK, serverJSON(s).Access)
+		writeServerList(w, s, s.Access)
 	}
 }
 
 // getDeny answers a server's deny list as getAccess does its access list.
 func (a *API) getDeny(w http.ResponseWriter, r *http.Request) {
 	if s := a.serverOr404(w, r); s != nil {
-		deny := s.Deny
-		if deny == nil {
-			deny = []policy.Deny{}
-		}
-		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
-		writeAPI(w, http.StatusOK, deny)
+		writeServerList(w, s, s.Deny)
 	}
+}
+
+// writeServerList answers list, one of s's lists, [] when empty, with
+// s's ETag.
+func writeServerList[T any](w http.ResponseWriter, s *policy.MCPServer, list []T) {
+	if list == nil {
+		list = []T{}
+	}
+	w.Header().Set("ETag", etag(policy.ServerVersion(s)))
+	writeAPI(w, http.StatusOK, list)
 }
 
 // serverOr404 is the MCP server the path's {id} names; it answers 404
