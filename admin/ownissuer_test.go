@@ -31,3 +31,33 @@ func TestAdminAPI_ExplainRefusesTheIdPsOwnIssuer(t *testing.T) {
 		t.Errorf("explain = %s, want invalid_target: the IdP's own issuer", body)
 	}
 }
+
+// TestAdminAPI_UsersAccessRefusesTheIdPsOwnIssuer: a user's effective
+// access (GET /admin/api/users/{username}, the console's Users page) is
+// what the exchange would answer, which refuses an MCP server whose
+// issuer is the IdP's own; it said allowed while explain said
+// invalid_target.
+func TestAdminAPI_UsersAccessRefusesTheIdPsOwnIssuer(t *testing.T) {
+	base, srv := startIdP(t)
+	cfg, err := policy.Parse([]byte(strings.ReplaceAll(testConfig, "https://as.files.example", base)), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetConfig(cfg)
+	resp, body := get(t, base, "/admin/api/users/alice", "alice", "alice-pw")
+	var u struct {
+		Access []struct {
+			Server   string `json:"server"`
+			Decision string `json:"decision"`
+			Reason   string `json:"reason"`
+		} `json:"access"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	for _, a := range u.Access {
+		if a.Server == "files" && (a.Decision != "invalid_target" || !strings.Contains(a.Reason, "the IdP's own issuer")) {
+			t.Errorf("alice's access to files = %+v, want invalid_target: the IdP's own issuer", a)
+		}
+	}
+}

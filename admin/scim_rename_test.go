@@ -159,3 +159,21 @@ func TestSCIM_GroupNamesCaseInsensitive(t *testing.T) {
 		t.Errorf("filter with two groups in two cases: %v", list)
 	}
 }
+
+// TestSCIM_GroupRenameOfASpacedName: a group's name may begin or end with
+// a space (Entra sends an AD group's name as it is), and a rename keeps
+// the old name as the group's id, which was checked as a login name is
+// (no space at either end: "the user could never sign in"), so the
+// rename was refused 400.
+func TestSCIM_GroupRenameOfASpacedName(t *testing.T) {
+	p := editableYAML(t, editConfig)
+	resp, g := p.scim(t, "POST", "/Groups", `{"displayName":"Sales "}`)
+	if resp.StatusCode != http.StatusCreated || g["id"] != "Sales " {
+		t.Fatalf("POST: %d %v", resp.StatusCode, g)
+	}
+	resp, g = p.scim(t, "PATCH", "/Groups/"+url.PathEscape("Sales "), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"replace","path":"displayName","value":"Sales Team"}]}`)
+	if resp.StatusCode != http.StatusOK || g["id"] != "Sales " || g["displayName"] != "Sales Team" {
+		t.Fatalf("PATCH displayName: %d %v", resp.StatusCode, g)
+	}
+}

@@ -50,21 +50,25 @@ func (a *API) getServer(w http.ResponseWriter, r *http.Request) {
 // answers, sent back, changes nothing.
 func (a *API) getAccess(w http.ResponseWriter, r *http.Request) {
 	if s := a.serverOr404(w, r); s != nil {
-		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
-		writeAPI(w, http.StatusOK, serverJSON(s).Access)
+		writeServerList(w, s, s.Access)
 	}
 }
 
 // getDeny answers a server's deny list as getAccess does its access list.
 func (a *API) getDeny(w http.ResponseWriter, r *http.Request) {
 	if s := a.serverOr404(w, r); s != nil {
-		deny := s.Deny
-		if deny == nil {
-			deny = []policy.Deny{}
-		}
-		w.Header().Set("ETag", etag(policy.ServerVersion(s)))
-		writeAPI(w, http.StatusOK, deny)
+		writeServerList(w, s, s.Deny)
 	}
+}
+
+// writeServerList answers list, one of s's lists, [] when empty, with
+// s's ETag.
+func writeServerList[T any](w http.ResponseWriter, s *policy.MCPServer, list []T) {
+	if list == nil {
+		list = []T{}
+	}
+	w.Header().Set("ETag", etag(policy.ServerVersion(s)))
+	writeAPI(w, http.StatusOK, list)
 }
 
 // serverOr404 is the MCP server the path's {id} names; it answers 404
@@ -284,14 +288,16 @@ func (a *API) userView(cfg *policy.Config, u *policy.User) UserView {
 	v.Password, v.PasswordBcrypt = "", ""
 	now := a.now()
 	for i := range cfg.MCPServers {
-		v.Access = append(v.Access, EffectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
+		v.Access = append(v.Access, a.effectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
 	}
 	return v
 }
 
-// EffectiveAccess decides, for each client that the server lists, a token
-// exchange of the user right after a login at now.
-func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
+// effectiveAccess decides, for each client that the server lists, a token
+// exchange of the user right after a login at now, at this IdP (its
+// issuer and the other tenants', which the exchange refuses as an
+// audience).
+func (a *API) effectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
 	sa := ServerAccess{Server: s.ID, Name: s.Name, ByClient: []ClientDecision{}}
 	ids := make([]string, 0, len(s.Clients))
 	for id := range s.Clients {
@@ -301,7 +307,8 @@ func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, n
 	granted := map[string]bool{}
 	var refusal *ClientDecision
 	for _, id := range ids {
-		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now}
+		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now,
+			IdPIssuer: a.idp.Issuer(), OtherTenants: a.idp.OtherTenants()}
 		if cfg.Client(id) == nil && cfg.CIMD.Allows(id) {
 			// A metadata document client, decided as the token exchange
 			// decides it once its document resolves (policy.Explain).

@@ -244,7 +244,7 @@ func (v *validator) groupList() {
 			v.unique(v.groups, i, path+".name", "groups[%d].name", "group", g.Name)
 			v.identityText(path+".name", g.Name, false)
 		}
-		if g.ID != "" && !v.identityText(path+".id", g.ID, true) {
+		if g.ID != "" && !v.identityText(path+".id", g.ID, false) { // a former name, checked as one
 			continue
 		}
 		if id := g.SCIMID(); id != "" {

@@ -138,9 +138,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	base := q.values()
 	data.Export, data.Stream = c.url("/admin/audit/export?"+base.Encode()), c.url("/admin/audit/stream?"+base.Encode())
 	f, err := q.filter(c.adminAPI.Now())
-	if err == nil && q.Server != "" && cfg.Server(q.Server) == nil {
+	var more bool
+	if err == nil {
+		data.Events, more = c.adminAPI.AuditPage(f)
+	}
+	if err == nil && len(data.Events) == 0 && q.Server != "" && cfg.Server(q.Server) == nil {
 		// The name the console shows everywhere else, which matched no
-		// event: events name a server by its id.
+		// event: events name a server by its id. (A former server's id
+		// that is a server's name now finds that server's events.)
 		for _, s := range cfg.MCPServers {
 			if strings.EqualFold(s.Name, q.Server) {
 				err = &fieldError{"server", "MCP server", fmt.Errorf("%q is the name of MCP server %s: events name a server by its id, %s", q.Server, s.ID, s.ID)}
@@ -153,8 +158,6 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.show(w, r, v, http.StatusBadRequest, "audit.html", "Audit log", "audit", data, "", err.Error())
 		return
 	}
-	var more bool
-	data.Events, more = c.adminAPI.AuditPage(f)
 	if n := len(data.Events); n > 0 {
 		// more is of older events, or with after= of newer ones; the
 		// other way is asked.
