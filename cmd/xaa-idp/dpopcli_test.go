@@ -252,7 +252,7 @@ func TestDPoPProof_MethodAsServersCompareIt(t *testing.T) {
 		var claims struct {
 			HTM string `json:"htm"`
 		}
-		tok, err := jose.ParseSigned(strings.TrimSpace(out), []jose.SignatureAlgorithm{jose.ES256})
+		tok, err := jose.ParseSignedCompact(strings.TrimSpace(out), []jose.SignatureAlgorithm{jose.ES256})
 		if err == nil {
 			err = json.Unmarshal(tok.UnsafePayloadWithoutVerification(), &claims)
 		}
