@@ -163,7 +163,7 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 				continue
 			}
 			for _, s := range cfg.MCPServers {
-				if !cfg.Decide(policy.Request{Username: u.Username, ClientID: c.ClientID, Audience: s.Issuer, AuthTime: now, Now: now}).Allowed {
+				if !cfg.Decide(policy.Request{Username: u.Username, ClientID: c.ClientID, Audience: s.Issuer, AuthTime: now, Now: now, IdPIssuer: issuer}).Allowed {
 					continue
 				}
 				// Every value quoted as a shell needs it: a secret with "&"

@@ -246,3 +246,28 @@ mcp_servers:
 		t.Errorf("command %q, want the secret client desk's", cmd)
 	}
 }
+
+// TestTryConnect_NotToAServerAtTheIdPsOwnIssuer: the banner suggests no
+// connect command for a server the exchange refuses as the IdP's own
+// issuer (its issuer given by --issuer, which the file cannot know).
+func TestTryConnect_NotToAServerAtTheIdPsOwnIssuer(t *testing.T) {
+	cfg, err := policy.Parse([]byte(`
+users:
+  - {username: dev, password: dev}
+clients:
+  - {client_id: desk, client_secret: s, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
+mcp_servers:
+  - id: chat
+    issuer: http://127.0.0.1:8080
+    resources: [http://127.0.0.1:9201/mcp]
+    scopes: [chat.read]
+    clients: {desk: desk}
+    access: [{users: [dev], scopes: [chat.read]}]
+`), "try.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := tryConnect(cfg, "http://127.0.0.1:8080", demoBanner{program: "xaa-idp"}); cmd != "" {
+		t.Errorf("command %q for a server at the IdP's own issuer", cmd)
+	}
+}
