@@ -256,10 +256,16 @@ func TestSCIM_DeleteOrRenameUserAFaultMatches(t *testing.T) {
 // fired fired again.
 func TestSCIM_DeleteUserKeepsTheOtherFaults(t *testing.T) {
 	p := editableYAML(t, deleteConfig+`faults:
+  - {id: gone, endpoint: userinfo, http_status: 502}
   - {id: slowbob, match: {user: bob}, delay: 1s}
   - {endpoint: jwks, http_status: 503, times: 1}
   - {match: {user: carol}, error: {code: invalid_grant}, times: 2}
 `)
+	// One of the file's faults deleted at runtime: the others are still
+	// told apart from it.
+	if resp, body := p.send(t, "DELETE", "/admin/api/faults/gone", "alice", nil); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE /admin/api/faults/gone: %d %s", resp.StatusCode, body)
+	}
 	resp, body := p.send(t, "GET", "/admin/api/faults", "alice", nil)
 	var list []struct {
 		ID       string `json:"id"`

@@ -45,8 +45,11 @@ type activeFault struct {
 	policy.Fault
 	on     string // Fault.On(), the endpoint it acts on
 	source string
-	left   atomic.Int64 // fires left; negative for no limit
-	fired  atomic.Int64
+	// from is, for a fault of the configuration, that fault as the
+	// configuration has it, without the id given it here (loadConfig).
+	from  policy.Fault
+	left  atomic.Int64 // fires left; negative for no limit
+	fired atomic.Int64
 }
 
 // take reports whether the fault fires for this request, and counts it.
@@ -114,7 +117,7 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 	if reflect.DeepEqual(faults, fs.fromConfig) {
 		return
 	}
-	var runtime, old []*activeFault // old[i] came from fs.fromConfig[i]
+	var runtime, old []*activeFault
 	used := map[string]bool{}
 	for _, f := range fs.list() {
 		if f.source != FaultFromConfig {
@@ -132,7 +135,7 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 	for _, follows := range []bool{false, true} {
 		for i, f := range faults {
 			for j := range old {
-				if next[i] != nil || taken[j] || j >= len(fs.fromConfig) || !sameFault(fs.fromConfig[j], f, follows) {
+				if next[i] != nil || taken[j] || !sameFault(old[j].from, f, follows) {
 					continue
 				}
 				taken[j], next[i] = true, old[j]
@@ -141,6 +144,7 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 					g := f
 					g.ID = old[j].ID
 					a := newActiveFault(g, FaultFromConfig)
+					a.from = f
 					a.left.Store(old[j].left.Load())
 					a.fired.Store(old[j].fired.Load())
 					next[i] = a
@@ -154,11 +158,13 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 		}
 		// An id a runtime fault already has goes to that fault: ids must
 		// name one fault for DELETE /admin/api/faults/{id}.
+		from := f
 		if f.ID == "" || used[f.ID] {
 			f.ID = fs.newID(used)
 		}
 		used[f.ID] = true
 		next[i] = newActiveFault(f, FaultFromConfig)
+		next[i].from = from
 	}
 	fs.fromConfig = append([]policy.Fault(nil), faults...)
 	next = append(next, runtime...)
