@@ -31,32 +31,3 @@ func TestAdminAPI_ExplainRefusesTheIdPsOwnIssuer(t *testing.T) {
 		t.Errorf("explain = %s, want invalid_target: the IdP's own issuer", body)
 	}
 }
-
-// TestAdminAPI_UserAccessRefusesTheIdPsOwnIssuer: a user's access (GET
-// /admin/api/users/{name}, the console's user page) says what the
-// exchange answers for an MCP server whose issuer is the IdP's own:
-// invalid_target. It said allowed, as explain did.
-func TestAdminAPI_UserAccessRefusesTheIdPsOwnIssuer(t *testing.T) {
-	base, srv := startIdP(t)
-	cfg, err := policy.Parse([]byte(strings.ReplaceAll(testConfig, "https://as.files.example", base)), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetConfig(cfg)
-	resp, body := get(t, base, "/admin/api/users/alice", "alice", "alice-pw")
-	var v struct {
-		Access []struct {
-			Server  string `json:"server"`
-			Allowed bool   `json:"allowed"`
-			Error   string `json:"error"`
-		} `json:"access"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d, body %s", resp.StatusCode, body)
-	}
-	for _, a := range v.Access {
-		if a.Server == "files" && (a.Allowed || a.Error != "invalid_target") {
-			t.Errorf("alice's access to files, at the IdP's own issuer: %+v; want invalid_target", a)
-		}
-	}
-}

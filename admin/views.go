@@ -284,15 +284,14 @@ func (a *API) userView(cfg *policy.Config, u *policy.User) UserView {
 	v.Password, v.PasswordBcrypt = "", ""
 	now := a.now()
 	for i := range cfg.MCPServers {
-		v.Access = append(v.Access, EffectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now, a.idp.Issuer(), a.idp.OtherTenants()))
+		v.Access = append(v.Access, EffectiveAccess(cfg, u.Username, &cfg.MCPServers[i], now))
 	}
 	return v
 }
 
 // EffectiveAccess decides, for each client that the server lists, a token
-// exchange of the user right after a login at now, at the IdP of issuer
-// served beside others (policy.Request.IdPIssuer, OtherTenants).
-func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time, issuer string, others []policy.TenantIssuer) ServerAccess {
+// exchange of the user right after a login at now.
+func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, now time.Time) ServerAccess {
 	sa := ServerAccess{Server: s.ID, Name: s.Name, ByClient: []ClientDecision{}}
 	ids := make([]string, 0, len(s.Clients))
 	for id := range s.Clients {
@@ -302,7 +301,7 @@ func EffectiveAccess(cfg *policy.Config, username string, s *policy.MCPServer, n
 	granted := map[string]bool{}
 	var refusal *ClientDecision
 	for _, id := range ids {
-		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now, IdPIssuer: issuer, OtherTenants: others}
+		req := policy.Request{Username: username, ClientID: id, Audience: s.Issuer, AuthTime: now, Now: now}
 		if cfg.Client(id) == nil && cfg.CIMD.Allows(id) {
 			// A metadata document client, decided as the token exchange
 			// decides it once its document resolves (policy.Explain).
