@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -244,5 +245,68 @@ func TestSCIM_DeleteOrRenameUserAFaultMatches(t *testing.T) {
 	// A fault without an id is found by its place.
 	if resp, m := p.scim(t, "DELETE", "/Users/u-carol", ""); resp.StatusCode != http.StatusNoContent || len(p.store.Config().Faults) != 0 {
 		t.Errorf("DELETE of carol: %d %v, faults %+v", resp.StatusCode, m, p.store.Config().Faults)
+	}
+}
+
+// TestSCIM_DeleteUserKeepsTheOtherFaults: a SCIM DELETE of a user a fault
+// matches deletes that fault and leaves the others as they were: their
+// ids, which GET /admin/api/faults/{id} takes, and their counters. Every
+// fault of the file was made anew, so a fault without an id got another
+// one (a 404 at the id the admin held) and a times: 1 fault that had
+// fired fired again.
+func TestSCIM_DeleteUserKeepsTheOtherFaults(t *testing.T) {
+	p := editableYAML(t, deleteConfig+`faults:
+  - {id: gone, endpoint: userinfo, http_status: 502}
+  - {id: slowbob, match: {user: bob}, delay: 1s}
+  - {endpoint: jwks, http_status: 503, times: 1}
+  - {match: {user: carol}, error: {code: invalid_grant}, times: 2}
+`)
+	// One of the file's faults deleted at runtime: the others are still
+	// told apart from it.
+	if resp, body := p.send(t, "DELETE", "/admin/api/faults/gone", "alice", nil); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE /admin/api/faults/gone: %d %s", resp.StatusCode, body)
+	}
+	resp, body := p.send(t, "GET", "/admin/api/faults", "alice", nil)
+	var list []struct {
+		ID       string `json:"id"`
+		Endpoint string `json:"endpoint"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 3 || list[1].Endpoint != "jwks" {
+		t.Fatalf("GET /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+	id := list[1].ID
+	jwks := func() int {
+		t.Helper()
+		resp, err := http.Get(p.base + "/keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := jwks(); got != http.StatusServiceUnavailable {
+		t.Fatalf("the JWKS with its fault: %d", got)
+	}
+	if resp, m := p.scim(t, "DELETE", "/Users/u-bob", ""); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE of bob: %d %v", resp.StatusCode, m)
+	}
+	if got := jwks(); got != http.StatusOK {
+		t.Errorf("the JWKS after the deletion: %d; the times: 1 fault had fired already", got)
+	}
+	resp, body = p.send(t, "GET", "/admin/api/faults/"+id, "alice", nil)
+	var st struct {
+		Fired int `json:"fired"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &st) != nil || st.Fired != 1 {
+		t.Errorf("GET /admin/api/faults/%s after the deletion: %d %s", id, resp.StatusCode, body)
+	}
+	// A rename takes carol's fault along under its id.
+	carols := list[2].ID
+	if resp, m := p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"Replace","path":"userName","value":"caroline"}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH userName of carol: %d %v", resp.StatusCode, m)
+	}
+	resp, body = p.send(t, "GET", "/admin/api/faults/"+carols, "alice", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"caroline"`) {
+		t.Errorf("GET /admin/api/faults/%s after the rename: %d %s", carols, resp.StatusCode, body)
 	}
 }

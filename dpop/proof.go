@@ -35,8 +35,9 @@ type Params struct {
 }
 
 // KeyAlgorithm is the algorithm a proof signed with key uses: ES256 for an
-// EC P-256 key, RS256 for RSA of at least 2048 bits, EdDSA for Ed25519. A
-// key Verify would refuse is an error that says why.
+// EC P-256 key, RS256 for RSA of 2048 to jose.MaxRSAModulusBits (4096)
+// bits, EdDSA for Ed25519. A key Verify would refuse is an error that
+// says why.
 func KeyAlgorithm(key crypto.Signer) (jose.SignatureAlgorithm, error) {
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:
@@ -47,6 +48,9 @@ func KeyAlgorithm(key crypto.Signer) (jose.SignatureAlgorithm, error) {
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < minRSABits {
 			return "", fmt.Errorf("an RSA key of %d bits: at least %d are required (RFC 7518 section 3.3)", k.N.BitLen(), minRSABits)
+		}
+		if k.N.BitLen() > jose.MaxRSAModulusBits {
+			return "", fmt.Errorf("an RSA key of %d bits: at most %d are accepted (Verify, go-jose)", k.N.BitLen(), jose.MaxRSAModulusBits)
 		}
 		return jose.RS256, nil
 	case ed25519.PrivateKey:

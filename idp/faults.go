@@ -45,8 +45,11 @@ type activeFault struct {
 	policy.Fault
 	on     string // Fault.On(), the endpoint it acts on
 	source string
-	left   atomic.Int64 // fires left; negative for no limit
-	fired  atomic.Int64
+	// from is, for a fault of the configuration, that fault as the
+	// configuration has it, without the id given it here (loadConfig).
+	from  policy.Fault
+	left  atomic.Int64 // fires left; negative for no limit
+	fired atomic.Int64
 }
 
 // take reports whether the fault fires for this request, and counts it.
@@ -102,34 +105,79 @@ func newActiveFault(f policy.Fault, source string) *activeFault {
 }
 
 // loadConfig replaces the faults that came from the configuration, unless
-// they are unchanged.
+// they are unchanged. A fault the new configuration has as it was (another
+// fault of the file changed or went: a SCIM deletion of a user takes the
+// faults that match the user along) stays as it is, with its id and its
+// counters; so does one whose match.user alone changed (a SCIM rename
+// takes the faults along), counted on from where it was. Only the faults
+// that are new or changed otherwise start afresh.
 func (fs *faultSet) loadConfig(faults []policy.Fault) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if reflect.DeepEqual(faults, fs.fromConfig) {
 		return
 	}
-	fs.fromConfig = append([]policy.Fault(nil), faults...)
-	var runtime []*activeFault
+	var runtime, old []*activeFault
 	used := map[string]bool{}
 	for _, f := range fs.list() {
 		if f.source != FaultFromConfig {
 			runtime = append(runtime, f)
 			used[f.ID] = true
+		} else {
+			old = append(old, f)
 		}
 	}
-	var next []*activeFault
-	for _, f := range faults {
+	// Each fault of the new configuration takes the first old one left
+	// that it equals, else the first left that it equals but for its
+	// match.user.
+	next := make([]*activeFault, len(faults))
+	taken := make([]bool, len(old))
+	for _, follows := range []bool{false, true} {
+		for i, f := range faults {
+			for j := range old {
+				if next[i] != nil || taken[j] || !sameFault(old[j].from, f, follows) {
+					continue
+				}
+				taken[j], next[i] = true, old[j]
+				used[old[j].ID] = true
+				if follows {
+					g := f
+					g.ID = old[j].ID
+					a := newActiveFault(g, FaultFromConfig)
+					a.from = f
+					a.left.Store(old[j].left.Load())
+					a.fired.Store(old[j].fired.Load())
+					next[i] = a
+				}
+			}
+		}
+	}
+	for i, f := range faults {
+		if next[i] != nil {
+			continue
+		}
 		// An id a runtime fault already has goes to that fault: ids must
 		// name one fault for DELETE /admin/api/faults/{id}.
+		from := f
 		if f.ID == "" || used[f.ID] {
 			f.ID = fs.newID(used)
 		}
 		used[f.ID] = true
-		next = append(next, newActiveFault(f, FaultFromConfig))
+		next[i] = newActiveFault(f, FaultFromConfig)
+		next[i].from = from
 	}
+	fs.fromConfig = append([]policy.Fault(nil), faults...)
 	next = append(next, runtime...)
 	fs.active.Store(&next)
+}
+
+// sameFault reports whether a and b are one fault of the configuration:
+// equal, or, with anyUser, equal but for match.user.
+func sameFault(a, b policy.Fault, anyUser bool) bool {
+	if anyUser {
+		a.Match.User, b.Match.User = "", ""
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // newID returns an id no fault has: f1, f2, ...

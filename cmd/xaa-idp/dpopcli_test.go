@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -143,6 +144,7 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 		{"public JWK", write("public.jwk", `{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), "a public JWK"},
 		{"bad JSON", write("bad.jwk", `{"kty":`), "not a JWK"},
 		{"P-384", write("p384.pem", p384PEM(t)), "P-256"},
+		{"RSA over 4096 bits", write("rsa8192.pem", rsa8192PEM(t)), "at most 4096"},
 		{"symmetric JWK", write("oct.jwk", `{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}`), "a symmetric JWK"},
 		{"JWK Set", write("set.jwk", `{"keys":[]}`), "a JWK Set"},
 		{"directory", dir, "not a regular file"},
@@ -167,6 +169,23 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 func p384PEM(t *testing.T) string {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// rsa8192PEM is an RSA key of 8192 bits, PEM: larger than any DPoP
+// verifier here (go-jose) reads. Eight primes make it in a second; only
+// its size matters.
+func rsa8192PEM(t *testing.T) string {
+	t.Helper()
+	//lint:ignore SA1019 a test key, made fast; its security is beside the point
+	key, err := rsa.GenerateMultiPrimeKey(rand.Reader, 8, 8192)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -356,7 +356,7 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 	case places <- struct{}{}:
 		defer func() { <-places }()
 	default:
-		return nil, 0, &Error{ClientID: clientID, Kind: ErrBusy, Detail: fmt.Sprintf("the IdP is fetching %d documents already, as many as it fetches at once; try again shortly", cap(places))}
+		return nil, 0, &Error{ClientID: clientID, Kind: ErrBusy, Detail: fmt.Sprintf("this server is fetching %d documents already, as many as it fetches at once; try again shortly", cap(places))}
 	}
 	fail := func(kind error, format string, args ...any) (*Client, time.Duration, error) {
 		return nil, 0, &Error{ClientID: clientID, Kind: kind, Detail: fmt.Sprintf(format, args...)}

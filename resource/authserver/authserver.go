@@ -687,7 +687,7 @@ func (a *Server) authorizeRedirect(r *http.Request, clientID, redirectURI string
 	case a.isMetadataClient(reg.clients, clientID):
 		c, err := a.cfg.CIMD.Resolve(r.Context(), clientID)
 		if err != nil {
-			return nil, invalidRequest("%v", err)
+			return nil, cimdRefusal(err, invalidRequest("%v", err))
 		}
 		registered = c.RedirectURIs
 	default:

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -520,4 +521,37 @@ func TestCIMDRegisteredOnly(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unregistered, /authorize: HTTP %d, want 400", resp.StatusCode)
 	}
+}
+
+// TestMetadataDocumentClients_BusyIsNoClientError: while the process
+// fetches as many metadata documents as it may (cimd.MaxFetches, shared
+// with the IdP under demo), a client whose document is not cached yet is
+// answered 503 temporarily_unavailable with Retry-After, as the IdP
+// answers it: the client did nothing wrong. The authorization server said
+// invalid_client (401) at the token endpoint and invalid_request at
+// /authorize, and a client would not try again.
+func TestMetadataDocumentClients_BusyIsNoClientError(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) { c.CIMD = cimd.New(cimd.DefaultConfig(), nil) })
+	defer cimd.LimitFetches(0)()
+	busy := func(what string, status int, retryAfter string, body []byte) {
+		t.Helper()
+		if status != http.StatusServiceUnavailable || retryAfter == "" || !strings.Contains(string(body), `"temporarily_unavailable"`) {
+			t.Errorf("%s while no fetch may start: HTTP %d Retry-After %q %s; want 503 temporarily_unavailable with Retry-After", what, status, retryAfter, body)
+		}
+	}
+	for _, req := range []tokenRequest{
+		metadataGrant(e.jag(t, func(c map[string]any) { c["client_id"] = m.none }), m.none, ""),
+		metadataGrant(e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt }), "", m.assertion(t, e.asURL, e.clock.Now(), nil)),
+	} {
+		r := e.post(t, req)
+		busy("the token endpoint", r.status, r.header.Get("Retry-After"), []byte(r.raw))
+	}
+	resp, err := http.Get(e.asURL + "/authorize?" + url.Values{"client_id": {m.none}, "redirect_uri": {"http://127.0.0.1:4000/callback"}, "state": {"st"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	busy("/authorize", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 }

@@ -191,7 +191,7 @@ func (a *Server) unregisteredMetadataClient(clients map[string]string, id string
 func (a *Server) publicMetadataClient(ctx context.Context, clientID, secret string) (string, string, *oauthError) {
 	c, err := a.cfg.CIMD.Resolve(ctx, clientID)
 	if err != nil {
-		return "", "", invalidClient("%v", err)
+		return "", "", cimdRefusal(err, invalidClient("%v", err))
 	}
 	switch {
 	case secret != "":
@@ -236,7 +236,7 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	asked := time.Now() // the resolver's clock (cimd.Resolver.Refetch)
 	c, err := a.cfg.CIMD.Resolve(ctx, id)
 	if err != nil {
-		return "", invalidClient("%v", err)
+		return "", cimdRefusal(err, invalidClient("%v", err))
 	}
 	if c.TokenEndpointAuthMethod != cimd.AuthPrivateKeyJWT {
 		return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
@@ -389,4 +389,16 @@ func (a *Server) unknownClientHint(endpoint string) string {
 		return ""
 	}
 	return "; authenticate as the client this authorization server registered, whose client_id the ID-JAG carries (at xaa-idp: the value the MCP server's clients: maps the IdP client to)"
+}
+
+// cimdRefusal is the answer to a client_id URL that did not resolve:
+// refusal, unless the process was fetching as many metadata documents as
+// it may (cimd.ErrBusy, a bound the IdP shares under demo), which is no
+// fault of the client's: 503 temporarily_unavailable with Retry-After, as
+// the IdP answers it.
+func cimdRefusal(err error, refusal *oauthError) *oauthError {
+	if errors.Is(err, cimd.ErrBusy) {
+		return temporarilyUnavailable(cimd.DefaultTimeout, "%v", err)
+	}
+	return refusal
 }
