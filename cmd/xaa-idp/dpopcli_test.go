@@ -275,3 +275,19 @@ func p256PEM(t *testing.T) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
+
+// An access token in double quotes, as `jq .access_token` prints it
+// without -r, made a proof whose ath is the hash of the quotes too, which
+// every MCP server refuses ("ath ... is not the hash of the access token")
+// while the command said nothing. It is bad usage now, as exchange's
+// --id-token in double quotes is.
+func TestDPoPProof_AccessTokenInDoubleQuotesSaysJQR(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "dpop.pem")
+	if err := os.WriteFile(keyFile, []byte(p256PEM(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htm", "GET", "--htu", "https://mcp.example/mcp", "--access-token", `"eyJhbGciOiJFUzI1NiJ9.e30.sig"`)
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "--access-token") || !strings.Contains(stderr, "jq -r .access_token") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming --access-token and jq -r", code, out, stderr, exitUsage)
+	}
+}
