@@ -127,7 +127,7 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 		return nil, err
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		return signer.ReadPrivateKey(path)
+		return signer.ParsePrivateKey(path, data)
 	}
 	var set struct {
 		Keys json.RawMessage `json:"keys"`
