@@ -163,20 +163,6 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 	}
 }
 
-// p384PEM is an EC P-384 key, PEM: a key, but not one ES256 signs with.
-func p384PEM(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-}
-
 // TestExchange_DPoPKeyOnAMovedClockSaysWhy: an IdP started with --clock
 // ten minutes ahead refuses the proof exchange --dpop-key makes now, as
 // made too long ago; the CLI says that the IdP's clock is the cause,
@@ -263,9 +249,15 @@ func TestDPoPProof_MethodAsServersCompareIt(t *testing.T) {
 }
 
 // p256PEM is an EC P-256 key, PEM, as exchange --dpop-key makes one.
-func p256PEM(t *testing.T) string {
+func p256PEM(t *testing.T) string { return ecPEM(t, elliptic.P256()) }
+
+// p384PEM is an EC P-384 key, PEM: a key, but not one ES256 signs with.
+func p384PEM(t *testing.T) string { return ecPEM(t, elliptic.P384()) }
+
+// ecPEM is a new EC key on curve, PKCS #8 PEM.
+func ecPEM(t *testing.T, curve elliptic.Curve) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := ecdsa.GenerateKey(curve, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
