@@ -125,12 +125,9 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "xaa-idp exchange: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
-	// A token is base64url and dots: in double quotes, it is a JSON
-	// string as jq prints it without -r.
 	for flagName, v := range map[string]string{"id-token": *idToken, "refresh-token": *refresh} {
-		if strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
-			member := strings.ReplaceAll(flagName, "-", "_")
-			fmt.Fprintf(stderr, "xaa-idp exchange: %s is in double quotes, as 'jq .%s' prints it: use 'jq -r .%s', or 'xaa-idp login --print %s'\n", flagRef(fs, flagName), member, member, member)
+		if err := checkUnquoted(fs, flagName, v); err != nil {
+			fmt.Fprintf(stderr, "xaa-idp exchange: %v, or 'xaa-idp login --print %s'\n", err, strings.ReplaceAll(flagName, "-", "_"))
 			return exitUsage
 		}
 	}
@@ -282,6 +279,17 @@ func checkHTTPURL(fs *flag.FlagSet, flagName, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%s is not an http or https URL", flagValue(fs, flagName, v))
+	}
+	return nil
+}
+
+// checkUnquoted refuses a token in double quotes: a token is base64url
+// and dots, so in quotes it is a JSON string as jq prints it without -r.
+// The flag is named after the token's member in a JSON answer.
+func checkUnquoted(fs *flag.FlagSet, flagName, v string) error {
+	if strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
+		member := strings.ReplaceAll(flagName, "-", "_")
+		return fmt.Errorf("%s is in double quotes, as 'jq .%s' prints it: use 'jq -r .%s'", flagRef(fs, flagName), member, member)
 	}
 	return nil
 }

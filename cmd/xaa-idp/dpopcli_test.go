@@ -165,20 +165,6 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 	}
 }
 
-// p384PEM is an EC P-384 key, PEM: a key, but not one ES256 signs with.
-func p384PEM(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-}
-
 // rsa8192PEM is an RSA key of 8192 bits, PEM: larger than any DPoP
 // verifier here (go-jose) reads. Eight primes make it in a second; only
 // its size matters.
@@ -282,9 +268,15 @@ func TestDPoPProof_MethodAsServersCompareIt(t *testing.T) {
 }
 
 // p256PEM is an EC P-256 key, PEM, as exchange --dpop-key makes one.
-func p256PEM(t *testing.T) string {
+func p256PEM(t *testing.T) string { return ecPEM(t, elliptic.P256()) }
+
+// p384PEM is an EC P-384 key, PEM: a key, but not one ES256 signs with.
+func p384PEM(t *testing.T) string { return ecPEM(t, elliptic.P384()) }
+
+// ecPEM is a new EC key on curve, PKCS #8 PEM.
+func ecPEM(t *testing.T, curve elliptic.Curve) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := ecdsa.GenerateKey(curve, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,4 +285,20 @@ func p256PEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// An access token in double quotes, as `jq .access_token` prints it
+// without -r, made a proof whose ath is the hash of the quotes too, which
+// every MCP server refuses ("ath ... is not the hash of the access token")
+// while the command said nothing. It is bad usage now, as exchange's
+// --id-token in double quotes is.
+func TestDPoPProof_AccessTokenInDoubleQuotesSaysJQR(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "dpop.pem")
+	if err := os.WriteFile(keyFile, []byte(p256PEM(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htm", "GET", "--htu", "https://mcp.example/mcp", "--access-token", `"eyJhbGciOiJFUzI1NiJ9.e30.sig"`)
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "--access-token") || !strings.Contains(stderr, "jq -r .access_token") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming --access-token and jq -r", code, out, stderr, exitUsage)
+	}
 }

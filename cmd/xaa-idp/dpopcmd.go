@@ -46,6 +46,10 @@ func runDPoPProof(_ context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
 		return exitUsage
 	}
+	if err := checkUnquoted(fs, "access-token", *accessToken); err != nil {
+		fmt.Fprintln(stderr, "xaa-idp dpop-proof:", err)
+		return exitUsage
+	}
 	if *htm == "" {
 		fmt.Fprintf(stderr, "xaa-idp dpop-proof: %s is empty: give the request's method, such as POST\n", flagRef(fs, "htm"))
 		return exitUsage
@@ -123,7 +127,7 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 		return nil, err
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		return signer.ReadPrivateKey(path)
+		return signer.ParsePrivateKey(path, data)
 	}
 	var set struct {
 		Keys json.RawMessage `json:"keys"`

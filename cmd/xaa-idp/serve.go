@@ -374,23 +374,18 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 // issuer from --issuer or --addr, check could not tell, and every exchange
 // for them is invalid_target (policy.Request.IdPIssuer, OtherTenants).
 func warnOwnIssuerServers(cfg *policy.Config, base string) {
-	warn := func(c *policy.Config, iss string) {
+	for _, c := range cfg.IdPs() {
+		others := cfg.OtherTenants(c, base) // none without tenants
 		for _, s := range c.MCPServers {
-			if urimatch.Same(s.Issuer, iss) {
+			if urimatch.Same(s.Issuer, base+c.Path) { // Path: a tenant's, else ""
 				slog.Warn(fmt.Sprintf("MCP server %s: its issuer %s is this IdP's issuer, and the IdP redeems no ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, s.Issuer))
 			}
-			for _, o := range cfg.OtherTenants(c, base) {
+			for _, o := range others {
 				if urimatch.Same(s.Issuer, o.Issuer) {
 					slog.Warn(fmt.Sprintf("MCP server %s of tenant %s: its issuer %s is tenant %s's issuer, and no tenant redeems an ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, c.ID, s.Issuer, o.ID))
 				}
 			}
 		}
-	}
-	if len(cfg.Tenants) == 0 {
-		warn(cfg, base)
-	}
-	for _, t := range cfg.Tenants {
-		warn(t, base+t.Path)
 	}
 }
 

@@ -843,16 +843,25 @@ func newSigningKey(alg string, s crypto.Signer) (*Key, error) {
 	}, nil
 }
 
-// readPrivateKey reads the first private key of a PEM file: PKCS #8
-// ("PRIVATE KEY", what openssl genpkey writes), PKCS #1 ("RSA PRIVATE
-// KEY", openssl genrsa -traditional) or SEC 1 ("EC PRIVATE KEY"). Other
-// blocks before it are skipped: `openssl ecparam -genkey` writes an "EC
-// PARAMETERS" block first. What cannot be a key says so, with the fix.
+// readPrivateKey reads the first private key of the PEM file path
+// (ParsePrivateKey).
 func readPrivateKey(path string) (crypto.Signer, error) {
 	data, err := readKeyPEM(path)
 	if err != nil {
 		return nil, err
 	}
+	return ParsePrivateKey(path, data)
+}
+
+// ParsePrivateKey returns the first private key of data, the PEM file
+// path: PKCS #8 ("PRIVATE KEY", what openssl genpkey writes), PKCS #1
+// ("RSA PRIVATE KEY", openssl genrsa -traditional) or SEC 1 ("EC PRIVATE
+// KEY"). Other blocks before it are skipped: `openssl ecparam -genkey`
+// writes an "EC PARAMETERS" block first. What cannot be a key says so,
+// with the fix. The CLI's DPoP key file (`exchange --dpop-key`), which it
+// has read already, takes the same PEM with the same words.
+func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
+	var err error
 	var seen []string
 	for {
 		var block *pem.Block
@@ -888,11 +897,6 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 	}
 	return nil, fmt.Errorf("%s: no PEM block found", path)
 }
-
-// ReadPrivateKey is readPrivateKey for the CLI's DPoP key file
-// (`exchange --dpop-key`), which takes the same PEM files with the same
-// words.
-func ReadPrivateKey(path string) (crypto.Signer, error) { return readPrivateKey(path) }
 
 // maxKeyFileBytes bounds what readKeyPEM reads: a PEM private key is a few
 // KiB (RSA 8192 some 6.5), with room for blocks around it.
