@@ -552,7 +552,12 @@ func (a *API) putServer(w http.ResponseWriter, r *http.Request) {
 	if old := a.cfg().Server(id); old != nil && redact.SameURLRedacted(s.EventsEndpoint, old.EventsEndpoint) {
 		s.EventsEndpoint = old.EventsEndpoint
 	}
-	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.store.PutServer(s, tag, j) })
+	// The IdP's issuers, from --issuer or --addr, are not in the file, so
+	// Parse cannot refuse them; the exchange would (invalid_target).
+	notAtIdP := policy.NotAtIdP(a.idp.Issuer(), a.idp.OtherTenants())
+	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		return a.store.PutServer(s, tag, j, notAtIdP)
+	})
 	if ch != nil {
 		now := ch.Config.Server(id)
 		a.written(w, r, ch, etag(policy.ServerVersion(now)), serverJSON(now))

@@ -11,11 +11,14 @@ import (
 // TestFaults_AuditRecordsTheIDJAGIssued: the audit event of an exchange
 // answered with a broken ID-JAG names what that ID-JAG carries: no jti
 // under missing_jti (there is none to look for), the key that wrong_cnf
-// binds it to. Until 2026-12-06 they were the sound ID-JAG's.
+// binds it to, the scopes unknown_scope puts in it, the client_id that
+// unmapped_client_id puts in it and none under missing_client_id. Until
+// 2026-12-06 they were the sound ID-JAG's.
 func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 	srv := idptest.New(t)
 	keys := fetchKeySet(t, srv.Issuer()+"/keys")
-	for _, kind := range []string{"", policy.FaultMissingJTI, policy.FaultWrongCnf, policy.FaultMissingSub} {
+	for _, kind := range []string{"", policy.FaultMissingJTI, policy.FaultWrongCnf, policy.FaultMissingSub,
+		policy.FaultUnknownScope, policy.FaultUnmappedClient, policy.FaultMissingClientID} {
 		name := kind
 		if name == "" {
 			name = "sound"
@@ -38,6 +41,12 @@ func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 			jkt, _ := cnf["jkt"].(string)
 			if got, _ := ev.Details["cnf_jkt"].(string); got != jkt {
 				t.Errorf("event details.cnf_jkt %q, the ID-JAG's cnf.jkt %q", got, jkt)
+			}
+			if scope, _ := c["scope"].(string); ev.ScopeGranted != scope || scope == "" {
+				t.Errorf("event scope_granted %q, the ID-JAG's scope %q", ev.ScopeGranted, scope)
+			}
+			if id, at := ev.Details["client_id_at_server"]; id != c["client_id"] || at != (c["client_id"] != nil) {
+				t.Errorf("event details.client_id_at_server %v, the ID-JAG's client_id %v", id, c["client_id"])
 			}
 		})
 	}

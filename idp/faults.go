@@ -707,6 +707,12 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 			ev.JTI = ""
 		case policy.FaultWrongCnf:
 			ev.Details["cnf_jkt"] = faultJKT
+		case policy.FaultUnknownScope:
+			ev.ScopeGranted = withFaultScope(c.Scope)
+		case policy.FaultUnmappedClient:
+			ev.Details["client_id_at_server"] = unmappedClientID(ev.ClientID, c.ClientID)
+		case policy.FaultMissingClientID:
+			delete(ev.Details, "client_id_at_server")
 		}
 		return broken, nil
 	}
@@ -819,20 +825,32 @@ func (fs *faultSigner) breakIDJAG(good string, claims idJAGClaims, idpClient, re
 	case policy.FaultUnknownScope:
 		// The scopes the policy granted and one the server does not
 		// define, as an IdP that does not intersect scopes issues them.
-		m["scope"] = strings.TrimSpace(claims.Scope + " " + faultScope)
+		m["scope"] = withFaultScope(claims.Scope)
 	case policy.FaultUnmappedClient:
 		// The mapping skipped (ID-JAG draft section 3.1: client_id is
 		// the client's id at the authorization server), the mistake
-		// behind most client_id mismatches in the field. A client mapped
-		// to its own id still gets a client_id that is not that.
-		m["client_id"] = idpClient
-		if idpClient == claims.ClientID {
-			m["client_id"] = idpClient + "-unmapped"
-		}
+		// behind most client_id mismatches in the field.
+		m["client_id"] = unmappedClientID(idpClient, claims.ClientID)
 	default:
 		return "", fmt.Errorf("idp: unknown id_jag fault %q", kind)
 	}
 	return fs.ring.SignIDJAGAs(m, kid, typ)
+}
+
+// withFaultScope is the scope of the unknown_scope fault: the scopes
+// granted and one the MCP server does not define.
+func withFaultScope(granted string) string {
+	return strings.TrimSpace(granted + " " + faultScope)
+}
+
+// unmappedClientID is the client_id of the unmapped_client_id fault: the
+// client's id at the IdP (idpClient) where its id at the server (mapped)
+// belongs. A client mapped to its own id still gets one that is not that.
+func unmappedClientID(idpClient, mapped string) string {
+	if idpClient == mapped {
+		return idpClient + "-unmapped"
+	}
+	return idpClient
 }
 
 // unsecuredIDJAG is the alg_none fault: the claims of the signed ID-JAG

@@ -20,6 +20,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -409,6 +410,7 @@ type EditOption func(*editOptions)
 type editOptions struct {
 	journal     func(*Change) error
 	keepSecrets bool
+	idp         *idpIssuers // NotAtIdP
 }
 
 func optionsOf(opts []EditOption) editOptions {
@@ -443,6 +445,62 @@ func Journal(j func(*Change) error) EditOption {
 // configuration), the client no secret.
 func KeepSecrets() EditOption {
 	return func(o *editOptions) { o.keepSecrets = true }
+}
+
+// NotAtIdP has PutServer refuse a server whose issuer or alias is the
+// IdP's issuer (own) or another tenant's (others), as the token exchange
+// refuses it as an audience (Request.IdPIssuer, OtherTenants): Parse
+// refuses the file's issuer: alone, as one from --issuer or --addr is
+// not in the file. The Problem is at the key, as Parse's are.
+func NotAtIdP(own string, others []TenantIssuer) EditOption {
+	return func(o *editOptions) { o.idp = &idpIssuers{own: own, others: others} }
+}
+
+// idpIssuers are NotAtIdP's issuers.
+type idpIssuers struct {
+	own    string
+	others []TenantIssuer
+}
+
+// check returns the Problems of server id of tenant ("" for the whole
+// file) in next, which was parsed from data, the file named name.
+func (is *idpIssuers) check(next *Config, data []byte, name, tenant, id string) error {
+	c, prefix := next, ""
+	if tenant != "" {
+		i := tenantIndex(next, tenant)
+		if i < 0 {
+			return nil
+		}
+		c, prefix = next.Tenants[i], fmt.Sprintf("tenants[%d].", i)
+	}
+	i := serverIndex(c, id)
+	if i < 0 {
+		return nil
+	}
+	s := &c.MCPServers[i]
+	lines := &lineIndex{data: data}
+	var ps Problems
+	at := func(path, v string) {
+		path = prefix + fmt.Sprintf("mcp_servers[%d].", i) + path
+		if is.own != "" && urimatch.Same(v, is.own) {
+			ps = append(ps, Problem{File: name, Line: lines.line(path), tenant: tenant,
+				Msg: fmt.Sprintf("%s: %q is the IdP's own issuer (%s): its ID-JAGs would name the IdP as aud, and the IdP redeems no ID-JAG; give the issuer of the MCP server's own authorization server", path, v, is.own)})
+		}
+		for _, t := range is.others {
+			if urimatch.Same(v, t.Issuer) {
+				ps = append(ps, Problem{File: name, Line: lines.line(path), tenant: tenant,
+					Msg: fmt.Sprintf("%s: %q is the issuer of tenant %s, another IdP served beside this one: its ID-JAGs would name that tenant as aud, and no tenant redeems an ID-JAG; give the issuer of the MCP server's own authorization server", path, v, t.ID)})
+			}
+		}
+	}
+	at("issuer", s.Issuer)
+	for j, a := range s.Aliases {
+		at(fmt.Sprintf("aliases[%d]", j), a)
+	}
+	if ps != nil {
+		return ps
+	}
+	return nil
 }
 
 // JournalError refuses an edit whose Journal failed: nothing changed.
@@ -764,6 +822,12 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err := keepsAnAdmin(cur.cfg, cfg); err != nil {
 		return nil, err
 	}
+	o := optionsOf(opts)
+	if o.idp != nil && server != "" {
+		if err := o.idp.check(cfg, data, s.name, tenant, server); err != nil {
+			return nil, err
+		}
+	}
 	next := newSnapshot(data, cfg)
 	ch.PreviousVersion, ch.Version, ch.Config = cur.version, next.version, cfg
 	if after != nil {
@@ -776,7 +840,6 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err := s.checkWritable(); err != nil {
 		return nil, err
 	}
-	o := optionsOf(opts)
 	if o.journal != nil {
 		if err := o.journal(ch); err != nil {
 			return nil, &JournalError{Err: err}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -160,4 +161,94 @@ func TestServe_RefusesAnMCPServerAtAnotherTenantsIssuer(t *testing.T) {
 	if logs := stop(); !strings.Contains(logs, "MCP server notes of tenant acme: its issuer https://idp.example.com/t/beta/ is tenant beta's issuer") {
 		t.Errorf("serve did not warn of the MCP server at another tenant's issuer:\n%s", logs)
 	}
+}
+
+// TestAdminAPI_RefusesAnMCPServerAtAnIdPsIssuer: the admin API took a
+// PUT of an MCP server whose issuer is the IdP's own, from --issuer or
+// --addr, which check and a reload cannot know (201), or, with tenants,
+// another tenant's; every exchange for it was then invalid_target. The
+// admin API knows them: it refuses the edit with 400 invalid_config at
+// the field, and the file stays as it was.
+func TestAdminAPI_RefusesAnMCPServerAtAnIdPsIssuer(t *testing.T) {
+	put := func(t *testing.T, base, user, id, issuer, aliases string) (int, string) {
+		t.Helper()
+		body := `{"id":"` + id + `","issuer":"` + issuer + `","aliases":[` + aliases + `],"resources":["http://127.0.0.1:20209/` + id + `"],"scopes":["notes.read"],"clients":{"app":"app"}}`
+		req, _ := http.NewRequest(http.MethodPut, base+"/admin/api/servers/"+id, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(user, user)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	refused := func(t *testing.T, status int, body, field, why string) {
+		t.Helper()
+		var e struct {
+			Error    string `json:"error"`
+			Problems []struct {
+				Line    int    `json:"line"`
+				Message string `json:"message"`
+			} `json:"problems"`
+		}
+		_ = json.Unmarshal([]byte(body), &e)
+		if status != http.StatusBadRequest || e.Error != "invalid_config" || len(e.Problems) != 1 ||
+			e.Problems[0].Line == 0 || !strings.HasPrefix(e.Problems[0].Message, field+": ") || !strings.Contains(e.Problems[0].Message, why) {
+			t.Errorf("PUT: %d %s\nwant 400 invalid_config with one problem at a line, %s: ...%s...", status, body, field, why)
+		}
+	}
+
+	t.Run("own issuer", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "idp.yaml")
+		config := `users: [{username: ann, password: ann, admin: true}]
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: notes
+    issuer: http://127.0.0.1:20201
+    resources: [http://127.0.0.1:20202/mcp]
+    scopes: [notes.read]
+    clients: {app: app}
+`
+		if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		issuer, _ := serveWithLogs(t, "--config", file)
+		status, body := put(t, issuer, "ann", "files", issuer+"/", "")
+		refused(t, status, body, "mcp_servers[1].issuer", "the IdP's own issuer")
+		status, body = put(t, issuer, "ann", "notes", "http://127.0.0.1:20201", `"`+strings.ToUpper(issuer[:4])+issuer[4:]+`"`)
+		refused(t, status, body, "mcp_servers[0].aliases[0]", "the IdP's own issuer")
+		if data, _ := os.ReadFile(file); string(data) != config {
+			t.Errorf("a refused edit changed the file:\n%s", data)
+		}
+		if status, body := put(t, issuer, "ann", "files", "http://127.0.0.1:20203", ""); status != http.StatusCreated {
+			t.Errorf("PUT of a server at another issuer: %d %s", status, body)
+		}
+	})
+
+	t.Run("another tenant's issuer", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "idp.yaml")
+		config := `tenants:
+  - id: acme
+    users: [{username: ann, password: ann, admin: true}]
+    clients:
+      - {client_id: app, client_secret: app-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+  - id: beta
+    users: [{username: bob, password: bob, admin: true}]
+`
+		if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		acme, _ := serveWithLogs(t, "--config", file)
+		base := strings.TrimSuffix(acme, "/t/acme")
+		status, body := put(t, acme, "ann", "files", base+"/t/beta", "")
+		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "tenant beta")
+		status, body = put(t, acme, "ann", "files", acme, "")
+		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "the IdP's own issuer")
+		if data, _ := os.ReadFile(file); string(data) != config {
+			t.Errorf("a refused edit changed the file:\n%s", data)
+		}
+	})
 }
