@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // Request is a token exchange for an ID-JAG, reduced to what policy needs.
@@ -187,17 +185,14 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("audience %s is not the issuer or an alias of any MCP server", r.Audience))
 	}
 
-	if r.IdPIssuer != "" && urimatch.Same(s.Issuer, r.IdPIssuer) {
+	if t, at := IdPIssuerOf(s.Issuer, r.IdPIssuer, r.OtherTenants); at && t == "" {
 		return refuse(ErrInvalidTarget,
 			fmt.Sprintf("audience %q is the IdP's own issuer: an ID-JAG is redeemed at the MCP server's authorization server, never at the IdP; the configuration of %s names the IdP as its issuer", r.Audience, serverLabel(s)),
 			fmt.Sprintf("server %s's issuer %s is the IdP's own issuer", s.ID, s.Issuer))
-	}
-	for _, t := range r.OtherTenants {
-		if urimatch.Same(s.Issuer, t.Issuer) {
-			return refuse(ErrInvalidTarget,
-				fmt.Sprintf("audience %q is the issuer of tenant %s, another IdP served beside this one: an ID-JAG is redeemed at the MCP server's authorization server, never at an IdP; the configuration of %s names tenant %s as its issuer", r.Audience, t.ID, serverLabel(s), t.ID),
-				fmt.Sprintf("server %s's issuer %s is tenant %s's issuer", s.ID, s.Issuer, t.ID))
-		}
+	} else if at {
+		return refuse(ErrInvalidTarget,
+			fmt.Sprintf("audience %q is the issuer of tenant %s, another IdP served beside this one: an ID-JAG is redeemed at the MCP server's authorization server, never at an IdP; the configuration of %s names tenant %s as its issuer", r.Audience, t, serverLabel(s), t),
+			fmt.Sprintf("server %s's issuer %s is tenant %s's issuer", s.ID, s.Issuer, t))
 	}
 
 	// The IdP checks that audience and resource belong together (EMA

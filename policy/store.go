@@ -20,7 +20,6 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
-	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"github.com/xaa-idp/xaa-idp/internal/yamlpatch"
 )
 
@@ -482,15 +481,13 @@ func (is *idpIssuers) check(next *Config, data []byte, name, tenant, id string) 
 	var ps Problems
 	at := func(path, v string) {
 		path = prefix + fmt.Sprintf("mcp_servers[%d].", i) + path
-		if is.own != "" && urimatch.Same(v, is.own) {
+		switch t, at := IdPIssuerOf(v, is.own, is.others); {
+		case at && t == "":
 			ps = append(ps, Problem{File: name, Line: lines.line(path), tenant: tenant,
 				Msg: fmt.Sprintf("%s: %q is the IdP's own issuer (%s): its ID-JAGs would name the IdP as aud, and the IdP redeems no ID-JAG; give the issuer of the MCP server's own authorization server", path, v, is.own)})
-		}
-		for _, t := range is.others {
-			if urimatch.Same(v, t.Issuer) {
-				ps = append(ps, Problem{File: name, Line: lines.line(path), tenant: tenant,
-					Msg: fmt.Sprintf("%s: %q is the issuer of tenant %s, another IdP served beside this one: its ID-JAGs would name that tenant as aud, and no tenant redeems an ID-JAG; give the issuer of the MCP server's own authorization server", path, v, t.ID)})
-			}
+		case at:
+			ps = append(ps, Problem{File: name, Line: lines.line(path), tenant: tenant,
+				Msg: fmt.Sprintf("%s: %q is the issuer of tenant %s, another IdP served beside this one: its ID-JAGs would name that tenant as aud, and no tenant redeems an ID-JAG; give the issuer of the MCP server's own authorization server", path, v, t)})
 		}
 	}
 	at("issuer", s.Issuer)

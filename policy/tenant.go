@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // Personas: the issuers a tenant can imitate (docs/personas.md).
@@ -174,6 +176,23 @@ func (c *Config) OtherTenants(t *Config, base string) []TenantIssuer {
 		}
 	}
 	return out
+}
+
+// IdPIssuerOf says whether issuer is an IdP's: the IdP's own issuer (own;
+// "" for none known), then tenant "" , or one of the other tenants'
+// (others), then that tenant's id. An MCP server at such an issuer is
+// refused (its ID-JAGs could be redeemed nowhere: no IdP serves the JWT
+// bearer grant) by the exchange, the admin API's edits and serve's start.
+func IdPIssuerOf(issuer, own string, others []TenantIssuer) (tenant string, ok bool) {
+	if own != "" && urimatch.Same(issuer, own) {
+		return "", true
+	}
+	for _, t := range others {
+		if urimatch.Same(issuer, t.Issuer) {
+			return t.ID, true
+		}
+	}
+	return "", false
 }
 
 // TenantIDs lists the tenants' ids in file order.

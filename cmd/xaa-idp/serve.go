@@ -32,7 +32,6 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
-	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
@@ -377,13 +376,12 @@ func warnOwnIssuerServers(cfg *policy.Config, base string) {
 	for _, c := range cfg.IdPs() {
 		others := cfg.OtherTenants(c, base) // none without tenants
 		for _, s := range c.MCPServers {
-			if urimatch.Same(s.Issuer, base+c.Path) { // Path: a tenant's, else ""
+			// Path: a tenant's, else "".
+			switch t, at := policy.IdPIssuerOf(s.Issuer, base+c.Path, others); {
+			case at && t == "":
 				slog.Warn(fmt.Sprintf("MCP server %s: its issuer %s is this IdP's issuer, and the IdP redeems no ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, s.Issuer))
-			}
-			for _, o := range others {
-				if urimatch.Same(s.Issuer, o.Issuer) {
-					slog.Warn(fmt.Sprintf("MCP server %s of tenant %s: its issuer %s is tenant %s's issuer, and no tenant redeems an ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, c.ID, s.Issuer, o.ID))
-				}
+			case at:
+				slog.Warn(fmt.Sprintf("MCP server %s of tenant %s: its issuer %s is tenant %s's issuer, and no tenant redeems an ID-JAG: every token exchange for it is refused (invalid_target); give the issuer of the MCP server's own authorization server", s.ID, c.ID, s.Issuer, t))
 			}
 		}
 	}
