@@ -20,19 +20,19 @@ func TestToken_ParametersInTheQuerySaySo(t *testing.T) {
 	query := exchangeForm(idToken)
 	query.Set("client_id", "mcp-client")
 	query.Set("client_secret", "s1")
-	const want = "send the parameters in the request body, not in the URL's query"
 	for _, c := range []struct {
-		name    string
-		headers [][2]string
+		name, want string
+		headers    [][2]string
 	}{
-		{"with an empty form body", [][2]string{{"Content-Type", "application/x-www-form-urlencoded"}}},
-		{"without a body", nil},
+		{"with an empty form body", "grant_type is missing from the request body: send the parameters in the body, not in the URL's query (RFC 6749 section 3.2)",
+			[][2]string{{"Content-Type", "application/x-www-form-urlencoded"}}},
+		{"without a body", "the parameters are in the URL's query and the request has no body: send them in the body, as application/x-www-form-urlencoded (RFC 6749 section 3.2)", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp, body := send(t, http.MethodPost, p.URL+"/oauth/token?"+query.Encode(), "", c.headers)
 			desc, _ := body["error_description"].(string)
-			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || !strings.Contains(desc, want) {
-				t.Errorf("got %d %v; want 400 invalid_request saying %q", resp.StatusCode, body, want)
+			if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_request" || desc != c.want {
+				t.Errorf("got %d %v; want 400 invalid_request saying %q", resp.StatusCode, body, c.want)
 			}
 			if strings.Contains(desc, "s1") || strings.Contains(desc, "eyJ") {
 				t.Errorf("the description quotes the query: %q", desc)

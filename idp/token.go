@@ -63,7 +63,11 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	s.canonicalBasic(r)
 	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
 		mt, _, _ := mime.ParseMediaType(ct)
-		writeOAuthError(w, r, invalidRequest("send the parameters as application/x-www-form-urlencoded (RFC 6749 section 4.1.3), not %q%s", mt, inQuery(r)))
+		if mt == "" && grantTypeInQuery(r) {
+			writeOAuthError(w, r, invalidRequest("the parameters are in the URL's query and the request has no body: send them in the body, as application/x-www-form-urlencoded (RFC 6749 section 3.2)"))
+			return
+		}
+		writeOAuthError(w, r, invalidRequest("send the parameters as application/x-www-form-urlencoded (RFC 6749 section 4.1.3), not %q", mt))
 		return
 	}
 	form, err := tokenFormOf(w, r)
@@ -81,7 +85,11 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.grantTypes[typ]
 	switch {
 	case typ == "":
-		writeOAuthError(w, r, invalidRequest("grant_type is missing%s", inQuery(r)))
+		if grantTypeInQuery(r) {
+			writeOAuthError(w, r, invalidRequest("grant_type is missing from the request body: send the parameters in the body, not in the URL's query (RFC 6749 section 3.2)"))
+			return
+		}
+		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
 		return
 	case !ok:
 		writeOAuthError(w, r, errorf("unsupported_grant_type", http.StatusBadRequest,
@@ -117,14 +125,11 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	held.release(w, r)
 }
 
-// inQuery is what to add to a refusal of a token request whose URL query
-// has the grant_type its body lacks: the endpoint reads the body alone
-// (RFC 6749 section 3.2), and a query is no place for a secret.
-func inQuery(r *http.Request) string {
-	if r.URL.RawQuery == "" || !r.URL.Query().Has("grant_type") {
-		return ""
-	}
-	return ": send the parameters in the request body, not in the URL's query (RFC 6749 section 3.2)"
+// grantTypeInQuery reports whether a token request's URL query has a
+// grant_type: the endpoint reads the body alone (RFC 6749 section 3.2),
+// and a refusal of a request whose body lacks one says where it goes.
+func grantTypeInQuery(r *http.Request) bool {
+	return r.URL.RawQuery != "" && r.URL.Query().Has("grant_type")
 }
 
 // authenticate authenticates the client for a grant that asks for it, and
