@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -146,6 +147,12 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 			// sent in place of its ID token.
 			return nil, s.subjectError("subject_token is an encrypted token (a JWE, such as this IdP's access tokens), not an ID token: send the id_token of the token response")
 		}
+		if quoted(raw) {
+			return nil, s.subjectError("%s", quotedTokenMessage("id_token"))
+		}
+		if strings.HasPrefix(raw, refreshTokenPrefix) {
+			return nil, s.subjectError("subject_token is a refresh token of this IdP, not an ID token: send it with subject_token_type %s", tokenTypeRefresh)
+		}
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}
 	hdr := tok.Headers[0]
@@ -264,6 +271,17 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 		if err := s.store.refreshReused(context.Background(), raw); err != nil {
 			return subject{}, invalidGrant("the subject %v", err)
 		}
+		// No refresh token of ours: say so when the token is not even
+		// shaped like one, for a login would not help (a refresh token
+		// is refreshTokenPrefix and base64url, never a JWT, never quoted).
+		switch t := strings.TrimSpace(raw); {
+		case quoted(t):
+			return subject{}, invalidGrant("%s", quotedTokenMessage("refresh_token"))
+		case strings.Count(t, ".") == 2 || strings.Count(t, ".") == 4:
+			return subject{}, invalidGrant("subject_token is a JWT, not a refresh token of this IdP: send an ID token with subject_token_type %s", tokenTypeIDToken)
+		case t != raw && strings.HasPrefix(t, refreshTokenPrefix):
+			return subject{}, invalidGrant("subject_token has white space around it (such as the line break that ends a file written by echo): send the refresh token alone")
+		}
 		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code), or was issued before the IdP last started (refresh tokens do not outlive a restart); log the user in again")
 	}
 	if rt.ClientID != clientID {
@@ -273,6 +291,19 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 	// the ID-JAG's auth_time carry it, so that max_auth_age counts it as
 	// for an ID token of the same login.
 	return subject{Sub: rt.Subject, AuthTime: rt.AuthTime.Truncate(time.Second), sid: rt.SessionID}, nil
+}
+
+// quoted reports whether a token is in double quotes: a token is
+// base64url and dots, so in quotes it is a JSON string as jq prints it
+// without -r (the client commands refuse one likewise).
+func quoted(raw string) bool {
+	return len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"'
+}
+
+// quotedTokenMessage is the description of a quoted subject token, member
+// naming the token response's member it was most likely copied from.
+func quotedTokenMessage(member string) string {
+	return fmt.Sprintf("subject_token is in double quotes, as 'jq .%s' prints it: send the token without them ('jq -r')", member)
 }
 
 // headerType is the typ of a JWS header, "" without one; ok is false for a

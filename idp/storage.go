@@ -29,6 +29,10 @@ const (
 	authRequestTTL   = 10 * time.Minute
 )
 
+// refreshTokenPrefix starts every refresh token (internal/redact knows
+// it too), so that a refresh token sent for another token is recognised.
+const refreshTokenPrefix = "rt_"
+
 // maxSessions bounds the SSO sessions, maxIssuedTokens the access and
 // refresh tokens, each store of them, maxUsedSubjects the ID tokens
 // exchange.single_use_subject remembers, maxUsedProofs the DPoP proofs,
@@ -419,7 +423,7 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		// one without scope gets all of it (RFC 6749 section 6).
 		rt.Scopes = old.Scopes
 	}
-	token := "rt_" + randomID(32)
+	token := refreshTokenPrefix + randomID(32)
 	if err := st.storeTokens(at, tokenHash(token), rt); err != nil {
 		return "", "", time.Time{}, err
 	}

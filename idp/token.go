@@ -63,6 +63,10 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	s.canonicalBasic(r)
 	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
 		mt, _, _ := mime.ParseMediaType(ct)
+		if mt == "" && grantTypeInQuery(r) {
+			writeOAuthError(w, r, invalidRequest("the parameters are in the URL's query and the request has no body: send them in the body, as application/x-www-form-urlencoded (RFC 6749 section 3.2)"))
+			return
+		}
 		writeOAuthError(w, r, invalidRequest("send the parameters as application/x-www-form-urlencoded (RFC 6749 section 4.1.3), not %q", mt))
 		return
 	}
@@ -81,6 +85,10 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	g, ok := s.grantTypes[typ]
 	switch {
 	case typ == "":
+		if grantTypeInQuery(r) {
+			writeOAuthError(w, r, invalidRequest("grant_type is missing from the request body: send the parameters in the body, not in the URL's query (RFC 6749 section 3.2)"))
+			return
+		}
 		writeOAuthError(w, r, invalidRequest("grant_type is missing"))
 		return
 	case !ok:
@@ -115,6 +123,13 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		slog.Error("audit append failed", "grant_type", typ, "err", err)
 	}
 	held.release(w, r)
+}
+
+// grantTypeInQuery reports whether a token request's URL query has a
+// grant_type: the endpoint reads the body alone (RFC 6749 section 3.2),
+// and a refusal of a request whose body lacks one says where it goes.
+func grantTypeInQuery(r *http.Request) bool {
+	return r.URL.RawQuery != "" && r.URL.Query().Has("grant_type")
 }
 
 // authenticate authenticates the client for a grant that asks for it, and
