@@ -15,8 +15,8 @@ import (
 )
 
 // cimdPushYAML: bob reaches chat through a metadata document client only
-// (CONTRACT section 7: a CIMD client may be named in clients: and in an
-// access entry's clients:); chat takes revocation pushes at RECEIVER.
+// (the product contract, section 7, lets a metadata document client be
+// named in clients: and in an access entry's clients:); chat takes revocation pushes at RECEIVER.
 const cimdPushYAML = `
 users:
   - {username: alice, password: alice, admin: true}
@@ -34,7 +34,7 @@ mcp_servers:
 
 // TestPush_MetadataDocumentClientAccessRevoked: bob's only way to chat is a
 // metadata document client. Removing his entry, or disabling him, must
-// push a SET as for a configured client (CONTRACT section 10); the
+// push a SET as for a configured client (the contract's section 10); the
 // pusher took a client_id that no clients: entry defines for one that
 // cannot exchange, found bob never reached chat, and sent nothing, so
 // chat's authorization server kept his access tokens.
