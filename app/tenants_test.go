@@ -644,3 +644,30 @@ func TestTenants_ConfigReadsBackAsTheTenantsEntry(t *testing.T) {
 		t.Errorf("the tenant's configuration read back: %v", err)
 	}
 }
+
+// TestTenants_ClientOfAnotherTenantAtAuthorizeIsInvalidClient: the
+// product contract (section 6) says a client of tenant A at tenant B gets invalid_client. At
+// B's token endpoint it did; a login, which starts at B's /authorize (as
+// `xaa-idp login` and every client do), was answered invalid_request,
+// while a metadata document URL that does not resolve was invalid_client
+// there. Still a 400 JSON answer and no redirect: no client
+// authentication was attempted, and the redirect_uri is unchecked.
+func TestTenants_ClientOfAnotherTenantAtAuthorizeIsInvalidClient(t *testing.T) {
+	_, servers, _ := startTenants(t)
+	okta := servers["okta"]
+	_, err := idpclient.Login(context.Background(), idpclient.LoginOptions{Issuer: okta.Issuer(), ClientID: "desktop",
+		ClientSecret: "acme-desktop-secret", Username: "alice", Password: "alice"})
+	var oe *idpclient.Error
+	if !errors.As(err, &oe) || oe.Code != "invalid_client" {
+		t.Fatalf("login at okta with acme's client: %v, want invalid_client", err)
+	}
+	resp, err := http.Get(okta.Issuer() + "/authorize?response_type=code&client_id=desktop&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback" +
+		"&code_challenge=" + strings.Repeat("a", 43) + "&code_challenge_method=S256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+		t.Errorf("GET /authorize with acme's client at okta: %s, Location %q; want 400 and no redirect", resp.Status, resp.Header.Get("Location"))
+	}
+}

@@ -1142,22 +1142,22 @@ func TestOPGrants_AmbiguousClientIsRefused(t *testing.T) {
 }
 
 // TestAuthorize_RefusalsThatCannotRedirectAreJSON: an authorization request that cannot go back to
-// its client is answered 400 invalid_request in JSON, without a redirect, whatever is wrong with
-// it (zitadel answers those it refuses itself in plain text); another method than GET and POST
-// is 405.
+// its client is answered 400 in JSON, without a redirect, whatever is wrong with it (zitadel
+// answers those it refuses itself in plain text): invalid_client for a client_id the IdP does not
+// know, invalid_request otherwise; another method than GET and POST is 405.
 func TestAuthorize_RefusalsThatCannotRedirectAreJSON(t *testing.T) {
 	p := startConformanceIdP(t)
 	_, challenge := pkce()
 	for name, c := range map[string]struct {
-		edit func(url.Values)
-		says string
+		edit       func(url.Values)
+		says, code string
 	}{
-		"no client_id":             {del("client_id"), "client_id is missing"},
-		"an unknown client_id":     {set("client_id", "no-such-client"), `'no-such-client' is not registered`},
-		"no redirect_uri":          {del("redirect_uri"), "redirect_uri is missing"},
-		"max_age not a number":     {set("max_age", "abc"), "max_age"},
-		"max_age negative":         {set("max_age", "-1"), "max_age"},
-		"max_age beyond an uint64": {set("max_age", "99999999999999999999"), "max_age"},
+		"no client_id":             {del("client_id"), "client_id is missing", "invalid_request"},
+		"an unknown client_id":     {set("client_id", "no-such-client"), `'no-such-client' is not registered`, "invalid_client"},
+		"no redirect_uri":          {del("redirect_uri"), "redirect_uri is missing", "invalid_request"},
+		"max_age not a number":     {set("max_age", "abc"), "max_age", "invalid_request"},
+		"max_age negative":         {set("max_age", "-1"), "max_age", "invalid_request"},
+		"max_age beyond an uint64": {set("max_age", "99999999999999999999"), "max_age", "invalid_request"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			params := authParams(callback, challenge)
@@ -1169,9 +1169,9 @@ func TestAuthorize_RefusalsThatCannotRedirectAreJSON(t *testing.T) {
 			var body map[string]string
 			decodeErr := json.NewDecoder(resp.Body).Decode(&body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest || decodeErr != nil || body["error"] != "invalid_request" || resp.Header.Get("Location") != "" {
-				t.Fatalf("%d %s %v (%v) Location %q, want 400 invalid_request in JSON and no redirect",
-					resp.StatusCode, resp.Header.Get("Content-Type"), body, decodeErr, resp.Header.Get("Location"))
+			if resp.StatusCode != http.StatusBadRequest || decodeErr != nil || body["error"] != c.code || resp.Header.Get("Location") != "" {
+				t.Fatalf("%d %s %v (%v) Location %q, want 400 %s in JSON and no redirect",
+					resp.StatusCode, resp.Header.Get("Content-Type"), body, decodeErr, resp.Header.Get("Location"), c.code)
 			}
 			if !strings.Contains(body["error_description"], c.says) {
 				t.Errorf("error_description %q, want it to say %q", body["error_description"], c.says)

@@ -11,17 +11,18 @@ import (
 )
 
 // checkRedirectURI refuses an authorization request that cannot go back to
-// its client: without client_id or redirect_uri, for an unknown client, or
-// whose redirect_uri is not one of the client's registered URIs (RFC 6749
-// section 3.1.2.3, OAuth 2.1 section 2.3.1: exact string comparison). The
-// one exception is the port of a loopback IP literal, which a native app
-// picks at run time (RFC 8252 section 7.3); "localhost" is no IP literal
-// and matches exactly (RFC 8252 section 8.3). The answer is the JSON error,
-// never a redirect to the unchecked URI (RFC 6749 section 4.1.2.1). A
-// client_id URL whose metadata document does not resolve is refused
-// invalid_client with the reason (cimd.go). With client and redirect_uri
-// good, a max_age that is not a number of seconds is refused the same way:
-// op cannot parse such a request, and so cannot send its error back.
+// its client: without client_id or redirect_uri, for an unknown client
+// (invalid_client), or whose redirect_uri is not one of the client's
+// registered URIs (RFC 6749 section 3.1.2.3, OAuth 2.1 section 2.3.1: exact
+// string comparison). The one exception is the port of a loopback IP
+// literal, which a native app picks at run time (RFC 8252 section 7.3);
+// "localhost" is no IP literal and matches exactly (RFC 8252 section 8.3).
+// The answer is the JSON error, never a redirect to the unchecked URI (RFC
+// 6749 section 4.1.2.1). A client_id URL whose metadata document does not
+// resolve is refused invalid_client with the reason (cimd.go). With client
+// and redirect_uri good, a max_age that is not a number of seconds is
+// refused the same way: op cannot parse such a request, and so cannot send
+// its error back.
 //
 // op's own check is weaker here: for native clients it accepts any
 // loopback host for a registered loopback URI, either scheme, and
@@ -41,7 +42,12 @@ func (s *Server) checkRedirectURI(ctx context.Context, form url.Values) *oauthEr
 		return e
 	}
 	if c == nil {
-		return invalidRequest("client_id %q is not registered at this IdP (the configuration's clients, or a metadata document URL)", audit.Truncate(id))
+		// invalid_client, as for a metadata document that does not
+		// resolve, and as the product contract says of another tenant's
+		// client; 400, since no client authentication was attempted.
+		e := invalidClient("client_id %q is not registered at this IdP (the configuration's clients, or a metadata document URL)", audit.Truncate(id))
+		e.Status = http.StatusBadRequest
+		return e
 	}
 	if got == "" {
 		return invalidRequest("redirect_uri is missing: send one of the URIs registered for client %q (OpenID Connect Core section 3.1.2.1)", c.ClientID)

@@ -24,7 +24,7 @@ func TestLogin_AuthorizationEndpointOAuthErrorIsAnError(t *testing.T) {
 	if !errors.As(err, &oe) {
 		t.Fatalf("Login through an unregistered client: %v (%T), want an *idpclient.Error", err, err)
 	}
-	if oe.Status != 400 || oe.Code != "invalid_request" || !strings.Contains(oe.Description, `client_id 'nope' is not registered`) {
+	if oe.Status != 400 || oe.Code != "invalid_client" || !strings.Contains(oe.Description, `client_id 'nope' is not registered`) {
 		t.Errorf("Login through an unregistered client: %+v", oe)
 	}
 	if strings.Contains(err.Error(), "code_challenge") {

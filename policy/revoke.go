@@ -27,7 +27,8 @@ type Revocation struct {
 
 // Reachable reports whether the user may reach the server at now: the user
 // is enabled, and some client connected to the server (listed under its
-// clients and allowed token exchange) would get an ID-JAG for the user
+// clients and allowed token exchange, a metadata document client as the
+// cimd section allows it) would get an ID-JAG for the user
 // through an unexpired access entry that no deny entry overrides. Scopes
 // and max_auth_age do not matter: they change what is granted, not whether
 // the server is reachable.
@@ -36,7 +37,7 @@ func (c *Config) Reachable(u *User, s *MCPServer, now time.Time) bool {
 		return false
 	}
 	for clientID := range s.Clients {
-		if cl := c.Client(clientID); cl == nil || !cl.TokenExchange {
+		if !exchanges(c, clientID) {
 			continue
 		}
 		denied := false
@@ -170,10 +171,15 @@ func sameReach(old *Config, was *MCPServer, oldAt time.Time, cfg *Config, at tim
 	return true
 }
 
-// exchanges reports whether c has the client and lets it exchange tokens.
+// exchanges reports whether c has the client and lets it exchange tokens:
+// a configured client with token_exchange, or a metadata document URL that
+// the cimd section admits while it lets such clients request ID-JAGs (the
+// exchange decides them so once their document resolves).
 func exchanges(c *Config, clientID string) bool {
-	cl := c.Client(clientID)
-	return cl != nil && cl.TokenExchange
+	if cl := c.Client(clientID); cl != nil {
+		return cl.TokenExchange
+	}
+	return c.CIMD.Allows(clientID) && c.CIMD.Exchange()
 }
 
 // GoneReason says why u, as an older configuration knew them, is gone
