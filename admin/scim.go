@@ -381,7 +381,7 @@ func (a *API) scimUserOf(cfg *policy.Config, u *policy.User, version string) sci
 	su := scimUser{
 		Schemas: []string{scimUserSchema}, ID: u.Sub, ExternalID: u.ExternalID, UserName: u.Username, DisplayName: u.Name, Active: u.Active(),
 		Groups: []scimRef{},
-		Meta:   scimMeta{ResourceType: "User", Location: base + "/Users/" + url.PathEscape(u.Sub), Version: version},
+		Meta:   scimMeta{ResourceType: "User", Location: base + "/Users/" + scimSegment(u.Sub), Version: version},
 	}
 	if u.Name != "" {
 		su.Name = &scimName{Formatted: u.Name}
@@ -394,9 +394,24 @@ func (a *API) scimUserOf(cfg *policy.Config, u *policy.User, version string) sci
 		if g := cfg.Group(name); g != nil {
 			id = g.SCIMID()
 		}
-		su.Groups = append(su.Groups, scimRef{Value: id, Display: name, Ref: base + "/Groups/" + url.PathEscape(id), Type: "direct"})
+		su.Groups = append(su.Groups, scimRef{Value: id, Display: name, Ref: base + "/Groups/" + scimSegment(id), Type: "direct"})
 	}
 	return su
+}
+
+// scimSegment is a SCIM id as the last segment of its resource's URL:
+// escaped, and "." or ".." (a group so named, a user with that sub)
+// percent-encoded as well, which url.PathEscape leaves as they are: a dot
+// segment is removed by every client that resolves the URL (RFC 3986
+// section 5.2.4), and the location named the collection above it.
+func scimSegment(id string) string {
+	switch id {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(id)
 }
 
 // scimGroup is a group as SCIM shows it.
@@ -413,11 +428,11 @@ func (a *API) scimGroupOf(cfg *policy.Config, g *policy.Group, version string) s
 	base := a.scimBase()
 	sg := scimGroup{
 		Schemas: []string{scimGroupSchema}, ID: g.SCIMID(), ExternalID: g.ExternalID, DisplayName: g.Name, Members: []scimRef{},
-		Meta: scimMeta{ResourceType: "Group", Location: base + "/Groups/" + url.PathEscape(g.SCIMID()), Version: version},
+		Meta: scimMeta{ResourceType: "Group", Location: base + "/Groups/" + scimSegment(g.SCIMID()), Version: version},
 	}
 	for i := range cfg.Users {
 		if u := &cfg.Users[i]; u.InGroup(g.Name) {
-			sg.Members = append(sg.Members, scimRef{Value: u.Sub, Display: u.Username, Ref: base + "/Users/" + url.PathEscape(u.Sub), Type: "User"})
+			sg.Members = append(sg.Members, scimRef{Value: u.Sub, Display: u.Username, Ref: base + "/Users/" + scimSegment(u.Sub), Type: "User"})
 		}
 	}
 	return sg

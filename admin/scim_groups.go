@@ -82,6 +82,15 @@ func memberSubs(v any) ([]string, error) {
 		if s == "" {
 			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members[%d].value must be a user's id", i)
 		}
+		// RFC 7643 section 4.2: a member's type is User or Group. The
+		// value of a Group is a group's id, which may be a user's sub too.
+		typ, err := scimString(mm, "type", fmt.Sprintf("members[%d].type", i))
+		if err != nil {
+			return nil, err
+		}
+		if typ != "" && !strings.EqualFold(typ, "User") {
+			return nil, scimFail(http.StatusBadRequest, "invalidValue", "members[%d].type is %q: a group here holds users only (type User), not groups", i, typ)
+		}
 		subs = append(subs, s)
 	}
 	return subs, nil

@@ -114,6 +114,7 @@ var loginScopes = map[string]string{
 // maps users by email, or compares names so, takes one for the other. A
 // warning, not an error: an IdP may hold two accounts of one address, as
 // Okta does, and a file that has them works, but not as it seems to mean.
+// It also warns of a username that is another user's email.
 func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
 	names := map[string]int{}  // foldName(username) -> index of the first user
@@ -163,6 +164,18 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 		if _, ok := folded[fold]; !ok {
 			folded[fold] = i
 		}
+	}
+	// The login form takes a user's email in place of the username, and a
+	// username wins: a user named as another user's address takes the
+	// sign-ins of that address, whose owner is checked against this
+	// account (and its throttle).
+	for i, u := range users {
+		j, ok := mails[asciiLower(u.Username)]
+		if !ok || j == i || asciiLower(u.Email) == asciiLower(u.Username) {
+			continue
+		}
+		out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%susers[%d].username", prefix, i)),
+			Msg: fmt.Sprintf("warning: user %s: username %q is the email of user %s (line %d), but for case at most: the login form takes an email in place of a username, and a username wins, so that address typed there is a sign-in as %s, not as %s; rename the user or change the address", u.Username, u.Username, users[j].Username, lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)), u.Username, users[j].Username)})
 	}
 	return out
 }

@@ -302,3 +302,22 @@ func TestDPoPProof_AccessTokenInDoubleQuotesSaysJQR(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming --access-token and jq -r", code, out, stderr, exitUsage)
 	}
 }
+
+// TestDPoPKey_AnotherUsersFileWarns: a DPoP key file another user owns
+// (one made in a shared directory, /tmp, before this user ran exchange)
+// can be read or replaced by that user, who can then use the ID-JAGs
+// bound to it; it was used without a word when its mode was 0600. It is
+// used, with a warning naming the owner, as a readable one is.
+func TestDPoPKey_AnotherUsersFileWarns(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "dpop.pem")
+	if err := os.WriteFile(keyFile, []byte(p256PEM(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(keyFile, 65534, -1); err != nil {
+		t.Skipf("giving the file to another user needs root: %v", err)
+	}
+	code, out, stderr := runCLI(t, "dpop-proof", "--dpop-key", keyFile, "--htu", "https://as.example/token")
+	if code != exitOK || out == "" || !strings.Contains(stderr, "another user (uid 65534)") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want a proof and a warning naming the owner", code, out, stderr)
+	}
+}

@@ -92,8 +92,8 @@ func checkMethod(m string) error {
 
 // dpopKey reads the DPoP key file path: a PEM private key (as key_files
 // takes) or a private JWK. With create, a missing file is made: a new
-// EC P-256 key (ES256), PEM, mode 0600. A file others may read is used,
-// with a warning.
+// EC P-256 key (ES256), PEM, mode 0600. A file others may read, or
+// another user's, is used, with a warning.
 func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.Signer, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
@@ -115,6 +115,12 @@ func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s has mode %04o, which others may read; chmod 600 %s\n", cmd, path, fi.Mode().Perm(), path)
+	}
+	if uid, other := otherOwner(fi); other {
+		// Made in a shared directory before this user ran exchange, say:
+		// its owner may read or replace it, whatever its mode, and use
+		// the ID-JAGs bound to it.
+		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s belongs to another user (uid %d), who may read or replace it; use a key file of your own\n", cmd, path, uid)
 	}
 	return key, nil
 }

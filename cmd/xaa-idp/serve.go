@@ -157,6 +157,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
 				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
 		}
+		warnLooseKeys(*f.stateDir)
 	}
 	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)
@@ -226,6 +227,32 @@ func stateDirs(stateDir string) []string {
 		}
 	}
 	return dirs
+}
+
+// warnLooseKeys warns of the state directory's private keys (signing
+// keys, the previous keys, the local CA's key) that other users may read,
+// who could sign tokens with them, and of its key directories they may
+// write, who could swap a key: a state directory copied without its modes
+// (cp -r under umask 022, a checkout, an archive) has both, and a start
+// reads them as they are. serve makes them 0600 and 0700, and a rotation
+// tightens the key files it writes.
+func warnLooseKeys(stateDir string) {
+	for _, dir := range stateDirs(stateDir)[1:] {
+		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			slog.Warn("a key directory of the state directory is writable by other users, who could replace its keys; chmod go-w it (serve makes new ones 0700)",
+				"dir", dir, "mode", fi.Mode().Perm().String())
+		}
+		names, _ := filepath.Glob(filepath.Join(dir, "*.pem"))
+		for _, name := range append(names, filepath.Join(dir, "previous.json")) {
+			if filepath.Base(name) == localca.CertName {
+				continue // the CA's certificate, which clients are given
+			}
+			if fi, err := os.Stat(name); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				slog.Warn("a private key of the state directory is readable or writable by other users, who could sign tokens or certificates with it, or replace it; chmod 600 it (serve writes keys 0600)",
+					"file", name, "mode", fi.Mode().Perm().String())
+			}
+		}
+	}
 }
 
 // reportRemoved says which temporary files a process killed while it
