@@ -93,7 +93,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		// clients lists its URL, as demo.Stack registers the ones an MCP
 		// server maps. An empty Basic secret must not stand in for its key.
 		for _, id := range basicIDs {
-			if a.isMetadataClient(clients, id) {
+			if _, keyed := keys[id]; !keyed && a.isMetadataClient(clients, id) {
 				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
 			}
 		}
@@ -128,6 +128,11 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		return "", "", invalidClient("no client authentication: send %s", a.authMethodsHint(endpoint))
 	}
+	if _, keyed := keys[postID]; keyed && clients[postID] == "" {
+		// Before the metadata document: a URL registered with keys is
+		// not resolved, as one registered with a secret is not.
+		return "", "", keyedClient(postID)
+	}
 	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
 	}
@@ -136,9 +141,6 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 	}
 	if _, ok := clients[postID]; !ok {
 		return "", "", invalidClient("unknown client %q%s", postID, a.unknownClientHint(endpoint))
-	}
-	if _, keyed := keys[postID]; keyed && clients[postID] == "" {
-		return "", "", keyedClient(postID)
 	}
 	if postSecret == "" {
 		if clients[postID] != "" {
