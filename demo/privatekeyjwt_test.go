@@ -37,23 +37,28 @@ users:
   - {username: alice, password: alice, sub: u-alice}
 clients:
   - {client_id: keyed, jwks: {keys: [`+string(jwk)+`]}, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}
+  - {client_id: both, client_secret: both-secret, jwks: {keys: [`+string(jwk)+`]}, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}
 mcp_servers:
   - id: notes
     issuer: http://127.0.0.1:9101
     resources: [http://127.0.0.1:9201/mcp]
     scopes: [notes.read]
-    clients: {keyed: keyed-at-notes}
+    clients: {keyed: keyed-at-notes, both: both-at-notes}
     access: [{users: [alice], scopes: [notes.read]}]
 `)
-	assertion := func(t *testing.T, k *ecdsa.PrivateKey) string {
+	assertion := func(t *testing.T, k *ecdsa.PrivateKey, client ...string) string {
 		t.Helper()
+		id := "keyed-at-notes"
+		if len(client) > 0 {
+			id = client[0]
+		}
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k, KeyID: "k1"}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
 		a, err := jwt.Signed(signer).Claims(map[string]any{
-			"iss": "keyed-at-notes", "sub": "keyed-at-notes", "aud": "http://127.0.0.1:9101",
+			"iss": id, "sub": id, "aud": "http://127.0.0.1:9101",
 			"jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
 		}).Serialize()
 		if err != nil {
@@ -61,11 +66,15 @@ mcp_servers:
 		}
 		return a
 	}
-	redeem := func(t *testing.T, extra url.Values) (int, map[string]any) {
+	redeem := func(t *testing.T, extra url.Values, client ...string) (int, map[string]any) {
 		t.Helper()
+		id := "keyed-at-notes"
+		if len(client) > 0 {
+			id = client[0]
+		}
 		form := url.Values{
 			"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"},
-			"assertion":  {as.jag(t, as.idp, "u-alice", "", "keyed-at-notes", "notes.read")},
+			"assertion":  {as.jag(t, as.idp, "u-alice", "", id, "notes.read")},
 		}
 		for k, v := range extra {
 			form[k] = v
@@ -98,4 +107,11 @@ mcp_servers:
 	if desc, _ := body["error_description"].(string); !strings.Contains(desc, "private_key_jwt") {
 		t.Errorf("client_id alone: description %q does not say how the client authenticates", desc)
 	}
+
+	// A client with a secret and keys authenticates with either, as at
+	// the IdP.
+	status, body = redeem(t, url.Values{"client_assertion_type": {assertionType}, "client_assertion": {assertion(t, key, "both-at-notes")}}, "both-at-notes")
+	wantGrant(t, "a client with a secret too, by its assertion", status, body, "")
+	status, body = redeem(t, url.Values{"client_id": {"both-at-notes"}, "client_secret": {"both-secret"}}, "both-at-notes")
+	wantGrant(t, "a client with keys too, by its secret", status, body, "")
 }
