@@ -698,16 +698,25 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, events)
 }
 
-// parseSince accepts an absolute time or a duration back from now.
+// parseSince accepts an absolute time or a duration back from now. A
+// time whose offset's "+" was sent unencoded arrives with a space in its
+// place (the query's form encoding): that is said, not that the value is
+// no duration.
 func parseSince(v string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+	t, terr := time.Parse(time.RFC3339Nano, v)
+	if terr == nil {
 		return t, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil {
-		return time.Time{}, err
+	switch {
+	case err == nil:
+		return now.Add(-d), nil
+	case strings.Contains(v, "T") && strings.Contains(v, " "):
+		return time.Time{}, fmt.Errorf("%q holds a space, which is how a query reads an unencoded \"+\": percent-encode the offset's + as %%2B (2026-12-06T10:00:00%%2B01:00), or give the time in UTC (2026-12-06T09:00:00Z)", v)
+	case strings.Contains(v, "T"):
+		return time.Time{}, terr
 	}
-	return now.Add(-d), nil
+	return time.Time{}, err
 }
 
 // explain answers what a token exchange would get now. auth_age

@@ -399,7 +399,8 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 // ClientView is a client without its secret: Confidential says whether it
-// has one, Servers which MCP servers list it.
+// authenticates (a secret, or jwks for private_key_jwt: not
+// policy.Client.Public), Servers which MCP servers list it.
 type ClientView struct {
 	policy.Client
 	Confidential bool     `json:"confidential"`
@@ -407,7 +408,7 @@ type ClientView struct {
 }
 
 func clientView(cfg *policy.Config, c *policy.Client) ClientView {
-	v := ClientView{Client: *c, Confidential: c.ClientSecret != "", Servers: []string{}}
+	v := ClientView{Client: *c, Confidential: !c.Public(), Servers: []string{}}
 	v.ClientSecret = ""
 	for _, s := range cfg.MCPServers {
 		if _, ok := s.Clients[c.ClientID]; ok {

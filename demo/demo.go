@@ -6,9 +6,11 @@
 package demo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,7 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/jwkset"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
@@ -47,6 +52,9 @@ type Service struct {
 // other (docs/http.md, "Demo authorization servers", trusted_issuers). Each IdP client that the
 // server maps is registered there under its mapped client_id with the
 // secret and redirect URIs it has at its IdP (public clients stay public),
+// and with the public keys of its jwks, so that a private_key_jwt client
+// authenticates there with its key as at the IdP (and not with its
+// client_id alone),
 // so one set of demo credentials works on both sides; policy validation
 // makes sure that two tenants mapping one client_id at one server agree
 // on its secret. Each MCP server gets introspection credentials at its
@@ -127,6 +135,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			Resources:       s.Resources,
 			Scopes:          reg.Scopes,
 			Clients:         reg.Clients,
+			ClientKeys:      reg.ClientKeys,
 			RedirectURIs:    reg.RedirectURIs,
 			ResourceServers: map[string]string{rsID: rsSecret},
 			CIMD:            resolver,
@@ -337,7 +346,7 @@ func merge(cfg *policy.Config, base string) []*sharedServer {
 			// Two servers of one tenant on one issuer are two services
 			// on one address, which Stack refuses and Follow reports.
 			if ss == nil || ss.last == t {
-				ss = &sharedServer{first: s, firstPath: path, clients: map[string]string{}, redirects: map[string][]string{}}
+				ss = &sharedServer{first: s, firstPath: path, clients: map[string]string{}, keys: map[string][]jose.JSONWebKey{}, public: map[string]bool{}, redirects: map[string][]string{}}
 				byIssuer[key] = ss
 				shared = append(shared, ss)
 			}
@@ -359,8 +368,10 @@ type sharedServer struct {
 	err       error             // why the entries cannot be merged
 	trusted   []authserver.TrustedIssuer
 	scopes    []string
-	clients   map[string]string   // client_id at the server -> secret at the IdP
-	redirects map[string][]string // client_id at the server -> redirect URIs
+	clients   map[string]string            // client_id at the server -> secret at the IdP
+	keys      map[string][]jose.JSONWebKey // client_id at the server -> public keys of the jwks at the IdP
+	public    map[string]bool              // client_id at the server -> a public IdP client maps to it
+	redirects map[string][]string          // client_id at the server -> redirect URIs
 	users     []authserver.User
 	// maxLife is the longest ID-JAG lifetime of the tenants that list
 	// the server, or authserver.DefaultMaxIDJAGLifetime if longer: the
@@ -381,8 +392,12 @@ func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
 
 // registration is what the authorization server of ss registers.
 func (ss *sharedServer) registration() authserver.Registration {
+	// A client_id that a public IdP client maps to stays public, whatever
+	// the keys of another client mapped to it.
+	keys := maps.Clone(ss.keys)
+	maps.DeleteFunc(keys, func(id string, _ []jose.JSONWebKey) bool { return ss.public[id] })
 	return authserver.Registration{
-		TrustedIssuers: ss.trusted, Scopes: ss.scopes, Clients: ss.clients, RedirectURIs: ss.redirects, Users: ss.users,
+		TrustedIssuers: ss.trusted, Scopes: ss.scopes, Clients: ss.clients, ClientKeys: keys, RedirectURIs: ss.redirects, Users: ss.users,
 		AllowReplay: ss.first.AllowIDJAGReuse, MaxIDJAGLifetime: ss.maxLife,
 	}
 }
@@ -442,6 +457,16 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path 
 		secret := ""
 		if c := t.Client(idpClient); c != nil {
 			secret = c.ClientSecret
+			if c.Public() {
+				ss.public[atServer] = true
+			} else if len(c.JWKS) > 0 {
+				// Keys the server cannot use are left out (jwkset.Public),
+				// as the IdP verifies with none of them: the client stays
+				// one that authenticates with a key, not a public one.
+				raw, _ := json.Marshal(c.JWKS)
+				keys, _, _ := jwkset.Public(raw)
+				ss.keys[atServer] = append(ss.keys[atServer], keys...)
+			}
 			for _, u := range c.RedirectURIs {
 				if !slices.Contains(ss.redirects[atServer], u) {
 					ss.redirects[atServer] = append(ss.redirects[atServer], u)

@@ -55,7 +55,10 @@ func (c *Console) onboardingView(form onboardingForm) *onboardingView {
 		}
 	}
 	for _, cl := range cfg.Clients {
-		if cl.TokenExchange {
+		// A run logs in as connect does, with a secret or as a public
+		// client: one with keys alone (private_key_jwt) cannot, as the
+		// demo banner and the landing page know.
+		if cl.TokenExchange && (cl.ClientSecret != "" || len(cl.JWKS) == 0) {
 			label := cl.ClientID
 			if cl.Name != "" {
 				label = cl.Name + " (" + cl.ClientID + ")"

@@ -80,8 +80,16 @@ type Config struct {
 	// Scopes are the scopes this authorization server defines.
 	Scopes []string
 	// Clients maps each client_id registered here to its secret; an empty
-	// secret registers a public client (token_endpoint_auth_method "none").
+	// secret registers a public client (token_endpoint_auth_method "none"),
+	// unless ClientKeys has keys for it.
 	Clients map[string]string
+	// ClientKeys are the public keys of clients of Clients that
+	// authenticate with private_key_jwt (RFC 7523 §2.2), by client_id: a
+	// client assertion signed with one of them authenticates the client,
+	// as its secret does when it has one, and a client listed here without
+	// a secret is not public (its client_id alone is refused), even with no
+	// key (its IdP registered none this server can use).
+	ClientKeys map[string][]jose.JSONWebKey
 	// RedirectURIs are the redirection URIs of registered clients, by
 	// client_id. /authorize sends its error back to them (RFC 6749
 	// §4.1.2.1); clients without any get the error directly. None may
@@ -255,6 +263,7 @@ type Registration struct {
 	TrustedIssuers []TrustedIssuer
 	Scopes         []string
 	Clients        map[string]string
+	ClientKeys     map[string][]jose.JSONWebKey
 	RedirectURIs   map[string][]string
 	Users          []User
 	AllowReplay    bool
@@ -271,6 +280,7 @@ type registration struct {
 	idpKeys   map[string]*remoteKeySet // by issuer
 	scopes    []string
 	clients   map[string]string
+	keys      map[string][]jose.JSONWebKey // Registration.ClientKeys
 	redirects map[string][]string
 	users     []User
 	replayOK  bool          // Config.AllowReplay
@@ -287,7 +297,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg := Registration{
-		TrustedIssuers: cfg.TrustedIssuers, Scopes: cfg.Scopes, Clients: cfg.Clients,
+		TrustedIssuers: cfg.TrustedIssuers, Scopes: cfg.Scopes, Clients: cfg.Clients, ClientKeys: cfg.ClientKeys,
 		RedirectURIs: cfg.RedirectURIs, Users: cfg.Users, AllowReplay: cfg.AllowReplay,
 	}
 	if cfg.IdPIssuer != "" {
@@ -343,7 +353,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	cfg.TrustedIssuers, cfg.IdPIssuer, cfg.IdPJWKSURL = nil, "", ""
-	cfg.Scopes, cfg.Clients, cfg.RedirectURIs, cfg.Users, cfg.AllowReplay = nil, nil, nil, nil, false
+	cfg.Scopes, cfg.Clients, cfg.ClientKeys, cfg.RedirectURIs, cfg.Users, cfg.AllowReplay = nil, nil, nil, nil, nil, false
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -417,6 +427,7 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		idpKeys:   make(map[string]*remoteKeySet, len(r.TrustedIssuers)),
 		scopes:    slices.Clone(r.Scopes),
 		clients:   maps.Clone(r.Clients),
+		keys:      make(map[string][]jose.JSONWebKey, len(r.ClientKeys)),
 		redirects: make(map[string][]string, len(r.RedirectURIs)),
 		users:     slices.Clone(r.Users),
 		replayOK:  r.AllowReplay,
@@ -455,6 +466,12 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		if _, ok := a.cfg.ResourceServers[id]; ok {
 			return nil, fmt.Errorf("authserver: ResourceServers entry %q must have a secret and a client_id no client has", id)
 		}
+	}
+	for id, keys := range r.ClientKeys {
+		if _, ok := reg.clients[id]; !ok {
+			return nil, fmt.Errorf("authserver: ClientKeys has client %q, which Clients lacks", id)
+		}
+		reg.keys[id] = slices.Clone(keys)
 	}
 	for id, uris := range r.RedirectURIs {
 		for _, u := range uris {
@@ -510,7 +527,7 @@ func (a *Server) Metadata() Metadata { return a.metadata(a.reg.Load()) }
 func (a *Server) metadata(reg *registration) Metadata {
 	authMethods := []string{authBasic, authPost, authNone}
 	var assertionAlgs []string
-	if a.cfg.CIMD != nil {
+	if a.cfg.CIMD != nil || len(reg.keys) > 0 {
 		authMethods = append(authMethods, authPrivateKeyJWT)
 		for _, alg := range idJAGAlgorithms {
 			assertionAlgs = append(assertionAlgs, string(alg))

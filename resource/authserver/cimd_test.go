@@ -253,7 +253,7 @@ func TestTokenEndpoint_MetadataDocumentClients(t *testing.T) {
 			req: func(t *testing.T) tokenRequest {
 				return metadataGrant(jagFor(confidentialClient), "", m.assertion(t, e.asURL, now, func(c map[string]any) { c["iss"], c["sub"] = confidentialClient, confidentialClient }))
 			},
-			wantStatus: 401, wantError: "invalid_client", wantDesc: "only clients with a Client ID Metadata Document",
+			wantStatus: 401, wantError: "invalid_client", wantDesc: "only clients registered with keys or with a Client ID Metadata Document",
 		},
 		{
 			name: "assertion and client secret at once",

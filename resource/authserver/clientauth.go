@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
@@ -31,8 +32,9 @@ const (
 const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // authenticateClient identifies and authenticates the client of a request
-// to endpoint (RFC 6749 §2.3) among clients (client_id → secret) and the
-// clients with metadata documents, and returns its client_id and method.
+// to endpoint (RFC 6749 §2.3) among clients (client_id → secret; keys, the
+// public keys of those that use private_key_jwt) and the clients with
+// metadata documents, and returns its client_id and method.
 // Accepted methods:
 //
 //   - client_secret_basic: the Authorization header, whose id and secret are
@@ -40,13 +42,13 @@ const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 //     encoding, so the raw values are tried too;
 //   - client_secret_post: client_id and client_secret in the body;
 //   - private_key_jwt: a client assertion (RFC 7523 §2.2) signed with a key
-//     of the client's metadata document;
-//   - none: client_id alone, for clients registered without a secret and
-//     metadata-document clients whose document says none.
+//     registered for the client (keys) or of its metadata document;
+//   - none: client_id alone, for clients registered without a secret or
+//     keys and metadata-document clients whose document says none.
 //
 // Using two methods at once is an invalid_request (RFC 6749 §2.3: "MUST NOT
 // use more than one authentication method in each request").
-func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[string]string, endpoint string) (string, string, *oauthError) {
+func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[string]string, keys map[string][]jose.JSONWebKey, endpoint string) (string, string, *oauthError) {
 	if len(r.Header.Values("Authorization")) > 1 {
 		// Header.Get reads the first: the request would be the first
 		// client's, whatever the second says.
@@ -74,7 +76,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		if authorization != "" || postSecret != "" {
 			return "", "", invalidRequest("the request uses both a client assertion and a client secret; use one (RFC 6749 §2.3)")
 		}
-		id, oerr := a.verifyClientAssertion(r.Context(), assertionType, assertion, postID, endpoint, clients)
+		id, oerr := a.verifyClientAssertion(r.Context(), assertionType, assertion, postID, endpoint, clients, keys)
 		return id, authPrivateKeyJWT, oerr
 	}
 
@@ -91,7 +93,7 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		// clients lists its URL, as demo.Stack registers the ones an MCP
 		// server maps. An empty Basic secret must not stand in for its key.
 		for _, id := range basicIDs {
-			if a.isMetadataClient(clients, id) {
+			if _, keyed := keys[id]; !keyed && a.isMetadataClient(clients, id) {
 				return "", "", invalidClient("client %s has a Client ID Metadata Document and so no secret: authenticate as its document says, with a client assertion (private_key_jwt) or client_id alone in the body (none), not with client_secret_basic", id)
 			}
 		}
@@ -104,6 +106,9 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 		}
 		if postID != "" && postID != id {
 			return "", "", invalidRequest("client_id %q in the body is not the client %q of the Authorization header", postID, id)
+		}
+		if _, keyed := keys[id]; keyed && clients[id] == "" {
+			return "", "", keyedClient(id)
 		}
 		if !secretMatches(clients[id], basicSecrets) {
 			return "", "", invalidClient("wrong client secret for client %q (client_secret_basic)", id)
@@ -122,6 +127,11 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 			return "", "", invalidRequest("client_secret is sent without client_id")
 		}
 		return "", "", invalidClient("no client authentication: send %s", a.authMethodsHint(endpoint))
+	}
+	if _, keyed := keys[postID]; keyed && clients[postID] == "" {
+		// Before the metadata document: a URL registered with keys is
+		// not resolved, as one registered with a secret is not.
+		return "", "", keyedClient(postID)
 	}
 	if a.isMetadataClient(clients, postID) {
 		return a.publicMetadataClient(r.Context(), postID, postSecret)
@@ -147,13 +157,19 @@ func (a *Server) authenticateClient(r *http.Request, p tokenParams, clients map[
 	return postID, authPost, nil
 }
 
+// keyedClient refuses a client registered with keys and no secret that
+// did not send a client assertion: its client_id proves nothing.
+func keyedClient(id string) *oauthError {
+	return invalidClient("client %q authenticates with private_key_jwt: send client_assertion_type %s and a client_assertion signed with its key (RFC 7523 §2.2)", id, clientAssertionType)
+}
+
 // authMethodsHint says how a client authenticates at endpoint: a public
 // client's client_id alone only at the token endpoint, since the
 // introspection endpoint needs credentials (RFC 7662 §2.1); a client
 // assertion only where metadata-document clients are resolved.
 func (a *Server) authMethodsHint(endpoint string) string {
 	methods := "client_id and client_secret (client_secret_basic or client_secret_post)"
-	if a.cfg.CIMD != nil {
+	if a.cfg.CIMD != nil || len(a.reg.Load().keys) > 0 {
 		methods += ", a client assertion (private_key_jwt)"
 	}
 	if endpoint == a.endpoint("/token") {
@@ -203,10 +219,11 @@ func (a *Server) publicMetadataClient(ctx context.Context, clientID, secret stri
 }
 
 // verifyClientAssertion checks a private_key_jwt client assertion (RFC 7523
-// §3) of a client with a metadata document, which clients must have with
-// CIMDRegisteredOnly, and returns its client_id.
+// §3) of a client registered with keys, or of a client with a metadata
+// document, which clients must have with CIMDRegisteredOnly, and returns
+// its client_id.
 // The aud may be this server's issuer or the URL of the endpoint called.
-func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, postID, endpoint string, clients map[string]string) (string, *oauthError) {
+func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, postID, endpoint string, clients map[string]string, keys map[string][]jose.JSONWebKey) (string, *oauthError) {
 	if assertionType != clientAssertionType {
 		return "", invalidClient("client_assertion_type %q is not %s (RFC 7523 §2.2)", assertionType, clientAssertionType)
 	}
@@ -222,24 +239,27 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return "", invalidClient("the client assertion's claims are malformed: %v", err)
 	}
 	id := unverified.Issuer
+	registered, keyed := keys[id]
 	switch {
 	case id == "" || unverified.Subject != id:
 		return "", invalidClient("the client assertion's iss %q and sub %q must both be the client_id (RFC 7523 §3)", id, unverified.Subject)
 	case postID != "" && postID != id:
 		return "", invalidClient("client_id %q is not the client assertion's iss %q", postID, id)
-	case !cimd.IsURL(id) || a.cfg.CIMD == nil:
-		return "", invalidClient("client %q cannot use private_key_jwt here: only clients with a Client ID Metadata Document can", id)
-	}
-	if oerr := a.unregisteredMetadataClient(clients, id); oerr != nil {
-		return "", oerr
+	case !keyed && (!cimd.IsURL(id) || a.cfg.CIMD == nil):
+		return "", invalidClient("client %q cannot use private_key_jwt here: only clients registered with keys or with a Client ID Metadata Document can", id)
 	}
 	asked := time.Now() // the resolver's clock (cimd.Resolver.Refetch)
-	c, err := a.cfg.CIMD.Resolve(ctx, id)
-	if err != nil {
-		return "", cimdRefusal(err, invalidClient("%v", err))
-	}
-	if c.TokenEndpointAuthMethod != cimd.AuthPrivateKeyJWT {
-		return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
+	c := &cimd.Client{Keys: registered}
+	if !keyed {
+		if oerr := a.unregisteredMetadataClient(clients, id); oerr != nil {
+			return "", oerr
+		}
+		if c, err = a.cfg.CIMD.Resolve(ctx, id); err != nil {
+			return "", cimdRefusal(err, invalidClient("%v", err))
+		}
+		if c.TokenEndpointAuthMethod != cimd.AuthPrivateKeyJWT {
+			return "", invalidClient("client %s authenticates with %s, as its metadata document says, not with a client assertion", id, c.TokenEndpointAuthMethod)
+		}
 	}
 	hdr := tok.Headers[0]
 	if err := jwscrit.Check(hdr); err != nil {
@@ -258,6 +278,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 		return false
 	}
 	verified := verifies(c)
+	if !verified && keyed {
+		return "", invalidClient("the client assertion (alg %s, kid %q) does not verify with any key registered for client %q", hdr.Algorithm, hdr.KeyID, id)
+	}
 	if !verified {
 		// The client may have rotated its key since its document was
 		// cached: fetch it again, at most once per cimd.RefetchInterval.

@@ -33,8 +33,8 @@ type introspection struct {
 // introspectors are the clients that may call the introspection endpoint:
 // every registered client, for its own tokens, and the MCP servers behind
 // this authorization server, for all.
-func (a *Server) introspectors() map[string]string {
-	m := maps.Clone(a.reg.Load().clients)
+func (a *Server) introspectors(reg *registration) map[string]string {
+	m := maps.Clone(reg.clients)
 	maps.Copy(m, a.cfg.ResourceServers)
 	return m
 }
@@ -56,7 +56,8 @@ func (a *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oerr, a.cfg.Issuer)
 		return
 	}
-	caller, method, oerr := a.authenticateClient(r, params, a.introspectors(), a.endpoint("/introspect"))
+	reg := a.reg.Load()
+	caller, method, oerr := a.authenticateClient(r, params, a.introspectors(reg), reg.keys, a.endpoint("/introspect"))
 	if oerr == nil && method == authNone {
 		oerr = invalidClient("client %q is public and cannot authenticate; the introspection endpoint needs client credentials (RFC 7662 §2.1)", caller)
 	}

@@ -134,7 +134,7 @@ func (a *Server) token(r *http.Request, p tokenParams) (*tokenResponse, *oauthEr
 	// One registration decides the whole request, however an Update
 	// replaces it meanwhile.
 	reg := a.reg.Load()
-	clientID, _, oerr := a.authenticateClient(r, p, reg.clients, a.endpoint("/token"))
+	clientID, _, oerr := a.authenticateClient(r, p, reg.clients, reg.keys, a.endpoint("/token"))
 	if oerr != nil {
 		return nil, oerr
 	}
