@@ -264,7 +264,7 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 		if err := s.store.refreshReused(context.Background(), raw); err != nil {
 			return subject{}, invalidGrant("the subject %v", err)
 		}
-		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code), or was issued before the IdP last started (refresh tokens do not outlive a restart); log the user in again")
+		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code), or was issued before the IdP last started (without --state-dir refresh tokens do not outlive a restart); log the user in again")
 	}
 	if rt.ClientID != clientID {
 		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)

@@ -133,6 +133,8 @@ type refreshToken struct {
 	Scopes   []string
 	AuthTime time.Time
 	AMR      []string
+	// IssuedAt is when this token (not its grant) was issued.
+	IssuedAt time.Time
 	Expiry   time.Time
 	// SessionID and GrantID are the lineage of the code redemption the
 	// token descends from; rotation keeps them.
