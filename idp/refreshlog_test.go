@@ -82,3 +82,42 @@ func TestRefreshLog_DamagedLineFailsClosed(t *testing.T) {
 		t.Errorf("the refresh token from the undamaged file: %d %v, want 200", resp.StatusCode, body)
 	}
 }
+
+// TestRefreshLog_DeletedFileKeepsItsRecords: refresh-tokens.jsonl deleted
+// while the IdP runs (a clean-up of the state directory) is made anew by
+// the next record, with the live ones written back: a token issued before
+// the deletion works after a restart, and one rotated away before it is
+// still a reuse.
+func TestRefreshLog_DeletedFileKeepsItsRecords(t *testing.T) {
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	refresh := func(p *testIdP, rt string) (int, map[string]any) {
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+		return resp.StatusCode, body
+	}
+	old := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	status, body := refresh(p, old)
+	if status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+	rotated := body["refresh_token"].(string)
+	if err := os.Remove(filepath.Join(dir, "refresh-tokens.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	newBrowser(p).codeTokens(t)
+	p.Server.Close()
+
+	p = startIdP(t, conformanceConfig(t), withState)
+	status, body = refresh(p, rotated)
+	if status != http.StatusOK {
+		t.Fatalf("the token issued before the deletion, after a restart: %d %v, want 200", status, body)
+	}
+	if status, body := refresh(p, old); status != http.StatusBadRequest {
+		t.Errorf("the token rotated away before the deletion, after a restart: %d %v, want 400", status, body)
+	}
+	// A reuse, which revoked the grant: its live token goes with it.
+	if status, body := refresh(p, body["refresh_token"].(string)); status != http.StatusBadRequest {
+		t.Errorf("the live token of the grant after the reuse: %d %v, want 400", status, body)
+	}
+}
