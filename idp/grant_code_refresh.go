@@ -193,7 +193,7 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 func genericRefusal(code string) string {
 	switch code {
 	case "invalid_grant":
-		return "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed, or it was issued before the IdP last started (codes and refresh tokens do not outlive a restart: log in again)"
+		return "the authorization code or refresh token is unknown, expired, revoked, already used or issued to another client, or its user was disabled or removed, or it was issued before the IdP last started (codes do not outlive a restart, nor do refresh tokens without --state-dir: log in again)"
 	case "invalid_scope":
 		// op's refresh grant, for a scope the login did not grant.
 		return "the scope asks for more than the login granted: a refresh may ask for the login's scopes or fewer (RFC 6749 section 6)"

@@ -282,7 +282,7 @@ func (s *Server) verifyRefreshSubject(raw, clientID string) (subject, *oauthErro
 		case t != raw && strings.HasPrefix(t, refreshTokenPrefix):
 			return subject{}, invalidGrant("subject_token has white space around it (such as the line break that ends a file written by echo): send the refresh token alone")
 		}
-		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code), or was issued before the IdP last started (refresh tokens do not outlive a restart); log the user in again")
+		return subject{}, invalidGrant("the subject refresh token is unknown, expired or revoked (by revocation, end_session or a replayed authorization code), or was issued before the IdP last started (without --state-dir refresh tokens do not outlive a restart); log the user in again")
 	}
 	if rt.ClientID != clientID {
 		return subject{}, invalidGrant("the subject refresh token was issued to another client, not to %q", clientID)

@@ -125,19 +125,22 @@ type accessToken struct {
 }
 
 // refreshToken is the grant behind a refresh token; the token itself is
-// only kept as a hash.
+// only kept as a hash. With a state directory it is a line of
+// refreshTokensFile too, in these names.
 type refreshToken struct {
-	ClientID string
-	Subject  string
-	Audience []string
-	Scopes   []string
-	AuthTime time.Time
-	AMR      []string
-	Expiry   time.Time
+	ClientID string    `json:"client_id"`
+	Subject  string    `json:"sub"`
+	Audience []string  `json:"aud,omitempty"`
+	Scopes   []string  `json:"scope,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
+	AMR      []string  `json:"amr,omitempty"`
+	// IssuedAt is when this token (not its grant) was issued.
+	IssuedAt time.Time `json:"iat"`
+	Expiry   time.Time `json:"exp"`
 	// SessionID and GrantID are the lineage of the code redemption the
 	// token descends from; rotation keeps them.
-	SessionID string
-	GrantID   string
+	SessionID string `json:"sid,omitempty"`
+	GrantID   string `json:"grant,omitempty"`
 }
 
 // refreshTokenRequest implements op.RefreshTokenRequest.

@@ -246,6 +246,10 @@ func New(opts Options) (*Server, error) {
 	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {
 		return nil, err
 	}
+	if err := s.store.openRefreshLog(opts.StateDir); err != nil {
+		s.ended.close()
+		return nil, err
+	}
 	s.noteDisabledUsers(opts.Config)
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err
@@ -351,6 +355,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stopSweep)
 		s.ended.close()
+		s.store.journal.close()
 	})
 	return nil
 }

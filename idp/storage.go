@@ -86,6 +86,12 @@ type storage struct {
 	// (check, put) never interleave; nor do storing and endSession.
 	revokedGrants *ttlMap[string, struct{}]
 	grantMu       sync.Mutex
+	// journal keeps the refresh tokens, and their ends, in the state
+	// directory (refreshlog.go); nil without one. evictedRefresh are the
+	// refresh tokens a store dropped to make room, which storeTokens
+	// takes, under grantMu, for the journal: only it stores them.
+	journal        *refreshLog
+	evictedRefresh []refreshRecord
 }
 
 var (
@@ -311,13 +317,31 @@ func (st *storage) revokeGrant(g grantRef) int {
 	st.grantMu.Lock()
 	defer st.grantMu.Unlock()
 	l := st.srv.Config().Lifetimes
-	st.revokedGrants.Put(g.grant, struct{}{}, st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D())))
+	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
+	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
 		return 0
 	}
 	st.srv.revokeLogin(g.sid, g.client)
-	return st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant }) +
-		st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool { return t.GrantID == g.grant })
+	n := st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
+	n += st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool {
+		if t.GrantID != g.grant {
+			return false
+		}
+		// Kept on disk as long as a token of the grant lives, which a
+		// lifetime shortened since its login may put after exp.
+		exp = later(exp, t.Expiry)
+		return true
+	})
+	st.journal.record(refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})
+	return n
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // errGrantRevoked refuses the tokens of a grant revoked while they were
@@ -332,23 +356,25 @@ var errSessionEnded = oidc.ErrInvalidGrant().WithDescription("the SSO session of
 // token under rtHash, all of one grant (their GrantID) and session, unless
 // that grant has been revoked or that session ended: a redemption or a
 // rotation that passed its checks before may be storing its tokens only
-// after the revocation (or endSession) deleted the others.
-func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken) error {
+// after the revocation (or endSession) deleted the others. evicted are
+// the refresh tokens dropped to make room for rt, with a journal.
+func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken) (evicted []refreshRecord, err error) {
 	st.grantMu.Lock()
 	defer st.grantMu.Unlock()
 	if at.GrantID != "" {
 		if _, revoked := st.revokedGrants.Get(at.GrantID); revoked {
-			return errGrantRevoked
+			return nil, errGrantRevoked
 		}
 	}
 	if at.SessionID != "" && st.srv.sessionEnded(at.SessionID) {
-		return errSessionEnded
+		return nil, errSessionEnded
 	}
 	st.accessTokens.PutShared(at.ID, at, at.Expiry, byUser, at.Subject, userShare(maxIssuedTokens))
 	if rt != nil {
 		st.refreshTokens.PutShared(rtHash, rt, rt.Expiry, byUser, rt.Subject, userShare(maxIssuedTokens))
+		evicted, st.evictedRefresh = st.evictedRefresh, nil
 	}
-	return nil
+	return evicted, nil
 }
 
 // endSession revokes the access and refresh tokens issued under the SSO
@@ -373,7 +399,7 @@ func (st *storage) DeleteAuthRequest(_ context.Context, id string) error {
 // userinfo, without a refresh token.
 func (st *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	at := st.newAccessToken(req)
-	if err := st.storeTokens(at, "", nil); err != nil {
+	if _, err := st.storeTokens(at, "", nil); err != nil {
 		return "", time.Time{}, err
 	}
 	noteTokenRequest(ctx, req)
@@ -385,6 +411,10 @@ func (st *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (
 // token is rotated (OAuth 2.1 section 4.3.1): the old one stops working.
 func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	var old *refreshToken
+	// With a journal, the response leaves once the rotation and the new
+	// token are on disk, in one sync: else a restart after a crash would
+	// give back the token rotated away, or forget the new one.
+	var recs []refreshRecord
 	if current != "" {
 		// Taken, not read: of two requests that present the token at
 		// once, one rotates it and the other is a reuse.
@@ -396,8 +426,9 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 			}
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("%s", err.Error())
 		}
-		st.rotatedRefresh.PutShared(tokenHash(current), grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID, sub: old.Subject},
-			old.Expiry, byUser, old.Subject, userShare(maxIssuedTokens))
+		g := grantRef{sid: old.SessionID, grant: old.GrantID, client: old.ClientID, sub: old.Subject}
+		st.rotatedRefresh.PutShared(tokenHash(current), g, old.Expiry, byUser, old.Subject, userShare(maxIssuedTokens))
+		recs = append(recs, rotatedRecord(tokenHash(current), g, old.Expiry))
 	}
 	at := st.newAccessToken(req)
 	rt := &refreshToken{
@@ -405,6 +436,7 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		Subject:  req.GetSubject(),
 		Audience: req.GetAudience(),
 		Scopes:   req.GetScopes(),
+		IssuedAt: st.srv.now(),
 		Expiry:   st.srv.now().Add(st.srv.Config().Lifetimes.RefreshToken.D()),
 	}
 	if r, ok := req.(interface {
@@ -424,8 +456,14 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		rt.Scopes = old.Scopes
 	}
 	token := refreshTokenPrefix + randomID(32)
-	if err := st.storeTokens(at, tokenHash(token), rt); err != nil {
+	evicted, err := st.storeTokens(at, tokenHash(token), rt)
+	if err != nil {
+		st.journal.record(recs...)
 		return "", "", time.Time{}, err
+	}
+	if st.journal != nil {
+		recs = append(recs, refreshRecord{Kind: refreshIssued, Hash: tokenHash(token), Token: rt, Exp: rt.Expiry})
+		st.journal.record(append(recs, evicted...)...)
 	}
 	noteTokenRequest(ctx, req)
 	return at.ID, token, at.Expiry, nil
@@ -507,7 +545,15 @@ func (st *storage) lookupRefreshToken(token string) (*refreshToken, bool) {
 // without TerminateSessionFromRequest, which this one has.
 func (st *storage) TerminateSession(_ context.Context, userID, clientID string) error {
 	st.accessTokens.DeleteFunc(func(_ string, t *accessToken) bool { return t.Subject == userID && t.ClientID == clientID })
-	st.refreshTokens.DeleteFunc(func(_ string, t *refreshToken) bool { return t.Subject == userID && t.ClientID == clientID })
+	var recs []refreshRecord
+	st.refreshTokens.DeleteFunc(func(h string, t *refreshToken) bool {
+		if t.Subject != userID || t.ClientID != clientID {
+			return false
+		}
+		recs = append(recs, refreshRecord{Kind: refreshEnded, Hash: h, Exp: t.Expiry})
+		return true
+	})
+	st.journal.record(recs...)
 	return nil
 }
 
@@ -552,6 +598,7 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// RFC 7009 section 2.1: a server that revokes access tokens
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
+		st.journal.record(refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry})
 		if rt.GrantID != "" {
 			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID})
 		}

@@ -42,6 +42,10 @@ type ttlMap[K comparable, V any] struct {
 	// they hold more than 2*len(data)+minShrink keys. An entry of group ""
 	// is in none.
 	groupings []grouping[K, V]
+	// evicted, when set, is told the key and expiry of each live entry
+	// dropped to make room (evictLocked, PutShared), under the map's
+	// lock: the refresh tokens' journal records those ends (refreshlog.go).
+	evicted func(K, time.Time)
 	// peak is the most entries data has held since it was made: a Go map
 	// keeps the table it grew to when entries are deleted, so sweepLocked
 	// copies it into a smaller one once it holds a quarter of that.
@@ -145,6 +149,9 @@ func (m *ttlMap[K, V]) dropOldestOfGroupLocked(by int, g string) {
 	for _, k := range gr.lists[g] {
 		if e, ok := m.data[k]; ok && gr.of(e.v) == g && now.Before(e.exp) {
 			delete(m.data, k)
+			if m.evicted != nil {
+				m.evicted(k, e.exp)
+			}
 			return
 		}
 	}
@@ -584,6 +591,9 @@ func (m *ttlMap[K, V]) evictLocked() (evicted bool) {
 	}
 	m.byExp.Pop()
 	delete(m.data, it.Key)
+	if m.evicted != nil {
+		m.evicted(it.Key, it.At)
+	}
 	return true
 }
 

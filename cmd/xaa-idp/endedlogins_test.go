@@ -336,36 +336,3 @@ func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
 		t.Errorf("a new login of dave once enabled again: %v", err)
 	}
 }
-
-// TestServe_RefreshTokenFromBeforeARestartSaysSo: refresh tokens live in
-// memory, --state-dir or not (README, "Walk-through with the CLI"), so
-// one issued before a restart is refused after it, as a grant and as the
-// subject of a token exchange; the refusal says that a restart is one
-// reason. Before, it listed every other reason (unknown, expired,
-// revoked, end_session, ...) and left the user of a state directory, which
-// keeps the ID tokens' keys, to guess why a refresh token of 24 hours
-// stopped working after a minute.
-func TestServe_RefreshTokenFromBeforeARestartSaysSo(t *testing.T) {
-	file, state := endedFiles(t, endedConfig)
-	ctx := context.Background()
-	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
-	login, _ := endedClients(ctx, t, &issuer)
-	tok := login("alice")
-	if tok.RefreshToken() == "" {
-		t.Fatal("the login gave no refresh token")
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	issuer, _, _ = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
-	_, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", RefreshToken: tok.RefreshToken()})
-	var oe *idpclient.Error
-	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "restart") {
-		t.Errorf("the refresh grant after a restart: %v, want 400 invalid_grant naming the restart", err)
-	}
-	_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", SubjectToken: tok.RefreshToken(), SubjectTokenType: idpclient.TokenTypeRefresh, Audience: "https://as.files.example"})
-	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "restart") {
-		t.Errorf("the refresh token as subject after a restart: %v, want 400 invalid_grant naming the restart", err)
-	}
-}

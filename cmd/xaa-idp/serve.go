@@ -60,7 +60,7 @@ func addIdPFlags(fs *flag.FlagSet) *idpFlags {
 		config:   fs.String("config", "", "configuration file (default: the embedded demo configuration)"),
 		addr:     fs.String("addr", "127.0.0.1:8080", "the IdP's listen address; port 0 picks a free port"),
 		issuer:   fs.String("issuer", "", "issuer URL (default: the configuration's issuer, else http://<addr as bound>)"),
-		stateDir: fs.String("state-dir", "", "directory for signing keys, the audit log (audit.jsonl) and the record of ended logins"),
+		stateDir: fs.String("state-dir", "", "directory for signing keys, the audit log (audit.jsonl), the record of ended logins and the refresh tokens"),
 		auditLog: fs.String("audit-log", "", "append audit events to this JSON Lines file"),
 		tls:      fs.Bool("tls", false, "serve https with a certificate of a local CA kept in --state-dir/tls (generated on first use; 'xaa-idp ca' prints it)"),
 		logs:     logFlags(fs),

@@ -1,0 +1,205 @@
+package idp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/recordlog"
+)
+
+// refreshTokensFile is the state directory's record of the refresh
+// tokens, so that they outlive a restart (connect --watch, a client, a CI
+// job that restarts the IdP need not log in again), and of their ends, so
+// that none comes back after one: a token rotated away stays a reuse
+// (RFC 9700 section 4.14.2), a revoked grant stays revoked. It holds each
+// token's hash (tokenHash), never the token. The ends the IdP records
+// elsewhere are read at start from there: an SSO session ended
+// (endedSIDs, endedFloor) and a user disabled or removed (goneSubs,
+// goneSIDs, and the configuration at start), in ended-logins.jsonl.
+const refreshTokensFile = "refresh-tokens.jsonl"
+
+// refreshRecord is one line of refreshTokensFile. Exp is when the record
+// goes: the token's expiry, or the revoked grant's.
+type refreshRecord struct {
+	Kind  string        `json:"kind"`
+	Hash  string        `json:"hash,omitempty"`
+	Token *refreshToken `json:"token,omitempty"`
+	SID   string        `json:"sid,omitempty"`
+	Grant string        `json:"grant,omitempty"`
+	// Client and Sub are a rotated token's grantRef.
+	Client string    `json:"client,omitempty"`
+	Sub    string    `json:"sub,omitempty"`
+	Exp    time.Time `json:"exp"`
+}
+
+const (
+	refreshIssued  = "token"         // refreshTokens: Hash, Token
+	refreshRotated = "rotated"       // rotatedRefresh: Hash, SID, Grant, Client, Sub; the token at Hash ended
+	refreshEnded   = "ended"         // the token at Hash ended (revoked, or dropped to make room)
+	grantRevoked   = "revoked_grant" // revokedGrants: Grant, SID; its tokens ended
+)
+
+// refreshLog appends the refresh tokens' records to refreshTokensFile,
+// each synced before the response that depends on it leaves, and rewrites
+// the file with the live records alone at start and, in the background,
+// whenever the appends since outnumber them (as endedLog). Nil (no state
+// directory) records nothing.
+type refreshLog struct {
+	log *recordlog.Log[refreshRecord]
+}
+
+// openRefreshLog loads dir's refreshTokensFile into the token stores,
+// after openEndedLog loaded the ends of logins, drops what ended or
+// expired from the file and opens it for appending. A token of a session
+// ended, of a revoked grant, of a user disabled or removed (now, or since
+// the login: LoginEnded) or issued before the floor of ended sessions is
+// not loaded. An unreadable last line (a write cut short by kill -9 or a
+// crash, whose response never left) is skipped with a warning; an
+// unreadable line before it may have been the end of any token, and then
+// no token is loaded (failing closed, as openEndedLog does).
+func (st *storage) openRefreshLog(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	s := st.srv
+	name := filepath.Join(dir, refreshTokensFile)
+	l := &refreshLog{}
+	l.log = recordlog.New(name, recordlog.Options[refreshRecord]{
+		Private: true,
+		MaxLine: maxEndedLine,
+		Live:    st.liveRefresh,
+		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
+		OnError: func(err error) {
+			slog.Error("could not rewrite the record of refresh tokens", "file", name, "err", err)
+		},
+	})
+	var recs []refreshRecord
+	var bad []int
+	last := 0
+	err := l.log.Scan(func(line int, b []byte, _ bool) error {
+		last = line
+		var r refreshRecord
+		if err := json.Unmarshal(b, &r); err != nil || !r.valid() {
+			bad = append(bad, line)
+			return nil
+		}
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("idp: %w", err)
+	}
+	damaged := false
+	for _, line := range bad {
+		if line != last {
+			damaged = true
+		}
+		slog.Warn("a record of a refresh token is unreadable and skipped", "file", name, "line", line)
+	}
+	if damaged {
+		slog.Warn("a record before the last one was unreadable: it may have ended any refresh token, so none issued before this start is accepted; log in again", "file", name)
+	}
+	now := s.now()
+	ended := map[string]bool{}
+	revoked := map[string]bool{}
+	for _, r := range recs {
+		if !now.Before(r.Exp) {
+			continue
+		}
+		switch r.Kind {
+		case refreshRotated:
+			ended[r.Hash] = true
+			st.rotatedRefresh.Put(r.Hash, grantRef{sid: r.SID, grant: r.Grant, client: r.Client, sub: r.Sub}, r.Exp)
+		case refreshEnded:
+			ended[r.Hash] = true
+		case grantRevoked:
+			revoked[r.Grant] = true
+			st.revokedGrants.Put(r.Grant, struct{}{}, r.Exp)
+		}
+	}
+	type loaded struct {
+		hash string
+		t    *refreshToken
+	}
+	var keep []loaded
+	for _, r := range recs {
+		t := r.Token
+		if damaged || r.Kind != refreshIssued || ended[r.Hash] || !now.Before(t.Expiry) || revoked[t.GrantID] ||
+			t.SessionID != "" && s.idTokenOfEndedSession(t.SessionID, t.IssuedAt) || st.activeLogin(t.Subject, t.SessionID, t.AuthTime) != nil {
+			continue
+		}
+		ended[r.Hash] = true // a record written twice (a rewrite under way) is loaded once
+		keep = append(keep, loaded{r.Hash, t})
+	}
+	for _, k := range keep {
+		st.refreshTokens.Put(k.hash, k.t, k.t.Expiry)
+	}
+	if err := l.log.Compact(); err != nil {
+		return fmt.Errorf("idp: %w", err)
+	}
+	st.journal = l
+	st.refreshTokens.evicted = func(hash string, exp time.Time) {
+		st.evictedRefresh = append(st.evictedRefresh, refreshRecord{Kind: refreshEnded, Hash: hash, Exp: exp})
+	}
+	return nil
+}
+
+// valid reports whether r is a record of a kind this IdP writes, whole.
+func (r *refreshRecord) valid() bool {
+	switch r.Kind {
+	case refreshIssued:
+		return r.Hash != "" && r.Token != nil
+	case refreshRotated, refreshEnded:
+		return r.Hash != ""
+	case grantRevoked:
+		return r.Grant != ""
+	}
+	return false
+}
+
+// liveRefresh is the records of the stores, for a rewrite
+// (recordlog.Options.Live).
+func (st *storage) liveRefresh() []refreshRecord {
+	var recs []refreshRecord
+	st.refreshTokens.EachLive(func(hash string, t *refreshToken, exp time.Time) {
+		recs = append(recs, refreshRecord{Kind: refreshIssued, Hash: hash, Token: t, Exp: exp})
+	})
+	st.rotatedRefresh.EachLive(func(hash string, g grantRef, exp time.Time) {
+		recs = append(recs, rotatedRecord(hash, g, exp))
+	})
+	st.revokedGrants.EachLive(func(grant string, _ struct{}, exp time.Time) {
+		recs = append(recs, refreshRecord{Kind: grantRevoked, Grant: grant, Exp: exp})
+	})
+	return recs
+}
+
+func rotatedRecord(hash string, g grantRef, exp time.Time) refreshRecord {
+	return refreshRecord{Kind: refreshRotated, Hash: hash, SID: g.sid, Grant: g.grant, Client: g.client, Sub: g.sub, Exp: exp}
+}
+
+// record appends rs to the file and syncs it. A failure is logged: the
+// records still hold in memory, until a restart.
+func (l *refreshLog) record(rs ...refreshRecord) {
+	if l == nil || len(rs) == 0 {
+		return
+	}
+	err := l.log.Append(true, rs...)
+	switch {
+	case errors.Is(err, recordlog.ErrClosed):
+		slog.Error("the record of refresh tokens is closed; a restart forgets these", "file", l.log.Name(), "records", len(rs))
+	case err != nil:
+		slog.Error("could not record a refresh token in the state directory; a restart forgets it, or gives back a token it ended", "file", l.log.Name(), "err", err)
+	}
+}
+
+// close closes the file; later records stay in memory only.
+func (l *refreshLog) close() {
+	if l == nil {
+		return
+	}
+	_ = l.log.Close()
+}

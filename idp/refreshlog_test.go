@@ -1,0 +1,123 @@
+package idp_test
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xaa-idp/xaa-idp/idp"
+)
+
+// TestRefreshLog_EvictedTokenStaysEndedAfterARestart: a refresh token the
+// full store dropped to make room for another is refused, and stays
+// refused after a restart with the state directory, although the room
+// it took is free again by then (another token was revoked). Its end is
+// on disk, as a revocation's is: else the start would load it back.
+func TestRefreshLog_EvictedTokenStaysEndedAfterARestart(t *testing.T) {
+	defer idp.SetMaxIssuedTokens(4)()
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	refresh := func(p *testIdP, rt string) (int, map[string]any) {
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+		return resp.StatusCode, body
+	}
+	var rts []string
+	for range 5 {
+		rts = append(rts, newBrowser(p).codeTokens(t)["refresh_token"].(string))
+	}
+	// The first, the soonest to expire, made room for the fifth.
+	if status, body := refresh(p, rts[0]); status != http.StatusBadRequest {
+		t.Fatalf("the dropped refresh token before the restart: %d %v, want 400", status, body)
+	}
+	postJSON(t, p.URL+"/revoke", url.Values{"token": {rts[1]}}, basicS1, http.StatusOK)
+	p.Server.Close()
+
+	p = startIdP(t, conformanceConfig(t), withState)
+	if status, body := refresh(p, rts[0]); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the dropped refresh token after the restart: %d %v, want 400 invalid_grant", status, body)
+	}
+	if status, body := refresh(p, rts[1]); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the revoked refresh token after the restart: %d %v, want 400 invalid_grant", status, body)
+	}
+	for _, rt := range rts[2:] {
+		if status, body := refresh(p, rt); status != http.StatusOK {
+			t.Errorf("a live refresh token after the restart: %d %v, want 200", status, body)
+		}
+	}
+}
+
+// TestRefreshLog_DamagedLineFailsClosed: a line of refresh-tokens.jsonl
+// before the last that the start cannot read may have been the end of any
+// refresh token (a rotation, a revocation): the start loads none, rather
+// than give back a token that ended. The same token loads from the file
+// without the damage.
+func TestRefreshLog_DamagedLineFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	rt := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	p.Server.Close()
+	name := filepath.Join(dir, "refresh-tokens.jsonl")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, append([]byte(`{"kind":"rotated","hash":`+"\n"), data...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = startIdP(t, conformanceConfig(t), withState)
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("a refresh token after a start that found a damaged line: %d %v, want 400 invalid_grant", resp.StatusCode, body)
+	}
+	p.Server.Close()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = startIdP(t, conformanceConfig(t), withState)
+	if resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1); resp.StatusCode != http.StatusOK {
+		t.Errorf("the refresh token from the undamaged file: %d %v, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestRefreshLog_DeletedFileKeepsItsRecords: refresh-tokens.jsonl deleted
+// while the IdP runs (a clean-up of the state directory) is made anew by
+// the next record, with the live ones written back: a token issued before
+// the deletion works after a restart, and one rotated away before it is
+// still a reuse.
+func TestRefreshLog_DeletedFileKeepsItsRecords(t *testing.T) {
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	refresh := func(p *testIdP, rt string) (int, map[string]any) {
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+		return resp.StatusCode, body
+	}
+	old := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	status, body := refresh(p, old)
+	if status != http.StatusOK {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+	rotated := body["refresh_token"].(string)
+	if err := os.Remove(filepath.Join(dir, "refresh-tokens.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	newBrowser(p).codeTokens(t)
+	p.Server.Close()
+
+	p = startIdP(t, conformanceConfig(t), withState)
+	status, body = refresh(p, rotated)
+	if status != http.StatusOK {
+		t.Fatalf("the token issued before the deletion, after a restart: %d %v, want 200", status, body)
+	}
+	if status, body := refresh(p, old); status != http.StatusBadRequest {
+		t.Errorf("the token rotated away before the deletion, after a restart: %d %v, want 400", status, body)
+	}
+	// A reuse, which revoked the grant: its live token goes with it.
+	if status, body := refresh(p, body["refresh_token"].(string)); status != http.StatusBadRequest {
+		t.Errorf("the live token of the grant after the reuse: %d %v, want 400", status, body)
+	}
+}
