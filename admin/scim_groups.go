@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -283,9 +284,10 @@ func pruneServers(cur *policy.Config, username, group string) (edits []policy.Se
 // it out of the access and deny entries that name it (pruneServers), and,
 // with faults (SCIM's), deletes the faults that match it (a fault without
 // its match.user would match everyone); details gets what was taken
-// (references_removed), for the admin_change. The admin API's
-// ?prune=true leaves the faults, which an admin changes first.
-func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool) (policy.Batch, *policy.Change) {
+// (references_removed), for the admin_change, with the faults of active
+// (added at runtime) that go with the user (runtimeUserFaults). The admin
+// API's ?prune=true leaves the file's faults, which an admin changes first.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool, active []idp.FaultStatus) (policy.Batch, *policy.Change) {
 	servers, removed := pruneServers(cur, old.Username, "")
 	var faults []policy.FaultEdit
 	if withFaults {
@@ -293,6 +295,7 @@ func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]an
 		faults, gone = userFaults(cur, old.Username, "")
 		removed = append(removed, gone...)
 	}
+	removed = append(removed, runtimeUserFaults(active, old.Username)...)
 	noteRemoved(details, removed)
 	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers, Faults: faults},
 		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
@@ -323,6 +326,19 @@ func userFaults(cur *policy.Config, username, name string) (edits []policy.Fault
 		edits = append(edits, policy.FaultEdit{Index: i, Fault: f})
 	}
 	return edits, changed
+}
+
+// runtimeUserFaults names, for the audit, the faults of active added at
+// runtime whose match.user is username, which the IdP deletes with the
+// user (idp.Server.SetConfig): "fault <id> (added at runtime) (fault
+// deleted: ...)".
+func runtimeUserFaults(active []idp.FaultStatus, username string) (gone []string) {
+	for _, f := range active {
+		if f.Source == idp.FaultFromAdmin && f.Match.User == username {
+			gone = append(gone, "fault "+f.ID+" (added at runtime) (fault deleted: its match.user named the user)")
+		}
+	}
+	return gone
 }
 
 // deleteGroupBatch is deleteUserBatch of the group g: it also leaves its

@@ -590,7 +590,7 @@ func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 		// faults that match it, go with it:
 		// an identity provider deletes a user to offboard it, and
 		// retries a refusal forever.
-		b, c := deleteUserBatch(cur, old, details, true)
+		b, c := deleteUserBatch(cur, old, details, true, a.idp.Faults())
 		return b, c, nil
 	}, nil)
 	if ch != nil {
