@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -404,5 +406,74 @@ func TestSCIM_DeleteOrRenameUserTakesRuntimeFaults(t *testing.T) {
 	if resp, body := p.send(t, "GET", "/admin/api/faults", "alice", nil); resp.StatusCode != http.StatusOK || json.Unmarshal(body, &list) != nil ||
 		len(list) != 2 || list[0].ID != "rt-carol" || list[1].ID != "rt-all" {
 		t.Errorf("GET /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestSCIM_RenameWhileAFaultFires: a fault that follows a rename (the
+// file's or one added at runtime) fires no more than its times when
+// requests fire it while the user is renamed. The fault that followed
+// started from the count the old one had when it was copied, and a request
+// that fired the old one after that fired one more.
+func TestSCIM_RenameWhileAFaultFires(t *testing.T) {
+	const times = 150
+	p := editableYAML(t, deleteConfig+fmt.Sprintf(`faults:
+  - {id: file-carol, match: {user: carol, grant_type: token-exchange}, error: {code: invalid_grant}, times: %d}
+`, times))
+	if resp, body := p.send(t, "POST", "/admin/api/faults", "alice", fmt.Sprintf(
+		`{"id": "rt-carol", "match": {"user": "carol", "grant_type": "token-exchange"}, "error": {"code": "temporarily_unavailable"}, "times": %d}`, times)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+	idToken := p.idToken(t, "carol")
+	var (
+		mu      sync.Mutex
+		answers = map[string]int{}
+		wg      sync.WaitGroup
+		done    = make(chan struct{})
+	)
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 30 {
+				got := p.exchangeToken(t, idToken)
+				mu.Lock()
+				answers[got]++
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	name := "carol"
+	for renamed := false; ; {
+		select {
+		case <-done:
+		default:
+			next := "carol"
+			if name == "carol" {
+				next = "caroline"
+			}
+			if resp, m := p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"Replace","path":"userName","value":"`+next+`"}]}`); resp.StatusCode != http.StatusOK {
+				t.Fatalf("PATCH userName of %s: %d %v", name, resp.StatusCode, m)
+			}
+			name, renamed = next, true
+			continue
+		}
+		if !renamed {
+			t.Fatal("no rename while the requests ran")
+		}
+		break
+	}
+	if answers["invalid_grant"] != times || answers["temporarily_unavailable"] != times || answers[""]+2*times != 12*30 {
+		t.Errorf("the answers: %v, want %d of each fault's and the rest granted", answers, times)
+	}
+	for _, id := range []string{"file-carol", "rt-carol"} {
+		var st struct {
+			Fired     int `json:"fired"`
+			Remaining int `json:"remaining"`
+		}
+		if resp, body := p.send(t, "GET", "/admin/api/faults/"+id, "alice", nil); resp.StatusCode != http.StatusOK ||
+			json.Unmarshal(body, &st) != nil || st.Fired != times || st.Remaining != 0 {
+			t.Errorf("GET /admin/api/faults/%s: %d %s", id, resp.StatusCode, body)
+		}
 	}
 }

@@ -47,7 +47,15 @@ type activeFault struct {
 	source string
 	// from is, for a fault of the configuration, that fault as the
 	// configuration has it, without the id given it here (loadConfig).
-	from  policy.Fault
+	from policy.Fault
+	// The counters are shared with the fault this one follows (follow):
+	// a request that fires that one, from the list as it was before the
+	// rename, counts against this one too.
+	*faultCount
+}
+
+// faultCount is a fault's counters.
+type faultCount struct {
 	left  atomic.Int64 // fires left; negative for no limit
 	fired atomic.Int64
 }
@@ -95,7 +103,7 @@ func (fs *faultSet) list() []*activeFault {
 }
 
 func newActiveFault(f policy.Fault, source string) *activeFault {
-	a := &activeFault{Fault: f, on: f.On(), source: source}
+	a := &activeFault{Fault: f, on: f.On(), source: source, faultCount: &faultCount{}}
 	if f.Times > 0 {
 		a.left.Store(int64(f.Times))
 	} else {
@@ -176,16 +184,13 @@ func (fs *faultSet) loadConfig(faults []policy.Fault, moves map[string]string) {
 	fs.active.Store(&next)
 }
 
-// follow returns f matching user instead, with f's id and counted on from
-// where f is.
+// follow returns f matching user instead, with f's id and f's counters,
+// shared: a request that fires f in the same instant counts once for both,
+// and the fault fires no more than its times in all.
 func (f *activeFault) follow(user string) *activeFault {
-	g := f.Fault
+	g := *f
 	g.Match.User = user
-	a := newActiveFault(g, f.source)
-	a.from = f.from
-	a.left.Store(f.left.Load())
-	a.fired.Store(f.fired.Load())
-	return a
+	return &g
 }
 
 // followUsers returns the faults with those added at runtime whose
