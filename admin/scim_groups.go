@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -656,9 +654,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		if cur.GroupBySCIMID(id) != nil {
 			// A renamed group keeps its id, which may be this name:
 			// the new group gets another, as a new user does a sub.
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = "g-" + hex.EncodeToString(b)
+			id = policy.NewGroupID()
 			g.ID = id
 		}
 		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Group: g}}},

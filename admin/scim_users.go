@@ -480,9 +480,7 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 		if cur.UserBySub(u.Sub) != nil {
 			// A renamed user keeps its sub, which may be this name's
 			// default one: the new user gets another.
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			u.Sub = "u-" + hex.EncodeToString(b)
+			u.Sub = policy.NewUserSub()
 		}
 		sub = u.Sub
 		u.Disabled = in.active != nil && !*in.active
