@@ -1,9 +1,11 @@
 package idp_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/idptest"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -47,6 +49,48 @@ func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 			}
 			if id, at := ev.Details["client_id_at_server"]; id != c["client_id"] || at != (c["client_id"] != nil) {
 				t.Errorf("event details.client_id_at_server %v, the ID-JAG's client_id %v", id, c["client_id"])
+			}
+		})
+	}
+}
+
+// TestFaults_ExchangeAnswerIsTheIDJAGIssued: the exchange's answer
+// describes the ID-JAG it carries (RFC 8693 section 2.2.1: scope is the
+// issued token's), a broken one's too: under unknown_scope, its scope with
+// the extra scope, as the ID-JAG and the audit event have it. It was the
+// scope granted, which the ID-JAG did not carry.
+func TestFaults_ExchangeAnswerIsTheIDJAGIssued(t *testing.T) {
+	srv := idptest.New(t)
+	keys := fetchKeySet(t, srv.Issuer()+"/keys")
+	tracker := srv.Config().Server("tracker")
+	tok := srv.Login("alice")
+	c := srv.Config().Client(tok.ClientID)
+	for _, kind := range []string{"", policy.FaultUnknownScope, policy.FaultWrongResource, policy.FaultExpired} {
+		name := kind
+		if name == "" {
+			name = "sound"
+		}
+		t.Run(name, func(t *testing.T) {
+			if kind != "" {
+				id := srv.InjectFault(policy.Fault{IDJAG: kind, Times: 1})
+				defer srv.RemoveFault(id)
+			}
+			res, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+				Issuer: srv.Issuer(), ClientID: c.ClientID, ClientSecret: c.ClientSecret, SubjectToken: tok.IDToken,
+				Audience: tracker.Issuer, Resource: tracker.Resources[0],
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			jag, _ := res["access_token"].(string)
+			_, claims := verifyAgainst(t, jag, keys)
+			if scope, _ := claims["scope"].(string); res["scope"] != scope || scope == "" {
+				t.Errorf("the answer's scope %v, the ID-JAG's %q", res["scope"], scope)
+			}
+			exp, _ := claims["exp"].(float64)
+			iat, _ := claims["iat"].(float64)
+			if in, _ := res["expires_in"].(float64); in != exp-iat {
+				t.Errorf("the answer's expires_in %v, the ID-JAG's lifetime %v", in, exp-iat)
 			}
 		})
 	}
