@@ -14,13 +14,15 @@ import (
 // answered with a broken ID-JAG names what that ID-JAG carries: no jti
 // under missing_jti (there is none to look for), the key that wrong_cnf
 // binds it to, the scopes unknown_scope puts in it, the client_id that
-// unmapped_client_id puts in it and none under missing_client_id. Until
-// 2026-12-06 they were the sound ID-JAG's.
+// unmapped_client_id puts in it and none under missing_client_id, the
+// resource of wrong_resource and no sub under missing_sub (those two in
+// details, the event's resource and sub staying the request's and the
+// user's). Until 2026-12-06 they were the sound ID-JAG's.
 func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 	srv := idptest.New(t)
 	keys := fetchKeySet(t, srv.Issuer()+"/keys")
 	for _, kind := range []string{"", policy.FaultMissingJTI, policy.FaultWrongCnf, policy.FaultMissingSub,
-		policy.FaultUnknownScope, policy.FaultUnmappedClient, policy.FaultMissingClientID} {
+		policy.FaultUnknownScope, policy.FaultUnmappedClient, policy.FaultMissingClientID, policy.FaultWrongResource} {
 		name := kind
 		if name == "" {
 			name = "sound"
@@ -49,6 +51,21 @@ func TestFaults_AuditRecordsTheIDJAGIssued(t *testing.T) {
 			}
 			if id, at := ev.Details["client_id_at_server"]; id != c["client_id"] || at != (c["client_id"] != nil) {
 				t.Errorf("event details.client_id_at_server %v, the ID-JAG's client_id %v", id, c["client_id"])
+			}
+			// The ID-JAG's resource and sub where they are not the
+			// request's and the user's, which the event keeps.
+			resource, sub := ev.Resource, ev.Sub
+			if r, ok := ev.Details["id_jag_resource"]; ok {
+				resource, _ = r.(string)
+			}
+			if s, ok := ev.Details["id_jag_sub"]; ok {
+				sub, _ = s.(string)
+			}
+			if r, _ := c["resource"].(string); resource != r || ev.Resource != srv.Config().Server("tracker").Resources[0] {
+				t.Errorf("event resource %q (the ID-JAG's %q), the ID-JAG's resource %q", ev.Resource, resource, r)
+			}
+			if s, _ := c["sub"].(string); sub != s || ev.Sub != "00u-alice" {
+				t.Errorf("event sub %q (the ID-JAG's %q), the ID-JAG's sub %q", ev.Sub, sub, s)
 			}
 		})
 	}

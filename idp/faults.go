@@ -779,6 +779,13 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 			ev.Details["client_id_at_server"] = unmappedClientID(ev.ClientID, c.ClientID)
 		case policy.FaultMissingClientID:
 			delete(ev.Details, "client_id_at_server")
+		case policy.FaultWrongResource:
+			// resource stays the request's, as sent (docs/audit.md).
+			ev.Details["id_jag_resource"] = faultResource
+		case policy.FaultMissingSub:
+			// sub stays the user's, whom the event is about; "" is
+			// an ID-JAG without one.
+			ev.Details["id_jag_sub"] = ""
 		}
 		return broken, nil
 	}
