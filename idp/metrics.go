@@ -170,7 +170,7 @@ func (m *metrics) auditSyncs(log *audit.Log) {
 	}, func() float64 { return float64(log.Syncs()) }))
 	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "xaa_idp_audit_subscriber_missed_total",
-		Help: "Audit events of this IdP (of its tenant) that serve's log on stderr left out because it fell 4,096 behind; the audit log has them all. Console tails are not counted.",
+		Help: "Audit events of this IdP (of its tenant) that serve's log on stderr left out because it fell behind (it holds 4,096); the audit log has them all. Console tails are not counted.",
 	}, func() float64 { return float64(log.SubscriberMisses()) }))
 }
 
