@@ -609,14 +609,15 @@ func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
 // the same edit, as SCIM's DELETE always does.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("username")
-	a.deletePruning(w, r, false, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	a.deletePruning(w, r, false, func(tag string, j policy.EditOption, details map[string]any) (*policy.Change, error) {
+		noteRemoved(details, runtimeUserFaults(a.idp.Faults(), name))
 		return a.store.DeleteUser(name, tag, j)
 	}, func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error) {
 		old := cur.User(name)
 		if old == nil {
 			return policy.Batch{}, nil, &policy.NotFoundError{Kind: "user", Name: name}
 		}
-		b, c := deleteUserBatch(cur, old, details, false)
+		b, c := deleteUserBatch(cur, old, details, false, a.idp.Faults())
 		return b, c, nil
 	})
 }
@@ -624,7 +625,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 // deletePruning runs a DELETE of a user or group (group true): del
 // without ?prune=true, else the batch of plan, which puts into details
 // what it took (deleteUserBatch, deleteGroupBatch).
-func (a *API) deletePruning(w http.ResponseWriter, r *http.Request, group bool, del func(tag string, j policy.EditOption) (*policy.Change, error), plan func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error)) {
+func (a *API) deletePruning(w http.ResponseWriter, r *http.Request, group bool, del func(tag string, j policy.EditOption, details map[string]any) (*policy.Change, error), plan func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error)) {
 	prune, ok := pruneParam(w, r)
 	if !ok {
 		return
@@ -632,7 +633,7 @@ func (a *API) deletePruning(w http.ResponseWriter, r *http.Request, group bool, 
 	details := map[string]any{}
 	if ch := a.editRefusing(w, r, details, pruneHint(prune, group), func(tag string, j policy.EditOption) (*policy.Change, error) {
 		if !prune {
-			return del(tag, j)
+			return del(tag, j, details)
 		}
 		return a.store.EditBatch(tag, func(cur *policy.Config) (policy.Batch, *policy.Change, error) { return plan(cur, details) }, nil, j)
 	}); ch != nil {
@@ -697,7 +698,7 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 // ?prune=true the group also leaves its members' groups.
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	a.deletePruning(w, r, true, func(tag string, j policy.EditOption) (*policy.Change, error) {
+	a.deletePruning(w, r, true, func(tag string, j policy.EditOption, _ map[string]any) (*policy.Change, error) {
 		return a.store.DeleteGroup(name, tag, j)
 	}, func(cur *policy.Config, details map[string]any) (policy.Batch, *policy.Change, error) {
 		g := cur.Group(name)

@@ -1,13 +1,18 @@
 package admin_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
 // deleteConfig has a user (bob) and a group (mkt) that access and deny
@@ -308,5 +313,167 @@ func TestSCIM_DeleteUserKeepsTheOtherFaults(t *testing.T) {
 	resp, body = p.send(t, "GET", "/admin/api/faults/"+carols, "alice", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"caroline"`) {
 		t.Errorf("GET /admin/api/faults/%s after the rename: %d %s", carols, resp.StatusCode, body)
+	}
+}
+
+// idToken logs user in as mcp-client and returns the ID token.
+func (p *product) idToken(t testing.TB, user string) string {
+	t.Helper()
+	tokens, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", Username: user, Password: user + "-pw",
+	})
+	if err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	return tokens.IDToken()
+}
+
+// exchangeToken asks for an ID-JAG for the files server with the ID token
+// idToken; it returns "" when granted, else the error code, or the status
+// of an answer that is no OAuth error.
+func (p *product) exchangeToken(t testing.TB, idToken string) string {
+	_, err := idpclient.Exchange(context.Background(), idpclient.ExchangeOptions{
+		Issuer: p.base, ClientID: "mcp-client", ClientSecret: "s1", SubjectToken: idToken,
+		Audience: "https://as.files.example", Resource: "https://mcp.files.example/mcp",
+	})
+	var e *idpclient.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return err.Error()
+}
+
+// TestSCIM_DeleteOrRenameUserTakesRuntimeFaults: the faults added through
+// the admin API, kept in memory, follow a SCIM rename of the user their
+// match.user names and go with its deletion, as the file's do, keeping
+// their ids and counters. They stayed at the old name: the renamed user's
+// requests were no longer faulted, and a user created later under the
+// deleted one's name was.
+func TestSCIM_DeleteOrRenameUserTakesRuntimeFaults(t *testing.T) {
+	p := editableYAML(t, deleteConfig)
+	if resp, body := p.send(t, "POST", "/admin/api/faults", "alice", `[
+  {"id": "rt-carol", "match": {"user": "carol", "grant_type": "token-exchange"}, "error": {"code": "invalid_grant"}, "times": 3},
+  {"id": "rt-bob", "match": {"user": "bob", "grant_type": "token-exchange"}, "error": {"code": "temporarily_unavailable"}},
+  {"id": "rt-all", "endpoint": "jwks", "http_status": 503, "times": 1}
+]`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+	carol := p.idToken(t, "carol")
+	if got := p.exchangeToken(t, carol); got != "invalid_grant" {
+		t.Fatalf("carol's exchange with her fault: %q", got)
+	}
+	if resp, m := p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"Replace","path":"userName","value":"caroline"}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH userName of carol: %d %v", resp.StatusCode, m)
+	}
+	var st struct {
+		Match     struct{ User string } `json:"match"`
+		Fired     int                   `json:"fired"`
+		Remaining int                   `json:"remaining"`
+	}
+	resp, body := p.send(t, "GET", "/admin/api/faults/rt-carol", "alice", nil)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &st) != nil || st.Match.User != "caroline" || st.Fired != 1 || st.Remaining != 2 {
+		t.Errorf("GET /admin/api/faults/rt-carol after the rename: %d %s", resp.StatusCode, body)
+	}
+	if got := p.exchangeToken(t, carol); got != "invalid_grant" {
+		t.Errorf("caroline's exchange after the rename: %q, want her fault's invalid_grant", got)
+	}
+	before := len(p.events(t, audit.TypeAdminChange))
+	if resp, m := p.scim(t, "DELETE", "/Users/u-bob", ""); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE of bob: %d %v", resp.StatusCode, m)
+	}
+	if resp, body := p.send(t, "GET", "/admin/api/faults/rt-bob", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /admin/api/faults/rt-bob after bob's deletion: %d %s", resp.StatusCode, body)
+	}
+	changes := p.events(t, audit.TypeAdminChange)
+	if len(changes) != before+1 {
+		t.Fatalf("%d admin_change events, want 1", len(changes)-before)
+	}
+	removed, _ := changes[before].Details["references_removed"].([]any)
+	if !slices.Contains(removed, any("fault rt-bob (added at runtime) (fault deleted: its match.user named the user)")) {
+		t.Errorf("references_removed: %v", removed)
+	}
+	// Another bob is not the deleted one's faults' to match.
+	if resp, m := p.scim(t, "POST", "/Users", `{"userName":"bob","password":"bob-pw"}`); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST of another bob: %d %v", resp.StatusCode, m)
+	}
+	if got := p.exchangeToken(t, p.idToken(t, "bob")); got == "temporarily_unavailable" {
+		t.Errorf("the new bob's exchange: %q, the deleted bob's fault", got)
+	}
+	var list []struct{ ID string }
+	if resp, body := p.send(t, "GET", "/admin/api/faults", "alice", nil); resp.StatusCode != http.StatusOK || json.Unmarshal(body, &list) != nil ||
+		len(list) != 2 || list[0].ID != "rt-carol" || list[1].ID != "rt-all" {
+		t.Errorf("GET /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestSCIM_RenameWhileAFaultFires: a fault that follows a rename (the
+// file's or one added at runtime) fires no more than its times when
+// requests fire it while the user is renamed. The fault that followed
+// started from the count the old one had when it was copied, and a request
+// that fired the old one after that fired one more.
+func TestSCIM_RenameWhileAFaultFires(t *testing.T) {
+	const times = 150
+	p := editableYAML(t, deleteConfig+fmt.Sprintf(`faults:
+  - {id: file-carol, match: {user: carol, grant_type: token-exchange}, error: {code: invalid_grant}, times: %d}
+`, times))
+	if resp, body := p.send(t, "POST", "/admin/api/faults", "alice", fmt.Sprintf(
+		`{"id": "rt-carol", "match": {"user": "carol", "grant_type": "token-exchange"}, "error": {"code": "temporarily_unavailable"}, "times": %d}`, times)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /admin/api/faults: %d %s", resp.StatusCode, body)
+	}
+	idToken := p.idToken(t, "carol")
+	var (
+		mu      sync.Mutex
+		answers = map[string]int{}
+		wg      sync.WaitGroup
+		done    = make(chan struct{})
+	)
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 30 {
+				got := p.exchangeToken(t, idToken)
+				mu.Lock()
+				answers[got]++
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	name := "carol"
+	for renamed := false; ; {
+		select {
+		case <-done:
+		default:
+			next := "carol"
+			if name == "carol" {
+				next = "caroline"
+			}
+			if resp, m := p.scim(t, "PATCH", "/Users/u-carol", `{"Operations":[{"op":"Replace","path":"userName","value":"`+next+`"}]}`); resp.StatusCode != http.StatusOK {
+				t.Fatalf("PATCH userName of %s: %d %v", name, resp.StatusCode, m)
+			}
+			name, renamed = next, true
+			continue
+		}
+		if !renamed {
+			t.Fatal("no rename while the requests ran")
+		}
+		break
+	}
+	if answers["invalid_grant"] != times || answers["temporarily_unavailable"] != times || answers[""]+2*times != 12*30 {
+		t.Errorf("the answers: %v, want %d of each fault's and the rest granted", answers, times)
+	}
+	for _, id := range []string{"file-carol", "rt-carol"} {
+		var st struct {
+			Fired     int `json:"fired"`
+			Remaining int `json:"remaining"`
+		}
+		if resp, body := p.send(t, "GET", "/admin/api/faults/"+id, "alice", nil); resp.StatusCode != http.StatusOK ||
+			json.Unmarshal(body, &st) != nil || st.Fired != times || st.Remaining != 0 {
+			t.Errorf("GET /admin/api/faults/%s: %d %s", id, resp.StatusCode, body)
+		}
 	}
 }

@@ -1,13 +1,12 @@
 package admin
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -292,9 +291,10 @@ func pruneServers(cur *policy.Config, username, group string) (edits []policy.Se
 // it out of the access and deny entries that name it (pruneServers), and,
 // with faults (SCIM's), deletes the faults that match it (a fault without
 // its match.user would match everyone); details gets what was taken
-// (references_removed), for the admin_change. The admin API's
-// ?prune=true leaves the faults, which an admin changes first.
-func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool) (policy.Batch, *policy.Change) {
+// (references_removed), for the admin_change, with the faults of active
+// (added at runtime) that go with the user (runtimeUserFaults). The admin
+// API's ?prune=true leaves the file's faults, which an admin changes first.
+func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]any, withFaults bool, active []idp.FaultStatus) (policy.Batch, *policy.Change) {
 	servers, removed := pruneServers(cur, old.Username, "")
 	var faults []policy.FaultEdit
 	if withFaults {
@@ -302,6 +302,7 @@ func deleteUserBatch(cur *policy.Config, old *policy.User, details map[string]an
 		faults, gone = userFaults(cur, old.Username, "")
 		removed = append(removed, gone...)
 	}
+	removed = append(removed, runtimeUserFaults(active, old.Username)...)
 	noteRemoved(details, removed)
 	return policy.Batch{Users: []policy.UserEdit{{Username: old.Username, Delete: true}}, Servers: servers, Faults: faults},
 		&policy.Change{Kind: "user", Op: "delete", Name: old.Username, Before: *old}
@@ -332,6 +333,19 @@ func userFaults(cur *policy.Config, username, name string) (edits []policy.Fault
 		edits = append(edits, policy.FaultEdit{Index: i, Fault: f})
 	}
 	return edits, changed
+}
+
+// runtimeUserFaults names, for the audit, the faults of active added at
+// runtime whose match.user is username, which the IdP deletes with the
+// user (idp.Server.SetConfig): "fault <id> (added at runtime) (fault
+// deleted: ...)".
+func runtimeUserFaults(active []idp.FaultStatus, username string) (gone []string) {
+	for _, f := range active {
+		if f.Source == idp.FaultFromAdmin && f.Match.User == username {
+			gone = append(gone, "fault "+f.ID+" (added at runtime) (fault deleted: its match.user named the user)")
+		}
+	}
+	return gone
 }
 
 // deleteGroupBatch is deleteUserBatch of the group g: it also leaves its
@@ -649,9 +663,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 		if cur.GroupBySCIMID(id) != nil {
 			// A renamed group keeps its id, which may be this name:
 			// the new group gets another, as a new user does a sub.
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = "g-" + hex.EncodeToString(b)
+			id = policy.NewGroupID()
 			g.ID = id
 		}
 		return policy.Batch{Users: edits, Groups: []policy.GroupEdit{{Group: g}}},

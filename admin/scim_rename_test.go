@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -175,5 +176,72 @@ func TestSCIM_GroupRenameOfASpacedName(t *testing.T) {
 		"Operations":[{"op":"replace","path":"displayName","value":"Sales Team"}]}`)
 	if resp.StatusCode != http.StatusOK || g["id"] != "Sales " || g["displayName"] != "Sales Team" {
 		t.Fatalf("PATCH displayName: %d %v", resp.StatusCode, g)
+	}
+}
+
+// TestAdminAPI_GroupOfARenamedGroupsID: a group the admin API creates
+// under a name a SCIM-renamed group keeps as its id gets another id, as
+// SCIM's POST gives it: the PUT was 400 invalid_config ("the SCIM id ...
+// is already that of groups[0]"), though no group had the name.
+func TestAdminAPI_GroupOfARenamedGroupsID(t *testing.T) {
+	p := editable(t)
+	if resp, g := p.scim(t, "PATCH", "/Groups/eng", `{"Operations":[{"op":"Replace","path":"displayName","value":"engineering"}]}`); resp.StatusCode != http.StatusOK || g["id"] != "eng" {
+		t.Fatalf("PATCH displayName: %d %v", resp.StatusCode, g)
+	}
+	resp, body := p.send(t, "PUT", "/admin/api/groups/eng", "alice", `{"name":"eng","description":"the new eng"}`)
+	var g struct {
+		Name, ID string
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &g) != nil || g.Name != "eng" || g.ID == "" || g.ID == "eng" {
+		t.Fatalf("PUT /admin/api/groups/eng: %d %s", resp.StatusCode, body)
+	}
+	if resp, sg := p.scim(t, "GET", "/Groups/eng", ""); resp.StatusCode != http.StatusOK || sg["displayName"] != "engineering" {
+		t.Errorf("GET /Groups/eng, the renamed group's id: %d %v", resp.StatusCode, sg)
+	}
+	if resp, sg := p.scim(t, "GET", "/Groups/"+g.ID, ""); resp.StatusCode != http.StatusOK || sg["displayName"] != "eng" {
+		t.Errorf("GET /Groups/%s, the new group's id: %d %v", g.ID, resp.StatusCode, sg)
+	}
+	// Its next PUT, without an id, keeps it; one that gives the taken id
+	// is refused.
+	if resp, body := p.send(t, "PUT", "/admin/api/groups/eng", "alice", `{"name":"eng"}`); resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"id": "`+g.ID+`"`) {
+		t.Errorf("PUT of the new group again: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, "PUT", "/admin/api/groups/eng", "alice", `{"name":"eng","id":"eng"}`); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("PUT with the renamed group's id: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestAdminAPI_UserOfARenamedUsersSub: a user the admin API creates under
+// a name whose default sub a SCIM-renamed user keeps gets another sub, as
+// SCIM's POST gives it: the PUT was 400 invalid_config ("the default sub
+// ... is already the sub of users[1]"), though no user had the name.
+func TestAdminAPI_UserOfARenamedUsersSub(t *testing.T) {
+	p := editable(t)
+	if resp, m := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"Replace","path":"userName","value":"robert"}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH userName of bob: %d %v", resp.StatusCode, m)
+	}
+	resp, body := p.send(t, "PUT", "/admin/api/users/bob", "alice", `{"username":"bob","password":"bob-pw"}`)
+	var u struct{ Username, Sub string }
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &u) != nil || u.Username != "bob" || u.Sub == "" || u.Sub == "u-bob" {
+		t.Fatalf("PUT /admin/api/users/bob: %d %s", resp.StatusCode, body)
+	}
+	if resp, su := p.scim(t, "GET", "/Users/u-bob", ""); resp.StatusCode != http.StatusOK || su["userName"] != "robert" {
+		t.Errorf("GET /Users/u-bob, the renamed user's id: %d %v", resp.StatusCode, su)
+	}
+	if got := p.exchangeToken(t, p.idToken(t, "bob")); got != "access_denied" {
+		t.Errorf("the new bob, in no group, exchanges: %q", got)
+	}
+	// Its next PUT, without a sub, keeps it; so does one of the renamed
+	// user, whose sub is no longer its name's default (it became
+	// u-robert: the user's tokens ended, and SCIM's GET of the id the
+	// provisioning client stored was 404).
+	if resp, body := p.send(t, "PUT", "/admin/api/users/bob", "alice", `{"username":"bob","name":"Bob Two"}`); resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"sub": "`+u.Sub+`"`) {
+		t.Errorf("PUT of the new user again: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := p.send(t, "PUT", "/admin/api/users/robert", "alice", `{"username":"robert","name":"Robert"}`); resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"sub": "u-bob"`) {
+		t.Errorf("PUT of the renamed user: %d %s", resp.StatusCode, body)
+	}
+	if resp, su := p.scim(t, "GET", "/Users/u-bob", ""); resp.StatusCode != http.StatusOK || su["userName"] != "robert" {
+		t.Errorf("GET /Users/u-bob after the PUT: %d %v", resp.StatusCode, su)
 	}
 }

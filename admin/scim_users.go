@@ -480,9 +480,7 @@ func (a *API) scimCreateUser(w http.ResponseWriter, r *http.Request) {
 		if cur.UserBySub(u.Sub) != nil {
 			// A renamed user keeps its sub, which may be this name's
 			// default one: the new user gets another.
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			u.Sub = "u-" + hex.EncodeToString(b)
+			u.Sub = policy.NewUserSub()
 		}
 		sub = u.Sub
 		u.Disabled = in.active != nil && !*in.active
@@ -590,7 +588,7 @@ func (a *API) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
 		// faults that match it, go with it:
 		// an identity provider deletes a user to offboard it, and
 		// retries a refusal forever.
-		b, c := deleteUserBatch(cur, old, details, true)
+		b, c := deleteUserBatch(cur, old, details, true, a.idp.Faults())
 		return b, c, nil
 	}, nil)
 	if ch != nil {

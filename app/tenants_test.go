@@ -671,3 +671,50 @@ func TestTenants_ClientOfAnotherTenantAtAuthorizeIsInvalidClient(t *testing.T) {
 		t.Errorf("GET /authorize with acme's client at okta: %s, Location %q; want 400 and no redirect", resp.Status, resp.Header.Get("Location"))
 	}
 }
+
+// TestTenants_AuditSubscriberMissesPerTenant: xaa_idp_audit_subscriber_missed_total
+// is what the log's subscriber (serve's log on stderr) left out, each
+// tenant's series the events of that tenant. Every tenant's series was
+// the shared log's total, console tails' misses included: a stalled
+// console tab of one tenant counted in every tenant's, and a tenant's
+// tail, fed from the shared stream, counted other tenants' events.
+func TestTenants_AuditSubscriberMissesPerTenant(t *testing.T) {
+	ts, servers, log := startTenants(t)
+	_, _, cancel := log.SubscribeCounting(0) // serve's log, stalled: never read
+	defer cancel()
+	tail, cancelTail := servers["acme"].Audit().Subscribe(0) // acme's console tail, stalled
+	defer cancelTail()
+	for range 2 {
+		if _, err := servers["acme"].Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := servers["okta"].Audit().Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Allowed}); err != nil {
+		t.Fatal(err)
+	}
+	if len(tail) != 0 {
+		t.Fatalf("the stalled tail holds %d events", len(tail))
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, w := range []string{
+		`xaa_idp_audit_subscriber_missed_total{tenant="acme"} 2`,
+		`xaa_idp_audit_subscriber_missed_total{tenant="okta"} 1`,
+		`xaa_idp_audit_subscriber_missed_total{tenant="c1"} 0`,
+	} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+	if t.Failed() {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "xaa_idp_audit_subscriber_missed_total") {
+				t.Log(line)
+			}
+		}
+	}
+}

@@ -12,10 +12,14 @@ type subscribers struct {
 	next   int
 	chans  map[int]chan *Event
 	skip   map[int][]skipLine    // per subscriber, the events it does not want, as lines hold them
+	tenant map[int][]byte        // per subscriber of a tenant's view, its tenant as lines hold it
 	missed map[int]*atomic.Int64 // per subscriber, the events left out because its buffer was full
 	closed bool
 
-	missedAll atomic.Int64 // every subscriber's missed events (SubscriberMisses)
+	// counted are the subscribers SubscribeCounting made (serve's log),
+	// whose missed events, by the events' tenant, are SubscriberMisses.
+	counted  map[int]bool
+	missedBy map[string]int64
 }
 
 // Subscribe returns a channel that receives every event appended from now on, in append order,
@@ -51,15 +55,25 @@ type Skip struct{ Type, Outcome string }
 // decoded for it: the server's log of audit events skips allowed token exchanges below debug
 // level, the one event of every exchange, and still logs the refused ones.
 func (l *Log) SubscribeSkipping(buffer int, skip ...Skip) (events <-chan *Event, cancel func()) {
-	events, _, cancel = l.SubscribeCounting(buffer, skip...)
+	events, _, cancel = l.subscribe(buffer, false, skip)
 	return events, cancel
 }
 
 // SubscribeCounting is SubscribeSkipping that also reports how many events the subscription has
-// left out so far because it fell behind, so that its reader can say so (serve's log does).
+// left out so far because it fell behind, so that its reader can say so (serve's log does). Its
+// misses, unlike those of the other subscriptions (a console's tail), are SubscriberMisses'.
 func (l *Log) SubscribeCounting(buffer int, skip ...Skip) (events <-chan *Event, missed func() int64, cancel func()) {
+	return l.subscribe(buffer, true, skip)
+}
+
+// subscribe is SubscribeCounting, whose misses count in SubscriberMisses when counted is true. A
+// tenant's view subscribes to the shared log for that tenant's events alone: it neither receives
+// nor misses another's.
+func (l *Log) subscribe(buffer int, counted bool, skip []Skip) (events <-chan *Event, missed func() int64, cancel func()) {
+	var tenant []byte
 	if l.shared != nil {
-		return l.subscribeTenant(buffer, skip...)
+		tenant = appendString(nil, l.tenant)
+		l = l.shared
 	}
 	ch := make(chan *Event, max(buffer, 0))
 	n := new(atomic.Int64)
@@ -78,6 +92,18 @@ func (l *Log) SubscribeCounting(buffer int, skip ...Skip) (events <-chan *Event,
 	s.next++
 	s.chans[id] = ch
 	s.missed[id] = n
+	if tenant != nil {
+		if s.tenant == nil {
+			s.tenant = make(map[int][]byte)
+		}
+		s.tenant[id] = tenant
+	}
+	if counted {
+		if s.counted == nil {
+			s.counted = make(map[int]bool)
+		}
+		s.counted[id] = true
+	}
 	if len(skip) > 0 {
 		if s.skip == nil {
 			s.skip = make(map[int][]skipLine)
@@ -97,7 +123,9 @@ func (l *Log) SubscribeCounting(buffer int, skip ...Skip) (events <-chan *Event,
 		if c, ok := s.chans[id]; ok {
 			delete(s.chans, id)
 			delete(s.skip, id)
+			delete(s.tenant, id)
 			delete(s.missed, id)
+			delete(s.counted, id)
 			close(c)
 		}
 	}
@@ -117,8 +145,12 @@ func (s *subscribers) publish(evs []slot) {
 		var e *Event
 		typ := field(evs[i].line, evs[i].rec.typ)
 		outcome := field(evs[i].line, evs[i].rec.outcome)
+		tenant := field(evs[i].line, evs[i].rec.tenant)
 		for id, ch := range s.chans {
 			if skips(s.skip[id], typ, outcome) {
+				continue
+			}
+			if want, ok := s.tenant[id]; ok && !bytes.Equal(tenant, want) {
 				continue
 			}
 			if e == nil {
@@ -129,17 +161,33 @@ func (s *subscribers) publish(evs []slot) {
 			case ch <- e:
 			default:
 				s.missed[id].Add(1)
-				s.missedAll.Add(1)
+				if s.counted[id] {
+					if s.missedBy == nil {
+						s.missedBy = make(map[string]int64)
+					}
+					s.missedBy[e.Tenant]++
+				}
 			}
 		}
 	}
 }
 
-// SubscriberMisses reports how many events subscribers have left out, all of them together, because
-// they fell behind: not events lost, since the log has them. A tenant's view reports the shared
-// log's.
+// SubscriberMisses reports how many events the subscriptions of SubscribeCounting (serve's log)
+// have left out, all of them together, because they fell behind: not events lost, since the log
+// has them. A console's tail (Subscribe) is not counted. A tenant's view reports those of its
+// tenant's events.
 func (l *Log) SubscriberMisses() int64 {
-	return l.root().subs.missedAll.Load()
+	s := &l.root().subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.shared != nil {
+		return s.missedBy[l.tenant]
+	}
+	var n int64
+	for _, m := range s.missedBy {
+		n += m
+	}
+	return n
 }
 
 // skipLine is a Skip as lines hold its strings; outcome nil matches any.

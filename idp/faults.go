@@ -47,7 +47,15 @@ type activeFault struct {
 	source string
 	// from is, for a fault of the configuration, that fault as the
 	// configuration has it, without the id given it here (loadConfig).
-	from  policy.Fault
+	from policy.Fault
+	// The counters are shared with the fault this one follows (follow):
+	// a request that fires that one, from the list as it was before the
+	// rename, counts against this one too.
+	*faultCount
+}
+
+// faultCount is a fault's counters.
+type faultCount struct {
 	left  atomic.Int64 // fires left; negative for no limit
 	fired atomic.Int64
 }
@@ -95,7 +103,7 @@ func (fs *faultSet) list() []*activeFault {
 }
 
 func newActiveFault(f policy.Fault, source string) *activeFault {
-	a := &activeFault{Fault: f, on: f.On(), source: source}
+	a := &activeFault{Fault: f, on: f.On(), source: source, faultCount: &faultCount{}}
 	if f.Times > 0 {
 		a.left.Store(int64(f.Times))
 	} else {
@@ -110,16 +118,26 @@ func newActiveFault(f policy.Fault, source string) *activeFault {
 // faults that match the user along) stays as it is, with its id and its
 // counters; so does one whose match.user alone changed (a SCIM rename
 // takes the faults along), counted on from where it was. Only the faults
-// that are new or changed otherwise start afresh.
-func (fs *faultSet) loadConfig(faults []policy.Fault) {
+// that are new or changed otherwise start afresh. The faults added at
+// runtime follow the users moves names (userMoves) as the file's do: one
+// whose match.user was renamed matches the new name, with its id and
+// counters; one whose match.user was deleted goes.
+func (fs *faultSet) loadConfig(faults []policy.Fault, moves map[string]string) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	cur := fs.list()
+	if len(moves) > 0 {
+		cur = followUsers(cur, moves)
+	}
 	if reflect.DeepEqual(faults, fs.fromConfig) {
+		if len(moves) > 0 {
+			fs.active.Store(&cur)
+		}
 		return
 	}
 	var runtime, old []*activeFault
 	used := map[string]bool{}
-	for _, f := range fs.list() {
+	for _, f := range cur {
 		if f.source != FaultFromConfig {
 			runtime = append(runtime, f)
 			used[f.ID] = true
@@ -141,13 +159,8 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 				taken[j], next[i] = true, old[j]
 				used[old[j].ID] = true
 				if follows {
-					g := f
-					g.ID = old[j].ID
-					a := newActiveFault(g, FaultFromConfig)
-					a.from = f
-					a.left.Store(old[j].left.Load())
-					a.fired.Store(old[j].fired.Load())
-					next[i] = a
+					next[i] = old[j].follow(f.Match.User)
+					next[i].from = f
 				}
 			}
 		}
@@ -169,6 +182,59 @@ func (fs *faultSet) loadConfig(faults []policy.Fault) {
 	fs.fromConfig = append([]policy.Fault(nil), faults...)
 	next = append(next, runtime...)
 	fs.active.Store(&next)
+}
+
+// follow returns f matching user instead, with f's id and f's counters,
+// shared: a request that fires f in the same instant counts once for both,
+// and the fault fires no more than its times in all.
+func (f *activeFault) follow(user string) *activeFault {
+	g := *f
+	g.Match.User = user
+	return &g
+}
+
+// followUsers returns the faults with those added at runtime whose
+// match.user moves names (userMoves) following it: matching the new name,
+// or gone with the user. The configuration's are the file's to change.
+func followUsers(faults []*activeFault, moves map[string]string) []*activeFault {
+	next := make([]*activeFault, 0, len(faults))
+	for _, f := range faults {
+		to, moved := moves[f.Match.User]
+		switch {
+		case f.source == FaultFromConfig || f.Match.User == "" || !moved:
+		case to == "":
+			continue
+		default:
+			f = f.follow(to)
+		}
+		next = append(next, f)
+	}
+	return next
+}
+
+// userMoves maps each username of old whose user (by sub) cfg has under
+// another name to that name (a SCIM rename), and each whose user cfg no
+// longer has to "" (a deletion), unless cfg has another user of that name
+// (its sub changed by hand: it is still the user the name says).
+func userMoves(old, cfg *policy.Config) map[string]string {
+	var moves map[string]string
+	for i := range old.Users {
+		u := &old.Users[i]
+		to := ""
+		if now := cfg.UserBySub(u.Sub); now != nil {
+			to = now.Username
+		} else if cfg.User(u.Username) != nil {
+			continue
+		}
+		if to == u.Username {
+			continue
+		}
+		if moves == nil {
+			moves = map[string]string{}
+		}
+		moves[u.Username] = to
+	}
+	return moves
 }
 
 // sameFault reports whether a and b are one fault of the configuration:
@@ -713,6 +779,13 @@ func (fs *faultSigner) SignIDJAG(ctx context.Context, claims any) (string, error
 			ev.Details["client_id_at_server"] = unmappedClientID(ev.ClientID, c.ClientID)
 		case policy.FaultMissingClientID:
 			delete(ev.Details, "client_id_at_server")
+		case policy.FaultWrongResource:
+			// resource stays the request's, as sent (docs/audit.md).
+			ev.Details["id_jag_resource"] = faultResource
+		case policy.FaultMissingSub:
+			// sub stays the user's, whom the event is about; "" is
+			// an ID-JAG without one.
+			ev.Details["id_jag_sub"] = ""
 		}
 		return broken, nil
 	}

@@ -354,7 +354,9 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 		AccessToken:     jag,
 		TokenType:       "N_A",
 		ExpiresIn:       claims.Expiry - claims.IssuedAt,
-		Scope:           claims.Scope,
+		// The scope of the ID-JAG issued (RFC 8693 section 2.2.1), as
+		// its event records it: an unknown_scope fault's has one more.
+		Scope: ev.ScopeGranted,
 	}, nil
 }
 

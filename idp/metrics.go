@@ -160,8 +160,9 @@ func ProcessMetrics() *prometheus.Registry {
 
 // auditSyncs publishes the fsyncs of the audit log's file: the events
 // appended (xaa_idp_audit_append_duration_seconds_count) over them is the
-// average group commit; and the events its live readers left out. A
-// tenant's log is the shared one, so each tenant reports the same counts.
+// average group commit; and the events serve's log of it left out
+// (audit.Log.SubscriberMisses). A tenant's log is the shared one, so each
+// tenant reports the same fsyncs, and the events of its own left out.
 func (m *metrics) auditSyncs(log *audit.Log) {
 	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "xaa_idp_audit_syncs_total",
@@ -169,7 +170,7 @@ func (m *metrics) auditSyncs(log *audit.Log) {
 	}, func() float64 { return float64(log.Syncs()) }))
 	m.register.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "xaa_idp_audit_subscriber_missed_total",
-		Help: "Audit events left out of a live reader that fell behind (serve's log on stderr, 4,096 events; a console tail, 256); the audit log has them all.",
+		Help: "Audit events of this IdP (of its tenant) that serve's log on stderr left out because it fell behind (it holds 4,096); the audit log has them all. Console tails are not counted.",
 	}, func() float64 { return float64(log.SubscriberMisses()) }))
 }
 

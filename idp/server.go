@@ -205,7 +205,7 @@ func New(opts Options) (*Server, error) {
 	s.audit = &auditRecorder{Log: log, now: s.now, metrics: s.metrics}
 	s.metrics.auditSyncs(log)
 	s.cfg.Store(opts.Config)
-	s.faults.loadConfig(opts.Config.Faults)
+	s.faults.loadConfig(opts.Config.Faults, nil)
 	s.cimd.load(opts.Config.CIMD)
 	keys, err := signer.Load(signer.Options{
 		IDTokenAlg: opts.Config.Signing.IDTokenAlg,
@@ -565,11 +565,13 @@ func (s *Server) Config() *policy.Config { return s.cfg.Load() }
 func (s *Server) SetConfig(c *policy.Config) {
 	s.useKeys(c)
 	old := s.cfg.Swap(c)
+	var moves map[string]string
 	if old != nil {
 		s.noteGoneUsers(old, c)
+		moves = userMoves(old, c)
 	}
 	s.denyOrphanedRequests(old, c)
-	s.faults.loadConfig(c.Faults)
+	s.faults.loadConfig(c.Faults, moves)
 	s.cimd.load(c.CIMD)
 }
 

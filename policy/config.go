@@ -9,7 +9,9 @@ package policy
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -218,6 +220,24 @@ func (g *Group) SCIMID() string {
 		return g.ID
 	}
 	return g.Name
+}
+
+// NewGroupID returns a random SCIM id, "g-" and 16 hex digits, for a new
+// group whose name another group keeps as its id (a group SCIM renamed
+// keeps the id it had), as a new user whose default sub is taken gets
+// another.
+func NewGroupID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "g-" + hex.EncodeToString(b)
+}
+
+// NewUserSub is NewGroupID of a user's sub: "u-" and 16 hex digits, for a
+// new user whose default sub (DefaultSub) another user keeps.
+func NewUserSub() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "u-" + hex.EncodeToString(b)
 }
 
 // User is a person who logs in at the IdP.

@@ -560,7 +560,20 @@ func (e edits) updateServer(id, kind, ifMatch string, opts []EditOption, change 
 // Its ifMatch is the Version the edit is based on, or "*".
 func (e edits) PutUser(u User, ifMatch string, opts ...EditOption) (*Change, error) {
 	keep := optionsOf(opts).keepSecrets
-	return put(e, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(u *User, old *User, orig *yaml.Node) {
+	return put(e, "user", "users", u.Username, ifMatch, "", opts, u, usersOf, func(cur *Config, u *User, old *User, orig *yaml.Node) {
+		switch {
+		case u.Sub != "":
+		case old != nil:
+			// The sub stays when the entry leaves it out, as a
+			// group's id does: it is who the user is to every token
+			// and to the provisioning client (SCIM's id).
+			u.Sub = old.Sub
+		case cur.UserBySub(DefaultSub(u.Username)) != nil:
+			// A user SCIM renamed keeps its sub, which may be this
+			// name's default one: the new user gets another, as
+			// SCIM's POST gives it.
+			u.Sub = NewUserSub()
+		}
 		if keep {
 			u.Password, u.PasswordBcrypt = "", ""
 			if old != nil {
@@ -586,11 +599,17 @@ func (e edits) DeleteUser(username, ifMatch string, opts ...EditOption) (*Change
 }
 
 // PutGroup creates the group or replaces the group with the same name;
-// ifMatch as for PutUser.
+// ifMatch as for PutUser. A new group without an id whose name another
+// group keeps as its id (SCIM renamed it) gets another (NewGroupID), as
+// SCIM's POST gives it.
 func (e edits) PutGroup(g Group, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, func(g, old *Group, orig *yaml.Node) {
-		if g.ID == "" && old != nil {
+	return put(e, "group", "groups", g.Name, ifMatch, "", opts, g, groupsOf, func(cur *Config, g, old *Group, orig *yaml.Node) {
+		switch {
+		case g.ID != "":
+		case old != nil:
 			g.ID = old.ID // the SCIM id stays when the entry leaves it out
+		case cur.GroupBySCIMID(g.Name) != nil:
+			g.ID = NewGroupID()
 		}
 		implicitGroupID(g, orig)
 	})
@@ -616,7 +635,7 @@ func (e edits) DeleteGroup(name, ifMatch string, opts ...EditOption) (*Change, e
 // client_id; ifMatch as for PutUser.
 func (e edits) PutClient(c Client, ifMatch string, opts ...EditOption) (*Change, error) {
 	keep := optionsOf(opts).keepSecrets
-	return put(e, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, func(c *Client, old *Client, _ *yaml.Node) {
+	return put(e, "client", "clients", c.ClientID, ifMatch, "", opts, c, clientsOf, func(_ *Config, c *Client, old *Client, _ *yaml.Node) {
 		if keep {
 			c.ClientSecret = ""
 			if old != nil {
@@ -634,7 +653,7 @@ func (e edits) DeleteClient(clientID, ifMatch string, opts ...EditOption) (*Chan
 // PutServer creates the MCP server or replaces the one with the same id;
 // ifMatch as for UpdateServerAccess.
 func (e edits) PutServer(srv MCPServer, ifMatch string, opts ...EditOption) (*Change, error) {
-	return put(e, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, func(srv, old *MCPServer, _ *yaml.Node) {
+	return put(e, "server", "mcp_servers", srv.ID, ifMatch, srv.ID, opts, srv, serversOf, func(_ *Config, srv, old *MCPServer, _ *yaml.Node) {
 		e.s.keepWritten(srv, old)
 	})
 }
@@ -700,7 +719,7 @@ func find[T any](c *Config, of keyed[T], name string) (int, *T) {
 	return -1, nil
 }
 
-func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(v, old *T, orig *yaml.Node)) (*Change, error) {
+func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOption, v T, of keyed[T], adjust func(cur *Config, v, old *T, orig *yaml.Node)) (*Change, error) {
 	return e.commit(ifMatch, server, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
 		i, old := find(cur, of, name)
 		ch := &Change{Kind: kind, Op: "create", Name: name}
@@ -708,7 +727,7 @@ func put[T any](e edits, kind, key, name, ifMatch, server string, opts []EditOpt
 			ch.Op, ch.Before = "replace", runningOf(e, of, name, old)
 		}
 		if adjust != nil {
-			adjust(&v, old, doc.Entry(key, i))
+			adjust(cur, &v, old, doc.Entry(key, i))
 		}
 		if err := doc.Put(key, i, v); err != nil {
 			return nil, err
