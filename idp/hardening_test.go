@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1514,5 +1515,34 @@ func TestStores_CIMDCachesArePublished(t *testing.T) {
 		if n, ok := got[k]; !ok || n != 1 {
 			t.Errorf("%s = %v (published: %v), want 1", k, n, ok)
 		}
+	}
+}
+
+// TestStores_LoginThrottleReturnsToIdle: the usernames the login
+// throttle tracks leave it once forgotten (throttle.Forget after their
+// last failure), swept as every store is, and /metrics counts them; a
+// flood of made-up usernames was kept until the next login attempt.
+func TestStores_LoginThrottleReturnsToIdle(t *testing.T) {
+	var ahead atomic.Int64 // the throttle's wall clock, moved by the test
+	th := throttle.New(throttle.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.LoginThrottle, o.SweepInterval = th, 5*time.Millisecond })
+	br := newBrowser(p)
+	for _, u := range []string{"ghost-1", "ghost-2", "ghost-3"} {
+		id, _ := br.pendingLogin(t)
+		if resp, _ := br.postLogin(t, loginForm(id, u, "nope")); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a login as %s: %d, want 401", u, resp.StatusCode)
+		}
+	}
+	const series = `xaa_idp_store_entries{store="login_throttle"}`
+	if n, ok := scrape(t, p.URL)[series]; !ok || n != 3 {
+		t.Fatalf("%s = %v (published: %v) after three failed usernames, want 3", series, n, ok)
+	}
+	ahead.Store(int64(throttle.Forget + time.Second))
+	deadline := time.Now().Add(60 * time.Second)
+	for scrape(t, p.URL)[series] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v once forgotten and swept, want 0", series, scrape(t, p.URL)[series])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -334,6 +334,18 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"cimd_documents", func() { s.cimd.resolver.Load().Sweep() }, func() int { n, _ := s.cimd.resolver.Load().Len(); return n }},
 		{"cimd_failures", func() {}, func() int { _, n := s.cimd.resolver.Load().Len(); return n }},
 	}
+	// The usernames the login throttle tracks, else forgotten only when
+	// another login attempt comes (a throttle of Options may lack it).
+	if th, ok := s.throttle.(interface {
+		Sweep()
+		Len() int
+	}); ok {
+		stores = append(stores, struct {
+			name  string
+			sweep func()
+			size  func() int
+		}{"login_throttle", th.Sweep, th.Len})
+	}
 	for _, st := range stores {
 		s.metrics.storeSize(st.name, st.size)
 	}
