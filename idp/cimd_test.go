@@ -20,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -129,7 +130,7 @@ type cimdFixture struct {
 	public, inline, indirect string
 }
 
-func startCIMD(t testing.TB) *cimdFixture {
+func startCIMD(t testing.TB, tweak ...func(*idp.Options)) *cimdFixture {
 	t.Helper()
 	d := startDocServer(t)
 	f := &cimdFixture{docs: d}
@@ -170,7 +171,7 @@ mcp_servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.testIdP = startIdP(t, cfg)
+	f.testIdP = startIdP(t, cfg, tweak...)
 	return f
 }
 

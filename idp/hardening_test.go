@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1457,5 +1458,91 @@ func TestAuthorize_ParametersBounded(t *testing.T) {
 		if resp, body := get(q); resp.StatusCode != http.StatusFound {
 			t.Errorf("request %d within the bound: %d %v, want 302 (the refused ones took no pending slot)", i+1, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestStores_ReplayCachesReturnToIdle: the client assertions and DPoP
+// proofs remembered against replay leave memory when they expire, swept
+// as every store is, and /metrics shows them. They were purged only by
+// the next assertion or proof, so an IdP whose private_key_jwt or DPoP
+// clients went quiet kept the memory of their busiest hour (up to 100,000
+// assertions), unseen.
+func TestStores_ReplayCachesReturnToIdle(t *testing.T) {
+	clock := idp.NewClock(nil)
+	p := startJWTClientIdP(t, func(o *idp.Options) { o.Clock, o.SweepInterval = clock, 5*time.Millisecond })
+	p.loginAlice(t)
+	f := &fixture{testIdP: p.testIdP}
+	alice := newBrowser(p.testIdP).codeTokens(t)["id_token"].(string)
+	f.expectIDJAG(t, grantCase{form: b(alice), header: f.dpopHeader(t, proof{key: newP256(t)}),
+		sub: "u-alice", aud: chatAS, clientID: "mcp-client-at-chat", resource: chatMCP, scope: "chat.read"})
+	series := []string{`xaa_idp_store_entries{store="used_assertions"}`, `xaa_idp_store_entries{store="used_dpop_proofs"}`}
+	got := scrape(t, p.URL)
+	for _, s := range series {
+		if n, ok := got[s]; !ok || n != 1 {
+			t.Errorf("%s = %v (published: %v) after one use, want 1", s, n, ok)
+		}
+	}
+	clock.Advance(25 * time.Hour)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, s := range series {
+		for scrape(t, p.URL)[s] != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %v after expiry and sweeps, want 0", s, scrape(t, p.URL)[s])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// TestStores_CIMDCachesArePublished: the metadata documents cached and
+// the failing client_id URLs remembered are counted on /metrics, and the
+// sweeper forgets them once expired (cimd.Resolver.Sweep, on the wall
+// clock their Cache-Control counts on).
+func TestStores_CIMDCachesArePublished(t *testing.T) {
+	f := startCIMD(t, func(o *idp.Options) { o.SweepInterval = 5 * time.Millisecond })
+	for _, id := range []string{f.public, f.docs.URL + "/missing.json"} {
+		q := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {"http://127.0.0.1/callback"},
+			"code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+		resp, err := noRedirects.Get(f.URL + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	got := scrape(t, f.URL)
+	for _, s := range []string{"cimd_documents", "cimd_failures"} {
+		k := `xaa_idp_store_entries{store="` + s + `"}`
+		if n, ok := got[k]; !ok || n != 1 {
+			t.Errorf("%s = %v (published: %v), want 1", k, n, ok)
+		}
+	}
+}
+
+// TestStores_LoginThrottleReturnsToIdle: the usernames the login
+// throttle tracks leave it once forgotten (throttle.Forget after their
+// last failure), swept as every store is, and /metrics counts them; a
+// flood of made-up usernames was kept until the next login attempt.
+func TestStores_LoginThrottleReturnsToIdle(t *testing.T) {
+	var ahead atomic.Int64 // the throttle's wall clock, moved by the test
+	th := throttle.New(throttle.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.LoginThrottle, o.SweepInterval = th, 5*time.Millisecond })
+	br := newBrowser(p)
+	for _, u := range []string{"ghost-1", "ghost-2", "ghost-3"} {
+		id, _ := br.pendingLogin(t)
+		if resp, _ := br.postLogin(t, loginForm(id, u, "nope")); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a login as %s: %d, want 401", u, resp.StatusCode)
+		}
+	}
+	const series = `xaa_idp_store_entries{store="login_throttle"}`
+	if n, ok := scrape(t, p.URL)[series]; !ok || n != 3 {
+		t.Fatalf("%s = %v (published: %v) after three failed usernames, want 3", series, n, ok)
+	}
+	ahead.Store(int64(throttle.Forget + time.Second))
+	deadline := time.Now().Add(60 * time.Second)
+	for scrape(t, p.URL)[series] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v once forgotten and swept, want 0", series, scrape(t, p.URL)[series])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

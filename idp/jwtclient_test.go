@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -33,7 +34,7 @@ func clientKey() (*ecdsa.PrivateKey, string) {
 	return key, string(pub)
 }
 
-func startJWTClientIdP(t *testing.T) *jwtClientIdP {
+func startJWTClientIdP(t *testing.T, tweak ...func(*idp.Options)) *jwtClientIdP {
 	t.Helper()
 	key, pub := clientKey()
 	base, err := os.ReadFile("testdata/conformance.yaml")
@@ -46,7 +47,7 @@ func startJWTClientIdP(t *testing.T) *jwtClientIdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &jwtClientIdP{testIdP: startIdP(t, cfg), key: key}
+	return &jwtClientIdP{testIdP: startIdP(t, cfg, tweak...), key: key}
 }
 
 // assertion is a client assertion of jwt-client signed by k, kid k1.

@@ -326,8 +326,29 @@ func (s *Server) startSweeper(every time.Duration) {
 		{"gone_sessions", s.goneSIDs.Sweep, s.goneSIDs.Len},
 		{"revoked_logins", s.revokedLogins.Sweep, s.revokedLogins.Len},
 		{"verified_subjects", s.subjects.Sweep, s.subjects.Len},
-		// exchange.single_use_subject's memory, else purged only as it is used.
+		// The replay caches, else purged only as they are used:
+		// exchange.single_use_subject's memory, the client assertions of
+		// configured and of metadata document clients, and DPoP proofs.
 		{"used_subjects", func() { s.usedSubjects.Purge(s.now()) }, s.usedSubjects.Len},
+		{"used_assertions", func() { s.usedJTIs.Purge(s.now()) }, s.usedJTIs.Len},
+		{"used_cimd_assertions", func() { s.cimdJTIs.Purge(s.now()) }, s.cimdJTIs.Len},
+		{"used_dpop_proofs", func() { s.usedProofs.Purge(s.now()) }, s.usedProofs.Len},
+		// The metadata documents cached and the failing client_id URLs
+		// remembered, on the wall clock their Cache-Control counts on.
+		{"cimd_documents", func() { s.cimd.resolver.Load().Sweep() }, func() int { n, _ := s.cimd.resolver.Load().Len(); return n }},
+		{"cimd_failures", func() {}, func() int { _, n := s.cimd.resolver.Load().Len(); return n }},
+	}
+	// The usernames the login throttle tracks, else forgotten only when
+	// another login attempt comes (a throttle of Options may lack it).
+	if th, ok := s.throttle.(interface {
+		Sweep()
+		Len() int
+	}); ok {
+		stores = append(stores, struct {
+			name  string
+			sweep func()
+			size  func() int
+		}{"login_throttle", th.Sweep, th.Len})
 	}
 	for _, st := range stores {
 		s.metrics.storeSize(st.name, st.size)

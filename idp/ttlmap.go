@@ -345,6 +345,17 @@ func (m *ttlMap[K, V]) sweepLocked(now time.Time) {
 		for i := range m.groupings {
 			m.regroupLocked(i)
 		}
+		return
+	}
+	// A map that never grew past minShrink keeps its table, but not the
+	// keys its groupings list for entries gone, once they are the most
+	// of what is listed (remaking the lists costs len(data), less than
+	// them): else up to minShrink of them, and their groups, stayed for
+	// good in each grouping of each store that had emptied.
+	for i := range m.groupings {
+		if m.groupings[i].listed > 2*len(m.data) {
+			m.regroupLocked(i)
+		}
 	}
 }
 

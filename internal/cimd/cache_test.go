@@ -95,3 +95,20 @@ func BenchmarkBoundedCache_PutFull(b *testing.B) {
 		b.Fatalf("%d entries, want %d", len(c.entries), DefaultCacheSize)
 	}
 }
+
+// TestBoundedCache_SweepGivesBackABurst: once a sweep leaves a quarter of
+// the most entries the cache held, the order of expiry (and the table)
+// shrinks to what is left.
+func TestBoundedCache_SweepGivesBackABurst(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	c := newBoundedCache(1000, 0)
+	for i := range 1000 {
+		c.put(strconv.Itoa(i), entry{expires: now.Add(time.Minute)}, now)
+	}
+	c.put("last", entry{expires: now.Add(time.Hour)}, now)
+	c.sweep(now.Add(2 * time.Minute))
+	wantCached(t, c, now, "last")
+	if n := cap(c.byExp); n > 1 {
+		t.Errorf("the order of expiry keeps room for %d items after the sweep, want 1", n)
+	}
+}

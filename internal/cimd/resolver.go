@@ -253,6 +253,10 @@ type boundedCache struct {
 	// top; put rebuilds it from entries once it holds more than
 	// 2*len(entries)+minRebuild items.
 	byExp expiry.Heap[string]
+	// peak is the most entries have been since the last shrink: a Go
+	// map keeps the table it grew to when entries are deleted, so sweep
+	// copies it into a smaller one once it holds a quarter of that.
+	peak int
 }
 
 // minRebuild is how many stale items byExp may hold beyond twice the
@@ -319,6 +323,7 @@ func (c *boundedCache) put(clientID string, e entry, now time.Time) {
 	}
 	c.entries[clientID] = e
 	c.bytes += n
+	c.peak = max(c.peak, len(c.entries))
 	c.byExp.Push(e.expires, clientID)
 	if len(c.byExp) > 2*len(c.entries)+minRebuild {
 		c.byExp.Rebuild(func(yield func(string, time.Time) bool) {
@@ -329,6 +334,35 @@ func (c *boundedCache) put(clientID string, e entry, now time.Time) {
 			}
 		}, false)
 	}
+}
+
+// sweep drops the entries expired at now and, once a burst has passed
+// (a quarter of a peak of at least minRebuild entries left), gives back
+// the table and the order of expiry the burst grew.
+func (c *boundedCache) sweep(now time.Time) {
+	for {
+		it, ok := c.liveTop()
+		if !ok || now.Before(it.At) {
+			break
+		}
+		c.byExp.Pop()
+		c.remove(it.Key)
+	}
+	if c.peak < minRebuild || len(c.entries) > c.peak/4 {
+		return
+	}
+	entries := make(map[string]entry, len(c.entries))
+	for id, e := range c.entries {
+		entries[id] = e
+	}
+	c.entries, c.peak = entries, len(entries)
+	c.byExp.Rebuild(func(yield func(string, time.Time) bool) {
+		for id, e := range c.entries {
+			if !yield(id, e.expires) {
+				return
+			}
+		}
+	}, true)
 }
 
 // liveTop drops the stale items from the top of byExp and returns the one
@@ -596,4 +630,24 @@ func nonPublic(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// Len reports how many clients are cached and how many failing URLs are
+// remembered, expired ones not yet swept included.
+func (r *Resolver) Len() (clients, failures int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cache.entries), len(r.failures.entries)
+}
+
+// Sweep forgets the clients and failures that have expired, which are
+// otherwise dropped only when asked for again or when their cache is
+// full: the IdP's store sweeper calls it every minute, so that a burst of
+// client_id URLs does not keep its memory for the life of the process.
+func (r *Resolver) Sweep() {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cache.sweep(now)
+	r.failures.sweep(now)
 }

@@ -66,6 +66,9 @@ type Throttle struct {
 	mu        sync.Mutex
 	entries   map[string]*entry
 	lastSweep time.Time
+	// peak is the most entries tracked since entries was made
+	// (sweepLocked).
+	peak int
 }
 
 type entry struct {
@@ -197,6 +200,7 @@ func (t *Throttle) entryLocked(username string, now time.Time) *entry {
 		}
 		e = &entry{}
 		t.entries[username] = e
+		t.peak = max(t.peak, len(t.entries))
 	}
 	return e
 }
@@ -302,11 +306,34 @@ func (t *Throttle) sweepLocked(now time.Time) {
 			delete(t.entries, name)
 		}
 	}
+	if t.peak >= minShrink && len(t.entries) <= t.peak/4 {
+		// A flood has passed: give back the table it grew (a Go map
+		// keeps it when entries are deleted).
+		entries := make(map[string]*entry, len(t.entries))
+		for name, e := range t.entries {
+			entries[name] = e
+		}
+		t.entries, t.peak = entries, len(entries)
+	}
 }
+
+// minShrink is the peak below which a swept throttle keeps its table: a
+// small one costs less than copying it.
+const minShrink = 1024
 
 // RetryAfter formats a wait from Allow as the value of a Retry-After
 // header: whole seconds, rounded up, at least 1 (RFC 9110 section 10.2.3).
 func RetryAfter(wait time.Duration) string {
 	s := int64((wait + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(s, 1), 10)
+}
+
+// Sweep forgets the usernames whose time to be forgotten has come, which
+// Failure and Allow do only when asked about a username: the IdP's store
+// sweeper calls it every minute, so that a flood of usernames does not
+// keep its memory until the next login attempt.
+func (t *Throttle) Sweep() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweepLocked(t.now())
 }

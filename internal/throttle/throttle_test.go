@@ -342,3 +342,24 @@ func checking(t *testing.T, th *throttle.Throttle, user string) {
 		}
 	}
 }
+
+// TestSweep_ForgetsIdleUsernames: usernames idle past Forget leave the
+// throttle at a Sweep, with no further attempt to sweep them: a flood of
+// made-up usernames was kept until the next login attempt came, the
+// table it grew for the life of the process.
+func TestSweep_ForgetsIdleUsernames(t *testing.T) {
+	th, c := newThrottle(throttle.Options{})
+	for i := range 2000 {
+		th.Failure("ghost-" + strconv.Itoa(i))
+	}
+	c.advance(throttle.Forget - time.Second)
+	th.Failure("recent")
+	c.advance(2 * time.Second)
+	th.Sweep()
+	if n := th.Len(); n != 1 {
+		t.Errorf("%d usernames tracked after %s idle, want 1 (the recent one)", n, throttle.Forget)
+	}
+	if _, ok := th.Allow("recent"); !ok {
+		t.Error("the recent username was refused after one failure")
+	}
+}
