@@ -262,6 +262,9 @@ func New(opts Options) (*Server, error) {
 	if opts.StateDir != "" && len(opts.Config.Signing.KeyFiles) == 0 {
 		s.reconcileKeys()
 	}
+	if opts.StateDir != "" {
+		s.labelPreviousKeys()
+	}
 
 	opConfig := &op.Config{
 		CodeMethodS256:           true,

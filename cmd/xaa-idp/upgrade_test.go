@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,15 +42,20 @@ func oldState(t *testing.T, name string) (file, state string) {
 // real time and kept the rotated-out keys, private keys included,
 // published until 2030. They are kept for the longest token lifetime from
 // the first start that reads them, and that start writes it back, so that
-// later starts do not put it off again.
+// later starts do not put it off again. Each is listed with what it
+// signed, as the key_rotation event that replaced it says.
 func TestServe_KeysRotatedUnderAMovedClockBeforeAnUpgradeRetireInRealTime(t *testing.T) {
 	file, state := oldState(t, "3073e02-clock2030")
 	const overlap = time.Hour + 30*time.Second // lifetimes 1h, 1h, 5m, plus 30 s of skew
 	var old struct {
 		Keys []struct {
 			KID string `json:"kid"`
+			Alg string `json:"alg"`
 		} `json:"keys"`
 	}
+	// What the rotation's key_rotation events (the fixture's audit.jsonl)
+	// say each key signed; previous.json did not say it then.
+	use := map[string]string{"RS256": "[id_token]", "ES256": "[id_jag]", "EdDSA": "[id_jag]"}
 	data, err := os.ReadFile(filepath.Join(state, "keys", "previous.json"))
 	if err != nil || json.Unmarshal(data, &old) != nil || len(old.Keys) != 3 {
 		t.Fatalf("the fixture's previous.json: %v %s", err, data)
@@ -70,6 +76,9 @@ func TestServe_KeysRotatedUnderAMovedClockBeforeAnUpgradeRetireInRealTime(t *tes
 			if got == nil || got.Status != "previous" {
 				t.Errorf("start %d: /admin/api/keys lists %s as %+v, want previous for the overlap\n%s", round+1, o.KID, got, stderr)
 				continue
+			}
+			if fmt.Sprint(got.Use) != use[o.Alg] {
+				t.Errorf("start %d: /admin/api/keys lists %s with use %v, want %s as its key_rotation event says", round+1, o.KID, got.Use, use[o.Alg])
 			}
 			at, err := time.Parse(time.RFC3339Nano, got.RetireAt)
 			if err != nil || at.After(time.Now().Add(overlap)) || at.Before(started.Add(overlap)) {

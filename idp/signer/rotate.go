@@ -208,6 +208,20 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	return rotations, nil
 }
 
+// LabelPrevious records what the previous key kid signed (use) when its
+// record does not say (previous.json written before 2026-12-06): Keys
+// lists it so, and the next write of previous.json keeps it.
+func (r *Ring) LabelPrevious(kid string, use []string) {
+	r.wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.previous {
+		if p := &r.previous[i]; p.key.id == kid && len(p.use) == 0 {
+			p.use = slices.Clone(use)
+		}
+	}
+}
+
 // previousKeysFile holds, under the state directory, the keys a rotation
 // replaced, with their retirement times.
 const previousKeysFile = "previous.json"
