@@ -108,6 +108,42 @@ func (s *Server) rotationNotWritten(admin string, rot KeyRotation, reason string
 	}
 }
 
+// rotationUse is what the old key of a key_rotation event signed.
+func rotationUse(ev audit.Event) []string {
+	var use []string
+	if list, ok := ev.Details["use"].([]any); ok {
+		for _, u := range list {
+			if u, ok := u.(string); ok {
+				use = append(use, u)
+			}
+		}
+	}
+	return use
+}
+
+// labelPreviousKeys runs at start, with a state directory: a previous key
+// whose record does not say what it signed (written before 2026-12-06)
+// takes the use of the key_rotation event that replaced it, so that
+// /admin/api/keys says it of every previous key.
+func (s *Server) labelPreviousKeys() {
+	unlabelled := map[string]bool{}
+	for _, k := range s.keys.Keys() {
+		if k.Status == "previous" && len(k.Use) == 0 {
+			unlabelled[k.KID] = true
+		}
+	}
+	if len(unlabelled) == 0 {
+		return
+	}
+	for _, ev := range s.audit.Query(audit.Filter{Type: audit.TypeKeyRotation, Outcome: audit.Allowed, Limit: audit.MaxQueryLimit}) {
+		oldKID, _ := ev.Details["old_kid"].(string)
+		if use := rotationUse(ev); unlabelled[oldKID] && len(use) > 0 {
+			s.keys.LabelPrevious(oldKID, use)
+			delete(unlabelled, oldKID)
+		}
+	}
+}
+
 // reconcileKeys runs at start, with a state directory: a key_rotation the
 // audit log recorded (the newest of its algorithm) whose new key is not
 // published while its old key is still current is one the process died
@@ -132,14 +168,7 @@ func (s *Server) reconcileKeys() {
 		if ev.Outcome != audit.Allowed || published[newKID] != "" || published[oldKID] != "current" {
 			continue
 		}
-		rot := KeyRotation{Alg: alg, OldKID: oldKID, NewKID: newKID}
-		if use, ok := ev.Details["use"].([]any); ok {
-			for _, u := range use {
-				if u, ok := u.(string); ok {
-					rot.Use = append(rot.Use, u)
-				}
-			}
-		}
+		rot := KeyRotation{Alg: alg, OldKID: oldKID, NewKID: newKID, Use: rotationUse(ev)}
 		if t, ok := ev.Details["retire_at"].(string); ok {
 			rot.RetireAt, _ = time.Parse(time.RFC3339, t)
 		}

@@ -67,6 +67,11 @@ type Options struct {
 	// key across restarts (signer.Options.CacheDir), so that the JWKS
 	// answers within milliseconds of a start.
 	KeyCacheDir string
+	// SecEventKey says that the IdP signs Security Event Tokens
+	// (EnsureSecEventKey): its ES256 key is then one of the keys the start
+	// reads from StateDir, so that a restart takes back the key it kept
+	// rather than retiring it as unused and making another.
+	SecEventKey bool
 	// Audit receives every event; nil keeps an in-memory log. The IdP
 	// stamps its events with Clock; open the log with Now: Clock.Now so
 	// that the events others append follow the clock too.
@@ -215,7 +220,7 @@ func New(opts Options) (*Server, error) {
 		CacheDir:   opts.KeyCacheDir,
 		Now:        s.now,
 		Overlap:    keyOverlap(opts.Config),
-		ServerAlgs: serverAlgs(opts.Config),
+		ServerAlgs: startAlgs(opts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing keys: %w", err)
@@ -260,6 +265,9 @@ func New(opts Options) (*Server, error) {
 	// current key says nothing of whether a rotation was written.
 	if opts.StateDir != "" && len(opts.Config.Signing.KeyFiles) == 0 {
 		s.reconcileKeys()
+	}
+	if opts.StateDir != "" {
+		s.labelPreviousKeys()
 	}
 
 	opConfig := &op.Config{
@@ -594,6 +602,17 @@ func (s *Server) SetConfig(c *policy.Config) {
 	s.denyOrphanedRequests(old, c)
 	s.faults.loadConfig(c.Faults, moves)
 	s.cimd.load(c.CIMD)
+}
+
+// startAlgs are the algorithms whose keys a start reads besides those of
+// signing: the servers', and ES256 when the IdP signs Security Event
+// Tokens (Options.SecEventKey).
+func startAlgs(opts Options) []string {
+	algs := serverAlgs(opts.Config)
+	if opts.SecEventKey && !slices.Contains(algs, policy.AlgES256) {
+		algs = append(algs, policy.AlgES256)
+	}
+	return algs
 }
 
 // serverAlgs are the algorithms of the MCP servers' own signing_alg.

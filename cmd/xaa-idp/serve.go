@@ -185,16 +185,19 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	if len(cfg.Tenants) > 0 {
 		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
 	}
-	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock)
+	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
+	if f.demoEvents {
+		endpoint = demo.EventsEndpoints(cfg)
+	}
+	setKey := f.demoEvents && pushesTo(cfg, endpoint)
+	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock, setKey)
 	if err != nil {
 		return fail(exitFailure, err)
 	}
 	r.srv = srv
 	r.closers = append(r.closers, closeAudit, func() { srv.Close() })
-	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
-	if f.demoEvents {
-		endpoint = demo.EventsEndpoints(cfg)
-		if err := ensureDemoSETKey(srv, cfg, endpoint); err != nil {
+	if setKey {
+		if err := ensureDemoSETKey(srv); err != nil {
 			return fail(exitFailure, err)
 		}
 	}
@@ -575,16 +578,19 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		if cache != "" {
 			cache = filepath.Join(cache, "tenants", t.ID)
 		}
+		endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
+		if demoEvents {
+			endpoint = demo.EventsEndpoints(t)
+		}
+		setKey := demoEvents && pushesTo(t, endpoint)
 		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1, OtherTenants: cfg.OtherTenants(t, r.base),
-			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: cache, Audit: log, Clock: clock})
+			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: cache, SecEventKey: setKey, Audit: log, Clock: clock})
 		if err != nil {
 			return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
 		}
 		r.closers = append(r.closers, func() { srv.Close() })
-		endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
-		if demoEvents {
-			endpoint = demo.EventsEndpoints(t)
-			if err := ensureDemoSETKey(srv, t, endpoint); err != nil {
+		if setKey {
+			if err := ensureDemoSETKey(srv); err != nil {
 				return fail(exitFailure, fmt.Errorf("tenant %s: %w", t.ID, err))
 			}
 		}
@@ -637,7 +643,7 @@ func (e auditLogError) Unwrap() error { return e.err }
 // newIdP opens the audit log (file when asked for), logs its events, and
 // builds the IdP. closeAudit closes the log once every event is logged. A
 // nil clock means the wall clock.
-func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock) (srv *idp.Server, closeAudit func(), err error) {
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock, setKey bool) (srv *idp.Server, closeAudit func(), err error) {
 	if clock == nil {
 		clock = idp.NewClock(nil)
 	}
@@ -645,7 +651,7 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), Audit: log, Clock: clock})
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), SecEventKey: setKey, Audit: log, Clock: clock})
 	if err != nil {
 		closeAudit()
 		return nil, nil, err
@@ -968,20 +974,28 @@ func startCPUProfile(path string) (stop func(), err error) {
 }
 
 // ensureDemoSETKey gives srv an ES256 key when the demo pushes Security
-// Event Tokens of cfg to some MCP server (endpoint names where): they are
+// Event Tokens to some MCP server (pushesTo): they are
 // ES256 (docs/configuration.md, "Revocation push"), and a configuration whose ID tokens and
 // ID-JAGs are RS256 has none, so every push would fail. check asks for one
 // only of an explicit events_endpoint; the demo wires the others itself.
-func ensureDemoSETKey(srv *idp.Server, cfg *policy.Config, endpoint func(*policy.MCPServer) string) error {
-	for i := range cfg.MCPServers {
-		if endpoint(&cfg.MCPServers[i]) != "" {
-			if err := srv.EnsureSecEventKey(); err != nil {
-				return fmt.Errorf("the ES256 key for Security Event Tokens: %w", err)
-			}
-			return nil
-		}
+// srv was made with idp.Options.SecEventKey, so that with --state-dir a
+// restart takes back the key this one kept.
+func ensureDemoSETKey(srv *idp.Server) error {
+	if err := srv.EnsureSecEventKey(); err != nil {
+		return fmt.Errorf("the ES256 key for Security Event Tokens: %w", err)
 	}
 	return nil
+}
+
+// pushesTo says whether some MCP server of cfg has an endpoint to push
+// Security Event Tokens to.
+func pushesTo(cfg *policy.Config, endpoint func(*policy.MCPServer) string) bool {
+	for i := range cfg.MCPServers {
+		if endpoint(&cfg.MCPServers[i]) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // warnOnReload logs the warnings of the configuration the store holds

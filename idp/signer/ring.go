@@ -625,7 +625,7 @@ func Load(o Options) (*Ring, error) {
 		byAlg[alg] = k
 	}
 	if stateDir != "" {
-		prev, err := readPreviousKeys(stateDir, ring.wall())
+		prev, err := readPreviousKeys(stateDir, ring.wall(), o.Overlap)
 		if err != nil {
 			return nil, err
 		}

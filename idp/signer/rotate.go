@@ -208,6 +208,20 @@ func (r *Ring) Rotate(overlap time.Duration, record func([]Rotation) error) ([]R
 	return rotations, nil
 }
 
+// LabelPrevious records what the previous key kid signed (use) when its
+// record does not say (previous.json written before 2026-12-06): Keys
+// lists it so, and the next write of previous.json keeps it.
+func (r *Ring) LabelPrevious(kid string, use []string) {
+	r.wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.previous {
+		if p := &r.previous[i]; p.key.id == kid && len(p.use) == 0 {
+			p.use = slices.Clone(use)
+		}
+	}
+}
+
 // previousKeysFile holds, under the state directory, the keys a rotation
 // replaced, with their retirement times.
 const previousKeysFile = "previous.json"
@@ -263,7 +277,12 @@ const damagedPreviousHint = "the state directory keeps the keys a rotation repla
 // the state directory only while tokens it signed may be alive. One
 // retired on the IdP's clock alone (moved ahead) is kept: it is published
 // again if the clock is moved back, or at a start on the real clock.
-func readPreviousKeys(stateDir string, wall time.Time) ([]previousKey, error) {
+// A record without clock_retire_at was written before 2026-12-05, when
+// retire_at was on the IdP's clock: one that a rotation under a clock
+// moved ahead put years away retires overlap from wall instead (the
+// tokens it signed cannot outlive that), written back so that the next
+// start does not put it off again.
+func readPreviousKeys(stateDir string, wall time.Time, overlap time.Duration) ([]previousKey, error) {
 	path := filepath.Join(stateDir, "keys", previousKeysFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -279,14 +298,17 @@ func readPreviousKeys(stateDir string, wall time.Time) ([]previousKey, error) {
 		return nil, fmt.Errorf("%s: %v; %s", path, err, damagedPreviousHint)
 	}
 	var out []previousKey
-	forgot := false
+	rewrite := false
 	for _, rec := range doc.Keys {
 		p := previousKey{retireAt: rec.RetireAt, clockRetireAt: rec.RetireAt, use: rec.Use}
 		if rec.ClockRetireAt != nil {
 			p.clockRetireAt = *rec.ClockRetireAt
+		} else if latest := wall.Add(overlap); overlap > 0 && p.retireAt.After(latest) {
+			p.retireAt = latest
+			rewrite = true
 		}
 		if !wall.Before(p.retireAt) {
-			forgot = true
+			rewrite = true
 			continue
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
@@ -304,9 +326,9 @@ func readPreviousKeys(stateDir string, wall time.Time) ([]previousKey, error) {
 		p.key = k
 		out = append(out, p)
 	}
-	if forgot {
+	if rewrite {
 		if err := writePreviousKeys(stateDir, out); err != nil {
-			slog.Warn("cannot remove the retired signing keys from the state directory", "file", path, "err", err)
+			slog.Warn("cannot rewrite the previous signing keys of the state directory (without the retired ones, retirement on the real clock)", "file", path, "err", err)
 		}
 	}
 	return out, nil
