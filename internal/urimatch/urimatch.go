@@ -56,14 +56,16 @@ func resolved(s string) string {
 	if end < 0 {
 		end = len(path)
 	}
-	if p := removeDotSegments(path[:end]); p != path[:end] {
+	if p := RemoveDotSegments(path[:end]); p != path[:end] {
 		return s[:i+len("://")+start] + p + path[end:]
 	}
 	return s
 }
 
-// removeDotSegments is RFC 3986 §5.2.4's algorithm on an absolute path.
-func removeDotSegments(in string) string {
+// RemoveDotSegments is RFC 3986 §5.2.4's algorithm on an absolute path,
+// as a URL parser applies it ("/a/../b/." is "/b/"); a path without a
+// dot is returned as it is.
+func RemoveDotSegments(in string) string {
 	if !strings.Contains(in, ".") {
 		return in
 	}
