@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"math/big"
 	"net"
@@ -47,6 +49,8 @@ const (
 	// carries one (section 5).
 	Scheme = "DPoP"
 	// ProofType is the typ header of every proof (RFC 9449 section 4.2).
+	// Verify takes it in any case, with "application/" or without
+	// (jwstyp.Is: a media type, RFC 7515 section 4.1.9).
 	ProofType = "dpop+jwt"
 	// DefaultWindow is how far a proof's iat may be from the server's clock,
 	// either way, when Want.Window is zero.
@@ -205,7 +209,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if err := gojson.Unmarshal(rawHeader, &h); err != nil {
 		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk: %v", err)
 	}
-	if h.Typ != ProofType {
+	if !jwstyp.Is(h.Typ, ProofType) {
 		return fail("the DPoP proof's typ %q is not %q (RFC 9449 section 4.2)", clip(h.Typ), ProofType)
 	}
 	if !slices.Contains(Algorithms, jose.SignatureAlgorithm(h.Alg)) {
@@ -230,7 +234,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof is not a valid JWS: %v", err)
 	}
 	hdr := tok.Headers[0]
-	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != ProofType || hdr.JSONWebKey == nil {
+	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); !jwstyp.Is(typ, ProofType) || hdr.JSONWebKey == nil {
 		return fail("the DPoP proof's header is ambiguous")
 	}
 	if err := jwscrit.Check(hdr); err != nil {
@@ -263,7 +267,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof has no htu")
 	}
 	if !SameURL(c.HTU, want.URL) {
-		return fail("the DPoP proof's htu %q is not %s (query and fragment are ignored, RFC 9449 section 4.3)", clip(c.HTU), want.URL)
+		return fail("the DPoP proof's htu %q is not %s (query and fragment are ignored, RFC 9449 section 4.3)", clip(redact.URL(c.HTU)), want.URL)
 	}
 	window := want.Window
 	if window <= 0 {
@@ -317,6 +321,9 @@ func AccessTokenHash(token string) string {
 // SameURL reports whether two absolute http(s) URLs name the same resource
 // once query and fragment are dropped and both are normalised (RFC 3986
 // section 6.2.2 and 6.2.3: scheme and host case, default port, empty path).
+// A URL with userinfo names none: no request's URI has one (RFC 9110
+// section 4.2.4), so an htu with one is not the request's (RFC 9449
+// section 4.3 step 9).
 func SameURL(a, b string) bool {
 	na, ok := normalURL(a)
 	if !ok {
@@ -328,7 +335,7 @@ func SameURL(a, b string) bool {
 
 func normalURL(s string) (string, bool) {
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.User != nil {
 		return "", false
 	}
 	scheme := strings.ToLower(u.Scheme)

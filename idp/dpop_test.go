@@ -192,6 +192,10 @@ func TestDPoP_BindsTheIDJAGToTheProofKey(t *testing.T) {
 		{"htu with a query and a fragment", proof{claims: map[string]any{"htu": f.tokenEndpoint() + "?x=1#top"}}},
 		{"htu with the scheme and host in upper case", proof{claims: map[string]any{"htu": strings.ToUpper(f.URL[:len("http://")]) + f.URL[len("http://"):] + "/oauth/token"}}},
 		{"iat a little behind the IdP clock", proof{iat: time.Now().Add(-50 * time.Second)}},
+		// typ is a media type: any case, "application/" optional (RFC
+		// 7515 section 4.1.9); until 2026-12-06 only dpop+jwt passed.
+		{"typ DPoP+JWT", proof{header: map[string]any{"typ": "DPoP+JWT"}}},
+		{"typ application/dpop+jwt", proof{header: map[string]any{"typ": "application/dpop+jwt"}}},
 		{"the same jti with another key", proof{key: shared, claims: map[string]any{"jti": "jti-1"}}},
 		{"the same jti with yet another key", proof{claims: map[string]any{"jti": "jti-1"}}},
 	}
@@ -269,6 +273,9 @@ func TestDPoP_InvalidProofIsRefused(t *testing.T) {
 		{name: "nbf in the future", header: f.dpopHeader(t, proof{claims: map[string]any{"nbf": time.Now().Add(10 * time.Minute).Unix()}}), desc: "not valid before"},
 		{name: "htm GET", header: f.dpopHeader(t, proof{claims: map[string]any{"htm": "GET"}}), desc: `htm 'GET' is not the request's method POST`},
 		{name: "htu another URL", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "https://as.chat.example/token"}}), desc: `htu 'https://as.chat.example/token' is not ` + f.tokenEndpoint()},
+		// A URL with userinfo is not the request's (RFC 9449 section
+		// 4.3); until 2026-12-06 it passed. The password is not repeated.
+		{name: "htu with userinfo", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": "http://user:pass@" + f.URL[len("http://"):] + "/oauth/token"}}), desc: `htu 'http://user:xxxxx@` + f.URL[len("http://"):] + `/oauth/token' is not ` + f.tokenEndpoint()},
 		{name: "htu the issuer", header: f.dpopHeader(t, proof{claims: map[string]any{"htu": f.URL}}), desc: "htu"},
 		{name: "iat too old", header: f.dpopHeader(t, proof{iat: time.Now().Add(-2 * time.Minute)}), desc: "before now"},
 		{name: "iat in the future", header: f.dpopHeader(t, proof{iat: time.Now().Add(2 * time.Minute)}), desc: "in the future"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
 )
 
 const (
@@ -164,7 +165,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		return nil, s.subjectError("subject_token typ is %v, not a string (RFC 7515 section 4.1.9)", hdr.ExtraHeaders[jose.HeaderType])
 	}
 	switch {
-	case typ == signer.IDJAGType:
+	case jwstyp.Is(typ, signer.IDJAGType):
 		return nil, s.subjectError("subject_token is an ID-JAG (typ %s), not an ID token", signer.IDJAGType)
 	case !idTokenType(typ):
 		// Explicit typing (RFC 8725 section 3.11): a JWT typed as
@@ -321,10 +322,7 @@ func headerType(h jose.Header) (typ string, ok bool) {
 // idTokenType reports whether a JWS typ header fits an ID token: absent or
 // JWT (OpenID Connect Core section 2), compared as media types are, with
 // the optional "application/" prefix (RFC 7515 section 4.1.9).
-func idTokenType(typ string) bool {
-	t := strings.ToLower(typ)
-	return t == "" || t == "jwt" || t == "application/jwt"
-}
+func idTokenType(typ string) bool { return typ == "" || jwstyp.Is(typ, "jwt") }
 
 // hintTypeError refuses an id_token_hint (/authorize, end_session) that is
 // a JWS typed as another token than an ID token (RFC 8725 section 3.11):
@@ -343,7 +341,7 @@ func hintTypeError(hint string) *oauthError {
 	switch {
 	case !ok:
 		return invalidRequest("id_token_hint typ is %v, not a string (RFC 7515 section 4.1.9)", tok.Headers[0].ExtraHeaders[jose.HeaderType])
-	case typ == signer.IDJAGType:
+	case jwstyp.Is(typ, signer.IDJAGType):
 		return invalidRequest("id_token_hint is an ID-JAG (typ %s), not an ID token: send the id_token of the token response", signer.IDJAGType)
 	case !idTokenType(typ):
 		return invalidRequest("id_token_hint is typed %q, not an ID token (typ JWT or none)", typ)

@@ -182,13 +182,15 @@ func (c *Config) OtherTenants(t *Config, base string) []TenantIssuer {
 // "" for none known), then tenant "" , or one of the other tenants'
 // (others), then that tenant's id. An MCP server at such an issuer is
 // refused (its ID-JAGs could be redeemed nowhere: no IdP serves the JWT
-// bearer grant) by the exchange, the admin API's edits and serve's start.
+// bearer grant) by the exchange, the admin API's edits, check and serve's
+// start. Issuers compare as audiences do and with dot segments removed
+// (urimatch.SameResolved): "<idp>/." and "<idp>/a/.." are the IdP's too.
 func IdPIssuerOf(issuer, own string, others []TenantIssuer) (tenant string, ok bool) {
-	if own != "" && urimatch.Same(issuer, own) {
+	if own != "" && urimatch.SameResolved(own, issuer) {
 		return "", true
 	}
 	for _, t := range others {
-		if urimatch.Same(issuer, t.Issuer) {
+		if urimatch.SameResolved(t.Issuer, issuer) {
 			return t.ID, true
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/xaa-idp/xaa-idp/internal/urimatch"
 )
 
 // urlSpellings warns of each URL of idp that tokens carry as written but
@@ -49,8 +51,9 @@ func IssuerSpelling(s string) string { return clientSpelling(s) }
 
 // clientSpelling is the http or https URL s as a WHATWG URL parser (a
 // browser, the TypeScript SDK's new URL) writes it: scheme and host in
-// lower case, an international host in punycode, no default port, and
-// spaces, controls, non-ASCII and the other characters it escapes
+// lower case, an international host in punycode, no default port, dot
+// segments resolved (RFC 3986 §5.2.4; urimatch keeps them), and spaces,
+// controls, non-ASCII and the other characters it escapes
 // percent-encoded. It is "" when s is written so already, or is no http
 // or https URL (a URN alias).
 func clientSpelling(s string) string {
@@ -84,7 +87,7 @@ func clientSpelling(s string) string {
 		host = a
 	}
 	path, query, hasQuery := strings.Cut(tail, "?")
-	canon := scheme + "://" + asciiLower(host) + port + percentEncode(path, "\"<>`{}")
+	canon := scheme + "://" + asciiLower(host) + port + percentEncode(urimatch.RemoveDotSegments(path), "\"<>`{}")
 	if hasQuery {
 		canon += "?" + percentEncode(query, "\"<>'")
 	}

@@ -569,7 +569,7 @@ func (v *validator) serverList() {
 // server have its issuer. An issuer from --issuer or --addr is not known
 // here: the exchange refuses such an audience as well (invalid_target).
 func (v *validator) notOwnIssuer(path, s string) {
-	if own := v.cfg.Issuer; own != "" && urimatch.Same(own, s) {
+	if own := v.cfg.Issuer; own != "" && urimatch.SameResolved(own, s) {
 		v.at(path, "%q is the IdP's own issuer (issuer: %s): its ID-JAGs would name the IdP as aud, and the IdP redeems no ID-JAG; give the issuer of the MCP server's own authorization server", s, own)
 	}
 }

@@ -165,6 +165,37 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 	}
 }
 
+// TestExchange_DPoPKeyNotCreatedThroughASymlink: exchange --dpop-key
+// creating a missing key through a dangling symbolic link wrote the key at
+// the link's target: made by another user in a shared directory (/tmp),
+// the link put this user's new private key where that user chose, around
+// Linux's protected_symlinks, and the ID-JAGs bound to it were theirs to
+// use. A link that leads nowhere is now bad usage, and nothing is created;
+// a link to an existing key file is read as before.
+func TestExchange_DPoPKeyNotCreatedThroughASymlink(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "stolen.pem")
+	link := filepath.Join(dir, "dpop.pem")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "exchange", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--audience", "https://as.example", "--id-token", "x.y.z", "--dpop-key", link)
+	if _, err := os.Lstat(target); err == nil || code != exitUsage || out != "" || !strings.Contains(stderr, "--dpop-key") || !strings.Contains(stderr, "symbolic link") {
+		t.Errorf("exchange through a dangling link: exit %d, stdout %q, stderr %q, target made: %v; want exit %d saying it is a symbolic link, and no key at the target", code, out, stderr, err == nil, exitUsage)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi, err)
+	}
+
+	if err := os.WriteFile(target, []byte(p256PEM(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = runCLI(t, "dpop-proof", "--dpop-key", link, "--htu", "https://as.example/token")
+	if code != exitOK || out == "" || stderr != "" {
+		t.Errorf("dpop-proof with a link to a key file: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
 // rsa8192PEM is an RSA key of 8192 bits, PEM: larger than any DPoP
 // verifier here (go-jose) reads. Eight primes make it in a second; only
 // its size matters.

@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -92,8 +93,8 @@ func checkMethod(m string) error {
 
 // dpopKey reads the DPoP key file path: a PEM private key (as key_files
 // takes) or a private JWK. With create, a missing file is made: a new
-// EC P-256 key (ES256), PEM, mode 0600. A file others may read, or
-// another user's, is used, with a warning.
+// EC P-256 key (ES256), PEM, mode 0600, never through a symbolic link. A
+// file others may read, or another user's, is used, with a warning.
 func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.Signer, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
@@ -158,8 +159,17 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 }
 
 // newDPoPKey makes the DPoP key file path: an EC P-256 key, PKCS #8 PEM,
-// mode 0600.
+// mode 0600. path must not exist, not even as a symbolic link that leads
+// nowhere: made by another user in a shared directory (/tmp), such a link
+// would have the new private key written where that user chose (the
+// kernel's protected_symlinks does not stop a program that follows it by
+// hand, as atomicfile does), and the ID-JAGs bound to it theirs to use.
+// O_EXCL makes the file itself, failing on a link made after the look.
 func newDPoPKey(stderr io.Writer, cmd, path string) (crypto.Signer, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return nil, fmt.Errorf("%s is a symbolic link to %s, which does not exist: a new DPoP key is not written through a link; give the path of the file to create, or put a key at the link's target first", path, target)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -168,10 +178,32 @@ func newDPoPKey(stderr io.Writer, cmd, path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := atomicfile.WritePrivate(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+	if err := createPrivate(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return nil, fmt.Errorf("cannot create the DPoP key: %w", err)
 	}
 	jkt, _ := dpop.Thumbprint(key)
 	fmt.Fprintf(stderr, "xaa-idp %s: created the DPoP key %s (ES256, jkt %s)\n", cmd, path, jkt)
 	return key, nil
+}
+
+// createPrivate writes data to a new file name, mode 0600, synced: one
+// that exists, or a symbolic link, is an error (O_EXCL follows no link).
+// A file not wholly written is removed.
+func createPrivate(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return err
+	}
+	return atomicfile.SyncDir(filepath.Dir(name))
 }

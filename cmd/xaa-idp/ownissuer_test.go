@@ -23,6 +23,10 @@ func TestCheck_RefusesTheIdPsOwnIssuerAsAnMCPServer(t *testing.T) {
 	for _, c := range []struct{ name, server, line string }{
 		{"issuer", "    issuer: http://127.0.0.1:20201\n", ":8: mcp_servers[0].issuer: "},
 		{"issuer with a trailing slash", "    issuer: http://127.0.0.1:20201/\n", ":8: mcp_servers[0].issuer: "},
+		// Dot segments resolve away (RFC 3986 §5.2.4); until 2026-12-06
+		// these passed.
+		{"issuer with a dot segment", "    issuer: http://127.0.0.1:20201/.\n", ":8: mcp_servers[0].issuer: "},
+		{"issuer with a dot-dot segment", "    issuer: http://127.0.0.1:20201/a/..\n", ":8: mcp_servers[0].issuer: "},
 		{"alias", "    issuer: http://127.0.0.1:20203\n    aliases: [HTTP://127.0.0.1:20201]\n", ":9: mcp_servers[0].aliases[0]: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -220,6 +224,12 @@ mcp_servers:
 		refused(t, status, body, "mcp_servers[1].issuer", "the IdP's own issuer")
 		status, body = put(t, issuer, "ann", "notes", "http://127.0.0.1:20201", `"`+strings.ToUpper(issuer[:4])+issuer[4:]+`"`)
 		refused(t, status, body, "mcp_servers[0].aliases[0]", "the IdP's own issuer")
+		// Dot segments resolve away (RFC 3986 §5.2.4): the IdP's issuer
+		// too; until 2026-12-06 these were 201.
+		for _, dots := range []string{"/.", "/./", "/a/.."} {
+			status, body = put(t, issuer, "ann", "files", issuer+dots, "")
+			refused(t, status, body, "mcp_servers[1].issuer", "the IdP's own issuer")
+		}
 		if data, _ := os.ReadFile(file); string(data) != config {
 			t.Errorf("a refused edit changed the file:\n%s", data)
 		}
@@ -244,6 +254,10 @@ mcp_servers:
 		acme, _ := serveWithLogs(t, "--config", file)
 		base := strings.TrimSuffix(acme, "/t/acme")
 		status, body := put(t, acme, "ann", "files", base+"/t/beta", "")
+		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "tenant beta")
+		status, body = put(t, acme, "ann", "files", base+"/t/beta/.", "")
+		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "tenant beta")
+		status, body = put(t, acme, "ann", "files", base+"/t/x/../beta", "")
 		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "tenant beta")
 		status, body = put(t, acme, "ann", "files", acme, "")
 		refused(t, status, body, "tenants[0].mcp_servers[0].issuer", "the IdP's own issuer")

@@ -36,6 +36,7 @@ mcp_servers:
       - https://mcp.example.com:443/v2
       - https://mcp.example.com/my mcp
       - https://mcp.bücher.example/mcp
+      - https://mcp.example.com/a/../v3/.
     scopes: [n]
     clients: {c: c}
 `
@@ -55,13 +56,16 @@ mcp_servers:
 		file + `:11: warning: server notes: resource "https://mcp.example.com:443/v2" is not written as clients write it; write "https://mcp.example.com/v2"`,
 		file + `:12: warning: server notes: resource "https://mcp.example.com/my mcp" is not written as clients write it; write "https://mcp.example.com/my%20mcp"`,
 		file + `:13: warning: server notes: resource "https://mcp.bücher.example/mcp" is not written as clients write it; write "https://mcp.xn--bcher-kva.example/mcp"`,
+		// A URL parser resolves dot segments (RFC 3986 §5.2.4), which the
+		// IdP's matching keeps; until 2026-12-06 no warning.
+		file + `:14: warning: server notes: resource "https://mcp.example.com/a/../v3/." is not written as clients write it; write "https://mcp.example.com/v3/"`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("check's stderr lacks\n%s\n---\n%s", want, stderr)
 		}
 	}
-	if n := strings.Count(stderr, "warning:"); n != 7 {
-		t.Errorf("%d warnings, want 7:\n%s", n, stderr)
+	if n := strings.Count(stderr, "warning:"); n != 8 {
+		t.Errorf("%d warnings, want 8:\n%s", n, stderr)
 	}
 }
 

@@ -26,6 +26,87 @@ func Same(configured, presented string) bool {
 	return slashEqual(Normal(configured), Normal(presented))
 }
 
+// SameResolved is Same once the dot segments of both paths are removed
+// (RFC 3986 §5.2.4, §6.2.2.3: "http://idp/." and "http://idp/a/.." are
+// "http://idp/", as a client that resolves the URL reaches it). Matching a
+// request's audience or resource keeps dot segments (Same); a refusal
+// that must catch every spelling of a URL, such as an MCP server's issuer
+// that is the IdP's own, takes this.
+func SameResolved(configured, presented string) bool {
+	if configured == "" {
+		return false
+	}
+	return slashEqual(resolved(Normal(configured)), resolved(Normal(presented)))
+}
+
+// resolved removes the dot segments of the path of an http or https URL
+// that Normal returned; other values are returned as they are.
+func resolved(s string) string {
+	i := strings.Index(s, "://")
+	if i <= 0 || (s[:i] != "http" && s[:i] != "https") {
+		return s
+	}
+	rest := s[i+len("://"):]
+	start := strings.IndexByte(rest, '/')
+	if start < 0 || strings.ContainsAny(rest[:start], "?#") {
+		return s
+	}
+	path := rest[start:]
+	end := strings.IndexAny(path, "?#")
+	if end < 0 {
+		end = len(path)
+	}
+	if p := RemoveDotSegments(path[:end]); p != path[:end] {
+		return s[:i+len("://")+start] + p + path[end:]
+	}
+	return s
+}
+
+// RemoveDotSegments is RFC 3986 §5.2.4's algorithm on an absolute path,
+// as a URL parser applies it ("/a/../b/." is "/b/"); a path without a
+// dot is returned as it is.
+func RemoveDotSegments(in string) string {
+	if !strings.Contains(in, ".") {
+		return in
+	}
+	out := make([]byte, 0, len(in))
+	popSegment := func() {
+		if j := strings.LastIndexByte(string(out), '/'); j >= 0 {
+			out = out[:j]
+		} else {
+			out = out[:0]
+		}
+	}
+	for in != "" {
+		switch {
+		case strings.HasPrefix(in, "../"):
+			in = in[3:]
+		case strings.HasPrefix(in, "./"):
+			in = in[2:]
+		case strings.HasPrefix(in, "/./"):
+			in = in[2:]
+		case in == "/.":
+			in = "/"
+		case strings.HasPrefix(in, "/../"):
+			in = in[3:]
+			popSegment()
+		case in == "/..":
+			in = "/"
+			popSegment()
+		case in == "." || in == "..":
+			in = ""
+		default:
+			j := strings.IndexByte(in[1:], '/') + 1
+			if j == 0 {
+				j = len(in)
+			}
+			out = append(out, in[:j]...)
+			in = in[j:]
+		}
+	}
+	return string(out)
+}
+
 // Keys returns the values that Same accepts for configured, each [Normal]:
 // the keys of an index that is looked up with Normal(presented).
 func Keys(configured string) []string {

@@ -93,3 +93,35 @@ func TestSame(t *testing.T) {
 		}
 	}
 }
+
+func TestSameResolved(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"http://idp.example", "http://idp.example/.", true},
+		{"http://idp.example", "http://idp.example/./", true},
+		{"http://idp.example", "http://idp.example/a/..", true},
+		{"http://idp.example", "http://idp.example/a/../", true},
+		{"http://idp.example", "HTTP://IDP.example:80/%2E", true},
+		{"http://idp.example/t/acme", "http://idp.example/t/x/../acme/.", true},
+		{"http://idp.example/t/acme", "http://idp.example/t/acme/..", false},
+		{"http://idp.example", "http://idp.example/..", true},
+		{"http://idp.example/t/acme", "http://idp.example/t/acme", true},
+		{"http://idp.example", "http://idp.example/a", false},
+		{"http://idp.example", "http://idp.example/a/.b", false},
+		{"http://idp.example", "https://idp.example/.", false},
+		{"http://idp.example", "http://idp.example/?x=/..", false},
+		{"", "", false},
+	} {
+		if got := SameResolved(c.a, c.b); got != c.same {
+			t.Errorf("SameResolved(%q, %q) = %v, want %v", c.a, c.b, got, c.same)
+		}
+		if got := SameResolved(c.b, c.a); got != c.same && c.a != "" {
+			t.Errorf("SameResolved(%q, %q) = %v, want %v", c.b, c.a, got, c.same)
+		}
+	}
+	if Same("http://idp.example", "http://idp.example/.") {
+		t.Error(`Same takes "/." for "": audience matching keeps dot segments (docs/http.md)`)
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
 )
 
 // ErrInvalidAccessToken is wrapped by every error of
@@ -143,10 +145,10 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 	}
 	h := tok.Headers[0]
 	// RFC 9068 §4: typ is at+jwt, or application/at+jwt, compared
-	// case-insensitively (RFC 7515 §4.1.9). It keeps ID tokens and
+	// case-insensitively (RFC 7515 §4.1.9, jwstyp). It keeps ID tokens and
 	// ID-JAGs from passing as access tokens.
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	if !strings.EqualFold(typ, AccessTokenType) && !strings.EqualFold(typ, "application/"+AccessTokenType) {
+	if !jwstyp.Is(typ, AccessTokenType) {
 		return fail("typ %q is not %q (RFC 9068 §4)", typ, AccessTokenType)
 	}
 	if h.KeyID != a.kid {

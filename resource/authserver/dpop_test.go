@@ -21,6 +21,7 @@ import (
 type proof struct {
 	htm    string         // "": POST
 	htu    string         // required
+	typ    string         // "": dpop+jwt
 	token  string         // the access token whose hash is ath; "" for none
 	iat    time.Time      // zero: now
 	claims map[string]any // replaces these claims; a nil value deletes
@@ -55,8 +56,11 @@ func (e *env) signProof(key *ecdsa.PrivateKey, p proof) (string, error) {
 			claims[k] = v
 		}
 	}
+	if p.typ == "" {
+		p.typ = "dpop+jwt"
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+		(&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(p.typ)))
 	if err != nil {
 		return "", err
 	}
@@ -157,6 +161,39 @@ func TestTokenEndpoint_DPoP(t *testing.T) {
 				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: e.idp.issuer + "/token"}))
 			},
 			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htu '` + e.idp.issuer + `/token' is not ` + e.asURL + "/token",
+		},
+		// typ is a media type (RFC 7515 section 4.1.9), as at the IdP:
+		// any case, "application/" optional; until 2026-12-06 only
+		// dpop+jwt passed.
+		{
+			name: "proof typed DPoP+JWT",
+			req: func(t *testing.T) tokenRequest {
+				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: e.asURL + "/token", typ: "DPoP+JWT"}))
+			},
+			wantStatus: 200, wantType: "DPoP", wantJKT: jktA,
+		},
+		{
+			name: "proof typed application/dpop+jwt",
+			req: func(t *testing.T) tokenRequest {
+				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: e.asURL + "/token", typ: "application/dpop+jwt"}))
+			},
+			wantStatus: 200, wantType: "DPoP", wantJKT: jktA,
+		},
+		{
+			name: "proof typed JWT",
+			req: func(t *testing.T) tokenRequest {
+				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: e.asURL + "/token", typ: "JWT"}))
+			},
+			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `typ 'JWT' is not 'dpop+jwt'`,
+		},
+		// A URL with userinfo is not the request's (RFC 9449 section
+		// 4.3), as at the IdP; until 2026-12-06 it passed.
+		{
+			name: "proof for the token endpoint with userinfo",
+			req: func(t *testing.T) tokenRequest {
+				return withProofs(grant(e.jag(t, nil)), e.mintProof(t, keyA, proof{htu: strings.Replace(e.asURL, "://", "://user:pass@", 1) + "/token"}))
+			},
+			wantStatus: 400, wantError: "invalid_dpop_proof", wantDesc: `htu '` + strings.Replace(e.asURL, "://", "://user:xxxxx@", 1) + `/token' is not ` + e.asURL + "/token",
 		},
 		{
 			name: "proof with ath",

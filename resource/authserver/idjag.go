@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -425,8 +426,5 @@ func truncate(s string, n int) string {
 // isIDJAGType reports whether a JWS typ names the ID-JAG media type: typ
 // is a media type whose "application/" prefix may be left out (RFC 7515
 // §4.1.9, which has the recipient put it back), compared without regard to
-// case (RFC 2045 §5.1).
-func isIDJAGType(typ string) bool {
-	t := strings.ToLower(typ)
-	return t == IDJAGType || t == "application/"+IDJAGType
-}
+// case (RFC 2045 §5.1), as every typ here is (jwstyp).
+func isIDJAGType(typ string) bool { return jwstyp.Is(typ, IDJAGType) }
