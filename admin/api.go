@@ -837,7 +837,9 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	// read as what it says), so each is shown as it acts.
 	throttled := c.Security.Throttled()
 	cp.Security.LoginThrottle = &throttled
+	// The persona too: a file without one is generic.
 	k := c.Knobs()
+	cp.Persona = k.Persona
 	cp.IDJAG = policy.IDJAGOptions{ResourceClaim: &k.ResourceClaim, Aud: k.Aud, Email: &k.Email, TenantClaim: &k.TenantClaim}
 	raw, err := yaml.Marshal(&cp)
 	if err != nil {
