@@ -7,6 +7,7 @@
 package access
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
 // Statuses of a request.
@@ -82,12 +84,15 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		s := t.UTC().Format(timeLayout)
 		return &s
 	}
-	return json.Marshal(struct {
+	// Without HTML escapes, which an encoder writing this would keep: a
+	// reason's "&" reaches curl and jq as it is.
+	b, err := httpjson.Marshal(struct {
 		plain
 		Created *string `json:"created"`
 		Decided *string `json:"decided,omitempty"`
 		Expires *string `json:"expires,omitempty"`
 	}{plain(r), stamp(&r.Created), stamp(r.Decided), stamp(r.Expires)})
+	return bytes.TrimSuffix(b, []byte("\n")), err
 }
 
 // ReasonTooLong reports whether a reason has more than MaxReasonChars

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -549,9 +549,10 @@ func apiHeaders(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 }
 
-// encodeAPI writes v to out as the API's answers are encoded: indented.
+// encodeAPI writes v to out as the API's answers are encoded: indented,
+// without HTML escapes (httpjson.NewEncoder).
 func encodeAPI(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
+	enc := httpjson.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
@@ -566,14 +567,17 @@ func encodeAPIList(out io.Writer, n int, element func(i int) any) error {
 		return err
 	}
 	bw := bufio.NewWriterSize(out, 32<<10)
+	var b bytes.Buffer
+	enc := httpjson.NewEncoder(&b)
+	enc.SetIndent("  ", "  ")
 	sep := "[\n  "
 	for i := range n {
-		b, err := json.MarshalIndent(element(i), "  ", "  ")
-		if err != nil {
+		b.Reset()
+		if err := enc.Encode(element(i)); err != nil {
 			return err
 		}
 		bw.WriteString(sep)
-		if _, err := bw.Write(b); err != nil {
+		if _, err := bw.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n"))); err != nil {
 			return err // the client has gone: don't make the rest
 		}
 		sep = ",\n  "
@@ -837,7 +841,9 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	// read as what it says), so each is shown as it acts.
 	throttled := c.Security.Throttled()
 	cp.Security.LoginThrottle = &throttled
+	// The persona too: a file without one is generic.
 	k := c.Knobs()
+	cp.Persona = k.Persona
 	cp.IDJAG = policy.IDJAGOptions{ResourceClaim: &k.ResourceClaim, Aud: k.Aud, Email: &k.Email, TenantClaim: &k.TenantClaim}
 	raw, err := yaml.Marshal(&cp)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -487,14 +488,17 @@ type withWarnings struct {
 }
 
 func (x withWarnings) MarshalJSON() ([]byte, error) {
-	obj, err := json.Marshal(x.value)
+	// httpjson's, as encodeAPI writes: an encoder keeps the HTML escapes
+	// of what a MarshalJSON returns.
+	obj, err := httpjson.Marshal(x.value)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := json.Marshal(x.warnings)
+	ws, err := httpjson.Marshal(x.warnings)
 	if err != nil {
 		return nil, err
 	}
+	ws = bytes.TrimSpace(ws)
 	obj = bytes.TrimSpace(obj)
 	if len(obj) < 2 || obj[0] != '{' {
 		return nil, fmt.Errorf("admin: an answer with warnings must be an object, not %.20s", obj)

@@ -57,8 +57,8 @@ type newAccessRequest struct {
 // (docs/http.md, "Access requests"). Both take the access token of a
 // login, as /me/mcp-servers does.
 func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, HEAD, POST")
 		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use POST to request access, GET to list your requests"})
 		return
 	}
@@ -72,7 +72,7 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "the token's user no longer exists or is disabled"})
 		return
 	}
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodPost { // GET or HEAD
 		mine := []access.Request{}
 		for _, q := range s.requests.List("") {
 			if q.User == u.Username {

@@ -30,8 +30,8 @@ type AssignedServer struct {
 // with the same client-safe description an exchange would give, never
 // another user's assignments.
 func (s *Server) assignedServers(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
 		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET"})
 		return
 	}
@@ -110,8 +110,8 @@ func refuseAccessToken(w http.ResponseWriter, tok string) {
 // expired, revoked or of a user since disabled or removed; op would answer
 // a text/plain 401 without WWW-Authenticate, or a 403 with "{}".
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, HEAD, POST")
 		httpjson.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "use GET or POST"})
 		return
 	}

@@ -55,3 +55,6 @@ func setBound(p *int, n int) (restore func()) {
 	*p = n
 	return func() { *p = old }
 }
+
+// WireErrorBody is wireErrorBody, for the test of op's error bodies.
+var WireErrorBody = wireErrorBody

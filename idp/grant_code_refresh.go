@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 )
 
 // handClientToOP readies form, which op reads, for the client id that we
@@ -178,12 +179,12 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	case desc == "":
 		desc = genericRefusal(code)
 		wire = desc
-	case wire == desc:
+	case wire == desc && !httpjson.HTMLEscaped(rec.body.Bytes()):
 		return code, desc
 	}
 	body["error_description"] = wire
 	rec.body.Reset()
-	_ = json.NewEncoder(rec.body).Encode(body)
+	_ = httpjson.NewEncoder(rec.body).Encode(body)
 	rec.header.Del("Content-Length")
 	return code, desc
 }

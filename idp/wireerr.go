@@ -34,15 +34,15 @@ func wireErrorBody(body []byte) ([]byte, bool) {
 		return body, false
 	}
 	wire := wireDescription(d)
-	if wire == d {
+	if wire == d && !httpjson.HTMLEscaped(body) {
 		return body, false
 	}
 	m["error_description"] = wire
-	b, err := json.Marshal(m)
+	b, err := httpjson.Marshal(m)
 	if err != nil {
 		return body, false
 	}
-	return append(b, '\n'), true
+	return b, true
 }
 
 // wireErrorLocation returns loc with the error_description of its query

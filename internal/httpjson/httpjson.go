@@ -3,7 +3,9 @@
 package httpjson
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 )
 
@@ -25,7 +27,31 @@ func Write(w http.ResponseWriter, status int, v any) {
 	h["Cache-Control"] = noStore[:1:1]
 	h["Pragma"] = noCache[:1:1]
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = NewEncoder(w).Encode(v)
+}
+
+// NewEncoder is a json.Encoder for an answer: without encoding/json's HTML
+// escaping, so that "&", "<" and ">" in a description reach curl and jq as
+// they are, not as \u0026, \u003c and \u003e. No answer is read as HTML
+// (Content-Type application/json; every answer has X-Content-Type-Options:
+// nosniff).
+func NewEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// Marshal is json.Marshal as NewEncoder writes it (with its newline).
+func Marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	err := NewEncoder(&b).Encode(v)
+	return b.Bytes(), err
+}
+
+// HTMLEscaped reports whether b, JSON encoding/json wrote, holds its HTML
+// escapes: a body to write again with Marshal.
+func HTMLEscaped(b []byte) bool {
+	return bytes.Contains(b, []byte(`\u0026`)) || bytes.Contains(b, []byte(`\u003c`)) || bytes.Contains(b, []byte(`\u003e`))
 }
 
 // ContentType is the Content-Type of the answers Write writes, as a header
