@@ -358,3 +358,54 @@ func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T)
 		t.Errorf("the request is approved, but bob has no access entry:\n%s", data)
 	}
 }
+
+// TestServe_AuditLogCopytruncatedThenFullKeepsWholeLines: logrotate's
+// copytruncate empties the audit log under the running IdP. A write that a
+// full disk then cuts short is cut off back to the file's end as it is, not
+// as it was before the truncation: that would fill the file with zeros after
+// the partial line (on a full disk) or fail for good (past a size limit),
+// and a file with such a line stops the next start. Once there is room, the
+// same process logs in again and the file holds whole events only.
+func TestServe_AuditLogCopytruncatedThenFullKeepsWholeLines(t *testing.T) {
+	dir := t.TempDir()
+	issuer, setFsize := serveWithFileLimit(t, "--state-dir", dir)
+	file := filepath.Join(dir, "audit.jsonl")
+	for range 3 {
+		loginAlice(t, issuer)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file+".1", data, 0o600); err != nil { // copytruncate's copy
+		t.Fatal(err)
+	}
+	if err := os.Truncate(file, 0); err != nil { // and its truncation
+		t.Fatal(err)
+	}
+	loginAlice(t, issuer)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() >= int64(len(data)) {
+		t.Fatalf("the truncated audit log has %d bytes, want fewer than the %d before", fi.Size(), len(data))
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for part of a line only
+	if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+		t.Fatalf("login with a full audit log: exit 0\n%s", out)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	if tokens := loginAlice(t, issuer); tokens["id_token"] == nil {
+		t.Fatalf("no ID token once there is room again: %v", tokens)
+	}
+	if data, err = os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		t.Fatalf("the audit log holds zeros after a full disk:\n%q", data)
+	}
+	if n := successfulLogins(t, file); n != 2 {
+		t.Errorf("%d successful logins in the truncated audit log, want the 2 since", n)
+	}
+}
