@@ -90,8 +90,14 @@ func TestServe_AuditLogFullRecoversWhenSpaceReturns(t *testing.T) {
 // fails its writes beyond that size as a full disk fails them.
 func serveWithFileLimit(t *testing.T, args ...string) (issuer string, setFsize func(uint64)) {
 	t.Helper()
+	return serveWithFileLimitLog(t, &syncBuffer{}, args...)
+}
+
+// serveWithFileLimitLog is serveWithFileLimit with the server's stderr
+// written to stderr.
+func serveWithFileLimitLog(t *testing.T, stderr *syncBuffer, args ...string) (issuer string, setFsize func(uint64)) {
+	t.Helper()
 	cmd := exec.Command(xaaIDPBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	pr, err := cmd.StdoutPipe()
 	if err != nil {
@@ -407,5 +413,48 @@ func TestServe_AuditLogCopytruncatedThenFullKeepsWholeLines(t *testing.T) {
 	}
 	if n := successfulLogins(t, file); n != 2 {
 		t.Errorf("%d successful logins in the truncated audit log, want the 2 since", n)
+	}
+}
+
+// TestServe_AuditLogFullIsLoggedOnceNotPerRequest: while the audit log
+// cannot be written, every login and token is refused; the log on stderr
+// says why once, not once per request (a flood of refused requests would
+// bury everything else), and says when the audit log takes events again.
+func TestServe_AuditLogFullIsLoggedOnceNotPerRequest(t *testing.T) {
+	dir := t.TempDir()
+	stderr := &syncBuffer{}
+	issuer, setFsize := serveWithFileLimitLog(t, stderr, "--state-dir", dir)
+	tokens := loginAlice(t, issuer)
+	fi, err := os.Stat(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for no event's line
+	for range 3 {
+		if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+			t.Fatalf("login with a full audit log: exit 0\n%s", out)
+		}
+		if code, out, _ := runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--id-token", tokens["id_token"].(string),
+			"--audience", "http://127.0.0.1:8101", "--resource", "http://127.0.0.1:8201/mcp", "--scope", "issues.read"); code == 0 {
+			t.Fatalf("exchange with a full audit log: exit 0\n%s", out)
+		}
+	}
+	setFsize(unix.RLIM_INFINITY)
+	loginAlice(t, issuer)
+	time.Sleep(100 * time.Millisecond)
+	var errs, back int
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			errs++
+			if !strings.Contains(l, "file too large") {
+				t.Errorf("the error does not say why: %s", l)
+			}
+		}
+		if strings.Contains(l, "audit log written again") {
+			back++
+		}
+	}
+	if errs != 1 || back != 1 {
+		t.Errorf("%d error lines and %d lines saying the audit log is written again, want 1 and 1:\n%s", errs, back, stderr)
 	}
 }
