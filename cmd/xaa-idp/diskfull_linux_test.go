@@ -458,3 +458,39 @@ func TestServe_AuditLogFullIsLoggedOnceNotPerRequest(t *testing.T) {
 		t.Errorf("%d error lines and %d lines saying the audit log is written again, want 1 and 1:\n%s", errs, back, stderr)
 	}
 }
+
+// TestServe_AuditLogUnwritableRecoversWhenWritable: an audit log that
+// refuses every write (made immutable, chattr +i) fails the login, and
+// once it can be written again the same process logs in: a write that
+// wrote nothing leaves nothing to cut off, so it is no reason to refuse
+// every later event until a restart (/healthz 503).
+func TestServe_AuditLogUnwritableRecoversWhenWritable(t *testing.T) {
+	dir := t.TempDir()
+	issuer, _ := serveWithFileLimit(t, "--state-dir", dir)
+	file := filepath.Join(dir, "audit.jsonl")
+	loginAlice(t, issuer)
+	if out, err := exec.Command("chattr", "+i", file).CombinedOutput(); err != nil {
+		t.Skipf("cannot make the audit log immutable: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", file).Run() })
+	if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+		t.Fatalf("login with an immutable audit log: exit 0\n%s", out)
+	}
+	if out, err := exec.Command("chattr", "-i", file).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	resp, err := http.Get(issuer + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz once the audit log is writable again: %d, want 200", resp.StatusCode)
+	}
+	if tokens := loginAlice(t, issuer); tokens["id_token"] == nil {
+		t.Fatalf("no ID token once the audit log is writable again: %v", tokens)
+	}
+	if n := successfulLogins(t, file); n != 2 {
+		t.Errorf("%d successful logins in the audit log, want 2", n)
+	}
+}
