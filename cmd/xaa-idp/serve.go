@@ -159,6 +159,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
 				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
 		}
+		warnReadableKeys(*f.stateDir)
 	}
 	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
 		return fail(exitFailure, err)
@@ -212,6 +213,33 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// warnReadableKeys warns of each private key file in the state directory's
+// keys (and its tenants') that users other than its owner may read, as a
+// copy or a restore with a looser umask leaves it: the IdP writes them
+// 0600, and a rotation tightens them, but until then anyone on the machine
+// could sign ID-JAGs with them.
+func warnReadableKeys(stateDir string) {
+	for _, dir := range stateDirs(stateDir) {
+		if filepath.Base(dir) != "keys" {
+			continue
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			name := e.Name()
+			if !strings.HasSuffix(name, ".pem") && name != "previous.json" {
+				continue
+			}
+			fi, err := e.Info()
+			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 == 0 {
+				continue
+			}
+			file := filepath.Join(dir, name)
+			slog.Warn("a private key file of the state directory may be read by other users, who could sign tokens with it; chmod 600 it",
+				"file", file, "mode", fi.Mode().Perm().String())
+		}
+	}
 }
 
 // withFileHint adds to an error that stops the start what to do when a
