@@ -85,7 +85,7 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	before := a.clockState()
+	before, setting := a.clockState(), c.Setting()
 	var did []string
 	if ch.Frozen != nil {
 		if *ch.Frozen {
@@ -118,7 +118,9 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		Details: map[string]any{"object": "clock", "change": change, "before": before, "after": after},
 	}
 	if _, err := a.idp.Audit().Append(ev); err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", "the clock changed, but the audit log could not be written: "+err.Error())
+		// Not without its event, as no other admin change is made.
+		c.Restore(setting)
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the clock was not changed: its audit event could not be written ("+err.Error()+"); check the audit log's disk")
 		return
 	}
 	writeAPI(w, http.StatusOK, after)

@@ -242,11 +242,13 @@ func (l *Log) persist(buf []byte) error {
 			return err
 		}
 	}
-	if _, err := l.file.Write(buf); err != nil {
+	if n, err := l.file.Write(buf); err != nil {
 		err = fmt.Errorf("audit: writing %s: %w", l.file.Name(), err)
-		if l.regular {
+		if l.regular && n > 0 {
 			// A short write (disk full) leaves part of a line; cut it off, or the next batch
 			// would be glued to it and the file would hold a line that can never be parsed.
+			// A write that wrote nothing (an immutable or read-only file) leaves nothing to
+			// cut, and a truncation it would refuse too must not fail the log for good.
 			if terr := l.file.Truncate(l.size); terr != nil {
 				return l.fail(fmt.Errorf("%w; removing the partial write: %w", err, terr))
 			}

@@ -67,6 +67,15 @@ func (l *Log) reopen() error {
 	if err == nil {
 		cur, cerr := l.file.Stat()
 		if cerr == nil && os.SameFile(fi, cur) {
+			if size := cur.Size(); size < l.size {
+				// Truncated under the log (logrotate's copytruncate): appends land at its
+				// new end (O_APPEND), and a write cut short must be cut back to it, not
+				// to the old size, which would fill the file with zeros after the cut.
+				if err := endsWithWholeLine(l.file, size); err != nil {
+					return err
+				}
+				l.size = size
+			}
 			return nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -96,14 +105,22 @@ func (l *Log) adopt(f *os.File, fi fs.FileInfo) error {
 		}
 		return fmt.Errorf("audit: locking %s: %w", l.path, err)
 	}
-	if size := fi.Size(); size > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, size-1); err != nil {
-			return fmt.Errorf("audit: reading %s: %w", l.path, err)
-		}
-		if last[0] != '\n' {
-			return fmt.Errorf("audit: %s, put in place of the log while it was open, does not end with a whole line; nothing is appended to it", l.path)
-		}
+	return endsWithWholeLine(f, fi.Size())
+}
+
+// endsWithWholeLine checks that the first size bytes of f, a file in the log's place or the
+// log's own file cut short under it, end with a whole line, so that a line appended after them
+// is one of its own.
+func endsWithWholeLine(f *os.File, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return fmt.Errorf("audit: reading %s: %w", f.Name(), err)
+	}
+	if last[0] != '\n' {
+		return fmt.Errorf("audit: %s, put in place of the log or cut short while it was open, does not end with a whole line; nothing is appended to it", f.Name())
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package idp
 
 import (
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -14,6 +16,7 @@ type auditRecorder struct {
 	*audit.Log
 	now     func() time.Time
 	metrics *metrics
+	failing atomic.Int64 // appends failed since the last that succeeded
 }
 
 // Append records ev like audit.Log.Append does (which cuts every text
@@ -32,7 +35,18 @@ func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error
 	a.metrics.auditLatency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.metrics.auditErrors.Inc()
+		if a.failing.Add(1) == 1 {
+			// Once, not per request: while the file cannot be written (a full disk)
+			// every login and token fails, and a line each would bury the log.
+			slog.Error("audit log cannot be written: logins, tokens and changes are refused (500 server_error) until it can; said once until then",
+				"err", err)
+		}
 		return out, err
+	}
+	if a.failing.Load() != 0 {
+		if n := a.failing.Swap(0); n != 0 {
+			slog.Warn("audit log written again", "failed_appends", n)
+		}
 	}
 	a.metrics.count(out)
 	return out, nil

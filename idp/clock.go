@@ -92,6 +92,29 @@ func (c *Clock) Unfreeze() {
 	}
 }
 
+// ClockSetting is how a clock is set: its offset from its source, or the
+// instant it is frozen at. Restore puts it back.
+type ClockSetting struct {
+	offset time.Duration
+	frozen bool
+	at     time.Time
+}
+
+// Setting returns how the clock is set now.
+func (c *Clock) Setting() ClockSetting {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return ClockSetting{offset: c.offset, frozen: c.frozen, at: c.at}
+}
+
+// Restore sets the clock as s, which Setting returned: a change undone (a
+// running clock reads its source at the old offset again).
+func (c *Clock) Restore(s ClockSetting) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset, c.frozen, c.at = s.offset, s.frozen, s.at
+}
+
 // Frozen reports whether the clock is frozen.
 func (c *Clock) Frozen() bool {
 	c.mu.RLock()

@@ -90,8 +90,14 @@ func TestServe_AuditLogFullRecoversWhenSpaceReturns(t *testing.T) {
 // fails its writes beyond that size as a full disk fails them.
 func serveWithFileLimit(t *testing.T, args ...string) (issuer string, setFsize func(uint64)) {
 	t.Helper()
+	return serveWithFileLimitLog(t, &syncBuffer{}, args...)
+}
+
+// serveWithFileLimitLog is serveWithFileLimit with the server's stderr
+// written to stderr.
+func serveWithFileLimitLog(t *testing.T, stderr *syncBuffer, args ...string) (issuer string, setFsize func(uint64)) {
+	t.Helper()
 	cmd := exec.Command(xaaIDPBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	pr, err := cmd.StdoutPipe()
 	if err != nil {
@@ -356,5 +362,135 @@ func TestServe_ApprovalNotWrittenIsNotTakenAsMadeWhenApprovedAgain(t *testing.T)
 	}
 	if !bytes.Contains(data, []byte("users: [bob]")) {
 		t.Errorf("the request is approved, but bob has no access entry:\n%s", data)
+	}
+}
+
+// TestServe_AuditLogCopytruncatedThenFullKeepsWholeLines: logrotate's
+// copytruncate empties the audit log under the running IdP. A write that a
+// full disk then cuts short is cut off back to the file's end as it is, not
+// as it was before the truncation: that would fill the file with zeros after
+// the partial line (on a full disk) or fail for good (past a size limit),
+// and a file with such a line stops the next start. Once there is room, the
+// same process logs in again and the file holds whole events only.
+func TestServe_AuditLogCopytruncatedThenFullKeepsWholeLines(t *testing.T) {
+	dir := t.TempDir()
+	issuer, setFsize := serveWithFileLimit(t, "--state-dir", dir)
+	file := filepath.Join(dir, "audit.jsonl")
+	for range 3 {
+		loginAlice(t, issuer)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file+".1", data, 0o600); err != nil { // copytruncate's copy
+		t.Fatal(err)
+	}
+	if err := os.Truncate(file, 0); err != nil { // and its truncation
+		t.Fatal(err)
+	}
+	loginAlice(t, issuer)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() >= int64(len(data)) {
+		t.Fatalf("the truncated audit log has %d bytes, want fewer than the %d before", fi.Size(), len(data))
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for part of a line only
+	if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+		t.Fatalf("login with a full audit log: exit 0\n%s", out)
+	}
+	setFsize(unix.RLIM_INFINITY)
+	if tokens := loginAlice(t, issuer); tokens["id_token"] == nil {
+		t.Fatalf("no ID token once there is room again: %v", tokens)
+	}
+	if data, err = os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		t.Fatalf("the audit log holds zeros after a full disk:\n%q", data)
+	}
+	if n := successfulLogins(t, file); n != 2 {
+		t.Errorf("%d successful logins in the truncated audit log, want the 2 since", n)
+	}
+}
+
+// TestServe_AuditLogFullIsLoggedOnceNotPerRequest: while the audit log
+// cannot be written, every login and token is refused; the log on stderr
+// says why once, not once per request (a flood of refused requests would
+// bury everything else), and says when the audit log takes events again.
+func TestServe_AuditLogFullIsLoggedOnceNotPerRequest(t *testing.T) {
+	dir := t.TempDir()
+	stderr := &syncBuffer{}
+	issuer, setFsize := serveWithFileLimitLog(t, stderr, "--state-dir", dir)
+	tokens := loginAlice(t, issuer)
+	fi, err := os.Stat(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for no event's line
+	for range 3 {
+		if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+			t.Fatalf("login with a full audit log: exit 0\n%s", out)
+		}
+		if code, out, _ := runCLI(t, "exchange", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--id-token", tokens["id_token"].(string),
+			"--audience", "http://127.0.0.1:8101", "--resource", "http://127.0.0.1:8201/mcp", "--scope", "issues.read"); code == 0 {
+			t.Fatalf("exchange with a full audit log: exit 0\n%s", out)
+		}
+	}
+	setFsize(unix.RLIM_INFINITY)
+	loginAlice(t, issuer)
+	time.Sleep(100 * time.Millisecond)
+	var errs, back int
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "level=ERROR") {
+			errs++
+			if !strings.Contains(l, "file too large") {
+				t.Errorf("the error does not say why: %s", l)
+			}
+		}
+		if strings.Contains(l, "audit log written again") {
+			back++
+		}
+	}
+	if errs != 1 || back != 1 {
+		t.Errorf("%d error lines and %d lines saying the audit log is written again, want 1 and 1:\n%s", errs, back, stderr)
+	}
+}
+
+// TestServe_AuditLogUnwritableRecoversWhenWritable: an audit log that
+// refuses every write (made immutable, chattr +i) fails the login, and
+// once it can be written again the same process logs in: a write that
+// wrote nothing leaves nothing to cut off, so it is no reason to refuse
+// every later event until a restart (/healthz 503).
+func TestServe_AuditLogUnwritableRecoversWhenWritable(t *testing.T) {
+	dir := t.TempDir()
+	issuer, _ := serveWithFileLimit(t, "--state-dir", dir)
+	file := filepath.Join(dir, "audit.jsonl")
+	loginAlice(t, issuer)
+	if out, err := exec.Command("chattr", "+i", file).CombinedOutput(); err != nil {
+		t.Skipf("cannot make the audit log immutable: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", file).Run() })
+	if code, out, _ := runCLI(t, "login", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice"); code == 0 {
+		t.Fatalf("login with an immutable audit log: exit 0\n%s", out)
+	}
+	if out, err := exec.Command("chattr", "-i", file).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	resp, err := http.Get(issuer + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz once the audit log is writable again: %d, want 200", resp.StatusCode)
+	}
+	if tokens := loginAlice(t, issuer); tokens["id_token"] == nil {
+		t.Fatalf("no ID token once the audit log is writable again: %v", tokens)
+	}
+	if n := successfulLogins(t, file); n != 2 {
+		t.Errorf("%d successful logins in the audit log, want 2", n)
 	}
 }

@@ -56,7 +56,11 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal, or a logrotate script that sends it to
+	// daemons that reopen their logs on it, stops the IdP cleanly rather
+	// than kill it in the middle of its requests (the audit log follows a
+	// rotation without a signal).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -7,12 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
@@ -101,7 +103,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	r := &runningIdP{}
 	errOut := f.logs.errorOutput(stderr)
 	fail := func(code int, err error) (*runningIdP, int) {
-		fmt.Fprintln(errOut, "xaa-idp:", err)
+		fmt.Fprintln(errOut, "xaa-idp:", withFileHint(err))
 		r.close()
 		return nil, code
 	}
@@ -214,6 +216,26 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		slog.Info("serving "+*f.config, "users", userList(cfg), "clients", len(cfg.Clients), "mcp_servers", len(cfg.MCPServers))
 	}
 	return r, exitOK
+}
+
+// withFileHint adds to an error that stops the start what to do when a
+// file it names refused the IdP: one that another user owns or that its
+// mode closes to the IdP's user (restored as root, or made by an IdP once
+// started with sudo), a full disk, a read-only file system.
+func withFileHint(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		who := "uid " + strconv.Itoa(os.Getuid())
+		if u, uerr := user.Current(); uerr == nil && u.Username != "" {
+			who += " (" + u.Username + ")"
+		}
+		return fmt.Errorf("%w; the IdP runs as %s: give that user the file and its directory (chown, chmod u+rw), or run the IdP as their owner", err, who)
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("%w; free space on that file system, or give another --state-dir, and start again", err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w; that file system is mounted read-only: give a writable --state-dir", err)
+	}
+	return err
 }
 
 // stateDirs are the directories of stateDir that an IdP writes with
@@ -554,7 +576,7 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 // servers.
 func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
 	fail := func(code int, err error) (*runningIdP, int) {
-		slog.Error(err.Error())
+		slog.Error(withFileHint(err).Error())
 		r.close()
 		return nil, code
 	}
