@@ -32,7 +32,6 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
-	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
@@ -678,7 +677,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := s.checkRedirectURI(r.Context(), r.Form); e != nil {
-		if cimd.IsURL(r.Form.Get("client_id")) {
+		if r.Form.Get("client_id") != "" {
+			// Refused without a redirect: the audit is the one record
+			// (a request naming no client reaches no client's decision).
 			s.auditAuthorizeRefusal(r, e)
 		}
 		writeOAuthError(w, r, e)
