@@ -883,7 +883,7 @@ func TestLogin_LongUsernameFloodStaysSmall(t *testing.T) {
 // if a victim with an SSO session opens that login link, the request
 // completes at once, and the starter must not be able to fetch the code
 // from /authorize/callback?id= with its own (or no) cookies and redeem it
-// with its own PKCE verifier.
+// with its own PKCE verifier. Each refusal is audited.
 func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
 	p := startConformanceIdP(t)
 	victim := newBrowser(p)
@@ -919,11 +919,18 @@ func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
 			if name == "with its own session" {
 				br.codeTokens(t)
 			}
+			denied := audit.Filter{Type: audit.TypeLogin, Client: "pub-client", Outcome: audit.Denied}
+			before := len(p.Audit.Query(denied))
 			resp, err := br.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
+			// The refusal is audited (since 2026-12-06): whose sign-in
+			// another browser asked the code of.
+			if evs := p.Audit.Query(denied); len(evs) != before+1 || evs[0].User != "alice" || evs[0].Error != "access_denied" || evs[0].Reason == "" {
+				t.Errorf("denied logins of pub-client: %+v, want one more, alice's, access_denied, with a reason", evs)
+			}
 			back, _ := url.Parse(resp.Header.Get("Location"))
 			if code := back.Query().Get("code"); code != "" {
 				tokenResp, body := p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
