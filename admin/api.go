@@ -436,6 +436,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		return nil
 	}
 	if changes(r) && crossSite(r) {
+		a.loginDenied(r, u.Username, "a change sent by a browser from another site is refused")
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}

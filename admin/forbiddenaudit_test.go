@@ -35,3 +35,31 @@ func TestAdminAPI_NotAnAdminIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAPI_CrossSiteChangeIsAudited: a change an admin's browser sends
+// from another site (the browser adding the admin's Basic credentials: a
+// cross-site request forgery) is refused 403 csrf and audited as a
+// refused login of that admin, as the login form's post from another
+// site is. Until 2026-12-06 it left no event.
+func TestAdminAPI_CrossSiteChangeIsAudited(t *testing.T) {
+	base := start(t)
+	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", nil)
+	req.SetBasicAuth("alice", "alice-pw")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site change: %d, want 403", resp.StatusCode)
+	}
+	r, body := get(t, base, "/admin/api/audit?type=login&user=alice&outcome=denied", "alice", "alice-pw")
+	var events []map[string]any
+	if err := json.Unmarshal(body, &events); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("audit: %d %s", r.StatusCode, body)
+	}
+	if len(events) != 1 || events[0]["client_id"] != "admin-api" || events[0]["reason"] != "a change sent by a browser from another site is refused" {
+		t.Fatalf("alice's denied logins: %s, want the cross-site refusal", body)
+	}
+}
