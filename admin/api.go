@@ -431,10 +431,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	a.throttle.Success(name)
 	if !u.MayAdminister() {
+		a.loginDenied(r, u.Username, notAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
 	if changes(r) && crossSite(r) {
+		a.loginDenied(r, u.Username, "a change sent by a browser from another site is refused")
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}
@@ -473,8 +475,13 @@ func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg str
 	writeAPIError(w, status, code, msg)
 }
 
-// loginDenied audits a refused HTTP Basic authentication: the username
-// (cut, since the request chose it), never the password.
+// notAdmin is the audited reason of a user refused for not being an admin
+// (an authorization refusal, audited as a refused login since 2026-12-06).
+const notAdmin = "user is not an admin (admin: true in the configuration)"
+
+// loginDenied audits a refused HTTP Basic authentication, or a user it
+// authenticated who is not an admin: the username (cut, since the request
+// chose it), never the password.
 func (a *API) loginDenied(r *http.Request, name, reason string) {
 	ev := audit.Event{
 		Type:     audit.TypeLogin,
@@ -520,6 +527,7 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 		refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
 	case !u.MayAdminister():
+		a.loginDenied(r, u.Username, notAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):

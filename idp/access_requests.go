@@ -118,10 +118,17 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	case access.ReasonTooLong(body.Reason):
 		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars)
 	}
-	if srv.StandingOf(u, s.now()).Denied {
-		return refuse(http.StatusForbidden, "access_denied", "a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())
-	}
 	scopes := slices.Compact(slices.Sorted(slices.Values(body.Scopes)))
+	if srv.StandingOf(u, s.now()).Denied {
+		// The one authorization refusal here, audited (since 2026-12-06);
+		// the others are the request's shape or its number.
+		desc := fmt.Sprintf("a deny entry of %s names you; an admin must remove it, a request cannot", srv.Label())
+		_, _ = s.audit.Append(audit.Event{
+			Type: audit.TypeAccessRequest, Outcome: audit.Denied, Error: "access_denied", User: u.Username, Sub: u.Sub,
+			ClientID: clientID, Server: srv.ID, ScopeRequested: strings.Join(scopes, " "), Reason: desc,
+		})
+		return refuse(http.StatusForbidden, "access_denied", "%s", desc)
+	}
 	if unknown := srv.UnknownScopes(scopes); len(unknown) > 0 {
 		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
 			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))

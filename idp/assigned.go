@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -85,7 +86,7 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 	}
 	at := s.liveAccessToken(tok)
 	if at == nil {
-		refuseAccessToken(w, tok)
+		s.refuseAccessToken(w, r, tok)
 	}
 	return at
 }
@@ -93,12 +94,24 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 // refuseAccessToken answers an access token that liveAccessToken did not
 // resolve (RFC 6750 section 3.1). Ours are JWEs (five parts); a JWS
 // (three) is a token of another kind, most often the login's ID token
-// sent in place of its access token, and is told so.
-func refuseAccessToken(w http.ResponseWriter, tok string) {
+// sent in place of its access token, and is told so. The refusal is
+// audited (since 2026-12-06): a token event naming the endpoint, and the
+// client and user of a token the IdP issued whose login ended or whose
+// user was disabled; never the token.
+func (s *Server) refuseAccessToken(w http.ResponseWriter, r *http.Request, tok string) {
 	desc := "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"
 	if strings.Count(tok, ".") == 2 {
 		desc = "the bearer token is a signed JWT (an ID token, say), not an access token of this IdP: send the access_token of the token response"
 	}
+	ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: "invalid_token", Reason: desc,
+		Details: map[string]any{"endpoint": audit.Truncate(r.URL.Path)}}
+	if at := s.accessTokenFor(tok); at != nil {
+		ev.ClientID, ev.Sub = at.ClientID, at.Subject
+		if u := s.Config().UserBySub(at.Subject); u != nil {
+			ev.User = u.Username
+		}
+	}
+	_, _ = s.audit.Append(ev)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
 	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 }
@@ -138,7 +151,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.liveAccessToken(tok) == nil {
-		refuseAccessToken(w, tok)
+		s.refuseAccessToken(w, r, tok)
 		return
 	}
 	// The user's claims: kept by no cache, as every other answer about

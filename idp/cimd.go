@@ -123,9 +123,11 @@ func cimdRefusal(err error) *oauthError {
 	return e
 }
 
-// auditAuthorizeRefusal records an authorization request of a metadata
-// document client that was refused before the login page: the document
-// did not resolve, or the redirect_uri is not one of its redirect_uris.
+// auditAuthorizeRefusal records an authorization request refused before
+// the login page without a redirect: an unknown client, a metadata
+// document that did not resolve, a redirect_uri missing or not one of the
+// client's, a bad max_age (until 2026-12-06 a metadata document client's
+// alone).
 func (s *Server) auditAuthorizeRefusal(r *http.Request, e *oauthError) {
 	_, _ = s.audit.Append(audit.Event{
 		Type:     audit.TypeLogin,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -722,7 +723,8 @@ func TestCodeReplay_RevokesFirstRedemption(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("userinfo with the first access token: %v %v, want 401 (RFC 6750 section 3.1, invalid_token)", resp.Status, err)
 	}
-	evs := p.Audit.Query(audit.Filter{Type: audit.TypeToken, Outcome: audit.Error})
+	// The grants' events: the userinfo refusal is one of its own.
+	evs := slices.DeleteFunc(p.Audit.Query(audit.Filter{Type: audit.TypeToken, Outcome: audit.Error}), func(ev audit.Event) bool { return ev.GrantType == "" })
 	if len(evs) < 2 || !strings.Contains(evs[1].Reason, "replayed") {
 		t.Errorf("token error events %+v, want the replay with its reason", evs)
 	}
@@ -882,7 +884,7 @@ func TestLogin_LongUsernameFloodStaysSmall(t *testing.T) {
 // if a victim with an SSO session opens that login link, the request
 // completes at once, and the starter must not be able to fetch the code
 // from /authorize/callback?id= with its own (or no) cookies and redeem it
-// with its own PKCE verifier.
+// with its own PKCE verifier. Each refusal is audited.
 func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
 	p := startConformanceIdP(t)
 	victim := newBrowser(p)
@@ -918,11 +920,18 @@ func TestAuthorizeCallback_OnlyTheBrowserThatSignedIn(t *testing.T) {
 			if name == "with its own session" {
 				br.codeTokens(t)
 			}
+			denied := audit.Filter{Type: audit.TypeLogin, Client: "pub-client", Outcome: audit.Denied}
+			before := len(p.Audit.Query(denied))
 			resp, err := br.hc.Get(p.URL + "/authorize/callback?id=" + url.QueryEscape(id))
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
+			// The refusal is audited (since 2026-12-06): whose sign-in
+			// another browser asked the code of.
+			if evs := p.Audit.Query(denied); len(evs) != before+1 || evs[0].User != "alice" || evs[0].Error != "access_denied" || evs[0].Reason == "" {
+				t.Errorf("denied logins of pub-client: %+v, want one more, alice's, access_denied, with a reason", evs)
+			}
 			back, _ := url.Parse(resp.Header.Get("Location"))
 			if code := back.Query().Get("code"); code != "" {
 				tokenResp, body := p.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},

@@ -32,7 +32,6 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
-	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/cors"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
@@ -725,7 +724,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := s.checkRedirectURI(r.Context(), r.Form); e != nil {
-		if cimd.IsURL(r.Form.Get("client_id")) {
+		if r.Form.Get("client_id") != "" {
+			// Refused without a redirect: the audit is the one record
+			// (a request naming no client reaches no client's decision).
 			s.auditAuthorizeRefusal(r, e)
 		}
 		writeOAuthError(w, r, e)
@@ -850,6 +851,14 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess := s.session(r); sess == nil || sess.SID != ar.SessionID {
+		// Audited: the code of someone's sign-in was asked for by
+		// another browser (the attack above, or a browser signed out).
+		ev := audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", ClientID: ar.ClientID, Sub: ar.Subject,
+			Reason: "the sign-in's code was asked for by a browser without the SSO session that completed it (another browser, or one signed out since)"}
+		if u := s.Config().UserBySub(ar.Subject); u != nil {
+			ev.User = u.Username
+		}
+		_, _ = s.audit.Append(ev)
 		pageHeaders(w)
 		loginError(w, http.StatusForbidden, loginView{},
 			"This sign-in was completed in another browser, or that browser has signed out since. Start again from your application.")

@@ -58,6 +58,9 @@ type IdP interface {
 	// at authTime ended when its user was disabled or removed, though the
 	// user is active again.
 	LoginEnded(sub, sid string, authTime time.Time) bool
+	// Audit is the audit log, where the console records a user it
+	// refuses for not being an admin.
+	Audit() *audit.Log
 }
 
 // Admin is the admin API as the console reads it in-process: *admin.API

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -120,7 +122,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 			return
 		}
 		if !u.MayAdminister() {
-			c.refuse(w, u.Username)
+			c.refuse(w, r, u)
 			return
 		}
 		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF), session: sessionString(s, keyID)}
@@ -221,9 +223,16 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// refuse answers a signed-in user who is not an admin.
-func (c *Console) refuse(w http.ResponseWriter, username string) {
-	c.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": username}})
+// refuse answers a signed-in user who is not an admin, and audits the
+// refusal as the admin API does its own (a denied login, since
+// 2026-12-06): the IdP's login event alone read as a console sign-in.
+func (c *Console) refuse(w http.ResponseWriter, r *http.Request, u *policy.User) {
+	ev := audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: u.Username, Sub: u.Sub, ClientID: ClientID,
+		Reason: "user is not an admin (admin: true in the configuration)", Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}}
+	if _, err := c.idp.Audit().Append(ev); err != nil {
+		slog.Error("audit log: a console refusal of a user who is not an admin was not recorded", "err", err)
+	}
+	c.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": u.Username}})
 }
 
 func randomString(n int) string {

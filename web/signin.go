@@ -153,7 +153,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !u.MayAdminister() {
-		c.refuse(w, u.Username)
+		c.refuse(w, r, u)
 		return
 	}
 	// A fresh CSRF token with every sign-in: nothing planted before it

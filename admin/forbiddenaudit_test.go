@@ -1,0 +1,65 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// TestAdminAPI_NotAnAdminIsAudited: a user whose password is right but who
+// is not an admin is refused 403 by the admin API and by SCIM, and the
+// refusal is audited as a refused admin API login is (type login, outcome
+// denied, client admin-api, the user, the reason, the method and path):
+// an authorization refusal. Until 2026-12-06 it left no event, while a
+// wrong password did.
+func TestAdminAPI_NotAnAdminIsAudited(t *testing.T) {
+	base := start(t)
+	for _, path := range []string{"/admin/api/config", "/admin/api/scim/v2/Users"} {
+		if resp, body := get(t, base, path, "bob", "bob-pw"); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("%s as bob: %d %s, want 403", path, resp.StatusCode, body)
+		}
+	}
+	resp, body := get(t, base, "/admin/api/audit?type=login&user=bob&outcome=denied", "alice", "alice-pw")
+	var events []map[string]any
+	if err := json.Unmarshal(body, &events); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("audit: %d %s", resp.StatusCode, body)
+	}
+	if len(events) != 2 {
+		t.Fatalf("bob's denied logins: %s, want the two refusals", body)
+	}
+	for i, path := range []string{"/admin/api/scim/v2/Users", "/admin/api/config"} {
+		ev := events[i]
+		d, _ := ev["details"].(map[string]any)
+		if ev["client_id"] != "admin-api" || ev["error"] != "access_denied" || ev["reason"] != "user is not an admin (admin: true in the configuration)" || d["path"] != path || d["method"] != "GET" {
+			t.Errorf("event %d: %v, want client admin-api, access_denied, the reason, GET %s", i, ev, path)
+		}
+	}
+}
+
+// TestAdminAPI_CrossSiteChangeIsAudited: a change an admin's browser sends
+// from another site (the browser adding the admin's Basic credentials: a
+// cross-site request forgery) is refused 403 csrf and audited as a
+// refused login of that admin, as the login form's post from another
+// site is. Until 2026-12-06 it left no event.
+func TestAdminAPI_CrossSiteChangeIsAudited(t *testing.T) {
+	base := start(t)
+	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", nil)
+	req.SetBasicAuth("alice", "alice-pw")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site change: %d, want 403", resp.StatusCode)
+	}
+	r, body := get(t, base, "/admin/api/audit?type=login&user=alice&outcome=denied", "alice", "alice-pw")
+	var events []map[string]any
+	if err := json.Unmarshal(body, &events); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("audit: %d %s", r.StatusCode, body)
+	}
+	if len(events) != 1 || events[0]["client_id"] != "admin-api" || events[0]["reason"] != "a change sent by a browser from another site is refused" {
+		t.Fatalf("alice's denied logins: %s, want the cross-site refusal", body)
+	}
+}
