@@ -378,14 +378,26 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 }
 
 // endSession revokes the access and refresh tokens issued under the SSO
-// session sid: the token stores group them by session.
+// session sid: the token stores group them by session. The journal
+// records each refresh token's end: the session's record in
+// ended-logins.jsonl lives as long as an ID token (an hour by default),
+// a refresh token longer (a day), and a start after the one would load
+// the other back.
 func (st *storage) endSession(sid string) {
 	// After the session was marked ended (Server.endSSO): storeTokens,
 	// under the same lock, either stored before this deletes, or sees it.
 	st.grantMu.Lock()
-	defer st.grantMu.Unlock()
+	var recs []refreshRecord
+	if st.journal != nil {
+		st.refreshTokens.EachOfGroups(bySession, map[string]bool{sid: true}, func(h string, t *refreshToken) {
+			recs = append(recs, refreshRecord{Kind: refreshEnded, Hash: h, Exp: t.Expiry})
+		})
+	}
 	st.accessTokens.DeleteGroup(sid)
 	st.refreshTokens.DeleteGroup(sid)
+	st.grantMu.Unlock()
+	// Synced before end_session answers, without holding up the grants.
+	st.journal.record(recs...)
 }
 
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
