@@ -181,11 +181,12 @@ func rotatedRecord(hash string, g grantRef, exp time.Time) refreshRecord {
 	return refreshRecord{Kind: refreshRotated, Hash: hash, SID: g.sid, Grant: g.grant, Client: g.client, Sub: g.sub, Exp: exp}
 }
 
-// record appends rs to the file and syncs it. A failure is logged: the
-// records still hold in memory, until a restart.
-func (l *refreshLog) record(rs ...refreshRecord) {
+// record appends rs to the file and syncs it. A failure is logged, and
+// returned: the records still hold in memory, until a restart; the
+// refresh and code grants withhold the token they could not record.
+func (l *refreshLog) record(rs ...refreshRecord) error {
 	if l == nil || len(rs) == 0 {
-		return
+		return nil
 	}
 	err := l.log.Append(true, rs...)
 	switch {
@@ -194,6 +195,7 @@ func (l *refreshLog) record(rs ...refreshRecord) {
 	case err != nil:
 		slog.Error("could not record a refresh token in the state directory; a restart forgets it, or gives back a token it ended", "file", l.log.Name(), "err", err)
 	}
+	return err
 }
 
 // close closes the file; later records stay in memory only.

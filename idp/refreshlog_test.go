@@ -149,3 +149,26 @@ func TestRefreshLog_SignedOutStaysEndedAfterTheIDTokenHorizon(t *testing.T) {
 		t.Errorf("the refresh token of the signed-out session, after a restart two hours on: %d %v, want 400 invalid_grant", resp.StatusCode, body)
 	}
 }
+
+// TestRefreshLog_UnwritableRecordWithholdsTheToken: a refresh whose
+// rotation refresh-tokens.jsonl cannot take (here a directory put at its
+// name; a full disk alike) is answered server_error without the tokens,
+// as a token whose audit event cannot be written is: a 200 gave the
+// client a token a restart would forget, and gave back the token rotated
+// away.
+func TestRefreshLog_UnwritableRecordWithholdsTheToken(t *testing.T) {
+	dir := t.TempDir()
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.StateDir = dir })
+	rt := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	name := filepath.Join(dir, "refresh-tokens.jsonl")
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(name, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+	if resp.StatusCode != http.StatusInternalServerError || body["error"] != "server_error" || body["refresh_token"] != nil || body["access_token"] != nil {
+		t.Fatalf("a refresh whose record cannot be written: %d %v, want 500 server_error without tokens", resp.StatusCode, body)
+	}
+}

@@ -348,6 +348,10 @@ func later(a, b time.Time) time.Time {
 // being made (storage.revokedGrants).
 var errGrantRevoked = oidc.ErrInvalidGrant().WithDescription("the grant of this request was revoked while it was under way (its code was replayed, or its refresh token reused: RFC 9700 section 4.14.2)")
 
+// errNotRecorded withholds a refresh token that the state directory's
+// record of refresh tokens could not take (refreshlog.go).
+var errNotRecorded = oidc.ErrServerError().WithDescription("the refresh token could not be recorded in the state directory (refresh-tokens.jsonl); the IdP's log says why")
+
 // errSessionEnded refuses the tokens of an SSO session ended while they
 // were being made.
 var errSessionEnded = oidc.ErrInvalidGrant().WithDescription("the SSO session of this request was ended (end_session) while it was under way")
@@ -475,7 +479,14 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 	}
 	if st.journal != nil {
 		recs = append(recs, refreshRecord{Kind: refreshIssued, Hash: tokenHash(token), Token: rt, Exp: rt.Expiry})
-		st.journal.record(append(recs, evicted...)...)
+		if err := st.journal.record(append(recs, evicted...)...); err != nil {
+			// Withheld, as a token whose audit event cannot be written
+			// is: a restart would forget it, and could give back the
+			// token rotated away. That one stays rotated away here.
+			st.refreshTokens.Delete(tokenHash(token))
+			st.accessTokens.Delete(at.ID)
+			return "", "", time.Time{}, errNotRecorded
+		}
 	}
 	noteTokenRequest(ctx, req)
 	return at.ID, token, at.Expiry, nil
