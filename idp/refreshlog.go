@@ -198,6 +198,26 @@ func (l *refreshLog) record(rs ...refreshRecord) error {
 	return err
 }
 
+// recordIssued records the refresh token rt, stored under hash, after
+// recs (the rotation it replaces, the tokens dropped to make room for it),
+// in one sync, with a journal. A token ended since it was stored (a
+// sign-out, a revocation, another's room) has its end recorded again,
+// after it: a rewrite that the first end set off keeps neither the token
+// nor its end, but adds the records appended since it began, this one
+// among them, which a start would load.
+func (st *storage) recordIssued(hash string, rt *refreshToken, recs []refreshRecord) error {
+	if st.journal == nil {
+		return nil
+	}
+	if err := st.journal.record(append(recs, refreshRecord{Kind: refreshIssued, Hash: hash, Token: rt, Exp: rt.Expiry})...); err != nil {
+		return err
+	}
+	if _, ok := st.refreshTokens.Get(hash); !ok {
+		return st.journal.record(refreshRecord{Kind: refreshEnded, Hash: hash, Exp: rt.Expiry})
+	}
+	return nil
+}
+
 // close closes the file; later records stay in memory only.
 func (l *refreshLog) close() {
 	if l == nil {

@@ -477,16 +477,13 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		st.journal.record(recs...)
 		return "", "", time.Time{}, err
 	}
-	if st.journal != nil {
-		recs = append(recs, refreshRecord{Kind: refreshIssued, Hash: tokenHash(token), Token: rt, Exp: rt.Expiry})
-		if err := st.journal.record(append(recs, evicted...)...); err != nil {
-			// Withheld, as a token whose audit event cannot be written
-			// is: a restart would forget it, and could give back the
-			// token rotated away. That one stays rotated away here.
-			st.refreshTokens.Delete(tokenHash(token))
-			st.accessTokens.Delete(at.ID)
-			return "", "", time.Time{}, errNotRecorded
-		}
+	if err := st.recordIssued(tokenHash(token), rt, append(recs, evicted...)); err != nil {
+		// Withheld, as a token whose audit event cannot be written is: a
+		// restart would forget it, and could give back the token rotated
+		// away. That one stays rotated away here.
+		st.refreshTokens.Delete(tokenHash(token))
+		st.accessTokens.Delete(at.ID)
+		return "", "", time.Time{}, errNotRecorded
 	}
 	noteTokenRequest(ctx, req)
 	return at.ID, token, at.Expiry, nil
