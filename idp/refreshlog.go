@@ -68,15 +68,7 @@ func (st *storage) openRefreshLog(dir string) error {
 	s := st.srv
 	name := filepath.Join(dir, refreshTokensFile)
 	l := &refreshLog{}
-	l.log = recordlog.New(name, recordlog.Options[refreshRecord]{
-		Private: true,
-		MaxLine: maxEndedLine,
-		Live:    st.liveRefresh,
-		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
-		OnError: func(err error) {
-			slog.Error("could not rewrite the record of refresh tokens", "file", name, "err", err)
-		},
-	})
+	l.log = newStateLog(name, "refresh tokens", st.liveRefresh)
 	var recs []refreshRecord
 	var bad []int
 	last := 0
