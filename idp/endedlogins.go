@@ -66,6 +66,23 @@ const minEndedRewrite = 4096
 // maxEndedLine bounds a line the start reads.
 const maxEndedLine = 1 << 20
 
+// newStateLog is the log of a record file of the state directory, what
+// it records named in its errors, with live its records (recordlog.Options.
+// Live): 0600, lines of maxEndedLine at most, rewritten in the background
+// whenever the appends since the last rewrite outnumber its live records
+// twice, and minEndedRewrite at least.
+func newStateLog[R any](name, what string, live func() []R) *recordlog.Log[R] {
+	return recordlog.New(name, recordlog.Options[R]{
+		Private: true,
+		MaxLine: maxEndedLine,
+		Live:    live,
+		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
+		OnError: func(err error) {
+			slog.Error("could not rewrite the record of "+what, "file", name, "err", err)
+		},
+	})
+}
+
 // openEndedLog loads the records of dir's endedLoginsFile into the
 // server's stores, drops the expired ones from the file and opens it for
 // appending. A line it cannot read (a torn last line of a killed process,
@@ -78,15 +95,7 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 	}
 	l := &endedLog{srv: s}
 	name := filepath.Join(dir, endedLoginsFile)
-	l.log = recordlog.New(name, recordlog.Options[endedRecord]{
-		Private: true,
-		MaxLine: maxEndedLine,
-		Live:    l.live,
-		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
-		OnError: func(err error) {
-			slog.Error("could not rewrite the record of ended logins", "file", name, "err", err)
-		},
-	})
+	l.log = newStateLog(name, "ended logins", l.live)
 	now := s.now()
 	lost := 0
 	err := l.log.Scan(func(line int, b []byte, _ bool) error {

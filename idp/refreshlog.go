@@ -68,15 +68,7 @@ func (st *storage) openRefreshLog(dir string) error {
 	s := st.srv
 	name := filepath.Join(dir, refreshTokensFile)
 	l := &refreshLog{}
-	l.log = recordlog.New(name, recordlog.Options[refreshRecord]{
-		Private: true,
-		MaxLine: maxEndedLine,
-		Live:    st.liveRefresh,
-		Due:     func(lines, live int) bool { return lines > 2*live+minEndedRewrite },
-		OnError: func(err error) {
-			slog.Error("could not rewrite the record of refresh tokens", "file", name, "err", err)
-		},
-	})
+	l.log = newStateLog(name, "refresh tokens", st.liveRefresh)
 	var recs []refreshRecord
 	var bad []int
 	last := 0
@@ -181,11 +173,12 @@ func rotatedRecord(hash string, g grantRef, exp time.Time) refreshRecord {
 	return refreshRecord{Kind: refreshRotated, Hash: hash, SID: g.sid, Grant: g.grant, Client: g.client, Sub: g.sub, Exp: exp}
 }
 
-// record appends rs to the file and syncs it. A failure is logged: the
-// records still hold in memory, until a restart.
-func (l *refreshLog) record(rs ...refreshRecord) {
+// record appends rs to the file and syncs it. A failure is logged, and
+// returned: the records still hold in memory, until a restart; the
+// refresh and code grants withhold the token they could not record.
+func (l *refreshLog) record(rs ...refreshRecord) error {
 	if l == nil || len(rs) == 0 {
-		return
+		return nil
 	}
 	err := l.log.Append(true, rs...)
 	switch {
@@ -194,6 +187,27 @@ func (l *refreshLog) record(rs ...refreshRecord) {
 	case err != nil:
 		slog.Error("could not record a refresh token in the state directory; a restart forgets it, or gives back a token it ended", "file", l.log.Name(), "err", err)
 	}
+	return err
+}
+
+// recordIssued records the refresh token rt, stored under hash, after
+// recs (the rotation it replaces, the tokens dropped to make room for it),
+// in one sync, with a journal. A token ended since it was stored (a
+// sign-out, a revocation, another's room) has its end recorded again,
+// after it: a rewrite that the first end set off keeps neither the token
+// nor its end, but adds the records appended since it began, this one
+// among them, which a start would load.
+func (st *storage) recordIssued(hash string, rt *refreshToken, recs []refreshRecord) error {
+	if st.journal == nil {
+		return nil
+	}
+	if err := st.journal.record(append(recs, refreshRecord{Kind: refreshIssued, Hash: hash, Token: rt, Exp: rt.Expiry})...); err != nil {
+		return err
+	}
+	if _, ok := st.refreshTokens.Get(hash); !ok {
+		return st.journal.record(refreshRecord{Kind: refreshEnded, Hash: hash, Exp: rt.Expiry})
+	}
+	return nil
 }
 
 // close closes the file; later records stay in memory only.

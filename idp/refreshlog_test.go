@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/idp"
 )
@@ -119,5 +120,55 @@ func TestRefreshLog_DeletedFileKeepsItsRecords(t *testing.T) {
 	// A reuse, which revoked the grant: its live token goes with it.
 	if status, body := refresh(p, body["refresh_token"].(string)); status != http.StatusBadRequest {
 		t.Errorf("the live token of the grant after the reuse: %d %v, want 400", status, body)
+	}
+}
+
+// TestRefreshLog_SignedOutStaysEndedAfterTheIDTokenHorizon: a refresh
+// token of an SSO session ended at end_session stays refused after a
+// restart made once the session's record in ended-logins.jsonl has
+// expired (an ID token's lifetime, an hour by default), while the token
+// would still have lived (a day): the sign-out must not come undone.
+func TestRefreshLog_SignedOutStaysEndedAfterTheIDTokenHorizon(t *testing.T) {
+	dir := t.TempDir()
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.StateDir = dir })
+	tok := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid", "offline_access")
+	resp, err := noRedirects.Get(p.URL + "/end_session?id_token_hint=" + url.QueryEscape(tok.IDToken()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("end_session: %s", resp.Status)
+	}
+	p.Server.Close()
+
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	p = startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.StateDir, o.Now = dir, later })
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken()}}, basicS1)
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("the refresh token of the signed-out session, after a restart two hours on: %d %v, want 400 invalid_grant", resp.StatusCode, body)
+	}
+}
+
+// TestRefreshLog_UnwritableRecordWithholdsTheToken: a refresh whose
+// rotation refresh-tokens.jsonl cannot take (here a directory put at its
+// name; a full disk alike) is answered server_error without the tokens,
+// as a token whose audit event cannot be written is: a 200 gave the
+// client a token a restart would forget, and gave back the token rotated
+// away.
+func TestRefreshLog_UnwritableRecordWithholdsTheToken(t *testing.T) {
+	dir := t.TempDir()
+	p := startIdP(t, conformanceConfig(t), func(o *idp.Options) { o.StateDir = dir })
+	rt := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	name := filepath.Join(dir, "refresh-tokens.jsonl")
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(name, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+	if resp.StatusCode != http.StatusInternalServerError || body["error"] != "server_error" || body["refresh_token"] != nil || body["access_token"] != nil {
+		t.Fatalf("a refresh whose record cannot be written: %d %v, want 500 server_error without tokens", resp.StatusCode, body)
 	}
 }

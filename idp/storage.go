@@ -348,6 +348,10 @@ func later(a, b time.Time) time.Time {
 // being made (storage.revokedGrants).
 var errGrantRevoked = oidc.ErrInvalidGrant().WithDescription("the grant of this request was revoked while it was under way (its code was replayed, or its refresh token reused: RFC 9700 section 4.14.2)")
 
+// errNotRecorded withholds a refresh token that the state directory's
+// record of refresh tokens could not take (refreshlog.go).
+var errNotRecorded = oidc.ErrServerError().WithDescription("the refresh token could not be recorded in the state directory (refresh-tokens.jsonl); the IdP's log says why")
+
 // errSessionEnded refuses the tokens of an SSO session ended while they
 // were being made.
 var errSessionEnded = oidc.ErrInvalidGrant().WithDescription("the SSO session of this request was ended (end_session) while it was under way")
@@ -378,14 +382,26 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 }
 
 // endSession revokes the access and refresh tokens issued under the SSO
-// session sid: the token stores group them by session.
+// session sid: the token stores group them by session. The journal
+// records each refresh token's end: the session's record in
+// ended-logins.jsonl lives as long as an ID token (an hour by default),
+// a refresh token longer (a day), and a start after the one would load
+// the other back.
 func (st *storage) endSession(sid string) {
 	// After the session was marked ended (Server.endSSO): storeTokens,
 	// under the same lock, either stored before this deletes, or sees it.
 	st.grantMu.Lock()
-	defer st.grantMu.Unlock()
+	var recs []refreshRecord
+	if st.journal != nil {
+		st.refreshTokens.EachOfGroups(bySession, map[string]bool{sid: true}, func(h string, t *refreshToken) {
+			recs = append(recs, refreshRecord{Kind: refreshEnded, Hash: h, Exp: t.Expiry})
+		})
+	}
 	st.accessTokens.DeleteGroup(sid)
 	st.refreshTokens.DeleteGroup(sid)
+	st.grantMu.Unlock()
+	// Synced before end_session answers, without holding up the grants.
+	st.journal.record(recs...)
 }
 
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
@@ -461,9 +477,13 @@ func (st *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Toke
 		st.journal.record(recs...)
 		return "", "", time.Time{}, err
 	}
-	if st.journal != nil {
-		recs = append(recs, refreshRecord{Kind: refreshIssued, Hash: tokenHash(token), Token: rt, Exp: rt.Expiry})
-		st.journal.record(append(recs, evicted...)...)
+	if err := st.recordIssued(tokenHash(token), rt, append(recs, evicted...)); err != nil {
+		// Withheld, as a token whose audit event cannot be written is: a
+		// restart would forget it, and could give back the token rotated
+		// away. That one stays rotated away here.
+		st.refreshTokens.Delete(tokenHash(token))
+		st.accessTokens.Delete(at.ID)
+		return "", "", time.Time{}, errNotRecorded
 	}
 	noteTokenRequest(ctx, req)
 	return at.ID, token, at.Expiry, nil
