@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,13 @@ func TestAccessRequest_ApprovalsDoNotGrowTheFile(t *testing.T) {
 	}
 	if got := p.exchangeFiles(t, "bob"); got != "" {
 		t.Fatalf("bob after the approvals: %q", got)
+	}
+	// A shorter approval of what the entry grants adds nothing: the file
+	// is not written.
+	data, _ := os.ReadFile(p.file)
+	p.approveAs(t, `["files.read"]`, `{"expires_in": "5m"}`)
+	if again, _ := os.ReadFile(p.file); string(again) != string(data) {
+		t.Errorf("an approval the entry already covers rewrote the file: %s", describe(p.onDisk(t)[base:]))
 	}
 
 	// Past its expiry, the next approval (another scope, which cannot
