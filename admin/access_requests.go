@@ -236,8 +236,12 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if expires != nil {
 		details["expires"] = expires.Format(time.RFC3339)
 	}
+	// The entry replaces the user's entries it covers, and entries that
+	// expired go (policy.ApproveServerAccess): the list does not grow with
+	// every approval, and the admin_change holds the entries touched.
+	now := a.idp.Clock().Now()
 	ch := a.editWith(w, r, details, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		return a.store.AddServerAccess(req.Server, entry, tag, j)
+		return a.store.ApproveServerAccess(req.Server, entry, now, tag, j)
 	})
 	if ch == nil {
 		return

@@ -792,6 +792,10 @@ func changeEvent(r *http.Request, ch *policy.Change, store Store) audit.Event {
 	if changed := changedSecrets(ch.Before, ch.After); len(changed) > 0 {
 		details["secrets_changed"] = changed
 	}
+	if ch.Kind == "access approval" {
+		details["server"] = audit.Truncate(ch.Name)
+	}
+	noteRemoved(details, ch.Removed)
 	ev := audit.Event{
 		Type:    audit.TypeAdminChange,
 		Outcome: audit.Allowed,
@@ -805,7 +809,7 @@ func changeEvent(r *http.Request, ch *policy.Change, store Store) audit.Event {
 		ev.User = name
 	case "client":
 		ev.ClientID = name
-	case "server", "server access", "server deny":
+	case "server", "server access", "server deny", "access approval":
 		ev.Server = name
 	}
 	return ev
@@ -817,6 +821,8 @@ func describeChange(ch *policy.Change) string {
 	switch ch.Kind {
 	case "server access":
 		return fmt.Sprintf("replaced the access list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
+	case "access approval":
+		return fmt.Sprintf("approved access to MCP server %s: %d entries added, %d removed or replaced (%d expired)", ch.Name, length(ch.After), length(ch.Before), len(ch.Removed))
 	case "server deny":
 		return fmt.Sprintf("replaced the deny list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
 	case "server":
@@ -832,6 +838,8 @@ func length(v any) int {
 	case []policy.Access:
 		return len(l)
 	case []policy.Deny:
+		return len(l)
+	case map[string]policy.Access:
 		return len(l)
 	case []string:
 		return len(l)

@@ -1,6 +1,10 @@
 package admin
 
-import "github.com/xaa-idp/xaa-idp/policy"
+import (
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/policy"
+)
 
 // Store is where an editable configuration lives: a *policy.Store for a
 // file without tenants, a tenant's *policy.TenantStore otherwise.
@@ -17,7 +21,7 @@ type Store interface {
 	Status() policy.Status
 	UpdateServerAccess(id string, access []policy.Access, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	UpdateServerDeny(id string, deny []policy.Deny, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
-	AddServerAccess(id string, entry policy.Access, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
+	ApproveServerAccess(id string, entry policy.Access, now time.Time, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	PutUser(u policy.User, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	DeleteUser(username, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)
 	PutGroup(g policy.Group, ifMatch string, opts ...policy.EditOption) (*policy.Change, error)

@@ -118,7 +118,14 @@ func Revocations(old *Config, oldAt time.Time, cfg *Config, at time.Time) []Revo
 				out = append(out, Revocation{User: u, Server: was,
 					Reason: fmt.Sprintf("MCP server %s was removed", was.ID)})
 			case !cfg.Reachable(now, s, at):
-				out = append(out, Revocation{User: u, Server: s, Reason: lostReason(u, s, cfg, at)})
+				reason := lostReason(u, s, cfg, at)
+				if !old.Reachable(u, was, at) {
+					// The old configuration had lost it by now too: its
+					// entry expired, and the edit (an approval's) removed
+					// it before the expiry watch looked. The expiry is why.
+					reason = lostReason(u, was, old, at)
+				}
+				out = append(out, Revocation{User: u, Server: s, Reason: reason})
 			}
 		}
 	}

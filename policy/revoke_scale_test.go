@@ -34,6 +34,11 @@ func naiveRevocations(old *policy.Config, oldAt time.Time, cfg *policy.Config, a
 				out = append(out, u.Username+" "+was.ID+" disabled")
 			case now == nil, s == nil:
 				out = append(out, u.Username+" "+was.ID+" gone")
+			case !old.Reachable(u, was, at):
+				// Lost by expiry in the old configuration too.
+				if !cfg.Reachable(now, s, at) {
+					out = append(out, u.Username+" "+was.ID+" "+old.LostReason(u, was, at))
+				}
 			case !cfg.Reachable(now, s, at):
 				out = append(out, u.Username+" "+was.ID+" "+cfg.LostReason(u, s, at))
 			}

@@ -113,3 +113,24 @@ func TestDecide_ExpiredEntryIsReported(t *testing.T) {
 		t.Errorf("before expiry: %+v", d)
 	}
 }
+
+// TestRevocations_ExpiredEntryRemovedLater: an approval removes expired
+// entries (ApproveServerAccess), possibly before the expiry watch looked:
+// the user whose entry it was is pushed once, with the expiry as the
+// reason, as the watch would have pushed it.
+func TestRevocations_ExpiredEntryRemovedLater(t *testing.T) {
+	old := parseYAML(t, revokeBase)
+	cfg := parseYAML(t, strings.Replace(revokeBase, "      - {users: [bob], scopes: [crm.read], expires: 2026-12-04T18:00:00Z}\n", "", 1))
+	revs := policy.Revocations(old, revokeAt, cfg, revokeAt.Add(7*time.Hour))
+	if len(revs) != 1 || revs[0].User.Username != "bob" || !strings.Contains(revs[0].Reason, "expired at 2026-12-04T18:00:00Z") {
+		for _, r := range revs {
+			t.Logf("%s %s: %s", r.User.Username, r.Server.ID, r.Reason)
+		}
+		t.Fatalf("%d revocations, want bob's at crm, saying it expired", len(revs))
+	}
+	// Once the watch has looked after the expiry, removing the entry
+	// pushes nothing more.
+	if revs := policy.Revocations(old, revokeAt.Add(6*time.Hour), cfg, revokeAt.Add(7*time.Hour)); len(revs) != 0 {
+		t.Errorf("%d revocations after the watch pushed the expiry, want none", len(revs))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -265,7 +266,7 @@ func (s *Store) Status() Status {
 
 // Change describes a successful edit, for the audit log.
 type Change struct {
-	Kind string // "user", "group", "client", "server", "server access" or "server deny"
+	Kind string // "user", "group", "client", "server", "server access", "server deny" or "access approval"
 	Op   string // "create", "replace" or "delete"
 	Name string // the username, group name, client_id or server id
 	// Before and After are the value (User, Group, Client, MCPServer,
@@ -277,6 +278,10 @@ type Change struct {
 	PreviousVersion, Version string
 	// Unchanged is set when the edit made no difference: nothing was written.
 	Unchanged bool
+	// Removed names what the edit removed besides its object, for the
+	// audit's references_removed: the expired entries an approval took
+	// out (ApproveServerAccess).
+	Removed []string
 	// Config is the running configuration after the edit.
 	Config *Config
 
@@ -537,6 +542,91 @@ func (e edits) AddServerAccess(id string, entry Access, ifMatch string, opts ...
 		before, srv.Access = srv.Access, append(slices.Clip(srv.Access), entry)
 		return before
 	}, func(srv *MCPServer) any { return srv.Access })
+}
+
+// ApproveServerAccess is AddServerAccess for an access request's
+// approval: entry names one user and no group, client or max_auth_age.
+// So that approvals do not grow the list without end, in the same edit
+// the entries whose expires is past at now (they grant nothing) are
+// removed, and entry replaces each entry that names only the same user, expires,
+// and grants no scope entry lacks, for no longer than entry: entry
+// grants all it did. When an entry naming only that user already grants
+// entry's scopes as long or longer, entry is not added. An entry without
+// expires is never removed or replaced. The Change's Kind is "access
+// approval"; its Before and After hold only the entries touched, by
+// their place in the list before and after ("access[2]"): an entry of
+// Before that expired at now was removed as expired. At most MaxRemoved
+// entries go in one approval, so that its audit event stays small; the
+// rest go with the next ones.
+func (e edits) ApproveServerAccess(id string, entry Access, now time.Time, ifMatch string, opts ...EditOption) (*Change, error) {
+	at := -1 // entry's index in the list after; -1: not added
+	return e.commit(ifMatch, id, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {
+		i := serverIndex(cur, id)
+		if i < 0 {
+			return nil, &NotFoundError{Kind: "MCP server", Name: id}
+		}
+		srv := cloneServer(cur.MCPServers[i])
+		covered := slices.ContainsFunc(srv.Access, func(a Access) bool { return !a.Expired(now) && coversAccess(a, entry) })
+		ch := &Change{Kind: "access approval", Op: "replace", Name: id}
+		before := map[string]Access{}
+		var kept []Access
+		for j, a := range srv.Access {
+			gone := a.Expired(now) || (!covered && !a.Expires.IsZero() && coversAccess(entry, a))
+			if gone && len(before) < MaxRemoved {
+				before[fmt.Sprintf("access[%d]", j)] = a
+				if a.Expired(now) {
+					ch.Removed = append(ch.Removed, fmt.Sprintf("access[%d] (%s) (expired at %s, removed)", j, names(a), a.Expires.T().Format(time.RFC3339)))
+				}
+				continue
+			}
+			kept = append(kept, a)
+		}
+		if !covered {
+			at, kept = len(kept), append(kept, entry)
+		}
+		srv.Access, ch.Before = kept, before
+		if err := doc.Put("mcp_servers", i, srv); err != nil {
+			return nil, err
+		}
+		return ch, nil
+	}, func(next *Config) any {
+		srv := next.Server(id)
+		if at < 0 || srv == nil || at >= len(srv.Access) {
+			return map[string]Access{}
+		}
+		return map[string]Access{fmt.Sprintf("access[%d]", at): srv.Access[at]}
+	})
+}
+
+// names says whom an access entry names, for Change.Removed.
+func names(a Access) string {
+	var out []string
+	if len(a.Users) > 0 {
+		out = append(out, "users: "+strings.Join(a.Users, ", "))
+	}
+	if len(a.Groups) > 0 {
+		out = append(out, "groups: "+strings.Join(a.Groups, ", "))
+	}
+	if len(out) == 0 {
+		return "everyone"
+	}
+	return strings.Join(out, "; ")
+}
+
+// MaxRemoved is the most entries ApproveServerAccess removes or replaces
+// in one approval.
+const MaxRemoved = 10
+
+// coversAccess reports whether a and entry name the same user alone (and
+// no group, client or max_auth_age), and a grants entry's scopes for at
+// least as long.
+func coversAccess(a, entry Access) bool {
+	oneUser := func(x Access) bool {
+		return len(x.Users) == 1 && len(x.Groups) == 0 && len(x.Clients) == 0 && x.MaxAuthAge == 0
+	}
+	return oneUser(a) && oneUser(entry) && a.Users[0] == entry.Users[0] &&
+		!slices.ContainsFunc(entry.Scopes, func(s string) bool { return !slices.Contains(a.Scopes, s) }) &&
+		(a.Expires.IsZero() || (!entry.Expires.IsZero() && a.Expires >= entry.Expires))
 }
 
 // updateServer replaces one part of a server: change sets it on a copy and
