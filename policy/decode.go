@@ -600,10 +600,26 @@ func sentOtherwise(n *yaml.Node) string {
 	switch {
 	case err != nil: // NaN, an infinity
 		return fmt.Sprintf("%s reads as the number %v, which JSON cannot hold; quote it (%q) to send the text", n.Value, v, n.Value)
+	case string(sent) != n.Value && tooLarge(string(sent)):
+		// Its digits would be refused in turn (1e+21 and beyond are sent
+		// as written).
+		return fmt.Sprintf("%s reads as the number %s, a whole number too large to hold exactly; quote it (%q) to send the text, or (%q) to send the digits", n.Value, sent, n.Value, sent)
 	case string(sent) != n.Value:
 		return fmt.Sprintf("%s reads as the number %s; quote it (%q) to send the text, or write %s", n.Value, sent, n.Value, sent)
 	}
 	return ""
+}
+
+// tooLarge reports whether s is a whole number written as digits that
+// YAML reads as a float, beyond both int64 and uint64: sentOtherwise
+// refuses it.
+func tooLarge(s string) bool {
+	if !wholeNumber.MatchString(s) {
+		return false
+	}
+	_, errInt := strconv.ParseInt(s, 10, 64)
+	_, errUint := strconv.ParseUint(s, 10, 64)
+	return errInt != nil && errUint != nil
 }
 
 // maxDepth bounds the nesting of free-form data: claims and keys are flat
