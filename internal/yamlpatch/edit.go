@@ -559,7 +559,10 @@ func asJSONNumbers(n *yaml.Node) {
 			return
 		}
 		n.Value, n.Tag = string(text), "!!float"
-		if !strings.ContainsAny(n.Value, ".eE") {
+		if !strings.ContainsAny(n.Value, ".eE") && fits64(n.Value) {
+			// Digits beyond 64 bits (2e19 is sent as 20000000000000000000)
+			// stay a float, as wholeNumber writes them: yaml.v3 reads no
+			// such !!int back (a 500), and the reader refuses them.
 			n.Tag = "!!int"
 		}
 		return
