@@ -542,6 +542,12 @@ func TestParse_NumbersNotSentAsWrittenAreRefused(t *testing.T) {
 		// Beyond 64 bits the digits are refused too (sent as 2e+19): the
 		// message said to write them.
 		{"2e+19", `2e+19 reads as the number 20000000000000000000, a whole number too large to hold exactly; quote it ("2e+19") to send the text, or ("20000000000000000000") to send the digits`},
+		// Beyond a float: yaml.v3 read 1e400 as the text "1e400", which
+		// went out as a string; 1e-400 is 0, and -1e-400 said "write -0",
+		// which was refused in turn as 0.
+		{"1e400", `1e400 is a number beyond what a float holds (YAML reads it as the text "1e400"); quote it ("1e400") to send the text`},
+		{"-1.5E+999", `-1.5E+999 is a number beyond what a float holds (YAML reads it as the text "-1.5E+999"); quote it ("-1.5E+999") to send the text`},
+		{"-1e-400", `-1e-400 reads as the number 0; quote it ("-1e-400") to send the text, or write 0`},
 		{"-2.5e+20", `-2.5e+20 reads as the number -250000000000000000000, a whole number too large to hold exactly; quote it ("-2.5e+20") to send the text, or ("-250000000000000000000") to send the digits`},
 	} {
 		src := "users:\n  - username: a\n    password: a\n    claims:\n      v: " + c.value + "\n"

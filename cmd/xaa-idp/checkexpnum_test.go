@@ -15,7 +15,8 @@ import (
 // refusal names the file and line and what to write; what it says to write
 // loads, and a login's ID token carries those bytes. 2e+19's message said
 // "write 20000000000000000000", which check refused in turn (a whole number
-// beyond 64 bits): it now says to quote it.
+// beyond 64 bits): it now says to quote it. 1e400, beyond a float, was
+// taken as the text "1e400" and sent as a string.
 func TestCheck_ClaimNumbersInExponentForm(t *testing.T) {
 	demo, err := os.ReadFile("../../fixtures/demo.yaml")
 	if err != nil {
@@ -36,6 +37,7 @@ func TestCheck_ClaimNumbersInExponentForm(t *testing.T) {
 	for _, c := range []struct{ claims, want string }{
 		{"n: 1e+06", `users[0].claims.n: 1e+06 reads as the number 1000000; quote it ("1e+06") to send the text, or write 1000000`},
 		{"f: 1.5e-07", `users[0].claims.f: 1.5e-07 reads as the number 1.5e-7; quote it ("1.5e-07") to send the text, or write 1.5e-7`},
+		{"b: 1e400", `users[0].claims.b: 1e400 is a number beyond what a float holds (YAML reads it as the text "1e400"); quote it ("1e400") to send the text`},
 		{"q: 2e+19", `users[0].claims.q: 2e+19 reads as the number 20000000000000000000, a whole number too large to hold exactly; quote it ("2e+19") to send the text, or ("20000000000000000000") to send the digits`},
 	} {
 		file := write(c.claims)
