@@ -137,3 +137,21 @@ func TestConfigAPI_ClaimTextWithLineBreaksIsKept(t *testing.T) {
 		t.Errorf("claims = %q, want %q", got.Claims, want)
 	}
 }
+
+// TestConfigAPI_ClaimNumberBeyondAFloatIsNamedAsSent: a claim number beyond
+// a float (1e400) is refused 400 at its line naming the number as sent;
+// it was written .inf, and the refusal named ".inf", which no one sent.
+func TestConfigAPI_ClaimNumberBeyondAFloatIsNamedAsSent(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	for _, n := range []string{"1e400", "-2.5E+999"} {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": {"n": `+n+`}}`)
+		want := n + ` is a number beyond what a float holds`
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_config") || !strings.Contains(string(body), want) {
+			t.Errorf("claim %s: %d %.500s, want 400 invalid_config saying %s", n, resp.StatusCode, body, want)
+		}
+	}
+	if readFile(t, p.file) != before {
+		t.Error("a refused change was written")
+	}
+}
