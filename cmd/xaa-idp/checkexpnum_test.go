@@ -62,3 +62,40 @@ func TestCheck_ClaimNumbersInExponentForm(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck_ClaimWholeNumberBeyond2To53Warns: a whole number in claims
+// that a reader holding JSON numbers as doubles (JavaScript) reads as
+// another number is sent as written, with a warning at its line naming
+// what such a reader gets; 2^53 itself, and 2^63 (a double exactly), are
+// not warned of.
+func TestCheck_ClaimWholeNumberBeyond2To53Warns(t *testing.T) {
+	demo, err := os.ReadFile("../../fixtures/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	src := strings.Replace(string(demo), "    claims: {department: R&D}\n",
+		"    claims: {department: R&D, a: 9007199254740993, b: 9007199254740992, c: -9007199254740993, d: 9223372036854775808, e: [18446744073709551615]}\n", 1)
+	if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "check", "--config", file)
+	if code != 0 {
+		t.Fatalf("check: exit %d, %s", code, stderr)
+	}
+	all := out + stderr
+	for _, want := range []string{
+		file + `:37: warning: users[0].claims.a: 9007199254740993 is beyond 2^53, and readers that hold JSON numbers as doubles (JavaScript) read it as 9007199254740992; quote it ("9007199254740993") to send the text`,
+		file + `:37: warning: users[0].claims.c: -9007199254740993 is beyond 2^53, and readers that hold JSON numbers as doubles (JavaScript) read it as -9007199254740992`,
+		file + `:37: warning: users[0].claims.e[0]: 18446744073709551615 is beyond 2^53, and readers that hold JSON numbers as doubles (JavaScript) read it as 18446744073709552000`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("check does not warn %s:\n%s", want, all)
+		}
+	}
+	for _, not := range []string{"claims.b:", "claims.d:"} {
+		if strings.Contains(all, not) {
+			t.Errorf("check warns of a number doubles hold exactly (%s):\n%s", not, all)
+		}
+	}
+}
