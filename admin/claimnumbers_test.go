@@ -72,11 +72,13 @@ func TestConfigAPI_ClaimNumberEditedOnDiskNotAsSentKeepsThePolicy(t *testing.T) 
 // TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig: a claim's whole
 // number beyond 64 bits (which the file's reader refuses, since it would
 // read back as a float) is the client's mistake, refused 400 at its line
-// with the reader's advice; it was a 500 "cannot be written as YAML".
+// with the reader's advice; it was a 500 "cannot be written as YAML". So
+// is one sent in exponent form below 1e21, which JSON writes as digits
+// (2e19, -2.5e20): until 2026-12-06 a 500 too.
 func TestConfigAPI_ClaimWholeNumberTooLargeIsInvalidConfig(t *testing.T) {
 	p := editable(t)
 	before := readFile(t, p.file)
-	for _, n := range []string{"123456789012345678901234567890", "-123456789012345678901234567890", "18446744073709551616"} {
+	for _, n := range []string{"123456789012345678901234567890", "-123456789012345678901234567890", "18446744073709551616", "2e19", "-2.5e20", "1.8446744073709552e19"} {
 		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": {"n": `+n+`}}`)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_config") || !strings.Contains(string(body), "too large to hold exactly") {
 			t.Errorf("claim %s: %d %.500s, want 400 invalid_config naming a number too large", n, resp.StatusCode, body)
@@ -133,5 +135,23 @@ func TestConfigAPI_ClaimTextWithLineBreaksIsKept(t *testing.T) {
 	_ = json.Unmarshal([]byte(claims), &want)
 	if !reflect.DeepEqual(got.Claims, want) {
 		t.Errorf("claims = %q, want %q", got.Claims, want)
+	}
+}
+
+// TestConfigAPI_ClaimNumberBeyondAFloatIsNamedAsSent: a claim number beyond
+// a float (1e400) is refused 400 at its line naming the number as sent;
+// it was written .inf, and the refusal named ".inf", which no one sent.
+func TestConfigAPI_ClaimNumberBeyondAFloatIsNamedAsSent(t *testing.T) {
+	p := editable(t)
+	before := readFile(t, p.file)
+	for _, n := range []string{"1e400", "-2.5E+999"} {
+		resp, body := p.send(t, http.MethodPut, "/admin/api/users/bob", "alice", `{"username": "bob", "password": "bob-pw", "claims": {"n": `+n+`}}`)
+		want := n + ` is a number beyond what a float holds`
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_config") || !strings.Contains(string(body), want) {
+			t.Errorf("claim %s: %d %.500s, want 400 invalid_config saying %s", n, resp.StatusCode, body, want)
+		}
+	}
+	if readFile(t, p.file) != before {
+		t.Error("a refused change was written")
 	}
 }

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,66 @@ func stateStarter(t *testing.T, cfg *policy.Config, dir string, now *time.Time) 
 			t.Fatal(err)
 		}
 		return s
+	}
+}
+
+// TestEndedLog_BoundIsTwiceTheLiveRecordsPlus4096: the file is rewritten
+// once the appends since its last rewrite outnumber the records that
+// rewrite kept by more than minEndedRewrite, so it holds at most twice
+// those records plus 4096 lines (README, "State"): with one live record,
+// 4098 lines, not "about twice what the stores hold". The records
+// appended here are expired, so that a rewrite keeps the live one alone.
+func TestEndedLog_BoundIsTwiceTheLiveRecordsPlus4096(t *testing.T) {
+	cfg, err := policy.Parse([]byte("users: []\n"), "ended.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	now := time.Now()
+	s := stateStarter(t, cfg, dir, &now)()
+	defer s.Close()
+	lines := func() int {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, endedLoginsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(data), "\n")
+	}
+	dead := 0
+	appendDead := func(n int) {
+		for range n {
+			dead++
+			s.ended.recordUse(endedRecord{Kind: usedSubjectKind, Key: fmt.Sprint("k", dead), Exp: now.Add(-time.Second)})
+		}
+	}
+	rewritten := func() bool {
+		t.Helper()
+		for range 200 {
+			if lines() == 1 {
+				return true
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return false
+	}
+	// The start rewrote the file with no live record: 4096 lines at most.
+	s.endSSO("sid-live", "test", "")
+	appendDead(minEndedRewrite - 1)
+	if got := lines(); got != minEndedRewrite {
+		t.Fatalf("%d lines, want %d, not yet rewritten", got, minEndedRewrite)
+	}
+	appendDead(1)
+	if !rewritten() {
+		t.Fatalf("%d lines after the append beyond %d, want the live record alone", lines(), minEndedRewrite)
+	}
+	// That rewrite kept one record: 2*1 + 4096 lines at most.
+	appendDead(1 + minEndedRewrite)
+	if got := lines(); got != 2+minEndedRewrite {
+		t.Fatalf("%d lines, want %d, not yet rewritten", got, 2+minEndedRewrite)
+	}
+	appendDead(1)
+	if !rewritten() {
+		t.Fatalf("%d lines after the append beyond %d, want the live record alone", lines(), 2+minEndedRewrite)
 	}
 }

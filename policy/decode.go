@@ -540,6 +540,9 @@ func (d *decoder) remember(n *yaml.Node, path string, depth int) {
 // it, takes as octal: 0123 is 83.
 var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
+// yamlFloat matches a number as yaml.v3 reads a plain float (YAML 1.1).
+var yamlFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+
 // wholeNumber matches a number written as digits alone.
 var wholeNumber = regexp.MustCompile(`^[-+]?[0-9_]+$`)
 
@@ -590,20 +593,48 @@ func sentOtherwise(n *yaml.Node) string {
 				return fmt.Sprintf("%s is a whole number too large to hold exactly (sent as %v); quote it (%q) to send the text", n.Value, x, n.Value)
 			}
 		}
+	case "!!str":
+		// A number beyond a float: yaml.v3 reads 1e400 as the text, which
+		// JSON and YAML 1.2 read as a number.
+		if yamlFloat.MatchString(n.Value) {
+			if _, err := strconv.ParseFloat(n.Value, 64); errors.Is(err, strconv.ErrRange) {
+				return fmt.Sprintf("%s is a number beyond what a float holds (YAML reads it as the text %q); quote it (%q) to send the text", n.Value, n.Value, n.Value)
+			}
+		}
+		return ""
 	default:
 		return ""
 	}
 	if n.Decode(&v) != nil {
 		return ""
 	}
+	if f, ok := v.(float64); ok && f == 0 {
+		v = 0.0 // -0 (-1e-400) is 0, which is what to write
+	}
 	sent, err := json.Marshal(v)
 	switch {
 	case err != nil: // NaN, an infinity
 		return fmt.Sprintf("%s reads as the number %v, which JSON cannot hold; quote it (%q) to send the text", n.Value, v, n.Value)
+	case string(sent) != n.Value && tooLarge(string(sent)):
+		// Its digits would be refused in turn (1e+21 and beyond are sent
+		// as written).
+		return fmt.Sprintf("%s reads as the number %s, a whole number too large to hold exactly; quote it (%q) to send the text, or (%q) to send the digits", n.Value, sent, n.Value, sent)
 	case string(sent) != n.Value:
 		return fmt.Sprintf("%s reads as the number %s; quote it (%q) to send the text, or write %s", n.Value, sent, n.Value, sent)
 	}
 	return ""
+}
+
+// tooLarge reports whether s is a whole number written as digits that
+// YAML reads as a float, beyond both int64 and uint64: sentOtherwise
+// refuses it.
+func tooLarge(s string) bool {
+	if !wholeNumber.MatchString(s) {
+		return false
+	}
+	_, errInt := strconv.ParseInt(s, 10, 64)
+	_, errUint := strconv.ParseUint(s, 10, 64)
+	return errInt != nil && errUint != nil
 }
 
 // maxDepth bounds the nesting of free-form data: claims and keys are flat

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -26,6 +27,9 @@ func literalValues(idp *Config, lines *lineIndex, file, prefix string) Problems 
 	var out Problems
 	at := strings.TrimSuffix(prefix, ".")
 	walkScalars(lines.node(at), at, func(path string, n *yaml.Node) {
+		if msg := roundedByDoubles(path, n); msg != "" {
+			out = append(out, Problem{File: file, Line: n.Line, Msg: msg})
+		}
 		if envReference.MatchString(n.Value) {
 			out = append(out, Problem{File: file, Line: n.Line,
 				Msg: fmt.Sprintf("warning: %s: looks like a reference to an environment variable, but xaa-idp expands none: the value is the characters as written; expand them before (envsubst < idp.yaml.tmpl > idp.yaml)", path)})
@@ -58,4 +62,29 @@ func walkScalars(n *yaml.Node, path string, fn func(path string, n *yaml.Node)) 
 	case yaml.ScalarNode:
 		fn(path, n)
 	}
+}
+
+// roundedByDoubles warns of a whole number in claims that a reader
+// holding JSON numbers as doubles (JavaScript, the TypeScript SDK) reads
+// as another number: RFC 8259 section 6 promises no more than 2^53. The
+// ID token carries it as written.
+func roundedByDoubles(path string, n *yaml.Node) string {
+	if !strings.Contains(path, ".claims.") || n.Style != 0 || n.ShortTag() != "!!int" {
+		return ""
+	}
+	var read string
+	if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+		if f := float64(i); f < 1<<63 && int64(f) == i {
+			return ""
+		}
+		read = strconv.FormatFloat(float64(i), 'f', -1, 64)
+	} else if u, err := strconv.ParseUint(n.Value, 10, 64); err == nil {
+		if f := float64(u); f < 1<<64 && uint64(f) == u {
+			return ""
+		}
+		read = strconv.FormatFloat(float64(u), 'f', -1, 64)
+	} else {
+		return ""
+	}
+	return fmt.Sprintf("warning: %s: %s is beyond 2^53, and readers that hold JSON numbers as doubles (JavaScript) read it as %s; quote it (%q) to send the text", path, n.Value, read, n.Value)
 }

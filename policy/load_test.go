@@ -535,6 +535,20 @@ func TestParse_NumbersNotSentAsWrittenAreRefused(t *testing.T) {
 		{".inf", `.inf reads as the number +Inf, which JSON cannot hold; quote it (".inf") to send the text`},
 		{"-.Inf", `-.Inf reads as the number -Inf, which JSON cannot hold; quote it ("-.Inf") to send the text`},
 		{".nan", `.nan reads as the number NaN, which JSON cannot hold; quote it (".nan") to send the text`},
+		// The admin API of 2026-12-04 and before wrote numbers so.
+		{"1e+06", `1e+06 reads as the number 1000000; quote it ("1e+06") to send the text, or write 1000000`},
+		{"1.5e-07", `1.5e-07 reads as the number 1.5e-7; quote it ("1.5e-07") to send the text, or write 1.5e-7`},
+		{"1.2345678901234567e+19", `1.2345678901234567e+19 reads as the number 12345678901234567000; quote it ("1.2345678901234567e+19") to send the text, or write 12345678901234567000`},
+		// Beyond 64 bits the digits are refused too (sent as 2e+19): the
+		// message said to write them.
+		{"2e+19", `2e+19 reads as the number 20000000000000000000, a whole number too large to hold exactly; quote it ("2e+19") to send the text, or ("20000000000000000000") to send the digits`},
+		// Beyond a float: yaml.v3 read 1e400 as the text "1e400", which
+		// went out as a string; 1e-400 is 0, and -1e-400 said "write -0",
+		// which was refused in turn as 0.
+		{"1e400", `1e400 is a number beyond what a float holds (YAML reads it as the text "1e400"); quote it ("1e400") to send the text`},
+		{"-1.5E+999", `-1.5E+999 is a number beyond what a float holds (YAML reads it as the text "-1.5E+999"); quote it ("-1.5E+999") to send the text`},
+		{"-1e-400", `-1e-400 reads as the number 0; quote it ("-1e-400") to send the text, or write 0`},
+		{"-2.5e+20", `-2.5e+20 reads as the number -250000000000000000000, a whole number too large to hold exactly; quote it ("-2.5e+20") to send the text, or ("-250000000000000000000") to send the digits`},
 	} {
 		src := "users:\n  - username: a\n    password: a\n    claims:\n      v: " + c.value + "\n"
 		_, err := policy.Parse([]byte(src), "x.yaml")
@@ -547,6 +561,13 @@ func TestParse_NumbersNotSentAsWrittenAreRefused(t *testing.T) {
 	want := `x.yaml:3: clients[0].jwks.keys[0].v: 1.10 reads as the number 1.1; quote it ("1.10") to send the text, or write 1.1`
 	if _, err := policy.Parse([]byte(src), "x.yaml"); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("jwks: got %v, want %s", err, want)
+	}
+	// What a refusal says to write is taken as written.
+	for _, v := range []string{"1000000", "1.5e-7", "12345678901234567000", "1.234e+59"} {
+		src := "users:\n  - username: a\n    password: a\n    claims:\n      v: " + v + "\n"
+		if _, err := policy.Parse([]byte(src), "x.yaml"); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 	src = "users:\n  - username: a\n    password: a\n    claims: {i: 42, j: -7, d: 3.5, e: -0.25, z: 0, big: 18446744073709551615, x: 0.30000000000000004, q: \"1.10\", h: '0x1f'}\n"
 	cfg, err := policy.Parse([]byte(src), "x.yaml")

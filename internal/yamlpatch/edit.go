@@ -478,7 +478,12 @@ func exactNumbers(x any) any {
 		if !strings.ContainsAny(string(t), ".eE") {
 			return wholeNumber(t)
 		}
-		f, _ := t.Float64() // ±Inf out of range: written .inf, which the reader refuses
+		f, err := t.Float64()
+		if err != nil {
+			// Beyond a float (1e400): written as sent, which the reader
+			// refuses naming it; as .inf it named what no one sent.
+			return plainText(t)
+		}
 		return f
 	case map[string]any:
 		// Keys of any type, for a key with a line break is quoted too.
@@ -509,6 +514,14 @@ func (q quotedString) MarshalYAML() (any, error) {
 // any text.
 func doubleQuoted(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle}
+}
+
+// plainText is a scalar written plain as sent, untagged.
+type plainText string
+
+// MarshalYAML implements yaml.Marshaler.
+func (p plainText) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: string(p)}, nil
 }
 
 // wholeNumber is a whole number written as sent.
@@ -559,7 +572,10 @@ func asJSONNumbers(n *yaml.Node) {
 			return
 		}
 		n.Value, n.Tag = string(text), "!!float"
-		if !strings.ContainsAny(n.Value, ".eE") {
+		if !strings.ContainsAny(n.Value, ".eE") && fits64(n.Value) {
+			// Digits beyond 64 bits (2e19 is sent as 20000000000000000000)
+			// stay a float, as wholeNumber writes them: yaml.v3 reads no
+			// such !!int back (a 500), and the reader refuses them.
 			n.Tag = "!!int"
 		}
 		return
