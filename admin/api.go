@@ -431,7 +431,7 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	a.throttle.Success(name)
 	if !u.MayAdminister() {
-		a.loginDenied(r, u.Username, notAdmin)
+		a.loginDenied(r, u.Username, NotAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
@@ -475,9 +475,10 @@ func refuseAPI(w http.ResponseWriter, r *http.Request, status int, code, msg str
 	writeAPIError(w, status, code, msg)
 }
 
-// notAdmin is the audited reason of a user refused for not being an admin
-// (an authorization refusal, audited as a refused login since 2026-12-06).
-const notAdmin = "user is not an admin (admin: true in the configuration)"
+// NotAdmin is the audited reason of a user refused for not being an admin
+// (an authorization refusal, audited as a refused login since 2026-12-06),
+// by the admin API, SCIM and the console.
+const NotAdmin = "user is not an admin (admin: true in the configuration)"
 
 // loginDenied audits a refused HTTP Basic authentication, or a user it
 // authenticated who is not an admin: the username (cut, since the request
@@ -527,7 +528,7 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 		refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
 	case !u.MayAdminister():
-		a.loginDenied(r, u.Username, notAdmin)
+		a.loginDenied(r, u.Username, NotAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):

@@ -226,18 +226,17 @@ func (g *Group) SCIMID() string {
 // group whose name another group keeps as its id (a group SCIM renamed
 // keeps the id it had), as a new user whose default sub is taken gets
 // another.
-func NewGroupID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return "g-" + hex.EncodeToString(b)
-}
+func NewGroupID() string { return randomID("g-") }
 
 // NewUserSub is NewGroupID of a user's sub: "u-" and 16 hex digits, for a
 // new user whose default sub (DefaultSub) another user keeps.
-func NewUserSub() string {
+func NewUserSub() string { return randomID("u-") }
+
+// randomID is prefix and 16 random hex digits.
+func randomID(prefix string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return "u-" + hex.EncodeToString(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 // User is a person who logs in at the IdP.

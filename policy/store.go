@@ -533,31 +533,22 @@ func (e edits) UpdateServerDeny(id string, deny []Deny, ifMatch string, opts ...
 	}, func(srv *MCPServer) any { return srv.Deny })
 }
 
-// AddServerAccess appends one entry to the access list of the MCP server
-// with this id, with the same ifMatch as UpdateServerAccess. Unlike a
-// read followed by UpdateServerAccess, no edit between the two can be
-// lost: the entry joins the list as it is when the edit commits.
-func (e edits) AddServerAccess(id string, entry Access, ifMatch string, opts ...EditOption) (*Change, error) {
-	return e.updateServer(id, "server access", ifMatch, opts, func(srv *MCPServer) (before any) {
-		before, srv.Access = srv.Access, append(slices.Clip(srv.Access), entry)
-		return before
-	}, func(srv *MCPServer) any { return srv.Access })
-}
-
-// ApproveServerAccess is AddServerAccess for an access request's
-// approval: entry names one user and no group, client or max_auth_age.
-// So that approvals do not grow the list without end, in the same edit
-// the entries whose expires is past at now (they grant nothing) are
-// removed, and entry replaces each entry that names only the same user, expires,
-// and grants no scope entry lacks, for no longer than entry: entry
-// grants all it did. When an entry naming only that user already grants
-// entry's scopes as long or longer, entry is not added. An entry without
-// expires is never removed or replaced. The Change's Kind is "access
-// approval"; its Before and After hold only the entries touched, by
-// their place in the list before and after ("access[2]"): an entry of
-// Before that expired at now was removed as expired. At most MaxRemoved
-// entries go in one approval, so that its audit event stays small; the
-// rest go with the next ones.
+// ApproveServerAccess adds entry to the access list of the MCP server
+// with this id for an access request's approval, with the same ifMatch
+// as UpdateServerAccess: unlike a read followed by UpdateServerAccess, no
+// edit between the two can be lost. entry names one user and no group,
+// client or max_auth_age. So that approvals do not grow the list without
+// end, in the same edit the entries whose expires is past at now (they
+// grant nothing) are removed, and entry replaces each entry that names
+// only the same user, expires, and grants no scope entry lacks, for no
+// longer than entry: entry grants all it did. When an entry naming only
+// that user already grants entry's scopes as long or longer, entry is not
+// added. An entry without expires is never removed or replaced. The
+// Change's Kind is "access approval"; its Before and After hold only the
+// entries touched, by their place in the list before and after
+// ("access[2]"): an entry of Before that expired at now was removed as
+// expired. At most MaxRemoved entries go in one approval, so that its
+// audit event stays small; the rest go with the next ones.
 func (e edits) ApproveServerAccess(id string, entry Access, now time.Time, ifMatch string, opts ...EditOption) (*Change, error) {
 	at := -1 // entry's index in the list after; -1: not added
 	return e.commit(ifMatch, id, opts, func(cur *Config, doc *yamlpatch.Doc) (*Change, error) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -31,7 +32,7 @@ func TestTenantStore_EditChangesOnlyItsTenant(t *testing.T) {
 	if _, err := okta.PutUser(policy.User{Username: "carol", Password: "carol", Email: "carol@okta-like.example"}, okta.Version()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := okta.AddServerAccess("notes", policy.Access{Users: []string{"carol"}, Scopes: []string{"notes.read"}}, okta.Version()); err != nil {
+	if _, err := okta.ApproveServerAccess("notes", policy.Access{Users: []string{"carol"}, Scopes: []string{"notes.read"}}, time.Now(), okta.Version()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(file)

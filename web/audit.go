@@ -3,7 +3,6 @@ package web
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -205,7 +204,9 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, v *viewer)
 	bw := bufio.NewWriter(w)
 	// Oldest first, as in the file.
 	for i := len(events) - 1; i >= 0; i-- {
-		line, err := json.Marshal(events[i])
+		// The event's own encoding, the file's: json.Marshal would add
+		// HTML escapes (\u0026) to it.
+		line, err := events[i].MarshalJSON()
 		if err != nil {
 			continue
 		}

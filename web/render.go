@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/access"
 	"github.com/xaa-idp/xaa-idp/admin"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 )
 
@@ -53,13 +53,17 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
 	// pretty is v as indented JSON, its bidi controls and other
-	// invisible characters escaped (\u202e), as the audit file has them.
+	// invisible characters escaped (\u202e), as the audit file has them,
+	// and &, < and > as they are (httpjson): the template escapes for
+	// HTML, and encoding/json's \u0026 would show as such.
 	"pretty": func(v any) string {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
+		var b bytes.Buffer
+		enc := httpjson.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
 			return fmt.Sprint(v)
 		}
-		return string(jsonstr.EscapeInvisible(b))
+		return string(jsonstr.EscapeInvisible(bytes.TrimSuffix(b.Bytes(), []byte("\n"))))
 	},
 	// tabTitle is a page title for <title>, which holds no <bdi>: its
 	// bidi controls and other invisible characters (a server named with

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -228,7 +229,7 @@ func safeMethod(m string) bool {
 // 2026-12-06): the IdP's login event alone read as a console sign-in.
 func (c *Console) refuse(w http.ResponseWriter, r *http.Request, u *policy.User) {
 	ev := audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: u.Username, Sub: u.Sub, ClientID: ClientID,
-		Reason: "user is not an admin (admin: true in the configuration)", Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}}
+		Reason: admin.NotAdmin, Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}}
 	if _, err := c.idp.Audit().Append(ev); err != nil {
 		slog.Error("audit log: a console refusal of a user who is not an admin was not recorded", "err", err)
 	}
