@@ -822,7 +822,7 @@ func describeChange(ch *policy.Change) string {
 	case "server access":
 		return fmt.Sprintf("replaced the access list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
 	case "access approval":
-		return fmt.Sprintf("approved access to MCP server %s: %d entries added, %d removed or replaced (%d expired)", ch.Name, length(ch.After), length(ch.Before), len(ch.Removed))
+		return fmt.Sprintf("approved access to MCP server %s: entries added %d, removed or replaced %d (expired %d)", ch.Name, length(ch.After), length(ch.Before), len(ch.Removed))
 	case "server deny":
 		return fmt.Sprintf("replaced the deny list of MCP server %s: %d entries, before %d", ch.Name, length(ch.After), length(ch.Before))
 	case "server":
