@@ -315,11 +315,11 @@ type grantRef struct{ sid, grant, client, sub string }
 // token of one.
 func (st *storage) revokeGrant(g grantRef) int {
 	st.grantMu.Lock()
-	defer st.grantMu.Unlock()
 	l := st.srv.Config().Lifetimes
 	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
 	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
+		st.grantMu.Unlock()
 		return 0
 	}
 	st.srv.revokeLogin(g.sid, g.client)
@@ -333,6 +333,11 @@ func (st *storage) revokeGrant(g grantRef) int {
 		exp = later(exp, t.Expiry)
 		return true
 	})
+	st.grantMu.Unlock()
+	// Synced before the refusal or the revocation answers, as endSession's
+	// record, without holding up every other grant: a rotation of the
+	// grant that stores its token now finds the grant revoked, and one
+	// that stored it before records its end itself (recordIssued).
 	st.journal.record(refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})
 	return n
 }
