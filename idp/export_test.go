@@ -58,3 +58,16 @@ func setBound(p *int, n int) (restore func()) {
 
 // WireErrorBody is wireErrorBody, for the test of op's error bodies.
 var WireErrorBody = wireErrorBody
+
+// OnRefreshRecord calls f at each append to s's record of refresh tokens (with a state
+// directory), telling it whether the grants' lock was free then: an append syncs the file, and
+// every code redemption and refresh of every user waits on that lock.
+func OnRefreshRecord(s *Server, f func(grantsFree bool)) {
+	s.store.journal.recording = func() {
+		free := s.store.grantMu.TryLock()
+		if free {
+			s.store.grantMu.Unlock()
+		}
+		f(free)
+	}
+}

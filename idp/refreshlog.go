@@ -50,6 +50,8 @@ const (
 // directory) records nothing.
 type refreshLog struct {
 	log *recordlog.Log[refreshRecord]
+	// recording, when not nil, is called before each append (tests).
+	recording func()
 }
 
 // openRefreshLog loads dir's refreshTokensFile into the token stores,
@@ -179,6 +181,9 @@ func rotatedRecord(hash string, g grantRef, exp time.Time) refreshRecord {
 func (l *refreshLog) record(rs ...refreshRecord) error {
 	if l == nil || len(rs) == 0 {
 		return nil
+	}
+	if l.recording != nil {
+		l.recording()
 	}
 	err := l.log.Append(true, rs...)
 	switch {

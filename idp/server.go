@@ -316,11 +316,12 @@ func (s *Server) startSweeper(every time.Duration) {
 	if every <= 0 {
 		every = time.Minute
 	}
-	stores := []struct {
+	type store struct {
 		name  string
 		sweep func()
 		size  func() int
-	}{
+	}
+	stores := []store{
 		{"auth_requests", s.store.authRequests.Sweep, s.store.authRequests.Len},
 		{"codes", s.store.codes.Sweep, s.store.codes.Len},
 		{"used_codes", s.store.usedCodes.Sweep, s.store.usedCodes.Len},
@@ -351,11 +352,7 @@ func (s *Server) startSweeper(every time.Duration) {
 		Sweep()
 		Len() int
 	}); ok {
-		stores = append(stores, struct {
-			name  string
-			sweep func()
-			size  func() int
-		}{"login_throttle", th.Sweep, th.Len})
+		stores = append(stores, store{"login_throttle", th.Sweep, th.Len})
 	}
 	for _, st := range stores {
 		s.metrics.storeSize(st.name, st.size)

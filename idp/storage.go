@@ -312,14 +312,16 @@ type grantRef struct{ sid, grant, client, sub string }
 // RevokeGrant). A grant of no session has no tokens: it is a code whose
 // auth request had expired when it was redeemed, since every token is
 // issued for an auth request completed in a session, or for a refresh
-// token of one.
-func (st *storage) revokeGrant(g grantRef) int {
+// token of one. also are records for the journal to sync with the grant's
+// (RevokeToken's end of the token revoked): one fsync, not two.
+func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) int {
 	st.grantMu.Lock()
-	defer st.grantMu.Unlock()
 	l := st.srv.Config().Lifetimes
 	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
 	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
+		st.grantMu.Unlock()
+		st.journal.record(also...)
 		return 0
 	}
 	st.srv.revokeLogin(g.sid, g.client)
@@ -333,7 +335,12 @@ func (st *storage) revokeGrant(g grantRef) int {
 		exp = later(exp, t.Expiry)
 		return true
 	})
-	st.journal.record(refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})
+	st.grantMu.Unlock()
+	// Synced before the refusal or the revocation answers, as endSession's
+	// record, without holding up every other grant: a rotation of the
+	// grant that stores its token now finds the grant revoked, and one
+	// that stored it before records its end itself (recordIssued).
+	st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
 	return n
 }
 
@@ -618,10 +625,12 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// RFC 7009 section 2.1: a server that revokes access tokens
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
-		st.journal.record(refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry})
-		if rt.GrantID != "" {
-			st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID})
+		ended := refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry}
+		if rt.GrantID == "" {
+			st.journal.record(ended)
+			return nil
 		}
+		st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
 		return nil
 	}
 	if at, ok := st.accessTokens.Get(tokenOrID); ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"net"
 	"net/http"
@@ -326,13 +327,7 @@ func (c *boundedCache) put(clientID string, e entry, now time.Time) {
 	c.peak = max(c.peak, len(c.entries))
 	c.byExp.Push(e.expires, clientID)
 	if len(c.byExp) > 2*len(c.entries)+minRebuild {
-		c.byExp.Rebuild(func(yield func(string, time.Time) bool) {
-			for id, e := range c.entries {
-				if !yield(id, e.expires) {
-					return
-				}
-			}
-		}, false)
+		c.byExp.Rebuild(c.expiries(), false)
 	}
 }
 
@@ -356,13 +351,18 @@ func (c *boundedCache) sweep(now time.Time) {
 		entries[id] = e
 	}
 	c.entries, c.peak = entries, len(entries)
-	c.byExp.Rebuild(func(yield func(string, time.Time) bool) {
+	c.byExp.Rebuild(c.expiries(), true)
+}
+
+// expiries yields each cached entry's key and expiry, for byExp.Rebuild.
+func (c *boundedCache) expiries() iter.Seq2[string, time.Time] {
+	return func(yield func(string, time.Time) bool) {
 		for id, e := range c.entries {
 			if !yield(id, e.expires) {
 				return
 			}
 		}
-	}, true)
+	}
 }
 
 // liveTop drops the stale items from the top of byExp and returns the one
