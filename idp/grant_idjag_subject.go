@@ -152,7 +152,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 			return nil, s.subjectError("%s", quotedTokenMessage("id_token"))
 		}
 		if strings.HasPrefix(raw, refreshTokenPrefix) {
-			return nil, s.subjectError("subject_token is a refresh token of this IdP, not an ID token: send it with subject_token_type %s", tokenTypeRefresh)
+			return nil, s.subjectError("subject_token is shaped like a refresh token of this IdP, not an ID token: send it with subject_token_type %s", tokenTypeRefresh)
 		}
 		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
 	}

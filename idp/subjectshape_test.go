@@ -31,7 +31,7 @@ func TestExchange_SubjectTokenShapeSaysWhatIsWrong(t *testing.T) {
 		{"an ID token sent as a refresh token", idToken, typeRT, "invalid_grant",
 			"subject_token is a JWT, not a refresh token of this IdP: send an ID token with subject_token_type " + typeID},
 		{"a refresh token sent as an ID token", rt, typeID, "invalid_request",
-			"subject_token is a refresh token of this IdP, not an ID token: send it with subject_token_type " + typeRT},
+			"subject_token is shaped like a refresh token of this IdP, not an ID token: send it with subject_token_type " + typeRT},
 		{"a quoted ID token", `"` + idToken + `"`, typeID, "invalid_request",
 			"subject_token is in double quotes, as 'jq .id_token' prints it: send the token without them ('jq -r')"},
 		{"a quoted refresh token", `"` + rt + `"`, typeRT, "invalid_grant",
