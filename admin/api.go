@@ -431,12 +431,12 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 	}
 	a.throttle.Success(name)
 	if !u.MayAdminister() {
-		a.loginDenied(r, u.Username, NotAdmin)
+		a.userDenied(r, u, NotAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	}
 	if changes(r) && crossSite(r) {
-		a.loginDenied(r, u.Username, "a change sent by a browser from another site is refused")
+		a.userDenied(r, u, "a change sent by a browser from another site is refused")
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}
@@ -484,12 +484,24 @@ const NotAdmin = "user is not an admin (admin: true in the configuration)"
 // authenticated who is not an admin: the username (cut, since the request
 // chose it), never the password.
 func (a *API) loginDenied(r *http.Request, name, reason string) {
+	a.loginDeniedSub(r, name, "", reason)
+}
+
+// userDenied is loginDenied of a user the IdP knows (the right password,
+// but no admin, or a cross-site change): the event names the user's sub
+// too, as the console's refusal does.
+func (a *API) userDenied(r *http.Request, u *policy.User, reason string) {
+	a.loginDeniedSub(r, u.Username, u.Sub, reason)
+}
+
+func (a *API) loginDeniedSub(r *http.Request, name, sub, reason string) {
 	ev := audit.Event{
 		Type:     audit.TypeLogin,
 		Outcome:  audit.Denied,
 		Error:    "access_denied",
 		ClientID: AuditClientID,
 		User:     audit.Truncate(name),
+		Sub:      sub,
 		Reason:   reason,
 		Details:  map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)},
 	}
@@ -528,7 +540,7 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 		refuseAPI(w, r, http.StatusUnauthorized, "unauthorized", "the console session's user "+user+" no longer exists or is disabled; sign in again")
 		return nil
 	case !u.MayAdminister():
-		a.loginDenied(r, u.Username, NotAdmin)
+		a.userDenied(r, u, NotAdmin)
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):

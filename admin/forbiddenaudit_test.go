@@ -27,9 +27,17 @@ func TestAdminAPI_NotAnAdminIsAudited(t *testing.T) {
 	if len(events) != 2 {
 		t.Fatalf("bob's denied logins: %s, want the two refusals", body)
 	}
+	_, ub := get(t, base, "/admin/api/users/bob", "alice", "alice-pw")
+	var bob struct{ Sub string }
+	if err := json.Unmarshal(ub, &bob); err != nil || bob.Sub == "" {
+		t.Fatalf("bob: %s", ub)
+	}
 	for i, path := range []string{"/admin/api/scim/v2/Users", "/admin/api/config"} {
 		ev := events[i]
 		d, _ := ev["details"].(map[string]any)
+		if ev["sub"] != bob.Sub {
+			t.Errorf("event %d: sub %v, want bob's %q (the console's refusal names it, and ?sub= finds it)", i, ev["sub"], bob.Sub)
+		}
 		if ev["client_id"] != "admin-api" || ev["error"] != "access_denied" || ev["reason"] != "user is not an admin (admin: true in the configuration)" || d["path"] != path || d["method"] != "GET" {
 			t.Errorf("event %d: %v, want client admin-api, access_denied, the reason, GET %s", i, ev, path)
 		}
