@@ -372,10 +372,19 @@ func unwrapAddrError(err error) error {
 // setting that chose it and the likely cause.
 func listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
+	return ln, listenError(addr, setting, err)
+}
+
+// listenError is listen's error err, said with its likely cause.
+func listenError(addr, setting string, err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
+		return fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
 	}
-	return ln, err
+	if errors.Is(err, syscall.EACCES) {
+		// Not wrapped: withFileHint would take it for a file's refusal.
+		return fmt.Errorf("cannot listen on %s: %v (ports below 1024 need root or CAP_NET_BIND_SERVICE; pick a port from 1024 up with %s)", addr, err, setting)
+	}
+	return err
 }
 
 // defaultIssuer is the issuer for the address actually bound. An

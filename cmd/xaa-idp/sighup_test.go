@@ -44,7 +44,7 @@ func TestServe_SIGHUPStopsCleanly(t *testing.T) {
 }
 
 // TestServe_NohupIgnoresSIGHUP: started with SIGHUP ignored (nohup, or a
-// shell's trap ” HUP), serve keeps ignoring it, as it did before SIGHUP
+// shell's trap "" HUP), serve keeps ignoring it, as it did before SIGHUP
 // became a clean stop: Go's signal.Notify would otherwise install a handler
 // and the terminal's close would stop an IdP run under nohup.
 func TestServe_NohupIgnoresSIGHUP(t *testing.T) {
