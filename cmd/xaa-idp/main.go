@@ -59,8 +59,14 @@ func main() {
 	// SIGHUP too: a closed terminal, or a logrotate script that sends it to
 	// daemons that reopen their logs on it, stops the IdP cleanly rather
 	// than kill it in the middle of its requests (the audit log follows a
-	// rotation without a signal).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// rotation without a signal). Not when started with it ignored (nohup):
+	// Notify would stop ignoring it, and the terminal's close would stop
+	// the IdP.
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -187,11 +187,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	if len(cfg.Tenants) > 0 {
 		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
 	}
-	endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
-	if f.demoEvents {
-		endpoint = demo.EventsEndpoints(cfg)
-	}
-	setKey := f.demoEvents && pushesTo(cfg, endpoint)
+	endpoint, setKey := pushEndpoints(cfg, f.demoEvents)
 	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock, setKey)
 	if err != nil {
 		return fail(exitFailure, err)
@@ -372,10 +368,19 @@ func unwrapAddrError(err error) error {
 // setting that chose it and the likely cause.
 func listen(addr, setting string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
+	return ln, listenError(addr, setting, err)
+}
+
+// listenError is listen's error err, said with its likely cause.
+func listenError(addr, setting string, err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
+		return fmt.Errorf("cannot listen on %s: %w (is another xaa-idp running? stop it with Ctrl-C, or pick another port with %s)", addr, syscall.EADDRINUSE, setting)
 	}
-	return ln, err
+	if errors.Is(err, syscall.EACCES) {
+		// Not wrapped: withFileHint would take it for a file's refusal.
+		return fmt.Errorf("cannot listen on %s: %v (ports below 1024 need root or CAP_NET_BIND_SERVICE; pick a port from 1024 up with %s)", addr, err, setting)
+	}
+	return err
 }
 
 // defaultIssuer is the issuer for the address actually bound. An
@@ -600,11 +605,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		if cache != "" {
 			cache = filepath.Join(cache, "tenants", t.ID)
 		}
-		endpoint := func(s *policy.MCPServer) string { return s.EventsEndpoint }
-		if demoEvents {
-			endpoint = demo.EventsEndpoints(t)
-		}
-		setKey := demoEvents && pushesTo(t, endpoint)
+		endpoint, setKey := pushEndpoints(t, demoEvents)
 		srv, err := idp.New(idp.Options{Config: t, Tenant: t.ID, SharedAudit: len(cfg.Tenants) > 1, OtherTenants: cfg.OtherTenants(t, r.base),
 			Issuer: r.base + t.Path, StateDir: dir, KeyCacheDir: cache, SecEventKey: setKey, Audit: log, Clock: clock})
 		if err != nil {
@@ -996,7 +997,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 }
 
 // ensureDemoSETKey gives srv an ES256 key when the demo pushes Security
-// Event Tokens to some MCP server (pushesTo): they are
+// Event Tokens to some MCP server (pushEndpoints): they are
 // ES256 (docs/configuration.md, "Revocation push"), and a configuration whose ID tokens and
 // ID-JAGs are RS256 has none, so every push would fail. check asks for one
 // only of an explicit events_endpoint; the demo wires the others itself.
@@ -1009,15 +1010,22 @@ func ensureDemoSETKey(srv *idp.Server) error {
 	return nil
 }
 
-// pushesTo says whether some MCP server of cfg has an endpoint to push
-// Security Event Tokens to.
-func pushesTo(cfg *policy.Config, endpoint func(*policy.MCPServer) string) bool {
+// pushEndpoints is where the IdP of cfg pushes each MCP server's Security
+// Event Tokens: its events_endpoint, or with demoEvents the demo's
+// (demo.EventsEndpoints). setKey says that the demo pushes to some server,
+// so that the IdP needs an ES256 key (ensureDemoSETKey).
+func pushEndpoints(cfg *policy.Config, demoEvents bool) (endpoint func(*policy.MCPServer) string, setKey bool) {
+	endpoint = func(s *policy.MCPServer) string { return s.EventsEndpoint }
+	if !demoEvents {
+		return endpoint, false
+	}
+	endpoint = demo.EventsEndpoints(cfg)
 	for i := range cfg.MCPServers {
 		if endpoint(&cfg.MCPServers[i]) != "" {
-			return true
+			return endpoint, true
 		}
 	}
-	return false
+	return endpoint, false
 }
 
 // warnOnReload logs the warnings of the configuration the store holds
