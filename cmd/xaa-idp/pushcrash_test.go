@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,6 +60,7 @@ mcp_servers:
 type setReceiver struct {
 	*httptest.Server
 	up       atomic.Bool
+	dead     sync.Map // issuers of killed processes, whose SETs are refused
 	mu       sync.Mutex
 	accepted []string
 	arrived  chan string
@@ -67,7 +70,9 @@ func newSETReceiver(t *testing.T) *setReceiver {
 	r := &setReceiver{arrived: make(chan string, 100)}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		if !r.up.Load() {
+		// A killed process's last attempt may reach this handler only
+		// after the test set up: it is refused as the process saw it.
+		if _, killed := r.dead.Load(unverifiedIssuer(string(body))); killed || !r.up.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
@@ -79,6 +84,22 @@ func newSETReceiver(t *testing.T) *setReceiver {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// unverifiedIssuer is the iss of a SET's payload, unverified: "" if it
+// has none.
+func unverifiedIssuer(set string) string {
+	parts := strings.Split(set, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct{ Iss string }
+	json.Unmarshal(payload, &claims)
+	return claims.Iss
 }
 
 // next waits for the next SET accepted and verifies it against the JWKS of
@@ -136,6 +157,7 @@ func TestServe_RevocationsSurviveAKillAndEditsWhileStopped(t *testing.T) {
 	}
 	cmd.Wait()
 
+	r.dead.Store(issuer, true)
 	r.up.Store(true)
 	issuer, cmd, stderr := startKillable(t, file, state)
 	r.next(t, issuer, "u-bob")
