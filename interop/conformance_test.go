@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -274,16 +275,32 @@ func runConformanceEnv(t *testing.T, node string, env, args []string, browse fun
 }
 
 // freePort returns a loopback port that was free a moment ago, for the
-// conformance tool's callback server.
+// conformance tool's callback server and the servers of a test's own
+// configuration: never one it returned before in this process, since the
+// kernel may hand a port just closed out again, and a test that takes
+// several (one per server of a configuration) got the same one twice.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !freePorts.given[port] {
+			freePorts.given[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
+
+var freePorts = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
 
 // browseAs plays the browser for the conformance tool's authorization URL:
 // user logs in through the login form, and the authorization response
