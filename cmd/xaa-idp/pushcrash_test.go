@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -86,20 +84,12 @@ func newSETReceiver(t *testing.T) *setReceiver {
 	return r
 }
 
-// unverifiedIssuer is the iss of a SET's payload, unverified: "" if it
-// has none.
+// unverifiedIssuer is the iss of a SET's payload, unverified (exchange
+// --decode's decodeJWT): "" if it has none.
 func unverifiedIssuer(set string) string {
-	parts := strings.Split(set, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var claims struct{ Iss string }
-	json.Unmarshal(payload, &claims)
-	return claims.Iss
+	_, claims, _ := decodeJWT(set)
+	iss, _ := claims["iss"].(string)
+	return iss
 }
 
 // next waits for the next SET accepted and verifies it against the JWKS of
