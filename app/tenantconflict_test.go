@@ -205,4 +205,15 @@ func TestTenants_ConflictAnswerTellsNothingOfTheOtherSecret(t *testing.T) {
 	if answers[0] != answers[1] {
 		t.Errorf("the answers differ with the secret guessed:\n%s\n%s", answers[0], answers[1])
 	}
+
+	// A file that gives both tenants' clients the one client_id and
+	// secret at the server (the operator's choice, which check accepts)
+	// still lets acme's admin edit that server.
+	shared := strings.Replace(strings.Replace(string(data), "client_secret: acme-desktop-secret", "client_secret: okta-desktop-secret", 1),
+		"desktop: acme-desktop ", "desktop: okta-desktop ", 1)
+	store, _ = openTenantsFile(t, []byte(shared))
+	ts, _, _ = startTenantsOf(t, store)
+	if status, raw := call(http.MethodPut, "servers/notes/access", `[{"users": ["alice"], "scopes": ["notes.read"]}]`); status != http.StatusOK {
+		t.Errorf("acme's edit of a server whose client_id okta shares by the file: %d %s", status, raw)
+	}
 }
