@@ -149,3 +149,71 @@ func TestTenants_ConflictWithAnotherTenantNamesNothingOfIt(t *testing.T) {
 		t.Errorf("the operator's check: %v, want both tenants' keys named", err)
 	}
 }
+
+// A tenant admin may set its own client's secret, so the answer to
+// mapping that client at a shared authorization server to a client_id
+// another tenant maps there must not depend on the other tenant's secret:
+// refused only when the secrets differ, it let acme's admin try secrets
+// until okta's client's was found (a change accepted). It is refused
+// alike whatever the secrets, and nothing is written.
+func TestTenants_ConflictAnswerTellsNothingOfTheOtherSecret(t *testing.T) {
+	data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, file := openTenantsFile(t, data)
+	ts, _, _ := startTenantsOf(t, store)
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+"/t/acme/admin/api/"+path, strings.NewReader(body))
+		req.SetBasicAuth("alice", "alice")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	// acme maps its client to okta's client_id at the notes server, which
+	// both tenants list.
+	mapping := `{"name": "Notes", "issuer": "http://127.0.0.1:9101", "resources": ["http://127.0.0.1:9201/mcp"],
+		"scopes": ["notes.read", "notes.write"], "clients": {"desktop": "okta-desktop"},
+		"access": [{"users": ["alice"], "scopes": ["notes.read", "notes.write"]}]}`
+	client := func(secret string) string {
+		return `{"client_secret": "` + secret + `", "redirect_uris": ["http://127.0.0.1/callback"], "token_exchange": true}`
+	}
+	var answers []string
+	for _, secret := range []string{"a-wrong-guess", "okta-desktop-secret"} { // okta's, as the file has it
+		if status, raw := call(http.MethodPut, "clients/desktop", client(secret)); status != http.StatusOK {
+			t.Fatalf("acme's client secret %q: %d %s", secret, status, raw)
+		}
+		before, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, raw := call(http.MethodPut, "servers/notes", mapping)
+		if status != http.StatusBadRequest || !strings.Contains(raw, "conflicts with another tenant's configuration") {
+			t.Errorf("acme's mapping with client secret %q: %d %s, want 400 invalid_config: conflicts with another tenant's configuration", secret, status, raw)
+		}
+		if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+			t.Errorf("acme's mapping with client secret %q was written", secret)
+		}
+		answers = append(answers, raw)
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("the answers differ with the secret guessed:\n%s\n%s", answers[0], answers[1])
+	}
+
+	// A file that gives both tenants' clients the one client_id and
+	// secret at the server (the operator's choice, which check accepts)
+	// still lets acme's admin edit that server.
+	shared := strings.Replace(strings.Replace(string(data), "client_secret: acme-desktop-secret", "client_secret: okta-desktop-secret", 1),
+		"desktop: acme-desktop ", "desktop: okta-desktop ", 1)
+	store, _ = openTenantsFile(t, []byte(shared))
+	ts, _, _ = startTenantsOf(t, store)
+	if status, raw := call(http.MethodPut, "servers/notes/access", `[{"users": ["alice"], "scopes": ["notes.read"]}]`); status != http.StatusOK {
+		t.Errorf("acme's edit of a server whose client_id okta shares by the file: %d %s", status, raw)
+	}
+}

@@ -919,6 +919,9 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	if err := keepsAnAdmin(cur.cfg, cfg); err != nil {
 		return nil, err
 	}
+	if err := newSharedClientIDs(cur.cfg, cfg, data, s.name, tenant); err != nil {
+		return nil, err
+	}
 	o := optionsOf(opts)
 	if o.idp != nil && server != "" {
 		if err := o.idp.check(cfg, data, s.name, tenant, server); err != nil {

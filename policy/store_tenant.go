@@ -83,6 +83,57 @@ func scopedTo(err error, tenant string, index int) error {
 	return err
 }
 
+// newSharedClientIDs refuses an edit by tenant's admin that maps one of
+// the tenant's clients to a client_id that another tenant maps at the
+// same MCP server (by issuer), where cur did not. Parse refuses such a
+// mapping only when the two clients' secrets differ (the demo's
+// authorization server registers the client_id once), so that the
+// answer told the admin, who sets its own client's secret, whether it
+// had guessed the other tenant's. Refused as Parse refuses it whatever
+// the secrets, the answer tells nothing of them. Clients without a
+// secret on both sides (metadata document clients) have none to tell,
+// and may share a client_id, as the file may give them.
+func newSharedClientIDs(cur, next *Config, data []byte, file, tenant string) error {
+	i := tenantIndex(next, tenant)
+	if tenant == "" || i < 0 {
+		return nil
+	}
+	// others is, per key of serverClientIDs that another tenant maps,
+	// whether a client with a secret is mapped there.
+	others := func(c *Config) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range c.Tenants {
+			if t != nil && t.ID != tenant {
+				serverClientIDs(t, func(_ int, _ *MCPServer, _, secret, key string) { m[key] = m[key] || secret != "" })
+			}
+		}
+		return m
+	}
+	had := map[string]bool{}
+	if j := tenantIndex(cur, tenant); j >= 0 {
+		o := others(cur)
+		serverClientIDs(cur.Tenants[j], func(_ int, _ *MCPServer, _, _, key string) {
+			if _, ok := o[key]; ok {
+				had[key] = true
+			}
+		})
+	}
+	o := others(next)
+	var ps Problems
+	serverClientIDs(next.Tenants[i], func(j int, s *MCPServer, id, secret, key string) {
+		withSecret, ok := o[key]
+		if !ok || had[key] || secret == "" && !withSecret {
+			return
+		}
+		path := fmt.Sprintf("tenants[%d].mcp_servers[%d].clients.%s", i, j, id)
+		ps = append(ps, Problem{File: file, Line: Line(data, path), Msg: otherTenantsClientID(path, s.Clients[id], s.Issuer), tenant: tenant})
+	})
+	if ps != nil {
+		return ps
+	}
+	return nil
+}
+
 func tenantIndex(c *Config, id string) int {
 	for i, t := range c.Tenants {
 		if t.ID == id {

@@ -203,40 +203,59 @@ func (v *validator) sharedServers() {
 			continue
 		}
 		prefix := v.cfg.keyPrefix(i)
-		for j, s := range t.MCPServers {
-			for _, id := range sortedKeys(s.Clients) {
-				secret := ""
-				if c := t.Client(id); c != nil {
-					secret = c.ClientSecret
-				} else if !urlpattern.IsURL(id) {
-					continue // an unknown client, reported where it is named
+		serverClientIDs(t, func(j int, s *MCPServer, id, secret, key string) {
+			path := fmt.Sprintf("%smcp_servers[%d].clients.%s", prefix, j, id)
+			first, dup := seen[key]
+			switch {
+			case !dup:
+				seen[key] = owner{secret: secret, path: path, tenant: i}
+			case first.secret != secret:
+				msg := fmt.Sprintf("maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
+				if first.tenant == i || prefix == "" {
+					v.at(path, "%s", msg)
+					return
 				}
-				if s.Issuer == "" {
-					continue
+				// Each tenant's admin is told its own key alone.
+				side := func(tenant int, path string) tenantSide {
+					return tenantSide{tenant: tenant, line: lineOf(v.decoder.node(path)), msg: otherTenantsClientID(path, s.Clients[id], s.Issuer)}
 				}
-				key := strings.TrimSuffix(s.Issuer, "/") + "\x00" + s.Clients[id]
-				path := fmt.Sprintf("%smcp_servers[%d].clients.%s", prefix, j, id)
-				first, dup := seen[key]
-				switch {
-				case !dup:
-					seen[key] = owner{secret: secret, path: path, tenant: i}
-				case first.secret != secret:
-					msg := fmt.Sprintf("maps to client_id %q at %s, which %s (line %d) maps too with another client_secret; one client_id at one server has one set of credentials, so give both the same secret or map them to different client_ids", s.Clients[id], s.Issuer, first.path, v.decoder.node(first.path).Line)
-					if first.tenant == i || prefix == "" {
-						v.at(path, "%s", msg)
-						continue
-					}
-					// Each tenant's admin is told its own key alone.
-					side := func(tenant int, path string) tenantSide {
-						return tenantSide{tenant: tenant, line: lineOf(v.decoder.node(path)), msg: fmt.Sprintf("%s: maps to client_id %q at %s, which %s: one client_id at one server has one set of credentials, so map it to another client_id", path, s.Clients[id], s.Issuer, OtherTenant)}
-					}
-					if !v.failedNear(path) {
-						v.addBetween(v.node(path), path+": "+msg, [2]tenantSide{side(i, path), side(first.tenant, first.path)})
-					}
+				if !v.failedNear(path) {
+					v.addBetween(v.node(path), path+": "+msg, [2]tenantSide{side(i, path), side(first.tenant, first.path)})
 				}
 			}
+		})
+	}
+}
+
+// serverClientIDs calls f with each client of t that an MCP server of t
+// maps to a client_id there, as sharedServers checks them: j is the
+// server's index, id the client's at the IdP, secret its client_secret
+// ("" for a metadata document client), key the server's issuer and the
+// client_id there. A client t does not know, and a server without an
+// issuer, are reported where they are written.
+func serverClientIDs(t *Config, f func(j int, s *MCPServer, id, secret, key string)) {
+	for j := range t.MCPServers {
+		s := &t.MCPServers[j]
+		if s.Issuer == "" {
+			continue
+		}
+		for _, id := range sortedKeys(s.Clients) {
+			secret := ""
+			if c := t.Client(id); c != nil {
+				secret = c.ClientSecret
+			} else if !urlpattern.IsURL(id) {
+				continue
+			}
+			f(j, s, id, secret, strings.TrimSuffix(s.Issuer, "/")+"\x00"+s.Clients[id])
 		}
 	}
+}
+
+// otherTenantsClientID is what a tenant's admin is told of its key at
+// path, a client mapped to client_id at at the server issuer, which
+// another tenant maps there too.
+func otherTenantsClientID(path, at, issuer string) string {
+	return fmt.Sprintf("%s: maps to client_id %q at %s, which %s: one client_id at one server has one set of credentials, so map it to another client_id", path, at, issuer, OtherTenant)
 }
 
 // tenantIDs notes in each problem at a tenant's key (tenants[1].users...)

@@ -138,6 +138,9 @@ func (s *Store) checkFileLocked(force bool) error {
 		return nil
 	}
 	cfg, err := parse(s.viewOf(data), s.name, newFileChecks(s.checks, cur.cfg))
+	if err == nil {
+		err = sameTenants(cur.cfg, cfg, data, s.name)
+	}
 	if err != nil {
 		return s.refuseLocked(v, err)
 	}
@@ -156,6 +159,58 @@ func (s *Store) checkFileLocked(force bool) error {
 	// the reload in the status too.
 	s.setLastReload(r)
 	s.swapLocked(&snapshot{data: data, cfg: cfg, version: v})
+	return nil
+}
+
+// restartToChangeTenants ends the problems of sameTenants.
+const restartToChangeTenants = "the process serves the tenants it started with (each one's endpoints, keys and state), so restart xaa-idp to "
+
+// sameTenants refuses a file changed on disk (data, parsed as next) whose
+// tenants are not those of the running configuration, by id and path:
+// one added, removed, renamed or moved, or tenants: put into a file
+// without it or taken out. The process mounted each tenant at its start,
+// so that such a file is loaded by a restart alone. Until 2026-12-06 it
+// was loaded: a removed tenant went on signing its users in with the
+// configuration it had, and its admin API's GET /admin/api/config failed;
+// a tenant added or moved answered 404. Every tenant's admin is told the
+// problems, at the line of tenants: (ids and paths are the issuers' that /
+// lists), as a change only a restart makes concerns them all.
+func sameTenants(running, next *Config, data []byte, file string) error {
+	problem := func(format string, args ...any) Problem {
+		return Problem{File: file, Line: Line(data, "tenants"), Msg: "tenants: " + fmt.Sprintf(format, args...)}
+	}
+	if len(running.Tenants) == 0 || len(next.Tenants) == 0 {
+		switch {
+		case len(running.Tenants) == len(next.Tenants):
+			return nil
+		case len(next.Tenants) > 0:
+			return Problems{problem("%sserve tenants", restartToChangeTenants)}
+		}
+		return Problems{problem("%sserve one IdP without tenants", restartToChangeTenants)}
+	}
+	var ps Problems
+	served := map[string]string{} // id -> path
+	for _, t := range running.Tenants {
+		served[t.ID] = t.Path
+	}
+	for _, t := range next.Tenants {
+		path, ok := served[t.ID]
+		switch {
+		case !ok:
+			ps = append(ps, problem("tenant %q is not one this process serves: %sserve it", t.ID, restartToChangeTenants))
+		case path != t.Path:
+			ps = append(ps, problem("tenant %q is served at %s: %sserve it at %s", t.ID, path, restartToChangeTenants, t.Path))
+		}
+		delete(served, t.ID)
+	}
+	for _, t := range running.Tenants {
+		if _, gone := served[t.ID]; gone {
+			ps = append(ps, problem("tenant %q, which this process serves, is not in the file: %sremove it", t.ID, restartToChangeTenants))
+		}
+	}
+	if ps != nil {
+		return ps
+	}
 	return nil
 }
 
