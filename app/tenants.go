@@ -225,7 +225,7 @@ var tenantsPage = template.Must(template.New("tenants").Funcs(pageFuncs).Parse(`
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
 </head><body>
-<h1>xaa-idp: {{len .Tenants}} tenants</h1>
+<h1>xaa-idp: {{len .Tenants}} tenant{{if ne (len .Tenants) 1}}s{{end}}</h1>
 <p>A mock identity provider for MCP Enterprise-Managed Authorization: an OpenID provider that
 logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
 YAML policy and recorded in an audit log.</p>
