@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -23,5 +24,18 @@ func TestClients_BaseURLOfTenantsNamesTheirIssuers(t *testing.T) {
 		if code != exitFailure || !strings.Contains(stderr, want) {
 			t.Errorf("%s --issuer %s: exit %d, stderr %q; want exit %d saying %q", args[0], base, code, stderr, exitFailure, want)
 		}
+	}
+}
+
+// TestClients_BaseURLOfAPathIssuerNamesIt: an IdP without tenants whose
+// issuer has a path is served under it, with the same root: given the
+// base URL, the commands name the issuer.
+func TestClients_BaseURLOfAPathIssuerNamesIt(t *testing.T) {
+	port := freePort(t)
+	issuer := startServe(t, "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--issuer", fmt.Sprintf("http://127.0.0.1:%d/idp", port))
+	base := strings.TrimSuffix(issuer, "/idp")
+	code, _, stderr := runCLI(t, "login", "--issuer", base, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
+	if want := "this URL is no issuer: give the issuer, " + issuer; code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("login --issuer %s: exit %d, stderr %q; want exit %d saying %q", base, code, stderr, exitFailure, want)
 	}
 }
