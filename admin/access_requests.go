@@ -232,7 +232,9 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	// The admin_change names the request and what the approval grants,
 	// so that the next start can mark the request approved if the process
 	// stops between adding the entry and marking it (settleApprovals).
-	details := map[string]any{"request": req.ID, "granted_scopes": scopes}
+	// It names the user too (details.users, and so the event's user), so
+	// that the audit's ?user= finds the edit that gave the access.
+	details := map[string]any{"request": req.ID, "granted_scopes": scopes, "users": []string{req.User}}
 	if expires != nil {
 		details["expires"] = expires.Format(time.RFC3339)
 	}

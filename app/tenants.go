@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
@@ -113,6 +114,13 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 	mux.Handle("GET /{$}", home)
 	mux.Handle("GET /admin/{$}", consoles)
 	mux.Handle("/", http.NotFoundHandler())
+	// The base URL is no issuer: a client given it (the CLI's default
+	// --issuer is one) looks for discovery or the admin API here. Their
+	// 404 says which issuers there are.
+	noIssuer := noIssuerHere(servers)
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/admin/api/"} {
+		mux.Handle(path, noIssuer)
+	}
 	// The root's /admin/ (the list of consoles) is guarded here; each
 	// tenant's product guards its own. Every issuer shares the base's host.
 	issuer := ""
@@ -121,6 +129,26 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 	}
 	warnNonASCIIIssuer(issuer)
 	return noSniff(guardHosts(mux, issuer, hosts))
+}
+
+// noIssuerHere answers, at the root, a path of an issuer's (discovery,
+// the admin API) with a JSON 404 naming the issuers the root serves.
+func noIssuerHere(servers []*idp.Server) http.Handler {
+	issuers := make([]string, len(servers))
+	for i, srv := range servers {
+		issuers[i] = srv.Issuer()
+		if id := srv.Tenant(); id != "" {
+			issuers[i] += " (" + id + ")"
+		}
+	}
+	desc := "this URL is no issuer: give the issuer of one of its tenants: " + strings.Join(issuers, ", ")
+	if len(servers) == 1 && servers[0].Tenant() == "" {
+		// One IdP served under its issuer's path, without tenants.
+		desc = "this URL is no issuer: give the issuer, " + issuers[0]
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": desc})
+	})
 }
 
 // underPath puts the redirects of the product's mux under the tenant's
@@ -197,7 +225,7 @@ var tenantsPage = template.Must(template.New("tenants").Funcs(pageFuncs).Parse(`
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
 </head><body>
-<h1>xaa-idp: {{len .Tenants}} tenants</h1>
+<h1>xaa-idp: {{len .Tenants}} tenant{{if ne (len .Tenants) 1}}s{{end}}</h1>
 <p>A mock identity provider for MCP Enterprise-Managed Authorization: an OpenID provider that
 logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
 YAML policy and recorded in an audit log.</p>

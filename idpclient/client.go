@@ -53,9 +53,16 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		// Go's https servers answer plain http with this 400 (serve --tls).
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
 			return nil, fmt.Errorf("discovery: %s answered %s: the server speaks https: give the issuer as https://%s", req.URL, resp.Status, strings.TrimPrefix(given, "http://"))
+		}
+		// The root of an xaa-idp with tenants says which issuers it has.
+		var e struct {
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Description != "" {
+			return nil, fmt.Errorf("discovery: %s answered %s: %s", req.URL, resp.Status, e.Description)
 		}
 		return nil, fmt.Errorf("discovery: %s answered %s", req.URL, resp.Status)
 	}

@@ -137,11 +137,19 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	aud, res := *audience, *resource
 	unknownID := "" // with --config, the servers' ids when --audience names none
+	ofFile := *configFile
 	if *configFile != "" {
 		cfg, err := policy.Load(*configFile)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
+		}
+		if cfg, err = issuerTenant(fs, cfg, *configFile, *issuer); err != nil {
+			fmt.Fprintln(stderr, "xaa-idp exchange:", err)
+			return exitUsage
+		}
+		if cfg.ID != "" {
+			ofFile += " (tenant " + cfg.ID + ")"
 		}
 		// As explain does: an id that is not also an audience names the
 		// server, whose issuer is the audience.
@@ -184,7 +192,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			hintDPoPClock(stderr, err)
 		}
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && unknownID != "" {
-			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), *configFile, unknownID)
+			fmt.Fprintf(stderr, "xaa-idp exchange: %s names no MCP server of %s; their ids: %s (or give an issuer or alias)\n", flagValue(fs, "audience", aud), ofFile, unknownID)
 		}
 		return code
 	}

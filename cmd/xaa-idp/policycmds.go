@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -147,6 +148,33 @@ func pickTenant(fs *flag.FlagSet, cfg *policy.Config, id string) (*policy.Config
 		return t, nil
 	}
 	return nil, fmt.Errorf("%s: no such tenant; the tenants are %s", flagValue(fs, "tenant", id), ids)
+}
+
+// issuerTenant returns the configuration of the IdP at issuer: the file
+// itself when it has no tenants, else the tenant whose issuer issuer is,
+// the base URL followed by the tenant's path (the longest path that ends
+// issuer's, as two tenants may be /acme and /t/acme).
+func issuerTenant(fs *flag.FlagSet, cfg *policy.Config, file, issuer string) (*policy.Config, error) {
+	if len(cfg.Tenants) == 0 {
+		return cfg, nil
+	}
+	var found *policy.Config
+	if u, err := url.Parse(issuer); err == nil {
+		p := strings.TrimSuffix(u.Path, "/")
+		for _, t := range cfg.Tenants {
+			if strings.HasSuffix(p, t.Path) && (found == nil || len(t.Path) > len(found.Path)) {
+				found = t
+			}
+		}
+	}
+	if found != nil {
+		return found, nil
+	}
+	paths := make([]string, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		paths[i] = t.Path
+	}
+	return nil, fmt.Errorf("%s is the issuer of no tenant of %s: give a tenant's, the base URL followed by its path: %s", flagValue(fs, "issuer", issuer), file, strings.Join(paths, ", "))
 }
 
 func printExplanation(w io.Writer, e policy.Explanation) {
