@@ -58,6 +58,8 @@ type endedLog struct {
 	// lives (endedFloor itself has no expiry).
 	mu    sync.Mutex
 	floor endedRecord
+	// recording, when not nil, is called before each append (tests).
+	recording func()
 }
 
 // minEndedRewrite is how many appends a rewrite waits for at least.
@@ -178,6 +180,9 @@ func (l *endedLog) write(sync bool, rs []endedRecord) error {
 		}
 	}
 	l.mu.Unlock()
+	if l.recording != nil {
+		l.recording()
+	}
 	err := l.log.Append(sync, rs...)
 	switch {
 	case errors.Is(err, recordlog.ErrClosed):

@@ -324,7 +324,6 @@ func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
 		st.grantMu.Unlock()
 		return 0, st.journal.record(also...)
 	}
-	st.srv.revokeLogin(g.sid, g.client)
 	n := st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
 	n += st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool {
 		if t.GrantID != g.grant {
@@ -339,7 +338,10 @@ func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
 	// Synced before the refusal or the revocation answers, as endSession's
 	// record, without holding up every other grant: a rotation of the
 	// grant that stores its token now finds the grant revoked, and one
-	// that stored it before records its end itself (recordIssued).
+	// that stored it before records its end itself (recordIssued). So is
+	// the login's revocation (its ID tokens at the exchange), which no
+	// grant reads.
+	st.srv.revokeLogin(g.sid, g.client)
 	return n, st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
 }
 
