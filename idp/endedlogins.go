@@ -60,6 +60,10 @@ type endedLog struct {
 	floor endedRecord
 	// recording, when not nil, is called before each append (tests).
 	recording func()
+	// lost is set when the start could not read a record: it may have
+	// been any user's end (a user disabled or removed), which the refresh
+	// tokens' own file does not hold (openRefreshLog).
+	lost bool
 }
 
 // minEndedRewrite is how many appends a rewrite waits for at least.
@@ -117,6 +121,7 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
 	if lost > 0 {
+		l.lost = true
 		s.liftEndedFloor(now)
 	}
 	if err := l.log.Compact(); err != nil {
