@@ -58,6 +58,12 @@ type endedLog struct {
 	// lives (endedFloor itself has no expiry).
 	mu    sync.Mutex
 	floor endedRecord
+	// recording, when not nil, is called before each append (tests).
+	recording func()
+	// lost is set when the start could not read a record: it may have
+	// been any user's end (a user disabled or removed), which the refresh
+	// tokens' own file does not hold (openRefreshLog).
+	lost bool
 }
 
 // minEndedRewrite is how many appends a rewrite waits for at least.
@@ -115,6 +121,7 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
 	if lost > 0 {
+		l.lost = true
 		s.liftEndedFloor(now)
 	}
 	if err := l.log.Compact(); err != nil {
@@ -157,19 +164,19 @@ func (s *Server) loadEnded(r endedRecord, now time.Time) bool {
 	return true
 }
 
-// record appends rs to the file and syncs it. A failure is logged: the
-// records still hold in memory, until a restart.
-func (l *endedLog) record(rs ...endedRecord) { l.write(true, rs) }
+// record appends rs to the file and syncs it. A failure is logged, and
+// returned: the records still hold in memory, until a restart.
+func (l *endedLog) record(rs ...endedRecord) error { return l.write(true, rs) }
 
 // recordUse appends the use of a single-use subject token, unsynced: it
 // is made on the token path, where an fsync for each exchange would cost
 // more than the exchange. It outlives the process however it ends
 // (kill -9 included), not a crash of the machine.
-func (l *endedLog) recordUse(r endedRecord) { l.write(false, []endedRecord{r}) }
+func (l *endedLog) recordUse(r endedRecord) { _ = l.write(false, []endedRecord{r}) }
 
-func (l *endedLog) write(sync bool, rs []endedRecord) {
+func (l *endedLog) write(sync bool, rs []endedRecord) error {
 	if l == nil || len(rs) == 0 {
-		return
+		return nil
 	}
 	l.mu.Lock()
 	for _, r := range rs {
@@ -178,6 +185,9 @@ func (l *endedLog) write(sync bool, rs []endedRecord) {
 		}
 	}
 	l.mu.Unlock()
+	if l.recording != nil {
+		l.recording()
+	}
 	err := l.log.Append(sync, rs...)
 	switch {
 	case errors.Is(err, recordlog.ErrClosed):
@@ -185,6 +195,7 @@ func (l *endedLog) write(sync bool, rs []endedRecord) {
 	case err != nil:
 		slog.Error("could not record an ended login in the state directory; a restart forgets it", "file", l.log.Name(), "err", err)
 	}
+	return err
 }
 
 // live is the records of the stores, for a rewrite (recordlog.Options.Live).

@@ -63,11 +63,18 @@ var WireErrorBody = wireErrorBody
 // directory), telling it whether the grants' lock was free then: an append syncs the file, and
 // every code redemption and refresh of every user waits on that lock.
 func OnRefreshRecord(s *Server, f func(grantsFree bool)) {
-	s.store.journal.recording = func() {
-		free := s.store.grantMu.TryLock()
-		if free {
-			s.store.grantMu.Unlock()
-		}
-		f(free)
+	s.store.journal.recording = func() { f(grantsFree(s)) }
+}
+
+// OnEndedRecord is OnRefreshRecord for s's record of ended logins.
+func OnEndedRecord(s *Server, f func(grantsFree bool)) {
+	s.ended.recording = func() { f(grantsFree(s)) }
+}
+
+func grantsFree(s *Server) bool {
+	free := s.store.grantMu.TryLock()
+	if free {
+		s.store.grantMu.Unlock()
 	}
+	return free
 }

@@ -486,7 +486,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old != nil && old.SID != sess.SID {
-		s.endSSO(old.SID, "another user's sign-in in the same browser ("+u.Username+")", "")
+		_ = s.endSSO(old.SID, "another user's sign-in in the same browser ("+u.Username+")", "") // logged and audited
 	}
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.Delete(old.Value) // a new login replaces the old session
@@ -602,7 +602,13 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 			s.confirmLogout(w, r, sess)
 			return
 		}
-		s.endSSO(sess.SID, "session cookie", "")
+		if e := s.endSSO(sess.SID, "session cookie", ""); e != nil {
+			// Not on to the client as signed out: the sign-out holds
+			// until a restart only. The session is gone: its cookie too.
+			http.SetCookie(w, s.sessionCookie("", -1))
+			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "%s", e.Description))
+			return
+		}
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	s.serveOP(w, r)
@@ -754,15 +760,18 @@ func (s *Server) confirmLogout(w http.ResponseWriter, r *http.Request, sess *sso
 // logout; how says how the session was named. sub is the user an unexpired
 // id_token_hint names, or "": the browser's session may be gone (expired,
 // or not kept across a restart) while tokens of the login live on, so the
-// session's end is still told to the servers (OnSessionEnd).
-func (s *Server) endSSO(sid, how, sub string) {
+// session's end is still told to the servers (OnSessionEnd). An error
+// names the state directory's files that did not take the end, which then
+// holds in memory only, until a restart: the logout is audited as an
+// error, and the request that ended it must not answer as if signed out.
+func (s *Server) endSSO(sid, how, sub string) *oidc.Error {
 	// Marked ended first, in one step with the check: of two requests
 	// ending one session at once, one audits and pushes the end.
 	now := s.now()
 	exp := s.idTokenHorizon(now)
 	added, evicted := s.endedSIDs.PutNewEvicting(sid, struct{}{}, exp)
 	if !added {
-		return
+		return nil
 	}
 	if evicted {
 		s.raiseEndedFloor(now)
@@ -771,9 +780,19 @@ func (s *Server) endSSO(sid, how, sub string) {
 	for _, sess := range s.sessions.TakeGroup(sid) {
 		ended = sess // the browser's cookies of one sid are of one user
 	}
-	s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp})
-	s.store.endSession(sid)
+	var failed []string
+	if s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp}) != nil {
+		failed = append(failed, endedLoginsFile)
+	}
+	if s.store.endSession(sid) != nil {
+		failed = append(failed, refreshTokensFile)
+	}
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
+	var e *oidc.Error
+	if len(failed) > 0 {
+		e = oidc.ErrServerError().WithDescription("%s", endNotRecorded("the sign-out", strings.Join(failed, ", ")))
+		ev.Outcome, ev.Error, ev.Reason = audit.Error, string(e.ErrorType), ev.Reason+": "+e.Description
+	}
 	if ended != nil {
 		ev.User, ev.Sub = ended.Username, ended.Subject
 	} else if u := s.Config().UserBySub(sub); sub != "" && u != nil {
@@ -783,6 +802,7 @@ func (s *Server) endSSO(sid, how, sub string) {
 	if ev.Sub != "" {
 		s.notifySessionEnd(ev.Sub)
 	}
+	return e
 }
 
 // sessionEnded reports whether the SSO session sid was ended.

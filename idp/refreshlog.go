@@ -57,12 +57,18 @@ type refreshLog struct {
 // openRefreshLog loads dir's refreshTokensFile into the token stores,
 // after openEndedLog loaded the ends of logins, drops what ended or
 // expired from the file and opens it for appending. A token of a session
-// ended, of a revoked grant, of a user disabled or removed (now, or since
-// the login: LoginEnded) or issued before the floor of ended sessions is
-// not loaded. An unreadable last line (a write cut short by kill -9 or a
-// crash, whose response never left) is skipped with a warning; an
-// unreadable line before it may have been the end of any token, and then
-// no token is loaded (failing closed, as openEndedLog does).
+// ended, of a revoked grant or of a user disabled or removed (now, or
+// since the login: LoginEnded) is not loaded. The floor of ended sessions
+// does not drop tokens: the sessions it forgot had their tokens' ends
+// recorded here (storage.endSession), as the running IdP, which keeps
+// those tokens, knows. A record of ended logins that the start could not
+// read may have been a user's end, which is not recorded here: then no
+// token is loaded. An unreadable last line without its newline (a write cut
+// short by a crash, whose response never left: each record is synced
+// before it) is skipped with a warning; any other unreadable line, the
+// last one too once its newline was written, is damage to a record that
+// may have been the end of any token, and then no token is loaded
+// (failing closed, as openEndedLog does).
 func (st *storage) openRefreshLog(dir string) error {
 	if dir == "" {
 		return nil
@@ -72,13 +78,14 @@ func (st *storage) openRefreshLog(dir string) error {
 	l := &refreshLog{}
 	l.log = newStateLog(name, "refresh tokens", st.liveRefresh)
 	var recs []refreshRecord
-	var bad []int
-	last := 0
-	err := l.log.Scan(func(line int, b []byte, _ bool) error {
-		last = line
+	damaged := 0 // the first whole line unreadable
+	err := l.log.Scan(func(line int, b []byte, complete bool) error {
 		var r refreshRecord
 		if err := json.Unmarshal(b, &r); err != nil || !r.valid() {
-			bad = append(bad, line)
+			slog.Warn("a record of a refresh token is unreadable and skipped", "file", name, "line", line)
+			if complete && damaged == 0 {
+				damaged = line
+			}
 			return nil
 		}
 		recs = append(recs, r)
@@ -87,15 +94,13 @@ func (st *storage) openRefreshLog(dir string) error {
 	if err != nil {
 		return fmt.Errorf("idp: %w", err)
 	}
-	damaged := false
-	for _, line := range bad {
-		if line != last {
-			damaged = true
-		}
-		slog.Warn("a record of a refresh token is unreadable and skipped", "file", name, "line", line)
+	endsLost := s.ended != nil && s.ended.lost
+	if endsLost {
+		slog.Warn("a record of ended logins was unreadable: it may have ended any user's refresh tokens, so none issued before this start is accepted; users log in again", "file", name)
 	}
-	if damaged {
-		slog.Warn("a record before the last one was unreadable: it may have ended any refresh token, so none issued before this start is accepted; log in again", "file", name)
+	if damaged != 0 {
+		slog.Warn("a record of a refresh token is damaged (unreadable, yet no write cut short): it may have ended any refresh token, so none issued before this start is accepted; users log in again (this start rewrites the file without them)",
+			"at", fmt.Sprintf("%s:%d", name, damaged))
 	}
 	now := s.now()
 	ended := map[string]bool{}
@@ -122,8 +127,8 @@ func (st *storage) openRefreshLog(dir string) error {
 	var keep []loaded
 	for _, r := range recs {
 		t := r.Token
-		if damaged || r.Kind != refreshIssued || ended[r.Hash] || !now.Before(t.Expiry) || revoked[t.GrantID] ||
-			t.SessionID != "" && s.idTokenOfEndedSession(t.SessionID, t.IssuedAt) || st.activeLogin(t.Subject, t.SessionID, t.AuthTime) != nil {
+		if damaged != 0 || endsLost || r.Kind != refreshIssued || ended[r.Hash] || !now.Before(t.Expiry) || revoked[t.GrantID] ||
+			t.SessionID != "" && s.sessionEnded(t.SessionID) || st.activeLogin(t.Subject, t.SessionID, t.AuthTime) != nil {
 			continue
 		}
 		ended[r.Hash] = true // a record written twice (a rewrite under way) is loaded once

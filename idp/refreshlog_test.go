@@ -172,3 +172,73 @@ func TestRefreshLog_UnwritableRecordWithholdsTheToken(t *testing.T) {
 		t.Fatalf("a refresh whose record cannot be written: %d %v, want 500 server_error without tokens", resp.StatusCode, body)
 	}
 }
+
+// TestRefreshLog_FloodOfSignOutsKeepsOtherRefreshTokens: more sign-outs
+// within an ID token's lifetime than the IdP remembers raise the floor of
+// ended sessions, which refuses the older ID tokens at the exchange; a
+// refresh token of a session that did not end keeps working, and keeps
+// working after a restart: each ended session's refresh tokens have their
+// own end in refresh-tokens.jsonl, so the start needs no floor to refuse
+// them. Before, the start dropped every refresh token issued before the
+// floor, and after a flood of sign-outs (anyone's, with the demo's known
+// passwords) every user logged in again.
+func TestRefreshLog_FloodOfSignOutsKeepsOtherRefreshTokens(t *testing.T) {
+	defer idp.SetMaxEndedSessions(3)()
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	refresh := func(p *testIdP, rt string) (int, map[string]any) {
+		resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+		return resp.StatusCode, body
+	}
+	live := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	var ended []string
+	for range 4 { // one more than the IdP remembers
+		br := newBrowser(p)
+		ended = append(ended, br.codeTokens(t)["refresh_token"].(string))
+		resp, err := br.signOut(p.URL + "/end_session")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	status, body := refresh(p, live)
+	if status != http.StatusOK {
+		t.Fatalf("the live session's refresh token after the flood: %d %v, want 200", status, body)
+	}
+	live = body["refresh_token"].(string)
+	p.Server.Close()
+
+	p = startIdP(t, conformanceConfig(t), withState)
+	if status, body := refresh(p, live); status != http.StatusOK {
+		t.Errorf("the live session's refresh token after the flood and a restart: %d %v, want 200", status, body)
+	}
+	for i, rt := range ended {
+		if status, body := refresh(p, rt); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("signed-out session %d's refresh token after the restart: %d %v, want 400 invalid_grant", i, status, body)
+		}
+	}
+}
+
+// TestRefreshLog_UnreadableEndedLoginLoadsNone: a record of
+// ended-logins.jsonl that the start cannot read may have been a user's
+// end (disabled or removed, and back since), which refresh-tokens.jsonl
+// does not hold: that start loads no refresh token, failing closed.
+func TestRefreshLog_UnreadableEndedLoginLoadsNone(t *testing.T) {
+	dir := t.TempDir()
+	withState := func(o *idp.Options) { o.StateDir = dir }
+	p := startIdP(t, conformanceConfig(t), withState)
+	rt := newBrowser(p).codeTokens(t)["refresh_token"].(string)
+	p.Server.Close()
+	f, err := os.OpenFile(filepath.Join(dir, "ended-logins.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"kind\":\"gone_us\n")
+	f.Close()
+	p = startIdP(t, conformanceConfig(t), withState)
+	resp, body := p.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, basicS1)
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("a refresh token after a start that could not read a record of ended logins: %d %v, want 400 invalid_grant", resp.StatusCode, body)
+	}
+}

@@ -221,7 +221,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	id, ok := st.codes.Take(code)
 	if !ok {
 		if grant, replayed := st.usedCodes.Get(tokenHash(code)); replayed {
-			n := st.revokeGrant(grant)
+			n, _ := st.revokeGrant(grant)
 			err := fmt.Errorf("authorization code replayed: it was already redeemed, and the %d tokens issued for it are revoked (RFC 6749 section 4.1.2)", n)
 			noteRefusal(ctx, err.Error())
 			return nil, err
@@ -313,18 +313,17 @@ type grantRef struct{ sid, grant, client, sub string }
 // auth request had expired when it was redeemed, since every token is
 // issued for an auth request completed in a session, or for a refresh
 // token of one. also are records for the journal to sync with the grant's
-// (RevokeToken's end of the token revoked): one fsync, not two.
-func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) int {
+// (RevokeToken's end of the token revoked): one fsync, not two. The error
+// is the journal's: the revocation then holds in memory only.
+func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
 	st.grantMu.Lock()
 	l := st.srv.Config().Lifetimes
 	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
 	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
 		st.grantMu.Unlock()
-		st.journal.record(also...)
-		return 0
+		return 0, st.journal.record(also...)
 	}
-	st.srv.revokeLogin(g.sid, g.client)
 	n := st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
 	n += st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool {
 		if t.GrantID != g.grant {
@@ -339,9 +338,11 @@ func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) int {
 	// Synced before the refusal or the revocation answers, as endSession's
 	// record, without holding up every other grant: a rotation of the
 	// grant that stores its token now finds the grant revoked, and one
-	// that stored it before records its end itself (recordIssued).
-	st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
-	return n
+	// that stored it before records its end itself (recordIssued). So is
+	// the login's revocation (its ID tokens at the exchange), which no
+	// grant reads.
+	st.srv.revokeLogin(g.sid, g.client)
+	return n, st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
 }
 
 func later(a, b time.Time) time.Time {
@@ -358,6 +359,13 @@ var errGrantRevoked = oidc.ErrInvalidGrant().WithDescription("the grant of this 
 // errNotRecorded withholds a refresh token that the state directory's
 // record of refresh tokens could not take (refreshlog.go).
 var errNotRecorded = oidc.ErrServerError().WithDescription("the refresh token could not be recorded in the state directory (refresh-tokens.jsonl); the IdP's log says why")
+
+// endNotRecorded describes an end (what: a revocation, a sign-out) that
+// the state directory's file did not take: it holds in memory, until a
+// restart.
+func endNotRecorded(what, file string) string {
+	return what + " could not be recorded in the state directory (" + file + "); it holds until the IdP restarts, and may come undone then; the IdP's log says why"
+}
 
 // errSessionEnded refuses the tokens of an SSO session ended while they
 // were being made.
@@ -393,8 +401,9 @@ func (st *storage) storeTokens(at *accessToken, rtHash string, rt *refreshToken)
 // records each refresh token's end: the session's record in
 // ended-logins.jsonl lives as long as an ID token (an hour by default),
 // a refresh token longer (a day), and a start after the one would load
-// the other back.
-func (st *storage) endSession(sid string) {
+// the other back. The error is the journal's: the ends then hold in
+// memory only.
+func (st *storage) endSession(sid string) error {
 	// After the session was marked ended (Server.endSSO): storeTokens,
 	// under the same lock, either stored before this deletes, or sees it.
 	st.grantMu.Lock()
@@ -408,7 +417,7 @@ func (st *storage) endSession(sid string) {
 	st.refreshTokens.DeleteGroup(sid)
 	st.grantMu.Unlock()
 	// Synced before end_session answers, without holding up the grants.
-	st.journal.record(recs...)
+	return st.journal.record(recs...)
 }
 
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
@@ -554,7 +563,7 @@ func (st *storage) refreshReused(ctx context.Context, token string) error {
 	}
 	n := 0
 	if grant.grant != "" {
-		n = st.revokeGrant(grant)
+		n, _ = st.revokeGrant(grant)
 	}
 	err := fmt.Errorf("refresh token reused: it was already rotated, so it leaked, and the %d tokens of its grant are revoked (RFC 9700 section 4.14.2)", n)
 	noteRefusal(ctx, err.Error())
@@ -580,8 +589,7 @@ func (st *storage) TerminateSession(_ context.Context, userID, clientID string) 
 		recs = append(recs, refreshRecord{Kind: refreshEnded, Hash: h, Exp: t.Expiry})
 		return true
 	})
-	st.journal.record(recs...)
-	return nil
+	return st.journal.record(recs...)
 }
 
 // TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest;
@@ -603,7 +611,9 @@ func (st *storage) TerminateSessionFromRequest(_ context.Context, req *op.EndSes
 		if c.Expiration.AsTime().After(st.srv.now()) {
 			sub = c.Subject
 		}
-		st.srv.endSSO(c.SessionID, "id_token_hint", sub)
+		if e := st.srv.endSSO(c.SessionID, "id_token_hint", sub); e != nil {
+			return "", e
+		}
 	}
 	return req.RedirectURI, nil
 }
@@ -626,11 +636,23 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
 		ended := refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry}
+		var err error
 		if rt.GrantID == "" {
-			st.journal.record(ended)
-			return nil
+			err = st.journal.record(ended)
+		} else {
+			_, err = st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
 		}
-		st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
+		if err != nil {
+			// Not 200: the revocation would come undone at a restart.
+			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", refreshTokensFile))
+			ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: string(e.ErrorType), ClientID: clientID,
+				Sub: rt.Subject, Reason: e.Description, Details: map[string]any{"endpoint": "revocation"}}
+			if u := st.srv.Config().UserBySub(rt.Subject); u != nil {
+				ev.User = u.Username
+			}
+			_, _ = st.srv.audit.Append(ev)
+			return e
+		}
 		return nil
 	}
 	if at, ok := st.accessTokens.Get(tokenOrID); ok {

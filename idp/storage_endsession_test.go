@@ -112,7 +112,7 @@ func TestStorage_RevokeGrantDeletesItsTokensOnly(t *testing.T) {
 		st.accessTokens.Put(k, &accessToken{ID: k, SessionID: sid, GrantID: "other", Expiry: exp}, exp)
 		st.refreshTokens.Put(k, &refreshToken{SessionID: sid, GrantID: "other", Expiry: exp}, exp)
 	}
-	if n := st.revokeGrant(grantRef{sid: "3", grant: "3"}); n != 2 {
+	if n, _ := st.revokeGrant(grantRef{sid: "3", grant: "3"}); n != 2 {
 		t.Errorf("revokeGrant removed %d tokens, want 2", n)
 	}
 	for k, want := range map[string]bool{"3/0": false, "3/x": true, "4/0": true, "4/x": true, "5/0": true, "5/1": true} {

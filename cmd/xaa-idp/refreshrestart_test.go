@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -103,9 +104,10 @@ func TestServe_RefreshTokensOutliveARestart(t *testing.T) {
 }
 
 // TestServe_TornRefreshRecordLosesOnlyItself: a last line of
-// refresh-tokens.jsonl cut short (kill -9 in the middle of a write) is
-// skipped with a warning naming the file and line; the tokens before it
-// still work.
+// refresh-tokens.jsonl cut short, without its newline (a crash in the
+// middle of a write, or one that left the file's tail zeroed), is skipped
+// with a warning naming the file and line; the tokens before it still
+// work. Its answer never left: the record was synced before it.
 func TestServe_TornRefreshRecordLosesOnlyItself(t *testing.T) {
 	file, state := endedFiles(t, endedConfig)
 	ctx := context.Background()
@@ -116,7 +118,7 @@ func TestServe_TornRefreshRecordLosesOnlyItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	for i, torn := range []string{`{"kind":"token","hash":"ab`, "\x00\x00garbage\n"} {
+	for i, torn := range []string{`{"kind":"token","hash":"ab`, "\x00\x00\x00\x00"} {
 		f, err := os.OpenFile(filepath.Join(state, "refresh-tokens.jsonl"), os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -137,6 +139,45 @@ func TestServe_TornRefreshRecordLosesOnlyItself(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Wait()
+	}
+}
+
+// TestServe_DamagedLastRefreshRecordFailsClosed: a last line of
+// refresh-tokens.jsonl that is unreadable but whole (its newline written)
+// is no write cut short: it is damage to a record that may have been
+// acknowledged, the end of any refresh token (a revocation, a rotation).
+// The start fails closed as for an earlier damaged line: no refresh token
+// from before it is loaded, and the warning names the file and line and
+// says what to do. Before, it was skipped as torn, and a token whose
+// revocation it held would have come back.
+func TestServe_DamagedLastRefreshRecordFailsClosed(t *testing.T) {
+	file, state := endedFiles(t, endedConfig)
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	login, _ := endedClients(ctx, t, &issuer)
+	alice := login("alice")
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	name := filepath.Join(state, "refresh-tokens.jsonl")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(data), "\n")
+	if err := os.WriteFile(name, append(data, "\x00\x00garbage\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	var oe *idpclient.Error
+	_, err = idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", RefreshToken: alice.RefreshToken()})
+	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != "invalid_grant" {
+		t.Errorf("alice's refresh token after a start that found a whole damaged last line: %v, want 400 invalid_grant\n%s", err, stderr)
+	}
+	at := fmt.Sprintf("refresh-tokens.jsonl:%d", lines+1)
+	if log := stderr.String(); !strings.Contains(log, at) || !strings.Contains(log, "log in again") {
+		t.Errorf("the start's warning does not name %s and what to do:\n%s", at, log)
 	}
 }
 
