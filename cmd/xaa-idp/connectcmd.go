@@ -43,13 +43,13 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
+	if *cimdPort < 0 || *cimdPort > 65535 {
+		fmt.Fprintf(stderr, "xaa-idp connect: %s: want %s\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)), cimdPortWant)
+		return exitUsage
+	}
 	if *useCIMD {
 		if *clientID != "" || *secret != "" {
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
-			return exitUsage
-		}
-		if *cimdPort < 0 || *cimdPort > 65535 {
-			fmt.Fprintf(stderr, "xaa-idp connect: %s: want %s\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)), cimdPortWant)
 			return exitUsage
 		}
 		var redirects []string // the document lists the redirect URI this login uses

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,8 +37,11 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	// Valid, but not what the file seems to mean: said, not refused.
-	for _, w := range append(policy.Warnings(cfg, data, name), policy.ExpiredWarnings(cfg, data, name, time.Now())...) {
+	// Valid, but not what the file seems to mean: said, not refused, in
+	// the order of their lines, as the problems of an invalid file are.
+	warnings := append(policy.Warnings(cfg, data, name), policy.ExpiredWarnings(cfg, data, name, time.Now())...)
+	slices.SortStableFunc(warnings, func(a, b policy.Problem) int { return cmp.Compare(a.Line, b.Line) })
+	for _, w := range warnings {
 		fmt.Fprintln(stderr, w)
 	}
 	if len(cfg.Tenants) == 0 {

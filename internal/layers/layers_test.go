@@ -7,6 +7,7 @@ package layers
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -105,6 +106,56 @@ func TestLayering(t *testing.T) {
 					t.Errorf("%s: %s depends on %s", r.name, path, d)
 				}
 			}
+		}
+	}
+}
+
+// TestREADME_LayoutNamesEveryPackage: the README's "## Layout" block,
+// where a newcomer looks for the package that does something, has an
+// entry for every package of the module (a nested one under its parent's,
+// indented, or named in its parent's entry), and no entry for a directory
+// that does not exist.
+func TestREADME_LayoutNamesEveryPackage(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "\n## Layout\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Layout" section`)
+	}
+	_, block, _ = strings.Cut(block, "\n```\n")
+	block, _, _ = strings.Cut(block, "\n```")
+	entries := map[string]string{} // directory -> its entry's text
+	top, last := "", ""
+	for _, line := range strings.Split(block, "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch {
+		case strings.HasPrefix(line, "    "): // the entry's text goes on
+			entries[last] += " " + strings.TrimSpace(line)
+			continue
+		case strings.HasPrefix(line, "  "):
+			last = top + "/" + strings.TrimSuffix(name, "/")
+		default:
+			last = strings.TrimSuffix(name, "/")
+			top = last
+		}
+		entries[last] = line
+	}
+	pkgs := listPackages(t)
+	for path := range pkgs {
+		if _, ok := entries[path]; ok {
+			continue
+		}
+		parent, base := path[:max(strings.LastIndex(path, "/"), 0)], path[strings.LastIndex(path, "/")+1:]
+		if strings.Contains(entries[parent], " "+base+"/") {
+			continue
+		}
+		t.Errorf("README's Layout has no entry for the package %s", path)
+	}
+	for dir := range entries {
+		if _, err := os.Stat("../../" + dir); err != nil {
+			t.Errorf("README's Layout names %s/, which does not exist", dir)
 		}
 	}
 }
