@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -21,6 +22,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -220,6 +222,24 @@ func signInName(cfg *policy.Config, name string) string {
 	return name
 }
 
+// documentName is a metadata document's client_name as the login page
+// quotes it: the client's own claim, which no configuration checked. Its
+// control and invisible characters, which the configuration refuses in
+// the names it holds, show as U+FFFD: a bidi override would show the
+// name reversed ("\u202emoc.elgoog" reads "google.com"). It is cut to
+// policy.MaxNameBytes, a configured name's bound: a document may hold
+// 5 KiB of name, which in a small window scrolled the host the page
+// names out of sight, above the form that the page opens at.
+func documentName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || jsonstr.Invisible(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, name)
+	return audit.TruncateTo(name, policy.MaxNameBytes)
+}
+
 // loginError answers with the login page showing msg, which names no one.
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
 	view.Error = []messagePart{{Text: msg}}
@@ -309,7 +329,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	} else if u, err := url.Parse(ar.ClientID); err == nil && cimd.IsURL(ar.ClientID) {
 		view.ClientHost, view.Client = u.Host, ""
 		if c, _ := s.lookupClient(r.Context(), cfg, ar.ClientID); c != nil {
-			view.Client = c.Name
+			view.Client = documentName(c.Name)
 		}
 	}
 	now := s.now()
