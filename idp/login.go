@@ -805,6 +805,12 @@ func (s *Server) endSSO(sid, how, sub string) {
 	}
 }
 
+// SessionEnded reports whether the SSO session sid was ended: signed out
+// (at /apps, by an application's end_session), or replaced by another
+// user's login in its browser. The console's sessions, each a login of
+// one, end with it, as the login's tokens do.
+func (s *Server) SessionEnded(sid string) bool { return sid != "" && s.sessionEnded(sid) }
+
 // sessionEnded reports whether the SSO session sid was ended.
 func (s *Server) sessionEnded(sid string) bool {
 	_, ended := s.endedSIDs.Get(sid)
