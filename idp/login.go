@@ -719,7 +719,7 @@ var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
-main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:28rem}
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:28rem;overflow-wrap:anywhere}
 h1{font-size:1.3rem;margin-top:0}button{padding:.5rem 1rem;width:100%}.stay{text-align:center;margin-top:1rem}
 </style></head><body><main>
 <h1>Sign out of xaa-idp?</h1>
