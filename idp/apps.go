@@ -166,7 +166,7 @@ func (s *Server) renderApps(w http.ResponseWriter, status int, view appsView) {
 // (web/static/console.css), inline because the IdP's pages load nothing
 // else (pageHeaders).
 const appsStyle = `<style>
-body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}
+body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0;overflow-wrap:anywhere}
 header{background:#1d2330;color:#fff;padding:.7rem 1.5rem;display:flex;justify-content:space-between;align-items:center}
 header a{color:#cfe0ff}main{max-width:60rem;margin:1.5rem auto;padding:0 1.5rem}
 section{background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002;padding:1rem 1.5rem;margin-bottom:1.5rem}

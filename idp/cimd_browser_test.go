@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/xaa-idp/xaa-idp/internal/browsertest"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // chromium starts the real browser for one test (internal/browsertest).
@@ -157,5 +158,74 @@ func TestBrowser_LoginFormSendsItsOrigin(t *testing.T) {
 		if got := origins[id]; got != p.URL {
 			t.Errorf("the login form was posted with Origin %q, want the page's own %q", got, p.URL)
 		}
+	}
+}
+
+// TestBrowser_CIMDNameNeitherReordersNorHidesTheWarning: a metadata
+// document's client_name is the client's own claim, unchecked by the
+// configuration's rules for names, yet the login page quotes it. A
+// U+202E in it reversed the name as shown ("\u202emoc.elgoog" read
+// "google.com"; the configuration refuses it in every name it holds), and
+// a name of 4,000 characters (a document may have 5 KiB) left no room
+// in a small window for both the form, which the page opens scrolled to,
+// and the host the page names to trust instead of the name: the host
+// was scrolled out of sight. The page shows such characters as U+FFFD,
+// and at most policy.MaxNameBytes of the name.
+func TestBrowser_CIMDNameNeitherReordersNorHidesTheWarning(t *testing.T) {
+	f := startCIMD(t)
+	ctx := chromium(t, chromedp.WindowSize(800, 600))
+	type shown struct {
+		Name             string
+		Host             float64 // the top of the client_id URL's host
+		Warning, Form    float64 // the bottom of the warning and of the username field
+		ViewportHeight   float64
+		ScrollW, ClientW int
+	}
+	open := func(path, name string) shown {
+		t.Helper()
+		doc := f.docs.doc(path, map[string]any{"token_endpoint_auth_method": "none", "client_name": name}, nil)
+		_, challenge := pkce()
+		params := authParams("http://127.0.0.1/callback", challenge)
+		params.Set("client_id", doc)
+		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(stepCtx,
+			chromedp.Navigate(f.URL+"/authorize?"+params.Encode()),
+			chromedp.WaitVisible(chromedp.ID("username")),
+		); err != nil {
+			t.Fatalf("opening the login page of %s: %v", path, err)
+		}
+		got, err := chromedp.Run(stepCtx, chromedp.Evaluate[shown](`({
+			Name: document.querySelector("q bdi").textContent,
+			Host: document.getElementById("client-host").getBoundingClientRect().top,
+			Warning: [...document.querySelectorAll("p.client")].pop().getBoundingClientRect().bottom,
+			Form: document.getElementById("username").getBoundingClientRect().bottom,
+			ViewportHeight: innerHeight,
+			ScrollW: document.documentElement.scrollWidth, ClientW: document.documentElement.clientWidth,
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	got := open("/bidi.json", "\u202emoc.elgoog")
+	if got.Name != "\ufffdmoc.elgoog" {
+		t.Errorf("the page shows the name as %q, want its bidi override as U+FFFD", got.Name)
+	}
+
+	name := "Acme " + strings.Repeat("N", 4000)
+	got = open("/flood.json", name)
+	if !strings.HasPrefix(got.Name, "Acme NNN") || len(got.Name) > policy.MaxNameBytes {
+		t.Errorf("the page shows %d bytes of a name of %d, want at most %d", len(got.Name), len(name), policy.MaxNameBytes)
+	}
+	// The page opens scrolled to the username field (autofocus): the
+	// host, the warning and the field are all in the window.
+	if got.Host < 0 || got.Warning > got.ViewportHeight || got.Form > got.ViewportHeight {
+		t.Errorf("with a name of %d bytes the host (top at %.0f px), the warning (bottom at %.0f px) or the username field (%.0f px) is outside the window's %.0f px",
+			len(name), got.Host, got.Warning, got.Form, got.ViewportHeight)
+	}
+	if got.ScrollW > got.ClientW {
+		t.Errorf("the page scrolls sideways: %d px wide in %d", got.ScrollW, got.ClientW)
 	}
 }

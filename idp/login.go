@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -21,6 +22,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -110,7 +112,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
-main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem}
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem;overflow-wrap:anywhere}
 h1{font-size:1.3rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
 button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem;overflow-wrap:anywhere}
 #continue{animation:arm .8s}@keyframes arm{from,to{pointer-events:none;opacity:.6}}
@@ -220,6 +222,24 @@ func signInName(cfg *policy.Config, name string) string {
 	return name
 }
 
+// documentName is a metadata document's client_name as the login page
+// quotes it: the client's own claim, which no configuration checked. Its
+// control and invisible characters, which the configuration refuses in
+// the names it holds, show as U+FFFD: a bidi override would show the
+// name reversed ("\u202emoc.elgoog" reads "google.com"). It is cut to
+// policy.MaxNameBytes, a configured name's bound: a document may hold
+// 5 KiB of name, which in a small window scrolled the host the page
+// names out of sight, above the form that the page opens at.
+func documentName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || jsonstr.Invisible(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, name)
+	return audit.TruncateTo(name, policy.MaxNameBytes)
+}
+
 // loginError answers with the login page showing msg, which names no one.
 func loginError(w http.ResponseWriter, status int, view loginView, msg string) {
 	view.Error = []messagePart{{Text: msg}}
@@ -309,7 +329,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	} else if u, err := url.Parse(ar.ClientID); err == nil && cimd.IsURL(ar.ClientID) {
 		view.ClientHost, view.Client = u.Host, ""
 		if c, _ := s.lookupClient(r.Context(), cfg, ar.ClientID); c != nil {
-			view.Client = c.Name
+			view.Client = documentName(c.Name)
 		}
 	}
 	now := s.now()
@@ -705,7 +725,7 @@ var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
-main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:28rem}
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;max-width:28rem;overflow-wrap:anywhere}
 h1{font-size:1.3rem;margin-top:0}button{padding:.5rem 1rem;width:100%}.stay{text-align:center;margin-top:1rem}
 </style></head><body><main>
 <h1>Sign out of xaa-idp?</h1>
@@ -804,6 +824,12 @@ func (s *Server) endSSO(sid, how, sub string) *oidc.Error {
 	}
 	return e
 }
+
+// SessionEnded reports whether the SSO session sid was ended: signed out
+// (at /apps, by an application's end_session), or replaced by another
+// user's login in its browser. The console's sessions, each a login of
+// one, end with it, as the login's tokens do.
+func (s *Server) SessionEnded(sid string) bool { return sid != "" && s.sessionEnded(sid) }
 
 // sessionEnded reports whether the SSO session sid was ended.
 func (s *Server) sessionEnded(sid string) bool {

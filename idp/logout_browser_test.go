@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // TestBrowser_SignOutAsksUnlessTheIdPsOwnButton: in a real browser, an
@@ -90,5 +93,40 @@ func TestBrowser_SignOutAsksUnlessTheIdPsOwnButton(t *testing.T) {
 	}
 	if signedIn() {
 		t.Fatal("My MCP servers' Sign out left the session")
+	}
+}
+
+// TestBrowser_SignOutQuestionKeepsALongUsernameOnScreen: the sign-out
+// question names the signed-in user; a username of 250 characters
+// without a space breaks inside it rather than run 2,000 px past the
+// page's edge, which scrolled sideways.
+func TestBrowser_SignOutQuestionKeepsALongUsernameOnScreen(t *testing.T) {
+	long := strings.Repeat("u", 250)
+	cfg, err := policy.Parse([]byte(strings.ReplaceAll(strings.ReplaceAll(appsConfig, "[bob]", "["+long+"]"), "username: bob", "username: "+long)), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	ctx := chromium(t)
+	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx,
+		chromedp.Navigate(p.URL+"/apps"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), long),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "bob-pw"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.Navigate(p.URL+"/end_session"),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="end_session"] button`)),
+	); err != nil {
+		t.Fatalf("opening the sign-out question: %v", err)
+	}
+	width, err := chromedp.Run(stepCtx, chromedp.Evaluate[[2]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width[0] > width[1] {
+		t.Errorf("the sign-out question scrolls sideways: %d px wide in a window of %d", width[0], width[1])
 	}
 }

@@ -242,14 +242,15 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	f.Since = time.Time{} // the tail is about what happens from now on
-	sessionID := sessionString(c.session(r), keyID)
+	sess := c.session(r)
+	sessionID, sid := sessionString(sess, keyID), sessionString(sess, keySID)
 	if !c.tails.take(w, c.base, sessionID) {
 		return
 	}
 	defer c.tails.give(c.base, sessionID)
 	stillSignedIn := func() bool {
 		u := c.adminAPI.Config().User(v.User.Username)
-		return c.sessions.valid(sessionID) && u.Active() && u.Sub == v.User.Sub && u.MayAdminister()
+		return c.sessions.valid(sessionID) && !c.idp.SessionEnded(sid) && u.Active() && u.Sub == v.User.Sub && u.MayAdminister()
 	}
 	rc := http.NewResponseController(w)
 	events, cancel := c.adminAPI.SubscribeAudit(256)

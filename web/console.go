@@ -58,6 +58,10 @@ type IdP interface {
 	// at authTime ended when its user was disabled or removed, though the
 	// user is active again.
 	LoginEnded(sub, sid string, authTime time.Time) bool
+	// SessionEnded reports whether the SSO session sid was ended (a
+	// sign-out at the IdP): the console's session, a login of it, ends
+	// with it.
+	SessionEnded(sid string) bool
 	// Audit is the audit log, where the console records a user it
 	// refuses for not being an admin.
 	Audit() *audit.Log

@@ -75,9 +75,12 @@ func (c *Console) signedIn(r *http.Request) (*sessions.Session, *policy.User) {
 	if !u.Active() || u.Sub != sessionString(s, keySub) {
 		return s, nil
 	}
-	// A user disabled or removed since, and active again, signs in again.
+	// A user disabled or removed since, and active again, signs in again;
+	// so does one whose SSO session ended (signed out at /apps, or by an
+	// application), which ends the console's login with the others.
+	sid := sessionString(s, keySID)
 	at, err := strconv.ParseInt(sessionString(s, keyAuthTime), 10, 64)
-	if err != nil || c.idp.LoginEnded(u.Sub, sessionString(s, keySID), time.Unix(at, 0)) {
+	if err != nil || c.idp.LoginEnded(u.Sub, sid, time.Unix(at, 0)) || c.idp.SessionEnded(sid) {
 		return s, nil
 	}
 	return s, u
