@@ -544,6 +544,7 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):
+		a.userDenied(r, u, "a change through the console session without the session's CSRF token (X-CSRF-Token) is refused")
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change through the console session needs the session's CSRF token (X-CSRF-Token); reload the page and try again")
 		return nil
 	}
