@@ -197,6 +197,12 @@ func (c *Console) routes() {
 
 	mux.HandleFunc("GET /admin/signin", c.signIn)
 	mux.HandleFunc("GET /admin/callback", c.callback)
+	// Their GET starts or completes a sign-in: HEAD, which a link
+	// checker or prefetch sends, does neither (as at the IdP's
+	// /authorize and /authorize/callback).
+	for _, path := range []string{"/admin/signin", "/admin/callback"} {
+		mux.HandleFunc("HEAD "+path, func(w http.ResponseWriter, r *http.Request) { c.methodNotAllowed(w, r, "GET") })
+	}
 	mux.HandleFunc("GET /admin/signed-out", c.signedOutPage)
 	mux.Handle("POST /admin/signout", c.csrf(http.HandlerFunc(c.signOut)))
 
@@ -223,7 +229,7 @@ func (c *Console) routes() {
 	// "no page here": a form's address opened in the address bar (it
 	// shows after a refused change) leads to the form's page.
 	for path, allow := range map[string]string{
-		"/admin/static/": "GET, HEAD", "/admin/signin": "GET, HEAD", "/admin/callback": "GET, HEAD",
+		"/admin/static/": "GET, HEAD", "/admin/signin": "GET", "/admin/callback": "GET",
 		"/admin/signed-out": "GET, HEAD", "/admin/{$}": "GET, HEAD", "/admin/servers": "GET, HEAD",
 		"/admin/servers/{id}": "GET, HEAD", "/admin/users": "GET, HEAD", "/admin/audit": "GET, HEAD",
 		"/admin/audit/export": "GET, HEAD", "/admin/audit/stream": "GET, HEAD", "/admin/explain": "GET, HEAD",
