@@ -61,6 +61,10 @@ type IdP interface {
 	// Audit is the audit log, where the console records a user it
 	// refuses for not being an admin.
 	Audit() *audit.Log
+	// SweepStore has the IdP's sweeper sweep one of the console's
+	// in-memory stores with its own, and /metrics publish its size
+	// (xaa_idp_store_entries).
+	SweepStore(name string, sweep func(), size func() int)
 }
 
 // Admin is the admin API as the console reads it in-process: *admin.API
@@ -178,6 +182,7 @@ func New(o Options) *Console {
 	}
 	c.store.MaxAge(c.store.Options.MaxAge)
 	c.sessions = newRegistry(c.maxAge, maxSessions)
+	o.IdP.SweepStore("console_sessions", c.sessions.sweep, c.sessions.len)
 	c.routes()
 	return c
 }
