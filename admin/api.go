@@ -101,6 +101,10 @@ type API struct {
 	// configuration it was made of: made once per version, since at a
 	// company's size it takes a YAML encoding and decoding of the whole.
 	configBody atomic.Pointer[configAnswer]
+	// refusalsUnrecorded counts the refused logins whose events the audit
+	// log could not take since one it took: the first is logged, not
+	// each (anyone can send wrong passwords, while the disk is full).
+	refusalsUnrecorded atomic.Int64
 }
 
 type configAnswer struct {
@@ -506,7 +510,15 @@ func (a *API) loginDeniedSub(r *http.Request, name, sub, reason string) {
 		Details:  map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)},
 	}
 	if _, err := a.idp.Audit().Append(ev); err != nil {
-		slog.Error("audit log: a refused admin API login was not recorded", "err", err)
+		if a.refusalsUnrecorded.Add(1) == 1 {
+			slog.Error("audit log: a refused admin API login was not recorded; said once until one is", "err", err)
+		}
+		return
+	}
+	if a.refusalsUnrecorded.Load() != 0 {
+		if n := a.refusalsUnrecorded.Swap(0); n != 0 {
+			slog.Warn("audit log: refused admin API logins are recorded again", "unrecorded", n)
+		}
 	}
 }
 
@@ -544,6 +556,7 @@ func (a *API) sessionAdmin(w http.ResponseWriter, r *http.Request, user string, 
 		refuseAPI(w, r, http.StatusForbidden, "forbidden", "user "+u.Username+" is not an admin (admin: true in the configuration)")
 		return nil
 	case !csrfOK && changes(r):
+		a.userDenied(r, u, "a change through the console session without the session's CSRF token (X-CSRF-Token) is refused")
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change through the console session needs the session's CSRF token (X-CSRF-Token); reload the page and try again")
 		return nil
 	}

@@ -479,6 +479,10 @@ type StatusView struct {
 	// ReadOnly is why the file may not be changed here now (it or its
 	// directory is read-only: every change is 409); Editable is then false.
 	ReadOnly string `json:"read_only,omitempty"`
+	// Missing says that the file is gone (deleted or moved) and what a
+	// change does then: writes it again with the running configuration,
+	// or, its directory gone too, is refused (Editable false).
+	Missing string `json:"missing,omitempty"`
 	// LastReload is when the file, changed on disk, was last reloaded or
 	// refused; LastReloadError is why it was refused (the running
 	// configuration was kept), empty when it was loaded.
@@ -493,7 +497,8 @@ func (a *API) status(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	st := a.store.Status()
-	v := StatusView{File: st.File, InMemory: st.InMemory, Name: st.Name, ETag: etag(st.Version), Editable: st.ReadOnly == "", Watching: st.Watching, ReadOnly: st.ReadOnly}
+	v := StatusView{File: st.File, InMemory: st.InMemory, Name: st.Name, ETag: etag(st.Version), Editable: st.ReadOnly == "" && !st.MissingDir, Watching: st.Watching,
+		ReadOnly: st.ReadOnly, Missing: st.Missing}
 	if r := st.Reload; r != nil {
 		t := r.Time.UTC()
 		v.LastReload = &t

@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/access"
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -288,5 +290,41 @@ func TestApps_ServerNamesAreBidiIsolated(t *testing.T) {
 	isolated := len(regexp.MustCompile("<bdi>[^<]*\u202e[^<]*</bdi>").FindAllString(page, -1))
 	if all < 3 || isolated != all {
 		t.Errorf("%d of the %d names holding U+202E are alone in a <bdi>:\n%s", isolated, all, page)
+	}
+}
+
+// TestApps_CSRFRefusalIsAudited: the apps page's request form posted
+// with a stale or wrong CSRF token by a signed-in user is refused 403
+// and audited as the console's refusal is: a denied login of the user
+// at the apps client, with the method and path, never the token. Until
+// 2026-12-06 it left no event.
+func TestApps_CSRFRefusalIsAudited(t *testing.T) {
+	p, hc := startApps(t, appsConfig)
+	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
+	resp, page := fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
+		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
+	})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the login: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	csrf := requestCSRF(t, page)
+	f := audit.Filter{Type: audit.TypeLogin, User: "bob", Outcome: audit.Denied}
+	for _, token := range []string{"", "stale-" + csrf} {
+		before := len(p.Audit.Query(f))
+		if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", url.Values{"server": {"wiki"}, "csrf": {token}}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("POST with csrf %q: %d\n%s", token, resp.StatusCode, page)
+		}
+		evs := p.Audit.Query(f)
+		if len(evs) != before+1 {
+			t.Fatalf("bob's denied logins: %d, want %d (one for the refusal)", len(evs), before+1)
+		}
+		ev := evs[0]
+		if ev.ClientID != idp.AppsClientID || ev.Error != "access_denied" || ev.Sub == "" || !strings.Contains(ev.Reason, "CSRF") ||
+			ev.Details["method"] != http.MethodPost || ev.Details["path"] != "/apps" {
+			t.Errorf("event %+v, want client %s, access_denied, bob's sub, a reason naming the CSRF token, POST /apps", ev, idp.AppsClientID)
+		}
+		if line, _ := json.Marshal(ev); strings.Contains(string(line), csrf) {
+			t.Errorf("the event holds the page's CSRF token: %s", line)
+		}
 	}
 }

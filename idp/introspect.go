@@ -58,6 +58,12 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		if u := s.Config().UserBySub(at.Subject); u != nil {
 			resp.Username = u.Username
 		}
+	} else if sub, other := s.otherClientsToken(tok, c.ClientID); other {
+		// Another client's token is {"active": false} to this one
+		// (RFC 7662 section 4), and a refusal, audited as the revocation
+		// endpoint's is; the client got no error code, the event has none.
+		e := &oauthError{Description: "token was not issued to this client; answered {\"active\": false} (RFC 7662 section 4)", Denied: true}
+		s.auditEndpointRefusal(r, form, "introspection", e, sub)
 	}
 	httpjson.Write(w, http.StatusOK, resp)
 }

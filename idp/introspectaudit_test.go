@@ -109,3 +109,44 @@ func TestRevoke_AnotherClientsRefreshTokenAlwaysRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAudit_IntrospectionOfAnotherClientsToken: a client that introspects
+// a token issued to another client is answered {"active": false} (RFC 7662
+// section 4), and the refusal is audited as the revocation endpoint's is:
+// outcome denied, details.endpoint introspection, the client as sent and
+// the token's user, never the token. Until 2026-12-06 it left no event,
+// the one refusal at the endpoint that did not.
+func TestAudit_IntrospectionOfAnotherClientsToken(t *testing.T) {
+	p := startConformanceIdP(t)
+	tok := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid", "offline_access")
+	at := tok["access_token"].(string)
+	rt := tok.RefreshToken()
+	for _, token := range []string{at, rt} {
+		before := len(p.Audit.Query(audit.Filter{Client: "other-client", Limit: 1000}))
+		status, body := p.postEndpoint(t, "/oauth/introspect", url.Values{"token": {token}}, "other-client", "s2")
+		if status != http.StatusOK || body["active"] != false || len(body) != 1 {
+			t.Fatalf("%d %v, want 200 {\"active\": false}", status, body)
+		}
+		evs := p.Audit.Query(audit.Filter{Client: "other-client", Limit: 1000})
+		if len(evs) != before+1 {
+			t.Fatalf("events of other-client: %d, want %d (one for the refusal)", len(evs), before+1)
+		}
+		ev := evs[0]
+		if ev.Type != audit.TypeToken || ev.Outcome != audit.Denied || ev.Details["endpoint"] != "introspection" ||
+			ev.Sub != "u-alice" || ev.User != "alice" || ev.Reason == "" || ev.GrantType != "" {
+			t.Errorf("event %+v, want type token, outcome denied, details.endpoint introspection, sub u-alice, user alice, a reason", ev)
+		}
+		line, _ := json.Marshal(ev)
+		if strings.Contains(string(line), token) {
+			t.Errorf("the event holds the token: %s", line)
+		}
+	}
+	// The token's own client sees it active, unaudited, as before.
+	n := len(p.Audit.Query(audit.Filter{Limit: 1000}))
+	if _, body := p.postEndpoint(t, "/oauth/introspect", url.Values{"token": {at}}, "mcp-client", "s1"); body["active"] != true {
+		t.Fatalf("own token: %v, want active", body)
+	}
+	if got := len(p.Audit.Query(audit.Filter{Limit: 1000})); got != n {
+		t.Errorf("%d events after the owner's introspection, want none", got-n)
+	}
+}

@@ -115,6 +115,26 @@ func (s *Server) NoteRevocation(sub, audience string, at time.Time) {
 	r.at[k] = max(r.at[k], at.Unix())
 }
 
+// Sweep forgets the revocations of seconds past, which no exchange
+// waits for any more: the sweeper's, so that they do not stay until the
+// set is full.
+func (r *revocationSeconds) Sweep(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, sec := range r.at {
+		if sec < now.Unix() {
+			delete(r.at, k)
+		}
+	}
+}
+
+// Len is the number of revocations remembered (/metrics).
+func (r *revocationSeconds) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.at)
+}
+
 // awaitRevocationSecond waits, when a revocation of sub was pushed to the
 // MCP server whose issuer is audience in the second of now, until the
 // IdP's clock is in the next second, and reports whether it is. An

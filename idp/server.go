@@ -144,6 +144,12 @@ type Server struct {
 	throttle LoginThrottle
 
 	stopSweep chan struct{}
+	// swept are the stores of other parts of the product that the
+	// sweeper sweeps too (SweepStore).
+	swept struct {
+		mu     sync.Mutex
+		others []sweptStore
+	}
 	closeOnce sync.Once
 
 	// Replay guards, which refuse rather than forget a live entry when
@@ -316,11 +322,7 @@ func (s *Server) startSweeper(every time.Duration) {
 	if every <= 0 {
 		every = time.Minute
 	}
-	type store struct {
-		name  string
-		sweep func()
-		size  func() int
-	}
+	type store = sweptStore
 	stores := []store{
 		{"auth_requests", s.store.authRequests.Sweep, s.store.authRequests.Len},
 		{"codes", s.store.codes.Sweep, s.store.codes.Len},
@@ -345,6 +347,10 @@ func (s *Server) startSweeper(every time.Duration) {
 		// remembered, on the wall clock their Cache-Control counts on.
 		{"cimd_documents", func() { s.cimd.resolver.Load().Sweep() }, func() int { n, _ := s.cimd.resolver.Load().Len(); return n }},
 		{"cimd_failures", func() {}, func() int { _, n := s.cimd.resolver.Load().Len(); return n }},
+		// Forgotten otherwise only when full: the step-up refusals of
+		// logins ended, and the revocations of seconds past.
+		{"step_ups", func() { s.stepUps.Sweep(s.now()) }, s.stepUps.Len},
+		{"revocation_seconds", func() { s.revocations.Sweep(s.now()) }, s.revocations.Len},
 	}
 	// The usernames the login throttle tracks, else forgotten only when
 	// another login attempt comes (a throttle of Options may lack it).
@@ -369,9 +375,48 @@ func (s *Server) startSweeper(every time.Duration) {
 				for _, st := range stores {
 					st.sweep()
 				}
+				s.swept.mu.Lock()
+				others := s.swept.others
+				s.swept.mu.Unlock()
+				for _, st := range others {
+					st.sweep()
+				}
 			}
 		}
 	}()
+}
+
+// sweptStore is one in-memory store the sweeper sweeps, and its size
+// published on /metrics.
+type sweptStore struct {
+	name  string
+	sweep func()
+	size  func() int
+}
+
+// SweepStore has the sweeper sweep a store of another part of the product
+// (the console's sessions) with the IdP's own, and publishes its size on
+// /metrics as xaa_idp_store_entries{store=name}. A second store of the
+// same name (a second product over the same IdP) replaces the first.
+func (s *Server) SweepStore(name string, sweep func(), size func() int) {
+	s.swept.mu.Lock()
+	defer s.swept.mu.Unlock()
+	others := slices.Clone(s.swept.others)
+	for i, st := range others {
+		if st.name == name {
+			others[i] = sweptStore{name, sweep, size}
+			s.swept.others = others
+			return
+		}
+	}
+	s.swept.others = append(others, sweptStore{name, sweep, size})
+	s.metrics.storeSize(name, func() int {
+		s.swept.mu.Lock()
+		i := slices.IndexFunc(s.swept.others, func(st sweptStore) bool { return st.name == name })
+		size := s.swept.others[i].size
+		s.swept.mu.Unlock()
+		return size()
+	})
 }
 
 // Close stops the IdP's background work (the store sweeper). The handler

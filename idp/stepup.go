@@ -50,6 +50,27 @@ func (s *Server) noteStepUp(sub, clientID string, authTime time.Time) {
 	}
 }
 
+// Sweep forgets the step-up refusals of logins whose SSO sessions have
+// ended (sessionTTL): the sweeper's, so that refusals of users who never
+// sign in again do not stay until the set is full.
+func (u *stepUps) Sweep(now time.Time) {
+	ended := now.Add(-sessionTTL)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k, at := range u.before {
+		if at.Before(ended) {
+			delete(u.before, k)
+		}
+	}
+}
+
+// Len is the number of step-up refusals remembered (/metrics).
+func (u *stepUps) Len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.before)
+}
+
 // sessionFits reports whether sess may complete ar without a login:
 // authRequest.sessionFits, and the session's login is not one a token
 // exchange of ar's client refused as too old (noteStepUp).

@@ -246,6 +246,13 @@ type Status struct {
 	// ReadOnly is why an edit would be refused now, the file or its
 	// directory being read-only (ReadOnlyError); "" when it may be changed.
 	ReadOnly string
+	// Missing says that the file is gone (deleted or moved) while the
+	// running configuration is kept, and what an edit does then: writes
+	// it again, or, its directory gone too, is refused; "" when the file
+	// is there.
+	Missing string
+	// MissingDir: the file's directory is gone too, so an edit is refused.
+	MissingDir bool
 }
 
 // Status returns the Store's state.
@@ -261,7 +268,20 @@ func (s *Store) Status() Status {
 	if errors.As(s.checkWritable(), &ro) {
 		st.ReadOnly = ro.Err.Error()
 	}
+	if s.file != "" {
+		if _, err := os.Lstat(s.file); errors.Is(err, fs.ErrNotExist) {
+			st.Missing = s.name + " is missing (deleted or moved); the IdP keeps running the configuration it had, and the next change made here writes the file again with it"
+			if dir := filepath.Dir(atomicfile.Target(s.file)); !isDir(dir) {
+				st.Missing, st.MissingDir = s.name+" is missing, and so is its directory "+dir+"; the IdP keeps running the configuration it had, and changes here are refused until the directory is back", true
+			}
+		}
+	}
 	return st
+}
+
+func isDir(name string) bool {
+	fi, err := os.Stat(name)
+	return err == nil && fi.IsDir()
 }
 
 // Change describes a successful edit, for the audit log.
@@ -875,6 +895,11 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 	defer s.mu.Unlock()
 	if s.file != "" {
 		unlock, err := lockFileDir(s.file)
+		if errors.Is(err, fs.ErrNotExist) {
+			// The file's directory is gone: there is nowhere to write.
+			return nil, &ConflictError{File: s.name, Err: Problems{{File: s.name,
+				Msg: "cannot write the file: its directory " + filepath.Dir(atomicfile.Target(s.file)) + " is missing (deleted or moved); create it again to change the configuration here"}}}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -973,6 +998,13 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 			return nil, fmt.Errorf("policy: %w", err)
 		}
 		s.stamp = stampOf(fi)
+		if s.bad != "" {
+			// The file was missing (any other refused reload refuses the
+			// edit): written again, it is back to the running
+			// configuration, and the status's reload error is over.
+			s.bad = ""
+			s.reportLocked(Reload{PreviousVersion: next.version, Version: next.version})
+		}
 	}
 	s.swapLocked(next)
 	ch.made, ch.file = next, s.name

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"sync"
 	"syscall"
@@ -220,6 +221,12 @@ func sameTenants(running, next *Config, data []byte, file string) error {
 func (s *Store) refuseLocked(v string, err error) error {
 	key := v
 	if v == "" {
+		if errors.Is(err, fs.ErrNotExist) && s.bad == "" {
+			// Once, until the file is back: the status and the console
+			// say it for as long as it lasts.
+			slog.Warn("the configuration file is missing (deleted or moved): the running configuration is kept, and the next change through the admin API or the console writes the file again",
+				"file", s.name)
+		}
 		// A problem of the file, named as Parse names it, so that the log,
 		// the status and a refused edit say which file is unreadable.
 		err = Problems{{File: s.name, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}

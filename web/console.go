@@ -65,6 +65,10 @@ type IdP interface {
 	// Audit is the audit log, where the console records a user it
 	// refuses for not being an admin.
 	Audit() *audit.Log
+	// SweepStore has the IdP's sweeper sweep one of the console's
+	// in-memory stores with its own, and /metrics publish its size
+	// (xaa_idp_store_entries).
+	SweepStore(name string, sweep func(), size func() int)
 }
 
 // Admin is the admin API as the console reads it in-process: *admin.API
@@ -182,6 +186,7 @@ func New(o Options) *Console {
 	}
 	c.store.MaxAge(c.store.Options.MaxAge)
 	c.sessions = newRegistry(c.maxAge, maxSessions)
+	o.IdP.SweepStore("console_sessions", c.sessions.sweep, c.sessions.len)
 	c.routes()
 	return c
 }
@@ -201,6 +206,12 @@ func (c *Console) routes() {
 
 	mux.HandleFunc("GET /admin/signin", c.signIn)
 	mux.HandleFunc("GET /admin/callback", c.callback)
+	// Their GET starts or completes a sign-in: HEAD, which a link
+	// checker or prefetch sends, does neither (as at the IdP's
+	// /authorize and /authorize/callback).
+	for _, path := range []string{"/admin/signin", "/admin/callback"} {
+		mux.HandleFunc("HEAD "+path, func(w http.ResponseWriter, r *http.Request) { c.methodNotAllowed(w, r, "GET") })
+	}
 	mux.HandleFunc("GET /admin/signed-out", c.signedOutPage)
 	mux.Handle("POST /admin/signout", c.csrf(http.HandlerFunc(c.signOut)))
 
@@ -227,7 +238,7 @@ func (c *Console) routes() {
 	// "no page here": a form's address opened in the address bar (it
 	// shows after a refused change) leads to the form's page.
 	for path, allow := range map[string]string{
-		"/admin/static/": "GET, HEAD", "/admin/signin": "GET, HEAD", "/admin/callback": "GET, HEAD",
+		"/admin/static/": "GET, HEAD", "/admin/signin": "GET", "/admin/callback": "GET",
 		"/admin/signed-out": "GET, HEAD", "/admin/{$}": "GET, HEAD", "/admin/servers": "GET, HEAD",
 		"/admin/servers/{id}": "GET, HEAD", "/admin/users": "GET, HEAD", "/admin/audit": "GET, HEAD",
 		"/admin/audit/export": "GET, HEAD", "/admin/audit/stream": "GET, HEAD", "/admin/explain": "GET, HEAD",

@@ -48,8 +48,12 @@ type registry struct {
 // sessions.
 const minRebuild = 1024
 
+// wallClock is the console sessions' clock: the wall clock, which their
+// cookie's Max-Age counts on too (a test moves it).
+var wallClock = time.Now
+
 func newRegistry(maxAge time.Duration, max int) *registry {
-	return &registry{now: time.Now, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}}
+	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}}
 }
 
 // flash is a message for one page (a console path without the tenant's
@@ -126,6 +130,24 @@ func (r *registry) end(id string) {
 	delete(r.live, id)
 	delete(r.flashes, id)
 	r.mu.Unlock()
+}
+
+// sweep ends the expired sessions: the IdP's sweeper calls it
+// (IdP.SweepStore), so that the sessions of admins who never come back
+// do not stay until the next sign-in.
+func (r *registry) sweep() {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sweepLocked(now)
+}
+
+// len is the number of sessions held, expired ones not swept yet
+// included (/metrics).
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.live)
 }
 
 // sweepLocked ends the expired sessions: they are the top of byExp.

@@ -131,6 +131,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 		}
 		v := &viewer{User: u, CSRF: sessionString(s, keyCSRF), session: sessionString(s, keyID)}
 		if !safeMethod(r.Method) && !c.csrfOK(w, r, v.CSRF) {
+			c.auditDenied(r, u, csrfRefused)
 			// Reloading this answer would send the same stale token
 			// again: the way on is the page the form was on, opened anew.
 			c.errorPageTo(w, r, v, http.StatusForbidden, "Request refused",
@@ -154,6 +155,7 @@ func (c *Console) csrf(h http.Handler) http.Handler {
 			return
 		}
 		if u != nil && !c.csrfOK(w, r, sessionString(s, keyCSRF)) {
+			c.auditDenied(r, u, csrfRefused)
 			c.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
 				"This request did not carry the console's security token (CSRF). Reload the page and try again.")
 			return
@@ -231,12 +233,22 @@ func safeMethod(m string) bool {
 // refusal as the admin API does its own (a denied login, since
 // 2026-12-06): the IdP's login event alone read as a console sign-in.
 func (c *Console) refuse(w http.ResponseWriter, r *http.Request, u *policy.User) {
-	ev := audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: u.Username, Sub: u.Sub, ClientID: ClientID,
-		Reason: admin.NotAdmin, Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}}
-	if _, err := c.idp.Audit().Append(ev); err != nil {
-		slog.Error("audit log: a console refusal of a user who is not an admin was not recorded", "err", err)
-	}
+	c.auditDenied(r, u, admin.NotAdmin)
 	c.render(w, http.StatusForbidden, "refused.html", page{Title: "Not an administrator", Data: map[string]string{"User": u.Username}})
+}
+
+// csrfRefused is the audited reason of a signed-in user's console change
+// refused for lacking the session's CSRF token (since 2026-12-06).
+const csrfRefused = "a console change without the session's CSRF token is refused (a page of an earlier session, or a post from another site)"
+
+// auditDenied records a refusal of the signed-in user u as the admin
+// API records its own: a denied login, with the method and path.
+func (c *Console) auditDenied(r *http.Request, u *policy.User, reason string) {
+	ev := audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: u.Username, Sub: u.Sub, ClientID: ClientID,
+		Reason: reason, Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}}
+	if _, err := c.idp.Audit().Append(ev); err != nil {
+		slog.Error("audit log: a console refusal was not recorded", "err", err)
+	}
 }
 
 func randomString(n int) string {
