@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -655,8 +656,15 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for k, v := range patch {
-		if v == nil && slices.ContainsFunc(secretKeys, func(s string) bool { return strings.EqualFold(k, s) }) {
+		switch {
+		case v != nil: // decodeUser refuses an unknown key
+		case strings.EqualFold(k, "password") || strings.EqualFold(k, "password_bcrypt"):
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", k+" cannot be removed: a user needs a password; send a new one to replace it")
+			return
+		case !userKey(k):
+			// A null removes nothing the user has, so the patched
+			// user would not show it: a misspelt key must not pass.
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the body does not fit: unknown field %q; use the configuration's key names (docs/configuration.md)", audit.Truncate(k)))
 			return
 		}
 	}
@@ -728,6 +736,18 @@ func patchedUser(w http.ResponseWriter, cfg *policy.Config, name string, patch m
 		return policy.User{}, false, false
 	}
 	return decodeUser(w, body, name)
+}
+
+// userKey reports whether k is a key of a user's body (decoding matches
+// keys as strings.EqualFold does).
+func userKey(k string) bool {
+	t := reflect.TypeFor[policy.User]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(userFields, func(f string) bool { return strings.EqualFold(k, f) })
 }
 
 // mergePatch applies a JSON merge patch to target (RFC 7396 section 2).

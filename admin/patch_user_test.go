@@ -75,6 +75,8 @@ func TestUsersAPI_PatchChangesOnlyWhatItSends(t *testing.T) {
 		{`{"username": "bobby"}`, merge, http.StatusBadRequest, "invalid_request"},
 		{`{"colour": "red"}`, merge, http.StatusBadRequest, "invalid_request"},
 		{`{"password": null}`, merge, http.StatusBadRequest, "invalid_request"},
+		{`{"Password_Bcrypt": null}`, merge, http.StatusBadRequest, "invalid_request"},
+		{`{"client_secret": null}`, merge, http.StatusBadRequest, "invalid_request"},
 		{`["disabled"]`, merge, http.StatusBadRequest, "invalid_request"},
 		{`{"disabled": true}`, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType, "unsupported_media_type"},
 		{`{"disabled": true}`, []string{"If-Match", `"stale"`}, http.StatusPreconditionFailed, "precondition_failed"},
