@@ -629,8 +629,8 @@ func (a *API) putUserOn(u policy.User, secret bool, tag string, j policy.EditOpt
 }
 
 // patchTries bounds how often a PATCH without If-Match is made again on
-// the newest version when another change came between its read and its
-// write.
+// the newest version when another change (not a PATCH: those wait their
+// turn) came between its read and its write.
 const patchTries = 3
 
 // patchUser is PATCH /admin/api/users/{username}: a JSON merge patch
@@ -679,6 +679,8 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch := a.editWith(w, r, map[string]any{"patched": slices.Sorted(maps.Keys(patch))}, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		a.patches.Lock()
+		defer a.patches.Unlock()
 		for try := 1; ; try++ {
 			sn := a.store.Snapshot()
 			u, secret, ok := patchedUser(nil, sn.Config, name, patch)

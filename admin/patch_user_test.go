@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -132,4 +133,27 @@ func (p *product) fileText(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// PATCHes of one user sent at once without If-Match are all made, each
+// on the version the one before it wrote: none is refused as stale (the
+// sender named no version) and none undoes another.
+func TestUsersAPI_ConcurrentPatchesAreAllMade(t *testing.T) {
+	p := editable(t)
+	const n = 12
+	codes := make(chan int, n)
+	for i := range n {
+		go func() {
+			resp, _ := p.send(t, http.MethodPatch, "/admin/api/users/bob", "alice", fmt.Sprintf(`{"claims": {"k%d": %d}}`, i, i))
+			codes <- resp.StatusCode
+		}()
+	}
+	for range n {
+		if code := <-codes; code != http.StatusOK {
+			t.Errorf("a PATCH sent with others: %d, want 200", code)
+		}
+	}
+	if u := p.userOnDisk(t, "bob"); len(u.Claims) != n || !slices.Equal(u.Groups, []string{"mkt"}) {
+		t.Errorf("after %d PATCHes of one claim each, bob is %+v", n, u)
+	}
 }
