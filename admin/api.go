@@ -91,6 +91,10 @@ type API struct {
 	throttle Throttle
 	// decisions serializes the decisions of access requests.
 	decisions sync.Mutex
+	// patches serializes the PATCHes of users, each a read of the user
+	// and a write of it patched (patchUser): run at once, all but one
+	// would find the version they read gone.
+	patches sync.Mutex
 	// unsettled holds the not_written errors of changes that the audit
 	// log could not take when they failed (a full disk): appended before
 	// the next change is, which is refused while they cannot be

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
+	"github.com/xaa-idp/xaa-idp/internal/strictjson"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -47,6 +49,7 @@ func (a *API) configRoutes() {
 	a.mux.HandleFunc("GET /admin/api/users", a.listUsers)
 	a.mux.HandleFunc("GET /admin/api/users/{username}", a.getUser)
 	a.mux.HandleFunc("PUT /admin/api/users/{username}", a.putUser)
+	a.mux.HandleFunc("PATCH /admin/api/users/{username}", a.patchUser)
 	a.mux.HandleFunc("DELETE /admin/api/users/{username}", a.deleteUser)
 	a.mux.HandleFunc("GET /admin/api/groups", a.listGroups)
 	a.mux.HandleFunc("GET /admin/api/groups/{name}", a.getGroup)
@@ -370,6 +373,11 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, ignore ...string) (
 	if !ok {
 		return nil, false
 	}
+	return decodeJSON(w, raw, v, ignore...)
+}
+
+// decodeJSON is readJSON's decoding of a body readBody accepted.
+func decodeJSON(w http.ResponseWriter, raw []byte, v any, ignore ...string) (map[string]json.RawMessage, bool) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with the configuration's key names (docs/configuration.md)")
@@ -583,29 +591,193 @@ var userFields = []string{"access"}
 // password_bcrypt keeps the user's current password, so that what GET
 // answered (without passwords) can be sent back changed.
 func (a *API) putUser(w http.ResponseWriter, r *http.Request) {
-	var u policy.User
-	fields, ok := readJSON(w, r, &u, userFields...)
+	raw, ok := readBody(w, r, maxBody)
 	if !ok {
 		return
 	}
 	name := r.PathValue("username")
-	if !sameName(w, "username", name, &u.Username) {
+	u, secret, ok := decodeUser(w, raw, name)
+	if !ok {
 		return
 	}
-	hasPw, hasHash := given(fields, "password"), given(fields, "password_bcrypt")
-	ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) {
-		if !hasPw && !hasHash {
-			// The password kept is the one of the version the change is
-			// made on, read by the store under its lock: one set by a
-			// change in between is not put back.
-			return a.store.PutUser(u, tag, j, policy.KeepSecrets())
+	if ch := a.edit(w, r, func(tag string, j policy.EditOption) (*policy.Change, error) { return a.putUserOn(u, secret, tag, j) }); ch != nil {
+		a.written(w, r, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
+	}
+}
+
+// decodeUser decodes the body of a PUT of user name (readJSON's checks,
+// answered): the user, and whether it gives a password (password or
+// password_bcrypt).
+func decodeUser(w http.ResponseWriter, raw []byte, name string) (u policy.User, secret, ok bool) {
+	fields, ok := decodeJSON(w, raw, &u, userFields...)
+	if !ok || !sameName(w, "username", name, &u.Username) {
+		return u, false, false
+	}
+	return u, given(fields, "password") || given(fields, "password_bcrypt"), true
+}
+
+// putUserOn is the edit of a PUT of u on version tag: without secret, the
+// user keeps its password.
+func (a *API) putUserOn(u policy.User, secret bool, tag string, j policy.EditOption) (*policy.Change, error) {
+	if !secret {
+		// The password kept is the one of the version the change is
+		// made on, read by the store under its lock: one set by a
+		// change in between is not put back.
+		return a.store.PutUser(u, tag, j, policy.KeepSecrets())
+	}
+	return a.store.PutUser(u, tag, j)
+}
+
+// patchTries bounds how often a PATCH without If-Match is made again on
+// the newest version when another change (not a PATCH: those wait their
+// turn) came between its read and its write.
+const patchTries = 3
+
+// patchUser is PATCH /admin/api/users/{username}: a JSON merge patch
+// (RFC 7396) of the user as PUT takes it, application/merge-patch+json or
+// application/json. The keys sent change, null removes an optional one
+// (claims merge key by key), the rest stays; a password sent replaces
+// the current one, whichever its form. The patched user is then a PUT's
+// body (decodeUser, putUserOn): the same checks, answers and audit. The
+// patch is applied to the version it is written on: without If-Match
+// (or with *), that is the newest, read again when a change comes in
+// between, so that no change made meanwhile is undone.
+func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {
+	raw, f := checkedBody(w, r, maxBody, strictjson.Options{NullMembers: true})
+	if f != nil {
+		writeRefusal(w, *f)
+		return
+	}
+	var patch map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&patch); err != nil || patch == nil {
+		writeAPIError(w, http.StatusBadRequest, "invalid_request", "the body must be a JSON object: a merge patch (RFC 7396) of the user, with the configuration's key names (docs/configuration.md)")
+		return
+	}
+	for k, v := range patch {
+		switch {
+		case v != nil: // decodeUser refuses an unknown key
+		case strings.EqualFold(k, "password") || strings.EqualFold(k, "password_bcrypt"):
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", k+" cannot be removed: a user needs a password; send a new one to replace it")
+			return
+		case !userKey(k):
+			// A null removes nothing the user has, so the patched
+			// user would not show it: a misspelt key must not pass.
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("the body does not fit: unknown field %q; use the configuration's key names (docs/configuration.md)", audit.Truncate(k)))
+			return
 		}
-		return a.store.PutUser(u, tag, j)
+	}
+	if a.store == nil {
+		writeAPIError(w, http.StatusNotImplemented, "not_implemented", noStore)
+		return
+	}
+	name := r.PathValue("username")
+	// Checked once here, answering its refusal; the edit below patches
+	// the version it is written on, which the same patch fits alike.
+	if _, _, ok := patchedUser(w, a.store.Config(), name, patch); !ok {
+		return
+	}
+	ch := a.editWith(w, r, map[string]any{"patched": slices.Sorted(maps.Keys(patch))}, func(tag string, j policy.EditOption) (*policy.Change, error) {
+		a.patches.Lock()
+		defer a.patches.Unlock()
+		for try := 1; ; try++ {
+			sn := a.store.Snapshot()
+			u, secret, ok := patchedUser(nil, sn.Config, name, patch)
+			if !ok {
+				return nil, &policy.NotFoundError{Kind: "user", Name: name}
+			}
+			on := tag
+			if tag == "*" {
+				on = sn.Version
+			}
+			ch, err := a.putUserOn(u, secret, on, j)
+			var stale *policy.StaleError
+			if tag != "*" || try == patchTries || !errors.As(err, &stale) {
+				return ch, err
+			}
+		}
 	})
 	if ch != nil {
 		a.written(w, r, ch, etag(ch.Version), a.userView(ch.Config, ch.Config.User(name)))
 	}
 }
+
+// patchedUser applies patch to user name of cfg as decodeUser reads a
+// PUT's body, answering a refusal on w (none when w is nil).
+func patchedUser(w http.ResponseWriter, cfg *policy.Config, name string, patch map[string]any) (policy.User, bool, bool) {
+	if w == nil {
+		w = discard{}
+	}
+	cur := cfg.User(name)
+	if cur == nil {
+		writeAPIError(w, http.StatusNotFound, "not_found", fmt.Sprintf("there is no user %q; PUT creates one", name))
+		return policy.User{}, false, false
+	}
+	old := *cur
+	old.Password, old.PasswordBcrypt = "", "" // kept unless the patch sends one
+	b, err := json.Marshal(old)
+	var doc map[string]any
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		err = dec.Decode(&doc)
+	}
+	if err != nil {
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the user could not be read: "+err.Error())
+		return policy.User{}, false, false
+	}
+	// Decoding matches keys as strings.EqualFold does: "Email" replaces
+	// the email.
+	for k := range patch {
+		maps.DeleteFunc(doc, func(d string, _ any) bool { return d != k && strings.EqualFold(d, k) })
+	}
+	body, err := json.Marshal(mergePatch(doc, patch))
+	if err != nil {
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the patched user could not be written: "+err.Error())
+		return policy.User{}, false, false
+	}
+	return decodeUser(w, body, name)
+}
+
+// userKey reports whether k is a key of a user's body (decoding matches
+// keys as strings.EqualFold does).
+func userKey(k string) bool {
+	t := reflect.TypeFor[policy.User]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(userFields, func(f string) bool { return strings.EqualFold(k, f) })
+}
+
+// mergePatch applies a JSON merge patch to target (RFC 7396 section 2).
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+			continue
+		}
+		t[k] = mergePatch(t[k], v)
+	}
+	return t
+}
+
+// discard is a ResponseWriter that drops what is written to it.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
 
 // deleteUser is DELETE /admin/api/users/{username}: refused (400
 // invalid_config, with every line that names the user) while access or

@@ -99,13 +99,14 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		ev.User = u.Username
 	}
 	if w.status >= 400 {
-		code, desc := describeRefusal(w)
-		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
 		note.mu.Lock()
-		if note.refusal != "" {
-			ev.Reason = note.refusal
-		}
+		refusal, said := note.refusal, note.said
 		note.mu.Unlock()
+		code, desc := describeRefusal(w, said)
+		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
+		if refusal != "" {
+			ev.Reason = refusal
+		}
 	}
 }
 
@@ -130,6 +131,9 @@ type tokenNote struct {
 	// refusal is the storage's reason for a refusal that op answers with
 	// a bare invalid_grant, for the audit log.
 	refusal string
+	// said, when set, is the answer's error_description in place of op's
+	// (noteUserGone).
+	said string
 }
 
 // note runs set on the request's tokenNote, if it has one, under its lock.
@@ -166,8 +170,9 @@ func noteRefusal(ctx context.Context, reason string) {
 // as the error's parent, which it logs but does not send; such an answer
 // gets a generic error_description, so that the client and the audit log
 // learn what went wrong. desc is the description as op wrote it, for the
-// audit; the answer's is a wireDescription.
-func describeRefusal(rec *heldResponse) (code, desc string) {
+// audit; the answer's is a wireDescription. said, when not "", is the
+// answer's description instead of op's (or of the generic one).
+func describeRefusal(rec *heldResponse, said string) (code, desc string) {
 	var body map[string]any
 	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
 		return "", ""
@@ -176,6 +181,11 @@ func describeRefusal(rec *heldResponse) (code, desc string) {
 	desc, _ = body["error_description"].(string)
 	wire := wireDescription(desc)
 	switch {
+	case said != "":
+		wire = wireDescription(said)
+		if desc == "" {
+			desc = said
+		}
 	case desc == "":
 		desc = genericRefusal(code)
 		wire = desc

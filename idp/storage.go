@@ -239,7 +239,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	}
 	noteSubject(ctx, ar.Subject)
 	if err := st.activeLogin(ar.Subject, ar.SessionID, ar.AuthTime); err != nil {
-		return nil, err
+		return nil, noteUserGone(ctx, err)
 	}
 	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
 		// A code issued before the sign-out: its tokens would be of the
@@ -259,11 +259,30 @@ func (st *storage) activeUser(sub string) error {
 	u := st.srv.Config().UserBySub(sub)
 	switch {
 	case u == nil:
-		return fmt.Errorf("user %q no longer exists", sub)
+		return &userGoneError{reason: "user removed", said: "the user's account no longer exists"}
 	case !u.Active():
-		return fmt.Errorf("user %q is disabled", u.Username)
+		return &userGoneError{reason: "user disabled", said: "the user's account is disabled"}
 	}
 	return nil
+}
+
+// userGoneError refuses a grant of a login whose user is disabled or
+// removed, now or since the login (activeLogin). The audit event names
+// the user; its reason is the error's. said is what the client is told:
+// the token's holder is the user's client, which may know that much (Okta
+// says "the user's account is disabled" alike), and no more.
+type userGoneError struct{ reason, said string }
+
+func (e *userGoneError) Error() string { return e.reason }
+
+// noteUserGone records, for the audit event and the answer, why a grant
+// was refused when err is a userGoneError; it returns err.
+func noteUserGone(ctx context.Context, err error) error {
+	var gone *userGoneError
+	if errors.As(err, &gone) {
+		note(ctx, func(n *tokenNote) { n.refusal, n.said = gone.reason, gone.said })
+	}
+	return err
 }
 
 // activeLogin is activeUser for the tokens of a login at authTime, which
@@ -274,7 +293,7 @@ func (st *storage) activeLogin(sub, sid string, authTime time.Time) error {
 		return err
 	}
 	if st.srv.LoginEnded(sub, sid, authTime) {
-		return fmt.Errorf("user %q was disabled or removed after this login; log in again", sub)
+		return &userGoneError{reason: "user disabled or removed after this login", said: "the user's account was disabled or removed after this sign-in; sign in again"}
 	}
 	return nil
 }
@@ -545,7 +564,7 @@ func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string)
 	}
 	noteSubject(ctx, rt.Subject)
 	if err := st.activeLogin(rt.Subject, rt.SessionID, rt.AuthTime); err != nil {
-		return nil, err
+		return nil, noteUserGone(ctx, err)
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil
 }
