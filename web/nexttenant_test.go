@@ -49,3 +49,20 @@ func TestTenants_SignInNextStaysInTheTenantsConsole(t *testing.T) {
 		t.Errorf("the sign-in with next= leading to okta's console ended at %s, want acme's console (%s)", resp.Request.URL, prefix)
 	}
 }
+
+// TestConsole_DecisionReturnsOnlyToAConsolePage: an access request's
+// decision returns to its form's back=, a server's page or the overview,
+// with dot segments resolved first: /admin/servers/../../../t/okta/admin/
+// passed as a server's page, and the redirect, resolved, left the console
+// (with tenants, for another tenant's).
+func TestConsole_DecisionReturnsOnlyToAConsolePage(t *testing.T) {
+	p, b := signedIn(t)
+	for _, back := range []string{"/admin/servers/../../../t/okta/admin/", "/admin/servers/%2e%2e/%2e%2e/t/okta/admin/"} {
+		id := requestAccess(t, p)
+		_, page := b.get("/admin/")
+		resp, _ := b.noRedirects().post("/admin/access-requests/"+id+"/deny", url.Values{"csrf": {csrf(t, page)}, "back": {back}})
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/admin/" {
+			t.Errorf("a decision with back=%s: %d Location %q, want the overview, /admin/", back, resp.StatusCode, loc)
+		}
+	}
+}
