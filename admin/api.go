@@ -89,6 +89,8 @@ type API struct {
 	store    Store
 	session  func(*http.Request) (string, bool)
 	throttle Throttle
+	// clockShared is Options.ClockShared.
+	clockShared []*audit.Log
 	// decisions serializes the decisions of access requests.
 	decisions sync.Mutex
 	// patches serializes the PATCHes of users, each a read of the user
@@ -144,6 +146,11 @@ type Options struct {
 	// shares one), so that a password is not guessed faster by trying
 	// both. nil means one of the API's own, with the default rules.
 	Throttle Throttle
+	// ClockShared are the audit logs of the tenants served beside this
+	// one, which run on its IdP's clock (app.Tenants): a change of the
+	// clock is recorded in each of them too, naming this tenant and the
+	// admin who made it.
+	ClockShared []*audit.Log
 }
 
 // New returns the admin API for an IdP. With a Store that has a file, it
@@ -152,7 +159,7 @@ type Options struct {
 // with outcome error follows), and an access request whose approval's
 // entry was written but which was not marked approved (it is marked now).
 func New(o Options) *API {
-	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session, throttle: o.Throttle}
+	a := &API{idp: o.IdP, now: o.Now, mux: http.NewServeMux(), store: o.Store, session: o.Session, throttle: o.Throttle, clockShared: o.ClockShared}
 	if a.now == nil {
 		a.now = time.Now
 	}

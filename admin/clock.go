@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -123,5 +125,30 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusInternalServerError, "server_error", "the clock was not changed: its audit event could not be written ("+err.Error()+"); check the audit log's disk")
 		return
 	}
+	a.clockMovedElsewhere(ev, did)
 	writeAPI(w, http.StatusOK, after)
+}
+
+// clockMovedElsewhere records ev, a change of the clock this tenant's
+// admin made, in the audit of every other tenant, whose tokens and
+// time-bound access it moves as well: their admins would otherwise see
+// them expire with no event. Each names the tenant (details.by_tenant)
+// and admin who made it. The change is made and this tenant's event
+// written: one that cannot be written is logged (the log is shared, so
+// its failure shows at /healthz).
+func (a *API) clockMovedElsewhere(ev audit.Event, did []string) {
+	if len(a.clockShared) == 0 {
+		return
+	}
+	by := a.idp.Tenant()
+	ev.Reason = fmt.Sprintf("IdP clock %s by tenant %s's admin %s (every tenant runs on this clock); it now reads %s",
+		strings.Join(did, ", "), by, ev.Admin, ev.Time.Format(time.RFC3339))
+	details := ev.Details
+	for _, log := range a.clockShared {
+		ev.Details = maps.Clone(details)
+		ev.Details["by_tenant"] = by
+		if _, err := log.Append(ev); err != nil {
+			slog.Error("audit log: another tenant's admin_change of the clock not written", "tenant", by, "err", err)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/admin"
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
@@ -50,6 +51,9 @@ type Options struct {
 	// tails are the live tails of every tenant's console (set by
 	// Tenants), capped together.
 	tails *web.TailSlots
+	// clockShared are the audit logs of the other tenants, which run on
+	// the IdP's clock (set by Tenants: admin.Options.ClockShared).
+	clockShared []*audit.Log
 	// mounted is set by root, which serves the product under its
 	// issuer's path.
 	mounted bool
@@ -108,7 +112,7 @@ func New(o Options) http.Handler {
 	if o.Store != nil {
 		store = o.Store
 	}
-	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: store, Throttle: loginThrottle{srv}, Session: func(r *http.Request) (string, bool) {
+	api := admin.New(admin.Options{IdP: srv, Now: srv.Now, Store: store, Throttle: loginThrottle{srv}, ClockShared: o.clockShared, Session: func(r *http.Request) (string, bool) {
 		return console.Session(r)
 	}})
 	console = web.New(web.Options{IdP: srv, Admin: api, Handler: mux, Tenants: o.tenants, TailSlots: o.tails})

@@ -49,6 +49,13 @@ func Tenants(tenants []Tenant, hosts ...string) http.Handler {
 	products := make([]Options, len(tenants))
 	for i, t := range tenants {
 		products[i] = Options{IdP: t.IdP, tenants: consoles, Push: t.Push, tails: tails, Hosts: hosts, CAFile: t.CAFile}
+		// The clock is the process's: each tenant's audit hears of a
+		// change another tenant's admin makes.
+		for j, o := range tenants {
+			if j != i {
+				products[i].clockShared = append(products[i].clockShared, o.IdP.Audit())
+			}
+		}
 		if t.Store != nil {
 			products[i].Store = t.Store
 		}

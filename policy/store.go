@@ -61,10 +61,11 @@ type Store struct {
 	cur      atomic.Pointer[snapshot]
 	onChange []func(*Config)
 	onReload []func(Reload) error
-	stamp    fileStamp  // the file as last read
-	pending  string     // the file as last looked at, while it settles (see checkFileLocked)
-	bad      string     // what the last failed reload read, not reported again
-	checks   FileChecks // the start's checks of the files the configuration names
+	stamp    fileStamp    // the file as last read
+	pending  string       // the file as last looked at, while it settles (see checkFileLocked)
+	bad      string       // what the last failed reload read, not reported again
+	checks   FileChecks   // the start's checks of the files the configuration names
+	served   servedIssuer // set by ServesIssuer
 
 	statusMu   sync.Mutex
 	lastReload *Reload
@@ -190,6 +191,18 @@ func (s *Store) Snapshot() Snapshot {
 // lines of the whole file; a TenantStore's, those of its tenant alone.
 func (v Snapshot) Warnings() Problems {
 	return warnings(v.sn.cfg, v.sn.data, v.name, v.tenant)
+}
+
+// ServesIssuer tells s the issuer the process serves, issuer, when that
+// is the file's issuer: or, without one, the address's; serve calls it
+// unless --issuer, which overrides the key, gives the issuer. A file
+// changed on disk whose issuer: names another issuer is then refused, as
+// one that changes the tenants is: the process cannot move its endpoints,
+// keys and every token's iss while it runs.
+func (s *Store) ServesIssuer(issuer string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.served = servedIssuer{issuer: issuer, file: s.Config().Issuer}
 }
 
 // File returns the configuration file, or "" when the configuration lives in

@@ -140,7 +140,7 @@ func (s *Store) checkFileLocked(force bool) error {
 	}
 	cfg, err := parse(s.viewOf(data), s.name, newFileChecks(s.checks, cur.cfg))
 	if err == nil {
-		err = sameTenants(cur.cfg, cfg, data, s.name)
+		err = sameServed(cur.cfg, cfg, data, s.name, s.served)
 	}
 	if err != nil {
 		return s.refuseLocked(v, err)
@@ -163,27 +163,31 @@ func (s *Store) checkFileLocked(force bool) error {
 	return nil
 }
 
-// restartToChangeTenants ends the problems of sameTenants.
+// restartToChangeTenants ends the problems of sameServed about tenants.
 const restartToChangeTenants = "the process serves the tenants it started with (each one's endpoints, keys and state), so restart xaa-idp to "
 
-// sameTenants refuses a file changed on disk (data, parsed as next) whose
-// tenants are not those of the running configuration, by id and path:
-// one added, removed, renamed or moved, or tenants: put into a file
-// without it or taken out. The process mounted each tenant at its start,
-// so that such a file is loaded by a restart alone. Until 2026-12-06 it
-// was loaded: a removed tenant went on signing its users in with the
-// configuration it had, and its admin API's GET /admin/api/config failed;
-// a tenant added or moved answered 404. Every tenant's admin is told the
-// problems, at the line of tenants: (ids and paths are the issuers' that /
-// lists), as a change only a restart makes concerns them all.
-func sameTenants(running, next *Config, data []byte, file string) error {
+// sameServed refuses a file changed on disk (data, parsed as next) that
+// asks to be served otherwise than the running configuration is: its
+// tenants not those of the running configuration, by id and path (one
+// added, removed, renamed or moved, or tenants: put into a file without
+// it or taken out), or, without tenants, its issuer: not the one served
+// (issuer, ServesIssuer). The process mounted each tenant, and its
+// endpoints and keys, at its start, so that such a file is loaded by a
+// restart alone. Until 2026-12-06 it was loaded: a removed tenant went on
+// signing its users in with the configuration it had, and its admin API's
+// GET /admin/api/config failed; a tenant added or moved answered 404; an
+// issuer changed showed in GET /admin/api/config while every token still
+// named the old one. Every tenant's admin is told the problems, at the
+// line of tenants: (ids and paths are the issuers' that / lists), as a
+// change only a restart makes concerns them all.
+func sameServed(running, next *Config, data []byte, file string, issuer servedIssuer) error {
 	problem := func(format string, args ...any) Problem {
 		return Problem{File: file, Line: Line(data, "tenants"), Msg: "tenants: " + fmt.Sprintf(format, args...)}
 	}
 	if len(running.Tenants) == 0 || len(next.Tenants) == 0 {
 		switch {
 		case len(running.Tenants) == len(next.Tenants):
-			return nil
+			return issuer.check(next, data, file)
 		case len(next.Tenants) > 0:
 			return Problems{problem("%sserve tenants", restartToChangeTenants)}
 		}
@@ -213,6 +217,29 @@ func sameTenants(running, next *Config, data []byte, file string) error {
 		return ps
 	}
 	return nil
+}
+
+// servedIssuer is the issuer a process serves, when it is the file's
+// issuer: or, without one, the address's (ServesIssuer); the zero value,
+// when --issuer gives it or no process serves the file, checks nothing.
+type servedIssuer struct {
+	issuer string // the issuer served
+	file   string // the file's issuer: when the process started, "" without one
+}
+
+// check refuses next, a file without tenants, whose issuer: is neither
+// the one served nor the one the process started with (none, for the
+// address's): a reload cannot move the endpoints, keys and every token's
+// iss. Without the key, a restart serves the address's issuer.
+func (s servedIssuer) check(next *Config, data []byte, file string) error {
+	if s.issuer == "" || next.Issuer == s.issuer || next.Issuer == s.file {
+		return nil
+	}
+	restart := "this process serves the issuer " + s.issuer + " (every endpoint, and every token's iss), so restart xaa-idp to "
+	if next.Issuer == "" {
+		return Problems{{File: file, Line: Line(data, "issuer"), Msg: "issuer: " + restart + "serve the issuer of its address (--addr) or of --issuer"}}
+	}
+	return Problems{{File: file, Line: Line(data, "issuer"), Msg: "issuer: " + restart + "serve " + next.Issuer}}
 }
 
 // refuseLocked keeps the running configuration because the file (at

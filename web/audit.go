@@ -232,7 +232,7 @@ const tailWriteTimeout = 30 * time.Second
 // the admin is removed, replaced, disabled or no longer an admin, checked
 // before every event and heartbeat, as every page checks it. A session
 // holds at most maxTailsPerSession tails at once, a tenant's consoles
-// maxTailsPerTenant when several share the process, the process maxTails
+// their share when several share the process, the process maxTails
 // (tails.go).
 func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer) {
 	q := parseAuditQuery(r.URL.Query())

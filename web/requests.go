@@ -50,7 +50,9 @@ func (c *Console) pendingRequests(r *http.Request, server string) []accessReques
 // is a console path without the tenant's path (Console.url adds it).
 // label is the link's text.
 func backTo(r *http.Request) (back, label string) {
-	b := r.PostFormValue("back")
+	// Resolved first, as the browser resolves the redirect (consolePath):
+	// /admin/servers/../../ left the console.
+	b := consolePath(r.PostFormValue("back"))
 	if b == "/admin/" || strings.HasPrefix(b, "/admin/servers/") && !strings.ContainsAny(b, "?#\\") && !strings.Contains(b, "//") {
 		back = b
 	} else {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -261,14 +262,34 @@ func randomString(n int) string {
 // than failing the sign-in.
 const maxNextBytes = 1 << 10
 
-// localPath reports whether next is a console path to return to after
-// sign-in, not longer than maxNextBytes, and not a way to send the browser
-// elsewhere ("//evil.example").
+// consolePath returns next, a console page to return to after sign-in,
+// with its dot segments resolved, when it is one: not longer than
+// maxNextBytes, a path under /admin/ once resolved, and not a way to send
+// the browser elsewhere ("//evil.example"). Else it returns the console's
+// start page, /admin/.
 // It is without the tenant's path, as the console sees requests: the
-// redirect adds it (Console.url), so next cannot lead to another tenant.
-func localPath(next string) bool {
-	return len(next) <= maxNextBytes && strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "/admin//") &&
-		!strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "/admin/signin")
+// redirect adds it (Console.url). A browser resolves dot segments after
+// that (RFC 3986 section 5.2.4, and percent-encoded dots as well, as the
+// URL Standard does), so they are resolved here first: unresolved,
+// /admin/../../../t/other/admin/ led to another tenant's console on the
+// same origin.
+func consolePath(next string) string {
+	const start = "/admin/"
+	if len(next) > maxNextBytes || strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
+		return start
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return start
+	}
+	p := path.Clean(u.Path) // u.Path is decoded: %2e%2e is .. here
+	if strings.HasSuffix(u.Path, "/") && p != "/" {
+		p += "/"
+	}
+	if !strings.HasPrefix(p, start) || strings.HasPrefix(p, "/admin/signin") {
+		return start
+	}
+	return (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
 }
 
 // formPage is the console page that the form of a state-changing request

@@ -47,10 +47,7 @@ func (c *Console) discover(ctx context.Context) (*metadata, error) {
 // again (to switch users).
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	next := q.Get("next")
-	if !localPath(next) {
-		next = "/admin/"
-	}
+	next := consolePath(q.Get("next"))
 	// The IdP sends the browser back to the issuer's host; the sign-in
 	// state must be in a cookie there, not on another name for the same
 	// server (localhost for 127.0.0.1). "moved" stops a loop behind a
@@ -119,9 +116,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Where the sign-in goes on to, or starts again from.
-	if !localPath(next) {
-		next = "/admin/"
-	}
+	next = consolePath(next)
 	// One use: a replayed callback finds no state.
 	for _, k := range []string{keyState, keyVerifier, keyNonce, keyNext} {
 		delete(s.Values, k)

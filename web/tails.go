@@ -14,11 +14,6 @@ import (
 const (
 	maxTailsPerSession = 4
 	maxTails           = 64
-	// maxTailsPerTenant is one tenant's share of maxTails when the
-	// consoles of several tenants share them: half, so that one tenant's
-	// admins cannot hold every tail and shut the other tenants' out of
-	// theirs. A lone console may use all of maxTails.
-	maxTailsPerTenant = maxTails / 2
 	// tailRetryAfter is the Retry-After of a tail refused at a cap: a slot
 	// frees when a tail ends, which no one can foresee.
 	tailRetryAfter = 30
@@ -41,12 +36,21 @@ func NewTailSlots() *TailSlots {
 }
 
 // join counts the console of tenant (its path, unique in a process) among
-// those sharing s: with more than one, each holds at most
-// maxTailsPerTenant.
+// those sharing s: with more than one, each has a share (share).
 func (s *TailSlots) join(tenant string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.consoles[tenant] = true
+}
+
+// share is each tenant's share of maxTails when the consoles of several
+// tenants share s: maxTails divided among them (at least one), so that
+// however many tails the other tenants' admins hold, a tenant finds its
+// own share free, while the process holds at most maxTails. Until
+// 2026-12-06 each tenant's was half, whatever their number: two tenants'
+// admins could take every tail. Called with mu held.
+func (s *TailSlots) share() int {
+	return max(maxTails/max(len(s.consoles), 1), 1)
 }
 
 // take takes a slot for a tail of session (a console session's ID,
@@ -57,7 +61,8 @@ func (s *TailSlots) join(tenant string) {
 func (s *TailSlots) take(w http.ResponseWriter, tenant, session string) bool {
 	s.mu.Lock()
 	perSession := s.bySession[session] >= maxTailsPerSession
-	perTenant := len(s.consoles) > 1 && s.byTenant[tenant] >= maxTailsPerTenant
+	tenants, share := len(s.consoles), s.share()
+	perTenant := tenants > 1 && s.byTenant[tenant] >= share
 	total := s.total >= maxTails
 	if !perSession && !perTenant && !total {
 		s.bySession[session]++
@@ -72,7 +77,7 @@ func (s *TailSlots) take(w http.ResponseWriter, tenant, session string) bool {
 		return false
 	case perTenant:
 		w.Header().Set("Retry-After", strconv.Itoa(tailRetryAfter))
-		http.Error(w, "this tenant's console sessions have "+strconv.Itoa(maxTailsPerTenant)+" live tails open, the tenant's share of the process's "+strconv.Itoa(maxTails)+": close one or retry later", http.StatusTooManyRequests)
+		http.Error(w, "this tenant's console sessions have "+strconv.Itoa(share)+" live tails open, the tenant's share of the process's "+strconv.Itoa(maxTails)+" (divided among its "+strconv.Itoa(tenants)+" tenants): close one or retry later", http.StatusTooManyRequests)
 		return false
 	case total:
 		w.Header().Set("Retry-After", strconv.Itoa(tailRetryAfter))

@@ -183,6 +183,11 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		}
 	}
 	r.base = strings.TrimSuffix(iss, "/")
+	if *f.issuer == "" {
+		// The file's issuer: (or the address's, without one) is served:
+		// a reload of the file cannot move it. --issuer overrides the key.
+		r.store.ServesIssuer(iss)
+	}
 	warnOwnIssuerServers(cfg, r.base)
 	if len(cfg.Tenants) > 0 {
 		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestServe_ReloadThatChangesTheIssuerNeedsARestart: a file changed on
+// disk whose issuer: is not the issuer served cannot be what the process
+// serves: its endpoints, discovery and every token's iss are the
+// issuer's it started with. It was loaded (GET /admin/api/config showed
+// the new issuer while the process served the old one); it is refused as
+// a change of the tenants is, saying to restart. With --issuer, which
+// overrides the key, the file's issuer: is not the one served and its
+// change is loaded.
+func TestServe_ReloadThatChangesTheIssuerNeedsARestart(t *testing.T) {
+	const users = "users: [{username: alice, password: alice, admin: true}]\n"
+	cases := []struct {
+		name, addr, flag, first, next, want string
+	}{
+		{"the file's issuer changed", "127.0.0.1:19311", "", "issuer: http://127.0.0.1:19311\n", "issuer: http://127.0.0.1:19312\n",
+			"restart xaa-idp to serve http://127.0.0.1:19312"},
+		{"the file's issuer removed", "127.0.0.1:19313", "", "issuer: http://127.0.0.1:19313\n", "",
+			"restart xaa-idp to serve the issuer of its address"},
+		{"an issuer added", "127.0.0.1:19314", "", "", "issuer: http://idp.example.com\n",
+			"restart xaa-idp to serve http://idp.example.com"},
+		{"the issuer served written in", "127.0.0.1:19315", "", "", "issuer: http://127.0.0.1:19315\n", ""},
+		{"--issuer overrides the key", "127.0.0.1:19316", "http://127.0.0.1:19316", "issuer: http://127.0.0.1:19399\n", "issuer: http://idp.example.com\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "idp.yaml")
+			write := func(config string) {
+				t.Helper()
+				tmp := file + ".new"
+				if err := os.WriteFile(tmp, []byte(config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(tmp, file); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(c.first + users)
+			args := []string{"serve", "--addr", c.addr, "--config", file}
+			if c.flag != "" {
+				args = append(args, "--issuer", c.flag)
+			}
+			stderr := &syncBuffer{}
+			issuer, _ := startBinary(t, stderr, args...)
+			issuer = strings.TrimSpace(issuer)
+			write(c.next + users + "# changed\n")
+			outcome := "type=config_reload outcome=allowed"
+			if c.want != "" {
+				outcome = "type=config_reload outcome=error"
+			}
+			if out := waitFor(t, stderr, "type=config_reload"); !strings.Contains(out, outcome) {
+				t.Errorf("the reload, want %s:\n%s", outcome, out)
+			}
+			get := func(path string) string {
+				t.Helper()
+				req, _ := http.NewRequest(http.MethodGet, issuer+"/admin/api/"+path, nil)
+				req.SetBasicAuth("alice", "alice")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return string(b)
+			}
+			status, config := get("status"), get("config/yaml")
+			if c.want == "" {
+				if strings.Contains(status, "restart xaa-idp") || !strings.Contains(config, "# changed") {
+					t.Errorf("the change was not loaded: status %s\nconfig %s", status, config)
+				}
+				return
+			}
+			if !strings.Contains(status, c.want) {
+				t.Errorf("status %s, want the reload refused, saying %q", status, c.want)
+			}
+			if strings.Contains(config, "# changed") {
+				t.Errorf("GET /admin/api/config/yaml shows the refused file:\n%s", config)
+			}
+		})
+	}
+}
