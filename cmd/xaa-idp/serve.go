@@ -774,6 +774,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxHTTP2Streams},
 		ConnState:         conns.ConnState,
 		BaseContext: func(net.Listener) context.Context {
 			return web.WithStopping(context.Background(), stopping)
@@ -787,6 +788,12 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 // maxConnsCap bounds the open connections whatever the descriptor limit:
 // an idle connection holds some 10 KiB of memory.
 const maxConnsCap = 10000
+
+// maxHTTP2Streams bounds the requests one HTTP/2 connection may have in
+// progress (SETTINGS_MAX_CONCURRENT_STREAMS), so that maxConns bounds the
+// requests under HTTP/2 too: Go's default, 250, let each connection hold
+// 250 handlers waiting for their bodies, some 15 KiB each.
+const maxHTTP2Streams = 16
 
 // defaultMaxConns is the bound of open connections: three quarters of
 // the process's descriptor limit (the rest for its files, the audit log,
