@@ -105,7 +105,7 @@ func newMetrics(tenant string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
-			Help: "Password logins at the login page, by outcome (allowed, denied).",
+			Help: "Password logins at the login page, by outcome (allowed, denied, error).",
 		}, []string{"outcome"}),
 		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_token_grants_total",
@@ -211,7 +211,11 @@ func (m *metrics) count(ev audit.Event) {
 	case audit.TypeLogin:
 		m.logins.WithLabelValues(ev.Outcome).Inc()
 	case audit.TypeToken:
-		m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
+		// A token event without a grant type is a refusal at the introspection or
+		// revocation endpoint or of a bearer token: no token endpoint request.
+		if ev.GrantType != "" {
+			m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
+		}
 	case audit.TypeTokenExchange:
 		c := m.exchanged.get(m, exchangeKey{ev.Outcome, ev.Error, ev.Server})
 		c.grants.Inc()
