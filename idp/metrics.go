@@ -105,7 +105,7 @@ func newMetrics(tenant string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
-			Help: "Password logins at the login page, by outcome (allowed, denied, error).",
+			Help: "Audited login events, by outcome (allowed, denied, error): passwords at the login page, refused admin API credentials, authorization requests refused before the login page (docs/audit.md, login).",
 		}, []string{"outcome"}),
 		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_token_grants_total",
