@@ -26,7 +26,7 @@ import (
 // registry of their own, since they describe the process, not a tenant.
 //
 // The decision counters are driven by the audit events (auditRecorder,
-// audit.go):
+// audit.go), key rotations excepted (counted once made, Server.RotateKeys):
 // every login, grant and exchange is audited exactly once, so the counts
 // match the audit log and no handler needs its own bookkeeping.
 type metrics struct {
@@ -117,7 +117,7 @@ func newMetrics(tenant string) *metrics {
 		}, []string{"outcome", "error", "server"}),
 		keyRotations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "xaa_idp_key_rotations_total",
-			Help: "Signing keys replaced by a rotation.",
+			Help: "Signing keys replaced by a rotation (one whose keys could not be written was not made and is not counted).",
 		}),
 		tokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "xaa_idp_token_request_duration_seconds",
@@ -220,8 +220,6 @@ func (m *metrics) count(ev audit.Event) {
 		c := m.exchanged.get(m, exchangeKey{ev.Outcome, ev.Error, ev.Server})
 		c.grants.Inc()
 		c.exchanges.Inc()
-	case audit.TypeKeyRotation:
-		m.keyRotations.Inc()
 	}
 }
 
