@@ -522,3 +522,28 @@ func TestMetrics_StrictExpositionBoundedLabels(t *testing.T) {
 		t.Errorf("%d series, then %d", len(before), len(after))
 	}
 }
+
+// TestMetrics_AuditAppendErrors: an exchange whose audit event cannot be
+// written (the log is closed) moves xaa_idp_audit_append_errors_total by
+// exactly one, and counts no exchange.
+func TestMetrics_AuditAppendErrors(t *testing.T) {
+	log, err := audit.Open(audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startOpsFixture(t, idp.NewClock(nil), func(o *idp.Options) { o.Audit = log })
+	alice := f.loginAlice(t)
+	before := scrape(t, f.URL)
+	log.Close()
+	if resp, body := f.exchangeIDToken(t, alice.IDToken()); resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("exchange with the audit log closed: HTTP %d %v, want 500", resp.StatusCode, body)
+	}
+	after := scrape(t, f.URL)
+	if n := after[`xaa_idp_audit_append_errors_total`] - before[`xaa_idp_audit_append_errors_total`]; n != 1 {
+		t.Errorf("xaa_idp_audit_append_errors_total moved by %v, want 1", n)
+	}
+	exchanges := `xaa_idp_token_grants_total{grant_type="urn:ietf:params:oauth:grant-type:token-exchange",outcome="allowed"}`
+	if after[exchanges] != before[exchanges] {
+		t.Errorf("an exchange not audited was counted: %v then %v", before[exchanges], after[exchanges])
+	}
+}
