@@ -105,7 +105,7 @@ func newMetrics(tenant string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
-			Help: "Audited login events, by outcome (allowed, denied, error): passwords at the login page, refused admin API credentials, authorization requests refused before the login page (docs/audit.md, login).",
+			Help: "Login events the IdP audits, by outcome (allowed, denied, error): passwords at the login page, authorization requests refused before it, a code asked for without its SSO session; not the admin API's, SCIM's or the console's refusals.",
 		}, []string{"outcome"}),
 		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_token_grants_total",
