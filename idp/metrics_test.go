@@ -3,6 +3,7 @@ package idp_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -215,7 +216,7 @@ func TestMetrics_AuditSubscriberMisses(t *testing.T) {
 // label values quoted with only \\, \" and \n escaped, no series twice,
 // counters named _total, histograms with cumulative _bucket series up to
 // le="+Inf" equal to _count, and a _sum. It returns each sample by series.
-func parseExposition(t *testing.T, page string) map[string]float64 {
+func parseExposition(t testing.TB, page string) map[string]float64 {
 	t.Helper()
 	type family struct {
 		typ           string
@@ -545,5 +546,46 @@ func TestMetrics_AuditAppendErrors(t *testing.T) {
 	exchanges := `xaa_idp_token_grants_total{grant_type="urn:ietf:params:oauth:grant-type:token-exchange",outcome="allowed"}`
 	if after[exchanges] != before[exchanges] {
 		t.Errorf("an exchange not audited was counted: %v then %v", before[exchanges], after[exchanges])
+	}
+}
+
+// rejectTB is a testing.TB whose first Errorf or Fatalf ends the parse.
+type rejectTB struct{ testing.TB }
+
+type rejected string
+
+func (rejectTB) Helper()                        {}
+func (rejectTB) Errorf(format string, a ...any) { panic(rejected(fmt.Sprintf(format, a...))) }
+func (rejectTB) Fatalf(format string, a ...any) { panic(rejected(fmt.Sprintf(format, a...))) }
+
+// TestParseExposition_Rejects: the strict parser the metrics tests use
+// refuses each page a scraper would reject or misread.
+func TestParseExposition_Rejects(t *testing.T) {
+	ok := "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 1\n"
+	for name, page := range map[string]string{
+		"second HELP":        "# HELP a_total A.\n# HELP a_total A.\n# TYPE a_total counter\na_total 1\n",
+		"TYPE after samples": "# HELP a_total A.\na_total 1\n# TYPE a_total counter\n",
+		"family split":       ok + "# HELP b B.\n# TYPE b gauge\nb 1\na_total{x=\"2\"} 1\n",
+		"series twice":       ok + "a_total{x=\"1\"} 2\n",
+		"bad name":           "# TYPE a-b gauge\na-b 1\n",
+		"bad escape":         "# TYPE g gauge\ng{x=\"\\q\"} 1\n",
+		"counter name":       "# TYPE a counter\na 1\n",
+		"no +Inf":            "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
+		"not cumulative":     "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
+		"count off":          "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 1\n",
+		"no TYPE":            "x 1\n",
+		"bad value":          "# TYPE g gauge\ng one\n",
+	} {
+		func() {
+			defer func() {
+				if _, ok := recover().(rejected); !ok {
+					t.Errorf("%s: accepted:\n%s", name, page)
+				}
+			}()
+			parseExposition(rejectTB{t}, page)
+		}()
+	}
+	if got := parseExposition(t, ok); got[`a_total{x="1"}`] != 1 {
+		t.Errorf("a good page: %v", got)
 	}
 }
