@@ -126,12 +126,12 @@ func newMetrics(tenant string) *metrics {
 		}, []string{"grant_type"}),
 		auditLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "xaa_idp_audit_append_duration_seconds",
-			Help:    "Time for an audit event to become durable (fsync included when the log has a file).",
+			Help:    "Time for an audit event the IdP appends to become durable (fsync included when the log has a file); the admin API's, SCIM's, the console's and reloads' events are not timed.",
 			Buckets: []float64{.00001, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "xaa_idp_audit_append_errors_total",
-			Help: "Audit events that could not be written (their tokens were withheld).",
+			Help: "Audit events the IdP appends that could not be written (their tokens were withheld).",
 		}),
 	}
 	m.register = m.registry
