@@ -48,6 +48,9 @@ func (s *Server) RotateKeys(admin string) ([]KeyRotation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: key rotation: %w", err)
 	}
+	// Counted once made, not from the events: those of a rotation whose keys
+	// were not written are followed by an error event each.
+	s.metrics.keyRotations.Add(float64(len(rotations)))
 	return rotations, nil
 }
 

@@ -26,7 +26,7 @@ import (
 // registry of their own, since they describe the process, not a tenant.
 //
 // The decision counters are driven by the audit events (auditRecorder,
-// audit.go):
+// audit.go), key rotations excepted (counted once made, Server.RotateKeys):
 // every login, grant and exchange is audited exactly once, so the counts
 // match the audit log and no handler needs its own bookkeeping.
 type metrics struct {
@@ -105,7 +105,7 @@ func newMetrics(tenant string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
-			Help: "Password logins at the login page, by outcome (allowed, denied).",
+			Help: "Login events the IdP audits, by outcome (allowed, denied, error): passwords at the login page, authorization requests refused before it, a code asked for without its SSO session; not the admin API's, SCIM's or the console's refusals.",
 		}, []string{"outcome"}),
 		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_token_grants_total",
@@ -117,7 +117,7 @@ func newMetrics(tenant string) *metrics {
 		}, []string{"outcome", "error", "server"}),
 		keyRotations: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "xaa_idp_key_rotations_total",
-			Help: "Signing keys replaced by a rotation.",
+			Help: "Signing keys replaced by a rotation (one whose keys could not be written was not made and is not counted).",
 		}),
 		tokenLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "xaa_idp_token_request_duration_seconds",
@@ -126,12 +126,12 @@ func newMetrics(tenant string) *metrics {
 		}, []string{"grant_type"}),
 		auditLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "xaa_idp_audit_append_duration_seconds",
-			Help:    "Time for an audit event to become durable (fsync included when the log has a file).",
+			Help:    "Time for an audit event the IdP appends to become durable (fsync included when the log has a file); the admin API's, SCIM's, the console's and reloads' events are not timed.",
 			Buckets: []float64{.00001, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "xaa_idp_audit_append_errors_total",
-			Help: "Audit events that could not be written (their tokens were withheld).",
+			Help: "Audit events the IdP appends that could not be written (their tokens were withheld).",
 		}),
 	}
 	m.register = m.registry
@@ -211,13 +211,15 @@ func (m *metrics) count(ev audit.Event) {
 	case audit.TypeLogin:
 		m.logins.WithLabelValues(ev.Outcome).Inc()
 	case audit.TypeToken:
-		m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
+		// A token event without a grant type is a refusal at the introspection or
+		// revocation endpoint or of a bearer token: no token endpoint request.
+		if ev.GrantType != "" {
+			m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
+		}
 	case audit.TypeTokenExchange:
 		c := m.exchanged.get(m, exchangeKey{ev.Outcome, ev.Error, ev.Server})
 		c.grants.Inc()
 		c.exchanges.Inc()
-	case audit.TypeKeyRotation:
-		m.keyRotations.Inc()
 	}
 }
 

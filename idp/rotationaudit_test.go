@@ -163,3 +163,40 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 		}
 	}
 }
+
+// TestRotation_NotWrittenIsNotCounted: a rotation recorded whose keys
+// could not be written was not made, and xaa_idp_key_rotations_total
+// does not count it; a rotation made counts its keys, once each. Until
+// 2026-12-06 the failed one counted each key twice: its key_rotation
+// event and the error event that follows it.
+func TestRotation_NotWrittenIsNotCounted(t *testing.T) {
+	dir := t.TempDir()
+	state, auditFile := filepath.Join(dir, "state"), filepath.Join(dir, "audit.jsonl")
+	p, _ := startStateful(t, state, auditFile)
+	keys := filepath.Join(state, "keys")
+	if err := os.Rename(keys, keys+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keys, nil, 0o600); err != nil { // a file: no key can be written in it, even by root
+		t.Fatal(err)
+	}
+	if _, err := p.RotateKeys("alice"); err == nil {
+		t.Fatal("a rotation whose keys cannot be written: no error")
+	}
+	if n := scrape(t, p.URL)["xaa_idp_key_rotations_total"]; n != 0 {
+		t.Errorf("xaa_idp_key_rotations_total = %v after a rotation not made, want 0", n)
+	}
+	if err := os.Remove(keys); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(keys+".away", keys); err != nil {
+		t.Fatal(err)
+	}
+	rotations, err := p.RotateKeys("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := scrape(t, p.URL)["xaa_idp_key_rotations_total"]; n != float64(len(rotations)) {
+		t.Errorf("xaa_idp_key_rotations_total = %v after a rotation of %d keys, want %d", n, len(rotations), len(rotations))
+	}
+}
