@@ -126,6 +126,15 @@ func adminCall(ctx context.Context, hc *http.Client, method, issuer, path, user,
 		}
 		return nil, fmt.Errorf("%s answered %s", url, resp.Status)
 	}
+	if !json.Valid(body) {
+		// The admin API answers JSON: a web page answering 200 (a front
+		// end's catch-all, another service on the port) did nothing.
+		kind := resp.Header.Get("Content-Type")
+		if kind == "" {
+			kind = "no Content-Type"
+		}
+		return nil, fmt.Errorf("%s answered %s with %s, not the admin API's JSON: give the IdP's issuer as --issuer", url, resp.Status, kind)
+	}
 	return body, nil
 }
 
