@@ -106,6 +106,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		hintRedirect(stderr, "connect", err, o.RedirectURI)
+		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
 		return exitFailure
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
@@ -212,6 +213,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		hintRedirect(stderr, "connect", err, o.RedirectURI)
+		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
 		return exitFailure
 	}
 	return exitOK

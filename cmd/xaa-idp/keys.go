@@ -76,6 +76,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
 		hintUntrusted(stderr, "keys "+action, err)
 		hintRefused(stderr, "keys "+action, "--issuer", err)
+		hintPlainHTTP(stderr, "keys "+action, "--issuer", *issuer, err)
 		return exitFailure
 	}
 	_, _ = stdout.Write(body)

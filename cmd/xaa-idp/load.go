@@ -113,6 +113,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp load: login:", err)
 		hintUntrusted(stderr, "load", err)
 		hintRefused(stderr, "load", "--issuer", err)
+		hintPlainHTTP(stderr, "load", "--issuer", *issuer, err)
 		return exitFailure
 	}
 	meta, err := idpclient.Discover(ctx, hc, *issuer)

@@ -926,6 +926,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
 			hintRefused(stderr, "healthcheck", "--url", err)
+			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
 			return exitFailure
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
