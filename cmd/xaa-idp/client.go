@@ -267,7 +267,7 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 		}
 		printJSON(stdout, body)
 	}
-	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "xaa-idp %s: %s\n", cmd, oneLine(err.Error()))
 	hintUntrusted(stderr, cmd, err)
 	hintRefused(stderr, cmd, "--issuer", err)
 	hintTimeout(stderr, cmd, err, timeout)

@@ -101,7 +101,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	results, err := connect.Run(ctx, o)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
@@ -208,7 +208,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		}
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)

@@ -73,7 +73,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/"), path, *user, *password)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
+		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", oneLine(err.Error()))
 		hintUntrusted(stderr, "keys "+action, err)
 		hintRefused(stderr, "keys "+action, "--issuer", err)
 		hintPlainHTTP(stderr, "keys "+action, "--issuer", *issuer, err)
