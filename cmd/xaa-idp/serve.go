@@ -312,6 +312,10 @@ func (f *idpFlags) check() error {
 			return fmt.Errorf("%s: %v", flagRef(f.fs, "issuer"), err)
 		}
 	}
+	if fi, err := os.Stat(*f.stateDir); *f.stateDir != "" && err == nil && !fi.IsDir() {
+		// The lock's "mkdir FILE: not a directory" named no flag.
+		return fmt.Errorf("%s is not a directory: give a directory (one that does not exist yet is made)", flagValue(f.fs, "state-dir", *f.stateDir))
+	}
 	return nil
 }
 
