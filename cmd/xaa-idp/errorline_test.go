@@ -54,6 +54,7 @@ func TestClientCommands_ServerErrorIsOneBoundedLine(t *testing.T) {
 			{"exchange", "--issuer", issuer, "--client-id", "c", "--id-token", "x.y.z", "--audience", "https://as.example"},
 			{"connect", "--issuer", issuer, "--client-id", "c", "--username", "u", "--password", "p"},
 			{"keys", "list", "--issuer", issuer, "--admin-user", "a", "--admin-password", "p"},
+			{"load", "--issuer", issuer, "--requests", "1"},
 		} {
 			code, stdout, stderr := runBinary(t, args...)
 			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
