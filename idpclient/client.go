@@ -68,7 +68,17 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	}
 	var m Metadata
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
+		// A web page (another service on the port, a front end's
+		// catch-all): the decoder's "invalid character '<'" named
+		// neither the URL nor the issuer to fix.
+		kind := resp.Header.Get("Content-Type")
+		switch {
+		case kind == "":
+			kind = "no Content-Type"
+		case strings.Contains(kind, "json"):
+			kind += fmt.Sprintf(" that does not parse (%v)", err)
+		}
+		return nil, fmt.Errorf("discovery: %s answered %s with %s, not the IdP's metadata: give the IdP's issuer (--issuer)", req.URL, resp.Status, kind)
 	}
 	if m.Issuer != given && m.Issuer != issuer {
 		if m.Issuer == issuer+"/" {

@@ -75,6 +75,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		code := reportError(stdout, stderr, "login", err, *timeout)
 		hintRedirect(stderr, "login", err, *redirect)
+		hintPlainHTTP(stderr, "login", "--issuer", *issuer, err)
 		return code
 	}
 	if *printOnly == "" {
@@ -184,6 +185,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	resp, err := idpclient.Exchange(ctx, o)
 	if err != nil {
 		code := reportError(stdout, stderr, "exchange", err, *timeout)
+		hintPlainHTTP(stderr, "exchange", "--issuer", *issuer, err)
 		var oe *idpclient.Error
 		if errors.As(err, &oe) && oe.Code == "invalid_target" && *configFile == "" && !strings.Contains(aud, ":") {
 			fmt.Fprintf(stderr, "xaa-idp exchange: %s is not a URL: to name an MCP server by its id, add --config with the IdP's configuration file (the built-in demo's is fixtures/demo.yaml)\n", flagValue(fs, "audience", aud))
@@ -273,7 +275,7 @@ func reportError(stdout, stderr io.Writer, cmd string, err error, timeout time.D
 		}
 		printJSON(stdout, body)
 	}
-	fmt.Fprintf(stderr, "xaa-idp %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "xaa-idp %s: %s\n", cmd, oneLine(err.Error()))
 	hintUntrusted(stderr, cmd, err)
 	hintRefused(stderr, cmd, "--issuer", err)
 	hintTimeout(stderr, cmd, err, timeout)
@@ -336,6 +338,16 @@ func hintRedirect(stderr io.Writer, cmd string, err error, redirect string) {
 	var oe *idpclient.Error
 	if errors.As(err, &oe) && oe.Code == "invalid_request" && strings.HasPrefix(oe.Description, "redirect_uri ") && strings.Contains(oe.Description, " is not registered for client ") {
 		fmt.Fprintf(stderr, "xaa-idp %s: it logs in with the redirect URI %s: pass --redirect-uri with one of the client's redirect_uris\n", cmd, redirect)
+	}
+}
+
+// hintPlainHTTP says to give the URL as http:// when an https:// one
+// reached a server that speaks plain http, for which Go's client says only
+// "server gave HTTP response to HTTPS client" (the opposite mistake is
+// told to give https://).
+func hintPlainHTTP(stderr io.Writer, cmd, flagName, given string, err error) {
+	if err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") && strings.HasPrefix(given, "https://") {
+		fmt.Fprintf(stderr, "xaa-idp %s: the server speaks plain http: give %s http://%s\n", cmd, flagName, strings.TrimPrefix(given, "https://"))
 	}
 }
 

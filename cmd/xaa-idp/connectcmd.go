@@ -101,11 +101,12 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	results, err := connect.Run(ctx, o)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		hintRedirect(stderr, "connect", err, o.RedirectURI)
+		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
 		return exitFailure
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
@@ -207,11 +208,12 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		}
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", err)
+		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
 		hintUntrusted(stderr, "connect", err)
 		hintRefused(stderr, "connect", "--issuer", err)
 		hintTimeout(stderr, "connect", err, o.Timeout)
 		hintRedirect(stderr, "connect", err, o.RedirectURI)
+		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
 		return exitFailure
 	}
 	return exitOK

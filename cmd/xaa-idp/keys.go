@@ -73,9 +73,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	body, err := adminCall(ctx, hc, method, strings.TrimSuffix(*issuer, "/"), path, *user, *password)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", err)
+		fmt.Fprintln(stderr, "xaa-idp keys "+action+":", oneLine(err.Error()))
 		hintUntrusted(stderr, "keys "+action, err)
 		hintRefused(stderr, "keys "+action, "--issuer", err)
+		hintPlainHTTP(stderr, "keys "+action, "--issuer", *issuer, err)
 		return exitFailure
 	}
 	_, _ = stdout.Write(body)
@@ -125,6 +126,15 @@ func adminCall(ctx context.Context, hc *http.Client, method, issuer, path, user,
 			return nil, fmt.Errorf("%s answered %s: the server speaks https: give the issuer as https://%s", url, resp.Status, strings.TrimPrefix(issuer, "http://"))
 		}
 		return nil, fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	if !json.Valid(body) {
+		// The admin API answers JSON: a web page answering 200 (a front
+		// end's catch-all, another service on the port) did nothing.
+		kind := resp.Header.Get("Content-Type")
+		if kind == "" {
+			kind = "no Content-Type"
+		}
+		return nil, fmt.Errorf("%s answered %s with %s, not the admin API's JSON: give the IdP's issuer as --issuer", url, resp.Status, kind)
 	}
 	return body, nil
 }

@@ -110,9 +110,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username, Password: *password, Scopes: []string{"openid"}, HTTPClient: hc})
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp load: login:", err)
+		fmt.Fprintln(stderr, "xaa-idp load: login:", oneLine(err.Error()))
 		hintUntrusted(stderr, "load", err)
 		hintRefused(stderr, "load", "--issuer", err)
+		hintPlainHTTP(stderr, "load", "--issuer", *issuer, err)
 		return exitFailure
 	}
 	meta, err := idpclient.Discover(ctx, hc, *issuer)
@@ -128,7 +129,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	if err := exchange(ctx); err != nil {
-		fmt.Fprintln(stderr, "xaa-idp load: the first exchange failed, nothing to measure:", err)
+		fmt.Fprintln(stderr, "xaa-idp load: the first exchange failed, nothing to measure:", oneLine(err.Error()))
 		return exitFailure
 	}
 	healthz := strings.TrimSuffix(*issuer, "/") + "/healthz"
@@ -206,7 +207,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printAuditCounts(stdout, auditAfter.sub(auditBefore))
 	}
 	if ex.errors > 0 || fl.errors > 0 {
-		fmt.Fprintf(stderr, "xaa-idp load: first error: %v\n", firstErr(ex.err, fl.err))
+		fmt.Fprintf(stderr, "xaa-idp load: first error: %s\n", oneLine(fmt.Sprint(firstErr(ex.err, fl.err))))
 		return exitFailure
 	}
 	return exitOK

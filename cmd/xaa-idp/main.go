@@ -201,6 +201,9 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			first = fmt.Sprintf("%s: unknown flag --%s; the flags of %s follow", fs.Name(), name, fs.Name())
 		} else if name, ok := strings.CutPrefix(first, "flag needs an argument: -"); ok {
 			first = fmt.Sprintf("%s: --%s needs a value: --%s VALUE or --%s=VALUE", fs.Name(), name, name, name)
+		} else if strings.HasPrefix(first, "bad flag syntax: ") {
+			// "---addr", "-=x": the flag package's line named no command.
+			first = fmt.Sprintf("%s: %s; write --name VALUE or --name=VALUE", fs.Name(), first)
 		}
 		io.WriteString(out, first+"\n"+rest)
 		return exitUsage, true

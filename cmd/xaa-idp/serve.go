@@ -317,6 +317,10 @@ func (f *idpFlags) check() error {
 			return fmt.Errorf("%s: %v", flagRef(f.fs, "issuer"), err)
 		}
 	}
+	if fi, err := os.Stat(*f.stateDir); *f.stateDir != "" && err == nil && !fi.IsDir() {
+		// The lock's "mkdir FILE: not a directory" named no flag.
+		return fmt.Errorf("%s is not a directory: give a directory (one that does not exist yet is made)", flagValue(f.fs, "state-dir", *f.stateDir))
+	}
 	return nil
 }
 
@@ -938,6 +942,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
 			hintRefused(stderr, "healthcheck", "--url", err)
+			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
 			return exitFailure
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/xaa-idp/xaa-idp/internal/errdesc"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -39,6 +40,29 @@ func userList(cfg *policy.Config) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// maxErrorLine bounds a server's error as one line shows it: room for
+// the IdP's own error_description (errdesc.MaxBytes) and what the line
+// says around it.
+const maxErrorLine = 2 * errdesc.MaxBytes
+
+// oneLine is a server's error (an error_description) for one line of
+// stderr: its newlines and tabs escaped as terminalSafe escapes the other
+// control characters (\u000a), so that a server cannot add lines that
+// look like the command's own, and cut to maxErrorLine, saying how much
+// was cut. The JSON on stdout keeps the whole answer.
+func oneLine(s string) string {
+	if len(s) > maxErrorLine {
+		cut := maxErrorLine
+		for !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = fmt.Sprintf("%s…[truncated %d bytes]", s[:cut], len(s)-cut)
+	}
+	return lineBreaks.Replace(s)
+}
+
+var lineBreaks = strings.NewReplacer("\n", `\u000a`, "\t", `\u0009`)
 
 // terminalSafe wraps the output of a command that prints what servers
 // said (error descriptions, login pages, MCP server names, whoami answers):

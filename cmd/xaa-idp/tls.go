@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -150,6 +151,11 @@ func runCA(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *stateDir == "" {
 		fmt.Fprintln(stderr, "xaa-idp ca: --state-dir is required: the CA is kept in DIR/tls (a --tls server without --state-dir logs its temporary CA file)")
+		return exitUsage
+	}
+	if fi, err := os.Stat(*stateDir); err == nil && !fi.IsDir() {
+		// Open would say to remove DIR/tls, which a file cannot hold.
+		fmt.Fprintf(stderr, "xaa-idp ca: %s is not a directory: give the state directory of serve --tls or demo --tls\n", flagValue(fs, "state-dir", *stateDir))
 		return exitUsage
 	}
 	ca, created, err := localca.Open(*stateDir)
