@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -97,12 +98,16 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request) *accessToken {
 // sent in place of its access token, and is told so. The refusal is
 // audited (since 2026-12-06): a token event naming the endpoint, and the
 // client and user of a token the IdP issued whose login ended or whose
-// user was disabled; never the token.
+// user was disabled; never the token. A token the IdP issued, refused for
+// its user, says so as the code and refresh grants do (userGoneError):
+// in the body and the challenge's error_description (RFC 6750 section 3),
+// and as the event's reason; any other names nobody.
 func (s *Server) refuseAccessToken(w http.ResponseWriter, r *http.Request, tok string) {
 	desc := "the access token is unknown, expired or revoked, or its user was disabled or removed; log in again"
 	if strings.Count(tok, ".") == 2 {
 		desc = "the bearer token is a signed JWT (an ID token, say), not an access token of this IdP: send the access_token of the token response"
 	}
+	challenge := `Bearer realm="xaa-idp", error="invalid_token"`
 	ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: "invalid_token", Reason: desc,
 		Details: map[string]any{"endpoint": audit.Truncate(r.URL.Path)}}
 	if at := s.accessTokenFor(tok); at != nil {
@@ -110,9 +115,14 @@ func (s *Server) refuseAccessToken(w http.ResponseWriter, r *http.Request, tok s
 		if u := s.Config().UserBySub(at.Subject); u != nil {
 			ev.User = u.Username
 		}
+		var gone *userGoneError
+		if errors.As(s.store.activeLogin(at.Subject, at.SessionID, at.AuthTime), &gone) {
+			desc, ev.Reason = wireDescription(gone.said), gone.reason
+			challenge += `, error_description="` + desc + `"`
+		}
 	}
 	_, _ = s.audit.Append(ev)
-	w.Header().Set("WWW-Authenticate", `Bearer realm="xaa-idp", error="invalid_token"`)
+	w.Header().Set("WWW-Authenticate", challenge)
 	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 }
 

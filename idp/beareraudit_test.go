@@ -13,7 +13,8 @@ import (
 // /me/mcp-servers or /me/access-requests (unknown, expired, revoked, its
 // login ended) is audited: a token event, outcome error, error
 // invalid_token, details.endpoint the path, and for a token the IdP
-// issued whose user was disabled since its client and user; never the token. A request
+// issued whose user was disabled since its client and user, and reason
+// "user disabled" (usergone_bearer_test.go in admin); never the token. A request
 // without a token reaches no decision and is not. Until 2026-12-06 none
 // was audited.
 func TestAudit_RefusedBearerTokens(t *testing.T) {
@@ -51,8 +52,14 @@ func TestAudit_RefusedBearerTokens(t *testing.T) {
 				t.Fatalf("%s: %d events, want 1", path, len(evs)-n)
 			}
 			ev := evs[0]
-			if ev.Outcome != audit.Error || ev.Error != "invalid_token" || ev.Details["endpoint"] != path || ev.Reason != body["error_description"] {
-				t.Errorf("%s: event %+v, want error invalid_token, details.endpoint %s, the description as reason", path, ev, path)
+			// The disabled user's token has the grants' reason (since
+			// 2026-12-06); another, the description the client got.
+			reason := body["error_description"]
+			if tok == at {
+				reason = "user disabled"
+			}
+			if ev.Outcome != audit.Error || ev.Error != "invalid_token" || ev.Details["endpoint"] != path || ev.Reason != reason {
+				t.Errorf("%s: event %+v, want error invalid_token, details.endpoint %s, reason %q", path, ev, path, reason)
 			}
 			if known := tok == at; known != (ev.ClientID == "mcp-client" && ev.User == "bob" && ev.Sub == "u-bob") {
 				t.Errorf("%s: event %+v: client and user of the disabled user's token %v", path, ev, known)
