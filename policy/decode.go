@@ -479,7 +479,7 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 	}
 	m := reflect.New(v.Type())
 	if err := n.Decode(m.Interface()); err != nil {
-		d.fail(n, path, "%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		d.decodeError(n, path, err)
 		return
 	}
 	if d.remember(n, path, 0); d.failedIn[path] {
@@ -490,6 +490,37 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	v.Set(m.Elem())
+}
+
+// decodeError reports why yaml.v3 could not decode the free-form data n
+// at path, at the line and with the words of the rest of the file:
+// yaml.v3's own (a scalar its tag does not fit, "cannot decode !!str
+// `high` as a !!int"; a key that is a list, "unmarshal errors:\n  line
+// 13: cannot unmarshal !!seq into string"; "document contains excessive
+// aliasing") named no value, broke the line or said nothing to do.
+func (d *decoder) decodeError(n *yaml.Node, path string, err error) {
+	if strings.Contains(err.Error(), "excessive aliasing") {
+		d.fail(n, path, "%s: the document is too large once its aliases (*name) are expanded; write the values out", path)
+		return
+	}
+	var bad *yaml.Node
+	badPath := path
+	walkScalars(n, path, func(p string, s *yaml.Node) {
+		var x any
+		if bad == nil && s.Style&yaml.TaggedStyle != 0 && s.Decode(&x) != nil {
+			bad, badPath = s, p
+		}
+	})
+	if bad != nil {
+		d.fail(bad, badPath, "%s: the tag %s does not fit the value %q; remove the tag, or write a value it fits", badPath, bad.Tag, bad.Value)
+		return
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && strings.Contains(err.Error(), "into string") {
+		d.fail(n, path, "%s: a key must be a plain string", path)
+		return
+	}
+	d.fail(n, path, "%s: %s", path, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
 }
 
 // remember records the nodes under n by path, as decode does.
