@@ -162,7 +162,17 @@ func syntaxError(data []byte, file string, err error) Problems {
 		return Problems{p}
 	}
 	if readerError[msg] {
+		if bytes.HasPrefix(data, []byte("\xff\xfe\x00\x00")) || bytes.HasPrefix(data, []byte("\x00\x00\xfe\xff")) {
+			p.Line = 1
+			p.Msg += " (the file is UTF-32, which YAML readers do not read; save it as UTF-8)"
+			return Problems{p}
+		}
 		if line, what := badCharacter(data); line > 0 {
+			if line == 1 && len(data) > 1 && (data[0] == 0 || data[1] == 0) {
+				// An ASCII first character in UTF-16 or UTF-32 written
+				// without a byte order mark, which yaml.v3 takes for UTF-8.
+				what += ": the file looks UTF-16 or UTF-32 without a byte order mark; save it as UTF-8"
+			}
 			p.Line = line
 			p.Msg += " (" + what + ")"
 			return Problems{p}
