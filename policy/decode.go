@@ -496,7 +496,8 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 // at path, at the line and with the words of the rest of the file:
 // yaml.v3's own (a scalar its tag does not fit, "cannot decode !!str
 // `high` as a !!int"; a key that is a list, "unmarshal errors:\n  line
-// 13: cannot unmarshal !!seq into string"; "document contains excessive
+// 13: cannot unmarshal !!seq into string"; a key written twice, "mapping
+// key "a" already defined at line 5"; "document contains excessive
 // aliasing") named no value, broke the line or said nothing to do.
 func (d *decoder) decodeError(n *yaml.Node, path string, err error) {
 	if strings.Contains(err.Error(), "excessive aliasing") {
@@ -515,12 +516,47 @@ func (d *decoder) decodeError(n *yaml.Node, path string, err error) {
 		d.fail(bad, badPath, "%s: the tag %s does not fit the value %q; remove the tag, or write a value it fits", badPath, bad.Tag, bad.Value)
 		return
 	}
+	if k, first, at := duplicateKey(n, path); k != nil {
+		d.fail(k, join(at, k.Value), "duplicate key %q %s (first at line %d); keep one", k.Value, where(at), first.Line)
+		return
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && strings.Contains(err.Error(), "into string") {
 		d.fail(n, path, "%s: a key must be a plain string", path)
 		return
 	}
 	d.fail(n, path, "%s: %s", path, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+}
+
+// duplicateKey finds the first key under n written twice in one mapping:
+// the second one, the first, and the path of the mapping.
+func duplicateKey(n *yaml.Node, path string) (k, first *yaml.Node, at string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			if key.Kind != yaml.ScalarNode {
+				continue
+			}
+			if f, dup := seen[key.Value]; dup {
+				return key, f, path
+			}
+			seen[key.Value] = key
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, first, at := duplicateKey(n.Content[i+1], join(path, n.Content[i].Value)); k != nil {
+				return k, first, at
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if k, first, at := duplicateKey(c, fmt.Sprintf("%s[%d]", path, i)); k != nil {
+				return k, first, at
+			}
+		}
+	}
+	return nil, nil, ""
 }
 
 // remember records the nodes under n by path, as decode does.
