@@ -225,11 +225,27 @@ var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!
 // tagged refuses a value with any other explicit tag: !!binary (base64),
 // !!timestamp, or another program's (!vault, !!python/object). Taking its
 // text as written would silently mean something else than the file says.
+//
+// A core tag that does not fit its value (!!int c2, !!null x, !!map on a
+// text) is refused too: yaml.v3 reads !!null x as null, which dropped the
+// value, and the others as the text, which the tag says it is not.
 func (d *decoder) tagged(n *yaml.Node, path string) bool {
-	if n.Style&yaml.TaggedStyle == 0 || coreTags[n.ShortTag()] {
+	if n.Style&yaml.TaggedStyle == 0 {
 		return false
 	}
-	d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+	tag := n.ShortTag()
+	if !coreTags[tag] {
+		d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+		return true
+	}
+	var x any
+	switch {
+	case tag == "!!map" && n.Kind == yaml.MappingNode, tag == "!!seq" && n.Kind == yaml.SequenceNode, tag == "!!str" && n.Kind == yaml.ScalarNode:
+		return false
+	case tag != "!!map" && tag != "!!seq" && n.Kind == yaml.ScalarNode && n.Decode(&x) == nil:
+		return false
+	}
+	d.fail(n, path, "%s: the tag %s does not fit the value; remove the tag, or write a value it fits", pathName(path), n.Tag)
 	return true
 }
 
