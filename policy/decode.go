@@ -225,11 +225,27 @@ var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!
 // tagged refuses a value with any other explicit tag: !!binary (base64),
 // !!timestamp, or another program's (!vault, !!python/object). Taking its
 // text as written would silently mean something else than the file says.
+//
+// A core tag that does not fit its value (!!int c2, !!null x, !!map on a
+// text) is refused too: yaml.v3 reads !!null x as null, which dropped the
+// value, and the others as the text, which the tag says it is not.
 func (d *decoder) tagged(n *yaml.Node, path string) bool {
-	if n.Style&yaml.TaggedStyle == 0 || coreTags[n.ShortTag()] {
+	if n.Style&yaml.TaggedStyle == 0 {
 		return false
 	}
-	d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+	tag := n.ShortTag()
+	if !coreTags[tag] {
+		d.fail(n, path, "%s: the tag %s is not supported; write the plain value", pathName(path), n.Tag)
+		return true
+	}
+	var x any
+	switch {
+	case tag == "!!map" && n.Kind == yaml.MappingNode, tag == "!!seq" && n.Kind == yaml.SequenceNode, tag == "!!str" && n.Kind == yaml.ScalarNode:
+		return false
+	case tag != "!!map" && tag != "!!seq" && n.Kind == yaml.ScalarNode && n.Decode(&x) == nil:
+		return false
+	}
+	d.fail(n, path, "%s: the tag %s does not fit the value; remove the tag, or write a value it fits", pathName(path), n.Tag)
 	return true
 }
 
@@ -479,7 +495,7 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 	}
 	m := reflect.New(v.Type())
 	if err := n.Decode(m.Interface()); err != nil {
-		d.fail(n, path, "%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		d.decodeError(n, path, err)
 		return
 	}
 	if d.remember(n, path, 0); d.failedIn[path] {
@@ -490,6 +506,73 @@ func (d *decoder) anyMap(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	v.Set(m.Elem())
+}
+
+// decodeError reports why yaml.v3 could not decode the free-form data n
+// at path, at the line and with the words of the rest of the file:
+// yaml.v3's own (a scalar its tag does not fit, "cannot decode !!str
+// `high` as a !!int"; a key that is a list, "unmarshal errors:\n  line
+// 13: cannot unmarshal !!seq into string"; a key written twice, "mapping
+// key "a" already defined at line 5"; "document contains excessive
+// aliasing") named no value, broke the line or said nothing to do.
+func (d *decoder) decodeError(n *yaml.Node, path string, err error) {
+	if strings.Contains(err.Error(), "excessive aliasing") {
+		d.fail(n, path, "%s: the document is too large once its aliases (*name) are expanded; write the values out", path)
+		return
+	}
+	var bad *yaml.Node
+	badPath := path
+	walkScalars(n, path, func(p string, s *yaml.Node) {
+		var x any
+		if bad == nil && s.Style&yaml.TaggedStyle != 0 && s.Decode(&x) != nil {
+			bad, badPath = s, p
+		}
+	})
+	if bad != nil {
+		d.fail(bad, badPath, "%s: the tag %s does not fit the value %q; remove the tag, or write a value it fits", badPath, bad.Tag, bad.Value)
+		return
+	}
+	if k, first, at := duplicateKey(n, path); k != nil {
+		d.fail(k, join(at, k.Value), "duplicate key %q %s (first at line %d); keep one", k.Value, where(at), first.Line)
+		return
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && strings.Contains(err.Error(), "into string") {
+		d.fail(n, path, "%s: a key must be a plain string", path)
+		return
+	}
+	d.fail(n, path, "%s: %s", path, strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " "))
+}
+
+// duplicateKey finds the first key under n written twice in one mapping:
+// the second one, the first, and the path of the mapping.
+func duplicateKey(n *yaml.Node, path string) (k, first *yaml.Node, at string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			if key.Kind != yaml.ScalarNode {
+				continue
+			}
+			if f, dup := seen[key.Value]; dup {
+				return key, f, path
+			}
+			seen[key.Value] = key
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, first, at := duplicateKey(n.Content[i+1], join(path, n.Content[i].Value)); k != nil {
+				return k, first, at
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if k, first, at := duplicateKey(c, fmt.Sprintf("%s[%d]", path, i)); k != nil {
+				return k, first, at
+			}
+		}
+	}
+	return nil, nil, ""
 }
 
 // remember records the nodes under n by path, as decode does.

@@ -20,7 +20,8 @@ var envReference = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(?:[:?+-][^}]*)
 // most likely meant otherwise: a reference to an environment variable, which xaa-idp does
 // not expand (a client_secret of ${MCP_SECRET} is those 14 characters, and
 // the client then gets invalid_client); a password that is a bcrypt hash,
-// with which the user signs in only by typing the hash. (A username not
+// with which the user signs in only by typing the hash; one of YAML 1.1's
+// booleans written plain (yaml11Boolean). (A username not
 // written composed is lookAlikeUsers'.) No warning quotes the value: it
 // may be a secret.
 func literalValues(idp *Config, lines *lineIndex, file, prefix string) Problems {
@@ -28,6 +29,9 @@ func literalValues(idp *Config, lines *lineIndex, file, prefix string) Problems 
 	at := strings.TrimSuffix(prefix, ".")
 	walkScalars(lines.node(at), at, func(path string, n *yaml.Node) {
 		if msg := roundedByDoubles(path, n); msg != "" {
+			out = append(out, Problem{File: file, Line: n.Line, Msg: msg})
+		}
+		if msg := yaml11Boolean(path, n); msg != "" {
 			out = append(out, Problem{File: file, Line: n.Line, Msg: msg})
 		}
 		if envReference.MatchString(n.Value) {
@@ -62,6 +66,28 @@ func walkScalars(n *yaml.Node, path string, fn func(path string, n *yaml.Node)) 
 	case yaml.ScalarNode:
 		fn(path, n)
 	}
+}
+
+// yaml11Words are YAML 1.1's booleans as the common YAML 1.1 readers take
+// them (PyYAML, Ruby; not y and n, which its type also lists), which YAML
+// 1.2, as yaml.v3 reads it, takes as text.
+var yaml11Words = regexp.MustCompile(`^(yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$`)
+
+// yaml11Boolean warns of one of YAML 1.1's booleans written plain: text to
+// xaa-idp, a boolean to a YAML 1.1 reader of the same file (PyYAML, Go's
+// yaml.v2, Ansible). A claim is sent as the text, where the file most
+// likely meant true or false. A boolean setting refuses the words
+// (decoder.bool), so any other such value is a string; the warning does
+// not quote it, as it may be a secret. jwks is left alone: its members'
+// values are key material and names a JWKS defines.
+func yaml11Boolean(path string, n *yaml.Node) string {
+	if n.Style != 0 || !yaml11Words.MatchString(n.Value) || strings.Contains(path, ".jwks.") || strings.HasPrefix(path, "jwks.") {
+		return ""
+	}
+	if strings.Contains(path, ".claims.") {
+		return fmt.Sprintf("warning: %s: %s is sent as the text %q (xaa-idp reads YAML 1.2, to which YAML 1.1's booleans yes, no, on and off are text); write true or false for a boolean, or quote it (%q) to send the text", path, n.Value, n.Value, n.Value)
+	}
+	return fmt.Sprintf("warning: %s: written plain, this value is a boolean to YAML 1.1 readers (yes, no, on and off: PyYAML, Go's yaml.v2, Ansible) and text to xaa-idp, which reads YAML 1.2; quote it so that every reader of the file takes it as text", path)
 }
 
 // roundedByDoubles warns of a whole number in claims that a reader

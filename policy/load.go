@@ -154,6 +154,10 @@ func syntaxError(data []byte, file string, err error) Problems {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Msg = "YAML syntax error: " + m[2]
 		p.Line = problemLine(data, p.Line, m[2])
+		if longKey(data, p.Line) {
+			// yaml.v3 says only that a colon is out of place.
+			p.Msg += " (the key before the colon is longer than 1024 characters, more than YAML allows a key; shorten it)"
+		}
 		if tabIndented(data, p.Line) {
 			// yaml.v3 does not say that the character it cannot start
 			// a token with is a tab, which an editor put there unseen.
@@ -162,7 +166,17 @@ func syntaxError(data []byte, file string, err error) Problems {
 		return Problems{p}
 	}
 	if readerError[msg] {
+		if bytes.HasPrefix(data, []byte("\xff\xfe\x00\x00")) || bytes.HasPrefix(data, []byte("\x00\x00\xfe\xff")) {
+			p.Line = 1
+			p.Msg += " (the file is UTF-32, which YAML readers do not read; save it as UTF-8)"
+			return Problems{p}
+		}
 		if line, what := badCharacter(data); line > 0 {
+			if line == 1 && len(data) > 1 && (data[0] == 0 || data[1] == 0) {
+				// An ASCII first character in UTF-16 or UTF-32 written
+				// without a byte order mark, which yaml.v3 takes for UTF-8.
+				what += ": the file looks UTF-16 or UTF-32 without a byte order mark; save it as UTF-8"
+			}
 			p.Line = line
 			p.Msg += " (" + what + ")"
 			return Problems{p}
@@ -172,6 +186,25 @@ func syntaxError(data []byte, file string, err error) Problems {
 		p.Line = line
 	}
 	return Problems{p}
+}
+
+// longKey reports whether line n (1-based) of data writes a key longer
+// than the 1024 characters YAML allows a key written without "?" (YAML
+// 1.2 section 7.4.2; yaml.v3 counts them so).
+func longKey(data []byte, n int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return false
+	}
+	line := bytes.TrimLeft(lines[n-1], " ")
+	for bytes.HasPrefix(line, []byte("- ")) {
+		line = bytes.TrimLeft(line[2:], " ")
+	}
+	i := bytes.Index(line, []byte(": "))
+	if j := len(bytes.TrimRight(line, " \r")); i < 0 && j > 0 && line[j-1] == ':' {
+		i = j - 1
+	}
+	return i >= 0 && utf8.RuneCount(line[:i]) > 1024
 }
 
 // tabIndented reports whether a tab is in the indentation of line n
