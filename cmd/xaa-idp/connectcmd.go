@@ -125,14 +125,11 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, r := range results {
-		name := r.Name
-		if name == "" {
-			name = "-"
-		}
+		name, server, said := connectLine(r)
 		if r.Connected {
-			fmt.Fprintf(tw, "connected\t%s\t%s\tas %v, scopes %s\n", name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+			fmt.Fprintf(tw, "connected\t%s\t%s\t%s\n", name, server, said)
 		} else {
-			fmt.Fprintf(tw, "refused\t%s\t%s\t%v\n", name, r.MCPServer, r.Err)
+			fmt.Fprintf(tw, "refused\t%s\t%s\t%s\n", name, server, said)
 		}
 	}
 	tw.Flush()
@@ -157,6 +154,26 @@ func connectExit(results []connect.Result, forgiving bool) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// connectLine is what connect's line for one MCP server says, in the
+// table and with --watch: the server's name ("-" when the IdP names none),
+// its URL, and who it says the user is or why it was refused. Servers
+// chose them all (the IdP the name and URL, the MCP server the identity,
+// either or the authorization server the refusal), so each is oneLine: a
+// newline or a tab would let a server add a line of its own, a forged
+// "connected".
+func connectLine(r connect.Result) (name, server, said string) {
+	name = r.Name
+	if name == "" {
+		name = "-"
+	}
+	if r.Connected {
+		said = fmt.Sprintf("as %v, scopes %s", r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+	} else {
+		said = fmt.Sprint(r.Err)
+	}
+	return oneLine(name), oneLine(r.MCPServer), oneLine(said)
 }
 
 // connectResult is one MCP server in `connect --json`.
@@ -196,15 +213,12 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 			}{time.Now().UTC().Format(time.RFC3339), connectJSON([]connect.Result{r})[0]})
 			return
 		}
-		name := r.Name
-		if name == "" {
-			name = "-"
-		}
+		name, server, said := connectLine(r)
 		at := time.Now().Format(time.TimeOnly)
 		if r.Connected {
-			fmt.Fprintf(stdout, "%s  connected     %s  %s  as %v, scopes %s\n", at, name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+			fmt.Fprintf(stdout, "%s  connected     %s  %s  %s\n", at, name, server, said)
 		} else {
-			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %v\n", at, name, r.MCPServer, r.Err)
+			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %s\n", at, name, server, said)
 		}
 	})
 	if err != nil {
