@@ -47,6 +47,17 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "xaa-idp connect: %s: want %s\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)), cimdPortWant)
 		return exitUsage
 	}
+	// A flag that only shapes another's work is bad usage without it: the
+	// user meant to watch, or to be a CIMD client, and would get neither.
+	for _, c := range []struct {
+		flag, needs string
+		on          bool
+	}{{"interval", "watch", *watch}, {"cimd-port", "cimd", *useCIMD}} {
+		if flagGiven(fs, c.flag) && !c.on {
+			fmt.Fprintf(stderr, "xaa-idp connect: %s is only for --%s; add --%[2]s or drop %[1]s\n", flagRef(fs, c.flag), c.needs)
+			return exitUsage
+		}
+	}
 	if *useCIMD {
 		if *clientID != "" || *secret != "" {
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
