@@ -104,7 +104,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if *verbose {
 		o.Trace = func(s connect.Step) {
-			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, s.Detail)
+			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, oneLine(s.Detail))
 		}
 	}
 	if *watch {

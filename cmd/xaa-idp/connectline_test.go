@@ -67,10 +67,11 @@ func forgingServers(t *testing.T) string {
 // server, in the table and with --watch; the server's name and its
 // authorization server's refusal reached those lines with their newlines
 // and tabs, so that a third-party server could add a "connected" line of
-// its own. They are escaped as on stderr (\u000a, \u0009).
+// its own; so did each step --verbose prints on stderr. They are escaped
+// as in connect's error line (\u000a, \u0009).
 func TestConnect_AServerCannotForgeALine(t *testing.T) {
 	issuer := forgingServers(t)
-	for _, extra := range [][]string{nil, {"--watch", "--interval", "1h"}} {
+	for _, extra := range [][]string{nil, {"--verbose"}, {"--watch", "--interval", "1h", "--verbose"}} {
 		args := append([]string{"connect", "--issuer", issuer, "--client-id", "c", "--username", "u", "--password", "p", "--timeout", "5s"}, extra...)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // ends the --watch
 		var out, errb bytes.Buffer
@@ -80,6 +81,9 @@ func TestConnect_AServerCannotForgeALine(t *testing.T) {
 		if len(lines) != 1 || strings.Contains(out.String(), "\t") || !strings.Contains(out.String(), `no\u000aconnected\u0009forged`) ||
 			!strings.Contains(out.String(), `notes\u000aconnected`) {
 			t.Errorf("%v: stdout %q (stderr %q); want one line, the name and the refusal with \\u000a and \\u0009", extra, out.String(), errb.String())
+		}
+		if strings.Contains(errb.String(), "\nconnected") || strings.Contains(errb.String(), "\t") {
+			t.Errorf("%v: stderr %q; the --verbose steps hold the refusal's newline or tab", extra, errb.String())
 		}
 	}
 }
