@@ -217,10 +217,30 @@ func (m *metrics) count(ev audit.Event) {
 			m.grants.WithLabelValues(ev.GrantType, ev.Outcome).Inc()
 		}
 	case audit.TypeTokenExchange:
-		c := m.exchanged.get(m, exchangeKey{ev.Outcome, ev.Error, ev.Server})
+		code := ev.Error
+		if code != "" { // a refusal: the allowed path does no more work
+			code = errorLabel(code)
+		}
+		c := m.exchanged.get(m, exchangeKey{ev.Outcome, code, ev.Server})
 		c.grants.Inc()
 		c.exchanges.Inc()
 	}
+}
+
+// errorLabel is an error code as the error label counts it: the codes the
+// IdP answers itself (RFC 6749, RFC 8693, RFC 9449, RFC 9470, RFC 9396,
+// OpenID Connect's), or "other". An error fault may answer any code an
+// admin typed, and each label value is a series for the life of the
+// process; the answer and the audit event keep the fault's code.
+func errorLabel(code string) string {
+	switch code {
+	case policy.ErrInvalidRequest, policy.ErrInvalidClient, policy.ErrInvalidGrant, policy.ErrUnauthorizedClient,
+		policy.ErrInvalidTarget, policy.ErrInvalidScope, policy.ErrAccessDenied, policy.ErrInsufficientUserAuthentication,
+		"unsupported_grant_type", "unsupported_response_type", "server_error", "temporarily_unavailable",
+		"invalid_token", "invalid_dpop_proof", "invalid_authorization_details", "login_required", "interaction_required":
+		return code
+	}
+	return "other"
 }
 
 // grantLabels are the grant_type label values of the token endpoint's latency.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,38 @@ func TestConnect_CIMDPortOutOfRange(t *testing.T) {
 			if code != exitUsage || out != "" || !strings.Contains(stderr, want) {
 				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d saying %q", args[1:], code, out, stderr, exitUsage, want)
 			}
+		}
+	}
+}
+
+// TestConnect_AFlagWithoutTheFlagItServesIsBadUsage: --interval is how
+// often --watch calls whoami, --cimd-port where --cimd serves its
+// document; without those they did nothing, silently, and the user who
+// meant to watch or be a CIMD client got a one-off connect or a
+// --client-id login instead. Bad usage (exit 2), in one line naming both
+// flags, from the command line or from the variable. Nothing listens on
+// the issuer.
+func TestConnect_AFlagWithoutTheFlagItServesIsBadUsage(t *testing.T) {
+	for _, c := range []struct {
+		env   []string
+		flags []string
+		want  string
+	}{
+		{nil, []string{"--interval", "5s"}, "--interval is only for --watch"},
+		{nil, []string{"--watch=false", "--interval", "5s"}, "--interval is only for --watch"},
+		{nil, []string{"--cimd-port", "8500"}, "--cimd-port is only for --cimd"},
+		{[]string{"XAA_IDP_CIMD_PORT", "0"}, nil, "XAA_IDP_CIMD_PORT (--cimd-port) is only for --cimd"},
+	} {
+		if c.env != nil {
+			t.Setenv(c.env[0], c.env[1])
+		}
+		args := append([]string{"connect", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p"}, c.flags...)
+		code, out, stderr := runCLI(t, args...)
+		if code != exitUsage || out != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q; want exit %d and one line saying %q", c.env, args[1:], code, out, stderr, exitUsage, c.want)
+		}
+		if c.env != nil {
+			os.Unsetenv(c.env[0])
 		}
 	}
 }

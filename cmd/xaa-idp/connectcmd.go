@@ -47,6 +47,17 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "xaa-idp connect: %s: want %s\n", flagValue(fs, "cimd-port", strconv.Itoa(*cimdPort)), cimdPortWant)
 		return exitUsage
 	}
+	// A flag that only shapes another's work is bad usage without it: the
+	// user meant to watch, or to be a CIMD client, and would get neither.
+	for _, c := range []struct {
+		flag, needs string
+		on          bool
+	}{{"interval", "watch", *watch}, {"cimd-port", "cimd", *useCIMD}} {
+		if flagGiven(fs, c.flag) && !c.on {
+			fmt.Fprintf(stderr, "xaa-idp connect: %s is only for --%s; add --%[2]s or drop %[1]s\n", flagRef(fs, c.flag), c.needs)
+			return exitUsage
+		}
+	}
 	if *useCIMD {
 		if *clientID != "" || *secret != "" {
 			fmt.Fprintln(stderr, "xaa-idp connect: --cimd makes the metadata document's URL the client_id; drop --client-id and --client-secret")
@@ -93,7 +104,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if *verbose {
 		o.Trace = func(s connect.Step) {
-			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, s.Detail)
+			fmt.Fprintf(stderr, "  %-45s %s %s -> %d %s\n", s.Name, s.Method, s.URL, s.Status, oneLine(s.Detail))
 		}
 	}
 	if *watch {
@@ -125,14 +136,11 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, r := range results {
-		name := r.Name
-		if name == "" {
-			name = "-"
-		}
+		name, server, said := connectLine(r)
 		if r.Connected {
-			fmt.Fprintf(tw, "connected\t%s\t%s\tas %v, scopes %s\n", name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+			fmt.Fprintf(tw, "connected\t%s\t%s\t%s\n", name, server, said)
 		} else {
-			fmt.Fprintf(tw, "refused\t%s\t%s\t%v\n", name, r.MCPServer, r.Err)
+			fmt.Fprintf(tw, "refused\t%s\t%s\t%s\n", name, server, said)
 		}
 	}
 	tw.Flush()
@@ -157,6 +165,26 @@ func connectExit(results []connect.Result, forgiving bool) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// connectLine is what connect's line for one MCP server says, in the
+// table and with --watch: the server's name ("-" when the IdP names none),
+// its URL, and who it says the user is or why it was refused. Servers
+// chose them all (the IdP the name and URL, the MCP server the identity,
+// either or the authorization server the refusal), so each is oneLine: a
+// newline or a tab would let a server add a line of its own, a forged
+// "connected".
+func connectLine(r connect.Result) (name, server, said string) {
+	name = r.Name
+	if name == "" {
+		name = "-"
+	}
+	if r.Connected {
+		said = fmt.Sprintf("as %v, scopes %s", r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+	} else {
+		said = fmt.Sprint(r.Err)
+	}
+	return oneLine(name), oneLine(r.MCPServer), oneLine(said)
 }
 
 // connectResult is one MCP server in `connect --json`.
@@ -196,15 +224,12 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 			}{time.Now().UTC().Format(time.RFC3339), connectJSON([]connect.Result{r})[0]})
 			return
 		}
-		name := r.Name
-		if name == "" {
-			name = "-"
-		}
+		name, server, said := connectLine(r)
 		at := time.Now().Format(time.TimeOnly)
 		if r.Connected {
-			fmt.Fprintf(stdout, "%s  connected     %s  %s  as %v, scopes %s\n", at, name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+			fmt.Fprintf(stdout, "%s  connected     %s  %s  %s\n", at, name, server, said)
 		} else {
-			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %v\n", at, name, r.MCPServer, r.Err)
+			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %s\n", at, name, server, said)
 		}
 	})
 	if err != nil {
