@@ -707,7 +707,7 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request) {
 // PUT's body, answering a refusal on w (none when w is nil).
 func patchedUser(w http.ResponseWriter, cfg *policy.Config, name string, patch map[string]any) (policy.User, bool, bool) {
 	if w == nil {
-		w = discard{}
+		w = &headerProbe{header: http.Header{}}
 	}
 	cur := cfg.User(name)
 	if cur == nil {
@@ -771,13 +771,6 @@ func mergePatch(target, patch any) any {
 	}
 	return t
 }
-
-// discard is a ResponseWriter that drops what is written to it.
-type discard struct{}
-
-func (discard) Header() http.Header         { return http.Header{} }
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)             {}
 
 // deleteUser is DELETE /admin/api/users/{username}: refused (400
 // invalid_config, with every line that names the user) while access or

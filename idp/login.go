@@ -796,6 +796,9 @@ func (s *Server) endSSO(sid, how, sub string) *oidc.Error {
 	if evicted {
 		s.raiseEndedFloor(now)
 	}
+	for _, f := range s.ssoEnd.all() {
+		f(sid)
+	}
 	var ended *ssoSession
 	for _, sess := range s.sessions.TakeGroup(sid) {
 		ended = sess // the browser's cookies of one sid are of one user

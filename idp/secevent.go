@@ -58,6 +58,14 @@ func (s *Server) notifySessionEnd(sub string) {
 	}
 }
 
+// OnSSOEnd registers f to be called with the SSO session's sid whenever
+// one ends (a sign-out at /apps, an application's end_session, another
+// user's login in its browser), once, as it is marked ended: the
+// console's sessions, each a login of one, end with it for good, while
+// the IdP remembers the end only as long as an ID token of the session
+// may live (SessionEnded). f runs in the request and must not block.
+func (s *Server) OnSSOEnd(f func(sid string)) { s.ssoEnd.add(f) }
+
 // OnAccessExpired registers f to be called, with the configuration and the
 // instant of the decision, whenever a token exchange's policy decision
 // finds an access entry expired (policy.Decision.Expired), before the

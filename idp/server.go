@@ -164,6 +164,7 @@ type Server struct {
 	cimd cimdClients // metadata document clients (cimd.go)
 
 	sessionEnd    hooks[func(sub string)]                        // OnSessionEnd (secevent.go)
+	ssoEnd        hooks[func(sid string)]                        // OnSSOEnd (secevent.go)
 	accessExpired hooks[func(cfg *policy.Config, now time.Time)] // OnAccessExpired (secevent.go)
 	revocations   revocationSeconds                              // NoteRevocation (secevent.go)
 	stepUps       stepUps                                        // noteStepUp (stepup.go)

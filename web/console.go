@@ -62,6 +62,9 @@ type IdP interface {
 	// sign-out at the IdP): the console's session, a login of it, ends
 	// with it.
 	SessionEnded(sid string) bool
+	// OnSSOEnd registers f to be called with the sid of each SSO session
+	// that ends: the console's sessions of it end then, for good.
+	OnSSOEnd(f func(sid string))
 	// Audit is the audit log, where the console records a user it
 	// refuses for not being an admin.
 	Audit() *audit.Log
@@ -187,6 +190,7 @@ func New(o Options) *Console {
 	c.store.MaxAge(c.store.Options.MaxAge)
 	c.sessions = newRegistry(c.maxAge, maxSessions)
 	o.IdP.SweepStore("console_sessions", c.sessions.sweep, c.sessions.len)
+	o.IdP.OnSSOEnd(c.sessions.endSID)
 	c.routes()
 	return c
 }

@@ -34,6 +34,9 @@ type registry struct {
 	// rather than from a parameter of the page's address, a reload does
 	// not show them again. They end with the session.
 	flashes map[string]flash
+	// sids are the IdP's SSO sessions the live sessions signed in with,
+	// by session id: a session ends with its SSO session (endSID).
+	sids map[string]string
 	// byExp orders the ids by expiry (a min-heap), so that start finds
 	// the expired sessions and the one closest to expiry without a scan
 	// of live: with 10,000 sessions that scan was 0.3 ms under the lock
@@ -53,7 +56,7 @@ const minRebuild = 1024
 var wallClock = time.Now
 
 func newRegistry(maxAge time.Duration, max int) *registry {
-	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}}
+	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}, sids: map[string]string{}}
 }
 
 // flash is a message for one page (a console path without the tenant's
@@ -83,10 +86,10 @@ func (r *registry) takeFlash(id, page string) string {
 	return f.msg
 }
 
-// start registers a new session and returns its id. Expired sessions are
-// swept first; when the registry is still full, the session that expires
-// soonest is ended.
-func (r *registry) start() string {
+// start registers a new session, a login of the IdP's SSO session sid,
+// and returns its id. Expired sessions are swept first; when the registry
+// is still full, the session that expires soonest is ended.
+func (r *registry) start(sid string) string {
 	id := randomString(32)
 	now := r.now()
 	r.mu.Lock()
@@ -95,12 +98,14 @@ func (r *registry) start() string {
 	if len(r.live) >= r.max {
 		if it, ok := r.liveTopLocked(); ok {
 			r.byExp.Pop()
-			delete(r.live, it.Key)
-			delete(r.flashes, it.Key)
+			r.dropLocked(it.Key)
 		}
 	}
 	exp := now.Add(r.maxAge)
 	r.live[id] = exp
+	if sid != "" {
+		r.sids[id] = sid
+	}
 	r.byExp.Push(exp, id)
 	if len(r.byExp) > 2*len(r.live)+minRebuild {
 		r.byExp.Rebuild(maps.All(r.live), false)
@@ -117,8 +122,7 @@ func (r *registry) valid(id string) bool {
 	defer r.mu.Unlock()
 	exp, ok := r.live[id]
 	if ok && !r.now().Before(exp) {
-		delete(r.live, id)
-		delete(r.flashes, id)
+		r.dropLocked(id)
 		ok = false
 	}
 	return ok
@@ -127,9 +131,29 @@ func (r *registry) valid(id string) bool {
 // end ends the session id.
 func (r *registry) end(id string) {
 	r.mu.Lock()
+	r.dropLocked(id)
+	r.mu.Unlock()
+}
+
+// endSID ends the sessions signed in with the IdP's SSO session sid, which
+// has ended (idp.Server.OnSSOEnd): for good, whereas the IdP remembers the
+// end only as long as an ID token of it may live.
+func (r *registry) endSID(sid string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, s := range r.sids {
+		if s == sid {
+			r.dropLocked(id)
+		}
+	}
+}
+
+// dropLocked forgets the session id (its item in byExp, if any, goes when
+// it reaches the top).
+func (r *registry) dropLocked(id string) {
 	delete(r.live, id)
 	delete(r.flashes, id)
-	r.mu.Unlock()
+	delete(r.sids, id)
 }
 
 // sweep ends the expired sessions: the IdP's sweeper calls it
@@ -158,8 +182,7 @@ func (r *registry) sweepLocked(now time.Time) {
 			return
 		}
 		r.byExp.Pop()
-		delete(r.live, it.Key)
-		delete(r.flashes, it.Key)
+		r.dropLocked(it.Key)
 	}
 }
 

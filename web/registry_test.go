@@ -10,9 +10,9 @@ func TestRegistry_SessionsExpireAndAreBounded(t *testing.T) {
 	r := newRegistry(8*time.Hour, 3)
 	r.now = func() time.Time { return now }
 
-	a := r.start()
+	a := r.start("")
 	now = now.Add(time.Hour)
-	b := r.start()
+	b := r.start("")
 	if !r.valid(a) || !r.valid(b) || r.valid("") || r.valid("forged") {
 		t.Fatal("valid: wrong answer for a live, an empty or an unknown id")
 	}
@@ -29,15 +29,15 @@ func TestRegistry_SessionsExpireAndAreBounded(t *testing.T) {
 	// Full: expired sessions are swept, then the one expiring soonest goes.
 	var ids []string
 	for range 3 {
-		ids = append(ids, r.start())
+		ids = append(ids, r.start(""))
 		now = now.Add(time.Minute)
 	}
-	d := r.start()
+	d := r.start("")
 	if len(r.live) != 3 || r.valid(ids[0]) || !r.valid(ids[1]) || !r.valid(d) {
 		t.Fatalf("at the bound: %d sessions; want the oldest ended, the others valid", len(r.live))
 	}
 	now = now.Add(9 * time.Hour)
-	r.start()
+	r.start("")
 	if len(r.live) != 1 {
 		t.Fatalf("expired sessions not swept: %d held", len(r.live))
 	}
@@ -52,22 +52,22 @@ func TestRegistry_FullEndsTheSoonestToExpire(t *testing.T) {
 	r := newRegistry(8*time.Hour, 3)
 	r.now = func() time.Time { return now }
 
-	gone := r.start() // expires first, but ended below
+	gone := r.start("") // expires first, but ended below
 	now = now.Add(time.Hour)
-	a := r.start()
+	a := r.start("")
 	now = now.Add(-30 * time.Minute) // the clock is set back
-	b := r.start()                   // expires before a
+	b := r.start("")                 // expires before a
 	r.end(gone)
 	now = now.Add(2 * time.Hour)
-	c := r.start()
-	d := r.start() // full: b goes
+	c := r.start("")
+	d := r.start("") // full: b goes
 	want := map[string]bool{gone: false, a: true, b: false, c: true, d: true}
 	for id, ok := range want {
 		if r.valid(id) != ok {
 			t.Errorf("session %s valid %v, want %v (gone, a, b, c, d = %s %s %s %s %s)", id, !ok, ok, gone, a, b, c, d)
 		}
 	}
-	e := r.start() // full: a goes
+	e := r.start("") // full: a goes
 	for id, ok := range map[string]bool{a: false, c: true, d: true, e: true} {
 		if r.valid(id) != ok {
 			t.Errorf("second eviction: session %s valid %v, want %v", id, !ok, ok)
@@ -82,9 +82,9 @@ func TestRegistry_SignInsAndOutsStayBounded(t *testing.T) {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	r := newRegistry(8*time.Hour, 10)
 	r.now = func() time.Time { return now }
-	keep := r.start()
+	keep := r.start("")
 	for range 10_000 {
-		r.end(r.start())
+		r.end(r.start(""))
 		now = now.Add(time.Millisecond)
 	}
 	if !r.valid(keep) || len(r.live) != 1 {
@@ -102,11 +102,11 @@ func BenchmarkRegistry_StartFull(b *testing.B) {
 	r := newRegistry(8*time.Hour, maxSessions)
 	r.now = func() time.Time { return now }
 	for range maxSessions {
-		r.start()
+		r.start("")
 		now = now.Add(time.Millisecond)
 	}
 	for b.Loop() {
-		r.start()
+		r.start("")
 		now = now.Add(time.Millisecond)
 	}
 	if len(r.live) != maxSessions {

@@ -156,7 +156,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	// A new session id with every sign-in, and the one before it ended:
 	// switching users leaves no second session behind.
 	c.sessions.end(sessionString(s, keyID))
-	s.Values[keyID] = c.sessions.start()
+	s.Values[keyID] = c.sessions.start(in.sid)
 	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
 	s.Values[keySID], s.Values[keyAuthTime] = in.sid, strconv.FormatInt(in.authTime.Unix(), 10)
 	s.Values[keyIDToken] = in.idToken
