@@ -30,8 +30,8 @@ func TestConnect_CIMDPortOutOfRange(t *testing.T) {
 // document; without those they did nothing, silently, and the user who
 // meant to watch or be a CIMD client got a one-off connect or a
 // --client-id login instead. Bad usage (exit 2), in one line naming both
-// flags, from the command line or from the variable. Nothing listens on
-// the issuer.
+// flags, from the command line. From a variable it is ignored: a job sets
+// one for all its commands. Nothing listens on the issuer.
 func TestConnect_AFlagWithoutTheFlagItServesIsBadUsage(t *testing.T) {
 	for _, c := range []struct {
 		env   []string
@@ -41,7 +41,6 @@ func TestConnect_AFlagWithoutTheFlagItServesIsBadUsage(t *testing.T) {
 		{nil, []string{"--interval", "5s"}, "--interval is only for --watch"},
 		{nil, []string{"--watch=false", "--interval", "5s"}, "--interval is only for --watch"},
 		{nil, []string{"--cimd-port", "8500"}, "--cimd-port is only for --cimd"},
-		{[]string{"XAA_IDP_CIMD_PORT", "0"}, nil, "XAA_IDP_CIMD_PORT (--cimd-port) is only for --cimd"},
 	} {
 		if c.env != nil {
 			t.Setenv(c.env[0], c.env[1])
@@ -54,5 +53,13 @@ func TestConnect_AFlagWithoutTheFlagItServesIsBadUsage(t *testing.T) {
 		if c.env != nil {
 			os.Unsetenv(c.env[0])
 		}
+	}
+	for _, env := range [][2]string{{"XAA_IDP_CIMD_PORT", "8500"}, {"XAA_IDP_INTERVAL", "5s"}} {
+		t.Setenv(env[0], env[1])
+		code, _, stderr := runCLI(t, "connect", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p")
+		if code == exitUsage || strings.Contains(stderr, "is only for") {
+			t.Errorf("%s=%s: exit %d, stderr %q; a variable without its partner flag should be ignored", env[0], env[1], code, stderr)
+		}
+		os.Unsetenv(env[0])
 	}
 }

@@ -49,12 +49,14 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	// A flag that only shapes another's work is bad usage without it: the
 	// user meant to watch, or to be a CIMD client, and would get neither.
+	// From a variable it is not: a job that sets XAA_IDP_CIMD_PORT for its
+	// one `connect --cimd` runs its other commands with it too.
 	for _, c := range []struct {
 		flag, needs string
 		on          bool
 	}{{"interval", "watch", *watch}, {"cimd-port", "cimd", *useCIMD}} {
-		if flagGiven(fs, c.flag) && !c.on {
-			fmt.Fprintf(stderr, "xaa-idp connect: %s is only for --%s; add --%[2]s or drop %[1]s\n", flagRef(fs, c.flag), c.needs)
+		if flagGiven(fs, c.flag) && envSource(fs, c.flag) == "" && !c.on {
+			fmt.Fprintf(stderr, "xaa-idp connect: --%s is only for --%s; add --%[2]s or drop --%[1]s\n", c.flag, c.needs)
 			return exitUsage
 		}
 	}
