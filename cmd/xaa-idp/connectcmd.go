@@ -123,12 +123,10 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if name == "" {
 			name = "-"
 		}
-		// Each field one line: a server's newline or tab would print a
-		// row of its own ("connected" to a server that refused).
 		if r.Connected {
-			fmt.Fprintf(tw, "connected\t%s\t%s\t%s\n", oneLine(name), oneLine(r.MCPServer), oneLine(fmt.Sprintf("as %v, scopes %s", r.WhoAmI["sub"], strings.Join(r.Scopes, " "))))
+			fmt.Fprintf(tw, "connected\t%s\t%s\tas %v, scopes %s\n", name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
 		} else {
-			fmt.Fprintf(tw, "refused\t%s\t%s\t%s\n", oneLine(name), oneLine(r.MCPServer), oneLine(fmt.Sprint(r.Err)))
+			fmt.Fprintf(tw, "refused\t%s\t%s\t%v\n", name, r.MCPServer, r.Err)
 		}
 	}
 	tw.Flush()
@@ -209,11 +207,10 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 			name = "-"
 		}
 		at := time.Now().Format(time.TimeOnly)
-		// One line per change, as the table's rows are.
 		if r.Connected {
-			fmt.Fprintln(stdout, oneLine(fmt.Sprintf("%s  connected     %s  %s  as %v, scopes %s", at, name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))))
+			fmt.Fprintf(stdout, "%s  connected     %s  %s  as %v, scopes %s\n", at, name, r.MCPServer, r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
 		} else {
-			fmt.Fprintln(stdout, oneLine(fmt.Sprintf("%s  disconnected  %s  %s  %v", at, name, r.MCPServer, r.Err)))
+			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %v\n", at, name, r.MCPServer, r.Err)
 		}
 	})
 	if err != nil {
