@@ -82,8 +82,9 @@ func (s *Server) appsRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	view := s.appsView(sess)
 	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(view.CSRF)) != 1 {
-		// Audited as the console's refusal of a form without its token.
-		_, _ = s.audit.Append(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: sess.Username, Sub: sess.Subject, ClientID: AppsClientID,
+		// Audited as the console's refusal of a form without its token,
+		// and as it, not counted as a login (xaa_idp_logins_total).
+		_, _ = s.audit.appendUncounted(audit.Event{Type: audit.TypeLogin, Outcome: audit.Denied, Error: "access_denied", User: sess.Username, Sub: sess.Subject, ClientID: AppsClientID,
 			Reason:  "the apps page's form without the page's CSRF token is refused (a page of an earlier session, or a post from another site)",
 			Details: map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)}})
 		view.Error = "The form did not carry this page's security token, so nothing was requested. Reload the page and try again."

@@ -23,10 +23,18 @@ type auditRecorder struct {
 // field to audit.MaxTextBytes: most of them can carry what a client sent),
 // then counts and logs the event as recorded.
 func (a *auditRecorder) Append(ev audit.Event) (audit.Event, error) {
-	return a.record(a.Log.Append, ev)
+	return a.record(a.Log.Append, ev, true)
 }
 
-func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error), ev audit.Event) (audit.Event, error) {
+// appendUncounted is Append of an event that the decision counters leave
+// out: a refusal that is no login attempt, though audited as a login (as
+// the console's refusal of a form without its CSRF token, which no IdP
+// counter counts).
+func (a *auditRecorder) appendUncounted(ev audit.Event) (audit.Event, error) {
+	return a.record(a.Log.Append, ev, false)
+}
+
+func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error), ev audit.Event, counted bool) (audit.Event, error) {
 	if ev.Time.IsZero() {
 		ev.Time = a.now()
 	}
@@ -48,7 +56,9 @@ func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error
 			slog.Warn("audit log written again", "failed_appends", n)
 		}
 	}
-	a.metrics.count(out)
+	if counted {
+		a.metrics.count(out)
+	}
 	return out, nil
 }
 
@@ -68,7 +78,7 @@ func (a *auditRecorder) expect() expectedEvent {
 
 // Append is auditRecorder.Append of the expected event.
 func (e expectedEvent) Append(ev audit.Event) (audit.Event, error) {
-	return e.a.record(e.x.Append, ev)
+	return e.a.record(e.x.Append, ev, true)
 }
 
 // end ends the expectation if Append has not.

@@ -105,7 +105,7 @@ func newMetrics(tenant string) *metrics {
 		registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_logins_total",
-			Help: "Login events the IdP audits, by outcome (allowed, denied, error): passwords at the login page, authorization requests refused before it, a code asked for without its SSO session; not the admin API's, SCIM's or the console's refusals.",
+			Help: "Login events the IdP audits, by outcome (allowed, denied, error): passwords at the login page, authorization requests refused before it, a code asked for without its SSO session; not the admin API's, SCIM's, the console's or the apps page's refusals.",
 		}, []string{"outcome"}),
 		grants: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xaa_idp_token_grants_total",

@@ -114,13 +114,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	results, err := connect.Run(ctx, o)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
-		hintUntrusted(stderr, "connect", err)
-		hintRefused(stderr, "connect", "--issuer", err)
-		hintTimeout(stderr, "connect", err, o.Timeout)
-		hintRedirect(stderr, "connect", err, o.RedirectURI)
-		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
-		return exitFailure
+		return connectFailed(stderr, o, err)
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Connected && !results[j].Connected })
 	code := connectExit(results, *all && len(servers) == 0)
@@ -147,6 +141,18 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	tw.Flush()
 	return code
+}
+
+// connectFailed says why connect (or --watch) failed before any MCP
+// server, in one line, with what to do, and is its exit status.
+func connectFailed(stderr io.Writer, o connect.Options, err error) int {
+	fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
+	hintUntrusted(stderr, "connect", err)
+	hintRefused(stderr, "connect", "--issuer", err)
+	hintTimeout(stderr, "connect", err, o.Timeout)
+	hintRedirect(stderr, "connect", err, o.RedirectURI)
+	hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
+	return exitFailure
 }
 
 // connectExit is connect's exit status: 1 when it connected to no MCP
@@ -235,13 +241,7 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		}
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
-		hintUntrusted(stderr, "connect", err)
-		hintRefused(stderr, "connect", "--issuer", err)
-		hintTimeout(stderr, "connect", err, o.Timeout)
-		hintRedirect(stderr, "connect", err, o.RedirectURI)
-		hintPlainHTTP(stderr, "connect", "--issuer", o.Issuer, err)
-		return exitFailure
+		return connectFailed(stderr, o, err)
 	}
 	return exitOK
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -19,20 +20,25 @@ import (
 // change is loaded.
 func TestServe_ReloadThatChangesTheIssuerNeedsARestart(t *testing.T) {
 	const users = "users: [{username: alice, password: alice, admin: true}]\n"
+	// ADDR is the address served, OTHER another free one: ports picked
+	// at run time, not fixed ones another process may hold.
 	cases := []struct {
-		name, addr, flag, first, next, want string
+		name, flag, first, next, want string
 	}{
-		{"the file's issuer changed", "127.0.0.1:19311", "", "issuer: http://127.0.0.1:19311\n", "issuer: http://127.0.0.1:19312\n",
-			"restart xaa-idp to serve http://127.0.0.1:19312"},
-		{"the file's issuer removed", "127.0.0.1:19313", "", "issuer: http://127.0.0.1:19313\n", "",
+		{"the file's issuer changed", "", "issuer: http://ADDR\n", "issuer: http://OTHER\n",
+			"restart xaa-idp to serve http://OTHER"},
+		{"the file's issuer removed", "", "issuer: http://ADDR\n", "",
 			"restart xaa-idp to serve the issuer of its address"},
-		{"an issuer added", "127.0.0.1:19314", "", "", "issuer: http://idp.example.com\n",
+		{"an issuer added", "", "", "issuer: http://idp.example.com\n",
 			"restart xaa-idp to serve http://idp.example.com"},
-		{"the issuer served written in", "127.0.0.1:19315", "", "", "issuer: http://127.0.0.1:19315\n", ""},
-		{"--issuer overrides the key", "127.0.0.1:19316", "http://127.0.0.1:19316", "issuer: http://127.0.0.1:19399\n", "issuer: http://idp.example.com\n", ""},
+		{"the issuer served written in", "", "", "issuer: http://ADDR\n", ""},
+		{"--issuer overrides the key", "http://ADDR", "issuer: http://OTHER\n", "issuer: http://idp.example.com\n", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			ports := strings.NewReplacer("ADDR", addr, "OTHER", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+			c.flag, c.first, c.next, c.want = ports.Replace(c.flag), ports.Replace(c.first), ports.Replace(c.next), ports.Replace(c.want)
 			file := filepath.Join(t.TempDir(), "idp.yaml")
 			write := func(config string) {
 				t.Helper()
@@ -45,7 +51,7 @@ func TestServe_ReloadThatChangesTheIssuerNeedsARestart(t *testing.T) {
 				}
 			}
 			write(c.first + users)
-			args := []string{"serve", "--addr", c.addr, "--config", file}
+			args := []string{"serve", "--addr", addr, "--config", file}
 			if c.flag != "" {
 				args = append(args, "--issuer", c.flag)
 			}
