@@ -904,13 +904,13 @@ type revokedLogin struct{ sid, client string }
 // is the credential the exchange trusts. An ID token names no grant, so
 // the client's other logins of the session issued until now go with it;
 // the client's logins after it, and other clients' of the session, stay.
-func (s *Server) revokeLogin(sid, client string) {
+func (s *Server) revokeLogin(sid, client string) error {
 	now := s.now()
 	exp := s.idTokenHorizon(now)
 	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, exp) {
 		s.raiseEndedFloor(now)
 	}
-	s.ended.record(endedRecord{Kind: revokedLoginKind, SID: sid, Client: client, At: now, Exp: exp})
+	return s.ended.record(endedRecord{Kind: revokedLoginKind, SID: sid, Client: client, At: now, Exp: exp})
 }
 
 // idTokenOfRevokedLogin reports when a login of the SSO session sid, of a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -332,18 +333,19 @@ type grantRef struct{ sid, grant, client, sub string }
 // auth request had expired when it was redeemed, since every token is
 // issued for an auth request completed in a session, or for a refresh
 // token of one. also are records for the journal to sync with the grant's
-// (RevokeToken's end of the token revoked): one fsync, not two. The error
-// is the journal's: the revocation then holds in memory only.
-func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
+// (RevokeToken's end of the token revoked): one fsync, not two. failed
+// names the state directory's files that did not take the revocation,
+// which then holds in memory only.
+func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (n int, failed []string) {
 	st.grantMu.Lock()
 	l := st.srv.Config().Lifetimes
 	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
 	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
 		st.grantMu.Unlock()
-		return 0, st.journal.record(also...)
+		return 0, notRecorded(st.journal.record(also...), refreshTokensFile)
 	}
-	n := st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
+	n = st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
 	n += st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool {
 		if t.GrantID != g.grant {
 			return false
@@ -360,8 +362,17 @@ func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
 	// that stored it before records its end itself (recordIssued). So is
 	// the login's revocation (its ID tokens at the exchange), which no
 	// grant reads.
-	st.srv.revokeLogin(g.sid, g.client)
-	return n, st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
+	failed = notRecorded(st.srv.revokeLogin(g.sid, g.client), endedLoginsFile)
+	failed = append(failed, notRecorded(st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...), refreshTokensFile)...)
+	return n, failed
+}
+
+// notRecorded is file, in a list, when err says it did not take a record.
+func notRecorded(err error, file string) []string {
+	if err != nil {
+		return []string{file}
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {
@@ -655,15 +666,15 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
 		ended := refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry}
-		var err error
+		var failed []string
 		if rt.GrantID == "" {
-			err = st.journal.record(ended)
+			failed = notRecorded(st.journal.record(ended), refreshTokensFile)
 		} else {
-			_, err = st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
+			_, failed = st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
 		}
-		if err != nil {
+		if len(failed) > 0 {
 			// Not 200: the revocation would come undone at a restart.
-			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", refreshTokensFile))
+			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", strings.Join(failed, ", ")))
 			ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: string(e.ErrorType), ClientID: clientID,
 				Sub: rt.Subject, Reason: e.Description, Details: map[string]any{"endpoint": "revocation"}}
 			if u := st.srv.Config().UserBySub(rt.Subject); u != nil {
