@@ -800,13 +800,8 @@ func (s *Server) endSSO(sid, how, sub string) *oidc.Error {
 	for _, sess := range s.sessions.TakeGroup(sid) {
 		ended = sess // the browser's cookies of one sid are of one user
 	}
-	var failed []string
-	if s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp}) != nil {
-		failed = append(failed, endedLoginsFile)
-	}
-	if s.store.endSession(sid) != nil {
-		failed = append(failed, refreshTokensFile)
-	}
+	failed := notRecorded(s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp}), endedLoginsFile)
+	failed = append(failed, notRecorded(s.store.endSession(sid), refreshTokensFile)...)
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
 	var e *oidc.Error
 	if len(failed) > 0 {

@@ -675,12 +675,7 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		if len(failed) > 0 {
 			// Not 200: the revocation would come undone at a restart.
 			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", strings.Join(failed, ", ")))
-			ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: string(e.ErrorType), ClientID: clientID,
-				Sub: rt.Subject, Reason: e.Description, Details: map[string]any{"endpoint": "revocation"}}
-			if u := st.srv.Config().UserBySub(rt.Subject); u != nil {
-				ev.User = u.Username
-			}
-			_, _ = st.srv.audit.Append(ev)
+			st.srv.auditEndpointAnswer(clientID, "revocation", &oauthError{Code: string(e.ErrorType), Description: e.Description}, rt.Subject)
 			return e
 		}
 		return nil
