@@ -240,7 +240,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	}
 	noteSubject(ctx, ar.Subject)
 	if err := st.activeLogin(ar.Subject, ar.SessionID, ar.AuthTime); err != nil {
-		return nil, noteUserGone(ctx, err)
+		return nil, noteUserGone(ctx, err, ar.ClientID)
 	}
 	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
 		// A code issued before the sign-out: its tokens would be of the
@@ -277,11 +277,20 @@ type userGoneError struct{ reason, said string }
 func (e *userGoneError) Error() string { return e.reason }
 
 // noteUserGone records, for the audit event and the answer, why a grant
-// was refused when err is a userGoneError; it returns err.
-func noteUserGone(ctx context.Context, err error) error {
+// of a code or refresh token issued to client was refused when err is a
+// userGoneError; it returns err. A request of another client is refused
+// for that, as op refuses it when the user is active, and learns nothing
+// of the user.
+func noteUserGone(ctx context.Context, err error, client string) error {
 	var gone *userGoneError
 	if errors.As(err, &gone) {
-		note(ctx, func(n *tokenNote) { n.refusal, n.said = gone.reason, gone.said })
+		note(ctx, func(n *tokenNote) {
+			if n.requester != client {
+				n.refusal = fmt.Sprintf("the code or refresh token was issued to another client (%q)", client)
+				return
+			}
+			n.refusal, n.said = gone.reason, gone.said
+		})
 	}
 	return err
 }
@@ -575,7 +584,7 @@ func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string)
 	}
 	noteSubject(ctx, rt.Subject)
 	if err := st.activeLogin(rt.Subject, rt.SessionID, rt.AuthTime); err != nil {
-		return nil, noteUserGone(ctx, err)
+		return nil, noteUserGone(ctx, err, rt.ClientID)
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil
 }
