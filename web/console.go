@@ -186,10 +186,7 @@ func New(o Options) *Console {
 	}
 	c.store.MaxAge(c.store.Options.MaxAge)
 	c.sessions = newRegistry(c.maxAge, maxSessions)
-	o.IdP.SweepStore("console_sessions", func() {
-		c.sessions.sweep()
-		c.sessions.endSignedOut(o.IdP.SessionEnded)
-	}, c.sessions.len)
+	o.IdP.SweepStore("console_sessions", c.sessions.sweep, c.sessions.len)
 	c.routes()
 	return c
 }

@@ -34,9 +34,6 @@ type registry struct {
 	// rather than from a parameter of the page's address, a reload does
 	// not show them again. They end with the session.
 	flashes map[string]flash
-	// sids are the IdP's SSO sessions whose logins signed the live
-	// sessions in, by session id (signedInBy, endSignedOut).
-	sids map[string]string
 	// byExp orders the ids by expiry (a min-heap), so that start finds
 	// the expired sessions and the one closest to expiry without a scan
 	// of live: with 10,000 sessions that scan was 0.3 ms under the lock
@@ -56,7 +53,7 @@ const minRebuild = 1024
 var wallClock = time.Now
 
 func newRegistry(maxAge time.Duration, max int) *registry {
-	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}, sids: map[string]string{}}
+	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}}
 }
 
 // flash is a message for one page (a console path without the tenant's
@@ -98,7 +95,8 @@ func (r *registry) start() string {
 	if len(r.live) >= r.max {
 		if it, ok := r.liveTopLocked(); ok {
 			r.byExp.Pop()
-			r.dropLocked(it.Key)
+			delete(r.live, it.Key)
+			delete(r.flashes, it.Key)
 		}
 	}
 	exp := now.Add(r.maxAge)
@@ -119,7 +117,8 @@ func (r *registry) valid(id string) bool {
 	defer r.mu.Unlock()
 	exp, ok := r.live[id]
 	if ok && !r.now().Before(exp) {
-		r.dropLocked(id)
+		delete(r.live, id)
+		delete(r.flashes, id)
 		ok = false
 	}
 	return ok
@@ -128,40 +127,9 @@ func (r *registry) valid(id string) bool {
 // end ends the session id.
 func (r *registry) end(id string) {
 	r.mu.Lock()
-	r.dropLocked(id)
-	r.mu.Unlock()
-}
-
-// dropLocked forgets the session id: its expiry, flash and SSO session.
-func (r *registry) dropLocked(id string) {
 	delete(r.live, id)
 	delete(r.flashes, id)
-	delete(r.sids, id)
-}
-
-// signedInBy records that the live session id was signed in by a login
-// of the IdP's SSO session sid, which endSignedOut ends it with.
-func (r *registry) signedInBy(id, sid string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.live[id]; ok && sid != "" {
-		r.sids[id] = sid
-	}
-}
-
-// endSignedOut ends the sessions whose SSO session ended says has ended
-// (IdP.SessionEnded): the sweeper's, each minute. signedIn refuses such a
-// session at once, but the IdP forgets an ended SSO session once no ID
-// token of it can live (an hour by default), before a console session
-// expires (8 hours): the session came back to life then.
-func (r *registry) endSignedOut(ended func(sid string) bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id, sid := range r.sids {
-		if ended(sid) {
-			r.dropLocked(id)
-		}
-	}
+	r.mu.Unlock()
 }
 
 // sweep ends the expired sessions: the IdP's sweeper calls it
@@ -190,7 +158,8 @@ func (r *registry) sweepLocked(now time.Time) {
 			return
 		}
 		r.byExp.Pop()
-		r.dropLocked(it.Key)
+		delete(r.live, it.Key)
+		delete(r.flashes, it.Key)
 	}
 }
 

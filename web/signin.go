@@ -157,7 +157,6 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	// switching users leaves no second session behind.
 	c.sessions.end(sessionString(s, keyID))
 	s.Values[keyID] = c.sessions.start()
-	c.sessions.signedInBy(sessionString(s, keyID), in.sid)
 	s.Values[keyUser], s.Values[keySub], s.Values[keyCSRF] = u.Username, u.Sub, randomString(32)
 	s.Values[keySID], s.Values[keyAuthTime] = in.sid, strconv.FormatInt(in.authTime.Unix(), 10)
 	s.Values[keyIDToken] = in.idToken
