@@ -69,7 +69,10 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	// op reads r.Form and r.PostForm, and must not see empty parameters,
 	// which are absent ones (docs/http.md, "Token endpoint").
 	r.PostForm = req.form.presentValues()
-	note := &tokenNote{}
+	note := &tokenNote{requester: req.ev.ClientID}
+	if !asserted {
+		note.requester = clientIDFromRequest(r, req.form)
+	}
 	ctx := context.WithValue(r.Context(), tokenNoteKey, note)
 	ctx = handClientToOP(ctx, r.PostForm, req.ev.ClientID, asserted)
 	// op reads r.Form, the query too, and takes the query's value of a
@@ -134,6 +137,10 @@ type tokenNote struct {
 	// said, when set, is the answer's error_description in place of op's
 	// (noteUserGone).
 	said string
+	// requester is the client_id the request authenticates as, which op
+	// compares with the code's or refresh token's after the storage's
+	// checks.
+	requester string
 }
 
 // note runs set on the request's tokenNote, if it has one, under its lock.

@@ -156,11 +156,18 @@ func (s *Server) otherClientsToken(tok, clientID string) (sub string, other bool
 // Neither the token nor a secret is written. A refusal is rare: its fsync
 // costs no answer that had none.
 func (s *Server) auditEndpointRefusal(r *http.Request, form *tokenForm, endpoint string, e *oauthError, sub string) {
+	s.auditEndpointAnswer(clientIDFromRequest(r, form), endpoint, e, sub)
+}
+
+// auditEndpointAnswer is auditEndpointRefusal of clientID: the client
+// op authenticated at the revocation endpoint, for an answer of its own
+// (RevokeToken's).
+func (s *Server) auditEndpointAnswer(clientID, endpoint string, e *oauthError, sub string) {
 	ev := audit.Event{
 		Type:     audit.TypeToken,
 		Outcome:  outcomeOf(e),
 		Error:    e.Code,
-		ClientID: clientIDFromRequest(r, form),
+		ClientID: clientID,
 		Sub:      sub,
 		Reason:   e.Reason,
 		Details:  map[string]any{"endpoint": endpoint},

@@ -803,13 +803,8 @@ func (s *Server) endSSO(sid, how, sub string) *oidc.Error {
 	for _, sess := range s.sessions.TakeGroup(sid) {
 		ended = sess // the browser's cookies of one sid are of one user
 	}
-	var failed []string
-	if s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp}) != nil {
-		failed = append(failed, endedLoginsFile)
-	}
-	if s.store.endSession(sid) != nil {
-		failed = append(failed, refreshTokensFile)
-	}
+	failed := notRecorded(s.ended.record(endedRecord{Kind: endedSession, SID: sid, Exp: exp}), endedLoginsFile)
+	failed = append(failed, notRecorded(s.store.endSession(sid), refreshTokensFile)...)
 	ev := audit.Event{Type: audit.TypeLogout, Outcome: audit.Allowed, Reason: "end_session by " + how}
 	var e *oidc.Error
 	if len(failed) > 0 {
@@ -907,13 +902,13 @@ type revokedLogin struct{ sid, client string }
 // is the credential the exchange trusts. An ID token names no grant, so
 // the client's other logins of the session issued until now go with it;
 // the client's logins after it, and other clients' of the session, stay.
-func (s *Server) revokeLogin(sid, client string) {
+func (s *Server) revokeLogin(sid, client string) error {
 	now := s.now()
 	exp := s.idTokenHorizon(now)
 	if s.revokedLogins.PutEvicting(revokedLogin{sid, client}, now, exp) {
 		s.raiseEndedFloor(now)
 	}
-	s.ended.record(endedRecord{Kind: revokedLoginKind, SID: sid, Client: client, At: now, Exp: exp})
+	return s.ended.record(endedRecord{Kind: revokedLoginKind, SID: sid, Client: client, At: now, Exp: exp})
 }
 
 // idTokenOfRevokedLogin reports when a login of the SSO session sid, of a

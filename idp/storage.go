@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,7 +240,7 @@ func (st *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthR
 	}
 	noteSubject(ctx, ar.Subject)
 	if err := st.activeLogin(ar.Subject, ar.SessionID, ar.AuthTime); err != nil {
-		return nil, noteUserGone(ctx, err)
+		return nil, noteUserGone(ctx, err, ar.ClientID)
 	}
 	if ar.SessionID != "" && st.srv.sessionEnded(ar.SessionID) {
 		// A code issued before the sign-out: its tokens would be of the
@@ -276,11 +277,20 @@ type userGoneError struct{ reason, said string }
 func (e *userGoneError) Error() string { return e.reason }
 
 // noteUserGone records, for the audit event and the answer, why a grant
-// was refused when err is a userGoneError; it returns err.
-func noteUserGone(ctx context.Context, err error) error {
+// of a code or refresh token issued to client was refused when err is a
+// userGoneError; it returns err. A request of another client is refused
+// for that, as op refuses it when the user is active, and learns nothing
+// of the user.
+func noteUserGone(ctx context.Context, err error, client string) error {
 	var gone *userGoneError
 	if errors.As(err, &gone) {
-		note(ctx, func(n *tokenNote) { n.refusal, n.said = gone.reason, gone.said })
+		note(ctx, func(n *tokenNote) {
+			if n.requester != client {
+				n.refusal = fmt.Sprintf("the code or refresh token was issued to another client (%q)", client)
+				return
+			}
+			n.refusal, n.said = gone.reason, gone.said
+		})
 	}
 	return err
 }
@@ -332,18 +342,19 @@ type grantRef struct{ sid, grant, client, sub string }
 // auth request had expired when it was redeemed, since every token is
 // issued for an auth request completed in a session, or for a refresh
 // token of one. also are records for the journal to sync with the grant's
-// (RevokeToken's end of the token revoked): one fsync, not two. The error
-// is the journal's: the revocation then holds in memory only.
-func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
+// (RevokeToken's end of the token revoked): one fsync, not two. failed
+// names the state directory's files that did not take the revocation,
+// which then holds in memory only.
+func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (n int, failed []string) {
 	st.grantMu.Lock()
 	l := st.srv.Config().Lifetimes
 	exp := st.srv.now().Add(max(l.AccessToken.D(), l.RefreshToken.D()))
 	st.revokedGrants.Put(g.grant, struct{}{}, exp)
 	if g.sid == "" {
 		st.grantMu.Unlock()
-		return 0, st.journal.record(also...)
+		return 0, notRecorded(st.journal.record(also...), refreshTokensFile)
 	}
-	n := st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
+	n = st.accessTokens.DeleteGroupFunc(g.sid, func(t *accessToken) bool { return t.GrantID == g.grant })
 	n += st.refreshTokens.DeleteGroupFunc(g.sid, func(t *refreshToken) bool {
 		if t.GrantID != g.grant {
 			return false
@@ -360,8 +371,17 @@ func (st *storage) revokeGrant(g grantRef, also ...refreshRecord) (int, error) {
 	// that stored it before records its end itself (recordIssued). So is
 	// the login's revocation (its ID tokens at the exchange), which no
 	// grant reads.
-	st.srv.revokeLogin(g.sid, g.client)
-	return n, st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...)
+	failed = notRecorded(st.srv.revokeLogin(g.sid, g.client), endedLoginsFile)
+	failed = append(failed, notRecorded(st.journal.record(append(also, refreshRecord{Kind: grantRevoked, Grant: g.grant, SID: g.sid, Exp: exp})...), refreshTokensFile)...)
+	return n, failed
+}
+
+// notRecorded is file, in a list, when err says it did not take a record.
+func notRecorded(err error, file string) []string {
+	if err != nil {
+		return []string{file}
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {
@@ -564,7 +584,7 @@ func (st *storage) TokenRequestByRefreshToken(ctx context.Context, token string)
 	}
 	noteSubject(ctx, rt.Subject)
 	if err := st.activeLogin(rt.Subject, rt.SessionID, rt.AuthTime); err != nil {
-		return nil, noteUserGone(ctx, err)
+		return nil, noteUserGone(ctx, err, rt.ClientID)
 	}
 	return &refreshTokenRequest{refreshToken: *rt}, nil
 }
@@ -655,21 +675,16 @@ func (st *storage) RevokeToken(_ context.Context, tokenOrID, userID, clientID st
 		// SHOULD revoke those of the refresh token's grant with it.
 		st.refreshTokens.Delete(key)
 		ended := refreshRecord{Kind: refreshEnded, Hash: key, Exp: rt.Expiry}
-		var err error
+		var failed []string
 		if rt.GrantID == "" {
-			err = st.journal.record(ended)
+			failed = notRecorded(st.journal.record(ended), refreshTokensFile)
 		} else {
-			_, err = st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
+			_, failed = st.revokeGrant(grantRef{sid: rt.SessionID, grant: rt.GrantID, client: rt.ClientID}, ended)
 		}
-		if err != nil {
+		if len(failed) > 0 {
 			// Not 200: the revocation would come undone at a restart.
-			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", refreshTokensFile))
-			ev := audit.Event{Type: audit.TypeToken, Outcome: audit.Error, Error: string(e.ErrorType), ClientID: clientID,
-				Sub: rt.Subject, Reason: e.Description, Details: map[string]any{"endpoint": "revocation"}}
-			if u := st.srv.Config().UserBySub(rt.Subject); u != nil {
-				ev.User = u.Username
-			}
-			_, _ = st.srv.audit.Append(ev)
+			e := oidc.ErrServerError().WithDescription("%s", endNotRecorded("the revocation", strings.Join(failed, ", ")))
+			st.srv.auditEndpointAnswer(clientID, "revocation", &oauthError{Code: string(e.ErrorType), Description: e.Description}, rt.Subject)
 			return e
 		}
 		return nil
