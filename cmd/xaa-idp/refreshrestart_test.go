@@ -127,7 +127,9 @@ func TestServe_TornRefreshRecordLosesOnlyItself(t *testing.T) {
 		f.Close()
 		var stderr *syncBuffer
 		issuer, cmd, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
-		if log := stderr.String(); !strings.Contains(log, "refresh-tokens.jsonl") || !strings.Contains(log, "line=") {
+		// The issuer on stdout may be read before the warning that came
+		// before it on stderr has been copied from its pipe.
+		if log := waitFor(t, stderr, "refresh-tokens.jsonl"); !strings.Contains(log, "line=") {
 			t.Errorf("%d: the start did not name the unreadable record's file and line:\n%s", i, log)
 		}
 		tok, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", RefreshToken: alice.RefreshToken()})
