@@ -89,12 +89,38 @@ func newStateLog[R any](name, what string, live func() []R) *recordlog.Log[R] {
 	})
 }
 
+// scanState reads the lines of a record file of the state directory
+// with read, which reports whether it could use one, and returns the
+// number of the first whole line it could not (0 if none): damage to a
+// record that may have been answered, which the caller fails closed on.
+// An unreadable last line without its newline is a write cut short by a
+// crash, before the fsync its answer waited for: it is skipped. Each
+// unreadable line is logged with the file and line; what names a record.
+func scanState[R any](l *recordlog.Log[R], what string, read func([]byte) bool) (damaged int, err error) {
+	err = l.Scan(func(line int, b []byte, complete bool) error {
+		switch {
+		case read(b):
+		case !complete:
+			slog.Warn("the last record of "+what+" is cut short (a write a crash interrupted) and skipped", "file", l.Name(), "line", line)
+		default:
+			slog.Warn("a record of "+what+" is unreadable", "file", l.Name(), "line", line)
+			if damaged == 0 {
+				damaged = line
+			}
+		}
+		return nil
+	})
+	return damaged, err
+}
+
 // openEndedLog loads the records of dir's endedLoginsFile into the
 // server's stores, drops the expired ones from the file and opens it for
-// appending. A line it cannot read (a torn last line of a killed process,
-// or damage) loses a record it cannot name: the IdP then refuses every ID
-// token issued until now at the exchange (the floor of liftEndedFloor),
-// failing closed, and says so.
+// appending. A whole line it cannot read (damage) loses a record it
+// cannot name: the IdP then refuses every ID token issued until now at
+// the exchange (the floor of liftEndedFloor), failing closed, and says
+// so. An unreadable last line without its newline is skipped (scanState):
+// a synced record's answer never left; an unsynced use of a single-use
+// subject token (recordUse) a crash of the machine may lose whole anyway.
 func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 	if dir == "" {
 		return nil, nil
@@ -103,24 +129,20 @@ func (s *Server) openEndedLog(dir string) (*endedLog, error) {
 	name := filepath.Join(dir, endedLoginsFile)
 	l.log = newStateLog(name, "ended logins", l.live)
 	now := s.now()
-	lost := 0
-	err := l.log.Scan(func(line int, b []byte, _ bool) error {
+	damaged, err := scanState(l.log, "an ended login", func(b []byte) bool {
 		var r endedRecord
 		err := json.Unmarshal(b, &r)
 		if err == nil && r.Kind == endedFloorKind && r.At.After(l.floor.At) && now.Before(r.Exp) {
 			l.floor = r
 		}
-		if err != nil || !s.loadEnded(r, now) {
-			slog.Warn("a record of an ended login is unreadable; the token exchange refuses every ID token of a session issued until now, until they expire",
-				"file", name, "line", line)
-			lost++
-		}
-		return nil
+		return err == nil && s.loadEnded(r, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
-	if lost > 0 {
+	if damaged != 0 {
+		slog.Warn("a record of an ended login is damaged (unreadable, yet no write cut short); the token exchange refuses every ID token of a session issued until now, until they expire",
+			"at", fmt.Sprintf("%s:%d", name, damaged))
 		l.lost = true
 		s.liftEndedFloor(now)
 	}

@@ -78,18 +78,13 @@ func (st *storage) openRefreshLog(dir string) error {
 	l := &refreshLog{}
 	l.log = newStateLog(name, "refresh tokens", st.liveRefresh)
 	var recs []refreshRecord
-	damaged := 0 // the first whole line unreadable
-	err := l.log.Scan(func(line int, b []byte, complete bool) error {
+	damaged, err := scanState(l.log, "a refresh token", func(b []byte) bool {
 		var r refreshRecord
 		if err := json.Unmarshal(b, &r); err != nil || !r.valid() {
-			slog.Warn("a record of a refresh token is unreadable and skipped", "file", name, "line", line)
-			if complete && damaged == 0 {
-				damaged = line
-			}
-			return nil
+			return false
 		}
 		recs = append(recs, r)
-		return nil
+		return true
 	})
 	if err != nil {
 		return fmt.Errorf("idp: %w", err)

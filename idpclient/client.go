@@ -53,7 +53,9 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		// Go's https servers answer plain http with this 400 (serve --tls).
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		// Read as the token endpoint's errors are: a root of many
+		// tenants lists more issuers than 4 KiB hold.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if resp.StatusCode == http.StatusBadRequest && req.URL.Scheme == "http" && strings.Contains(string(body), "HTTP request to an HTTPS server") {
 			return nil, fmt.Errorf("discovery: %s answered %s: the server speaks https: give the issuer as https://%s", req.URL, resp.Status, strings.TrimPrefix(given, "http://"))
 		}

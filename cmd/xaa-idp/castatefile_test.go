@@ -16,10 +16,14 @@ func TestCA_StateDirThatIsAFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runBinary(t, "ca", "--state-dir", file)
-	want := "xaa-idp ca: --state-dir " + `"` + file + `"` + " is not a directory"
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, want) || strings.Contains(stderr, "remove") {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 saying %q", code, stdout, stderr, want)
+	// A path under the file (FILE/sub) is as little a directory: it said
+	// "mkdir FILE/sub: not a directory" and exited 1.
+	for _, dir := range []string{file, filepath.Join(file, "sub")} {
+		code, stdout, stderr := runBinary(t, "ca", "--state-dir", dir)
+		want := "xaa-idp ca: --state-dir " + `"` + dir + `"` + " is not a directory"
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, want) || strings.Contains(stderr, "remove") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 saying %q", code, stdout, stderr, want)
+		}
 	}
 	if b, err := os.ReadFile(file); err != nil || string(b) != "x" {
 		t.Errorf("the file holds %q, %v; want it untouched", b, err)
@@ -35,11 +39,15 @@ func TestServe_StateDirThatIsAFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"serve", "demo"} {
-		code, stdout, stderr := runBinary(t, cmd, "--addr", "127.0.0.1:0", "--state-dir", file)
-		want := "xaa-idp: --state-dir " + `"` + file + `"` + " is not a directory"
-		if code != exitUsage || stdout != "" || !strings.Contains(stderr, want) {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 saying %q", cmd, code, stdout, stderr, want)
+	// A path under the file (FILE/sub) is as little a directory: it said
+	// "mkdir FILE: not a directory" and exited 1.
+	for _, dir := range []string{file, filepath.Join(file, "sub")} {
+		for _, cmd := range []string{"serve", "demo"} {
+			code, stdout, stderr := runBinary(t, cmd, "--addr", "127.0.0.1:0", "--state-dir", dir)
+			want := "xaa-idp: --state-dir " + `"` + dir + `"` + " is not a directory"
+			if code != exitUsage || stdout != "" || !strings.Contains(stderr, want) {
+				t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 saying %q", cmd, code, stdout, stderr, want)
+			}
 		}
 	}
 	if b, err := os.ReadFile(file); err != nil || string(b) != "x" {

@@ -143,7 +143,8 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 				}
 			}
 
-			// A record the next start cannot read (here a torn last line)
+			// A record the next start cannot read (here a damaged last
+			// line, whole: a torn one without its newline is skipped)
 			// may have been anyone's: every ID token with a session issued
 			// until that start is refused, alice's too, and the log names
 			// the file and line; logins after it work.
@@ -155,7 +156,7 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.WriteString(`{"kind":"ended_session","sid":"abc`)
+			f.WriteString(`{"kind":"ended_session","sid":"abc` + "\n")
 			f.Close()
 			issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
 			if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=") {

@@ -144,6 +144,47 @@ func TestServe_TornRefreshRecordLosesOnlyItself(t *testing.T) {
 	}
 }
 
+// TestServe_TornEndedRecordLosesOnlyItself: a last line of
+// ended-logins.jsonl cut short, without its newline (a crash of the
+// machine in the middle of a write), is skipped with a warning naming the
+// file and line, as in refresh-tokens.jsonl: alice's ID token still
+// exchanges and her refresh token still refreshes. Before, the start
+// failed closed, and after a crash every user logged in again; yet a
+// synced record's answer never left, and an unsynced one (a single-use
+// subject's use) a crash may lose whole.
+func TestServe_TornEndedRecordLosesOnlyItself(t *testing.T) {
+	file, state := endedFiles(t, endedConfig)
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	login, exchange := endedClients(ctx, t, &issuer)
+	alice := login("alice")
+	for i, torn := range []string{`{"kind":"ended_session","sid":"ab`, "\x00\x00\x00\x00"} {
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		f, err := os.OpenFile(filepath.Join(state, "ended-logins.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`{"kind":"ended_session","sid":"other","exp":"2999-01-01T00:00:00Z"}` + "\n" + torn)
+		f.Close()
+		var stderr *syncBuffer
+		issuer, cmd, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+		if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=") {
+			t.Errorf("%d: the start did not name the torn record's file and line:\n%s", i, log)
+		}
+		if err := exchange(alice.IDToken()); err != nil {
+			t.Errorf("%d: alice's ID token after a start that skipped a torn line: %v\n%s", i, err, stderr)
+		}
+		tok, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{Issuer: issuer, ClientID: "mcp-client", ClientSecret: "mcp-secret", RefreshToken: alice.RefreshToken()})
+		if err != nil {
+			t.Fatalf("%d: alice's refresh token after a start that skipped a torn line: %v\n%s", i, err, stderr)
+		}
+		alice["refresh_token"] = tok["refresh_token"]
+	}
+}
+
 // TestServe_DamagedLastRefreshRecordFailsClosed: a last line of
 // refresh-tokens.jsonl that is unreadable but whole (its newline written)
 // is no write cut short: it is damage to a record that may have been

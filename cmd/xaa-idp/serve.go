@@ -317,11 +317,28 @@ func (f *idpFlags) check() error {
 			return fmt.Errorf("%s: %v", flagRef(f.fs, "issuer"), err)
 		}
 	}
-	if fi, err := os.Stat(*f.stateDir); *f.stateDir != "" && err == nil && !fi.IsDir() {
+	if why := notADirectory(*f.stateDir); why != "" {
 		// The lock's "mkdir FILE: not a directory" named no flag.
-		return fmt.Errorf("%s is not a directory: give a directory (one that does not exist yet is made)", flagValue(f.fs, "state-dir", *f.stateDir))
+		return fmt.Errorf("%s %s: give a directory (one that does not exist yet is made)", flagValue(f.fs, "state-dir", *f.stateDir), why)
 	}
 	return nil
+}
+
+// notADirectory says why dir, a --state-dir, can be no directory, or ""
+// when it can (dir "" too): it is a file, or a path under a file
+// (FILE/sub), which no mkdir makes.
+func notADirectory(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return "is not a directory"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "is not a directory (a part of its path is a file)"
+	}
+	return ""
 }
 
 // checkBind refuses a demo --bind that is no host to listen on: a

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -37,5 +39,31 @@ func TestClients_BaseURLOfAPathIssuerNamesIt(t *testing.T) {
 	code, _, stderr := runCLI(t, "login", "--issuer", base, "--client-id", "mcp-client", "--client-secret", "mcp-secret", "--username", "alice", "--password", "alice")
 	if want := "this URL is no issuer: give the issuer, " + issuer; code != exitFailure || !strings.Contains(stderr, want) {
 		t.Errorf("login --issuer %s: exit %d, stderr %q; want exit %d saying %q", base, code, stderr, exitFailure, want)
+	}
+}
+
+// TestClients_BaseURLOfManyTenantsNamesTheirIssuers: a root listing
+// more issuers than 4 KiB hold was read cut, the JSON did not parse, and
+// login printed a bare "answered 404 Not Found". It is read as other
+// error answers are, and the printed line stays one bounded line.
+func TestClients_BaseURLOfManyTenantsNamesTheirIssuers(t *testing.T) {
+	var cfg strings.Builder
+	cfg.WriteString("tenants:\n")
+	for i := range 40 {
+		id := fmt.Sprintf("tenant-%02d-%s", i, strings.Repeat("x", 50))
+		fmt.Fprintf(&cfg, "  - id: %s\n    path: /t/%s\n    users: []\n", id, id)
+	}
+	file := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuer := startServe(t, "--config", file)
+	base := issuer[:strings.Index(issuer, "/t/")]
+	code, _, stderr := runCLI(t, "login", "--issuer", base, "--client-id", "desktop", "--client-secret", "s", "--username", "alice", "--password", "alice")
+	if want := "give the issuer of one of its tenants: " + issuer + " (tenant-00-"; code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("login --issuer %s: exit %d, stderr %q; want exit %d saying %q", base, code, stderr, exitFailure, want)
+	}
+	if strings.Count(stderr, "\n") != 1 || len(stderr) > maxErrorLine+200 || !strings.Contains(stderr, "truncated") {
+		t.Errorf("login --issuer %s printed %d bytes in %d lines, want one line cut near %d bytes:\n%s", base, len(stderr), strings.Count(stderr, "\n"), maxErrorLine, stderr)
 	}
 }

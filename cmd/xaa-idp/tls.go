@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -153,9 +152,9 @@ func runCA(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp ca: --state-dir is required: the CA is kept in DIR/tls (a --tls server without --state-dir logs its temporary CA file)")
 		return exitUsage
 	}
-	if fi, err := os.Stat(*stateDir); err == nil && !fi.IsDir() {
+	if why := notADirectory(*stateDir); why != "" {
 		// Open would say to remove DIR/tls, which a file cannot hold.
-		fmt.Fprintf(stderr, "xaa-idp ca: %s is not a directory: give the state directory of serve --tls or demo --tls\n", flagValue(fs, "state-dir", *stateDir))
+		fmt.Fprintf(stderr, "xaa-idp ca: %s %s: give the state directory of serve --tls or demo --tls\n", flagValue(fs, "state-dir", *stateDir), why)
 		return exitUsage
 	}
 	ca, created, err := localca.Open(*stateDir)
