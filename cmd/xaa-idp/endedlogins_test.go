@@ -159,7 +159,7 @@ func TestServe_EndedLoginsStayEndedAfterARestart(t *testing.T) {
 			f.WriteString(`{"kind":"ended_session","sid":"abc` + "\n")
 			f.Close()
 			issuer, _, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
-			if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=") {
+			if log := waitFor(t, stderr, "ended-logins.jsonl"); !strings.Contains(log, "line=") {
 				t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
 			}
 			refused("alice after a start that lost a record", alice.IDToken())
@@ -272,7 +272,7 @@ func TestServe_DamagedEndedRecordFailsClosed(t *testing.T) {
 	f.WriteString(`{"kind":"ended_session","sid":"abc","exp":"2O26-12-05T16:00:00Z"}` + "\n")
 	f.Close()
 	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
-	if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=1") {
+	if log := waitFor(t, stderr, "ended-logins.jsonl"); !strings.Contains(log, "line=1") {
 		t.Errorf("the start did not name the unreadable record's file and line:\n%s", log)
 	} else if strings.Contains(log, "than the IdP remembers") {
 		// One damaged line is no overflow of 100,000 ended sessions.

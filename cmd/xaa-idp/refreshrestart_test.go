@@ -171,7 +171,7 @@ func TestServe_TornEndedRecordLosesOnlyItself(t *testing.T) {
 		f.Close()
 		var stderr *syncBuffer
 		issuer, cmd, stderr = startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
-		if log := stderr.String(); !strings.Contains(log, "ended-logins.jsonl") || !strings.Contains(log, "line=") {
+		if log := waitFor(t, stderr, "ended-logins.jsonl"); !strings.Contains(log, "line=") {
 			t.Errorf("%d: the start did not name the torn record's file and line:\n%s", i, log)
 		}
 		if err := exchange(alice.IDToken()); err != nil {
@@ -219,7 +219,7 @@ func TestServe_DamagedLastRefreshRecordFailsClosed(t *testing.T) {
 		t.Errorf("alice's refresh token after a start that found a whole damaged last line: %v, want 400 invalid_grant\n%s", err, stderr)
 	}
 	at := fmt.Sprintf("refresh-tokens.jsonl:%d", lines+1)
-	if log := stderr.String(); !strings.Contains(log, at) || !strings.Contains(log, "log in again") {
+	if log := waitFor(t, stderr, at); !strings.Contains(log, "log in again") {
 		t.Errorf("the start's warning does not name %s and what to do:\n%s", at, log)
 	}
 }
