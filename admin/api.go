@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -110,7 +109,7 @@ type API struct {
 	// refusalsUnrecorded counts the refused logins whose events the audit
 	// log could not take since one it took: the first is logged, not
 	// each (anyone can send wrong passwords, while the disk is full).
-	refusalsUnrecorded atomic.Int64
+	refusalsUnrecorded audit.FailOnce
 }
 
 type configAnswer struct {
@@ -521,16 +520,10 @@ func (a *API) loginDeniedSub(r *http.Request, name, sub, reason string) {
 		Details:  map[string]any{"method": r.Method, "path": audit.Truncate(r.URL.Path)},
 	}
 	if _, err := a.idp.Audit().Append(ev); err != nil {
-		if a.refusalsUnrecorded.Add(1) == 1 {
-			slog.Error("audit log: a refused admin API login was not recorded; said once until one is", "err", err)
-		}
+		a.refusalsUnrecorded.Failed("audit log: a refused admin API login was not recorded; said once until one is", "err", err)
 		return
 	}
-	if a.refusalsUnrecorded.Load() != 0 {
-		if n := a.refusalsUnrecorded.Swap(0); n != 0 {
-			slog.Warn("audit log: refused admin API logins are recorded again", "unrecorded", n)
-		}
-	}
+	a.refusalsUnrecorded.Succeeded("audit log: refused admin API logins are recorded again", "unrecorded")
 }
 
 // changes reports whether a request may change state: not GET, HEAD or

@@ -1,8 +1,6 @@
 package idp
 
 import (
-	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -16,7 +14,7 @@ type auditRecorder struct {
 	*audit.Log
 	now     func() time.Time
 	metrics *metrics
-	failing atomic.Int64 // appends failed since the last that succeeded
+	failing audit.FailOnce
 }
 
 // Append records ev like audit.Log.Append does (which cuts every text
@@ -43,19 +41,11 @@ func (a *auditRecorder) record(appendEvent func(audit.Event) (audit.Event, error
 	a.metrics.auditLatency.Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.metrics.auditErrors.Inc()
-		if a.failing.Add(1) == 1 {
-			// Once, not per request: while the file cannot be written (a full disk)
-			// every login and token fails, and a line each would bury the log.
-			slog.Error("audit log cannot be written: logins, tokens and changes are refused (500 server_error) until it can; said once until then",
-				"err", err)
-		}
+		a.failing.Failed("audit log cannot be written: logins, tokens and changes are refused (500 server_error) until it can; said once until then",
+			"err", err)
 		return out, err
 	}
-	if a.failing.Load() != 0 {
-		if n := a.failing.Swap(0); n != 0 {
-			slog.Warn("audit log written again", "failed_appends", n)
-		}
-	}
+	a.failing.Succeeded("audit log written again", "failed_appends")
 	if counted {
 		a.metrics.count(out)
 	}
