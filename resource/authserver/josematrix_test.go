@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
+	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
 
 // rawJWS signs header and payload bytes exactly as given with an ES256
@@ -273,4 +275,100 @@ func TestEvents_JOSEMatrix(t *testing.T) {
 	if _, err := e.as.VerifyAccessToken(context.Background(), token, e.mcpURL); err != nil {
 		t.Errorf("a refused SET revoked the token: %v", err)
 	}
+}
+
+// TestMCPServer_AccessTokenJOSEMatrix sends each row as the Bearer
+// access token of an MCP request to a tracker that has this server verify
+// its tokens: every one is 401 invalid_token with a description, and no
+// MCP answer.
+func TestMCPServer_AccessTokenJOSEMatrix(t *testing.T) {
+	e := newEnv(t)
+	tracker, err := mcpserver.New(mcpserver.Config{
+		ID: "tracker", Resource: e.mcpURL, Verifier: e.as,
+		AuthServerIssuer: e.asURL, Scopes: e.as.Scopes(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setMCP(tracker)
+	token := e.accessToken(t, "issues.read")
+	other := e.accessToken(t, "issues.read")
+	parts := strings.Split(token, ".")
+	enc := base64.RawURLEncoding.EncodeToString
+	var header map[string]any
+	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if err := json.Unmarshal(hb, &header); err != nil {
+		t.Fatal(err)
+	}
+	withHeader := func(edit func(map[string]any)) string {
+		h := map[string]any{}
+		for k, v := range header {
+			h[k] = v
+		}
+		edit(h)
+		return enc(mustJSON(t, h))
+	}
+	jwks := getBodyBytes(t, e.asURL+"/jwks")
+	hs256, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: jwks},
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", header["kid"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hsJWS, err := hs256.Sign(mustJSON(t, map[string]any{"sub": alice}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hsToken, _ := hsJWS.CompactSerialize()
+	attacker := newECKey(t)
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	byAttacker := func(edit func(map[string]any)) string {
+		h := map[string]any{"alg": "ES256", "typ": "at+jwt"}
+		edit(h)
+		return rawJWS(t, mustJSON(t, h), payload, attacker)
+	}
+	for _, tt := range []struct{ name, token, want string }{
+		{"alg none", withHeader(func(h map[string]any) { h["alg"] = "none" }) + "." + parts[1] + ".", "'none'"},
+		{"alg NONE", withHeader(func(h map[string]any) { h["alg"] = "NONE" }) + "." + parts[1] + ".", "'NONE'"},
+		{"HS256 keyed with the JWKS document", hsToken, "'HS256'"},
+		{"RS256 named over the ES256 signature", withHeader(func(h map[string]any) { h["alg"] = "RS256" }) + "." + parts[1] + "." + parts[2], "'RS256'"},
+		{"the attacker's key under an unknown kid", byAttacker(func(h map[string]any) { h["kid"] = "nope" }), "kid 'nope'"},
+		{"jwk and jku naming the attacker's key", byAttacker(func(h map[string]any) {
+			h["jwk"], h["jku"] = jose.JSONWebKey{Key: attacker.Public()}, "https://attacker.example/jwks"
+		}), "kid ''"},
+		{"the attacker's key under the server's kid", byAttacker(func(h map[string]any) { h["kid"] = header["kid"] }), "signature"},
+		{"the signature of another access token", parts[0] + "." + parts[1] + "." + strings.Split(other, ".")[2], "signature"},
+		{"an ID-JAG", e.jag(t, nil), "oauth-id-jag+jwt"},
+		{"JWE compact", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "not an ES256 JWT"},
+		{"JWS JSON serialization, flattened", string(mustJSON(t, map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]})), "not an ES256 JWT"},
+		{"padding after the header", parts[0] + "=." + parts[1] + "." + parts[2], "not an ES256 JWT"},
+		{"a trailing dot", token + ".", "not an ES256 JWT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, e.mcpURL, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+			r := do(t, req)
+			if r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Fatalf("HTTP %d, WWW-Authenticate %q: want 401 invalid_token", r.status, r.header.Get("WWW-Authenticate"))
+			}
+			if d := r.str("error_description"); !strings.Contains(d, tt.want) {
+				t.Errorf("error_description %q, want one containing %q", d, tt.want)
+			}
+		})
+	}
+}
+
+func getBodyBytes(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
