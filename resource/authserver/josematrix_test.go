@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 	"github.com/xaa-idp/xaa-idp/resource/mcpserver"
 )
@@ -371,4 +373,47 @@ func getBodyBytes(t *testing.T, url string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTokenEndpoint_ClientAssertionJOSEMatrix sends each row as the client
+// assertion of a metadata-document client (private_key_jwt), signed with
+// its key where it is signed at all, with a valid ID-JAG: every one is
+// 401 invalid_client with a description, and no access token. A client
+// assertion needs no typ (RFC 7523), so the rows on typ are left out.
+func TestTokenEndpoint_ClientAssertionJOSEMatrix(t *testing.T) {
+	m := newMetadataClients(t)
+	e := newEnv(t, func(c *authserver.Config) {
+		c.CIMD = cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: time.Second})
+		c.Clients[m.jwt] = ""
+	})
+	jwks := mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &m.key.PublicKey, KeyID: "client-key"}}})
+	claims := func() map[string]any {
+		now := e.clock.Now()
+		return map[string]any{"iss": m.jwt, "sub": m.jwt, "aud": e.asURL, "jti": randomString(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+	}
+	for _, row := range joseMatrix(jwks) {
+		if strings.HasPrefix(row.name, "typ ") || row.name == "a DPoP proof of the attacker's key" {
+			continue
+		}
+		t.Run(row.name, func(t *testing.T) {
+			h := map[string]any{"alg": "ES256", "typ": "JWT", "kid": "client-key"}
+			jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+			r := e.post(t, metadataGrant(jag, "", row.tok(t, h, claims(), m.key)))
+			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+				t.Fatalf("HTTP %d %s, want 401 invalid_client", r.status, r.raw)
+			}
+			if d := r.str("error_description"); d == "" || !strings.Contains(d, row.want) {
+				t.Errorf("error_description %q, want one containing %q", d, row.want)
+			}
+			if _, ok := r.body["access_token"]; ok {
+				t.Errorf("a refusal carries an access_token: %s", r.raw)
+			}
+		})
+	}
+	// The control: the valid assertion the rows are made from.
+	h := map[string]any{"alg": "ES256", "typ": "JWT", "kid": "client-key"}
+	jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+	if r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key))); r.status != http.StatusOK {
+		t.Fatalf("control: HTTP %d %s", r.status, r.raw)
+	}
 }
