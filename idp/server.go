@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -254,6 +255,13 @@ func New(opts Options) (*Server, error) {
 	s.usedProofs = replay.New(maxUsedProofs)
 	s.store = newStorage(s)
 	s.grantTypes = s.grants()
+	if opts.StateDir != "" {
+		// The key store makes it only for a key it writes: a tenant
+		// whose key_files hold every key it signs with has none.
+		if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("idp: %w", err)
+		}
+	}
 	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {
 		return nil, err
 	}
