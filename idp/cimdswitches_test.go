@@ -1,6 +1,7 @@
 package idp_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
 // TestCIMD_DisabledRefusesEveryURLClient: with cimd.enabled false, a
@@ -56,5 +58,40 @@ func TestCIMD_DisabledRefusesEveryURLClient(t *testing.T) {
 	}
 	if n := f.docs.hitsOf("/public.json"); n != 0 {
 		t.Errorf("the document was fetched %d times while CIMD is disabled, want 0", n)
+	}
+}
+
+// TestCIMD_TokenExchangeOffKeepsTheLogin: with cimd.token_exchange false, a
+// metadata document client still logs users in, but its token exchange is
+// refused unauthorized_client (RFC 8693 section 2.2.2: the client may not
+// use this grant), audited with a reason naming the switch that refused it,
+// cimd.token_exchange (no clients: entry has a token_exchange for the URL);
+// a configured client is unaffected (the product contract, section 7:
+// "token_exchange: may CIMD clients request ID-JAGs").
+func TestCIMD_TokenExchangeOffKeepsTheLogin(t *testing.T) {
+	f := startCIMD(t)
+	cfg := *f.Config()
+	no := false
+	cfg.CIMD.TokenExchange = &no
+	f.SetConfig(&cfg)
+
+	tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{Issuer: f.URL, ClientID: f.public, Username: "alice", Password: "alice-pw"})
+	if err != nil {
+		t.Fatalf("login through the metadata document client: %v", err)
+	}
+	resp, body := f.exchange(t, tok.IDToken(), f.public, nil)
+	if resp.StatusCode != http.StatusBadRequest || body["error"] != "unauthorized_client" {
+		t.Errorf("exchange by the metadata document client: %d %v; want 400 unauthorized_client", resp.StatusCode, body)
+	}
+	evs := f.Audit.Query(audit.Filter{Type: audit.TypeTokenExchange, Client: f.public})
+	if len(evs) != 1 || evs[0].Outcome != audit.Error || evs[0].Error != "unauthorized_client" || !strings.Contains(evs[0].Reason, "cimd.token_exchange is false") {
+		t.Errorf("audit events %+v; want one unauthorized_client whose reason names cimd.token_exchange", evs)
+	}
+
+	form := exchangeForm(f.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken())
+	form.Set("client_id", "mcp-client")
+	form.Set("client_secret", "s1")
+	if resp, body := f.postToken(t, form, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("exchange by the configured client: %d %v; want 200", resp.StatusCode, body)
 	}
 }
