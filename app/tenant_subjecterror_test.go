@@ -13,14 +13,14 @@ import (
 const twoTenantsYAML = `
 tenants:
   - id: a
-    users: [{username: ann, password: ann-pw}]
+    users: [{username: ann, password: ann-pw, admin: true}]
     clients: [{client_id: app, client_secret: a-secret, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}]
     mcp_servers:
       - {id: files, issuer: https://as.files.example, resources: [https://mcp.files.example/mcp], scopes: [files.read],
          clients: {app: a-app}, access: [{users: [ann], scopes: [files.read]}]}
   - id: b
     exchange: {subject_token_error: invalid_grant}
-    users: [{username: ann, password: ann-pw}]
+    users: [{username: ann, password: ann-pw, admin: true}]
     clients: [{client_id: app, client_secret: b-secret, token_exchange: true, redirect_uris: [http://127.0.0.1/callback]}]
     mcp_servers:
       - {id: files, issuer: https://as.files.example, resources: [https://mcp.files.example/mcp], scopes: [files.read],
