@@ -52,7 +52,7 @@ type Request struct {
 	User    string    `json:"user"`
 	Server  string    `json:"server"`
 	Scopes  []string  `json:"scopes"`
-	Reason  string    `json:"reason,omitempty"`
+	Reason  string    `json:"reason"` // written when empty too: the product contract lists it
 	Status  string    `json:"status"`
 	Created time.Time `json:"created"`
 	// Decided, DecidedBy: when and by which admin it was approved or

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 )
 
 // Request is a token exchange for an ID-JAG, reduced to what policy needs.
@@ -161,9 +163,14 @@ func (c *Config) Decide(r Request) Decision {
 			fmt.Sprintf("client %s is not registered", r.ClientID))
 	}
 	if !client.TokenExchange {
+		reason := fmt.Sprintf("client %s has token_exchange: false", r.ClientID)
+		if c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
+			// A metadata document client: no clients: entry has the
+			// switch, the cimd section does (CONTRACT section 7).
+			reason = fmt.Sprintf("client %s is a metadata document client and cimd.token_exchange is false", r.ClientID)
+		}
 		return refuse(ErrUnauthorizedClient,
-			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG)", r.ClientID),
-			fmt.Sprintf("client %s has token_exchange: false", r.ClientID))
+			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG)", r.ClientID), reason)
 	}
 
 	if r.Audience == "" {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
 )
 
 // refMatch is an access entry that matches the user and the client.
@@ -16,7 +18,9 @@ type refMatch struct {
 
 // decideReference is Decide as it was before it was made cheap (commit
 // d689849), kept as the reference that TestDecide_MatchesReference
-// compares Decide with; only its names changed. It evaluates the policy
+// compares Decide with; only its names changed (and, since 2026-12-06, the
+// reason of a metadata document client refused by cimd.token_exchange, in
+// step with Decide). It evaluates the policy
 // for a token exchange. It checks, in order:
 // the client (invalid_client, unauthorized_client), the audience
 // (invalid_request, invalid_target), the resource (invalid_target, or
@@ -51,9 +55,12 @@ func (c *Config) decideReference(r Request) Decision {
 			fmt.Sprintf("client %s is not registered", r.ClientID))
 	}
 	if !client.TokenExchange {
+		reason := fmt.Sprintf("client %s has token_exchange: false", r.ClientID)
+		if c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
+			reason = fmt.Sprintf("client %s is a metadata document client and cimd.token_exchange is false", r.ClientID)
+		}
 		return refuse(ErrUnauthorizedClient,
-			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG)", r.ClientID),
-			fmt.Sprintf("client %s has token_exchange: false", r.ClientID))
+			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG)", r.ClientID), reason)
 	}
 
 	if r.Audience == "" {
