@@ -22,6 +22,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the introspection endpoint accepts POST only (RFC 7662 section 2.1)"))
 		return
 	}
+	if e := nonFormBody(r, "RFC 7662 section 2.1"); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if dup := repeatedParam(r.PostForm); dup != "" {
 		// Our checks read a parameter's first value, op's form decoder its
 		// last. The body's: the query is not read here.
@@ -78,6 +82,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the revocation endpoint accepts POST only (RFC 7009 section 2.1)"))
+		return
+	}
+	if e := nonFormBody(r, "RFC 7009 section 2.1"); e != nil {
+		writeOAuthError(w, r, e)
 		return
 	}
 	if dup := repeatedParam(r.PostForm); dup != "" {
