@@ -83,7 +83,7 @@ func root(products []Options, hosts []string, home, consoles http.Handler) http.
 		o.mounted = true
 		srv, path := o.IdP, o.IdP.Path()
 		servers = append(servers, srv)
-		h := underPath(path, http.StripPrefix(path, New(o)))
+		h := underPath(path, stripPath(path, New(o)))
 		mux.Handle(path+"/", h)
 		// The console typed without its slash: the product's mux sees
 		// /admin and redirects to /admin/, which underPath puts under
@@ -216,6 +216,22 @@ func tenantRows(title string, tenants []Tenant) tenantsView {
 		}
 	}
 	return v
+}
+
+// stripPath is http.StripPrefix(path, h), also for a request that names
+// path with a character percent-encoded (/t/%61cme/keys, RFC 3986 section
+// 6.2.2.2): the mux routed it by its decoded path, and StripPrefix, which
+// strips the encoded form (RawPath) too, answered 404. Such a request's
+// encoded form is dropped, so the rest of its path is read decoded.
+func stripPath(path string, h http.Handler) http.Handler {
+	strip := http.StripPrefix(path, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawPath != "" && !strings.HasPrefix(r.URL.RawPath, path) {
+			r = r.Clone(r.Context())
+			r.URL.RawPath = ""
+		}
+		strip.ServeHTTP(w, r)
+	})
 }
 
 // rewritePath serves every request as one for path.

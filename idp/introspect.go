@@ -22,6 +22,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the introspection endpoint accepts POST only (RFC 7662 section 2.1)"))
 		return
 	}
+	if e := nonFormBody(r, "RFC 7662 section 2.1"); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if dup := repeatedParam(r.PostForm); dup != "" {
 		// Our checks read a parameter's first value, op's form decoder its
 		// last. The body's: the query is not read here.
@@ -80,6 +84,10 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the revocation endpoint accepts POST only (RFC 7009 section 2.1)"))
 		return
 	}
+	if e := nonFormBody(r, "RFC 7009 section 2.1"); e != nil {
+		writeOAuthError(w, r, e)
+		return
+	}
 	if dup := repeatedParam(r.PostForm); dup != "" {
 		// Our checks read a parameter's first value, op's form decoder its
 		// last. The body's: the query is not read here.
@@ -114,7 +122,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	_, _, basic := r.BasicAuth()
 	// op's refusals (a token of another client is its 401 invalid_client)
 	// go out as RFC 6749 section 5.2's, as ours do.
-	w = &revokeErrorWriter{ResponseWriter: w, basic: basic}
+	w = &revokeErrorWriter{ResponseWriter: w}
 	if basic && c.Public() {
 		// A public client sent as Basic with an empty password
 		// (golang.org/x/oauth2's way), which op's revocation takes for
@@ -183,17 +191,16 @@ func (s *Server) auditEndpointAnswer(clientID, endpoint string, e *oauthError, s
 
 // revokeErrorWriter gives op's error answers at the revocation endpoint
 // the headers writeOAuthError gives ours: Cache-Control: no-store, and a
-// Basic challenge on a 401 to a client that authenticated by the
-// Authorization header (RFC 6749 section 5.2).
+// Basic challenge on a 401 (RFC 6749 section 5.2, RFC 9110 section
+// 15.5.2).
 type revokeErrorWriter struct {
 	http.ResponseWriter
-	basic bool
 }
 
 func (w *revokeErrorWriter) WriteHeader(status int) {
 	if status >= http.StatusBadRequest {
 		w.Header().Set("Cache-Control", "no-store")
-		if status == http.StatusUnauthorized && w.basic {
+		if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
 		}
 	}

@@ -50,8 +50,10 @@ func invalidGrant(format string, args ...any) *oauthError {
 	return errorf("invalid_grant", http.StatusBadRequest, format, args...)
 }
 
-// writeOAuthError answers with the JSON error. invalid_client carries a
-// WWW-Authenticate challenge when the client tried HTTP Basic (RFC 6749 5.2).
+// writeOAuthError answers with the JSON error. A 401 invalid_client carries
+// a Basic challenge, whatever the client tried (RFC 6749 section 5.2 asks
+// for it when the client tried HTTP Basic; RFC 9110 section 15.5.2, on
+// every 401).
 func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	body := map[string]any{"error": e.Code}
 	if e.Description != "" {
@@ -66,7 +68,7 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	if e.Code == "invalid_client" && r.Header.Get("Authorization") != "" {
+	if e.Code == "invalid_client" && status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
 	}
 	if e.RetryAfter > 0 {

@@ -518,19 +518,20 @@ func (s *Server) routes() {
 	// Browser-based clients reach these across origins (internal/cors).
 	// MCP clients send MCP-Protocol-Version with their metadata requests
 	// (discovery, keys); a preflight that did not allow it would fail.
-	public := func(h http.HandlerFunc) http.Handler {
-		return cors.Public(h, []string{"DPoP", "Mcp-Protocol-Version"}, nil)
+	// A preflight names the methods the endpoint takes.
+	public := func(methods string, h http.HandlerFunc) http.Handler {
+		return cors.Public(h, methods, []string{"DPoP", "Mcp-Protocol-Version"}, nil)
 	}
-	mux.Handle("/.well-known/openid-configuration", public(s.discovery))
-	mux.Handle("/.well-known/oauth-authorization-server", public(s.discovery))
+	mux.Handle("/.well-known/openid-configuration", public("GET, HEAD", s.discovery))
+	mux.Handle("/.well-known/oauth-authorization-server", public("GET, HEAD", s.discovery))
 	// The Go SDK, given the issuer with a trailing "/", inserts the
 	// well-known segment before the path "/" without removing it first, as
 	// RFC 8414 section 3.1 asks, and asks for these spellings
 	// (auth.GetAuthServerMetadata); its issuer comparison ignores the "/".
-	mux.Handle("/.well-known/openid-configuration/{$}", public(s.discovery))
-	mux.Handle("/.well-known/oauth-authorization-server/{$}", public(s.discovery))
-	mux.Handle(pathToken, cors.Public(s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)), []string{"DPoP"}, nil))
-	mux.Handle(pathKeys, public(s.jwks))
+	mux.Handle("/.well-known/openid-configuration/{$}", public("GET, HEAD", s.discovery))
+	mux.Handle("/.well-known/oauth-authorization-server/{$}", public("GET, HEAD", s.discovery))
+	mux.Handle(pathToken, cors.Public(s.metrics.timeTokenEndpoint(http.HandlerFunc(s.tokenEndpoint)), http.MethodPost, []string{"DPoP"}, nil))
+	mux.Handle(pathKeys, public("GET, HEAD", s.jwks))
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc(pathLogin, s.login)
 	mux.HandleFunc("GET /logged-out", s.loggedOut)
@@ -538,10 +539,10 @@ func (s *Server) routes() {
 	mux.HandleFunc(pathAuthorize, s.authorize)
 	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
 	mux.HandleFunc(pathIntrospect, s.introspect)
-	mux.Handle(pathUserinfo, public(s.userinfo))
-	mux.Handle(pathRevoke, public(s.revoke))
-	mux.Handle(pathAssigned, public(s.assignedServers))
-	mux.Handle(pathRequests, public(s.accessRequests))
+	mux.Handle(pathUserinfo, public("GET, HEAD, POST", s.userinfo))
+	mux.Handle(pathRevoke, public(http.MethodPost, s.revoke))
+	mux.Handle(pathAssigned, public("GET, HEAD", s.assignedServers))
+	mux.Handle(pathRequests, public("GET, HEAD, POST", s.accessRequests))
 	mux.HandleFunc("GET "+pathApps, s.appsPage)
 	mux.HandleFunc("POST "+pathApps, s.appsRequest)
 	// As for /healthz: other methods would reach op, which answers 404.

@@ -243,8 +243,9 @@ func (h *heldResponse) holdJSON(status, size int, appendJSON func([]byte) []byte
 }
 
 // release writes the held answer to w, never to be cached (RFC 6749
-// section 5.1). A 401 to a client that tried HTTP Basic carries the
-// challenge RFC 6749 section 5.2 asks for, whoever wrote it.
+// section 5.1). A 401 carries a Basic challenge, whoever wrote it and
+// whatever the client tried (RFC 6749 section 5.2, RFC 9110 section
+// 15.5.2).
 //
 // The held header's values move to w's header as they are (slices, not
 // copies), and the fixed ones are shared slices of capacity one: Header.Set
@@ -259,7 +260,7 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	}
 	out["Cache-Control"] = noStore[:1:1]
 	out["Pragma"] = noCache[:1:1]
-	if h.status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" && out.Get("WWW-Authenticate") == "" {
+	if h.status == http.StatusUnauthorized && out.Get("WWW-Authenticate") == "" {
 		out.Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
 	}
 	w.WriteHeader(h.status)

@@ -216,6 +216,20 @@ func isFormType(ct string) bool {
 	return mt == formType
 }
 
+// nonFormBody refuses a body that is not a form at an endpoint whose
+// parameters are one (section names the RFC's): Go reads such a body as
+// no parameters, and the client was told of a parameter or a client
+// missing rather than of its body. nil for a form, and for a request
+// without a body.
+func nonFormBody(r *http.Request, section string) *oauthError {
+	ct := r.Header.Get("Content-Type")
+	if r.ContentLength == 0 || isFormType(ct) {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return invalidRequest("send the parameters as application/x-www-form-urlencoded (%s), not %q", section, mt)
+}
+
 // tokenFormKey carries, in the context of a token request parseForm
 // parsed, its *tokenForm.
 type tokenFormKey struct{}

@@ -15,8 +15,10 @@ import (
 // given response headers, besides WWW-Authenticate (the challenges) and
 // Retry-After (when a temporarily_unavailable or a throttled request may
 // be retried), which no page could read otherwise: neither is a
-// CORS-safelisted response header.
-func Public(h http.Handler, allowHeaders, exposeHeaders []string) http.Handler {
+// CORS-safelisted response header. A preflight is allowed methods, the
+// endpoint's (its Allow) and OPTIONS.
+func Public(h http.Handler, methods string, allowHeaders, exposeHeaders []string) http.Handler {
+	methods += ", OPTIONS"
 	allow := strings.Join(append([]string{"Authorization", "Content-Type"}, allowHeaders...), ", ")
 	expose := strings.Join(append([]string{"WWW-Authenticate", "Retry-After"}, exposeHeaders...), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +31,7 @@ func Public(h http.Handler, allowHeaders, exposeHeaders []string) http.Handler {
 		hdr.Set("Access-Control-Expose-Headers", expose)
 		hdr.Add("Vary", "Origin")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			hdr.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			hdr.Set("Access-Control-Allow-Methods", methods)
 			hdr.Set("Access-Control-Allow-Headers", allow)
 			hdr.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)

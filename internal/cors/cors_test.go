@@ -15,7 +15,7 @@ func TestPublic(t *testing.T) {
 		called++
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		w.WriteHeader(http.StatusUnauthorized)
-	}), []string{"DPoP"}, []string{"Mcp-Session-Id"})
+	}), "GET, POST", []string{"DPoP"}, []string{"Mcp-Session-Id"})
 
 	pre := httptest.NewRequest(http.MethodOptions, "/token", nil)
 	pre.Header.Set("Origin", "https://app.example")

@@ -393,7 +393,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// MCP clients send MCP-Protocol-Version with their metadata requests.
-	a.public = cors.Public(http.HandlerFunc(a.route), []string{"DPoP", "Mcp-Protocol-Version"}, nil)
+	// Its endpoints take GET (and HEAD: metadata, keys, /authorize) or
+	// POST, none DELETE.
+	a.public = cors.Public(http.HandlerFunc(a.route), "GET, HEAD, POST", []string{"DPoP", "Mcp-Protocol-Version"}, nil)
 	return a, nil
 }
 

@@ -212,7 +212,7 @@ func New(cfg Config) (http.Handler, error) {
 	// preflight that did not allow them would keep a browser client from
 	// sending anything. (Mcp-Param-* headers only come with tools that
 	// declare x-mcp-header, which these servers' tools do not.)
-	return cors.Public(s, []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"},
+	return cors.Public(s, "GET, POST, DELETE", []string{"DPoP", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"},
 		[]string{"Mcp-Session-Id"}), nil
 }
 
