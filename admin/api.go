@@ -741,10 +741,9 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseSince accepts an absolute time or a duration back from now (not
-// negative). A
-// time whose offset's "+" was sent unencoded arrives with a space in its
-// place (the query's form encoding): that is said, not that the value is
-// no duration.
+// negative). A time whose offset's "+" was sent unencoded arrives with a
+// space in its place (the query's form encoding): that is said, not that
+// the value is no duration.
 func parseSince(v string, now time.Time) (time.Time, error) {
 	t, terr := time.Parse(time.RFC3339Nano, v)
 	if terr == nil {
