@@ -740,10 +740,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, events)
 }
 
-// parseSince accepts an absolute time or a duration back from now. A
-// time whose offset's "+" was sent unencoded arrives with a space in its
-// place (the query's form encoding): that is said, not that the value is
-// no duration.
+// parseSince accepts an absolute time or a duration back from now (not
+// negative). A time whose offset's "+" was sent unencoded arrives with a
+// space in its place (the query's form encoding): that is said, not that
+// the value is no duration.
 func parseSince(v string, now time.Time) (time.Time, error) {
 	t, terr := time.Parse(time.RFC3339Nano, v)
 	if terr == nil {
@@ -751,6 +751,10 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	}
 	d, err := time.ParseDuration(v)
 	switch {
+	case err == nil && d < 0:
+		// journalctl's --since -5m is five minutes ago; here it would be
+		// five minutes ahead, an empty page.
+		return time.Time{}, fmt.Errorf("%q: a duration counts back from now, write since=%s", v, strings.TrimPrefix(v, "-"))
 	case err == nil:
 		return now.Add(-d), nil
 	case strings.Contains(v, "T") && strings.Contains(v, " "):

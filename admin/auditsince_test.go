@@ -29,3 +29,22 @@ func TestAdminAPI_AuditSinceWithAnUnencodedOffset(t *testing.T) {
 		t.Errorf("since=15x: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestAdminAPI_AuditSinceNegativeDuration: since=-5m, written as
+// journalctl's --since -5m means five minutes ago, counted forward from
+// now and answered an empty page with 200, as if nothing had happened in
+// the last five minutes. A duration counts back from now: a negative one
+// is 400, saying to write 5m, as a bad since is.
+func TestAdminAPI_AuditSinceNegativeDuration(t *testing.T) {
+	base := start(t)
+	resp, body := get(t, base, "/admin/api/audit?since=-5m", "alice", "alice-pw")
+	var e map[string]any
+	_ = json.Unmarshal(body, &e)
+	if desc, _ := e["error_description"].(string); resp.StatusCode != http.StatusBadRequest || e["error"] != "invalid_request" || !strings.Contains(desc, "since=5m") {
+		t.Errorf("since=-5m: %d %s, want 400 invalid_request saying since=5m", resp.StatusCode, body)
+	}
+	var evs []map[string]any
+	if resp, body := get(t, base, "/admin/api/audit?since=5m", "alice", "alice-pw"); resp.StatusCode != http.StatusOK || json.Unmarshal(body, &evs) != nil || len(evs) == 0 {
+		t.Errorf("since=5m: %d %s, want bob's login", resp.StatusCode, body)
+	}
+}

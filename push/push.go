@@ -337,7 +337,7 @@ func (p *Pusher) enqueue(items []*pending) error {
 	for _, it := range refused {
 		p.o.Logger.Error("push: Security Event Token NOT queued; its receiver will not learn of this revocation",
 			"server", it.Server, "user", it.User, "event", it.Event, "max_pending", p.o.MaxPending, "why", orFull(err))
-		p.audit(it, audit.Error, "not queued", "", fmt.Sprintf("not queued: %s", orFull(err)), 0)
+		p.audit(it, audit.Error, "not_queued", "", fmt.Sprintf("not queued: %s", orFull(err)), 0)
 	}
 	if len(refused) > 0 {
 		return errors.Join(ErrFull, err)

@@ -404,6 +404,21 @@ func TestPush_FullQueueRefusesWithoutBlocking(t *testing.T) {
 	if !errors.Is(err, push.ErrFull) || p.Pending() != 1 {
 		t.Fatalf("err %v, %d pending; want ErrFull with 1 pending", err, p.Pending())
 	}
+	// The refused SET is audited with an error code, as every other
+	// error's (not_written, invalid_config): it was "not queued", with a
+	// space, in no document.
+	refusedEvents := 0
+	for _, ev := range pushEvents(e) {
+		if ev.Outcome == audit.Error && strings.Contains(ev.Reason, "not queued") {
+			refusedEvents++
+			if ev.Error != "not_queued" {
+				t.Errorf("the refused SET's event has error %q, want not_queued", ev.Error)
+			}
+		}
+	}
+	if refusedEvents != 1 {
+		t.Errorf("%d events of a refused SET, want 1", refusedEvents)
+	}
 }
 
 // TestPush_RedirectIsNotFollowed: a receiver that answers 307 to another
