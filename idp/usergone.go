@@ -14,6 +14,17 @@ import (
 // enabled or added again: the logins from before must not come back with
 // them, as an ended session's tokens do not (LoginEnded). It reports how
 // many stored entries it read.
+//
+// With a state directory, a user that the change adds (a sub no user of
+// old has) is recorded as gone until now too: they may have been removed
+// from the file while the IdP was stopped (or by a change a kill -9 cut
+// short after the file was replaced), which no running IdP saw and the
+// start cannot tell, and an ID token of theirs from before, signed by
+// keys the state directory kept, would come back with them. As at start
+// (noteDisabledUsers) the record is at the next whole second, for a login
+// in the second of the start; no login of theirs can be made between the
+// start and the change, and one made after it keeps its session
+// (LoginEnded). A user new indeed has no login to end.
 func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	gone := map[string]bool{}
 	for i := range old.Users {
@@ -25,7 +36,17 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 			gone[u.Sub] = true
 		}
 	}
-	return s.recordGone(gone, s.now(), old.Lifetimes, cfg.Lifetimes)
+	visited = s.recordGone(gone, s.now(), old.Lifetimes, cfg.Lifetimes)
+	if s.ended == nil {
+		return visited
+	}
+	added := map[string]bool{}
+	for i := range cfg.Users {
+		if u := &cfg.Users[i]; u.Active() && u.Sub != "" && old.UserBySub(u.Sub) == nil {
+			added[u.Sub] = true
+		}
+	}
+	return visited + s.recordGone(added, s.now().Truncate(time.Second).Add(time.Second), old.Lifetimes, cfg.Lifetimes)
 }
 
 // noteDisabledUsers records, at start, every user the configuration has

@@ -337,3 +337,62 @@ func TestServe_UserDisabledWhileStoppedStaysGoneWhenEnabledAgain(t *testing.T) {
 		t.Errorf("a new login of dave once enabled again: %v", err)
 	}
 }
+
+// TestServe_UserRemovedWhileStoppedStaysGoneWhenAddedAgain: dave is taken
+// out of the file while the IdP is stopped (a hand edit, or a DELETE that
+// a kill -9 cut short after the file was replaced and before the running
+// IdP took the change), so no running IdP saw him go (noteGoneUsers) and
+// the start, which finds no such user, records nothing for him. Once the
+// admin API adds him back (the same sub), the ID token he had before the
+// stop must stay refused, as a disabled user's does once enabled again,
+// also after one more kill -9; a new login of his works. Before, the ID
+// token from before the removal got ID-JAGs again.
+func TestServe_UserRemovedWhileStoppedStaysGoneWhenAddedAgain(t *testing.T) {
+	file, state := endedFiles(t, endedConfig)
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	login, exchange := endedClients(ctx, t, &issuer)
+	refused := func(what, idToken, code string) {
+		t.Helper()
+		var oe *idpclient.Error
+		if err := exchange(idToken); !errors.As(err, &oe) || oe.Status != http.StatusBadRequest || oe.Code != code {
+			t.Errorf("%s: want 400 %s, got %v", what, code, err)
+		}
+	}
+
+	dave := login("dave")
+	if err := exchange(dave.IDToken()); err != nil {
+		t.Fatalf("dave's ID token before the kill: %v", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	const daveEntry = "  - username: dave\n    password: dave\n    groups: [eng]\n"
+	if !strings.Contains(endedConfig, daveEntry) {
+		t.Fatal("endedConfig has no dave entry to remove")
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(endedConfig, daveEntry, "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(issuer, "http://")
+	issuer, cmd, _ = startOnAddr(t, file, state, addr)
+
+	refused("dave's ID token from before the kill, dave removed", dave.IDToken(), "access_denied")
+	if code, b := adminDo(ctx, http.MethodPut, issuer+"/admin/api/users/dave", map[string]any{"password": "dave", "groups": []string{"eng"}}); code != http.StatusCreated {
+		t.Fatalf("PUT dave back: %d %s", code, b)
+	}
+	refused("dave's ID token from before the kill, dave added again", dave.IDToken(), "invalid_grant")
+	if err := exchange(login("dave").IDToken()); err != nil {
+		t.Errorf("a new login of dave once added again: %v", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	issuer, _, stderr := startOnAddr(t, file, state, addr)
+	refused("dave's ID token from before the removal, after one more kill", dave.IDToken(), "invalid_grant")
+	if t.Failed() {
+		t.Logf("%s", stderr)
+	}
+}
