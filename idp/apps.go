@@ -182,7 +182,7 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e3e6ec;vertic
 .muted{color:#5f6775}.flash{padding:.6rem 1rem;border-radius:6px;background:#e6f4ea}.err{background:#fdecea;color:#8a1c12}
 .pending{color:#8a5a00}fieldset{border:0;padding:0;margin:.3rem 0}label{margin-right:.8rem}
 textarea{width:100%;box-sizing:border-box}button{margin-top:.4rem;padding:.35rem .9rem}
-.signout{display:inline;margin:0}.signout button{margin:0;padding:0;border:0;background:none;color:#0b57d0;text-decoration:underline;font:inherit;cursor:pointer}
+.signout{display:inline;margin:0}.signout button{margin:0;padding:0;border:0;background:none;color:#cfe0ff;text-decoration:underline;font:inherit;cursor:pointer}
 </style>`
 
 var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
