@@ -214,5 +214,7 @@ var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 </main></body></html>`))
 
 var appsSignedOut = template.Must(template.New("apps-signed-out").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · xaa-idp</title></head><body>
-<p>Your session has ended, so nothing was requested. <a href="{{.}}">Sign in again</a>.</p></body></html>`))
+<html lang="en"><head><meta charset="utf-8"><title>Session ended · xaa-idp</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+<h1>Session ended</h1>
+<p>Your session has ended, so nothing was requested. <a href="{{.}}">Sign in again</a>.</p></main></body></html>`))

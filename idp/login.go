@@ -939,8 +939,9 @@ func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {
 	// Not a dead end: a way to sign in again (My MCP servers asks for it)
 	// and to what this IdP is.
 	iss := html.EscapeString(s.issuer)
-	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p>` +
-		`<p><a href="` + iss + pathApps + `">Sign in again</a> (your MCP servers) · <a href="` + iss + `/">About this IdP</a></p></body></html>`))
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title>` +
+		`<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main><h1>Signed out</h1><p>You are signed out of xaa-idp.</p>` +
+		`<p><a href="` + iss + pathApps + `">Sign in again</a> (your MCP servers) · <a href="` + iss + `/">About this IdP</a></p></main></body></html>`))
 }
 
 // LoginThrottle returns the throttle the login page asks, to be shared by
