@@ -154,7 +154,7 @@ func TestBrowser_UsersPages(t *testing.T) {
 		t.Errorf("user7 alone: %q", s)
 	}
 	// A group member on no page shown leads to that user's row.
-	run(t, ctx, "following a group member", clickTo(`#groups ~ table a.tag[href*="user=user9#"]`, `#user-user9`))
+	run(t, ctx, "following a group member", clickTo(`#groups ~ .wide a.tag[href*="user=user9#"]`, `#user-user9`))
 	if s := text(t, ctx, "#matrix tbody"); !strings.HasPrefix(strings.TrimSpace(s), "user9") {
 		t.Errorf("user9 alone: %q", s)
 	}
