@@ -16,7 +16,7 @@ func TestUsers_MatrixAndEffectiveAccess(t *testing.T) {
 	matrix := body[strings.Index(body, `id="matrix"`):]
 	matrix = matrix[:strings.Index(matrix, "</table>")]
 	row := func(user string) string {
-		m := regexp.MustCompile(`(?s)<tr>\s*<td><a href="#user-` + user + `">.*?</tr>`).FindString(matrix)
+		m := regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="#user-` + user + `">.*?</tr>`).FindString(matrix)
 		if m == "" {
 			t.Fatalf("no matrix row for %s:\n%s", user, matrix)
 		}
