@@ -66,3 +66,60 @@ func TestPages_SignedOutPagesHaveAHeadingAndFitAPhone(t *testing.T) {
 		}
 	}
 }
+
+// TestLogin_RefusalIsTheFieldsDescription: after a refused sign-in the
+// username and password fields are described by the refusal
+// (aria-describedby), so that a screen reader reads it with the field
+// the page puts the focus in. The refusal was a role=alert paragraph
+// only, which screen readers do not announce when it is on the page as
+// it loads: the user heard "Password, required" and nothing of why.
+func TestLogin_RefusalIsTheFieldsDescription(t *testing.T) {
+	p := startIdP(t, emailLoginConfig(t))
+	br := newBrowser(p)
+	id, _ := br.pendingLogin(t)
+	resp, body := br.postLogin(t, loginForm(id, "alice", "wrong"))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong password: %d", resp.StatusCode)
+	}
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*html.Node{}
+	var fields []*html.Node
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, a := range n.Attr {
+			if a.Key == "id" {
+				byID[a.Val] = n
+			}
+			if a.Key == "name" && (a.Val == "username" || a.Val == "password") && n.Data == "input" {
+				fields = append(fields, n)
+			}
+		}
+	}
+	if len(fields) != 2 {
+		t.Fatalf("%d fields:\n%s", len(fields), body)
+	}
+	for _, f := range fields {
+		described := ""
+		for _, a := range f.Attr {
+			if a.Key == "aria-describedby" {
+				described = a.Val
+			}
+		}
+		var text strings.Builder
+		if d := byID[described]; d != nil {
+			for c := range d.Descendants() {
+				if c.Type == html.TextNode {
+					text.WriteString(c.Data)
+				}
+			}
+		}
+		if !strings.Contains(text.String(), "password") {
+			t.Errorf("%v: described by %q, reading %q; want the refusal:\n%s", f.Attr, described, text.String(), body)
+		}
+	}
+}
