@@ -48,3 +48,27 @@ func TestBrowser_ConsoleFitsA320pxWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowser_TenantListFitsA320pxWindow: the list of tenants a server
+// of several shows at its root and at /admin/ (where each tenant's
+// console is found) does not scroll sideways in a window 320 px wide:
+// its table of issuers and addresses scrolls in its own box. The page
+// was 1,272 px wide.
+func TestBrowser_TenantListFitsA320pxWindow(t *testing.T) {
+	_, base := startTenantsFrom(t, "../fixtures/samples/tenants.yaml")
+	ctx := chromium(t)
+	for _, path := range []string{"/", "/admin/"} {
+		run(t, ctx, "opening "+path+" 320 px wide",
+			chromedp.EmulateViewport(320, 640),
+			chromedp.Navigate(base+path),
+			until(`document.readyState === "complete"`),
+		)
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[[2]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w[0] > w[1] {
+			t.Errorf("%s is %d px wide in a window of %d: it scrolls sideways", path, w[0], w[1])
+		}
+	}
+}
