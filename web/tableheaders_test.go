@@ -82,3 +82,29 @@ func TestPages_TableHeadersSayWhatTheyHead(t *testing.T) {
 		}
 	}
 }
+
+// TestPages_NavigationsAreNamed: each navigation of a console page (the
+// header's menu, the audit log's and the users' pages) has a name, so
+// that a screen reader's list of landmarks tells them apart: the audit
+// log's read "navigation, navigation".
+func TestPages_NavigationsAreNamed(t *testing.T) {
+	_, b := signedIn(t)
+	for _, path := range consolePages {
+		_, body := b.get(path)
+		doc, err := html.Parse(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for n := range doc.Descendants() {
+			if n.Type != html.ElementNode || n.Data != "nav" {
+				continue
+			}
+			name, _ := attr(n, "aria-label")
+			if name == "" || seen[name] {
+				t.Errorf("%s: a navigation named %q (named before: %v)", path, name, seen[name])
+			}
+			seen[name] = true
+		}
+	}
+}
