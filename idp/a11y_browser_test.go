@@ -84,3 +84,40 @@ func TestBrowser_AppsSignOutIsReadable(t *testing.T) {
 		t.Errorf("Sign out's contrast is %.2f:1, want at least 4.5:1", ratio)
 	}
 }
+
+// TestBrowser_AppsRefusalTakesTheFocus: when My MCP servers refuses a
+// request (here: a form without the page's security token, as a page of
+// an earlier session sends), the refusal has the focus as the page
+// opens, so that a screen reader reads it at once, as the console's
+// refusals do. Its role=alert is not announced on a page as it loads:
+// the user heard the page's title and header, and nothing of the
+// refusal unless they read on.
+func TestBrowser_AppsRefusalTakesTheFocus(t *testing.T) {
+	cfg, err := policy.Parse([]byte(appsConfig), "apps.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startIdP(t, cfg)
+	ctx := chromium(t)
+	stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx,
+		chromedp.Navigate(p.URL+"/apps"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "bob"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "bob-pw"),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("request-wiki")),
+		chromedp.SetAttributeValue(chromedp.CSS(`#request-wiki input[name="csrf"]`), "value", "stale"),
+		chromedp.Click(chromedp.CSS(`#request-wiki button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("error")),
+	); err != nil {
+		t.Fatalf("sending a request with a stale token: %v", err)
+	}
+	pollCtx, cancelPoll := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelPoll()
+	if _, err := chromedp.Run(pollCtx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === "error"`)); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.outerHTML.slice(0, 100) : "nothing"`))
+		t.Errorf("the refusal does not have the focus; %s does", got)
+	}
+}

@@ -191,7 +191,7 @@ var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 <header><h1>My MCP servers</h1><span>Signed in as <strong id="user"><bdi>{{.User}}</bdi></strong> · <form method="post" action="{{.SignOut}}" class="signout"><input type="hidden" name="csrf" value="{{.SignOutCSRF}}"><button type="submit" id="signout">Sign out</button></form></span></header>
 <main>
 {{if .Flash}}<p class="flash" role="status"><bdi>{{.Flash}}</bdi></p>{{end}}
-{{if .Error}}<p class="flash err" role="alert" id="error"><bdi>{{.Error}}</bdi></p>{{end}}
+{{if .Error}}<p class="flash err" role="alert" id="error" tabindex="-1" autofocus><bdi>{{.Error}}</bdi></p>{{end}}
 <section aria-labelledby="assigned-h"><h2 id="assigned-h">Assigned to you</h2>
 {{if .Assigned}}<table id="assigned"><thead><tr><th>MCP server</th><th>Scopes</th><th>Access</th></tr></thead><tbody>
 {{range .Assigned}}<tr data-server="{{.ID}}"><td><bdi>{{.Name}}</bdi></td><td>{{range .Scopes}}<span class="tag"><bdi>{{.}}</bdi></span>{{else}}<span class="muted">none</span>{{end}}</td><td>{{if .Left}}{{.Left}}{{else}}does not expire{{end}}</td></tr>
