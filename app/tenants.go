@@ -246,16 +246,16 @@ func rewritePath(path string, h http.Handler) http.Handler {
 var tenantsPage = template.Must(template.New("tenants").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>xaa-idp · {{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}code,pre{font:14px/1.4 ui-monospace,monospace;background:#f2f4f7;border-radius:4px}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap}td,th{padding:.2rem .8rem .2rem 0;text-align:left;vertical-align:top}.wide{overflow-x:auto}</style>
 </head><body>
 <h1>xaa-idp: {{len .Tenants}} tenant{{if ne (len .Tenants) 1}}s{{end}}</h1>
 <p>A mock identity provider for MCP Enterprise-Managed Authorization: an OpenID provider that
 logs users in and exchanges their ID tokens for ID-JAGs (RFC 8693 token exchange), decided by a
 YAML policy and recorded in an audit log.</p>
 <p>Each tenant is a complete, isolated IdP with its own issuer, keys, users, clients and console.</p>
-<table><thead><tr><th>Tenant</th><th>Persona</th><th>Issuer</th><th>Discovery</th><th>Console</th></tr></thead><tbody>
+<div class="wide"><table><thead><tr><th scope="col">Tenant</th><th scope="col">Persona</th><th scope="col">Issuer</th><th scope="col">Discovery</th><th scope="col">Console</th></tr></thead><tbody>
 {{range .Tenants}}<tr><td><a href="{{.Issuer}}/">{{.ID}}</a></td><td>{{.Persona}}</td><td><code>{{.Issuer}}</code></td><td><a href="{{.Discovery}}">{{.Discovery}}</a></td><td><a href="{{.Issuer}}/admin/">{{.Issuer}}/admin/</a></td></tr>
-{{end}}</tbody></table>
+{{end}}</tbody></table></div>
 <h2>Try it</h2>
 {{- with .Try}}
 <p>Log a user of tenant <code>{{.ID}}</code> in without a browser and print the ID token (each tenant's page, linked above, has its own command):</p>

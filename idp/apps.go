@@ -182,7 +182,7 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e3e6ec;vertic
 .muted{color:#5f6775}.flash{padding:.6rem 1rem;border-radius:6px;background:#e6f4ea}.err{background:#fdecea;color:#8a1c12}
 .pending{color:#8a5a00}fieldset{border:0;padding:0;margin:.3rem 0}label{margin-right:.8rem}
 textarea{width:100%;box-sizing:border-box}button{margin-top:.4rem;padding:.35rem .9rem}
-.signout{display:inline;margin:0}.signout button{margin:0;padding:0;border:0;background:none;color:#0b57d0;text-decoration:underline;font:inherit;cursor:pointer}
+.signout{display:inline;margin:0}.signout button{margin:0;padding:0;border:0;background:none;color:#cfe0ff;text-decoration:underline;font:inherit;cursor:pointer}
 </style>`
 
 var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
@@ -191,7 +191,7 @@ var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 <header><h1>My MCP servers</h1><span>Signed in as <strong id="user"><bdi>{{.User}}</bdi></strong> · <form method="post" action="{{.SignOut}}" class="signout"><input type="hidden" name="csrf" value="{{.SignOutCSRF}}"><button type="submit" id="signout">Sign out</button></form></span></header>
 <main>
 {{if .Flash}}<p class="flash" role="status"><bdi>{{.Flash}}</bdi></p>{{end}}
-{{if .Error}}<p class="flash err" role="alert" id="error"><bdi>{{.Error}}</bdi></p>{{end}}
+{{if .Error}}<p class="flash err" role="alert" id="error" tabindex="-1" autofocus><bdi>{{.Error}}</bdi></p>{{end}}
 <section aria-labelledby="assigned-h"><h2 id="assigned-h">Assigned to you</h2>
 {{if .Assigned}}<table id="assigned"><thead><tr><th>MCP server</th><th>Scopes</th><th>Access</th></tr></thead><tbody>
 {{range .Assigned}}<tr data-server="{{.ID}}"><td><bdi>{{.Name}}</bdi></td><td>{{range .Scopes}}<span class="tag"><bdi>{{.}}</bdi></span>{{else}}<span class="muted">none</span>{{end}}</td><td>{{if .Left}}{{.Left}}{{else}}does not expire{{end}}</td></tr>
@@ -214,5 +214,7 @@ var appsPageTemplate = template.Must(template.New("apps").Parse(`<!doctype html>
 </main></body></html>`))
 
 var appsSignedOut = template.Must(template.New("apps-signed-out").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · xaa-idp</title></head><body>
-<p>Your session has ended, so nothing was requested. <a href="{{.}}">Sign in again</a>.</p></body></html>`))
+<html lang="en"><head><meta charset="utf-8"><title>Session ended · xaa-idp</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+<h1>Session ended</h1>
+<p>Your session has ended, so nothing was requested. <a href="{{.}}">Sign in again</a>.</p></main></body></html>`))

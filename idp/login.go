@@ -112,7 +112,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;background:#f4f5f7;display:flex;justify-content:center;padding-top:10vh;margin:0}
-main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:18rem;overflow-wrap:anywhere}
+main{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:min(18rem,calc(100vw - 5rem));overflow-wrap:anywhere}
 h1{font-size:1.3rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;box-sizing:border-box}
 button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.client{color:#555;font-size:.9rem;overflow-wrap:anywhere}
 #continue{animation:arm .8s}@keyframes arm{from,to{pointer-events:none;opacity:.6}}
@@ -121,7 +121,7 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 {{if .ClientHost}}<p class="client">to continue to <strong id="client-host">{{.ClientHost}}</strong>{{with .Client}}, which calls itself <q><bdi>{{.}}</bdi></q>{{end}}</p>
 <p class="client">This client is not registered with this IdP: it describes itself in a document at that address. Trust the address, not the name.</p>
 {{else if .Client}}<p class="client">to continue to <strong><bdi>{{.Client}}</bdi></strong></p>{{end}}
-{{if .Error}}<p class="err" role="alert">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
+{{if .Error}}<p class="err" role="alert" id="login-error">{{range .Error}}{{if .Name}}<bdi>{{.Text}}</bdi>{{else}}{{.Text}}{{end}}{{end}}</p>{{end}}
 {{with .Start}}<p><a id="start-again" href="{{.URL}}">Start again at <bdi>{{.Name}}</bdi></a></p>{{end}}
 {{if .ID}}{{if .Continue}}<form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}"><input type="hidden" name="continue" value="1"><input type="hidden" name="continue_as" value="{{.Continue}}">
@@ -130,8 +130,8 @@ button{margin-top:1.2rem;padding:.5rem 1rem;width:100%}.err{color:#b00020}.clien
 <p class="client">or sign in as someone else:</p>{{end}}
 <form method="post" action="login">
 <input type="hidden" name="authRequestID" value="{{.ID}}">{{with .Own}}<input type="hidden" name="client_id" value="{{.}}">{{end}}
-<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}>
+<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-describedby="login-error"{{end}}>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-describedby="login-error"{{end}}>
 <button type="submit">Sign in</button>
 </form>{{end}}</main></body></html>`))
 
@@ -939,8 +939,9 @@ func (s *Server) loggedOut(w http.ResponseWriter, _ *http.Request) {
 	// Not a dead end: a way to sign in again (My MCP servers asks for it)
 	// and to what this IdP is.
 	iss := html.EscapeString(s.issuer)
-	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title></head><body><p>You are signed out of xaa-idp.</p>` +
-		`<p><a href="` + iss + pathApps + `">Sign in again</a> (your MCP servers) · <a href="` + iss + `/">About this IdP</a></p></body></html>`))
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out · xaa-idp</title>` +
+		`<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main><h1>Signed out</h1><p>You are signed out of xaa-idp.</p>` +
+		`<p><a href="` + iss + pathApps + `">Sign in again</a> (your MCP servers) · <a href="` + iss + `/">About this IdP</a></p></main></body></html>`))
 }
 
 // LoginThrottle returns the throttle the login page asks, to be shared by

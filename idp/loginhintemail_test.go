@@ -84,7 +84,7 @@ func TestLogin_HintIsPrefilledAsSent(t *testing.T) {
 // username always wins over an email.
 func TestLogin_EmailSignsInItsUser(t *testing.T) {
 	p := startIdP(t, emailLoginConfig(t))
-	refusal := regexp.MustCompile(`<p class="err" role="alert">([^<]*)</p>`)
+	refusal := regexp.MustCompile(`<p class="err" role="alert" id="login-error">([^<]*)</p>`)
 	unknownText := ""
 	for _, c := range []struct {
 		name, password string

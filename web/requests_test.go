@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/net/html"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
 )
@@ -155,5 +156,62 @@ func TestConsole_ApprovalWithEveryScopeUnchecked(t *testing.T) {
 	})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "approved") {
 		t.Errorf("approval with issues.read: %d\n%s", resp.StatusCode, page)
+	}
+}
+
+// TestRequests_ControlsSayWhoseRequest: each control of a pending
+// request (its scope boxes, how long, the reason, Approve, Deny) is
+// described by whose request for which server it is (aria-describedby),
+// so that a screen reader moving through the form controls, or listing
+// the buttons, tells one request's Approve from the next one's. Every
+// request's controls read the same: "Approve", "Deny", "issues.read".
+func TestRequests_ControlsSayWhoseRequest(t *testing.T) {
+	p, b := signedIn(t)
+	id := requestAccess(t, p)
+	for _, path := range []string{"/admin/", "/admin/servers/tracker"} {
+		_, page := b.get(path)
+		doc, err := html.Parse(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[string]*html.Node{}
+		var row *html.Node
+		for n := range doc.Descendants() {
+			if v, ok := attr(n, "id"); ok {
+				byID[v] = n
+				if v == "request-"+id {
+					row = n
+				}
+			}
+		}
+		if row == nil {
+			t.Fatalf("%s: no row for the request:\n%s", path, page)
+		}
+		controls := 0
+		for n := range row.Descendants() {
+			if n.Type != html.ElementNode || (n.Data != "input" && n.Data != "select" && n.Data != "button") {
+				continue
+			}
+			if typ, _ := attr(n, "type"); typ == "hidden" {
+				continue
+			}
+			controls++
+			described, _ := attr(n, "aria-describedby")
+			var text strings.Builder
+			if d := byID[described]; d != nil {
+				for c := range d.Descendants() {
+					if c.Type == html.TextNode {
+						text.WriteString(c.Data)
+					}
+				}
+			}
+			if !strings.Contains(text.String(), "bob") || !strings.Contains(text.String(), "tracker") {
+				name, _ := attr(n, "name")
+				t.Errorf("%s: the request's %s %s is described by %q: %q", path, n.Data, name, described, text.String())
+			}
+		}
+		if controls != 6 { // two scope boxes, how long, Approve, reason, Deny
+			t.Errorf("%s: %d controls in the request's row, want 6", path, controls)
+		}
 	}
 }

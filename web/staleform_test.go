@@ -198,7 +198,7 @@ func TestStaleForm_TwoTabsSignInAtOnce(t *testing.T) {
 		t.Fatalf("the second tab's sign-in led to %s (%d)", resp.Request.URL, resp.StatusCode)
 	}
 	resp, page := b.post("/login", url.Values{"authRequestID": {firstID}, "username": {"alice"}, "password": {"alice"}})
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/admin/") || !strings.Contains(page, `<nav>`) {
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/admin/") || !strings.Contains(page, `<nav aria-label="Console">`) {
 		t.Errorf("the first tab's sign-in led to %s (%d):\n%s", resp.Request.URL, resp.StatusCode, page)
 	}
 }

@@ -25,7 +25,7 @@ func pagedUsers(t *testing.T) *product {
 	return serve(t, store)
 }
 
-var matrixRow = regexp.MustCompile(`<tr>\s*<td><a href="#user-(user\d+)">`)
+var matrixRow = regexp.MustCompile(`<tr>\s*<th scope="row"><a href="#user-(user\d+)">`)
 
 // matrixUsers are the users of the page's matrix, in order.
 func matrixUsers(body string) []string {
@@ -136,7 +136,7 @@ func TestBrowser_UsersPages(t *testing.T) {
 		t.Fatalf("second page: %q", s)
 	}
 	run(t, ctx, "next page", clickTo(`a[rel="next"]`, `#page-range`))
-	if s := text(t, ctx, "#matrix tbody tr:last-child td"); s != "user249" {
+	if s := text(t, ctx, "#matrix tbody tr:last-child th"); s != "user249" {
 		t.Errorf("the last page ends with %q, want user249", s)
 	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('a[rel="next"]').length`)); err != nil || n != 0 {
@@ -154,7 +154,7 @@ func TestBrowser_UsersPages(t *testing.T) {
 		t.Errorf("user7 alone: %q", s)
 	}
 	// A group member on no page shown leads to that user's row.
-	run(t, ctx, "following a group member", clickTo(`#groups ~ table a.tag[href*="user=user9#"]`, `#user-user9`))
+	run(t, ctx, "following a group member", clickTo(`#groups ~ .wide a.tag[href*="user=user9#"]`, `#user-user9`))
 	if s := text(t, ctx, "#matrix tbody"); !strings.HasPrefix(strings.TrimSpace(s), "user9") {
 		t.Errorf("user9 alone: %q", s)
 	}

@@ -16,7 +16,7 @@ func TestUsers_MatrixAndEffectiveAccess(t *testing.T) {
 	matrix := body[strings.Index(body, `id="matrix"`):]
 	matrix = matrix[:strings.Index(matrix, "</table>")]
 	row := func(user string) string {
-		m := regexp.MustCompile(`(?s)<tr>\s*<td><a href="#user-` + user + `">.*?</tr>`).FindString(matrix)
+		m := regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="#user-` + user + `">.*?</tr>`).FindString(matrix)
 		if m == "" {
 			t.Fatalf("no matrix row for %s:\n%s", user, matrix)
 		}
@@ -63,5 +63,23 @@ func TestExplain_AnswersWithRuleAndReason(t *testing.T) {
 	_, body = b.get("/admin/explain?user=alice&client=mcp-client&server=tracker&scope=issues.delete")
 	if !strings.Contains(body, "invalid_scope") {
 		t.Errorf("an unknown scope is not refused:\n%s", body)
+	}
+}
+
+// TestUsers_MatrixSaysNoAccessInWords: a cell of the users' matrix with
+// no access says so in words that a screen reader reads ("no access"),
+// not only by a dash and the absence of the allowed cells' green (WCAG
+// 2.2 1.4.1, 1.1.1): the dash alone is read as "dash", or not at all.
+func TestUsers_MatrixSaysNoAccessInWords(t *testing.T) {
+	_, b := signedIn(t)
+	_, body := b.get("/admin/users")
+	cells := regexp.MustCompile(`(?s)<td class="no"[^>]*>(.*?)</td>`).FindAllStringSubmatch(body, -1)
+	if len(cells) == 0 {
+		t.Fatalf("no cell without access:\n%s", body)
+	}
+	for _, c := range cells {
+		if !strings.Contains(c[1], "no access") {
+			t.Errorf("a cell without access reads %q", c[1])
+		}
 	}
 }
