@@ -15,6 +15,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -274,11 +275,11 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	raw := form.Get("client_assertion")
 	tok, err := jwt.ParseSigned(raw, clientAssertionAlgs)
 	if err != nil {
-		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %v", strings.Join(clientAssertionAlgNames, ", "), err)
+		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %s", strings.Join(clientAssertionAlgNames, ", "), jwtreason.Parse(raw, err))
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return nil, invalidClient("client_assertion claims are malformed: %v", err)
+		return nil, invalidClient("client_assertion claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	id := unverified.Issuer
 	if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {

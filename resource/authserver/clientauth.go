@@ -16,6 +16,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -232,11 +233,11 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	}
 	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
 	if err != nil {
-		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %v", err)
+		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %s", jwtreason.Parse(raw, err))
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return "", invalidClient("the client assertion's claims are malformed: %v", err)
+		return "", invalidClient("the client assertion's claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	id := unverified.Issuer
 	registered, keyed := keys[id]
