@@ -76,6 +76,7 @@ func TestPrivateKeyJWT_JOSEMatrix(t *testing.T) {
 	unencoded := js(claims(""))
 	withIss := func(iss string) map[string]any { c := claims(""); c["iss"], c["sub"] = iss, iss; return c }
 	withAud := func(aud string) map[string]any { c := claims(""); c["aud"] = aud; return c }
+	withTyp := func(typ string) map[string]any { return map[string]any{"alg": "ES256", "kid": "ec", "typ": typ} }
 
 	for _, tt := range []struct{ name, assertion, desc string }{
 		{"alg NONE", enc([]byte(js(map[string]any{"alg": "NONE", "kid": "ec"}))) + "." + parts[1] + ".", "its alg is 'NONE'"},
@@ -99,6 +100,10 @@ func TestPrivateKeyJWT_JOSEMatrix(t *testing.T) {
 		{"iss and sub in capitals", raw(js(header), js(withIss("JWT-CLIENT")), key), "not a registered client"},
 		{"aud with a trailing slash", raw(js(header), js(withAud(p.URL+"/oauth/token/")), key), "aud"},
 		{"aud in capitals", raw(js(header), js(withAud(strings.ToUpper(p.URL+"/oauth/token"))), key), "aud"},
+		{"typ dpop+jwt", raw(js(withTyp("dpop+jwt")), js(claims("")), key), "client_assertion typ 'dpop+jwt' is that of a DPoP proof (RFC 9449), not of a client assertion"},
+		{"typ oauth-id-jag+jwt", raw(js(withTyp("oauth-id-jag+jwt")), js(claims("")), key), "typ 'oauth-id-jag+jwt' is that of an ID-JAG"},
+		{"typ secevent+jwt", raw(js(withTyp("secevent+jwt")), js(claims("")), key), "typ 'secevent+jwt' is that of a Security Event Token"},
+		{"typ application/AT+JWT", raw(js(withTyp("application/AT+JWT")), js(claims("")), key), "typ 'application/AT+JWT' is that of an access token"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			form := exchangeForm(idToken)
@@ -113,11 +118,16 @@ func TestPrivateKeyJWT_JOSEMatrix(t *testing.T) {
 	}
 	// The control: the valid assertion the rows are made from
 	// authenticates the client (the ID token is mcp-client's, so the
-	// exchange is then refused for it).
-	form := exchangeForm(idToken)
-	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-	form.Set("client_assertion", valid)
-	if resp, body := p.postToken(t, form, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), "not to the authenticated client 'jwt-client'") {
-		t.Fatalf("control: status %d body %v, want the client authenticated", resp.StatusCode, body)
+	// exchange is then refused for it), as does one typed JWT or
+	// client-authentication+jwt (draft-ietf-oauth-rfc7523bis), in any case,
+	// with or without application/.
+	for _, a := range []string{valid, raw(js(withTyp("JWT")), js(claims("")), key), raw(js(withTyp("client-authentication+jwt")), js(claims("")), key),
+		raw(js(withTyp("application/Client-Authentication+JWT")), js(claims("")), key)} {
+		form := exchangeForm(idToken)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
+		if resp, body := p.postToken(t, form, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body["error_description"].(string), "not to the authenticated client 'jwt-client'") {
+			t.Fatalf("control: status %d body %v, want the client authenticated", resp.StatusCode, body)
+		}
 	}
 }

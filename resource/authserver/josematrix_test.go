@@ -410,10 +410,33 @@ func TestTokenEndpoint_ClientAssertionJOSEMatrix(t *testing.T) {
 			}
 		})
 	}
-	// The control: the valid assertion the rows are made from.
-	h := map[string]any{"alg": "ES256", "typ": "JWT", "kid": "client-key"}
-	jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
-	if r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key))); r.status != http.StatusOK {
-		t.Fatalf("control: HTTP %d %s", r.status, r.raw)
+	// A client assertion typed as another token is refused (RFC 8725
+	// section 3.11): a DPoP proof, an ID-JAG or a SET the client signed
+	// cannot pass for one.
+	for typ, want := range map[string]string{
+		"dpop+jwt":           "typ 'dpop+jwt' is that of a DPoP proof (RFC 9449), not of a client assertion",
+		"oauth-id-jag+jwt":   "typ 'oauth-id-jag+jwt' is that of an ID-JAG",
+		"secevent+jwt":       "typ 'secevent+jwt' is that of a Security Event Token",
+		"application/AT+JWT": "typ 'application/AT+JWT' is that of an access token",
+	} {
+		h := map[string]any{"alg": "ES256", "typ": typ, "kid": "client-key"}
+		jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+		r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key)))
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), want) {
+			t.Errorf("typ %s: HTTP %d %s, want 401 invalid_client saying %q", typ, r.status, r.raw, want)
+		}
+	}
+	// The control: the valid assertion the rows are made from, and one
+	// typed client-authentication+jwt (draft-ietf-oauth-rfc7523bis) or
+	// not at all.
+	for _, typ := range []any{"JWT", "client-authentication+jwt", "application/Client-Authentication+JWT", nil} {
+		h := map[string]any{"alg": "ES256", "typ": typ, "kid": "client-key"}
+		if typ == nil {
+			delete(h, "typ")
+		}
+		jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+		if r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key))); r.status != http.StatusOK {
+			t.Fatalf("control typ %v: HTTP %d %s", typ, r.status, r.raw)
+		}
 	}
 }
