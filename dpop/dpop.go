@@ -26,6 +26,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"math/big"
@@ -200,14 +201,17 @@ func Verify(proof string, want Want) (*Proof, error) {
 	}
 	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return fail("the DPoP proof's JOSE header is not base64url: %v", err)
+		return fail("the DPoP proof is not a JWT: %s", jwtreason.Parse(proof, err))
 	}
 	// go-jose's JSON, as go-jose reads the header and claims: member
 	// names are case-sensitive (RFC 7515 section 4, RFC 7519 section 4),
 	// where encoding/json takes "HTM" for htm, and a name twice is refused.
 	var h proofHeader
 	if err := gojson.Unmarshal(rawHeader, &h); err != nil {
-		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk: %v", err)
+		if why := jwtreason.Form(proof); why != "" {
+			return fail("the DPoP proof is not a JWT: %s", why)
+		}
+		return fail("the DPoP proof's JOSE header is not a JSON object with string typ and alg and an object jwk")
 	}
 	if !jwstyp.Is(h.Typ, ProofType) {
 		return fail("the DPoP proof's typ %q is not %q (RFC 9449 section 4.2)", clip(h.Typ), ProofType)
@@ -231,7 +235,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 
 	tok, err := jwt.ParseSigned(proof, Algorithms)
 	if err != nil {
-		return fail("the DPoP proof is not a valid JWS: %v", err)
+		return fail("the DPoP proof is not a valid JWS: %s", jwtreason.Parse(proof, err))
 	}
 	hdr := tok.Headers[0]
 	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); !jwstyp.Is(typ, ProofType) || hdr.JSONWebKey == nil {
@@ -253,7 +257,7 @@ func Verify(proof string, want Want) (*Proof, error) {
 	}
 	var c proofClaims
 	if err := gojson.Unmarshal(payload, &c); err != nil {
-		return fail("the DPoP proof's claims are malformed: %v", err)
+		return fail("the DPoP proof's claims are malformed: %s", jwtreason.Claims(proof, err))
 	}
 	thumb, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/ed25519alg"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -274,11 +276,14 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	raw := form.Get("client_assertion")
 	tok, err := jwt.ParseSigned(raw, clientAssertionAlgs)
 	if err != nil {
-		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %v", strings.Join(clientAssertionAlgNames, ", "), err)
+		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %s", strings.Join(clientAssertionAlgNames, ", "), jwtreason.Parse(raw, err))
+	}
+	if typ, _ := headerType(tok.Headers[0]); jwstyp.OtherToken(typ) != "" {
+		return nil, invalidClient("client_assertion typ %q is that of %s, not of a client assertion: send typ JWT or client-authentication+jwt, or none (RFC 8725 section 3.11)", typ, jwstyp.OtherToken(typ))
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return nil, invalidClient("client_assertion claims are malformed: %v", err)
+		return nil, invalidClient("client_assertion claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	id := unverified.Issuer
 	if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {

@@ -16,6 +16,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 )
 
 const (
@@ -154,7 +155,7 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 		if strings.HasPrefix(raw, refreshTokenPrefix) {
 			return nil, s.subjectError("subject_token is shaped like a refresh token of this IdP, not an ID token: send it with subject_token_type %s", tokenTypeRefresh)
 		}
-		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %v", err)
+		return nil, s.subjectError("subject_token is not a signed JWT (RS256, ES256 or EdDSA): %s", jwtreason.Parse(raw, err))
 	}
 	hdr := tok.Headers[0]
 	if err := jwscrit.Check(hdr); err != nil {
@@ -182,13 +183,13 @@ func (s *Server) verifyIDTokenSignature(raw string) (*verifiedIDToken, *oauthErr
 	}
 	var c idTokenClaims
 	if err := tok.Claims(key.Public()); err != nil { // the signature alone
-		return nil, s.subjectError("subject_token signature does not verify: %v", err)
+		return nil, s.subjectError("subject_token signature does not verify with this IdP's key %q (%s)", hdr.KeyID, hdr.Algorithm)
 	}
 	// Verified just above: a claim of the wrong type (an exp that is a
 	// string, a duplicated key) is not a bad signature, and a client
 	// that mints its tests' ID tokens with the IdP's key_files is told so.
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return nil, s.subjectError("subject_token is signed by this IdP, but its claims cannot be read: %v", err)
+		return nil, s.subjectError("subject_token is signed by this IdP, but its claims cannot be read: %s", jwtreason.Claims(raw, err))
 	}
 	if c.Issuer != s.issuer {
 		return nil, s.subjectError("subject_token iss %q is not this IdP (%s)", c.Issuer, s.issuer)

@@ -87,21 +87,23 @@ func TestEndSession_HintJOSEMatrix(t *testing.T) {
 	b64false := enc([]byte(js(with(with(header, "b64", false), "crit", []string{"b64"}))))
 
 	for _, tt := range []struct{ name, hint, want string }{
-		{"alg NONE", enc([]byte(js(with(header, "alg", "NONE")))) + "." + parts[1] + ".", "id_token_hint"},
-		{"alg None", enc([]byte(js(with(header, "alg", "None")))) + "." + parts[1] + ".", "id_token_hint"},
-		{"HS256 keyed with the JWKS document", hsHint, "id_token_hint"},
-		{"JWS JSON serialization, flattened", js(map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]}), "id_token_hint"},
-		{"b64 false (RFC 7797), payload unencoded", b64false + "." + js(claims) + "." + sig(b64false+"."+js(claims), key), "id_token_hint"},
+		{"alg NONE", enc([]byte(js(with(header, "alg", "NONE")))) + "." + parts[1] + ".", "its alg is 'NONE'"},
+		{"alg None", enc([]byte(js(with(header, "alg", "None")))) + "." + parts[1] + ".", "its alg is 'None'"},
+		{"HS256 keyed with the JWKS document", hsHint, "its alg is 'HS256'"},
+		{"JWS JSON serialization, flattened", js(map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]}), "it is in the JWS JSON serialization"},
+		{"b64 false (RFC 7797), payload unencoded", b64false + "." + js(claims) + "." + sig(b64false+"."+js(claims), key), "dot-separated parts, not the 3 of a compact JWS"},
 		{"jku, x5u and jwk naming the attacker's key, signed by it", signed(map[string]any{"alg": "ES256", "typ": "JWT",
-			"jku": "https://attacker.example/jwks", "x5u": "https://attacker.example/cert", "jwk": jose.JSONWebKey{Key: attacker.Public()}}, claims, attacker), "id_token_hint"},
-		{"the attacker's key under the IdP's kid", signed(header, claims, attacker), "id_token_hint"},
-		{"kid path-like", signed(with(header, "kid", "../../keys/es256.pem"), claims, key), "id_token_hint"},
-		{"iss in capitals", signed(header, with(claims, "iss", strings.ToUpper(claims["iss"].(string))), key), "issuer"},
+			"jku": "https://attacker.example/jwks", "x5u": "https://attacker.example/cert", "jwk": jose.JSONWebKey{Key: attacker.Public()}}, claims, attacker), "its signature (kid '', ES256) does not verify with any key of this IdP"},
+		{"the attacker's key under the IdP's kid", signed(header, claims, attacker), "its signature (kid '" + header["kid"].(string) + "', ES256) does not verify"},
+		{"kid path-like", signed(with(header, "kid", "../../keys/es256.pem"), claims, key), "its signature (kid '../../keys/es256.pem', ES256) does not verify"},
+		{"iss in capitals", signed(header, with(claims, "iss", strings.ToUpper(claims["iss"].(string))), key), "its iss '" + strings.ToUpper(claims["iss"].(string)) + "' is not this IdP"},
+		{"exp a string", signed(header, with(claims, "exp", "4102444800"), key), "the exp claim must be a number (seconds since 1970), got a string"},
+		{"auth_time a string", signed(header, with(claims, "auth_time", "1700000000"), key), "the auth_time claim must be a number (seconds since 1970), got a string"},
 		{"typ dpop+jwt", signed(with(header, "typ", "dpop+jwt"), claims, key), "dpop+jwt"},
 		{"typ secevent+jwt", signed(with(header, "typ", "secevent+jwt"), claims, key), "secevent+jwt"},
 		{"a DPoP proof of the attacker's key", signed(map[string]any{"alg": "ES256", "typ": "dpop+jwt", "jwk": jose.JSONWebKey{Key: attacker.Public()}},
 			map[string]any{"htm": "GET", "htu": f.URL + "/end_session", "iat": time.Now().Unix(), "jti": "j"}, attacker), "dpop+jwt"},
-		{"padding after the header", parts[0] + "=." + parts[1] + "." + parts[2], "id_token_hint"},
+		{"padding after the header", parts[0] + "=." + parts[1] + "." + parts[2], "its JOSE header is not base64url"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f.remember(tt.hint)

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -693,9 +695,32 @@ func (s *Server) validateEndSession(r *http.Request) *oauthError {
 	}
 	desc := e.Description
 	if e.Parent != nil {
-		desc += ": " + e.Parent.Error() // what is wrong with the hint: its issuer, signature or form
+		desc += ": " + s.hintReason(r.Form.Get("id_token_hint"), e.Parent)
 	}
 	return errorf(string(e.ErrorType), status, "%s", desc)
+}
+
+// hintReason says what is wrong with the id_token_hint op refused with
+// err, in the words of the subject_token's refusals: its form, a claim,
+// its signature or its issuer. op's own words name its Go types ("oidc.Time:
+// parsing time ... into *oidc.itcAlias") and library internals.
+func (s *Server) hintReason(hint string, err error) string {
+	tok, perr := jwt.ParseSigned(hint, idTokenAlgs)
+	if perr != nil {
+		return "it is not a signed JWT (RS256, ES256 or EdDSA): " + jwtreason.Parse(hint, perr)
+	}
+	var c jwt.Claims
+	if cerr := tok.UnsafeClaimsWithoutVerification(&c); cerr != nil || errors.Is(err, oidc.ErrParse) || jwtreason.BadClaims(hint) != "" {
+		return "its claims cannot be read: " + jwtreason.Claims(hint, cerr)
+	}
+	hdr := tok.Headers[0]
+	switch {
+	case errors.Is(err, oidc.ErrSignatureInvalid):
+		return fmt.Sprintf("its signature (kid %q, %s) does not verify with any key of this IdP; see %s/keys", hdr.KeyID, hdr.Algorithm, s.issuer)
+	case errors.Is(err, oidc.ErrIssuerInvalid):
+		return fmt.Sprintf("its iss %q is not this IdP (%s)", c.Issuer, s.issuer)
+	}
+	return err.Error()
 }
 
 // checkPostLogoutRedirectURI refuses a post_logout_redirect_uri that is

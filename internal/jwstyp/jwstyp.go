@@ -2,7 +2,7 @@
 // recipient expects (RFC 7515 section 4.1.9), for the IdP, the dpop
 // package and the demo authorization servers alike: a DPoP proof
 // (dpop+jwt), an ID-JAG (oauth-id-jag+jwt), an access token (at+jwt), an
-// ID token (JWT).
+// ID token (JWT), a client assertion (none of the others).
 package jwstyp
 
 const prefix = "application/"
@@ -39,4 +39,31 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// others are the media types of the JWTs that are another token than a
+// client assertion, each with what it marks.
+var others = []struct{ typ, what string }{
+	{"at+jwt", "an access token (RFC 9068)"},
+	{"dpop+jwt", "a DPoP proof (RFC 9449)"},
+	{"oauth-id-jag+jwt", "an ID-JAG"},
+	{"secevent+jwt", "a Security Event Token (RFC 8417)"},
+	{"logout+jwt", "a logout token (OpenID Connect Back-Channel Logout 1.0)"},
+	{"token-introspection+jwt", "an introspection response (RFC 9701)"},
+	{"oauth-authz-req+jwt", "a request object (RFC 9101)"},
+}
+
+// OtherToken names the token typ marks when it is the typ of a JWT that
+// is not a client assertion ("a DPoP proof (RFC 9449)"), else "". A
+// client assertion (RFC 7523) is typed JWT, client-authentication+jwt
+// (draft-ietf-oauth-rfc7523bis) or not at all, and a recipient refuses one
+// typed as another token, so that a DPoP proof, an ID-JAG or a SET signed
+// by the client's key cannot pass for one (RFC 8725 section 3.11).
+func OtherToken(typ string) string {
+	for _, o := range others {
+		if Is(typ, o.typ) {
+			return o.what
+		}
+	}
+	return ""
 }

@@ -25,3 +25,21 @@ func TestIs(t *testing.T) {
 		}
 	}
 }
+
+func TestOtherToken(t *testing.T) {
+	for _, c := range []struct{ typ, want string }{
+		{"", ""},
+		{"JWT", ""},
+		{"jwt", ""},
+		{"client-authentication+jwt", ""},
+		{"application/Client-Authentication+JWT", ""},
+		{"DPoP+JWT", "a DPoP proof (RFC 9449)"},
+		{"application/oauth-id-jag+jwt", "an ID-JAG"},
+		{"secevent+jwt", "a Security Event Token (RFC 8417)"},
+		{"AT+JWT", "an access token (RFC 9068)"},
+	} {
+		if got := OtherToken(c.typ); got != c.want {
+			t.Errorf("OtherToken(%q) = %q, want %q", c.typ, got, c.want)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/redact"
 )
 
@@ -167,7 +168,7 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 	}
 	tok, err := jwt.ParseSigned(raw, algorithms)
 	if err != nil {
-		return nil, refuse(ErrInvalidRequest, "not a signed JWT with an accepted algorithm (ES256, RS256, EdDSA): %v", err)
+		return nil, refuse(ErrInvalidRequest, "not a signed JWT with an accepted algorithm (ES256, RS256, EdDSA): %s", jwtreason.Parse(raw, err))
 	}
 	if err := jwscrit.Check(tok.Headers[0]); err != nil {
 		return nil, refuse(ErrInvalidRequest, "the SET's %v", err)
@@ -177,7 +178,7 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 		Audience jwt.Audience `json:"aud"`
 	}
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return nil, refuse(ErrInvalidRequest, "the SET's claims are malformed: %v", err)
+		return nil, refuse(ErrInvalidRequest, "the SET's claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	candidates, err := keys(ctx, c.Issuer, tok.Headers[0].KeyID)
 	if errors.Is(err, ErrUntrusted) {

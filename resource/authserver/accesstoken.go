@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 )
 
 // ErrInvalidAccessToken is wrapped by every error of
@@ -141,7 +142,7 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 	}
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		return fail("not an ES256 JWT: %v", err)
+		return fail("not an ES256 JWT: %s", jwtreason.Parse(token, err))
 	}
 	h := tok.Headers[0]
 	// RFC 9068 §4: typ is at+jwt, or application/at+jwt, compared
@@ -155,8 +156,11 @@ func (a *Server) parseAccessToken(token string) (*AccessToken, []string, error) 
 		return fail("kid %q is not this authorization server's key, which is new at each start: an access token from before a restart is refused; get a new one", h.KeyID)
 	}
 	var c accessTokenClaims
-	if err := tok.Claims(&a.key.PublicKey, &c); err != nil {
-		return fail("signature or claims: %v", err)
+	if err := tok.Claims(&a.key.PublicKey); err != nil { // the signature alone
+		return fail("the signature does not verify with this authorization server's key %q", a.kid)
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
+		return fail("its claims cannot be read: %s", jwtreason.Claims(token, err))
 	}
 	if c.Issuer != a.cfg.Issuer {
 		return fail("iss %q is not %s", c.Issuer, a.cfg.Issuer)

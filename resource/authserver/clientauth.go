@@ -16,6 +16,8 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
+	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -232,11 +234,14 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	}
 	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
 	if err != nil {
-		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %v", err)
+		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %s", jwtreason.Parse(raw, err))
+	}
+	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); jwstyp.OtherToken(typ) != "" {
+		return "", invalidClient("the client assertion's typ %q is that of %s, not of a client assertion: send typ JWT or client-authentication+jwt, or none (RFC 8725 section 3.11)", typ, jwstyp.OtherToken(typ))
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return "", invalidClient("the client assertion's claims are malformed: %v", err)
+		return "", invalidClient("the client assertion's claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	id := unverified.Issuer
 	registered, keyed := keys[id]

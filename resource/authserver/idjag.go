@@ -16,6 +16,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
+	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 )
 
 // idJAGAlgorithms is the signature allow-list (RFC 8725 §3.1, EMA §7.4.1):
@@ -89,7 +90,7 @@ func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clie
 	}
 	tok, err := jwt.ParseSigned(raw, idJAGAlgorithms)
 	if err != nil {
-		return nil, invalidGrant("the assertion is not a valid JWS: %v", err)
+		return nil, invalidGrant("the assertion is not a valid JWS: %s", jwtreason.Parse(raw, err))
 	}
 	if err := jwscrit.Check(tok.Headers[0]); err != nil {
 		return nil, invalidGrant("the ID-JAG's %v", err)
@@ -100,14 +101,14 @@ func (a *Server) validateIDJAG(ctx context.Context, reg *registration, raw, clie
 	// decision waits for the signature.
 	var unverified idJAGClaims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
+		return nil, invalidGrant("the ID-JAG claims are malformed: %s", jwtreason.Claims(raw, err))
 	}
 	keys, ok := reg.idpKeys[unverified.Issuer]
 	if !ok {
 		return nil, reg.untrusted(unverified.Issuer)
 	}
 
-	claims, oerr := verifyIDJAGSignature(ctx, keys, tok, hdr)
+	claims, oerr := verifyIDJAGSignature(ctx, keys, raw, tok, hdr)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -132,11 +133,11 @@ func readJOSEHeader(raw string) (*joseHeader, *oauthError) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return nil, invalidGrant("the assertion's JOSE header is not base64url: %v", err)
+		return nil, invalidGrant("the assertion is not a valid JWS: %s", jwtreason.Parse(raw, err))
 	}
 	var members map[string]json.RawMessage
 	if err := gojson.Unmarshal(b, &members); err != nil {
-		return nil, invalidGrant("the assertion's JOSE header is not a JSON object: %v", err)
+		return nil, invalidGrant("the assertion is not a valid JWS: %s", jwtreason.Parse(raw, err))
 	}
 	var h joseHeader
 	if err := gojson.Unmarshal(b, &h); err != nil {
@@ -159,8 +160,8 @@ func (reg *registration) untrusted(iss string) *oauthError {
 }
 
 // verifyIDJAGSignature finds the IdP key named by kid in the set of the
-// ID-JAG's issuer and returns the claims it signed.
-func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
+// ID-JAG's issuer and returns the claims it signed; raw is the ID-JAG.
+func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, raw string, tok *jwt.JSONWebToken, hdr *joseHeader) (*idJAGClaims, *oauthError) {
 	keys, err := set.lookup(ctx, hdr.Kid)
 	if errors.Is(err, errUnknownKID) {
 		return nil, invalidGrant("ID-JAG kid %q is not in the IdP JWKS (of %s)", hdr.Kid, set.issuer)
@@ -180,7 +181,7 @@ func verifyIDJAGSignature(ctx context.Context, set *remoteKeySet, tok *jwt.JSONW
 		}
 		var c idJAGClaims
 		if err := gojson.Unmarshal(payload, &c); err != nil {
-			return nil, invalidGrant("the ID-JAG claims are malformed: %v", err)
+			return nil, invalidGrant("the ID-JAG claims are malformed: %s", jwtreason.Claims(raw, err))
 		}
 		return &c, nil
 	}

@@ -136,28 +136,28 @@ func joseMatrix(jwksJSON []byte) []joseCase {
 			hh := map[string]any{"alg": "ES256", "typ": h["typ"], "kid": h["kid"], "b64": false, "crit": []string{"b64"}}
 			hb := enc(mustJSON(t, hh))
 			return hb + ".." + enc(es256(t, hb+"."+string(mustJSON(t, c)), key))
-		}},
+		}, want: "its payload is empty (a detached payload, RFC 7515 appendix F, is not accepted)"},
 		{name: "JWE compact", tok: func(*testing.T, map[string]any, map[string]any, *ecdsa.PrivateKey) string {
 			return "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d"
 		}},
-		{name: "iat 1e30", tok: rawClaim("iat", "1e30"), want: "malformed"},
-		{name: "iat -1e30", tok: rawClaim("iat", "-1e30"), want: "malformed"},
-		{name: "iat a string", tok: rawClaim("iat", `"1700000000"`), want: "malformed"},
-		{name: "iss in an array", tok: rawClaim("iss", `["x"]`), want: "malformed"},
+		{name: "iat 1e30", tok: rawClaim("iat", "1e30"), want: "claims are malformed: the iat claim must be a number of seconds since 1970, got 1e30, out of range"},
+		{name: "iat -1e30", tok: rawClaim("iat", "-1e30"), want: "the iat claim must be a number of seconds since 1970, got -1e30"},
+		{name: "iat a string", tok: rawClaim("iat", `"1700000000"`), want: "the iat claim must be a number (seconds since 1970), got a string"},
+		{name: "iss in an array", tok: rawClaim("iss", `["x"]`), want: "the iss claim must be a string, got an array"},
 		{name: "a header member twice (alg, last HS256)", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			return rawJWS(t, withRawMember(mustJSON(t, h), "alg", `"HS256"`), mustJSON(t, c), key)
-		}},
+		}, want: "appears twice (RFC 7515 section 4)"},
 		{name: "a header member twice (kid)", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			return rawJWS(t, withRawMember(mustJSON(t, h), "kid", `"other"`), mustJSON(t, c), key)
-		}},
+		}, want: "appears twice (RFC 7515 section 4)"},
 		{name: "padding after the header", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			p := parts(t, h, c, key)
 			return p[0] + "=." + p[1] + "." + p[2]
-		}},
+		}, want: "JOSE header is not base64url"},
 		{name: "white space inside", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			p := parts(t, h, c, key)
 			return p[0] + ". " + p[1] + "." + p[2]
-		}},
+		}, want: "its payload is not base64url without padding or white space (RFC 7515 section 2)"},
 		{name: "jku, x5u and jwk naming the attacker's key, signed by it", tok: func(t *testing.T, h, c map[string]any, _ *ecdsa.PrivateKey) string {
 			att := newECKey(t)
 			hh := map[string]any{"alg": "ES256", "typ": h["typ"], "jku": "https://attacker.example/jwks", "x5u": "https://attacker.example/cert",
@@ -186,10 +186,10 @@ func TestTokenEndpoint_JOSEMatrix(t *testing.T) {
 	rows := append(joseMatrix(jwks),
 		joseCase{name: "exp 1e30", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			return rawJWS(t, mustJSON(t, h), withRawMember(mustJSON(t, without(c, "exp")), "exp", "1e30"), key)
-		}, want: "malformed"},
+		}, want: "the exp claim must be a number of seconds since 1970, got 1e30, out of range"},
 		joseCase{name: "a claim twice (exp, last 1e30)", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			return rawJWS(t, mustJSON(t, h), withRawMember(mustJSON(t, c), "exp", "1e30"), key)
-		}, want: "duplicate key 'exp'"},
+		}, want: "its claim 'exp' appears twice (RFC 7519 section 4)"},
 		joseCase{name: "iss in capitals", tok: func(t *testing.T, h, c map[string]any, key *ecdsa.PrivateKey) string {
 			c["iss"] = strings.ToUpper(c["iss"].(string))
 			return rawJWS(t, mustJSON(t, h), mustJSON(t, c), key)
@@ -329,21 +329,21 @@ func TestMCPServer_AccessTokenJOSEMatrix(t *testing.T) {
 		return rawJWS(t, mustJSON(t, h), payload, attacker)
 	}
 	for _, tt := range []struct{ name, token, want string }{
-		{"alg none", withHeader(func(h map[string]any) { h["alg"] = "none" }) + "." + parts[1] + ".", "'none'"},
-		{"alg NONE", withHeader(func(h map[string]any) { h["alg"] = "NONE" }) + "." + parts[1] + ".", "'NONE'"},
-		{"HS256 keyed with the JWKS document", hsToken, "'HS256'"},
-		{"RS256 named over the ES256 signature", withHeader(func(h map[string]any) { h["alg"] = "RS256" }) + "." + parts[1] + "." + parts[2], "'RS256'"},
+		{"alg none", withHeader(func(h map[string]any) { h["alg"] = "none" }) + "." + parts[1] + ".", "not an ES256 JWT: its alg is 'none'"},
+		{"alg NONE", withHeader(func(h map[string]any) { h["alg"] = "NONE" }) + "." + parts[1] + ".", "its alg is 'NONE'"},
+		{"HS256 keyed with the JWKS document", hsToken, "its alg is 'HS256'"},
+		{"RS256 named over the ES256 signature", withHeader(func(h map[string]any) { h["alg"] = "RS256" }) + "." + parts[1] + "." + parts[2], "its alg is 'RS256'"},
 		{"the attacker's key under an unknown kid", byAttacker(func(h map[string]any) { h["kid"] = "nope" }), "kid 'nope'"},
 		{"jwk and jku naming the attacker's key", byAttacker(func(h map[string]any) {
 			h["jwk"], h["jku"] = jose.JSONWebKey{Key: attacker.Public()}, "https://attacker.example/jwks"
 		}), "kid ''"},
-		{"the attacker's key under the server's kid", byAttacker(func(h map[string]any) { h["kid"] = header["kid"] }), "signature"},
-		{"the signature of another access token", parts[0] + "." + parts[1] + "." + strings.Split(other, ".")[2], "signature"},
+		{"the attacker's key under the server's kid", byAttacker(func(h map[string]any) { h["kid"] = header["kid"] }), "the signature does not verify with this authorization server's key '" + header["kid"].(string) + "'"},
+		{"the signature of another access token", parts[0] + "." + parts[1] + "." + strings.Split(other, ".")[2], "the signature does not verify with this authorization server's key"},
 		{"an ID-JAG", e.jag(t, nil), "oauth-id-jag+jwt"},
-		{"JWE compact", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "not an ES256 JWT"},
-		{"JWS JSON serialization, flattened", string(mustJSON(t, map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]})), "not an ES256 JWT"},
-		{"padding after the header", parts[0] + "=." + parts[1] + "." + parts[2], "not an ES256 JWT"},
-		{"a trailing dot", token + ".", "not an ES256 JWT"},
+		{"JWE compact", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "it has 5 parts, a JWE (encrypted)"},
+		{"JWS JSON serialization, flattened", string(mustJSON(t, map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]})), "it is in the JWS JSON serialization; send the compact one"},
+		{"padding after the header", parts[0] + "=." + parts[1] + "." + parts[2], "its JOSE header is not base64url"},
+		{"a trailing dot", token + ".", "it has 4 dot-separated parts, not the 3 of a compact JWS"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.mcpURL, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
@@ -410,10 +410,33 @@ func TestTokenEndpoint_ClientAssertionJOSEMatrix(t *testing.T) {
 			}
 		})
 	}
-	// The control: the valid assertion the rows are made from.
-	h := map[string]any{"alg": "ES256", "typ": "JWT", "kid": "client-key"}
-	jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
-	if r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key))); r.status != http.StatusOK {
-		t.Fatalf("control: HTTP %d %s", r.status, r.raw)
+	// A client assertion typed as another token is refused (RFC 8725
+	// section 3.11): a DPoP proof, an ID-JAG or a SET the client signed
+	// cannot pass for one.
+	for typ, want := range map[string]string{
+		"dpop+jwt":           "typ 'dpop+jwt' is that of a DPoP proof (RFC 9449), not of a client assertion",
+		"oauth-id-jag+jwt":   "typ 'oauth-id-jag+jwt' is that of an ID-JAG",
+		"secevent+jwt":       "typ 'secevent+jwt' is that of a Security Event Token",
+		"application/AT+JWT": "typ 'application/AT+JWT' is that of an access token",
+	} {
+		h := map[string]any{"alg": "ES256", "typ": typ, "kid": "client-key"}
+		jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+		r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key)))
+		if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" || !strings.Contains(r.str("error_description"), want) {
+			t.Errorf("typ %s: HTTP %d %s, want 401 invalid_client saying %q", typ, r.status, r.raw, want)
+		}
+	}
+	// The control: the valid assertion the rows are made from, and one
+	// typed client-authentication+jwt (draft-ietf-oauth-rfc7523bis) or
+	// not at all.
+	for _, typ := range []any{"JWT", "client-authentication+jwt", "application/Client-Authentication+JWT", nil} {
+		h := map[string]any{"alg": "ES256", "typ": typ, "kid": "client-key"}
+		if typ == nil {
+			delete(h, "typ")
+		}
+		jag := e.jag(t, func(c map[string]any) { c["client_id"] = m.jwt })
+		if r := e.post(t, metadataGrant(jag, "", rawJWS(t, mustJSON(t, h), mustJSON(t, claims()), m.key))); r.status != http.StatusOK {
+			t.Fatalf("control typ %v: HTTP %d %s", typ, r.status, r.raw)
+		}
 	}
 }
