@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 )
 
@@ -126,12 +127,7 @@ func endsWithWholeLine(f *os.File, size int64) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("audit: syncing directory %s: %w", dir, err)
 	}
 	return nil

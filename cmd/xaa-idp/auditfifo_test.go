@@ -3,7 +3,6 @@ package main
 import (
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -15,9 +14,7 @@ import (
 // file and what to do. Exit 1, as for a log that cannot be opened.
 func TestServe_AuditLogFIFOWithoutReader(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "audit.jsonl")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	mkfifo(t, fifo)
 	code, stderr := runCLIFor(t, 10*time.Second, "serve", "--addr", "127.0.0.1:0", "--audit-log", fifo)
 	want := fifo + " is a named pipe that no process reads: start its reader first"
 	if code != exitFailure || !strings.Contains(stderr, want) {

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -20,9 +19,7 @@ import (
 func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "ca.pem")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	mkfifo(t, fifo)
 	big := filepath.Join(dir, "big.pem")
 	if err := os.WriteFile(big, make([]byte, 8<<20+1), 0o600); err != nil {
 		t.Fatal(err)

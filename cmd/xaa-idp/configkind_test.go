@@ -19,9 +19,7 @@ import (
 // They opened it and waited for a writer forever, deaf to SIGINT.
 func TestBinary_ConfigThatIsANamedPipe(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "idp.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	mkfifo(t, fifo)
 	want := fifo + ": cannot read the file: not a regular file but a named pipe"
 	for _, args := range [][]string{
 		{"check", "--config", fifo},
@@ -50,9 +48,7 @@ func TestServe_ConfigReplacedByANamedPipe(t *testing.T) {
 	issuer := startServe(t, "--config", file)
 	etag := configStatusOf(t, issuer).ETag
 	fifo := filepath.Join(dir, "pipe")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	mkfifo(t, fifo)
 	if err := os.Rename(fifo, file); err != nil {
 		t.Fatal(err)
 	}

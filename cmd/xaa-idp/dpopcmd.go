@@ -114,7 +114,7 @@ func dpopKey(stderr io.Writer, cmd, flagName, path string, create bool) (crypto.
 	if _, err := dpop.KeyAlgorithm(key); err != nil {
 		return nil, fmt.Errorf("%s: %s: %v", flagName, path, err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if looseMode(fi, 0o077) {
 		fmt.Fprintf(stderr, "xaa-idp %s: warning: the DPoP key %s has mode %04o, which others may read; chmod 600 %s\n", cmd, path, fi.Mode().Perm(), path)
 	}
 	if uid, other := otherOwner(fi); other {

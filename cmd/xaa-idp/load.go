@@ -299,6 +299,12 @@ type cpuMeter struct {
 // local process listening on the issuer's port. Without one it says why
 // on stderr and returns nil: the run goes on without CPU figures.
 func serverCPUMeter(pid int, loopback bool, issuer *url.URL, stderr io.Writer) *cpuMeter {
+	if runtime.GOOS != "linux" {
+		// Else: "give --server-pid" and "open /proc/net/tcp: no such
+		// file or directory", though a pid would not help.
+		fmt.Fprintf(stderr, "xaa-idp load: not measuring the server's CPU: it is read from /proc, on Linux only\n")
+		return nil
+	}
 	if pid == 0 {
 		if !loopback {
 			return nil

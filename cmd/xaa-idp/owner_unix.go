@@ -19,3 +19,7 @@ func otherOwner(fi fs.FileInfo) (uid int, other bool) {
 	uid = int(st.Uid)
 	return uid, uid != os.Geteuid() && uid != 0
 }
+
+// looseMode reports whether fi's permission bits give other users what
+// mask names (0o077: any access; 0o022: writing).
+func looseMode(fi fs.FileInfo, mask fs.FileMode) bool { return fi.Mode().Perm()&mask != 0 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -150,7 +149,9 @@ func TestREADME_CIShellSnippet_FailingTestStopsTheIdP(t *testing.T) {
 		resp.Body.Close()
 		if time.Now().After(deadline) {
 			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
-				syscall.Kill(n, syscall.SIGKILL)
+				if p, err := os.FindProcess(n); err == nil {
+					p.Kill()
+				}
 			}
 			t.Fatalf("the IdP still answers at %s after the step failed", issuer)
 		}

@@ -155,7 +155,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		}
 		r.closers = append(r.closers, release)
 		reportRemoved(atomicfile.RemoveTemporariesIn(stateDirs(*f.stateDir)...))
-		if fi, err := os.Stat(*f.stateDir); err == nil && fi.Mode().Perm()&0o022 != 0 {
+		if fi, err := os.Stat(*f.stateDir); err == nil && looseMode(fi, 0o022) {
 			slog.Warn("the state directory is writable by other users, who could replace its signing keys, audit log or lock; chmod go-w it (serve makes new ones 0700)",
 				"dir", *f.stateDir, "mode", fi.Mode().Perm().String())
 		}
@@ -264,7 +264,7 @@ func stateDirs(stateDir string) []string {
 // tightens the key files it writes.
 func warnLooseKeys(stateDir string) {
 	for _, dir := range stateDirs(stateDir)[1:] {
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o022 != 0 {
+		if fi, err := os.Stat(dir); err == nil && looseMode(fi, 0o022) {
 			slog.Warn("a key directory of the state directory is writable by other users, who could replace its keys; chmod go-w it (serve makes new ones 0700)",
 				"dir", dir, "mode", fi.Mode().Perm().String())
 		}
@@ -273,7 +273,7 @@ func warnLooseKeys(stateDir string) {
 			if filepath.Base(name) == localca.CertName {
 				continue // the CA's certificate, which clients are given
 			}
-			if fi, err := os.Stat(name); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if fi, err := os.Stat(name); err == nil && looseMode(fi, 0o077) {
 				slog.Warn("a private key of the state directory is readable or writable by other users, who could sign tokens or certificates with it, or replace it; chmod 600 it (serve writes keys 0600)",
 					"file", name, "mode", fi.Mode().Perm().String())
 			}

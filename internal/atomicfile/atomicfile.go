@@ -228,16 +228,6 @@ func Target(name string) string {
 	return p
 }
 
-// SyncDir makes the entries of dir (a rename, a new file) durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // RemoveTemporaries deletes the temporary files that Write left beside name
 // when its process was killed before the rename, and returns their paths.
 // The file itself is whole: the old content or the new.

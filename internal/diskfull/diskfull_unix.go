@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package diskfull makes a disk full for the tests of the files that must
 // survive one: the process's file size limit (RLIMIT_FSIZE) cuts a write
 // short as a full disk does, with part of it written and EFBIG.
@@ -24,7 +26,7 @@ func After(t testing.TB, name string, room int64) (lift func()) {
 		t.Fatal(err)
 	}
 	full := old
-	full.Cur = uint64(fi.Size() + room)
+	setLimit(&full.Cur, fi.Size()+room)
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
 		t.Skipf("cannot limit the file size: %v", err)
 	}
@@ -41,3 +43,6 @@ func After(t testing.TB, name string, room int64) (lift func()) {
 	t.Cleanup(lift)
 	return lift
 }
+
+// setLimit sets a limit field, uint64 on most systems, int64 on FreeBSD.
+func setLimit[T int64 | uint64](field *T, n int64) { *field = T(n) }
