@@ -2,7 +2,9 @@ package app
 
 import (
 	"fmt"
+	"html"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -173,15 +175,36 @@ func underPath(path string, h http.Handler) http.Handler {
 type pathLocation struct {
 	http.ResponseWriter
 	path string
+	// moved is the Location it rewrote: the mux's body (a GET's link to
+	// the old Location, http.Redirect's) is replaced by a link to it.
+	moved     string
+	linkWrote bool
 }
 
 func (p *pathLocation) WriteHeader(code int) {
 	if code == http.StatusTemporaryRedirect {
 		if loc := p.Header().Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, p.path+"/") {
-			p.Header().Set("Location", p.path+loc)
+			p.moved = p.path + loc
+			p.Header().Set("Location", p.moved)
 		}
 	}
 	p.ResponseWriter.WriteHeader(code)
+}
+
+// Write writes, after a rewritten Location, the link http.Redirect
+// writes, to the new Location, once, in place of the mux's body (until
+// 2026-12-06 the link named the root's path, outside the tenant).
+func (p *pathLocation) Write(b []byte) (int, error) {
+	if p.moved == "" {
+		return p.ResponseWriter.Write(b)
+	}
+	if !p.linkWrote {
+		p.linkWrote = true
+		if _, err := io.WriteString(p.ResponseWriter, "<a href=\""+html.EscapeString(p.moved)+"\">"+http.StatusText(http.StatusTemporaryRedirect)+"</a>.\n\n"); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
 }
 
 // Unwrap lets http.ResponseController reach the connection (flushes and

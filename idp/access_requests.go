@@ -119,6 +119,14 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars)
 	}
 	scopes := slices.Compact(slices.Sorted(slices.Values(body.Scopes)))
+	if len(scopes) == 0 {
+		// No scopes asks for every scope the server defines, resolved
+		// now and recorded, so that the answer, the lists, the console's
+		// approval form and the audit name what an approval would grant
+		// (since 2026-12-06; before, the request recorded none, and its
+		// approval gave access with which no scope was issued).
+		scopes = slices.Compact(slices.Sorted(slices.Values(srv.Scopes)))
+	}
 	if srv.StandingOf(u, s.now()).Denied {
 		// The one authorization refusal here, audited (since 2026-12-06);
 		// the others are the request's shape or its number.

@@ -182,8 +182,14 @@ func (s *Server) issueIDJAG(r *http.Request, form *tokenForm, c *policy.Client, 
 	if !c.TokenExchange {
 		// Before anything else it sends (docs/http.md, "Processing"): a
 		// client that may not exchange learns nothing about its subject
-		// token or parameters. The policy says it the same way.
-		return exchangeResponse{}, decisionError(s.Config().Decide(policy.Request{ClientID: c.ClientID, Client: c}), ev)
+		// token or parameters. The policy says it the same way, and
+		// resolves the audience, so that the event names its server as
+		// every other refusal's does (since 2026-12-06).
+		d := s.Config().Decide(policy.Request{ClientID: c.ClientID, Client: c, Audience: form.Get("audience")})
+		if d.Server != nil {
+			ev.Server = d.Server.ID
+		}
+		return exchangeResponse{}, decisionError(d, ev)
 	}
 	if err := checkExchangeParams(form); err != nil {
 		return exchangeResponse{}, err

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -583,16 +584,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path != pathLogin {
 		if e := bodyHeadersError(w, r); e != nil {
-			writeOAuthError(w, r, e)
+			s.refuseUnreadable(w, r, e)
 			return
 		}
 		var err error
 		if r, err = parseForm(w, r); err != nil {
-			writeOAuthError(w, r, formError(err))
+			s.refuseUnreadable(w, r, formError(err))
 			return
 		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// refuseUnreadable answers a request ServeHTTP cannot read: at a page for
+// people (/apps, /logged-out) with an HTML page of the error's status, as
+// the login page answers its own (until 2026-12-06 the JSON below, which a
+// browser shows raw); elsewhere with the OAuth error's JSON.
+func (s *Server) refuseUnreadable(w http.ResponseWriter, r *http.Request, e *oauthError) {
+	if r.URL.Path != pathApps && r.URL.Path != "/logged-out" {
+		writeOAuthError(w, r, e)
+		return
+	}
+	pageHeaders(w)
+	w.WriteHeader(e.Status)
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad request · xaa-idp</title></head><body><p>This request cannot be read: ` +
+		html.EscapeString(e.Description) + `.</p><p><a href="` + html.EscapeString(s.issuer+pathApps) + `">My MCP servers</a></p></body></html>`))
 }
 
 // bodyHeadersError refuses a body the IdP would misread: one with a
