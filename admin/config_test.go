@@ -158,7 +158,7 @@ func (p *product) etagOf(t *testing.T, path string) string {
 
 // exchange logs the user in and asks for an ID-JAG for the files server;
 // it returns "" when granted, else the error code.
-func (p *product) exchange(t *testing.T, user string) string {
+func (p *product) exchange(t testing.TB, user string) string {
 	t.Helper()
 	ctx := context.Background()
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{

@@ -67,8 +67,10 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 	}
 	// A usual request's form was parsed into req.form alone (parseForm);
 	// op reads r.Form and r.PostForm, and must not see empty parameters,
-	// which are absent ones (docs/http.md, "Token endpoint").
+	// which are absent ones (docs/http.md, "Token endpoint"), nor one
+	// its decoder would take for another (ignoreFoldedNames).
 	r.PostForm = req.form.presentValues()
+	ignoreFoldedNames(r.PostForm)
 	note := &tokenNote{requester: req.ev.ClientID}
 	if !asserted {
 		note.requester = clientIDFromRequest(r, req.form)

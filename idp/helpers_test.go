@@ -178,7 +178,7 @@ func exchangeForm(idToken string) url.Values {
 // ownedES256Key makes a P-256 key and writes it to a PEM file for
 // signing.key_files: a test that owns the IdP's signing key can mint
 // tokens the IdP takes for its own.
-func ownedES256Key(t *testing.T) (*ecdsa.PrivateKey, string) {
+func ownedES256Key(t testing.TB) (*ecdsa.PrivateKey, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -34,7 +34,7 @@ func clientKey() (*ecdsa.PrivateKey, string) {
 	return key, string(pub)
 }
 
-func startJWTClientIdP(t *testing.T, tweak ...func(*idp.Options)) *jwtClientIdP {
+func startJWTClientIdP(t testing.TB, tweak ...func(*idp.Options)) *jwtClientIdP {
 	t.Helper()
 	key, pub := clientKey()
 	base, err := os.ReadFile("testdata/conformance.yaml")
@@ -51,7 +51,7 @@ func startJWTClientIdP(t *testing.T, tweak ...func(*idp.Options)) *jwtClientIdP 
 }
 
 // assertion is a client assertion of jwt-client signed by k, kid k1.
-func (p *jwtClientIdP) assertion(t *testing.T, k *ecdsa.PrivateKey, aud, jti string, exp time.Time) string {
+func (p *jwtClientIdP) assertion(t testing.TB, k *ecdsa.PrivateKey, aud, jti string, exp time.Time) string {
 	t.Helper()
 	return mintIDToken(t, k, "k1", jose.ES256, map[string]any{
 		"iss": "jwt-client", "sub": "jwt-client", "aud": aud, "jti": jti,
@@ -62,7 +62,7 @@ func (p *jwtClientIdP) assertion(t *testing.T, k *ecdsa.PrivateKey, aud, jti str
 // loginAlice logs alice in through jwt-client; the code redemption
 // authenticates with an assertion too (zitadel's path), so the ID token
 // is issued to jwt-client.
-func (p *jwtClientIdP) loginAlice(t *testing.T) string {
+func (p *jwtClientIdP) loginAlice(t testing.TB) string {
 	t.Helper()
 	tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{
 		Issuer: p.URL, ClientID: "jwt-client", Username: "alice", Password: "alice-pw", Scopes: []string{"openid"},

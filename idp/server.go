@@ -26,6 +26,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -592,6 +593,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.refuseUnreadable(w, r, formError(err))
 			return
 		}
+		ignoreFoldedNames(r.Form)
+		ignoreFoldedNames(r.PostForm)
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -609,6 +612,24 @@ func (s *Server) refuseUnreadable(w http.ResponseWriter, r *http.Request, e *oau
 	w.WriteHeader(e.Status)
 	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad request · xaa-idp</title></head><body><p>This request cannot be read: ` +
 		html.EscapeString(e.Description) + `.</p><p><a href="` + html.EscapeString(s.issuer+pathApps) + `">My MCP servers</a></p></body></html>`))
+}
+
+// ignoreFoldedNames drops from a parsed form each parameter whose name is
+// not lower-case ASCII. No OAuth or OpenID Connect parameter's is, names
+// are case-sensitive and an unknown one is ignored (RFC 6749 section 3.1);
+// but op's decoder (zitadel/schema) matches names with strings.EqualFold:
+// Max_age, Response_mode, Redirect_uri (or max_age with the Kelvin sign's
+// K) reached op as max_age, response_mode, redirect_uri, unseen by the
+// IdP's checks, and beside the real one it won in the map's order.
+func ignoreFoldedNames(form url.Values) {
+	for name := range form {
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+				delete(form, name)
+				break
+			}
+		}
+	}
 }
 
 // bodyHeadersError refuses a body the IdP would misread: one with a

@@ -31,7 +31,10 @@ func FuzzParse(f *testing.F) {
 			checkProblems(t, data, err)
 			return
 		}
-		recheck(t, cfg)
+		// With tenants: each tenant is an IdP, the top level none.
+		for _, c := range cfg.IdPs() {
+			recheck(t, c)
+		}
 	})
 }
 

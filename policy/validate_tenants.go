@@ -33,7 +33,10 @@ func (v *validator) tenants() {
 	paths := map[string]tenantKey{} // path -> the tenant path key that has it
 	for i, t := range v.cfg.Tenants {
 		if t == nil {
-			continue // not a mapping: reported by the decoder
+			// Not a mapping, which the decoder reported, or an empty
+			// entry ("-" alone, null), which keeps the nil it was.
+			v.at(fmt.Sprintf("tenants[%d]", i), "an empty tenant; give its id and its configuration, or remove the entry")
+			continue
 		}
 		tv := &validator{decoder: v.decoder, cfg: t, prefix: fmt.Sprintf("tenants[%d].", i)}
 		tv.tenant(ids, paths, i)
