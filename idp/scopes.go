@@ -22,11 +22,11 @@ const scopeGroups = "groups"
 // no scopes to ask for (the MCP conformance tool, openid-client,
 // oauth4webapi, x/oauth2 without Scopes); op.ValidateAuthReqScopes would
 // refuse such a request. An empty scope counts as absent, like every empty
-// parameter here. It reports false, having answered 400 itself, when the
+// parameter here. It reports false, having answered 400 itself (writeAuthorizeError), when the
 // form cannot be parsed: op would parse it again without seeing the error.
 func defaultOpenIDScope(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, formError(err))
+		writeAuthorizeError(w, r, formError(err))
 		return false
 	}
 	if strings.TrimSpace(r.Form.Get("scope")) == "" {

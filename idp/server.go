@@ -785,18 +785,18 @@ func (s *Server) Audit() *audit.Log { return s.audit.Log }
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeOAuthError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST (OpenID Connect Core section 3.1.2.1)"))
+		writeAuthorizeError(w, r, errorf("invalid_request", http.StatusMethodNotAllowed, "the authorization endpoint accepts GET and POST (OpenID Connect Core section 3.1.2.1)"))
 		return
 	}
 	if !defaultOpenIDScope(w, r) {
 		return
 	}
 	if dup := repeatedParam(r.Form); dup != "" {
-		writeOAuthError(w, r, duplicateParam(dup, "3.1"))
+		writeAuthorizeError(w, r, duplicateParam(dup, "3.1"))
 		return
 	}
 	if n := paramBytes(r.Form); n > MaxAuthorizeParamBytes {
-		writeOAuthError(w, r, errorf("invalid_request", http.StatusBadRequest,
+		writeAuthorizeError(w, r, errorf("invalid_request", http.StatusBadRequest,
 			"the authorization request's parameters are %d bytes; at most %d are accepted (state, nonce and login_hint included)", n, MaxAuthorizeParamBytes))
 		return
 	}
@@ -809,7 +809,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable, "%s", desc)
 		e.RetryAfter = max(retryAt.Sub(s.now()), time.Second)
-		writeOAuthError(w, r, e)
+		writeAuthorizeError(w, r, e)
 		return
 	}
 	if e := s.checkRedirectURI(r.Context(), r.Form); e != nil {
@@ -818,7 +818,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			// (a request naming no client reaches no client's decision).
 			s.auditAuthorizeRefusal(r, e)
 		}
-		writeOAuthError(w, r, e)
+		writeAuthorizeError(w, r, e)
 		return
 	}
 	if rt := r.Form.Get("response_type"); rt != "" && rt != "code" {
