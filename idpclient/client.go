@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -317,11 +318,31 @@ func excerpt(body []byte) string {
 	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(body))
 }
 
+// loginMessage is the text of the login page's refusal: the element marked
+// role="alert", whatever other attributes it has, its inner tags (a <bdi>
+// around a username) dropped and its entities decoded.
 func loginMessage(page string) string {
-	if i := strings.Index(page, `role="alert">`); i >= 0 {
-		rest := page[i+len(`role="alert">`):]
-		if j := strings.Index(rest, "<"); j >= 0 {
-			return excerpt([]byte(rest[:j]))
+	if i := strings.Index(page, `role="alert"`); i >= 0 {
+		rest := page[i:]
+		if j := strings.IndexByte(rest, '>'); j >= 0 {
+			rest = rest[j+1:]
+			if k := strings.Index(rest, "</p>"); k >= 0 {
+				var text strings.Builder
+				inTag := false
+				for _, c := range rest[:k] {
+					switch {
+					case c == '<':
+						inTag = true
+					case c == '>':
+						inTag = false
+					case !inTag:
+						text.WriteRune(c)
+					}
+				}
+				if msg := strings.TrimSpace(html.UnescapeString(text.String())); msg != "" {
+					return excerpt([]byte(msg))
+				}
+			}
 		}
 	}
 	return "invalid credentials"
