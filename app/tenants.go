@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -245,13 +246,29 @@ func tenantRows(title string, tenants []Tenant) tenantsView {
 // path with a character percent-encoded (/t/%61cme/keys, RFC 3986 section
 // 6.2.2.2): the mux routed it by its decoded path, and StripPrefix, which
 // strips the encoded form (RawPath) too, answered 404. Such a request's
-// encoded form is dropped, so the rest of its path is read decoded.
+// encoded form names path plainly, the rest of it as sent: a %2F in a
+// segment (a client_id that is a URL) stays in its segment.
 func stripPath(path string, h http.Handler) http.Handler {
 	strip := http.StripPrefix(path, h)
+	segments := strings.Count(path, "/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.RawPath != "" && !strings.HasPrefix(r.URL.RawPath, path) {
+		if raw := r.URL.RawPath; raw != "" && !strings.HasPrefix(raw, path) {
 			r = r.Clone(r.Context())
 			r.URL.RawPath = ""
+			// The encoded form's first segments, up to the slash
+			// after path's last: an encoded slash is no slash here.
+			end, n := len(raw), 0
+			for i := range len(raw) {
+				if raw[i] == '/' {
+					if n++; n > segments {
+						end = i
+						break
+					}
+				}
+			}
+			if p, err := url.PathUnescape(raw[:end]); err == nil && p == path {
+				r.URL.RawPath = path + raw[end:]
+			}
 		}
 		strip.ServeHTTP(w, r)
 	})
