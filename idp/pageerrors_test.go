@@ -44,5 +44,11 @@ func TestPages_UnreadableRequestIsAnHTMLPage(t *testing.T) {
 		if resp.StatusCode != c.status || isHTML != c.html || (!c.html && !strings.HasPrefix(ct, "application/json")) {
 			t.Errorf("%s: %d %s %.120q, want %d, HTML %v", c.name, resp.StatusCode, ct, b, c.status, c.html)
 		}
+		// The page is one of the pages for people: titled by its status,
+		// with the viewport and the h1 and main landmark they all have.
+		if title := http.StatusText(c.status); c.html && (!strings.Contains(string(b), "<title>"+title+" · xaa-idp</title>") ||
+			!strings.Contains(string(b), "<main><h1>"+title+"</h1>") || !strings.Contains(string(b), `name="viewport"`)) {
+			t.Errorf("%s: the page lacks its title, h1, main or viewport: %.400q", c.name, b)
+		}
 	}
 }

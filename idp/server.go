@@ -608,10 +608,12 @@ func (s *Server) refuseUnreadable(w http.ResponseWriter, r *http.Request, e *oau
 		writeOAuthError(w, r, e)
 		return
 	}
+	title := html.EscapeString(http.StatusText(e.Status))
 	pageHeaders(w)
 	w.WriteHeader(e.Status)
-	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad request · xaa-idp</title></head><body><p>This request cannot be read: ` +
-		html.EscapeString(e.Description) + `.</p><p><a href="` + html.EscapeString(s.issuer+pathApps) + `">My MCP servers</a></p></body></html>`))
+	_, _ = w.Write([]byte(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>` + title + ` · xaa-idp</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main><h1>` + title + `</h1><p>This request cannot be read: ` +
+		html.EscapeString(e.Description) + `.</p><p><a href="` + html.EscapeString(s.issuer+pathApps) + `">My MCP servers</a></p></main></body></html>`))
 }
 
 // ignoreFoldedNames drops from a parsed form each parameter whose name is
