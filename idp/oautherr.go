@@ -50,6 +50,11 @@ func invalidGrant(format string, args ...any) *oauthError {
 	return errorf("invalid_grant", http.StatusBadRequest, format, args...)
 }
 
+// basicChallenge is the WWW-Authenticate of a 401 invalid_client at the
+// endpoints where a client authenticates (writeOAuthError, the token
+// endpoint's held answer, op's answers at the revocation endpoint).
+const basicChallenge = `Basic realm="xaa-idp", error="invalid_client"`
+
 // writeOAuthError answers with the JSON error. A 401 invalid_client carries
 // a Basic challenge, whatever the client tried (RFC 6749 section 5.2 asks
 // for it when the client tried HTTP Basic; RFC 9110 section 15.5.2, on
@@ -71,7 +76,7 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 		status = http.StatusBadRequest
 	}
 	if e.Code == "invalid_client" && status == http.StatusUnauthorized && r.URL.Path != pathEndSession && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+		w.Header().Set("WWW-Authenticate", basicChallenge)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
