@@ -88,6 +88,7 @@ func TestPrivateKeyJWT_JOSEMatrix(t *testing.T) {
 		{"b64 false (RFC 7797), payload detached", b64false + ".." + enc(signJWS(t, key, jose.ES256, b64false+"."+unencoded)), "its payload is empty (a detached payload"},
 		{"JWE compact", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "it has 5 parts, a JWE (encrypted)"},
 		{"exp 1e30", raw(js(header), plus(js(claims("exp")), "exp", "1e30"), key), "the exp claim must be a number of seconds since 1970, got 1e30"},
+		{"exp 1e400, past float64", raw(js(header), plus(js(claims("exp")), "exp", "1e400"), key), "the exp claim must be a number of seconds since 1970, got 1e400, out of range"},
 		{"iat -1e30", raw(js(header), plus(js(claims("iat")), "iat", "-1e30"), key), "the iat claim must be a number of seconds since 1970, got -1e30"},
 		{"exp a string", raw(js(header), plus(js(claims("exp")), "exp", `"4102444800"`), key), "the exp claim must be a number (seconds since 1970), got a string"},
 		{"a claim twice (exp, last 1e30)", raw(js(header), plus(js(claims("")), "exp", "1e30"), key), "its claim 'exp' appears twice"},

@@ -54,3 +54,36 @@ func TestClientEndpoints_Every401ChallengesBasic(t *testing.T) {
 		}
 	}
 }
+
+// TestEndSession_UnknownClientNoBasicChallenge: end_session is a page a
+// relying party's sign-out link opens in the browser, where no client
+// authenticates: its 401 invalid_client (an unregistered client_id)
+// carries no Basic challenge, which would open the browser's own password
+// dialog over the answer. The challenge added to every 401 of the token,
+// introspection and revocation endpoints (2026-12-06) reached it through
+// the shared error writer.
+func TestEndSession_UnknownClientNoBasicChallenge(t *testing.T) {
+	p := startConformanceIdP(t)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		var req *http.Request
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, p.URL+"/end_session?client_id=nobody", nil)
+		} else {
+			req, _ = http.NewRequest(method, p.URL+"/end_session", strings.NewReader("client_id=nobody"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Errorf("%s: %d %v, want 401 invalid_client", method, resp.StatusCode, body)
+		}
+		if got := resp.Header.Values("WWW-Authenticate"); len(got) != 0 {
+			t.Errorf("%s: WWW-Authenticate %q at end_session, want none (a browser would ask for a password)", method, got)
+		}
+	}
+}

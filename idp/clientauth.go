@@ -278,8 +278,9 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	if err != nil {
 		return nil, invalidClient("client_assertion is not a signed JWT with an accepted algorithm (%s): %s", strings.Join(clientAssertionAlgNames, ", "), jwtreason.Parse(raw, err))
 	}
-	if typ, _ := headerType(tok.Headers[0]); jwstyp.OtherToken(typ) != "" {
-		return nil, invalidClient("client_assertion typ %q is that of %s, not of a client assertion: send typ JWT or client-authentication+jwt, or none (RFC 8725 section 3.11)", typ, jwstyp.OtherToken(typ))
+	typ, _ := headerType(tok.Headers[0])
+	if why := jwstyp.NotAssertion(typ); why != "" {
+		return nil, invalidClient("client_assertion %s", why)
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {

@@ -201,7 +201,7 @@ func (w *revokeErrorWriter) WriteHeader(status int) {
 	if status >= http.StatusBadRequest {
 		w.Header().Set("Cache-Control", "no-store")
 		if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+			w.Header().Set("WWW-Authenticate", basicChallenge)
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)

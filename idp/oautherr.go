@@ -50,10 +50,17 @@ func invalidGrant(format string, args ...any) *oauthError {
 	return errorf("invalid_grant", http.StatusBadRequest, format, args...)
 }
 
+// basicChallenge is the WWW-Authenticate of a 401 invalid_client at the
+// endpoints where a client authenticates (writeOAuthError, the token
+// endpoint's held answer, op's answers at the revocation endpoint).
+const basicChallenge = `Basic realm="xaa-idp", error="invalid_client"`
+
 // writeOAuthError answers with the JSON error. A 401 invalid_client carries
 // a Basic challenge, whatever the client tried (RFC 6749 section 5.2 asks
 // for it when the client tried HTTP Basic; RFC 9110 section 15.5.2, on
-// every 401).
+// every 401), but at end_session: a browser opens that page from a relying
+// party's sign-out link, no client authenticates there, and a Basic
+// challenge would open the browser's own password dialog over the answer.
 func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	body := map[string]any{"error": e.Code}
 	if e.Description != "" {
@@ -68,8 +75,8 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	if e.Code == "invalid_client" && status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+	if e.Code == "invalid_client" && status == http.StatusUnauthorized && r.URL.Path != pathEndSession && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", basicChallenge)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))

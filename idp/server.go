@@ -291,7 +291,7 @@ func New(opts Options) (*Server, error) {
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
 		GrantTypeRefreshToken:    true,
-		DefaultLogoutRedirectURI: s.path + "/logged-out",
+		DefaultLogoutRedirectURI: s.path + pathLoggedOut,
 	}
 	// The key that encrypts codes and opaque access tokens; both live only
 	// in memory, so a fresh key per process is right.
@@ -454,6 +454,7 @@ const (
 	pathAssigned   = "/me/mcp-servers"
 	pathRequests   = "/me/access-requests"
 	pathApps       = "/apps"
+	pathLoggedOut  = "/logged-out"
 )
 
 // oktaPaths are the endpoints of Okta's org authorization server, under
@@ -536,7 +537,7 @@ func (s *Server) routes() {
 	mux.Handle(pathKeys, public("GET, HEAD", s.jwks))
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc(pathLogin, s.login)
-	mux.HandleFunc("GET /logged-out", s.loggedOut)
+	mux.HandleFunc("GET "+pathLoggedOut, s.loggedOut)
 	mux.HandleFunc(pathEndSession, s.endSession)
 	mux.HandleFunc(pathAuthorize, s.authorize)
 	mux.HandleFunc(pathAuthorize+"/callback", s.authorizeCallback)
@@ -549,7 +550,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("POST "+pathApps, s.appsRequest)
 	// As for /healthz: other methods would reach op, which answers 404.
 	mux.HandleFunc(pathApps, MethodNotAllowed("GET, HEAD, POST"))
-	mux.HandleFunc("/logged-out", MethodNotAllowed("GET, HEAD"))
+	mux.HandleFunc(pathLoggedOut, MethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/metrics", MethodNotAllowed("GET, HEAD"))
 	// Every endpoint of op the IdP serves is routed above. What is left of
 	// op's router is its device authorization endpoint (RFC 8628), which
@@ -604,7 +605,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the login page answers its own (until 2026-12-06 the JSON below, which a
 // browser shows raw); elsewhere with the OAuth error's JSON.
 func (s *Server) refuseUnreadable(w http.ResponseWriter, r *http.Request, e *oauthError) {
-	if r.URL.Path != pathApps && r.URL.Path != "/logged-out" {
+	if r.URL.Path != pathApps && r.URL.Path != pathLoggedOut {
 		writeOAuthError(w, r, e)
 		return
 	}

@@ -261,7 +261,7 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	out["Cache-Control"] = noStore[:1:1]
 	out["Pragma"] = noCache[:1:1]
 	if h.status == http.StatusUnauthorized && out.Get("WWW-Authenticate") == "" {
-		out.Set("WWW-Authenticate", `Basic realm="xaa-idp", error="invalid_client"`)
+		out.Set("WWW-Authenticate", basicChallenge)
 	}
 	w.WriteHeader(h.status)
 	_, _ = w.Write(h.body.Bytes())

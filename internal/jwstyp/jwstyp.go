@@ -5,6 +5,8 @@
 // ID token (JWT), a client assertion (none of the others).
 package jwstyp
 
+import "fmt"
+
 const prefix = "application/"
 
 // Is reports whether typ names the media type want, which is given in
@@ -66,4 +68,16 @@ func OtherToken(typ string) string {
 		}
 	}
 	return ""
+}
+
+// NotAssertion says why a client assertion typed typ is refused, the
+// same at the IdP and the demo authorization servers ("typ \"dpop+jwt\"
+// is that of a DPoP proof (RFC 9449), not of a client assertion: ..."),
+// or "" when typ is one a client assertion may carry (OtherToken).
+func NotAssertion(typ string) string {
+	what := OtherToken(typ)
+	if what == "" {
+		return ""
+	}
+	return fmt.Sprintf("typ %q is that of %s, not of a client assertion: send typ JWT or client-authentication+jwt, or none (RFC 8725 section 3.11)", typ, what)
 }

@@ -112,11 +112,17 @@ func BadClaims(raw string) string {
 		switch name {
 		case "exp", "nbf", "iat", "auth_time":
 			var f float64
-			if json.Unmarshal(v, &f) != nil {
+			err := json.Unmarshal(v, &f)
+			if err != nil && kind(v) != "a number" {
 				return fmt.Sprintf("the %s claim must be a number (seconds since 1970), got %s", name, kind(v))
 			}
-			if math.Abs(f) >= 1<<62 {
-				return fmt.Sprintf("the %s claim must be a number of seconds since 1970, got %s, out of range", name, v)
+			// A number past float64 (1e400) fails to decode as one.
+			if err != nil || math.Abs(f) >= 1<<62 {
+				got := string(v)
+				if len(got) > 32 { // a number of 60,000 digits
+					got = got[:32] + "..."
+				}
+				return fmt.Sprintf("the %s claim must be a number of seconds since 1970, got %s, out of range", name, got)
 			}
 		case "aud":
 			var one string

@@ -236,8 +236,9 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if err != nil {
 		return "", invalidClient("the client assertion is not a JWS signed with RS256, ES256 or EdDSA: %s", jwtreason.Parse(raw, err))
 	}
-	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); jwstyp.OtherToken(typ) != "" {
-		return "", invalidClient("the client assertion's typ %q is that of %s, not of a client assertion: send typ JWT or client-authentication+jwt, or none (RFC 8725 section 3.11)", typ, jwstyp.OtherToken(typ))
+	typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string)
+	if why := jwstyp.NotAssertion(typ); why != "" {
+		return "", invalidClient("the client assertion's %s", why)
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
