@@ -135,6 +135,9 @@ type Server struct {
 	// (LoginEnded).
 	goneSubs *ttlMap[string, time.Time]
 	goneSIDs *ttlMap[string, struct{}]
+	// started is the clock's reading at New: no user absent then can
+	// have logged in between it and their addition (noteGoneUsers).
+	started time.Time
 	// revokedLogins are the logins revoked for theft (a replayed code, a
 	// reused or revoked refresh token): when each was last revoked, kept
 	// as long as an ID token of theirs may live (revokeLogin). They share
@@ -271,6 +274,7 @@ func New(opts Options) (*Server, error) {
 		s.ended.close()
 		return nil, err
 	}
+	s.started = s.now()
 	s.noteDisabledUsers(opts.Config)
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
 		return nil, err

@@ -20,11 +20,14 @@ import (
 // from the file while the IdP was stopped (or by a change a kill -9 cut
 // short after the file was replaced), which no running IdP saw and the
 // start cannot tell, and an ID token of theirs from before, signed by
-// keys the state directory kept, would come back with them. As at start
-// (noteDisabledUsers) the record is at the next whole second, for a login
-// in the second of the start; no login of theirs can be made between the
-// start and the change, and one made after it keeps its session
-// (LoginEnded). A user new indeed has no login to end.
+// keys the state directory kept, would come back with them. Such a login
+// is from before the start, and no login of theirs can be made between
+// the start and the change: the record is at the start's next whole
+// second, as noteDisabledUsers's (for a login in the second of the
+// start), not the change's, which after a restart refused a login made
+// in the second of the addition (a script that provisions a user and
+// logs them in). A later record of the sub (a removal while running) is
+// kept. A user new indeed has no login to end.
 func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	gone := map[string]bool{}
 	for i := range old.Users {
@@ -40,13 +43,20 @@ func (s *Server) noteGoneUsers(old, cfg *policy.Config) (visited int) {
 	if s.ended == nil {
 		return visited
 	}
+	from := s.started
+	if now := s.now(); now.Before(from) {
+		from = now // the clock moved back since the start
+	}
+	at := from.Truncate(time.Second).Add(time.Second)
 	added := map[string]bool{}
 	for i := range cfg.Users {
 		if u := &cfg.Users[i]; u.Active() && u.Sub != "" && old.UserBySub(u.Sub) == nil {
-			added[u.Sub] = true
+			if was, ok := s.goneSubs.Get(u.Sub); !ok || was.Before(at) {
+				added[u.Sub] = true
+			}
 		}
 	}
-	return visited + s.recordGone(added, s.now().Truncate(time.Second).Add(time.Second), old.Lifetimes, cfg.Lifetimes)
+	return visited + s.recordGone(added, at, old.Lifetimes, cfg.Lifetimes)
 }
 
 // noteDisabledUsers records, at start, every user the configuration has

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -394,5 +395,51 @@ func TestServe_UserRemovedWhileStoppedStaysGoneWhenAddedAgain(t *testing.T) {
 	refused("dave's ID token from before the removal, after one more kill", dave.IDToken(), "invalid_grant")
 	if t.Failed() {
 		t.Logf("%s", stderr)
+	}
+}
+
+// TestServe_UserAddedWhileRunningKeepsALoginOfThatSecond: a user that the
+// admin API (or SCIM, or an edit) adds while the IdP runs, and who logs
+// in within the same second (a provisioning script), keeps that login
+// after a plain restart: its ID token still gets ID-JAGs. The addition
+// was recorded as "gone until the next whole second" (so that a login
+// from before a removal made while the IdP was stopped stays refused,
+// TestServe_UserRemovedWhileStoppedStaysGoneWhenAddedAgain), which after
+// the restart refused the new login too, "was disabled or removed after
+// the login", of a user never disabled nor removed. No login of a user
+// absent at the start can be made between the start and the addition,
+// so the record is at the start's next whole second.
+func TestServe_UserAddedWhileRunningKeepsALoginOfThatSecond(t *testing.T) {
+	file, state := endedFiles(t, endedConfig)
+	ctx := context.Background()
+	issuer, cmd, _ := startOnAddr(t, file, state, "127.0.0.1:0")
+	login, exchange := endedClients(ctx, t, &issuer)
+	time.Sleep(1100 * time.Millisecond) // past the start's second
+	var user string
+	var idToken string
+	for i := 0; i < 5 && idToken == ""; i++ {
+		name := fmt.Sprintf("erin%d", i)
+		before := time.Now().Unix()
+		if code, b := adminDo(ctx, http.MethodPut, issuer+"/admin/api/users/"+name, map[string]any{"password": name, "groups": []string{"eng"}}); code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", name, code, b)
+		}
+		tok := login(name)
+		if time.Now().Unix() == before { // added and logged in within one second
+			user, idToken = name, tok.IDToken()
+		}
+	}
+	if idToken == "" {
+		t.Skip("no addition and login fell within one second")
+	}
+	if err := exchange(idToken); err != nil {
+		t.Fatalf("%s's ID token before the restart: %v", user, err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	issuer, _, stderr := startOnAddr(t, file, state, strings.TrimPrefix(issuer, "http://"))
+	if err := exchange(idToken); err != nil {
+		t.Errorf("%s's ID token, from the second they were added, after a restart: %v\n%s", user, err, stderr)
 	}
 }
