@@ -66,7 +66,7 @@ func TestHead_EveryGetRoute(t *testing.T) {
 		for _, m := range getPattern.FindAllStringSubmatch(string(src), -1) {
 			pattern := m[1]
 			if m[2] != "" {
-				pattern = "/" + map[string]string{"Apps": "apps"}[m[2]]
+				pattern = "/" + map[string]string{"Apps": "apps", "LoggedOut": "logged-out"}[m[2]]
 			}
 			if _, ok := headRoutes[pattern]; !ok {
 				t.Errorf("%s registers GET %s, which headRoutes does not list", file, pattern)
