@@ -63,19 +63,29 @@ func TestAccessRequests_WithoutScopesAskForEveryScope(t *testing.T) {
 	}
 }
 
-// TestApps_AFormWithNoScopeCheckedAsksForEveryScope: the /apps form with
-// every scope unchecked asks as the API does, for every scope.
-func TestApps_AFormWithNoScopeCheckedAsksForEveryScope(t *testing.T) {
+// TestApps_AFormWithNoScopeCheckedIsRefused: the /apps form offers the
+// server's scopes checked; sent with every one unchecked it asked for none
+// (and, for a day, for every one, as the API's left-out scopes do). It is
+// refused on the page, nothing recorded, as the console refuses an approval
+// with every scope unchecked.
+func TestApps_AFormWithNoScopeCheckedIsRefused(t *testing.T) {
 	p, hc := startApps(t, appsConfig)
 	_, page := fetch(t, hc, http.MethodGet, p.URL+"/apps", nil)
 	_, page = fetch(t, hc, http.MethodPost, p.URL+"/login", url.Values{
 		"authRequestID": {hidden(t, page, "authRequestID")}, "username": {"bob"}, "password": {"bob-pw"},
 	})
 	form := url.Values{"csrf": {requestCSRF(t, page)}, "server": {"wiki"}}
-	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Request pending since") {
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "No scope was checked") {
 		t.Fatalf("the form without scopes: %d\n%s", resp.StatusCode, page)
 	}
-	if list := p.AccessRequests().List(access.Pending); len(list) != 1 || strings.Join(list[0].Scopes, " ") != "wiki.read wiki.write" {
-		t.Errorf("recorded: %+v, want wiki.read wiki.write", list)
+	if list := p.AccessRequests().List(access.Pending); len(list) != 0 {
+		t.Errorf("recorded: %+v, want nothing", list)
+	}
+	form["scopes"] = []string{"wiki.read"}
+	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Request pending since") {
+		t.Fatalf("the form with one scope: %d\n%s", resp.StatusCode, page)
+	}
+	if list := p.AccessRequests().List(access.Pending); len(list) != 1 || strings.Join(list[0].Scopes, " ") != "wiki.read" {
+		t.Errorf("recorded: %+v, want wiki.read", list)
 	}
 }

@@ -93,6 +93,15 @@ func (s *Server) appsRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	u := s.Config().User(sess.Username)
 	server := r.PostForm.Get("server")
+	if srv := s.Config().Server(server); srv != nil && len(srv.Scopes) > 0 && len(r.PostForm["scopes"]) == 0 {
+		// The form offers the server's scopes checked: a user who unchecked
+		// every one asked for none, which no approval can grant, and which
+		// the API's "scopes left out" (every scope) does not mean here. As
+		// the console's approval form refuses every scope unchecked.
+		view.Error = "No scope was checked, so nothing was requested. Check the scopes you need (all of them are checked when the page opens)."
+		s.renderApps(w, http.StatusBadRequest, view)
+		return
+	}
 	_, status, e := s.requestAccess(u, AppsClientID, newAccessRequest{Server: server, Scopes: r.PostForm["scopes"], Reason: strings.TrimSpace(r.PostForm.Get("reason"))})
 	if e != nil {
 		view = s.appsView(sess)

@@ -248,7 +248,7 @@ func TestApps_AReasonTheFormAcceptsIsKept(t *testing.T) {
 	if !strings.Contains(page, `maxlength="1024"`) {
 		t.Fatalf("the form's reason field is not 1024 characters long:\n%s", page)
 	}
-	form := url.Values{"csrf": {requestCSRF(t, page)}, "server": {"wiki"}, "reason": {strings.Repeat("é", 1025)}}
+	form := url.Values{"csrf": {requestCSRF(t, page)}, "server": {"wiki"}, "scopes": {"wiki.read"}, "reason": {strings.Repeat("é", 1025)}}
 	if resp, page := fetch(t, hc, http.MethodPost, p.URL+"/apps", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "1025 characters") {
 		t.Errorf("a reason of 1025 characters: %d, want 400 saying so\n%s", resp.StatusCode, page)
 	}
