@@ -89,9 +89,10 @@ func writeAuthorizeError(w http.ResponseWriter, r *http.Request, e *oauthError) 
 	_ = authorizeErrorPage.Execute(w, view)
 }
 
-// shownParam is a value as the error page quotes it: control and
+// shownParam is a value as a page quotes it (the authorization error page,
+// a metadata document's client_name on the login page): control and
 // invisible characters as U+FFFD (a bidi override would reorder what the
-// page shows, documentName), cut to limit bytes.
+// page shows), cut to limit bytes.
 func shownParam(v string, limit int) string {
 	v = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || jsonstr.Invisible(r) {

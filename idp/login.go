@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -23,7 +22,6 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/bodyheader"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
-	"github.com/xaa-idp/xaa-idp/internal/jsonstr"
 	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
 	"github.com/xaa-idp/xaa-idp/internal/redirecturi"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -233,13 +231,7 @@ func signInName(cfg *policy.Config, name string) string {
 // 5 KiB of name, which in a small window scrolled the host the page
 // names out of sight, above the form that the page opens at.
 func documentName(name string) string {
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || jsonstr.Invisible(r) {
-			return '\uFFFD'
-		}
-		return r
-	}, name)
-	return audit.TruncateTo(name, policy.MaxNameBytes)
+	return shownParam(name, policy.MaxNameBytes)
 }
 
 // loginError answers with the login page showing msg, which names no one.
