@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,9 +43,10 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // document client, since the tenants' clients all have secrets.
 //
 // The tool (0.2.0-alpha.12, `conformance list`) ships these two
-// authorization server scenarios and no others; all of its client and
-// server scenarios test an MCP client or an MCP server, not an IdP or an
-// authorization server, and bring their own: auth/enterprise-managed-
+// authorization server scenarios and no others; its server scenarios test
+// an MCP server (TestMCPConformanceServer runs those that apply to a demo
+// MCP server), and all of its client scenarios test an MCP client, not an
+// IdP or an authorization server, and bring their own: auth/enterprise-managed-
 // authorization, for one, runs its own IdP, authorization server and MCP
 // server and checks the client's token exchange and JWT bearer grant
 // (docs/http.md, "Token exchange (ID-JAG)", has the IdP's side of it), and
@@ -348,4 +352,135 @@ func serveClientMetadata(t *testing.T) string {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return id
+}
+
+// TestMCPConformanceServer runs the MCP conformance tool's server
+// scenarios that apply to a demo MCP server (`conformance server`) against
+// the tracker's: those of protocol 2025-11-25 (the tool's default) and
+// those of 2026-07-28 (--spec-version), among them server-stateless,
+// which checks that the capabilities of server/discover match the methods
+// the server answers. The tool sends no Authorization header, so it
+// reaches the server through a reverse proxy that adds an access token of
+// the tracker's authorization server (alice's, by the JWT bearer grant),
+// keeping the tool's Host and Origin for its DNS rebinding checks. The
+// tool's other server scenarios call the tools, prompts and resources of
+// its reference server (test_simple_text, test_simple_prompt,
+// test://static-text, ...), which a demo MCP server does not have (README,
+// Interop).
+func TestMCPConformanceServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Node: skipped with -short")
+	}
+	node := conformanceNode(t)
+	srv := idptest.New(t)
+	tracker := srv.StartDemoServers()["tracker"]
+	token := demoAccessToken(t, tracker.AuthServer, "mcp-client-at-tracker", "mcp-secret", srv.IDJAG("alice", "tracker"))
+	target, err := url.Parse(tracker.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = target.Scheme, target.Host
+			r.Out.Host = r.In.Host
+			r.Out.Header.Set("Authorization", "Bearer "+token)
+		},
+		FlushInterval: -1, // server-sent events as they come
+	})
+	t.Cleanup(proxy.Close)
+	endpoint := proxy.URL + target.Path
+
+	for _, spec := range []string{"", "2026-07-28"} {
+		scenarios := []string{"server-initialize", "ping", "logging-set-level", "tools-list", "resources-list", "prompts-list", "dns-rebinding-protection"}
+		if spec != "" {
+			scenarios = []string{"server-stateless", "tools-list", "resources-list", "prompts-list", "dns-rebinding-protection", "server-sse-multiple-streams", "http-header-validation", "caching", "sep-2164-resource-not-found"}
+		}
+		for _, scenario := range scenarios {
+			t.Run(strings.TrimPrefix(spec+" "+scenario, " "), func(t *testing.T) {
+				runConformanceServer(t, node, endpoint, scenario, spec)
+			})
+		}
+	}
+}
+
+// demoAccessToken redeems the ID-JAG jag at the demo authorization server
+// asURL (RFC 7523 JWT bearer grant) as the client id (client_secret_basic)
+// and returns the access token.
+func demoAccessToken(t *testing.T, asURL, id, secret, jag string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+	req, err := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || body.AccessToken == "" {
+		t.Fatalf("JWT bearer grant at %s: HTTP %d, %v", asURL, resp.StatusCode, err)
+	}
+	return body.AccessToken
+}
+
+// runConformanceServer runs `conformance server` with one scenario (at the
+// protocol version spec, unless empty) against the MCP endpoint and checks
+// the results it writes: no failure but those the tool itself calls "Not
+// testable" (a check that needs a diagnostic tool of its reference server,
+// such as test_missing_capability). Warnings, skipped and informational
+// checks are logged.
+func runConformanceServer(t *testing.T, node, endpoint, scenario, spec string) {
+	t.Helper()
+	outDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := []string{conformanceCLI, "server", "--url", endpoint, "--scenario", scenario, "-o", outDir}
+	if spec != "" {
+		args = append(args, "--spec-version", spec)
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.SysProcAttr = childProcAttr()
+	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	out, waitErr := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the conformance tool did not finish within 2 minutes:\n%s", out)
+	}
+	files, _ := filepath.Glob(filepath.Join(outDir, "*", "checks.json"))
+	if len(files) != 1 {
+		t.Fatalf("the conformance tool wrote results for %d scenarios, want 1 (exit: %v):\n%s", len(files), waitErr, out)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checks []struct {
+		ID, Status, Description, ErrorMessage string
+	}
+	if err := json.Unmarshal(data, &checks); err != nil {
+		t.Fatalf("%s: %v", files[0], err)
+	}
+	passed := 0
+	for _, c := range checks {
+		switch {
+		case c.Status == "SUCCESS":
+			passed++
+		case c.Status == "FAILURE" && strings.HasPrefix(c.ErrorMessage, "Not testable"):
+			t.Logf("%s %s (needs the tool's reference server): %s", c.Status, c.ID, c.ErrorMessage)
+		case c.Status == "FAILURE":
+			t.Errorf("%s %s: %s %s", c.Status, c.ID, c.Description, c.ErrorMessage)
+		default:
+			t.Logf("%s %s: %s %s", c.Status, c.ID, c.Description, c.ErrorMessage)
+		}
+	}
+	if passed == 0 && !t.Failed() {
+		t.Errorf("no check of %s passed:\n%s", scenario, out)
+	}
+	t.Logf("conformance server %s: %d checks passed", scenario, passed)
 }
