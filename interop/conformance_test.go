@@ -92,7 +92,9 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 	})
 	// A tenant's issuer has a path; its clients all have secrets, which
 	// the tool does not send once discovery lists "none" (docs/interop.md):
-	// a metadata document client is the public client it can use.
+	// a metadata document client is the public client it can use. Each
+	// persona's tenant (generic, okta, claude, conductorone), its first
+	// user logging in (password = username).
 	t.Run("tenant issuer with a path, metadata document client", func(t *testing.T) {
 		data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
 		if err != nil {
@@ -100,9 +102,15 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 		}
 		tenants := idptest.New(t, idptest.WithConfigYAML(string(data)))
 		doc := serveClientMetadata(t)
-		port := freePort(t)
-		runConformance(t, node, []string{"--url", tenants.TenantIssuer("acme"), "--client-id", doc, "--port", strconv.Itoa(port)},
-			browseAs(port, "alice"), 2)
+		for _, id := range tenants.TenantIDs() {
+			t.Run(id, func(t *testing.T) {
+				tenant := tenants.Tenant(id)
+				user := tenant.Config().Users[0].Username
+				port := freePort(t)
+				runConformance(t, node, []string{"--url", tenant.Issuer(), "--client-id", doc, "--port", strconv.Itoa(port)},
+					browseAs(port, user), 2)
+			})
+		}
 	})
 	t.Run("demo authorization server", func(t *testing.T) {
 		runConformance(t, node, []string{"--url", demo["tracker"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
