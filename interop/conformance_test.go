@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,9 +44,10 @@ const conformanceCLI = "conformance/node_modules/@modelcontextprotocol/conforman
 // document client, since the tenants' clients all have secrets.
 //
 // The tool (0.2.0-alpha.12, `conformance list`) ships these two
-// authorization server scenarios and no others; all of its client and
-// server scenarios test an MCP client or an MCP server, not an IdP or an
-// authorization server, and bring their own: auth/enterprise-managed-
+// authorization server scenarios and no others; its server scenarios test
+// an MCP server (TestMCPConformanceServer runs those that apply to a demo
+// MCP server), and all of its client scenarios test an MCP client, not an
+// IdP or an authorization server, and bring their own: auth/enterprise-managed-
 // authorization, for one, runs its own IdP, authorization server and MCP
 // server and checks the client's token exchange and JWT bearer grant
 // (docs/http.md, "Token exchange (ID-JAG)", has the IdP's side of it), and
@@ -88,7 +93,9 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 	})
 	// A tenant's issuer has a path; its clients all have secrets, which
 	// the tool does not send once discovery lists "none" (docs/interop.md):
-	// a metadata document client is the public client it can use.
+	// a metadata document client is the public client it can use. Each
+	// persona's tenant (generic, okta, claude, conductorone), its first
+	// user logging in (password = username).
 	t.Run("tenant issuer with a path, metadata document client", func(t *testing.T) {
 		data, err := os.ReadFile("../fixtures/samples/tenants.yaml")
 		if err != nil {
@@ -96,9 +103,15 @@ func TestMCPConformanceAuthorization(t *testing.T) {
 		}
 		tenants := idptest.New(t, idptest.WithConfigYAML(string(data)))
 		doc := serveClientMetadata(t)
-		port := freePort(t)
-		runConformance(t, node, []string{"--url", tenants.TenantIssuer("acme"), "--client-id", doc, "--port", strconv.Itoa(port)},
-			browseAs(port, "alice"), 2)
+		for _, id := range tenants.TenantIDs() {
+			t.Run(id, func(t *testing.T) {
+				tenant := tenants.Tenant(id)
+				user := tenant.Config().Users[0].Username
+				port := freePort(t)
+				runConformance(t, node, []string{"--url", tenant.Issuer(), "--client-id", doc, "--port", strconv.Itoa(port)},
+					browseAs(port, user), 2)
+			})
+		}
 	})
 	t.Run("demo authorization server", func(t *testing.T) {
 		runConformance(t, node, []string{"--url", demo["tracker"].AuthServer, "--scenario", "authorization-server-metadata-endpoint"}, nil, 1)
@@ -348,4 +361,147 @@ func serveClientMetadata(t *testing.T) string {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return id
+}
+
+// TestMCPConformanceServer runs the MCP conformance tool's server
+// scenarios that apply to a demo MCP server (`conformance server`) against
+// the tracker's: those of protocol 2025-11-25 (the tool's default) and
+// those of 2026-07-28 (--spec-version), among them server-stateless,
+// which checks that the capabilities of server/discover match the methods
+// the server answers. The tool sends no Authorization header, so it
+// reaches the server through a reverse proxy that adds an access token of
+// the tracker's authorization server (alice's, by the JWT bearer grant),
+// keeping the tool's Host and Origin for its DNS rebinding checks. The
+// tool's other server scenarios call the tools, prompts and resources of
+// its reference server (test_simple_text, test_simple_prompt,
+// test://static-text, ...), which a demo MCP server does not have (README,
+// Interop).
+func TestMCPConformanceServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Node: skipped with -short")
+	}
+	node := conformanceNode(t)
+	srv := idptest.New(t)
+	tracker := srv.StartDemoServers()["tracker"]
+	token := demoAccessToken(t, tracker.AuthServer, "mcp-client-at-tracker", "mcp-secret", srv.IDJAG("alice", "tracker"))
+	target, err := url.Parse(tracker.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host = target.Scheme, target.Host
+			r.Out.Host = r.In.Host
+			r.Out.Header.Set("Authorization", "Bearer "+token)
+		},
+		FlushInterval: -1, // server-sent events as they come
+	})
+	t.Cleanup(proxy.Close)
+	endpoint := proxy.URL + target.Path
+
+	// One run of the tool per protocol (each scenario a process of its
+	// own would cost Node's start, some 3 s on a loaded machine, 16
+	// times): the default suite, and at 2026-07-28 every suite, since
+	// server-stateless and the others of that revision are not in the
+	// default one yet. The scenarios that do not apply fail there and are
+	// not looked at.
+	runConformanceServer(t, node, endpoint, "", []string{"server-initialize", "ping", "logging-set-level", "tools-list", "resources-list", "prompts-list", "dns-rebinding-protection"})
+	runConformanceServer(t, node, endpoint, "2026-07-28", []string{"server-stateless", "tools-list", "resources-list", "prompts-list", "dns-rebinding-protection", "server-sse-multiple-streams", "http-header-validation", "caching", "sep-2164-resource-not-found"})
+}
+
+// demoAccessToken redeems the ID-JAG jag at the demo authorization server
+// asURL (RFC 7523 JWT bearer grant) as the client id (client_secret_basic)
+// and returns the access token.
+func demoAccessToken(t *testing.T, asURL, id, secret, jag string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {jag}}
+	req, err := http.NewRequest(http.MethodPost, asURL+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || body.AccessToken == "" {
+		t.Fatalf("JWT bearer grant at %s: HTTP %d, %v", asURL, resp.StatusCode, err)
+	}
+	return body.AccessToken
+}
+
+// runConformanceServer runs `conformance server` against the MCP endpoint,
+// at the protocol version spec with every suite (or, spec empty, the
+// tool's default suite and protocol), and checks, each in a subtest, the
+// results it writes for the scenarios: no failure but those the tool
+// itself calls "Not testable" (a check that needs a diagnostic tool of its
+// reference server, such as test_missing_capability). Warnings, skipped
+// and informational checks are logged. The tool's exit status is not
+// looked at: the scenarios that do not apply fail.
+func runConformanceServer(t *testing.T, node, endpoint, spec string, scenarios []string) {
+	t.Helper()
+	outDir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	args := []string{conformanceCLI, "server", "--url", endpoint, "-o", outDir}
+	if spec != "" {
+		args = append(args, "--suite", "all", "--spec-version", spec)
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.SysProcAttr = childProcAttr()
+	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	out, waitErr := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the conformance tool did not finish within 3 minutes:\n%s", out)
+	}
+	// Each scenario's results are in server-<scenario>-<time>/checks.json.
+	results, named := map[string]string{}, regexp.MustCompile(`^(.+)-\d{4}-\d{2}-\d{2}T`)
+	files, _ := filepath.Glob(filepath.Join(outDir, "server-*", "checks.json"))
+	for _, f := range files {
+		dir := strings.TrimPrefix(filepath.Base(filepath.Dir(f)), "server-")
+		if m := named.FindStringSubmatch(dir); m != nil {
+			results[m[1]] = f
+		}
+	}
+	for _, scenario := range scenarios {
+		t.Run(strings.TrimPrefix(spec+" "+scenario, " "), func(t *testing.T) {
+			f, ok := results[scenario]
+			if !ok {
+				t.Fatalf("the conformance tool wrote no results for %s (exit: %v):\n%s", scenario, waitErr, out)
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var checks []struct {
+				ID, Status, Description, ErrorMessage string
+			}
+			if err := json.Unmarshal(data, &checks); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			passed := 0
+			for _, c := range checks {
+				switch {
+				case c.Status == "SUCCESS":
+					passed++
+				case c.Status == "FAILURE" && strings.HasPrefix(c.ErrorMessage, "Not testable"):
+					t.Logf("%s %s (needs the tool's reference server): %s", c.Status, c.ID, c.ErrorMessage)
+				case c.Status == "FAILURE":
+					t.Errorf("%s %s: %s %s", c.Status, c.ID, c.Description, c.ErrorMessage)
+				default:
+					t.Logf("%s %s: %s %s", c.Status, c.ID, c.Description, c.ErrorMessage)
+				}
+			}
+			if passed == 0 && !t.Failed() {
+				t.Errorf("no check of %s passed", scenario)
+			}
+			t.Logf("conformance server %s: %d checks passed", scenario, passed)
+		})
+	}
 }

@@ -187,8 +187,11 @@ func New(cfg Config) (http.Handler, error) {
 
 	// Capabilities set here replace the SDK's default, which declares
 	// logging: these servers send no log messages (and logging is
-	// deprecated as of protocol 2026-07-28). The SDK adds tools.
-	caps := &mcp.ServerCapabilities{}
+	// deprecated as of protocol 2026-07-28). The SDK adds tools. Prompts
+	// and resources are declared (without listChanged) because the SDK
+	// answers their lists, empty, on every server, and a server that
+	// answers them MUST declare them (MCP conformance: server-stateless).
+	caps := &mcp.ServerCapabilities{Prompts: &mcp.PromptCapabilities{}, Resources: &mcp.ResourceCapabilities{}}
 	caps.AddExtension(ExtensionEMA, nil)
 	server := mcp.NewServer(&mcp.Implementation{Name: cfg.Name, Title: cfg.Name, Version: "0.1.0"},
 		&mcp.ServerOptions{Capabilities: caps})
