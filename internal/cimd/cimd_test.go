@@ -67,12 +67,15 @@ func (s *site) handle(path string, h http.HandlerFunc) string {
 	return s.URL + path
 }
 
-// publish serves v as JSON at path, with the given Cache-Control.
+// publish serves v as JSON at path, with the given Cache-Control: one
+// field line per line of cacheControl.
 func (s *site) publish(path string, v any, cacheControl string) string {
 	return s.handle(path, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if cacheControl != "" {
-			w.Header().Set("Cache-Control", cacheControl)
+			for _, line := range strings.Split(cacheControl, "\n") {
+				w.Header().Add("Cache-Control", line)
+			}
 		}
 		_ = json.NewEncoder(w).Encode(v)
 	})
@@ -520,7 +523,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // TestResolve_CachesAsCacheControlSays checks the clamping of max-age to
-// [1 min, 24 h].
+// [1 min, 24 h], and that every Cache-Control field line counts (RFC 9110
+// §5.3: they are one list).
 func TestResolve_CachesAsCacheControlSays(t *testing.T) {
 	s := newSite(t)
 	tests := []struct {
@@ -532,6 +536,17 @@ func TestResolve_CachesAsCacheControlSays(t *testing.T) {
 		{"max-age=5", 59 * time.Second, 61 * time.Second},
 		{"public, max-age=600", 599 * time.Second, 601 * time.Second},
 		{"max-age=31536000", 23 * time.Hour, 24*time.Hour + time.Second},
+		// A second field line is part of the list (RFC 9110 §5.3): its
+		// no-store counts, as it would on the first line.
+		{"max-age=86400\nno-store", 59 * time.Second, 61 * time.Second},
+		{"public\nmax-age=600", 599 * time.Second, 601 * time.Second},
+		// Beyond what any integer holds: the largest lifetime (RFC 9111
+		// §1.2.2), not none.
+		{"max-age=99999999999999999999", 23 * time.Hour, 24*time.Hour + time.Second},
+		// Twice: the first (RFC 9111 §4.2.1), not the last.
+		{"max-age=60, max-age=86400", 59 * time.Second, 61 * time.Second},
+		// Not delta-seconds (1*DIGIT): no lifetime, so the least.
+		{"max-age=+86400", 59 * time.Second, 61 * time.Second},
 	}
 	for i, tt := range tests {
 		t.Run(tt.cacheControl, func(t *testing.T) {

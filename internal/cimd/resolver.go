@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -488,18 +489,31 @@ func isTimeout(err error) bool {
 
 // cacheTTL is the response's Cache-Control max-age (RFC 9111 §5.2.2.1)
 // clamped to [MinCacheTTL, MaxCacheTTL]; no-store, no-cache and an absent
-// max-age count as zero, so the minimum.
+// or malformed max-age count as zero, so the minimum. Every field line
+// counts (RFC 9110 §5.3: they are one list); of two max-age the first
+// does (RFC 9111 §4.2.1); one too large for an integer is as large as
+// any (§1.2.2).
 func cacheTTL(h http.Header) time.Duration {
-	ttl := time.Duration(0)
-	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+	ttl, seen := time.Duration(0), false
+	for _, d := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {
 		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
 		switch strings.ToLower(name) {
 		case "no-store", "no-cache":
 			return MinCacheTTL
 		case "max-age":
-			if n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && n > 0 {
-				ttl = time.Duration(min(n, int64(MaxCacheTTL/time.Second))) * time.Second
+			if seen {
+				continue
 			}
+			seen = true
+			value = strings.Trim(value, `"`)
+			if value == "" || strings.Trim(value, "0123456789") != "" {
+				continue // not delta-seconds (1*DIGIT)
+			}
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil { // only ErrRange is left: more digits than int64 holds
+				n = math.MaxInt64
+			}
+			ttl = time.Duration(min(n, int64(MaxCacheTTL/time.Second))) * time.Second
 		}
 	}
 	return min(max(ttl, MinCacheTTL), MaxCacheTTL)
