@@ -683,3 +683,33 @@ func BenchmarkResolve_Cached(b *testing.B) {
 		}
 	})
 }
+
+// TestResolve_TimeoutBoundsTheDocumentAndItsKeysTogether: a document and
+// its jwks_uri are one fetch, within one timeout. Each had its own, so a
+// client whose two URLs each answered just in time held the request that
+// named it for twice the timeout (10 s at the IdP's 5 s).
+func TestResolve_TimeoutBoundsTheDocumentAndItsKeysTogether(t *testing.T) {
+	s := newSite(t)
+	const timeout = 400 * time.Millisecond
+	slow := func(v any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(timeout * 3 / 4):
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(v)
+		}
+	}
+	jwksURI := s.handle("/keys.json", slow(keySet(t)))
+	doc := publicDoc(s.URL + "/doc.json")
+	doc["token_endpoint_auth_method"] = "private_key_jwt"
+	doc["jwks_uri"] = jwksURI
+	id := s.handle("/doc.json", slow(doc))
+	r := cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: timeout})
+	_, err := r.Resolve(t.Context(), id)
+	if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), "within") {
+		t.Fatalf("Resolve = %v; want ErrFetch: the two fetches together took longer than the timeout", err)
+	}
+}

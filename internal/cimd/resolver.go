@@ -383,8 +383,8 @@ func (c *boundedCache) liveTop() (expiry.Item[string], bool) {
 }
 
 // fetchClient fetches and checks the document at clientID and, for
-// private_key_jwt with jwks_uri, its keys. It returns how long the client
-// may be cached.
+// private_key_jwt with jwks_uri, its keys, both within the timeout. It
+// returns how long the client may be cached.
 func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, time.Duration, error) {
 	places := fetches
 	select {
@@ -396,6 +396,10 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 	fail := func(kind error, format string, args ...any) (*Client, time.Duration, error) {
 		return nil, 0, &Error{ClientID: clientID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
 	}
+	// One timeout for the document and its jwks_uri: the request that
+	// names the client waits for both.
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	body, ttl, err := r.get(ctx, clientID)
 	if err != nil {
 		return fail(ErrFetch, "%v", err)
