@@ -428,6 +428,13 @@ func TestResolve_FetchesNothingOutsideTheAllowList(t *testing.T) {
 		{"loopback in NAT64 form", []string{"http://*"}, "http://[64:ff9b::7f00:1]/client.json", cimd.ErrFetch, "loopback"},
 		{"local-use NAT64 prefix", []string{"http://*"}, "http://[64:ff9b:1::a00:1]/client.json", cimd.ErrFetch, "private or link-local"},
 		{"link-local address in 6to4 form", []string{"http://*"}, "http://[2002:a9fe:a9fe::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		// The deprecated forms are refused too: an IPv4-compatible
+		// address (RFC 4291 §2.5.5.1) and an IPv4-translated one (SIIT,
+		// RFC 2765) carry an IPv4 address, and site-local addresses
+		// (RFC 3879) are a site's own. They were dialled.
+		{"loopback in IPv4-compatible form", []string{"http://*"}, "http://[::127.0.0.1]/client.json", cimd.ErrFetch, "loopback"},
+		{"link-local in IPv4-translated form", []string{"http://*"}, "http://[::ffff:0:a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 site-local", []string{"http://*"}, "http://[fec0::1]/client.json", cimd.ErrFetch, "private or link-local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -617,23 +617,29 @@ var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b:1::/48"), // RFC 8215 local-use NAT64: a translator of the local network
+	netip.MustParsePrefix("fec0::/10"),      // RFC 3879 site-local: deprecated, still a site's own
 }
 
 // Prefixes of IPv6 addresses that carry an IPv4 address to a translator:
 // the NAT64 well-known prefix (RFC 6052, the IPv4 address in the last 32
-// bits) and 6to4 (RFC 3056, the IPv4 address in bits 16 to 47).
+// bits), 6to4 (RFC 3056, the IPv4 address in bits 16 to 47), and the
+// deprecated IPv4-compatible (RFC 4291 §2.5.5.1) and IPv4-translated
+// (SIIT, RFC 2765) forms, the IPv4 address in the last 32 bits.
 var (
-	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour   = netip.MustParsePrefix("2002::/16")
+	nat64Prefix    = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+	ipv4Compatible = netip.MustParsePrefix("::/96")
+	ipv4Translated = netip.MustParsePrefix("::ffff:0:0:0/96")
 )
 
-// embeddedIPv4 returns the IPv4 address a NAT64 or 6to4 address reaches.
+// embeddedIPv4 returns the IPv4 address a NAT64, 6to4, IPv4-compatible or
+// IPv4-translated address reaches.
 func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
 	b := a.As16()
 	switch {
-	case !a.Is6():
+	case !a.Is6() || a.IsUnspecified() || a.IsLoopback(): // :: and ::1 are in ::/96
 		return netip.Addr{}, false
-	case nat64Prefix.Contains(a):
+	case nat64Prefix.Contains(a), ipv4Compatible.Contains(a), ipv4Translated.Contains(a):
 		return netip.AddrFrom4([4]byte(b[12:16])), true
 	case sixToFour.Contains(a):
 		return netip.AddrFrom4([4]byte(b[2:6])), true
