@@ -435,6 +435,15 @@ func TestResolve_FetchesNothingOutsideTheAllowList(t *testing.T) {
 		{"loopback in IPv4-compatible form", []string{"http://*"}, "http://[::127.0.0.1]/client.json", cimd.ErrFetch, "loopback"},
 		{"link-local in IPv4-translated form", []string{"http://*"}, "http://[::ffff:0:a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
 		{"IPv6 site-local", []string{"http://*"}, "http://[fec0::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		// Documentation ranges (RFC 5737, RFC 3849) are no public
+		// address (RFC 6890: not globally reachable); networks that use
+		// one, as a private range, were reached.
+		{"TEST-NET-1", []string{"http://*"}, "http://192.0.2.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"TEST-NET-2", []string{"http://*"}, "http://198.51.100.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"TEST-NET-3", []string{"http://*"}, "http://203.0.113.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 documentation", []string{"http://*"}, "http://[2001:db8::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 benchmarking", []string{"http://*"}, "http://[2001:2::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 discard-only", []string{"http://*"}, "http://[100::1]/client.json", cimd.ErrFetch, "private or link-local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -608,15 +608,23 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 	return nil
 }
 
-// nonPublicPrefixes are special-purpose IPv4 ranges (RFC 6890) that
-// netip.Addr has no predicate for.
+// nonPublicPrefixes are special-purpose ranges (RFC 6890) that are not
+// globally reachable and that netip.Addr has no predicate for. The
+// documentation ranges are among them: no public server has such an
+// address, and a network that uses one uses it as a private range.
 var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"), // RFC 6598 shared address space
 	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("192.0.2.0/24"),    // RFC 5737 TEST-NET-1
+	netip.MustParsePrefix("198.18.0.0/15"),   // RFC 2544 benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // RFC 5737 TEST-NET-2
+	netip.MustParsePrefix("203.0.113.0/24"),  // RFC 5737 TEST-NET-3
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b:1::/48"), // RFC 8215 local-use NAT64: a translator of the local network
+	netip.MustParsePrefix("100::/64"),       // RFC 6666 discard-only
+	netip.MustParsePrefix("2001:2::/48"),    // RFC 5180 benchmarking
+	netip.MustParsePrefix("2001:db8::/32"),  // RFC 3849 documentation
 	netip.MustParsePrefix("fec0::/10"),      // RFC 3879 site-local: deprecated, still a site's own
 }
 
