@@ -725,7 +725,7 @@ func TestResolve_TimeoutBoundsTheDocumentAndItsKeysTogether(t *testing.T) {
 	id := s.handle("/doc.json", slow(doc))
 	r := cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: timeout})
 	_, err := r.Resolve(t.Context(), id)
-	if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), "within") {
-		t.Fatalf("Resolve = %v; want ErrFetch: the two fetches together took longer than the timeout", err)
+	if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), "within") || !strings.Contains(err.Error(), "together") {
+		t.Fatalf("Resolve = %v; want ErrFetch saying the two fetches together took longer than the timeout", err)
 	}
 }

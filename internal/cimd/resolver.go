@@ -415,6 +415,9 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 		return fail(ErrInvalidDocument, "jwks_uri %s: %v", client.JWKSURI, err)
 	}
 	set, jwksTTL, err := r.get(ctx, client.JWKSURI)
+	if err != nil && ctx.Err() != nil {
+		return fail(ErrFetch, "jwks_uri: %v (the document and its jwks_uri are fetched within %s together)", err, r.timeout)
+	}
 	if err != nil {
 		return fail(ErrFetch, "jwks_uri: %v", err)
 	}
