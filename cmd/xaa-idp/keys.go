@@ -105,11 +105,18 @@ func adminCall(ctx context.Context, hc *http.Client, method, issuer, path, user,
 		return nil, err
 	}
 	req.SetBasicAuth(user, password)
-	resp, err := hc.Do(req)
+	// A redirect is not followed: Go's client would send the password on
+	// to the same host name on any port or scheme, plain http included.
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("%s answered %s to %q: an admin API request, which carries the admin's password, is not sent on; give the IdP's issuer as --issuer", url, resp.Status, resp.Header.Get("Location"))
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, err

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/demo"
@@ -31,6 +34,20 @@ const (
 	maxLoadConcurrency = 1000
 	serverPIDWant      = "a process id, or 0 for the process listening on the issuer's port"
 )
+
+// loopbackOnly is the dialer's Control hook of load without
+// --allow-remote: it refuses an address that is not loopback, whichever
+// name or URL led there.
+func loopbackOnly(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return err
+	}
+	if a := ap.Addr().Unmap(); !a.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address; a load test targets your own machine (--allow-remote to override)", a)
+	}
+	return nil
+}
 
 // runLoad drives token exchanges against a running IdP and, in the same
 // run, the cheapest request it serves (/healthz) as the floor, so that the
@@ -106,7 +123,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp load: --ca-file:", err)
 		return exitUsage
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency, TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	// The loopback rule holds for every request, not the issuer's name
+	// alone: the discovery document names the endpoints, and a redirect
+	// leads anywhere, so the dialled address is what is checked.
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	if !*allowRemote {
+		dialer.Control = loopbackOnly
+	}
+	hc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: *concurrency, TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: *issuer, ClientID: *clientID, ClientSecret: *secret, Username: *username, Password: *password, Scopes: []string{"openid"}, HTTPClient: hc})
 	if err != nil {

@@ -67,12 +67,15 @@ func (s *site) handle(path string, h http.HandlerFunc) string {
 	return s.URL + path
 }
 
-// publish serves v as JSON at path, with the given Cache-Control.
+// publish serves v as JSON at path, with the given Cache-Control: one
+// field line per line of cacheControl.
 func (s *site) publish(path string, v any, cacheControl string) string {
 	return s.handle(path, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if cacheControl != "" {
-			w.Header().Set("Cache-Control", cacheControl)
+			for _, line := range strings.Split(cacheControl, "\n") {
+				w.Header().Add("Cache-Control", line)
+			}
 		}
 		_ = json.NewEncoder(w).Encode(v)
 	})
@@ -425,6 +428,22 @@ func TestResolve_FetchesNothingOutsideTheAllowList(t *testing.T) {
 		{"loopback in NAT64 form", []string{"http://*"}, "http://[64:ff9b::7f00:1]/client.json", cimd.ErrFetch, "loopback"},
 		{"local-use NAT64 prefix", []string{"http://*"}, "http://[64:ff9b:1::a00:1]/client.json", cimd.ErrFetch, "private or link-local"},
 		{"link-local address in 6to4 form", []string{"http://*"}, "http://[2002:a9fe:a9fe::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		// The deprecated forms are refused too: an IPv4-compatible
+		// address (RFC 4291 §2.5.5.1) and an IPv4-translated one (SIIT,
+		// RFC 2765) carry an IPv4 address, and site-local addresses
+		// (RFC 3879) are a site's own. They were dialled.
+		{"loopback in IPv4-compatible form", []string{"http://*"}, "http://[::127.0.0.1]/client.json", cimd.ErrFetch, "loopback"},
+		{"link-local in IPv4-translated form", []string{"http://*"}, "http://[::ffff:0:a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 site-local", []string{"http://*"}, "http://[fec0::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		// Documentation ranges (RFC 5737, RFC 3849) are no public
+		// address (RFC 6890: not globally reachable); networks that use
+		// one, as a private range, were reached.
+		{"TEST-NET-1", []string{"http://*"}, "http://192.0.2.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"TEST-NET-2", []string{"http://*"}, "http://198.51.100.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"TEST-NET-3", []string{"http://*"}, "http://203.0.113.1/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 documentation", []string{"http://*"}, "http://[2001:db8::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 benchmarking", []string{"http://*"}, "http://[2001:2::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"IPv6 discard-only", []string{"http://*"}, "http://[100::1]/client.json", cimd.ErrFetch, "private or link-local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -520,7 +539,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // TestResolve_CachesAsCacheControlSays checks the clamping of max-age to
-// [1 min, 24 h].
+// [1 min, 24 h], and that every Cache-Control field line counts (RFC 9110
+// §5.3: they are one list).
 func TestResolve_CachesAsCacheControlSays(t *testing.T) {
 	s := newSite(t)
 	tests := []struct {
@@ -532,6 +552,17 @@ func TestResolve_CachesAsCacheControlSays(t *testing.T) {
 		{"max-age=5", 59 * time.Second, 61 * time.Second},
 		{"public, max-age=600", 599 * time.Second, 601 * time.Second},
 		{"max-age=31536000", 23 * time.Hour, 24*time.Hour + time.Second},
+		// A second field line is part of the list (RFC 9110 §5.3): its
+		// no-store counts, as it would on the first line.
+		{"max-age=86400\nno-store", 59 * time.Second, 61 * time.Second},
+		{"public\nmax-age=600", 599 * time.Second, 601 * time.Second},
+		// Beyond what any integer holds: the largest lifetime (RFC 9111
+		// §1.2.2), not none.
+		{"max-age=99999999999999999999", 23 * time.Hour, 24*time.Hour + time.Second},
+		// Twice: the first (RFC 9111 §4.2.1), not the last.
+		{"max-age=60, max-age=86400", 59 * time.Second, 61 * time.Second},
+		// Not delta-seconds (1*DIGIT): no lifetime, so the least.
+		{"max-age=+86400", 59 * time.Second, 61 * time.Second},
 	}
 	for i, tt := range tests {
 		t.Run(tt.cacheControl, func(t *testing.T) {
@@ -667,4 +698,34 @@ func BenchmarkResolve_Cached(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestResolve_TimeoutBoundsTheDocumentAndItsKeysTogether: a document and
+// its jwks_uri are one fetch, within one timeout. Each had its own, so a
+// client whose two URLs each answered just in time held the request that
+// named it for twice the timeout (10 s at the IdP's 5 s).
+func TestResolve_TimeoutBoundsTheDocumentAndItsKeysTogether(t *testing.T) {
+	s := newSite(t)
+	const timeout = 400 * time.Millisecond
+	slow := func(v any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(timeout * 3 / 4):
+			case <-r.Context().Done():
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(v)
+		}
+	}
+	jwksURI := s.handle("/keys.json", slow(keySet(t)))
+	doc := publicDoc(s.URL + "/doc.json")
+	doc["token_endpoint_auth_method"] = "private_key_jwt"
+	doc["jwks_uri"] = jwksURI
+	id := s.handle("/doc.json", slow(doc))
+	r := cimd.New(cimd.DefaultConfig(), &cimd.Options{Timeout: timeout})
+	_, err := r.Resolve(t.Context(), id)
+	if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), "within") || !strings.Contains(err.Error(), "together") {
+		t.Fatalf("Resolve = %v; want ErrFetch saying the two fetches together took longer than the timeout", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -382,8 +383,8 @@ func (c *boundedCache) liveTop() (expiry.Item[string], bool) {
 }
 
 // fetchClient fetches and checks the document at clientID and, for
-// private_key_jwt with jwks_uri, its keys. It returns how long the client
-// may be cached.
+// private_key_jwt with jwks_uri, its keys, both within the timeout. It
+// returns how long the client may be cached.
 func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, time.Duration, error) {
 	places := fetches
 	select {
@@ -395,6 +396,10 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 	fail := func(kind error, format string, args ...any) (*Client, time.Duration, error) {
 		return nil, 0, &Error{ClientID: clientID, Kind: kind, Detail: fmt.Sprintf(format, args...)}
 	}
+	// One timeout for the document and its jwks_uri: the request that
+	// names the client waits for both.
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	body, ttl, err := r.get(ctx, clientID)
 	if err != nil {
 		return fail(ErrFetch, "%v", err)
@@ -410,6 +415,9 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 		return fail(ErrInvalidDocument, "jwks_uri %s: %v", client.JWKSURI, err)
 	}
 	set, jwksTTL, err := r.get(ctx, client.JWKSURI)
+	if err != nil && ctx.Err() != nil {
+		return fail(ErrFetch, "jwks_uri: %v (the document and its jwks_uri are fetched within %s together)", err, r.timeout)
+	}
 	if err != nil {
 		return fail(ErrFetch, "jwks_uri: %v", err)
 	}
@@ -488,18 +496,31 @@ func isTimeout(err error) bool {
 
 // cacheTTL is the response's Cache-Control max-age (RFC 9111 §5.2.2.1)
 // clamped to [MinCacheTTL, MaxCacheTTL]; no-store, no-cache and an absent
-// max-age count as zero, so the minimum.
+// or malformed max-age count as zero, so the minimum. Every field line
+// counts (RFC 9110 §5.3: they are one list); of two max-age the first
+// does (RFC 9111 §4.2.1); one too large for an integer is as large as
+// any (§1.2.2).
 func cacheTTL(h http.Header) time.Duration {
-	ttl := time.Duration(0)
-	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+	ttl, seen := time.Duration(0), false
+	for _, d := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {
 		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
 		switch strings.ToLower(name) {
 		case "no-store", "no-cache":
 			return MinCacheTTL
 		case "max-age":
-			if n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && n > 0 {
-				ttl = time.Duration(min(n, int64(MaxCacheTTL/time.Second))) * time.Second
+			if seen {
+				continue
 			}
+			seen = true
+			value = strings.Trim(value, `"`)
+			if value == "" || strings.Trim(value, "0123456789") != "" {
+				continue // not delta-seconds (1*DIGIT)
+			}
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil { // only ErrRange is left: more digits than int64 holds
+				n = math.MaxInt64
+			}
+			ttl = time.Duration(min(n, int64(MaxCacheTTL/time.Second))) * time.Second
 		}
 	}
 	return min(max(ttl, MinCacheTTL), MaxCacheTTL)
@@ -590,32 +611,46 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 	return nil
 }
 
-// nonPublicPrefixes are special-purpose IPv4 ranges (RFC 6890) that
-// netip.Addr has no predicate for.
+// nonPublicPrefixes are special-purpose ranges (RFC 6890) that are not
+// globally reachable and that netip.Addr has no predicate for. The
+// documentation ranges are among them: no public server has such an
+// address, and a network that uses one uses it as a private range.
 var nonPublicPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"), // RFC 6598 shared address space
 	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("192.0.2.0/24"),    // RFC 5737 TEST-NET-1
+	netip.MustParsePrefix("198.18.0.0/15"),   // RFC 2544 benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // RFC 5737 TEST-NET-2
+	netip.MustParsePrefix("203.0.113.0/24"),  // RFC 5737 TEST-NET-3
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b:1::/48"), // RFC 8215 local-use NAT64: a translator of the local network
+	netip.MustParsePrefix("100::/64"),       // RFC 6666 discard-only
+	netip.MustParsePrefix("2001:2::/48"),    // RFC 5180 benchmarking
+	netip.MustParsePrefix("2001:db8::/32"),  // RFC 3849 documentation
+	netip.MustParsePrefix("fec0::/10"),      // RFC 3879 site-local: deprecated, still a site's own
 }
 
 // Prefixes of IPv6 addresses that carry an IPv4 address to a translator:
 // the NAT64 well-known prefix (RFC 6052, the IPv4 address in the last 32
-// bits) and 6to4 (RFC 3056, the IPv4 address in bits 16 to 47).
+// bits), 6to4 (RFC 3056, the IPv4 address in bits 16 to 47), and the
+// deprecated IPv4-compatible (RFC 4291 §2.5.5.1) and IPv4-translated
+// (SIIT, RFC 2765) forms, the IPv4 address in the last 32 bits.
 var (
-	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour   = netip.MustParsePrefix("2002::/16")
+	nat64Prefix    = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+	ipv4Compatible = netip.MustParsePrefix("::/96")
+	ipv4Translated = netip.MustParsePrefix("::ffff:0:0:0/96")
 )
 
-// embeddedIPv4 returns the IPv4 address a NAT64 or 6to4 address reaches.
+// embeddedIPv4 returns the IPv4 address a NAT64, 6to4, IPv4-compatible or
+// IPv4-translated address reaches.
 func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
 	b := a.As16()
 	switch {
-	case !a.Is6():
+	case !a.Is6() || a.IsUnspecified() || a.IsLoopback(): // :: and ::1 are in ::/96
 		return netip.Addr{}, false
-	case nat64Prefix.Contains(a):
+	case nat64Prefix.Contains(a), ipv4Compatible.Contains(a), ipv4Translated.Contains(a):
 		return netip.AddrFrom4([4]byte(b[12:16])), true
 	case sixToFour.Contains(a):
 		return netip.AddrFrom4([4]byte(b[2:6])), true
