@@ -525,7 +525,7 @@ func (v *validator) serverList() {
 		}
 		v.noRepeats(path+".resources", s.Resources)
 		for j, sc := range s.Scopes {
-			if !validScope(sc) {
+			if !ValidScope(sc) {
 				v.at(fmt.Sprintf("%s.scopes[%d]", path, j), "%q is not a valid scope; a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 3.3)", sc)
 			}
 		}
@@ -903,8 +903,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// validScope checks RFC 6749's scope-token: %x21 / %x23-5B / %x5D-7E.
-func validScope(s string) bool {
+// ValidScope reports whether s is an RFC 6749 section 3.3 scope-token:
+// %x21 / %x23-5B / %x5D-7E, printable ASCII without spaces, '"' or '\'.
+// The configuration's scopes are held to it, and so are the scopes a
+// token exchange or an access request names.
+func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}
