@@ -121,3 +121,22 @@ func TestNames_ControlAndBidiRefused(t *testing.T) {
 		t.Errorf("a name in several scripts: %d %v", resp.StatusCode, u)
 	}
 }
+
+// TestConfigAPI_GroupNameOfAnotherInAnotherCase: SCIM compares group names
+// without case (a POST of "ENG" beside "eng" is 409 uniqueness), so a
+// provisioning client's filter displayName eq "ENG" finds both groups, and
+// pushes its members into whichever it takes. The admin API (and the
+// file) take such a group, since names are compared with case elsewhere,
+// and now say so in "warnings" with file and line, as for usernames; until
+// 2026-12-06 nothing was said.
+func TestConfigAPI_GroupNameOfAnotherInAnotherCase(t *testing.T) {
+	p := editable(t)
+	resp, out := p.send(t, http.MethodPut, "/admin/api/groups/ENG", "alice", `{}`)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(out), `"warnings"`) || !strings.Contains(string(out), `group ENG: name \"ENG\" looks the same as group eng's \"eng\"`) {
+		t.Errorf("PUT group ENG beside eng: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+	resp, out = p.send(t, http.MethodPut, "/admin/api/groups/sales", "alice", `{}`)
+	if resp.StatusCode != http.StatusCreated || strings.Contains(string(out), "group sales") {
+		t.Errorf("PUT group sales: HTTP %d %s, want 201 and no warning of it", resp.StatusCode, out)
+	}
+}

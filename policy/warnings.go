@@ -51,6 +51,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
+		out = append(out, lookAlikeGroups(idp.Groups, lines, file, prefix)...)
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
 		out = append(out, literalValues(idp, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
@@ -104,6 +105,29 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 var loginScopes = map[string]string{
 	"offline_access": "asks an authorization server for a refresh token at a login",
 	"openid":         "asks an OpenID provider for an ID token at a login",
+}
+
+// lookAlikeGroups warns of each group of one IdP whose name looks the
+// same as an earlier group's once folded (foldName), at the later group's
+// line. Names are compared with case everywhere but SCIM, which compares a
+// group's displayName without case (RFC 7643 section 4.2, caseExact false):
+// a provisioning client's filter displayName eq "ENG" finds both eng and
+// ENG, and pushes members into whichever it takes.
+func lookAlikeGroups(groups []Group, lines *lineIndex, file, prefix string) Problems {
+	var out Problems
+	names := map[string]int{} // foldName(name) -> index of the first group
+	for i, g := range groups {
+		k := foldName(g.Name)
+		j, ok := names[k]
+		switch {
+		case !ok:
+			names[k] = i
+		case groups[j].Name != g.Name:
+			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, i)),
+				Msg: fmt.Sprintf("warning: group %s: name %q looks the same as group %s's %q (line %d) once case and Unicode compatibility forms are folded: SCIM compares group names without case, so a provisioning client that looks one up by name finds both; rename one", g.Name, g.Name, groups[j].Name, groups[j].Name, lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, j)))})
+		}
+	}
+	return out
 }
 
 // lookAlikeUsers warns of each user of one IdP whose email is the address
