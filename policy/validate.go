@@ -294,6 +294,14 @@ func (v *validator) userList() {
 		if first, ok := v.users[u.Username]; !ok || first == i || u.Sub != "" {
 			v.uniqueSub(subs, path, u)
 		}
+		// The identifier every relying party keys the user by, and
+		// prints: held to a username's rules (a default sub is its
+		// username's).
+		if strings.TrimSpace(u.Sub) != u.Sub {
+			v.at(path+".sub", "%q begins or ends with a space, which a relying party that trims it takes for another user's sub; remove it", u.Sub)
+		} else if u.Sub != "" {
+			v.identityText(path+".sub", u.Sub, false)
+		}
 		if u.ExternalID != "" {
 			if UnfitExternalID(u.ExternalID) {
 				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the user, or remove the key", u.ExternalID)
