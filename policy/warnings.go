@@ -163,7 +163,11 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 					Msg: fmt.Sprintf("warning: user %s: username is not written composed (Unicode NFC), as keyboards type it (an \u00e9 as one character, not an e and a combining accent), and the login compares it byte for byte, so a name typed at the login form does not match it; write it composed", u.Username)})
 			}
 		}
-		sub, isSub := effectiveSub(u), func(j int) bool { return u.Sub != "" || users[j].Sub != "" }
+		// Subs that follow look-alike usernames are the username's
+		// warning, not another one.
+		sub, isSub := effectiveSub(u), func(j int) bool {
+			return (u.Sub != "" || users[j].Sub != "") && foldName(u.Username) != foldName(users[j].Username)
+		}
 		if j, ok := subs[foldName(sub)]; ok && effectiveSub(users[j]) != sub && isSub(j) {
 			at := "sub"
 			if u.Sub == "" {
