@@ -121,3 +121,65 @@ func TestNames_ControlAndBidiRefused(t *testing.T) {
 		t.Errorf("a name in several scripts: %d %v", resp.StatusCode, u)
 	}
 }
+
+// TestConfigAPI_GroupNameOfAnotherInAnotherCase: SCIM compares group names
+// without case (a POST of "ENG" beside "eng" is 409 uniqueness), so a
+// provisioning client's filter displayName eq "ENG" finds both groups, and
+// pushes its members into whichever it takes. The admin API (and the
+// file) take such a group, since names are compared with case elsewhere,
+// and now say so in "warnings" with file and line, as for usernames; until
+// 2026-12-06 nothing was said.
+func TestConfigAPI_GroupNameOfAnotherInAnotherCase(t *testing.T) {
+	p := editable(t)
+	resp, out := p.send(t, http.MethodPut, "/admin/api/groups/ENG", "alice", `{}`)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(out), `"warnings"`) || !strings.Contains(string(out), `group ENG: name \"ENG\" looks the same as group eng's \"eng\"`) {
+		t.Errorf("PUT group ENG beside eng: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+	resp, out = p.send(t, http.MethodPut, "/admin/api/groups/sales", "alice", `{}`)
+	if resp.StatusCode != http.StatusCreated || strings.Contains(string(out), "group sales") {
+		t.Errorf("PUT group sales: HTTP %d %s, want 201 and no warning of it", resp.StatusCode, out)
+	}
+}
+
+// TestConfigAPI_SubThatLooksLikeAnother: a sub is the identifier every
+// relying party and resource server keys its user by, printed in their
+// logs and consoles as in ours: the admin API refuses one with a control
+// character, an invisible formatting character (zero-width, bidi) or
+// space at either end, as check refuses it in the file (400, nothing
+// changed), as for a username. Until 2026-12-06 "u-al\u200bice" beside
+// "u-alice", or "u-alice " (which a server that trims takes for
+// "u-alice"), were taken.
+func TestConfigAPI_SubThatLooksLikeAnother(t *testing.T) {
+	p := editable(t)
+	for _, sub := range []string{"u-al\u200bice", "u-\u202ecarol", "u-car\nol", "u-alice ", "\u00a0u-alice"} {
+		body, _ := json.Marshal(map[string]any{"password": "pw", "sub": sub})
+		resp, out := p.send(t, http.MethodPut, "/admin/api/users/carol", "alice", string(body))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), "users[") || !strings.Contains(string(out), ".sub") {
+			t.Errorf("sub %q: HTTP %d %s, want 400 naming the sub", sub, resp.StatusCode, out)
+		}
+	}
+	if resp, _ := p.send(t, http.MethodGet, "/admin/api/users/carol", "alice", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a refused user was created: GET carol %d", resp.StatusCode)
+	}
+	if resp, out := p.send(t, http.MethodPut, "/admin/api/users/carol", "alice", `{"password": "pw", "sub": "00u-carol"}`); resp.StatusCode != http.StatusCreated {
+		t.Errorf("sub 00u-carol: HTTP %d %s, want 201", resp.StatusCode, out)
+	}
+}
+
+// TestConfigAPI_SubOfAnotherInAnotherCase: a sub is compared with case
+// (OpenID Connect Core section 2), but a resource server that keeps users
+// in a column compared without case (MySQL's default collation) takes
+// "U-Bob" for bob's "u-bob". The admin API creates such a user and says
+// so in "warnings" with file and line, as check does; until 2026-12-06
+// nothing was said.
+func TestConfigAPI_SubOfAnotherInAnotherCase(t *testing.T) {
+	p := editable(t)
+	resp, out := p.send(t, http.MethodPut, "/admin/api/users/carol", "alice", `{"password": "pw", "sub": "U-Bob"}`)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(out), `user carol: sub \"U-Bob\" looks the same as user bob's \"u-bob\"`) {
+		t.Errorf("carol with sub U-Bob: HTTP %d %s, want 201 with a warning", resp.StatusCode, out)
+	}
+	resp, out = p.send(t, http.MethodPut, "/admin/api/users/dave", "alice", `{"password": "pw", "sub": "00u-dave"}`)
+	if resp.StatusCode != http.StatusCreated || strings.Contains(string(out), `sub \"00u-dave\" looks`) {
+		t.Errorf("dave: HTTP %d %s, want 201 and no warning of dave", resp.StatusCode, out)
+	}
+}

@@ -118,6 +118,11 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	case access.ReasonTooLong(body.Reason):
 		return refuse(http.StatusBadRequest, "invalid_request", "the reason is %d characters; at most %d are kept", utf8.RuneCountInString(body.Reason), access.MaxReasonChars)
 	}
+	for _, sc := range body.Scopes {
+		if !policy.ValidScope(sc) {
+			return refuse(http.StatusBadRequest, "invalid_scope", "scope %q is malformed: a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 3.3); name each scope as its own element of scopes", audit.Truncate(sc))
+		}
+	}
 	scopes := slices.Compact(slices.Sorted(slices.Values(body.Scopes)))
 	if len(scopes) == 0 {
 		// No scopes asks for every scope the server defines, resolved

@@ -105,7 +105,7 @@ func (s *Server) authenticateClient(r *http.Request, form *tokenForm) (*policy.C
 			return nil, cimdRefusal(err)
 		}
 		if c == nil {
-			if strings.Contains(decodeBasic(basicSecret), ":") {
+			if strings.Contains(basicSecret, ":") {
 				return nil, invalidClient("client_id %q is not registered at this IdP; the Basic credentials hold more than one ':', and a client_id with ':' (a URL, say) must be form-URL-encoded before base64 (RFC 6749 section 2.3.1)", id)
 			}
 			return nil, invalidClient("client_id %q is not registered at this IdP", id)

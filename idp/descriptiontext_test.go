@@ -19,7 +19,7 @@ func TestExchange_DescriptionsEscapeWhatIsNotASCII(t *testing.T) {
 	tests := []struct {
 		param, value, want string
 	}{
-		{"scope", "chat.read\u202egnp.kcatta", "scope chat.readU+202Egnp.kcatta;"},
+		{"scope", "chat.read\u202egnp.kcatta", "scope 'chat.readU+202Egnp.kcatta' is malformed"},
 		{"scope", "ch\uff41t.read", "chU+FF41t.read"},
 		{"audience", "https://\u0430s.chat.example", "'https://U+0430s.chat.example'"},
 		{"resource", "https://mcp.chat.example/mcp\u2028x", "U+2028x'"},

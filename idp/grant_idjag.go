@@ -441,6 +441,13 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	if form.Get("actor_token") == "" && form.Get("actor_token_type") != "" {
 		return invalidRequest("actor_token_type must not be sent without actor_token (RFC 8693 section 2.1)")
 	}
+	for _, sc := range strings.Fields(form.Get("scope")) {
+		if !policy.ValidScope(sc) {
+			// Quoted, as the server's own scopes never need to be: a
+			// quote in the token would read as the quotes of a known one.
+			return errorf(policy.ErrInvalidScope, http.StatusBadRequest, "scope %q is malformed: a scope is printable ASCII without spaces, quotes or backslashes, and scopes are separated by spaces (RFC 6749 section 3.3)", sc)
+		}
+	}
 	if other := otherResource(form); other != "" {
 		return invalidRequest("one resource per ID-JAG, and resources %q and %q were sent: request a separate ID-JAG for each MCP server", form.Get("resource"), other)
 	}

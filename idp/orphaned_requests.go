@@ -20,6 +20,10 @@ import (
 // before, gives a removed user's sub, and a renamed user's (whose pending
 // requests follow it to its new name); nil at start.
 func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
+	// The pending requests of users whose sub cfg no longer has, though
+	// their name may be another user's now (a user replaced by another
+	// of that name): the request was the old user's, not the new one's.
+	gone := map[string]bool{}
 	if old != nil {
 		// A user renamed (its sub kept: a SCIM userName change) keeps
 		// its pending requests under its new name.
@@ -28,6 +32,7 @@ func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
 				if nu := cfg.UserBySub(u.Sub); nu != nil {
 					return nu.Username
 				}
+				gone[r.ID] = true
 			}
 			return ""
 		})
@@ -37,7 +42,7 @@ func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
 	}
 	denied, err := s.requests.DenyPending(func(r access.Request) string {
 		switch {
-		case cfg.User(r.User) == nil:
+		case gone[r.ID] || cfg.User(r.User) == nil:
 			return fmt.Sprintf("denied automatically: the user %q was removed from the configuration", r.User)
 		case cfg.Server(r.Server) == nil:
 			return fmt.Sprintf("denied automatically: the MCP server %q was removed from the configuration", r.Server)

@@ -448,7 +448,7 @@ func (v *validator) faultAction(path string, f *Fault) {
 		switch {
 		case e.Code == "":
 			v.at(path+".error.code", "missing; give an OAuth error code such as temporarily_unavailable, invalid_grant or access_denied")
-		case !validScope(e.Code):
+		case !ValidScope(e.Code):
 			v.at(path+".error.code", "%q is not an OAuth error code; an error code is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 5.2)", e.Code)
 		}
 		if e.Status != 0 && (e.Status < 400 || e.Status > 599) {

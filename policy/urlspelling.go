@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
@@ -83,7 +85,9 @@ func clientSpelling(s string) string {
 	} else {
 		port = ""
 	}
-	if a, err := idna.Lookup.ToASCII(host); err == nil && !strings.HasPrefix(host, "[") {
+	if ip, ok := parserIP(host); ok {
+		host = ip
+	} else if a, err := idna.Lookup.ToASCII(host); err == nil && !strings.HasPrefix(host, "[") {
 		host = a
 	}
 	path, query, hasQuery := strings.Cut(tail, "?")
@@ -95,6 +99,53 @@ func clientSpelling(s string) string {
 		return ""
 	}
 	return canon
+}
+
+// parserIP is the host of a URL, an IP address, as a WHATWG URL parser
+// writes it (URL Standard, "host serializing"): an IPv6 literal
+// compressed in lower case (as RFC 5952 has it), and an IPv4 address as
+// four decimal numbers whatever shorthand it was typed in (127.1,
+// 0x7f.0.0.1, 0177.0.0.1). false for a name, for an IPv4-mapped IPv6
+// literal (which Go and the parser write differently) and for what the
+// parser refuses.
+func parserIP(host string) (string, bool) {
+	if v6, ok := strings.CutPrefix(host, "["); ok {
+		a, err := netip.ParseAddr(strings.TrimSuffix(v6, "]"))
+		if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+			return "", false
+		}
+		return "[" + a.String() + "]", true
+	}
+	parts := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(parts) > 4 {
+		return "", false
+	}
+	var n uint64
+	for i, p := range parts {
+		base := 10
+		switch {
+		case len(p) >= 2 && (p[:2] == "0x" || p[:2] == "0X"):
+			p, base = p[2:], 16
+			if p == "" {
+				p = "0"
+			}
+		case len(p) >= 2 && p[0] == '0':
+			p, base = p[1:], 8
+		}
+		v, err := strconv.ParseUint(p, base, 32)
+		if err != nil || p[0] == '+' || p[0] == '-' {
+			return "", false
+		}
+		if last := i == len(parts)-1; !last && v > 255 || last && v >= 1<<(8*(5-len(parts))) {
+			return "", false
+		}
+		if i < len(parts)-1 {
+			n |= v << (8 * (3 - i))
+		} else {
+			n |= v
+		}
+	}
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}).String(), true
 }
 
 // percentEncode encodes the bytes of s that a URL parser encodes in a

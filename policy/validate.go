@@ -294,6 +294,14 @@ func (v *validator) userList() {
 		if first, ok := v.users[u.Username]; !ok || first == i || u.Sub != "" {
 			v.uniqueSub(subs, path, u)
 		}
+		// The identifier every relying party keys the user by, and
+		// prints: held to a username's rules (a default sub is its
+		// username's).
+		if strings.TrimSpace(u.Sub) != u.Sub {
+			v.at(path+".sub", "%q begins or ends with a space, which a relying party that trims it takes for another user's sub; remove it", u.Sub)
+		} else if u.Sub != "" {
+			v.identityText(path+".sub", u.Sub, false)
+		}
 		if u.ExternalID != "" {
 			if UnfitExternalID(u.ExternalID) {
 				v.at(path+".external_id", "%q is blank or holds a control character; give the provisioning client's id of the user, or remove the key", u.ExternalID)
@@ -525,7 +533,7 @@ func (v *validator) serverList() {
 		}
 		v.noRepeats(path+".resources", s.Resources)
 		for j, sc := range s.Scopes {
-			if !validScope(sc) {
+			if !ValidScope(sc) {
 				v.at(fmt.Sprintf("%s.scopes[%d]", path, j), "%q is not a valid scope; a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 section 3.3)", sc)
 			}
 		}
@@ -903,8 +911,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// validScope checks RFC 6749's scope-token: %x21 / %x23-5B / %x5D-7E.
-func validScope(s string) bool {
+// ValidScope reports whether s is an RFC 6749 section 3.3 scope-token:
+// %x21 / %x23-5B / %x5D-7E, printable ASCII without spaces, '"' or '\'.
+// The configuration's scopes are held to it, and so are the scopes a
+// token exchange or an access request names.
+func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -51,6 +51,7 @@ func warnings(cfg *Config, data []byte, file, tenant string) Problems {
 				Msg: fmt.Sprintf("warning: user %s: an admin whose username holds a colon cannot use HTTP Basic at the admin API (RFC 7617 §2: the first colon ends the user-id), only the console's session; rename the user without a colon", u.Username)})
 		}
 		out = append(out, lookAlikeUsers(idp.Users, lines, file, prefix)...)
+		out = append(out, lookAlikeGroups(idp.Groups, lines, file, prefix)...)
 		out = append(out, urlSpellings(idp, lines, file, prefix)...)
 		out = append(out, literalValues(idp, lines, file, prefix)...)
 		for ci, c := range idp.Clients {
@@ -106,6 +107,29 @@ var loginScopes = map[string]string{
 	"openid":         "asks an OpenID provider for an ID token at a login",
 }
 
+// lookAlikeGroups warns of each group of one IdP whose name looks the
+// same as an earlier group's once folded (foldName), at the later group's
+// line. Names are compared with case everywhere but SCIM, which compares a
+// group's displayName without case (RFC 7643 section 4.2, caseExact false):
+// a provisioning client's filter displayName eq "ENG" finds both eng and
+// ENG, and pushes members into whichever it takes.
+func lookAlikeGroups(groups []Group, lines *lineIndex, file, prefix string) Problems {
+	var out Problems
+	names := map[string]int{} // foldName(name) -> index of the first group
+	for i, g := range groups {
+		k := foldName(g.Name)
+		j, ok := names[k]
+		switch {
+		case !ok:
+			names[k] = i
+		case groups[j].Name != g.Name:
+			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, i)),
+				Msg: fmt.Sprintf("warning: group %s: name %q looks the same as group %s's %q (line %d) once case and Unicode compatibility forms are folded: SCIM compares group names without case, so a provisioning client that looks one up by name finds both; rename one", g.Name, g.Name, groups[j].Name, groups[j].Name, lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, j)))})
+		}
+	}
+	return out
+}
+
 // lookAlikeUsers warns of each user of one IdP whose email is the address
 // of an earlier user for a mail system (equal but for ASCII case, as the
 // demo authorization servers compare them: authserver.SameEmail), or whose
@@ -114,12 +138,15 @@ var loginScopes = map[string]string{
 // maps users by email, or compares names so, takes one for the other. A
 // warning, not an error: an IdP may hold two accounts of one address, as
 // Okta does, and a file that has them works, but not as it seems to mean.
-// It also warns of a username that is another user's email.
+// It also warns of a username that is another user's email, and of a sub
+// (given or defaulted, one of the two given) that looks the same as an
+// earlier user's once folded.
 func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
 	names := map[string]int{}  // foldName(username) -> index of the first user
 	mails := map[string]int{}  // email in ASCII lower case -> index
 	folded := map[string]int{} // foldEmail(email) -> index
+	subs := map[string]int{}   // foldName(sub, given or defaulted) -> index
 	for i, u := range users {
 		line := func(field string) int { return lines.line(fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
 		firstLine := func(j int) int { return lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)) }
@@ -135,6 +162,21 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 				out = append(out, Problem{File: file, Line: line("username"),
 					Msg: fmt.Sprintf("warning: user %s: username is not written composed (Unicode NFC), as keyboards type it (an \u00e9 as one character, not an e and a combining accent), and the login compares it byte for byte, so a name typed at the login form does not match it; write it composed", u.Username)})
 			}
+		}
+		// Subs that follow look-alike usernames are the username's
+		// warning, not another one.
+		sub, isSub := effectiveSub(u), func(j int) bool {
+			return (u.Sub != "" || users[j].Sub != "") && foldName(u.Username) != foldName(users[j].Username)
+		}
+		if j, ok := subs[foldName(sub)]; ok && effectiveSub(users[j]) != sub && isSub(j) {
+			at := "sub"
+			if u.Sub == "" {
+				at = "username"
+			}
+			out = append(out, Problem{File: file, Line: line(at),
+				Msg: fmt.Sprintf("warning: user %s: sub %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: relying parties and resource servers that compare subs so (a database column compared without case) take them for one user; give one of them another sub", u.Username, sub, users[j].Username, effectiveSub(users[j]), firstLine(j))})
+		} else if !ok {
+			subs[foldName(sub)] = i
 		}
 		if mix := mixedScripts(u.Username); mix != "" {
 			out = append(out, Problem{File: file, Line: line("username"),
@@ -178,6 +220,14 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 			Msg: fmt.Sprintf("warning: user %s: username %q is the email of user %s (line %d), but for case at most: the login form takes an email in place of a username, and a username wins, so that address typed there is a sign-in as %s, not as %s; rename the user or change the address", u.Username, u.Username, users[j].Username, lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)), u.Username, users[j].Username)})
 	}
 	return out
+}
+
+// effectiveSub is u's sub, given or defaulted.
+func effectiveSub(u User) string {
+	if u.Sub != "" {
+		return u.Sub
+	}
+	return DefaultSub(u.Username)
 }
 
 // foldName is s as people and lenient systems read it: compatibility

@@ -137,3 +137,52 @@ func TestServe_IssuerFlagNotWrittenAsClientsWriteIsWarned(t *testing.T) {
 		t.Errorf("the log lacks\n%s\n---\n%s", want, stderr)
 	}
 }
+
+// TestCheck_WarnsOfIPLiteralsNoClientSends: a URL parser writes an IP
+// address host in one form (the WHATWG URL standard, which the TypeScript
+// SDK's new URL follows): IPv6 compressed in lower case (RFC 5952), IPv4
+// as four decimal numbers, whatever shorthand was typed (127.1, 0x7f.0.0.1,
+// 127.000.000.001). The IdP compares hosts as written, up to case, so a
+// resource written otherwise matched no request a client made from the
+// protected-resource metadata; until 2026-12-06 check said nothing.
+func TestCheck_WarnsOfIPLiteralsNoClientSends(t *testing.T) {
+	config := `users: [{username: alice, password: alice}]
+clients: [{client_id: c, client_secret: s, redirect_uris: [http://127.0.0.1/cb], token_exchange: true}]
+mcp_servers:
+  - id: notes
+    issuer: http://[0:0::1]:8101
+    resources:
+      - http://127.1:8201/mcp
+      - http://0x7f.0.0.1:8202/mcp
+      - http://127.000.000.001:8203/mcp
+      - http://[::1]:8204/mcp
+      - http://10.0.0.1:8205/mcp
+      - http://[::ffff:7f00:1]:8206/mcp
+      - http://[2001:DB8:0:0:1:0:0:1]:8207/mcp
+      - http://v1.example/mcp
+    scopes: [n]
+    clients: {c: c}
+`
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "check", "--config", file)
+	if code != 0 || !strings.Contains(out, ": ok (") {
+		t.Fatalf("check: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{
+		file + `:5: warning: server notes: issuer "http://[0:0::1]:8101" is not written as clients write it; write "http://[::1]:8101"`,
+		file + `:7: warning: server notes: resource "http://127.1:8201/mcp" is not written as clients write it; write "http://127.0.0.1:8201/mcp"`,
+		file + `:8: warning: server notes: resource "http://0x7f.0.0.1:8202/mcp" is not written as clients write it; write "http://127.0.0.1:8202/mcp"`,
+		file + `:9: warning: server notes: resource "http://127.000.000.001:8203/mcp" is not written as clients write it; write "http://127.0.0.1:8203/mcp"`,
+		file + `:13: warning: server notes: resource "http://[2001:DB8:0:0:1:0:0:1]:8207/mcp" is not written as clients write it; write "http://[2001:db8::1:0:0:1]:8207/mcp"`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("check's stderr lacks\n%s\n---\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(stderr, "warning:"); n != 5 {
+		t.Errorf("%d warnings, want 5:\n%s", n, stderr)
+	}
+}
