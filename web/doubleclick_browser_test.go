@@ -41,7 +41,8 @@ func pressButton(t *testing.T, ctx context.Context, sel string) (again chromedp.
 	return press(2)
 }
 
-// heldPosts serves the product with the first two POSTs to path held:
+// heldPosts serves the product with the first two POSTs to a path that
+// begins with path held:
 // the first until the second has come, the second until the first is
 // answered. first is closed when the first has come; count is how many
 // came.
@@ -59,7 +60,7 @@ func heldPosts(t *testing.T, path string) (p *product, first <-chan struct{}, co
 	firstIn, secondIn, firstDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	p = serveThrough(t, store, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost || r.URL.Path != path {
+			if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, path) {
 				h.ServeHTTP(w, r)
 				return
 			}
@@ -127,5 +128,47 @@ func TestBrowser_SaveClickedTwice(t *testing.T) {
 	}
 	if acc := p.Store.Config().Server("tracker").Access; len(acc) != 2 {
 		t.Errorf("tracker has %d access entries, want 2: %+v", len(acc), acc)
+	}
+}
+
+// TestBrowser_ApproveClickedTwice: alice clicks Approve a second time
+// while the first approval is under way. The request is approved once,
+// with one access entry and one admin_change, and the page she sees, the
+// answer to the second click, says it is approved: it said "Not decided"
+// with the admin API's conflict, the request being approved already.
+func TestBrowser_ApproveClickedTwice(t *testing.T) {
+	p, first, posts := heldPosts(t, "/admin/access-requests/")
+	id := requestAccess(t, p)
+	ctx := chromium(t)
+	signInWithBrowser(t, ctx, p.URL, "alice")
+	button := "#request-" + id + ` form.approve button[type="submit"]`
+	run(t, ctx, "approving bob's request",
+		chromedp.ScrollIntoView(chromedp.CSS(button)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.documentElement.dataset.left = "1"; true`)(ctx, tg)
+			return err
+		}),
+	)
+	again := pressButton(t, ctx, button)
+	select {
+	case <-first:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first click sent no form")
+	}
+	run(t, ctx, "clicking again while it approves",
+		again,
+		until(`!document.documentElement.dataset.left && document.readyState === "complete" && document.querySelector("main") !== null`),
+	)
+	if n := posts.Load(); n != 2 {
+		t.Fatalf("the browser sent the form %d times, want 2 (the case under test)", n)
+	}
+	if s := text(t, ctx, "main"); !strings.Contains(s, "approved") || strings.Contains(s, "Not decided") {
+		t.Errorf("after the second click the page says:\n%s", s)
+	}
+	if evs := p.IdP.Audit().Query(audit.Filter{Type: audit.TypeAdminChange}); len(evs) != 1 {
+		t.Errorf("%d admin_change events, want 1", len(evs))
+	}
+	if req, ok := p.IdP.AccessRequests().Get(id); !ok || req.Status != "approved" {
+		t.Errorf("the request is %+v", req)
 	}
 }
