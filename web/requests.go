@@ -20,6 +20,9 @@ type accessRequest struct {
 	// Status and DecidedBy: pending, or approved or denied and by whom.
 	Status    string `json:"status"`
 	DecidedBy string `json:"decided_by"`
+	// ETag is the If-Match of the request's approval, when not the
+	// page's: its server's version (the overview's).
+	ETag string `json:"-"`
 }
 
 // approvalDurations are the choices of the approve form: how long the
