@@ -112,19 +112,28 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	sent, page, _ := strings.Cut(q.Get("state"), ".")
 	if state == "" || !tokenMatches(state, sent) {
 		// Not this session's sign-in in progress: a second tab's
-		// (the session keeps the latest), or one completed already. When
-		// the admin is signed in by now, the console is the way on; the
-		// code is not redeemed either way.
+		// (the session keeps the latest), or one completed already. The
+		// code is not redeemed either way. The state's page, a console
+		// page (consolePath), is the tab's.
+		page, again := strings.CutSuffix(page, ".again")
+		tabPage := "/admin/"
+		b, err := base64.RawURLEncoding.DecodeString(page)
+		ownPage := err == nil && page != "" && !strings.Contains(page, ".")
+		if ownPage {
+			tabPage = consolePath(string(b))
+		}
+		// When the admin is signed in by now, the console is the way on,
+		// at the tab's page (until 2026-12-06 the overview).
 		if _, u := c.signedIn(r); u.MayAdminister() {
-			http.Redirect(w, r, c.url("/admin/"), http.StatusSeeOther)
+			http.Redirect(w, r, c.url(tabPage), http.StatusSeeOther)
 			return
 		}
 		// Else the sign-in of the tab signed in at the IdP starts again
 		// for its page, once (".again" marks it): with the IdP's single
 		// sign-on it completes without a password. It answered 400
 		// until 2026-12-06, and its button led to the overview.
-		if b, err := base64.RawURLEncoding.DecodeString(page); err == nil && page != "" && !strings.Contains(page, ".") {
-			http.Redirect(w, r, c.url("/admin/signin?again=1&next="+url.QueryEscape(consolePath(string(b)))), http.StatusSeeOther)
+		if ownPage && !again {
+			http.Redirect(w, r, c.url("/admin/signin?again=1&next="+url.QueryEscape(tabPage)), http.StatusSeeOther)
 			return
 		}
 		c.errorPage(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
