@@ -5,6 +5,7 @@ import (
 
 	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // status asks the admin API where the configuration lives; nil when it
@@ -45,7 +46,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 		Refusals []audit.Event
 		Issuer   string
 		Requests []accessRequest
-		ETag     string // the configuration's version, for an approval's If-Match
+		ETag     string // the configuration's version, for an approval's If-Match when its request has none
 	}{
 		Counts: []count{
 			{"MCP servers", len(cfg.MCPServers), c.url("/admin/servers")},
@@ -62,6 +63,15 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	if st := c.status(r); st != nil {
 		data.ETag = st.ETag
+	}
+	// An approval changes its server alone: it is checked against that
+	// server's version, as on the server's page, so that a change
+	// elsewhere since the page was opened (a SCIM sync, another server's
+	// edit) does not refuse it.
+	for i, q := range data.Requests {
+		if s := cfg.Server(q.Server); s != nil {
+			data.Requests[i].ETag = `"` + policy.ServerVersion(s) + `"`
+		}
 	}
 	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, c.sessions.takeFlash(v.session, r.URL.Path), "")
 }

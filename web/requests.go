@@ -17,6 +17,12 @@ type accessRequest struct {
 	Scopes  []string  `json:"scopes"`
 	Reason  string    `json:"reason"`
 	Created time.Time `json:"created"`
+	// Status and DecidedBy: pending, or approved or denied and by whom.
+	Status    string `json:"status"`
+	DecidedBy string `json:"decided_by"`
+	// ETag is the If-Match of the request's approval, when not the
+	// page's: its server's version (the overview's).
+	ETag string `json:"-"`
 }
 
 // approvalDurations are the choices of the approve form: how long the
@@ -103,6 +109,9 @@ var decidedMessages = map[string]string{
 	"deny":    "Access request denied.",
 }
 
+// decidedStatus is the status a request has after each decision.
+var decidedStatus = map[string]string{"approve": "approved", "deny": "denied"}
+
 // decide posts a decision to the admin API and returns to the page it was
 // made on, which says what happened; a refusal gets an error page saying
 // why.
@@ -117,6 +126,21 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, v *viewer, acti
 	if a.Status == http.StatusOK {
 		c.redirectWithFlash(w, r, v, back, decidedMessages[action])
 		return
+	}
+	// Decided already as this decision would (a second click on the
+	// button while the first was under way, whose answer the browser
+	// dropped for this one's, or another admin at the same time): the
+	// page says so, as it says a decision made.
+	if a.Status == http.StatusConflict {
+		var q accessRequest
+		if _, err := c.apiGet(r, "/admin/api/access-requests/"+url.PathEscape(r.PathValue("id")), &q); err == nil && q.Status == decidedStatus[action] {
+			by := ""
+			if q.DecidedBy != "" {
+				by = " by " + q.DecidedBy
+			}
+			c.redirectWithFlash(w, r, v, back, "Access request "+q.Status+" already"+by+": nothing more was changed.")
+			return
+		}
 	}
 	msg := a.apiError()
 	if a.Status == http.StatusPreconditionFailed {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -480,8 +481,11 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	}
 	etag := r.PostFormValue("etag")
 	a := c.api(r, http.MethodPut, "/admin/api/servers/"+url.PathEscape(id)+"/"+list, http.Header{"If-Match": {etag}}, body, v.CSRF)
-	switch a.Status {
-	case http.StatusOK, http.StatusNoContent:
+	// A lost race against a save of the same rows (the admin's own
+	// first click of a double click, whose answer the browser dropped
+	// for the second's, or another tab's identical edit) left the list
+	// as this form has it: it is saved, nothing is left to change.
+	if a.Status == http.StatusOK || a.Status == http.StatusNoContent || a.Status == http.StatusPreconditionFailed && c.holds(id, list, body) {
 		c.redirectWithFlash(w, r, v, "/admin/servers/"+url.PathEscape(id), savedMessages[list])
 		return
 	}
@@ -515,6 +519,37 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 	// too, not at the top with the editor screens away.
 	view.Refusal = msg
 	c.show(w, r, v, a.Status, "server.html", view.Server.Label(), "servers", view, "", "")
+}
+
+// holds reports whether server id's list ("access" or "deny") in the
+// running configuration is body, a PUT's body of that list, read as the
+// admin API reads it.
+func (c *Console) holds(id, list string, body []byte) bool {
+	s := c.adminAPI.Config().Server(id)
+	if s == nil {
+		return false
+	}
+	var sent, now any
+	switch list {
+	case "access":
+		var entries []policy.Access
+		if json.Unmarshal(body, &entries) != nil {
+			return false
+		}
+		sent, now = entries, s.Access
+	case "deny":
+		var entries []policy.Deny
+		if json.Unmarshal(body, &entries) != nil {
+			return false
+		}
+		sent, now = entries, s.Deny
+	default:
+		return false
+	}
+	a, errA := json.Marshal(sent)
+	b, errB := json.Marshal(now)
+	empty := func(j []byte) bool { return string(j) == "null" || string(j) == "[]" }
+	return errA == nil && errB == nil && (bytes.Equal(a, b) || empty(a) && empty(b))
 }
 
 // problem is one of the "problems" of a refused change: its text, and

@@ -116,7 +116,7 @@ func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *viewer)) htt
 		}
 		if u == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, c.url("/admin/signin?next="+url.QueryEscape(r.URL.RequestURI())), http.StatusSeeOther)
+				http.Redirect(w, r, c.url("/admin/signin?next="+url.QueryEscape(pageOf(r))), http.StatusSeeOther)
 				return
 			}
 			// Signing in again returns to the page the form was on.
@@ -290,6 +290,25 @@ func consolePath(next string) string {
 		return start
 	}
 	return (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
+}
+
+// pageOf is the console page to return to after the sign-in that a GET
+// without a session is sent to: the address itself, but for a download,
+// the page that links it (the audit log's export, with the log's
+// filters; the configuration's YAML, on the overview). The browser shows
+// a download's answer only when it is not one, such as the IdP's login
+// page: signed in again, the admin is back on a page, and downloads from
+// there, rather than at a login form the browser still shows. (The links
+// had the download attribute until 2026-12-06, which saved the login page
+// as the download, as login.html.)
+func pageOf(r *http.Request) string {
+	switch r.URL.Path {
+	case "/admin/audit/export":
+		return (&url.URL{Path: "/admin/audit", RawQuery: r.URL.RawQuery}).String()
+	case "/admin/config.yaml":
+		return "/admin/"
+	}
+	return r.URL.RequestURI()
 }
 
 // formPage is the console page that the form of a state-changing request

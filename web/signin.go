@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -74,6 +75,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	s := c.session(r)
 	state, verifier, nonce := randomString(24), randomString(48), randomString(24)
 	s.Values[keyState], s.Values[keyVerifier], s.Values[keyNonce], s.Values[keyNext] = state, verifier, nonce, next
+	// The state sent carries the page too, which the session keeps for
+	// the latest sign-in only (callback).
+	state += "." + base64.RawURLEncoding.EncodeToString([]byte(next))
+	if q.Get("again") != "" {
+		state += ".again"
+	}
 	if err := saveSession(r, w, s); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "Sign-in is unavailable", err.Error())
 		return
@@ -102,13 +109,31 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	s := c.session(r)
 	q := r.URL.Query()
 	state, verifier, nonce, next := sessionString(s, keyState), sessionString(s, keyVerifier), sessionString(s, keyNonce), sessionString(s, keyNext)
-	if state == "" || !tokenMatches(state, q.Get("state")) {
+	sent, page, _ := strings.Cut(q.Get("state"), ".")
+	if state == "" || !tokenMatches(state, sent) {
 		// Not this session's sign-in in progress: a second tab's
-		// (the session keeps the latest), or one completed already. When
-		// the admin is signed in by now, the console is the way on; the
-		// code is not redeemed either way.
+		// (the session keeps the latest), or one completed already. The
+		// code is not redeemed either way. The state's page, a console
+		// page (consolePath), is the tab's.
+		page, again := strings.CutSuffix(page, ".again")
+		tabPage := "/admin/"
+		b, err := base64.RawURLEncoding.DecodeString(page)
+		ownPage := err == nil && page != "" && !strings.Contains(page, ".")
+		if ownPage {
+			tabPage = consolePath(string(b))
+		}
+		// When the admin is signed in by now, the console is the way on,
+		// at the tab's page (until 2026-12-06 the overview).
 		if _, u := c.signedIn(r); u.MayAdminister() {
-			http.Redirect(w, r, c.url("/admin/"), http.StatusSeeOther)
+			http.Redirect(w, r, c.url(tabPage), http.StatusSeeOther)
+			return
+		}
+		// Else the sign-in of the tab signed in at the IdP starts again
+		// for its page, once (".again" marks it): with the IdP's single
+		// sign-on it completes without a password. It answered 400
+		// until 2026-12-06, and its button led to the overview.
+		if ownPage && !again {
+			http.Redirect(w, r, c.url("/admin/signin?again=1&next="+url.QueryEscape(tabPage)), http.StatusSeeOther)
 			return
 		}
 		c.errorPage(w, r, nil, http.StatusBadRequest, "This sign-in cannot be completed",
