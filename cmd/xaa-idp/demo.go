@@ -53,7 +53,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	defer demo.Close(stack)
+	// Closed first, before the IdP (runningIdP.stopped).
+	r.closers = append(r.closers, func() { demo.Close(stack) })
 	followEdits(r.store, stack, cfg)
 	var tlsConfig *tls.Config
 	if r.ca != nil {
@@ -130,7 +131,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(errOut, "xaa-idp demo:", err)
 		return exitFailure
 	}
-	slog.Info("stopped") // a log record: with --log-format json, stderr stays JSON lines
+	r.stopped() // a log record: with --log-format json, stderr stays JSON lines
 	return exitOK
 }
 

@@ -87,12 +87,36 @@ type runningIdP struct {
 	handler  http.Handler
 	ca       *localca.CA // with --tls
 	closers  []func()
+	// restoreLog ends the log that start set up, after every closer: the
+	// audit log's last events and the revocations' last posts are logged.
+	restoreLog func()
 }
 
+// close closes what start opened, newest first, then the log. A second
+// call does nothing.
 func (r *runningIdP) close() {
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
 	}
+	r.closers = nil
+	if r.restoreLog != nil {
+		r.restoreLog()
+		r.restoreLog = nil
+	}
+}
+
+// stopped closes what start opened and logs `stopped`, the last record of
+// a clean stop (README): after the posts of revocations in flight and the
+// audit log's last events, and once the state directory is unlocked, so
+// that a script that waits for it may start the next IdP on that state
+// directory.
+func (r *runningIdP) stopped() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
+	slog.Info("stopped")
+	r.close()
 }
 
 // start sets up logging, opens the configuration store, listens, and
@@ -107,11 +131,10 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		r.close()
 		return nil, code
 	}
-	restoreLog, err := f.logs.setup(droppedAfterStop(ctx, stderr))
-	if err != nil {
+	var err error
+	if r.restoreLog, err = f.logs.setup(droppedAfterStop(ctx, stderr)); err != nil {
 		return fail(exitUsage, err)
 	}
-	r.closers = append(r.closers, restoreLog)
 	if *f.config != "" {
 		reportRemoved(policy.RemoveTemporaries(*f.config))
 	}
@@ -566,7 +589,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
-	slog.Info("stopped") // as demo: a clean stop, told from a kill
+	r.stopped() // as demo: a clean stop, told from a kill
 	return exitOK
 }
 
