@@ -791,6 +791,12 @@ type serverLimits struct {
 	// conns, when set, is the bound, shared with other servers of the
 	// process (demo's); maxConns is then ignored.
 	conns *connlimit.Limiter
+	// endAtStop, when set, is how long after a stop begins the requests
+	// still in progress see their context end: a stream that lasts until
+	// then (a demo MCP server's subscriptions/listen) ends, rather than
+	// hold the stop for shutdownWait; a request answered within it is not
+	// disturbed.
+	endAtStop time.Duration
 }
 
 // defaultLimits are the limits of serve and demo (README, "Limits and
@@ -813,6 +819,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 	// Shutdown waits for connections to go idle; the console's live
 	// tails end when it begins (web.WithStopping), not at its deadline.
 	stopping := make(chan struct{})
+	base, endRequests := context.WithCancel(context.Background())
 	hs := &http.Server{
 		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
@@ -821,11 +828,18 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxHTTP2Streams},
 		ConnState:         conns.ConnState,
 		BaseContext: func(net.Listener) context.Context {
-			return web.WithStopping(context.Background(), stopping)
+			return web.WithStopping(base, stopping)
 		},
 	}
 	var once sync.Once
-	hs.RegisterOnShutdown(func() { once.Do(func() { close(stopping) }) })
+	hs.RegisterOnShutdown(func() {
+		once.Do(func() {
+			close(stopping)
+			if l.endAtStop > 0 {
+				time.AfterFunc(l.endAtStop, endRequests)
+			}
+		})
+	})
 	return hs, conns.Listener(ln)
 }
 
