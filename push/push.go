@@ -232,12 +232,12 @@ func (p *Pusher) Close() {
 	p.cancel()
 	p.wg.Wait()
 	p.mu.Lock()
-	lost := p.order
+	var lost []*pending
 	if p.journal != nil {
 		_ = p.journal.close()
-		lost = nil
+	} else {
+		lost, p.queue, p.order = p.order, map[string]*pending{}, nil
 	}
-	p.queue, p.order = map[string]*pending{}, nil
 	p.mu.Unlock()
 	for _, it := range lost {
 		p.audit(it, audit.Error, "", "", notDelivered, it.attempts)
