@@ -111,12 +111,13 @@ func (r *runningIdP) close() {
 // that a script that waits for it may start the next IdP on that state
 // directory.
 func (r *runningIdP) stopped() {
-	for i := len(r.closers) - 1; i >= 0; i-- {
-		r.closers[i]()
-	}
-	r.closers = nil
-	slog.Info("stopped")
+	restore := r.restoreLog
+	r.restoreLog = nil
 	r.close()
+	slog.Info("stopped")
+	if restore != nil {
+		restore()
+	}
 }
 
 // start sets up logging, opens the configuration store, listens, and
