@@ -225,16 +225,31 @@ func setDefault(d *time.Duration, def time.Duration) {
 }
 
 // Close stops delivery, waits for the attempts in flight (each bounded by
-// AttemptTimeout) and closes the journal. Pending SETs stay in it.
+// AttemptTimeout) and closes the journal. Pending SETs stay in it; without
+// one they are lost, and each is audited as not delivered, so that the
+// audit's last word on it is not a retry that never comes.
 func (p *Pusher) Close() {
 	p.cancel()
 	p.wg.Wait()
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	var lost []*pending
 	if p.journal != nil {
 		_ = p.journal.close()
+	} else {
+		lost, p.queue, p.order = p.order, map[string]*pending{}, nil
+	}
+	p.mu.Unlock()
+	for _, it := range lost {
+		p.audit(it, audit.Error, "", "", notDelivered, it.attempts)
+	}
+	if len(lost) > 0 {
+		p.o.Logger.Warn("push: revocation SETs not delivered: the IdP stopped without a state directory (--state-dir), which would have kept them for the next start", "sets", len(lost))
 	}
 }
+
+// notDelivered is the audit's reason for a SET still pending when a
+// Pusher without a journal stops.
+const notDelivered = "not delivered: the IdP stopped, and without --state-dir pending SETs are lost"
 
 // OnQueued registers f to be called with the user's sub, the server's
 // issuer (the SET's aud) and the SET's event_timestamp for every SET
@@ -443,7 +458,15 @@ func (p *Pusher) attempt(it *pending) {
 		if backoff > p.o.MaxBackoff || backoff <= 0 {
 			backoff = p.o.MaxBackoff
 		}
-		p.audit(it, audit.Error, "", result, fmt.Sprintf("failed; retry in %s", backoff), it.attempts)
+		what := fmt.Sprintf("failed; retry in %s", backoff)
+		switch {
+		case p.ctx.Err() == nil:
+		case p.journal != nil: // stopping (Close): no retry in this process
+			what = "failed; the IdP is stopping: retried at its next start"
+		default: // and Close audits it as not delivered
+			what = "failed; the IdP is stopping"
+		}
+		p.audit(it, audit.Error, "", result, what, it.attempts)
 		p.mu.Lock()
 		it.next, it.inflight = time.Now().Add(backoff), false
 		p.busy--

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
@@ -53,7 +54,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	defer demo.Close(stack)
+	// Closed first, before the IdP (runningIdP.stopped).
+	r.closers = append(r.closers, func() { demo.Close(stack) })
 	followEdits(r.store, stack, cfg)
 	var tlsConfig *tls.Config
 	if r.ca != nil {
@@ -101,9 +103,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		l := defaultLimits
 		l.conns = conns
 		if svc.Role == "MCP server" {
-			// Its subscriptions/listen stream lasts as long as the
-			// token, and the SDK sets no deadline of its own.
-			l.write = 0
+			l = mcpServerLimits(l)
 		}
 		limits = append(limits, l)
 	}
@@ -130,8 +130,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(errOut, "xaa-idp demo:", err)
 		return exitFailure
 	}
-	slog.Info("stopped") // a log record: with --log-format json, stderr stays JSON lines
+	r.stopped() // a log record: with --log-format json, stderr stays JSON lines
 	return exitOK
+}
+
+// mcpServerLimits are the limits l of a demo MCP server: its
+// subscriptions/listen stream lasts as long as the token, and the SDK sets
+// no deadline of its own; at a stop it ends a second after the stop
+// begins, which lets a tool call in progress be answered.
+func mcpServerLimits(l serverLimits) serverLimits {
+	l.write = 0
+	l.endAtStop = time.Second
+	return l
 }
 
 // followEdits makes the demo authorization servers of stack, built from

@@ -87,11 +87,36 @@ type runningIdP struct {
 	handler  http.Handler
 	ca       *localca.CA // with --tls
 	closers  []func()
+	// restoreLog ends the log that start set up, after every closer: the
+	// audit log's last events and the revocations' last posts are logged.
+	restoreLog func()
 }
 
+// close closes what start opened, newest first, then the log. A second
+// call does nothing.
 func (r *runningIdP) close() {
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
+	}
+	r.closers = nil
+	if r.restoreLog != nil {
+		r.restoreLog()
+		r.restoreLog = nil
+	}
+}
+
+// stopped closes what start opened and logs `stopped`, the last record of
+// a clean stop (README): after the posts of revocations in flight and the
+// audit log's last events, and once the state directory is unlocked, so
+// that a script that waits for it may start the next IdP on that state
+// directory.
+func (r *runningIdP) stopped() {
+	restore := r.restoreLog
+	r.restoreLog = nil
+	r.close()
+	slog.Info("stopped")
+	if restore != nil {
+		restore()
 	}
 }
 
@@ -107,11 +132,10 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		r.close()
 		return nil, code
 	}
-	restoreLog, err := f.logs.setup(droppedAfterStop(ctx, stderr))
-	if err != nil {
+	var err error
+	if r.restoreLog, err = f.logs.setup(droppedAfterStop(ctx, stderr)); err != nil {
 		return fail(exitUsage, err)
 	}
-	r.closers = append(r.closers, restoreLog)
 	if *f.config != "" {
 		reportRemoved(policy.RemoveTemporaries(*f.config))
 	}
@@ -566,7 +590,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
-	slog.Info("stopped") // as demo: a clean stop, told from a kill
+	r.stopped() // as demo: a clean stop, told from a kill
 	return exitOK
 }
 
@@ -768,6 +792,12 @@ type serverLimits struct {
 	// conns, when set, is the bound, shared with other servers of the
 	// process (demo's); maxConns is then ignored.
 	conns *connlimit.Limiter
+	// endAtStop, when set, is how long after a stop begins the requests
+	// still in progress see their context end: a stream that lasts until
+	// then (a demo MCP server's subscriptions/listen) ends, rather than
+	// hold the stop for shutdownWait; a request answered within it is not
+	// disturbed.
+	endAtStop time.Duration
 }
 
 // defaultLimits are the limits of serve and demo (README, "Limits and
@@ -790,6 +820,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 	// Shutdown waits for connections to go idle; the console's live
 	// tails end when it begins (web.WithStopping), not at its deadline.
 	stopping := make(chan struct{})
+	base, endRequests := context.WithCancel(context.Background())
 	hs := &http.Server{
 		Handler:           deadlines(h, l),
 		ReadHeaderTimeout: l.readHeader,
@@ -798,11 +829,18 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxHTTP2Streams},
 		ConnState:         conns.ConnState,
 		BaseContext: func(net.Listener) context.Context {
-			return web.WithStopping(context.Background(), stopping)
+			return web.WithStopping(base, stopping)
 		},
 	}
 	var once sync.Once
-	hs.RegisterOnShutdown(func() { once.Do(func() { close(stopping) }) })
+	hs.RegisterOnShutdown(func() {
+		once.Do(func() {
+			close(stopping)
+			if l.endAtStop > 0 {
+				time.AfterFunc(l.endAtStop, endRequests)
+			}
+		})
+	})
 	return hs, conns.Listener(ln)
 }
 
