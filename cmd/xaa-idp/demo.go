@@ -113,6 +113,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	printDemo(stdout, cfg, stack, banner)
 
+	stopping := logStopping(ctx)
+	defer stopping()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(listeners))
 	for i := range listeners {
@@ -130,6 +132,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(errOut, "xaa-idp demo:", err)
 		return exitFailure
 	}
+	stopping()
 	r.stopped() // a log record: with --log-format json, stderr stays JSON lines
 	return exitOK
 }

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"os/signal"
@@ -67,8 +68,30 @@ func main() {
 		sigs = append(sigs, syscall.SIGHUP)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	go forceOnSecondSignal(ctx, sigs)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	os.Exit(code)
+}
+
+// forceOnSecondSignal ends the process at once when, a stop begun by one
+// of sigs, another arrives: the user who presses Ctrl-C again does not
+// want to wait for the requests in progress (up to 5 s) and the posts of
+// revocations (3 s more). It is a kill -9 that says so: exit status
+// 128+signal, as a shell reports a process a signal ended; the audit log
+// and the state directory lose nothing that was answered (each answer
+// waited for its event's fsync), and the next start repairs a line cut
+// short.
+func forceOnSecondSignal(ctx context.Context, sigs []os.Signal) {
+	<-ctx.Done()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sigs...)
+	sig := <-c
+	code := exitFailure
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
+	slog.Warn("stopping at once: a second signal", "signal", sig.String(), "exit_status", code)
 	os.Exit(code)
 }
 

@@ -586,10 +586,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// this line to learn where the IdP is.
 	fmt.Fprintln(stdout, r.srv.Issuer())
 	slog.Info("serving", "issuer", r.srv.Issuer(), "console", r.srv.Issuer()+"/admin/", "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
+	stopping := logStopping(ctx)
+	defer stopping()
 	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
 		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
+	stopping()
 	r.stopped() // as demo: a clean stop, told from a kill
 	return exitOK
 }
@@ -945,6 +948,36 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l ser
 	}
 	return nil
 }
+
+// logStopping logs `stopping` when ctx ends (the first SIGINT, SIGTERM or
+// SIGHUP), with how long the stop may wait and that a second signal
+// stops at once: until 2026-12-06 a Ctrl-C was followed by up to 8 s of
+// silence. The function it returns ends the watch; once it has returned,
+// `stopping` was logged if ctx had ended, so it comes before `stopped`.
+// A second call does nothing.
+func logStopping(ctx context.Context) (done func()) {
+	end, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+		case <-end:
+			if ctx.Err() == nil {
+				return
+			}
+		}
+		slog.Info("stopping", "waits_at_most", stopWaitsAtMost.String(), "hint", "a second signal stops at once")
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(end) })
+		<-exited
+	}
+}
+
+// stopWaitsAtMost is how long a stop may take: the requests in progress,
+// then a revocation's post in flight (README, "Stopping").
+const stopWaitsAtMost = shutdownWait + push.DefaultAttemptTimeout
 
 // shutdownWait is how long a stopping server waits for the requests in
 // progress to finish.
