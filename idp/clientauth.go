@@ -362,11 +362,22 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	if claims.Expiry == nil {
 		return nil, invalidClient("client_assertion has no exp")
 	}
-	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, subjectSkew); err != nil {
-		return nil, invalidClient("client_assertion is not valid now: %v", err)
+	// Each refusal says the time it names and the one it was judged at,
+	// on which clock, as the demo authorization servers do: the IdP's
+	// clock may have been moved, and this is not it.
+	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	judged := fmt.Sprintf("now %s on the wall clock, skew %s", stamp(now), subjectSkew)
+	if exp := claims.Expiry.Time(); now.After(exp.Add(subjectSkew)) {
+		return nil, invalidClient("client_assertion expired at %s (exp; %s)", stamp(exp), judged)
+	}
+	if claims.IssuedAt != nil && claims.IssuedAt.Time().After(now.Add(subjectSkew)) {
+		return nil, invalidClient("client_assertion was issued in the future, at %s (iat; %s)", stamp(claims.IssuedAt.Time()), judged)
+	}
+	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(subjectSkew)) {
+		return nil, invalidClient("client_assertion is not valid before %s (nbf; %s)", stamp(claims.NotBefore.Time()), judged)
 	}
 	if limit := now.Add(replay.MaxAssertionLifetime + subjectSkew); claims.Expiry.Time().After(limit) {
-		return nil, invalidClient("client_assertion exp %s is too far ahead: make it expire within %s (RFC 7523 section 3)", claims.Expiry.Time().UTC().Format(time.RFC3339), replay.MaxAssertionLifetime)
+		return nil, invalidClient("client_assertion exp %s is too far ahead (now %s on the wall clock): make it expire within %s (RFC 7523 section 3)", stamp(claims.Expiry.Time()), stamp(now), replay.MaxAssertionLifetime)
 	}
 	if claims.ID == "" {
 		return nil, invalidClient("client_assertion has no jti")

@@ -137,9 +137,12 @@ func (c *Clock) Offset() time.Duration {
 // plus an offset, a time.Duration of at most 292 years either way, so
 // that 0000-01-01 would read 1734 and 9999-01-01 2319; access entries'
 // expires, and the times stored with them, stop at 2261 (policy
-// timestamps); and before 1970 every iat and exp would be negative.
+// timestamps); before 1970 every iat and exp would be negative, and in
+// its first second 0, which JWT libraries and this IdP read as none (an
+// ID token's auth_time, zitadel leaves out, so max_auth_age was never
+// met; a SET's iat).
 var (
-	ClockMin = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	ClockMin = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
 	ClockMax = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Nanosecond)
 )
 
@@ -150,7 +153,7 @@ var (
 // clock.
 func CheckClockTime(t time.Time) error {
 	if t.Before(ClockMin) || t.After(ClockMax) {
-		return fmt.Errorf("the clock cannot read %s; use a time from 1970-01-01T00:00:00Z to 2261-12-31T23:59:59Z", t.UTC().Format(time.RFC3339Nano))
+		return fmt.Errorf("the clock cannot read %s; use a time from 1970-01-01T00:00:01Z to 2261-12-31T23:59:59Z", t.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -528,11 +528,14 @@ func (c *Config) stepUp(d Decision, r Request, s *MCPServer, clientID string, sc
 	d.Error = ErrInsufficientUserAuthentication
 	d.MaxAge = best.entry.MaxAuthAge.D()
 	d.Rule = c.accessRule(s, best.index)
-	d.Description = fmt.Sprintf("MCP server %q requires a login within the last %s: log in again and retry", s.Label(), best.entry.MaxAuthAge)
-	last := "the login time is unknown"
+	// The description says the login's age too, and on which clock: an
+	// admin may have moved it ahead of a login made a minute ago.
+	last, said := "the login time is unknown", "the login time is unknown"
 	if !r.AuthTime.IsZero() {
 		last = fmt.Sprintf("the login was %s ago", loginAge(r))
+		said = last + " on the IdP's clock"
 	}
+	d.Description = fmt.Sprintf("MCP server %q requires a login within the last %s, and %s: log in again and retry", s.Label(), best.entry.MaxAuthAge, said)
 	what := "access"
 	if len(scopes) > 0 {
 		what = strings.Join(inOrder(s.Scopes, scopes), " ")

@@ -317,11 +317,14 @@ func refStepUp(d Decision, r Request, s *MCPServer, scopes []string, helpers []r
 	d.Error = ErrInsufficientUserAuthentication
 	d.MaxAge = best.entry.MaxAuthAge.D()
 	d.Rule = fmt.Sprintf("%s access[%d]", s.ID, best.index)
-	d.Description = fmt.Sprintf("MCP server %q requires a login within the last %s: log in again and retry", s.Label(), best.entry.MaxAuthAge)
-	last := "the login time is unknown"
+	// The description says the login's age too, and on which clock: an
+	// admin may have moved it ahead of a login made a minute ago.
+	last, said := "the login time is unknown", "the login time is unknown"
 	if !r.AuthTime.IsZero() {
 		last = fmt.Sprintf("the login was %s ago", refLoginAge(r))
+		said = last + " on the IdP's clock"
 	}
+	d.Description = fmt.Sprintf("MCP server %q requires a login within the last %s, and %s: log in again and retry", s.Label(), best.entry.MaxAuthAge, said)
 	what := "access"
 	if len(scopes) > 0 {
 		what = strings.Join(refInOrder(s.Scopes, scopes), " ")

@@ -125,7 +125,7 @@ func TestDecide_MCPURLAsAudienceSuggestsTheIssuer(t *testing.T) {
 func TestDecide_StepUpDescriptionSaysWhatToDo(t *testing.T) {
 	cfg := policytest.Config(t)
 	d := cfg.Decide(policy.Request{Username: "dave", ClientID: "mcp-client", Audience: "https://as.chat.example", Now: now})
-	want := `MCP server "Chat" requires a login within the last 10m: log in again and retry`
+	want := `MCP server "Chat" requires a login within the last 10m, and the login time is unknown: log in again and retry`
 	if d.Description != want {
 		t.Errorf("Description = %q, want %q", d.Description, want)
 	}

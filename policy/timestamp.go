@@ -36,6 +36,11 @@ func ParseTimestamp(s string) (Timestamp, error) {
 	if !InTimestampRange(t) {
 		return 0, fmt.Errorf("time %q is out of range; use a year between 1678 and 2261", s)
 	}
+	if t.UnixNano() == 0 {
+		// The zero Timestamp means "not set": taken as it is, an entry
+		// that expired at the epoch would never expire.
+		return 0, fmt.Errorf("time %q is the Unix epoch, which cannot be told from no time at all; use 1970-01-01T00:00:01Z", s)
+	}
 	return At(t), nil
 }
 

@@ -176,6 +176,10 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 	var c struct {
 		Claims
 		Audience jwt.Audience `json:"aud"`
+		// A NumericDate, which may have a fraction (RFC 7519 section
+		// 2), and nil when absent: 0 is the first second of the IdP's
+		// clock, not a missing iat.
+		IssuedAt *jwt.NumericDate `json:"iat"`
 	}
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
 		return nil, refuse(ErrInvalidRequest, "the SET's claims are malformed: %s", jwtreason.Claims(raw, err))
@@ -200,14 +204,16 @@ func Verify(ctx context.Context, raw string, keys Keys, want Want) (*Verified, *
 	if !slices.Contains(c.Audience, want.Audience) {
 		return nil, refuse(ErrInvalidAudience, "aud %s does not name this recipient (%s)", fmt.Sprintf("%q", []string(c.Audience)), want.Audience)
 	}
-	iat := time.Unix(c.IssuedAt, 0)
-	switch {
-	case c.IssuedAt == 0:
+	if c.IssuedAt == nil {
 		return nil, refuse(ErrInvalidRequest, "iat is missing (RFC 8417 section 2.2)")
+	}
+	iat := c.IssuedAt.Time()
+	c.Claims.IssuedAt = iat.Unix()
+	switch {
 	case iat.After(want.Now.Add(want.Skew)):
 		return nil, refuse(ErrInvalidRequest, "iat %s is in the future (now %s)", iat.UTC().Format(time.RFC3339), want.Now.UTC().Format(time.RFC3339))
 	case iat.Before(want.Now.Add(-want.MaxAge)):
-		return nil, refuse(ErrInvalidRequest, "iat %s is older than %s", iat.UTC().Format(time.RFC3339), want.MaxAge)
+		return nil, refuse(ErrInvalidRequest, "iat %s is older than %s (now %s)", iat.UTC().Format(time.RFC3339), want.MaxAge, want.Now.UTC().Format(time.RFC3339))
 	case c.ID == "":
 		return nil, refuse(ErrInvalidRequest, "jti is missing (RFC 8417 section 2.2)")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -241,8 +242,12 @@ func (a *Server) checkIDJAGClaims(reg *registration, c *idJAGClaims, clientID st
 	// iat is at most the skew ahead, so exp + skew is at most the bound
 	// and twice the skew ahead.
 	if exp, iat := c.Expiry.Time(), c.IssuedAt.Time(); exp.Sub(iat) > reg.maxLife {
+		life := shortDuration(exp.Sub(iat))
+		if exp.Sub(iat) == math.MaxInt64 {
+			life = "of more than 292 years" // Sub saturates at the longest Duration
+		}
 		return nil, invalidGrant("ID-JAG lifetime %s (iat %s, exp %s) is longer than the %s this authorization server accepts: ID-JAGs are short-lived (RFC 7523 §3, EMA)",
-			shortDuration(exp.Sub(iat)), stamp(iat), stamp(exp), shortDuration(reg.maxLife))
+			life, stamp(iat), stamp(exp), shortDuration(reg.maxLife))
 	}
 	if c.ID == "" {
 		return nil, invalidGrant("ID-JAG has no jti (required for replay detection, EMA §7.4)")

@@ -205,7 +205,7 @@ func New(cfg Config) (http.Handler, error) {
 	// request context, where tool handlers find it. Its verifier just hands
 	// over the token serveMCP has already checked, because serveMCP writes
 	// the challenges itself: the SDK's carry no error="invalid_token".
-	s.mcpEndpoint = auth.RequireBearerToken(tokenInfoFromContext,
+	s.mcpEndpoint = auth.RequireBearerToken(s.tokenInfoFromContext,
 		&auth.RequireBearerTokenOptions{ResourceMetadataURL: s.prmURL})(sdk)
 	// Browser-based MCP clients reach the server across origins; the
 	// streamable HTTP transport's own headers must pass both ways.
@@ -322,14 +322,22 @@ func (s *mcpServer) serveMCP(w http.ResponseWriter, r *http.Request, htu string)
 }
 
 // tokenInfoFromContext is the auth.TokenVerifier behind RequireBearerToken.
-func tokenInfoFromContext(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+// RequireBearerToken checks Expiration again, against time.Now: it gets
+// the token's expiry as far ahead of the wall clock as it is of s.now,
+// which judged it, so that a token live on a clock moved back or frozen
+// (the demo's is the IdP's) is not refused there as "token expired".
+func (s *mcpServer) tokenInfoFromContext(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
 	at, ok := r.Context().Value(accessTokenKey{}).(*authserver.AccessToken)
 	if !ok {
 		return nil, auth.ErrInvalidToken
 	}
+	var exp time.Time // none: the SDK refuses it, as a token without exp
+	if !at.Expiry.IsZero() {
+		exp = time.Now().Add(at.Expiry.Sub(s.now()))
+	}
 	return &auth.TokenInfo{
 		Scopes:     at.Scopes,
-		Expiration: at.Expiry,
+		Expiration: exp,
 		UserID:     at.Subject,
 		Extra:      map[string]any{tokenInfoAccessToken: at},
 	}, nil
