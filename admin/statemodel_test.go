@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -107,6 +108,7 @@ type model struct {
 	users  []*mUser
 	groups []string
 	gid    map[string]string // a group's SCIM id when it is not its name
+	faults map[string]string // runtime fault id -> the user it matches
 	access []mEntry
 	deny   []mEntry
 }
@@ -130,7 +132,10 @@ func (m *model) userBySub(sub string) *mUser {
 }
 
 func (m *model) clone() *model {
-	c := &model{groups: slices.Clone(m.groups), gid: map[string]string{}}
+	c := &model{groups: slices.Clone(m.groups), gid: map[string]string{}, faults: map[string]string{}}
+	for k, v := range m.faults {
+		c.faults[k] = v
+	}
 	for k, v := range m.gid {
 		c.gid[k] = v
 	}
@@ -267,6 +272,11 @@ func (m *model) rename(kind, from, to string) {
 	}
 	if kind == "users" {
 		m.user(from).name = to
+		for id, u := range m.faults {
+			if u == from {
+				m.faults[id] = to
+			}
+		}
 		return
 	}
 	for _, u := range m.users {
@@ -278,6 +288,26 @@ func (m *model) rename(kind, from, to string) {
 	if id != to {
 		m.gid[to] = id
 	}
+}
+
+// removeUser deletes a user and the runtime faults that match it.
+func (m *model) removeUser(name string) {
+	m.users = slices.DeleteFunc(m.users, func(v *mUser) bool { return v.name == name })
+	for id, u := range m.faults {
+		if u == name {
+			delete(m.faults, id)
+		}
+	}
+}
+
+// faulted reports whether a runtime fault matches the user's exchanges.
+func (m *model) faulted(name string) bool {
+	for _, u := range m.faults {
+		if u == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *model) enabledAdmins() int {
@@ -575,7 +605,7 @@ func (r *modelRun) opDeleteUser() {
 	if prune {
 		next.prune("users", u.name)
 	}
-	next.users = slices.DeleteFunc(next.users, func(v *mUser) bool { return v.name == u.name })
+	next.removeUser(u.name)
 	before, etag := r.file(), r.etag()
 	code, body, _ := r.do("DELETE", userPath(u.name)+"?prune="+strconv.FormatBool(prune), nil)
 	if want == 409 && code == 400 && !prune && r.m.referenced("users", u.name) {
@@ -736,7 +766,7 @@ func (r *modelRun) opSCIMDelete() {
 		want = 409
 	}
 	next.prune("users", u.name)
-	next.users = slices.DeleteFunc(next.users, func(v *mUser) bool { return v.name == u.name })
+	next.removeUser(u.name)
 	before, etag := r.file(), r.etag()
 	code, m := r.scim("DELETE", "/Users/"+url.PathEscape(u.sub), "")
 	b, _ := json.Marshal(m)
@@ -992,6 +1022,59 @@ func (r *modelRun) opConsole() {
 	r.expect(fmt.Sprintf("console: save %s %s", id, what), code, b.Bytes(), 200, before, etag, next)
 	if what == "as shown" && !bytes.Equal(r.file(), before) {
 		r.fail("the console's %s saved as shown rewrote the file:\n%s\nwas:\n%s", id, r.file(), before)
+	}
+}
+
+// opFault adds a runtime fault that fails a user's token exchanges, or
+// removes one.
+func (r *modelRun) opFault() {
+	if len(r.m.faults) > 0 && r.rng.IntN(3) == 0 {
+		ids := slices.Sorted(maps.Keys(r.m.faults))
+		id := r.pick(ids)
+		code, body, _ := r.do("DELETE", "/admin/api/faults/"+url.PathEscape(id), nil)
+		r.logf("DELETE fault %s (user %q) -> %d", id, r.m.faults[id], code)
+		if code != 204 {
+			r.fail("DELETE fault %s: %d %s", id, code, body)
+		}
+		delete(r.m.faults, id)
+		return
+	}
+	name := r.anyUser().name
+	if r.rng.IntN(8) == 0 {
+		name = "no-such-user"
+	}
+	code, body, _ := r.do("POST", "/admin/api/faults", map[string]any{
+		"match": map[string]any{"user": name, "grant_type": "token-exchange"},
+		"error": map[string]any{"code": "temporarily_unavailable"},
+	})
+	r.logf("POST fault for %q -> %d", name, code)
+	var f struct{ ID string }
+	switch {
+	case name == "no-such-user" && code == 400:
+	case code == 201 && json.Unmarshal(body, &f) == nil && f.ID != "":
+		r.m.faults[f.ID] = name
+	default:
+		r.fail("POST fault for %q: %d %s", name, code, body)
+	}
+}
+
+// checkFaults compares GET /admin/api/faults with the model.
+func (r *modelRun) checkFaults() {
+	r.t.Helper()
+	code, body, _ := r.do("GET", "/admin/api/faults", nil)
+	var list []struct {
+		ID    string
+		Match struct{ User string }
+	}
+	if code != 200 || json.Unmarshal(body, &list) != nil {
+		r.fail("GET faults: %d %s", code, body)
+	}
+	got := map[string]string{}
+	for _, f := range list {
+		got[f.ID] = f.Match.User
+	}
+	if !maps.Equal(got, r.m.faults) {
+		r.fail("GET faults: %v, the model has %v", got, r.m.faults)
 	}
 }
 
@@ -1327,11 +1410,79 @@ func atomicWrite(file string, data []byte) error {
 	return os.Rename(tmp, file)
 }
 
+// opRaceMembers makes two changes of one group's members, or of one
+// user, at once without If-Match: both are made, neither undoes the other.
+func (r *modelRun) opRaceMembers() {
+	if len(r.m.groups) == 0 || len(r.m.users) < 2 {
+		return
+	}
+	g := r.pick(r.m.groups)
+	a, b := r.anyUser(), r.anyUser()
+	if a == b {
+		return
+	}
+	patchGroup := func(u *mUser) (int, []byte) {
+		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":%q}]}]}`, u.sub)
+		req, _ := http.NewRequest("PATCH", r.p.base+scimBase+"/Groups/"+url.PathEscape(r.m.groupID(g)), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/scim+json")
+		return r.raw(req)
+	}
+	addB := patchGroup
+	second := func() (int, []byte) { return addB(b) }
+	next := r.m.clone()
+	for _, u := range []*mUser{a, b} {
+		if nu := next.user(u.name); !slices.Contains(nu.groups, g) {
+			nu.groups = append(nu.groups, g)
+		}
+	}
+	what := fmt.Sprintf("add %q and %q to %q at once", a.name, b.name, g)
+	if r.rng.IntN(2) == 0 && !(a.admin && r.m.enabledAdmins() == 1) {
+		// a's name or disabled with a PATCH of the admin API, b into
+		// the group with SCIM.
+		na := next.user(a.name)
+		na.groups = slices.Clone(a.groups)
+		na.disabled = !a.disabled
+		what = fmt.Sprintf("PATCH %q disabled=%v and add %q to %q at once", a.name, na.disabled, b.name, g)
+		patchGroup = func(*mUser) (int, []byte) {
+			body, _ := json.Marshal(map[string]any{"disabled": na.disabled})
+			req, _ := http.NewRequest("PATCH", r.p.base+userPath(a.name), bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/merge-patch+json")
+			return r.raw(req)
+		}
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	bodies := make([][]byte, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); codes[0], bodies[0] = patchGroup(a) }()
+	go func() { defer wg.Done(); codes[1], bodies[1] = second() }()
+	wg.Wait()
+	r.logf("%s -> %v", what, codes)
+	if codes[0] != 200 || codes[1] != 200 {
+		r.fail("%s: %v %s %s", what, codes, bodies[0], bodies[1])
+	}
+	r.m = next
+}
+
+// raw sends a request as alice.
+func (r *modelRun) raw(req *http.Request) (int, []byte) {
+	req.SetBasicAuth("alice", "alice-pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.Bytes()
+}
+
 // check compares every view with the model.
 func (r *modelRun) check() {
 	r.t.Helper()
 	r.checkRunning()
 	r.checkFile()
+	r.checkFaults()
 	r.checkDecision()
 }
 
@@ -1392,8 +1543,41 @@ func (r *modelRun) checkDecision() {
 		r.fail("explain %q: allowed %v (%s), the model says %v", u.name, ex.Allowed, ex.Reason, !ex.Allowed)
 	}
 	r.logf("  check %q: allowed %v", u.name, ex.Allowed)
+	// The user's page of the admin API, and the user as SCIM shows it.
+	code, body, _ = r.do("GET", userPath(u.name), nil)
+	var view struct {
+		Username string
+		Access   []struct {
+			Server  string
+			Allowed bool
+		}
+	}
+	if code != 200 || json.Unmarshal(body, &view) != nil || view.Username != u.name || len(view.Access) != 1 || view.Access[0].Allowed != r.m.allowed(u.name, now) {
+		r.fail("GET user %q: %d %s, the model says allowed %v", u.name, code, body, r.m.allowed(u.name, now))
+	}
+	code, su := r.scim("GET", "/Users/"+url.PathEscape(u.sub), "")
+	var groups []string
+	list, _ := su["groups"].([]any)
+	for _, g := range list {
+		m, _ := g.(map[string]any)
+		d, _ := m["display"].(string)
+		v, _ := m["value"].(string)
+		if v != r.m.groupID(d) {
+			r.fail("SCIM GET user %q: group %q has the id %q, the model %q", u.name, d, v, r.m.groupID(d))
+		}
+		groups = append(groups, d)
+	}
+	if code != 200 || su["userName"] != u.name || su["active"] != !u.disabled || setOf(groups) != setOf(u.groups) {
+		r.fail("SCIM GET user %q (%s): %d %v", u.name, u.sub, code, su)
+	}
 	if u.pw == "" {
 		return // provisioned without a password: no login
+	}
+	if r.m.faulted(u.name) && !u.disabled {
+		if code := r.exchangeError(u); code != "temporarily_unavailable" {
+			r.fail("exchange for %q, whom a fault matches: %q, want temporarily_unavailable", u.name, code)
+		}
+		return
 	}
 	if got := r.exchange(u); got != r.m.allowed(u.name, now) {
 		r.fail("exchange for %q: allowed %v, the model says %v", u.name, got, !got)
@@ -1401,6 +1585,21 @@ func (r *modelRun) checkDecision() {
 }
 
 func (r *modelRun) exchange(u *mUser) bool {
+	switch code := r.exchangeError(u); code {
+	case "":
+		return true
+	case "access_denied", "login_failed":
+		return false
+	default:
+		r.fail("exchange %q: %s", u.name, code)
+		return false
+	}
+}
+
+// exchangeError logs the user in and asks for an ID-JAG for the files
+// server: "" when granted, "login_failed" when the login is refused, else
+// the error code.
+func (r *modelRun) exchangeError(u *mUser) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tokens, err := idpclient.Login(ctx, idpclient.LoginOptions{
@@ -1410,7 +1609,7 @@ func (r *modelRun) exchange(u *mUser) bool {
 		if !u.disabled {
 			r.fail("login %q: %v", u.name, err)
 		}
-		return false
+		return "login_failed"
 	}
 	if u.disabled {
 		r.fail("login %q succeeded though the user is disabled", u.name)
@@ -1422,12 +1621,12 @@ func (r *modelRun) exchange(u *mUser) bool {
 	var e *idpclient.Error
 	switch {
 	case err == nil:
-		return true
-	case errors.As(err, &e) && e.Code == "access_denied":
-		return false
+		return ""
+	case errors.As(err, &e):
+		return e.Code
 	}
 	r.fail("exchange %q: %v", u.name, err)
-	return false
+	return ""
 }
 
 func TestStateModel(t *testing.T) {
@@ -1448,6 +1647,7 @@ func TestStateModel(t *testing.T) {
 		users:  []*mUser{{name: "alice", pw: "alice-pw", sub: "u-alice", groups: []string{"eng"}, admin: true}},
 		groups: []string{"eng", "mkt"},
 		gid:    map[string]string{},
+		faults: map[string]string{},
 		access: []mEntry{{groups: []string{"eng"}}},
 	}}
 	r.check()
@@ -1464,7 +1664,7 @@ func TestStateModel(t *testing.T) {
 		{2, r.opEditFile}, {1, r.opStale}, {2, r.opRace},
 		{3, r.opAccessRequest}, {1, r.opClock},
 		{2, func() { r.opServerETag(others) }}, {2, r.opEditRace},
-		{2, r.opSCIMRenameUser}, {3, r.opSCIMGroup}, {3, r.opConsole},
+		{2, r.opSCIMRenameUser}, {3, r.opSCIMGroup}, {3, r.opConsole}, {2, r.opFault}, {2, r.opRaceMembers},
 	}
 	total := 0
 	for _, o := range ops {
