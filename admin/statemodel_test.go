@@ -84,15 +84,16 @@ var awkwardNames = []string{
 	"'q'", `"dq"`, "[x]", "{y}", "*star", "&amp", "!tag", "%p", "@at", "`bt`", "?q", "|", ">",
 	"Ålice", "名前", "e\u0301", "Zoë 🙂", "a/b", "a b", "trail.", "0", "012", "NO", "on", "off",
 	strings.Repeat("l", 253), strings.Repeat("é", 126), // the longest a username's default sub allows
-	"bob", "carol", "dave", "Bob", "ÅLICE", "ENG", "Mkt",
+	"bob", "carol", "dave", "Bob", "ÅLICE", "ENG", "Mkt", "<<", "\u00a0nbsp",
 }
 
 // refusedUsernames are names a user may not have.
-var refusedUsernames = []string{" lead", "trail ", strings.Repeat("m", 254), "a\u200bb", "tab\t"}
+var refusedUsernames = []string{" lead", "trail ", strings.Repeat("m", 254), "a\u200bb", "tab\t", "\u00a0nbsp"}
 
 type mUser struct {
 	name, pw, sub string
 	groups        []string
+	claims        map[string]any
 	disabled      bool
 	admin         bool
 }
@@ -142,6 +143,7 @@ func (m *model) clone() *model {
 	for _, u := range m.users {
 		v := *u
 		v.groups = slices.Clone(u.groups)
+		v.claims = maps.Clone(u.claims)
 		c.users = append(c.users, &v)
 	}
 	for _, e := range m.access {
@@ -348,7 +350,7 @@ func entryCanon(users, groups []string, expires time.Time) string {
 func (m *model) canon() canon {
 	c := canon{[]string{}, []string{}, []string{}, []string{}}
 	for _, u := range m.users {
-		c.Users = append(c.Users, fmt.Sprintf("%q sub=%q groups=%s disabled=%v admin=%v", u.name, u.sub, setOf(u.groups), u.disabled, u.admin))
+		c.Users = append(c.Users, fmt.Sprintf("%q sub=%q groups=%s disabled=%v admin=%v claims=%s", u.name, u.sub, setOf(u.groups), u.disabled, u.admin, claimsCanon(u.claims)))
 	}
 	for _, g := range m.groups {
 		c.Groups = append(c.Groups, fmt.Sprintf("%q id=%q", g, m.groupID(g)))
@@ -367,7 +369,7 @@ func (m *model) canon() canon {
 func configCanon(cfg *policy.Config) canon {
 	c := canon{[]string{}, []string{}, []string{}, []string{}}
 	for _, u := range cfg.Users {
-		c.Users = append(c.Users, fmt.Sprintf("%q sub=%q groups=%s disabled=%v admin=%v", u.Username, u.Sub, setOf(u.Groups), u.Disabled, u.Admin))
+		c.Users = append(c.Users, fmt.Sprintf("%q sub=%q groups=%s disabled=%v admin=%v claims=%s", u.Username, u.Sub, setOf(u.Groups), u.Disabled, u.Admin, claimsCanon(u.Claims)))
 	}
 	for _, g := range cfg.Groups {
 		c.Groups = append(c.Groups, fmt.Sprintf("%q id=%q", g.Name, g.SCIMID()))
@@ -390,6 +392,19 @@ func configCanon(cfg *policy.Config) canon {
 	slices.Sort(c.Users)
 	slices.Sort(c.Groups)
 	return c
+}
+
+// claimsCanon writes claims as JSON, numbers as float64 write (a file
+// read back holds ints).
+func claimsCanon(claims map[string]any) string {
+	if len(claims) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(claims)
+	var v any
+	json.Unmarshal(b, &v)
+	b, _ = json.Marshal(v)
+	return string(b)
 }
 
 func (c canon) String() string {
@@ -551,7 +566,7 @@ func (r *modelRun) opPutUser() {
 	}
 	if want != 400 {
 		u := next.user(name)
-		u.pw, u.groups, u.disabled, u.admin = pw, slices.Compact(slices.Clone(groups)), false, false
+		u.pw, u.groups, u.disabled, u.admin, u.claims = pw, slices.Compact(slices.Clone(groups)), false, false, nil
 		if code < 300 {
 			var v struct{ Sub string }
 			json.Unmarshal(body, &v)
@@ -576,13 +591,40 @@ func (r *modelRun) opPatchUser() {
 	nu := next.user(u.name)
 	var patch map[string]any
 	want := 200
-	if r.rng.IntN(2) == 0 {
+	switch n := r.rng.IntN(3); {
+	case n == 2:
+		// Claims named and valued so that YAML must quote them.
+		patch = map[string]any{}
+		claims := map[string]any{}
+		for range r.rng.IntN(3) + 1 {
+			k := r.pick(awkwardNames[:36])
+			switch n := r.rng.IntN(4); {
+			case n == 0 && nu.claims[k] != nil:
+				claims[k] = nil // removes it
+			case n == 1:
+				claims[k] = []any{42, -7, 3.5, 0.25, 1000000, true, false, []any{"\nx", "yes", 1}, map[string]any{"<<": "\n"}}[r.rng.IntN(9)]
+			default:
+				claims[k] = r.pick(slices.Concat(awkwardNames[:36], []string{"2024-01-15", "0123", "+15555550100", "1.10", "1_000", "0o17", "<<", "a\nb", "\nx"}))
+			}
+		}
+		patch["claims"] = claims
+		if nu.claims == nil {
+			nu.claims = map[string]any{}
+		}
+		for k, v := range claims {
+			if v == nil {
+				delete(nu.claims, k)
+			} else {
+				nu.claims[k] = v
+			}
+		}
+	case n == 1:
 		nu.disabled = !u.disabled
 		patch = map[string]any{"disabled": nu.disabled}
 		if nu.disabled && u.admin && r.m.enabledAdmins() == 1 {
 			want = 409
 		}
-	} else {
+	default:
 		nu.groups = r.someGroups()
 		patch = map[string]any{"groups": nu.groups}
 	}
@@ -1499,7 +1541,7 @@ func (r *modelRun) checkRunning() {
 		r.fail("GET config does not decode: %v", err)
 	}
 	if got := configCanon(&running); got.String() != want.String() {
-		r.fail("GET /admin/api/config differs from the model:\n%s\nwant:\n%s", got, want)
+		r.fail("GET /admin/api/config differs from the model:\n%s\nwant:\n%s\nfile:\n%s", got, want, r.file())
 	}
 }
 
