@@ -1090,6 +1090,7 @@ func (r *modelRun) opFault() {
 		"error": map[string]any{"code": "temporarily_unavailable"},
 	})
 	r.logf("POST fault for %q -> %d", name, code)
+	r.outcomes[fmt.Sprintf("POST fault -> %d", code)]++
 	var f struct{ ID string }
 	switch {
 	case name == "no-such-user" && code == 400:
@@ -1118,6 +1119,62 @@ func (r *modelRun) checkFaults() {
 	if !maps.Equal(got, r.m.faults) {
 		r.fail("GET faults: %v, the model has %v", got, r.m.faults)
 	}
+}
+
+// opEditRename renames a user by editing the file, keeping its sub, as
+// an operator would: its runtime faults follow it; refused (the file kept
+// as the operator wrote it, the running configuration as it was) when an
+// access or deny entry still names the old name.
+func (r *modelRun) opEditRename() {
+	var u *mUser
+	var at int
+	data := r.file()
+	for _, v := range r.m.users {
+		if v.name == "alice" {
+			continue
+		}
+		q, _ := json.Marshal(v.name)
+		if i := bytes.Index(data, []byte("{username: "+string(q)+", ")); i >= 0 {
+			u, at = v, i+len("{username: ")
+			break
+		}
+	}
+	if u == nil {
+		return
+	}
+	r.seq++
+	to := fmt.Sprintf("renamed-%d %s", r.seq, r.pick(awkwardNames[:30]))
+	q, _ := json.Marshal(u.name)
+	nq, _ := json.Marshal(to)
+	sq, _ := json.Marshal(u.sub)
+	repl := string(nq)
+	if !bytes.Contains(data[at:at+bytes.IndexByte(data[at:], '\n')], []byte("sub:")) {
+		repl += ", sub: " + string(sq)
+	}
+	edited := slices.Concat(data[:at], []byte(repl), data[at+len(q):])
+	etag := r.etag()
+	if err := atomicWrite(r.p.file, edited); err != nil {
+		r.t.Fatal(err)
+	}
+	r.p.store.CheckFile()
+	r.p.store.CheckFile()
+	refused := r.m.referenced("users", u.name)
+	r.logf("edit file: rename %q to %q (refused: %v)", u.name, to, refused)
+	r.outcomes[fmt.Sprintf("edit file: rename a user, refused %v", refused)]++
+	if !refused {
+		r.m.rename("users", u.name, to)
+		if r.etag() == etag {
+			r.fail("the file was edited but the ETag stayed %s", etag)
+		}
+		return
+	}
+	r.checkRunning()
+	r.checkFaults()
+	if err := atomicWrite(r.p.file, data); err != nil {
+		r.t.Fatal(err)
+	}
+	r.p.store.CheckFile()
+	r.p.store.CheckFile()
 }
 
 // opEditFile adds a user by editing the file as an operator would, then
@@ -1152,6 +1209,7 @@ func (r *modelRun) opEditFile() {
 	r.p.store.CheckFile() // as the watcher: once it looks the same twice
 	r.p.store.CheckFile()
 	r.logf("edit file: %s bad=%v", strings.TrimSpace(line), bad)
+	r.outcomes[fmt.Sprintf("edit file: add a user, refused %v", bad)]++
 	if !bad {
 		r.m.users = append(r.m.users, &mUser{name: name, pw: "hand-pw", sub: policy.DefaultSub(name), groups: slices.Compact(groups)})
 		if e := r.etag(); e == etag {
@@ -1227,6 +1285,7 @@ func (r *modelRun) opRace() {
 	}
 	wg.Wait()
 	r.logf("race guarded=%v %q -> %v", guarded, names, codes)
+	r.outcomes[fmt.Sprintf("race: two PUT group, If-Match %v -> %v", guarded, codes)]++
 	for i, name := range names {
 		switch {
 		case codes[i] == 201:
@@ -1257,6 +1316,7 @@ func (r *modelRun) now() time.Time {
 func (r *modelRun) opClock() {
 	code, body, _ := r.do("PUT", "/admin/api/clock", map[string]any{"advance": "2h"})
 	r.logf("clock +2h -> %d", code)
+	r.outcomes[fmt.Sprintf("PUT clock +2h -> %d", code)]++
 	if code != 200 {
 		r.fail("PUT clock: %d %s", code, body)
 	}
@@ -1424,6 +1484,7 @@ func (r *modelRun) opEditRace() {
 	r.p.store.CheckFile()
 	r.p.store.CheckFile()
 	r.logf("edit race: PUT group %q -> %d", group, code)
+	r.outcomes[fmt.Sprintf("edit race: PUT group -> %d", code)]++
 	// The edit was made from the file as it was before the change: when
 	// the change was written first, the save undoes it (documented), so a
 	// 201 may leave the group out; the edit itself is never lost.
@@ -1500,6 +1561,7 @@ func (r *modelRun) opRaceMembers() {
 	go func() { defer wg.Done(); codes[1], bodies[1] = second() }()
 	wg.Wait()
 	r.logf("%s -> %v", what, codes)
+	r.outcomes[fmt.Sprintf("race: two changes of one group or user -> %v", codes)]++
 	if codes[0] != 200 || codes[1] != 200 {
 		r.fail("%s: %v %s %s", what, codes, bodies[0], bodies[1])
 	}
@@ -1706,7 +1768,7 @@ func TestStateModel(t *testing.T) {
 		{2, r.opEditFile}, {1, r.opStale}, {2, r.opRace},
 		{3, r.opAccessRequest}, {1, r.opClock},
 		{2, func() { r.opServerETag(others) }}, {2, r.opEditRace},
-		{2, r.opSCIMRenameUser}, {3, r.opSCIMGroup}, {3, r.opConsole}, {2, r.opFault}, {2, r.opRaceMembers},
+		{2, r.opSCIMRenameUser}, {3, r.opSCIMGroup}, {3, r.opConsole}, {2, r.opFault}, {2, r.opRaceMembers}, {2, r.opEditRename},
 	}
 	total := 0
 	for _, o := range ops {
