@@ -853,6 +853,13 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 	cp.Users = append([]policy.User(nil), c.Users...)
 	for i := range cp.Users {
 		cp.Users[i].Password, cp.Users[i].PasswordBcrypt = "", ""
+		// The claims (and the clients' jwks) go around the YAML below,
+		// put back as they are (as the ID token carries them): yaml.v3
+		// writes a text that starts with a line break as a block that
+		// reads back without it ("\nx" as "x"), or, a key, as YAML that
+		// does not read back at all, and the name "<<" as a merge key,
+		// which reads back as an error.
+		cp.Users[i].Claims = nil
 	}
 	cp.SCIM.Tokens = append([]policy.SCIMToken(nil), c.SCIM.Tokens...)
 	for i := range cp.SCIM.Tokens {
@@ -869,6 +876,7 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 		if cp.Clients[i].ClientSecret != "" {
 			cp.Clients[i].ClientSecret = "(redacted)"
 		}
+		cp.Clients[i].JWKS = nil // as the claims
 	}
 	cp.MCPServers = append([]policy.MCPServer(nil), c.MCPServers...)
 	for i := range cp.MCPServers {
@@ -896,6 +904,18 @@ func RedactedConfig(c *policy.Config) (map[string]any, error) {
 		return nil, err
 	}
 	dropNulls(m)
+	users, _ := m["users"].([]any)
+	for i, u := range users {
+		if u, ok := u.(map[string]any); ok && i < len(c.Users) && len(c.Users[i].Claims) > 0 {
+			u["claims"] = c.Users[i].Claims
+		}
+	}
+	clients, _ := m["clients"].([]any)
+	for i, cl := range clients {
+		if cl, ok := cl.(map[string]any); ok && i < len(c.Clients) && len(c.Clients[i].JWKS) > 0 {
+			cl["jwks"] = c.Clients[i].JWKS
+		}
+	}
 	return m, nil
 }
 

@@ -553,7 +553,7 @@ func parseTerm(s, schema string) (t scimFilter, rest, why string) {
 	rest = s[end:]
 	var inner *scimFilter
 	if rest[0] == '[' {
-		closeAt := strings.IndexByte(rest, ']')
+		closeAt := closingBracket(rest)
 		if closeAt < 0 {
 			return t, "", "a [ without its ]"
 		}
@@ -610,6 +610,24 @@ func parseTerm(s, schema string) (t scimFilter, rest, why string) {
 		t.emailType = ty
 	}
 	return t, rest, ""
+}
+
+// closingBracket returns the index in s of the ] that closes a value
+// filter, outside the JSON strings in it (an id may hold a ]: the user
+// "ops [eu]" is "u-ops [eu]"), or -1.
+func closingBracket(s string) int {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++ // the escaped character
+		case c == '"':
+			quoted = !quoted
+		case c == ']' && !quoted:
+			return i
+		}
+	}
+	return -1
 }
 
 // answerQuery answers a list GET of one resource type: the items of all
