@@ -668,7 +668,7 @@ func formError(err error) *oauthError {
 		return errorf("invalid_request", http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", tooLarge.Limit)
 	}
 	if why, ok := strings.CutPrefix(err.Error(), "mime: "); ok {
-		return invalidRequest("the Content-Type header is not a media type with parameters (%s, RFC 9110 section 8.3); send Content-Type: application/x-www-form-urlencoded", why)
+		return invalidRequest("the Content-Type header cannot be read as a media type (%s, RFC 9110 section 8.3.1); send Content-Type: application/x-www-form-urlencoded", why)
 	}
 	return invalidRequest("the query or form cannot be parsed: %v; encode it as application/x-www-form-urlencoded (percent-encoding, & between parameters)", err)
 }
