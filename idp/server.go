@@ -659,18 +659,12 @@ func bodyHeadersError(w http.ResponseWriter, r *http.Request) *oauthError {
 
 // formError is the answer to a query or form that cannot be parsed: 413
 // for a body over the limit, else 400 (RFC 6749 section 5.2,
-// invalid_request). A Content-Type header that is no media type is named
-// as such: Go's mime package says "mime: no media type" or "mime: invalid
-// media parameter" (its errors have no type but that prefix), which read
-// as if the form's encoding were wrong.
+// invalid_request), saying what was wrong (bodyheader.FormRefusal).
 func formError(err error) *oauthError {
 	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return errorf("invalid_request", http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", tooLarge.Limit)
 	}
-	if why, ok := strings.CutPrefix(err.Error(), "mime: "); ok {
-		return invalidRequest("the Content-Type header cannot be read as a media type (%s, RFC 9110 section 8.3.1); send Content-Type: application/x-www-form-urlencoded", why)
-	}
-	return invalidRequest("the query or form cannot be parsed: %v; encode it as application/x-www-form-urlencoded (percent-encoding, & between parameters)", err)
+	return invalidRequest("%s", bodyheader.FormRefusal(err))
 }
 
 // Issuer returns the issuer URL.
