@@ -862,11 +862,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// op answers such a hint login_required, "The id_token_hint is
 		// invalid. If you have any questions, you may contact the
 		// administrator of the application.": said as end_session says
-		// it. An expired ID token of this IdP is a hint all the same.
+		// it, in its words. An expired ID token of this IdP is a hint all the same.
 		ctx := op.ContextWithIssuer(r.Context(), s.issuer)
 		if _, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx)); err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
 			s.redirectError(w, r, string(oidc.LoginRequired),
-				"id_token_hint is not an ID token of this IdP: "+s.hintReason(hint, err)+"; send the id_token this IdP issued to the client, or leave id_token_hint out")
+				"id_token_hint invalid: "+s.hintReason(hint, err)+"; send the id_token this IdP issued to the client, or leave id_token_hint out")
 			return
 		}
 	}
