@@ -199,7 +199,7 @@ func closing(dec *json.Decoder) error {
 // short is said to be so, rather than Go's "EOF" or "unexpected EOF".
 func notJSON(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return errors.New("the body is not JSON: it ends before its value does (a missing ], } or \" ?)")
+		return errors.New("the body is not JSON: it ends before its value is complete (a closing ], } or quote is missing)")
 	}
 	return fmt.Errorf("the body is not JSON: %w", err)
 }
