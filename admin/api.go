@@ -759,10 +759,10 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	case strings.Contains(v, "T") && strings.Contains(v, " "):
 		return time.Time{}, fmt.Errorf("%q holds a space, which is how a query reads an unencoded \"+\": percent-encode the offset's + as %%2B (2026-12-06T10:00:00%%2B01:00), or give the time in UTC (2026-12-06T09:00:00Z)", v)
-	case strings.Contains(v, "T"):
-		return time.Time{}, terr
 	}
-	return time.Time{}, err
+	// As the console's audit page says it (web/audit.go, parseWhen),
+	// rather than Go's parser's text for whichever reading failed.
+	return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h)", v)
 }
 
 // explain answers what a token exchange would get now. auth_age

@@ -67,8 +67,15 @@ func TestConfigAPI_BodiesMustHaveTheDocumentedShape(t *testing.T) {
 		{"duplicate key deep down", "/admin/api/users/alice", `{"claims":{"a":{"b":1,"b":2}}}`, 400, "claims.a has"},
 		{"unknown field", "/admin/api/groups/eng", `{"descripton":"x"}`, 400, "unknown field"},
 		{"unknown field in an entry", "/admin/api/servers/files/deny", `[{"user":["bob"]}]`, 400, "unknown field"},
-		{"wrong type", "/admin/api/groups/eng", `{"description":5}`, 400, "cannot unmarshal"},
-		{"wrong type in an entry", "/admin/api/servers/files/access", `[{"groups":"eng"}]`, 400, "cannot unmarshal"},
+		{"wrong type", "/admin/api/groups/eng", `{"description":5}`, 400, "description has a number where a string belongs"},
+		{"wrong type in an entry", "/admin/api/servers/files/access", `[{"groups":"eng"}]`, 400, "groups has a string where a list of strings belongs"},
+		{"wrong element type", "/admin/api/users/alice", `{"groups":[1]}`, 400, "groups has a number where a string belongs"},
+		{"a true/false as a string", "/admin/api/users/alice", `{"disabled":"yes"}`, 400, "disabled has a string where true or false belongs"},
+		{"a time as a number", "/admin/api/servers/files/access", `[{"expires":5}]`, 400, "expires has a number where a string belongs"},
+		{"a clock time as a number", "/admin/api/clock", `{"time":5}`, 400, "time has a number where a string belongs"},
+		{"a clock change as a list", "/admin/api/clock", `[]`, 400, "the body has a list where an object belongs"},
+		{"empty", "/admin/api/groups/eng", ``, 400, "the body is empty"},
+		{"cut short", "/admin/api/groups/eng", `{`, 400, "ends before"},
 		{"two values", "/admin/api/groups/eng", `{} {}`, 400, "more than one"},
 		{"not JSON", "/admin/api/groups/eng", `{"description":`, 400, "not JSON"},
 		{"too deep", "/admin/api/users/alice", `{"claims":{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}}`, 400, "deeper"},
@@ -78,8 +85,15 @@ func TestConfigAPI_BodiesMustHaveTheDocumentedShape(t *testing.T) {
 	}
 	for _, c := range cases {
 		status, body := p.put(t, c.path, []byte(c.body))
-		if status != c.status || !strings.Contains(decode[apiError](t, []byte(body)).Description, c.says) {
+		desc := decode[apiError](t, []byte(body)).Description
+		if status != c.status || !strings.Contains(desc, c.says) {
 			t.Errorf("%s: %d %s; want %d saying %q", c.what, status, body, c.status, c.says)
+		}
+		// Go's own texts name its types and say nothing of what to send.
+		for _, leak := range []string{"Go struct", "Go value", "unmarshal", "EOF", "json:", "policy.", "admin."} {
+			if strings.Contains(desc, leak) {
+				t.Errorf("%s: %q says Go's %q", c.what, desc, leak)
+			}
 		}
 	}
 	if p.store.Version() != version || readFile(t, p.file) != editConfig {

@@ -65,13 +65,13 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if ch.Time != nil {
 		if set, err = time.Parse(time.RFC3339Nano, *ch.Time); err != nil {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", "time must be an RFC 3339 time such as 2030-01-01T00:00:00Z: "+err.Error())
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "time must be an RFC 3339 time such as 2030-01-01T00:00:00Z (a T between date and time, and Z or an offset such as +01:00)")
 			return
 		}
 	}
 	if ch.Advance != nil {
 		if advance, err = time.ParseDuration(*ch.Advance); err != nil {
-			writeAPIError(w, http.StatusBadRequest, "invalid_request", "advance must be a duration such as 5m, 2h or -30s: "+err.Error())
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "advance must be a duration such as 5m, 2h or -30s (units ns, us, ms, s, m, h; at most about 292 years)")
 			return
 		}
 	}

@@ -13,10 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
@@ -207,6 +209,13 @@ func discoverResource(ctx context.Context, hc *http.Client, target string) (*oau
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, err := hc.Do(req)
 	if err != nil {
+		// Most often the MCP servers are not started: serve runs the IdP
+		// alone. Go's text, `Post "...": dial tcp ...: connect:
+		// connection refused`, says neither.
+		var op *net.OpError
+		if errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &op) && op.Addr != nil {
+			return nil, fmt.Errorf("MCP server unreachable: nothing answers at %s (connection refused): start it (xaa-idp demo serves the configuration's MCP servers; serve runs the IdP alone), or check the URL", op.Addr)
+		}
 		return nil, fmt.Errorf("MCP server unreachable: %w", err)
 	}
 	// Only the status and the challenge count; a little of the body is

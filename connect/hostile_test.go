@@ -93,3 +93,18 @@ func TestRun_ABareHTTPErrorIsNamedInTheRefusal(t *testing.T) {
 		t.Errorf("results %+v, want a refusal that names the IdP's 502", results)
 	}
 }
+
+// TestRun_AnMCPServerNothingServesSaysToStartIt: an MCP server URL at
+// which nothing listens (the IdP started with serve, not demo) is refused
+// saying so and what serves it, not Go's `Post "...": dial tcp ...:
+// connect: connection refused` alone.
+func TestRun_AnMCPServerNothingServesSaysToStartIt(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	addr := gone.Listener.Addr().String()
+	gone.Close()
+	res := runAgainst(t, "http://"+addr+"/mcp", 5*time.Second, 0)
+	msg := res.Err.Error()
+	if !strings.Contains(msg, "MCP server unreachable: nothing answers at "+addr) || !strings.Contains(msg, "xaa-idp demo") || strings.Contains(msg, "dial tcp") {
+		t.Errorf("err %q; want it to say nothing answers at %s and that xaa-idp demo serves the MCP servers", msg, addr)
+	}
+}

@@ -172,6 +172,24 @@ type proofHeader struct {
 	JWK map[string]json.RawMessage `json:"jwk"`
 }
 
+// unreadableKey says why jwk is no public key go-jose reads, or "" when it
+// is one: go-jose's refusal of the header ("invalid EC key, missing x/y")
+// reached the client as "its JOSE header is not one this server can
+// verify", of a header whose typ, alg and form are right.
+func unreadableKey(jwk map[string]json.RawMessage) string {
+	raw, err := json.Marshal(jwk)
+	if err != nil {
+		return ""
+	}
+	var key jose.JSONWebKey
+	if key.UnmarshalJSON(raw) == nil && key.Valid() {
+		return ""
+	}
+	var kty string
+	_ = json.Unmarshal(jwk["kty"], &kty)
+	return fmt.Sprintf("the DPoP proof's jwk is not a public key this server reads (kty %q): an EC key needs crv P-256 and the x and y of a point on it, an RSA key n and e, an OKP key crv Ed25519 and x (RFC 7518 section 6, RFC 8037 section 2)", clip(kty))
+}
+
 // proofClaims are the claims of RFC 9449 section 4.2.
 type proofClaims struct {
 	JTI string           `json:"jti"`
@@ -231,6 +249,10 @@ func Verify(proof string, want Want) (*Proof, error) {
 	if bits := rsaBits(h.JWK); bits > jose.MaxRSAModulusBits {
 		// go-jose reads no larger key, and would say "unsupported key type".
 		return fail("the DPoP proof's RSA key has %d bits; at most %d are accepted", bits, jose.MaxRSAModulusBits)
+	}
+
+	if why := unreadableKey(h.JWK); why != "" {
+		return fail("%s", why)
 	}
 
 	tok, err := jwt.ParseSigned(proof, Algorithms)

@@ -107,7 +107,7 @@ func (s *Server) serveWithOP(w *heldResponse, r *http.Request, req grantRequest)
 		note.mu.Lock()
 		refusal, said := note.refusal, note.said
 		note.mu.Unlock()
-		code, desc := describeRefusal(w, said)
+		code, desc := describeRefusal(w, said, req.form.Get("redirect_uri") != "")
 		ev.Outcome, ev.Error, ev.Reason = audit.Error, code, desc
 		if refusal != "" {
 			ev.Reason = refusal
@@ -180,14 +180,17 @@ func noteRefusal(ctx context.Context, reason string) {
 // gets a generic error_description, so that the client and the audit log
 // learn what went wrong. desc is the description as op wrote it, for the
 // audit; the answer's is a wireDescription. said, when not "", is the
-// answer's description instead of op's (or of the generic one).
-func describeRefusal(rec *heldResponse, said string) (code, desc string) {
+// answer's description instead of op's (or of the generic one). op's own
+// descriptions are said again by restateOPRefusal; withRedirect is whether
+// the request sent a redirect_uri.
+func describeRefusal(rec *heldResponse, said string, withRedirect bool) (code, desc string) {
 	var body map[string]any
 	if err := json.Unmarshal(rec.body.Bytes(), &body); err != nil || body == nil {
 		return "", ""
 	}
 	code, _ = body["error"].(string)
-	desc, _ = body["error_description"].(string)
+	sent, _ := body["error_description"].(string)
+	desc = restateOPRefusal(sent, withRedirect)
 	wire := wireDescription(desc)
 	switch {
 	case said != "":
@@ -198,7 +201,7 @@ func describeRefusal(rec *heldResponse, said string) (code, desc string) {
 	case desc == "":
 		desc = genericRefusal(code)
 		wire = desc
-	case wire == desc && !httpjson.HTMLEscaped(rec.body.Bytes()):
+	case wire == sent && !httpjson.HTMLEscaped(rec.body.Bytes()):
 		return code, desc
 	}
 	body["error_description"] = wire
@@ -206,6 +209,35 @@ func describeRefusal(rec *heldResponse, said string) (code, desc string) {
 	_ = httpjson.NewEncoder(rec.body).Encode(body)
 	rec.header.Del("Content-Length")
 	return code, desc
+}
+
+// restateOPRefusal is the description op wrote at the code or refresh
+// grant, said so that it names what was wrong, what was expected and what
+// to do next: op's "invalid code" is every code the storage does not give
+// back (unknown, used, expired, another client's), which the generic
+// description says ("" stands for it), and op checks the redirect_uri and
+// the code_verifier once it holds the code, which is then used up. A
+// description op does not write this way is returned as it is.
+func restateOPRefusal(desc string, withRedirect bool) string {
+	const usedUp = "; this code is now used up: log in again"
+	switch desc {
+	case "invalid code":
+		return ""
+	case "code missing":
+		return "code is missing; send the code of the authorization response (RFC 6749 section 4.1.3)"
+	case "refresh_token missing":
+		return "refresh_token is missing; send the refresh token of an earlier token response (RFC 6749 section 6)"
+	case "code_verifier required":
+		return "code_verifier is missing: send the PKCE verifier whose S256 hash was the authorization request's code_challenge (RFC 7636 section 4.5)" + usedUp
+	case "invalid code_verifier":
+		return "code_verifier does not match the authorization request's code_challenge: its S256 hash differs (RFC 7636 section 4.6)" + usedUp
+	case "redirect_uri does not correspond":
+		if !withRedirect {
+			return "redirect_uri is missing: send the redirect_uri of the authorization request (RFC 6749 section 4.1.3)" + usedUp
+		}
+		return "redirect_uri is not the one the authorization request sent: send the same URI (RFC 6749 section 4.1.3)" + usedUp
+	}
+	return desc
 }
 
 // genericRefusal is the description of an error answer op sent without

@@ -659,12 +659,12 @@ func bodyHeadersError(w http.ResponseWriter, r *http.Request) *oauthError {
 
 // formError is the answer to a query or form that cannot be parsed: 413
 // for a body over the limit, else 400 (RFC 6749 section 5.2,
-// invalid_request).
+// invalid_request), saying what was wrong (bodyheader.FormRefusal).
 func formError(err error) *oauthError {
 	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return errorf("invalid_request", http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", tooLarge.Limit)
 	}
-	return invalidRequest("the query or form cannot be parsed: %v; encode it as application/x-www-form-urlencoded (percent-encoding, & between parameters)", err)
+	return invalidRequest("%s", bodyheader.FormRefusal(err))
 }
 
 // Issuer returns the issuer URL.
@@ -857,6 +857,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if e := hintTypeError(r.Form.Get("id_token_hint")); e != nil {
 		s.redirectError(w, r, e.Code, e.Description)
 		return
+	}
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		// op answers such a hint login_required, "The id_token_hint is
+		// invalid. If you have any questions, you may contact the
+		// administrator of the application.": said as end_session says
+		// it, in its words. An expired ID token of this IdP is a hint all the same.
+		ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+		if _, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx)); err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+			s.redirectError(w, r, string(oidc.LoginRequired),
+				"id_token_hint invalid: "+s.hintReason(hint, err)+"; send the id_token this IdP issued to the client, or leave id_token_hint out")
+			return
+		}
 	}
 	ctx := withSource(r.Context(), source)
 	if sess := s.session(r); sess != nil {

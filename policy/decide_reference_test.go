@@ -56,11 +56,13 @@ func (c *Config) decideReference(r Request) Decision {
 	}
 	if !client.TokenExchange {
 		reason := fmt.Sprintf("client %s has token_exchange: false", r.ClientID)
+		fix := "an administrator sets token_exchange: true in its clients entry"
 		if c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
 			reason = fmt.Sprintf("client %s is a metadata document client and cimd.token_exchange is false", r.ClientID)
+			fix = "an administrator sets cimd.token_exchange: true"
 		}
 		return refuse(ErrUnauthorizedClient,
-			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG)", r.ClientID), reason)
+			fmt.Sprintf("client %q is not enabled for token exchange (ID-JAG): %s", r.ClientID, fix), reason)
 	}
 
 	if r.Audience == "" {

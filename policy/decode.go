@@ -261,10 +261,20 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
+		// A file that is lines of text and no YAML mapping (an env file
+		// given by mistake) is one long string: its start is enough to
+		// recognise it, and the rest may be secrets.
+		if runes := []rune(n.Value); len(runes) > maxShownScalar {
+			return fmt.Sprintf("%q (%d characters)", string(runes[:maxShownScalar])+"...", len(runes))
+		}
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "an alias"
 }
+
+// maxShownScalar is how many characters of a value of the wrong kind a
+// problem quotes.
+const maxShownScalar = 60
 
 // scalar returns the literal text of a scalar node. Any scalar may be a
 // string: "client_secret: 12345" means the characters 12345.

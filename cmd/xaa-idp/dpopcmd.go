@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -144,7 +145,24 @@ func readDPoPKey(path string) (crypto.Signer, error) {
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("%s: not a JWK: %v", path, err)
+		// go-jose's and encoding/json's texts ("go-jose/go-jose: invalid
+		// EC key, missing x/y values") name neither member nor fix.
+		if !json.Valid(data) {
+			return nil, fmt.Errorf("%s: not a JWK: the file is not valid JSON", path)
+		}
+		var m struct {
+			Kty json.RawMessage `json:"kty"`
+		}
+		_ = json.Unmarshal(data, &m)
+		kty := "no kty"
+		switch {
+		case len(m.Kty) > 32 || strings.ContainsFunc(string(m.Kty), func(r rune) bool { return r > unicode.MaxASCII }):
+			// The file's text, shown only when short and plain ASCII.
+			kty = "an unknown kty"
+		case m.Kty != nil:
+			kty = "kty " + string(m.Kty)
+		}
+		return nil, fmt.Errorf("%s: not a private JWK this command reads (%s): an EC key needs crv P-256, x, y and d, an RSA key n, e, d, p and q, an OKP key crv Ed25519, x and d, each a base64url string (RFC 7518 section 6, RFC 8037 section 2)", path, kty)
 	}
 	if jwk.IsPublic() {
 		return nil, fmt.Errorf("%s: a public JWK; the DPoP key file holds the private key (with \"d\")", path)

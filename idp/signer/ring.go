@@ -853,6 +853,36 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 	return ParsePrivateKey(path, data)
 }
 
+// keyFormats are the private key blocks ParsePrivateKey reads: their PEM
+// label, their format's name and its parser.
+var keyFormats = []struct {
+	label, name string
+	parse       func([]byte) (any, error)
+}{
+	{"PRIVATE KEY", "PKCS #8", x509.ParsePKCS8PrivateKey},
+	{"RSA PRIVATE KEY", "PKCS #1 RSA", func(der []byte) (any, error) { return x509.ParsePKCS1PrivateKey(der) }},
+	{"EC PRIVATE KEY", "SEC 1 EC", func(der []byte) (any, error) { return x509.ParseECPrivateKey(der) }},
+}
+
+// unreadableKeyBlock says why block, a private key block of the file
+// path, does not parse, and what to do: a key under another format's
+// label is named with its label, else the block is no key of its format.
+// Go's own errors name its functions ("use ParsePKCS1PrivateKey instead
+// for this key format") and print ASN.1 structures.
+func unreadableKeyBlock(path string, block *pem.Block) string {
+	name := block.Type
+	for _, f := range keyFormats {
+		if f.label == block.Type {
+			name = f.name
+			continue
+		}
+		if _, err := f.parse(block.Bytes); err == nil {
+			return fmt.Sprintf("its %s block holds a %s key, whose PEM label is %s: correct the label, or convert the key (openssl pkey -in %s -out KEY.pem)", block.Type, f.name, f.label, path)
+		}
+	}
+	return fmt.Sprintf("its %s block is not a %s private key (damaged, or another kind of data); give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", block.Type, name)
+}
+
 // ParsePrivateKey returns the first private key of data, the PEM file
 // path: PKCS #8 ("PRIVATE KEY", what openssl genpkey writes), PKCS #1
 // ("RSA PRIVATE KEY", openssl genrsa -traditional) or SEC 1 ("EC PRIVATE
@@ -884,7 +914,7 @@ func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s block: %v", path, block.Type, err)
+			return nil, fmt.Errorf("%s: %s", path, unreadableKeyBlock(path, block))
 		}
 		s, ok := k.(crypto.Signer)
 		if !ok {

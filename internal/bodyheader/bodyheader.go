@@ -76,3 +76,16 @@ func ReadsForm(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return mt == "application/x-www-form-urlencoded"
 }
+
+// FormRefusal is the description of a query or form that r.ParseForm
+// could not parse (err, other than a body over its limit), as the IdP and
+// the demo authorization servers say it. A Content-Type header that is no
+// media type is named as such: Go's mime package says "mime: no media
+// type" or "mime: invalid media parameter" (its errors have no type but
+// that prefix), which read as if the form's encoding were wrong.
+func FormRefusal(err error) string {
+	if why, ok := strings.CutPrefix(err.Error(), "mime: "); ok {
+		return "the Content-Type header cannot be read as a media type (" + why + ", RFC 9110 section 8.3.1); send Content-Type: application/x-www-form-urlencoded"
+	}
+	return "the query or form cannot be parsed: " + err.Error() + "; encode it as application/x-www-form-urlencoded (percent-encoding, & between parameters)"
+}

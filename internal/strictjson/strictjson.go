@@ -7,10 +7,12 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode"
 )
@@ -62,19 +64,78 @@ func Decode(data []byte, v any, o Options) error {
 		dec.UseNumber()
 	}
 	if err := dec.Decode(v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return typeError(te)
+		}
 		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return nil
+}
+
+// typeError says which key has a value of the wrong kind and what belongs
+// there, in the body's terms: encoding/json says "cannot unmarshal string
+// into Go struct field User.groups of type []string", naming the
+// product's Go types. Go gives the key's path without list indexes, and
+// for a list's element the element's type: "groups has a number where a
+// string belongs" is a list element.
+func typeError(te *json.UnmarshalTypeError) error {
+	got, _, _ := strings.Cut(te.Value, " ") // "number 1e99": the kind alone
+	t := te.Type
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return fmt.Errorf("%s has %s where %s belongs", where(te.Field), kindOf(got), want(t))
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// kindOf is a JSON kind as Go names it ("array"), as the body's
+// documentation does.
+func kindOf(value string) string {
+	switch value {
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + value
+}
+
+// want is what a value of type t is written as in JSON.
+func want(t reflect.Type) string {
+	if t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, not negative"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if e := want(t.Elem()); strings.HasPrefix(e, "a ") && !strings.Contains(e, ",") {
+			return "a list of " + strings.TrimPrefix(e, "a ") + "s"
+		}
+		return "a list"
+	}
+	return "an object"
 }
 
 // walk reads one value from dec; path names it in errors ("" is the body).
 func (o Options) walk(dec *json.Decoder, path string, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+		if err == io.EOF && path == "" {
+			return errors.New("the body is empty; send a JSON value")
 		}
-		return fmt.Errorf("the body is not JSON: %w", err)
+		return notJSON(err)
 	}
 	if depth > MaxDepth {
 		return fmt.Errorf("%s nests deeper than %d levels", where(path), MaxDepth)
@@ -89,7 +150,7 @@ func (o Options) walk(dec *json.Decoder, path string, depth int) error {
 		for dec.More() {
 			k, err := dec.Token()
 			if err != nil {
-				return fmt.Errorf("the body is not JSON: %w", err)
+				return notJSON(err)
 			}
 			key, _ := k.(string)
 			folded := fold(key)
@@ -129,9 +190,18 @@ func fold(key string) string {
 
 func closing(dec *json.Decoder) error {
 	if _, err := dec.Token(); err != nil {
-		return fmt.Errorf("the body is not JSON: %w", err)
+		return notJSON(err)
 	}
 	return nil
+}
+
+// notJSON is the refusal of a body the decoder cannot read: a body cut
+// short is said to be so, rather than Go's "EOF" or "unexpected EOF".
+func notJSON(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("the body is not JSON: it ends before its value is complete (a closing ], } or quote is missing)")
+	}
+	return fmt.Errorf("the body is not JSON: %w", err)
 }
 
 // where names a place in the body for an error.

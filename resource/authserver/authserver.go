@@ -657,7 +657,7 @@ func (a *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, invalidRequest("the request body is larger than %d bytes", maxTokenRequestBytes), a.cfg.Issuer)
 			return
 		}
-		writeOAuthError(w, invalidRequest("the authorization request is malformed: %v", err), a.cfg.Issuer)
+		writeOAuthError(w, invalidRequest("%s", bodyheader.FormRefusal(err)), a.cfg.Issuer)
 		return
 	}
 	explain := fmt.Sprintf("this authorization server serves only the JWT bearer grant (%s, RFC 7523) with ID-JAG assertions; "+
