@@ -366,15 +366,15 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	// on which clock, as the demo authorization servers do: the IdP's
 	// clock may have been moved, and this is not it.
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-	judged := fmt.Sprintf("now %s on the wall clock, skew %s", stamp(now), subjectSkew)
+	judged := func() string { return fmt.Sprintf("now %s on the wall clock, skew %s", stamp(now), subjectSkew) }
 	if exp := claims.Expiry.Time(); now.After(exp.Add(subjectSkew)) {
-		return nil, invalidClient("client_assertion expired at %s (exp; %s)", stamp(exp), judged)
+		return nil, invalidClient("client_assertion expired at %s (exp; %s)", stamp(exp), judged())
 	}
 	if claims.IssuedAt != nil && claims.IssuedAt.Time().After(now.Add(subjectSkew)) {
-		return nil, invalidClient("client_assertion was issued in the future, at %s (iat; %s)", stamp(claims.IssuedAt.Time()), judged)
+		return nil, invalidClient("client_assertion was issued in the future, at %s (iat; %s)", stamp(claims.IssuedAt.Time()), judged())
 	}
 	if claims.NotBefore != nil && claims.NotBefore.Time().After(now.Add(subjectSkew)) {
-		return nil, invalidClient("client_assertion is not valid before %s (nbf; %s)", stamp(claims.NotBefore.Time()), judged)
+		return nil, invalidClient("client_assertion is not valid before %s (nbf; %s)", stamp(claims.NotBefore.Time()), judged())
 	}
 	if limit := now.Add(replay.MaxAssertionLifetime + subjectSkew); claims.Expiry.Time().After(limit) {
 		return nil, invalidClient("client_assertion exp %s is too far ahead (now %s on the wall clock): make it expire within %s (RFC 7523 section 3)", stamp(claims.Expiry.Time()), stamp(now), replay.MaxAssertionLifetime)

@@ -108,21 +108,22 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	now := s.now()
 	// Each refusal says the time it names and the one it was judged at,
 	// on the IdP's clock, which an admin may have moved.
+	// Made only for a refusal: an exchange's path formats no time.
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-	judged := fmt.Sprintf("now %s on the IdP's clock, skew %s", stamp(now), subjectSkew)
+	judged := func() string { return fmt.Sprintf("now %s on the IdP's clock, skew %s", stamp(now), subjectSkew) }
 	if now.After(v.Expiry.Add(subjectSkew)) {
-		return subject{}, s.subjectError("the subject ID token expired at %s (exp; %s); log the user in again", stamp(v.Expiry), judged)
+		return subject{}, s.subjectError("the subject ID token expired at %s (exp; %s); log the user in again", stamp(v.Expiry), judged())
 	}
 	if v.IssuedAt.After(now.Add(subjectSkew)) {
-		return subject{}, s.subjectError("the subject ID token was issued in the future, at %s (iat; %s)", stamp(v.IssuedAt), judged)
+		return subject{}, s.subjectError("the subject ID token was issued in the future, at %s (iat; %s)", stamp(v.IssuedAt), judged())
 	}
 	if v.NotBefore.After(now.Add(subjectSkew)) {
-		return subject{}, s.subjectError("the subject ID token is not valid before %s (nbf; %s)", stamp(v.NotBefore), judged)
+		return subject{}, s.subjectError("the subject ID token is not valid before %s (nbf; %s)", stamp(v.NotBefore), judged())
 	}
 	if v.AuthTime.After(now.Add(subjectSkew)) {
 		// A login to come would meet every max_auth_age, and the
 		// ID-JAG would carry it on.
-		return subject{}, s.subjectError("the subject ID token's login is in the future, at %s (auth_time; %s)", stamp(v.AuthTime), judged)
+		return subject{}, s.subjectError("the subject ID token's login is in the future, at %s (auth_time; %s)", stamp(v.AuthTime), judged())
 	}
 	if v.SessionID != "" && s.idTokenOfEndedSession(v.SessionID, v.IssuedAt) {
 		// invalid_grant whatever exchange.subject_token_error says: the
