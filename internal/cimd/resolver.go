@@ -199,27 +199,30 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 // new as a refetch would get, and is not fetched again. A client's
 // document is refetched at most once per RefetchInterval; concurrent
 // callers share the fetch. It returns the client the new document
-// describes, now cached in place of the old one, and true; or nil and
-// false when clientID is not cached, was fetched since asked or refetched
-// less than RefetchInterval ago, or its document no longer resolves (the
-// cached client then stays until it expires, as a key set cache keeps its
-// keys when the server that publishes them fails).
-func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time) (*Client, bool) {
+// describes, now cached in place of the old one; nil and no error when
+// clientID is not cached, was fetched since asked or refetched less than
+// RefetchInterval ago; nil and the *Error when its document no longer
+// resolves (the cached client then stays until it expires, as a key set
+// cache keeps its keys when the server that publishes them fails). A
+// fetch refused by MaxFetches (ErrBusy) does not count as the client's
+// refetch: the next assertion may fetch at once.
+func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time) (*Client, error) {
 	r.mu.Lock()
 	e, ok := r.cache.get(clientID, r.now())
 	if c, waiting := r.inflight[clientID]; ok && waiting {
 		r.mu.Unlock()
 		select {
 		case <-c.done:
-			return c.client, c.err == nil
+			return c.client, c.err
 		case <-ctx.Done():
-			return nil, false
+			return nil, nil
 		}
 	}
 	if !ok || !e.fetched.Before(asked) || (!e.refetched.IsZero() && r.now().Before(e.refetched.Add(RefetchInterval))) {
 		r.mu.Unlock()
-		return nil, false
+		return nil, nil
 	}
+	before := e.refetched
 	e.refetched = r.now()
 	r.cache.entries[clientID] = e // same expiry and cost: byExp stays right
 	c := &call{done: make(chan struct{})}
@@ -231,11 +234,20 @@ func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time
 	delete(r.inflight, clientID)
 	if err == nil {
 		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), fetched: r.now(), refetched: e.refetched}, r.now())
+	} else if errors.Is(err, ErrBusy) {
+		// Not fetched: the client's next assertion may try again.
+		if cur, ok := r.cache.entries[clientID]; ok && cur.refetched.Equal(e.refetched) {
+			cur.refetched = before
+			r.cache.entries[clientID] = cur
+		}
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err
 	close(c.done)
-	return client, err == nil
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // boundedCache holds entries by URL, at most size of them and, when
