@@ -29,6 +29,10 @@ type cimdClients struct {
 	enabled  bool
 	allow    []string
 	resolver atomic.Pointer[cimd.Resolver]
+	// self returns this IdP's issuer and its other tenants': URLs on
+	// their hosts and ports are the IdP itself, never fetched
+	// (cimd.Options.Self).
+	self func() []string
 }
 
 // load makes the resolver follow section.
@@ -40,7 +44,7 @@ func (c *cimdClients) load(section policy.CIMD) {
 		return
 	}
 	c.enabled, c.allow = section.On(), slices.Clone(allow)
-	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, nil))
+	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, &cimd.Options{Self: c.self}))
 }
 
 // resolveCIMD returns the client the metadata document at id describes.
