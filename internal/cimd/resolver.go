@@ -570,7 +570,7 @@ func (r *Resolver) permit(ctx context.Context, rawURL string) (addressPolicy, er
 	host := strings.ToLower(u.Hostname())
 	p.self = localAddr(ctx)
 	if why := r.ownURL(p.self, u); why != "" {
-		return p, fmt.Errorf("%s is this server itself (%s): a metadata document is never one of this server's own URLs, which are not fetched (each such fetch could start another)", rawURL, why)
+		return p, fmt.Errorf("the URL is this server itself (%s): a metadata document is never one of this server's own URLs, which are not fetched (each such fetch could start another)", why)
 	}
 	matched := false
 	for _, pat := range r.cfg.Allow {
