@@ -279,7 +279,20 @@ func traced(hc *http.Client, trace func(Step), mcpServer, issuer string) *http.C
 	if u, err := url.Parse(issuer); err == nil {
 		idpPath = strings.TrimSuffix(u.Path, "/")
 	}
-	return &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer, idpPath: idpPath}, Jar: hc.Jar, Timeout: hc.Timeout}
+	c := &http.Client{Transport: &tracer{base: hc.Transport, trace: trace, mcpServer: mcpServer, idpPath: idpPath}, Jar: hc.Jar, Timeout: hc.Timeout, CheckRedirect: hc.CheckRedirect}
+	if hc.CheckRedirect != nil && trace != nil {
+		// A redirect hc refuses to follow (the console's run follows
+		// none) is a step of its own, so that the trace says why the
+		// answer before it is the last.
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			err := hc.CheckRedirect(req, via)
+			if err == http.ErrUseLastResponse {
+				trace(Step{MCPServer: mcpServer, Name: "redirect", Method: req.Method, URL: redactURL(req.URL), Detail: "redirect to " + redactURL(req.URL) + " not followed: this run follows no redirect"})
+			}
+			return err
+		}
+	}
+	return c
 }
 
 // loginSession is the one login of a run, shared by every MCP server's

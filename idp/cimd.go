@@ -29,6 +29,10 @@ type cimdClients struct {
 	enabled  bool
 	allow    []string
 	resolver atomic.Pointer[cimd.Resolver]
+	// self returns this IdP's issuer and its other tenants': URLs on
+	// their hosts and ports are the IdP itself, never fetched
+	// (cimd.Options.Self).
+	self func() []string
 }
 
 // load makes the resolver follow section.
@@ -40,7 +44,7 @@ func (c *cimdClients) load(section policy.CIMD) {
 		return
 	}
 	c.enabled, c.allow = section.On(), slices.Clone(allow)
-	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, nil))
+	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, &cimd.Options{Self: c.self}))
 }
 
 // resolveCIMD returns the client the metadata document at id describes.
@@ -55,14 +59,19 @@ func (s *Server) resolveCIMD(ctx context.Context, cfg *policy.Config, id string)
 
 // refetchCIMD fetches the metadata document of the client id again, for
 // an assertion its cached keys do not verify (cimd.Resolver.Refetch; asked
-// is when the request looked the client up): the client it describes now,
-// and true, or false when it was not fetched again.
-func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string, asked time.Time) (*policy.Client, bool) {
-	dc, ok := s.cimd.resolver.Load().Refetch(ctx, id, asked)
-	if !ok {
-		return nil, false
+// is when the request looked the client up): the client it describes now;
+// nil when it was not fetched again or did not resolve; and the refusal
+// when the fetch was refused by the bound on fetches (cimd.ErrBusy), no
+// fault of the client's, which cimdRefusal answers 503.
+func (s *Server) refetchCIMD(ctx context.Context, cfg *policy.Config, id string, asked time.Time) (*policy.Client, *oauthError) {
+	dc, err := s.cimd.resolver.Load().Refetch(ctx, id, asked)
+	if errors.Is(err, cimd.ErrBusy) {
+		return nil, cimdRefusal(err)
 	}
-	return cimdPolicyClient(dc, cfg.CIMD.Exchange()), true
+	if dc == nil {
+		return nil, nil
+	}
+	return cimdPolicyClient(dc, cfg.CIMD.Exchange()), nil
 }
 
 // cimdPolicyClient is the policy view of a metadata document client: its

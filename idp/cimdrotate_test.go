@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
 )
 
 // signedBy is a client assertion of the client id for aud, signed with key
@@ -129,5 +130,37 @@ func TestCIMD_FirstAssertionFetchesTheDocumentOnce(t *testing.T) {
 		if got := f.docs.hitsOf(r.doc) + f.docs.hitsOf(r.keys) - before; got != want {
 			t.Errorf("%s: %d fetches for one request of a client not cached, want %d", r.doc, got, want)
 		}
+	}
+}
+
+// TestCIMD_RotationRefetchRefusedByTheFetchBoundIsBusy: the refetch of a
+// client that rotated its key, refused because the process was fetching
+// as many documents as it may (cimd.MaxFetches), was answered 401
+// invalid_client, as if the key were wrong, and counted as the client's
+// refetch for cimd.RefetchInterval, so that its new key was refused for
+// 30 s more. It is now 503 temporarily_unavailable with Retry-After, as
+// the first fetch's bound is answered, and a retry once fetches are free
+// fetches the document and succeeds.
+func TestCIMD_RotationRefetchRefusedByTheFetchBoundIsBusy(t *testing.T) {
+	f := startCIMD(t)
+	tok, err := idpclient.Login(context.Background(), idpclient.LoginOptions{Issuer: f.URL, ClientID: f.inline, Username: "alice", Password: "alice-pw",
+		Scopes: []string{"openid"}, ClientAssertion: f.docs.assertion(t, f.inline, f.URL)})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	k2, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]any{"keys": []any{jose.JSONWebKey{Key: &k2.PublicKey, KeyID: "k2", Algorithm: "ES256", Use: "sig"}}}
+	f.docs.doc("/inline.json", map[string]any{"token_endpoint_auth_method": "private_key_jwt", "jwks": set}, nil)
+	restore := cimd.LimitFetches(0)
+	resp, body := f.exchange(t, tok.IDToken(), f.inline, assertionForm(signedBy(t, k2, "k2", f.inline, f.URL)))
+	restore()
+	if resp.StatusCode != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("rotated key while no fetch place is free: %d Retry-After %q %v; want 503 temporarily_unavailable with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if resp, body := f.exchange(t, tok.IDToken(), f.inline, assertionForm(signedBy(t, k2, "k2", f.inline, f.URL))); resp.StatusCode != http.StatusOK {
+		t.Errorf("rotated key once fetches are free: %d %v; want 200 (the refused refetch is not the client's)", resp.StatusCode, body)
 	}
 }

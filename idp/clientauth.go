@@ -337,7 +337,11 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 		// A metadata document client may have rotated its key since its
 		// document was cached: fetch it again, at most once per
 		// cimd.RefetchInterval for the client (cimd.go).
-		if dc, ok := s.refetchCIMD(ctx, cfg, id, asked); ok {
+		dc, busy := s.refetchCIMD(ctx, cfg, id, asked)
+		if busy != nil {
+			return nil, busy
+		}
+		if dc != nil {
 			if keys, err := clientKeys(dc); err == nil {
 				unfit = ""
 				c, verified = dc, verifies(keys)

@@ -223,6 +223,7 @@ func New(opts Options) (*Server, error) {
 	s.metrics.auditSyncs(log)
 	s.cfg.Store(opts.Config)
 	s.faults.loadConfig(opts.Config.Faults, nil)
+	s.cimd.self = s.ownIssuers
 	s.cimd.load(opts.Config.CIMD)
 	keys, err := signer.Load(signer.Options{
 		IDTokenAlg: opts.Config.Signing.IDTokenAlg,
@@ -669,6 +670,16 @@ func formError(err error) *oauthError {
 
 // Issuer returns the issuer URL.
 func (s *Server) Issuer() string { return s.issuer }
+
+// ownIssuers are this tenant's issuer and the other tenants': a metadata
+// document URL on one of their hosts and ports is the IdP itself.
+func (s *Server) ownIssuers() []string {
+	own := []string{s.issuer}
+	for _, o := range s.others {
+		own = append(own, o.Issuer)
+	}
+	return own
+}
 
 // OtherTenants returns the tenants served beside this one (Options.OtherTenants).
 func (s *Server) OtherTenants() []policy.TenantIssuer { return s.others }

@@ -169,7 +169,12 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	results, err := connect.Run(ctx, connect.Options{
 		Issuer: c.idp.Issuer(), ClientID: clientID, ClientSecret: secret, RedirectURI: redirect,
 		Username: u.Username, Password: password, All: form.All,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		// No redirect is followed: the run is made from inside the IdP's
+		// process, and a 307 would carry its request wherever the
+		// Location says, with its body, and its Authorization header to
+		// the same host on any port (as the CLI's logins and token
+		// requests, idpclient).
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		Trace: func(s connect.Step) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -37,6 +37,12 @@ type Options struct {
 	FailureCacheSize int
 	// Now is the clock of cache expiry; nil means time.Now.
 	Now func() time.Time
+	// Self returns the URLs of the server that resolves (its issuer and
+	// its tenants' issuers): a URL on the host and port of one of them is
+	// this server itself, and is refused unfetched. nil means none; the
+	// port a request reached the server at (http.LocalAddrContextKey) is
+	// refused either way.
+	Self func() []string
 }
 
 // Resolver resolves client_id URLs to clients. It is safe for concurrent
@@ -45,6 +51,7 @@ type Resolver struct {
 	cfg     Config
 	timeout time.Duration
 	now     func() time.Time
+	self    func() []string
 	client  *http.Client
 
 	mu       sync.Mutex
@@ -97,6 +104,7 @@ func New(cfg Config, opts *Options) *Resolver {
 		cfg:      cfg,
 		timeout:  opts.Timeout,
 		now:      opts.Now,
+		self:     opts.Self,
 		cache:    newBoundedCache(orDefault(opts.CacheSize, DefaultCacheSize), 0),
 		failures: newBoundedCache(orDefault(opts.FailureCacheSize, DefaultFailureCacheSize), MaxFailureCacheBytes),
 		inflight: map[string]*call{},
@@ -143,7 +151,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 		return e.client, nil
 	}
 	r.mu.Unlock()
-	if _, err := r.permit(clientID); err != nil {
+	if _, err := r.permit(ctx, clientID); err != nil {
 		return nil, &Error{ClientID: clientID, Kind: ErrNotAllowed, Detail: err.Error()}
 	}
 
@@ -199,27 +207,30 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (*Client, error
 // new as a refetch would get, and is not fetched again. A client's
 // document is refetched at most once per RefetchInterval; concurrent
 // callers share the fetch. It returns the client the new document
-// describes, now cached in place of the old one, and true; or nil and
-// false when clientID is not cached, was fetched since asked or refetched
-// less than RefetchInterval ago, or its document no longer resolves (the
-// cached client then stays until it expires, as a key set cache keeps its
-// keys when the server that publishes them fails).
-func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time) (*Client, bool) {
+// describes, now cached in place of the old one; nil and no error when
+// clientID is not cached, was fetched since asked or refetched less than
+// RefetchInterval ago; nil and the *Error when its document no longer
+// resolves (the cached client then stays until it expires, as a key set
+// cache keeps its keys when the server that publishes them fails). A
+// fetch refused by MaxFetches (ErrBusy) does not count as the client's
+// refetch: the next assertion may fetch at once.
+func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time) (*Client, error) {
 	r.mu.Lock()
 	e, ok := r.cache.get(clientID, r.now())
 	if c, waiting := r.inflight[clientID]; ok && waiting {
 		r.mu.Unlock()
 		select {
 		case <-c.done:
-			return c.client, c.err == nil
+			return c.client, c.err
 		case <-ctx.Done():
-			return nil, false
+			return nil, nil
 		}
 	}
 	if !ok || !e.fetched.Before(asked) || (!e.refetched.IsZero() && r.now().Before(e.refetched.Add(RefetchInterval))) {
 		r.mu.Unlock()
-		return nil, false
+		return nil, nil
 	}
+	before := e.refetched
 	e.refetched = r.now()
 	r.cache.entries[clientID] = e // same expiry and cost: byExp stays right
 	c := &call{done: make(chan struct{})}
@@ -231,11 +242,20 @@ func (r *Resolver) Refetch(ctx context.Context, clientID string, asked time.Time
 	delete(r.inflight, clientID)
 	if err == nil {
 		r.cache.put(clientID, entry{client: client, expires: r.now().Add(ttl), fetched: r.now(), refetched: e.refetched}, r.now())
+	} else if errors.Is(err, ErrBusy) {
+		// Not fetched: the client's next assertion may try again.
+		if cur, ok := r.cache.entries[clientID]; ok && cur.refetched.Equal(e.refetched) {
+			cur.refetched = before
+			r.cache.entries[clientID] = cur
+		}
 	}
 	r.mu.Unlock()
 	c.client, c.err = client, err
 	close(c.done)
-	return client, err == nil
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // boundedCache holds entries by URL, at most size of them and, when
@@ -411,7 +431,7 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 	if client.JWKSURI == "" {
 		return client, ttl, nil
 	}
-	if _, err := r.permit(client.JWKSURI); err != nil {
+	if _, err := r.permit(ctx, client.JWKSURI); err != nil {
 		return fail(ErrInvalidDocument, "jwks_uri %s: %v", client.JWKSURI, err)
 	}
 	set, jwksTTL, err := r.get(ctx, client.JWKSURI)
@@ -430,7 +450,7 @@ func (r *Resolver) fetchClient(ctx context.Context, clientID string) (*Client, t
 // get fetches one JSON document under the rules of §6 and returns it with
 // its cache lifetime.
 func (r *Resolver) get(ctx context.Context, rawURL string) ([]byte, time.Duration, error) {
-	policy, err := r.permit(rawURL)
+	policy, err := r.permit(ctx, rawURL)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -530,20 +550,28 @@ func cacheTTL(h http.Header) time.Duration {
 type addressPolicy struct {
 	loopback bool // a pattern names the host (127.0.0.1, localhost, ::1 or another)
 	private  bool // a pattern names the host, and it is not one of those three
+	// self is the address the request being served reached this server
+	// at: that port on an address of this machine is the server itself.
+	self netip.AddrPort
 }
 
 // policyKey carries a fetch's addressPolicy to the dialer.
 type policyKey struct{}
 
 // permit checks that rawURL is a well-formed client_id URL matching an
-// allow pattern, and returns the addresses it may be fetched from.
-func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
+// allow pattern and not this server itself, and returns the addresses it
+// may be fetched from.
+func (r *Resolver) permit(ctx context.Context, rawURL string) (addressPolicy, error) {
 	var p addressPolicy
 	if err := urlpattern.Check(rawURL); err != nil {
 		return p, err
 	}
 	u, _ := url.Parse(rawURL)
 	host := strings.ToLower(u.Hostname())
+	p.self = localAddr(ctx)
+	if why := r.ownURL(p.self, u); why != "" {
+		return p, fmt.Errorf("the URL is this server itself (%s): a metadata document is never one of this server's own URLs, which are not fetched (each such fetch could start another)", why)
+	}
 	matched := false
 	for _, pat := range r.cfg.Allow {
 		if !urlpattern.Match(pat, rawURL) {
@@ -569,10 +597,96 @@ func (r *Resolver) permit(rawURL string) (addressPolicy, error) {
 type addressError struct {
 	addr   netip.Addr
 	reason string
+	self   bool // the address is this server's own
 }
 
 func (e *addressError) Error() string {
+	if e.self {
+		return fmt.Sprintf("address %s is %s", e.addr, e.reason)
+	}
 	return fmt.Sprintf("address %s is %s; allow the host by name in an allow pattern to fetch from it", e.addr, e.reason)
+}
+
+// localAddr is the address the request of ctx reached this server at, if
+// ctx is a request's (http.LocalAddrContextKey).
+func localAddr(ctx context.Context) netip.AddrPort {
+	a, ok := ctx.Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// ownURL says why u is this server itself, or "": its host and port are
+// those of one of r.self's URLs (a loopback spelling is any other), or
+// u's port is local's and its host an address of this machine.
+func (r *Resolver) ownURL(local netip.AddrPort, u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), urlPort(u)
+	if r.self != nil {
+		for _, s := range r.self() {
+			su, err := url.Parse(s)
+			if err != nil || su.Host == "" || urlPort(su) != port {
+				continue
+			}
+			if sh := strings.ToLower(su.Hostname()); sh == host || loopbackName(sh) && loopbackName(host) {
+				return "the host and port of its issuer " + s
+			}
+		}
+	}
+	if !local.IsValid() || strconv.Itoa(int(local.Port())) != port {
+		return ""
+	}
+	if a, err := netip.ParseAddr(host); loopbackName(host) || err == nil && ownAddress(a.Unmap(), local.Addr()) {
+		return fmt.Sprintf("port %s of this machine, where this server listens", port)
+	}
+	return ""
+}
+
+// urlPort is u's port, or its scheme's default.
+func urlPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// loopbackName reports whether host names this machine's loopback
+// interface: localhost (and its subdomains, RFC 6761 §6.3) or a loopback
+// address.
+func loopbackName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// ownAddress reports whether a, dialled, reaches this machine where local
+// is this server's address: local itself, any loopback address for a
+// server reached on one, the unspecified address, or an address of one of
+// this machine's interfaces.
+func ownAddress(a, local netip.Addr) bool {
+	a = a.Unmap()
+	if a == local || a.IsUnspecified() || a.IsLoopback() && (local.IsLoopback() || local.IsUnspecified()) {
+		return true
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, ia := range addrs {
+		if n, ok := ia.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkDialledAddress is the dialer's Control hook: it sees the address
@@ -596,6 +710,9 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 		target, via = v4, fmt.Sprintf(" (it reaches %s)", v4)
 	}
 	refuse := func(reason string) error { return &addressError{addr: a, reason: reason + via} }
+	if policy.self.IsValid() && ap.Port() == policy.self.Port() && (ownAddress(a, policy.self.Addr()) || ownAddress(target, policy.self.Addr())) {
+		return &addressError{addr: a, reason: fmt.Sprintf("this server itself (port %d of this machine, where it listens)%s", ap.Port(), via), self: true}
+	}
 	switch {
 	case target.IsUnspecified() || target.IsMulticast():
 		return refuse("not a unicast address")

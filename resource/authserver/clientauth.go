@@ -290,7 +290,11 @@ func (a *Server) verifyClientAssertion(ctx context.Context, assertionType, raw, 
 	if !verified {
 		// The client may have rotated its key since its document was
 		// cached: fetch it again, at most once per cimd.RefetchInterval.
-		if nc, ok := a.cfg.CIMD.Refetch(ctx, id, asked); ok && nc.TokenEndpointAuthMethod == cimd.AuthPrivateKeyJWT {
+		nc, err := a.cfg.CIMD.Refetch(ctx, id, asked)
+		if errors.Is(err, cimd.ErrBusy) {
+			return "", cimdRefusal(err, nil)
+		}
+		if nc != nil && nc.TokenEndpointAuthMethod == cimd.AuthPrivateKeyJWT {
 			verified = verifies(nc)
 		}
 	}
