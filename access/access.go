@@ -72,6 +72,13 @@ type Request struct {
 	DenyReason string `json:"deny_reason,omitempty"`
 }
 
+// Of reports whether r is a request of the user with this username and
+// sub: another user of that name (another sub) did not make it. A request
+// written before requests recorded a sub is the name's.
+func (r Request) Of(username, sub string) bool {
+	return r.User == username && (r.Sub == "" || r.Sub == sub)
+}
+
 // timeLayout is how a request's times are written: RFC 3339 in UTC with
 // milliseconds, as the audit log writes its events' times, so that a
 // request and the events about it read alike.

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,6 +48,19 @@ func TestAccessRequest_ReplacedWhileStoppedIsDeniedAtStart(t *testing.T) {
 	}
 	if resp, body := p.send(t, http.MethodPost, "/admin/api/access-requests/"+id+"/approve", "alice", nil); resp.StatusCode != http.StatusConflict {
 		t.Errorf("approving it: %d %s, want 409", resp.StatusCode, body)
+	}
+	// The new bob's own list holds none of the old bob's requests.
+	at, _ := p.login(t, "bob")["access_token"].(string)
+	req, _ := http.NewRequest(http.MethodGet, p.base+"/me/access-requests", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var mine []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&mine); err != nil || resp.StatusCode != http.StatusOK || len(mine) != 0 {
+		t.Errorf("the new bob's requests: %d %v %v, want none", resp.StatusCode, mine, err)
 	}
 }
 

@@ -75,7 +75,7 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost { // GET or HEAD
 		mine := []access.Request{}
 		for _, q := range s.requests.List("") {
-			if q.User == u.Username {
+			if q.Of(u.Username, u.Sub) {
 				mine = append(mine, q)
 			}
 		}
