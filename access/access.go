@@ -48,8 +48,13 @@ const (
 
 // Request is one request for access to an MCP server.
 type Request struct {
-	ID      string    `json:"id"`
-	User    string    `json:"user"`
+	ID   string `json:"id"`
+	User string `json:"user"`
+	// Sub is the requester's sub when the request was made (or, for a
+	// request written before requests recorded it, when the IdP first
+	// started with it): a user of the same name with another sub is
+	// another user, whose access this request never asked for.
+	Sub     string    `json:"sub,omitempty"`
 	Server  string    `json:"server"`
 	Scopes  []string  `json:"scopes"`
 	Reason  string    `json:"reason"` // written when empty too: the product contract lists it
@@ -65,6 +70,13 @@ type Request struct {
 	Expires *time.Time `json:"expires,omitempty"`
 	// DenyReason is the admin's reason for a denial.
 	DenyReason string `json:"deny_reason,omitempty"`
+}
+
+// Of reports whether r is a request of the user with this username and
+// sub: another user of that name (another sub) did not make it. A request
+// written before requests recorded a sub is the name's.
+func (r Request) Of(username, sub string) bool {
+	return r.User == username && (r.Sub == "" || r.Sub == sub)
 }
 
 // timeLayout is how a request's times are written: RFC 3339 in UTC with
@@ -218,7 +230,7 @@ func (s *Store) Create(r Request) (Request, error) {
 		}
 		s.requests = slices.Delete(s.requests, i, i+1)
 	}
-	r = Request{ID: "ar_" + rand.Text(), User: r.User, Server: r.Server, Scopes: slices.Clone(r.Scopes),
+	r = Request{ID: "ar_" + rand.Text(), User: r.User, Sub: r.Sub, Server: r.Server, Scopes: slices.Clone(r.Scopes),
 		Reason: r.Reason, Status: Pending, Created: s.o.Now().UTC().Truncate(time.Millisecond)}
 	if r.Scopes == nil {
 		r.Scopes = []string{}
@@ -350,6 +362,33 @@ func (s *Store) RenamePending(to func(Request) string) (int, error) {
 		}
 		if name := to(clone(r)); name != "" && name != r.User {
 			s.requests[i].User = name
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.saveLocked(); err != nil {
+		s.requests = before
+		return 0, err
+	}
+	return n, nil
+}
+
+// RecordSubs gives every pending request without a sub (one written
+// before requests recorded it) the sub that sub returns for it, when not
+// "". One rewrite of the file; nothing changes when it fails.
+func (s *Store) RecordSubs(sub func(Request) string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := slices.Clone(s.requests)
+	n := 0
+	for i, r := range s.requests {
+		if r.Status != Pending || r.Sub != "" {
+			continue
+		}
+		if v := sub(clone(r)); v != "" {
+			s.requests[i].Sub = v
 			n++
 		}
 	}

@@ -178,7 +178,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := cfg.User(req.User)
-	if u == nil {
+	if u == nil || req.Sub != "" && u.Sub != req.Sub { // another user of that name is not the requester
 		// Else the entry naming the user would make the configuration
 		// invalid: a 400 with the line of an entry never written.
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("user %s no longer exists; deny the request", req.User))

@@ -75,7 +75,7 @@ func (s *Server) accessRequests(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost { // GET or HEAD
 		mine := []access.Request{}
 		for _, q := range s.requests.List("") {
-			if q.User == u.Username {
+			if q.Of(u.Username, u.Sub) {
 				mine = append(mine, q)
 			}
 		}
@@ -146,7 +146,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
 			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))
 	}
-	req, err := s.requests.Create(access.Request{User: u.Username, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
+	req, err := s.requests.Create(access.Request{User: u.Username, Sub: u.Sub, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
 	var (
 		dup     *access.DuplicateError
 		tooMany *access.TooManyError

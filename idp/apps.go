@@ -146,7 +146,7 @@ func (s *Server) appsView(sess *ssoSession) appsView {
 	view := appsView{User: sess.Username, Action: s.issuer + pathApps, CSRF: appsCSRF(sess), SignOut: s.issuer + pathEndSession, SignOutCSRF: signOutCSRF(sess)}
 	latest := map[string]access.Request{} // by server: the user's latest request
 	for _, q := range s.requests.List("") {
-		if q.User == sess.Username {
+		if q.Of(sess.Username, sess.Subject) {
 			latest[q.Server] = q
 		}
 	}

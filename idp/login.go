@@ -298,17 +298,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("authRequestID")
 	ar, ok := s.store.authRequests.Get(id)
 	if !ok {
-		// The request names no client any more; the form or the login
-		// URL of the product's own client (the console) does, and only
-		// that one leads anywhere: to its own page, never one a
-		// request names.
-		own := r.Form.Get("client_id")
-		if start := s.startOf(own); start != "" {
-			view := loginView{Start: &startAgain{URL: start, Name: s.client(s.Config(), own).Name}}
-			loginError(w, http.StatusBadRequest, view, "This sign-in request is unknown or has expired (a sign-in waits 10 minutes for its login).")
-			return
-		}
-		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
+		s.loginRequestGone(w, r, id)
 		return
 	}
 	cfg := s.Config()
@@ -541,6 +531,35 @@ func crossSitePost(r *http.Request, issuer string) bool {
 	}
 	iss, _ := url.Parse(issuer)
 	return u.Host != r.Host && (iss == nil || u.Host != iss.Host)
+}
+
+// loginRequestGone answers the login page, or the callback after it, for
+// a sign-in request the IdP no longer holds: one whose code was redeemed
+// (the page reached again by Back after the sign-in) says it was
+// completed; another is unknown or has expired, which the IdP cannot tell
+// apart. The request names no client any more; the record of a completed
+// one, or the form or login URL of the product's own client (the
+// console), does, and only that one leads anywhere: to its own page,
+// never one a request names.
+func (s *Server) loginRequestGone(w http.ResponseWriter, r *http.Request, id string) {
+	own, completed := s.store.completedLogins.Get(id)
+	if !completed {
+		own = r.Form.Get("client_id")
+	}
+	var view loginView
+	if start := s.startOf(own); start != "" {
+		view.Start = &startAgain{URL: start, Name: s.client(s.Config(), own).Name}
+	}
+	switch {
+	case completed && view.Start != nil:
+		loginError(w, http.StatusBadRequest, view, "This sign-in was already completed.")
+	case completed:
+		loginError(w, http.StatusBadRequest, view, "This sign-in was already completed. To sign in again, start again from your application.")
+	case view.Start != nil:
+		loginError(w, http.StatusBadRequest, view, "This sign-in request is unknown or has expired (a sign-in waits 10 minutes for its login).")
+	default:
+		loginError(w, http.StatusBadRequest, view, "This sign-in request is unknown or has expired. Start again from your application.")
+	}
 }
 
 // loginRefused answers a refused login attempt, and counts it against the

@@ -17,7 +17,8 @@ import (
 )
 
 // emailLoginConfig is the conformance fixture with dave and erin, who share
-// an address in two cases, and gina, whose username is hank's email.
+// an address in two cases, gina, whose username is hank's email, and kim,
+// whose address has a k, which the Kelvin sign (U+212A) folds to.
 func emailLoginConfig(t *testing.T) *policy.Config {
 	t.Helper()
 	data, err := os.ReadFile("testdata/conformance.yaml")
@@ -29,7 +30,8 @@ func emailLoginConfig(t *testing.T) *policy.Config {
 			"  - username: dave\n    password: dave-pw\n    email: Dave@example.com\n"+
 			"  - username: erin\n    password: erin-pw\n    email: dave@EXAMPLE.com\n"+
 			"  - username: gina@example.com\n    password: gina-pw\n"+
-			"  - username: hank\n    password: hank-pw\n    email: gina@example.com\n", 1)
+			"  - username: hank\n    password: hank-pw\n    email: gina@example.com\n"+
+			"  - username: kim\n    password: kim-pw\n    email: kim@example.com\n", 1)
 	cfg, err := policy.Parse([]byte(y), "conformance.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +101,11 @@ func TestLogin_EmailSignsInItsUser(t *testing.T) {
 		{"dave@example.com", "dave-pw", http.StatusUnauthorized, "dave@example.com"},
 		{"gina@example.com", "hank-pw", http.StatusUnauthorized, "gina@example.com"},
 		{"gina@example.com", "gina-pw", http.StatusFound, "gina@example.com"},
+		// ASCII case only, as the configuration's warnings and the demo
+		// authorization servers compare addresses: the Kelvin sign is
+		// not a k (until 2026-12-06 it signed kim in).
+		{"KIM@example.com", "kim-pw", http.StatusFound, "kim"},
+		{"\u212aim@example.com", "kim-pw", http.StatusUnauthorized, "\u212aim@example.com"},
 	} {
 		br := newBrowser(p)
 		id, _ := br.pendingLogin(t)

@@ -16,33 +16,55 @@ import (
 // against the store's bounds for ever. It runs with every configuration
 // the IdP takes, the first included (the file may have changed while the
 // IdP was stopped), and audits each denial as an access_request denied
-// without an admin, the reason naming the removal. old, the configuration
-// before, gives a removed user's sub, and a renamed user's (whose pending
-// requests follow it to its new name); nil at start.
+// without an admin, the reason naming the removal. A request records its
+// user's sub: a user of its name with another sub (a user replaced by
+// another of that name, while the IdP ran or while it was stopped) is a
+// removed user, and a user with its sub under another name (a user
+// renamed) keeps the request under its new name. old, the configuration
+// before, gives the sub of a request written without one, by an earlier
+// version; nil at start, where cfg gives it.
 func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
+	before := old
+	if before == nil {
+		before = cfg
+	}
+	if _, err := s.requests.RecordSubs(func(r access.Request) string {
+		if u := before.User(r.User); u != nil {
+			return u.Sub
+		}
+		return ""
+	}); err != nil {
+		slog.Error("access requests: the subs of requests written by an earlier version could not be recorded; their users are matched by name", "err", err)
+	}
 	// The pending requests of users whose sub cfg no longer has, though
 	// their name may be another user's now (a user replaced by another
 	// of that name): the request was the old user's, not the new one's.
 	gone := map[string]bool{}
-	if old != nil {
-		// A user renamed (its sub kept: a SCIM userName change) keeps
-		// its pending requests under its new name.
-		_, err := s.requests.RenamePending(func(r access.Request) string {
+	_, err := s.requests.RenamePending(func(r access.Request) string {
+		sub := r.Sub
+		if sub == "" && old != nil {
 			if u := old.User(r.User); u != nil {
-				if nu := cfg.UserBySub(u.Sub); nu != nil {
-					return nu.Username
-				}
-				gone[r.ID] = true
+				sub = u.Sub
 			}
-			return ""
-		})
-		if err != nil {
-			slog.Error("access requests: the pending requests of renamed users could not follow them; they are denied as their users' old names are gone", "err", err)
 		}
+		if sub == "" {
+			return ""
+		}
+		// A user renamed (its sub kept: a SCIM userName change, or an
+		// edit of the file) keeps its pending requests under its new
+		// name.
+		if nu := cfg.UserBySub(sub); nu != nil {
+			return nu.Username
+		}
+		gone[r.ID] = true
+		return ""
+	})
+	if err != nil {
+		slog.Error("access requests: the pending requests of renamed users could not follow them; they are denied as their users' old names are gone", "err", err)
 	}
 	denied, err := s.requests.DenyPending(func(r access.Request) string {
 		switch {
-		case gone[r.ID] || cfg.User(r.User) == nil:
+		case gone[r.ID] || cfg.User(r.User) == nil || r.Sub != "" && cfg.User(r.User).Sub != r.Sub:
 			return fmt.Sprintf("denied automatically: the user %q was removed from the configuration", r.User)
 		case cfg.Server(r.Server) == nil:
 			return fmt.Sprintf("denied automatically: the MCP server %q was removed from the configuration", r.Server)
@@ -59,7 +81,7 @@ func (s *Server) denyOrphanedRequests(old, cfg *policy.Config) {
 			ScopeRequested: strings.Join(r.Scopes, " "), Reason: r.DenyReason,
 			Details: map[string]any{"request": r.ID},
 		}
-		if old != nil {
+		if ev.Sub = r.Sub; ev.Sub == "" && old != nil {
 			if u := old.User(r.User); u != nil {
 				ev.Sub = u.Sub
 			}

@@ -961,7 +961,7 @@ func (s *Server) authorizeCallback(w http.ResponseWriter, r *http.Request) {
 		// Answered here, as the login page answers it: op would log an
 		// error for each, which anyone could flood the log with.
 		pageHeaders(w)
-		loginError(w, http.StatusBadRequest, loginView{}, "This sign-in request is unknown or has expired. Start again from your application.")
+		s.loginRequestGone(w, r, r.Form.Get("id"))
 		return
 	}
 	if !ar.Done() {

@@ -28,6 +28,11 @@ const (
 	maxLoginAttempts = 10
 	maxTokens        = 100000
 	authRequestTTL   = 10 * time.Minute
+	// maxCompletedLogins and completedLoginTTL bound the record of the
+	// sign-in requests whose code was redeemed (storage.completedLogins):
+	// a hint for the login page, which forgets the oldest when full.
+	maxCompletedLogins = 10000
+	completedLoginTTL  = time.Hour
 )
 
 // refreshTokenPrefix starts every refresh token (internal/redact knows
@@ -68,11 +73,16 @@ type storage struct {
 	// authRequests are bounded by security.max_pending_logins through
 	// PutIfShare, which never evicts a pending login, and which keeps one
 	// client address to its share of them (pendingShare).
-	authRequests  *ttlMap[string, *authRequest]
-	codes         *ttlMap[string, string]   // code -> auth request id
-	usedCodes     *ttlMap[string, grantRef] // tokenHash(code) -> its redemption, to catch a replay
-	accessTokens  *ttlMap[string, *accessToken]
-	refreshTokens *ttlMap[string, *refreshToken] // by tokenHash
+	authRequests *ttlMap[string, *authRequest]
+	codes        *ttlMap[string, string] // code -> auth request id
+	// completedLogins are the auth requests whose code was redeemed, id
+	// -> the client_id when it is the product's own client (the console),
+	// else "": the login page reached again by Back says the sign-in was
+	// completed, not that it is unknown or has expired.
+	completedLogins *ttlMap[string, string]
+	usedCodes       *ttlMap[string, grantRef] // tokenHash(code) -> its redemption, to catch a replay
+	accessTokens    *ttlMap[string, *accessToken]
+	refreshTokens   *ttlMap[string, *refreshToken] // by tokenHash
 	// rotatedRefresh are the refresh tokens rotated away, tokenHash ->
 	// their grant, until they would have expired: one presented again was
 	// leaked (RefreshTokenReused).
@@ -110,7 +120,8 @@ func newStorage(s *Server) *storage {
 		authRequests: newTTLMap[string, *authRequest](policy.MaxPendingLoginsLimit, s.now).groupedBy(
 			func(a *authRequest) string { return a.SessionID }, func(a *authRequest) string { return a.Subject },
 			func(a *authRequest) string { return a.Source }),
-		codes: newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		codes:           newTTLMap[string, string](policy.MaxPendingLoginsLimit, s.now),
+		completedLogins: newTTLMap[string, string](maxCompletedLogins, s.now),
 		// Grouped by session and user as the tokens are, so that one
 		// user's redemptions and rotations replace their own records
 		// rather than erase other users' (PutShared).
@@ -462,7 +473,13 @@ func (st *storage) endSession(sid string) error {
 // DeleteAuthRequest implements op.AuthStorage; op calls it once the code
 // has been exchanged.
 func (st *storage) DeleteAuthRequest(_ context.Context, id string) error {
-	st.authRequests.Delete(id)
+	if ar, ok := st.authRequests.Take(id); ok && ar.Done() {
+		own := ""
+		if st.srv.startOf(ar.ClientID) != "" {
+			own = ar.ClientID
+		}
+		st.completedLogins.Put(id, own, st.srv.now().Add(completedLoginTTL))
+	}
 	return nil
 }
 

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -668,13 +667,17 @@ func (c *Config) UserIndex(username string) int {
 	return -1
 }
 
-// UserByEmail returns the one user whose email is this address, compared
-// case-insensitively (as SCIM's emails filter compares it), or nil when
-// no user's is, or several users' are.
+// UserByEmail returns the one user whose email is this address, equal
+// but for ASCII case, or nil when no user's is, or several users' are.
+// ASCII case only, as the configuration's warnings (asciiLower) and the
+// demo authorization servers (authserver.SameEmail) compare addresses:
+// Unicode's folding would take the Kelvin sign (U+212A) for a k, and so
+// sign in a user with an address no mail system delivers to them.
 func (c *Config) UserByEmail(email string) *User {
 	var found *User
+	want := asciiLower(email)
 	for i := range c.Users {
-		if u := &c.Users[i]; u.Email != "" && strings.EqualFold(u.Email, email) {
+		if u := &c.Users[i]; u.Email != "" && len(u.Email) == len(email) && asciiLower(u.Email) == want {
 			if found != nil {
 				return nil
 			}
