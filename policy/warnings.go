@@ -169,8 +169,10 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 			return (u.Sub != "" || users[j].Sub != "") && foldName(u.Username) != foldName(users[j].Username)
 		}
 		if j, ok := subs[foldName(sub)]; ok && effectiveSub(users[j]) != sub && isSub(j) {
+			// A loaded user's sub is set, to the default when the file
+			// gives none: that one's line is its username's.
 			at := "sub"
-			if u.Sub == "" {
+			if sub == DefaultSub(u.Username) {
 				at = "username"
 			}
 			out = append(out, Problem{File: file, Line: line(at),
