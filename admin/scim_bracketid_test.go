@@ -33,3 +33,25 @@ func TestSCIM_BracketInAMemberID(t *testing.T) {
 		t.Error("another member was removed")
 	}
 }
+
+// An email address with a domain literal (alice@[192.0.2.1], RFC 5321
+// section 4.1.3) holds a ]: inside the quotes of an emails path's value
+// filter it does not close the brackets either, so that the email is
+// replaced or removed by emails[value eq "<address>"] as any other (the
+// PATCH was 400 invalidPath: the path was cut at the address's ]).
+func TestSCIM_BracketInAnEmailPath(t *testing.T) {
+	p := editable(t)
+	set := `{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"bob@[192.0.2.1]"}]}`
+	if resp, u := p.scim(t, "PATCH", "/Users/u-bob", set); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH the work email: %d %v", resp.StatusCode, u)
+	}
+	resp, u := p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"replace","path":"emails[value eq \"bob@[192.0.2.1]\"].value","value":"bob@example.com"}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("bob").Email != "bob@example.com" {
+		t.Fatalf("replace emails[value eq the address].value: %d %v; email %q", resp.StatusCode, u, p.store.Config().User("bob").Email)
+	}
+	p.scim(t, "PATCH", "/Users/u-bob", set)
+	resp, u = p.scim(t, "PATCH", "/Users/u-bob", `{"Operations":[{"op":"remove","path":"emails[value eq \"bob@[192.0.2.1]\"]"}]}`)
+	if resp.StatusCode != http.StatusOK || p.store.Config().User("bob").Email != "" {
+		t.Errorf("remove emails[value eq the address]: %d %v; email %q", resp.StatusCode, u, p.store.Config().User("bob").Email)
+	}
+}

@@ -919,7 +919,7 @@ func emailFilterPath(path, email string) (ours bool, sub string, err error) {
 	if path == "emails.value" {
 		return true, "value", nil
 	}
-	closeAt := strings.IndexByte(path, ']')
+	closeAt := closingBracket(path) // an address may hold one: alice@[192.0.2.1]
 	bad := scimFail(http.StatusBadRequest, "invalidPath", "%s: an emails path takes [type eq \"work\"] or [value eq \"<address>\"], then .value or nothing", path)
 	if closeAt < 0 {
 		return false, "", bad

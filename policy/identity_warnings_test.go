@@ -85,3 +85,27 @@ func warningsOf(t *testing.T, data []byte, file string) []string {
 	}
 	return got
 }
+
+// TestWarnings_LookAlikeDefaultSubAtItsUsername: a sub that looks like
+// another user's is warned of at the line of its own sub key, or, when
+// the user has none (its sub is the default, from its username), at the
+// username's line: after loading every user has a sub, and the warning
+// named the line of a sub key the entry did not have, which is the
+// entry's first line (here its password's).
+func TestWarnings_LookAlikeDefaultSubAtItsUsername(t *testing.T) {
+	data := []byte(`users:
+  - username: bob
+    password: p
+    sub: U-ALICE
+  - password: p
+    username: alice
+`)
+	cfg, err := policy.Parse(data, "u.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := policy.Warnings(cfg, data, "u.yaml")
+	if len(ws) != 1 || ws[0].Line != 6 || !strings.Contains(ws[0].Msg, `user alice: sub "u-alice" looks the same as user bob's "U-ALICE"`) {
+		t.Errorf("warnings %v, want one of alice's sub at line 6, its username's", ws)
+	}
+}

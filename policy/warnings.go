@@ -139,14 +139,14 @@ func lookAlikeGroups(groups []Group, lines *lineIndex, file, prefix string) Prob
 // warning, not an error: an IdP may hold two accounts of one address, as
 // Okta does, and a file that has them works, but not as it seems to mean.
 // It also warns of a username that is another user's email, and of a sub
-// (given or defaulted, one of the two given) that looks the same as an
-// earlier user's once folded.
+// (given or defaulted) that looks the same as an earlier user's once
+// folded, unless their usernames do.
 func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
 	names := map[string]int{}  // foldName(username) -> index of the first user
 	mails := map[string]int{}  // email in ASCII lower case -> index
 	folded := map[string]int{} // foldEmail(email) -> index
-	subs := map[string]int{}   // foldName(sub, given or defaulted) -> index
+	subs := map[string]int{}   // foldName(sub) -> index
 	for i, u := range users {
 		line := func(field string) int { return lines.line(fmt.Sprintf("%susers[%d].%s", prefix, i, field)) }
 		firstLine := func(j int) int { return lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)) }
@@ -163,20 +163,19 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 					Msg: fmt.Sprintf("warning: user %s: username is not written composed (Unicode NFC), as keyboards type it (an \u00e9 as one character, not an e and a combining accent), and the login compares it byte for byte, so a name typed at the login form does not match it; write it composed", u.Username)})
 			}
 		}
-		// Subs that follow look-alike usernames are the username's
-		// warning, not another one.
-		sub, isSub := effectiveSub(u), func(j int) bool {
-			return (u.Sub != "" || users[j].Sub != "") && foldName(u.Username) != foldName(users[j].Username)
-		}
-		if j, ok := subs[foldName(sub)]; ok && effectiveSub(users[j]) != sub && isSub(j) {
+		// A loaded user's sub is set (fillDefaults), to the default when
+		// the file gives none, whose line is then its username's. Subs
+		// that follow look-alike usernames are the username's warning,
+		// not another one.
+		if j, ok := subs[foldName(u.Sub)]; ok && users[j].Sub != u.Sub && foldName(u.Username) != foldName(users[j].Username) {
 			at := "sub"
-			if u.Sub == "" {
+			if u.Sub == DefaultSub(u.Username) {
 				at = "username"
 			}
 			out = append(out, Problem{File: file, Line: line(at),
-				Msg: fmt.Sprintf("warning: user %s: sub %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: relying parties and resource servers that compare subs so (a database column compared without case) take them for one user; give one of them another sub", u.Username, sub, users[j].Username, effectiveSub(users[j]), firstLine(j))})
+				Msg: fmt.Sprintf("warning: user %s: sub %q looks the same as user %s's %q (line %d) once case and Unicode compatibility forms are folded: relying parties and resource servers that compare subs so (a database column compared without case) take them for one user; give one of them another sub", u.Username, u.Sub, users[j].Username, users[j].Sub, firstLine(j))})
 		} else if !ok {
-			subs[foldName(sub)] = i
+			subs[foldName(u.Sub)] = i
 		}
 		if mix := mixedScripts(u.Username); mix != "" {
 			out = append(out, Problem{File: file, Line: line("username"),
@@ -220,14 +219,6 @@ func lookAlikeUsers(users []User, lines *lineIndex, file, prefix string) Problem
 			Msg: fmt.Sprintf("warning: user %s: username %q is the email of user %s (line %d), but for case at most: the login form takes an email in place of a username, and a username wins, so that address typed there is a sign-in as %s, not as %s; rename the user or change the address", u.Username, u.Username, users[j].Username, lines.line(fmt.Sprintf("%susers[%d].username", prefix, j)), u.Username, users[j].Username)})
 	}
 	return out
-}
-
-// effectiveSub is u's sub, given or defaulted.
-func effectiveSub(u User) string {
-	if u.Sub != "" {
-		return u.Sub
-	}
-	return DefaultSub(u.Username)
 }
 
 // foldName is s as people and lenient systems read it: compatibility

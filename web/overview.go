@@ -67,11 +67,18 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v *viewer) {
 	// An approval changes its server alone: it is checked against that
 	// server's version, as on the server's page, so that a change
 	// elsewhere since the page was opened (a SCIM sync, another server's
-	// edit) does not refuse it.
+	// edit) does not refuse it. Each server's version is made once: it
+	// hashes the whole server, which may have many requests pending.
+	versions := map[string]string{}
 	for i, q := range data.Requests {
-		if s := cfg.Server(q.Server); s != nil {
-			data.Requests[i].ETag = `"` + policy.ServerVersion(s) + `"`
+		tag, ok := versions[q.Server]
+		if !ok {
+			if s := cfg.Server(q.Server); s != nil {
+				tag = `"` + policy.ServerVersion(s) + `"`
+			}
+			versions[q.Server] = tag
 		}
+		data.Requests[i].ETag = tag
 	}
 	c.show(w, r, v, http.StatusOK, "overview.html", "Overview", "overview", data, c.sessions.takeFlash(v.session, r.URL.Path), "")
 }

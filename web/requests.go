@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/access"
 )
 
 // accessRequest is a pending access request as GET
@@ -110,7 +112,7 @@ var decidedMessages = map[string]string{
 }
 
 // decidedStatus is the status a request has after each decision.
-var decidedStatus = map[string]string{"approve": "approved", "deny": "denied"}
+var decidedStatus = map[string]string{"approve": access.Approved, "deny": access.Denied}
 
 // decide posts a decision to the admin API and returns to the page it was
 // made on, which says what happened; a refusal gets an error page saying

@@ -526,30 +526,30 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, v *viewer, list s
 // admin API reads it.
 func (c *Console) holds(id, list string, body []byte) bool {
 	s := c.adminAPI.Config().Server(id)
-	if s == nil {
+	switch {
+	case s == nil:
+		return false
+	case list == "access":
+		return sameList(body, s.Access)
+	case list == "deny":
+		return sameList(body, s.Deny)
+	}
+	return false
+}
+
+// sameList reports whether body, a JSON list of T, holds the entries of
+// now: equal as JSON, or both empty.
+func sameList[T any](body []byte, now []T) bool {
+	var sent []T
+	if json.Unmarshal(body, &sent) != nil {
 		return false
 	}
-	var sent, now any
-	switch list {
-	case "access":
-		var entries []policy.Access
-		if json.Unmarshal(body, &entries) != nil {
-			return false
-		}
-		sent, now = entries, s.Access
-	case "deny":
-		var entries []policy.Deny
-		if json.Unmarshal(body, &entries) != nil {
-			return false
-		}
-		sent, now = entries, s.Deny
-	default:
-		return false
+	if len(sent) == 0 && len(now) == 0 {
+		return true
 	}
 	a, errA := json.Marshal(sent)
 	b, errB := json.Marshal(now)
-	empty := func(j []byte) bool { return string(j) == "null" || string(j) == "[]" }
-	return errA == nil && errB == nil && (bytes.Equal(a, b) || empty(a) && empty(b))
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 // problem is one of the "problems" of a refused change: its text, and
