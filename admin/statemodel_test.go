@@ -123,15 +123,6 @@ func (m *model) user(name string) *mUser {
 	return nil
 }
 
-func (m *model) userBySub(sub string) *mUser {
-	for _, u := range m.users {
-		if u.sub == sub {
-			return u
-		}
-	}
-	return nil
-}
-
 func (m *model) clone() *model {
 	c := &model{groups: slices.Clone(m.groups), gid: map[string]string{}, faults: map[string]string{}}
 	for k, v := range m.faults {
@@ -1383,10 +1374,10 @@ func (r *modelRun) opAccessRequest() {
 		body["expires_in"] = "1h"
 	}
 	if r.rng.IntN(5) == 0 {
-		before, etag := r.file(), r.etag()
+		etag := r.etag()
 		r.opPutGroup()
 		if r.etag() != etag {
-			before, etag = r.file(), r.etag()
+			before, etag := r.file(), r.etag()
 			code, b, _ := r.do("POST", path+"/approve", body, "If-Match", `"stale"`)
 			r.expect(fmt.Sprintf("approve the request of %q with a stale If-Match", u.name), code, b, 412, before, etag, nil)
 		}
