@@ -67,3 +67,50 @@ func TestServe_SecondSignalStopsAtOnce(t *testing.T) {
 		t.Errorf("a forced stop logged `stopped`, the record of a clean stop:\n%s", stderr)
 	}
 }
+
+// TestServe_SecondSignalSentAtOnceStopsAtOnce: two signals sent back to
+// back (`kill -TERM $pid; kill -INT $pid`, a supervisor's two, a double
+// Ctrl-C) stop serve at once too. The second was watched for only once the
+// first had ended the context, and one that came before was taken by the
+// first's handler and lost: the stop waited for the request in progress,
+// 5 s, and exited 0, four times in five. Either may come first (Linux
+// delivers the lower number first): the exit status is the other's.
+func TestServe_SecondSignalSentAtOnceStopsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary")
+	}
+	for range 5 {
+		cmd, out, stderr := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0")
+		issuer, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
+		}
+		go io.Copy(io.Discard, out)
+		u, err := url.Parse(strings.TrimSpace(issuer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
+		time.Sleep(100 * time.Millisecond) // the request's headers are read
+		sent := time.Now()
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		err = cmd.Wait()
+		took := time.Since(sent)
+		if ee, ok := err.(*exec.ExitError); !ok || (ee.ExitCode() != 128+int(syscall.SIGINT) && ee.ExitCode() != 128+int(syscall.SIGTERM)) {
+			t.Fatalf("serve after two signals sent at once: %v after %v, want exit status %d or %d\n%s", err, took, 128+int(syscall.SIGINT), 128+int(syscall.SIGTERM), stderr)
+		}
+		if took > 2*time.Second {
+			t.Fatalf("serve took %v to stop after two signals: it waited for the request in progress", took)
+		}
+	}
+}
