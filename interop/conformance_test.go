@@ -262,17 +262,7 @@ func runConformanceEnv(t *testing.T, node string, env, args []string, browse fun
 	}
 	passed := 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var checks []struct {
-			ID, Status, Description, ErrorMessage string
-		}
-		if err := json.Unmarshal(data, &checks); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range checks {
+		for _, c := range readConformanceChecks(t, f) {
 			switch {
 			case c.Status == "SUCCESS":
 				passed++
@@ -285,6 +275,26 @@ func runConformanceEnv(t *testing.T, node string, env, args []string, browse fun
 		t.Errorf("the conformance tool exited with %v although every check passed", waitErr)
 	}
 	t.Logf("conformance: %d checks passed", passed)
+}
+
+// conformanceCheck is one check of a scenario's checks.json, as the
+// conformance tool writes it.
+type conformanceCheck struct {
+	ID, Status, Description, ErrorMessage string
+}
+
+// readConformanceChecks reads the checks of one scenario's checks.json.
+func readConformanceChecks(t *testing.T, file string) []conformanceCheck {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checks []conformanceCheck
+	if err := json.Unmarshal(data, &checks); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return checks
 }
 
 // freePort returns a loopback port that was free a moment ago, for the
@@ -475,18 +485,8 @@ func runConformanceServer(t *testing.T, node, endpoint, spec string, scenarios [
 			if !ok {
 				t.Fatalf("the conformance tool wrote no results for %s (exit: %v):\n%s", scenario, waitErr, out)
 			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var checks []struct {
-				ID, Status, Description, ErrorMessage string
-			}
-			if err := json.Unmarshal(data, &checks); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
 			passed := 0
-			for _, c := range checks {
+			for _, c := range readConformanceChecks(t, f) {
 				switch {
 				case c.Status == "SUCCESS":
 					passed++

@@ -68,25 +68,29 @@ func main() {
 		sigs = append(sigs, syscall.SIGHUP)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
-	go forceOnSecondSignal(ctx, sigs)
+	// Watched from now on, not from the first signal: one sent right
+	// after it went to the first's handler alone, and was lost.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, sigs...)
+	go forceOnSecondSignal(ctx, signals)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // forceOnSecondSignal ends the process at once when, a stop begun by one
-// of sigs, another arrives: the user who presses Ctrl-C again does not
-// want to wait for the requests in progress (up to 5 s) and the posts of
-// revocations (3 s more). It is a kill -9 that says so: exit status
-// 128+signal, as a shell reports a process a signal ended; the audit log
-// and the state directory lose nothing that was answered (each answer
-// waited for its event's fsync), and the next start repairs a line cut
-// short.
-func forceOnSecondSignal(ctx context.Context, sigs []os.Signal) {
+// of the signals that stop it, another arrives: the user who presses
+// Ctrl-C again does not want to wait for the requests in progress (up to
+// 5 s) and the posts of revocations (3 s more). It is a kill -9 that
+// says so: exit status 128+signal, as a shell reports a process a signal
+// ended; the audit log and the state directory lose nothing that was
+// answered (each answer waited for its event's fsync), and the next start
+// repairs a line cut short. signals receives the signals that stop the process from before
+// the first: it holds the first, then the second.
+func forceOnSecondSignal(ctx context.Context, signals <-chan os.Signal) {
 	<-ctx.Done()
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, sigs...)
-	sig := <-c
+	<-signals // the one that began the stop
+	sig := <-signals
 	code := exitFailure
 	if s, ok := sig.(syscall.Signal); ok {
 		code = 128 + int(s)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -37,20 +35,10 @@ func stopWithSETInFlight(t *testing.T, args ...string) string {
 	defer rcv.Close()
 	defer close(release)
 	file, _ := endedFiles(t, fmt.Sprintf(pushConfig, rcv.URL+"/events"))
-	var stderr syncBuffer
-	cmd := exec.Command(xaaIDPBinary(t), append([]string{"serve", "--config", file, "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	cmd, out, stderr := startKilledAtEnd(t, append([]string{"serve", "--config", file, "--addr", "127.0.0.1:0"}, args...)...)
+	issuer, err := out.ReadString('\n')
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	issuer, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, &stderr)
+		t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
 	}
 	go io.Copy(io.Discard, out)
 	issuer = strings.TrimSpace(issuer)
@@ -60,13 +48,13 @@ func stopWithSETInFlight(t *testing.T, args ...string) string {
 	select {
 	case <-got:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("bob's SET was never posted:\n%s", &stderr)
+		t.Fatalf("bob's SET was never posted:\n%s", stderr)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("serve after SIGTERM: %v\n%s", err, &stderr)
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, stderr)
 	}
 	return stderr.String()
 }
