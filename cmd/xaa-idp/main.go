@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -91,12 +92,51 @@ func forceOnSecondSignal(ctx context.Context, signals <-chan os.Signal) {
 	<-ctx.Done()
 	<-signals // the one that began the stop
 	sig := <-signals
+	for sig == syscall.SIGHUP {
+		// Not a SIGHUP: systemd's SendSIGHUP=yes follows its SIGTERM
+		// with one at once, which would force every stop.
+		sig = <-signals
+	}
+	removeTempDirs()
 	code := exitFailure
 	if s, ok := sig.(syscall.Signal); ok {
 		code = 128 + int(s)
 	}
 	slog.Warn("stopping at once: a second signal", "signal", sig.String(), "exit_status", code)
 	os.Exit(code)
+}
+
+// tempDirs are the temporary directories that a forced stop removes too
+// (serve --tls's CA without --state-dir holds a private key): a clean
+// stop removes them with the rest of what it closes.
+var tempDirs struct {
+	sync.Mutex
+	paths map[string]bool
+}
+
+// removeAtForcedExit adds dir to tempDirs; the function it returns
+// removes dir and takes it off.
+func removeAtForcedExit(dir string) (remove func()) {
+	tempDirs.Lock()
+	defer tempDirs.Unlock()
+	if tempDirs.paths == nil {
+		tempDirs.paths = map[string]bool{}
+	}
+	tempDirs.paths[dir] = true
+	return func() {
+		tempDirs.Lock()
+		defer tempDirs.Unlock()
+		delete(tempDirs.paths, dir)
+		os.RemoveAll(dir)
+	}
+}
+
+func removeTempDirs() {
+	tempDirs.Lock()
+	defer tempDirs.Unlock()
+	for dir := range tempDirs.paths {
+		os.RemoveAll(dir)
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -112,5 +115,79 @@ func TestServe_SecondSignalSentAtOnceStopsAtOnce(t *testing.T) {
 		if took > 2*time.Second {
 			t.Fatalf("serve took %v to stop after two signals: it waited for the request in progress", took)
 		}
+	}
+}
+
+// TestServe_SecondSignal_HUPDoesNotForceAndTLSDirGoes: a SIGHUP after the
+// first signal does not force the stop (systemd's SendSIGHUP=yes sends one
+// right after its SIGTERM: every stop would be forced); and a forced stop
+// still removes serve --tls's temporary CA directory, which holds the CA's
+// private key and which the README says is removed at exit (os.Exit left
+// it behind).
+func TestServe_SecondSignal_HUPDoesNotForceAndTLSDirGoes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary and waits for a request in progress")
+	}
+	// start serves --tls without --state-dir, with a request in
+	// progress, and returns the temporary CA directory it named.
+	start := func() (*exec.Cmd, *syncBuffer, string) {
+		cmd, out, stderr := startKilledAtEnd(t, "serve", "--tls", "--addr", "127.0.0.1:0")
+		issuer, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
+		}
+		go io.Copy(io.Discard, out)
+		u, err := url.Parse(strings.TrimSpace(issuer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`dir=(\S*xaa-idp-tls-\S+)`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			t.Fatalf("serve --tls named no temporary directory:\n%s", stderr)
+		}
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
+		time.Sleep(100 * time.Millisecond) // the request's headers are read
+		return cmd, stderr, m[1]
+	}
+
+	cmd, stderr, dir := start()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stderr, "msg=stopping")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM and SIGHUP: %v, want the clean stop's exit 0\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "msg=stopped") {
+		t.Errorf("SIGTERM then SIGHUP did not stop cleanly:\n%s", stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the clean stop left %s: %v", dir, err)
+	}
+
+	cmd, stderr, dir = start()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stderr, "msg=stopping")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if ee, ok := cmd.Wait().(*exec.ExitError); !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Fatalf("serve --tls after a second signal: want exit status %d\n%s", 128+int(syscall.SIGINT), stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the forced stop left the CA's temporary directory %s: %v", dir, err)
 	}
 }

@@ -526,7 +526,7 @@ func (r *runningIdP) startTLS(issuer, stateDir string) error {
 		if err != nil {
 			return err
 		}
-		r.closers = append(r.closers, func() { os.RemoveAll(tmp) })
+		r.closers = append(r.closers, removeAtForcedExit(tmp))
 		stateDir = tmp
 		slog.Warn("no --state-dir: the local CA is in a temporary directory, new on every start and removed at exit; give --state-dir to keep one CA to trust", "dir", tmp)
 	}
