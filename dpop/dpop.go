@@ -251,11 +251,14 @@ func Verify(proof string, want Want) (*Proof, error) {
 		return fail("the DPoP proof's RSA key has %d bits; at most %d are accepted", bits, jose.MaxRSAModulusBits)
 	}
 
-	if why := unreadableKey(h.JWK); why != "" {
-		return fail("%s", why)
-	}
-
+	// go-jose reads the jwk as it parses: only a jwk it refuses, or reads
+	// as no valid key, is read again, to say why.
 	tok, err := jwt.ParseSigned(proof, Algorithms)
+	if err != nil || tok.Headers[0].JSONWebKey == nil || !tok.Headers[0].JSONWebKey.Valid() {
+		if why := unreadableKey(h.JWK); why != "" {
+			return fail("%s", why)
+		}
+	}
 	if err != nil {
 		return fail("the DPoP proof is not a valid JWS: %s", jwtreason.Parse(proof, err))
 	}

@@ -369,7 +369,6 @@ func (s *Server) authenticateAssertion(r *http.Request, cfg *policy.Config, form
 	// Each refusal says the time it names and the one it was judged at,
 	// on which clock, as the demo authorization servers do: the IdP's
 	// clock may have been moved, and this is not it.
-	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	judged := func() string { return fmt.Sprintf("now %s on the wall clock, skew %s", stamp(now), subjectSkew) }
 	if exp := claims.Expiry.Time(); now.After(exp.Add(subjectSkew)) {
 		return nil, invalidClient("client_assertion expired at %s (exp; %s)", stamp(exp), judged())

@@ -441,7 +441,10 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	if form.Get("actor_token") == "" && form.Get("actor_token_type") != "" {
 		return invalidRequest("actor_token_type must not be sent without actor_token (RFC 8693 section 2.1)")
 	}
-	for sc := range strings.FieldsSeq(form.Get("scope")) { // no slice on an exchange's path
+	// ASCII white space separates (docs/http.md); strings.FieldsSeq would
+	// split at a no-break space, U+0085 and the like too, and pass the
+	// tokens either side of a non-ASCII character.
+	for sc := range strings.FieldsFuncSeq(form.Get("scope"), asciiSpace) { // no slice on an exchange's path
 		if !policy.ValidScope(sc) {
 			// Quoted, as the server's own scopes never need to be: a
 			// quote in the token would read as the quotes of a known one.
@@ -494,3 +497,7 @@ func checkAuthorizationDetails(v string) *oauthError {
 	}
 	return errorf("invalid_authorization_details", http.StatusBadRequest, "authorization_details type %q is not supported: this IdP grants ID-JAGs by scope and resource only (RFC 9396 section 5)", typ)
 }
+
+// asciiSpace reports whether r is ASCII white space, which separates
+// scope tokens.
+func asciiSpace(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) }

@@ -109,7 +109,6 @@ func (s *Server) verifyIDToken(raw, clientID string) (subject, *oauthError) {
 	// Each refusal says the time it names and the one it was judged at,
 	// on the IdP's clock, which an admin may have moved.
 	// Made only for a refusal: an exchange's path formats no time.
-	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	judged := func() string { return fmt.Sprintf("now %s on the IdP's clock, skew %s", stamp(now), subjectSkew) }
 	if now.After(v.Expiry.Add(subjectSkew)) {
 		return subject{}, s.subjectError("the subject ID token expired at %s (exp; %s); log the user in again", stamp(v.Expiry), judged())
@@ -354,3 +353,6 @@ func hintTypeError(hint string) *oauthError {
 	}
 	return nil
 }
+
+// stamp is a time as refusals name it: RFC 3339, UTC, whole seconds.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -25,6 +25,11 @@ func TestExchange_MalformedScopeTokenIsNamed(t *testing.T) {
 		{`chat.read\`, "'chat.readU+005C'"},
 		{"chat.réad", "'chat.rU+00E9ad'"},
 		{"chat.read chat.\x01", "'chat.U+0001'"},
+		// ASCII white space separates tokens (docs/http.md); a no-break
+		// space or NEL, non-ASCII, is a character of the token it is in.
+		// Until 2026-12-06 each split them, and both scopes were granted.
+		{"chat.read\u00a0chat.write", "'chat.readU+00A0chat.write'"},
+		{"chat.read\u0085chat.write", "'chat.readU+0085chat.write'"},
 	} {
 		resp, body := f.exchange(t, b(idt, set("scope", c.scope)), basicS1)
 		desc, _ := body["error_description"].(string)
@@ -36,6 +41,9 @@ func TestExchange_MalformedScopeTokenIsNamed(t *testing.T) {
 	// repeated token asks once.
 	if resp, body := f.exchange(t, b(idt, set("scope", " chat.read  chat.read ")), basicS1); resp.StatusCode != http.StatusOK || body["scope"] != "chat.read" {
 		t.Errorf("scope with extra spaces: %d %v, want 200 chat.read", resp.StatusCode, body)
+	}
+	if resp, body := f.exchange(t, b(idt, set("scope", "chat.read\tchat.write\n")), basicS1); resp.StatusCode != http.StatusOK || body["scope"] != "chat.read chat.write" {
+		t.Errorf("scope with a tab and a line break: %d %v, want 200 chat.read chat.write", resp.StatusCode, body)
 	}
 }
 

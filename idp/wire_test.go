@@ -25,6 +25,12 @@ import (
 // XAA_UPDATE_GOLDEN=1 rewrites the file.
 func TestTokenEndpoint_WireFormat(t *testing.T) {
 	p := startConformanceIdP(t)
+	// Stopped at a whole second: the step-up refusal names the login's
+	// age, which a running clock made 10m or 10m1s by where in its second
+	// the login fell (auth_time has whole seconds).
+	at := time.Now().Truncate(time.Second)
+	p.Clock().Freeze()
+	p.Clock().Set(at)
 	idToken := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid").IDToken()
 	refresh := p.login(t, "mcp-client", "s1", "alice", "alice-pw", "openid", "offline_access").RefreshToken()
 	exchange := func(edit func(url.Values)) string {
@@ -125,9 +131,9 @@ func TestTokenEndpoint_WireFormat(t *testing.T) {
 		for k, v := range c.header {
 			req.Header[k] = v
 		}
-		p.clock.offset = c.clock
+		p.Clock().Set(at.Add(c.clock))
 		resp, err := http.DefaultClient.Do(req)
-		p.clock.offset = 0
+		p.Clock().Set(at)
 		if err != nil {
 			t.Fatal(err)
 		}
