@@ -64,7 +64,7 @@ func (a *API) noAccessRequest(w http.ResponseWriter, r *http.Request) {
 type approval struct {
 	// ExpiresIn ends the access this long after now on the IdP's clock
 	// (a Go duration, 8h or 90m, or days first, 7d or 1d12h:
-	// parseExpiresIn); "" never.
+	// ParseDuration); "" never.
 	ExpiresIn string `json:"expires_in"`
 	// Scopes narrow what was requested; nil grants all of it.
 	Scopes *[]string `json:"scopes"`
@@ -74,11 +74,13 @@ type approval struct {
 // duration cannot overflow (about 292 years fit in a time.Duration).
 const maxExpiresInDays = 100 * 366
 
-// parseExpiresIn parses an approval's expires_in: a Go duration (8h,
-// 90m), or a whole number of days followed by d, then optionally a Go
-// duration for the rest (7d, 1d12h), since access is often granted for
-// days and the console offers 7 days.
-func parseExpiresIn(s string) (time.Duration, error) {
+// ParseDuration parses an approval's expires_in, and the duration back
+// from now of the audit's since (here and in the console): a Go duration
+// (8h, 90m), or a whole number of days followed by d, then optionally a
+// Go duration for the rest (7d, 1d12h), since access is often granted
+// for days and the console offers 7 days, and an audit is read back as
+// far.
+func ParseDuration(s string) (time.Duration, error) {
 	days, rest, ok := strings.Cut(s, "d")
 	if !ok {
 		d, err := time.ParseDuration(s)
@@ -212,7 +214,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	entry := policy.Access{Users: []string{req.User}, Scopes: scopes}
 	var expires *time.Time
 	if body.ExpiresIn != "" {
-		d, err := parseExpiresIn(body.ExpiresIn)
+		d, err := ParseDuration(body.ExpiresIn)
 		switch {
 		case err != nil:
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("expires_in %q: %v; give a positive duration such as 8h, 90m, 7d or 1d12h, or leave it out for access that does not expire", audit.Truncate(body.ExpiresIn), err))

@@ -749,12 +749,15 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	if terr == nil {
 		return t, nil
 	}
-	d, err := time.ParseDuration(v)
+	if back, ok := strings.CutPrefix(v, "-"); ok {
+		if _, err := ParseDuration(back); err == nil {
+			// journalctl's --since -5m is five minutes ago; here it would
+			// be five minutes ahead, an empty page.
+			return time.Time{}, fmt.Errorf("%q: a duration counts back from now, write since=%s", v, back)
+		}
+	}
+	d, err := ParseDuration(v) // 15m, 24h, 7d
 	switch {
-	case err == nil && d < 0:
-		// journalctl's --since -5m is five minutes ago; here it would be
-		// five minutes ahead, an empty page.
-		return time.Time{}, fmt.Errorf("%q: a duration counts back from now, write since=%s", v, strings.TrimPrefix(v, "-"))
 	case err == nil:
 		return now.Add(-d), nil
 	case strings.Contains(v, "T") && strings.Contains(v, " "):
@@ -762,7 +765,7 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	}
 	// As the console's audit page says it (web/audit.go, parseWhen),
 	// rather than Go's parser's text for whichever reading failed.
-	return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h)", v)
+	return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h, 7d)", v)
 }
 
 // explain answers what a token exchange would get now. auth_age

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/admin"
 	"github.com/xaa-idp/xaa-idp/audit"
 )
 
@@ -83,7 +84,7 @@ func (a auditQuery) values() url.Values {
 }
 
 // parseWhen reads a time: RFC 3339, the browser's datetime-local value
-// (taken as UTC), or a duration back from now ("15m", "24h").
+// (taken as UTC), or a duration back from now ("15m", "24h", "7d").
 func parseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -93,9 +94,9 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	d, err := time.ParseDuration(s)
+	d, err := admin.ParseDuration(s) // 15m, 24h, 7d, as the admin API's since
 	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h)", s)
+		return time.Time{}, fmt.Errorf("%q is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h, 7d)", s)
 	}
 	return now.Add(-d), nil
 }
