@@ -611,7 +611,7 @@ func (e *addressError) Error() string {
 	if e.self {
 		return fmt.Sprintf("address %s is %s", e.addr, e.reason)
 	}
-	return fmt.Sprintf("address %s is %s; to fetch from it, name the address itself in an allow pattern (a pattern naming a DNS name admits only public addresses)", e.addr, e.reason)
+	return fmt.Sprintf("address %s is %s; an allow pattern naming a DNS name admits only public addresses: to fetch from this one, make it the URL's host and name it in an allow pattern", e.addr, e.reason)
 }
 
 // localAddr is the address the request of ctx reached this server at, if
