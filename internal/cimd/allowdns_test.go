@@ -110,6 +110,23 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 			}
 		})
 	}
+	// A jwks_uri is held to the same rule: its own host's pattern.
+	t.Run("a jwks_uri under a name resolving to loopback", func(t *testing.T) {
+		r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://127.0.0.1:*", "http://partner.test:*"}})
+		cimd.UseDNS(r, dns)
+		s.publish("/keys.json", keySet(t), "")
+		d := publicDoc(s.URL + "/keyed.json")
+		d["token_endpoint_auth_method"] = "private_key_jwt"
+		d["jwks_uri"] = "http://partner.test" + port + "/keys.json"
+		id := s.publish("/keyed.json", d, "")
+		_, err := r.Resolve(t.Context(), id)
+		if !errors.Is(err, cimd.ErrFetch) && !errors.Is(err, cimd.ErrInvalidDocument) || !strings.Contains(err.Error(), "address 127.0.0.1 is a loopback address") {
+			t.Fatalf("err = %v, want the jwks_uri's loopback address refused", err)
+		}
+		if n := s.requests("/keys.json"); n != 0 {
+			t.Fatalf("the jwks_uri was fetched %d times", n)
+		}
+	})
 	// The address itself, named by a pattern, is fetched, and so is a
 	// loopback address under localhost.
 	for _, allow := range []string{"http://127.0.0.1:*", "http://localhost:*"} {
