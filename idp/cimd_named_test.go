@@ -12,11 +12,11 @@ import (
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
-// TestCIMD_PatternNamingALoopbackHostAllowsIt: an allow pattern that names
-// a host explicitly lets the IdP fetch from it whatever non-public address
-// it has (docs/configuration.md, "`cimd`"), a loopback address other than 127.0.0.1
-// included: the error told the user to do exactly that ("allow the host by
-// name in an allow pattern").
+// TestCIMD_PatternNamingALoopbackHostAllowsIt: an allow pattern whose host
+// is an IP literal lets the IdP fetch from that address whatever its range
+// (docs/configuration.md, "`cimd`"), a loopback address other than 127.0.0.1
+// included: the error tells the user to do exactly that ("make it the
+// URL's host and name it in an allow pattern").
 func TestCIMD_PatternNamingALoopbackHostAllowsIt(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {

@@ -6,8 +6,10 @@
 // A [Resolver] fetches only URLs its allow list matches, and fetches them
 // defensively, since the URL comes from whoever sends the request: JSON
 // only, at most 5 KiB, within 5 s, no redirects, no proxy, and no private,
-// link-local or loopback addresses unless a pattern names the host (checked
-// on the dialled address, so DNS cannot smuggle one in), and never the
+// link-local or loopback addresses unless a pattern names the address itself
+// (an IP literal host, or localhost for loopback: a DNS name admits only
+// public addresses; checked on the dialled address, so DNS cannot smuggle
+// one in), and never the
 // server itself (Options.Self, and the port the request reached it at), so
 // that no fetch starts another. Good documents are
 // cached as their Cache-Control says, between 1 minute and 24 hours, in a

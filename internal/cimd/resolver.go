@@ -53,6 +53,7 @@ type Resolver struct {
 	now     func() time.Time
 	self    func() []string
 	client  *http.Client
+	dialer  *net.Dialer
 
 	mu       sync.Mutex
 	cache    *boundedCache
@@ -116,6 +117,7 @@ func New(cfg Config, opts *Options) *Resolver {
 		r.now = time.Now
 	}
 	dialer := &net.Dialer{Timeout: r.timeout, ControlContext: checkDialledAddress}
+	r.dialer = dialer
 	r.client = &http.Client{
 		Transport: &http.Transport{
 			// No proxy: the address check must see the server's address,
@@ -548,8 +550,8 @@ func cacheTTL(h http.Header) time.Duration {
 
 // addressPolicy is which non-public addresses a fetch may dial.
 type addressPolicy struct {
-	loopback bool // a pattern names the host (127.0.0.1, localhost, ::1 or another)
-	private  bool // a pattern names the host, and it is not one of those three
+	loopback bool       // a pattern names the host, and it is localhost (RFC 6761 §6.3)
+	named    netip.Addr // a pattern names the host, and it is this IP address
 	// self is the address the request being served reached this server
 	// at: that port on an address of this machine is the server itself.
 	self netip.AddrPort
@@ -579,12 +581,17 @@ func (r *Resolver) permit(ctx context.Context, rawURL string) (addressPolicy, er
 		}
 		matched = true
 		if named := patternHost(pat); named == host {
-			// A host named by an allow pattern may be fetched at any
-			// non-public address it has: a name in /etc/hosts or an
-			// address such as 127.0.0.2 is as much the admin's choice as
-			// 10.0.0.5. The default loopback names stay on loopback.
-			p.loopback = true
-			p.private = p.private || (host != "127.0.0.1" && host != "localhost" && host != "::1")
+			// A pattern admits a non-public address only when it names
+			// it: an IP literal that address, localhost the loopback
+			// ones. A DNS name admits only the public addresses it
+			// resolves to: whoever controls partner.example's DNS must
+			// not reach 127.0.0.1 or 169.254.169.254 through
+			// "https://partner.example/*", a narrowing of the list.
+			if a, err := netip.ParseAddr(host); err == nil {
+				p.named = a.Unmap()
+			} else if loopbackName(host) {
+				p.loopback = true
+			}
 		}
 	}
 	if !matched {
@@ -604,7 +611,7 @@ func (e *addressError) Error() string {
 	if e.self {
 		return fmt.Sprintf("address %s is %s", e.addr, e.reason)
 	}
-	return fmt.Sprintf("address %s is %s; allow the host by name in an allow pattern to fetch from it", e.addr, e.reason)
+	return fmt.Sprintf("address %s is %s; an allow pattern naming a DNS name admits only public addresses: to fetch from this one, make it the URL's host and name it in an allow pattern", e.addr, e.reason)
 }
 
 // localAddr is the address the request of ctx reached this server at, if
@@ -716,14 +723,14 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 	switch {
 	case target.IsUnspecified() || target.IsMulticast():
 		return refuse("not a unicast address")
+	case a == policy.named:
+		// The address an allow pattern names, whatever its range.
 	case target.IsLoopback():
 		if !policy.loopback {
 			return refuse("a loopback address")
 		}
 	case target.IsPrivate() || target.IsLinkLocalUnicast() || nonPublic(target):
-		if !policy.private {
-			return refuse("a private or link-local address")
-		}
+		return refuse("a private or link-local address")
 	}
 	return nil
 }

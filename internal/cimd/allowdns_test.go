@@ -1,0 +1,146 @@
+package cimd_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/xaa-idp/xaa-idp/internal/cimd"
+)
+
+// fakeDNS answers A and AAAA queries for the names of hosts (written
+// without the final dot) with their address, and any other name with
+// NXDOMAIN; it returns a resolver that asks it and nothing else.
+func fakeDNS(t *testing.T, hosts map[string]netip.Addr) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var p dnsmessage.Parser
+			h, err := p.Start(buf[:n])
+			if err != nil {
+				continue
+			}
+			q, err := p.Question()
+			if err != nil {
+				continue
+			}
+			a, ok := hosts[strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")]
+			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true}
+			if !ok {
+				rh.RCode = dnsmessage.RCodeNameError
+			}
+			b := dnsmessage.NewBuilder(nil, rh)
+			b.EnableCompression()
+			_ = b.StartQuestions()
+			_ = b.Question(q)
+			_ = b.StartAnswers()
+			rr := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
+			switch {
+			case ok && q.Type == dnsmessage.TypeA && a.Is4():
+				_ = b.AResource(rr, dnsmessage.AResource{A: a.As4()})
+			case ok && q.Type == dnsmessage.TypeAAAA && a.Is6():
+				_ = b.AAAAResource(rr, dnsmessage.AAAAResource{AAAA: a.As16()})
+			}
+			msg, err := b.Finish()
+			if err == nil {
+				_, _ = pc.WriteTo(msg, from)
+			}
+		}
+	}()
+	addr := pc.LocalAddr().String()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", addr)
+	}}
+}
+
+// TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses: a pattern
+// that names a DNS name narrows the allow list to that name; it does not
+// let whoever controls the name's DNS point the IdP at a loopback,
+// private or link-local address (cloud metadata at 169.254.169.254). Such
+// an address is fetched only when a pattern names it itself: an IP
+// literal, or localhost for loopback. Until 2026-12-06 a pattern naming
+// the host admitted any non-public address the name resolved to.
+func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
+	noGoroutineLeak(t)
+	s := newSite(t)
+	port := s.URL[strings.LastIndex(s.URL, ":"):]
+	dns := fakeDNS(t, map[string]netip.Addr{
+		"partner.test":  netip.MustParseAddr("127.0.0.1"),
+		"private.test":  netip.MustParseAddr("10.1.2.3"),
+		"metadata.test": netip.MustParseAddr("169.254.169.254"),
+	})
+	doc := func(host string) string {
+		id := "http://" + host + port + "/" + host + ".json"
+		s.publish("/"+host+".json", publicDoc(id), "")
+		return id
+	}
+	tests := []struct {
+		name, allow, clientID, detail string
+	}{
+		{"a name resolving to loopback", "http://partner.test:*", doc("partner.test"), "address 127.0.0.1 is a loopback address"},
+		{"a name resolving to a private address", "http://private.test:*", doc("private.test"), "address 10.1.2.3 is a private or link-local address"},
+		{"a name resolving to cloud metadata", "http://metadata.test/*", "http://metadata.test/latest/client.json", "address 169.254.169.254 is a private or link-local address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fastResolver(cimd.Config{Enabled: true, Allow: []string{tt.allow}})
+			cimd.UseDNS(r, dns)
+			_, err := r.Resolve(t.Context(), tt.clientID)
+			if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), tt.detail) {
+				t.Fatalf("err = %v, want ErrFetch containing %q", err, tt.detail)
+			}
+			if n := s.total(); n != 0 {
+				t.Fatalf("%d requests reached the server", n)
+			}
+		})
+	}
+	// A jwks_uri is held to the same rule: its own host's pattern.
+	t.Run("a jwks_uri under a name resolving to loopback", func(t *testing.T) {
+		r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://127.0.0.1:*", "http://partner.test:*"}})
+		cimd.UseDNS(r, dns)
+		s.publish("/keys.json", keySet(t), "")
+		d := publicDoc(s.URL + "/keyed.json")
+		d["token_endpoint_auth_method"] = "private_key_jwt"
+		d["jwks_uri"] = "http://partner.test" + port + "/keys.json"
+		id := s.publish("/keyed.json", d, "")
+		_, err := r.Resolve(t.Context(), id)
+		if !errors.Is(err, cimd.ErrFetch) && !errors.Is(err, cimd.ErrInvalidDocument) || !strings.Contains(err.Error(), "address 127.0.0.1 is a loopback address") {
+			t.Fatalf("err = %v, want the jwks_uri's loopback address refused", err)
+		}
+		if n := s.requests("/keys.json"); n != 0 {
+			t.Fatalf("the jwks_uri was fetched %d times", n)
+		}
+	})
+	// The address itself, named by a pattern, is fetched, and so is a
+	// loopback address under localhost.
+	for _, allow := range []string{"http://127.0.0.1:*", "http://localhost:*"} {
+		r := fastResolver(cimd.Config{Enabled: true, Allow: []string{allow}})
+		id := strings.Replace(s.URL, "127.0.0.1", patternHostOf(allow), 1) + "/named.json"
+		s.publish("/named.json", publicDoc(id), "")
+		if _, err := r.Resolve(t.Context(), id); err != nil {
+			t.Errorf("allow %s: %v", allow, err)
+		}
+	}
+	s.waitClosed(t)
+}
+
+func patternHostOf(pattern string) string {
+	h, _, _ := strings.Cut(strings.TrimPrefix(pattern, "http://"), ":")
+	return h
+}
