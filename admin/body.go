@@ -57,7 +57,11 @@ func checkedBody(w http.ResponseWriter, r *http.Request, limit int64, o strictjs
 		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: "the body could not be read: " + err.Error()}
 	}
 	if err := strictjson.Check(body, o); err != nil {
-		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: "the body is refused: " + err.Error()}
+		desc := err.Error()
+		if !strings.HasPrefix(desc, "the body ") { // "the body is not JSON: ...", said once
+			desc = "the body is refused: " + desc
+		}
+		return nil, &editRefusal{status: http.StatusBadRequest, code: "invalid_request", desc: desc}
 	}
 	return body, nil
 }
