@@ -297,8 +297,13 @@ func (r *leftOutReport) report(logger *slog.Logger, missed int64, final bool) {
 
 func logAuditEvent(logger *slog.Logger, ev audit.Event) {
 	level := slog.LevelInfo
-	if ev.Type == audit.TypeTokenExchange && ev.Outcome == audit.Allowed {
+	switch {
+	case ev.Type == audit.TypeTokenExchange && ev.Outcome == audit.Allowed:
 		level = slog.LevelDebug
+	case ev.Outcome == audit.Error && (ev.Type == audit.TypeConfigReload || ev.Type == audit.TypeEventPush):
+		// An operator must act: the file on disk is not what runs, or a
+		// receiver is not told of a revocation.
+		level = slog.LevelWarn
 	}
 	ctx := context.Background()
 	if !logger.Enabled(ctx, level) {
@@ -313,6 +318,12 @@ func logAuditEvent(logger *slog.Logger, ev audit.Event) {
 		if f.v != "" {
 			attrs = append(attrs, slog.String(f.k, f.v))
 		}
+	}
+	if result, ok := ev.Details["result"].(string); ok && ev.Type == audit.TypeEventPush {
+		// Why a push failed (the receiver's status, the transport error,
+		// its endpoint masked as in the audit): the reason says only when
+		// it is retried.
+		attrs = append(attrs, slog.String("result", result))
 	}
 	if ev.Injected {
 		attrs = append(attrs, slog.Bool("injected", true))
