@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -212,6 +213,29 @@ func logRequests(h http.Handler) http.Handler {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// httpErrorLog is the http.Servers' ErrorLog: what net/http says of a
+// connection, as a record at a level that fits rather than the INFO the
+// log package's output gets from slog. A failed TLS handshake (a
+// plain-http probe of --tls, a client that does not trust the CA, a
+// scanner) and a query with a semicolon are per-request detail: debug. A
+// panic in a handler is an error; the rest (an accept error) a warning.
+var httpErrorLog = log.New(httpErrorWriter{}, "", 0)
+
+type httpErrorWriter struct{}
+
+func (httpErrorWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	switch {
+	case strings.HasPrefix(msg, "http: TLS handshake error"), strings.HasPrefix(msg, "http: URL query contains semicolon"):
+		level = slog.LevelDebug
+	case strings.HasPrefix(msg, "http: panic serving"):
+		level = slog.LevelError
+	}
+	slog.Log(context.Background(), level, msg)
+	return len(p), nil
 }
 
 type statusWriter struct {

@@ -844,6 +844,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		MaxHeaderBytes:    l.maxHeader,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxHTTP2Streams},
 		ConnState:         conns.ConnState,
+		ErrorLog:          httpErrorLog,
 		BaseContext: func(net.Listener) context.Context {
 			return web.WithStopping(base, stopping)
 		},
