@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -214,6 +215,29 @@ func logRequests(h http.Handler) http.Handler {
 	})
 }
 
+// httpErrorLog is the http.Servers' ErrorLog: what net/http says of a
+// connection, as a record at a level that fits rather than the INFO the
+// log package's output gets from slog. A failed TLS handshake (a
+// plain-http probe of --tls, a client that does not trust the CA, a
+// scanner) and a query with a semicolon are per-request detail: debug. A
+// panic in a handler is an error; the rest (an accept error) a warning.
+var httpErrorLog = log.New(httpErrorWriter{}, "", 0)
+
+type httpErrorWriter struct{}
+
+func (httpErrorWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level := slog.LevelWarn
+	switch {
+	case strings.HasPrefix(msg, "http: TLS handshake error"), strings.HasPrefix(msg, "http: URL query contains semicolon"):
+		level = slog.LevelDebug
+	case strings.HasPrefix(msg, "http: panic serving"):
+		level = slog.LevelError
+	}
+	slog.Log(context.Background(), level, msg)
+	return len(p), nil
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -297,8 +321,13 @@ func (r *leftOutReport) report(logger *slog.Logger, missed int64, final bool) {
 
 func logAuditEvent(logger *slog.Logger, ev audit.Event) {
 	level := slog.LevelInfo
-	if ev.Type == audit.TypeTokenExchange && ev.Outcome == audit.Allowed {
+	switch {
+	case ev.Type == audit.TypeTokenExchange && ev.Outcome == audit.Allowed:
 		level = slog.LevelDebug
+	case ev.Outcome == audit.Error && (ev.Type == audit.TypeConfigReload || ev.Type == audit.TypeEventPush):
+		// An operator must act: the file on disk is not what runs, or a
+		// receiver is not told of a revocation.
+		level = slog.LevelWarn
 	}
 	ctx := context.Background()
 	if !logger.Enabled(ctx, level) {
@@ -313,6 +342,12 @@ func logAuditEvent(logger *slog.Logger, ev audit.Event) {
 		if f.v != "" {
 			attrs = append(attrs, slog.String(f.k, f.v))
 		}
+	}
+	if result, ok := ev.Details["result"].(string); ok && ev.Type == audit.TypeEventPush {
+		// Why a push failed (the receiver's status, the transport error,
+		// its endpoint masked as in the audit): the reason says only when
+		// it is retried.
+		attrs = append(attrs, slog.String("result", result))
 	}
 	if ev.Injected {
 		attrs = append(attrs, slog.Bool("injected", true))

@@ -585,7 +585,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// The issuer alone on stdout, once the listener accepts: scripts read
 	// this line to learn where the IdP is.
 	fmt.Fprintln(stdout, r.srv.Issuer())
-	slog.Info("serving", "issuer", r.srv.Issuer(), "console", r.srv.Issuer()+"/admin/", "addr", r.ln.Addr().String(), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())
+	// Where keys and events are kept: an operator reading the log learns it
+	// here, or that the audit log is kept in memory alone.
+	kept := []any{"audit_log", "memory"}
+	if auditFile := *flags.auditLog; auditFile != "" || *flags.stateDir != "" {
+		if auditFile == "" {
+			auditFile = filepath.Join(*flags.stateDir, "audit.jsonl")
+		}
+		kept[1] = auditFile
+	}
+	if *flags.stateDir != "" {
+		kept = append([]any{"state_dir", *flags.stateDir}, kept...)
+	}
+	slog.Info("serving", append(append([]any{"issuer", r.srv.Issuer(), "console", r.srv.Issuer() + "/admin/", "addr", r.ln.Addr().String()},
+		kept...), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())...)
 	stopping := logStopping(ctx)
 	defer stopping()
 	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
@@ -831,6 +844,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 		MaxHeaderBytes:    l.maxHeader,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: maxHTTP2Streams},
 		ConnState:         conns.ConnState,
+		ErrorLog:          httpErrorLog,
 		BaseContext: func(net.Listener) context.Context {
 			return web.WithStopping(base, stopping)
 		},
