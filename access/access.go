@@ -352,43 +352,41 @@ func (s *Store) DenyPending(why func(Request) string) ([]Request, error) {
 // username other than its user that username: a user renamed keeps its
 // requests. One rewrite of the file; nothing changes when it fails.
 func (s *Store) RenamePending(to func(Request) string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	before := slices.Clone(s.requests)
-	n := 0
-	for i, r := range s.requests {
-		if r.Status != Pending {
-			continue
+	return s.updatePending(func(r *Request) bool {
+		if name := to(clone(*r)); name != "" && name != r.User {
+			r.User = name
+			return true
 		}
-		if name := to(clone(r)); name != "" && name != r.User {
-			s.requests[i].User = name
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	if err := s.saveLocked(); err != nil {
-		s.requests = before
-		return 0, err
-	}
-	return n, nil
+		return false
+	})
 }
 
 // RecordSubs gives every pending request without a sub (one written
 // before requests recorded it) the sub that sub returns for it, when not
 // "". One rewrite of the file; nothing changes when it fails.
 func (s *Store) RecordSubs(sub func(Request) string) (int, error) {
+	return s.updatePending(func(r *Request) bool {
+		if r.Sub != "" {
+			return false
+		}
+		if v := sub(clone(*r)); v != "" {
+			r.Sub = v
+			return true
+		}
+		return false
+	})
+}
+
+// updatePending lets edit change each pending request in place, reporting
+// whether it did, and saves the changes in one rewrite of the file; when
+// that fails, nothing changes. It returns how many requests changed.
+func (s *Store) updatePending(edit func(*Request) bool) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	before := slices.Clone(s.requests)
 	n := 0
-	for i, r := range s.requests {
-		if r.Status != Pending || r.Sub != "" {
-			continue
-		}
-		if v := sub(clone(r)); v != "" {
-			s.requests[i].Sub = v
+	for i := range s.requests {
+		if s.requests[i].Status == Pending && edit(&s.requests[i]) {
 			n++
 		}
 	}
