@@ -24,25 +24,7 @@ func TestServe_SecondSignalStopsAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the binary")
 	}
-	cmd, out, stderr := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0")
-	issuer, err := out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
-	}
-	go io.Copy(io.Discard, out)
-	u, err := url.Parse(strings.TrimSpace(issuer))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A request in progress: a token request whose body never comes
-	// whole, which a stop waits for.
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
-	time.Sleep(100 * time.Millisecond) // the request's headers are read
+	cmd, stderr, _ := serveHoldingARequest(t)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +36,7 @@ func TestServe_SecondSignalStopsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	took := time.Since(sent)
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
@@ -83,23 +65,7 @@ func TestServe_SecondSignalSentAtOnceStopsAtOnce(t *testing.T) {
 		t.Skip("starts the binary")
 	}
 	for range 5 {
-		cmd, out, stderr := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0")
-		issuer, err := out.ReadString('\n')
-		if err != nil {
-			t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
-		}
-		go io.Copy(io.Discard, out)
-		u, err := url.Parse(strings.TrimSpace(issuer))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
-		time.Sleep(100 * time.Millisecond) // the request's headers are read
+		cmd, stderr, _ := serveHoldingARequest(t)
 		sent := time.Now()
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -107,7 +73,7 @@ func TestServe_SecondSignalSentAtOnceStopsAtOnce(t *testing.T) {
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
-		err = cmd.Wait()
+		err := cmd.Wait()
 		took := time.Since(sent)
 		if ee, ok := err.(*exec.ExitError); !ok || (ee.ExitCode() != 128+int(syscall.SIGINT) && ee.ExitCode() != 128+int(syscall.SIGTERM)) {
 			t.Fatalf("serve after two signals sent at once: %v after %v, want exit status %d or %d\n%s", err, took, 128+int(syscall.SIGINT), 128+int(syscall.SIGTERM), stderr)
@@ -131,16 +97,7 @@ func TestServe_SecondSignal_HUPDoesNotForceAndTLSDirGoes(t *testing.T) {
 	// start serves --tls without --state-dir, with a request in
 	// progress, and returns the temporary CA directory it named.
 	start := func() (*exec.Cmd, *syncBuffer, string) {
-		cmd, out, stderr := startKilledAtEnd(t, "serve", "--tls", "--addr", "127.0.0.1:0")
-		issuer, err := out.ReadString('\n')
-		if err != nil {
-			t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
-		}
-		go io.Copy(io.Discard, out)
-		u, err := url.Parse(strings.TrimSpace(issuer))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cmd, stderr, _ := serveHoldingARequest(t, "--tls")
 		m := regexp.MustCompile(`dir=(\S*xaa-idp-tls-\S+)`).FindStringSubmatch(stderr.String())
 		if m == nil {
 			t.Fatalf("serve --tls named no temporary directory:\n%s", stderr)
@@ -148,13 +105,6 @@ func TestServe_SecondSignal_HUPDoesNotForceAndTLSDirGoes(t *testing.T) {
 		if _, err := os.Stat(m[1]); err != nil {
 			t.Fatal(err)
 		}
-		conn, err := tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
-		time.Sleep(100 * time.Millisecond) // the request's headers are read
 		return cmd, stderr, m[1]
 	}
 
@@ -190,4 +140,34 @@ func TestServe_SecondSignal_HUPDoesNotForceAndTLSDirGoes(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the forced stop left the CA's temporary directory %s: %v", dir, err)
 	}
+}
+
+// serveHoldingARequest starts serve with args and leaves a request in
+// progress, a token request whose body never comes whole, which a stop
+// waits for. It returns the process, its stderr and the issuer.
+func serveHoldingARequest(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *url.URL) {
+	t.Helper()
+	cmd, out, stderr := startKilledAtEnd(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	issuer, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v\n%s", err, stderr)
+	}
+	go io.Copy(io.Discard, out)
+	u, err := url.Parse(strings.TrimSpace(issuer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn net.Conn
+	if u.Scheme == "https" {
+		conn, err = tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		conn, err = net.Dial("tcp", u.Host)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=", u.Host)
+	time.Sleep(100 * time.Millisecond) // the request's headers are read
+	return cmd, stderr, u
 }
