@@ -33,7 +33,7 @@ func TestAdminAPI_TimeAndDurationRefusalsInTheBodysTerms(t *testing.T) {
 		var e map[string]any
 		_ = json.Unmarshal(body, &e)
 		desc, _ := e["error_description"].(string)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(desc, "is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h)") || strings.Contains(desc, "time: ") || strings.Contains(desc, "parsing") {
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(desc, "is neither a time (2026-11-25T18:00:00Z) nor a duration back from now (15m, 24h, 7d)") || strings.Contains(desc, "time: ") || strings.Contains(desc, "parsing") {
 			t.Errorf("since=%s: %d %q; want 400 saying it is neither a time nor a duration, as the console does", since, resp.StatusCode, desc)
 		}
 	}
