@@ -212,6 +212,10 @@ func startOnAddr(t *testing.T, file, state, addr string) (string, *exec.Cmd, *sy
 	if err != nil {
 		t.Fatalf("serve printed no issuer: %v\n%s", err, stderr)
 	}
+	// The issuer on stdout may be read before what the start logged on
+	// stderr has been copied from its pipe; the serving record comes
+	// after the issuer, so once it is here everything before it is too.
+	waitFor(t, stderr, "msg=serving issuer=")
 	return strings.TrimSpace(line), cmd, stderr
 }
 

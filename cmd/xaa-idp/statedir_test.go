@@ -107,6 +107,7 @@ func TestServe_StartRemovesTemporariesOnlyWhereItWrites(t *testing.T) {
 	}
 	var stderr syncBuffer
 	startBinary(t, &stderr, "serve", "--addr", "127.0.0.1:0", "--state-dir", state)
+	waitFor(t, &stderr, "msg=serving issuer=")
 	for _, p := range stale {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s kept", p)
