@@ -8,6 +8,7 @@ package idptest_test
 // case names the clients.md line it reproduces ("L22").
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
 
 	"github.com/xaa-idp/xaa-idp/idptest"
 )
@@ -612,6 +614,27 @@ func walkClientsMD(t *testing.T, s cmSite) {
 			jags[ex.name] = expectIDJAG(t, cmSend(t, ex.req), ex.clientID, ex.scope)
 		})
 	}
+	t.Run("L38 zitadel's tokenexchange client, as it is", func(t *testing.T) {
+		// The real client: discovery at the issuer, Basic with
+		// url.QueryEscape'd credentials, empty actor_token= and
+		// actor_token_type=, audience and resource as lists.
+		te, err := tokenexchange.NewTokenExchangerClientCredentials(context.Background(), s.issuer, "mcp-client", "mcp-secret")
+		if err != nil {
+			t.Fatalf("zitadel's token exchanger: %v", err)
+		}
+		resp, err := tokenexchange.ExchangeToken(context.Background(), te, idToken, cmIDToken, "", "",
+			[]string{resource}, []string{prmAS}, []string{"notes.read"}, cmIDJAG)
+		if err != nil {
+			t.Fatalf("zitadel's ExchangeToken: %v", err)
+		}
+		if resp.IssuedTokenType != cmIDJAG || resp.TokenType != "N_A" || resp.ExpiresIn != 300 {
+			t.Errorf("zitadel read issued_token_type %q token_type %q expires_in %d", resp.IssuedTokenType, resp.TokenType, resp.ExpiresIn)
+		}
+		_, c := cmJWT(t, resp.AccessToken, str("jwks_uri"))
+		if c["aud"] != asIssuer || c["client_id"] != "mcp-client-at-notes" || c["resource"] != resource {
+			t.Errorf("ID-JAG aud %v client_id %v resource %v", c["aud"], c["client_id"], c["resource"])
+		}
+	})
 	t.Run("retry: the same exchange again gives another ID-JAG", func(t *testing.T) {
 		a := expectIDJAG(t, cmSend(t, cmForm(token, cmFormType, post)), "mcp-client-at-notes", "notes.read")
 		b := expectIDJAG(t, cmSend(t, cmForm(token, cmFormType, post)), "mcp-client-at-notes", "notes.read")
@@ -623,7 +646,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 
 	// A client whose id and secret hold ':' and the characters form
 	// encoding changes (L41): its own ID token, Basic encoded.
-	t.Run("L41 Basic with ':' in client_id and secret, form-URL-encoded", func(t *testing.T) {
+	t.Run("L41 Basic with ':' in client_id and secret, form-URL-encoded and as it is", func(t *testing.T) {
 		verifier, challenge := cmPKCE(64)
 		q := url.Values{"response_type": {"code"}, "client_id": {"urn:acme:agent"}, "redirect_uri": {cmCallback}, "scope": {"openid"},
 			"state": {"s"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
@@ -639,6 +662,9 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		}
 		form.Set("subject_token", r.json["id_token"].(string))
 		jag := expectIDJAG(t, cmSend(t, cmForm(token, cmFormType, form.Encode(), cmEncodedBasic("urn:acme:agent", "p:w+d%/="))), "urn:notes:agent", "notes.read")
+		// As it is (curl -u, btoa): Basic splits at the first ':', and the
+		// client_id is the longest prefix that names a client.
+		expectIDJAG(t, cmSend(t, cmForm(token, cmFormType, form.Encode(), cmBasic("urn:acme:agent", "p:w+d%/="))), "urn:notes:agent", "notes.read")
 		// At the authorization server, with its client id there, encoded.
 		r = cmSend(t, cmForm(asToken, cmFormType, url.Values{"grant_type": {cmJWTBearer}, "assertion": {jag}, "resource": {resource}}.Encode(),
 			cmEncodedBasic("urn:notes:agent", "p:w+d%/=")))
