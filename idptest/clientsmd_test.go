@@ -292,6 +292,22 @@ func cmSites(t *testing.T) []cmSite {
 		discovery: []string{single.URL() + "/.well-known/oauth-authorization-server", single.URL() + "/.well-known/openid-configuration"},
 		notes:     single.StartDemoServers()["notes"],
 	}}
+	// L24: an authorization server whose issuer ends with "/" (so the
+	// protected-resource metadata names it so, and the TypeScript client
+	// sends it so as audience) and has a path, and an MCP server whose
+	// resource is an origin (the TypeScript client's URL objects write it
+	// with a "/").
+	slashed := strings.Replace(clientsmdTenant, "issuer: http://127.0.0.1:9101\n", "issuer: http://127.0.0.1:9101/oauth2/notes/\n", 1)
+	slashed = strings.Replace(slashed, "resources: [http://127.0.0.1:9201/mcp]", "resources: [http://127.0.0.1:9201]", 1)
+	if !strings.Contains(slashed, "/oauth2/notes/\n") || !strings.Contains(slashed, "[http://127.0.0.1:9201]") {
+		t.Fatal("the variant configuration was not made")
+	}
+	other := idptest.New(t, idptest.WithConfigYAML(slashed))
+	sites = append(sites, cmSite{
+		name: "idp, issuer of the authorization server with a path and a slash", issuer: other.Issuer(), base: other.URL(),
+		discovery: []string{other.URL() + "/.well-known/oauth-authorization-server", other.URL() + "/.well-known/openid-configuration"},
+		notes:     other.StartDemoServers()["notes"],
+	})
 	multi := idptest.New(t, idptest.WithConfigYAML(clientsmdConfig(true)))
 	notes := multi.StartDemoServers()["notes"]
 	for _, id := range multi.TenantIDs() {
@@ -420,6 +436,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		t.Fatalf("protected-resource metadata names no authorization server: %v", prm)
 	}
 	prmAS, _ := servers[0].(string)
+	t.Logf("authorization server %s, resource %v", prmAS, prm["resource"])
 	resource, _ := prm["resource"].(string)
 	if resource != s.notes.URL {
 		t.Errorf("protected-resource metadata resource = %q, want %q", resource, s.notes.URL)
@@ -444,8 +461,9 @@ func walkClientsMD(t *testing.T, s cmSite) {
 				t.Errorf("authorization server metadata %s = %v, want it non-empty (with %q)", k, asMeta[k], want)
 			}
 		}
-		if asMeta["issuer"] != strings.TrimSuffix(prmAS, "/") {
-			t.Errorf("authorization server issuer %v, the protected-resource metadata names %q", asMeta["issuer"], prmAS)
+		// L20: the TypeScript client's check, exactly.
+		if iss, _ := asMeta["issuer"].(string); iss != prmAS && !(strings.HasSuffix(prmAS, "/") && iss == strings.TrimSuffix(prmAS, "/")) {
+			t.Errorf("authorization server issuer %q, the protected-resource metadata names %q", iss, prmAS)
 		}
 	})
 	if asMeta == nil {
@@ -501,6 +519,19 @@ func walkClientsMD(t *testing.T, s cmSite) {
 	if idToken == "" {
 		t.FailNow()
 	}
+	t.Run("L44 state byte for byte in an error redirect too", func(t *testing.T) {
+		const state = "x:y%2Fz/+ &="
+		q := url.Values{"response_type": {"code"}, "client_id": {"mcp-client"}, "redirect_uri": {"http://127.0.0.1:53125/callback"}, "scope": {"openid"},
+			"state": {state}, "approval_prompt": {"force"}}
+		r := cmSend(t, cmRequest{method: http.MethodGet, url: str("authorization_endpoint") + "?" + q.Encode()})
+		loc, err := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || err != nil || loc.Query().Get("error") != "invalid_request" || loc.Query().Get("state") != state {
+			t.Fatalf("/authorize without code_challenge: %d Location %q, want a redirect with error=invalid_request and state %q", r.status, r.header.Get("Location"), state)
+		}
+		if loc.Query().Get("iss") != s.issuer {
+			t.Errorf("the error redirect's iss is %q, want %q (RFC 9207)", loc.Query().Get("iss"), s.issuer)
+		}
+	})
 	t.Run("L35 loopback redirect URIs: an IP literal on any port, localhost as registered", func(t *testing.T) {
 		for _, cb := range []string{"http://[::1]:61000/callback", "http://localhost/callback"} {
 			_, challenge := cmPKCE(43)
