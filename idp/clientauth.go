@@ -212,10 +212,17 @@ func assertionMissing(id string) *oauthError {
 // token exchange's usual case, which should not pay for a rewrite).
 func (s *Server) canonicalBasic(r *http.Request) {
 	rawID, rawSecret, ok := r.BasicAuth()
-	if !ok || !strings.ContainsAny(rawID, "%+") && !strings.ContainsAny(rawSecret, "%+") {
-		return // nothing to decode: the header names what it says
+	if !ok {
+		return
 	}
 	cfg := s.Config()
+	if id, secret, split := s.splitRawBasic(cfg, rawID, rawSecret); split {
+		r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+		return
+	}
+	if !strings.ContainsAny(rawID, "%+") && !strings.ContainsAny(rawSecret, "%+") {
+		return // nothing to decode: the header names what it says
+	}
 	id := decodeBasic(rawID)
 	if id != rawID && s.client(cfg, id) == nil && !cimd.IsURL(id) && s.client(cfg, rawID) != nil {
 		id = rawID
@@ -228,6 +235,34 @@ func (s *Server) canonicalBasic(r *http.Request) {
 		return // every reader already decodes the header to these
 	}
 	r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+}
+
+// splitRawBasic finds the client of Basic credentials whose client_id
+// holds ':' and was sent as it is, not form-URL-encoded (curl -u, Python's
+// HTTPBasicAuth, the TypeScript SDK's btoa(id + ":" + secret)): Basic
+// splits at the first ':' (RFC 7617 section 2), so such a client_id
+// arrives cut. When the text before the first ':' names no client,
+// decoded or as sent, the longest text before a later ':' that names a
+// configured client is the client_id and the rest its secret (as sent, or
+// decoded if that is the client's secret), as the demo authorization
+// servers read it. A metadata document URL is not looked for so: fetching
+// every prefix of the credentials is not worth a client that can encode.
+func (s *Server) splitRawBasic(cfg *policy.Config, rawID, rawSecret string) (id, secret string, ok bool) {
+	if !strings.Contains(rawSecret, ":") || s.client(cfg, rawID) != nil || s.client(cfg, decodeBasic(rawID)) != nil {
+		return "", "", false
+	}
+	for i := strings.LastIndexByte(rawSecret, ':'); i >= 0; i = strings.LastIndexByte(rawSecret[:i], ':') {
+		c := s.client(cfg, rawID+":"+rawSecret[:i])
+		if c == nil {
+			continue
+		}
+		secret = rawSecret[i+1:]
+		if !secretMatches(c, secret) && secretMatches(c, decodeBasic(secret)) {
+			secret = decodeBasic(secret)
+		}
+		return c.ClientID, secret, true
+	}
+	return "", "", false
 }
 
 // decodes reports whether raw form-URL-decodes, without error, to v.

@@ -1,0 +1,104 @@
+package idp_test
+
+// The wire habits of /work/shared/reference/clients.md at the IdP alone,
+// where the walk of idptest/clientsmd_test.go found the IdP less tolerant
+// than a client is: each case names the clients.md line it reproduces.
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// colonClientConfig is the conformance fixture with a confidential client
+// whose client_id and secret hold ':' (and the characters form-encoding
+// changes), and one whose client_id is the prefix of another's up to a
+// ':', which must keep its own credentials.
+func colonClientConfig(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/conformance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(raw), "clients:\n  - client_id: mcp-client\n", `clients:
+  - client_id: urn:acme:agent
+    client_secret: "p:w+d%/="
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+  - client_id: urn:acme
+    client_secret: acme-secret
+    redirect_uris: [http://127.0.0.1/callback]
+    token_exchange: true
+  - client_id: mcp-client
+`, 1)
+	s = strings.Replace(s, "      mcp-client: mcp-client-at-chat\n", "      mcp-client: mcp-client-at-chat\n      urn:acme:agent: urn:chat:agent\n      urn:acme: urn:chat:acme\n", 1)
+	file := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestClientsMD_RawBasicWithColonsInTheClientID: clients.md L41 has some
+// clients form-URL-encode Basic credentials and others not ("decode
+// them"). A client that does not (curl -u, Python's HTTPBasicAuth, the
+// TypeScript SDK's btoa(id + ":" + secret)) sends a client_id holding ':'
+// as it is, and Basic splits at the first ':' (RFC 7617 section 2). The
+// IdP refused it ("client_id 'urn' is not registered"), though the demo
+// authorization servers take it: when the text before the first ':' names
+// no client, the longest prefix before a later ':' that names a configured
+// client is the client_id and the rest its secret, at every endpoint that
+// takes Basic. A client_id that is itself registered keeps the first ':'.
+func TestClientsMD_RawBasicWithColonsInTheClientID(t *testing.T) {
+	p := startIdP(t, loadConfig(t, colonClientConfig(t)))
+	f := &fixture{testIdP: p}
+	t.Cleanup(func() { f.checkAuditHasNoTokens(t) })
+	raw := basicRaw("urn:acme:agent", "p:w+d%/=")
+
+	// The code grant, as the client sends it.
+	code, verifier := codeAt(t, p, "urn:acme:agent")
+	resp, tok := f.exchange(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {"http://127.0.0.1/callback"}, "code_verifier": {verifier}}, raw)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("L41 code grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
+	}
+	// The refresh grant.
+	resp, tok = f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, raw)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("L41 refresh grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
+	}
+	// The token exchange, its audit event under the client.
+	f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: raw, sub: "u-alice", aud: chatAS, clientID: "urn:chat:agent", resource: chatMCP, scope: "chat.read"})
+	if ev := f.exchangeEvents()[0]; ev.ClientID != "urn:acme:agent" {
+		t.Errorf("the exchange was audited under client %q, want urn:acme:agent", ev.ClientID)
+	}
+	// Introspection and revocation.
+	if got := postJSON(t, p.URL+"/oauth/introspect", url.Values{"token": {tok["access_token"].(string)}}, raw, http.StatusOK); got["active"] != true || got["client_id"] != "urn:acme:agent" {
+		t.Errorf("L41 introspection with raw Basic holding ':': %v, want the token active, of urn:acme:agent", got)
+	}
+	postJSON(t, p.URL+"/revoke", url.Values{"token": {tok["refresh_token"].(string)}, "token_type_hint": {"refresh_token"}}, raw, http.StatusOK)
+	resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, raw)
+	checkOAuthError(t, resp, body, http.StatusBadRequest, "invalid_grant")
+
+	// The wrong secret is refused, as with encoded credentials.
+	resp, body = f.exchange(t, b(tok["id_token"].(string)), basicRaw("urn:acme:agent", "p:w+d%/"))
+	checkOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
+
+	// "urn:acme" is a client: its credentials split at the first ':', and
+	// "urn:acme:agent:..." with urn:acme's secret is not urn:acme:agent.
+	acme := f.login(t, "urn:acme", "acme-secret", "alice", "alice-pw", "openid").IDToken()
+	f.remember(acme)
+	f.expectIDJAG(t, grantCase{form: b(acme), header: basicRaw("urn:acme", "acme-secret"), sub: "u-alice", aud: chatAS, clientID: "urn:chat:acme", resource: chatMCP, scope: "chat.read"})
+	resp, body = f.exchange(t, b(acme), basicRaw("urn:acme", "agent:acme-secret"))
+	checkOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
+
+	// A client_id with ':' that names no client keeps the hint to encode.
+	resp, body = f.exchange(t, b(acme), basicRaw("urn:other:agent", "s"))
+	checkOAuthError(t, resp, body, http.StatusUnauthorized, "invalid_client")
+	if d, _ := body["error_description"].(string); !strings.Contains(d, "form-URL-encoded") {
+		t.Errorf("unknown raw client_id with ':': %q, want the hint to form-URL-encode it", d)
+	}
+}
