@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
@@ -40,6 +41,15 @@ clients:
     client_secret: s1
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
+
+mcp_servers:
+  - id: files
+    issuer: https://as.files.example
+    scopes: [files.read]
+    clients:
+      mcp-client: mcp-client
+    access:
+      - users: [kim, sam, iris, "caf\u00e9"]
 `
 
 // foldCases are the spellings of an identifier that are another's but for
@@ -80,6 +90,18 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		n, _ := list["totalResults"].(float64)
 		return int(n)
 	}
+	searched := func(user string) int {
+		t.Helper()
+		resp, body := p.send(t, "GET", "/admin/api/users?user="+url.QueryEscape(user), "alice", nil)
+		var users []any
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &users) != nil {
+			t.Fatalf("GET /admin/api/users?user=%s: %d %s", user, resp.StatusCode, body)
+		}
+		return len(users)
+	}
+	var decision struct {
+		Allowed bool `json:"allowed"`
+	}
 	found := func(b bool) int {
 		if b {
 			return 1
@@ -102,6 +124,10 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		if resp, _ := p.send(t, "GET", "/admin/api/users/"+url.PathEscape(c.as), "alice", nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: GET /admin/api/users/%s: %d, want 404", c.what, c.as, resp.StatusCode)
 		}
+		// The console's search box (GET /admin/users?user=) asks this.
+		if n := searched(c.as); n != 0 {
+			t.Errorf("%s: GET /admin/api/users?user=%s found %d users, want none", c.what, c.as, n)
+		}
 		if resp, _ := p.scim(t, "GET", "/Users/"+url.PathEscape("u-"+c.as), ""); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: SCIM GET /Users/u-%s: %d, want 404", c.what, c.as, resp.StatusCode)
 		}
@@ -114,6 +140,16 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		}
 		if resp, _ := p.send(t, "GET", "/admin/api/users", "", nil, "Authorization", basic(c.as, pw)); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s: HTTP Basic as %q: %d, want 401", c.what, c.as, resp.StatusCode)
+		}
+		// Policy assignments: the decision finds the user by its name
+		// exactly, and an access entry names one so.
+		explain := "/admin/api/explain?client=mcp-client&audience=files&user=" + url.QueryEscape(c.as)
+		if resp, body := p.send(t, "GET", explain, "alice", nil); resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decision) != nil || decision.Allowed {
+			t.Errorf("%s: explain for user %q: %d %s, want 200 not allowed (no such user)", c.what, c.as, resp.StatusCode, body)
+		}
+		entry := []map[string]any{{"users": []string{c.as}}}
+		if resp, body := p.send(t, "PUT", "/admin/api/servers/files/access", "alice", entry); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: an access entry naming user %q: %d %s, want 400 (no such user)", c.what, c.as, resp.StatusCode, body)
 		}
 		// The login form's email: equal but for ASCII case.
 		if _, err := p.loginAs(email, pw); (err == nil) != c.asciiFolded {
@@ -137,6 +173,21 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		}
 		if resp, _ := p.send(t, "GET", "/admin/api/groups/"+url.PathEscape(c.as), "alice", nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: GET /admin/api/groups/%s: %d, want 404", c.what, c.as, resp.StatusCode)
+		}
+		entry := []map[string]any{{"groups": []string{c.as}}}
+		if resp, body := p.send(t, "PUT", "/admin/api/servers/files/access", "alice", entry); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: an access entry naming group %q: %d %s, want 400 (no such group)", c.what, c.as, resp.StatusCode, body)
+		}
+	}
+
+	// The spellings' users, by their own names, are assigned.
+	for _, user := range []string{"kim", "sam", "iris", "caf\u00e9"} {
+		explain := "/admin/api/explain?client=mcp-client&audience=files&user=" + url.QueryEscape(user)
+		if resp, body := p.send(t, "GET", explain, "alice", nil); resp.StatusCode != http.StatusOK || json.Unmarshal(body, &decision) != nil || !decision.Allowed {
+			t.Errorf("explain for user %q: %d %s, want allowed", user, resp.StatusCode, body)
+		}
+		if n := searched(user); n != 1 {
+			t.Errorf("GET /admin/api/users?user=%s found %d users, want that one", user, n)
 		}
 	}
 
