@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/xaa-idp/xaa-idp/idpclient"
 )
 
 // foldConfig has users and groups whose names have a letter that Unicode's
@@ -188,6 +190,34 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		}
 		if n := searched(user); n != 1 {
 			t.Errorf("GET /admin/api/users?user=%s found %d users, want that one", user, n)
+		}
+	}
+
+	// A PATCH path or a remove's value naming the email does so as a
+	// filter does: another spelling names nothing kept, and the email
+	// stays (until 2026-12-06 "\u212aim@example.com" removed kim's).
+	for _, c := range foldCases {
+		if c.asciiFolded {
+			continue
+		}
+		email := c.as + "@example.com"
+		for _, op := range []string{
+			`{"op": "remove", "path": "emails[value eq \"` + email + `\"]"}`,
+			`{"op": "remove", "path": "emails", "value": [{"value": "` + email + `"}]}`,
+		} {
+			body := `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [` + op + `]}`
+			resp, u := p.scim(t, "PATCH", "/Users/"+url.PathEscape("u-"+c.of), body)
+			emails, _ := u["emails"].([]any)
+			if resp.StatusCode != http.StatusOK || len(emails) != 1 {
+				t.Errorf("%s: PATCH %s of %s: %d, emails %v; want 200 and the email kept", c.what, op, c.of, resp.StatusCode, u["emails"])
+			}
+		}
+	}
+
+	// Client ids are compared byte for byte.
+	for _, id := range []string{"MCP-CLIENT", "mcp-cl\u0131ent", "MCP-CL\u0130ENT"} {
+		if _, err := idpclient.Login(t.Context(), idpclient.LoginOptions{Issuer: p.base, ClientID: id, ClientSecret: "s1", Username: "kim", Password: "kim-pw"}); err == nil {
+			t.Errorf("client_id %q signed in as mcp-client", id)
 		}
 	}
 

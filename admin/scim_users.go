@@ -708,7 +708,7 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				}
 				continue
 			}
-			path := strings.TrimPrefix(strings.ToLower(op.path), strings.ToLower(scimUserSchema)+":")
+			path := strings.TrimPrefix(lowerPath(op.path), strings.ToLower(scimUserSchema)+":")
 			if !knownAttr(path, scimUserAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
 			}
@@ -733,6 +733,20 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+}
+
+// lowerPath is a PATCH path with its attribute names in lower case, as
+// they are matched (RFC 7643 section 2.1), and the value of a filter in
+// brackets as sent: emails[value eq "..."] compares its address as a
+// filter does (policy.EqualASCIIFold), and strings.ToLower of the whole
+// path turned a Kelvin sign (U+212A) into a k, so that it named kim's
+// address.
+func lowerPath(path string) string {
+	open, closeAt := strings.IndexByte(path, '['), strings.LastIndexByte(path, ']')
+	if open < 0 || closeAt < open {
+		return strings.ToLower(path)
+	}
+	return strings.ToLower(path[:open+1]) + path[open+1:closeAt] + strings.ToLower(path[closeAt:])
 }
 
 // nameParts are the name.givenName and name.familyName a User PATCH sets
