@@ -214,6 +214,15 @@ func TestIdentifiers_OneCaseRule(t *testing.T) {
 		}
 	}
 
+	// A member's id in a PATCH path is a sub, compared byte for byte.
+	for _, id := range []string{"U-KIM", "u-\u212aim", "U-kim"} {
+		body := `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "members[value eq \"` + id + `\"]"}]}`
+		resp, g := p.scim(t, "PATCH", "/Groups/kids", body)
+		if members, _ := g["members"].([]any); resp.StatusCode != http.StatusOK || len(members) != 1 {
+			t.Errorf("PATCH remove members[value eq %q] of kids: %d, members %v; want 200 and kim kept", id, resp.StatusCode, g["members"])
+		}
+	}
+
 	// Client ids are compared byte for byte.
 	for _, id := range []string{"MCP-CLIENT", "mcp-cl\u0131ent", "MCP-CL\u0130ENT"} {
 		if _, err := idpclient.Login(t.Context(), idpclient.LoginOptions{Issuer: p.base, ClientID: id, ClientSecret: "s1", Username: "kim", Password: "kim-pw"}); err == nil {
