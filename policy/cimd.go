@@ -63,7 +63,7 @@ func (v *validator) cimdSection() {
 	for i, p := range v.cfg.CIMD.AllowPrivate {
 		path := fmt.Sprintf("cimd.allow_private[%d]", i)
 		host := urlpattern.Host(p)
-		_, notAddr := netip.ParseAddr(host)
+		_, addrErr := netip.ParseAddr(host)
 		switch {
 		case !urlpattern.IsPattern(p) || strings.TrimSpace(p) != p:
 			v.at(path, "%q is not a URL pattern; write an http or https URL that names the intranet host, such as https://clients.corp.example/*", p)
@@ -71,7 +71,7 @@ func (v *validator) cimdSection() {
 			v.at(path, "%s, or *; this pattern matches no client_id", portProblem(p, patternPort(p)))
 		case host == "":
 			v.at(path, "%q names no one host (a * in it, or none): allow_private trusts the DNS of the host it names to point at the private network, and a * would trust anyone's; write the host out, such as https://clients.corp.example/*", p)
-		case notAddr == nil:
+		case addrErr == nil: // an IP literal
 			v.at(path, "%q names the address %s, which a cimd.allow pattern naming it admits alone; allow_private is for DNS names: move the pattern to cimd.allow", p, host)
 		case host == "localhost" || strings.HasSuffix(host, ".localhost"):
 			v.at(path, "%q names %s, whose loopback addresses a cimd.allow pattern naming it admits alone; allow_private is for other DNS names: move the pattern to cimd.allow", p, host)
