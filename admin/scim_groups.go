@@ -23,7 +23,7 @@ func groupMatcher(cfg *policy.Config, terms []scimFilter) (func(*policy.Group) b
 		switch {
 		case f.attr == "displayname" && isString:
 			// caseExact false (RFC 7643 section 4.2)
-			tests[i] = func(g *policy.Group) bool { return strings.EqualFold(g.Name, s) }
+			tests[i] = func(g *policy.Group) bool { return policy.EqualASCIIFold(g.Name, s) }
 		case f.attr == "id" && isString:
 			tests[i] = func(g *policy.Group) bool { return g.SCIMID() == s }
 		case f.attr == "externalid" && isString:
@@ -367,12 +367,12 @@ func noteRemoved(details map[string]any, removed []string) {
 }
 
 // sameNameGroup is the group of cur other than self whose name is name
-// but for case, nil when none: SCIM compares displayName without case
-// (RFC 7643 section 4.2, caseExact false), so two such groups would be
-// one to a filter.
+// but for the case of ASCII letters, nil when none: SCIM compares
+// displayName so (RFC 7643 section 4.2, caseExact false;
+// policy.EqualASCIIFold), and two such groups would be one to a filter.
 func sameNameGroup(cur *policy.Config, name, self string) *policy.Group {
 	for i := range cur.Groups {
-		if g := &cur.Groups[i]; g.Name != self && strings.EqualFold(g.Name, name) {
+		if g := &cur.Groups[i]; g.Name != self && policy.EqualASCIIFold(g.Name, name) {
 			return g
 		}
 	}
@@ -429,7 +429,7 @@ func (a *API) scimChangeMembers(w http.ResponseWriter, r *http.Request, id strin
 			servers = renameInServers(cur, group, name)
 		}
 		if other := sameNameGroup(cur, name, group); other != nil {
-			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "displayName %q is taken by the group %q (names are compared without case)", name, other.Name)
+			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "displayName %q is taken by the group %q (names are compared without the case of ASCII letters)", name, other.Name)
 		}
 		if err := takenGroupExternalID(cur, ext, id); err != nil {
 			return policy.Batch{}, nil, err
@@ -644,7 +644,7 @@ func (a *API) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
 	details := map[string]any{}
 	ch := a.scimEditWith(w, r, details, func(cur *policy.Config) (policy.Batch, *policy.Change, error) {
 		if g := sameNameGroup(cur, name, ""); g != nil {
-			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already (names are compared without case)", g.Name)
+			return policy.Batch{}, nil, scimFail(http.StatusConflict, "uniqueness", "there is a group %q already (names are compared without the case of ASCII letters)", g.Name)
 		}
 		want := membership{}
 		for _, s := range subs {

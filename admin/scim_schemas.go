@@ -59,7 +59,7 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 		map[string]any{
 			"schemas": []string{scimSchemaSchema}, "id": scimUserSchema, "name": "User", "description": "User Account",
 			"attributes": []any{
-				scimAttr("userName", "string", "readWrite", true, "server", "the username the user logs in with; unique, compared without case"),
+				scimAttr("userName", "string", "readWrite", true, "server", "the username the user logs in with; unique, compared without the case of ASCII letters (no other folding: a Kelvin sign is not a k)"),
 				caseExact(scimAttr("externalId", "string", "readWrite", false, "server", "the provisioning client's id of the user (users[].external_id); unique when set, compared with case")),
 				scimComplex("name", "the user's name; the configuration keeps one, formatted",
 					scimAttr("formatted", "string", "readWrite", false, "none", "the full name (the configuration's name)"),
@@ -82,7 +82,7 @@ func (a *API) scimSchemas(w http.ResponseWriter, r *http.Request) {
 		map[string]any{
 			"schemas": []string{scimSchemaSchema}, "id": scimGroupSchema, "name": "Group", "description": "Group",
 			"attributes": []any{
-				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name; unique, compared without case; a new one renames the group everywhere, and its id stays"),
+				scimAttr("displayName", "string", "readWrite", true, "server", "the group's name; unique, compared without the case of ASCII letters; a new one renames the group everywhere, and its id stays"),
 				caseExact(scimAttr("externalId", "string", "readWrite", false, "server", "the provisioning client's id of the group (groups[].external_id); unique when set, compared with case")),
 				scimMulti("members", "the users in the group",
 					scimAttr("value", "string", "immutable", false, "none", "the user's id"),

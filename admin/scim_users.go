@@ -51,7 +51,7 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 	b, isBool := f.value.(bool)
 	switch {
 	case f.attr == "username" && isString:
-		return func(u *policy.User) bool { return strings.EqualFold(u.Username, s) }, nil
+		return func(u *policy.User) bool { return policy.EqualASCIIFold(u.Username, s) }, nil
 	case f.attr == "id" && isString:
 		return func(u *policy.User) bool { return u.Sub == s }, nil
 	case f.attr == "externalid" && isString:
@@ -62,9 +62,9 @@ func userTerm(f scimFilter) (func(*policy.User) bool, error) {
 		if f.emailType != "" && !strings.EqualFold(f.emailType, "work") {
 			return func(*policy.User) bool { return false }, nil
 		}
-		return func(u *policy.User) bool { return u.Email != "" && strings.EqualFold(u.Email, s) }, nil
+		return func(u *policy.User) bool { return u.Email != "" && policy.EqualASCIIFold(u.Email, s) }, nil
 	case (f.attr == "displayname" || f.attr == "name.formatted") && isString:
-		return func(u *policy.User) bool { return u.Name != "" && strings.EqualFold(u.Name, s) }, nil
+		return func(u *policy.User) bool { return u.Name != "" && policy.EqualASCIIFold(u.Name, s) }, nil
 	case f.attr == "active" && isBool:
 		return func(u *policy.User) bool { return u.Active() == b }, nil
 	}
@@ -355,7 +355,7 @@ func removesEmail(v any, email string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		found = found || (email != "" && strings.EqualFold(value, email))
+		found = found || (email != "" && policy.EqualASCIIFold(value, email))
 	}
 	return found, nil
 }
@@ -421,10 +421,11 @@ func unknownPassword() (string, error) {
 }
 
 // takenUserName refuses a userName another user than self (a sub; "" for
-// none) has, compared without case as SCIM compares userName.
+// none) has, equal but for the case of ASCII letters, as SCIM compares
+// userName (policy.EqualASCIIFold).
 func takenUserName(cur *policy.Config, name, self string) error {
 	for i := range cur.Users {
-		if u := &cur.Users[i]; u.Sub != self && strings.EqualFold(u.Username, name) {
+		if u := &cur.Users[i]; u.Sub != self && policy.EqualASCIIFold(u.Username, name) {
 			return scimFail(http.StatusConflict, "uniqueness", "userName %q is taken by the user with id %q", name, u.Sub)
 		}
 	}
@@ -707,7 +708,7 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 				}
 				continue
 			}
-			path := strings.TrimPrefix(strings.ToLower(op.path), strings.ToLower(scimUserSchema)+":")
+			path := strings.TrimPrefix(lowerPath(op.path), strings.ToLower(scimUserSchema)+":")
 			if !knownAttr(path, scimUserAttrs) {
 				return scimFail(http.StatusBadRequest, "invalidPath", "path %q names no attribute of the User schema (RFC 7643); nothing was changed", op.path)
 			}
@@ -732,6 +733,20 @@ func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+}
+
+// lowerPath is a PATCH path with its attribute names in lower case, as
+// they are matched (RFC 7643 section 2.1), and the value of a filter in
+// brackets as sent: emails[value eq "..."] compares its address as a
+// filter does (policy.EqualASCIIFold), and strings.ToLower of the whole
+// path turned a Kelvin sign (U+212A) into a k, so that it named kim's
+// address.
+func lowerPath(path string) string {
+	open, closeAt := strings.IndexByte(path, '['), strings.LastIndexByte(path, ']')
+	if open < 0 || closeAt < open {
+		return strings.ToLower(path)
+	}
+	return strings.ToLower(path[:open+1]) + path[open+1:closeAt] + strings.ToLower(path[closeAt:])
 }
 
 // nameParts are the name.givenName and name.familyName a User PATCH sets
@@ -937,7 +952,7 @@ func emailFilterPath(path, email string) (ours bool, sub string, err error) {
 	case "type":
 		return strings.EqualFold(v, "work"), sub, nil
 	case "value":
-		return email != "" && strings.EqualFold(v, email), sub, nil
+		return email != "" && policy.EqualASCIIFold(v, email), sub, nil
 	}
 	return false, "", bad
 }

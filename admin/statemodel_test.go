@@ -230,9 +230,18 @@ func (m *model) groupID(name string) string {
 }
 
 // takenFold reports whether a name of list, other than except, is name
-// compared without case, as SCIM compares userName and displayName.
+// compared without case, as SCIM compares userName and displayName: the
+// case of ASCII letters alone ("ÅLICE" is not "Ålice").
 func takenFold(list []string, name, except string) bool {
-	return slices.ContainsFunc(list, func(s string) bool { return s != except && strings.EqualFold(s, name) })
+	lower := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, s)
+	}
+	return slices.ContainsFunc(list, func(s string) bool { return s != except && lower(s) == lower(name) })
 }
 
 func (m *model) usernames() []string {

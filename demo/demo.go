@@ -157,7 +157,7 @@ func Stack(cfg *policy.Config, base string, now func() time.Time, opts ...Option
 			return nil, &ConfigError{Path: ss.firstPath, Err: fmt.Errorf("server %s: %w", s.ID, err)}
 		}
 		st := &started{as: as, id: s.ID, issuer: issuerKey(s.Issuer), resources: slices.Clone(s.Resources),
-			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow}
+			subject: s.Subject, mcpScopes: as.Scopes(), base: base, cimdOn: ss.cimdOn, cimdAllow: ss.cimdAllow, cimdPrivate: ss.cimdPrivate}
 		if err := claim(Service{Server: s.ID, Role: "authorization server", URL: s.Issuer, Path: ss.firstPath + ".issuer", Addr: asAddr, Handler: as, follow: st}); err != nil {
 			_ = as.Close()
 			return nil, err
@@ -230,7 +230,9 @@ type started struct {
 	mcpScopes []string // the MCP server's scopes_supported and tool scopes, fixed
 	cimdOn    bool     // the authorization server resolves metadata documents, fixed
 	cimdAllow []string // with these allow patterns, fixed
-	base      string   // the IdP's base URL, as Stack had it
+	// cimdPrivate: and these allow_private patterns, fixed.
+	cimdPrivate []string
+	base        string // the IdP's base URL, as Stack had it
 }
 
 // Follow makes the demo authorization servers of stack, as Stack returned
@@ -297,7 +299,7 @@ func Follow(stack []Service, cfg *policy.Config) []string {
 		if findsUsersBy(ss.first.Subject) != findsUsersBy(st.subject) {
 			warn("demo: server %s: its subject is now %q, but its authorization server finds users by %s until the demo restarts", ss.first.ID, ss.first.Subject, findsUsersBy(st.subject))
 		}
-		if ss.cimdOn != st.cimdOn || !slices.Equal(ss.cimdAllow, st.cimdAllow) {
+		if ss.cimdOn != st.cimdOn || !slices.Equal(ss.cimdAllow, st.cimdAllow) || !slices.Equal(ss.cimdPrivate, st.cimdPrivate) {
 			warn("demo: server %s: the cimd sections of the tenants that list it changed, but its authorization server resolves metadata documents as before until the demo restarts", ss.first.ID)
 		}
 		if !slices.Equal(ss.scopes, st.mcpScopes) {
@@ -380,6 +382,9 @@ type sharedServer struct {
 	maxLife   time.Duration
 	cimdOn    bool     // some tenant that lists the server has metadata documents on
 	cimdAllow []string // the allow patterns of those tenants, each once
+	// cimdPrivate are the allow_private patterns of those tenants, each
+	// once.
+	cimdPrivate []string
 }
 
 // cimdConfig is how the authorization server of ss resolves metadata
@@ -387,7 +392,7 @@ type sharedServer struct {
 // "`cimd`"), any document one of them may fetch. on is false when none
 // of them accepts such clients: then neither does the server.
 func (ss *sharedServer) cimdConfig() (cfg cimd.Config, on bool) {
-	return cimd.Config{Enabled: true, Allow: ss.cimdAllow, TokenExchange: true}, ss.cimdOn
+	return cimd.Config{Enabled: true, Allow: ss.cimdAllow, AllowPrivate: ss.cimdPrivate, TokenExchange: true}, ss.cimdOn
 }
 
 // registration is what the authorization server of ss registers.
@@ -444,6 +449,11 @@ func (ss *sharedServer) add(t *policy.Config, s *policy.MCPServer, issuer, path 
 		for _, p := range t.CIMD.Patterns() {
 			if !slices.Contains(ss.cimdAllow, p) {
 				ss.cimdAllow = append(ss.cimdAllow, p)
+			}
+		}
+		for _, p := range t.CIMD.AllowPrivate {
+			if !slices.Contains(ss.cimdPrivate, p) {
+				ss.cimdPrivate = append(ss.cimdPrivate, p)
 			}
 		}
 	}

@@ -21,13 +21,14 @@ import (
 // becomes a policy.Client for the rest of the request.
 
 // cimdClients holds the resolver of the running configuration's cimd
-// section. It is rebuilt, with an empty cache, when the section's enabled
-// or allow changes; token_exchange is read from the configuration of each
+// section. It is rebuilt, with an empty cache, when the section's enabled,
+// allow or allow_private changes; token_exchange is read from the configuration of each
 // request.
 type cimdClients struct {
 	mu       sync.Mutex // serialises load
 	enabled  bool
 	allow    []string
+	private  []string // allow_private
 	resolver atomic.Pointer[cimd.Resolver]
 	// self returns this IdP's issuer and its other tenants': URLs on
 	// their hosts and ports are the IdP itself, never fetched
@@ -40,11 +41,11 @@ func (c *cimdClients) load(section policy.CIMD) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	allow := section.Patterns()
-	if c.resolver.Load() != nil && c.enabled == section.On() && slices.Equal(c.allow, allow) {
+	if c.resolver.Load() != nil && c.enabled == section.On() && slices.Equal(c.allow, allow) && slices.Equal(c.private, section.AllowPrivate) {
 		return
 	}
-	c.enabled, c.allow = section.On(), slices.Clone(allow)
-	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, TokenExchange: section.Exchange()}, &cimd.Options{Self: c.self}))
+	c.enabled, c.allow, c.private = section.On(), slices.Clone(allow), slices.Clone(section.AllowPrivate)
+	c.resolver.Store(cimd.New(cimd.Config{Enabled: c.enabled, Allow: c.allow, AllowPrivate: c.private, TokenExchange: section.Exchange()}, &cimd.Options{Self: c.self}))
 }
 
 // resolveCIMD returns the client the metadata document at id describes.

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
@@ -19,6 +20,11 @@ type CIMD struct {
 	// fetched, "*" matching any run of characters; nil means
 	// urlpattern.DefaultAllow, an empty list allows nothing.
 	Allow []string `yaml:"allow" json:"allow" max:"url"`
+	// AllowPrivate are URL patterns, each naming one DNS name, whose
+	// names may resolve to private and loopback addresses (an intranet's
+	// documents); a URL must match Allow too. An addition to the
+	// contract (docs/configuration.md, "cimd").
+	AllowPrivate []string `yaml:"allow_private" json:"allow_private,omitempty" max:"url"`
 	// TokenExchange lets such clients request ID-JAGs; nil means yes.
 	TokenExchange *bool `yaml:"token_exchange" json:"token_exchange,omitempty"`
 }
@@ -54,6 +60,26 @@ func (v *validator) cimdSection() {
 		}
 	}
 	v.noRepeats("cimd.allow", v.cfg.CIMD.Allow)
+	for i, p := range v.cfg.CIMD.AllowPrivate {
+		path := fmt.Sprintf("cimd.allow_private[%d]", i)
+		host := urlpattern.Host(p)
+		_, addrErr := netip.ParseAddr(host)
+		switch {
+		case !urlpattern.IsPattern(p) || strings.TrimSpace(p) != p:
+			v.at(path, "%q is not a URL pattern; write an http or https URL that names the intranet host, such as https://clients.corp.example/*", p)
+		case portProblem(p, patternPort(p)) != "":
+			v.at(path, "%s, or *; this pattern matches no client_id", portProblem(p, patternPort(p)))
+		case host == "":
+			v.at(path, "%q names no one host (a * in it, or none): allow_private trusts the DNS of the host it names to point at the private network, and a * would trust anyone's; write the host out, such as https://clients.corp.example/*", p)
+		case addrErr == nil: // an IP literal
+			v.at(path, "%q names the address %s, which a cimd.allow pattern naming it admits alone; allow_private is for DNS names: move the pattern to cimd.allow", p, host)
+		case host == "localhost" || strings.HasSuffix(host, ".localhost"):
+			v.at(path, "%q names %s, whose loopback addresses a cimd.allow pattern naming it admits alone; allow_private is for other DNS names: move the pattern to cimd.allow", p, host)
+		case !urlpattern.Allowed(v.cfg.CIMD.Patterns(), p):
+			v.at(path, "%q matches no cimd.allow pattern (%s), so no URL it names is fetched; add it to cimd.allow too", p, strings.Join(v.cfg.CIMD.Patterns(), ", "))
+		}
+	}
+	v.noRepeats("cimd.allow_private", v.cfg.CIMD.AllowPrivate)
 }
 
 // patternPort is the port of an allow pattern's authority, "" when it has

@@ -675,9 +675,8 @@ func (c *Config) UserIndex(username string) int {
 // sign in a user with an address no mail system delivers to them.
 func (c *Config) UserByEmail(email string) *User {
 	var found *User
-	want := asciiLower(email)
 	for i := range c.Users {
-		if u := &c.Users[i]; u.Email != "" && len(u.Email) == len(email) && asciiLower(u.Email) == want {
+		if u := &c.Users[i]; u.Email != "" && EqualASCIIFold(u.Email, email) {
 			if found != nil {
 				return nil
 			}
@@ -685,6 +684,34 @@ func (c *Config) UserByEmail(email string) *User {
 		}
 	}
 	return found
+}
+
+// EqualASCIIFold reports whether a and b are equal but for the case of
+// ASCII letters: how the product compares the identifiers it compares
+// without case (an email at the login form and at the demo authorization
+// servers; SCIM's userName, emails and displayName, caseExact false in
+// RFC 7643). Nothing else is folded: strings.EqualFold takes the Kelvin
+// sign (U+212A) for a k and the long s (U+017F) for an s, which byte for
+// byte comparisons (a username at the login form, a sub) tell apart, so
+// that an identifier one place takes for a user's would be another
+// user's, or no one's, elsewhere.
+func EqualASCIIFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if asciiLowerByte(a[i]) != asciiLowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // UserBySub returns the user with this subject identifier, or nil.

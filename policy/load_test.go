@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -363,6 +364,22 @@ func TestParse_CIMD(t *testing.T) {
 		if c.disallows != "" && got.Allows(c.disallows) {
 			t.Errorf("%q allows %s", c.yaml, c.disallows)
 		}
+	}
+}
+
+// TestParse_CIMDAllowPrivate: cimd.allow_private is read as written (the
+// resolver takes it from here), and a file whose pattern names one DNS
+// name that allow admits loads without a problem.
+func TestParse_CIMDAllowPrivate(t *testing.T) {
+	cfg, err := policy.Parse([]byte("cimd:\n  allow_private: [\"https://clients.corp.example/*\"]\nusers: []\n"), "cimd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.CIMD.AllowPrivate; !slices.Equal(got, []string{"https://clients.corp.example/*"}) {
+		t.Errorf("AllowPrivate = %q", got)
+	}
+	if !cfg.CIMD.Allows("https://clients.corp.example/c.json") {
+		t.Error("the default allow list does not admit https://clients.corp.example/c.json")
 	}
 }
 

@@ -110,9 +110,11 @@ var loginScopes = map[string]string{
 // lookAlikeGroups warns of each group of one IdP whose name looks the
 // same as an earlier group's once folded (foldName), at the later group's
 // line. Names are compared with case everywhere but SCIM, which compares a
-// group's displayName without case (RFC 7643 section 4.2, caseExact false):
-// a provisioning client's filter displayName eq "ENG" finds both eng and
-// ENG, and pushes members into whichever it takes.
+// group's displayName without the case of ASCII letters (RFC 7643 section
+// 4.2, caseExact false): a provisioning client's filter displayName eq
+// "ENG" finds both eng and ENG, and pushes members into whichever it
+// takes; the names that only Unicode's folding makes one (fullwidth
+// letters, a Kelvin sign) an administrator reading a list takes for one.
 func lookAlikeGroups(groups []Group, lines *lineIndex, file, prefix string) Problems {
 	var out Problems
 	names := map[string]int{} // foldName(name) -> index of the first group
@@ -124,7 +126,7 @@ func lookAlikeGroups(groups []Group, lines *lineIndex, file, prefix string) Prob
 			names[k] = i
 		case groups[j].Name != g.Name:
 			out = append(out, Problem{File: file, Line: lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, i)),
-				Msg: fmt.Sprintf("warning: group %s: name %q looks the same as group %s's %q (line %d) once case and Unicode compatibility forms are folded: SCIM compares group names without case, so a provisioning client that looks one up by name finds both; rename one", g.Name, g.Name, groups[j].Name, groups[j].Name, lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, j)))})
+				Msg: fmt.Sprintf("warning: group %s: name %q looks the same as group %s's %q (line %d) once case and Unicode compatibility forms are folded: SCIM compares group names without case, so a provisioning client that looks one up by name may find both, and people take them for one group; rename one", g.Name, g.Name, groups[j].Name, groups[j].Name, lines.line(fmt.Sprintf("%sgroups[%d].name", prefix, j)))})
 		}
 	}
 	return out

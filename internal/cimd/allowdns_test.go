@@ -94,8 +94,8 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 		name, allow, clientID, detail string
 	}{
 		{"a name resolving to loopback", "http://partner.test:*", doc("partner.test"), "address 127.0.0.1 is a loopback address"},
-		{"a name resolving to a private address", "http://private.test:*", doc("private.test"), "address 10.1.2.3 is a private or link-local address"},
-		{"a name resolving to cloud metadata", "http://metadata.test/*", "http://metadata.test/latest/client.json", "address 169.254.169.254 is a private or link-local address"},
+		{"a name resolving to a private address", "http://private.test:*", doc("private.test"), "address 10.1.2.3 is a private address"},
+		{"a name resolving to cloud metadata", "http://metadata.test/*", "http://metadata.test/latest/client.json", "address 169.254.169.254 is a link-local address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,4 +143,61 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 func patternHostOf(pattern string) string {
 	h, _, _ := strings.Cut(strings.TrimPrefix(pattern, "http://"), ":")
 	return h
+}
+
+// TestResolve_AllowPrivateAdmitsAnIntranetName: a company's documents on
+// an intranet host named by DNS (https://clients.corp.example/...) are
+// fetched when an allow_private pattern names the host, from the private
+// or loopback address it resolves to; before, only a pattern naming the
+// address itself admitted one, and such a company could not allow its
+// documents at all. The pattern opens that name alone (another name
+// resolving to loopback stays refused), and never a link-local address:
+// cloud metadata (169.254.169.254, fd00:ec2::254) is fetched only under a
+// pattern naming that address.
+func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
+	noGoroutineLeak(t)
+	s := newSite(t)
+	port := s.URL[strings.LastIndex(s.URL, ":"):]
+	dns := fakeDNS(t, map[string]netip.Addr{
+		"clients.corp.test":  netip.MustParseAddr("127.0.0.1"),
+		"other.corp.test":    netip.MustParseAddr("127.0.0.1"),
+		"metadata.corp.test": netip.MustParseAddr("169.254.169.254"),
+		"aws6.corp.test":     netip.MustParseAddr("fd00:ec2::254"),
+		"ll6.corp.test":      netip.MustParseAddr("fe80::1"),
+	})
+	allowPrivate := []string{"http://clients.corp.test:*", "http://metadata.corp.test:*", "http://aws6.corp.test:*", "http://ll6.corp.test:*"}
+	r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://*"}, AllowPrivate: allowPrivate})
+	cimd.UseDNS(r, dns)
+	id := "http://clients.corp.test" + port + "/corp.json"
+	s.publish("/corp.json", publicDoc(id), "")
+	c, err := r.Resolve(t.Context(), id)
+	if err != nil {
+		t.Fatalf("a name allow_private names, resolving to 127.0.0.1: %v", err)
+	}
+	if c.ClientID != id || s.requests("/corp.json") != 1 {
+		t.Fatalf("resolved %q with %d fetches, want %q fetched once", c.ClientID, s.requests("/corp.json"), id)
+	}
+	for _, tt := range []struct{ name, clientID, detail string }{
+		{"another name resolving to loopback", "http://other.corp.test" + port + "/other.json", "address 127.0.0.1 is a loopback address"},
+		{"a name resolving to cloud metadata", "http://metadata.corp.test" + port + "/m.json", "address 169.254.169.254 is a link-local address"},
+		{"a name resolving to IPv6 cloud metadata", "http://aws6.corp.test" + port + "/m.json", "address fd00:ec2::254 is the IPv6 address of AWS's instance metadata, where cloud metadata is served"},
+		{"a name resolving to IPv6 link-local", "http://ll6.corp.test" + port + "/m.json", "address fe80::1 is a link-local address"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Resolve(t.Context(), tt.clientID)
+			if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), tt.detail) {
+				t.Fatalf("err = %v, want ErrFetch containing %q", err, tt.detail)
+			}
+		})
+	}
+	if n := s.total(); n != 1 {
+		t.Fatalf("%d requests reached the server, want the allowed document's alone", n)
+	}
+	// An allow_private pattern does not admit what no allow pattern does.
+	r = fastResolver(cimd.Config{Enabled: true, Allow: []string{"https://*"}, AllowPrivate: allowPrivate})
+	cimd.UseDNS(r, dns)
+	if _, err := r.Resolve(t.Context(), "http://clients.corp.test"+port+"/corp2.json"); !errors.Is(err, cimd.ErrNotAllowed) {
+		t.Fatalf("a URL allow_private names and allow does not: err = %v, want ErrNotAllowed", err)
+	}
+	s.waitClosed(t)
 }

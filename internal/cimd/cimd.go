@@ -8,8 +8,9 @@
 // only, at most 5 KiB, within 5 s, no redirects, no proxy, and no private,
 // link-local or loopback addresses unless a pattern names the address itself
 // (an IP literal host, or localhost for loopback: a DNS name admits only
-// public addresses; checked on the dialled address, so DNS cannot smuggle
-// one in), and never the
+// public addresses, or private and loopback ones when Config.AllowPrivate
+// names it, never link-local ones; checked on the dialled address, so DNS
+// cannot smuggle one in), and never the
 // server itself (Options.Self, and the port the request reached it at), so
 // that no fetch starts another. Good documents are
 // cached as their Cache-Control says, between 1 minute and 24 hours, in a
@@ -23,7 +24,6 @@ package cimd
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/cimd/urlpattern"
@@ -76,6 +76,14 @@ type Config struct {
 	// jwks_uri alike; "*" matches any run of characters. Nil means
 	// DefaultAllow; an empty, non-nil list allows nothing.
 	Allow []string
+	// AllowPrivate are URL patterns, each naming a DNS name (no "*" in
+	// its host), whose names may resolve to non-public addresses: the
+	// documents of an intranet host (https://clients.corp.example/*),
+	// which Allow alone fetches from public addresses only. A URL is
+	// fetched only when an Allow pattern matches it too; a link-local
+	// address (169.254.0.0/16, fe80::/10, cloud metadata at fd00:ec2::254)
+	// is admitted only by an Allow pattern naming that address itself.
+	AllowPrivate []string
 	// TokenExchange lets resolved clients request ID-JAGs. The Resolver
 	// does not read it; it travels with the rest of the section for the
 	// IdP's token endpoint.
@@ -128,29 +136,5 @@ func (e *Error) Unwrap() error { return e.Kind }
 // document rather than a registered client.
 func IsURL(clientID string) bool { return urlpattern.IsURL(clientID) }
 
-// patternHost returns the host a pattern names ("127.0.0.1" of
-// "http://127.0.0.1:*", "::1" of "http://[::1]:*"), or "" when its host
-// part has a wildcard and so names no host.
-func patternHost(pattern string) string {
-	_, rest, ok := strings.Cut(pattern, "://")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	host := rest
-	if strings.HasPrefix(rest, "[") {
-		end := strings.Index(rest, "]")
-		if end < 0 {
-			return ""
-		}
-		host = rest[1:end]
-	} else if i := strings.LastIndex(rest, ":"); i >= 0 {
-		host = rest[:i]
-	}
-	if host == "" || strings.Contains(host, "*") || strings.Contains(host, "@") {
-		return ""
-	}
-	return strings.ToLower(host)
-}
+// patternHost returns the host a pattern names, or "" (urlpattern.Host).
+func patternHost(pattern string) string { return urlpattern.Host(pattern) }

@@ -416,34 +416,34 @@ func TestResolve_FetchesNothingOutsideTheAllowList(t *testing.T) {
 		{"empty list", []string{}, id, cimd.ErrNotAllowed, "matches no allowed pattern"},
 		{"loopback behind a wildcard host", []string{"http://*"}, id, cimd.ErrFetch, "address 127.0.0.1 is a loopback address"},
 		{"a name resolving to loopback", []string{"http://*"}, localhostID, cimd.ErrFetch, "is a loopback address"},
-		{"private address behind a wildcard host", []string{"http://*"}, "http://10.1.2.3:8080/client.json", cimd.ErrFetch, "address 10.1.2.3 is a private or link-local address"},
-		{"link-local address", []string{"http://*"}, "http://169.254.169.254/latest/client.json", cimd.ErrFetch, "private or link-local"},
-		{"shared address space", []string{"http://*"}, "http://100.64.0.1/client.json", cimd.ErrFetch, "private or link-local"},
-		{"IPv6 unique local", []string{"http://*"}, "http://[fd00::1]:8080/client.json", cimd.ErrFetch, "private or link-local"},
+		{"private address behind a wildcard host", []string{"http://*"}, "http://10.1.2.3:8080/client.json", cimd.ErrFetch, "address 10.1.2.3 is a private address"},
+		{"link-local address", []string{"http://*"}, "http://169.254.169.254/latest/client.json", cimd.ErrFetch, "a link-local address"},
+		{"shared address space", []string{"http://*"}, "http://100.64.0.1/client.json", cimd.ErrFetch, "a private address"},
+		{"IPv6 unique local", []string{"http://*"}, "http://[fd00::1]:8080/client.json", cimd.ErrFetch, "a private address"},
 		{"unspecified", []string{"http://*"}, "http://0.0.0.0:8080/client.json", cimd.ErrFetch, "not a unicast address"},
 		// IPv6 forms that carry an IPv4 address to a translator (NAT64,
 		// RFC 6052; 6to4, RFC 3056) reach that IPv4 address.
-		{"link-local address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
-		{"private address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::10.1.2.3]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"link-local address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::a9fe:a9fe]/client.json", cimd.ErrFetch, "a link-local address"},
+		{"private address in NAT64 form", []string{"http://*"}, "http://[64:ff9b::10.1.2.3]/client.json", cimd.ErrFetch, "a private address"},
 		{"loopback in NAT64 form", []string{"http://*"}, "http://[64:ff9b::7f00:1]/client.json", cimd.ErrFetch, "loopback"},
-		{"local-use NAT64 prefix", []string{"http://*"}, "http://[64:ff9b:1::a00:1]/client.json", cimd.ErrFetch, "private or link-local"},
-		{"link-local address in 6to4 form", []string{"http://*"}, "http://[2002:a9fe:a9fe::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"local-use NAT64 prefix", []string{"http://*"}, "http://[64:ff9b:1::a00:1]/client.json", cimd.ErrFetch, "a private address"},
+		{"link-local address in 6to4 form", []string{"http://*"}, "http://[2002:a9fe:a9fe::1]/client.json", cimd.ErrFetch, "a link-local address"},
 		// The deprecated forms are refused too: an IPv4-compatible
 		// address (RFC 4291 §2.5.5.1) and an IPv4-translated one (SIIT,
 		// RFC 2765) carry an IPv4 address, and site-local addresses
 		// (RFC 3879) are a site's own. They were dialled.
 		{"loopback in IPv4-compatible form", []string{"http://*"}, "http://[::127.0.0.1]/client.json", cimd.ErrFetch, "loopback"},
-		{"link-local in IPv4-translated form", []string{"http://*"}, "http://[::ffff:0:a9fe:a9fe]/client.json", cimd.ErrFetch, "private or link-local"},
-		{"IPv6 site-local", []string{"http://*"}, "http://[fec0::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"link-local in IPv4-translated form", []string{"http://*"}, "http://[::ffff:0:a9fe:a9fe]/client.json", cimd.ErrFetch, "a link-local address"},
+		{"IPv6 site-local", []string{"http://*"}, "http://[fec0::1]/client.json", cimd.ErrFetch, "a private address"},
 		// Documentation ranges (RFC 5737, RFC 3849) are no public
 		// address (RFC 6890: not globally reachable); networks that use
 		// one, as a private range, were reached.
-		{"TEST-NET-1", []string{"http://*"}, "http://192.0.2.1/client.json", cimd.ErrFetch, "private or link-local"},
-		{"TEST-NET-2", []string{"http://*"}, "http://198.51.100.1/client.json", cimd.ErrFetch, "private or link-local"},
-		{"TEST-NET-3", []string{"http://*"}, "http://203.0.113.1/client.json", cimd.ErrFetch, "private or link-local"},
-		{"IPv6 documentation", []string{"http://*"}, "http://[2001:db8::1]/client.json", cimd.ErrFetch, "private or link-local"},
-		{"IPv6 benchmarking", []string{"http://*"}, "http://[2001:2::1]/client.json", cimd.ErrFetch, "private or link-local"},
-		{"IPv6 discard-only", []string{"http://*"}, "http://[100::1]/client.json", cimd.ErrFetch, "private or link-local"},
+		{"TEST-NET-1", []string{"http://*"}, "http://192.0.2.1/client.json", cimd.ErrFetch, "a private address"},
+		{"TEST-NET-2", []string{"http://*"}, "http://198.51.100.1/client.json", cimd.ErrFetch, "a private address"},
+		{"TEST-NET-3", []string{"http://*"}, "http://203.0.113.1/client.json", cimd.ErrFetch, "a private address"},
+		{"IPv6 documentation", []string{"http://*"}, "http://[2001:db8::1]/client.json", cimd.ErrFetch, "a private address"},
+		{"IPv6 benchmarking", []string{"http://*"}, "http://[2001:2::1]/client.json", cimd.ErrFetch, "a private address"},
+		{"IPv6 discard-only", []string{"http://*"}, "http://[100::1]/client.json", cimd.ErrFetch, "a private address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -552,6 +552,7 @@ func cacheTTL(h http.Header) time.Duration {
 type addressPolicy struct {
 	loopback bool       // a pattern names the host, and it is localhost (RFC 6761 §6.3)
 	named    netip.Addr // a pattern names the host, and it is this IP address
+	private  bool       // an AllowPrivate pattern names the host, a DNS name
 	// self is the address the request being served reached this server
 	// at: that port on an address of this machine is the server itself.
 	self netip.AddrPort
@@ -597,6 +598,14 @@ func (r *Resolver) permit(ctx context.Context, rawURL string) (addressPolicy, er
 	if !matched {
 		return p, urlpattern.Refusal(r.cfg.Allow, rawURL)
 	}
+	for _, pat := range r.cfg.AllowPrivate {
+		// The administrator's word that this name is theirs: its DNS is
+		// trusted to point at the intranet (not at link-local addresses,
+		// checkDialledAddress).
+		if named := patternHost(pat); named == host && urlpattern.Match(pat, rawURL) {
+			p.private = true
+		}
+	}
 	return p, nil
 }
 
@@ -605,13 +614,19 @@ type addressError struct {
 	addr   netip.Addr
 	reason string
 	self   bool // the address is this server's own
+	// linkLocal: the address is link-local, or AWS's IPv6 metadata one,
+	// which no DNS name reaches (AllowPrivate included).
+	linkLocal bool
 }
 
 func (e *addressError) Error() string {
 	if e.self {
 		return fmt.Sprintf("address %s is %s", e.addr, e.reason)
 	}
-	return fmt.Sprintf("address %s is %s; an allow pattern naming a DNS name admits only public addresses: to fetch from this one, make it the URL's host and name it in an allow pattern", e.addr, e.reason)
+	if e.linkLocal {
+		return fmt.Sprintf("address %s is %s, where cloud metadata is served; a DNS name never reaches one: to fetch from this address, make it the URL's host and name it in a cimd.allow pattern", e.addr, e.reason)
+	}
+	return fmt.Sprintf("address %s is %s; an allow pattern naming a DNS name admits only public addresses: to fetch from this one, name the host in cimd.allow_private, or make the address the URL's host and name it in an allow pattern", e.addr, e.reason)
 }
 
 // localAddr is the address the request of ctx reached this server at, if
@@ -725,15 +740,30 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 		return refuse("not a unicast address")
 	case a == policy.named:
 		// The address an allow pattern names, whatever its range.
+	case target.IsLinkLocalUnicast():
+		// Cloud metadata (169.254.169.254) hands out the machine's
+		// credentials: a name, even one allow_private trusts, never
+		// reaches it.
+		return &addressError{addr: a, reason: "a link-local address" + via, linkLocal: true}
+	case a == awsMetadataV6:
+		return &addressError{addr: a, reason: "the IPv6 address of AWS's instance metadata", linkLocal: true}
+	case policy.private:
+		// An intranet name the administrator trusts (AllowPrivate):
+		// loopback and private addresses alike.
 	case target.IsLoopback():
 		if !policy.loopback {
 			return refuse("a loopback address")
 		}
-	case target.IsPrivate() || target.IsLinkLocalUnicast() || nonPublic(target):
-		return refuse("a private or link-local address")
+	case target.IsPrivate() || nonPublic(target):
+		return refuse("a private address")
 	}
 	return nil
 }
+
+// awsMetadataV6 is the IPv6 address of AWS's instance metadata service,
+// 169.254.169.254's counterpart: it is in fd00::/8, a private range, not a
+// link-local one.
+var awsMetadataV6 = netip.MustParseAddr("fd00:ec2::254")
 
 // nonPublicPrefixes are special-purpose ranges (RFC 6890) that are not
 // globally reachable and that netip.Addr has no predicate for. The

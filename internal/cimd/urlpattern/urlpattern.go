@@ -38,6 +38,34 @@ func Allowed(patterns []string, s string) bool {
 	return false
 }
 
+// Host returns the host a pattern names, in lower case ("127.0.0.1" of
+// "http://127.0.0.1:*", "::1" of "http://[::1]:*", "clients.corp.example"
+// of "https://clients.corp.example/*"), or "" when its host part has a
+// wildcard (or userinfo) and so names no one host.
+func Host(pattern string) string {
+	_, rest, ok := strings.Cut(pattern, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	host := rest
+	if strings.HasPrefix(rest, "[") {
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return ""
+		}
+		host = rest[1:end]
+	} else if i := strings.LastIndex(rest, ":"); i >= 0 {
+		host = rest[:i]
+	}
+	if host == "" || strings.Contains(host, "*") || strings.Contains(host, "@") {
+		return ""
+	}
+	return strings.ToLower(host)
+}
+
 // Match reports whether s matches pattern, where "*" matches any run of
 // characters (none included) and everything else matches itself.
 func Match(pattern, s string) bool {
