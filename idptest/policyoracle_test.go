@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
@@ -39,6 +40,7 @@ type ocUser struct {
 type ocClient struct {
 	id, secret    string
 	tokenExchange bool
+	cimd          bool // a Client ID Metadata Document URL (CONTRACT §7), no clients: entry
 }
 
 type ocAccess struct {
@@ -62,6 +64,7 @@ type ocServer struct {
 type ocConfig struct {
 	deniedError     string // "" is the default, access_denied
 	requireResource bool
+	cimdNoExchange  bool // cimd.token_exchange: false
 	groups          []string
 	users           []ocUser
 	clients         []ocClient
@@ -69,6 +72,7 @@ type ocConfig struct {
 }
 
 type ocRequest struct {
+	refresh   bool // the subject is the login's refresh token, not its ID token
 	user      int
 	client    string // a client_id; ocUnknownClient names no client
 	audience  string
@@ -89,6 +93,7 @@ type ocWant struct {
 	maxAge  int       // insufficient_user_authentication's max_age, seconds
 	expCap  time.Time // the latest exp the ID-JAG may carry (zero: the lifetime alone)
 	rules   []string  // the rules that may be named (nil: not checked)
+	expired []int     // the server's entries the decision finds expired (CONTRACT §10)
 	why     string    // the oracle's own reason, for failure messages
 }
 
@@ -101,24 +106,34 @@ func (c *ocConfig) client(id string) *ocClient {
 	return nil
 }
 
-// serverFor: CONTRACT §3 "aliases: other accepted audience values (a
-// trailing "/" always matches)"; README: URLs match up to the case of scheme
-// and host.
-func (c *ocConfig) serverFor(audience string) *ocServer {
+// urlMatches: CONTRACT §3 "a trailing "/" always matches"; README
+// "Decisions": URLs match up to the case of scheme and host and a default
+// port; docs/configuration.md: one "/" more on one side than on the other.
+func urlMatches(sent, configured string) bool {
 	norm := func(s string) string {
-		s = strings.TrimSuffix(s, "/")
-		if scheme, rest, ok := strings.Cut(s, "://"); ok {
-			host, path, _ := strings.Cut(rest, "/")
-			s = strings.ToLower(scheme) + "://" + strings.ToLower(host)
-			if path != "" {
-				s += "/" + path
-			}
+		scheme, rest, ok := strings.Cut(s, "://")
+		if !ok {
+			return s
+		}
+		host, path, slash := strings.Cut(rest, "/")
+		scheme, host = strings.ToLower(scheme), strings.ToLower(host)
+		if scheme == "https" {
+			host = strings.TrimSuffix(host, ":443")
+		}
+		s = scheme + "://" + host
+		if slash {
+			s += "/" + path
 		}
 		return s
 	}
+	a, b := norm(sent), norm(configured)
+	return a == b || a == b+"/" || a+"/" == b
+}
+
+func (c *ocConfig) serverFor(audience string) *ocServer {
 	for i := range c.servers {
 		s := &c.servers[i]
-		if norm(audience) == norm(s.issuer) || (s.alias != "" && norm(audience) == norm(s.alias)) {
+		if urlMatches(audience, s.issuer) || (s.alias != "" && urlMatches(audience, s.alias)) {
 			return s
 		}
 	}
@@ -168,7 +183,7 @@ func (c *ocConfig) decide(r ocRequest, now time.Time, authAge time.Duration) ocW
 		return refuse("invalid_target", "error", "audience names no MCP server")
 	}
 	withServer := func(w ocWant) ocWant { w.server = srv.id; return w }
-	if r.resource != "" && strings.TrimSuffix(r.resource, "/") != srv.resource {
+	if r.resource != "" && !urlMatches(r.resource, srv.resource) {
 		return withServer(refuse("invalid_target", "error", "resource not the server's"))
 	}
 	if r.resource == "" && c.requireResource {
@@ -205,12 +220,13 @@ func (c *ocConfig) decide(r ocRequest, now time.Time, authAge time.Duration) ocW
 	}
 	// matching: live access entries naming the user and (when they name
 	// clients) the client; met: those whose max_auth_age the login meets.
-	var matching, met []int
+	var matching, met, expired []int
 	for i, a := range srv.access {
 		if !u.in(a.users, a.groups) || (len(a.clients) > 0 && !slices.Contains(a.clients, r.client)) {
 			continue
 		}
 		if !a.expires.IsZero() && !now.Before(a.expires) {
+			expired = append(expired, i)
 			continue
 		}
 		matching = append(matching, i)
@@ -219,7 +235,9 @@ func (c *ocConfig) decide(r ocRequest, now time.Time, authAge time.Duration) ocW
 		}
 	}
 	if len(matching) == 0 {
-		return withServer(refuse(denied, "denied", "no live access entry matches"))
+		w := withServer(refuse(denied, "denied", "no live access entry matches"))
+		w.expired = expired
+		return w
 	}
 	allows := func(entries []int) []string {
 		var out []string
@@ -318,10 +336,19 @@ func (c *ocConfig) decide(r ocRequest, now time.Time, authAge time.Duration) ocW
 // yaml writes the configuration as a file a user would write.
 func (c *ocConfig) yaml(enableAll bool) string {
 	var b strings.Builder
-	list := func(xs []string) string { return "[" + strings.Join(xs, ", ") + "]" }
+	list := func(xs []string) string {
+		var q []string
+		for _, x := range xs {
+			q = append(q, strconv.Quote(x))
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	}
 	b.WriteString("lifetimes: {id_token: 24h}\n")
 	if c.deniedError != "" || c.requireResource {
 		fmt.Fprintf(&b, "exchange: {denied_error: %s, require_resource: %t}\n", cmpOr(c.deniedError, "access_denied"), c.requireResource)
+	}
+	if c.cimdNoExchange {
+		b.WriteString("cimd: {token_exchange: false}\n")
 	}
 	b.WriteString("groups:\n")
 	for _, g := range c.groups {
@@ -333,6 +360,9 @@ func (c *ocConfig) yaml(enableAll bool) string {
 	}
 	b.WriteString("clients:\n")
 	for _, cl := range c.clients {
+		if cl.cimd {
+			continue
+		}
 		fmt.Fprintf(&b, "  - client_id: %s\n    redirect_uris: [http://127.0.0.1/callback]\n    token_exchange: %t\n", cl.id, cl.tokenExchange)
 		if cl.secret != "" {
 			fmt.Fprintf(&b, "    client_secret: %s\n", cl.secret)
@@ -347,7 +377,7 @@ func (c *ocConfig) yaml(enableAll bool) string {
 		if len(s.clients) > 0 {
 			b.WriteString("    clients:\n")
 			for _, cl := range s.clients {
-				fmt.Fprintf(&b, "      %s: %s-at-%s\n", cl, cl, s.id)
+				fmt.Fprintf(&b, "      %q: %s-at-%s\n", cl, atServer(cl), s.id)
 			}
 		}
 		if len(s.access) > 0 {
@@ -386,6 +416,15 @@ func (c *ocConfig) yaml(enableAll bool) string {
 	return b.String()
 }
 
+// atServer is the client's id at every MCP server, before "-at-<server>":
+// a metadata document client's is "cimd".
+func atServer(client string) string {
+	if strings.Contains(client, "://") {
+		return "cimd"
+	}
+	return client
+}
+
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
@@ -406,12 +445,12 @@ func subset(r *rand.Rand, xs []string, p float64) []string {
 
 // randomConfig draws a small configuration. now is the IdP's clock when the
 // exchanges run, which the entries' expires straddle.
-func randomConfig(r *rand.Rand, now time.Time) *ocConfig {
+func randomConfig(r *rand.Rand, now time.Time, cimdURL string) *ocConfig {
 	c := &ocConfig{}
-	switch r.Intn(6) {
-	case 0:
+	switch r.Intn(10) {
+	case 0, 1:
 		c.deniedError = "invalid_request"
-	case 1:
+	case 2:
 		c.requireResource = true
 	}
 	c.groups = []string{"g0", "g1", "g2"}[:1+r.Intn(3)]
@@ -419,11 +458,17 @@ func randomConfig(r *rand.Rand, now time.Time) *ocConfig {
 		c.users = append(c.users, ocUser{name: "u" + strconv.Itoa(i), groups: subset(r, c.groups, 0.4), disabled: r.Intn(6) == 0})
 	}
 	for i := range 1 + r.Intn(3) {
-		cl := ocClient{id: "c" + strconv.Itoa(i), tokenExchange: r.Intn(6) != 0}
+		cl := ocClient{id: "c" + strconv.Itoa(i), tokenExchange: r.Intn(10) != 0}
 		if r.Intn(4) != 0 {
 			cl.secret = "secret-" + cl.id
 		}
 		c.clients = append(c.clients, cl)
+	}
+	// CONTRACT §7: a metadata document client may be named wherever a
+	// client_id may be; cimd.token_exchange says whether it may exchange.
+	if cimdURL != "" && r.Intn(2) == 0 {
+		c.cimdNoExchange = r.Intn(5) == 0
+		c.clients = append(c.clients, ocClient{id: cimdURL, cimd: true, tokenExchange: !c.cimdNoExchange})
 	}
 	var clientIDs []string
 	for _, cl := range c.clients {
@@ -438,14 +483,14 @@ func randomConfig(r *rand.Rand, now time.Time) *ocConfig {
 	for i := range 1 + r.Intn(3) {
 		s := ocServer{
 			id:       "s" + strconv.Itoa(i),
-			issuer:   fmt.Sprintf("https://as.s%d.example", i),
+			issuer:   fmt.Sprintf("https://as.s%d.example%s", i, []string{"", "", "/", "/as"}[r.Intn(4)]),
 			resource: fmt.Sprintf("https://mcp.s%d.example/mcp", i),
 		}
 		if r.Intn(2) == 0 {
 			s.alias = fmt.Sprintf("urn:example:s%d", i)
 		}
 		s.scopes = []string{s.id + ".read", s.id + ".write", s.id + ".admin"}[:1+r.Intn(3)]
-		s.clients = subset(r, clientIDs, 0.75)
+		s.clients = subset(r, clientIDs, 0.85)
 		for range r.Intn(4) {
 			a := ocAccess{users: subset(r, userNames, 0.3), groups: subset(r, c.groups, 0.3), scopes: subset(r, s.scopes, 0.6)}
 			if len(a.users)+len(a.groups) == 0 {
@@ -454,7 +499,7 @@ func randomConfig(r *rand.Rand, now time.Time) *ocConfig {
 			if r.Intn(3) == 0 && len(s.clients) > 0 {
 				a.clients = subset(r, s.clients, 0.5)
 			}
-			if r.Intn(3) == 0 {
+			if r.Intn(2) == 0 {
 				a.maxAuthAge = ages[r.Intn(len(ages))]
 			}
 			if r.Intn(3) == 0 {
@@ -478,7 +523,7 @@ func randomConfig(r *rand.Rand, now time.Time) *ocConfig {
 }
 
 func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
-	req := ocRequest{user: r.Intn(len(c.users))}
+	req := ocRequest{user: r.Intn(len(c.users)), refresh: r.Intn(4) == 0}
 	switch n := r.Intn(20); {
 	case n == 0:
 		req.client = ocUnknownClient
@@ -486,7 +531,7 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 		req.client = c.clients[r.Intn(len(c.clients))].id
 	}
 	s := c.servers[r.Intn(len(c.servers))]
-	switch n := r.Intn(12); {
+	switch n := r.Intn(16); {
 	case n == 0:
 		req.audience = "https://as.unknown.example"
 	case n == 1:
@@ -495,20 +540,28 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 		req.audience = s.issuer + "/"
 	case n == 3:
 		req.audience = strings.Replace(s.issuer, "https://as.", "HTTPS://AS.", 1)
+	case n == 5:
+		req.audience = strings.Replace(s.issuer, ".example", ".example:443", 1)
+	case n == 6:
+		req.audience = strings.TrimSuffix(s.issuer, "/")
 	case n == 4 && s.alias != "":
 		req.audience = s.alias
 	default:
 		req.audience = s.issuer
 	}
-	switch n := r.Intn(8); {
-	case n < 3:
-	case n == 3:
+	switch n := r.Intn(12); {
+	case n < 5:
+	case n == 7:
 		req.resource = "https://mcp.unknown.example/mcp"
 	case n == 4:
 		other := c.servers[r.Intn(len(c.servers))]
 		req.resource = other.resource
 	case n == 5:
 		req.resource = s.resource + "/"
+	case n == 6 && r.Intn(2) == 0:
+		req.resource = strings.Replace(s.resource, "https://mcp.", "https://MCP.", 1)
+	case n == 6:
+		req.resource = strings.Replace(s.resource, ".example", ".example:443", 1)
 	default:
 		req.resource = s.resource
 	}
@@ -532,15 +585,18 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 
 // TestPolicyOracle_TokenExchange: on random configurations, each loaded
 // through the IdP's own loader (SetConfig validates it as a file), every
-// random token exchange, a real ID token of a real login exchanged at the
-// real token endpoint, gets what the contract oracle says: the error and its
-// status, max_age, the granted scopes in the answer and in the ID-JAG (its
-// signature verified with the IdP's JWKS), the ID-JAG's exp cut at the
-// expiry of the entries granting it, and the audit event's decision fields.
+// random token exchange, a real ID token (or refresh token) of a real login
+// exchanged at the real token endpoint, gets what the contract oracle says:
+// the error and its status, max_age, the granted scopes in the answer and
+// in the ID-JAG (its signature verified with the IdP's JWKS), the ID-JAG's
+// exp cut at the expiry of the entries granting it, and the audit event's
+// decision fields. Under tenants (CONTRACT §6) each tenant has a random
+// configuration of its own, with the same user, group and client names as
+// the other's, and decides by its own alone.
 // XAA_POLICY_ORACLE_CONFIGS=N runs N configurations instead of the CI's few;
 // XAA_POLICY_ORACLE_SEED picks another seed.
 func TestPolicyOracle_TokenExchange(t *testing.T) {
-	seed, configs, requests := int64(20261206), 25, 24
+	seed, configs := int64(20261206), 20
 	if v := os.Getenv("XAA_POLICY_ORACLE_CONFIGS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -555,55 +611,100 @@ func TestPolicyOracle_TokenExchange(t *testing.T) {
 		}
 		seed = n
 	}
-	srv := idptest.New(t)
+	t.Run("single", func(t *testing.T) {
+		srv := idptest.New(t)
+		runPolicyOracle(t, seed, configs, srv, []*idptest.Server{srv}, []string{""})
+	})
+	t.Run("tenants", func(t *testing.T) {
+		srv := idptest.New(t, idptest.WithConfigYAML("tenants:\n  - id: t0\n  - id: t1\n"))
+		runPolicyOracle(t, seed+1, configs, srv, []*idptest.Server{srv.Tenant("t0"), srv.Tenant("t1")}, []string{"t0", "t1"})
+	})
+}
+
+func runPolicyOracle(t *testing.T, seed int64, configs int, srv *idptest.Server, views []*idptest.Server, tenants []string) {
+	const requests = 24
 	clock := srv.Clock()
 	clock.Freeze()
 	base := clock.Now().Truncate(time.Second)
-	md := discoverForOracle(t, srv.Issuer())
-	keys := fetchJWKS(t, md)
-	tokenEndpoint := md.TokenEndpoint
+	type target struct {
+		view          *idptest.Server
+		tenant        string
+		tokenEndpoint string
+		keys          jose.JSONWebKeySet
+		cfg           *ocConfig
+		logins        map[[2]string]idptest.Tokens
+	}
+	var targets []*target
+	for i, v := range views {
+		md := discoverForOracle(t, v.Issuer())
+		targets = append(targets, &target{view: v, tenant: tenants[i], tokenEndpoint: md.TokenEndpoint, keys: fetchJWKS(t, md)})
+	}
+	// One metadata document client for every configuration, public, its
+	// document served here.
+	var cimdURL string
+	doc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"client_id": %q, "redirect_uris": ["http://127.0.0.1/callback"], "token_endpoint_auth_method": "none"}`, cimdURL)
+	}))
+	defer doc.Close()
+	cimdURL = doc.URL + "/client.json"
 	r := rand.New(rand.NewSource(seed))
 	authAges := []time.Duration{0, time.Minute, 5 * time.Minute, 90 * time.Minute}
-	fails, kinds := 0, map[string]int{}
+	fails, kinds, whys := 0, map[string]int{}, map[string]int{}
 	for n := range configs {
 		// Each configuration on a clock 3h after the last, so that nothing
 		// of the last one (an ID token, an expiry) reaches into it.
 		loginAt := base.Add(time.Duration(n) * 3 * time.Hour)
 		authAge := authAges[r.Intn(len(authAges))]
 		now := loginAt.Add(authAge)
-		cfg := randomConfig(r, now)
-		reqs := make([]ocRequest, requests)
+		type request struct {
+			tg *target
+			q  ocRequest
+		}
+		reqs := make([]request, requests)
+		for _, tg := range targets {
+			tg.cfg = randomConfig(r, now, cimdURL)
+			tg.logins = map[[2]string]idptest.Tokens{}
+		}
 		for i := range reqs {
-			reqs[i] = cfg.randomRequest(r)
+			tg := targets[r.Intn(len(targets))]
+			reqs[i] = request{tg, tg.cfg.randomRequest(r)}
 		}
 		// Log every user in that a request needs, with every user enabled (a
 		// disabled user cannot log in; the exchange of a login from before
 		// the user was disabled is what the oracle decides).
 		clock.Set(loginAt)
-		srv.SetConfig(cfg.yaml(true))
-		logins := map[[2]string]idptest.Tokens{}
-		for _, q := range reqs {
-			loginClient := q.client
-			if loginClient == ocUnknownClient {
-				loginClient = cfg.clients[0].id
-			}
-			k := [2]string{cfg.users[q.user].name, loginClient}
-			if _, ok := logins[k]; !ok {
-				logins[k] = srv.LoginVia(loginClient, k[0])
+		for _, tg := range targets {
+			tg.view.SetConfig(tg.cfg.yaml(true))
+		}
+		for _, rq := range reqs {
+			k := rq.tg.cfg.loginKey(rq.q)
+			if _, ok := rq.tg.logins[k]; !ok {
+				rq.tg.logins[k] = rq.tg.view.LoginVia(k[1], k[0])
 			}
 		}
 		clock.Set(now)
-		srv.SetConfig(cfg.yaml(false))
-		for i, q := range reqs {
-			loginClient := q.client
-			if loginClient == ocUnknownClient {
-				loginClient = cfg.clients[0].id
+		for _, tg := range targets {
+			tg.view.SetConfig(tg.cfg.yaml(false))
+		}
+		for i, rq := range reqs {
+			tg, q := rq.tg, rq.q
+			want := tg.cfg.decide(q, now, authAge)
+			whys[want.why]++
+			if len(want.expired) > 0 {
+				whys["found an expired entry"]++
 			}
-			tok := logins[[2]string{cfg.users[q.user].name, loginClient}]
-			want := cfg.decide(q, now, authAge)
-			got := exchangeForOracle(t, tokenEndpoint, cfg, q, tok.IDToken)
-			ev := srv.Audit(audit.Filter{Type: "token_exchange", Limit: 1})
-			if problems := want.compare(got, ev, keys, q, cfg, now); len(problems) > 0 {
+			if tg.cfg.client(q.client) != nil && tg.cfg.client(q.client).cimd {
+				whys["metadata document client"]++
+			}
+			got := exchangeForOracle(t, tg.tokenEndpoint, tg.cfg, q, tg.logins[tg.cfg.loginKey(q)])
+			ev := tg.view.Audit(audit.Filter{Type: "token_exchange", Limit: 1})
+			problems := want.compare(got, ev, tg.keys, q, tg.cfg, now)
+			problems = append(problems, want.checkExpired(tg.view, tg.cfg, got, ev)...)
+			if len(ev) == 1 && len(tenants) > 1 && ev[0].Tenant != tg.tenant {
+				problems = append(problems, fmt.Sprintf("audit tenant %q, want %q", ev[0].Tenant, tg.tenant))
+			}
+			if len(problems) > 0 {
 				fails++
 				kind := problems[0]
 				if i := strings.IndexAny(kind, "\"0123456789"); i > 0 {
@@ -611,10 +712,10 @@ func TestPolicyOracle_TokenExchange(t *testing.T) {
 				}
 				kinds[kind]++
 				if kinds[kind] <= 2 {
-					t.Errorf("seed %d config %d request %d (login %s old, clock %s): %s\nrequest: user %s client %s audience %s resource %q scope %v (sent %t)\noracle: %s\ngot: %+v\nconfig:\n%s",
-						seed, n, i, authAge, now.Format(time.RFC3339), strings.Join(problems, "; "),
-						cfg.users[q.user].name, q.client, q.audience, q.resource, q.scopes, q.scopeSent,
-						want.why, got, cfg.yaml(false))
+					t.Errorf("seed %d config %d request %d (tenant %q, login %s old, clock %s): %s\nrequest: user %s client %s audience %s resource %q scope %v (sent %t) refresh token %t\noracle: %s\ngot: %+v\nconfig:\n%s",
+						seed, n, i, tg.tenant, authAge, now.Format(time.RFC3339), strings.Join(problems, "; "),
+						tg.cfg.users[q.user].name, q.client, q.audience, q.resource, q.scopes, q.scopeSent, q.refresh,
+						want.why, got, tg.cfg.yaml(false))
 				}
 			}
 		}
@@ -622,6 +723,24 @@ func TestPolicyOracle_TokenExchange(t *testing.T) {
 	if fails > 0 {
 		t.Errorf("%d of %d exchanges disagree with the contract oracle (seed %d): %v", fails, configs*requests, seed, kinds)
 	}
+	t.Logf("the oracle's decisions: %v", whys)
+	// The run is worth something only when it reaches the rules that decide.
+	for _, why := range []string{"allowed", "a deny entry matches", "no live access entry matches", "login too old",
+		"no requested scope is allowed", "user disabled", "found an expired entry"} {
+		if whys[why] == 0 && configs >= 20 {
+			t.Errorf("no exchange of seed %d was decided %q: the random configurations miss a rule", seed, why)
+		}
+	}
+}
+
+// loginKey is the login a request's subject token comes from: its user's,
+// through its client (an unknown client presents the first client's).
+func (c *ocConfig) loginKey(q ocRequest) [2]string {
+	client := q.client
+	if client == ocUnknownClient {
+		client = c.clients[0].id
+	}
+	return [2]string{c.users[q.user].name, client}
 }
 
 // ocGot is what the token endpoint answered.
@@ -633,7 +752,7 @@ type ocGot struct {
 	accessToken string
 }
 
-func exchangeForOracle(t *testing.T, endpoint string, cfg *ocConfig, q ocRequest, idToken string) ocGot {
+func exchangeForOracle(t *testing.T, endpoint string, cfg *ocConfig, q ocRequest, tok idptest.Tokens) ocGot {
 	t.Helper()
 	secret := "wrong"
 	if cl := cfg.client(q.client); cl != nil {
@@ -641,10 +760,17 @@ func exchangeForOracle(t *testing.T, endpoint string, cfg *ocConfig, q ocRequest
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tok, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{
+	o := idpclient.ExchangeOptions{
 		TokenEndpoint: endpoint, ClientID: q.client, ClientSecret: secret,
-		SubjectToken: idToken, Audience: q.audience, Resource: q.resource, Scopes: q.scopes,
-	})
+		SubjectToken: tok.IDToken, Audience: q.audience, Resource: q.resource, Scopes: q.scopes,
+	}
+	if q.refresh {
+		if tok.RefreshToken == "" {
+			t.Fatalf("the login of %s gave no refresh token", tok.ClientID)
+		}
+		o.SubjectToken, o.SubjectTokenType = tok.RefreshToken, idpclient.TokenTypeRefresh
+	}
+	res, err := idpclient.Exchange(ctx, o)
 	var oe *idpclient.Error
 	switch {
 	case errors.As(err, &oe):
@@ -653,8 +779,8 @@ func exchangeForOracle(t *testing.T, endpoint string, cfg *ocConfig, q ocRequest
 		t.Fatalf("token exchange: %v", err)
 	}
 	g := ocGot{status: http.StatusOK}
-	g.scope, _ = tok["scope"].(string)
-	g.accessToken, _ = tok["access_token"].(string)
+	g.scope, _ = res["scope"].(string)
+	g.accessToken, _ = res["access_token"].(string)
 	return g
 }
 
@@ -724,6 +850,50 @@ func (w ocWant) compare(g ocGot, evs []audit.Event, keys jose.JSONWebKeySet, q o
 	return p
 }
 
+// checkExpired: CONTRACT §10, "after it the entry matches nothing and the
+// decision's reason says it expired; an access_request event with outcome
+// expired is written when a decision first finds it expired, or earlier";
+// docs/configuration.md: the description says when the access ended (the
+// latest expires of those entries), and the event is written once per entry.
+func (w ocWant) checkExpired(srv *idptest.Server, cfg *ocConfig, g ocGot, evs []audit.Event) []string {
+	if len(w.expired) == 0 || len(evs) != 1 {
+		return nil
+	}
+	var p []string
+	if !strings.Contains(evs[0].Reason, "expired") {
+		p = append(p, fmt.Sprintf("reason %q does not say the access expired", evs[0].Reason))
+	}
+	var s *ocServer
+	for i := range cfg.servers {
+		if cfg.servers[i].id == w.server {
+			s = &cfg.servers[i]
+		}
+	}
+	var latest time.Time
+	for _, i := range w.expired {
+		if e := s.access[i].expires; e.After(latest) {
+			latest = e
+		}
+	}
+	if !strings.Contains(g.desc, latest.Format(time.RFC3339)) {
+		p = append(p, fmt.Sprintf("description %q does not say the access ended at %s", g.desc, latest.Format(time.RFC3339)))
+	}
+	events := srv.Audit(audit.Filter{Type: "access_request", Outcome: "expired", Server: s.id, Limit: 1000})
+	for _, i := range w.expired {
+		rule := fmt.Sprintf("%s access[%d]", s.id, i)
+		n := 0
+		for _, ev := range events {
+			if e, _ := ev.Details["expires"].(string); ev.Rule == rule && e == s.access[i].expires.Format(time.RFC3339) {
+				n++
+			}
+		}
+		if n != 1 {
+			p = append(p, fmt.Sprintf("%d access_request expired events for %s", n, rule))
+		}
+	}
+	return p
+}
+
 func checkIDJAG(raw string, keys jose.JSONWebKeySet, w ocWant, q ocRequest, cfg *ocConfig, now time.Time) []string {
 	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
 	if err != nil {
@@ -750,7 +920,7 @@ func checkIDJAG(raw string, keys jose.JSONWebKeySet, w ocWant, q ocRequest, cfg 
 	if len(claims.Audience) != 1 || claims.Audience[0] != srv.issuer {
 		p = append(p, fmt.Sprintf("ID-JAG aud %v, want %s", claims.Audience, srv.issuer))
 	}
-	if claims.ClientID != q.client+"-at-"+srv.id {
+	if claims.ClientID != atServer(q.client)+"-at-"+srv.id {
 		p = append(p, fmt.Sprintf("ID-JAG client_id %q", claims.ClientID))
 	}
 	if claims.Scope != strings.Join(w.granted, " ") {
