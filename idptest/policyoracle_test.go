@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -354,7 +355,8 @@ func (c *ocConfig) yaml(enableAll bool) string {
 	for _, g := range c.groups {
 		fmt.Fprintf(&b, "  - name: %s\n", g)
 	}
-	b.WriteString("users:\n")
+	// root reads the admin API's explain; no entry names it.
+	b.WriteString("users:\n  - {username: root, password: root, admin: true}\n")
 	for _, u := range c.users {
 		fmt.Fprintf(&b, "  - {username: %s, password: %s, groups: %s, disabled: %t}\n", u.name, u.name, list(u.groups), u.disabled && !enableAll)
 	}
@@ -589,8 +591,8 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 // exchanged at the real token endpoint, gets what the contract oracle says:
 // the error and its status, max_age, the granted scopes in the answer and
 // in the ID-JAG (its signature verified with the IdP's JWKS), the ID-JAG's
-// exp cut at the expiry of the entries granting it, and the audit event's
-// decision fields. Under tenants (CONTRACT §6) each tenant has a random
+// exp cut at the expiry of the entries granting it, the audit event's
+// decision fields, and GET /admin/api/explain's decision. Under tenants (CONTRACT §6) each tenant has a random
 // configuration of its own, with the same user, group and client names as
 // the other's, and decides by its own alone.
 // XAA_POLICY_ORACLE_CONFIGS=N runs N configurations instead of the CI's few;
@@ -701,6 +703,7 @@ func runPolicyOracle(t *testing.T, seed int64, configs int, srv *idptest.Server,
 			ev := tg.view.Audit(audit.Filter{Type: "token_exchange", Limit: 1})
 			problems := want.compare(got, ev, tg.keys, q, tg.cfg, now)
 			problems = append(problems, want.checkExpired(tg.view, tg.cfg, got, ev)...)
+			problems = append(problems, want.checkExplain(t, tg.view.Issuer(), tg.cfg, q, authAge)...)
 			if len(ev) == 1 && len(tenants) > 1 && ev[0].Tenant != tg.tenant {
 				problems = append(problems, fmt.Sprintf("audit tenant %q, want %q", ev[0].Tenant, tg.tenant))
 			}
@@ -890,6 +893,50 @@ func (w ocWant) checkExpired(srv *idptest.Server, cfg *ocConfig, g ocGot, evs []
 		if n != 1 {
 			p = append(p, fmt.Sprintf("%d access_request expired events for %s", n, rule))
 		}
+	}
+	return p
+}
+
+// checkExplain: CONTRACT §4, GET /admin/api/explain answers "the decision
+// a token exchange would get now": the oracle's, for a login authAge old.
+func (w ocWant) checkExplain(t *testing.T, issuer string, cfg *ocConfig, q ocRequest, authAge time.Duration) []string {
+	t.Helper()
+	v := url.Values{"user": {cfg.users[q.user].name}, "client": {q.client}, "audience": {q.audience}, "auth_age": {authAge.String()}}
+	if q.resource != "" {
+		v.Set("resource", q.resource)
+	}
+	if q.scopeSent {
+		v.Set("scope", strings.Join(q.scopes, " "))
+	}
+	req, err := http.NewRequest(http.MethodGet, issuer+"/admin/api/explain?"+v.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("root", "root")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Allowed bool     `json:"allowed"`
+		Error   string   `json:"error"`
+		Server  string   `json:"server"`
+		Scopes  []string `json:"scopes"`
+		MaxAge  int      `json:"max_age"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		return []string{fmt.Sprintf("explain: %s %v", resp.Status, err)}
+	}
+	var p []string
+	if got.Allowed != (w.err == "") || got.Error != w.err {
+		p = append(p, fmt.Sprintf("explain allowed %t error %q, oracle %q", got.Allowed, got.Error, w.err))
+	}
+	if w.err == "" && strings.Join(got.Scopes, " ") != strings.Join(w.granted, " ") {
+		p = append(p, fmt.Sprintf("explain scopes %q, oracle %q", got.Scopes, w.granted))
+	}
+	if w.err == "insufficient_user_authentication" && got.MaxAge != w.maxAge {
+		p = append(p, fmt.Sprintf("explain max_age %d, oracle %d", got.MaxAge, w.maxAge))
 	}
 	return p
 }
