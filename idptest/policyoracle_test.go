@@ -459,6 +459,11 @@ func randomConfig(r *rand.Rand, now time.Time, cimdURL string) *ocConfig {
 	for i := range 2 + r.Intn(3) {
 		c.users = append(c.users, ocUser{name: "u" + strconv.Itoa(i), groups: subset(r, c.groups, 0.4), disabled: r.Intn(6) == 0})
 	}
+	// Users and groups are names of their own: a user named as a group
+	// is not its members, nor they the user.
+	if r.Intn(4) == 0 {
+		c.users[len(c.users)-1].name = c.groups[0]
+	}
 	for i := range 1 + r.Intn(3) {
 		cl := ocClient{id: "c" + strconv.Itoa(i), tokenExchange: r.Intn(10) != 0}
 		if r.Intn(4) != 0 {
