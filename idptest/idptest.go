@@ -41,6 +41,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/fixtures"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
 )
 
 // TB is the part of testing.TB that the server uses: *testing.T,
@@ -86,6 +87,10 @@ type Server struct {
 	idp  *idp.Server
 	http *httptest.Server
 	log  *audit.Log
+	// push delivers the IdP's revocations (CONTRACT §10) to the servers'
+	// events_endpoint and audits the expiry of access entries, as serve's
+	// does.
+	push *push.Pusher
 	// origins maps the MCP servers' URLs of the configuration (scheme and
 	// host) to where StartDemoServers serves them; nil before.
 	origins map[string]string
@@ -138,14 +143,20 @@ func New(t TB, opts ...Option) *Server {
 		if err != nil {
 			fail(err)
 		}
-		ts.Config.Handler = app.Handler(srv)
+		pusher, err := newPusher(srv, cfg)
+		if err != nil {
+			srv.Close()
+			fail(err)
+		}
+		ts.Config.Handler = app.New(app.Options{IdP: srv, Push: pusher})
 		ts.Start()
 		t.Cleanup(func() {
 			ts.Close()
+			pusher.Close()
 			srv.Close()
 			log.Close()
 		})
-		return &Server{t: t, idp: srv, http: ts, log: log}
+		return &Server{t: t, idp: srv, http: ts, log: log, push: pusher}
 	}
 	root := &Server{t: t, http: ts, log: log}
 	var handlers []app.Tenant
@@ -156,14 +167,19 @@ func New(t TB, opts ...Option) *Server {
 			fail(fmt.Errorf("tenant %s: %w", tc.ID, err))
 		}
 		t.Cleanup(func() { srv.Close() })
-		view := &Server{t: t, idp: srv, http: ts, log: log, tenant: tc.ID}
+		pusher, err := newPusher(srv, tc)
+		if err != nil {
+			fail(fmt.Errorf("tenant %s: %w", tc.ID, err))
+		}
+		t.Cleanup(pusher.Close)
+		view := &Server{t: t, idp: srv, http: ts, log: log, tenant: tc.ID, push: pusher}
 		if len(cfg.Tenants) > 1 {
 			view.log = log.Tenant(tc.ID)
 		}
 		root.tenants = append(root.tenants, view)
-		handlers = append(handlers, app.Tenant{IdP: srv})
+		handlers = append(handlers, app.Tenant{IdP: srv, Push: pusher})
 	}
-	root.idp = root.tenants[0].idp
+	root.idp, root.push = root.tenants[0].idp, root.tenants[0].push
 	ts.Config.Handler = app.Tenants(handlers)
 	ts.Start()
 	// Registered last, run first: the listener closes before the tenants'
@@ -258,6 +274,11 @@ func (s *Server) SetConfig(config any) {
 	s.setConfig(cfg)
 }
 
+// newPusher starts the revocation push of an IdP, as serve does.
+func newPusher(srv *idp.Server, cfg *policy.Config) (*push.Pusher, error) {
+	return push.New(push.Options{Issuer: srv.Issuer(), Signer: srv, Audit: srv.Audit(), Config: cfg, Now: srv.Now})
+}
+
 // setConfig maps the configuration's MCP server URLs to the demo servers,
 // if they run, and swaps it in.
 func (s *Server) setConfig(cfg *policy.Config) {
@@ -279,6 +300,10 @@ func (s *Server) setConfig(cfg *policy.Config) {
 		}
 	}
 	s.idp.SetConfig(cfg)
+	// As serve's store hands each new configuration to its push
+	// (app.Options.Push): the revocations it brings are queued, and the
+	// entries expired in it audited, before SetConfig returns.
+	_ = s.push.ConfigChanged(cfg)
 	if s.demo != nil {
 		s.demo.follow(s.t)
 	}
