@@ -652,7 +652,7 @@ func knownOnly(w http.ResponseWriter, q url.Values, known []string) bool {
 
 // The parameters GET /admin/api/audit and GET /admin/api/explain take.
 var (
-	auditParams   = []string{"type", "user", "client", "server", "outcome", "since", "before", "after", "limit"}
+	auditParams   = []string{"type", "user", "client", "server", "outcome", "since", "until", "before", "after", "limit"}
 	explainParams = []string{"user", "client", "audience", "resource", "scope", "auth_age"}
 )
 
@@ -694,12 +694,27 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		After:   q.Get("after"),
 	}
 	if v := q.Get("since"); v != "" {
-		t, err := parseSince(v, a.now())
+		t, err := parseSince("since", v, a.now())
 		if err != nil {
 			writeAPIError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time or a duration such as 15m: "+err.Error())
 			return
 		}
 		f.Since = t
+	}
+	if v := q.Get("until"); v != "" {
+		// Exclusive, as the console's To: since=1h&until=30m is the half hour before the last.
+		t, err := parseSince("until", v, a.now())
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "until must be an RFC 3339 time or a duration back from now such as 15m: "+err.Error())
+			return
+		}
+		if !f.Since.IsZero() && !t.After(f.Since) {
+			// No event can be in the range: said, not answered with an empty page.
+			writeAPIError(w, http.StatusBadRequest, "invalid_request", "until "+strconv.Quote(v)+" is not later than since "+strconv.Quote(q.Get("since"))+
+				", so no event can be between them (a duration counts back from now: since=2h&until=1h is the hour before the last)")
+			return
+		}
+		f.Until = t
 	}
 	limit := DefaultAuditLimit
 	if v := q.Get("limit"); v != "" {
@@ -741,10 +756,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseSince accepts an absolute time or a duration back from now (not
-// negative). A time whose offset's "+" was sent unencoded arrives with a
+// negative), the value of the query parameter param (since or until). A time whose offset's "+" was sent unencoded arrives with a
 // space in its place (the query's form encoding): that is said, not that
 // the value is no duration.
-func parseSince(v string, now time.Time) (time.Time, error) {
+func parseSince(param, v string, now time.Time) (time.Time, error) {
 	t, terr := time.Parse(time.RFC3339Nano, v)
 	if terr == nil {
 		return t, nil
@@ -753,7 +768,7 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 		if _, err := ParseDuration(back); err == nil {
 			// journalctl's --since -5m is five minutes ago; here it would
 			// be five minutes ahead, an empty page.
-			return time.Time{}, fmt.Errorf("%q: a duration counts back from now, write since=%s", v, back)
+			return time.Time{}, fmt.Errorf("%q: a duration counts back from now, write %s=%s", v, param, back)
 		}
 	}
 	d, err := ParseDuration(v) // 15m, 24h, 7d

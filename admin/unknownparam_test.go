@@ -15,8 +15,8 @@ import (
 func TestAdminAPI_UnknownParameterIsRefused(t *testing.T) {
 	base := start(t)
 	for _, c := range []struct{ path, name, known string }{
-		{"/admin/api/audit?users=alice", "users", "type, user, client, server, outcome, since, before, after, limit"},
-		{"/admin/api/audit?type=login&Outcome=denied", "Outcome", "type, user, client, server, outcome, since, before, after, limit"},
+		{"/admin/api/audit?users=alice", "users", "type, user, client, server, outcome, since, until, before, after, limit"},
+		{"/admin/api/audit?type=login&Outcome=denied", "Outcome", "type, user, client, server, outcome, since, until, before, after, limit"},
 		{"/admin/api/explain?user=alice&client=mcp-client&audience=https://as.files.example&scopes=files.read", "scopes", "user, client, audience, resource, scope, auth_age"},
 		{"/admin/api/access-requests?state=pending", "state", "status"},
 	} {

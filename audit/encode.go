@@ -18,7 +18,7 @@ import (
 // through encoding/json.
 
 // appendJSON appends e's line (without the newline) to b: the fields in Event's order with
-// Event's JSON names and omitempty rules, "time" first in timeLayout, strings escaped as
+// Event's JSON names and omitempty rules, "time" first in TimeLayout, strings escaped as
 // encoding/json does with SetEscapeHTML(false), and the invisible characters too (appendString). If sp is not nil, it records where in the line
 // (offsets from len(b) on entry) the fields the index filters on were written.
 func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
@@ -98,8 +98,8 @@ func (e *Event) appendJSON(b []byte, sp *spans) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendTime appends t, in UTC with a year in [0,9999], in timeLayout: what t.AppendFormat(b,
-// timeLayout) appends, without parsing the layout for every event.
+// appendTime appends t, in UTC with a year in [0,9999], in TimeLayout: what t.AppendFormat(b,
+// TimeLayout) appends, without parsing the layout for every event.
 func appendTime(b []byte, t time.Time) []byte {
 	year, month, day := t.Date()
 	hour, minute, sec := t.Clock()

@@ -21,7 +21,7 @@ func reflectLine(e Event) ([]byte, error) {
 	err := enc.Encode(struct {
 		Time string `json:"time"`
 		plainEvent
-	}{e.Time.UTC().Format(timeLayout), plainEvent(e)})
+	}{e.Time.UTC().Format(TimeLayout), plainEvent(e)})
 	return jsonstr.EscapeInvisible(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), err
 }
 

@@ -50,9 +50,10 @@ var (
 	Outcomes = []string{Allowed, Denied, Error, Requested, Approved, Expired}
 )
 
-// timeLayout is the contract's time format: UTC, always three fractional digits, so that lines
-// sort and diff the same way whatever the clock's precision.
-const timeLayout = "2006-01-02T15:04:05.000Z"
+// TimeLayout is the contract's time format: UTC, always three fractional digits, so that lines
+// sort and diff the same way whatever the clock's precision. Whatever shows an event's time as a
+// field of the event (the console's decoded view) shows it so, as the file has it.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
 
 // Event is one audited decision or change, written as one JSON object per line.
 //

@@ -21,7 +21,7 @@ func TestAppendTime_MatchesAppendFormat(t *testing.T) {
 		times = append(times, time.Unix(first+rng.Int64N(last-first+1), rng.Int64N(1e9)).UTC())
 	}
 	for _, tm := range times {
-		if got, want := appendTime(nil, tm), tm.AppendFormat(nil, timeLayout); string(got) != string(want) {
+		if got, want := appendTime(nil, tm), tm.AppendFormat(nil, TimeLayout); string(got) != string(want) {
 			t.Fatalf("%v: appendTime %s, AppendFormat %s", tm, got, want)
 		}
 	}

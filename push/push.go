@@ -248,7 +248,7 @@ func (p *Pusher) Close() {
 	for range min(len(lost), lostAuditors) {
 		wg.Go(func() {
 			for it := range next {
-				p.audit(it, audit.Error, "", "", notDelivered, it.attempts)
+				p.audit(it, audit.Error, ErrNotDelivered, "", notDelivered, it.attempts)
 			}
 		})
 	}
@@ -268,6 +268,22 @@ const lostAuditors = 64
 // notDelivered is the audit's reason for a SET still pending when a
 // Pusher without a journal stops.
 const notDelivered = "not delivered: the IdP stopped, and without --state-dir pending SETs are lost"
+
+// The error codes of event_push events with outcome error (docs/audit.md), besides not_queued
+// (a SET the full queue refused): a SIEM counts and alerts by them, not by the reason's words.
+// A receiver's refusal (400) is denied, with the receiver's own RFC 8935 code.
+const (
+	// ErrDeliveryFailed is an attempt that failed (no answer, or a status other than 202 and
+	// 400) and is retried: after a back-off, or at the next start.
+	ErrDeliveryFailed = "delivery_failed"
+	// ErrGivenUp is the last attempt, once the SET has failed for GiveUpAfter.
+	ErrGivenUp = "given_up"
+	// ErrNotSigned is a SET that could not be signed; no retry helps.
+	ErrNotSigned = "not_signed"
+	// ErrNotDelivered is a SET still pending when the IdP stopped without a state directory:
+	// lost.
+	ErrNotDelivered = "not_delivered"
+)
 
 // OnQueued registers f to be called with the user's sub, the server's
 // issuer (the SET's aud) and the SET's event_timestamp for every SET
@@ -466,10 +482,10 @@ func (p *Pusher) attempt(it *pending) {
 		p.audit(it, audit.Denied, code, result, "refused by the receiver; not retried (RFC 8935 section 2.3)", it.attempts)
 		p.finish(it)
 	case status == -1: // cannot be signed: no retry helps
-		p.audit(it, audit.Error, "", result, "not signed; not retried", it.attempts)
+		p.audit(it, audit.Error, ErrNotSigned, result, "not signed; not retried", it.attempts)
 		p.finish(it)
 	case time.Since(it.Created) > p.o.GiveUpAfter:
-		p.audit(it, audit.Error, "", result, fmt.Sprintf("failed for %s; given up", p.o.GiveUpAfter), it.attempts)
+		p.audit(it, audit.Error, ErrGivenUp, result, fmt.Sprintf("failed for %s; given up", p.o.GiveUpAfter), it.attempts)
 		p.finish(it)
 	default:
 		backoff := p.o.FirstRetry << min(it.attempts-1, 20)
@@ -484,7 +500,7 @@ func (p *Pusher) attempt(it *pending) {
 		default: // and Close audits it as not delivered
 			what = "failed; the IdP is stopping"
 		}
-		p.audit(it, audit.Error, "", result, what, it.attempts)
+		p.audit(it, audit.Error, ErrDeliveryFailed, result, what, it.attempts)
 		p.mu.Lock()
 		it.next, it.inflight = time.Now().Add(backoff), false
 		p.busy--

@@ -319,10 +319,11 @@ func (c *Console) auditStream(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 // eventFields are an event's fields for the decoded view, in the
-// contract's order, without the empty ones.
+// contract's order and format (the time as the file writes it, so that
+// it can be looked up there), without the empty ones.
 func eventFields(e audit.Event) [][2]string {
 	all := [][2]string{
-		{"time", e.Time.UTC().Format(time.RFC3339Nano)}, {"id", e.ID}, {"type", e.Type}, {"outcome", e.Outcome},
+		{"time", e.Time.UTC().Format(audit.TimeLayout)}, {"id", e.ID}, {"type", e.Type}, {"outcome", e.Outcome},
 		{"error", e.Error}, {"user", e.User}, {"sub", e.Sub}, {"client_id", e.ClientID}, {"server", e.Server},
 		{"audience", e.Audience}, {"resource", e.Resource}, {"scope_requested", e.ScopeRequested},
 		{"scope_granted", e.ScopeGranted}, {"rule", e.Rule}, {"reason", e.Reason}, {"jti", e.JTI},
