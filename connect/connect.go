@@ -77,13 +77,13 @@ type Step struct {
 
 // Result is the outcome for one MCP server.
 type Result struct {
-	MCPServer string   // MCP endpoint URL
-	Name      string   // the server's name, when the IdP knows it
-	Assigned  bool     // the IdP lists the user as assigned to it
-	Connected bool     // initialize and whoami succeeded
-	Scopes    []string // scopes granted, as the MCP server sees them
-	WhoAmI    map[string]any
-	Err       error // why it was refused
+	MCPServer string         // MCP endpoint URL
+	Name      string         // the server's name, when the IdP knows it
+	Assigned  bool           // the IdP lists the user as assigned to it
+	Connected bool           // initialize and whoami succeeded (or the server has no whoami tool)
+	Scopes    []string       // scopes granted: whoami's "scopes", else the access token answer's "scope"
+	WhoAmI    map[string]any // nil when the server has no whoami tool (only the demo's have one)
+	Err       error          // why it was refused
 }
 
 // Run logs the user in, then connects to each MCP server in turn. Its error
@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 }
 
 func connectOne(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) Result {
-	res, session := openSession(ctx, o, hc, login, target, known)
+	res, session, _ := openSession(ctx, o, hc, login, target, known)
 	if session != nil {
 		session.Close()
 	}
@@ -109,8 +109,9 @@ func connectOne(ctx context.Context, o Options, hc *http.Client, login *loginSes
 }
 
 // openSession connects to one MCP server and calls whoami; the session is
-// open (the caller's to close) when the Result is Connected, else nil.
-func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession) {
+// open (the caller's to close) when the Result is Connected, else nil,
+// and the handler holds its access token.
+func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSession, target string, known []idpclient.AssignedServer) (res Result, _ *mcp.ClientSession, _ *extauth.EnterpriseHandler) {
 	res = Result{MCPServer: target}
 	// The session outlives ctx: the SDK detaches it from Connect's.
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
@@ -127,11 +128,11 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	prm, err := discoverResource(ctx, hc, target)
 	if err != nil {
 		res.Err = err
-		return res, nil
+		return res, nil, nil
 	}
 	if len(prm.AuthorizationServers) == 0 {
 		res.Err = fmt.Errorf("%s names no authorization server in its protected-resource metadata", target)
-		return res, nil
+		return res, nil, nil
 	}
 	idpCreds := &oauthex.ClientCredentials{ClientID: o.ClientID}
 	mcpCreds := &oauthex.ClientCredentials{ClientID: atServer}
@@ -150,7 +151,7 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	})
 	if err != nil {
 		res.Err = err
-		return res, nil
+		return res, nil, nil
 	}
 	// The capabilities declare the extension this client speaks (the
 	// demo MCP servers declare it too), and nothing else: connect serves
@@ -161,23 +162,33 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
 	if err != nil {
 		res.Err = cleanError(err)
-		return res, nil
+		return res, nil, nil
 	}
-	whoami(ctx, session, &res)
+	whoami(ctx, session, handler, &res)
 	if !res.Connected {
 		session.Close()
-		return res, nil
+		return res, nil, nil
 	}
-	return res, session
+	return res, session, handler
 }
 
 // whoami calls the whoami tool on an open session and records the answer
-// in res: Connected with the caller's identity and scopes, or Err.
-func whoami(ctx context.Context, session *mcp.ClientSession, res *Result) {
+// in res: Connected with the caller's identity and scopes, or Err. whoami
+// is the demo MCP servers' tool, not MCP's: a server that has none (one
+// of a team's own) answered the session's requests with the access token,
+// so it is connected all the same, who the user is there unknown (until
+// 2026-12-06 it was refused, "unknown tool"). The scopes are whoami's, or
+// else those the authorization server granted the access token.
+func whoami(ctx context.Context, session *mcp.ClientSession, handler *extauth.EnterpriseHandler, res *Result) {
 	res.Connected, res.WhoAmI, res.Scopes, res.Err = false, nil, nil, nil
 	out, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
-		res.Err = cleanError(err)
+		if !lacksTool(ctx, session, "whoami") {
+			res.Err = cleanError(err)
+			return
+		}
+		res.Connected = true
+		res.Scopes = grantedScopes(handler)
 		return
 	}
 	if out.IsError {
@@ -194,7 +205,46 @@ func whoami(ctx context.Context, session *mcp.ClientSession, res *Result) {
 		for _, s := range sc {
 			res.Scopes = append(res.Scopes, fmt.Sprint(s))
 		}
+	} else {
+		res.Scopes = grantedScopes(handler)
 	}
+}
+
+// maxToolsListed bounds the tools lacksTool reads: a server could page
+// its list without end.
+const maxToolsListed = 10000
+
+// lacksTool reports whether the server's tool list, read to its end,
+// has no tool of that name. A list it cannot read (the session refused,
+// the server gone) or does not end says nothing: false.
+func lacksTool(ctx context.Context, session *mcp.ClientSession, name string) bool {
+	n := 0
+	for tool, err := range session.Tools(ctx, nil) {
+		if err != nil || tool.Name == name || n == maxToolsListed {
+			return false
+		}
+		n++
+	}
+	return true
+}
+
+// grantedScopes are the scopes of the access token the handler holds, as
+// the authorization server's answer gave them (its "scope"); nil when it
+// gave none.
+func grantedScopes(handler *extauth.EnterpriseHandler) []string {
+	if handler == nil {
+		return nil
+	}
+	ts, err := handler.TokenSource(context.Background())
+	if err != nil || ts == nil {
+		return nil
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		return nil
+	}
+	scope, _ := tok.Extra("scope").(string)
+	return strings.Fields(scope)
 }
 
 // discoverResource does what an MCP client does first: call the server

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/xaa-idp/xaa-idp/idpclient"
@@ -36,6 +37,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 	type watched struct {
 		res     Result
 		session *mcp.ClientSession
+		handler *extauth.EnterpriseHandler
 	}
 	var all []*watched
 	defer func() {
@@ -46,8 +48,8 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		}
 	}()
 	for _, target := range targets {
-		res, session := openSession(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known)
-		all = append(all, &watched{res, session})
+		res, session, handler := openSession(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known)
+		all = append(all, &watched{res, session, handler})
 		report(res)
 	}
 	tick := time.NewTicker(interval)
@@ -64,7 +66,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 			}
 			callCtx, cancel := context.WithTimeout(ctx, max(interval, minCallTimeout))
 			next := Result{MCPServer: w.res.MCPServer, Name: w.res.Name}
-			whoami(callCtx, w.session, &next)
+			whoami(callCtx, w.session, w.handler, &next)
 			cancel()
 			if ctx.Err() != nil {
 				return nil

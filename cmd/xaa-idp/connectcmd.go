@@ -188,7 +188,19 @@ func connectLine(r connect.Result) (name, server, said string) {
 		name = "-"
 	}
 	if r.Connected {
-		said = fmt.Sprintf("as %v, scopes %s", r.WhoAmI["sub"], strings.Join(r.Scopes, " "))
+		// whoami is the demo MCP servers' tool: a server of one's own
+		// may have none, or one that names no sub or scopes.
+		who, scopes := any("(not shown: the server has no whoami tool)"), "(none given)"
+		if r.WhoAmI != nil {
+			who = "(not shown by the server's whoami)"
+		}
+		if sub, ok := r.WhoAmI["sub"]; ok {
+			who = sub
+		}
+		if len(r.Scopes) > 0 {
+			scopes = strings.Join(r.Scopes, " ")
+		}
+		said = fmt.Sprintf("as %v, scopes %s", who, scopes)
 	} else {
 		said = fmt.Sprint(r.Err)
 	}
