@@ -542,7 +542,7 @@ func crossSitePost(r *http.Request, issuer string) bool {
 // console), does, and only that one leads anywhere: to its own page,
 // never one a request names.
 func (s *Server) loginRequestGone(w http.ResponseWriter, r *http.Request, id string) {
-	own, completed := s.store.completedLogins.Get(id)
+	own, completed := s.store.completedLogin(id)
 	if !completed {
 		own = r.Form.Get("client_id")
 	}

@@ -275,6 +275,11 @@ func New(opts Options) (*Server, error) {
 		s.ended.close()
 		return nil, err
 	}
+	if err := s.store.openCompletedLog(opts.StateDir); err != nil {
+		s.ended.close()
+		s.store.journal.close()
+		return nil, err
+	}
 	s.started = s.now()
 	s.noteDisabledUsers(opts.Config)
 	if s.requests, err = openAccessRequests(opts.StateDir, s.now); err != nil {
@@ -442,6 +447,9 @@ func (s *Server) Close() error {
 		close(s.stopSweep)
 		s.ended.close()
 		s.store.journal.close()
+		if s.store.completed != nil {
+			_ = s.store.completed.Close()
+		}
 	})
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/cimd"
+	"github.com/xaa-idp/xaa-idp/internal/recordlog"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -75,11 +76,14 @@ type storage struct {
 	// client address to its share of them (pendingShare).
 	authRequests *ttlMap[string, *authRequest]
 	codes        *ttlMap[string, string] // code -> auth request id
-	// completedLogins are the auth requests whose code was redeemed, id
-	// -> the client_id when it is the product's own client (the console),
-	// else "": the login page reached again by Back says the sign-in was
-	// completed, not that it is unknown or has expired.
+	// completedLogins are the auth requests whose code was redeemed,
+	// tokenHash(id) -> the client_id when it is the product's own client
+	// (the console), else "": the login page reached again by Back says
+	// the sign-in was completed, not that it is unknown or has expired.
+	// completed keeps them in the state directory (completedlogins.go);
+	// nil without one.
 	completedLogins *ttlMap[string, string]
+	completed       *recordlog.Log[completedRecord]
 	usedCodes       *ttlMap[string, grantRef] // tokenHash(code) -> its redemption, to catch a replay
 	accessTokens    *ttlMap[string, *accessToken]
 	refreshTokens   *ttlMap[string, *refreshToken] // by tokenHash
@@ -478,7 +482,7 @@ func (st *storage) DeleteAuthRequest(_ context.Context, id string) error {
 		if st.srv.startOf(ar.ClientID) != "" {
 			own = ar.ClientID
 		}
-		st.completedLogins.Put(id, own, st.srv.now().Add(completedLoginTTL))
+		st.completeLogin(id, own)
 	}
 	return nil
 }

@@ -118,14 +118,38 @@ func tryConnect(issuer string, cfg *policy.Config, clients [][2]string, users []
 	return cmd + " --username " + users[0] + " --password <password> --all --verbose"
 }
 
-// onboardingPage explains zero-touch onboarding and offers to watch it.
+// onboardingRun is a run's result, kept for its page (registry.putResult):
+// the form it was made with, without the password, and what came back.
+type onboardingRun struct {
+	Form    onboardingForm
+	Login   []connect.Step
+	Results []onboardingResult
+	Error   string // what stopped the run, if anything
+}
+
+// onboardingPage explains zero-touch onboarding and offers to watch it;
+// with ?run=, it shows that run's result (runOnboarding redirects there).
 func (c *Console) onboardingPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	c.show(w, r, v, http.StatusOK, "onboarding.html", "Zero-touch onboarding", "onboarding", c.onboardingView(onboardingForm{All: true}), "", "")
+	id := r.URL.Query().Get("run")
+	if id == "" {
+		c.show(w, r, v, http.StatusOK, "onboarding.html", "Zero-touch onboarding", "onboarding", c.onboardingView(onboardingForm{All: true}), "", "")
+		return
+	}
+	kept, ok := c.sessions.result(v.session, id)
+	run, isRun := kept.(*onboardingRun)
+	if !ok || !isRun {
+		c.show(w, r, v, http.StatusNotFound, "onboarding.html", "Zero-touch onboarding", "onboarding", c.onboardingView(onboardingForm{All: true}), "",
+			"The result of that run is no longer kept (a run's result is kept for an hour, for the session that made it), so there is nothing to show; nothing was run again. To see it again, log in and connect below.")
+		return
+	}
+	view := c.onboardingView(run.Form)
+	view.Ran, view.Login, view.Results = true, run.Login, run.Results
+	c.show(w, r, v, http.StatusOK, "onboarding.html", "Zero-touch onboarding", "onboarding", view, "", run.Error)
 }
 
 // runOnboarding logs a user in as an MCP client would and connects to
 // each MCP server (package connect, over the network like any client),
-// recording every request for the page. The MCP servers must be running:
+// recording every request for the page it redirects to. The MCP servers must be running:
 // `xaa-idp demo` serves them (with --config, those of any file).
 func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewer) {
 	form := onboardingForm{
@@ -183,19 +207,21 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	})
 	mu.Lock()
 	defer mu.Unlock()
-	view.Ran, view.Login = true, steps[""]
+	form.Password = ""
+	run := &onboardingRun{Form: form, Login: steps[""]}
 	for _, res := range results {
 		or := onboardingResult{Result: res, Steps: steps[res.MCPServer]}
 		if res.Err != nil {
 			or.Error = res.Err.Error()
 		}
-		view.Results = append(view.Results, or)
+		run.Results = append(run.Results, or)
 	}
-	errMsg := ""
 	if err != nil {
-		errMsg = err.Error()
+		run.Error = err.Error()
 	}
-	c.show(w, r, v, http.StatusOK, "onboarding.html", "Zero-touch onboarding", "onboarding", view, "", errMsg)
+	// The result has an address of its own: Reload and Back show it
+	// again rather than log the user in and connect once more.
+	http.Redirect(w, r, c.url("/admin/onboarding?run="+c.sessions.putResult(v.session, run)), http.StatusSeeOther)
 }
 
 // downloadYAML passes on the admin API's YAML download: the running

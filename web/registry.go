@@ -34,6 +34,15 @@ type registry struct {
 	// rather than from a parameter of the page's address, a reload does
 	// not show them again. They end with the session.
 	flashes map[string]flash
+	// results are what changes shown on a page of their own left to
+	// show (an onboarding run's requests and outcomes), by result id:
+	// the change answers with a redirect to its result's address
+	// (Post/Redirect/Get), so that Reload and Back show the result
+	// again rather than make the change again. At most maxResults are
+	// held, each for resultMaxAge, shown only to the session that made
+	// it while it lives: those of a session ended are not shown, and go
+	// when they expire or make room.
+	results map[string]result
 	// sids are the IdP's SSO sessions the live sessions signed in with,
 	// by session id: a session ends with its SSO session (endSID).
 	sids map[string]string
@@ -56,7 +65,62 @@ const minRebuild = 1024
 var wallClock = time.Now
 
 func newRegistry(maxAge time.Duration, max int) *registry {
-	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}, sids: map[string]string{}}
+	return &registry{now: wallClock, maxAge: maxAge, max: max, live: map[string]time.Time{}, flashes: map[string]flash{}, results: map[string]result{}, sids: map[string]string{}}
+}
+
+// maxResults bounds the results held at once, every session's: an
+// onboarding run's is a few dozen requests, a few KiB each at most.
+const maxResults = 256
+
+// resultMaxAge is how long a result is kept: its page is reloaded, or
+// gone back to, soon after the change, if ever.
+const resultMaxAge = time.Hour
+
+// result is a change's result for its session's pages.
+type result struct {
+	session string
+	until   time.Time
+	value   any
+}
+
+// putResult keeps value, the result of a change session id made, for
+// resultMaxAge, and returns its id; "" when the session is not live.
+// Expired results go first; when maxResults are held still, the oldest.
+func (r *registry) putResult(id string, value any) string {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.live[id]; !ok {
+		return ""
+	}
+	oldest := ""
+	for k, res := range r.results {
+		switch {
+		case !now.Before(res.until):
+			delete(r.results, k)
+		case oldest == "" || res.until.Before(r.results[oldest].until):
+			oldest = k
+		}
+	}
+	if len(r.results) >= maxResults {
+		delete(r.results, oldest)
+	}
+	key := randomString(16)
+	r.results[key] = result{session: id, until: now.Add(resultMaxAge), value: value}
+	return key
+}
+
+// result returns the result key of session id, while it is kept and the
+// session lives.
+func (r *registry) result(id, key string) (any, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.results[key]
+	_, live := r.live[id]
+	if !ok || !live || res.session != id || !r.now().Before(res.until) {
+		return nil, false
+	}
+	return res.value, true
 }
 
 // flash is a message for one page (a console path without the tenant's
@@ -156,7 +220,7 @@ func (r *registry) dropLocked(id string) {
 	delete(r.sids, id)
 }
 
-// sweep ends the expired sessions: the IdP's sweeper calls it
+// sweep ends the expired sessions, and forgets the expired results: the IdP's sweeper calls it
 // (IdP.SweepStore), so that the sessions of admins who never come back
 // do not stay until the next sign-in.
 func (r *registry) sweep() {
@@ -164,6 +228,11 @@ func (r *registry) sweep() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sweepLocked(now)
+	for k, res := range r.results {
+		if !now.Before(res.until) {
+			delete(r.results, k)
+		}
+	}
 }
 
 // len is the number of sessions held, expired ones not swept yet

@@ -12,6 +12,7 @@
 package yamlpatch
 
 import (
+	"cmp"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -278,6 +279,11 @@ func (d *Doc) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.N
 		switch {
 		case d.sameAs(ov, fv): // unchanged: its text stays, comments and all
 			content = append(content, k, ov)
+		case emptyValue(fv) && fv.Kind() == reflect.Slice && ov.Kind == yaml.SequenceNode && ownComments(k, ov):
+			// A list emptied whose key has comments of its own (above
+			// the key, on its line) stays, empty, with them: they are
+			// the file's, not its entries', and would go with the key.
+			content = append(content, k, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, LineComment: cmp.Or(ov.LineComment, k.LineComment)})
 		case emptyValue(fv):
 		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct && ov.Kind == yaml.SequenceNode:
 			content = append(content, k, d.mergeList(ov, fv))
@@ -294,6 +300,13 @@ func (d *Doc) merge(orig *yaml.Node, v reflect.Value, like []*yaml.Node) *yaml.N
 		insertPair(n, fields, name, d.build(v.Field(idx), children(append([]*yaml.Node{orig}, like...), name)))
 	}
 	return n
+}
+
+// ownComments reports whether the pair of key k and sequence v has
+// comments of its own: above the key or on its line, not those of its
+// entries.
+func ownComments(k, v *yaml.Node) bool {
+	return k.HeadComment != "" || k.LineComment != "" || v.LineComment != ""
 }
 
 // mergeList returns the sequence orig changed to hold the entries of the
