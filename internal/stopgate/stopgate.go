@@ -13,6 +13,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -110,18 +111,20 @@ func (g *Gate) signalIdle() {
 
 // request is one request in progress behind the gate.
 type request struct {
-	g       *Gate
-	w       http.ResponseWriter
-	r       *http.Request
-	waiting bool // in a body read: in g.waiting, not in g.working
-	refused bool // answered by the gate: its handler's answer is dropped
+	g *Gate
+	w http.ResponseWriter
+	r *http.Request
+	// refused is set, under g.mu, once the gate answered the request: its
+	// handler's answer is dropped. Atomic: the writer reads it at every
+	// write without the gate's lock, which every request shares.
+	refused atomic.Bool
 }
 
 // done ends the request's count once its handler returned.
 func (req *request) done() {
 	g := req.g
 	g.mu.Lock()
-	if !req.refused {
+	if !req.refused.Load() {
 		g.working--
 	}
 	g.signalIdle()
@@ -148,7 +151,7 @@ func (b *body) Read(p []byte) (int, error) {
 	req := b.req
 	g := req.g
 	g.mu.Lock()
-	if req.refused {
+	if req.refused.Load() {
 		g.mu.Unlock()
 		return 0, ErrStopping
 	}
@@ -156,22 +159,20 @@ func (b *body) Read(p []byte) (int, error) {
 		// Working when the gate closed, and reading more since: Close
 		// waits for it to end, which it cannot do without its body.
 		g.working--
-		req.refused = true
+		req.refused.Store(true)
 		g.mu.Unlock()
 		req.refuse()
 		return 0, ErrStopping
 	}
 	g.working--
-	req.waiting = true
 	g.waiting[req] = struct{}{}
 	g.mu.Unlock()
 
 	n, err := b.rc.Read(p)
 
 	g.mu.Lock()
-	req.waiting = false
 	if g.closed {
-		req.refused = true
+		req.refused.Store(true)
 		g.mu.Unlock()
 		// What came with the read is dropped: the request does nothing.
 		req.refuse()
@@ -209,11 +210,7 @@ type writer struct {
 	req *request
 }
 
-func (w *writer) answered() bool {
-	w.req.g.mu.Lock()
-	defer w.req.g.mu.Unlock()
-	return w.req.refused
-}
+func (w *writer) answered() bool { return w.req.refused.Load() }
 
 func (w *writer) WriteHeader(code int) {
 	if w.answered() {
