@@ -360,6 +360,9 @@ type loginSession struct {
 
 	mu     sync.Mutex
 	tokens idpclient.Tokens
+	// gone is set once the IdP refused the refresh token (invalid_grant):
+	// the login is lost (ErrLoginLost).
+	gone bool
 }
 
 // renewBefore is how long before its exp an ID token is renewed: room for
@@ -370,18 +373,53 @@ func (l *loginSession) idToken(ctx context.Context) (*oauth2.Token, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if exp, ok := expiry(l.tokens.IDToken()); ok && l.now().Add(renewBefore).After(exp) && l.tokens.RefreshToken() != "" {
-		fresh, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{
-			Issuer: l.o.Issuer, ClientID: l.o.ClientID, ClientSecret: l.o.ClientSecret,
-			RefreshToken: l.tokens.RefreshToken(), HTTPClient: l.hc,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("renewing the login: %w", err)
-		}
-		if fresh.IDToken() != "" {
-			l.tokens = fresh
+		if err := l.refresh(ctx); err != nil {
+			return nil, err
 		}
 	}
 	return (&oauth2.Token{AccessToken: "unused"}).WithExtra(map[string]any{"id_token": l.tokens.IDToken()}), nil
+}
+
+// renew renews the login with its refresh token whatever its ID token's
+// exp: Watch's next attempt after the IdP refused the ID token. Without a
+// refresh token (the IdP gave none) the login cannot be renewed, which
+// is ErrLoginLost.
+func (l *loginSession) renew(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tokens.RefreshToken() == "" {
+		l.gone = true
+		return ErrLoginLost
+	}
+	return l.refresh(ctx)
+}
+
+// refresh renews the tokens; l.mu is held. The IdP's invalid_grant ends
+// the login: it is lost.
+func (l *loginSession) refresh(ctx context.Context) error {
+	fresh, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{
+		Issuer: l.o.Issuer, ClientID: l.o.ClientID, ClientSecret: l.o.ClientSecret,
+		RefreshToken: l.tokens.RefreshToken(), HTTPClient: l.hc,
+	})
+	var oe *idpclient.Error
+	if errors.As(err, &oe) && oe.Code == "invalid_grant" {
+		l.gone = true
+		return fmt.Errorf("renewing the login: %w: %w", ErrLoginLost, err)
+	}
+	if err != nil {
+		return fmt.Errorf("renewing the login: %w", err)
+	}
+	if fresh.IDToken() != "" {
+		l.tokens = fresh
+	}
+	return nil
+}
+
+// lost reports whether the IdP refused the login's refresh token.
+func (l *loginSession) lost() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.gone
 }
 
 // expiry reads a JWT's exp without verifying it: the client only decides

@@ -2,8 +2,10 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
@@ -23,12 +25,22 @@ const minCallTimeout = 5 * time.Second
 // keeps the MCP sessions open and calls whoami on each every interval (0:
 // DefaultInterval) until ctx ends, reporting a server again whenever its
 // state changes: connected, or disconnected with a different error. A
-// disconnected server's session is closed and not reopened, so a revoked
-// user is shown once, as it happens (docs/http.md, "Revocation push").
-// Its error is for what stops everything (the login).
-func Watch(ctx context.Context, o Options, interval time.Duration, report func(Result)) error {
+// disconnected server's session is closed, and opened again after a
+// backoff (from the interval, doubling up to MaxRetryDelay) until it
+// connects: the IdP, the MCP server or its authorization server may be
+// restarting (a revoked user is still shown once: the same refusal again
+// is no change). Before each new attempt after the IdP refused the ID
+// token, the login is renewed with its refresh token; an IdP that refuses
+// that too has lost the login (restarted without its state directory) and
+// Watch returns ErrLoginLost. notice, when set, hears what Watch does
+// meanwhile. Its error is for what stops everything (the login).
+func Watch(ctx context.Context, o Options, interval time.Duration, report func(Result), notice ...func(string)) error {
 	if interval <= 0 {
 		interval = DefaultInterval
+	}
+	say := func(string) {}
+	if len(notice) > 0 && notice[0] != nil {
+		say = notice[0]
 	}
 	hc, targets, login, known, err := start(ctx, o)
 	if err != nil {
@@ -38,6 +50,10 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		res     Result
 		session *mcp.ClientSession
 		handler *extauth.EnterpriseHandler
+		// delay is the wait before the next attempt to connect again,
+		// and retryAt its time, while session is nil.
+		delay   time.Duration
+		retryAt time.Time
 	}
 	var all []*watched
 	defer func() {
@@ -47,9 +63,17 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 			}
 		}
 	}()
+	retryLater := func(w *watched) {
+		w.delay = min(max(2*w.delay, interval), MaxRetryDelay)
+		w.retryAt = time.Now().Add(w.delay)
+	}
 	for _, target := range targets {
 		res, session, handler := openSession(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known)
-		all = append(all, &watched{res, session, handler})
+		w := &watched{res: res, session: session, handler: handler}
+		if session == nil {
+			retryLater(w)
+		}
+		all = append(all, w)
 		report(res)
 	}
 	tick := time.NewTicker(interval)
@@ -61,19 +85,52 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		case <-tick.C:
 		}
 		for _, w := range all {
+			next := Result{MCPServer: w.res.MCPServer, Name: w.res.Name, Assigned: w.res.Assigned}
 			if w.session == nil {
-				continue
-			}
-			callCtx, cancel := context.WithTimeout(ctx, max(interval, minCallTimeout))
-			next := Result{MCPServer: w.res.MCPServer, Name: w.res.Name}
-			whoami(callCtx, w.session, w.handler, &next)
-			cancel()
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !next.Connected {
-				w.session.Close()
-				w.session = nil
+				if time.Now().Before(w.retryAt) {
+					continue
+				}
+				if idTokenRefused(w.res.Err) {
+					if err := login.renew(ctx); err != nil {
+						if errors.Is(err, ErrLoginLost) {
+							return err
+						}
+						say(fmt.Sprintf("%s: the login could not be renewed (%v); trying again in %s", label(w.res), err, w.delay))
+						w.retryAt = time.Now().Add(w.delay)
+						continue
+					}
+				}
+				var session *mcp.ClientSession
+				next, session, w.handler = openSession(ctx, o, traced(hc, o.Trace, w.res.MCPServer, o.Issuer), login, w.res.MCPServer, known)
+				if ctx.Err() != nil {
+					return nil
+				}
+				if login.lost() {
+					return ErrLoginLost
+				}
+				w.session = session
+				if session == nil {
+					retryLater(w)
+					say(fmt.Sprintf("%s: not connected again (%v); trying again in %s", label(next), next.Err, w.delay))
+				} else {
+					w.delay = 0
+				}
+			} else {
+				callCtx, cancel := context.WithTimeout(ctx, max(interval, minCallTimeout))
+				whoami(callCtx, w.session, w.handler, &next)
+				cancel()
+				if ctx.Err() != nil {
+					return nil
+				}
+				if login.lost() {
+					return ErrLoginLost
+				}
+				if !next.Connected {
+					w.session.Close()
+					w.session = nil
+					retryLater(w)
+					say(fmt.Sprintf("%s: disconnected; connecting again in %s", label(next), w.delay))
+				}
 			}
 			if changed(w.res, next) {
 				report(next)
@@ -81,6 +138,33 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 			w.res = next
 		}
 	}
+}
+
+// MaxRetryDelay bounds the wait between two of Watch's attempts to
+// connect a disconnected server again.
+const MaxRetryDelay = 30 * time.Second
+
+// ErrLoginLost is Watch's error when the IdP refuses the login's refresh
+// token: it no longer knows the login (an IdP restarted without its state
+// directory forgets its refresh tokens and signing keys, and so every ID
+// token it issued), or ended it. Only a new login helps.
+var ErrLoginLost = errors.New("the IdP no longer knows this login (an IdP restarted without --state-dir forgets its logins; or the login was ended): a new login is needed")
+
+// idTokenRefused reports whether err is the IdP's refusal of the login's
+// ID token at the token exchange (invalid_grant, or a subject_token it
+// does not take): after a restart without its state directory, the IdP
+// has new signing keys, and the ID token verifies no more ("subject_token
+// is not signed by this IdP").
+func idTokenRefused(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "invalid_grant") || strings.Contains(err.Error(), "subject_token"))
+}
+
+// label names a server in Watch's notices.
+func label(r Result) string {
+	if r.Name != "" {
+		return r.Name + " (" + r.MCPServer + ")"
+	}
+	return r.MCPServer
 }
 
 // changed reports whether a server's state differs enough to report.

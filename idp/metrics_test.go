@@ -526,7 +526,8 @@ func TestMetrics_StrictExpositionBoundedLabels(t *testing.T) {
 
 // TestMetrics_AuditAppendErrors: an exchange whose audit event cannot be
 // written (the log is closed) moves xaa_idp_audit_append_errors_total by
-// exactly one, and counts no exchange.
+// exactly one, and counts no exchange. A closed log is a stopping IdP:
+// 503 temporarily_unavailable (500 until 2026-12-06).
 func TestMetrics_AuditAppendErrors(t *testing.T) {
 	log, err := audit.Open(audit.Options{})
 	if err != nil {
@@ -536,8 +537,8 @@ func TestMetrics_AuditAppendErrors(t *testing.T) {
 	alice := f.loginAlice(t)
 	before := scrape(t, f.URL)
 	log.Close()
-	if resp, body := f.exchangeIDToken(t, alice.IDToken()); resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("exchange with the audit log closed: HTTP %d %v, want 500", resp.StatusCode, body)
+	if resp, body := f.exchangeIDToken(t, alice.IDToken()); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("exchange with the audit log closed: HTTP %d %v, want 503", resp.StatusCode, body)
 	}
 	after := scrape(t, f.URL)
 	if n := after[`xaa_idp_audit_append_errors_total`] - before[`xaa_idp_audit_append_errors_total`]; n != 1 {

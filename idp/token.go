@@ -2,10 +2,12 @@ package idp
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/internal/httpjson"
@@ -118,7 +120,7 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		if held.status < 400 {
 			// auditRecorder said why, once until the log takes events again.
 			slog.Debug("audit append failed; token withheld", "grant_type", typ, "err", err)
-			writeOAuthError(w, r, errorf("server_error", http.StatusInternalServerError, "the audit log could not be written"))
+			writeOAuthError(w, r, auditFailure(err))
 			return
 		}
 		slog.Debug("audit append failed", "grant_type", typ, "err", err)
@@ -271,3 +273,22 @@ func (h *heldResponse) release(w http.ResponseWriter, r *http.Request) {
 	}
 	h.body = nil
 }
+
+// auditFailure is the answer to a request whose event the audit log did
+// not take, which therefore gets no token: 500 server_error while the log
+// is broken; 503 temporarily_unavailable with Retry-After once it has been
+// closed, which only a stop does (a request that outlived the stop's wait
+// for the requests in progress): the client did nothing wrong, and the
+// IdP will take it again once it is back.
+func auditFailure(err error) *oauthError {
+	if errors.Is(err, audit.ErrClosed) {
+		e := errorf("temporarily_unavailable", http.StatusServiceUnavailable, "the IdP is stopping and did not finish this request: no token was issued; send it again once the IdP is back")
+		e.RetryAfter = stoppingRetryAfter
+		return e
+	}
+	return errorf("server_error", http.StatusInternalServerError, "the audit log could not be written")
+}
+
+// stoppingRetryAfter is the Retry-After of a request refused because the
+// IdP is stopping: a restarted IdP is usually back within it.
+const stoppingRetryAfter = 5 * time.Second

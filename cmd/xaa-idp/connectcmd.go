@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -251,7 +252,14 @@ func watchConnections(ctx context.Context, o connect.Options, interval time.Dura
 		} else {
 			fmt.Fprintf(stdout, "%s  disconnected  %s  %s  %s\n", at, name, server, said)
 		}
-	})
+	}, func(notice string) { fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(notice)) })
+	if errors.Is(err, connect.ErrLoginLost) {
+		// Its MCP servers were reported disconnected already: a script
+		// that watches the exit status learns the watch ended.
+		fmt.Fprintln(stderr, "xaa-idp connect:", oneLine(err.Error()))
+		fmt.Fprintln(stderr, "xaa-idp connect: start this connect --watch again to log in anew (give the IdP --state-dir for logins that outlive its restarts)")
+		return exitFailure
+	}
 	if err != nil {
 		return connectFailed(stderr, o, err)
 	}

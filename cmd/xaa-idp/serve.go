@@ -34,6 +34,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
+	"github.com/xaa-idp/xaa-idp/internal/stopgate"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"github.com/xaa-idp/xaa-idp/push"
 	"github.com/xaa-idp/xaa-idp/web"
@@ -825,6 +826,14 @@ var defaultLimits = serverLimits{readHeader: 10 * time.Second, readBody: 30 * ti
 // newHTTPServer is the http.Server for h with the limits l, and the
 // listener to serve it on: ln, bounded to l.maxConns open connections.
 func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Server, net.Listener) {
+	hs, ln, _ := newGatedHTTPServer(h, ln, l)
+	return hs, ln
+}
+
+// newGatedHTTPServer is newHTTPServer with the gate its requests pass
+// (internal/stopgate), which a stop closes once the requests in progress
+// had their time.
+func newGatedHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Server, net.Listener, *stopgate.Gate) {
 	conns := l.conns
 	if conns == nil {
 		n := l.maxConns
@@ -837,8 +846,9 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 	// tails end when it begins (web.WithStopping), not at its deadline.
 	stopping := make(chan struct{})
 	base, endRequests := context.WithCancel(context.Background())
+	gate := stopgate.New(app.RefuseStopping)
 	hs := &http.Server{
-		Handler:           deadlines(h, l),
+		Handler:           gate.Wrap(deadlines(h, l)),
 		ReadHeaderTimeout: l.readHeader,
 		IdleTimeout:       l.idle,
 		MaxHeaderBytes:    l.maxHeader,
@@ -858,7 +868,7 @@ func newHTTPServer(h http.Handler, ln net.Listener, l serverLimits) (*http.Serve
 			}
 		})
 	})
-	return hs, conns.Listener(ln)
+	return hs, conns.Listener(ln), gate
 }
 
 // maxConnsCap bounds the open connections whatever the descriptor limit:
@@ -942,7 +952,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error 
 }
 
 func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l serverLimits) error {
-	hs, ln := newHTTPServer(h, ln, l)
+	hs, ln, gate := newGatedHTTPServer(h, ln, l)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -960,8 +970,29 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, l ser
 	case err != nil:
 		slog.Warn("shutdown", "err", err)
 	}
+	// Before the caller closes the audit log, the push journal and the
+	// stores: a request still in progress would finish against them
+	// closed (until 2026-12-06 a token request whose body came then was
+	// answered 500), or write what nobody would read back.
+	refused, unfinished := gate.Close(stopGateWait)
+	if refused > 0 {
+		slog.Warn(shutdownRefused, "requests", refused)
+	}
+	if unfinished {
+		slog.Warn("shutdown: requests still working were not waited for longer", "waited", stopGateWait)
+	}
 	return nil
 }
+
+// stopGateWait is how long a stop waits, after shutdownWait, for the
+// requests still working (not waiting for their body) to end, and for the
+// refusals of the others to be sent.
+const stopGateWait = time.Second
+
+// shutdownRefused is the warning of a stop that answered the requests
+// still waiting for their body after shutdownWait: 503
+// temporarily_unavailable (app.RefuseStopping), having done nothing.
+const shutdownRefused = "shutdown: requests still waiting for their body were refused (503 temporarily_unavailable): nothing was done for them"
 
 // logStopping logs `stopping` when ctx ends (the first SIGINT, SIGTERM or
 // SIGHUP), with how long the stop may wait and that a second signal
@@ -991,7 +1022,7 @@ func logStopping(ctx context.Context) (done func()) {
 
 // stopWaitsAtMost is how long a stop may take: the requests in progress,
 // then a revocation's post in flight (README, "Stopping").
-const stopWaitsAtMost = shutdownWait + push.DefaultAttemptTimeout
+const stopWaitsAtMost = shutdownWait + stopGateWait + push.DefaultAttemptTimeout
 
 // shutdownWait is how long a stopping server waits for the requests in
 // progress to finish.

@@ -1,0 +1,140 @@
+package stopgate_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/internal/stopgate"
+)
+
+func refuse(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, "stopping\n")
+}
+
+// holdBody sends a POST whose body never comes whole, and returns the
+// connection once the handler has started.
+func holdBody(t *testing.T, url string, started <-chan struct{}) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+	<-started
+	return c
+}
+
+func readStatus(t *testing.T, c net.Conn) (int, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestGate_RefusesARequestWaitingForItsBody: Close answers a request
+// whose handler waits for its body with the refusal at once; the handler
+// never gets the body, and what it writes after is dropped.
+func TestGate_RefusesARequestWaitingForItsBody(t *testing.T) {
+	g := stopgate.New(refuse)
+	started, acted := make(chan struct{}), make(chan error, 1)
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		_, err := io.ReadAll(r.Body)
+		acted <- err
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "done\n")
+	})))
+	defer ts.Close()
+	c := holdBody(t, ts.URL, started)
+	refused, unfinished := g.Close(5 * time.Second)
+	if refused != 1 || unfinished {
+		t.Errorf("Close: refused %d, unfinished %v; want 1, false", refused, unfinished)
+	}
+	if code, body := readStatus(t, c); code != http.StatusServiceUnavailable || body != "stopping\n" {
+		t.Errorf("answered %d %q, want the refusal", code, body)
+	}
+	if err := <-acted; err != stopgate.ErrStopping {
+		t.Errorf("the handler's read: %v, want ErrStopping", err)
+	}
+}
+
+// TestGate_WaitsForAWorkingRequest: a request that has its body and works
+// on when the gate closes is waited for and answered by its handler.
+func TestGate_WaitsForAWorkingRequest(t *testing.T) {
+	g := stopgate.New(refuse)
+	started, release := make(chan struct{}), make(chan struct{})
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		close(started)
+		<-release
+		io.WriteString(w, "done\n")
+	})))
+	defer ts.Close()
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(ts.URL, "text/plain", strings.NewReader("whole"))
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- fmt.Sprint(resp.StatusCode, " ", string(b))
+	}()
+	<-started
+	closed := make(chan bool, 1)
+	go func() { _, unfinished := g.Close(30 * time.Second); closed <- unfinished }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a request was working")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if unfinished := <-closed; unfinished {
+		t.Error("Close gave up on a request that ended")
+	}
+	if got := <-answered; got != "200 done\n" {
+		t.Errorf("the working request got %q, want its handler's answer", got)
+	}
+	// A request after the gate closed is refused without its handler.
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a request after Close: %d, want 503", resp.StatusCode)
+	}
+}
+
+// TestGate_CloseGivesUp: a request that works on past the wait is left
+// running, and Close says so.
+func TestGate_CloseGivesUp(t *testing.T) {
+	g := stopgate.New(refuse)
+	started, release := make(chan struct{}), make(chan struct{})
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})))
+	defer ts.Close()
+	defer close(release)
+	go http.Get(ts.URL)
+	<-started
+	if _, unfinished := g.Close(50 * time.Millisecond); !unfinished {
+		t.Error("Close did not say a request was still working")
+	}
+}
