@@ -742,6 +742,15 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 			next[k] = v
 		}
 		next.Del("after")
+		// The window by its times: a duration counts back from this
+		// page's now, and the next page's would cut the window's
+		// oldest events off.
+		if !f.Since.IsZero() {
+			next.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+		}
+		if !f.Until.IsZero() {
+			next.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+		}
 		next.Set("before", events[len(events)-1].ID)
 		next.Set("limit", strconv.Itoa(limit))
 		// RFC 8288: a relative reference, resolved against the request's.

@@ -83,6 +83,21 @@ func (a auditQuery) values() url.Values {
 	return v
 }
 
+// window are the filters of values with From and To as the times f has
+// them, for the links to the pages before and after this one: a duration
+// counts back from each page's now, and the window would move as they
+// are read, its oldest events never shown.
+func (a auditQuery) window(f audit.Filter) url.Values {
+	v := a.values()
+	if !f.Since.IsZero() {
+		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		v.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	return v
+}
+
 // parseWhen reads a time: RFC 3339, the browser's datetime-local value
 // (taken as UTC), or a duration back from now ("15m", "24h", "7d").
 func parseWhen(s string, now time.Time) (time.Time, error) {
@@ -170,12 +185,12 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 			newer = c.adminAPI.AuditNewer(f, first)
 		}
 		if older {
-			page := q.values()
+			page := q.window(f)
 			page.Set("before", last)
 			data.Older = c.url("/admin/audit?" + page.Encode())
 		}
 		if newer {
-			page := q.values()
+			page := q.window(f)
 			page.Set("after", first)
 			data.Newer = c.url("/admin/audit?" + page.Encode())
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/idptest"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -39,6 +40,16 @@ func start(t *testing.T) *product {
 		t.Fatal(err)
 	}
 	return serve(t, store)
+}
+
+// startDemo serves the product as idptest does with opts (the demo
+// company unless they say otherwise), with the MCP servers of its
+// configuration running, as zero-touch onboarding connects to them.
+func startDemo(t *testing.T, opts ...idptest.Option) (*idptest.Server, *product) {
+	t.Helper()
+	srv := idptest.New(t, opts...)
+	srv.StartDemoServers()
+	return srv, &product{URL: srv.Issuer(), IdP: srv.IdP()}
 }
 
 // startWithFile serves the product on a copy of the test configuration in a

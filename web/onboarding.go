@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/connect"
 	"github.com/xaa-idp/xaa-idp/idpclient"
 	"github.com/xaa-idp/xaa-idp/policy"
@@ -15,6 +16,13 @@ import (
 
 // onboardingTimeout bounds one watched zero-touch run.
 const onboardingTimeout = 30 * time.Second
+
+// maxKeptText bounds each text a run's result keeps for its page (what a
+// request got back, why a server was refused, what stopped the run): an
+// MCP server's answer is read up to 1 MiB for the trace, and a result is
+// kept for an hour, maxResults of them at once. The start of a text is
+// kept, and how much was cut (audit.TruncateTo).
+const maxKeptText = 4 << 10
 
 type onboardingForm struct {
 	User, Client, Password string
@@ -208,20 +216,29 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	mu.Lock()
 	defer mu.Unlock()
 	form.Password = ""
-	run := &onboardingRun{Form: form, Login: steps[""]}
+	run := &onboardingRun{Form: form, Login: keptSteps(steps[""])}
 	for _, res := range results {
-		or := onboardingResult{Result: res, Steps: steps[res.MCPServer]}
+		or := onboardingResult{Result: res, Steps: keptSteps(steps[res.MCPServer])}
 		if res.Err != nil {
-			or.Error = res.Err.Error()
+			or.Error = audit.TruncateTo(res.Err.Error(), maxKeptText)
 		}
 		run.Results = append(run.Results, or)
 	}
 	if err != nil {
-		run.Error = err.Error()
+		run.Error = audit.TruncateTo(err.Error(), maxKeptText)
 	}
 	// The result has an address of its own: Reload and Back show it
 	// again rather than log the user in and connect once more.
 	http.Redirect(w, r, c.url("/admin/onboarding?run="+c.sessions.putResult(v.session, run)), http.StatusSeeOther)
+}
+
+// keptSteps are a run's steps as its result keeps them, what each got
+// back cut to maxKeptText; steps is the run's own, changed in place.
+func keptSteps(steps []connect.Step) []connect.Step {
+	for i := range steps {
+		steps[i].Detail = audit.TruncateTo(steps[i].Detail, maxKeptText)
+	}
+	return steps
 }
 
 // downloadYAML passes on the admin API's YAML download: the running

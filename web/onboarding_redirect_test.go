@@ -22,9 +22,7 @@ func TestOnboarding_AClientWithAnotherRedirectURI(t *testing.T) {
 	if yaml == string(fixtures.Demo) {
 		t.Fatal("the demo configuration's mcp-client changed; update this test")
 	}
-	srv := idptest.New(t, idptest.WithConfigYAML(yaml))
-	srv.StartDemoServers()
-	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
+	_, p := startDemo(t, idptest.WithConfigYAML(yaml))
 	b := p.browser(t)
 	b.signIn("alice", "alice")
 	_, page := b.get("/admin/onboarding")

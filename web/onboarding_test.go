@@ -14,9 +14,7 @@ import (
 )
 
 func TestOnboarding_WatchAZeroTouchRun(t *testing.T) {
-	srv := idptest.New(t) // the demo company, with its MCP servers below
-	srv.StartDemoServers()
-	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
+	_, p := startDemo(t) // the demo company, its MCP servers running
 	b := p.browser(t)
 	_, page := b.signIn("alice", "alice")
 
@@ -60,9 +58,7 @@ func TestOnboarding_AsACIMDClient(t *testing.T) {
 	url8390 := "http://127.0.0.1:8390" + connect.MetadataPath
 	free := "http://" + ln.Addr().String() + connect.MetadataPath
 	ln.Close()
-	srv := idptest.New(t, idptest.WithConfigYAML(strings.ReplaceAll(string(fixtures.Demo), url8390, free)))
-	srv.StartDemoServers()
-	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
+	srv, p := startDemo(t, idptest.WithConfigYAML(strings.ReplaceAll(string(fixtures.Demo), url8390, free)))
 	b := p.browser(t)
 	b.signIn("alice", "alice")
 	_, page := b.get("/admin/onboarding")

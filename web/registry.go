@@ -69,7 +69,8 @@ func newRegistry(maxAge time.Duration, max int) *registry {
 }
 
 // maxResults bounds the results held at once, every session's: an
-// onboarding run's is a few dozen requests, a few KiB each at most.
+// onboarding run's is a few dozen requests, what each got back cut to
+// maxKeptText.
 const maxResults = 256
 
 // resultMaxAge is how long a result is kept: its page is reloaded, or

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/xaa-idp/xaa-idp/audit"
-	"github.com/xaa-idp/xaa-idp/idptest"
 )
 
 // auditExchangesOf selects user's token exchanges.
@@ -51,9 +50,7 @@ func TestConsolePOSTs_AnswerSeeOther(t *testing.T) {
 // to its result's own address, which shows the result as often as it is
 // opened without running again, and to the session that ran it only.
 func TestOnboarding_RunAnswersSeeOtherToItsResult(t *testing.T) {
-	srv := idptest.New(t) // the demo company, with its MCP servers below
-	srv.StartDemoServers()
-	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
+	srv, p := startDemo(t) // the demo company, its MCP servers running
 	b := p.browser(t)
 	_, page := b.signIn("alice", "alice")
 	resp, body := b.noRedirects().post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"bob"}, "client": {"mcp-client"}, "password": {"bob"}})

@@ -105,6 +105,24 @@ func read(t *testing.T, file string) []byte {
 	return b
 }
 
+// edited is the text of src after edit, made on the document Edit reads
+// from it; an edit refused, or a text not read or not written, fails t.
+func edited(t *testing.T, src []byte, edit func(*yamlpatch.Doc) error) string {
+	t.Helper()
+	d, err := yamlpatch.Edit(src, schema, decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := edit(d); err != nil {
+		t.Fatalf("change refused: %v", err)
+	}
+	out, err := d.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
 // commentLines are the comment lines of a YAML text, and the line comments.
 func commentLines(text string) []string {
 	var out []string
@@ -208,23 +226,12 @@ func TestEdit_KeepsLayout(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := yamlpatch.Edit(src, schema, decode)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.edit(d); err != nil {
-				t.Fatalf("change refused: %v", err)
-			}
-			out, err := d.Bytes()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := string(out)
+			got := edited(t, src, c.edit)
 			if got == string(src) {
 				t.Fatal("the change changed nothing")
 			}
 			var again document
-			if err := yaml.Unmarshal(out, &again); err != nil {
+			if err := yaml.Unmarshal([]byte(got), &again); err != nil {
 				t.Fatalf("the text does not parse:\n%v", err)
 			}
 			want := commentLines(string(src))
@@ -241,7 +248,7 @@ func TestEdit_KeepsLayout(t *testing.T) {
 			}
 			golden := filepath.Join("testdata", c.name+".golden")
 			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -311,20 +318,12 @@ func TestEdit_Refusals(t *testing.T) {
 }
 
 func TestEdit_NewListLandsInSchemaOrder(t *testing.T) {
-	d, err := yamlpatch.Edit([]byte("# top\nissuer: https://idp.example\n\nmcp_servers: []\n"), schema, decode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Put("users", -1, user{Username: "u"}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := d.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := edited(t, []byte("# top\nissuer: https://idp.example\n\nmcp_servers: []\n"), func(d *yamlpatch.Doc) error {
+		return d.Put("users", -1, user{Username: "u"})
+	})
 	// The new key is separated from its neighbours as they are from each
 	// other.
-	if want := "# top\nissuer: https://idp.example\n\nusers:\n  - username: u\n\nmcp_servers: []\n"; string(out) != want {
+	if want := "# top\nissuer: https://idp.example\n\nusers:\n  - username: u\n\nmcp_servers: []\n"; out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 }
