@@ -90,12 +90,18 @@ func main() {
 // the first: it holds the first, then the second.
 func forceOnSecondSignal(ctx context.Context, signals <-chan os.Signal) {
 	<-ctx.Done()
-	<-signals // the one that began the stop
-	sig := <-signals
-	for sig == syscall.SIGHUP {
-		// Not a SIGHUP: systemd's SendSIGHUP=yes follows its SIGTERM
-		// with one at once, which would force every stop.
+	first := <-signals // the one that began the stop
+	at := time.Now()
+	var sig os.Signal
+	for {
 		sig = <-signals
+		// Not a SIGHUP: systemd's SendSIGHUP=yes follows its SIGTERM
+		// with one at once, which would force every stop. Nor the first
+		// signal again within a moment: timeout(1) sends its signal to
+		// the process and then to its process group, the process again.
+		if sig != syscall.SIGHUP && (sig != first || time.Since(at) >= sameSignalAgain) {
+			break
+		}
 	}
 	removeTempDirs()
 	code := exitFailure
@@ -105,6 +111,11 @@ func forceOnSecondSignal(ctx context.Context, signals <-chan os.Signal) {
 	slog.Warn("stopping at once: a second signal", "signal", sig.String(), "exit_status", code)
 	os.Exit(code)
 }
+
+// sameSignalAgain is how soon after the first the same signal again is
+// the same stop's, not a second: timeout(1)'s second copy comes within a
+// millisecond, a user's second Ctrl-C later than this.
+const sameSignalAgain = 200 * time.Millisecond
 
 // tempDirs are the temporary directories that a forced stop removes too
 // (serve --tls's CA without --state-dir holds a private key): a clean
