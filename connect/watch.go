@@ -100,16 +100,17 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 						continue
 					}
 				}
-				var session *mcp.ClientSession
-				next, session, w.handler = openSession(ctx, o, traced(hc, o.Trace, w.res.MCPServer, o.Issuer), login, w.res.MCPServer, known)
+				// The session is w's at once, so that the deferred close
+				// closes it whatever Watch returns next (until 2026-12-06 a
+				// stop as it opened left it open, its goroutines running).
+				next, w.session, w.handler = openSession(ctx, o, traced(hc, o.Trace, w.res.MCPServer, o.Issuer), login, w.res.MCPServer, known)
 				if ctx.Err() != nil {
 					return nil
 				}
 				if login.lost() {
 					return ErrLoginLost
 				}
-				w.session = session
-				if session == nil {
+				if w.session == nil {
 					retryLater(w)
 					say(fmt.Sprintf("%s: not connected again (%v); trying again in %s", label(next), next.Err, w.delay))
 				} else {
