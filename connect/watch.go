@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -155,9 +156,15 @@ var ErrLoginLost = errors.New("the IdP no longer knows this login (an IdP restar
 // ID token at the token exchange (invalid_grant, or a subject_token it
 // does not take): after a restart without its state directory, the IdP
 // has new signing keys, and the ID token verifies no more ("subject_token
-// is not signed by this IdP").
+// is not signed by this IdP"); on an IdP clock ahead of connect's, it
+// expired ("the subject ID token expired", which until 2026-12-06 was
+// not renewed).
 func idTokenRefused(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "invalid_grant") || strings.Contains(err.Error(), "subject_token"))
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "invalid_grant") || strings.Contains(s, "subject_token") || strings.Contains(s, "subject ID token")
 }
 
 // label names a server in Watch's notices.
@@ -168,11 +175,21 @@ func label(r Result) string {
 	return r.MCPServer
 }
 
-// changed reports whether a server's state differs enough to report.
+// changed reports whether a server's state differs enough to report. A
+// refusal that differs from the last only by its times is the same: many
+// name when they were judged ("now ..."), which differs at every attempt
+// (until 2026-12-06 each attempt reported it again).
 func changed(before, after Result) bool {
-	return before.Connected != after.Connected || fmt.Sprint(before.Err) != fmt.Sprint(after.Err) ||
+	return before.Connected != after.Connected || refusal(before.Err) != refusal(after.Err) ||
 		fmt.Sprint(before.Scopes) != fmt.Sprint(after.Scopes)
 }
+
+// refusal is err's text with its RFC 3339 times masked.
+func refusal(err error) string {
+	return rfc3339.ReplaceAllString(fmt.Sprint(err), "(time)")
+}
+
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 
 // start logs the user in and picks the MCP servers to connect to, as Run
 // does.
