@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xaa-idp/xaa-idp/audit"
 )
 
 // TestWatch_ARefusalNamingItsTimeIsReportedOnce: the CRM's authorization
@@ -14,6 +16,31 @@ import (
 // refusal as a change, its time differing: a new "disconnected" line
 // every try, where the same refusal is to be shown once.
 func TestWatch_ARefusalNamingItsTimeIsReportedOnce(t *testing.T) {
+	_, lines := watchAgainstALateAuthorizationServer(t)
+	if len(lines) != 1 || !strings.Contains(lines[0], "is in the future") {
+		t.Errorf("reported (want the refusal once):\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestWatch_AnAuthorizationServersRefusalLeavesTheLogin: the IdP refused
+// nothing when the CRM's authorization server (its clock behind) refuses
+// each ID-JAG invalid_grant, so the login has no cause to be renewed;
+// until 2026-12-06 Watch renewed it at every try, each a refresh the IdP
+// issues and audits.
+func TestWatch_AnAuthorizationServersRefusalLeavesTheLogin(t *testing.T) {
+	s, _ := watchAgainstALateAuthorizationServer(t)
+	for _, e := range s.srv.Audit().Query(audit.Filter{Type: audit.TypeToken}) {
+		if e.GrantType == "refresh_token" {
+			t.Errorf("the login was renewed, at %s, for the authorization server's refusal", e.Time)
+		}
+	}
+}
+
+// watchAgainstALateAuthorizationServer watches bob with the CRM's
+// authorization server's clock two hours behind the IdP's, until Watch has
+// tried again more than a second after its first try, and returns what it
+// reported.
+func watchAgainstALateAuthorizationServer(t *testing.T) (*restartStack, []string) {
 	s := newRestartStack(t)
 	s.srv.Clock().Advance(2 * time.Hour)
 	grants := make(chan time.Time, 100)
@@ -55,10 +82,7 @@ func TestWatch_ARefusalNamingItsTimeIsReportedOnce(t *testing.T) {
 			t.Fatal("the authorization server was not asked for enough grants")
 		}
 	}
-	lines := w.stop(t)
-	if len(lines) != 1 || !strings.Contains(lines[0], "is in the future") {
-		t.Errorf("reported (want the refusal once):\n%s", strings.Join(lines, "\n"))
-	}
+	return s, w.stop(t)
 }
 
 // TestWatch_RenewsTheLoginWhenTheIdPSaysItsIDTokenExpired: two hours

@@ -91,7 +91,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 				if time.Now().Before(w.retryAt) {
 					continue
 				}
-				if idTokenRefused(w.res.Err) {
+				if idTokenRefused(w.res) {
 					if err := login.renew(ctx); err != nil {
 						if errors.Is(err, ErrLoginLost) {
 							return err
@@ -152,18 +152,20 @@ const MaxRetryDelay = 30 * time.Second
 // token it issued), or ended it. Only a new login helps.
 var ErrLoginLost = errors.New("the IdP no longer knows this login (an IdP restarted without --state-dir forgets its logins; or the login was ended): a new login is needed")
 
-// idTokenRefused reports whether err is the IdP's refusal of the login's
-// ID token at the token exchange (invalid_grant, or a subject_token it
-// does not take): after a restart without its state directory, the IdP
-// has new signing keys, and the ID token verifies no more ("subject_token
-// is not signed by this IdP"); on an IdP clock ahead of connect's, it
-// expired ("the subject ID token expired", which until 2026-12-06 was
-// not renewed).
-func idTokenRefused(err error) bool {
-	if err == nil {
+// idTokenRefused reports whether r's refusal is the IdP's refusal of the
+// login's ID token at the token exchange (invalid_grant, or a
+// subject_token it does not take): after a restart without its state
+// directory, the IdP has new signing keys, and the ID token verifies no
+// more ("subject_token is not signed by this IdP"); on an IdP clock ahead
+// of connect's, it expired ("the subject ID token expired", which until
+// 2026-12-06 was not renewed). An authorization server's invalid_grant
+// is not the login's fault (until 2026-12-06 it renewed the login at
+// every try).
+func idTokenRefused(r Result) bool {
+	if r.Err == nil || !r.atExchange {
 		return false
 	}
-	s := err.Error()
+	s := r.Err.Error()
 	return strings.Contains(s, "invalid_grant") || strings.Contains(s, "subject_token") || strings.Contains(s, "subject ID token")
 }
 
