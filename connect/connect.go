@@ -84,6 +84,11 @@ type Result struct {
 	Scopes    []string       // scopes granted: whoami's "scopes", else the access token answer's "scope"
 	WhoAmI    map[string]any // nil when the server has no whoami tool (only the demo's have one)
 	Err       error          // why it was refused
+
+	// atExchange is set when Err is the IdP's answer to the token
+	// exchange (the SDK's "token exchange failed"), not the MCP server's
+	// or its authorization server's: only then may the login be at fault.
+	atExchange bool
 }
 
 // Run logs the user in, then connects to each MCP server in turn. Its error
@@ -161,7 +166,7 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, &mcp.ClientOptions{Capabilities: caps})
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
 	if err != nil {
-		res.Err = cleanError(err)
+		res.Err, res.atExchange = cleanError(err), atExchange(err)
 		return res, nil, nil
 	}
 	whoami(ctx, session, handler, &res)
@@ -184,7 +189,7 @@ func whoami(ctx context.Context, session *mcp.ClientSession, handler *extauth.En
 	out, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
 		if !lacksTool(ctx, session, "whoami") {
-			res.Err = cleanError(err)
+			res.Err, res.atExchange = cleanError(err), atExchange(err)
 			return
 		}
 		res.Connected = true
@@ -208,6 +213,12 @@ func whoami(ctx context.Context, session *mcp.ClientSession, handler *extauth.En
 	} else {
 		res.Scopes = grantedScopes(handler)
 	}
+}
+
+// atExchange reports whether err, from the SDK's session, failed at the
+// token exchange with the IdP (extauth.EnterpriseHandler's step 3).
+func atExchange(err error) bool {
+	return strings.Contains(err.Error(), "token exchange failed")
 }
 
 // maxToolsListed bounds the tools lacksTool reads: a server could page

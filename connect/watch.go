@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 				if time.Now().Before(w.retryAt) {
 					continue
 				}
-				if idTokenRefused(w.res.Err) {
+				if idTokenRefused(w.res) {
 					if err := login.renew(ctx); err != nil {
 						if errors.Is(err, ErrLoginLost) {
 							return err
@@ -100,16 +101,17 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 						continue
 					}
 				}
-				var session *mcp.ClientSession
-				next, session, w.handler = openSession(ctx, o, traced(hc, o.Trace, w.res.MCPServer, o.Issuer), login, w.res.MCPServer, known)
+				// The session is w's at once, so that the deferred close
+				// closes it whatever Watch returns next (until 2026-12-06 a
+				// stop as it opened left it open, its goroutines running).
+				next, w.session, w.handler = openSession(ctx, o, traced(hc, o.Trace, w.res.MCPServer, o.Issuer), login, w.res.MCPServer, known)
 				if ctx.Err() != nil {
 					return nil
 				}
 				if login.lost() {
 					return ErrLoginLost
 				}
-				w.session = session
-				if session == nil {
+				if w.session == nil {
 					retryLater(w)
 					say(fmt.Sprintf("%s: not connected again (%v); trying again in %s", label(next), next.Err, w.delay))
 				} else {
@@ -150,13 +152,21 @@ const MaxRetryDelay = 30 * time.Second
 // token it issued), or ended it. Only a new login helps.
 var ErrLoginLost = errors.New("the IdP no longer knows this login (an IdP restarted without --state-dir forgets its logins; or the login was ended): a new login is needed")
 
-// idTokenRefused reports whether err is the IdP's refusal of the login's
-// ID token at the token exchange (invalid_grant, or a subject_token it
-// does not take): after a restart without its state directory, the IdP
-// has new signing keys, and the ID token verifies no more ("subject_token
-// is not signed by this IdP").
-func idTokenRefused(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "invalid_grant") || strings.Contains(err.Error(), "subject_token"))
+// idTokenRefused reports whether r's refusal is the IdP's refusal of the
+// login's ID token at the token exchange (invalid_grant, or a
+// subject_token it does not take): after a restart without its state
+// directory, the IdP has new signing keys, and the ID token verifies no
+// more ("subject_token is not signed by this IdP"); on an IdP clock ahead
+// of connect's, it expired ("the subject ID token expired", which until
+// 2026-12-06 was not renewed). An authorization server's invalid_grant
+// is not the login's fault (until 2026-12-06 it renewed the login at
+// every try).
+func idTokenRefused(r Result) bool {
+	if r.Err == nil || !r.atExchange {
+		return false
+	}
+	s := r.Err.Error()
+	return strings.Contains(s, "invalid_grant") || strings.Contains(s, "subject_token") || strings.Contains(s, "subject ID token")
 }
 
 // label names a server in Watch's notices.
@@ -167,11 +177,21 @@ func label(r Result) string {
 	return r.MCPServer
 }
 
-// changed reports whether a server's state differs enough to report.
+// changed reports whether a server's state differs enough to report. A
+// refusal that differs from the last only by its times is the same: many
+// name when they were judged ("now ..."), which differs at every attempt
+// (until 2026-12-06 each attempt reported it again).
 func changed(before, after Result) bool {
-	return before.Connected != after.Connected || fmt.Sprint(before.Err) != fmt.Sprint(after.Err) ||
+	return before.Connected != after.Connected || refusal(before.Err) != refusal(after.Err) ||
 		fmt.Sprint(before.Scopes) != fmt.Sprint(after.Scopes)
 }
+
+// refusal is err's text with its RFC 3339 times masked.
+func refusal(err error) string {
+	return rfc3339.ReplaceAllString(fmt.Sprint(err), "(time)")
+}
+
+var rfc3339 = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 
 // start logs the user in and picks the MCP servers to connect to, as Run
 // does.

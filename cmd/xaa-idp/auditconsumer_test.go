@@ -448,15 +448,7 @@ type auditField struct{ name, typ string }
 // docFields reads docs/audit.md's Fields table, in its order.
 func docFields(t *testing.T) []auditField {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "audit.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(doc), "\n## Fields\n")
-	if !ok {
-		t.Fatal("docs/audit.md has no Fields section")
-	}
-	rest, _, _ = strings.Cut(rest, "\n## ")
+	rest := docSection(t, "docs/audit.md", "Fields")
 	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| ([a-z]+) \\|")
 	var fields []auditField
 	for _, m := range row.FindAllStringSubmatch(rest, -1) {
@@ -471,12 +463,7 @@ func docFields(t *testing.T) []auditField {
 // docTypes reads the event types of docs/audit.md's Types table.
 func docTypes(t *testing.T) []string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "audit.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(doc), "\n## Types\n")
-	rest, _, _ = strings.Cut(rest, "\n## ")
+	rest := docSection(t, "docs/audit.md", "Types")
 	var types []string
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(rest, -1) {
 		if m[1] != "type" { // the header row
@@ -1036,12 +1023,7 @@ func TestAuditConsumer_TenantsEveryEventNamesItsTenant(t *testing.T) {
 // docTypeRows reads docs/audit.md's Types table: each type's row.
 func docTypeRows(t *testing.T) map[string]string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "audit.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(doc), "\n## Types\n")
-	rest, _, _ = strings.Cut(rest, "\n## ")
+	rest := docSection(t, "docs/audit.md", "Types")
 	rows := map[string]string{}
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|(.*)$").FindAllStringSubmatch(rest, -1) {
 		rows[m[1]] = m[2]
@@ -1078,14 +1060,7 @@ func TestAuditConsumer_DocsNameWhatEachTypeAlwaysHas(t *testing.T) {
 // (a synthetic event the text says is no consistent decision) passes the checks every written
 // line passes, and there is one of each type.
 func TestAuditConsumer_DocExamplesFollowTheSchema(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "audit.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, examples, ok := strings.Cut(string(doc), "\n## Examples\n")
-	if !ok {
-		t.Fatal("docs/audit.md has no Examples section")
-	}
+	examples := docSection(t, "docs/audit.md", "Examples")
 	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(examples, -1)
 	if len(blocks) < 2 {
 		t.Fatalf("docs/audit.md has %d examples", len(blocks))

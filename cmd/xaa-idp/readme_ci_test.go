@@ -43,6 +43,23 @@ func TestREADME_CIShellSnippet(t *testing.T) {
 	}
 }
 
+// docSection is the text of the repository's markdown file at path (as
+// "docs/audit.md") under its heading "## heading", up to the next such
+// heading; the test fails when the file has no such section.
+func docSection(t *testing.T, path, heading string) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "\n## "+heading+"\n")
+	if !ok {
+		t.Fatalf("%s has no %q section", path, "## "+heading)
+	}
+	rest, _, _ = strings.Cut(rest, "\n## ")
+	return rest
+}
+
 // readmeShellBlock is the first ```sh block of README.md after the
 // paragraph that starts with the bold title.
 func readmeShellBlock(t *testing.T, title string) string {

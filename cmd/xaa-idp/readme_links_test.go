@@ -46,16 +46,16 @@ func withoutFences(text string) []string {
 // page: the heading's text in lower case, without the characters other
 // than letters, digits, spaces, '-' and '_', spaces made '-', and a
 // heading's second use of a fragment suffixed with -1, its third -2;
-// and the ids of <a id="..."></a> anchors (GitHub keeps them, and a link
-// to one scrolls to it), which name a paragraph rather than a heading.
+// and the ids of the page's explicit anchors (<a id="..."></a>, which
+// GitHub serves as targets of those fragments too).
 func anchors(lines []string) map[string]bool {
 	heading := regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*$`)
-	htmlAnchor := regexp.MustCompile(`<a (?:id|name)="([^"]+)"></a>`)
+	explicit := regexp.MustCompile(`<a id="([^"]+)"></a>`)
 	seen := map[string]int{}
 	out := map[string]bool{}
 	for _, line := range lines {
-		for _, m := range htmlAnchor.FindAllStringSubmatch(line, -1) {
-			out[m[1]] = true
+		for _, a := range explicit.FindAllStringSubmatch(line, -1) {
+			out[a[1]] = true
 		}
 		m := heading.FindStringSubmatch(line)
 		if m == nil {

@@ -24,15 +24,7 @@ func TestREADME_OwnAuthorizationServer(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash:", err)
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "\n## Testing your own authorization server\n")
-	if !ok {
-		t.Fatal(`README.md has no "## Testing your own authorization server" section`)
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
+	section := docSection(t, "README.md", "Testing your own authorization server")
 	block := func(lang string) string {
 		_, b, ok := strings.Cut(section, "```"+lang+"\n")
 		if !ok {
