@@ -7,8 +7,6 @@ package idp_test
 import (
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,12 +18,7 @@ import (
 // ':', which must keep its own credentials.
 func colonClientConfig(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/conformance.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(raw), "clients:\n  - client_id: mcp-client\n", `clients:
-  - client_id: urn:acme:agent
+	return conformanceWithClients(t, `  - client_id: urn:acme:agent
     client_secret: "p:w+d%/="
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
@@ -33,14 +26,7 @@ func colonClientConfig(t *testing.T) string {
     client_secret: acme-secret
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
-  - client_id: mcp-client
-`, 1)
-	s = strings.Replace(s, "      mcp-client: mcp-client-at-chat\n", "      mcp-client: mcp-client-at-chat\n      urn:acme:agent: urn:chat:agent\n      urn:acme: urn:chat:acme\n", 1)
-	file := filepath.Join(t.TempDir(), "idp.yaml")
-	if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return file
+`, "      urn:acme:agent: urn:chat:agent\n      urn:acme: urn:chat:acme\n")
 }
 
 // TestClientsMD_RawBasicWithColonsInTheClientID: clients.md L41 has some
