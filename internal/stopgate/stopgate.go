@@ -47,7 +47,8 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 		g.mu.Lock()
 		if g.closed {
 			g.mu.Unlock()
-			g.refuse(w, r)
+			// As a request refused in progress: its body is not waited for.
+			(&request{g: g, w: w, r: r}).refuse()
 			return
 		}
 		g.working++

@@ -195,3 +195,26 @@ func TestGate_RefusesARequestThatReadsOnAfterClose(t *testing.T) {
 		t.Errorf("Close: refused %d, unfinished %v; want 1, false", got.refused, got.unfinished)
 	}
 }
+
+// TestGate_RefusesARequestArrivingWithoutItsBody: a request that comes
+// after the gate closed is refused at once, also when its body does not
+// come whole: its refusal used to wait for the server to read the rest.
+func TestGate_RefusesARequestArrivingWithoutItsBody(t *testing.T) {
+	g := stopgate.New(refuse)
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the handler ran after the gate closed")
+	})))
+	t.Cleanup(ts.Close) // after the connection's close, had it hung
+	if _, unfinished := g.Close(5 * time.Second); unfinished {
+		t.Fatal("Close gave up with no request in progress")
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+	if code, body := readStatus(t, c); code != http.StatusServiceUnavailable || body != "stopping\n" {
+		t.Errorf("answered %d %q, want the refusal", code, body)
+	}
+}
