@@ -15,12 +15,7 @@ import (
 // and a pair "a+b" / "a b" where the decoded id names a client of its own.
 func rawBasicConfig(t *testing.T) string {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/conformance.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(raw), "clients:\n  - client_id: mcp-client\n", `clients:
-  - client_id: svc+one
+	return conformanceWithClients(t, `  - client_id: svc+one
     client_secret: p+q
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
@@ -36,9 +31,20 @@ func rawBasicConfig(t *testing.T) string {
     client_secret: space-secret
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
-  - client_id: mcp-client
-`, 1)
-	s = strings.Replace(s, "      mcp-client: mcp-client-at-chat\n", "      mcp-client: mcp-client-at-chat\n      svc+one: svc-one-at-chat\n      tenant%2Fsvc: tenant-svc-at-chat\n      a+b: a-plus-b-at-chat\n      a b: a-space-b-at-chat\n", 1)
+`, "      svc+one: svc-one-at-chat\n      tenant%2Fsvc: tenant-svc-at-chat\n      a+b: a-plus-b-at-chat\n      a b: a-space-b-at-chat\n")
+}
+
+// conformanceWithClients writes the conformance fixture with clients (YAML
+// list items) before mcp-client and atChat (lines of chat's client_ids
+// map) after mcp-client's, and returns the file's name.
+func conformanceWithClients(t *testing.T, clients, atChat string) string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/conformance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(raw), "clients:\n  - client_id: mcp-client\n", "clients:\n"+clients+"  - client_id: mcp-client\n", 1)
+	s = strings.Replace(s, "      mcp-client: mcp-client-at-chat\n", "      mcp-client: mcp-client-at-chat\n"+atChat, 1)
 	file := filepath.Join(t.TempDir(), "idp.yaml")
 	if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
 		t.Fatal(err)

@@ -247,11 +247,17 @@ func (s *Server) canonicalBasic(r *http.Request) {
 // decoded if that is the client's secret), as the demo authorization
 // servers read it. A metadata document URL is not looked for so: fetching
 // every prefix of the credentials is not worth a client that can encode.
+// No prefix longer than a configured client_id can be (policy.MaxURLBytes)
+// is tried: a header of ':' costs a few of its copies, not one per ':'.
 func (s *Server) splitRawBasic(cfg *policy.Config, rawID, rawSecret string) (id, secret string, ok bool) {
 	if !strings.Contains(rawSecret, ":") || s.client(cfg, rawID) != nil || s.client(cfg, decodeBasic(rawID)) != nil {
 		return "", "", false
 	}
-	for i := strings.LastIndexByte(rawSecret, ':'); i >= 0; i = strings.LastIndexByte(rawSecret[:i], ':') {
+	longest := policy.MaxURLBytes - len(rawID) - 1 // of rawSecret[:i]
+	if longest < 0 {
+		return "", "", false
+	}
+	for i := strings.LastIndexByte(rawSecret[:min(longest+1, len(rawSecret))], ':'); i >= 0; i = strings.LastIndexByte(rawSecret[:i], ':') {
 		c := s.client(cfg, rawID+":"+rawSecret[:i])
 		if c == nil {
 			continue

@@ -152,7 +152,7 @@ func patternHostOf(pattern string) string {
 // address itself admitted one, and such a company could not allow its
 // documents at all. The pattern opens that name alone (another name
 // resolving to loopback stays refused), and never a link-local address:
-// cloud metadata (169.254.169.254, fd00:ec2::254) is fetched only under a
+// cloud metadata (169.254.169.254, fd00:ec2::254, 100.100.100.200) is fetched only under a
 // pattern naming that address.
 func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 	noGoroutineLeak(t)
@@ -164,8 +164,9 @@ func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 		"metadata.corp.test": netip.MustParseAddr("169.254.169.254"),
 		"aws6.corp.test":     netip.MustParseAddr("fd00:ec2::254"),
 		"ll6.corp.test":      netip.MustParseAddr("fe80::1"),
+		"alibaba.corp.test":  netip.MustParseAddr("100.100.100.200"),
 	})
-	allowPrivate := []string{"http://clients.corp.test:*", "http://metadata.corp.test:*", "http://aws6.corp.test:*", "http://ll6.corp.test:*"}
+	allowPrivate := []string{"http://clients.corp.test:*", "http://metadata.corp.test:*", "http://aws6.corp.test:*", "http://ll6.corp.test:*", "http://alibaba.corp.test:*"}
 	r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://*"}, AllowPrivate: allowPrivate})
 	cimd.UseDNS(r, dns)
 	id := "http://clients.corp.test" + port + "/corp.json"
@@ -182,6 +183,8 @@ func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 		{"a name resolving to cloud metadata", "http://metadata.corp.test" + port + "/m.json", "address 169.254.169.254 is a link-local address"},
 		{"a name resolving to IPv6 cloud metadata", "http://aws6.corp.test" + port + "/m.json", "address fd00:ec2::254 is the IPv6 address of AWS's instance metadata, where cloud metadata is served"},
 		{"a name resolving to IPv6 link-local", "http://ll6.corp.test" + port + "/m.json", "address fe80::1 is a link-local address"},
+		// In the shared address space (RFC 6598), not a link-local one.
+		{"a name resolving to Alibaba Cloud's metadata", "http://alibaba.corp.test" + port + "/m.json", "address 100.100.100.200 is the address of Alibaba Cloud's instance metadata, where cloud metadata is served"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := r.Resolve(t.Context(), tt.clientID)

@@ -81,8 +81,9 @@ type Config struct {
 	// documents of an intranet host (https://clients.corp.example/*),
 	// which Allow alone fetches from public addresses only. A URL is
 	// fetched only when an Allow pattern matches it too; a link-local
-	// address (169.254.0.0/16, fe80::/10, cloud metadata at fd00:ec2::254)
-	// is admitted only by an Allow pattern naming that address itself.
+	// address (169.254.0.0/16, fe80::/10) or cloud metadata's
+	// (fd00:ec2::254, 100.100.100.200) is admitted only by an Allow
+	// pattern naming that address itself.
 	AllowPrivate []string
 	// TokenExchange lets resolved clients request ID-JAGs. The Resolver
 	// does not read it; it travels with the rest of the section for the

@@ -747,6 +747,8 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 		return &addressError{addr: a, reason: "a link-local address" + via, linkLocal: true}
 	case a == awsMetadataV6:
 		return &addressError{addr: a, reason: "the IPv6 address of AWS's instance metadata", linkLocal: true}
+	case target == alibabaMetadata:
+		return &addressError{addr: a, reason: "the address of Alibaba Cloud's instance metadata" + via, linkLocal: true}
 	case policy.private:
 		// An intranet name the administrator trusts (AllowPrivate):
 		// loopback and private addresses alike.
@@ -764,6 +766,11 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 // 169.254.169.254's counterpart: it is in fd00::/8, a private range, not a
 // link-local one.
 var awsMetadataV6 = netip.MustParseAddr("fd00:ec2::254")
+
+// alibabaMetadata is the address of Alibaba Cloud's instance metadata
+// service, in the shared address space (100.64.0.0/10, RFC 6598), not a
+// link-local one: a name allow_private trusts must not reach it either.
+var alibabaMetadata = netip.MustParseAddr("100.100.100.200")
 
 // nonPublicPrefixes are special-purpose ranges (RFC 6890) that are not
 // globally reachable and that netip.Addr has no predicate for. The

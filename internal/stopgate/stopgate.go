@@ -29,6 +29,7 @@ type Gate struct {
 	mu      sync.Mutex
 	closed  bool
 	working int                   // requests running, not waiting for their body
+	refused int                   // requests refused since the gate closed
 	waiting map[*request]struct{} // requests waiting for their body
 	idle    chan struct{}         // closed, once closed, when no request is working or waiting
 }
@@ -46,7 +47,8 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 		g.mu.Lock()
 		if g.closed {
 			g.mu.Unlock()
-			g.refuse(w, r)
+			// As a request refused in progress: its body is not waited for.
+			(&request{g: g, w: w, r: r}).refuse()
 			return
 		}
 		g.working++
@@ -77,7 +79,6 @@ func (g *Gate) Close(wait time.Duration) (refused int, unfinished bool) {
 	}
 	g.closed = true
 	g.idle = make(chan struct{})
-	refused = len(g.waiting)
 	for req := range g.waiting {
 		// From this goroutine: a connection's deadline may be set from any
 		// (net.Conn, and the HTTP/2 stream's SetReadDeadline). The read
@@ -91,10 +92,14 @@ func (g *Gate) Close(wait time.Duration) (refused int, unfinished bool) {
 	defer t.Stop()
 	select {
 	case <-idle:
-		return refused, false
 	case <-t.C:
-		return refused, true
+		unfinished = true
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	// Those refused, and those waiting, whose refusal is under way: a
+	// request working when the gate closed is refused too if it reads on.
+	return g.refused + len(g.waiting), unfinished
 }
 
 // signalIdle closes g.idle once the gate is closed and nothing is left
@@ -159,6 +164,7 @@ func (b *body) Read(p []byte) (int, error) {
 		// Working when the gate closed, and reading more since: Close
 		// waits for it to end, which it cannot do without its body.
 		g.working--
+		g.refused++
 		req.refused.Store(true)
 		g.mu.Unlock()
 		req.refuse()
@@ -178,6 +184,7 @@ func (b *body) Read(p []byte) (int, error) {
 		req.refuse()
 		g.mu.Lock()
 		delete(g.waiting, req)
+		g.refused++
 		g.signalIdle()
 		g.mu.Unlock()
 		return 0, ErrStopping
@@ -196,8 +203,13 @@ func (b *body) Close() error { return b.rc.Close() }
 // process may end soon after.
 func (req *request) refuse() {
 	rc := http.NewResponseController(req.w)
-	// The read deadline Close set is in the past; the answer gets a
-	// moment to be written whatever the write deadline was.
+	// The rest of the body is not read: before it answers, the server
+	// reads what is left of a body its handler did not, which a client
+	// that sends no more would hold for as long as it likes. (Close set
+	// this deadline already for a request waiting then; not for one
+	// working then that reads on.) The answer gets a moment to be written
+	// whatever the write deadline was.
+	_ = rc.SetReadDeadline(time.Now())
 	_ = rc.SetWriteDeadline(time.Now().Add(time.Second))
 	req.g.refuse(req.w, req.r)
 	_ = rc.Flush()

@@ -139,6 +139,86 @@ func TestGate_CloseGivesUp(t *testing.T) {
 	}
 }
 
+// TestGate_RefusesARequestThatReadsOnAfterClose: a request that had read
+// part of its body, and so was working, not waiting, when the gate
+// closed, is refused at its next read. Its refusal used to hang: the
+// server reads what is left of an unread body before it answers, and
+// nothing ended that read (Close cuts the reads of the requests waiting
+// only), so the client got no answer and Close gave up on the request.
+func TestGate_RefusesARequestThatReadsOnAfterClose(t *testing.T) {
+	g := stopgate.New(refuse)
+	started, readOn, acted := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			return
+		}
+		if _, err := io.ReadFull(r.Body, make([]byte, len("part"))); err != nil {
+			acted <- err
+			return
+		}
+		close(started)
+		<-readOn
+		_, err := io.ReadAll(r.Body)
+		acted <- err
+		w.WriteHeader(http.StatusOK)
+	})))
+	t.Cleanup(ts.Close) // after the connection's close (holdBody), had it hung
+	c := holdBody(t, ts.URL, started)
+	type result struct {
+		refused    int
+		unfinished bool
+	}
+	closed := make(chan result, 1)
+	go func() {
+		refused, unfinished := g.Close(20 * time.Second)
+		closed <- result{refused, unfinished}
+	}()
+	// The gate is closed once it refuses a request of its own.
+	for {
+		resp, err := http.Get(ts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	close(readOn)
+	if code, body := readStatus(t, c); code != http.StatusServiceUnavailable || body != "stopping\n" {
+		t.Errorf("answered %d %q, want the refusal", code, body)
+	}
+	if err := <-acted; err != stopgate.ErrStopping {
+		t.Errorf("the handler's read: %v, want ErrStopping", err)
+	}
+	if got := <-closed; got != (result{1, false}) {
+		t.Errorf("Close: refused %d, unfinished %v; want 1, false", got.refused, got.unfinished)
+	}
+}
+
+// TestGate_RefusesARequestArrivingWithoutItsBody: a request that comes
+// after the gate closed is refused at once, also when its body does not
+// come whole: its refusal used to wait for the server to read the rest.
+func TestGate_RefusesARequestArrivingWithoutItsBody(t *testing.T) {
+	g := stopgate.New(refuse)
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the handler ran after the gate closed")
+	})))
+	t.Cleanup(ts.Close) // after the connection's close, had it hung
+	if _, unfinished := g.Close(5 * time.Second); unfinished {
+		t.Fatal("Close gave up with no request in progress")
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+	if code, body := readStatus(t, c); code != http.StatusServiceUnavailable || body != "stopping\n" {
+		t.Errorf("answered %d %q, want the refusal", code, body)
+	}
+}
+
 // BenchmarkGate: what the gate adds to a request with a body (a token
 // request's form, read whole, and its answer), against the same handler
 // unwrapped (the floor), run in parallel as the server runs them. Compare

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -554,4 +555,29 @@ func TestMetadataDocumentClients_BusyIsNoClientError(t *testing.T) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	busy("/authorize", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+}
+
+// TestTokenEndpoint_RawBasicSplitIsBounded: finding the client_id of raw
+// Basic credentials holding ':' tries the text before each later ':'.
+// Each try copied the credentials up to that ':': a header of tens of
+// kilobytes of ':' cost about a gigabyte of copies for one request anyone
+// may send. No client_id is longer than the configuration admits
+// (policy.MaxURLBytes), so no longer prefix is tried.
+func TestTokenEndpoint_RawBasicSplitIsBounded(t *testing.T) {
+	e := newEnv(t)
+	r := grant("junk")
+	r.rawBasic = "Basic " + base64.StdEncoding.EncodeToString([]byte("urn"+strings.Repeat(":", 48<<10)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := e.post(t, r)
+	runtime.ReadMemStats(&after)
+	if got.status != http.StatusUnauthorized || got.str("error") != "invalid_client" {
+		t.Errorf("HTTP %d %s, want 401 invalid_client", got.status, got.raw)
+	}
+	// Other tests' goroutines allocate meanwhile, hence the slack.
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KB", alloc>>10)
+	if alloc > 256<<20 {
+		t.Errorf("one request with a 64 KiB Basic header of ':' allocated %d MB, want well under 256 MB", alloc>>20)
+	}
 }

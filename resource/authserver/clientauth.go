@@ -394,14 +394,22 @@ func parseBasic(authorization string, clients map[string]string) (ids, secrets [
 	}
 	ids = decodedAndRaw(id)
 	if _, found := findClient(clients, ids); !found {
-		for i := strings.LastIndexByte(string(raw), ':'); i > len(id); i = strings.LastIndexByte(string(raw[:i]), ':') {
-			if clients[string(raw[:i])] != "" {
-				return []string{string(raw[:i])}, []string{string(raw[i+1:])}, nil
+		// No prefix longer than a client_id can be is tried: a header of
+		// ':' costs a few of its copies, not one per ':'.
+		cred := string(raw[:min(len(raw), maxClientIDBytes+1)])
+		for i := strings.LastIndexByte(cred, ':'); i > len(id); i = strings.LastIndexByte(cred[:i], ':') {
+			if clients[cred[:i]] != "" {
+				return []string{cred[:i]}, []string{string(raw[i+1:])}, nil
 			}
 		}
 	}
 	return ids, decodedAndRaw(secret), nil
 }
+
+// maxClientIDBytes bounds the client_ids parseBasic looks for: the IdP's
+// configuration admits none longer (policy.MaxURLBytes), so no client of
+// an MCP server's clients: map has one.
+const maxClientIDBytes = 2048
 
 func decodedAndRaw(s string) []string {
 	d, err := url.QueryUnescape(s)
