@@ -1,8 +1,8 @@
 package idp_test
 
-// The wire habits of /work/shared/reference/clients.md at the IdP alone,
+// The wire habits of the clients of docs/interop.md at the IdP alone,
 // where the walk of idptest/clientsmd_test.go found the IdP less tolerant
-// than a client is: each case names the clients.md line it reproduces.
+// than a client is: each case is one of the client behaviours docs/interop.md lists.
 
 import (
 	"net/http"
@@ -29,7 +29,7 @@ func colonClientConfig(t *testing.T) string {
 `, "      urn:acme:agent: urn:chat:agent\n      urn:acme: urn:chat:acme\n")
 }
 
-// TestClientsMD_RawBasicWithColonsInTheClientID: clients.md L41 has some
+// TestClientsMD_RawBasicWithColonsInTheClientID: docs/interop.md has some
 // clients form-URL-encode Basic credentials and others not ("decode
 // them"). A client that does not (curl -u, Python's HTTPBasicAuth, the
 // TypeScript SDK's btoa(id + ":" + secret)) sends a client_id holding ':'
@@ -50,12 +50,12 @@ func TestClientsMD_RawBasicWithColonsInTheClientID(t *testing.T) {
 	resp, tok := f.exchange(t, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {"http://127.0.0.1/callback"}, "code_verifier": {verifier}}, raw)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("L41 code grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
+		t.Fatalf("code grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
 	}
 	// The refresh grant.
 	resp, tok = f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, raw)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("L41 refresh grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
+		t.Fatalf("refresh grant with raw Basic holding ':': %d %v", resp.StatusCode, tok)
 	}
 	// The token exchange, its audit event under the client.
 	f.expectIDJAG(t, grantCase{form: b(tok["id_token"].(string)), header: raw, sub: "u-alice", aud: chatAS, clientID: "urn:chat:agent", resource: chatMCP, scope: "chat.read"})
@@ -64,7 +64,7 @@ func TestClientsMD_RawBasicWithColonsInTheClientID(t *testing.T) {
 	}
 	// Introspection and revocation.
 	if got := postJSON(t, p.URL+"/oauth/introspect", url.Values{"token": {tok["access_token"].(string)}}, raw, http.StatusOK); got["active"] != true || got["client_id"] != "urn:acme:agent" {
-		t.Errorf("L41 introspection with raw Basic holding ':': %v, want the token active, of urn:acme:agent", got)
+		t.Errorf("introspection with raw Basic holding ':': %v, want the token active, of urn:acme:agent", got)
 	}
 	postJSON(t, p.URL+"/revoke", url.Values{"token": {tok["refresh_token"].(string)}, "token_type_hint": {"refresh_token"}}, raw, http.StatusOK)
 	resp, body := f.exchange(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}, raw)

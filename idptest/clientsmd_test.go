@@ -1,11 +1,11 @@
 package idptest_test
 
-// The wire habits of /work/shared/reference/clients.md ("What real clients
-// send, and what they insist on"), statement by statement: each case sends
+// The wire habits of the clients docs/interop.md lists (what they send,
+// and what they insist on), one by one: each case sends
 // exactly what the named client sends, over real HTTP, to the IdP's issuer,
 // to a tenant's issuer, and to the demo authorization server and MCP
 // server behind them, and checks the answer against the contract. Each
-// case names the clients.md line it reproduces ("L22").
+// case is one of the client behaviours docs/interop.md lists.
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 )
 
 // clientsmdTenant is one IdP of the walk: alice of group eng, a
-// confidential client whose id has a '-' (which clients.md L41's
+// confidential client whose id has a '-' (which docs/interop.md's
 // encoders escape as %2D), one whose id and secret hold ':', '+', '%',
 // '/' and '=' (RFC 6749 section 2.3.1 form-encoding changes them, and a
 // raw ':' in the id would split Basic), a public client, and one MCP
@@ -92,7 +92,7 @@ type cmSite struct {
 	issuer string
 	base   string // scheme and host
 	// discovery are the URLs the TypeScript and Go SDKs try for the issuer
-	// (clients.md L19; RFC 8414 section 3.1 path insertion for an issuer
+	// (docs/interop.md; RFC 8414 section 3.1 path insertion for an issuer
 	// with a path, then OpenID Connect's appended form).
 	discovery []string
 	notes     idptest.DemoServer
@@ -163,7 +163,7 @@ func cmBasic(user, pass string) [2]string {
 }
 
 // cmEncodedBasic is client_secret_basic as RFC 6749 section 2.3.1 has it:
-// each part form-URL-encoded, '-' included (clients.md L41: "mcp%2Dclient").
+// each part form-URL-encoded, '-' included (docs/interop.md: "mcp%2Dclient").
 func cmEncodedBasic(user, pass string) [2]string {
 	enc := func(s string) string {
 		var b strings.Builder
@@ -292,7 +292,7 @@ func cmSites(t *testing.T) []cmSite {
 		discovery: []string{single.URL() + "/.well-known/oauth-authorization-server", single.URL() + "/.well-known/openid-configuration"},
 		notes:     single.StartDemoServers()["notes"],
 	}}
-	// L24: an authorization server whose issuer ends with "/" (so the
+	// An authorization server whose issuer ends with "/" (so the
 	// protected-resource metadata names it so, and the TypeScript client
 	// sends it so as audience) and has a path, and an MCP server whose
 	// resource is an origin (the TypeScript client's URL objects write it
@@ -326,8 +326,8 @@ func cmSites(t *testing.T) []cmSite {
 	return sites
 }
 
-// TestClientsMD_WireHabits walks clients.md's "Wire habits the IdP must
-// accept" and its checklist at every issuer and at the demo servers.
+// TestClientsMD_WireHabits walks the wire habits the IdP must accept
+// (docs/interop.md, "Clients") at every issuer and at the demo servers.
 func TestClientsMD_WireHabits(t *testing.T) {
 	for _, s := range cmSites(t) {
 		t.Run(s.name, func(t *testing.T) { walkClientsMD(t, s) })
@@ -335,9 +335,9 @@ func TestClientsMD_WireHabits(t *testing.T) {
 }
 
 func walkClientsMD(t *testing.T, s cmSite) {
-	// L19-21, L31, L50-55: discovery as the TypeScript and Go SDKs do it.
+	// Discovery as the TypeScript and Go SDKs do it.
 	var meta map[string]any
-	t.Run("L19 L50 discovery at every path the SDKs try", func(t *testing.T) {
+	t.Run("discovery at every path the SDKs try", func(t *testing.T) {
 		for i, u := range s.discovery {
 			r := cmSend(t, cmRequest{method: http.MethodGet, url: u, header: [][2]string{
 				{"Accept", "application/json"}, {"MCP-Protocol-Version", "2025-11-25"}}})
@@ -364,12 +364,12 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		}
 		return out
 	}
-	t.Run("L20 L50 issuer byte-identical, no trailing slash", func(t *testing.T) {
+	t.Run("issuer byte-identical, no trailing slash", func(t *testing.T) {
 		if str("issuer") != s.issuer || strings.HasSuffix(str("issuer"), "/") {
 			t.Errorf("issuer %q, want %q", str("issuer"), s.issuer)
 		}
 	})
-	t.Run("L21 L31 L51-55 the fields the clients require", func(t *testing.T) {
+	t.Run("the fields the clients require", func(t *testing.T) {
 		for _, k := range []string{"jwks_uri", "userinfo_endpoint", "authorization_endpoint", "token_endpoint"} {
 			if !strings.HasPrefix(str(k), s.issuer+"/") {
 				t.Errorf("%s = %q, want an endpoint under %s", k, str(k), s.issuer)
@@ -442,7 +442,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		t.Errorf("protected-resource metadata resource = %q, want %q", resource, s.notes.URL)
 	}
 	var asMeta map[string]any
-	t.Run("L26-28 L31 authorization server metadata", func(t *testing.T) {
+	t.Run("authorization server metadata", func(t *testing.T) {
 		u, _ := url.Parse(strings.TrimSuffix(prmAS, "/"))
 		r := cmSend(t, cmRequest{method: http.MethodGet, url: u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + u.Path,
 			header: [][2]string{{"Accept", "application/json"}, {"MCP-Protocol-Version", "2025-11-25"}}})
@@ -461,7 +461,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 				t.Errorf("authorization server metadata %s = %v, want it non-empty (with %q)", k, asMeta[k], want)
 			}
 		}
-		// L20: the TypeScript client's check, exactly.
+		// The TypeScript client's check, exactly.
 		if iss, _ := asMeta["issuer"].(string); iss != prmAS && !(strings.HasSuffix(prmAS, "/") && iss == strings.TrimSuffix(prmAS, "/")) {
 			t.Errorf("authorization server issuer %q, the protected-resource metadata names %q", iss, prmAS)
 		}
@@ -472,12 +472,12 @@ func walkClientsMD(t *testing.T, s cmSite) {
 	asIssuer, _ := asMeta["issuer"].(string)
 	asToken, _ := asMeta["token_endpoint"].(string)
 
-	// L35, L44: the code flow as production relying parties and the Go
+	// The code flow as production relying parties and the Go
 	// SDK send it: no nonce, a 128-character verifier, a state with ':' and
 	// "%2F", approval_prompt=force, parameters in their own order; the
 	// code redeemed with Basic.
 	var idToken string
-	t.Run("L35 L44 code flow without nonce, long verifier, odd state, extra parameters", func(t *testing.T) {
+	t.Run("code flow without nonce, long verifier, odd state, extra parameters", func(t *testing.T) {
 		verifier, challenge := cmPKCE(128)
 		const state = "af0ifjsldkj:x%2Fy/+ z"
 		query := "approval_prompt=force&state=" + url.QueryEscape(state) + "&code_challenge_method=S256&scope=openid+email+profile&redirect_uri=" +
@@ -498,20 +498,20 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		if r.status != http.StatusOK {
 			t.Fatalf("code redeemed with Basic: %d %s", r.status, r.raw)
 		}
-		// L57: no-store on every token response, the code grant's too.
+		// No-store on every token response, the code grant's too.
 		if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Pragma") != "no-cache" {
 			t.Errorf("code grant answer Cache-Control %q Pragma %q, want no-store and no-cache", r.header.Get("Cache-Control"), r.header.Get("Pragma"))
 		}
 		idToken, _ = r.json["id_token"].(string)
 		hdr, c := cmJWT(t, idToken, str("jwks_uri"))
-		// L39: RS256 unless the client registered another algorithm.
+		// RS256 unless the client registered another algorithm.
 		if hdr.Algorithm != "RS256" {
-			t.Errorf("ID token alg %s, want RS256 (clients.md L39)", hdr.Algorithm)
+			t.Errorf("ID token alg %s, want RS256 (docs/interop.md)", hdr.Algorithm)
 		}
 		if _, ok := c["nonce"]; ok {
 			t.Errorf("ID token has a nonce %v though none was sent", c["nonce"])
 		}
-		// L62: the ID token's aud holds the client that presents it.
+		// The ID token's aud holds the client that presents it.
 		if aud := c["aud"]; aud != "mcp-client" && !reflect.DeepEqual(aud, []any{"mcp-client"}) {
 			t.Errorf("ID token aud %v, want mcp-client", aud)
 		}
@@ -519,7 +519,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 	if idToken == "" {
 		t.FailNow()
 	}
-	t.Run("L44 state byte for byte in an error redirect too", func(t *testing.T) {
+	t.Run("state byte for byte in an error redirect too", func(t *testing.T) {
 		const state = "x:y%2Fz/+ &="
 		q := url.Values{"response_type": {"code"}, "client_id": {"mcp-client"}, "redirect_uri": {"http://127.0.0.1:53125/callback"}, "scope": {"openid"},
 			"state": {state}, "approval_prompt": {"force"}}
@@ -532,7 +532,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 			t.Errorf("the error redirect's iss is %q, want %q (RFC 9207)", loc.Query().Get("iss"), s.issuer)
 		}
 	})
-	t.Run("L35 loopback redirect URIs: an IP literal on any port, localhost as registered", func(t *testing.T) {
+	t.Run("loopback redirect URIs: an IP literal on any port, localhost as registered", func(t *testing.T) {
 		for _, cb := range []string{"http://[::1]:61000/callback", "http://localhost/callback"} {
 			_, challenge := cmPKCE(43)
 			q := url.Values{"response_type": {"code"}, "client_id": {"mcp-client"}, "redirect_uri": {cb}, "scope": {"openid"},
@@ -554,8 +554,8 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		"scope":                {"notes.read"},
 	}
 	post := exchange.Encode() + "&client_id=mcp-client&client_secret=mcp-secret"
-	// expectIDJAG checks an exchange answer as clients.md L25, L43, L58-61
-	// have it, and returns the ID-JAG.
+	// expectIDJAG checks an exchange answer as the clients of
+	// docs/interop.md need it, and returns the ID-JAG.
 	expectIDJAG := func(t *testing.T, r cmResponse, clientID, scope string) string {
 		t.Helper()
 		if r.status != http.StatusOK {
@@ -596,45 +596,45 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		clientID string // at the authorization server
 		scope    string // granted; "" for notes.read
 	}{
-		{"L22-24 TypeScript: client_secret_post, audience from the protected-resource metadata verbatim",
+		{"TypeScript: client_secret_post, audience from the protected-resource metadata verbatim",
 			cmForm(token, cmFormType, post, [2]string{"Accept", "application/json"}), "mcp-client-at-notes", ""},
-		{"L24 L60 audience with a trailing slash",
+		{"audience with a trailing slash",
 			cmForm(token, cmFormType, strings.Replace(post, "audience="+url.QueryEscape(prmAS), "audience="+url.QueryEscape(strings.TrimSuffix(prmAS, "/")+"/"), 1)), "mcp-client-at-notes", ""},
-		{"L24 L60 audience without a trailing slash",
+		{"audience without a trailing slash",
 			cmForm(token, cmFormType, strings.Replace(post, "audience="+url.QueryEscape(prmAS), "audience="+url.QueryEscape(strings.TrimSuffix(prmAS, "/")), 1)), "mcp-client-at-notes", ""},
-		{"L33 Go SDK: an empty code= on the token exchange",
+		{"Go SDK: an empty code= on the token exchange",
 			cmForm(token, cmFormType, "code=&"+post), "mcp-client-at-notes", ""},
-		{"L38 zitadel: empty actor_token= and actor_token_type=",
+		{"zitadel: empty actor_token= and actor_token_type=",
 			cmForm(token, cmFormType, post+"&actor_token=&actor_token_type="), "mcp-client-at-notes", ""},
-		{"L44 an unknown extra parameter",
+		{"an unknown extra parameter",
 			cmForm(token, cmFormType, post+"&approval_prompt=force&foo=bar"), "mcp-client-at-notes", ""},
-		{"L41 Basic, id and secret form-URL-encoded (mcp%2Dclient)",
+		{"Basic, id and secret form-URL-encoded (mcp%2Dclient)",
 			cmForm(token, cmFormType, exchange.Encode(), cmEncodedBasic("mcp-client", "mcp-secret")), "mcp-client-at-notes", ""},
-		{"L41 Basic, as they are",
+		{"Basic, as they are",
 			cmForm(token, cmFormType, exchange.Encode(), cmBasic("mcp-client", "mcp-secret")), "mcp-client-at-notes", ""},
-		{"L56 charset in Content-Type, no space (Java clients)",
+		{"charset in Content-Type, no space (Java clients)",
 			cmForm(token, cmFormType+";charset=UTF-8", post), "mcp-client-at-notes", ""},
-		{"L56 charset in Content-Type, spaced and quoted",
+		{"charset in Content-Type, spaced and quoted",
 			cmForm(token, cmFormType+`; charset="utf-8"`, post), "mcp-client-at-notes", ""},
-		{"L56 Content-Type in another case, header names lower case",
+		{"Content-Type in another case, header names lower case",
 			cmRequest{url: token, body: post, header: [][2]string{{"content-type", "Application/X-WWW-Form-Urlencoded"}, {"accept", "application/json, text/plain, */*"}}}, "mcp-client-at-notes", ""},
-		{"L56 grant_type last, parameters in another order",
+		{"grant_type last, parameters in another order",
 			cmForm(token, cmFormType, "client_secret=mcp-secret&scope=notes.read&resource="+url.QueryEscape(resource)+"&audience="+url.QueryEscape(prmAS)+
 				"&subject_token_type="+url.QueryEscape(cmIDToken)+"&subject_token="+idToken+"&client_id=mcp-client&requested_token_type="+url.QueryEscape(cmIDJAG)+
 				"&grant_type="+url.QueryEscape(cmTokenExchange)), "mcp-client-at-notes", ""},
-		{"L34 empty scope= is absent: every scope the policy allows",
+		{"empty scope= is absent: every scope the policy allows",
 			cmForm(token, cmFormType, strings.Replace(post, "scope=notes.read", "scope=", 1)), "mcp-client-at-notes", "notes.read notes.write"},
-		{"L34 empty parameters the exchange does not use",
+		{"empty parameters the exchange does not use",
 			cmForm(token, cmFormType, post+"&code=&redirect_uri=&code_verifier=&refresh_token=&assertion=&client_assertion=&client_assertion_type=&authorization_details=&dpop_jkt="), "mcp-client-at-notes", ""},
-		{"L41 L56 Basic and the same client_id in the body",
+		{"Basic and the same client_id in the body",
 			cmForm(token, cmFormType, exchange.Encode()+"&client_id=mcp-client", cmEncodedBasic("mcp-client", "mcp-secret")), "mcp-client-at-notes", ""},
-		{"L56 resource with a trailing slash",
+		{"resource with a trailing slash",
 			cmForm(token, cmFormType, strings.Replace(post, "resource="+url.QueryEscape(resource), "resource="+url.QueryEscape(resource+"/"), 1)), "mcp-client-at-notes", ""},
-		{"L56 a chunked body without Content-Length",
+		{"a chunked body without Content-Length",
 			cmRequest{url: token, body: post, header: [][2]string{{"Content-Type", cmFormType}}, chunked: true}, "mcp-client-at-notes", ""},
-		{"L56 Expect: 100-continue (curl on a long body)",
+		{"Expect: 100-continue (curl on a long body)",
 			cmForm(token, cmFormType, post, [2]string{"Expect", "100-continue"}), "mcp-client-at-notes", ""},
-		{"L56 the same resource twice (RFC 8707 repeats it)",
+		{"the same resource twice (RFC 8707 repeats it)",
 			cmForm(token, cmFormType, post+"&resource="+url.QueryEscape(resource)), "mcp-client-at-notes", ""},
 	}
 	for _, ex := range exchanges {
@@ -645,7 +645,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 			jags[ex.name] = expectIDJAG(t, cmSend(t, ex.req), ex.clientID, ex.scope)
 		})
 	}
-	t.Run("L38 zitadel's tokenexchange client, as it is", func(t *testing.T) {
+	t.Run("zitadel's tokenexchange client, as it is", func(t *testing.T) {
 		// The real client: discovery at the issuer, Basic with
 		// url.QueryEscape'd credentials, empty actor_token= and
 		// actor_token_type=, audience and resource as lists.
@@ -676,8 +676,8 @@ func walkClientsMD(t *testing.T, s cmSite) {
 	})
 
 	// A client whose id and secret hold ':' and the characters form
-	// encoding changes (L41): its own ID token, Basic encoded.
-	t.Run("L41 Basic with ':' in client_id and secret, form-URL-encoded and as it is", func(t *testing.T) {
+	// encoding changes : its own ID token, Basic encoded.
+	t.Run("Basic with ':' in client_id and secret, form-URL-encoded and as it is", func(t *testing.T) {
 		verifier, challenge := cmPKCE(64)
 		q := url.Values{"response_type": {"code"}, "client_id": {"urn:acme:agent"}, "redirect_uri": {cmCallback}, "scope": {"openid"},
 			"state": {"s"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
@@ -703,7 +703,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 			t.Errorf("JWT bearer grant with encoded Basic holding ':': %d %s", r.status, r.raw)
 		}
 	})
-	t.Run("L22 L56 public client: client_id alone", func(t *testing.T) {
+	t.Run("public client: client_id alone", func(t *testing.T) {
 		verifier, challenge := cmPKCE(43)
 		q := url.Values{"response_type": {"code"}, "client_id": {"pub-client"}, "redirect_uri": {cmCallback}, "scope": {"openid"},
 			"state": {"s"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
@@ -724,7 +724,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		if r.status != http.StatusOK {
 			t.Errorf("JWT bearer grant for a public client: %d %s", r.status, r.raw)
 		}
-		// L62: the ID token of pub-client presented by mcp-client.
+		// The ID token of pub-client presented by mcp-client.
 		form.Del("client_id")
 		r = cmSend(t, cmForm(token, cmFormType, form.Encode()+"&client_id=mcp-client&client_secret=mcp-secret"))
 		if r.status == http.StatusOK {
@@ -744,7 +744,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		}
 		cmOAuthError(t, cmSend(t, cmForm(token, cmFormType, form, cmBasic("mcp-client", "mcp-secret"))), http.StatusBadRequest, "invalid_grant")
 	})
-	t.Run("L43 L57 refusals are RFC 6749 JSON with no-store", func(t *testing.T) {
+	t.Run("refusals are RFC 6749 JSON with no-store", func(t *testing.T) {
 		r := cmSend(t, cmForm(token, cmFormType, exchange.Encode(), cmBasic("mcp-client", "wrong")))
 		cmOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
 		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic") {
@@ -786,59 +786,59 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		return f.Encode() + extra
 	}
 	var accessToken string
-	t.Run("L26 TypeScript at the authorization server: client_secret_basic and resource", func(t *testing.T) {
+	t.Run("TypeScript at the authorization server: client_secret_basic and resource", func(t *testing.T) {
 		accessToken = redeem(t, exchanges[0].name, func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, bearerForm(jag, ""), cmEncodedBasic("mcp-client-at-notes", "mcp-secret"), [2]string{"Accept", "application/json"})
 		})
 	})
-	t.Run("L33 L35 Go SDK at the authorization server: client_secret_post and an empty code=", func(t *testing.T) {
+	t.Run("Go SDK at the authorization server: client_secret_post and an empty code=", func(t *testing.T) {
 		redeem(t, exchanges[3].name, func(jag string) cmRequest {
 			// x/oauth2's Exchange with AuthStyleInParams: no resource.
 			return cmForm(asToken, cmFormType, url.Values{"assertion": {jag}, "client_id": {"mcp-client-at-notes"}, "client_secret": {"mcp-secret"},
 				"code": {""}, "grant_type": {cmJWTBearer}}.Encode(), [2]string{"Accept", "application/json"})
 		})
 	})
-	t.Run("L34 at the authorization server: empty scope=, resource= and other parameters are absent", func(t *testing.T) {
+	t.Run("at the authorization server: empty scope=, resource= and other parameters are absent", func(t *testing.T) {
 		redeem(t, "", func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, url.Values{"assertion": {jag}, "client_id": {"mcp-client-at-notes"}, "client_secret": {"mcp-secret"},
 				"code": {""}, "scope": {""}, "resource": {""}, "redirect_uri": {""}, "code_verifier": {""}, "refresh_token": {""},
 				"client_assertion": {""}, "client_assertion_type": {""}, "grant_type": {cmJWTBearer}}.Encode())
 		})
 	})
-	t.Run("L41 L56 at the authorization server: Basic and the same client_id in the body", func(t *testing.T) {
+	t.Run("at the authorization server: Basic and the same client_id in the body", func(t *testing.T) {
 		redeem(t, "", func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, bearerForm(jag, "&client_id=mcp-client-at-notes"), cmEncodedBasic("mcp-client-at-notes", "mcp-secret"))
 		})
 	})
-	t.Run("L56 at the authorization server: a chunked body", func(t *testing.T) {
+	t.Run("at the authorization server: a chunked body", func(t *testing.T) {
 		redeem(t, "", func(jag string) cmRequest {
 			return cmRequest{url: asToken, body: bearerForm(jag, ""), chunked: true,
 				header: [][2]string{{"Content-Type", cmFormType}, cmEncodedBasic("mcp-client-at-notes", "mcp-secret")}}
 		})
 	})
-	t.Run("L56 at the authorization server: resource with a trailing slash", func(t *testing.T) {
+	t.Run("at the authorization server: resource with a trailing slash", func(t *testing.T) {
 		redeem(t, "", func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, url.Values{"assertion": {jag}, "grant_type": {cmJWTBearer}, "resource": {resource + "/"}}.Encode(),
 				cmEncodedBasic("mcp-client-at-notes", "mcp-secret"))
 		})
 	})
-	t.Run("L41 at the authorization server: Basic as it is", func(t *testing.T) {
+	t.Run("at the authorization server: Basic as it is", func(t *testing.T) {
 		redeem(t, exchanges[7].name, func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, bearerForm(jag, ""), cmBasic("mcp-client-at-notes", "mcp-secret"))
 		})
 	})
-	t.Run("L56 at the authorization server: charset, header case, extra parameters", func(t *testing.T) {
+	t.Run("at the authorization server: charset, header case, extra parameters", func(t *testing.T) {
 		redeem(t, exchanges[8].name, func(jag string) cmRequest {
 			return cmRequest{url: asToken, body: bearerForm(jag, "&approval_prompt=force&actor_token=&client_id=mcp-client-at-notes&client_secret=mcp-secret"),
 				header: [][2]string{{"content-type", "application/x-www-form-urlencoded; charset=UTF-8"}, {"accept", "application/json, text/plain, */*"}}}
 		})
 	})
-	t.Run("L24 L60 the ID-JAG of a trailing-slash audience is accepted", func(t *testing.T) {
+	t.Run("the ID-JAG of a trailing-slash audience is accepted", func(t *testing.T) {
 		redeem(t, exchanges[1].name, func(jag string) cmRequest {
 			return cmForm(asToken, cmFormType, bearerForm(jag, "&scope=notes.read"), cmEncodedBasic("mcp-client-at-notes", "mcp-secret"))
 		})
 	})
-	t.Run("L43 L57 at the authorization server: refusals are RFC 6749 JSON with no-store", func(t *testing.T) {
+	t.Run("at the authorization server: refusals are RFC 6749 JSON with no-store", func(t *testing.T) {
 		r := cmSend(t, cmForm(asToken, cmFormType, bearerForm("a.b.c", ""), cmBasic("mcp-client-at-notes", "wrong")))
 		cmOAuthError(t, r, http.StatusUnauthorized, "invalid_client")
 		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic") {
@@ -847,7 +847,7 @@ func walkClientsMD(t *testing.T, s cmSite) {
 		cmOAuthError(t, cmSend(t, cmForm(asToken, cmFormType, bearerForm("not-a-jwt", ""), cmBasic("mcp-client-at-notes", "mcp-secret"))), http.StatusBadRequest, "invalid_grant")
 		cmOAuthError(t, cmSend(t, cmForm(asToken, cmFormType, "grant_type="+url.QueryEscape(cmJWTBearer)+"&assertion=", cmBasic("mcp-client-at-notes", "mcp-secret"))), http.StatusBadRequest, "invalid_request")
 	})
-	t.Run("L28 the authorization server's /authorize returns state byte for byte", func(t *testing.T) {
+	t.Run("the authorization server's /authorize returns state byte for byte", func(t *testing.T) {
 		authz, _ := asMeta["authorization_endpoint"].(string)
 		const state = "a:b%2Fc"
 		r := cmSend(t, cmRequest{method: http.MethodGet, url: authz + "?" + url.Values{"response_type": {"code"}, "client_id": {"mcp-client-at-notes"},

@@ -87,7 +87,7 @@ type Server struct {
 	idp  *idp.Server
 	http *httptest.Server
 	log  *audit.Log
-	// push delivers the IdP's revocations (CONTRACT §10) to the servers'
+	// push delivers the IdP's revocations (README "Request, approve, revoke") to the servers'
 	// events_endpoint and audits the expiry of access entries, as serve's
 	// does.
 	push *push.Pusher

@@ -24,8 +24,8 @@ import (
 	"github.com/xaa-idp/xaa-idp/idptest"
 )
 
-// The contract oracle: the decision rules of CONTRACT.md §3 ("Decision
-// rules"), §10 (time-bound access) and README "Configuration"/"Error codes",
+// The contract oracle: the decision rules of README "Configuration" (decision
+// rules), docs/configuration.md (time-bound access) and README "Configuration"/"Error codes",
 // with the order and the step-up rule of docs/configuration.md ("Decision
 // rules"), written from those words alone, not from policy/. It decides the
 // token exchanges of random configurations, and TestPolicyOracle_TokenExchange
@@ -41,7 +41,7 @@ type ocUser struct {
 type ocClient struct {
 	id, secret    string
 	tokenExchange bool
-	cimd          bool // a Client ID Metadata Document URL (CONTRACT §7), no clients: entry
+	cimd          bool // a Client ID Metadata Document URL (README "CIMD clients"), no clients: entry
 }
 
 type ocAccess struct {
@@ -94,7 +94,7 @@ type ocWant struct {
 	maxAge  int       // insufficient_user_authentication's max_age, seconds
 	expCap  time.Time // the latest exp the ID-JAG may carry (zero: the lifetime alone)
 	rules   []string  // the rules that may be named (nil: not checked)
-	expired []int     // the server's entries the decision finds expired (CONTRACT §10)
+	expired []int     // the server's entries the decision finds expired (README "Request, approve, revoke")
 	why     string    // the oracle's own reason, for failure messages
 }
 
@@ -107,7 +107,7 @@ func (c *ocConfig) client(id string) *ocClient {
 	return nil
 }
 
-// urlMatches: CONTRACT §3 "a trailing "/" always matches"; README
+// urlMatches: README "Configuration" "a trailing "/" always matches"; README
 // "Decisions": URLs match up to the case of scheme and host and a default
 // port; docs/configuration.md: one "/" more on one side than on the other.
 func urlMatches(sent, configured string) bool {
@@ -471,7 +471,7 @@ func randomConfig(r *rand.Rand, now time.Time, cimdURL string) *ocConfig {
 		}
 		c.clients = append(c.clients, cl)
 	}
-	// CONTRACT §7: a metadata document client may be named wherever a
+	// README "CIMD clients": a metadata document client may be named wherever a
 	// client_id may be; cimd.token_exchange says whether it may exchange.
 	if cimdURL != "" && r.Intn(2) == 0 {
 		c.cimdNoExchange = r.Intn(5) == 0
@@ -597,7 +597,7 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 // the error and its status, max_age, the granted scopes in the answer and
 // in the ID-JAG (its signature verified with the IdP's JWKS), the ID-JAG's
 // exp cut at the expiry of the entries granting it, the audit event's
-// decision fields, and GET /admin/api/explain's decision. Under tenants (CONTRACT §6) each tenant has a random
+// decision fields, and GET /admin/api/explain's decision. Under tenants (README "Several issuers") each tenant has a random
 // configuration of its own, with the same user, group and client names as
 // the other's, and decides by its own alone.
 // XAA_POLICY_ORACLE_CONFIGS=N runs N configurations instead of the CI's few;
@@ -858,7 +858,7 @@ func (w ocWant) compare(g ocGot, evs []audit.Event, keys jose.JSONWebKeySet, q o
 	return p
 }
 
-// checkExpired: CONTRACT §10, "after it the entry matches nothing and the
+// checkExpired: README "Request, approve, revoke", "after it the entry matches nothing and the
 // decision's reason says it expired; an access_request event with outcome
 // expired is written when a decision first finds it expired, or earlier";
 // docs/configuration.md: the description says when the access ended (the
@@ -902,7 +902,7 @@ func (w ocWant) checkExpired(srv *idptest.Server, cfg *ocConfig, g ocGot, evs []
 	return p
 }
 
-// checkExplain: CONTRACT §4, GET /admin/api/explain answers "the decision
+// checkExplain: README "Endpoints", GET /admin/api/explain answers "the decision
 // a token exchange would get now": the oracle's, for a login authAge old.
 func (w ocWant) checkExplain(t *testing.T, issuer string, cfg *ocConfig, q ocRequest, authAge time.Duration) []string {
 	t.Helper()

@@ -47,7 +47,7 @@ func pushYAML(endpoint string, expires time.Time) string {
 	return fmt.Sprintf(pushConfig, events, exp)
 }
 
-// TestAccessExpired_AuditedBeforeTheRefusal: CONTRACT §10, "an
+// TestAccessExpired_AuditedBeforeTheRefusal: README "Request, approve, revoke", "an
 // access_request event with outcome expired is written when a decision
 // first finds it expired, or earlier", holds for idptest's IdP as for
 // serve's: the exchange that finds bob's entry expired is refused, and the
@@ -74,7 +74,7 @@ func TestAccessExpired_AuditedBeforeTheRefusal(t *testing.T) {
 	}
 }
 
-// TestSetConfig_PushesTheRevocation: CONTRACT §10, a user who loses the
+// TestSetConfig_PushesTheRevocation: README "Request, approve, revoke", a user who loses the
 // last entry that gave access to a server with an events_endpoint is
 // pushed a session-revoked SET, under idptest too (a Go test of an
 // authorization server's revocation handling runs against it): SetConfig

@@ -167,7 +167,7 @@ func (c *Config) Decide(r Request) Decision {
 		fix := "an administrator sets token_exchange: true in its clients entry"
 		if c.Client(r.ClientID) == nil && urlpattern.IsURL(r.ClientID) {
 			// A metadata document client: no clients: entry has the
-			// switch, the cimd section does (CONTRACT section 7).
+			// switch, the cimd section does (README "CIMD clients").
 			reason = fmt.Sprintf("client %s is a metadata document client and cimd.token_exchange is false", r.ClientID)
 			fix = "an administrator sets cimd.token_exchange: true"
 		}

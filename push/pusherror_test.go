@@ -9,7 +9,7 @@ import (
 )
 
 // TestPush_EveryFailedAttemptNamesItsError: an event_push with outcome error carries an error
-// code, as every refusal's event does (CONTRACT.md section 5: outcome error, with error holding
+// code, as every refusal's event does (docs/audit.md: outcome error, with error holding
 // the code), so that a SIEM can count and alert by it without reading the reason's words: a
 // failed attempt that is retried is delivery_failed, the last one given_up, and a SET a stop
 // without --state-dir loses not_delivered. Until 2026-12-06 these had no error at all (only a SET
