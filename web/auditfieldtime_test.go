@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 )
 
@@ -16,17 +15,7 @@ import (
 // 18:00:00.000Z.
 func TestConsole_AuditDetailsShowTheTimeAsTheFileHasIt(t *testing.T) {
 	p := start(t)
-	admin := func(method, path, body string) []byte {
-		t.Helper()
-		req, _ := http.NewRequest(method, p.URL+path, strings.NewReader(body))
-		req.SetBasicAuth("alice", "alice")
-		req.Header.Set("Content-Type", "application/json")
-		resp, b := p.browser(t).do(req)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		return []byte(b)
-	}
+	admin := func(method, path, body string) []byte { return adminOK(t, p, method, path, body) }
 	// Events at a time whose milliseconds end in a zero, and at a whole second.
 	for _, at := range []string{"2026-11-25T18:00:00.120Z", "2026-11-25T18:00:01.000Z"} {
 		admin(http.MethodPut, "/admin/api/clock", `{"frozen": true, "time": "`+at+`"}`)

@@ -18,17 +18,7 @@ import (
 // from its own now, and the oldest events of the window were never shown.
 func TestConsole_AuditOlderWalksOneWindow(t *testing.T) {
 	p := start(t)
-	admin := func(method, path, body string) []byte {
-		t.Helper()
-		req, _ := http.NewRequest(method, p.URL+path, strings.NewReader(body))
-		req.SetBasicAuth("alice", "alice")
-		req.Header.Set("Content-Type", "application/json")
-		resp, b := p.browser(t).do(req)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		return []byte(b)
-	}
+	admin := func(method, path, body string) []byte { return adminOK(t, p, method, path, body) }
 	clock := func(at string) { admin(http.MethodPut, "/admin/api/clock", `{"frozen": true, "time": "`+at+`"}`) }
 	// Three failed sign-ins of bob, one a second.
 	for _, at := range []string{"2026-11-25T18:00:00.000Z", "2026-11-25T18:00:01.000Z", "2026-11-25T18:00:02.000Z"} {

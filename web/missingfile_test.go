@@ -37,6 +37,15 @@ func (l *logBuffer) String() string {
 // credentials and answers the status and the decoded body.
 func adminCall(t *testing.T, p *product, method, path, ifMatch, body string) (int, map[string]any, http.Header) {
 	t.Helper()
+	code, data, header := adminRaw(t, p, method, path, ifMatch, body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return code, out, header
+}
+
+// adminRaw is adminCall with the body as it came.
+func adminRaw(t *testing.T, p *product, method, path, ifMatch, body string) (int, []byte, http.Header) {
+	t.Helper()
 	req, _ := http.NewRequest(method, p.URL+path, strings.NewReader(body))
 	req.SetBasicAuth("alice", "alice")
 	if body != "" {
@@ -51,9 +60,17 @@ func adminCall(t *testing.T, p *product, method, path, ifMatch, body string) (in
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(data, &out)
-	return resp.StatusCode, out, resp.Header
+	return resp.StatusCode, data, resp.Header
+}
+
+// adminOK is adminRaw's body, once the request answered 200.
+func adminOK(t *testing.T, p *product, method, path, body string) []byte {
+	t.Helper()
+	code, data, _ := adminRaw(t, p, method, path, "", body)
+	if code != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, code, data)
+	}
+	return data
 }
 
 // TestConfigFile_DeletedWhileServing: the configuration file deleted while

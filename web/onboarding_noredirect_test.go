@@ -1,15 +1,11 @@
 package web_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/xaa-idp/xaa-idp/idptest"
 )
 
 // TestOnboarding_FollowsNoRedirect: the console's run, made inside the
@@ -29,32 +25,7 @@ func TestOnboarding_FollowsNoRedirect(t *testing.T) {
 		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(redir.Close)
-	yaml := fmt.Sprintf(`
-groups:
-  - name: eng
-users:
-  - {username: alice, password: alice, groups: [eng], admin: true}
-clients:
-  - client_id: mcp-client
-    client_secret: mcp-secret
-    redirect_uris: [http://127.0.0.1/callback]
-    token_exchange: true
-mcp_servers:
-  - id: redir
-    name: Redirecting
-    issuer: %[1]s
-    resources: [%[1]s/mcp]
-    scopes: [a.read]
-    clients: {mcp-client: mcp-client-at-redir}
-    access:
-      - groups: [eng]
-        scopes: [a.read]
-`, redir.URL)
-	srv := idptest.New(t, idptest.WithConfigYAML(yaml))
-	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
-	b := p.browser(t)
-	_, page := b.signIn("alice", "alice")
-	resp, body := b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"alice"}, "client": {"mcp-client"}, "all": {"1"}})
+	resp, body := onboardAtOneServer(t, "redir", "Redirecting", redir.URL)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}

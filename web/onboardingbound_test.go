@@ -26,6 +26,23 @@ func TestOnboarding_KeptResultIsBounded(t *testing.T) {
 		fmt.Fprintf(w, `{"error": "invalid_request", "error_description": %q}`, long)
 	}))
 	t.Cleanup(mcp.Close)
+	resp, body := onboardAtOneServer(t, "wordy", "Wordy", mcp.URL)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h3><bdi>Wordy</bdi>: refused</h3>") {
+		t.Fatalf("the run's result: %d\n%.4000s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, "invalid_request: xxxx") || !strings.Contains(body, "truncated") {
+		t.Errorf("the result does not show the start of what the server said, and that the rest was cut:\n%.4000s", body)
+	}
+	if len(body) > 128<<10 {
+		t.Errorf("the result's page is %d KiB for an answer of %d KiB: what it keeps is not bounded", len(body)>>10, len(long)>>10)
+	}
+}
+
+// onboardAtOneServer serves a configuration whose one MCP server, id, is
+// at mcpURL (its issuer and resource), signs in as alice, an admin, and
+// runs the console's onboarding of alice with mcp-client: the run's answer.
+func onboardAtOneServer(t *testing.T, id, name, mcpURL string) (*http.Response, string) {
+	t.Helper()
 	yaml := fmt.Sprintf(`
 groups:
   - name: eng
@@ -37,28 +54,19 @@ clients:
     redirect_uris: [http://127.0.0.1/callback]
     token_exchange: true
 mcp_servers:
-  - id: wordy
-    name: Wordy
+  - id: %[2]s
+    name: %[3]s
     issuer: %[1]s
     resources: [%[1]s/mcp]
     scopes: [a.read]
-    clients: {mcp-client: mcp-client-at-wordy}
+    clients: {mcp-client: mcp-client-at-%[2]s}
     access:
       - groups: [eng]
         scopes: [a.read]
-`, mcp.URL)
+`, mcpURL, id, name)
 	srv := idptest.New(t, idptest.WithConfigYAML(yaml))
 	p := &product{URL: srv.Issuer(), IdP: srv.IdP()}
 	b := p.browser(t)
 	_, page := b.signIn("alice", "alice")
-	resp, body := b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"alice"}, "client": {"mcp-client"}, "all": {"1"}})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h3><bdi>Wordy</bdi>: refused</h3>") {
-		t.Fatalf("the run's result: %d\n%.4000s", resp.StatusCode, body)
-	}
-	if !strings.Contains(body, "invalid_request: xxxx") || !strings.Contains(body, "truncated") {
-		t.Errorf("the result does not show the start of what the server said, and that the rest was cut:\n%.4000s", body)
-	}
-	if len(body) > 128<<10 {
-		t.Errorf("the result's page is %d KiB for an answer of %d KiB: what it keeps is not bounded", len(body)>>10, len(long)>>10)
-	}
+	return b.post("/admin/onboarding", url.Values{"csrf": {csrf(t, page)}, "user": {"alice"}, "client": {"mcp-client"}, "all": {"1"}})
 }

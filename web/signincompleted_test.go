@@ -18,16 +18,9 @@ import (
 func TestSignIn_BackAfterConsoleSignInSaysItWasCompleted(t *testing.T) {
 	acme := startTenants(t)["acme"]
 	b := acme.browser(t)
-	resp, page := b.get("/admin/")
-	if !strings.HasSuffix(resp.Request.URL.Path, "/login") {
-		t.Fatalf("opening the console led to %s", resp.Request.URL)
-	}
+	resp, form := consoleSignInForm(t, b)
 	loginPage := resp.Request.URL.String()
-	form := url.Values{"username": {"alice"}, "password": {"alice"}}
-	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
-	if resp, page = b.post(strings.TrimPrefix(resp.Request.URL.Path, "/t/acme"), form); resp.Request.URL.Path != "/t/acme/admin/" {
+	if resp, page := b.post(strings.TrimPrefix(resp.Request.URL.Path, "/t/acme"), form); resp.Request.URL.Path != "/t/acme/admin/" {
 		t.Fatalf("signing in ends at %s (%d)\n%s", resp.Request.URL, resp.StatusCode, page)
 	}
 	req, _ := http.NewRequest(http.MethodGet, loginPage, nil)
@@ -39,4 +32,19 @@ func TestSignIn_BackAfterConsoleSignInSaysItWasCompleted(t *testing.T) {
 	if m == nil || html.UnescapeString(m[1]) != acme.URL+"/admin/" {
 		t.Errorf("the page links to %v, want %s/admin/\n%s", m, acme.URL, body)
 	}
+}
+
+// consoleSignInForm opens the console, which leads to the sign-in page, and
+// returns that page's answer and its form filled in for alice.
+func consoleSignInForm(t *testing.T, b *browser) (*http.Response, url.Values) {
+	t.Helper()
+	resp, page := b.get("/admin/")
+	if !strings.HasSuffix(resp.Request.URL.Path, "/login") {
+		t.Fatalf("opening the console led to %s", resp.Request.URL)
+	}
+	form := url.Values{"username": {"alice"}, "password": {"alice"}}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return resp, form
 }

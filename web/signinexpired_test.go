@@ -22,15 +22,8 @@ var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value=
 func TestSignIn_ExpiredConsoleSignInLeadsBackToTheConsole(t *testing.T) {
 	acme := startTenants(t)["acme"]
 	b := acme.browser(t)
-	resp, page := b.get("/admin/")
-	if !strings.HasSuffix(resp.Request.URL.Path, "/login") {
-		t.Fatalf("opening the console led to %s", resp.Request.URL)
-	}
+	resp, form := consoleSignInForm(t, b)
 	loginPage := resp.Request.URL.String()
-	form := url.Values{"username": {"alice"}, "password": {"alice"}}
-	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
 	acme.IdP.Clock().Advance(11 * time.Minute)
 
 	startAgain := regexp.MustCompile(`<a [^>]*href="([^"]+)"[^>]*>`)
@@ -56,7 +49,7 @@ func TestSignIn_ExpiredConsoleSignInLeadsBackToTheConsole(t *testing.T) {
 		}
 	}
 	// The link starts a new sign-in, which completes.
-	resp, page = b.get("/admin/")
+	resp, page := b.get("/admin/")
 	m := authRequestID.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("the console again: %s\n%s", resp.Request.URL, page)
