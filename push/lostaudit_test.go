@@ -17,9 +17,12 @@ import (
 // "Stopping"). They were audited one after another, each waiting for its
 // own fsync of the audit log: at about 4 ms a sync, a full queue added
 // minutes to a stop that the log says takes at most 8 s. Audited at once,
-// the log's group commit shares its fsyncs among them.
+// the log's group commit shares its fsyncs among them; announced to the log
+// first (Expect), so that the sharing does not depend on how soon the
+// auditing goroutines run (unannounced, a loaded CI machine saw 16 fsyncs
+// for 40).
 func TestPush_LostSETsAuditedInFewSyncs(t *testing.T) {
-	const n = 40
+	const n = 100 // more than lostAuditors: two chunks
 	var users, names strings.Builder
 	for i := range n {
 		fmt.Fprintf(&users, "  - {username: u%d, password: p, sub: 00u-%d}\n", i, i)
@@ -81,7 +84,7 @@ mcp_servers:
 	if lost != n {
 		t.Fatalf("%d SETs audited as not delivered, want %d", lost, n)
 	}
-	if made := log.Syncs() - syncs; made > n/4 {
+	if made := log.Syncs() - syncs; made > n/8 {
 		t.Errorf("auditing %d lost SETs made %d fsyncs of the audit log: one each, not shared", n, made)
 	}
 }

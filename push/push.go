@@ -239,24 +239,26 @@ func (p *Pusher) Close() {
 		lost, p.queue, p.order = p.order, map[string]*pending{}, nil
 	}
 	p.mu.Unlock()
-	// Audited by several goroutines at once, so that the audit log's group
-	// commit makes one fsync of many: one after another, each waited for
-	// its own, and a full queue (MaxPending) took minutes of a stop that
-	// the log said would take 8 s.
-	next := make(chan *pending)
-	var wg sync.WaitGroup
-	for range min(len(lost), lostAuditors) {
-		wg.Go(func() {
-			for it := range next {
-				p.audit(it, audit.Error, ErrNotDelivered, "", notDelivered, it.attempts)
+	// Audited by several goroutines at once, each announced to the audit
+	// log first (Expect), so that its group commit waits for them and one
+	// fsync covers a whole chunk: one after another, each waited for its
+	// own, and a full queue (MaxPending) took minutes of a stop that the
+	// log said would take 8 s; started together but unannounced, how many
+	// shared a sync depended on how soon the goroutines ran.
+	ex, _ := p.o.Audit.(expecter)
+	for chunk := range slices.Chunk(lost, lostAuditors) {
+		var wg sync.WaitGroup
+		for _, it := range chunk {
+			appendEvent := p.o.Audit.Append
+			if ex != nil {
+				appendEvent = ex.Expect().Append
 			}
-		})
+			wg.Go(func() {
+				p.record(appendEvent, it, audit.Error, ErrNotDelivered, "", notDelivered, it.attempts)
+			})
+		}
+		wg.Wait()
 	}
-	for _, it := range lost {
-		next <- it
-	}
-	close(next)
-	wg.Wait()
 	if len(lost) > 0 {
 		p.o.Logger.Warn("push: revocation SETs not delivered: the IdP stopped without a state directory (--state-dir), which would have kept them for the next start", "sets", len(lost))
 	}
@@ -585,6 +587,17 @@ func (p *Pusher) finish(it *pending) {
 
 // audit records one event_push event. The SET itself is never written.
 func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt int) {
+	p.record(p.o.Audit.Append, it, outcome, code, result, what, attempt)
+}
+
+// expecter is an Auditor that can announce appends on their way (audit.Log's Expect), so that
+// its group commit waits for them.
+type expecter interface {
+	Expect() audit.Expectation
+}
+
+// record is audit, appending with appendEvent: the Auditor's Append or an Expectation's.
+func (p *Pusher) record(appendEvent func(audit.Event) (audit.Event, error), it *pending, outcome, code, result, what string, attempt int) {
 	details := map[string]any{"endpoint": redact.URLAndQuery(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
@@ -597,7 +610,7 @@ func (p *Pusher) audit(it *pending, outcome, code, result, what string, attempt 
 		Server: it.Server, Audience: it.Audience, JTI: it.ID, Details: details,
 		Reason: fmt.Sprintf("%s to %s (%s): %s", eventName(it.Event), it.Server, it.Reason, what),
 	}
-	if _, err := p.o.Audit.Append(ev); err != nil {
+	if _, err := appendEvent(ev); err != nil {
 		p.o.Logger.Error("push: audit event not written", "err", err)
 	}
 }
