@@ -131,8 +131,16 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 //     or for good (docs/http.md, "Access requests (approver)": the entry
 //     {users: [user], scopes, expires}, the replacing and pruning rules) or
 //     its denial; the access-request and admin_change events (docs/audit.md);
+//     (an approval adding a scope not requested is 400 invalid_scope, one
+//     of a request already decided 409);
 //   - a revocation: an admin removes an access entry (PUT
 //     /admin/api/servers/{id}/access);
+//   - a login's grant revoked (docs/http.md, "refresh_token",
+//     "Revocation"): a rotated refresh token that comes back, at the
+//     refresh grant or as a subject, or a refresh token revoked at /revoke;
+//     every token of that login is then invalid_grant;
+//   - /me/mcp-servers read with a login's access token (docs/http.md): the
+//     decision without scope, for each server that lists the client;
 //   - the clock moving on (docs/configuration.md, "Time-bound access");
 //   - a change of the configuration, through the admin API (PATCH of a
 //     user, PUT of a server's deny list) or a reload (the whole file): a
@@ -184,7 +192,7 @@ func TestPolicyOracle_Sequences(t *testing.T) {
 	t.Logf("the sequences' steps and decisions: %v", whys)
 	for _, why := range []string{"allowed", "approved", "request denied", "revoked", "refreshed", "reloaded",
 		"disabled", "ended login refused", "single-use second exchange", "malformed scope", "found an expired entry",
-		"an approved entry granted", "an approved entry expired", "revoked a login", "revoked login refused"} {
+		"an approved entry granted", "an approved entry expired", "revoked a login", "revoked login refused", "assigned servers read"} {
 		if whys[why] == 0 && sequences >= 16 {
 			t.Errorf("no step of seed %d was %q: the random sequences miss a rule", seed, why)
 		}
@@ -230,6 +238,7 @@ type sequence struct {
 	keys     jose.JSONWebKeySet
 	logins   []*seqLogin
 	pending  []seqPending
+	decided  []string // the ids of requests approved or denied
 	// ever holds every access entry each server had, for the count of
 	// expired events (one per entry).
 	ever  map[string][]ocAccess
@@ -298,6 +307,8 @@ func (sq *sequence) step(i int) {
 		sq.revoke()
 	case n < 89:
 		sq.revokeGrant()
+	case n < 93:
+		sq.assigned()
 	default:
 		sq.reconfigure()
 	}
@@ -631,9 +642,11 @@ func (sq *sequence) request() {
 	s := &sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
 	u := sq.cfg.users[l.user]
 	scopes := subset(sq.r, s.scopes, 0.5)
+	// docs/http.md: a scope the server does not list, or an element that
+	// is no scope-token ("", two scopes in one string), is invalid_scope.
 	unknown := sq.r.Intn(8) == 0
 	if unknown {
-		scopes = append(scopes, "nope.scope")
+		scopes = append(scopes, []string{"nope.scope", "", s.scopes[0] + " " + s.scopes[0]}[sq.r.Intn(3)])
 	}
 	if scopes == nil {
 		scopes = []string{}
@@ -698,6 +711,17 @@ func (sq *sequence) decide() {
 	if len(sq.pending) == 0 {
 		return
 	}
+	if len(sq.decided) > 0 && sq.r.Intn(8) == 0 {
+		// docs/http.md: 409 for a request already decided; nothing changes.
+		id := sq.decided[sq.r.Intn(len(sq.decided))]
+		action := []string{"approve", "deny"}[sq.r.Intn(2)]
+		sq.note("%s request %s again", action, id)
+		if st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+id+"/"+action, "", map[string]any{}); st != http.StatusConflict {
+			sq.fail("%s of a request already decided: %d %v, oracle 409", action, st, ans)
+		}
+		sq.whys["decided again"]++
+		return
+	}
 	k := sq.r.Intn(len(sq.pending))
 	p := sq.pending[k]
 	s := sq.server(p.server)
@@ -716,6 +740,7 @@ func (sq *sequence) decide() {
 		}
 		sq.whys["request denied"]++
 		sq.pending = slices.Delete(sq.pending, k, k+1)
+		sq.decided = append(sq.decided, p.id)
 		return
 	}
 	body := map[string]any{}
@@ -732,6 +757,16 @@ func (sq *sequence) decide() {
 		}
 		body["scopes"] = scopes
 	}
+	// docs/http.md: scopes may narrow what was requested, never add.
+	if extra := slices.DeleteFunc(slices.Clone(s.scopes), func(sc string) bool { return slices.Contains(p.scopes, sc) }); len(extra) > 0 && sq.r.Intn(8) == 0 {
+		bad := map[string]any{"scopes": append(slices.Clone(scopes), extra[0])}
+		sq.note("approve request %s of %s for %s with a scope not requested: %v", p.id, p.user, p.server, bad)
+		if st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/approve", "", bad); st != http.StatusBadRequest || ans["error"] != "invalid_scope" {
+			sq.fail("an approval adding scope %s the request did not ask for: %d %v, oracle 400 invalid_scope", extra[0], st, ans)
+		}
+		sq.whys["approval refused"]++
+		return
+	}
 	sq.note("approve request %s of %s for %s: %v", p.id, p.user, p.server, body)
 	st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/approve", "", body)
 	if sq.deniedAll(s, u) {
@@ -746,6 +781,7 @@ func (sq *sequence) decide() {
 	}
 	sq.whys["approved"]++
 	sq.pending = slices.Delete(sq.pending, k, k+1)
+	sq.decided = append(sq.decided, p.id)
 	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
 	sorted := slices.Clone(scopes)
 	slices.Sort(sorted)
@@ -1027,4 +1063,62 @@ func (sq *sequence) revokeGrant() {
 	}
 	l.grant.revoked = true
 	sq.whys["revoked a login"]++
+}
+
+// assigned: docs/http.md "/me/mcp-servers": for every MCP server that
+// lists the token's client and has a resource, the decision a token
+// exchange without scope, for the server's first resource, would get now;
+// assigned also when only a newer login is missing.
+func (sq *sequence) assigned() {
+	sq.t.Helper()
+	l := sq.pickLogin()
+	u := sq.cfg.users[l.user]
+	if l.ended || l.grant.revoked || u.disabled || !sq.now.Before(l.atIssued.Add(time.Hour)) {
+		return
+	}
+	sq.note("GET /me/mcp-servers as %s via %s", u.name, l.client)
+	req, err := http.NewRequest(http.MethodGet, sq.srv.Issuer()+"/me/mcp-servers", nil)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Servers []idpclient.AssignedServer `json:"mcp_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		sq.fail("GET /me/mcp-servers: %s %v", resp.Status, err)
+		return
+	}
+	var listed []string
+	for _, s := range sq.cfg.servers {
+		if !slices.Contains(s.clients, l.client) {
+			continue
+		}
+		listed = append(listed, s.id)
+		want := sq.cfg.decide(ocRequest{user: l.user, client: l.client, audience: s.issuer, resource: s.resource}, sq.now, sq.now.Sub(l.at))
+		i := slices.IndexFunc(got.Servers, func(a idpclient.AssignedServer) bool { return a.ID == s.id })
+		if i < 0 {
+			sq.fail("/me/mcp-servers does not list %s, which lists client %s", s.id, l.client)
+			continue
+		}
+		a := got.Servers[i]
+		assigned := want.err == "" || want.err == "insufficient_user_authentication"
+		switch {
+		case a.Assigned != assigned:
+			sq.fail("/me/mcp-servers: %s assigned %t (%s %s), oracle %q (%s)", s.id, a.Assigned, a.Error, a.Description, want.err, want.why)
+		case want.err == "" && strings.Join(a.Scopes, " ") != strings.Join(want.granted, " "):
+			sq.fail("/me/mcp-servers: %s scopes %q, oracle %q", s.id, a.Scopes, want.granted)
+		case !assigned && a.Error != want.err:
+			sq.fail("/me/mcp-servers: %s error %q, oracle %q (%s)", s.id, a.Error, want.err, want.why)
+		}
+	}
+	if len(got.Servers) != len(listed) {
+		sq.fail("/me/mcp-servers lists %d servers, oracle %q", len(got.Servers), listed)
+	}
+	sq.whys["assigned servers read"]++
 }
