@@ -824,7 +824,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	var scopes []string
 	for _, v := range q["scope"] {
-		scopes = append(scopes, strings.Fields(v)...)
+		scopes = append(scopes, policy.ScopeFields(v)...) // as the token endpoint splits it
 	}
 	cfg := a.idp.Config()
 	// An id that is not also an audience names the server, as

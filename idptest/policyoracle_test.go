@@ -48,6 +48,7 @@ type ocAccess struct {
 	users, groups, scopes, clients []string
 	maxAuthAge                     time.Duration // 0: none
 	expires                        time.Time     // zero: none
+	approved                       bool          // written by an approval (TestPolicyOracle_Sequences)
 }
 
 type ocDeny struct {
@@ -66,6 +67,7 @@ type ocConfig struct {
 	deniedError     string // "" is the default, access_denied
 	requireResource bool
 	cimdNoExchange  bool // cimd.token_exchange: false
+	singleUse       bool // exchange.single_use_subject: true
 	groups          []string
 	users           []ocUser
 	clients         []ocClient
@@ -80,6 +82,52 @@ type ocRequest struct {
 	resource  string // "": not sent
 	scopes    []string
 	scopeSent bool
+	// raw, when set, is the scope parameter as sent, whatever scopes says
+	// (docs/http.md, "Token exchange": white space, repeats, malformed
+	// tokens; "" is an empty parameter).
+	raw    string
+	rawSet bool
+}
+
+// describedValue is how docs/http.md ("Errors") says an error_description
+// quotes a value: between single quotes, a '"' as U+0022, a ' as U+0027,
+// a '\\' as U+005C, a control character or one beyond ASCII as its code
+// point.
+func describedValue(v string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range v {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\'' || r == '\\' {
+			fmt.Fprintf(&b, "U+%04X", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// scopeParam reads a scope parameter as docs/http.md ("Token exchange",
+// "Rules common to the three grants") says the token endpoint does: an
+// empty parameter, or one of white space alone, is none; ASCII white
+// space (space, tab, line break) only separates; a token that is no RFC 6749 §3.3 scope-token (printable
+// ASCII without spaces, '"' or '\\') is malformed.
+func scopeParam(raw string) (scopes []string, sent bool, malformed string) {
+	if raw == "" {
+		return nil, false, ""
+	}
+	for _, tok := range strings.FieldsFunc(raw, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		for _, c := range []byte(tok) {
+			if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+				if malformed == "" {
+					malformed = tok
+				}
+			}
+		}
+		scopes = append(scopes, tok)
+	}
+	// White space alone names no scope: no scope, as an empty parameter.
+	return scopes, len(scopes) > 0, malformed
 }
 
 const ocUnknownClient = "nobody"
@@ -96,6 +144,8 @@ type ocWant struct {
 	rules   []string  // the rules that may be named (nil: not checked)
 	expired []int     // the server's entries the decision finds expired (README "Request, approve, revoke")
 	why     string    // the oracle's own reason, for failure messages
+	// malformed is the malformed scope token the description must name.
+	malformed string
 }
 
 func (c *ocConfig) client(id string) *ocClient {
@@ -179,6 +229,18 @@ func (c *ocConfig) decide(r ocRequest, now time.Time, authAge time.Duration) ocW
 			w.server = srv.id
 		}
 		return w
+	}
+	if r.rawSet {
+		// docs/http.md "Token exchange": the parameters are read before
+		// the subject token and the policy; a malformed scope is
+		// invalid_scope naming it, beside known scopes too.
+		var bad string
+		r.scopes, r.scopeSent, bad = scopeParam(r.raw)
+		if bad != "" {
+			w := refuse("invalid_scope", "error", "a malformed scope")
+			w.malformed = bad
+			return w
+		}
 	}
 	if srv == nil {
 		return refuse("invalid_target", "error", "audience names no MCP server")
@@ -345,8 +407,8 @@ func (c *ocConfig) yaml(enableAll bool) string {
 		return "[" + strings.Join(q, ", ") + "]"
 	}
 	b.WriteString("lifetimes: {id_token: 24h}\n")
-	if c.deniedError != "" || c.requireResource {
-		fmt.Fprintf(&b, "exchange: {denied_error: %s, require_resource: %t}\n", cmpOr(c.deniedError, "access_denied"), c.requireResource)
+	if c.deniedError != "" || c.requireResource || c.singleUse {
+		fmt.Fprintf(&b, "exchange: {denied_error: %s, require_resource: %t, single_use_subject: %t}\n", cmpOr(c.deniedError, "access_denied"), c.requireResource, c.singleUse)
 	}
 	if c.cimdNoExchange {
 		b.WriteString("cimd: {token_exchange: false}\n")
@@ -772,6 +834,9 @@ func exchangeForOracle(t *testing.T, endpoint string, cfg *ocConfig, q ocRequest
 		TokenEndpoint: endpoint, ClientID: q.client, ClientSecret: secret,
 		SubjectToken: tok.IDToken, Audience: q.audience, Resource: q.resource, Scopes: q.scopes,
 	}
+	if q.rawSet {
+		o.Scopes = []string{q.raw} // "" sends an empty scope=
+	}
 	if q.refresh {
 		if tok.RefreshToken == "" {
 			t.Fatalf("the login of %s gave no refresh token", tok.ClientID)
@@ -827,6 +892,14 @@ func (w ocWant) compare(g ocGot, evs []audit.Event, keys jose.JSONWebKeySet, q o
 			p = append(p, fmt.Sprintf("max_age %v, oracle %d", g.maxAge, w.maxAge))
 		}
 	}
+	if w.malformed != "" && g.err == w.err && !strings.Contains(g.desc, describedValue(w.malformed)) {
+		p = append(p, fmt.Sprintf("description %q does not name the malformed scope %q as %s", g.desc, w.malformed, describedValue(w.malformed)))
+	}
+	// docs/http.md "Errors": a value a description quotes is cut to 1
+	// KiB, after its escaping.
+	if len(g.desc) > 2048 {
+		p = append(p, fmt.Sprintf("a description of %d bytes", len(g.desc)))
+	}
 	granted := strings.Join(w.granted, " ")
 	if w.err == "" && g.err == "" {
 		if g.scope != granted {
@@ -846,6 +919,15 @@ func (w ocWant) compare(g ocGot, evs []audit.Event, keys jose.JSONWebKeySet, q o
 	}
 	if w.err != "invalid_client" && ev.Server != w.server {
 		p = append(p, fmt.Sprintf("audit server %q, oracle %q", ev.Server, w.server))
+	}
+	// docs/audit.md: scope_requested is as the client sent it; README
+	// "Audit log": a string over 512 bytes is cut with a marker.
+	sent := strings.Join(q.scopes, " ")
+	if q.rawSet {
+		sent = q.raw
+	}
+	if len(sent) <= 512 && ev.ScopeRequested != sent || len(sent) > 512 && !strings.HasPrefix(ev.ScopeRequested, sent[:400]) {
+		p = append(p, fmt.Sprintf("audit scope_requested %q, sent %q", ev.ScopeRequested, sent))
 	}
 	if ev.ScopeGranted != granted {
 		p = append(p, fmt.Sprintf("audit scope_granted %q, oracle %q", ev.ScopeGranted, granted))
@@ -913,6 +995,9 @@ func (w ocWant) checkExplain(t *testing.T, issuer string, cfg *ocConfig, q ocReq
 	if q.scopeSent {
 		v.Set("scope", strings.Join(q.scopes, " "))
 	}
+	if q.rawSet {
+		v.Set("scope", q.raw)
+	}
 	req, err := http.NewRequest(http.MethodGet, issuer+"/admin/api/explain?"+v.Encode(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -926,6 +1011,7 @@ func (w ocWant) checkExplain(t *testing.T, issuer string, cfg *ocConfig, q ocReq
 	var got struct {
 		Allowed bool     `json:"allowed"`
 		Error   string   `json:"error"`
+		Desc    string   `json:"error_description"`
 		Server  string   `json:"server"`
 		Scopes  []string `json:"scopes"`
 		MaxAge  int      `json:"max_age"`
@@ -939,6 +1025,9 @@ func (w ocWant) checkExplain(t *testing.T, issuer string, cfg *ocConfig, q ocReq
 	}
 	if w.err == "" && strings.Join(got.Scopes, " ") != strings.Join(w.granted, " ") {
 		p = append(p, fmt.Sprintf("explain scopes %q, oracle %q", got.Scopes, w.granted))
+	}
+	if w.malformed != "" && got.Error == w.err && !strings.Contains(got.Desc, describedValue(w.malformed)) {
+		p = append(p, fmt.Sprintf("explain's description %q does not name the malformed scope as %s", got.Desc, describedValue(w.malformed)))
 	}
 	if w.err == "insufficient_user_authentication" && got.MaxAge != w.maxAge {
 		p = append(p, fmt.Sprintf("explain max_age %d, oracle %d", got.MaxAge, w.maxAge))

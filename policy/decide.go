@@ -180,6 +180,18 @@ func (c *Config) Decide(r Request) Decision {
 			"audience is required: the issuer URL of the MCP server's authorization server",
 			"no audience given")
 	}
+	// A malformed scope, as the token endpoint refuses it with the
+	// parameters, before the audience is resolved (docs/http.md,
+	// "Processing"): explain then gives the decision the exchange gets
+	// (until 2026-12-07 it dropped a quoted scope as unknown and granted
+	// beside it, as if the token endpoint had).
+	for _, sc := range r.Scopes {
+		if sc != "" && !ValidScope(sc) { // "" names no scope, as an empty parameter
+			return refuse(ErrInvalidScope,
+				fmt.Sprintf("scope %q is malformed: a scope is printable ASCII without spaces, quotes or backslashes, and scopes are separated by spaces (RFC 6749 section 3.3)", sc),
+				fmt.Sprintf("scope %q is malformed", sc))
+		}
+	}
 	if s == nil {
 		// The classic mix-up: the MCP server's URL instead of its
 		// authorization server's issuer (EMA: the audience is the

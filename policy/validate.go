@@ -928,6 +928,13 @@ func ValidScope(s string) bool {
 	return true
 }
 
+// ScopeFields splits a scope parameter at ASCII white space, as the token
+// endpoint does (docs/http.md, "Token exchange"): a non-ASCII space, such
+// as a no-break space, is part of a (malformed) scope, not a separator.
+func ScopeFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) })
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -1,0 +1,1127 @@
+package idptest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/xaa-idp/xaa-idp/app"
+	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/idpclient"
+	"github.com/xaa-idp/xaa-idp/idptest"
+	"github.com/xaa-idp/xaa-idp/policy"
+	"github.com/xaa-idp/xaa-idp/push"
+)
+
+// seqStack is the IdP as serve runs it with a configuration file: the
+// admin API edits the file (access requests are approved through it), and
+// a file changed on disk is reloaded (README "Configuration"; docs/http.md,
+// "Changing the configuration"), which idptest's in-memory server has not.
+type seqStack struct {
+	t     *testing.T
+	file  string
+	store *policy.Store
+	idp   *idp.Server
+	clock *idp.Clock
+	log   *audit.Log
+	http  *httptest.Server
+}
+
+func startSeqStack(t *testing.T, clock *idp.Clock, yaml string) *seqStack {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := policy.OpenStore(file)
+	if err != nil {
+		t.Fatalf("the configuration has problems: %v\n%s", err, yaml)
+	}
+	log, err := audit.Open(audit.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := idp.New(idp.Options{Config: store.Config(), Issuer: "http://" + ts.Listener.Addr().String(), Audit: log, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher, err := push.New(push.Options{Issuer: srv.Issuer(), Signer: srv, Audit: srv.Audit(), Config: store.Config(), Now: srv.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = app.New(app.Options{IdP: srv, Push: pusher, Store: store})
+	ts.Start()
+	t.Cleanup(func() {
+		ts.Close()
+		pusher.Close()
+		srv.Close()
+		log.Close()
+	})
+	return &seqStack{t: t, file: file, store: store, idp: srv, clock: clock, log: log, http: ts}
+}
+
+func (s *seqStack) Issuer() string { return s.idp.Issuer() }
+
+func (s *seqStack) Audit(f audit.Filter) []audit.Event { return s.log.Query(f) }
+
+// reload replaces the file (write, rename) and has the store look at it
+// until it runs the new version, as its watcher would.
+func (s *seqStack) reload(yaml string) {
+	s.t.Helper()
+	tmp := s.file + ".new"
+	if err := os.WriteFile(tmp, []byte(yaml), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, s.file); err != nil {
+		s.t.Fatal(err)
+	}
+	want := policy.Version([]byte(yaml))
+	for range 100 {
+		if s.store.Version() == want {
+			return
+		}
+		s.store.CheckFile()
+	}
+	s.t.Fatalf("the file was not reloaded: %+v\n%s", s.store.Status(), yaml)
+}
+
+func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := idpclient.Login(ctx, idpclient.LoginOptions{Issuer: s.Issuer(), ClientID: c.id, ClientSecret: c.secret, Username: user, Password: user})
+	if err != nil {
+		s.t.Fatalf("login as %s through %s: %v", user, c.id, err)
+	}
+	at, _ := tok["access_token"].(string)
+	return idptest.Tokens{ClientID: c.id, IDToken: tok.IDToken(), AccessToken: at, RefreshToken: tok.RefreshToken()}
+}
+
+// The contract oracle over time: TestPolicyOracle_Sequences runs random
+// sequences of steps on one random configuration each, and after every
+// token exchange holds the real IdP to the oracle's decision (decide, as
+// in TestPolicyOracle_TokenExchange) on the configuration the steps made.
+// The steps, each done as a user or an admin does it, and what the
+// oracle takes from the documents alone:
+//
+//   - a login, and a refresh of one (docs/http.md, "Refresh": a new ID
+//     token of the same login, whose auth_time stays the login's;
+//     docs/configuration.md, "Decision rules": step-up counts from it);
+//   - an access request (docs/http.md, "Access requests": POST
+//     /me/access-requests; 403 when a deny entry names the user, 409 while
+//     one of the user for that server is pending), its approval for a while
+//     or for good (docs/http.md, "Access requests (approver)": the entry
+//     {users: [user], scopes, expires}, the replacing and pruning rules) or
+//     its denial; the access-request and admin_change events (docs/audit.md);
+//     (an approval adding a scope not requested is 400 invalid_scope, one
+//     of a request already decided 409);
+//   - a revocation: an admin removes an access entry (PUT
+//     /admin/api/servers/{id}/access);
+//   - a login's grant revoked (docs/http.md, "refresh_token",
+//     "Revocation"): a rotated refresh token that comes back, at the
+//     refresh grant or as a subject, or a refresh token revoked at /revoke;
+//     every token of that login is then invalid_grant;
+//   - /me/mcp-servers read with a login's access token (docs/http.md): the
+//     decision without scope, for each server that lists the client;
+//   - the clock moving on (docs/configuration.md, "Time-bound access");
+//   - a change of the configuration, through the admin API (PATCH of a
+//     user, PUT of a server's deny list) or a reload (the whole file): a
+//     deny entry added or removed, a user disabled or enabled, a user's
+//     groups changed, each decided by the next request; a user disabled
+//     ends every login of theirs before it for good (docs/configuration.md,
+//     users[].disabled: invalid_grant once enabled again);
+//   - exchanges with the scope parameter as clients send it (docs/http.md,
+//     "Token exchange": repeats, order, white space, empty, unknown, long
+//     and malformed scopes);
+//   - under exchange.single_use_subject (docs/configuration.md, "exchange"),
+//     an ID token exchanged twice for one server: the second allowed by the
+//     policy is invalid_grant; a refused one spends nothing (docs/http.md:
+//     the single-use check comes after the policy decision), a refresh
+//     token as the subject stays reusable.
+//
+// XAA_POLICY_ORACLE_SEQUENCES=N runs N sequences instead of the CI's few;
+// XAA_POLICY_ORACLE_SEED picks another seed.
+func TestPolicyOracle_Sequences(t *testing.T) {
+	seed, sequences := int64(20261207), 16
+	if v := os.Getenv("XAA_POLICY_ORACLE_SEQUENCES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("XAA_POLICY_ORACLE_SEQUENCES=%q: %v", v, err)
+		}
+		sequences = n
+	}
+	if v := os.Getenv("XAA_POLICY_ORACLE_SEED"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Fatalf("XAA_POLICY_ORACLE_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	const steps = 90
+	whys := map[string]int{}
+	fails := 0
+	seeds := rand.New(rand.NewSource(seed))
+	for range sequences {
+		sq := newSequence(t, seeds.Int63(), whys)
+		for i := range steps {
+			sq.step(i)
+		}
+		fails += sq.fails
+	}
+	if fails > 0 {
+		t.Errorf("%d steps of %d disagree with the contract oracle (seed %d)", fails, sequences*steps, seed)
+	}
+	t.Logf("the sequences' steps and decisions: %v", whys)
+	for _, why := range []string{"allowed", "approved", "request denied", "revoked", "refreshed", "reloaded",
+		"disabled", "ended login refused", "single-use second exchange", "malformed scope", "found an expired entry",
+		"an approved entry granted", "an approved entry expired", "revoked a login", "revoked login refused", "assigned servers read"} {
+		if whys[why] == 0 && sequences >= 16 {
+			t.Errorf("no step of seed %d was %q: the random sequences miss a rule", seed, why)
+		}
+	}
+}
+
+// seqLogin is one login (or the refresh of one) the sequence holds.
+type seqLogin struct {
+	user      int
+	client    string
+	tok       idptest.Tokens
+	at        time.Time // the login's time: auth_time, also after a refresh
+	atIssued  time.Time // when its access token was issued
+	ended     bool      // its user was disabled since (docs/configuration.md, users[].disabled)
+	refreshed bool      // its ID token came from a refresh grant
+	used      map[string]bool
+	grant     *seqGrant // shared by a login and its refreshes
+}
+
+// seqGrant is one login's grant, through every rotation of its refresh
+// token (docs/http.md, "refresh_token").
+type seqGrant struct {
+	rotated []string // refresh tokens rotated away
+	// revoked: a rotated refresh token came back, or one was revoked at
+	// /revoke; every token of the login is then refused (invalid_grant).
+	revoked bool
+}
+
+type seqPending struct {
+	id, user, server string
+	scopes           []string
+}
+
+type sequence struct {
+	t        *testing.T
+	seed     int64
+	r        *rand.Rand
+	srv      *seqStack
+	cfg      *ocConfig
+	start    time.Time
+	now      time.Time
+	endpoint string
+	keys     jose.JSONWebKeySet
+	logins   []*seqLogin
+	pending  []seqPending
+	decided  []string // the ids of requests approved or denied
+	// ever holds every access entry each server had, for the count of
+	// expired events (one per entry).
+	ever  map[string][]ocAccess
+	whys  map[string]int
+	fails int
+	log   []string // the steps so far, for failure messages
+}
+
+func newSequence(t *testing.T, seed int64, whys map[string]int) *sequence {
+	t.Helper()
+	clock := idp.NewClock(nil)
+	clock.Freeze()
+	r := rand.New(rand.NewSource(seed))
+	now := clock.Now().Truncate(time.Second)
+	clock.Set(now)
+	cfg := randomConfig(r, now, "")
+	cfg.singleUse = r.Intn(2) == 0
+	cfg.clients[0].tokenExchange = true // a sequence of unauthorized_client alone decides nothing
+	srv := startSeqStack(t, clock, cfg.yaml(false))
+	sq := &sequence{t: t, seed: seed, r: r, srv: srv, cfg: cfg, start: now, now: now, whys: whys, ever: map[string][]ocAccess{}}
+	md := discoverForOracle(t, srv.Issuer())
+	sq.endpoint, sq.keys = md.TokenEndpoint, fetchJWKS(t, md)
+	for _, s := range cfg.servers {
+		sq.ever[s.id] = append(sq.ever[s.id], s.access...)
+	}
+	return sq
+}
+
+func (sq *sequence) fail(format string, args ...any) {
+	sq.t.Helper()
+	sq.fails++
+	if sq.fails <= 3 {
+		last := sq.log
+		if len(last) > 12 {
+			last = last[len(last)-12:]
+		}
+		sq.t.Errorf("seed %d step %d (clock %s): %s\nlast steps:\n  %s\nconfig:\n%s", sq.seed, len(sq.log)-1,
+			sq.now.Format(time.RFC3339), fmt.Sprintf(format, args...), strings.Join(last, "\n  "), sq.cfg.yaml(false))
+	}
+}
+
+func (sq *sequence) note(format string, args ...any) {
+	sq.log = append(sq.log, fmt.Sprintf(format, args...))
+}
+
+func (sq *sequence) step(i int) {
+	sq.t.Helper()
+	if i < 3 || len(sq.logins) == 0 {
+		sq.login()
+		return
+	}
+	switch n := sq.r.Intn(100); {
+	case n < 40:
+		sq.exchange()
+	case n < 48:
+		sq.login()
+	case n < 55:
+		sq.refresh()
+	case n < 62:
+		sq.advance()
+	case n < 72:
+		sq.request()
+	case n < 80:
+		sq.decide()
+	case n < 85:
+		sq.revoke()
+	case n < 89:
+		sq.revokeGrant()
+	case n < 93:
+		sq.assigned()
+	default:
+		sq.reconfigure()
+	}
+}
+
+func (sq *sequence) login() {
+	sq.t.Helper()
+	var enabled []int
+	for i, u := range sq.cfg.users {
+		if !u.disabled {
+			enabled = append(enabled, i)
+		}
+	}
+	if len(enabled) == 0 {
+		return
+	}
+	u := enabled[sq.r.Intn(len(enabled))]
+	cl := sq.cfg.clients[sq.r.Intn(len(sq.cfg.clients))]
+	sq.note("login %s via %s", sq.cfg.users[u].name, cl.id)
+	tok := sq.srv.login(cl, sq.cfg.users[u].name)
+	sq.logins = append(sq.logins, &seqLogin{user: u, client: cl.id, tok: tok, at: sq.now, atIssued: sq.now, used: map[string]bool{}, grant: &seqGrant{}})
+}
+
+// refresh: docs/http.md "Refresh": a new ID token and refresh token (the
+// old one rotated out); a login ended since is invalid_grant.
+func (sq *sequence) refresh() {
+	sq.t.Helper()
+	l := sq.logins[sq.r.Intn(len(sq.logins))]
+	if l.tok.RefreshToken == "" {
+		return
+	}
+	cl := sq.cfg.client(l.client)
+	sq.note("refresh the login of %s via %s (ended %t)", sq.cfg.users[l.user].name, l.client, l.ended)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := idpclient.Refresh(ctx, idpclient.RefreshOptions{TokenEndpoint: sq.endpoint, ClientID: l.client, ClientSecret: cl.secret, RefreshToken: l.tok.RefreshToken})
+	ended := l.ended || sq.cfg.users[l.user].disabled || l.grant.revoked
+	var oe *idpclient.Error
+	switch {
+	case ended && errors.As(err, &oe) && oe.Code == "invalid_grant":
+		l.tok.RefreshToken = ""
+		sq.whys["ended login refused"]++
+		return
+	case ended:
+		sq.fail("the refresh of a login whose user was disabled since, or whose grant was revoked: %v, want invalid_grant", err)
+		return
+	case err != nil:
+		sq.fail("refresh: %v", err)
+		return
+	}
+	sq.whys["refreshed"]++
+	at, _ := res["access_token"].(string)
+	l.grant.rotated = append(l.grant.rotated, l.tok.RefreshToken)
+	nl := &seqLogin{user: l.user, client: l.client, at: l.at, atIssued: sq.now, refreshed: true, used: map[string]bool{}, grant: l.grant,
+		tok: idptest.Tokens{ClientID: l.client, IDToken: res.IDToken(), AccessToken: at, RefreshToken: res.RefreshToken()}}
+	if nl.tok.IDToken == "" || nl.tok.RefreshToken == "" {
+		sq.fail("the refresh answered no id_token or refresh_token: %v", res)
+		return
+	}
+	l.tok.RefreshToken = "" // rotated out
+	sq.logins = append(sq.logins, nl)
+}
+
+func (sq *sequence) advance() {
+	if sq.now.Sub(sq.start) > 4*time.Hour {
+		return
+	}
+	d := []time.Duration{time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 40 * time.Minute}[sq.r.Intn(5)]
+	sq.note("advance %s", d)
+	sq.now = sq.now.Add(d)
+	sq.srv.clock.Set(sq.now)
+}
+
+// rawScopes: the scope parameter as clients send it.
+func (sq *sequence) rawScope(s *ocServer) string {
+	r := sq.r
+	pick := func() string { return s.scopes[r.Intn(len(s.scopes))] }
+	switch r.Intn(12) {
+	case 0:
+		return ""
+	case 1:
+		return "   "
+	case 2:
+		return pick() + " " + pick() + " " + pick()
+	case 3:
+		return "  " + pick() + "\t\t" + pick() + "\n"
+	case 4:
+		rev := slices.Clone(s.scopes)
+		slices.Reverse(rev)
+		return strings.Join(rev, " ")
+	case 5:
+		return strings.ToUpper(pick())
+	case 6:
+		return pick() + " " + strings.Repeat("x", 600+r.Intn(3000))
+	case 7:
+		return strings.Repeat("y", 600+r.Intn(3000))
+	case 8:
+		return strconv.Quote(pick()) + " " + pick()
+	case 9:
+		return pick() + "\u00a0" + pick()
+	case 10:
+		return pick() + " sc\u00e9"
+	default:
+		return pick() + ` a\b`
+	}
+}
+
+func (sq *sequence) exchange() {
+	sq.t.Helper()
+	l := sq.pickLogin()
+	q := sq.cfg.randomRequest(sq.r)
+	q.user, q.client = l.user, l.client
+	if sq.r.Intn(20) == 0 {
+		q.client = ocUnknownClient
+	}
+	if q.refresh && l.tok.RefreshToken == "" {
+		q.refresh = false
+	}
+	if sq.r.Intn(3) == 0 {
+		s := sq.cfg.serverFor(q.audience)
+		if s == nil {
+			s = &sq.cfg.servers[0]
+		}
+		q.raw, q.rawSet = sq.rawScope(s), true
+		q.scopes, q.scopeSent = nil, false
+	}
+	authAge := sq.now.Sub(l.at)
+	want := sq.cfg.decide(q, sq.now, authAge)
+	if want.malformed != "" {
+		sq.whys["malformed scope"]++
+	}
+	if want.err == "" {
+		for _, i := range want.rules {
+			if strings.Contains(i, "access[") && sq.approvedRule(want.server, i) {
+				sq.whys["an approved entry granted"]++
+				break
+			}
+		}
+	}
+	// A login ended by its user's disabling: while the user is disabled
+	// the policy refuses it (access_denied); once enabled again it is
+	// invalid_grant (docs/configuration.md, users[].disabled). The
+	// client's authentication and permission come first (docs/http.md,
+	// "Token exchange": processing order).
+	checkExplain := true
+	pre := want.err == "invalid_client" || want.err == "unauthorized_client" || want.malformed != ""
+	if l.ended && !l.grant.revoked && !sq.cfg.users[q.user].disabled && !pre {
+		// The subject token is refused before the policy resolves the
+		// audience: the event names no server (docs/audit.md).
+		want = ocWant{err: "invalid_grant", status: http.StatusBadRequest, outcome: "error", why: "ended login"}
+		checkExplain = false
+		sq.whys["ended login refused"]++
+	}
+	// A revoked login's tokens, ID tokens too, are invalid_grant
+	// (docs/http.md, "refresh_token"), the subject token checked before
+	// the policy: a disabled user's too.
+	if l.grant.revoked && !pre {
+		want = ocWant{err: "invalid_grant", status: http.StatusBadRequest, outcome: "error", why: "revoked login"}
+		checkExplain = false
+		sq.whys["revoked login refused"]++
+	}
+	// Single use: after the policy, for an ID token (docs/http.md).
+	usedKey := ""
+	if sq.cfg.singleUse && want.err == "" && !q.refresh {
+		usedKey = want.server
+		if l.used[usedKey] {
+			want = ocWant{err: "invalid_grant", status: http.StatusBadRequest, outcome: "error", server: want.server, why: "single use"}
+			checkExplain = false
+			sq.whys["single-use second exchange"]++
+		}
+	}
+	sq.whys[want.why]++
+	if len(want.expired) > 0 {
+		sq.whys["found an expired entry"]++
+		if s := sq.server(want.server); slices.ContainsFunc(want.expired, func(i int) bool { return s.access[i].approved }) {
+			sq.whys["an approved entry expired"]++
+		}
+	}
+	if sq.cfg.users[q.user].disabled {
+		sq.whys["disabled"]++
+	}
+	sq.note("exchange: user %s client %s audience %s resource %q scope %q (raw %t) refresh %t, login %s old (ended %t, refreshed %t): oracle %s %s",
+		sq.cfg.users[q.user].name, q.client, q.audience, q.resource, cmpOr(q.raw, strings.Join(q.scopes, " ")), q.rawSet, q.refresh,
+		authAge, l.ended, l.refreshed, want.err, want.why)
+	got := exchangeForOracle(sq.t, sq.endpoint, sq.cfg, q, l.tok)
+	if usedKey != "" && got.err == "" {
+		l.used[usedKey] = true
+	}
+	ev := sq.srv.Audit(audit.Filter{Type: "token_exchange", Limit: 1})
+	problems := want.compare(got, ev, sq.keys, q, sq.cfg, sq.now)
+	problems = append(problems, sq.checkExpired(want, got, ev)...)
+	if checkExplain {
+		problems = append(problems, want.checkExplain(sq.t, sq.srv.Issuer(), sq.cfg, q, authAge.Truncate(time.Second))...)
+	}
+	if len(problems) > 0 {
+		sq.fail("%s\ngot: %+v", strings.Join(problems, "; "), got)
+	}
+}
+
+// pickLogin picks one of the newest logins more often than an older one,
+// which a change may have ended.
+func (sq *sequence) pickLogin() *seqLogin {
+	if n := len(sq.logins); n > 3 && sq.r.Intn(3) != 0 {
+		return sq.logins[n-1-sq.r.Intn(3)]
+	}
+	return sq.logins[sq.r.Intn(len(sq.logins))]
+}
+
+// approvedRule: whether the rule names an entry an approval wrote.
+func (sq *sequence) approvedRule(server, rule string) bool {
+	for i := range sq.cfg.servers {
+		s := &sq.cfg.servers[i]
+		if s.id != server {
+			continue
+		}
+		for j, a := range s.access {
+			if fmt.Sprintf("%s access[%d]", s.id, j) == rule {
+				return a.approved
+			}
+		}
+	}
+	return false
+}
+
+// checkExpired: as want.checkExpired, but an entry is found by what it
+// is (its expires and scopes), not its place, which revocations and
+// approvals move: one event at least, and no more than the entries of
+// that server that were ever so.
+func (sq *sequence) checkExpired(w ocWant, g ocGot, evs []audit.Event) []string {
+	if len(w.expired) == 0 || len(evs) != 1 {
+		return nil
+	}
+	var p []string
+	if !strings.Contains(evs[0].Reason, "expired") {
+		p = append(p, fmt.Sprintf("reason %q does not say the access expired", evs[0].Reason))
+	}
+	s := sq.server(w.server)
+	var latest time.Time
+	for _, i := range w.expired {
+		if e := s.access[i].expires; e.After(latest) {
+			latest = e
+		}
+	}
+	if !strings.Contains(g.desc, latest.Format(time.RFC3339)) {
+		p = append(p, fmt.Sprintf("description %q does not say the access ended at %s", g.desc, latest.Format(time.RFC3339)))
+	}
+	events := sq.srv.Audit(audit.Filter{Type: "access_request", Outcome: "expired", Server: s.id, Limit: 1000})
+	for _, i := range w.expired {
+		a := s.access[i]
+		same := func(b ocAccess) bool {
+			return b.expires.Equal(a.expires) && strings.Join(b.scopes, " ") == strings.Join(a.scopes, " ")
+		}
+		n := 0
+		for _, ev := range events {
+			e, _ := ev.Details["expires"].(string)
+			sc, _ := ev.Details["scopes"].(string)
+			if e == a.expires.Format(time.RFC3339) && sc == strings.Join(a.scopes, " ") {
+				n++
+			}
+		}
+		if max := len(slices.DeleteFunc(slices.Clone(sq.ever[s.id]), func(b ocAccess) bool { return !same(b) })); n == 0 || n > max {
+			p = append(p, fmt.Sprintf("%d access_request expired events for %s access[%d] (scopes %q, expires %s), of %d such entries",
+				n, s.id, i, a.scopes, a.expires.Format(time.RFC3339), max))
+		}
+	}
+	return p
+}
+
+func (sq *sequence) server(id string) *ocServer {
+	for i := range sq.cfg.servers {
+		if sq.cfg.servers[i].id == id {
+			return &sq.cfg.servers[i]
+		}
+	}
+	return nil
+}
+
+// deniedAll: docs/http.md "Access requests": a deny entry names the user
+// (by name or through a group) for every client (it names no client).
+func (sq *sequence) deniedAll(s *ocServer, u ocUser) bool {
+	for _, d := range s.deny {
+		if len(d.clients) == 0 && u.in(d.users, d.groups) {
+			return true
+		}
+	}
+	return false
+}
+
+// call sends a JSON request with a bearer token, or as the admin root
+// when bearer is "".
+func (sq *sequence) call(method, path, bearer string, body any) (int, map[string]any) {
+	sq.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			sq.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, sq.srv.Issuer()+path, rd)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	} else {
+		req.SetBasicAuth("root", "root")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	if out == nil {
+		out = map[string]any{"body": string(data)}
+	}
+	return resp.StatusCode, out
+}
+
+// request: docs/http.md "Access requests".
+func (sq *sequence) request() {
+	sq.t.Helper()
+	l := sq.logins[sq.r.Intn(len(sq.logins))]
+	s := &sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
+	u := sq.cfg.users[l.user]
+	scopes := subset(sq.r, s.scopes, 0.5)
+	// docs/http.md: a scope the server does not list, or an element that
+	// is no scope-token ("", two scopes in one string), is invalid_scope.
+	unknown := sq.r.Intn(8) == 0
+	if unknown {
+		scopes = append(scopes, []string{"nope.scope", "", s.scopes[0] + " " + s.scopes[0]}[sq.r.Intn(3)])
+	}
+	if scopes == nil {
+		scopes = []string{}
+	}
+	sq.note("request: %s asks for %s %q", u.name, s.id, scopes)
+	st, body := sq.call(http.MethodPost, "/me/access-requests", l.tok.AccessToken, map[string]any{"server": s.id, "scopes": scopes, "reason": "oracle"})
+	pendingFor := slices.ContainsFunc(sq.pending, func(p seqPending) bool { return p.user == u.name && p.server == s.id })
+	want := []int{http.StatusCreated}
+	switch {
+	case l.ended || l.grant.revoked || u.disabled || !sq.now.Before(l.atIssued.Add(time.Hour)):
+		// An access token of an ended or revoked login, of a disabled
+		// user, or expired (lifetimes.access_token, 1h by default).
+		want = []int{http.StatusUnauthorized}
+	case unknown && sq.deniedAll(s, u):
+		want = []int{http.StatusBadRequest, http.StatusForbidden}
+	case unknown:
+		want = []int{http.StatusBadRequest}
+	case sq.deniedAll(s, u):
+		want = []int{http.StatusForbidden}
+	case pendingFor:
+		want = []int{http.StatusConflict}
+	}
+	if !slices.Contains(want, st) {
+		sq.fail("POST /me/access-requests: %d %v, oracle %v", st, body, want)
+		return
+	}
+	if st == http.StatusForbidden {
+		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].User != u.name || ev[0].Server != s.id {
+			sq.fail("a request a deny entry refused: access_request event %+v, want denied for %s at %s", ev, u.name, s.id)
+		}
+	}
+	if st != http.StatusCreated {
+		return
+	}
+	id, _ := body["id"].(string)
+	rec := slices.Clone(scopes)
+	if len(rec) == 0 {
+		rec = slices.Clone(s.scopes) // docs/http.md: none asks for every scope the server defines
+	}
+	slices.Sort(rec)
+	rec = slices.Compact(rec)
+	var gotScopes []string
+	for _, x := range body["scopes"].([]any) {
+		gotScopes = append(gotScopes, x.(string))
+	}
+	slices.Sort(gotScopes)
+	if !slices.Equal(gotScopes, rec) || body["status"] != "pending" {
+		sq.fail("the request recorded scopes %q status %v, oracle %q pending", gotScopes, body["status"], rec)
+	}
+	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+	if len(ev) != 1 || ev[0].Outcome != "requested" || ev[0].User != u.name || ev[0].Server != s.id {
+		sq.fail("access_request event %+v, want requested for %s at %s", ev, u.name, s.id)
+	}
+	sq.pending = append(sq.pending, seqPending{id: id, user: u.name, server: s.id, scopes: rec})
+}
+
+// decide approves or denies a pending request (docs/http.md, "Access
+// requests (approver)").
+func (sq *sequence) decide() {
+	sq.t.Helper()
+	if len(sq.pending) == 0 {
+		return
+	}
+	if len(sq.decided) > 0 && sq.r.Intn(8) == 0 {
+		// docs/http.md: 409 for a request already decided; nothing changes.
+		id := sq.decided[sq.r.Intn(len(sq.decided))]
+		action := []string{"approve", "deny"}[sq.r.Intn(2)]
+		sq.note("%s request %s again", action, id)
+		if st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+id+"/"+action, "", map[string]any{}); st != http.StatusConflict {
+			sq.fail("%s of a request already decided: %d %v, oracle 409", action, st, ans)
+		}
+		sq.whys["decided again"]++
+		return
+	}
+	k := sq.r.Intn(len(sq.pending))
+	p := sq.pending[k]
+	s := sq.server(p.server)
+	ui := slices.IndexFunc(sq.cfg.users, func(u ocUser) bool { return u.name == p.user })
+	u := sq.cfg.users[ui]
+	if sq.r.Intn(4) == 0 {
+		sq.note("deny request %s of %s for %s", p.id, p.user, p.server)
+		st, body := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/deny", "", map[string]any{"reason": "no"})
+		if st != http.StatusOK || body["status"] != "denied" {
+			sq.fail("deny: %d %v, oracle 200 denied", st, body)
+			return
+		}
+		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].Admin != "root" || ev[0].User != p.user {
+			sq.fail("access_request event %+v, want denied by root", ev)
+		}
+		sq.whys["request denied"]++
+		sq.pending = slices.Delete(sq.pending, k, k+1)
+		sq.decided = append(sq.decided, p.id)
+		return
+	}
+	body := map[string]any{}
+	var expires time.Time
+	if d := []time.Duration{0, 90 * time.Second, 90 * time.Second, 30 * time.Minute, 2 * time.Hour}[sq.r.Intn(5)]; d > 0 {
+		body["expires_in"] = d.String()
+		expires = sq.now.Add(d)
+	}
+	scopes := p.scopes
+	if sq.r.Intn(3) == 0 && len(p.scopes) > 1 {
+		scopes = subset(sq.r, p.scopes, 0.5)
+		if scopes == nil {
+			scopes = []string{}
+		}
+		body["scopes"] = scopes
+	}
+	// docs/http.md: scopes may narrow what was requested, never add.
+	if extra := slices.DeleteFunc(slices.Clone(s.scopes), func(sc string) bool { return slices.Contains(p.scopes, sc) }); len(extra) > 0 && sq.r.Intn(8) == 0 {
+		bad := map[string]any{"scopes": append(slices.Clone(scopes), extra[0])}
+		sq.note("approve request %s of %s for %s with a scope not requested: %v", p.id, p.user, p.server, bad)
+		st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/approve", "", bad)
+		// Through a deny entry it is also a 409; the documents order
+		// neither before the other.
+		if (st != http.StatusBadRequest || ans["error"] != "invalid_scope") && (st != http.StatusConflict || !sq.deniedAll(s, u)) {
+			sq.fail("an approval adding scope %s the request did not ask for: %d %v, oracle 400 invalid_scope", extra[0], st, ans)
+		}
+		sq.whys["approval refused"]++
+		return
+	}
+	sq.note("approve request %s of %s for %s: %v", p.id, p.user, p.server, body)
+	st, ans := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/approve", "", body)
+	if sq.deniedAll(s, u) {
+		if st != http.StatusConflict {
+			sq.fail("approve through a deny entry: %d %v, oracle 409", st, ans)
+		}
+		return
+	}
+	if st != http.StatusOK || ans["status"] != "approved" {
+		sq.fail("approve: %d %v, oracle 200 approved", st, ans)
+		return
+	}
+	sq.whys["approved"]++
+	sq.pending = slices.Delete(sq.pending, k, k+1)
+	sq.decided = append(sq.decided, p.id)
+	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+	sorted := slices.Clone(scopes)
+	slices.Sort(sorted)
+	if len(ev) != 1 || ev[0].Outcome != "approved" || ev[0].Admin != "root" || ev[0].User != p.user || ev[0].Server != p.server {
+		sq.fail("access_request event %+v, want approved by root for %s at %s", ev, p.user, p.server)
+	} else {
+		gs := strings.Fields(ev[0].ScopeGranted)
+		slices.Sort(gs)
+		e, _ := ev[0].Details["expires"].(string)
+		wantE := ""
+		if !expires.IsZero() {
+			wantE = expires.Format(time.RFC3339)
+		}
+		if !slices.Equal(gs, sorted) || !sameInstant(e, wantE) {
+			sq.fail("approved event scope_granted %q details.expires %q, oracle %q %q", ev[0].ScopeGranted, e, sorted, wantE)
+		}
+	}
+	added, written := sq.approve(s, p.user, scopes, expires)
+	if added {
+		sq.ever[s.id] = append(sq.ever[s.id], s.access[len(s.access)-1])
+	}
+	// docs/http.md: the approval's admin_change (object "access
+	// approval", details.request), when it wrote the file.
+	ch := sq.srv.Audit(audit.Filter{Type: "admin_change", Limit: 1})
+	ours := len(ch) == 1 && ch[0].Details["request"] == p.id
+	switch {
+	case written && (!ours || ch[0].Details["object"] != "access approval" || ch[0].Server != p.server || ch[0].User != p.user):
+		sq.fail("the approval's admin_change: %+v, want object \"access approval\" for request %s", ch, p.id)
+	case !written && ours:
+		sq.fail("an approval that wrote nothing has an admin_change: %+v", ch[0])
+	}
+}
+
+func sameInstant(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	ta, err1 := time.Parse(time.RFC3339Nano, a)
+	tb, err2 := time.Parse(time.RFC3339Nano, b)
+	return err1 == nil && err2 == nil && ta.Equal(tb)
+}
+
+// approve changes the model as docs/http.md ("Access requests
+// (approver)") says an approval changes the server's access list; it
+// reports whether an entry was added, and whether the list changed.
+func (sq *sequence) approve(s *ocServer, user string, scopes []string, expires time.Time) (added, written bool) {
+	now := sq.now
+	sole := func(a ocAccess) bool {
+		return slices.Equal(a.users, []string{user}) && len(a.groups) == 0 && len(a.clients) == 0 && a.maxAuthAge == 0
+	}
+	live := func(a ocAccess) bool { return a.expires.IsZero() || now.Before(a.expires) }
+	covers := func(a ocAccess) bool {
+		for _, sc := range scopes {
+			if !slices.Contains(a.scopes, sc) {
+				return false
+			}
+		}
+		return true
+	}
+	covered := slices.ContainsFunc(s.access, func(a ocAccess) bool {
+		return sole(a) && live(a) && covers(a) && (a.expires.IsZero() || !expires.IsZero() && !a.expires.Before(expires))
+	})
+	var out []ocAccess
+	for _, a := range s.access {
+		if !live(a) {
+			continue // expired entries are removed, in any approval
+		}
+		replaced := !covered && sole(a) && !a.expires.IsZero() && !slices.ContainsFunc(a.scopes, func(sc string) bool { return !slices.Contains(scopes, sc) }) &&
+			(expires.IsZero() || !a.expires.After(expires))
+		if !replaced {
+			out = append(out, a)
+		}
+	}
+	if !covered {
+		// The new entry goes at the end of the list.
+		out = append(out, ocAccess{users: []string{user}, scopes: slices.Clone(scopes), expires: expires, approved: true})
+	}
+	written = !covered || len(out) < len(s.access)
+	s.access = out
+	return !covered, written
+}
+
+// revoke: an admin removes one access entry (PUT .../access).
+func (sq *sequence) revoke() {
+	sq.t.Helper()
+	s := &sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
+	if len(s.access) == 0 {
+		return
+	}
+	k := sq.r.Intn(len(s.access))
+	sq.note("revoke %s access[%d]", s.id, k)
+	next := slices.Delete(slices.Clone(s.access), k, k+1)
+	list := []map[string]any{}
+	for _, a := range next {
+		m := map[string]any{"scopes": orEmpty(a.scopes)}
+		if len(a.users) > 0 {
+			m["users"] = a.users
+		}
+		if len(a.groups) > 0 {
+			m["groups"] = a.groups
+		}
+		if len(a.clients) > 0 {
+			m["clients"] = a.clients
+		}
+		if a.maxAuthAge > 0 {
+			m["max_auth_age"] = a.maxAuthAge.String()
+		}
+		if !a.expires.IsZero() {
+			m["expires"] = a.expires.Format(time.RFC3339)
+		}
+		list = append(list, m)
+	}
+	st, body := sq.call(http.MethodPut, "/admin/api/servers/"+s.id+"/access", "", list)
+	if st != http.StatusOK {
+		sq.fail("PUT access: %d %v", st, body)
+		return
+	}
+	s.access = next
+	sq.whys["revoked"]++
+	ev := sq.srv.Audit(audit.Filter{Type: "admin_change", Limit: 1})
+	if len(ev) != 1 || ev[0].Outcome != "allowed" || ev[0].Server != s.id || ev[0].Admin != "root" {
+		sq.fail("admin_change event %+v, want allowed for %s by root", ev, s.id)
+	}
+}
+
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+// reconfigure changes who is denied, disabled or in which group, through
+// the admin API or a reload of the whole configuration.
+func (sq *sequence) reconfigure() {
+	sq.t.Helper()
+	r := sq.r
+	ui := r.Intn(len(sq.cfg.users))
+	u := &sq.cfg.users[ui]
+	s := &sq.cfg.servers[r.Intn(len(sq.cfg.servers))]
+	reload := r.Intn(2) == 0
+	switch r.Intn(4) {
+	case 0:
+		// Enabled back more often than disabled, so that a sequence
+		// does not end with every user disabled.
+		u.disabled = !u.disabled && r.Intn(2) == 0
+		sq.note("%s: %s disabled %t", cond(reload, "reload", "PATCH"), u.name, u.disabled)
+		if !reload {
+			sq.patchUser(u.name, map[string]any{"disabled": u.disabled})
+		}
+	case 1:
+		u.groups = subset(r, sq.cfg.groups, 0.5)
+		sq.note("%s: %s groups %q", cond(reload, "reload", "PATCH"), u.name, u.groups)
+		if !reload {
+			sq.patchUser(u.name, map[string]any{"groups": orEmpty(u.groups)})
+		}
+	case 2:
+		d := ocDeny{users: []string{u.name}}
+		if r.Intn(3) == 0 {
+			d = ocDeny{groups: []string{sq.cfg.groups[r.Intn(len(sq.cfg.groups))]}}
+		}
+		if r.Intn(4) == 0 && len(s.clients) > 0 {
+			d.clients = []string{s.clients[r.Intn(len(s.clients))]}
+		}
+		s.deny = append(s.deny, d)
+		sq.note("%s: %s deny += %+v", cond(reload, "reload", "PUT deny"), s.id, d)
+		if !reload {
+			sq.putDeny(s)
+		}
+	default:
+		if len(s.deny) == 0 {
+			return
+		}
+		k := r.Intn(len(s.deny))
+		s.deny = slices.Delete(s.deny, k, k+1)
+		sq.note("%s: %s deny[%d] removed", cond(reload, "reload", "PUT deny"), s.id, k)
+		if !reload {
+			sq.putDeny(s)
+		}
+	}
+	if reload {
+		sq.srv.reload(sq.cfg.yaml(false))
+		sq.whys["reloaded"]++
+	}
+	if u.disabled {
+		for _, l := range sq.logins {
+			if l.user == ui {
+				l.ended = true
+			}
+		}
+	}
+}
+
+func cond(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
+}
+
+func (sq *sequence) patchUser(name string, patch map[string]any) {
+	sq.t.Helper()
+	if st, body := sq.call(http.MethodPatch, "/admin/api/users/"+name, "", patch); st != http.StatusOK {
+		sq.t.Fatalf("PATCH user %s: %d %v", name, st, body)
+	}
+}
+
+func (sq *sequence) putDeny(s *ocServer) {
+	sq.t.Helper()
+	list := []map[string]any{}
+	for _, d := range s.deny {
+		m := map[string]any{}
+		if len(d.users) > 0 {
+			m["users"] = d.users
+		}
+		if len(d.groups) > 0 {
+			m["groups"] = d.groups
+		}
+		if len(d.clients) > 0 {
+			m["clients"] = d.clients
+		}
+		list = append(list, m)
+	}
+	if st, body := sq.call(http.MethodPut, "/admin/api/servers/"+s.id+"/deny", "", list); st != http.StatusOK {
+		sq.t.Fatalf("PUT deny of %s: %d %v", s.id, st, body)
+	}
+}
+
+// revokeGrant revokes a login's grant as docs/http.md ("refresh_token",
+// "Revocation") says it is: a refresh token rotated away that comes back,
+// at the refresh grant or as a token exchange's subject, or a refresh
+// token revoked at /revoke.
+func (sq *sequence) revokeGrant() {
+	sq.t.Helper()
+	l := sq.logins[sq.r.Intn(len(sq.logins))]
+	u := sq.cfg.users[l.user]
+	cl := sq.cfg.client(l.client)
+	if l.ended || u.disabled || l.grant.revoked {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var oe *idpclient.Error
+	switch n := sq.r.Intn(3); {
+	case n < 2 && len(l.grant.rotated) > 0:
+		old := l.grant.rotated[sq.r.Intn(len(l.grant.rotated))]
+		var err error
+		if n == 0 {
+			sq.note("a rotated refresh token of %s via %s comes back at the refresh grant", u.name, l.client)
+			_, err = idpclient.Refresh(ctx, idpclient.RefreshOptions{TokenEndpoint: sq.endpoint, ClientID: l.client, ClientSecret: cl.secret, RefreshToken: old})
+		} else {
+			if !cl.tokenExchange {
+				return
+			}
+			sq.note("a rotated refresh token of %s via %s comes back as a token exchange's subject", u.name, l.client)
+			s := sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
+			_, err = idpclient.Exchange(ctx, idpclient.ExchangeOptions{TokenEndpoint: sq.endpoint, ClientID: l.client, ClientSecret: cl.secret,
+				SubjectToken: old, SubjectTokenType: idpclient.TokenTypeRefresh, Audience: s.issuer})
+		}
+		if !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+			sq.fail("a rotated refresh token came back: %v, want invalid_grant", err)
+		}
+	case l.tok.RefreshToken != "":
+		sq.note("revoke the refresh token of %s via %s at /revoke", u.name, l.client)
+		form := url.Values{"token": {l.tok.RefreshToken}, "client_id": {l.client}}
+		if cl.secret != "" {
+			form.Set("client_secret", cl.secret)
+		}
+		resp, err := http.PostForm(sq.srv.Issuer()+"/revoke", form)
+		if err != nil {
+			sq.t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			sq.fail("/revoke of a live refresh token: %s, want 200", resp.Status)
+		}
+	default:
+		return
+	}
+	l.grant.revoked = true
+	sq.whys["revoked a login"]++
+}
+
+// assigned: docs/http.md "/me/mcp-servers": for every MCP server that
+// lists the token's client and has a resource, the decision a token
+// exchange without scope, for the server's first resource, would get now;
+// assigned also when only a newer login is missing.
+func (sq *sequence) assigned() {
+	sq.t.Helper()
+	l := sq.pickLogin()
+	u := sq.cfg.users[l.user]
+	if l.ended || l.grant.revoked || u.disabled || !sq.now.Before(l.atIssued.Add(time.Hour)) {
+		return
+	}
+	sq.note("GET /me/mcp-servers as %s via %s", u.name, l.client)
+	req, err := http.NewRequest(http.MethodGet, sq.srv.Issuer()+"/me/mcp-servers", nil)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Servers []idpclient.AssignedServer `json:"mcp_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		sq.fail("GET /me/mcp-servers: %s %v", resp.Status, err)
+		return
+	}
+	var listed []string
+	for _, s := range sq.cfg.servers {
+		if !slices.Contains(s.clients, l.client) {
+			continue
+		}
+		listed = append(listed, s.id)
+		want := sq.cfg.decide(ocRequest{user: l.user, client: l.client, audience: s.issuer, resource: s.resource}, sq.now, sq.now.Sub(l.at))
+		i := slices.IndexFunc(got.Servers, func(a idpclient.AssignedServer) bool { return a.ID == s.id })
+		if i < 0 {
+			sq.fail("/me/mcp-servers does not list %s, which lists client %s", s.id, l.client)
+			continue
+		}
+		a := got.Servers[i]
+		assigned := want.err == "" || want.err == "insufficient_user_authentication"
+		switch {
+		case a.Assigned != assigned:
+			sq.fail("/me/mcp-servers: %s assigned %t (%s %s), oracle %q (%s)", s.id, a.Assigned, a.Error, a.Description, want.err, want.why)
+		case want.err == "" && strings.Join(a.Scopes, " ") != strings.Join(want.granted, " "):
+			sq.fail("/me/mcp-servers: %s scopes %q, oracle %q", s.id, a.Scopes, want.granted)
+		case !assigned && a.Error != want.err:
+			sq.fail("/me/mcp-servers: %s error %q, oracle %q (%s)", s.id, a.Error, want.err, want.why)
+		}
+	}
+	if len(got.Servers) != len(listed) {
+		sq.fail("/me/mcp-servers lists %d servers, oracle %q", len(got.Servers), listed)
+	}
+	sq.whys["assigned servers read"]++
+}
