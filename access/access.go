@@ -205,6 +205,16 @@ func Open(o Options) (*Store, error) {
 // Create adds a pending request for r's User, Server, Scopes and Reason,
 // and returns it with its id, status and creation time.
 func (s *Store) Create(r Request) (Request, error) {
+	return s.CreateRecorded(r, nil)
+}
+
+// CreateRecorded is Create that passes the request, once made, to record
+// (when set) before anything changes: an error from record creates
+// nothing, removes nothing, and is returned. The IdP audits the request
+// there, so that none is kept without its audit event (the audit log
+// closed by a stop, or broken). record runs under the store's lock; a
+// save that fails after it is Create's error.
+func (s *Store) CreateRecorded(r Request, record func(Request) error) (Request, error) {
 	if ReasonTooLong(r.Reason) {
 		return Request{}, fmt.Errorf("access: the reason is longer than %d characters", MaxReasonChars)
 	}
@@ -223,21 +233,35 @@ func (s *Store) Create(r Request) (Request, error) {
 	if pending >= s.o.MaxPendingPerUser {
 		return Request{}, &TooManyError{Max: s.o.MaxPendingPerUser}
 	}
+	evict := -1 // the oldest decided request, which a full store drops
 	if len(s.requests) >= s.o.MaxRequests {
-		i := slices.IndexFunc(s.requests, func(q Request) bool { return q.Status != Pending })
-		if i < 0 {
+		evict = slices.IndexFunc(s.requests, func(q Request) bool { return q.Status != Pending })
+		if evict < 0 {
 			return Request{}, ErrFull
 		}
-		s.requests = slices.Delete(s.requests, i, i+1)
 	}
 	r = Request{ID: "ar_" + rand.Text(), User: r.User, Sub: r.Sub, Server: r.Server, Scopes: slices.Clone(r.Scopes),
 		Reason: r.Reason, Status: Pending, Created: s.o.Now().UTC().Truncate(time.Millisecond)}
 	if r.Scopes == nil {
 		r.Scopes = []string{}
 	}
+	if record != nil {
+		if err := record(clone(r)); err != nil {
+			return Request{}, err
+		}
+	}
+	var evicted Request
+	if evict >= 0 {
+		evicted = s.requests[evict]
+		s.requests = slices.Delete(s.requests, evict, evict+1)
+	}
 	s.requests = append(s.requests, r)
 	if err := s.saveLocked(); err != nil {
+		// As it was, the request dropped for this one too.
 		s.requests = s.requests[:len(s.requests)-1]
+		if evict >= 0 {
+			s.requests = slices.Insert(s.requests, evict, evicted)
+		}
 		return Request{}, err
 	}
 	return clone(r), nil
@@ -269,6 +293,13 @@ func (s *Store) List(status string) []Request {
 // Decide approves or denies the pending request id: ErrNotFound for an
 // unknown id, *NotPendingError for one already decided.
 func (s *Store) Decide(id string, d Decision) (Request, error) {
+	return s.DecideRecorded(id, d, nil)
+}
+
+// DecideRecorded is Decide that passes the request, decided, to record
+// (when set) before anything changes: an error from record decides
+// nothing, and is returned (see CreateRecorded).
+func (s *Store) DecideRecorded(id string, d Decision, record func(Request) error) (Request, error) {
 	if d.Status != Approved && d.Status != Denied {
 		return Request{}, fmt.Errorf("access: a decision is %s or %s, not %q", Approved, Denied, d.Status)
 	}
@@ -296,6 +327,11 @@ func (s *Store) Decide(id string, d Decision) (Request, error) {
 		r.Granted, r.Expires = slices.Clone(d.Granted), d.Expires
 	} else {
 		r.DenyReason = d.Reason
+	}
+	if record != nil {
+		if err := record(clone(r)); err != nil {
+			return Request{}, err
+		}
 	}
 	s.requests[i] = r
 	if err := s.saveLocked(); err != nil {

@@ -169,3 +169,48 @@ func TestStore_DenyPendingDeniesWhatItIsTold(t *testing.T) {
 		t.Errorf("DenyPending of nothing = %+v, %v", denied, err)
 	}
 }
+
+// TestStore_RecordRefusedChangesNothing: a request or a decision whose
+// record (its audit event) fails is not made: the store and its file are
+// as they were, and a full store keeps the decided request it would have
+// dropped for the new one.
+func TestStore_RecordRefusedChangesNothing(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "access-requests.json")
+	s := open(t, access.Options{File: file, MaxRequests: 2})
+	old, err := s.Create(access.Request{User: "bob", Server: "crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(old.ID, access.Decision{Status: access.Denied, Admin: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.Create(access.Request{User: "bob", Server: "wiki"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(file)
+	listed := len(s.List(""))
+	refused := errors.New("the audit log is closed")
+	var seen access.Request
+	if _, err := s.CreateRecorded(access.Request{User: "carol", Server: "crm"}, func(r access.Request) error { seen = r; return refused }); err != refused {
+		t.Errorf("CreateRecorded: %v, want the record's error", err)
+	}
+	if seen.ID == "" || seen.User != "carol" || seen.Status != access.Pending {
+		t.Errorf("the record got %+v, want the request about to be made", seen)
+	}
+	if _, err := s.DecideRecorded(pending.ID, access.Decision{Status: access.Denied, Admin: "alice"}, func(r access.Request) error { seen = r; return refused }); err != refused {
+		t.Errorf("DecideRecorded: %v, want the record's error", err)
+	}
+	if seen.ID != pending.ID || seen.Status != access.Denied {
+		t.Errorf("the record got %+v, want the decision about to be made", seen)
+	}
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Errorf("the file changed:\n%s\nwant\n%s", after, before)
+	}
+	if got, _ := s.Get(old.ID); got.ID == "" || len(s.List("")) != listed {
+		t.Errorf("the store lost a request: %d listed, want %d", len(s.List("")), listed)
+	}
+	if got, _ := s.Get(pending.ID); got.Status != access.Pending {
+		t.Errorf("the request is %s, want still pending", got.Status)
+	}
+}

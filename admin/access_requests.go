@@ -376,23 +376,48 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	decided, err := a.idp.AccessRequests().Decide(req.ID, access.Decision{Status: access.Denied, Admin: adminName(r), Reason: body.Reason})
-	var np *access.NotPendingError
+	// Audited before it is marked: a denial the audit log cannot take
+	// (broken, or closed by a stop that stopped waiting for this one) is
+	// not made. Until 2026-12-07 it was made without its event.
+	var denied *audit.Event
+	decided, err := a.idp.AccessRequests().DecideRecorded(req.ID, access.Decision{Status: access.Denied, Admin: adminName(r), Reason: body.Reason}, func(decided access.Request) error {
+		ev := a.requestEvent(adminName(r), decided, audit.Denied)
+		ev.Error = "access_denied"
+		ev.Reason = "denied by " + adminName(r)
+		if body.Reason != "" {
+			ev.Reason += ": " + body.Reason
+		}
+		ev, err := a.idp.Audit().Append(ev)
+		if err != nil {
+			return unaudited{err}
+		}
+		denied = &ev
+		return nil
+	})
+	var (
+		np       *access.NotPendingError
+		notAudit unaudited
+	)
 	switch {
 	case errors.As(err, &np):
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, np.Request.Status))
 		return
+	case errors.As(err, &notAudit):
+		writeAPIError(w, http.StatusInternalServerError, "server_error", "the request was not denied: its audit event could not be written ("+notAudit.err.Error()+"); check the audit log's disk")
+		return
 	case err != nil:
+		if denied != nil {
+			// Its event is in the audit log: say there that the
+			// denial was not made.
+			ev := *denied
+			ev.ID, ev.Time = "", time.Time{}
+			ev.Outcome, ev.Error = audit.Error, "not_written"
+			ev.Reason = audit.Truncate("the denial was recorded, but the requests' file could not be written, so it was not made: " + err.Error())
+			a.appendEvent(ev)
+		}
 		writeAPIError(w, http.StatusInternalServerError, "server_error", "the request was not marked denied: "+err.Error())
 		return
 	}
-	ev := a.requestEvent(adminName(r), decided, audit.Denied)
-	ev.Error = "access_denied"
-	ev.Reason = "denied by " + adminName(r)
-	if body.Reason != "" {
-		ev.Reason += ": " + body.Reason
-	}
-	a.appendEvent(ev)
 	writeAPI(w, http.StatusOK, decided)
 }
 
@@ -452,3 +477,9 @@ func ceilSecond(t time.Time) time.Time {
 	}
 	return t
 }
+
+// unaudited is the error of a decision whose audit event the audit log
+// did not take: the decision was not made.
+type unaudited struct{ err error }
+
+func (e unaudited) Error() string { return "the audit log could not be written: " + e.err.Error() }

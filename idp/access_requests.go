@@ -146,10 +146,27 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusBadRequest, "invalid_scope", "%s does not know the scope(s) %s; its scopes are: %s",
 			srv.Label(), audit.Truncate(strings.Join(unknown, " ")), strings.Join(srv.Scopes, " "))
 	}
-	req, err := s.requests.Create(access.Request{User: u.Username, Sub: u.Sub, Server: srv.ID, Scopes: scopes, Reason: body.Reason})
+	// Audited before it is kept: a request the audit log cannot take
+	// (broken, or closed by a stop that stopped waiting for this one) is
+	// not made. Until 2026-12-07 it was kept, and answered 201, without
+	// its event.
+	var requested *audit.Event
+	req, err := s.requests.CreateRecorded(access.Request{User: u.Username, Sub: u.Sub, Server: srv.ID, Scopes: scopes, Reason: body.Reason}, func(req access.Request) error {
+		ev, err := s.audit.Append(audit.Event{
+			Type: audit.TypeAccessRequest, Outcome: audit.Requested, User: u.Username, Sub: u.Sub, ClientID: clientID,
+			Server: srv.ID, ScopeRequested: strings.Join(req.Scopes, " "), Reason: req.Reason,
+			Details: map[string]any{"request": req.ID},
+		})
+		if err != nil {
+			return auditRefused{err}
+		}
+		requested = &ev
+		return nil
+	})
 	var (
 		dup     *access.DuplicateError
 		tooMany *access.TooManyError
+		unaudit auditRefused
 	)
 	switch {
 	case errors.As(err, &dup):
@@ -160,16 +177,28 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 		return refuse(http.StatusTooManyRequests, "too_many_requests", "you have %d pending requests, the most allowed; wait for an admin to decide them", tooMany.Max)
 	case errors.Is(err, access.ErrFull):
 		return refuse(http.StatusServiceUnavailable, "temporarily_unavailable", "the IdP holds as many pending requests as it keeps; an admin must decide some first")
+	case errors.As(err, &unaudit):
+		return refuse(http.StatusInternalServerError, "server_error", "the request was not made: its audit event could not be written (%v); send it again later", unaudit.err)
 	case err != nil:
+		if requested != nil {
+			// Its event is in the audit log: say there that it was
+			// not kept.
+			ev := *requested
+			ev.ID, ev.Time = "", time.Time{}
+			ev.Outcome, ev.Error = audit.Error, "not_written"
+			ev.Reason = audit.Truncate("the request was recorded, but its file could not be written, so it was not made: " + err.Error())
+			_, _ = s.audit.Append(ev)
+		}
 		return refuse(http.StatusInternalServerError, "server_error", "the request was not recorded: %v", err)
 	}
-	_, _ = s.audit.Append(audit.Event{
-		Type: audit.TypeAccessRequest, Outcome: audit.Requested, User: u.Username, Sub: u.Sub, ClientID: clientID,
-		Server: srv.ID, ScopeRequested: strings.Join(req.Scopes, " "), Reason: req.Reason,
-		Details: map[string]any{"request": req.ID},
-	})
 	return req, 0, nil
 }
+
+// auditRefused is the error of a change whose audit event the audit log
+// did not take: the change was not made.
+type auditRefused struct{ err error }
+
+func (e auditRefused) Error() string { return "the audit log could not be written: " + e.err.Error() }
 
 var errNotJSON = errors.New("send the body as application/json")
 

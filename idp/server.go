@@ -184,8 +184,9 @@ type Server struct {
 	unsettled   []audit.Event
 }
 
-// New builds the IdP from a validated configuration.
-func New(opts Options) (*Server, error) {
+// New builds the IdP from a validated configuration. A start that fails
+// closes what it opened.
+func New(opts Options) (_ *Server, err error) {
 	if opts.Config == nil {
 		return nil, errors.New("idp: Options.Config is required")
 	}
@@ -271,13 +272,19 @@ func New(opts Options) (*Server, error) {
 	if s.ended, err = s.openEndedLog(opts.StateDir); err != nil {
 		return nil, err
 	}
+	// From here a failed start closes the state directory's logs: until
+	// 2026-12-07 a step after them that failed (an access requests file
+	// it cannot read) left their files open, three descriptors and their
+	// writers each time.
+	defer func() {
+		if err != nil {
+			s.closeLogs()
+		}
+	}()
 	if err := s.store.openRefreshLog(opts.StateDir); err != nil {
-		s.ended.close()
 		return nil, err
 	}
 	if err := s.store.openCompletedLog(opts.StateDir); err != nil {
-		s.ended.close()
-		s.store.journal.close()
 		return nil, err
 	}
 	s.started = s.now()
@@ -445,13 +452,19 @@ func (s *Server) SweepStore(name string, sweep func(), size func() int) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stopSweep)
-		s.ended.close()
-		s.store.journal.close()
-		if s.store.completed != nil {
-			_ = s.store.completed.Close()
-		}
+		s.closeLogs()
 	})
 	return nil
+}
+
+// closeLogs closes the state directory's logs that New opened: of ended
+// logins, of refresh tokens and of completed logins.
+func (s *Server) closeLogs() {
+	s.ended.close()
+	s.store.journal.close()
+	if s.store.completed != nil {
+		_ = s.store.completed.Close()
+	}
 }
 
 // Endpoint paths, as discovery publishes them (zitadel's defaults).

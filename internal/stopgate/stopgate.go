@@ -6,7 +6,10 @@
 // first: a request waiting for its body is answered at once, with the
 // server's refusal (503 temporarily_unavailable and Retry-After), and does
 // nothing; one still working is waited for, a bounded time, so that what
-// it writes is written before the files close.
+// it writes is written before the files close. One still working after
+// that runs on against the closed files, whose writes fail: the server
+// error its handler then answers is replaced by the refusal too, and what
+// it had done before the files closed it answers as done.
 package stopgate
 
 import (
@@ -32,6 +35,11 @@ type Gate struct {
 	refused int                   // requests refused since the gate closed
 	waiting map[*request]struct{} // requests waiting for their body
 	idle    chan struct{}         // closed, once closed, when no request is working or waiting
+
+	// gaveUp is set once Close stopped waiting for the requests working:
+	// the server closes its files under those, and the server error one
+	// then answers is the stop's, not the request's.
+	gaveUp atomic.Bool
 }
 
 // New is a Gate whose refusal is refuse: it writes the whole answer, with
@@ -54,15 +62,19 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 		g.working++
 		g.mu.Unlock()
 		req := &request{g: g, w: w, r: r}
+		req.out = writer{ResponseWriter: w, req: req}
 		defer req.done()
+		// Every request's answer passes the writer, also one without a
+		// body (a key rotation): one still working when Close gives up
+		// may answer a server error.
 		if r.Body == nil || r.Body == http.NoBody {
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(&req.out, r)
 			return
 		}
 		r2 := new(http.Request)
 		*r2 = *r
 		r2.Body = &body{req: req, rc: r.Body}
-		h.ServeHTTP(&writer{ResponseWriter: w, req: req}, r2)
+		h.ServeHTTP(&req.out, r2)
 	})
 }
 
@@ -94,6 +106,7 @@ func (g *Gate) Close(wait time.Duration) (refused int, unfinished bool) {
 	case <-idle:
 	case <-t.C:
 		unfinished = true
+		g.gaveUp.Store(true)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -123,6 +136,8 @@ type request struct {
 	// handler's answer is dropped. Atomic: the writer reads it at every
 	// write without the gate's lock, which every request shares.
 	refused atomic.Bool
+	// out is the writer its handler writes to (here, not allocated apart).
+	out writer
 }
 
 // done ends the request's count once its handler returned.
@@ -216,17 +231,38 @@ func (req *request) refuse() {
 }
 
 // writer drops what a handler writes once the gate has answered its
-// request.
+// request, and answers with the refusal the server error of a request
+// working when Close gave up. Only the handler's goroutine uses it.
 type writer struct {
 	http.ResponseWriter
 	req *request
+	// wrote is set once the handler's status is sent.
+	wrote bool
+	// late is set once the writer answered the request with the refusal
+	// in its handler's stead.
+	late bool
 }
 
-func (w *writer) answered() bool { return w.req.refused.Load() }
+func (w *writer) answered() bool { return w.late || w.req.refused.Load() }
 
 func (w *writer) WriteHeader(code int) {
 	if w.answered() {
 		return
+	}
+	if !w.wrote && code == http.StatusInternalServerError && w.req.g.gaveUp.Load() {
+		// The files the handler wrote to closed under it (the audit
+		// log, the stores): it could not finish, and its error says
+		// so in words of its own, which may be a web page. The
+		// refusal, in the form the request's caller reads, says the
+		// IdP is stopping; what the handler set for its answer
+		// (a cookie, a location) goes with it nowhere.
+		w.late = true
+		clear(w.ResponseWriter.Header())
+		w.req.refuse()
+		return
+	}
+	if code >= 200 {
+		w.wrote = true
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -235,6 +271,7 @@ func (w *writer) Write(b []byte) (int, error) {
 	if w.answered() {
 		return 0, ErrStopping
 	}
+	w.wrote = true
 	return w.ResponseWriter.Write(b)
 }
 

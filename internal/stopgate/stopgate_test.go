@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,5 +244,87 @@ func BenchmarkGate(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestGate_AnswersTheServerErrorOfARequestWorkingPastTheWait: a request
+// still working when Close gives up runs on while the server closes its
+// files under it; the 500 its handler then answers (the audit log could
+// not be written) becomes the gate's refusal, with or without a body, and
+// what the handler writes after it is dropped. Its other answers are its
+// own: what it did before the files closed was done.
+func TestGate_AnswersTheServerErrorOfARequestWorkingPastTheWait(t *testing.T) {
+	g := stopgate.New(refuse)
+	var started sync.WaitGroup
+	release := make(chan struct{})
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		started.Done()
+		<-release
+		if r.URL.Path == "/done" {
+			io.WriteString(w, "done\n")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Location", "/elsewhere")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"error":"server_error"}`)
+	})))
+	defer ts.Close()
+	type answer struct {
+		code           int
+		body, location string
+	}
+	send := func(path, body string) <-chan answer {
+		c := make(chan answer, 1)
+		started.Add(1)
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
+			if body == "" {
+				req.Body = nil
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				c <- answer{body: err.Error()}
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			c <- answer{resp.StatusCode, string(b), resp.Header.Get("Location")}
+		}()
+		return c
+	}
+	withBody, without, done := send("/fail", "whole"), send("/fail", ""), send("/done", "whole")
+	started.Wait()
+	if _, unfinished := g.Close(50 * time.Millisecond); !unfinished {
+		t.Fatal("Close did not say requests were still working")
+	}
+	close(release)
+	for name, c := range map[string]<-chan answer{"with a body": withBody, "without a body": without} {
+		if got := <-c; got.code != http.StatusServiceUnavailable || got.body != "stopping\n" || got.location != "" {
+			t.Errorf("a server error %s after Close gave up: answered %d %q (Location %q), want the refusal alone", name, got.code, got.body, got.location)
+		}
+	}
+	if got := <-done; got.code != http.StatusOK || got.body != "done\n" {
+		t.Errorf("a request that finished after Close gave up got %d %q, want its handler's answer", got.code, got.body)
+	}
+}
+
+// TestGate_KeepsAServerErrorBeforeClose: a handler's 500 while the gate
+// is open is its own answer.
+func TestGate_KeepsAServerErrorBeforeClose(t *testing.T) {
+	g := stopgate.New(refuse)
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "broken", http.StatusInternalServerError)
+	})))
+	defer ts.Close()
+	resp, err := http.Post(ts.URL, "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || string(b) != "broken\n" {
+		t.Errorf("answered %d %q, want the handler's 500", resp.StatusCode, b)
 	}
 }
