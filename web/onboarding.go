@@ -40,9 +40,9 @@ type onboardingForm struct {
 	CIMD bool
 }
 
-// onboardingResult is one MCP server of a run, with the requests made for it.
-// onboardingResult is a connect.Result as a run's result keeps it: its
-// WhoAmI as text and its Scopes cut (keptResult).
+// onboardingResult is one MCP server of a run, with the requests made for
+// it, as the run's result keeps it (keptResult): its connect.Result's
+// WhoAmI and Err as texts, cut, and its Scopes cut.
 type onboardingResult struct {
 	connect.Result
 	Error      string
@@ -246,6 +246,7 @@ func keptResult(res connect.Result, steps []connect.Step) onboardingResult {
 	or := onboardingResult{Result: res, Steps: keptSteps(steps)}
 	if res.Err != nil {
 		or.Error = audit.TruncateTo(res.Err.Error(), maxKeptText)
+		or.Err = nil // which holds the text whole
 	}
 	if res.WhoAmI != nil {
 		or.WhoAmIText = audit.TruncateTo(prettyJSON(res.WhoAmI), maxKeptText)
