@@ -17,6 +17,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
 	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
+	"github.com/xaa-idp/xaa-idp/internal/rawbasic"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
@@ -239,36 +240,20 @@ func (s *Server) canonicalBasic(r *http.Request) {
 
 // splitRawBasic finds the client of Basic credentials whose client_id
 // holds ':' and was sent as it is, not form-URL-encoded (curl -u, Python's
-// HTTPBasicAuth, the TypeScript SDK's btoa(id + ":" + secret)): Basic
-// splits at the first ':' (RFC 7617 section 2), so such a client_id
-// arrives cut. When the text before the first ':' names no client,
-// decoded or as sent, the longest text before a later ':' that names a
-// configured client is the client_id and the rest its secret (as sent, or
-// decoded if that is the client's secret), as the demo authorization
-// servers read it. A metadata document URL is not looked for so: fetching
+// HTTPBasicAuth, the TypeScript SDK's btoa(id + ":" + secret)), as the
+// demo authorization servers find it (rawbasic.Split), among the
+// configured clients; the secret is as sent, or decoded if that is the
+// client's secret. A metadata document URL is not looked for so: fetching
 // every prefix of the credentials is not worth a client that can encode.
-// No prefix longer than a configured client_id can be (policy.MaxURLBytes)
-// is tried: a header of ':' costs a few of its copies, not one per ':'.
 func (s *Server) splitRawBasic(cfg *policy.Config, rawID, rawSecret string) (id, secret string, ok bool) {
-	if !strings.Contains(rawSecret, ":") || s.client(cfg, rawID) != nil || s.client(cfg, decodeBasic(rawID)) != nil {
+	id, secret, ok = rawbasic.Split(rawID, rawSecret, func(c string) bool { return s.client(cfg, c) != nil })
+	if !ok {
 		return "", "", false
 	}
-	longest := policy.MaxURLBytes - len(rawID) - 1 // of rawSecret[:i]
-	if longest < 0 {
-		return "", "", false
+	if c := s.client(cfg, id); !secretMatches(c, secret) && secretMatches(c, decodeBasic(secret)) {
+		secret = decodeBasic(secret)
 	}
-	for i := strings.LastIndexByte(rawSecret[:min(longest+1, len(rawSecret))], ':'); i >= 0; i = strings.LastIndexByte(rawSecret[:i], ':') {
-		c := s.client(cfg, rawID+":"+rawSecret[:i])
-		if c == nil {
-			continue
-		}
-		secret = rawSecret[i+1:]
-		if !secretMatches(c, secret) && secretMatches(c, decodeBasic(secret)) {
-			secret = decodeBasic(secret)
-		}
-		return c.ClientID, secret, true
-	}
-	return "", "", false
+	return id, secret, true
 }
 
 // decodes reports whether raw form-URL-decodes, without error, to v.

@@ -10,6 +10,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/xaa-idp/xaa-idp/internal/rawbasic"
+	"github.com/xaa-idp/xaa-idp/policy"
 )
 
 // colonClientConfig is the conformance fixture with a confidential client
@@ -115,5 +118,14 @@ func TestClientsMD_RawBasicSplitIsBounded(t *testing.T) {
 	t.Logf("allocated %d KB", got>>10)
 	if got > 256<<20 {
 		t.Errorf("one request with a 64 KiB Basic header of ':' allocated %d MB, want well under 256 MB", got>>20)
+	}
+}
+
+// TestClientsMD_RawBasicFindsEveryConfigurableClientID: raw Basic
+// credentials are searched for client_ids up to rawbasic.MaxClientIDBytes;
+// a longer one the configuration admitted could never authenticate so.
+func TestClientsMD_RawBasicFindsEveryConfigurableClientID(t *testing.T) {
+	if policy.MaxURLBytes > rawbasic.MaxClientIDBytes {
+		t.Errorf("the configuration admits client_ids of %d bytes; raw Basic credentials are searched for ones of %d at most", policy.MaxURLBytes, rawbasic.MaxClientIDBytes)
 	}
 }

@@ -423,14 +423,8 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	if form.Get("subject_token") == "" {
 		return invalidRequest("subject_token is missing: send the user's ID token")
 	}
-	switch t := form.Get("subject_token_type"); t {
-	case tokenTypeIDToken, tokenTypeRefresh:
-	case "":
-		return invalidRequest("subject_token_type is missing; use %s", tokenTypeIDToken)
-	case tokenTypeSAML2:
-		return invalidRequest("SAML 2.0 subject tokens are not supported by this IdP; use %s", tokenTypeIDToken)
-	default:
-		return invalidRequest("subject_token_type %q is not supported; use %s or %s", t, tokenTypeIDToken, tokenTypeRefresh)
+	if t := form.Get("subject_token_type"); t != tokenTypeIDToken && t != tokenTypeRefresh {
+		return subjectTypeRefusal(t)
 	}
 	if form.Get("audience") == "" {
 		return invalidRequest("audience is required: the issuer URL of the MCP server's authorization server")
@@ -501,3 +495,23 @@ func checkAuthorizationDetails(v string) *oauthError {
 // asciiSpace reports whether r is ASCII white space, which separates
 // scope tokens.
 func asciiSpace(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) }
+
+// subjectTypeRefusal is the answer to a subject_token_type this IdP does
+// not take (RFC 8693 section 3 defines more than its two): what was sent,
+// and what to send instead.
+func subjectTypeRefusal(t string) *oauthError {
+	const instead = "send the user's ID token with subject_token_type " + tokenTypeIDToken + ", or a refresh token this IdP issued with " + tokenTypeRefresh
+	switch t {
+	case "":
+		return invalidRequest("subject_token_type is missing: %s", instead)
+	case tokenTypeSAML2, tokenTypeSAML1:
+		return invalidRequest("SAML assertions are not accepted as subject tokens (this IdP signs users in with OpenID Connect): %s", instead)
+	case tokenTypeAccess:
+		return invalidRequest("access tokens are not accepted as subject tokens (one says what its bearer may call, not who signed in): %s", instead)
+	case tokenTypeJWT:
+		return invalidRequest("subject_token_type %s names no kind of token: if the subject token is an ID token of this IdP, send it with subject_token_type %s; otherwise %s", t, tokenTypeIDToken, instead)
+	case tokenTypeIDJAG:
+		return invalidRequest("an ID-JAG is what this IdP issues, not a subject token it takes (exchange the ID token it came from again): %s", instead)
+	}
+	return invalidRequest("subject_token_type %q is not accepted: %s", t, instead)
+}

@@ -122,7 +122,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	_, _, basic := r.BasicAuth()
 	// op's refusals (a token of another client is its 401 invalid_client)
 	// go out as RFC 6749 section 5.2's, as ours do.
-	w = &revokeErrorWriter{ResponseWriter: w}
+	w = &revokeWriter{ResponseWriter: w}
 	if basic && c.Public() {
 		// A public client sent as Basic with an empty password
 		// (golang.org/x/oauth2's way), which op's revocation takes for
@@ -189,15 +189,20 @@ func (s *Server) auditEndpointAnswer(clientID, endpoint string, e *oauthError, s
 	_, _ = s.audit.Append(ev)
 }
 
-// revokeErrorWriter gives op's error answers at the revocation endpoint
-// the headers writeOAuthError gives ours: Cache-Control: no-store, and a
+// revokeWriter gives op's error answers at the revocation endpoint the
+// headers writeOAuthError gives ours: Cache-Control: no-store, and a
 // Basic challenge on a 401 (RFC 6749 section 5.2, RFC 9110 section
-// 15.5.2).
-type revokeErrorWriter struct {
+// 15.5.2). Its 200, whose body RFC 7009 section 2.2 leaves empty, goes
+// without op's Content-Type: application/json, which a client parsing
+// the answer as its type says failed on, an empty body being no JSON.
+type revokeWriter struct {
 	http.ResponseWriter
 }
 
-func (w *revokeErrorWriter) WriteHeader(status int) {
+func (w *revokeWriter) WriteHeader(status int) {
+	if status == http.StatusOK {
+		w.Header().Del("Content-Type")
+	}
 	if status >= http.StatusBadRequest {
 		w.Header().Set("Cache-Control", "no-store")
 		if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
@@ -207,4 +212,4 @@ func (w *revokeErrorWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *revokeErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *revokeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +150,35 @@ func TestTenants_PersonaIDJAGGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("the %s ID-JAG differs from %s:\n%s", persona, golden, got)
+			}
+		})
+	}
+}
+
+// TestTenants_RevokeAnswersAnEmptyBody: each tenant's revocation endpoint
+// answers as the IdP's (docs/http.md, "Revocation"): 200 with an empty
+// body and no Content-Type, which application/json claimed until
+// 2026-12-07 (okta's at Okta's path too).
+func TestTenants_RevokeAnswersAnEmptyBody(t *testing.T) {
+	srv := idptest.New(t, idptest.WithConfigYAML(tenantsSample(t)))
+	for _, tt := range []struct{ tenant, path, client, secret string }{
+		{"acme", "/revoke", "desktop", "acme-desktop-secret"},
+		{"okta", "/oauth2/v1/revoke", "0oa-desktop", "okta-desktop-secret"},
+		{"anthropic-acme", "/revoke", "claude", "claude-secret"},
+		{"c1", "/revoke", "agent", "c1-agent-secret"},
+	} {
+		t.Run(tt.tenant, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.TenantIssuer(tt.tenant)+tt.path, strings.NewReader("token=no-such-token"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(tt.client, tt.secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK || len(body) != 0 || resp.Header.Get("Content-Type") != "" {
+				t.Errorf("HTTP %d, Content-Type %q, body %q; want 200 with an empty body and no Content-Type", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 			}
 		})
 	}

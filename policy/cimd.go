@@ -21,8 +21,8 @@ type CIMD struct {
 	// urlpattern.DefaultAllow, an empty list allows nothing.
 	Allow []string `yaml:"allow" json:"allow" max:"url"`
 	// AllowPrivate are URL patterns, each naming one DNS name, whose
-	// names may resolve to private and loopback addresses (an intranet's
-	// documents); a URL must match Allow too. An addition to the
+	// names may resolve to private (RFC 1918, fc00::/7) and loopback
+	// addresses (an intranet's documents); a URL must match Allow too. An addition to the
 	// contract (docs/configuration.md, "cimd").
 	AllowPrivate []string `yaml:"allow_private" json:"allow_private,omitempty" max:"url"`
 	// TokenExchange lets such clients request ID-JAGs; nil means yes.

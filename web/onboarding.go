@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,12 @@ const onboardingTimeout = 30 * time.Second
 // kept, and how much was cut (audit.TruncateTo).
 const maxKeptText = 4 << 10
 
+// maxKeptScopes bounds the scopes a run's result keeps of each MCP
+// server's (whoami's list, which a server may make as long as it likes),
+// at most maxKeptText of them altogether; the page says how many more
+// there were.
+const maxKeptScopes = 64
+
 type onboardingForm struct {
 	User, Client, Password string
 	All                    bool
@@ -33,11 +40,15 @@ type onboardingForm struct {
 	CIMD bool
 }
 
-// onboardingResult is one MCP server of a run, with the requests made for it.
+// onboardingResult is one MCP server of a run, with the requests made for
+// it, as the run's result keeps it (keptResult): its connect.Result's
+// WhoAmI and Err as texts, cut, and its Scopes cut.
 type onboardingResult struct {
 	connect.Result
-	Error string
-	Steps []connect.Step
+	Error      string
+	Steps      []connect.Step
+	WhoAmIText string // whoami's answer as indented JSON, cut to maxKeptText
+	MoreScopes int    // how many scopes were not kept
 }
 
 type onboardingView struct {
@@ -218,11 +229,7 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	form.Password = ""
 	run := &onboardingRun{Form: form, Login: keptSteps(steps[""])}
 	for _, res := range results {
-		or := onboardingResult{Result: res, Steps: keptSteps(steps[res.MCPServer])}
-		if res.Err != nil {
-			or.Error = audit.TruncateTo(res.Err.Error(), maxKeptText)
-		}
-		run.Results = append(run.Results, or)
+		run.Results = append(run.Results, keptResult(res, steps[res.MCPServer]))
 	}
 	if err != nil {
 		run.Error = audit.TruncateTo(err.Error(), maxKeptText)
@@ -230,6 +237,31 @@ func (c *Console) runOnboarding(w http.ResponseWriter, r *http.Request, v *viewe
 	// The result has an address of its own: Reload and Back show it
 	// again rather than log the user in and connect once more.
 	http.Redirect(w, r, c.url("/admin/onboarding?run="+c.sessions.putResult(v.session, run)), http.StatusSeeOther)
+}
+
+// keptResult is res as a run's result keeps it for its page, for an
+// hour: what the MCP server sent cut to maxKeptText (its whoami answer,
+// why it refused) or to maxKeptScopes (the scopes it lists).
+func keptResult(res connect.Result, steps []connect.Step) onboardingResult {
+	or := onboardingResult{Result: res, Steps: keptSteps(steps)}
+	if res.Err != nil {
+		or.Error = audit.TruncateTo(res.Err.Error(), maxKeptText)
+		or.Err = nil // which holds the text whole
+	}
+	if res.WhoAmI != nil {
+		or.WhoAmIText = audit.TruncateTo(prettyJSON(res.WhoAmI), maxKeptText)
+		or.WhoAmI = nil
+	}
+	n := 0
+	for i, s := range res.Scopes {
+		if i == maxKeptScopes || n+len(s) > maxKeptText {
+			// A copy: the cut list's array would keep every scope.
+			or.Scopes, or.MoreScopes = slices.Clone(res.Scopes[:i]), len(res.Scopes)-i
+			break
+		}
+		n += len(s)
+	}
+	return or
 }
 
 // keptSteps are a run's steps as its result keeps them, what each got

@@ -56,15 +56,7 @@ var funcs = template.FuncMap{
 	// invisible characters escaped (\u202e), as the audit file has them,
 	// and &, < and > as they are (httpjson): the template escapes for
 	// HTML, and encoding/json's \u0026 would show as such.
-	"pretty": func(v any) string {
-		var b bytes.Buffer
-		enc := httpjson.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return fmt.Sprint(v)
-		}
-		return string(jsonstr.EscapeInvisible(bytes.TrimSuffix(b.Bytes(), []byte("\n"))))
-	},
+	"pretty": prettyJSON,
 	// tabTitle is a page title for <title>, which holds no <bdi>: its
 	// bidi controls and other invisible characters (a server named with
 	// a U+202E) shown as U+FFFD, so that they cannot reorder the rest
@@ -177,4 +169,15 @@ func (c *Console) errorPageTo(w http.ResponseWriter, r *http.Request, v *viewer,
 func (c *Console) redirectWithFlash(w http.ResponseWriter, r *http.Request, v *viewer, page, msg string) {
 	c.sessions.setFlash(v.session, page, msg)
 	http.Redirect(w, r, c.url(page), http.StatusSeeOther)
+}
+
+// prettyJSON is v as indented JSON, its invisible characters escaped.
+func prettyJSON(v any) string {
+	var b bytes.Buffer
+	enc := httpjson.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(jsonstr.EscapeInvisible(bytes.TrimSuffix(b.Bytes(), []byte("\n"))))
 }

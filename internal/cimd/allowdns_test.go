@@ -3,6 +3,7 @@ package cimd_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -201,6 +202,62 @@ func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 	cimd.UseDNS(r, dns)
 	if _, err := r.Resolve(t.Context(), "http://clients.corp.test"+port+"/corp2.json"); !errors.Is(err, cimd.ErrNotAllowed) {
 		t.Fatalf("a URL allow_private names and allow does not: err = %v, want ErrNotAllowed", err)
+	}
+	s.waitClosed(t)
+}
+
+// TestResolve_AllowPrivateAdmitsPrivateAndLoopbackAlone: allow_private
+// trusts a company's DNS to point at its own network (README, "CIMD
+// clients"): the private ranges (10.0.0.0/8, 172.16.0.0/12,
+// 192.168.0.0/16, fc00::/7) and loopback. The other ranges that are not
+// globally reachable are no company's intranet, and a name it trusts
+// reached them: the carrier-grade NAT space 100.64.0.0/10 (a carrier's
+// network, and some clouds' services beside their metadata), "this
+// network" 0.0.0.0/8, the benchmarking, documentation and reserved ranges,
+// the local-use NAT64 prefix and the deprecated site-local fec0::/10. Such
+// an address is fetched only when an allow pattern names it, and the
+// refusal says so (not "name the host in cimd.allow_private", which it is).
+func TestResolve_AllowPrivateAdmitsPrivateAndLoopbackAlone(t *testing.T) {
+	noGoroutineLeak(t)
+	s := newSite(t)
+	port := s.URL[strings.LastIndex(s.URL, ":"):]
+	hosts := map[string]netip.Addr{
+		"cgnat.corp.test":     netip.MustParseAddr("100.64.0.1"),
+		"cgnat-end.corp.test": netip.MustParseAddr("100.127.255.254"),
+		"this.corp.test":      netip.MustParseAddr("0.0.0.1"),
+		"bench.corp.test":     netip.MustParseAddr("198.18.0.1"),
+		"doc.corp.test":       netip.MustParseAddr("192.0.2.1"),
+		"reserved.corp.test":  netip.MustParseAddr("240.0.0.1"),
+		"nat64.corp.test":     netip.MustParseAddr("64:ff9b:1::a00:1"),
+		"sitelocal.corp.test": netip.MustParseAddr("fec0::1"),
+		"doc6.corp.test":      netip.MustParseAddr("2001:db8::1"),
+		"loop.corp.test":      netip.MustParseAddr("127.0.0.1"),
+	}
+	var allowPrivate []string
+	for h := range hosts {
+		allowPrivate = append(allowPrivate, "http://"+h+":*")
+	}
+	r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://*"}, AllowPrivate: allowPrivate})
+	cimd.UseDNS(r, fakeDNS(t, hosts))
+	for h, a := range hosts {
+		if h == "loop.corp.test" {
+			continue
+		}
+		t.Run(h, func(t *testing.T) {
+			_, err := r.Resolve(t.Context(), "http://"+h+port+"/m.json")
+			want := fmt.Sprintf("address %s is ", a)
+			if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "cimd.allow_private admits private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and loopback addresses alone") {
+				t.Fatalf("err = %v, want ErrFetch naming %s and what allow_private admits", err, a)
+			}
+		})
+	}
+	id := "http://loop.corp.test" + port + "/corp.json"
+	s.publish("/corp.json", publicDoc(id), "")
+	if _, err := r.Resolve(t.Context(), id); err != nil {
+		t.Fatalf("a name allow_private names, resolving to 127.0.0.1: %v", err)
+	}
+	if n := s.total(); n != 1 {
+		t.Fatalf("%d requests reached the server, want the loopback document's alone", n)
 	}
 	s.waitClosed(t)
 }

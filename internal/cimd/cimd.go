@@ -77,13 +77,15 @@ type Config struct {
 	// DefaultAllow; an empty, non-nil list allows nothing.
 	Allow []string
 	// AllowPrivate are URL patterns, each naming a DNS name (no "*" in
-	// its host), whose names may resolve to non-public addresses: the
-	// documents of an intranet host (https://clients.corp.example/*),
+	// its host), whose names may resolve to private (10.0.0.0/8,
+	// 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and loopback addresses:
+	// the documents of an intranet host (https://clients.corp.example/*),
 	// which Allow alone fetches from public addresses only. A URL is
 	// fetched only when an Allow pattern matches it too; a link-local
-	// address (169.254.0.0/16, fe80::/10) or cloud metadata's
-	// (fd00:ec2::254, 100.100.100.200) is admitted only by an Allow
-	// pattern naming that address itself.
+	// address (169.254.0.0/16, fe80::/10), cloud metadata's
+	// (fd00:ec2::254, 100.100.100.200) or one of the other non-public
+	// ranges (the carrier-grade NAT space 100.64.0.0/10 among them) is
+	// admitted only by an Allow pattern naming that address itself.
 	AllowPrivate []string
 	// TokenExchange lets resolved clients request ID-JAGs. The Resolver
 	// does not read it; it travels with the rest of the section for the

@@ -617,6 +617,10 @@ type addressError struct {
 	// linkLocal: the address is link-local, or AWS's IPv6 metadata one,
 	// which no DNS name reaches (AllowPrivate included).
 	linkLocal bool
+	// privateName: an AllowPrivate pattern names the host, and the
+	// address is in a non-public range other than a private or loopback
+	// one.
+	privateName bool
 }
 
 func (e *addressError) Error() string {
@@ -625,6 +629,9 @@ func (e *addressError) Error() string {
 	}
 	if e.linkLocal {
 		return fmt.Sprintf("address %s is %s, where cloud metadata is served; a DNS name never reaches one: to fetch from this address, make it the URL's host and name it in a cimd.allow pattern", e.addr, e.reason)
+	}
+	if e.privateName {
+		return fmt.Sprintf("address %s is %s; cimd.allow_private admits private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7) and loopback addresses alone: to fetch from this one, make the address the URL's host and name it in a cimd.allow pattern", e.addr, e.reason)
 	}
 	return fmt.Sprintf("address %s is %s; an allow pattern naming a DNS name admits only public addresses: to fetch from this one, name the host in cimd.allow_private, or make the address the URL's host and name it in an allow pattern", e.addr, e.reason)
 }
@@ -749,9 +756,16 @@ func checkDialledAddress(ctx context.Context, _, address string, _ syscall.RawCo
 		return &addressError{addr: a, reason: "the IPv6 address of AWS's instance metadata", linkLocal: true}
 	case target == alibabaMetadata:
 		return &addressError{addr: a, reason: "the address of Alibaba Cloud's instance metadata" + via, linkLocal: true}
-	case policy.private:
-		// An intranet name the administrator trusts (AllowPrivate):
-		// loopback and private addresses alike.
+	case policy.private && (target.IsLoopback() || target.IsPrivate()):
+		// An intranet name the administrator trusts (AllowPrivate): its
+		// DNS points at the company's own network, the private ranges
+		// (RFC 1918, RFC 4193) and loopback.
+	case policy.private && nonPublic(target):
+		// Not a company's own network: the carrier-grade NAT space
+		// (RFC 6598) is the carrier's, and some clouds serve their
+		// services there; the others are reserved. Only a pattern
+		// naming the address admits one.
+		return &addressError{addr: a, reason: fmt.Sprintf("in %s, a range that is not globally reachable%s", nonPublicPrefix(target), via), privateName: true}
 	case target.IsLoopback():
 		if !policy.loopback {
 			return refuse("a loopback address")
@@ -819,13 +833,17 @@ func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func nonPublic(a netip.Addr) bool {
+func nonPublic(a netip.Addr) bool { return nonPublicPrefix(a).IsValid() }
+
+// nonPublicPrefix is the one of nonPublicPrefixes that holds a, or the
+// zero Prefix.
+func nonPublicPrefix(a netip.Addr) netip.Prefix {
 	for _, p := range nonPublicPrefixes {
 		if p.Contains(a) {
-			return true
+			return p
 		}
 	}
-	return false
+	return netip.Prefix{}
 }
 
 // Len reports how many clients are cached and how many failing URLs are

@@ -18,6 +18,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/internal/jwscrit"
 	"github.com/xaa-idp/xaa-idp/internal/jwstyp"
 	"github.com/xaa-idp/xaa-idp/internal/jwtreason"
+	"github.com/xaa-idp/xaa-idp/internal/rawbasic"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -374,11 +375,8 @@ func secretMatches(secret string, candidates []string) bool {
 // secrets: the RFC 6749 §2.3.1 form-urldecoded values first, then the raw
 // ones when they differ, for clients that do not encode. A client that
 // does not encode a client_id holding ':' (the TypeScript SDK's
-// client_secret_basic, btoa(id + ":" + secret)) sends a URL registered
-// with a secret as "https://...:secret": when the text before the first
-// ':' is no client of clients, the longest prefix before a later ':'
-// that is a client registered with a secret is the id, and the rest the
-// secret.
+// client_secret_basic, btoa(id + ":" + secret)) is found as the IdP finds
+// it (rawbasic.Split).
 func parseBasic(authorization string, clients map[string]string) (ids, secrets []string, _ *oauthError) {
 	scheme, cred, _ := strings.Cut(authorization, " ")
 	if !strings.EqualFold(scheme, "Basic") {
@@ -392,24 +390,11 @@ func parseBasic(authorization string, clients map[string]string) (ids, secrets [
 	if !ok {
 		return nil, nil, invalidClient("the Basic credentials have no ':' between client id and secret")
 	}
-	ids = decodedAndRaw(id)
-	if _, found := findClient(clients, ids); !found {
-		// No prefix longer than a client_id can be is tried: a header of
-		// ':' costs a few of its copies, not one per ':'.
-		cred := string(raw[:min(len(raw), maxClientIDBytes+1)])
-		for i := strings.LastIndexByte(cred, ':'); i > len(id); i = strings.LastIndexByte(cred[:i], ':') {
-			if clients[cred[:i]] != "" {
-				return []string{cred[:i]}, []string{string(raw[i+1:])}, nil
-			}
-		}
+	if c, s, split := rawbasic.Split(id, secret, func(c string) bool { _, ok := clients[c]; return ok }); split {
+		return []string{c}, decodedAndRaw(s), nil
 	}
-	return ids, decodedAndRaw(secret), nil
+	return decodedAndRaw(id), decodedAndRaw(secret), nil
 }
-
-// maxClientIDBytes bounds the client_ids parseBasic looks for: the IdP's
-// configuration admits none longer (policy.MaxURLBytes), so no client of
-// an MCP server's clients: map has one.
-const maxClientIDBytes = 2048
 
 func decodedAndRaw(s string) []string {
 	d, err := url.QueryUnescape(s)
