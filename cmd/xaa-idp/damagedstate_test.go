@@ -19,11 +19,18 @@ func TestBinary_DamagedStateFileSaysWhatToDo(t *testing.T) {
 	good := `{"id":"01a2491e10480000b350cac4","time":"2026-12-06T02:10:30Z","type":"login","outcome":"allowed"}` + "\n"
 	for _, c := range []struct {
 		name, file, body string
-		want             []string
+		want, notWant    []string
 	}{
-		{"empty key", "keys/es256.pem", "", []string{"keys/es256.pem: no PEM block found", "remove it", "no longer verify"}},
-		{"cut-short retired keys", "keys/previous.json", `{"keys": [{"kid": "es256-x",`, []string{"keys/previous.json", "remove it", "no longer verify"}},
-		{"garbage audit line", "audit.jsonl", good + "garbage\n", []string{"audit.jsonl:2 (byte " + strconv.Itoa(len(good)) + ")", "remove that line"}},
+		{"empty key", "keys/es256.pem", "", []string{"keys/es256.pem: no PEM block found", "remove it", "no longer verify"}, nil},
+		// A key block whose bytes are damaged: the state directory's file
+		// is restored or removed, not replaced by a key of another
+		// algorithm (until 2026-12-07 the message also said to give an EC
+		// P-256 key, made with openssl, for the RS256 file).
+		{"damaged RS256 key", "keys/rs256.pem", "-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDNNoRqOn7bojzK\n-----END PRIVATE KEY-----\n",
+			[]string{"keys/rs256.pem: its PRIVATE KEY block is not a PKCS #8 private key", "restore the file from a backup", "remove it", "no longer verify"},
+			[]string{"openssl genpkey", "give a PEM private key"}},
+		{"cut-short retired keys", "keys/previous.json", `{"keys": [{"kid": "es256-x",`, []string{"keys/previous.json", "remove it", "no longer verify"}, nil},
+		{"garbage audit line", "audit.jsonl", good + "garbage\n", []string{"audit.jsonl:2 (byte " + strconv.Itoa(len(good)) + ")", "remove that line"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			state := filepath.Join(t.TempDir(), "state")
@@ -40,6 +47,11 @@ func TestBinary_DamagedStateFileSaysWhatToDo(t *testing.T) {
 			for _, w := range c.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			for _, w := range c.notWant {
+				if strings.Contains(stderr, w) {
+					t.Errorf("stderr says %q, which is no fix for a file of the state directory:\n%s", w, stderr)
 				}
 			}
 			if b, err := os.ReadFile(filepath.Join(state, c.file)); err != nil || string(b) != c.body {

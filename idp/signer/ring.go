@@ -743,6 +743,11 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 	} else if _, unreadable := errors.AsType[*fs.PathError](err); unreadable && !errors.Is(err, os.ErrNotExist) {
 		return nil, err // a permission, say: the file may be sound
 	} else if !errors.Is(err, os.ErrNotExist) {
+		// The file is the state directory's own: it is restored or
+		// removed, not replaced by a key made by hand.
+		if kf, ok := errors.AsType[*keyFileError](err); ok && kf.fix == giveKeyFix {
+			return nil, fmt.Errorf("%s: %s; %s", kf.path, kf.what, damagedKeyHint)
+		}
 		return nil, fmt.Errorf("%w; %s", err, damagedKeyHint)
 	}
 	s, err := generateKey(alg)
@@ -864,12 +869,23 @@ var keyFormats = []struct {
 	{"EC PRIVATE KEY", "SEC 1 EC", func(der []byte) (any, error) { return x509.ParseECPrivateKey(der) }},
 }
 
+// giveKeyFix is what to do about a file of signing.key_files or a DPoP
+// key that holds no private key. A key file of the state directory is
+// restored or removed instead (keyFor).
+const giveKeyFix = "give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)"
+
+// keyFileError is a key file that holds no private key to use: what is
+// wrong with the file path, and what to do about it.
+type keyFileError struct{ path, what, fix string }
+
+func (e *keyFileError) Error() string { return e.path + ": " + e.what + "; " + e.fix }
+
 // unreadableKeyBlock says why block, a private key block of the file
 // path, does not parse, and what to do: a key under another format's
 // label is named with its label, else the block is no key of its format.
 // Go's own errors name its functions ("use ParsePKCS1PrivateKey instead
 // for this key format") and print ASN.1 structures.
-func unreadableKeyBlock(path string, block *pem.Block) string {
+func unreadableKeyBlock(path string, block *pem.Block) error {
 	name := block.Type
 	for _, f := range keyFormats {
 		if f.label == block.Type {
@@ -877,10 +893,10 @@ func unreadableKeyBlock(path string, block *pem.Block) string {
 			continue
 		}
 		if _, err := f.parse(block.Bytes); err == nil {
-			return fmt.Sprintf("its %s block holds a %s key, whose PEM label is %s: correct the label, or convert the key (openssl pkey -in %s -out KEY.pem)", block.Type, f.name, f.label, path)
+			return fmt.Errorf("%s: its %s block holds a %s key, whose PEM label is %s: correct the label, or convert the key (openssl pkey -in %s -out KEY.pem)", path, block.Type, f.name, f.label, path)
 		}
 	}
-	return fmt.Sprintf("its %s block is not a %s private key (damaged, or another kind of data); give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", block.Type, name)
+	return &keyFileError{path, fmt.Sprintf("its %s block is not a %s private key (damaged, or another kind of data)", block.Type, name), giveKeyFix}
 }
 
 // ParsePrivateKey returns the first private key of data, the PEM file
@@ -914,7 +930,7 @@ func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", path, unreadableKeyBlock(path, block))
+			return nil, unreadableKeyBlock(path, block)
 		}
 		s, ok := k.(crypto.Signer)
 		if !ok {
@@ -923,7 +939,7 @@ func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 		return s, nil
 	}
 	if len(seen) > 0 {
-		return nil, fmt.Errorf("%s: no private key, only %s; give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", path, strings.Join(seen, ", "))
+		return nil, &keyFileError{path, "no private key, only " + strings.Join(seen, ", "), giveKeyFix}
 	}
 	return nil, fmt.Errorf("%s: no PEM block found", path)
 }

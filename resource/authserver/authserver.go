@@ -156,16 +156,18 @@ type Config struct {
 	// far in the past), so that no jti stays in the replay cache for longer
 	// than this and the skew; 0 means DefaultMaxIDJAGLifetime.
 	MaxIDJAGLifetime time.Duration
-	// Now is the clock for token lifetimes and JWKS refetch pacing; nil
-	// means time.Now.
+	// Now is the clock for token lifetimes and, with Wall, JWKS refetch
+	// pacing; nil means time.Now.
 	Now func() time.Time
 	// Wall is the real time; nil means time.Now. The jti of a redeemed
 	// ID-JAG, a used client assertion or DPoP proof and a received SET is
 	// kept until its expiry has passed on Now and, for as long again
 	// from its use, on Wall: Now may be a clock an admin moves (the
 	// demo's is the IdP's), and moving it ahead and back must not make
-	// any of them acceptable again. A test that moves Now to stand for
-	// time passing sets Wall to it too.
+	// any of them acceptable again. Time passes for the refetches of the
+	// IdPs' key sets on either, so that a Now stopped or moved back does
+	// not stop them. A test that moves Now to stand for time passing sets
+	// Wall to it too.
 	Wall func() time.Time
 	// HTTPClient fetches the IdPs' discovery documents and JWKS; nil means
 	// a client with a 10s timeout.
@@ -453,7 +455,7 @@ func (a *Server) newRegistration(r Registration, old *registration) (*registrati
 		if _, dup := reg.idpKeys[ti.Issuer]; dup {
 			return nil, fmt.Errorf("authserver: TrustedIssuers lists %q twice", ti.Issuer)
 		}
-		reg.idpKeys[ti.Issuer] = &remoteKeySet{issuer: ti.Issuer, url: ti.JWKSURL, client: a.cfg.HTTPClient, now: a.cfg.Now}
+		reg.idpKeys[ti.Issuer] = &remoteKeySet{issuer: ti.Issuer, url: ti.JWKSURL, client: a.cfg.HTTPClient, now: a.cfg.Now, wall: a.cfg.Wall}
 		if old != nil && slices.Contains(old.trusted, ti) {
 			reg.idpKeys[ti.Issuer] = old.idpKeys[ti.Issuer]
 		}

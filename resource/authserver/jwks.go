@@ -40,20 +40,45 @@ var errUnknownKID = errors.New("kid not in the IdP JWKS")
 // (OIDC Core §10.1.1), or when it is older than jwksMaxAge; at most once per
 // jwksMinRefetch either way, so that an IdP outage costs one fetch per
 // jwksMinRefetch, and the Retry-After of the temporarily_unavailable it
-// answers meanwhile (jwksMinRefetch) is when a retry can succeed.
+// answers meanwhile (jwksMinRefetch) is when a retry can succeed. An
+// unknown kid within jwksMinRefetch of the last fetch waits for the
+// interval to end and for the one fetch it allows, which the kids waiting
+// with it share: a key the IdP rotated in right after a fetch is accepted
+// a few seconds late rather than refused, and made-up kids still cost one
+// fetch per interval.
+//
+// Time passes for it on either clock (since): the demo's Config.Now is
+// the IdP's clock, which an admin may move ahead, as if the time had
+// passed, but also stop or move back, and the real time (Config.Wall)
+// runs on then: a refetch paced on the IdP's clock alone never came.
 type remoteKeySet struct {
-	issuer string
-	client *http.Client
-	now    func() time.Time
+	issuer    string
+	client    *http.Client
+	now, wall func() time.Time
 
 	// mu guards the fields below and serialises fetches, so concurrent
 	// verifications of a new kid cause one fetch, not one each.
 	mu          sync.Mutex
 	url         string // the JWKS URL, given or discovered
 	keys        []jose.JSONWebKey
-	fetchedAt   time.Time // last successful fetch
-	attemptedAt time.Time // last fetch, successful or not
-	lastErr     error     // how the last fetch failed; nil after a success
+	fetchedAt   clockStamp // last successful fetch
+	attemptedAt clockStamp // last fetch, successful or not
+	attempts    uint64     // the fetches counted in attemptedAt
+	lastErr     error      // how the last fetch failed; nil after a success
+}
+
+// clockStamp is a moment on both clocks of a remoteKeySet.
+type clockStamp struct{ now, wall time.Time }
+
+func (s *remoteKeySet) stamp() clockStamp { return clockStamp{s.now(), s.wall()} }
+
+// since returns how long ago at was, on the clock that moved further
+// since; ok is false for a zero at (never).
+func (s *remoteKeySet) since(at clockStamp) (d time.Duration, ok bool) {
+	if at.now.IsZero() {
+		return 0, false
+	}
+	return max(s.now().Sub(at.now), s.wall().Sub(at.wall)), true
 }
 
 // lookup returns the public keys that may have signed a JWS with the given
@@ -63,15 +88,14 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	now := s.now()
-	if s.fetchedAt.IsZero() || now.Sub(s.fetchedAt) > jwksMaxAge {
+	if age, ok := s.since(s.fetchedAt); !ok || age > jwksMaxAge {
 		// Paced as the refetch on an unknown kid is: in an IdP outage,
 		// one fetch per jwksMinRefetch, not one per token request, each
 		// waiting for the IdP.
-		if s.attemptedAt.IsZero() || now.Sub(s.attemptedAt) >= jwksMinRefetch {
-			s.lastErr = s.fetch(ctx, now)
+		if ago, ok := s.since(s.attemptedAt); !ok || ago >= jwksMinRefetch {
+			s.lastErr = s.fetch(ctx)
 		}
-		if s.fetchedAt.IsZero() {
+		if s.fetchedAt.now.IsZero() {
 			return nil, s.lastErr
 		}
 		// A failed refresh of a stale set keeps the old keys: an IdP
@@ -80,10 +104,32 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 	if found := matchKID(s.keys, kid); len(found) > 0 {
 		return found, nil
 	}
-	if now.Sub(s.attemptedAt) < jwksMinRefetch {
-		return nil, errUnknownKID
+	if ago, _ := s.since(s.attemptedAt); ago < jwksMinRefetch {
+		// Once: a fetch that another request made meanwhile is the one
+		// this request waited for.
+		attempts := s.attempts
+		s.mu.Unlock()
+		timer := time.NewTimer(jwksMinRefetch - max(ago, 0))
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+		}
+		s.mu.Lock()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if s.attempts != attempts {
+			if found := matchKID(s.keys, kid); len(found) > 0 {
+				return found, nil
+			}
+			if s.lastErr != nil {
+				return nil, s.lastErr
+			}
+			return nil, errUnknownKID
+		}
 	}
-	if s.lastErr = s.fetch(ctx, now); s.lastErr != nil {
+	if s.lastErr = s.fetch(ctx); s.lastErr != nil {
 		return nil, s.lastErr
 	}
 	if found := matchKID(s.keys, kid); len(found) > 0 {
@@ -108,10 +154,12 @@ func matchKID(keys []jose.JSONWebKey, kid string) []jose.JSONWebKey {
 // jwksMinRefetch to fail is not asked again by each request that queued
 // on mu meanwhile. A fetch cut short because the request that made it
 // went away does not count as an attempt: it says nothing about the IdP.
-func (s *remoteKeySet) fetch(parent context.Context, now time.Time) (err error) {
+func (s *remoteKeySet) fetch(parent context.Context) (err error) {
+	started := s.stamp()
 	defer func() {
 		if err == nil || parent.Err() == nil {
-			s.attemptedAt = s.now()
+			s.attemptedAt = s.stamp()
+			s.attempts++
 		}
 	}()
 	ctx, cancel := context.WithTimeout(parent, jwksFetchTimeout)
@@ -132,7 +180,7 @@ func (s *remoteKeySet) fetch(parent context.Context, now time.Time) (err error) 
 		return fmt.Errorf("IdP JWKS %s: %v", s.url, err)
 	}
 	s.keys = keys
-	s.fetchedAt = now
+	s.fetchedAt = started
 	return nil
 }
 
