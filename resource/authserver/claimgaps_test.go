@@ -50,3 +50,29 @@ func TestTokenEndpoint_ResourceMustBeOneTheIDJAGGrants(t *testing.T) {
 		t.Fatalf("an ID-JAG for the tracker, redeemed for the tracker: HTTP %d %s", r.status, r.raw)
 	}
 }
+
+// TestTokenEndpoint_PublicClientWithAPasswordIsRefused: a public client
+// has no secret (docs/http.md, "Demo authorization servers": "no secret
+// for a public client"), so Basic credentials with a password are wrong
+// ones, refused as a wrong secret is, not taken as client_id alone.
+func TestTokenEndpoint_PublicClientWithAPasswordIsRefused(t *testing.T) {
+	e := newEnv(t)
+	jag := func() string { return e.jag(t, func(c map[string]any) { c["client_id"] = publicClient }) }
+
+	req := grant(jag())
+	req.basic = &[2]string{publicClient, "guess"}
+	r := e.post(t, req)
+	if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+		t.Fatalf("a public client with a password: HTTP %d %s, want 401 invalid_client", r.status, r.raw)
+	}
+	if _, ok := r.body["access_token"]; ok {
+		t.Fatalf("a public client with a password got an access token: %s", r.raw)
+	}
+
+	// With an empty password (golang.org/x/oauth2's none), it is granted.
+	req = grant(jag())
+	req.basic = &[2]string{publicClient, ""}
+	if r := e.post(t, req); r.status != http.StatusOK {
+		t.Fatalf("a public client with an empty password: HTTP %d %s", r.status, r.raw)
+	}
+}
