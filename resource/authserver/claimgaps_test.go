@@ -76,3 +76,27 @@ func TestTokenEndpoint_PublicClientWithAPasswordIsRefused(t *testing.T) {
 		t.Fatalf("a public client with an empty password: HTTP %d %s", r.status, r.raw)
 	}
 }
+
+// TestTokenEndpoint_RefusesAnIDJAGWithoutAud: aud is this authorization
+// server (docs/http.md, "Demo authorization servers"); an ID-JAG without
+// one is for no server in particular, and is refused, not redeemed here.
+func TestTokenEndpoint_RefusesAnIDJAGWithoutAud(t *testing.T) {
+	e := newEnv(t)
+	for name, aud := range map[string]any{"no aud": nil, "an empty array": []string{}} {
+		t.Run(name, func(t *testing.T) {
+			r := e.post(t, grant(e.jag(t, func(c map[string]any) {
+				if aud == nil {
+					delete(c, "aud")
+				} else {
+					c["aud"] = aud
+				}
+			})))
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "no aud") {
+				t.Fatalf("an ID-JAG with %s: HTTP %d %s, want 400 invalid_grant naming aud", name, r.status, r.raw)
+			}
+			if _, ok := r.body["access_token"]; ok {
+				t.Fatalf("an ID-JAG with %s got an access token: %s", name, r.raw)
+			}
+		})
+	}
+}
