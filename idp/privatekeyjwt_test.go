@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // TestExchange_PrivateKeyJWT authenticates the token exchange with a
@@ -26,6 +28,18 @@ func TestExchange_PrivateKeyJWT(t *testing.T) {
 		return p.assertion(t, k, aud, jti, exp)
 	}
 	in := time.Now().Add(time.Minute)
+	// claims are a valid assertion's, with change (nil deletes a claim).
+	claims := func(change map[string]any) string {
+		c := map[string]any{"iss": "jwt-client", "sub": "jwt-client", "aud": p.URL, "jti": "j9", "iat": time.Now().Unix(), "exp": in.Unix()}
+		for k, v := range change {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return mintIDToken(t, key, "k1", jose.ES256, c)
+	}
 	rows := []struct {
 		name      string
 		assertion string
@@ -43,6 +57,10 @@ func TestExchange_PrivateKeyJWT(t *testing.T) {
 		{"expiring within the hour", assertion(key, p.URL, "j7", time.Now().Add(59*time.Minute)), http.StatusOK, ""},
 		{"a jti of 257 bytes", assertion(key, p.URL, strings.Repeat("j", 257), in), http.StatusUnauthorized, "invalid_client"},
 		{"a jti of 256 bytes", assertion(key, p.URL, strings.Repeat("j", 256), in), http.StatusOK, ""},
+		// Without jti, the first use would pass unremembered.
+		{"without jti", claims(map[string]any{"jti": nil}), http.StatusUnauthorized, "invalid_client"},
+		// iss names the client whose key signs; sub must name it too.
+		{"sub another client", claims(map[string]any{"sub": "mcp-client", "jti": "j10"}), http.StatusUnauthorized, "invalid_client"},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {

@@ -80,6 +80,11 @@ func TestExchange_EachSubjectIDTokenCheckRefusesOnItsOwn(t *testing.T) {
 		{"aud holds the client but azp names another (OIDC Core section 3.1.3.7)", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "other-client"})), "azp"},
 		{"control: aud of two with azp the client", mint("JWT", with(map[string]any{"aud": []string{"mcp-client", "other-client"}, "azp": "mcp-client"})), ""},
 		{"control: azp the client", mint("JWT", with(map[string]any{"azp": "mcp-client"})), ""},
+		// Without azp, aud alone says whom the token is for: the IdP's
+		// own ID tokens carry azp, so the conformance case 32 token is
+		// refused by azp whether or not aud is checked.
+		{"case 32 aud another client, without azp", mint("JWT", with(map[string]any{"aud": "other-client"})), "audience validation failed"},
+		{"aud another client, azp this one", mint("JWT", with(map[string]any{"aud": "other-client", "azp": "mcp-client"})), "audience validation failed"},
 		// A login in the future would meet every max_auth_age (the age is
 		// negative), and the ID-JAG would carry it on.
 		{"auth_time an hour ahead", mint("JWT", with(map[string]any{"auth_time": now.Add(time.Hour).Unix()})), "auth_time"},
