@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -180,7 +181,12 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 	}
 	if err != nil {
 		if recorded != nil {
-			a.notWritten(*recorded, "the change was recorded but the file could not be replaced, so it was not made: "+err.Error())
+			why := err.Error()
+			if unwritten := (*policy.WriteError)(nil); errors.As(err, &unwritten) {
+				why, _ = unwrittenWhy(unwritten)
+				why = unwritten.File + " could not be written: " + why
+			}
+			a.notWritten(*recorded, "the change was recorded but the file could not be replaced, so it was not made: "+why)
 		}
 		refuse(w, err)
 		return nil
@@ -297,15 +303,16 @@ type editRefusal struct {
 // refusalOf is the answer to a change refused with err.
 func refusalOf(err error) editRefusal {
 	var (
-		problems policy.Problems
-		stale    *policy.StaleError
-		missing  *policy.NotFoundError
-		conflict *policy.ConflictError
-		journal  *policy.JournalError
-		changed  *policy.ChangedOnDiskError
-		readOnly *policy.ReadOnlyError
-		aliased  *policy.AliasEditError
-		last     *policy.LastAdminError
+		problems  policy.Problems
+		stale     *policy.StaleError
+		missing   *policy.NotFoundError
+		conflict  *policy.ConflictError
+		journal   *policy.JournalError
+		changed   *policy.ChangedOnDiskError
+		readOnly  *policy.ReadOnlyError
+		unwritten *policy.WriteError
+		aliased   *policy.AliasEditError
+		last      *policy.LastAdminError
 	)
 	switch {
 	case errors.As(err, &last):
@@ -320,6 +327,8 @@ func refusalOf(err error) editRefusal {
 	case errors.As(err, &readOnly):
 		return editRefusal{status: http.StatusConflict, code: "conflict",
 			desc: fmt.Sprintf("the configuration file %s cannot be changed here: %s; nothing was changed: make it writable to change the configuration here", readOnly.File, readOnly.Err)}
+	case errors.As(err, &unwritten):
+		return editRefusal{status: http.StatusInternalServerError, code: "server_error", desc: unwrittenDescription(unwritten)}
 	case errors.As(err, &aliased):
 		return editRefusal{status: http.StatusConflict, code: "conflict", desc: aliased.Error(),
 			problems: problemList(policy.Problems{{File: aliased.File, Line: aliased.Line, Msg: "an alias (*name) shares the value this change edits; write the value out here"}})}
@@ -342,6 +351,37 @@ func refusalOf(err error) editRefusal {
 		return editRefusal{status: http.StatusNotFound, code: "not_found", desc: fmt.Sprintf("there is no %s %q", missing.Kind, missing.Name)}
 	}
 	return editRefusal{status: http.StatusInternalServerError, code: "server_error", desc: err.Error()}
+}
+
+// unwrittenDescription says, in plain words, why the configuration file
+// could not be replaced and what to do, rather than the failed system
+// call on its temporary file (until 2026-12-07: "policy: writing
+// /etc/xaa-idp/idp.yaml: write /etc/xaa-idp/.idp.yaml.3187074069.xaa-idp-tmp:
+// no space left on device").
+func unwrittenDescription(e *policy.WriteError) string {
+	why, todo := unwrittenWhy(e)
+	return fmt.Sprintf("the configuration file %s could not be written: %s; nothing was changed (the file and the running configuration are as they were): %s", e.File, why, todo)
+}
+
+// unwrittenWhy is why the file of e could not be written, and what to do.
+func unwrittenWhy(e *policy.WriteError) (why, todo string) {
+	todo = "check the file's disk and redo the change"
+	var errno syscall.Errno
+	switch {
+	case errors.Is(e.Err, syscall.ENOSPC):
+		why, todo = "its disk is full", "free space on its file system and redo the change"
+	case errors.Is(e.Err, syscall.EDQUOT):
+		why, todo = "the disk quota of the IdP's user is used up", "free space or raise the quota, and redo the change"
+	case errors.Is(e.Err, syscall.EFBIG):
+		why, todo = "it would exceed the file size limit of the IdP's process (ulimit -f)", "raise the limit and redo the change"
+	case errors.Is(e.Err, syscall.EROFS):
+		why, todo = "its file system is mounted read-only", "make it writable and redo the change"
+	case errors.As(e.Err, &errno):
+		why = errno.Error()
+	default:
+		why = strings.TrimPrefix(e.Err.Error(), "policy: ")
+	}
+	return why, todo
 }
 
 // problem is one validation problem in an error answer.

@@ -6,7 +6,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -80,14 +79,19 @@ func New(o Options) http.Handler {
 			srv.SetConfig(o.Store.Config())
 		}
 		o.Store.OnChange(srv.SetConfig)
+		// The watcher retries an unrecorded reload at every check: said
+		// once while the audit log refuses it (a full disk), not at each.
+		var unrecorded audit.FailOnce
 		o.Store.OnReload(func(r policy.Reload) error {
 			// A reload whose event cannot be written is not loaded (the
 			// Store retries it): the configuration never changes unrecorded.
 			_, err := srv.Audit().Append(admin.ReloadEvent(r))
 			if err != nil {
-				slog.Error("audit log: config_reload event not written", "err", err)
+				unrecorded.Failed("audit log: a configuration reload cannot be recorded, so the file changed on disk is not loaded; it is read again at every check, and this is said once until it is recorded", "err", err)
+				return err
 			}
-			return err
+			unrecorded.Succeeded("audit log: configuration reloads are recorded again", "unrecorded")
+			return nil
 		})
 	}
 	if o.Push != nil {

@@ -437,6 +437,21 @@ func (e *ReadOnlyError) Error() string {
 
 func (e *ReadOnlyError) Unwrap() error { return e.Err }
 
+// WriteError refuses an edit because the file could not be replaced: a
+// full disk, a quota or a file size limit, a failing disk. The file and
+// the running configuration are as they were, and no temporary file is
+// left beside the file.
+type WriteError struct {
+	File string
+	Err  error
+}
+
+func (e *WriteError) Error() string {
+	return fmt.Sprintf("policy: %s could not be written, so the edit was not made: %v", e.File, e.Err)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
 func (e *ChangedOnDiskError) Error() string {
 	return fmt.Sprintf("policy: %s was changed on disk while this edit was being made; the edit was not made, so as not to overwrite that change: look at it and edit again", e.File)
 }
@@ -1008,7 +1023,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 			return nil, err
 		}
 		if err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
+			return nil, &WriteError{File: s.name, Err: err}
 		}
 		s.stamp = stampOf(fi)
 		if s.bad != "" {

@@ -494,3 +494,73 @@ func TestServe_AuditLogUnwritableRecoversWhenWritable(t *testing.T) {
 		t.Errorf("%d successful logins in the audit log, want 2", n)
 	}
 }
+
+// TestServe_HandEditWaitingOnAFullAuditLogIsLoggedOnce: a hand edit of
+// --config found while the audit log cannot be written is read again at
+// every check until its config_reload event can be written; the log on
+// stderr says so once, not at every check (an hour of a full disk made
+// some 1,800 identical ERROR lines), and says when the reload is recorded
+// again (docs/audit.md, "A write refused for lack of space").
+func TestServe_HandEditWaitingOnAFullAuditLogIsLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "idp.yaml")
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	stderr := &syncBuffer{}
+	issuer, setFsize := serveWithFileLimitLog(t, stderr, "--config", file, "--state-dir", state)
+	before := configStatusOf(t, issuer).ETag
+	fi, err := os.Stat(filepath.Join(state, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for no event's line
+
+	edited := bytes.Replace(fixtures.Demo, []byte("name: Wiki\n"), []byte("name: Team Wiki\n"), 1)
+	if err := os.WriteFile(file, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Each check that reads the file again and cannot record its reload
+	// says so in the status: wait for three of them.
+	seen := map[string]bool{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(seen) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher did not retry the reload three times in 60 s: %v\n%s", seen, stderr)
+		}
+		if st := configStatusOf(t, issuer); st.LastReload != "" && strings.Contains(st.LastReloadError, "audit log") {
+			seen[st.LastReload] = true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	setFsize(unix.RLIM_INFINITY)
+	deadline = time.Now().Add(60 * time.Second)
+	for configStatusOf(t, issuer).ETag == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the hand edit was not loaded once there was room")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var errs, back int
+	deadline = time.Now().Add(60 * time.Second)
+	for back == 0 && time.Now().Before(deadline) {
+		errs, back = 0, 0
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(l, "level=ERROR") {
+				errs++
+				if !strings.Contains(l, "file too large") {
+					t.Errorf("the error does not say why: %s", l)
+				}
+			}
+			if strings.Contains(l, "configuration reloads are recorded again") {
+				back++
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if errs != 1 || back != 1 {
+		t.Errorf("%d error lines and %d lines saying reloads are recorded again over %d retries, want 1 and 1:\n%s", errs, back, len(seen), stderr)
+	}
+}

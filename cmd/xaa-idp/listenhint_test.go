@@ -15,7 +15,7 @@ import (
 func TestWithFileHint_PrivilegedPort(t *testing.T) {
 	// What net.Listen returns then (as root, the test cannot get it).
 	err := listenError("127.0.0.1:443", "--addr", &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EACCES)})
-	msg := withFileHint(err).Error()
+	msg := withFileHint(err, "", "").Error()
 	if strings.Contains(msg, "chown") || strings.Contains(msg, "the file") {
 		t.Errorf("a port refused is told to chown a file: %s", msg)
 	}

@@ -129,7 +129,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	r := &runningIdP{}
 	errOut := f.logs.errorOutput(stderr)
 	fail := func(code int, err error) (*runningIdP, int) {
-		fmt.Fprintln(errOut, "xaa-idp:", withFileHint(err))
+		fmt.Fprintln(errOut, "xaa-idp:", withFileHint(err, *f.stateDir, *f.auditLog))
 		r.close()
 		return nil, code
 	}
@@ -247,8 +247,11 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 // withFileHint adds to an error that stops the start what to do when a
 // file it names refused the IdP: one that another user owns or that its
 // mode closes to the IdP's user (restored as root, or made by an IdP once
-// started with sudo), a full disk, a read-only file system.
-func withFileHint(err error) error {
+// started with sudo), a full disk, a read-only file system. stateDir and
+// auditLog are the flags' values ("" when not given): the hint names the
+// one whose file it is (until 2026-12-07 it said --state-dir to a start
+// given only --audit-log).
+func withFileHint(err error, stateDir, auditLog string) error {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		who := "uid " + strconv.Itoa(os.Getuid())
@@ -257,11 +260,47 @@ func withFileHint(err error) error {
 		}
 		return fmt.Errorf("%w; the IdP runs as %s: give that user the file and its directory (chown, chmod u+rw), or run the IdP as their owner", err, who)
 	case errors.Is(err, syscall.ENOSPC):
-		return fmt.Errorf("%w; free space on that file system, or give another --state-dir, and start again", err)
+		if flag := fileFlag(err, stateDir, auditLog); flag != "" {
+			return fmt.Errorf("%w; free space on that file system, or give %s on another one, and start again", err, flag)
+		}
+		return fmt.Errorf("%w; free space on that file system and start again", err)
 	case errors.Is(err, syscall.EROFS):
-		return fmt.Errorf("%w; that file system is mounted read-only: give a writable --state-dir", err)
+		if flag := fileFlag(err, stateDir, auditLog); flag != "" {
+			return fmt.Errorf("%w; that file system is mounted read-only: give %s on a writable one", err, flag)
+		}
+		return fmt.Errorf("%w; that file system is mounted read-only: make it writable and start again", err)
 	}
 	return err
+}
+
+// fileFlag is the flag that gave the file err names: --audit-log for its
+// file, --state-dir for a file under it; "" for another file (a key cache,
+// a profile) or a flag not given.
+func fileFlag(err error, stateDir, auditLog string) string {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		switch {
+		case auditLog != "" && stateDir == "":
+			return "--audit-log"
+		case stateDir != "":
+			return "--state-dir"
+		}
+		return ""
+	}
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return filepath.Clean(p)
+	}
+	path := abs(pe.Path)
+	switch {
+	case auditLog != "" && path == abs(auditLog):
+		return "--audit-log"
+	case stateDir != "" && (path == abs(stateDir) || strings.HasPrefix(path, abs(stateDir)+string(filepath.Separator))):
+		return "--state-dir"
+	}
+	return ""
 }
 
 // stateDirs are the directories of stateDir that an IdP writes with
@@ -648,7 +687,7 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 // servers.
 func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
 	fail := func(code int, err error) (*runningIdP, int) {
-		slog.Error(withFileHint(err).Error())
+		slog.Error(withFileHint(err, stateDir, auditFile).Error())
 		r.close()
 		return nil, code
 	}
