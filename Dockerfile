@@ -19,9 +19,12 @@ COPY --from=build /out/xaa-idp /usr/local/bin/xaa-idp
 COPY --from=build --chown=65532:65532 /out/state /state
 USER nonroot:nonroot
 EXPOSE 8080
-# The issuer defaults to http://127.0.0.1:8080 (https:// with --tls).
+# The issuer defaults to http://127.0.0.1:8080 (https:// with XAA_IDP_TLS=true).
 ENV XAA_IDP_ADDR=0.0.0.0:8080
+# healthcheck probes where XAA_IDP_ADDR says the IdP listens, over https
+# with XAA_IDP_TLS=true (trusting the CA of XAA_IDP_STATE_DIR), whatever
+# -e changes of them; not the issuer, the host's URL.
 HEALTHCHECK --interval=10s --timeout=4s --start-period=2s --retries=3 \
-  CMD ["/usr/local/bin/xaa-idp", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"]
+  CMD ["/usr/local/bin/xaa-idp", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/xaa-idp"]
 CMD ["serve"]

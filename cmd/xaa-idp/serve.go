@@ -1075,14 +1075,28 @@ const shutdownCutOff = "shutdown: requests still in progress were cut off"
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stderr = terminalSafe(stderr) // it prints what the server said
 	fs := newFlagSet("healthcheck", stdout, stderr)
-	target := fs.String("url", "http://127.0.0.1:8080/healthz", "the health endpoint to probe (an IdP's URL, its issuer: its /healthz)")
+	target := fs.String("url", "", "the health endpoint to probe (an IdP's URL, its issuer: its /healthz); default: where XAA_IDP_ADDR says serve listens (https with XAA_IDP_TLS, trusting XAA_IDP_STATE_DIR's CA), else XAA_IDP_ISSUER, else "+defaultHealthz)
 	caFile := addCAFileFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if err := checkHTTPURL(fs, "url", *target); err != nil {
+	from := "" // the variables of serve that *target came from
+	if *target == "" {
+		var err error
+		*target, *caFile, from, err = healthTarget(*caFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
+			return exitUsage
+		}
+	} else if err := checkHTTPURL(fs, "url", *target); err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage
+	}
+	// Said after a failure: where the URL probed came from.
+	fromLine := func() {
+		if from != "" {
+			fmt.Fprintf(stderr, "xaa-idp healthcheck: it probed %s, from %s; give --url to probe another\n", *target, from)
+		}
 	}
 	// The IdP's base URL, as the other commands take it: its landing page
 	// answers 200 however the IdP fares, /healthz does not.
@@ -1115,6 +1129,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			hintUntrusted(stderr, "healthcheck", err)
 			hintRefused(stderr, "healthcheck", "--url", err)
 			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
+			fromLine()
 			return exitFailure
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -1144,10 +1159,81 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			if speaksHTTPS(resp, body) {
 				fmt.Fprintf(stderr, "xaa-idp healthcheck: the server speaks https: give --url https://%s\n", strings.TrimPrefix(*target, "http://"))
 			}
+			fromLine()
 			return exitFailure
 		}
 		return exitOK
 	}
+}
+
+// defaultHealthz is what healthcheck probes when its environment names no
+// IdP: serve's default address.
+const defaultHealthz = "http://127.0.0.1:8080/healthz"
+
+// healthTarget is what healthcheck probes without --url (nor XAA_IDP_URL):
+// the IdP that serve runs when started with the same environment. A
+// container's health check runs with the container's variables: where
+// its IdP listens (XAA_IDP_ADDR; every interface is probed on loopback),
+// whether over https (XAA_IDP_TLS) and, then, the local CA of its state
+// directory (XAA_IDP_STATE_DIR) unless caFile is given. Its issuer
+// (XAA_IDP_ISSUER) is the clients' URL, a published port or a service
+// name that need not lead back into the container: it is probed only
+// without an address to probe, as in a CI job that exported the issuer
+// serve printed (README, "Testing your client in CI"). from names the
+// variables used, for the messages ("" for the default).
+func healthTarget(caFile string) (target, ca, from string, err error) {
+	addr, issuer, stateDir := os.Getenv("XAA_IDP_ADDR"), os.Getenv("XAA_IDP_ISSUER"), os.Getenv("XAA_IDP_STATE_DIR")
+	https := false
+	if v := os.Getenv("XAA_IDP_TLS"); v != "" {
+		if https, err = strconv.ParseBool(v); err != nil {
+			return "", "", "", fmt.Errorf("XAA_IDP_TLS=%q (--tls of serve): invalid value: want true or false", v)
+		}
+	}
+	ca = caFile
+	// The CA that serve --tls made, when it has: before, a start
+	// still under way is unhealthy, as it is when nothing answers.
+	trustState := func() {
+		p := filepath.Join(stateDir, localca.Subdir, localca.CertName)
+		if _, err := os.Stat(p); ca == "" && stateDir != "" && err == nil {
+			ca = p
+		}
+	}
+	if addr == "" && issuer == "" {
+		if https {
+			trustState()
+			return "https://127.0.0.1:8080/healthz", ca, "XAA_IDP_TLS", nil
+		}
+		return defaultHealthz, ca, "", nil
+	}
+	if addr != "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return "", "", "", fmt.Errorf("XAA_IDP_ADDR=%q (--addr of serve): want HOST:PORT such as 0.0.0.0:8080, or give --url", addr)
+		}
+		if port != "0" {
+			if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+				host = "127.0.0.1"
+			}
+			u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: "/healthz"}
+			from = fmt.Sprintf("XAA_IDP_ADDR=%q", addr)
+			if https {
+				u.Scheme = "https"
+				from += " and XAA_IDP_TLS"
+				trustState()
+			}
+			return u.String(), ca, from, nil
+		}
+		if issuer == "" {
+			return "", "", "", fmt.Errorf("XAA_IDP_ADDR=%q (--addr of serve) picks a free port, which healthcheck cannot know: give --url the issuer serve printed", addr)
+		}
+	}
+	from = fmt.Sprintf("XAA_IDP_ISSUER=%q", issuer)
+	if u, err := url.Parse(issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", "", fmt.Errorf("%s (--issuer of serve) is not an http or https URL: give --url", from)
+	} else if u.Scheme == "https" {
+		trustState()
+	}
+	return issuer, ca, from, nil
 }
 
 // gcTarget is the GC's heap growth target (GOGC) of the long-running
