@@ -34,9 +34,7 @@ func TestRevocationPush_AccessGivenBackInTheSameSecondConnects(t *testing.T) {
 	if _, err := l.store.UpdateServerAccess("crm", nil, "*"); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); l.pusher.Pending() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitDelivered(t, l.pusher)
 	if _, err := l.store.UpdateServerAccess("crm", []policy.Access{{Users: []string{"bob"}, Scopes: []string{"crm.read"}}}, "*"); err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +99,7 @@ func TestRevocationPush_AccessGivenBackWhileTheReceiverWasDownConnects(t *testin
 	// The receiver comes back early in a later second than the revocation.
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
 	down.Store(false)
-	for deadline := time.Now().Add(5 * time.Second); l.pusher.Pending() > 0 && time.Now().Before(deadline); {
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitDelivered(t, l.pusher)
 	jag, err := idpclient.Exchange(ctx, idpclient.ExchangeOptions{Issuer: l.idpURL, ClientID: "mcp-client", ClientSecret: "mcp-secret",
 		SubjectToken: login.IDToken(), Audience: l.asURL, Resource: l.mcpURL + "/mcp", Scopes: []string{"crm.read"}})
 	if err != nil {
@@ -115,5 +111,19 @@ func TestRevocationPush_AccessGivenBackWhileTheReceiverWasDownConnects(t *testin
 	req.SetBasicAuth("mcp-client-at-crm", "mcp-secret")
 	if _, err := postToken(req); err != nil {
 		t.Fatalf("the ID-JAG issued after the late revocation: %v", err)
+	}
+}
+
+// waitDelivered waits until the pusher has delivered every event. After
+// 5 s these tests went on as if it had, so that on a loaded machine the
+// exchange could come before the revocation reached the authorization
+// server, and the test fail for the machine's sake. The minute only
+// guards against a hang.
+func waitDelivered(t *testing.T, p *push.Pusher) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); p.Pending() > 0; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still to deliver after a minute", p.Pending())
+		}
 	}
 }

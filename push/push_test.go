@@ -1054,7 +1054,7 @@ func TestPush_ReceiverTokenStaysOutOfTheAuditLogWhenUnreachable(t *testing.T) {
 	p := e.pusher(t, nil)
 	_ = p.SessionEnded("00u-bob")
 	var evs []audit.Event
-	for deadline := time.Now().Add(10 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		evs = pushEvents(e)
 	}
 	if len(evs) == 0 {
@@ -1090,7 +1090,7 @@ func TestPush_ReceiverKeyInTheQueryStaysOutOfTheAuditLog(t *testing.T) {
 		p := e.pusher(t, nil)
 		_ = p.SessionEnded("00u-bob")
 		var evs []audit.Event
-		for deadline := time.Now().Add(10 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 			evs = pushEvents(e)
 		}
 		if len(evs) == 0 {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // forgingServers is an IdP that logs anyone in and lists one MCP server,
@@ -73,17 +71,17 @@ func TestConnect_AServerCannotForgeALine(t *testing.T) {
 	issuer := forgingServers(t)
 	for _, extra := range [][]string{nil, {"--verbose"}, {"--watch", "--interval", "1h", "--verbose"}} {
 		args := append([]string{"connect", "--issuer", issuer, "--client-id", "c", "--username", "u", "--password", "p", "--timeout", "5s"}, extra...)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // ends the --watch
-		var out, errb bytes.Buffer
-		run(ctx, args, &out, &errb)
-		cancel()
-		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-		if len(lines) != 1 || strings.Contains(out.String(), "\t") || !strings.Contains(out.String(), `no\u000aconnected\u0009forged`) ||
-			!strings.Contains(out.String(), `notes\u000aconnected`) {
-			t.Errorf("%v: stdout %q (stderr %q); want one line, the name and the refusal with \\u000a and \\u0009", extra, out.String(), errb.String())
+		lines := 0
+		if slices.Contains(extra, "--watch") {
+			lines = 1
 		}
-		if strings.Contains(errb.String(), "\nconnected") || strings.Contains(errb.String(), "\t") {
-			t.Errorf("%v: stderr %q; the --verbose steps hold the refusal's newline or tab", extra, errb.String())
+		out, errb := runWatch(t, lines, args...)
+		if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 1 || strings.Contains(out, "\t") || !strings.Contains(out, `no\u000aconnected\u0009forged`) ||
+			!strings.Contains(out, `notes\u000aconnected`) {
+			t.Errorf("%v: stdout %q (stderr %q); want one line, the name and the refusal with \\u000a and \\u0009", extra, out, errb)
+		}
+		if strings.Contains(errb, "\nconnected") || strings.Contains(errb, "\t") {
+			t.Errorf("%v: stderr %q; the --verbose steps hold the refusal's newline or tab", extra, errb)
 		}
 	}
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,19 +112,20 @@ func TestClientCommands_ServerStringsCannotDriveTheTerminal(t *testing.T) {
 		{"connect", "--issuer", issuer, "--client-id", "refused", "--username", "u", "--password", "p"},
 		{"keys", "list", "--issuer", issuer, "--admin-user", "a", "--admin-password", "p"},
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // ends the --watch
-		var out, errb bytes.Buffer
-		run(ctx, args, &out, &errb)
-		cancel()
-		for name, s := range map[string]string{"stdout": out.String(), "stderr": errb.String()} {
+		lines := 0
+		if slices.Contains(args, "--watch") {
+			lines = 2 // one per server
+		}
+		out, errb := runWatch(t, lines, args...)
+		for name, s := range map[string]string{"stdout": out, "stderr": errb} {
 			if strings.ContainsFunc(s, func(r rune) bool {
 				return (unicode.IsControl(r) && r != '\n' && r != '\t') || unicode.Is(unicode.Bidi_Control, r)
 			}) {
 				t.Errorf("%d %s: %s prints the server's control characters raw: %q", i, args[0], name, s)
 			}
 		}
-		if !strings.Contains(out.String()+errb.String(), "pwned") {
-			t.Errorf("%d %s: the server's text is not shown at all (neutralised, not dropped): %q %q", i, args[0], out.String(), errb.String())
+		if !strings.Contains(out+errb, "pwned") {
+			t.Errorf("%d %s: the server's text is not shown at all (neutralised, not dropped): %q %q", i, args[0], out, errb)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := fastResolver(cimd.Config{Enabled: true, Allow: []string{tt.allow}})
+			r := patientResolver(cimd.Config{Enabled: true, Allow: []string{tt.allow}})
 			cimd.UseDNS(r, dns)
 			_, err := r.Resolve(t.Context(), tt.clientID)
 			if !errors.Is(err, cimd.ErrFetch) || !strings.Contains(err.Error(), tt.detail) {
@@ -113,7 +113,7 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 	}
 	// A jwks_uri is held to the same rule: its own host's pattern.
 	t.Run("a jwks_uri under a name resolving to loopback", func(t *testing.T) {
-		r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://127.0.0.1:*", "http://partner.test:*"}})
+		r := patientResolver(cimd.Config{Enabled: true, Allow: []string{"http://127.0.0.1:*", "http://partner.test:*"}})
 		cimd.UseDNS(r, dns)
 		s.publish("/keys.json", keySet(t), "")
 		d := publicDoc(s.URL + "/keyed.json")
@@ -131,7 +131,7 @@ func TestResolve_PatternNamingADNSNameAdmitsOnlyPublicAddresses(t *testing.T) {
 	// The address itself, named by a pattern, is fetched, and so is a
 	// loopback address under localhost.
 	for _, allow := range []string{"http://127.0.0.1:*", "http://localhost:*"} {
-		r := fastResolver(cimd.Config{Enabled: true, Allow: []string{allow}})
+		r := patientResolver(cimd.Config{Enabled: true, Allow: []string{allow}})
 		id := strings.Replace(s.URL, "127.0.0.1", patternHostOf(allow), 1) + "/named.json"
 		s.publish("/named.json", publicDoc(id), "")
 		if _, err := r.Resolve(t.Context(), id); err != nil {
@@ -168,7 +168,7 @@ func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 		"alibaba.corp.test":  netip.MustParseAddr("100.100.100.200"),
 	})
 	allowPrivate := []string{"http://clients.corp.test:*", "http://metadata.corp.test:*", "http://aws6.corp.test:*", "http://ll6.corp.test:*", "http://alibaba.corp.test:*"}
-	r := fastResolver(cimd.Config{Enabled: true, Allow: []string{"http://*"}, AllowPrivate: allowPrivate})
+	r := patientResolver(cimd.Config{Enabled: true, Allow: []string{"http://*"}, AllowPrivate: allowPrivate})
 	cimd.UseDNS(r, dns)
 	id := "http://clients.corp.test" + port + "/corp.json"
 	s.publish("/corp.json", publicDoc(id), "")
@@ -198,7 +198,7 @@ func TestResolve_AllowPrivateAdmitsAnIntranetName(t *testing.T) {
 		t.Fatalf("%d requests reached the server, want the allowed document's alone", n)
 	}
 	// An allow_private pattern does not admit what no allow pattern does.
-	r = fastResolver(cimd.Config{Enabled: true, Allow: []string{"https://*"}, AllowPrivate: allowPrivate})
+	r = patientResolver(cimd.Config{Enabled: true, Allow: []string{"https://*"}, AllowPrivate: allowPrivate})
 	cimd.UseDNS(r, dns)
 	if _, err := r.Resolve(t.Context(), "http://clients.corp.test"+port+"/corp2.json"); !errors.Is(err, cimd.ErrNotAllowed) {
 		t.Fatalf("a URL allow_private names and allow does not: err = %v, want ErrNotAllowed", err)
