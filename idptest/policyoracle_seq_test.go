@@ -43,8 +43,14 @@ type seqStack struct {
 	store *policy.Store
 	idp   *idp.Server
 	clock *idp.Clock
-	log   *audit.Log
+	log   *audit.Log // the tenant's view of the log, under tenants
 	http  *httptest.Server
+	// tenant is the tenant's id and path its issuer's path, under tenants
+	// (README "Several issuers"); "" without.
+	tenant, path string
+	// whole is the whole file as the sequences' configurations make it,
+	// which a reload writes.
+	whole func() string
 }
 
 func startSeqStack(t *testing.T, clock *idp.Clock, yaml string) *seqStack {
@@ -87,8 +93,9 @@ func (s *seqStack) Audit(f audit.Filter) []audit.Event { return s.log.Query(f) }
 
 // reload replaces the file (write, rename) and has the store look at it
 // until it runs the new version, as its watcher would.
-func (s *seqStack) reload(yaml string) {
+func (s *seqStack) reload() {
 	s.t.Helper()
+	yaml := s.whole()
 	tmp := s.file + ".new"
 	if err := os.WriteFile(tmp, []byte(yaml), 0o600); err != nil {
 		s.t.Fatal(err)
@@ -270,12 +277,28 @@ func newSequence(t *testing.T, seed int64, whys map[string]int) *sequence {
 	clock := idp.NewClock(nil)
 	clock.Freeze()
 	r := rand.New(rand.NewSource(seed))
+	cfg := seqConfig(r, clock)
+	srv := startSeqStack(t, clock, cfg.yaml(false))
+	sq := sequenceOn(t, seed, r, srv, cfg, whys)
+	srv.whole = func() string { return sq.cfg.yaml(false) }
+	return sq
+}
+
+// seqConfig draws a sequence's configuration, its clock frozen at a whole
+// second.
+func seqConfig(r *rand.Rand, clock *idp.Clock) *ocConfig {
 	now := clock.Now().Truncate(time.Second)
 	clock.Set(now)
 	cfg := randomConfig(r, now, "")
 	cfg.singleUse = r.Intn(2) == 0
 	cfg.clients[0].tokenExchange = true // a sequence of unauthorized_client alone decides nothing
-	srv := startSeqStack(t, clock, cfg.yaml(false))
+	return cfg
+}
+
+// sequenceOn starts a sequence on cfg, which srv runs.
+func sequenceOn(t *testing.T, seed int64, r *rand.Rand, srv *seqStack, cfg *ocConfig, whys map[string]int) *sequence {
+	t.Helper()
+	now := srv.clock.Now()
 	sq := &sequence{t: t, seed: seed, r: r, srv: srv, cfg: cfg, start: now, now: now, whys: whys, ever: map[string][]ocAccess{}}
 	md := discoverForOracle(t, srv.Issuer())
 	sq.endpoint, sq.keys = md.TokenEndpoint, fetchJWKS(t, md)
@@ -1008,7 +1031,7 @@ func (sq *sequence) reconfigure() {
 		}
 	}
 	if reload {
-		sq.srv.reload(sq.cfg.yaml(false))
+		sq.srv.reload()
 		sq.whys["reloaded"]++
 	}
 	if u.disabled {
@@ -1252,6 +1275,10 @@ func (sq *sequence) deleteGroup(g string) {
 				if len(a.users)+len(a.groups) == 0 {
 					continue
 				}
+				// docs/configuration.md, "Time-bound access": an
+				// entry whose names an edit changes is another
+				// entry, and has an expired event of its own.
+				sq.ever[s.id] = append(sq.ever[s.id], a)
 			}
 			access = append(access, a)
 		}
@@ -1351,7 +1378,7 @@ func (sq *sequence) appsRequest() {
 	}
 	s := &sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
 	b, resp, page := sq.signIn("/apps", u.name)
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/apps" {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != sq.srv.path+"/apps" {
 		sq.fail("signing in at /apps as %s led to %s (%d)", u.name, resp.Request.URL, resp.StatusCode)
 		return
 	}
@@ -1454,11 +1481,11 @@ func (sq *sequence) consoleDecide(k int) {
 	s := sq.server(p.server)
 	u := sq.cfg.users[slices.IndexFunc(sq.cfg.users, func(u ocUser) bool { return u.name == p.user })]
 	b, resp, page := sq.signIn("/admin/", "root")
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin/" {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != sq.srv.path+"/admin/" {
 		sq.fail("signing in at the console as root led to %s (%d)", resp.Request.URL, resp.StatusCode)
 		return
 	}
-	i := strings.Index(page, `action="/admin/access-requests/`+p.id+`/approve"`)
+	i := strings.Index(page, `action="`+sq.srv.path+`/admin/access-requests/`+p.id+`/approve"`)
 	if i < 0 {
 		sq.fail("the console's overview has no approve form for pending request %s of %s for %s", p.id, p.user, p.server)
 		return
