@@ -1256,6 +1256,16 @@ func (sq *sequence) scim() {
 	}
 	if st != http.StatusOK && st != http.StatusNoContent {
 		sq.fail("SCIM PATCH of group %s: %d %v, oracle 200", g, st, body)
+		return
+	}
+	// docs/audit.md, admin_change: a change of a group's members through
+	// SCIM is object "group members", via scim, naming the user it added
+	// or removed.
+	if member != slices.Contains(u.groups, g) {
+		ev := sq.srv.Audit(audit.Filter{Type: "admin_change", Limit: 1})
+		if len(ev) != 1 || ev[0].Details["object"] != "group members" || ev[0].Details["via"] != "scim" || ev[0].User != u.name || ev[0].Admin != "root" {
+			sq.fail("the admin_change of %s's membership of %s through SCIM: %+v, want object \"group members\" via scim naming %s, by root", u.name, g, ev, u.name)
+		}
 	}
 }
 
