@@ -1400,6 +1400,19 @@ func (sq *sequence) appsRequest() {
 		if offered && (sq.deniedAll(&o, u) || pendingFor(o.id)) {
 			sq.fail("/apps of %s offers a request form for %s, which denies the user (%t) or has the user's request pending (%t)", u.name, o.id, sq.deniedAll(&o, u), pendingFor(o.id))
 		}
+		// Every server is in one of the page's two lists, assigned or
+		// to request (a pending request shown instead of its form),
+		// but one whose deny entry names the user is in neither.
+		assigned, requestable := strings.Contains(page, `data-server="`+o.id+`"`), strings.Contains(page, `id="request-`+o.id+`"`)
+		named := slices.ContainsFunc(o.deny, func(d ocDeny) bool { return u.in(d.users, d.groups) })
+		switch {
+		case sq.deniedAll(&o, u) && (assigned || requestable):
+			sq.fail("/apps of %s lists %s (assigned %t, to request %t), whose deny entry names the user", u.name, o.id, assigned, requestable)
+		case !named && assigned == requestable:
+			sq.fail("/apps of %s: %s assigned %t and to request %t, oracle one of the two", u.name, o.id, assigned, requestable)
+		case !named && requestable && pendingFor(o.id) && !strings.Contains(appsSection(page, o.id), "Request pending"):
+			sq.fail("/apps of %s does not show the request pending for %s", u.name, o.id)
+		}
 	}
 	scopes := subset(sq.r, s.scopes, 0.6)
 	form := url.Values{"server": {s.id}, "scopes": scopes, "reason": {"from the apps page"}}
@@ -1558,4 +1571,17 @@ func (sq *sequence) consoleDecide(k int) {
 	}
 	sq.approved(k, slices.Clone(scopes), expires)
 	sq.whys["console decided"]++
+}
+
+// appsSection is the part of the /apps page about requesting server id.
+func appsSection(page, id string) string {
+	i := strings.Index(page, `<div id="request-`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	sec := page[i:]
+	if j := strings.Index(sec, "</div>"); j >= 0 {
+		sec = sec[:j]
+	}
+	return sec
 }

@@ -131,11 +131,14 @@ func TestPolicyOracle_TenantSequences(t *testing.T) {
 		}
 		// Tenants that list one MCP server (one issuer) give a client_id
 		// at it one secret (docs/configuration.md, "Tenants"): each
-		// client takes the first tenant's secret of its id.
-		for _, c := range cfgs[1:] {
+		// client takes the secret of the first tenant that has its id.
+		for k, c := range cfgs {
 			for i := range c.clients {
-				if first := cfgs[0].client(c.clients[i].id); first != nil {
-					c.clients[i].secret = first.secret
+				for _, o := range cfgs[:k] {
+					if first := o.client(c.clients[i].id); first != nil {
+						c.clients[i].secret = first.secret
+						break
+					}
 				}
 			}
 		}
