@@ -162,7 +162,7 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 //     decision without scope, for each server that lists the client;
 //   - the clock moving on (docs/configuration.md, "Time-bound access");
 //   - a change of the configuration, through the admin API (PATCH of a
-//     user, PUT of a server's deny list) or a reload (the whole file): a
+//     user, SCIM's active, PUT of a server's deny list) or a reload (the whole file): a
 //     deny entry added or removed, a user disabled or enabled, a user's
 //     groups changed, each decided by the next request; a user disabled
 //     ends every login of theirs before it for good (docs/configuration.md,
@@ -996,8 +996,19 @@ func (sq *sequence) reconfigure() {
 		// Enabled back more often than disabled, so that a sequence
 		// does not end with every user disabled.
 		u.disabled = !u.disabled && r.Intn(2) == 0
-		sq.note("%s: %s disabled %t", cond(reload, "reload", "PATCH"), u.name, u.disabled)
-		if !reload {
+		scim := !reload && r.Intn(2) == 0
+		sq.note("%s: %s disabled %t", cond(reload, "reload", cond(scim, "SCIM PATCH active", "PATCH")), u.name, u.disabled)
+		switch {
+		case scim:
+			// docs/http.md, "SCIM provisioning": active false is
+			// disabling the user as the admin API does.
+			patch := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []map[string]any{{"op": "replace", "path": "active", "value": !u.disabled}}}
+			if st, body := sq.call(http.MethodPatch, "/admin/api/scim/v2/Users/"+url.PathEscape(sq.scimUserID(u.name)), "", patch); st != http.StatusOK {
+				sq.t.Fatalf("SCIM PATCH active of %s: %d %v", u.name, st, body)
+			}
+			sq.whys["SCIM active changed"]++
+		case !reload:
 			sq.patchUser(u.name, map[string]any{"disabled": u.disabled})
 		}
 	case 1:
