@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"math/rand"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +43,14 @@ type seqStack struct {
 	store *policy.Store
 	idp   *idp.Server
 	clock *idp.Clock
-	log   *audit.Log
+	log   *audit.Log // the tenant's view of the log, under tenants
 	http  *httptest.Server
+	// tenant is the tenant's id and path its issuer's path, under tenants
+	// (README "Several issuers"); "" without.
+	tenant, path string
+	// whole is the whole file as the sequences' configurations make it,
+	// which a reload writes.
+	whole func() string
 }
 
 func startSeqStack(t *testing.T, clock *idp.Clock, yaml string) *seqStack {
@@ -84,8 +93,9 @@ func (s *seqStack) Audit(f audit.Filter) []audit.Event { return s.log.Query(f) }
 
 // reload replaces the file (write, rename) and has the store look at it
 // until it runs the new version, as its watcher would.
-func (s *seqStack) reload(yaml string) {
+func (s *seqStack) reload() {
 	s.t.Helper()
+	yaml := s.whole()
 	tmp := s.file + ".new"
 	if err := os.WriteFile(tmp, []byte(yaml), 0o600); err != nil {
 		s.t.Fatal(err)
@@ -133,6 +143,15 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 //     its denial; the access-request and admin_change events (docs/audit.md);
 //     (an approval adding a scope not requested is 400 invalid_scope, one
 //     of a request already decided 409);
+//   - an access request made by the user on "My MCP servers" (docs/http.md,
+//     "/apps": signed in through the login page, the page's form with its
+//     CSRF token; a form only for a server that does not deny the user and
+//     has no request of theirs pending; refused as the API refuses, every
+//     scope unchecked 400; a request made a 303 to /apps?requested=), and
+//     a request decided with the console's forms on its overview (README
+//     "Request, approve, revoke": signed in as an admin, the page's CSRF
+//     token and version; 1h, 8h, 24h, 7 days or never, scopes narrowed,
+//     every scope unchecked deciding nothing), held to the same rules;
 //   - a revocation: an admin removes an access entry (PUT
 //     /admin/api/servers/{id}/access);
 //   - a login's grant revoked (docs/http.md, "refresh_token",
@@ -143,7 +162,7 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 //     decision without scope, for each server that lists the client;
 //   - the clock moving on (docs/configuration.md, "Time-bound access");
 //   - a change of the configuration, through the admin API (PATCH of a
-//     user, PUT of a server's deny list) or a reload (the whole file): a
+//     user, SCIM's active, PUT of a server's deny list) or a reload (the whole file): a
 //     deny entry added or removed, a user disabled or enabled, a user's
 //     groups changed, each decided by the next request; a user disabled
 //     ends every login of theirs before it for good (docs/configuration.md,
@@ -151,6 +170,11 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 //   - exchanges with the scope parameter as clients send it (docs/http.md,
 //     "Token exchange": repeats, order, white space, empty, unknown, long
 //     and malformed scopes);
+//   - a group changed through SCIM (docs/http.md, "SCIM provisioning",
+//     "Groups"): a member added or removed by PATCH (one who is not a
+//     member: 200, nothing removed), the group deleted (out of its
+//     members and of every access and deny entry, an entry left naming no
+//     user and no group removed), a group created with a member;
 //   - under exchange.single_use_subject (docs/configuration.md, "exchange"),
 //     an ID token exchanged twice for one server: the second allowed by the
 //     policy is invalid_grant; a refused one spends nothing (docs/http.md:
@@ -160,7 +184,7 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 // XAA_POLICY_ORACLE_SEQUENCES=N runs N sequences instead of the CI's few;
 // XAA_POLICY_ORACLE_SEED picks another seed.
 func TestPolicyOracle_Sequences(t *testing.T) {
-	seed, sequences := int64(20261207), 16
+	seed, sequences := int64(20261207), 24
 	if v := os.Getenv("XAA_POLICY_ORACLE_SEQUENCES"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -192,7 +216,8 @@ func TestPolicyOracle_Sequences(t *testing.T) {
 	t.Logf("the sequences' steps and decisions: %v", whys)
 	for _, why := range []string{"allowed", "approved", "request denied", "revoked", "refreshed", "reloaded",
 		"disabled", "ended login refused", "single-use second exchange", "malformed scope", "found an expired entry",
-		"an approved entry granted", "an approved entry expired", "revoked a login", "revoked login refused", "assigned servers read"} {
+		"an approved entry granted", "an approved entry expired", "revoked a login", "revoked login refused", "assigned servers read",
+		"SCIM member added", "SCIM member removed", "SCIM group deleted", "apps request made", "console decided"} {
 		if whys[why] == 0 && sequences >= 16 {
 			t.Errorf("no step of seed %d was %q: the random sequences miss a rule", seed, why)
 		}
@@ -252,12 +277,28 @@ func newSequence(t *testing.T, seed int64, whys map[string]int) *sequence {
 	clock := idp.NewClock(nil)
 	clock.Freeze()
 	r := rand.New(rand.NewSource(seed))
+	cfg := seqConfig(r, clock)
+	srv := startSeqStack(t, clock, cfg.yaml(false))
+	sq := sequenceOn(t, seed, r, srv, cfg, whys)
+	srv.whole = func() string { return sq.cfg.yaml(false) }
+	return sq
+}
+
+// seqConfig draws a sequence's configuration, its clock frozen at a whole
+// second.
+func seqConfig(r *rand.Rand, clock *idp.Clock) *ocConfig {
 	now := clock.Now().Truncate(time.Second)
 	clock.Set(now)
 	cfg := randomConfig(r, now, "")
 	cfg.singleUse = r.Intn(2) == 0
 	cfg.clients[0].tokenExchange = true // a sequence of unauthorized_client alone decides nothing
-	srv := startSeqStack(t, clock, cfg.yaml(false))
+	return cfg
+}
+
+// sequenceOn starts a sequence on cfg, which srv runs.
+func sequenceOn(t *testing.T, seed int64, r *rand.Rand, srv *seqStack, cfg *ocConfig, whys map[string]int) *sequence {
+	t.Helper()
+	now := srv.clock.Now()
 	sq := &sequence{t: t, seed: seed, r: r, srv: srv, cfg: cfg, start: now, now: now, whys: whys, ever: map[string][]ocAccess{}}
 	md := discoverForOracle(t, srv.Issuer())
 	sq.endpoint, sq.keys = md.TokenEndpoint, fetchJWKS(t, md)
@@ -299,8 +340,10 @@ func (sq *sequence) step(i int) {
 		sq.refresh()
 	case n < 62:
 		sq.advance()
-	case n < 72:
+	case n < 68:
 		sq.request()
+	case n < 72:
+		sq.appsRequest()
 	case n < 80:
 		sq.decide()
 	case n < 85:
@@ -309,6 +352,8 @@ func (sq *sequence) step(i int) {
 		sq.revokeGrant()
 	case n < 93:
 		sq.assigned()
+	case n < 96:
+		sq.scim()
 	default:
 		sq.reconfigure()
 	}
@@ -727,6 +772,10 @@ func (sq *sequence) decide() {
 	s := sq.server(p.server)
 	ui := slices.IndexFunc(sq.cfg.users, func(u ocUser) bool { return u.name == p.user })
 	u := sq.cfg.users[ui]
+	if sq.r.Intn(2) == 0 {
+		sq.consoleDecide(k)
+		return
+	}
 	if sq.r.Intn(4) == 0 {
 		sq.note("deny request %s of %s for %s", p.id, p.user, p.server)
 		st, body := sq.call(http.MethodPost, "/admin/api/access-requests/"+p.id+"/deny", "", map[string]any{"reason": "no"})
@@ -734,13 +783,7 @@ func (sq *sequence) decide() {
 			sq.fail("deny: %d %v, oracle 200 denied", st, body)
 			return
 		}
-		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
-		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].Admin != "root" || ev[0].User != p.user {
-			sq.fail("access_request event %+v, want denied by root", ev)
-		}
-		sq.whys["request denied"]++
-		sq.pending = slices.Delete(sq.pending, k, k+1)
-		sq.decided = append(sq.decided, p.id)
+		sq.denied(k)
 		return
 	}
 	body := map[string]any{}
@@ -782,6 +825,28 @@ func (sq *sequence) decide() {
 		sq.fail("approve: %d %v, oracle 200 approved", st, ans)
 		return
 	}
+	sq.approved(k, scopes, expires)
+}
+
+// denied holds the model and the audit to the denial of pending[k].
+func (sq *sequence) denied(k int) {
+	sq.t.Helper()
+	p := sq.pending[k]
+	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+	if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].Admin != "root" || ev[0].User != p.user {
+		sq.fail("access_request event %+v, want denied by root", ev)
+	}
+	sq.whys["request denied"]++
+	sq.pending = slices.Delete(sq.pending, k, k+1)
+	sq.decided = append(sq.decided, p.id)
+}
+
+// approved holds the model and the audit to the approval of pending[k]
+// with scopes until expires (zero: for good).
+func (sq *sequence) approved(k int, scopes []string, expires time.Time) {
+	sq.t.Helper()
+	p := sq.pending[k]
+	s := sq.server(p.server)
 	sq.whys["approved"]++
 	sq.pending = slices.Delete(sq.pending, k, k+1)
 	sq.decided = append(sq.decided, p.id)
@@ -931,8 +996,19 @@ func (sq *sequence) reconfigure() {
 		// Enabled back more often than disabled, so that a sequence
 		// does not end with every user disabled.
 		u.disabled = !u.disabled && r.Intn(2) == 0
-		sq.note("%s: %s disabled %t", cond(reload, "reload", "PATCH"), u.name, u.disabled)
-		if !reload {
+		scim := !reload && r.Intn(2) == 0
+		sq.note("%s: %s disabled %t", cond(reload, "reload", cond(scim, "SCIM PATCH active", "PATCH")), u.name, u.disabled)
+		switch {
+		case scim:
+			// docs/http.md, "SCIM provisioning": active false is
+			// disabling the user as the admin API does.
+			patch := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []map[string]any{{"op": "replace", "path": "active", "value": !u.disabled}}}
+			if st, body := sq.call(http.MethodPatch, "/admin/api/scim/v2/Users/"+url.PathEscape(sq.scimUserID(u.name)), "", patch); st != http.StatusOK {
+				sq.t.Fatalf("SCIM PATCH active of %s: %d %v", u.name, st, body)
+			}
+			sq.whys["SCIM active changed"]++
+		case !reload:
 			sq.patchUser(u.name, map[string]any{"disabled": u.disabled})
 		}
 	case 1:
@@ -966,7 +1042,7 @@ func (sq *sequence) reconfigure() {
 		}
 	}
 	if reload {
-		sq.srv.reload(sq.cfg.yaml(false))
+		sq.srv.reload()
 		sq.whys["reloaded"]++
 	}
 	if u.disabled {
@@ -1124,4 +1200,399 @@ func (sq *sequence) assigned() {
 		sq.fail("/me/mcp-servers lists %d servers, oracle %q", len(got.Servers), listed)
 	}
 	sq.whys["assigned servers read"]++
+}
+
+// scim changes a group through SCIM (docs/http.md, "SCIM provisioning",
+// "Groups"): members added or removed by PATCH, the group deleted (taken
+// out of its members and of every access and deny entry that names it,
+// an entry left naming no user and no group removed), or a group created
+// with members when only one is left. The next exchange decides by the
+// groups so changed.
+func (sq *sequence) scim() {
+	sq.t.Helper()
+	r := sq.r
+	base := "/admin/api/scim/v2"
+	patch := func(ops ...map[string]any) map[string]any {
+		return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
+	}
+	ui := r.Intn(len(sq.cfg.users))
+	u := &sq.cfg.users[ui]
+	id := sq.scimUserID(u.name)
+	if len(sq.cfg.groups) == 1 {
+		g := "g" + strconv.Itoa(3+len(sq.log))
+		sq.note("SCIM POST group %s with member %s", g, u.name)
+		st, body := sq.call(http.MethodPost, base+"/Groups", "", map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": g,
+			"members": []map[string]any{{"value": id}}})
+		if st != http.StatusCreated {
+			sq.fail("SCIM POST of group %s: %d %v, oracle 201", g, st, body)
+			return
+		}
+		sq.cfg.groups = append(sq.cfg.groups, g)
+		u.groups = append(u.groups, g)
+		sq.whys["SCIM group created"]++
+		return
+	}
+	g := sq.cfg.groups[r.Intn(len(sq.cfg.groups))]
+	member := slices.Contains(u.groups, g)
+	var st int
+	var body map[string]any
+	switch n := r.Intn(6); {
+	case n < 2 && !member:
+		sq.note("SCIM PATCH group %s: add member %s", g, u.name)
+		st, body = sq.call(http.MethodPatch, base+"/Groups/"+g, "", patch(map[string]any{"op": "add", "path": "members", "value": []map[string]any{{"value": id}}}))
+		u.groups = append(u.groups, g)
+		sq.whys["SCIM member added"]++
+	case n < 4:
+		// A user who is not a member is not there to remove: 200,
+		// nothing removed.
+		sq.note("SCIM PATCH group %s: remove member %s (a member %t)", g, u.name, member)
+		op := map[string]any{"op": "remove", "path": `members[value eq "` + id + `"]`}
+		if r.Intn(2) == 0 {
+			op = map[string]any{"op": "remove", "path": "members", "value": []map[string]any{{"value": id}}}
+		}
+		st, body = sq.call(http.MethodPatch, base+"/Groups/"+g, "", patch(op))
+		u.groups = slices.DeleteFunc(u.groups, func(x string) bool { return x == g })
+		sq.whys["SCIM member removed"]++
+	default:
+		sq.note("SCIM DELETE group %s", g)
+		st, body = sq.call(http.MethodDelete, base+"/Groups/"+g, "", nil)
+		if st != http.StatusNoContent {
+			sq.fail("SCIM DELETE of group %s: %d %v, oracle 204", g, st, body)
+			return
+		}
+		sq.deleteGroup(g)
+		sq.whys["SCIM group deleted"]++
+		return
+	}
+	if st != http.StatusOK && st != http.StatusNoContent {
+		sq.fail("SCIM PATCH of group %s: %d %v, oracle 200", g, st, body)
+		return
+	}
+	// docs/audit.md, admin_change: a change of a group's members through
+	// SCIM is object "group members", via scim, naming the user it added
+	// or removed.
+	if member != slices.Contains(u.groups, g) {
+		ev := sq.srv.Audit(audit.Filter{Type: "admin_change", Limit: 1})
+		if len(ev) != 1 || ev[0].Details["object"] != "group members" || ev[0].Details["via"] != "scim" || ev[0].User != u.name || ev[0].Admin != "root" {
+			sq.fail("the admin_change of %s's membership of %s through SCIM: %+v, want object \"group members\" via scim naming %s, by root", u.name, g, ev, u.name)
+		}
+	}
+}
+
+// deleteGroup changes the model as a group's SCIM DELETE does.
+func (sq *sequence) deleteGroup(g string) {
+	sq.cfg.groups = slices.DeleteFunc(sq.cfg.groups, func(x string) bool { return x == g })
+	for i := range sq.cfg.users {
+		u := &sq.cfg.users[i]
+		u.groups = slices.DeleteFunc(u.groups, func(x string) bool { return x == g })
+	}
+	for i := range sq.cfg.servers {
+		s := &sq.cfg.servers[i]
+		var access []ocAccess
+		for _, a := range s.access {
+			if slices.Contains(a.groups, g) {
+				a.groups = slices.DeleteFunc(slices.Clone(a.groups), func(x string) bool { return x == g })
+				if len(a.users)+len(a.groups) == 0 {
+					continue
+				}
+				// docs/configuration.md, "Time-bound access": an
+				// entry whose names an edit changes is another
+				// entry, and has an expired event of its own.
+				sq.ever[s.id] = append(sq.ever[s.id], a)
+			}
+			access = append(access, a)
+		}
+		s.access = access
+		var deny []ocDeny
+		for _, d := range s.deny {
+			if slices.Contains(d.groups, g) {
+				d.groups = slices.DeleteFunc(slices.Clone(d.groups), func(x string) bool { return x == g })
+				if len(d.users)+len(d.groups) == 0 {
+					continue
+				}
+			}
+			deny = append(deny, d)
+		}
+		s.deny = deny
+	}
+}
+
+// scimUserID is the user's SCIM id, found by a filter on userName.
+func (sq *sequence) scimUserID(name string) string {
+	sq.t.Helper()
+	st, body := sq.call(http.MethodGet, "/admin/api/scim/v2/Users?filter="+url.QueryEscape(`userName eq "`+name+`"`), "", nil)
+	res, _ := body["Resources"].([]any)
+	for _, x := range res {
+		m, _ := x.(map[string]any)
+		if m["userName"] == name {
+			id, _ := m["id"].(string)
+			return id
+		}
+	}
+	sq.t.Fatalf("SCIM: no user %s: %d %v", name, st, body)
+	return ""
+}
+
+// seqBrowser is a person's browser: a cookie jar, redirects followed.
+type seqBrowser struct {
+	sq *sequence
+	hc *http.Client
+}
+
+var (
+	seqAuthRequestID = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+	seqCSRF          = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	seqETag          = regexp.MustCompile(`name="etag" value="([^"]*)"`)
+	seqAppsCSRF      = regexp.MustCompile(`name="csrf" value="([^"]+)"><input type="hidden" name="server"`)
+)
+
+func (b *seqBrowser) do(method, path string, form url.Values) (*http.Response, string) {
+	b.sq.t.Helper()
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.sq.srv.Issuer()+path, rd)
+	if err != nil {
+		b.sq.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		b.sq.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, string(data)
+}
+
+// signIn opens page, is sent to the IdP's login page, and signs in there
+// as user (whose password is the name); it returns the page it led back to.
+func (sq *sequence) signIn(page, user string) (*seqBrowser, *http.Response, string) {
+	sq.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &seqBrowser{sq: sq, hc: &http.Client{Jar: jar}}
+	resp, body := b.do(http.MethodGet, page, nil)
+	m := seqAuthRequestID.FindStringSubmatch(body)
+	if !strings.HasSuffix(resp.Request.URL.Path, "/login") || m == nil {
+		sq.t.Fatalf("%s led to %s (%d), not the IdP's login page:\n%s", page, resp.Request.URL, resp.StatusCode, body)
+	}
+	resp, body = b.do(http.MethodPost, "/login", url.Values{"authRequestID": {m[1]}, "username": {user}, "password": {user}})
+	return b, resp, body
+}
+
+// appsRequest: a user asks for access on "My MCP servers" (docs/http.md,
+// "/apps"; README "Request, approve, revoke"): the page offers a form for
+// every MCP server that does not deny the user, but not while a request of
+// the user for it is pending; the form is refused as the API refuses (403
+// through a deny entry, 409 while one is pending), and a request made is a
+// 303 to /apps?requested=<server>, pending with the scopes checked.
+func (sq *sequence) appsRequest() {
+	sq.t.Helper()
+	ui := sq.r.Intn(len(sq.cfg.users))
+	u := sq.cfg.users[ui]
+	if u.disabled {
+		return
+	}
+	s := &sq.cfg.servers[sq.r.Intn(len(sq.cfg.servers))]
+	b, resp, page := sq.signIn("/apps", u.name)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != sq.srv.path+"/apps" {
+		sq.fail("signing in at /apps as %s led to %s (%d)", u.name, resp.Request.URL, resp.StatusCode)
+		return
+	}
+	pendingFor := func(id string) bool {
+		return slices.ContainsFunc(sq.pending, func(p seqPending) bool { return p.user == u.name && p.server == id })
+	}
+	for _, o := range sq.cfg.servers {
+		offered := strings.Contains(page, `name="server" value="`+o.id+`"`)
+		if offered && (sq.deniedAll(&o, u) || pendingFor(o.id)) {
+			sq.fail("/apps of %s offers a request form for %s, which denies the user (%t) or has the user's request pending (%t)", u.name, o.id, sq.deniedAll(&o, u), pendingFor(o.id))
+		}
+		// Every server is in one of the page's two lists, assigned or
+		// to request (a pending request shown instead of its form),
+		// but one whose deny entry names the user is in neither.
+		assigned, requestable := strings.Contains(page, `data-server="`+o.id+`"`), strings.Contains(page, `id="request-`+o.id+`"`)
+		named := slices.ContainsFunc(o.deny, func(d ocDeny) bool { return u.in(d.users, d.groups) })
+		switch {
+		case sq.deniedAll(&o, u) && (assigned || requestable):
+			sq.fail("/apps of %s lists %s (assigned %t, to request %t), whose deny entry names the user", u.name, o.id, assigned, requestable)
+		case !named && assigned == requestable:
+			sq.fail("/apps of %s: %s assigned %t and to request %t, oracle one of the two", u.name, o.id, assigned, requestable)
+		case !named && requestable && pendingFor(o.id) && !strings.Contains(appsSection(page, o.id), "Request pending"):
+			sq.fail("/apps of %s does not show the request pending for %s", u.name, o.id)
+		}
+	}
+	scopes := subset(sq.r, s.scopes, 0.6)
+	form := url.Values{"server": {s.id}, "scopes": scopes, "reason": {"from the apps page"}}
+	// The page's token is in each request form; a page without one (every
+	// server assigned, denied or pending) offers nothing to post.
+	m := seqAppsCSRF.FindStringSubmatch(page)
+	if m == nil {
+		return
+	}
+	form.Set("csrf", m[1])
+	sq.note("/apps: %s asks for %s %q", u.name, s.id, scopes)
+	nb := *b.hc
+	nb.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, body := (&seqBrowser{sq: sq, hc: &nb}).do(http.MethodPost, "/apps", form)
+	want := http.StatusSeeOther
+	switch {
+	case len(scopes) == 0:
+		// Every scope unchecked: refused on the page, nothing requested.
+		want = http.StatusBadRequest
+	case sq.deniedAll(s, u):
+		want = http.StatusForbidden
+	case pendingFor(s.id):
+		want = http.StatusConflict
+	}
+	if resp.StatusCode != want {
+		sq.fail("POST /apps as %s for %s %q: %d, oracle %d\n%s", u.name, s.id, scopes, resp.StatusCode, want, body)
+		return
+	}
+	if want == http.StatusForbidden {
+		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].User != u.name || ev[0].Server != s.id {
+			sq.fail("a request a deny entry refused at /apps: access_request event %+v, want denied for %s at %s", ev, u.name, s.id)
+		}
+	}
+	if want != http.StatusSeeOther {
+		sq.whys["apps request refused"]++
+		return
+	}
+	if loc := resp.Header.Get("Location"); !strings.HasSuffix(loc, "/apps?requested="+url.QueryEscape(s.id)) {
+		sq.fail("POST /apps: Location %q, want /apps?requested=%s", loc, s.id)
+	}
+	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+	if len(ev) != 1 || ev[0].Outcome != "requested" || ev[0].User != u.name || ev[0].Server != s.id {
+		sq.fail("access_request event %+v, want requested for %s at %s", ev, u.name, s.id)
+		return
+	}
+	// The request's id, from the approver's list.
+	var list []struct {
+		ID, User, Server, Status string
+		Scopes                   []string
+	}
+	req, _ := http.NewRequest(http.MethodGet, sq.srv.Issuer()+"/admin/api/access-requests?status=pending", nil)
+	req.SetBasicAuth("root", "root")
+	lr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sq.t.Fatal(err)
+	}
+	defer lr.Body.Close()
+	if err := json.NewDecoder(lr.Body).Decode(&list); err != nil {
+		sq.t.Fatalf("the pending requests: %v", err)
+	}
+	rec := slices.Clone(scopes)
+	slices.Sort(rec)
+	for _, q := range list {
+		if q.User == u.name && q.Server == s.id {
+			got := slices.Clone(q.Scopes)
+			slices.Sort(got)
+			if !slices.Equal(got, rec) {
+				sq.fail("the request made at /apps recorded scopes %q, oracle %q", got, rec)
+			}
+			sq.pending = append(sq.pending, seqPending{id: q.ID, user: u.name, server: s.id, scopes: rec})
+			sq.whys["apps request made"]++
+			return
+		}
+	}
+	sq.fail("the request made at /apps is not pending: %+v", list)
+}
+
+// consoleDecide approves or denies pending[k] with the console's own forms
+// (README "Request, approve, revoke": on Overview, for 1h, 8h, 24h, 7 days
+// or never, scopes narrowed with the checkboxes), signed in as root: the
+// page's CSRF token and version posted with it. A decision made returns to
+// the overview (303); an approval with every scope unchecked decides
+// nothing (400); one through a deny entry is refused as the API refuses it
+// (409).
+func (sq *sequence) consoleDecide(k int) {
+	sq.t.Helper()
+	p := sq.pending[k]
+	s := sq.server(p.server)
+	u := sq.cfg.users[slices.IndexFunc(sq.cfg.users, func(u ocUser) bool { return u.name == p.user })]
+	b, resp, page := sq.signIn("/admin/", "root")
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != sq.srv.path+"/admin/" {
+		sq.fail("signing in at the console as root led to %s (%d)", resp.Request.URL, resp.StatusCode)
+		return
+	}
+	i := strings.Index(page, `action="`+sq.srv.path+`/admin/access-requests/`+p.id+`/approve"`)
+	if i < 0 {
+		sq.fail("the console's overview has no approve form for pending request %s of %s for %s", p.id, p.user, p.server)
+		return
+	}
+	row := page[i:]
+	csrf, etag := seqCSRF.FindStringSubmatch(row), seqETag.FindStringSubmatch(row)
+	if csrf == nil || etag == nil {
+		sq.fail("the approve form of request %s has no CSRF token or version", p.id)
+		return
+	}
+	nb := *b.hc
+	nb.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	post := &seqBrowser{sq: sq, hc: &nb}
+	form := url.Values{"csrf": {csrf[1]}, "back": {"/admin/"}}
+	if sq.r.Intn(4) == 0 {
+		form.Set("reason", "not this quarter")
+		sq.note("console: deny request %s of %s for %s", p.id, p.user, p.server)
+		resp, body := post.do(http.MethodPost, "/admin/access-requests/"+p.id+"/deny", form)
+		if resp.StatusCode != http.StatusSeeOther {
+			sq.fail("the console's deny: %d, oracle 303\n%s", resp.StatusCode, body)
+			return
+		}
+		sq.denied(k)
+		sq.whys["console decided"]++
+		return
+	}
+	choices := []struct {
+		value string
+		d     time.Duration
+	}{{"1h", time.Hour}, {"8h", 8 * time.Hour}, {"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"", 0}}
+	c := choices[sq.r.Intn(len(choices))]
+	scopes := p.scopes
+	if sq.r.Intn(3) == 0 {
+		scopes = subset(sq.r, p.scopes, 0.5)
+	}
+	form.Set("etag", html.UnescapeString(etag[1])) // as a browser reads the attribute
+	form.Set("expires_in", c.value)
+	form["scopes"] = scopes
+	sq.note("console: approve request %s of %s for %s: scopes %q for %q", p.id, p.user, p.server, scopes, c.value)
+	resp, body := post.do(http.MethodPost, "/admin/access-requests/"+p.id+"/approve", form)
+	switch {
+	case len(scopes) == 0 && len(p.scopes) > 0:
+		if resp.StatusCode != http.StatusBadRequest {
+			sq.fail("the console's approval with every scope unchecked: %d, oracle 400 (nothing decided)\n%s", resp.StatusCode, body)
+		}
+		sq.whys["console decided nothing"]++
+		return
+	case sq.deniedAll(s, u):
+		if resp.StatusCode != http.StatusConflict {
+			sq.fail("the console's approval through a deny entry: %d, oracle 409\n%s", resp.StatusCode, body)
+		}
+		return
+	case resp.StatusCode != http.StatusSeeOther:
+		sq.fail("the console's approval: %d, oracle 303\n%s", resp.StatusCode, body)
+		return
+	}
+	var expires time.Time
+	if c.d > 0 {
+		expires = sq.now.Add(c.d)
+	}
+	sq.approved(k, slices.Clone(scopes), expires)
+	sq.whys["console decided"]++
+}
+
+// appsSection is the part of the /apps page about requesting server id.
+func appsSection(page, id string) string {
+	i := strings.Index(page, `<div id="request-`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	sec := page[i:]
+	if j := strings.Index(sec, "</div>"); j >= 0 {
+		sec = sec[:j]
+	}
+	return sec
 }
