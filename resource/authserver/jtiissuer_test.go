@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/xaa-idp/xaa-idp/resource/authserver"
 )
 
@@ -42,6 +44,40 @@ func TestReplay_AJTIIsEachTrustedIdPsOwn(t *testing.T) {
 		}
 		if step.want != http.StatusOK && (r.str("error") != "invalid_grant" || !strings.Contains(r.str("error_description"), "already redeemed")) {
 			t.Errorf("%s: %s, want invalid_grant naming the replay", step.name, r.raw)
+		}
+	}
+}
+
+// TestReplay_ASETJTIIsEachTrustedIdPsOwn: so is a SET's jti: each trusted
+// IdP's SET is received once, and either one again is a replay.
+func TestReplay_ASETJTIIsEachTrustedIdPsOwn(t *testing.T) {
+	var second *fakeIdP
+	e := newEnv(t, func(c *authserver.Config) {
+		second = newFakeIdP(t, time.Now)
+		c.TrustedIssuers = []authserver.TrustedIssuer{{Issuer: second.issuer}}
+	})
+	second.now = e.clock.Now
+	set := func(p *fakeIdP) string {
+		c := e.setClaims()
+		subID := map[string]any{"format": "iss_sub", "iss": p.issuer, "sub": alice}
+		c["iss"], c["sub_id"], c["jti"] = p.issuer, subID, "the-same-jti-at-both-idps"
+		c["events"] = map[string]any{"https://schemas.openid.net/secevent/caep/event-type/session-revoked": map[string]any{
+			"subject": subID, "event_timestamp": e.clock.Now().Unix()}}
+		k := p.currentKey()
+		return sign(t, c, "secevent+jwt", k.KeyID, jose.ES256, k.Key)
+	}
+	first, other := set(e.idp), set(second)
+	for _, step := range []struct {
+		name, set string
+		want      int
+	}{
+		{"the first IdP's SET", first, http.StatusAccepted},
+		{"the second IdP's SET with the same jti", other, http.StatusAccepted},
+		{"the first IdP's SET again", first, http.StatusBadRequest},
+		{"the second IdP's SET again", other, http.StatusBadRequest},
+	} {
+		if r := e.pushSET(t, step.set, "application/secevent+jwt"); r.status != step.want {
+			t.Errorf("%s: HTTP %d %v, want %d", step.name, r.status, r.body, step.want)
 		}
 	}
 }
