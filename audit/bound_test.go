@@ -154,6 +154,16 @@ func TestAppend_BoundsEveryStringFieldAndDetails(t *testing.T) {
 	}
 }
 
+// manyStrings is n details of string values, which take the bound's path
+// for strings alone.
+func manyStrings(n int) map[string]any {
+	m := make(map[string]any, n)
+	for i := range n {
+		m[fmt.Sprintf("k%04d", i)] = "v"
+	}
+	return m
+}
+
 func TestAppend_BoundsTheNumberOfDetailsKeys(t *testing.T) {
 	many := func(n int) map[string]any {
 		m := make(map[string]any, n)
@@ -171,6 +181,7 @@ func TestAppend_BoundsTheNumberOfDetailsKeys(t *testing.T) {
 		{"flat", many(1000), fmt.Sprintf("[truncated %d keys and elements]", 1000-audit.MaxDetailsKeys)},
 		{"nested maps count too", map[string]any{"a": many(200), "b": many(200)}, "[truncated 146 keys and elements]"},
 		{"so do array elements", map[string]any{"list": make([]any, 300)}, "[truncated 45 keys and elements]"},
+		{"strings, one over the bound", manyStrings(audit.MaxDetailsKeys + 1), "[truncated 1 keys and elements]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
