@@ -181,3 +181,8 @@ func (s *Server) reconcileKeys() {
 
 // Keys lists the published signing keys, current ones first.
 func (s *Server) Keys() []KeyInfo { return s.keys.Keys() }
+
+// HeldKeys lists the private keys of files the IdP holds, in use or not
+// (signer.Ring.Held): a process serving several tenants refuses to start
+// when two of them hold one key.
+func (s *Server) HeldKeys() []signer.HeldKey { return s.keys.Held() }

@@ -123,7 +123,10 @@ func TestRotation_OldTokensVerifyDuringTheOverlapAndFailAfterRetirement(t *testi
 
 // TestRotation_CachingVerifierKeepsWorking uses the demo authorization
 // server, which caches the IdP's JWKS and refetches it when an ID-JAG
-// names a kid it does not hold (at most once every 5 seconds of its clock).
+// names a kid it does not hold: at most once every 5 seconds, paced on the
+// IdP's clock or the real time, whichever moved further
+// (resource/authserver/jwks.go), so that the clock moved ahead here lets
+// the refetch come at once.
 func TestRotation_CachingVerifierKeepsWorking(t *testing.T) {
 	clock := idp.NewClock(nil)
 	f := startOpsFixture(t, clock)

@@ -29,6 +29,12 @@ type FileChecks struct {
 	// cannot be used, nil when it can; the problem is reported at the
 	// entry's line.
 	KeyFile func(path string) error
+	// KeyThumbprint, when not nil, returns the thumbprint of the key of
+	// an entry of signing.key_files, "" when it has none: the entries of
+	// two tenants that hold one key (one file, or two copies in any form)
+	// are a problem at the second one's line, since each tenant signs with
+	// keys of its own.
+	KeyThumbprint func(path string) string
 	// View, when not nil, returns for a document as written (data) the
 	// rewrite that the running configuration reads it through, at every
 	// load, reload and edit, while the file keeps it as written

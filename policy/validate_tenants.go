@@ -31,6 +31,7 @@ func (v *validator) tenants() {
 	}
 	ids := map[string]int{}
 	paths := map[string]tenantKey{} // path -> the tenant path key that has it
+	keys := map[string]tenantKey{}  // key thumbprint -> the first key_files entry that holds it
 	for i, t := range v.cfg.Tenants {
 		if t == nil {
 			// Not a mapping, which the decoder reported, or an empty
@@ -41,8 +42,37 @@ func (v *validator) tenants() {
 		tv := &validator{decoder: v.decoder, cfg: t, prefix: fmt.Sprintf("tenants[%d].", i)}
 		tv.tenant(ids, paths, i)
 		tv.validate()
+		tv.ownKeys(keys, i)
 	}
 	v.sharedServers()
+}
+
+// ownKeys checks that no key file of the tenant at index i holds a key of
+// an earlier tenant's key files (keys: by thumbprint, the first entry
+// holding each), whatever its path or form: each issuer signs with keys
+// of its own (README, "Several issuers"), and two tenants sharing one
+// would publish one kid, so that a resource server that picks the key by
+// kid would take one tenant's tokens for the other's.
+func (v *validator) ownKeys(keys map[string]tenantKey, i int) {
+	thumbprint := v.files.KeyThumbprint
+	if thumbprint == nil {
+		return
+	}
+	for j, f := range v.cfg.Signing.KeyFiles {
+		tp := thumbprint(f)
+		if tp == "" {
+			continue // refused by the KeyFile check, or no key at all
+		}
+		first, seen := keys[tp]
+		switch {
+		case !seen:
+			keys[tp] = tenantKey{i, fmt.Sprintf("tenants[%d].signing.key_files[%d]", i, j)}
+		case first.tenant != i:
+			path := fmt.Sprintf("signing.key_files[%d]", j)
+			v.between(i, path, fmt.Sprintf("%s holds the same key as %s (line %d), another tenant's: each tenant signs with keys of its own, or a resource server that trusts one would take the other's tokens; give this tenant a key file of its own (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", f, first.path, lineOf(v.decoder.node(first.path))),
+				first.tenant, first.path, fmt.Sprintf("this key file's key %s: give this tenant a key file of its own", OtherTenant))
+		}
+	}
 }
 
 // tenant checks the id and path of the tenant at index i; ids and paths

@@ -41,10 +41,14 @@ func TestExplain_AgreesWithTheTokenEndpoint(t *testing.T) {
 	if testing.Short() {
 		configs, perConfig = 4, 30
 	}
-	key, keyFile := explainDiffKey(t)
+	// A key of each tenant's own: tenants may not share one (README,
+	// "Several issuers").
+	key0, keyFile0 := explainDiffKey(t)
+	key1, keyFile1 := explainDiffKey(t)
+	keys, keyFiles := []*ecdsa.PrivateKey{key0, key1}, []string{keyFile0, keyFile1}
 	rng := mrand.New(mrand.NewPCG(24, 7))
 	for i := range configs {
-		g := randomExplainConfig(rng, keyFile, i%3 == 2)
+		g := randomExplainConfig(rng, keyFiles, i%3 == 2)
 		file := filepath.Join(t.TempDir(), "idp.yaml")
 		if err := os.WriteFile(file, []byte(g.yaml), 0o600); err != nil {
 			t.Fatal(err)
@@ -59,7 +63,7 @@ func TestExplain_AgreesWithTheTokenEndpoint(t *testing.T) {
 		}
 		base := u.Scheme + "://" + u.Host
 		for j := range perConfig {
-			compareExplain(t, fmt.Sprintf("config %d request %d", i, j), g, file, base, key, rng)
+			compareExplain(t, fmt.Sprintf("config %d request %d", i, j), g, file, base, keys, rng)
 		}
 	}
 }
@@ -80,7 +84,7 @@ type explainConfig struct {
 	tenants []explainTenant
 }
 
-func randomExplainConfig(rng *mrand.Rand, keyFile string, tenants bool) explainConfig {
+func randomExplainConfig(rng *mrand.Rand, keyFiles []string, tenants bool) explainConfig {
 	var g explainConfig
 	var b strings.Builder
 	n := 1
@@ -95,7 +99,7 @@ func randomExplainConfig(rng *mrand.Rand, keyFile string, tenants bool) explainC
 			tn.id = fmt.Sprintf("t%d", ti)
 			fmt.Fprintf(&b, "  - id: %s\n", tn.id)
 		}
-		fmt.Fprintf(&tb, "signing: {id_token_alg: ES256, id_jag_alg: ES256, key_files: [%q]}\n", keyFile)
+		fmt.Fprintf(&tb, "signing: {id_token_alg: ES256, id_jag_alg: ES256, key_files: [%q]}\n", keyFiles[ti])
 		fmt.Fprintf(&tb, "exchange: {require_resource: %t, denied_error: %s}\n",
 			rng.IntN(4) == 0, pick(rng, "access_denied", "access_denied", "invalid_request"))
 		// Metadata document clients that nothing fetches: a URL the allow
@@ -213,9 +217,10 @@ func randomExplainConfig(rng *mrand.Rand, keyFile string, tenants bool) explainC
 
 // compareExplain sends one random exchange to the token endpoint and asks
 // explain (the command and the admin API) about it.
-func compareExplain(t *testing.T, name string, g explainConfig, file, base string, key *ecdsa.PrivateKey, rng *mrand.Rand) {
+func compareExplain(t *testing.T, name string, g explainConfig, file, base string, keys []*ecdsa.PrivateKey, rng *mrand.Rand) {
 	t.Helper()
-	tn := g.tenants[rng.IntN(len(g.tenants))]
+	ti := rng.IntN(len(g.tenants))
+	tn, key := g.tenants[ti], keys[ti]
 	issuer := base
 	if tn.id != "" {
 		issuer = base + "/t/" + tn.id

@@ -31,7 +31,7 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		name = fixtures.DemoFile
 		cfg, err = loadConfig("")
 	} else {
-		cfg, data, err = policy.LoadFile(name, policy.FileChecks{KeyFile: signer.CheckKeyFile})
+		cfg, data, err = policy.LoadFile(name, policy.FileChecks{KeyFile: signer.CheckKeyFile, KeyThumbprint: signer.KeyFileThumbprint})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -670,7 +670,7 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 		return policy.NewStore(fixtures.Demo, fixtures.DemoFile)
 	}
 	// A key file that cannot be used is told at its line, as check does.
-	fc := policy.FileChecks{KeyFile: signer.CheckKeyFile}
+	fc := policy.FileChecks{KeyFile: signer.CheckKeyFile, KeyThumbprint: signer.KeyFileThumbprint}
 	if httpsLoopback {
 		// The file keeps what its author wrote; the demo serves it https.
 		fc.View = httpsServed
@@ -732,10 +732,39 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		tenants = append(tenants, app.Tenant{IdP: srv, Store: r.store.Tenant(t.ID), Push: pusher, CAFile: r.caFileArg()})
 		slog.Info("tenant", "id", t.ID, "persona", srv.Config().Knobs().Persona, "issuer", srv.Issuer(), "console", srv.Issuer()+"/admin/")
 	}
+	if err := sharedKeys(cfg.Tenants, r.tenants); err != nil {
+		return fail(exitFailure, err)
+	}
 	r.srv = tenants[0].IdP
 	r.handler = logRequests(app.Tenants(tenants, r.addrHost))
 	r.closers = append(r.closers, r.store.Watch(time.Second))
 	return r, exitOK
+}
+
+// sharedKeys refuses tenants (cfgs, served by srvs) of which two hold one
+// signing key, in any two files (a state directory's key file copied into
+// another tenant's, one file or two copies of one key in two tenants'
+// key_files): each issuer has keys of its own (README, "Several issuers"),
+// and tenants sharing one would publish one kid, so that a resource server
+// that picks the key by kid would take one tenant's tokens for the other's.
+func sharedKeys(cfgs []*policy.Config, srvs []*idp.Server) error {
+	type holder struct{ tenant, file string }
+	seen := map[string]holder{}
+	for i, srv := range srvs {
+		for _, k := range srv.HeldKeys() {
+			first, ok := seen[k.Thumbprint]
+			if !ok {
+				seen[k.Thumbprint] = holder{cfgs[i].ID, k.File}
+				continue
+			}
+			if first.tenant == cfgs[i].ID {
+				continue
+			}
+			return fmt.Errorf("tenants %s and %s hold the same signing key (%s and %s): each tenant signs with keys of its own, or a resource server that trusts one would take the other's tokens; remove %s if it was copied there (a new key is made at the next start), or give tenant %s a key file of its own in its signing.key_files (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256), and start again",
+				first.tenant, cfgs[i].ID, first.file, k.File, k.File, cfgs[i].ID)
+		}
+	}
+	return nil
 }
 
 // openAudit opens the audit log (the file when asked for, else

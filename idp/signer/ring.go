@@ -155,6 +155,8 @@ type Ring struct {
 	// servers' ID-JAGs use (their signing_alg), made by Ensure.
 	others map[jose.SignatureAlgorithm]*Key
 	given  []crypto.Signer // Options.KeyFiles, read
+	// givenFiles are the files of given, in its order.
+	givenFiles []string
 	// pinned are the algorithms whose current key Pin keeps whatever the
 	// configuration names (the demo's key for Security Event Tokens).
 	pinned map[jose.SignatureAlgorithm]bool
@@ -601,7 +603,7 @@ func Load(o Options) (*Ring, error) {
 		}
 		given = append(given, s)
 	}
-	ring.given = given
+	ring.given, ring.givenFiles = given, slices.Clone(keyFiles)
 	if cachesKey(o, "RS256") && !slices.ContainsFunc(given, func(s crypto.Signer) bool { return algFits("RS256", s) }) {
 		ring.cacheDir = o.CacheDir
 	}
@@ -1003,4 +1005,69 @@ func writePrivateKey(path string, s crypto.Signer) error {
 	}
 	_, err = atomicfile.WritePrivate(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	return err
+}
+
+// HeldKey is a private key that a Ring signs with or may sign with, and
+// the file that holds it.
+type HeldKey struct {
+	// Thumbprint is the RFC 7638 thumbprint of the public key, which
+	// two files holding one key share whatever their form.
+	Thumbprint string
+	// File is where the key is kept: a file of key_files, of the state
+	// directory (previous.json with the key's kid) or of the key cache.
+	File string
+}
+
+// Held lists the keys of files the ring holds: those of KeyFiles, of the
+// state directory (current and previous) and of the key cache, whether in
+// use now or not. Each issuer is meant to have keys of its own (README,
+// "Several issuers"): a caller serving several compares them. Keys
+// generated in memory are not listed; no other issuer can hold them.
+func (r *Ring) Held() []HeldKey {
+	var held []HeldKey
+	add := func(pub crypto.PublicKey, file string) {
+		if tp, err := Thumbprint(pub); err == nil {
+			held = append(held, HeldKey{Thumbprint: tp, File: file})
+		}
+	}
+	for i, s := range r.given {
+		add(s.Public(), r.givenFiles[i])
+	}
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		for _, path := range []string{currentKeyPath(r.stateDir, alg), cachedKeyPath(r.cacheDir, alg)} {
+			if path == currentKeyPath("", alg) || path == cachedKeyPath("", alg) {
+				continue
+			}
+			if s, err := readPrivateKey(path); err == nil {
+				add(s.Public(), path)
+			}
+		}
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, p := range r.previous {
+		add(p.key.Public(), fmt.Sprintf("%s (key %s)", filepath.Join(r.stateDir, "keys", previousKeysFile), p.key.id))
+	}
+	return held
+}
+
+// Thumbprint is the RFC 7638 thumbprint of pub (SHA-256, base64url).
+func Thumbprint(pub crypto.PublicKey) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+// KeyFileThumbprint is the thumbprint of the key of path, an entry of
+// KeyFiles, "" when Load would refuse the file (CheckKeyFile says why):
+// `xaa-idp check` and a reload compare the tenants' key files with it.
+func KeyFileThumbprint(path string) string {
+	s, err := readKeyFile(path)
+	if err != nil {
+		return ""
+	}
+	tp, _ := Thumbprint(s.Public())
+	return tp
 }
