@@ -184,21 +184,7 @@ func (s *seqStack) login(c ocClient, user string) idptest.Tokens {
 // XAA_POLICY_ORACLE_SEQUENCES=N runs N sequences instead of the CI's few;
 // XAA_POLICY_ORACLE_SEED picks another seed.
 func TestPolicyOracle_Sequences(t *testing.T) {
-	seed, sequences := int64(20261207), 24
-	if v := os.Getenv("XAA_POLICY_ORACLE_SEQUENCES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_SEQUENCES=%q: %v", v, err)
-		}
-		sequences = n
-	}
-	if v := os.Getenv("XAA_POLICY_ORACLE_SEED"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_SEED=%q: %v", v, err)
-		}
-		seed = n
-	}
+	sequences, seed := oracleRuns(t, "XAA_POLICY_ORACLE_SEQUENCES", 24, 20261207)
 	const steps = 90
 	whys := map[string]int{}
 	fails := 0
@@ -719,10 +705,7 @@ func (sq *sequence) request() {
 		return
 	}
 	if st == http.StatusForbidden {
-		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
-		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].User != u.name || ev[0].Server != s.id {
-			sq.fail("a request a deny entry refused: access_request event %+v, want denied for %s at %s", ev, u.name, s.id)
-		}
+		sq.lastRequestEvent("a request a deny entry refused", "denied", u.name, s.id)
 	}
 	if st != http.StatusCreated {
 		return
@@ -742,10 +725,7 @@ func (sq *sequence) request() {
 	if !slices.Equal(gotScopes, rec) || body["status"] != "pending" {
 		sq.fail("the request recorded scopes %q status %v, oracle %q pending", gotScopes, body["status"], rec)
 	}
-	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
-	if len(ev) != 1 || ev[0].Outcome != "requested" || ev[0].User != u.name || ev[0].Server != s.id {
-		sq.fail("access_request event %+v, want requested for %s at %s", ev, u.name, s.id)
-	}
+	sq.lastRequestEvent("a request made", "requested", u.name, s.id)
 	sq.pending = append(sq.pending, seqPending{id: id, user: u.name, server: s.id, scopes: rec})
 }
 
@@ -826,6 +806,19 @@ func (sq *sequence) decide() {
 		return
 	}
 	sq.approved(k, scopes, expires)
+}
+
+// lastRequestEvent holds the audit log's last access_request event to
+// outcome for user at server, failing the sequence with what as the
+// request's name when it is not; it reports whether it is.
+func (sq *sequence) lastRequestEvent(what, outcome, user, server string) bool {
+	sq.t.Helper()
+	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
+	if len(ev) != 1 || ev[0].Outcome != outcome || ev[0].User != user || ev[0].Server != server {
+		sq.fail("%s: access_request event %+v, want %s for %s at %s", what, ev, outcome, user, server)
+		return false
+	}
+	return true
 }
 
 // denied holds the model and the audit to the denial of pending[k].
@@ -1453,10 +1446,7 @@ func (sq *sequence) appsRequest() {
 		return
 	}
 	if want == http.StatusForbidden {
-		ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
-		if len(ev) != 1 || ev[0].Outcome != "denied" || ev[0].User != u.name || ev[0].Server != s.id {
-			sq.fail("a request a deny entry refused at /apps: access_request event %+v, want denied for %s at %s", ev, u.name, s.id)
-		}
+		sq.lastRequestEvent("a request a deny entry refused at /apps", "denied", u.name, s.id)
 	}
 	if want != http.StatusSeeOther {
 		sq.whys["apps request refused"]++
@@ -1465,9 +1455,7 @@ func (sq *sequence) appsRequest() {
 	if loc := resp.Header.Get("Location"); !strings.HasSuffix(loc, "/apps?requested="+url.QueryEscape(s.id)) {
 		sq.fail("POST /apps: Location %q, want /apps?requested=%s", loc, s.id)
 	}
-	ev := sq.srv.Audit(audit.Filter{Type: "access_request", Limit: 1})
-	if len(ev) != 1 || ev[0].Outcome != "requested" || ev[0].User != u.name || ev[0].Server != s.id {
-		sq.fail("access_request event %+v, want requested for %s at %s", ev, u.name, s.id)
+	if !sq.lastRequestEvent("a request made at /apps", "requested", u.name, s.id) {
 		return
 	}
 	// The request's id, from the approver's list.

@@ -98,21 +98,7 @@ func startTenantStacks(t *testing.T, clock *idp.Clock, cfgs []*ocConfig) ([]*seq
 // XAA_POLICY_ORACLE_TENANT_RUNS=N runs N files instead of the CI's few;
 // XAA_POLICY_ORACLE_SEED picks another seed.
 func TestPolicyOracle_TenantSequences(t *testing.T) {
-	seed, runs := int64(20261208), 3
-	if v := os.Getenv("XAA_POLICY_ORACLE_TENANT_RUNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_TENANT_RUNS=%q: %v", v, err)
-		}
-		runs = n
-	}
-	if v := os.Getenv("XAA_POLICY_ORACLE_SEED"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_SEED=%q: %v", v, err)
-		}
-		seed = n
-	}
+	runs, seed := oracleRuns(t, "XAA_POLICY_ORACLE_TENANT_RUNS", 3, 20261208)
 	const steps = 90
 	whys := map[string]int{}
 	fails := 0

@@ -665,21 +665,7 @@ func (c *ocConfig) randomRequest(r *rand.Rand) ocRequest {
 // XAA_POLICY_ORACLE_CONFIGS=N runs N configurations instead of the CI's few;
 // XAA_POLICY_ORACLE_SEED picks another seed.
 func TestPolicyOracle_TokenExchange(t *testing.T) {
-	seed, configs := int64(20261206), 20
-	if v := os.Getenv("XAA_POLICY_ORACLE_CONFIGS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_CONFIGS=%q: %v", v, err)
-		}
-		configs = n
-	}
-	if v := os.Getenv("XAA_POLICY_ORACLE_SEED"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			t.Fatalf("XAA_POLICY_ORACLE_SEED=%q: %v", v, err)
-		}
-		seed = n
-	}
+	configs, seed := oracleRuns(t, "XAA_POLICY_ORACLE_CONFIGS", 20, 20261206)
 	t.Run("single", func(t *testing.T) {
 		srv := idptest.New(t)
 		runPolicyOracle(t, seed, configs, srv, []*idptest.Server{srv}, []string{""})
@@ -1075,4 +1061,26 @@ func checkIDJAG(raw string, keys jose.JSONWebKeySet, w ocWant, q ocRequest, cfg 
 		p = append(p, fmt.Sprintf("ID-JAG exp %v, oracle %s", claims.Expiry.Time().UTC().Format(time.RFC3339), exp.Format(time.RFC3339)))
 	}
 	return p
+}
+
+// oracleRuns is how many runs (configurations, sequences) an oracle makes,
+// and the seed it draws them from: n and seed, unless the variable named
+// countVar or XAA_POLICY_ORACLE_SEED gives another.
+func oracleRuns(t *testing.T, countVar string, n int, seed int64) (int, int64) {
+	t.Helper()
+	if v := os.Getenv(countVar); v != "" {
+		c, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", countVar, v, err)
+		}
+		n = c
+	}
+	if v := os.Getenv("XAA_POLICY_ORACLE_SEED"); v != "" {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Fatalf("XAA_POLICY_ORACLE_SEED=%q: %v", v, err)
+		}
+		seed = s
+	}
+	return n, seed
 }

@@ -23,8 +23,9 @@ const MaxClientIDBytes = 2048
 // Otherwise the longest text before a later ':' that known names is the
 // client_id, and the rest, as sent, its secret; ok is false when none is.
 //
-// No prefix longer than MaxClientIDBytes is tried: a header of ':' costs
-// a few of its copies, not one per ':'.
+// No prefix longer than MaxClientIDBytes is tried, and the prefixes share
+// one copy of the credentials: a header of ':' costs one copy of at most
+// MaxClientIDBytes, not one per ':'.
 func Split(id, secret string, known func(clientID string) bool) (clientID, clientSecret string, ok bool) {
 	if !strings.Contains(secret, ":") || known(id) {
 		return "", "", false
@@ -36,8 +37,12 @@ func Split(id, secret string, known func(clientID string) bool) (clientID, clien
 	if longest < 0 {
 		return "", "", false
 	}
-	for i := strings.LastIndexByte(secret[:min(longest+1, len(secret))], ':'); i >= 0; i = strings.LastIndexByte(secret[:i], ':') {
-		if c := id + ":" + secret[:i]; known(c) {
+	// The candidates are prefixes of one copy: a copy each cost a
+	// thousand for a header of ':'.
+	head := secret[:min(longest+1, len(secret))]
+	cred := id + ":" + head
+	for i := strings.LastIndexByte(head, ':'); i >= 0; i = strings.LastIndexByte(head[:i], ':') {
+		if c := cred[:len(id)+1+i]; known(c) {
 			return c, secret[i+1:], true
 		}
 	}

@@ -75,3 +75,21 @@ func TestSplit_TriesNoClientIDLongerThanTheBound(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestSplit_BuildsOneCandidateBuffer: each client_id looked up was a copy
+// of its own, up to MaxClientIDBytes long: a header of ':' cost about two
+// thousand allocations, two megabytes, for one request anyone may send.
+// The candidates are prefixes of one copy of the credentials.
+func TestSplit_BuildsOneCandidateBuffer(t *testing.T) {
+	id, secret := cut(t, "urn"+strings.Repeat(":", 48<<10))
+	tries := 0
+	allocs := testing.AllocsPerRun(10, func() {
+		rawbasic.Split(id, secret, func(string) bool { tries++; return false })
+	})
+	if tries < rawbasic.MaxClientIDBytes {
+		t.Fatalf("looked up %d client_ids in 11 runs, want about %d a run", tries, rawbasic.MaxClientIDBytes)
+	}
+	if allocs > 4 {
+		t.Errorf("%.0f allocations for the client_ids of a header of ':', want one copy of the credentials", allocs)
+	}
+}

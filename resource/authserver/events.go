@@ -134,9 +134,23 @@ func (a *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.cfg.Now()
-	set, serr := secevent.Verify(r.Context(), string(body), a.setKeys, secevent.Want{
+	var keysErr error
+	keys := func(ctx context.Context, iss, kid string) ([]jose.JSONWebKey, error) {
+		found, err := a.setKeys(ctx, iss, kid)
+		keysErr = err
+		return found, err
+	}
+	set, serr := secevent.Verify(r.Context(), string(body), keys, secevent.Want{
 		Audience: a.cfg.Issuer, Now: now, MaxAge: setMaxAge, Skew: a.cfg.Skew,
 	})
+	if keysErr != nil && !errors.Is(keysErr, errUnknownKID) && !errors.Is(keysErr, secevent.ErrUntrusted) {
+		// The IdP's keys could not be had (a JWKS outage, or the
+		// requests waiting for the next fetch at their bound): not the
+		// SET's fault, and a 400 is not sent again (RFC 8935 section
+		// 2.3), which dropped the revocation. A 503 is retried.
+		writeOAuthError(w, temporarilyUnavailable(jwksMinRefetch, "cannot verify the SET: %v", keysErr), a.cfg.Issuer)
+		return
+	}
 	if serr != nil {
 		refuse(serr)
 		return

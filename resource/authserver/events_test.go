@@ -243,3 +243,26 @@ func TestEvents_UnknownCriticalExtension(t *testing.T) {
 		t.Errorf("HTTP %d %v, want 400 invalid_request naming crit", r.status, r.body)
 	}
 }
+
+// TestEvents_KeysThatCannotBeFetchedAreTemporary: a SET that arrives while
+// the IdP's JWKS cannot be fetched (an outage, or the requests waiting for
+// the next fetch at their bound) is not the SET's fault: it is answered
+// 503 temporarily_unavailable with Retry-After, which the IdP's pusher
+// retries, and is accepted once the keys can be fetched. Until 2026-12-07
+// it was 400 invalid_key, which RFC 8935 section 2.3 says not to retry:
+// the revocation was dropped.
+func TestEvents_KeysThatCannotBeFetchedAreTemporary(t *testing.T) {
+	e := newEnv(t)
+	e.idp.jwksDown.Store(true)
+	k := e.idp.currentKey()
+	set := sign(t, e.setClaims(), "secevent+jwt", k.KeyID, jose.ES256, k.Key)
+	r := e.pushSET(t, set, "application/secevent+jwt")
+	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("a SET while the IdP's JWKS is down: HTTP %d Retry-After %q %v, want 503 temporarily_unavailable with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	e.idp.jwksDown.Store(false)
+	e.clock.Advance(6 * time.Second)
+	if r := e.pushSET(t, set, "application/secevent+jwt"); r.status != http.StatusAccepted {
+		t.Fatalf("the same SET once the JWKS is back: HTTP %d %v, want 202", r.status, r.body)
+	}
+}

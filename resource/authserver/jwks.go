@@ -29,11 +29,20 @@ const (
 	jwksMaxBytes = 1 << 20
 	// jwksFetchTimeout bounds one fetch, whatever the HTTP client's timeout.
 	jwksFetchTimeout = 10 * time.Second
+	// jwksMaxWaiting bounds the requests of one key set that wait for
+	// its next fetch (remoteKeySet.lookup).
+	jwksMaxWaiting = 16
 )
 
 // errUnknownKID means the IdP's key set, freshly fetched or recently enough,
 // has no key with the assertion's kid.
 var errUnknownKID = errors.New("kid not in the IdP JWKS")
+
+// errTooManyWaiting means the kid is not in the IdP's key set, fetched
+// within jwksMinRefetch, and jwksMaxWaiting requests wait for the next
+// fetch already: a retry after it may succeed.
+var errTooManyWaiting = fmt.Errorf("the kid is not in the IdP JWKS fetched less than %d seconds ago, and %d requests already wait for the next fetch; retry in %d seconds",
+	int(jwksMinRefetch/time.Second), jwksMaxWaiting, int(jwksMinRefetch/time.Second))
 
 // remoteKeySet caches a trusted IdP's JSON Web Key Set (RFC 7517) and refetches it
 // when an assertion names a kid it does not hold, which is how IdPs roll keys
@@ -45,7 +54,8 @@ var errUnknownKID = errors.New("kid not in the IdP JWKS")
 // interval to end and for the one fetch it allows, which the kids waiting
 // with it share: a key the IdP rotated in right after a fetch is accepted
 // a few seconds late rather than refused, and made-up kids still cost one
-// fetch per interval.
+// fetch per interval. At most jwksMaxWaiting wait so; one more is
+// errTooManyWaiting, at once.
 //
 // Time passes for it on either clock (since): the demo's Config.Now is
 // the IdP's clock, which an admin may move ahead, as if the time had
@@ -65,6 +75,7 @@ type remoteKeySet struct {
 	attemptedAt clockStamp // last fetch, successful or not
 	attempts    uint64     // the fetches counted in attemptedAt
 	lastErr     error      // how the last fetch failed; nil after a success
+	waiting     int        // requests waiting for the next fetch, at most jwksMaxWaiting
 }
 
 // clockStamp is a moment on both clocks of a remoteKeySet.
@@ -105,9 +116,16 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 		return found, nil
 	}
 	if ago, _ := s.since(s.attemptedAt); ago < jwksMinRefetch {
+		// A waiting request holds its connection, and anyone may send
+		// made-up kids (the events endpoint authenticates no client):
+		// past jwksMaxWaiting, one is answered at once.
+		if s.waiting >= jwksMaxWaiting {
+			return nil, errTooManyWaiting
+		}
 		// Once: a fetch that another request made meanwhile is the one
 		// this request waited for.
 		attempts := s.attempts
+		s.waiting++
 		s.mu.Unlock()
 		timer := time.NewTimer(jwksMinRefetch - max(ago, 0))
 		select {
@@ -116,6 +134,7 @@ func (s *remoteKeySet) lookup(ctx context.Context, kid string) ([]jose.JSONWebKe
 			timer.Stop()
 		}
 		s.mu.Lock()
+		s.waiting--
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -115,3 +115,49 @@ func postNoFail(e *env, req tokenRequest) string {
 	}
 	return fmt.Sprintf("%d %s", resp.StatusCode, body.Error)
 }
+
+// TestJWKS_MadeUpKidsWaitingAreBounded: the wait of an unknown kid for the
+// next JWKS fetch holds the request, its goroutine and its connection, and
+// anyone may send made-up kids (the events endpoint asks for no client
+// authentication). Past JWKSMaxWaiting waiting for one key set, a request
+// is answered at once, 503 temporarily_unavailable with Retry-After (a
+// rotated-in key is accepted on a retry), rather than held: until
+// 2026-12-07 a flood of made-up kids held a connection 5 seconds each, and
+// the server's connections could all be so held.
+func TestJWKS_MadeUpKidsWaitingAreBounded(t *testing.T) {
+	e := newEnv(t)
+	if r := e.post(t, grant(e.jag(t, nil))); r.status != http.StatusOK {
+		t.Fatalf("first key: HTTP %d %s", r.status, r.raw)
+	}
+	made := func(i int) tokenRequest {
+		return grant(sign(t, e.claims(), authserver.IDJAGType, fmt.Sprintf("made-up-%d", i), jose.ES256, newECKey(t)))
+	}
+	var wg sync.WaitGroup
+	answers := make([]string, authserver.JWKSMaxWaiting)
+	for i := range answers {
+		req := made(i)
+		wg.Go(func() { answers[i] = postNoFail(e, req) })
+	}
+	defer wg.Wait()
+	for deadline := time.Now().Add(4 * time.Second); authserver.JWKSWaiting(e.as) < authserver.JWKSMaxWaiting; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests wait for the next JWKS fetch, want %d", authserver.JWKSWaiting(e.as), authserver.JWKSMaxWaiting)
+		}
+	}
+	r := e.post(t, made(len(answers)))
+	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Errorf("a made-up kid while %d wait: HTTP %d Retry-After %q %s; want 503 temporarily_unavailable with Retry-After", authserver.JWKSMaxWaiting, r.status, r.header.Get("Retry-After"), r.raw)
+	}
+	if d := r.str("error_description"); !strings.Contains(d, "retry") {
+		t.Errorf("error_description %q does not say to retry", d)
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a != "400 invalid_grant" {
+			t.Errorf("made-up kid %d, waiting: %s, want 400 invalid_grant", i+1, a)
+		}
+	}
+	if got := authserver.JWKSWaiting(e.as); got != 0 {
+		t.Errorf("%d requests still counted as waiting once all were answered", got)
+	}
+}
