@@ -147,7 +147,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	}
 	cfg := r.store.Config()
 	warnOnReload(r.store) // and, first, the warnings of the configuration it starts with
-	iss, from := *f.issuer, "--issuer"
+	iss, from := *f.issuer, flagRef(f.fs, "issuer")
 	if iss == "" {
 		iss, from = cfg.Issuer, "the configuration's issuer"
 	}
@@ -160,12 +160,12 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 			r.close()
 			return nil, exitUsage
 		}
-		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
+		return fail(exitUsage, fmt.Errorf("%s serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", flagRef(f.fs, "tls"), from, iss))
 	}
 	if want := policy.IssuerSpelling(*f.issuer); want != "" {
 		// The configuration's issuer: is warned of with the file's
 		// other warnings (policy.Warnings).
-		slog.Warn(fmt.Sprintf("--issuer %q is not written as clients write it; write %q (every token's iss is the issuer as given, and clients compare it with the URL they were given, written as a URL parser writes it: scheme and host in lower case, without the default port)", *f.issuer, want))
+		slog.Warn(fmt.Sprintf("%s is not written as clients write it; write %q (every token's iss is the issuer as given, and clients compare it with the URL they were given, written as a URL parser writes it: scheme and host in lower case, without the default port)", flagValue(f.fs, "issuer", *f.issuer), want))
 	}
 	if *f.stateDir != "" {
 		// One process per state directory: a second one would append to
@@ -174,7 +174,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		release, err := filelock.LockDir(*f.stateDir)
 		if err != nil {
 			if _, ok := errors.AsType[*filelock.InUseError](err); ok {
-				err = fmt.Errorf("%w: stop that process first, or give this one another --state-dir", err)
+				err = fmt.Errorf("%w: stop that process first, or give this one another %s", err, settingName(f.fs, "state-dir", "state-dir"))
 			}
 			return fail(exitFailure, err)
 		}
@@ -186,24 +186,24 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		}
 		warnLooseKeys(*f.stateDir)
 	}
-	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
+	if r.ln, err = listen(*f.addr, flagRef(f.fs, "addr")); err != nil {
 		return fail(exitFailure, err)
 	}
 	r.closers = append(r.closers, func() { r.ln.Close() })
 	r.addrHost, _, _ = net.SplitHostPort(*f.addr)
 	if iss == "" {
-		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls)
+		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls, f.fs)
 		if r.addrHost != "" && net.ParseIP(r.addrHost) == nil {
 			// An issuer is compared byte for byte: the MCP SDKs refuse
 			// one discovered under another host name.
-			slog.Info(fmt.Sprintf("--addr names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give --issuer %s",
-				r.addrHost, iss, defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls)))
+			slog.Info(fmt.Sprintf("%s names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give %s",
+				flagRef(f.fs, "addr"), r.addrHost, iss, settingValue(f.fs, "issuer", defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls), "addr")))
 		}
 	} else {
-		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr))
+		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr), f.fs)
 	}
 	if *f.tls {
-		if err := r.startTLS(iss, *f.stateDir); err != nil {
+		if err := r.startTLS(iss, *f.stateDir, f.fs); err != nil {
 			return fail(exitFailure, err)
 		}
 	}
@@ -475,21 +475,24 @@ func listenError(addr, setting string, err error) error {
 
 // defaultIssuer is the issuer for the address actually bound. An
 // unspecified address (0.0.0.0, ::) is no address a client can use, so
-// the issuer names loopback, and says how to choose another.
-func defaultIssuer(a *net.TCPAddr, https bool) string {
+// the issuer names loopback, and says how to choose another: with
+// XAA_IDP_ISSUER when the address came from XAA_IDP_ADDR (a container's
+// -e), else with --issuer (fs, settingName).
+func defaultIssuer(a *net.TCPAddr, https bool, fs *flag.FlagSet) string {
 	if a.IP.IsUnspecified() {
-		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need --issuer %s with a name they reach this machine by", a, defaultIssuerNamed("HOST", a, https)))
+		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need %s with a name they reach this machine by", a, settingValue(fs, "issuer", defaultIssuerNamed("HOST", a, https), "addr")))
 		return defaultIssuerNamed("127.0.0.1", a, https)
 	}
 	return defaultIssuerNamed(a.IP.String(), a, https)
 }
 
-// warnIssuerElsewhere warns when the issuer given (from: "--issuer" or
-// the configuration's) is on this machine, a loopback host, but names
-// another port than the one listened on at a: serve prints it, and clients
-// that use it reach another port (nothing, or another IdP), unless a port
-// forward leads here. An issuer of another host is a proxy's: not judged.
-func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
+// warnIssuerElsewhere warns when the issuer given (from: "--issuer",
+// XAA_IDP_ISSUER or the configuration's) is on this machine, a loopback
+// host, but names another port than the one listened on at a: serve
+// prints it, and clients that use it reach another port (nothing, or
+// another IdP), unless a port forward leads here. An issuer of another
+// host is a proxy's: not judged.
+func warnIssuerElsewhere(iss, from string, a *net.TCPAddr, fs *flag.FlagSet) {
 	u, err := url.Parse(iss)
 	if err != nil {
 		return
@@ -511,8 +514,8 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 	}
 	fix := *u
 	fix.Host = net.JoinHostPort(host, bound)
-	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give --issuer %s, or leave the issuer out to get the address bound",
-		from, iss, a, port, fix.String()))
+	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give %s, or leave the issuer out to get the address bound",
+		from, iss, a, port, settingValue(fs, "issuer", fix.String(), "issuer", "addr")))
 }
 
 // warnOwnIssuerServers says at start which MCP servers name the IdP (or
@@ -555,8 +558,9 @@ func (r *runningIdP) caFileArg() string {
 
 // startTLS serves the IdP's listener over TLS with a certificate of the
 // local CA in stateDir (a temporary directory, removed at exit, without
-// one) for the issuer's host and the loopback names.
-func (r *runningIdP) startTLS(issuer, stateDir string) error {
+// one) for the issuer's host and the loopback names. fs names the
+// settings in what it logs.
+func (r *runningIdP) startTLS(issuer, stateDir string, fs *flag.FlagSet) error {
 	u, err := url.Parse(issuer)
 	if err != nil {
 		return fmt.Errorf("issuer %q: %w", issuer, err)
@@ -568,14 +572,15 @@ func (r *runningIdP) startTLS(issuer, stateDir string) error {
 		}
 		r.closers = append(r.closers, removeAtForcedExit(tmp))
 		stateDir = tmp
-		slog.Warn("no --state-dir: the local CA is in a temporary directory, new on every start and removed at exit; give --state-dir to keep one CA to trust", "dir", tmp)
+		stateDirName := settingName(fs, "state-dir", "tls")
+		slog.Warn(fmt.Sprintf("no %s: the local CA is in a temporary directory, new on every start and removed at exit; give %s to keep one CA to trust", stateDirName, stateDirName), "dir", tmp)
 	}
 	ca, created, err := localca.Open(stateDir)
 	if err != nil {
 		return err
 	}
 	if created {
-		slog.Info("created a local CA for --tls", "ca_file", ca.CertPath())
+		slog.Info("created a local CA for "+flagRef(fs, "tls"), "ca_file", ca.CertPath())
 	}
 	cert, err := ca.ServerCertificate(u.Hostname())
 	if err != nil {
