@@ -215,10 +215,10 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	}
 	warnOwnIssuerServers(cfg, r.base)
 	if len(cfg.Tenants) > 0 {
-		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
+		return r.startTenants(cfg, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, f.demoEvents)
 	}
 	endpoint, setKey := pushEndpoints(cfg, f.demoEvents)
-	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock, setKey)
+	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, setKey)
 	if err != nil {
 		return fail(exitFailure, err)
 	}
@@ -690,7 +690,7 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 // revocations (push.New) signed with its own keys, to its servers'
 // events_endpoint or, with demoEvents, to their demo authorization
 // servers.
-func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
+func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile, keyCache string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
 	fail := func(code int, err error) (*runningIdP, int) {
 		slog.Error(withFileHint(err, stateDir, auditFile).Error())
 		r.close()
@@ -712,7 +712,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		}
 		// Each tenant has keys of its own (docs/configuration.md, "Tenants"), the cached
 		// RS256 key too.
-		cache := keyCacheDir()
+		cache := keyCache
 		if cache != "" {
 			cache = filepath.Join(cache, "tenants", t.ID)
 		}
@@ -775,9 +775,10 @@ func (e auditLogError) Error() string {
 func (e auditLogError) Unwrap() error { return e.err }
 
 // newIdP opens the audit log (file when asked for), logs its events, and
-// builds the IdP. closeAudit closes the log once every event is logged. A
+// builds the IdP, which keeps its generated RS256 key in keyCache
+// (keyCacheDir). closeAudit closes the log once every event is logged. A
 // nil clock means the wall clock.
-func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock, setKey bool) (srv *idp.Server, closeAudit func(), err error) {
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile, keyCache string, clock *idp.Clock, setKey bool) (srv *idp.Server, closeAudit func(), err error) {
 	if clock == nil {
 		clock = idp.NewClock(nil)
 	}
@@ -785,7 +786,7 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), SecEventKey: setKey, Audit: log, Clock: clock})
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCache, SecEventKey: setKey, Audit: log, Clock: clock})
 	if err != nil {
 		closeAudit()
 		return nil, nil, err
@@ -795,14 +796,36 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 
 // keyCacheDir is where, without --state-dir, the IdP keeps its generated
 // RS256 key for the next start: the user's cache directory
-// ($XDG_CACHE_HOME or ~/.cache on Linux), xaa-idp/. "" when there is none:
-// then every start generates the key.
-func keyCacheDir() string {
+// ($XDG_CACHE_HOME or ~/.cache on Linux), xaa-idp/. "" when there is none,
+// or with a state directory, which keeps every key: then every start
+// generates the key. A cache directory that cannot be made (a container's
+// read-only root) is said once, in plain words, with how to keep the keys:
+// not as the signer's failure to write the key, in the system's words, at
+// every start (README, "In a container").
+func (f *idpFlags) keyCacheDir() string {
+	if *f.stateDir != "" {
+		return ""
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(dir, "xaa-idp")
+	dir = filepath.Join(dir, "xaa-idp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		why := "it cannot be made"
+		switch {
+		case errors.Is(err, syscall.EROFS):
+			why = "its file system is read-only"
+		case errors.Is(err, fs.ErrPermission):
+			why = "this user may not write there"
+		case errors.Is(err, syscall.ENOSPC):
+			why = "its file system is full"
+		}
+		slog.Info(fmt.Sprintf("the signing keys are new on every start, so tokens signed before a restart no longer verify after it, and the RS256 key is not kept in the cache directory %s either (%s); to keep the keys, give %s a writable directory",
+			dir, why, settingName(f.fs, "state-dir", "addr", "issuer", "tls", "config")))
+		return ""
+	}
+	return dir
 }
 
 // newClock is the IdP's clock for --clock and --clock-frozen.
