@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -59,4 +61,42 @@ func startContainerArgs(t *testing.T, env, args []string) *container {
 		t.Fatal(err)
 	}
 	return startContainer(t, env, nil, script)
+}
+
+// TestHealthcheck_UntrustedCANamesXAAIDPStateDir: the image's health
+// check of an IdP started with XAA_IDP_TLS trusts the CA of
+// XAA_IDP_STATE_DIR (README, "In a container"); without it, the
+// certificate does not verify, and the hint named only --ca-file
+// DIR/tls/ca.pem. It says that XAA_IDP_STATE_DIR finds it, when the
+// health check reads it (not with --url), and that the one given holds no
+// CA when it does not.
+func TestHealthcheck_UntrustedCANamesXAAIDPStateDir(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	issuer, _ := startBinary(t, &syncBuffer{}, "serve", "--tls", "--addr", addr, "--state-dir", state)
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name       string
+		env        []string
+		args       []string
+		code       int
+		want, omit string
+	}{
+		{"no state directory", []string{"XAA_IDP_ADDR=" + addr, "XAA_IDP_TLS=true"}, nil, exitFailure, "or set XAA_IDP_STATE_DIR to the IdP's state directory", ""},
+		{"a state directory without the CA", []string{"XAA_IDP_ADDR=" + addr, "XAA_IDP_TLS=true", "XAA_IDP_STATE_DIR=" + empty}, nil, exitFailure, fmt.Sprintf("XAA_IDP_STATE_DIR=%q holds no local CA", empty), ""},
+		{"--url", []string{"XAA_IDP_STATE_DIR=" + state}, []string{"--url", issuer}, exitFailure, "--ca-file DIR/tls/ca.pem", "XAA_IDP_STATE_DIR"},
+		{"the state directory", []string{"XAA_IDP_ADDR=" + addr, "XAA_IDP_TLS=true", "XAA_IDP_STATE_DIR=" + state}, nil, exitOK, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(xaaIDPBinary(t), append([]string{"healthcheck"}, tc.args...)...)
+			cmd.Env = append(envWithout("XAA_IDP_"), tc.env...)
+			out, _ := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out)
+			}
+			if !strings.Contains(string(out), tc.want) || tc.omit != "" && strings.Contains(string(out), tc.omit) {
+				t.Errorf("healthcheck does not say %q (nor %q):\n%s", tc.want, tc.omit, out)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -1109,6 +1110,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return code
 	}
 	from := "" // the variables of serve that *target came from
+	caGiven := *caFile != ""
 	if *target == "" {
 		var err error
 		*target, *caFile, from, err = healthTarget(*caFile)
@@ -1155,6 +1157,9 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
+			if from != "" && !caGiven {
+				hintStateDirCA(stderr, err)
+			}
 			hintRefused(stderr, "healthcheck", "--url", err)
 			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
 			fromLine()
@@ -1192,6 +1197,26 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return exitOK
 	}
+}
+
+// hintStateDirCA adds to hintUntrusted, for healthcheck without --url
+// nor --ca-file, that XAA_IDP_STATE_DIR finds the local CA: healthTarget
+// trusts the CA of the state directory it names, as a container's health
+// check is given it (README, "In a container").
+func hintStateDirCA(stderr io.Writer, err error) {
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); !ok {
+		return
+	}
+	stateDir := os.Getenv("XAA_IDP_STATE_DIR")
+	if stateDir == "" {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck: or set XAA_IDP_STATE_DIR to the IdP's state directory: healthcheck then trusts its local CA")
+		return
+	}
+	if _, err := os.Stat(filepath.Join(stateDir, localca.Subdir, localca.CertName)); err != nil {
+		fmt.Fprintf(stderr, "xaa-idp healthcheck: XAA_IDP_STATE_DIR=%q holds no local CA (%s): set it to the state directory of the IdP started with --tls\n", stateDir, filepath.Join(localca.Subdir, localca.CertName))
+		return
+	}
+	fmt.Fprintf(stderr, "xaa-idp healthcheck: the local CA of XAA_IDP_STATE_DIR=%q did not sign the certificate: set it to the state directory of the IdP that answered\n", stateDir)
 }
 
 // defaultHealthz is what healthcheck probes when its environment names no
