@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,68 @@ func TestHealthcheck_UntrustedCANamesXAAIDPStateDir(t *testing.T) {
 			}
 			if !strings.Contains(string(out), tc.want) || tc.omit != "" && strings.Contains(string(out), tc.omit) {
 				t.Errorf("healthcheck does not say %q (nor %q):\n%s", tc.want, tc.omit, out)
+			}
+		})
+	}
+}
+
+// TestDemo_BannerInAContainerSaysHowToGetTheCAOut: under docker-compose
+// the demo listens on every interface with its state directory at
+// /state, and its banner's paths (--ca-file /state/tls/ca.pem) are the
+// container's, which the host does not have. When the demo can tell
+// (every interface, a state directory outside the directory it runs in),
+// the banner says how to copy the CA out, as the compose file's comment
+// does; a laptop's banner is as it was.
+func TestDemo_BannerInAContainerSaysHowToGetTheCAOut(t *testing.T) {
+	cfg := fmt.Sprintf(`
+users:
+  - {username: dev, password: dev-pw}
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
+mcp_servers:
+  - id: notes
+    issuer: http://127.0.0.1:%d
+    resources: [http://127.0.0.1:%d/mcp]
+    scopes: [notes.read]
+    clients: {app: app}
+    access: [{users: [dev], scopes: [notes.read]}]
+`, freePort(t), freePort(t))
+	file := filepath.Join(t.TempDir(), "demo.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "state")
+	for _, tc := range []struct {
+		name      string
+		addr      string
+		stateDir  string
+		container bool
+	}{
+		{"every interface, state outside the working directory", "0.0.0.0:0", outside, true},
+		{"every interface, state in the working directory", "0.0.0.0:0", "state", false},
+		{"loopback, state outside the working directory", "127.0.0.1:0", outside, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(xaaIDPBinary(t), "demo", "--tls", "--addr", tc.addr, "--state-dir", tc.stateDir, "--config", file)
+			cmd.Dir = t.TempDir()
+			stdout := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = stdout, io.Discard
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			stopped := make(chan error, 1)
+			go func() { stopped <- cmd.Wait() }()
+			defer func() {
+				cmd.Process.Signal(os.Interrupt)
+				<-stopped
+			}()
+			banner := waitFor(t, stdout, "Ctrl-C stops everything.")
+			copyOut := fmt.Sprintf("docker compose exec -T xaa-idp %s ca --state-dir %s > state/ca.pem", shellQuote(xaaIDPBinary(t)), shellQuote(tc.stateDir))
+			if got := strings.Contains(banner, copyOut); got != tc.container {
+				t.Errorf("the banner says how to copy the CA out of a container: %v, want %v (%q):\n%s", got, tc.container, copyOut, banner)
+			}
+			if !strings.Contains(banner, "\nTry: ") {
+				t.Errorf("the banner suggests no command:\n%s", banner)
 			}
 		})
 	}
