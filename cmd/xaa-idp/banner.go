@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -17,8 +19,10 @@ import (
 // demoBanner is what printDemo needs besides the configuration and the
 // services: the base URL (the issuer of a file without tenants), how the
 // user started this program, and the CA file to trust when serving https.
+// containerStateDir is the state directory of a demo that runs in a
+// container (inContainer), whose CA file the host does not have.
 type demoBanner struct {
-	base, program, caFile string
+	base, program, caFile, containerStateDir string
 }
 
 // printDemo prints where everything is and how to try it: for a file with
@@ -79,6 +83,13 @@ func printDemo(w io.Writer, cfg *policy.Config, stack []demo.Service, b demoBann
 	caNote := ""
 	if b.caFile != "" {
 		caNote = fmt.Sprintf("\nhttps with a local CA: trust %s (--ca-file, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)\n", b.caFile)
+		if b.containerStateDir != "" {
+			// The command of docker-compose.yml's comment.
+			caNote += fmt.Sprintf("That path is inside the container: from the host, copy the CA out first (docker compose),\n"+
+				"  mkdir -p state && docker compose exec -T xaa-idp %s ca --state-dir %s > state/ca.pem\n"+
+				"and give --ca-file state/ca.pem; the command below runs as it is inside (docker compose exec xaa-idp ...).\n",
+				b.program, shellQuote(b.containerStateDir))
+		}
 	}
 	if len(cfg.Tenants) > 0 {
 		fmt.Fprint(w, caNote)
@@ -188,6 +199,25 @@ func tryConnect(cfg *policy.Config, issuer string, b demoBanner) string {
 		}
 	}
 	return ""
+}
+
+// inContainer reports whether the demo, listening at addr with the state
+// directory stateDir, seems to run in a container (docker-compose.yml): it
+// listens on every interface, for a published port, and its state
+// directory is not under the directory it runs in (a volume such as
+// /state; a container runs in / unless its image says otherwise). A demo
+// on a laptop listens on loopback, or keeps its state where it runs.
+func inContainer(addr net.Addr, stateDir string) bool {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() || stateDir == "" {
+		return false
+	}
+	dir, err := filepath.Abs(stateDir)
+	wd, werr := os.Getwd()
+	if err != nil || werr != nil {
+		return false
+	}
+	return wd == "/" || dir != wd && !strings.HasPrefix(dir, wd+string(filepath.Separator))
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

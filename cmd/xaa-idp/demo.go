@@ -110,6 +110,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	banner := demoBanner{base: r.base, program: programName(os.Args[0])}
 	if r.ca != nil {
 		banner.caFile = r.ca.CertPath()
+		if inContainer(r.ln.Addr(), *flags.stateDir) {
+			banner.containerStateDir = *flags.stateDir
+		}
 	}
 	printDemo(stdout, cfg, stack, banner)
 

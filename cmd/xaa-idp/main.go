@@ -373,6 +373,28 @@ func flagValue(fs *flag.FlagSet, name, v string) string {
 	return fmt.Sprintf("--%s %q", name, v)
 }
 
+// settingName names the flag name of fs for a hint that tells the user to
+// set it: its XAA_IDP_* variable when a value the hint is about (of the
+// flags about) came from one, as in a container, which is given
+// variables, not flags (README, "In a container"); else the flag.
+func settingName(fs *flag.FlagSet, name string, about ...string) string {
+	for _, a := range about {
+		if envSource(fs, a) != "" {
+			return "XAA_IDP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		}
+	}
+	return "--" + name
+}
+
+// settingValue is settingName with the value v: "XAA_IDP_NAME=v" or
+// "--name v".
+func settingValue(fs *flag.FlagSet, name, v string, about ...string) string {
+	if s := settingName(fs, name, about...); !strings.HasPrefix(s, "--") {
+		return s + "=" + v
+	}
+	return "--" + name + " " + v
+}
+
 // envSource is the variable the value of the flag name of fs came from,
 // or "" when it came from the command line or is the default.
 func envSource(fs *flag.FlagSet, name string) string {

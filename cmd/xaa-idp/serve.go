@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -147,7 +148,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	}
 	cfg := r.store.Config()
 	warnOnReload(r.store) // and, first, the warnings of the configuration it starts with
-	iss, from := *f.issuer, "--issuer"
+	iss, from := *f.issuer, flagRef(f.fs, "issuer")
 	if iss == "" {
 		iss, from = cfg.Issuer, "the configuration's issuer"
 	}
@@ -160,12 +161,12 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 			r.close()
 			return nil, exitUsage
 		}
-		return fail(exitUsage, fmt.Errorf("--tls serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", from, iss))
+		return fail(exitUsage, fmt.Errorf("%s serves https, but %s is %s: make it https://, or leave it out to get https://<addr>", flagRef(f.fs, "tls"), from, iss))
 	}
 	if want := policy.IssuerSpelling(*f.issuer); want != "" {
 		// The configuration's issuer: is warned of with the file's
 		// other warnings (policy.Warnings).
-		slog.Warn(fmt.Sprintf("--issuer %q is not written as clients write it; write %q (every token's iss is the issuer as given, and clients compare it with the URL they were given, written as a URL parser writes it: scheme and host in lower case, without the default port)", *f.issuer, want))
+		slog.Warn(fmt.Sprintf("%s is not written as clients write it; write %q (every token's iss is the issuer as given, and clients compare it with the URL they were given, written as a URL parser writes it: scheme and host in lower case, without the default port)", flagValue(f.fs, "issuer", *f.issuer), want))
 	}
 	if *f.stateDir != "" {
 		// One process per state directory: a second one would append to
@@ -174,7 +175,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		release, err := filelock.LockDir(*f.stateDir)
 		if err != nil {
 			if _, ok := errors.AsType[*filelock.InUseError](err); ok {
-				err = fmt.Errorf("%w: stop that process first, or give this one another --state-dir", err)
+				err = fmt.Errorf("%w: stop that process first, or give this one another %s", err, settingName(f.fs, "state-dir", "state-dir"))
 			}
 			return fail(exitFailure, err)
 		}
@@ -186,24 +187,24 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 		}
 		warnLooseKeys(*f.stateDir)
 	}
-	if r.ln, err = listen(*f.addr, "--addr"); err != nil {
+	if r.ln, err = listen(*f.addr, flagRef(f.fs, "addr")); err != nil {
 		return fail(exitFailure, err)
 	}
 	r.closers = append(r.closers, func() { r.ln.Close() })
 	r.addrHost, _, _ = net.SplitHostPort(*f.addr)
 	if iss == "" {
-		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls)
+		iss = defaultIssuer(r.ln.Addr().(*net.TCPAddr), *f.tls, f.fs)
 		if r.addrHost != "" && net.ParseIP(r.addrHost) == nil {
 			// An issuer is compared byte for byte: the MCP SDKs refuse
 			// one discovered under another host name.
-			slog.Info(fmt.Sprintf("--addr names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give --issuer %s",
-				r.addrHost, iss, defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls)))
+			slog.Info(fmt.Sprintf("%s names the host %s, but the issuer is the address it resolved to, %s: clients must use that URL; to use the name, give %s",
+				flagRef(f.fs, "addr"), r.addrHost, iss, settingValue(f.fs, "issuer", defaultIssuerNamed(r.addrHost, r.ln.Addr().(*net.TCPAddr), *f.tls), "addr")))
 		}
 	} else {
-		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr))
+		warnIssuerElsewhere(iss, from, r.ln.Addr().(*net.TCPAddr), f.fs)
 	}
 	if *f.tls {
-		if err := r.startTLS(iss, *f.stateDir); err != nil {
+		if err := r.startTLS(iss, *f.stateDir, f.fs); err != nil {
 			return fail(exitFailure, err)
 		}
 	}
@@ -215,10 +216,10 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	}
 	warnOwnIssuerServers(cfg, r.base)
 	if len(cfg.Tenants) > 0 {
-		return r.startTenants(cfg, *f.stateDir, *f.auditLog, clock, f.demoEvents)
+		return r.startTenants(cfg, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, f.demoEvents)
 	}
 	endpoint, setKey := pushEndpoints(cfg, f.demoEvents)
-	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, clock, setKey)
+	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, setKey)
 	if err != nil {
 		return fail(exitFailure, err)
 	}
@@ -475,21 +476,24 @@ func listenError(addr, setting string, err error) error {
 
 // defaultIssuer is the issuer for the address actually bound. An
 // unspecified address (0.0.0.0, ::) is no address a client can use, so
-// the issuer names loopback, and says how to choose another.
-func defaultIssuer(a *net.TCPAddr, https bool) string {
+// the issuer names loopback, and says how to choose another: with
+// XAA_IDP_ISSUER when the address came from XAA_IDP_ADDR (a container's
+// -e), else with --issuer (fs, settingName).
+func defaultIssuer(a *net.TCPAddr, https bool, fs *flag.FlagSet) string {
 	if a.IP.IsUnspecified() {
-		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need --issuer %s with a name they reach this machine by", a, defaultIssuerNamed("HOST", a, https)))
+		slog.Info(fmt.Sprintf("listening on every interface (%s), but the issuer uses loopback: clients on other machines need %s with a name they reach this machine by", a, settingValue(fs, "issuer", defaultIssuerNamed("HOST", a, https), "addr")))
 		return defaultIssuerNamed("127.0.0.1", a, https)
 	}
 	return defaultIssuerNamed(a.IP.String(), a, https)
 }
 
-// warnIssuerElsewhere warns when the issuer given (from: "--issuer" or
-// the configuration's) is on this machine, a loopback host, but names
-// another port than the one listened on at a: serve prints it, and clients
-// that use it reach another port (nothing, or another IdP), unless a port
-// forward leads here. An issuer of another host is a proxy's: not judged.
-func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
+// warnIssuerElsewhere warns when the issuer given (from: "--issuer",
+// XAA_IDP_ISSUER or the configuration's) is on this machine, a loopback
+// host, but names another port than the one listened on at a: serve
+// prints it, and clients that use it reach another port (nothing, or
+// another IdP), unless a port forward leads here. An issuer of another
+// host is a proxy's: not judged.
+func warnIssuerElsewhere(iss, from string, a *net.TCPAddr, fs *flag.FlagSet) {
 	u, err := url.Parse(iss)
 	if err != nil {
 		return
@@ -511,8 +515,8 @@ func warnIssuerElsewhere(iss, from string, a *net.TCPAddr) {
 	}
 	fix := *u
 	fix.Host = net.JoinHostPort(host, bound)
-	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give --issuer %s, or leave the issuer out to get the address bound",
-		from, iss, a, port, fix.String()))
+	slog.Warn(fmt.Sprintf("%s is %s, but this IdP listens on %s: clients that use the issuer reach port %s, not this IdP, unless a port forward leads here; give %s, or leave the issuer out to get the address bound",
+		from, iss, a, port, settingValue(fs, "issuer", fix.String(), "issuer", "addr")))
 }
 
 // warnOwnIssuerServers says at start which MCP servers name the IdP (or
@@ -555,8 +559,9 @@ func (r *runningIdP) caFileArg() string {
 
 // startTLS serves the IdP's listener over TLS with a certificate of the
 // local CA in stateDir (a temporary directory, removed at exit, without
-// one) for the issuer's host and the loopback names.
-func (r *runningIdP) startTLS(issuer, stateDir string) error {
+// one) for the issuer's host and the loopback names. fs names the
+// settings in what it logs.
+func (r *runningIdP) startTLS(issuer, stateDir string, fs *flag.FlagSet) error {
 	u, err := url.Parse(issuer)
 	if err != nil {
 		return fmt.Errorf("issuer %q: %w", issuer, err)
@@ -568,14 +573,15 @@ func (r *runningIdP) startTLS(issuer, stateDir string) error {
 		}
 		r.closers = append(r.closers, removeAtForcedExit(tmp))
 		stateDir = tmp
-		slog.Warn("no --state-dir: the local CA is in a temporary directory, new on every start and removed at exit; give --state-dir to keep one CA to trust", "dir", tmp)
+		stateDirName := settingName(fs, "state-dir", "tls")
+		slog.Warn(fmt.Sprintf("no %s: the local CA is in a temporary directory, new on every start and removed at exit; give %s to keep one CA to trust", stateDirName, stateDirName), "dir", tmp)
 	}
 	ca, created, err := localca.Open(stateDir)
 	if err != nil {
 		return err
 	}
 	if created {
-		slog.Info("created a local CA for --tls", "ca_file", ca.CertPath())
+		slog.Info("created a local CA for "+flagRef(fs, "tls"), "ca_file", ca.CertPath())
 	}
 	cert, err := ca.ServerCertificate(u.Hostname())
 	if err != nil {
@@ -685,7 +691,7 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 // revocations (push.New) signed with its own keys, to its servers'
 // events_endpoint or, with demoEvents, to their demo authorization
 // servers.
-func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
+func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile, keyCache string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
 	fail := func(code int, err error) (*runningIdP, int) {
 		slog.Error(withFileHint(err, stateDir, auditFile).Error())
 		r.close()
@@ -707,7 +713,7 @@ func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile string
 		}
 		// Each tenant has keys of its own (docs/configuration.md, "Tenants"), the cached
 		// RS256 key too.
-		cache := keyCacheDir()
+		cache := keyCache
 		if cache != "" {
 			cache = filepath.Join(cache, "tenants", t.ID)
 		}
@@ -799,9 +805,10 @@ func (e auditLogError) Error() string {
 func (e auditLogError) Unwrap() error { return e.err }
 
 // newIdP opens the audit log (file when asked for), logs its events, and
-// builds the IdP. closeAudit closes the log once every event is logged. A
+// builds the IdP, which keeps its generated RS256 key in keyCache
+// (keyCacheDir). closeAudit closes the log once every event is logged. A
 // nil clock means the wall clock.
-func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.Clock, setKey bool) (srv *idp.Server, closeAudit func(), err error) {
+func newIdP(cfg *policy.Config, issuer, stateDir, auditFile, keyCache string, clock *idp.Clock, setKey bool) (srv *idp.Server, closeAudit func(), err error) {
 	if clock == nil {
 		clock = idp.NewClock(nil)
 	}
@@ -809,7 +816,7 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCacheDir(), SecEventKey: setKey, Audit: log, Clock: clock})
+	srv, err = idp.New(idp.Options{Config: cfg, Issuer: issuer, StateDir: stateDir, KeyCacheDir: keyCache, SecEventKey: setKey, Audit: log, Clock: clock})
 	if err != nil {
 		closeAudit()
 		return nil, nil, err
@@ -819,14 +826,36 @@ func newIdP(cfg *policy.Config, issuer, stateDir, auditFile string, clock *idp.C
 
 // keyCacheDir is where, without --state-dir, the IdP keeps its generated
 // RS256 key for the next start: the user's cache directory
-// ($XDG_CACHE_HOME or ~/.cache on Linux), xaa-idp/. "" when there is none:
-// then every start generates the key.
-func keyCacheDir() string {
+// ($XDG_CACHE_HOME or ~/.cache on Linux), xaa-idp/. "" when there is none,
+// or with a state directory, which keeps every key: then every start
+// generates the key. A cache directory that cannot be made (a container's
+// read-only root) is said once, in plain words, with how to keep the keys:
+// not as the signer's failure to write the key, in the system's words, at
+// every start (README, "In a container").
+func (f *idpFlags) keyCacheDir() string {
+	if *f.stateDir != "" {
+		return ""
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(dir, "xaa-idp")
+	dir = filepath.Join(dir, "xaa-idp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		why := "it cannot be made"
+		switch {
+		case errors.Is(err, syscall.EROFS):
+			why = "its file system is read-only"
+		case errors.Is(err, fs.ErrPermission):
+			why = "this user may not write there"
+		case errors.Is(err, syscall.ENOSPC):
+			why = "its file system is full"
+		}
+		slog.Info(fmt.Sprintf("the signing keys are new on every start, so tokens signed before a restart no longer verify after it, and the RS256 key is not kept in the cache directory %s either (%s); to keep the keys, give %s a writable directory",
+			dir, why, settingName(f.fs, "state-dir", "addr", "issuer", "tls", "config")))
+		return ""
+	}
+	return dir
 }
 
 // newClock is the IdP's clock for --clock and --clock-frozen.
@@ -1110,6 +1139,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return code
 	}
 	from := "" // the variables of serve that *target came from
+	caGiven := *caFile != ""
 	if *target == "" {
 		var err error
 		*target, *caFile, from, err = healthTarget(*caFile)
@@ -1156,6 +1186,9 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 			hintUntrusted(stderr, "healthcheck", err)
+			if from != "" && !caGiven {
+				hintStateDirCA(stderr, err)
+			}
 			hintRefused(stderr, "healthcheck", "--url", err)
 			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
 			fromLine()
@@ -1193,6 +1226,26 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return exitOK
 	}
+}
+
+// hintStateDirCA adds to hintUntrusted, for healthcheck without --url
+// nor --ca-file, that XAA_IDP_STATE_DIR finds the local CA: healthTarget
+// trusts the CA of the state directory it names, as a container's health
+// check is given it (README, "In a container").
+func hintStateDirCA(stderr io.Writer, err error) {
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); !ok {
+		return
+	}
+	stateDir := os.Getenv("XAA_IDP_STATE_DIR")
+	if stateDir == "" {
+		fmt.Fprintln(stderr, "xaa-idp healthcheck: or set XAA_IDP_STATE_DIR to the IdP's state directory: healthcheck then trusts its local CA")
+		return
+	}
+	if _, err := os.Stat(filepath.Join(stateDir, localca.Subdir, localca.CertName)); err != nil {
+		fmt.Fprintf(stderr, "xaa-idp healthcheck: XAA_IDP_STATE_DIR=%q holds no local CA (%s): set it to the state directory of the IdP started with --tls\n", stateDir, filepath.Join(localca.Subdir, localca.CertName))
+		return
+	}
+	fmt.Fprintf(stderr, "xaa-idp healthcheck: the local CA of XAA_IDP_STATE_DIR=%q did not sign the certificate: set it to the state directory of the IdP that answered\n", stateDir)
 }
 
 // defaultHealthz is what healthcheck probes when its environment names no
