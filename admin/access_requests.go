@@ -157,7 +157,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	// The not_written error of an earlier approval that a full disk
 	// refused goes first: without it, that approval reads as made.
 	if err := a.settleUnwritten(); err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", a.unaudited(err).describe("the request was not approved"))
+		writeAPIError(w, http.StatusInternalServerError, "server_error", a.idp.Audit().Refused(err).Describe("the request was not approved", true))
 		return
 	}
 	// An earlier approval added the entry but could not mark the request
@@ -389,21 +389,21 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 		}
 		ev, err := a.idp.Audit().Append(ev)
 		if err != nil {
-			return a.unaudited(err)
+			return a.idp.Audit().Refused(err)
 		}
 		denied = &ev
 		return nil
 	})
 	var (
 		np       *access.NotPendingError
-		notAudit unaudited
+		notAudit *audit.RefusedError
 	)
 	switch {
 	case errors.As(err, &np):
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, np.Request.Status))
 		return
 	case errors.As(err, &notAudit):
-		writeAPIError(w, http.StatusInternalServerError, "server_error", notAudit.describe("the request was not denied"))
+		writeAPIError(w, http.StatusInternalServerError, "server_error", notAudit.Describe("the request was not denied", true))
 		return
 	case err != nil:
 		if denied != nil {

@@ -35,6 +35,7 @@ func TestAdminAPI_FullAuditDiskRefusesSayingWhatToDo(t *testing.T) {
 	at, _ := p.login(t, "bob")["access_token"].(string)
 	_, req := p.request(t, at, `{"server": "files", "scopes": ["files.write"]}`)
 	id, _ := req["id"].(string)
+	aliceAt, _ := p.login(t, "alice")["access_token"].(string)
 	free := diskfull.Fill(t, disk)
 
 	refused := func(what string, resp *http.Response, body []byte) {
@@ -78,6 +79,25 @@ func TestAdminAPI_FullAuditDiskRefusesSayingWhatToDo(t *testing.T) {
 	refused("deny", resp, body)
 	if pending := p.pending(t); len(pending) != 1 {
 		t.Errorf("%d pending requests after the refused denial, want 1", len(pending))
+	}
+	// A user's request too, whose answer names no file of the IdP's.
+	status, refusal := p.request(t, aliceAt, `{"server": "files", "reason": "`+strings.Repeat("y", access.MaxReasonChars)+`"}`)
+	desc, _ := refusal["error_description"].(string)
+	if status != http.StatusInternalServerError || refusal["error"] != "server_error" {
+		t.Fatalf("a user's request: %d %v, want 500 server_error", status, refusal)
+	}
+	for _, want := range []string{"audit log", "disk is full", "again"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("a user's request: the answer does not say %q: %s", want, desc)
+		}
+	}
+	for _, unwanted := range []string{"audit:", "write ", "no space left on device", disk} {
+		if strings.Contains(desc, unwanted) {
+			t.Errorf("a user's request: the answer says %q: %s", unwanted, desc)
+		}
+	}
+	if pending := p.pending(t); len(pending) != 1 {
+		t.Errorf("%d pending requests after the refused request, want 1", len(pending))
 	}
 
 	free()

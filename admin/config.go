@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -155,7 +154,7 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 	var recorded *audit.Event
 	journal := policy.Journal(func(ch *policy.Change) error {
 		if err := a.settleUnwritten(); err != nil {
-			return a.unaudited(err)
+			return a.idp.Audit().Refused(err)
 		}
 		ev := changeEvent(r, ch, a.store)
 		maps.Copy(ev.Details, details)
@@ -166,7 +165,7 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 		}
 		ev, err := a.idp.Audit().Append(ev)
 		if err != nil {
-			return a.unaudited(err)
+			return a.idp.Audit().Refused(err)
 		}
 		recorded = &ev
 		return nil
@@ -321,7 +320,7 @@ func refusalOf(err error) editRefusal {
 			desc: strings.TrimPrefix(last.Error(), "policy: ") + " (nothing was changed)"}
 	case errors.As(err, &journal):
 		return editRefusal{status: http.StatusInternalServerError, code: "server_error",
-			desc: unauditedOf(journal.Err).describe("the change was not made")}
+			desc: describeUnaudited(journal.Err)}
 	case errors.As(err, &changed):
 		return editRefusal{status: http.StatusConflict, code: "conflict",
 			desc: fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File)}
@@ -366,77 +365,21 @@ func unwrittenDescription(e *policy.WriteError) string {
 
 // unwrittenWhy is why the file of e could not be written, and what to do.
 func unwrittenWhy(e *policy.WriteError) (why, todo string) {
-	why, todo = diskWhy(e.Err)
+	why, todo = audit.DiskWhy(e.Err)
 	if why == "" {
 		why = strings.TrimPrefix(e.Err.Error(), "policy: ")
 	}
 	return why, todo + " and redo the change"
 }
 
-// diskWhy is, in plain words, why a file could not be written when err
-// is the system's refusal (its errno), and what to do; why is "" for
-// another error.
-func diskWhy(err error) (why, todo string) {
-	todo = "check the file's disk"
-	var errno syscall.Errno
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		why, todo = "its disk is full", "free space on its file system"
-	case errors.Is(err, syscall.EDQUOT):
-		why, todo = "the disk quota of the IdP's user is used up", "free space or raise the quota,"
-	case errors.Is(err, syscall.EFBIG):
-		why, todo = "it would exceed the file size limit of the IdP's process (ulimit -f)", "raise the limit"
-	case errors.Is(err, syscall.EROFS):
-		why, todo = "its file system is mounted read-only", "make it writable"
-	case errors.As(err, &errno):
-		why = errno.Error()
+// describeUnaudited describes a journal's error (editAs's: an
+// *audit.RefusedError) in plain words.
+func describeUnaudited(err error) string {
+	const what = "the change was not made"
+	if refused := (*audit.RefusedError)(nil); errors.As(err, &refused) {
+		return refused.Describe(what, true)
 	}
-	return why, todo
-}
-
-// unaudited is the error of a change whose audit event the audit log did
-// not take: the change was not made.
-type unaudited struct {
-	err    error
-	broken bool // the audit log takes no more events until a restart
-}
-
-// unaudited is err, an append's, as a change's refusal.
-func (a *API) unaudited(err error) unaudited {
-	return unaudited{err: err, broken: a.idp.Audit().Err() != nil}
-}
-
-func (e unaudited) Error() string { return "the audit log could not be written: " + e.err.Error() }
-
-func (e unaudited) Unwrap() error { return e.err }
-
-// unauditedOf is err as an unaudited, if it is not one already (a
-// journal's error from elsewhere).
-func unauditedOf(err error) unaudited {
-	var u unaudited
-	if !errors.As(err, &u) {
-		u.err = err
-	}
-	return u
-}
-
-// describe is the error description of the change refused (what: "the
-// change was not made"), saying why in plain words and what to do
-// (docs/http.md, "Admin API"): until 2026-12-07 it gave the failed write
-// ("audit: writing FILE: write FILE: no space left on device").
-func (e unaudited) describe(what string) string {
-	if errors.Is(e.err, audit.ErrClosed) {
-		return what + ": the audit log is closed, as the IdP is stopping; send it again once the IdP has started again"
-	}
-	why, todo := diskWhy(e.err)
-	if why == "" {
-		why, todo = strings.TrimPrefix(e.err.Error(), "audit: "), "the IdP's log says more"
-	}
-	if e.broken {
-		// A failed fsync: only a restart mends it (docs/audit.md).
-		return fmt.Sprintf("%s: its audit event could not be written: %s, and the audit log takes no more events until the IdP restarts: %s, then restart the IdP and send it again", what, why, todo)
-	}
-	return fmt.Sprintf("%s: its audit event could not be written to the audit log: %s; %s and send it again", what, why, todo)
+	return what + ": its audit event could not be written: " + err.Error()
 }
 
 // problem is one validation problem in an error answer.

@@ -158,7 +158,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 			Details: map[string]any{"request": req.ID},
 		})
 		if err != nil {
-			return auditRefused{err}
+			return s.audit.Refused(err)
 		}
 		requested = &ev
 		return nil
@@ -166,7 +166,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	var (
 		dup     *access.DuplicateError
 		tooMany *access.TooManyError
-		unaudit auditRefused
+		unaudit *audit.RefusedError
 	)
 	switch {
 	case errors.As(err, &dup):
@@ -178,7 +178,8 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	case errors.Is(err, access.ErrFull):
 		return refuse(http.StatusServiceUnavailable, "temporarily_unavailable", "the IdP holds as many pending requests as it keeps; an admin must decide some first")
 	case errors.As(err, &unaudit):
-		return refuse(http.StatusInternalServerError, "server_error", "the request was not made: its audit event could not be written (%v); send it again later", unaudit.err)
+		// Naming no file of the IdP's: a user reads it.
+		return refuse(http.StatusInternalServerError, "server_error", "%s", unaudit.Describe("the request was not made", false))
 	case err != nil:
 		if requested != nil {
 			// Its event is in the audit log: say there that it was
@@ -193,12 +194,6 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	}
 	return req, 0, nil
 }
-
-// auditRefused is the error of a change whose audit event the audit log
-// did not take: the change was not made.
-type auditRefused struct{ err error }
-
-func (e auditRefused) Error() string { return "the audit log could not be written: " + e.err.Error() }
 
 var errNotJSON = errors.New("send the body as application/json")
 
