@@ -157,7 +157,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	// The not_written error of an earlier approval that a full disk
 	// refused goes first: without it, that approval reads as made.
 	if err := a.settleUnwritten(); err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", a.idp.Audit().Refused(err).Describe("the request was not approved", true))
+		writeAPIError(w, http.StatusInternalServerError, "server_error", a.idp.Audit().Refused(err).Describe("the request was not approved"))
 		return
 	}
 	// An earlier approval added the entry but could not mark the request
@@ -403,7 +403,7 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, np.Request.Status))
 		return
 	case errors.As(err, &notAudit):
-		writeAPIError(w, http.StatusInternalServerError, "server_error", notAudit.Describe("the request was not denied", true))
+		writeAPIError(w, http.StatusInternalServerError, "server_error", notAudit.Describe("the request was not denied"))
 		return
 	case err != nil:
 		if denied != nil {

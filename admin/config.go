@@ -377,7 +377,7 @@ func unwrittenWhy(e *policy.WriteError) (why, todo string) {
 func describeUnaudited(err error) string {
 	const what = "the change was not made"
 	if refused := (*audit.RefusedError)(nil); errors.As(err, &refused) {
-		return refused.Describe(what, true)
+		return refused.Describe(what)
 	}
 	return what + ": its audit event could not be written: " + err.Error()
 }

@@ -28,24 +28,20 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 
 // Describe is the error description of what (the thing not made: "the
 // change was not made") refused because the log did not take its event:
-// why in plain words, and what to do (docs/http.md,
-// "Admin API"). detail adds, for an error that is not the system's
-// refusal of a write (a file put in the log's place), its text, which
-// names the log's file: an admin's answer, not a user's. Until 2026-12-07
-// the answers gave the failed write ("audit: writing FILE: write FILE: no
-// space left on device"), a user's too.
-func (e *RefusedError) Describe(what string, detail bool) string {
+// why in plain words, and what to do (docs/http.md, "Admin API"), with,
+// for an error that is not the system's refusal of a write (a file put
+// in the log's place), its text, which names the log's file: an admin's
+// answer, not a user's. Until 2026-12-07 the admin API's answers gave the
+// failed write ("audit: writing FILE: write FILE: no space left on
+// device").
+func (e *RefusedError) Describe(what string) string {
 	err := e.Err
 	if errors.Is(err, ErrClosed) {
 		return what + ": the audit log is closed, as the IdP is stopping; send it again once the IdP has started again"
 	}
 	why, todo := DiskWhy(err)
-	switch {
-	case why != "":
-	case detail:
+	if why == "" {
 		why, todo = strings.TrimPrefix(err.Error(), "audit: "), "the IdP's log says more"
-	default:
-		why, todo = "the IdP could not write it", "an admin finds why in the IdP's log"
 	}
 	if e.Broken {
 		// Broken for good (a failed fsync): only a restart mends it.

@@ -178,8 +178,10 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	case errors.Is(err, access.ErrFull):
 		return refuse(http.StatusServiceUnavailable, "temporarily_unavailable", "the IdP holds as many pending requests as it keeps; an admin must decide some first")
 	case errors.As(err, &unaudit):
-		// Naming no file of the IdP's: a user reads it.
-		return refuse(http.StatusInternalServerError, "server_error", "%s", unaudit.Describe("the request was not made", false))
+		// In the words the token endpoint uses: why (the audit log's
+		// path, the system's error) is in the IdP's log, for its
+		// administrator, not for whoever is signed in.
+		return refuse(http.StatusInternalServerError, "server_error", "the request was not made: the audit log could not be written; send it again later")
 	case err != nil:
 		if requested != nil {
 			// Its event is in the audit log: say there that it was
@@ -190,7 +192,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 			ev.Reason = audit.Truncate("the request was recorded, but its file could not be written, so it was not made: " + err.Error())
 			_, _ = s.audit.Append(ev)
 		}
-		return refuse(http.StatusInternalServerError, "server_error", "the request was not recorded: %v", err)
+		return refuse(http.StatusInternalServerError, "server_error", "the request was not made: it could not be saved; send it again later")
 	}
 	return req, 0, nil
 }
