@@ -157,7 +157,7 @@ func (a *API) approveAccessRequest(w http.ResponseWriter, r *http.Request) {
 	// The not_written error of an earlier approval that a full disk
 	// refused goes first: without it, that approval reads as made.
 	if err := a.settleUnwritten(); err != nil {
-		writeAPIError(w, http.StatusInternalServerError, "server_error", "the audit log could not be written: "+err.Error())
+		writeAPIError(w, http.StatusInternalServerError, "server_error", a.idp.Audit().Refused(err).Describe("the request was not approved"))
 		return
 	}
 	// An earlier approval added the entry but could not mark the request
@@ -389,21 +389,21 @@ func (a *API) denyAccessRequest(w http.ResponseWriter, r *http.Request) {
 		}
 		ev, err := a.idp.Audit().Append(ev)
 		if err != nil {
-			return unaudited{err}
+			return a.idp.Audit().Refused(err)
 		}
 		denied = &ev
 		return nil
 	})
 	var (
 		np       *access.NotPendingError
-		notAudit unaudited
+		notAudit *audit.RefusedError
 	)
 	switch {
 	case errors.As(err, &np):
 		writeAPIError(w, http.StatusConflict, "conflict", fmt.Sprintf("access request %s is already %s", req.ID, np.Request.Status))
 		return
 	case errors.As(err, &notAudit):
-		writeAPIError(w, http.StatusInternalServerError, "server_error", "the request was not denied: its audit event could not be written ("+notAudit.err.Error()+"); check the audit log's disk")
+		writeAPIError(w, http.StatusInternalServerError, "server_error", notAudit.Describe("the request was not denied"))
 		return
 	case err != nil:
 		if denied != nil {
@@ -477,9 +477,3 @@ func ceilSecond(t time.Time) time.Time {
 	}
 	return t
 }
-
-// unaudited is the error of a decision whose audit event the audit log
-// did not take: the decision was not made.
-type unaudited struct{ err error }
-
-func (e unaudited) Error() string { return "the audit log could not be written: " + e.err.Error() }

@@ -122,7 +122,7 @@ func (a *API) putClock(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.idp.Audit().Append(ev); err != nil {
 		// Not without its event, as no other admin change is made.
 		c.Restore(setting)
-		writeAPIError(w, http.StatusInternalServerError, "server_error", "the clock was not changed: its audit event could not be written ("+err.Error()+"); check the audit log's disk")
+		writeAPIError(w, http.StatusInternalServerError, "server_error", a.idp.Audit().Refused(err).Describe("the clock was not changed"))
 		return
 	}
 	a.clockMovedElsewhere(ev, did)

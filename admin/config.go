@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -155,7 +154,7 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 	var recorded *audit.Event
 	journal := policy.Journal(func(ch *policy.Change) error {
 		if err := a.settleUnwritten(); err != nil {
-			return err
+			return a.idp.Audit().Refused(err)
 		}
 		ev := changeEvent(r, ch, a.store)
 		maps.Copy(ev.Details, details)
@@ -165,10 +164,11 @@ func (a *API) editAs(w http.ResponseWriter, r *http.Request, details map[string]
 			ev.User = audit.Truncate(users[0])
 		}
 		ev, err := a.idp.Audit().Append(ev)
-		if err == nil {
-			recorded = &ev
+		if err != nil {
+			return a.idp.Audit().Refused(err)
 		}
-		return err
+		recorded = &ev
+		return nil
 	})
 	var ch *policy.Change
 	var err error
@@ -320,7 +320,7 @@ func refusalOf(err error) editRefusal {
 			desc: strings.TrimPrefix(last.Error(), "policy: ") + " (nothing was changed)"}
 	case errors.As(err, &journal):
 		return editRefusal{status: http.StatusInternalServerError, code: "server_error",
-			desc: "the change was not made: its audit event could not be written (" + journal.Err.Error() + "); check the audit log's disk"}
+			desc: describeUnaudited(journal.Err)}
 	case errors.As(err, &changed):
 		return editRefusal{status: http.StatusConflict, code: "conflict",
 			desc: fmt.Sprintf("%s was changed on disk by someone else while this change was being made; this change was not made, so as not to overwrite theirs: read the configuration again and redo it", changed.File)}
@@ -365,23 +365,21 @@ func unwrittenDescription(e *policy.WriteError) string {
 
 // unwrittenWhy is why the file of e could not be written, and what to do.
 func unwrittenWhy(e *policy.WriteError) (why, todo string) {
-	todo = "check the file's disk and redo the change"
-	var errno syscall.Errno
-	switch {
-	case errors.Is(e.Err, syscall.ENOSPC):
-		why, todo = "its disk is full", "free space on its file system and redo the change"
-	case errors.Is(e.Err, syscall.EDQUOT):
-		why, todo = "the disk quota of the IdP's user is used up", "free space or raise the quota, and redo the change"
-	case errors.Is(e.Err, syscall.EFBIG):
-		why, todo = "it would exceed the file size limit of the IdP's process (ulimit -f)", "raise the limit and redo the change"
-	case errors.Is(e.Err, syscall.EROFS):
-		why, todo = "its file system is mounted read-only", "make it writable and redo the change"
-	case errors.As(e.Err, &errno):
-		why = errno.Error()
-	default:
+	why, todo = audit.DiskWhy(e.Err)
+	if why == "" {
 		why = strings.TrimPrefix(e.Err.Error(), "policy: ")
 	}
-	return why, todo
+	return why, todo + " and redo the change"
+}
+
+// describeUnaudited describes a journal's error (editAs's: an
+// *audit.RefusedError) in plain words.
+func describeUnaudited(err error) string {
+	const what = "the change was not made"
+	if refused := (*audit.RefusedError)(nil); errors.As(err, &refused) {
+		return refused.Describe(what)
+	}
+	return what + ": its audit event could not be written: " + err.Error()
 }
 
 // problem is one validation problem in an error answer.

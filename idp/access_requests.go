@@ -158,7 +158,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 			Details: map[string]any{"request": req.ID},
 		})
 		if err != nil {
-			return auditRefused{err}
+			return s.audit.Refused(err)
 		}
 		requested = &ev
 		return nil
@@ -166,7 +166,7 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	var (
 		dup     *access.DuplicateError
 		tooMany *access.TooManyError
-		unaudit auditRefused
+		unaudit *audit.RefusedError
 	)
 	switch {
 	case errors.As(err, &dup):
@@ -196,12 +196,6 @@ func (s *Server) requestAccess(u *policy.User, clientID string, body newAccessRe
 	}
 	return req, 0, nil
 }
-
-// auditRefused is the error of a change whose audit event the audit log
-// did not take: the change was not made.
-type auditRefused struct{ err error }
-
-func (e auditRefused) Error() string { return "the audit log could not be written: " + e.err.Error() }
 
 var errNotJSON = errors.New("send the body as application/json")
 

@@ -438,7 +438,7 @@ func checkExchangeParams(form *tokenForm) *oauthError {
 	// ASCII white space separates (docs/http.md); strings.FieldsSeq would
 	// split at a no-break space, U+0085 and the like too, and pass the
 	// tokens either side of a non-ASCII character.
-	for sc := range strings.FieldsFuncSeq(form.Get("scope"), asciiSpace) { // no slice on an exchange's path
+	for sc := range strings.FieldsFuncSeq(form.Get("scope"), policy.ScopeSpace) { // no slice on an exchange's path
 		if !policy.ValidScope(sc) {
 			// Quoted, as the server's own scopes never need to be: a
 			// quote in the token would read as the quotes of a known one.
@@ -491,10 +491,6 @@ func checkAuthorizationDetails(v string) *oauthError {
 	}
 	return errorf("invalid_authorization_details", http.StatusBadRequest, "authorization_details type %q is not supported: this IdP grants ID-JAGs by scope and resource only (RFC 9396 section 5)", typ)
 }
-
-// asciiSpace reports whether r is ASCII white space, which separates
-// scope tokens.
-func asciiSpace(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) }
 
 // subjectTypeRefusal is the answer to a subject_token_type this IdP does
 // not take (RFC 8693 section 3 defines more than its two): what was sent,

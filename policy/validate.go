@@ -931,9 +931,11 @@ func ValidScope(s string) bool {
 // ScopeFields splits a scope parameter at ASCII white space, as the token
 // endpoint does (docs/http.md, "Token exchange"): a non-ASCII space, such
 // as a no-break space, is part of a (malformed) scope, not a separator.
-func ScopeFields(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) })
-}
+func ScopeFields(s string) []string { return strings.FieldsFunc(s, ScopeSpace) }
+
+// ScopeSpace reports whether r is ASCII white space, which separates the
+// scopes of a scope parameter (ScopeFields).
+func ScopeSpace(r rune) bool { return strings.ContainsRune(" \t\n\v\f\r", r) }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

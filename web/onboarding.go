@@ -265,10 +265,13 @@ func keptResult(res connect.Result, steps []connect.Step) onboardingResult {
 }
 
 // keptSteps are a run's steps as its result keeps them, what each got
-// back cut to maxKeptText; steps is the run's own, changed in place.
+// back and the URL it asked cut to maxKeptText (an MCP server names URLs
+// the run asks, as long as it likes: its 401's resource_metadata); steps
+// is the run's own, changed in place.
 func keptSteps(steps []connect.Step) []connect.Step {
 	for i := range steps {
 		steps[i].Detail = audit.TruncateTo(steps[i].Detail, maxKeptText)
+		steps[i].URL = audit.TruncateTo(steps[i].URL, maxKeptText)
 	}
 	return steps
 }

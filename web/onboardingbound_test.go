@@ -139,3 +139,33 @@ func TestOnboarding_KeptWhoamiAndScopesAreBounded(t *testing.T) {
 		t.Errorf("the result's page is %d KiB for a whoami of 512 KiB and %d scopes: what it keeps is not bounded", len(page)>>10, len(scopes))
 	}
 }
+
+// TestOnboarding_KeptStepURLsAreBounded: the URL of each request a run
+// made is kept cut to a few KiB too, as what came back is: an MCP server
+// names the URL of its metadata in its 401 (resource_metadata), as long
+// as its headers may be, here 512 KiB, and the run asks there. Until
+// 2026-12-07 the result kept that URL whole, for an hour, and its page
+// showed it whole.
+func TestOnboarding_KeptStepURLsAreBounded(t *testing.T) {
+	long := "/prm-" + strings.Repeat("u", 512<<10)
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == long {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+srv.URL+long+`"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	resp, page := onboardAtOneServer(t, "far", "Far", srv.URL)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<h3><bdi>Far</bdi>: refused</h3>") {
+		t.Fatalf("the run's result: %d\n%.4000s", resp.StatusCode, page)
+	}
+	if !strings.Contains(page, "/prm-uuuu") {
+		t.Errorf("the result does not show the start of the metadata's URL:\n%.4000s", page)
+	}
+	if len(page) > 128<<10 {
+		t.Errorf("the result's page is %d KiB for a URL of %d KiB: the URLs it keeps are not bounded", len(page)>>10, len(long)>>10)
+	}
+}
