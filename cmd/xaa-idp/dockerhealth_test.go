@@ -270,23 +270,3 @@ func TestHealthcheck_BadVariableOfServeIsSaid(t *testing.T) {
 		}
 	}
 }
-
-// TestDockerfile_HealthcheckOfTLSWithoutStateDirSaysWhy: a container run
-// with -e XAA_IDP_TLS=true and no XAA_IDP_STATE_DIR serves https with a
-// local CA in a temporary directory that its health check cannot find:
-// it stayed unhealthy, saying only to give --ca-file, a flag of a command
-// the Dockerfile fixes. The failure now says what to set: the state
-// directory, whose CA the health check trusts.
-func TestDockerfile_HealthcheckOfTLSWithoutStateDirSaysWhy(t *testing.T) {
-	port := freePort(t)
-	env := containerEnv(t, fmt.Sprintf("XAA_IDP_ADDR=127.0.0.1:%d", port), "XAA_IDP_TLS=true")
-	c := startContainer(t, env, nil, "")
-	code, out := runDockerHealthcheck(t, env)
-	if code != exitFailure || !strings.Contains(out, "XAA_IDP_TLS without XAA_IDP_STATE_DIR") || !strings.Contains(out, "-e XAA_IDP_STATE_DIR=/state") {
-		t.Errorf("the health check of %s, served with XAA_IDP_TLS and no XAA_IDP_STATE_DIR: exit %d, want %d saying to give XAA_IDP_STATE_DIR:\n%s", c.issuer, code, exitFailure, out)
-	}
-	if strings.Contains(out, "--ca-file") {
-		t.Errorf("the health check of the image's command says to give --ca-file, which the image's HEALTHCHECK fixes:\n%s", out)
-	}
-	c.stop(t, syscall.SIGTERM)
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -1127,18 +1126,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		resp, err := hc.Do(req)
 		if err != nil {
 			fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
-			if strings.Contains(from, "XAA_IDP_TLS") && os.Getenv("XAA_IDP_STATE_DIR") == "" && *caFile == "" {
-				// serve --tls without a state directory keeps its CA
-				// in a temporary directory: nothing outside it can
-				// trust it, and a container's fixed HEALTHCHECK
-				// takes no --ca-file.
-				var unknown x509.UnknownAuthorityError
-				if errors.As(err, &unknown) {
-					fmt.Fprintln(stderr, "xaa-idp healthcheck: XAA_IDP_TLS without XAA_IDP_STATE_DIR: serve keeps its local CA in a temporary directory, which nothing can trust; set XAA_IDP_STATE_DIR too (in a container, -e XAA_IDP_STATE_DIR=/state), and the health check trusts its CA")
-				}
-			} else {
-				hintUntrusted(stderr, "healthcheck", err)
-			}
+			hintUntrusted(stderr, "healthcheck", err)
 			hintRefused(stderr, "healthcheck", "--url", err)
 			hintPlainHTTP(stderr, "healthcheck", "--url", *target, err)
 			fromLine()
