@@ -441,19 +441,7 @@ func TestServe_AuditLogFullIsLoggedOnceNotPerRequest(t *testing.T) {
 	}
 	setFsize(unix.RLIM_INFINITY)
 	loginAlice(t, issuer)
-	time.Sleep(100 * time.Millisecond)
-	var errs, back int
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, "level=ERROR") {
-			errs++
-			if !strings.Contains(l, "file too large") {
-				t.Errorf("the error does not say why: %s", l)
-			}
-		}
-		if strings.Contains(l, "audit log written again") {
-			back++
-		}
-	}
+	errs, back := fullAndBackLines(t, stderr, "audit log written again")
 	if errs != 1 || back != 1 {
 		t.Errorf("%d error lines and %d lines saying the audit log is written again, want 1 and 1:\n%s", errs, back, stderr)
 	}
@@ -543,24 +531,39 @@ func TestServe_HandEditWaitingOnAFullAuditLogIsLoggedOnce(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var errs, back int
-	deadline = time.Now().Add(60 * time.Second)
-	for back == 0 && time.Now().Before(deadline) {
-		errs, back = 0, 0
+	errs, back := fullAndBackLines(t, stderr, "configuration reloads are recorded again")
+	if errs != 1 || back != 1 {
+		t.Errorf("%d error lines and %d lines saying reloads are recorded again over %d retries, want 1 and 1:\n%s", errs, back, len(seen), stderr)
+	}
+}
+
+// fullAndBackLines awaits (60 s at most) a line of stderr holding back,
+// the log saying that what the full audit log held up goes on, then
+// counts those lines and the ERROR lines, each of which must say why
+// (the file size limit that stands for a full disk).
+func fullAndBackLines(t *testing.T, stderr *syncBuffer, back string) (errs, backs int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		errs, backs = 0, 0
+		var unsaid []string
 		for _, l := range strings.Split(stderr.String(), "\n") {
 			if strings.Contains(l, "level=ERROR") {
 				errs++
 				if !strings.Contains(l, "file too large") {
-					t.Errorf("the error does not say why: %s", l)
+					unsaid = append(unsaid, l)
 				}
 			}
-			if strings.Contains(l, "configuration reloads are recorded again") {
-				back++
+			if strings.Contains(l, back) {
+				backs++
 			}
 		}
+		if backs > 0 || time.Now().After(deadline) {
+			for _, l := range unsaid {
+				t.Errorf("the error does not say why: %s", l)
+			}
+			return errs, backs
+		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	if errs != 1 || back != 1 {
-		t.Errorf("%d error lines and %d lines saying reloads are recorded again over %d retries, want 1 and 1:\n%s", errs, back, len(seen), stderr)
 	}
 }

@@ -14,13 +14,7 @@ import (
 // its CMD (exec form).
 func dockerfile(t *testing.T) (env []string, cmd []string) {
 	t.Helper()
-	data, err := os.ReadFile("../../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Join continued lines.
-	text := strings.ReplaceAll(string(data), "\\\n", " ")
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range dockerfileLines(t) {
 		instr, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		switch instr {
 		case "ENV":
@@ -35,6 +29,17 @@ func dockerfile(t *testing.T) (env []string, cmd []string) {
 		t.Fatal("the Dockerfile has no CMD")
 	}
 	return env, cmd
+}
+
+// dockerfileLines is the repository's Dockerfile, one line an
+// instruction: continued lines joined.
+func dockerfileLines(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.ReplaceAll(string(data), "\\\n", " "), "\n")
 }
 
 // The image's command takes its address and issuer from XAA_IDP_*

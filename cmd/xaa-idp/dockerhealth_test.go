@@ -18,12 +18,7 @@ import (
 // form), without the program: the arguments of xaa-idp.
 func dockerHealthcheck(t *testing.T) []string {
 	t.Helper()
-	data, err := os.ReadFile("../../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.ReplaceAll(string(data), "\\\n", " ")
-	for _, line := range strings.Split(text, "\n") {
+	for _, line := range dockerfileLines(t) {
 		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "HEALTHCHECK ")
 		if !ok {
 			continue

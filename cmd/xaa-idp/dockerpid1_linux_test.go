@@ -23,21 +23,8 @@ func TestDockerfile_PID1AsNonrootStopsCleanly(t *testing.T) {
 		t.Skip("needs root, for a PID namespace and the image's user")
 	}
 	const nonroot = 65532
-	dir := t.TempDir()
-	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// A copy the image's user may run, as /usr/local/bin/xaa-idp.
-	bin, err := os.ReadFile(xaaIDPBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary := filepath.Join(dir, "xaa-idp")
-	if err := os.WriteFile(binary, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, binary := binaryForAnyUser(t)
 	// The state volume, as the image's /state: the user's.
 	state := filepath.Join(dir, "state")
 	if err := os.Mkdir(state, 0o755); err != nil {

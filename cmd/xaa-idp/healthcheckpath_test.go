@@ -86,3 +86,35 @@ func TestHealthcheck_AURLThatIsNoIssuerIsSaidSo(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthcheck_NoIssuerFromAVariableNamesTheVariable: a URL that is no
+// issuer was said to be `--url "..."` when no --url was given, the URL
+// having come from XAA_IDP_ISSUER (serve's) or XAA_IDP_URL: the message
+// now names the variable that gave it.
+func TestHealthcheck_NoIssuerFromAVariableNamesTheVariable(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin/" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte("<!doctype html><title>sign in</title>"))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer ts.Close()
+	for _, name := range []string{"XAA_IDP_ADDR", "XAA_IDP_ISSUER", "XAA_IDP_TLS", "XAA_IDP_STATE_DIR", "XAA_IDP_URL"} {
+		t.Setenv(name, "")
+	}
+	u := ts.URL + "/admin/"
+	for _, tc := range []struct{ env, want string }{
+		{"XAA_IDP_ISSUER", `XAA_IDP_ISSUER="` + u + `" (--issuer of serve) is not an issuer`},
+		{"XAA_IDP_URL", `XAA_IDP_URL="` + u + `" (--url) is not an issuer`},
+	} {
+		t.Setenv("XAA_IDP_ISSUER", "")
+		t.Setenv("XAA_IDP_URL", "")
+		t.Setenv(tc.env, u)
+		code, _, stderr := runCLI(t, "healthcheck")
+		if code != exitFailure || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, `--url "`) {
+			t.Errorf("healthcheck with %s=%s: exit %d %q, want %d saying %q", tc.env, u, code, stderr, exitFailure, tc.want)
+		}
+	}
+}

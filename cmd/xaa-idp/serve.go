@@ -1212,8 +1212,16 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 			continue
 		}
 		if probe == 1 && resp.StatusCode == http.StatusNotFound {
-			fmt.Fprintf(stderr, "xaa-idp healthcheck: --url %q is not an issuer: it answered %s, and %s answered %s; give --url the IdP's issuer or its /healthz (such as %s)\n",
-				given, answered, *target, resp.Status, (&url.URL{Scheme: resp.Request.URL.Scheme, Host: resp.Request.URL.Host, Path: "/healthz"}).String())
+			// Named as the user gave it: --url, XAA_IDP_URL, or
+			// serve's variable it came from.
+			subject := flagValue(fs, "url", given)
+			if issuer, ok := strings.CutPrefix(from, "XAA_IDP_ISSUER="); ok {
+				subject = "XAA_IDP_ISSUER=" + issuer + " (--issuer of serve)"
+			} else if from != "" {
+				subject = fmt.Sprintf("%q, from %s,", given, from)
+			}
+			fmt.Fprintf(stderr, "xaa-idp healthcheck: %s is not an issuer: it answered %s, and %s answered %s; give --url the IdP's issuer or its /healthz (such as %s)\n",
+				subject, answered, *target, resp.Status, (&url.URL{Scheme: resp.Request.URL.Scheme, Host: resp.Request.URL.Host, Path: "/healthz"}).String())
 			return exitFailure
 		}
 		if resp.StatusCode != http.StatusOK {

@@ -20,25 +20,8 @@ func TestServe_StateFileOfAnotherUserSaysWhatToDo(t *testing.T) {
 		t.Skip("needs root, to run the IdP as another user")
 	}
 	const nobody = 65534
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil { // so that nobody reaches the state directory
-		t.Fatal(err)
-	}
-	for d := filepath.Dir(dir); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, binary := binaryForAnyUser(t)
 	state := filepath.Join(dir, "state")
-	// A copy nobody may run: the test binary's directory is its owner's only.
-	bin, err := os.ReadFile(xaaIDPBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	binary := filepath.Join(dir, "xaa-idp")
-	if err := os.WriteFile(binary, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	serveAs := func() (int, string) {
 		cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--state-dir", state)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
@@ -80,4 +63,27 @@ func TestServe_StateFileOfAnotherUserSaysWhatToDo(t *testing.T) {
 			t.Errorf("serve with a key file of root's says no %q:\n%s", want, out)
 		}
 	}
+}
+
+// binaryForAnyUser is a directory that every user reaches (its parents
+// up to the temporary directory opened to them), holding a copy of the
+// command that every user may run: the test binary's directory is its
+// owner's only.
+func binaryForAnyUser(t *testing.T) (dir, binary string) {
+	t.Helper()
+	dir = t.TempDir()
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, err := os.ReadFile(xaaIDPBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary = filepath.Join(dir, "xaa-idp")
+	if err := os.WriteFile(binary, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, binary
 }
