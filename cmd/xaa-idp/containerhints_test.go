@@ -110,23 +110,7 @@ func TestHealthcheck_UntrustedCANamesXAAIDPStateDir(t *testing.T) {
 // the banner says how to copy the CA out, as the compose file's comment
 // does; a laptop's banner is as it was.
 func TestDemo_BannerInAContainerSaysHowToGetTheCAOut(t *testing.T) {
-	cfg := fmt.Sprintf(`
-users:
-  - {username: dev, password: dev-pw}
-clients:
-  - {client_id: app, client_secret: app-secret, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
-mcp_servers:
-  - id: notes
-    issuer: http://127.0.0.1:%d
-    resources: [http://127.0.0.1:%d/mcp]
-    scopes: [notes.read]
-    clients: {app: app}
-    access: [{users: [dev], scopes: [notes.read]}]
-`, freePort(t), freePort(t))
-	file := filepath.Join(t.TempDir(), "demo.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := oneServerDemoFile(t, "http://127.0.0.1/callback", fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
 	outside := filepath.Join(t.TempDir(), "state")
 	for _, tc := range []struct {
 		name      string

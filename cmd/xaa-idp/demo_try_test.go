@@ -17,23 +17,7 @@ import (
 // works for the configuration it serves (README, demo), also when the
 // client's redirect URI is not connect's default http://127.0.0.1/callback.
 func TestDemo_TryCommandWorks(t *testing.T) {
-	cfg := fmt.Sprintf(`
-users:
-  - {username: dev, password: dev-pw}
-clients:
-  - {client_id: app, client_secret: app-secret, redirect_uris: ["http://127.0.0.1/cb"], token_exchange: true}
-mcp_servers:
-  - id: notes
-    issuer: http://127.0.0.1:%d
-    resources: [http://127.0.0.1:%d/mcp]
-    scopes: [notes.read]
-    clients: {app: app}
-    access: [{users: [dev], scopes: [notes.read]}]
-`, freePort(t), freePort(t))
-	file := filepath.Join(t.TempDir(), "try.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := oneServerDemoFile(t, "http://127.0.0.1/cb", fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
 	_, stdout := startBinary(t, &syncBuffer{}, "demo", "--addr", "127.0.0.1:0", "--config", file)
 	banner := waitFor(t, stdout, "Ctrl-C stops everything.")
 	_, try, ok := strings.Cut(banner, "\nTry: ")
@@ -61,23 +45,7 @@ func TestDemo_ServesAnIssuerWithATrailingSlash(t *testing.T) {
 	for _, path := range []string{"/", "/as/"} {
 		t.Run(path, func(t *testing.T) {
 			issuer := fmt.Sprintf("http://127.0.0.1:%d%s", freePort(t), path)
-			cfg := fmt.Sprintf(`
-users:
-  - {username: dev, password: dev-pw}
-clients:
-  - {client_id: app, client_secret: app-secret, redirect_uris: ["http://127.0.0.1/callback"], token_exchange: true}
-mcp_servers:
-  - id: notes
-    issuer: %s
-    resources: [http://127.0.0.1:%d/mcp]
-    scopes: [notes.read]
-    clients: {app: app}
-    access: [{users: [dev], scopes: [notes.read]}]
-`, issuer, freePort(t))
-			file := filepath.Join(t.TempDir(), "slash.yaml")
-			if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			file := oneServerDemoFile(t, "http://127.0.0.1/callback", issuer)
 			if code, out, stderr := runCLI(t, "check", "--config", file); code != 0 {
 				t.Fatalf("check: exit %d\n%s%s", code, out, stderr)
 			}
@@ -113,4 +81,28 @@ mcp_servers:
 			}
 		})
 	}
+}
+
+// oneServerDemoFile writes a configuration of one user (dev), one client (app, with redirect) and
+// one MCP server (notes, its authorization server at issuer) and returns its path.
+func oneServerDemoFile(t *testing.T, redirect, issuer string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+users:
+  - {username: dev, password: dev-pw}
+clients:
+  - {client_id: app, client_secret: app-secret, redirect_uris: [%q], token_exchange: true}
+mcp_servers:
+  - id: notes
+    issuer: %s
+    resources: [http://127.0.0.1:%d/mcp]
+    scopes: [notes.read]
+    clients: {app: app}
+    access: [{users: [dev], scopes: [notes.read]}]
+`, redirect, issuer, freePort(t))
+	file := filepath.Join(t.TempDir(), "demo.yaml")
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
