@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/stopgate"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -154,8 +155,22 @@ func ProcessMetrics() *prometheus.Registry {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "xaa_idp_password_checks_shed_total",
 			Help: "Password checks refused unchecked (503 with Retry-After) because the process's queue of bcrypt checks was full or its wait too long.",
-		}, func() float64 { return float64(policy.BcryptShed()) }))
+		}, func() float64 { return float64(policy.BcryptShed()) }),
+		inProgress("working", inProgressHelp, func(working, _ int) int { return working }),
+		inProgress("waiting_for_body", inProgressHelp, func(_, waiting int) int { return waiting }))
 	return r
+}
+
+const inProgressHelp = "Requests of this process's servers in progress (a scrape counts itself), by state: working, or waiting for the client to send more of the body."
+
+// inProgress is one state's series of xaa_idp_http_requests_in_progress,
+// read from the stop gates the process's servers serve through.
+func inProgress(state, help string, pick func(working, waiting int) int) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "xaa_idp_http_requests_in_progress",
+		Help:        help,
+		ConstLabels: prometheus.Labels{"state": state},
+	}, func() float64 { return float64(pick(stopgate.InProgress())) })
 }
 
 // auditSyncs publishes the fsyncs of the audit log's file: the events

@@ -59,14 +59,12 @@ func TestServe_StopRefusesRequestsWaitingForTheirBody(t *testing.T) {
 		fmt.Fprintf(c, "%sHost: %s\r\nContent-Length: 100\r\n\r\n%s", h.head, u.Host, h.body)
 		conns[i] = c
 	}
-	// Each handler is waiting for the rest of its body once a request
-	// made after them has been answered (one connection each, served
-	// concurrently; the answered one proves the server took them in).
-	if resp, err := http.Get(u.String() + "/healthz"); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-	}
+	// Each handler waits for the rest of its body: /metrics counts them
+	// (until 2026-12-07 the test took a /healthz answered after them as
+	// the proof, but a connection whose head the server had not yet read
+	// at the stop is closed unanswered, as net/http does, and CI's loaded
+	// machine once read it that late).
+	awaitWaitingForBody(t, u.String(), len(held))
 	auditBefore := readFileOr(t, filepath.Join(state, "audit.jsonl"))
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -119,4 +117,27 @@ func readFileOr(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// awaitWaitingForBody waits until the server at issuer counts n requests
+// waiting for their body (xaa_idp_http_requests_in_progress).
+func awaitWaitingForBody(t *testing.T, issuer string, n int) {
+	t.Helper()
+	want := fmt.Sprintf("xaa_idp_http_requests_in_progress{state=\"waiting_for_body\"} %d\n", n)
+	deadline := time.Now().Add(time.Minute) // a hang guard, not a timing
+	for {
+		resp, err := http.Get(issuer + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never counted %d requests waiting for their body:\n%s", n, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -15,9 +15,11 @@ package stopgate
 import (
 	"errors"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // ErrStopping is what a request's body reads return once the gate has
@@ -45,7 +47,51 @@ type Gate struct {
 // New is a Gate whose refusal is refuse: it writes the whole answer, with
 // its status, to a request the server can no longer finish.
 func New(refuse http.HandlerFunc) *Gate {
-	return &Gate{refuse: refuse, waiting: map[*request]struct{}{}}
+	g := &Gate{refuse: refuse, waiting: map[*request]struct{}{}}
+	p := weak.Make(g)
+	live.mu.Lock()
+	live.gates[p] = struct{}{}
+	live.mu.Unlock()
+	// A gate nobody closes (a test's server) leaves the set when it is
+	// collected; one closed leaves it at Close.
+	runtime.AddCleanup(g, forget, p)
+	return g
+}
+
+// live are the gates of the process not yet closed, for InProgress.
+var live = struct {
+	mu    sync.Mutex
+	gates map[weak.Pointer[Gate]]struct{}
+}{gates: map[weak.Pointer[Gate]]struct{}{}}
+
+func forget(p weak.Pointer[Gate]) {
+	live.mu.Lock()
+	delete(live.gates, p)
+	live.mu.Unlock()
+}
+
+// InProgress is the requests in progress behind the open gates of the
+// process (every server of it that serves through one): working, and
+// waiting for the client to send more of their body. A request the
+// server has not yet read the head of is in neither. Served at /metrics
+// (xaa_idp_http_requests_in_progress), so that an operator sees slow
+// clients hold requests open, and a test knows its requests arrived.
+func InProgress() (working, waiting int) {
+	live.mu.Lock()
+	gates := make([]*Gate, 0, len(live.gates))
+	for p := range live.gates {
+		if g := p.Value(); g != nil {
+			gates = append(gates, g)
+		}
+	}
+	live.mu.Unlock()
+	for _, g := range gates {
+		g.mu.Lock()
+		working += g.working
+		waiting += len(g.waiting)
+		g.mu.Unlock()
+	}
+	return working, waiting
 }
 
 // Wrap is h behind the gate: refused once the gate is closed, and counted
@@ -108,6 +154,7 @@ func (g *Gate) Close(wait time.Duration) (refused int, unfinished bool) {
 		unfinished = true
 		g.gaveUp.Store(true)
 	}
+	forget(weak.Make(g))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	// Those refused, and those waiting, whose refusal is under way: a

@@ -328,3 +328,55 @@ func TestGate_KeepsAServerErrorBeforeClose(t *testing.T) {
 		t.Errorf("answered %d %q, want the handler's 500", resp.StatusCode, b)
 	}
 }
+
+// TestInProgress_CountsWorkingAndWaiting: InProgress counts a request
+// waiting for its body apart from one working, through a stop, and
+// forgets a gate once Close has returned.
+func TestInProgress_CountsWorkingAndWaiting(t *testing.T) {
+	working0, waiting0 := stopgate.InProgress()
+	g := stopgate.New(refuse)
+	release := make(chan struct{})
+	ts := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		if r.URL.Path == "/work" {
+			<-release
+		}
+		io.WriteString(w, "done\n")
+	})))
+	defer ts.Close()
+	// One waiting for its body, one working on with its whole body.
+	c, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+	go func() {
+		if resp, err := http.Post(ts.URL+"/work", "text/plain", strings.NewReader("whole")); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	deadline := time.Now().Add(time.Minute) // a hang guard, not a timing
+	await := func(when string, wantWorking, wantWaiting int) {
+		t.Helper()
+		for {
+			working, waiting := stopgate.InProgress()
+			if working-working0 == wantWorking && waiting-waiting0 == wantWaiting {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("InProgress %s: %d working, %d waiting beyond those before; want %d and %d", when, working-working0, waiting-waiting0, wantWorking, wantWaiting)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	await("with both sent", 1, 1)
+	closed := make(chan struct{})
+	go func() { g.Close(time.Minute); close(closed) }()
+	// Closing: the one waiting is refused; the one working still counts.
+	readStatus(t, c)
+	await("once the one waiting was refused", 1, 0)
+	close(release)
+	<-closed
+	await("after Close", 0, 0)
+}
