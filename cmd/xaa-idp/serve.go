@@ -32,6 +32,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/idp"
 	"github.com/xaa-idp/xaa-idp/idp/signer"
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
+	"github.com/xaa-idp/xaa-idp/internal/clientaddr"
 	"github.com/xaa-idp/xaa-idp/internal/connlimit"
 	"github.com/xaa-idp/xaa-idp/internal/filelock"
 	"github.com/xaa-idp/xaa-idp/internal/localca"
@@ -600,6 +601,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	clockAt := fs.String("clock", "", "start the IdP's clock at this RFC 3339 time (it then runs on; see --clock-frozen and PUT /admin/api/clock)")
 	clockFrozen := fs.Bool("clock-frozen", false, "stop the IdP's clock (at --clock, or at the start time)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until exit, for performance work (README, \"Performance\")")
+	var proxies listFlag
+	fs.Var(&proxies, "trusted-proxies", "reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For names the client address that throttles count (README, \"Behind a reverse proxy\"); default none: the TCP peer")
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -607,6 +610,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// Every flag is checked before the profile file is made.
 	if err := flags.check(); err != nil {
 		fmt.Fprintln(errOut, "xaa-idp:", err)
+		return exitUsage
+	}
+	trusted, err := clientaddr.Parse(proxies)
+	if err != nil {
+		fmt.Fprintf(errOut, "xaa-idp: %s: %v\n", flagRef(fs, "trusted-proxies"), err)
 		return exitUsage
 	}
 	clock, err := newClock(fs, *clockAt, *clockFrozen)
@@ -647,7 +655,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		kept...), "clock", r.srv.Now().UTC().Format(time.RFC3339), "clock_frozen", r.srv.Clock().Frozen())...)
 	stopping := logStopping(ctx)
 	defer stopping()
-	if err := serveUntilDone(ctx, r.ln, r.handler); err != nil {
+	if len(trusted) > 0 {
+		slog.Info("client addresses of requests from trusted proxies are read from X-Forwarded-For", "trusted_proxies", proxies.String())
+	}
+	if err := serveUntilDone(ctx, r.ln, trusted.Handler(r.handler)); err != nil {
 		fmt.Fprintln(errOut, "xaa-idp:", err)
 		return exitFailure
 	}
