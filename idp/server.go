@@ -237,7 +237,9 @@ func New(opts Options) (_ *Server, err error) {
 		ServerAlgs: startAlgs(opts),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("idp: signing keys: %w", err)
+		// Each names its file, and says what to do: no package's prefix
+		// before it (until 2026-12-07, "idp: signing keys: ").
+		return nil, err
 	}
 	s.keys = keys
 	s.signer = &faultSigner{Signer: keys, ring: keys, faults: &s.faults}

@@ -145,7 +145,7 @@ func TestBinary_CheckTakesRelativeKeyFilesFromTheWorkingDirectory(t *testing.T) 
 		t.Errorf("check from the key's directory: %v\n%s", err, out)
 	}
 	cmd = binaryIn(t, confDir, "check", "--config", conf)
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), conf+":2: signing.key_files[0]: good.pem: no PEM block found") {
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), conf+":2: signing.key_files[0]: good.pem: holds no PEM private key") {
 		t.Errorf("check from the configuration's directory, where good.pem is no key: %v\n%s", err, out)
 	}
 }

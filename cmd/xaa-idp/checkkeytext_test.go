@@ -50,11 +50,11 @@ func TestCheck_AnUnreadableKeyFileSaysWhatToDo(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(stderr, damaged+": its PRIVATE KEY block is not a PKCS #8 private key") || !strings.Contains(stderr, "openssl genpkey") {
-		t.Errorf("check does not say the damaged block is no PKCS #8 key, nor how to make one:\n%s", stderr)
+	if !strings.Contains(stderr, damaged+": its PRIVATE KEY block holds no private key that can be read") || !strings.Contains(stderr, "openssl genpkey") {
+		t.Errorf("check does not say the damaged block holds no key, nor how to make one:\n%s", stderr)
 	}
 	for _, out := range []string{stderr, dpopErr} {
-		if !strings.Contains(out, "its PRIVATE KEY block holds a SEC 1 EC key, whose PEM label is EC PRIVATE KEY") || !strings.Contains(out, "openssl pkey -in "+mislabelled) {
+		if !strings.Contains(out, "its PRIVATE KEY block holds a key whose PEM label is EC PRIVATE KEY") || !strings.Contains(out, "openssl pkey -in "+mislabelled) {
 			t.Errorf("the mislabelled key is not named with its fix:\n%s", out)
 		}
 	}

@@ -140,7 +140,7 @@ func TestDPoPKey_BadFileSaysWhy(t *testing.T) {
 	for _, c := range []struct {
 		name, file, says string
 	}{
-		{"garbage", write("garbage.pem", "not a key\n"), "no PEM block found"},
+		{"garbage", write("garbage.pem", "not a key\n"), "holds no PEM private key"},
 		{"public JWK", write("public.jwk", `{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), "a public JWK"},
 		{"bad JSON", write("bad.jwk", `{"kty":`), "not a JWK"},
 		{"P-384", write("p384.pem", p384PEM(t)), "P-256"},

@@ -131,7 +131,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	r := &runningIdP{}
 	errOut := f.logs.errorOutput(stderr)
 	fail := func(code int, err error) (*runningIdP, int) {
-		fmt.Fprintln(errOut, "xaa-idp:", withFileHint(err, *f.stateDir, *f.auditLog))
+		fmt.Fprintln(errOut, "xaa-idp:", withFileHint(err, f.startFiles()))
 		r.close()
 		return nil, code
 	}
@@ -217,7 +217,7 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	}
 	warnOwnIssuerServers(cfg, r.base)
 	if len(cfg.Tenants) > 0 {
-		return r.startTenants(cfg, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, f.demoEvents)
+		return r.startTenants(cfg, f.startFiles(), f.keyCacheDir(), clock, f.demoEvents)
 	}
 	endpoint, setKey := pushEndpoints(cfg, f.demoEvents)
 	srv, closeAudit, err := newIdP(cfg, iss, *f.stateDir, *f.auditLog, f.keyCacheDir(), clock, setKey)
@@ -246,14 +246,30 @@ func (f *idpFlags) start(ctx context.Context, stderr io.Writer, clock *idp.Clock
 	return r, exitOK
 }
 
+// startFiles are the state directory and the audit log file of a start
+// ("" when not given), and the settings that gave them as the user set
+// them (settingName): XAA_IDP_STATE_DIR in a container, which is given
+// variables, not flags (README, "In a container").
+type startFiles struct {
+	stateDir, auditLog               string
+	stateDirSetting, auditLogSetting string
+}
+
+func (f *idpFlags) startFiles() startFiles {
+	return startFiles{
+		stateDir: *f.stateDir, auditLog: *f.auditLog,
+		stateDirSetting: settingName(f.fs, "state-dir", "state-dir"), auditLogSetting: settingName(f.fs, "audit-log", "audit-log"),
+	}
+}
+
 // withFileHint adds to an error that stops the start what to do when a
 // file it names refused the IdP: one that another user owns or that its
 // mode closes to the IdP's user (restored as root, or made by an IdP once
-// started with sudo), a full disk, a read-only file system. stateDir and
-// auditLog are the flags' values ("" when not given): the hint names the
-// one whose file it is (until 2026-12-07 it said --state-dir to a start
-// given only --audit-log).
-func withFileHint(err error, stateDir, auditLog string) error {
+// started with sudo), a full disk, a read-only file system. The hint
+// names the setting of files whose file it is (until 2026-12-07 it said
+// --state-dir to a start given only --audit-log, and the flag to a start
+// given the variable).
+func withFileHint(err error, files startFiles) error {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		who := "uid " + strconv.Itoa(os.Getuid())
@@ -262,12 +278,12 @@ func withFileHint(err error, stateDir, auditLog string) error {
 		}
 		return fmt.Errorf("%w; the IdP runs as %s: give that user the file and its directory (chown, chmod u+rw), or run the IdP as their owner", err, who)
 	case errors.Is(err, syscall.ENOSPC):
-		if flag := fileFlag(err, stateDir, auditLog); flag != "" {
+		if flag := fileFlag(err, files); flag != "" {
 			return fmt.Errorf("%w; free space on that file system, or give %s on another one, and start again", err, flag)
 		}
 		return fmt.Errorf("%w; free space on that file system and start again", err)
 	case errors.Is(err, syscall.EROFS):
-		if flag := fileFlag(err, stateDir, auditLog); flag != "" {
+		if flag := fileFlag(err, files); flag != "" {
 			return fmt.Errorf("%w; that file system is mounted read-only: give %s on a writable one", err, flag)
 		}
 		return fmt.Errorf("%w; that file system is mounted read-only: make it writable and start again", err)
@@ -275,17 +291,28 @@ func withFileHint(err error, stateDir, auditLog string) error {
 	return err
 }
 
-// fileFlag is the flag that gave the file err names: --audit-log for its
-// file, --state-dir for a file under it; "" for another file (a key cache,
-// a profile) or a flag not given.
-func fileFlag(err error, stateDir, auditLog string) string {
-	var pe *fs.PathError
-	if !errors.As(err, &pe) {
+// fileFlag is the setting of files that gave the file err names: the
+// audit log's for its file, the state directory's for a file under it; ""
+// for another file (a key cache, a profile) or a setting not given. An
+// error that names no file (the system's alone) is the one given's, or
+// either's when both were: until 2026-12-07 it was the state directory's,
+// whichever file it was.
+func fileFlag(err error, files startFiles) string {
+	stateDir, auditLog := files.stateDir, files.auditLog
+	var name string
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		name = pe.Path
+	} else if le, ok := errors.AsType[*os.LinkError](err); ok {
+		name = le.New // a rename's: the file it was to replace
+	}
+	if name == "" {
 		switch {
-		case auditLog != "" && stateDir == "":
-			return "--audit-log"
+		case auditLog != "" && stateDir != "":
+			return files.stateDirSetting + " or " + files.auditLogSetting + " (whichever is on it)"
+		case auditLog != "":
+			return files.auditLogSetting
 		case stateDir != "":
-			return "--state-dir"
+			return files.stateDirSetting
 		}
 		return ""
 	}
@@ -295,12 +322,12 @@ func fileFlag(err error, stateDir, auditLog string) string {
 		}
 		return filepath.Clean(p)
 	}
-	path := abs(pe.Path)
+	path := abs(name)
 	switch {
 	case auditLog != "" && path == abs(auditLog):
-		return "--audit-log"
+		return files.auditLogSetting
 	case stateDir != "" && (path == abs(stateDir) || strings.HasPrefix(path, abs(stateDir)+string(filepath.Separator))):
-		return "--state-dir"
+		return files.stateDirSetting
 	}
 	return ""
 }
@@ -702,9 +729,10 @@ func openStore(file string, httpsLoopback bool) (*policy.Store, error) {
 // revocations (push.New) signed with its own keys, to its servers'
 // events_endpoint or, with demoEvents, to their demo authorization
 // servers.
-func (r *runningIdP) startTenants(cfg *policy.Config, stateDir, auditFile, keyCache string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
+func (r *runningIdP) startTenants(cfg *policy.Config, files startFiles, keyCache string, clock *idp.Clock, demoEvents bool) (*runningIdP, int) {
+	stateDir, auditFile := files.stateDir, files.auditLog
 	fail := func(code int, err error) (*runningIdP, int) {
-		slog.Error(withFileHint(err, stateDir, auditFile).Error())
+		slog.Error(withFileHint(err, files).Error())
 		r.close()
 		return nil, code
 	}

@@ -7,8 +7,10 @@
 package signer
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -739,7 +741,7 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 	path := currentKeyPath(stateDir, alg)
 	if s, err := readPrivateKey(path); err == nil {
 		if !algFits(alg, s) {
-			return nil, fmt.Errorf("%s: key does not fit %s; %s", path, alg, damagedKeyHint)
+			return nil, fmt.Errorf("%s: holds %s, not the %s key (%s) the IdP keeps there; %s", path, keyKind(s), alg, algKeyKind[alg], damagedKeyHint)
 		}
 		return newSigningKey(alg, s)
 	} else if _, unreadable := errors.AsType[*fs.PathError](err); unreadable && !errors.Is(err, os.ErrNotExist) {
@@ -747,7 +749,7 @@ func keyFor(alg string, given []crypto.Signer, stateDir string) (*Key, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		// The file is the state directory's own: it is restored or
 		// removed, not replaced by a key made by hand.
-		if kf, ok := errors.AsType[*keyFileError](err); ok && kf.fix == giveKeyFix {
+		if kf, ok := errors.AsType[*keyFileError](err); ok {
 			return nil, fmt.Errorf("%s: %s; %s", kf.path, kf.what, damagedKeyHint)
 		}
 		return nil, fmt.Errorf("%w; %s", err, damagedKeyHint)
@@ -809,10 +811,34 @@ func mustGenerate(alg string) *Key {
 	panic(fmt.Sprintf("signer: generating the %s signing key: %v", alg, err))
 }
 
+// algKeyKind names, in plain words, the key each algorithm signs with.
+var algKeyKind = map[string]string{"RS256": "an RSA key", "ES256": "an EC P-256 key", "EdDSA": "an Ed25519 key"}
+
+// keyKind names, in plain words, the private key k: its type and its size
+// or curve.
+func keyKind(k any) string {
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return fmt.Sprintf("an RSA key of %d bits", k.N.BitLen())
+	case *ecdsa.PrivateKey:
+		return "an EC key on curve " + k.Curve.Params().Name
+	case ed25519.PrivateKey:
+		return "an Ed25519 key"
+	case *ecdh.PrivateKey:
+		return fmt.Sprintf("an %s key, which is for key agreement and cannot sign", k.Curve())
+	}
+	return "a key of a kind that cannot sign here"
+}
+
+// minRSABits is the smallest RSA key that signs: RFC 7518 section 3.3
+// requires 2048 bits for RS256, and Go refuses to sign with fewer than
+// 1024, which failed each token request instead of the start.
+const minRSABits = 2048
+
 func algFits(alg string, s crypto.Signer) bool {
 	switch k := s.(type) {
 	case *rsa.PrivateKey:
-		return alg == "RS256"
+		return alg == "RS256" && k.N.BitLen() >= minRSABits
 	case *ecdsa.PrivateKey:
 		return alg == "ES256" && k.Curve == elliptic.P256()
 	case ed25519.PrivateKey:
@@ -861,44 +887,61 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 }
 
 // keyFormats are the private key blocks ParsePrivateKey reads: their PEM
-// label, their format's name and its parser.
+// label and their format's parser (PKCS #8, PKCS #1, SEC 1).
 var keyFormats = []struct {
-	label, name string
-	parse       func([]byte) (any, error)
+	label string
+	parse func([]byte) (any, error)
 }{
-	{"PRIVATE KEY", "PKCS #8", x509.ParsePKCS8PrivateKey},
-	{"RSA PRIVATE KEY", "PKCS #1 RSA", func(der []byte) (any, error) { return x509.ParsePKCS1PrivateKey(der) }},
-	{"EC PRIVATE KEY", "SEC 1 EC", func(der []byte) (any, error) { return x509.ParseECPrivateKey(der) }},
+	{"PRIVATE KEY", x509.ParsePKCS8PrivateKey},
+	{"RSA PRIVATE KEY", func(der []byte) (any, error) { return x509.ParsePKCS1PrivateKey(der) }},
+	{"EC PRIVATE KEY", func(der []byte) (any, error) { return x509.ParseECPrivateKey(der) }},
 }
 
 // giveKeyFix is what to do about a file of signing.key_files or a DPoP
 // key that holds no private key. A key file of the state directory is
 // restored or removed instead (keyFor).
-const giveKeyFix = "give a PEM private key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)"
+const giveKeyFix = "give an EC P-256 private key, PEM (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out KEY.pem)"
 
 // keyFileError is a key file that holds no private key to use: what is
-// wrong with the file path, and what to do about it.
-type keyFileError struct{ path, what, fix string }
+// wrong with the file path, and what to do about it; err, when set, is
+// the system's error it stands for (a missing file's).
+type keyFileError struct {
+	path, what, fix string
+	err             error
+}
 
 func (e *keyFileError) Error() string { return e.path + ": " + e.what + "; " + e.fix }
 
+func (e *keyFileError) Unwrap() error { return e.err }
+
+// noPEMKey says what data, a key file without a single whole PEM block,
+// holds instead: nothing, a block cut short, or other data.
+func noPEMKey(data []byte) string {
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "is empty"
+	case bytes.Contains(data, []byte("-----BEGIN ")):
+		return "holds a PEM block cut short or damaged (its -----END line is missing or does not match)"
+	}
+	return "holds no PEM private key (no -----BEGIN PRIVATE KEY----- line)"
+}
+
 // unreadableKeyBlock says why block, a private key block of the file
 // path, does not parse, and what to do: a key under another format's
-// label is named with its label, else the block is no key of its format.
+// label is named with its label, else the block holds no key it can read.
 // Go's own errors name its functions ("use ParsePKCS1PrivateKey instead
-// for this key format") and print ASN.1 structures.
+// for this key format") and print ASN.1 structures, and until 2026-12-07
+// these texts named the formats ("not a PKCS #8 private key").
 func unreadableKeyBlock(path string, block *pem.Block) error {
-	name := block.Type
 	for _, f := range keyFormats {
 		if f.label == block.Type {
-			name = f.name
 			continue
 		}
 		if _, err := f.parse(block.Bytes); err == nil {
-			return fmt.Errorf("%s: its %s block holds a %s key, whose PEM label is %s: correct the label, or convert the key (openssl pkey -in %s -out KEY.pem)", path, block.Type, f.name, f.label, path)
+			return fmt.Errorf("%s: its %s block holds a key whose PEM label is %s: correct the label, or convert the key (openssl pkey -in %s -out KEY.pem)", path, block.Type, f.label, path)
 		}
 	}
-	return &keyFileError{path, fmt.Sprintf("its %s block is not a %s private key (damaged, or another kind of data)", block.Type, name), giveKeyFix}
+	return &keyFileError{path: path, what: fmt.Sprintf("its %s block holds no private key that can be read (damaged, or a kind of key the IdP does not take)", block.Type), fix: giveKeyFix}
 }
 
 // ParsePrivateKey returns the first private key of data, the PEM file
@@ -911,6 +954,7 @@ func unreadableKeyBlock(path string, block *pem.Block) error {
 func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 	var err error
 	var seen []string
+	whole := data
 	for {
 		var block *pem.Block
 		block, data = pem.Decode(data)
@@ -918,6 +962,9 @@ func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 			break
 		}
 		var k any
+		if strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			block.Type = "ENCRYPTED PRIVATE KEY" // openssl's older form (-traditional)
+		}
 		switch block.Type {
 		case "RSA PRIVATE KEY":
 			k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
@@ -936,14 +983,19 @@ func ParsePrivateKey(path string, data []byte) (crypto.Signer, error) {
 		}
 		s, ok := k.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("%s: unsupported private key type %T; use an RSA, EC P-256 or Ed25519 key", path, k)
+			return nil, &keyFileError{path: path, what: "holds " + keyKind(k), fix: giveKeyFix}
+		}
+		if r, ok := s.(*rsa.PrivateKey); ok && r.N.BitLen() < minRSABits {
+			return nil, &keyFileError{path: path, what: fmt.Sprintf("holds %s, too small to sign with: RS256 needs %d bits or more", keyKind(r), minRSABits),
+				fix: "make a larger one (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out KEY.pem), or " + giveKeyFix}
 		}
 		return s, nil
 	}
 	if len(seen) > 0 {
-		return nil, &keyFileError{path, "no private key, only " + strings.Join(seen, ", "), giveKeyFix}
+		return nil, &keyFileError{path: path, what: "no private key, only " + strings.Join(seen, ", "), fix: giveKeyFix}
 	}
-	return nil, fmt.Errorf("%s: no PEM block found", path)
+	// Until 2026-12-07: "no PEM block found".
+	return nil, &keyFileError{path: path, what: noPEMKey(whole), fix: giveKeyFix}
 }
 
 // maxKeyFileBytes bounds what readKeyPEM reads: a PEM private key is a few
@@ -953,6 +1005,16 @@ const maxKeyFileBytes = 64 << 10
 // readKeyPEM reads the key file path, a regular file of at most
 // maxKeyFileBytes (filekind.ReadRegular).
 func readKeyPEM(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// Not the system's "stat FILE: no such file or directory".
+		return nil, &keyFileError{path: path, what: "no such file", fix: "correct the path, or " + giveKeyFix, err: err}
+	case err == nil && !fi.Mode().IsRegular():
+		// A key file of the state directory is restored or removed
+		// instead (keyFor): the fix is apart.
+		return nil, &keyFileError{path: path, what: "not a regular file but " + filekind.Of(fi.Mode()), fix: "give the path of a PEM private key"}
+	}
 	return filekind.ReadRegular(path, "a PEM private key", maxKeyFileBytes, "64 KiB")
 }
 
@@ -988,9 +1050,9 @@ func fitsNoAlgorithm(s crypto.Signer) string {
 		}
 	}
 	if k, ok := s.(*ecdsa.PrivateKey); ok {
-		return fmt.Sprintf("an EC key on curve %s, which no algorithm here takes: ES256 needs P-256 (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)", k.Curve.Params().Name)
+		return fmt.Sprintf("an EC key on curve %s, which no algorithm here takes: ES256 needs P-256; %s", k.Curve.Params().Name, giveKeyFix)
 	}
-	return fmt.Sprintf("a %T, which no algorithm here takes; use an RSA (RS256), EC P-256 (ES256) or Ed25519 (EdDSA) key", s)
+	return keyKind(s) + ", which no algorithm here takes; " + giveKeyFix
 }
 
 // writePrivateKey persists a generated key crash-safely (atomicfile), so

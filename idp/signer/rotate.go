@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
@@ -268,6 +269,18 @@ func writePreviousKeys(stateDir string, keys []previousKey) error {
 	return err
 }
 
+// notPreviousKeys says, in plain words, why data, a previousKeysFile
+// that does not parse, is not one.
+func notPreviousKeys(data []byte) string {
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "is empty"
+	case !json.Valid(data):
+		return "not the list of keys the IdP wrote there: damaged or cut short"
+	}
+	return `not the list of keys the IdP wrote there: {"keys": [...]} with each key's kid, alg, retire_at and pem`
+}
+
 // damagedPreviousHint says what to do about a previousKeysFile that
 // cannot be read.
 const damagedPreviousHint = "the state directory keeps the keys a rotation replaced there, until they retire: restore the file from a backup, or remove it (the tokens signed with those keys then no longer verify)"
@@ -295,7 +308,9 @@ func readPreviousKeys(stateDir string, wall time.Time, overlap time.Duration) ([
 		Keys []previousKeyRecord `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v; %s", path, err, damagedPreviousHint)
+		// Not encoding/json's words ("unexpected end of JSON input"), as
+		// until 2026-12-07.
+		return nil, fmt.Errorf("%s: %s; %s", path, notPreviousKeys(data), damagedPreviousHint)
 	}
 	var out []previousKey
 	rewrite := false
@@ -313,15 +328,15 @@ func readPreviousKeys(stateDir string, wall time.Time, overlap time.Duration) ([
 		}
 		block, _ := pem.Decode([]byte(rec.PEM))
 		if block == nil {
-			return nil, fmt.Errorf("%s: key %s: no PEM block; %s", path, rec.KID, damagedPreviousHint)
+			return nil, fmt.Errorf("%s: key %q: its private key (\"pem\") is missing or damaged; %s", path, rec.KID, damagedPreviousHint)
 		}
 		priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %s: %v; %s", path, rec.KID, err, damagedPreviousHint)
+			return nil, fmt.Errorf("%s: key %q: its private key (\"pem\") is damaged; %s", path, rec.KID, damagedPreviousHint)
 		}
 		k, err := signerKey(rec.Alg, priv)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %s: %v; %s", path, rec.KID, err, damagedPreviousHint)
+			return nil, fmt.Errorf("%s: key %q: %v; %s", path, rec.KID, err, damagedPreviousHint)
 		}
 		p.key = k
 		out = append(out, p)
@@ -336,8 +351,10 @@ func readPreviousKeys(stateDir string, wall time.Time, overlap time.Duration) ([
 
 func signerKey(alg string, priv any) (*Key, error) {
 	s, ok := priv.(crypto.Signer)
-	if !ok || !algFits(alg, s) {
-		return nil, fmt.Errorf("the key does not fit %s", alg)
+	if kind, known := algKeyKind[alg]; !known {
+		return nil, fmt.Errorf("its algorithm (\"alg\") %q is none of RS256, ES256 and EdDSA", alg)
+	} else if !ok || !algFits(alg, s) {
+		return nil, fmt.Errorf("its private key is %s, not the %s key (%s) its algorithm (\"alg\") needs", keyKind(priv), alg, kind)
 	}
 	return newSigningKey(alg, s)
 }

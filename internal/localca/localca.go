@@ -155,16 +155,42 @@ func create(dir, certPath, keyPath string) (*CA, error) {
 func parse(certPEM, keyPEM []byte) (*CA, error) {
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, err
+		return nil, pairError(certPEM, keyPEM)
 	}
 	key, ok := pair.PrivateKey.(*ecdsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("the CA key is a %T, want an ECDSA key", pair.PrivateKey)
+		return nil, fmt.Errorf("%s holds no EC key, which the local CA signs with", KeyName)
 	}
 	if !pair.Leaf.IsCA {
 		return nil, fmt.Errorf("%s is not a CA certificate", CertName)
 	}
 	return &CA{cert: pair.Leaf, key: key, certPEM: certPEM}, nil
+}
+
+// pairError says in plain words why the CA's files, certPEM and keyPEM,
+// are no certificate and its key: crypto/tls's error says "failed to find
+// any PEM data in key input" (until 2026-12-07, as it was).
+func pairError(certPEM, keyPEM []byte) error {
+	if !hasBlock(certPEM, "CERTIFICATE") {
+		return fmt.Errorf("%s holds no PEM certificate (emptied or cut short?)", CertName)
+	}
+	if !hasBlock(keyPEM, "PRIVATE KEY") {
+		return fmt.Errorf("%s holds no PEM private key (emptied or cut short?)", KeyName)
+	}
+	return fmt.Errorf("%s is not the private key of %s (one of them was replaced), or one of them is damaged", KeyName, CertName)
+}
+
+// hasBlock reports whether data holds a whole PEM block of type typ.
+func hasBlock(data []byte, typ string) bool {
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			return false
+		}
+		if block.Type == typ {
+			return true
+		}
+	}
 }
 
 // CertPath is the CA certificate's file.

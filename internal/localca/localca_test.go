@@ -169,3 +169,43 @@ func TestOpen_ConcurrentCreationsMakeOneCA(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_DamagedCAFileSaysWhatIsWrongInPlainWords: a CA file of the
+// state directory that was emptied, cut short or replaced by another
+// key is refused naming the file and what is wrong, with the fix; it gave
+// crypto/tls's words ("tls: failed to find any PEM data in key input",
+// "tls: private key does not match public key").
+func TestOpen_DamagedCAFileSaysWhatIsWrongInPlainWords(t *testing.T) {
+	other, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, file, body, want string
+	}{
+		{"empty key", KeyName, "", KeyName + " holds no PEM private key (emptied or cut short?)"},
+		{"cut-short certificate", CertName, string(other.CertPEM()[:40]), CertName + " holds no PEM certificate (emptied or cut short?)"},
+		{"another CA's certificate", CertName, string(other.CertPEM()), KeyName + " is not the private key of " + CertName + " (one of them was replaced)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, _, err := Open(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, Subdir, c.file), []byte(c.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Open(dir)
+			if err == nil {
+				t.Fatal("Open took the damaged CA")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) || !strings.Contains(msg, "remove "+filepath.Join(dir, Subdir)+" to make a new CA") {
+				t.Errorf("Open: %s\nwant it to say %q, and the fix", msg, c.want)
+			}
+			if strings.Contains(msg, "PEM data") || strings.Contains(msg, "does not match public key") {
+				t.Errorf("Open says crypto/tls's words: %s", msg)
+			}
+		})
+	}
+}
