@@ -3,6 +3,7 @@ package idp
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/audit"
@@ -176,6 +177,45 @@ func (s *Server) reconcileKeys() {
 			rot.RetireAt, _ = time.Parse(time.RFC3339, t)
 		}
 		s.rotationNotWritten(ev.Admin, rot, fmt.Sprintf("found at start: the rotation of %s key %s to %s was recorded, but the process stopped before the new key was written; %s is still current", alg, oldKID, newKID, oldKID))
+	}
+}
+
+// warnMissingPreviousKeys runs at start, with a state directory: a key
+// that a rotation replaced (a key_rotation the audit log recorded) is
+// published until it retires, so that the tokens it signed verify. One
+// that the state directory no longer holds before then was lost while
+// the IdP was stopped: keys/previous.json removed, or a copy of the
+// directory made while the IdP ran, which took previous.json before a
+// rotation and the new current keys after it (README, "Backup and
+// restore"). The tokens it signed are refused as signed by an unknown
+// key; the log says why, once per key.
+func (s *Server) warnMissingPreviousKeys(stateDir string) {
+	published := map[string]bool{}
+	for _, k := range s.keys.Keys() {
+		published[k.KID] = true
+	}
+	now, wall := s.now(), time.Now()
+	overlap := s.KeyOverlap()
+	warned := map[string]bool{}
+	for _, ev := range s.audit.Query(audit.Filter{Type: audit.TypeKeyRotation, Outcome: audit.Allowed, Limit: audit.MaxQueryLimit}) {
+		oldKID, _ := ev.Details["old_kid"].(string)
+		at, _ := ev.Details["retire_at"].(string)
+		retireAt, err := time.Parse(time.RFC3339, at)
+		// Retired on the wall clock, or on the IdP's (moved ahead), the
+		// key is rightly gone. A retire_at more than an overlap away was
+		// on the IdP's clock moved ahead (events of 2026-12-05 and
+		// before), which the start that read previous.json put back to
+		// an overlap from then: when that passed is not known here.
+		if oldKID == "" || err != nil || published[oldKID] || warned[oldKID] ||
+			!wall.Before(retireAt) || retireAt.After(wall.Add(overlap)) || !now.Before(ev.Time.Add(overlap)) {
+			continue
+		}
+		warned[oldKID] = true
+		alg, _ := ev.Details["alg"].(string)
+		slog.Warn("a signing key that a rotation replaced is missing from the state directory: the ID tokens and ID-JAGs it signed before the rotation no longer verify (a refused token names it as an unknown key)",
+			"kid", oldKID, "alg", alg, "rotated_at", ev.Time.UTC().Format(time.RFC3339), "would_retire_at", retireAt.UTC().Format(time.RFC3339),
+			"file", filepath.Join(stateDir, "keys", "previous.json"),
+			"hint", "the file was removed, or the state directory was copied while the IdP ran; restore a copy made with the IdP stopped, or let the tokens expire")
 	}
 }
 

@@ -300,6 +300,7 @@ func New(opts Options) (_ *Server, err error) {
 	// current key says nothing of whether a rotation was written.
 	if opts.StateDir != "" && len(opts.Config.Signing.KeyFiles) == 0 {
 		s.reconcileKeys()
+		s.warnMissingPreviousKeys(opts.StateDir)
 	}
 	if opts.StateDir != "" {
 		s.labelPreviousKeys()
