@@ -454,7 +454,35 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}
+	if mt := emptyForm(r); mt != "" && changes(r) {
+		a.userDenied(r, u, "a change without a body sent as a form ("+mt+") is refused, as a page of another site can send one")
+		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change without a body sent as a form (Content-Type "+mt+
+			") is refused: a page of another site can make a browser that remembers your password send one. Send no Content-Type, or application/json")
+		return nil
+	}
 	return u
+}
+
+// emptyForm returns the media type of r's Content-Type when it is one an
+// HTML form sends (the three a page of another site can post without
+// asking, Fetch standard's CORS-safelisted request-header) and r declares
+// no body: the empty POST of a form without fields, which the checks of a
+// JSON body never see. crossSite catches such a post by its Origin or
+// Sec-Fetch-Site, which a browser or an extension may leave out; a script
+// never needs a form's type to send nothing.
+func emptyForm(r *http.Request) string {
+	if r.ContentLength != 0 {
+		return "" // a body: refused unless JSON (checkedBody, noBody)
+	}
+	// The type's essence, parameters aside, as the Fetch standard reads
+	// it: a browser sends a value Go's parser refuses ("text/plain; =").
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	switch mt {
+	case "application/x-www-form-urlencoded", "multipart/form-data", "text/plain":
+		return mt
+	}
+	return ""
 }
 
 // askSignIn answers 401 asking for what the path takes: an admin's HTTP

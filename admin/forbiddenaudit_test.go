@@ -2,7 +2,9 @@ package admin_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +71,52 @@ func TestAdminAPI_CrossSiteChangeIsAudited(t *testing.T) {
 	}
 	if len(events) != 1 || events[0]["client_id"] != "admin-api" || events[0]["reason"] != "a change sent by a browser from another site is refused" {
 		t.Fatalf("alice's denied logins: %s, want the cross-site refusal", body)
+	}
+}
+
+// TestAdminAPI_EmptyFormPostIsRefused: a form without fields that a page
+// of another site posts to a change without a body (a key rotation, an
+// access request's decision) carries the admin's remembered Basic
+// credentials, and no Origin when the browser or an extension leaves it
+// out. Its Content-Type gives it away: refused 403 csrf and audited,
+// nothing rotated. Until 2026-12-07 the keys were rotated.
+func TestAdminAPI_EmptyFormPostIsRefused(t *testing.T) {
+	base := start(t)
+	_, before := get(t, base, "/admin/api/keys", "alice", "alice-pw")
+	for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "text/plain", "TEXT/PLAIN; charset=utf-8", "text/plain; ="} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", nil)
+		req.SetBasicAuth("alice", "alice-pw")
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"csrf"`) || !strings.Contains(string(body), "application/json") {
+			t.Errorf("POST keys/rotate as %s: %d %s; want 403 csrf naming application/json", ct, resp.StatusCode, body)
+		}
+	}
+	if _, after := get(t, base, "/admin/api/keys", "alice", "alice-pw"); string(after) != string(before) {
+		t.Errorf("a form rotated the keys:\n%s\n%s", before, after)
+	}
+	r, body := get(t, base, "/admin/api/audit?type=login&user=alice&outcome=denied", "alice", "alice-pw")
+	var events []map[string]any
+	if err := json.Unmarshal(body, &events); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("audit: %d %s", r.StatusCode, body)
+	}
+	if len(events) != 5 || !strings.Contains(events[0]["reason"].(string), "sent as a form") {
+		t.Errorf("alice's denied logins: %s, want the five form posts", body)
+	}
+	// A script's empty POST, without a Content-Type, rotates.
+	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", nil)
+	req.SetBasicAuth("alice", "alice-pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST keys/rotate without a Content-Type: %d", resp.StatusCode)
 	}
 }
