@@ -61,3 +61,11 @@ func SetPipeProbed(f func()) (restore func()) {
 // SetSyncHook replaces the fsync of l's file with f, which may fail or panic as a broken disk or
 // driver would. Call it before any Append.
 func SetSyncHook(l *Log, f func(*os.File) error) { l.syncHook = f }
+
+// SetTornSync makes Open call f, instead of syncing the file itself, after it cut off a torn last
+// line, until restore is called.
+func SetTornSync(f func(*os.File) error) (restore func()) {
+	old := tornSync
+	tornSync = f
+	return func() { tornSync = old }
+}

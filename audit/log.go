@@ -52,7 +52,7 @@ type Log struct {
 	failed    error                 // set when the file can no longer be trusted; fails every later Append
 	broken    atomic.Pointer[error] // failed, for Err, which any goroutine may call
 	shut      atomic.Bool           // closed, for Err
-	syncHook  func(*os.File) error  // replaces the fsync in tests (export_test.go)
+	syncHook  func(*os.File) error  // replaces the fsyncs of the batches and of Close in tests (export_test.go)
 	ids       idGen
 	buf       []byte    // the batch's lines, reused while small
 	stored    []slot    // the batch's events for the index, reused while small
@@ -141,7 +141,7 @@ func (l *Log) load(path string, capacity int, maxBytes int64) error {
 	if end < fi.Size() {
 		// Synced before any append, or a crash could bring the torn bytes back under new lines.
 		if err = f.Truncate(end); err == nil {
-			err = f.Sync()
+			err = tornSync(f)
 		}
 		if err != nil {
 			f.Close()
@@ -320,7 +320,11 @@ func (l *Log) Close() error {
 	}
 	var err error
 	if l.regular && l.failed == nil {
-		err = l.file.Sync()
+		sync := (*os.File).Sync
+		if l.syncHook != nil {
+			sync = l.syncHook
+		}
+		err = sync(l.file)
 	}
 	err = errors.Join(err, l.file.Close())
 	if err != nil {

@@ -57,15 +57,16 @@ type Store struct {
 	file string // "" when the configuration lives in memory
 	name string // the file name problems refer to
 
-	mu       sync.Mutex // held by every edit and file check, for its whole length
-	cur      atomic.Pointer[snapshot]
-	onChange []func(*Config)
-	onReload []func(Reload) error
-	stamp    fileStamp    // the file as last read
-	pending  string       // the file as last looked at, while it settles (see checkFileLocked)
-	bad      string       // what the last failed reload read, not reported again
-	checks   FileChecks   // the start's checks of the files the configuration names
-	served   servedIssuer // set by ServesIssuer
+	mu            sync.Mutex // held by every edit and file check, for its whole length
+	cur           atomic.Pointer[snapshot]
+	onChange      []func(*Config)
+	onReload      []func(Reload) error
+	stamp         fileStamp    // the file as last read
+	pending       string       // the file as last looked at, while it settles (see checkFileLocked)
+	bad           string       // what the last failed reload read, not reported again
+	badUnrecorded bool         // bad's refusal is not in the audit log yet (a full disk): the checks read the file again until it is
+	checks        FileChecks   // the start's checks of the files the configuration names
+	served        servedIssuer // set by ServesIssuer
 
 	statusMu   sync.Mutex
 	lastReload *Reload
@@ -1030,8 +1031,7 @@ func (s *Store) commit(tenant, ifMatch, server string, opts []EditOption, apply 
 			// The file was missing (any other refused reload refuses the
 			// edit): written again, it is back to the running
 			// configuration, and the status's reload error is over.
-			s.bad = ""
-			s.reportLocked(Reload{PreviousVersion: next.version, Version: next.version})
+			s.endBadLocked(next.version)
 		}
 	}
 	s.swapLocked(next)

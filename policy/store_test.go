@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -569,5 +570,45 @@ func TestStore_KeepsRunningConfigWhenTheFileTurnsHuge(t *testing.T) {
 	got := seen.get()
 	if len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "larger than 16 MiB") || s.Config() != cfg {
 		t.Fatalf("reloads = %+v", got)
+	}
+}
+
+// TestStore_RefusedReloadUnrecordedIsRecordedLater: a refused reload whose
+// recording fails (the audit log on a full disk) is recorded by a later
+// check, once it can be, and then once only; the file undone, the event
+// saying so follows it.
+func TestStore_RefusedReloadUnrecordedIsRecordedLater(t *testing.T) {
+	s, file := openCopy(t, "testdata/store/layout.yaml")
+	var full atomic.Bool
+	var seen reloads
+	s.OnReload(func(r policy.Reload) error {
+		if full.Load() {
+			return errors.New("no space left on device")
+		}
+		return seen.add(r)
+	})
+	good := readString(t, file)
+	bad := strings.Replace(good, "groups: [engineering]\n    admin: true", "groups: [enginering]\n    admin: true", 1)
+	full.Store(true)
+	if err := os.WriteFile(file, []byte(bad), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	settle(s)
+	if st := s.Status(); st.Reload == nil || st.Reload.Err == nil {
+		t.Errorf("the status does not show the refused reload while it cannot be recorded: %+v", st)
+	}
+	full.Store(false)
+	settle(s)
+	settle(s)
+	got := seen.get()
+	if len(got) != 1 || got[0].Err == nil {
+		t.Fatalf("reloads recorded once there is room = %+v, want the refusal once", got)
+	}
+	if err := os.WriteFile(file, []byte(good), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	settle(s)
+	if got = seen.get(); len(got) != 2 || got[1].Err != nil || got[1].Version != got[1].PreviousVersion {
+		t.Errorf("reloads after the file was undone = %+v, want the refusal, then the file back", got)
 	}
 }

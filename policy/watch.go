@@ -133,8 +133,7 @@ func (s *Store) checkFileLocked(force bool) error {
 	if v == cur.version {
 		if s.bad != "" {
 			// Back to what is running (an edit undone): the error is over.
-			s.bad = ""
-			s.reportLocked(Reload{PreviousVersion: v, Version: v})
+			s.endBadLocked(v)
 		}
 		return nil
 	}
@@ -155,7 +154,7 @@ func (s *Store) checkFileLocked(force bool) error {
 		s.setLastReload(r)
 		return r.Err
 	}
-	s.bad = ""
+	s.bad, s.badUnrecorded = "", false
 	// The status first: a reader who sees the new configuration finds
 	// the reload in the status too.
 	s.setLastReload(r)
@@ -259,11 +258,34 @@ func (s *Store) refuseLocked(v string, err error) error {
 		err = Problems{{File: s.name, Msg: "cannot read the file: " + unwrapPathError(err).Error()}}
 		key = "error: " + err.Error()
 	}
-	if s.bad != key {
+	if s.bad != key || s.badUnrecorded {
+		r := Reload{PreviousVersion: s.Version(), Version: v, Err: err}
 		s.bad = key
-		s.reportLocked(Reload{PreviousVersion: s.Version(), Version: v, Err: err})
+		s.setLastReload(r)
+		// A refusal the audit log could not take (a full disk) is
+		// recorded by a later check, once there is room: the file is read
+		// again then, as a reload that could not be recorded is. Until
+		// 2026-12-07 it was never recorded, the audit's last word being
+		// the configuration the file no longer held.
+		s.badUnrecorded = s.recordLocked(r) != nil
+		if s.badUnrecorded {
+			s.stamp, s.pending = fileStamp{}, ""
+		}
 	}
 	return &ConflictError{File: s.file, Err: err}
+}
+
+// endBadLocked ends the refusal of the file, which is back to the running
+// configuration (version v): its config_reload event says so, unless the
+// refusal itself was never recorded.
+func (s *Store) endBadLocked(v string) {
+	unrecorded := s.badUnrecorded
+	s.bad, s.badUnrecorded = "", false
+	if unrecorded {
+		s.setLastReload(Reload{PreviousVersion: v, Version: v})
+		return
+	}
+	s.reportLocked(Reload{PreviousVersion: v, Version: v})
 }
 
 // reportLocked records r (a refused reload, or the file back to what is

@@ -17,8 +17,10 @@ const JournalFile = "push-pending.jsonl"
 
 // journal keeps the pending SETs on disk: each enqueued SET is appended
 // and fsynced before Enqueue returns, each delivered or abandoned one is
-// marked done, a SET merged into (enqueue) is appended anew under its jti,
-// the last line of a jti being the one that counts, and the file is
+// marked done, a SET merged into (enqueue) or whose attempt failed (for
+// its attempt count) is appended anew under its jti, the last
+// line of a jti being the one that counts (and keeping the place of its
+// first), and the file is
 // rewritten with the pending ones alone when the lines that no longer count
 // outnumber them. A torn last line, left by a crash in the
 // middle of a write, is ignored: its SET was never acknowledged. Any
@@ -50,8 +52,12 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 	err = j.log.Scan(func(n int, line []byte, complete bool) error {
 		var l journalLine
 		err := json.Unmarshal(line, &l)
-		if err == nil && (l.Add == nil || l.Add.ID == "") && l.Done == "" {
+		switch {
+		case err != nil:
+		case (l.Add == nil || l.Add.ID == "") && l.Done == "":
 			err = errors.New("neither a SET with a jti nor a done mark")
+		case l.Add != nil && l.Add.Attempts < 0:
+			err = errors.New("a negative attempts count")
 		}
 		if err != nil {
 			// A torn last line: its SET was never acknowledged. A power loss
@@ -69,11 +75,13 @@ func openJournal(dir string) (j *journal, live []*pending, torn int, err error) 
 			return bad
 		}
 		switch {
-		case l.Add != nil:
+		case l.Add == nil:
+			delete(byID, l.Done)
+		case byID[l.Add.ID] != nil:
+			*byID[l.Add.ID] = *l.Add
+		default:
 			byID[l.Add.ID] = l.Add
 			order = append(order, l.Add)
-		default:
-			delete(byID, l.Done)
 		}
 		return nil
 	})
@@ -122,6 +130,16 @@ func (j *journal) add(ps []*pending) error {
 // one more delivery attempt, which the receiver refuses as a replay.
 func (j *journal) finish(id string, live []*pending) error {
 	if err := j.write(false, journalLine{Done: id}); err != nil {
+		return err
+	}
+	return j.superseded(1, live)
+}
+
+// tried appends p anew after a failed attempt, for its attempt count, and
+// compacts as finish does. The line is not synced: losing
+// it in a crash only means the attempt is counted once less.
+func (j *journal) tried(p *pending, live []*pending) error {
+	if err := j.write(false, journalLine{Add: p}); err != nil {
 		return err
 	}
 	return j.superseded(1, live)

@@ -22,6 +22,8 @@ func FuzzOpenJournal(f *testing.F) {
 		`{"done":""}` + "\n",
 		"x\n",
 		`{"add":{"jti":"a","created":"9999-12-31T23:59:59-23:59"}}` + "\n",
+		`{"add":{"jti":"a","attempts":3}}` + "\n" + `{"add":{"jti":"b"}}` + "\n" + `{"add":{"jti":"a","attempts":4}}` + "\n",
+		`{"add":{"jti":"a","attempts":-1}}` + "\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -102,7 +102,12 @@ type Options struct {
 }
 
 // pending is one SET waiting for delivery: what it says, where it goes,
-// and (in memory only) how its delivery goes.
+// how many attempts it had (kept in the journal, so that a restart counts
+// on, and the back-off after its first attempt goes on doubling), and (in
+// memory only) when the next is due and whether it is being posted. A
+// start retries at once, as docs/configuration.md says. Attempts changes
+// under Pusher.mu only: the journal writes it while an attempt is in
+// flight.
 type pending struct {
 	ID       string    `json:"jti"`
 	Server   string    `json:"server"`
@@ -114,8 +119,8 @@ type pending struct {
 	At       int64     `json:"event_timestamp"`
 	Reason   string    `json:"reason"`
 	Created  time.Time `json:"created"`
+	Attempts int       `json:"attempts,omitempty"`
 
-	attempts int
 	next     time.Time
 	inflight bool
 }
@@ -254,7 +259,7 @@ func (p *Pusher) Close() {
 				appendEvent = ex.Expect().Append
 			}
 			wg.Go(func() {
-				p.record(appendEvent, it, audit.Error, ErrNotDelivered, "", notDelivered, it.attempts)
+				p.record(appendEvent, it, audit.Error, ErrNotDelivered, "", notDelivered, it.Attempts)
 			})
 		}
 		wg.Wait()
@@ -457,6 +462,7 @@ func (p *Pusher) startDue() time.Duration {
 			break
 		}
 		it.inflight = true
+		it.Attempts++
 		p.busy++
 		p.wg.Add(1)
 		go p.attempt(it)
@@ -467,7 +473,6 @@ func (p *Pusher) startDue() time.Duration {
 // attempt posts one SET and records the outcome.
 func (p *Pusher) attempt(it *pending) {
 	defer p.wg.Done()
-	it.attempts++
 	status, code, result := p.post(it)
 	switch {
 	case status == http.StatusAccepted:
@@ -478,19 +483,19 @@ func (p *Pusher) attempt(it *pending) {
 			f(it.Sub, it.Audience, p.o.Now())
 		}
 		p.mu.Unlock()
-		p.audit(it, audit.Allowed, "", result, "delivered", it.attempts)
+		p.audit(it, audit.Allowed, "", result, "delivered", it.Attempts)
 		p.finish(it)
 	case status == http.StatusBadRequest:
-		p.audit(it, audit.Denied, code, result, "refused by the receiver; not retried (RFC 8935 section 2.3)", it.attempts)
+		p.audit(it, audit.Denied, code, result, "refused by the receiver; not retried (RFC 8935 section 2.3)", it.Attempts)
 		p.finish(it)
 	case status == -1: // cannot be signed: no retry helps
-		p.audit(it, audit.Error, ErrNotSigned, result, "not signed; not retried", it.attempts)
+		p.audit(it, audit.Error, ErrNotSigned, result, "not signed; not retried", it.Attempts)
 		p.finish(it)
 	case time.Since(it.Created) > p.o.GiveUpAfter:
-		p.audit(it, audit.Error, ErrGivenUp, result, fmt.Sprintf("failed for %s; given up", p.o.GiveUpAfter), it.attempts)
+		p.audit(it, audit.Error, ErrGivenUp, result, fmt.Sprintf("failed for %s; given up", p.o.GiveUpAfter), it.Attempts)
 		p.finish(it)
 	default:
-		backoff := p.o.FirstRetry << min(it.attempts-1, 20)
+		backoff := p.o.FirstRetry << min(max(it.Attempts-1, 0), 20)
 		if backoff > p.o.MaxBackoff || backoff <= 0 {
 			backoff = p.o.MaxBackoff
 		}
@@ -502,10 +507,15 @@ func (p *Pusher) attempt(it *pending) {
 		default: // and Close audits it as not delivered
 			what = "failed; the IdP is stopping"
 		}
-		p.audit(it, audit.Error, ErrDeliveryFailed, result, what, it.attempts)
+		p.audit(it, audit.Error, ErrDeliveryFailed, result, what, it.Attempts)
 		p.mu.Lock()
 		it.next, it.inflight = time.Now().Add(backoff), false
 		p.busy--
+		if p.journal != nil {
+			if err := p.journal.tried(it, p.order); err != nil {
+				p.o.Logger.Error("push: journal", "err", err)
+			}
+		}
 		p.mu.Unlock()
 	}
 	p.signal()

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -539,8 +540,9 @@ func TestPush_CorruptJournalLineIsAnErrorNotDropped(t *testing.T) {
 	first.Close()
 	path := filepath.Join(dir, push.JournalFile)
 	good, err := os.ReadFile(path)
-	if err != nil || strings.Count(string(good), "\n") != 1 {
-		t.Fatalf("journal %q (%v), want one pending SET", good, err)
+	// The SET, and again with its failed attempt counted.
+	if err != nil || strings.Count(string(good), "\n") != 2 {
+		t.Fatalf("journal %q (%v), want one pending SET, written twice", good, err)
 	}
 
 	for _, bad := range []string{"garbage", `{"add": 5}`, `{"add": {"jti": ""}}`, "{}", strings.Repeat("x", 2<<20)} {
@@ -1106,5 +1108,90 @@ func TestPush_ReceiverKeyInTheQueryStaysOutOfTheAuditLog(t *testing.T) {
 			}
 		}
 		p.Close()
+	}
+}
+
+// TestPush_AttemptsAreKeptWithoutGrowingTheJournal: each failed attempt
+// writes the SET's attempt count to the journal, so that a restart counts
+// on (docs/configuration.md, "Revocation push"); a receiver down for
+// hundreds of attempts does not make the journal grow without bound, and
+// the next start reads the count back.
+func TestPush_AttemptsAreKeptWithoutGrowingTheJournal(t *testing.T) {
+	r := newReceiver(t, slices.Repeat([]int{503}, 1000)...)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	lastAttempt := func() int {
+		evs := pushEvents(e)
+		if len(evs) == 0 {
+			return 0
+		}
+		n, _ := strconv.Atoi(fmt.Sprint(evs[len(evs)-1].Details["attempt"]))
+		return n
+	}
+	first := e.pusher(t, func(o *push.Options) { o.Dir, o.FirstRetry, o.MaxBackoff = dir, time.Millisecond, time.Millisecond })
+	_ = first.SessionEnded("00u-bob")
+	path := filepath.Join(dir, push.JournalFile)
+	longest := 0
+	for lastAttempt() < 300 {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, strings.Count(string(data), "\n"))
+		select {
+		case <-r.arrived:
+		case <-time.After(60 * time.Second):
+			t.Fatal("no attempt within 60 s")
+		}
+	}
+	first.Close()
+	if longest > 200 {
+		t.Errorf("the journal of one pending SET grew to %d lines over 300 failed attempts", longest)
+	}
+	last := lastAttempt()
+
+	e.pusher(t, func(o *push.Options) { o.Dir, o.FirstRetry = dir, time.Hour })
+	for deadline := time.Now().Add(60 * time.Second); lastAttempt() == last; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt within 60 s of the restart")
+		}
+	}
+	if got := lastAttempt(); got != last+1 {
+		t.Errorf("the first attempt after the restart is attempt %d, want %d", got, last+1)
+	}
+}
+
+// TestPush_JournalOfAnEarlierVersionLoads: a journal written before the
+// attempt count was kept (no "attempts") is read as SETs with no attempt
+// yet, and delivered; a negative count, which this program never writes,
+// is refused as any such line is.
+func TestPush_JournalOfAnEarlierVersionLoads(t *testing.T) {
+	r := newReceiver(t)
+	e := newEnv(t, r.URL)
+	dir := t.TempDir()
+	path := filepath.Join(dir, push.JournalFile)
+	old := `{"add":{"jti":"old-1","server":"crm","endpoint":"` + r.URL + `/crm","aud":"https://as.crm.example","user":"bob","sub":"00u-bob","event":"` + secevent.SessionRevoked + `","event_timestamp":1764849600,"reason":"signed out","created":"2026-12-04T12:00:00Z"}}` + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := e.pusher(t, func(o *push.Options) { o.Dir = dir })
+	r.wait(t, 1)
+	waitIdle(p)
+	evs := pushEvents(e)
+	if len(evs) != 1 || evs[0].Outcome != audit.Allowed || evs[0].JTI != "old-1" || fmt.Sprint(evs[0].Details["attempt"]) != "1" {
+		t.Errorf("the SET of the earlier journal: %+v, want old-1 delivered at attempt 1", evs)
+	}
+	p.Close()
+
+	bad := strings.Replace(old, `"created"`, `"attempts":-1,"created"`, 1)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q, err := push.New(push.Options{Issuer: e.url, Signer: e.idp, Audit: e.idp.Audit(), Config: e.cfg, Now: e.clock.Now, Dir: dir})
+	if err == nil {
+		q.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), path+":1:") {
+		t.Errorf("New with a negative attempt count: %v, want an error naming %s:1", err, path)
 	}
 }

@@ -158,7 +158,7 @@ func (c *Console) onboardingPage(w http.ResponseWriter, r *http.Request, v *view
 	run, isRun := kept.(*onboardingRun)
 	if !ok || !isRun {
 		c.show(w, r, v, http.StatusNotFound, "onboarding.html", "Zero-touch onboarding", "onboarding", c.onboardingView(onboardingForm{All: true}), "",
-			"The result of that run is no longer kept (a run's result is kept for an hour, for the session that made it), so there is nothing to show; nothing was run again. To see it again, log in and connect below.")
+			"The result of that run is no longer kept (a run's result is kept for an hour, for the session that made it, and not across a restart of the IdP, which signs every session out), so there is nothing to show; nothing was run again. To see it again, log in and connect below.")
 		return
 	}
 	view := c.onboardingView(run.Form)

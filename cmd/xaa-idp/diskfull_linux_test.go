@@ -567,3 +567,86 @@ func fullAndBackLines(t *testing.T, stderr *syncBuffer, back string) (errs, back
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestServe_RefusedHandEditIsRecordedOnceThereIsRoom: a hand edit of
+// --config that is refused (here an unknown key) while the audit log
+// cannot be written (a full disk) gets its config_reload error event once
+// there is room, as a valid edit gets its reload (docs/audit.md). Until
+// 2026-12-07 the refusal was tried once and never again: the audit log
+// never said that the file on disk was not what ran.
+func TestServe_RefusedHandEditIsRecordedOnceThereIsRoom(t *testing.T) {
+	issuer, setFsize, file, auditFile := serveDemoWithFileLimit(t)
+	fi, err := os.Stat(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setFsize(uint64(fi.Size()) + 100) // room for no event's line
+
+	if err := os.WriteFile(file, append(bytes.Clone(fixtures.Demo), "not_a_key: 1\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for st := configStatusOf(t, issuer); !strings.Contains(st.LastReloadError, "not_a_key"); st = configStatusOf(t, issuer) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the status does not show the refused edit after 60 s: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if refusedReloads(t, auditFile) != 0 {
+		t.Fatal("the refused edit was recorded in a full audit log")
+	}
+
+	setFsize(unix.RLIM_INFINITY)
+	deadline = time.Now().Add(60 * time.Second)
+	for refusedReloads(t, auditFile) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the refused edit's config_reload event was not written within 60 s of there being room")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Recorded once: the edit undone, the event saying the file is back
+	// comes after the checks that followed the refusal, none of which
+	// recorded it again.
+	if err := os.WriteFile(file, fixtures.Demo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for !bytes.Contains(readFile(t, auditFile), []byte("is back to the running configuration")) {
+		if time.Now().After(deadline) {
+			t.Fatal("the edit undone was not recorded within 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := refusedReloads(t, auditFile); n != 1 {
+		t.Errorf("the refused edit is in the audit log %d times, want once", n)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// refusedReloads counts the config_reload events with outcome error in
+// the audit log at path.
+func refusedReloads(t *testing.T, path string) int {
+	t.Helper()
+	n := 0
+	for _, l := range bytes.Split(bytes.TrimSpace(readFile(t, path)), []byte("\n")) {
+		var ev struct{ Type, Outcome string }
+		if len(l) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(l, &ev); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		if ev.Type == "config_reload" && ev.Outcome == "error" {
+			n++
+		}
+	}
+	return n
+}

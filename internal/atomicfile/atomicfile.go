@@ -63,6 +63,17 @@ func WriteThen(name string, data []byte, perm fs.FileMode, private bool, tail fu
 	return write(name, data, perm, private, tail)
 }
 
+// The file operations whose order makes a write crash-safe (the data
+// synced before the rename, the directory synced after it), as variables
+// so that a test can record that order (export_test.go): a sync removed or
+// moved shows there, where otherwise only a power loss would show it.
+var (
+	fileWrite = (*os.File).Write
+	fileSync  = (*os.File).Sync
+	rename    = os.Rename
+	syncDir   = SyncDir
+)
+
 // write is Write, WritePrivate (exact: perm whatever the old file's),
 // WriteIf and WriteThen.
 func write(name string, data []byte, perm fs.FileMode, exact bool, ready func() ([]byte, error)) (fs.FileInfo, error) {
@@ -97,10 +108,10 @@ func writeChecked(name string, data []byte, perm fs.FileMode, exact bool, ready 
 	if err := f.Chmod(perm); err != nil {
 		return fail(err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := fileWrite(f, data); err != nil {
 		return fail(err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := fileSync(f); err != nil {
 		return fail(err)
 	}
 	if ready != nil {
@@ -111,10 +122,10 @@ func writeChecked(name string, data []byte, perm fs.FileMode, exact bool, ready 
 			return nil, err
 		}
 		if len(more) > 0 {
-			if _, err := f.Write(more); err != nil {
+			if _, err := fileWrite(f, more); err != nil {
 				return fail(err)
 			}
-			if err := f.Sync(); err != nil {
+			if err := fileSync(f); err != nil {
 				return fail(err)
 			}
 		}
@@ -127,11 +138,11 @@ func writeChecked(name string, data []byte, perm fs.FileMode, exact bool, ready 
 		if err := exchange(tmp, target, replaced); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", name, err)
 		}
-	} else if err := os.Rename(tmp, target); err != nil {
+	} else if err := rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := SyncDir(dir); err != nil {
+	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", name, err)
 	}
 	return os.Stat(target)
@@ -144,7 +155,7 @@ func writeChecked(name string, data []byte, perm fs.FileMode, exact bool, ready 
 func exchange(tmp, target string, replaced func(old []byte) error) error {
 	swapped, err := swap(tmp, target)
 	if err == nil && !swapped {
-		err = os.Rename(tmp, target)
+		err = rename(tmp, target)
 	}
 	if err != nil || !swapped {
 		os.Remove(tmp)

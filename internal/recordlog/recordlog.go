@@ -59,6 +59,10 @@ type Options[R any] struct {
 	// rename).
 	write func(name string, data []byte, perm fs.FileMode, private bool, tail func() ([]byte, error)) (fs.FileInfo, error)
 	open  func(name string) (*os.File, error)
+	// sync, when not nil, replaces the sync of an append (tests: that
+	// it comes after the write, before Append returns, which only a
+	// power loss would show otherwise).
+	sync func(*os.File) error
 }
 
 // Log is one record file.
@@ -267,7 +271,11 @@ func (l *Log[R]) Append(sync bool, rs ...R) error {
 		l.since = append(l.since, data...)
 	}
 	if sync {
-		if err := l.f.Sync(); err != nil {
+		syncFile := (*os.File).Sync
+		if l.o.sync != nil {
+			syncFile = l.o.sync
+		}
+		if err := syncFile(l.f); err != nil {
 			return fmt.Errorf("syncing %s: %w", l.name, err)
 		}
 	}
