@@ -89,6 +89,17 @@ type Result struct {
 	// exchange (the SDK's "token exchange failed"), not the MCP server's
 	// or its authorization server's: only then may the login be at fault.
 	atExchange bool
+	// denied is set when that answer is access_denied: the IdP's policy
+	// refuses the user (not assigned, a deny entry, access expired),
+	// which only an administrator changes.
+	denied bool
+}
+
+// setErr records err, of the MCP session, as res's refusal.
+func setErr(res *Result, err error) {
+	res.Err, res.atExchange = cleanError(err), atExchange(err)
+	var re *oauth2.RetrieveError
+	res.denied = res.atExchange && errors.As(err, &re) && re.ErrorCode == "access_denied"
 }
 
 // Run logs the user in, then connects to each MCP server in turn. Its error
@@ -166,7 +177,7 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 	client := mcp.NewClient(&mcp.Implementation{Name: "xaa-idp-connect", Version: "1"}, &mcp.ClientOptions{Capabilities: caps})
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: target, HTTPClient: hc, OAuthHandler: handler}, nil)
 	if err != nil {
-		res.Err, res.atExchange = cleanError(err), atExchange(err)
+		setErr(&res, err)
 		return res, nil, nil
 	}
 	whoami(ctx, session, handler, &res)
@@ -185,11 +196,11 @@ func openSession(ctx context.Context, o Options, hc *http.Client, login *loginSe
 // 2026-12-06 it was refused, "unknown tool"). The scopes are whoami's, or
 // else those the authorization server granted the access token.
 func whoami(ctx context.Context, session *mcp.ClientSession, handler *extauth.EnterpriseHandler, res *Result) {
-	res.Connected, res.WhoAmI, res.Scopes, res.Err = false, nil, nil, nil
+	res.Connected, res.WhoAmI, res.Scopes, res.Err, res.atExchange, res.denied = false, nil, nil, nil, false, false
 	out, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
 	if err != nil {
 		if !lacksTool(ctx, session, "whoami") {
-			res.Err, res.atExchange = cleanError(err), atExchange(err)
+			setErr(res, err)
 			return
 		}
 		res.Connected = true
@@ -424,6 +435,26 @@ func (l *loginSession) refresh(ctx context.Context) error {
 		l.tokens = fresh
 	}
 	return nil
+}
+
+// assignedServers asks the IdP for the MCP servers of the login's user
+// (idpclient.AssignedServers), renewing the login once when the IdP
+// refuses its access token, which expires before the login does.
+func (l *loginSession) assignedServers(ctx context.Context) ([]idpclient.AssignedServer, error) {
+	l.mu.Lock()
+	at, _ := l.tokens["access_token"].(string)
+	l.mu.Unlock()
+	list, err := idpclient.AssignedServers(ctx, l.hc, l.o.Issuer, at)
+	if _, refused := errors.AsType[*idpclient.TokenRefusedError](err); !refused {
+		return list, err
+	}
+	if err := l.renew(ctx); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	at, _ = l.tokens["access_token"].(string)
+	l.mu.Unlock()
+	return idpclient.AssignedServers(ctx, l.hc, l.o.Issuer, at)
 }
 
 // lost reports whether the IdP refused the login's refresh token.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,10 @@ const minCallTimeout = 5 * time.Second
 // backoff (from the interval, doubling up to MaxRetryDelay) until it
 // connects: the IdP, the MCP server or its authorization server may be
 // restarting (a revoked user is still shown once: the same refusal again
-// is no change). Before each new attempt after the IdP refused the ID
+// is no change). A server the IdP's policy refuses (access_denied) is
+// tried again only when the IdP's list of the user's MCP servers, read
+// on that backoff, says something else of it: an administrator assigned
+// the user, say. Before each new attempt after the IdP refused the ID
 // token, the login is renewed with its refresh token; an IdP that refuses
 // that too has lost the login (restarted without its state directory) and
 // Watch returns ErrLoginLost. notice, when set, hears what Watch does
@@ -55,6 +59,13 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		// and retryAt its time, while session is nil.
 		delay   time.Duration
 		retryAt time.Time
+		// seen is the server's entry in the IdP's list of the user's
+		// MCP servers read before its last attempt (nil: not listed);
+		// parked is set while the IdP's policy refuses it (denied):
+		// at retryAt the list is read again, and the server tried
+		// again only when its entry changed.
+		seen   *idpclient.AssignedServer
+		parked bool
 	}
 	var all []*watched
 	defer func() {
@@ -68,14 +79,27 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 		w.delay = min(max(2*w.delay, interval), MaxRetryDelay)
 		w.retryAt = time.Now().Add(w.delay)
 	}
+	// park leaves w, which the IdP's policy refused, until an
+	// administrator changes the IdP's decision, saying so once: the
+	// same attempt again would be refused again, and each refusal is an
+	// event in the IdP's audit log.
+	park := func(w *watched) {
+		if !w.parked {
+			say(fmt.Sprintf("%s: refused by the IdP (%s); tried again when the IdP's list of your MCP servers changes for it (an administrator assigns you), checked at most %s apart", label(w.res), errorCode(w.res.Err), MaxRetryDelay))
+		}
+		w.parked = true
+	}
 	for _, target := range targets {
 		res, session, handler := openSession(ctx, o, traced(hc, o.Trace, target, o.Issuer), login, target, known)
-		w := &watched{res: res, session: session, handler: handler}
-		if session == nil {
-			retryLater(w)
-		}
+		w := &watched{res: res, session: session, handler: handler, seen: listed(known, target)}
 		all = append(all, w)
 		report(res)
+		if session == nil {
+			retryLater(w)
+			if res.denied {
+				park(w)
+			}
+		}
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -85,10 +109,42 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 			return nil
 		case <-tick.C:
 		}
+		// The IdP's list, read at most once a tick, before the
+		// attempts it may lead to.
+		var list []idpclient.AssignedServer
+		var listErr error
+		read := false
+		current := func() ([]idpclient.AssignedServer, error) {
+			if !read {
+				read = true
+				listCtx, cancel := context.WithTimeout(ctx, o.timeout())
+				list, listErr = login.assignedServers(listCtx)
+				cancel()
+			}
+			return list, listErr
+		}
 		for _, w := range all {
 			next := Result{MCPServer: w.res.MCPServer, Name: w.res.Name, Assigned: w.res.Assigned}
 			if w.session == nil {
 				if time.Now().Before(w.retryAt) {
+					continue
+				}
+				list, err := current()
+				if errors.Is(err, ErrLoginLost) {
+					return err
+				}
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err == nil {
+					entry := listed(list, w.res.MCPServer)
+					if w.parked && sameDecision(w.seen, entry) {
+						retryLater(w)
+						continue
+					}
+					w.seen = entry
+				} else if w.parked {
+					retryLater(w) // the IdP did not answer: the next check says
 					continue
 				}
 				if idTokenRefused(w.res) {
@@ -111,11 +167,17 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 				if login.lost() {
 					return ErrLoginLost
 				}
-				if w.session == nil {
+				switch {
+				case w.session != nil:
+					w.delay, w.parked = 0, false
+				case next.denied:
+					retryLater(w)
+					w.res.Err = next.Err // named by park
+					park(w)
+				default:
+					w.parked = false
 					retryLater(w)
 					say(fmt.Sprintf("%s: not connected again (%v); trying again in %s", label(next), next.Err, w.delay))
-				} else {
-					w.delay = 0
 				}
 			} else {
 				callCtx, cancel := context.WithTimeout(ctx, max(interval, minCallTimeout))
@@ -167,6 +229,34 @@ func idTokenRefused(r Result) bool {
 	}
 	s := r.Err.Error()
 	return strings.Contains(s, "invalid_grant") || strings.Contains(s, "subject_token") || strings.Contains(s, "subject ID token")
+}
+
+// listed is target's entry in the IdP's list of the user's MCP servers,
+// nil when it has none.
+func listed(list []idpclient.AssignedServer, target string) *idpclient.AssignedServer {
+	for i := range list {
+		if list[i].Resource == target {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// sameDecision reports whether two entries of the IdP's list of the
+// user's MCP servers give one decision: the server listed or not,
+// assigned or not, with the same error, client and scopes. A
+// description is not compared: one may name the time it was judged.
+func sameDecision(a, b *idpclient.AssignedServer) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Assigned == b.Assigned && a.Error == b.Error && a.ClientID == b.ClientID && slices.Equal(a.Scopes, b.Scopes)
+}
+
+// errorCode is the OAuth error code that a refusal begins with.
+func errorCode(err error) string {
+	code, _, _ := strings.Cut(fmt.Sprint(err), ":")
+	return code
 }
 
 // label names a server in Watch's notices.

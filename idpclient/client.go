@@ -562,7 +562,11 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, excerpt(b))
+		err := fmt.Errorf("assigned MCP servers: %s answered %s: %s", req.URL, resp.Status, excerpt(b))
+		if resp.StatusCode == http.StatusUnauthorized {
+			return nil, &TokenRefusedError{err}
+		}
+		return nil, err
 	}
 	var body struct {
 		Servers []AssignedServer `json:"mcp_servers"`
@@ -572,6 +576,13 @@ func AssignedServers(ctx context.Context, hc *http.Client, issuer, accessToken s
 	}
 	return body.Servers, nil
 }
+
+// TokenRefusedError is AssignedServers' error when the IdP refused the
+// access token (401 invalid_token): it expired, or the login was ended. A
+// refresh of the login may give one it takes.
+type TokenRefusedError struct{ err error }
+
+func (e *TokenRefusedError) Error() string { return e.err.Error() }
 
 // DefaultRedirectURI is the redirect URI a login uses unless told another:
 // a loopback one, which the IdP matches on any port (RFC 8252 section 7.3).

@@ -36,3 +36,31 @@ func TestCAFile_NotARegularFileOrTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestCAFile_MissingFileIsSaidInPlainWords: a --ca-file that is not there
+// (a mistyped path, the CA not copied out of a container yet) was said as
+// the system call that failed, "--ca-file: stat FILE: no such file or
+// directory"; it is said not to exist, with where the file comes from.
+// Exit 2, for every command that takes --ca-file.
+func TestCAFile_MissingFileIsSaidInPlainWords(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ca.pem")
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{file, filepath.Join(notDir, "ca.pem")} {
+		want := "--ca-file: " + path + " does not exist; give the path of a PEM file of CA certificates ('xaa-idp ca --state-dir DIR' prints the local CA's)"
+		for _, args := range [][]string{
+			{"login", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p"},
+			{"healthcheck", "--url", "http://127.0.0.1:1"},
+			{"keys", "list", "--issuer", "http://127.0.0.1:1", "--admin-user", "a", "--admin-password", "p"},
+			{"load", "--issuer", "http://127.0.0.1:1"},
+		} {
+			code, stderr := runCLIFor(t, 10*time.Second, append(args, "--ca-file", path)...)
+			if code != exitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "stat ") {
+				t.Errorf("%s --ca-file %s: exit %d, stderr %q; want exit %d saying %q", args[0], path, code, stderr, exitUsage, want)
+			}
+		}
+	}
+}

@@ -301,7 +301,7 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 			// after "=" only, and stops at the word.
 			hint = fmt.Sprintf("; a true/false flag takes its value after =: --%s=%s", name, fs.Arg(0))
 		}
-		fmt.Fprintf(fs.Output(), "xaa-idp: unexpected argument %q%s\n", fs.Arg(0), hint)
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q%s\n", fs.Name(), fs.Arg(0), hint)
 		return exitUsage, true
 	}
 	return 0, false

@@ -246,7 +246,7 @@ func TestCLI_SampleConfigurationsAreValid(t *testing.T) {
 // thing a stranger types; the refusal says how to name the file.
 func TestCLI_CheckFileWithoutConfigFlag(t *testing.T) {
 	code, _, stderr := runCLI(t, "check", "testdata/broken.yaml")
-	if want := `xaa-idp: unexpected argument "testdata/broken.yaml"; to name the configuration file, write --config testdata/broken.yaml`; code != exitUsage || !strings.Contains(stderr, want) {
+	if want := `xaa-idp check: unexpected argument "testdata/broken.yaml"; to name the configuration file, write --config testdata/broken.yaml`; code != exitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, want)
 	}
 }

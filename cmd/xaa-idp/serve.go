@@ -585,10 +585,30 @@ func (r *runningIdP) caFileArg() string {
 	return shellQuote(r.ca.CertPath())
 }
 
+// listensAs is the names of the address the IdP listens on, besides the
+// loopback names: the host of --addr as given (an IP address, or a name
+// such as the machine's) and the address it was bound to, unless it is
+// every interface's. healthcheck probes there (healthTarget), and the
+// issuer may name another host, a service name or a proxy's.
+func (r *runningIdP) listensAs() []string {
+	var names []string
+	if ip, err := netip.ParseAddr(r.addrHost); err == nil {
+		if !ip.IsUnspecified() {
+			names = append(names, ip.WithZone("").String())
+		}
+	} else if r.addrHost != "" {
+		names = append(names, r.addrHost)
+	}
+	if a, ok := r.ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		names = append(names, a.IP.String())
+	}
+	return names
+}
+
 // startTLS serves the IdP's listener over TLS with a certificate of the
 // local CA in stateDir (a temporary directory, removed at exit, without
-// one) for the issuer's host and the loopback names. fs names the
-// settings in what it logs.
+// one) for the issuer's host, the address it listens on (listensAs) and
+// the loopback names. fs names the settings in what it logs.
 func (r *runningIdP) startTLS(issuer, stateDir string, fs *flag.FlagSet) error {
 	u, err := url.Parse(issuer)
 	if err != nil {
@@ -611,7 +631,7 @@ func (r *runningIdP) startTLS(issuer, stateDir string, fs *flag.FlagSet) error {
 	if created {
 		slog.Info("created a local CA for "+flagRef(fs, "tls"), "ca_file", ca.CertPath())
 	}
-	cert, err := ca.ServerCertificate(u.Hostname())
+	cert, err := ca.ServerCertificate(append([]string{u.Hostname()}, r.listensAs()...)...)
 	if err != nil {
 		return err
 	}

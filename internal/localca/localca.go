@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/xaa-idp/xaa-idp/internal/atomicfile"
@@ -291,8 +292,18 @@ const maxCAFileBytes = 8 << 20
 // readCAFile reads a regular file of at most maxCAFileBytes, as
 // signing.key_files and --config are read, or a pipe (`--ca-file
 // <(command)`) written and closed within 5 s (filekind.ReadRegularOrPipe).
+// A file that is not there, or that this user may not read, is said so
+// in plain words, not as the system call that failed ("stat FILE: no
+// such file or directory").
 func readCAFile(path string) ([]byte, error) {
-	return filekind.ReadRegularOrPipe(path, "a PEM file of CA certificates", maxCAFileBytes, "8 MiB")
+	data, err := filekind.ReadRegularOrPipe(path, "a PEM file of CA certificates", maxCAFileBytes, "8 MiB")
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return nil, fmt.Errorf("%s does not exist; give the path of a PEM file of CA certificates ('xaa-idp ca --state-dir DIR' prints the local CA's)", path)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("%s cannot be read by this user (permission denied); give a PEM file of CA certificates it may read", path)
+	}
+	return data, err
 }
 
 func serial() *big.Int {

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xaa-idp/xaa-idp/demo"
+	"github.com/xaa-idp/xaa-idp/policy"
+)
+
+// watchParkedConfig: bob is assigned to the CRM, and not to the tracker
+// (alice is); ACCESS is the tracker's users.
+const watchParkedConfig = `
+users:
+  - {username: alice, password: alice, sub: 00u-alice}
+  - {username: bob, password: bob, sub: 00u-bob}
+clients:
+  - {client_id: mcp-client, client_secret: mcp-secret, redirect_uris: [http://127.0.0.1/callback], token_exchange: true}
+mcp_servers:
+  - id: crm
+    name: CRM
+    issuer: CRMAS
+    resources: [CRMMCP/mcp]
+    scopes: [crm.read]
+    clients: {mcp-client: mcp-client-at-crm}
+    access:
+      - {users: [bob], scopes: [crm.read]}
+  - id: tracker
+    name: Tracker
+    issuer: TRACKERAS
+    resources: [TRACKERMCP/mcp]
+    scopes: [issues.read]
+    clients: {mcp-client: mcp-client-at-tracker}
+    access:
+      - {users: [ACCESS], scopes: [issues.read]}
+`
+
+// TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt: connect
+// --watch --all tries the MCP servers the user is not assigned to, to
+// show their refusals (README, "Commands"). It then tried each again,
+// as if it were restarting, every 30 s for ever: a token exchange the
+// IdP refused each time, an event in its audit log each time, and a line
+// on stderr each time. A refusal of the IdP's policy changes only when an
+// administrator changes the policy: the server is now tried again only
+// when the IdP's list of the user's MCP servers says something else of
+// it, so that an assignment made later is picked up, and nothing else
+// is repeated.
+func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary")
+	}
+	placeholders := []string{"CRMAS", "CRMMCP", "TRACKERAS", "TRACKERMCP"}
+	listeners := map[string]net.Listener{} // by host:port
+	var pairs []string
+	for _, p := range placeholders {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		listeners[ln.Addr().String()] = ln
+		pairs = append(pairs, p, "http://"+ln.Addr().String())
+	}
+	yaml := func(access string) string {
+		return strings.NewReplacer(append(pairs, "ACCESS", access)...).Replace(watchParkedConfig)
+	}
+	file, state := endedFiles(t, yaml("alice"))
+	_, out, log := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0", "--config", file, "--state-dir", state, "--log-format", "text", "--log-level", "debug")
+	line, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no issuer: %v\n%s", err, log)
+	}
+	issuer := strings.TrimSpace(line)
+
+	store, err := policy.NewStore([]byte(yaml("alice")), "watch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := demo.Stack(store.Config(), issuer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range stack {
+		host := strings.TrimPrefix(svc.URL, "http://")
+		host, _, _ = strings.Cut(host, "/")
+		hs := &http.Server{Handler: svc.Handler, ReadHeaderTimeout: 5 * time.Second}
+		go hs.Serve(listeners[host])
+		t.Cleanup(func() { hs.Close() })
+	}
+
+	connect := exec.Command(xaaIDPBinary(t), "connect", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+		"--username", "bob", "--password", "bob", "--all", "--watch", "--interval", "100ms", "--timeout", "5s")
+	stdout, err := connect.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	connect.Stderr = stderr
+	if err := connect.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { connect.Process.Kill(); connect.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// next waits for a line with each of wants, in any order.
+	next := func(wants ...string) {
+		t.Helper()
+		timeout := time.After(60 * time.Second)
+		for len(wants) > 0 {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("connect --watch ended before %q:\n%s", wants, stderr)
+				}
+				wants = slices.DeleteFunc(wants, func(w string) bool { return strings.Contains(l, w) })
+			case <-timeout:
+				t.Fatalf("connect --watch printed no %q:\n%s", wants, stderr)
+			}
+		}
+	}
+	next("disconnected  Tracker", "connected     CRM")
+	// The refusal reported is audited (the SDK may ask twice in one
+	// attempt): what follows adds none.
+	deniedAtFirst := deniedExchanges(t, state)
+
+	// The watch looks at the IdP's list three times more while the
+	// tracker stays refused (its retries were 100ms, 200ms, 400ms apart):
+	// it neither exchanges nor says anything again.
+	const listed = "path=/me/mcp-servers"
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(log.String(), listed) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("connect --watch did not look at the IdP's list of bob's MCP servers again:\nconnect: %s\nserve: %s", stderr, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := deniedExchanges(t, state); n != deniedAtFirst {
+		t.Errorf("the IdP's audit log has %d denied token exchanges, want the %d of the first attempt alone", n, deniedAtFirst)
+	}
+	if n := strings.Count(stderr.String(), "Tracker"); n != 1 {
+		t.Errorf("connect --watch named the tracker %d times on stderr, want once (that it waits for the IdP):\n%s", n, stderr)
+	}
+
+	// An administrator assigns bob to the tracker: the watch connects.
+	tmp := file + ".new"
+	if err := os.WriteFile(tmp, []byte(yaml("alice, bob")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+	next("connected     Tracker")
+}
+
+// deniedExchanges counts the denied token exchanges in the audit log of
+// the state directory.
+func deniedExchanges(t *testing.T, state string) int {
+	t.Helper()
+	audit, err := os.ReadFile(filepath.Join(state, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range strings.Split(string(audit), "\n") {
+		if strings.Contains(ev, `"type":"token_exchange","outcome":"denied"`) {
+			n++
+		}
+	}
+	return n
+}
