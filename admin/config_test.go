@@ -680,6 +680,10 @@ func TestConfigAPI_FileChangedOnDiskIsReloadedAndAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the reload", func() bool { return len(p.events(t, audit.TypeConfigReload)) > 0 })
+	// The reload is recorded before it takes effect (so that none goes
+	// unrecorded): the event is no proof that the file runs yet, the
+	// running version is.
+	waitFor(t, "the reload to take effect", func() bool { return p.etagOf(t, "/admin/api/status") != old })
 	if code := p.exchange(t, "bob"); code != "" {
 		t.Errorf("bob's exchange after the reload: %q", code)
 	}

@@ -123,6 +123,11 @@ type pending struct {
 
 	next     time.Time
 	inflight bool
+	// failed is set, under mu, once an attempt in flight has failed and
+	// will be retried: the SET is waiting again, and a revocation that
+	// says what it says is merged into it (enqueue), while the attempt
+	// records its outcome.
+	failed bool
 }
 
 // Pusher finds revocations and delivers their SETs. Its methods are safe
@@ -330,7 +335,7 @@ func (p *Pusher) enqueue(items []*pending) error {
 	p.mu.Lock()
 	waiting := make(map[string]*pending, len(p.order))
 	for _, it := range p.order {
-		if !it.inflight {
+		if !it.inflight || it.failed {
 			waiting[it.mergeKey()] = it
 		}
 	}
@@ -370,7 +375,8 @@ func (p *Pusher) enqueue(items []*pending) error {
 		}
 	}
 	for i, m := range merged {
-		// Not in flight: attempts start under mu, which enqueue holds.
+		// Not being posted (not in flight, or its attempt failed): attempts
+		// start, and fail, under mu, which enqueue holds.
 		into[i].At, into[i].Reason, into[i].Created = m.At, m.Reason, m.Created
 	}
 	for _, it := range fresh {
@@ -507,9 +513,19 @@ func (p *Pusher) attempt(it *pending) {
 		default: // and Close audits it as not delivered
 			what = "failed; the IdP is stopping"
 		}
-		p.audit(it, audit.Error, ErrDeliveryFailed, result, what, it.Attempts)
+		// The SET waits again before its event is visible: a reader who
+		// has seen the failure (a test, an operator repeating the
+		// revocation) finds a revocation it says merged into it. The event
+		// is made under mu, which merges take, as they change the SET.
 		p.mu.Lock()
-		it.next, it.inflight = time.Now().Add(backoff), false
+		it.failed = true
+		ev := eventOf(it, audit.Error, ErrDeliveryFailed, result, what, it.Attempts)
+		p.mu.Unlock()
+		if _, err := p.o.Audit.Append(ev); err != nil {
+			p.o.Logger.Error("push: audit event not written", "err", err)
+		}
+		p.mu.Lock()
+		it.next, it.inflight, it.failed = time.Now().Add(backoff), false, false
 		p.busy--
 		if p.journal != nil {
 			if err := p.journal.tried(it, p.order); err != nil {
@@ -608,6 +624,13 @@ type expecter interface {
 
 // record is audit, appending with appendEvent: the Auditor's Append or an Expectation's.
 func (p *Pusher) record(appendEvent func(audit.Event) (audit.Event, error), it *pending, outcome, code, result, what string, attempt int) {
+	if _, err := appendEvent(eventOf(it, outcome, code, result, what, attempt)); err != nil {
+		p.o.Logger.Error("push: audit event not written", "err", err)
+	}
+}
+
+// eventOf is the event_push event of an attempt on it (attempt 0: none).
+func eventOf(it *pending, outcome, code, result, what string, attempt int) audit.Event {
 	details := map[string]any{"endpoint": redact.URLAndQuery(it.Endpoint), "event": it.Event}
 	if result != "" {
 		details["result"] = result
@@ -620,9 +643,7 @@ func (p *Pusher) record(appendEvent func(audit.Event) (audit.Event, error), it *
 		Server: it.Server, Audience: it.Audience, JTI: it.ID, Details: details,
 		Reason: fmt.Sprintf("%s to %s (%s): %s", eventName(it.Event), it.Server, it.Reason, what),
 	}
-	if _, err := appendEvent(ev); err != nil {
-		p.o.Logger.Error("push: audit event not written", "err", err)
-	}
+	return ev
 }
 
 func eventName(typ string) string {
