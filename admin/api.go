@@ -251,7 +251,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && !plainBody(w, r) {
 		return
 	}
-	if r.Method == http.MethodDelete && !noBody(w, r, "nothing was removed") {
+	if r.Method == http.MethodDelete && !a.noBody(w, r, "nothing was removed") {
 		return
 	}
 	a.mux.ServeHTTP(w, r) // which sets the request's path values; Handler does not
@@ -315,13 +315,20 @@ func plainBody(w http.ResponseWriter, r *http.Request) bool {
 // noBody reports whether r, a call that takes no body, came without one
 // (white space aside); otherwise it answers 400 saying so, and that done
 // says what did not happen. A body where none is defined is not the
-// documented shape, and like every other is refused (docs/http.md).
-func noBody(w http.ResponseWriter, r *http.Request, done string) bool {
+// documented shape, and like every other is refused (docs/http.md). Sent
+// with a form's Content-Type, even none is refused 403 csrf (formType).
+func (a *API) noBody(w http.ResponseWriter, r *http.Request, done string) bool {
 	// A declared length over 1 KiB (of white space, taken as none) is
 	// refused before a byte is read (readLimited).
 	body, err := readLimited(w, r, 1<<10)
 	if err != nil || len(bytes.TrimSpace(body)) > 0 {
 		refuseAPI(w, r, http.StatusBadRequest, "invalid_request", r.Method+" "+r.URL.Path+" takes no body; send none ("+done+")")
+		return false
+	}
+	if mt := formType(r); mt != "" {
+		// White space, or a body of unknown length that held nothing,
+		// sent as a form: requireAdmin refuses one declared empty.
+		a.refuseForm(w, r, a.idp.Config().User(adminName(r)), mt)
 		return false
 	}
 	return true
@@ -454,26 +461,37 @@ func (a *API) requireAdmin(w http.ResponseWriter, r *http.Request) *policy.User 
 		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change sent by a browser from another site is refused")
 		return nil
 	}
-	if mt := emptyForm(r); mt != "" && changes(r) {
-		a.userDenied(r, u, "a change without a body sent as a form ("+mt+") is refused, as a page of another site can send one")
-		refuseAPI(w, r, http.StatusForbidden, "csrf", "a change without a body sent as a form (Content-Type "+mt+
-			") is refused: a page of another site can make a browser that remembers your password send one. Send no Content-Type, or application/json")
-		return nil
+	if r.ContentLength == 0 && changes(r) {
+		if mt := formType(r); mt != "" {
+			a.refuseForm(w, r, u, mt)
+			return nil
+		}
 	}
 	return u
 }
 
-// emptyForm returns the media type of r's Content-Type when it is one an
-// HTML form sends (the three a page of another site can post without
-// asking, Fetch standard's CORS-safelisted request-header) and r declares
-// no body: the empty POST of a form without fields, which the checks of a
-// JSON body never see. crossSite catches such a post by its Origin or
-// Sec-Fetch-Site, which a browser or an extension may leave out; a script
-// never needs a form's type to send nothing.
-func emptyForm(r *http.Request) string {
-	if r.ContentLength != 0 {
-		return "" // a body: refused unless JSON (checkedBody, noBody)
+// refuseForm answers 403 csrf, and audits, a change without a body (or
+// with white space alone, which a call taking no body reads as none:
+// noBody) sent with mt, a form's Content-Type (formType).
+func (a *API) refuseForm(w http.ResponseWriter, r *http.Request, u *policy.User, mt string) {
+	if u != nil {
+		a.userDenied(r, u, "a change without a body sent as a form ("+mt+") is refused, as a page of another site can send one")
 	}
+	refuseAPI(w, r, http.StatusForbidden, "csrf", "a change without a body sent as a form (Content-Type "+mt+
+		") is refused: a page of another site can make a browser that remembers your password send one. Send no Content-Type, or application/json")
+}
+
+// formType returns the media type of r's Content-Type when it is one an
+// HTML form sends (the three a page of another site can post without
+// asking, Fetch standard's CORS-safelisted request-header). Sent without
+// a body (the empty POST of a form without fields), or with white space
+// alone (a fetch of another site's page needs no permission for either),
+// it is refused (requireAdmin, noBody): the checks of a JSON body never
+// see it. crossSite catches such a post by its Origin or Sec-Fetch-Site,
+// which a browser or an extension may leave out; a script never needs a
+// form's type to send nothing. Any other body of a form's type is refused
+// as not JSON (checkedBody).
+func formType(r *http.Request) string {
 	// The type's essence, parameters aside, as the Fetch standard reads
 	// it: a browser sends a value Go's parser refuses ("text/plain; =").
 	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")

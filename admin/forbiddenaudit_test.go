@@ -120,3 +120,47 @@ func TestAdminAPI_EmptyFormPostIsRefused(t *testing.T) {
 		t.Errorf("POST keys/rotate without a Content-Type: %d", resp.StatusCode)
 	}
 }
+
+// TestAdminAPI_WhiteSpaceFormPostIsRefused: a page of another site can
+// post a body of white space as text/plain (a fetch without CORS needs no
+// permission for it), which the key rotation reads as no body. Refused
+// like the empty form, nothing rotated. Until 2026-12-07 the keys were
+// rotated.
+func TestAdminAPI_WhiteSpaceFormPostIsRefused(t *testing.T) {
+	base := start(t)
+	_, before := get(t, base, "/admin/api/keys", "alice", "alice-pw")
+	for _, ct := range []string{"text/plain;charset=UTF-8", "application/x-www-form-urlencoded"} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", strings.NewReader(" \r\n"))
+		req.SetBasicAuth("alice", "alice-pw")
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"csrf"`) || !strings.Contains(string(body), "application/json") {
+			t.Errorf("POST keys/rotate as %s with white space: %d %s; want 403 csrf naming application/json", ct, resp.StatusCode, body)
+		}
+	}
+	if _, after := get(t, base, "/admin/api/keys", "alice", "alice-pw"); string(after) != string(before) {
+		t.Errorf("a form of white space rotated the keys:\n%s\n%s", before, after)
+	}
+	// A script's POST of white space, as JSON or untyped, rotates (the
+	// call takes no body, white space aside: docs/http.md).
+	for _, ct := range []string{"", "application/json"} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", strings.NewReader(" \n"))
+		req.SetBasicAuth("alice", "alice-pw")
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("POST keys/rotate with white space typed %q: %d", ct, resp.StatusCode)
+		}
+	}
+}

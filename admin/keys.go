@@ -28,7 +28,7 @@ func (a *API) listKeys(w http.ResponseWriter, _ *http.Request) {
 // holds anything but white space is refused and nothing rotates, as every
 // admin body that is not the documented shape is (docs/http.md).
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request) {
-	if !noBody(w, r, "nothing was rotated") {
+	if !a.noBody(w, r, "nothing was rotated") {
 		return
 	}
 	rotated, err := a.idp.RotateKeys(adminName(r))

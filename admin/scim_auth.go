@@ -2,11 +2,11 @@ package admin
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/xaa-idp/xaa-idp/audit"
+	"github.com/xaa-idp/xaa-idp/internal/clientaddr"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 )
 
@@ -30,10 +30,12 @@ const scimChallenge = `Bearer realm="xaa-idp scim"`
 // count for all would let a stranger lock the provisioning client out for
 // the back-off's 5 minutes; a token is no password a person picked (at
 // least 16 characters, and checked by its SHA-256 in constant time), so
-// the address's back-off is what slows a guesser.
+// the address's back-off is what slows a guesser. An IPv6 address is
+// counted by its /64 (clientaddr.Key): until 2026-12-07 each alone, and a
+// host given a /64 took a new address for every five guesses.
 func bearerThrottleKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+	host := clientaddr.Key(r.RemoteAddr)
+	if host == "" {
 		host = r.RemoteAddr
 	}
 	return "\x00scim bearer token from " + host

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xaa-idp/xaa-idp/internal/clientaddr"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -201,5 +203,44 @@ func TestSCIM_BearerTokenCannotSetAnAdminsPassword(t *testing.T) {
 	// An admin, by HTTP Basic, sets an admin's.
 	if resp, _ := p.scim(t, "PATCH", "/Users/u-alice", `{"Operations":[{"op":"replace","path":"password","value":"alice-new-pw"}]}`); resp.StatusCode != http.StatusOK {
 		t.Errorf("PATCH of alice's password by an admin: %d", resp.StatusCode)
+	}
+}
+
+// An IPv6 client is commonly given a whole /64: wrong bearer tokens are
+// counted by it, as the pending sign-ins are (README, "Limits and
+// throttles"), or a guesser would take a new address for every five
+// guesses. Here behind a trusted proxy, which names the client address
+// (serve --trusted-proxies). Until 2026-12-07 each IPv6 address was
+// counted alone.
+func TestSCIM_BearerTokenIsThrottledByIPv6Network(t *testing.T) {
+	proxies, err := clientaddr.Parse([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := throttledBehind(t, testConfig+"\nscim:\n  tokens:\n    - name: okta\n      token: "+oktaToken+"\n", proxies)
+	try := func(client, token string) int {
+		req, _ := http.NewRequest("GET", base+"/admin/api/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if code := try(fmt.Sprintf("2001:db8:1:2::%x", i+1), "guess-guess-guess-"+string(rune('a'+i))); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code := try("2001:db8:1:2::ffff", oktaToken); code != http.StatusTooManyRequests {
+		t.Errorf("the right token from the guesser's /64, another address in it, during the back-off: %d, want 429", code)
+	}
+	if code := try("2001:db8:1:3::1", oktaToken); code != http.StatusOK {
+		t.Errorf("the right token from another /64: %d, want 200", code)
+	}
+	if code := try("127.0.0.2", oktaToken); code != http.StatusOK {
+		t.Errorf("the right token from an IPv4 client: %d, want 200", code)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/xaa-idp/xaa-idp/app"
 	"github.com/xaa-idp/xaa-idp/audit"
 	"github.com/xaa-idp/xaa-idp/idp"
+	"github.com/xaa-idp/xaa-idp/internal/clientaddr"
 	"github.com/xaa-idp/xaa-idp/internal/throttle"
 	"github.com/xaa-idp/xaa-idp/policy"
 	"golang.org/x/crypto/bcrypt"
@@ -28,6 +29,13 @@ func throttled(t *testing.T) (base string, advance func(time.Duration), auditFil
 }
 
 func throttledConfig(t *testing.T, yaml string) (base string, advance func(time.Duration), auditFile string) {
+	t.Helper()
+	return throttledBehind(t, yaml, nil)
+}
+
+// throttledBehind is throttledConfig serving the API through proxies'
+// handler (serve --trusted-proxies) when proxies is set.
+func throttledBehind(t *testing.T, yaml string, proxies clientaddr.Trusted) (base string, advance func(time.Duration), auditFile string) {
 	t.Helper()
 	cfg, err := policy.Parse([]byte(yaml), "idp.yaml")
 	if err != nil {
@@ -44,7 +52,7 @@ func throttledConfig(t *testing.T, yaml string) (base string, advance func(time.
 	}
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := throttle.New(throttle.Options{Now: func() time.Time { return now }})
-	ts := httptest.NewServer(admin.New(admin.Options{IdP: srv, Throttle: th}))
+	ts := httptest.NewServer(proxies.Handler(admin.New(admin.Options{IdP: srv, Throttle: th})))
 	t.Cleanup(func() {
 		ts.Close()
 		log.Close()

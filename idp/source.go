@@ -2,10 +2,9 @@ package idp
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"net/netip"
 
+	"github.com/xaa-idp/xaa-idp/internal/clientaddr"
 	"github.com/xaa-idp/xaa-idp/internal/replay"
 )
 
@@ -25,25 +24,13 @@ func pendingShare(maxPending int) int {
 }
 
 // sourceOf names the client address of r as the pending-login share
-// counts it: the TCP peer's IP (X-Forwarded-For is anyone's to write), an
-// IPv6 address by its /64, which one host is commonly given whole. An
-// IPv4-mapped address is the IPv4 one. "" (no share) if RemoteAddr is not
-// an address, which a real listener never gives.
+// counts it (clientaddr.Key): the TCP peer's IP, or behind a proxy that
+// serve --trusted-proxies names, the address it forwarded (X-Forwarded-For
+// is otherwise anyone's to write); an IPv6 address by its /64. "" (no
+// share) if RemoteAddr is not an address, which a real listener never
+// gives.
 func sourceOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return ""
-	}
-	addr = addr.Unmap().WithZone("")
-	if addr.Is4() {
-		return addr.String()
-	}
-	p, _ := addr.Prefix(64)
-	return p.String()
+	return clientaddr.Key(r.RemoteAddr)
 }
 
 func withSource(ctx context.Context, source string) context.Context {

@@ -812,7 +812,7 @@ func mustGenerate(alg string) *Key {
 }
 
 // algKeyKind names, in plain words, the key each algorithm signs with.
-var algKeyKind = map[string]string{"RS256": "an RSA key", "ES256": "an EC P-256 key", "EdDSA": "an Ed25519 key"}
+var algKeyKind = map[string]string{"RS256": "an RSA key of 2048 bits or more", "ES256": "an EC P-256 key", "EdDSA": "an Ed25519 key"}
 
 // keyKind names, in plain words, the private key k: its type and its size
 // or curve.

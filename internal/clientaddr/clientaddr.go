@@ -136,3 +136,21 @@ func (t Trusted) Handler(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// Key is the client address of a request whose RemoteAddr (after
+// Handler) is remote, as the throttles and shares count it: an IPv4
+// address, an IPv6 one by its /64, which one host is commonly given whole
+// (a count per address would let it take a new one for each try). An
+// IPv4-mapped address is the IPv4 one. "" if remote is no address, which
+// a real listener never gives.
+func Key(remote string) string {
+	a, ok := peerOf(remote)
+	if !ok {
+		return ""
+	}
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}

@@ -94,3 +94,21 @@ func TestHandler_RewritesTheTrustedPeersRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestKey_CountsAnIPv6HostByItsNetwork: the throttles' key is the IPv4
+// address, or the IPv6 /64 a host is commonly given whole.
+func TestKey_CountsAnIPv6HostByItsNetwork(t *testing.T) {
+	for _, c := range []struct{ remote, want string }{
+		{"203.0.113.5:4000", "203.0.113.5"},
+		{"[::ffff:203.0.113.5]:4000", "203.0.113.5"},
+		{"[2001:db8:1:2::5]:0", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::9]:4000", "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:4000", "fe80::/64"},
+		{"2001:db8::1", "2001:db8::/64"},
+		{"not an address", ""},
+	} {
+		if got := clientaddr.Key(c.remote); got != c.want {
+			t.Errorf("Key(%q) = %q, want %q", c.remote, got, c.want)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -172,26 +173,37 @@ func parse(certPEM, keyPEM []byte) (*CA, error) {
 // are no certificate and its key: crypto/tls's error says "failed to find
 // any PEM data in key input" (until 2026-12-07, as it was).
 func pairError(certPEM, keyPEM []byte) error {
-	if !hasBlock(certPEM, "CERTIFICATE") {
+	if !hasBlock(certPEM, isCertificate) {
 		return fmt.Errorf("%s holds no PEM certificate (emptied or cut short?)", CertName)
 	}
-	if !hasBlock(keyPEM, "PRIVATE KEY") {
+	if !hasBlock(keyPEM, isPrivateKey) {
 		return fmt.Errorf("%s holds no PEM private key (emptied or cut short?)", KeyName)
 	}
 	return fmt.Errorf("%s is not the private key of %s (one of them was replaced), or one of them is damaged", KeyName, CertName)
 }
 
-// hasBlock reports whether data holds a whole PEM block of type typ.
-func hasBlock(data []byte, typ string) bool {
+// hasBlock reports whether data holds a whole PEM block whose type is
+// one that is reads.
+func hasBlock(data []byte, is func(typ string) bool) bool {
 	for {
 		var block *pem.Block
 		if block, data = pem.Decode(data); block == nil {
 			return false
 		}
-		if block.Type == typ {
+		if is(block.Type) {
 			return true
 		}
 	}
+}
+
+// isCertificate and isPrivateKey are the PEM labels crypto/tls reads a
+// certificate and a private key under (PRIVATE KEY, EC PRIVATE KEY, RSA
+// PRIVATE KEY: until 2026-12-07 a key of the last two, not the
+// certificate's, was said to be no private key).
+func isCertificate(typ string) bool { return typ == "CERTIFICATE" }
+
+func isPrivateKey(typ string) bool {
+	return typ == "PRIVATE KEY" || strings.HasSuffix(typ, " PRIVATE KEY")
 }
 
 // CertPath is the CA certificate's file.

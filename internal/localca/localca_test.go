@@ -2,6 +2,9 @@ package localca
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -186,6 +189,9 @@ func TestOpen_DamagedCAFileSaysWhatIsWrongInPlainWords(t *testing.T) {
 		{"empty key", KeyName, "", KeyName + " holds no PEM private key (emptied or cut short?)"},
 		{"cut-short certificate", CertName, string(other.CertPEM()[:40]), CertName + " holds no PEM certificate (emptied or cut short?)"},
 		{"another CA's certificate", CertName, string(other.CertPEM()), KeyName + " is not the private key of " + CertName + " (one of them was replaced)"},
+		// What openssl ecparam -genkey writes: crypto/tls reads the label
+		// too. Until 2026-12-07 said to hold no PEM private key.
+		{"another key, SEC 1", KeyName, sec1Key(t), KeyName + " is not the private key of " + CertName + " (one of them was replaced)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -208,4 +214,17 @@ func TestOpen_DamagedCAFileSaysWhatIsWrongInPlainWords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sec1Key is a new EC P-256 private key in PEM, labelled EC PRIVATE KEY.
+func sec1Key(t *testing.T) string {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
 }
