@@ -1195,3 +1195,53 @@ func TestPush_JournalOfAnEarlierVersionLoads(t *testing.T) {
 		t.Errorf("New with a negative attempt count: %v, want an error naming %s:1", err, path)
 	}
 }
+
+// heldAuditor is an Auditor that holds the first failed delivery's event
+// until released, once it has said on held that it has it.
+type heldAuditor struct {
+	push.Auditor
+	once     sync.Once
+	held     chan struct{}
+	released chan struct{}
+}
+
+func (a *heldAuditor) Append(ev audit.Event) (audit.Event, error) {
+	if ev.Type == audit.TypeEventPush && ev.Error == push.ErrDeliveryFailed {
+		a.once.Do(func() {
+			close(a.held)
+			<-a.released
+		})
+	}
+	return a.Auditor.Append(ev)
+}
+
+// TestPush_RevocationRepeatedWhileTheFailureIsRecordedMerges: a failed
+// attempt's SET waits again from before its event_push event is written:
+// a revocation that says the same, made while that event is being
+// written, merges into it. TestPush_RepeatedRevocationsMergeWhileTheReceiverIsDown
+// repeats the revocation only once the event is in the log, when the
+// merge happens whether or not the SET was waiting again before it; this
+// holds the event's write, so that the repeat comes in between.
+func TestPush_RevocationRepeatedWhileTheFailureIsRecordedMerges(t *testing.T) {
+	r := newReceiver(t, http.StatusServiceUnavailable)
+	e := newEnv(t, r.URL)
+	a := &heldAuditor{Auditor: e.idp.Audit(), held: make(chan struct{}), released: make(chan struct{})}
+	p := e.pusher(t, func(o *push.Options) { o.Audit, o.FirstRetry = a, time.Hour })
+	if err := p.SessionEnded("00u-bob"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.held:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the failed attempt was not audited within 60 s")
+	}
+	e.clock.Set(start.Add(time.Second))
+	err := p.SessionEnded("00u-bob")
+	close(a.released)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Pending(); got != 1 {
+		t.Errorf("%d SETs pending after a revocation repeated while the failure was recorded, want 1 (merged)", got)
+	}
+}

@@ -128,7 +128,7 @@ func scimGet(t *testing.T, c *http.Client, u, token string, header ...string) *h
 // off alone, and what it writes in X-Forwarded-For itself (through the
 // proxy, or straight to the IdP) frames no one.
 func TestServe_BehindProxy_StrangerCannotLockOutSCIM(t *testing.T) {
-	const idpAddr = "127.0.0.1:19610"
+	idpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	issuer, p, stderr := idpBehindProxy(t, idpAddr, "--trusted-proxies", "127.0.0.1")
 	users := issuer + "/admin/api/scim/v2/Users"
 	stranger, hr := p.client("127.0.0.2"), p.client("127.0.0.3")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,7 +19,7 @@ import (
 // DPoP-bound ID-JAG through the proxy: the proof's htu is the public
 // token endpoint, which is what the IdP compares.
 func TestServe_BehindProxy_EveryURLIsThePublicOne(t *testing.T) {
-	const idpAddr = "127.0.0.1:19611"
+	idpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	issuer, p, stderr := idpBehindProxy(t, idpAddr)
 	c := p.client("127.0.0.1")
 	get := func(u string) (*http.Response, []byte) {

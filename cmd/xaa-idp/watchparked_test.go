@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/xaa-idp/xaa-idp/demo"
 	"github.com/xaa-idp/xaa-idp/policy"
 )
 
@@ -58,7 +53,7 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 		t.Skip("starts the binary")
 	}
 	placeholders := []string{"CRMAS", "CRMMCP", "TRACKERAS", "TRACKERMCP"}
-	listeners := map[string]net.Listener{} // by host:port
+	var listeners []net.Listener
 	var pairs []string
 	for _, p := range placeholders {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,7 +61,7 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ln.Close() })
-		listeners[ln.Addr().String()] = ln
+		listeners = append(listeners, ln)
 		pairs = append(pairs, p, "http://"+ln.Addr().String())
 	}
 	yaml := func(access string) string {
@@ -84,54 +79,10 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack, err := demo.Stack(store.Config(), issuer, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, svc := range stack {
-		host := strings.TrimPrefix(svc.URL, "http://")
-		host, _, _ = strings.Cut(host, "/")
-		hs := &http.Server{Handler: svc.Handler, ReadHeaderTimeout: 5 * time.Second}
-		go hs.Serve(listeners[host])
-		t.Cleanup(func() { hs.Close() })
-	}
+	t.Cleanup(serveStack(t, store.Config(), issuer, listeners...))
 
-	connect := exec.Command(xaaIDPBinary(t), "connect", "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
-		"--username", "bob", "--password", "bob", "--all", "--watch", "--interval", "100ms", "--timeout", "5s")
-	stdout, err := connect.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
-	connect.Stderr = stderr
-	if err := connect.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { connect.Process.Kill(); connect.Wait() })
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	// next waits for a line with each of wants, in any order.
-	next := func(wants ...string) {
-		t.Helper()
-		timeout := time.After(60 * time.Second)
-		for len(wants) > 0 {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("connect --watch ended before %q:\n%s", wants, stderr)
-				}
-				wants = slices.DeleteFunc(wants, func(w string) bool { return strings.Contains(l, w) })
-			case <-timeout:
-				t.Fatalf("connect --watch printed no %q:\n%s", wants, stderr)
-			}
-		}
-	}
+	next, stderr := startWatch(t, "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
+		"--username", "bob", "--password", "bob", "--all", "--interval", "100ms", "--timeout", "5s")
 	next("disconnected  Tracker", "connected     CRM")
 	// The refusal reported is audited (the SDK may ask twice in one
 	// attempt): what follows adds none.

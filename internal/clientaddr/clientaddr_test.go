@@ -34,6 +34,9 @@ func TestOf_TakesTheHopTheTrustedProxiesWrote(t *testing.T) {
 		{"a hop with a port stops at the proxy", "10.1.2.3:5000", []string{"203.0.113.1:443"}, "10.1.2.3"},
 		{"no header: the proxy itself", "10.1.2.3:5000", nil, "10.1.2.3"},
 		{"only trusted hops: the leftmost", "10.1.2.3:5000", []string{"10.4.4.4"}, "10.4.4.4"},
+		{"a hop with a zone stops at the proxy", "10.1.2.3:5000", []string{"fe80::1%eth0"}, "10.1.2.3"},
+		{"an IPv4-mapped hop is its IPv4 address", "10.1.2.3:5000", []string{"::ffff:203.0.113.1"}, "203.0.113.1"},
+		{"an IPv4-mapped untrusted peer is its IPv4 address", "[::ffff:198.51.100.9]:5000", nil, "198.51.100.9"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
