@@ -58,7 +58,7 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 	if testing.Short() {
 		t.Skip("starts the binary")
 	}
-	w := startParkedWatch(t, "mcp-client-at-tracker")
+	w := startParkedWatch(t, "mcp-client-at-tracker", "")
 	w.next("disconnected  Tracker", "connected     CRM")
 	// The refusal reported is audited (the SDK may ask twice in one
 	// attempt): what follows adds none.
@@ -99,9 +99,33 @@ func TestConnect_WatchConnectsAParkedServerAsTheIdPNowListsIt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the binary")
 	}
-	w := startParkedWatch(t, "mcp-client-at-tracker-2")
+	w := startParkedWatch(t, "mcp-client-at-tracker-2", "")
 	w.next("disconnected  Tracker", "connected     CRM")
 	w.change("alice, bob", "mcp-client-at-tracker-2")
+	w.next("connected     Tracker")
+}
+
+// TestConnect_WatchReadsTheIdPsListPastItsAccessToken: the IdP's list
+// of the user's MCP servers, which says when a refused server may be
+// tried again, is read with the login's access token, which expires long
+// before the login does (an hour by default). The IdP's refusal of an
+// expired one renews the login, and the list is read again: an
+// assignment made after the access token expired still connects.
+func TestConnect_WatchReadsTheIdPsListPastItsAccessToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary")
+	}
+	w := startParkedWatch(t, "mcp-client-at-tracker", "lifetimes: {access_token: 1s}\n")
+	w.next("disconnected  Tracker", "connected     CRM")
+	const refused = "path=/me/mcp-servers status=401"
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(w.log.String(), refused) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the IdP never refused connect's expired access token at /me/mcp-servers:\nconnect: %s\nserve: %s", w.stderr, w.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.change("alice, bob", "mcp-client-at-tracker")
 	w.next("connected     Tracker")
 }
 
@@ -116,8 +140,9 @@ type parkedWatch struct {
 
 // startParkedWatch starts the IdP (tracker client mcp-client-at-tracker),
 // demo servers whose tracker authorization server knows mcp-client as
-// stackTrackerClient, and the watch.
-func startParkedWatch(t *testing.T, stackTrackerClient string) *parkedWatch {
+// stackTrackerClient, and the watch; extra is added to the IdP's
+// configuration.
+func startParkedWatch(t *testing.T, stackTrackerClient, extra string) *parkedWatch {
 	t.Helper()
 	placeholders := []string{"CRMAS", "CRMMCP", "TRACKERAS", "TRACKERMCP"}
 	listeners := map[string]net.Listener{} // by host:port
@@ -132,7 +157,7 @@ func startParkedWatch(t *testing.T, stackTrackerClient string) *parkedWatch {
 		pairs = append(pairs, p, "http://"+ln.Addr().String())
 	}
 	yaml := func(access, trackerClient string) string {
-		return strings.NewReplacer(append(pairs, "ACCESS", access, "TRACKERCLIENT", trackerClient)...).Replace(watchParkedConfig)
+		return strings.NewReplacer(append(pairs, "ACCESS", access, "TRACKERCLIENT", trackerClient)...).Replace(watchParkedConfig) + extra
 	}
 	file, state := endedFiles(t, yaml("alice", "mcp-client-at-tracker"))
 	_, out, log := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0", "--config", file, "--state-dir", state, "--log-format", "text", "--log-level", "debug")
