@@ -137,6 +137,12 @@ func Watch(ctx context.Context, o Options, interval time.Duration, report func(R
 					return nil
 				}
 				if err == nil {
+					// The attempt connects as the list now says
+					// (openSession): an administrator who assigned
+					// the user may have changed the server's client
+					// too (until 2026-12-07 the list of the start
+					// was used, and such a server never connected).
+					known = list
 					entry := listed(list, w.res.MCPServer)
 					if w.parked && sameDecision(w.seen, entry) {
 						retryLater(w)

@@ -64,3 +64,25 @@ func TestCAFile_MissingFileIsSaidInPlainWords(t *testing.T) {
 		}
 	}
 }
+
+// TestCAFile_FromTheVariableIsNamedAsSet: a missing CA file given as
+// XAA_IDP_CA_FILE, as a container's HEALTHCHECK or a CI job is given its
+// settings (README, "In a container"), was said as "--ca-file: FILE does
+// not exist", a flag the user never wrote; it names the variable, as
+// every other refused value does.
+func TestCAFile_FromTheVariableIsNamedAsSet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	t.Setenv("XAA_IDP_CA_FILE", path)
+	want := "XAA_IDP_CA_FILE (--ca-file): " + path + " does not exist"
+	for _, args := range [][]string{
+		{"login", "--issuer", "http://127.0.0.1:1", "--client-id", "c", "--username", "u", "--password", "p"},
+		{"healthcheck", "--url", "http://127.0.0.1:1"},
+		{"keys", "list", "--issuer", "http://127.0.0.1:1", "--admin-user", "a", "--admin-password", "p"},
+		{"load", "--issuer", "http://127.0.0.1:1"},
+	} {
+		code, stderr := runCLIFor(t, 10*time.Second, args...)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s with XAA_IDP_CA_FILE=%s: exit %d, stderr %q; want exit %d saying %q", args[0], path, code, stderr, exitUsage, want)
+		}
+	}
+}

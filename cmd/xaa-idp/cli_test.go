@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -387,7 +388,7 @@ func TestDemoTLS_HTTPFileServedHTTPS(t *testing.T) {
 		t.Fatalf("connect to demo --tls of an http file: exit %d %v\n%s%s", code, err, out, stderr)
 	}
 
-	client, err := httpClient(caFile)
+	client, err := httpClient(flag.NewFlagSet("test", flag.ContinueOnError), caFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "xaa-idp login: %s must be positive, such as 30s\n", flagRef(fs, "timeout"))
 		return exitUsage
 	}
-	hc, err := httpClient(*caFile)
+	hc, err := httpClient(fs, *caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp login:", err)
 		return exitUsage
@@ -162,7 +162,7 @@ func runExchange(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			unknownID = serverIDs(cfg)
 		}
 	}
-	hc, err := httpClient(*caFile)
+	hc, err := httpClient(fs, *caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp exchange:", err)
 		return exitUsage

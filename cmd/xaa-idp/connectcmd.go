@@ -95,7 +95,7 @@ func runConnect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			}
 		}
 	}
-	hc, err := httpClient(*caFile)
+	hc, err := httpClient(fs, *caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp connect:", err)
 		return exitUsage

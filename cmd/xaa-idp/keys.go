@@ -66,7 +66,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xaa-idp keys:", err)
 		return exitUsage
 	}
-	hc, err := httpClient(*caFile)
+	hc, err := httpClient(fs, *caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp keys:", err)
 		return exitUsage

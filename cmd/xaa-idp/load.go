@@ -120,7 +120,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	pool, err := localca.TrustFile(*caFile)
 	if err != nil {
-		fmt.Fprintln(stderr, "xaa-idp load: --ca-file:", err)
+		fmt.Fprintf(stderr, "xaa-idp load: %s: %v\n", flagRef(fs, "ca-file"), err)
 		return exitUsage
 	}
 	// The loopback rule holds for every request, not the issuer's name

@@ -1222,7 +1222,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		u.Path, u.RawPath = "/healthz", ""
 		*target = u.String()
 	}
-	client, err := httpClient(*caFile)
+	client, err := httpClient(fs, *caFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "xaa-idp healthcheck:", err)
 		return exitUsage

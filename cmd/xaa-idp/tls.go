@@ -124,14 +124,16 @@ func addCAFileFlag(fs *flag.FlagSet) *string {
 }
 
 // httpClient is the client commands' HTTP client: the system's roots,
-// plus caFile's certificates when given.
-func httpClient(caFile string) (*http.Client, error) {
+// plus caFile's certificates when given. A file it cannot use is said
+// with the setting of fs that named it (flagRef: XAA_IDP_CA_FILE in a
+// container; until 2026-12-07 always --ca-file).
+func httpClient(fs *flag.FlagSet, caFile string) (*http.Client, error) {
 	if caFile == "" {
 		return http.DefaultClient, nil
 	}
 	pool, err := localca.TrustFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("--ca-file: %w", err)
+		return nil, fmt.Errorf("%s: %w", flagRef(fs, "ca-file"), err)
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}

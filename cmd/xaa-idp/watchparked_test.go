@@ -12,7 +12,8 @@ import (
 )
 
 // watchParkedConfig: bob is assigned to the CRM, and not to the tracker
-// (alice is); ACCESS is the tracker's users.
+// (alice is); ACCESS is the tracker's users, TRACKERCLIENT the client
+// mcp-client is at the tracker's authorization server.
 const watchParkedConfig = `
 users:
   - {username: alice, password: alice, sub: 00u-alice}
@@ -33,7 +34,7 @@ mcp_servers:
     issuer: TRACKERAS
     resources: [TRACKERMCP/mcp]
     scopes: [issues.read]
-    clients: {mcp-client: mcp-client-at-tracker}
+    clients: {mcp-client: TRACKERCLIENT}
     access:
       - {users: [ACCESS], scopes: [issues.read]}
 `
@@ -52,6 +53,92 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 	if testing.Short() {
 		t.Skip("starts the binary")
 	}
+	w := startParkedWatch(t, "mcp-client-at-tracker", "")
+	w.next("disconnected  Tracker", "connected     CRM")
+	// The refusal reported is audited (the SDK may ask twice in one
+	// attempt): what follows adds none.
+	deniedAtFirst := deniedExchanges(t, w.state)
+
+	// The watch looks at the IdP's list three times more while the
+	// tracker stays refused (its retries were 100ms, 200ms, 400ms apart):
+	// it neither exchanges nor says anything again.
+	const listed = "path=/me/mcp-servers"
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(w.log.String(), listed) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("connect --watch did not look at the IdP's list of bob's MCP servers again:\nconnect: %s\nserve: %s", w.stderr, w.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := deniedExchanges(t, w.state); n != deniedAtFirst {
+		t.Errorf("the IdP's audit log has %d denied token exchanges, want the %d of the first attempt alone", n, deniedAtFirst)
+	}
+	if n := strings.Count(w.stderr.String(), "Tracker"); n != 1 {
+		t.Errorf("connect --watch named the tracker %d times on stderr, want once (that it waits for the IdP):\n%s", n, w.stderr)
+	}
+
+	// An administrator assigns bob to the tracker: the watch connects.
+	w.change("alice, bob", "mcp-client-at-tracker")
+	w.next("connected     Tracker")
+}
+
+// TestConnect_WatchConnectsAParkedServerAsTheIdPNowListsIt: the
+// administrator who assigns bob to the tracker also moves mcp-client to
+// another client of the tracker's authorization server. The watch, seeing
+// the IdP's list change, tried the tracker again, but with the client the
+// list named when it started, which the authorization server refuses:
+// the tracker was then retried every 30 s, never connecting, until
+// connect was started again. It connects with the client the IdP now
+// names.
+func TestConnect_WatchConnectsAParkedServerAsTheIdPNowListsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary")
+	}
+	w := startParkedWatch(t, "mcp-client-at-tracker-2", "")
+	w.next("disconnected  Tracker", "connected     CRM")
+	w.change("alice, bob", "mcp-client-at-tracker-2")
+	w.next("connected     Tracker")
+}
+
+// TestConnect_WatchReadsTheIdPsListPastItsAccessToken: the IdP's list
+// of the user's MCP servers, which says when a refused server may be
+// tried again, is read with the login's access token, which expires long
+// before the login does (an hour by default). The IdP's refusal of an
+// expired one renews the login, and the list is read again: an
+// assignment made after the access token expired still connects.
+func TestConnect_WatchReadsTheIdPsListPastItsAccessToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary")
+	}
+	w := startParkedWatch(t, "mcp-client-at-tracker", "lifetimes: {access_token: 1s}\n")
+	w.next("disconnected  Tracker", "connected     CRM")
+	const refused = "path=/me/mcp-servers status=401"
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(w.log.String(), refused) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the IdP never refused connect's expired access token at /me/mcp-servers:\nconnect: %s\nserve: %s", w.stderr, w.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.change("alice, bob", "mcp-client-at-tracker")
+	w.next("connected     Tracker")
+}
+
+// parkedWatch is connect --watch --all as bob, against an IdP of
+// watchParkedConfig and its demo servers.
+type parkedWatch struct {
+	state       string
+	log, stderr *syncBuffer
+	next        func(wants ...string)
+	change      func(access, trackerClient string)
+}
+
+// startParkedWatch starts the IdP (tracker client mcp-client-at-tracker),
+// demo servers whose tracker authorization server knows mcp-client as
+// stackTrackerClient, and the watch; extra is added to the IdP's
+// configuration.
+func startParkedWatch(t *testing.T, stackTrackerClient, extra string) *parkedWatch {
+	t.Helper()
 	placeholders := []string{"CRMAS", "CRMMCP", "TRACKERAS", "TRACKERMCP"}
 	var listeners []net.Listener
 	var pairs []string
@@ -64,10 +151,10 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 		listeners = append(listeners, ln)
 		pairs = append(pairs, p, "http://"+ln.Addr().String())
 	}
-	yaml := func(access string) string {
-		return strings.NewReplacer(append(pairs, "ACCESS", access)...).Replace(watchParkedConfig)
+	yaml := func(access, trackerClient string) string {
+		return strings.NewReplacer(append(pairs, "ACCESS", access, "TRACKERCLIENT", trackerClient)...).Replace(watchParkedConfig) + extra
 	}
-	file, state := endedFiles(t, yaml("alice"))
+	file, state := endedFiles(t, yaml("alice", "mcp-client-at-tracker"))
 	_, out, log := startKilledAtEnd(t, "serve", "--addr", "127.0.0.1:0", "--config", file, "--state-dir", state, "--log-format", "text", "--log-level", "debug")
 	line, err := out.ReadString('\n')
 	if err != nil {
@@ -75,7 +162,7 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 	}
 	issuer := strings.TrimSpace(line)
 
-	store, err := policy.NewStore([]byte(yaml("alice")), "watch.yaml")
+	store, err := policy.NewStore([]byte(yaml("alice", stackTrackerClient)), "watch.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,38 +170,19 @@ func TestConnect_WatchAllLeavesAPolicyRefusalUntilTheIdPChangesIt(t *testing.T) 
 
 	next, stderr := startWatch(t, "--issuer", issuer, "--client-id", "mcp-client", "--client-secret", "mcp-secret",
 		"--username", "bob", "--password", "bob", "--all", "--interval", "100ms", "--timeout", "5s")
-	next("disconnected  Tracker", "connected     CRM")
-	// The refusal reported is audited (the SDK may ask twice in one
-	// attempt): what follows adds none.
-	deniedAtFirst := deniedExchanges(t, state)
-
-	// The watch looks at the IdP's list three times more while the
-	// tracker stays refused (its retries were 100ms, 200ms, 400ms apart):
-	// it neither exchanges nor says anything again.
-	const listed = "path=/me/mcp-servers"
-	deadline := time.Now().Add(60 * time.Second)
-	for strings.Count(log.String(), listed) < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("connect --watch did not look at the IdP's list of bob's MCP servers again:\nconnect: %s\nserve: %s", stderr, log)
+	w := &parkedWatch{state: state, log: log, stderr: stderr, next: next}
+	// change writes the IdP's configuration as an administrator would.
+	w.change = func(access, trackerClient string) {
+		t.Helper()
+		tmp := file + ".new"
+		if err := os.WriteFile(tmp, []byte(yaml(access, trackerClient)), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := deniedExchanges(t, state); n != deniedAtFirst {
-		t.Errorf("the IdP's audit log has %d denied token exchanges, want the %d of the first attempt alone", n, deniedAtFirst)
-	}
-	if n := strings.Count(stderr.String(), "Tracker"); n != 1 {
-		t.Errorf("connect --watch named the tracker %d times on stderr, want once (that it waits for the IdP):\n%s", n, stderr)
-	}
-
-	// An administrator assigns bob to the tracker: the watch connects.
-	tmp := file + ".new"
-	if err := os.WriteFile(tmp, []byte(yaml("alice, bob")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		t.Fatal(err)
-	}
-	next("connected     Tracker")
+	return w
 }
 
 // deniedExchanges counts the denied token exchanges in the audit log of
