@@ -73,6 +73,7 @@ type received struct {
 
 func newReceiver(t *testing.T, statuses ...int) *receiver {
 	r := &receiver{statuses: statuses, arrived: make(chan struct{}, 100)}
+	ended := make(chan struct{})
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
@@ -83,9 +84,19 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 		}
 		r.mu.Unlock()
 		w.WriteHeader(status)
-		r.arrived <- struct{}{}
+		// Counted for wait; once the test has ended, not: a test that
+		// stopped reading arrivals (a pusher retrying every millisecond
+		// outran it under -race) left handlers blocked here, and Close,
+		// which waits for them, hung until the package's timeout.
+		select {
+		case r.arrived <- struct{}{}:
+		case <-ended:
+		}
 	}))
-	t.Cleanup(r.Close)
+	t.Cleanup(func() {
+		close(ended)
+		r.Close()
+	})
 	return r
 }
 
