@@ -84,17 +84,8 @@ func TestAdminAPI_EmptyFormPostIsRefused(t *testing.T) {
 	base := start(t)
 	_, before := get(t, base, "/admin/api/keys", "alice", "alice-pw")
 	for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "text/plain", "TEXT/PLAIN; charset=utf-8", "text/plain; ="} {
-		req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", nil)
-		req.SetBasicAuth("alice", "alice-pw")
-		req.Header.Set("Content-Type", ct)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"csrf"`) || !strings.Contains(string(body), "application/json") {
-			t.Errorf("POST keys/rotate as %s: %d %s; want 403 csrf naming application/json", ct, resp.StatusCode, body)
+		if code, body := postRotateAs(t, base, ct, ""); !refusedAsCSRF(code, body) {
+			t.Errorf("POST keys/rotate as %s: %d %s; want 403 csrf naming application/json", ct, code, body)
 		}
 	}
 	if _, after := get(t, base, "/admin/api/keys", "alice", "alice-pw"); string(after) != string(before) {
@@ -130,17 +121,8 @@ func TestAdminAPI_WhiteSpaceFormPostIsRefused(t *testing.T) {
 	base := start(t)
 	_, before := get(t, base, "/admin/api/keys", "alice", "alice-pw")
 	for _, ct := range []string{"text/plain;charset=UTF-8", "application/x-www-form-urlencoded"} {
-		req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", strings.NewReader(" \r\n"))
-		req.SetBasicAuth("alice", "alice-pw")
-		req.Header.Set("Content-Type", ct)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"csrf"`) || !strings.Contains(string(body), "application/json") {
-			t.Errorf("POST keys/rotate as %s with white space: %d %s; want 403 csrf naming application/json", ct, resp.StatusCode, body)
+		if code, body := postRotateAs(t, base, ct, " \r\n"); !refusedAsCSRF(code, body) {
+			t.Errorf("POST keys/rotate as %s with white space: %d %s; want 403 csrf naming application/json", ct, code, body)
 		}
 	}
 	if _, after := get(t, base, "/admin/api/keys", "alice", "alice-pw"); string(after) != string(before) {
@@ -163,4 +145,25 @@ func TestAdminAPI_WhiteSpaceFormPostIsRefused(t *testing.T) {
 			t.Errorf("POST keys/rotate with white space typed %q: %d", ct, resp.StatusCode)
 		}
 	}
+}
+
+// postRotateAs posts body to the key rotation as alice with Content-Type
+// ct, and returns the status and the answer.
+func postRotateAs(t *testing.T, base, ct, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/keys/rotate", strings.NewReader(body))
+	req.SetBasicAuth("alice", "alice-pw")
+	req.Header.Set("Content-Type", ct)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// refusedAsCSRF tells a 403 csrf whose text names what to send instead.
+func refusedAsCSRF(code int, body string) bool {
+	return code == http.StatusForbidden && strings.Contains(body, `"csrf"`) && strings.Contains(body, "application/json")
 }
